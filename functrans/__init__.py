@@ -1,0 +1,21 @@
+"""functrans: JAX-style composable function transformations for the arrays you already use.
+
+    import functrans as ft
+    import functrans.numpy as fnp
+
+    def f(x1, x2):
+        return x1 * x2 + fnp.exp(x1 * x2) - fnp.sin(x2)
+
+    ft.grad(f, argnums=(0, 1))(1.5, 0.5)
+"""
+
+from . import core, dtypes, errors  # noqa: F401
+from . import numpy  # noqa: F401
+from .api import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, make_graph,  # noqa: F401
+                  value_and_grad, vjp)
+from .backends import default_backend  # noqa: F401
+from .custom import custom_jvp, custom_vjp  # noqa: F401
+from .numpy import stop_gradient  # noqa: F401
+from .tree import register_pytree_node  # noqa: F401
+
+__version__ = "0.1.0"

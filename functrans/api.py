@@ -1,0 +1,552 @@
+"""The public transforms: jvp, vjp, grad, value_and_grad, jacfwd, jacrev, hessian, hvp,
+linearize and make_graph. Arguments and results are pytrees; Python scalars become 0-d
+float64 arrays of the default backend; results are plain arrays of the inputs' library.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from . import dtypes as _dt
+from . import numpy as fnp
+from .backends import backend_of, default as _default_backend
+from .core import _SCALAR_DTYPES, Tracer, _current, get_aval
+from .errors import (IntegerInputError, NonScalarOutputError, TangentMismatchError)
+from .graph import Graph
+from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
+from .reverse import backward, forward, linearize_flat
+from .tree import tree_flatten, tree_unflatten
+
+__all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
+           "linearize", "make_graph"]
+
+# -- inputs ----------------------------------------------------------------------------------
+
+
+def _as_input(x):
+    """A transform input: Python scalars become 0-d arrays of the default backend (floats as
+    float64); arrays and tracers are taken as they are (never copied, never written to)."""
+    if type(x) in _SCALAR_DTYPES:
+        return _default_backend().asarray(x, dtype=_dt.float64 if type(x) is float else None)
+    if isinstance(x, Tracer):
+        return x
+    backend_of(x)  # a clear error for values no backend owns
+    return x
+
+
+def _arrays(tree):
+    """Transform results as arrays of their library (NumPy scalars become 0-d arrays)."""
+    leaves, t = tree_flatten(tree)
+    return tree_unflatten(t, [x if isinstance(x, Tracer) or type(x) in _SCALAR_DTYPES
+                              else backend_of(x).as_array(x) for x in leaves])
+
+
+def _argnums_tuple(argnums, nargs, what):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for i in nums:
+        if not isinstance(i, int) or not -nargs <= i < nargs:
+            raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
+                             f"called with {nargs} positional argument(s).")
+    return single, tuple(i % nargs for i in nums)
+
+
+def _split_args(f, args, kwargs, argnums):
+    """Flatten the differentiated arguments; return the leaves, their tree and a flat
+    function of those leaves that calls ``f`` with the other arguments fixed."""
+    diff = tuple(args[i] for i in argnums)
+    leaves, tree = tree_flatten(diff)
+    leaves = [_as_input(x) for x in leaves]
+
+    def call(flat):
+        new = list(args)
+        for i, v in zip(argnums, tree_unflatten(tree, flat)):
+            new[i] = v
+        return f(*new, **kwargs)
+    return leaves, tree, call
+
+
+def _fname(f):
+    return getattr(f, "__name__", type(f).__name__)
+
+# -- forward mode ------------------------------------------------------------------------------
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward mode: ``(fun(*primals), J(primals) @ tangents)`` in one pass.
+
+    Args:
+        fun: function of ``len(primals)`` arguments (pytrees of arrays) returning a pytree.
+        primals, tangents: tuples (or lists) of the same tree structure; each tangent leaf
+            has its primal's shape and dtype.
+        has_aux: ``fun`` returns ``(output, aux)``; aux is returned undifferentiated.
+
+    Returns:
+        ``(primal_out, tangent_out)`` (and ``aux``).
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> ft.jvp(fnp.sin, (0.0,), (1.0,))
+        (array(0.), array(1.))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(fun, primals, tangents): primals and tangents must be tuples or "
+                        f"lists of arguments; got {type(primals).__name__} and "
+                        f"{type(tangents).__name__}. For one argument write (x,) and (t,).")
+    p_leaves, p_tree = tree_flatten(tuple(primals))
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TangentMismatchError(
+            f"jvp: tangents must have the same tree structure as primals; got primals "
+            f"{p_tree} and tangents {t_tree}.")
+    p_leaves = [_as_input(p) for p in p_leaves]
+    interp = JVPInterpreter(_current.get())
+    ins = []
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        pa = get_aval(p)
+        if type(t) in _SCALAR_DTYPES:
+            t = fnp.asarray(t, dtype=pa.dtype) if pa.dtype.kind in "fc" else t
+        if not _dt.is_float(pa.dtype):
+            ins.append(p)  # integers and booleans carry no tangent
+            continue
+        ta = get_aval(t)
+        if ta.shape != pa.shape or ta.dtype is not pa.dtype:
+            raise TangentMismatchError(
+                f"jvp: tangent {i} has shape {ta.shape} and dtype {ta.dtype.name}, but its "
+                f"primal has shape {pa.shape} and dtype {pa.dtype.name}; each tangent must "
+                f"match its primal.")
+        ins.append(JVPTracer(interp, p, t))
+    token = _current.set(interp)
+    try:
+        out = fun(*tree_unflatten(p_tree, ins))
+    finally:
+        _current.reset(token)
+        interp.active = False
+    if has_aux:
+        out, aux = out
+    out_leaves, out_tree = tree_flatten(out)
+    primals_out, tangents_out = [], []
+    for o in out_leaves:
+        if type(o) is JVPTracer and o._interp is interp:
+            primals_out.append(o.primal)
+            tangents_out.append(o.tangent)
+        else:
+            o = _as_input(o)
+            primals_out.append(o)
+            tangents_out.append(fnp.zeros_like(o))
+    res = (_arrays(tree_unflatten(out_tree, primals_out)),
+           _arrays(tree_unflatten(out_tree, tangents_out)))
+    if has_aux:
+        return res + (_strip(aux, interp),)
+    return res
+
+
+def _strip(tree, interp):
+    """Replace this interpreter's tracers in ``tree`` by their primal values."""
+    leaves, t = tree_flatten(tree)
+    return tree_unflatten(t, [x.primal if type(x) is JVPTracer and x._interp is interp else x
+                              for x in leaves])
+
+
+def linearize(fun, *primals):
+    """Linearize ``fun`` at ``primals``: returns ``(fun(*primals), f_jvp)`` where
+    ``f_jvp(*tangents)`` evaluates the Jacobian-vector product from the recorded linear graph
+    without recomputing the primal.
+
+    Example:
+        >>> y, f_jvp = ft.linearize(fnp.sin, 0.0)
+        >>> f_jvp(2.0)
+        array(2.)
+    """
+    leaves, in_tree = tree_flatten(primals)
+    leaves = [_as_input(p) for p in leaves]
+    out_tree_box = []
+
+    def flat(xs):
+        out = fun(*tree_unflatten(in_tree, xs))
+        o_leaves, o_tree = tree_flatten(out)
+        out_tree_box.append(o_tree)
+        return o_leaves
+    outs, graph = linearize_flat(flat, leaves)
+    out_tree = out_tree_box[0]
+    avals = [get_aval(p) for p in leaves]
+
+    def f_jvp(*tangents):
+        t_leaves, t_tree = tree_flatten(tangents)
+        if t_tree != in_tree:
+            raise TangentMismatchError(f"linearize: tangents must have the structure of the "
+                                       f"primals, {in_tree}; got {t_tree}.")
+        t_leaves = [_check_like(t, a, "linearize: tangent", i)
+                    for i, (t, a) in enumerate(zip(t_leaves, avals))]
+        res = forward(graph, t_leaves)
+        return _arrays(tree_unflatten(out_tree, [fnp.zeros_like(o) if r is None else r
+                                                 for o, r in zip(outs, res)]))
+    return _arrays(tree_unflatten(out_tree, outs)), f_jvp
+
+
+def _check_like(t, aval, what, i):
+    if type(t) in _SCALAR_DTYPES:
+        t = fnp.asarray(t, dtype=aval.dtype)
+    ta = get_aval(t)
+    if ta.shape != aval.shape or ta.dtype is not aval.dtype:
+        raise TangentMismatchError(
+            f"{what} {i} has shape {ta.shape} and dtype {ta.dtype.name}, but it must match "
+            f"shape {aval.shape} and dtype {aval.dtype.name}.")
+    return t
+
+# -- reverse mode ------------------------------------------------------------------------------
+
+
+def vjp(fun, *primals, has_aux=False):
+    """Reverse mode: ``(fun(*primals), vjp_fun)`` where ``vjp_fun(cotangent)`` returns the
+    tuple of cotangents of the primals, one reverse pass each.
+
+    Example:
+        >>> y, vjp_fun = ft.vjp(lambda x: x * x, 3.0)
+        >>> vjp_fun(1.0)
+        (array(6.),)
+    """
+    leaves, in_tree = tree_flatten(primals)
+    leaves = [_as_input(p) for p in leaves]
+    out_tree_box = []
+
+    def flat(xs):
+        out = fun(*tree_unflatten(in_tree, xs))
+        if has_aux:
+            out, aux = out
+        o_leaves, o_tree = tree_flatten(out)
+        out_tree_box.append(o_tree)
+        if has_aux:
+            a_leaves, a_tree = tree_flatten(aux)
+            out_tree_box.append(a_tree)
+            return o_leaves, a_leaves
+        return o_leaves
+    if has_aux:
+        outs, graph, aux = linearize_flat(flat, leaves, with_aux=True)
+    else:
+        outs, graph = linearize_flat(flat, leaves)
+    out_tree = out_tree_box[0]
+    out_avals = [get_aval(o) for o in outs]
+
+    def vjp_fun(cotangent):
+        ct_leaves, ct_tree = tree_flatten(cotangent)
+        if ct_tree != out_tree:
+            raise TangentMismatchError(
+                f"vjp: the cotangent must have the tree structure of the output, {out_tree}; "
+                f"got {ct_tree}.")
+        ct_leaves = [_check_like(c, a, "vjp: cotangent", i)
+                     for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
+        cts = backward(graph, ct_leaves)
+        return _arrays(tree_unflatten(in_tree, _instantiate(cts, leaves)))
+    out = _arrays(tree_unflatten(out_tree, outs))
+    if has_aux:
+        return out, vjp_fun, tree_unflatten(out_tree_box[1], aux)
+    return out, vjp_fun
+
+
+def _instantiate(cts, primals):
+    return [fnp.zeros_like(p) if c is None else c for c, p in zip(cts, primals)]
+
+
+def value_and_grad(fun, argnums=0, has_aux=False):
+    """Function returning ``(fun(*args), gradient)``; see :func:`grad`.
+
+    Example:
+        >>> ft.value_and_grad(lambda x: x ** 3)(2.0)
+        (array(8.), array(12.))
+    """
+    name = _fname(fun)
+
+    @functools.wraps(fun)
+    def value_and_grad_fun(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), f"grad of {name}")
+        leaves, tree, call = _split_args(fun, args, kwargs, nums)
+        for i, x in enumerate(leaves):
+            d = get_aval(x).dtype
+            if not _dt.is_float(d):
+                raise IntegerInputError(
+                    f"grad of {name}: input {i} of the differentiated arguments (argnums="
+                    f"{argnums}) has dtype {d.name}; gradients need floating-point inputs. "
+                    f"Pass a float (1.0, not 1), cast with astype, or leave the argument out "
+                    f"of argnums.")
+        box = []
+
+        def flat(xs):
+            out = call(xs)
+            aux = None
+            if has_aux:
+                if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                    raise TypeError(f"grad of {name} with has_aux=True: the function must "
+                                    f"return a pair (output, aux); got {type(out).__name__}.")
+                out, aux = out
+            a = get_aval(_as_input(out)) if not isinstance(out, Tracer) else out.aval
+            if a.shape != () or not _dt.is_float(a.dtype):
+                raise NonScalarOutputError(
+                    f"grad of {name} needs a real scalar output (shape ()), but the function "
+                    f"returned shape {a.shape} and dtype {a.dtype.name}. Use jacrev (or "
+                    f"jacfwd) for the Jacobian, vjp for a vector-Jacobian product, or reduce "
+                    f"the output (for example with sum) first.")
+            if has_aux:
+                a_leaves, a_tree = tree_flatten(aux)
+                box.append(a_tree)
+                return [out], a_leaves
+            return [out]
+        if has_aux:
+            (out,), graph, aux = linearize_flat(flat, leaves, with_aux=True)
+        else:
+            (out,), graph = linearize_flat(flat, leaves)
+        out = _as_input(out)
+        cts = backward(graph, [fnp.ones_like(out)], consume=True)
+        grads = _arrays(tree_unflatten(tree, _instantiate(cts, leaves)))
+        out = _arrays(out)
+        g = grads[0] if single else grads
+        if has_aux:
+            return (out, tree_unflatten(box[0], aux)), g
+        return out, g
+    return value_and_grad_fun
+
+
+def grad(fun, argnums=0, has_aux=False):
+    """The gradient of a scalar-valued function, by one reverse pass.
+
+    Args:
+        fun: function returning a real scalar (and, with ``has_aux``, a pair
+            ``(scalar, aux)``).
+        argnums: which positional argument(s) to differentiate: an int, or a tuple of ints
+            (then the gradient is a tuple).
+        has_aux: return ``(gradient, aux)``.
+
+    Example:
+        >>> ft.grad(ft.grad(fnp.sin))(0.0)
+        array(-0.)
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def grad_fun(*args, **kwargs):
+        (value, *aux), g = _norm_vg(vg(*args, **kwargs), has_aux)
+        return (g, aux[0]) if has_aux else g
+    return grad_fun
+
+
+def _norm_vg(res, has_aux):
+    val, g = res
+    return ((val[0], val[1]) if has_aux else (val,)), g
+
+# -- Jacobians ---------------------------------------------------------------------------------
+
+
+def _basis(x):
+    """The standard basis of ``x``'s space: one array of ``x``'s shape per element, created on
+    the backend and device of the concrete value behind ``x``."""
+    aval = get_aval(x)
+    n = aval.size
+    b, dev = _concrete_backend(x)
+    eye = b.xp.eye(n, dtype=b.native_dtype(aval.dtype), **({"device": dev} if dev else {}))
+    return [b.xp.reshape(eye[i, :], aval.shape) for i in range(n)]
+
+
+def _concrete_backend(x):
+    while isinstance(x, Tracer):
+        x = getattr(x, "primal", None)
+        if x is None:
+            return _default_backend(), None
+    b = backend_of(x)
+    return b, (b.device(x) if b.name != "numpy" else None)
+
+
+def _stack_blocks(vectors, out_shape, in_shape, rows_are_outputs):
+    """Assemble per-basis-vector results into a block of shape out_shape + in_shape."""
+    if not vectors:
+        return None
+    s = fnp.stack(vectors, axis=0)  # (n_basis,) + shape of each result
+    if rows_are_outputs:  # jacrev: one row per output element
+        return fnp.reshape(s, tuple(out_shape) + tuple(in_shape))
+    # jacfwd: one column per input element
+    s = fnp.reshape(s, (len(vectors), -1))
+    return fnp.reshape(fnp.permute_dims(s, (1, 0)), tuple(out_shape) + tuple(in_shape))
+
+
+def jacfwd(fun, argnums=0, has_aux=False):
+    """The Jacobian by forward mode: one JVP per input element (``fun`` is linearized once and
+    its linear graph evaluated on each basis vector). The result has, for every output leaf
+    and every input leaf, a block of shape ``out.shape + in.shape``.
+
+    Example:
+        >>> ft.jacfwd(lambda x: x * x)(fnp.asarray([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    return _jacobian(fun, argnums, has_aux, mode="fwd")
+
+
+def jacrev(fun, argnums=0, has_aux=False):
+    """The Jacobian by reverse mode: one reverse pass per output element over a single
+    linearization. Same result layout as :func:`jacfwd`.
+
+    Example:
+        >>> ft.jacrev(lambda x: x * x)(fnp.asarray([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    return _jacobian(fun, argnums, has_aux, mode="rev")
+
+
+def _jacobian(fun, argnums, has_aux, mode):
+    name = _fname(fun)
+
+    @functools.wraps(fun)
+    def jac_fun(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), f"jac{mode} of {name}")
+        leaves, in_tree, call = _split_args(fun, args, kwargs, nums)
+        for i, x in enumerate(leaves):
+            if not _dt.is_float(get_aval(x).dtype):
+                raise IntegerInputError(
+                    f"jac{mode} of {name}: input {i} has dtype {get_aval(x).dtype.name}; "
+                    f"Jacobians need floating-point inputs.")
+        box = []
+
+        def flat(xs):
+            out = call(xs)
+            if has_aux:
+                out, aux = out
+                a_leaves, a_tree = tree_flatten(aux)
+            o_leaves, o_tree = tree_flatten(out)
+            box.append(o_tree)
+            o_leaves = [_as_input(o) if not isinstance(o, Tracer) else o for o in o_leaves]
+            if has_aux:
+                box.append(a_tree)
+                return o_leaves, a_leaves
+            return o_leaves
+        if has_aux:
+            outs, graph, aux = linearize_flat(flat, leaves, with_aux=True)
+        else:
+            outs, graph = linearize_flat(flat, leaves)
+        out_tree = box[0]
+        in_avals = [get_aval(x) for x in leaves]
+        out_avals = [get_aval(o) for o in outs]
+        blocks = [[None] * len(leaves) for _ in outs]  # blocks[out][in]
+        if mode == "fwd":
+            for j, x in enumerate(leaves):
+                cols = [[] for _ in outs]
+                for e in _basis(x):
+                    tangents = [None] * len(leaves)
+                    for k, y in enumerate(leaves):
+                        tangents[k] = e if k == j else fnp.zeros_like(y)
+                    res = forward(graph, tangents)
+                    for i, (r, o) in enumerate(zip(res, outs)):
+                        cols[i].append(fnp.zeros_like(o) if r is None else r)
+                for i in range(len(outs)):
+                    blocks[i][j] = _stack_blocks(cols[i], out_avals[i].shape,
+                                                 in_avals[j].shape, False)
+        else:
+            for i, o in enumerate(outs):
+                rows = [[] for _ in leaves]
+                for e in _basis(o):
+                    cts = [None] * len(outs)
+                    cts[i] = e
+                    res = _instantiate(backward(graph, cts), leaves)
+                    for j, r in enumerate(res):
+                        rows[j].append(r)
+                for j in range(len(leaves)):
+                    blocks[i][j] = _stack_blocks(rows[j], out_avals[i].shape,
+                                                 in_avals[j].shape, True)
+        for i in range(len(outs)):
+            for j in range(len(leaves)):
+                if blocks[i][j] is None:  # an empty input or output
+                    blocks[i][j] = _zeros_block(outs[i], leaves[j])
+        per_out = []
+        for i in range(len(outs)):
+            tree = tree_unflatten(in_tree, blocks[i])
+            per_out.append(tree[0] if single else tree)
+        jac = _arrays(tree_unflatten(out_tree, per_out))
+        if has_aux:
+            return jac, tree_unflatten(box[1], aux)
+        return jac
+    return jac_fun
+
+
+def _zeros_block(out, x):
+    b, _ = _concrete_backend(x)
+    shape = tuple(get_aval(out).shape) + tuple(get_aval(x).shape)
+    return b.xp.zeros(shape, dtype=b.native_dtype(get_aval(x).dtype))
+
+
+def hessian(fun, argnums=0, has_aux=False):
+    """The Hessian, as ``jacfwd(jacrev(fun))`` (forward-over-reverse).
+
+    Example:
+        >>> ft.hessian(lambda x: fnp.sum(x ** 3))(fnp.asarray([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]])
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+
+
+def hvp(fun, primals, tangents):
+    """Hessian-vector product ``H(primals) @ tangents`` of a scalar function, by forward mode
+    over reverse mode: the Hessian is never formed, and the cost is a small multiple of one
+    gradient.
+
+    Example:
+        >>> ft.hvp(lambda x: fnp.sum(x ** 3), (fnp.asarray([1.0, 2.0]),),
+        ...        (fnp.asarray([1.0, 0.0]),))
+        array([6., 0.])
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("hvp(fun, primals, tangents): primals and tangents must be tuples; "
+                        "for one argument write (x,) and (v,).")
+    nums = tuple(range(len(primals)))
+    _, out = jvp(grad(fun, argnums=nums), tuple(primals), tuple(tangents))
+    return out[0] if len(primals) == 1 else out
+
+# -- staging -------------------------------------------------------------------------------------
+
+
+def make_graph(fun, static_argnums=()):
+    """Stage ``fun`` to the IR: ``make_graph(f)(*args)`` returns a :class:`Graph` — the
+    evaluation trace of ``f`` for arguments of these shapes and dtypes — which prints as a
+    numbered list of equations and can be evaluated by calling it on flat arguments.
+
+    Example:
+        >>> print(ft.make_graph(lambda x, y: fnp.sin(x) * y)(1.0, 2.0))
+        graph {
+          v1: f64[] = x1
+          v2: f64[] = x2
+          v3: f64[] = sin v1
+          v4: f64[] = mul v3 v2
+          return v4
+        }
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(fun)
+    def staged(*args, **kwargs):
+        dyn = [i for i in range(len(args)) if i not in static]
+        leaves, tree = tree_flatten(tuple(args[i] for i in dyn))
+        leaves = [_as_input(x) for x in leaves]
+        interp = StagingInterpreter(_current.get())
+        tracers = [interp.new_input(get_aval(x)) for x in leaves]
+        new = list(args)
+        for i, v in zip(dyn, tree_unflatten(tree, tracers)):
+            new[i] = v
+        token = _current.set(interp)
+        try:
+            out = fun(*new, **kwargs)
+        finally:
+            _current.reset(token)
+            interp.active = False
+        o_leaves, o_tree = tree_flatten(out)
+        outs = [o.var if type(o) is StagingTracer and o._interp is interp else o
+                for o in o_leaves]
+        names = _arg_names(fun, args, dyn, tree, leaves)
+        return Graph([t.var for t in tracers], interp.eqns, outs, tree, o_tree, names)
+    return staged
+
+
+def _arg_names(fun, args, dyn, tree, leaves):
+    """x1, x2, ... as in the seeds when every argument is a single array."""
+    if len(leaves) == len(dyn):
+        return [f"x{i + 1}" for i in range(len(leaves))]
+    return None
+

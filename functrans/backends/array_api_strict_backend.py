@@ -1,0 +1,13 @@
+"""array-api-strict backend: a minimal implementation of the standard. The test suite runs on
+it to prove that the primitives use nothing outside the Array API."""
+
+import array_api_strict as _xp
+
+from .. import dtypes as _dt
+from . import Backend, register
+
+_pairs = [(getattr(_xp, n), _dt.BY_NAME[n]) for n in (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float32", "float64", "complex64", "complex128")]
+
+backend = register(Backend("array_api_strict", _xp, [_xp._array_object.Array], _pairs))

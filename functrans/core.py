@@ -1,0 +1,400 @@
+"""The core of functrans: primitives, ``bind``, the interpreter stack, tracers and abstract values.
+
+How an operation flows: ``functrans.numpy.sin(x)`` calls ``sin_p.bind(x)``, which hands the
+primitive to the *current interpreter* (held in a context variable, so each thread and async
+task has its own). Each transformation pushes a fresh interpreter whose parent is the one that
+was current. An interpreter owns its tracers by identity: if none of the arguments is one of
+its own tracers it forwards the primitive to its parent untouched; otherwise it applies the
+primitive's rule for its transformation (JVP, staging...) with its parent as the current
+interpreter, so the rule's own operations land one level down. The bottom interpreter
+evaluates: it calls the primitive's ``impl`` on concrete arrays through their backend.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import operator
+
+from . import dtypes as _dt
+from .backends import backend_of, default as default_backend_
+from .errors import (BackendMismatchError, ConcretizationError, TracerArrayConversionError,
+                     UnexpectedTracerError, UnsupportedBackendError)
+
+# -- abstract values -----------------------------------------------------------------------
+
+
+class ShapedArray:
+    """The abstract value of an array: its shape and dtype. ``weak_type`` marks a Python
+    scalar, which takes the dtype of the array it meets (Array API promotion)."""
+
+    __slots__ = ("shape", "dtype", "weak_type")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        self.shape = shape
+        self.dtype = dtype
+        self.weak_type = weak_type
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __eq__(self, other):
+        return (isinstance(other, ShapedArray) and self.shape == other.shape
+                and self.dtype is other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+    def str_short(self):
+        return f"{self.dtype.short}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self):
+        return f"ShapedArray({self.str_short()}{', weak' if self.weak_type else ''})"
+
+
+_SCALAR_DTYPES = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
+
+
+def get_aval(x) -> ShapedArray:
+    """The abstract value of a tracer, an array of any backend, or a Python scalar."""
+    if isinstance(x, Tracer):
+        return x.aval
+    t = type(x)
+    if t in _SCALAR_DTYPES:
+        return ShapedArray((), _SCALAR_DTYPES[t], weak_type=True)
+    return ShapedArray(tuple(x.shape), backend_of(x).dtype(x))
+
+
+def is_python_scalar(x) -> bool:
+    return type(x) in _SCALAR_DTYPES
+
+
+# -- primitives ----------------------------------------------------------------------------
+
+
+class Primitive:
+    """A named operation with its rules kept together.
+
+    - ``impl(backend, *args, **params)``: evaluate on concrete arrays through a backend.
+    - ``abstract_eval(*avals, **params)``: the :class:`ShapedArray` of the result(s).
+    - ``jvp(primals, tangents, **params)``: ``(primal_out, tangent_out)``, written with
+      ``bind``-ing functions so that it can itself be differentiated. A tangent is ``None``
+      when it is a symbolic zero; a rule returns ``None`` for a zero output tangent.
+    - ``transpose(cotangent, *args, **params)``: for primitives linear in some arguments. The
+      linear arguments arrive as :class:`Var` (with an ``aval``), the others as values; it
+      returns one cotangent (or ``None``) per argument.
+    - ``batch``: reserved for ``vmap``.
+
+    Primitives are shape-strict: array operands have equal shapes and dtypes, and axes are
+    explicit. Python scalars are accepted as weakly typed constants. Broadcasting and
+    promotion live in :mod:`functrans.numpy`.
+    """
+
+    __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
+                 "multiple_results", "same_aval", "inline", "__weakref__")
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl = self.abstract_eval = self.jvp = self.transpose = self.batch = None
+        # True when the output's abstract value is that of the first array operand
+        # (elementwise with no dtype change): lets staging skip abstract_eval.
+        self.same_aval = False
+        # For primitives that wrap a user function (custom_jvp, custom_vjp): a function
+        # staging calls instead of recording the primitive, i.e. it inlines the user function.
+        self.inline = None
+
+    def __repr__(self):
+        return self.name
+
+    def bind(self, *args, **params):
+        return _current.get().process(self, args, params)
+
+    # Decorators to attach rules right below the primitive's declaration.
+    def def_impl(self, f):
+        self.impl = f
+        return f
+
+    def def_abstract_eval(self, f):
+        self.abstract_eval = f
+        return f
+
+    def def_jvp(self, f):
+        self.jvp = f
+        return f
+
+    def def_transpose(self, f):
+        self.transpose = f
+        return f
+
+    def def_batch(self, f):
+        self.batch = f
+        return f
+
+
+# Every primitive ever declared, by name: lets the tests check that each has all its rules.
+registry: dict[str, Primitive] = {}
+
+
+def primitive(name: str, multiple_results: bool = False) -> Primitive:
+    if name in registry:
+        raise ValueError(f"primitive {name!r} is declared twice")
+    p = registry[name] = Primitive(name, multiple_results)
+    return p
+
+
+# -- interpreters --------------------------------------------------------------------------
+
+
+class Interpreter:
+    """Base of every interpreter. ``parent`` is the interpreter below; ``active`` turns false
+    when the owning transform returns, so a leaked tracer can be reported."""
+
+    __slots__ = ("parent", "active", "__weakref__")
+
+    def __init__(self, parent: Interpreter | None):
+        self.parent = parent
+        self.active = True
+
+    def process(self, prim: Primitive, args: tuple, params: dict):
+        raise NotImplementedError
+
+    def depth(self) -> int:
+        n, p = 0, self.parent
+        while p is not None:
+            n, p = n + 1, p.parent
+        return n
+
+
+class EvalInterpreter(Interpreter):
+    """The bottom of every stack: calls the primitive's ``impl`` on concrete arrays."""
+
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        backend = None
+        for a in args:
+            if type(a) not in _SCALAR_DTYPES:
+                b = backend_of(a) if not isinstance(a, Tracer) else _leaked(prim, a)
+                if backend is None:
+                    backend = b
+                elif b is not backend:
+                    _mixed(prim, backend, b)
+        if backend is None:
+            backend = default_backend_()
+        return prim.impl(backend, *args, **params)
+
+
+def _leaked(prim, tracer):
+    raise UnexpectedTracerError(
+        f"A tracer ({tracer!r}) reached {prim.name!r} after the transform that created it "
+        f"had returned (or from a transform that is not an enclosing one). A transform's "
+        f"tracers are only valid inside the function being transformed; return the values "
+        f"you need from it instead of storing them in globals, lists or attributes.")
+
+
+def _mixed(prim, b1, b2):
+    raise BackendMismatchError(
+        f"{prim.name!r} got arrays of two backends, {b1.name!r} and {b2.name!r}. functrans "
+        f"never copies between libraries or devices implicitly: convert one of them first "
+        f"(for example with the target library's asarray or from_dlpack).")
+
+
+EVAL = EvalInterpreter(None)
+_current: contextvars.ContextVar[Interpreter] = contextvars.ContextVar(
+    "functrans.interpreter", default=EVAL)
+
+
+def current_interpreter() -> Interpreter:
+    return _current.get()
+
+
+def set_current(interp: Interpreter):
+    """Make ``interp`` current; returns a token for :func:`reset_current`."""
+    return _current.set(interp)
+
+
+def reset_current(token) -> None:
+    _current.reset(token)
+
+
+def bind(prim: Primitive, *args, **params):
+    return _current.get().process(prim, args, params)
+
+
+# -- tracers -------------------------------------------------------------------------------
+
+
+class Tracer:
+    """An array-like standing for a value inside a transform.
+
+    Implements the Array API array object: arithmetic (also reflected and in-place, which
+    rebinds the name and never writes to an array), comparisons, ``@``, indexing, ``shape``,
+    ``dtype``, ``ndim``, ``size``, ``T``, ``mT``, ``device`` and ``__array_namespace__``.
+    Each interpreter defines its subclass with ``aval`` and ``_concrete()``.
+    """
+
+    __slots__ = ("_interp",)
+    # NumPy must hand `ndarray * tracer` to the tracer instead of building an object array.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError
+
+    def _concrete(self, what: str):
+        """The concrete value behind this tracer, or a ConcretizationError."""
+        raise NotImplementedError
+
+    # -- array attributes --
+    @property
+    def shape(self):
+        return self.aval.shape
+
+    @property
+    def dtype(self):
+        return self.aval.dtype
+
+    @property
+    def ndim(self):
+        return len(self.aval.shape)
+
+    @property
+    def size(self):
+        return self.aval.size
+
+    @property
+    def device(self):
+        return _fnp.device(self)
+
+    @property
+    def T(self):
+        if self.ndim != 2:
+            raise ValueError(f".T needs a 2-D array; got shape {self.shape}. Use .mT or "
+                             f"permute_dims for other ranks.")
+        return _fnp.permute_dims(self, (1, 0))
+
+    @property
+    def mT(self):
+        return _fnp.matrix_transpose(self)
+
+    def __array_namespace__(self, api_version=None):
+        return _fnp
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __repr__(self):
+        return f"{type(self).__name__}<{self.aval.str_short()}>"
+
+    # -- conversions: fine where the value is concrete, an error where it is abstract --
+    def __array__(self, dtype=None, copy=None):
+        raise TracerArrayConversionError(
+            f"A tracer {self.aval.str_short()} was converted to a NumPy array, which would "
+            f"lose its derivative. Use functrans.numpy (or x.__array_namespace__()) instead "
+            f"of numpy functions inside transformed functions, or return the value and "
+            f"convert it outside the transform.")
+
+    def __float__(self):
+        return float(self._concrete("float()"))
+
+    def __int__(self):
+        return int(self._concrete("int()"))
+
+    def __complex__(self):
+        return complex(self._concrete("complex()"))
+
+    def __bool__(self):
+        return bool(self._concrete("bool() (an `if`, `while`, `and`, `or` on an array)"))
+
+    def __index__(self):
+        return operator.index(self._concrete("an index"))
+
+    def item(self):
+        return self._concrete("item()").item()
+
+    def tolist(self):
+        return self._concrete("tolist()").tolist()
+
+    def __hash__(self):
+        return id(self)
+
+    def __dlpack__(self, *a, **k):
+        raise TracerArrayConversionError("A tracer cannot be exported with DLPack; return "
+                                         "the value from the transform first.")
+
+    # -- operators, all through functrans.numpy --
+    def __neg__(self): return _fnp.negative(self)
+    def __pos__(self): return _fnp.positive(self)
+    def __abs__(self): return _fnp.abs(self)
+    def __invert__(self): return _fnp.bitwise_invert(self)
+    def __add__(self, o): return _fnp.add(self, o)
+    def __radd__(self, o): return _fnp.add(o, self)
+    def __sub__(self, o): return _fnp.subtract(self, o)
+    def __rsub__(self, o): return _fnp.subtract(o, self)
+    def __mul__(self, o): return _fnp.multiply(self, o)
+    def __rmul__(self, o): return _fnp.multiply(o, self)
+    def __truediv__(self, o): return _fnp.divide(self, o)
+    def __rtruediv__(self, o): return _fnp.divide(o, self)
+    def __floordiv__(self, o): return _fnp.floor_divide(self, o)
+    def __rfloordiv__(self, o): return _fnp.floor_divide(o, self)
+    def __mod__(self, o): return _fnp.remainder(self, o)
+    def __rmod__(self, o): return _fnp.remainder(o, self)
+    def __pow__(self, o): return _fnp.pow(self, o)
+    def __rpow__(self, o): return _fnp.pow(o, self)
+    def __matmul__(self, o): return _fnp.matmul(self, o)
+    def __rmatmul__(self, o): return _fnp.matmul(o, self)
+    def __and__(self, o): return _fnp.bitwise_and(self, o)
+    def __rand__(self, o): return _fnp.bitwise_and(o, self)
+    def __or__(self, o): return _fnp.bitwise_or(self, o)
+    def __ror__(self, o): return _fnp.bitwise_or(o, self)
+    def __xor__(self, o): return _fnp.bitwise_xor(self, o)
+    def __rxor__(self, o): return _fnp.bitwise_xor(o, self)
+    def __lshift__(self, o): return _fnp.bitwise_left_shift(self, o)
+    def __rlshift__(self, o): return _fnp.bitwise_left_shift(o, self)
+    def __rshift__(self, o): return _fnp.bitwise_right_shift(self, o)
+    def __rrshift__(self, o): return _fnp.bitwise_right_shift(o, self)
+    # In-place operators rebind the name to a new value: tracers are immutable.
+    __iadd__, __isub__, __imul__, __itruediv__ = __add__, __sub__, __mul__, __truediv__
+    __ifloordiv__, __imod__, __ipow__, __imatmul__ = __floordiv__, __mod__, __pow__, __matmul__
+    __iand__, __ior__, __ixor__ = __and__, __or__, __xor__
+    __ilshift__, __irshift__ = __lshift__, __rshift__
+    def __lt__(self, o): return _fnp.less(self, o)
+    def __le__(self, o): return _fnp.less_equal(self, o)
+    def __gt__(self, o): return _fnp.greater(self, o)
+    def __ge__(self, o): return _fnp.greater_equal(self, o)
+    def __eq__(self, o): return _fnp.equal(self, o)  # noqa: E704
+    def __ne__(self, o): return _fnp.not_equal(self, o)
+    def __getitem__(self, key): return _fnp._getitem(self, key)
+
+    def __setitem__(self, key, value):
+        raise TypeError(
+            "Tracers are immutable: item assignment would write to an array in place, which "
+            "cannot be differentiated. Build the new array functionally, for example with "
+            "functrans.numpy.where(mask, value, x) or concat.")
+
+    def to_device(self, device, stream=None):
+        if device != self.device:
+            raise BackendMismatchError(
+                f"Cannot move a tracer from device {self.device!r} to {device!r} inside a "
+                f"transform; move the inputs before calling it.")
+        return self
+
+
+# functrans.numpy defines the operators above; it imports this module first.
+from . import numpy as _fnp  # noqa: E402

@@ -1,0 +1,236 @@
+"""User-defined derivative rules: ``custom_jvp`` and ``custom_vjp``, and ``stop_gradient``.
+
+Both are primitives whose parameters carry the user's functions. Evaluated, they call the
+function. Under forward mode, ``custom_jvp`` calls the user's JVP rule; ``custom_vjp`` runs
+``fwd`` and emits a linear primitive whose transpose is the user's ``bwd``. Under staging
+(``make_graph``) they are inlined.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .core import _current, get_aval, primitive
+from .errors import CustomRuleError
+from .tree import tree_flatten, tree_unflatten
+
+
+def _zeros_like(x):
+    from .numpy import zeros_like
+    return zeros_like(x)
+
+
+# -- custom_jvp ----------------------------------------------------------------------------
+
+custom_jvp_call_p = primitive("custom_jvp_call", multiple_results=True)
+
+
+def _custom_jvp_impl(backend, *args, fun, rule, in_tree, out_box):
+    return _call_flat(fun, args, in_tree, out_box)
+
+
+def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box):
+    tangents = [_zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+    res = rule(tuple(tree_unflatten(in_tree, primals)), tuple(tree_unflatten(in_tree, tangents)))
+    if not (isinstance(res, (tuple, list)) and len(res) == 2):
+        raise CustomRuleError(f"The custom JVP rule of {_name(fun)} must return a pair "
+                              f"(primal_out, tangent_out); got {type(res).__name__}.")
+    p_out, t_out = res
+    p_leaves, p_tree = tree_flatten(p_out)
+    t_leaves, t_tree = tree_flatten(t_out)
+    if p_tree != t_tree:
+        raise CustomRuleError(f"The custom JVP rule of {_name(fun)} returned primal and "
+                              f"tangent outputs of different structures: {p_tree} vs {t_tree}.")
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        if get_aval(p).shape != get_aval(t).shape:
+            raise CustomRuleError(
+                f"The custom JVP rule of {_name(fun)}: tangent output {i} has shape "
+                f"{get_aval(t).shape} but its primal has shape {get_aval(p).shape}.")
+    out_box[:] = [p_tree]
+    return p_leaves, t_leaves
+
+
+custom_jvp_call_p.def_impl(_custom_jvp_impl)
+custom_jvp_call_p.def_jvp(_custom_jvp_jvp)
+
+
+def _inline_custom_jvp(*args, fun, rule, in_tree, out_box):
+    return _call_flat(fun, args, in_tree, out_box)
+
+
+custom_jvp_call_p.inline = _inline_custom_jvp
+
+
+def _call_flat(fun, args, in_tree, out_box):
+    out = fun(*tree_unflatten(in_tree, list(args)))
+    leaves, tree = tree_flatten(out)
+    out_box[:] = [tree]
+    return leaves
+
+
+def _name(f):
+    return getattr(f, "__name__", repr(f))
+
+
+class custom_jvp:
+    """A function with a user-defined JVP rule.
+
+    Example:
+        >>> @ft.custom_jvp
+        ... def log1pexp(x):
+        ...     return fnp.log(1.0 + fnp.exp(x))
+        >>> @log1pexp.defjvp
+        ... def log1pexp_jvp(primals, tangents):
+        ...     (x,), (t,) = primals, tangents
+        ...     return log1pexp(x), t * (1.0 - 1.0 / (1.0 + fnp.exp(x)))
+        >>> ft.grad(log1pexp)(100.0)
+        array(1.)
+
+    The rule takes ``(primals, tangents)`` tuples and returns ``(primal_out, tangent_out)``;
+    it must be linear in the tangents. Higher derivatives differentiate the rule itself.
+    """
+
+    def __init__(self, fun):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.jvp_rule = None
+
+    def defjvp(self, rule):
+        self.jvp_rule = rule
+        return rule
+
+    def __call__(self, *args):
+        if self.jvp_rule is None:
+            raise CustomRuleError(f"custom_jvp function {_name(self.fun)} has no JVP rule; "
+                                  f"define one with @{_name(self.fun)}.defjvp.")
+        leaves, in_tree = tree_flatten(args)
+        out_box = []
+        outs = custom_jvp_call_p.bind(*leaves, fun=self.fun, rule=self.jvp_rule,
+                                      in_tree=in_tree, out_box=out_box)
+        return tree_unflatten(out_box[0], outs)
+
+
+# -- custom_vjp ----------------------------------------------------------------------------
+
+custom_vjp_call_p = primitive("custom_vjp_call", multiple_results=True)
+
+
+def _custom_vjp_impl(backend, *args, fun, fwd, bwd, in_tree, out_box):
+    return _call_flat(fun, args, in_tree, out_box)
+
+
+def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
+    res = fwd(*tree_unflatten(in_tree, list(primals)))
+    if not (isinstance(res, (tuple, list)) and len(res) == 2):
+        raise CustomRuleError(f"The fwd rule of custom_vjp function {_name(fun)} must return "
+                              f"(output, residuals); got {type(res).__name__}.")
+    out, residuals = res
+    out_leaves, out_tree = tree_flatten(out)
+    out_box[:] = [out_tree]
+    tangents = [_zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+    lin = custom_vjp_lin_p.bind(
+        *tangents, bwd=bwd, residuals=residuals, in_tree=in_tree, out_tree=out_tree,
+        out_avals=tuple(get_aval(o) for o in out_leaves), primals=tuple(primals), name=_name(fun))
+    return out_leaves, lin
+
+
+custom_vjp_call_p.def_impl(_custom_vjp_impl)
+custom_vjp_call_p.def_jvp(_custom_vjp_jvp)
+custom_vjp_call_p.inline = lambda *args, fun, fwd, bwd, in_tree, out_box: _call_flat(
+    fun, args, in_tree, out_box)
+
+
+def _apply_bwd(bwd, residuals, cts, in_tree, name):
+    res = bwd(residuals, cts)
+    if not isinstance(res, tuple):
+        raise CustomRuleError(f"The bwd rule of custom_vjp function {name} must return a tuple "
+                              f"with one cotangent per argument; got {type(res).__name__}.")
+    leaves, tree = tree_flatten(res)
+    if tree != in_tree:
+        raise CustomRuleError(f"The bwd rule of custom_vjp function {name} returned "
+                              f"cotangents of structure {tree}; the arguments have {in_tree}.")
+    return leaves
+
+
+# The tangent map of a custom_vjp function: linear in the input tangents, with the user's
+# bwd as its transpose. Under plain forward mode it is evaluated as the transpose of bwd (a
+# vjp of the linear map ct -> bwd(residuals, ct)), so jvp uses the user's rule too.
+custom_vjp_lin_p = primitive("custom_vjp_lin", multiple_results=True)
+
+
+def _custom_vjp_lin_impl(backend, *tangents, bwd, residuals, in_tree, out_tree, out_avals,
+                         primals, name):
+    from . import numpy as fnp
+    from .api import vjp
+    ct0 = [fnp.zeros(a.shape, dtype=a.dtype) for a in out_avals]
+    _, transpose_of_bwd = vjp(
+        lambda *cts: _apply_bwd(bwd, residuals, tree_unflatten(out_tree, list(cts)), in_tree,
+                                name), *ct0)
+    return list(transpose_of_bwd(list(tangents)))
+
+
+def _custom_vjp_lin_transpose(cts, *tangents, bwd, residuals, in_tree, out_tree, out_avals,
+                              primals, name):
+    cts = [_zeros_like_aval(c, a, p) for c, a, p in zip(cts, out_avals, [None] * len(cts))]
+    return _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name)
+
+
+def _zeros_like_aval(ct, aval, _):
+    if ct is not None:
+        return ct
+    from . import numpy as fnp
+    return fnp.zeros(aval.shape, dtype=aval.dtype)
+
+
+def _custom_vjp_lin_aval(*avals, out_avals, **_):
+    return list(out_avals)
+
+
+def _custom_vjp_lin_jvp(primals, tangents, **params):
+    # Linear in its operands for fixed residuals.
+    out = custom_vjp_lin_p.bind(*primals, **params)
+    ts = [_zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+    return out, custom_vjp_lin_p.bind(*ts, **params)
+
+
+custom_vjp_lin_p.def_impl(_custom_vjp_lin_impl)
+custom_vjp_lin_p.def_abstract_eval(_custom_vjp_lin_aval)
+custom_vjp_lin_p.def_transpose(_custom_vjp_lin_transpose)
+custom_vjp_lin_p.def_jvp(_custom_vjp_lin_jvp)
+
+
+class custom_vjp:
+    """A function with a user-defined VJP rule.
+
+    Example:
+        >>> @ft.custom_vjp
+        ... def clip_gradient(x):
+        ...     return x
+        >>> def fwd(x):
+        ...     return x, None
+        >>> def bwd(res, g):
+        ...     return (fnp.clip(g, -1.0, 1.0),)
+        >>> clip_gradient.defvjp(fwd, bwd)
+
+    ``fwd(*args)`` returns ``(output, residuals)``; ``bwd(residuals, cotangent)`` returns a
+    tuple with one cotangent per argument. Forward mode (``jvp``) uses the transpose of
+    ``bwd``, so the custom rule is honoured there too.
+    """
+
+    def __init__(self, fun):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd, bwd):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args):
+        if self.fwd is None:
+            raise CustomRuleError(f"custom_vjp function {_name(self.fun)} has no rule; define "
+                                  f"one with {_name(self.fun)}.defvjp(fwd, bwd).")
+        leaves, in_tree = tree_flatten(args)
+        out_box = []
+        outs = custom_vjp_call_p.bind(*leaves, fun=self.fun, fwd=self.fwd, bwd=self.bwd,
+                                      in_tree=in_tree, out_box=out_box)
+        return tree_unflatten(out_box[0], outs)

@@ -1,0 +1,155 @@
+"""Backend-neutral data types and the Array API's type promotion rules.
+
+Inside functrans a dtype is a :class:`DType` (one object per name). Backends map their
+native dtypes to and from these at the edge. A ``DType`` compares equal to the native dtype
+of the same name of any registered library (``fnp.float64 == np.float64`` is true), so user
+code can compare ``x.dtype`` against either.
+"""
+
+from __future__ import annotations
+
+
+class DType:
+    """A data type, named as in the Array API standard (``float64``, ``int32``, ``bool``...)."""
+
+    __slots__ = ("name", "kind", "bits")
+
+    def __init__(self, name: str, kind: str, bits: int):
+        self.name = name
+        self.kind = kind  # 'b' bool, 'i' signed, 'u' unsigned, 'f' real float, 'c' complex
+        self.bits = bits
+
+    def __repr__(self):
+        return f"functrans.numpy.{self.name}"
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        if other is self:
+            return True
+        if isinstance(other, DType):
+            return False
+        return as_dtype(other, strict=False) is self
+
+    def __hash__(self):
+        return hash(self.name)
+
+    @property
+    def short(self) -> str:
+        """Short form used when printing graphs: f64, i32, bool."""
+        return "bool" if self.kind == "b" else f"{self.kind}{self.bits}"
+
+
+bool_ = DType("bool", "b", 8)
+int8, int16, int32, int64 = (DType(f"int{n}", "i", n) for n in (8, 16, 32, 64))
+uint8, uint16, uint32, uint64 = (DType(f"uint{n}", "u", n) for n in (8, 16, 32, 64))
+float32, float64 = DType("float32", "f", 32), DType("float64", "f", 64)
+complex64, complex128 = DType("complex64", "c", 64), DType("complex128", "c", 128)
+
+ALL = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+       float32, float64, complex64, complex128)
+BY_NAME = {d.name: d for d in ALL}
+
+# Native dtype objects of registered backends -> DType. Filled by the backends.
+_native_to_dtype: dict = {}
+
+
+def register_native(native, dtype: DType) -> None:
+    _native_to_dtype[native] = dtype
+
+
+def as_dtype(obj, strict: bool = True) -> DType | None:
+    """The :class:`DType` for ``obj``: a DType, a name, a native dtype or a Python type."""
+    if isinstance(obj, DType):
+        return obj
+    try:
+        found = _native_to_dtype.get(obj)
+    except TypeError:  # unhashable
+        found = None
+    if found is not None:
+        return found
+    if isinstance(obj, str):
+        found = BY_NAME.get(obj)
+    elif obj is float:
+        found = float64
+    elif obj is int:
+        found = int64
+    elif obj is bool:
+        found = bool_
+    elif obj is complex:
+        found = complex128
+    else:
+        name = getattr(obj, "name", None)
+        found = BY_NAME.get(name) if isinstance(name, str) else None
+    if found is None and strict:
+        raise TypeError(f"{obj!r} is not a data type functrans knows; use one of "
+                        f"{', '.join(BY_NAME)}.")
+    return found
+
+
+def is_float(d: DType) -> bool:
+    """Whether values of this dtype carry derivatives (real or complex floating point)."""
+    return d.kind in "fc"
+
+
+def is_inexact(d: DType) -> bool:
+    return d.kind in "fc"
+
+
+_FLOAT_OF_COMPLEX = {complex64: float32, complex128: float64}
+_COMPLEX_OF_FLOAT = {float32: complex64, float64: complex128}
+
+
+def real_dtype(d: DType) -> DType:
+    return _FLOAT_OF_COMPLEX.get(d, d)
+
+
+def _promote_pair(a: DType, b: DType) -> DType:
+    if a is b:
+        return a
+    ka, kb = a.kind, b.kind
+    if ka == "b":
+        return b
+    if kb == "b":
+        return a
+    if ka in "fc" or kb in "fc":
+        # Float with integer: the float wins (as in JAX; the standard leaves it open).
+        if ka in "iu":
+            return b
+        if kb in "iu":
+            return a
+        bits = max(real_dtype(a).bits, real_dtype(b).bits)
+        real = float64 if bits == 64 else float32
+        return _COMPLEX_OF_FLOAT[real] if "c" in (ka, kb) else real
+    if ka == kb:
+        return a if a.bits >= b.bits else b
+    # Signed with unsigned: the smallest signed type that holds both.
+    s, u = (a, b) if ka == "i" else (b, a)
+    if s.bits > u.bits:
+        return s
+    if u.bits < 64:
+        return BY_NAME[f"int{u.bits * 2}"]
+    raise TypeError(f"No type promotion between {a.name} and {b.name} (the Array API "
+                    "defines none); cast one of them explicitly with astype.")
+
+
+def result_type(*dtypes: DType) -> DType:
+    """The promoted dtype of arrays with these dtypes (Array API rules)."""
+    out = dtypes[0]
+    for d in dtypes[1:]:
+        out = _promote_pair(out, d)
+    return out
+
+
+def scalar_result(d: DType, scalar) -> DType:
+    """Dtype of ``array(d) op scalar``: a Python scalar is weakly typed and takes the array's
+    dtype, unless its kind is wider (a float scalar with an integer array gives float64...)."""
+    if isinstance(scalar, bool):
+        return d
+    if isinstance(scalar, int):
+        return d if d.kind != "b" else int64
+    if isinstance(scalar, float):
+        return d if d.kind in "fc" else float64
+    if isinstance(scalar, complex):
+        return d if d.kind == "c" else _COMPLEX_OF_FLOAT.get(d, complex128)
+    raise TypeError(f"Unsupported scalar {scalar!r}")

@@ -1,0 +1,136 @@
+"""Every misuse of functrans has its own error class.
+
+Each message says what was wrong (the shape, dtype, tree or transform involved) and what to
+do instead. All classes derive from :class:`FunctransError`, so ``except FunctransError``
+catches any of them; several also derive from the matching built-in (``TypeError``,
+``ValueError``) so that generic code keeps working.
+"""
+
+from __future__ import annotations
+
+DOCS = "https://functrans.readthedocs.io/en/latest/errors/"
+
+
+class FunctransError(Exception):
+    """Base class of every error raised by functrans."""
+
+    anchor = ""
+
+    def __init__(self, message: str):
+        link = f"\n(See {DOCS}#{self.anchor})" if self.anchor else ""
+        super().__init__(message + link)
+
+
+class UnexpectedTracerError(FunctransError):
+    """A tracer was used after the transform that created it had returned.
+
+    Tracers only mean something while their transform runs. Storing one in a global, a list
+    outside the function or an attribute, and using it later, would silently give wrong
+    derivatives, so functrans refuses::
+
+        leaked = []
+        def f(x):
+            leaked.append(x)
+            return x * x
+        ft.grad(f)(1.0)
+        leaked[0] + 1.0   # UnexpectedTracerError
+
+    Return the values you need from the transformed function instead.
+    """
+
+    anchor = "unexpectedtracererror"
+
+
+class ConcretizationError(FunctransError, TypeError):
+    """A concrete value (``float(x)``, ``bool(x)``, ``if x > 0``) was needed from an abstract tracer.
+
+    Under staging transforms (``make_graph``, and later ``jit``) values have only a shape and
+    a dtype. Python control flow that depends on them cannot be recorded. Use
+    ``functrans.numpy.where`` for elementwise choices, or call the function eagerly
+    (``grad``, ``jvp`` and ``vjp`` run Python control flow on concrete values).
+    """
+
+    anchor = "concretizationerror"
+
+
+class TracerArrayConversionError(FunctransError, TypeError):
+    """A tracer was converted to a NumPy array (``np.asarray(tracer)``, ``np.sin(tracer)``).
+
+    NumPy functions cannot see derivatives, so the conversion would silently drop them.
+    Use ``functrans.numpy`` (or the namespace returned by ``x.__array_namespace__()``)
+    inside transformed functions.
+    """
+
+    anchor = "tracerarrayconversionerror"
+
+
+class NonScalarOutputError(FunctransError, TypeError):
+    """``grad`` was asked to differentiate a function whose output is not a scalar.
+
+    ``grad`` needs a real scalar (shape ``()``) output. For a vector output use ``jacrev``
+    or ``jacfwd`` for the full Jacobian, ``vjp`` for a vector-Jacobian product, or reduce
+    the output (for example ``sum``) before differentiating.
+    """
+
+    anchor = "nonscalaroutputerror"
+
+
+class IntegerInputError(FunctransError, TypeError):
+    """``grad`` (or another reverse-mode transform) was asked to differentiate with respect to
+    an integer or boolean input.
+
+    Derivatives are only defined for floating-point inputs. Pass ``1.0`` instead of ``1``,
+    cast with ``astype(x, float64)``, or exclude the argument with ``argnums``.
+    """
+
+    anchor = "integerinputerror"
+
+
+class TangentMismatchError(FunctransError, ValueError):
+    """A tangent (or cotangent) does not match its primal in tree structure, shape or dtype.
+
+    ``jvp(f, primals, tangents)`` needs ``tangents`` to have the same tree structure as
+    ``primals`` and each leaf to have the same shape and dtype as its primal.
+    """
+
+    anchor = "tangentmismatcherror"
+
+
+class BackendMismatchError(FunctransError, TypeError):
+    """Arrays of two different array libraries met in one operation.
+
+    functrans never copies data between libraries (or between host and device) behind your
+    back. Move the data explicitly first, for example with ``from_dlpack`` or the library's
+    own ``asarray``.
+    """
+
+    anchor = "backendmismatcherror"
+
+
+class UnsupportedBackendError(FunctransError, TypeError):
+    """A value's type belongs to no registered backend, or a backend lacks a named extra.
+
+    Register the library (see the Backends page), or use a library that provides the
+    function.
+    """
+
+    anchor = "unsupportedbackenderror"
+
+
+class MissingRuleError(FunctransError, NotImplementedError):
+    """A primitive has no rule for the transformation that reached it (for example no
+    transpose rule, because the primitive is not linear)."""
+
+    anchor = "missingruleerror"
+
+
+class ShapeError(FunctransError, ValueError):
+    """Operand shapes are incompatible for an operation."""
+
+    anchor = "shapeerror"
+
+
+class CustomRuleError(FunctransError, TypeError):
+    """A ``custom_jvp`` or ``custom_vjp`` rule returned values of the wrong structure."""
+
+    anchor = "customruleerror"

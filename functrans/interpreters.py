@@ -1,0 +1,129 @@
+"""The transformation interpreters: forward mode (JVP) and staging (building a Graph).
+
+Reverse mode needs no interpreter of its own: it is the JVP interpreter stacked on a staging
+interpreter that records the tangent side (see :mod:`functrans.reverse`).
+"""
+
+from __future__ import annotations
+
+from .core import Interpreter, Tracer, _current, get_aval
+from .errors import ConcretizationError
+from .graph import Eqn, Var
+
+# -- forward mode --------------------------------------------------------------------------
+
+
+class JVPTracer(Tracer):
+    """A (primal, tangent) pair. The tangent is never a symbolic zero: a value whose tangent
+    is zero is simply not wrapped."""
+
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, interp, primal, tangent):
+        self._interp = interp
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self):
+        return get_aval(self.primal)
+
+    @property
+    def shape(self):  # cheaper than building an aval
+        return self.primal.shape
+
+    def _concrete(self, what):
+        p = self.primal
+        return p._concrete(what) if isinstance(p, Tracer) else p
+
+
+class JVPInterpreter(Interpreter):
+    """Carries (primal, tangent) pairs through each primitive's ``jvp`` rule."""
+
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        primals = None
+        for i, a in enumerate(args):
+            if type(a) is JVPTracer and a._interp is self:
+                primals = list(args)
+                tangents = [None] * len(args)
+                for j in range(i, len(args)):
+                    a = args[j]
+                    if type(a) is JVPTracer and a._interp is self:
+                        primals[j] = a.primal
+                        tangents[j] = a.tangent
+                break
+        if primals is None:  # nothing of ours: forward untouched
+            return self.parent.process(prim, args, params)
+        token = _current.set(self.parent)
+        try:
+            out, tan = prim.jvp(primals, tangents, **params)
+        finally:
+            _current.reset(token)
+        if prim.multiple_results:
+            return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tan)]
+        return out if tan is None else JVPTracer(self, out, tan)
+
+
+# -- staging -------------------------------------------------------------------------------
+
+
+class StagingTracer(Tracer):
+    """An abstract value standing for a variable of the graph being built."""
+
+    __slots__ = ("var",)
+
+    def __init__(self, interp, var):
+        self._interp = interp
+        self.var = var
+
+    @property
+    def aval(self):
+        return self.var.aval
+
+    def _concrete(self, what):
+        raise ConcretizationError(
+            f"{what} needs a concrete value, but this tracer ({self.aval.str_short()}) is "
+            f"abstract: the function is being staged into a graph, which records only shapes "
+            f"and dtypes. Use functrans.numpy.where for elementwise choices instead of Python "
+            f"control flow, or apply an eager transform (grad, jvp, vjp) instead.")
+
+
+class StagingInterpreter(Interpreter):
+    """Records every primitive applied to its tracers as an equation of a graph. Values that
+    are not its own tracers are constants of the graph (the residuals, in linearize)."""
+
+    __slots__ = ("eqns",)
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.eqns = []
+
+    def new_input(self, aval) -> StagingTracer:
+        return StagingTracer(self, Var(aval))
+
+    def process(self, prim, args, params):
+        own = None
+        for a in args:
+            if type(a) is StagingTracer and a._interp is self:
+                own = a
+                break
+        if own is None:
+            return self.parent.process(prim, args, params)
+        if prim.inline is not None:
+            return prim.inline(*args, **params)  # runs with this interpreter current
+        inputs = [a.var if (type(a) is StagingTracer and a._interp is self) else a
+                  for a in args]
+        if prim.same_aval and not prim.multiple_results:
+            out_aval = own.var.aval
+        else:
+            out_aval = prim.abstract_eval(
+                *[x.aval if type(x) is Var else get_aval(x) for x in inputs], **params)
+        if prim.multiple_results:
+            outs = [Var(a) for a in out_aval]
+            self.eqns.append(Eqn(prim, inputs, params, outs))
+            return [StagingTracer(self, v) for v in outs]
+        out = Var(out_aval)
+        self.eqns.append(Eqn(prim, inputs, params, out))
+        return StagingTracer(self, out)

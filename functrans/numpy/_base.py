@@ -1,0 +1,565 @@
+"""The core of functrans.numpy: broadcasting, promotion and Python scalars on top of the
+shape-strict primitives, and the first set of Array API functions.
+
+Every function works the same on plain arrays (returning arrays of the same library) and on
+tracers inside transforms.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+from .. import dtypes as _dt
+from ..backends import backend_of, default as _default_backend
+from ..core import _SCALAR_DTYPES, Tracer, get_aval
+from ..errors import ShapeError
+from ..primitives import elementwise as _ew
+from ..primitives import linalg as _la
+from ..primitives import reductions as _red
+from ..primitives import structural as _st
+
+_SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _dtype(x) -> _dt.DType:
+    return get_aval(x).dtype
+
+
+def _shape(x) -> tuple:
+    return tuple(x.shape)
+
+
+def _to_array(x, dtype=None):
+    """A Python scalar (or nested list) as an array of the default backend."""
+    b = _default_backend()
+    if dtype is None and type(x) is float:
+        dtype = _dt.float64
+    return b.asarray(x, dtype=dtype)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    ndim = builtins.max(len(s) for s in shapes)
+    out = []
+    for i in range(-ndim, 0):
+        size = 1
+        for s in shapes:
+            if len(s) >= -i:
+                d = s[i]
+                if d != 1:
+                    if size != 1 and d != size:
+                        raise ShapeError(
+                            f"operands could not be broadcast together with shapes "
+                            f"{' '.join(map(str, shapes))}: axis {i} has sizes {size} and {d}")
+                    size = d
+        out.append(size)
+    return tuple(out)
+
+
+def _promote_arrays(args):
+    """Cast array operands to their common dtype (Python scalars stay weak)."""
+    arrays = [a for a in args if type(a) not in _SCALARS]
+    dts = [_dtype(a) for a in arrays]
+    target = _dt.result_type(*dts)
+    for s in args:
+        if type(s) in _SCALARS:
+            target = _dt.scalar_result(target, s)
+    return [a if type(a) in _SCALARS or _dtype(a) is target
+            else _st.convert_element_type(a, target) for a in args], target
+
+
+def _binary(prim, x, y):
+    """Bind a binary elementwise primitive with NumPy-style broadcasting and promotion."""
+    if type(y) in _SCALARS:
+        if type(x) in _SCALARS:
+            x = _to_array(x)
+        elif _dt.scalar_result(_dtype(x), y) is not _dtype(x):
+            x = _st.convert_element_type(x, _dt.scalar_result(_dtype(x), y))
+        return prim.bind(x, y)
+    if type(x) in _SCALARS:
+        if _dt.scalar_result(_dtype(y), x) is not _dtype(y):
+            y = _st.convert_element_type(y, _dt.scalar_result(_dtype(y), x))
+        return prim.bind(x, y)
+    if type(x) is not type(y) or x.dtype != y.dtype:
+        (x, y), _ = _promote_arrays((x, y))
+    sx, sy = x.shape, y.shape
+    if sx != sy:
+        shape = broadcast_shapes(tuple(sx), tuple(sy))
+        x = _st.broadcast_to(x, shape)
+        y = _st.broadcast_to(y, shape)
+    return prim.bind(x, y)
+
+
+def _unary_float(prim, x):
+    """Bind a unary function defined on floating point: integers are promoted to the default
+    float dtype first (as NumPy does)."""
+    if type(x) in _SCALARS:
+        x = _to_array(float(x))
+    elif not _is_float_array(x):
+        x = _st.convert_element_type(x, _dt.float64)
+    return prim.bind(x)
+
+
+def _is_float_array(x):
+    if isinstance(x, Tracer):
+        return x.aval.dtype.kind in "fc"
+    return get_aval(x).dtype.kind in "fc"
+
+
+def _normalize_axes(axis, ndim, what="axis"):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        a = int(a)
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ShapeError(f"{what} {a} is out of bounds for an array of {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"repeated {what} in {axis}")
+    return tuple(sorted(out))
+
+
+def _normalize_axis(axis, ndim):
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"axis {axis} is out of bounds for an array of {ndim} dimensions")
+    return axis % ndim
+
+
+def _as_operand(x):
+    return _to_array(x) if type(x) in _SCALARS else x
+
+# -- elementwise arithmetic --------------------------------------------------------------------
+
+
+def add(x1, x2, /):
+    """Elementwise ``x1 + x2``, broadcasting."""
+    return _binary(_ew.add_p, x1, x2)
+
+
+def subtract(x1, x2, /):
+    """Elementwise ``x1 - x2``."""
+    return _binary(_ew.sub_p, x1, x2)
+
+
+def multiply(x1, x2, /):
+    """Elementwise ``x1 * x2``."""
+    return _binary(_ew.mul_p, x1, x2)
+
+
+def divide(x1, x2, /):
+    """Elementwise true division ``x1 / x2`` (integers give floats)."""
+    if type(x1) not in _SCALARS and not _is_float_array(x1):
+        x1 = _st.convert_element_type(x1, _dt.float64)
+    if type(x2) not in _SCALARS and not _is_float_array(x2):
+        x2 = _st.convert_element_type(x2, _dt.float64)
+    if type(x1) in _SCALARS and type(x2) in _SCALARS:
+        x1 = _to_array(float(x1))
+    return _binary(_ew.div_p, x1, x2)
+
+
+def pow(x1, x2, /):
+    """Elementwise ``x1 ** x2``."""
+    return _binary(_ew.pow_p, x1, x2)
+
+
+def maximum(x1, x2, /):
+    """Elementwise maximum; at ties the derivative is shared equally by both operands."""
+    return _binary(_ew.max_p, x1, x2)
+
+
+def minimum(x1, x2, /):
+    """Elementwise minimum; at ties the derivative is shared equally by both operands."""
+    return _binary(_ew.min_p, x1, x2)
+
+
+def negative(x, /):
+    """Elementwise ``-x``."""
+    return _ew.neg_p.bind(_as_operand(x))
+
+
+def positive(x, /):
+    """Elementwise ``+x`` (returns ``x``)."""
+    return _as_operand(x)
+
+
+def square(x, /):
+    """Elementwise ``x * x``."""
+    x = _as_operand(x)
+    return _ew.mul_p.bind(x, x)
+
+
+def exp(x, /):
+    """Elementwise exponential."""
+    return _unary_float(_ew.exp_p, x)
+
+
+def log(x, /):
+    """Elementwise natural logarithm."""
+    return _unary_float(_ew.log_p, x)
+
+
+def sin(x, /):
+    """Elementwise sine."""
+    return _unary_float(_ew.sin_p, x)
+
+
+def cos(x, /):
+    """Elementwise cosine."""
+    return _unary_float(_ew.cos_p, x)
+
+
+def tanh(x, /):
+    """Elementwise hyperbolic tangent."""
+    return _unary_float(_ew.tanh_p, x)
+
+
+def sqrt(x, /):
+    """Elementwise square root (its derivative at 0 is infinite, as in JAX)."""
+    return _unary_float(_ew.sqrt_p, x)
+
+# -- comparisons -------------------------------------------------------------------------------
+
+
+def equal(x1, x2, /):
+    return _binary(_ew.eq_p, x1, x2)
+
+
+def not_equal(x1, x2, /):
+    return _binary(_ew.ne_p, x1, x2)
+
+
+def less(x1, x2, /):
+    return _binary(_ew.lt_p, x1, x2)
+
+
+def less_equal(x1, x2, /):
+    return _binary(_ew.le_p, x1, x2)
+
+
+def greater(x1, x2, /):
+    return _binary(_ew.gt_p, x1, x2)
+
+
+def greater_equal(x1, x2, /):
+    return _binary(_ew.ge_p, x1, x2)
+
+
+def where(condition, x1, x2, /):
+    """Elementwise choice: ``x1`` where ``condition`` is true, else ``x2``. The derivative
+    flows to the chosen operand only."""
+    args = [condition, x1, x2]
+    if type(x1) in _SCALARS and type(x2) in _SCALARS:
+        args[1] = _to_array(x1)
+    vals, _ = _promote_arrays(args[1:])
+    args[1:] = vals
+    shapes = [_shape(a) for a in args if type(a) not in _SCALARS]
+    shape = broadcast_shapes(*shapes)
+    args = [a if type(a) in _SCALARS else _st.broadcast_to(a, shape) for a in args]
+    return _ew.select_p.bind(*args)
+
+# -- reductions --------------------------------------------------------------------------------
+
+
+def _reduce(red, x, axis, keepdims):
+    x = _as_operand(x)
+    shape = _shape(x)
+    axes = _normalize_axes(axis, len(shape))
+    out = red(x, axes) if axes else x
+    if keepdims:
+        out = _st.reshape(out, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+    return out
+
+
+def sum(x, /, *, axis=None, dtype=None, keepdims=False):
+    """Sum over ``axis`` (all axes by default)."""
+    x = _as_operand(x)
+    if dtype is not None:
+        x = astype(x, dtype)
+    elif _dtype(x).kind == "b":
+        x = _st.convert_element_type(x, _dt.int64)
+    return _reduce(_red.reduce_sum, x, axis, keepdims)
+
+
+def max(x, /, *, axis=None, keepdims=False):
+    """Maximum over ``axis``; ties share the derivative equally."""
+    return _reduce(_red.reduce_max, x, axis, keepdims)
+
+
+def min(x, /, *, axis=None, keepdims=False):
+    """Minimum over ``axis``; ties share the derivative equally."""
+    return _reduce(_red.reduce_min, x, axis, keepdims)
+
+
+def mean(x, /, *, axis=None, keepdims=False):
+    """Arithmetic mean over ``axis``."""
+    x = _as_operand(x)
+    if not _is_float_array(x):
+        x = _st.convert_element_type(x, _dt.float64)
+    shape = _shape(x)
+    axes = _normalize_axes(axis, len(shape))
+    n = math.prod(shape[a] for a in axes)
+    return _ew.div_p.bind(_reduce(_red.reduce_sum, x, axis, keepdims), float(n))
+
+# -- shapes ------------------------------------------------------------------------------------
+
+
+def reshape(x, /, shape, *, copy=None):
+    """Reshape; one dimension may be -1."""
+    x = _as_operand(x)
+    shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
+    size = math.prod(_shape(x))
+    if -1 in shape:
+        known = math.prod(d for d in shape if d != -1)
+        if shape.count(-1) > 1 or known == 0 or size % known:
+            raise ShapeError(f"cannot reshape an array of shape {_shape(x)} into {shape}")
+        shape = tuple(size // known if d == -1 else d for d in shape)
+    if math.prod(shape) != size:
+        raise ShapeError(f"cannot reshape an array of size {size} (shape {_shape(x)}) into "
+                         f"shape {shape}")
+    return _st.reshape(x, shape)
+
+
+def broadcast_to(x, /, shape):
+    """Broadcast ``x`` to ``shape`` (NumPy rules)."""
+    x = _as_operand(x)
+    shape = tuple(shape)
+    if broadcast_shapes(_shape(x), shape) != shape:
+        raise ShapeError(f"cannot broadcast an array of shape {_shape(x)} to {shape}")
+    return _st.broadcast_to(x, shape)
+
+
+def broadcast_arrays(*arrays):
+    shape = broadcast_shapes(*[_shape(a) for a in arrays])
+    return [_st.broadcast_to(a, shape) for a in arrays]
+
+
+def permute_dims(x, /, axes):
+    """Permute the axes of ``x``."""
+    axes = tuple(_normalize_axis(a, len(_shape(x))) for a in axes)
+    if sorted(axes) != list(range(len(_shape(x)))):
+        raise ShapeError(f"axes {axes} is not a permutation of the {len(_shape(x))} axes")
+    return _st.transpose(x, axes)
+
+
+def matrix_transpose(x, /):
+    """Swap the last two axes."""
+    if len(_shape(x)) < 2:
+        raise ShapeError(f"matrix_transpose needs at least 2 dimensions; got shape {_shape(x)}")
+    return _st.matrix_transpose(x)
+
+
+def expand_dims(x, /, *, axis=0):
+    """Insert an axis of length 1 at ``axis``."""
+    shape = list(_shape(x))
+    axis = _normalize_axis(axis, len(shape) + 1)
+    shape.insert(axis, 1)
+    return _st.reshape(x, tuple(shape))
+
+
+def squeeze(x, /, axis):
+    """Remove axes of length 1."""
+    shape = _shape(x)
+    axes = _normalize_axes(axis, len(shape))
+    for a in axes:
+        if shape[a] != 1:
+            raise ShapeError(f"cannot squeeze axis {a} of shape {shape}: its length is not 1")
+    return _st.reshape(x, tuple(d for i, d in enumerate(shape) if i not in axes))
+
+
+def concat(arrays, /, *, axis=0):
+    """Join arrays along an existing axis (``axis=None`` flattens them first)."""
+    arrays = [_as_operand(a) for a in arrays]
+    arrays, _ = _promote_arrays(arrays)
+    if axis is None:
+        arrays = [_st.reshape(a, (math.prod(_shape(a)),)) for a in arrays]
+        axis = 0
+    ndim = len(_shape(arrays[0]))
+    axis = _normalize_axis(axis, ndim)
+    for a in arrays[1:]:
+        sa, s0 = _shape(a), _shape(arrays[0])
+        if len(sa) != ndim or sa[:axis] + sa[axis + 1:] != s0[:axis] + s0[axis + 1:]:
+            raise ShapeError(f"concat: shapes {s0} and {sa} differ outside axis {axis}")
+    if len(arrays) == 1:
+        return arrays[0]
+    return _st.concat(arrays, axis)
+
+
+def stack(arrays, /, *, axis=0):
+    """Join arrays along a new axis."""
+    arrays = [_as_operand(a) for a in arrays]
+    ndim = len(_shape(arrays[0]))
+    axis = _normalize_axis(axis, ndim + 1)
+    return concat([expand_dims(a, axis=axis) for a in arrays], axis=axis)
+
+
+def flip(x, /, *, axis=None):
+    """Reverse the order of elements along ``axis`` (all axes by default)."""
+    axes = _normalize_axes(axis, len(_shape(x)))
+    return _st.flip(x, axes) if axes else x
+
+
+def matmul(x1, x2, /):
+    """Matrix product with the Array API's rules for 1-D operands and batch broadcasting."""
+    x1, x2 = _as_operand(x1), _as_operand(x2)
+    (x1, x2), _ = _promote_arrays((x1, x2))
+    s1, s2 = _shape(x1), _shape(x2)
+    if not s1 or not s2:
+        raise ShapeError(f"matmul does not accept 0-d operands (shapes {s1} and {s2}); use "
+                         f"multiply")
+    v1, v2 = len(s1) == 1, len(s2) == 1
+    if v1:
+        x1, s1 = _st.reshape(x1, (1,) + s1), (1,) + s1
+    if v2:
+        x2, s2 = _st.reshape(x2, s2 + (1,)), s2 + (1,)
+    if s1[-1] != s2[-2]:
+        raise ShapeError(f"matmul: contracted dimensions differ: {s1[-1]} (last axis of the "
+                         f"first operand, shape {s1}) vs {s2[-2]} (shape {s2})")
+    batch = broadcast_shapes(s1[:-2], s2[:-2])
+    x1 = _st.broadcast_to(x1, batch + s1[-2:])
+    x2 = _st.broadcast_to(x2, batch + s2[-2:])
+    out = _la.matmul(x1, x2)
+    if v1 or v2:
+        shape = batch + (() if v1 else (s1[-2],)) + (() if v2 else (s2[-1],))
+        out = _st.reshape(out, shape)
+    return out
+
+# -- indexing ------------------------------------------------------------------------------------
+
+
+def _getitem(x, key):
+    """Basic indexing (integers, slices with any step, None, Ellipsis) on tracers."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    shape = _shape(x)
+    n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
+    if builtins.sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if n_real > len(shape):
+        raise IndexError(f"too many indices for an array of shape {shape}")
+    expanded = []
+    for k in key:
+        if k is Ellipsis:
+            expanded.extend([slice(None)] * (len(shape) - n_real))
+        else:
+            expanded.append(k)
+    if Ellipsis not in key:
+        expanded.extend([slice(None)] * (len(shape) - n_real))
+    idx, out_shape, axis = [], [], 0
+    for k in expanded:
+        if k is None:
+            out_shape.append(1)
+            continue
+        n = shape[axis]
+        if isinstance(k, slice):
+            start, stop, step = k.indices(n)
+            idx.append((start, stop, step))
+            out_shape.append(len(range(start, stop, step)))
+        elif isinstance(k, int) or (hasattr(k, "__index__") and not hasattr(k, "shape")):
+            i = int(k)
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+            i %= n
+            idx.append((i, i + 1, 1))
+        else:
+            raise IndexError(
+                f"functrans supports basic indexing (integers, slices, None, ...) here; got "
+                f"{type(k).__name__}. Integer-array and boolean-mask indexing come with "
+                f"take/take_along_axis.")
+        axis += 1
+    if any(t != (0, d, 1) for t, d in zip(idx, shape)):
+        x = _st.slice_(x, tuple(idx))
+    return _st.reshape(x, tuple(out_shape))
+
+# -- dtypes and creation -----------------------------------------------------------------------
+
+
+def astype(x, dtype, /, *, copy=True, device=None):
+    """Cast to ``dtype`` (a functrans dtype, a name or a native dtype)."""
+    d = _dt.as_dtype(dtype)
+    x = _as_operand(x)
+    if _dtype(x) is d:
+        return x
+    return _st.convert_element_type(x, d)
+
+
+def asarray(obj, /, *, dtype=None, device=None, copy=None):
+    """An array from ``obj``: arrays and tracers are returned as they are (cast to ``dtype``
+    if given); Python scalars and sequences become arrays of the default backend."""
+    if isinstance(obj, Tracer):
+        return obj if dtype is None else astype(obj, dtype)
+    if type(obj) in _SCALARS or isinstance(obj, (list, tuple)):
+        if dtype is None and _contains_float(obj):
+            dtype = _dt.float64
+        return _default_backend().asarray(obj, dtype=dtype, device=device)
+    b = backend_of(obj)
+    return b.asarray(obj, dtype=dtype, device=device) if dtype is not None or copy else obj
+
+
+def _contains_float(obj):
+    if isinstance(obj, (list, tuple)):
+        return builtins.any(_contains_float(o) for o in obj)
+    return type(obj) is float
+
+
+def zeros_like(x, /, *, dtype=None, device=None):
+    out = _st.zeros_like(_as_operand(x))
+    return out if dtype is None else astype(out, dtype)
+
+
+def ones_like(x, /, *, dtype=None, device=None):
+    out = _st.ones_like(_as_operand(x))
+    return out if dtype is None else astype(out, dtype)
+
+
+def full_like(x, /, fill_value, *, dtype=None, device=None):
+    out = _st.full_like(_as_operand(x), fill_value)
+    return out if dtype is None else astype(out, dtype)
+
+
+def _creation(name, *args, dtype=None, device=None, **kw):
+    b = _default_backend()
+    if dtype is not None:
+        kw["dtype"] = b.native_dtype(dtype)
+    if device is not None:
+        kw["device"] = device
+    return getattr(b.xp, name)(*args, **kw)
+
+
+def zeros(shape, *, dtype=None, device=None):
+    return _creation("zeros", shape, dtype=dtype, device=device)
+
+
+def ones(shape, *, dtype=None, device=None):
+    return _creation("ones", shape, dtype=dtype, device=device)
+
+
+def full(shape, fill_value, *, dtype=None, device=None):
+    return _creation("full", shape, fill_value, dtype=dtype, device=device)
+
+
+def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
+    return _creation("eye", n_rows, n_cols, k=k, dtype=dtype, device=device)
+
+
+def device(x, /):
+    """The device of ``x`` (for a tracer, of the concrete value behind it)."""
+    while isinstance(x, Tracer):
+        nxt = getattr(x, "primal", None)
+        if nxt is None:
+            return _default_backend().device(_default_backend().xp.asarray(0.0))
+        x = nxt
+    return backend_of(x).device(x)
+
+
+def stop_gradient(x):
+    """``x`` itself, with a zero derivative under every transform (also nested ones)."""
+    return _st.stop_gradient_p.bind(_as_operand(x))
+
+
+__all__ = [n for n, v in list(globals().items())
+           if callable(v) and getattr(v, "__module__", None) == __name__ and n[0] != "_"]

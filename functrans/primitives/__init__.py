@@ -1,0 +1,9 @@
+"""All primitives of functrans, one block per primitive with its rules right below it.
+
+- :mod:`.elementwise`: arithmetic, transcendental functions, comparisons, select.
+- :mod:`.structural`: reshape, broadcast, transpose, concat, flip, slicing, dtype conversion.
+- :mod:`.reductions`: sum, max, min over axes.
+- :mod:`.linalg`: matmul.
+"""
+
+from . import elementwise, linalg, reductions, structural  # noqa: F401

@@ -1,0 +1,234 @@
+"""Primitives that move data without arithmetic: reshape, broadcast, transpose, concatenate,
+flip, slicing, dtype conversion. All are linear; each transpose is one rule."""
+
+from __future__ import annotations
+
+from .. import dtypes as _dt
+from ..core import ShapedArray, primitive
+from ..graph import Var
+
+# -- reshape --------------------------------------------------------------------------------
+
+reshape_p = primitive("reshape")
+reshape_p.def_impl(lambda b, x, shape: b.xp.reshape(x, shape))
+reshape_p.def_abstract_eval(lambda x, shape: ShapedArray(shape, x.dtype))
+reshape_p.def_jvp(lambda p, t, shape: (reshape(p[0], shape), reshape(t[0], shape)))
+reshape_p.def_transpose(lambda ct, x, shape: [reshape(ct, x.aval.shape)])
+
+
+def reshape(x, shape):
+    shape = tuple(shape)
+    return x if x.shape == shape else reshape_p.bind(x, shape=shape)
+
+# -- broadcast_in_dim: operand axis i becomes result axis dims[i] ---------------------------
+
+
+def _broadcast_impl(b, x, shape, dims):
+    expanded = [1] * len(shape)
+    for i, d in enumerate(dims):
+        expanded[d] = x.shape[i]
+    return b.xp.broadcast_to(b.xp.reshape(x, tuple(expanded)), shape)
+
+
+def _broadcast_transpose(ct, x, shape, dims):
+    in_shape = x.aval.shape
+    summed = [a for a in range(len(shape)) if a not in dims]
+    summed += [d for i, d in enumerate(dims) if in_shape[i] == 1 and shape[d] != 1]
+    out = reduce_sum(ct, tuple(sorted(summed))) if summed else ct
+    return [reshape(out, in_shape)]
+
+
+broadcast_p = primitive("broadcast_in_dim")
+broadcast_p.def_impl(_broadcast_impl)
+broadcast_p.def_abstract_eval(lambda x, shape, dims: ShapedArray(shape, x.dtype))
+broadcast_p.def_jvp(lambda p, t, shape, dims: (broadcast_in_dim(p[0], shape, dims),
+                                               broadcast_in_dim(t[0], shape, dims)))
+broadcast_p.def_transpose(_broadcast_transpose)
+
+
+def broadcast_in_dim(x, shape, dims):
+    return broadcast_p.bind(x, shape=tuple(shape), dims=tuple(dims))
+
+
+def broadcast_to(x, shape):
+    """NumPy-style broadcast of ``x`` to ``shape`` (trailing axes aligned)."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = len(shape) - len(x.shape)
+    return broadcast_in_dim(x, shape, range(lead, len(shape)))
+
+# -- permute_dims ------------------------------------------------------------------------------
+
+
+def _inverse_perm(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+transpose_p = primitive("transpose")
+transpose_p.def_impl(lambda b, x, perm: b.xp.permute_dims(x, perm))
+transpose_p.def_abstract_eval(
+    lambda x, perm: ShapedArray(tuple(x.shape[p] for p in perm), x.dtype))
+transpose_p.def_jvp(lambda p, t, perm: (transpose(p[0], perm), transpose(t[0], perm)))
+transpose_p.def_transpose(lambda ct, x, perm: [transpose(ct, _inverse_perm(perm))])
+
+
+def transpose(x, perm):
+    perm = tuple(perm)
+    return x if perm == tuple(range(len(perm))) else transpose_p.bind(x, perm=perm)
+
+
+def matrix_transpose(x):
+    n = len(x.shape)
+    return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+# -- concat --------------------------------------------------------------------------------
+
+
+def _concat_aval(*xs, axis):
+    shape = list(xs[0].shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    return ShapedArray(tuple(shape), xs[0].dtype)
+
+
+def _concat_jvp(primals, tangents, axis):
+    out = concat(primals, axis)
+    if all(t is None for t in tangents):
+        return out, None
+    ts = [zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+    return out, concat(ts, axis)
+
+
+def _concat_transpose(ct, *xs, axis):
+    cts, start = [], 0
+    for x in xs:
+        n = (x.aval if type(x) is Var else x).shape[axis]
+        if type(x) is Var:
+            idx = [(0, d, 1) for d in ct.shape]
+            idx[axis] = (start, start + n, 1)
+            cts.append(slice_(ct, tuple(idx)))
+        else:
+            cts.append(None)
+        start += n
+    return cts
+
+
+concat_p = primitive("concat")
+concat_p.def_impl(lambda b, *xs, axis: b.xp.concat(xs, axis=axis))
+concat_p.def_abstract_eval(_concat_aval)
+concat_p.def_jvp(_concat_jvp)
+concat_p.def_transpose(_concat_transpose)
+
+
+def concat(xs, axis):
+    return concat_p.bind(*xs, axis=axis)
+
+# -- flip ----------------------------------------------------------------------------------
+
+flip_p = primitive("flip")
+flip_p.same_aval = True
+flip_p.def_impl(lambda b, x, axes: b.xp.flip(x, axis=axes))
+flip_p.def_abstract_eval(lambda x, axes: x)
+flip_p.def_jvp(lambda p, t, axes: (flip(p[0], axes), flip(t[0], axes)))
+flip_p.def_transpose(lambda ct, x, axes: [flip(ct, axes)])
+
+
+def flip(x, axes):
+    return flip_p.bind(x, axes=tuple(axes))
+
+# -- basic slicing: one (start, stop, step) per axis, already normalised ----------------------
+
+
+def _as_slices(idx):
+    # A normalised negative-step slice that runs to the start has stop -1: that is None.
+    return tuple(slice(a, None if (c < 0 and b < 0) else b, c) for a, b, c in idx)
+
+
+def _slice_shape(idx):
+    return tuple(len(range(a, b, c)) for a, b, c in idx)
+
+
+slice_p = primitive("slice")
+slice_p.def_impl(lambda b, x, idx: x[_as_slices(idx)])
+slice_p.def_abstract_eval(lambda x, idx: ShapedArray(_slice_shape(idx), x.dtype))
+slice_p.def_jvp(lambda p, t, idx: (slice_(p[0], idx), slice_(t[0], idx)))
+slice_p.def_transpose(lambda ct, x, idx: [scatter_slice(ct, x.aval.shape, idx)])
+
+
+def _scatter_slice_impl(b, x, shape, idx):
+    out = b.xp.zeros(shape, dtype=x.dtype, device=b.device(x))
+    out[_as_slices(idx)] = x
+    return out
+
+
+# The transpose of slicing: the operand placed into zeros of the sliced array's shape.
+scatter_slice_p = primitive("scatter_slice")
+scatter_slice_p.def_impl(_scatter_slice_impl)
+scatter_slice_p.def_abstract_eval(lambda x, shape, idx: ShapedArray(shape, x.dtype))
+scatter_slice_p.def_jvp(lambda p, t, shape, idx: (scatter_slice(p[0], shape, idx),
+                                                  scatter_slice(t[0], shape, idx)))
+scatter_slice_p.def_transpose(lambda ct, x, shape, idx: [slice_(ct, idx)])
+
+
+def slice_(x, idx):
+    return slice_p.bind(x, idx=tuple(idx))
+
+
+def scatter_slice(x, shape, idx):
+    return scatter_slice_p.bind(x, shape=tuple(shape), idx=tuple(idx))
+
+# -- dtype conversion ----------------------------------------------------------------------
+
+
+def _convert_jvp(primals, tangents, dtype):
+    x, = primals
+    out = convert_element_type(x, dtype)
+    if not _dt.is_float(dtype):
+        return out, None
+    return out, convert_element_type(tangents[0], dtype)
+
+
+convert_p = primitive("convert_element_type")
+convert_p.def_impl(lambda b, x, dtype: b.xp.astype(x, b.native_dtype(dtype)))
+convert_p.def_abstract_eval(lambda x, dtype: ShapedArray(x.shape, dtype))
+convert_p.def_jvp(_convert_jvp)
+convert_p.def_transpose(lambda ct, x, dtype: [convert_element_type(ct, x.aval.dtype)])
+
+
+def convert_element_type(x, dtype):
+    return convert_p.bind(x, dtype=dtype)
+
+# -- creation from a template: no derivative -------------------------------------------------
+
+full_like_p = primitive("full_like")
+full_like_p.same_aval = True
+full_like_p.def_impl(lambda b, x, fill_value: b.xp.full_like(x, fill_value))
+full_like_p.def_abstract_eval(lambda x, fill_value: x)
+full_like_p.def_jvp(lambda p, t, fill_value: (full_like(p[0], fill_value), None))
+
+
+def full_like(x, fill_value):
+    return full_like_p.bind(x, fill_value=fill_value)
+
+
+def zeros_like(x):
+    return full_like_p.bind(x, fill_value=0)
+
+
+def ones_like(x):
+    return full_like_p.bind(x, fill_value=1)
+
+# -- stop_gradient ------------------------------------------------------------------------------
+
+stop_gradient_p = primitive("stop_gradient")
+stop_gradient_p.same_aval = True
+stop_gradient_p.def_impl(lambda b, x: x)
+stop_gradient_p.def_abstract_eval(lambda x: x)
+# Rebinding (rather than returning the primal) stops the derivative at every level of nesting.
+stop_gradient_p.def_jvp(lambda p, t: (stop_gradient_p.bind(p[0]), None))
+
+
+from .reductions import reduce_sum  # noqa: E402
