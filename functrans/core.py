@@ -13,12 +13,14 @@ evaluates: it calls the primitive's ``impl`` on concrete arrays through their ba
 from __future__ import annotations
 
 import contextvars
+import functools
 import operator
 
 from . import dtypes as _dt
-from .backends import backend_of, default as default_backend_
-from .errors import (BackendMismatchError, ConcretizationError, TracerArrayConversionError,
-                     UnexpectedTracerError, UnsupportedBackendError)
+from .backends import _by_type, backend_of, resolve_type
+from .backends import default as default_backend_
+from .errors import (BackendMismatchError, MissingRuleError, TracerArrayConversionError,
+                     UnexpectedTracerError)
 
 # -- abstract values -----------------------------------------------------------------------
 
@@ -98,7 +100,8 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
-                 "multiple_results", "same_aval", "inline", "__weakref__")
+                 "multiple_results", "same_aval", "inline", "namespace_impl", "_impls",
+                 "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -110,6 +113,10 @@ class Primitive:
         # For primitives that wrap a user function (custom_jvp, custom_vjp): a function
         # staging calls instead of recording the primitive, i.e. it inlines the user function.
         self.inline = None
+        # When set, ``impl`` is the backend namespace's function of this name, called with
+        # the operands as they are: evaluation then calls it with no Python frame between.
+        self.namespace_impl = None
+        self._impls = {}  # backend -> callable(*args, **params), filled on first use
 
     def __repr__(self):
         return self.name
@@ -119,8 +126,28 @@ class Primitive:
 
     # Decorators to attach rules right below the primitive's declaration.
     def def_impl(self, f):
+        """``f(backend, *args, **params)`` evaluates the primitive on concrete arrays."""
         self.impl = f
+        self.namespace_impl = None
+        self._impls.clear()
         return f
+
+    def def_namespace_impl(self, name: str):
+        """The primitive is the backend namespace's function ``name`` (``xp.sin``...)."""
+        self.namespace_impl = name
+        self.impl = lambda backend, *args, **params: getattr(backend.xp, name)(*args, **params)
+        self._impls.clear()
+
+    def impl_for(self, backend):
+        """The callable that evaluates this primitive on ``backend`` (cached per backend)."""
+        fn = self._impls.get(backend)
+        if fn is None:
+            if self.impl is None:
+                raise MissingRuleError(f"primitive {self.name!r} has no implementation")
+            fn = (getattr(backend.xp, self.namespace_impl) if self.namespace_impl
+                  else functools.partial(self.impl, backend))
+            self._impls[backend] = fn
+        return fn
 
     def def_abstract_eval(self, f):
         self.abstract_eval = f
@@ -173,6 +200,9 @@ class Interpreter:
         return n
 
 
+_by_type_get = _by_type.get
+
+
 class EvalInterpreter(Interpreter):
     """The bottom of every stack: calls the primitive's ``impl`` on concrete arrays."""
 
@@ -181,15 +211,21 @@ class EvalInterpreter(Interpreter):
     def process(self, prim, args, params):
         backend = None
         for a in args:
-            if type(a) not in _SCALAR_DTYPES:
-                b = backend_of(a) if not isinstance(a, Tracer) else _leaked(prim, a)
-                if backend is None:
-                    backend = b
-                elif b is not backend:
-                    _mixed(prim, backend, b)
+            b = _by_type_get(type(a))
+            if b is None:
+                if type(a) in _SCALAR_DTYPES:
+                    continue
+                b = _leaked(prim, a) if isinstance(a, Tracer) else resolve_type(type(a))
+            if backend is None:
+                backend = b
+            elif b is not backend:
+                _mixed(prim, backend, b)
         if backend is None:
             backend = default_backend_()
-        return prim.impl(backend, *args, **params)
+        fn = prim._impls.get(backend)
+        if fn is None:
+            fn = prim.impl_for(backend)
+        return fn(*args, **params)
 
 
 def _leaked(prim, tracer):

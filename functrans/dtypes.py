@@ -31,8 +31,9 @@ class DType:
             return False
         return as_dtype(other, strict=False) is self
 
-    def __hash__(self):
-        return hash(self.name)
+    # Identity hashing keeps dict look-ups on the hot path in C; a DType is never used as a
+    # key next to the native dtypes or names it compares equal to.
+    __hash__ = object.__hash__
 
     @property
     def short(self) -> str:
@@ -50,12 +51,19 @@ ALL = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
        float32, float64, complex64, complex128)
 BY_NAME = {d.name: d for d in ALL}
 
-# Native dtype objects of registered backends -> DType. Filled by the backends.
-_native_to_dtype: dict = {}
+# Native dtype objects of registered backends -> DType, filled by the backends; every DType
+# maps to itself, so ``_native_to_dtype[x.dtype]`` works for tracers and arrays alike.
+_native_to_dtype: dict = {d: d for d in ALL}
+
+
+# Native dtypes and DTypes of floating-point kind: a set membership test on the hot path.
+INEXACT = {d for d in ALL if d.kind in "fc"}
 
 
 def register_native(native, dtype: DType) -> None:
     _native_to_dtype[native] = dtype
+    if dtype.kind in "fc":
+        INEXACT.add(native)
 
 
 def as_dtype(obj, strict: bool = True) -> DType | None:
@@ -79,12 +87,21 @@ def as_dtype(obj, strict: bool = True) -> DType | None:
     elif obj is complex:
         found = complex128
     else:
-        name = getattr(obj, "name", None)
+        name = getattr(obj, "name", None) or getattr(obj, "__name__", None)
         found = BY_NAME.get(name) if isinstance(name, str) else None
     if found is None and strict:
         raise TypeError(f"{obj!r} is not a data type functrans knows; use one of "
                         f"{', '.join(BY_NAME)}.")
     return found
+
+
+def dtype_of(x) -> DType:
+    """The DType of a tracer or of an array of any registered backend (one dict look-up)."""
+    try:
+        return _native_to_dtype[x.dtype]
+    except (KeyError, TypeError):
+        from .core import get_aval
+        return get_aval(x).dtype
 
 
 def is_float(d: DType) -> bool:
@@ -144,6 +161,8 @@ def result_type(*dtypes: DType) -> DType:
 def scalar_result(d: DType, scalar) -> DType:
     """Dtype of ``array(d) op scalar``: a Python scalar is weakly typed and takes the array's
     dtype, unless its kind is wider (a float scalar with an integer array gives float64...)."""
+    if type(scalar) is float:  # the common case first
+        return d if d.kind in "fc" else float64
     if isinstance(scalar, bool):
         return d
     if isinstance(scalar, int):

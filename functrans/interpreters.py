@@ -7,6 +7,7 @@ interpreter that records the tangent side (see :mod:`functrans.reverse`).
 from __future__ import annotations
 
 from .core import Interpreter, Tracer, _current, get_aval
+from .dtypes import _native_to_dtype, dtype_of
 from .errors import ConcretizationError
 from .graph import Eqn, Var
 
@@ -28,9 +29,17 @@ class JVPTracer(Tracer):
     def aval(self):
         return get_aval(self.primal)
 
+    # Cheaper than building an aval: these are on the hot path of functrans.numpy.
     @property
-    def shape(self):  # cheaper than building an aval
+    def shape(self):
         return self.primal.shape
+
+    @property
+    def dtype(self):
+        try:
+            return _native_to_dtype[self.primal.dtype]
+        except (KeyError, TypeError):
+            return dtype_of(self.primal)
 
     def _concrete(self, what):
         p = self.primal
@@ -43,17 +52,16 @@ class JVPInterpreter(Interpreter):
     __slots__ = ()
 
     def process(self, prim, args, params):
-        primals = None
-        for i, a in enumerate(args):
+        primals = tangents = None
+        i = 0
+        for a in args:
             if type(a) is JVPTracer and a._interp is self:
-                primals = list(args)
-                tangents = [None] * len(args)
-                for j in range(i, len(args)):
-                    a = args[j]
-                    if type(a) is JVPTracer and a._interp is self:
-                        primals[j] = a.primal
-                        tangents[j] = a.tangent
-                break
+                if primals is None:
+                    primals = list(args)
+                    tangents = [None] * len(args)
+                primals[i] = a.primal
+                tangents[i] = a.tangent
+            i += 1
         if primals is None:  # nothing of ours: forward untouched
             return self.parent.process(prim, args, params)
         token = _current.set(self.parent)

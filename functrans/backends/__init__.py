@@ -133,11 +133,12 @@ def backend_of(x) -> Backend:
     """The backend owning array ``x`` (a dictionary hit after the first call per type)."""
     b = _by_type.get(type(x))
     if b is None:
-        b = _resolve_type(type(x))
+        b = resolve_type(type(x))
     return b
 
 
-def _resolve_type(t: type) -> Backend:
+def resolve_type(t: type) -> Backend:
+    """Find (importing if needed) the backend of a type not yet in the cache."""
     for known, b in list(_by_type.items()):
         if issubclass(t, known):
             _by_type[t] = b
@@ -147,7 +148,7 @@ def _resolve_type(t: type) -> Backend:
         importlib.import_module(_lazy_modules[root])
         if t in _by_type:
             return _by_type[t]
-        return _resolve_type(t) if any(issubclass(t, k) for k in _by_type) else _unsupported(t)
+        return resolve_type(t) if any(issubclass(t, k) for k in _by_type) else _unsupported(t)
     return _unsupported(t)
 
 

@@ -20,12 +20,12 @@ from ..primitives import reductions as _red
 from ..primitives import structural as _st
 
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
+_INEXACT = _dt.INEXACT  # floating-point dtypes, native and functrans
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _dtype(x) -> _dt.DType:
-    return get_aval(x).dtype
+_dtype = _dtype_of = _dt.dtype_of
 
 
 def _shape(x) -> tuple:
@@ -70,19 +70,27 @@ def _promote_arrays(args):
             else _st.convert_element_type(a, target) for a in args], target
 
 
+def _with_scalar(x, s):
+    """``x`` cast to the dtype of ``x op s`` for a Python scalar ``s`` (rarely a change)."""
+    d = _dtype_of(x)
+    r = _dt.scalar_result(d, s)
+    return x if r is d else _st.convert_element_type(x, r)
+
+
 def _binary(prim, x, y):
     """Bind a binary elementwise primitive with NumPy-style broadcasting and promotion."""
     if type(y) in _SCALARS:
         if type(x) in _SCALARS:
             x = _to_array(x)
-        elif _dt.scalar_result(_dtype(x), y) is not _dtype(x):
-            x = _st.convert_element_type(x, _dt.scalar_result(_dtype(x), y))
-        return prim.bind(x, y)
+        elif type(y) is not complex and x.dtype in _INEXACT:
+            return prim.bind(x, y)  # the common case: no promotion needed
+        return prim.bind(_with_scalar(x, y), y)
     if type(x) in _SCALARS:
-        if _dt.scalar_result(_dtype(y), x) is not _dtype(y):
-            y = _st.convert_element_type(y, _dt.scalar_result(_dtype(y), x))
-        return prim.bind(x, y)
-    if type(x) is not type(y) or x.dtype != y.dtype:
+        if type(x) is not complex and y.dtype in _INEXACT:
+            return prim.bind(x, y)
+        return prim.bind(x, _with_scalar(y, x))
+    dx, dy = x.dtype, y.dtype
+    if dx is not dy and _dtype_of(x) is not _dtype_of(y):
         (x, y), _ = _promote_arrays((x, y))
     sx, sy = x.shape, y.shape
     if sx != sy:
@@ -95,6 +103,8 @@ def _binary(prim, x, y):
 def _unary_float(prim, x):
     """Bind a unary function defined on floating point: integers are promoted to the default
     float dtype first (as NumPy does)."""
+    if type(x) not in _SCALARS and x.dtype in _INEXACT:
+        return prim.bind(x)
     if type(x) in _SCALARS:
         x = _to_array(float(x))
     elif not _is_float_array(x):
@@ -103,9 +113,7 @@ def _unary_float(prim, x):
 
 
 def _is_float_array(x):
-    if isinstance(x, Tracer):
-        return x.aval.dtype.kind in "fc"
-    return get_aval(x).dtype.kind in "fc"
+    return _dtype_of(x).kind in "fc"
 
 
 def _normalize_axes(axis, ndim, what="axis"):

@@ -31,10 +31,15 @@ def _is_scalar(x):
 
 
 def elementwise(name, impl, jvp=None, transpose=None, abstract_eval=_array_aval):
-    """Declare an elementwise primitive whose result has its operands' shape and dtype."""
+    """Declare an elementwise primitive whose result has its operands' shape and dtype.
+    ``impl`` is ``impl(backend, *args)``, or the name of the Array API function that
+    implements it (then it is called with no Python frame in between)."""
     p = primitive(name)
     p.same_aval = abstract_eval is _array_aval
-    p.def_impl(impl)
+    if isinstance(impl, str):
+        p.def_namespace_impl(impl)
+    else:
+        p.def_impl(impl)
     p.def_abstract_eval(abstract_eval)
     if jvp is not None:
         p.def_jvp(jvp)
@@ -75,7 +80,7 @@ def _add_transpose(ct, x, y):
     return [ct if _is_linear(x) else None, ct if _is_linear(y) else None]
 
 
-add_p = elementwise("add", lambda b, x, y: b.xp.add(x, y), _add_jvp, _add_transpose)
+add_p = elementwise("add", "add", _add_jvp, _add_transpose)
 
 
 def _sub_jvp(primals, tangents):
@@ -92,7 +97,7 @@ def _sub_transpose(ct, x, y):
     return [ct if _is_linear(x) else None, neg(ct) if _is_linear(y) else None]
 
 
-sub_p = elementwise("sub", lambda b, x, y: b.xp.subtract(x, y), _sub_jvp, _sub_transpose)
+sub_p = elementwise("sub", "subtract", _sub_jvp, _sub_transpose)
 
 
 def _mul_jvp(primals, tangents):
@@ -113,7 +118,7 @@ def _mul_transpose(ct, x, y):
     return [None, mul(x, ct)]
 
 
-mul_p = elementwise("mul", lambda b, x, y: b.xp.multiply(x, y), _mul_jvp, _mul_transpose)
+mul_p = elementwise("mul", "multiply", _mul_jvp, _mul_transpose)
 
 
 def _div_jvp(primals, tangents):
@@ -132,9 +137,9 @@ def _div_transpose(ct, x, y):
     return [div(ct, y), None]
 
 
-div_p = elementwise("div", lambda b, x, y: b.xp.divide(x, y), _div_jvp, _div_transpose)
+div_p = elementwise("div", "divide", _div_jvp, _div_transpose)
 
-neg_p = elementwise("neg", lambda b, x: b.xp.negative(x),
+neg_p = elementwise("neg", "negative",
                     lambda p, t: (neg(p[0]), neg(t[0])),
                     lambda ct, x: [neg(ct)])
 
@@ -163,7 +168,7 @@ def _scalar_log(c):
     return math.log(c) if c > 0 else (0.0 if c == 0 else float("nan"))
 
 
-pow_p = elementwise("pow", lambda b, x, y: b.xp.pow(x, y), _pow_jvp)
+pow_p = elementwise("pow", "pow", _pow_jvp)
 
 
 def _max_jvp(primals, tangents):
@@ -191,18 +196,18 @@ def _pick(first, second, tx, ty):
     return select(first, tx, select(second, ty, mul(add(tx, ty), 0.5)))
 
 
-max_p = elementwise("max", lambda b, x, y: b.xp.maximum(x, y), _max_jvp)
-min_p = elementwise("min", lambda b, x, y: b.xp.minimum(x, y), _min_jvp)
+max_p = elementwise("max", "maximum", _max_jvp)
+min_p = elementwise("min", "minimum", _min_jvp)
 
 # -- transcendental ------------------------------------------------------------------------
 
-exp_p = unary("exp", lambda b, x: b.xp.exp(x), lambda t, x, y: mul(t, y))
-log_p = unary("log", lambda b, x: b.xp.log(x), lambda t, x, y: div(t, x))
-sin_p = unary("sin", lambda b, x: b.xp.sin(x), lambda t, x, y: mul(t, cos(x)))
-cos_p = unary("cos", lambda b, x: b.xp.cos(x), lambda t, x, y: neg(mul(t, sin(x))))
-tanh_p = unary("tanh", lambda b, x: b.xp.tanh(x), lambda t, x, y: mul(t, sub(1.0, mul(y, y))))
+exp_p = unary("exp", "exp", lambda t, x, y: mul(t, y))
+log_p = unary("log", "log", lambda t, x, y: div(t, x))
+sin_p = unary("sin", "sin", lambda t, x, y: mul(t, cos(x)))
+cos_p = unary("cos", "cos", lambda t, x, y: neg(mul(t, sin(x))))
+tanh_p = unary("tanh", "tanh", lambda t, x, y: mul(t, sub(1.0, mul(y, y))))
 # d sqrt(x) = t / (2 sqrt(x)): infinite at 0, as in JAX.
-sqrt_p = unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda t, x, y: div(t, mul(y, 2.0)))
+sqrt_p = unary("sqrt", "sqrt", lambda t, x, y: div(t, mul(y, 2.0)))
 
 # -- comparisons: boolean results, no tangent ----------------------------------------------
 
@@ -213,12 +218,12 @@ def _comparison(name, impl):
     return p
 
 
-eq_p = _comparison("eq", lambda b, x, y: b.xp.equal(x, y))
-ne_p = _comparison("ne", lambda b, x, y: b.xp.not_equal(x, y))
-lt_p = _comparison("lt", lambda b, x, y: b.xp.less(x, y))
-le_p = _comparison("le", lambda b, x, y: b.xp.less_equal(x, y))
-gt_p = _comparison("gt", lambda b, x, y: b.xp.greater(x, y))
-ge_p = _comparison("ge", lambda b, x, y: b.xp.greater_equal(x, y))
+eq_p = _comparison("eq", "equal")
+ne_p = _comparison("ne", "not_equal")
+lt_p = _comparison("lt", "less")
+le_p = _comparison("le", "less_equal")
+gt_p = _comparison("gt", "greater")
+ge_p = _comparison("ge", "greater_equal")
 
 # -- select (where) --------------------------------------------------------------------------
 
@@ -245,32 +250,33 @@ def _select_transpose(ct, pred, x, y):
 
 
 select_p = primitive("select")
-select_p.def_impl(lambda b, pred, x, y: b.xp.where(pred, x, y))
+select_p.def_namespace_impl("where")
 select_p.def_abstract_eval(_select_aval)
 select_p.def_jvp(_select_jvp)
 select_p.def_transpose(_select_transpose)
 
 # -- the functions rules are written with ------------------------------------------------------
+# Bound methods rather than wrappers: one Python frame less per operation.
 
 
-def add(x, y): return add_p.bind(x, y)
-def sub(x, y): return sub_p.bind(x, y)
-def mul(x, y): return mul_p.bind(x, y)
-def div(x, y): return div_p.bind(x, y)
-def neg(x): return neg_p.bind(x)
-def pow(x, y): return pow_p.bind(x, y)
-def maximum(x, y): return max_p.bind(x, y)
-def minimum(x, y): return min_p.bind(x, y)
-def exp(x): return exp_p.bind(x)
-def log(x): return log_p.bind(x)
-def sin(x): return sin_p.bind(x)
-def cos(x): return cos_p.bind(x)
-def tanh(x): return tanh_p.bind(x)
-def sqrt(x): return sqrt_p.bind(x)
-def eq(x, y): return eq_p.bind(x, y)
-def ne(x, y): return ne_p.bind(x, y)
-def lt(x, y): return lt_p.bind(x, y)
-def le(x, y): return le_p.bind(x, y)
-def gt(x, y): return gt_p.bind(x, y)
-def ge(x, y): return ge_p.bind(x, y)
-def select(pred, x, y): return select_p.bind(pred, x, y)
+add = add_p.bind
+sub = sub_p.bind
+mul = mul_p.bind
+div = div_p.bind
+neg = neg_p.bind
+pow = pow_p.bind
+maximum = max_p.bind
+minimum = min_p.bind
+exp = exp_p.bind
+log = log_p.bind
+sin = sin_p.bind
+cos = cos_p.bind
+tanh = tanh_p.bind
+sqrt = sqrt_p.bind
+eq = eq_p.bind
+ne = ne_p.bind
+lt = lt_p.bind
+le = le_p.bind
+gt = gt_p.bind
+ge = ge_p.bind
+select = select_p.bind
