@@ -1,0 +1,237 @@
+"""Shared machinery of :mod:`functrans.testing`: leaves with their paths, random directions
+made in the input's own library and device, tolerances per dtype, and comparisons that
+compute on the backend and report on the host.
+
+Everything here works on concrete arrays of any backend; numbers are pulled to the host only
+as Python floats (``float(0-d array)``) or, for error messages, as NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import optree
+
+from .. import dtypes as _dt
+from ..backends import backend_of, default as _default_backend
+from ..core import _SCALAR_DTYPES, Tracer, get_aval
+from ..tree import NAMESPACE, tree_flatten, tree_unflatten
+
+# -- tolerances ----------------------------------------------------------------------------------
+
+# Finite-difference step and tolerances per floating dtype. Central differences have a
+# truncation error ~eps**2 * f''' and a rounding error ~ulp * |f| / eps; the steps balance the
+# two, and the tolerances leave an order of magnitude of headroom over both.
+FD_DEFAULTS = {
+    "float64": {"eps": 1e-6, "atol": 1e-6, "rtol": 1e-6},
+    "float32": {"eps": 1e-3, "atol": 1e-2, "rtol": 1e-2},
+}
+# Tolerances for comparing two derivatives computed by AD (no finite differences): only the
+# rounding of different evaluation orders separates them.
+AD_DEFAULTS = {
+    "float64": {"atol": 1e-8, "rtol": 1e-8},
+    "float32": {"atol": 1e-4, "rtol": 1e-4},
+}
+_ULP = {"float64": float(np.finfo(np.float64).eps), "float32": float(np.finfo(np.float32).eps)}
+
+
+def _real_name(d: _dt.DType) -> str:
+    """The tolerance class of a dtype: float16 and other narrow floats use float32's."""
+    return "float64" if d.kind in "fc" and _dt.real_dtype(d).bits >= 64 else "float32"
+
+
+def least_precise(*dtypes) -> str:
+    names = [_real_name(d) for d in dtypes if d is not None]
+    return "float32" if "float32" in names else "float64"
+
+
+def fd_tolerances(dtype_name, eps=None, atol=None, rtol=None):
+    d = FD_DEFAULTS[dtype_name]
+    return (d["eps"] if eps is None else eps, d["atol"] if atol is None else atol,
+            d["rtol"] if rtol is None else rtol)
+
+
+def ad_tolerances(dtype_name, atol=None, rtol=None):
+    d = AD_DEFAULTS[dtype_name]
+    return d["atol"] if atol is None else atol, d["rtol"] if rtol is None else rtol
+
+
+def ulp(dtype_name) -> float:
+    return _ULP[dtype_name]
+
+# -- leaves and paths ----------------------------------------------------------------------------
+
+
+def as_concrete(x):
+    """A leaf as an array: Python scalars become 0-d arrays of the default backend (floats as
+    float64), NumPy scalars 0-d NumPy arrays; arrays are kept as they are (never copied)."""
+    if type(x) in _SCALAR_DTYPES:
+        return _default_backend().asarray(x, dtype=_dt.float64 if type(x) is float else None)
+    if isinstance(x, Tracer):
+        raise TypeError("functrans.testing checks run on concrete arrays; call them outside "
+                        "of any transform.")
+    return backend_of(x).as_array(x)
+
+
+def flatten_with_paths(tree):
+    """``(paths, leaves, treedef)`` with every leaf made concrete."""
+    paths, leaves, treedef = optree.tree_flatten_with_path(tree, namespace=NAMESPACE)
+    return list(paths), [as_concrete(x) for x in leaves], treedef
+
+
+def dtype_of(x) -> _dt.DType:
+    return get_aval(x).dtype
+
+
+def is_real_float(x) -> bool:
+    return dtype_of(x).kind == "f"
+
+
+def check_supported(x, where):
+    if dtype_of(x).kind == "c":
+        raise NotImplementedError(
+            f"functrans.testing: {where} has complex dtype {dtype_of(x).name}; the checks "
+            f"cover real floating-point values (complex derivatives are not checked yet).")
+
+
+def format_path(path) -> str:
+    return "".join(f"[{k!r}]" for k in path)
+
+
+def describe_shape(x) -> str:
+    return f"shape {tuple(get_aval(x).shape)}, {dtype_of(x).name}"
+
+# -- random values in the input's own library ----------------------------------------------------
+
+
+def like(x, data, dtype=None):
+    """NumPy data as an array of ``x``'s backend, on ``x``'s device, with ``x``'s dtype."""
+    b = backend_of(x)
+    dtype = dtype_of(x) if dtype is None else dtype
+    kw = {}
+    if b.name != "numpy":
+        dev = b.device(x)
+        if dev is not None:
+            kw["device"] = dev
+    try:
+        return b.asarray(np.asarray(data), dtype=dtype, **kw)
+    except TypeError:  # a library whose asarray takes no device argument
+        return b.asarray(np.asarray(data), dtype=dtype)
+
+
+def random_like(rng: np.random.Generator, x):
+    """A standard normal array like float ``x``, drawn in ``x``'s precision (float32 values
+    for float32), made by ``x``'s backend on ``x``'s device."""
+    shape = tuple(get_aval(x).shape)
+    npd = np.float32 if _real_name(dtype_of(x)) == "float32" else np.float64
+    return like(x, np.asarray(rng.standard_normal(shape), dtype=npd))
+
+
+def zeros_like(x):
+    b = backend_of(x)
+    return b.xp.zeros_like(x)
+
+# -- arithmetic on the backend, numbers to the host ----------------------------------------------
+
+
+def xp_of(x):
+    return backend_of(x).xp
+
+
+def size(x) -> int:
+    return get_aval(x).size
+
+
+def vdot(a, b) -> float:
+    """``sum(a * b)`` computed by the arrays' library, as a Python float."""
+    if size(a) == 0:
+        return 0.0
+    xp = xp_of(a)
+    return float(xp.sum(a * b))
+
+
+def abs_dot(a, b) -> float:
+    """``sum(|a * b|)``: the magnitude against which a dot product's rounding is judged."""
+    if size(a) == 0:
+        return 0.0
+    xp = xp_of(a)
+    return float(xp.sum(xp.abs(a * b)))
+
+
+def abs_sum(x) -> float:
+    if size(x) == 0:
+        return 0.0
+    xp = xp_of(x)
+    return float(xp.sum(xp.abs(x)))
+
+
+def max_abs(x) -> float:
+    if size(x) == 0:
+        return 0.0
+    xp = xp_of(x)
+    return float(xp.max(xp.abs(x)))
+
+
+def errors(a, b):
+    """``(max abs error, max rel error)`` between two arrays of one shape."""
+    if size(a) == 0:
+        return 0.0, 0.0
+    xp = xp_of(a)
+    if dtype_of(a) is not dtype_of(b):
+        b = xp.astype(b, a.dtype)
+    diff = xp.abs(a - b)
+    denom = xp.maximum(xp.maximum(xp.abs(a), xp.abs(b)), xp.asarray(1e-300 if _real_name(
+        dtype_of(a)) == "float64" else 1e-30, dtype=a.dtype, **_device_kw(a)))
+    return float(xp.max(diff)), float(xp.max(diff / denom))
+
+
+def _device_kw(x):
+    b = backend_of(x)
+    return {} if b.name == "numpy" else {"device": b.device(x)}
+
+
+def within(err, atol, rtol, scale, noise=0.0) -> bool:
+    """The test shared by every check: ``err <= atol + rtol * scale + noise`` (false for
+    NaN)."""
+    return err <= atol + rtol * scale + noise
+
+
+def to_host(x) -> np.ndarray | str:
+    """A NumPy copy of an array of any backend, for messages (or its repr if impossible)."""
+    for conv in (np.asarray, np.from_dlpack, lambda a: a.get(), lambda a: a.cpu().numpy()):
+        try:
+            out = np.asarray(conv(x))
+            if out.dtype != object:
+                return out
+        except Exception:
+            continue
+    return repr(x)
+
+
+def show(x) -> str:
+    """A compact rendering of an array's values for an assertion message."""
+    h = to_host(x)
+    if isinstance(h, str):
+        return h
+    s = np.array2string(h, precision=8, threshold=24, edgeitems=3, max_line_width=90)
+    return s.replace("\n", "\n      ")
+
+
+def call(f, treedef, leaves):
+    return f(*tree_unflatten(treedef, leaves))
+
+
+def out_leaves(out):
+    paths, leaves, treedef = flatten_with_paths(out)
+    return paths, leaves, treedef
+
+
+def unflatten(treedef, leaves):
+    return tree_unflatten(treedef, leaves)
+
+
+def flatten(tree):
+    return tree_flatten(tree)
+
+
+def fun_name(f) -> str:
+    return getattr(f, "__name__", None) or type(f).__name__

@@ -1,0 +1,357 @@
+"""Numerical derivative checks: :func:`check_grads`, :func:`check_jvp`, :func:`check_vjp`.
+
+- **Forward mode** (``"fwd"``): for every floating-point input leaf in turn, a random tangent
+  ``v`` on that leaf alone; ``jvp(f, x, v)`` must match the central difference
+  ``(f(x + eps v) - f(x - eps v)) / 2 eps``, output leaf by output leaf.
+- **Reverse mode** (``"rev"``): for every floating-point output leaf, a random cotangent ``u``
+  on that leaf alone; the dot-product identity ``<u, J v> = <J^T u, v>`` must hold with
+  ``J v`` from ``jvp`` and ``J^T u`` from ``vjp`` (this checks the transpose rules), and also
+  with ``J v`` from finite differences (so a VJP is checked against the function itself even
+  when the JVP is wrong in the same way, as with a wrong ``custom_vjp`` rule).
+- **Higher orders**: the JVP and VJP are themselves functions — ``(primals, tangents) ->
+  jvp(f, primals, tangents)`` and ``(*primals, u) -> vjp(f, *primals)[1](u)`` — and are
+  checked the same way to ``order - 1``, as autograd's and JAX's ``check_grads`` do.
+
+Random directions are drawn with NumPy's generator (in float32 for float32 inputs) and made
+into arrays by the input's own backend, on its device; the function is evaluated on that
+backend's arrays. Integer and boolean leaves are held fixed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import api
+from . import _util as U
+
+__all__ = ["check_grads", "check_jvp", "check_vjp", "GradCheckError"]
+
+
+class GradCheckError(AssertionError):
+    """A derivative disagreed with its reference. The message says which check (``'fwd'`` or
+    ``'rev'``), at which order and on which derived function, with respect to which argument
+    (index and pytree path) and output, in which direction, and by how much."""
+
+
+def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=None, atol=None, rtol=None, *,
+                seed=0):
+    """Check the derivatives of ``f`` at ``args`` numerically, up to ``order``.
+
+    Args:
+        f: a function of ``len(args)`` positional arguments (pytrees of arrays of any
+            backend) returning a pytree of arrays.
+        args: tuple of the arguments.
+        order: highest derivative order to check (1: JVP/VJP of ``f``; 2: also the JVP/VJP of
+            those; ...).
+        modes: any of ``"fwd"`` (JVP vs finite differences) and ``"rev"`` (VJP by the
+            dot-product identity, against the JVP and against finite differences).
+        eps: finite-difference step (default per dtype: 1e-6 for float64, 1e-3 for float32).
+        atol, rtol: tolerances (default per dtype: 1e-6 for float64, 1e-2 for float32). A
+            difference passes when ``|a - b| <= atol + rtol * max(|a|, |b|)`` (maxima over
+            the compared arrays), plus the rounding error of the finite difference itself.
+        seed: seed of the random directions (the check is deterministic).
+
+    Raises:
+        GradCheckError: (an AssertionError) describing the first disagreement.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> from functrans.testing import check_grads
+        >>> check_grads(lambda x, y: fnp.sin(x) * y, (0.5, 2.0), order=2)
+    """
+    if isinstance(modes, str):
+        modes = (modes,)
+    modes = tuple(modes)
+    bad = [m for m in modes if m not in ("fwd", "rev")]
+    if bad or not modes:
+        raise ValueError(f"check_grads: modes must be a non-empty subset of ('fwd', 'rev'); "
+                         f"got {modes!r}.")
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"check_grads: order must be a positive integer; got {order!r}.")
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(f"check_grads(f, args): args must be a tuple of arguments; got "
+                        f"{type(args).__name__}. For one argument write (x,).")
+    opts = {"eps": eps, "atol": atol, "rtol": rtol}
+    rng = np.random.default_rng(seed)
+    _Level(f, tuple(args), U.fun_name(f), _top_arg, _top_out, 1, order, modes, opts, rng,
+           seed).run()
+
+
+def check_jvp(f, args, eps=None, atol=None, rtol=None, *, seed=0):
+    """Check ``jvp(f)`` against central finite differences (order 1, forward mode only).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> from functrans.testing import check_jvp
+        >>> check_jvp(fnp.exp, (1.0,))
+    """
+    check_grads(f, args, order=1, modes=("fwd",), eps=eps, atol=atol, rtol=rtol, seed=seed)
+
+
+def check_vjp(f, args, eps=None, atol=None, rtol=None, *, seed=0):
+    """Check ``vjp(f)`` by the dot-product identity ``<u, J v> = <J^T u, v>``, with ``J v``
+    from ``jvp`` and from finite differences (order 1, reverse mode only).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> from functrans.testing import check_vjp
+        >>> check_vjp(fnp.tanh, (0.3,))
+    """
+    check_grads(f, args, order=1, modes=("rev",), eps=eps, atol=atol, rtol=rtol, seed=seed)
+
+# -- naming arguments and outputs of derived functions --------------------------------------------
+
+
+def _top_arg(path):
+    i, rest = path[0], path[1:]
+    return f"argument {i}" + (f" at path {U.format_path(rest)}" if rest else "")
+
+
+def _top_out(path):
+    return "output" + (f" at path {U.format_path(path)}" if path else "")
+
+
+def _jvp_names(arg_desc, out_desc):
+    def arg(path):
+        return ("primal " if path[0] == 0 else "tangent for ") + arg_desc(path[1:])
+
+    def out(path):
+        return ("primal " if path[0] == 0 else "tangent ") + out_desc(path[1:])
+    return arg, out
+
+
+def _vjp_names(arg_desc, out_desc, nargs):
+    def arg(path):
+        if path[0] < nargs:
+            return arg_desc(path)
+        return "cotangent for " + out_desc(path[1:])
+
+    def out(path):
+        return "cotangent of " + arg_desc(path)
+    return arg, out
+
+# -- one function under check --------------------------------------------------------------------
+
+
+class _Level:
+    def __init__(self, f, args, name, arg_desc, out_desc, order, max_order, modes, opts, rng,
+                 seed):
+        self.f, self.args, self.name = f, args, name
+        self.arg_desc, self.out_desc = arg_desc, out_desc
+        self.order, self.max_order, self.modes = order, max_order, modes
+        self.opts, self.rng, self.seed = opts, rng, seed
+
+    # -- evaluation ------------------------------------------------------------------------
+    def _call(self, leaves):
+        out = U.call(self.f, self.in_tree, leaves)
+        paths, ys, tree = U.flatten_with_paths(out)
+        if tree != self.out_tree:
+            raise self._fail_plain(f"{self.name} returned outputs of structure {tree} at a "
+                                   f"perturbed point, but {self.out_tree} at the base point.")
+        return ys
+
+    def run(self):
+        self.in_paths, self.xs, self.in_tree = U.flatten_with_paths(self.args)
+        for p, x in zip(self.in_paths, self.xs):
+            U.check_supported(x, self.arg_desc(p))
+        y = U.call(self.f, self.in_tree, self.xs)
+        self.out_paths, self.ys, self.out_tree = U.flatten_with_paths(y)
+        for p, o in zip(self.out_paths, self.ys):
+            U.check_supported(o, self.out_desc(p))
+        self.fin = [i for i, x in enumerate(self.xs) if U.is_real_float(x)]
+        self.fout = [o for o, y in enumerate(self.ys) if U.is_real_float(y)]
+        self.out_dtypes = [U.dtype_of(self.ys[o]) for o in self.fout]
+        self.dirs = {i: U.random_like(self.rng, self.xs[i]) for i in self.fin}
+        self._jvps, self._fds = {}, {}
+        if "fwd" in self.modes:
+            self.check_fwd()
+        if "rev" in self.modes:
+            self.check_rev()
+        if self.order < self.max_order:
+            if "fwd" in self.modes:
+                self.recurse_fwd()
+            if "rev" in self.modes:
+                self.recurse_rev()
+
+    def _tol(self, i, o=None):
+        """(eps, atol, rtol, dtype name) for input leaf i (and output leaf o)."""
+        outs = [U.dtype_of(self.ys[o])] if o is not None else self.out_dtypes
+        name = U.least_precise(U.dtype_of(self.xs[i]), *outs)
+        eps, atol, rtol = U.fd_tolerances(name, **self.opts)
+        if o is None:  # the step for leaf i must suit every output
+            return eps, atol, rtol, name
+        eps = self._tol(i)[0]
+        return eps, atol, rtol, name
+
+    def jvp_along(self, i):
+        """Tangent outputs (flat, None for zero) of the JVP along direction i, and the
+        primal outputs the JVP returned."""
+        if i not in self._jvps:
+            ts = [self.dirs[k] if k == i else (U.zeros_like(x) if k in self.dirs else x)
+                  for k, x in enumerate(self.xs)]
+            primals = U.unflatten(self.in_tree, self.xs)
+            tangents = U.unflatten(self.in_tree, ts)
+            p_out, t_out = api.jvp(self.f, tuple(primals), tuple(tangents))
+            p_leaves = [U.as_concrete(p) for p in self.out_tree.flatten_up_to(p_out)]
+            t_leaves = [None if t is None else U.as_concrete(t)
+                        for t in self.out_tree.flatten_up_to(t_out)]
+            self._jvps[i] = (t_leaves, p_leaves)
+        return self._jvps[i]
+
+    def fd_along(self, i):
+        """Central differences along direction i: (flat differences, eps, max |f| seen)."""
+        if i not in self._fds:
+            eps = self._tol(i)[0]
+            x, v = self.xs[i], self.dirs[i]
+            plus = list(self.xs)
+            minus = list(self.xs)
+            plus[i] = U.as_concrete(x + eps * v)
+            minus[i] = U.as_concrete(x - eps * v)
+            yp, ym = self._call(plus), self._call(minus)
+            fds, mags = [], []
+            for o, (a, b) in enumerate(zip(yp, ym)):
+                if o in self.fout:
+                    fds.append(U.as_concrete((a - b) / (2 * eps)))
+                    mags.append(max(U.max_abs(a), U.max_abs(b)))
+                else:
+                    fds.append(None)
+                    mags.append(0.0)
+            self._fds[i] = (fds, eps, mags)
+        return self._fds[i]
+
+    # -- forward mode ----------------------------------------------------------------------
+    def check_fwd(self):
+        for i in self.fin:
+            t_out, p_out = self.jvp_along(i)
+            self._check_primal(p_out, "jvp")
+            fds, eps, mags = self.fd_along(i)
+            for o in self.fout:
+                _, atol, rtol, dname = self._tol(i, o)
+                jv = t_out[o] if t_out[o] is not None else U.zeros_like(self.ys[o])
+                fd = fds[o]
+                err, rel = U.errors(jv, fd)
+                scale = max(U.max_abs(jv), U.max_abs(fd))
+                noise = 4 * U.ulp(dname) * mags[o] / eps
+                if not U.within(err, atol, rtol, scale, noise):
+                    raise self._fail(
+                        "fwd", "the JVP disagrees with central finite differences", i, o,
+                        [f"tangent v: standard normal on {self.arg_desc(self.in_paths[i])} "
+                         f"only, other inputs fixed; finite-difference step eps={eps:g}",
+                         f"v = {U.show(self.dirs[i])}",
+                         f"max abs error {err:.3e}, max rel error {rel:.3e} (allowed: "
+                         f"atol {atol:g} + rtol {rtol:g} * {scale:.3e} + rounding "
+                         f"{noise:.3e})",
+                         f"J v by jvp:                {U.show(jv)}",
+                         f"J v by finite differences: {U.show(fd)}"])
+
+    def _check_primal(self, p_out, how):
+        for o in self.fout:
+            a, b = p_out[o], self.ys[o]
+            err, rel = U.errors(a, b)
+            atol, rtol = U.ad_tolerances(U.least_precise(U.dtype_of(b)))
+            if not U.within(err, atol, rtol, max(U.max_abs(a), U.max_abs(b))):
+                raise self._fail_plain(
+                    f"the primal output of {how}({self.name}) differs from {self.name}(*args) "
+                    f"at {self.out_desc(self.out_paths[o])}: max abs error {err:.3e}\n"
+                    f"  {how}: {U.show(a)}\n  direct: {U.show(b)}")
+
+    # -- reverse mode ----------------------------------------------------------------------
+    def check_rev(self):
+        if not self.fout or not self.fin:
+            return
+        y, pull = api.vjp(self.f, *U.unflatten(self.in_tree, self.xs))
+        self._check_primal([U.as_concrete(p) for p in self.out_tree.flatten_up_to(y)], "vjp")
+        for o in self.fout:
+            u = U.random_like(self.rng, self.ys[o])
+            cts = [u if k == o else U.zeros_like(yk) for k, yk in enumerate(self.ys)]
+            res = pull(U.unflatten(self.out_tree, cts))
+            vjps = [U.as_concrete(r) for r in self.in_tree.flatten_up_to(tuple(res))]
+            for i in self.fin:
+                eps, atol, rtol, dname = self._tol(i, o)
+                v = self.dirs[i]
+                t_out, _ = self.jvp_along(i)
+                jv = t_out[o] if t_out[o] is not None else U.zeros_like(self.ys[o])
+                rhs = U.vdot(vjps[i], v)
+                lhs = U.vdot(u, jv)
+                scale = max(U.abs_dot(u, jv), U.abs_dot(vjps[i], v))
+                common = [
+                    f"tangent v: standard normal on {self.arg_desc(self.in_paths[i])} only; "
+                    f"cotangent u: standard normal on {self.out_desc(self.out_paths[o])} only",
+                    f"v = {U.show(v)}", f"u = {U.show(u)}"]
+                if not U.within(abs(lhs - rhs), atol, rtol, scale):
+                    raise self._fail(
+                        "rev", "the VJP is not the transpose of the JVP (dot-product "
+                        "identity <u, J v> = <J^T u, v>)", i, o,
+                        common + [
+                            f"abs error {abs(lhs - rhs):.3e}, rel error "
+                            f"{_rel(lhs, rhs):.3e} (allowed: atol {atol:g} + rtol {rtol:g} * "
+                            f"{scale:.3e})",
+                            f"<u, J v> with J v by jvp:     {lhs!r}",
+                            f"<J^T u, v> with J^T u by vjp: {rhs!r}"])
+                fds, eps, mags = self.fd_along(i)
+                lhs_fd = U.vdot(u, fds[o])
+                scale_fd = max(scale, U.abs_dot(u, fds[o]))
+                noise = 4 * U.ulp(dname) * mags[o] / eps * U.abs_sum(u)
+                if not U.within(abs(lhs_fd - rhs), atol, rtol, scale_fd, noise):
+                    raise self._fail(
+                        "rev", "the VJP disagrees with central finite differences (<u, J v> "
+                        "with J v by finite differences vs <J^T u, v>)", i, o,
+                        common + [
+                            f"finite-difference step eps={eps:g}",
+                            f"abs error {abs(lhs_fd - rhs):.3e}, rel error "
+                            f"{_rel(lhs_fd, rhs):.3e} (allowed: atol {atol:g} + rtol {rtol:g} "
+                            f"* {scale_fd:.3e} + rounding {noise:.3e})",
+                            f"<u, J v> with J v by finite differences: {lhs_fd!r}",
+                            f"<J^T u, v> with J^T u by vjp:            {rhs!r}"])
+
+    # -- higher orders -----------------------------------------------------------------------
+    def recurse_fwd(self):
+        f = self.f
+        ts = [U.random_like(self.rng, x) if k in self.dirs else x
+              for k, x in enumerate(self.xs)]
+
+        def f_jvp(primals, tangents):
+            return api.jvp(f, tuple(primals), tuple(tangents))
+        f_jvp.__name__ = f"jvp({self.name})"
+        arg, out = _jvp_names(self.arg_desc, self.out_desc)
+        args = (U.unflatten(self.in_tree, self.xs), U.unflatten(self.in_tree, ts))
+        _Level(f_jvp, args, f_jvp.__name__, arg, out, self.order + 1, self.max_order,
+               self.modes, self.opts, self.rng, self.seed).run()
+
+    def recurse_rev(self):
+        f = self.f
+        n = len(self.args)
+        us = [U.random_like(self.rng, y) if o in self.fout else U.zeros_like(y)
+              for o, y in enumerate(self.ys)]
+
+        def f_vjp(*a):
+            _, pull = api.vjp(f, *a[:n])
+            return pull(a[n])
+        f_vjp.__name__ = f"vjp({self.name})"
+        arg, out = _vjp_names(self.arg_desc, self.out_desc, n)
+        args = tuple(U.unflatten(self.in_tree, self.xs)) + (U.unflatten(self.out_tree, us),)
+        _Level(f_vjp, args, f_vjp.__name__, arg, out, self.order + 1, self.max_order,
+               self.modes, self.opts, self.rng, self.seed).run()
+
+    # -- failures ----------------------------------------------------------------------------
+    def _header(self, mode):
+        what = (f"{self.name}" if self.order == 1 else
+                f"{self.name} (the order-{self.order - 1} derivative function being "
+                f"differentiated)")
+        return f"check_grads: mode {mode!r}, order {self.order}, function {what}"
+
+    def _fail(self, mode, what, i, o, lines):
+        head = (f"{self._header(mode)}: {what}\n"
+                f"  with respect to {self.arg_desc(self.in_paths[i])} "
+                f"({U.describe_shape(self.xs[i])})\n"
+                f"  at {self.out_desc(self.out_paths[o])} ({U.describe_shape(self.ys[o])})\n"
+                f"  directions drawn with seed {self.seed}")
+        return GradCheckError(head + "\n" + "\n".join("  " + ln for ln in lines))
+
+    def _fail_plain(self, msg):
+        return GradCheckError(f"check_grads: order {self.order}, function {self.name}: {msg}")
+
+
+def _rel(a, b):
+    m = max(abs(a), abs(b))
+    return abs(a - b) / m if m else 0.0
