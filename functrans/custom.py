@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from .core import _current, get_aval, primitive
+from .core import get_aval, primitive
 from .errors import CustomRuleError
 from .tree import tree_flatten, tree_unflatten
 

@@ -22,21 +22,10 @@ class Var:
         return f"Var<{self.aval.str_short()}>"
 
 
-class Eqn:
-    """``outputs = prim(*inputs, **params)``. An input is a :class:`Var` or a constant (a
-    concrete array, a Python scalar, or a tracer of an enclosing transform). ``outputs`` is
-    one Var, or a list of them for primitives with several results."""
-
-    __slots__ = ("prim", "inputs", "params", "outputs")
-
-    def __init__(self, prim, inputs, params, outputs):
-        self.prim = prim
-        self.inputs = inputs
-        self.params = params
-        self.outputs = outputs
-
-    def __repr__(self):
-        return f"Eqn({self.prim.name}, {len(self.inputs)} inputs)"
+# An equation is the tuple ``(prim, inputs, params, outputs)``: ``outputs = prim(*inputs,
+# **params)``. An input is a Var or a constant (a concrete array, a Python scalar, or a tracer
+# of an enclosing transform); ``outputs`` is one Var, or a list of Vars for primitives with
+# several results. A plain tuple because staging builds one per traced operation.
 
 
 class Graph:
@@ -66,13 +55,12 @@ def eval_graph(graph: Graph, args) -> list:
     if len(args) != len(graph.in_vars):
         raise TypeError(f"this graph takes {len(graph.in_vars)} inputs; got {len(args)}")
     env = dict(zip(graph.in_vars, args))
-    for eqn in graph.eqns:
-        vals = [env[x] if type(x) is Var else x for x in eqn.inputs]
-        out = bind(eqn.prim, *vals, **eqn.params)
-        if eqn.prim.multiple_results:
-            env.update(zip(eqn.outputs, out))
+    for prim, inputs, params, outputs in graph.eqns:
+        out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
+        if prim.multiple_results:
+            env.update(zip(outputs, out))
         else:
-            env[eqn.outputs] = out
+            env[outputs] = out
     return [env[x] if type(x) is Var else x for x in graph.outputs]
 
 
@@ -110,12 +98,12 @@ def format_graph(graph: Graph, input_names=None) -> str:
     for i, v in enumerate(graph.in_vars):
         label = input_names[i] if input_names else f"x{i + 1}"
         rows.append((f"{new(v)}: {v.aval.str_short()}", label))
-    for eqn in graph.eqns:
-        outs = eqn.outputs if eqn.prim.multiple_results else [eqn.outputs]
+    for prim, inputs, params, outputs in graph.eqns:
+        outs = outputs if prim.multiple_results else [outputs]
         lhs = " ".join(f"{new(v)}: {v.aval.str_short()}" for v in outs)
-        rhs = " ".join([eqn.prim.name] + [name(x) for x in eqn.inputs])
-        if eqn.params:
-            rhs += "  [" + ", ".join(f"{k}={_fmt_param(v)}" for k, v in eqn.params.items()) + "]"
+        rhs = " ".join([prim.name] + [name(x) for x in inputs])
+        if params:
+            rhs += "  [" + ", ".join(f"{k}={_fmt_param(v)}" for k, v in params.items()) + "]"
         rows.append((lhs, rhs))
     width = max((len(r[0]) for r in rows), default=0)
     for lhs, rhs in rows:

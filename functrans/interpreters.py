@@ -9,14 +9,14 @@ from __future__ import annotations
 from .core import Interpreter, Tracer, _current, get_aval
 from .dtypes import _native_to_dtype, dtype_of
 from .errors import ConcretizationError
-from .graph import Eqn, Var
+from .graph import Var
 
 # -- forward mode --------------------------------------------------------------------------
 
 
 class JVPTracer(Tracer):
     """A (primal, tangent) pair. The tangent is never a symbolic zero: a value whose tangent
-    is zero is simply not wrapped."""
+    is zero is simply not wrapped; and only floating-point values are ever wrapped."""
 
     __slots__ = ("primal", "tangent")
 
@@ -66,7 +66,8 @@ class JVPInterpreter(Interpreter):
             return self.parent.process(prim, args, params)
         token = _current.set(self.parent)
         try:
-            out, tan = prim.jvp(primals, tangents, **params)
+            out, tan = prim.jvp(primals, tangents, **params) if params else \
+                prim.jvp(primals, tangents)
         finally:
             _current.reset(token)
         if prim.multiple_results:
@@ -121,17 +122,18 @@ class StagingInterpreter(Interpreter):
             return self.parent.process(prim, args, params)
         if prim.inline is not None:
             return prim.inline(*args, **params)  # runs with this interpreter current
-        inputs = [a.var if (type(a) is StagingTracer and a._interp is self) else a
-                  for a in args]
-        if prim.same_aval and not prim.multiple_results:
+        inputs = []
+        for a in args:
+            inputs.append(a.var if type(a) is StagingTracer and a._interp is self else a)
+        if prim.same_aval:
             out_aval = own.var.aval
         else:
             out_aval = prim.abstract_eval(
                 *[x.aval if type(x) is Var else get_aval(x) for x in inputs], **params)
         if prim.multiple_results:
             outs = [Var(a) for a in out_aval]
-            self.eqns.append(Eqn(prim, inputs, params, outs))
+            self.eqns.append((prim, inputs, params, outs))
             return [StagingTracer(self, v) for v in outs]
         out = Var(out_aval)
-        self.eqns.append(Eqn(prim, inputs, params, out))
+        self.eqns.append((prim, inputs, params, out))
         return StagingTracer(self, out)

@@ -11,7 +11,7 @@ single JVP rule per primitive, so forward and reverse mode cannot disagree.
 from __future__ import annotations
 
 from . import dtypes as _dt
-from .core import Tracer, _current, get_aval
+from .core import _current, get_aval
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
@@ -84,14 +84,14 @@ def backward(graph: Graph, out_cts, consume: bool = False) -> list:
             _accumulate(ct_env, v, ct)
     eqns = graph.eqns
     order = _popping(eqns) if consume else reversed(eqns)
-    for eqn in order:
-        prim = eqn.prim
+    pop = ct_env.pop
+    for prim, inputs, params, outputs in order:
         if prim.multiple_results:
-            cts = [ct_env.pop(v, None) for v in eqn.outputs]
+            cts = [pop(v, None) for v in outputs]
             if all(c is None for c in cts):
                 continue
         else:
-            cts = ct_env.pop(eqn.outputs, None)
+            cts = pop(outputs, None)
             if cts is None:
                 continue
         rule = prim.transpose
@@ -99,10 +99,10 @@ def backward(graph: Graph, out_cts, consume: bool = False) -> list:
             raise MissingRuleError(
                 f"Reverse mode reached {prim.name!r} in the linear part of the computation, "
                 f"but it has no transpose rule (it is not linear in its tangent inputs).")
-        in_cts = rule(cts, *eqn.inputs, **eqn.params)
-        for x, c in zip(eqn.inputs, in_cts):
+        for x, c in zip(inputs, rule(cts, *inputs, **params)):
             if c is not None and type(x) is Var:
-                _accumulate(ct_env, x, c)
+                prev = ct_env.get(x)
+                ct_env[x] = c if prev is None else _add_p.bind(prev, c)
     return [None if v is None else ct_env.get(v) for v in graph.in_vars]
 
 
@@ -113,15 +113,7 @@ def _popping(eqns):
 
 def _accumulate(env, var, ct):
     prev = env.get(var)
-    env[var] = ct if prev is None else _add(prev, ct)
-
-
-def _add(a, b):
-    return _add_p.bind(a, b)
-
-
-def is_own_tracer(x, interp) -> bool:
-    return isinstance(x, Tracer) and x._interp is interp
+    env[var] = ct if prev is None else _add_p.bind(prev, ct)
 
 
 from .primitives.elementwise import add_p as _add_p  # noqa: E402
