@@ -1,31 +1,78 @@
 """Backends: the layer through which every primitive's ``impl`` reaches an array library.
 
-A :class:`Backend` bundles the library's Array API namespace (``backend.xp``), the array
-types it owns, the mapping between its dtypes and functrans's :class:`~functrans.dtypes.DType`,
-and named *extras* that the standard lacks. Dispatch is a dictionary look-up on
-``type(array)``; a backend module is imported the first time one of its arrays is seen, so
-``import functrans`` never imports torch or CuPy.
+A :class:`Backend` bundles one library's Array API namespace (``backend.xp``, through
+array-api-compat where the library itself is not compliant), the array types it owns, device
+handling, the mapping between its dtypes and functrans's :class:`~functrans.dtypes.DType`,
+and named *extras* that the standard lacks (:data:`EXTRAS`).
+
+Dispatch is a dictionary look-up on ``type(array)`` (``_by_type``, read directly by the
+evaluation interpreter). A built-in backend module is imported the first time one of its
+arrays is seen (or its name is asked for), so ``import functrans`` never imports torch or
+CuPy. Third-party backends register through the entry-point group ``functrans.backends``;
+they are loaded the same lazy way (see :func:`resolve_type` and ``docs/backends.md``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
+import functools
 import importlib
+import importlib.metadata
+import warnings
+import contextvars
 
 from .. import dtypes as _dt
 from ..errors import BackendMismatchError, UnsupportedBackendError
+
+ENTRY_POINT_GROUP = "functrans.backends"
+
+# The extras functrans knows, with the contract every implementation follows. A backend may
+# offer more names; primitives only ask for these.
+EXTRAS = {
+    "scatter_add": """scatter_add(x, index, values, /, *, axis=0) -> array
+
+        A copy of ``x`` with ``values`` added at integer positions: the transpose of
+        integer-array indexing (gather), i.e. ``x[(:,) * axis + index] += values`` with
+        repeated positions accumulating (NumPy's ``np.add.at``). ``index`` is one integer
+        array (positions along ``axis``: the transpose of ``take(x, index, axis=axis)``) or a
+        tuple of ``k`` integer arrays of one shape addressing axes ``axis .. axis + k - 1``
+        (the transpose of ``x[i0, i1]``). Entries lie in ``[-n, n)`` for the length ``n`` of
+        their axis; negative ones count from the end; out-of-range entries are an error on
+        NumPy and undefined elsewhere. ``values`` has shape
+        ``x.shape[:axis] + index_shape + x.shape[axis + k:]`` and ``x``'s dtype. ``x`` is
+        never modified; the result is on ``x``'s device.""",
+    "erf": "erf(x) -> array: the error function, elementwise on a real floating array.",
+    "erfc": "erfc(x) -> array: the complementary error function 1 - erf(x), accurate where "
+            "erf(x) is close to 1.",
+    "erfinv": "erfinv(x) -> array: the inverse of erf on (-1, 1).",
+    "lgamma": "lgamma(x) -> array: log |Gamma(x)|, elementwise.",
+    "digamma": "digamma(x) -> array: d/dx lgamma(x), elementwise.",
+    "polygamma": "polygamma(n, x) -> array: the n-th derivative of digamma (n a Python int "
+                 ">= 0; polygamma(0, x) is digamma(x)).",
+}
 
 
 class Backend:
     """One array library as seen by functrans.
 
     Args:
-        name: short name (``"numpy"``, ``"array_api_strict"``...).
-        xp: the library's Array API namespace.
-        array_types: the concrete types whose instances belong to this backend.
-        dtypes: pairs ``(native dtype, functrans DType)``.
-        extras: functions the standard lacks, by name (``"scatter_add"``, ``"erf"``...).
+        name: short name (``"numpy"``, ``"array_api_strict"``, ``"torch"``...).
+        xp: the library's Array API namespace (``array_api_compat.numpy``...).
+        array_types: the concrete types whose instances belong to this backend (subclasses
+            are found too).
+        dtypes: pairs ``(native dtype, functrans DType)``; the first native dtype given for a
+            DType is the one functrans creates.
+        extras: functions the standard lacks, by name (see :data:`EXTRAS`); each is called
+            without the backend, e.g. ``extras={"erf": mylib.special.erf}``.
+
+    Subclasses may override :meth:`load_extra` (find an extra lazily, e.g. in SciPy),
+    :meth:`device`, :meth:`as_array` and :meth:`to_numpy`.
+
+    Example:
+        >>> import functrans.backends as fb
+        >>> b = fb.get_backend("numpy")
+        >>> b.extra("scatter_add")(b.xp.zeros(3), b.xp.asarray([0, 2, 0]),
+        ...                        b.xp.asarray([1.0, 2.0, 3.0]))
+        array([4., 0., 2.])
     """
 
     def __init__(self, name, xp, array_types, dtypes, extras=None):
@@ -39,14 +86,26 @@ class Backend:
             self._to_native.setdefault(dt, native)
             _dt.register_native(native, dt)
         self.extras = dict(extras or {})
+        self._extra_cache = {}
 
     def __repr__(self):
         return f"<functrans backend {self.name!r}>"
 
+    def owns(self, x) -> bool:
+        """Whether ``x`` is an array of this backend."""
+        return isinstance(x, self.array_types)
+
     # -- dtypes --------------------------------------------------------------------------
     def dtype(self, x) -> _dt.DType:
         """The functrans dtype of one of this backend's arrays."""
-        return self._to_dtype[x.dtype]
+        try:
+            return self._to_dtype[x.dtype]
+        except KeyError:
+            raise UnsupportedBackendError(
+                f"Backend {self.name!r}: arrays of dtype {x.dtype} are not supported by "
+                f"functrans (it has the Array API dtypes: bool, int8..int64, uint8..uint64, "
+                f"float32, float64, complex64, complex128). Cast the array first, for "
+                f"example with astype(x, float32).") from None
 
     def native_dtype(self, dtype):
         """This library's dtype object for a functrans dtype (or anything ``as_dtype`` takes)."""
@@ -59,8 +118,9 @@ class Backend:
             raise UnsupportedBackendError(
                 f"Backend {self.name!r} has no dtype {d.name}.") from None
 
-    # -- creation --------------------------------------------------------------------------
+    # -- creation and devices ----------------------------------------------------------------
     def asarray(self, value, dtype=None, device=None):
+        """An array of this library from a Python scalar, sequence or array."""
         kw = {}
         if dtype is not None:
             kw["dtype"] = self.native_dtype(dtype)
@@ -69,64 +129,152 @@ class Backend:
         return self.xp.asarray(value, **kw)
 
     def device(self, x):
-        return getattr(x, "device", "cpu")
+        """The device of one of this backend's arrays (what ``device=`` arguments take)."""
+        return x.device
+
+    def to_device(self, x, device):
+        """``x`` moved to ``device`` of the same library (a no-op if it is there)."""
+        return self.xp.asarray(x, device=device) if device != self.device(x) else x
 
     def as_array(self, x):
         """``x`` as an array of this library (NumPy turns its scalars into 0-d arrays)."""
         return x
 
+    def to_numpy(self, x):
+        """A NumPy copy (or view) of ``x``, for printing and tests."""
+        import numpy as np
+        return np.from_dlpack(x)
+
     # -- extras ----------------------------------------------------------------------------
     def extra(self, name: str):
-        """The named extra function, or a clear error if this backend has none."""
+        """The extra ``name`` as a callable (see :data:`EXTRAS` for the contracts): this
+        backend's own, else the generic one written on the standard, else a clear error."""
+        fn = self._extra_cache.get(name)
+        if fn is None:
+            fn = self._extra_cache[name] = self._find_extra(name)
+        return fn
+
+    def has_extra(self, name: str) -> bool:
+        try:
+            self.extra(name)
+        except UnsupportedBackendError:
+            return False
+        return True
+
+    def load_extra(self, name: str):
+        """Hook for subclasses: the library's implementation of extra ``name`` found lazily
+        (e.g. importing SciPy on first use), or None."""
+        return None
+
+    def _find_extra(self, name):
         fn = self.extras.get(name)
         if fn is None:
-            fn = _GENERIC_EXTRAS.get(name)
-            if fn is None:
+            fn = self.load_extra(name)
+        if fn is None:
+            from .generic import GENERIC
+            g = GENERIC.get(name)
+            if g is not None:
+                fn = functools.partial(g, self)
+        if fn is None:
+            if name not in EXTRAS:
                 raise UnsupportedBackendError(
-                    f"Backend {self.name!r} does not provide {name!r}, and there is no "
-                    f"generic fallback for it. Use another backend, or register an "
-                    f"implementation with functrans.backends.register_extra({self.name!r}, "
-                    f"{name!r}, fn).")
-            fn = fn.__get__(self) if hasattr(fn, "__get__") else fn
+                    f"functrans knows no extra named {name!r}; known extras: "
+                    f"{', '.join(EXTRAS)}.")
+            raise UnsupportedBackendError(
+                f"Backend {self.name!r} does not provide {name!r}, and functrans has no "
+                f"generic fallback for it. Use a backend that has it (numpy with SciPy "
+                f"installed, torch, cupy), or register one with "
+                f"functrans.backends.register_extra({self.name!r}, {name!r}, fn).")
         return fn
 
 
-# Extras written once on top of the standard, used where a backend has no faster one.
-# Each takes the backend as its first argument.
-_GENERIC_EXTRAS: dict = {}
+# -- the registry ------------------------------------------------------------------------------
 
+# type -> backend: the dispatch table (core reads it directly). Mutated in place, never
+# rebound, so modules may hold a reference to it.
 _by_type: dict[type, Backend] = {}
 _by_name: dict[str, Backend] = {}
-# Modules that register a backend, imported the first time an array of theirs is seen.
+# Built-in backends: name (also the array library's top-level module) -> module to import.
 _lazy_modules = {
     "numpy": "functrans.backends.numpy_backend",
     "array_api_strict": "functrans.backends.array_api_strict_backend",
+    "torch": "functrans.backends.torch_backend",
+    "cupy": "functrans.backends.cupy_backend",
 }
+_BUILTIN_PACKAGES = {"numpy": "numpy", "array_api_strict": "array-api-strict",
+                     "torch": "torch (pip install 'functrans[torch]')",
+                     "cupy": "cupy (pip install 'functrans[gpu]') and a CUDA GPU"}
 
 
 def register(backend: Backend) -> Backend:
-    """Make ``backend`` the owner of its array types."""
+    """Make ``backend`` known by its name and the owner of its array types; returns it."""
+    if not isinstance(backend, Backend):
+        raise TypeError(f"register expects a functrans.backends.Backend; got {backend!r}")
     _by_name[backend.name] = backend
     for t in backend.array_types:
         _by_type[t] = backend
+    # Subclasses found earlier by issubclass stay correct: they are re-resolved on demand.
+    for t, b in list(_by_type.items()):
+        if b is not backend and b.name == backend.name:
+            _by_type[t] = backend
     return backend
 
 
+def unregister(name: str) -> None:
+    """Forget the backend ``name`` (its arrays then belong to no backend until it is
+    registered or loaded again). Mostly for tests and for reloading a plugin."""
+    b = _by_name.pop(name, None)
+    for t, owner in list(_by_type.items()):
+        if owner is b:
+            del _by_type[t]
+    _loaded_eps.discard(name)
+    if _default.get() is b and b is not None:
+        _default.set(None)
+
+
 def register_extra(backend_name: str, name: str, fn) -> None:
-    """Add or replace a named extra of a registered backend."""
-    get_backend(backend_name).extras[name] = fn
+    """Add or replace the extra ``name`` of a registered backend (``fn`` is called without
+    the backend; see :data:`EXTRAS` for the signatures)."""
+    b = get_backend(backend_name)
+    b.extras[name] = fn
+    b._extra_cache.pop(name, None)
 
 
 def get_backend(name: str) -> Backend:
-    """The registered backend of this name (importing it if it is built in)."""
+    """The backend of this name: registered, built in (imported now) or from an entry point."""
     b = _by_name.get(name)
-    if b is None and name in _lazy_modules:
-        importlib.import_module(_lazy_modules[name])
-        b = _by_name.get(name)
+    if b is not None:
+        return b
+    if name in _lazy_modules:
+        try:
+            importlib.import_module(_lazy_modules[name])
+        except ImportError as e:
+            raise UnsupportedBackendError(
+                f"The {name!r} backend needs {_BUILTIN_PACKAGES[name]}, which could not be "
+                f"imported ({e}).") from e
+    else:
+        for ep in _entry_points():
+            if ep.name == name:
+                _load_entry_point(ep, strict=True)
+    b = _by_name.get(name)
     if b is None:
         raise UnsupportedBackendError(
-            f"No backend named {name!r}; known: {sorted(set(_by_name) | set(_lazy_modules))}.")
+            f"No backend named {name!r}; known: {', '.join(available_backends())}. "
+            f"Third-party backends register through the entry-point group "
+            f"{ENTRY_POINT_GROUP!r}.")
     return b
+
+
+def available_backends() -> list[str]:
+    """Names of the backends that can be used here: registered ones, built-in ones whose
+    library is installed, and those declared by installed packages' entry points."""
+    import importlib.util
+    names = set(_by_name)
+    for name in _lazy_modules:
+        if name not in names and importlib.util.find_spec(name) is not None:
+            names.add(name)
+    names.update(ep.name for ep in _entry_points())
+    return sorted(names)
 
 
 def backend_of(x) -> Backend:
@@ -138,25 +286,86 @@ def backend_of(x) -> Backend:
 
 
 def resolve_type(t: type) -> Backend:
-    """Find (importing if needed) the backend of a type not yet in the cache."""
+    """Find the backend of a type not yet in the dispatch table, and cache it there.
+
+    In order: a subclass of a known array type; a built-in backend named after the type's
+    top-level module (imported now); an entry point of that name; then every other entry
+    point of the group (loaded once each). Raises UnsupportedBackendError if none owns it.
+    """
+    b = _by_subclass(t)
+    if b is not None:
+        return b
+    root = t.__module__.split(".")[0]
+    if root in _lazy_modules and root not in _by_name:
+        importlib.import_module(_lazy_modules[root])
+        b = _by_type.get(t) or _by_subclass(t)
+        if b is not None:
+            return b
+    eps = [ep for ep in _entry_points() if ep.name not in _loaded_eps]
+    eps.sort(key=lambda ep: ep.name != root)  # the likeliest owner first
+    for ep in eps:
+        _load_entry_point(ep, strict=False)
+        b = _by_type.get(t) or _by_subclass(t)
+        if b is not None:
+            return b
+    return _unsupported(t)
+
+
+def _by_subclass(t):
     for known, b in list(_by_type.items()):
         if issubclass(t, known):
             _by_type[t] = b
             return b
-    root = t.__module__.split(".")[0]
-    if root in _lazy_modules:
-        importlib.import_module(_lazy_modules[root])
-        if t in _by_type:
-            return _by_type[t]
-        return resolve_type(t) if any(issubclass(t, k) for k in _by_type) else _unsupported(t)
-    return _unsupported(t)
+    return None
 
 
 def _unsupported(t):
     raise UnsupportedBackendError(
         f"Values of type {t.__module__}.{t.__qualname__} belong to no functrans backend. "
-        f"Pass arrays of a supported library (numpy, array_api_strict, ...), or register one "
-        f"with functrans.backends.register.")
+        f"Pass arrays of a supported library ({', '.join(_lazy_modules)}), or register one "
+        f"(functrans.backends.register, or the entry-point group {ENTRY_POINT_GROUP!r}).")
+
+
+# -- entry points ------------------------------------------------------------------------------
+
+_loaded_eps: set[str] = set()
+
+
+def _entry_points():
+    return list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _load_entry_point(ep, strict: bool):
+    """Load one entry point: it names a Backend, a function returning one, or a module that
+    registers its backend when imported."""
+    _loaded_eps.add(ep.name)
+    try:
+        obj = ep.load()
+        if not isinstance(obj, Backend) and callable(obj) and not isinstance(obj, type):
+            obj = obj()
+        if isinstance(obj, Backend):
+            if obj.name != ep.name:
+                raise UnsupportedBackendError(
+                    f"entry point {ep.name!r} gave a backend named {obj.name!r}; the two "
+                    f"names must agree")
+            if _by_name.get(obj.name) is not obj:
+                register(obj)
+        elif ep.name not in _by_name:
+            raise UnsupportedBackendError(
+                f"entry point {ep.name!r} ({ep.value}) must name a functrans Backend, a "
+                f"function returning one, or a module that registers one; got {obj!r}")
+    except Exception as e:
+        if strict:
+            if isinstance(e, UnsupportedBackendError):
+                raise
+            raise UnsupportedBackendError(
+                f"Loading backend {ep.name!r} from entry point {ep.value!r} failed: "
+                f"{type(e).__name__}: {e}") from e
+        warnings.warn(f"functrans: skipping backend entry point {ep.name!r} ({ep.value}): "
+                      f"{type(e).__name__}: {e}", RuntimeWarning, stacklevel=3)
+
+
+# -- mixing and the default backend ------------------------------------------------------------
 
 
 def check_same_backend(b1: Backend, b2: Backend, what: str = "an operation"):
@@ -173,20 +382,36 @@ _default = contextvars.ContextVar("functrans.default_backend", default=None)
 def default() -> Backend:
     """The backend used for Python scalars and creation functions without an array."""
     b = _default.get()
-    return b if b is not None else get_backend("numpy")
+    return b if b is not None else _by_name.get("numpy") or get_backend("numpy")
 
 
-class default_backend(contextlib.ContextDecorator):
-    """Set the default backend: ``functrans.default_backend("array_api_strict")`` sets it for
-    the current context; ``with functrans.default_backend("cupy"): ...`` sets it for a block."""
+class default_backend:
+    """Set the backend used for Python-scalar inputs and creation functions.
 
-    def __init__(self, name: str):
-        self._backend = get_backend(name)
-        self._token = _default.set(self._backend)
+    ``functrans.default_backend("torch")`` sets it for the current context (the thread or
+    async task); ``with functrans.default_backend("array_api_strict"): ...`` sets it for a
+    block and restores the previous one on exit. Arrays always keep their own backend.
+
+    Args:
+        backend: a backend name (``"numpy"``, ``"torch"``...) or a :class:`Backend`.
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> with ft.default_backend("array_api_strict"):
+        ...     type(ft.grad(fnp.sin)(0.0)).__module__
+        'array_api_strict._array_object'
+    """
+
+    def __init__(self, backend):
+        self.backend = backend if isinstance(backend, Backend) else get_backend(backend)
+        self._token = _default.set(self.backend)
 
     def __enter__(self):
-        return self._backend
+        return self.backend
 
     def __exit__(self, *exc):
         _default.reset(self._token)
         return False
+
+    def __repr__(self):
+        return f"default_backend({self.backend.name!r})"

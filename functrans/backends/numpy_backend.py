@@ -1,4 +1,9 @@
-"""NumPy backend: the default, and the one used when every input is a Python scalar."""
+"""NumPy backend: the default, and the one used when every input is a Python scalar.
+
+Extras: ``scatter_add`` with ``np.add.at``; the special functions from ``scipy.special``,
+imported on first use (without SciPy, the generic versions of erf, erfc, lgamma and digamma
+are used and erfinv/polygamma raise UnsupportedBackendError).
+"""
 
 import array_api_compat.numpy as _xp
 import numpy as np
@@ -17,16 +22,55 @@ for _n in _NAMES:
 _types = [np.ndarray] + [np.dtype(n).type for n in _NAMES]
 
 
-def _scatter_add(x, index, values):
-    out = np.array(x, copy=True)
-    np.add.at(out, index, values)
+def _scatter_add(x, index, values, /, *, axis=0):
+    out = np.array(x, copy=True)  # writable even when x is read-only
+    axis = axis % out.ndim if out.ndim else axis
+    index = tuple(index) if isinstance(index, (tuple, list)) else (index,)
+    np.add.at(out, (slice(None),) * axis + tuple(np.asarray(i) for i in index), values)
     return out
+
+
+# extra name -> name in scipy.special
+_SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
+          "digamma": "psi", "polygamma": "polygamma"}
+
+
+def _keep_dtype(fn, n_args):
+    """SciPy may compute some functions in float64 (polygamma): give back x's dtype."""
+    def call(*args):
+        x = args[n_args - 1]
+        out = fn(*args)
+        dt = getattr(x, "dtype", None)
+        return out.astype(dt, copy=False) if dt is not None and out.dtype != dt else out
+    call.__name__ = getattr(fn, "__name__", "extra")
+    return call
 
 
 class NumPyBackend(Backend):
     def as_array(self, x):
         # A reduction to 0-d gives a NumPy scalar; transforms return arrays, as JAX does.
         return np.asarray(x) if isinstance(x, np.generic) else x
+
+    def device(self, x):
+        return "cpu"
+
+    def to_device(self, x, device):
+        if device not in ("cpu", None):
+            raise ValueError(f"NumPy arrays live on the CPU; got device {device!r}")
+        return x
+
+    def to_numpy(self, x):
+        return np.asarray(x)
+
+    def load_extra(self, name):
+        if name not in _SCIPY:
+            return None
+        try:
+            import scipy.special as sc
+        except ImportError:
+            return None
+        fn = getattr(sc, _SCIPY[name])
+        return _keep_dtype(fn, 2) if name == "polygamma" else fn
 
 
 backend = register(NumPyBackend("numpy", _xp, _types, _pairs,

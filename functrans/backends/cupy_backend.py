@@ -1,0 +1,68 @@
+"""CuPy backend (NVIDIA/AMD GPUs) through ``array_api_compat.cupy``.
+
+Imported only when a ``cupy.ndarray`` is first seen or the backend is asked for by name, so
+functrans never needs CuPy (or a GPU) otherwise. Arrays stay on their device: functrans never
+copies between host and device; mixing a CuPy and a NumPy array in one operation is a
+BackendMismatchError. Extras: ``scatter_add`` with ``cupyx.scatter_add`` (atomic adds on the
+GPU; dtypes it lacks use the generic version), and the special functions from
+``cupyx.scipy.special``, imported on first use.
+"""
+
+import array_api_compat.cupy as _xp
+import cupy
+import numpy as np
+
+from .. import dtypes as _dt
+from . import Backend, register
+from .generic import scatter_add as _generic_scatter_add
+
+_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+          "float32", "float64", "complex64", "complex128")
+# CuPy arrays use NumPy's dtype objects.
+_pairs = [(np.dtype(n), _dt.BY_NAME[n]) for n in _NAMES]
+
+# extra name -> name in cupyx.scipy.special
+_SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
+            "digamma": "digamma", "polygamma": "polygamma"}
+
+
+class CuPyBackend(Backend):
+    def to_device(self, x, device):
+        if device == self.device(x):
+            return x
+        with device:
+            return cupy.array(x, copy=True)
+
+    def to_numpy(self, x):
+        return cupy.asnumpy(x)
+
+    def load_extra(self, name):
+        if name == "scatter_add":
+            return self._scatter_add
+        if name not in _SPECIAL:
+            return None
+        import cupyx.scipy.special as sc
+        fn = getattr(sc, _SPECIAL[name], None)
+        if fn is None:
+            return None
+        if name == "polygamma":
+            def polygamma(n, x):
+                return sc.polygamma(cupy.asarray(n, dtype=x.dtype), x).astype(x.dtype,
+                                                                                copy=False)
+            return polygamma
+        return fn
+
+    def _scatter_add(self, x, index, values, /, *, axis=0):
+        import cupyx
+        out = x.copy()
+        axis = axis % out.ndim if out.ndim else axis
+        try:
+            index = tuple(index) if isinstance(index, (tuple, list)) else (index,)
+            cupyx.scatter_add(out, (slice(None),) * axis + tuple(cupy.asarray(i) for i in index),
+                              values)
+        except TypeError:  # a dtype without atomic add
+            return _generic_scatter_add(self, x, index, values, axis=axis)
+        return out
+
+
+backend = register(CuPyBackend("cupy", _xp, [cupy.ndarray], _pairs))

@@ -1,0 +1,51 @@
+"""PyTorch backend (CPU and CUDA tensors) through ``array_api_compat.torch``.
+
+Imported only when a ``torch.Tensor`` is first seen or the backend is asked for by name.
+Extras: ``scatter_add`` with ``Tensor.index_add``; the special functions from
+``torch.special``. Note that torch's default floating dtype is float32: creation functions
+without a dtype (``fnp.zeros(3)`` under ``default_backend("torch")``) give float32, while
+Python floats passed to transforms become float64, as on every backend.
+"""
+
+import array_api_compat.torch as _xp
+import torch
+
+from .. import dtypes as _dt
+from . import Backend, register
+from .generic import flat_index
+
+_pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float32", "float64", "complex64", "complex128") if hasattr(torch, n)]
+
+
+def _scatter_add(x, index, values, /, *, axis=0):
+    shape = tuple(x.shape)
+    parts = tuple(index) if isinstance(index, (tuple, list)) else (index,)
+    parts = tuple(torch.as_tensor(i, device=x.device) for i in parts)
+    axis, flat, merged = flat_index(_xp, shape, parts, axis)
+    vals = values.reshape(merged[:axis] + (flat.shape[0],) + merged[axis + 1:])
+    return x.reshape(merged).index_add(axis, flat, vals).reshape(shape)
+
+
+def _polygamma(n, x):
+    return torch.special.polygamma(n, x)
+
+
+class TorchBackend(Backend):
+    def to_device(self, x, device):
+        return x.to(device)
+
+    def to_numpy(self, x):
+        return x.detach().cpu().resolve_conj().numpy()
+
+
+backend = register(TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
+    "scatter_add": _scatter_add,
+    "erf": torch.special.erf,
+    "erfc": torch.special.erfc,
+    "erfinv": torch.special.erfinv,
+    "lgamma": torch.special.gammaln,
+    "digamma": torch.special.digamma,
+    "polygamma": _polygamma,
+}))

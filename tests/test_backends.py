@@ -1,0 +1,421 @@
+"""The backend layer: results come back in the input's library, tangents and cotangents are
+made on the primal's backend, dispatch, the default backend, mixing errors and the extras."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.backends as fb
+import functrans.numpy as fnp
+from functrans.backends import generic
+from functrans.errors import BackendMismatchError, UnsupportedBackendError
+
+from .conftest import BACKEND_NAMES
+
+
+def f(x):
+    return fnp.sum(fnp.sin(x) * x * x)
+
+
+def df(x):  # d/dx sum(sin(x) x^2)
+    return np.cos(x) * x * x + 2 * x * np.sin(x)
+
+
+def d2f(x):
+    return np.diag(-np.sin(x) * x * x + 4 * x * np.cos(x) + 2 * np.sin(x))
+
+
+X = [0.5, -1.0, 2.0]
+
+
+def _check(backend, out, expected, dtype="float64"):
+    assert backend.is_own(out), f"{type(out)} is not an array of {backend.name}"
+    assert out.dtype == backend.backend.native_dtype(dtype)
+    np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-12, atol=1e-12)
+
+
+# -- every transform gives arrays of the input's library -------------------------------------
+
+
+def test_grad(backend):
+    x = backend.asarray(X)
+    _check(backend, ft.grad(f)(x), df(np.array(X)))
+
+
+def test_value_and_grad(backend):
+    x = backend.asarray(X)
+    v, g = ft.value_and_grad(f)(x)
+    _check(backend, v, np.sum(np.sin(X) * np.square(X)))
+    _check(backend, g, df(np.array(X)))
+
+
+def test_jvp(backend):
+    x, t = backend.asarray(X), backend.asarray([1.0, 0.0, 2.0])
+    y, ty = ft.jvp(fnp.sin, (x,), (t,))
+    _check(backend, y, np.sin(X))
+    _check(backend, ty, np.cos(X) * [1.0, 0.0, 2.0])
+
+
+def test_vjp(backend):
+    x, ct = backend.asarray(X), backend.asarray([1.0, 0.0, 2.0])
+    y, vjp_fun = ft.vjp(fnp.sin, x)
+    _check(backend, y, np.sin(X))
+    (g,) = vjp_fun(ct)
+    _check(backend, g, np.cos(X) * [1.0, 0.0, 2.0])
+
+
+def test_jacfwd_jacrev(backend):
+    x = backend.asarray(X)
+    for jac in (ft.jacfwd, ft.jacrev):
+        _check(backend, jac(fnp.sin)(x), np.diag(np.cos(X)))
+
+
+def test_hessian(backend):
+    x = backend.asarray(X)
+    _check(backend, ft.hessian(f)(x), d2f(np.array(X)))
+
+
+def test_hvp(backend):
+    x, v = backend.asarray(X), backend.asarray([1.0, 2.0, -1.0])
+    _check(backend, ft.hvp(f, (x,), (v,)), d2f(np.array(X)) @ [1.0, 2.0, -1.0])
+
+
+def test_linearize(backend):
+    x, t = backend.asarray(X), backend.asarray([1.0, 0.0, 2.0])
+    y, f_jvp = ft.linearize(fnp.sin, x)
+    _check(backend, y, np.sin(X))
+    _check(backend, f_jvp(t), np.cos(X) * [1.0, 0.0, 2.0])
+
+
+def test_nested_grad_of_scalar_array(backend):
+    x = backend.asarray(0.3)
+    g3 = ft.grad(ft.grad(ft.grad(fnp.tanh)))(x)
+    t = np.tanh(0.3)
+    _check(backend, g3, -2 * (1 - t * t) * (1 - 3 * t * t))
+
+
+def test_float32_stays_float32(backend):
+    x = backend.asarray(X, dtype="float32")
+    g = ft.grad(f)(x)
+    assert backend.is_own(g) and g.dtype == backend.backend.native_dtype("float32")
+    np.testing.assert_allclose(backend.to_numpy(g), df(np.array(X)), rtol=1e-5)
+    h = ft.hessian(f)(x)
+    assert backend.is_own(h) and h.dtype == backend.backend.native_dtype("float32")
+
+
+# -- zero tangents / cotangents are made on the primal's backend with its dtype ----------------
+
+
+def test_zero_cotangent_and_tangent(backend):
+    x, y = backend.asarray(X), backend.asarray([1.0, 2.0], dtype="float32")
+    gx, gy = ft.grad(lambda x, y: fnp.sum(x * x), argnums=(0, 1))(x, y)
+    _check(backend, gx, 2 * np.array(X))
+    _check(backend, gy, [0.0, 0.0], dtype="float32")
+    # An output that does not depend on the input: its tangent is zeros of the output.
+    out, t = ft.jvp(lambda x: y, (x,), (x,))
+    _check(backend, t, [0.0, 0.0], dtype="float32")
+    z = backend.asarray([1.0, 2.0])
+    _check(backend, ft.jacfwd(lambda x: z)(x), np.zeros((2, 3)))
+    _check(backend, ft.jacrev(lambda x: z)(x), np.zeros((2, 3)))
+
+
+def test_pytrees_of_arrays(backend):
+    params = {"w": backend.asarray([[1.0, 2.0], [3.0, 4.0]]), "b": backend.asarray([0.5, -0.5])}
+    x = backend.asarray([1.0, -1.0])
+
+    def loss(p):
+        return fnp.sum(fnp.tanh(p["w"] @ x + p["b"]))
+    g = ft.grad(loss)(params)
+    z = np.array([[1.0, 2.0], [3.0, 4.0]]) @ [1.0, -1.0] + [0.5, -0.5]
+    _check(backend, g["b"], 1 - np.tanh(z) ** 2)
+    _check(backend, g["w"], np.outer(1 - np.tanh(z) ** 2, [1.0, -1.0]))
+
+
+def test_plain_calls_return_own_arrays(backend):
+    x = backend.asarray(X)
+    for out in (fnp.sin(x), x * 2.0 + 1.0, fnp.sum(x), fnp.zeros_like(x), x[1:]):
+        assert backend.is_own(out)
+
+
+# -- dispatch -----------------------------------------------------------------------------------
+
+
+def test_backend_of_is_cached_by_type(backend):
+    x = backend.asarray(X)
+    b = fb.backend_of(x)
+    assert b is backend.backend
+    assert fb._by_type[type(x)] is b  # what the evaluation interpreter reads
+    assert b.owns(x) and b.dtype(x) is fnp.float64
+
+
+def test_subclass_dispatch():
+    class MyArray(np.ndarray):
+        pass
+    a = np.arange(3.0).view(MyArray)
+    assert fb.backend_of(a) is fb.get_backend("numpy")
+    assert MyArray in fb._by_type
+    np.testing.assert_allclose(ft.grad(f)(a), df(np.arange(3.0)))
+
+
+def test_unknown_type_is_a_clear_error():
+    class NotAnArray:
+        shape, dtype = (), "float64"
+    with pytest.raises(UnsupportedBackendError, match="belong to no functrans backend"):
+        fb.backend_of(NotAnArray())
+    with pytest.raises(UnsupportedBackendError, match="belong to no functrans backend"):
+        ft.grad(f)(NotAnArray())
+
+
+def test_unknown_backend_name():
+    with pytest.raises(UnsupportedBackendError, match="No backend named 'nope'.*numpy"):
+        fb.get_backend("nope")
+    assert {"numpy", "array_api_strict"} <= set(fb.available_backends())
+
+
+@pytest.mark.skipif("torch" not in BACKEND_NAMES, reason="torch is not installed")
+def test_unsupported_dtype_is_a_clear_error():
+    import torch
+    with pytest.raises(UnsupportedBackendError, match="torch.*float16.*astype"):
+        fnp.sin(torch.zeros(3, dtype=torch.float16))
+
+
+def test_python_scalars_use_numpy_by_default():
+    g = ft.grad(fnp.sin)(0.0)
+    assert type(g) is np.ndarray and g.dtype == np.float64
+    assert type(fnp.sin(1.0)) in (np.ndarray, np.float64)
+
+# -- the default backend ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+def test_default_backend_context_manager(name):
+    b = fb.get_backend(name)
+    with ft.default_backend(name) as got:
+        assert got is b and fb.default() is b
+        g = ft.grad(fnp.sin)(0.0)  # a Python scalar input: made by the default backend
+        assert b.owns(g) and g.dtype == b.native_dtype("float64")
+        assert b.owns(fnp.zeros(3)) and b.owns(fnp.asarray([1.0, 2.0]))
+        y, t = ft.jvp(lambda x: x * x, (3.0,), (1.0,))
+        assert b.owns(y) and b.owns(t)
+        assert b.owns(ft.jacrev(lambda x: x * x)(2.0))
+    assert fb.default() is fb.get_backend("numpy")
+
+
+def test_default_backend_plain_call_and_nesting():
+    numpy_b, strict_b = fb.get_backend("numpy"), fb.get_backend("array_api_strict")
+
+    def body():
+        ft.default_backend("array_api_strict")  # a plain call sets it for this context
+        assert fb.default() is strict_b
+        with ft.default_backend("numpy"):
+            assert fb.default() is numpy_b
+            with pytest.raises(ZeroDivisionError):
+                with ft.default_backend(strict_b):  # a Backend works too
+                    1 / 0
+            assert fb.default() is numpy_b  # restored after an exception
+        assert fb.default() is strict_b
+    import contextvars
+    contextvars.copy_context().run(body)
+    assert fb.default() is numpy_b  # the plain call did not leak out of its context
+
+
+def test_default_backend_is_per_thread():
+    seen = {}
+
+    def worker():
+        seen["thread"] = fb.default().name
+    with ft.default_backend("array_api_strict"):
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen["thread"] == "numpy"
+
+
+def test_default_backend_unknown_name():
+    with pytest.raises(UnsupportedBackendError, match="No backend named"):
+        ft.default_backend("nope")
+
+# -- mixing two libraries -----------------------------------------------------------------------
+
+
+def _other_pairs():
+    pairs = [("numpy", "array_api_strict")]
+    if "torch" in BACKEND_NAMES:
+        pairs += [("numpy", "torch"), ("torch", "array_api_strict")]
+    return pairs
+
+
+@pytest.mark.parametrize("n1,n2", _other_pairs())
+def test_mixing_backends_is_an_error(n1, n2):
+    from .conftest import BackendCase
+    a, b = BackendCase(n1).asarray(X), BackendCase(n2).asarray(X)
+    pattern = rf"(?s)'{n1}'.*'{n2}'.*(asarray|from_dlpack)"
+    # (a * b on two plain arrays is the libraries' business; functrans sees fnp calls and
+    # tracers.)
+    with pytest.raises(BackendMismatchError, match=pattern):
+        fnp.add(a, b)
+    with pytest.raises(BackendMismatchError, match=pattern):
+        fnp.multiply(a, fnp.sin(b))
+    with pytest.raises(BackendMismatchError, match=pattern):
+        ft.grad(lambda x: fnp.sum(x * b))(a)
+    with pytest.raises(BackendMismatchError):
+        ft.grad(lambda x, y: fnp.sum(x * y), argnums=(0, 1))(a, b)
+    with pytest.raises(BackendMismatchError):
+        ft.jvp(lambda x: x * b, (a,), (a,))
+    with pytest.raises(BackendMismatchError):
+        ft.hessian(lambda x: fnp.sum(x * b))(a)
+
+# -- extras: scatter_add --------------------------------------------------------------------------
+
+
+def _ref_scatter_add(x, index, values, axis=0):
+    out = np.array(x, copy=True)
+    index = index if isinstance(index, tuple) else (index,)
+    np.add.at(out, (slice(None),) * axis + index, values)
+    return out
+
+
+SCATTER_CASES = [
+    # x shape, index (tuple = several axes), axis
+    ((5,), np.array([0, 2, 0, -1, 2, 2]), 0),
+    ((4, 3), np.array([3, 3, 1]), 0),
+    ((2, 6, 3), np.array([[5, 0], [5, -6]]), 1),
+    ((4, 3), (np.array([0, 3, 0]), np.array([2, 1, 2])), 0),
+    ((2, 3, 4), (np.array([1, 1]), np.array([-1, 3])), 1),
+    ((3, 2), np.array([], dtype=np.int64), 0),
+    ((7,), np.zeros(40, dtype=np.int64), 0),
+]
+
+
+def _scatter_inputs(backend, shape, index, axis, rng, dtype="float64"):
+    index_t = index if isinstance(index, tuple) else (index,)
+    vshape = shape[:axis] + index_t[0].shape + shape[axis + len(index_t):]
+    xn = rng.standard_normal(shape)
+    vn = rng.standard_normal(vshape)
+    x = backend.asarray(xn, dtype=dtype)
+    v = backend.asarray(vn, dtype=dtype)
+    idx = tuple(backend.asarray(i, dtype="int64") for i in index_t)
+    return xn, vn, x, v, idx if isinstance(index, tuple) else idx[0]
+
+
+@pytest.mark.parametrize("shape,index,axis", SCATTER_CASES)
+def test_scatter_add(backend, shape, index, axis):
+    rng = np.random.default_rng(0)
+    xn, vn, x, v, idx = _scatter_inputs(backend, shape, index, axis, rng)
+    expected = _ref_scatter_add(xn, index, vn, axis)
+    for fn in (backend.backend.extra("scatter_add"),
+               lambda *a, **k: generic.scatter_add(backend.backend, *a, **k)):
+        out = fn(x, idx, v, axis=axis)
+        assert backend.is_own(out) and out.dtype == x.dtype
+        np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-13, atol=1e-13)
+        np.testing.assert_array_equal(backend.to_numpy(x), xn)  # x is not modified
+
+
+def test_scatter_add_float32_and_large(backend):
+    rng = np.random.default_rng(1)
+    index = rng.integers(-50, 50, size=3000)
+    xn, vn, x, v, idx = _scatter_inputs(backend, (50, 2), index, 0, rng, dtype="float32")
+    expected = _ref_scatter_add(xn.astype(np.float32), index, vn.astype(np.float32))
+    out = generic.scatter_add(backend.backend, x, idx, v)
+    assert out.dtype == x.dtype
+    np.testing.assert_allclose(backend.to_numpy(out), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_scatter_add_is_the_transpose_of_take(backend):
+    # <take(x, i), v> == <x, scatter_add(0, i, v)>
+    rng = np.random.default_rng(2)
+    xn, vn = rng.standard_normal((6, 2)), rng.standard_normal((9, 2))
+    i = rng.integers(0, 6, size=9)
+    x, v = backend.asarray(xn), backend.asarray(vn)
+    xp = backend.xp
+    s = backend.backend.extra("scatter_add")(xp.zeros_like(x), backend.asarray(i, "int64"), v)
+    lhs = np.sum(xn[i] * vn)
+    np.testing.assert_allclose(np.sum(xn * backend.to_numpy(s)), lhs, rtol=1e-12)
+
+# -- extras: special functions ------------------------------------------------------------------
+
+
+SPECIAL = {"erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "digamma": "psi"}
+SPECIAL_X = np.array([-4.5, -2.2, -1.3, -0.5, 0.0, 0.3, 1.0, 1.49, 1.51, 2.5, 3.7, 6.0, 25.0])
+
+
+@pytest.mark.parametrize("name", sorted(SPECIAL) + ["erfinv", "polygamma"])
+def test_special_functions(backend, name):
+    sc = pytest.importorskip("scipy.special")
+    b = backend.backend
+    if not b.has_extra(name):
+        assert name in ("erfinv", "polygamma") and backend.name in ("array_api_strict",)
+        with pytest.raises(UnsupportedBackendError,
+                           match=rf"'{backend.name}' does not provide '{name}'"):
+            b.extra(name)
+        return
+    fn = b.extra(name)
+    xs = SPECIAL_X
+    if name in ("lgamma", "digamma"):
+        xs = xs[(xs > 0) | (xs != np.round(xs))]  # not at the poles
+    if name == "erfinv":
+        xs = np.array([-0.999, -0.5, 0.0, 0.1, 0.9, 0.99999])
+        out, ref = fn(backend.asarray(xs)), sc.erfinv(xs)
+    elif name == "polygamma":
+        xs = xs[xs > 0]
+        out, ref = fn(2, backend.asarray(xs)), sc.polygamma(2, xs)
+    else:
+        out, ref = fn(backend.asarray(xs)), getattr(sc, SPECIAL[name])(xs)
+    assert backend.is_own(out) and out.dtype == backend.float_dtype
+    np.testing.assert_allclose(backend.to_numpy(out), ref, rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", sorted(SPECIAL))
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-11), ("float32", 2e-5)])
+def test_generic_special_functions(name, dtype, rtol):
+    """The fallbacks written on the standard, against SciPy, over a dense range."""
+    sc = pytest.importorskip("scipy.special")
+    b = fb.get_backend("array_api_strict")
+    if name in ("erf", "erfc"):
+        xs = np.linspace(-6, 6, 4001)
+    else:
+        xs = np.concatenate([np.linspace(0.01, 60, 4001), np.linspace(-9.9, 0.49, 999)])
+        # Near a pole the reflection formula loses what sin/tan of pi x lose to rounding.
+        xs = xs[np.abs(xs - np.round(xs)) > (1e-3 if dtype == "float64" else 2e-2)]
+    xs = xs.astype(dtype)
+    out = np.asarray(getattr(generic, name)(b, b.xp.asarray(xs)))
+    assert out.dtype == np.dtype(dtype)
+    ref = getattr(sc, SPECIAL[name])(xs.astype(np.float64))
+    scale = np.maximum(np.abs(ref), 1.0) if name != "erfc" else np.abs(ref)
+    assert np.max(np.abs(out - ref) / scale) < rtol
+
+
+def test_generic_special_functions_edge_values():
+    b = fb.get_backend("array_api_strict")
+    x = b.xp.asarray([np.inf, -np.inf, np.nan])
+    np.testing.assert_equal(np.asarray(generic.erf(b, x)), [1.0, -1.0, np.nan])
+    np.testing.assert_equal(np.asarray(generic.erfc(b, x)), [0.0, 2.0, np.nan])
+
+
+def test_unknown_extra_and_register_extra():
+    b = fb.get_backend("array_api_strict")
+    with pytest.raises(UnsupportedBackendError, match="knows no extra named 'nope'"):
+        b.extra("nope")
+    calls = []
+
+    def my_erfinv(x):
+        calls.append(x)
+        return x
+    fb.register_extra("array_api_strict", "erfinv", my_erfinv)
+    try:
+        assert b.extra("erfinv") is my_erfinv
+    finally:
+        del b.extras["erfinv"]
+        b._extra_cache.pop("erfinv", None)
+    assert not b.has_extra("erfinv")
+
+
+def test_numpy_extras_from_scipy_are_native():
+    pytest.importorskip("scipy.special")
+    import scipy.special as sc
+    b = fb.get_backend("numpy")
+    assert b.extra("erf") is sc.erf and b.extra("lgamma") is sc.gammaln
