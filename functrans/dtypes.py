@@ -51,29 +51,31 @@ ALL = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
        float32, float64, complex64, complex128)
 BY_NAME = {d.name: d for d in ALL}
 
-# Native dtype objects of registered backends -> DType, filled by the backends; every DType
-# maps to itself, so ``_native_to_dtype[x.dtype]`` works for tracers and arrays alike.
-_native_to_dtype: dict = {d: d for d in ALL}
+# id(native dtype object) -> DType, filled by the backends; every DType maps to itself, so
+# ``_by_id.get(id(x.dtype))`` works for tracers and arrays of any backend alike. Keyed by
+# identity because dtypes of different libraries can hash equal (and array-api-strict warns
+# when its dtypes are compared with NumPy's); registered dtypes are kept alive in _natives.
+_by_id: dict = {id(d): d for d in ALL}
+_natives: list = []
 
 
-# Native dtypes and DTypes of floating-point kind: a set membership test on the hot path.
-INEXACT = {d for d in ALL if d.kind in "fc"}
+# ids of the native dtypes and DTypes of floating-point kind: ``id(x.dtype) in INEXACT_IDS``
+# is the hot path's test for "x carries derivatives".
+INEXACT_IDS = {id(d) for d in ALL if d.kind in "fc"}
 
 
 def register_native(native, dtype: DType) -> None:
-    _native_to_dtype[native] = dtype
+    _natives.append(native)
+    _by_id[id(native)] = dtype
     if dtype.kind in "fc":
-        INEXACT.add(native)
+        INEXACT_IDS.add(id(native))
 
 
 def as_dtype(obj, strict: bool = True) -> DType | None:
     """The :class:`DType` for ``obj``: a DType, a name, a native dtype or a Python type."""
     if isinstance(obj, DType):
         return obj
-    try:
-        found = _native_to_dtype.get(obj)
-    except TypeError:  # unhashable
-        found = None
+    found = _by_id.get(id(obj))
     if found is not None:
         return found
     if isinstance(obj, str):
@@ -97,11 +99,11 @@ def as_dtype(obj, strict: bool = True) -> DType | None:
 
 def dtype_of(x) -> DType:
     """The DType of a tracer or of an array of any registered backend (one dict look-up)."""
-    try:
-        return _native_to_dtype[x.dtype]
-    except (KeyError, TypeError):
+    d = _by_id.get(id(x.dtype))
+    if d is None:
         from .core import get_aval
         return get_aval(x).dtype
+    return d
 
 
 def is_float(d: DType) -> bool:

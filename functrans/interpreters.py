@@ -7,7 +7,7 @@ interpreter that records the tangent side (see :mod:`functrans.reverse`).
 from __future__ import annotations
 
 from .core import Interpreter, Tracer, _current, get_aval
-from .dtypes import _native_to_dtype, dtype_of
+from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError
 from .graph import Var
 
@@ -36,10 +36,8 @@ class JVPTracer(Tracer):
 
     @property
     def dtype(self):
-        try:
-            return _native_to_dtype[self.primal.dtype]
-        except (KeyError, TypeError):
-            return dtype_of(self.primal)
+        d = _by_id.get(id(self.primal.dtype))
+        return d if d is not None else dtype_of(self.primal)
 
     def _concrete(self, what):
         p = self.primal

@@ -1,0 +1,139 @@
+"""custom_jvp and custom_vjp under every transform, and proof that the custom rule is used."""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.errors import CustomRuleError
+
+
+@ft.custom_jvp
+def log1pexp(x):
+    return fnp.log(1.0 + fnp.exp(x))
+
+
+@log1pexp.defjvp
+def _log1pexp_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return log1pexp(x), t * (1.0 - 1.0 / (1.0 + fnp.exp(x)))
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_custom_jvp_under_grad_jvp_and_grad_of_grad():
+    x = 0.7
+    assert float(ft.grad(log1pexp)(x)) == pytest.approx(_sigmoid(x))
+    assert float(ft.jvp(log1pexp, (x,), (2.0,))[1]) == pytest.approx(2 * _sigmoid(x))
+    s = _sigmoid(x)
+    assert float(ft.grad(ft.grad(log1pexp))(x)) == pytest.approx(s * (1 - s))
+    # The stable rule is what makes large inputs work (the naive derivative gives nan).
+    assert float(ft.grad(log1pexp)(1000.0)) == 1.0
+
+
+def test_custom_jvp_rule_is_actually_used():
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), 10.0 * t  # deliberately not cos(x)
+
+    assert float(ft.grad(f)(0.3)) == 10.0
+    assert float(ft.jvp(f, (0.3,), (1.0,))[1]) == 10.0
+    assert float(ft.jacrev(f)(0.3)) == 10.0
+    assert float(f(0.3)) == pytest.approx(np.sin(0.3))
+
+
+def test_custom_jvp_with_two_arguments_and_pytree_output():
+    @ft.custom_jvp
+    def g(x, y):
+        return {"p": x * y, "s": x + y}
+
+    @g.defjvp
+    def g_jvp(primals, tangents):
+        (x, y), (tx, ty) = primals, tangents
+        return g(x, y), {"p": tx * y + x * ty, "s": tx + ty}
+
+    gx, gy = ft.grad(lambda x, y: g(x, y)["p"] + g(x, y)["s"], argnums=(0, 1))(2.0, 3.0)
+    assert (float(gx), float(gy)) == (4.0, 3.0)
+
+
+@ft.custom_vjp
+def clip_gradient(x):
+    return x
+
+
+def _clip_fwd(x):
+    return x, None
+
+
+def _clip_bwd(res, g):
+    return (fnp.clip(g, -1.0, 1.0) if hasattr(fnp, "clip") else
+            fnp.maximum(fnp.minimum(g, 1.0), -1.0),)
+
+
+clip_gradient.defvjp(_clip_fwd, _clip_bwd)
+
+
+def test_custom_vjp_rule_is_used_by_grad():
+    f = lambda x: clip_gradient(x) * 5.0  # noqa: E731
+    assert float(ft.grad(f)(2.0)) == 1.0  # the cotangent 5 is clipped to 1
+    assert float(ft.grad(lambda x: clip_gradient(x) * 0.5)(2.0)) == 0.5
+
+
+@ft.custom_vjp
+def cube(x):
+    return x * x * x
+
+
+def _cube_fwd(x):
+    return cube(x), x
+
+
+def _cube_bwd(x, g):
+    return (3.0 * x * x * g,)
+
+
+cube.defvjp(_cube_fwd, _cube_bwd)
+
+
+def test_custom_vjp_under_grad_jvp_and_grad_of_grad():
+    assert float(ft.grad(cube)(2.0)) == 12.0
+    assert float(ft.jvp(cube, (2.0,), (1.0,))[1]) == 12.0  # transpose of bwd
+    assert float(ft.grad(ft.grad(cube))(2.0)) == 12.0      # differentiates bwd
+    assert float(ft.hessian(lambda x: fnp.sum(cube(x)))(np.array([2.0]))[0, 0]) == 12.0
+
+
+def test_custom_vjp_forward_mode_uses_the_custom_rule():
+    @ft.custom_vjp
+    def f(x):
+        return fnp.sin(x)
+    f.defvjp(lambda x: (fnp.sin(x), x), lambda x, g: (7.0 * g,))
+    assert float(ft.jvp(f, (0.3,), (1.0,))[1]) == 7.0
+    assert float(ft.grad(f)(0.3)) == 7.0
+    np.testing.assert_allclose(ft.jacfwd(f)(np.array([0.1, 0.2])), 7.0 * np.eye(2))
+
+
+def test_custom_rule_errors():
+    @ft.custom_jvp
+    def f(x):
+        return x
+    with pytest.raises(CustomRuleError, match="defjvp"):
+        f(1.0)
+
+    @f.defjvp
+    def bad(primals, tangents):
+        return primals[0]
+    with pytest.raises(CustomRuleError, match="pair"):
+        ft.grad(f)(1.0)
+
+
+def test_custom_functions_in_make_graph_are_inlined():
+    g = ft.make_graph(lambda x: cube(x) + log1pexp(x))(1.0)
+    names = [e[0].name for e in g.eqns]
+    assert "mul" in names and "exp" in names and "log" in names
