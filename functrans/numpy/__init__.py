@@ -4,12 +4,37 @@
 module, so code written as ``xp = array_namespace(x); xp.sin(x)`` is differentiable unchanged.
 A function this namespace lacks raises AttributeError naming it; nothing falls back silently
 to NumPy.
+
+The functions live by family: :mod:`._base` (broadcasting/promotion and the arithmetic core),
+:mod:`._elementwise`, :mod:`._creation`, :mod:`._dtypes`, :mod:`._manipulation`,
+:mod:`._indexing`, :mod:`._searching`, :mod:`._statistics` and :mod:`.linalg`.
 """
 
 from ..dtypes import (bool_ as bool, complex64, complex128, float32, float64,  # noqa: F401
                       int8, int16, int32, int64, uint8, uint16, uint32, uint64)
 from ._base import *  # noqa: F401,F403
-from ._base import _getitem, broadcast_shapes  # noqa: F401
+from ._base import broadcast_shapes  # noqa: F401
+from ._creation import (arange, asarray, empty, empty_like, eye, from_dlpack,  # noqa: F401
+                        full, full_like, linspace, meshgrid, ones, ones_like, tril, triu,
+                        zeros, zeros_like)
+from ._dtypes import (__array_namespace_info__, can_cast, finfo, iinfo, isdtype,  # noqa: F401
+                      result_type)
+from ._elementwise import (abs, acos, acosh, asin, asinh, atan, atan2, atanh,  # noqa: F401
+                           bitwise_and, bitwise_invert, bitwise_left_shift, bitwise_or,
+                           bitwise_right_shift, bitwise_xor, ceil, clip, conj, copysign, cosh,
+                           expm1, floor, floor_divide, hypot, imag, isfinite, isinf, isnan,
+                           log1p, log2, log10, logaddexp, logical_and, logical_not,
+                           logical_or, logical_xor, nextafter, real, reciprocal, remainder,
+                           round, sign, signbit, sinh, tan, trunc)
+from ._indexing import _getitem, take, take_along_axis  # noqa: F401
+from ._manipulation import moveaxis, repeat, roll, tile, unstack  # noqa: F401
+from ._searching import (argmax, argmin, argsort, count_nonzero, nonzero,  # noqa: F401
+                         searchsorted, sort, unique_all, unique_counts, unique_inverse,
+                         unique_values)
+from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod,  # noqa: F401
+                          std, sum, var)
+from . import linalg  # noqa: F401,E402
+from .linalg import tensordot, vecdot  # noqa: F401
 
 __array_api_version__ = "2024.12"
 

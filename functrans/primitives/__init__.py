@@ -6,4 +6,4 @@
 - :mod:`.linalg`: matmul.
 """
 
-from . import elementwise, linalg, reductions, structural  # noqa: F401
+from . import elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401

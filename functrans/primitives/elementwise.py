@@ -113,7 +113,7 @@ def _mul_jvp(primals, tangents):
 
 def _mul_transpose(ct, x, y):
     # Bilinear: in a linear graph exactly one operand is linear, the other a residual.
-    if _is_linear(x):
+    if type(x) is Var:
         return [mul(ct, y), None]
     return [None, mul(x, ct)]
 
@@ -203,8 +203,8 @@ min_p = elementwise("min", "minimum", _min_jvp)
 
 exp_p = unary("exp", "exp", lambda t, x, y: mul(t, y))
 log_p = unary("log", "log", lambda t, x, y: div(t, x))
-sin_p = unary("sin", "sin", lambda t, x, y: mul(t, cos(x)))
-cos_p = unary("cos", "cos", lambda t, x, y: neg(mul(t, sin(x))))
+sin_p = elementwise("sin", "sin", lambda p, t: (sin(p[0]), mul(t[0], cos(p[0]))))
+cos_p = elementwise("cos", "cos", lambda p, t: (cos(p[0]), neg(mul(t[0], sin(p[0])))))
 tanh_p = unary("tanh", "tanh", lambda t, x, y: mul(t, sub(1.0, mul(y, y))))
 # d sqrt(x) = t / (2 sqrt(x)): infinite at 0, as in JAX.
 sqrt_p = unary("sqrt", "sqrt", lambda t, x, y: div(t, mul(y, 2.0)))
@@ -255,6 +255,210 @@ select_p.def_abstract_eval(_select_aval)
 select_p.def_jvp(_select_jvp)
 select_p.def_transpose(_select_transpose)
 
+# -- more transcendental functions ------------------------------------------------------------
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+expm1_p = unary("expm1", "expm1", lambda t, x, y: mul(t, add(y, 1.0)))
+log1p_p = unary("log1p", "log1p", lambda t, x, y: div(t, add(x, 1.0)))
+log2_p = unary("log2", "log2", lambda t, x, y: div(t, mul(x, _LN2)))
+log10_p = unary("log10", "log10", lambda t, x, y: div(t, mul(x, _LN10)))
+tan_p = unary("tan", "tan", lambda t, x, y: mul(t, add(mul(y, y), 1.0)))
+sinh_p = unary("sinh", "sinh", lambda t, x, y: mul(t, cosh(x)))
+cosh_p = unary("cosh", "cosh", lambda t, x, y: mul(t, sinh(x)))
+# The inverse functions' derivatives are infinite at the ends of their domains, as in JAX.
+asin_p = unary("asin", "asin",
+               lambda t, x, y: div(t, sqrt(sub(1.0, mul(x, x)))))
+acos_p = unary("acos", "acos",
+               lambda t, x, y: neg(div(t, sqrt(sub(1.0, mul(x, x))))))
+atan_p = unary("atan", "atan",
+               lambda t, x, y: div(t, add(mul(x, x), 1.0)))
+asinh_p = unary("asinh", "asinh",
+                lambda t, x, y: div(t, sqrt(add(mul(x, x), 1.0))))
+acosh_p = unary("acosh", "acosh",
+                lambda t, x, y: div(t, mul(sqrt(sub(x, 1.0)), sqrt(add(x, 1.0)))))
+atanh_p = unary("atanh", "atanh",
+                lambda t, x, y: div(t, sub(1.0, mul(x, x))))
+
+# -- piecewise constant functions: zero derivative ---------------------------------------------
+
+
+def zero_derivative(name, impl, abstract_eval=_array_aval):
+    """An elementwise primitive whose derivative is zero wherever it exists (``floor``,
+    ``sign``, comparisons, bitwise operations): its tangent is a symbolic zero."""
+    p = elementwise(name, impl, lambda primals, tangents: (p.bind(*primals), None),
+                    abstract_eval=abstract_eval)
+    return p
+
+
+floor_p = zero_derivative("floor", "floor")
+ceil_p = zero_derivative("ceil", "ceil")
+trunc_p = zero_derivative("trunc", "trunc")
+round_p = zero_derivative("round", "round")
+# sign of a real number: zero derivative (also at 0, as in JAX).
+sign_p = zero_derivative("sign", "sign")
+floor_divide_p = zero_derivative("floor_divide", "floor_divide")
+
+# Boolean-valued tests.
+isfinite_p = zero_derivative("isfinite", "isfinite", _bool_aval)
+isinf_p = zero_derivative("isinf", "isinf", _bool_aval)
+isnan_p = zero_derivative("isnan", "isnan", _bool_aval)
+signbit_p = zero_derivative("signbit", "signbit", _bool_aval)
+
+# Integer and boolean operations: never a tangent.
+bitwise_and_p = zero_derivative("bitwise_and", "bitwise_and")
+bitwise_or_p = zero_derivative("bitwise_or", "bitwise_or")
+bitwise_xor_p = zero_derivative("bitwise_xor", "bitwise_xor")
+bitwise_invert_p = zero_derivative("bitwise_invert", "bitwise_invert")
+bitwise_left_shift_p = zero_derivative(
+    "bitwise_left_shift", "bitwise_left_shift")
+bitwise_right_shift_p = zero_derivative(
+    "bitwise_right_shift", "bitwise_right_shift")
+logical_and_p = zero_derivative("logical_and", "logical_and")
+logical_or_p = zero_derivative("logical_or", "logical_or")
+logical_xor_p = zero_derivative("logical_xor", "logical_xor")
+logical_not_p = zero_derivative("logical_not", "logical_not")
+
+# -- abs and the complex parts -----------------------------------------------------------------
+
+
+def _real_aval(*avals):
+    a = _array_aval(*avals)
+    return ShapedArray(a.shape, _dt.real_dtype(a.dtype)) if a.dtype.kind == "c" else a
+
+
+def _abs_jvp(primals, tangents):
+    x, = primals
+    t, = tangents
+    y = abs_(x)
+    if _aval(x).dtype.kind != "c":
+        # sign(0) = 0: the derivative of |x| at 0 is taken as 0, as in JAX.
+        return y, mul(t, sign(x))
+    # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0.
+    safe = select(eq(y, 0.0), 1.0, y)
+    return y, div(real(mul(conj(x), t)), safe)
+
+
+abs_p = elementwise("abs", "abs", _abs_jvp, abstract_eval=_real_aval)
+
+
+def _to_complex(x, like):
+    """A real array as the complex dtype of ``like`` (a complex aval)."""
+    from .structural import convert_element_type
+    return convert_element_type(x, like.dtype)
+
+
+# conj, real and imag are linear. Transposes follow JAX's convention for complex numbers
+# (the pairing <a, b> = Re(sum(a * b)), no conjugation): real^T c = c + 0j, imag^T c = -1j c.
+conj_p = elementwise("conj", "conj",
+                     lambda p, t: (conj(p[0]), conj(t[0])),
+                     lambda ct, x: [conj(ct)])
+real_p = elementwise("real", "real",
+                     lambda p, t: (real(p[0]), real(t[0])),
+                     lambda ct, x: [_to_complex(ct, x.aval)], abstract_eval=_real_aval)
+imag_p = elementwise("imag", "imag",
+                     lambda p, t: (imag(p[0]), imag(t[0])),
+                     lambda ct, x: [mul(_to_complex(neg(ct), x.aval), 1j)],
+                     abstract_eval=_real_aval)
+
+# -- binary functions ------------------------------------------------------------------------
+
+
+def _atan2_jvp(primals, tangents):
+    # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)
+    y, x = primals
+    ty, tx = tangents
+    out = atan2(y, x)
+    r2 = add(mul(x, x), mul(y, y))
+    t = None
+    if ty is not None:
+        t = mul(ty, div(x, r2))
+    if tx is not None:
+        tt = mul(tx, div(neg(y), r2))
+        t = tt if t is None else add(t, tt)
+    return out, t
+
+
+atan2_p = elementwise("atan2", "atan2", _atan2_jvp)
+
+
+def _hypot_jvp(primals, tangents):
+    # d hypot(x, y) = (x dx + y dy) / hypot(x, y), taken as 0 at the origin.
+    x, y = primals
+    tx, ty = tangents
+    out = hypot(x, y)
+    safe = select(eq(out, 0.0), 1.0, out)
+    t = None
+    if tx is not None:
+        t = mul(tx, div(x, safe))
+    if ty is not None:
+        tt = mul(ty, div(y, safe))
+        t = tt if t is None else add(t, tt)
+    return out, t
+
+
+hypot_p = elementwise("hypot", "hypot", _hypot_jvp)
+
+
+def _logaddexp_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    out = logaddexp(x, y)
+    # exp(x - out) is the softmax weight of x; where both are -inf it is taken as 1/2.
+    both_inf = eq(out, -math.inf)
+    t = None
+    if tx is not None:
+        t = mul(tx, select(both_inf, 0.5, exp(sub(x, out))))
+    if ty is not None:
+        tt = mul(ty, select(both_inf, 0.5, exp(sub(y, out))))
+        t = tt if t is None else add(t, tt)
+    return out, t
+
+
+logaddexp_p = elementwise("logaddexp", "logaddexp", _logaddexp_jvp)
+
+
+def _copysign_jvp(primals, tangents):
+    # copysign(x, y) = +-x: the derivative in x is +-1 (sign flipped when the signs differ),
+    # and 0 in y.
+    x, y = primals
+    tx, _ = tangents
+    out = copysign(x, y)
+    if tx is None:
+        return out, None
+    if _is_scalar(y):
+        return out, select(eq(signbit(x), math.copysign(1.0, y) < 0), tx, neg(tx))
+    return out, select(eq(signbit(x), signbit(y)), tx, neg(tx))
+
+
+copysign_p = elementwise("copysign", "copysign", _copysign_jvp)
+
+# nextafter(x, y) moves x by one unit in the last place: the derivative is taken as 1 in x and
+# 0 in y (the function is the identity up to rounding).
+nextafter_p = elementwise("nextafter", "nextafter",
+                          lambda p, t: (nextafter(*p), t[0]))
+
+
+def _rem_jvp(primals, tangents):
+    # remainder(x, y) = x - y * floor(x / y): derivative 1 in x and -floor(x / y) in y.
+    x, y = primals
+    tx, ty = tangents
+    out = remainder(x, y)
+    if ty is None:
+        return out, tx
+    t = mul(neg(ty), floor_divide(x, y))
+    return out, t if tx is None else add(tx, t)
+
+
+remainder_p = elementwise("remainder", "remainder", _rem_jvp)
+
+
+def _aval(x):
+    from ..core import get_aval
+    return get_aval(x)
+
+
 # -- the functions rules are written with ------------------------------------------------------
 # Bound methods rather than wrappers: one Python frame less per operation.
 
@@ -280,3 +484,23 @@ le = le_p.bind
 gt = gt_p.bind
 ge = ge_p.bind
 select = select_p.bind
+def expm1(x): return expm1_p.bind(x)
+def log1p(x): return log1p_p.bind(x)
+def tan(x): return tan_p.bind(x)
+def sinh(x): return sinh_p.bind(x)
+def cosh(x): return cosh_p.bind(x)
+def sign(x): return sign_p.bind(x)
+def floor_divide(x, y): return floor_divide_p.bind(x, y)
+def signbit(x): return signbit_p.bind(x)
+def abs_(x): return abs_p.bind(x)
+def conj(x): return conj_p.bind(x)
+def real(x): return real_p.bind(x)
+def imag(x): return imag_p.bind(x)
+def atan2(x, y): return atan2_p.bind(x, y)
+def hypot(x, y): return hypot_p.bind(x, y)
+def logaddexp(x, y): return logaddexp_p.bind(x, y)
+def copysign(x, y): return copysign_p.bind(x, y)
+def nextafter(x, y): return nextafter_p.bind(x, y)
+def remainder(x, y): return remainder_p.bind(x, y)
+def logical_and(x, y): return logical_and_p.bind(x, y)
+def logical_not(x): return logical_not_p.bind(x)

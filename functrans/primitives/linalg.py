@@ -44,3 +44,433 @@ matmul_p.def_transpose(_matmul_transpose)
 
 def matmul(x, y):
     return matmul_p.bind(x, y)
+
+
+# -- diagonal and its transpose ------------------------------------------------------------------
+# Both work on the last two axes through a flat strided slice of the matrix: element (i, i+k)
+# of an n x m matrix is at i*m + i + k, so a diagonal is a slice with step m + 1.
+
+
+def _diag_slice(n, m, k):
+    length = max(0, min(n, m - k) if k >= 0 else min(n + k, m))
+    start = k if k >= 0 else -k * m
+    stop = start + (length - 1) * (m + 1) + 1 if length else start
+    return length, slice(start, stop, m + 1)
+
+
+def _diagonal_impl(b, x, offset):
+    n, m = x.shape[-2], x.shape[-1]
+    _, sl = _diag_slice(n, m, offset)
+    flat = b.xp.reshape(x, tuple(x.shape[:-2]) + (n * m,))
+    return flat[..., sl]
+
+
+def _diagonal_aval(x, offset):
+    length, _ = _diag_slice(x.shape[-2], x.shape[-1], offset)
+    return ShapedArray(tuple(x.shape[:-2]) + (length,), x.dtype)
+
+
+diagonal_p = primitive("diagonal")
+diagonal_p.def_impl(_diagonal_impl)
+diagonal_p.def_abstract_eval(_diagonal_aval)
+diagonal_p.def_jvp(lambda p, t, offset: (diagonal(p[0], offset), diagonal(t[0], offset)))
+diagonal_p.def_transpose(lambda ct, x, offset: [
+    diag_embed(ct, offset, x.aval.shape[-2], x.aval.shape[-1])])
+
+
+def _diag_embed_impl(b, v, offset, n, m):
+    _, sl = _diag_slice(n, m, offset)
+    batch = tuple(v.shape[:-1])
+    out = b.xp.zeros(batch + (n * m,), dtype=v.dtype, device=b.device(v))
+    out[..., sl] = v
+    return b.xp.reshape(out, batch + (n, m))
+
+
+diag_embed_p = primitive("diag_embed")
+diag_embed_p.def_impl(_diag_embed_impl)
+diag_embed_p.def_abstract_eval(
+    lambda v, offset, n, m: ShapedArray(tuple(v.shape[:-1]) + (n, m), v.dtype))
+diag_embed_p.def_jvp(lambda p, t, offset, n, m: (diag_embed(p[0], offset, n, m),
+                                                 diag_embed(t[0], offset, n, m)))
+diag_embed_p.def_transpose(lambda ct, v, offset, n, m: [diagonal(ct, offset)])
+
+
+def diagonal(x, offset=0):
+    return diagonal_p.bind(x, offset=offset)
+
+
+def diag_embed(v, offset=0, n=None, m=None):
+    """Matrices (n x m, square by default) with ``v`` on diagonal ``offset``, zeros elsewhere."""
+    size = v.shape[-1] + abs(offset)
+    return diag_embed_p.bind(v, offset=offset, n=size if n is None else n,
+                             m=size if m is None else m)
+
+# -- helpers for the rules ------------------------------------------------------------------------
+
+
+def _aval(x):
+    return get_aval(x)
+
+
+def _is_complex(x):
+    return _aval(x).dtype.kind == "c"
+
+
+def _h(x):
+    """Conjugate transpose of the last two axes."""
+    return matrix_transpose(conj(x)) if _is_complex(x) else matrix_transpose(x)
+
+
+def _sym(t):
+    """The Hermitian part of a tangent: the rules below take the input matrix as symmetric
+    (Hermitian) and read only that part of the perturbation, as JAX does."""
+    return mul(add(t, _h(t)), 0.5)
+
+
+def _trace(x):
+    return reduce_sum(diagonal(x, 0), (len(x.shape) - 2,))
+
+
+def _rows(v, n):
+    """``v`` (..., k) as (..., n, k): every row is v (entry [i, j] = v_j)."""
+    nd = len(v.shape)
+    return broadcast_in_dim(v, tuple(v.shape[:-1]) + (n, v.shape[-1]),
+                            tuple(range(nd - 1)) + (nd,))
+
+
+def _cols(v, m):
+    """``v`` (..., k) as (..., k, m): entry [i, j] = v_i."""
+    nd = len(v.shape)
+    return broadcast_in_dim(v, tuple(v.shape) + (m,), tuple(range(nd)))
+
+
+def _inverse_gaps(w):
+    """F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it (w distinct)."""
+    n = w.shape[-1]
+    eye = diag_embed(ones_like(w))
+    return sub(div(1.0, add(sub(_rows(w, n), _cols(w, n)), eye)), eye)
+
+# -- solve, inv, det, slogdet ----------------------------------------------------------------------
+
+
+def _solve_aval(a, b):
+    if (len(a.shape) < 2 or a.shape[-1] != a.shape[-2] or len(b.shape) != len(a.shape)
+            or b.shape[:-2] != a.shape[:-2] or b.shape[-2] != a.shape[-1]):
+        raise ShapeError(f"solve primitive needs (..., M, M) and (..., M, K) with equal "
+                         f"batch dimensions; got {a.shape} and {b.shape}")
+    return ShapedArray(tuple(b.shape), b.dtype)
+
+
+def _solve_jvp(primals, tangents):
+    a, b = primals
+    ta, tb = tangents
+    out = solve(a, b)
+    t = tb
+    if ta is not None:
+        t = neg(matmul(ta, out)) if t is None else sub(t, matmul(ta, out))
+    return out, solve(a, t)
+
+
+def _solve_transpose(ct, a, b):
+    if type(a) is Var:
+        raise TypeError("solve is linear only in its right-hand side")
+    return [None, solve(matrix_transpose(a), ct)]
+
+
+# solve(a, b) = a^{-1} b for square a (..., M, M) and b (..., M, K) of equal batch shape.
+solve_p = primitive("solve")
+solve_p.def_impl(lambda b, a, rhs: b.xp.linalg.solve(a, rhs))
+solve_p.def_abstract_eval(_solve_aval)
+solve_p.def_jvp(_solve_jvp)
+solve_p.def_transpose(_solve_transpose)
+
+
+def _inv_jvp(primals, tangents):
+    y = inv(primals[0])
+    return y, neg(matmul(matmul(y, tangents[0]), y))
+
+
+inv_p = primitive("inv")
+inv_p.same_aval = True
+inv_p.def_impl(lambda b, x: b.xp.linalg.inv(x))
+inv_p.def_abstract_eval(lambda x: x)
+inv_p.def_jvp(_inv_jvp)
+
+
+def _det_jvp(primals, tangents):
+    # d det(x) = det(x) tr(x^{-1} dx); needs x invertible.
+    x, = primals
+    y = det(x)
+    return y, mul(y, _trace(solve(x, tangents[0])))
+
+
+det_p = primitive("det")
+det_p.def_impl(lambda b, x: b.xp.linalg.det(x))
+det_p.def_abstract_eval(lambda x: ShapedArray(tuple(x.shape[:-2]), x.dtype))
+det_p.def_jvp(_det_jvp)
+
+
+def _slogdet_jvp(primals, tangents):
+    x, = primals
+    sign, logabs = slogdet(x)
+    tr = _trace(solve(x, tangents[0]))
+    if not _is_complex(x):
+        return [sign, logabs], [None, tr]
+    # d sign = sign * 1j * Im(tr), d log|det| = Re(tr).
+    t_sign = mul(sign, mul(convert_element_type(imag(tr), _aval(x).dtype), 1j))
+    return [sign, logabs], [t_sign, real(tr)]
+
+
+def _slogdet_aval(x):
+    batch = tuple(x.shape[:-2])
+    return [ShapedArray(batch, x.dtype), ShapedArray(batch, _dt.real_dtype(x.dtype))]
+
+
+def _slogdet_impl(b, x):
+    r = b.xp.linalg.slogdet(x)
+    return [r[0], r[1]]
+
+
+slogdet_p = primitive("slogdet", multiple_results=True)
+slogdet_p.def_impl(_slogdet_impl)
+slogdet_p.def_abstract_eval(_slogdet_aval)
+slogdet_p.def_jvp(_slogdet_jvp)
+
+# -- factorizations ----------------------------------------------------------------------------------
+
+
+def _cholesky_jvp(primals, tangents):
+    # x = L L^T  =>  dL = L Phi(L^{-1} dx L^{-T}), Phi = lower triangle with half the diagonal.
+    x, = primals
+    low = cholesky(x)
+    t = _sym(tangents[0])
+    y = solve(low, t)
+    z = _h(solve(low, _h(y)))
+    phi = sub(tri(z, 0, True), mul(diag_embed(diagonal(z)), 0.5))
+    return low, matmul(low, phi)
+
+
+cholesky_p = primitive("cholesky")
+cholesky_p.same_aval = True
+cholesky_p.def_impl(lambda b, x: b.xp.linalg.cholesky(x))
+cholesky_p.def_abstract_eval(lambda x: x)
+cholesky_p.def_jvp(_cholesky_jvp)
+
+
+def _eigh_impl(b, x):
+    r = b.xp.linalg.eigh(x)
+    return [r[0], r[1]]
+
+
+def _eigh_aval(x):
+    return [ShapedArray(tuple(x.shape[:-1]), _dt.real_dtype(x.dtype)), x]
+
+
+def _eigh_jvp(primals, tangents):
+    # With P = V^H dx V: dw = diag(P), dV = V (F * P), F[i, j] = 1 / (w_j - w_i) off the
+    # diagonal. Needs distinct eigenvalues (F is infinite at ties).
+    x, = primals
+    w, v = eigh(x)
+    p = matmul(matmul(_h(v), _sym(tangents[0])), v)
+    dw = real(diagonal(p)) if _is_complex(x) else diagonal(p)
+    f = _inverse_gaps(w)
+    if _is_complex(x):
+        f = convert_element_type(f, _aval(x).dtype)
+    return [w, v], [dw, matmul(v, mul(f, p))]
+
+
+eigh_p = primitive("eigh", multiple_results=True)
+eigh_p.def_impl(_eigh_impl)
+eigh_p.def_abstract_eval(_eigh_aval)
+eigh_p.def_jvp(_eigh_jvp)
+
+
+def eigh(x):
+    return eigh_p.bind(x)
+
+
+def _eigvalsh_jvp(primals, tangents):
+    x, = primals
+    w, v = eigh(x)
+    p = diagonal(matmul(matmul(_h(v), _sym(tangents[0])), v))
+    return w, real(p) if _is_complex(x) else p
+
+
+eigvalsh_p = primitive("eigvalsh")
+eigvalsh_p.def_impl(lambda b, x: b.xp.linalg.eigvalsh(x))
+eigvalsh_p.def_abstract_eval(lambda x: _eigh_aval(x)[0])
+eigvalsh_p.def_jvp(_eigvalsh_jvp)
+
+
+def _qr_impl(b, x, mode):
+    r = b.xp.linalg.qr(x, mode=mode)
+    return [r[0], r[1]]
+
+
+def _qr_aval(x, mode):
+    m, n = x.shape[-2], x.shape[-1]
+    k = min(m, n) if mode == "reduced" else m
+    batch = tuple(x.shape[:-2])
+    return [ShapedArray(batch + (m, k), x.dtype), ShapedArray(batch + (k, n), x.dtype)]
+
+
+def _qr_jvp(primals, tangents, mode):
+    # For m >= n (reduced): with C = Q^T dx R^{-1} and O = low(C) - low(C)^T (low: strictly
+    # lower part), dQ = Q (O - C) + dx R^{-1} and dR = (C - O) R.
+    x, = primals
+    q, r = qr(x, mode)
+    m, n = x.shape[-2], x.shape[-1]
+    if m < n or (mode == "complete" and m != n):
+        raise NotImplementedError(
+            f"The derivative of qr is implemented for matrices with at least as many rows as "
+            f"columns (and mode='reduced' unless square); got shape {x.shape}, mode={mode!r}.")
+    t = tangents[0]
+    dx_rinv = _h(solve(_h(r), _h(t)))
+    c = matmul(_h(q), dx_rinv)
+    low = tri(c, -1, True)
+    o = sub(low, _h(low))
+    return [q, r], [add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)]
+
+
+qr_p = primitive("qr", multiple_results=True)
+qr_p.def_impl(_qr_impl)
+qr_p.def_abstract_eval(_qr_aval)
+qr_p.def_jvp(_qr_jvp)
+
+
+def qr(x, mode="reduced"):
+    return qr_p.bind(x, mode=mode)
+
+
+def _svd_impl(b, x, full_matrices):
+    r = b.xp.linalg.svd(x, full_matrices=full_matrices)
+    return [r[0], r[1], r[2]]
+
+
+def _svd_aval(x, full_matrices):
+    m, n = x.shape[-2], x.shape[-1]
+    k = min(m, n)
+    batch = tuple(x.shape[:-2])
+    u = (m, m) if full_matrices else (m, k)
+    vh = (n, n) if full_matrices else (k, n)
+    return [ShapedArray(batch + u, x.dtype),
+            ShapedArray(batch + (k,), _dt.real_dtype(x.dtype)),
+            ShapedArray(batch + vh, x.dtype)]
+
+
+def _svd_jvp(primals, tangents, full_matrices):
+    # Real matrices, distinct non-zero singular values. With dP = U^T dx V and
+    # F[i, j] = 1 / (s_j^2 - s_i^2): dS = diag(dP),
+    # dU = U (F * (dP S + S dP^T)) + (dx V - U dP) S^{-1},
+    # dV = V (F * (S dP + dP^T S)) + (dx^T U - V dP^T) S^{-1}.
+    x, = primals
+    u, s, vh = svd(x, full_matrices)
+    m, n = x.shape[-2], x.shape[-1]
+    k = min(m, n)
+    if full_matrices and m != n:
+        raise NotImplementedError(
+            f"The derivative of svd with full_matrices=True is implemented for square "
+            f"matrices only; got shape {x.shape}. Use full_matrices=False.")
+    if _is_complex(x):
+        raise NotImplementedError("The derivative of svd is implemented for real matrices.")
+    t = tangents[0]
+    v = matrix_transpose(vh)
+    tv = matmul(t, v)
+    dp = matmul(matrix_transpose(u), tv)
+    ds = diagonal(dp)
+    f = _inverse_gaps(mul(s, s))
+    s_j, s_i = _rows(s, k), _cols(s, k)
+    dpt = matrix_transpose(dp)
+    du = matmul(u, mul(f, add(mul(dp, s_j), mul(s_i, dpt))))
+    dv = matmul(v, mul(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    if m > k:
+        du = add(du, div(sub(tv, matmul(u, dp)), _rows(s, m)))
+    if n > k:
+        tu = matmul(matrix_transpose(t), u)
+        dv = add(dv, div(sub(tu, matmul(v, dpt)), _rows(s, n)))
+    return [u, s, vh], [du, ds, matrix_transpose(dv)]
+
+
+svd_p = primitive("svd", multiple_results=True)
+svd_p.def_impl(_svd_impl)
+svd_p.def_abstract_eval(_svd_aval)
+svd_p.def_jvp(_svd_jvp)
+
+
+def svd(x, full_matrices=False):
+    return svd_p.bind(x, full_matrices=full_matrices)
+
+
+def _svdvals_jvp(primals, tangents):
+    x, = primals
+    u, s, vh = svd(x, False)
+    if _is_complex(x):
+        raise NotImplementedError("The derivative of svdvals is implemented for real matrices.")
+    return s, diagonal(matmul(matmul(matrix_transpose(u), tangents[0]), matrix_transpose(vh)))
+
+
+svdvals_p = primitive("svdvals")
+svdvals_p.def_impl(lambda b, x: b.xp.linalg.svdvals(x))
+svdvals_p.def_abstract_eval(lambda x: _svd_aval(x, False)[1])
+svdvals_p.def_jvp(_svdvals_jvp)
+
+
+def _pinv_jvp(primals, tangents, rtol):
+    # For constant rank: dP = -P dx P + P P^H dx^H (I - x P) + (I - P x) dx^H P^H P.
+    x, = primals
+    p = pinv(x, rtol)
+    t = tangents[0]
+    th, ph = _h(t), _h(p)
+    pph = matmul(p, ph)
+    php = matmul(ph, p)
+    a = neg(matmul(matmul(p, t), p))
+    b_ = sub(matmul(pph, th), matmul(matmul(pph, th), matmul(x, p)))
+    c = sub(matmul(th, php), matmul(matmul(p, x), matmul(th, php)))
+    return p, add(add(a, b_), c)
+
+
+pinv_p = primitive("pinv")
+pinv_p.def_impl(lambda b, x, rtol: b.xp.linalg.pinv(x, rtol=rtol))
+pinv_p.def_abstract_eval(lambda x, rtol: ShapedArray(
+    tuple(x.shape[:-2]) + (x.shape[-1], x.shape[-2]), x.dtype))
+pinv_p.def_jvp(_pinv_jvp)
+
+
+def solve(a, b):
+    return solve_p.bind(a, b)
+
+
+def inv(x):
+    return inv_p.bind(x)
+
+
+def det(x):
+    return det_p.bind(x)
+
+
+def slogdet(x):
+    return slogdet_p.bind(x)
+
+
+def cholesky(x):
+    return cholesky_p.bind(x)
+
+
+def eigvalsh(x):
+    return eigvalsh_p.bind(x)
+
+
+def svdvals(x):
+    return svdvals_p.bind(x)
+
+
+def pinv(x, rtol=None):
+    return pinv_p.bind(x, rtol=rtol)
+
+
+from .. import dtypes as _dt  # noqa: E402
+from ..core import get_aval  # noqa: E402
+from .elementwise import conj, div, imag, mul, neg, real, sub  # noqa: E402
+from .reductions import reduce_sum  # noqa: E402
+from .structural import (broadcast_in_dim, convert_element_type, ones_like,  # noqa: E402
+                         tri)

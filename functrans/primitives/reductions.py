@@ -61,3 +61,149 @@ def reduce_max(x, axes):
 
 def reduce_min(x, axes):
     return reduce_min_p.bind(x, axes=tuple(axes))
+
+
+# -- products -----------------------------------------------------------------------------------
+
+
+def _to_last(x, axis):
+    """Move ``axis`` to the end; returns the moved array and the inverse permutation."""
+    n = len(x.shape)
+    perm = tuple(i for i in range(n) if i != axis) + (axis,)
+    inv = [0] * n
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return transpose(x, perm), tuple(inv)
+
+
+def _last_slice(x, start, stop):
+    idx = tuple((0, d, 1) for d in x.shape[:-1]) + ((start, stop, 1),)
+    return slice_(x, idx)
+
+
+def _exclusive_cumprod(x, reverse=False):
+    """Products of the elements strictly before (after, if ``reverse``) each position along
+    the last axis, without division (exact where there are zeros)."""
+    n = x.shape[-1]
+    one = full_like(_last_slice(x, 0, 1), 1)
+    if reverse:
+        return flip(_exclusive_cumprod(flip(x, (len(x.shape) - 1,))), (len(x.shape) - 1,))
+    return cumprod(concat([one, _last_slice(x, 0, n - 1)], len(x.shape) - 1), len(x.shape) - 1)
+
+
+def _prod_jvp(primals, tangents, axes):
+    x, = primals
+    t, = tangents
+    out = reduce_prod(x, axes)
+    shape = tuple(x.shape)
+    kept = _kept(len(shape), axes)
+    perm = kept + tuple(axes)
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    if n == 0:
+        return out, None
+    flat_shape = tuple(shape[i] for i in kept) + (n,)
+    xr = reshape(transpose(x, perm), flat_shape)
+    tr = reshape(transpose(t, perm), flat_shape)
+    # d prod = sum_k t_k prod_{j != k} x_j, the products taken from both sides.
+    others = mul(_exclusive_cumprod(xr), _exclusive_cumprod(xr, reverse=True))
+    return out, reduce_sum(mul(tr, others), (len(flat_shape) - 1,))
+
+
+reduce_prod_p = primitive("reduce_prod")
+reduce_prod_p.def_impl(lambda b, x, axes: b.xp.prod(x, axis=axes))
+reduce_prod_p.def_abstract_eval(_reduced_aval)
+reduce_prod_p.def_jvp(_prod_jvp)
+
+
+def reduce_prod(x, axes):
+    return reduce_prod_p.bind(x, axes=tuple(axes))
+
+# -- cumulative sums and products (along one axis) ------------------------------------------------
+
+
+def _cumsum_transpose(ct, x, axis):
+    return [flip(cumsum(flip(ct, (axis,)), axis), (axis,))]
+
+
+cumsum_p = primitive("cumsum")
+cumsum_p.same_aval = True
+cumsum_p.def_impl(lambda b, x, axis: b.xp.cumulative_sum(x, axis=axis))
+cumsum_p.def_abstract_eval(lambda x, axis: x)
+cumsum_p.def_jvp(lambda p, t, axis: (cumsum(p[0], axis), cumsum(t[0], axis)))
+cumsum_p.def_transpose(_cumsum_transpose)
+
+
+def _cumprod_jvp(primals, tangents, axis):
+    # y_i = prod_{j <= i} x_j, so dy_i = sum_{k <= i} t_k y_{k-1} prod_{k < j <= i} x_j.
+    # The partial products Q[i, k] = prod_{k < j <= i} x_j are a cumulative product down the
+    # rows of M[i, k] = (x_i if i > k else 1): O(n^2) work, exact where x has zeros.
+    x, = primals
+    t, = tangents
+    out = cumprod(x, axis)
+    n = x.shape[axis]
+    if n == 0:
+        return out, None
+    xl, inv = _to_last(x, axis)
+    tl, _ = _to_last(t, axis)
+    nd = len(xl.shape)
+    sq = tuple(xl.shape) + (n,)
+    rows = broadcast_in_dim(xl, sq, tuple(range(nd - 1)) + (nd - 1,))  # [..., i, k] = x_i
+    ones = full_like(rows, 1)
+    strictly_lower = ne(tri(ones, -1, True), 0)
+    lower = ne(tri(ones, 0, True), 0)
+    q = cumprod(select(strictly_lower, rows, 1.0), nd - 1)
+    w = mul(_exclusive_cumprod(xl), tl)  # t_k y_{k-1}
+    wk = broadcast_in_dim(w, sq, tuple(range(nd - 1)) + (nd,))  # [..., i, k] = w_k
+    tan = reduce_sum(select(lower, mul(q, wk), 0.0), (nd,))
+    return out, transpose(tan, inv)
+
+
+cumprod_p = primitive("cumprod")
+cumprod_p.same_aval = True
+cumprod_p.def_impl(lambda b, x, axis: b.xp.cumulative_prod(x, axis=axis))
+cumprod_p.def_abstract_eval(lambda x, axis: x)
+cumprod_p.def_jvp(_cumprod_jvp)
+
+
+def cumsum(x, axis):
+    return cumsum_p.bind(x, axis=axis)
+
+
+def cumprod(x, axis):
+    return cumprod_p.bind(x, axis=axis)
+
+# -- index- and boolean-valued reductions: no derivative ----------------------------------------
+
+
+def _index_reduction(name, fn):
+    p = primitive(name)
+    p.def_impl(lambda b, x, axis: fn(b.xp)(x, axis=axis))
+    p.def_abstract_eval(lambda x, axis: ShapedArray(
+        tuple(d for i, d in enumerate(x.shape) if i != axis), _dt.int64))
+    p.def_jvp(lambda primals, tangents, axis: (p.bind(primals[0], axis=axis), None))
+    return p
+
+
+argmax_p = _index_reduction("argmax", lambda xp: xp.argmax)
+argmin_p = _index_reduction("argmin", lambda xp: xp.argmin)
+
+
+def _bool_reduction(name, fn):
+    p = primitive(name)
+    p.def_impl(lambda b, x, axes: fn(b.xp)(x, axis=axes))
+    p.def_abstract_eval(lambda x, axes: ShapedArray(
+        tuple(d for i, d in enumerate(x.shape) if i not in axes), _dt.bool_))
+    p.def_jvp(lambda primals, tangents, axes: (p.bind(primals[0], axes=axes), None))
+    return p
+
+
+reduce_and_p = _bool_reduction("reduce_and", lambda xp: xp.all)
+reduce_or_p = _bool_reduction("reduce_or", lambda xp: xp.any)
+
+
+from .. import dtypes as _dt  # noqa: E402
+from .elementwise import ne, select  # noqa: E402
+from .structural import (concat, flip, full_like, reshape, slice_, transpose,  # noqa: E402
+                         tri)

@@ -142,9 +142,25 @@ def flip(x, axes):
 # -- basic slicing: one (start, stop, step) per axis, already normalised ----------------------
 
 
-def _as_slices(idx):
-    # A normalised negative-step slice that runs to the start has stop -1: that is None.
-    return tuple(slice(a, None if (c < 0 and b < 0) else b, c) for a, b, c in idx)
+def _forward_slices(idx):
+    """Python slices with positive steps selecting the same elements as ``idx``, and the
+    axes to flip afterwards (not every library takes negative steps: torch does not)."""
+    slices, flips = [], []
+    for axis, (a, b, c) in enumerate(idx):
+        if c > 0:
+            slices.append(slice(a, b, c))
+            continue
+        n = len(range(a, b, c))
+        last = a + (n - 1) * c if n else a
+        slices.append(slice(last, a + 1, -c) if n else slice(0, 0, 1))
+        flips.append(axis)
+    return tuple(slices), tuple(flips)
+
+
+def _slice_impl(b, x, idx):
+    slices, flips = _forward_slices(idx)
+    out = x[slices]
+    return b.xp.flip(out, axis=flips) if flips else out
 
 
 def _slice_shape(idx):
@@ -152,15 +168,16 @@ def _slice_shape(idx):
 
 
 slice_p = primitive("slice")
-slice_p.def_impl(lambda b, x, idx: x[_as_slices(idx)])
+slice_p.def_impl(_slice_impl)
 slice_p.def_abstract_eval(lambda x, idx: ShapedArray(_slice_shape(idx), x.dtype))
 slice_p.def_jvp(lambda p, t, idx: (slice_(p[0], idx), slice_(t[0], idx)))
 slice_p.def_transpose(lambda ct, x, idx: [scatter_slice(ct, x.aval.shape, idx)])
 
 
 def _scatter_slice_impl(b, x, shape, idx):
+    slices, flips = _forward_slices(idx)
     out = b.xp.zeros(shape, dtype=x.dtype, device=b.device(x))
-    out[_as_slices(idx)] = x
+    out[slices] = b.xp.flip(x, axis=flips) if flips else x
     return out
 
 
@@ -191,11 +208,22 @@ def _convert_jvp(primals, tangents, dtype):
     return out, convert_element_type(tangents[0], dtype)
 
 
+def _convert_impl(b, x, dtype):
+    if dtype.kind != "c" and b.dtype(x).kind == "c":
+        x = b.xp.real(x)  # complex -> real keeps the real part (the standard forbids astype)
+    return b.xp.astype(x, b.native_dtype(dtype))
+
+
+def _convert_transpose(ct, x, dtype):
+    # Transpose of real -> complex is taking the real part (JAX's convention).
+    return [convert_element_type(ct, x.aval.dtype)]
+
+
 convert_p = primitive("convert_element_type")
-convert_p.def_impl(lambda b, x, dtype: b.xp.astype(x, b.native_dtype(dtype)))
+convert_p.def_impl(_convert_impl)
 convert_p.def_abstract_eval(lambda x, dtype: ShapedArray(x.shape, dtype))
 convert_p.def_jvp(_convert_jvp)
-convert_p.def_transpose(lambda ct, x, dtype: [convert_element_type(ct, x.aval.dtype)])
+convert_p.def_transpose(_convert_transpose)
 
 
 def convert_element_type(x, dtype):
@@ -203,15 +231,21 @@ def convert_element_type(x, dtype):
 
 # -- creation from a template: no derivative -------------------------------------------------
 
+def _full_like_impl(b, x, fill_value, dtype=None):
+    return b.xp.full_like(x, fill_value, dtype=b.native_dtype(dtype))
+
+
 full_like_p = primitive("full_like")
-full_like_p.same_aval = True
-full_like_p.def_impl(lambda b, x, fill_value: b.xp.full_like(x, fill_value))
-full_like_p.def_abstract_eval(lambda x, fill_value: x)
-full_like_p.def_jvp(lambda p, t, fill_value: (full_like(p[0], fill_value), None))
+full_like_p.def_impl(_full_like_impl)
+full_like_p.def_abstract_eval(
+    lambda x, fill_value, dtype=None: x if dtype is None else ShapedArray(x.shape, dtype))
+full_like_p.def_jvp(lambda p, t, **params: (full_like_p.bind(p[0], **params), None))
 
 
-def full_like(x, fill_value):
-    return full_like_p.bind(x, fill_value=fill_value)
+def full_like(x, fill_value, dtype=None):
+    if dtype is None:
+        return full_like_p.bind(x, fill_value=fill_value)
+    return full_like_p.bind(x, fill_value=fill_value, dtype=dtype)
 
 
 def zeros_like(x):
@@ -220,6 +254,29 @@ def zeros_like(x):
 
 def ones_like(x):
     return full_like_p.bind(x, fill_value=1)
+
+# -- tril / triu: keep the elements on one side of a diagonal (linear) ------------------------
+
+
+def _tri_impl(b, x, k, lower):
+    n, m = x.shape[-2], x.shape[-1]
+    rows = b.xp.reshape(b.xp.arange(n, device=b.device(x)), (n, 1))
+    cols = b.xp.reshape(b.xp.arange(m, device=b.device(x)), (1, m))
+    mask = (cols - rows <= k) if lower else (cols - rows >= k)
+    return b.xp.where(mask, x, b.xp.zeros((), dtype=x.dtype, device=b.device(x)))
+
+
+tri_p = primitive("tri")
+tri_p.same_aval = True
+tri_p.def_impl(_tri_impl)
+tri_p.def_abstract_eval(lambda x, k, lower: x)
+tri_p.def_jvp(lambda p, t, k, lower: (tri(p[0], k, lower), tri(t[0], k, lower)))
+tri_p.def_transpose(lambda ct, x, k, lower: [tri(ct, k, lower)])
+
+
+def tri(x, k, lower):
+    """``tril(x, k)`` if ``lower`` else ``triu(x, k)``."""
+    return tri_p.bind(x, k=k, lower=lower)
 
 # -- stop_gradient ------------------------------------------------------------------------------
 
@@ -232,3 +289,16 @@ stop_gradient_p.def_jvp(lambda p, t: (stop_gradient_p.bind(p[0]), None))
 
 
 from .reductions import reduce_sum  # noqa: E402
+
+# -- iota: 0, 1, ..., n-1 on the backend (and device) of a template operand -------------------
+# Namespace functions use it to make index arrays next to the data they index.
+
+iota_p = primitive("iota")
+iota_p.def_impl(lambda b, like, n, dtype: b.xp.arange(n, dtype=b.native_dtype(dtype),
+                                                      device=b.device(like)))
+iota_p.def_abstract_eval(lambda like, n, dtype: ShapedArray((n,), dtype))
+iota_p.def_jvp(lambda p, t, n, dtype: (iota(p[0], n, dtype), None))
+
+
+def iota(like, n, dtype=_dt.int64):
+    return iota_p.bind(like, n=int(n), dtype=dtype)

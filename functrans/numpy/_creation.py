@@ -1,0 +1,197 @@
+"""Creation functions. Without an array argument they make arrays of the default backend
+(``functrans.default_backend``); ``*_like`` functions follow their template, tracers included
+(their results carry no derivative)."""
+
+from __future__ import annotations
+
+import builtins
+
+from .. import dtypes as _dt
+from ..backends import backend_of, default as _default_backend
+from ..core import Tracer
+from ..primitives import structural as _st
+from ._base import _SCALARS, _as_operand, _dtype, _shape, astype, broadcast_to, reshape
+from ._base import asarray as _asarray_base
+
+
+def _native(b, dtype):
+    return None if dtype is None else b.native_dtype(dtype)
+
+
+def _kw(b, dtype, device):
+    kw = {}
+    if dtype is not None:
+        kw["dtype"] = b.native_dtype(dtype)
+    if device is not None:
+        kw["device"] = device
+    return kw
+
+
+def asarray(obj, /, *, dtype=None, device=None, copy=None):
+    """An array from ``obj``.
+
+    Arrays and tracers are returned as they are (cast to ``dtype`` if given; copied when
+    ``copy=True``); Python scalars and nested sequences become arrays of the default backend,
+    and a sequence holding tracers is stacked into one (differentiable) array.
+    """
+    if isinstance(obj, (list, tuple)) and _has_tracer(obj):
+        from ._base import stack
+        out = stack([asarray(o) for o in obj], axis=0)
+        return out if dtype is None else astype(out, dtype)
+    if copy and not isinstance(obj, Tracer) and type(obj) not in _SCALARS \
+            and not isinstance(obj, (list, tuple)):
+        b = backend_of(obj)
+        return b.xp.asarray(obj, copy=True, **_kw(b, dtype, device))
+    if type(obj) in _SCALARS and dtype is None:
+        dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
+                 complex: _dt.complex128}[type(obj)]
+    if isinstance(obj, (list, tuple)) and dtype is None and _has_complex(obj):
+        dtype = _dt.complex128
+    return _asarray_base(obj, dtype=dtype, device=device, copy=copy)
+
+
+def _has_tracer(obj):
+    if isinstance(obj, (list, tuple)):
+        return builtins.any(_has_tracer(o) for o in obj)
+    return isinstance(obj, Tracer)
+
+
+def _has_complex(obj):
+    if isinstance(obj, (list, tuple)):
+        return builtins.any(_has_complex(o) for o in obj)
+    return type(obj) is complex
+
+
+def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
+    """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64."""
+    b = _default_backend()
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None and builtins.any(type(v) is float for v in (start, stop, step)):
+        dtype = _dt.float64
+    return b.xp.arange(start, stop, step, **_kw(b, dtype, device))
+
+
+def empty(shape, *, dtype=None, device=None):
+    """An uninitialised array (float64 by default)."""
+    b = _default_backend()
+    return b.xp.empty(shape, **_kw(b, dtype or _dt.float64, device))
+
+
+def empty_like(x, /, *, dtype=None, device=None):
+    """An uninitialised array like ``x`` (zeros for a tracer)."""
+    if isinstance(x, Tracer):
+        return _st.full_like(x, 0, dtype=None if dtype is None else _dt.as_dtype(dtype))
+    b = backend_of(x)
+    return b.xp.empty_like(x, **_kw(b, dtype, device))
+
+
+def zeros_like(x, /, *, dtype=None, device=None):
+    """Zeros with the shape (and dtype, unless given) of ``x``; no derivative."""
+    return _st.full_like(_as_operand(x), 0, dtype=None if dtype is None else _dt.as_dtype(dtype))
+
+
+def ones_like(x, /, *, dtype=None, device=None):
+    """Ones with the shape (and dtype, unless given) of ``x``; no derivative."""
+    return _st.full_like(_as_operand(x), 1, dtype=None if dtype is None else _dt.as_dtype(dtype))
+
+
+def full_like(x, /, fill_value, *, dtype=None, device=None):
+    """``fill_value`` with the shape (and dtype, unless given) of ``x``; no derivative."""
+    if isinstance(fill_value, Tracer):
+        out = broadcast_to(astype(fill_value, dtype or _dtype(x)), _shape(x))
+        return out
+    return _st.full_like(_as_operand(x), fill_value,
+                         dtype=None if dtype is None else _dt.as_dtype(dtype))
+
+
+def full(shape, fill_value, *, dtype=None, device=None):
+    """An array of ``shape`` filled with ``fill_value`` (its dtype follows the Python type of
+    the value: bool, int64, float64 or complex128). A 0-d tracer value is broadcast
+    (differentiably)."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if isinstance(fill_value, Tracer) or (type(fill_value) not in _SCALARS
+                                          and hasattr(fill_value, "shape")):
+        v = fill_value if dtype is None else astype(fill_value, dtype)
+        return broadcast_to(reshape(v, ()), shape)
+    b = _default_backend()
+    if dtype is None:
+        dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
+                 complex: _dt.complex128}[type(fill_value)]
+    return b.xp.full(shape, fill_value, **_kw(b, dtype, device))
+
+
+def zeros(shape, *, dtype=None, device=None):
+    """Zeros of ``shape`` (float64 by default)."""
+    b = _default_backend()
+    return b.xp.zeros(shape, **_kw(b, dtype or _dt.float64, device))
+
+
+def ones(shape, *, dtype=None, device=None):
+    """Ones of ``shape`` (float64 by default)."""
+    b = _default_backend()
+    return b.xp.ones(shape, **_kw(b, dtype or _dt.float64, device))
+
+
+def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
+    """A 2-d array with ones on diagonal ``k`` and zeros elsewhere (float64 by default)."""
+    b = _default_backend()
+    return b.xp.eye(n_rows, n_cols, k=k, **_kw(b, dtype or _dt.float64, device))
+
+
+def from_dlpack(x, /, *, device=None, copy=None):
+    """An array of the default backend sharing memory with a DLPack-capable ``x``."""
+    if isinstance(x, Tracer):
+        return x
+    b = _default_backend()
+    kw = {} if device is None else {"device": device}
+    if copy is not None:
+        kw["copy"] = copy
+    return b.xp.from_dlpack(x, **kw)
+
+
+def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
+    """``num`` evenly spaced values from ``start`` to ``stop`` (differentiable in 0-d tracer
+    endpoints)."""
+    if isinstance(start, Tracer) or isinstance(stop, Tracer):
+        from ._base import add, multiply, subtract
+        like = start if isinstance(start, Tracer) else stop
+        d = dtype or (_dt.float64 if _dtype(like).kind not in "fc" else _dtype(like))
+        steps = astype(_st.iota(like, num), d)
+        div = (num - 1 if endpoint else num) or 1
+        frac = multiply(steps, 1.0 / div)
+        return add(astype(asarray(start), d), multiply(frac, subtract(stop, start)))
+    b = _default_backend()
+    if dtype is None:
+        dtype = _dt.complex128 if complex in (type(start), type(stop)) else _dt.float64
+    return b.xp.linspace(start, stop, num, endpoint=endpoint, **_kw(b, dtype, device))
+
+
+def meshgrid(*arrays, indexing="xy"):
+    """Coordinate matrices from 1-d arrays (``indexing`` "xy" or "ij")."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij'; got {indexing!r}")
+    arrays = [_as_operand(a) for a in arrays]
+    sizes = [_shape(a)[0] if _shape(a) else 1 for a in arrays]
+    if indexing == "xy" and len(arrays) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    n = len(arrays)
+    for i, a in enumerate(arrays):
+        pos = i
+        if indexing == "xy" and n >= 2 and i < 2:
+            pos = 1 - i
+        a = reshape(a, (-1,))
+        out.append(_st.broadcast_in_dim(a, tuple(sizes), (pos,)))
+    return out
+
+
+def tril(x, /, *, k=0):
+    """The lower triangle of the (stack of) matrices ``x``: elements above diagonal ``k``
+    are zeroed. Linear."""
+    return _st.tri(_as_operand(x), k, True)
+
+
+def triu(x, /, *, k=0):
+    """The upper triangle of ``x``: elements below diagonal ``k`` are zeroed. Linear."""
+    return _st.tri(_as_operand(x), k, False)

@@ -1,0 +1,160 @@
+"""Data type functions: can_cast, finfo, iinfo, isdtype, result_type, and the inspection
+namespace ``__array_namespace_info__``."""
+
+from __future__ import annotations
+
+import numpy as _np
+
+from .. import dtypes as _dt
+from ..backends import default as _default_backend
+from ..core import _SCALAR_DTYPES, get_aval
+
+_SCALARS = _SCALAR_DTYPES
+
+
+def _as_dt(x):
+    """A functrans DType from a dtype, an array or a tracer."""
+    if hasattr(x, "shape") and not isinstance(x, type):
+        return get_aval(x).dtype
+    return _dt.as_dtype(x)
+
+
+# The standard's promotion lattice, without cross-kind promotion (can_cast follows it).
+def _lattice_promote(a, b):
+    if a is b:
+        return a
+    if (a.kind == "b") != (b.kind == "b"):
+        return None
+    if (a.kind in "fc") != (b.kind in "fc"):
+        return None
+    try:
+        return _dt.result_type(a, b)
+    except TypeError:
+        return None
+
+
+def can_cast(from_, to, /):
+    """Whether ``from_`` (a dtype or array) can be cast to ``to`` by the standard's type
+    promotion rules (no cross-kind casts: int to float is ``False``)."""
+    f, t = _as_dt(from_), _dt.as_dtype(to)
+    return _lattice_promote(f, t) is t
+
+
+def result_type(*arrays_and_dtypes):
+    """The dtype the standard's promotion rules give for these arrays, dtypes and Python
+    scalars (scalars are weak: they take the arrays' dtype where their kind allows)."""
+    dts = [_as_dt(a) for a in arrays_and_dtypes if type(a) not in _SCALARS]
+    scalars = [a for a in arrays_and_dtypes if type(a) in _SCALARS]
+    if not dts:
+        if not scalars:
+            raise ValueError("result_type needs at least one array or dtype")
+        return get_aval(scalars[0]).dtype if len(scalars) == 1 else _dt.result_type(
+            *[get_aval(s).dtype for s in scalars])
+    out = _dt.result_type(*dts)
+    for s in scalars:
+        out = _dt.scalar_result(out, s)
+    return out
+
+
+class finfo_object:
+    """Machine limits of a floating-point dtype (as returned by :func:`finfo`)."""
+
+    def __init__(self, dtype):
+        d = _dt.real_dtype(dtype)
+        info = _np.finfo(d.name)
+        self.bits = d.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.smallest_normal = float(info.smallest_normal)
+        self.dtype = d
+
+    def __repr__(self):
+        return f"finfo(bits={self.bits}, eps={self.eps}, dtype={self.dtype.name})"
+
+
+class iinfo_object:
+    """Limits of an integer dtype (as returned by :func:`iinfo`)."""
+
+    def __init__(self, dtype):
+        info = _np.iinfo(dtype.name)
+        self.bits = dtype.bits
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = dtype
+
+    def __repr__(self):
+        return f"iinfo(bits={self.bits}, min={self.min}, max={self.max}, dtype={self.dtype.name})"
+
+
+def finfo(type, /):
+    """Limits of a floating-point dtype (or of an array's dtype): ``bits``, ``eps``, ``max``,
+    ``min``, ``smallest_normal``, ``dtype`` (real for complex input)."""
+    d = _as_dt(type)
+    if d.kind not in "fc":
+        raise ValueError(f"finfo needs a floating-point dtype; got {d.name}")
+    return finfo_object(d)
+
+
+def iinfo(type, /):
+    """Limits of an integer dtype (or of an array's dtype): ``bits``, ``max``, ``min``,
+    ``dtype``."""
+    d = _as_dt(type)
+    if d.kind not in "iu":
+        raise ValueError(f"iinfo needs an integer dtype; got {d.name}")
+    return iinfo_object(d)
+
+
+_KINDS = {
+    "bool": "b",
+    "signed integer": "i",
+    "unsigned integer": "u",
+    "integral": "iu",
+    "real floating": "f",
+    "complex floating": "c",
+    "numeric": "iufc",
+}
+
+
+def isdtype(dtype, kind):
+    """Whether ``dtype`` is of ``kind``: a dtype, one of the standard's kind names ("bool",
+    "signed integer", "unsigned integer", "integral", "real floating", "complex floating",
+    "numeric"), or a tuple of those."""
+    d = _dt.as_dtype(dtype)
+    if isinstance(kind, tuple):
+        return any(isdtype(d, k) for k in kind)
+    if isinstance(kind, str):
+        if kind not in _KINDS:
+            raise ValueError(f"isdtype: unknown kind {kind!r}; use one of {list(_KINDS)}")
+        return d.kind in _KINDS[kind]
+    return d is _dt.as_dtype(kind)
+
+
+class _Info:
+    """The inspection namespace of the Array API (``__array_namespace_info__()``)."""
+
+    def capabilities(self):
+        return {"boolean indexing": True, "data-dependent shapes": True,
+                "max dimensions": None}
+
+    def default_device(self):
+        b = _default_backend()
+        return b.device(b.xp.asarray(0))
+
+    def devices(self):
+        return [self.default_device()]
+
+    def default_dtypes(self, *, device=None):
+        return {"real floating": _dt.float64, "complex floating": _dt.complex128,
+                "integral": _dt.int64, "indexing": _dt.int64}
+
+    def dtypes(self, *, device=None, kind=None):
+        out = {d.name: d for d in _dt.ALL}
+        if kind is not None:
+            out = {n: d for n, d in out.items() if isdtype(d, kind)}
+        return out
+
+
+def __array_namespace_info__():
+    """The Array API inspection namespace: capabilities, default device and dtypes."""
+    return _Info()

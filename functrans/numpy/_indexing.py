@@ -1,0 +1,158 @@
+"""Indexing beyond basic slicing: integer arrays, boolean masks, ``take`` and
+``take_along_axis``, all differentiable (a gather, whose transpose is a scatter-add).
+
+Boolean masks need concrete values (the result's shape depends on them): they work on plain
+arrays and in eager transforms (``grad``, ``jvp``, ``vjp``), and raise a ConcretizationError
+while staging a graph.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from .. import dtypes as _dt
+from ..core import Tracer
+from ..errors import ShapeError
+from ..primitives import indexing as _ix
+from ..primitives import structural as _st
+from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _shape, _to_array,
+                    broadcast_shapes)
+from ._base import _getitem as _basic_getitem
+
+
+def _is_array_index(k):
+    return isinstance(k, Tracer) or (hasattr(k, "shape") and hasattr(k, "dtype")) \
+        or isinstance(k, list)
+
+
+def _getitem(x, key):
+    """``x[key]`` on tracers: integers, slices, ``None``, ``...``, integer arrays (broadcast
+    together, NumPy's placement of the indexed axes) and boolean masks."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if not builtins.any(_is_array_index(k) or type(k) is bool for k in key):
+        return _basic_getitem(x, key)
+    return _advanced(x, key)
+
+
+def _advanced(x, key):
+    key = [_to_array(k) if isinstance(k, list) else k for k in key]
+    key = [_to_array(k) if type(k) is bool else k for k in key]
+    ndim = len(_shape(x))
+    consumed = builtins.sum(
+        len(_shape(k)) if _is_array_index(k) and _dtype(k).kind == "b"
+        else (0 if k is None or k is Ellipsis else 1) for k in key)
+    if builtins.sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if consumed > ndim:
+        raise IndexError(f"too many indices for an array of shape {_shape(x)}")
+    expanded = []
+    for k in key:
+        if k is Ellipsis:
+            expanded.extend([slice(None)] * (ndim - consumed))
+        else:
+            expanded.append(k)
+    if not builtins.any(k is Ellipsis for k in key):
+        expanded.extend([slice(None)] * (ndim - consumed))
+    # None inserts an axis of length 1; a mask becomes one index array per axis it covers.
+    entries, axis = [], 0
+    for k in expanded:
+        if k is None:
+            shape = list(_shape(x))
+            shape.insert(axis, 1)
+            x = _st.reshape(x, tuple(shape))
+            entries.append(slice(None))
+            axis += 1
+        elif _is_array_index(k) and _dtype(k).kind == "b":
+            ms = _shape(k)
+            xs = _shape(x)[axis:axis + len(ms)]
+            if ms != xs:
+                raise IndexError(f"boolean index of shape {ms} does not match the indexed "
+                                 f"axes of shape {xs}")
+            if not ms:  # a 0-d mask adds an axis of length 1 (True) or 0 (False)
+                shape = list(_shape(x))
+                shape.insert(axis, 1)
+                x = _st.reshape(x, tuple(shape))
+                entries.append(_ix.nonzero(_st.reshape(k, (1,)))[0])
+                axis += 1
+                continue
+            entries.extend(_ix.nonzero(k))
+            axis += len(ms)
+        else:
+            if _is_array_index(k) and _dtype(k).kind not in "iu":
+                raise IndexError(f"arrays used as indices must be of integer or boolean "
+                                 f"dtype; got {_dtype(k).name}")
+            entries.append(k)
+            axis += 1
+    shape = _shape(x)
+    adv = [i for i, k in enumerate(entries) if not isinstance(k, slice)]
+    if not builtins.any(_is_array_index(entries[i]) for i in adv):
+        return _basic_getitem(x, tuple(entries))
+    # 1. the slices, keeping every axis
+    basic = tuple(k if isinstance(k, slice) else slice(None) for k in entries)
+    x = _basic_getitem(x, basic)
+    shape = _shape(x)
+    # 2. the integer indices, broadcast together
+    idx = []
+    for i in adv:
+        k = entries[i]
+        if not _is_array_index(k):
+            n = shape[i]
+            k = int(k)
+            if not -n <= k < n:
+                raise IndexError(f"index {k} is out of bounds for axis {i} with size {n}")
+        idx.append(k)
+    b_shape = broadcast_shapes(*[_shape(k) for k in idx if _is_array_index(k)])
+    idx = [_st.broadcast_to(k, b_shape) if _is_array_index(k) else k for k in idx]
+    rest = [i for i in range(len(shape)) if i not in adv]
+    out = _ix.gather(_st.transpose(x, tuple(adv) + tuple(rest)), idx)
+    # 3. NumPy's placement: adjacent indexed axes keep their place, others go first.
+    if adv == list(range(adv[0], adv[-1] + 1)) and adv[0] > 0:
+        nb, p = len(b_shape), adv[0]
+        perm = (tuple(range(nb, nb + p)) + tuple(range(nb))
+                + tuple(range(nb + p, len(_shape(out)))))
+        out = _st.transpose(out, perm)
+    return out
+
+
+def take(x, indices, /, *, axis=None):
+    """Elements of ``x`` at integer ``indices`` along ``axis`` (differentiable in ``x``; the
+    derivative of repeated indices accumulates)."""
+    x = _as_operand(x)
+    if isinstance(indices, (list, int)) or type(indices) in _SCALARS:
+        indices = _to_array(indices)
+    if axis is None:
+        if len(_shape(x)) != 1:
+            raise ShapeError(f"take: axis is required for an array of shape {_shape(x)}")
+        axis = 0
+    nd = len(_shape(x))
+    axis = _normalize_axis(axis, nd)
+    perm = (axis,) + tuple(i for i in range(nd) if i != axis)
+    out = _ix.gather(_st.transpose(x, perm), (indices,))
+    ni = len(_shape(indices))
+    # result axes: indices' axes, then x's other axes; put the indices' axes at ``axis``
+    back = (tuple(range(ni, ni + axis)) + tuple(range(ni))
+            + tuple(range(ni + axis, ni + nd - 1)))
+    return _st.transpose(out, back)
+
+
+def take_along_axis(x, indices, /, *, axis=-1):
+    """Elements of ``x`` at ``indices`` along ``axis``, matched position by position along
+    the other axes (which broadcast). Differentiable in ``x``."""
+    x = _as_operand(x)
+    nd = len(_shape(x))
+    if len(_shape(indices)) != nd:
+        raise ShapeError(f"take_along_axis: indices must have the array's rank {nd}; got "
+                         f"shape {_shape(indices)}")
+    axis = _normalize_axis(axis, nd)
+    xs, js = list(_shape(x)), list(_shape(indices))
+    other = broadcast_shapes(tuple(xs[:axis] + [1] + xs[axis + 1:]),
+                             tuple(js[:axis] + [1] + js[axis + 1:]))
+    xt = tuple(other[:axis]) + (xs[axis],) + tuple(other[axis + 1:])
+    jt = tuple(other[:axis]) + (js[axis],) + tuple(other[axis + 1:])
+    x = _st.broadcast_to(x, xt)
+    indices = _st.broadcast_to(indices, jt)
+    return _ix.take_along_axis(x, indices, axis)
+
+
+_ = _dt

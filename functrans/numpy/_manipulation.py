@@ -1,0 +1,125 @@
+"""Array manipulation beyond :mod:`._base`: moveaxis, repeat, roll, tile, unstack. All are
+composed of the linear structural primitives (or a gather), so they are differentiable."""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes as _dt
+from ..core import Tracer
+from ..errors import ShapeError
+from ..primitives import indexing as _ix
+from ..primitives import reductions as _red
+from ..primitives import sorting as _so
+from ..primitives import structural as _st
+from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _shape, _to_array, concat,
+                    reshape)
+
+
+def moveaxis(x, source, destination, /):
+    """Move axes ``source`` to positions ``destination`` (ints or tuples of ints)."""
+    x = _as_operand(x)
+    nd = len(_shape(x))
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise ShapeError("moveaxis: source and destination need the same number of axes")
+    src = [_normalize_axis(a, nd) for a in src]
+    dst = [_normalize_axis(a, nd) for a in dst]
+    order = [a for a in range(nd) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return _st.transpose(x, tuple(order))
+
+
+def repeat(x, repeats, /, *, axis=None):
+    """Repeat each element of ``x`` ``repeats`` times along ``axis`` (the flattened array if
+    ``None``). ``repeats`` is an int or an integer array (with concrete values)."""
+    x = _as_operand(x)
+    if axis is None:
+        x = reshape(x, (-1,))
+        axis = 0
+    shape = _shape(x)
+    nd = len(shape)
+    axis = _normalize_axis(axis, nd)
+    n = shape[axis]
+    if isinstance(repeats, int) or (hasattr(repeats, "shape") and _shape(repeats) == ()
+                                    and not isinstance(repeats, Tracer)):
+        r = int(repeats)
+        big = shape[:axis + 1] + (r,) + shape[axis + 1:]
+        y = _st.broadcast_in_dim(x, big, tuple(range(axis + 1)) + tuple(range(axis + 2, nd + 1)))
+        return _st.reshape(y, shape[:axis] + (n * r,) + shape[axis + 1:])
+    if type(repeats) in _SCALARS or isinstance(repeats, (list, tuple)):
+        repeats = _to_array(list(repeats) if not isinstance(repeats, int) else repeats)
+    if _shape(repeats) == ():
+        repeats = _st.broadcast_to(repeats, (n,))
+    # Position j of the result reads element searchsorted(cumsum(repeats), j, 'right').
+    ends = _red.cumsum(repeats, 0)
+    total = int(_red.reduce_sum(repeats, (0,))) if n else 0
+    pos = _st.iota(repeats, total, _dt.int64)
+    pos = pos if _dtype(ends) is _dt.int64 else _st.convert_element_type(pos, _dtype(ends))
+    idx = _so.searchsorted_p.bind(ends, pos, side="right")
+    perm = (axis,) + tuple(i for i in range(nd) if i != axis)
+    out = _ix.gather(_st.transpose(x, perm), (idx,))
+    back = tuple(range(1, axis + 1)) + (0,) + tuple(range(axis + 1, nd))
+    return _st.transpose(out, back)
+
+
+def roll(x, /, shift, *, axis=None):
+    """Shift elements along ``axis`` cyclically (the flattened array if ``None``)."""
+    x = _as_operand(x)
+    if axis is None:
+        shape = _shape(x)
+        return reshape(roll(reshape(x, (-1,)), shift, axis=0), shape)
+    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    if len(shifts) != len(axes):
+        raise ShapeError("roll: shift and axis must have the same length")
+    for s, a in zip(shifts, axes):
+        shape = _shape(x)
+        a = _normalize_axis(a, len(shape))
+        n = shape[a]
+        if n == 0:
+            continue
+        s = int(s) % n
+        if s == 0:
+            continue
+        tail = [(0, d, 1) for d in shape]
+        head = [(0, d, 1) for d in shape]
+        tail[a] = (n - s, n, 1)
+        head[a] = (0, n - s, 1)
+        x = concat([_st.slice_(x, tuple(tail)), _st.slice_(x, tuple(head))], axis=a)
+    return x
+
+
+def tile(x, repetitions, /):
+    """Repeat the whole of ``x`` ``repetitions[i]`` times along each axis."""
+    x = _as_operand(x)
+    reps = tuple(int(r) for r in repetitions)
+    shape = _shape(x)
+    nd = max(len(shape), len(reps))
+    shape = (1,) * (nd - len(shape)) + shape
+    reps = (1,) * (nd - len(reps)) + reps
+    x = _st.reshape(x, shape)
+    big = tuple(v for pair in zip(reps, shape) for v in pair)
+    y = _st.broadcast_in_dim(x, big, tuple(range(1, 2 * nd, 2)))
+    return _st.reshape(y, tuple(r * d for r, d in zip(reps, shape)))
+
+
+def unstack(x, /, *, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple of arrays."""
+    x = _as_operand(x)
+    shape = _shape(x)
+    axis = _normalize_axis(axis, len(shape))
+    rest = shape[:axis] + shape[axis + 1:]
+    out = []
+    for i in range(shape[axis]):
+        idx = [(0, d, 1) for d in shape]
+        idx[axis] = (i, i + 1, 1)
+        out.append(_st.reshape(_st.slice_(x, tuple(idx)), rest))
+    return tuple(out)
+
+
+_ = math

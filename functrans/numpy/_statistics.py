@@ -1,0 +1,139 @@
+"""Reductions and cumulative functions: sum, prod, mean, var, std, cumulative_sum,
+cumulative_prod, all, any, diff. (max, min and mean live in :mod:`._base`.)
+
+Summation dtypes follow the standard: booleans and signed integers sum in int64, unsigned
+integers in uint64, floating point in its own dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes as _dt
+from ..errors import ShapeError
+from ..primitives import elementwise as _ew
+from ..primitives import reductions as _red
+from ..primitives import structural as _st
+from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _reduce, _shape,
+                    astype, concat, mean, sqrt)
+
+
+def _acc_dtype(x, dtype):
+    if dtype is not None:
+        return _dt.as_dtype(dtype)
+    d = _dtype(x)
+    if d.kind in "bi":
+        return _dt.int64
+    if d.kind == "u":
+        return _dt.uint64
+    return d
+
+
+def sum(x, /, *, axis=None, dtype=None, keepdims=False):
+    """Sum over ``axis`` (all axes by default)."""
+    x = _as_operand(x)
+    x = astype(x, _acc_dtype(x, dtype))
+    return _reduce(_red.reduce_sum, x, axis, keepdims)
+
+
+def prod(x, /, *, axis=None, dtype=None, keepdims=False):
+    """Product over ``axis`` (all axes by default). The derivative is exact where ``x`` has
+    zeros (the products of the other elements, computed without division)."""
+    x = _as_operand(x)
+    x = astype(x, _acc_dtype(x, dtype))
+    return _reduce(_red.reduce_prod, x, axis, keepdims)
+
+
+def var(x, /, *, axis=None, correction=0.0, keepdims=False):
+    """Variance over ``axis``: the mean squared deviation, with ``N - correction`` degrees
+    of freedom."""
+    x = _as_operand(x)
+    if _dtype(x).kind not in "fc":
+        x = _st.convert_element_type(x, _dt.float64)
+    shape = _shape(x)
+    axes = _normalize_axes(axis, len(shape))
+    n = math.prod(shape[a] for a in axes)
+    m = mean(x, axis=axes, keepdims=True)
+    d = _ew.sub(x, _st.broadcast_to(m, shape))
+    sq = _ew.real(_ew.mul(_ew.conj(d), d)) if _dtype(d).kind == "c" else _ew.mul(d, d)
+    s = _reduce(_red.reduce_sum, sq, axes, keepdims)
+    dof = n - correction
+    return _ew.div(s, float(dof)) if dof > 0 else _ew.mul(s, math.nan)
+
+
+def std(x, /, *, axis=None, correction=0.0, keepdims=False):
+    """Standard deviation over ``axis`` (the derivative is infinite where it is 0)."""
+    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+
+
+def _cumulative(prim, x, axis, dtype, include_initial, initial):
+    x = _as_operand(x)
+    shape = _shape(x)
+    if axis is None:
+        if len(shape) != 1:
+            raise ShapeError(f"axis is required for an array of shape {shape}")
+        axis = 0
+    axis = _normalize_axis(axis, len(shape))
+    x = astype(x, _acc_dtype(x, dtype))
+    out = prim.bind(x, axis=axis) if shape[axis] else x
+    if include_initial:
+        init_shape = shape[:axis] + (1,) + shape[axis + 1:]
+        out = concat([_init_like(x, init_shape, initial), out], axis=axis)
+    return out
+
+
+def _init_like(x, shape, value):
+    """An array of ``shape`` filled with ``value``, on ``x``'s backend."""
+    flat = _st.reshape(x, (-1,))
+    one = _st.iota(flat, 1, _dtype(x))
+    return _st.broadcast_to(_st.full_like(_st.reshape(one, ()), value), shape)
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+    """Running sums along ``axis`` (optionally starting with 0). Linear."""
+    return _cumulative(_red.cumsum_p, x, axis, dtype, include_initial, 0)
+
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
+    """Running products along ``axis`` (optionally starting with 1). The derivative is exact
+    where ``x`` has zeros (quadratic work in the length of the axis)."""
+    return _cumulative(_red.cumprod_p, x, axis, dtype, include_initial, 1)
+
+
+def _bool_reduce(prim, x, axis, keepdims):
+    x = _as_operand(x)
+    if _dtype(x).kind != "b":
+        x = _ew.ne(x, 0)
+    return _reduce(lambda v, axes: prim.bind(v, axes=axes), x, axis, keepdims)
+
+
+def all(x, /, *, axis=None, keepdims=False):
+    """Whether every element along ``axis`` is true (non-zero)."""
+    return _bool_reduce(_red.reduce_and_p, x, axis, keepdims)
+
+
+def any(x, /, *, axis=None, keepdims=False):
+    """Whether some element along ``axis`` is true (non-zero)."""
+    return _bool_reduce(_red.reduce_or_p, x, axis, keepdims)
+
+
+def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``axis`` (``x[i+1] - x[i]``), with optional
+    values prepended/appended first. Linear."""
+    x = _as_operand(x)
+    axis = _normalize_axis(axis, len(_shape(x)))
+    parts = [p for p in (prepend, x, append) if p is not None]
+    if len(parts) > 1:
+        x = concat(parts, axis=axis)
+    for _ in range(n):
+        shape = _shape(x)
+        m = shape[axis]
+        if m == 0:
+            break
+        hi = [(0, d, 1) for d in shape]
+        lo = [(0, d, 1) for d in shape]
+        hi[axis] = (1, m, 1)
+        lo[axis] = (0, m - 1, 1)
+        a, b = _st.slice_(x, tuple(hi)), _st.slice_(x, tuple(lo))
+        x = _ew.ne(a, b) if _dtype(x).kind == "b" else _ew.sub(a, b)
+    return x

@@ -1,0 +1,279 @@
+"""``functrans.numpy.linalg``: the Array API linear algebra extension, differentiable.
+
+Derivatives follow the usual conventions (as in JAX): ``cholesky`` and ``eigh`` read the
+symmetric (Hermitian) part of a perturbation; ``eigh`` needs distinct eigenvalues and ``svd``
+distinct non-zero singular values (the derivatives of the vectors are infinite at ties);
+``qr`` is differentiable for matrices with at least as many rows as columns; ``det``,
+``slogdet``, ``inv`` and ``solve`` need invertible matrices; ``pinv`` is differentiated at
+constant rank; ``vector_norm`` and ``matrix_norm`` have a NaN derivative at the zero vector
+(matrix).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+from .. import dtypes as _dt
+from ..errors import ShapeError
+from ..primitives import elementwise as _ew
+from ..primitives import linalg as _la
+from ..primitives import structural as _st
+from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _promote_arrays,
+                    _shape, broadcast_shapes, matmul, matrix_transpose, max, min, multiply,
+                    pow, reshape, sqrt)
+from ._elementwise import abs, conj, real
+from ._statistics import sum
+
+__all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
+           "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "outer", "pinv",
+           "qr", "slogdet", "solve", "svd", "svdvals", "tensordot", "trace", "vecdot",
+           "vector_norm"]
+
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+
+
+def _float(x):
+    x = _as_operand(x)
+    return x if _dtype(x).kind in "fc" else _st.convert_element_type(x, _dt.float64)
+
+
+def _square(x, what):
+    s = _shape(x)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ShapeError(f"{what} needs a (stack of) square matrices; got shape {s}")
+    return x
+
+
+def cholesky(x, /, *, upper=False):
+    """The Cholesky factor of a symmetric (Hermitian) positive-definite matrix: lower
+    triangular ``L`` with ``x = L L^H`` (or upper ``U = L^H`` if ``upper``)."""
+    low = _la.cholesky(_square(_float(x), "cholesky"))
+    return matrix_transpose(conj(low)) if upper else low
+
+
+def det(x, /):
+    """The determinant (derivative ``det(x) tr(x^{-1} dx)``; needs ``x`` invertible)."""
+    return _la.det(_square(_float(x), "det"))
+
+
+def slogdet(x, /):
+    """Sign and natural log of the absolute value of the determinant."""
+    return SlogdetResult(*_la.slogdet(_square(_float(x), "slogdet")))
+
+
+def inv(x, /):
+    """The inverse matrix."""
+    return _la.inv(_square(_float(x), "inv"))
+
+
+def solve(x1, x2, /):
+    """The solution ``y`` of ``x1 @ y = x2`` (``x2`` of shape ``(..., M, K)``, or ``(M,)``
+    for a single vector); batch dimensions broadcast."""
+    x1, x2 = _float(x1), _float(x2)
+    (x1, x2), _ = _promote_arrays([x1, x2])
+    _square(x1, "solve")
+    s1, s2 = _shape(x1), _shape(x2)
+    vec = len(s2) == 1
+    if vec:
+        x2, s2 = _st.reshape(x2, s2 + (1,)), s2 + (1,)
+    if s2[-2] != s1[-1]:
+        raise ShapeError(f"solve: x1 of shape {s1} does not match x2 of shape {s2}")
+    batch = broadcast_shapes(s1[:-2], s2[:-2])
+    out = _la.solve(_st.broadcast_to(x1, batch + s1[-2:]), _st.broadcast_to(x2, batch + s2[-2:]))
+    return _st.reshape(out, batch + (s1[-1],)) if vec else out
+
+
+def eigh(x, /):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix."""
+    return EighResult(*_la.eigh(_square(_float(x), "eigh")))
+
+
+def eigvalsh(x, /):
+    """Eigenvalues (ascending) of a symmetric (Hermitian) matrix."""
+    return _la.eigvalsh(_square(_float(x), "eigvalsh"))
+
+
+def qr(x, /, *, mode="reduced"):
+    """QR decomposition: ``Q`` with orthonormal columns and upper-triangular ``R``."""
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"qr: mode must be 'reduced' or 'complete'; got {mode!r}")
+    return QRResult(*_la.qr(_float(x), mode))
+
+
+def svd(x, /, *, full_matrices=True):
+    """Singular value decomposition ``x = U diag(S) Vh`` (S descending)."""
+    return SVDResult(*_la.svd(_float(x), full_matrices))
+
+
+def svdvals(x, /):
+    """Singular values (descending)."""
+    return _la.svdvals(_float(x))
+
+
+def pinv(x, /, *, rtol=None):
+    """The Moore-Penrose pseudo-inverse (singular values below ``rtol * max(S)`` are
+    dropped; the derivative assumes the rank does not change)."""
+    return _la.pinv(_float(x), None if rtol is None else float(rtol))
+
+
+def matrix_rank(x, /, *, rtol=None):
+    """The number of singular values above ``rtol * max(S)`` (int64)."""
+    x = _float(x)
+    s = _la.svdvals(x)
+    if rtol is None:
+        rtol = builtins.max(_shape(x)[-2:]) * _dt_eps(_dtype(x))
+    tol = multiply(max(s, axis=-1, keepdims=True), rtol)
+    big = _ew.gt(s, _st.broadcast_to(tol, _shape(s))) if _shape(s)[-1] else _ew.gt(s, 0.0)
+    return sum(big, axis=-1)
+
+
+def _dt_eps(d):
+    return 2.220446049250313e-16 if _dt.real_dtype(d).bits == 64 else 1.1920929e-07
+
+
+def diagonal(x, /, *, offset=0):
+    """Diagonal ``offset`` of the (stack of) matrices. Linear."""
+    return _la.diagonal(_as_operand(x), int(offset))
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    """Sum of diagonal ``offset``."""
+    return sum(diagonal(x, offset=offset), axis=-1, dtype=dtype)
+
+
+def outer(x1, x2, /):
+    """Outer product of two vectors."""
+    x1, x2 = _as_operand(x1), _as_operand(x2)
+    return multiply(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
+
+
+def cross(x1, x2, /, *, axis=-1):
+    """Cross product of 3-element vectors along ``axis`` (which broadcasts)."""
+    x1, x2 = _as_operand(x1), _as_operand(x2)
+    (x1, x2), _ = _promote_arrays([x1, x2])
+    shape = broadcast_shapes(_shape(x1), _shape(x2))
+    x1, x2 = _st.broadcast_to(x1, shape), _st.broadcast_to(x2, shape)
+    axis = _normalize_axis(axis, len(shape))
+    if shape[axis] != 3:
+        raise ShapeError(f"cross needs vectors of 3 elements along axis {axis}; got {shape}")
+
+    def comp(v, i):
+        idx = [(0, d, 1) for d in shape]
+        idx[axis] = (i, i + 1, 1)
+        return _st.slice_(v, tuple(idx))
+    a0, a1, a2 = (comp(x1, i) for i in range(3))
+    b0, b1, b2 = (comp(x2, i) for i in range(3))
+    c0 = _ew.sub(_ew.mul(a1, b2), _ew.mul(a2, b1))
+    c1 = _ew.sub(_ew.mul(a2, b0), _ew.mul(a0, b2))
+    c2 = _ew.sub(_ew.mul(a0, b1), _ew.mul(a1, b0))
+    return _st.concat([c0, c1, c2], axis)
+
+
+def tensordot(x1, x2, /, *, axes=2):
+    """Sum of products over the last ``axes`` axes of ``x1`` and the first of ``x2`` (or
+    over the axes listed in the pair ``axes``)."""
+    x1, x2 = _as_operand(x1), _as_operand(x2)
+    (x1, x2), _ = _promote_arrays([x1, x2])
+    s1, s2 = _shape(x1), _shape(x2)
+    if isinstance(axes, int):
+        if axes < 0:
+            raise ValueError("tensordot: axes must be non-negative")
+        a1 = tuple(range(len(s1) - axes, len(s1)))
+        a2 = tuple(range(axes))
+    else:
+        a1, a2 = axes
+        a1 = tuple(_normalize_axis(a, len(s1)) for a in ((a1,) if isinstance(a1, int) else a1))
+        a2 = tuple(_normalize_axis(a, len(s2)) for a in ((a2,) if isinstance(a2, int) else a2))
+    if len(a1) != len(a2) or any(s1[i] != s2[j] for i, j in zip(a1, a2)):
+        raise ShapeError(f"tensordot: contracted axes {a1} of {s1} and {a2} of {s2} differ")
+    f1 = tuple(i for i in range(len(s1)) if i not in a1)
+    f2 = tuple(i for i in range(len(s2)) if i not in a2)
+    k = math.prod(s1[i] for i in a1)
+    m = math.prod(s1[i] for i in f1)
+    n = math.prod(s2[i] for i in f2)
+    y1 = _st.reshape(_st.transpose(x1, f1 + a1), (m, k))
+    y2 = _st.reshape(_st.transpose(x2, a2 + f2), (k, n))
+    out = _la.matmul(y1, y2)
+    return _st.reshape(out, tuple(s1[i] for i in f1) + tuple(s2[i] for i in f2))
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    """Dot product of vectors along ``axis`` (conjugating ``x1``); other axes broadcast."""
+    x1, x2 = _as_operand(x1), _as_operand(x2)
+    shape = broadcast_shapes(_shape(x1), _shape(x2))
+    axis = _normalize_axis(axis, len(shape))
+    return sum(multiply(conj(x1), x2), axis=axis)
+
+
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    """The ``ord``-norm of vectors along ``axis`` (all elements by default): ``ord`` is a
+    positive or negative number, ``inf`` or ``-inf`` (0 counts non-zero elements)."""
+    x = _float(x)
+    shape = _shape(x)
+    axes = _normalize_axes(axis, len(shape))
+    a = abs(x)
+    if ord == 2:
+        sq = real(_ew.mul(conj(x), x)) if _dtype(x).kind == "c" else _ew.mul(x, x)
+        return sqrt(sum(sq, axis=axes, keepdims=keepdims))
+    if ord == math.inf:
+        return max(a, axis=axes, keepdims=keepdims)
+    if ord == -math.inf:
+        return min(a, axis=axes, keepdims=keepdims)
+    if ord == 1:
+        return sum(a, axis=axes, keepdims=keepdims)
+    if ord == 0:
+        return sum(_st.convert_element_type(_ew.ne(a, 0.0), _dtype(a)), axis=axes,
+                   keepdims=keepdims)
+    return pow(sum(pow(a, float(ord)), axis=axes, keepdims=keepdims), 1.0 / float(ord))
+
+
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """A norm of the (stack of) matrices: ``"fro"``, ``"nuc"``, 1, -1, 2, -2, ``inf``,
+    ``-inf``."""
+    x = _float(x)
+    nd = len(_shape(x))
+    if nd < 2:
+        raise ShapeError(f"matrix_norm needs matrices; got shape {_shape(x)}")
+    if ord == "fro":
+        out = vector_norm(x, axis=(nd - 2, nd - 1), keepdims=keepdims)
+        return out
+    if ord in ("nuc", 2, -2):
+        s = _la.svdvals(x)
+        r = sum(s, axis=-1) if ord == "nuc" else (max(s, axis=-1) if ord == 2
+                                                  else min(s, axis=-1))
+    elif ord in (1, -1):
+        cols = sum(abs(x), axis=-2)
+        r = max(cols, axis=-1) if ord == 1 else min(cols, axis=-1)
+    elif ord in (math.inf, -math.inf):
+        rows = sum(abs(x), axis=-1)
+        r = max(rows, axis=-1) if ord > 0 else min(rows, axis=-1)
+    else:
+        raise ValueError(f"matrix_norm: unsupported ord {ord!r}")
+    if keepdims:
+        r = reshape(r, _shape(r) + (1, 1))
+    return r
+
+
+def matrix_power(x, n, /):
+    """``x`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
+    the identity)."""
+    x = _float(x)
+    _square(x, "matrix_power")
+    n = int(n)
+    if n == 0:
+        return _la.diag_embed(_st.full_like(_la.diagonal(x), 1))
+    if n < 0:
+        x, n = _la.inv(x), -n
+    result, base = None, x
+    while n:
+        if n & 1:
+            result = base if result is None else _la.matmul(result, base)
+        n >>= 1
+        if n:
+            base = _la.matmul(base, base)
+    return result

@@ -1,0 +1,206 @@
+"""Gather and scatter-add: integer-array indexing and its transpose.
+
+- ``gather(x, *idx)``: ``x[idx0, idx1, ...]`` over the leading ``len(idx)`` axes; the index
+  arrays have equal shapes (or are Python ints) and the result has shape
+  ``idx.shape + x.shape[len(idx):]``. Linear in ``x``; its transpose is ``scatter_add``.
+- ``take_along_axis(x, idx, axis)``: as the standard's function, with ``idx`` of ``x``'s
+  rank and equal shape outside ``axis``. Its transpose is ``scatter_along_axis``.
+- ``nonzero(x)``: indices of the non-zero elements. The shape of its results depends on the
+  values, so it needs a concrete operand (eager transforms).
+
+Negative indices count from the end. Scatter-add goes through the backend's
+``scatter_add`` extra (with a generic fallback on the standard in functrans.backends).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..core import _SCALAR_DTYPES, ShapedArray, primitive
+from ..errors import ConcretizationError, ShapeError
+
+
+def _idx_shape(idx):
+    shapes = [tuple(i.shape) for i in idx if type(i) not in _SCALAR_DTYPES]
+    if any(s != shapes[0] for s in shapes):
+        raise ShapeError(f"gather/scatter primitives need index arrays of equal shapes; "
+                         f"got {shapes}")
+    return shapes[0] if shapes else ()
+
+
+def _normalized(b, idx, dims, shape):
+    """Index arrays of one shape with negative entries wrapped (Python ints become arrays)."""
+    xp = b.xp
+    out = []
+    for i, n in zip(idx, dims):
+        if type(i) in _SCALAR_DTYPES:
+            i = int(i) % n if n else int(i)
+            out.append(xp.full(shape, i, dtype=xp.int64))
+        else:
+            out.append(xp.where(i < 0, i + n, i))
+    return out
+
+
+def _flat_index(b, idx, dims, shape):
+    flat = None
+    for i, n in zip(_normalized(b, idx, dims, shape), dims):
+        i = b.xp.astype(i, b.xp.int64)
+        flat = i if flat is None else flat * n + i
+    return flat
+
+# -- gather ---------------------------------------------------------------------------------------
+
+
+def _gather_impl(b, x, *idx):
+    xp = b.xp
+    k = len(idx)
+    lead, rest = tuple(x.shape[:k]), tuple(x.shape[k:])
+    shape = _idx_shape(idx)
+    flat = _flat_index(b, idx, lead, shape)
+    xr = xp.reshape(x, (math.prod(lead),) + rest)
+    out = xp.take(xr, xp.reshape(flat, (-1,)), axis=0)
+    return xp.reshape(out, shape + rest)
+
+
+def _gather_aval(x, *idx):
+    k = len(idx)
+    if k > len(x.shape):
+        raise ShapeError(f"gather: {k} index arrays for an array of shape {x.shape}")
+    shapes = [i.shape for i in idx if not i.weak_type]
+    if any(s != shapes[0] for s in shapes):
+        raise ShapeError(f"gather needs index arrays of equal shapes; got {shapes}")
+    return ShapedArray((shapes[0] if shapes else ()) + tuple(x.shape[k:]), x.dtype)
+
+
+def _gather_transpose(ct, x, *idx):
+    return [scatter_add(ct, idx, x.aval.shape)] + [None] * len(idx)
+
+
+gather_p = primitive("gather")
+gather_p.def_impl(_gather_impl)
+gather_p.def_abstract_eval(_gather_aval)
+gather_p.def_jvp(lambda p, t: (gather(p[0], p[1:]), None if t[0] is None
+                                else gather(t[0], p[1:])))
+gather_p.def_transpose(_gather_transpose)
+
+
+def gather(x, idx):
+    return gather_p.bind(x, *idx)
+
+# -- scatter_add: zeros of ``shape`` with ``v`` added at ``idx`` (the transpose of gather) ------
+
+
+def _scatter_add_impl(b, v, *idx, shape):
+    xp = b.xp
+    k = len(idx)
+    lead, rest = tuple(shape[:k]), tuple(shape[k:])
+    ishape = tuple(v.shape[:len(v.shape) - len(rest)])
+    flat = xp.reshape(_flat_index(b, idx, lead, ishape), (-1,))
+    zeros = xp.zeros((math.prod(lead),) + rest, dtype=v.dtype, device=b.device(v))
+    vals = xp.reshape(v, (flat.shape[0],) + rest)
+    return xp.reshape(b.extra("scatter_add")(zeros, flat, vals, axis=0), shape)
+
+
+scatter_add_p = primitive("scatter_add")
+scatter_add_p.def_impl(_scatter_add_impl)
+scatter_add_p.def_abstract_eval(lambda v, *idx, shape: ShapedArray(shape, v.dtype))
+scatter_add_p.def_jvp(lambda p, t, shape: (scatter_add(p[0], p[1:], shape),
+                                           None if t[0] is None
+                                           else scatter_add(t[0], p[1:], shape)))
+scatter_add_p.def_transpose(lambda ct, v, *idx, shape: [gather(ct, idx)] + [None] * len(idx))
+
+
+def scatter_add(v, idx, shape):
+    return scatter_add_p.bind(v, *idx, shape=tuple(shape))
+
+
+# -- take_along_axis and its transpose -----------------------------------------------------------
+
+
+def _take_along_impl(b, x, idx, axis):
+    n = x.shape[axis]
+    return b.xp.take_along_axis(x, b.xp.where(idx < 0, idx + n, idx), axis=axis)
+
+
+def _along_aval(x, idx, axis):
+    if len(x.shape) != len(idx.shape) or any(
+            a != c for i, (a, c) in enumerate(zip(x.shape, idx.shape)) if i != axis):
+        raise ShapeError(f"take_along_axis primitive needs indices of the array's rank and "
+                         f"shape outside axis {axis}; got {x.shape} and {idx.shape}")
+    return ShapedArray(tuple(idx.shape), x.dtype)
+
+
+take_along_axis_p = primitive("take_along_axis")
+take_along_axis_p.def_impl(_take_along_impl)
+take_along_axis_p.def_abstract_eval(_along_aval)
+take_along_axis_p.def_jvp(
+    lambda p, t, axis: (take_along_axis(p[0], p[1], axis),
+                        None if t[0] is None else take_along_axis(t[0], p[1], axis)))
+take_along_axis_p.def_transpose(
+    lambda ct, x, idx, axis: [scatter_along_axis(ct, idx, axis, x.aval.shape), None])
+
+
+def take_along_axis(x, idx, axis):
+    return take_along_axis_p.bind(x, idx, axis=axis)
+
+
+def _scatter_along_impl(b, v, idx, axis, shape):
+    # Flatten: the position of element (i_0, ..., idx[i], ..., i_n) in the flat result.
+    xp = b.xp
+    dev = b.device(v)
+    ishape = tuple(idx.shape)
+    flat = None
+    for d in range(len(shape)):
+        if d == axis:
+            i = xp.astype(xp.where(idx < 0, idx + shape[d], idx), xp.int64)
+        else:
+            r = [1] * len(shape)
+            r[d] = ishape[d]
+            i = xp.reshape(xp.arange(ishape[d], dtype=xp.int64, device=dev), tuple(r))
+        flat = i if flat is None else flat * shape[d] + i
+    flat = xp.reshape(xp.broadcast_to(flat, ishape), (-1,))
+    zeros = xp.zeros((math.prod(shape),), dtype=v.dtype, device=dev)
+    out = b.extra("scatter_add")(zeros, flat, xp.reshape(v, (-1,)), axis=0)
+    return xp.reshape(out, shape)
+
+
+scatter_along_axis_p = primitive("scatter_along_axis")
+scatter_along_axis_p.def_impl(_scatter_along_impl)
+scatter_along_axis_p.def_abstract_eval(
+    lambda v, idx, axis, shape: ShapedArray(shape, v.dtype))
+scatter_along_axis_p.def_jvp(
+    lambda p, t, axis, shape: (scatter_along_axis(p[0], p[1], axis, shape),
+                               None if t[0] is None
+                               else scatter_along_axis(t[0], p[1], axis, shape)))
+scatter_along_axis_p.def_transpose(
+    lambda ct, v, idx, axis, shape: [take_along_axis(ct, idx, axis), None])
+
+
+def scatter_along_axis(v, idx, axis, shape):
+    """Zeros of ``shape`` with ``v`` added at ``idx`` along ``axis``."""
+    return scatter_along_axis_p.bind(v, idx, axis=axis, shape=tuple(shape))
+
+# -- nonzero: data-dependent shapes ---------------------------------------------------------------
+
+
+def data_dependent(name):
+    """abstract_eval of a primitive whose result shape depends on the values."""
+    def aval(*avals, **params):
+        raise ConcretizationError(
+            f"{name} returns arrays whose shapes depend on the values of its operand, so it "
+            f"needs a concrete value, but it was called on an abstract tracer (the function "
+            f"is being staged into a graph). Use it under eager transforms (grad, jvp, vjp), "
+            f"or use functrans.numpy.where with a fixed shape instead.")
+    return aval
+
+
+nonzero_p = primitive("nonzero", multiple_results=True)
+nonzero_p.def_impl(lambda b, x: list(b.xp.nonzero(x)))
+nonzero_p.def_abstract_eval(data_dependent("nonzero (or indexing with a boolean mask)"))
+nonzero_p.def_jvp(lambda p, t: (nonzero(p[0]), [None] * len(p[0].shape)))
+
+
+def nonzero(x):
+    return nonzero_p.bind(x)
+
+

@@ -1,0 +1,76 @@
+"""Sorting, searching and set primitives.
+
+``sort`` is differentiable: its tangent is the input tangent gathered by the sorting
+permutation (at ties the permutation of a stable sort decides which element the derivative
+goes to, as in JAX). ``argsort``, ``searchsorted`` are integer-valued (no derivative).
+``unique_all`` has data-dependent shapes: it needs concrete values (eager transforms); the
+tangent of its ``values`` is the input tangent at the first occurrence of each value.
+"""
+
+from __future__ import annotations
+
+from .. import dtypes as _dt
+from ..core import ShapedArray, primitive
+from .indexing import data_dependent, gather, take_along_axis
+from .structural import reshape
+
+
+def _sort_jvp(primals, tangents, axis, descending):
+    x, = primals
+    t, = tangents
+    out = sort(x, axis, descending)
+    return out, take_along_axis(t, argsort(x, axis, descending), axis)
+
+
+sort_p = primitive("sort")
+sort_p.same_aval = True
+sort_p.def_impl(lambda b, x, axis, descending: b.xp.sort(x, axis=axis, descending=descending,
+                                                         stable=True))
+sort_p.def_abstract_eval(lambda x, axis, descending: x)
+sort_p.def_jvp(_sort_jvp)
+
+argsort_p = primitive("argsort")
+argsort_p.def_impl(lambda b, x, axis, descending: b.xp.argsort(
+    x, axis=axis, descending=descending, stable=True))
+argsort_p.def_abstract_eval(lambda x, axis, descending: ShapedArray(x.shape, _dt.int64))
+argsort_p.def_jvp(lambda p, t, axis, descending: (argsort(p[0], axis, descending), None))
+
+
+def sort(x, axis, descending=False):
+    return sort_p.bind(x, axis=axis, descending=descending)
+
+
+def argsort(x, axis, descending=False):
+    return argsort_p.bind(x, axis=axis, descending=descending)
+
+
+searchsorted_p = primitive("searchsorted")
+searchsorted_p.def_impl(lambda b, x1, x2, side: b.xp.searchsorted(x1, x2, side=side))
+searchsorted_p.def_abstract_eval(lambda x1, x2, side: ShapedArray(x2.shape, _dt.int64))
+searchsorted_p.def_jvp(lambda p, t, side: (searchsorted_p.bind(*p, side=side), None))
+
+
+def _unique_impl(b, x):
+    r = b.xp.unique_all(x)
+    return [r.values, r.indices, r.inverse_indices, r.counts]
+
+
+def _unique_jvp(primals, tangents):
+    x, = primals
+    t, = tangents
+    values, indices, inverse, counts = unique_all(x)
+    n = 1
+    for d in x.shape:
+        n *= d
+    return [values, indices, inverse, counts], [gather(reshape(t, (n,)), (indices,)),
+                                                 None, None, None]
+
+
+unique_all_p = primitive("unique_all", multiple_results=True)
+unique_all_p.def_impl(_unique_impl)
+unique_all_p.def_abstract_eval(data_dependent("unique_all (and the other unique_* functions)"))
+unique_all_p.def_jvp(_unique_jvp)
+
+
+def unique_all(x):
+    return unique_all_p.bind(x)
