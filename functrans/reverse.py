@@ -83,9 +83,9 @@ def backward(graph: Graph, out_cts, consume: bool = False) -> list:
         if type(v) is Var and ct is not None:
             _accumulate(ct_env, v, ct)
     eqns = graph.eqns
-    order = _popping(eqns) if consume else reversed(eqns)
     pop = ct_env.pop
-    for prim, inputs, params, outputs in order:
+    for i in range(len(eqns) - 1, -1, -1):
+        prim, inputs, params, outputs = eqns.pop() if consume else eqns[i]
         if prim.multiple_results:
             cts = [pop(v, None) for v in outputs]
             if all(c is None for c in cts):
@@ -104,11 +104,6 @@ def backward(graph: Graph, out_cts, consume: bool = False) -> list:
                 prev = ct_env.get(x)
                 ct_env[x] = c if prev is None else _add_p.bind(prev, c)
     return [None if v is None else ct_env.get(v) for v in graph.in_vars]
-
-
-def _popping(eqns):
-    while eqns:
-        yield eqns.pop()
 
 
 def _accumulate(env, var, ct):
