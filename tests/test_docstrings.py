@@ -1,0 +1,17 @@
+"""The examples in the public docstrings run and print what they say."""
+
+import doctest
+
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import api, custom
+
+
+@pytest.mark.parametrize("module", [api, custom], ids=lambda m: m.__name__)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, extraglobs={"ft": ft, "fnp": fnp},
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
