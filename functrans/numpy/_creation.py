@@ -14,10 +14,6 @@ from ._base import _SCALARS, _as_operand, _dtype, _shape, astype, broadcast_to, 
 from ._base import asarray as _asarray_base
 
 
-def _native(b, dtype):
-    return None if dtype is None else b.native_dtype(dtype)
-
-
 def _kw(b, dtype, device):
     kw = {}
     if dtype is not None:
@@ -32,9 +28,10 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
 
     Arrays and tracers are returned as they are (cast to ``dtype`` if given; copied when
     ``copy=True``); Python scalars and nested sequences become arrays of the default backend,
-    and a sequence holding tracers is stacked into one (differentiable) array.
+    and a sequence holding arrays or tracers is stacked into one array of their library
+    (differentiable in the tracers).
     """
-    if isinstance(obj, (list, tuple)) and _has_tracer(obj):
+    if isinstance(obj, (list, tuple)) and _has_array(obj):
         from ._base import stack
         out = stack([asarray(o) for o in obj], axis=0)
         return out if dtype is None else astype(out, dtype)
@@ -50,10 +47,10 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     return _asarray_base(obj, dtype=dtype, device=device, copy=copy)
 
 
-def _has_tracer(obj):
+def _has_array(obj):
     if isinstance(obj, (list, tuple)):
-        return builtins.any(_has_tracer(o) for o in obj)
-    return isinstance(obj, Tracer)
+        return builtins.any(_has_array(o) for o in obj)
+    return type(obj) not in _SCALARS
 
 
 def _has_complex(obj):
@@ -98,9 +95,8 @@ def ones_like(x, /, *, dtype=None, device=None):
 
 def full_like(x, /, fill_value, *, dtype=None, device=None):
     """``fill_value`` with the shape (and dtype, unless given) of ``x``; no derivative."""
-    if isinstance(fill_value, Tracer):
-        out = broadcast_to(astype(fill_value, dtype or _dtype(x)), _shape(x))
-        return out
+    if type(fill_value) not in _SCALARS:  # a 0-d array or tracer: broadcast
+        return broadcast_to(astype(fill_value, dtype or _dtype(x)), _shape(x))
     return _st.full_like(_as_operand(x), fill_value,
                          dtype=None if dtype is None else _dt.as_dtype(dtype))
 
@@ -151,11 +147,11 @@ def from_dlpack(x, /, *, device=None, copy=None):
 
 
 def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
-    """``num`` evenly spaced values from ``start`` to ``stop`` (differentiable in 0-d tracer
-    endpoints)."""
-    if isinstance(start, Tracer) or isinstance(stop, Tracer):
+    """``num`` evenly spaced values from ``start`` to ``stop``. Endpoints given as 0-d arrays
+    (or tracers: differentiable) give an array of their library."""
+    if type(start) not in _SCALARS or type(stop) not in _SCALARS:
         from ._base import add, multiply, subtract
-        like = start if isinstance(start, Tracer) else stop
+        like = start if type(start) not in _SCALARS else stop
         d = dtype or (_dt.float64 if _dtype(like).kind not in "fc" else _dtype(like))
         steps = astype(_st.iota(like, num), d)
         div = (num - 1 if endpoint else num) or 1

@@ -16,7 +16,16 @@ def _as_dt(x):
     """A functrans DType from a dtype, an array or a tracer."""
     if hasattr(x, "shape") and not isinstance(x, type):
         return get_aval(x).dtype
-    return _dt.as_dtype(x)
+    return _to_dtype(x)
+
+
+def _to_dtype(obj):
+    """``dtypes.as_dtype``, also for native dtype objects it does not recognise by identity
+    (array-api-strict makes a new dtype object per array): by the name they print as."""
+    d = _dt.as_dtype(obj, strict=False)
+    if d is None:
+        d = _dt.BY_NAME.get(str(obj).rsplit(".", 1)[-1])
+    return d if d is not None else _dt.as_dtype(obj)
 
 
 # The standard's promotion lattice, without cross-kind promotion (can_cast follows it).
@@ -36,7 +45,7 @@ def _lattice_promote(a, b):
 def can_cast(from_, to, /):
     """Whether ``from_`` (a dtype or array) can be cast to ``to`` by the standard's type
     promotion rules (no cross-kind casts: int to float is ``False``)."""
-    f, t = _as_dt(from_), _dt.as_dtype(to)
+    f, t = _as_dt(from_), _to_dtype(to)
     return _lattice_promote(f, t) is t
 
 
@@ -120,14 +129,14 @@ def isdtype(dtype, kind):
     """Whether ``dtype`` is of ``kind``: a dtype, one of the standard's kind names ("bool",
     "signed integer", "unsigned integer", "integral", "real floating", "complex floating",
     "numeric"), or a tuple of those."""
-    d = _dt.as_dtype(dtype)
+    d = _to_dtype(dtype)
     if isinstance(kind, tuple):
         return any(isdtype(d, k) for k in kind)
     if isinstance(kind, str):
         if kind not in _KINDS:
             raise ValueError(f"isdtype: unknown kind {kind!r}; use one of {list(_KINDS)}")
         return d.kind in _KINDS[kind]
-    return d is _dt.as_dtype(kind)
+    return d is _to_dtype(kind)
 
 
 class _Info:

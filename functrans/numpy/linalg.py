@@ -20,8 +20,9 @@ from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import structural as _st
+from ._base import broadcast_shapes as _broadcast_shapes
 from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _promote_arrays,
-                    _shape, broadcast_shapes, matmul, matrix_transpose, max, min, multiply,
+                    _shape, matmul, matrix_transpose, max, min, multiply,
                     pow, reshape, sqrt)
 from ._elementwise import abs, conj, real
 from ._statistics import sum
@@ -83,7 +84,7 @@ def solve(x1, x2, /):
         x2, s2 = _st.reshape(x2, s2 + (1,)), s2 + (1,)
     if s2[-2] != s1[-1]:
         raise ShapeError(f"solve: x1 of shape {s1} does not match x2 of shape {s2}")
-    batch = broadcast_shapes(s1[:-2], s2[:-2])
+    batch = _broadcast_shapes(s1[:-2], s2[:-2])
     out = _la.solve(_st.broadcast_to(x1, batch + s1[-2:]), _st.broadcast_to(x2, batch + s2[-2:]))
     return _st.reshape(out, batch + (s1[-1],)) if vec else out
 
@@ -156,7 +157,7 @@ def cross(x1, x2, /, *, axis=-1):
     """Cross product of 3-element vectors along ``axis`` (which broadcasts)."""
     x1, x2 = _as_operand(x1), _as_operand(x2)
     (x1, x2), _ = _promote_arrays([x1, x2])
-    shape = broadcast_shapes(_shape(x1), _shape(x2))
+    shape = _broadcast_shapes(_shape(x1), _shape(x2))
     x1, x2 = _st.broadcast_to(x1, shape), _st.broadcast_to(x2, shape)
     axis = _normalize_axis(axis, len(shape))
     if shape[axis] != 3:
@@ -205,7 +206,7 @@ def tensordot(x1, x2, /, *, axes=2):
 def vecdot(x1, x2, /, *, axis=-1):
     """Dot product of vectors along ``axis`` (conjugating ``x1``); other axes broadcast."""
     x1, x2 = _as_operand(x1), _as_operand(x2)
-    shape = broadcast_shapes(_shape(x1), _shape(x2))
+    shape = _broadcast_shapes(_shape(x1), _shape(x2))
     axis = _normalize_axis(axis, len(shape))
     return sum(multiply(conj(x1), x2), axis=axis)
 

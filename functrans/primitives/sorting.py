@@ -51,8 +51,31 @@ searchsorted_p.def_jvp(lambda p, t, side: (searchsorted_p.bind(*p, side=side), N
 
 
 def _unique_impl(b, x):
-    r = b.xp.unique_all(x)
+    try:
+        r = b.xp.unique_all(x)
+    except NotImplementedError:  # torch: written on the standard instead
+        return _generic_unique_all(b, x)
     return [r.values, r.indices, r.inverse_indices, r.counts]
+
+
+def _generic_unique_all(b, x):
+    """unique_all from sort, comparisons of neighbours and cumulative sums (NaNs distinct)."""
+    xp = b.xp
+    flat = xp.reshape(x, (-1,))
+    n = flat.shape[0]
+    order = xp.argsort(flat, stable=True)
+    s = xp.take(flat, order)
+    if n == 0:
+        empty = xp.astype(order, xp.int64)
+        return [s, empty, xp.reshape(empty, x.shape), empty]
+    first = xp.ones((1,), dtype=xp.bool, device=b.device(x))
+    new = xp.concat([first, s[1:] != s[:-1]])
+    starts = xp.nonzero(new)[0]
+    group = xp.cumulative_sum(xp.astype(new, xp.int64)) - 1
+    ends = xp.concat([starts[1:], xp.asarray([n], dtype=starts.dtype, device=b.device(x))])
+    inverse = xp.take(group, xp.argsort(order, stable=True))
+    return [xp.take(s, starts), xp.astype(xp.take(order, starts), xp.int64),
+            xp.reshape(inverse, x.shape), xp.astype(ends - starts, xp.int64)]
 
 
 def _unique_jvp(primals, tangents):
