@@ -419,3 +419,12 @@ def test_numpy_extras_from_scipy_are_native():
     import scipy.special as sc
     b = fb.get_backend("numpy")
     assert b.extra("erf") is sc.erf and b.extra("lgamma") is sc.gammaln
+
+
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+def test_creation_under_default_backend_is_float64(name):
+    b = fb.get_backend(name)
+    with ft.default_backend(name):
+        for a in (fnp.zeros(3), fnp.ones((2, 2)), fnp.asarray([1.0, 2.0]), fnp.sin(1.0),
+                  fnp.add(1.0, 2.0)):
+            assert b.owns(a) and a.dtype == b.native_dtype("float64")

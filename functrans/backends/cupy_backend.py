@@ -60,7 +60,7 @@ class CuPyBackend(Backend):
             index = tuple(index) if isinstance(index, (tuple, list)) else (index,)
             cupyx.scatter_add(out, (slice(None),) * axis + tuple(cupy.asarray(i) for i in index),
                               values)
-        except TypeError:  # a dtype without atomic add
+        except (TypeError, ValueError, NotImplementedError):  # a dtype without atomic add
             return _generic_scatter_add(self, x, index, values, axis=axis)
         return out
 

@@ -2,9 +2,8 @@
 
 Imported only when a ``torch.Tensor`` is first seen or the backend is asked for by name.
 Extras: ``scatter_add`` with ``Tensor.index_add``; the special functions from
-``torch.special``. Note that torch's default floating dtype is float32: creation functions
-without a dtype (``fnp.zeros(3)`` under ``default_backend("torch")``) give float32, while
-Python floats passed to transforms become float64, as on every backend.
+``torch.special``. torch's own default floating dtype is float32; functrans's creation
+functions and Python floats given to transforms give float64 here as on every backend.
 """
 
 import array_api_compat.torch as _xp
