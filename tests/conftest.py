@@ -23,13 +23,6 @@ settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def pytest_configure(config):
-    # array-api-strict dtypes hash like NumPy's, so a dict holding both (functrans's dtype
-    # table) compares them on a collision, and array-api-strict warns each time.
-    config.addinivalue_line(
-        "filterwarnings", "ignore:You are comparing a array_api_strict dtype:UserWarning")
-
-
 class BackendCase:
     """A backend under test: makes its arrays from NumPy data and reads them back."""
 

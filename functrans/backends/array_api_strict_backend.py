@@ -2,18 +2,10 @@
 it to prove that the primitives use nothing outside the Array API. It has no extras of its
 own: scatter_add, erf, erfc, lgamma and digamma come from :mod:`.generic`."""
 
-import warnings
-
 import array_api_strict as _xp
 
 from .. import dtypes as _dt
 from . import Backend, register
-
-# array-api-strict dtypes hash like NumPy's, so functrans's dtype table (which holds both)
-# compares them with NumPy dtypes on a hash collision, and array-api-strict warns about such
-# comparisons. They are intended and harmless here: silence them for functrans's modules only.
-warnings.filterwarnings("ignore", message="You are comparing a array_api_strict dtype",
-                        category=UserWarning, module=r"functrans(\.|$)")
 
 _pairs = [(getattr(_xp, n), _dt.BY_NAME[n]) for n in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
