@@ -78,6 +78,10 @@ def as_dtype(obj, strict: bool = True) -> DType | None:
     found = _by_id.get(id(obj))
     if found is not None:
         return found
+    from .backends import lookup_dtype  # a native dtype equal to a registered one
+    found = lookup_dtype(obj)
+    if found is not None:
+        return found
     if isinstance(obj, str):
         found = BY_NAME.get(obj)
     elif obj is float:

@@ -428,3 +428,15 @@ def test_creation_under_default_backend_is_float64(name):
         for a in (fnp.zeros(3), fnp.ones((2, 2)), fnp.asarray([1.0, 2.0]), fnp.sin(1.0),
                   fnp.add(1.0, 2.0)):
             assert b.owns(a) and a.dtype == b.native_dtype("float64")
+
+
+def test_native_dtypes_of_arrays_are_understood(backend):
+    x = backend.asarray(X, dtype="float32")
+    # array-api-strict makes a new dtype object per array: equality, not identity, counts.
+    assert ft.dtypes.as_dtype(x.dtype) is fnp.float32
+    assert fb.lookup_dtype(x.dtype) is fnp.float32
+    y = fnp.astype(backend.asarray(X), x.dtype)
+    assert backend.is_own(y) and y.dtype == x.dtype
+    g = ft.grad(lambda v: fnp.sum(fnp.astype(v, x.dtype) ** 2))(backend.asarray(X))
+    assert g.dtype == backend.float_dtype
+    assert fb.lookup_dtype("float32") is None and fb.lookup_dtype(object()) is None

@@ -81,6 +81,10 @@ class Backend:
         self.array_types = tuple(array_types)
         self._to_dtype = {}
         self._to_native = {}
+        dtypes = list(dtypes)
+        # The Python types of the native dtype objects: lookup_dtype compares an object only
+        # with dtypes of its own library (libraries' dtypes may hash equal across libraries).
+        self._native_dtype_types = tuple({type(native) for native, _ in dtypes})
         for native, dt in dtypes:
             self._to_dtype[native] = dt
             self._to_native.setdefault(dt, native)
@@ -275,6 +279,20 @@ def available_backends() -> list[str]:
             names.add(name)
     names.update(ep.name for ep in _entry_points())
     return sorted(names)
+
+
+def lookup_dtype(obj) -> _dt.DType | None:
+    """The functrans DType equal to the native dtype object ``obj`` of a registered backend
+    (by equality: array-api-strict, for one, makes a new dtype object per array), or None."""
+    for b in list(_by_name.values()):
+        if isinstance(obj, b._native_dtype_types):
+            try:
+                d = b._to_dtype.get(obj)
+            except TypeError:  # unhashable
+                return None
+            if d is not None:
+                return d
+    return None
 
 
 def backend_of(x) -> Backend:
