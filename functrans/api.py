@@ -467,9 +467,10 @@ def _jacobian(fun, argnums, has_aux, mode):
 
 
 def _zeros_block(out, x):
-    b, _ = _concrete_backend(x)
+    b, dev = _concrete_backend(x)
     shape = tuple(get_aval(out).shape) + tuple(get_aval(x).shape)
-    return b.xp.zeros(shape, dtype=b.native_dtype(get_aval(x).dtype))
+    return b.xp.zeros(shape, dtype=b.native_dtype(get_aval(x).dtype),
+                      **({"device": dev} if dev else {}))
 
 
 def hessian(fun, argnums=0, has_aux=False):

@@ -440,3 +440,15 @@ def test_native_dtypes_of_arrays_are_understood(backend):
     g = ft.grad(lambda v: fnp.sum(fnp.astype(v, x.dtype) ** 2))(backend.asarray(X))
     assert g.dtype == backend.float_dtype
     assert fb.lookup_dtype("float32") is None and fb.lookup_dtype(object()) is None
+
+
+def test_backend_of_device(backend):
+    x = backend.asarray(X)
+    dev = backend.backend.device(x)
+    b = fb.backend_of_device(dev)
+    if isinstance(dev, str):  # NumPy's "cpu" names no library
+        assert b is None
+    else:
+        assert b is backend.backend and fb.backend_of_device(dev) is b
+    assert fb.backend_of_device(None) is None and fb.backend_of_device("cpu") is None
+    assert fb.backend_of_device(object()) is None

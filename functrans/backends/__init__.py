@@ -91,6 +91,8 @@ class Backend:
             _dt.register_native(native, dt)
         self.extras = dict(extras or {})
         self._extra_cache = {}
+        # Types of this library's device objects (torch.device...), for backend_of_device.
+        self.device_types = ()
 
     def __repr__(self):
         return f"<functrans backend {self.name!r}>"
@@ -232,6 +234,9 @@ def unregister(name: str) -> None:
         if owner is b:
             del _by_type[t]
     _loaded_eps.discard(name)
+    for t, owner in list(_by_device_type.items()):
+        if owner is b:
+            del _by_device_type[t]
     if _default.get() is b and b is not None:
         _default.set(None)
 
@@ -292,6 +297,33 @@ def lookup_dtype(obj) -> _dt.DType | None:
                 return None
             if d is not None:
                 return d
+    return None
+
+
+_by_device_type: dict[type, Backend] = {}
+
+
+def backend_of_device(device) -> Backend | None:
+    """The backend whose library a device object belongs to (a ``torch.device``, a CuPy
+    ``Device``, an array-api-strict ``Device``...), or None for None and strings such as
+    ``"cpu"``, which do not name a library. Cached per device type, so it is cheap."""
+    t = type(device)
+    b = _by_device_type.get(t)
+    if b is not None or device is None or t is str:
+        return b
+    for b in list(_by_name.values()):
+        if b.device_types and isinstance(device, b.device_types):
+            _by_device_type[t] = b
+            return b
+    root = t.__module__.split(".")[0]
+    if root in _lazy_modules and root not in _by_name:
+        try:
+            b = get_backend(root)
+        except UnsupportedBackendError:
+            return None
+        if b.device_types and isinstance(device, b.device_types):
+            _by_device_type[t] = b
+            return b
     return None
 
 

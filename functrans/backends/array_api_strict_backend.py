@@ -18,4 +18,6 @@ class StrictBackend(Backend):
         return np.asarray(x)  # array-api-strict allows __array__ on the CPU device
 
 
-backend = register(StrictBackend("array_api_strict", _xp, [type(_xp.asarray(0))], _pairs))
+backend = StrictBackend("array_api_strict", _xp, [type(_xp.asarray(0))], _pairs)
+backend.device_types = (type(_xp.asarray(0).device),)
+register(backend)

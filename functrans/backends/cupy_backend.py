@@ -65,4 +65,6 @@ class CuPyBackend(Backend):
         return out
 
 
-backend = register(CuPyBackend("cupy", _xp, [cupy.ndarray], _pairs))
+backend = CuPyBackend("cupy", _xp, [cupy.ndarray], _pairs)
+backend.device_types = (cupy.cuda.Device,)
+register(backend)

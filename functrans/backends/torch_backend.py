@@ -39,7 +39,7 @@ class TorchBackend(Backend):
         return x.detach().cpu().resolve_conj().numpy()
 
 
-backend = register(TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
+backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "scatter_add": _scatter_add,
     "erf": torch.special.erf,
     "erfc": torch.special.erfc,
@@ -47,4 +47,6 @@ backend = register(TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "lgamma": torch.special.gammaln,
     "digamma": torch.special.digamma,
     "polygamma": _polygamma,
-}))
+})
+backend.device_types = (torch.device,)
+register(backend)
