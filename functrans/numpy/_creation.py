@@ -7,11 +7,24 @@ from __future__ import annotations
 import builtins
 
 from .. import dtypes as _dt
+from .. import backends as _fb
 from ..backends import backend_of, default as _default_backend
 from ..core import Tracer
 from ..primitives import structural as _st
 from ._base import _SCALARS, _as_operand, _dtype, _shape, astype, broadcast_to, reshape
 from ._base import asarray as _asarray_base
+
+
+def _backend(device):
+    """The backend that creates arrays on ``device``: the default one, or the backend whose
+    library the device object belongs to (an array_api_strict or torch device...)."""
+    b = _default_backend()
+    if device is None or isinstance(device, str):
+        return b
+    root = type(device).__module__.split(".")[0]
+    if root != b.name and root in _fb.available_backends():
+        return _fb.get_backend(root)
+    return b
 
 
 def _kw(b, dtype, device):
@@ -44,6 +57,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
                  complex: _dt.complex128}[type(obj)]
     if isinstance(obj, (list, tuple)) and dtype is None and _has_complex(obj):
         dtype = _dt.complex128
+    if device is not None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
+        return _backend(device).asarray(obj, dtype=dtype, device=device)
     return _asarray_base(obj, dtype=dtype, device=device, copy=copy)
 
 
@@ -61,7 +76,7 @@ def _has_complex(obj):
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64."""
-    b = _default_backend()
+    b = _backend(device)
     if stop is None:
         start, stop = 0, start
     if dtype is None and builtins.any(type(v) is float for v in (start, stop, step)):
@@ -71,7 +86,7 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
 
 def empty(shape, *, dtype=None, device=None):
     """An uninitialised array (float64 by default)."""
-    b = _default_backend()
+    b = _backend(device)
     return b.xp.empty(shape, **_kw(b, dtype or _dt.float64, device))
 
 
@@ -110,7 +125,7 @@ def full(shape, fill_value, *, dtype=None, device=None):
                                           and hasattr(fill_value, "shape")):
         v = fill_value if dtype is None else astype(fill_value, dtype)
         return broadcast_to(reshape(v, ()), shape)
-    b = _default_backend()
+    b = _backend(device)
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
                  complex: _dt.complex128}[type(fill_value)]
@@ -119,19 +134,19 @@ def full(shape, fill_value, *, dtype=None, device=None):
 
 def zeros(shape, *, dtype=None, device=None):
     """Zeros of ``shape`` (float64 by default)."""
-    b = _default_backend()
+    b = _backend(device)
     return b.xp.zeros(shape, **_kw(b, dtype or _dt.float64, device))
 
 
 def ones(shape, *, dtype=None, device=None):
     """Ones of ``shape`` (float64 by default)."""
-    b = _default_backend()
+    b = _backend(device)
     return b.xp.ones(shape, **_kw(b, dtype or _dt.float64, device))
 
 
 def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
     """A 2-d array with ones on diagonal ``k`` and zeros elsewhere (float64 by default)."""
-    b = _default_backend()
+    b = _backend(device)
     return b.xp.eye(n_rows, n_cols, k=k, **_kw(b, dtype or _dt.float64, device))
 
 
@@ -157,7 +172,7 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
         div = (num - 1 if endpoint else num) or 1
         frac = multiply(steps, 1.0 / div)
         return add(astype(asarray(start), d), multiply(frac, subtract(stop, start)))
-    b = _default_backend()
+    b = _backend(device)
     if dtype is None:
         dtype = _dt.complex128 if complex in (type(start), type(stop)) else _dt.float64
     return b.xp.linspace(start, stop, num, endpoint=endpoint, **_kw(b, dtype, device))
