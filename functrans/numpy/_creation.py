@@ -16,15 +16,11 @@ from ._base import asarray as _asarray_base
 
 
 def _backend(device):
-    """The backend that creates arrays on ``device``: the default one, or the backend whose
-    library the device object belongs to (an array_api_strict or torch device...)."""
-    b = _default_backend()
+    """The backend that creates arrays on ``device``: the backend whose library the device
+    object belongs to (an array_api_strict or torch device...), else the default one."""
     if device is None or isinstance(device, str):
-        return b
-    root = type(device).__module__.split(".")[0]
-    if root != b.name and root in _fb.available_backends():
-        return _fb.get_backend(root)
-    return b
+        return _default_backend()
+    return _fb.backend_of_device(device) or _default_backend()
 
 
 def _kw(b, dtype, device):
