@@ -452,3 +452,22 @@ def test_backend_of_device(backend):
         assert b is backend.backend and fb.backend_of_device(dev) is b
     assert fb.backend_of_device(None) is None and fb.backend_of_device("cpu") is None
     assert fb.backend_of_device(object()) is None
+
+
+def test_dispatch_is_a_dict_hit_after_the_first_array(backend, monkeypatch):
+    """Once a type is known, evaluation never resolves it again (and never asks
+    array-api-compat for a namespace)."""
+    import array_api_compat
+
+    import functrans.core as core
+    x = backend.asarray(X)
+    ft.grad(f)(x)  # the type is known from here on
+
+    def fail(*a, **k):
+        raise AssertionError("dispatch fell back to a slow look-up")
+    monkeypatch.setattr(core, "resolve_type", fail)
+    monkeypatch.setattr(fb, "resolve_type", fail)
+    monkeypatch.setattr(array_api_compat, "array_namespace", fail)
+    g = ft.grad(f)(x)
+    _check(backend, g, df(np.array(X)))
+    _check(backend, ft.hessian(f)(x), d2f(np.array(X)))
