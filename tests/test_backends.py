@@ -471,3 +471,32 @@ def test_dispatch_is_a_dict_hit_after_the_first_array(backend, monkeypatch):
     g = ft.grad(f)(x)
     _check(backend, g, df(np.array(X)))
     _check(backend, ft.hessian(f)(x), d2f(np.array(X)))
+
+
+@pytest.mark.parametrize("name", [n for n in BACKEND_NAMES if n != "cupy"])
+def test_scatter_add_matches_numpy_add_at_property(name):
+    """Random shapes, axes, index counts and repetitions, native and generic versions."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+    from .conftest import BackendCase
+    case = BackendCase(name)
+
+    @given(st.data())
+    def check(data):
+        ndim = data.draw(st.integers(1, 3))
+        shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
+        axis = data.draw(st.integers(0, ndim - 1))
+        k = data.draw(st.integers(1, ndim - axis))  # index arrays for axes axis..axis+k-1
+        ishape = tuple(data.draw(st.lists(st.integers(0, 5), min_size=1, max_size=2)))
+        seed = data.draw(st.integers(0, 2**16))
+        rng = np.random.default_rng(seed)
+        index = tuple(rng.integers(-shape[axis + j], shape[axis + j], size=ishape)
+                      for j in range(k))
+        index = index if k > 1 else index[0]
+        xn, vn, x, v, idx = _scatter_inputs(case, shape, index, axis, rng)
+        expected = _ref_scatter_add(xn, index, vn, axis)
+        for fn in (case.backend.extra("scatter_add"),
+                   lambda *a, **kw: generic.scatter_add(case.backend, *a, **kw)):
+            out = fn(x, idx, v, axis=axis)
+            np.testing.assert_allclose(case.to_numpy(out), expected, rtol=1e-12, atol=1e-12)
+    check()
