@@ -219,7 +219,7 @@ def register(backend: Backend) -> Backend:
     _by_name[backend.name] = backend
     for t in backend.array_types:
         _by_type[t] = backend
-    # Subclasses found earlier by issubclass stay correct: they are re-resolved on demand.
+    # Re-registering a name: types cached for the old backend (subclasses too) move over.
     for t, b in list(_by_type.items()):
         if b is not backend and b.name == backend.name:
             _by_type[t] = backend
