@@ -12,7 +12,7 @@ import math
 
 from .. import dtypes as _dt
 from ..backends import backend_of, default as _default_backend
-from ..core import _SCALAR_DTYPES, Tracer, get_aval
+from ..core import _SCALAR_DTYPES, Tracer
 from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
@@ -20,7 +20,7 @@ from ..primitives import reductions as _red
 from ..primitives import structural as _st
 
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
-_INEXACT = _dt.INEXACT  # floating-point dtypes, native and functrans
+_INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -82,11 +82,11 @@ def _binary(prim, x, y):
     if type(y) in _SCALARS:
         if type(x) in _SCALARS:
             x = _to_array(x)
-        elif type(y) is not complex and x.dtype in _INEXACT:
+        elif type(y) is not complex and id(x.dtype) in _INEXACT:
             return prim.bind(x, y)  # the common case: no promotion needed
         return prim.bind(_with_scalar(x, y), y)
     if type(x) in _SCALARS:
-        if type(x) is not complex and y.dtype in _INEXACT:
+        if type(x) is not complex and id(y.dtype) in _INEXACT:
             return prim.bind(x, y)
         return prim.bind(x, _with_scalar(y, x))
     dx, dy = x.dtype, y.dtype
@@ -103,7 +103,7 @@ def _binary(prim, x, y):
 def _unary_float(prim, x):
     """Bind a unary function defined on floating point: integers are promoted to the default
     float dtype first (as NumPy does)."""
-    if type(x) not in _SCALARS and x.dtype in _INEXACT:
+    if type(x) not in _SCALARS and id(x.dtype) in _INEXACT:
         return prim.bind(x)
     if type(x) in _SCALARS:
         x = _to_array(float(x))
@@ -144,19 +144,47 @@ def _as_operand(x):
 # -- elementwise arithmetic --------------------------------------------------------------------
 
 
-def add(x1, x2, /):
-    """Elementwise ``x1 + x2``, broadcasting."""
-    return _binary(_ew.add_p, x1, x2)
+def _binary_function(prim, name, doc):
+    """A namespace function for a binary elementwise primitive. The common cases (an array
+    with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
+    through broadcasting and promotion in :func:`_binary`."""
+    bind = prim.bind
+
+    def fn(x1, x2, /):
+        t1, t2 = type(x1), type(x2)
+        if t2 in _SCALARS:
+            if t1 not in _SCALARS and t2 is not complex and id(x1.dtype) in _INEXACT:
+                return bind(x1, x2)
+        elif t1 is t2 and x1.dtype is x2.dtype and x1.shape == x2.shape:
+            return bind(x1, x2)
+        return _binary(prim, x1, x2)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
-def subtract(x1, x2, /):
-    """Elementwise ``x1 - x2``."""
-    return _binary(_ew.sub_p, x1, x2)
+def _float_function(prim, name, doc):
+    """A namespace function for a unary primitive defined on floating point (integers are
+    promoted to float64 first, as NumPy does)."""
+    bind = prim.bind
+
+    def fn(x, /):
+        if type(x) not in _SCALARS and id(x.dtype) in _INEXACT:
+            return bind(x)
+        return _unary_float(prim, x)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
-def multiply(x1, x2, /):
-    """Elementwise ``x1 * x2``."""
-    return _binary(_ew.mul_p, x1, x2)
+add = _binary_function(_ew.add_p, "add", "Elementwise ``x1 + x2``, broadcasting.")
+subtract = _binary_function(_ew.sub_p, "subtract", "Elementwise ``x1 - x2``.")
+multiply = _binary_function(_ew.mul_p, "multiply", "Elementwise ``x1 * x2``.")
+pow = _binary_function(_ew.pow_p, "pow", "Elementwise ``x1 ** x2``.")
+maximum = _binary_function(_ew.max_p, "maximum", "Elementwise maximum; at ties the "
+                           "derivative is shared equally by both operands (as in JAX).")
+minimum = _binary_function(_ew.min_p, "minimum", "Elementwise minimum; at ties the "
+                           "derivative is shared equally by both operands (as in JAX).")
 
 
 def divide(x1, x2, /):
@@ -168,21 +196,6 @@ def divide(x1, x2, /):
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
         x1 = _to_array(float(x1))
     return _binary(_ew.div_p, x1, x2)
-
-
-def pow(x1, x2, /):
-    """Elementwise ``x1 ** x2``."""
-    return _binary(_ew.pow_p, x1, x2)
-
-
-def maximum(x1, x2, /):
-    """Elementwise maximum; at ties the derivative is shared equally by both operands."""
-    return _binary(_ew.max_p, x1, x2)
-
-
-def minimum(x1, x2, /):
-    """Elementwise minimum; at ties the derivative is shared equally by both operands."""
-    return _binary(_ew.min_p, x1, x2)
 
 
 def negative(x, /):
@@ -201,60 +214,22 @@ def square(x, /):
     return _ew.mul_p.bind(x, x)
 
 
-def exp(x, /):
-    """Elementwise exponential."""
-    return _unary_float(_ew.exp_p, x)
+exp = _float_function(_ew.exp_p, "exp", "Elementwise exponential.")
+log = _float_function(_ew.log_p, "log", "Elementwise natural logarithm.")
+sin = _float_function(_ew.sin_p, "sin", "Elementwise sine.")
+cos = _float_function(_ew.cos_p, "cos", "Elementwise cosine.")
+tanh = _float_function(_ew.tanh_p, "tanh", "Elementwise hyperbolic tangent.")
+sqrt = _float_function(_ew.sqrt_p, "sqrt", "Elementwise square root (its derivative at 0 is "
+                       "infinite, as in JAX).")
 
+# -- comparisons: boolean results, no derivative -----------------------------------------------
 
-def log(x, /):
-    """Elementwise natural logarithm."""
-    return _unary_float(_ew.log_p, x)
-
-
-def sin(x, /):
-    """Elementwise sine."""
-    return _unary_float(_ew.sin_p, x)
-
-
-def cos(x, /):
-    """Elementwise cosine."""
-    return _unary_float(_ew.cos_p, x)
-
-
-def tanh(x, /):
-    """Elementwise hyperbolic tangent."""
-    return _unary_float(_ew.tanh_p, x)
-
-
-def sqrt(x, /):
-    """Elementwise square root (its derivative at 0 is infinite, as in JAX)."""
-    return _unary_float(_ew.sqrt_p, x)
-
-# -- comparisons -------------------------------------------------------------------------------
-
-
-def equal(x1, x2, /):
-    return _binary(_ew.eq_p, x1, x2)
-
-
-def not_equal(x1, x2, /):
-    return _binary(_ew.ne_p, x1, x2)
-
-
-def less(x1, x2, /):
-    return _binary(_ew.lt_p, x1, x2)
-
-
-def less_equal(x1, x2, /):
-    return _binary(_ew.le_p, x1, x2)
-
-
-def greater(x1, x2, /):
-    return _binary(_ew.gt_p, x1, x2)
-
-
-def greater_equal(x1, x2, /):
-    return _binary(_ew.ge_p, x1, x2)
+equal = _binary_function(_ew.eq_p, "equal", "Elementwise ``x1 == x2``.")
+not_equal = _binary_function(_ew.ne_p, "not_equal", "Elementwise ``x1 != x2``.")
+less = _binary_function(_ew.lt_p, "less", "Elementwise ``x1 < x2``.")
+less_equal = _binary_function(_ew.le_p, "less_equal", "Elementwise ``x1 <= x2``.")
+greater = _binary_function(_ew.gt_p, "greater", "Elementwise ``x1 > x2``.")
+greater_equal = _binary_function(_ew.ge_p, "greater_equal", "Elementwise ``x1 >= x2``.")
 
 
 def where(condition, x1, x2, /):
@@ -571,3 +546,4 @@ def stop_gradient(x):
 
 __all__ = [n for n, v in list(globals().items())
            if callable(v) and getattr(v, "__module__", None) == __name__ and n[0] != "_"]
+__all__ += ["broadcast_shapes"]
