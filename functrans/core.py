@@ -100,7 +100,8 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
-                 "multiple_results", "same_aval", "inline", "namespace_impl", "_impls",
+                 "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
+                 "_impls",
                  "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
@@ -113,6 +114,9 @@ class Primitive:
         # For primitives that wrap a user function (custom_jvp, custom_vjp): a function
         # staging calls instead of recording the primitive, i.e. it inlines the user function.
         self.inline = None
+        # Forward mode by running a Python function of traceable operations on the JVP
+        # tracers themselves (so that values captured in params are differentiated too).
+        self.jvp_inline = None
         # When set, ``impl`` is the backend namespace's function of this name, called with
         # the operands as they are: evaluation then calls it with no Python frame between.
         self.namespace_impl = None
@@ -155,6 +159,12 @@ class Primitive:
 
     def def_jvp(self, f):
         self.jvp = f
+        return f
+
+    def def_jvp_inline(self, f):
+        """Forward mode evaluates ``f(*args, **params)`` on the JVP tracers instead of a rule."""
+        self.jvp = None
+        self.jvp_inline = f
         return f
 
     def def_transpose(self, f):

@@ -130,7 +130,7 @@ def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
     tangents = [_zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
     lin = custom_vjp_lin_p.bind(
         *tangents, bwd=bwd, residuals=residuals, in_tree=in_tree, out_tree=out_tree,
-        out_avals=tuple(get_aval(o) for o in out_leaves), primals=tuple(primals), name=_name(fun))
+        out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun))
     return out_leaves, lin
 
 
@@ -158,45 +158,54 @@ def _apply_bwd(bwd, residuals, cts, in_tree, name):
 custom_vjp_lin_p = primitive("custom_vjp_lin", multiple_results=True)
 
 
-def _custom_vjp_lin_impl(backend, *tangents, bwd, residuals, in_tree, out_tree, out_avals,
-                         primals, name):
-    from . import numpy as fnp
+def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_avals, name):
+    """The tangent map of a custom_vjp function: the transpose of the linear map
+    ``ct -> bwd(residuals, ct)``, obtained as its own vjp (exact, since it is linear)."""
     from .api import vjp
-    ct0 = [fnp.zeros(a.shape, dtype=a.dtype) for a in out_avals]
+    ct0 = [backend.xp.zeros(a.shape, dtype=backend.native_dtype(a.dtype)) for a in out_avals]
     _, transpose_of_bwd = vjp(
         lambda *cts: _apply_bwd(bwd, residuals, tree_unflatten(out_tree, list(cts)), in_tree,
                                 name), *ct0)
     return list(transpose_of_bwd(list(tangents)))
 
 
+def _custom_vjp_lin_impl(backend, *tangents, **params):
+    # The starting cotangents live on the tangents' backend (the impl's), not the default one.
+    return _transposed_bwd(backend, tangents, **params)
+
+
+def _custom_vjp_lin_jvp_inline(*tangents, **params):
+    # Forward mode through the tangent map itself: differentiates with respect to the
+    # tangents and to any residuals that are tracers of the same transform.
+    from .api import _concrete_backend
+    return _transposed_bwd(_concrete_backend(tangents[0])[0], tangents, **params)
+
+
 def _custom_vjp_lin_transpose(cts, *tangents, bwd, residuals, in_tree, out_tree, out_avals,
-                              primals, name):
-    cts = [_zeros_like_aval(c, a, p) for c, a, p in zip(cts, out_avals, [None] * len(cts))]
+                              name):
+    present = next(c for c in cts if c is not None)
+    cts = [_zeros_like_aval(c, a, present) for c, a in zip(cts, out_avals)]
     return _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name)
 
 
-def _zeros_like_aval(ct, aval, _):
+def _zeros_like_aval(ct, aval, like):
+    """``ct``, or zeros of ``aval`` on the backend and device of the cotangent ``like``."""
     if ct is not None:
         return ct
-    from . import numpy as fnp
-    return fnp.zeros(aval.shape, dtype=aval.dtype)
+    from .api import _concrete_backend
+    b, dev = _concrete_backend(like)
+    return b.xp.zeros(aval.shape, dtype=b.native_dtype(aval.dtype),
+                      **({"device": dev} if dev is not None else {}))
 
 
 def _custom_vjp_lin_aval(*avals, out_avals, **_):
     return list(out_avals)
 
 
-def _custom_vjp_lin_jvp(primals, tangents, **params):
-    # Linear in its operands for fixed residuals.
-    out = custom_vjp_lin_p.bind(*primals, **params)
-    ts = [_zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
-    return out, custom_vjp_lin_p.bind(*ts, **params)
-
-
 custom_vjp_lin_p.def_impl(_custom_vjp_lin_impl)
 custom_vjp_lin_p.def_abstract_eval(_custom_vjp_lin_aval)
 custom_vjp_lin_p.def_transpose(_custom_vjp_lin_transpose)
-custom_vjp_lin_p.def_jvp(_custom_vjp_lin_jvp)
+custom_vjp_lin_p.def_jvp_inline(_custom_vjp_lin_jvp_inline)
 
 
 class custom_vjp:

@@ -54,14 +54,30 @@ class ConcretizationError(FunctransError, TypeError):
 
 
 class TracerArrayConversionError(FunctransError, TypeError):
-    """A tracer was converted to a NumPy array (``np.asarray(tracer)``, ``np.sin(tracer)``).
+    """A tracer was converted to a NumPy array (``np.asarray(tracer)``).
 
-    NumPy functions cannot see derivatives, so the conversion would silently drop them.
-    Use ``functrans.numpy`` (or the namespace returned by ``x.__array_namespace__()``)
-    inside transformed functions.
+    NumPy cannot carry derivatives, so the conversion would silently drop them. Use
+    ``functrans.numpy`` (or the namespace returned by ``x.__array_namespace__()``) inside
+    transformed functions. (NumPy's own functions, ``np.sin(tracer)``, refuse tracers with a
+    plain TypeError.)
     """
 
     anchor = "tracerarrayconversionerror"
+
+
+class DerivativeDroppedError(FunctransError):
+    """A value being differentiated was turned into a Python float (``float(x)``,
+    ``x.item()``), which would carry on without its derivative.
+
+    NumPy does this implicitly when a tracer is written into a NumPy array
+    (``y = np.zeros(3); y[0] = x``). Build arrays with ``functrans.numpy`` instead (``stack``,
+    ``concat``, ``where``); where dropping the derivative is intended, say so with
+    ``float(functrans.stop_gradient(x))``. (``bool(x)`` and ``int(x)`` are fine: control flow
+    and integers carry no derivative.) Deliberately not a TypeError, so that NumPy does not
+    swallow it while converting.
+    """
+
+    anchor = "derivativedroppederror"
 
 
 class NonScalarOutputError(FunctransError, TypeError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .core import Interpreter, Tracer, _current, get_aval
 from .dtypes import _by_id, dtype_of
-from .errors import ConcretizationError
+from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
 from .graph import Var
 
 # -- forward mode --------------------------------------------------------------------------
@@ -43,6 +43,28 @@ class JVPTracer(Tracer):
         p = self.primal
         return p._concrete(what) if isinstance(p, Tracer) else p
 
+    # bool(), int() and indexing are fine (Python control flow has no derivative), but a float
+    # taken out of a differentiated value would carry on without its derivative: refuse.
+    def _dropped(self, what):
+        raise DerivativeDroppedError(
+            f"{what} of a value being differentiated would drop its derivative silently "
+            f"(NumPy does this when a tracer is written into a NumPy array, e.g. y[0] = x). "
+            f"Keep the computation in functrans.numpy (build arrays with stack/concat/where), "
+            f"or write float(functrans.stop_gradient(x)) if dropping the derivative is "
+            f"intended.")
+
+    def __float__(self):
+        self._dropped("float()")
+
+    def __complex__(self):
+        self._dropped("complex()")
+
+    def item(self):
+        self._dropped("item()")
+
+    def tolist(self):
+        self._dropped("tolist()")
+
 
 class JVPInterpreter(Interpreter):
     """Carries (primal, tangent) pairs through each primitive's ``jvp`` rule."""
@@ -62,15 +84,26 @@ class JVPInterpreter(Interpreter):
             i += 1
         if primals is None:  # nothing of ours: forward untouched
             return self.parent.process(prim, args, params)
+        rule = prim.jvp
+        if rule is None:
+            return self._inline(prim, args, params)
         token = _current.set(self.parent)
         try:
-            out, tan = prim.jvp(primals, tangents, **params) if params else \
-                prim.jvp(primals, tangents)
+            out, tan = rule(primals, tangents, **params) if params else rule(primals, tangents)
         finally:
             _current.reset(token)
         if prim.multiple_results:
             return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tan)]
         return out if tan is None else JVPTracer(self, out, tan)
+
+    def _inline(self, prim, args, params):
+        if prim.jvp_inline is None:
+            raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule")
+        token = _current.set(self)
+        try:
+            return prim.jvp_inline(*args, **params)
+        finally:
+            _current.reset(token)
 
 
 # -- staging -------------------------------------------------------------------------------

@@ -53,10 +53,30 @@ def test_concrete_conversions_work_in_eager_transforms():
     seen = []
 
     def f(x):
-        seen.append(float(x))
+        if x > 2.0 and bool(x < 4.0):       # control flow on a concrete value is fine
+            seen.append(int(x))
+        seen.append(float(ft.stop_gradient(x)))  # an explicit, intended drop
         return x * 2.0
     assert float(ft.grad(f)(3.0)) == 2.0
-    assert seen == [3.0]
+    assert seen == [3, 3.0]
+
+
+def test_float_of_a_differentiated_value_is_refused():
+    with pytest.raises(errors.DerivativeDroppedError, match="drop its derivative"):
+        ft.grad(lambda x: float(x) * x)(3.0)
+
+    def write_into_numpy(x):
+        y = np.zeros(3)
+        y[0] = x  # NumPy calls float(x): the derivative would be lost
+        return fnp.sum(y)
+    # NumPy re-raises it as a ValueError whose cause is ours: loud, with the advice attached.
+    for transform in (lambda: ft.grad(write_into_numpy)(1.0),
+                      lambda: ft.jvp(write_into_numpy, (1.0,), (1.0,))):
+        with pytest.raises((errors.DerivativeDroppedError, ValueError)) as info:
+            transform()
+        err = info.value
+        assert isinstance(err, errors.DerivativeDroppedError) or \
+            isinstance(err.__cause__, errors.DerivativeDroppedError)
 
 
 def test_grad_of_non_scalar_output_names_the_shape_and_suggests_jacrev():

@@ -354,7 +354,7 @@ def test_every_primitive_has_its_rules():
             continue
         assert p.impl is not None or p.namespace_impl is not None, f"{name}: no impl"
         assert p.abstract_eval is not None or p.same_aval, f"{name}: no abstract_eval"
-        assert p.jvp is not None, f"{name}: no jvp rule"
+        assert p.jvp is not None or p.jvp_inline is not None, f"{name}: no jvp rule"
         if name in LINEAR:
             assert p.transpose is not None, f"{name}: linear but no transpose rule"
     assert LINEAR <= set(registry), LINEAR - set(registry)

@@ -82,10 +82,6 @@ def test_correct_custom_vjp_passes():
     check_grads(_scaled_product_vjp(1.0, 1.0), _args(_NumPy()), order=1)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="custom.py: custom_vjp_lin's JVP rule "
-                   "is _custom_vjp_lin_jvp(primals, tangents, **params) but its params include "
-                   "one named 'primals', so differentiating the JVP of a custom_vjp function "
-                   "(jvp of jvp, hessian) raises 'got multiple values for argument primals'")
 def test_correct_custom_vjp_passes_at_order_two():
     check_grads(_scaled_product_vjp(1.0, 1.0), _args(_NumPy()), order=2)
 
@@ -102,10 +98,6 @@ def test_custom_vjp_with_wrong_bwd_is_caught():
         check_grads(_scaled_product_vjp(1.0, 0.5), args)
 
 
-@pytest.mark.xfail(strict=True, reason="custom.py: the JVP of a custom_vjp function builds its "
-                   "zero cotangents with fnp.zeros on the *default* backend, so forward mode "
-                   "(jvp, jacfwd, hessian) of a custom_vjp function on array_api_strict/torch "
-                   "inputs raises BackendMismatchError")
 def test_custom_vjp_forward_mode_on_array_api_strict():
     import array_api_strict as xp
     f = _scaled_product_vjp(1.0, 1.0)

@@ -154,8 +154,11 @@ def _pow_jvp(primals, tangents):
             # d/dx x**c = c x**(c-1); for c == 0 the derivative is 0 everywhere.
             t_out = mul(tx, mul(pow(x, y - 1), y)) if y != 0 else None
         else:
-            safe = select(eq(y, 0), 0.0, mul(y, pow(x, sub(y, 1))))
-            t_out = mul(tx, safe)
+            # y x**(y-1), with x**(y-1) replaced by 1 where x == y == 0 (0 * inf would be
+            # nan). Written without a constant branch at y == 0 so that its derivative in y,
+            # x**(y-1) (1 + y log x), stays right there (the mixed second derivative).
+            base = select(eq(y, 0), select(eq(x, 0), 1.0, x), x)
+            t_out = mul(tx, mul(y, pow(base, sub(y, 1))))
     if ty is not None:
         # d/dy x**y = log(x) x**y, taken as 0 where x == 0 (as JAX does).
         logx = log(select(eq(x, 0), 1.0, x)) if not _is_scalar(x) else _scalar_log(x)
