@@ -12,7 +12,8 @@ import math
 
 from .. import dtypes as _dt
 from ..backends import backend_of, default as _default_backend
-from ..core import _SCALAR_DTYPES, Tracer
+from ..backends import _by_type
+from ..core import _SCALAR_DTYPES, EVAL as _EVAL, Tracer, _current
 from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
@@ -20,6 +21,8 @@ from ..primitives import reductions as _red
 from ..primitives import structural as _st
 
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
+_current_get = _current.get
+_by_type_get = _by_type.get
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -149,13 +152,22 @@ def _binary_function(prim, name, doc):
     with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
     through broadcasting and promotion in :func:`_binary`."""
     bind = prim.bind
+    impls = prim._impls
 
     def fn(x1, x2, /):
         t1, t2 = type(x1), type(x2)
         if t2 in _SCALARS:
             if t1 not in _SCALARS and t2 is not complex and id(x1.dtype) in _INEXACT:
+                if _current_get() is _EVAL:  # no transform: straight to the library
+                    f = impls.get(_by_type_get(t1))
+                    if f is not None:
+                        return f(x1, x2)
                 return bind(x1, x2)
         elif t1 is t2 and x1.dtype is x2.dtype and x1.shape == x2.shape:
+            if _current_get() is _EVAL:
+                f = impls.get(_by_type_get(t1))
+                if f is not None:
+                    return f(x1, x2)
             return bind(x1, x2)
         return _binary(prim, x1, x2)
     fn.__name__ = fn.__qualname__ = name
@@ -167,9 +179,16 @@ def _float_function(prim, name, doc):
     """A namespace function for a unary primitive defined on floating point (integers are
     promoted to float64 first, as NumPy does)."""
     bind = prim.bind
+    impls = prim._impls
 
     def fn(x, /):
         if type(x) not in _SCALARS and id(x.dtype) in _INEXACT:
+            # No transform active: what the evaluator would do, without its frames. A tracer
+            # (even a leaked one) owns no backend, so it always takes the full path.
+            if _current_get() is _EVAL:
+                f = impls.get(_by_type_get(type(x)))
+                if f is not None:
+                    return f(x)
             return bind(x)
         return _unary_float(prim, x)
     fn.__name__ = fn.__qualname__ = name
