@@ -277,15 +277,6 @@ def _reduce(red, x, axis, keepdims):
     return out
 
 
-def sum(x, /, *, axis=None, dtype=None, keepdims=False):
-    """Sum over ``axis`` (all axes by default)."""
-    x = _as_operand(x)
-    if dtype is not None:
-        x = astype(x, dtype)
-    elif _dtype(x).kind == "b":
-        x = _st.convert_element_type(x, _dt.int64)
-    return _reduce(_red.reduce_sum, x, axis, keepdims)
-
 
 def max(x, /, *, axis=None, keepdims=False):
     """Maximum over ``axis``; ties share the derivative equally."""
@@ -508,44 +499,12 @@ def _contains_float(obj):
     return type(obj) is float
 
 
-def zeros_like(x, /, *, dtype=None, device=None):
-    out = _st.zeros_like(_as_operand(x))
-    return out if dtype is None else astype(out, dtype)
 
 
-def ones_like(x, /, *, dtype=None, device=None):
-    out = _st.ones_like(_as_operand(x))
-    return out if dtype is None else astype(out, dtype)
 
 
-def full_like(x, /, fill_value, *, dtype=None, device=None):
-    out = _st.full_like(_as_operand(x), fill_value)
-    return out if dtype is None else astype(out, dtype)
 
 
-def _creation(name, *args, dtype=None, device=None, **kw):
-    b = _default_backend()
-    if dtype is not None:
-        kw["dtype"] = b.native_dtype(dtype)
-    if device is not None:
-        kw["device"] = device
-    return getattr(b.xp, name)(*args, **kw)
-
-
-def zeros(shape, *, dtype=None, device=None):
-    return _creation("zeros", shape, dtype=dtype, device=device)
-
-
-def ones(shape, *, dtype=None, device=None):
-    return _creation("ones", shape, dtype=dtype, device=device)
-
-
-def full(shape, fill_value, *, dtype=None, device=None):
-    return _creation("full", shape, fill_value, dtype=dtype, device=device)
-
-
-def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
-    return _creation("eye", n_rows, n_cols, k=k, dtype=dtype, device=device)
 
 
 def device(x, /):
