@@ -69,6 +69,30 @@ def _split_args(f, args, kwargs, argnums):
 def _fname(f):
     return getattr(f, "__name__", type(f).__name__)
 
+
+def _linearize_tree(call, leaves, has_aux):
+    """Linearize ``call`` (flat input leaves -> a pytree, or ``(pytree, aux)`` with
+    ``has_aux``) at ``leaves``. Returns ``(out_leaves, out_tree, linear_graph, aux)``."""
+    box = []
+
+    def flat(xs):
+        out = call(xs)
+        if has_aux:
+            out, aux = out
+        o_leaves, o_tree = tree_flatten(out)
+        box.append(o_tree)
+        o_leaves = [o if isinstance(o, Tracer) else _as_input(o) for o in o_leaves]
+        if has_aux:
+            a_leaves, a_tree = tree_flatten(aux)
+            box.append(a_tree)
+            return o_leaves, a_leaves
+        return o_leaves
+    if has_aux:
+        outs, graph, aux = linearize_flat(flat, leaves, with_aux=True)
+        return outs, box[0], graph, tree_unflatten(box[1], aux)
+    outs, graph = linearize_flat(flat, leaves)
+    return outs, box[0], graph, None
+
 # -- forward mode ------------------------------------------------------------------------------
 
 
@@ -208,24 +232,8 @@ def vjp(fun, *primals, has_aux=False):
     """
     leaves, in_tree = tree_flatten(primals)
     leaves = [_as_input(p) for p in leaves]
-    out_tree_box = []
-
-    def flat(xs):
-        out = fun(*tree_unflatten(in_tree, xs))
-        if has_aux:
-            out, aux = out
-        o_leaves, o_tree = tree_flatten(out)
-        out_tree_box.append(o_tree)
-        if has_aux:
-            a_leaves, a_tree = tree_flatten(aux)
-            out_tree_box.append(a_tree)
-            return o_leaves, a_leaves
-        return o_leaves
-    if has_aux:
-        outs, graph, aux = linearize_flat(flat, leaves, with_aux=True)
-    else:
-        outs, graph = linearize_flat(flat, leaves)
-    out_tree = out_tree_box[0]
+    outs, out_tree, graph, aux = _linearize_tree(
+        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux)
     out_avals = [get_aval(o) for o in outs]
 
     def vjp_fun(cotangent):
@@ -240,7 +248,7 @@ def vjp(fun, *primals, has_aux=False):
         return _arrays(tree_unflatten(in_tree, _instantiate(cts, leaves)))
     out = _arrays(tree_unflatten(out_tree, outs))
     if has_aux:
-        return out, vjp_fun, tree_unflatten(out_tree_box[1], aux)
+        return out, vjp_fun, aux
     return out, vjp_fun
 
 
@@ -404,25 +412,7 @@ def _jacobian(fun, argnums, has_aux, mode):
                 raise IntegerInputError(
                     f"jac{mode} of {name}: input {i} has dtype {get_aval(x).dtype.name}; "
                     f"Jacobians need floating-point inputs.")
-        box = []
-
-        def flat(xs):
-            out = call(xs)
-            if has_aux:
-                out, aux = out
-                a_leaves, a_tree = tree_flatten(aux)
-            o_leaves, o_tree = tree_flatten(out)
-            box.append(o_tree)
-            o_leaves = [_as_input(o) if not isinstance(o, Tracer) else o for o in o_leaves]
-            if has_aux:
-                box.append(a_tree)
-                return o_leaves, a_leaves
-            return o_leaves
-        if has_aux:
-            outs, graph, aux = linearize_flat(flat, leaves, with_aux=True)
-        else:
-            outs, graph = linearize_flat(flat, leaves)
-        out_tree = box[0]
+        outs, out_tree, graph, aux = _linearize_tree(call, leaves, has_aux)
         in_avals = [get_aval(x) for x in leaves]
         out_avals = [get_aval(o) for o in outs]
         blocks = [[None] * len(leaves) for _ in outs]  # blocks[out][in]
@@ -461,7 +451,7 @@ def _jacobian(fun, argnums, has_aux, mode):
             per_out.append(tree[0] if single else tree)
         jac = _arrays(tree_unflatten(out_tree, per_out))
         if has_aux:
-            return jac, tree_unflatten(box[1], aux)
+            return jac, aux
         return jac
     return jac_fun
 
