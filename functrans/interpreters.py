@@ -72,18 +72,27 @@ class JVPInterpreter(Interpreter):
     __slots__ = ()
 
     def process(self, prim, args, params):
-        primals = tangents = None
-        i = 0
-        for a in args:
-            if type(a) is JVPTracer and a._interp is self:
-                if primals is None:
-                    primals = list(args)
-                    tangents = [None] * len(args)
-                primals[i] = a.primal
-                tangents[i] = a.tangent
-            i += 1
-        if primals is None:  # nothing of ours: forward untouched
-            return self.parent.process(prim, args, params)
+        if len(args) == 2:  # the common case, unrolled (this is the hottest loop there is)
+            a, b = args
+            own_a = type(a) is JVPTracer and a._interp is self
+            own_b = type(b) is JVPTracer and b._interp is self
+            if not (own_a or own_b):
+                return self.parent.process(prim, args, params)
+            primals = [a.primal if own_a else a, b.primal if own_b else b]
+            tangents = [a.tangent if own_a else None, b.tangent if own_b else None]
+        else:
+            primals = tangents = None
+            i = 0
+            for a in args:
+                if type(a) is JVPTracer and a._interp is self:
+                    if primals is None:
+                        primals = list(args)
+                        tangents = [None] * len(args)
+                    primals[i] = a.primal
+                    tangents[i] = a.tangent
+                i += 1
+            if primals is None:  # nothing of ours: forward untouched
+                return self.parent.process(prim, args, params)
         rule = prim.jvp
         if rule is None:
             return self._inline(prim, args, params)
@@ -144,18 +153,26 @@ class StagingInterpreter(Interpreter):
         return StagingTracer(self, Var(aval))
 
     def process(self, prim, args, params):
-        own = None
-        for a in args:
-            if type(a) is StagingTracer and a._interp is self:
-                own = a
-                break
-        if own is None:
-            return self.parent.process(prim, args, params)
+        if len(args) == 2:  # the common case, unrolled
+            a, b = args
+            own_a = type(a) is StagingTracer and a._interp is self
+            own_b = type(b) is StagingTracer and b._interp is self
+            if not (own_a or own_b):
+                return self.parent.process(prim, args, params)
+            own = a if own_a else b
+            inputs = [a.var if own_a else a, b.var if own_b else b]
+        else:
+            own = None
+            for a in args:
+                if type(a) is StagingTracer and a._interp is self:
+                    own = a
+                    break
+            if own is None:
+                return self.parent.process(prim, args, params)
+            inputs = [a.var if type(a) is StagingTracer and a._interp is self else a
+                      for a in args]
         if prim.inline is not None:
             return prim.inline(*args, **params)  # runs with this interpreter current
-        inputs = []
-        for a in args:
-            inputs.append(a.var if type(a) is StagingTracer and a._interp is self else a)
         if prim.same_aval:
             out_aval = own.var.aval
         else:
