@@ -74,6 +74,11 @@ def get_aval(x) -> ShapedArray:
     return ShapedArray(tuple(x.shape), backend_of(x).dtype(x))
 
 
+# Tracer types whose values are always floating point (a JVP tracer only ever wraps a value
+# that carries a derivative): functrans.numpy then skips its dtype check on the hot path.
+INEXACT_TRACER_TYPES: set = set()
+
+
 def is_python_scalar(x) -> bool:
     return type(x) in _SCALAR_DTYPES
 
@@ -219,6 +224,23 @@ class EvalInterpreter(Interpreter):
     __slots__ = ()
 
     def process(self, prim, args, params):
+        # Fast path for one or two operands of one backend (or an array and a Python scalar).
+        backend = _by_type_get(type(args[0])) if 0 < len(args) < 3 else None
+        if backend is not None and len(args) == 2:
+            t = type(args[1])
+            if _by_type_get(t) is not backend and t not in _SCALAR_DTYPES:
+                backend = None
+        if backend is None:
+            backend = self._backend(prim, args)
+        fn = prim._impls.get(backend)
+        if fn is None:
+            fn = prim.impl_for(backend)
+        # Without keywords NumPy's ufuncs take their fast calling path.
+        return fn(*args, **params) if params else fn(*args)
+
+    def _backend(self, prim, args):
+        """The one backend of the operands (the default one if all are Python scalars);
+        errors for leaked tracers and mixed backends."""
         backend = None
         for a in args:
             b = _by_type_get(type(a))
@@ -230,13 +252,7 @@ class EvalInterpreter(Interpreter):
                 backend = b
             elif b is not backend:
                 _mixed(prim, backend, b)
-        if backend is None:
-            backend = default_backend_()
-        fn = prim._impls.get(backend)
-        if fn is None:
-            fn = prim.impl_for(backend)
-        # Without keywords NumPy's ufuncs take their fast calling path.
-        return fn(*args, **params) if params else fn(*args)
+        return default_backend_() if backend is None else backend
 
 
 def _leaked(prim, tracer):

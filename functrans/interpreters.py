@@ -6,7 +6,7 @@ interpreter that records the tangent side (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
-from .core import Interpreter, Tracer, _current, get_aval
+from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _current, get_aval
 from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
 from .graph import Var
@@ -64,6 +64,9 @@ class JVPTracer(Tracer):
 
     def tolist(self):
         self._dropped("tolist()")
+
+
+INEXACT_TRACER_TYPES.add(JVPTracer)
 
 
 class JVPInterpreter(Interpreter):

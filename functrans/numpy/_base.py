@@ -13,7 +13,8 @@ import math
 from .. import dtypes as _dt
 from ..backends import backend_of, default as _default_backend
 from ..backends import _by_type
-from ..core import _SCALAR_DTYPES, EVAL as _EVAL, Tracer, _current
+from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
+from ..core import Tracer, _current
 from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
@@ -157,6 +158,8 @@ def _binary_function(prim, name, doc):
     def fn(x1, x2, /):
         t1, t2 = type(x1), type(x2)
         if t2 in _SCALARS:
+            if t1 in _INEXACT_TRACERS and t2 is not complex:
+                return bind(x1, x2)
             if t1 not in _SCALARS and t2 is not complex and id(x1.dtype) in _INEXACT:
                 if _current_get() is _EVAL:  # no transform: straight to the library
                     f = impls.get(_by_type_get(t1))
@@ -182,6 +185,8 @@ def _float_function(prim, name, doc):
     impls = prim._impls
 
     def fn(x, /):
+        if type(x) in _INEXACT_TRACERS:
+            return bind(x)
         if type(x) not in _SCALARS and id(x.dtype) in _INEXACT:
             # No transform active: what the evaluator would do, without its frames. A tracer
             # (even a leaked one) owns no backend, so it always takes the full path.
