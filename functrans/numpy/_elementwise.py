@@ -11,35 +11,27 @@ from __future__ import annotations
 from .. import dtypes as _dt
 from ..primitives import elementwise as _ew
 from ..primitives import structural as _st
-from ._base import _SCALARS, _as_operand, _binary, _dtype, _to_array, _unary_float
+from ._base import (_SCALARS, _as_operand, _binary, _dtype, _float_function, _to_array)
 from ._base import divide, maximum, minimum, where  # noqa: F401
 
 _INEXACT = _dt.INEXACT_IDS
 
 
-def _float_unary(prim, name, doc):
-    def fn(x, /):
-        return _unary_float(prim, x)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
-
-
-acos = _float_unary(_ew.acos_p, "acos", "Elementwise inverse cosine (derivative infinite at "
+acos = _float_function(_ew.acos_p, "acos", "Elementwise inverse cosine (derivative infinite at "
                     "+-1).")
-acosh = _float_unary(_ew.acosh_p, "acosh", "Elementwise inverse hyperbolic cosine.")
-asin = _float_unary(_ew.asin_p, "asin", "Elementwise inverse sine (derivative infinite at "
+acosh = _float_function(_ew.acosh_p, "acosh", "Elementwise inverse hyperbolic cosine.")
+asin = _float_function(_ew.asin_p, "asin", "Elementwise inverse sine (derivative infinite at "
                     "+-1).")
-asinh = _float_unary(_ew.asinh_p, "asinh", "Elementwise inverse hyperbolic sine.")
-atan = _float_unary(_ew.atan_p, "atan", "Elementwise inverse tangent.")
-atanh = _float_unary(_ew.atanh_p, "atanh", "Elementwise inverse hyperbolic tangent.")
-cosh = _float_unary(_ew.cosh_p, "cosh", "Elementwise hyperbolic cosine.")
-sinh = _float_unary(_ew.sinh_p, "sinh", "Elementwise hyperbolic sine.")
-tan = _float_unary(_ew.tan_p, "tan", "Elementwise tangent.")
-expm1 = _float_unary(_ew.expm1_p, "expm1", "Elementwise ``exp(x) - 1``, accurate near 0.")
-log1p = _float_unary(_ew.log1p_p, "log1p", "Elementwise ``log(1 + x)``, accurate near 0.")
-log2 = _float_unary(_ew.log2_p, "log2", "Elementwise base-2 logarithm.")
-log10 = _float_unary(_ew.log10_p, "log10", "Elementwise base-10 logarithm.")
+asinh = _float_function(_ew.asinh_p, "asinh", "Elementwise inverse hyperbolic sine.")
+atan = _float_function(_ew.atan_p, "atan", "Elementwise inverse tangent.")
+atanh = _float_function(_ew.atanh_p, "atanh", "Elementwise inverse hyperbolic tangent.")
+cosh = _float_function(_ew.cosh_p, "cosh", "Elementwise hyperbolic cosine.")
+sinh = _float_function(_ew.sinh_p, "sinh", "Elementwise hyperbolic sine.")
+tan = _float_function(_ew.tan_p, "tan", "Elementwise tangent.")
+expm1 = _float_function(_ew.expm1_p, "expm1", "Elementwise ``exp(x) - 1``, accurate near 0.")
+log1p = _float_function(_ew.log1p_p, "log1p", "Elementwise ``log(1 + x)``, accurate near 0.")
+log2 = _float_function(_ew.log2_p, "log2", "Elementwise base-2 logarithm.")
+log10 = _float_function(_ew.log10_p, "log10", "Elementwise base-10 logarithm.")
 
 
 def _rounding(prim, name, doc):
