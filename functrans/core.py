@@ -79,10 +79,6 @@ def get_aval(x) -> ShapedArray:
 INEXACT_TRACER_TYPES: set = set()
 
 
-def is_python_scalar(x) -> bool:
-    return type(x) in _SCALAR_DTYPES
-
-
 # -- primitives ----------------------------------------------------------------------------
 
 
@@ -207,12 +203,6 @@ class Interpreter:
 
     def process(self, prim: Primitive, args: tuple, params: dict):
         raise NotImplementedError
-
-    def depth(self) -> int:
-        n, p = 0, self.parent
-        while p is not None:
-            n, p = n + 1, p.parent
-        return n
 
 
 _by_type_get = _by_type.get
