@@ -13,7 +13,7 @@ from . import core, dtypes, errors  # noqa: F401
 from .backends import numpy_backend as _numpy_backend  # noqa: F401  (the default backend)
 from . import numpy  # noqa: F401
 from .api import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, make_graph,  # noqa: F401
-                  value_and_grad, vjp)
+                  value_and_grad, vjp, vmap)
 from .backends import default_backend  # noqa: F401
 from .custom import custom_jvp, custom_vjp  # noqa: F401
 from .numpy import stop_gradient  # noqa: F401

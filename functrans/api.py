@@ -10,15 +10,16 @@ import functools
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import backend_of, default as _default_backend
+from .batching import vmap
 from .core import _SCALAR_DTYPES, Tracer, _current, get_aval
 from .errors import (IntegerInputError, NonScalarOutputError, TangentMismatchError)
 from .graph import Graph
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
 from .reverse import backward, forward, linearize_flat
-from .tree import tree_flatten, tree_unflatten
+from .tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
-           "linearize", "make_graph"]
+           "linearize", "make_graph", "vmap"]
 
 # -- inputs ----------------------------------------------------------------------------------
 
@@ -345,62 +346,132 @@ def _norm_vg(res, has_aux):
 
 
 def _basis(x):
-    """The standard basis of ``x``'s space: one array of ``x``'s shape per element, created on
-    the backend and device of the concrete value behind ``x``."""
+    """The standard basis of ``x``'s space stacked along a new leading axis: the identity of
+    size ``x.size`` reshaped to ``(x.size,) + x.shape``, made on the backend and device of the
+    concrete value behind ``x``."""
     aval = get_aval(x)
     n = aval.size
     b, dev = _concrete_backend(x)
     eye = b.xp.eye(n, dtype=b.native_dtype(aval.dtype), **({"device": dev} if dev else {}))
-    return [b.xp.reshape(eye[i, :], aval.shape) for i in range(n)]
+    return b.xp.reshape(eye, (n,) + tuple(aval.shape))
 
 
 def _concrete_backend(x):
+    """The backend and device of the concrete array behind ``x`` (through any tracers)."""
     while isinstance(x, Tracer):
-        x = getattr(x, "primal", None)
-        if x is None:
+        inner = getattr(x, "primal", None)
+        if inner is None:
+            inner = getattr(x, "val", None)
+        if inner is None:  # a staged value has no concrete array
             return _default_backend(), None
+        x = inner
     b = backend_of(x)
     return b, (b.device(x) if b.name != "numpy" else None)
 
 
-def _stack_blocks(vectors, out_shape, in_shape, rows_are_outputs):
-    """Assemble per-basis-vector results into a block of shape out_shape + in_shape."""
-    if not vectors:
-        return None
-    s = fnp.stack(vectors, axis=0)  # (n_basis,) + shape of each result
-    if rows_are_outputs:  # jacrev: one row per output element
-        return fnp.reshape(s, tuple(out_shape) + tuple(in_shape))
-    # jacfwd: one column per input element
-    s = fnp.reshape(s, (len(vectors), -1))
-    return fnp.reshape(fnp.permute_dims(s, (1, 0)), tuple(out_shape) + tuple(in_shape))
+def _batched_map(f, basis, chunk_size):
+    """``vmap(f)(basis)`` (``basis``: an array or a list of arrays with one leading axis of
+    basis vectors), or in chunks of ``chunk_size`` basis vectors, concatenated, to bound the
+    memory of very large Jacobians."""
+    n = tree_flatten(basis)[0][0].shape[0]
+    if chunk_size is None or chunk_size >= n:
+        return vmap(f)(basis)
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}.")
+    parts = [vmap(f)(tree_map(lambda b: b[i:i + chunk_size, ...], basis))
+             for i in range(0, n, chunk_size)]
+    leaves = [tree_flatten(p)[0] for p in parts]
+    tree = tree_flatten(parts[0])[1]
+    return tree_unflatten(tree, [fnp.concat([p[k] for p in leaves], axis=0)
+                                 for k in range(len(leaves[0]))])
 
 
-def jacfwd(fun, argnums=0, has_aux=False):
-    """The Jacobian by forward mode: one JVP per input element (``fun`` is linearized once and
-    its linear graph evaluated on each basis vector). The result has, for every output leaf
-    and every input leaf, a block of shape ``out.shape + in.shape``.
+def _block(stacked, out_shape, in_shape, rows_are_outputs):
+    """A Jacobian block ``out_shape + in_shape`` from results stacked over a basis: one per
+    output element (jacrev) or one per input element (jacfwd)."""
+    out_shape, in_shape = tuple(out_shape), tuple(in_shape)
+    if rows_are_outputs:
+        return fnp.reshape(stacked, out_shape + in_shape)
+    n = 1
+    for d in in_shape:
+        n *= d
+    s = fnp.reshape(stacked, (n, -1))
+    return fnp.reshape(fnp.permute_dims(s, (1, 0)), out_shape + in_shape)
+
+
+def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None):
+    """The Jacobian by forward mode: the JVPs along every basis vector of an input, computed
+    in one batched pass (``vmap`` of ``jvp``; the primal is computed once). The result has,
+    for every output leaf and every input leaf, a block of shape ``out.shape + in.shape``.
+    ``chunk_size`` bounds how many basis vectors go through one pass.
 
     Example:
         >>> ft.jacfwd(lambda x: x * x)(fnp.asarray([1.0, 2.0]))
         array([[2., 0.],
                [0., 4.]])
     """
-    return _jacobian(fun, argnums, has_aux, mode="fwd")
+    return _jacobian(fun, argnums, has_aux, "fwd", chunk_size)
 
 
-def jacrev(fun, argnums=0, has_aux=False):
-    """The Jacobian by reverse mode: one reverse pass per output element over a single
-    linearization. Same result layout as :func:`jacfwd`.
+def jacrev(fun, argnums=0, has_aux=False, chunk_size=None):
+    """The Jacobian by reverse mode: ``fun`` is linearized once, and the reverse pass runs
+    batched over every basis vector of an output (``vmap`` of the transpose). Same result
+    layout as :func:`jacfwd`.
 
     Example:
         >>> ft.jacrev(lambda x: x * x)(fnp.asarray([1.0, 2.0]))
         array([[2., 0.],
                [0., 4.]])
     """
-    return _jacobian(fun, argnums, has_aux, mode="rev")
+    return _jacobian(fun, argnums, has_aux, "rev", chunk_size)
 
 
-def _jacobian(fun, argnums, has_aux, mode):
+def _tangent_map(call, leaves, has_aux, box):
+    """The function ``tangents -> tangents of call's outputs`` at ``leaves`` (one tangent per
+    input). The primal outputs and aux, the same for every tangent, go to ``box``."""
+    def tangent_map(tangents):
+        interp = JVPInterpreter(_current.get())
+        ins = [JVPTracer(interp, x, t) for x, t in zip(leaves, tangents)]
+        token = _current.set(interp)
+        try:
+            out = call(ins)
+        finally:
+            _current.reset(token)
+            interp.active = False
+        aux = None
+        if has_aux:
+            out, aux = out
+        o_leaves, o_tree = tree_flatten(out)
+        primals, tangents_out = [], []
+        for o in o_leaves:
+            if type(o) is JVPTracer and o._interp is interp:
+                primals.append(o.primal)
+                tangents_out.append(o.tangent)
+            else:
+                o = o if isinstance(o, Tracer) else _as_input(o)
+                primals.append(o)
+                tangents_out.append(fnp.zeros_like(o))
+        box[:] = [primals, o_tree, _strip(aux, interp) if has_aux else None]
+        return tangents_out
+    return tangent_map
+
+
+def _joint_basis(leaves):
+    """The standard basis of the space of all ``leaves`` together (N = their total size):
+    for each leaf, an array ``(N,) + leaf.shape`` holding its columns of the N x N identity."""
+    avals = [get_aval(x) for x in leaves]
+    total = sum(a.size for a in avals)
+    bases, offset = [], 0
+    for x, a in zip(leaves, avals):
+        b, dev = _concrete_backend(x)
+        cols = b.xp.eye(total, a.size, k=-offset, dtype=b.native_dtype(a.dtype),
+                        **({"device": dev} if dev else {}))
+        bases.append(b.xp.reshape(cols, (total,) + tuple(a.shape)))
+        offset += a.size
+    return bases
+
+
+def _jacobian(fun, argnums, has_aux, mode, chunk_size):
     name = _fname(fun)
 
     @functools.wraps(fun)
@@ -412,35 +483,41 @@ def _jacobian(fun, argnums, has_aux, mode):
                 raise IntegerInputError(
                     f"jac{mode} of {name}: input {i} has dtype {get_aval(x).dtype.name}; "
                     f"Jacobians need floating-point inputs.")
-        outs, out_tree, graph, aux = _linearize_tree(call, leaves, has_aux)
         in_avals = [get_aval(x) for x in leaves]
-        out_avals = [get_aval(o) for o in outs]
-        blocks = [[None] * len(leaves) for _ in outs]  # blocks[out][in]
         if mode == "fwd":
-            for j, x in enumerate(leaves):
-                cols = [[] for _ in outs]
-                for e in _basis(x):
-                    tangents = [None] * len(leaves)
-                    for k, y in enumerate(leaves):
-                        tangents[k] = e if k == j else fnp.zeros_like(y)
-                    res = forward(graph, tangents)
-                    for i, (r, o) in enumerate(zip(res, outs)):
-                        cols[i].append(fnp.zeros_like(o) if r is None else r)
-                for i in range(len(outs)):
-                    blocks[i][j] = _stack_blocks(cols[i], out_avals[i].shape,
-                                                 in_avals[j].shape, False)
+            # One batched pass over the basis of all inputs together.
+            box = []
+            tmap = _tangent_map(call, leaves, has_aux, box)
+            if sum(a.size for a in in_avals):
+                cols = _batched_map(tmap, _joint_basis(leaves), chunk_size)
+            else:  # nothing to differentiate: evaluate once for the outputs' structure
+                tmap([fnp.zeros_like(x) for x in leaves])
+                cols = None
+            outs, out_tree, aux = box
+            out_avals = [get_aval(o) for o in outs]
+            blocks, offset = [[None] * len(leaves) for _ in outs], 0
+            for j, a in enumerate(in_avals):
+                if a.size:
+                    for i in range(len(outs)):
+                        part = cols[i][offset:offset + a.size, ...]
+                        blocks[i][j] = _block(part, out_avals[i].shape, a.shape, False)
+                offset += a.size
         else:
+            outs, out_tree, graph, aux = _linearize_tree(call, leaves, has_aux)
+            out_avals = [get_aval(o) for o in outs]
+            blocks = []
             for i, o in enumerate(outs):
-                rows = [[] for _ in leaves]
-                for e in _basis(o):
+                if out_avals[i].size == 0:
+                    blocks.append([None] * len(leaves))
+                    continue
+
+                def row(ct, i=i):
                     cts = [None] * len(outs)
-                    cts[i] = e
-                    res = _instantiate(backward(graph, cts), leaves)
-                    for j, r in enumerate(res):
-                        rows[j].append(r)
-                for j in range(len(leaves)):
-                    blocks[i][j] = _stack_blocks(rows[j], out_avals[i].shape,
-                                                 in_avals[j].shape, True)
+                    cts[i] = ct
+                    return _instantiate(backward(graph, cts), leaves)
+                rows = _batched_map(row, _basis(o), chunk_size)
+                blocks.append([_block(rows[j], out_avals[i].shape, in_avals[j].shape, True)
+                               for j in range(len(leaves))])
         for i in range(len(outs)):
             for j in range(len(leaves)):
                 if blocks[i][j] is None:  # an empty input or output
@@ -463,15 +540,15 @@ def _zeros_block(out, x):
                       **({"device": dev} if dev else {}))
 
 
-def hessian(fun, argnums=0, has_aux=False):
-    """The Hessian, as ``jacfwd(jacrev(fun))`` (forward-over-reverse).
+def hessian(fun, argnums=0, has_aux=False, chunk_size=None):
+    """The Hessian, as ``jacfwd(jacrev(fun))`` (forward-over-reverse): two batched passes.
 
     Example:
         >>> ft.hessian(lambda x: fnp.sum(x ** 3))(fnp.asarray([1.0, 2.0]))
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, chunk_size), argnums, has_aux, chunk_size)
 
 
 def hvp(fun, primals, tangents):

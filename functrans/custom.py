@@ -61,6 +61,19 @@ def _inline_custom_jvp(*args, fun, rule, in_tree, out_box):
 custom_jvp_call_p.inline = _inline_custom_jvp
 
 
+def _custom_jvp_batch(args, dims, fun, rule, in_tree, out_box):
+    # Batch the function and its rule as wholes (each a vmap over every argument), so that a
+    # transform applied outside this vmap still meets the user's rule.
+    from .batching import vmap
+    from .primitives._batching import all_batched
+    outs = custom_jvp_call_p.bind(*all_batched(args, dims), fun=vmap(fun), rule=vmap(rule),
+                                  in_tree=in_tree, out_box=out_box)
+    return outs, [0] * len(outs)
+
+
+custom_jvp_call_p.def_batch(_custom_jvp_batch)
+
+
 def _call_flat(fun, args, in_tree, out_box):
     out = fun(*tree_unflatten(in_tree, list(args)))
     leaves, tree = tree_flatten(out)
@@ -138,6 +151,17 @@ custom_vjp_call_p.def_impl(_custom_vjp_impl)
 custom_vjp_call_p.def_jvp(_custom_vjp_jvp)
 custom_vjp_call_p.inline = lambda *args, fun, fwd, bwd, in_tree, out_box: _call_flat(
     fun, args, in_tree, out_box)
+
+
+def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
+    from .batching import vmap
+    from .primitives._batching import all_batched
+    outs = custom_vjp_call_p.bind(*all_batched(args, dims), fun=vmap(fun), fwd=vmap(fwd),
+                                  bwd=vmap(bwd), in_tree=in_tree, out_box=out_box)
+    return outs, [0] * len(outs)
+
+
+custom_vjp_call_p.def_batch(_custom_vjp_batch)
 
 
 def _apply_bwd(bwd, residuals, cts, in_tree, name):

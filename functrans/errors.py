@@ -150,3 +150,11 @@ class CustomRuleError(FunctransError, TypeError):
     """A ``custom_jvp`` or ``custom_vjp`` rule returned values of the wrong structure."""
 
     anchor = "customruleerror"
+
+
+class BatchingError(FunctransError, ValueError):
+    """``vmap`` was given arguments it cannot batch: mapped axes of different sizes, an
+    ``in_axes``/``out_axes`` that does not fit the arguments, or a primitive whose result shape
+    would depend on each batch member's values (``nonzero``, ``unique_*``, boolean masks)."""
+
+    anchor = "batchingerror"

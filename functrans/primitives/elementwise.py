@@ -11,6 +11,7 @@ import math
 from .. import dtypes as _dt
 from ..core import _SCALAR_DTYPES, ShapedArray, primitive
 from ..graph import Var
+from ._batching import leading_rule
 
 
 def _array_aval(*avals):
@@ -45,6 +46,7 @@ def elementwise(name, impl, jvp=None, transpose=None, abstract_eval=_array_aval)
         p.def_jvp(jvp)
     if transpose is not None:
         p.def_transpose(transpose)
+    p.def_batch(leading_rule(p))
     return p
 
 
@@ -257,6 +259,7 @@ select_p.def_namespace_impl("where")
 select_p.def_abstract_eval(_select_aval)
 select_p.def_jvp(_select_jvp)
 select_p.def_transpose(_select_transpose)
+select_p.def_batch(leading_rule(select_p))
 
 # -- more transcendental functions ------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import math
 
 from ..core import _SCALAR_DTYPES, ShapedArray, primitive
 from ..errors import ConcretizationError, ShapeError
+from ._batching import all_batched, batch_size, not_batchable, with_batch
 
 
 def _idx_shape(idx):
@@ -87,6 +88,34 @@ gather_p.def_transpose(_gather_transpose)
 def gather(x, idx):
     return gather_p.bind(x, *idx)
 
+
+def _index_shape(idx, dims):
+    """The unbatched shape of the index arrays."""
+    for i, d in zip(idx, dims):
+        if type(i) not in _SCALAR_DTYPES:
+            return tuple(i.shape[1:]) if d is not None else tuple(i.shape)
+    return ()
+
+
+def _batch_index(like, size, ishape):
+    """0..size-1 along a leading axis, broadcast to (size,) + ishape: the index of each batch
+    member in a batched operand's leading axis."""
+    from .structural import broadcast_in_dim, iota
+    return broadcast_in_dim(iota(like, size), (size,) + ishape, (0,))
+
+
+def _gather_batch(args, dims):
+    x, idx = args[0], args[1:]
+    size = batch_size(args, dims)
+    idx = [with_batch(i, d, size) for i, d in zip(idx, dims[1:])]
+    if dims[0] is None:  # only the indices are batched: their batch axis leads the result
+        return gather(x, idx), 0
+    # x batched: pick each member's own slice with one more (leading) index array.
+    return gather(x, [_batch_index(x, size, _index_shape(args[1:], dims[1:]))] + idx), 0
+
+
+gather_p.def_batch(_gather_batch)
+
 # -- scatter_add: zeros of ``shape`` with ``v`` added at ``idx`` (the transpose of gather) ------
 
 
@@ -112,6 +141,18 @@ scatter_add_p.def_transpose(lambda ct, v, *idx, shape: [gather(ct, idx)] + [None
 
 def scatter_add(v, idx, shape):
     return scatter_add_p.bind(v, *idx, shape=tuple(shape))
+
+
+def _scatter_add_batch(args, dims, shape):
+    v, idx = args[0], args[1:]
+    size = batch_size(args, dims)
+    ishape = _index_shape(idx, dims[1:])
+    idx = [with_batch(i, d, size) for i, d in zip(idx, dims[1:])]
+    v = with_batch(v, dims[0], size)
+    return scatter_add(v, [_batch_index(v, size, ishape)] + idx, (size,) + shape), 0
+
+
+scatter_add_p.def_batch(_scatter_add_batch)
 
 
 # -- take_along_axis and its transpose -----------------------------------------------------------
@@ -142,6 +183,10 @@ take_along_axis_p.def_transpose(
 
 def take_along_axis(x, idx, axis):
     return take_along_axis_p.bind(x, idx, axis=axis)
+
+
+take_along_axis_p.def_batch(
+    lambda a, d, axis: (take_along_axis(*all_batched(a, d), axis + 1), 0))
 
 
 def _scatter_along_impl(b, v, idx, axis, shape):
@@ -180,6 +225,10 @@ def scatter_along_axis(v, idx, axis, shape):
     """Zeros of ``shape`` with ``v`` added at ``idx`` along ``axis``."""
     return scatter_along_axis_p.bind(v, idx, axis=axis, shape=tuple(shape))
 
+
+scatter_along_axis_p.def_batch(lambda a, d, axis, shape: (scatter_along_axis(
+    *all_batched(a, d), axis + 1, (batch_size(a, d),) + shape), 0))
+
 # -- nonzero: data-dependent shapes ---------------------------------------------------------------
 
 
@@ -198,6 +247,10 @@ nonzero_p = primitive("nonzero", multiple_results=True)
 nonzero_p.def_impl(lambda b, x: list(b.xp.nonzero(x)))
 nonzero_p.def_abstract_eval(data_dependent("nonzero (or indexing with a boolean mask)"))
 nonzero_p.def_jvp(lambda p, t: (nonzero(p[0]), [None] * len(p[0].shape)))
+nonzero_p.def_batch(not_batchable(nonzero_p, "the number of non-zero elements differs from "
+                                 "one batch member to the next, so the results have no common "
+                                 "shape. Use functrans.numpy.where with a fixed shape instead, "
+                                 "or loop in Python."))
 
 
 def nonzero(x):

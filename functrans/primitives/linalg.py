@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from ..core import ShapedArray, primitive
 from ..errors import ShapeError
 from ..graph import Var
 from .elementwise import add
-from .structural import matrix_transpose
+from ._batching import all_batched, leading_rule
+from .structural import matrix_transpose, reshape, transpose
 
 
 def _matmul_aval(x, y):
@@ -44,6 +47,25 @@ matmul_p.def_transpose(_matmul_transpose)
 
 def matmul(x, y):
     return matmul_p.bind(x, y)
+
+
+def _matmul_batch(args, dims):
+    x, y = args
+    if dims[1] is None and len(y.shape) == 2:
+        # (B, ..., n, k) @ (k, m): one product with the batch folded into the rows.
+        lead = tuple(x.shape[:-1])
+        rows = reshape(x, (math.prod(lead), x.shape[-1]))
+        return reshape(matmul(rows, y), lead + (y.shape[-1],)), 0
+    if dims[0] is None and len(x.shape) == 2 and len(y.shape) == 3:
+        # (n, k) @ (B, k, m): one product with the batch folded into the columns.
+        size, k, m = y.shape
+        cols = reshape(transpose(y, (1, 0, 2)), (k, size * m))
+        out = reshape(matmul(x, cols), (x.shape[0], size, m))
+        return transpose(out, (1, 0, 2)), 0
+    return matmul(*all_batched(args, dims)), 0
+
+
+matmul_p.def_batch(_matmul_batch)
 
 
 # -- diagonal and its transpose ------------------------------------------------------------------
@@ -438,6 +460,26 @@ pinv_p.def_jvp(_pinv_jvp)
 
 def solve(a, b):
     return solve_p.bind(a, b)
+
+
+def _solve_batch(args, dims):
+    a, rhs = args
+    if dims[0] is None and len(a.shape) == 2:
+        # One matrix for the whole batch: a single solve with the batch folded into the
+        # columns of the right-hand side (B, M, K) -> (M, B*K).
+        size, m, k = rhs.shape
+        cols = reshape(transpose(rhs, (1, 0, 2)), (m, size * k))
+        return transpose(reshape(solve(a, cols), (m, size, k)), (1, 0, 2)), 0
+    return solve(*all_batched(args, dims)), 0
+
+
+solve_p.def_batch(_solve_batch)
+
+# The other primitives act on the trailing axes (stacks of matrices): the batch axis is one
+# more leading axis.
+for _p in (diagonal_p, diag_embed_p, inv_p, det_p, slogdet_p, cholesky_p, eigh_p, eigvalsh_p,
+           qr_p, svd_p, svdvals_p, pinv_p):
+    _p.def_batch(leading_rule(_p))
 
 
 # Bound methods rather than wrappers: one Python frame less per operation.

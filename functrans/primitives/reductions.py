@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core import ShapedArray, get_aval, primitive
+from ._batching import axes_rule
 from .elementwise import div, eq, mul
 from .structural import broadcast_in_dim, convert_element_type
 
@@ -25,6 +26,7 @@ reduce_sum_p.def_impl(lambda b, x, axes: b.xp.sum(x, axis=axes))
 reduce_sum_p.def_abstract_eval(_reduced_aval)
 reduce_sum_p.def_jvp(lambda p, t, axes: (reduce_sum(p[0], axes), reduce_sum(t[0], axes)))
 reduce_sum_p.def_transpose(lambda ct, x, axes: [_expand_back(ct, x.aval.shape, axes)])
+reduce_sum_p.def_batch(axes_rule(reduce_sum_p, "axes", many=True))
 
 
 def _reduce_chooser_jvp(prim):
@@ -44,11 +46,13 @@ reduce_max_p = primitive("reduce_max")
 reduce_max_p.def_impl(lambda b, x, axes: b.xp.max(x, axis=axes))
 reduce_max_p.def_abstract_eval(_reduced_aval)
 reduce_max_p.def_jvp(_reduce_chooser_jvp(reduce_max_p))
+reduce_max_p.def_batch(axes_rule(reduce_max_p, "axes", many=True))
 
 reduce_min_p = primitive("reduce_min")
 reduce_min_p.def_impl(lambda b, x, axes: b.xp.min(x, axis=axes))
 reduce_min_p.def_abstract_eval(_reduced_aval)
 reduce_min_p.def_jvp(_reduce_chooser_jvp(reduce_min_p))
+reduce_min_p.def_batch(axes_rule(reduce_min_p, "axes", many=True))
 
 
 def reduce_sum(x, axes):
@@ -115,6 +119,7 @@ reduce_prod_p = primitive("reduce_prod")
 reduce_prod_p.def_impl(lambda b, x, axes: b.xp.prod(x, axis=axes))
 reduce_prod_p.def_abstract_eval(_reduced_aval)
 reduce_prod_p.def_jvp(_prod_jvp)
+reduce_prod_p.def_batch(axes_rule(reduce_prod_p, "axes", many=True))
 
 
 def reduce_prod(x, axes):
@@ -133,6 +138,7 @@ cumsum_p.def_impl(lambda b, x, axis: b.xp.cumulative_sum(x, axis=axis))
 cumsum_p.def_abstract_eval(lambda x, axis: x)
 cumsum_p.def_jvp(lambda p, t, axis: (cumsum(p[0], axis), cumsum(t[0], axis)))
 cumsum_p.def_transpose(_cumsum_transpose)
+cumsum_p.def_batch(axes_rule(cumsum_p, "axis", many=False))
 
 
 def _cumprod_jvp(primals, tangents, axis):
@@ -165,6 +171,7 @@ cumprod_p.same_aval = True
 cumprod_p.def_impl(lambda b, x, axis: b.xp.cumulative_prod(x, axis=axis))
 cumprod_p.def_abstract_eval(lambda x, axis: x)
 cumprod_p.def_jvp(_cumprod_jvp)
+cumprod_p.def_batch(axes_rule(cumprod_p, "axis", many=False))
 
 
 def cumsum(x, axis):
@@ -183,6 +190,7 @@ def _index_reduction(name, fn):
     p.def_abstract_eval(lambda x, axis: ShapedArray(
         tuple(d for i, d in enumerate(x.shape) if i != axis), _dt.int64))
     p.def_jvp(lambda primals, tangents, axis: (p.bind(primals[0], axis=axis), None))
+    p.def_batch(axes_rule(p, "axis", many=False))
     return p
 
 
@@ -196,6 +204,7 @@ def _bool_reduction(name, fn):
     p.def_abstract_eval(lambda x, axes: ShapedArray(
         tuple(d for i, d in enumerate(x.shape) if i not in axes), _dt.bool_))
     p.def_jvp(lambda primals, tangents, axes: (p.bind(primals[0], axes=axes), None))
+    p.def_batch(axes_rule(p, "axes", many=True))
     return p
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from .. import dtypes as _dt
 from ..core import ShapedArray, primitive
 from .indexing import data_dependent, gather, take_along_axis
-from .structural import reshape
+from ._batching import axes_rule, not_batchable, with_batch
+from .structural import concat, reshape, slice_
 
 
 def _sort_jvp(primals, tangents, axis, descending):
@@ -28,12 +29,14 @@ sort_p.def_impl(lambda b, x, axis, descending: b.xp.sort(x, axis=axis, descendin
                                                          stable=True))
 sort_p.def_abstract_eval(lambda x, axis, descending: x)
 sort_p.def_jvp(_sort_jvp)
+sort_p.def_batch(axes_rule(sort_p, "axis", many=False))
 
 argsort_p = primitive("argsort")
 argsort_p.def_impl(lambda b, x, axis, descending: b.xp.argsort(
     x, axis=axis, descending=descending, stable=True))
 argsort_p.def_abstract_eval(lambda x, axis, descending: ShapedArray(x.shape, _dt.int64))
 argsort_p.def_jvp(lambda p, t, axis, descending: (argsort(p[0], axis, descending), None))
+argsort_p.def_batch(axes_rule(argsort_p, "axis", many=False))
 
 
 def sort(x, axis, descending=False):
@@ -48,6 +51,26 @@ searchsorted_p = primitive("searchsorted")
 searchsorted_p.def_impl(lambda b, x1, x2, side: b.xp.searchsorted(x1, x2, side=side))
 searchsorted_p.def_abstract_eval(lambda x1, x2, side: ShapedArray(x2.shape, _dt.int64))
 searchsorted_p.def_jvp(lambda p, t, side: (searchsorted_p.bind(*p, side=side), None))
+
+
+def _searchsorted_batch(args, dims, side):
+    x1, x2 = args
+    if dims[0] is None:  # one sorted sequence: the batch is just more values to look up
+        return searchsorted_p.bind(x1, x2, side=side), 0
+    # A sorted sequence per batch member (the standard's searchsorted takes a 1-D one): one
+    # search each. Integer-valued, so this costs no derivative bookkeeping.
+    size, n = x1.shape
+    x2 = with_batch(x2, dims[1], size)
+    rest = tuple(x2.shape[1:])
+    outs = []
+    for i in range(size):
+        row = reshape(slice_(x1, ((i, i + 1, 1), (0, n, 1))), (n,))
+        vals = slice_(x2, ((i, i + 1, 1),) + tuple((0, k, 1) for k in rest))
+        outs.append(searchsorted_p.bind(row, vals, side=side))
+    return concat(outs, 0), 0
+
+
+searchsorted_p.def_batch(_searchsorted_batch)
 
 
 def _unique_impl(b, x):
@@ -93,6 +116,9 @@ unique_all_p = primitive("unique_all", multiple_results=True)
 unique_all_p.def_impl(_unique_impl)
 unique_all_p.def_abstract_eval(data_dependent("unique_all (and the other unique_* functions)"))
 unique_all_p.def_jvp(_unique_jvp)
+unique_all_p.def_batch(not_batchable(
+    unique_all_p, "the number of unique values differs from one batch member to the next, so "
+    "the results have no common shape; loop in Python instead."))
 
 
 def unique_all(x):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .. import dtypes as _dt
 from ..core import ShapedArray, primitive
 from ..graph import Var
+from ._batching import all_batched, axes_rule, leading_rule, shift, unbatched_rule
 
 # -- reshape --------------------------------------------------------------------------------
 
@@ -14,6 +15,7 @@ reshape_p.def_impl(lambda b, x, shape: b.xp.reshape(x, shape))
 reshape_p.def_abstract_eval(lambda x, shape: ShapedArray(shape, x.dtype))
 reshape_p.def_jvp(lambda p, t, shape: (reshape(p[0], shape), reshape(t[0], shape)))
 reshape_p.def_transpose(lambda ct, x, shape: [reshape(ct, x.aval.shape)])
+reshape_p.def_batch(lambda a, d, shape: (reshape(a[0], (a[0].shape[0],) + shape), 0))
 
 
 def reshape(x, shape):
@@ -44,6 +46,8 @@ broadcast_p.def_abstract_eval(lambda x, shape, dims: ShapedArray(shape, x.dtype)
 broadcast_p.def_jvp(lambda p, t, shape, dims: (broadcast_in_dim(p[0], shape, dims),
                                                broadcast_in_dim(t[0], shape, dims)))
 broadcast_p.def_transpose(_broadcast_transpose)
+broadcast_p.def_batch(lambda a, d, shape, dims: (
+    broadcast_in_dim(a[0], (a[0].shape[0],) + shape, (0,) + shift(dims)), 0))
 
 
 def broadcast_in_dim(x, shape, dims):
@@ -74,6 +78,7 @@ transpose_p.def_abstract_eval(
     lambda x, perm: ShapedArray(tuple(x.shape[p] for p in perm), x.dtype))
 transpose_p.def_jvp(lambda p, t, perm: (transpose(p[0], perm), transpose(t[0], perm)))
 transpose_p.def_transpose(lambda ct, x, perm: [transpose(ct, _inverse_perm(perm))])
+transpose_p.def_batch(lambda a, d, perm: (transpose(a[0], (0,) + shift(perm)), 0))
 
 
 def transpose(x, perm):
@@ -121,6 +126,7 @@ concat_p.def_impl(lambda b, *xs, axis: b.xp.concat(xs, axis=axis))
 concat_p.def_abstract_eval(_concat_aval)
 concat_p.def_jvp(_concat_jvp)
 concat_p.def_transpose(_concat_transpose)
+concat_p.def_batch(lambda a, d, axis: (concat(all_batched(a, d), axis + 1), 0))
 
 
 def concat(xs, axis):
@@ -134,6 +140,7 @@ flip_p.def_impl(lambda b, x, axes: b.xp.flip(x, axis=axes))
 flip_p.def_abstract_eval(lambda x, axes: x)
 flip_p.def_jvp(lambda p, t, axes: (flip(p[0], axes), flip(t[0], axes)))
 flip_p.def_transpose(lambda ct, x, axes: [flip(ct, axes)])
+flip_p.def_batch(axes_rule(flip_p, "axes", many=True))
 
 
 def flip(x, axes):
@@ -172,6 +179,7 @@ slice_p.def_impl(_slice_impl)
 slice_p.def_abstract_eval(lambda x, idx: ShapedArray(_slice_shape(idx), x.dtype))
 slice_p.def_jvp(lambda p, t, idx: (slice_(p[0], idx), slice_(t[0], idx)))
 slice_p.def_transpose(lambda ct, x, idx: [scatter_slice(ct, x.aval.shape, idx)])
+slice_p.def_batch(lambda a, d, idx: (slice_(a[0], ((0, a[0].shape[0], 1),) + idx), 0))
 
 
 def _scatter_slice_impl(b, x, shape, idx):
@@ -188,6 +196,8 @@ scatter_slice_p.def_abstract_eval(lambda x, shape, idx: ShapedArray(shape, x.dty
 scatter_slice_p.def_jvp(lambda p, t, shape, idx: (scatter_slice(p[0], shape, idx),
                                                   scatter_slice(t[0], shape, idx)))
 scatter_slice_p.def_transpose(lambda ct, x, shape, idx: [slice_(ct, idx)])
+scatter_slice_p.def_batch(lambda a, d, shape, idx: (scatter_slice(
+    a[0], (a[0].shape[0],) + shape, ((0, a[0].shape[0], 1),) + idx), 0))
 
 
 def slice_(x, idx):
@@ -224,6 +234,7 @@ convert_p.def_impl(_convert_impl)
 convert_p.def_abstract_eval(lambda x, dtype: ShapedArray(x.shape, dtype))
 convert_p.def_jvp(_convert_jvp)
 convert_p.def_transpose(_convert_transpose)
+convert_p.def_batch(leading_rule(convert_p))
 
 
 def convert_element_type(x, dtype):
@@ -240,6 +251,7 @@ full_like_p.def_impl(_full_like_impl)
 full_like_p.def_abstract_eval(
     lambda x, fill_value, dtype=None: x if dtype is None else ShapedArray(x.shape, dtype))
 full_like_p.def_jvp(lambda p, t, **params: (full_like_p.bind(p[0], **params), None))
+full_like_p.def_batch(leading_rule(full_like_p))
 
 
 def full_like(x, fill_value, dtype=None):
@@ -272,6 +284,7 @@ tri_p.def_impl(_tri_impl)
 tri_p.def_abstract_eval(lambda x, k, lower: x)
 tri_p.def_jvp(lambda p, t, k, lower: (tri(p[0], k, lower), tri(t[0], k, lower)))
 tri_p.def_transpose(lambda ct, x, k, lower: [tri(ct, k, lower)])
+tri_p.def_batch(leading_rule(tri_p))
 
 
 def tri(x, k, lower):
@@ -286,6 +299,7 @@ stop_gradient_p.def_impl(lambda b, x: x)
 stop_gradient_p.def_abstract_eval(lambda x: x)
 # Rebinding (rather than returning the primal) stops the derivative at every level of nesting.
 stop_gradient_p.def_jvp(lambda p, t: (stop_gradient_p.bind(p[0]), None))
+stop_gradient_p.def_batch(leading_rule(stop_gradient_p))
 
 
 from .reductions import reduce_sum  # noqa: E402
@@ -298,6 +312,7 @@ iota_p.def_impl(lambda b, like, n, dtype: b.xp.arange(n, dtype=b.native_dtype(dt
                                                       device=b.device(like)))
 iota_p.def_abstract_eval(lambda like, n, dtype: ShapedArray((n,), dtype))
 iota_p.def_jvp(lambda p, t, n, dtype: (iota(p[0], n, dtype), None))
+iota_p.def_batch(unbatched_rule(iota_p))
 
 
 def iota(like, n, dtype=_dt.int64):

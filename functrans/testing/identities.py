@@ -268,7 +268,7 @@ def check_hessian_consistent(f, args, argnums=0, atol=None, rtol=None):
 def check_vmap_loop(f, args, in_axes=0, atol=None, rtol=None):
     """``vmap(f, in_axes)(*args)`` agrees with calling ``f`` on each slice and stacking the
     results along axis 0. Skips (``unittest.SkipTest``, which pytest reports as a skip) while
-    ``functrans.vmap`` does not exist.
+    ``functrans.vmap`` does not exist (older versions).
 
     ``in_axes`` is an int or None for every argument, or a tuple with one int/None per
     argument (applied to every leaf of that argument).
@@ -295,7 +295,7 @@ def check_vmap_loop(f, args, in_axes=0, atol=None, rtol=None):
 
     def take(x, ax, k):
         x = U.as_concrete(x)
-        return x[(slice(None),) * (ax % len(x.shape)) + (k,)]
+        return x[(slice(None),) * (ax % len(x.shape)) + (k, ...)]
     outs = []
     for k in range(n):
         ak = [a if ax is None else U.unflatten(U.flatten(a)[1], [take(x, ax, k)

@@ -1,0 +1,234 @@
+"""Vectorising map: ``vmap`` and its interpreter.
+
+A batch tracer stands for a whole batch of values of one shape; it holds them stacked along
+a leading axis. When a primitive meets one, the interpreter calls the primitive's batching
+rule (see :mod:`functrans.primitives._batching`), which applies the primitive once to the
+stacked arrays. Operands that are not batched (constants, values closed over) are broadcast
+only where a rule needs it, and a primitive with no batched operand goes to the interpreter
+below untouched, so work that does not depend on the batch runs once.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import optree
+
+from .core import _SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current, get_aval
+from .errors import BatchingError, ConcretizationError, MissingRuleError
+from .tree import NAMESPACE, tree_flatten, tree_unflatten
+
+__all__ = ["vmap"]
+
+
+class BatchTracer(Tracer):
+    """A batch of values: ``val`` holds them along its leading axis."""
+
+    __slots__ = ("val",)
+
+    def __init__(self, interp, val):
+        self._interp = interp
+        self.val = val
+
+    @property
+    def aval(self):
+        a = get_aval(self.val)
+        return ShapedArray(a.shape[1:], a.dtype)
+
+    @property
+    def shape(self):
+        return tuple(self.val.shape[1:])
+
+    def _concrete(self, what):
+        raise ConcretizationError(
+            f"{what} needs one concrete value, but under vmap this tracer "
+            f"({self.aval.str_short()}) stands for a whole batch of values, which may differ. "
+            f"Python control flow cannot take a different branch per batch member: use "
+            f"functrans.numpy.where(condition, a, b) to choose elementwise, or move the "
+            f"condition outside vmap.")
+
+
+class BatchInterpreter(Interpreter):
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        vals = dims = None
+        i = 0
+        for a in args:
+            if type(a) is BatchTracer and a._interp is self:
+                if vals is None:
+                    vals = list(args)
+                    dims = [None] * len(args)
+                vals[i] = a.val
+                dims[i] = 0
+            i += 1
+        if vals is None:  # nothing batched: the parent handles it once for the whole batch
+            return self.parent.process(prim, args, params)
+        rule = prim.batch
+        if rule is None:
+            if prim.jvp_inline is not None:  # defined by traceable operations: run those
+                return self._inline(prim, args, params)
+            raise MissingRuleError(f"primitive {prim.name!r} has no batching rule, so vmap "
+                                   f"cannot apply it to a batch")
+        token = _current.set(self.parent)
+        try:
+            out, out_dim = rule(vals, dims, **params)
+        finally:
+            _current.reset(token)
+        if prim.multiple_results:
+            return [o if d is None else BatchTracer(self, o) for o, d in zip(out, out_dim)]
+        return out if out_dim is None else BatchTracer(self, out)
+
+    def _inline(self, prim, args, params):
+        token = _current.set(self)
+        try:
+            return prim.jvp_inline(*args, **params)
+        finally:
+            _current.reset(token)
+
+
+# -- vmap --------------------------------------------------------------------------------------
+
+
+class _Unmapped:
+    """Stands for ``None`` in ``in_axes``/``out_axes`` while broadcasting them over the
+    argument trees (where ``None`` would otherwise be an empty subtree)."""
+
+    def __repr__(self):
+        return "None"
+
+
+_UNMAPPED = _Unmapped()
+
+
+def _axes_leaves(axes, tree, what, name):
+    """One axis (or _UNMAPPED) per leaf of ``tree``: ``axes`` is an int, None, or a tree
+    prefix of ``tree`` with ints and Nones at its leaves."""
+    marked = optree.tree_map(lambda a: _UNMAPPED if a is None else a, axes, none_is_leaf=True,
+                             namespace=NAMESPACE)
+    try:
+        full = optree.tree_broadcast_prefix(marked, tree, namespace=NAMESPACE)
+    except ValueError as e:
+        raise BatchingError(f"vmap of {name}: {what} {axes!r} does not match the structure of "
+                            f"the {'arguments' if what == 'in_axes' else 'outputs'} ({e}). "
+                            f"Give one int or None per argument (a tuple as long as the "
+                            f"positional arguments), or a tree prefix of them.") from None
+    leaves = optree.tree_leaves(full, namespace=NAMESPACE)
+    for a in leaves:
+        if a is not _UNMAPPED and type(a) is not int:
+            raise BatchingError(f"vmap of {name}: {what} entries must be ints or None; got "
+                                f"{a!r}.")
+    return leaves
+
+
+def _move_axis(x, src, dst):
+    from . import numpy as fnp
+    return x if src == dst else fnp.moveaxis(x, src, dst)
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
+    """Vectorise ``fun`` over an axis of its arguments: ``vmap(f)(xs)`` is ``f`` applied to each
+    ``xs[i]``, stacked — computed by running ``f`` once on the whole arrays.
+
+    Args:
+        fun: function of pytrees of arrays.
+        in_axes: the mapped axis of each positional argument: an int (every argument), None
+            (not mapped: the same value for every batch member), or a tuple with one entry per
+            argument, each an int, None or a tree prefix of that argument. Negative axes count
+            from the end. Keyword arguments are always mapped over their axis 0.
+        out_axes: where the batch axis goes in each output (int, None or a tree prefix of the
+            output); None requires that output not to depend on the batch.
+        axis_size: the batch size, needed only when no argument is mapped.
+
+    Composes with every other transform in both orders (``vmap(grad(f))``,
+    ``grad(lambda x: sum(vmap(f)(x)))``, ``jacfwd(vmap(f))``, nested ``vmap``).
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> ft.vmap(lambda x, y: fnp.vecdot(x, y), in_axes=(0, None))(
+        ...     fnp.asarray([[1.0, 2.0], [3.0, 4.0]]), fnp.asarray([1.0, 1.0]))
+        array([3., 7.])
+    """
+    name = getattr(fun, "__name__", type(fun).__name__)
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+
+    @functools.wraps(fun)
+    def batched(*args, **kwargs):
+        axes = in_axes
+        if isinstance(axes, tuple) and len(axes) != len(args):
+            raise BatchingError(
+                f"vmap of {name}: in_axes has {len(axes)} entries but the function was called "
+                f"with {len(args)} positional argument(s); give one entry per argument.")
+        leaves, tree = tree_flatten(args)
+        axes_l = _axes_leaves(axes, args, "in_axes", name)
+        k_leaves, k_tree = tree_flatten(kwargs)
+        leaves = leaves + k_leaves
+        axes_l = axes_l + [0] * len(k_leaves)
+        size, sizes = axis_size, []
+        for i, (x, ax) in enumerate(zip(leaves, axes_l)):
+            if ax is _UNMAPPED:
+                continue
+            if type(x) in _SCALAR_DTYPES or not hasattr(x, "shape"):
+                raise BatchingError(
+                    f"vmap of {name}: argument leaf {i} is a {type(x).__name__}, which has no "
+                    f"axis {ax} to map over; mark it unmapped with None in in_axes.")
+            nd = len(x.shape)
+            if not -nd <= ax < nd:
+                raise BatchingError(
+                    f"vmap of {name}: in_axes {ax} is out of range for argument leaf {i} of "
+                    f"shape {tuple(x.shape)}.")
+            sizes.append((i, tuple(x.shape), ax % nd, x.shape[ax]))
+        if sizes:
+            distinct = {s[3] for s in sizes}
+            if len(distinct) > 1 or (size is not None and size not in distinct):
+                desc = ", ".join(f"leaf {i} (shape {s}) axis {a} has size {n}"
+                                 for i, s, a, n in sizes)
+                raise BatchingError(
+                    f"vmap of {name}: the mapped axes must all have the same size, but {desc}"
+                    + (f" and axis_size is {size}" if size is not None else "")
+                    + ". Map over axes of equal length, or mark the argument unmapped with "
+                      "None in in_axes.")
+            size = sizes[0][3]
+        elif size is None:
+            raise BatchingError(f"vmap of {name}: no argument is mapped (every in_axes is "
+                                f"None), so the batch size is unknown; pass axis_size.")
+        interp = BatchInterpreter(_current.get())
+        ins = list(leaves)
+        for i, _, ax, _ in sizes:
+            ins[i] = BatchTracer(interp, _move_axis(leaves[i], ax, 0))
+        n_pos = len(leaves) - len(k_leaves)
+        token = _current.set(interp)
+        try:
+            out = fun(*tree_unflatten(tree, ins[:n_pos]), **tree_unflatten(k_tree, ins[n_pos:]))
+        finally:
+            _current.reset(token)
+            interp.active = False
+        o_leaves, o_tree = tree_flatten(out)
+        o_axes = _axes_leaves(out_axes, out, "out_axes", name)
+        res = []
+        for j, (o, ax) in enumerate(zip(o_leaves, o_axes)):
+            mapped = type(o) is BatchTracer and o._interp is interp
+            if ax is _UNMAPPED:
+                if mapped:
+                    raise BatchingError(
+                        f"vmap of {name}: output leaf {j} depends on the batch, but out_axes "
+                        f"is None for it; give it an axis in out_axes.")
+                res.append(o)
+                continue
+            v = o.val if mapped else _broadcast_out(o, size)
+            nd = len(v.shape)
+            if not -nd <= ax < nd:
+                raise BatchingError(
+                    f"vmap of {name}: out_axes {ax} is out of range for output leaf {j}, "
+                    f"which has {nd - 1} dimension(s) before batching.")
+            res.append(_move_axis(v, 0, ax % nd))
+        return tree_unflatten(o_tree, res)
+    return batched
+
+
+def _broadcast_out(o, size):
+    """An output that does not depend on the batch, repeated for every batch member."""
+    from . import numpy as fnp
+    o = fnp.asarray(o)
+    return fnp.broadcast_to(fnp.expand_dims(o, axis=0), (size,) + tuple(o.shape))
