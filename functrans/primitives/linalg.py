@@ -56,12 +56,15 @@ def _matmul_batch(args, dims):
         lead = tuple(x.shape[:-1])
         rows = reshape(x, (math.prod(lead), x.shape[-1]))
         return reshape(matmul(rows, y), lead + (y.shape[-1],)), 0
-    if dims[0] is None and len(x.shape) == 2 and len(y.shape) == 3:
-        # (n, k) @ (B, k, m): one product with the batch folded into the columns.
-        size, k, m = y.shape
-        cols = reshape(transpose(y, (1, 0, 2)), (k, size * m))
-        out = reshape(matmul(x, cols), (x.shape[0], size, m))
-        return transpose(out, (1, 0, 2)), 0
+    if dims[0] is None and len(x.shape) == 2:
+        # (n, k) @ (B, ..., k, m): transposed, (B, ..., m, k) @ (k, n) is one product with the
+        # batch folded into the rows. (Folding it into the columns instead leaves the result
+        # strided, batch axis in the middle, and every later elementwise operation slower.)
+        lead = tuple(y.shape[:-2])
+        k, m = y.shape[-2:]
+        rows = reshape(matrix_transpose(y), (math.prod(lead) * m, k))
+        out = reshape(matmul(rows, matrix_transpose(x)), lead + (m, x.shape[0]))
+        return matrix_transpose(out), 0
     return matmul(*all_batched(args, dims)), 0
 
 
