@@ -11,7 +11,7 @@ single JVP rule per primitive, so forward and reverse mode cannot disagree.
 from __future__ import annotations
 
 from . import dtypes as _dt
-from .core import _current, get_aval
+from .core import Tracer, _current, get_aval
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
@@ -71,44 +71,271 @@ def forward(graph: Graph, tangents) -> list:
     return [None if o is None else r for o, r in zip(graph.outputs, outs)]
 
 
-def backward(graph: Graph, out_cts, consume: bool = False) -> list:
+class Fill:
+    """A symbolic cotangent equal to ``value`` everywhere (grad's seed of ones): multiplying
+    by it, summing or broadcasting it costs nothing, and only rules that need an array see
+    one (see ``_fill_transpose``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _Pieces(list):
+    """Cotangents of slices of one variable, ``(idx, ct)`` pairs, kept apart until the
+    variable's cotangent is needed: slices that tile it become one concat instead of a
+    zero-filled scatter and an add each. ``base``: the dense rest of its cotangent."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, items, base=None):
+        super().__init__(items)
+        self.base = base
+
+
+def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> list:
     """Transpose a linear graph: the cotangents of its inputs given those of its outputs.
 
     A loop over the equations in reverse order, never recursion. Cotangents are popped once
     used and equations whose output cotangent is a symbolic zero (``None``) are skipped. With
-    ``consume`` the equations are popped too, so residuals are freed as the pass goes.
+    ``consume`` the equations are popped too, so residuals are freed as the pass goes. An
+    output cotangent may be a :class:`Fill` (it then needs ``template``, an array whose
+    backend and device a materialised fill takes).
     """
-    ct_env: dict = {}
+    env = _Env(template)
+    ct_env = env.d
     for v, ct in zip(graph.outputs, out_cts):
         if type(v) is Var and ct is not None:
-            _accumulate(ct_env, v, ct)
+            env.add(v, ct)
     eqns = graph.eqns
     pop = ct_env.pop
     for i in range(len(eqns) - 1, -1, -1):
         prim, inputs, params, outputs = eqns.pop() if consume else eqns[i]
         if prim.multiple_results:
-            cts = [pop(v, None) for v in outputs]
+            cts = [env.dense(v, pop(v, None)) for v in outputs]
             if all(c is None for c in cts):
                 continue
         else:
             cts = pop(outputs, None)
             if cts is None:
                 continue
+            tc = type(cts)
+            if tc is Fill:
+                rule = _FILL_RULES.get(prim)
+                res = rule(cts.value, inputs, params, env) if rule is not None else None
+                if res is not None:
+                    for x, c in zip(inputs, res):
+                        if c is not None and type(x) is Var:
+                            env.add(x, c)
+                    continue
+                cts = env.materialize(cts, outputs.aval)
+            elif tc is _Pieces:
+                cts = env.dense(outputs, cts)
+            if prim is _slice_p:
+                x = inputs[0]
+                if type(x) is Var:
+                    env.add_piece(x, params["idx"], cts)
+                continue
         rule = prim.transpose
         if rule is None:
             raise MissingRuleError(
                 f"Reverse mode reached {prim.name!r} in the linear part of the computation, "
                 f"but it has no transpose rule (it is not linear in its tangent inputs).")
-        for x, c in zip(inputs, rule(cts, *inputs, **params)):
+        res = rule(cts, *inputs, **params)
+        if env.borrowed and prim in _VIEWS and id(cts) in env.borrowed:
+            env.borrowed.update(id(c) for c in res if c is not None)
+        for x, c in zip(inputs, res):
             if c is not None and type(x) is Var:
-                prev = ct_env.get(x)
-                ct_env[x] = c if prev is None else _add_p.bind(prev, c)
-    return [None if v is None else ct_env.get(v) for v in graph.in_vars]
+                env.add(x, c)
+    out = []
+    for v in graph.in_vars:
+        c = None if v is None else ct_env.get(v)
+        if type(c) is Fill:
+            c = env.materialize(c, v.aval, owned=True)
+        elif type(c) is _Pieces:
+            c = env.dense(v, c)
+        elif c is not None and id(c) in env.borrowed:
+            c = _copy(c)
+        out.append(c)
+    return out
 
 
-def _accumulate(env, var, ct):
-    prev = env.get(var)
-    env[var] = ct if prev is None else _add_p.bind(prev, ct)
+class _Env:
+    """The cotangents of a backward pass by variable, dense, :class:`Fill` or
+    :class:`_Pieces`; ``borrowed`` holds the ids of residuals passed on as cotangents (a fill
+    of ones times a residual is the residual), copied if they reach the result."""
+
+    __slots__ = ("d", "template", "borrowed")
+
+    def __init__(self, template):
+        self.d = {}
+        self.template = template
+        self.borrowed = set()
+
+    def add(self, var, ct):
+        d = self.d
+        prev = d.get(var)
+        if prev is None:
+            d[var] = ct
+            return
+        tp = type(prev)
+        if tp is not Fill and tp is not _Pieces and type(ct) is not Fill:
+            d[var] = _add_p.bind(prev, ct)
+            return
+        if tp is _Pieces:
+            ct = self.dense(var, ct)
+            prev.base = ct if prev.base is None else _add_p.bind(prev.base, ct)
+            return
+        if type(prev) is Fill and type(ct) is Fill:
+            d[var] = Fill(prev.value + ct.value)
+            return
+        d[var] = _add_p.bind(self.dense(var, prev), self.dense(var, ct))
+
+    def add_piece(self, var, idx, ct):
+        d = self.d
+        prev = d.get(var)
+        if prev is None:
+            d[var] = _Pieces([(idx, ct)])
+        elif type(prev) is _Pieces:
+            prev.append((idx, ct))
+        else:
+            d[var] = _Pieces([(idx, ct)], self.dense(var, prev))
+
+    def dense(self, var, ct):
+        t = type(ct)
+        if t is Fill:
+            return self.materialize(ct, var.aval)
+        if t is _Pieces:
+            j = _join(ct, var.aval.shape)
+            return j if ct.base is None else _add_p.bind(ct.base, j)
+        return ct
+
+    def materialize(self, fill, aval, owned=False):
+        t = self.template
+        if t is None:
+            raise ValueError("a Fill cotangent needs backward's template")
+        dtype = aval.dtype if aval.dtype is not get_aval(t).dtype else None
+        c = _full_like(_reshape(t, ()) if tuple(t.shape) != () else t, fill.value, dtype)
+        shape = tuple(aval.shape)
+        if shape == ():
+            return c
+        if owned:  # a result: a writable array rather than a broadcast view
+            return _full_like(_broadcast(c, shape, ()), fill.value, dtype)
+        return _broadcast(c, shape, ())
+
+
+def _join(pieces, shape):
+    """The dense cotangent of a variable from those of its slices: a concat where the slices
+    tile it along one axis in order (a split, a roll), else scatters added up."""
+    if len(pieces) > 1:
+        axis = None
+        for idx, _ in pieces:
+            off = [a for a, ((lo, hi, st), n) in enumerate(zip(idx, shape))
+                   if (lo, hi, st) != (0, n, 1)]
+            if len(off) != 1 or idx[off[0]][2] != 1 or (axis is not None and off[0] != axis):
+                axis = None
+                break
+            axis = off[0]
+        if axis is not None:
+            ordered = sorted(pieces, key=lambda p: p[0][axis][0])
+            pos = 0
+            for idx, _ in ordered:
+                lo, hi, _st = idx[axis]
+                if lo != pos:
+                    break
+                pos = max(hi, lo)
+            else:
+                if pos == shape[axis]:
+                    return _concat([c for _, c in ordered], axis)
+    total = None
+    for idx, c in pieces:
+        c = _scatter_slice(c, shape, idx)
+        total = c if total is None else _add_p.bind(total, c)
+    return total
+
+
+def _copy(x):
+    from .backends import backend_of
+    return backend_of(x).xp.asarray(x, copy=True)
+
+
+# -- cotangents that are a constant fill ------------------------------------------------------
+# rule(value, inputs, params) -> one cotangent per input (a Fill, an array or None), or None
+# when the rule needs the fill as an array.
+
+
+def _is_real_scalar(x):
+    return type(x) in (int, float)
+
+
+def _fill_add(v, inputs, params, env):
+    f = Fill(v)
+    return [f, f]
+
+
+def _fill_sub(v, inputs, params, env):
+    return [Fill(v), Fill(-v)]
+
+
+def _fill_neg(v, inputs, params, env):
+    return [Fill(-v)]
+
+
+def _fill_mul(v, inputs, params, env):
+    x, y = inputs
+    lin, other = (0, y) if type(x) is Var else (1, x)
+    if type(other) is Var:
+        return None
+    if _is_real_scalar(other):
+        c = Fill(v * other)
+    elif v == 1:
+        c = other  # ones times the residual: the residual itself (copied if it is a result)
+        if not isinstance(other, Tracer):
+            env.borrowed.add(id(other))
+    else:
+        c = _mul_p.bind(other, v)
+    return [c, None] if lin == 0 else [None, c]
+
+
+def _fill_div(v, inputs, params, env):
+    x, y = inputs
+    if type(y) is Var or not _is_real_scalar(y):
+        return None
+    return [Fill(v / y), None]
+
+
+def _fill_same(v, inputs, params, env):
+    return [Fill(v)]
+
+
+def _fill_convert(v, inputs, params, env):
+    real = inputs[0].aval.dtype.kind == "f" and params["dtype"].kind == "f"
+    return [Fill(v)] if real and type(v) is not complex else None
+
+
+def _fill_broadcast(v, inputs, params, env):
+    x = inputs[0]
+    n = 1
+    for d in params["shape"]:
+        n *= d
+    return [Fill(v * (n // max(x.aval.size, 1)))] if x.aval.size else None
 
 
 from .primitives.elementwise import add_p as _add_p  # noqa: E402
+from .primitives.elementwise import mul_p as _mul_p, neg_p as _neg_p, sub_p as _sub_p  # noqa
+from .primitives.elementwise import div_p as _div_p  # noqa: E402
+from .primitives.reductions import reduce_sum_p as _reduce_sum_p  # noqa: E402
+from .primitives.structural import (broadcast_in_dim as _broadcast, broadcast_p as _broadcast_p,  # noqa
+                                    concat as _concat, concat_p as _concat_p,
+                                    convert_p as _convert_p,
+                                    full_like as _full_like, reshape as _reshape,
+                                    reshape_p as _reshape_p, scatter_slice as _scatter_slice,
+                                    slice_p as _slice_p, transpose_p as _transpose_p)
+
+# Their transposes return views of (or the very) cotangent they get.
+_VIEWS = {_add_p, _reshape_p, _transpose_p, _broadcast_p, _concat_p}
+_FILL_RULES = {_add_p: _fill_add, _sub_p: _fill_sub, _neg_p: _fill_neg, _mul_p: _fill_mul,
+               _div_p: _fill_div, _reduce_sum_p: _fill_same, _reshape_p: _fill_same,
+               _transpose_p: _fill_same, _convert_p: _fill_convert,
+               _broadcast_p: _fill_broadcast}

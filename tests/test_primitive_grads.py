@@ -325,6 +325,8 @@ COMPLEX_ONLY = {"imag"}
 # exercises them (test_indirect_primitive_is_exercised checks that it does).
 INDIRECT = {
     "scatter_slice": "slice",  # the transpose of slicing (reverse mode of x[1:, ::2])
+    "sin_cos": "sin",  # sin and cos at once, bound by their JVP rules
+    "tanh_slope": "tanh",  # tanh and 1 - tanh^2 at once, bound by its JVP rule
     "custom_vjp_lin": "custom_vjp_call",  # the linear map a custom_vjp function's JVP emits
 }
 

@@ -110,6 +110,9 @@ def _mul_jvp(primals, tangents):
         return out, mul(x, ty)
     if ty is None:
         return out, mul(tx, y)
+    if tx is ty and x is y:
+        # x * x: one tangent op on the residual 2x instead of two products and a sum.
+        return out, mul(tx, mul(x, 2.0))
     return out, add(mul(tx, y), mul(x, ty))
 
 
@@ -153,8 +156,16 @@ def _pow_jvp(primals, tangents):
     t_out = None
     if tx is not None:
         if _is_scalar(y):
-            # d/dx x**c = c x**(c-1); for c == 0 the derivative is 0 everywhere.
-            t_out = mul(tx, mul(pow(x, y - 1), y)) if y != 0 else None
+            # d/dx x**c = c x**(c-1); for c == 0 the derivative is 0 everywhere. Exponents
+            # 1 and 2 skip the pow (and, nested, the pow's own derivatives).
+            if y == 0:
+                t_out = None
+            elif y == 1:
+                t_out = tx
+            elif y == 2:
+                t_out = mul(tx, mul(x, 2.0))
+            else:
+                t_out = mul(tx, mul(pow(x, y - 1), y))
         else:
             # y x**(y-1), with x**(y-1) replaced by 1 where x == y == 0 (0 * inf would be
             # nan). Written without a constant branch at y == 0 so that its derivative in y,
@@ -208,9 +219,68 @@ min_p = elementwise("min", "minimum", _min_jvp)
 
 exp_p = unary("exp", "exp", lambda t, x, y: mul(t, y))
 log_p = unary("log", "log", lambda t, x, y: div(t, x))
-sin_p = elementwise("sin", "sin", lambda p, t: (sin(p[0]), mul(t[0], cos(p[0]))))
-cos_p = elementwise("cos", "cos", lambda p, t: (cos(p[0]), neg(mul(t[0], sin(p[0])))))
-tanh_p = unary("tanh", "tanh", lambda t, x, y: mul(t, sub(1.0, mul(y, y))))
+
+
+def _sin_cos_impl(b, x):
+    return b.xp.sin(x), b.xp.cos(x)
+
+
+def _sin_cos_jvp(primals, tangents):
+    s, c = sin_cos(primals[0])
+    t = tangents[0]
+    return [s, c], [mul(t, c), neg(mul(t, s))]
+
+
+# sin and cos together: the derivative of each is the other, so their rules bind this and,
+# differentiated again, sin and cos are each evaluated once rather than twice per level.
+sin_cos_p = primitive("sin_cos", multiple_results=True)
+sin_cos_p.def_impl(_sin_cos_impl)
+sin_cos_p.def_abstract_eval(lambda x: [x, x])
+sin_cos_p.def_jvp(_sin_cos_jvp)
+sin_cos_p.def_batch(leading_rule(sin_cos_p))
+
+
+def _sin_jvp(primals, tangents):
+    s, c = sin_cos(primals[0])
+    return s, mul(tangents[0], c)
+
+
+def _cos_jvp(primals, tangents):
+    s, c = sin_cos(primals[0])
+    return c, neg(mul(tangents[0], s))
+
+
+sin_p = elementwise("sin", "sin", _sin_jvp)
+cos_p = elementwise("cos", "cos", _cos_jvp)
+
+
+def _tanh_slope_impl(b, x):
+    y = b.xp.tanh(x)
+    return y, 1.0 - y * y
+
+
+def _tanh_slope_jvp(primals, tangents):
+    y, s = tanh_slope(primals[0])
+    ty = mul(tangents[0], s)
+    return [y, s], [ty, mul(ty, mul(y, -2.0))]  # d(1 - y^2) = -2 y dy
+
+
+# tanh with its slope 1 - tanh^2 in one primitive: its rule binds this, so that
+# differentiated again the slope's derivative is the single product -2 y dy rather than
+# the rules of a square and a subtraction run on recomputed values.
+tanh_slope_p = primitive("tanh_slope", multiple_results=True)
+tanh_slope_p.def_impl(_tanh_slope_impl)
+tanh_slope_p.def_abstract_eval(lambda x: [x, x])
+tanh_slope_p.def_jvp(_tanh_slope_jvp)
+tanh_slope_p.def_batch(leading_rule(tanh_slope_p))
+
+
+def _tanh_jvp(primals, tangents):
+    y, s = tanh_slope(primals[0])
+    return y, mul(tangents[0], s)
+
+
+tanh_p = elementwise("tanh", "tanh", _tanh_jvp)
 # d sqrt(x) = t / (2 sqrt(x)): infinite at 0, as in JAX.
 sqrt_p = unary("sqrt", "sqrt", lambda t, x, y: div(t, mul(y, 2.0)))
 
@@ -481,7 +551,9 @@ exp = exp_p.bind
 log = log_p.bind
 sin = sin_p.bind
 cos = cos_p.bind
+sin_cos = sin_cos_p.bind
 tanh = tanh_p.bind
+tanh_slope = tanh_slope_p.bind
 sqrt = sqrt_p.bind
 eq = eq_p.bind
 ne = ne_p.bind
