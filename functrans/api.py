@@ -15,7 +15,7 @@ from .core import _SCALAR_DTYPES, Tracer, _current, get_aval
 from .errors import (IntegerInputError, NonScalarOutputError, TangentMismatchError)
 from .graph import Graph
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
-from .reverse import backward, forward, linearize_flat
+from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
@@ -305,7 +305,8 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         else:
             (out,), graph = linearize_flat(flat, leaves)
         out = _as_input(out)
-        cts = backward(graph, [fnp.ones_like(out)], consume=True)
+        # A symbolic seed of ones: the first products by it cost nothing.
+        cts = backward(graph, [Fill(1.0)], consume=True, template=out)
         grads = _arrays(tree_unflatten(tree, _instantiate(cts, leaves)))
         out = _arrays(out)
         g = grads[0] if single else grads
