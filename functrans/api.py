@@ -258,7 +258,7 @@ def _instantiate(cts, primals):
 
 
 def value_and_grad(fun, argnums=0, has_aux=False):
-    """Function returning ``(fun(*args), gradient)``; see :func:`grad`.
+    """Function returning ``(fun(*args), gradient)``; see [`grad`][functrans.grad].
 
     Example:
         >>> ft.value_and_grad(lambda x: x ** 3)(2.0)
@@ -401,10 +401,20 @@ def _block(stacked, out_shape, in_shape, rows_are_outputs):
 
 
 def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None):
-    """The Jacobian by forward mode: the JVPs along every basis vector of an input, computed
+    """The Jacobian by forward mode: the JVPs along every basis vector of the inputs, computed
     in one batched pass (``vmap`` of ``jvp``; the primal is computed once). The result has,
     for every output leaf and every input leaf, a block of shape ``out.shape + in.shape``.
-    ``chunk_size`` bounds how many basis vectors go through one pass.
+
+    Args:
+        fun: function of pytrees of arrays returning a pytree of arrays (and, with
+            ``has_aux``, a pair ``(output, aux)``).
+        argnums: which positional argument(s) to differentiate: an int, or a tuple of ints
+            (then each block is a tuple, one entry per argument).
+        has_aux: return ``(jacobian, aux)``.
+        chunk_size: the most basis vectors (of all differentiated inputs together) sent
+            through one batched pass; ``None`` sends them all at once. A smaller value
+            bounds the memory of a large Jacobian at the cost of more passes; the result is
+            the same.
 
     Example:
         >>> ft.jacfwd(lambda x: x * x)(fnp.asarray([1.0, 2.0]))
@@ -417,7 +427,16 @@ def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None):
 def jacrev(fun, argnums=0, has_aux=False, chunk_size=None):
     """The Jacobian by reverse mode: ``fun`` is linearized once, and the reverse pass runs
     batched over every basis vector of an output (``vmap`` of the transpose). Same result
-    layout as :func:`jacfwd`.
+    layout as [`jacfwd`][functrans.jacfwd].
+
+    Args:
+        fun: function of pytrees of arrays returning a pytree of arrays (and, with
+            ``has_aux``, a pair ``(output, aux)``).
+        argnums: which positional argument(s) to differentiate: an int, or a tuple of ints.
+        has_aux: return ``(jacobian, aux)``.
+        chunk_size: the most basis vectors (of one output leaf) sent through one batched
+            reverse pass; ``None`` sends them all at once. A smaller value bounds the memory
+            of a large Jacobian at the cost of more passes; the result is the same.
 
     Example:
         >>> ft.jacrev(lambda x: x * x)(fnp.asarray([1.0, 2.0]))
@@ -543,6 +562,16 @@ def _zeros_block(out, x):
 
 def hessian(fun, argnums=0, has_aux=False, chunk_size=None):
     """The Hessian, as ``jacfwd(jacrev(fun))`` (forward-over-reverse): two batched passes.
+
+    Args:
+        fun: function returning a real scalar (and, with ``has_aux``, a pair
+            ``(scalar, aux)``).
+        argnums: which positional argument(s) to differentiate: an int, or a tuple of ints
+            (then the Hessian is a nested tuple of blocks).
+        has_aux: return ``(hessian, aux)``.
+        chunk_size: passed to both [`jacfwd`][functrans.jacfwd] and
+            [`jacrev`][functrans.jacrev]: the most basis vectors per batched pass (``None``:
+            all at once).
 
     Example:
         >>> ft.hessian(lambda x: fnp.sum(x ** 3))(fnp.asarray([1.0, 2.0]))

@@ -140,6 +140,17 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
             output); None requires that output not to depend on the batch.
         axis_size: the batch size, needed only when no argument is mapped.
 
+    Returns:
+        A function taking the same arguments as ``fun``, with the batch axis in the mapped
+        ones, and returning ``fun``'s outputs stacked along ``out_axes``.
+
+    Raises:
+        BatchingError: mapped axes of different sizes, axes out of range, ``in_axes`` or
+            ``out_axes`` that do not fit the arguments or outputs, or an operation whose
+            result shape depends on the values (boolean masks, ``nonzero``, ``unique_*``).
+        ConcretizationError: Python control flow (``if``, ``while``, ``float()``) on a
+            batched value; use ``functrans.numpy.where``.
+
     Composes with every other transform in both orders (``vmap(grad(f))``,
     ``grad(lambda x: sum(vmap(f)(x)))``, ``jacfwd(vmap(f))``, nested ``vmap``).
 
