@@ -109,9 +109,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
         if type(v) is Var and ct is not None:
             env.add(v, ct)
     eqns = graph.eqns
-    pop = ct_env.pop
-    for i in range(len(eqns) - 1, -1, -1):
-        prim, inputs, params, outputs = eqns.pop() if consume else eqns[i]
+    pop, get = ct_env.pop, ct_env.get
+    borrowed = env.borrowed
+    # With consume the equations are popped as the pass goes, freeing their residuals.
+    todo = eqns if consume else eqns[:]
+    while todo:
+        prim, inputs, params, outputs = todo.pop()
         if prim.multiple_results:
             cts = [env.dense(v, pop(v, None)) for v in outputs]
             if all(c is None for c in cts):
@@ -142,12 +145,15 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
             raise MissingRuleError(
                 f"Reverse mode reached {prim.name!r} in the linear part of the computation, "
                 f"but it has no transpose rule (it is not linear in its tangent inputs).")
-        res = rule(cts, *inputs, **params)
-        if env.borrowed and prim in _VIEWS and id(cts) in env.borrowed:
-            env.borrowed.update(id(c) for c in res if c is not None)
+        res = rule(cts, *inputs, **params) if params else rule(cts, *inputs)
+        if borrowed and prim in _VIEWS and id(cts) in borrowed:
+            borrowed.update(id(c) for c in res if c is not None)
         for x, c in zip(inputs, res):
             if c is not None and type(x) is Var:
-                env.add(x, c)
+                if get(x) is None:  # the common case: the first cotangent of x
+                    ct_env[x] = c
+                else:
+                    env.add(x, c)
     out = []
     for v in graph.in_vars:
         c = None if v is None else ct_env.get(v)
