@@ -306,9 +306,9 @@ def _fill_mul(v, inputs, params, env):
 
 def _fill_div(v, inputs, params, env):
     x, y = inputs
-    if type(y) is Var or not _is_real_scalar(y):
+    if type(y) is Var or type(v) is complex:
         return None
-    return [Fill(v / y), None]
+    return [Fill(v / y) if _is_real_scalar(y) else _div_p.bind(v, y), None]
 
 
 def _fill_same(v, inputs, params, env):
