@@ -289,7 +289,8 @@ class Tracer:
     """An array-like standing for a value inside a transform.
 
     Implements the Array API array object: arithmetic (also reflected and in-place, which
-    rebinds the name and never writes to an array), comparisons, ``@``, indexing, ``shape``,
+    rebinds the name and never writes to an array), comparisons, ``@``, indexing and item
+    assignment (which rebinds this tracer to the updated value), ``shape``,
     ``dtype``, ``ndim``, ``size``, ``T``, ``mT``, ``device`` and ``__array_namespace__``.
     Each interpreter defines its subclass with ``aval`` and ``_concrete()``.
     """
@@ -436,10 +437,26 @@ class Tracer:
     def __getitem__(self, key): return _fnp._getitem(self, key)
 
     def __setitem__(self, key, value):
-        raise TypeError(
-            "Tracers are immutable: item assignment would write to an array in place, which "
-            "cannot be differentiated. Build the new array functionally, for example with "
-            "functrans.numpy.where(mask, value, x) or concat.")
+        # ``x[key] = value`` computes the updated array functionally and rebinds this tracer
+        # object to it, so the name ``x`` (and any other reference to this object) sees the
+        # change as with NumPy, while no array is ever written to. Views are not shared: a
+        # slice taken earlier keeps its old value (the Array API leaves this unspecified).
+        new = _fnp._setitem(self, key, value)
+        if type(new) is not type(self) or new._interp is not self._interp:
+            raise TypeError(
+                f"Cannot assign to {self!r} in place: the updated array belongs to a "
+                f"transform nested inside the one that made this array (the value assigned "
+                f"is a tracer of that inner transform), and this array outlives it. Build a "
+                f"new array instead of assigning, e.g. y = functrans.numpy.where(mask, value, "
+                f"x), or with concat/stack, and use y inside the inner function.")
+        _take_slots(self, new)
+
+    def __copy__(self):
+        # A new tracer object for the same value: later item assignment to one of them does
+        # not change the other (asarray(x, copy=True) relies on this).
+        new = object.__new__(type(self))
+        _take_slots(new, self)
+        return new
 
     def to_device(self, device, stream=None):
         if device != self.device:
@@ -447,6 +464,33 @@ class Tracer:
                 f"Cannot move a tracer from device {self.device!r} to {device!r} inside a "
                 f"transform; move the inputs before calling it.")
         return self
+
+
+def _slot_names(cls) -> tuple:
+    """Every instance attribute slot of ``cls`` and its bases (cached per class)."""
+    names = _SLOTS.get(cls)
+    if names is None:
+        names = []
+        for c in cls.__mro__:
+            slots = c.__dict__.get("__slots__", ())
+            for n in ((slots,) if isinstance(slots, str) else slots):
+                if n not in ("__weakref__", "__dict__") and n not in names:
+                    names.append(n)
+        names = _SLOTS[cls] = tuple(names)
+    return names
+
+
+_SLOTS: dict = {}
+
+
+def _take_slots(dst: Tracer, src: Tracer) -> None:
+    """Make ``dst`` stand for the same value as ``src`` (a tracer of the same type and
+    interpreter): copies every slot, whatever the subclass (JVP, staging, batching...)."""
+    for n in _slot_names(type(src)):
+        object.__setattr__(dst, n, getattr(src, n))
+    d = getattr(src, "__dict__", None)
+    if d is not None:
+        dst.__dict__.update(d)
 
 
 # functrans.numpy defines the operators above; it imports this module first.

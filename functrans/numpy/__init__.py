@@ -26,7 +26,7 @@ from ._elementwise import (abs, acos, acosh, asin, asinh, atan, atan2, atanh,  #
                            log1p, log2, log10, logaddexp, logical_and, logical_not,
                            logical_or, logical_xor, nextafter, real, reciprocal, remainder,
                            round, sign, signbit, sinh, tan, trunc)
-from ._indexing import _getitem, take, take_along_axis  # noqa: F401
+from ._indexing import _getitem, _setitem, take, take_along_axis  # noqa: F401
 from ._manipulation import moveaxis, repeat, roll, tile, unstack  # noqa: F401
 from ._searching import (argmax, argmin, argsort, count_nonzero, nonzero,  # noqa: F401
                          searchsorted, sort, unique_all, unique_counts, unique_inverse,

@@ -431,9 +431,17 @@ def matmul(x1, x2, /):
 
 def _getitem(x, key):
     """Basic indexing (integers, slices with any step, None, Ellipsis) on tracers."""
+    idx, out_shape = _basic_index(_shape(x), key)
+    if any(t != (0, d, 1) for t, d in zip(idx, _shape(x))):
+        x = _st.slice_(x, idx)
+    return _st.reshape(x, out_shape)
+
+
+def _basic_index(shape, key):
+    """A basic index as ``(start, stop, step)`` per axis of ``shape`` and the shape of the
+    result (integers drop their axis, ``None`` adds one)."""
     if not isinstance(key, tuple):
         key = (key,)
-    shape = _shape(x)
     n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
     if builtins.sum(1 for k in key if k is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
@@ -469,9 +477,7 @@ def _getitem(x, key):
                 f"{type(k).__name__}. Integer-array and boolean-mask indexing come with "
                 f"take/take_along_axis.")
         axis += 1
-    if any(t != (0, d, 1) for t, d in zip(idx, shape)):
-        x = _st.slice_(x, tuple(idx))
-    return _st.reshape(x, tuple(out_shape))
+    return tuple(idx), tuple(out_shape)
 
 # -- dtypes and creation -----------------------------------------------------------------------
 
@@ -487,9 +493,12 @@ def astype(x, dtype, /, *, copy=True, device=None):
 
 def asarray(obj, /, *, dtype=None, device=None, copy=None):
     """An array from ``obj``: arrays and tracers are returned as they are (cast to ``dtype``
-    if given); Python scalars and sequences become arrays of the default backend."""
+    if given, a new object if ``copy``); Python scalars and sequences become arrays of the default backend."""
     if isinstance(obj, Tracer):
-        return obj if dtype is None else astype(obj, dtype)
+        if dtype is not None and _dtype(obj) is not _dt.as_dtype(dtype):
+            return astype(obj, dtype)
+        # A copy is a new tracer object (tracers share no memory: see Tracer.__setitem__).
+        return obj.__copy__() if copy else obj
     if type(obj) in _SCALARS or isinstance(obj, (list, tuple)):
         if dtype is None and _contains_float(obj):
             dtype = _dt.float64
@@ -515,7 +524,9 @@ def _contains_float(obj):
 def device(x, /):
     """The device of ``x`` (for a tracer, of the concrete value behind it)."""
     while isinstance(x, Tracer):
-        nxt = getattr(x, "primal", None)
+        nxt = getattr(x, "primal", None)  # a JVP tracer's value; a batch tracer's values
+        if nxt is None:
+            nxt = getattr(x, "val", None)
         if nxt is None:
             return _default_backend().device(_default_backend().xp.asarray(0.0))
         x = nxt

@@ -9,14 +9,17 @@ while staging a graph.
 from __future__ import annotations
 
 import builtins
+import math
 
 from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ShapeError
+from ..primitives import elementwise as _ew
 from ..primitives import indexing as _ix
+from ..primitives import sorting as _so
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _shape, _to_array,
-                    broadcast_shapes)
+from ._base import (_SCALARS, _as_operand, _basic_index, _dtype, _normalize_axis, _shape,
+                    _to_array, broadcast_shapes, broadcast_to, device, where)
 from ._base import _getitem as _basic_getitem
 
 
@@ -36,8 +39,7 @@ def _getitem(x, key):
 
 
 def _advanced(x, key):
-    key = [_to_array(k) if isinstance(k, list) else k for k in key]
-    key = [_to_array(k) if type(k) is bool else k for k in key]
+    key = [_as_index(x, k) for k in key]
     ndim = len(_shape(x))
     consumed = builtins.sum(
         len(_shape(k)) if _is_array_index(k) and _dtype(k).kind == "b"
@@ -153,6 +155,102 @@ def take_along_axis(x, indices, /, *, axis=-1):
     x = _st.broadcast_to(x, xt)
     indices = _st.broadcast_to(indices, jt)
     return _ix.take_along_axis(x, indices, axis)
+
+
+# -- item assignment: x[key] = value, computed functionally -------------------------------------
+
+
+def _setitem(x, key, value):
+    """The array that ``x[key] = value`` would leave in ``x``, as a new array (``x`` itself is
+    never written to): ``value``, cast to ``x``'s dtype and broadcast to the shape of
+    ``x[key]``, at the positions ``key`` selects, and ``x`` elsewhere. It is a ``where`` over
+    ``x`` and the scattered value, so the derivative flows to both. Repeated integer indices
+    take the last value, as NumPy does. ``Tracer.__setitem__`` rebinds the tracer to it."""
+    shape = _shape(x)
+    dt = _dtype(x)
+    value = _cast_value(x, value, dt)
+    vshape = ()
+    if type(value) not in _SCALARS:
+        vshape = _strip_ones(_shape(value))
+        value = _st.reshape(value, vshape)
+    tkey = tuple(_as_index(x, k) for k in (key if isinstance(key, tuple) else (key,)))
+    # A mask over the leading axes with one value for every selected element: a plain where,
+    # which needs no concrete mask (so it also works while staging a graph).
+    if len(tkey) == 1 and _is_array_index(tkey[0]) and _dtype(tkey[0]).kind == "b":
+        ms = _shape(tkey[0])
+        rest = shape[len(ms):]
+        if ms and ms == shape[:len(ms)] and _broadcasts(vshape, rest):
+            mask = _st.reshape(tkey[0], ms + (1,) * len(rest))
+            return where(mask, value, x)
+    if not builtins.any(_is_array_index(k) for k in tkey):
+        # Basic indexing: the transpose of the slice places the value (and marks the hits).
+        idx, out_shape = _basic_index(shape, tkey)
+        hit = _st.scatter_slice(_st.slice_(_st.full_like(x, True, dtype=_dt.bool_), idx),
+                                shape, idx)
+        if not vshape:
+            return where(hit, value, x)
+        placed = _st.scatter_slice(_st.reshape(broadcast_to(value, out_shape),
+                                               _st_slice_shape(idx)), shape, idx)
+        return _ew.select(hit, placed, x)
+    # Anything else: the flat position of every selected element, by indexing an iota.
+    n = math.prod(shape)
+    pos = _getitem(_st.reshape(_st.iota(x, n), shape), tkey)
+    p = _st.reshape(pos, (math.prod(_shape(pos)),))
+    hit = _ew.ne_p.bind(_ix.scatter_add(_st.full_like(p, 1), (p,), (n,)), 0)
+    flat = _st.reshape(x, (n,))
+    if not vshape:
+        return _st.reshape(where(hit, value, flat), shape)
+    vals = _st.reshape(broadcast_to(value, _shape(pos)), _shape(p))
+    if builtins.any(_is_array_index(k) and _dtype(k).kind in "iu" for k in tkey):
+        # Repeated positions: keep only the last value for each (a scatter-add would sum them).
+        # Sorting (stably) brings equal positions together; all but the last of a run get 0.
+        order = _so.argsort(p, 0)
+        p = _ix.gather(p, (order,))
+        vals = _ix.gather(vals, (order,))
+        if _shape(p)[0] > 1:
+            last = _st.concat([_ew.ne_p.bind(_st.slice_(p, ((1, _shape(p)[0], 1),)),
+                                             _st.slice_(p, ((0, _shape(p)[0] - 1, 1),))),
+                               _st.full_like(_st.slice_(p, ((0, 1, 1),)), True,
+                                             dtype=_dt.bool_)], 0)
+            vals = _ew.select(last, vals, _st.full_like(vals, 0))
+    placed = _ix.scatter_add(vals, (p,), (n,))
+    return _st.reshape(_ew.select(hit, placed, flat), shape)
+
+
+def _as_index(x, k):
+    """A list or Python bool index as an array on the device (and library) of ``x``."""
+    if isinstance(k, list) or type(k) is bool:
+        from ._creation import asarray
+        return asarray(k, device=device(x))
+    return k
+
+
+def _strip_ones(s):
+    """NumPy lets a value have extra leading axes of length 1 in ``x[key] = value``."""
+    i = 0
+    while i < len(s) and s[i] == 1:
+        i += 1
+    return s[i:]
+
+
+def _broadcasts(vshape, shape):
+    return len(vshape) <= len(shape) and builtins.all(
+        a in (1, b) for a, b in zip(vshape[::-1], shape[::-1]))
+
+
+def _cast_value(x, value, dt):
+    """``value`` converted to ``x``'s dtype: a Python scalar of its kind (weakly typed, so the
+    result keeps ``x``'s dtype), or an array (a tracer stays differentiable)."""
+    if type(value) in _SCALARS:
+        return {"b": bool, "i": int, "u": int, "f": float, "c": complex}[dt.kind](value)
+    if isinstance(value, (list, tuple)):
+        from ._creation import asarray
+        return asarray(value, dtype=dt, device=device(x))
+    return value if _dtype(value) is dt else _st.convert_element_type(value, dt)
+
+
+def _st_slice_shape(idx):
+    return tuple(len(range(a, b, c)) for a, b, c in idx)
 
 
 _ = _dt
