@@ -100,14 +100,25 @@ def eigvalsh(x, /):
 
 
 def qr(x, /, *, mode="reduced"):
-    """QR decomposition: ``Q`` with orthonormal columns and upper-triangular ``R``."""
+    """QR decomposition: ``Q`` with orthonormal columns and upper-triangular ``R``.
+
+    Differentiable (real or complex) for at least as many rows as columns, ``R``
+    invertible; complex ``R`` has a real diagonal (LAPACK's convention), which fixes the
+    phases of ``Q``'s columns, and the derivative follows it."""
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete'; got {mode!r}")
     return QRResult(*_la.qr(_float(x), mode))
 
 
 def svd(x, /, *, full_matrices=True):
-    """Singular value decomposition ``x = U diag(S) Vh`` (S descending)."""
+    """Singular value decomposition ``x = U diag(S) Vh`` (S descending).
+
+    Differentiable (real or complex) where the singular values are distinct and non-zero
+    (``full_matrices=True`` only for square ``x``). Each pair of singular vectors is defined
+    up to a sign (real) or a common phase (complex); for complex ``x`` the derivative fixes
+    the phase by keeping the diagonal of ``V^H dV`` zero, so only functions that do not
+    depend on the phase (``U diag(S) Vh``, ``|U|``, ``u_i v_i^H``, ``S``) have derivatives
+    that match finite differences of the library's own choice."""
     return SVDResult(*_la.svd(_float(x), full_matrices))
 
 

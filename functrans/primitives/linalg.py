@@ -156,6 +156,19 @@ def _trace(x):
     return reduce_sum(diagonal(x, 0), (len(x.shape) - 2,))
 
 
+def _as_dtype_of(x):
+    """Converts a real array to ``x``'s complex dtype (the identity for real ``x``)."""
+    if not _is_complex(x):
+        return lambda a: a
+    dtype = _aval(x).dtype
+    return lambda a: convert_element_type(a, dtype)
+
+
+def _i_times(v, dtype):
+    """``1j * v`` for a real ``v``, as an array of the complex ``dtype``."""
+    return mul(convert_element_type(v, dtype), 1j)
+
+
 def _rows(v, n):
     """``v`` (..., k) as (..., n, k): every row is v (entry [i, j] = v_j)."""
     nd = len(v.shape)
@@ -354,6 +367,10 @@ def _qr_jvp(primals, tangents, mode):
     c = matmul(_h(q), dx_rinv)
     low = tri(c, -1, True)
     o = sub(low, _h(low))
+    if _is_complex(x):
+        # LAPACK's R has a real diagonal, so Q^H dQ = O also takes the imaginary part of
+        # diag(C): then dR = (C - O) R stays upper triangular with a real diagonal.
+        o = add(o, diag_embed(_i_times(imag(diagonal(c)), _aval(x).dtype)))
     return [q, r], [add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)]
 
 
@@ -384,10 +401,13 @@ def _svd_aval(x, full_matrices):
 
 
 def _svd_jvp(primals, tangents, full_matrices):
-    # Real matrices, distinct non-zero singular values. With dP = U^T dx V and
-    # F[i, j] = 1 / (s_j^2 - s_i^2): dS = diag(dP),
-    # dU = U (F * (dP S + S dP^T)) + (dx V - U dP) S^{-1},
-    # dV = V (F * (S dP + dP^T S)) + (dx^T U - V dP^T) S^{-1}.
+    # Distinct non-zero singular values. With dP = U^H dx V and
+    # F[i, j] = 1 / (s_j^2 - s_i^2): dS = Re diag(dP),
+    # dU = U (F * (dP S + S dP^H)) + (dx V - U dP) S^{-1},
+    # dV = V (F * (S dP + dP^H S)) + (dx^H U - V dP^H) S^{-1}.
+    # Complex: each pair (u_i, v_i) has a free common phase; this rule fixes it by giving
+    # U^H dU the diagonal i Im(dP_ii) / s_i and V^H dV a zero one (any split is as valid:
+    # phase-invariant functions such as U S V^H, |U|, u_i v_i^H do not see it).
     x, = primals
     u, s, vh = svd(x, full_matrices)
     m, n = x.shape[-2], x.shape[-1]
@@ -396,24 +416,26 @@ def _svd_jvp(primals, tangents, full_matrices):
         raise NotImplementedError(
             f"The derivative of svd with full_matrices=True is implemented for square "
             f"matrices only; got shape {x.shape}. Use full_matrices=False.")
-    if _is_complex(x):
-        raise NotImplementedError("The derivative of svd is implemented for real matrices.")
+    cplx = _is_complex(x)
+    as_x = _as_dtype_of(x)
     t = tangents[0]
-    v = matrix_transpose(vh)
+    v = _h(vh)
     tv = matmul(t, v)
-    dp = matmul(matrix_transpose(u), tv)
-    ds = diagonal(dp)
-    f = _inverse_gaps(mul(s, s))
-    s_j, s_i = _rows(s, k), _cols(s, k)
-    dpt = matrix_transpose(dp)
+    dp = matmul(_h(u), tv)
+    ds = real(diagonal(dp)) if cplx else diagonal(dp)
+    f = as_x(_inverse_gaps(mul(s, s)))
+    s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
+    dpt = _h(dp)
     du = matmul(u, mul(f, add(mul(dp, s_j), mul(s_i, dpt))))
     dv = matmul(v, mul(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    if cplx:
+        du = add(du, mul(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
     if m > k:
-        du = add(du, div(sub(tv, matmul(u, dp)), _rows(s, m)))
+        du = add(du, div(sub(tv, matmul(u, dp)), as_x(_rows(s, m))))
     if n > k:
-        tu = matmul(matrix_transpose(t), u)
-        dv = add(dv, div(sub(tu, matmul(v, dpt)), _rows(s, n)))
-    return [u, s, vh], [du, ds, matrix_transpose(dv)]
+        tu = matmul(_h(t), u)
+        dv = add(dv, div(sub(tu, matmul(v, dpt)), as_x(_rows(s, n))))
+    return [u, s, vh], [du, ds, _h(dv)]
 
 
 svd_p = primitive("svd", multiple_results=True)
@@ -429,9 +451,8 @@ def svd(x, full_matrices=False):
 def _svdvals_jvp(primals, tangents):
     x, = primals
     u, s, vh = svd(x, False)
-    if _is_complex(x):
-        raise NotImplementedError("The derivative of svdvals is implemented for real matrices.")
-    return s, diagonal(matmul(matmul(matrix_transpose(u), tangents[0]), matrix_transpose(vh)))
+    ds = diagonal(matmul(matmul(_h(u), tangents[0]), _h(vh)))
+    return s, real(ds) if _is_complex(x) else ds
 
 
 svdvals_p = primitive("svdvals")
