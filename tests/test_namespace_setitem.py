@@ -272,3 +272,16 @@ def test_setitem_under_vmap():
     np.testing.assert_allclose(ft.vmap(f)(xs, vs), np.stack([f(a, b) for a, b in zip(xs, vs)]))
     np.testing.assert_allclose(ft.vmap(f, in_axes=(0, None))(xs, vs[0]),
                                np.stack([f(a, vs[0]) for a in xs]))
+
+
+def test_augmented_assignment_and_array_api_extra_at(backend):
+    xpx = pytest.importorskip("array_api_extra")
+
+    def f(x, v):
+        y = fnp.asarray(x, copy=True)
+        y[1:, ...] += v[:4] * x[0, ...]      # x[1:] = x[1:] + ... through __setitem__
+        y[0, ...] *= 2.0
+        y = xpx.at(y)[2, 1:].set(fnp.sin(v[:3]))
+        y = xpx.at(y, (0, ...)).add(v[4:])
+        return y * x
+    check_grads(f, (backend.asarray(X), backend.asarray(V)), order=2)
