@@ -625,6 +625,9 @@ def make_graph(fun, static_argnums=()):
         leaves = [_as_input(x) for x in leaves]
         interp = StagingInterpreter(_current.get())
         tracers = [interp.new_input(get_aval(x)) for x in leaves]
+        # Read the input variables now: ``x[i] = v`` inside ``fun`` rebinds an argument's
+        # tracer to a new variable, and the graph's inputs must stay the originals.
+        in_vars = [t.var for t in tracers]
         new = list(args)
         for i, v in zip(dyn, tree_unflatten(tree, tracers)):
             new[i] = v
@@ -638,7 +641,7 @@ def make_graph(fun, static_argnums=()):
         outs = [o.var if type(o) is StagingTracer and o._interp is interp else o
                 for o in o_leaves]
         names = _arg_names(fun, args, dyn, tree, leaves)
-        return Graph([t.var for t in tracers], interp.eqns, outs, tree, o_tree, names)
+        return Graph(in_vars, interp.eqns, outs, tree, o_tree, names)
     return staged
 
 

@@ -362,7 +362,10 @@ class Tracer:
             f"A tracer {self.aval.str_short()} was converted to a NumPy array, which would "
             f"lose its derivative. Use functrans.numpy (or x.__array_namespace__()) instead "
             f"of numpy functions inside transformed functions, or return the value and "
-            f"convert it outside the transform.")
+            f"convert it outside the transform."
+            + (" If it came from indexing a plain array with a traced index (x[i] with x a "
+               "NumPy array and i traced), write functrans.numpy.take(x, i, axis=0) instead."
+               if self.aval.dtype.kind in "iub" else ""))
 
     def __float__(self):
         return float(self._concrete("float()"))

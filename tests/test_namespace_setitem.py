@@ -248,10 +248,6 @@ def test_setitem_while_staging():
     assert "scatter" in str(graph)
 
 
-@pytest.mark.xfail(reason="make_graph reads the input tracers' variables after calling the "
-                          "function, so assigning to an argument itself moves the graph's "
-                          "input (functrans/api.py: take [t.var for t in tracers] before "
-                          "calling fun)", strict=False)
 def test_setitem_on_an_argument_while_staging():
     def f(x):
         x[0] = 1.0

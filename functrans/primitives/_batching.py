@@ -73,9 +73,13 @@ def unbatched_rule(prim):
     return rule
 
 
-def not_batchable(prim, why):
+def not_batchable(prim, why, users=None):
+    """A rule that refuses: ``users`` names the user-level operations that reach ``prim``
+    (the primitive's own name means little to someone who wrote ``x[x > 0]``)."""
+    what = f"{prim.name!r} ({users})" if users else repr(prim.name)
+
     def rule(args, dims, **params):
         from ..errors import BatchingError
-        raise BatchingError(f"vmap cannot batch {prim.name!r}: {why}")
+        raise BatchingError(f"vmap cannot batch {what}: {why}")
     return rule
 

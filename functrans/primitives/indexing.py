@@ -250,7 +250,9 @@ nonzero_p.def_jvp(lambda p, t: (nonzero(p[0]), [None] * len(p[0].shape)))
 nonzero_p.def_batch(not_batchable(nonzero_p, "the number of non-zero elements differs from "
                                  "one batch member to the next, so the results have no common "
                                  "shape. Use functrans.numpy.where with a fixed shape instead, "
-                                 "or loop in Python."))
+                                 "or loop in Python.",
+                                 users="behind nonzero, argwhere-like code and indexing "
+                                       "with a boolean mask x[mask]"))
 
 
 def nonzero(x):

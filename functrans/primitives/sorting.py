@@ -118,7 +118,8 @@ unique_all_p.def_abstract_eval(data_dependent("unique_all (and the other unique_
 unique_all_p.def_jvp(_unique_jvp)
 unique_all_p.def_batch(not_batchable(
     unique_all_p, "the number of unique values differs from one batch member to the next, so "
-    "the results have no common shape; loop in Python instead."))
+    "the results have no common shape; loop in Python instead.",
+    users="behind unique_values, unique_counts, unique_inverse and unique_all"))
 
 
 def unique_all(x):
