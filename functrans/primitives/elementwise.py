@@ -254,29 +254,34 @@ sin_p = elementwise("sin", "sin", _sin_jvp)
 cos_p = elementwise("cos", "cos", _cos_jvp)
 
 
-def _tanh_slope_impl(b, x):
+def _tanh_slope_impl(b, x, factor):
     y = b.xp.tanh(x)
-    return y, 1.0 - y * y
+    return (y, 1.0 - y * y, y * -2.0) if factor else (y, 1.0 - y * y)
 
 
-def _tanh_slope_jvp(primals, tangents):
-    y, s = tanh_slope(primals[0])
+def _tanh_slope_jvp(primals, tangents, factor):
+    y, s, m = tanh_slope(primals[0], factor=True)
     ty = mul(tangents[0], s)
-    return [y, s], [ty, mul(ty, mul(y, -2.0))]  # d(1 - y^2) = -2 y dy
+    # d(1 - y^2) = -2 y dy = m dy, and dm = -2 dy.
+    if factor:
+        return [y, s, m], [ty, mul(ty, m), mul(ty, -2.0)]
+    return [y, s], [ty, mul(ty, m)]
 
 
-# tanh with its slope 1 - tanh^2 in one primitive: its rule binds this, so that
-# differentiated again the slope's derivative is the single product -2 y dy rather than
-# the rules of a square and a subtraction run on recomputed values.
+# tanh with the factors of its derivatives, 1 - tanh^2 and (with ``factor``, once a second
+# derivative is asked for) -2 tanh, in one primitive: its rule binds this, so that
+# differentiated again each derivative is one product with a value the primitive already
+# computed, rather than the rules of a square and a subtraction run on recomputed values at
+# every level of nesting.
 tanh_slope_p = primitive("tanh_slope", multiple_results=True)
 tanh_slope_p.def_impl(_tanh_slope_impl)
-tanh_slope_p.def_abstract_eval(lambda x: [x, x])
+tanh_slope_p.def_abstract_eval(lambda x, factor: [x, x, x] if factor else [x, x])
 tanh_slope_p.def_jvp(_tanh_slope_jvp)
 tanh_slope_p.def_batch(leading_rule(tanh_slope_p))
 
 
 def _tanh_jvp(primals, tangents):
-    y, s = tanh_slope(primals[0])
+    y, s = tanh_slope(primals[0], factor=False)
     return y, mul(tangents[0], s)
 
 
