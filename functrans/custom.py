@@ -61,12 +61,22 @@ def _inline_custom_jvp(*args, fun, rule, in_tree, out_box):
 custom_jvp_call_p.inline = _inline_custom_jvp
 
 
+def _batched_in_axes(args, in_tree):
+    """in_axes for the user's functions called on ``all_batched(args)``: every array leaf
+    carries the batch, but a Python scalar stays a scalar (it has no axis to map over)."""
+    from .core import _SCALAR_DTYPES
+    return tuple(tree_unflatten(in_tree, [None if type(a) in _SCALAR_DTYPES else 0
+                                          for a in args]))
+
+
 def _custom_jvp_batch(args, dims, fun, rule, in_tree, out_box):
     # Batch the function and its rule as wholes (each a vmap over every argument), so that a
     # transform applied outside this vmap still meets the user's rule.
     from .batching import vmap
     from .primitives._batching import all_batched
-    outs = custom_jvp_call_p.bind(*all_batched(args, dims), fun=vmap(fun), rule=vmap(rule),
+    axes = _batched_in_axes(args, in_tree)
+    outs = custom_jvp_call_p.bind(*all_batched(args, dims), fun=vmap(fun, in_axes=axes),
+                                  rule=vmap(rule, in_axes=(axes, axes)),
                                   in_tree=in_tree, out_box=out_box)
     return outs, [0] * len(outs)
 
@@ -155,9 +165,46 @@ custom_vjp_call_p.inline = lambda *args, fun, fwd, bwd, in_tree, out_box: _call_
 
 def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
     from .batching import vmap
+    from .core import _SCALAR_DTYPES, Tracer
     from .primitives._batching import all_batched
-    outs = custom_vjp_call_p.bind(*all_batched(args, dims), fun=vmap(fun), fwd=vmap(fwd),
-                                  bwd=vmap(bwd), in_tree=in_tree, out_box=out_box)
+    axes = _batched_in_axes(args, in_tree)
+    # Residuals that are not arrays (a Python float saved for bwd) are one value for the whole
+    # batch: kept aside rather than stacked by vmap into an array of the default backend
+    # (which another backend's cotangents cannot meet, and which loses weak typing).
+    box = []
+
+    def fwd_member(*a):
+        pair = fwd(*a)
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            return pair  # not (output, residuals): _custom_vjp_jvp says so
+        out, res = pair
+        leaves, tree = tree_flatten(res)
+        const = [not (isinstance(r, Tracer) or hasattr(r, "shape")) for r in leaves]
+        box[:] = [tree, const, [r for r, c in zip(leaves, const) if c]]
+        return out, [r for r, c in zip(leaves, const) if not c]
+
+    batched_fwd = vmap(fwd_member, in_axes=axes)
+
+    def bwd_member(arrays, cts):
+        tree, const, values = box
+        arrays, values = iter(arrays), iter(values)
+        return bwd(tree_unflatten(tree, [next(values) if c else next(arrays) for c in const]),
+                   cts)
+
+    batched_bwd = vmap(bwd_member)
+    zeros = [type(a)(0) if type(a) in _SCALAR_DTYPES else None for a in args]
+
+    def bwd_(res, cts):
+        # A Python scalar argument has no batch axis, so its cotangent (which nothing reads,
+        # but forward mode pairs with the argument's zero tangent) must not get one.
+        out = batched_bwd(res, cts)
+        leaves, tree = tree_flatten(out)
+        if len(leaves) != len(zeros):
+            return out  # a wrong structure: _apply_bwd says so
+        return tree_unflatten(tree, [c if z is None else z for c, z in zip(leaves, zeros)])
+
+    outs = custom_vjp_call_p.bind(*all_batched(args, dims), fun=vmap(fun, in_axes=axes),
+                                  fwd=batched_fwd, bwd=bwd_, in_tree=in_tree, out_box=out_box)
     return outs, [0] * len(outs)
 
 
