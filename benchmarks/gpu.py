@@ -43,6 +43,15 @@ def mlp_data(dtype):
 
 # -- the systems: each builds (forward, grad) callables over its own arrays -------------------
 
+def synced(fn, arg, sync):
+    """``fn(arg)`` that returns once the device has finished the work."""
+    def call():
+        out = fn(arg)
+        sync()
+        return out
+    return call
+
+
 class CuPyLike:
     """functrans on CuPy (or NumPy with --device cpu), with the raw forward as the floor and the
     hand-written backprop beside it."""
@@ -74,22 +83,9 @@ class CuPyLike:
         p, x, y = self.put(params), self.put(X), self.put(Y)
         g = ft.grad(lambda q: mlp_loss(array_namespace(q["W1"]), q, x, y))
         ns, sync = self.ns, self.sync
-
-        def forward():
-            out = mlp_loss(ns, p, x, y)
-            sync()
-            return out
-
-        def grad():
-            out = g(p)
-            sync()
-            return out
-
-        def manual():
-            out = mlp_grad_manual(p, x, y)
-            sync()
-            return out
-
+        forward = synced(lambda q: mlp_loss(ns, q, x, y), p, sync)
+        manual = synced(lambda q: mlp_grad_manual(q, x, y), p, sync)
+        grad = synced(g, p, sync)
         return {f"{self.name} forward": (forward, None),
                 f"{self.name} manual backprop": (manual, self.get),
                 f"functrans grad ({self.name})": (grad, self.get)}
@@ -112,18 +108,8 @@ class Torch:
         x, y = put(X), put(Y)
         ns = array_namespace(x)
         g = torch.func.grad(lambda q: mlp_loss(ns, q, x, y))
-        sync = self.sync
-
-        def forward():
-            out = mlp_loss(ns, p, x, y)
-            sync()
-            return out
-
-        def grad():
-            out = g(p)
-            sync()
-            return out
-
+        forward = synced(lambda q: mlp_loss(ns, q, x, y), p, self.sync)
+        grad = synced(g, p, self.sync)
         get = lambda t: {k: v.detach().cpu().numpy() for k, v in t.items()}  # noqa: E731
         return {f"torch forward ({self.device})": (forward, None),
                 f"torch.func grad ({self.device})": (grad, get)}
@@ -145,11 +131,7 @@ class Jax:
         loss = lambda q: mlp_loss(jnp, q, x, y)  # noqa: E731
         g, fj, gj = jax.grad(loss), jax.jit(loss), jax.jit(jax.grad(loss))
 
-        def done(fn):
-            def call():
-                return jax.block_until_ready(fn(p))
-            return call
-
+        done = lambda fn: synced(lambda q: jax.block_until_ready(fn(q)), p, lambda: None)  # noqa: E731
         fj(p), gj(p)  # compile outside the timing
         get = lambda t: {k: np.asarray(v) for k, v in t.items()}  # noqa: E731
         return {"jax forward (eager)": (done(loss), None), "jax grad (eager)": (done(g), get),
