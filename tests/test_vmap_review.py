@@ -58,3 +58,35 @@ def test_custom_rule_with_python_scalar_argument_under_vmap(backend, make):
     # forward mode outside vmap: the rule meets the scalar's zero tangent
     _, t = ft.jvp(ft.vmap(lambda a: f(a, 2.0)), (xs,), (backend.asarray(np.ones((3, 4))),))
     _close(backend, t, want_grad)
+
+# -- empty batches ---------------------------------------------------------------------------
+# argmax/argmin over all axes and cumulative_* with include_initial reshape to (-1,); the
+# reshape primitive kept the -1, which a batched reshape to (0, -1) cannot resolve. The batched
+# searchsorted (one sorted sequence per member) concatenated an empty list of searches.
+
+
+def test_empty_batch(backend):
+    x = backend.asarray(np.zeros((0, 3)))
+    for f, shape in [(lambda a: fnp.argmax(a), (0,)),
+                     (lambda a: fnp.argmin(a, keepdims=True), (0, 1)),
+                     (lambda a: fnp.cumulative_sum(a, include_initial=True), (0, 4)),
+                     (lambda a: fnp.cumulative_prod(a, include_initial=True), (0, 4)),
+                     (lambda a: fnp.searchsorted(a, a[:2]), (0, 2))]:
+        out = ft.vmap(f)(x)
+        assert tuple(out.shape) == shape
+        assert backend.is_own(out)
+
+
+def test_argmax_over_all_axes_graph_has_resolved_shape(backend):
+    g = ft.make_graph(lambda a: fnp.argmax(a))(backend.asarray(np.ones((2, 3))))
+    assert "[-1]" not in str(g) and "f64[6]" in str(g)
+
+
+def test_batched_searchsorted_matches_loop(backend):
+    rng = np.random.default_rng(1)
+    s, q = np.sort(rng.standard_normal((3, 6)), axis=-1), rng.standard_normal((3, 4))
+    for side in ("left", "right"):
+        got = ft.vmap(lambda a, b: fnp.searchsorted(a, b, side=side))(backend.asarray(s),
+                                                                       backend.asarray(q))
+        want = np.stack([np.searchsorted(s[i], q[i], side=side) for i in range(3)])
+        np.testing.assert_array_equal(backend.to_numpy(got), want)

@@ -13,7 +13,7 @@ from .. import dtypes as _dt
 from ..core import ShapedArray, primitive
 from .indexing import data_dependent, gather, take_along_axis
 from ._batching import axes_rule, not_batchable, with_batch
-from .structural import concat, reshape, slice_
+from .structural import concat, convert_element_type, reshape, slice_
 
 
 def _sort_jvp(primals, tangents, axis, descending):
@@ -62,6 +62,8 @@ def _searchsorted_batch(args, dims, side):
     size, n = x1.shape
     x2 = with_batch(x2, dims[1], size)
     rest = tuple(x2.shape[1:])
+    if size == 0:  # no search to run (and nothing to concatenate): an empty result
+        return convert_element_type(x2, _dt.int64), 0
     outs = []
     for i in range(size):
         row = reshape(slice_(x1, ((i, i + 1, 1), (0, n, 1))), (n,))

@@ -20,6 +20,17 @@ reshape_p.def_batch(lambda a, d, shape: (reshape(a[0], (a[0].shape[0],) + shape)
 
 def reshape(x, shape):
     shape = tuple(shape)
+    if -1 in shape:
+        # Resolved here: the parameter is also the result's aval, and a batched reshape to
+        # (0, -1) is ambiguous (an empty batch).
+        known = 1
+        for d in shape:
+            known *= d if d != -1 else 1
+        size = 1
+        for d in x.shape:
+            size *= d
+        if known:
+            shape = tuple(size // known if d == -1 else d for d in shape)
     return x if x.shape == shape else reshape_p.bind(x, shape=shape)
 
 # -- broadcast_in_dim: operand axis i becomes result axis dims[i] ---------------------------
