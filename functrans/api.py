@@ -6,14 +6,16 @@ float64 arrays of the default backend; results are plain arrays of the inputs' l
 from __future__ import annotations
 
 import functools
+import math
 
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import backend_of, default as _default_backend
 from .batching import vmap
 from .core import _SCALAR_DTYPES, Tracer, _current, get_aval
-from .errors import (IntegerInputError, NonScalarOutputError, TangentMismatchError)
-from .graph import Graph
+from .errors import (ConcretizationError, IntegerInputError, NonScalarOutputError,
+                     TangentMismatchError)
+from .graph import Graph, eval_graph, prune
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
 from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
@@ -379,7 +381,8 @@ def _batched_map(f, basis, chunk_size):
         return vmap(f)(basis)
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}.")
-    parts = [vmap(f)(tree_map(lambda b: b[i:i + chunk_size, ...], basis))
+    # Stops clipped to n: the standard leaves out-of-bounds slice stops unspecified.
+    parts = [vmap(f)(tree_map(lambda b: b[i:min(i + chunk_size, n), ...], basis))
              for i in range(0, n, chunk_size)]
     leaves = [tree_flatten(p)[0] for p in parts]
     tree = tree_flatten(parts[0])[1]
@@ -586,6 +589,10 @@ def hvp(fun, primals, tangents):
     over reverse mode: the Hessian is never formed, and the cost is a small multiple of one
     gradient.
 
+    On large inputs (``2**14`` elements or more) the computation is first staged to a graph
+    and pruned to what ``H v`` needs, then run (see :func:`make_graph`); a function whose
+    Python control flow needs concrete values runs eagerly instead.
+
     Example:
         >>> ft.hvp(lambda x: fnp.sum(x ** 3), (fnp.asarray([1.0, 2.0]),),
         ...        (fnp.asarray([1.0, 0.0]),))
@@ -594,9 +601,36 @@ def hvp(fun, primals, tangents):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("hvp(fun, primals, tangents): primals and tangents must be tuples; "
                         "for one argument write (x,) and (v,).")
-    nums = tuple(range(len(primals)))
-    _, out = jvp(grad(fun, argnums=nums), tuple(primals), tuple(tangents))
-    return out[0] if len(primals) == 1 else out
+    primals, tangents = tuple(primals), tuple(tangents)
+    nums, k = tuple(range(len(primals))), len(primals)
+
+    def hessian_times(*args):
+        return jvp(grad(fun, argnums=nums), args[:k], args[k:])[1]
+
+    if sum(math.prod(get_aval(x).shape) for x in tree_flatten(primals)[0]) < _HVP_STAGE_SIZE:
+        out = hessian_times(*primals, *tangents)
+    else:
+        # Eagerly, forward-over-reverse also computes the loss, its tangent and the gradient,
+        # which an hvp discards, and holds every intermediate to the end. Staged, pruned to
+        # what H v needs and run freeing each array after its last use, it makes a third
+        # fewer passes over memory. A function whose Python control flow needs concrete
+        # values cannot be staged and runs eagerly instead (what it printed while being
+        # staged, it prints again).
+        try:
+            graph = make_graph(hessian_times)(*primals, *tangents)
+        except ConcretizationError:
+            out = hessian_times(*primals, *tangents)
+        else:
+            leaves = [_as_input(x) for x in tree_flatten(primals + tangents)[0]]
+            out = tree_unflatten(graph.out_tree, eval_graph(prune(graph), leaves))
+    return out[0] if k == 1 else out
+
+
+# Inputs of at least this many elements in all make hvp stage its computation: below it the
+# passes over memory that staging saves cost less than staging itself (which is about one more
+# eager pass of Python work: about 1.7x the time of an eager hvp on 8 elements, half of it on
+# 10^5).
+_HVP_STAGE_SIZE = 1 << 14
 
 # -- staging -------------------------------------------------------------------------------------
 

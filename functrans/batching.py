@@ -109,10 +109,12 @@ def _axes_leaves(axes, tree, what, name):
     try:
         full = optree.tree_broadcast_prefix(marked, tree, namespace=NAMESPACE)
     except ValueError as e:
+        hint = ("one int or None per argument (a tuple as long as the positional arguments)"
+                if what == "in_axes" else "one int or None per output (a tuple for a tuple "
+                "of outputs)")
         raise BatchingError(f"vmap of {name}: {what} {axes!r} does not match the structure of "
                             f"the {'arguments' if what == 'in_axes' else 'outputs'} ({e}). "
-                            f"Give one int or None per argument (a tuple as long as the "
-                            f"positional arguments), or a tree prefix of them.") from None
+                            f"Give {hint}, or a tree prefix of them.") from None
     leaves = optree.tree_leaves(full, namespace=NAMESPACE)
     for a in leaves:
         if a is not _UNMAPPED and type(a) is not int:

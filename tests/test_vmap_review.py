@@ -90,3 +90,31 @@ def test_batched_searchsorted_matches_loop(backend):
                                                                        backend.asarray(q))
         want = np.stack([np.searchsorted(s[i], q[i], side=side) for i in range(3)])
         np.testing.assert_array_equal(backend.to_numpy(got), want)
+
+# -- Jacobians in chunks ----------------------------------------------------------------------
+# The last chunk was sliced with a stop past the end, which array_api_strict refuses (the
+# standard leaves out-of-bounds stops unspecified).
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 4, 5, 100])
+def test_jacobians_in_chunks_that_do_not_divide_n(backend, chunk_size):
+    x = np.random.default_rng(2).standard_normal(5)
+
+    def f(z):
+        return fnp.sin(z) * z[0]
+    want = np.diag(np.cos(x) * x[0])
+    want[:, 0] += np.sin(x)
+    xs = backend.asarray(x)
+    for jac in (ft.jacfwd, ft.jacrev):
+        _close(backend, jac(f, chunk_size=chunk_size)(xs), want)
+        _close(backend, ft.vmap(jac(f, chunk_size=chunk_size))(backend.asarray(x[None])),
+               want[None])
+    h = ft.hessian(lambda z: fnp.sum(fnp.sin(z)), chunk_size=chunk_size)(xs)
+    _close(backend, h, np.diag(-np.sin(x)))
+
+
+def test_out_axes_structure_error_speaks_of_outputs():
+    from functrans.errors import BatchingError
+    with pytest.raises(BatchingError, match="per output") as e:
+        ft.vmap(lambda a: (a, a), out_axes=(0, 1, 0))(np.ones((2, 3)))
+    assert "positional arguments" not in str(e.value)
