@@ -51,17 +51,34 @@ class Graph:
 
 
 def eval_graph(graph: Graph, args) -> list:
-    """Run each equation with ``bind``, so that evaluating a graph is itself transformable."""
+    """Run each equation with ``bind``, so that evaluating a graph is itself transformable.
+    A value is dropped after its last use, so that the memory of intermediates is reused as
+    the evaluation goes rather than all held to the end."""
     if len(args) != len(graph.in_vars):
         raise TypeError(f"this graph takes {len(graph.in_vars)} inputs; got {len(args)}")
     env = dict(zip(graph.in_vars, args))
-    for prim, inputs, params, outputs in graph.eqns:
+    last = _last_uses(graph)
+    for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
         out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
         if prim.multiple_results:
             env.update(zip(outputs, out))
         else:
             env[outputs] = out
+        for x in last.get(i, ()):
+            del env[x]
     return [env[x] if type(x) is Var else x for x in graph.outputs]
+
+
+def _last_uses(graph: Graph) -> dict:
+    """Equation index -> the variables no later equation or output reads."""
+    done = {x for x in graph.outputs if type(x) is Var}
+    last = {}
+    for i in range(len(graph.eqns) - 1, -1, -1):
+        for x in graph.eqns[i][1]:
+            if type(x) is Var and x not in done:
+                done.add(x)
+                last.setdefault(i, []).append(x)
+    return last
 
 
 def _fmt_param(v):
@@ -110,3 +127,61 @@ def format_graph(graph: Graph, input_names=None) -> str:
         lines.append(f"  {lhs.ljust(width)} = {rhs}")
     outs = ", ".join(name(x) for x in graph.outputs)
     return "\n".join(["graph {"] + lines + [f"  return {outs}", "}"])
+
+
+def prune(graph: Graph) -> Graph:
+    """The graph without the equations its outputs do not need, and with repeated equations
+    (the same primitive, inputs and parameters) computed once.
+
+    Differentiating a function eagerly computes values nobody reads: ``hvp`` discards the loss,
+    its tangent and the gradient itself, and nested rules recompute the same products at each
+    level. Staged, both are visible, and removing them removes whole passes over the arrays.
+    """
+    # Repeated equations first, forwards: an equation's inputs are renamed to the first
+    # occurrence of what they repeat, so repeats of repeats are found too.
+    alias, seen, eqns = {}, {}, []
+    for eqn in graph.eqns:
+        prim, inputs, params, outputs = eqn
+        if alias:
+            inputs = tuple(alias.get(x, x) if type(x) is Var else x for x in inputs)
+            eqn = (prim, inputs, params, outputs)
+        key = _eqn_key(prim, inputs, params)
+        first = seen.get(key) if key is not None else None
+        if first is None:
+            if key is not None:
+                seen[key] = outputs
+            eqns.append(eqn)
+        elif prim.multiple_results:
+            alias.update(zip(outputs, first))
+        else:
+            alias[outputs] = first
+    outs = [alias.get(x, x) if type(x) is Var else x for x in graph.outputs]
+    # Then the dead ones, backwards from the outputs.
+    live = {x for x in outs if type(x) is Var}
+    kept = []
+    for eqn in reversed(eqns):
+        outputs = eqn[3]
+        if any(v in live for v in outputs) if eqn[0].multiple_results else outputs in live:
+            live.update(x for x in eqn[1] if type(x) is Var)
+            kept.append(eqn)
+    kept.reverse()
+    return Graph(graph.in_vars, kept, outs, graph.in_tree, graph.out_tree, graph.input_names)
+
+
+def _eqn_key(prim, inputs, params):
+    """A hashable identity of an equation, or None where one cannot be made. Variables and
+    array constants count by identity; Python scalars by type and repr (so 0.0 and -0.0, or
+    1 and 1.0, stay apart)."""
+    key = [prim]
+    for x in inputs:
+        if type(x) is Var:
+            key.append(x)
+        elif isinstance(x, (bool, int, float, complex)):
+            key.append((type(x), repr(x)))
+        else:
+            key.append(("const", id(x)))
+    try:
+        key.append(tuple(sorted(params.items())) if params else ())
+        return hash(tuple(key)) and tuple(key)
+    except TypeError:  # an unhashable parameter: the equation is kept as it is
+        return None
