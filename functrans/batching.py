@@ -176,6 +176,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         leaves, tree = tree_flatten(args)
         axes_l = _axes_leaves(axes, args, "in_axes", name)
         k_leaves, k_tree = tree_flatten(kwargs)
+        n_pos = len(leaves)
         leaves = leaves + k_leaves
         axes_l = axes_l + [0] * len(k_leaves)
         size, sizes = axis_size, []
@@ -185,7 +186,11 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
             if type(x) in _SCALAR_DTYPES or not hasattr(x, "shape"):
                 raise BatchingError(
                     f"vmap of {name}: argument leaf {i} is a {type(x).__name__}, which has no "
-                    f"axis {ax} to map over; mark it unmapped with None in in_axes.")
+                    f"axis {ax} to map over; " + (
+                        "mark it unmapped with None in in_axes." if i < n_pos else
+                        "it is a keyword argument, and keyword arguments are always mapped "
+                        "over axis 0: pass it positionally with None in in_axes, or close "
+                        "over it."))
             nd = len(x.shape)
             if not -nd <= ax < nd:
                 raise BatchingError(
@@ -201,7 +206,10 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                     f"vmap of {name}: the mapped axes must all have the same size, but {desc}"
                     + (f" and axis_size is {size}" if size is not None else "")
                     + ". Map over axes of equal length, or mark the argument unmapped with "
-                      "None in in_axes.")
+                      "None in in_axes" + (
+                          "." if all(i < n_pos for i, *_ in sizes) else
+                          " (keyword arguments, always mapped over axis 0, are the leaves "
+                          f"from {n_pos} on: pass an unmapped one positionally)."))
             size = sizes[0][3]
         elif size is None:
             raise BatchingError(f"vmap of {name}: no argument is mapped (every in_axes is "
@@ -210,7 +218,6 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         ins = list(leaves)
         for i, _, ax, _ in sizes:
             ins[i] = BatchTracer(interp, _move_axis(leaves[i], ax, 0))
-        n_pos = len(leaves) - len(k_leaves)
         token = _current.set(interp)
         try:
             out = fun(*tree_unflatten(tree, ins[:n_pos]), **tree_unflatten(k_tree, ins[n_pos:]))

@@ -118,3 +118,12 @@ def test_out_axes_structure_error_speaks_of_outputs():
     with pytest.raises(BatchingError, match="per output") as e:
         ft.vmap(lambda a: (a, a), out_axes=(0, 1, 0))(np.ones((2, 3)))
     assert "positional arguments" not in str(e.value)
+
+
+def test_unmappable_keyword_argument_error_says_keywords_are_always_mapped():
+    from functrans.errors import BatchingError
+    with pytest.raises(BatchingError, match="keyword argument") as e:
+        ft.vmap(lambda a, k: a * k)(np.ones((3, 2)), k=2.0)
+    assert "None in in_axes." not in str(e.value)  # in_axes cannot name a keyword argument
+    with pytest.raises(BatchingError, match="pass an unmapped one positionally"):
+        ft.vmap(lambda a, k: a * k)(np.ones((3, 2)), k=np.ones(2))
