@@ -11,6 +11,7 @@ below untouched, so work that does not depend on the batch runs once.
 from __future__ import annotations
 
 import functools
+import operator
 
 import optree
 
@@ -45,7 +46,12 @@ class BatchTracer(Tracer):
             f"({self.aval.str_short()}) stands for a whole batch of values, which may differ. "
             f"Python control flow cannot take a different branch per batch member: use "
             f"functrans.numpy.where(condition, a, b) to choose elementwise, or move the "
-            f"condition outside vmap.")
+            f"condition outside vmap."
+            # NumPy calls float() when a batched scalar is written into a plain array.
+            + (" If it came from writing this value into a plain array (y[i] = x with y "
+               "from zeros or an unmapped argument), build y with where, stack or concat "
+               "instead: a plain array cannot hold a batch."
+               if what in ("float()", "int()", "complex()") else ""))
 
 
 class BatchInterpreter(Interpreter):
@@ -165,6 +171,15 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
     name = getattr(fun, "__name__", type(fun).__name__)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
+    if axis_size is not None:
+        try:
+            ok = operator.index(axis_size) >= 0
+        except TypeError:
+            ok = False
+        if not ok:
+            raise BatchingError(f"vmap of {name}: axis_size must be a non-negative int (the "
+                                f"batch size); got {axis_size!r}.")
+        axis_size = operator.index(axis_size)
 
     @functools.wraps(fun)
     def batched(*args, **kwargs):

@@ -127,3 +127,28 @@ def test_unmappable_keyword_argument_error_says_keywords_are_always_mapped():
     assert "None in in_axes." not in str(e.value)  # in_axes cannot name a keyword argument
     with pytest.raises(BatchingError, match="pass an unmapped one positionally"):
         ft.vmap(lambda a, k: a * k)(np.ones((3, 2)), k=np.ones(2))
+
+
+@pytest.mark.parametrize("size", [-1, 2.0, "3"])
+def test_invalid_axis_size_is_a_batching_error(size):
+    from functrans.errors import BatchingError
+    with pytest.raises(BatchingError, match="axis_size must be a non-negative int"):
+        ft.vmap(lambda c: c * 2, in_axes=None, axis_size=size)(np.ones(2))
+
+
+def test_axis_size_accepts_numpy_integers():
+    out = ft.vmap(lambda c: c * 2, in_axes=None, axis_size=np.int64(3))(np.ones(2))
+    np.testing.assert_array_equal(np.asarray(out), np.full((3, 2), 2.0))
+
+
+def test_writing_a_batched_scalar_into_a_plain_array_explains_itself():
+    from functrans.errors import ConcretizationError
+
+    def f(val):
+        y = np.zeros(3)
+        y[1] = val
+        return y
+    with pytest.raises((ValueError, TypeError, ConcretizationError)) as e:
+        ft.vmap(f)(np.array([1.0, 2.0]))
+    err = e.value if isinstance(e.value, ConcretizationError) else e.value.__cause__
+    assert isinstance(err, ConcretizationError) and "plain array" in str(err)
