@@ -251,7 +251,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                         f"is None for it; give it an axis in out_axes.")
                 res.append(o)
                 continue
-            v = o.val if mapped else _broadcast_out(o, size)
+            v = o.val if mapped else _broadcast_out(
+                o, size, leaves[sizes[0][0]] if sizes else None)
             nd = len(v.shape)
             if not -nd <= ax < nd:
                 raise BatchingError(
@@ -262,8 +263,16 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
     return batched
 
 
-def _broadcast_out(o, size):
-    """An output that does not depend on the batch, repeated for every batch member."""
+def _broadcast_out(o, size, like):
+    """An output that does not depend on the batch, repeated for every batch member. A
+    Python scalar becomes an array of the library and device of ``like`` (a mapped input),
+    as the batched outputs are, rather than of the default backend."""
     from . import numpy as fnp
+    if type(o) in _SCALAR_DTYPES and like is not None:
+        from .api import _concrete_backend
+        from .dtypes import bool_, complex128, float64, int64
+        b, dev = _concrete_backend(like)
+        dt = {bool: bool_, int: int64, float: float64, complex: complex128}[type(o)]
+        o = b.xp.asarray(o, dtype=b.native_dtype(dt), **({"device": dev} if dev else {}))
     o = fnp.asarray(o)
     return fnp.broadcast_to(fnp.expand_dims(o, axis=0), (size,) + tuple(o.shape))

@@ -152,3 +152,19 @@ def test_writing_a_batched_scalar_into_a_plain_array_explains_itself():
         ft.vmap(f)(np.array([1.0, 2.0]))
     err = e.value if isinstance(e.value, ConcretizationError) else e.value.__cause__
     assert isinstance(err, ConcretizationError) and "plain array" in str(err)
+
+
+# -- outputs that do not depend on the batch ---------------------------------------------------
+# A Python scalar output was broadcast into an array of the default backend (NumPy) even when
+# the batch came from torch or array_api_strict, so combining it with the batched outputs
+# raised BackendMismatchError.
+
+
+def test_python_scalar_output_follows_the_mapped_inputs_library(backend):
+    x = backend.asarray(np.arange(6.0).reshape(3, 2))
+    a, c, k, t = ft.vmap(lambda z: (z * 2, 1.0, 2, True))(x)
+    for out, want in [(c, np.full(3, 1.0)), (k, np.full(3, 2)), (t, np.full(3, True))]:
+        assert backend.is_own(out)
+        np.testing.assert_array_equal(backend.to_numpy(out), want)
+    assert backend.to_numpy(k).dtype == np.int64 and backend.to_numpy(t).dtype == np.bool_
+    _close(backend, fnp.sum(a, axis=1) * c, [2.0, 10.0, 18.0])
