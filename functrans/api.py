@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 
 from . import dtypes as _dt
 from . import numpy as fnp
@@ -377,10 +378,17 @@ def _batched_map(f, basis, chunk_size):
     basis vectors), or in chunks of ``chunk_size`` basis vectors, concatenated, to bound the
     memory of very large Jacobians."""
     n = tree_flatten(basis)[0][0].shape[0]
+    # Checked first: a bad chunk_size must not pass unnoticed when it happens to exceed n.
+    if chunk_size is not None:
+        try:
+            ok = type(chunk_size) is not bool and operator.index(chunk_size) >= 1
+        except TypeError:
+            ok = False
+        if not ok:
+            raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}.")
+        chunk_size = operator.index(chunk_size)
     if chunk_size is None or chunk_size >= n:
         return vmap(f)(basis)
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}.")
     # Stops clipped to n: the standard leaves out-of-bounds slice stops unspecified.
     parts = [vmap(f)(tree_map(lambda b: b[i:min(i + chunk_size, n), ...], basis))
              for i in range(0, n, chunk_size)]

@@ -168,3 +168,15 @@ def test_python_scalar_output_follows_the_mapped_inputs_library(backend):
         np.testing.assert_array_equal(backend.to_numpy(out), want)
     assert backend.to_numpy(k).dtype == np.int64 and backend.to_numpy(t).dtype == np.bool_
     _close(backend, fnp.sum(a, axis=1) * c, [2.0, 10.0, 18.0])
+
+
+@pytest.mark.parametrize("chunk_size", [2.5, "3", True, 0])
+def test_invalid_chunk_size_is_refused_even_when_larger_than_n(chunk_size):
+    for jac in (ft.jacfwd, ft.jacrev):
+        with pytest.raises(ValueError, match="chunk_size must be a positive int"):
+            jac(lambda z: z * 2, chunk_size=chunk_size)(np.ones(2))
+
+
+def test_numpy_integer_chunk_size(backend):
+    x = backend.asarray(np.arange(5.0))
+    _close(backend, ft.jacrev(lambda z: z * 2, chunk_size=np.int64(2))(x), 2 * np.eye(5))
