@@ -118,9 +118,14 @@ def _axes_leaves(axes, tree, what, name):
         hint = ("one int or None per argument (a tuple as long as the positional arguments)"
                 if what == "in_axes" else "one int or None per output (a tuple for a tuple "
                 "of outputs)")
+        # optree's message goes on to print the whole tree, array contents included: keep its
+        # reason, and show the structure with * for each array.
+        reason = str(e).split(";")[0].split(", got ")[0].rstrip(".")
+        spec = repr(optree.tree_structure(tree, namespace=NAMESPACE))
+        spec = spec[len("PyTreeSpec("):-1] if spec.startswith("PyTreeSpec(") else spec
         raise BatchingError(f"vmap of {name}: {what} {axes!r} does not match the structure of "
-                            f"the {'arguments' if what == 'in_axes' else 'outputs'} ({e}). "
-                            f"Give {hint}, or a tree prefix of them.") from None
+                            f"the {'arguments' if what == 'in_axes' else 'outputs'}, {spec} "
+                            f"({reason}). Give {hint}, or a tree prefix of them.") from None
     leaves = optree.tree_leaves(full, namespace=NAMESPACE)
     for a in leaves:
         if a is not _UNMAPPED and type(a) is not int:

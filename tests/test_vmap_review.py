@@ -180,3 +180,13 @@ def test_invalid_chunk_size_is_refused_even_when_larger_than_n(chunk_size):
 def test_numpy_integer_chunk_size(backend):
     x = backend.asarray(np.arange(5.0))
     _close(backend, ft.jacrev(lambda z: z * 2, chunk_size=np.int64(2))(x), 2 * np.eye(5))
+
+
+def test_in_axes_structure_error_shows_the_structure_not_the_data():
+    from functrans.errors import BatchingError
+    big = np.arange(3 * 400.0).reshape(3, 400)
+    with pytest.raises(BatchingError) as e:
+        ft.vmap(lambda d: d["a"], in_axes=({"b": 0},))({"a": big})
+    msg = str(e.value)
+    assert "({'a': *},)" in msg and "key mismatch" in msg
+    assert len(msg) < 600  # optree's own message printed every element of the array
