@@ -190,3 +190,26 @@ def test_in_axes_structure_error_shows_the_structure_not_the_data():
     msg = str(e.value)
     assert "({'a': *},)" in msg and "key mismatch" in msg
     assert len(msg) < 600  # optree's own message printed every element of the array
+
+
+# -- narrow integer index dtypes ---------------------------------------------------------------
+# Negative indices were wrapped by adding the axis length in the index's own dtype: with int8
+# indices into an axis of 200, -5 + 200 overflowed (NumPy raised; torch wrapped around and
+# silently read element 139 instead of 195).
+
+
+def test_int8_indices_into_a_long_axis(backend):
+    x = np.arange(200.0)
+    xs = backend.asarray(x)
+    idx = backend.asarray([-5, 3], dtype="int8")
+    want = x[[-5, 3]]
+    _close(backend, fnp.take(xs, idx, axis=0), want)
+    _close(backend, fnp.take_along_axis(xs, idx, axis=0), want)
+    g = np.zeros(200)
+    g[[-5, 3]] = 1.0
+    _close(backend, ft.grad(lambda a: fnp.sum(fnp.take(a, idx, axis=0)))(xs), g)
+    _close(backend, ft.grad(lambda a: fnp.sum(fnp.take_along_axis(a, idx, axis=0)))(xs), g)
+    both = backend.asarray(np.stack([[-5, 3], [7, -1]]), dtype="int8")
+    _close(backend, ft.vmap(lambda i: fnp.take(xs, i, axis=0))(both), x[[[-5, 3], [7, -1]]])
+    _close(backend, ft.vmap(lambda a, i: a[i])(backend.asarray(np.stack([x, -x])), both),
+           np.stack([x[[-5, 3]], -x[[7, -1]]]))

@@ -38,6 +38,9 @@ def _normalized(b, idx, dims, shape):
             i = int(i) % n if n else int(i)
             out.append(xp.full(shape, i, dtype=xp.int64))
         else:
+            # int64 before adding n: in a narrow index dtype i + n overflows (NumPy raises,
+            # torch wraps around to a wrong index).
+            i = xp.astype(i, xp.int64)
             out.append(xp.where(i < 0, i + n, i))
     return out
 
@@ -45,7 +48,6 @@ def _normalized(b, idx, dims, shape):
 def _flat_index(b, idx, dims, shape):
     flat = None
     for i, n in zip(_normalized(b, idx, dims, shape), dims):
-        i = b.xp.astype(i, b.xp.int64)
         flat = i if flat is None else flat * n + i
     return flat
 
@@ -160,6 +162,7 @@ scatter_add_p.def_batch(_scatter_add_batch)
 
 def _take_along_impl(b, x, idx, axis):
     n = x.shape[axis]
+    idx = b.xp.astype(idx, b.xp.int64)  # as in _normalized (and torch wants int64 here)
     return b.xp.take_along_axis(x, b.xp.where(idx < 0, idx + n, idx), axis=axis)
 
 
@@ -197,7 +200,8 @@ def _scatter_along_impl(b, v, idx, axis, shape):
     flat = None
     for d in range(len(shape)):
         if d == axis:
-            i = xp.astype(xp.where(idx < 0, idx + shape[d], idx), xp.int64)
+            i = xp.astype(idx, xp.int64)
+            i = xp.where(i < 0, i + shape[d], i)
         else:
             r = [1] * len(shape)
             r[d] = ishape[d]
