@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from .core import get_aval, primitive
+from .core import _SCALAR_DTYPES, get_aval, primitive
 from .errors import CustomRuleError
 from .tree import tree_flatten, tree_unflatten
 
@@ -150,7 +150,10 @@ def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
     out, residuals = res
     out_leaves, out_tree = tree_flatten(out)
     out_box[:] = [out_tree]
-    tangents = [_zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+    # A Python scalar's zero tangent stays a scalar: an array would be of the default
+    # backend, which the other tangents' library cannot meet.
+    tangents = [(type(p)(0) if type(p) in _SCALAR_DTYPES else _zeros_like(p)) if t is None
+                else t for p, t in zip(primals, tangents)]
     lin = custom_vjp_lin_p.bind(
         *tangents, bwd=bwd, residuals=residuals, in_tree=in_tree, out_tree=out_tree,
         out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun))
