@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from .core import _SCALAR_DTYPES, get_aval, primitive
+from .core import _SCALAR_DTYPES, Tracer, get_aval, primitive
 from .errors import CustomRuleError
 from .tree import tree_flatten, tree_unflatten
 
@@ -64,7 +64,6 @@ custom_jvp_call_p.inline = _inline_custom_jvp
 def _batched_in_axes(args, in_tree):
     """in_axes for the user's functions called on ``all_batched(args)``: every array leaf
     carries the batch, but a Python scalar stays a scalar (it has no axis to map over)."""
-    from .core import _SCALAR_DTYPES
     return tuple(tree_unflatten(in_tree, [None if type(a) in _SCALAR_DTYPES else 0
                                           for a in args]))
 
@@ -168,7 +167,6 @@ custom_vjp_call_p.inline = lambda *args, fun, fwd, bwd, in_tree, out_box: _call_
 
 def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
     from .batching import vmap
-    from .core import _SCALAR_DTYPES, Tracer
     from .primitives._batching import all_batched
     axes = _batched_in_axes(args, in_tree)
     # Residuals that are not arrays (a Python float saved for bwd) are one value for the whole
