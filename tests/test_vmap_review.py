@@ -9,6 +9,7 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+from functrans.errors import ShapeError
 
 
 def _close(backend, got, want):
@@ -223,3 +224,18 @@ def test_jvp_of_custom_vjp_with_python_scalar_argument(backend, k):
     assert backend.is_own(t)
     _close(backend, out, np.sin(x) * k)
     _close(backend, t, np.cos(x) * k * 10.0)
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "max", "min", "mean", "var"])
+def test_reducing_a_0d_array_over_axis_0_or_minus_1(name):
+    # NumPy accepts axis 0 and -1 on a 0-d array and reduces nothing; anything else is an error.
+    fn = getattr(fnp, name)
+    x = np.asarray(2.0)
+    want = getattr(np, name)(x)
+    for axis in (0, -1):
+        np.testing.assert_allclose(fn(x, axis=axis), want)
+        np.testing.assert_allclose(ft.vmap(lambda r: fn(r, axis=axis))(np.arange(3.0)),
+                                   [getattr(np, name)(np.asarray(r)) for r in np.arange(3.0)])
+    np.testing.assert_allclose(ft.grad(lambda r: fn(r, axis=0))(x), 0.0 if name == "var" else 1.0)
+    with pytest.raises(ShapeError, match="axis 1 is out of bounds"):
+        fn(x, axis=1)

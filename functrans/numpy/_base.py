@@ -128,9 +128,10 @@ def _normalize_axes(axis, ndim, what="axis"):
     out = []
     for a in axis:
         a = int(a)
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise ShapeError(f"{what} {a} is out of bounds for an array of {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        if ndim:  # a 0-d array has no axis to reduce: axis 0 or -1 there reduces nothing
+            out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ShapeError(f"repeated {what} in {axis}")
     return tuple(sorted(out))
