@@ -373,6 +373,17 @@ def _concrete_backend(x):
     return b, (b.device(x) if b.name != "numpy" else None)
 
 
+def _scalar_like(o, like):
+    """A Python scalar as a 0-d array of the library and device of ``like`` (an input that may
+    be traced), so that constants a function returns come back in the inputs' library rather
+    than the default backend's; anything else unchanged."""
+    if type(o) not in _SCALAR_DTYPES or like is None:
+        return o
+    b, dev = _concrete_backend(like)
+    dt = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}[type(o)]
+    return b.xp.asarray(o, dtype=b.native_dtype(dt), **({"device": dev} if dev else {}))
+
+
 def _batched_map(f, basis, chunk_size):
     """``vmap(f)(basis)`` (``basis``: an array or a list of arrays with one leading axis of
     basis vectors), or in chunks of ``chunk_size`` basis vectors, concatenated, to bound the
@@ -479,7 +490,8 @@ def _tangent_map(call, leaves, has_aux, box):
                 primals.append(o.primal)
                 tangents_out.append(o.tangent)
             else:
-                o = o if isinstance(o, Tracer) else _as_input(o)
+                o = o if isinstance(o, Tracer) else _as_input(
+                    _scalar_like(o, leaves[0] if leaves else None))
                 primals.append(o)
                 tangents_out.append(fnp.zeros_like(o))
         box[:] = [primals, o_tree, _strip(aux, interp) if has_aux else None]

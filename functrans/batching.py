@@ -273,11 +273,6 @@ def _broadcast_out(o, size, like):
     Python scalar becomes an array of the library and device of ``like`` (a mapped input),
     as the batched outputs are, rather than of the default backend."""
     from . import numpy as fnp
-    if type(o) in _SCALAR_DTYPES and like is not None:
-        from .api import _concrete_backend
-        from .dtypes import bool_, complex128, float64, int64
-        b, dev = _concrete_backend(like)
-        dt = {bool: bool_, int: int64, float: float64, complex: complex128}[type(o)]
-        o = b.xp.asarray(o, dtype=b.native_dtype(dt), **({"device": dev} if dev else {}))
-    o = fnp.asarray(o)
+    from .api import _scalar_like
+    o = fnp.asarray(_scalar_like(o, like))
     return fnp.broadcast_to(fnp.expand_dims(o, axis=0), (size,) + tuple(o.shape))

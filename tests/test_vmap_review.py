@@ -239,3 +239,14 @@ def test_reducing_a_0d_array_over_axis_0_or_minus_1(name):
     np.testing.assert_allclose(ft.grad(lambda r: fn(r, axis=0))(x), 0.0 if name == "var" else 1.0)
     with pytest.raises(ShapeError, match="axis 1 is out of bounds"):
         fn(x, axis=1)
+
+
+@pytest.mark.parametrize("jac", [ft.jacfwd, ft.jacrev], ids=["jacfwd", "jacrev"])
+def test_a_constant_output_comes_back_in_the_inputs_library(backend, jac):
+    # A Python-scalar output's Jacobian block (zeros) and value are arrays of the inputs'
+    # library, alone and under vmap, as the other outputs are.
+    x = backend.asarray(np.ones(3))
+    for out in (jac(lambda a: (a * 2.0, 1.0))(x),
+                ft.vmap(jac(lambda a: (a * 2.0, 1.0)))(backend.asarray(np.ones((2, 3))))):
+        assert all(backend.is_own(o) for o in out), [type(o) for o in out]
+        np.testing.assert_allclose(backend.to_numpy(out[1]), np.zeros(out[1].shape))
