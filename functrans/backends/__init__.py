@@ -101,6 +101,17 @@ class Backend:
         """Whether ``x`` is an array of this backend."""
         return isinstance(x, self.array_types)
 
+    def writer_into(self, name: str):
+        """The library's elementwise function ``name`` taking ``out=`` (a NumPy ufunc, say),
+        for graph evaluation to write a result over an operand that dies there; None where
+        the library has none (the standard has no ``out=``; only NumPy opts in)."""
+        return None
+
+    def overwritable(self, x) -> bool:
+        """Whether ``x`` is an array type that owns its memory and may be written (the
+        caller checks that nothing else holds it)."""
+        return False
+
     # -- dtypes --------------------------------------------------------------------------
     def dtype(self, x) -> _dt.DType:
         """The functrans dtype of one of this backend's arrays."""

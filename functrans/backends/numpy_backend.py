@@ -47,6 +47,15 @@ def _keep_dtype(fn, n_args):
 
 
 class NumPyBackend(Backend):
+    def writer_into(self, name):
+        # Only where the namespace's function is NumPy's ufunc itself (not a wrapper such
+        # as ceil's, which keeps integers), so that writing with out= computes the same.
+        fn = getattr(self.xp, name, None)
+        return fn if isinstance(fn, np.ufunc) else None
+
+    def overwritable(self, x):
+        return type(x) is np.ndarray and x.flags.owndata and x.flags.writeable
+
     def as_array(self, x):
         # A reduction to 0-d gives a NumPy scalar; transforms return arrays, as JAX does.
         return np.asarray(x) if isinstance(x, np.generic) else x

@@ -1,0 +1,200 @@
+"""Graph evaluation writes an elementwise result over an operand that dies there
+(functrans/graph.py, ``_write_over``) — only over arrays computed in that evaluation that
+nothing else holds. An aliasing mistake here would be a silent wrong answer or a mutated user
+array, so each guard has a case that would fail without it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.graph as graph_mod
+import functrans.numpy as fnp
+from functrans.core import primitive
+from functrans.graph import eval_graph
+
+N = 64
+
+
+def prim_name(write_over_args):
+    return write_over_args[0].name
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """The names of the primitives evaluated by writing over an operand (names, not the
+    arrays: holding those would itself stop the next write)."""
+    done = []
+    real = graph_mod._write_over
+
+    def counting(*args):
+        out = real(*args)
+        if out is not None:
+            done.append(prim_name(args))
+        return out
+
+    monkeypatch.setattr(graph_mod, "_write_over", counting)
+    return done
+
+
+def _reference(g, args, monkeypatch):
+    """The graph's values with writing over operands switched off."""
+    with monkeypatch.context() as m:
+        m.setattr(graph_mod, "_write_over", lambda *a: None)
+        return eval_graph(g, args)
+
+
+def _inputs(n=N, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(n), rng.standard_normal(n)
+
+
+def test_a_chain_reuses_its_buffers_and_leaves_inputs_alone(writes, monkeypatch):
+    x, y = _inputs()
+    x0, y0 = x.copy(), y.copy()
+    g = ft.make_graph(lambda a, b: fnp.exp(fnp.sin(a) * b + 1.0) - b)(x, y)
+    ref = _reference(g, [x, y], monkeypatch)
+    out = eval_graph(g, [x, y])
+    np.testing.assert_array_equal(out[0], ref[0])
+    np.testing.assert_allclose(out[0], np.exp(np.sin(x0) * y0 + 1.0) - y0)
+    # sin(a) -> *b -> +1 -> exp: each result may take the buffer of the one before; the inputs
+    # are never written.
+    assert len(writes) >= 3
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(y, y0)
+
+
+def test_an_input_is_never_written_even_where_it_dies(writes):
+    x, _ = _inputs()
+    x0 = x.copy()
+    g = ft.make_graph(lambda a: fnp.sin(a) + 0.0)(x)
+    eval_graph(g, [x])
+    np.testing.assert_array_equal(x, x0)
+
+
+def test_a_value_with_a_live_view_is_not_written(writes, monkeypatch):
+    x, _ = _inputs()
+
+    def f(a):
+        s = fnp.sin(a)
+        head = s[: N // 2]            # a view of s's array, alive after s's last use
+        t = s * 2.0                   # s dies here: must not be overwritten
+        return fnp.sum(t) + fnp.sum(head * head)
+
+    g = ft.make_graph(f)(x)
+    slices = [e for e in g.eqns if e[0].name == "slice"]
+    assert slices, "expected a slice (a view in NumPy) in the graph"
+    out = eval_graph(g, [x])
+    s = np.sin(x)
+    np.testing.assert_allclose(out[0], np.sum(2.0 * s) + np.sum(s[: N // 2] ** 2))
+    np.testing.assert_array_equal(out[0], _reference(g, [x], monkeypatch)[0])
+
+
+def test_a_value_the_caller_holds_is_not_written(writes):
+    # An equation that hands back its operand itself makes the graph's value the caller's
+    # array: writing over it would change the caller's data.
+    identity_p = primitive("test_inplace_identity")
+    identity_p.def_impl(lambda backend, x: x)
+    identity_p.def_abstract_eval(lambda aval: aval)
+    x, _ = _inputs()
+    x0 = x.copy()
+
+    def f(a):
+        return fnp.sin(identity_p.bind(a) * 1.0)
+
+    g = ft.make_graph(f)(x)
+    assert [e[0].name for e in g.eqns][0] == "test_inplace_identity"
+    out = eval_graph(g, [x])
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_allclose(out[0], np.sin(x0))
+
+
+def test_constants_are_never_written(writes):
+    x, c = _inputs()
+    c0 = c.copy()
+    g = ft.make_graph(lambda a: fnp.exp(a) * c + c)(x)
+    for _ in range(3):  # evaluated again: the captured constant is unchanged
+        out = eval_graph(g, [x])
+        np.testing.assert_allclose(out[0], np.exp(x) * c0 + c0)
+    np.testing.assert_array_equal(c, c0)
+
+
+def test_outputs_and_values_read_twice_are_kept(writes):
+    x, _ = _inputs()
+
+    def f(a):
+        s = fnp.sin(a)
+        return s, s * s + s, fnp.cos(s)
+
+    g = ft.make_graph(f)(x)
+    s_out, second, third = eval_graph(g, [x])
+    s = np.sin(x)
+    np.testing.assert_array_equal(s_out, s)
+    np.testing.assert_allclose(second, s * s + s)
+    np.testing.assert_allclose(third, np.cos(s))
+    # every output is its own array
+    assert not np.shares_memory(s_out, second) and not np.shares_memory(second, third)
+
+
+def test_results_of_another_shape_or_dtype_get_a_new_array(writes, monkeypatch):
+    x = np.linspace(-1.0, 1.0, N)
+    m = np.linspace(0.0, 2.0, 3 * N).reshape(3, N)
+
+    def f(a, b):
+        s = fnp.sin(a)                       # (N,) dies in a broadcast product of (3, N)
+        r = s * b
+        low = fnp.astype(fnp.exp(a), fnp.float32)
+        return r, low * 2.0, fnp.sin(a) > 0.0
+
+    g = ft.make_graph(f)(x, m)
+    ref = _reference(g, [x, m], monkeypatch)
+    out = eval_graph(g, [x, m])
+    for o, r in zip(out, ref):
+        assert o.dtype == r.dtype and o.shape == r.shape
+        np.testing.assert_array_equal(o, r)
+    assert out[1].dtype == np.float32
+
+
+def test_no_writes_under_a_transform(writes):
+    x, v = _inputs()
+    g = ft.make_graph(lambda a: fnp.sum(fnp.exp(fnp.sin(a) * 2.0)))(x)
+    eval_graph(g, [x])
+    direct = len(writes)
+    assert direct > 0
+    writes.clear()
+    grad = ft.grad(lambda a: eval_graph(g, [a])[0])(x)
+    np.testing.assert_allclose(grad, np.exp(2 * np.sin(x)) * 2 * np.cos(x))
+    hv = ft.vmap(lambda a: eval_graph(g, [a])[0])(np.stack([x, v]))
+    np.testing.assert_allclose(hv, [np.sum(np.exp(2 * np.sin(x))), np.sum(np.exp(2 * np.sin(v)))])
+    assert writes == []
+
+
+def test_staged_hvp_equals_the_hand_formula_with_writes(writes):
+    from functrans import api
+
+    n = api._HVP_STAGE_SIZE
+    rng = np.random.default_rng(3)
+    x, v = rng.standard_normal(n), rng.standard_normal(n)
+    x0, v0 = x.copy(), v.copy()
+    f = lambda y: fnp.sum(fnp.sin(y) * fnp.roll(y, 1)) + fnp.sum(fnp.tanh(y) ** 2)
+    hv = ft.hvp(f, (x,), (v,))
+    assert len(writes) > 0
+    s, c, t = np.sin(x0), np.cos(x0), np.tanh(x0)
+    expected = (-s * np.roll(x0, 1) * v0 + c * np.roll(v0, 1) + np.roll(c * v0, -1)
+                + 2 * (1 - t ** 2) * (1 - 3 * t ** 2) * v0)
+    np.testing.assert_allclose(hv, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(v, v0)
+
+
+def test_other_backends_evaluate_without_writes(backend, writes):
+    if backend.name == "numpy":
+        pytest.skip("NumPy is the backend that writes")
+    x = backend.asarray(np.linspace(-1.0, 1.0, N))
+    g = ft.make_graph(lambda a: fnp.exp(fnp.sin(a) * 2.0))(x)
+    out = eval_graph(g, [x])
+    assert type(out[0]) is type(x)
+    np.testing.assert_allclose(backend.to_numpy(out[0]),
+                               np.exp(np.sin(np.linspace(-1.0, 1.0, N)) * 2.0))
+    assert writes == []
