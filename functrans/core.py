@@ -102,7 +102,7 @@ class Primitive:
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
-                 "_impls",
+                 "into", "_impls",
                  "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
@@ -121,6 +121,10 @@ class Primitive:
         # When set, ``impl`` is the backend namespace's function of this name, called with
         # the operands as they are: evaluation then calls it with no Python frame between.
         self.namespace_impl = None
+        # Optional ``into(backend, outs, *args, **params)``: evaluates into the given arrays,
+        # one per result, and returns the result(s), or None where the backend cannot; used
+        # by graph evaluation to reuse memory (see functrans.buffers).
+        self.into = None
         self._impls = {}  # backend -> callable(*args, **params), filled on first use
 
     def __repr__(self):

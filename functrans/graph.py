@@ -7,9 +7,8 @@ linear graphs that ``linearize`` stages (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
-import sys
-
-from .core import EvalInterpreter, ShapedArray, _by_type_get, _current, bind
+from . import buffers
+from .core import EvalInterpreter, ShapedArray, _current, bind
 
 
 class Var:
@@ -57,22 +56,22 @@ def eval_graph(graph: Graph, args) -> list:
 
     A value is dropped after its last use, so that the memory of intermediates is reused as
     the evaluation goes rather than all held to the end. Evaluated directly (no transform
-    above), an elementwise equation may write its result over an operand computed in this
-    evaluation that dies there, where the library allows it (see :func:`_write_over`).
+    above), large results are computed into the memory of values that died, where the
+    library allows it (see :mod:`functrans.buffers`).
     """
     if len(args) != len(graph.in_vars):
         raise TypeError(f"this graph takes {len(graph.in_vars)} inputs; got {len(args)}")
     env = dict(zip(graph.in_vars, args))
     last = _last_uses(graph)
-    # Variables computed in this evaluation: only their arrays may be overwritten, never an
-    # input (the user's) or a constant.
+    # Variables computed in this evaluation: only their arrays may be reused, never an
+    # input's (the caller's) or a constant.
     produced = set() if type(_current.get()) is EvalInterpreter else None
     for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
         dying = last.get(i, ())
         out = None
         if produced is not None:
-            if dying and prim.same_aval and prim.namespace_impl and not params:
-                out = _write_over(prim, inputs, env, dying, produced, outputs.aval)
+            out = buffers.evaluate_into(prim, inputs, params, outputs, env, dying, produced,
+                                        Var)
             if prim.multiple_results:
                 produced.update(outputs)
             else:
@@ -84,51 +83,10 @@ def eval_graph(graph: Graph, args) -> list:
         else:
             env[outputs] = out
         for x in dying:
+            if produced is not None and x in produced:
+                buffers.retire(env, x)
             del env[x]
     return [env[x] if type(x) is Var else x for x in graph.outputs]
-
-
-def _write_over(prim, inputs, env, dying, produced, aval):
-    """``prim(*inputs)`` written into the array of an operand that dies at this equation, or
-    None where no operand may be overwritten. That operand must have been computed in this
-    evaluation (never an input, which is the caller's, nor a constant), be held by nothing
-    but ``env`` (no view of it, no other variable or caller naming it), own its memory, and
-    have the result's shape and dtype; every other operand must be an array of the same
-    library and dtype, or a Python scalar, so that the library computes what it would
-    without ``out=``."""
-    for x in inputs:
-        if type(x) is not Var or x not in dying or x not in produced:
-            continue
-        if _holders(env, x) != _ENV_ONLY:
-            continue
-        buf = env[x]
-        backend = _by_type_get(type(buf))
-        if (backend is None or tuple(buf.shape) != aval.shape
-                or backend.dtype(buf) is not aval.dtype or not backend.overwritable(buf)):
-            continue
-        fn = backend.writer_into(prim.namespace_impl)
-        if fn is None:
-            return None
-        vals = [env[y] if type(y) is Var else y for y in inputs]
-        for v in vals:
-            if type(v) not in _PY_SCALARS and (
-                    type(v) is not type(buf) or v.dtype != buf.dtype):
-                return None
-        return fn(*vals, out=buf)
-    return None
-
-
-_PY_SCALARS = (bool, int, float, complex)
-
-
-def _holders(env, x) -> int:
-    """The reference count of ``env[x]`` as seen from here."""
-    return sys.getrefcount(env[x])
-
-
-# What _holders reports for a value that only its dictionary holds, measured once, so that
-# the comparison is right whatever the interpreter's own counting of temporaries.
-_ENV_ONLY = _holders({0: object()}, 0)
 
 
 def _last_uses(graph: Graph) -> dict:

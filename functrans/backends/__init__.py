@@ -102,9 +102,10 @@ class Backend:
         return isinstance(x, self.array_types)
 
     def writer_into(self, name: str):
-        """The library's elementwise function ``name`` taking ``out=`` (a NumPy ufunc, say),
-        for graph evaluation to write a result over an operand that dies there; None where
-        the library has none (the standard has no ``out=``; only NumPy opts in)."""
+        """The library's function ``name`` (an elementwise one, or ``concat``) taking
+        ``out=`` and computing exactly what the namespace's function does, for graph
+        evaluation to reuse memory (see functrans.buffers); None where the library has
+        none (the standard has no ``out=``; NumPy opts in)."""
         return None
 
     def overwritable(self, x) -> bool:

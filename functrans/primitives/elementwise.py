@@ -225,6 +225,13 @@ def _sin_cos_impl(b, x):
     return b.xp.sin(x), b.xp.cos(x)
 
 
+def _sin_cos_into(b, outs, x):
+    sin, cos = b.writer_into("sin"), b.writer_into("cos")
+    if sin is None or cos is None:
+        return None
+    return [sin(x, out=outs[0]), cos(x, out=outs[1])]
+
+
 def _sin_cos_jvp(primals, tangents):
     s, c = sin_cos(primals[0])
     t = tangents[0]
@@ -235,6 +242,7 @@ def _sin_cos_jvp(primals, tangents):
 # differentiated again, sin and cos are each evaluated once rather than twice per level.
 sin_cos_p = primitive("sin_cos", multiple_results=True)
 sin_cos_p.def_impl(_sin_cos_impl)
+sin_cos_p.into = _sin_cos_into
 sin_cos_p.def_abstract_eval(lambda x: [x, x])
 sin_cos_p.def_jvp(_sin_cos_jvp)
 sin_cos_p.def_batch(leading_rule(sin_cos_p))
@@ -259,6 +267,16 @@ def _tanh_slope_impl(b, x, factor):
     return (y, 1.0 - y * y, y * -2.0) if factor else (y, 1.0 - y * y)
 
 
+def _tanh_slope_into(b, outs, x, factor):
+    # The same operations as _tanh_slope_impl, each into its own result.
+    tanh, mul, sub = b.writer_into("tanh"), b.writer_into("multiply"), b.writer_into("subtract")
+    if tanh is None or mul is None or sub is None:
+        return None
+    y = tanh(x, out=outs[0])
+    s = sub(1.0, mul(y, y, out=outs[1]), out=outs[1])
+    return [y, s, mul(y, -2.0, out=outs[2])] if factor else [y, s]
+
+
 def _tanh_slope_jvp(primals, tangents, factor):
     y, s, m = tanh_slope(primals[0], factor=True)
     ty = mul(tangents[0], s)
@@ -275,6 +293,7 @@ def _tanh_slope_jvp(primals, tangents, factor):
 # every level of nesting.
 tanh_slope_p = primitive("tanh_slope", multiple_results=True)
 tanh_slope_p.def_impl(_tanh_slope_impl)
+tanh_slope_p.into = _tanh_slope_into
 tanh_slope_p.def_abstract_eval(lambda x, factor: [x, x, x] if factor else [x, x])
 tanh_slope_p.def_jvp(_tanh_slope_jvp)
 tanh_slope_p.def_batch(leading_rule(tanh_slope_p))

@@ -118,6 +118,11 @@ def _concat_jvp(primals, tangents, axis):
     return out, concat(ts, axis)
 
 
+def _concat_into(b, outs, *xs, axis):
+    fn = b.writer_into("concat")
+    return None if fn is None else fn(xs, axis=axis, out=outs[0])
+
+
 def _concat_transpose(ct, *xs, axis):
     cts, start = [], 0
     for x in xs:
@@ -134,6 +139,7 @@ def _concat_transpose(ct, *xs, axis):
 
 concat_p = primitive("concat")
 concat_p.def_impl(lambda b, *xs, axis: b.xp.concat(xs, axis=axis))
+concat_p.into = _concat_into
 concat_p.def_abstract_eval(_concat_aval)
 concat_p.def_jvp(_concat_jvp)
 concat_p.def_transpose(_concat_transpose)

@@ -1,7 +1,8 @@
-"""Graph evaluation writes an elementwise result over an operand that dies there
-(functrans/graph.py, ``_write_over``) — only over arrays computed in that evaluation that
-nothing else holds. An aliasing mistake here would be a silent wrong answer or a mutated user
-array, so each guard has a case that would fail without it."""
+"""Graph evaluation reuses memory (functrans/buffers.py): an elementwise result written over
+an operand that dies there, and results computed into arrays of values that died, kept across
+evaluations — only arrays computed in an evaluation that nothing else holds. An aliasing
+mistake here would be a silent wrong answer or a mutated user array, so each guard has a case
+that fails without it."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import numpy as np
 import pytest
 
 import functrans as ft
-import functrans.graph as graph_mod
+import functrans.buffers as buffers
 import functrans.numpy as fnp
 from functrans.core import primitive
 from functrans.graph import eval_graph
 
-N = 64
+N = 2 * buffers.MIN_BYTES // 8  # float64 elements: large enough to take part
 
 
-def prim_name(write_over_args):
-    return write_over_args[0].name
+@pytest.fixture(autouse=True)
+def empty_spare():
+    buffers.release()
+    yield
+    buffers.release()
 
 
 @pytest.fixture
@@ -26,22 +30,38 @@ def writes(monkeypatch):
     """The names of the primitives evaluated by writing over an operand (names, not the
     arrays: holding those would itself stop the next write)."""
     done = []
-    real = graph_mod._write_over
+    real = buffers._write_over
 
-    def counting(*args):
-        out = real(*args)
+    def counting(prim, *args):
+        out = real(prim, *args)
         if out is not None:
-            done.append(prim_name(args))
+            done.append(prim.name)
         return out
 
-    monkeypatch.setattr(graph_mod, "_write_over", counting)
+    monkeypatch.setattr(buffers, "_write_over", counting)
+    return done
+
+
+@pytest.fixture
+def takes(monkeypatch):
+    """How many arrays equations took from those kept (a list of counts, one per take)."""
+    done = []
+    real = buffers._take
+
+    def counting(array_type, avals):
+        bufs = real(array_type, avals)
+        if bufs is not None:
+            done.append(len(bufs))
+        return bufs
+
+    monkeypatch.setattr(buffers, "_take", counting)
     return done
 
 
 def _reference(g, args, monkeypatch):
-    """The graph's values with writing over operands switched off."""
+    """The graph's values with every reuse switched off."""
     with monkeypatch.context() as m:
-        m.setattr(graph_mod, "_write_over", lambda *a: None)
+        m.setattr(buffers, "MIN_BYTES", 1 << 62)
         return eval_graph(g, args)
 
 
@@ -192,9 +212,109 @@ def test_other_backends_evaluate_without_writes(backend, writes):
     if backend.name == "numpy":
         pytest.skip("NumPy is the backend that writes")
     x = backend.asarray(np.linspace(-1.0, 1.0, N))
-    g = ft.make_graph(lambda a: fnp.exp(fnp.sin(a) * 2.0))(x)
-    out = eval_graph(g, [x])
-    assert type(out[0]) is type(x)
-    np.testing.assert_allclose(backend.to_numpy(out[0]),
-                               np.exp(np.sin(np.linspace(-1.0, 1.0, N)) * 2.0))
-    assert writes == []
+    g = ft.make_graph(lambda a: fnp.exp(fnp.sin(a) * 2.0) + fnp.tanh(a))(x)
+    for _ in range(2):
+        out = eval_graph(g, [x])
+        assert type(out[0]) is type(x)
+        np.testing.assert_allclose(backend.to_numpy(out[0]),
+                                   np.exp(np.sin(np.linspace(-1.0, 1.0, N)) * 2.0)
+                                   + np.tanh(np.linspace(-1.0, 1.0, N)))
+    assert writes == [] and buffers._spare == {}
+
+
+def _in_spare(arr) -> bool:
+    return any(b is arr for stack in buffers._spare.values() for b in stack)
+
+
+def test_arrays_that_died_are_reused_by_the_next_evaluation(takes, monkeypatch):
+    x, y = _inputs()
+
+    def f(a, b):
+        s, c = fnp.sin(a), fnp.cos(b)
+        return fnp.tanh(s * c) + fnp.concat([s[N // 2:], c[: N // 2]]), fnp.exp(a) * c
+
+    g = ft.make_graph(f)(x, y)
+    ref = _reference(g, [x, y], monkeypatch)
+    first = eval_graph(g, [x, y])
+    kept = [o.copy() for o in first]
+    assert buffers._spare_bytes > 0
+    assert not any(_in_spare(o) for o in first)      # outputs are never kept
+    in_first = sum(takes)
+    second = eval_graph(g, [x, y])
+    assert sum(takes) - in_first > in_first          # the second takes what the first left
+    for a, b, c in zip(first, second, ref):
+        np.testing.assert_array_equal(b, c)
+    for a, c in zip(first, kept):                    # the first results are untouched
+        np.testing.assert_array_equal(a, c)
+
+
+def test_a_value_with_a_live_view_is_not_kept(takes, monkeypatch):
+    x, _ = _inputs()
+
+    def f(a):
+        s = fnp.sin(a)
+        head = s[: N // 2]           # a view of s's array, read after s's last use
+        t = s * 2.0                  # s dies here
+        u = fnp.exp(a)               # a result of s's shape: would take s's array if kept
+        return fnp.sum(t) + fnp.sum(u) + fnp.sum(head * head)
+
+    g = ft.make_graph(f)(x)
+    s = np.sin(x)
+    expected = np.sum(2 * s) + np.sum(np.exp(x)) + np.sum(s[: N // 2] ** 2)
+    for _ in range(3):
+        np.testing.assert_allclose(eval_graph(g, [x])[0], expected, rtol=1e-13)
+    np.testing.assert_array_equal(eval_graph(g, [x])[0], _reference(g, [x], monkeypatch)[0])
+
+
+def test_an_array_the_caller_holds_is_not_kept(takes):
+    same_p = primitive("test_buffers_same_array")
+    same_p.def_impl(lambda backend, x: x)
+    same_p.def_abstract_eval(lambda aval: aval)
+    x, _ = _inputs()
+    x0 = x.copy()
+    g = ft.make_graph(lambda a: fnp.exp(same_p.bind(a)) + fnp.sin(a))(x)
+    for _ in range(3):
+        out = eval_graph(g, [x])
+        assert not _in_spare(x)
+        np.testing.assert_allclose(out[0], np.exp(x0) + np.sin(x0))
+    np.testing.assert_array_equal(x, x0)
+
+
+def test_what_is_kept_is_bounded_and_can_be_released(monkeypatch):
+    x, y = _inputs()
+    monkeypatch.setattr(buffers, "SPARE_LIMIT", N * 8)       # room for one array
+    g = ft.make_graph(lambda a, b: fnp.sin(fnp.exp(a) * fnp.cos(b)) + fnp.tanh(a))(x, y)
+    eval_graph(g, [x, y])
+    assert 0 < buffers._spare_bytes <= N * 8
+    assert buffers._spare_bytes == sum(b.nbytes for s in buffers._spare.values() for b in s)
+    buffers.release()
+    assert buffers._spare == {} and buffers._spare_bytes == 0
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", ["sin_cos", "tanh_slope", "tanh_slope_factor", "concat0",
+                                  "concat1"])
+def test_into_rules_compute_what_impl_does(case, dtype):
+    from functrans.backends import get_backend
+    from functrans.core import registry
+
+    b = get_backend("numpy")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 7)).astype(dtype) * 3
+    y = rng.standard_normal((6, 7)).astype(dtype)
+    name, args, params = {
+        "sin_cos": ("sin_cos", (x,), {}),
+        "tanh_slope": ("tanh_slope", (x,), {"factor": False}),
+        "tanh_slope_factor": ("tanh_slope", (x,), {"factor": True}),
+        "concat0": ("concat", (x, y), {"axis": 0}),
+        "concat1": ("concat", (x, y), {"axis": 1}),
+    }[case]
+    prim = registry[name]
+    expected = prim.impl(b, *args, **params)
+    expected = list(expected) if prim.multiple_results else [expected]
+    outs = [np.full_like(e, np.nan) for e in expected]
+    got = prim.into(b, outs, *args, **params)
+    got = list(got) if prim.multiple_results else [got]
+    for g_, o, e in zip(got, outs, expected):
+        assert g_ is o and g_.dtype == e.dtype
+        np.testing.assert_array_equal(g_, e)
