@@ -611,7 +611,9 @@ def hvp(fun, primals, tangents):
 
     On large inputs (``2**14`` elements or more) the computation is first staged to a graph
     and pruned to what ``H v`` needs, then run (see :func:`make_graph`); a function whose
-    Python control flow needs concrete values runs eagerly instead.
+    Python control flow needs concrete values runs eagerly instead. On NumPy, that run
+    computes large intermediates into the memory of ones that died, and keeps up to 64 MiB
+    of such arrays for the next call (:func:`functrans.buffers.release` frees them).
 
     Example:
         >>> ft.hvp(lambda x: fnp.sum(x ** 3), (fnp.asarray([1.0, 2.0]),),
