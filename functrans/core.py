@@ -153,8 +153,10 @@ class Primitive:
         if fn is None:
             if self.impl is None:
                 raise MissingRuleError(f"primitive {self.name!r} has no implementation")
-            fn = (getattr(backend.xp, self.namespace_impl) if self.namespace_impl
-                  else functools.partial(self.impl, backend))
+            fn = backend.impls.get(self.name)
+            if fn is None:
+                fn = (getattr(backend.xp, self.namespace_impl) if self.namespace_impl
+                      else functools.partial(self.impl, backend))
             self._impls[backend] = fn
         return fn
 

@@ -63,6 +63,10 @@ class Backend:
             DType is the one functrans creates.
         extras: functions the standard lacks, by name (see :data:`EXTRAS`); each is called
             without the backend, e.g. ``extras={"erf": mylib.special.erf}``.
+        impls: optional direct implementations of primitives, by primitive name, called as
+            ``impl(*args, **params)`` instead of the primitive's generic ``impl`` (which goes
+            through ``xp``): a way past the Python layers of a compatibility namespace on
+            the hottest operations. Each must give exactly what the generic one gives.
 
     Subclasses may override :meth:`load_extra` (find an extra lazily, e.g. in SciPy),
     :meth:`device`, :meth:`as_array` and :meth:`to_numpy`.
@@ -75,7 +79,7 @@ class Backend:
         array([4., 0., 2.])
     """
 
-    def __init__(self, name, xp, array_types, dtypes, extras=None):
+    def __init__(self, name, xp, array_types, dtypes, extras=None, impls=None):
         self.name = name
         self.xp = xp
         self.array_types = tuple(array_types)
@@ -90,6 +94,7 @@ class Backend:
             self._to_native.setdefault(dt, native)
             _dt.register_native(native, dt)
         self.extras = dict(extras or {})
+        self.impls = dict(impls or {})
         self._extra_cache = {}
         # Types of this library's device objects (torch.device...), for backend_of_device.
         self.device_types = ()

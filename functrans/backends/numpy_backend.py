@@ -84,5 +84,56 @@ class NumPyBackend(Backend):
         return _keep_dtype(fn, 2) if name == "polygamma" else fn
 
 
+# -- direct implementations of the hottest primitives ------------------------------------------
+# The same NumPy calls array-api-compat (or the generic impl) makes, minus its Python layers
+# (np.sum's dispatch wrapper, the compat aliases): these run once per operation of every
+# transform, so on small arrays those layers are a large part of the cost.
+
+
+def _broadcast_in_dim(x, shape, dims):
+    # A read-only stride-0 view made in one constructor call; np.broadcast_to (what the
+    # generic impl uses) is several Python frames. The buffer of a non-contiguous array
+    # cannot be taken (ValueError): those, and NumPy scalars, take the generic path.
+    if type(x) is np.ndarray:
+        xs, xst = x.shape, x.strides
+        strides = [0] * len(shape)
+        for i, d in enumerate(dims):
+            if xs[i] != 1:
+                strides[d] = xst[i]
+        try:
+            out = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+        except ValueError:
+            pass
+        else:
+            out.flags.writeable = False
+            return out
+    expanded = [1] * len(shape)
+    for i, d in enumerate(dims):
+        expanded[d] = x.shape[i]
+    return np.broadcast_to(np.reshape(x, tuple(expanded)), shape)
+
+
+def _convert(x, dtype):
+    if dtype.kind != "c" and backend.dtype(x).kind == "c":
+        x = x.real  # complex -> real keeps the real part, as the generic impl
+    return x.astype(backend.native_dtype(dtype))
+
+
+def _full_like(x, fill_value, dtype=None):
+    return np.full_like(x, fill_value, dtype=backend.native_dtype(dtype))
+
+
+_IMPLS = {
+    "matmul": np.matmul,
+    "reduce_sum": lambda x, axes: np.add.reduce(x, axis=axes),
+    "reduce_max": lambda x, axes: np.maximum.reduce(x, axis=axes),
+    "reduce_min": lambda x, axes: np.minimum.reduce(x, axis=axes),
+    "reshape": lambda x, shape: x.reshape(shape),
+    "transpose": lambda x, perm: x.transpose(perm),
+    "broadcast_in_dim": _broadcast_in_dim,
+    "convert_element_type": _convert,
+    "full_like": _full_like,
+}
+
 backend = register(NumPyBackend("numpy", _xp, _types, _pairs,
-                                extras={"scatter_add": _scatter_add}))
+                                extras={"scatter_add": _scatter_add}, impls=_IMPLS))
