@@ -404,6 +404,13 @@ def flip(x, /, *, axis=None):
 
 def matmul(x1, x2, /):
     """Matrix product with the Array API's rules for 1-D operands and batch broadcasting."""
+    if type(x1) not in _SCALARS and type(x2) not in _SCALARS:
+        # The common case, two matrices of one dtype: nothing to promote, reshape or
+        # broadcast, so straight to the primitive (which checks the contracted sizes).
+        s1, s2 = x1.shape, x2.shape
+        if (len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]
+                and _dtype_of(x1) is _dtype_of(x2)):
+            return _la.matmul(x1, x2)
     x1, x2 = _as_operand(x1), _as_operand(x2)
     (x1, x2), _ = _promote_arrays((x1, x2))
     s1, s2 = _shape(x1), _shape(x2)
