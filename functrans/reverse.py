@@ -196,6 +196,13 @@ class _Env:
         if type(prev) is Fill and type(ct) is Fill:
             d[var] = Fill(prev.value + ct.value)
             return
+        # A real fill added to a dense cotangent: one add of the scalar, rather than
+        # materialising the fill (full_like and broadcast) and adding the arrays.
+        fill, other = (prev, ct) if tp is Fill else (ct, prev)
+        if (type(other) is not _Pieces and type(fill.value) in (int, float)
+                and var.aval.dtype.kind == "f"):
+            d[var] = _add_p.bind(other, fill.value)
+            return
         d[var] = _add_p.bind(self.dense(var, prev), self.dense(var, ct))
 
     def add_piece(self, var, idx, ct):
