@@ -315,6 +315,7 @@ NON_DIFFERENTIABLE = {
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_invert", "bitwise_left_shift",
     "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
     "argmax", "argmin", "argsort", "searchsorted", "reduce_and", "reduce_or", "nonzero",
+    "chooser_weights",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..core import ShapedArray, get_aval, primitive
-from ._batching import axes_rule
-from .elementwise import div, eq, mul
-from .structural import broadcast_in_dim, convert_element_type
+from ..core import ShapedArray, primitive
+from ._batching import all_batched, axes_rule
+from .elementwise import mul
+from .structural import broadcast_in_dim
 
 
 def _reduced_aval(x, axes):
@@ -29,16 +29,33 @@ reduce_sum_p.def_transpose(lambda ct, x, axes: [_expand_back(ct, x.aval.shape, a
 reduce_sum_p.def_batch(axes_rule(reduce_sum_p, "axes", many=True))
 
 
+def _chooser_weights_impl(b, x, out, axes):
+    xp = b.xp
+    kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    mask = xp.astype(x == xp.reshape(out, kept), x.dtype)
+    return mask / xp.sum(mask, axis=axes, keepdims=True)
+
+
+# The weights of the positions of ``x`` that attain ``out`` (its max or min over ``axes``):
+# 1/k at each of the k tied positions, 0 elsewhere. One primitive rather than broadcast, eq,
+# convert, sum and a division of the tangent, each bound (and transposed) on its own: the
+# tangent of a max is then a product and a sum. Piecewise constant: no derivative.
+chooser_weights_p = primitive("chooser_weights")
+chooser_weights_p.def_impl(_chooser_weights_impl)
+chooser_weights_p.def_abstract_eval(lambda x, out, axes: ShapedArray(x.shape, x.dtype))
+chooser_weights_p.def_jvp(lambda p, t, axes: (chooser_weights_p.bind(*p, axes=axes), None))
+chooser_weights_p.def_batch(lambda a, d, axes: (
+    chooser_weights_p.bind(*all_batched(a, d), axes=tuple(i + 1 for i in axes)), 0))
+
+
 def _reduce_chooser_jvp(prim):
     # The tangent is averaged over the positions that attain the result (ties share it
     # equally, as in JAX).
     def jvp(primals, tangents, axes):
         x, = primals
         out = prim.bind(x, axes=axes)
-        mask = convert_element_type(eq(x, _expand_back(out, x.shape, axes)),
-                                    get_aval(x).dtype)
-        t = div(reduce_sum(mul(tangents[0], mask), axes), reduce_sum(mask, axes))
-        return out, t
+        w = chooser_weights_p.bind(x, out, axes=axes)
+        return out, reduce_sum(mul(tangents[0], w), axes)
     return jvp
 
 
