@@ -500,3 +500,55 @@ def test_scatter_add_matches_numpy_add_at_property(name):
             out = fn(x, idx, v, axis=axis)
             np.testing.assert_allclose(case.to_numpy(out), expected, rtol=1e-12, atol=1e-12)
     check()
+
+
+# -- a backend's direct implementations of primitives -----------------------------------------
+
+
+def test_numpy_direct_impls_agree_with_the_generic_ones():
+    # NumPy's Backend(impls=...) replace the generic impls (through array-api-compat) of the
+    # hottest primitives: each must give the same values, dtypes and shapes.
+    import functools
+    from functrans.core import registry
+    b = fb.get_backend("numpy")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4))
+    xi = np.arange(12, dtype=np.int32).reshape(3, 4)
+    xc = x + 1j * rng.standard_normal((3, 4))
+    cases = [
+        ("matmul", (x, x.T), {}),
+        ("reduce_sum", (x,), {"axes": (1,)}), ("reduce_sum", (xi,), {"axes": (0, 1)}),
+        ("reduce_sum", (x,), {"axes": ()}),
+        ("reduce_max", (x,), {"axes": (0,)}), ("reduce_min", (x,), {"axes": (0, 1)}),
+        ("reshape", (x,), {"shape": (4, 3)}), ("reshape", (np.float64(2.0),), {"shape": (1,)}),
+        ("transpose", (x,), {"perm": (1, 0)}),
+        ("convert_element_type", (x,), {"dtype": fnp.float32}),
+        ("convert_element_type", (xc,), {"dtype": fnp.float64}),
+        ("convert_element_type", (xi,), {"dtype": fnp.float64}),
+        ("full_like", (x,), {"fill_value": 2.5}),
+        ("full_like", (x,), {"fill_value": 1, "dtype": fnp.int64}),
+        ("broadcast_in_dim", (x[0],), {"shape": (2, 4), "dims": (1,)}),
+        ("broadcast_in_dim", (x[:, :1],), {"shape": (3, 5, 2), "dims": (0, 2)}),
+        ("broadcast_in_dim", (x.T,), {"shape": (2, 4, 3), "dims": (1, 2)}),  # F-ordered
+        ("broadcast_in_dim", (x[:, ::2],), {"shape": (2, 3, 2), "dims": (1, 2)}),  # strided
+        ("broadcast_in_dim", (np.float64(1.5),), {"shape": (2, 3), "dims": ()}),
+        ("broadcast_in_dim", (np.zeros((0, 3)),), {"shape": (2, 0, 3), "dims": (1, 2)}),
+    ]
+    for name, args, params in cases:
+        p = registry[name]
+        assert name in b.impls
+        fast = p.impl_for(b)(*args, **params)
+        generic = functools.partial(p.impl, b)(*args, **params)
+        assert type(fast) is type(generic) and fast.dtype == generic.dtype, name
+        np.testing.assert_array_equal(fast, generic, err_msg=name)
+
+
+def test_numpy_broadcast_is_a_read_only_view():
+    from functrans.core import registry
+    b = fb.get_backend("numpy")
+    x = np.arange(3.0)
+    out = registry["broadcast_in_dim"].impl_for(b)(x, shape=(2, 3), dims=(1,))
+    assert np.shares_memory(out, x) and not out.flags.writeable
+    with pytest.raises(ValueError):
+        out[0, 0] = 5.0
+    np.testing.assert_array_equal(x, [0.0, 1.0, 2.0])

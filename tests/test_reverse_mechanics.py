@@ -83,3 +83,50 @@ def test_nested_tanh_derivatives_stay_small():
     # tanh_slope hands its rules 1 - y^2 and -2y: each order adds products of values already
     # computed, not the rules of a square re-derived at every level.
     assert counts == [1, 2, 6, 14], counts
+
+
+def test_fill_added_to_a_dense_cotangent_is_one_scalar_add():
+    # lse + m: the seed's fill reaches m both directly and through the exp: the fill is
+    # added to the dense cotangent as a scalar (no full_like, no broadcast).
+    def f(x):
+        m = fnp.max(x)
+        return fnp.log(fnp.sum(fnp.exp(x - m))) + m
+    for dtype in ("float64", "float32"):
+        x = np.array([0.5, -1.0, 2.0, 0.25], dtype=dtype)
+        g, names = _evaluated(ft.grad(f), x)
+        e = np.exp(x.astype(np.float64) - x.max())
+        np.testing.assert_allclose(g, e / e.sum(), rtol=1e-6)
+        assert g.dtype == x.dtype
+        assert "full_like" not in names
+
+
+def test_fill_plus_dense_cotangent_values():
+    # x reaches the output both through a fill path (the sum) and a dense one (sin).
+    x = np.array([0.3, -1.2, 2.0])
+    g = ft.grad(lambda y: fnp.sum(y) + fnp.sum(fnp.sin(y) * y))(x)
+    np.testing.assert_allclose(g, 1.0 + np.cos(x) * x + np.sin(x), rtol=1e-13)
+    g = ft.grad(lambda y: fnp.sum(fnp.sin(y) * y) - 3.0 * fnp.sum(y))(x)
+    np.testing.assert_allclose(g, np.cos(x) * x + np.sin(x) - 3.0, rtol=1e-13)
+    h = ft.hessian(lambda y: fnp.sum(y) + fnp.sum(y * y * y))(x)
+    np.testing.assert_allclose(h, np.diag(6.0 * x), rtol=1e-13)
+
+
+def test_max_tangent_is_shared_by_ties():
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 0.0, -1.0]])
+    g = ft.grad(lambda y: fnp.sum(fnp.max(y, axis=1)))(x)
+    np.testing.assert_array_equal(g, [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+    g = ft.grad(lambda y: fnp.min(y))(x)
+    np.testing.assert_array_equal(g, [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    x2 = np.array([[1.0, 3.0, 3.0], [1.0, 0.0, 3.0]])
+    _, t = ft.jvp(lambda y: fnp.max(y, axis=0), (x2,), (np.arange(6.0).reshape(2, 3),))
+    np.testing.assert_array_equal(t, [1.5, 1.0, 3.5])
+    per_row = ft.vmap(ft.grad(lambda r: fnp.max(r)))(x)
+    np.testing.assert_array_equal(per_row, [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+    h = ft.hessian(lambda y: fnp.sum(fnp.max(y, axis=1) ** 2))(x)
+    ref = np.zeros((2, 3, 2, 3))
+    ref[0, 1:, 0, 1:] = 2 * 0.25
+    ref[1, 0, 1, 0] = 2.0
+    np.testing.assert_allclose(h, ref)
+    # one weights primitive in the forward pass, no eq/convert/division
+    _, names = _evaluated(ft.grad(lambda y: fnp.sum(fnp.max(y, axis=1))), x)
+    assert "chooser_weights" in names and "eq" not in names and "div" not in names
