@@ -41,8 +41,13 @@ def _as_input(x):
 def _arrays(tree):
     """Transform results as arrays of their library (NumPy scalars become 0-d arrays)."""
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [x if isinstance(x, Tracer) or type(x) in _SCALAR_DTYPES
-                              else backend_of(x).as_array(x) for x in leaves])
+    return tree_unflatten(t, _array_leaves(leaves))
+
+
+def _array_leaves(leaves):
+    """:func:`_arrays` on leaves not yet in their tree (no flattening back)."""
+    return [x if isinstance(x, Tracer) or type(x) in _SCALAR_DTYPES
+            else backend_of(x).as_array(x) for x in leaves]
 
 
 def _argnums_tuple(argnums, nargs, what):
@@ -162,8 +167,8 @@ def jvp(fun, primals, tangents, has_aux=False):
             o = _as_input(o)
             primals_out.append(o)
             tangents_out.append(fnp.zeros_like(o))
-    res = (_arrays(tree_unflatten(out_tree, primals_out)),
-           _arrays(tree_unflatten(out_tree, tangents_out)))
+    res = (tree_unflatten(out_tree, _array_leaves(primals_out)),
+           tree_unflatten(out_tree, _array_leaves(tangents_out)))
     if has_aux:
         return res + (_strip(aux, interp),)
     return res
@@ -249,8 +254,8 @@ def vjp(fun, *primals, has_aux=False):
         ct_leaves = [_check_like(c, a, "vjp: cotangent", i)
                      for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
         cts = backward(graph, ct_leaves)
-        return _arrays(tree_unflatten(in_tree, _instantiate(cts, leaves)))
-    out = _arrays(tree_unflatten(out_tree, outs))
+        return tree_unflatten(in_tree, _array_leaves(_instantiate(cts, leaves)))
+    out = tree_unflatten(out_tree, _array_leaves(outs))
     if has_aux:
         return out, vjp_fun, aux
     return out, vjp_fun
@@ -310,8 +315,8 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         out = _as_input(out)
         # A symbolic seed of ones: the first products by it cost nothing.
         cts = backward(graph, [Fill(1.0)], consume=True, template=out)
-        grads = _arrays(tree_unflatten(tree, _instantiate(cts, leaves)))
-        out = _arrays(out)
+        grads = tree_unflatten(tree, _array_leaves(_instantiate(cts, leaves)))
+        out = _array_leaves([out])[0]
         g = grads[0] if single else grads
         if has_aux:
             return (out, tree_unflatten(box[0], aux)), g
