@@ -123,7 +123,11 @@ def _is_float_array(x):
 def _normalize_axes(axis, ndim, what="axis"):
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if type(axis) is int:
+        if 0 <= axis < ndim:
+            return (axis,)  # the common case
+        axis = (axis,)
+    elif isinstance(axis, int):
         axis = (axis,)
     out = []
     for a in axis:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import dtypes as _dt
+from ..core import INEXACT_TRACER_TYPES as _INEXACT_TRACERS
 from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import reductions as _red
@@ -31,6 +32,8 @@ def _acc_dtype(x, dtype):
 
 def sum(x, /, *, axis=None, dtype=None, keepdims=False):
     """Sum over ``axis`` (all axes by default)."""
+    if dtype is None and type(x) in _INEXACT_TRACERS:
+        return _reduce(_red.reduce_sum, x, axis, keepdims)  # floating: its own dtype
     x = _as_operand(x)
     x = astype(x, _acc_dtype(x, dtype))
     return _reduce(_red.reduce_sum, x, axis, keepdims)
