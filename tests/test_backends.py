@@ -533,6 +533,10 @@ def test_numpy_direct_impls_agree_with_the_generic_ones():
         ("broadcast_in_dim", (x[:, ::2],), {"shape": (2, 3, 2), "dims": (1, 2)}),  # strided
         ("broadcast_in_dim", (np.float64(1.5),), {"shape": (2, 3), "dims": ()}),
         ("broadcast_in_dim", (np.zeros((0, 3)),), {"shape": (2, 0, 3), "dims": (1, 2)}),
+        ("chooser_weights", (np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]]),
+                             np.array([3.0, 2.0])), {"axes": (1,)}),
+        ("chooser_weights", (np.array([[1.0, 3.0], [3.0, 0.0]]), np.float64(3.0)),
+         {"axes": (0, 1)}),
     ]
     for name, args, params in cases:
         p = registry[name]

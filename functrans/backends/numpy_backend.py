@@ -123,6 +123,12 @@ def _full_like(x, fill_value, dtype=None):
     return np.full_like(x, fill_value, dtype=backend.native_dtype(dtype))
 
 
+def _chooser_weights(x, out, axes):
+    kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    mask = (x == np.reshape(out, kept)).astype(x.dtype)
+    return mask / np.add.reduce(mask, axis=axes, keepdims=True)
+
+
 _IMPLS = {
     "matmul": np.matmul,
     "reduce_sum": lambda x, axes: np.add.reduce(x, axis=axes),
@@ -133,6 +139,7 @@ _IMPLS = {
     "broadcast_in_dim": _broadcast_in_dim,
     "convert_element_type": _convert,
     "full_like": _full_like,
+    "chooser_weights": _chooser_weights,
 }
 
 backend = register(NumPyBackend("numpy", _xp, _types, _pairs,
