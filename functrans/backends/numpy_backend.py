@@ -129,6 +129,18 @@ def _chooser_weights(x, out, axes):
     return mask / np.add.reduce(mask, axis=axes, keepdims=True)
 
 
+def _tanh_slope(x, factor):
+    # The generic impl's values (tanh, 1 - y*y, -2y); 1 - y*y is computed into y*y's array
+    # rather than into a second temporary the size of x.
+    y = np.tanh(x)
+    s = np.multiply(y, y)
+    if type(s) is np.ndarray:
+        np.subtract(1.0, s, out=s)
+    else:  # a NumPy scalar
+        s = 1.0 - s
+    return (y, s, y * -2.0) if factor else (y, s)
+
+
 _IMPLS = {
     "matmul": np.matmul,
     "reduce_sum": lambda x, axes: np.add.reduce(x, axis=axes),
@@ -140,6 +152,7 @@ _IMPLS = {
     "convert_element_type": _convert,
     "full_like": _full_like,
     "chooser_weights": _chooser_weights,
+    "tanh_slope": _tanh_slope,
 }
 
 backend = register(NumPyBackend("numpy", _xp, _types, _pairs,
