@@ -220,12 +220,20 @@ class EvalInterpreter(Interpreter):
     __slots__ = ()
 
     def process(self, prim, args, params):
-        # Fast path for one or two operands of one backend (or an array and a Python scalar).
-        backend = _by_type_get(type(args[0])) if 0 < len(args) < 3 else None
-        if backend is not None and len(args) == 2:
-            t = type(args[1])
-            if _by_type_get(t) is not backend and t not in _SCALAR_DTYPES:
-                backend = None
+        # Fast path for operands of one backend (and Python scalars); _backend otherwise.
+        n = len(args)
+        backend = _by_type_get(type(args[0])) if n else None
+        if backend is not None and n > 1:
+            if n == 2:
+                t = type(args[1])
+                if _by_type_get(t) is not backend and t not in _SCALAR_DTYPES:
+                    backend = None
+            else:  # several operands (mul_add, select...)
+                for a in args:
+                    t = type(a)
+                    if _by_type_get(t) is not backend and t not in _SCALAR_DTYPES:
+                        backend = None
+                        break
         if backend is None:
             backend = self._backend(prim, args)
         fn = prim._impls.get(backend)
