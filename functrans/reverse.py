@@ -94,6 +94,19 @@ class _Pieces(list):
         self.base = base
 
 
+class _Prod:
+    """A cotangent equal to the product ``a * b``, not yet computed: the transpose of a
+    product hands each linear operand one of these, so that a second cotangent reaching the
+    same variable is added in one mul_add (``a b + c d``, ``a b + c``) instead of a product
+    and a sum. Computed when the variable's own equation (or the result) needs it."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+
 def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> list:
     """Transpose a linear graph: the cotangents of its inputs given those of its outputs.
 
@@ -133,12 +146,26 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                             env.add(x, c)
                     continue
                 cts = env.materialize(cts, outputs.aval)
+            elif tc is _Prod:
+                cts = _mul_p.bind(cts.a, cts.b)
             elif tc is _Pieces:
                 cts = env.dense(outputs, cts)
             if prim is _slice_p:
                 x = inputs[0]
                 if type(x) is Var:
                     env.add_piece(x, params["idx"], cts)
+                continue
+            if prim is _mul_p or prim is _mul_add_p:
+                # Products of the cotangent with the residual partners, left pending.
+                n = len(inputs)
+                for i in range(0, n - 1, 2):
+                    a, b = inputs[i], inputs[i + 1]
+                    if type(a) is Var:
+                        env.add_product(a, cts, b)
+                    elif type(b) is Var:
+                        env.add_product(b, a, cts)
+                if n % 2 and type(inputs[-1]) is Var:
+                    env.add(inputs[-1], cts)
                 continue
         rule = prim.transpose
         if rule is None:
@@ -159,7 +186,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
         c = None if v is None else ct_env.get(v)
         if type(c) is Fill:
             c = env.materialize(c, v.aval, owned=True)
-        elif type(c) is _Pieces:
+        elif type(c) is _Pieces or type(c) is _Prod:
             c = env.dense(v, c)
         elif c is not None and id(c) in env.borrowed:
             c = _copy(c)
@@ -186,6 +213,9 @@ class _Env:
             d[var] = ct
             return
         tp = type(prev)
+        if tp is _Prod and type(ct) is not Fill:
+            d[var] = _mul_add_p.bind(prev.a, prev.b, ct)  # a b + ct
+            return
         if tp is not Fill and tp is not _Pieces and type(ct) is not Fill:
             d[var] = _add_p.bind(prev, ct)
             return
@@ -205,6 +235,21 @@ class _Env:
             return
         d[var] = _add_p.bind(self.dense(var, prev), self.dense(var, ct))
 
+    def add_product(self, var, a, b):
+        """Add the cotangent ``a * b`` to ``var``'s, fused with a cotangent already there."""
+        d = self.d
+        prev = d.get(var)
+        if prev is None:
+            d[var] = _Prod(a, b)
+            return
+        tp = type(prev)
+        if tp is _Prod:
+            d[var] = _mul_add_p.bind(prev.a, prev.b, a, b)
+        elif tp is Fill or tp is _Pieces:
+            self.add(var, _mul_p.bind(a, b))
+        else:
+            d[var] = _mul_add_p.bind(a, b, prev)  # prev + a b
+
     def add_piece(self, var, idx, ct):
         d = self.d
         prev = d.get(var)
@@ -219,6 +264,8 @@ class _Env:
         t = type(ct)
         if t is Fill:
             return self.materialize(ct, var.aval)
+        if t is _Prod:
+            return _mul_p.bind(ct.a, ct.b)
         if t is _Pieces:
             j = _join(ct, var.aval.shape)
             return j if ct.base is None else _add_p.bind(ct.base, j)
@@ -311,6 +358,22 @@ def _fill_mul(v, inputs, params, env):
     return [c, None] if lin == 0 else [None, c]
 
 
+def _fill_mul_add(v, inputs, params, env):
+    # Each pair as a product (see _fill_mul); the lone last term takes the fill itself.
+    n = len(inputs)
+    res = [None] * n
+    for i in range(0, n - 1, 2):
+        pair = inputs[i:i + 2]
+        if type(pair[0]) is Var or type(pair[1]) is Var:
+            r = _fill_mul(v, pair, params, env)
+            if r is None:
+                return None
+            res[i], res[i + 1] = r
+    if n % 2:
+        res[-1] = Fill(v)
+    return res
+
+
 def _fill_div(v, inputs, params, env):
     x, y = inputs
     if type(y) is Var or type(v) is complex:
@@ -338,6 +401,7 @@ def _fill_broadcast(v, inputs, params, env):
 from .primitives.elementwise import add_p as _add_p  # noqa: E402
 from .primitives.elementwise import mul_p as _mul_p, neg_p as _neg_p, sub_p as _sub_p  # noqa
 from .primitives.elementwise import div_p as _div_p  # noqa: E402
+from .primitives.elementwise import mul_add_p as _mul_add_p  # noqa: E402
 from .primitives.reductions import reduce_sum_p as _reduce_sum_p  # noqa: E402
 from .primitives.structural import (broadcast_in_dim as _broadcast, broadcast_p as _broadcast_p,  # noqa
                                     concat as _concat, concat_p as _concat_p,
@@ -349,6 +413,6 @@ from .primitives.structural import (broadcast_in_dim as _broadcast, broadcast_p 
 # Their transposes return views of (or the very) cotangent they get.
 _VIEWS = {_add_p, _reshape_p, _transpose_p, _broadcast_p, _concat_p}
 _FILL_RULES = {_add_p: _fill_add, _sub_p: _fill_sub, _neg_p: _fill_neg, _mul_p: _fill_mul,
-               _div_p: _fill_div, _reduce_sum_p: _fill_same, _reshape_p: _fill_same,
-               _transpose_p: _fill_same, _convert_p: _fill_convert,
+               _mul_add_p: _fill_mul_add, _div_p: _fill_div, _reduce_sum_p: _fill_same,
+               _reshape_p: _fill_same, _transpose_p: _fill_same, _convert_p: _fill_convert,
                _broadcast_p: _fill_broadcast}

@@ -265,6 +265,8 @@ CASES = [
     binary("remainder", _ns("remainder", E.remainder), fts.real(0.1, 1.9), fts.real(2.0, 3.0)),
     Case("select", lambda c, x, y: fnp.where(c > 0, x, y), ((M23, NONZERO), (M23, REAL),
                                                            (M23, REAL))),
+    # two products and a lone term (the rules bind it with 3 to 9 operands)
+    Case("mul_add", E.mul_add, tuple((M23, REAL) for _ in range(5))),
     # -- structural
     unary("reshape", lambda x: fnp.reshape(x, (3, 2))),
     unary("broadcast_in_dim", lambda x: fnp.broadcast_to(x, (4, 2, 3))),

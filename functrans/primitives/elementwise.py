@@ -113,7 +113,7 @@ def _mul_jvp(primals, tangents):
     if tx is ty and x is y:
         # x * x: one tangent op on the residual 2x instead of two products and a sum.
         return out, mul(tx, mul(x, 2.0))
-    return out, add(mul(tx, y), mul(x, ty))
+    return out, mul_add(tx, y, x, ty)
 
 
 def _mul_transpose(ct, x, y):
@@ -124,6 +124,64 @@ def _mul_transpose(ct, x, y):
 
 
 mul_p = elementwise("mul", "multiply", _mul_jvp, _mul_transpose)
+
+
+def _mul_add_impl(b, *xs):
+    # Operators: every Array API array has them, and on NumPy scalars (what 0-d results
+    # are) they skip the ufunc machinery.
+    n = len(xs)
+    if n == 4:
+        return xs[0] * xs[1] + xs[2] * xs[3]
+    if n == 3:
+        return xs[0] * xs[1] + xs[2]
+    out = xs[0] * xs[1]
+    for i in range(2, n - 1, 2):
+        out = out + xs[i] * xs[i + 1]
+    return out + xs[-1] if n % 2 else out
+
+
+def _mul_add_jvp(primals, tangents):
+    # The product rule on every pair, in one mul_add: (a b)' = a' b + a b'; a lone term
+    # contributes its own tangent.
+    out = mul_add(*primals)
+    n = len(primals)
+    terms = []
+    for i in range(0, n - 1, 2):
+        a, b = primals[i], primals[i + 1]
+        ta, tb = tangents[i], tangents[i + 1]
+        if ta is not None:
+            terms += (ta, b)
+        if tb is not None:
+            terms += (a, tb)
+    lone = tangents[-1] if n % 2 else None
+    if not terms:
+        return out, lone
+    if lone is not None:
+        terms.append(lone)
+    return out, mul(*terms) if len(terms) == 2 else mul_add(*terms)
+
+
+def _mul_add_transpose(ct, *xs):
+    # Linear in one operand of each pair (the other is a residual) and in the lone term.
+    n = len(xs)
+    res = [None] * n
+    for i in range(0, n - 1, 2):
+        a, b = xs[i], xs[i + 1]
+        if type(a) is Var:
+            res[i] = mul(ct, b)
+        elif type(b) is Var:
+            res[i + 1] = mul(a, ct)
+    if n % 2 and type(xs[-1]) is Var:
+        res[-1] = ct
+    return res
+
+
+# ``x0 x1 + x2 x3 + ... (+ a last lone term when the count is odd)`` in one operation: the
+# tangent of a product of two traced factors (the product rule), and, in reverse mode, a
+# cotangent accumulated from products. Staged and transposed as one equation rather than
+# products and sums, and at every level of nested differentiation its tangent is again one
+# mul_add, so the operations that higher derivatives pile up stay few.
+mul_add_p = elementwise("mul_add", _mul_add_impl, _mul_add_jvp, _mul_add_transpose)
 
 
 def _div_jvp(primals, tangents):
@@ -566,6 +624,7 @@ def _aval(x):
 add = add_p.bind
 sub = sub_p.bind
 mul = mul_p.bind
+mul_add = mul_add_p.bind
 div = div_p.bind
 neg = neg_p.bind
 pow = pow_p.bind
