@@ -63,7 +63,8 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced, var_type)
     avals = [o.aval for o in outputs] if prim.multiple_results else [outputs.aval]
     if not all(_big(a) for a in avals):
         return None
-    if elementwise:
+    if elementwise or (getattr(prim.into, "may_overwrite", False) and not params
+                       and not prim.multiple_results):
         out = _write_over(prim, inputs, env, dying, produced, avals[0], var_type)
         if out is not None:
             return out
@@ -104,15 +105,23 @@ def _write_over(prim, inputs, env, dying, produced, aval, var_type):
         if (backend is None or tuple(buf.shape) != aval.shape
                 or backend.dtype(buf) is not aval.dtype or not backend.overwritable(buf)):
             continue
-        fn = backend.writer_into(prim.namespace_impl)
-        if fn is None:
-            return None
+        fn = None
+        if prim.namespace_impl is not None:
+            fn = backend.writer_into(prim.namespace_impl)
+            if fn is None:
+                return None
         vals = [env[y] if type(y) is var_type else y for y in inputs]
         for v in vals:
             if type(v) not in _PY_SCALARS and (
                     type(v) is not type(buf) or v.dtype != buf.dtype):
                 return None
-        return fn(*vals, out=buf)
+        if fn is not None:
+            return fn(*vals, out=buf)
+        # An into rule that orders its work so that writing over an operand is safe (it
+        # returns None where it cannot: then the next dying operand, or a kept array).
+        out = prim.into(backend, [buf], *vals)
+        if out is not None:
+            return out
     return None
 
 
@@ -131,6 +140,24 @@ def retire(env, x) -> None:
     key = (type(buf), tuple(buf.shape), backend.dtype(buf))
     _spare.setdefault(key, []).append(buf)
     _spare_bytes += nbytes
+
+
+def scratch(like):
+    """A kept array of ``like``'s type, shape and dtype, for a temporary inside one
+    equation's ``into`` rule (hand it back with :func:`give_back`), or None."""
+    global _spare_bytes
+    backend = _by_type_get(type(like))
+    stack = _spare.get((type(like), tuple(like.shape), backend.dtype(like)))
+    if not stack:
+        return None
+    buf = stack.pop()
+    _spare_bytes -= buf.nbytes
+    return buf
+
+
+def give_back(buf) -> None:
+    """Return an array from :func:`scratch` to the kept ones."""
+    _give_back([buf])
 
 
 def _take(array_type, avals):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from .. import buffers
 from .. import dtypes as _dt
 from ..core import _SCALAR_DTYPES, ShapedArray, primitive
 from ..graph import Var
@@ -140,6 +141,44 @@ def _mul_add_impl(b, *xs):
     return out + xs[-1] if n % 2 else out
 
 
+def _mul_add_into(b, outs, *xs):
+    # The operations of _mul_add_impl into the result, which may be the array of an operand
+    # (see functrans.buffers): the order is chosen so that no operand is read after the
+    # result is written, and None is returned where no order is safe. Additions are
+    # commutative, so a reordered sum is the same to the bit. Further products go through a
+    # kept array when there is one (a fresh one costs more than the arithmetic).
+    mul, add = b.writer_into("multiply"), b.writer_into("add")
+    if mul is None or add is None:
+        return None
+    buf, n = outs[0], len(xs)
+    at = [i for i, x in enumerate(xs) if x is buf]
+    if all(i < 2 for i in at):
+        first, rest, lone = 0, range(2, n - 1, 2), n % 2
+    elif n == 4 and all(i >= 2 for i in at):
+        first, rest, lone = 2, (0,), False  # x2 x3 + x0 x1
+    elif n == 3 and at == [2]:
+        tmp = buffers.scratch(buf)
+        p = xs[0] * xs[1] if tmp is None else mul(xs[0], xs[1], out=tmp)
+        out = add(p, buf, out=buf)
+        if tmp is not None:
+            buffers.give_back(tmp)
+        return out
+    else:
+        return None
+    out = mul(xs[first], xs[first + 1], out=buf)
+    if rest:
+        tmp = buffers.scratch(buf)
+        for i in rest:
+            p = xs[i] * xs[i + 1] if tmp is None else mul(xs[i], xs[i + 1], out=tmp)
+            out = add(out, p, out=out)
+        if tmp is not None:
+            buffers.give_back(tmp)
+    return add(out, xs[-1], out=out) if lone else out
+
+
+_mul_add_into.may_overwrite = True  # safe with the result in an operand's memory
+
+
 def _mul_add_jvp(primals, tangents):
     # The product rule on every pair, in one mul_add: (a b)' = a' b + a b'; a lone term
     # contributes its own tangent.
@@ -182,6 +221,7 @@ def _mul_add_transpose(ct, *xs):
 # products and sums, and at every level of nested differentiation its tangent is again one
 # mul_add, so the operations that higher derivatives pile up stay few.
 mul_add_p = elementwise("mul_add", _mul_add_impl, _mul_add_jvp, _mul_add_transpose)
+mul_add_p.into = _mul_add_into
 
 
 def _div_jvp(primals, tangents):
