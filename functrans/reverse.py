@@ -155,8 +155,15 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                 if type(x) is Var:
                     env.add_piece(x, params["idx"], cts)
                 continue
-            if prim is _mul_p or prim is _mul_add_p:
-                # Products of the cotangent with the residual partners, left pending.
+            if prim is _mul_p:
+                # The product of the cotangent with the residual partner, left pending.
+                a, b = inputs
+                if type(a) is Var:
+                    env.add_product(a, cts, b)
+                elif type(b) is Var:
+                    env.add_product(b, a, cts)
+                continue
+            if prim is _mul_add_p:
                 n = len(inputs)
                 for i in range(0, n - 1, 2):
                     a, b = inputs[i], inputs[i + 1]

@@ -184,6 +184,11 @@ def _mul_add_jvp(primals, tangents):
     # contributes its own tangent.
     out = mul_add(*primals)
     n = len(primals)
+    if n == 4:  # the common case, unrolled when every operand carries a tangent
+        ta, tb, tc, td = tangents
+        if ta is not None and tb is not None and tc is not None and td is not None:
+            a, b, c, d = primals
+            return out, mul_add(ta, b, a, tb, tc, d, c, td)
     terms = []
     for i in range(0, n - 1, 2):
         a, b = primals[i], primals[i + 1]
