@@ -201,6 +201,9 @@ def test_cotangents_of_products_accumulate_into_one_variable():
     g = ft.grad(loss)(x)
     ref = w1 + np.r_[0.0, w2[1:]] + 2 * w3 * x + np.cos(x) * x + np.sin(x) + 1.0
     np.testing.assert_allclose(g, ref, rtol=1e-13)
+    # a seed scaled on its way (a fill of 3) reaching the product rule's mul_add
+    g3 = ft.grad(lambda x: 3.0 * fnp.sum(x * fnp.sin(x) + x))(x)
+    np.testing.assert_allclose(g3, 3.0 * (np.sin(x) + x * np.cos(x) + 1.0), rtol=1e-13)
     H = ft.hessian(loss)(x)
     np.testing.assert_allclose(H, np.diag(2 * w3 - np.sin(x) * x + 2 * np.cos(x)),
                                rtol=1e-12, atol=1e-14)
