@@ -238,7 +238,8 @@ class _Env:
         fill, other = (prev, ct) if tp is Fill else (ct, prev)
         if (type(other) is not _Pieces and type(fill.value) in (int, float)
                 and var.aval.dtype.kind == "f"):
-            d[var] = _add_p.bind(other, fill.value)
+            d[var] = (_mul_add_p.bind(other.a, other.b, fill.value) if type(other) is _Prod
+                      else _add_p.bind(other, fill.value))
             return
         d[var] = _add_p.bind(self.dense(var, prev), self.dense(var, ct))
 

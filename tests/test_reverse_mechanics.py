@@ -4,6 +4,7 @@ cotangents joined into one concat, and the fused value-and-slope primitives."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
@@ -207,3 +208,19 @@ def test_cotangents_of_products_accumulate_into_one_variable():
     H = ft.hessian(loss)(x)
     np.testing.assert_allclose(H, np.diag(2 * w3 - np.sin(x) * x + 2 * np.cos(x)),
                                rtol=1e-12, atol=1e-14)
+
+
+def test_fill_meeting_a_pending_product():
+    # The seeds' f: at the second level the cotangent of x1 x2 is a fill (from the sum) and a
+    # pending product (from exp's transpose) reaching one variable; they add as one mul_add.
+    def f(x1, x2):
+        return x1 * x2 + fnp.exp(x1 * x2) - fnp.sin(x2)
+
+    x1, x2 = 1.5, 0.5
+    e = np.exp(x1 * x2)
+    assert float(ft.grad(ft.grad(f))(x1, x2)) == pytest.approx(x2 ** 2 * e, rel=1e-14)
+    d12 = ft.grad(ft.grad(f), argnums=1)(x1, x2)
+    assert float(d12) == pytest.approx(1 + e + x1 * x2 * e, rel=1e-14)
+    x = np.array([0.3, -0.7, 1.1])
+    g = ft.grad(lambda y: fnp.sum(y * fnp.exp(y) + y))(x)
+    np.testing.assert_allclose(g, (1 + x) * np.exp(x) + 1, rtol=1e-14)
