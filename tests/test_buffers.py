@@ -327,3 +327,32 @@ def test_staged_products_written_over_dying_operands_match(writes, monkeypatch):
     for _ in range(2):  # the second evaluation also takes kept arrays
         np.testing.assert_array_equal(eval_graph(g, [x, v])[0], ref[0])
     assert "mul_add" in writes
+
+
+def test_threads_share_the_kept_arrays_safely():
+    import threading
+
+    from functrans import api
+
+    n = api._HVP_STAGE_SIZE
+    f = lambda y: fnp.sum(fnp.sin(y) * fnp.roll(y, 1)) + fnp.sum(fnp.tanh(y) ** 2)
+    failures = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(15):
+            x, v = rng.standard_normal(n), rng.standard_normal(n)
+            s, c, t = np.sin(x), np.cos(x), np.tanh(x)
+            expected = (-s * np.roll(x, 1) * v + c * np.roll(v, 1) + np.roll(c * v, -1)
+                        + 2 * (1 - t ** 2) * (1 - 3 * t ** 2) * v)
+            hv = ft.hvp(f, (x,), (v,))
+            if not np.allclose(hv, expected, rtol=1e-12, atol=1e-12):
+                failures.append(seed)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert failures == []
+    assert buffers._spare_bytes > 0
