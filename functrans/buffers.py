@@ -126,14 +126,19 @@ def _write_over(prim, inputs, env, dying, produced, aval, var_type):
 
 
 def retire(env, x) -> None:
-    """Keep the array of ``x``, which dies now, for reuse if nothing but ``env`` holds it."""
+    """Keep the array of ``x``, which dies now, for reuse if nothing but ``env`` holds it
+    (or, for a view, the array owning its memory, if the view is all that holds that)."""
     global _spare_bytes
     if _holders(env, x) != _ENV_ONLY:
         return
     buf = env[x]
     backend = _by_type_get(type(buf))
-    if backend is None or not backend.overwritable(buf):
+    if backend is None:
         return
+    if not backend.overwritable(buf):
+        buf = backend.sole_owner(buf)
+        if buf is None or not backend.overwritable(buf):
+            return
     nbytes = buf.nbytes
     if nbytes < MIN_BYTES or _spare_bytes + nbytes > SPARE_LIMIT:
         return

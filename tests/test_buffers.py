@@ -356,3 +356,51 @@ def test_threads_share_the_kept_arrays_safely():
         th.join()
     assert failures == []
     assert buffers._spare_bytes > 0
+
+
+def test_an_array_is_kept_when_the_last_view_into_it_dies():
+    x, _ = _inputs()
+
+    def f(a):
+        s = fnp.sin(a)                       # dies into two views (a roll)
+        r = fnp.concat([s[N // 2:], s[: N // 2]])
+        return fnp.exp(r) + 1.0
+
+    g = ft.make_graph(f)(x)
+    out = eval_graph(g, [x])
+    np.testing.assert_allclose(out[0], np.exp(np.roll(np.sin(x), N // 2)) + 1.0)
+    # exp and the add write over concat's array (the result); sin's array dies with the
+    # second slice into it, and is kept
+    kept = buffers._spare.get((np.ndarray, (N,), fnp.float64), [])
+    assert len(kept) == 1 and not _in_spare(x) and not _in_spare(out[0])
+
+
+def test_an_array_is_not_kept_while_another_view_into_it_lives(monkeypatch):
+    x, y = _inputs()
+
+    def f(a, b):
+        s = fnp.sin(a)
+        first, second = s[: N // 2], s[N // 2:]
+        t = fnp.exp(first)                   # first dies: second still looks into s
+        u = fnp.exp(b) * 3.0                 # a result of s's shape: would take s's array
+        return fnp.sum(t) + fnp.sum(u) + fnp.sum(second * second)
+
+    g = ft.make_graph(f)(x, y)
+    s = np.sin(x)
+    expected = (np.sum(np.exp(s[: N // 2])) + np.sum(np.exp(y) * 3.0)
+                + np.sum(s[N // 2:] ** 2))
+    for _ in range(3):
+        np.testing.assert_allclose(eval_graph(g, [x, y])[0], expected, rtol=1e-13)
+    np.testing.assert_array_equal(eval_graph(g, [x, y])[0],
+                                  _reference(g, [x, y], monkeypatch)[0])
+
+
+def test_inputs_seen_through_views_are_not_kept():
+    x, _ = _inputs()
+    x0 = x.copy()
+    g = ft.make_graph(lambda a: fnp.exp(fnp.concat([a[1:], a[:1]])) * 2.0)(x)
+    for _ in range(3):
+        out = eval_graph(g, [x])
+        assert not _in_spare(x)
+        np.testing.assert_allclose(out[0], np.exp(np.roll(x0, -1)) * 2.0)
+    np.testing.assert_array_equal(x, x0)

@@ -113,6 +113,11 @@ class Backend:
         none (the standard has no ``out=``; NumPy opts in)."""
         return None
 
+    def sole_owner(self, x):
+        """The array owning the memory that ``x``, a view, looks into, where ``x`` is its
+        only holder (so that it dies with ``x``); None otherwise or where unknown."""
+        return None
+
     def overwritable(self, x) -> bool:
         """Whether ``x`` is an array type that owns its memory and may be written (the
         caller checks that nothing else holds it)."""

@@ -5,6 +5,8 @@ imported on first use (without SciPy, the generic versions of erf, erfc, lgamma 
 are used and erfinv/polygamma raise UnsupportedBackendError).
 """
 
+import sys
+
 import array_api_compat.numpy as _xp
 import numpy as np
 
@@ -46,6 +48,22 @@ def _keep_dtype(fn, n_args):
     return call
 
 
+def _base_holders(view) -> int:
+    return sys.getrefcount(view.base)
+
+
+def _calibrate() -> int:
+    owner = np.empty(2)
+    view = owner[1:]
+    del owner
+    return _base_holders(view)
+
+
+# What _base_holders reports when the view is the only holder of its base, measured once so
+# that the comparison holds whatever the interpreter's own counting of temporaries.
+_VIEW_ONLY = _calibrate()
+
+
 class NumPyBackend(Backend):
     def writer_into(self, name):
         # Only where the namespace's function is NumPy's ufunc itself (not a wrapper such
@@ -57,6 +75,16 @@ class NumPyBackend(Backend):
 
     def overwritable(self, x):
         return type(x) is np.ndarray and x.flags.owndata and x.flags.writeable
+
+    def sole_owner(self, x):
+        # A view keeps the array owning its memory as .base (NumPy collapses chains of
+        # views); when this view is the base's only holder, the base dies with it.
+        if _base_holders(x) != _VIEW_ONLY:  # counted before a name here holds the base
+            return None
+        base = x.base
+        if type(base) is np.ndarray and base.flags.owndata and base.flags.writeable:
+            return base
+        return None
 
     def as_array(self, x):
         # A reduction to 0-d gives a NumPy scalar; transforms return arrays, as JAX does.
