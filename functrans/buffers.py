@@ -53,7 +53,7 @@ def _big(aval) -> bool:
     return math.prod(aval.shape) * aval.dtype.bits >= 8 * MIN_BYTES
 
 
-def evaluate_into(prim, inputs, params, outputs, env, dying, produced, var_type):
+def evaluate_into(prim, inputs, params, outputs, env, dying, produced):
     """The equation's result computed into reused memory, or None (then the caller binds
     as usual). ``dying`` are the variables no later equation reads; ``produced`` those
     computed in this evaluation."""
@@ -65,21 +65,20 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced, var_type)
         return None
     if elementwise or (getattr(prim.into, "may_overwrite", False) and not params
                        and not prim.multiple_results):
-        out = _write_over(prim, inputs, env, dying, produced, avals[0], var_type)
+        out = _write_over(prim, inputs, env, dying, produced, avals[0])
         if out is not None:
             return out
-    vals = [env[x] if type(x) is var_type else x for x in inputs]
+    vals = [env[x] if type(x) is Var else x for x in inputs]
     first = next((v for v in vals if type(v) not in _PY_SCALARS), None)
     if first is None:
         return None
     backend = _by_type_get(type(first))
-    if backend is None or any(type(v) is not type(first) for v in vals
-                              if type(v) not in _PY_SCALARS):
+    if backend is None or not _operands_match(
+            vals, type(first), backend, avals[0].dtype if elementwise else None):
         return None
     if elementwise:
         fn = backend.writer_into(prim.namespace_impl)
-        if fn is None or any(type(v) not in _PY_SCALARS and backend.dtype(v) is not avals[0].dtype
-                             for v in vals):
+        if fn is None:
             return None
     bufs = _take(type(first), avals)
     if bufs is None:
@@ -90,13 +89,24 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced, var_type)
     return out
 
 
-def _write_over(prim, inputs, env, dying, produced, aval, var_type):
+def _operands_match(vals, array_type, backend, dtype) -> bool:
+    """Whether every operand is a Python scalar or an array of ``array_type`` (and, unless
+    ``dtype`` is None, of that dtype): then writing with ``out=`` computes what the library
+    computes without it."""
+    for v in vals:
+        if type(v) not in _PY_SCALARS and (
+                type(v) is not array_type or dtype is not None and backend.dtype(v) is not dtype):
+            return False
+    return True
+
+
+def _write_over(prim, inputs, env, dying, produced, aval):
     """``prim(*inputs)`` written into the array of an operand that dies at this equation:
     one computed in this evaluation, held by nothing but ``env``, owning its memory, of the
     result's shape and dtype, with every other operand an array of the same library and
     dtype or a Python scalar (so that the library computes what it would without ``out=``)."""
     for x in inputs:
-        if type(x) is not var_type or x not in dying or x not in produced:
+        if type(x) is not Var or x not in dying or x not in produced:
             continue
         if _holders(env, x) != _ENV_ONLY:
             continue
@@ -110,11 +120,9 @@ def _write_over(prim, inputs, env, dying, produced, aval, var_type):
             fn = backend.writer_into(prim.namespace_impl)
             if fn is None:
                 return None
-        vals = [env[y] if type(y) is var_type else y for y in inputs]
-        for v in vals:
-            if type(v) not in _PY_SCALARS and (
-                    type(v) is not type(buf) or v.dtype != buf.dtype):
-                return None
+        vals = [env[y] if type(y) is Var else y for y in inputs]
+        if not _operands_match(vals, type(buf), backend, aval.dtype):
+            return None
         if fn is not None:
             return fn(*vals, out=buf)
         # An into rule that orders its work so that writing over an operand is safe (it
@@ -128,7 +136,6 @@ def _write_over(prim, inputs, env, dying, produced, aval, var_type):
 def retire(env, x) -> None:
     """Keep the array of ``x``, which dies now, for reuse if nothing but ``env`` holds it
     (or, for a view, the array owning its memory, if the view is all that holds that)."""
-    global _spare_bytes
     if _holders(env, x) != _ENV_ONLY:
         return
     buf = env[x]
@@ -139,25 +146,14 @@ def retire(env, x) -> None:
         buf = backend.sole_owner(buf)
         if buf is None or not backend.overwritable(buf):
             return
-    nbytes = buf.nbytes
-    if nbytes < MIN_BYTES or _spare_bytes + nbytes > SPARE_LIMIT:
-        return
-    key = (type(buf), tuple(buf.shape), backend.dtype(buf))
-    _spare.setdefault(key, []).append(buf)
-    _spare_bytes += nbytes
+    if buf.nbytes >= MIN_BYTES and _spare_bytes + buf.nbytes <= SPARE_LIMIT:
+        _keep(buf, backend)
 
 
 def scratch(like):
     """A kept array of ``like``'s type, shape and dtype, for a temporary inside one
     equation's ``into`` rule (hand it back with :func:`give_back`), or None."""
-    global _spare_bytes
-    backend = _by_type_get(type(like))
-    stack = _spare.get((type(like), tuple(like.shape), backend.dtype(like)))
-    if not stack:
-        return None
-    buf = stack.pop()
-    _spare_bytes -= buf.nbytes
-    return buf
+    return _pop(_key(like, _by_type_get(type(like))))
 
 
 def give_back(buf) -> None:
@@ -167,22 +163,39 @@ def give_back(buf) -> None:
 
 def _take(array_type, avals):
     """One kept array per abstract value, or None (taking nothing) if any is missing."""
-    global _spare_bytes
     bufs = []
     for a in avals:
-        stack = _spare.get((array_type, a.shape, a.dtype))
-        if not stack:
+        buf = _pop((array_type, a.shape, a.dtype))
+        if buf is None:
             _give_back(bufs)
             return None
-        buf = stack.pop()
-        _spare_bytes -= buf.nbytes
         bufs.append(buf)
     return bufs
 
 
 def _give_back(bufs) -> None:
-    global _spare_bytes
     for buf in bufs:
-        backend = _by_type_get(type(buf))
-        _spare.setdefault((type(buf), tuple(buf.shape), backend.dtype(buf)), []).append(buf)
-        _spare_bytes += buf.nbytes
+        _keep(buf, _by_type_get(type(buf)))
+
+
+def _key(buf, backend):
+    return (type(buf), tuple(buf.shape), backend.dtype(buf))
+
+
+def _keep(buf, backend) -> None:
+    global _spare_bytes
+    _spare.setdefault(_key(buf, backend), []).append(buf)
+    _spare_bytes += buf.nbytes
+
+
+def _pop(key):
+    global _spare_bytes
+    stack = _spare.get(key)
+    if not stack:
+        return None
+    buf = stack.pop()
+    _spare_bytes -= buf.nbytes
+    return buf
+
+
+from .graph import Var  # noqa: E402  (graph imports this module)

@@ -7,7 +7,6 @@ linear graphs that ``linearize`` stages (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
-from . import buffers
 from .core import EvalInterpreter, ShapedArray, _current, bind
 
 
@@ -70,8 +69,7 @@ def eval_graph(graph: Graph, args) -> list:
         dying = last.get(i, ())
         out = None
         if produced is not None:
-            out = buffers.evaluate_into(prim, inputs, params, outputs, env, dying, produced,
-                                        Var)
+            out = buffers.evaluate_into(prim, inputs, params, outputs, env, dying, produced)
             if prim.multiple_results:
                 produced.update(outputs)
             else:
@@ -205,3 +203,6 @@ def _eqn_key(prim, inputs, params):
         return hash(tuple(key)) and tuple(key)
     except TypeError:  # an unhashable parameter: the equation is kept as it is
         return None
+
+
+from . import buffers  # noqa: E402  (buffers reads Var from here)
