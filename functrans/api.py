@@ -618,7 +618,8 @@ def hvp(fun, primals, tangents):
     and pruned to what ``H v`` needs, then run (see :func:`make_graph`); a function whose
     Python control flow needs concrete values runs eagerly instead. On NumPy, that run
     computes large intermediates into the memory of ones that died, and keeps up to 64 MiB
-    of such arrays for the next call (:func:`functrans.buffers.release` frees them).
+    of such arrays, and its result once you drop it, for the next call
+    (:func:`functrans.buffers.release` frees them).
 
     Example:
         >>> ft.hvp(lambda x: fnp.sum(x ** 3), (fnp.asarray([1.0, 2.0]),),

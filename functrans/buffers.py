@@ -8,11 +8,16 @@ at least ``MIN_BYTES``:
 
 - an elementwise equation writes its result over an operand that dies there;
 - the arrays of values that die are kept, across evaluations and up to ``SPARE_LIMIT`` bytes,
-  and later equations with results of that shape and dtype are evaluated into them (``out=``).
+  and later equations with results of that shape and dtype are evaluated into them (``out=``);
+- the arrays an evaluation returns are remembered (up to ``SPARE_LIMIT`` bytes too): once the
+  caller has dropped one, a later evaluation takes it like a kept one. A loop that calls
+  ``hvp`` and discards each result then runs in the same memory every time.
 
 Only an array computed inside the evaluation and held by nothing but the evaluation is ever
-reused: never the caller's inputs, a constant, an output, an array a view still looks into, or
-one someone else kept a reference to. Only backends whose ``overwritable``/``writer_into``
+reused: never the caller's inputs, a constant, an output the caller still holds, an array a
+view still looks into, or one someone else kept a reference to. Which holders there are is
+read from reference counts, so reuse is off where those are not exact (a free-threaded
+interpreter). Only backends whose ``overwritable``/``writer_into``
 allow it take part (NumPy; the Array API has no ``out=``). :func:`release` frees what is kept.
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 
 from .core import _by_type_get
 
@@ -28,15 +34,25 @@ SPARE_LIMIT = 64 << 20       # bytes of dead arrays kept for later evaluations
 
 _spare: dict = {}            # (array type, shape, functrans dtype) -> [arrays nothing holds]
 _spare_bytes = 0
+_lent: dict = {}             # the same keys -> [arrays returned to callers, maybe dropped]
+_lent_bytes = 0
+_lent_lock = threading.Lock()  # finding a dropped one and taking it must be one step
+
+# Reference counts tell who holds an array only where the interpreter counts every holder
+# exactly, which a free-threaded build does not promise.
+ENABLED = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 _PY_SCALARS = (bool, int, float, complex)
 
 
 def release() -> None:
     """Drop the arrays kept for reuse by later graph evaluations."""
-    global _spare_bytes
+    global _spare_bytes, _lent_bytes
     _spare.clear()
     _spare_bytes = 0
+    with _lent_lock:
+        _lent.clear()
+        _lent_bytes = 0
 
 
 def _holders(env, x) -> int:
@@ -150,15 +166,75 @@ def retire(env, x) -> None:
         _keep(buf, backend)
 
 
+def lend(env, x) -> None:
+    """``x`` is an output of the evaluation: remember its array (if it owns its memory), so
+    that a later evaluation can take it once nothing else holds it."""
+    global _lent_bytes
+    buf = env[x]
+    backend = _by_type_get(type(buf))
+    if backend is None or not backend.overwritable(buf) or buf.nbytes < MIN_BYTES:
+        return
+    key = _key(buf, backend)
+    with _lent_lock:
+        lent = _lent.setdefault(key, [])
+        for i in range(len(lent)):
+            if lent[i] is buf:
+                return
+        while lent and _lent_bytes + buf.nbytes > SPARE_LIMIT:
+            _lent_bytes -= lent.pop(0).nbytes  # forget the oldest: it stays the caller's
+        if _lent_bytes + buf.nbytes <= SPARE_LIMIT:
+            lent.append(buf)
+            _lent_bytes += buf.nbytes
+
+
+def _free_index(arrays, only) -> int:
+    """The index of the first array that nothing but ``arrays`` holds, or -1."""
+    for i in range(len(arrays)):
+        if sys.getrefcount(arrays[i]) == only:
+            return i
+    return -1
+
+
+def _count_first(arrays) -> int:
+    for i in range(len(arrays)):
+        return sys.getrefcount(arrays[i])  # the same expression as in _free_index
+
+
+# What a remembered array's count reads when only the list of remembered arrays holds it.
+_LIST_ONLY = _count_first([object()])
+
+
+def _reclaim(key):
+    """A remembered output of this key that its caller has dropped, or None."""
+    global _lent_bytes
+    with _lent_lock:
+        lent = _lent.get(key)
+        if not lent:
+            return None
+        i = _free_index(lent, _LIST_ONLY)
+        if i < 0:
+            return None
+        buf = lent.pop(i)
+        _lent_bytes -= buf.nbytes
+    # Its flags are the caller's to change while they held it: read them again.
+    return buf if _by_type_get(type(buf)).overwritable(buf) else None
+
+
 def scratch(like):
-    """A kept array of ``like``'s type, shape and dtype, for a temporary inside one
-    equation's ``into`` rule (hand it back with :func:`give_back`), or None."""
-    return _pop(_key(like, _by_type_get(type(like))))
+    """An array of ``like``'s type, shape and dtype for a temporary inside one equation's
+    ``into`` rule: a kept one, else a new one, which :func:`give_back` then keeps for the
+    next evaluation."""
+    backend = _by_type_get(type(like))
+    buf = _pop(_key(like, backend))
+    if buf is None:
+        buf = backend.xp.empty(like.shape, dtype=like.dtype)
+    return buf
 
 
 def give_back(buf) -> None:
-    """Return an array from :func:`scratch` to the kept ones."""
-    _give_back([buf])
+    """Return an array from :func:`scratch` to the kept ones (if there is room)."""
+    if _spare_bytes + buf.nbytes <= SPARE_LIMIT:
+        _keep(buf, _by_type_get(type(buf)))
 
 
 def _take(array_type, avals):
@@ -192,7 +268,7 @@ def _pop(key):
     global _spare_bytes
     stack = _spare.get(key)
     if not stack:
-        return None
+        return _reclaim(key) if _lent else None
     buf = stack.pop()
     _spare_bytes -= buf.nbytes
     return buf

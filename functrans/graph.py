@@ -64,7 +64,8 @@ def eval_graph(graph: Graph, args) -> list:
     last = _last_uses(graph)
     # Variables computed in this evaluation: only their arrays may be reused, never an
     # input's (the caller's) or a constant.
-    produced = set() if type(_current.get()) is EvalInterpreter else None
+    produced = (set() if type(_current.get()) is EvalInterpreter and buffers.ENABLED
+                else None)
     for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
         dying = last.get(i, ())
         out = None
@@ -84,6 +85,10 @@ def eval_graph(graph: Graph, args) -> list:
             if produced is not None and x in produced:
                 buffers.retire(env, x)
             del env[x]
+    if produced is not None:
+        for x in graph.outputs:
+            if type(x) is Var and x in produced:
+                buffers.lend(env, x)
     return [env[x] if type(x) is Var else x for x in graph.outputs]
 
 

@@ -404,3 +404,89 @@ def test_inputs_seen_through_views_are_not_kept():
         assert not _in_spare(x)
         np.testing.assert_allclose(out[0], np.exp(np.roll(x0, -1)) * 2.0)
     np.testing.assert_array_equal(x, x0)
+
+
+def _counting_reclaims(monkeypatch):
+    """The arrays (or None) each look-up among remembered outputs found."""
+    found = []
+    real = buffers._reclaim
+
+    def counting(key):
+        buf = real(key)
+        found.append(buf is not None)
+        return buf
+
+    monkeypatch.setattr(buffers, "_reclaim", counting)
+    return found
+
+
+def test_an_output_the_caller_dropped_is_taken_by_a_later_evaluation(monkeypatch):
+    x, y = _inputs()
+    g = ft.make_graph(lambda a, b: fnp.sin(a) * fnp.cos(b))(x, y)
+    ref = _reference(g, [x, y], monkeypatch)[0]
+    found = _counting_reclaims(monkeypatch)
+    first = eval_graph(g, [x, y])[0]   # sin's array, written over by the product
+    np.testing.assert_array_equal(first, ref)
+    assert not any(found)
+    del first                          # the caller is done with it
+    second = eval_graph(g, [x, y])[0]  # cos takes the dropped result's array
+    np.testing.assert_array_equal(second, ref)
+    assert any(found)
+
+
+def test_an_output_the_caller_holds_or_views_is_not_taken(monkeypatch):
+    x, y = _inputs()
+    g = ft.make_graph(lambda a, b: fnp.sin(a) * fnp.cos(b))(x, y)
+    ref = _reference(g, [x, y], monkeypatch)[0]
+    found = _counting_reclaims(monkeypatch)
+    held = eval_graph(g, [x, y])[0]
+    view = eval_graph(g, [x, y])[0][::2]   # only a view of this result is kept
+    for _ in range(4):
+        np.testing.assert_array_equal(eval_graph(g, [x, y])[0], ref)
+    assert any(found)                      # the loop's own dropped results were taken
+    np.testing.assert_array_equal(held, ref)
+    np.testing.assert_array_equal(view, ref[::2])
+
+
+def test_remembered_outputs_are_bounded_and_released(monkeypatch):
+    x, y = _inputs()
+    monkeypatch.setattr(buffers, "SPARE_LIMIT", 2 * N * 8)   # room for two arrays
+    g = ft.make_graph(lambda a, b: fnp.sin(a) * fnp.cos(b))(x, y)
+    outs = [eval_graph(g, [x, y])[0] for _ in range(5)]
+    assert 0 < buffers._lent_bytes <= 2 * N * 8
+    # the newest are remembered (the caller is likelier to drop those next)
+    remembered = [b for s in buffers._lent.values() for b in s]
+    assert len(remembered) == 2 and all(a is b for a, b in zip(remembered, outs[-2:]))
+    assert buffers._lent_bytes == sum(b.nbytes for s in buffers._lent.values() for b in s)
+    buffers.release()
+    assert buffers._lent == {} and buffers._lent_bytes == 0
+    assert all(np.array_equal(o, outs[0]) for o in outs)
+
+
+def test_a_scratch_array_is_kept_after_use():
+    like = np.ones(N)
+    tmp = buffers.scratch(like)            # none kept: a new one
+    assert tmp is not like and tmp.shape == like.shape and tmp.dtype == like.dtype
+    buffers.give_back(tmp)
+    assert buffers.scratch(like) is tmp    # kept for the next temporary
+
+
+def test_no_reuse_where_reference_counts_are_not_exact(writes, takes, monkeypatch):
+    monkeypatch.setattr(buffers, "ENABLED", False)   # as on a free-threaded interpreter
+    x, y = _inputs()
+    g = ft.make_graph(lambda a, b: fnp.sin(fnp.exp(a) * fnp.cos(b)) + fnp.tanh(a))(x, y)
+    for _ in range(2):
+        eval_graph(g, [x, y])
+    assert writes == [] and takes == [] and buffers._spare == {} and buffers._lent == {}
+
+
+def test_a_dropped_output_made_read_only_is_not_taken(monkeypatch):
+    x, y = _inputs()
+    g = ft.make_graph(lambda a, b: fnp.sin(a) * fnp.cos(b))(x, y)
+    ref = _reference(g, [x, y], monkeypatch)[0]
+    found = _counting_reclaims(monkeypatch)
+    first = eval_graph(g, [x, y])[0]
+    first.flags.writeable = False      # the caller's to change while they hold it
+    del first
+    np.testing.assert_array_equal(eval_graph(g, [x, y])[0], ref)
+    assert not any(found)

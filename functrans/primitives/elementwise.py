@@ -146,7 +146,7 @@ def _mul_add_into(b, outs, *xs):
     # (see functrans.buffers): the order is chosen so that no operand is read after the
     # result is written, and None is returned where no order is safe. Additions are
     # commutative, so a reordered sum is the same to the bit. Further products go through a
-    # kept array when there is one (a fresh one costs more than the arithmetic).
+    # kept array (a fresh one costs more than the arithmetic; one made here is kept after).
     mul, add = b.writer_into("multiply"), b.writer_into("add")
     if mul is None or add is None:
         return None
@@ -158,10 +158,8 @@ def _mul_add_into(b, outs, *xs):
         first, rest, lone = 2, (0,), False  # x2 x3 + x0 x1
     elif n == 3 and at == [2]:
         tmp = buffers.scratch(buf)
-        p = xs[0] * xs[1] if tmp is None else mul(xs[0], xs[1], out=tmp)
-        out = add(p, buf, out=buf)
-        if tmp is not None:
-            buffers.give_back(tmp)
+        out = add(mul(xs[0], xs[1], out=tmp), buf, out=buf)
+        buffers.give_back(tmp)
         return out
     else:
         return None
@@ -169,10 +167,8 @@ def _mul_add_into(b, outs, *xs):
     if rest:
         tmp = buffers.scratch(buf)
         for i in rest:
-            p = xs[i] * xs[i + 1] if tmp is None else mul(xs[i], xs[i + 1], out=tmp)
-            out = add(out, p, out=out)
-        if tmp is not None:
-            buffers.give_back(tmp)
+            out = add(out, mul(xs[i], xs[i + 1], out=tmp), out=out)
+        buffers.give_back(tmp)
     return add(out, xs[-1], out=out) if lone else out
 
 
