@@ -130,7 +130,7 @@ def footnotes(run):
     for (name, reason), ids in na.items():
         notes.append(f"{name}: {reason} ({', '.join(ids)})")
     if "numpy-manual" in run["systems"]:
-        notes.append("numpy-manual: hand-written NumPy backprop, W2 only")
+        notes.append("numpy-manual: hand-written NumPy: the backprop of W2, the H v of W5")
     for name, why in run["skipped"].items():
         notes.append(f"{name}: not run ({why})")
     checked = {}

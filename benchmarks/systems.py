@@ -114,7 +114,7 @@ class NumPyFloor(System):
 
 
 class NumPyManual(System):
-    """Hand-written NumPy backprop where a workload ships one (W2)."""
+    """Hand-written NumPy derivative where a workload ships one (W2's backprop, W5's H v)."""
     name = "numpy-manual"
 
     def version(self):

@@ -196,18 +196,22 @@ def _eqn_key(prim, inputs, params):
     array constants count by identity; Python scalars by type and repr (so 0.0 and -0.0, or
     1 and 1.0, stay apart)."""
     key = [prim]
+    append = key.append
     for x in inputs:
         if type(x) is Var:
-            key.append(x)
+            append(x)
         elif isinstance(x, (bool, int, float, complex)):
-            key.append((type(x), repr(x)))
+            append((type(x), repr(x)))
         else:
-            key.append(("const", id(x)))
+            append(("const", id(x)))
+    if params:
+        append(tuple(sorted(params.items())))
+    key = tuple(key)
     try:
-        key.append(tuple(sorted(params.items())) if params else ())
-        return hash(tuple(key)) and tuple(key)
+        hash(key)
     except TypeError:  # an unhashable parameter: the equation is kept as it is
         return None
+    return key
 
 
 from . import buffers  # noqa: E402  (buffers reads Var from here)
