@@ -420,10 +420,16 @@ def _counting_reclaims(monkeypatch):
     return found
 
 
-def test_an_output_the_caller_dropped_is_taken_by_a_later_evaluation(monkeypatch):
+def _product_of_sin_cos(monkeypatch):
+    """Inputs, a graph whose result is sin's array written over by a product, and the
+    result computed with no reuse."""
     x, y = _inputs()
     g = ft.make_graph(lambda a, b: fnp.sin(a) * fnp.cos(b))(x, y)
-    ref = _reference(g, [x, y], monkeypatch)[0]
+    return x, y, g, _reference(g, [x, y], monkeypatch)[0]
+
+
+def test_an_output_the_caller_dropped_is_taken_by_a_later_evaluation(monkeypatch):
+    x, y, g, ref = _product_of_sin_cos(monkeypatch)
     found = _counting_reclaims(monkeypatch)
     first = eval_graph(g, [x, y])[0]   # sin's array, written over by the product
     np.testing.assert_array_equal(first, ref)
@@ -435,9 +441,7 @@ def test_an_output_the_caller_dropped_is_taken_by_a_later_evaluation(monkeypatch
 
 
 def test_an_output_the_caller_holds_or_views_is_not_taken(monkeypatch):
-    x, y = _inputs()
-    g = ft.make_graph(lambda a, b: fnp.sin(a) * fnp.cos(b))(x, y)
-    ref = _reference(g, [x, y], monkeypatch)[0]
+    x, y, g, ref = _product_of_sin_cos(monkeypatch)
     found = _counting_reclaims(monkeypatch)
     held = eval_graph(g, [x, y])[0]
     view = eval_graph(g, [x, y])[0][::2]   # only a view of this result is kept
@@ -449,9 +453,8 @@ def test_an_output_the_caller_holds_or_views_is_not_taken(monkeypatch):
 
 
 def test_remembered_outputs_are_bounded_and_released(monkeypatch):
-    x, y = _inputs()
+    x, y, g, _ = _product_of_sin_cos(monkeypatch)
     monkeypatch.setattr(buffers, "SPARE_LIMIT", 2 * N * 8)   # room for two arrays
-    g = ft.make_graph(lambda a, b: fnp.sin(a) * fnp.cos(b))(x, y)
     outs = [eval_graph(g, [x, y])[0] for _ in range(5)]
     assert 0 < buffers._lent_bytes <= 2 * N * 8
     # the newest are remembered (the caller is likelier to drop those next)
@@ -481,9 +484,7 @@ def test_no_reuse_where_reference_counts_are_not_exact(writes, takes, monkeypatc
 
 
 def test_a_dropped_output_made_read_only_is_not_taken(monkeypatch):
-    x, y = _inputs()
-    g = ft.make_graph(lambda a, b: fnp.sin(a) * fnp.cos(b))(x, y)
-    ref = _reference(g, [x, y], monkeypatch)[0]
+    x, y, g, ref = _product_of_sin_cos(monkeypatch)
     found = _counting_reclaims(monkeypatch)
     first = eval_graph(g, [x, y])[0]
     first.flags.writeable = False      # the caller's to change while they hold it
