@@ -31,6 +31,7 @@ from .core import _by_type_get
 
 MIN_BYTES = 1 << 16          # below this, allocation is cheap and reuse is not worth a check
 SPARE_LIMIT = 64 << 20       # bytes of dead arrays kept for later evaluations
+LENT_PER_KEY = 8             # results remembered per shape and dtype (each miss reads them all)
 
 _spare: dict = {}            # (array type, shape, functrans dtype) -> [arrays nothing holds]
 _spare_bytes = 0
@@ -180,7 +181,7 @@ def lend(env, x) -> None:
         for i in range(len(lent)):
             if lent[i] is buf:
                 return
-        while lent and _lent_bytes + buf.nbytes > SPARE_LIMIT:
+        while lent and (len(lent) >= LENT_PER_KEY or _lent_bytes + buf.nbytes > SPARE_LIMIT):
             _lent_bytes -= lent.pop(0).nbytes  # forget the oldest: it stays the caller's
         if _lent_bytes + buf.nbytes <= SPARE_LIMIT:
             lent.append(buf)

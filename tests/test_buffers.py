@@ -466,6 +466,14 @@ def test_remembered_outputs_are_bounded_and_released(monkeypatch):
     assert all(np.array_equal(o, outs[0]) for o in outs)
 
 
+def test_few_results_of_one_shape_are_remembered(monkeypatch):
+    x, y, g, _ = _product_of_sin_cos(monkeypatch)
+    monkeypatch.setattr(buffers, "LENT_PER_KEY", 3)
+    outs = [eval_graph(g, [x, y])[0] for _ in range(6)]
+    remembered = [b for s in buffers._lent.values() for b in s]
+    assert len(remembered) == 3 and all(a is b for a, b in zip(remembered, outs[-3:]))
+
+
 def test_a_scratch_array_is_kept_after_use():
     like = np.ones(N)
     tmp = buffers.scratch(like)            # none kept: a new one
