@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import sys
+import sysconfig
 import threading
 
 from .core import _by_type_get
@@ -40,8 +41,8 @@ _lent_bytes = 0
 _lent_lock = threading.Lock()  # finding a dropped one and taking it must be one step
 
 # Reference counts tell who holds an array only where the interpreter counts every holder
-# exactly, which a free-threaded build does not promise.
-ENABLED = getattr(sys, "_is_gil_enabled", lambda: True)()
+# exactly, which a free-threaded build does not promise (even with its GIL turned on).
+ENABLED = not sysconfig.get_config_var("Py_GIL_DISABLED")
 
 _PY_SCALARS = (bool, int, float, complex)
 
