@@ -13,7 +13,8 @@ from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import backend_of, default as _default_backend
 from .batching import vmap
-from .core import _SCALAR_DTYPES, Tracer, _current, get_aval
+from . import trace_cache
+from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _current, get_aval
 from .errors import (ConcretizationError, IntegerInputError, NonScalarOutputError,
                      TangentMismatchError)
 from .graph import Graph, eval_graph, prune
@@ -645,13 +646,60 @@ def hvp(fun, primals, tangents):
         # values cannot be staged and runs eagerly instead (what it printed while being
         # staged, it prints again).
         try:
-            graph = make_graph(hessian_times)(*primals, *tangents)
+            out = _staged_hvp(fun, primals, tangents, nums)
         except ConcretizationError:
             out = hessian_times(*primals, *tangents)
-        else:
-            leaves = [_as_input(x) for x in tree_flatten(primals + tangents)[0]]
-            out = tree_unflatten(graph.out_tree, eval_graph(prune(graph), leaves))
     return out[0] if k == 1 else out
+
+
+def _staged_hvp(fun, primals, tangents, nums):
+    """H v by a staged, pruned graph: the cached one where ``fun``'s trace is one seen before
+    (see :mod:`functrans.trace_cache`), else a new one (then cached)."""
+    k = len(primals)
+    leaves, in_tree = tree_flatten(primals + tangents)
+    leaves = [_as_input(x) for x in leaves]
+    top = type(_current.get()) is EvalInterpreter  # under another transform: no cache
+    context = (k, in_tree, tuple((get_aval(x).shape, get_aval(x).dtype) for x in leaves),
+               _default_backend().name)
+    if top:
+        rec, outs = _trace_alone(fun, primals)
+        graph = trace_cache.lookup(rec.key(outs, context))
+        if graph is not None:
+            return tree_unflatten(graph.out_tree, eval_graph(graph, leaves + rec.consts))
+    sink = []
+    recorded = trace_cache.recording(fun, sink)
+
+    def hessian_times(*args):
+        return jvp(grad(recorded, argnums=nums), args[:k], args[k:])[1]
+
+    graph = prune(make_graph(hessian_times)(*primals, *tangents))
+    if top and len(sink) == 1:
+        rec, outs = sink[0]
+        trace_cache.store(rec.key(outs, context), graph, rec.consts)
+    return tree_unflatten(graph.out_tree, eval_graph(graph, leaves))
+
+
+def _trace_alone(fun, primals):
+    """Run ``fun`` once, abstractly, as ``grad`` would see it inside ``hvp`` (its floating
+    inputs as forward-mode tracers), under a :class:`trace_cache.Recorder`."""
+    stage = StagingInterpreter(_current.get())
+    fwd = JVPInterpreter(stage)
+    primal_leaves, primal_tree = tree_flatten(primals)
+    tracers = []
+    for x in primal_leaves:
+        aval = get_aval(_as_input(x))
+        t = stage.new_input(aval)
+        tracers.append(JVPTracer(fwd, t, stage.new_input(aval)) if _dt.is_float(aval.dtype)
+                       else t)
+    args = tree_unflatten(primal_tree, tracers)
+    sink = []
+    token = _current.set(fwd)
+    try:
+        trace_cache.recording(fun, sink)(*args)
+    finally:
+        _current.reset(token)
+        fwd.active = stage.active = False
+    return sink[0]
 
 
 # Inputs of at least this many elements in all make hvp stage its computation: below it the
