@@ -680,25 +680,19 @@ def _staged_hvp(fun, primals, tangents, nums):
 
 
 def _trace_alone(fun, primals):
-    """Run ``fun`` once, abstractly, as ``grad`` would see it inside ``hvp`` (its floating
-    inputs as forward-mode tracers), under a :class:`trace_cache.Recorder`."""
+    """Run ``fun`` once, abstractly and with no transform, under a
+    :class:`trace_cache.Recorder`. (Inside ``hvp`` it sees forward-mode tracers instead;
+    where that changed what it binds, its traces would simply never match.)"""
     stage = StagingInterpreter(_current.get())
-    fwd = JVPInterpreter(stage)
     primal_leaves, primal_tree = tree_flatten(primals)
-    tracers = []
-    for x in primal_leaves:
-        aval = get_aval(_as_input(x))
-        t = stage.new_input(aval)
-        tracers.append(JVPTracer(fwd, t, stage.new_input(aval)) if _dt.is_float(aval.dtype)
-                       else t)
-    args = tree_unflatten(primal_tree, tracers)
+    tracers = [stage.new_input(get_aval(_as_input(x))) for x in primal_leaves]
     sink = []
-    token = _current.set(fwd)
+    token = _current.set(stage)
     try:
-        trace_cache.recording(fun, sink)(*args)
+        trace_cache.recording(fun, sink)(*tree_unflatten(primal_tree, tracers))
     finally:
         _current.reset(token)
-        fwd.active = stage.active = False
+        stage.active = False
     return sink[0]
 
 
