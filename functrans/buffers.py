@@ -190,15 +190,17 @@ def lend(env, x) -> None:
 
 
 def _free_index(arrays, only) -> int:
-    """The index of the first array that nothing but ``arrays`` holds, or -1."""
-    for i in range(len(arrays)):
+    """The index of the newest array that nothing but ``arrays`` holds, or -1 (the newest
+    is the likeliest to be still in cache: writing into a cold array costs about twice as
+    much as into one just used)."""
+    for i in range(len(arrays) - 1, -1, -1):
         if sys.getrefcount(arrays[i]) == only:
             return i
     return -1
 
 
 def _count_first(arrays) -> int:
-    for i in range(len(arrays)):
+    for i in range(len(arrays) - 1, -1, -1):
         return sys.getrefcount(arrays[i])  # the same expression as in _free_index
 
 
