@@ -617,10 +617,13 @@ def hvp(fun, primals, tangents):
 
     On large inputs (``2**14`` elements or more) the computation is first staged to a graph
     and pruned to what ``H v`` needs, then run (see :func:`make_graph`); a function whose
-    Python control flow needs concrete values runs eagerly instead. On NumPy, that run
-    computes large intermediates into the memory of ones that died, and keeps up to 64 MiB
-    of such arrays, and its result once you drop it, for the next call
-    (:func:`functrans.buffers.release` frees them).
+    Python control flow needs concrete values runs eagerly instead. The staged graph is
+    reused by later calls where ``fun``'s own trace repeats: each call traces ``fun`` once by
+    itself to check (twice when its trace is new), and arrays ``fun`` captures are read
+    afresh each call (see :mod:`functrans.trace_cache`; ``functrans.trace_cache.ENABLED =
+    False`` turns this off). On NumPy, the run computes large intermediates into the memory
+    of ones that died, and keeps up to 64 MiB of such arrays, and its result once you drop
+    it, for the next call (:func:`functrans.buffers.release` frees them).
 
     Example:
         >>> ft.hvp(lambda x: fnp.sum(x ** 3), (fnp.asarray([1.0, 2.0]),),
