@@ -662,8 +662,8 @@ def _staged_hvp(fun, primals, tangents, nums):
     leaves, in_tree = tree_flatten(primals + tangents)
     leaves = [_as_input(x) for x in leaves]
     top = type(_current.get()) is EvalInterpreter  # under another transform: no cache
-    context = (k, in_tree, tuple((get_aval(x).shape, get_aval(x).dtype) for x in leaves),
-               _default_backend().name)
+    context = (k, in_tree, tuple((type(x), get_aval(x).shape, get_aval(x).dtype)
+                                 for x in leaves), _default_backend().name)
     if top:
         rec, outs = _trace_alone(fun, primals)
         graph = trace_cache.lookup(rec.key(outs, context))

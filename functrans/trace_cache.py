@@ -56,7 +56,7 @@ class Recorder(Interpreter):
         if n is not None:
             return n
         if type(x) in _PY_SCALARS:
-            return (type(x), repr(x))
+            return _exact(x)
         if isinstance(x, Tracer):  # an enclosing transform's value: not described here
             self.cacheable = False
             return ("tracer",)
@@ -72,7 +72,7 @@ class Recorder(Interpreter):
             self.cacheable = False  # a custom rule: not in the trace
         operands = tuple(self._operand(a) for a in args)
         try:
-            described = tuple(sorted(params.items())) if params else ()
+            described = tuple((k, _exact(v)) for k, v in sorted(params.items()))
             hash(described)
         except TypeError:
             self.cacheable = False
@@ -94,6 +94,17 @@ class Recorder(Interpreter):
         if not self.cacheable:
             return None
         return (context, tuple(self.entries), outs)
+
+
+def _exact(value):
+    """``value`` as a key that tells apart what ``==`` does not (0.0 and -0.0, 1 and 1.0 and
+    True), inside tuples too."""
+    t = type(value)
+    if t in _PY_SCALARS:
+        return (t, repr(value))
+    if t is tuple:
+        return tuple(_exact(v) for v in value)
+    return value
 
 
 def recording(fun, sink):

@@ -131,6 +131,17 @@ def test_parameters_are_part_of_the_trace(hits):
     assert hits == [False, False, True]
 
 
+def test_parameters_equal_by_value_but_not_the_same_are_told_apart(hits):
+    x, v = _inputs()
+    fill = [0.0]
+    f = lambda y: fnp.sum(fnp.full_like(y, fill[0]) * y * y)  # noqa: E731
+    for c in (0.0, -0.0, 0.0):
+        fill[0] = c
+        got = ft.hvp(f, (x,), (v,))                     # 2 c v: the sign of zero is c's
+        assert np.all(np.signbit(got[v > 0]) == np.signbit(c))
+    assert hits == [False, False, True]
+
+
 def test_a_trace_that_changes_within_a_call_never_gets_another_traces_graph(hits):
     # f is run twice on a call whose trace is new (once alone, once staged): here its first
     # runs compute one function, then it settles on the other. The graph of the staged run
