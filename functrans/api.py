@@ -661,7 +661,8 @@ def _staged_hvp(fun, primals, tangents, nums):
     k = len(primals)
     leaves, in_tree = tree_flatten(primals + tangents)
     leaves = [_as_input(x) for x in leaves]
-    top = type(_current.get()) is EvalInterpreter  # under another transform: no cache
+    # Under another transform, or switched off: no cache (and fun runs once, as before).
+    top = type(_current.get()) is EvalInterpreter and trace_cache.ENABLED
     context = (k, in_tree, tuple((type(x), get_aval(x).shape, get_aval(x).dtype)
                                  for x in leaves), _default_backend().name)
     if top:

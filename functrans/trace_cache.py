@@ -21,10 +21,11 @@ current ones are used (an array replaced or changed in place between calls is se
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
-from .core import Interpreter, Tracer, get_aval
+from .core import Interpreter, Tracer, _slot_names, get_aval
 from .graph import Graph, Var
 
 CACHE_SIZE = 32  # staged graphs kept (each a few dozen equations, no arrays)
@@ -44,15 +45,24 @@ class Recorder(Interpreter):
 
     def __init__(self, parent, inputs):
         super().__init__(parent)
-        self.held = list(inputs)  # every numbered value stays alive: ids stay unique
-        self.numbers = {id(x): i for i, x in enumerate(self.held)}
+        self.held = []             # what numbered values are made of stays alive: ids stay unique
+        self.numbers = {}          # identity (see _identity) -> value number
         self.entries = []
         self.consts = []           # captured arrays, in order of first use
         self.const_numbers = {}
         self.cacheable = True
+        for x in inputs:
+            self._number(x)
+
+    def _number(self, x):
+        ident, parts = _identity(x)
+        n = len(self.held)  # a fresh number, even for a value numbered before
+        self.held.append(parts)
+        self.numbers[ident] = n
+        return n
 
     def _operand(self, x):
-        n = self.numbers.get(id(x))
+        n = self.numbers.get(_identity(x)[0])
         if n is not None:
             return n
         if type(x) in _PY_SCALARS:
@@ -78,12 +88,8 @@ class Recorder(Interpreter):
             self.cacheable = False
             described = None
         out = self.parent.process(prim, args, params)
-        results = []
-        for o in (out if prim.multiple_results else (out,)):
-            self.numbers[id(o)] = len(self.held)
-            self.held.append(o)
-            results.append(len(self.held) - 1)
-        self.entries.append((prim, described, operands, tuple(results)))
+        results = tuple(self._number(o) for o in (out if prim.multiple_results else (out,)))
+        self.entries.append((prim, described, operands, results))
         return out
 
     def key(self, outputs, context):
@@ -94,6 +100,17 @@ class Recorder(Interpreter):
         if not self.cacheable:
             return None
         return (context, tuple(self.entries), outs)
+
+
+def _identity(x):
+    """``(key, parts)``: what value ``x`` stands for, by object identity. A tracer is the
+    objects its slots hold, not the tracer object: item assignment (``y[m] = 0``) re-points a
+    tracer at a new value by copying the new tracer's slots into it, and a copy is another
+    object for the same value."""
+    if isinstance(x, Tracer):
+        parts = tuple(getattr(x, n) for n in _slot_names(type(x)))
+        return tuple(map(id, parts)), parts
+    return id(x), x
 
 
 def _exact(value):
@@ -113,6 +130,7 @@ def recording(fun, sink):
     from .core import _current
     from .tree import tree_flatten
 
+    @functools.wraps(fun)  # errors name the user's function, not this wrapper
     def recorded(*args):
         leaves = tree_flatten(args)[0]
         rec = Recorder(_current.get(), leaves)

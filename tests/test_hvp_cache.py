@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import api, trace_cache
+from functrans.core import primitive
 
 from .test_buffers_properties import _run, programs
 
@@ -157,6 +158,76 @@ def test_a_trace_that_changes_within_a_call_never_gets_another_traces_graph(hits
     np.testing.assert_allclose(first, -np.sin(x) * v, rtol=1e-12, atol=1e-12)
     for _ in range(2):                # cube from now on
         np.testing.assert_allclose(ft.hvp(f, (x,), (v,)), 6 * x * v, rtol=1e-12)
+
+
+def test_item_assignment_is_part_of_the_trace(hits):
+    # y[m] = 0 re-points the tracer y at a new value: a trace that numbered values by tracer
+    # object would read the later sin(y) as the sin of the input, as in `unclipped`.
+    x, v = _inputs()
+
+    def clipped(y):
+        y[y > 0] = 0.0
+        return fnp.sum(fnp.sin(y))
+
+    def unclipped(y):
+        _ = fnp.where(y > 0, 0.0, y)
+        return fnp.sum(fnp.sin(y))
+
+    def copied(y):
+        z = fnp.asarray(y, copy=True)      # another tracer object for the same value
+        z[z > 0] = 0.0
+        return fnp.sum(fnp.sin(y) * z)
+
+    for f in (clipped, unclipped, copied, clipped, unclipped):
+        np.testing.assert_allclose(ft.hvp(f, (x,), (v,)), _eager(f, x, v),
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_a_value_seen_twice_does_not_share_a_number_with_the_next(hits):
+    # An equation that hands back its operand itself gives a value the trace has numbered
+    # before; numbering it again must not take the number of the value that comes next.
+    same_p = primitive("test_trace_cache_same_array")
+    same_p.def_impl(lambda backend, a: a)
+    same_p.def_abstract_eval(lambda aval: aval)
+    x, v = _inputs()
+    C = np.cos(x)
+
+    def uses_sin(y):
+        same_p.bind(same_p.bind(C))
+        s = fnp.sin(y)
+        return fnp.sum(s * y)
+
+    def uses_c(y):
+        b = same_p.bind(same_p.bind(C))
+        fnp.sin(y)
+        return fnp.sum(b * y)
+
+    for f in (uses_sin, uses_c):
+        np.testing.assert_allclose(ft.hvp(f, (x,), (v,)), _eager(f, x, v),
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_errors_name_the_function_and_a_switched_off_cache_runs_it_once(hits):
+    x, v = _inputs()
+
+    def vector_valued(y):
+        return fnp.sin(y) * y
+
+    with pytest.raises(ft.errors.NonScalarOutputError, match="vector_valued"):
+        ft.hvp(vector_valued, (x,), (v,))
+    runs = []
+
+    def f(y):
+        runs.append(1)
+        return fnp.sum(fnp.sin(y))
+
+    looked = len(hits)
+    trace_cache.ENABLED = False
+    try:
+        ft.hvp(f, (x,), (v,))
+    finally:
+        trace_cache.ENABLED = True
+    assert len(runs) == 1 and len(hits) == looked   # staged once, nothing looked up
 
 
 def test_custom_rules_are_never_cached(hits):

@@ -153,6 +153,9 @@ TABLE = [
     unary("reshape", fn=lambda x: fnp.reshape(x, (-1, 2)), shapes=[((2, 3),)]),
     unary("roll", fn=lambda x: fnp.roll(x, 2, axis=-1), shapes=R_SHAPES),
     unary("roll_flat", fn=lambda x: fnp.roll(x, -1), shapes=R_SHAPES),
+    # NumPy integers as the shift and axis (np.int64 is no Python int)
+    unary("roll_numpy_ints", fn=lambda x: fnp.roll(x, np.int64(1), axis=np.int32(-1)),
+          shapes=R_SHAPES),
     unary("squeeze", fn=lambda x: fnp.squeeze(x, axis=1), shapes=[((2, 1, 3),)]),
     binary("stack", fn=lambda x, y: fnp.stack([x, y], axis=-1), shapes=[((3,), (3,))]),
     unary("tile", fn=lambda x: fnp.tile(x, (2, 1, 2)), shapes=R_SHAPES),

@@ -4,6 +4,7 @@ composed of the linear structural primitives (or a gather), so they are differen
 from __future__ import annotations
 
 import math
+import operator
 
 from .. import dtypes as _dt
 from ..core import Tracer
@@ -71,8 +72,9 @@ def roll(x, /, shift, *, axis=None):
     if axis is None:
         shape = _shape(x)
         return reshape(roll(reshape(x, (-1,)), shift, axis=0), shape)
-    shifts = (shift,) if isinstance(shift, int) else tuple(shift)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    # An integer of any kind (NumPy's too) is one shift or axis; else a sequence of them.
+    shifts = (operator.index(shift),) if hasattr(shift, "__index__") else tuple(shift)
+    axes = (operator.index(axis),) if hasattr(axis, "__index__") else tuple(axis)
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)
     if len(shifts) != len(axes):
