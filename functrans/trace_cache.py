@@ -27,6 +27,7 @@ from collections import OrderedDict
 
 from .core import Interpreter, Tracer, _slot_names, get_aval
 from .graph import Graph, Var
+from .interpreters import JVPTracer, StagingTracer
 
 CACHE_SIZE = 32  # staged graphs kept (each a few dozen equations, no arrays)
 ENABLED = True   # False: stage on every call, as if nothing were cached
@@ -80,7 +81,7 @@ class Recorder(Interpreter):
     def process(self, prim, args, params):
         if prim.inline is not None or prim.jvp_inline is not None:
             self.cacheable = False  # a custom rule: not in the trace
-        operands = tuple(self._operand(a) for a in args)
+        operands = tuple([self._operand(a) for a in args])
         try:
             described = tuple((k, _exact(v)) for k, v in sorted(params.items()))
             hash(described)
@@ -107,9 +108,15 @@ def _identity(x):
     objects its slots hold, not the tracer object: item assignment (``y[m] = 0``) re-points a
     tracer at a new value by copying the new tracer's slots into it, and a copy is another
     object for the same value."""
+    t = type(x)
+    if t is StagingTracer:  # the common cases first: a Var is keyed by its identity
+        return x.var, x.var
+    if t is JVPTracer:
+        p, d = x.primal, x.tangent
+        return (id(p), id(d)), (p, d)
     if isinstance(x, Tracer):
-        parts = tuple(getattr(x, n) for n in _slot_names(type(x)))
-        return tuple(map(id, parts)), parts
+        parts = tuple([getattr(x, n) for n in _slot_names(t)])
+        return tuple([id(v) for v in parts]), parts
     return id(x), x
 
 
@@ -120,7 +127,7 @@ def _exact(value):
     if t in _PY_SCALARS:
         return (t, repr(value))
     if t is tuple:
-        return tuple(_exact(v) for v in value)
+        return tuple([_exact(v) for v in value])
     return value
 
 
