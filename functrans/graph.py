@@ -193,25 +193,39 @@ def prune(graph: Graph) -> Graph:
 
 def _eqn_key(prim, inputs, params):
     """A hashable identity of an equation, or None where one cannot be made. Variables and
-    array constants count by identity; Python scalars by type and repr (so 0.0 and -0.0, or
-    1 and 1.0, stay apart)."""
+    array constants count by identity; Python scalars, as operands or in parameters, by
+    :func:`exact_key` (so 0.0 and -0.0, or 1 and 1.0, stay apart)."""
     key = [prim]
     append = key.append
     for x in inputs:
         if type(x) is Var:
             append(x)
-        elif isinstance(x, (bool, int, float, complex)):
+        elif type(x) in _PY_SCALARS:
             append((type(x), repr(x)))
         else:
             append(("const", id(x)))
     if params:
-        append(tuple(sorted(params.items())))
+        append(tuple([(k, exact_key(v)) for k, v in sorted(params.items())]))
     key = tuple(key)
     try:
         hash(key)
     except TypeError:  # an unhashable parameter: the equation is kept as it is
         return None
     return key
+
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def exact_key(value):
+    """``value`` as a key that tells apart what ``==`` does not (0.0 and -0.0, 1 and 1.0 and
+    True), inside tuples too."""
+    t = type(value)
+    if t in _PY_SCALARS:
+        return (t, repr(value))
+    if t is tuple:
+        return tuple([exact_key(v) for v in value])
+    return value
 
 
 from . import buffers  # noqa: E402  (buffers reads Var from here)

@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict
 
 from .core import Interpreter, Tracer, _slot_names, get_aval
-from .graph import Graph, Var
+from .graph import Graph, Var, exact_key
 from .interpreters import JVPTracer, StagingTracer
 
 CACHE_SIZE = 32  # staged graphs kept (each a few dozen equations, no arrays)
@@ -67,7 +67,7 @@ class Recorder(Interpreter):
         if n is not None:
             return n
         if type(x) in _PY_SCALARS:
-            return _exact(x)
+            return exact_key(x)
         if isinstance(x, Tracer):  # an enclosing transform's value: not described here
             self.cacheable = False
             return ("tracer",)
@@ -83,7 +83,7 @@ class Recorder(Interpreter):
             self.cacheable = False  # a custom rule: not in the trace
         operands = tuple([self._operand(a) for a in args])
         try:
-            described = tuple((k, _exact(v)) for k, v in sorted(params.items()))
+            described = tuple((k, exact_key(v)) for k, v in sorted(params.items()))
             hash(described)
         except TypeError:
             self.cacheable = False
@@ -118,17 +118,6 @@ def _identity(x):
         parts = tuple([getattr(x, n) for n in _slot_names(t)])
         return tuple([id(v) for v in parts]), parts
     return id(x), x
-
-
-def _exact(value):
-    """``value`` as a key that tells apart what ``==`` does not (0.0 and -0.0, 1 and 1.0 and
-    True), inside tuples too."""
-    t = type(value)
-    if t in _PY_SCALARS:
-        return (t, repr(value))
-    if t is tuple:
-        return tuple([_exact(v) for v in value])
-    return value
 
 
 def recording(fun, sink):

@@ -182,3 +182,12 @@ def test_hvp_of_a_function_returning_a_constant_gradient(n):
     # The gradient does not depend on x: H v is zero (the staged graph outputs a constant).
     x = np.ones(n)
     np.testing.assert_allclose(ft.hvp(lambda y: fnp.sum(y * 3.0), (x,), (x,)), np.zeros(n))
+
+
+def test_prune_keeps_equations_with_parameters_equal_only_by_value_apart():
+    # full_like(x, 0.0) and full_like(x, -0.0) are == but not the same equation: merged,
+    # 1 / -0.0 would read +inf
+    x = np.ones(3)
+    g = ft.make_graph(lambda a: (fnp.full_like(a, 0.0), 1.0 / fnp.full_like(a, -0.0)))(x)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(eval_graph(prune(g), [x])[1], -np.inf)
