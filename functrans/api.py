@@ -663,9 +663,10 @@ def _staged_hvp(fun, primals, tangents, nums):
     leaves = [_as_input(x) for x in leaves]
     # Under another transform, or switched off: no cache (and fun runs once, as before).
     top = type(_current.get()) is EvalInterpreter and trace_cache.ENABLED
-    context = (k, in_tree, tuple((type(x), get_aval(x).shape, get_aval(x).dtype)
-                                 for x in leaves), _default_backend().name)
     if top:
+        avals = [get_aval(x) for x in leaves]
+        context = (k, in_tree, tuple((type(x), a.shape, a.dtype)
+                                     for x, a in zip(leaves, avals)), _default_backend().name)
         rec, outs = _trace_alone(fun, primals)
         graph = trace_cache.lookup(rec.key(outs, context))
         if graph is not None:

@@ -44,8 +44,6 @@ _lent_lock = threading.Lock()  # finding a dropped one and taking it must be one
 # exactly, which a free-threaded build does not promise (even with its GIL turned on).
 ENABLED = not sysconfig.get_config_var("Py_GIL_DISABLED")
 
-_PY_SCALARS = (bool, int, float, complex)
-
 
 def release() -> None:
     """Drop the arrays kept for reuse by later graph evaluations."""
@@ -103,7 +101,8 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced):
         return None
     out = fn(*vals, out=bufs[0]) if elementwise else prim.into(backend, bufs, *vals, **params)
     if out is None:
-        _give_back(bufs)
+        for b in bufs:
+            give_back(b)
     return out
 
 
@@ -164,8 +163,8 @@ def retire(env, x) -> None:
         buf = backend.sole_owner(buf)
         if buf is None or not backend.overwritable(buf):
             return
-    if buf.nbytes >= MIN_BYTES and _spare_bytes + buf.nbytes <= SPARE_LIMIT:
-        _keep(buf, backend)
+    if buf.nbytes >= MIN_BYTES:
+        give_back(buf)
 
 
 def lend(env, x) -> None:
@@ -236,7 +235,8 @@ def scratch(like):
 
 
 def give_back(buf) -> None:
-    """Return an array from :func:`scratch` to the kept ones (if there is room)."""
+    """Keep ``buf`` (one nothing else holds: from :func:`scratch`, or a value that died) for
+    later evaluations, if there is room."""
     if _spare_bytes + buf.nbytes <= SPARE_LIMIT:
         _keep(buf, _by_type_get(type(buf)))
 
@@ -247,15 +247,11 @@ def _take(array_type, avals):
     for a in avals:
         buf = _pop((array_type, a.shape, a.dtype))
         if buf is None:
-            _give_back(bufs)
+            for b in bufs:
+                give_back(b)
             return None
         bufs.append(buf)
     return bufs
-
-
-def _give_back(bufs) -> None:
-    for buf in bufs:
-        _keep(buf, _by_type_get(type(buf)))
 
 
 def _key(buf, backend):
@@ -278,4 +274,4 @@ def _pop(key):
     return buf
 
 
-from .graph import Var  # noqa: E402  (graph imports this module)
+from .graph import _PY_SCALARS, Var  # noqa: E402  (graph imports this module)

@@ -25,17 +25,16 @@ import functools
 import threading
 from collections import OrderedDict
 
-from .core import Interpreter, Tracer, _slot_names, get_aval
-from .graph import Graph, Var, exact_key
+from .core import Interpreter, Tracer, _current, _slot_names, get_aval
+from .graph import _PY_SCALARS, Graph, Var, exact_key
 from .interpreters import JVPTracer, StagingTracer
+from .tree import tree_flatten
 
 CACHE_SIZE = 32  # staged graphs kept (each a few dozen equations, no arrays)
-ENABLED = True   # False: stage on every call, as if nothing were cached
+ENABLED = True   # False: stage on every call, as if nothing were cached (read by hvp)
 
 _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
-
-_PY_SCALARS = (bool, int, float, complex)
 
 
 class Recorder(Interpreter):
@@ -123,8 +122,6 @@ def _identity(x):
 def recording(fun, sink):
     """``fun`` run with a :class:`Recorder` above the current interpreter; the recorder and
     ``fun``'s flat outputs are appended to ``sink`` as ``(recorder, outputs)``."""
-    from .core import _current
-    from .tree import tree_flatten
 
     @functools.wraps(fun)  # errors name the user's function, not this wrapper
     def recorded(*args):
@@ -143,7 +140,7 @@ def recording(fun, sink):
 
 
 def lookup(key):
-    if key is None or not ENABLED:
+    if key is None:
         return None
     with _lock:
         entry = _cache.get(key)
@@ -156,7 +153,7 @@ def store(key, graph, consts):
     """Cache ``graph`` (whose constants must all be among ``consts``, the recorded captured
     arrays) under ``key``, with those constants turned into trailing inputs; returns False
     (caching nothing) where a constant is not one of them."""
-    if key is None or not ENABLED:
+    if key is None:
         return False
     slot = {id(c): i for i, c in enumerate(consts)}
     const_vars = [Var(get_aval(c)) for c in consts]
