@@ -234,7 +234,11 @@ def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_av
     """The tangent map of a custom_vjp function: the transpose of the linear map
     ``ct -> bwd(residuals, ct)``, obtained as its own vjp (exact, since it is linear)."""
     from .api import vjp
-    ct0 = [backend.xp.zeros(a.shape, dtype=backend.native_dtype(a.dtype)) for a in out_avals]
+    # The starting cotangents on the tangents' device (a GPU's, not the default one).
+    dev = backend.device(tangents[0]) if tangents else None
+    kw = {"device": dev} if dev is not None else {}
+    ct0 = [backend.xp.zeros(a.shape, dtype=backend.native_dtype(a.dtype), **kw)
+           for a in out_avals]
     _, transpose_of_bwd = vjp(
         lambda *cts: _apply_bwd(bwd, residuals, tree_unflatten(out_tree, list(cts)), in_tree,
                                 name), *ct0)

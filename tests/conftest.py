@@ -5,6 +5,11 @@ input arrays, so an accidental in-place write fails loudly) and array_api_strict
 torch (CPU) when it is installed; cupy when CuPy and a GPU are present. A backend that
 cannot run here still appears, skipped with the reason, so a run says what it did not cover.
 
+``array_api_strict@device1`` runs the suite again on array-api-strict with every input on its
+second device, which, like a GPU, refuses to mix with the default device and to convert
+implicitly to NumPy: anything functrans creates on the default device instead of the primal's
+(a zero tangent, a seed, a basis, a mask) or pulls to the host fails there, without a GPU.
+
 ``FUNCTRANS_TEST_BACKENDS=numpy,torch pytest`` restricts the matrix (for a quick local run).
 """
 
@@ -26,14 +31,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 class BackendCase:
     """A backend under test: makes its arrays from NumPy data and reads them back."""
 
-    def __init__(self, name: str):
+    def __init__(self, param: str):
         import functrans.backends as fb
-        self.name = name
-        self.backend = fb.get_backend(name)
+        # "library" or "library@device": the backend's name, and the device inputs live on.
+        self.name, _, device = param.partition("@")
+        self.id = param
+        self.backend = fb.get_backend(self.name)
         self.xp = self.backend.xp
+        self.device = self.xp.Device(device) if device else None
 
     def __repr__(self):
-        return self.name
+        return self.id
 
     def asarray(self, data, dtype="float64"):
         """An array of this backend holding ``data`` (NumPy's: read-only)."""
@@ -41,6 +49,8 @@ class BackendCase:
         if self.name == "numpy":
             a.flags.writeable = False  # functrans must never write to a user's array
             return a
+        if self.device is not None:
+            return self.xp.asarray(a, device=self.device)
         return self.xp.asarray(a)
 
     def to_numpy(self, x) -> np.ndarray:
@@ -50,8 +60,11 @@ class BackendCase:
         return np.asarray(self.backend.to_numpy(x))
 
     def is_own(self, x) -> bool:
-        """Whether ``x`` is an array of this backend (results must come back as such)."""
-        return isinstance(x, self.backend.array_types)
+        """Whether ``x`` is an array of this backend, on this case's device (results must come
+        back as such)."""
+        if not isinstance(x, self.backend.array_types):
+            return False
+        return self.device is None or self.backend.device(x) == self.device
 
     @property
     def float_dtype(self):
@@ -71,6 +84,7 @@ def _cupy_skip_reason():
 
 
 def _skip_reason(name):
+    name = name.partition("@")[0]
     if name == "cupy":
         return _cupy_skip_reason()
     if importlib.util.find_spec(name) is None:
@@ -79,7 +93,7 @@ def _skip_reason(name):
     return None
 
 
-ALL_BACKENDS = ("numpy", "array_api_strict", "torch", "cupy")
+ALL_BACKENDS = ("numpy", "array_api_strict", "array_api_strict@device1", "torch", "cupy")
 _only = os.environ.get("FUNCTRANS_TEST_BACKENDS")
 _selected = ALL_BACKENDS if not _only else tuple(n.strip() for n in _only.split(","))
 
@@ -91,8 +105,9 @@ for _name in ALL_BACKENDS:
     BACKEND_PARAMS.append(pytest.param(_name, id=_name, marks=(
         pytest.mark.skip(reason=_reason),) if _reason else ()))
 
-# The backends that run here.
-BACKEND_NAMES = [p.values[0] for p in BACKEND_PARAMS if not p.marks]
+# The libraries that run here (by backend name, each once).
+BACKEND_NAMES = list(dict.fromkeys(p.values[0].partition("@")[0] for p in BACKEND_PARAMS
+                                   if not p.marks))
 
 
 @pytest.fixture(params=BACKEND_PARAMS)

@@ -123,6 +123,23 @@ def test_zero_cotangent_and_tangent(backend):
     _check(backend, ft.jacrev(lambda x: z)(x), np.zeros((2, 3)))
 
 
+def test_what_functrans_makes_is_made_on_the_inputs_device(backend):
+    """Seeds, bases, zero tangents, index arrays for Python-int indices, constants broadcast
+    by vmap: on ``array_api_strict@device1`` (a second device that, like a GPU, refuses to mix
+    with the default one) anything made on the default device fails here."""
+    x = backend.asarray(X)
+    outs = [ft.vmap(lambda r: 2.0)(x),  # a constant output repeated over the batch
+            ft.vmap(lambda r, s: r * s, in_axes=(0, None))(x, x[0]),
+            ft.grad(lambda x: x[1] * x[-1])(x),  # Python-int indices become index arrays
+            ft.jacrev(lambda x: x[::2] * x[1])(x),
+            ft.hessian(lambda x: fnp.sum(fnp.where(x > 0.0, x ** 3, 0.0)))(x),
+            ft.linearize(lambda x: x * 0.0 + 1.0, x)[1](x)]
+    for _ in range(2):  # staged once, then from the trace cache
+        outs.append(ft.hvp(lambda x: fnp.sum(fnp.sin(x) * x[0]), (x,), (x,)))
+    for out in outs:
+        assert backend.is_own(out), (type(out), getattr(out, "device", None))
+
+
 def test_pytrees_of_arrays(backend):
     params = {"w": backend.asarray([[1.0, 2.0], [3.0, 4.0]]), "b": backend.asarray([0.5, -0.5])}
     x = backend.asarray([1.0, -1.0])

@@ -15,7 +15,11 @@ _pairs = [(getattr(_xp, n), _dt.BY_NAME[n]) for n in (
 class StrictBackend(Backend):
     def to_numpy(self, x):
         import numpy as np
-        return np.asarray(x)  # array-api-strict allows __array__ on the CPU device
+        # array-api-strict converts to NumPy only from its CPU device (as CuPy refuses an
+        # implicit device-to-host copy): the explicit copy goes through to_device.
+        if x.device != _xp.Device("CPU_DEVICE"):
+            x = x.to_device(_xp.Device("CPU_DEVICE"))
+        return np.asarray(x)
 
 
 backend = StrictBackend("array_api_strict", _xp, [type(_xp.asarray(0))], _pairs)

@@ -29,14 +29,15 @@ def _idx_shape(idx):
     return shapes[0] if shapes else ()
 
 
-def _normalized(b, idx, dims, shape):
-    """Index arrays of one shape with negative entries wrapped (Python ints become arrays)."""
+def _normalized(b, idx, dims, shape, device):
+    """Index arrays of one shape with negative entries wrapped (Python ints become arrays on
+    ``device``, the indexed data's)."""
     xp = b.xp
     out = []
     for i, n in zip(idx, dims):
         if type(i) in _SCALAR_DTYPES:
             i = int(i) % n if n else int(i)
-            out.append(xp.full(shape, i, dtype=xp.int64))
+            out.append(xp.full(shape, i, dtype=xp.int64, device=device))
         else:
             # int64 before adding n: in a narrow index dtype i + n overflows (NumPy raises,
             # torch wraps around to a wrong index).
@@ -45,9 +46,9 @@ def _normalized(b, idx, dims, shape):
     return out
 
 
-def _flat_index(b, idx, dims, shape):
+def _flat_index(b, idx, dims, shape, device):
     flat = None
-    for i, n in zip(_normalized(b, idx, dims, shape), dims):
+    for i, n in zip(_normalized(b, idx, dims, shape, device), dims):
         flat = i if flat is None else flat * n + i
     return flat
 
@@ -59,7 +60,7 @@ def _gather_impl(b, x, *idx):
     k = len(idx)
     lead, rest = tuple(x.shape[:k]), tuple(x.shape[k:])
     shape = _idx_shape(idx)
-    flat = _flat_index(b, idx, lead, shape)
+    flat = _flat_index(b, idx, lead, shape, b.device(x))
     xr = xp.reshape(x, (math.prod(lead),) + rest)
     out = xp.take(xr, xp.reshape(flat, (-1,)), axis=0)
     return xp.reshape(out, shape + rest)
@@ -126,7 +127,7 @@ def _scatter_add_impl(b, v, *idx, shape):
     k = len(idx)
     lead, rest = tuple(shape[:k]), tuple(shape[k:])
     ishape = tuple(v.shape[:len(v.shape) - len(rest)])
-    flat = xp.reshape(_flat_index(b, idx, lead, ishape), (-1,))
+    flat = xp.reshape(_flat_index(b, idx, lead, ishape, b.device(v)), (-1,))
     zeros = xp.zeros((math.prod(lead),) + rest, dtype=v.dtype, device=b.device(v))
     vals = xp.reshape(v, (flat.shape[0],) + rest)
     return xp.reshape(b.extra("scatter_add")(zeros, flat, vals, axis=0), shape)

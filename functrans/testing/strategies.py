@@ -4,7 +4,7 @@ Built on :mod:`hypothesis.extra.array_api`, so the same strategy draws NumPy arr
 array-api-strict arrays, CuPy arrays...: pass the library as ``xp`` — an Array API namespace
 (``numpy``, ``array_api_strict``), a functrans backend name (``"numpy"``), a
 :class:`functrans.backends.Backend`, or any object with an ``xp`` attribute (the test suite's
-``backend`` fixture).
+``backend`` fixture, whose ``device`` attribute, where set, is where arrays are drawn).
 
 Values are drawn inside a :class:`Domain`: bounded, finite, no subnormals, and optionally
 kept away from points where a function is not differentiable (``0`` for ``sqrt`` or
@@ -164,7 +164,19 @@ def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
                             max_side=max_side)
 
 
-def arrays(xp, dtype=None, shape=None, domain: Domain = Domain(), *, unique=False):
+def _device(xp, device):
+    """The device arrays are drawn onto: ``device``, else the ``device`` attribute of an
+    object with ``.xp`` that holds one (the test suite's backend fixture), else None (the
+    library's default)."""
+    if device is None:
+        device = getattr(xp, "device", None)
+        if callable(device):  # a Backend's device() method, not a device
+            device = None
+    return device
+
+
+def arrays(xp, dtype=None, shape=None, domain: Domain = Domain(), *, unique=False,
+           device=None):
     """Arrays of library ``xp`` with values in ``domain``.
 
     Args:
@@ -174,6 +186,8 @@ def arrays(xp, dtype=None, shape=None, domain: Domain = Domain(), *, unique=Fals
         shape: a shape, a strategy of shapes, or None for :func:`shapes`'s default.
         domain: the value domain (:func:`real` by default).
         unique: all elements distinct.
+        device: the device to put the arrays on (a GPU, say); None for the library's
+            default (or the ``device`` attribute of ``xp`` where it has one).
     """
     xps = namespace(xp)
     dtype = _native(xp, dtype)
@@ -182,9 +196,12 @@ def arrays(xp, dtype=None, shape=None, domain: Domain = Domain(), *, unique=Fals
     if shape is None:
         shape = shapes()
     if isinstance(dtype, st.SearchStrategy):
-        return dtype.flatmap(lambda d: arrays(xp, d, shape, domain, unique=unique))
-    return xps.arrays(dtype, shape, elements=elements(domain, _width(xp, dtype)),
-                      unique=unique)
+        return dtype.flatmap(lambda d: arrays(xp, d, shape, domain, unique=unique,
+                                              device=device))
+    drawn = xps.arrays(dtype, shape, elements=elements(domain, _width(xp, dtype)),
+                       unique=unique)
+    device = _device(xp, device)
+    return drawn if device is None else drawn.map(lambda a: a.to_device(device))
 
 
 def broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=4):
@@ -194,10 +211,12 @@ def broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_s
         max_side=max_side).map(lambda b: tuple(tuple(s) for s in b.input_shapes))
 
 
-def broadcastable_arrays(xp, num=2, dtype=None, domain: Domain = Domain(), **shape_kw):
+def broadcastable_arrays(xp, num=2, dtype=None, domain: Domain = Domain(), *, device=None,
+                         **shape_kw):
     """Tuples of ``num`` arrays of one float dtype whose shapes broadcast together.
 
-    ``domain`` is one :class:`Domain` for all, or a sequence with one per array.
+    ``domain`` is one :class:`Domain` for all, or a sequence with one per array; ``device``
+    as for :func:`arrays`.
     """
     dtype = _native(xp, dtype)
     if dtype is None:
@@ -206,9 +225,11 @@ def broadcastable_arrays(xp, num=2, dtype=None, domain: Domain = Domain(), **sha
     if len(doms) != num:
         raise ValueError(f"broadcastable_arrays: {len(doms)} domains for {num} arrays.")
     if isinstance(dtype, st.SearchStrategy):
-        return dtype.flatmap(lambda d: broadcastable_arrays(xp, num, d, doms, **shape_kw))
+        return dtype.flatmap(lambda d: broadcastable_arrays(xp, num, d, doms, device=device,
+                                                            **shape_kw))
     return broadcastable_shapes(num, **shape_kw).flatmap(
-        lambda shs: st.tuples(*[arrays(xp, dtype, s, dm) for s, dm in zip(shs, doms)]))
+        lambda shs: st.tuples(*[arrays(xp, dtype, s, dm, device=device)
+                                for s, dm in zip(shs, doms)]))
 
 # -- pytrees ------------------------------------------------------------------------------------
 
@@ -225,11 +246,14 @@ def pytrees(leaves, max_leaves=4):
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
-def array_pytrees(xp, dtype=None, shape=None, domain: Domain = Domain(), max_leaves=4):
-    """Pytrees of arrays of one dtype (drawn once per tree) of library ``xp``."""
+def array_pytrees(xp, dtype=None, shape=None, domain: Domain = Domain(), max_leaves=4, *,
+                  device=None):
+    """Pytrees of arrays of one dtype (drawn once per tree) of library ``xp`` (on ``device``,
+    as for :func:`arrays`)."""
     dtype = _native(xp, dtype)
     if dtype is None:
         dtype = float_dtypes(xp)
     if isinstance(dtype, st.SearchStrategy):
-        return dtype.flatmap(lambda d: array_pytrees(xp, d, shape, domain, max_leaves))
-    return pytrees(arrays(xp, dtype, shape, domain), max_leaves)
+        return dtype.flatmap(lambda d: array_pytrees(xp, d, shape, domain, max_leaves,
+                                                     device=device))
+    return pytrees(arrays(xp, dtype, shape, domain, device=device), max_leaves)
