@@ -384,8 +384,8 @@ def _fill_mul_add(v, inputs, params, env):
 
 def _fill_div(v, inputs, params, env):
     x, y = inputs
-    if type(y) is Var or type(v) is complex:
-        return None
+    if type(y) is Var or type(v) is complex or (_is_real_scalar(y) and y == 0):
+        return None  # (a division by a zero scalar: as arrays, inf or nan as IEEE says)
     return [Fill(v / y) if _is_real_scalar(y) else _div_p.bind(v, y), None]
 
 

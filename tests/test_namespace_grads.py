@@ -303,6 +303,65 @@ def test_float32_derivatives_are_float32(backend, name):
     assert fnp.result_type(t) is fnp.float32
     check_grads(spec.fn, args, order=1)
 
+# -- empty arrays ------------------------------------------------------------------------------
+
+
+def _empty_cases():
+    for spec in TABLE:
+        for shapes in spec.shapes:
+            empty = tuple((0,) + tuple(sh[1:]) if sh else sh for sh in shapes)
+            if empty != shapes:
+                yield pytest.param(spec, empty, id=f"{spec.name}-{'-'.join(map(str, empty))}")
+                break
+
+
+@pytest.mark.parametrize("spec,shapes", list(_empty_cases()))
+def test_empty_inputs(backend, spec, shapes):
+    """With a zero-length axis, every function that accepts the input differentiates: the
+    gradients have the inputs' shapes (empty) and forward mode runs (``mean`` of nothing is
+    nan, as in NumPy, and its gradient an empty array, as in JAX)."""
+    if spec.backends is not None and backend.name not in spec.backends:
+        pytest.skip(f"{spec.name} uses indexing that {backend.name} does not support")
+    args = tuple(backend.asarray(np.full(sh, 0.5)) for sh in shapes)
+    with np.errstate(all="ignore"):
+        try:
+            spec.fn(*args)
+        except Exception as e:
+            pytest.skip(f"{spec.name} refuses an empty input itself ({type(e).__name__}: {e})")
+
+        def loss(*a):
+            out = spec.fn(*a)
+            total = 0.0
+            for leaf in (out if isinstance(out, (tuple, list)) else (out,)):
+                if fnp.isdtype(fnp.result_type(leaf), "real floating"):
+                    total = total + fnp.sum(leaf)
+            return total
+        if spec.name == "qr":  # a wide matrix: the documented limit of qr's rule
+            with pytest.raises(NotImplementedError, match="at least as many rows"):
+                ft.grad(loss)(*args)
+            return
+        grads = ft.grad(loss, argnums=tuple(range(len(args))))(*args)
+        for g, a in zip(grads, args):
+            assert backend.is_own(g) and tuple(g.shape) == tuple(a.shape)
+        ft.jvp(spec.fn, args, tuple(fnp.ones_like(a) for a in args))
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0), (2, 0, 3)])
+def test_norms_of_empty_arrays_are_numpys(backend, shape):
+    """A max-based norm of no values is 0, as NumPy gives (max itself has no identity), with
+    an empty gradient."""
+    a = backend.asarray(np.zeros(shape))
+    with np.errstate(all="ignore"):
+        cases = ([(LA.vector_norm, o) for o in (2, 1, fnp.inf, 0, 3)] if len(shape) == 1 else
+                 [(LA.matrix_norm, o) for o in ("fro", "nuc", 1, 2, fnp.inf)])
+        for norm, o in cases:
+            np_norm = getattr(np.linalg, norm.__name__)
+            expected = np_norm(np.zeros(shape), ord=o)
+            np.testing.assert_array_equal(backend.to_numpy(norm(a, ord=o)), expected)
+            g = ft.grad(lambda x: fnp.sum(norm(x, ord=o)))(a)
+            assert backend.is_own(g) and tuple(g.shape) == shape
+
+
 # -- the meta-test -----------------------------------------------------------------------------
 
 

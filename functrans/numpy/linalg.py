@@ -233,7 +233,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
         sq = real(_ew.mul(conj(x), x)) if _dtype(x).kind == "c" else _ew.mul(x, x)
         return sqrt(sum(sq, axis=axes, keepdims=keepdims))
     if ord == math.inf:
-        return max(a, axis=axes, keepdims=keepdims)
+        return _max_of_nonnegative(a, axes, keepdims)
     if ord == -math.inf:
         return min(a, axis=axes, keepdims=keepdims)
     if ord == 1:
@@ -242,6 +242,15 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
         return sum(_st.convert_element_type(_ew.ne(a, 0.0), _dtype(a)), axis=axes,
                    keepdims=keepdims)
     return pow(sum(pow(a, float(ord)), axis=axes, keepdims=keepdims), 1.0 / float(ord))
+
+
+def _max_of_nonnegative(a, axes, keepdims=False):
+    """The maximum of non-negative values over ``axes``; 0 over no values at all (NumPy's
+    norms of empty arrays), where ``max`` itself has no identity to give."""
+    shape = _shape(a)
+    if builtins.any(shape[ax] == 0 for ax in axes):
+        return sum(a, axis=axes, keepdims=keepdims)  # zeros of the right shape
+    return max(a, axis=axes, keepdims=keepdims)
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
@@ -256,14 +265,14 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
         return out
     if ord in ("nuc", 2, -2):
         s = _la.svdvals(x)
-        r = sum(s, axis=-1) if ord == "nuc" else (max(s, axis=-1) if ord == 2
+        r = sum(s, axis=-1) if ord == "nuc" else (_max_of_nonnegative(s, (-1,)) if ord == 2
                                                   else min(s, axis=-1))
     elif ord in (1, -1):
         cols = sum(abs(x), axis=-2)
-        r = max(cols, axis=-1) if ord == 1 else min(cols, axis=-1)
+        r = _max_of_nonnegative(cols, (-1,)) if ord == 1 else min(cols, axis=-1)
     elif ord in (math.inf, -math.inf):
         rows = sum(abs(x), axis=-1)
-        r = max(rows, axis=-1) if ord > 0 else min(rows, axis=-1)
+        r = _max_of_nonnegative(rows, (-1,)) if ord > 0 else min(rows, axis=-1)
     else:
         raise ValueError(f"matrix_norm: unsupported ord {ord!r}")
     if keepdims:
