@@ -6,10 +6,10 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans import api, custom
+from functrans import api, checkpointing, custom
 
 
-@pytest.mark.parametrize("module", [api, custom], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [api, checkpointing, custom], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, extraglobs={"ft": ft, "fnp": fnp},
                              optionflags=doctest.NORMALIZE_WHITESPACE)

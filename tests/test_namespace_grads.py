@@ -386,21 +386,24 @@ NOT_IN_TABLE = {
     "custom_vjp_linear": "user rules (functrans.custom)",
     "custom_vjp_lin": "user rules (functrans.custom)",
     "stop_gradient": "no derivative by design (tested with the transforms)",
+    "checkpoint_call": "rematerialisation (tests/test_checkpoint.py)",
+    "checkpoint_lin": "rematerialisation (tests/test_checkpoint.py)",
 }
 # Primitives that are linear in some operand and so need a transpose rule.
 LINEAR = {"add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",
           "broadcast_in_dim", "transpose", "concat", "flip", "slice", "scatter_slice",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
-          "solve"}
+          "solve", "checkpoint_lin"}
 
 
 def _functrans_primitives():
     """The primitives functrans declares (tests may register their own in the registry)."""
+    import functrans.checkpointing
     import functrans.custom
     import functrans.primitives as P
     from functrans.core import Primitive
-    mods = [functrans.custom] + [getattr(P, m) for m in dir(P)
+    mods = [functrans.checkpointing, functrans.custom] + [getattr(P, m) for m in dir(P)
                                  if type(getattr(P, m)).__name__ == "module"]
     out = {}
     for m in mods:

@@ -306,6 +306,9 @@ CASES = [
     # -- user-defined rules
     unary("custom_jvp_call", _custom_jvp_fn(), staged=False),
     unary("custom_vjp_call", _custom_vjp_fn(), staged=False),
+    # Staging inlines it (the graph shows the function's own operations).
+    unary("checkpoint_call", ft.checkpoint(lambda x: fnp.sin(fnp.tanh(x) * x) * x),
+          staged=False),
 ]
 
 # Primitives without a derivative: comparisons, predicates, integer-valued and bitwise
@@ -331,6 +334,7 @@ INDIRECT = {
     "sin_cos": "sin",  # sin and cos at once, bound by their JVP rules
     "tanh_slope": "tanh",  # tanh and 1 - tanh^2 at once, bound by its JVP rule
     "custom_vjp_lin": "custom_vjp_call",  # the linear map a custom_vjp function's JVP emits
+    "checkpoint_lin": "checkpoint_call",  # the rematerialised tangent map of checkpoint
 }
 
 _CASES_BY_PRIM = {c.prim: c for c in CASES}
