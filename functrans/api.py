@@ -15,8 +15,8 @@ from .backends import backend_of, default as _default_backend
 from .batching import vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _current, get_aval
-from .errors import (ConcretizationError, IntegerInputError, NonScalarOutputError,
-                     TangentMismatchError)
+from .errors import (ComplexDerivativeError, ConcretizationError, IntegerInputError,
+                     NonScalarOutputError, TangentMismatchError)
 from .graph import Graph, eval_graph, prune
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
 from .reverse import Fill, backward, forward, linearize_flat
@@ -52,13 +52,26 @@ def _array_leaves(leaves):
 
 
 def _argnums_tuple(argnums, nargs, what):
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
+    try:
+        nums, single = (operator.index(argnums),), True  # an int (a NumPy integer too)
+    except TypeError:
+        single = False
+        try:
+            if isinstance(argnums, str):
+                raise TypeError
+            nums = tuple(operator.index(i) for i in argnums)
+        except TypeError:
+            raise TypeError(f"{what}: argnums must be an int or a tuple of ints; got "
+                            f"{argnums!r}.") from None
     for i in nums:
-        if not isinstance(i, int) or not -nargs <= i < nargs:
+        if not -nargs <= i < nargs:
             raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
                              f"called with {nargs} positional argument(s).")
-    return single, tuple(i % nargs for i in nums)
+    nums = tuple(i % nargs for i in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"{what}: argnums {argnums!r} names an argument more than once; "
+                         f"list each argument once.")
+    return single, nums
 
 
 def _split_args(f, args, kwargs, argnums):
@@ -80,18 +93,21 @@ def _fname(f):
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _linearize_tree(call, leaves, has_aux):
+def _linearize_tree(call, leaves, has_aux, what):
     """Linearize ``call`` (flat input leaves -> a pytree, or ``(pytree, aux)`` with
     ``has_aux``) at ``leaves``. Returns ``(out_leaves, out_tree, linear_graph, aux)``."""
     box = []
+    like = leaves[0] if leaves else None
 
     def flat(xs):
         out = call(xs)
         if has_aux:
-            out, aux = out
+            out, aux = _aux_pair(out, what)
         o_leaves, o_tree = tree_flatten(out)
         box.append(o_tree)
-        o_leaves = [o if isinstance(o, Tracer) else _as_input(o) for o in o_leaves]
+        # Constant outputs in the inputs' library and device, as the others are.
+        o_leaves = [o if isinstance(o, Tracer) else _as_input(_scalar_like(o, like))
+                    for o in o_leaves]
         if has_aux:
             a_leaves, a_tree = tree_flatten(aux)
             box.append(a_tree)
@@ -138,10 +154,15 @@ def jvp(fun, primals, tangents, has_aux=False):
     ins = []
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
-        if type(t) in _SCALAR_DTYPES:
-            t = fnp.asarray(t, dtype=pa.dtype) if pa.dtype.kind in "fc" else t
+        if type(t) in _SCALAR_DTYPES and pa.dtype.kind in "fc":
+            t = _check_like(t, pa, "jvp: tangent", i, p)
         if not _dt.is_float(pa.dtype):
-            ins.append(p)  # integers and booleans carry no tangent
+            # Integers and booleans carry no tangent; one given must still match the shape.
+            if hasattr(t, "shape") and tuple(t.shape) != pa.shape:
+                raise TangentMismatchError(
+                    f"jvp: tangent {i} has shape {tuple(t.shape)}, but its primal (of dtype "
+                    f"{pa.dtype.name}, which carries no derivative) has shape {pa.shape}.")
+            ins.append(p)
             continue
         ta = get_aval(t)
         if ta.shape != pa.shape or ta.dtype is not pa.dtype:
@@ -157,7 +178,7 @@ def jvp(fun, primals, tangents, has_aux=False):
         _current.reset(token)
         interp.active = False
     if has_aux:
-        out, aux = out
+        out, aux = _aux_pair(out, "jvp")
     out_leaves, out_tree = tree_flatten(out)
     primals_out, tangents_out = [], []
     for o in out_leaves:
@@ -165,7 +186,8 @@ def jvp(fun, primals, tangents, has_aux=False):
             primals_out.append(o.primal)
             tangents_out.append(o.tangent)
         else:
-            o = _as_input(o)
+            o = o if isinstance(o, Tracer) else _as_input(
+                _scalar_like(o, p_leaves[0] if p_leaves else None))
             primals_out.append(o)
             tangents_out.append(fnp.zeros_like(o))
     res = (tree_unflatten(out_tree, _array_leaves(primals_out)),
@@ -196,11 +218,13 @@ def linearize(fun, *primals):
     leaves = [_as_input(p) for p in leaves]
     out_tree_box = []
 
+    like = leaves[0] if leaves else None
+
     def flat(xs):
         out = fun(*tree_unflatten(in_tree, xs))
         o_leaves, o_tree = tree_flatten(out)
         out_tree_box.append(o_tree)
-        return o_leaves
+        return [o if isinstance(o, Tracer) else _scalar_like(o, like) for o in o_leaves]
     outs, graph = linearize_flat(flat, leaves)
     out_tree = out_tree_box[0]
     avals = [get_aval(p) for p in leaves]
@@ -210,17 +234,19 @@ def linearize(fun, *primals):
         if t_tree != in_tree:
             raise TangentMismatchError(f"linearize: tangents must have the structure of the "
                                        f"primals, {in_tree}; got {t_tree}.")
-        t_leaves = [_check_like(t, a, "linearize: tangent", i)
-                    for i, (t, a) in enumerate(zip(t_leaves, avals))]
+        t_leaves = [_check_like(t, a, "linearize: tangent", i, p)
+                    for i, (t, a, p) in enumerate(zip(t_leaves, avals, leaves))]
         res = forward(graph, t_leaves)
         return _arrays(tree_unflatten(out_tree, [fnp.zeros_like(o) if r is None else r
                                                  for o, r in zip(outs, res)]))
     return _arrays(tree_unflatten(out_tree, outs)), f_jvp
 
 
-def _check_like(t, aval, what, i):
-    if type(t) in _SCALAR_DTYPES:
-        t = fnp.asarray(t, dtype=aval.dtype)
+def _check_like(t, aval, what, i, like):
+    if type(t) in _SCALAR_DTYPES:  # a Python number: made next to ``like``, in aval's dtype
+        b, dev = _concrete_backend(like)
+        t = b.xp.asarray(t, dtype=b.native_dtype(aval.dtype),
+                         **({"device": dev} if dev else {}))
     ta = get_aval(t)
     if ta.shape != aval.shape or ta.dtype is not aval.dtype:
         raise TangentMismatchError(
@@ -243,7 +269,7 @@ def vjp(fun, *primals, has_aux=False):
     leaves, in_tree = tree_flatten(primals)
     leaves = [_as_input(p) for p in leaves]
     outs, out_tree, graph, aux = _linearize_tree(
-        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux)
+        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux, "vjp")
     out_avals = [get_aval(o) for o in outs]
 
     def vjp_fun(cotangent):
@@ -252,8 +278,8 @@ def vjp(fun, *primals, has_aux=False):
             raise TangentMismatchError(
                 f"vjp: the cotangent must have the tree structure of the output, {out_tree}; "
                 f"got {ct_tree}.")
-        ct_leaves = [_check_like(c, a, "vjp: cotangent", i)
-                     for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
+        ct_leaves = [_check_like(c, a, "vjp: cotangent", i, o)
+                     for i, (c, a, o) in enumerate(zip(ct_leaves, out_avals, outs))]
         cts = backward(graph, ct_leaves)
         return tree_unflatten(in_tree, _array_leaves(_instantiate(cts, leaves)))
     out = tree_unflatten(out_tree, _array_leaves(outs))
@@ -266,7 +292,7 @@ def _instantiate(cts, primals):
     return [fnp.zeros_like(p) if c is None else c for c, p in zip(cts, primals)]
 
 
-def value_and_grad(fun, argnums=0, has_aux=False):
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """Function returning ``(fun(*args), gradient)``; see [`grad`][functrans.grad].
 
     Example:
@@ -287,23 +313,26 @@ def value_and_grad(fun, argnums=0, has_aux=False):
                     f"{argnums}) has dtype {d.name}; gradients need floating-point inputs. "
                     f"Pass a float (1.0, not 1), cast with astype, or leave the argument out "
                     f"of argnums.")
+            _check_complex(f"grad of {name}", f"input {i}", d, holomorphic, forbid=False)
         box = []
 
         def flat(xs):
             out = call(xs)
             aux = None
             if has_aux:
-                if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                    raise TypeError(f"grad of {name} with has_aux=True: the function must "
-                                    f"return a pair (output, aux); got {type(out).__name__}.")
-                out, aux = out
-            a = get_aval(_as_input(out)) if not isinstance(out, Tracer) else out.aval
-            if a.shape != () or not _dt.is_float(a.dtype):
+                out, aux = _aux_pair(out, f"grad of {name}")
+            a = _output_aval(out, f"grad of {name}", has_aux)
+            if a.shape != ():
                 raise NonScalarOutputError(
-                    f"grad of {name} needs a real scalar output (shape ()), but the function "
-                    f"returned shape {a.shape} and dtype {a.dtype.name}. Use jacrev (or "
-                    f"jacfwd) for the Jacobian, vjp for a vector-Jacobian product, or reduce "
-                    f"the output (for example with sum) first.")
+                    f"grad of {name} needs a scalar output (shape ()), but the function "
+                    f"returned shape {a.shape}. Use jacrev (or jacfwd) for the Jacobian, vjp "
+                    f"for a vector-Jacobian product, or reduce the output (for example with "
+                    f"sum) first.")
+            if not _dt.is_float(a.dtype):
+                raise NonScalarOutputError(
+                    f"grad of {name} needs a floating-point output, but the function returned "
+                    f"dtype {a.dtype.name}: an integer or boolean output has no derivative.")
+            _check_complex(f"grad of {name}", "the output", a.dtype, holomorphic)
             if has_aux:
                 a_leaves, a_tree = tree_flatten(aux)
                 box.append(a_tree)
@@ -325,7 +354,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     return value_and_grad_fun
 
 
-def grad(fun, argnums=0, has_aux=False):
+def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """The gradient of a scalar-valued function, by one reverse pass.
 
     Args:
@@ -339,7 +368,7 @@ def grad(fun, argnums=0, has_aux=False):
         >>> ft.grad(ft.grad(fnp.sin))(0.0)
         array(-0.)
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):
@@ -351,6 +380,42 @@ def grad(fun, argnums=0, has_aux=False):
 def _norm_vg(res, has_aux):
     val, g = res
     return ((val[0], val[1]) if has_aux else (val,)), g
+
+
+def _aux_pair(out, what):
+    """``(output, aux)`` from what a function with ``has_aux=True`` returned."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(f"{what} with has_aux=True: the function must return a pair (output, "
+                        f"aux); got {type(out).__name__}.")
+    return out
+
+
+def _output_aval(out, what, has_aux):
+    """The abstract value of a function's single output, with an error that says what came
+    back where the output is not an array (a forgotten ``has_aux``, most often)."""
+    if isinstance(out, Tracer):
+        return out.aval
+    if type(out) not in _SCALAR_DTYPES and not hasattr(out, "shape"):
+        hint = ("" if has_aux else " If it returns (output, auxiliary data), pass "
+                "has_aux=True.")
+        raise NonScalarOutputError(f"{what} needs a scalar array output, but the function "
+                                   f"returned a {type(out).__name__}.{hint}")
+    return get_aval(_as_input(out))
+
+
+def _check_complex(what, where, dtype, holomorphic, forbid=True):
+    """Complex values where a whole derivative needs a convention (``forbid``: a complex
+    output of reverse mode, a complex input of forward mode) only with ``holomorphic=True``,
+    which in turn needs complex values everywhere (as in JAX)."""
+    if forbid and dtype.kind == "c" and not holomorphic:
+        raise ComplexDerivativeError(
+            f"{what}: {where} is complex ({dtype.name}). Pass holomorphic=True if the "
+            f"function is holomorphic; otherwise use jvp/vjp, or differentiate real and "
+            f"imaginary parts separately.")
+    if holomorphic and dtype.kind != "c":
+        raise ComplexDerivativeError(
+            f"{what} with holomorphic=True: {where} has dtype {dtype.name}; holomorphic "
+            f"differentiation needs complex inputs and outputs.")
 
 # -- Jacobians ---------------------------------------------------------------------------------
 
@@ -428,7 +493,7 @@ def _block(stacked, out_shape, in_shape, rows_are_outputs):
     return fnp.reshape(fnp.permute_dims(s, (1, 0)), out_shape + in_shape)
 
 
-def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None):
+def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
     """The Jacobian by forward mode: the JVPs along every basis vector of the inputs, computed
     in one batched pass (``vmap`` of ``jvp``; the primal is computed once). The result has,
     for every output leaf and every input leaf, a block of shape ``out.shape + in.shape``.
@@ -449,10 +514,10 @@ def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None):
         array([[2., 0.],
                [0., 4.]])
     """
-    return _jacobian(fun, argnums, has_aux, "fwd", chunk_size)
+    return _jacobian(fun, argnums, has_aux, "fwd", chunk_size, holomorphic)
 
 
-def jacrev(fun, argnums=0, has_aux=False, chunk_size=None):
+def jacrev(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
     """The Jacobian by reverse mode: ``fun`` is linearized once, and the reverse pass runs
     batched over every basis vector of an output (``vmap`` of the transpose). Same result
     layout as [`jacfwd`][functrans.jacfwd].
@@ -471,7 +536,7 @@ def jacrev(fun, argnums=0, has_aux=False, chunk_size=None):
         array([[2., 0.],
                [0., 4.]])
     """
-    return _jacobian(fun, argnums, has_aux, "rev", chunk_size)
+    return _jacobian(fun, argnums, has_aux, "rev", chunk_size, holomorphic)
 
 
 def _tangent_map(call, leaves, has_aux, box):
@@ -488,7 +553,7 @@ def _tangent_map(call, leaves, has_aux, box):
             interp.active = False
         aux = None
         if has_aux:
-            out, aux = out
+            out, aux = _aux_pair(out, "jacfwd")
         o_leaves, o_tree = tree_flatten(out)
         primals, tangents_out = [], []
         for o in o_leaves:
@@ -520,7 +585,7 @@ def _joint_basis(leaves):
     return bases
 
 
-def _jacobian(fun, argnums, has_aux, mode, chunk_size):
+def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic):
     name = _fname(fun)
 
     @functools.wraps(fun)
@@ -532,6 +597,9 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size):
                 raise IntegerInputError(
                     f"jac{mode} of {name}: input {i} has dtype {get_aval(x).dtype.name}; "
                     f"Jacobians need floating-point inputs.")
+            # Complex inputs need holomorphic=True in forward mode only (as in JAX).
+            _check_complex(f"jac{mode} of {name}", f"input {i}", get_aval(x).dtype,
+                           holomorphic, forbid=mode == "fwd")
         in_avals = [get_aval(x) for x in leaves]
         if mode == "fwd":
             # One batched pass over the basis of all inputs together.
@@ -544,6 +612,9 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size):
                 cols = None
             outs, out_tree, aux = box
             out_avals = [get_aval(o) for o in outs]
+            for i, a in enumerate(out_avals):
+                _check_complex(f"jacfwd of {name}", f"output {i}", a.dtype, holomorphic,
+                               forbid=False)
             blocks, offset = [[None] * len(leaves) for _ in outs], 0
             for j, a in enumerate(in_avals):
                 if a.size:
@@ -552,8 +623,11 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size):
                         blocks[i][j] = _block(part, out_avals[i].shape, a.shape, False)
                 offset += a.size
         else:
-            outs, out_tree, graph, aux = _linearize_tree(call, leaves, has_aux)
+            outs, out_tree, graph, aux = _linearize_tree(call, leaves, has_aux,
+                                                         f"jacrev of {name}")
             out_avals = [get_aval(o) for o in outs]
+            for i, a in enumerate(out_avals):
+                _check_complex(f"jacrev of {name}", f"output {i}", a.dtype, holomorphic)
             blocks = []
             for i, o in enumerate(outs):
                 if out_avals[i].size == 0:
@@ -589,7 +663,7 @@ def _zeros_block(out, x):
                       **({"device": dev} if dev else {}))
 
 
-def hessian(fun, argnums=0, has_aux=False, chunk_size=None):
+def hessian(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
     """The Hessian, as ``jacfwd(jacrev(fun))`` (forward-over-reverse): two batched passes.
 
     Args:
@@ -607,7 +681,8 @@ def hessian(fun, argnums=0, has_aux=False, chunk_size=None):
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux, chunk_size), argnums, has_aux, chunk_size)
+    return jacfwd(jacrev(fun, argnums, has_aux, chunk_size, holomorphic), argnums, has_aux,
+                  chunk_size, holomorphic)
 
 
 def hvp(fun, primals, tangents):

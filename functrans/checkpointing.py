@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 
 from . import dtypes as _dt
-from .core import _SCALAR_DTYPES, _current, get_aval, primitive
+from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
 from .errors import ConcretizationError
 from .graph import Graph, Var
 from .interpreters import StagingInterpreter, StagingTracer
@@ -59,28 +59,53 @@ def _call_jvp(primals, tangents, fun):
         outs, tans = jvp(_restricted(fun, primals, diff), tuple(primals[i] for i in diff),
                          tuple(d_tans))
         outs = list(outs)
-        return outs, [t if _dt.is_float(get_aval(o).dtype) else None
-                      for o, t in zip(outs, tans)]
+        return outs, [t if _carries(o) else None for o, t in zip(outs, tans)]
     # Tangents being recorded (reverse mode): the outputs alone now, nothing of the function's
     # inside kept, and one linear equation whose residuals are the inputs.
     outs = fun(*primals)
-    out_float = tuple(i for i, o in enumerate(outs) if _dt.is_float(get_aval(o).dtype))
+    out_float = tuple(i for i, o in enumerate(outs) if _carries(o))
+    # The inputs are operands, not parameters: where the tangents are staged by something
+    # other than linearize (make_graph of a jvp), the inputs may be its tracers too.
     lin = checkpoint_lin_p.bind(
-        *d_tans, fun=fun, primals=tuple(primals), diff=tuple(diff), out_float=out_float,
-        out_avals=tuple(get_aval(outs[i]) for i in out_float))
+        *d_tans, *primals, fun=fun, n_tan=len(d_tans), diff=tuple(diff),
+        out_float=out_float, out_avals=tuple(get_aval(outs[i]) for i in out_float))
     tans = [None] * len(outs)
     for i, t in zip(out_float, lin):
         tans[i] = t
     return outs, tans
 
 
+def _carries(o):
+    """Whether an output carries a tangent (a Python scalar output is a constant)."""
+    return type(o) not in _SCALAR_DTYPES and _dt.is_float(get_aval(o).dtype)
+
+
 def _call_batch(args, dims, fun):
-    # The batched function, still checkpointed: a transform outside this vmap keeps
-    # rematerialising it.
-    from .batching import vmap
-    from .primitives._batching import all_batched
-    outs = checkpoint_call_p.bind(*all_batched(args, dims), fun=vmap(fun))
-    return outs, [0] * len(outs)
+    # The batched function, staged again and still checkpointed (a transform outside this
+    # vmap keeps rematerialising it). Unbatched operands stay unbatched (no broadcast of
+    # the weights to the batch), and outputs that do not depend on the batch stay so.
+    from .batching import BatchInterpreter, BatchTracer
+    out_dims = []
+
+    def batched(*xs):
+        interp = BatchInterpreter(_current.get())
+        ins = [x if d is None else BatchTracer(interp, x) for x, d in zip(xs, dims)]
+        token = _current.set(interp)
+        try:
+            outs = fun(*ins)
+        finally:
+            _current.reset(token)
+            interp.active = False
+        res = []
+        for o in outs:
+            mapped = type(o) is BatchTracer and o._interp is interp
+            out_dims.append(0 if mapped else None)
+            res.append(o.val if mapped else o)
+        return res
+    leaves, in_tree = tree_flatten((tuple(args), {}))
+    graph, captured, out_tree = _stage(batched, leaves, in_tree, "a batched checkpoint")
+    outs = checkpoint_call_p.bind(*args, *captured, fun=graph)
+    return outs, out_dims
 
 
 checkpoint_call_p.def_impl(lambda backend, *args, fun: list(fun(*args)))
@@ -92,23 +117,25 @@ checkpoint_call_p.inline = lambda *args, fun: list(fun(*args))
 # -- checkpoint_lin: the tangent map, with the inputs as its only residuals --------------------
 
 
-def _lin_forward(*tangents, fun, primals, diff, out_float, out_avals):
+def _lin_forward(*args, fun, n_tan, diff, out_float, out_avals):
     """The tangent map evaluated forward (linearize's ``f_jvp``, or under another transform):
     the function's JVP at the saved inputs, recomputing its primal."""
     from .api import jvp
+    tangents, primals = args[:n_tan], args[n_tan:]
     g = _restricted(fun, primals, diff, out_float)
     return list(jvp(g, tuple(primals[i] for i in diff), tuple(tangents))[1])
 
 
-def _lin_transpose(cts, *tangents, fun, primals, diff, out_float, out_avals):
+def _lin_transpose(cts, *args, fun, n_tan, diff, out_float, out_avals):
     """The rematerialisation: linearize the function again at its saved inputs, then run its
     backward pass on the cotangents of its outputs."""
     from .reverse import backward, linearize_flat
+    primals = args[n_tan:]
     if all(c is None for c in cts):
-        return [None] * len(tangents)
+        return [None] * len(args)
     g = _restricted(fun, primals, diff, out_float)
     _, graph = linearize_flat(lambda xs: g(*xs), [primals[i] for i in diff])
-    return backward(graph, list(cts), consume=True)
+    return backward(graph, list(cts), consume=True) + [None] * len(primals)
 
 
 checkpoint_lin_p.def_impl(lambda backend, *tangents, **params: _lin_forward(*tangents,
@@ -120,22 +147,56 @@ checkpoint_lin_p.def_jvp_inline(_lin_forward)
 # -- the transform -----------------------------------------------------------------------------
 
 
+class _Staging(StagingInterpreter):
+    """Staging that keeps calls of user rules (custom_jvp, custom_vjp) and of nested
+    checkpoints as equations instead of inlining them: replayed under a transform, their
+    rules (and the inner rematerialisation) apply as they would without checkpoint."""
+
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        if prim not in _KEPT or not any(type(a) is StagingTracer and a._interp is self
+                                        for a in args):
+            return super().process(prim, args, params)
+        if prim is checkpoint_call_p:
+            avals = [o.aval if type(o) is Var else get_aval(o) for o in params["fun"].outputs]
+        else:
+            saved, self.eqns = self.eqns, []
+            try:  # the inlined call, only for the shapes of its results
+                avals = [get_aval(o) for o in prim.inline(*args, **params)]
+            finally:
+                self.eqns = saved
+        out_vars = [Var(a) for a in avals]
+        inputs = [a.var if type(a) is StagingTracer and a._interp is self else a
+                  for a in args]
+        self.eqns.append((prim, inputs, params, out_vars))
+        return [StagingTracer(self, v) for v in out_vars]
+
+
+def _static(x):
+    """Whether an argument leaf is passed as it is rather than traced: Python numbers, and
+    anything that is not an array (a string, a mode flag...)."""
+    return type(x) in _SCALAR_DTYPES or not (isinstance(x, Tracer) or hasattr(x, "shape"))
+
+
 def _stage(fun, leaves, in_tree, name):
-    """Stage ``fun`` on the array leaves (Python scalars are passed as they are): a graph
-    whose inputs are those leaves followed by everything the function closes over (captured
-    arrays, tracers of enclosing transforms), and the captured values."""
-    interp = StagingInterpreter(_current.get())
-    args, in_vars = [], []
+    """Stage ``fun`` on the array leaves of ``(args, kwargs)`` (others are passed as they
+    are): a graph whose inputs are those leaves followed by everything the function closes
+    over (captured arrays, tracers of enclosing transforms), and the captured values."""
+    interp = _Staging(_current.get())
+    args, in_vars, tracers = [], [], []
     for x in leaves:
-        if type(x) in _SCALAR_DTYPES:
+        if _static(x):
             args.append(x)
         else:
             t = interp.new_input(get_aval(x))
             in_vars.append(t.var)  # read now: item assignment re-points a tracer
+            tracers.append(t)
             args.append(t)
     token = _current.set(interp)
     try:
-        out = fun(*tree_unflatten(in_tree, args))
+        a, kw = tree_unflatten(in_tree, args)
+        out = fun(*a, **kw)
     except ConcretizationError as e:
         raise ConcretizationError(
             f"checkpoint of {name}: the function is staged to record what to recompute, "
@@ -143,6 +204,12 @@ def _stage(fun, leaves, in_tree, name):
     finally:
         _current.reset(token)
         interp.active = False
+    if any(t.var is not v for t, v in zip(tracers, in_vars)):
+        # x[i] = v on an argument: without checkpoint the caller's array (or tracer) would
+        # change too, which a replayed graph cannot do.
+        raise TypeError(f"checkpoint of {name}: the function assigns into one of its array "
+                        f"arguments (x[...] = v), which the caller would not see. Assign "
+                        f"into a copy instead (fnp.asarray(x, copy=True)), and return it.")
     out_leaves, out_tree = tree_flatten(out)
     captured, slots, const_vars = [], {}, []
 
@@ -176,8 +243,9 @@ def checkpoint(fun):
 
     Each call stages ``fun`` (as ``make_graph`` does) to record the operations to replay, so
     ``fun`` runs once per call, under every transform, and it cannot branch in Python on the
-    values of its array arguments (use ``functrans.numpy.where``); Python scalar arguments
-    are passed as they are and may steer control flow.
+    values of its array arguments (use ``functrans.numpy.where``); Python numbers and other
+    non-array arguments (strings, flags) are passed as they are and may steer control flow.
+    Keyword arguments are handled like positional ones.
 
     Example:
         >>> block = ft.checkpoint(lambda x: fnp.sin(fnp.sin(x)))
@@ -189,13 +257,17 @@ def checkpoint(fun):
     name = getattr(fun, "__name__", repr(fun))
 
     @functools.wraps(fun)
-    def checkpointed(*args):
-        leaves, in_tree = tree_flatten(args)
+    def checkpointed(*args, **kwargs):
+        leaves, in_tree = tree_flatten((args, kwargs))
         graph, captured, out_tree = _stage(fun, leaves, in_tree, name)
-        arrays = [x for x in leaves if type(x) not in _SCALAR_DTYPES]
+        arrays = [x for x in leaves if not _static(x)]
         outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph)
         return tree_unflatten(out_tree, outs)
     return checkpointed
 
 
 remat = checkpoint
+
+from .custom import custom_jvp_call_p, custom_vjp_call_p  # noqa: E402
+
+_KEPT = {checkpoint_call_p, custom_jvp_call_p, custom_vjp_call_p}

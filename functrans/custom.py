@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 
+import optree
+
 from .core import _SCALAR_DTYPES, Tracer, get_aval, primitive
 from .errors import CustomRuleError
-from .tree import tree_flatten, tree_unflatten
+from .tree import NAMESPACE, tree_flatten, tree_unflatten
 
 
 def _zeros_like(x):
@@ -42,10 +44,17 @@ def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box):
         raise CustomRuleError(f"The custom JVP rule of {_name(fun)} returned primal and "
                               f"tangent outputs of different structures: {p_tree} vs {t_tree}.")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-        if get_aval(p).shape != get_aval(t).shape:
+        pa, ta = get_aval(p), get_aval(t)
+        if pa.shape != ta.shape:
             raise CustomRuleError(
                 f"The custom JVP rule of {_name(fun)}: tangent output {i} has shape "
-                f"{get_aval(t).shape} but its primal has shape {get_aval(p).shape}.")
+                f"{ta.shape} but its primal has shape {pa.shape}.")
+        if (type(t) not in _SCALAR_DTYPES and pa.dtype.kind in "fc"
+                and ta.dtype is not pa.dtype):
+            raise CustomRuleError(
+                f"The custom JVP rule of {_name(fun)}: tangent output {i} has dtype "
+                f"{ta.dtype.name} but its primal has dtype {pa.dtype.name}; cast the tangent "
+                f"(astype) to the primal's dtype.")
     out_box[:] = [p_tree]
     return p_leaves, t_leaves
 
@@ -155,7 +164,8 @@ def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
                 else t for p, t in zip(primals, tangents)]
     lin = custom_vjp_lin_p.bind(
         *tangents, bwd=bwd, residuals=residuals, in_tree=in_tree, out_tree=out_tree,
-        out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun))
+        out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun),
+        in_avals=tuple(get_aval(t) for t in tangents))
     return out_leaves, lin
 
 
@@ -212,16 +222,35 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
 custom_vjp_call_p.def_batch(_custom_vjp_batch)
 
 
-def _apply_bwd(bwd, residuals, cts, in_tree, name):
+def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
+    """The user's ``bwd`` on the cotangents ``cts`` (a pytree): one cotangent per argument
+    leaf, each of its argument's shape; ``None`` stands for zeros (as in JAX)."""
     res = bwd(residuals, cts)
     if not isinstance(res, tuple):
         raise CustomRuleError(f"The bwd rule of custom_vjp function {name} must return a tuple "
                               f"with one cotangent per argument; got {type(res).__name__}.")
-    leaves, tree = tree_flatten(res)
-    if tree != in_tree:
+    # None is a leaf here (a zero cotangent), where the arguments' own None are not: compare
+    # with the arguments' structure read the same way.
+    leaves, tree = optree.tree_flatten(res, none_is_leaf=True, namespace=NAMESPACE)
+    slots, expected = optree.tree_flatten(tree_unflatten(in_tree, [0] * len(in_avals)),
+                                          none_is_leaf=True, namespace=NAMESPACE)
+    if tree != expected:
         raise CustomRuleError(f"The bwd rule of custom_vjp function {name} returned "
-                              f"cotangents of structure {tree}; the arguments have {in_tree}.")
-    return leaves
+                              f"cotangents of structure {tree_flatten(res)[1]}; the arguments "
+                              f"have {in_tree}.")
+    leaves = [c for c, s in zip(leaves, slots) if s is not None]  # the arguments' own None
+    like = next((c for c in tree_flatten(cts)[0] if c is not None), None)
+    out = []
+    for i, (c, a) in enumerate(zip(leaves, in_avals)):
+        if c is None:
+            c = _zeros_like_aval(None, a, like)
+        elif type(c) not in _SCALAR_DTYPES and tuple(get_aval(c).shape) != tuple(a.shape):
+            raise CustomRuleError(
+                f"The bwd rule of custom_vjp function {name} returned a cotangent of shape "
+                f"{tuple(get_aval(c).shape)} for argument leaf {i}, which has shape "
+                f"{tuple(a.shape)}; each cotangent must have its argument's shape.")
+        out.append(c)
+    return out
 
 
 # The tangent map of a custom_vjp function: linear in the input tangents, with the user's
@@ -230,7 +259,8 @@ def _apply_bwd(bwd, residuals, cts, in_tree, name):
 custom_vjp_lin_p = primitive("custom_vjp_lin", multiple_results=True)
 
 
-def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_avals, name):
+def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_avals, name,
+                    in_avals):
     """The tangent map of a custom_vjp function: the transpose of the linear map
     ``ct -> bwd(residuals, ct)``, obtained as its own vjp (exact, since it is linear)."""
     from .api import vjp
@@ -241,7 +271,7 @@ def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_av
            for a in out_avals]
     _, transpose_of_bwd = vjp(
         lambda *cts: _apply_bwd(bwd, residuals, tree_unflatten(out_tree, list(cts)), in_tree,
-                                name), *ct0)
+                                name, in_avals), *ct0)
     return list(transpose_of_bwd(list(tangents)))
 
 
@@ -258,10 +288,10 @@ def _custom_vjp_lin_jvp_inline(*tangents, **params):
 
 
 def _custom_vjp_lin_transpose(cts, *tangents, bwd, residuals, in_tree, out_tree, out_avals,
-                              name):
+                              name, in_avals):
     present = next(c for c in cts if c is not None)
     cts = [_zeros_like_aval(c, a, present) for c, a in zip(cts, out_avals)]
-    return _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name)
+    return _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name, in_avals)
 
 
 def _zeros_like_aval(ct, aval, like):

@@ -102,6 +102,20 @@ class IntegerInputError(FunctransError, TypeError):
     anchor = "integerinputerror"
 
 
+class ComplexDerivativeError(FunctransError, TypeError):
+    """A transform that builds a whole derivative (``grad``, ``jacfwd``, ``jacrev``,
+    ``hessian``) met complex values where the derivative needs a convention.
+
+    A complex output of ``grad`` or ``jacrev``, or a complex input of ``jacfwd``, is only
+    well defined for a holomorphic function (one with a complex derivative): pass
+    ``holomorphic=True`` (all differentiated inputs and the outputs are then complex). For
+    other functions of complex values, use ``jvp`` and ``vjp`` directly, or differentiate the
+    real and imaginary parts as real functions.
+    """
+
+    anchor = "complexderivativeerror"
+
+
 class TangentMismatchError(FunctransError, ValueError):
     """A tangent (or cotangent) does not match its primal in tree structure, shape or dtype.
 

@@ -546,7 +546,11 @@ def device(x, /):
 
 
 def stop_gradient(x):
-    """``x`` itself, with a zero derivative under every transform (also nested ones)."""
+    """``x`` itself, with a zero derivative under every transform (also nested ones); a
+    pytree of arrays is stopped leaf by leaf."""
+    if not (isinstance(x, Tracer) or type(x) in _SCALARS or hasattr(x, "shape")):
+        from ..tree import tree_map
+        return tree_map(lambda leaf: _st.stop_gradient_p.bind(_as_operand(leaf)), x)
     return _st.stop_gradient_p.bind(_as_operand(x))
 
 

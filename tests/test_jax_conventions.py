@@ -1,0 +1,173 @@
+"""Where functrans follows JAX's conventions at the edges of the transforms: argnums, has_aux,
+complex values (holomorphic=), constant outputs, custom rules' zero cotangents and shapes.
+Each case here was once a silent wrong answer, a crash or an unhelpful error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.errors import (ComplexDerivativeError, CustomRuleError, NonScalarOutputError,
+                              TangentMismatchError)
+
+# -- argnums ------------------------------------------------------------------------------------
+
+
+def test_argnums_naming_an_argument_twice_is_an_error():
+    f = lambda x, y: x * y ** 2  # noqa: E731
+    for transform in (ft.grad, ft.jacfwd, ft.jacrev, ft.hessian):
+        with pytest.raises(ValueError, match=r"argnums \(0, 0\) names an argument more than "
+                                             r"once"):
+            transform(f, argnums=(0, 0))(2.0, 3.0)
+    with pytest.raises(ValueError, match="more than once"):
+        ft.grad(f, argnums=(1, -1))(2.0, 3.0)
+
+
+def test_argnums_takes_numpy_integers_and_rejects_other_types():
+    f = lambda x, y: x * y ** 2  # noqa: E731
+    assert float(ft.grad(f, argnums=np.int64(1))(2.0, 3.0)) == 12.0
+    assert [float(g) for g in ft.grad(f, argnums=(np.int32(0), 1))(2.0, 3.0)] == [9.0, 12.0]
+    with pytest.raises(TypeError, match="argnums must be an int or a tuple of ints; got 'a'"):
+        ft.grad(f, argnums="a")(2.0, 3.0)
+
+# -- outputs of grad, has_aux ---------------------------------------------------------------------
+
+
+def test_forgotten_has_aux_says_so():
+    for out in (lambda x: (x ** 2, x), lambda x: {"loss": x}, lambda x: None):
+        with pytest.raises(NonScalarOutputError, match="pass has_aux=True"):
+            ft.grad(out)(1.0)
+
+
+def test_integer_output_blames_the_dtype():
+    with pytest.raises(NonScalarOutputError, match="floating-point output, but the function "
+                                                   "returned dtype int64"):
+        ft.grad(lambda x: fnp.astype(x > 0, fnp.int64))(1.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ft.jacrev(lambda x: x, has_aux=True)(1.0),
+    lambda: ft.jacfwd(lambda x: x, has_aux=True)(1.0),
+    lambda: ft.jvp(lambda x: x, (1.0,), (1.0,), has_aux=True),
+    lambda: ft.vjp(lambda x: x, 1.0, has_aux=True),
+], ids=["jacrev", "jacfwd", "jvp", "vjp"])
+def test_has_aux_without_a_pair_says_so(call):
+    with pytest.raises(TypeError, match="with has_aux=True: the function must return a pair"):
+        call()
+
+# -- complex values -----------------------------------------------------------------------------
+
+
+Z = np.asarray(1.0 + 2.0j)
+
+
+@pytest.mark.parametrize("call,what", [
+    (lambda: ft.jacfwd(lambda z: fnp.real(z * z))(Z), "jacfwd of <lambda>: input 0 is complex"),
+    (lambda: ft.hessian(lambda z: fnp.real(z * z * fnp.conj(z)))(Z), "input 0 is complex"),
+    (lambda: ft.jacrev(lambda x: x * (1 + 1j))(1.0), "jacrev of <lambda>: output 0 is complex"),
+    (lambda: ft.grad(lambda x: x * (1 + 1j))(1.0), "grad of <lambda>: the output is complex"),
+    (lambda: ft.grad(lambda z: z * z)(Z), "the output is complex"),
+    (lambda: ft.grad(lambda x: x * x, holomorphic=True)(1.0), "holomorphic=True: input 0 has "
+                                                              "dtype float64"),
+    (lambda: ft.jacfwd(fnp.real, holomorphic=True)(Z), "output 0 has dtype float64"),
+], ids=["jacfwd-in", "hessian-in", "jacrev-out", "grad-out", "grad-holo-out", "holo-real-in",
+        "holo-real-out"])
+def test_complex_derivatives_need_holomorphic(call, what):
+    """As in JAX: forward and reverse mode would each give a different 'Jacobian' of a
+    non-holomorphic function, so the user must say the function is holomorphic."""
+    with pytest.raises(ComplexDerivativeError, match=what):
+        call()
+
+
+def test_holomorphic_derivatives():
+    z = Z
+    cube = lambda z: z * z * z  # noqa: E731
+    assert complex(ft.grad(cube, holomorphic=True)(z)) == pytest.approx(3 * complex(z) ** 2)
+    for jac in (ft.jacfwd, ft.jacrev):
+        assert complex(jac(cube, holomorphic=True)(z)) == pytest.approx(3 * complex(z) ** 2)
+    assert complex(ft.hessian(cube, holomorphic=True)(z)) == pytest.approx(6 * complex(z))
+    zs = np.asarray([1.0 + 2.0j, -0.5 + 0.1j])
+    np.testing.assert_allclose(ft.jacfwd(fnp.exp, holomorphic=True)(zs), np.diag(np.exp(zs)))
+    np.testing.assert_allclose(ft.jacrev(fnp.exp, holomorphic=True)(zs), np.diag(np.exp(zs)))
+
+
+def test_real_functions_of_complex_inputs_need_no_flag():
+    # grad of |z|^2 in JAX's convention: 2 conj(z); and a real->complex Jacobian forward.
+    assert complex(ft.grad(lambda z: fnp.real(z * fnp.conj(z)))(Z)) == pytest.approx(2 - 4j)
+    assert complex(ft.jacfwd(lambda x: x * (1 + 1j))(1.0)) == 1 + 1j
+
+# -- results in the inputs' library ---------------------------------------------------------------
+
+
+def test_constant_outputs_and_python_number_tangents_follow_the_inputs(backend):
+    x = backend.asarray([1.0, 2.0])
+    y, t = ft.jvp(lambda z: 1.0, (x,), (x,))
+    out, f_vjp = ft.vjp(lambda z: (z, 2.0), x)
+    lin, f_jvp = ft.linearize(lambda z: 3.0, x)
+    s = backend.asarray(1.0)
+    _, ts = ft.jvp(lambda z: z * 2.0, (s,), (1.0,))  # a Python number as the tangent
+    (g,) = ft.vjp(lambda z: fnp.sum(z), x)[1](1.0)   # and as the cotangent
+    for a in (y, t, out[1], lin, f_jvp(x), ts, g):
+        assert backend.is_own(a), type(a)
+    assert float(backend.to_numpy(ts)) == 2.0
+    np.testing.assert_array_equal(backend.to_numpy(g), [1.0, 1.0])
+
+
+def test_a_tangent_of_an_integer_input_must_still_match_its_shape():
+    with pytest.raises(TangentMismatchError, match=r"tangent 0 has shape \(7,\), but its "
+                                                   r"primal \(of dtype int64"):
+        ft.jvp(lambda n: n * 1.5, (np.arange(3),), (np.ones(7),))
+    _, t = ft.jvp(lambda n: n * 1.5, (np.arange(3),), (np.zeros(3),))
+    np.testing.assert_array_equal(t, np.zeros(3))
+
+
+def test_stop_gradient_of_a_pytree():
+    def f(x):
+        s = ft.stop_gradient({"a": x, "b": [x * 2.0, None]})
+        return fnp.sum(s["a"] * x) + fnp.sum(s["b"][0])
+    x = np.asarray([1.0, 2.0])
+    np.testing.assert_array_equal(ft.grad(f)(x), x)
+
+# -- custom rules -------------------------------------------------------------------------------
+
+
+def _scaled():
+    @ft.custom_vjp
+    def f(x, n):
+        return x * n
+
+    def fwd(x, n):
+        return f(x, n), n
+    return f, fwd
+
+
+def test_custom_vjp_none_is_a_zero_cotangent():
+    f, fwd = _scaled()
+    f.defvjp(fwd, lambda n, g: (g * n, None))  # None for the integer argument, as in JAX
+    assert float(ft.grad(lambda x: f(x, np.asarray(3)))(2.0)) == 3.0
+    gx, gy = ft.grad(lambda x, y: f(x, y), argnums=(0, 1))(2.0, 3.0)
+    assert (float(gx), float(gy)) == (3.0, 0.0)
+    assert float(ft.jvp(lambda x: f(x, 3.0), (2.0,), (1.0,))[1]) == 3.0
+
+
+def test_custom_vjp_cotangent_of_the_wrong_shape_is_an_error():
+    f, fwd = _scaled()
+    f.defvjp(fwd, lambda n, g: (fnp.ones(3), None))
+    with pytest.raises(CustomRuleError, match=r"cotangent of shape \(3,\) for argument leaf 0, "
+                                              r"which has shape \(\)"):
+        ft.grad(lambda x: f(x, 3.0))(2.0)
+
+
+def test_custom_jvp_tangent_of_another_dtype_is_an_error():
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(p, t):
+        return f(p[0]), fnp.astype(t[0], fnp.float32)
+    with pytest.raises(CustomRuleError, match="tangent output 0 has dtype float32 but its "
+                                              "primal has dtype float64"):
+        ft.jvp(f, (np.asarray(1.0),), (np.asarray(1.0),))
