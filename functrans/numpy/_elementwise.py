@@ -55,7 +55,8 @@ round = _rounding(_ew.round_p, "round", "Elementwise rounding to the nearest int
 def abs(x, /):
     """Elementwise absolute value (the modulus for complex numbers, a real array).
 
-    The derivative at 0 is taken as 0 (``sign(0) = 0``), as in JAX.
+    The derivative at 0 is taken as 0 (``sign(0) = 0``), as in autograd and PyTorch (JAX
+    takes 1).
     """
     return _ew.abs_p.bind(_as_operand(x))
 

@@ -532,7 +532,8 @@ def _abs_jvp(primals, tangents):
     t, = tangents
     y = abs_(x)
     if _aval(x).dtype.kind != "c":
-        # sign(0) = 0: the derivative of |x| at 0 is taken as 0, as in JAX.
+        # sign(0) = 0: the derivative of |x| at 0 is taken as 0 (the symmetric subgradient,
+        # as autograd and PyTorch take it; JAX takes 1).
         return y, mul(t, sign(x))
     # d|z| = Re(conj(z) dz) / |z|, taken as 0 at z = 0.
     safe = select(eq(y, 0.0), 1.0, y)
