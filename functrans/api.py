@@ -204,10 +204,11 @@ def _strip(tree, interp):
                               for x in leaves])
 
 
-def linearize(fun, *primals):
+def linearize(fun, *primals, has_aux=False):
     """Linearize ``fun`` at ``primals``: returns ``(fun(*primals), f_jvp)`` where
     ``f_jvp(*tangents)`` evaluates the Jacobian-vector product from the recorded linear graph
-    without recomputing the primal.
+    without recomputing the primal. With ``has_aux``, ``fun`` returns ``(output, aux)`` and
+    ``linearize`` returns ``(output, f_jvp, aux)``.
 
     Example:
         >>> y, f_jvp = ft.linearize(fnp.sin, 0.0)
@@ -222,10 +223,21 @@ def linearize(fun, *primals):
 
     def flat(xs):
         out = fun(*tree_unflatten(in_tree, xs))
+        if has_aux:
+            out, aux = _aux_pair(out, "linearize")
         o_leaves, o_tree = tree_flatten(out)
         out_tree_box.append(o_tree)
-        return [o if isinstance(o, Tracer) else _scalar_like(o, like) for o in o_leaves]
-    outs, graph = linearize_flat(flat, leaves)
+        o_leaves = [o if isinstance(o, Tracer) else _scalar_like(o, like) for o in o_leaves]
+        if has_aux:
+            a_leaves, a_tree = tree_flatten(aux)
+            out_tree_box.append(a_tree)
+            return o_leaves, a_leaves
+        return o_leaves
+    if has_aux:
+        outs, graph, aux = linearize_flat(flat, leaves, with_aux=True)
+        aux = tree_unflatten(out_tree_box[1], aux)
+    else:
+        outs, graph = linearize_flat(flat, leaves)
     out_tree = out_tree_box[0]
     avals = [get_aval(p) for p in leaves]
 
@@ -239,7 +251,8 @@ def linearize(fun, *primals):
         res = forward(graph, t_leaves)
         return _arrays(tree_unflatten(out_tree, [fnp.zeros_like(o) if r is None else r
                                                  for o, r in zip(outs, res)]))
-    return _arrays(tree_unflatten(out_tree, outs)), f_jvp
+    out = _arrays(tree_unflatten(out_tree, outs))
+    return (out, f_jvp, aux) if has_aux else (out, f_jvp)
 
 
 def _check_like(t, aval, what, i, like):

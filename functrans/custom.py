@@ -9,12 +9,13 @@ function. Under forward mode, ``custom_jvp`` calls the user's JVP rule; ``custom
 from __future__ import annotations
 
 import functools
+import inspect
 
 import optree
 
 from .core import _SCALAR_DTYPES, Tracer, get_aval, primitive
 from .errors import CustomRuleError
-from .tree import NAMESPACE, tree_flatten, tree_unflatten
+from .tree import NAMESPACE, tree_flatten, tree_map, tree_unflatten
 
 
 def _zeros_like(x):
@@ -103,6 +104,43 @@ def _name(f):
     return getattr(f, "__name__", repr(f))
 
 
+def _resolve(fun, args, kwargs, what):
+    """Keyword arguments turned into positional ones by ``fun``'s signature (as JAX does), so
+    that the rules see one positional tuple."""
+    if not kwargs:
+        return tuple(args)
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what} {_name(fun)}: {e}") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(f"{what} {_name(fun)}: keyword-only arguments "
+                        f"{sorted(bound.kwargs)} cannot be passed to the rules by position; "
+                        f"make them positional (or close over them).")
+    return tuple(bound.args)
+
+
+def _split_nondiff(args, nondiff_argnums, what, fun):
+    """``(nondiff values, the other args, merge)``: ``merge(other)`` puts the full argument
+    tuple back together."""
+    n = len(args)
+    nums = sorted({i % n for i in nondiff_argnums}) if n else []
+    for i in nondiff_argnums:
+        if not -n <= i < n:
+            raise TypeError(f"{what} {_name(fun)}: nondiff_argnums {nondiff_argnums} is out "
+                            f"of range for a call with {n} argument(s).")
+    fixed = tuple(args[i] for i in nums)
+    rest = tuple(a for i, a in enumerate(args) if i not in nums)
+
+    def merge(other):
+        full, it, jt = [], iter(fixed), iter(other)
+        for i in range(n):
+            full.append(next(it) if i in nums else next(jt))
+        return tuple(full)
+    return fixed, rest, merge
+
+
 class custom_jvp:
     """A function with a user-defined JVP rule.
 
@@ -119,25 +157,53 @@ class custom_jvp:
 
     The rule takes ``(primals, tangents)`` tuples and returns ``(primal_out, tangent_out)``;
     it must be linear in the tangents. Higher derivatives differentiate the rule itself.
+
+    ``nondiff_argnums`` names arguments that are not differentiated (a function, a flag, a
+    count): the rule then takes them first, ``rule(*nondiff, primals, tangents)``, and
+    ``primals``/``tangents`` hold the others. Keyword arguments are passed by position.
     """
 
-    def __init__(self, fun):
+    def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
         self.jvp_rule = None
 
     def defjvp(self, rule):
         self.jvp_rule = rule
         return rule
 
-    def __call__(self, *args):
+    def defjvps(self, *jvps):
+        """One rule per argument, ``jvp_i(tangent_i, primal_out, *primals)``, each giving
+        that argument's part of the output tangent (``None``: the output does not depend on
+        it); the parts are added."""
+        def rule(primals, tangents):
+            out = self.fun(*primals)
+            total = None
+            for f, t in zip(jvps, tangents):
+                if f is None:
+                    continue
+                part = f(t, out, *primals)
+                total = part if total is None else tree_map(lambda a, b: a + b, total, part)
+            return out, (tree_map(_zeros_like, out) if total is None else total)
+        self.jvp_rule = rule
+        return rule
+
+    def __call__(self, *args, **kwargs):
         if self.jvp_rule is None:
             raise CustomRuleError(f"custom_jvp function {_name(self.fun)} has no JVP rule; "
                                   f"define one with @{_name(self.fun)}.defjvp.")
+        args = _resolve(self.fun, args, kwargs, "custom_jvp function")
+        fun, rule = self.fun, self.jvp_rule
+        if self.nondiff_argnums:
+            fixed, args, merge = _split_nondiff(args, self.nondiff_argnums,
+                                                "custom_jvp function", fun)
+            fun = functools.wraps(self.fun)(lambda *a, _f=self.fun: _f(*merge(a)))
+            rule = functools.partial(self.jvp_rule, *fixed)
         leaves, in_tree = tree_flatten(args)
         out_box = []
-        outs = custom_jvp_call_p.bind(*leaves, fun=self.fun, rule=self.jvp_rule,
-                                      in_tree=in_tree, out_box=out_box)
+        outs = custom_jvp_call_p.bind(*leaves, fun=fun, rule=rule, in_tree=in_tree,
+                                      out_box=out_box)
         return tree_unflatten(out_box[0], outs)
 
 
@@ -328,24 +394,37 @@ class custom_vjp:
         >>> clip_gradient.defvjp(fwd, bwd)
 
     ``fwd(*args)`` returns ``(output, residuals)``; ``bwd(residuals, cotangent)`` returns a
-    tuple with one cotangent per argument. Forward mode (``jvp``) uses the transpose of
-    ``bwd``, so the custom rule is honoured there too.
+    tuple with one cotangent per argument (``None`` for a zero one). Forward mode (``jvp``)
+    uses the transpose of ``bwd``, so the custom rule is honoured there too.
+
+    ``nondiff_argnums`` names arguments that are not differentiated: ``fwd`` still takes every
+    argument, ``bwd`` takes them first, ``bwd(*nondiff, residuals, cotangent)``, and returns
+    cotangents for the others only. Keyword arguments are passed by position.
     """
 
-    def __init__(self, fun):
+    def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd):
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if self.fwd is None:
             raise CustomRuleError(f"custom_vjp function {_name(self.fun)} has no rule; define "
                                   f"one with {_name(self.fun)}.defvjp(fwd, bwd).")
+        args = _resolve(self.fun, args, kwargs, "custom_vjp function")
+        fun, fwd, bwd = self.fun, self.fwd, self.bwd
+        if self.nondiff_argnums:
+            fixed, args, merge = _split_nondiff(args, self.nondiff_argnums,
+                                                "custom_vjp function", fun)
+            fun = functools.wraps(self.fun)(lambda *a, _f=self.fun: _f(*merge(a)))
+            fwd = functools.wraps(self.fwd)(lambda *a, _f=self.fwd: _f(*merge(a)))
+            bwd = functools.partial(self.bwd, *fixed)
         leaves, in_tree = tree_flatten(args)
         out_box = []
-        outs = custom_vjp_call_p.bind(*leaves, fun=self.fun, fwd=self.fwd, bwd=self.bwd,
-                                      in_tree=in_tree, out_box=out_box)
+        outs = custom_vjp_call_p.bind(*leaves, fun=fun, fwd=fwd, bwd=bwd, in_tree=in_tree,
+                                      out_box=out_box)
         return tree_unflatten(out_box[0], outs)

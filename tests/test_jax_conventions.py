@@ -4,6 +4,8 @@ Each case here was once a silent wrong answer, a crash or an unhelpful error."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -171,3 +173,58 @@ def test_custom_jvp_tangent_of_another_dtype_is_an_error():
     with pytest.raises(CustomRuleError, match="tangent output 0 has dtype float32 but its "
                                               "primal has dtype float64"):
         ft.jvp(f, (np.asarray(1.0),), (np.asarray(1.0),))
+
+
+def test_custom_jvp_nondiff_argnums_kwargs_and_defjvps(backend):
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(0,))
+    def apply(f, x, scale=1.0):
+        return f(x) * scale
+
+    @apply.defjvp
+    def apply_jvp(f, primals, tangents):
+        (x, scale), (t, _) = primals, tangents
+        return apply(f, x, scale), 3.0 * t * scale
+    x = backend.asarray([0.5, 1.0])
+    for call in (lambda x: apply(fnp.sin, x, 2.0), lambda x: apply(fnp.sin, x, scale=2.0)):
+        g = ft.grad(lambda x: fnp.sum(call(x)))(x)
+        assert backend.is_own(g)
+        np.testing.assert_allclose(backend.to_numpy(g), [6.0, 6.0])
+    assert float(ft.jvp(lambda s: apply(fnp.sin, 1.0, s), (2.0,), (1.0,))[1]) == 0.0
+
+    @ft.custom_jvp
+    def f(x, y):
+        return x * y
+    f.defjvps(lambda tx, out, x, y: tx * y * 10.0, None)
+    gx, gy = ft.grad(f, argnums=(0, 1))(2.0, 3.0)
+    assert (float(gx), float(gy)) == (30.0, 0.0)
+    assert float(ft.jvp(f, (2.0, 3.0), (1.0, 1.0))[1]) == 30.0
+
+
+def test_custom_vjp_nondiff_argnums_and_kwargs():
+    @functools.partial(ft.custom_vjp, nondiff_argnums=(1,))
+    def scale(x, mode):
+        return x * 2.0 if mode == "double" else x
+
+    def fwd(x, mode):
+        return scale(x, mode), None
+
+    def bwd(mode, res, g):
+        return (g * (5.0 if mode == "double" else 1.0),)
+    scale.defvjp(fwd, bwd)
+    assert float(ft.grad(lambda x: scale(x, "double"))(1.0)) == 5.0
+    assert float(ft.grad(lambda x: scale(x, mode="double"))(1.0)) == 5.0
+    assert float(ft.jvp(lambda x: scale(x, "double"), (1.0,), (1.0,))[1]) == 5.0
+    wrong = ft.custom_vjp(lambda x: x, nondiff_argnums=(3,))
+    wrong.defvjp(lambda x: (x, None), lambda r, g: (g,))
+    with pytest.raises(TypeError, match=r"nondiff_argnums \(3,\) is out of range"):
+        wrong(1.0)
+
+
+def test_linearize_has_aux():
+    y, f_jvp, aux = ft.linearize(lambda x: (fnp.sin(x), {"c": fnp.cos(x), "n": 3}),
+                                 np.asarray([0.5, 1.0]), has_aux=True)
+    np.testing.assert_allclose(f_jvp(np.ones(2)), np.cos([0.5, 1.0]))
+    np.testing.assert_allclose(aux["c"], np.cos([0.5, 1.0]))
+    assert aux["n"] == 3 and type(aux["c"]) is np.ndarray
+    with pytest.raises(TypeError, match="linearize with has_aux=True"):
+        ft.linearize(fnp.sin, 1.0, has_aux=True)
