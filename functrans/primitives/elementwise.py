@@ -467,10 +467,15 @@ tan_p = unary("tan", "tan", lambda t, x, y: mul(t, add(mul(y, y), 1.0)))
 sinh_p = unary("sinh", "sinh", lambda t, x, y: mul(t, cosh(x)))
 cosh_p = unary("cosh", "cosh", lambda t, x, y: mul(t, sinh(x)))
 # The inverse functions' derivatives are infinite at the ends of their domains, as in JAX.
+# 1 - x^2 as (1 - x)(1 + x): no cancellation near |x| = 1, where the derivative is large.
+def _one_minus_sq(x):
+    return mul(sub(1.0, x), add(x, 1.0))
+
+
 asin_p = unary("asin", "asin",
-               lambda t, x, y: div(t, sqrt(sub(1.0, mul(x, x)))))
+               lambda t, x, y: div(t, sqrt(_one_minus_sq(x))))
 acos_p = unary("acos", "acos",
-               lambda t, x, y: neg(div(t, sqrt(sub(1.0, mul(x, x))))))
+               lambda t, x, y: neg(div(t, sqrt(_one_minus_sq(x)))))
 atan_p = unary("atan", "atan",
                lambda t, x, y: div(t, add(mul(x, x), 1.0)))
 asinh_p = unary("asinh", "asinh",
@@ -478,7 +483,7 @@ asinh_p = unary("asinh", "asinh",
 acosh_p = unary("acosh", "acosh",
                 lambda t, x, y: div(t, mul(sqrt(sub(x, 1.0)), sqrt(add(x, 1.0)))))
 atanh_p = unary("atanh", "atanh",
-                lambda t, x, y: div(t, sub(1.0, mul(x, x))))
+                lambda t, x, y: div(t, _one_minus_sq(x)))
 
 # -- piecewise constant functions: zero derivative ---------------------------------------------
 
@@ -565,17 +570,23 @@ imag_p = elementwise("imag", "imag",
 # -- binary functions ------------------------------------------------------------------------
 
 
+def _square(v):
+    # A Python number squared in Python stays a Python number (weakly typed): bound, it
+    # would become a float64 array and promote a float32 operand.
+    return v * v if type(v) in (int, float) else mul(v, v)
+
+
 def _atan2_jvp(primals, tangents):
     # d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)
     y, x = primals
     ty, tx = tangents
     out = atan2(y, x)
-    r2 = add(mul(x, x), mul(y, y))
+    r2 = add(_square(x), _square(y))
     t = None
     if ty is not None:
         t = mul(ty, div(x, r2))
     if tx is not None:
-        tt = mul(tx, div(neg(y), r2))
+        tt = mul(tx, div(-y if type(y) in (int, float) else neg(y), r2))
         t = tt if t is None else add(t, tt)
     return out, t
 
@@ -584,18 +595,20 @@ atan2_p = elementwise("atan2", "atan2", _atan2_jvp)
 
 
 def _hypot_jvp(primals, tangents):
-    # d hypot(x, y) = (x dx + y dy) / hypot(x, y), taken as 0 at the origin.
+    # d hypot(x, y) = (x dx + y dy) / hypot(x, y), taken as 0 at the origin — chosen there by
+    # a select, so that the derivative of that 0 (the second derivative) is 0 as well.
     x, y = primals
     tx, ty = tangents
     out = hypot(x, y)
-    safe = select(eq(out, 0.0), 1.0, out)
+    origin = eq(out, 0.0)
+    safe = select(origin, 1.0, out)
     t = None
     if tx is not None:
         t = mul(tx, div(x, safe))
     if ty is not None:
         tt = mul(ty, div(y, safe))
         t = tt if t is None else add(t, tt)
-    return out, t
+    return out, select(origin, 0.0, t)
 
 
 hypot_p = elementwise("hypot", "hypot", _hypot_jvp)
@@ -605,13 +618,15 @@ def _logaddexp_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     out = logaddexp(x, y)
-    # exp(x - out) is the softmax weight of x; where both are -inf it is taken as 1/2.
-    both_inf = eq(out, -math.inf)
+    # The softmax weight of x, 1 / (1 + exp(y - x)): 1 where x = +inf > y, 0 where y = +inf,
+    # and 1/2 where both are the same infinity (y - x is nan there).
+    d = sub(y, x)
+    d = select(ne(d, d), 0.0, d)
     t = None
     if tx is not None:
-        t = mul(tx, select(both_inf, 0.5, exp(sub(x, out))))
+        t = mul(tx, div(1.0, add(exp(d), 1.0)))
     if ty is not None:
-        tt = mul(ty, select(both_inf, 0.5, exp(sub(y, out))))
+        tt = mul(ty, div(1.0, add(exp(neg(d)), 1.0)))
         t = tt if t is None else add(t, tt)
     return out, t
 
