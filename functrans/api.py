@@ -355,7 +355,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
             (out,), graph, aux = linearize_flat(flat, leaves, with_aux=True)
         else:
             (out,), graph = linearize_flat(flat, leaves)
-        out = _as_input(out)
+        # A constant output in the inputs' library and device, as jvp/vjp/linearize do.
+        out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.
         cts = backward(graph, [Fill(1.0)], consume=True, template=out)
         grads = tree_unflatten(tree, _array_leaves(_instantiate(cts, leaves)))
@@ -376,6 +377,8 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
         argnums: which positional argument(s) to differentiate: an int, or a tuple of ints
             (then the gradient is a tuple).
         has_aux: return ``(gradient, aux)``.
+        holomorphic: ``fun`` is holomorphic, with complex inputs and a complex output
+            (without it a complex output is an error, as in JAX).
 
     Example:
         >>> ft.grad(ft.grad(fnp.sin))(0.0)
@@ -506,7 +509,7 @@ def _block(stacked, out_shape, in_shape, rows_are_outputs):
     return fnp.reshape(fnp.permute_dims(s, (1, 0)), out_shape + in_shape)
 
 
-def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):
     """The Jacobian by forward mode: the JVPs along every basis vector of the inputs, computed
     in one batched pass (``vmap`` of ``jvp``; the primal is computed once). The result has,
     for every output leaf and every input leaf, a block of shape ``out.shape + in.shape``.
@@ -517,6 +520,9 @@ def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
         argnums: which positional argument(s) to differentiate: an int, or a tuple of ints
             (then each block is a tuple, one entry per argument).
         has_aux: return ``(jacobian, aux)``.
+        holomorphic: ``fun`` is holomorphic, with complex inputs and outputs (without it a
+            complex input is an error: forward mode of a non-holomorphic function of complex
+            values has no single Jacobian).
         chunk_size: the most basis vectors (of all differentiated inputs together) sent
             through one batched pass; ``None`` sends them all at once. A smaller value
             bounds the memory of a large Jacobian at the cost of more passes; the result is
@@ -530,7 +536,7 @@ def jacfwd(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
     return _jacobian(fun, argnums, has_aux, "fwd", chunk_size, holomorphic)
 
 
-def jacrev(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):
     """The Jacobian by reverse mode: ``fun`` is linearized once, and the reverse pass runs
     batched over every basis vector of an output (``vmap`` of the transpose). Same result
     layout as [`jacfwd`][functrans.jacfwd].
@@ -540,6 +546,8 @@ def jacrev(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
             ``has_aux``, a pair ``(output, aux)``).
         argnums: which positional argument(s) to differentiate: an int, or a tuple of ints.
         has_aux: return ``(jacobian, aux)``.
+        holomorphic: ``fun`` is holomorphic, with complex inputs and outputs (without it a
+            complex output is an error).
         chunk_size: the most basis vectors (of one output leaf) sent through one batched
             reverse pass; ``None`` sends them all at once. A smaller value bounds the memory
             of a large Jacobian at the cost of more passes; the result is the same.
@@ -676,7 +684,7 @@ def _zeros_block(out, x):
                       **({"device": dev} if dev else {}))
 
 
-def hessian(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):
     """The Hessian, as ``jacfwd(jacrev(fun))`` (forward-over-reverse): two batched passes.
 
     Args:
@@ -685,6 +693,7 @@ def hessian(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
         argnums: which positional argument(s) to differentiate: an int, or a tuple of ints
             (then the Hessian is a nested tuple of blocks).
         has_aux: return ``(hessian, aux)``.
+        holomorphic: passed to both passes (see [`jacfwd`][functrans.jacfwd]).
         chunk_size: passed to both [`jacfwd`][functrans.jacfwd] and
             [`jacrev`][functrans.jacrev]: the most basis vectors per batched pass (``None``:
             all at once).
@@ -694,8 +703,8 @@ def hessian(fun, argnums=0, has_aux=False, chunk_size=None, holomorphic=False):
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux, chunk_size, holomorphic), argnums, has_aux,
-                  chunk_size, holomorphic)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic, chunk_size=chunk_size), argnums,
+                  has_aux, holomorphic, chunk_size=chunk_size)
 
 
 def hvp(fun, primals, tangents):

@@ -104,14 +104,24 @@ def _name(f):
     return getattr(f, "__name__", repr(f))
 
 
-def _resolve(fun, args, kwargs, what):
-    """Keyword arguments turned into positional ones by ``fun``'s signature (as JAX does), so
-    that the rules see one positional tuple."""
-    if not kwargs:
+def _signature(fun):
+    try:
+        return inspect.signature(fun)
+    except (TypeError, ValueError):  # a builtin without one: positional arguments only
+        return None
+
+
+def _resolve(fun, sig, args, kwargs, what):
+    """The call's arguments as one positional tuple, by ``fun``'s signature ``sig``: keyword
+    arguments by position and left-out arguments with their defaults (as JAX does), so that
+    the rules always see every argument."""
+    if sig is None:
+        if kwargs:
+            raise TypeError(f"{what} {_name(fun)} takes no keyword arguments.")
         return tuple(args)
     try:
-        bound = inspect.signature(fun).bind(*args, **kwargs)
-    except (TypeError, ValueError) as e:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as e:
         raise TypeError(f"{what} {_name(fun)}: {e}") from None
     bound.apply_defaults()
     if bound.kwargs:
@@ -131,6 +141,12 @@ def _split_nondiff(args, nondiff_argnums, what, fun):
             raise TypeError(f"{what} {_name(fun)}: nondiff_argnums {nondiff_argnums} is out "
                             f"of range for a call with {n} argument(s).")
     fixed = tuple(args[i] for i in nums)
+    if any(isinstance(x, Tracer) for x in tree_flatten(fixed)[0]):
+        raise CustomRuleError(
+            f"{what} {_name(fun)}: an argument named in nondiff_argnums {nondiff_argnums} is "
+            f"a value being transformed (differentiated or batched); those arguments must be "
+            f"fixed values (functions, flags, counts). Pass it as an ordinary argument instead "
+            f"(its cotangent may be None).")
     rest = tuple(a for i, a in enumerate(args) if i not in nums)
 
     def merge(other):
@@ -167,6 +183,7 @@ class custom_jvp:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
+        self._sig = _signature(fun)
         self.jvp_rule = None
 
     def defjvp(self, rule):
@@ -176,9 +193,15 @@ class custom_jvp:
     def defjvps(self, *jvps):
         """One rule per argument, ``jvp_i(tangent_i, primal_out, *primals)``, each giving
         that argument's part of the output tangent (``None``: the output does not depend on
-        it); the parts are added."""
+        it); the parts are added. Not with ``nondiff_argnums`` (as in JAX): use ``defjvp``."""
+        if self.nondiff_argnums:
+            raise TypeError(f"custom_jvp function {_name(self.fun)}: defjvps cannot be used "
+                            f"with nondiff_argnums (as in JAX); define the rule with defjvp.")
+
         def rule(primals, tangents):
-            out = self.fun(*primals)
+            # Through the custom function itself (as JAX), so that the derivative of the
+            # rule, at the next order, meets this rule again rather than ``fun``'s own.
+            out = self(*primals)
             total = None
             for f, t in zip(jvps, tangents):
                 if f is None:
@@ -193,7 +216,7 @@ class custom_jvp:
         if self.jvp_rule is None:
             raise CustomRuleError(f"custom_jvp function {_name(self.fun)} has no JVP rule; "
                                   f"define one with @{_name(self.fun)}.defjvp.")
-        args = _resolve(self.fun, args, kwargs, "custom_jvp function")
+        args = _resolve(self.fun, self._sig, args, kwargs, "custom_jvp function")
         fun, rule = self.fun, self.jvp_rule
         if self.nondiff_argnums:
             fixed, args, merge = _split_nondiff(args, self.nondiff_argnums,
@@ -275,10 +298,12 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
         # A Python scalar argument has no batch axis, so its cotangent (which nothing reads,
         # but forward mode pairs with the argument's zero tangent) must not get one.
         out = batched_bwd(res, cts)
-        leaves, tree = tree_flatten(out)
-        if len(leaves) != len(zeros):
+        leaves = _bwd_leaves(out, in_tree, len(zeros)) if isinstance(out, tuple) else None
+        if leaves is None:
             return out  # a wrong structure: _apply_bwd says so
-        return tree_unflatten(tree, [c if z is None else z for c, z in zip(leaves, zeros)])
+        # (None, a zero cotangent, stays None: _apply_bwd makes the zeros.)
+        return tuple(tree_unflatten(in_tree, [c if z is None else z
+                                              for c, z in zip(leaves, zeros)]))
 
     outs = custom_vjp_call_p.bind(*all_batched(args, dims), fun=vmap(fun, in_axes=axes),
                                   fwd=batched_fwd, bwd=bwd_, in_tree=in_tree, out_box=out_box)
@@ -288,6 +313,27 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
 custom_vjp_call_p.def_batch(_custom_vjp_batch)
 
 
+def _bwd_leaves(res, in_tree, n):
+    """One cotangent per argument leaf (``None``: zero) from what ``bwd`` returned, or None
+    where its structure does not fit the arguments'. A ``None`` may stand for a whole
+    argument or subtree (as in JAX); the arguments' own ``None`` take none."""
+    slots = [None] * n
+    fits = [True]
+
+    def visit(c, d):
+        if c is not None:
+            if type(d) is int:
+                slots[d] = c
+            else:  # one value where the argument has a subtree (or its own None)
+                fits[0] = False
+    try:
+        optree.tree_map(visit, res, tree_unflatten(in_tree, list(range(n))),
+                        is_leaf=lambda x: x is None, namespace=NAMESPACE)
+    except (ValueError, TypeError):
+        return None
+    return slots if fits[0] else None
+
+
 def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
     """The user's ``bwd`` on the cotangents ``cts`` (a pytree): one cotangent per argument
     leaf, each of its argument's shape; ``None`` stands for zeros (as in JAX)."""
@@ -295,16 +341,11 @@ def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
     if not isinstance(res, tuple):
         raise CustomRuleError(f"The bwd rule of custom_vjp function {name} must return a tuple "
                               f"with one cotangent per argument; got {type(res).__name__}.")
-    # None is a leaf here (a zero cotangent), where the arguments' own None are not: compare
-    # with the arguments' structure read the same way.
-    leaves, tree = optree.tree_flatten(res, none_is_leaf=True, namespace=NAMESPACE)
-    slots, expected = optree.tree_flatten(tree_unflatten(in_tree, [0] * len(in_avals)),
-                                          none_is_leaf=True, namespace=NAMESPACE)
-    if tree != expected:
+    leaves = _bwd_leaves(res, in_tree, len(in_avals))
+    if leaves is None:
         raise CustomRuleError(f"The bwd rule of custom_vjp function {name} returned "
                               f"cotangents of structure {tree_flatten(res)[1]}; the arguments "
                               f"have {in_tree}.")
-    leaves = [c for c, s in zip(leaves, slots) if s is not None]  # the arguments' own None
     like = next((c for c in tree_flatten(cts)[0] if c is not None), None)
     out = []
     for i, (c, a) in enumerate(zip(leaves, in_avals)):
@@ -329,9 +370,10 @@ def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_av
                     in_avals):
     """The tangent map of a custom_vjp function: the transpose of the linear map
     ``ct -> bwd(residuals, ct)``, obtained as its own vjp (exact, since it is linear)."""
-    from .api import vjp
+    from .api import _concrete_backend, vjp
     # The starting cotangents on the tangents' device (a GPU's, not the default one).
-    dev = backend.device(tangents[0]) if tangents else None
+    like = _array_tangent(tangents)
+    dev = _concrete_backend(like)[1] if like is not None else None
     kw = {"device": dev} if dev is not None else {}
     ct0 = [backend.xp.zeros(a.shape, dtype=backend.native_dtype(a.dtype), **kw)
            for a in out_avals]
@@ -350,7 +392,16 @@ def _custom_vjp_lin_jvp_inline(*tangents, **params):
     # Forward mode through the tangent map itself: differentiates with respect to the
     # tangents and to any residuals that are tracers of the same transform.
     from .api import _concrete_backend
-    return _transposed_bwd(_concrete_backend(tangents[0])[0], tangents, **params)
+    from .backends import default
+    like = _array_tangent(tangents)
+    return _transposed_bwd(_concrete_backend(like)[0] if like is not None else default(),
+                           tangents, **params)
+
+
+def _array_tangent(tangents):
+    """The first tangent that is not a Python scalar (the zero tangent of a Python-scalar
+    argument has no library or device), or None."""
+    return next((t for t in tangents if type(t) not in _SCALAR_DTYPES), None)
 
 
 def _custom_vjp_lin_transpose(cts, *tangents, bwd, residuals, in_tree, out_tree, out_avals,
@@ -406,6 +457,7 @@ class custom_vjp:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
+        self._sig = _signature(fun)
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd):
@@ -415,7 +467,7 @@ class custom_vjp:
         if self.fwd is None:
             raise CustomRuleError(f"custom_vjp function {_name(self.fun)} has no rule; define "
                                   f"one with {_name(self.fun)}.defvjp(fwd, bwd).")
-        args = _resolve(self.fun, args, kwargs, "custom_vjp function")
+        args = _resolve(self.fun, self._sig, args, kwargs, "custom_vjp function")
         fun, fwd, bwd = self.fun, self.fwd, self.bwd
         if self.nondiff_argnums:
             fixed, args, merge = _split_nondiff(args, self.nondiff_argnums,

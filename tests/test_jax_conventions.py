@@ -228,3 +228,107 @@ def test_linearize_has_aux():
     assert aux["n"] == 3 and type(aux["c"]) is np.ndarray
     with pytest.raises(TypeError, match="linearize with has_aux=True"):
         ft.linearize(fnp.sin, 1.0, has_aux=True)
+
+
+def test_custom_jvp_defjvps_higher_order_uses_the_rule():
+    # The primal output inside the defjvps rule comes from the custom function itself (as
+    # in JAX), so the second derivative meets the rule again, not fun's own derivative.
+    @ft.custom_jvp
+    def e(x):
+        return fnp.stop_gradient(fnp.exp(x))  # fun itself has no usable derivative
+    e.defjvps(lambda t, out, x: t * out)
+    assert float(ft.grad(ft.grad(e))(1.0)) == pytest.approx(np.e)
+    h = ft.hessian(lambda x: fnp.sum(e(x)))(np.asarray([1.0, 2.0]))
+    np.testing.assert_allclose(h, np.diag(np.exp([1.0, 2.0])))
+    g = ft.custom_jvp(lambda k, x: k * x, nondiff_argnums=(0,))
+    with pytest.raises(TypeError, match="defjvps cannot be used with nondiff_argnums"):
+        g.defjvps(lambda t, out, x: t)
+
+
+def test_custom_vjp_bwd_none_for_a_subtree_and_under_vmap_with_a_scalar_argument():
+    @ft.custom_vjp
+    def f(x, d):
+        return x * d["a"] * d["b"]
+    f.defvjp(lambda x, d: (f(x, d), (x, d)),
+             lambda r, g: (g * r[1]["a"] * r[1]["b"], None))  # None for the whole dict
+    assert float(ft.grad(f)(2.0, {"a": 3.0, "b": 4.0})) == 12.0
+    g = ft.grad(f, argnums=1)(2.0, {"a": 3.0, "b": 4.0})
+    assert (float(g["a"]), float(g["b"])) == (0.0, 0.0)
+
+    # None for a batched argument next to a Python-scalar one, under vmap.
+    @ft.custom_vjp
+    def h(x, y, s):
+        return x * y * s
+    h.defvjp(lambda x, y, s: (h(x, y, s), (x, y, s)),
+             lambda r, g: (g * r[1] * r[2], None, g * r[0] * r[1]))
+    x, y = np.asarray([1.0, 2.0]), np.asarray([3.0, 4.0])
+    gx = ft.grad(lambda x: fnp.sum(ft.vmap(lambda a, b: h(a, b, 2.0))(x, y)))(x)
+    np.testing.assert_allclose(gx, [6.0, 8.0])
+    bad = ft.custom_vjp(lambda x, d: x)
+    bad.defvjp(lambda x, d: (x, None), lambda r, g: (g, g))  # one value for a dict
+    with pytest.raises(CustomRuleError, match="returned cotangents of structure"):
+        ft.grad(bad)(1.0, {"a": 1.0})
+
+
+def test_custom_vjp_forward_mode_with_a_python_scalar_first_argument(backend):
+    # The zero tangent of a Python-scalar argument has no device: the starting cotangents
+    # of the transposed bwd take the library and device of an array tangent.
+    @ft.custom_vjp
+    def f(s, x):
+        return x * s
+    f.defvjp(lambda s, x: (f(s, x), s), lambda s, g: (None, g * s))
+    x = backend.asarray([1.0, 2.0])
+    t = ft.jvp(lambda x: f(3.0, x), (x,), (x,))[1]
+    assert backend.is_own(t)
+    np.testing.assert_allclose(backend.to_numpy(t), [3.0, 6.0])
+    j = ft.jacfwd(lambda x: f(3.0, x))(x)
+    np.testing.assert_allclose(backend.to_numpy(j), 3.0 * np.eye(2))
+
+
+def test_value_and_grad_constant_output_in_the_inputs_library(backend):
+    v, g = ft.value_and_grad(lambda x: 1.0)(backend.asarray([1.0, 2.0]))
+    assert backend.is_own(v) and backend.is_own(g) and float(v) == 1.0
+
+
+def test_check_grad_jacrev_real_function_of_complex_inputs():
+    # grad and jacrev take complex inputs of a real-valued f; jacfwd would need holomorphic.
+    from functrans.testing import check_grad_jacrev
+    check_grad_jacrev(lambda z: fnp.sum(fnp.abs(z) ** 2), (np.asarray([1 + 1j, 2j]),))
+
+
+def test_custom_rules_see_left_out_defaults():
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(0,))
+    def apply(f, x, scale=1.0):
+        return f(x) * scale
+
+    @apply.defjvp
+    def apply_jvp(f, primals, tangents):
+        (x, scale), (t, _) = primals, tangents  # the default is there even when left out
+        return apply(f, x, scale), 3.0 * t * scale
+    assert float(ft.grad(lambda x: apply(fnp.sin, x))(1.0)) == 3.0
+
+    @ft.custom_vjp
+    def f(x, n=2.0):
+        return x * n
+    f.defvjp(lambda x, n: (f(x, n), n), lambda n, g: (g * n, None))
+    assert float(ft.grad(f)(1.0)) == 2.0
+    assert float(ft.grad(lambda x: f(x, n=3.0))(1.0)) == 3.0
+
+
+def test_a_traced_nondiff_argument_is_a_clear_error():
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(0,))
+    def sc(n, x):
+        return n * x
+    sc.defjvp(lambda n, p, t: (sc(n, p[0]), n * t[0]))
+    with pytest.raises(CustomRuleError, match=r"nondiff_argnums \(0,\) is a value being "
+                                              r"transformed"):
+        ft.jvp(lambda n, x: sc(n, x), (3.0, 2.0), (1.0, 1.0))
+    assert float(ft.grad(lambda x: sc(3.0, x))(2.0)) == 3.0
+
+
+def test_holomorphic_is_the_fourth_argument_as_in_jax():
+    z = np.asarray(1.0 + 2.0j)
+    for jac in (ft.jacfwd, ft.jacrev):
+        assert complex(jac(lambda z: z * z, 0, False, True)(z)) == pytest.approx(2 * (1 + 2j))
+    with pytest.raises(TypeError):
+        ft.jacfwd(lambda x: x, 0, False, False, 2)  # chunk_size is keyword-only

@@ -197,7 +197,8 @@ def check_jacfwd_jacrev(f, args, argnums=0, atol=None, rtol=None):
 
 def check_grad_jacrev(f, args, argnums=0, atol=None, rtol=None):
     """For scalar ``f``, the gradient is the (one-row) reverse-mode Jacobian:
-    ``grad(f) == jacrev(f)``; also checks it against ``jacfwd(f)``.
+    ``grad(f) == jacrev(f)``; also checks it against ``jacfwd(f)`` (real inputs only: jacfwd of
+    complex inputs needs a holomorphic function).
 
     Example:
         >>> check_grad_jacrev(lambda x: fnp.sum(fnp.sin(x)), (fnp.asarray([0.1, 0.2]),))
@@ -207,8 +208,12 @@ def check_grad_jacrev(f, args, argnums=0, atol=None, rtol=None):
     g = api.grad(f, argnums)(*args)
     _assert_trees_close(f"check_grad_jacrev (argnums={argnums})", g,
                         api.jacrev(f, argnums)(*args), "grad(f)", "jacrev(f)", atol, rtol)
-    _assert_trees_close(f"check_grad_jacrev (argnums={argnums})", g,
-                        api.jacfwd(f, argnums)(*args), "grad(f)", "jacfwd(f)", atol, rtol)
+    # jacfwd of complex inputs needs holomorphic=True (as in JAX), which a real-valued f is
+    # not: the forward-mode comparison is for real inputs only.
+    from ..core import get_aval
+    if all(get_aval(x).dtype.kind != "c" for x in _diff_leaves(args, argnums)[1]):
+        _assert_trees_close(f"check_grad_jacrev (argnums={argnums})", g,
+                            api.jacfwd(f, argnums)(*args), "grad(f)", "jacfwd(f)", atol, rtol)
 
 
 def _diff_leaves(args, argnums):
