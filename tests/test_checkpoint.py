@@ -34,6 +34,16 @@ def loss(blk):
     return f
 
 
+def _peak(fn):
+    """``(fn(), the peak of memory traced while it ran)``."""
+    tracemalloc.start()
+    try:
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def _close(a, b, backend):
     np.testing.assert_allclose(backend.to_numpy(a), backend.to_numpy(b), rtol=1e-12,
                                atol=1e-12)
@@ -172,15 +182,8 @@ def test_peak_memory_of_a_long_chain_falls():
             return fnp.sum(x)
         return f
     x = np.random.default_rng(0).standard_normal(50_000)  # 400 KB per array
-    peaks, grads = [], []
-    for b in (blk, ft.checkpoint(blk)):
-        g = ft.grad(chain(b))
-        tracemalloc.start()
-        try:
-            grads.append(g(x))
-            peaks.append(tracemalloc.get_traced_memory()[1])
-        finally:
-            tracemalloc.stop()
+    grads, peaks = zip(*[_peak(lambda: ft.grad(chain(b))(x))
+                         for b in (blk, ft.checkpoint(blk))])
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-13)
     # Plain: 64 residual arrays; checkpointed: 8 block inputs plus one block's 8.
     assert peaks[1] * 2.5 < peaks[0], peaks
@@ -242,16 +245,9 @@ def test_nested_checkpoints_each_save_memory():
         return ft.checkpoint(f)
 
     x = np.random.default_rng(0).standard_normal(20_000)
-    peaks, grads = [], []
-    for inner in (blk, ft.checkpoint(blk)):
-        o = outer(inner)
-        g = ft.grad(lambda x: fnp.sum(o(o(x))))
-        tracemalloc.start()
-        try:
-            grads.append(g(x))
-            peaks.append(tracemalloc.get_traced_memory()[1])
-        finally:
-            tracemalloc.stop()
+    def run(o):
+        return _peak(lambda: ft.grad(lambda x: fnp.sum(o(o(x))))(x))
+    grads, peaks = zip(*[run(outer(inner)) for inner in (blk, ft.checkpoint(blk))])
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-13)
     assert peaks[1] * 4 < peaks[0], peaks  # the inner checkpoints are not flattened away
 
@@ -269,15 +265,9 @@ def test_vmap_keeps_unbatched_arguments_and_outputs_unbatched():
     Xb = np.random.default_rng(0).standard_normal((B, n))
     W = np.random.default_rng(1).standard_normal((n, n)) / 16
     blk = lambda x, W: fnp.tanh(x @ W)  # noqa: E731
-    peaks, grads = [], []
-    for b in (blk, ft.checkpoint(blk)):
-        g = ft.grad(lambda W: fnp.sum(ft.vmap(b, in_axes=(0, None))(Xb, W)))
-        tracemalloc.start()
-        try:
-            grads.append(g(W))
-            peaks.append(tracemalloc.get_traced_memory()[1])
-        finally:
-            tracemalloc.stop()
+    def run(b):
+        return _peak(lambda: ft.grad(lambda W: fnp.sum(ft.vmap(b, in_axes=(0, None))(Xb, W)))(W))
+    grads, peaks = zip(*[run(b) for b in (blk, ft.checkpoint(blk))])
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)
     assert peaks[1] < 3 * peaks[0], peaks
 
