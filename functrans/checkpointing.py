@@ -27,7 +27,7 @@ import functools
 
 from . import dtypes as _dt
 from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
-from .errors import ConcretizationError
+from .errors import ConcretizationError, CustomRuleError
 from .graph import Graph, Var
 from .interpreters import StagingInterpreter, StagingTracer
 from .tree import tree_flatten, tree_unflatten
@@ -62,7 +62,15 @@ def _call_jvp(primals, tangents, fun):
         return outs, [t if _carries(o) else None for o, t in zip(outs, tans)]
     # Tangents being recorded (reverse mode): the outputs alone now, nothing of the function's
     # inside kept, and one linear equation whose residuals are the inputs.
-    outs = fun(*primals)
+    if _has_custom(fun) and any(isinstance(p, Tracer) for p in primals):
+        # The primal outputs as the function's JVP computes them: a custom_vjp's fwd (a
+        # custom_jvp rule's primal output), not the custom call, is what the transforms
+        # around this one differentiate, as without checkpoint. The linear graph is dropped.
+        from .reverse import linearize_flat
+        g = _restricted(fun, primals, diff)
+        outs = linearize_flat(lambda xs: g(*xs), [primals[i] for i in diff])[0]
+    else:
+        outs = fun(*primals)
     out_float = tuple(i for i, o in enumerate(outs) if _carries(o))
     # The inputs are operands, not parameters: where the tangents are staged by something
     # other than linearize (make_graph of a jvp), the inputs may be its tracers too.
@@ -73,6 +81,15 @@ def _call_jvp(primals, tangents, fun):
     for i, t in zip(out_float, lin):
         tans[i] = t
     return outs, tans
+
+
+def _has_custom(graph):
+    """Whether ``graph`` calls a custom_jvp/custom_vjp function (nested checkpoints too)."""
+    for prim, _, params, _ in graph.eqns:
+        if prim is custom_jvp_call_p or prim is custom_vjp_call_p or (
+                prim is checkpoint_call_p and _has_custom(params["fun"])):
+            return True
+    return False
 
 
 def _carries(o):
@@ -103,7 +120,7 @@ def _call_batch(args, dims, fun):
             res.append(o.val if mapped else o)
         return res
     leaves, in_tree = tree_flatten((tuple(args), {}))
-    graph, captured, out_tree = _stage(batched, leaves, in_tree, "a batched checkpoint")
+    graph, captured, _ = _stage(batched, leaves, in_tree, "a batched checkpoint")
     outs = checkpoint_call_p.bind(*args, *captured, fun=graph)
     return outs, out_dims
 
@@ -158,25 +175,54 @@ class _Staging(StagingInterpreter):
         if prim not in _KEPT or not any(type(a) is StagingTracer and a._interp is self
                                         for a in args):
             return super().process(prim, args, params)
+        inputs = [a.var if type(a) is StagingTracer and a._interp is self else a
+                  for a in args]
         if prim is checkpoint_call_p:
-            avals = [o.aval if type(o) is Var else get_aval(o) for o in params["fun"].outputs]
+            outs = params["fun"].outputs
         else:
             saved, self.eqns = self.eqns, []
             try:  # the inlined call, only for the shapes of its results
-                avals = [get_aval(o) for o in prim.inline(*args, **params)]
+                outs = prim.inline(*args, **params)
+                scratch = self.eqns
             finally:
                 self.eqns = saved
-        out_vars = [Var(a) for a in avals]
-        inputs = [a.var if type(a) is StagingTracer and a._interp is self else a
-                  for a in args]
+            _check_closure(self, prim, params, inputs, scratch, outs)
+        out_vars = [Var(o.aval if type(o) is Var else get_aval(o)) for o in outs]
         self.eqns.append((prim, inputs, params, out_vars))
-        return [StagingTracer(self, v) for v in out_vars]
+        # A Python-scalar result stays one (weakly typed, concrete), as without checkpoint.
+        return [o if type(o) in _SCALAR_DTYPES else StagingTracer(self, v)
+                for o, v in zip(outs, out_vars)]
+
+
+def _check_closure(interp, prim, params, inputs, scratch, outs):
+    """Refuse a custom function that reads a value of the checkpointed function other than
+    its arguments (a closure): the recorded call would meet that value's tracer when
+    replayed, after staging has ended."""
+    known = {x for x in inputs if type(x) is Var}
+    for _, ins, _, outputs in scratch:
+        if any(type(x) is Var and x not in known for x in ins):
+            break
+        known.update(outputs if type(outputs) is list else [outputs])
+    else:
+        if not any(type(o) is StagingTracer and o._interp is interp and o.var not in known
+                   for o in outs):
+            return
+    fun = params["fun"]
+    raise CustomRuleError(
+        f"{prim.name.removesuffix('_call')} function {getattr(fun, '__name__', fun)!r}, "
+        f"called inside a checkpointed function, closes over a value of that function (an "
+        f"argument or an intermediate) instead of taking it as an argument: checkpoint "
+        f"records the call to replay it with its rule, and a closed-over value cannot be "
+        f"replayed. Pass the value to it as an argument.")
 
 
 def _static(x):
     """Whether an argument leaf is passed as it is rather than traced: Python numbers, and
     anything that is not an array (a string, a mode flag...)."""
-    return type(x) in _SCALAR_DTYPES or not (isinstance(x, Tracer) or hasattr(x, "shape"))
+    return type(x) in _SCALAR_DTYPES or not (
+        isinstance(x, Tracer)
+        # a dtype (np.float32, np.dtype('f4')) has a shape attribute but is no array
+        or (not isinstance(x, type) and hasattr(x, "shape") and hasattr(x, "dtype")))
 
 
 def _stage(fun, leaves, in_tree, name):
@@ -226,8 +272,17 @@ def _stage(fun, leaves, in_tree, name):
         return const_vars[i]
     eqns = [(prim, [rename(x) for x in inputs], params, outputs)
             for prim, inputs, params, outputs in interp.eqns]
-    outputs = [rename(x) for x in out_leaves]
-    return Graph(in_vars + const_vars, eqns, outputs), captured, out_tree
+    # Outputs that are neither arrays nor Python numbers (a string, a flag passed through)
+    # are returned as they are, outside the graph.
+    kept = [i for i, x in enumerate(out_leaves) if type(x) in _SCALAR_DTYPES or not _static(x)]
+    outputs = [rename(out_leaves[i]) for i in kept]
+
+    def rebuild(outs):
+        leaves = list(out_leaves)
+        for i, o in zip(kept, outs):
+            leaves[i] = o
+        return tree_unflatten(out_tree, leaves)
+    return Graph(in_vars + const_vars, eqns, outputs), captured, rebuild
 
 
 def checkpoint(fun):
@@ -259,10 +314,9 @@ def checkpoint(fun):
     @functools.wraps(fun)
     def checkpointed(*args, **kwargs):
         leaves, in_tree = tree_flatten((args, kwargs))
-        graph, captured, out_tree = _stage(fun, leaves, in_tree, name)
+        graph, captured, rebuild = _stage(fun, leaves, in_tree, name)
         arrays = [x for x in leaves if not _static(x)]
-        outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph)
-        return tree_unflatten(out_tree, outs)
+        return rebuild(checkpoint_call_p.bind(*arrays, *captured, fun=graph))
     return checkpointed
 
 

@@ -44,6 +44,10 @@ def _peak(fn):
         tracemalloc.stop()
 
 
+def _leaves(a):
+    return a if isinstance(a, tuple) else (a,)
+
+
 def _close(a, b, backend):
     np.testing.assert_allclose(backend.to_numpy(a), backend.to_numpy(b), rtol=1e-12,
                                atol=1e-12)
@@ -56,7 +60,7 @@ def test_values_and_derivatives_are_unchanged(backend):
     for transform in (ft.grad, ft.jacfwd, ft.jacrev, ft.hessian):
         for a, b in zip(transform(ckpt, argnums=(0, 1))(w, x),
                         transform(plain, argnums=(0, 1))(w, x)):
-            for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+            for u, v in zip(_leaves(a), _leaves(b)):
                 assert backend.is_own(u)
                 _close(u, v, backend)
     _close(ft.hvp(lambda x: ckpt(w, x), (x,), (w,)), ft.hvp(lambda x: plain(w, x), (x,), (w,)),
@@ -78,8 +82,10 @@ def test_under_vmap_and_around_it(backend):
     inner = ft.checkpoint(lambda x: fnp.sin(fnp.sin(x) * w))
     plain = lambda x: fnp.sin(fnp.sin(x) * w)  # noqa: E731
     pairs = [
-        (ft.vmap(ft.grad(lambda x: fnp.sum(inner(x)))), ft.vmap(ft.grad(lambda x: fnp.sum(plain(x))))),
-        (ft.grad(lambda xs: fnp.sum(ft.vmap(inner)(xs))), ft.grad(lambda xs: fnp.sum(ft.vmap(plain)(xs)))),
+        (ft.vmap(ft.grad(lambda x: fnp.sum(inner(x)))),
+         ft.vmap(ft.grad(lambda x: fnp.sum(plain(x))))),
+        (ft.grad(lambda xs: fnp.sum(ft.vmap(inner)(xs))),
+         ft.grad(lambda xs: fnp.sum(ft.vmap(plain)(xs)))),
         (ft.vmap(ft.checkpoint(ft.grad(lambda x: fnp.sum(plain(x))))),
          ft.vmap(ft.grad(lambda x: fnp.sum(plain(x))))),
     ]
@@ -136,7 +142,7 @@ def test_what_the_function_closes_over(backend):
     plain, ck = loss(lambda g: g), loss(ft.checkpoint)
     for argnums in (0, 1, (0, 1)):
         a, b = ft.grad(ck, argnums)(w, x), ft.grad(plain, argnums)(w, x)
-        for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+        for u, v in zip(_leaves(a), _leaves(b)):
             _close(u, v, backend)
     _close(ft.hessian(ck)(w, x), ft.hessian(plain)(w, x), backend)
     for u, v in zip(ft.jvp(ck, (w, x), (w, x)), ft.jvp(plain, (w, x), (w, x))):
@@ -304,3 +310,68 @@ def test_assigning_into_an_argument_is_an_error():
         return y * 2.0
     np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(ft.checkpoint(g)(x)))(
         np.array([1.0, 2.0])), [0.0, 2.0])
+
+
+# -- found in the second review ---------------------------------------------------------------
+
+
+def test_second_derivatives_through_custom_rules_are_unchanged():
+    """The primal outputs computed for reverse mode go through a custom_vjp's fwd (and a
+    custom_jvp rule's primal output), as without checkpoint, so an enclosing transform
+    differentiates the same operations (jvp of grad, grad of grad)."""
+    s = ft.custom_vjp(lambda x: x * 2.0)
+    s.defvjp(lambda x: (x * 2.0, None), lambda r, ct: (ct * 3.0,))
+
+    @ft.custom_jvp
+    def soft(x):
+        return fnp.log(1.0 + fnp.exp(x))
+    soft.defjvp(lambda p, t: (fnp.log(1.0 + fnp.exp(p[0])), t[0] * 0.5))
+    x = np.array([0.15, 0.2, -0.3])
+    for body in (lambda x: fnp.sin(s(x)), lambda x: fnp.sin(soft(x) * 3.0)):
+        for blk in (ft.checkpoint(body), ft.checkpoint(ft.checkpoint(body))):
+            f, g = (lambda b: lambda x: fnp.sum(b(x) ** 2))(blk), lambda x: fnp.sum(body(x) ** 2)
+            np.testing.assert_allclose(ft.jvp(ft.grad(f), (x,), (x,))[1],
+                                       ft.jvp(ft.grad(g), (x,), (x,))[1], rtol=1e-12)
+            np.testing.assert_allclose(ft.hessian(f)(x), ft.hessian(g)(x), rtol=1e-12)
+
+
+def test_python_scalar_results_of_inner_calls_stay_python_scalars():
+    inner = lambda x: (fnp.sin(x), 2.0, 3)  # noqa: E731
+
+    @ft.custom_jvp
+    def cj(x):
+        return fnp.sin(x), 2.0, 3
+    cj.defjvp(lambda p, t: (cj(p[0]), (fnp.cos(p[0]) * t[0], 0.0, 0)))
+
+    def outer(i):
+        def f(x):
+            y, s, n = i(x)
+            for _ in range(n):  # an int result steers control flow
+                y = fnp.sin(y)
+            return y * s  # a float result is weakly typed: float32 stays float32
+        return f
+    x = np.array([0.3, 0.5], dtype=np.float32)
+    for i in (ft.checkpoint(inner), cj):
+        out = ft.checkpoint(outer(i))(x)
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, outer(inner)(x), rtol=1e-6)
+
+
+def test_a_custom_function_closing_over_a_traced_value_is_a_clear_error():
+    def f(x, y):
+        @ft.custom_jvp
+        def g(x):
+            return fnp.sin(x) * y  # y: an argument of the checkpointed function
+        g.defjvp(lambda p, t: (g(p[0]), fnp.cos(p[0]) * y * t[0]))
+        return fnp.sum(g(x))
+    x = np.array([0.3, 0.5])
+    with pytest.raises(ft.errors.CustomRuleError, match="closes over a value"):
+        ft.checkpoint(f)(x, x)
+
+
+def test_dtypes_and_non_array_results_pass_as_they_are():
+    x = np.array([0.3, 0.5])
+    f = lambda x, dt, s: (fnp.astype(fnp.sin(x), dt), s, None)  # noqa: E731
+    for dt in (np.float32, np.dtype("float32"), fnp.float32):
+        y, s, n = ft.checkpoint(f)(x, dt, "tag")
+        assert y.dtype == np.float32 and s == "tag" and n is None
