@@ -8,6 +8,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import functrans as ft
 import functrans.numpy as fnp
@@ -375,3 +377,66 @@ def test_dtypes_and_non_array_results_pass_as_they_are():
     for dt in (np.float32, np.dtype("float32"), fnp.float32):
         y, s, n = ft.checkpoint(f)(x, dt, "tag")
         assert y.dtype == np.float32 and s == "tag" and n is None
+
+
+# -- random programs --------------------------------------------------------------------------
+
+UNARY = {"sin": fnp.sin, "tanh": fnp.tanh, "scale": lambda a: a * 0.75,
+         "roll": lambda a: fnp.roll(a, 1), "square": lambda a: a * a,
+         "flip": lambda a: a[::-1]}
+BINARY = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b,
+          "mix": lambda a, b: fnp.sin(a) * b + a * fnp.tanh(b)}
+
+
+@st.composite
+def programs(draw):
+    """Steps reading earlier values by index (0 and 1 are the inputs), cut into segments,
+    each of which may be checkpointed, and whether one segment nests inside a checkpoint of
+    its own."""
+    steps = []
+    for k in range(draw(st.integers(2, 8))):
+        n = 2 + k
+        if draw(st.booleans()):
+            steps.append((draw(st.sampled_from(sorted(UNARY))), draw(st.integers(0, n - 1))))
+        else:
+            steps.append((draw(st.sampled_from(sorted(BINARY))), draw(st.integers(0, n - 1)),
+                          draw(st.integers(0, n - 1))))
+    cuts = sorted(draw(st.sets(st.integers(1, len(steps) - 1), max_size=3)))
+    bounds = list(zip([0] + cuts, cuts + [len(steps)]))
+    wrap = [draw(st.sampled_from(["plain", "checkpoint", "nested"])) for _ in bounds]
+    return steps, bounds, wrap
+
+
+def _run(program, a, b, checkpointed):
+    steps, bounds, wrap = program
+    vals = [a, b]
+    for (lo, hi), how in zip(bounds, wrap):
+        def block(*vs, lo=lo, hi=hi):
+            vs = list(vs)
+            for op, *idx in steps[lo:hi]:
+                vs.append((UNARY if len(idx) == 1 else BINARY)[op](*[vs[i] for i in idx]))
+            return vs[2 + lo:]
+        if checkpointed and how != "plain":
+            block = ft.checkpoint(block)
+            if how == "nested":
+                block = ft.checkpoint(block)
+        vals += list(block(*vals))
+    return vals[-1] + 0.5 * vals[2]
+
+
+@given(programs(), st.integers(0, 3))
+def test_random_programs_checkpointed_or_not_agree(program, seed):
+    rng = np.random.default_rng(seed)
+    a, b, v = (rng.uniform(-1.0, 1.0, 5) for _ in range(3))
+
+    def loss(ck):
+        return lambda a, b: fnp.sum(fnp.sin(_run(program, a, b, ck)))
+
+    for transform in (lambda ck: ft.grad(loss(ck), argnums=(0, 1))(a, b),
+                      lambda ck: ft.jvp(ft.grad(loss(ck)), (a, b), (v, v))[1],
+                      lambda ck: ft.jacrev(lambda a: _run(program, a, b, ck))(a),
+                      lambda ck: ft.vmap(ft.grad(loss(ck)), in_axes=(0, None))(
+                          np.stack([a, v]), b)):
+        got, want = transform(True), transform(False)
+        for g, w in zip(_leaves(got), _leaves(want)):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
