@@ -178,3 +178,52 @@ def test_pytree_leaves_are_named_in_the_hessian_check():
 def test_scalar_output_is_required():
     with pytest.raises(ValueError, match="real scalar output"):
         check_hessian_symmetric(fnp.sin, (X,))
+
+
+def test_integer_and_complex_results_are_compared():
+    from functrans.core import Tracer
+
+    def differs_under_vmap(x):
+        k = 1 if isinstance(x, Tracer) else 0
+        return fnp.astype(x > 0, fnp.int32) + k
+    x = np.asarray([[1.0, -2.0], [3.0, 1.0]])
+    with pytest.raises(IdentityError, match="int32"):
+        check_vmap_loop(differs_under_vmap, (x,))
+
+    def complex_differs(x):
+        return fnp.astype(x, fnp.complex128) + (1j if isinstance(x, Tracer) else 0)
+    with pytest.raises(IdentityError, match="complex128"):
+        check_vmap_loop(complex_differs, (x,))
+    check_vmap_loop(lambda x: (fnp.exp(1j * x), fnp.argmax(x)), (x,))
+
+
+def test_complex_tangents():
+    @ft.custom_jvp
+    def f(z):
+        return z * z
+
+    @f.defjvp
+    def f_jvp(p, t):
+        return f(p[0]), 2 * p[0] * t[0] + 1j * fnp.imag(t[0]) ** 2  # not linear
+    z = np.asarray([0.3 + 0.5j, -1.2 + 0.1j])
+    with pytest.raises(IdentityError, match="check_jvp_linear"):
+        check_jvp_linear(f, (z,))
+    check_jvp_linear(lambda z: z * fnp.exp(z), (z,))
+    check_linearize_jvp(lambda z: z * fnp.exp(z), (z,))
+    with pytest.raises(NotImplementedError, match="complex"):
+        check_jvp_vjp_adjoint(lambda z: z * z, (z,))
+
+
+def test_close_exclusions_are_all_respected():
+    from hypothesis import given, settings
+    d = fts.away_from(0.0, 0.15, 1.0, margin=0.1)
+
+    @settings(max_examples=50, deadline=None)
+    @given(fts.arrays("numpy", dtype=st.sampled_from(["float32", "float64"]), shape=(4,),
+                      domain=d))
+    def draws(a):
+        for p in d.exclude:
+            assert np.all(np.abs(a.astype(np.float64) - p) >= 0.1 - 1e-12), (a, p)
+    draws()
+    with pytest.raises(ValueError, match="no value"):
+        fts.away_from(0.0, low=-0.05, high=0.05, margin=0.1)

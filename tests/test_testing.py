@@ -269,3 +269,54 @@ def test_strategies_respect_domains(backend, data):
 def test_check_grads_in_a_property_test(backend, data):
     x = data.draw(fts.arrays(backend, domain=fts.positive(), shape=fts.shapes(max_dims=2)))
     check_grads(lambda x: fnp.log(x) * fnp.sqrt(x), (x,), order=2)
+
+# -- review: false passes and false failures ------------------------------------------------------
+
+
+def _custom(fprim, fder):
+    @ft.custom_jvp
+    def f(x):
+        return fprim(x)
+
+    @f.defjvp
+    def f_jvp(p, t):
+        return f(p[0]), fder(p[0]) * t[0]
+    return f
+
+
+def test_an_error_in_a_small_element_is_not_hidden_by_a_large_one():
+    # d/dx exp(10 x) is 2.2e5 at x = 1 and 0.07 at x = -0.5: the small one is off by 2x
+    f = _custom(lambda x: fnp.exp(10 * x),
+                lambda x: 10 * fnp.exp(10 * x) * fnp.asarray([1.0, 2.0]))
+    with pytest.raises(GradCheckError, match="mode 'fwd', order 1"):
+        check_grads(f, (np.asarray([1.0, -0.5]),), order=1, modes="fwd")
+    x32 = np.linspace(-1, 3, 9, dtype=np.float32)  # in float32 a ratio of ~50 suffices
+    g = _custom(fnp.exp, lambda x: fnp.where(x < 0, 2 * fnp.exp(x), fnp.exp(x)))
+    with pytest.raises(GradCheckError, match="float32"):
+        check_grads(g, (x32,), order=1, modes="fwd")
+    check_grads(lambda x: fnp.sin(1000 * x), (np.asarray([0.3, -1.2, 2.0]),), order=2)
+
+
+def test_large_inputs_use_the_rounded_step():
+    x = np.asarray([0.3, -1.2, 2.0]) * 1e6
+    check_grads(fnp.sin, (x,), order=2)
+    check_grads(lambda x: fnp.tanh(x - np.asarray([3e5, -1.2e6, 2e6])), (x,), order=2)
+    check_grads(fnp.sin, (x.astype(np.float32) / 1e3,), order=2)
+    with pytest.raises(ValueError, match="pass a larger eps|Pass a larger eps"):
+        check_grads(fnp.sin, (x.astype(np.float32),), order=1)
+
+
+def test_a_too_large_step_is_diagnosed():
+    x = np.asarray([0.3, 1.2, 2.0]) * 1e-6
+    with pytest.raises(GradCheckError, match="pass a smaller eps"):
+        check_grads(fnp.log, (x,), order=1, modes="fwd")
+    check_grads(fnp.log, (x,), order=2, eps=1e-12)
+
+
+def test_nothing_to_check_is_an_error():
+    wrong = _custom(fnp.sin, lambda x: 5.0 * fnp.cos(x))
+    for args in ((1,), (np.asarray([1, 2]),)):
+        with pytest.raises(TypeError, match="no real floating-point argument"):
+            check_grads(wrong, args)
+    with pytest.raises(TypeError, match="no real floating-point output"):
+        check_grads(lambda x: fnp.astype(x > 0, fnp.int32), (np.asarray([1.0]),))

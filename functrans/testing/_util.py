@@ -123,6 +123,10 @@ def random_like(rng: np.random.Generator, x):
     for float32), made by ``x``'s backend on ``x``'s device."""
     shape = tuple(get_aval(x).shape)
     npd = np.float32 if _real_name(dtype_of(x)) == "float32" else np.float64
+    if dtype_of(x).kind == "c":  # real and imaginary parts standard normal
+        re, im = rng.standard_normal(shape), rng.standard_normal(shape)
+        return like(x, (re + 1j * im).astype(np.complex64 if npd is np.float32 else
+                                              np.complex128))
     return like(x, np.asarray(rng.standard_normal(shape), dtype=npd))
 
 
@@ -178,10 +182,29 @@ def errors(a, b):
     xp = xp_of(a)
     if dtype_of(a) is not dtype_of(b):
         b = xp.astype(b, a.dtype)
-    diff = xp.abs(a - b)
+    diff = xp.abs(a - b)  # real, also for complex a and b
     denom = xp.maximum(xp.maximum(xp.abs(a), xp.abs(b)), xp.asarray(1e-300 if _real_name(
-        dtype_of(a)) == "float64" else 1e-30, dtype=a.dtype, **_device_kw(a)))
+        dtype_of(a)) == "float64" else 1e-30, dtype=diff.dtype, **_device_kw(a)))
     return float(xp.max(diff)), float(xp.max(diff / denom))
+
+
+def excess(a, b, atol, rtol, noise=0.0, slack=None) -> float:
+    """The largest ``|a - b| - (atol + rtol * max(|a|, |b|) + noise + slack)`` over the
+    elements (NaN if any difference is NaN): the elementwise test passes when it is <= 0.
+    ``slack`` is an array of ``a``'s shape or None."""
+    if size(a) == 0:
+        return -1.0
+    xp = xp_of(a)
+    if dtype_of(a) is not dtype_of(b):
+        b = xp.astype(b, a.dtype)
+    diff = xp.abs(a - b)
+    bound = atol + rtol * xp.maximum(xp.abs(a), xp.abs(b)) + noise
+    if slack is not None:
+        bound = bound + slack
+    over = diff - bound
+    if bool(xp.any(xp.isnan(over))):
+        return float("nan")
+    return float(xp.max(over))
 
 
 def _device_kw(x):

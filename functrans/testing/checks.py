@@ -47,8 +47,11 @@ def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=None, atol=None, rto
             dot-product identity, against the JVP and against finite differences).
         eps: finite-difference step (default per dtype: 1e-6 for float64, 1e-3 for float32).
         atol, rtol: tolerances (default per dtype: 1e-6 for float64, 1e-2 for float32). A
-            difference passes when ``|a - b| <= atol + rtol * max(|a|, |b|)`` (maxima over
-            the compared arrays), plus the rounding error of the finite difference itself.
+            JVP passes when ``|a - b| <= atol + rtol * max(|a|, |b|)`` element by element,
+            plus the rounding error of the finite difference and its truncation error
+            (estimated with a second step ``2 eps``, at most ``rtol`` times the output's
+            largest element); the dot products of the reverse check pass when
+            ``|a - b| <= atol + rtol * sum |terms|`` plus the rounding error.
         seed: seed of the random directions (the check is deterministic).
 
     Raises:
@@ -161,7 +164,14 @@ class _Level:
         self.fin = [i for i, x in enumerate(self.xs) if U.is_real_float(x)]
         self.fout = [o for o, y in enumerate(self.ys) if U.is_real_float(y)]
         self.out_dtypes = [U.dtype_of(self.ys[o]) for o in self.fout]
-        self.dirs = {i: U.random_like(self.rng, self.xs[i]) for i in self.fin}
+        if self.order == 1 and not (self.fin and self.fout):
+            which = "argument" if not self.fin else "output"
+            raise TypeError(
+                f"check_grads: {self.name} has no real floating-point {which} leaf, so there "
+                f"is no derivative to check (integer and boolean leaves are held fixed; pass "
+                f"1.0, not 1, or cast with astype).")
+        self._points = {}
+        self.dirs = {i: self._direction(i) for i in self.fin}
         self._jvps, self._fds = {}, {}
         if "fwd" in self.modes:
             self.check_fwd()
@@ -172,6 +182,24 @@ class _Level:
                 self.recurse_fwd()
             if "rev" in self.modes:
                 self.recurse_rev()
+
+    def _direction(self, i):
+        """A standard normal direction for leaf i, replaced by the displacement that the
+        finite-difference points ``x +- eps v`` really have once rounded to x's dtype (for
+        large ``|x|`` it differs from ``2 eps v``), so that the JVP is taken along the
+        direction the finite difference actually measures."""
+        x, v = self.xs[i], U.random_like(self.rng, self.xs[i])
+        eps = self._tol(i)[0]
+        plus, minus = U.as_concrete(x + eps * v), U.as_concrete(x - eps * v)
+        self._points[i] = (plus, minus)
+        v_eff = U.as_concrete((plus - minus) / (2 * eps))
+        if U.max_abs(v_eff - v) > 0.5 * U.max_abs(v):
+            raise ValueError(
+                f"check_grads: order {self.order}, function {self.name}: the "
+                f"finite-difference step eps={eps:g} is lost in the rounding of "
+                f"{self.arg_desc(self.in_paths[i])} ({U.describe_shape(x)}, max |x| = "
+                f"{U.max_abs(x):.3e}): x + eps v is x. Pass a larger eps (or a wider dtype).")
+        return v_eff
 
     def _tol(self, i, o=None):
         """(eps, atol, rtol, dtype name) for input leaf i (and output leaf o)."""
@@ -198,26 +226,30 @@ class _Level:
             self._jvps[i] = (t_leaves, p_leaves)
         return self._jvps[i]
 
-    def fd_along(self, i):
-        """Central differences along direction i: (flat differences, eps, max |f| seen)."""
-        if i not in self._fds:
+    def fd_along(self, i, k=1):
+        """Central differences along direction i with step ``k * eps``: (flat differences,
+        eps, max |f| seen)."""
+        if (i, k) not in self._fds:
             eps = self._tol(i)[0]
-            x, v = self.xs[i], self.dirs[i]
             plus = list(self.xs)
             minus = list(self.xs)
-            plus[i] = U.as_concrete(x + eps * v)
-            minus[i] = U.as_concrete(x - eps * v)
+            if k == 1:  # the points drawn with the direction, which is (plus - minus) / 2 eps
+                plus[i], minus[i] = self._points[i]
+            else:
+                x, v = self.xs[i], self.dirs[i]
+                plus[i] = U.as_concrete(x + (k * eps) * v)
+                minus[i] = U.as_concrete(x - (k * eps) * v)
             yp, ym = self._call(plus), self._call(minus)
             fds, mags = [], []
             for o, (a, b) in enumerate(zip(yp, ym)):
                 if o in self.fout:
-                    fds.append(U.as_concrete((a - b) / (2 * eps)))
+                    fds.append(U.as_concrete((a - b) / (2 * k * eps)))
                     mags.append(max(U.max_abs(a), U.max_abs(b)))
                 else:
                     fds.append(None)
                     mags.append(0.0)
-            self._fds[i] = (fds, eps, mags)
-        return self._fds[i]
+            self._fds[i, k] = (fds, eps, mags)
+        return self._fds[i, k]
 
     # -- forward mode ----------------------------------------------------------------------
     def check_fwd(self):
@@ -229,20 +261,35 @@ class _Level:
                 _, atol, rtol, dname = self._tol(i, o)
                 jv = t_out[o] if t_out[o] is not None else U.zeros_like(self.ys[o])
                 fd = fds[o]
-                err, rel = U.errors(jv, fd)
-                scale = max(U.max_abs(jv), U.max_abs(fd))
                 noise = 4 * U.ulp(dname) * mags[o] / eps
-                if not U.within(err, atol, rtol, scale, noise):
+                # elementwise: an error in a small element is not hidden by a large one
+                over = U.excess(jv, fd, atol, rtol, noise)
+                trunc = None
+                if not over <= 0:
+                    # the finite difference's own error, estimated from a second step 2 eps
+                    # (it does not depend on the JVP under check), allowed up to the
+                    # tolerance of the largest element
+                    xp = U.xp_of(fd)
+                    trunc = U.as_concrete(xp.abs(self.fd_along(i, 2)[0][o] - fd))
+                    cap = rtol * max(U.max_abs(jv), U.max_abs(fd))
+                    over = U.excess(jv, fd, atol, rtol, noise, xp.clip(trunc, max=cap))
+                if not over <= 0:
+                    err, rel = U.errors(jv, fd)
                     raise self._fail(
                         "fwd", "the JVP disagrees with central finite differences", i, o,
                         [f"tangent v: standard normal on {self.arg_desc(self.in_paths[i])} "
                          f"only, other inputs fixed; finite-difference step eps={eps:g}",
                          f"v = {U.show(self.dirs[i])}",
-                         f"max abs error {err:.3e}, max rel error {rel:.3e} (allowed: "
-                         f"atol {atol:g} + rtol {rtol:g} * {scale:.3e} + rounding "
-                         f"{noise:.3e})",
+                         f"max abs error {err:.3e}, max rel error {rel:.3e}; allowed "
+                         f"elementwise: atol {atol:g} + rtol {rtol:g} * |J v| + rounding "
+                         f"{noise:.3e} + truncation (estimated from a step 2 eps, at most "
+                         f"{cap:.3e}); exceeded by up to {over:.3e}",
                          f"J v by jvp:                {U.show(jv)}",
-                         f"J v by finite differences: {U.show(fd)}"])
+                         f"J v by finite differences: {U.show(fd)}"]
+                        + ([f"the finite differences with steps eps and 2 eps differ by up "
+                            f"to {U.max_abs(trunc):.3e}: if the function varies fast on the "
+                            f"scale of eps (or x +- eps v leaves its domain), pass a smaller "
+                            f"eps"] if not U.max_abs(trunc) <= cap else []))
 
     def _check_primal(self, p_out, how):
         for o in self.fout:

@@ -53,6 +53,9 @@ class Domain:
     def __post_init__(self):
         if not self.low < self.high:
             raise ValueError(f"Domain: low ({self.low}) must be below high ({self.high}).")
+        if _allowed(self.low, self) is None:
+            raise ValueError(f"Domain: no value of [{self.low}, {self.high}] is {self.margin} "
+                             f"away from every point of {tuple(self.exclude)}.")
 
     def away_from(self, *points, margin=None):
         """This domain, also kept ``margin`` away from ``points``."""
@@ -82,18 +85,39 @@ def away_from(*points, low=-3.0, high=3.0, margin=0.1) -> Domain:
     return Domain(low, high, tuple(float(p) for p in points), margin)
 
 
-def _push_away(v, domain, width):
-    for p in domain.exclude:
-        if abs(v - p) < domain.margin:
-            up, down = p + domain.margin, p - domain.margin
-            v = up if (v >= p and up <= domain.high) or down < domain.low else down
+def _forbidden(domain):
+    """The excluded intervals ``(p - margin, p + margin)``, merged where they overlap."""
+    out = []
+    for p in sorted(domain.exclude):
+        lo, hi = p - domain.margin, p + domain.margin
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return out
+
+
+def _allowed(v, domain):
+    """The allowed value of ``domain`` nearest to ``v`` (ties: upwards), None if none."""
     v = min(max(v, domain.low), domain.high)
-    if width == 32:  # the value must be exactly representable in float32
+    for lo, hi in _forbidden(domain):
+        if lo < v < hi:
+            cands = [c for c in (hi, lo) if domain.low <= c <= domain.high]
+            if not cands:
+                return None
+            return min(cands, key=lambda c: abs(c - v))
+    return v
+
+
+def _push_away(v, domain, width):
+    w = _allowed(v, domain)
+    v = w if w is not None else v
+    if width == 32:  # the value must be exactly representable in float32 (rounded inwards)
         import numpy as np
         v32 = float(np.float32(v))
-        if v32 < domain.low or v32 > domain.high:
-            v32 = float(np.nextafter(np.float32(v), np.float32(v32 < domain.low and math.inf
-                                                              or -math.inf)))
+        if v32 < domain.low or v32 > domain.high or _allowed(v32, domain) != v32:
+            v32 = float(np.nextafter(np.float32(v), np.float32(math.inf if v32 < v
+                                                                else -math.inf)))
         v = v32
     return v
 
