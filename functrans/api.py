@@ -67,6 +67,9 @@ def _argnums_tuple(argnums, nargs, what):
         if not -nargs <= i < nargs:
             raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
                              f"called with {nargs} positional argument(s).")
+    if not nums:
+        raise ValueError(f"{what}: argnums is empty; name at least one argument to "
+                         f"differentiate.")
     nums = tuple(i % nargs for i in nums)
     if len(set(nums)) != len(nums):
         raise ValueError(f"{what}: argnums {argnums!r} names an argument more than once; "

@@ -25,6 +25,8 @@ def test_argnums_naming_an_argument_twice_is_an_error():
             transform(f, argnums=(0, 0))(2.0, 3.0)
     with pytest.raises(ValueError, match="more than once"):
         ft.grad(f, argnums=(1, -1))(2.0, 3.0)
+    with pytest.raises(ValueError, match="argnums is empty"):
+        ft.grad(f, argnums=())(2.0, 3.0)
 
 
 def test_argnums_takes_numpy_integers_and_rejects_other_types():
