@@ -320,3 +320,22 @@ def test_nothing_to_check_is_an_error():
             check_grads(wrong, args)
     with pytest.raises(TypeError, match="no real floating-point output"):
         check_grads(lambda x: fnp.astype(x > 0, fnp.int32), (np.asarray([1.0]),))
+
+
+def test_a_check_that_could_not_fail_says_so():
+    """f = 1e9 + sin x: the rounding of f swamps its change over the finite-difference step,
+    so a wrong-signed derivative would pass; the check refuses instead of passing."""
+    @ft.custom_jvp
+    def wrong(x):
+        return 1e9 + fnp.sin(x)
+
+    @wrong.defjvp
+    def wrong_jvp(p, t):
+        return wrong(p[0]), -fnp.cos(p[0]) * t[0]
+    x = np.asarray([0.3, -1.2])
+    for f in (wrong, lambda x: 1e9 + fnp.sin(x)):
+        with pytest.raises(ValueError, match="is as large as the derivative"):
+            check_grads(f, (x,), order=1)
+    check_grads(lambda x: 1e3 + fnp.sin(x), (x,), order=1)  # resolvable: still checked
+    with pytest.raises(GradCheckError):
+        check_grads(lambda x: wrong(x) - 1e9 + 1e3, (x,), order=1)

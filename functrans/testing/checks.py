@@ -262,6 +262,17 @@ class _Level:
                 jv = t_out[o] if t_out[o] is not None else U.zeros_like(self.ys[o])
                 fd = fds[o]
                 noise = 4 * U.ulp(dname) * mags[o] / eps
+                size = max(U.max_abs(jv), U.max_abs(fd))
+                if size > atol and noise >= 0.5 * size:
+                    # The rounding of f itself swamps its change over the step: any J v of
+                    # about this size would pass, so the check would test nothing.
+                    raise ValueError(
+                        f"check_grads: order {self.order}, function {self.name}, "
+                        f"{self.arg_desc(self.in_paths[i])} -> output {o}: the rounding error "
+                        f"of the finite differences ({noise:.3e}, from |f| up to "
+                        f"{mags[o]:.3e} at step eps={eps:g}) is as large as the derivative "
+                        f"({size:.3e}), so no error in it could be seen. Subtract large "
+                        f"constants from the output, or pass a larger eps.")
                 # elementwise: an error in a small element is not hidden by a large one
                 over = U.excess(jv, fd, atol, rtol, noise)
                 trunc = None
