@@ -148,11 +148,26 @@ def _lin_transpose(cts, *args, fun, n_tan, diff, out_float, out_avals):
     backward pass on the cotangents of its outputs."""
     from .reverse import backward, linearize_flat
     primals = args[n_tan:]
-    if all(c is None for c in cts):
+    present = [k for k, c in enumerate(cts) if c is not None]
+    if not present:
         return [None] * len(args)
-    g = _restricted(fun, primals, diff, out_float)
-    _, graph = linearize_flat(lambda xs: g(*xs), [primals[i] for i in diff])
-    return backward(graph, list(cts), consume=True) + [None] * len(primals)
+    n = len(diff)
+
+    def pullback(*xs):  # the differentiated inputs, then the cotangents that are present
+        g = _restricted(fun, primals, diff, out_float)
+        _, graph = linearize_flat(lambda ys: g(*ys), list(xs[:n]))
+        full = [None] * len(cts)
+        for k, c in zip(present, xs[n:]):
+            full[k] = c
+        return backward(graph, full, consume=True)
+    xs = [primals[i] for i in diff] + [cts[k] for k in present]
+    if any(isinstance(x, Tracer) for x in (*xs, *primals)):
+        # Under a transform of the backward pass itself (grad of grad): the pullback is
+        # checkpointed in turn, so that level keeps only its inputs too.
+        res = checkpoint(pullback)(*xs)
+    else:
+        res = pullback(*xs)
+    return list(res) + [None] * len(primals)
 
 
 checkpoint_lin_p.def_impl(lambda backend, *tangents, **params: _lin_forward(*tangents,
@@ -294,7 +309,8 @@ def checkpoint(fun):
     transform; what changes is when the work is done. Under ``grad``/``vjp``/``jacrev`` only
     ``fun``'s inputs (and the arrays it closes over) are kept, and its operations run a second
     time during the backward pass. Wrap the blocks of a long computation to keep the peak
-    memory of its gradient to about one block's intermediates.
+    memory of its gradient to about one block's intermediates; under a transform of the
+    backward pass itself (``grad`` of ``grad``) the block's pullback is checkpointed in turn.
 
     Each call stages ``fun`` (as ``make_graph`` does) to record the operations to replay, so
     ``fun`` runs once per call, under every transform, and it cannot branch in Python on the
