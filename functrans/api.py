@@ -220,28 +220,8 @@ def linearize(fun, *primals, has_aux=False):
     """
     leaves, in_tree = tree_flatten(primals)
     leaves = [_as_input(p) for p in leaves]
-    out_tree_box = []
-
-    like = leaves[0] if leaves else None
-
-    def flat(xs):
-        out = fun(*tree_unflatten(in_tree, xs))
-        if has_aux:
-            out, aux = _aux_pair(out, "linearize")
-        o_leaves, o_tree = tree_flatten(out)
-        out_tree_box.append(o_tree)
-        o_leaves = [o if isinstance(o, Tracer) else _scalar_like(o, like) for o in o_leaves]
-        if has_aux:
-            a_leaves, a_tree = tree_flatten(aux)
-            out_tree_box.append(a_tree)
-            return o_leaves, a_leaves
-        return o_leaves
-    if has_aux:
-        outs, graph, aux = linearize_flat(flat, leaves, with_aux=True)
-        aux = tree_unflatten(out_tree_box[1], aux)
-    else:
-        outs, graph = linearize_flat(flat, leaves)
-    out_tree = out_tree_box[0]
+    outs, out_tree, graph, aux = _linearize_tree(
+        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux, "linearize")
     avals = [get_aval(p) for p in leaves]
 
     def f_jvp(*tangents):
@@ -259,10 +239,7 @@ def linearize(fun, *primals, has_aux=False):
 
 
 def _check_like(t, aval, what, i, like):
-    if type(t) in _SCALAR_DTYPES:  # a Python number: made next to ``like``, in aval's dtype
-        b, dev = _concrete_backend(like)
-        t = b.xp.asarray(t, dtype=b.native_dtype(aval.dtype),
-                         **({"device": dev} if dev else {}))
+    t = _scalar_like(t, like, aval.dtype)  # a Python number: made next to ``like``
     ta = get_aval(t)
     if ta.shape != aval.shape or ta.dtype is not aval.dtype:
         raise TangentMismatchError(
@@ -463,15 +440,18 @@ def _concrete_backend(x):
     return b, (b.device(x) if b.name != "numpy" else None)
 
 
-def _scalar_like(o, like):
+def _scalar_like(o, like, dtype=None):
     """A Python scalar as a 0-d array of the library and device of ``like`` (an input that may
     be traced), so that constants a function returns come back in the inputs' library rather
-    than the default backend's; anything else unchanged."""
+    than the default backend's; of ``dtype``, else the scalar's own type's; anything else
+    unchanged."""
     if type(o) not in _SCALAR_DTYPES or like is None:
         return o
     b, dev = _concrete_backend(like)
-    dt = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}[type(o)]
-    return b.xp.asarray(o, dtype=b.native_dtype(dt), **({"device": dev} if dev else {}))
+    if dtype is None:
+        dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
+                 complex: _dt.complex128}[type(o)]
+    return b.xp.asarray(o, dtype=b.native_dtype(dtype), **({"device": dev} if dev else {}))
 
 
 def _batched_map(f, basis, chunk_size):

@@ -135,11 +135,11 @@ def _split_nondiff(args, nondiff_argnums, what, fun):
     """``(nondiff values, the other args, merge)``: ``merge(other)`` puts the full argument
     tuple back together."""
     n = len(args)
-    nums = sorted({i % n for i in nondiff_argnums}) if n else []
     for i in nondiff_argnums:
         if not -n <= i < n:
             raise TypeError(f"{what} {_name(fun)}: nondiff_argnums {nondiff_argnums} is out "
                             f"of range for a call with {n} argument(s).")
+    nums = sorted({i % n for i in nondiff_argnums})
     fixed = tuple(args[i] for i in nums)
     if any(isinstance(x, Tracer) for x in tree_flatten(fixed)[0]):
         raise CustomRuleError(
@@ -370,12 +370,11 @@ def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_av
                     in_avals):
     """The tangent map of a custom_vjp function: the transpose of the linear map
     ``ct -> bwd(residuals, ct)``, obtained as its own vjp (exact, since it is linear)."""
-    from .api import _concrete_backend, vjp
+    from .api import vjp
     # The starting cotangents on the tangents' device (a GPU's, not the default one).
     like = _array_tangent(tangents)
-    dev = _concrete_backend(like)[1] if like is not None else None
-    kw = {"device": dev} if dev is not None else {}
-    ct0 = [backend.xp.zeros(a.shape, dtype=backend.native_dtype(a.dtype), **kw)
+    ct0 = [_zeros_like_aval(None, a, like) if like is not None
+           else backend.xp.zeros(a.shape, dtype=backend.native_dtype(a.dtype))
            for a in out_avals]
     _, transpose_of_bwd = vjp(
         lambda *cts: _apply_bwd(bwd, residuals, tree_unflatten(out_tree, list(cts)), in_tree,

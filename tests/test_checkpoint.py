@@ -36,6 +36,24 @@ def loss(blk):
     return f
 
 
+def _sines(n):
+    """A block of ``n`` sines."""
+    def blk(x):
+        for _ in range(n):
+            x = fnp.sin(x)
+        return x
+    return blk
+
+
+def _chain(b, n=8):
+    """``n`` blocks ``b`` one after another, summed."""
+    def f(x):
+        for _ in range(n):
+            x = b(x)
+        return fnp.sum(x)
+    return f
+
+
 def _peak(fn):
     """``(fn(), the peak of memory traced while it ran)``."""
     tracemalloc.start()
@@ -178,17 +196,7 @@ def test_an_argument_without_a_tangent_is_left_alone():
 
 
 def test_peak_memory_of_a_long_chain_falls():
-    def blk(x):
-        for _ in range(8):
-            x = fnp.sin(x)
-        return x
-
-    def chain(b):
-        def f(x):
-            for _ in range(8):
-                x = b(x)
-            return fnp.sum(x)
-        return f
+    blk, chain = _sines(8), _chain
     x = np.random.default_rng(0).standard_normal(50_000)  # 400 KB per array
     grads, peaks = zip(*[_peak(lambda: ft.grad(chain(b))(x))
                          for b in (blk, ft.checkpoint(blk))])
@@ -240,10 +248,7 @@ def test_custom_rules_inside_are_kept(backend):
 
 
 def test_nested_checkpoints_each_save_memory():
-    def blk(x):
-        for _ in range(16):
-            x = fnp.sin(x)
-        return x
+    blk = _sines(16)
 
     def outer(inner):
         def f(x):
@@ -283,17 +288,7 @@ def test_vmap_keeps_unbatched_arguments_and_outputs_unbatched():
 def test_grad_of_grad_rematerialises_at_both_levels():
     """Under a transform of the backward pass (grad of grad), the pullback of a checkpointed
     block is checkpointed in turn, so the second level keeps only its inputs too."""
-    def blk(x):
-        for _ in range(8):
-            x = fnp.sin(x)
-        return x
-
-    def chain(b):
-        def f(x):
-            for _ in range(8):
-                x = b(x)
-            return fnp.sum(x)
-        return f
+    blk, chain = _sines(8), _chain
     rng = np.random.default_rng(0)
     x, v = rng.standard_normal(20_000), rng.standard_normal(20_000)
     grads, peaks = zip(*[_peak(lambda: ft.grad(lambda x: fnp.sum(ft.grad(chain(b))(x) * v))(x))
