@@ -768,8 +768,8 @@ def _trace_alone(fun, primals):
     """Run ``fun`` once, abstractly and with no transform, under a
     :class:`trace_cache.Recorder`. (Inside ``hvp`` it sees forward-mode tracers instead;
     where that changed what it binds, its traces would simply never match.)"""
-    stage = StagingInterpreter(_current.get())
     primal_leaves, primal_tree = tree_flatten(primals)
+    stage = StagingInterpreter(_current.get(), primal_leaves[0] if primal_leaves else None)
     tracers = [stage.new_input(get_aval(_as_input(x))) for x in primal_leaves]
     sink = []
     token = _current.set(stage)
@@ -812,7 +812,7 @@ def make_graph(fun, static_argnums=()):
         dyn = [i for i in range(len(args)) if i not in static]
         leaves, tree = tree_flatten(tuple(args[i] for i in dyn))
         leaves = [_as_input(x) for x in leaves]
-        interp = StagingInterpreter(_current.get())
+        interp = StagingInterpreter(_current.get(), leaves[0] if leaves else None)
         tracers = [interp.new_input(get_aval(x)) for x in leaves]
         # Read the input variables now: ``x[i] = v`` inside ``fun`` rebinds an argument's
         # tracer to a new variable, and the graph's inputs must stay the originals.

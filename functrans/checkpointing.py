@@ -244,7 +244,7 @@ def _stage(fun, leaves, in_tree, name):
     """Stage ``fun`` on the array leaves of ``(args, kwargs)`` (others are passed as they
     are): a graph whose inputs are those leaves followed by everything the function closes
     over (captured arrays, tracers of enclosing transforms), and the captured values."""
-    interp = _Staging(_current.get())
+    interp = _Staging(_current.get(), next((x for x in leaves if not _static(x)), None))
     args, in_vars, tracers = [], [], []
     for x in leaves:
         if _static(x):

@@ -146,11 +146,15 @@ class StagingInterpreter(Interpreter):
     """Records every primitive applied to its tracers as an equation of a graph. Values that
     are not its own tracers are constants of the graph (the residuals, in linearize)."""
 
-    __slots__ = ("eqns",)
+    __slots__ = ("eqns", "like")
 
-    def __init__(self, parent):
+    def __init__(self, parent, like=None):
         super().__init__(parent)
         self.eqns = []
+        # A value whose device the staged values have (one of the inputs being staged):
+        # ``x.device`` of a staged value is that device, so that code creating arrays with
+        # ``device=x.device`` records them where the graph will run.
+        self.like = like
 
     def new_input(self, aval) -> StagingTracer:
         return StagingTracer(self, Var(aval))

@@ -25,7 +25,7 @@ def linearize_flat(fun, primals, with_aux=False):
     (``None`` for integer or boolean primals, which carry no tangent) and one output per
     primal output: a Var, a constant tangent, or ``None`` for a symbolic zero.
     """
-    staging = StagingInterpreter(_current.get())
+    staging = StagingInterpreter(_current.get(), primals[0] if primals else None)
     jvp_interp = JVPInterpreter(staging)
     in_vars, in_tracers = [], []
     for p in primals:

@@ -96,6 +96,27 @@ def test_values_and_derivatives_are_unchanged(backend):
     check_grads(ckpt, (w, x), order=2)
 
 
+def test_arrays_created_on_the_inputs_device(backend):
+    # Array API code makes arrays with device=x.device: staged, x.device must be the device
+    # the graph will run on (the inputs'), not the default backend's.
+    def f(x):
+        xp = x.__array_namespace__()
+        z = xp.ones(x.shape, dtype=x.dtype, device=x.device)
+        return fnp.sum(fnp.sin(x) * z)
+
+    x = backend.asarray(X)
+    expected = backend.to_numpy(ft.grad(f)(x))
+    for g in (ft.grad(ft.checkpoint(f)), ft.grad(ft.checkpoint(ft.checkpoint(f)))):
+        got = g(x)
+        assert backend.is_own(got)
+        np.testing.assert_allclose(backend.to_numpy(got), expected)
+    big = backend.asarray(np.linspace(0.0, 1.0, 1 << 15))  # large enough for hvp to stage
+    got = ft.hvp(f, (big,), (big,))
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), -np.sin(backend.to_numpy(big))
+                               * backend.to_numpy(big), atol=1e-12)
+
+
 def test_under_vmap_and_around_it(backend):
     xs = backend.asarray([[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]])
     w = backend.asarray([0.3, -0.7, 1.1])

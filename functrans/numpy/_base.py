@@ -539,7 +539,9 @@ def device(x, /):
         nxt = getattr(x, "primal", None)  # a JVP tracer's value; a batch tracer's values
         if nxt is None:
             nxt = getattr(x, "val", None)
-        if nxt is None:
+        if nxt is None:  # a staged value: the device of the inputs being staged
+            nxt = getattr(x._interp, "like", None)
+        if nxt is None or type(nxt) in _SCALARS:
             return _default_backend().device(_default_backend().xp.asarray(0.0))
         x = nxt
     return backend_of(x).device(x)
