@@ -18,6 +18,7 @@ from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _current, get_aval
 from .errors import (ComplexDerivativeError, ConcretizationError, IntegerInputError,
                      NonScalarOutputError, TangentMismatchError)
 from .graph import Graph, eval_graph, prune
+from .numpy._base import _concrete_value
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
 from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
@@ -429,13 +430,9 @@ def _basis(x):
 
 def _concrete_backend(x):
     """The backend and device of the concrete array behind ``x`` (through any tracers)."""
-    while isinstance(x, Tracer):
-        inner = getattr(x, "primal", None)
-        if inner is None:
-            inner = getattr(x, "val", None)
-        if inner is None:  # a staged value has no concrete array
-            return _default_backend(), None
-        x = inner
+    x = _concrete_value(x)
+    if x is None:
+        return _default_backend(), None
     b = backend_of(x)
     return b, (b.device(x) if b.name != "numpy" else None)
 

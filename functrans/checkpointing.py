@@ -182,9 +182,10 @@ checkpoint_lin_p.def_jvp_inline(_lin_forward)
 class _Staging(StagingInterpreter):
     """Staging that keeps calls of user rules (custom_jvp, custom_vjp) and of nested
     checkpoints as equations instead of inlining them: replayed under a transform, their
-    rules (and the inner rematerialisation) apply as they would without checkpoint."""
+    rules (and the inner rematerialisation) apply as they would without checkpoint.
+    ``transform`` names the caller (checkpoint, jit) in errors."""
 
-    __slots__ = ()
+    __slots__ = ("transform",)
 
     def process(self, prim, args, params):
         if prim not in _KEPT or not any(type(a) is StagingTracer and a._interp is self
@@ -222,13 +223,13 @@ def _check_closure(interp, prim, params, inputs, scratch, outs):
         if not any(type(o) is StagingTracer and o._interp is interp and o.var not in known
                    for o in outs):
             return
-    fun = params["fun"]
+    fun, transform = params["fun"], interp.transform
     raise CustomRuleError(
         f"{prim.name.removesuffix('_call')} function {getattr(fun, '__name__', fun)!r}, "
-        f"called inside a checkpointed function, closes over a value of that function (an "
-        f"argument or an intermediate) instead of taking it as an argument: checkpoint "
-        f"records the call to replay it with its rule, and a closed-over value cannot be "
-        f"replayed. Pass the value to it as an argument.")
+        f"called inside a function given to {transform}, closes over a value of that "
+        f"function (an argument or an intermediate) instead of taking it as an argument: "
+        f"{transform} records the call to replay it with its rule, and a closed-over value "
+        f"cannot be replayed. Pass the value to it as an argument.")
 
 
 def _static(x):
@@ -240,11 +241,14 @@ def _static(x):
         or (not isinstance(x, type) and hasattr(x, "shape") and hasattr(x, "dtype")))
 
 
-def _stage(fun, leaves, in_tree, name):
+def _stage(fun, leaves, in_tree, name, transform="checkpoint"):
     """Stage ``fun`` on the array leaves of ``(args, kwargs)`` (others are passed as they
     are): a graph whose inputs are those leaves followed by everything the function closes
-    over (captured arrays, tracers of enclosing transforms), and the captured values."""
+    over (captured arrays, tracers of enclosing transforms), and the captured values.
+    ``transform`` names the caller in errors."""
+    why = _WHY[transform]
     interp = _Staging(_current.get(), next((x for x in leaves if not _static(x)), None))
+    interp.transform = transform
     args, in_vars, tracers = [], [], []
     for x in leaves:
         if _static(x):
@@ -259,18 +263,19 @@ def _stage(fun, leaves, in_tree, name):
         a, kw = tree_unflatten(in_tree, args)
         out = fun(*a, **kw)
     except ConcretizationError as e:
-        raise ConcretizationError(
-            f"checkpoint of {name}: the function is staged to record what to recompute, "
-            f"and {e}") from None
+        raise ConcretizationError(f"{transform} of {name}: {why[0]}, and {e.message}"
+                                  f"{why[2]}") from None
     finally:
         _current.reset(token)
         interp.active = False
+        interp.like = None  # a caller's array: not to be kept alive with the graph
     if any(t.var is not v for t, v in zip(tracers, in_vars)):
         # x[i] = v on an argument: without checkpoint the caller's array (or tracer) would
         # change too, which a replayed graph cannot do.
-        raise TypeError(f"checkpoint of {name}: the function assigns into one of its array "
-                        f"arguments (x[...] = v), which the caller would not see. Assign "
-                        f"into a copy instead (fnp.asarray(x, copy=True)), and return it.")
+        raise TypeError(f"{transform} of {name}: the function assigns into one of its "
+                        f"array arguments (x[...] = v), which the caller would not see{why[1]}. "
+                        f"Assign into a copy instead (fnp.asarray(x, copy=True)), and return "
+                        f"it.")
     out_leaves, out_tree = tree_flatten(out)
     captured, slots, const_vars = [], {}, []
 
@@ -291,6 +296,8 @@ def _stage(fun, leaves, in_tree, name):
     # are returned as they are, outside the graph.
     kept = [i for i, x in enumerate(out_leaves) if type(x) in _SCALAR_DTYPES or not _static(x)]
     outputs = [rename(out_leaves[i]) for i in kept]
+    for i in kept:
+        out_leaves[i] = None  # (rebuild fills these in; it should not keep the tracers)
 
     def rebuild(outs):
         leaves = list(out_leaves)
@@ -298,6 +305,18 @@ def _stage(fun, leaves, in_tree, name):
             leaves[i] = o
         return tree_unflatten(out_tree, leaves)
     return Graph(in_vars + const_vars, eqns, outputs), captured, rebuild
+
+
+# What each staging caller does, for its errors: (why it stages, why an assignment into an
+# argument cannot be replayed, what to do about control flow on values).
+_WHY = {
+    "checkpoint": ("the function is staged to record what to recompute", "", ""),
+    "jit": ("the function is staged once per signature of its arguments (shapes, dtypes, "
+            "Python numbers and other non-array values), and later calls run the graph",
+            " when the graph runs again",
+            " A value that steers control flow can be passed as a Python number or made "
+            "static (static_argnums); otherwise call the function without jit."),
+}
 
 
 def checkpoint(fun):

@@ -17,6 +17,7 @@ class FunctransError(Exception):
     anchor = ""
 
     def __init__(self, message: str):
+        self.message = message  # without the link (for errors that wrap another's message)
         link = f"\n(See {DOCS}#{self.anchor})" if self.anchor else ""
         super().__init__(message + link)
 

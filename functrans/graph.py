@@ -50,18 +50,20 @@ class Graph:
     __repr__ = __str__
 
 
-def eval_graph(graph: Graph, args) -> list:
+def eval_graph(graph: Graph, args, last=None) -> list:
     """Run each equation with ``bind``, so that evaluating a graph is itself transformable.
 
     A value is dropped after its last use, so that the memory of intermediates is reused as
     the evaluation goes rather than all held to the end. Evaluated directly (no transform
     above), large results are computed into the memory of values that died, where the
-    library allows it (see :mod:`functrans.buffers`).
+    library allows it (see :mod:`functrans.buffers`). ``last`` is ``_last_uses(graph)``,
+    for callers that evaluate one graph many times.
     """
     if len(args) != len(graph.in_vars):
         raise TypeError(f"this graph takes {len(graph.in_vars)} inputs; got {len(args)}")
     env = dict(zip(graph.in_vars, args))
-    last = _last_uses(graph)
+    if last is None:
+        last = _last_uses(graph)
     # Variables computed in this evaluation: only their arrays may be reused, never an
     # input's (the caller's) or a constant.
     produced = (set() if type(_current.get()) is EvalInterpreter and buffers.ENABLED

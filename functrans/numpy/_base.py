@@ -535,16 +535,23 @@ def _contains_float(obj):
 
 def device(x, /):
     """The device of ``x`` (for a tracer, of the concrete value behind it)."""
+    x = _concrete_value(x)
+    if x is None:
+        return _default_backend().device(_default_backend().xp.asarray(0.0))
+    return backend_of(x).device(x)
+
+
+def _concrete_value(x):
+    """The concrete array behind ``x`` through any tracers (for a staged value, one of the
+    inputs being staged), or None where there is none (a Python number)."""
     while isinstance(x, Tracer):
         nxt = getattr(x, "primal", None)  # a JVP tracer's value; a batch tracer's values
         if nxt is None:
             nxt = getattr(x, "val", None)
-        if nxt is None:  # a staged value: the device of the inputs being staged
+        if nxt is None:  # a staged value: the inputs being staged
             nxt = getattr(x._interp, "like", None)
-        if nxt is None or type(nxt) in _SCALARS:
-            return _default_backend().device(_default_backend().xp.asarray(0.0))
         x = nxt
-    return backend_of(x).device(x)
+    return None if x is None or type(x) in _SCALARS else x
 
 
 def stop_gradient(x):

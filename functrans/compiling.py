@@ -1,0 +1,329 @@
+"""``jit``: stage a function once per signature of its arguments, then run the cached graph.
+
+The first call with arguments of given shapes, dtypes and devices (and given values of its
+Python numbers and other non-array arguments) stages the function to a graph, as
+``make_graph`` does, removes the equations its outputs do not need and those that repeat
+(``graph.prune``), and keeps it. Later calls with the same signature skip the Python of the
+function and of every transform inside it (``jit(grad(f))`` replays the gradient's
+operations without tracing, linearizing or transposing anything) and evaluate the graph,
+dropping each intermediate at its last use and, on NumPy, computing large results into the
+memory of values that died in this or an earlier call (see :mod:`functrans.buffers`).
+
+Staging is the one of ``checkpoint``: calls of ``custom_jvp``/``custom_vjp`` functions and
+nested checkpoints stay calls, so a transform applied around the jitted function
+(``grad(jit(f))``, ``vmap(jit(f))``) meets them with their rules; the graph is then evaluated
+one primitive at a time under that transform.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import operator
+import threading
+from collections import OrderedDict
+
+from . import buffers
+from .backends import Backend, backend_of
+from .backends import default as default_backend_
+from .checkpointing import _stage, _static
+from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
+from .graph import Var, _last_uses, eval_graph, exact_key, prune
+from .tree import tree_flatten
+
+CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes first
+# Graphs of up to this many equations become one Python function (compiling it takes about
+# 10 µs an equation); larger ones are evaluated equation by equation.
+CODEGEN_LIMIT = 20_000
+
+
+class _Entry:
+    """A cached graph and what a call needs besides it."""
+
+    __slots__ = ("graph", "captured", "rebuild", "last", "copied", "program")
+
+    def __init__(self, graph, captured, rebuild):
+        n_args = len(graph.in_vars) - len(captured)
+        const_vars = set(graph.in_vars[n_args:])
+        self.graph = graph
+        self.captured = captured
+        self.rebuild = rebuild
+        self.last = _last_uses(graph)
+        # Outputs that are arrays made while staging (or closed over): each call returns a
+        # copy, so that a caller writing into one does not change what later calls return.
+        self.copied = [i for i, x in enumerate(graph.outputs)
+                       if type(x) is Var and x in const_vars]
+        self.program = None  # compiled at the first call with no transform around it
+
+    def run(self, arrays, traced):
+        """The outputs for these array arguments (``traced``: whether one is a tracer)."""
+        inputs = arrays + self.captured if self.captured else arrays
+        if type(_current.get()) is EvalInterpreter and not traced:
+            program = self.program
+            if program is None:
+                program = self.program = _compile(self.graph, inputs)
+            if program is not _NOT_COMPILED:
+                outs = program(*inputs)
+            else:
+                outs = eval_graph(self.graph, inputs, self.last)
+        else:  # under a transform: each primitive through it
+            outs = eval_graph(self.graph, inputs, self.last)
+        for i in self.copied:
+            o = outs[i]
+            if not isinstance(o, Tracer):
+                outs[i] = backend_of(o).xp.asarray(o, copy=True)
+        return self.rebuild(outs)
+
+
+_NOT_COMPILED = object()
+
+
+def _compile(graph, values):
+    """``graph`` as one Python function of its inputs that calls each primitive's
+    implementation, resolved now for the backends of ``values``, with no interpreter or
+    dispatch in between, and deletes each value after its last use. ``_NOT_COMPILED`` where
+    evaluation should go through ``eval_graph``: graphs with arrays large enough for it to
+    reuse their memory (NumPy), and very large graphs."""
+    if len(graph.eqns) > CODEGEN_LIMIT:
+        return _NOT_COMPILED
+    backends = {}
+    for v, x in zip(graph.in_vars, values):
+        if type(x) not in _SCALAR_DTYPES:
+            backends[v] = backend_of(x)
+    if buffers.ENABLED and any(type(b).overwritable is not Backend.overwritable
+                               for b in backends.values()):
+        for _, _, _, outputs in graph.eqns:
+            if any(buffers._big(o.aval) for o in (outputs if type(outputs) is list
+                                                  else (outputs,))):
+                return _NOT_COMPILED
+    names, scope = {}, {}
+
+    def name(x):
+        if type(x) is Var:
+            return names[x]
+        k = f"k{len(scope)}"  # a constant: by reference, so that its type and value stay
+        scope[k] = x
+        return k
+
+    def new(v):
+        names[v] = n = f"a{len(names)}"
+        return n
+    args = ", ".join(new(v) for v in graph.in_vars)
+    lines = []
+    read = {x for _, inputs, _, _ in graph.eqns for x in inputs if type(x) is Var}
+    read.update(x for x in graph.outputs if type(x) is Var)
+    last = _last_uses(graph)
+    for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
+        backend = None
+        for x in inputs:
+            b = backends.get(x) if type(x) is Var else (
+                None if type(x) in _SCALAR_DTYPES else backend_of(x))
+            if b is None:
+                continue
+            if backend is None:
+                backend = b
+            elif b is not backend:
+                _mixed(prim, backend, b)
+        if backend is None:
+            backend = default_backend_()
+        fn = f"f{i}"
+        scope[fn] = prim.impl_for(backend)
+        call = f"{fn}({', '.join(name(x) for x in inputs)}"
+        if params:
+            scope[f"p{i}"] = params
+            call += f"{', ' if inputs else ''}**p{i}"
+        call += ")"
+        outs = outputs if prim.multiple_results else [outputs]
+        for o in outs:
+            backends[o] = backend
+        if prim.multiple_results:
+            lhs = "".join(new(o) + ", " for o in outs) if outs else "_"
+            unused = [names[o] for o in outs if o not in read]
+        else:
+            lhs, unused = new(outputs), []
+        lines.append(f"    {lhs} = {call}")
+        dead = unused + [names[x] for x in last.get(i, ())]
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
+    lines.append(f"    return [{', '.join(name(x) for x in graph.outputs)}]")
+    source = f"def program({args}):\n" + "\n".join(lines) + "\n"
+    exec(compile(source, "<functrans.jit>", "exec"), scope)
+    return scope["program"]
+
+
+def _other_key(x):
+    """What the staged graph depends on in an argument leaf that is not an array of a known
+    backend: a Python number, a tracer, an array of a library not seen yet, a static value."""
+    t = type(x)
+    if t in _SCALAR_DTYPES:
+        return (t, repr(x))  # by value: 1, 1.0 and True, 0.0 and -0.0 stay apart
+    if isinstance(x, Tracer):  # a transform around the call: the graph is of its aval
+        from .numpy import device
+        aval = x.aval
+        return (Tracer, aval.shape, aval.dtype, device(x))
+    if not _static(x):
+        return (t, tuple(x.shape), x.dtype, backend_of(x).device(x))
+    try:
+        hash(x)
+    except TypeError:
+        raise TypeError(
+            f"jit: an argument of type {t.__name__} is neither an array nor hashable, so "
+            f"calls cannot be told apart by it. Pass arrays as arrays, and make other "
+            f"values hashable (a tuple instead of a list), or register the class as a "
+            f"pytree node.") from None
+    return (t, exact_key(x))
+
+
+def _static_spec(fun, static_argnums, static_argnames):
+    """The positions and names of the static arguments (each given either way, as JAX
+    does, where the signature relates them)."""
+    nums = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
+    names = (static_argnames,) if isinstance(static_argnames, str) else static_argnames
+    try:
+        nums = tuple(operator.index(i) for i in nums)
+        names = tuple(names)
+    except TypeError:
+        raise TypeError(f"jit: static_argnums must be an int or ints, static_argnames a "
+                        f"string or strings; got {static_argnums!r} and "
+                        f"{static_argnames!r}.") from None
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"jit: static_argnames must be strings; got {static_argnames!r}.")
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):  # a builtin or callable without a signature
+        return frozenset(nums), frozenset(names)
+    positional = [p.name for p in params
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    has_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+    for i in nums:
+        if not has_varargs and not -len(positional) <= i < len(positional):
+            raise ValueError(f"jit: static_argnums {i} is out of range for a function of "
+                             f"{len(positional)} positional argument(s).")
+    nums = {i % len(positional) if i < 0 and positional and not has_varargs else i
+            for i in nums}
+    names = set(names)
+    for i in list(nums):
+        if 0 <= i < len(positional) and params[i].kind is not params[i].POSITIONAL_ONLY:
+            names.add(positional[i])
+    for n in list(names):
+        if n in positional:
+            nums.add(positional.index(n))
+    return frozenset(nums), frozenset(names)
+
+
+def jit(fun, static_argnums=(), static_argnames=()):
+    """``fun`` staged once per signature of its arguments and replayed from then on
+    (``jax.jit``).
+
+    The first call with arguments of given shapes, dtypes and devices stages ``fun`` to a
+    graph — with every transform inside it: ``jit(grad(f))`` records the gradient's
+    operations — drops what its outputs do not need and what repeats, and caches it; later
+    calls with the same signature run that graph without calling ``fun``. Results and
+    derivatives are those of ``fun`` itself, and the jitted function can be transformed
+    again (``grad(jit(f))``, ``vmap(jit(f))``).
+
+    As with ``jax.jit``:
+
+    - ``fun`` must be a function of its arguments: Python side effects (printing, appending
+      to a list) happen while it is staged only, and arrays it reads from outside (globals,
+      closures) are those it saw then — pass values that change as arguments.
+    - Python control flow cannot depend on the values of array arguments (use
+      ``functrans.numpy.where``). Python numbers, strings and other non-array arguments are
+      static: they may steer control flow, and each new value stages again (pass a number
+      that changes at every call as an array). ``static_argnums``/``static_argnames`` make
+      whole arguments static (they must be hashable).
+    - An argument an input array is assigned into (``x[i] = v``) is an error: the caller's
+      array would not change.
+
+    Args:
+        fun: the function to stage.
+        static_argnums: positions of arguments passed as they are (hashable, not arrays).
+        static_argnames: names of keyword arguments passed as they are.
+
+    The jitted function has ``clear_cache()`` and ``cache_size()``.
+
+    Example:
+        >>> f = ft.jit(ft.grad(lambda x: fnp.sum(fnp.sin(x) ** 2)))
+        >>> f(fnp.asarray([0.5, 1.0]))
+        array([0.84147098, 0.90929743])
+    """
+    if not callable(fun):
+        raise TypeError(f"jit expects a function; got {type(fun).__name__}.")
+    static_nums, static_names = _static_spec(fun, static_argnums, static_argnames)
+    name = getattr(fun, "__name__", repr(fun))
+    cache: OrderedDict = OrderedDict()
+    lock = threading.Lock()
+
+    def split(args, kwargs):
+        """(the traced arguments with static ones taken out, the static ones, a function of
+        the traced ones)."""
+        n = len(args)
+        pos = sorted({i % n if i < 0 else i for i in static_nums if -n <= i < n})
+        names = [k for k in static_names if k in kwargs]
+        static = tuple(args[i] for i in pos) + tuple(kwargs[k] for k in names)
+        for v in static:
+            try:
+                hash(v)
+            except TypeError:
+                raise TypeError(
+                    f"jit of {name}: a static argument (static_argnums/static_argnames) "
+                    f"must be hashable; got {type(v).__name__}. Pass arrays as ordinary "
+                    f"arguments, and a tuple instead of a list.") from None
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in pos)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
+
+        def call(*a, **kw):
+            full, it = [], iter(a)
+            for i in range(n):
+                full.append(args[i] if i in pos else next(it))
+            return fun(*full, **kw, **{k: kwargs[k] for k in names})
+        return dyn_args, dyn_kwargs, (tuple(pos), tuple(names), static), call
+
+    @functools.wraps(fun)
+    def jitted(*args, **kwargs):
+        if static_nums or static_names:
+            args, kwargs, static, call = split(args, kwargs)
+        else:
+            static, call = None, fun
+        leaves, in_tree = tree_flatten((args, kwargs))
+        keys, arrays, traced = [in_tree, static, default_backend_()], [], False
+        for x in leaves:
+            t = type(x)
+            b = _by_type_get(t)
+            if b is not None:  # an array of a known backend: the common case first
+                keys.append((t, x.shape, x.dtype, b.device(x)))
+                arrays.append(x)
+            else:
+                keys.append(_other_key(x))
+                if not (t in _SCALAR_DTYPES or _static(x)):
+                    arrays.append(x)
+                    traced = traced or isinstance(x, Tracer)
+        key = tuple(keys)
+        entry = cache.get(key)
+        if entry is not None:
+            try:
+                cache.move_to_end(key)
+            except KeyError:  # dropped by another thread meanwhile: it is still usable
+                pass
+        else:
+            graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit")
+            entry = _Entry(prune(graph), captured, rebuild)
+            # A value of a transform around this call (a closure over its tracer) is this
+            # call's only: such a graph is used once, not kept.
+            if any(isinstance(c, Tracer) for c in captured):
+                traced = True
+            else:
+                with lock:
+                    cache[key] = entry
+                    while len(cache) > CACHE_SIZE:
+                        cache.popitem(last=False)
+        return entry.run(arrays, traced)
+
+    def clear_cache():
+        """Forget every staged graph of this function."""
+        with lock:
+            cache.clear()
+
+    jitted.clear_cache = clear_cache
+    jitted.cache_size = lambda: len(cache)
+    return jitted

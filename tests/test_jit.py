@@ -1,0 +1,421 @@
+"""jit: the same values and derivatives as the function itself, on every backend, under and
+around every transform; staged once per signature of the arguments, and the cached graph
+replayed from then on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import functrans as ft
+import functrans.compiling as compiling
+import functrans.numpy as fnp
+from functrans.errors import BackendMismatchError, ConcretizationError
+from functrans.testing import check_grads
+
+from .test_checkpoint import _run, block, loss, programs
+from .test_namespace_grads import TABLE, _args
+
+X = [0.5, -1.0, 2.0]
+
+
+def _leaves(tree):
+    import optree
+    return optree.tree_leaves(tree)
+
+
+def _close(a, b, backend, tol=1e-12):
+    for u, v in zip(_leaves(a), _leaves(b), strict=True):
+        if not isinstance(u, (int, float, str)):
+            assert backend.is_own(u), type(u)
+        np.testing.assert_allclose(backend.to_numpy(u), backend.to_numpy(v), rtol=tol,
+                                   atol=tol)
+
+
+def counted(fun):
+    """``fun`` with a count of the calls that reach it (each one a staging under jit)."""
+    def wrapped(*args, **kwargs):
+        wrapped.calls += 1
+        return fun(*args, **kwargs)
+    wrapped.calls = 0
+    wrapped.__name__ = fun.__name__
+    return wrapped
+
+
+# -- values and derivatives --------------------------------------------------------------------
+
+
+def test_values_and_derivatives_match_the_function(backend):
+    w, x = backend.asarray([0.3, -0.7, 1.1]), backend.asarray(X)
+    f = loss(block)
+    jf = ft.jit(f)
+    _close(jf(w, x), f(w, x), backend)
+    _close(ft.jit(block)({"w": w, "b": 0.1}, x, 2, 1.5), block({"w": w, "b": 0.1}, x, 2, 1.5),
+           backend)
+    for transform in (ft.grad, ft.jacfwd, ft.jacrev, ft.hessian):
+        want = transform(f, argnums=(0, 1))(w, x)
+        _close(ft.jit(transform(f, argnums=(0, 1)))(w, x), want, backend)  # jit outside
+        _close(transform(jf, argnums=(0, 1))(w, x), want, backend)         # jit inside
+        _close(ft.jit(transform(jf, argnums=(0, 1)))(w, x), want, backend)  # both
+    _close(ft.jit(lambda w, x: ft.jvp(f, (w, x), (x, w)))(w, x), ft.jvp(f, (w, x), (x, w)),
+           backend)
+    _close(ft.jit(lambda x: ft.hvp(lambda y: f(w, y), (x,), (w,)))(x),
+           ft.hvp(lambda y: f(w, y), (x,), (w,)), backend)
+    (_, f_vjp), (_, j_vjp) = ft.vjp(f, w, x), ft.vjp(jf, w, x)
+    one = backend.asarray(1.0)
+    _close(j_vjp(one), f_vjp(one), backend)
+    (_, f_lin), (_, j_lin) = ft.linearize(f, w, x), ft.linearize(jf, w, x)
+    _close(j_lin(x, w), f_lin(x, w), backend)
+    check_grads(jf, (w, x), order=2)
+
+
+def test_under_vmap_and_around_it(backend):
+    xs = backend.asarray([[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]])
+    w = backend.asarray([0.3, -0.7, 1.1])
+
+    def f(x, w):
+        return fnp.sum(fnp.sin(x * w) ** 2)
+    want = ft.vmap(ft.grad(f), in_axes=(0, None))(xs, w)
+    _close(ft.vmap(ft.jit(ft.grad(f)), in_axes=(0, None))(xs, w), want, backend)
+    _close(ft.jit(ft.vmap(ft.grad(f), in_axes=(0, None)))(xs, w), want, backend)
+    _close(ft.vmap(ft.grad(ft.jit(f)), in_axes=(0, None))(xs, w), want, backend)
+    _close(ft.jacrev(ft.jit(ft.vmap(f, in_axes=(0, None))), argnums=1)(xs, w),
+           ft.jacrev(ft.vmap(f, in_axes=(0, None)), argnums=1)(xs, w), backend)
+
+
+def test_higher_order_and_nested(backend):
+    x = backend.asarray(0.7)
+    f = fnp.tanh
+    d = f
+    for k in range(1, 5):
+        d = ft.grad(d)
+        jd = ft.jit(d)
+        _close(jd(x), d(x), backend)
+    g = ft.jit(ft.grad(ft.jit(ft.grad(ft.jit(fnp.tanh)))))
+    _close(g(x), ft.grad(ft.grad(fnp.tanh))(x), backend)
+
+
+# Results whose shapes depend on the values of the operands cannot be staged.
+DATA_DEPENDENT_SHAPES = {"repeat_array", "getitem_mask", "getitem_mask_axis", "unique_values",
+                         "unique_all", "unique_counts", "unique_inverse"}
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in TABLE])
+def test_every_namespace_function(backend, spec):
+    """Each function of the namespace table, jitted and with its gradient jitted, gives what
+    it gives eagerly (one signature each: the table's last shapes)."""
+    if spec.backends is not None and backend.name not in spec.backends:
+        pytest.skip(f"{spec.name} uses indexing that {backend.name} does not support")
+    args = _args(spec, spec.shapes[-1], backend)
+
+    def loss(*a):
+        total = 0.0
+        for leaf in _leaves(spec.fn(*a)):
+            if fnp.isdtype(fnp.result_type(leaf), "real floating"):
+                total = total + fnp.sum(leaf * leaf)
+        return total
+    jf = ft.jit(spec.fn)
+    if spec.name in DATA_DEPENDENT_SHAPES:  # as under jax.jit: a clear error
+        with pytest.raises(ConcretizationError, match="jit of"):
+            jf(*args)
+        return
+    _close(jf(*args), spec.fn(*args), backend, tol=1e-10)
+    _close(jf(*args), spec.fn(*args), backend, tol=1e-10)  # the cached graph
+    nums = tuple(range(len(args)))
+    want = ft.grad(loss, argnums=nums)(*args)
+    if spec.fwd_only:
+        return
+    _close(ft.jit(ft.grad(loss, argnums=nums))(*args), want, backend, tol=1e-10)
+    _close(ft.grad(ft.jit(loss), argnums=nums)(*args), want, backend, tol=1e-10)
+
+
+@given(programs(), st.integers(0, 3))
+def test_random_programs_jitted_or_not_agree(program, seed):
+    rng = np.random.default_rng(seed)
+    a, b, v = (rng.uniform(-1.0, 1.0, 5) for _ in range(3))
+
+    def plain(a, b):
+        return fnp.sum(fnp.sin(_run(program, a, b, True)))
+    for transform in (lambda f: f,
+                      lambda f: ft.grad(f, argnums=(0, 1)),
+                      lambda f: lambda a, b: ft.jvp(ft.grad(f), (a, b), (v, v))[1],
+                      lambda f: lambda a, b: ft.grad(lambda a: fnp.sum(ft.grad(f)(a, b) * v))(a)):
+        want = transform(plain)(a, b)
+        for got in (ft.jit(transform(plain))(a, b), transform(ft.jit(plain))(a, b)):
+            for g, w in zip(_leaves(got), _leaves(want), strict=True):
+                np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+# -- staging once per signature ----------------------------------------------------------------
+
+
+def test_staged_once_per_signature(backend):
+    f = counted(lambda x, n, scale=1.0: fnp.sum(fnp.sin(x) * scale) * n)
+    jf = ft.jit(f)
+    x = backend.asarray(X)
+    for _ in range(3):
+        _close(jf(x, 2), f(x, 2), backend)
+    assert f.calls == 4 and jf.cache_size() == 1  # one staging, three eager calls above
+    jf(backend.asarray([1.0, 2.0, 3.0]), 2)      # other values, same signature
+    assert f.calls == 4
+    jf(backend.asarray([1.0, 2.0]), 2)           # another shape
+    jf(backend.asarray(X, dtype="float32"), 2)   # another dtype
+    jf(x, 3)                                     # another Python number
+    jf(x, 2.0)                                   # 2.0 is not 2
+    jf(x, 2, scale=0.5)                          # a keyword argument
+    assert jf.cache_size() == 6
+    jf.clear_cache()
+    assert jf.cache_size() == 0
+    jf(x, 2)
+    assert jf.cache_size() == 1
+
+
+def test_python_side_effects_happen_while_staging_only():
+    seen = []
+
+    def f(x):
+        seen.append(x.shape)
+        return x * 2.0
+    jf = ft.jit(f)
+    for _ in range(3):
+        jf(np.ones(3))
+    assert seen == [(3,)]
+
+
+def test_least_recently_used_graphs_are_dropped(monkeypatch):
+    monkeypatch.setattr(compiling, "CACHE_SIZE", 2)
+    f = counted(lambda x, k: x * k)
+    jf = ft.jit(f)
+    x = np.ones(2)
+    jf(x, 1), jf(x, 2), jf(x, 1), jf(x, 3)  # 2 is the least recently used when 3 comes
+    assert jf.cache_size() == 2 and f.calls == 3
+    jf(x, 1)
+    assert f.calls == 3
+    jf(x, 2)
+    assert f.calls == 4
+
+
+def test_static_argnums_and_argnames():
+    f = counted(lambda x, mode, n=1: x * n if mode == "scale" else x + n)
+    jf = ft.jit(f, static_argnums=1, static_argnames="n")
+    x = np.ones(2)
+    np.testing.assert_array_equal(jf(x, "scale", n=3), [3.0, 3.0])
+    np.testing.assert_array_equal(jf(x, "shift", n=3), [4.0, 4.0])
+    np.testing.assert_array_equal(jf(x, mode="shift", n=3), [4.0, 4.0])  # by keyword too
+    assert f.calls == 3
+    jf(x, "shift", n=3)
+    assert f.calls == 3
+    # A whole structure static: staged by its value, passed as it is.
+    g = ft.jit(lambda x, shape: fnp.reshape(x, shape), static_argnums=(-1,))
+    assert g(np.arange(6.0), (2, 3)).shape == (2, 3)
+    with pytest.raises(TypeError, match="must be hashable"):
+        ft.jit(lambda x, opts: x, static_argnums=1)(x, ["a"])
+    with pytest.raises(TypeError, match="must be hashable"):
+        ft.jit(lambda x, w: x * w, static_argnums=1)(x, np.ones(2))
+    with pytest.raises(ValueError, match="out of range"):
+        ft.jit(lambda x: x, static_argnums=2)
+    with pytest.raises(TypeError, match="static_argnums"):
+        ft.jit(lambda x: x, static_argnums="x")
+
+
+def test_default_backend_is_part_of_the_signature():
+    import array_api_strict as xps
+    make = ft.jit(lambda n: fnp.zeros(n) + 1.0)
+    assert isinstance(make(3), np.ndarray)
+    with ft.default_backend("array_api_strict"):
+        assert isinstance(make(3), type(xps.asarray(0.0)))
+    assert isinstance(make(3), np.ndarray)
+
+
+# -- what the function sees and returns --------------------------------------------------------
+
+
+def test_outputs(backend):
+    x = backend.asarray(X)
+    jf = ft.jit(lambda x: {"same": x, "made": fnp.zeros(3) + 1.0, "name": "f", "two": 2.0,
+                           "n": fnp.sum(fnp.astype(x > 0.0, fnp.int64))})
+    out = jf(x)
+    assert out["same"] is x                            # an argument returned as it is
+    assert out["name"] == "f" and out["two"] == 2.0
+    assert int(backend.to_numpy(out["n"])) == 2
+    again = jf(x)
+    assert again["made"] is not out["made"]            # an array made while staging: copied
+
+
+def test_constant_outputs_are_fresh_arrays():
+    jf = ft.jit(lambda x: (x * 2.0, np.ones(3)))
+    _, c = jf(np.ones(3))
+    c[0] = 5.0
+    np.testing.assert_array_equal(jf(np.ones(3))[1], [1.0, 1.0, 1.0])
+
+
+def test_results_held_by_the_caller_are_never_overwritten():
+    # Large arrays: evaluation reuses the memory of values that died, never of results.
+    f = lambda x: fnp.tanh(fnp.sin(x) * 2.0 + 1.0) * x  # noqa: E731
+    jf = ft.jit(ft.grad(lambda x: fnp.sum(f(x))))
+    xs = [np.linspace(-1.0, 1.0, 1 << 16) * k for k in (1.0, 2.0, 3.0)]
+    kept = [jf(x) for x in xs]
+    for x, k in zip(xs, kept):
+        np.testing.assert_array_equal(k, ft.grad(lambda x: fnp.sum(f(x)))(x))
+
+
+def test_arguments_are_never_written():
+    x = np.linspace(-1.0, 1.0, 1 << 16)
+    x.flags.writeable = False  # a write would raise
+    jf = ft.jit(lambda x: fnp.sin(x) * 2.0 + x)
+    jf(x), jf(x)
+
+
+def test_closures_over_arrays_and_over_an_enclosing_transforms_values():
+    w = np.asarray([1.0, 2.0])
+    jf = ft.jit(lambda x: fnp.sum(w * fnp.sin(x)))
+    x = np.asarray([0.3, 0.4])
+    np.testing.assert_allclose(ft.grad(jf)(x), w * np.cos(x))
+
+    def outer(v):
+        inner = ft.jit(lambda x: fnp.sum(fnp.sin(v * x)))  # closes over grad's tracer
+        return inner(x) + inner(x)
+    np.testing.assert_allclose(ft.grad(outer)(w), 2 * x * np.cos(w * x))
+
+    shared = ft.jit(lambda x: fnp.sum(fnp.sin(CLOSED[0] * x)))
+    CLOSED[:] = [None]
+
+    def outer2(v):
+        CLOSED[0] = v
+        return shared(x)
+    for v in (w, 2.0 * w):  # each call closes over another tracer: never the cached one
+        np.testing.assert_allclose(ft.grad(outer2)(v), x * np.cos(v * x))
+
+
+CLOSED: list = []
+
+
+def test_custom_rules_inside_are_used_by_transforms_around():
+    @ft.custom_vjp
+    def clip_grad(x):
+        return x
+
+    clip_grad.defvjp(lambda x: (x, None), lambda _, g: (fnp.clip(g, -1.0, 1.0),))
+
+    def f(x):
+        return fnp.sum(clip_grad(x) * 5.0)
+    x = np.asarray([1.0, 2.0])
+    np.testing.assert_array_equal(ft.grad(f)(x), [1.0, 1.0])
+    np.testing.assert_array_equal(ft.grad(ft.jit(f))(x), [1.0, 1.0])
+    np.testing.assert_array_equal(ft.jit(ft.grad(f))(x), [1.0, 1.0])
+    np.testing.assert_array_equal(ft.jit(f)(x), 15.0)
+
+
+def test_checkpoint_inside_and_outside(backend):
+    x = backend.asarray(X)
+    f = lambda x: fnp.sum(fnp.sin(fnp.sin(x)) ** 2)  # noqa: E731
+    want = ft.grad(f)(x)
+    _close(ft.jit(ft.grad(ft.checkpoint(f)))(x), want, backend)
+    _close(ft.grad(ft.checkpoint(ft.jit(f)))(x), want, backend)
+
+
+def test_large_graphs_are_evaluated_equation_by_equation(monkeypatch):
+    monkeypatch.setattr(compiling, "CODEGEN_LIMIT", 3)
+    f = lambda x: fnp.sum(fnp.sin(fnp.sin(x)) * x)  # noqa: E731
+    x = np.asarray([0.1, 0.2])
+    np.testing.assert_allclose(ft.jit(ft.grad(f))(x), ft.grad(f)(x), rtol=1e-15)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def test_control_flow_on_array_values_is_a_clear_error():
+    jf = ft.jit(lambda x: x if fnp.sum(x) > 0 else -x)
+    with pytest.raises(ConcretizationError, match="jit of <lambda>.*static_argnums"):
+        jf(np.ones(2))
+    # A Python number may steer control flow: it is part of the signature.
+    steer = ft.jit(lambda x, n: x * 2.0 if n > 0 else -x)
+    np.testing.assert_array_equal(steer(np.ones(2), 1), [2.0, 2.0])
+    np.testing.assert_array_equal(steer(np.ones(2), -1), [-1.0, -1.0])
+
+
+def test_assigning_into_an_argument_is_an_error():
+    def f(x):
+        x[0] = 0.0
+        return x
+    with pytest.raises(TypeError, match="jit of f: the function assigns into"):
+        ft.jit(f)(np.ones(2))
+
+    def g(x):
+        y = fnp.asarray(x, copy=True)
+        y[0] = 0.0
+        return y
+    np.testing.assert_array_equal(ft.jit(g)(np.ones(2)), [0.0, 1.0])
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(TypeError, match="jit expects a function"):
+        ft.jit(3)
+
+    class Opaque:
+        __hash__ = None
+    with pytest.raises(TypeError, match="neither an array nor hashable"):
+        ft.jit(lambda x, o: x)(np.ones(2), Opaque())
+
+
+def test_arrays_of_two_backends_are_an_error():
+    import array_api_strict as xps
+    jf = ft.jit(lambda x, y: x + y)
+    with pytest.raises(BackendMismatchError, match="numpy.*array_api_strict|array_api_strict"
+                                                   ".*numpy"):
+        jf(np.ones(2), xps.ones(2))
+
+
+def test_staged_graph_is_pruned():
+    """Repeated work is computed once, and what the outputs do not need not at all: the
+    graph a jitted function runs (which make_graph of it shows) against the function's own."""
+    def f(x):
+        unused = fnp.cos(x)  # noqa: F841
+        return fnp.sin(x) + fnp.sin(x)
+    x = np.ones(2)
+    assert [e[0].name for e in ft.make_graph(f)(x).eqns] == ["cos", "sin", "sin", "add"]
+    assert [e[0].name for e in ft.make_graph(ft.jit(f))(x).eqns] == ["sin", "add"]
+
+    calls = []
+
+    @ft.custom_jvp
+    def logged_sin(x):
+        calls.append(1)
+        return fnp.sin(x)
+    logged_sin.defjvp(lambda p, t: (logged_sin(p[0]), fnp.cos(p[0]) * t[0]))
+
+    def g(x):
+        unused = logged_sin(x * 3.0)  # noqa: F841
+        return logged_sin(x)
+    jg = ft.jit(g)
+    jg(x)  # staging
+    calls.clear()
+    jg(x)
+    assert len(calls) == 1
+
+
+def test_values_are_dropped_at_their_last_use(monkeypatch):
+    """The compiled graph holds an intermediate no longer than its last use (here arrays the
+    memory-reusing evaluation would take are made to count as small, so the compiled
+    function runs them)."""
+    import tracemalloc
+
+    from functrans import buffers
+    monkeypatch.setattr(buffers, "MIN_BYTES", 1 << 40)
+
+    def chain(x):
+        for _ in range(20):
+            x = fnp.sin(x)
+        return x
+    x = np.linspace(0.0, 1.0, 100_000)  # 0.8 MB an array
+    jf = ft.jit(chain)
+    jf(x)
+    tracemalloc.start()
+    try:
+        jf(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * x.nbytes, peak
