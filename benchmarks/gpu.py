@@ -86,9 +86,11 @@ class CuPyLike:
         forward = synced(lambda q: mlp_loss(ns, q, x, y), p, sync)
         manual = synced(lambda q: mlp_grad_manual(q, x, y), p, sync)
         grad = synced(g, p, sync)
+        jitted = synced(ft.jit(g), p, sync)  # staged at the warm-up call
         return {f"{self.name} forward": (forward, None),
                 f"{self.name} manual backprop": (manual, self.get),
-                f"functrans grad ({self.name})": (grad, self.get)}
+                f"functrans grad ({self.name})": (grad, self.get),
+                f"functrans jit(grad) ({self.name})": (jitted, self.get)}
 
 
 class Torch:
