@@ -107,12 +107,15 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced):
 
 
 def _operands_match(vals, array_type, backend, dtype) -> bool:
-    """Whether every operand is a Python scalar or an array of ``array_type`` (and, unless
-    ``dtype`` is None, of that dtype): then writing with ``out=`` computes what the library
-    computes without it."""
+    """Whether every operand is a Python scalar or a C-ordered array of ``array_type`` (and,
+    unless ``dtype`` is None, of that dtype): then writing with ``out=`` computes what the
+    library computes without it."""
     for v in vals:
         if type(v) not in _PY_SCALARS and (
-                type(v) is not array_type or dtype is not None and backend.dtype(v) is not dtype):
+                type(v) is not array_type or dtype is not None and backend.dtype(v) is not dtype
+                # an operand of another memory order would give the library's own result
+                # another order than the C-ordered array written into
+                or not getattr(getattr(v, "flags", None), "c_contiguous", True)):
             return False
     return True
 

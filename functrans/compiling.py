@@ -17,13 +17,16 @@ one primitive at a time under that transform.
 
 from __future__ import annotations
 
+import enum
 import functools
 import inspect
 import operator
 import threading
+import types
 from collections import OrderedDict
 
 from . import buffers
+from . import dtypes as _dt
 from .backends import Backend, backend_of
 from .backends import default as default_backend_
 from .checkpointing import _stage, _static
@@ -33,26 +36,24 @@ from .tree import tree_flatten
 
 CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes first
 # Graphs of up to this many equations become one Python function (compiling it takes about
-# 10 µs an equation); larger ones are evaluated equation by equation.
-CODEGEN_LIMIT = 20_000
+# 20 µs an equation); larger ones are evaluated equation by equation.
+CODEGEN_LIMIT = 1_000_000
 
 
 class _Entry:
     """A cached graph and what a call needs besides it."""
 
-    __slots__ = ("graph", "captured", "rebuild", "last", "copied", "program")
+    __slots__ = ("graph", "captured", "captured_ids", "rebuild", "last", "program")
 
     def __init__(self, graph, captured, rebuild):
-        n_args = len(graph.in_vars) - len(captured)
-        const_vars = set(graph.in_vars[n_args:])
         self.graph = graph
         self.captured = captured
+        # An output that is one of these arrays (made while staging, or closed over; also
+        # through a checkpoint inside, whose graph returns them by reference) is copied, so
+        # that a caller writing into it does not change what later calls return.
+        self.captured_ids = frozenset(id(c) for c in captured)
         self.rebuild = rebuild
         self.last = _last_uses(graph)
-        # Outputs that are arrays made while staging (or closed over): each call returns a
-        # copy, so that a caller writing into one does not change what later calls return.
-        self.copied = [i for i, x in enumerate(graph.outputs)
-                       if type(x) is Var and x in const_vars]
         self.program = None  # compiled at the first call with no transform around it
 
     def run(self, arrays, traced):
@@ -68,10 +69,10 @@ class _Entry:
                 outs = eval_graph(self.graph, inputs, self.last)
         else:  # under a transform: each primitive through it
             outs = eval_graph(self.graph, inputs, self.last)
-        for i in self.copied:
-            o = outs[i]
-            if not isinstance(o, Tracer):
-                outs[i] = backend_of(o).xp.asarray(o, copy=True)
+        if self.captured_ids:
+            for i, o in enumerate(outs):
+                if id(o) in self.captured_ids and not isinstance(o, Tracer):
+                    outs[i] = backend_of(o).copy(o)
         return self.rebuild(outs)
 
 
@@ -151,7 +152,7 @@ def _compile(graph, values):
     return scope["program"]
 
 
-def _other_key(x):
+def _other_key(x, name):
     """What the staged graph depends on in an argument leaf that is not an array of a known
     backend: a Python number, a tracer, an array of a library not seen yet, a static value."""
     t = type(x)
@@ -163,15 +164,48 @@ def _other_key(x):
         return (Tracer, aval.shape, aval.dtype, device(x))
     if not _static(x):
         return (t, tuple(x.shape), x.dtype, backend_of(x).device(x))
-    try:
-        hash(x)
-    except TypeError:
+    if not _by_value(x):
         raise TypeError(
-            f"jit: an argument of type {t.__name__} is neither an array nor hashable, so "
-            f"calls cannot be told apart by it. Pass arrays as arrays, and make other "
-            f"values hashable (a tuple instead of a list), or register the class as a "
-            f"pytree node.") from None
+            f"jit of {name}: an argument of type {t.__name__} is neither an array, a pytree "
+            f"of arrays, nor a value compared by its contents (a number, a string, a dtype, "
+            f"a function): the staged graph would keep using what this object held when it "
+            f"was staged. Register its class as a pytree node (ft.register_pytree_node) so "
+            f"that its arrays are arguments, or, if it never changes, name it in "
+            f"static_argnums.")
     return (t, exact_key(x))
+
+
+def _by_value(x) -> bool:
+    """Whether ``x`` can stand in a signature: hashable, and hashed by what it holds (str,
+    bytes, numbers, devices...), or one of the objects that are their identity (functions,
+    classes, enum members, dtypes). An object hashed by identity may change what it holds
+    and still compare equal."""
+    t = type(x)
+    if t.__hash__ is None:
+        return False
+    if t.__hash__ is not object.__hash__:
+        try:
+            hash(x)
+        except TypeError:  # a tuple-like holding something unhashable
+            return False
+        return True
+    return (isinstance(x, (type, enum.Enum, types.FunctionType, types.BuiltinFunctionType,
+                           types.MethodType))
+            or _dt.as_dtype(x, strict=False) is not None)
+
+
+def _check_output(x, name):
+    """A leaf of the jitted function's result that is not an array or a Python number must
+    be a plain value: anything else (an object, a closure) may hold the staging's tracers."""
+    if type(x) in (str, bytes) or isinstance(x, enum.Enum) or _dt.as_dtype(
+            x, strict=False) is not None:
+        return
+    raise TypeError(
+        f"jit of {name}: the function returned a value of type {type(x).__name__}, which is "
+        f"neither an array, a pytree of arrays, a number nor a string: a staged function's "
+        f"results are what the graph computes, and such an object would be the one made "
+        f"while staging, holding its tracers. Register its class as a pytree node "
+        f"(ft.register_pytree_node), or return arrays.")
 
 
 def _static_spec(fun, static_argnums, static_argnames):
@@ -202,6 +236,12 @@ def _static_spec(fun, static_argnums, static_argnames):
     nums = {i % len(positional) if i < 0 and positional and not has_varargs else i
             for i in nums}
     names = set(names)
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        known = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
+        for n in names:
+            if n not in known:
+                raise ValueError(f"jit: static_argnames {n!r} is not a parameter of the "
+                                 f"function (it has {sorted(known)}).")
     for i in list(nums):
         if 0 <= i < len(positional) and params[i].kind is not params[i].POSITIONAL_ONLY:
             names.add(positional[i])
@@ -225,15 +265,21 @@ def jit(fun, static_argnums=(), static_argnames=()):
     As with ``jax.jit``:
 
     - ``fun`` must be a function of its arguments: Python side effects (printing, appending
-      to a list) happen while it is staged only, and arrays it reads from outside (globals,
-      closures) are those it saw then — pass values that change as arguments.
+      to a list) happen while it is staged only. Arrays it reads from outside (globals,
+      closures) are the objects it saw then: ``functrans.numpy`` operations on them run at
+      every call (a change made in place is seen), but what the array library computes by
+      itself (``np.sin(W)``, ``W * W`` on two NumPy arrays) was computed once, and rebinding
+      the name is not seen. Pass values that change as arguments.
     - Python control flow cannot depend on the values of array arguments (use
-      ``functrans.numpy.where``). Python numbers, strings and other non-array arguments are
-      static: they may steer control flow, and each new value stages again (pass a number
-      that changes at every call as an array). ``static_argnums``/``static_argnames`` make
-      whole arguments static (they must be hashable).
-    - An argument an input array is assigned into (``x[i] = v``) is an error: the caller's
-      array would not change.
+      ``functrans.numpy.where``). Python numbers, strings, dtypes, functions and other
+      values compared by their contents are static: they may steer control flow, and each
+      new value stages again (pass a number that changes at every call as an array).
+      ``static_argnums``/``static_argnames`` make whole arguments static (they must be
+      hashable). Other objects are refused: register their class as a pytree node.
+    - Results are arrays, Python numbers and strings (in any pytree).
+    - Assigning into an argument (``x[i] = v``) is an error, since the caller's array would
+      not change; ``x += 1`` rebinds the name ``x`` inside the function, as under every
+      transform.
 
     Args:
         fun: the function to stage.
@@ -269,6 +315,13 @@ def jit(fun, static_argnums=(), static_argnames=()):
                     f"jit of {name}: a static argument (static_argnums/static_argnames) "
                     f"must be hashable; got {type(v).__name__}. Pass arrays as ordinary "
                     f"arguments, and a tuple instead of a list.") from None
+            if any(isinstance(leaf, Tracer) for leaf in tree_flatten(v)[0]):
+                raise TypeError(
+                    f"jit of {name}: a static argument (static_argnums/static_argnames) is "
+                    f"a value being transformed (a tracer of grad, vmap...), which has no "
+                    f"fixed value to stage for. Pass it as an ordinary argument.")
+        # Compared as exact_key compares (0.0 and -0.0, 1 and 1.0 stay apart), not by ==.
+        static = tuple((type(v), exact_key(v)) for v in static)
         dyn_args = tuple(a for i, a in enumerate(args) if i not in pos)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
 
@@ -294,7 +347,7 @@ def jit(fun, static_argnums=(), static_argnames=()):
                 keys.append((t, x.shape, x.dtype, b.device(x)))
                 arrays.append(x)
             else:
-                keys.append(_other_key(x))
+                keys.append(_other_key(x, name))
                 if not (t in _SCALAR_DTYPES or _static(x)):
                     arrays.append(x)
                     traced = traced or isinstance(x, Tracer)
@@ -306,7 +359,7 @@ def jit(fun, static_argnums=(), static_argnames=()):
             except KeyError:  # dropped by another thread meanwhile: it is still usable
                 pass
         else:
-            graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit")
+            graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit", _check_output)
             entry = _Entry(prune(graph), captured, rebuild)
             # A value of a transform around this call (a closure over its tracer) is this
             # call's only: such a graph is used once, not kept.

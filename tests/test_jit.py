@@ -249,6 +249,17 @@ def test_constant_outputs_are_fresh_arrays():
     _, c = jf(np.ones(3))
     c[0] = 5.0
     np.testing.assert_array_equal(jf(np.ones(3))[1], [1.0, 1.0, 1.0])
+    # Also through a checkpoint, whose graph returns the array it was staged with.
+    ck = ft.checkpoint(lambda x: (x * 2.0, fnp.zeros(3)))
+    jg = ft.jit(lambda x: ck(x)[1])
+    a = jg(np.ones(3))
+    a[0] = 99.0
+    b = jg(np.ones(3))
+    assert b is not a
+    np.testing.assert_array_equal(b, [0.0, 0.0, 0.0])
+    # A NumPy scalar stays one (it cannot be written into).
+    s = np.float64(2.0)
+    assert type(ft.jit(lambda x: (x, s))(np.ones(1))[1]) is np.float64
 
 
 def test_results_held_by_the_caller_are_never_overwritten():
@@ -356,8 +367,97 @@ def test_bad_arguments_are_clear_errors():
 
     class Opaque:
         __hash__ = None
-    with pytest.raises(TypeError, match="neither an array nor hashable"):
+    with pytest.raises(TypeError, match="neither an array, a pytree of arrays, nor a value"):
         ft.jit(lambda x, o: x)(np.ones(2), Opaque())
+    with pytest.raises(ValueError, match="static_argnames 'm' is not a parameter"):
+        ft.jit(lambda x, n: x * n, static_argnames="m")
+
+
+def test_an_object_holding_arrays_is_refused_unless_it_is_a_pytree():
+    """An object passed as it is would be a key by identity: after ``model.w = new``, the
+    graph would still compute with the old array (and keep it alive)."""
+    class Model:
+        def __init__(self, w):
+            self.w = w
+
+    def loss(model, x):
+        return fnp.sum(model.w * x)
+    model, x = Model(np.ones(2)), np.ones(2)
+    with pytest.raises(TypeError, match="argument of type Model.*register_pytree_node"):
+        ft.jit(loss)(model, x)
+    ft.register_pytree_node(Model, lambda m: ((m.w,), None), lambda _, c: Model(*c))
+    jl = ft.jit(loss)
+    assert float(jl(model, x)) == 2.0
+    model.w = np.full(2, 3.0)
+    assert float(jl(model, x)) == 6.0
+    # Named static, an object is the user's promise that it does not change (as in JAX).
+    assert float(ft.jit(lambda m, x: fnp.sum(m.w * x), static_argnums=0)(
+        type("M", (), {"w": np.ones(2)})(), x)) == 2.0
+    # Functions, dtypes and strings are values.
+    apply = ft.jit(lambda fn, x, dtype, how: fnp.astype(fn(x), dtype) if how == "cast" else x)
+    assert apply(fnp.sin, x, fnp.float32, "cast").dtype == np.float32
+
+
+def test_results_must_be_arrays_numbers_or_plain_values():
+    class Box:
+        def __init__(self, val):
+            self.val = val
+    with pytest.raises(TypeError, match="returned a value of type Box"):
+        ft.jit(lambda x: Box(x * 2.0))(np.ones(2))
+    with pytest.raises(TypeError, match="returned a value of type function"):
+        ft.jit(lambda x: lambda: x)(np.ones(2))
+    assert ft.jit(lambda x: (x, "name", fnp.float32))(np.ones(2))[1:] == ("name", fnp.float32)
+
+
+def test_static_values_are_told_apart_exactly():
+    div = ft.jit(lambda x, s: x / s, static_argnums=1)
+    x = np.ones(2)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(div(x, 0.0), [np.inf, np.inf])
+        np.testing.assert_array_equal(div(x, -0.0), [-np.inf, -np.inf])
+    full = ft.jit(lambda x, n: fnp.full(x.shape, n), static_argnums=1)
+    assert full(x, 1).dtype == np.int64
+    assert full(x, 1.0).dtype == np.float64
+    assert full(x, True).dtype == np.bool_
+
+
+def test_a_traced_static_argument_is_an_error():
+    f = ft.jit(lambda x, s: x * 2.0 if s > 0 else x, static_argnums=1)
+    with pytest.raises(TypeError, match="static argument .* is a value being transformed"):
+        ft.grad(lambda s: fnp.sum(f(np.ones(2), s)))(1.0)
+
+
+def test_closed_over_arrays_are_read_at_every_call():
+    """Operations of functrans.numpy on an array the function closes over are recorded, not
+    computed once: a change made to it in place is seen, by all of them."""
+    W = np.asarray([1.0, 2.0])
+    f = lambda x: x * W + fnp.sum(W)  # noqa: E731
+    jf = ft.jit(f)
+    np.testing.assert_array_equal(jf(np.ones(2)), f(np.ones(2)))
+    W[0] = 10.0
+    np.testing.assert_array_equal(jf(np.ones(2)), f(np.ones(2)))
+
+
+def test_closed_over_torch_parameter_trains():
+    torch = pytest.importorskip("torch")
+    W = torch.nn.Parameter(torch.tensor([1.0, 2.0], dtype=torch.float64))
+    opt = torch.optim.SGD([W], lr=0.1)
+
+    def loss(x):
+        Wn = W / fnp.sqrt(fnp.sum(fnp.multiply(W, W)))
+        return fnp.sum((x * Wn - 1.0) ** 2)
+    x = torch.tensor([0.5, 3.0], dtype=torch.float64)
+    losses = {}
+    for name, fn in (("eager", loss), ("jit", ft.jit(loss))):
+        with torch.no_grad():
+            W.copy_(torch.tensor([1.0, 2.0], dtype=torch.float64))
+        for _ in range(3):
+            opt.zero_grad()
+            value = fn(x)
+            value.backward()
+            opt.step()
+            losses.setdefault(name, []).append(float(value))
+    np.testing.assert_allclose(losses["jit"], losses["eager"], rtol=1e-14)
 
 
 def test_arrays_of_two_backends_are_an_error():
@@ -419,3 +519,20 @@ def test_values_are_dropped_at_their_last_use(monkeypatch):
     finally:
         tracemalloc.stop()
     assert peak < 4 * x.nbytes, peak
+
+
+def test_memory_order_of_reused_arrays_does_not_change_results():
+    """Arrays kept for reuse are C-ordered, and written into only where NumPy's own result
+    would be too: what ran before does not change a result's rounding."""
+    n = 200
+    f = lambda x: (fnp.reshape(fnp.sin(x) * 2.0 + x, (-1,))[:7]  # noqa: E731
+                   + fnp.sum(fnp.cos(x) * x, axis=0)[:7])
+    rng = np.random.default_rng(0)
+    fortran = np.asfortranarray(rng.uniform(size=(n, n)))
+    strided = rng.uniform(size=(n, 2 * n))[:, ::2]
+    before = ft.jit(f)
+    for _ in range(3):
+        before(fortran)
+    jf = ft.jit(f)
+    for _ in range(3):
+        np.testing.assert_array_equal(jf(strided), f(strided))

@@ -164,6 +164,11 @@ class Backend:
         """``x`` moved to ``device`` of the same library (a no-op if it is there)."""
         return self.xp.asarray(x, device=device) if device != self.device(x) else x
 
+    def copy(self, x):
+        """A new array holding the values of ``x`` (an immutable scalar may be returned as it
+        is)."""
+        return self.xp.asarray(x, copy=True)
+
     def as_array(self, x):
         """``x`` as an array of this library (NumPy turns its scalars into 0-d arrays)."""
         return x

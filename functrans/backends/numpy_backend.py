@@ -74,7 +74,13 @@ class NumPyBackend(Backend):
         return fn if isinstance(fn, np.ufunc) else None
 
     def overwritable(self, x):
-        return type(x) is np.ndarray and x.flags.owndata and x.flags.writeable
+        # C order too: a kept array of another order, written with out=, would give later
+        # reductions another summation order than NumPy's own result would.
+        return (type(x) is np.ndarray and x.flags.owndata and x.flags.writeable
+                and x.flags.c_contiguous)
+
+    def copy(self, x):
+        return x if isinstance(x, np.generic) else x.copy()
 
     def sole_owner(self, x):
         # A view keeps the array owning its memory as .base (NumPy collapses chains of

@@ -32,6 +32,9 @@ def _polygamma(n, x):
 
 
 class TorchBackend(Backend):
+    def copy(self, x):
+        return x.clone()  # (asarray(copy=True) warns for tensors that require grad)
+
     def to_device(self, x, device):
         return x.to(device)
 
