@@ -14,8 +14,9 @@ UNIT = {"ratio": "×", "us_step": " µs/step", "growth": "×", "MB": " MB"}
 
 
 # Fixed colours so charts from different runs read alike.
-COLORS = {"numpy-manual": "#7f7f7f", "functrans": "#d62728", "autograd": "#2ca02c",
-          "jax": "#1f77b4", "jax-jit": "#9ecae1", "torch.func": "#ff7f0e"}
+COLORS = {"numpy-manual": "#7f7f7f", "functrans": "#d62728", "functrans-jit": "#ff9896",
+          "autograd": "#2ca02c", "jax": "#1f77b4", "jax-jit": "#9ecae1",
+          "torch.func": "#ff7f0e"}
 
 
 def fmt_seconds(s):
@@ -296,9 +297,9 @@ def save(run, out_dir):
     png = os.path.join(out_dir, "results.png")
     try:
         run["chart"] = write_png(run, png)
-    except ImportError as exc:
+    except Exception as exc:  # no matplotlib, or a chart that fails: keep the numbers
         run["chart"] = False
-        print(f"note: no chart ({exc})")
+        print(f"note: no chart ({type(exc).__name__}: {exc})")
     write_json(run, os.path.join(out_dir, "results.json"))
     write_markdown(run, os.path.join(out_dir, "RESULTS.md"), "results.png")
     return [os.path.join(out_dir, f) for f in ("results.json", "RESULTS.md")] + \
