@@ -188,17 +188,8 @@ class _Staging(StagingInterpreter):
     __slots__ = ("transform",)
 
     def process(self, prim, args, params):
-        own = False
-        for a in args:
-            if type(a) is StagingTracer and a._interp is self:
-                own = True
-                break
-        if not own:
-            if self.transform == "jit" and _concrete_operands(args):
-                return self._kept(prim, args, params) if prim in _KEPT else self._record(
-                    prim, args, params)
-            return self.parent.process(prim, args, params)
-        if prim not in _KEPT:
+        if prim not in _KEPT or not any(type(a) is StagingTracer and a._interp is self
+                                        for a in args):
             return super().process(prim, args, params)
         return self._kept(prim, args, params)
 
@@ -221,30 +212,6 @@ class _Staging(StagingInterpreter):
         # A Python-scalar result stays one (weakly typed, concrete), as without checkpoint.
         return [o if type(o) in _SCALAR_DTYPES else StagingTracer(self, v)
                 for o, v in zip(outs, out_vars)]
-
-    def _record(self, prim, args, params):
-        """Record an operation whose operands are all concrete (arrays the function closes
-        over or made, Python numbers) instead of computing it now."""
-        out_aval = prim.abstract_eval(*[get_aval(x) for x in args], **params)
-        inputs = list(args)
-        if prim.multiple_results:
-            outs = [Var(a) for a in out_aval]
-            self.eqns.append((prim, inputs, params, outs))
-            return [StagingTracer(self, v) for v in outs]
-        out = Var(out_aval)
-        self.eqns.append((prim, inputs, params, out))
-        return StagingTracer(self, out)
-
-
-def _concrete_operands(args) -> bool:
-    """Whether ``args`` hold an array and nothing traced (only arrays and Python numbers)."""
-    array = False
-    for a in args:
-        if isinstance(a, Tracer):
-            return False
-        if type(a) not in _SCALAR_DTYPES:
-            array = True
-    return array
 
 
 def _check_closure(interp, prim, params, inputs, scratch, outs):
@@ -283,11 +250,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
     are): a graph whose inputs are those leaves followed by everything the function closes
     over (captured arrays, tracers of enclosing transforms), and the captured values.
     ``transform`` names the caller in errors; ``check_output(leaf, name)`` is called on each
-    result leaf that is neither an array nor a Python number.
-
-    Under jit, operations on arrays the function closes over (or makes) are recorded too,
-    rather than computed once now: the graph then reads those arrays at every call, as the
-    function itself would."""
+    result leaf that is neither an array nor a Python number."""
     why = _WHY[transform]
     interp = _Staging(_current.get(), next((x for x in leaves if not _static(x)), None))
     interp.transform = transform

@@ -43,9 +43,16 @@ CODEGEN_LIMIT = 1_000_000
 class _Entry:
     """A cached graph and what a call needs besides it."""
 
-    __slots__ = ("graph", "captured", "captured_ids", "rebuild", "last", "program")
+    __slots__ = ("graph", "captured", "captured_ids", "repeats", "rebuild", "last", "program")
 
-    def __init__(self, graph, captured, rebuild):
+    def __init__(self, staged, captured, rebuild):
+        graph = prune(staged)
+        # Outputs that pruning made one value (two equal zeros_like, say) though the function
+        # returned two: each call returns a copy for the repeats, as the caller may write
+        # into one of them.
+        self.repeats = [i for i, (a, b) in enumerate(zip(staged.outputs, graph.outputs))
+                        if type(b) is Var and b in graph.outputs[:i]
+                        and a not in staged.outputs[:i]]
         self.graph = graph
         self.captured = captured
         # An output that is one of these arrays (made while staging, or closed over; also
@@ -73,7 +80,48 @@ class _Entry:
             for i, o in enumerate(outs):
                 if id(o) in self.captured_ids and not isinstance(o, Tracer):
                     outs[i] = backend_of(o).copy(o)
+        for i in self.repeats:
+            if not isinstance(outs[i], Tracer):
+                outs[i] = backend_of(outs[i]).copy(outs[i])
         return self.rebuild(outs)
+
+
+def _snapshot(captured, name):
+    """Copies of the arrays a staged graph closes over (and those made while staging), as
+    jax.jit does: a later change in place to the caller's array is not seen, by any
+    operation (what was computed from it while staging cannot be recomputed)."""
+    out = []
+    for c in captured:
+        if not isinstance(c, Tracer) and type(c) not in _SCALAR_DTYPES:
+            if getattr(c, "requires_grad", False):  # a torch tensor in autograd's graph
+                raise TypeError(
+                    f"jit of {name}: the function closes over a tensor that requires grad "
+                    f"(a parameter?). A staged graph keeps a copy of what it closes over, "
+                    f"so its gradient would never reach the tensor: pass it as an argument.")
+            c = backend_of(c).copy(c)
+        out.append(c)
+    return out
+
+
+_DICT_TREES: dict = {}  # tree spec -> whether it holds a dict (equal specs share the answer)
+
+
+def _has_dict(tree) -> bool:
+    found = _DICT_TREES.get(tree)
+    if found is None:
+        if len(_DICT_TREES) > 1024:
+            _DICT_TREES.clear()
+        found = _DICT_TREES[tree] = "{" in str(tree)
+    return found
+
+
+def _dict_orders(obj) -> tuple:
+    """The order of the keys of every dict in ``obj``, depth first."""
+    if isinstance(obj, dict):
+        return (tuple(obj),) + tuple(_dict_orders(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return tuple(_dict_orders(v) for v in obj)
+    return ()
 
 
 _NOT_COMPILED = object()
@@ -265,11 +313,10 @@ def jit(fun, static_argnums=(), static_argnames=()):
     As with ``jax.jit``:
 
     - ``fun`` must be a function of its arguments: Python side effects (printing, appending
-      to a list) happen while it is staged only. Arrays it reads from outside (globals,
-      closures) are the objects it saw then: ``functrans.numpy`` operations on them run at
-      every call (a change made in place is seen), but what the array library computes by
-      itself (``np.sin(W)``, ``W * W`` on two NumPy arrays) was computed once, and rebinding
-      the name is not seen. Pass values that change as arguments.
+      to a list) happen while it is staged only, and the graph keeps a copy of the arrays
+      it reads from outside (globals, closures) as they were then: later changes to them,
+      in place or by rebinding the name, are not seen. Pass values that change as
+      arguments (a closed-over torch tensor that requires grad is an error for that reason).
     - Python control flow cannot depend on the values of array arguments (use
       ``functrans.numpy.where``). Python numbers, strings, dtypes, functions and other
       values compared by their contents are static: they may steer control flow, and each
@@ -340,6 +387,8 @@ def jit(fun, static_argnums=(), static_argnames=()):
             static, call = None, fun
         leaves, in_tree = tree_flatten((args, kwargs))
         keys, arrays, traced = [in_tree, static, default_backend_()], [], False
+        if _has_dict(in_tree):  # equal tree specs, but the function sees the keys' order
+            keys.append(_dict_orders((args, kwargs)))
         for x in leaves:
             t = type(x)
             b = _by_type_get(t)
@@ -360,7 +409,7 @@ def jit(fun, static_argnums=(), static_argnames=()):
                 pass
         else:
             graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit", _check_output)
-            entry = _Entry(prune(graph), captured, rebuild)
+            entry = _Entry(graph, _snapshot(captured, name), rebuild)
             # A value of a transform around this call (a closure over its tracer) is this
             # call's only: such a graph is used once, not kept.
             if any(isinstance(c, Tracer) for c in captured):

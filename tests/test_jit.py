@@ -427,39 +427,101 @@ def test_a_traced_static_argument_is_an_error():
         ft.grad(lambda s: fnp.sum(f(np.ones(2), s)))(1.0)
 
 
-def test_closed_over_arrays_are_read_at_every_call():
-    """Operations of functrans.numpy on an array the function closes over are recorded, not
-    computed once: a change made to it in place is seen, by all of them."""
-    W = np.asarray([1.0, 2.0])
-    f = lambda x: x * W + fnp.sum(W)  # noqa: E731
+def test_closed_over_arrays_are_those_seen_while_staging():
+    """As in jax.jit: the graph keeps a copy of what the function closes over, so a later
+    change in place is seen by no operation (not by some and not others), with and without
+    a transform inside."""
+    W = np.asarray([[1.0, 2.0], [3.0, 4.0]])
+    f = lambda x: fnp.sum(x * W) + fnp.sum(W * W)  # noqa: E731
+    x = np.asarray([1.0, 2.0])
+    jf, jg = ft.jit(f), ft.jit(ft.grad(f))   # the closed-over W broadcasts against x
+    value, gradient = f(x), ft.grad(f)(x)
+    np.testing.assert_array_equal(jf(x), value)
+    np.testing.assert_array_equal(jg(x), gradient)
+    W[0, 0] = 10.0
+    np.testing.assert_array_equal(jf(x), value)
+    np.testing.assert_array_equal(jg(x), gradient)
+    jf.clear_cache()
+    np.testing.assert_array_equal(jf(x), f(x))  # staged again: the new values
+
+
+def test_made_and_closed_over_inside_the_function():
+    """Arrays the function makes and changes while it is staged, constant masks, counts and
+    values a custom rule closes over: as eagerly."""
+    x = np.asarray([1.0, 2.0, 3.0])
+
+    def refill(x):
+        w, out = np.zeros(3), []
+        for i in range(3):
+            w[:] = i
+            out.append(fnp.sum(fnp.sin(w)) * x)
+        return fnp.stack(out)
+    np.testing.assert_array_equal(ft.jit(refill)(x), refill(x))
+    mask = np.asarray([True, False, True])
+    masked = lambda x: fnp.sum(x[mask])  # noqa: E731
+    assert float(ft.jit(masked)(x)) == 4.0
+    counts = np.asarray([0, 2, 1])
+    np.testing.assert_array_equal(ft.jit(lambda x: fnp.repeat(x, counts))(x),
+                                  [2.0, 2.0, 3.0])
+    W = np.asarray([1.0, 2.0, 3.0])
+
+    def with_rule(x):
+        c = fnp.exp(W)
+
+        @ft.custom_jvp
+        def scaled(y):
+            return y * c
+        scaled.defjvp(lambda p, t: (scaled(p[0]), t[0] * c))
+        return fnp.sum(scaled(x))
+    np.testing.assert_allclose(ft.jit(with_rule)(x), with_rule(x))
+    np.testing.assert_allclose(ft.grad(ft.jit(with_rule))(x), np.exp(W))
+
+
+def test_outputs_are_never_shared():
+    # Pruning makes two equal zeros one value: the caller still gets two arrays.
+    init = ft.jit(lambda p: (fnp.zeros_like(p), fnp.zeros_like(p)))
+    m, v = init(np.ones(3))
+    assert m is not v
+    m += 1.0
+    np.testing.assert_array_equal(v, [0.0, 0.0, 0.0])
+    # A view of an array made while staging.
+    h = ft.jit(lambda x: (x * 2.0, fnp.reshape(fnp.zeros(4), (2, 2))))(np.ones(2))[1]
+    h += 1.0
+    np.testing.assert_array_equal(
+        ft.jit(lambda x: (x * 2.0, fnp.reshape(fnp.zeros(4), (2, 2))))(np.ones(2))[1], 0.0)
+
+
+def test_the_order_of_dict_keys_is_part_of_the_signature():
+    f = lambda d: fnp.concat(list(d.values()))  # noqa: E731
     jf = ft.jit(f)
-    np.testing.assert_array_equal(jf(np.ones(2)), f(np.ones(2)))
-    W[0] = 10.0
-    np.testing.assert_array_equal(jf(np.ones(2)), f(np.ones(2)))
+    a, b = np.zeros(1), np.ones(2)
+    np.testing.assert_array_equal(jf({"a": a, "b": b}), f({"a": a, "b": b}))
+    np.testing.assert_array_equal(jf({"b": b, "a": a}), f({"b": b, "a": a}))
 
 
-def test_closed_over_torch_parameter_trains():
+def test_a_closed_over_tensor_that_requires_grad_is_refused():
     torch = pytest.importorskip("torch")
     W = torch.nn.Parameter(torch.tensor([1.0, 2.0], dtype=torch.float64))
+    x = torch.tensor([0.5, 3.0], dtype=torch.float64)
+    with pytest.raises(TypeError, match="requires grad.*pass it as an argument"):
+        ft.jit(lambda x: fnp.sum(x * W))(x)
+    # Passed as an argument, torch's autograd trains it through the jitted function.
     opt = torch.optim.SGD([W], lr=0.1)
 
-    def loss(x):
-        Wn = W / fnp.sqrt(fnp.sum(fnp.multiply(W, W)))
+    def loss(W, x):
+        Wn = W / fnp.sqrt(fnp.sum(W * W))
         return fnp.sum((x * Wn - 1.0) ** 2)
-    x = torch.tensor([0.5, 3.0], dtype=torch.float64)
     losses = {}
     for name, fn in (("eager", loss), ("jit", ft.jit(loss))):
         with torch.no_grad():
             W.copy_(torch.tensor([1.0, 2.0], dtype=torch.float64))
         for _ in range(3):
             opt.zero_grad()
-            value = fn(x)
+            value = fn(W, x)
             value.backward()
             opt.step()
             losses.setdefault(name, []).append(float(value))
     np.testing.assert_allclose(losses["jit"], losses["eager"], rtol=1e-14)
-
-
 def test_arrays_of_two_backends_are_an_error():
     import array_api_strict as xps
     jf = ft.jit(lambda x, y: x + y)
