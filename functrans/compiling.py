@@ -23,6 +23,7 @@ import inspect
 import operator
 import threading
 import types
+import warnings
 from collections import OrderedDict
 
 from . import buffers
@@ -32,9 +33,13 @@ from .backends import default as default_backend_
 from .checkpointing import _stage, _static
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
 from .graph import Var, _last_uses, eval_graph, exact_key, prune
+from .errors import RestagingWarning
 from .tree import tree_flatten
 
 CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes first
+# Staging this many times for arguments that differ only in the values of Python numbers
+# warns (once per function): each value stages again.
+RESTAGE_WARNING = 8
 # Graphs of up to this many equations become one Python function (compiling it takes about
 # 20 µs an equation); larger ones are evaluated equation by equation.
 CODEGEN_LIMIT = 1_000_000
@@ -84,6 +89,27 @@ class _Entry:
             if not isinstance(outs[i], Tracer):
                 outs[i] = backend_of(outs[i]).copy(outs[i])
         return self.rebuild(outs)
+
+
+def _count_restaging(restaged, key, name):
+    """Count a staging under its signature with the values of Python numbers left out, and
+    warn once where numbers alone keep making new signatures."""
+    if restaged.get("warned"):
+        return
+    masked = tuple(k[0] if type(k) is tuple and len(k) == 2 and k[0] in _SCALAR_DTYPES else k
+                   for k in key)
+    if masked == key:
+        return
+    if len(restaged) > 4 * CACHE_SIZE:
+        restaged.clear()
+    n = restaged[masked] = restaged.get(masked, 0) + 1
+    if n >= RESTAGE_WARNING:
+        restaged["warned"] = True
+        warnings.warn(
+            f"jit of {name} has been staged {n} times for new values of a Python number "
+            f"argument: numbers are part of a jitted function's signature. Pass a number "
+            f"that changes from call to call as an array (fnp.asarray(value)).",
+            RestagingWarning, stacklevel=3)
 
 
 def _snapshot(captured, name):
@@ -346,6 +372,7 @@ def jit(fun, static_argnums=(), static_argnames=()):
     name = getattr(fun, "__name__", repr(fun))
     cache: OrderedDict = OrderedDict()
     lock = threading.Lock()
+    restaged: dict = {}  # the signature without its numbers' values -> stagings
 
     def split(args, kwargs):
         """(the traced arguments with static ones taken out, the static ones, a function of
@@ -408,6 +435,7 @@ def jit(fun, static_argnums=(), static_argnames=()):
             except KeyError:  # dropped by another thread meanwhile: it is still usable
                 pass
         else:
+            _count_restaging(restaged, key, name)
             graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit", _check_output)
             entry = _Entry(graph, _snapshot(captured, name), rebuild)
             # A value of a transform around this call (a closure over its tracer) is this

@@ -173,3 +173,9 @@ class BatchingError(FunctransError, ValueError):
     would depend on each batch member's values (``nonzero``, ``unique_*``, boolean masks)."""
 
     anchor = "batchingerror"
+
+
+class RestagingWarning(UserWarning):
+    """A jitted function was staged again and again for new values of a Python number
+    argument (each value is part of its signature): pass a number that changes from call to
+    call as an array (``fnp.asarray(lr)``), or silence this with ``warnings.filterwarnings``."""
