@@ -102,7 +102,7 @@ class Primitive:
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
-                 "into", "_impls",
+                 "into", "project", "_impls",
                  "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
@@ -125,6 +125,10 @@ class Primitive:
         # one per result, and returns the result(s), or None where the backend cannot; used
         # by graph evaluation to reuse memory (see functrans.buffers).
         self.into = None
+        # For primitives with several results: ``project(i, **params)`` gives ``(primitive,
+        # params)`` computing result ``i`` alone, or None; a staged graph that reads only
+        # that result uses it (sin_cos read for its cos is cos).
+        self.project = None
         self._impls = {}  # backend -> callable(*args, **params), filled on first use
 
     def __repr__(self):

@@ -181,14 +181,24 @@ def prune(graph: Graph) -> Graph:
         else:
             alias[outputs] = first
     outs = [alias.get(x, x) if type(x) is Var else x for x in graph.outputs]
-    # Then the dead ones, backwards from the outputs.
+    # Then the dead ones, backwards from the outputs; a primitive with several results of
+    # which one is read becomes the primitive computing that one, where there is one.
     live = {x for x in outs if type(x) is Var}
     kept = []
     for eqn in reversed(eqns):
-        outputs = eqn[3]
-        if any(v in live for v in outputs) if eqn[0].multiple_results else outputs in live:
-            live.update(x for x in eqn[1] if type(x) is Var)
-            kept.append(eqn)
+        prim, inputs, params, outputs = eqn
+        if prim.multiple_results:
+            read = [i for i, v in enumerate(outputs) if v in live]
+            if not read:
+                continue
+            if len(read) == 1 and prim.project is not None:
+                single = prim.project(read[0], **params)
+                if single is not None:
+                    eqn = (single[0], inputs, single[1], outputs[read[0]])
+        elif outputs not in live:
+            continue
+        live.update(x for x in inputs if type(x) is Var)
+        kept.append(eqn)
     kept.reverse()
     return Graph(graph.in_vars, kept, outs, graph.in_tree, graph.out_tree, graph.input_names)
 

@@ -359,6 +359,7 @@ def _cos_jvp(primals, tangents):
 
 sin_p = elementwise("sin", "sin", _sin_jvp)
 cos_p = elementwise("cos", "cos", _cos_jvp)
+sin_cos_p.project = lambda i: ((sin_p, cos_p)[i], {})
 
 
 def _tanh_slope_impl(b, x, factor):
@@ -404,6 +405,7 @@ def _tanh_jvp(primals, tangents):
 
 
 tanh_p = elementwise("tanh", "tanh", _tanh_jvp)
+tanh_slope_p.project = lambda i, factor: (tanh_p, {}) if i == 0 else None
 # d sqrt(x) = t / (2 sqrt(x)): infinite at 0, as in JAX.
 sqrt_p = unary("sqrt", "sqrt", lambda t, x, y: div(t, mul(y, 2.0)))
 
