@@ -11,8 +11,11 @@ from functrans import errors
 def test_all_errors_derive_from_functrans_error():
     for name in dir(errors):
         obj = getattr(errors, name)
-        if isinstance(obj, type) and issubclass(obj, Exception) and obj is not errors.FunctransError:
+        if (isinstance(obj, type) and issubclass(obj, Exception)
+                and not issubclass(obj, Warning) and obj is not errors.FunctransError):
             assert issubclass(obj, errors.FunctransError), name
+    # Warnings are warnings (filtered with the warnings module), each documented too.
+    assert issubclass(errors.RestagingWarning, UserWarning)
 
 
 def test_leaked_tracer_used_after_its_transform_returned():
