@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 
 from . import dtypes as _dt
+from .backends import backend_of
 from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
 from .errors import ConcretizationError, CustomRuleError
 from .graph import Graph, Var
@@ -316,6 +317,24 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
     return Graph(in_vars + const_vars, eqns, outputs), captured, rebuild
 
 
+def _fresh(outs, arguments, captured_ids):
+    """``outs`` with a copy in place of every array that is an argument, one the graph keeps
+    (made while staging, or closed over), or an earlier output: the graph cannot tell
+    ``return x`` from ``return fnp.asarray(x, copy=True)``, nor two equal ``zeros_like``
+    that pruning made one, so results are always arrays of their own, which the caller may
+    write into."""
+    seen = {id(a) for a in arguments}
+    seen.update(captured_ids)
+    for i, o in enumerate(outs):
+        if type(o) in _SCALAR_DTYPES or isinstance(o, Tracer):
+            continue
+        if id(o) in seen:
+            outs[i] = backend_of(o).copy(o)
+        else:
+            seen.add(id(o))
+    return outs
+
+
 # What each staging caller does, for its errors: (why it stages, why an assignment into an
 # argument cannot be replayed, what to do about control flow on values).
 _WHY = {
@@ -360,7 +379,8 @@ def checkpoint(fun):
         leaves, in_tree = tree_flatten((args, kwargs))
         graph, captured, rebuild = _stage(fun, leaves, in_tree, name)
         arrays = [x for x in leaves if not _static(x)]
-        return rebuild(checkpoint_call_p.bind(*arrays, *captured, fun=graph))
+        outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph)
+        return rebuild(_fresh(list(outs), arrays, frozenset(id(c) for c in captured)))
     return checkpointed
 
 

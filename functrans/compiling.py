@@ -26,15 +26,17 @@ import types
 import warnings
 from collections import OrderedDict
 
+import optree
+
 from . import buffers
 from . import dtypes as _dt
 from .backends import Backend, backend_of
 from .backends import default as default_backend_
-from .checkpointing import _stage, _static
+from .checkpointing import _fresh, _stage, _static
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
-from .graph import Var, _last_uses, eval_graph, exact_key, prune
+from .graph import Graph, Var, _last_uses, eval_graph, exact_key, prune
 from .errors import RestagingWarning
-from .tree import tree_flatten
+from .tree import NAMESPACE, tree_flatten
 
 CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes first
 # Staging this many times for arguments that differ only in the values of Python numbers
@@ -48,22 +50,20 @@ CODEGEN_LIMIT = 1_000_000
 class _Entry:
     """A cached graph and what a call needs besides it."""
 
-    __slots__ = ("graph", "captured", "captured_ids", "repeats", "rebuild", "last", "program")
+    __slots__ = ("graph", "captured", "captured_ids", "rebuild", "last", "program")
 
-    def __init__(self, staged, captured, rebuild):
+    def __init__(self, staged, captured, rebuild, name):
         graph = prune(staged)
-        # Outputs that pruning made one value (two equal zeros_like, say) though the function
-        # returned two: each call returns a copy for the repeats, as the caller may write
-        # into one of them.
-        self.repeats = [i for i, (a, b) in enumerate(zip(staged.outputs, graph.outputs))
-                        if type(b) is Var and b in graph.outputs[:i]
-                        and a not in staged.outputs[:i]]
+        # Only the closed-over arrays the pruned graph still reads are kept (and copied).
+        n_args = len(graph.in_vars) - len(captured)
+        read = {x for _, inputs, _, _ in graph.eqns for x in inputs if type(x) is Var}
+        read.update(x for x in graph.outputs if type(x) is Var)
+        kept = [i for i, v in enumerate(graph.in_vars[n_args:]) if v in read]
+        graph = Graph(graph.in_vars[:n_args] + [graph.in_vars[n_args + i] for i in kept],
+                      graph.eqns, graph.outputs, graph.in_tree, graph.out_tree)
         self.graph = graph
-        self.captured = captured
-        # An output that is one of these arrays (made while staging, or closed over; also
-        # through a checkpoint inside, whose graph returns them by reference) is copied, so
-        # that a caller writing into it does not change what later calls return.
-        self.captured_ids = frozenset(id(c) for c in captured)
+        self.captured = _snapshot([captured[i] for i in kept], name)
+        self.captured_ids = frozenset(id(c) for c in self.captured)
         self.rebuild = rebuild
         self.last = _last_uses(graph)
         self.program = None  # compiled at the first call with no transform around it
@@ -81,14 +81,7 @@ class _Entry:
                 outs = eval_graph(self.graph, inputs, self.last)
         else:  # under a transform: each primitive through it
             outs = eval_graph(self.graph, inputs, self.last)
-        if self.captured_ids:
-            for i, o in enumerate(outs):
-                if id(o) in self.captured_ids and not isinstance(o, Tracer):
-                    outs[i] = backend_of(o).copy(o)
-        for i in self.repeats:
-            if not isinstance(outs[i], Tracer):
-                outs[i] = backend_of(outs[i]).copy(outs[i])
-        return self.rebuild(outs)
+        return self.rebuild(_fresh(outs, arrays, self.captured_ids))
 
 
 def _count_restaging(restaged, key, name):
@@ -142,12 +135,19 @@ def _has_dict(tree) -> bool:
 
 
 def _dict_orders(obj) -> tuple:
-    """The order of the keys of every dict in ``obj``, depth first."""
+    """The order of the keys of every dict in ``obj`` (also inside registered pytree
+    nodes), depth first."""
     if isinstance(obj, dict):
         return (tuple(obj),) + tuple(_dict_orders(v) for v in obj.values())
     if isinstance(obj, (list, tuple)):
         return tuple(_dict_orders(v) for v in obj)
-    return ()
+    if obj is None or type(obj) in _SCALAR_DTYPES or _by_type_get(type(obj)) is not None:
+        return ()
+    try:
+        children = optree.tree_flatten_one_level(obj, namespace=NAMESPACE)[0]
+    except ValueError:  # a leaf
+        return ()
+    return tuple(_dict_orders(v) for v in children)
 
 
 _NOT_COMPILED = object()
@@ -246,7 +246,7 @@ def _other_key(x, name):
             f"was staged. Register its class as a pytree node (ft.register_pytree_node) so "
             f"that its arrays are arguments, or, if it never changes, name it in "
             f"static_argnums.")
-    return (t, exact_key(x))
+    return _exact(x)
 
 
 def _by_value(x) -> bool:
@@ -280,6 +280,18 @@ def _check_output(x, name):
         f"results are what the graph computes, and such an object would be the one made "
         f"while staging, holding its tracers. Register its class as a pytree node "
         f"(ft.register_pytree_node), or return arrays.")
+
+
+def _exact(v):
+    """``v`` as a key that tells apart what ``==`` does not: Python and NumPy numbers by type
+    and repr, inside tuples too."""
+    t = type(v)
+    if t is tuple:
+        return (tuple, tuple(_exact(x) for x in v))
+    if t in _SCALAR_DTYPES or (getattr(v, "shape", None) == () and hasattr(v, "dtype")
+                               and not isinstance(v, type)):
+        return (t, repr(v))
+    return (t, exact_key(v))
 
 
 def _static_spec(fun, static_argnums, static_argnames):
@@ -349,7 +361,11 @@ def jit(fun, static_argnums=(), static_argnames=()):
       new value stages again (pass a number that changes at every call as an array).
       ``static_argnums``/``static_argnames`` make whole arguments static (they must be
       hashable). Other objects are refused: register their class as a pytree node.
-    - Results are arrays, Python numbers and strings (in any pytree).
+    - Results are arrays, Python numbers and strings (in any pytree), and each array is one
+      of its own: never an argument, a closed-over array or another result.
+    - Unlike jax.jit, the functions given to ``custom_jvp``/``custom_vjp`` inside ``fun``
+      stay calls of those functions (so that transforms around the jitted function use
+      their rules): they run at every call, and read what they close over then.
     - Assigning into an argument (``x[i] = v``) is an error, since the caller's array would
       not change; ``x += 1`` rebinds the name ``x`` inside the function, as under every
       transform.
@@ -394,8 +410,9 @@ def jit(fun, static_argnums=(), static_argnames=()):
                     f"jit of {name}: a static argument (static_argnums/static_argnames) is "
                     f"a value being transformed (a tracer of grad, vmap...), which has no "
                     f"fixed value to stage for. Pass it as an ordinary argument.")
-        # Compared as exact_key compares (0.0 and -0.0, 1 and 1.0 stay apart), not by ==.
-        static = tuple((type(v), exact_key(v)) for v in static)
+        # Compared exactly (0.0 and -0.0, 1 and 1.0, float32 and float64 stay apart), not
+        # by ==.
+        static = tuple(_exact(v) for v in static)
         dyn_args = tuple(a for i, a in enumerate(args) if i not in pos)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
 
@@ -437,7 +454,7 @@ def jit(fun, static_argnums=(), static_argnames=()):
         else:
             _count_restaging(restaged, key, name)
             graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit", _check_output)
-            entry = _Entry(graph, _snapshot(captured, name), rebuild)
+            entry = _Entry(graph, captured, rebuild, name)
             # A value of a transform around this call (a closure over its tracer) is this
             # call's only: such a graph is used once, not kept.
             if any(isinstance(c, Tracer) for c in captured):

@@ -237,7 +237,8 @@ def test_outputs(backend):
     jf = ft.jit(lambda x: {"same": x, "made": fnp.zeros(3) + 1.0, "name": "f", "two": 2.0,
                            "n": fnp.sum(fnp.astype(x > 0.0, fnp.int64))})
     out = jf(x)
-    assert out["same"] is x                            # an argument returned as it is
+    assert out["same"] is not x                        # results are arrays of their own
+    _close(out["same"], x, backend, tol=0)
     assert out["name"] == "f" and out["two"] == 2.0
     assert int(backend.to_numpy(out["n"])) == 2
     again = jf(x)
@@ -621,3 +622,53 @@ def test_restaging_for_new_numbers_warns_once():
             step(x, 1.0 + k)              # warned once already
         ft.jit(lambda x: x * 2.0)(x)      # arrays that change do not stage again
         np.testing.assert_allclose(step(x, np.asarray(0.5)), [0.5, 0.5])
+
+
+def test_results_never_alias_the_arguments_or_each_other(backend):
+    """The graph cannot tell ``return x`` from ``return fnp.asarray(x, copy=True)``: results
+    are always arrays of their own, so writing into one never changes an argument, another
+    result, or what a later call returns."""
+    x = backend.asarray([1.0, 2.0])
+    if backend.name == "numpy":
+        x = np.array(x)
+    for fn in (ft.jit(lambda x: fnp.asarray(x, copy=True)),
+               ft.checkpoint(lambda x: fnp.asarray(x, copy=True))):
+        y = fn(x)
+        y[0] = -5.0
+        assert float(backend.to_numpy(x)[0]) == 1.0
+    pair = ft.jit(lambda x: (fnp.sin(x), fnp.asarray(fnp.sin(x), copy=True)))
+    a, b = pair(x)
+    b[0] = 100.0
+    assert float(backend.to_numpy(a)[0]) != 100.0
+
+
+def test_static_numpy_scalars_and_dicts_inside_pytree_nodes():
+    div = ft.jit(lambda x, s: x / s, static_argnums=1)
+    x = np.ones(2)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(div(x, np.float64(0.0)), [np.inf, np.inf])
+        np.testing.assert_array_equal(div(x, np.float64(-0.0)), [-np.inf, -np.inf])
+    cast = ft.jit(lambda x, s: fnp.astype(x, fnp.float32) * s[0], static_argnums=1)
+    assert cast(x, (np.float32(1.5),)).dtype == np.float32
+    assert cast(x, (np.float64(1.5),)).dtype == np.float64
+
+    class Box:
+        def __init__(self, d):
+            self.d = d
+    ft.register_pytree_node(Box, lambda b: ((b.d,), None), lambda _, c: Box(*c))
+    first = ft.jit(lambda b: fnp.concat(list(b.d.values()))[:1])
+    a, c = np.ones(1), np.full(1, 2.0)
+    np.testing.assert_array_equal(first(Box({"a": a, "b": c})), [1.0])
+    np.testing.assert_array_equal(first(Box({"b": c, "a": a})), [2.0])
+
+
+def test_only_what_the_pruned_graph_reads_is_kept():
+    import weakref
+    big = np.ones(1000)
+    ref = weakref.ref(big)
+    jf = ft.jit(lambda x: (fnp.sum(big), x * 2.0)[1])  # big's sum is dead: pruned
+    jf(np.ones(2))
+    del big
+    import gc
+    gc.collect()
+    assert ref() is None
