@@ -766,7 +766,7 @@ def _trace_alone(fun, primals):
     :class:`trace_cache.Recorder`. (Inside ``hvp`` it sees forward-mode tracers instead;
     where that changed what it binds, its traces would simply never match.)"""
     primal_leaves, primal_tree = tree_flatten(primals)
-    stage = StagingInterpreter(_current.get(), primal_leaves[0] if primal_leaves else None)
+    stage = StagingInterpreter(_current.get(), primal_leaves)
     tracers = [stage.new_input(get_aval(_as_input(x))) for x in primal_leaves]
     sink = []
     token = _current.set(stage)
@@ -775,6 +775,7 @@ def _trace_alone(fun, primals):
     finally:
         _current.reset(token)
         stage.active = False
+        stage.device_source = None
     return sink[0]
 
 
@@ -809,7 +810,7 @@ def make_graph(fun, static_argnums=()):
         dyn = [i for i in range(len(args)) if i not in static]
         leaves, tree = tree_flatten(tuple(args[i] for i in dyn))
         leaves = [_as_input(x) for x in leaves]
-        interp = StagingInterpreter(_current.get(), leaves[0] if leaves else None)
+        interp = StagingInterpreter(_current.get(), leaves)
         tracers = [interp.new_input(get_aval(x)) for x in leaves]
         # Read the input variables now: ``x[i] = v`` inside ``fun`` rebinds an argument's
         # tracer to a new variable, and the graph's inputs must stay the originals.
@@ -823,6 +824,7 @@ def make_graph(fun, static_argnums=()):
         finally:
             _current.reset(token)
             interp.active = False
+            interp.device_source = None
         o_leaves, o_tree = tree_flatten(out)
         outs = [o.var if type(o) is StagingTracer and o._interp is interp else o
                 for o in o_leaves]

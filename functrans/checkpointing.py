@@ -188,6 +188,10 @@ class _Staging(StagingInterpreter):
 
     __slots__ = ("transform",)
 
+    def __init__(self, parent, inputs, transform):
+        super().__init__(parent, inputs)
+        self.transform = transform
+
     def process(self, prim, args, params):
         if prim not in _KEPT or not any(type(a) is StagingTracer and a._interp is self
                                         for a in args):
@@ -253,8 +257,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
     ``transform`` names the caller in errors; ``check_output(leaf, name)`` is called on each
     result leaf that is neither an array nor a Python number."""
     why = _WHY[transform]
-    interp = _Staging(_current.get(), next((x for x in leaves if not _static(x)), None))
-    interp.transform = transform
+    interp = _Staging(_current.get(), [x for x in leaves if not _static(x)][:1], transform)
     args, in_vars, tracers = [], [], []
     for x in leaves:
         if _static(x):
@@ -274,7 +277,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
     finally:
         _current.reset(token)
         interp.active = False
-        interp.like = None  # a caller's array: not to be kept alive with the graph
+        interp.device_source = None  # a caller's array: not kept alive with the graph
     if any(t.var is not v for t, v in zip(tracers, in_vars)):
         # x[i] = v on an argument: without checkpoint the caller's array (or tracer) would
         # change too, which a replayed graph cannot do.
@@ -321,17 +324,19 @@ def _fresh(outs, arguments, captured_ids):
     """``outs`` with a copy in place of every array that is an argument, one the graph keeps
     (made while staging, or closed over), or an earlier output: the graph cannot tell
     ``return x`` from ``return fnp.asarray(x, copy=True)``, nor two equal ``zeros_like``
-    that pruning made one, so results are always arrays of their own, which the caller may
-    write into."""
+    that pruning made one, so results are always arrays of their own (0-d arrays, not NumPy
+    scalars), which the caller may write into."""
     seen = {id(a) for a in arguments}
     seen.update(captured_ids)
     for i, o in enumerate(outs):
         if type(o) in _SCALAR_DTYPES or isinstance(o, Tracer):
             continue
+        backend = backend_of(o)
         if id(o) in seen:
-            outs[i] = backend_of(o).copy(o)
+            outs[i] = backend.copy(o)
         else:
-            seen.add(id(o))
+            a = outs[i] = backend.as_array(o)  # a NumPy scalar from a reduction: 0-d array
+            seen.add(id(a))
     return outs
 
 

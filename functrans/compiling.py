@@ -21,6 +21,7 @@ import enum
 import functools
 import inspect
 import operator
+import re
 import threading
 import types
 import warnings
@@ -34,8 +35,9 @@ from .backends import Backend, backend_of
 from .backends import default as default_backend_
 from .checkpointing import _fresh, _stage, _static
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
-from .graph import Graph, Var, _last_uses, eval_graph, exact_key, prune
+from .graph import Graph, Var, _last_uses, eval_graph, exact_key, prune, read_vars
 from .errors import RestagingWarning
+from .numpy import device
 from .tree import NAMESPACE, tree_flatten
 
 CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes first
@@ -56,8 +58,7 @@ class _Entry:
         graph = prune(staged)
         # Only the closed-over arrays the pruned graph still reads are kept (and copied).
         n_args = len(graph.in_vars) - len(captured)
-        read = {x for _, inputs, _, _ in graph.eqns for x in inputs if type(x) is Var}
-        read.update(x for x in graph.outputs if type(x) is Var)
+        read = read_vars(graph)
         kept = [i for i, v in enumerate(graph.in_vars[n_args:]) if v in read]
         graph = Graph(graph.in_vars[:n_args] + [graph.in_vars[n_args + i] for i in kept],
                       graph.eqns, graph.outputs, graph.in_tree, graph.out_tree)
@@ -66,16 +67,18 @@ class _Entry:
         self.captured_ids = frozenset(id(c) for c in self.captured)
         self.rebuild = rebuild
         self.last = _last_uses(graph)
-        self.program = None  # compiled at the first call with no transform around it
+        self.program = None  # compiled at the second call with no transform around it
 
     def run(self, arrays, traced):
         """The outputs for these array arguments (``traced``: whether one is a tracer)."""
         inputs = arrays + self.captured if self.captured else arrays
         if type(_current.get()) is EvalInterpreter and not traced:
             program = self.program
-            if program is None:
-                program = self.program = _compile(self.graph, inputs)
-            if program is not _NOT_COMPILED:
+            if program is _FIRST_RUN:  # a second call: worth compiling
+                program = self.program = _compile(self.graph, inputs, self.last)
+            elif program is None:  # the first: evaluated (a graph used once is not compiled)
+                self.program = _FIRST_RUN
+            if type(program) is types.FunctionType:
                 outs = program(*inputs)
             else:
                 outs = eval_graph(self.graph, inputs, self.last)
@@ -130,7 +133,8 @@ def _has_dict(tree) -> bool:
     if found is None:
         if len(_DICT_TREES) > 1024:
             _DICT_TREES.clear()
-        found = _DICT_TREES[tree] = "{" in str(tree)
+        # (the tree of (args, kwargs) always holds the kwargs dict, often empty)
+        found = _DICT_TREES[tree] = re.search(r"\{(?!\})", str(tree)) is not None
     return found
 
 
@@ -150,10 +154,11 @@ def _dict_orders(obj) -> tuple:
     return tuple(_dict_orders(v) for v in children)
 
 
-_NOT_COMPILED = object()
+_NOT_COMPILED = object()  # _compile's answer where eval_graph is better
+_FIRST_RUN = object()     # an entry evaluated once (graphs used once are never compiled)
 
 
-def _compile(graph, values):
+def _compile(graph, values, last):
     """``graph`` as one Python function of its inputs that calls each primitive's
     implementation, resolved now for the backends of ``values``, with no interpreter or
     dispatch in between, and deletes each value after its last use. ``_NOT_COMPILED`` where
@@ -185,9 +190,7 @@ def _compile(graph, values):
         return n
     args = ", ".join(new(v) for v in graph.in_vars)
     lines = []
-    read = {x for _, inputs, _, _ in graph.eqns for x in inputs if type(x) is Var}
-    read.update(x for x in graph.outputs if type(x) is Var)
-    last = _last_uses(graph)
+    read = read_vars(graph)
     for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
         backend = None
         for x in inputs:
@@ -233,7 +236,6 @@ def _other_key(x, name):
     if t in _SCALAR_DTYPES:
         return (t, repr(x))  # by value: 1, 1.0 and True, 0.0 and -0.0 stay apart
     if isinstance(x, Tracer):  # a transform around the call: the graph is of its aval
-        from .numpy import device
         aval = x.aval
         return (Tracer, aval.shape, aval.dtype, device(x))
     if not _static(x):
@@ -246,7 +248,7 @@ def _other_key(x, name):
             f"was staged. Register its class as a pytree node (ft.register_pytree_node) so "
             f"that its arrays are arguments, or, if it never changes, name it in "
             f"static_argnums.")
-    return _exact(x)
+    return (t, exact_key(x))
 
 
 def _by_value(x) -> bool:
@@ -280,18 +282,6 @@ def _check_output(x, name):
         f"results are what the graph computes, and such an object would be the one made "
         f"while staging, holding its tracers. Register its class as a pytree node "
         f"(ft.register_pytree_node), or return arrays.")
-
-
-def _exact(v):
-    """``v`` as a key that tells apart what ``==`` does not: Python and NumPy numbers by type
-    and repr, inside tuples too."""
-    t = type(v)
-    if t is tuple:
-        return (tuple, tuple(_exact(x) for x in v))
-    if t in _SCALAR_DTYPES or (getattr(v, "shape", None) == () and hasattr(v, "dtype")
-                               and not isinstance(v, type)):
-        return (t, repr(v))
-    return (t, exact_key(v))
 
 
 def _static_spec(fun, static_argnums, static_argnames):
@@ -412,7 +402,7 @@ def jit(fun, static_argnums=(), static_argnames=()):
                     f"fixed value to stage for. Pass it as an ordinary argument.")
         # Compared exactly (0.0 and -0.0, 1 and 1.0, float32 and float64 stay apart), not
         # by ==.
-        static = tuple(_exact(v) for v in static)
+        static = tuple((type(v), exact_key(v)) for v in static)
         dyn_args = tuple(a for i, a in enumerate(args) if i not in pos)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
 

@@ -43,12 +43,13 @@ class UnexpectedTracerError(FunctransError):
 
 
 class ConcretizationError(FunctransError, TypeError):
-    """A concrete value (``float(x)``, ``bool(x)``, ``if x > 0``) was needed from an abstract tracer.
+    """A concrete value (``float(x)``, ``bool(x)``, ``if x > 0``) was needed from an
+    abstract tracer.
 
-    Under staging transforms (``jit``, ``make_graph``, the function ``checkpoint`` wraps) values have only a shape and a dtype. Python control flow that depends on them
-    cannot be recorded. Use ``functrans.numpy.where`` for elementwise choices, or call the
-    function eagerly
-    (``grad``, ``jvp`` and ``vjp`` run Python control flow on concrete values).
+    Under staging transforms (``jit``, ``make_graph``, the function ``checkpoint`` wraps)
+    values have only a shape and a dtype. Python control flow that depends on them cannot
+    be recorded. Use ``functrans.numpy.where`` for elementwise choices, or call the function
+    eagerly (``grad``, ``jvp`` and ``vjp`` run Python control flow on concrete values).
     """
 
     anchor = "concretizationerror"

@@ -184,7 +184,7 @@ def prune(graph: Graph) -> Graph:
     # Then the dead ones, backwards from the outputs; a primitive with several results of
     # which one is read becomes the primitive computing that one, where there is one.
     live = {x for x in outs if type(x) is Var}
-    kept = []
+    kept, projected = [], False
     for eqn in reversed(eqns):
         prim, inputs, params, outputs = eqn
         if prim.multiple_results:
@@ -195,12 +195,16 @@ def prune(graph: Graph) -> Graph:
                 single = prim.project(read[0], **params)
                 if single is not None:
                     eqn = (single[0], inputs, single[1], outputs[read[0]])
+                    projected = True
         elif outputs not in live:
             continue
         live.update(x for x in inputs if type(x) is Var)
         kept.append(eqn)
     kept.reverse()
-    return Graph(graph.in_vars, kept, outs, graph.in_tree, graph.out_tree, graph.input_names)
+    pruned = Graph(graph.in_vars, kept, outs, graph.in_tree, graph.out_tree, graph.input_names)
+    # A projected equation may repeat another (sin, beside a sin_cos read for its sin): once
+    # more, to merge it (projected equations have one result, so this ends).
+    return prune(pruned) if projected else pruned
 
 
 def _eqn_key(prim, inputs, params):
@@ -237,7 +241,17 @@ def exact_key(value):
         return (t, repr(value))
     if t is tuple:
         return tuple([exact_key(v) for v in value])
+    if getattr(value, "shape", None) == () and hasattr(value, "dtype") and not isinstance(
+            value, type):  # a NumPy scalar: np.float32(1.5) is not np.float64(1.5)
+        return (t, repr(value))
     return value
 
 
 from . import buffers  # noqa: E402  (buffers reads Var from here)
+
+
+def read_vars(graph: Graph) -> set:
+    """The variables some equation or output of ``graph`` reads."""
+    read = {x for _, inputs, _, _ in graph.eqns for x in inputs if type(x) is Var}
+    read.update(x for x in graph.outputs if type(x) is Var)
+    return read

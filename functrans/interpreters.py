@@ -146,15 +146,16 @@ class StagingInterpreter(Interpreter):
     """Records every primitive applied to its tracers as an equation of a graph. Values that
     are not its own tracers are constants of the graph (the residuals, in linearize)."""
 
-    __slots__ = ("eqns", "like")
+    __slots__ = ("eqns", "device_source")
 
-    def __init__(self, parent, like=None):
+    def __init__(self, parent, inputs=()):
         super().__init__(parent)
         self.eqns = []
-        # A value whose device the staged values have (one of the inputs being staged):
+        # One of the values being staged (the first), whose device the staged values have:
         # ``x.device`` of a staged value is that device, so that code creating arrays with
-        # ``device=x.device`` records them where the graph will run.
-        self.like = like
+        # ``device=x.device`` records them where the graph will run. Cleared by whoever
+        # ends the staging, so that the graph does not keep a caller's array alive.
+        self.device_source = inputs[0] if inputs else None
 
     def new_input(self, aval) -> StagingTracer:
         return StagingTracer(self, Var(aval))

@@ -25,7 +25,7 @@ def linearize_flat(fun, primals, with_aux=False):
     (``None`` for integer or boolean primals, which carry no tangent) and one output per
     primal output: a Var, a constant tangent, or ``None`` for a symbolic zero.
     """
-    staging = StagingInterpreter(_current.get(), primals[0] if primals else None)
+    staging = StagingInterpreter(_current.get(), primals)
     jvp_interp = JVPInterpreter(staging)
     in_vars, in_tracers = [], []
     for p in primals:
@@ -43,6 +43,7 @@ def linearize_flat(fun, primals, with_aux=False):
     finally:
         _current.reset(token)
         jvp_interp.active = staging.active = False
+        staging.device_source = None
     outs, aux = result if with_aux else (result, None)
     out_primals, out_atoms = [], []
     for o in outs:

@@ -110,6 +110,20 @@ def test_arrays_created_on_the_inputs_device(backend):
         got = g(x)
         assert backend.is_own(got)
         np.testing.assert_allclose(backend.to_numpy(got), expected)
+    # A custom rule creating arrays on its tangent's device, under grad (whose tangents are
+    # staged values).
+    @ft.custom_jvp
+    def double(x):
+        return x * 2.0
+
+    @double.defjvp
+    def _(primals, tangents):
+        t = tangents[0]
+        ns = t.__array_namespace__()
+        return double(primals[0]), t * ns.ones(t.shape, dtype=t.dtype, device=t.device) * 2.0
+    got = ft.grad(lambda x: fnp.sum(double(x)))(x)
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), 2.0)
     big = backend.asarray(np.linspace(0.0, 1.0, 1 << 15))  # large enough for hvp to stage
     got = ft.hvp(f, (big,), (big,))
     assert backend.is_own(got)

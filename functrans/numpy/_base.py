@@ -549,7 +549,7 @@ def _concrete_value(x):
         if nxt is None:
             nxt = getattr(x, "val", None)
         if nxt is None:  # a staged value: the inputs being staged
-            nxt = getattr(x._interp, "like", None)
+            nxt = getattr(x._interp, "device_source", None)
         x = nxt
     return None if x is None or type(x) in _SCALARS else x
 
