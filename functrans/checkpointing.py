@@ -27,7 +27,7 @@ import functools
 
 from . import dtypes as _dt
 from .backends import backend_of
-from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
+from .core import _SCALAR_DTYPES, Tracer, _by_type_get, _current, get_aval, primitive
 from .errors import ConcretizationError, CustomRuleError
 from .graph import Graph, Var
 from .interpreters import StagingInterpreter, StagingTracer
@@ -326,17 +326,22 @@ def _fresh(outs, arguments, captured_ids):
     ``return x`` from ``return fnp.asarray(x, copy=True)``, nor two equal ``zeros_like``
     that pruning made one, so results are always arrays of their own (0-d arrays, not NumPy
     scalars), which the caller may write into."""
-    seen = {id(a) for a in arguments}
-    seen.update(captured_ids)
+    seen = None
     for i, o in enumerate(outs):
-        if type(o) in _SCALAR_DTYPES or isinstance(o, Tracer):
-            continue
-        backend = backend_of(o)
-        if id(o) in seen:
+        backend = _by_type_get(type(o))
+        if backend is None:
+            if type(o) in _SCALAR_DTYPES or isinstance(o, Tracer):
+                continue
+            backend = backend_of(o)
+        if seen is None:
+            seen = {id(a) for a in arguments}
+        k = id(o)
+        if k in seen or k in captured_ids:
             outs[i] = backend.copy(o)
         else:
-            a = outs[i] = backend.as_array(o)  # a NumPy scalar from a reduction: 0-d array
-            seen.add(id(a))
+            if not o.shape:  # a NumPy scalar from a reduction: a 0-d array
+                o = outs[i] = backend.as_array(o)
+            seen.add(id(o))
     return outs
 
 
