@@ -6,8 +6,12 @@ Python numbers and other non-array arguments) stages the function to a graph, as
 (``graph.prune``), and keeps it. Later calls with the same signature skip the Python of the
 function and of every transform inside it (``jit(grad(f))`` replays the gradient's
 operations without tracing, linearizing or transposing anything) and evaluate the graph,
-dropping each intermediate at its last use and, on NumPy, computing large results into the
-memory of values that died in this or an earlier call (see :mod:`functrans.buffers`).
+dropping each intermediate at its last use. From the second call on, the graph runs as one
+generated Python function calling each primitive's implementation directly; a NumPy graph
+with large arrays is instead evaluated by ``eval_graph``, which computes large results into
+the memory of values that died in this or an earlier call (see :mod:`functrans.buffers`).
+The arrays the function closes over are copied when it is staged (``_snapshot``), and every
+result array is one of its own (``checkpointing._fresh``).
 
 Staging is the one of ``checkpoint``: calls of ``custom_jvp``/``custom_vjp`` functions and
 nested checkpoints stay calls, so a transform applied around the jitted function
