@@ -186,11 +186,14 @@ class _Staging(StagingInterpreter):
     rules (and the inner rematerialisation) apply as they would without checkpoint.
     ``transform`` names the caller (checkpoint, jit) in errors."""
 
-    __slots__ = ("transform",)
+    __slots__ = ("transform", "inlined")
 
     def __init__(self, parent, inputs, transform):
         super().__init__(parent, inputs)
         self.transform = transform
+        # The first result Var of each kept custom call -> (the equations of its function,
+        # staged inline, and its results): jit evaluates those where no transform is around.
+        self.inlined = {}
 
     def process(self, prim, args, params):
         if prim not in _KEPT or not any(type(a) is StagingTracer and a._interp is self
@@ -213,6 +216,8 @@ class _Staging(StagingInterpreter):
                 self.eqns = saved
             _check_closure(self, prim, params, inputs, scratch, outs)
         out_vars = [Var(o.aval if type(o) is Var else get_aval(o)) for o in outs]
+        if prim is not checkpoint_call_p and out_vars:
+            self.inlined[out_vars[0]] = (scratch, outs)
         self.eqns.append((prim, inputs, params, out_vars))
         # A Python-scalar result stays one (weakly typed, concrete), as without checkpoint.
         return [o if type(o) in _SCALAR_DTYPES else StagingTracer(self, v)
@@ -309,6 +314,8 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
             if x is not None and i not in kept:
                 check_output(x, name)
     outputs = [rename(out_leaves[i]) for i in kept]
+    primal = _primal_graph(interp, rename, outputs) if transform == "jit" else None
+    interp.inlined = {}  # (its tracers refer back to the interpreter: no cycle left)
     for i in kept:
         out_leaves[i] = None  # (rebuild fills these in; it should not keep the tracers)
 
@@ -317,7 +324,40 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
         for i, o in zip(kept, outs):
             leaves[i] = o
         return tree_unflatten(out_tree, leaves)
-    return Graph(in_vars + const_vars, eqns, outputs), captured, rebuild
+    graph = Graph(in_vars + const_vars, eqns, outputs)
+    if primal is not None:
+        primal_eqns, primal_outputs = primal
+        graph.primal = Graph(in_vars + const_vars, primal_eqns, primal_outputs)
+    return graph, captured, rebuild
+
+
+def _primal_graph(interp, rename, outputs):
+    """The staged equations with each kept custom call replaced by the equations of its
+    function (staged inline when the call was recorded): what the call computes where no
+    transform is around, with what the function closes over as constants of the graph."""
+    alias, eqns = {}, []
+
+    def expand(recorded):
+        for eqn in recorded:
+            prim, inputs, params, outs = eqn
+            found = interp.inlined.get(outs[0]) if (
+                prim.multiple_results and outs and prim is not checkpoint_call_p) else None
+            if found is None:
+                eqns.append(eqn)
+                continue
+            scratch, results = found
+            expand(scratch)
+            for v, o in zip(outs, results):
+                alias[v] = o.var if type(o) is StagingTracer and o._interp is interp else o
+
+    def resolve(x):
+        while type(x) is Var and x in alias:
+            x = alias[x]
+        return rename(x)
+    expand(interp.eqns)
+    eqns = [(prim, [resolve(x) for x in inputs], params, outs)
+            for prim, inputs, params, outs in eqns]
+    return eqns, [resolve(x) for x in outputs]
 
 
 def _fresh(outs, arguments, captured_ids):

@@ -56,21 +56,28 @@ CODEGEN_LIMIT = 1_000_000
 class _Entry:
     """A cached graph and what a call needs besides it."""
 
-    __slots__ = ("graph", "captured", "captured_ids", "rebuild", "last", "program")
+    __slots__ = ("graph", "primal", "captured", "captured_ids", "rebuild", "last",
+                 "primal_last", "program")
 
     def __init__(self, staged, captured, rebuild, name):
+        # Two graphs with the same inputs: ``graph`` keeps custom_jvp/custom_vjp calls as
+        # calls, for transforms around the jitted function to use their rules; ``primal``
+        # has the equations of their functions instead, staged once like the rest (what
+        # they close over copied with it), for calls with no transform around.
         graph = prune(staged)
-        # Only the closed-over arrays the pruned graph still reads are kept (and copied).
+        primal = prune(staged.primal)
+        # Only the closed-over arrays a pruned graph still reads are kept (and copied).
         n_args = len(graph.in_vars) - len(captured)
-        read = read_vars(graph)
+        read = read_vars(graph) | read_vars(primal)
         kept = [i for i, v in enumerate(graph.in_vars[n_args:]) if v in read]
-        graph = Graph(graph.in_vars[:n_args] + [graph.in_vars[n_args + i] for i in kept],
-                      graph.eqns, graph.outputs, graph.in_tree, graph.out_tree)
-        self.graph = graph
+        in_vars = graph.in_vars[:n_args] + [graph.in_vars[n_args + i] for i in kept]
+        self.graph = Graph(in_vars, graph.eqns, graph.outputs)
+        self.primal = Graph(in_vars, primal.eqns, primal.outputs)
         self.captured = _snapshot([captured[i] for i in kept], name)
         self.captured_ids = frozenset(id(c) for c in self.captured)
         self.rebuild = rebuild
-        self.last = _last_uses(graph)
+        self.last = _last_uses(self.graph)
+        self.primal_last = _last_uses(self.primal)
         self.program = None  # compiled at the second call with no transform around it
 
     def run(self, arrays, traced):
@@ -79,13 +86,13 @@ class _Entry:
         if type(_current.get()) is EvalInterpreter and not traced:
             program = self.program
             if program is _FIRST_RUN:  # a second call: worth compiling
-                program = self.program = _compile(self.graph, inputs, self.last)
+                program = self.program = _compile(self.primal, inputs, self.primal_last)
             elif program is None:  # the first: evaluated (a graph used once is not compiled)
                 self.program = _FIRST_RUN
             if type(program) is types.FunctionType:
                 outs = program(*inputs)
             else:
-                outs = eval_graph(self.graph, inputs, self.last)
+                outs = eval_graph(self.primal, inputs, self.primal_last)
         else:  # under a transform: each primitive through it
             outs = eval_graph(self.graph, inputs, self.last)
         return self.rebuild(_fresh(outs, arrays, self.captured_ids))
@@ -357,9 +364,10 @@ def jit(fun, static_argnums=(), static_argnames=()):
       hashable). Other objects are refused: register their class as a pytree node.
     - Results are arrays, Python numbers and strings (in any pytree), and each array is one
       of its own: never an argument, a closed-over array or another result.
-    - Unlike jax.jit, the functions given to ``custom_jvp``/``custom_vjp`` inside ``fun``
-      stay calls of those functions (so that transforms around the jitted function use
-      their rules): they run at every call, and read what they close over then.
+    - Under a transform around the jitted function (``grad(jit(f))``), the
+      ``custom_jvp``/``custom_vjp`` functions inside ``fun`` are called with their rules at
+      every call (unlike jax.jit, which stages the rules too), and read what they close over
+      then; with no transform around, their staged equations run like the rest.
     - Assigning into an argument (``x[i] = v``) is an error, since the caller's array would
       not change; ``x += 1`` rebinds the name ``x`` inside the function, as under every
       transform.

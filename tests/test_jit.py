@@ -560,10 +560,39 @@ def test_staged_graph_is_pruned():
         unused = logged_sin(x * 3.0)  # noqa: F841
         return logged_sin(x)
     jg = ft.jit(g)
-    jg(x)  # staging
+    jg(x)  # staging (and the custom function's body staged inline)
     calls.clear()
-    jg(x)
-    assert len(calls) == 1
+    jg(x), jg(x)
+    assert calls == []  # with no transform around, its staged equations run instead
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(jg(x)))(x), np.cos(x))
+    assert calls  # around a transform, the call with its rule
+
+
+def test_custom_functions_inside_run_as_staged_with_no_transform_around():
+    """What a custom_jvp/custom_vjp function closes over is copied at staging like the rest
+    (the jitted function's values do not depend on whether a product sits inside a custom
+    function); under a transform around, the call and its rule run (documented)."""
+    W = np.asarray([1.0, 2.0])
+
+    @ft.custom_vjp
+    def scale(x):
+        return x * W
+
+    scale.defvjp(lambda x: (scale(x), None), lambda _, g: (g * W,))
+
+    @ft.custom_jvp
+    def outer(x):
+        return scale(x) + fnp.sin(x)  # a custom call inside a custom call
+    outer.defjvp(lambda p, t: (outer(p[0]), t[0] * W + fnp.cos(p[0]) * t[0]))
+    f = ft.jit(lambda x: (outer(x), x * W))
+    x = np.ones(2)
+    before = [np.array(a) for a in f(x)]
+    W[:] = [10.0, 20.0]
+    for _ in range(2):  # evaluated, then compiled
+        for a, b in zip(f(x), before):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(ft.jit(ft.grad(lambda x: fnp.sum(outer(x))))(x),
+                               ft.grad(lambda x: fnp.sum(outer(x)))(x))
 
 
 def test_values_are_dropped_at_their_last_use(monkeypatch):
