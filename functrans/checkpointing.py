@@ -215,6 +215,15 @@ class _Staging(StagingInterpreter):
             finally:
                 self.eqns = saved
             _check_closure(self, prim, params, inputs, scratch, outs)
+            if any(type(a) is StagingTracer and a._interp is self and a.var is not v
+                   for a, v in zip(args, inputs)):
+                fun = params["fun"]
+                raise TypeError(
+                    f"{prim.name.removesuffix('_call')} function "
+                    f"{getattr(fun, '__name__', fun)!r}, called inside a function given to "
+                    f"{self.transform}, assigns into one of its array arguments (x[...] = v): "
+                    f"the recorded call could not replay that change. Assign into a copy "
+                    f"(fnp.asarray(x, copy=True)) and return it.")
         out_vars = [Var(o.aval if type(o) is Var else get_aval(o)) for o in outs]
         if prim is not checkpoint_call_p and out_vars:
             self.inlined[out_vars[0]] = (scratch, outs)
@@ -314,7 +323,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
             if x is not None and i not in kept:
                 check_output(x, name)
     outputs = [rename(out_leaves[i]) for i in kept]
-    primal = _primal_graph(interp, rename, outputs) if transform == "jit" else None
+    primal = _primal_graph(interp, rename, outputs)
     interp.inlined = {}  # (its tracers refer back to the interpreter: no cycle left)
     for i in kept:
         out_leaves[i] = None  # (rebuild fills these in; it should not keep the tracers)
@@ -340,20 +349,45 @@ def _primal_graph(interp, rename, outputs):
     def expand(recorded):
         for eqn in recorded:
             prim, inputs, params, outs = eqn
-            found = interp.inlined.get(outs[0]) if (
-                prim.multiple_results and outs and prim is not checkpoint_call_p) else None
-            if found is None:
-                eqns.append(eqn)
-                continue
-            scratch, results = found
-            expand(scratch)
-            for v, o in zip(outs, results):
-                alias[v] = o.var if type(o) is StagingTracer and o._interp is interp else o
+            if prim is checkpoint_call_p:  # its own primal graph, inlined with fresh names
+                results = _inline(params["fun"], inputs, eqns)
+            else:
+                found = interp.inlined.get(outs[0]) if prim.multiple_results and outs else None
+                if found is None:
+                    eqns.append(eqn)
+                    continue
+                scratch, results = found
+                expand(scratch)
+                results = [o.var if type(o) is StagingTracer and o._interp is interp else o
+                           for o in results]
+            alias.update(zip(outs, results))
 
     def resolve(x):
         while type(x) is Var and x in alias:
             x = alias[x]
         return rename(x)
+
+    def _inline(graph, operands, out):
+        """Append ``graph``'s primal equations to ``out`` with its inputs standing for
+        ``operands``, under fresh variables (a graph may be inlined more than once); its
+        outputs, renamed."""
+        env = dict(zip(graph.in_vars, operands))
+
+        def get(x):
+            return env.get(x, x) if type(x) is Var else x
+        src = getattr(graph, "primal", graph)
+        for prim, inputs, params, outs in src.eqns:
+            ins = [get(x) for x in inputs]
+            if prim is checkpoint_call_p:
+                env.update(zip(outs, _inline(params["fun"], ins, out)))
+                continue
+            if prim.multiple_results:
+                new = [Var(o.aval) for o in outs]
+                env.update(zip(outs, new))
+            else:
+                new = env[outs] = Var(outs.aval)
+            out.append((prim, ins, params, new))
+        return [get(x) for x in src.outputs]
     expand(interp.eqns)
     eqns = [(prim, [resolve(x) for x in inputs], params, outs)
             for prim, inputs, params, outs in eqns]

@@ -752,3 +752,41 @@ def test_fortran_ordered_operands_are_not_written_with_out():
     xf = np.asfortranarray(x)
     for _ in range(2):
         np.testing.assert_array_equal(jf(xf), f(xf))
+
+
+def test_custom_functions_inside_a_checkpoint_inside_jit_run_as_staged():
+    W = np.asarray([1.0, 2.0])
+    ran = []
+
+    @ft.custom_vjp
+    def scale(x):
+        ran.append(1)
+        return x * W
+    scale.defvjp(lambda x: (scale(x), None), lambda _, g: (g * W,))
+    block = ft.checkpoint(lambda x: scale(x) + scale(x * 2.0))  # the same graph twice
+    f = ft.jit(lambda x: block(x) + block(x + 1.0))
+    x = np.ones(2)
+    before = np.array(f(x))
+    ran.clear()
+    W[:] = [10.0, 20.0]
+    for _ in range(2):
+        np.testing.assert_array_equal(f(x), before)
+    assert ran == []
+    W[:] = [1.0, 2.0]
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(f(x)))(x),
+                               ft.grad(lambda x: fnp.sum(block(x) + block(x + 1.0)))(x))
+
+
+def test_a_custom_function_assigning_into_its_argument_is_a_clear_error():
+    @ft.custom_jvp
+    def cf(z):
+        z[0] = 5.0
+        return z * 2.0
+    cf.defjvp(lambda p, t: (cf(p[0]), t[0] * 2.0))
+
+    def f(x):
+        z = x * 1.0
+        return z + cf(z)
+    for transform in (ft.jit, ft.checkpoint):
+        with pytest.raises(TypeError, match="custom_jvp function 'cf'.*assigns into"):
+            transform(f)(np.ones(3))
