@@ -57,6 +57,8 @@ def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box):
                 f"{ta.dtype.name} but its primal has dtype {pa.dtype.name}; cast the tangent "
                 f"(astype) to the primal's dtype.")
     out_box[:] = [p_tree]
+    # A Python-number result is a constant, as everywhere else: it carries no tangent.
+    t_leaves = [None if type(p) in _SCALAR_DTYPES else t for p, t in zip(p_leaves, t_leaves)]
     return p_leaves, t_leaves
 
 

@@ -137,3 +137,15 @@ def test_custom_functions_in_make_graph_are_inlined():
     g = ft.make_graph(lambda x: cube(x) + log1pexp(x))(1.0)
     names = [e[0].name for e in g.eqns]
     assert "mul" in names and "exp" in names and "log" in names
+
+
+def test_a_python_number_result_is_a_constant():
+    @ft.custom_jvp
+    def three(x):
+        return 3.0
+    three.defjvp(lambda p, t: (3.0, 0.0))
+    f = lambda x: fnp.sum(x * three(x))  # noqa: E731
+    x = np.asarray([0.3, 0.7])
+    for g in (ft.grad(f), ft.jit(ft.grad(f)), ft.grad(ft.jit(f))):
+        np.testing.assert_array_equal(g(x), [3.0, 3.0])
+    assert float(ft.jvp(f, (x,), (np.ones(2),))[1]) == 6.0
