@@ -28,6 +28,7 @@ import sys
 import sysconfig
 import threading
 
+from .backends import Backend
 from .core import _by_type_get
 
 MIN_BYTES = 1 << 16          # below this, allocation is cheap and reuse is not worth a check
@@ -67,6 +68,16 @@ _ENV_ONLY = _holders({0: object()}, 0)
 
 def _big(aval) -> bool:
     return math.prod(aval.shape) * aval.dtype.bits >= 8 * MIN_BYTES
+
+
+def would_reuse(graph, backends) -> bool:
+    """Whether evaluating ``graph`` (inputs of these backends) would reuse memory: a backend
+    that allows it, and a result large enough."""
+    if not ENABLED or not any(type(b).overwritable is not Backend.overwritable
+                              for b in backends):
+        return False
+    return any(_big(o.aval) for _, _, _, outputs in graph.eqns
+               for o in (outputs if type(outputs) is list else (outputs,)))
 
 
 def evaluate_into(prim, inputs, params, outputs, env, dying, produced):

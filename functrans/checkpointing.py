@@ -323,7 +323,12 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
             if x is not None and i not in kept:
                 check_output(x, name)
     outputs = [rename(out_leaves[i]) for i in kept]
-    primal = _primal_graph(interp, rename, outputs)
+    graph = Graph(in_vars, eqns, outputs)
+    # Only where it calls a custom function does the graph without calls differ from it.
+    primal = _primal_graph(interp, rename, outputs) if _has_custom(graph) else None
+    graph.in_vars += const_vars  # (after the primal graph's constants have their inputs too)
+    if primal is not None:
+        graph.primal = Graph(graph.in_vars, *primal)
     interp.inlined = {}  # (its tracers refer back to the interpreter: no cycle left)
     for i in kept:
         out_leaves[i] = None  # (rebuild fills these in; it should not keep the tracers)
@@ -333,10 +338,6 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
         for i, o in zip(kept, outs):
             leaves[i] = o
         return tree_unflatten(out_tree, leaves)
-    graph = Graph(in_vars + const_vars, eqns, outputs)
-    if primal is not None:
-        primal_eqns, primal_outputs = primal
-        graph.primal = Graph(in_vars + const_vars, primal_eqns, primal_outputs)
     return graph, captured, rebuild
 
 
@@ -350,7 +351,7 @@ def _primal_graph(interp, rename, outputs):
         for eqn in recorded:
             prim, inputs, params, outs = eqn
             if prim is checkpoint_call_p:  # its own primal graph, inlined with fresh names
-                results = _inline(params["fun"], inputs, eqns)
+                results = _inline_primal(params["fun"], inputs, eqns)
             else:
                 found = interp.inlined.get(outs[0]) if prim.multiple_results and outs else None
                 if found is None:
@@ -367,31 +368,33 @@ def _primal_graph(interp, rename, outputs):
             x = alias[x]
         return rename(x)
 
-    def _inline(graph, operands, out):
-        """Append ``graph``'s primal equations to ``out`` with its inputs standing for
-        ``operands``, under fresh variables (a graph may be inlined more than once); its
-        outputs, renamed."""
-        env = dict(zip(graph.in_vars, operands))
-
-        def get(x):
-            return env.get(x, x) if type(x) is Var else x
-        src = getattr(graph, "primal", graph)
-        for prim, inputs, params, outs in src.eqns:
-            ins = [get(x) for x in inputs]
-            if prim is checkpoint_call_p:
-                env.update(zip(outs, _inline(params["fun"], ins, out)))
-                continue
-            if prim.multiple_results:
-                new = [Var(o.aval) for o in outs]
-                env.update(zip(outs, new))
-            else:
-                new = env[outs] = Var(outs.aval)
-            out.append((prim, ins, params, new))
-        return [get(x) for x in src.outputs]
     expand(interp.eqns)
     eqns = [(prim, [resolve(x) for x in inputs], params, outs)
             for prim, inputs, params, outs in eqns]
     return eqns, [resolve(x) for x in outputs]
+
+
+def _inline_primal(graph, operands, out):
+    """Append the equations of ``graph``'s primal graph (``graph`` itself where it calls no
+    custom function) to ``out``, its inputs standing for ``operands``, under fresh variables
+    (a graph may be inlined more than once); returns its outputs, renamed."""
+    env = dict(zip(graph.in_vars, operands))
+
+    def get(x):
+        return env.get(x, x) if type(x) is Var else x
+    src = getattr(graph, "primal", graph)
+    for prim, inputs, params, outs in src.eqns:
+        ins = [get(x) for x in inputs]
+        if prim is checkpoint_call_p:
+            env.update(zip(outs, _inline_primal(params["fun"], ins, out)))
+            continue
+        if prim.multiple_results:
+            new = [Var(o.aval) for o in outs]
+            env.update(zip(outs, new))
+        else:
+            new = env[outs] = Var(outs.aval)
+        out.append((prim, ins, params, new))
+    return [get(x) for x in src.outputs]
 
 
 def _fresh(outs, arguments, captured_ids):

@@ -35,7 +35,7 @@ import optree
 
 from . import buffers
 from . import dtypes as _dt
-from .backends import Backend, backend_of
+from .backends import backend_of
 from .backends import default as default_backend_
 from .checkpointing import _fresh, _stage, _static
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
@@ -65,7 +65,7 @@ class _Entry:
         # has the equations of their functions instead, staged once like the rest (what
         # they close over copied with it), for calls with no transform around.
         graph = prune(staged)
-        primal = prune(staged.primal)
+        primal = prune(staged.primal) if hasattr(staged, "primal") else graph
         # Only the closed-over arrays a pruned graph still reads are kept (and copied).
         n_args = len(graph.in_vars) - len(captured)
         read = read_vars(graph) | read_vars(primal)
@@ -181,12 +181,8 @@ def _compile(graph, values, last):
     for v, x in zip(graph.in_vars, values):
         if type(x) not in _SCALAR_DTYPES:
             backends[v] = backend_of(x)
-    if buffers.ENABLED and any(type(b).overwritable is not Backend.overwritable
-                               for b in backends.values()):
-        for _, _, _, outputs in graph.eqns:
-            if any(buffers._big(o.aval) for o in (outputs if type(outputs) is list
-                                                  else (outputs,))):
-                return _NOT_COMPILED
+    if buffers.would_reuse(graph, backends.values()):
+        return _NOT_COMPILED
     names, scope = {}, {}
 
     def name(x):
@@ -245,7 +241,7 @@ def _other_key(x, name):
     backend: a Python number, a tracer, an array of a library not seen yet, a static value."""
     t = type(x)
     if t in _SCALAR_DTYPES:
-        return (t, repr(x))  # by value: 1, 1.0 and True, 0.0 and -0.0 stay apart
+        return exact_key(x)  # by value: 1, 1.0 and True, 0.0 and -0.0 stay apart
     if isinstance(x, Tracer):  # a transform around the call: the graph is of its aval
         aval = x.aval
         return (Tracer, aval.shape, aval.dtype, device(x))
