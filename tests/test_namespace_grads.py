@@ -55,10 +55,12 @@ def _sample(domain, shape, rng):
 
 class Spec:
     def __init__(self, name, fn, domains, shapes, order=2, fwd_only=False, backends=None,
-                 atol=None, rtol=None):
+                 atol=None, rtol=None, data_dependent=False):
         self.name, self.fn, self.domains, self.shapes = name, fn, domains, shapes
         self.order, self.fwd_only, self.backends = order, fwd_only, backends
         self.atol, self.rtol = atol, rtol
+        # a result whose shape depends on the operands' values: jit refuses it
+        self.data_dependent = data_dependent
 
 
 U_SHAPES = [((),), ((3,),), ((2, 3),)]
@@ -234,6 +236,25 @@ TABLE = [
     unary("trace", fn=lambda x: LA.trace(x, offset=1), shapes=[((3, 4),)]),
     unary("diagonal", fn=lambda x: LA.diagonal(x, offset=-1), shapes=[((2, 3, 3),)]),
 ]
+
+# -- NumPy's names beyond the standard: products (functrans/numpy/_products.py) ---------------
+TABLE += [
+]
+
+# -- NumPy's names beyond the standard: joining, splitting, reshaping, padding, creation -------
+# (functrans/numpy/_reshaping.py)
+TABLE += [
+]
+
+# -- NumPy's names beyond the standard: elementwise, nan-reductions, statistics ---------------
+# (functrans/numpy/_mathematics.py)
+TABLE += [
+]
+
+# -- functrans.scipy.special ------------------------------------------------------------------
+TABLE += [
+]
+
 for _s in TABLE:
     _s.domains = [d for d in _s.domains if d is not None]
 
@@ -249,10 +270,28 @@ NO_DERIVATIVE = {
     "result_type", "broadcast_shapes", "device", "stop_gradient", "__array_namespace_info__",
     "linalg.matrix_rank",
 }
+# products (functrans/numpy/_products.py)
+NO_DERIVATIVE |= set()
+
+# joining, splitting, reshaping, padding, creation (functrans/numpy/_reshaping.py)
+NO_DERIVATIVE |= set()
+
+# elementwise, nan-reductions, statistics (functrans/numpy/_mathematics.py)
+NO_DERIVATIVE |= set()
+
 # Aliases of tested functions.
 ALIASES = {"linalg.matmul": "matmul", "linalg.matrix_transpose": "matrix_transpose",
            "linalg.tensordot": "tensordot", "linalg.vecdot": "vecdot",
            "linalg.diagonal": "diagonal", "linalg.trace": "trace"}
+# products (functrans/numpy/_products.py)
+ALIASES |= {}
+
+# joining, splitting, reshaping, padding, creation (functrans/numpy/_reshaping.py)
+ALIASES |= {}
+
+# elementwise, nan-reductions, statistics (functrans/numpy/_mathematics.py)
+ALIASES |= {}
+
 
 
 def _cases():

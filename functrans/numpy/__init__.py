@@ -35,6 +35,10 @@ from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod,
                           std, sum, var)
 from . import linalg  # noqa: F401,E402
 from .linalg import tensordot, vecdot  # noqa: F401
+# NumPy's names beyond the standard, each module with its __all__
+from ._products import *  # noqa: F401,F403,E402
+from ._reshaping import *  # noqa: F401,F403,E402
+from ._mathematics import *  # noqa: F401,F403,E402
 
 __array_api_version__ = "2024.12"
 
