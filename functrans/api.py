@@ -53,6 +53,8 @@ def _array_leaves(leaves):
 
 
 def _argnums_tuple(argnums, nargs, what):
+    if type(argnums) is int and -nargs <= argnums < nargs:  # the common case, first
+        return True, (argnums % nargs,)
     try:
         nums, single = (operator.index(argnums),), True  # an int (a NumPy integer too)
     except TypeError:

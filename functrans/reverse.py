@@ -326,7 +326,7 @@ def _join(pieces, shape):
 
 def _copy(x):
     from .backends import backend_of
-    return backend_of(x).xp.asarray(x, copy=True)
+    return backend_of(x).copy(x)
 
 
 # -- cotangents that are a constant fill ------------------------------------------------------
