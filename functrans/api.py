@@ -301,8 +301,9 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     def value_and_grad_fun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), f"grad of {name}")
         leaves, tree, call = _split_args(fun, args, kwargs, nums)
-        for i, x in enumerate(leaves):
-            d = get_aval(x).dtype
+        avals = [get_aval(x) for x in leaves]
+        for i, a in enumerate(avals):
+            d = a.dtype
             if not _dt.is_float(d):
                 raise IntegerInputError(
                     f"grad of {name}: input {i} of the differentiated arguments (argnums="
@@ -335,9 +336,9 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
                 return [out], a_leaves
             return [out]
         if has_aux:
-            (out,), graph, aux = linearize_flat(flat, leaves, with_aux=True)
+            (out,), graph, aux = linearize_flat(flat, leaves, with_aux=True, avals=avals)
         else:
-            (out,), graph = linearize_flat(flat, leaves)
+            (out,), graph = linearize_flat(flat, leaves, avals=avals)
         # A constant output in the inputs' library and device, as jvp/vjp/linearize do.
         out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.

@@ -17,19 +17,19 @@ from .graph import Graph, Var, eval_graph
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
 
 
-def linearize_flat(fun, primals, with_aux=False):
+def linearize_flat(fun, primals, with_aux=False, avals=None):
     """Linearize ``fun`` (flat list of values -> flat list of values) at ``primals``.
 
     Returns ``(primal_outputs, linear_graph)`` (and ``aux`` if ``with_aux``, in which case
     ``fun`` returns ``(outputs, aux_leaves)``). The linear graph has one input per primal
     (``None`` for integer or boolean primals, which carry no tangent) and one output per
-    primal output: a Var, a constant tangent, or ``None`` for a symbolic zero.
+    primal output: a Var, a constant tangent, or ``None`` for a symbolic zero. ``avals``: the
+    primals' abstract values, where the caller has them already.
     """
     staging = StagingInterpreter(_current.get(), primals)
     jvp_interp = JVPInterpreter(staging)
     in_vars, in_tracers = [], []
-    for p in primals:
-        aval = get_aval(p)
+    for p, aval in zip(primals, avals or map(get_aval, primals)):
         if _dt.is_float(aval.dtype):
             t = staging.new_input(aval)
             in_vars.append(t.var)
