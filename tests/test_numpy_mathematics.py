@@ -48,7 +48,8 @@ def check(backend, got, want, rtol=1e-13, atol=0.0, dtype=True):
 def run(backend, name, *args, np_fn=None, rtol=1e-13, atol=0.0, dtype=True, **kw):
     want = (np_fn or getattr(np, name))(*args, **kw)
     with np.errstate(all="ignore"):
-        got = getattr(fnp, name)(*[_conv(backend, a) for a in args], **kw)
+        got = getattr(fnp, name)(*[_conv(backend, a) for a in args],
+                                 **{k: _conv(backend, v) for k, v in kw.items()})
     check(backend, got, want, rtol, atol, dtype)
 
 class _quiet:

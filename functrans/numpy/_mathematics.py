@@ -280,6 +280,7 @@ def fmin(x1, x2, /):
 
 
 def _fminmax(fn, x1, x2):
+    x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
     x1, x2 = _as_operand(x1), _as_operand(x2)
     if not (_is_inexact(x1) or _is_inexact(x2)):
         return fn(x1, x2)
@@ -858,6 +859,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|a - b| <= atol + rtol * |b|`` (not symmetric in ``a`` and ``b``, as in
     NumPy); infinities are close only to themselves, NaNs only with ``equal_nan``. A boolean
     array (0-d for scalars)."""
+    a, b = _array_like(a, b), _array_like(b, a)
     a, b = _operand(a), _operand(b)
     if not _is_inexact(b):
         b = _as_float(b)
