@@ -20,22 +20,20 @@ import math
 from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ShapeError
-from ..primitives import elementwise as _ew
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axes, _normalize_axis,
                     _shape, _to_array, add, astype, broadcast_shapes, broadcast_to,
-                    concat, divide, equal, exp, flip, greater, greater_equal, less,
-                    less_equal, log, matmul, max, maximum, mean, min, minimum, multiply,
-                    negative, pow, reshape, sin, sqrt, square, stack, subtract, where)
+                    concat, divide, equal, flip, greater, greater_equal, less,
+                    less_equal, matmul, max, maximum, mean, min, minimum, multiply,
+                    negative, pow, reshape, sin, sqrt, square, subtract, where)
 from ._dtypes import finfo
 from ._elementwise import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, ceil, conj,
                            copysign, floor, floor_divide, imag, isfinite, isinf, isnan,
                            log1p, logical_and, logical_not, logical_or, real, remainder,
-                           round, sign, trunc)
+                           round, trunc)
 from ._indexing import take, take_along_axis
-from ._searching import argmax, argmin, searchsorted, sort, argsort
-from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod, std, sum,
-                          var)
+from ._searching import argmax, argmin, argsort, searchsorted, sort
+from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod, sum, var)
 
 __all__ = [
     # aliases and elementwise functions
@@ -119,10 +117,6 @@ def _array_like(v, other):
 def _concrete(x):
     """Whether ``x`` holds values Python may look at (a plain array, not a tracer)."""
     return not isinstance(x, Tracer)
-
-
-def _isnan(x):
-    return isnan(x) if _is_inexact(x) else None
 
 
 def _to_front(x, axis):
@@ -1053,5 +1047,3 @@ def correlate(a, v, mode="valid"):
         return flip(_correlate_core(v, a, mode))
     return _correlate_core(a, v, mode)
 
-
-_ = (atan2, exp, log, argsort, stack, std, sign)
