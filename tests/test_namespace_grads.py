@@ -248,7 +248,112 @@ TABLE += [
 
 # -- NumPy's names beyond the standard: elementwise, nan-reductions, statistics ---------------
 # (functrans/numpy/_mathematics.py)
+
+
+def _at_zero(shape):
+    """``x - x0`` with ``x0`` the table's own sample for ``shape`` at every other element: the
+    argument is exactly 0 there (and the derivative still flows), so sinc is checked at 0."""
+    x0 = _sample("real", shape, np.random.default_rng(0)).reshape(-1).tolist()
+
+    def shift(x):
+        flat = fnp.reshape(x, (-1,))
+        parts = [flat[i:i + 1] - (c if i % 2 == 0 else 0.0) for i, c in enumerate(x0)]
+        return fnp.reshape(fnp.concat(parts), shape)
+    return shift
+
+
+_SHIFT_3, _SHIFT_23 = _at_zero((3,)), _at_zero((2, 3))
+
+
+def _nanify(x):
+    """NaN where ``x > 0.7`` except in the first position of the last axis (so that no slice
+    along it is all NaN)."""
+    rest = fnp.where(x[..., 1:] > 0.7, fnp.nan, x[..., 1:])
+    return fnp.concat([x[..., :1], rest], axis=-1)
+
+
 TABLE += [
+    unary("amax", "distinct", fn=lambda x: fnp.amax(x, -1), shapes=R_SHAPES),
+    unary("amin", "distinct", fn=lambda x: fnp.amin(x, 0, keepdims=True, initial=0.2),
+          shapes=R_SHAPES),
+    unary("fabs", "nonzero"), unary("degrees"), unary("radians"), unary("exp2"),
+    unary("cbrt", "nonzero"), unary("sinc"), unary("fix", "frac"), unary("modf", "frac"),
+    unary("sinc_at_zero", fn=lambda x: fnp.sinc(_SHIFT_3(x) if x.shape == (3,)
+                                                else _SHIFT_23(x)),
+          shapes=[((3,),), ((2, 3),)]),
+    unary("round_decimals", "frac", fn=lambda x: fnp.round(x * 0.01 + 1.0, 3)
+          + fnp.around(x, -1)),
+    binary("heaviside", "real", "real", fn=lambda x, y: fnp.heaviside(fnp.floor(x), y)),
+    binary("fmax", "distinct", "distinct", shapes=B_SHAPES[:2]),
+    binary("fmin", "distinct", "distinct", shapes=B_SHAPES[:2]),
+    binary("fmax_nan", "distinct", "distinct", shapes=[((2, 3), (2, 3))],
+           fn=lambda x, y: fnp.fmax(_nanify(x), y) + fnp.fmin(fnp.where(y > 1.5, fnp.nan, y), x)),
+    binary("fmod", "rem_x", "rem_y"),
+    binary("fmod_signs", "rem_x", "rem_y", fn=lambda x, y: fnp.fmod(-x, y) + fnp.fmod(x, -y)),
+    binary("logaddexp2"), binary("float_power", "pos", "real"),
+    unary("nan_to_num", fn=lambda x: fnp.nan_to_num(fnp.log(x), nan=-1.0)),
+    unary("ldexp", fn=lambda x: fnp.ldexp(x, 3) + fnp.ldexp(x, fnp.astype(x > 0, fnp.int64))),
+    binary("divmod", "rem_x", "rem_y", fn=lambda x, y: fnp.divmod(x, y)[1]),
+    # cumulative functions and nan-reductions (NaNs in the input: no derivative there)
+    unary("cumsum", fn=fnp.cumsum, shapes=R_SHAPES),
+    unary("cumprod", fn=lambda x: fnp.cumprod(x, axis=0), shapes=R_SHAPES),
+    unary("nancumsum", fn=lambda x: fnp.nancumsum(_nanify(x), axis=-1), shapes=R_SHAPES),
+    unary("nancumprod", fn=lambda x: fnp.nancumprod(_nanify(x)), shapes=R_SHAPES),
+    unary("nansum", fn=lambda x: fnp.nansum(_nanify(x), axis=-1), shapes=R_SHAPES),
+    unary("nanprod", fn=lambda x: fnp.nanprod(_nanify(x)), shapes=R_SHAPES),
+    unary("nanmean", fn=lambda x: fnp.nanmean(_nanify(x), axis=-1, keepdims=True),
+          shapes=R_SHAPES),
+    unary("nanvar", fn=lambda x: fnp.nanvar(_nanify(x), axis=-1), shapes=R_SHAPES),
+    unary("nanstd", fn=lambda x: fnp.nanstd(_nanify(x), ddof=1), shapes=R_SHAPES),
+    unary("nanmax", "distinct", fn=lambda x: fnp.nanmax(_nanify(x - 2.0), axis=-1),
+          shapes=R_SHAPES),
+    unary("nanmin", "distinct", fn=lambda x: fnp.nanmin(_nanify(x - 2.0)), shapes=R_SHAPES),
+    # statistics
+    unary("ptp", "distinct", fn=lambda x: fnp.ptp(x, axis=-1), shapes=R_SHAPES),
+    binary("average", "real", "pos", fn=lambda a, w: fnp.average(a, axis=-1, weights=w),
+           shapes=[((4,), (4,)), ((2, 3), (2, 3)), ((2, 3), (3,))]),
+    binary("average_returned", "real", "pos",
+           fn=lambda a, w: fnp.average(a, 0, w, returned=True), shapes=[((2, 3), (2, 3))]),
+    unary("average_plain", fn=lambda a: fnp.average(a, axis=0, keepdims=True),
+          shapes=R_SHAPES),
+    unary("median", "distinct", fn=lambda x: fnp.median(x, axis=-1),
+          shapes=R_SHAPES + [((2, 4),)]),
+    unary("median_all", "distinct", fn=fnp.median, shapes=R_SHAPES),
+    binary("quantile", "distinct", "unit",
+           fn=lambda x, q: fnp.quantile(x, fnp.abs(q), axis=-1),
+           shapes=[((5,), ()), ((2, 4), (3,))]),
+    unary("quantile_methods", "distinct", fn=lambda x: fnp.stack(
+        [fnp.quantile(x, 0.3, axis=0, method=m) for m in
+         ("linear", "lower", "higher", "nearest", "midpoint")]), shapes=[((5, 2),)]),
+    unary("percentile", "distinct", fn=lambda x: fnp.percentile(x, [10.0, 62.5], axis=(0, 1)),
+          shapes=[((3, 2, 2),)]),
+    unary("nanmedian", "distinct", fn=lambda x: fnp.nanmedian(_nanify(x), axis=-1),
+          shapes=R_SHAPES),
+    unary("nanquantile", "distinct", fn=lambda x: fnp.nanquantile(_nanify(x), 0.4, axis=-1),
+          shapes=R_SHAPES),
+    unary("nanpercentile", "distinct", fn=lambda x: fnp.nanpercentile(_nanify(x), 80.0),
+          shapes=R_SHAPES),
+    unary("var_std_ddof", fn=lambda x: fnp.var(x, axis=-1, ddof=1) + fnp.std(x, ddof=2),
+          shapes=R_SHAPES),
+    # interpolation, polynomials, integration, convolution
+    Spec("interp", lambda x, d, fp: fnp.interp(x * 3.0, fnp.cumsum(d), fp),
+         ["pos", "pos", "real"], [((3,), (5,), (5,)), ((2, 3), (4,), (4,))]),
+    Spec("interp_outside", lambda x, d, fp: fnp.interp(
+        fnp.concat([x * 3.0, x - 5.0, x + 20.0]), fnp.cumsum(d), fp, left=-1.0,
+        right=fp[0]), ["pos", "pos", "real"], [((3,), (5,), (5,))]),
+    Spec("interp_period", lambda x, d, fp: fnp.interp(x * 4.0, fnp.cumsum(d), fp,
+                                                       period=3.5),
+         ["real", "pos", "real"], [((4,), (3,), (3,))]),
+    binary("polyval", shapes=[((4,), ()), ((3,), (2, 3)), ((1,), (3,))]),
+    unary("trapezoid", fn=lambda y: fnp.trapezoid(y, dx=0.5), shapes=R_SHAPES),
+    binary("trapezoid_x", "real", "pos", fn=lambda y, d: fnp.trapezoid(y, fnp.cumsum(d)),
+           shapes=[((4,), (4,)), ((2, 3), (3,))]),
+    binary("convolve", fn=lambda a, v: (fnp.convolve(a, v), fnp.convolve(a, v, "same"),
+                                        fnp.convolve(a, v, "valid")),
+           shapes=[((5,), (3,)), ((2,), (4,)), ((1,), (1,))]),
+    binary("correlate", fn=lambda a, v: (fnp.correlate(a, v, "full"),
+                                         fnp.correlate(a, v, "same"), fnp.correlate(a, v)),
+           shapes=[((5,), (3,)), ((3,), (4,))]),
 ]
 
 # -- functrans.scipy.special ------------------------------------------------------------------
@@ -277,7 +382,8 @@ NO_DERIVATIVE |= set()
 NO_DERIVATIVE |= set()
 
 # elementwise, nan-reductions, statistics (functrans/numpy/_mathematics.py)
-NO_DERIVATIVE |= set()
+NO_DERIVATIVE |= {"nanargmax", "nanargmin", "isclose", "allclose", "array_equal",
+                  "array_equiv"}
 
 # Aliases of tested functions.
 ALIASES = {"linalg.matmul": "matmul", "linalg.matrix_transpose": "matrix_transpose",
@@ -290,7 +396,10 @@ ALIASES |= {}
 ALIASES |= {}
 
 # elementwise, nan-reductions, statistics (functrans/numpy/_mathematics.py)
-ALIASES |= {}
+ALIASES |= {"absolute": "abs", "arccos": "acos", "arccosh": "acosh", "arcsin": "asin",
+            "arcsinh": "asinh", "arctan": "atan", "arctan2": "atan2", "arctanh": "atanh",
+            "power": "pow", "true_divide": "divide", "conjugate": "conj", "mod": "remainder",
+            "around": "round", "rad2deg": "degrees", "deg2rad": "radians"}
 
 
 

@@ -8,6 +8,9 @@ results carry no derivative.
 
 from __future__ import annotations
 
+import builtins
+import operator as _operator
+
 from .. import dtypes as _dt
 from ..primitives import elementwise as _ew
 from ..primitives import structural as _st
@@ -48,8 +51,48 @@ def _rounding(prim, name, doc):
 floor = _rounding(_ew.floor_p, "floor", "Elementwise floor (derivative 0).")
 ceil = _rounding(_ew.ceil_p, "ceil", "Elementwise ceiling (derivative 0).")
 trunc = _rounding(_ew.trunc_p, "trunc", "Elementwise rounding toward zero (derivative 0).")
-round = _rounding(_ew.round_p, "round", "Elementwise rounding to the nearest integer, halves "
-                  "to even (derivative 0).")
+_round0 = _rounding(_ew.round_p, "round", "")
+
+
+def round(x, /, decimals=0):
+    """Elementwise rounding to ``decimals`` decimal places (NumPy's ``round``; the standard's
+    ``round`` is ``decimals=0``), halves to even; derivative 0.
+
+    As in NumPy, floats are scaled by ``10**decimals``, rounded to integers and scaled back
+    (so results carry the rounding of that scaling); a negative ``decimals`` rounds to
+    tens, hundreds... Integers are returned as they are for ``decimals >= 0`` and rounded
+    exactly (halves to even) in integer arithmetic otherwise.
+    """
+    decimals = _operator.index(decimals)
+    x = _as_operand(x)
+    if decimals == 0:
+        return _round0(x)
+    kind = _dtype(x).kind
+    if kind == "b":
+        if decimals > 0:
+            return x
+        raise TypeError("round: booleans cannot be rounded to a negative number of decimals")
+    if kind in "iu":
+        if decimals > 0:
+            return x
+        f = 10 ** -decimals
+        q = _binary(_ew.floor_divide_p, x, f)
+        r = _binary(_ew.sub_p, x, _binary(_ew.mul_p, q, f))  # 0 <= r < f
+        twice = _binary(_ew.mul_p, r, 2)
+        odd = _binary(_ew.ne_p, _binary(_ew.remainder_p, q, 2), 0)
+        up = _binary(_ew.logical_or_p, _binary(_ew.gt_p, twice, f),
+                     _binary(_ew.logical_and_p, _binary(_ew.eq_p, twice, f), odd))
+        q = where(up, _binary(_ew.add_p, q, 1), q)
+        return _binary(_ew.mul_p, q, f)
+    if kind == "c":
+        re = round(_ew.real_p.bind(x), decimals)
+        im = round(_ew.imag_p.bind(x), decimals)
+        return _binary(_ew.add_p, _st.convert_element_type(re, _dtype(x)),
+                       _binary(_ew.mul_p, _st.convert_element_type(im, _dtype(x)), 1j))
+    f = 10.0 ** builtins.abs(decimals)
+    if decimals > 0:
+        return _binary(_ew.div_p, _ew.round_p.bind(_binary(_ew.mul_p, x, f)), f)
+    return _binary(_ew.mul_p, _ew.round_p.bind(_binary(_ew.div_p, x, f)), f)
 
 
 def abs(x, /):

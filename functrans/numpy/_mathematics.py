@@ -1,5 +1,1049 @@
 """NumPy's elementwise names, nan-reductions and statistics beyond the standard (``arccos``,
 ``power``, ``cumsum``, ``nansum``, ``average``, ``median``, ``isclose`` ...), with NumPy's
-semantics, built on the namespace's differentiable functions."""
+semantics, built on the namespace's differentiable functions.
 
-__all__ = []
+Every function works on plain arrays of each backend (its result is an array of the same
+library, on the same device) and on tracers under every transform. Where NumPy's answer
+needs the values themselves (``allclose`` returns a Python bool, ``nanargmax`` raises on an
+all-NaN slice) the docstring says so.
+
+NaN-ignoring functions replace the NaN entries of the *input* before computing (the
+``where`` sits on the operand, not on the result), so their derivatives are finite wherever
+the input is, and the derivative with respect to a NaN entry is 0.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+from .. import dtypes as _dt
+from ..core import Tracer
+from ..errors import ShapeError
+from ..primitives import structural as _st
+from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axes, _normalize_axis,
+                    _shape, _to_array, add, astype, broadcast_shapes, broadcast_to,
+                    concat, divide, equal, flip, greater, greater_equal, less,
+                    less_equal, matmul, max, maximum, mean, min, minimum, multiply,
+                    negative, pow, reshape, sin, sqrt, square, subtract, where)
+from ._dtypes import finfo
+from ._elementwise import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, ceil, conj,
+                           copysign, floor, floor_divide, imag, isfinite, isinf, isnan,
+                           log1p, logical_and, logical_not, logical_or, real, remainder,
+                           round, trunc)
+from ._indexing import take, take_along_axis
+from ._searching import argmax, argmin, argsort, searchsorted, sort
+from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod, sum, var)
+
+__all__ = [
+    # aliases and elementwise functions
+    "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+    "power", "true_divide", "conjugate", "mod", "amax", "amin", "around", "fabs", "degrees",
+    "radians", "deg2rad", "rad2deg", "exp2", "cbrt", "sinc", "heaviside", "fmax", "fmin",
+    "fmod", "logaddexp2", "float_power", "fix", "nan_to_num", "ldexp", "divmod", "modf",
+    # cumulative functions, nan-reductions, statistics
+    "cumsum", "cumprod", "nancumsum", "nancumprod", "nansum", "nanprod", "nanmean", "nanvar",
+    "nanstd", "nanmax", "nanmin", "nanargmax", "nanargmin", "ptp", "average", "median",
+    "quantile", "percentile", "nanmedian", "nanquantile", "nanpercentile",
+    # comparisons, interpolation, polynomials, integration, convolution
+    "isclose", "allclose", "array_equal", "array_equiv", "interp", "polyval", "trapezoid",
+    "convolve", "correlate",
+]
+
+_where = where
+_mean = mean
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _no_out(name, out):
+    if out is not None:
+        raise NotImplementedError(
+            f"{name}: out= is not supported (functrans arrays are never written in place); "
+            f"use the returned array")
+
+
+def _unsupported(name, **params):
+    for k, v in params.items():
+        if v is not None:
+            raise NotImplementedError(f"{name}: the parameter {k}= is not supported; leave it "
+                                      f"at its default")
+
+
+def _is_inexact(x):
+    return _dtype(x).kind in "fc"
+
+
+def _as_float(x):
+    """``x`` as an array of a floating dtype (integers and booleans become float64)."""
+    x = _as_operand(x)
+    if type(x) is not float and not _is_inexact(x):
+        x = _st.convert_element_type(x, _dt.float64)
+    return x
+
+
+def _operand(x):
+    """A Python scalar, list or tuple as an array (floats as float64); arrays as they are."""
+    if isinstance(x, (list, tuple)):
+        from ._creation import asarray
+        return asarray(x)
+    return _as_operand(x)
+
+
+def _like(x, value, dtype=None):
+    """A 0-d array holding ``value`` on ``x``'s backend and device (no derivative)."""
+    one = _st.reshape(_st.iota(x, 1, _dtype(x)), ())
+    return _st.full_like(one, value, dtype=dtype or _dtype(x))
+
+
+def _at(v, i):
+    """``v[i]`` of a 1-d array, as a 0-d array (never a NumPy scalar)."""
+    return _st.reshape(_st.slice_(v, ((i, i + 1, 1),)), ())
+
+
+def _sl(v, start, stop):
+    """``v[start:stop]`` of a 1-d array."""
+    return _st.slice_(v, ((start, stop, 1),))
+
+
+def _array_like(v, other):
+    """A Python scalar ``v`` as an array of ``other``'s shape, backend and device (with the
+    dtype ``other`` and ``v`` promote to); arrays are returned as they are."""
+    if type(v) not in _SCALARS or type(other) in _SCALARS:
+        return v
+    return _st.full_like(other, v, dtype=_dt.scalar_result(_dtype(other), v))
+
+
+def _concrete(x):
+    """Whether ``x`` holds values Python may look at (a plain array, not a tracer)."""
+    return not isinstance(x, Tracer)
+
+
+def _to_front(x, axis):
+    """``x`` with the axes ``axis`` (None: all) merged into one leading axis: returns the
+    reshaped array, its length, the shape of the remaining axes and the shape with the
+    reduced axes kept as length 1 (for ``keepdims``)."""
+    shape = _shape(x)
+    nd = len(shape)
+    axes = _normalize_axes(axis, nd)
+    rest = tuple(i for i in range(nd) if i not in axes)
+    perm = axes + rest
+    if perm != tuple(range(nd)):
+        x = _st.transpose(x, perm)
+    n = math.prod(shape[a] for a in axes)
+    r_shape = tuple(shape[i] for i in rest)
+    x = _st.reshape(x, (n,) + r_shape)
+    kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return x, n, r_shape, kept
+
+# -- aliases ---------------------------------------------------------------------------------
+
+
+absolute = abs
+arccos = acos
+arccosh = acosh
+arcsin = asin
+arcsinh = asinh
+arctan = atan
+arctan2 = atan2
+arctanh = atanh
+power = pow
+true_divide = divide
+conjugate = conj
+mod = remainder
+around = round
+
+
+def amax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """Maximum along ``axis`` (NumPy's ``amax``/``max``): ``axis`` may be positional;
+    ``initial`` is a lower bound included in every slice. ``where=`` is not supported."""
+    _no_out("amax", out)
+    _unsupported("amax", where=where)
+    r = max(a, axis=axis, keepdims=keepdims)
+    return r if initial is None else maximum(r, initial)
+
+
+def amin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """Minimum along ``axis`` (NumPy's ``amin``/``min``): ``axis`` may be positional;
+    ``initial`` is an upper bound included in every slice. ``where=`` is not supported."""
+    _no_out("amin", out)
+    _unsupported("amin", where=where)
+    r = min(a, axis=axis, keepdims=keepdims)
+    return r if initial is None else minimum(r, initial)
+
+# -- elementwise -----------------------------------------------------------------------------
+
+
+def fabs(x, /):
+    """Elementwise absolute value as a float (integers give float64); complex input is a
+    TypeError, as in NumPy. The derivative at 0 is 0."""
+    x = _as_operand(x)
+    if _dtype(x).kind == "c":
+        raise TypeError("fabs: complex input is not supported (use absolute)")
+    return abs(_as_float(x))
+
+
+_DEG = 180.0 / math.pi
+_RAD = math.pi / 180.0
+
+
+def degrees(x, /):
+    """Radians to degrees, elementwise (``x * 180 / pi``)."""
+    return multiply(_as_float(x), _DEG)
+
+
+def radians(x, /):
+    """Degrees to radians, elementwise (``x * pi / 180``)."""
+    return multiply(_as_float(x), _RAD)
+
+
+rad2deg = degrees
+deg2rad = radians
+
+
+def exp2(x, /):
+    """Elementwise ``2 ** x``."""
+    return pow(2.0, _as_float(x))
+
+
+def cbrt(x, /):
+    """Elementwise real cube root (defined for negative ``x`` too: ``cbrt(-8) = -2``). The
+    derivative ``1 / (3 cbrt(x)**2)`` is infinite at 0."""
+    x = _as_float(x)
+    if _dtype(x).kind == "c":
+        raise TypeError("cbrt: complex input is not supported")
+    r = pow(abs(x), 1.0 / 3.0)
+    # one Newton step on r**3 = |x| rounds perfect cubes to the exact root
+    keep = logical_or(equal(r, 0.0), isinf(r))
+    safe = where(keep, 1.0, r)
+    ax = where(keep, 1.0, abs(x))
+    r = where(keep, r, subtract(safe, divide(subtract(safe * safe * safe, ax),
+                                             3.0 * safe * safe)))
+    return copysign(r, x)
+
+
+def sinc(x, /):
+    """The normalised sinc function ``sin(pi x) / (pi x)``, 1 at 0. Where ``|pi x| < 0.01``
+    (0 included) the value comes from the Taylor polynomial (within an ulp of the quotient),
+    so the derivatives there are accurate and exact at 0 (0 for the first, ``-pi**2 / 3``
+    for the second); elsewhere from the quotient, as in NumPy."""
+    x = _as_float(x)
+    y = multiply(math.pi, x)
+    small = less(abs(y), 0.01)
+    safe = where(small, 1.0, y)
+    y2 = square(where(small, y, 0.0))
+    taylor = 1.0 - y2 / 6.0 + y2 * y2 / 120.0 - y2 * y2 * y2 / 5040.0
+    return where(small, taylor, divide(sin(safe), safe))
+
+
+def _float_pair(x1, x2):
+    """Both operands promoted to their common floating dtype (integers to float64); Python
+    scalars stay weak."""
+    x1 = x1 if type(x1) in _SCALARS else _as_float(x1)
+    x2 = x2 if type(x2) in _SCALARS else _as_float(x2)
+    if type(x1) in _SCALARS and type(x2) in _SCALARS:
+        x1 = _to_array(float(x1) if type(x1) is not complex else x1)
+    elif type(x1) in _SCALARS and type(x1) is not complex:
+        x1 = float(x1)
+    elif type(x2) in _SCALARS and type(x2) is not complex:
+        x2 = float(x2)
+    return x1, x2
+
+
+def heaviside(x1, x2, /):
+    """The Heaviside step: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
+    (NaN where ``x1`` is NaN). Floating result; the derivative flows to ``x2`` where ``x1``
+    is 0 and is 0 in ``x1``."""
+    x1, x2 = _float_pair(x1, x2)
+    x1 = _array_like(x1, x2)
+    x1 = _to_array(x1) if type(x1) in _SCALARS else x1
+    step = where(less(x1, 0.0), _st.full_like(x1, 0.0), _st.full_like(x1, 1.0))
+    out = where(equal(x1, 0.0), x2, step)
+    return where(isnan(x1), x1, out)
+
+
+def fmax(x1, x2, /):
+    """Elementwise maximum ignoring NaNs (NaN only where both are NaN). At ties the derivative
+    is shared equally; a NaN operand gets none."""
+    return _fminmax(maximum, x1, x2)
+
+
+def fmin(x1, x2, /):
+    """Elementwise minimum ignoring NaNs (NaN only where both are NaN)."""
+    return _fminmax(minimum, x1, x2)
+
+
+def _fminmax(fn, x1, x2):
+    x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
+    x1, x2 = _as_operand(x1), _as_operand(x2)
+    if not (_is_inexact(x1) or _is_inexact(x2)):
+        return fn(x1, x2)
+    a = where(isnan(x1), x2, x1)
+    b = where(isnan(x2), x1, x2)
+    return fn(a, b)
+
+
+def fmod(x1, x2, /):
+    """Elementwise remainder of C's ``fmod``: ``x1 - trunc(x1 / x2) * x2``, with the sign of
+    ``x1`` (``remainder``/``mod`` take the sign of ``x2``). Derivatives 1 in ``x1`` and
+    ``-trunc(x1 / x2)`` in ``x2``."""
+    x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
+    x1, x2 = _as_operand(x1), _as_operand(x2)
+    r = remainder(abs(x1), abs(x2))  # no sign adjustment: both operands are >= 0
+    if _is_inexact(r):
+        return copysign(r, x1)
+    return where(less(x1, 0), negative(r), r)
+
+
+_LOG2E = 1.0 / math.log(2.0)
+
+
+def logaddexp2(x1, x2, /):
+    """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
+    x1, x2 = _float_pair(x1, x2)
+    m = maximum(x1, x2)
+    tie = equal(x1, x2)
+    d = negative(abs(where(tie, 0.0, subtract(x1, x2))))
+    return add(m, multiply(log1p(pow(2.0, d)), _LOG2E))
+
+
+def float_power(x1, x2, /):
+    """Elementwise ``x1 ** x2`` computed in float64 (complex128 for complex operands)."""
+    def up(v):
+        if type(v) in _SCALARS:
+            return complex(v) if type(v) is complex else float(v)
+        d = _dtype(v)
+        target = _dt.complex128 if d.kind == "c" else _dt.float64
+        return v if d is target else _st.convert_element_type(v, target)
+    x1, x2 = up(x1), up(x2)
+    if type(x1) in _SCALARS and type(x2) in _SCALARS:
+        x1 = _to_array(x1)
+    if (type(x1) is complex and type(x2) not in _SCALARS) or (
+            type(x2) is complex and type(x1) not in _SCALARS):
+        other = x2 if type(x1) is complex else x1
+        if _dtype(other).kind != "c":
+            other = _st.convert_element_type(other, _dt.complex128)
+        x1, x2 = (x1, other) if type(x1) is complex else (other, x2)
+    return pow(x1, x2)
+
+
+def fix(x, /, out=None):
+    """Round toward zero elementwise, keeping the dtype (as ``trunc``). Derivative 0."""
+    _no_out("fix", out)
+    return trunc(x)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """``x`` with NaN replaced by ``nan``, +inf by ``posinf`` (default: the largest finite
+    value of the dtype) and -inf by ``neginf`` (default: the most negative one); complex
+    arrays are treated part by part, integer arrays returned as they are. ``copy`` is
+    accepted for NumPy's signature: the result is always a new array (``x`` is never
+    modified). The derivative is that of ``x`` at its finite entries and 0 elsewhere."""
+    x = _as_operand(x)
+    d = _dtype(x)
+    if d.kind == "c":
+        from ._base import astype as _astype
+        re = nan_to_num(real(x), nan=nan, posinf=posinf, neginf=neginf)
+        im = nan_to_num(imag(x), nan=nan, posinf=posinf, neginf=neginf)
+        return add(_astype(re, d), multiply(_astype(im, d), 1j))
+    if d.kind not in "f":
+        return x
+    fi = finfo(d)
+    hi = fi.max if posinf is None else posinf
+    lo = fi.min if neginf is None else neginf
+    out = where(isnan(x), nan, x)
+    out = where(logical_and(isinf(x), greater(x, 0.0)), hi, out)
+    return where(logical_and(isinf(x), less(x, 0.0)), lo, out)
+
+
+def ldexp(x1, x2, /):
+    """Elementwise ``x1 * 2**x2`` for integer exponents ``x2`` (a float ``x2`` is a
+    TypeError, as in NumPy). Computed as a product with ``2.0**x2``: where that power alone
+    overflows or underflows (|x2| > 1023) the result may differ from NumPy's."""
+    if type(x2) is float or (type(x2) not in _SCALARS and _dtype(x2).kind not in "iub"):
+        raise TypeError("ldexp: the exponent x2 must be an integer (scalar or array)")
+    x1 = x1 if type(x1) in _SCALARS else _as_float(x1)
+    if type(x1) is int:
+        x1 = float(x1)
+    if type(x2) in _SCALARS:
+        p = 2.0 ** int(x2)
+        return multiply(_to_array(x1) if type(x1) in _SCALARS else x1, p)
+    ref = x1 if type(x1) not in _SCALARS else None
+    e = _st.convert_element_type(x2, _dtype(ref) if ref is not None else _dt.float64)
+    return multiply(x1, pow(2.0, e))
+
+
+def divmod(x1, x2, /):
+    """``(floor_divide(x1, x2), remainder(x1, x2))`` elementwise."""
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def modf(x, /):
+    """The fractional and integral parts of ``x`` elementwise, both with ``x``'s sign
+    (``modf(-3.5) = (-0.5, -3.0)``; integers give float64). The derivative of the
+    fractional part is 1, of the integral part 0."""
+    x = _as_float(x)
+    whole = trunc(x)
+    frac = where(isinf(x), 0.0, subtract(x, whole))
+    return copysign(frac, x), whole
+
+# -- cumulative functions --------------------------------------------------------------------
+
+
+def _flat_or(a, axis):
+    a = _as_operand(a)
+    if axis is None:
+        return reshape(a, (-1,)), 0
+    return a, axis
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    """Running sums along ``axis`` (of the flattened array when ``axis`` is None). Booleans
+    and small integers accumulate in int64 (uint64 for unsigned)."""
+    _no_out("cumsum", out)
+    a, axis = _flat_or(a, axis)
+    return cumulative_sum(a, axis=axis, dtype=dtype)
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    """Running products along ``axis`` (of the flattened array when ``axis`` is None)."""
+    _no_out("cumprod", out)
+    a, axis = _flat_or(a, axis)
+    return cumulative_prod(a, axis=axis, dtype=dtype)
+
+
+def _fill_nan(a, value):
+    a = _as_operand(a)
+    if not _is_inexact(a):
+        return a
+    return where(isnan(a), value, a)
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    """Running sums with NaNs counted as 0 (of the flattened array when ``axis`` is None)."""
+    _no_out("nancumsum", out)
+    return cumsum(_fill_nan(a, 0.0), axis=axis, dtype=dtype)
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    """Running products with NaNs counted as 1 (flattened when ``axis`` is None)."""
+    _no_out("nancumprod", out)
+    return cumprod(_fill_nan(a, 1.0), axis=axis, dtype=dtype)
+
+# -- nan-reductions ----------------------------------------------------------------------------
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Sum along ``axis`` with NaNs counted as 0 (0 for an all-NaN slice). ``initial`` is
+    added to every sum; ``where=`` is not supported."""
+    _no_out("nansum", out)
+    _unsupported("nansum", where=where)
+    r = sum(_fill_nan(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims)
+    return r if initial is None else add(r, initial)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Product along ``axis`` with NaNs counted as 1. ``initial`` multiplies every product;
+    ``where=`` is not supported."""
+    _no_out("nanprod", out)
+    _unsupported("nanprod", where=where)
+    r = prod(_fill_nan(a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims)
+    return r if initial is None else multiply(r, initial)
+
+
+def _check_float_dtype(name, dtype):
+    if dtype is not None and _dt.as_dtype(dtype).kind not in "fc":
+        raise NotImplementedError(f"{name}: dtype= must be a floating dtype here; got "
+                                  f"{dtype!r}")
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """Mean along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
+    NumPy's warning). Integers give float64; ``dtype`` (floating) sets the computation's
+    dtype; ``where=`` is not supported."""
+    _no_out("nanmean", out)
+    _unsupported("nanmean", where=where)
+    _check_float_dtype("nanmean", dtype)
+    a = _as_operand(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    if not _is_inexact(a):
+        return _mean(a, axis=axis, keepdims=keepdims)
+    nan = isnan(a)
+    cnt = sum(astype(logical_not(nan), _real_dtype(a)), axis=axis, keepdims=keepdims)
+    tot = sum(_where(nan, 0.0, a), axis=axis, keepdims=keepdims)
+    return divide(tot, cnt)
+
+
+def _real_dtype(a):
+    d = _dtype(a)
+    if d.kind == "c":
+        return _dt.float32 if d is _dt.complex64 else _dt.float64
+    return d
+
+
+def _ddof(name, ddof, correction):
+    if ddof is not None and correction is not None:
+        raise ValueError(f"{name}: ddof and correction can't be provided simultaneously")
+    return ddof if ddof is not None else (correction if correction is not None else 0)
+
+
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+           mean=None, correction=None):
+    """Variance along ``axis`` of the non-NaN entries, with ``count - ddof`` degrees of
+    freedom (NaN where that is not positive, as for an all-NaN slice). ``correction`` is
+    another name for ``ddof`` (giving both is an error). ``where=`` and ``mean=`` are not
+    supported."""
+    _no_out("nanvar", out)
+    _unsupported("nanvar", where=where, mean=mean)
+    _check_float_dtype("nanvar", dtype)
+    ddof = _ddof("nanvar", ddof if ddof != 0 else None, correction)
+    a = _as_operand(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    if not _is_inexact(a):
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims)
+    nan = isnan(a)
+    rd = _real_dtype(a)
+    cnt = sum(astype(logical_not(nan), rd), axis=axis, keepdims=True)
+    filled = _where(nan, 0.0, a)
+    avg = divide(sum(filled, axis=axis, keepdims=True), cnt)
+    dev = _where(nan, 0.0, subtract(filled, avg))
+    sq = real(multiply(dev, conj(dev))) if _dtype(dev).kind == "c" else square(dev)
+    s = sum(sq, axis=axis, keepdims=keepdims)
+    dof = subtract(cnt if keepdims else reshape(cnt, _shape(s)), float(ddof))
+    good = greater(dof, 0.0)
+    return _where(good, divide(s, _where(good, dof, 1.0)), math.nan)
+
+
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+           mean=None, correction=None):
+    """Standard deviation along ``axis`` of the non-NaN entries (``sqrt(nanvar(...))``)."""
+    return sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+                       where=where, mean=mean, correction=correction))
+
+
+def _nan_extreme(name, red, fill, a, axis, out, keepdims, initial, where_):
+    _no_out(name, out)
+    _unsupported(name, initial=initial, where=where_)
+    a = _as_operand(a)
+    if _dtype(a).kind == "c":
+        raise NotImplementedError(f"{name}: complex input is not supported")
+    if not _is_inexact(a):
+        return red(a, axis=axis, keepdims=keepdims)
+    nan = isnan(a)
+    r = red(where(nan, fill, a), axis=axis, keepdims=keepdims)
+    return where(all(nan, axis=axis, keepdims=keepdims), math.nan, r)
+
+
+def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """Maximum along ``axis`` ignoring NaNs (NaN for an all-NaN slice, without NumPy's
+    warning). ``initial=`` and ``where=`` are not supported."""
+    return _nan_extreme("nanmax", max, -math.inf, a, axis, out, keepdims, initial, where)
+
+
+def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """Minimum along ``axis`` ignoring NaNs (NaN for an all-NaN slice, without NumPy's
+    warning). ``initial=`` and ``where=`` are not supported."""
+    return _nan_extreme("nanmin", min, math.inf, a, axis, out, keepdims, initial, where)
+
+
+def _nan_arg(name, fn, fill, a, axis, out, keepdims):
+    _no_out(name, out)
+    a = _as_operand(a)
+    if not _is_inexact(a):
+        return fn(a, axis=axis, keepdims=keepdims)
+    nan = isnan(a)
+    idx = fn(where(nan, fill, a), axis=axis, keepdims=keepdims)
+    if axis is None:
+        bad = all(nan, keepdims=keepdims)
+        if keepdims:
+            bad = reshape(bad, _shape(idx))
+    else:
+        bad = all(nan, axis=axis, keepdims=keepdims)
+    if _concrete(a) and builtins.bool(any(bad)):
+        raise ValueError(f"{name}: All-NaN slice encountered")
+    return where(bad, -1, idx)
+
+
+def nanargmax(a, axis=None, out=None, *, keepdims=False):
+    """Index of the maximum along ``axis`` ignoring NaNs (of the flattened array when
+    ``axis`` is None). An all-NaN slice is a ValueError for a plain array, as in NumPy;
+    under a transform (where values cannot be inspected) its index is -1."""
+    return _nan_arg("nanargmax", argmax, -math.inf, a, axis, out, keepdims)
+
+
+def nanargmin(a, axis=None, out=None, *, keepdims=False):
+    """Index of the minimum along ``axis`` ignoring NaNs; all-NaN slices as in
+    :func:`nanargmax`."""
+    return _nan_arg("nanargmin", argmin, math.inf, a, axis, out, keepdims)
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    """Range (maximum minus minimum) along ``axis``."""
+    _no_out("ptp", out)
+    return subtract(max(a, axis=axis, keepdims=keepdims), min(a, axis=axis, keepdims=keepdims))
+
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """Weighted average along ``axis`` (the mean without ``weights``), differentiable in
+    ``a`` and ``weights``. ``weights`` has ``a``'s shape, or the shape of the axes in
+    ``axis``. With ``returned=True`` also the sum of the weights (broadcast to the result's
+    shape). Weights summing to 0 raise ZeroDivisionError for plain arrays, as in NumPy; under
+    a transform the result there is inf or NaN."""
+    a = _operand(a)
+    nd = len(_shape(a))
+    if weights is None:
+        avg = mean(a, axis=axis, keepdims=keepdims)
+        n = math.prod(_shape(a)) // builtins.max(math.prod(_shape(avg)), 1) \
+            if math.prod(_shape(avg)) else 0
+        scl = _st.full_like(avg, float(n))
+        return (avg, scl) if returned else avg
+    w = _operand(weights)
+    da, dw = _dtype(a), _dtype(w)
+    if da.kind in "biu" and dw.kind in "biu":
+        rd = _dt.float64
+    elif da.kind in "biu" or dw.kind in "biu":  # NumPy: an integer with a float gives float64
+        f = dw if da.kind in "biu" else da
+        rd = _dt.result_type(f, _dt.float64) if f in (_dt.float32, _dt.complex64) else f
+    else:
+        rd = _dt.result_type(da, dw)
+    a, w = astype(a, rd), astype(w, rd)
+    if _shape(a) != _shape(w):
+        if axis is None:
+            raise TypeError("average: axis must be specified when the shapes of a and "
+                            "weights differ")
+        axes = _normalize_axes(axis, nd)
+        if not isinstance(axis, int):
+            axes_in_order = tuple(_normalize_axis(int(x), nd) for x in axis)
+        else:
+            axes_in_order = axes
+        want = tuple(_shape(a)[ax] for ax in axes_in_order)
+        if _shape(w) != want:
+            raise ValueError(f"average: the shape of weights {_shape(w)} must be a's shape "
+                             f"{_shape(a)} or that of the averaged axes {want}")
+        order = sorted(range(len(axes_in_order)), key=lambda i: axes_in_order[i])
+        if order != list(range(len(order))):
+            from ._base import permute_dims
+            w = permute_dims(w, tuple(order))
+        w = _st.broadcast_in_dim(w, _shape(a), axes)
+    scl = sum(w, axis=axis, keepdims=keepdims)
+    if _concrete(scl) and builtins.bool(any(equal(scl, 0.0))):
+        raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
+    avg = divide(sum(multiply(a, w), axis=axis, keepdims=keepdims), scl)
+    if returned:
+        if _shape(scl) != _shape(avg):
+            scl = broadcast_to(scl, _shape(avg))
+        return avg, scl
+    return avg
+
+
+def _median_impl(name, a, axis, keepdims, ignore_nan):
+    a = _as_operand(a)
+    if _dtype(a).kind == "c":
+        raise TypeError(f"{name}: a must be an array of real numbers")
+    if not ignore_nan:
+        x, n, r_shape, kept = _to_front(a, axis)
+        xf = _as_float(x)
+        if n == 0:
+            out = mean(xf, axis=0)
+        else:
+            s = sort(x, axis=0)
+            lo = _take0(s, (n - 1) // 2)
+            if n % 2:
+                out = divide(_as_float(lo), 1.0)
+            else:
+                hi = _take0(s, n // 2)
+                out = divide(add(_as_float(lo), _as_float(hi)), 2.0)
+            if _is_inexact(x):
+                out = where(any(isnan(x), axis=0), math.nan, out)
+        return reshape(out, kept) if keepdims else out
+    return nanquantile(a, 0.5, axis=axis, keepdims=keepdims)
+
+
+def _take0(s, i):
+    """``s[i]`` along the leading axis."""
+    shape = _shape(s)
+    idx = ((i, i + 1, 1),) + tuple((0, d, 1) for d in shape[1:])
+    return _st.reshape(_st.slice_(s, idx), shape[1:])
+
+
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Median along ``axis`` (an int, a tuple or None for all): the middle value, or the
+    mean of the two middle values. NaN where a slice has a NaN. Differentiable (for distinct
+    values the derivative reaches the middle element(s)). ``overwrite_input`` is accepted
+    and ignored (the input is never modified)."""
+    _no_out("median", out)
+    return _median_impl("median", a, axis, keepdims, False)
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Median along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
+    NumPy's warning). Computed by linear interpolation between the two middle values."""
+    _no_out("nanmedian", out)
+    return _median_impl("nanmedian", a, axis, keepdims, True)
+
+
+_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def _q_array(q, like):
+    """``q`` as a float array on ``like``'s backend and device, and whether it was a Python
+    number (NumPy then keeps the data's float dtype)."""
+    weak = type(q) in (int, float)
+    if type(q) in _SCALARS:
+        if type(q) is complex:
+            raise TypeError("quantile: q must be real")
+        return _like(like, float(q), _dt.float64), weak
+    if isinstance(q, (list, tuple)):
+        from ._creation import asarray
+        from ._base import device
+        q = asarray(q, dtype=_dt.float64, device=device(like))
+        return q, False
+    if _dtype(q).kind == "c":
+        raise TypeError("quantile: q must be real")
+    return _as_float(q), False
+
+
+def _check_q(name, q, scale):
+    if isinstance(q, (list, tuple)):
+        vals = _flatten_list(q)
+    elif type(q) in _SCALARS:
+        vals = [q]
+    elif _concrete(q):
+        lo = builtins.bool(any(less(q, 0.0))) if math.prod(_shape(q)) else False
+        hi = builtins.bool(any(greater(q, float(scale)))) if math.prod(_shape(q)) else False
+        vals = [-1.0] if lo or hi else []
+        if not lo and not hi and _is_inexact(q) and builtins.bool(any(isnan(q))):
+            vals = [math.nan]
+    else:
+        return
+    for v in vals:
+        if not 0.0 <= v <= scale:
+            unit = "[0, 100]" if scale == 100 else "[0, 1]"
+            what = "Percentiles" if scale == 100 else "Quantiles"
+            raise ValueError(f"{name}: {what} must be in the range {unit}")
+
+
+def _flatten_list(q):
+    out = []
+    for v in q:
+        out.extend(_flatten_list(v) if isinstance(v, (list, tuple)) else [v])
+    return out
+
+
+def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale):
+    if method not in _METHODS:
+        raise NotImplementedError(
+            f"{name}: method={method!r} is not supported; use one of {', '.join(_METHODS)}")
+    a = _operand(a)
+    if _dtype(a).kind == "c":
+        raise TypeError(f"{name}: a must be an array of real numbers")
+    _check_q(name, q, scale)
+    qa, weak = _q_array(q, a)
+    if scale != 1:
+        qa = divide(qa, float(scale))
+    q_shape = _shape(qa)
+    x, n, r_shape, kept = _to_front(a, axis)
+    fd = _dtype(_as_float(x))
+    nq = math.prod(q_shape)
+    out_shape = q_shape + (kept if keepdims else r_shape)
+    if n == 0:
+        return broadcast_to(_like(x, math.nan, fd), out_shape)
+    has_nan = _is_inexact(x)
+    s = sort(x, axis=0)
+    qf = reshape(qa, (nq,) + (1,) * len(r_shape))
+    if ignore_nan and has_nan:
+        count = sum(astype(logical_not(isnan(x)), _dt.float64), axis=0, keepdims=True)
+        top = subtract(count, 1.0)  # (1, *R): the last valid position of each slice
+    else:
+        count = None
+        top = float(n - 1)
+    v = multiply(top, qf)
+    if method == "linear":
+        vi = v
+    elif method == "lower":
+        vi = floor(v)
+    elif method == "higher":
+        vi = ceil(v)
+    elif method == "nearest":
+        vi = round(v)
+    else:  # midpoint
+        vi = multiply(0.5, add(floor(v), ceil(v)))
+    vi = broadcast_to(vi, (nq,) + r_shape)
+
+    def index(i):  # clipped to the valid range, as integers
+        i = maximum(minimum(i, top), 0.0)
+        return astype(minimum(i, float(n - 1)), _dt.int64)
+    if method in ("lower", "higher", "nearest"):
+        out = take_along_axis(s, index(vi), axis=0)
+    else:
+        prev = floor(vi)
+        above = greater_equal(vi, top)
+        i0 = where(above, top, prev)
+        i1 = where(above, top, add(prev, 1.0))
+        lo = _as_float(take_along_axis(s, index(i0), axis=0))
+        hi = _as_float(take_along_axis(s, index(i1), axis=0))
+        if method == "midpoint":
+            gamma = where(equal(prev, vi), _st.full_like(vi, 0.0), _st.full_like(vi, 0.5))
+        else:
+            gamma = subtract(vi, prev)
+        if weak:
+            gamma = astype(gamma, fd)
+        out = _lerp(lo, hi, gamma)
+    if count is not None:
+        out = where(equal(count, 0.0), math.nan, out)
+    elif has_nan:
+        out = where(any(isnan(x), axis=0, keepdims=True), math.nan, out)
+    return reshape(out, out_shape)
+
+
+def _lerp(a, b, t):
+    """NumPy's linear interpolation: ``a + (b - a) t``, from ``b``'s side when
+    ``t >= 0.5``."""
+    d = subtract(b, a)
+    return where(greater_equal(t, 0.5), subtract(b, multiply(d, subtract(1.0, t))),
+                 add(a, multiply(d, t)))
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False, *, weights=None):
+    """The ``q``-th quantiles (``q`` in [0, 1], a number or an array) along ``axis`` (None,
+    an int or a tuple); the result has ``q``'s shape in front. ``method`` is 'linear'
+    (default), 'lower', 'higher', 'nearest' or 'midpoint'; the other methods and
+    ``weights`` raise NotImplementedError. NaN where a slice has a NaN. Differentiable in
+    ``a`` (and in ``q`` for 'linear'). ``q`` outside [0, 1] is a ValueError when ``q`` has
+    concrete values (under a transform it is not checked)."""
+    _no_out("quantile", out)
+    _unsupported("quantile", weights=weights)
+    return _quantile_impl("quantile", a, q, axis, method, keepdims, False, 1)
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False, *, weights=None):
+    """The ``q``-th percentiles (``q`` in [0, 100]) along ``axis``: ``quantile(a, q / 100)``
+    with the same methods and limits."""
+    _no_out("percentile", out)
+    _unsupported("percentile", weights=weights)
+    return _quantile_impl("percentile", a, q, axis, method, keepdims, False, 100)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=False, *, weights=None):
+    """Quantiles of the non-NaN entries along ``axis`` (NaN for an all-NaN slice, without
+    NumPy's warning); otherwise as :func:`quantile`."""
+    _no_out("nanquantile", out)
+    _unsupported("nanquantile", weights=weights)
+    return _quantile_impl("nanquantile", a, q, axis, method, keepdims, True, 1)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                  keepdims=False, *, weights=None):
+    """Percentiles of the non-NaN entries along ``axis`` (see :func:`nanquantile`)."""
+    _no_out("nanpercentile", out)
+    _unsupported("nanpercentile", weights=weights)
+    return _quantile_impl("nanpercentile", a, q, axis, method, keepdims, True, 100)
+
+# -- comparisons -----------------------------------------------------------------------------
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` (not symmetric in ``a`` and ``b``, as in
+    NumPy); infinities are close only to themselves, NaNs only with ``equal_nan``. A boolean
+    array (0-d for scalars)."""
+    a, b = _array_like(a, b), _array_like(b, a)
+    a, b = _operand(a), _operand(b)
+    if not _is_inexact(b):
+        b = _as_float(b)
+    if not _is_inexact(a):
+        a = _as_float(a)
+    close = logical_and(less_equal(abs(subtract(a, b)), add(atol, multiply(rtol, abs(b)))),
+                        isfinite(b))
+    out = logical_or(close, equal(a, b))
+    if equal_nan:
+        out = logical_or(out, logical_and(isnan(a), isnan(b)))
+    return out
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element of ``a`` is close to ``b`` (see :func:`isclose`), as a Python
+    bool: it needs concrete values (under ``jit`` a ConcretizationError)."""
+    return builtins.bool(all(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """Whether ``a1`` and ``a2`` have the same shape and elements, as a Python bool (it
+    needs concrete values); ``equal_nan`` counts NaNs in the same places as equal."""
+    a1, a2 = _operand(a1), _operand(a2)
+    if _shape(a1) != _shape(a2):
+        return False
+    eq = equal(a1, a2)
+    if equal_nan and (_is_inexact(a1) and _is_inexact(a2)):
+        eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
+    return builtins.bool(all(eq))
+
+
+def array_equiv(a1, a2):
+    """Whether ``a1`` and ``a2`` broadcast to one shape and are equal there, as a Python
+    bool (it needs concrete values)."""
+    a1, a2 = _operand(a1), _operand(a2)
+    try:
+        broadcast_shapes(_shape(a1), _shape(a2))
+    except ShapeError:
+        return False
+    return builtins.bool(all(equal(a1, a2)))
+
+# -- interpolation, polynomials, integration, convolution --------------------------------------
+
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """One-dimensional piecewise linear interpolation of the points ``(xp, fp)`` (``xp``
+    increasing) at ``x``; ``left``/``right`` (default ``fp[0]``/``fp[-1]``) outside. With
+    ``period``, the coordinates are taken modulo it. The result is float64 (complex128 for
+    complex ``fp``), as in NumPy. Differentiable in ``x``, ``xp`` and ``fp``."""
+    x, xp, fp = _operand(x), _operand(xp), _operand(fp)
+    if len(_shape(xp)) != 1 or len(_shape(fp)) != 1:
+        raise ValueError("interp: xp and fp must be one-dimensional")
+    if _shape(xp) != _shape(fp):
+        raise ValueError("interp: fp and xp are not of the same length")
+    if _shape(xp)[0] == 0:
+        raise ValueError("interp: array of sample points is empty")
+    fd = _dt.complex128 if _dtype(fp).kind == "c" else _dt.float64
+    x, xp, fp = astype(x, _dt.float64), astype(xp, _dt.float64), astype(fp, fd)
+    if period is not None:
+        if type(period) in _SCALARS and period == 0:
+            raise ValueError("interp: period must be a non-zero value")
+        period = builtins.abs(period) if type(period) in _SCALARS else abs(period)
+        left = right = None
+        x = remainder(x, period)
+        xp = remainder(xp, period)
+        order = argsort(xp)
+        xp, fp = take(xp, order), take(fp, order)
+        m = _shape(xp)[0]
+        xp = concat([subtract(_sl(xp, m - 1, m), period), xp, add(_sl(xp, 0, 1), period)])
+        fp = concat([_sl(fp, m - 1, m), fp, _sl(fp, 0, 1)])
+    m = _shape(xp)[0]
+    first, last = _at(fp, 0), _at(fp, m - 1)
+    lval = first if left is None else left
+    rval = last if right is None else right
+    x_lo, x_hi = _at(xp, 0), _at(xp, m - 1)
+    if m == 1:  # NumPy: a NaN x gives fp[0] here
+        out = where(less(x, x_lo), lval, where(greater(x, x_lo), rval, first))
+        return astype(out, _dtype(first)) if _dtype(out) is not _dtype(first) else out
+    else:
+        j = subtract(searchsorted(xp, x, side="right"), 1)
+        jc = minimum(maximum(j, 0), m - 2)
+        x0, x1 = take(xp, jc), take(xp, add(jc, 1))
+        y0, y1 = take(fp, jc), take(fp, add(jc, 1))
+        slope = divide(subtract(y1, y0), subtract(x1, x0))
+        out = where(equal(x0, x), y0, add(multiply(slope, subtract(x, x0)), y0))
+        out = where(equal(j, m - 1), last, out)
+    out = where(less(x, x_lo), lval, out)
+    out = where(greater(x, x_hi), rval, out)
+    return where(isnan(x), astype(x, _dtype(out)), out)
+
+
+def polyval(p, x):
+    """The polynomial with coefficients ``p`` (highest power first, NumPy's old
+    ``polyval``) at ``x``, by Horner's rule. Differentiable in ``p`` and ``x``."""
+    if isinstance(p, (list, tuple)):
+        coeffs = [c if type(c) in _SCALARS else _as_operand(c) for c in p]
+    else:
+        p = _as_operand(p)
+        if len(_shape(p)) != 1:
+            raise ValueError("polyval: p must be one-dimensional")
+        coeffs = [_at(p, i) for i in range(_shape(p)[0])]
+    x = _operand(x)
+    y = multiply(x, 0)
+    for c in coeffs:
+        y = add(multiply(y, x), c)
+    return y
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """Integral of ``y`` along ``axis`` by the trapezoidal rule, with sample points ``x``
+    (1-d along ``axis``, or ``y``'s shape) or spacing ``dx``. Linear in ``y``;
+    differentiable in ``x``."""
+    y = _operand(y)
+    nd = len(_shape(y))
+    axis = _normalize_axis(axis, nd)
+    if x is None:
+        d = dx
+    else:
+        x = _operand(x)
+        if len(_shape(x)) == 1:
+            d = diff(x)
+            shape = [1] * nd
+            shape[axis] = _shape(d)[0]
+            d = reshape(d, tuple(shape))
+        else:
+            d = diff(x, axis=axis)
+    n = _shape(y)[axis]
+    hi = tuple(slice(1, None) if i == axis else slice(None) for i in range(nd))
+    lo = tuple(slice(None, -1) if i == axis else slice(None) for i in range(nd))
+    if n == 0:
+        hi = lo = tuple(slice(0, 0) if i == axis else slice(None) for i in range(nd))
+    y = _as_operand(y)
+    terms = divide(multiply(d, add(y[hi], y[lo])), 2.0)
+    return sum(terms, axis=axis)
+
+
+def _correlate_core(x, y, mode):
+    """``sum_j xpad[k + j] * y[j]`` for ``len(x) >= len(y)``, with NumPy's mode slicing."""
+    n, m = _shape(x)[0], _shape(y)[0]
+    if m > 1:
+        pad = _st.broadcast_to(_like(x, 0), (m - 1,))
+        xpad = concat([pad, x, pad])
+    else:
+        xpad = x
+    length = n + m - 1
+    if mode == "full":
+        start, size = 0, length
+    elif mode == "same":
+        start, size = (m - 1) - m // 2, n
+    else:
+        start, size = m - 1, n - m + 1
+    k = reshape(_st.iota(x, size), (size, 1))
+    j = reshape(_st.iota(x, m), (1, m))
+    idx = add(add(k, j), start)
+    windows = take(xpad, idx, axis=0)
+    return matmul(windows, y)
+
+
+def _conv_args(name, a, v, mode):
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"{name}: mode must be 'full', 'same' or 'valid'; got {mode!r}")
+    a, v = _operand(a), _operand(v)
+    if len(_shape(a)) != 1 or len(_shape(v)) != 1:
+        raise ValueError(f"{name}: a and v must be one-dimensional (got shapes "
+                         f"{_shape(a)} and {_shape(v)})")
+    if _shape(a)[0] == 0:
+        raise ValueError(f"{name}: a cannot be empty")
+    if _shape(v)[0] == 0:
+        raise ValueError(f"{name}: v cannot be empty")
+    from ._base import _promote_arrays
+    (a, v), _ = _promote_arrays([a, v])
+    return a, v
+
+
+def convolve(a, v, mode="full"):
+    """Discrete linear convolution of two 1-d arrays (``mode`` 'full', 'same' or 'valid',
+    as in NumPy). Differentiable in both."""
+    a, v = _conv_args("convolve", a, v, mode)
+    if _shape(v)[0] > _shape(a)[0]:
+        a, v = v, a
+    return _correlate_core(a, flip(v), mode)
+
+
+def correlate(a, v, mode="valid"):
+    """Cross-correlation of two 1-d arrays, ``c[k] = sum_n a[n + k] * conj(v[n])`` (``mode``
+    'valid' by default, 'same' or 'full', as in NumPy). Differentiable in both."""
+    a, v = _conv_args("correlate", a, v, mode)
+    if _dtype(v).kind == "c":
+        v = conj(v)
+    if _shape(v)[0] > _shape(a)[0]:
+        return flip(_correlate_core(v, a, mode))
+    return _correlate_core(a, v, mode)
+

@@ -47,9 +47,19 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False):
     return _reduce(_red.reduce_prod, x, axis, keepdims)
 
 
-def var(x, /, *, axis=None, correction=0.0, keepdims=False):
+def _correction(name, correction, ddof):
+    if ddof is not None and correction is not None:
+        raise ValueError(f"{name}: give either correction or its NumPy name ddof, not both")
+    if ddof is not None:
+        return ddof
+    return 0.0 if correction is None else correction
+
+
+def var(x, /, *, axis=None, correction=None, keepdims=False, ddof=None):
     """Variance over ``axis``: the mean squared deviation, with ``N - correction`` degrees
-    of freedom."""
+    of freedom (``correction`` 0 by default). ``ddof`` is NumPy's name for ``correction``
+    (giving both is a ValueError)."""
+    correction = _correction("var", correction, ddof)
     x = _as_operand(x)
     if _dtype(x).kind not in "fc":
         x = _st.convert_element_type(x, _dt.float64)
@@ -64,8 +74,10 @@ def var(x, /, *, axis=None, correction=0.0, keepdims=False):
     return _ew.div(s, float(dof)) if dof > 0 else _ew.mul(s, math.nan)
 
 
-def std(x, /, *, axis=None, correction=0.0, keepdims=False):
-    """Standard deviation over ``axis`` (the derivative is infinite where it is 0)."""
+def std(x, /, *, axis=None, correction=None, keepdims=False, ddof=None):
+    """Standard deviation over ``axis`` (the derivative is infinite where it is 0);
+    ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError)."""
+    correction = _correction("std", correction, ddof)
     return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
 
 
