@@ -286,3 +286,17 @@ def test_creation_default_dtypes():
 def test_missing_functions_raise_attribute_error():
     with pytest.raises(AttributeError, match="fft_magic"):
         fnp.fft_magic  # noqa: B018
+
+
+def test_info_of_native_dtype_objects_and_arrays():
+    """``fnp.finfo(x.dtype)`` with NumPy's dtype objects (which have a ``.shape`` too), their
+    scalar types, arrays and tracers all name the same dtype."""
+    import numpy as np
+    import functrans as ft
+    for d in (np.dtype("float32"), np.float32, np.zeros(2, np.float32), fnp.float32):
+        assert fnp.finfo(d).eps == np.finfo(np.float32).eps
+    assert fnp.iinfo(np.dtype("int16")).max == np.iinfo(np.int16).max
+    assert fnp.result_type(np.dtype("float32"), np.float32) == fnp.float32
+    seen = []
+    ft.grad(lambda x: seen.append(fnp.finfo(x.dtype).eps) or fnp.sum(x))(np.ones(2))
+    assert seen == [np.finfo(np.float64).eps]

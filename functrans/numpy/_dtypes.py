@@ -14,6 +14,9 @@ _SCALARS = _SCALAR_DTYPES
 
 def _as_dt(x):
     """A functrans DType from a dtype, an array or a tracer."""
+    d = _dt.as_dtype(x, strict=False)  # first: a NumPy dtype object has a .shape too
+    if d is not None:
+        return d
     if hasattr(x, "shape") and not isinstance(x, type):
         return get_aval(x).dtype
     return _to_dtype(x)
