@@ -50,6 +50,7 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "lgamma": torch.special.gammaln,
     "digamma": torch.special.digamma,
     "polygamma": _polygamma,
+    "ndtri": torch.special.ndtri,
 })
 backend.device_types = (torch.device,)
 register(backend)
