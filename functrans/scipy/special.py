@@ -67,6 +67,8 @@ def _real_pair(x, y, name):
 
 
 def _where(cond, a, b):
+    # (at least one of a, b is an array: fnp.where makes two Python numbers an array of the
+    # default backend)
     return fnp.where(cond, a, b)
 
 
@@ -133,8 +135,8 @@ def polygamma(n, x, /):
 
 def _gamma_sign(x):
     """The sign of Gamma(x): -1 on the intervals (-1, 0), (-3, -2), ..., else 1."""
-    odd = fnp.remainder(fnp.floor(x), 2.0) == 1.0
-    return _where((x < 0.0) & odd, -1.0, 1.0)
+    odd = (x < 0.0) & (fnp.remainder(fnp.floor(x), 2.0) == 1.0)
+    return 1.0 - 2.0 * fnp.astype(odd, _dtype(x))
 
 
 def gamma(z, /):
@@ -145,7 +147,7 @@ def gamma(z, /):
     The relative error grows like ``|gammaln(z)| * eps`` (about 1e-13 near z = 170).
     Derivative: ``gamma(z) * digamma(z)``."""
     z = _real(z, "gamma")
-    out = _gamma_sign(z) * fnp.exp(_sp.lgamma(z))
+    out = fnp.multiply(fnp.exp(_sp.lgamma(z)), _gamma_sign(z))
     out = _where(z == 0.0, 1.0 / z, out)
     return _where((z < 0.0) & (z == fnp.floor(z)), math.nan, out)
 
@@ -169,7 +171,7 @@ def beta(a, b, /):
     a, b = _real_pair(a, b, "beta")
     s = a + b
     sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(s)
-    return sign * fnp.exp(_sp.lgamma(a) + _sp.lgamma(b) - _sp.lgamma(s))
+    return fnp.multiply(fnp.exp(_sp.lgamma(a) + _sp.lgamma(b) - _sp.lgamma(s)), sign)
 
 
 # -- reductions: logsumexp, softmax --------------------------------------------------------------
@@ -321,7 +323,7 @@ def entr(x, /):
     x = _real(x, "entr", small_to_float32=True)
     pos = x > 0.0
     xs = _where(pos, x, 1.0)
-    out = _where(pos, -(xs * fnp.log(xs)), _where(x == 0.0, 0.0, -_inf))
+    out = _where(pos, -(xs * fnp.log(xs)), _where(x == 0.0, fnp.zeros_like(x), -_inf))
     return _where(x != x, x, out)
 
 
