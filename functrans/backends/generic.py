@@ -169,7 +169,9 @@ def lgamma(backend, x, /):
     # Reflection: log|Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x).
     s = xp.abs(xp.sin(math.pi * xp.where(left, x, xp.full_like(x, 0.5))))
     out = xp.where(left, math.log(math.pi) - xp.log(s) - right, right)
-    return xp.where(big, x, out)  # lgamma(inf) = inf
+    out = xp.where((x == 1.0) | (x == 2.0), xp.zeros_like(x), out)  # exact zeros
+    pole = (x <= 0.0) & (x == xp.floor(x))
+    return xp.where(big | pole, xp.full_like(x, math.inf), out)  # lgamma(inf) = inf
 
 
 # Bernoulli terms B_2k / (2k) of the asymptotic series of digamma, k = 1..7.

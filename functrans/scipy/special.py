@@ -57,9 +57,25 @@ def _real(x, name, small_to_float32=False):
     return _st.convert_element_type(x, target)
 
 
+def _real_scalar(v, name):
+    if type(v) is complex:
+        raise TypeError(f"{name}: complex input is not supported (real only)")
+    return float(v)
+
+
+def _size(x):
+    return math.prod(tuple(x.shape))  # (torch's .size is a method)
+
+
 def _real_pair(x, y, name):
     """Two operands as SciPy's binary ufuncs see them: float32 only where both are float32
     arrays, float64 otherwise (Python numbers count as float64); broadcast together."""
+    # A Python number becomes a float64 array like the other operand (its backend and
+    # device); two Python numbers, arrays of the default backend.
+    if type(x) in _SCALARS and type(y) not in _SCALARS:
+        x = fnp.full_like(_real(y, name), _real_scalar(x, name), dtype=_dt.float64)
+    elif type(y) in _SCALARS and type(x) not in _SCALARS:
+        y = fnp.full_like(_real(x, name), _real_scalar(y, name), dtype=_dt.float64)
     x, y = _real(x, name), _real(y, name)
     if _dtype(x) is not _dtype(y):
         x, y = fnp.astype(x, _dt.float64), fnp.astype(y, _dt.float64)
@@ -203,7 +219,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         elif b == 0:
             a = fnp.full_like(a, -_inf)
     axes = _normalize_axes(axis, a.ndim)
-    if a.size == 0 and any(a.shape[i] == 0 for i in axes):
+    if _size(a) == 0 and any(a.shape[i] == 0 for i in axes):
         m = fnp.zeros_like(fnp.sum(a, axis=axes, keepdims=True))
     else:
         m = _finite_max(a, axes)
@@ -228,7 +244,7 @@ def softmax(x, axis=None):
     maximum subtracted. As in SciPy, an all ``-inf`` slice or one with ``+inf`` gives nan."""
     x = _real(x, "softmax")
     axes = _normalize_axes(axis, x.ndim)
-    if x.size == 0:
+    if _size(x) == 0:
         return x
     m = fnp.stop_gradient(fnp.max(x, axis=axes, keepdims=True))
     e = fnp.exp(x - m)
@@ -241,7 +257,7 @@ def log_softmax(x, axis=None):
     gives nan, as in SciPy."""
     x = _real(x, "log_softmax")
     axes = _normalize_axes(axis, x.ndim)
-    if x.size == 0:
+    if _size(x) == 0:
         return x
     t = x - _finite_max(x, axes)
     return t - fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
