@@ -357,7 +357,41 @@ TABLE += [
 ]
 
 # -- functrans.scipy.special ------------------------------------------------------------------
+import functrans.scipy.special as fsp  # noqa: E402
+
+
+def _sp_unary(name, domain="real", fn=None, shapes=U_SHAPES, **kw):
+    return Spec("special." + name, fn or getattr(fsp, name), [domain], shapes, **kw)
+
+
+def _sp_binary(name, d1="pos", d2="pos", fn=None, shapes=B_SHAPES, **kw):
+    return Spec("special." + name, fn or getattr(fsp, name), [d1, d2], shapes, **kw)
+
+
 TABLE += [
+    _sp_unary("erf"), _sp_unary("erfc"), _sp_unary("erfinv", "unit"),
+    _sp_unary("gammaln", "pos"), _sp_unary("digamma", "pos"),
+    _sp_unary("polygamma", "pos", fn=lambda x: fsp.polygamma(1, x) + fsp.polygamma(3, x)),
+    _sp_unary("gamma", "pos"),
+    _sp_unary("gamma_negative", "frac", fn=lambda x: fsp.gamma(x - 3.0)),
+    _sp_binary("beta"), _sp_binary("betaln"),
+    _sp_unary("logsumexp", fn=lambda x: fsp.logsumexp(x, axis=-1), shapes=R_SHAPES),
+    _sp_unary("logsumexp_all", fn=lambda x: fsp.logsumexp(x * 30.0, keepdims=True),
+              shapes=R_SHAPES),
+    _sp_binary("logsumexp_b", "real", "nonzero",
+               fn=lambda a, b: fsp.logsumexp(a, axis=0, b=b, return_sign=True)[0],
+               shapes=[((4,), (4,)), ((2, 3), (3,))]),
+    _sp_unary("softmax", fn=lambda x: fsp.softmax(x, axis=-1), shapes=R_SHAPES),
+    _sp_unary("softmax_all", fn=fsp.softmax, shapes=R_SHAPES),
+    _sp_unary("log_softmax", fn=lambda x: fsp.log_softmax(x * 20.0, axis=0), shapes=R_SHAPES),
+    _sp_unary("expit", fn=lambda x: fsp.expit(x * 10.0)),
+    _sp_unary("logit", "unit", fn=lambda x: fsp.logit(x * 0.6 + 0.5)),
+    _sp_unary("log_expit", fn=lambda x: fsp.log_expit(x * 10.0)),
+    _sp_binary("xlogy", "nonzero", "pos"), _sp_binary("xlog1py", "nonzero", "pos"),
+    _sp_unary("entr", "pos"), _sp_unary("ndtr", fn=lambda x: fsp.ndtr(x * 3.0)),
+    _sp_unary("ndtri", "unit", fn=lambda x: fsp.ndtri(x * 0.6 + 0.5)),
+    _sp_unary("log_ndtr", fn=lambda x: fsp.log_ndtr(x * 6.0)),
+    _sp_unary("log_ndtr_tail", fn=lambda x: fsp.log_ndtr(x - 30.0)),
 ]
 
 for _s in TABLE:

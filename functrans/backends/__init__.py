@@ -43,7 +43,10 @@ EXTRAS = {
     "erf": "erf(x) -> array: the error function, elementwise on a real floating array.",
     "erfc": "erfc(x) -> array: the complementary error function 1 - erf(x), accurate where "
             "erf(x) is close to 1.",
-    "erfinv": "erfinv(x) -> array: the inverse of erf on (-1, 1).",
+    "erfinv": "erfinv(x) -> array: the inverse of erf on (-1, 1); +-inf at +-1, nan beyond.",
+    "ndtri": "ndtri(p) -> array: the inverse of the standard normal CDF on (0, 1), accurate "
+             "in both tails (p down to the smallest floats); -inf at 0, inf at 1, nan "
+             "beyond.",
     "lgamma": "lgamma(x) -> array: log |Gamma(x)|, elementwise.",
     "digamma": "digamma(x) -> array: d/dx lgamma(x), elementwise.",
     "polygamma": "polygamma(n, x) -> array: the n-th derivative of digamma (n a Python int "

@@ -23,7 +23,7 @@ _pairs = [(np.dtype(n), _dt.BY_NAME[n]) for n in _NAMES]
 
 # extra name -> name in cupyx.scipy.special
 _SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
-            "digamma": "digamma", "polygamma": "polygamma"}
+            "digamma": "digamma", "polygamma": "polygamma", "ndtri": "ndtri"}
 
 
 class CuPyBackend(Backend):

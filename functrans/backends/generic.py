@@ -14,6 +14,10 @@ run on array-api-strict, on any third-party backend, and on the device of their 
   below 1/2. In float64 each is accurate to about 1e-14 (relative, or absolute near a zero
   of the function; less close to the poles of lgamma and digamma); the tests compare them
   with SciPy.
+- ``erfinv``, ``ndtri``: Winitzki's closed-form approximation, then Halley steps on erf
+  (or on erfc where the argument is close to +-1, so the tails keep their precision).
+- ``polygamma(n, x)``: the Hurwitz zeta function, summed directly up to 12 + 2n and by
+  Euler-Maclaurin beyond; x > -10 (nan below).
 """
 
 from __future__ import annotations
@@ -159,11 +163,15 @@ def _lgamma_right(xp, x):
 def lgamma(backend, x, /):
     xp = backend.xp
     left = x < 0.5
-    xr = xp.where(left, 1.0 - x, x)  # >= 1/2 everywhere
+    big = x == math.inf
+    xr = xp.where(left, 1.0 - x, xp.where(big, xp.ones_like(x), x))  # >= 1/2, finite
     right = _lgamma_right(xp, xr)
     # Reflection: log|Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x).
     s = xp.abs(xp.sin(math.pi * xp.where(left, x, xp.full_like(x, 0.5))))
-    return xp.where(left, math.log(math.pi) - xp.log(s) - right, right)
+    out = xp.where(left, math.log(math.pi) - xp.log(s) - right, right)
+    out = xp.where((x == 1.0) | (x == 2.0), xp.zeros_like(x), out)  # exact zeros
+    pole = (x <= 0.0) & (x == xp.floor(x))
+    return xp.where(big | pole, xp.full_like(x, math.inf), out)  # lgamma(inf) = inf
 
 
 # Bernoulli terms B_2k / (2k) of the asymptotic series of digamma, k = 1..7.
@@ -193,13 +201,133 @@ def digamma(backend, x, /):
     # Reflection: psi(x) = psi(1 - x) - pi / tan(pi x).
     xl = xp.where(left, x, xp.full_like(x, 0.25))
     refl = right - math.pi / xp.tan(math.pi * xl)
-    return xp.where(left, refl, right)
+    out = xp.where(left, refl, right)
+    # The poles at the negative integers: nan, as SciPy (at 0: -inf, and +inf at -0.0).
+    pole = (x < 0.0) & (x == xp.floor(x))
+    return xp.where(pole, xp.full_like(x, math.nan), out)
+
+
+# -- inverses of erf: erfinv and ndtri ---------------------------------------------------------
+
+_WINITZKI_A = 0.147
+_WINITZKI_K = 2.0 / (math.pi * _WINITZKI_A)
+_INVERSE_STEPS = 4
+
+
+def _erf_erfc_nonneg(xp, y):
+    """erf(y) and erfc(y), both accurate, for y >= 0 (finite)."""
+    small = y < _ERF_SPLIT
+    series = _erf_series(xp, xp.where(small, y, xp.zeros_like(y)))
+    tail = _erfc_cf(xp, xp.where(small, xp.full_like(y, _ERF_SPLIT), y))
+    return xp.where(small, series, 1.0 - tail), xp.where(small, 1.0 - series, tail)
+
+
+def _inverse_erf(xp, a, c):
+    """y >= 0 with erf(y) = a, for 0 <= a < 1 given with c = 1 - a computed accurately by
+    the caller (c is what carries the precision when a is close to 1).
+
+    Winitzki's closed-form approximation (relative error ~1e-3) as the start, then Halley
+    steps on erf(y) - a (a <= 1/2) or erfc(y) - c (a > 1/2): with f'' = -2 y f' a step is
+    y - u / (1 + y u), u = f / f', and the error is cubed at each step."""
+    lg = xp.log(c * (1.0 + a))  # log(1 - a^2)
+    t = _WINITZKI_K + 0.5 * lg
+    y = xp.sqrt(xp.sqrt(t * t - lg / _WINITZKI_A) - t)
+    small = a <= 0.5
+    for _ in range(_INVERSE_STEPS):
+        e, ec = _erf_erfc_nonneg(xp, y)
+        f = xp.where(small, e - a, c - ec)  # both increase with y
+        u = f / ((2.0 / _SQRT_PI) * xp.exp(-y * y))
+        y = xp.maximum(y - u / (1.0 + y * u), xp.zeros_like(y))
+    return y
+
+
+def erfinv(backend, x, /):
+    """See :data:`functrans.backends.EXTRAS`: +-inf at +-1, nan outside [-1, 1]."""
+    xp = backend.xp
+    a = xp.abs(x)
+    inside = a < 1.0
+    a_in = xp.where(inside, a, xp.zeros_like(a))
+    y = _inverse_erf(xp, a_in, 1.0 - a_in)
+    y = xp.where(x < 0, -y, y)
+    y = xp.where(a == 1.0, x * math.inf, y)
+    return xp.where((a > 1.0) | (x != x), xp.full_like(x, math.nan), y)
+
+
+def ndtri(backend, p, /):
+    """See :data:`functrans.backends.EXTRAS`: the z with Phi(z) = p, Phi the standard normal
+    CDF; -inf at 0, inf at 1, nan outside [0, 1]. z = sqrt(2) erfinv(2p - 1), with
+    1 - |2p - 1| taken as 2p or 2 - 2p (exact) so that the tails keep their precision."""
+    xp = backend.xp
+    inside = (p > 0.0) & (p < 1.0)
+    q = xp.where(inside, p, xp.full_like(p, 0.5))
+    lower = q < 0.5
+    two_q = 2.0 * q
+    a = xp.where(lower, 1.0 - two_q, two_q - 1.0)
+    c = xp.where(lower, two_q, 2.0 - two_q)
+    y = _inverse_erf(xp, a, c) * math.sqrt(2.0)
+    z = xp.where(lower, -y, y)
+    z = xp.where(p == 0.0, xp.full_like(p, -math.inf), z)
+    z = xp.where(p == 1.0, xp.full_like(p, math.inf), z)
+    return xp.where((p < 0.0) | (p > 1.0) | (p != p), xp.full_like(p, math.nan), z)
+
+
+# -- polygamma ---------------------------------------------------------------------------------
+
+# Bernoulli numbers B_2 .. B_20.
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+              43867 / 798, -174611 / 330)
+_POLYGAMMA_REACH = 10  # extra shifts: negative x > -10 are handled too
+
+
+def _zeta_tail_coefficients(s):
+    """c_j = B_2j / (2j)! * s (s + 1) ... (s + 2j - 2), j = 1..10: the Euler-Maclaurin terms
+    of zeta(s, y) = y^(1-s) / (s-1) + y^-s / 2 + sum_j c_j y^(-s-2j+1)."""
+    out = []
+    rising = float(s)  # s (s+1) ... (s + 2j - 2)
+    for j, b in enumerate(_BERNOULLI, start=1):
+        out.append(b / math.factorial(2 * j) * rising)
+        rising *= (s + 2 * j - 1) * (s + 2 * j)
+    return out
+
+
+def polygamma(backend, n, x, /):
+    """See :data:`functrans.backends.EXTRAS`. For n >= 1:
+    psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x), with the Hurwitz zeta function summed
+    directly, zeta(s, x) = sum_k<K (x + k)^-s + zeta(s, x + K), until x + K >= 12 + 2n, and
+    its Euler-Maclaurin expansion there. Negative non-integer x down to -10 are covered by
+    the same sum; below that the result is nan. Poles (x = 0, -1, ...) give +-inf."""
+    xp = backend.xp
+    n = int(n)
+    if n < 0:
+        raise ValueError(f"polygamma: n must be >= 0; got {n}")
+    if n == 0:
+        return digamma(backend, x)
+    s = n + 1
+    low = 12.0 + 2.0 * n
+    pinf = x == math.inf
+    y = xp.where(pinf, xp.full_like(x, low), x)
+    acc = xp.zeros_like(x)
+    for _ in range(int(low) + _POLYGAMMA_REACH):
+        shift = y < low
+        acc = acc + xp.where(shift, y ** float(-s), xp.zeros_like(y))
+        y = xp.where(shift, y + 1.0, y)
+    w = 1.0 / (y * y)
+    series = xp.zeros_like(y)
+    for c in reversed(_zeta_tail_coefficients(s)):
+        series = series * w + c
+    tail = y ** float(-s) * (y / float(s - 1) + 0.5 + series / y)
+    out = (acc + tail) * ((-1.0) ** (n + 1) * math.factorial(n))
+    out = xp.where(pinf, xp.zeros_like(x), out)
+    return xp.where(y < low, xp.full_like(x, math.nan), out)
 
 
 GENERIC = {
     "scatter_add": scatter_add,
     "erf": erf,
     "erfc": erfc,
+    "erfinv": erfinv,
+    "ndtri": ndtri,
     "lgamma": lgamma,
     "digamma": digamma,
+    "polygamma": polygamma,
 }

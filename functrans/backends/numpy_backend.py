@@ -1,8 +1,7 @@
 """NumPy backend: the default, and the one used when every input is a Python scalar.
 
 Extras: ``scatter_add`` with ``np.add.at``; the special functions from ``scipy.special``,
-imported on first use (without SciPy, the generic versions of erf, erfc, lgamma and digamma
-are used and erfinv/polygamma raise UnsupportedBackendError).
+imported on first use (without SciPy, the generic versions of :mod:`.generic` are used).
 """
 
 import sys
@@ -34,7 +33,7 @@ def _scatter_add(x, index, values, /, *, axis=0):
 
 # extra name -> name in scipy.special
 _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
-          "digamma": "psi", "polygamma": "polygamma"}
+          "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri"}
 
 
 def _keep_dtype(fn, n_args):

@@ -12,6 +12,7 @@ import torch
 from .. import dtypes as _dt
 from . import Backend, register
 from .generic import flat_index
+from .generic import polygamma as _generic_polygamma
 
 _pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -28,6 +29,10 @@ def _scatter_add(x, index, values, /, *, axis=0):
 
 
 def _polygamma(n, x):
+    # torch's trigamma (n = 1) is accurate to about 1e-9 only: the generic Hurwitz zeta sum
+    # (1e-15) is used for it.
+    if n == 1:
+        return _generic_polygamma(backend, n, x)
     return torch.special.polygamma(n, x)
 
 
@@ -50,6 +55,7 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "lgamma": torch.special.gammaln,
     "digamma": torch.special.digamma,
     "polygamma": _polygamma,
+    "ndtri": torch.special.ndtri,
 })
 backend.device_types = (torch.device,)
 register(backend)

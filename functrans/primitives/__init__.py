@@ -4,6 +4,9 @@
 - :mod:`.structural`: reshape, broadcast, transpose, concat, flip, slicing, dtype conversion.
 - :mod:`.reductions`: sum, max, min over axes.
 - :mod:`.linalg`: matmul.
+- :mod:`.special`: erf, erfc, erfinv, ndtri, lgamma, digamma, polygamma (through the
+  backends' extras).
 """
 
 from . import elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401
+from . import special  # noqa: F401

@@ -1,0 +1,389 @@
+"""functrans.scipy.special: SciPy's special functions, differentiable to any order.
+
+``import functrans.scipy.special as fsp``. The functions take SciPy's names and arguments and
+give SciPy's values, shapes and dtypes for real input, on plain arrays of every backend
+(NumPy, array-api-strict, torch, CuPy; results are arrays of the input's library, on its
+device) and on tracers inside every transform (grad, jvp, vjp, vmap, jit, hessian...).
+
+Conventions shared by all:
+
+- Real input only: integers and booleans are promoted to float64 (to float32 for the small
+  ones where SciPy does so: ``erfinv``, ``ndtri``, ``entr``), Python numbers give float64
+  arrays of the default backend, complex input is a TypeError.
+- No ``out=``, ``where=`` or other ufunc keywords; the arguments are positional, as SciPy's
+  ufuncs take them.
+- Values are those of the backend's own special functions where it has them (SciPy on NumPy,
+  ``torch.special``, ``cupyx.scipy.special``) and of :mod:`functrans.backends.generic`
+  elsewhere; at poles and infinities of ``gammaln``, ``digamma`` and ``polygamma`` the
+  libraries may differ from SciPy (nan versus +-inf).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+from .. import dtypes as _dt
+from .. import numpy as fnp
+from ..numpy._base import _SCALARS, _dtype, _normalize_axes, _to_array
+from ..primitives import special as _sp
+from ..primitives import structural as _st
+
+__all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
+           "beta", "betaln", "logsumexp", "softmax", "log_softmax", "expit", "logit",
+           "log_expit", "xlogy", "xlog1py", "entr", "ndtr", "ndtri", "log_ndtr"]
+
+_SQRT1_2 = math.sqrt(0.5)
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_inf = math.inf
+# Integer dtypes that SciPy's ufuncs with a float32 loop first (erfinv, ndtri, entr) turn
+# into float32.
+_SMALL = frozenset(("bool", "int8", "uint8", "int16", "uint16"))
+
+
+def _real(x, name, small_to_float32=False):
+    """``x`` as a real floating array: integers and booleans promoted, complex refused."""
+    if type(x) in _SCALARS:
+        if type(x) is complex:
+            raise TypeError(f"{name}: complex input is not supported (real only)")
+        return _to_array(float(x))
+    d = _dtype(x)
+    if d.kind == "f":
+        return x
+    if d.kind == "c":
+        raise TypeError(f"{name}: complex input ({d.name}) is not supported; functrans's "
+                        f"special functions are defined for real floating input only")
+    target = _dt.float32 if small_to_float32 and d.name in _SMALL else _dt.float64
+    return _st.convert_element_type(x, target)
+
+
+def _real_scalar(v, name):
+    if type(v) is complex:
+        raise TypeError(f"{name}: complex input is not supported (real only)")
+    return float(v)
+
+
+def _size(x):
+    return math.prod(tuple(x.shape))  # (torch's .size is a method)
+
+
+def _real_pair(x, y, name):
+    """Two operands as SciPy's binary ufuncs see them: float32 only where both are float32
+    arrays, float64 otherwise (Python numbers count as float64); broadcast together."""
+    # A Python number becomes a float64 array like the other operand (its backend and
+    # device); two Python numbers, arrays of the default backend.
+    if type(x) in _SCALARS and type(y) not in _SCALARS:
+        x = fnp.full_like(_real(y, name), _real_scalar(x, name), dtype=_dt.float64)
+    elif type(y) in _SCALARS and type(x) not in _SCALARS:
+        y = fnp.full_like(_real(x, name), _real_scalar(y, name), dtype=_dt.float64)
+    x, y = _real(x, name), _real(y, name)
+    if _dtype(x) is not _dtype(y):
+        x, y = fnp.astype(x, _dt.float64), fnp.astype(y, _dt.float64)
+    return fnp.broadcast_arrays(x, y)
+
+
+def _where(cond, a, b):
+    # (at least one of a, b is an array: fnp.where makes two Python numbers an array of the
+    # default backend)
+    return fnp.where(cond, a, b)
+
+
+# -- error function and gamma family -----------------------------------------------------------
+
+
+def erf(x, /):
+    """The error function, ``2/sqrt(pi) * integral_0^x exp(-t**2) dt``, elementwise.
+
+    Derivative: ``2/sqrt(pi) * exp(-x**2)``."""
+    return _sp.erf(_real(x, "erf"))
+
+
+def erfc(x, /):
+    """The complementary error function ``1 - erf(x)``, accurate where ``erf(x)`` is close to
+    1 (large positive ``x``)."""
+    return _sp.erfc(_real(x, "erfc"))
+
+
+def erfinv(y, /):
+    """The inverse error function: the ``x`` with ``erf(x) = y``, for ``y`` in [-1, 1].
+
+    ``erfinv(+-1) = +-inf``; nan outside [-1, 1]. Derivative:
+    ``sqrt(pi)/2 * exp(erfinv(y)**2)`` (infinite at +-1)."""
+    return _sp.erfinv(_real(y, "erfinv", small_to_float32=True))
+
+
+def gammaln(x, /):
+    """The logarithm of the absolute value of the gamma function, ``log|Gamma(x)|``.
+
+    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...)."""
+    return _sp.lgamma(_real(x, "gammaln"))
+
+
+def digamma(z, /):
+    """The digamma function ``psi(z) = d/dz log Gamma(z)``, elementwise on real ``z``.
+
+    Derivative: ``polygamma(1, z)``. At 0: ``-inf`` (``+inf`` at ``-0.0``); at the negative
+    integers: nan."""
+    return _sp.digamma(_real(z, "digamma"))
+
+
+psi = digamma
+
+
+def polygamma(n, x, /):
+    """The polygamma function: the ``n``-th derivative of ``digamma`` at ``x``.
+
+    ``n`` is a static non-negative Python integer (SciPy also broadcasts an array of orders:
+    not supported here, TypeError; negative ``n``: ValueError rather than SciPy's nan). The
+    result is float64 whatever the floating dtype of ``x``, as SciPy gives it. Derivative:
+    ``polygamma(n + 1, x)``. Without a library version (array-api-strict, third-party
+    backends) negative ``x`` below -10 give nan."""
+    try:
+        order = operator.index(n)
+    except TypeError:
+        raise TypeError(f"polygamma: n must be a Python int (a static order); got "
+                        f"{type(n).__name__}. Arrays of orders are not supported.") from None
+    if order < 0:
+        raise ValueError(f"polygamma: n must be >= 0; got {order}")
+    x = fnp.astype(_real(x, "polygamma"), _dt.float64)
+    return _sp.polygamma(x, n=order)
+
+
+def _gamma_sign(x):
+    """The sign of Gamma(x): -1 on the intervals (-1, 0), (-3, -2), ..., else 1."""
+    odd = (x < 0.0) & (fnp.remainder(fnp.floor(x), 2.0) == 1.0)
+    return 1.0 - 2.0 * fnp.astype(odd, _dtype(x))
+
+
+def gamma(z, /):
+    """The gamma function for real ``z``: ``sign * exp(gammaln(z))``.
+
+    Negative non-integers get the sign of the reflection formula; ``gamma(+-0) = +-inf``;
+    nan at the negative integers and at ``-inf``; ``inf`` above 171.6 (overflow), as SciPy.
+    The relative error grows like ``|gammaln(z)| * eps`` (about 1e-13 near z = 170).
+    Derivative: ``gamma(z) * digamma(z)``."""
+    z = _real(z, "gamma")
+    out = fnp.multiply(fnp.exp(_sp.lgamma(z)), _gamma_sign(z))
+    out = _where(z == 0.0, 1.0 / z, out)
+    return _where((z < 0.0) & (z == fnp.floor(z)), math.nan, out)
+
+
+def betaln(a, b, /):
+    """The logarithm of the absolute value of the beta function,
+    ``gammaln(a) + gammaln(b) - gammaln(a + b)``.
+
+    Computed by that formula: its absolute error is about eps times the size of the
+    ``gammaln`` terms, so for one argument much larger than 1 and the other small the
+    relative error exceeds SciPy's (which uses asymptotic expansions there). nan where
+    ``a``, ``b`` and ``a + b`` are poles together (SciPy gives the limit where it exists)."""
+    a, b = _real_pair(a, b, "betaln")
+    return _sp.lgamma(a) + _sp.lgamma(b) - _sp.lgamma(a + b)
+
+
+def beta(a, b, /):
+    """The beta function ``Gamma(a) Gamma(b) / Gamma(a + b)`` for real arguments, as
+    ``sign * exp(betaln(a, b))`` (negative non-integers get their sign from the gamma
+    functions). See :func:`betaln` for the accuracy and the poles."""
+    a, b = _real_pair(a, b, "beta")
+    s = a + b
+    sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(s)
+    return fnp.multiply(fnp.exp(_sp.lgamma(a) + _sp.lgamma(b) - _sp.lgamma(s)), sign)
+
+
+# -- reductions: logsumexp, softmax --------------------------------------------------------------
+
+
+def _finite_max(a, axis):
+    """The maximum over ``axis`` (kept), with non-finite maxima replaced by 0 and no
+    derivative: the shift of the stable formulas."""
+    m = fnp.max(a, axis=axis, keepdims=True)
+    return fnp.stop_gradient(_where(fnp.isfinite(m), m, 0.0))
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """``log(sum(b * exp(a), axis))`` computed without overflow (the maximum is subtracted
+    first).
+
+    ``b`` (weights, broadcast with ``a``) may be negative: with ``return_sign`` the result is
+    ``(log|s|, sign(s))`` for the sum ``s``, otherwise a negative sum gives nan. Entries
+    with ``b == 0`` are ignored (also where ``a`` is infinite); an empty or all ``-inf`` sum
+    gives ``-inf`` (sign 0). The derivative in ``a`` is the softmax ``b exp(a) / s``, and is
+    taken as 0 where the whole sum is 0 (all ``-inf``); the maximum carries no derivative.
+    Derivatives in ``b`` are ``exp(a) / s``."""
+    a = _real(a, "logsumexp")
+    if b is not None:
+        if type(b) not in _SCALARS:
+            b = _real(b, "logsumexp")
+            a, b = fnp.broadcast_arrays(a, b)
+            a = fnp.where(b == 0, -_inf, a)
+        elif b == 0:
+            a = fnp.full_like(a, -_inf)
+    axes = _normalize_axes(axis, a.ndim)
+    if _size(a) == 0 and any(a.shape[i] == 0 for i in axes):
+        m = fnp.zeros_like(fnp.sum(a, axis=axes, keepdims=True))
+    else:
+        m = _finite_max(a, axes)
+    e = fnp.exp(a - m)
+    if b is not None:
+        e = e * b
+    s = fnp.sum(e, axis=axes, keepdims=True)
+    if return_sign:
+        sign = fnp.sign(s)
+        s = fnp.abs(s)
+    empty = s == 0.0
+    out = _where(empty, -_inf, fnp.log(_where(empty, 1.0, s))) + m
+    if not keepdims:
+        out = fnp.reshape(out, tuple(d for i, d in enumerate(out.shape) if i not in axes))
+        if return_sign:
+            sign = fnp.reshape(sign, out.shape)
+    return (out, sign) if return_sign else out
+
+
+def softmax(x, axis=None):
+    """``exp(x) / sum(exp(x), axis)`` over ``axis`` (all axes by default), computed with the
+    maximum subtracted. As in SciPy, an all ``-inf`` slice or one with ``+inf`` gives nan."""
+    x = _real(x, "softmax")
+    axes = _normalize_axes(axis, x.ndim)
+    if _size(x) == 0:
+        return x
+    m = fnp.stop_gradient(fnp.max(x, axis=axes, keepdims=True))
+    e = fnp.exp(x - m)
+    return e / fnp.sum(e, axis=axes, keepdims=True)
+
+
+def log_softmax(x, axis=None):
+    """``log(softmax(x, axis))`` computed as ``x - logsumexp(x, axis)`` with the (finite)
+    maximum subtracted first: accurate where the softmax underflows. An all ``-inf`` slice
+    gives nan, as in SciPy."""
+    x = _real(x, "log_softmax")
+    axes = _normalize_axes(axis, x.ndim)
+    if _size(x) == 0:
+        return x
+    t = x - _finite_max(x, axes)
+    return t - fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
+
+
+# -- logistic functions ------------------------------------------------------------------------
+
+
+def expit(x, /):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, without overflow for large ``|x|``
+    (``exp(x) / (1 + exp(x))`` for negative ``x``)."""
+    x = _real(x, "expit")
+    pos = x >= 0.0
+    # Each branch sees only the inputs it is used for (a finite value elsewhere), so that
+    # neither its value nor its derivative overflows where it is not selected.
+    xp = _where(pos, x, 0.0)
+    xn = _where(pos, 0.0, x)
+    en = fnp.exp(xn)
+    return _where(pos, 1.0 / (1.0 + fnp.exp(-xp)), en / (1.0 + en))
+
+
+def logit(x, /):
+    """The logit ``log(x / (1 - x))``, the inverse of :func:`expit`, for ``x`` in [0, 1]
+    (``-inf`` at 0, ``inf`` at 1, nan outside). Near 1/2 it is computed as
+    ``log1p(2d) - log1p(-2d)``, ``d = x - 1/2``, to keep its relative accuracy."""
+    x = _real(x, "logit")
+    mid = (x >= 0.3) & (x <= 0.65)
+    d = 2.0 * (_where(mid, x, 0.5) - 0.5)
+    xo = _where(mid, 0.25, x)
+    return _where(mid, fnp.log1p(d) - fnp.log1p(-d), fnp.log(xo / (1.0 - xo)))
+
+
+def log_expit(x, /):
+    """``log(expit(x))`` without underflow: ``-log1p(exp(-x))`` for ``x >= 0`` and
+    ``x - log1p(exp(x))`` below."""
+    x = _real(x, "log_expit")
+    pos = x >= 0.0
+    xp = _where(pos, x, 0.0)
+    xn = _where(pos, 0.0, x)
+    return _where(pos, -fnp.log1p(fnp.exp(-xp)), xn - fnp.log1p(fnp.exp(xn)))
+
+
+# -- x log y -----------------------------------------------------------------------------------
+
+
+def _x_log(x, y, name, log, lo):
+    x, y = _real_pair(x, y, name)
+    # Where x == 0 (and y is not nan) the value is 0. Where log(y) is finite, x * log(y) is
+    # that 0 already, with the true derivatives (log(y) in x, x / y = 0 in y); where it is
+    # not (y <= lo or y = inf), y is replaced by 1 so that the product is 0 with derivative 0.
+    fine = (y > lo) & (y < _inf)
+    ys = _where((x == 0.0) & ~fine & (y == y), 1.0 if lo == 0.0 else 0.0, y)
+    return x * log(ys) + 0.0  # + 0.0: 0 * log(y) may be -0.0; SciPy gives 0.0
+
+
+def xlogy(x, y, /):
+    """``x * log(y)``, and 0 where ``x == 0`` (unless ``y`` is nan), as SciPy.
+
+    Derivatives: ``log(y)`` in ``x`` and ``x / y`` in ``y``. At ``x == 0`` the derivative in
+    ``x`` is ``log(y)`` where ``y`` is positive and finite (the function's derivative there,
+    as in JAX), and 0 where ``y`` is 0, negative or infinite; the derivative in ``y`` is 0."""
+    return _x_log(x, y, "xlogy", fnp.log, 0.0)
+
+
+def xlog1py(x, y, /):
+    """``x * log1p(y)``, and 0 where ``x == 0`` (unless ``y`` is nan), as SciPy.
+
+    Derivatives: ``log1p(y)`` in ``x`` and ``x / (1 + y)`` in ``y``; at ``x == 0`` the
+    derivative in ``x`` is ``log1p(y)`` where ``y > -1`` is finite, 0 elsewhere, and the
+    derivative in ``y`` is 0."""
+    return _x_log(x, y, "xlog1py", fnp.log1p, -1.0)
+
+
+def entr(x, /):
+    """The entropy term ``-x * log(x)`` for ``x > 0``; 0 at 0 and ``-inf`` for ``x < 0``.
+
+    Derivative ``-(log(x) + 1)`` for ``x > 0``; taken as 0 at ``x == 0`` (where the true
+    one is infinite) and below."""
+    x = _real(x, "entr", small_to_float32=True)
+    pos = x > 0.0
+    xs = _where(pos, x, 1.0)
+    out = _where(pos, -(xs * fnp.log(xs)), _where(x == 0.0, fnp.zeros_like(x), -_inf))
+    return _where(x != x, x, out)
+
+
+# -- the normal distribution -------------------------------------------------------------------
+
+
+def ndtr(x, /):
+    """The standard normal CDF ``Phi(x) = erfc(-x / sqrt(2)) / 2`` (relative accuracy in
+    the lower tail). Derivative: the normal density ``exp(-x**2 / 2) / sqrt(2 pi)``."""
+    x = _real(x, "ndtr")
+    return 0.5 * _sp.erfc(x * -_SQRT1_2)
+
+
+def ndtri(y, /):
+    """The inverse of :func:`ndtr`: the ``x`` with ``ndtr(x) = y``, for ``y`` in [0, 1]
+    (``-inf`` at 0, ``inf`` at 1, nan outside), accurate in both tails.
+    Derivative: ``sqrt(2 pi) * exp(ndtri(y)**2 / 2)``."""
+    return _sp.ndtri(_real(y, "ndtri", small_to_float32=True))
+
+
+# (2k - 1)!! (-1)^k, k = 0..12: the asymptotic series of the normal tail,
+# Phi(x) ~ phi(x) / |x| * sum_k c_k / x^(2k) as x -> -inf.
+_MILLS = tuple((-1.0) ** k * math.prod(range(1, 2 * k, 2)) for k in range(13))
+
+
+def log_ndtr(x, /):
+    """``log(ndtr(x))``, accurate in both tails: for ``x >= 0`` as
+    ``log1p(-ndtr(-x))`` (so ``log_ndtr(10)`` is ``-7.6e-24``, not 0); far in the lower
+    tail (``x < -20``; ``x < -8`` in float32) by the asymptotic series
+    ``-x**2/2 - log(-x) - log(2 pi)/2 + log(1 - 1/x**2 + 3/x**4 - ...)``, so
+    ``log_ndtr(-40)`` is about -804.6 rather than ``-inf``; ``log(ndtr(x))`` between.
+    Derivative: ``phi(x) / ndtr(x)``."""
+    x = _real(x, "log_ndtr")
+    cut = -8.0 if _dtype(x) is _dt.float32 else -20.0
+    hi = x >= 0.0
+    lo = x < cut
+    x_hi = _where(hi, x, 0.0)
+    x_mid = _where(hi | lo, -1.0, x)  # nan stays nan here
+    x_lo = _where(lo, x, 2.0 * cut)
+    up = fnp.log1p(-0.5 * _sp.erfc(x_hi * _SQRT1_2))
+    mid = fnp.log(0.5 * _sp.erfc(x_mid * -_SQRT1_2))
+    w = 1.0 / (x_lo * x_lo)
+    series = _MILLS[-1]
+    for c in reversed(_MILLS[1:-1]):
+        series = series * w + c
+    tail = (-0.5 * x_lo * x_lo - fnp.log(-x_lo) - _HALF_LOG_2PI) + fnp.log1p(series * w)
+    return _where(hi, up, _where(lo, tail, mid))

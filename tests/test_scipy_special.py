@@ -1,0 +1,405 @@
+"""functrans.scipy.special against SciPy, on every backend: values (float64 and float32,
+edge values), dtypes, errors, vmap, third derivatives, and the generic extras behind it."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.backends as fb
+import functrans.scipy
+import functrans.scipy.special as fsp
+from functrans.backends import generic
+from functrans.testing import check_grads
+
+sc = pytest.importorskip("scipy.special")
+
+ALIASES = {"psi": "digamma"}
+
+
+def _np(backend, out):
+    assert backend.is_own(out), type(out)
+    return backend.to_numpy(out)
+
+
+def test_every_function_is_in_the_table():
+    from .test_namespace_grads import TABLE
+    tested = {s.name for s in TABLE}
+    public = {n for n in dir(fsp) if not n.startswith("_") and callable(getattr(fsp, n))
+              and getattr(getattr(fsp, n), "__module__", "") == "functrans.scipy.special"}
+    assert public == set(fsp.__all__)
+    missing = sorted(n for n in public
+                     if "special." + n not in tested and ALIASES.get(n) is None)
+    assert not missing, f"functrans.scipy.special functions missing from TABLE: {missing}"
+    for alias, name in ALIASES.items():
+        assert "special." + name in tested and getattr(fsp, alias) is getattr(fsp, name)
+
+
+def test_submodule_attribute():
+    assert functrans.scipy.special is fsp
+
+
+# -- elementwise values --------------------------------------------------------------------------
+
+REAL = np.concatenate([np.linspace(-6, 6, 97), [-30.0, -9.5, 9.5, 30.0, 0.0]])
+POS = np.concatenate([np.linspace(0.05, 30, 101), [0.5, 1.0, 2.0, 100.0, 170.5]])
+NEG = np.array([-0.5, -1.3, -2.7, -3.5, -7.25, -9.9])  # away from the poles
+UNIT = np.concatenate([np.linspace(-0.999, 0.999, 81), [-1 + 1e-12, 1 - 1e-12]])
+PROB = np.concatenate([np.linspace(0.001, 0.999, 81), [1e-300, 1e-20, 1e-8, 1 - 1e-12]])
+
+UNARY = {
+    "erf": [REAL], "erfc": [REAL], "erfinv": [UNIT], "gammaln": [POS, NEG],
+    "digamma": [POS, NEG], "psi": [POS], "gamma": [POS[POS < 150], NEG],
+    "expit": [REAL * 20], "logit": [PROB], "log_expit": [REAL * 20], "entr": [POS, -POS],
+    "ndtr": [REAL * 5], "ndtri": [PROB], "log_ndtr": [REAL * 8, -np.linspace(19, 60, 41)],
+}
+# Edge values: as SciPy on every backend.
+EDGE = {
+    "erf": [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, 40.0],
+    "erfc": [0.0, np.inf, -np.inf, np.nan, 26.0, -40.0],
+    "erfinv": [0.0, 1.0, -1.0, 1.5, -2.0, np.nan],
+    "expit": [0.0, np.inf, -np.inf, np.nan, -800.0, 800.0],
+    "logit": [0.0, 1.0, 0.5, 2.0, -1.0, np.nan],
+    "log_expit": [0.0, np.inf, -np.inf, np.nan, -800.0, 800.0],
+    "entr": [0.0, -1.0, np.inf, np.nan, 1e-300],
+    "ndtr": [0.0, np.inf, -np.inf, np.nan, -40.0, 40.0],
+    "ndtri": [0.0, 1.0, 0.5, -0.5, 1.5, np.nan],
+    "log_ndtr": [0.0, -40.0, 10.0, 40.0, -np.inf, np.inf, np.nan, -1e10],
+    "gammaln": [1.0, 2.0, np.inf, np.nan],
+    "digamma": [1.0, np.inf, np.nan],
+    "gamma": [0.0, -0.0, 1.0, 5.0, -1.0, -2.0, np.inf, -np.inf, np.nan, 172.0, -200.5],
+}
+# At the poles and infinities of the gamma family the libraries differ from SciPy (nan
+# versus +-inf); those are checked on NumPy (SciPy itself) and the generic versions only.
+POLES = {"gammaln": [0.0, -1.0, -2.0], "digamma": [0.0, -0.0, -1.0, -3.0]}
+
+
+def _compare(out, ref, rtol, atol=0.0):
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(out, ref, rtol=rtol, atol=atol, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_unary_values(backend, name, dtype):
+    f, ref_f = getattr(fsp, name), getattr(sc, name)
+    rtol = 1e-12 if dtype == "float64" else 2e-5
+    for xs in UNARY[name]:
+        xs = xs.astype(dtype)
+        if dtype == "float32" and name in ("ndtri", "logit"):
+            xs = xs[(xs > 1e-30) & (xs < 1)]
+        out = _np(backend, f(backend.asarray(xs, dtype=dtype)))
+        assert out.dtype == np.dtype(dtype), (name, out.dtype)
+        with np.errstate(all="ignore"):
+            ref = ref_f(xs)  # float32: SciPy's float32 result (overflow included)
+        atol = 1e-14 if dtype == "float64" else 1e-6
+        if name == "gamma":
+            rtol = rtol * 50  # exp(gammaln): relative error ~ |gammaln| eps
+        _compare(out, ref, rtol, atol)
+
+
+@pytest.mark.parametrize("name", sorted(EDGE))
+def test_edge_values(backend, name):
+    xs = np.array(EDGE[name])
+    if backend.name == "numpy" or backend.name.startswith("array_api_strict"):
+        xs = np.concatenate([xs, POLES.get(name, [])])
+    out = _np(backend, getattr(fsp, name)(backend.asarray(xs)))
+    with np.errstate(all="ignore"):
+        ref = getattr(sc, name)(xs)
+    _compare(out, ref, 1e-13)
+    # infinities and signs exactly
+    assert np.array_equal(np.isnan(out), np.isnan(ref)), (name, out, ref)
+    fin = np.isinf(ref)
+    assert np.array_equal(out[fin], ref[fin]), (name, out, ref)
+
+
+def test_log_ndtr_far_tail(backend):
+    out = _np(backend, fsp.log_ndtr(backend.asarray([-40.0, -100.0, -1e3])))
+    np.testing.assert_allclose(out, sc.log_ndtr([-40.0, -100.0, -1e3]), rtol=1e-14)
+    assert abs(out[0] - (-804.608442013754)) < 1e-9
+    # float32: the series takes over earlier (erfc underflows)
+    x32 = np.array([-8.5, -12.0, -20.0, -40.0], dtype=np.float32)
+    out = _np(backend, fsp.log_ndtr(backend.asarray(x32, dtype="float32")))
+    np.testing.assert_allclose(out, sc.log_ndtr(x32.astype(np.float64)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 6])
+def test_polygamma(backend, n):
+    xs = np.concatenate([POS, NEG])
+    out = _np(backend, fsp.polygamma(n, backend.asarray(xs)))
+    np.testing.assert_allclose(out, sc.polygamma(n, xs), rtol=1e-11)
+    # SciPy gives float64 whatever the input's floating dtype
+    out32 = fsp.polygamma(n, backend.asarray(POS, dtype="float32"))
+    assert _np(backend, out32).dtype == np.float64
+    np.testing.assert_allclose(_np(backend, out32), sc.polygamma(n, POS.astype(np.float32)),
+                               rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["beta", "betaln", "xlogy", "xlog1py"])
+def test_binary_values(backend, name):
+    rng = np.random.default_rng(1)
+    f, ref_f = getattr(fsp, name), getattr(sc, name)
+    shapes = [((), ()), ((5,), (5,)), ((3, 1), (4,)), ((2, 3), (3,))]
+    for sa, sb in shapes:
+        a, b = rng.uniform(0.1, 30, sa), rng.uniform(0.1, 30, sb)
+        if name in ("xlogy", "xlog1py"):
+            a = a - 15.0
+        out = _np(backend, f(backend.asarray(a), backend.asarray(b)))
+        ref = ref_f(a, b)
+        assert out.shape == np.shape(ref)
+        np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-300)
+    if name in ("beta", "betaln"):  # negative non-integers
+        a, b = np.array([-0.5, -1.5, 2.5, -2.25]), np.array([1.5, 0.7, -3.5, 1.0])
+        out = _np(backend, f(backend.asarray(a), backend.asarray(b)))
+        np.testing.assert_allclose(out, ref_f(a, b), rtol=1e-12)
+
+
+def test_xlogy_special_points(backend):
+    x = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0])
+    y = np.array([0.0, -1.0, np.inf, np.nan, 3.0, 0.0, np.inf])
+    for f, ref_f, yy in ((fsp.xlogy, sc.xlogy, y), (fsp.xlog1py, sc.xlog1py, y - 1.0)):
+        out = _np(backend, f(backend.asarray(x), backend.asarray(yy)))
+        with np.errstate(all="ignore"):
+            ref = ref_f(x, yy)
+        np.testing.assert_array_equal(out, ref)
+        assert not np.signbit(out[:5][~np.isnan(out[:5])]).any()  # 0.0, not -0.0
+    # derivatives at x == 0: log(y) in x where y > 0 is finite, else 0; 0 in y
+    xs, ys = backend.asarray([0.0, 0.0, 0.0]), backend.asarray([2.0, 0.0, -1.0])
+    gx, gy = ft.grad(lambda a, b: ft.numpy.sum(fsp.xlogy(a, b)), argnums=(0, 1))(xs, ys)
+    np.testing.assert_allclose(_np(backend, gx), [np.log(2.0), 0.0, 0.0])
+    np.testing.assert_array_equal(_np(backend, gy), [0.0, 0.0, 0.0])
+
+
+# -- logsumexp and softmax -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 2)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_logsumexp(backend, axis, keepdims):
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(2, 3, 4)) * 50
+    b = rng.uniform(-1, 1, (3, 4))
+    out = fsp.logsumexp(backend.asarray(a), axis=axis, keepdims=keepdims)
+    ref = sc.logsumexp(a, axis=axis, keepdims=keepdims)
+    assert _np(backend, out).shape == np.shape(ref)
+    np.testing.assert_allclose(_np(backend, out), ref, rtol=1e-13)
+    out, sgn = fsp.logsumexp(backend.asarray(a), axis=axis, b=backend.asarray(b),
+                             keepdims=keepdims, return_sign=True)
+    ref, rsgn = sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=True)
+    np.testing.assert_allclose(_np(backend, out), ref, rtol=1e-12)
+    np.testing.assert_array_equal(_np(backend, sgn), rsgn)
+
+
+def test_logsumexp_special_cases(backend):
+    ninf = -np.inf
+    cases = [
+        (dict(a=[ninf, ninf]), {}),
+        (dict(a=[ninf, ninf]), dict(return_sign=True)),
+        (dict(a=[np.inf, 1.0], b=[0.0, 1.0]), {}),
+        (dict(a=[np.inf, ninf]), {}),
+        (dict(a=[1.0, 2.0], b=[0.0, 0.0]), {}),
+        (dict(a=[1.0, 2.0], b=[1.0, -1.0]), dict(return_sign=True)),
+        (dict(a=[1.0, 1.0], b=[1.0, -1.0]), dict(return_sign=True)),
+        (dict(a=[1.0, 2.0], b=[-1.0, 0.5]), {}),  # a negative sum without return_sign: nan
+        (dict(a=np.zeros((0, 3))), dict(axis=0)),
+        (dict(a=[1e308, 1e308]), {}),
+        (dict(a=3.0), {}),
+    ]
+    for arrays, kw in cases:
+        args = {k: backend.asarray(v) for k, v in arrays.items()}
+        out = fsp.logsumexp(args.pop("a"), **args, **kw)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = sc.logsumexp(np.asarray(arrays["a"]), b=arrays.get("b"), **kw)
+        outs = out if isinstance(out, tuple) else (out,)
+        refs = ref if isinstance(ref, tuple) else (ref,)
+        for o, r in zip(outs, refs):
+            _compare(_np(backend, o), r, 1e-14)
+            assert _np(backend, o).shape == np.shape(r)
+
+
+def test_logsumexp_scalar_b_and_float32(backend):
+    a = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    out = _np(backend, fsp.logsumexp(backend.asarray(a, dtype="float32"), b=2.0))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, sc.logsumexp(a, b=2.0), rtol=1e-6)
+
+
+def test_logsumexp_gradient_is_softmax(backend):
+    a = backend.asarray([[1.0, -2.0, 500.0], [-np.inf, -np.inf, -np.inf]])
+    g = _np(backend, ft.grad(lambda x: ft.numpy.sum(fsp.logsumexp(x, axis=1)))(a))
+    np.testing.assert_allclose(g[0], sc.softmax([1.0, -2.0, 500.0]))
+    np.testing.assert_array_equal(g[1], [0.0, 0.0, 0.0])  # the all -inf row: 0, not nan
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_softmax(backend, name, axis):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 4)) * 100
+    out = _np(backend, getattr(fsp, name)(backend.asarray(x), axis=axis))
+    np.testing.assert_allclose(out, getattr(sc, name)(x, axis=axis), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_special_cases(backend, name):
+    for x in ([-np.inf, -np.inf], [np.inf, 1.0], [-np.inf, 0.0, 1.0], [7.0]):
+        out = _np(backend, getattr(fsp, name)(backend.asarray(x)))
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = getattr(sc, name)(np.asarray(x))
+        np.testing.assert_array_equal(out, ref)
+
+
+# -- dtypes and errors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "int32", "int64"])
+@pytest.mark.parametrize("name", ["erf", "erfinv", "ndtri", "entr", "gammaln", "expit"])
+def test_integer_inputs_promote_as_scipy(backend, name, dtype):
+    if backend.name == "torch" and dtype not in ("bool", "int8", "uint8", "int16", "int32",
+                                                 "int64"):
+        pytest.skip("no such torch dtype")
+    x = np.array([0, 1], dtype=dtype)
+    out = _np(backend, getattr(fsp, name)(backend.asarray(x, dtype=dtype)))
+    with np.errstate(all="ignore"):
+        ref = getattr(sc, name)(x)
+    assert out.dtype == ref.dtype, (name, dtype, out.dtype, ref.dtype)
+    _compare(out, ref, 1e-6)
+
+
+def test_python_scalars_and_binary_dtypes(backend):
+    assert np.asarray(fsp.erf(0.5)).dtype == np.float64
+    np.testing.assert_allclose(np.asarray(fsp.gammaln(3)), np.log(2.0))
+    f32 = backend.asarray([1.0, 2.0], dtype="float32")
+    assert _np(backend, fsp.xlogy(f32, f32)).dtype == np.float32
+    assert _np(backend, fsp.xlogy(f32, 2.0)).dtype == np.float64  # as SciPy's ufunc
+    assert _np(backend, fsp.betaln(f32, backend.asarray([1.0, 2.0]))).dtype == np.float64
+
+
+def test_errors(backend):
+    z = backend.asarray([1.0 + 1j], dtype="complex128")
+    for f in (fsp.erf, fsp.gammaln, fsp.expit, fsp.log_ndtr, fsp.softmax):
+        with pytest.raises(TypeError, match="complex"):
+            f(z)
+    with pytest.raises(TypeError, match="complex"):
+        fsp.erf(1j)
+    x = backend.asarray([1.0])
+    with pytest.raises(TypeError, match="polygamma: n must be a Python int"):
+        fsp.polygamma(1.5, x)
+    with pytest.raises(TypeError, match="polygamma: n must be a Python int"):
+        fsp.polygamma(np.array([1, 2]), x)
+    with pytest.raises(ValueError, match="polygamma: n must be >= 0"):
+        fsp.polygamma(-1, x)
+    with pytest.raises(TypeError):
+        fsp.erf(x, out=x)
+
+
+def test_inputs_are_not_mutated(backend):
+    a = np.array([1.0, -np.inf, 3.0])
+    x = backend.asarray(a)
+    fsp.logsumexp(x, b=backend.asarray([1.0, 0.0, 2.0]))
+    fsp.log_softmax(x)
+    np.testing.assert_array_equal(backend.to_numpy(x), a)
+
+
+# -- transforms ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [
+    fsp.erfinv, fsp.digamma, lambda x: fsp.polygamma(2, x + 1.0),
+    lambda x: fsp.logsumexp(x, axis=-1), lambda x: fsp.log_softmax(x, axis=0),
+    lambda x: fsp.log_ndtr(x * 30.0)])
+def test_vmap_matches_loop(backend, fn):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0.1, 0.9, (3, 2, 4))
+    out = _np(backend, ft.vmap(fn)(backend.asarray(x)))
+    loop = np.stack([_np(backend, fn(backend.asarray(xi))) for xi in x])
+    np.testing.assert_allclose(out, loop, rtol=1e-13)
+
+
+@pytest.mark.parametrize("fn,domain", [
+    (fsp.erf, (-1.5, 1.5)), (fsp.erfinv, (-0.7, 0.7)), (fsp.gammaln, (0.5, 3.0)),
+    (fsp.ndtri, (0.1, 0.9)), (lambda x: fsp.log_ndtr(x - 25.0), (-1.0, 1.0)),
+    (lambda x: fsp.logsumexp(x * 3.0), (-1.0, 1.0))])
+def test_third_derivatives(backend, fn, domain):
+    x = backend.asarray(np.random.default_rng(5).uniform(*domain, (3,)))
+    check_grads(fn, (x,), order=3)
+
+
+def test_derivative_values(backend):
+    x = np.array([0.3, 1.7, 4.0])
+    xb = backend.asarray(x)
+
+    def d(f, order=1):
+        for _ in range(order):
+            f = ft.grad(f)
+        return np.array([float(_np(backend, ft.numpy.asarray(f(xb[i])))) for i in range(3)])
+    np.testing.assert_allclose(d(fsp.gammaln), sc.digamma(x), rtol=1e-12)
+    np.testing.assert_allclose(d(fsp.digamma, 2), sc.polygamma(2, x), rtol=1e-10)
+    np.testing.assert_allclose(d(fsp.gamma), sc.gamma(x) * sc.digamma(x), rtol=1e-12)
+    np.testing.assert_allclose(d(fsp.erfinv, 1)[:1], np.sqrt(np.pi) / 2
+                               * np.exp(sc.erfinv(0.3) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(d(fsp.ndtr), np.exp(-x ** 2 / 2) / np.sqrt(2 * np.pi),
+                               rtol=1e-13)
+    np.testing.assert_allclose(d(fsp.log_ndtr), np.exp(-x ** 2 / 2) / np.sqrt(2 * np.pi)
+                               / sc.ndtr(x), rtol=1e-12)
+
+
+def test_jit(backend):
+    f = ft.jit(lambda x: fsp.logsumexp(fsp.gammaln(x) + fsp.polygamma(1, x)))
+    x = backend.asarray([0.5, 1.5, 2.5])
+    for _ in range(3):
+        np.testing.assert_allclose(_np(backend, f(x)), sc.logsumexp(
+            sc.gammaln([0.5, 1.5, 2.5]) + sc.polygamma(1, [0.5, 1.5, 2.5])), rtol=1e-13)
+
+
+# -- the generic extras (array-api-strict, third-party backends) ----------------------------------
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-13), ("float32", 3e-6)])
+def test_generic_inverse_erf(dtype, rtol):
+    b = fb.get_backend("array_api_strict")
+    tiny = 1e-300 if dtype == "float64" else 1e-37
+    x = np.concatenate([np.linspace(-0.9999, 0.9999, 4001), 1 - np.logspace(-15, -1, 99),
+                        -1 + np.logspace(-15, -1, 99)]).astype(dtype)
+    out = np.asarray(generic.erfinv(b, b.xp.asarray(x)))
+    assert out.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(out, sc.erfinv(x.astype(np.float64)), rtol=rtol, atol=1e-300)
+    p = np.concatenate([np.logspace(np.log10(tiny), -0.31, 999), np.linspace(0.001, 0.999, 999),
+                        1 - np.logspace(-15 if dtype == "float64" else -7, -1, 99)])
+    p = p.astype(dtype)
+    out = np.asarray(generic.ndtri(b, b.xp.asarray(p)))
+    np.testing.assert_allclose(out, sc.ndtri(p.astype(np.float64)), rtol=rtol, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 10])
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-13), ("float32", 2e-6)])
+def test_generic_polygamma(n, dtype, rtol):
+    b = fb.get_backend("array_api_strict")
+    x = np.concatenate([np.linspace(0.01, 60, 2001), [0.1, 30.0, 1e3, 1e6]]).astype(dtype)
+    out = np.asarray(generic.polygamma(b, n, b.xp.asarray(x)))
+    assert out.dtype == np.dtype(dtype)
+    ref = sc.polygamma(n, x.astype(np.float64)).astype(dtype)  # (float32 underflows)
+    np.testing.assert_allclose(out, ref, rtol=rtol)
+    # negative non-integers down to -10; poles give inf; beyond: nan (documented)
+    xn = np.array([-0.5, -3.3, -9.7])
+    np.testing.assert_allclose(np.asarray(generic.polygamma(b, n, b.xp.asarray(xn))),
+                               sc.polygamma(n, xn), rtol=1e-11)
+    with np.errstate(all="ignore"):
+        edge = np.asarray(generic.polygamma(b, n, b.xp.asarray([np.inf, 0.0, -2.0, -20.5])))
+    assert edge[0] == 0.0 and np.isinf(edge[1]) and np.isinf(edge[2]) and np.isnan(edge[3])
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        generic.polygamma(b, -1, b.xp.asarray([1.0]))
+
+
+def test_generic_gamma_family_special_values():
+    b = fb.get_backend("array_api_strict")
+    with np.errstate(all="ignore"):
+        lg = np.asarray(generic.lgamma(b, b.xp.asarray([np.inf, 0.0, -1.0])))
+        dg = np.asarray(generic.digamma(b, b.xp.asarray([0.0, -0.0, -1.0, -4.0, -4.5])))
+    np.testing.assert_array_equal(lg, [np.inf, np.inf, np.inf])
+    np.testing.assert_allclose(dg, sc.digamma([0.0, -0.0, -1.0, -4.0, -4.5]), rtol=1e-12)
