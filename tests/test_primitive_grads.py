@@ -29,6 +29,7 @@ from functrans.primitives import indexing as I
 from functrans.primitives import linalg as L
 from functrans.primitives import reductions as R
 from functrans.primitives import sorting as So
+from functrans.primitives import special as Sp
 from functrans.primitives import structural as S
 from functrans.testing import check_grads, strategies as fts
 
@@ -240,6 +241,9 @@ CASES = [
     unary("exp", fnp.exp), unary("log", fnp.log, POS), unary("sin", fnp.sin),
     unary("cos", fnp.cos), unary("tanh", fnp.tanh), unary("sqrt", fnp.sqrt, POS),
     unary("neg", fnp.negative),
+    unary("erf", Sp.erf), unary("erfc", Sp.erfc), unary("erfinv", Sp.erfinv, fts.real(-0.8, 0.8)),
+    unary("ndtri", Sp.ndtri, fts.real(0.1, 0.9)), unary("lgamma", Sp.lgamma, POS),
+    unary("digamma", Sp.digamma, POS), unary("polygamma", lambda x: Sp.polygamma(x, n=1), POS),
     unary("expm1", _ns("expm1", E.expm1)), unary("log1p", _ns("log1p", E.log1p), POS),
     unary("log2", _ns("log2", E.log2_p.bind), POS),
     unary("log10", _ns("log10", E.log10_p.bind), POS),
