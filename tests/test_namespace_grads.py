@@ -244,6 +244,73 @@ TABLE += [
 # -- NumPy's names beyond the standard: joining, splitting, reshaping, padding, creation -------
 # (functrans/numpy/_reshaping.py)
 TABLE += [
+    binary("concatenate", fn=lambda x, y: fnp.concatenate([x, y], axis=-1),
+           shapes=[((2,), (3,)), ((2, 3), (2, 1))]),
+    binary("concatenate_flat", fn=lambda x, y: fnp.concatenate((x, y), axis=None),
+           shapes=[((2, 3), (3,))]),
+    binary("hstack", shapes=[((2,), (3,)), ((2, 3), (2, 1))], fn=lambda x, y: fnp.hstack([x, y])),
+    binary("vstack", shapes=[((3,), (3,)), ((2, 3), (3,))], fn=lambda x, y: fnp.vstack((x, y))),
+    binary("dstack", shapes=[((3,), (3,)), ((2, 3), (2, 3))], fn=lambda x, y: fnp.dstack([x, y])),
+    binary("column_stack", shapes=[((3,), (3,)), ((3, 2), (3,))],
+           fn=lambda x, y: fnp.column_stack([x, y])),
+    unary("transpose", fn=fnp.transpose, shapes=[((2, 3),), ((2, 3, 4),)]),
+    unary("transpose_axes", fn=lambda x: fnp.transpose(x, (1, -1, 0)), shapes=[((2, 3, 4),)]),
+    unary("swapaxes", fn=lambda x: fnp.swapaxes(x, 0, -1), shapes=[((2, 3, 4),)]),
+    unary("rollaxis", fn=lambda x: fnp.rollaxis(x, 2, 0), shapes=[((2, 3, 4),)]),
+    unary("ravel", fn=fnp.ravel, shapes=[((2, 3),)]),
+    unary("ravel_f", fn=lambda x: fnp.ravel(x, order="F"), shapes=[((2, 3),), ((2, 3, 2),)]),
+    unary("atleast_1d", fn=lambda x: fnp.atleast_1d(x, x * 2.0)),
+    unary("atleast_2d", fn=lambda x: fnp.atleast_2d(x)),
+    unary("atleast_3d", fn=lambda x: fnp.atleast_3d(x, x[..., None])),
+    unary("split", fn=lambda x: fnp.split(x, [1, 3], axis=-1), shapes=R_SHAPES),
+    unary("array_split", fn=lambda x: fnp.array_split(x, 3), shapes=[((4,),), ((5, 2),)]),
+    unary("hsplit", fn=lambda x: fnp.hsplit(x, 2), shapes=[((4,),), ((2, 4),)]),
+    unary("vsplit", fn=lambda x: fnp.vsplit(x, [1]), shapes=[((3, 2),)]),
+    unary("dsplit", fn=lambda x: fnp.dsplit(x, 2), shapes=[((1, 2, 4),)]),
+    unary("copy", fn=fnp.copy),
+    unary("array", fn=lambda x: fnp.array([x, 2.0 * x], ndmin=3), shapes=[((),), ((2,),)]),
+    unary("array_of_tracer", fn=lambda x: fnp.array(x, dtype=fnp.float64, ndmin=2)),
+    unary("fliplr", fn=fnp.fliplr, shapes=[((2, 3),), ((2, 3, 2),)]),
+    unary("flipud", fn=fnp.flipud, shapes=[((3,),), ((2, 3),)]),
+    unary("rot90", fn=lambda x: (fnp.rot90(x), fnp.rot90(x, 2), fnp.rot90(x, -1, axes=(1, 0))),
+          shapes=[((2, 3),), ((2, 3, 2),)]),
+    binary("append", shapes=[((3,), ()), ((2, 3), (2,))]),
+    binary("append_axis", fn=lambda x, y: fnp.append(x, y, axis=0), shapes=[((2, 3), (1, 3))]),
+    unary("delete", fn=lambda x: fnp.delete(x, [0, 2], axis=-1), shapes=R_SHAPES),
+    unary("delete_flat", fn=lambda x: fnp.delete(x, slice(1, None, 2)), shapes=[((2, 3),)]),
+    binary("insert", fn=lambda x, y: fnp.insert(x, 1, y), shapes=[((3,), ()), ((3,), (2,))]),
+    binary("insert_many", fn=lambda x, y: fnp.insert(x, [0, 2, 2, -1], y, axis=-1),
+           shapes=[((2, 3), ()), ((2, 3), (4,))]),
+    binary("block", fn=lambda x, y: fnp.block([[x, y], [y, x]]), shapes=[((2, 2), (2, 2))]),
+    binary("block_1d", fn=lambda x, y: fnp.block([x, y, 1.0]), shapes=[((2,), (3,))]),
+    unary("pad", fn=lambda x: fnp.pad(x, ((1, 2), (0, 1))), shapes=[((2, 3),)]),
+    unary("pad_constant_values", fn=lambda x: fnp.pad(x, 2, constant_values=(1.5, -2.0)),
+          shapes=[((3,),), ((2, 3),)]),
+    binary("pad_traced_constant", fn=lambda x, c: fnp.pad(x, (1, 2), constant_values=c),
+           shapes=[((3,), ()), ((2, 3), (2, 2))]),
+    unary("pad_edge", fn=lambda x: fnp.pad(x, (2, 1), mode="edge"), shapes=R_SHAPES),
+    unary("pad_reflect", fn=lambda x: fnp.pad(x, (5, 2), mode="reflect"), shapes=R_SHAPES),
+    unary("pad_symmetric_odd", fn=lambda x: fnp.pad(x, (1, 7), mode="symmetric",
+                                                     reflect_type="odd"), shapes=R_SHAPES),
+    unary("pad_wrap", fn=lambda x: fnp.pad(x, {-1: (9, 1)}, mode="wrap"), shapes=R_SHAPES),
+    binary("logspace", fn=lambda x, y: fnp.logspace(x, y, 5), shapes=[((), ())]),
+    binary("logspace_axis", fn=lambda x, y: fnp.logspace(x, y, 4, endpoint=False, base=2.0,
+                                                        axis=-1), shapes=[((3,), (3,))]),
+    Spec("logspace_base", lambda x, y, b: fnp.logspace(x, y, 3, base=b), ["real", "real", "pos"],
+         [((), (), ()), ((2,), (), (2,))]),
+    binary("geomspace", "pos", "pos", fn=lambda x, y: fnp.geomspace(x, y, 5),
+           shapes=[((), ()), ((2,), (2,))]),
+    binary("geomspace_negative", "pos", "pos",
+           fn=lambda x, y: fnp.geomspace(-x, -y, 4, endpoint=False, axis=-1),
+           shapes=[((2,), ())]),
+    Spec("select", lambda c, a, b: fnp.select([c > 0.5, c < -0.5], [a, a * a], b),
+         ["nonzero", "real", "real"], [((3,), (3,), (3,)), ((2, 3), (3,), ())]),
+    unary("select_scalar_default", fn=lambda x: fnp.select([x > 0], [x * 3.0], default=2.0)),
+    unary("compress", "nonzero", fn=lambda x: fnp.compress(x[0, :] > 0, x, axis=1),
+          shapes=[((2, 5),)], data_dependent=True),
+    unary("resize", fn=lambda x: fnp.resize(x, (3, 5)), shapes=[((4,),), ((2, 3),)]),
+    unary("squeeze_all", fn=fnp.squeeze, shapes=[((2, 1, 3),), ((1, 1),)]),
+    unary("expand_dims_tuple", fn=lambda x: fnp.expand_dims(x, (0, -1))),
 ]
 
 # -- NumPy's names beyond the standard: elementwise, nan-reductions, statistics ---------------
@@ -274,7 +341,8 @@ NO_DERIVATIVE = {
 NO_DERIVATIVE |= set()
 
 # joining, splitting, reshaping, padding, creation (functrans/numpy/_reshaping.py)
-NO_DERIVATIVE |= set()
+NO_DERIVATIVE |= {"identity", "tri", "argwhere", "flatnonzero", "unravel_index",
+                  "ravel_multi_index"}
 
 # elementwise, nan-reductions, statistics (functrans/numpy/_mathematics.py)
 NO_DERIVATIVE |= set()

@@ -161,7 +161,8 @@ def _select_along(x, axis, idx, max_runs=8):
             big[axis] = length
             piece = _st.broadcast_in_dim(piece, tuple(big), tuple(range(len(shape))))
         else:
-            sl[axis] = (start, start + step * length, step)
+            last = start + step * (length - 1)  # the stop stays within the axis
+            sl[axis] = (start, last + (1 if step > 0 else -1), step)
             piece = _st.slice_(x, tuple(sl)) if (start, step, length) != (0, 1, n) else x
         pieces.append(piece)
     return pieces[0] if len(pieces) == 1 else _st.concat(pieces, axis)
