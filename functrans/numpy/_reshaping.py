@@ -22,10 +22,9 @@ from ..core import Tracer
 from ..errors import ShapeError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _dtype, _normalize_axis, _promote_arrays, _shape, add, astype,
+from ._base import (_SCALARS, _concrete_value, _dtype, _normalize_axis, _shape, add, astype,
                     broadcast_shapes, broadcast_to, concat, device, divide, greater_equal, less,
-                    multiply,
-                    reshape, subtract, where)
+                    multiply, subtract, where)
 from ._base import _getitem as _basic_getitem
 from ._base import pow as _pow
 from ._creation import asarray as _asarray
@@ -34,12 +33,12 @@ from ._creation import tril as _tril
 from ._elementwise import clip as _clip
 from ._elementwise import floor_divide as _floor_divide
 from ._elementwise import log10 as _log10
+from ._elementwise import logical_or as _logical_or
 from ._elementwise import remainder as _remainder
 from ._elementwise import sign as _sign
-from ._elementwise import logical_or as _logical_or
 from ._indexing import take as _take
-from ._statistics import any as _any
 from ._manipulation import expand_dims, squeeze  # noqa: F401  (NumPy's wider versions)
+from ._statistics import any as _any
 
 __all__ = [
     "concatenate", "hstack", "vstack", "dstack", "column_stack", "transpose", "swapaxes",
@@ -59,34 +58,81 @@ def _is_plain(a):
 
 
 def _device_of(seq):
-    """The device of the first array (or tracer) in ``seq``, or None."""
+    """The first array (or tracer) in ``seq``, looking into nested lists, or None: values
+    made from Python numbers go next to it (same library and device)."""
     for a in seq:
-        if not _is_plain(a):
-            return device(a)
+        if isinstance(a, (list, tuple)):
+            found = _device_of(a)
+            if found is not None:
+                return found
+        elif type(a) not in _SCALARS:
+            return a
     return None
 
 
-def _conv(a, dev=None):
+def _python_dtype(a):
+    """The dtype NumPy gives a Python scalar or nested sequence of them."""
+    kinds = set()
+
+    def walk(v):
+        if isinstance(v, (list, tuple)):
+            for o in v:
+                walk(o)
+        else:
+            kinds.add(type(v))
+    walk(a)
+    for t, d in ((complex, _dt.complex128), (float, _dt.float64), (int, _dt.int64)):
+        if t in kinds:
+            return d
+    return _dt.bool_ if kinds else _dt.float64
+
+
+def _make(like, value, dtype=None):
+    """An array of Python values ``value`` next to ``like`` (of the default backend if
+    ``like`` is None)."""
+    dtype = _python_dtype(value) if dtype is None else dtype
+    c = None if like is None else _concrete_value(like)
+    if c is None:
+        return _asarray(value, dtype=dtype)
+    b = backend_of(c)
+    return b.asarray(value, dtype=dtype, device=b.device(c))
+
+
+def _conv(a, like=None):
     """``a`` as an array: arrays and tracers as they are; Python scalars and nested sequences
-    (possibly holding tracers) made on device ``dev`` (the default backend's if None)."""
+    next to ``like`` (else next to an array they hold, else of the default backend). A
+    sequence holding arrays or tracers is stacked (differentiably), its entries cast to their
+    common dtype as NumPy does (Python numbers in it count as int64/float64 arrays)."""
     if not _is_plain(a):
         return a
-    return _asarray(a) if dev is None else _asarray(a, device=dev)
+    if isinstance(a, (list, tuple)):
+        inner = _device_of(a)
+        if inner is not None:
+            parts = [_conv(o, inner) for o in a]
+            dt = _np_common(parts)
+            s = _shape(parts[0])
+            for p in parts[1:]:
+                if _shape(p) != s:
+                    raise ValueError(f"setting an array element with a sequence: the "
+                                     f"entries have shapes {s} and {_shape(p)}")
+            parts = [_st.reshape(astype(p, dt), (1,) + s) for p in parts]
+            return parts[0] if len(parts) == 1 else _st.concat(parts, 0)
+    return _make(like, a)
 
 
 def _convs(seq):
     seq = list(seq)
-    dev = _device_of(seq)
-    return [_conv(a, dev) for a in seq]
+    like = _device_of(seq)
+    return [_conv(a, like) for a in seq]
 
 
 def _nd(x):
     return len(_shape(x))
 
 
-def _cast_value(value, dt, dev):
+def _cast_value(value, dt, like):
     """``value`` (a Python scalar, sequence, array or tracer) as an array of dtype ``dt``."""
-    return astype(_conv(value, dev), dt)
+    return astype(_conv(value, like), dt)
 
 
 def _check_static(obj, name, what):
@@ -183,6 +229,14 @@ def _check_order(name, order, allowed=("C", "F", "A", "K")):
 _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
 
 
+def _np_common(items):
+    """NumPy's common dtype of arrays/tracers and Python scalars (weak, as in NumPy 2): it
+    differs from the core's promotion where integers meet floats (int32 with float32 is
+    float64 in NumPy)."""
+    args = [v if type(v) in _SCALARS else _np.dtype(_dtype(v).name) for v in items]
+    return _dt.as_dtype(_np.result_type(*args).name)
+
+
 def _join_cast(arrays, dtype, casting, name):
     """The arrays cast to ``dtype`` (their common dtype if None), checked against NumPy's
     ``casting`` rule."""
@@ -190,7 +244,7 @@ def _join_cast(arrays, dtype, casting, name):
         raise ValueError(f"{name}: casting must be one of {', '.join(map(repr, _CASTINGS))}; "
                          f"got {casting!r}")
     if dtype is None:
-        arrays, target = _promote_arrays(arrays)
+        target = _np_common(arrays)
     else:
         target = _dt.as_dtype(dtype)
     for a in arrays:
@@ -487,7 +541,7 @@ def copy(a, order="K", subok=False):
     """A copy of ``a`` (a new array; a tracer's copy is a new tracer). ``order`` is checked
     but the layout is the library's; ``subok`` has no effect (no subclasses here)."""
     _check_order("copy", order)
-    return _asarray(a, copy=True)
+    return _conv(a) if _is_plain(a) else _asarray(a, copy=True)
 
 
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndmax=0,
@@ -514,7 +568,10 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
                              "(copy=False)")
         out = object
     elif _is_plain(object):
-        out = _asarray(object, dtype=dtype)
+        out = _conv(object)
+        if dtype is not None:
+            out = astype(out, dtype) if _device_of([object]) is not None else _make(
+                None, object, _dt.as_dtype(dtype))
     else:
         out = object if dtype is None else astype(object, dtype)
         if out is object and copy:
@@ -630,7 +687,7 @@ def insert(arr, obj, values, axis=None):
             raise IndexError(f"insert: index {i} is out of bounds for axis {axis} with size "
                              f"{n}")
     dt = _dtype(arr)
-    v = _cast_value(values, dt, device(arr))
+    v = _cast_value(values, dt, arr)
     if len(ints) == 1:
         index = ints[0] % (n + 1) if ints[0] < 0 else ints[0]
         if ints[0] < 0:
@@ -858,7 +915,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
                 idx = tuple((b, b + d, 1) for d, (b, _) in zip(shape, widths))
                 return _st.scatter_slice(x, new_shape, idx) if new_shape != shape else x
         else:
-            pairs = _traced_pairs(_conv(values, device(x)), nd, "constant_values")
+            pairs = _traced_pairs(_conv(values, x), nd, "constant_values")
         for axis, (b, a) in enumerate(widths):
             if not (b or a):
                 continue
@@ -905,10 +962,9 @@ def _odd_pad(x, y, axis, mode, n, b, a, dt):
     cshape = [1] * nd
     cshape[axis] = len(sgn)
     fdt = dt if dt.kind in "fc" else _dt.float64
-    dev = device(x)
 
     def coef(v):
-        return _st.reshape(_asarray(v, dtype=fdt, device=dev), tuple(cshape))
+        return _st.reshape(_make(x, v, fdt), tuple(cshape))
     first = _slice_axis(x, axis, 0, 1)
     last = _slice_axis(x, axis, n - 1, n)
     out = add(add(multiply(coef(sgn), y), multiply(coef(c_last), last)),
@@ -926,10 +982,8 @@ def _linspace(start, stop, num, endpoint, axis, name):
         raise ValueError(f"{name}: number of samples, {num}, must be non-negative")
     dev = _device_of([start, stop])
     start, stop = _conv(start, dev), _conv(stop, dev)
-    (start, stop), dt = _promote_arrays([start, stop])
-    if dt.kind not in "fc":
-        dt = _dt.float64
-        start, stop = astype(start, dt), astype(stop, dt)
+    dt = _np_common([start, stop, float(num)])
+    start, stop = astype(start, dt), astype(stop, dt)
     shape = broadcast_shapes(_shape(start), _shape(stop))
     start, stop = broadcast_to(start, shape), broadcast_to(stop, shape)
     div = num - 1 if endpoint else num
@@ -993,10 +1047,8 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     s0, s1 = _conv(start, dev), _conv(stop, dev)
     if _dtype(s0).kind == "c" or _dtype(s1).kind == "c":
         raise NotImplementedError("geomspace: complex endpoints are not supported")
-    (s0, s1), dt = _promote_arrays([s0, s1])
-    if dt.kind != "f":
-        dt = _dt.float64
-        s0, s1 = astype(s0, dt), astype(s1, dt)
+    dt = _np_common([s0, s1, float(num)])
+    s0, s1 = astype(s0, dt), astype(s1, dt)
     shape = broadcast_shapes(_shape(s0), _shape(s1))
     s0, s1 = broadcast_to(s0, shape), broadcast_to(s1, shape)
     out_sign = _sign(s0)
@@ -1068,8 +1120,7 @@ def unravel_index(indices, shape, order="C"):
     _check_order("unravel_index", order, ("C", "F"))
     shape = _dims(shape, "unravel_index")
     size = math.prod(shape)
-    idx = _int_operand(indices, None if _is_plain(indices) else device(indices),
-                       "unravel_index")
+    idx = _int_operand(indices, None, "unravel_index")
     if math.prod(_shape(idx)) and _concrete_true(
             _any(_logical_or(less(idx, 0), greater_equal(idx, size)))):
         raise ValueError(f"unravel_index: index out of bounds for an array with size {size}")
@@ -1150,7 +1201,7 @@ def select(condlist, choicelist, default=0):
     for i, c in enumerate(conds):
         if _dtype(c).kind != "b":
             raise TypeError(f"select: invalid entry {i} in condlist: should be boolean ndarray")
-    choices, dt = _promote_arrays(choices)
+    dt = _np_common(choices)
     shape = broadcast_shapes(*[_shape(c) for c in conds + choices if type(c) not in _SCALARS])
     result = _conv(choices[-1], dev)
     result = broadcast_to(astype(result, dt), shape)
@@ -1167,7 +1218,7 @@ def compress(condition, a, axis=None, out=None):
     if out is not None:
         raise NotImplementedError("compress: out= is not supported; use the returned array")
     a = _conv(a)
-    cond = _conv(condition, device(a))
+    cond = _conv(condition, a)
     if _nd(cond) != 1:
         raise ValueError("compress: condition must be a 1-d array")
     if axis is None:
