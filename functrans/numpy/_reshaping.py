@@ -689,9 +689,7 @@ def insert(arr, obj, values, axis=None):
     dt = _dtype(arr)
     v = _cast_value(values, dt, arr)
     if len(ints) == 1:
-        index = ints[0] % (n + 1) if ints[0] < 0 else ints[0]
-        if ints[0] < 0:
-            index = ints[0] + n
+        index = ints[0] + n if ints[0] < 0 else ints[0]
         vs = _shape(v)
         if len(vs) < nd:
             v = _st.reshape(v, (1,) * (nd - len(vs)) + vs)
