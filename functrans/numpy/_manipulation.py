@@ -1,5 +1,6 @@
-"""Array manipulation beyond :mod:`._base`: moveaxis, repeat, roll, tile, unstack. All are
-composed of the linear structural primitives (or a gather), so they are differentiable."""
+"""Array manipulation beyond :mod:`._base`: moveaxis, repeat, roll, tile, unstack, and NumPy's
+wider ``squeeze`` and ``expand_dims`` (exported by :mod:`._reshaping`). All are composed of
+the linear structural primitives (or a gather), so they are differentiable."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from ..primitives import indexing as _ix
 from ..primitives import reductions as _red
 from ..primitives import sorting as _so
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _shape, _to_array, concat,
-                    reshape)
+from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axes, _normalize_axis, _shape,
+                    _to_array, concat, reshape)
 
 
 def moveaxis(x, source, destination, /):
@@ -33,7 +34,7 @@ def moveaxis(x, source, destination, /):
     return _st.transpose(x, tuple(order))
 
 
-def repeat(x, repeats, /, *, axis=None):
+def repeat(x, repeats, /, axis=None):
     """Repeat each element of ``x`` ``repeats`` times along ``axis`` (the flattened array if
     ``None``). ``repeats`` is an int or an integer array (with concrete values)."""
     x = _as_operand(x)
@@ -66,7 +67,7 @@ def repeat(x, repeats, /, *, axis=None):
     return _st.transpose(out, back)
 
 
-def roll(x, /, shift, *, axis=None):
+def roll(x, /, shift, axis=None):
     """Shift elements along ``axis`` cyclically (the flattened array if ``None``)."""
     x = _as_operand(x)
     if axis is None:
@@ -122,6 +123,39 @@ def unstack(x, /, *, axis=0):
         idx[axis] = (i, i + 1, 1)
         out.append(_st.reshape(_st.slice_(x, tuple(idx)), rest))
     return tuple(out)
+
+
+def squeeze(a, /, axis=None):
+    """``a`` without axes of length 1: all of them when ``axis`` is None, else the axes given
+    (an int or a tuple; each must have length 1). NumPy's signature; the standard's
+    ``squeeze(x, axis)`` calls behave as before."""
+    a = _as_operand(a)
+    shape = _shape(a)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(shape) if d == 1)
+    else:
+        axes = _normalize_axes(axis if not hasattr(axis, "__index__") else operator.index(axis),
+                               len(shape))
+        for i in axes:
+            if shape[i] != 1:
+                raise ShapeError(f"squeeze: cannot select an axis to squeeze out which has "
+                                 f"size not equal to one (axis {i} of shape {shape})")
+    return _st.reshape(a, tuple(d for i, d in enumerate(shape) if i not in axes))
+
+
+def expand_dims(a, /, axis=0):
+    """``a`` with axes of length 1 inserted at the positions ``axis`` (an int or a tuple of
+    them, as positions in the result; negative ones count from its end). NumPy's signature,
+    with the standard's default ``axis=0``."""
+    a = _as_operand(a)
+    shape = _shape(a)
+    axes = (axis,) if hasattr(axis, "__index__") else tuple(axis)
+    nd = len(shape) + len(axes)
+    axes = [_normalize_axis(operator.index(i), nd) for i in axes]
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"expand_dims: repeated axis in {tuple(axes)}")
+    it = iter(shape)
+    return _st.reshape(a, tuple(1 if i in axes else next(it) for i in range(nd)))
 
 
 _ = math
