@@ -491,6 +491,9 @@ def test_cond_errors(backend):
         LA.cond(x, 3)
     with pytest.raises(ValueError, match="cond needs matrices"):
         LA.cond(v)
+    _, (e,) = _args(backend, [(0, 3)])
+    with pytest.raises(ValueError, match="not defined for empty matrices"):
+        LA.cond(e)
 
 # -- vmap against a loop -----------------------------------------------------------------------
 

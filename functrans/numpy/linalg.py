@@ -402,6 +402,8 @@ def cond(x, p=None):
     x = _float(x)
     if len(_shape(x)) < 2:
         raise ShapeError(f"cond needs matrices; got shape {_shape(x)}")
+    if 0 in _shape(x)[-2:]:
+        raise ValueError(f"cond is not defined for empty matrices (shape {_shape(x)})")
     if p is None or p in (2, -2):
         s = _la.svdvals(x)
         big = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((0, 1, 1),))
