@@ -238,7 +238,74 @@ TABLE = [
 ]
 
 # -- NumPy's names beyond the standard: products (functrans/numpy/_products.py) ---------------
+def _quiet(fn, *args, **kw):
+    """``fn`` called with NumPy's DeprecationWarning of 2-element cross products silenced."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return fn(*args, **kw)
+
+
 TABLE += [
+    binary("einsum", fn=lambda a, b: fnp.einsum("bij,bjk->bik", a, b),
+           shapes=[((2, 3, 4), (2, 4, 2)), ((1, 2, 2), (1, 2, 3))]),
+    binary("einsum_matmul", fn=lambda a, b: fnp.einsum("ij,jk", a, b),
+           shapes=[((2, 3), (3, 4))]),
+    binary("einsum_vectors", fn=lambda a, b: (fnp.einsum("i,i->", a, b),
+                                              fnp.einsum("i,j->ij", a, b)),
+           shapes=[((3,), (3,))]),
+    binary("einsum_sum_axes", fn=lambda a, b: fnp.einsum("ijk,kj->i", a, b),
+           shapes=[((2, 3, 4), (4, 3))]),
+    binary("einsum_ellipsis", fn=lambda a, b: fnp.einsum("...ij,...jk", a, b),
+           shapes=[((2, 3, 4), (4, 2)), ((2, 1, 2, 3), (4, 3, 2))]),
+    binary("einsum_broadcast", fn=lambda a, b: fnp.einsum("...i,...i->...", a, b),
+           shapes=[((4, 1, 3), (2, 3)), ((3,), (1,))]),
+    unary("einsum_diagonal", fn=lambda a: (fnp.einsum("ii->i", a), fnp.einsum("ii", a),
+                                           fnp.einsum("ij->ji", a), fnp.einsum("ij->", a)),
+          shapes=[((3, 3),)]),
+    unary("einsum_diagonal_3d", fn=lambda a: (fnp.einsum("iij->j", a), fnp.einsum("iji->j", a),
+                                              fnp.einsum("iii->i", a)),
+          shapes=[((3, 3, 3),)]),
+    Spec("einsum_three", lambda a, b, c: fnp.einsum("ij,jk,kl->il", a, b, c),
+         ["real"] * 3, [((2, 3), (3, 4), (4, 2))]),
+    Spec("einsum_four_greedy", lambda a, b, c, d: fnp.einsum("ab,bc,cd,d->a", a, b, c, d,
+                                                             optimize="greedy"),
+         ["real"] * 4, [((2, 3), (3, 4), (4, 5), (5,))]),
+    Spec("einsum_shared", lambda a, b, c: fnp.einsum("bn,anm,bm->ba", a, b, c),
+         ["real"] * 3, [((2, 3), (4, 3, 2), (2, 2))]),
+    binary("dot", shapes=[((), (3,)), ((3,), (3,)), ((2, 3), (3, 4)), ((2, 4, 3), (3,)),
+                          ((3,), (3, 2)), ((2, 4, 3), (2, 3, 2))]),
+    binary("inner", shapes=[((), (2,)), ((3,), (3,)), ((2, 3), (4, 3)), ((2, 2, 3), (3,))]),
+    binary("np_outer", fn=fnp.outer, shapes=[((3,), (2,)), ((2, 2), (3,))]),
+    binary("vdot", shapes=[((3,), (3,)), ((2, 3), (3, 2))]),
+    binary("kron", shapes=[((2,), (3,)), ((2, 3), (2, 2)), ((3,), (2, 2))]),
+    binary("matvec", shapes=[((2, 3), (3,)), ((2, 1, 2, 3), (4, 3))]),
+    binary("vecmat", shapes=[((3,), (3, 2)), ((4, 3), (2, 1, 3, 2))]),
+    binary("np_cross", fn=lambda a, b: fnp.cross(a, b, axisa=0),
+           shapes=[((3,), (3,)), ((3, 2), (4, 1, 3))]),
+    binary("np_cross_2d", fn=lambda a, b: _quiet(fnp.cross, a, b, axisc=0),
+           shapes=[((2,), (2,)), ((4, 2), (3,))]),
+    unary("np_trace", fn=lambda x: fnp.trace(x, offset=1), shapes=[((3, 4),)]),
+    unary("np_trace_axes", fn=lambda x: fnp.trace(x, -1, 2, 0), shapes=[((3, 2, 4),)]),
+    unary("np_diagonal", fn=lambda x: fnp.diagonal(x, 1, 2, 0), shapes=[((3, 2, 4),)]),
+    unary("diag", fn=lambda x: fnp.diag(x, 1), shapes=[((3,),), ((3, 4),)]),
+    unary("diagflat", fn=lambda x: fnp.diagflat(x, -1), shapes=[((2, 2),)]),
+    unary("norm", "nonzero", fn=lambda x: fnp.stack(
+        [LA.norm(x), LA.norm(x, 1), LA.norm(x, 3), LA.norm(x, -1.5), LA.norm(x, fnp.inf)]),
+          shapes=[((4,),)]),
+    unary("norm_flat", "nonzero", fn=lambda x: LA.norm(x, keepdims=True),
+          shapes=[((2, 3, 2),)]),
+    unary("norm_matrix", "mat", fn=lambda a: fnp.stack(
+        [LA.norm(a, o) for o in (None, "fro", "nuc", 1, -1, 2, -2, fnp.inf, -fnp.inf)]),
+          shapes=[((3, 3),)]),
+    unary("norm_axes", "nonzero", fn=lambda x: (LA.norm(x, axis=1), LA.norm(
+        x, "fro", axis=(2, 0), keepdims=True), LA.norm(x, 1, axis=(0, 2))),
+          shapes=[((2, 3, 4),)]),
+    Spec("multi_dot", lambda *a: LA.multi_dot(a), ["real"] * 4,
+         [((3,), (3, 4), (4, 2), (2,)), ((2, 3), (3, 4), (4, 2), (2, 3))]),
+    unary("cond", "mat", fn=lambda a: fnp.stack(
+        [LA.cond(a, p) for p in (None, 2, -2, "fro", "nuc", 1, -1, fnp.inf, -fnp.inf)]),
+          shapes=[((3, 3),), ((2, 2, 2),)]),
 ]
 
 # -- NumPy's names beyond the standard: joining, splitting, reshaping, padding, creation -------

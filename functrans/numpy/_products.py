@@ -1,5 +1,600 @@
 """NumPy's products beyond the standard: ``einsum``, ``dot``, ``inner``, ``outer``, ``vdot``,
-``kron``, ``trace``, ``diagonal``, ``diag`` ... with NumPy's semantics, built on the
-namespace's differentiable functions."""
+``kron``, ``matvec``, ``vecmat``, ``cross``, ``trace``, ``diagonal``, ``diag`` and
+``diagflat``, with NumPy's semantics, built on the namespace's differentiable functions.
 
-__all__ = []
+Contractions go through the ``matmul`` primitive (operands moved and reshaped into batched
+matrices), so they are differentiable to any order, batch under ``vmap`` and stage under
+``jit``. Boolean operands are contracted as integers and compared with 0 at the end (NumPy's
+logical sum of products). Dtypes follow the namespace's promotion; one difference from NumPy
+there: an integer array with a floating array gives the floating dtype (int32 with float32 is
+float32, NumPy gives float64).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from .. import dtypes as _dt
+from ..errors import ShapeError
+from ..primitives import elementwise as _ew
+from ..primitives import linalg as _la
+from ..primitives import structural as _st
+from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _promote_arrays, _shape,
+                    broadcast_shapes, multiply, reshape)
+from ._elementwise import conj
+from ._statistics import _init_like
+from ._statistics import sum as _sum
+
+__all__ = ["einsum", "dot", "inner", "outer", "vdot", "kron", "matvec", "vecmat", "cross",
+           "trace", "diagonal", "diag", "diagflat"]
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _no_out(name, out):
+    if out is not None:
+        raise NotImplementedError(f"{name}: out= is not supported (functrans arrays are "
+                                  f"immutable values); use the returned array")
+
+
+def _sum_keep_dtype(x, axes):
+    """Sum over ``axes`` in ``x``'s own dtype (NumPy's products do not widen integers)."""
+    if not axes:
+        return x
+    d = _dtype(x)
+    out = _sum(x, axis=tuple(axes), dtype=d)
+    # (the reduce_sum primitive's NumPy impl widens small integers to int64 on its own)
+    return out if _dtype(out) is d else _st.convert_element_type(out, d)
+
+
+_SCALAR_DTYPE = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
+
+
+def _operands(arrays):
+    """The operands as arrays of one dtype on one backend, and whether that dtype is boolean
+    (then they are int64 here and the callers compare with 0 at the end: NumPy's logical
+    sums of products). As NumPy's products do, a Python number counts as an array of its
+    default dtype (a float is float64, also beside float32 arrays) and becomes a 0-d array
+    beside the first array."""
+    if all(type(a) in _SCALARS for a in arrays):
+        arrays = [_as_operand(arrays[0])] + list(arrays[1:])
+    dts = [_SCALAR_DTYPE[type(a)] if type(a) in _SCALARS else _dtype(a) for a in arrays]
+    target = _dt.result_type(*dts)
+    was_bool = target.kind == "b"
+    if was_bool:
+        target = _dt.int64
+    arrays = [a if type(a) in _SCALARS or _dtype(a) is target
+              else _st.convert_element_type(a, target) for a in arrays]
+    ref = next(a for a in arrays if type(a) not in _SCALARS)
+    return [_init_like(ref, (), a) if type(a) in _SCALARS else a for a in arrays], was_bool
+
+
+def _finish(x, was_bool):
+    return _ew.ne(x, 0) if was_bool else x
+
+
+def _move_to_end(x, axes):
+    """``x`` with ``axes`` (in that order) moved to the end, the rest kept in order."""
+    nd = len(_shape(x))
+    perm = tuple(i for i in range(nd) if i not in axes) + tuple(axes)
+    return x if perm == tuple(range(nd)) else _st.transpose(x, perm)
+
+
+def _tensordot(a, b, axa, axb):
+    """Contract axes ``axa`` of ``a`` with ``axb`` of ``b`` (one 2-d matmul); the free axes
+    of ``a`` then those of ``b`` remain, in order."""
+    sa, sb = _shape(a), _shape(b)
+    fa = tuple(i for i in range(len(sa)) if i not in axa)
+    fb = tuple(i for i in range(len(sb)) if i not in axb)
+    k = math.prod(sa[i] for i in axa)
+    m = math.prod(sa[i] for i in fa)
+    n = math.prod(sb[i] for i in fb)
+    ya = _st.reshape(_move_to_end(a, axa), (m, k))
+    yb = _st.reshape(_st.transpose(b, tuple(axb) + fb), (k, n))
+    return _st.reshape(_la.matmul(ya, yb), tuple(sa[i] for i in fa) + tuple(sb[i] for i in fb))
+
+
+# -- einsum --------------------------------------------------------------------------------------
+
+_CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _safe_cast(f, t):
+    """NumPy's 'safe' casting between functrans dtypes."""
+    if f is t or f.kind == "b":
+        return True
+    if t.kind == "b":
+        return False
+    if f.kind in "iu" and t.kind in "iu":
+        if f.kind == t.kind:
+            return t.bits >= f.bits
+        return f.kind == "u" and t.kind == "i" and t.bits > f.bits
+    if f.kind in "iu":
+        rb = _dt.real_dtype(t).bits
+        return rb == 64 or f.bits <= 16
+    if f.kind == "f":
+        return t.kind in "fc" and _dt.real_dtype(t).bits >= f.bits
+    return t.kind == "c" and t.bits >= f.bits
+
+
+def _check_cast(f, t, casting):
+    ok = {"unsafe": True, "no": f is t, "equiv": f is t, "safe": _safe_cast(f, t),
+          "same_kind": _safe_cast(f, t) or _KIND_ORDER[t.kind] >= _KIND_ORDER[f.kind]}
+    if not ok[casting]:
+        raise TypeError(f"einsum: cannot cast operands from {f.name} to {t.name} according "
+                        f"to the rule {casting!r}")
+
+
+def _sublist_subscripts(args):
+    """einsum's second form, ``einsum(op0, sublist0, op1, sublist1, ..., [sublistout])``, as
+    a subscripts string (label ``i`` is ``'A' + i`` for ``i < 26``, else ``'a' + i - 26``,
+    which keeps the integers' order for the implicit output)."""
+    ops = list(args[0::2])
+    subs = list(args[1::2])
+    out = None
+    if len(args) % 2:
+        out = ops.pop()
+
+    def letters(sub):
+        s = []
+        for v in sub:
+            if v is Ellipsis:
+                s.append("...")
+            elif isinstance(v, int) and 0 <= v < 52:
+                s.append(chr(ord("A") + v) if v < 26 else chr(ord("a") + v - 26))
+            else:
+                raise ValueError(f"einsum: subscript list entries must be integers in "
+                                 f"[0, 52) or Ellipsis; got {v!r}")
+        return "".join(s)
+    text = ",".join(letters(s) for s in subs)
+    if out is not None:
+        text += "->" + letters(out)
+    return text, ops
+
+
+def _parse_term(term, ndim, what):
+    """The labels of one term: letters, with the ellipsis as the marker ``None``."""
+    labels = []
+    i = 0
+    while i < len(term):
+        c = term[i]
+        if c == ".":
+            if term[i:i + 3] != "..." or None in labels:
+                raise ValueError(f"einsum: {what} {term!r} has an invalid '.' (only one "
+                                 f"'...' is allowed)")
+            labels.append(None)
+            i += 3
+            continue
+        if not (c.isascii() and c.isalpha()):
+            raise ValueError(f"einsum: {what} {term!r} has the invalid character {c!r} "
+                             f"(subscripts are letters a-z, A-Z and '...')")
+        labels.append(c)
+        i += 1
+    if ndim is not None:
+        n_letters = len(labels) - (None in labels)
+        if n_letters > ndim or (None not in labels and n_letters != ndim):
+            raise ValueError(f"einsum: {what} {term!r} has {n_letters} subscripts but its "
+                             f"operand has {ndim} dimensions")
+    return labels
+
+
+def _parse_einsum(subscripts, shapes):
+    """Labels per operand (ellipsis axes as the integers 0..E-1, right-aligned), the output
+    labels and the size of every label (broadcast over the operands)."""
+    s = subscripts.replace(" ", "")
+    if s.count("->") > 1 or ("->" not in s and (">" in s or "-" in s)):
+        raise ValueError(f"einsum: subscripts {subscripts!r} have an invalid '->'")
+    lhs, arrow, rhs = s.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: the subscripts {subscripts!r} name {len(terms)} operands "
+                         f"but {len(shapes)} were given")
+    parsed = [_parse_term(t, len(sh), f"operand {i}'s subscripts")
+              for i, (t, sh) in enumerate(zip(terms, shapes))]
+    n_ell = max([len(sh) - (len(p) - 1) for p, sh in zip(parsed, shapes) if None in p],
+                default=0)
+    labels = []
+    sizes = {}
+    for i, (p, sh) in enumerate(zip(parsed, shapes)):
+        lab = []
+        for lbl in p:
+            if lbl is None:
+                k = len(sh) - (len(p) - 1)
+                lab.extend(range(n_ell - k, n_ell))
+            else:
+                lab.append(lbl)
+        own = {}
+        for lbl, d in zip(lab, sh):
+            if lbl in own and own[lbl] != d:
+                raise ValueError(f"einsum: operand {i} repeats subscript {lbl!r} on axes "
+                                 f"of different lengths ({own[lbl]} and {d})")
+            own[lbl] = d
+            prev = sizes.get(lbl, 1)
+            if prev != 1 and d != 1 and prev != d:
+                what = "an ellipsis axis" if isinstance(lbl, int) else f"subscript {lbl!r}"
+                raise ValueError(f"einsum: operands could not be broadcast together: "
+                                 f"{what} has lengths {prev} and {d}")
+            sizes[lbl] = d if prev == 1 else prev
+        labels.append(lab)
+    ell_labels = list(range(n_ell))
+    if arrow:
+        out_terms = _parse_term(rhs, None, "the output")
+        out = []
+        for lbl in out_terms:
+            if lbl is None:
+                out.extend(ell_labels)
+            elif lbl not in sizes:
+                raise ValueError(f"einsum: output subscript {lbl!r} does not appear in the "
+                                 f"operands' subscripts")
+            elif lbl in out:
+                raise ValueError(f"einsum: output subscript {lbl!r} appears more than once")
+            else:
+                out.append(lbl)
+        if n_ell and None not in out_terms:
+            raise ValueError("einsum: the operands have ellipsis ('...') axes but the output "
+                             "subscripts have no '...' to put them")
+    else:
+        counts = {}
+        for lab in labels:
+            for lbl in lab:
+                counts[lbl] = counts.get(lbl, 0) + 1
+        out = ell_labels + sorted(lbl for lbl, c in counts.items()
+                                  if c == 1 and isinstance(lbl, str))
+    return labels, out, sizes
+
+
+def _einsum_prepare(x, labels, sizes, others):
+    """One operand reduced alone: its repeated labels to diagonals, its length-1 axes of
+    labels that broadcast squeezed out, and its labels no one else needs summed."""
+    while True:
+        rep = next((lbl for i, lbl in enumerate(labels) if lbl in labels[i + 1:]), None)
+        if rep is None:
+            break
+        p = labels.index(rep)
+        q = labels.index(rep, p + 1)
+        x = _la.diagonal(_move_to_end(x, (p, q)), 0)
+        labels = [lbl for i, lbl in enumerate(labels) if i not in (p, q)] + [rep]
+    shape = _shape(x)
+    if any(d == 1 and sizes[lbl] != 1 for lbl, d in zip(labels, shape)):
+        keep = [i for i, (lbl, d) in enumerate(zip(labels, shape)) if d != 1 or sizes[lbl] == 1]
+        x = _st.reshape(x, tuple(shape[i] for i in keep))
+        labels = [labels[i] for i in keep]
+    alone = [i for i, lbl in enumerate(labels) if lbl not in others]
+    if alone:
+        x = _sum_keep_dtype(x, alone)
+        labels = [lbl for i, lbl in enumerate(labels) if i not in alone]
+    return x, labels
+
+
+def _einsum_pair(a, la, b, lb, keep, sizes):
+    """The contraction of two prepared operands, keeping the labels in ``keep``."""
+    batch = [lbl for lbl in la if lbl in lb and lbl in keep]
+    summed = [lbl for lbl in la if lbl in lb and lbl not in keep]
+    fa = [lbl for lbl in la if lbl not in lb]
+    fb = [lbl for lbl in lb if lbl not in la]
+    out_labels = batch + fa + fb
+    sz = [sizes[lbl] for lbl in out_labels]
+    nb, na = len(batch), len(fa)
+    if not summed:
+        # No sum: a broadcast product, laid out as batch + fa + fb.
+        a = _move_to_end(a, tuple(la.index(lbl) for lbl in batch + fa))
+        b = _move_to_end(b, tuple(lb.index(lbl) for lbl in batch + fb))
+        a = _st.broadcast_in_dim(a, tuple(sz), tuple(range(nb + na)))
+        b = _st.broadcast_in_dim(b, tuple(sz), tuple(range(nb)) + tuple(range(nb + na, len(sz))))
+        return _ew.mul(a, b), out_labels
+    if not fa and not fb:
+        # Only batch and summed labels: elementwise products summed (no 1x1 matrices).
+        order = batch + summed
+        a = _move_to_end(a, tuple(la.index(lbl) for lbl in order))
+        b = _move_to_end(b, tuple(lb.index(lbl) for lbl in order))
+        return _sum_keep_dtype(_ew.mul(a, b), range(nb, len(order))), out_labels
+    if not batch:
+        return _tensordot(a, b, tuple(la.index(lbl) for lbl in summed),
+                          tuple(lb.index(lbl) for lbl in summed)), out_labels
+    m = math.prod(sizes[lbl] for lbl in fa)
+    n = math.prod(sizes[lbl] for lbl in fb)
+    k = math.prod(sizes[lbl] for lbl in summed)
+    bsz = math.prod(sizes[lbl] for lbl in batch)
+    a = _move_to_end(a, tuple(la.index(lbl) for lbl in batch + fa + summed))
+    b = _move_to_end(b, tuple(lb.index(lbl) for lbl in batch + summed + fb))
+    out = _la.matmul(_st.reshape(a, (bsz, m, k)), _st.reshape(b, (bsz, k, n)))
+    return _st.reshape(out, tuple(sz)), out_labels
+
+
+def _pair_size(la, lb, keep, sizes):
+    return math.prod(sizes[lbl] for lbl in set(la) | set(lb) if lbl in keep)
+
+
+def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe",
+           optimize=False):
+    """Einstein summation: the sum of products of the operands' elements over the
+    subscripts that the output does not name.
+
+    ``subscripts`` is NumPy's string (``"ij,jk->ik"``; implicit output: the subscripts that
+    appear once, ``...`` axes first, then in alphabetical order, upper case first; ``...``
+    broadcasts; a subscript repeated in one operand takes its diagonal), or the interleaved
+    form ``einsum(op0, sublist0, op1, sublist1, ..., [sublistout])``. The operands are
+    contracted pairwise, each pair as one (batched) matrix product: left to right with
+    ``optimize=False``, else greedily (the pair with the smallest result first);
+    ``optimize`` may also be an explicit ``['einsum_path', ...]``, accepted and not followed.
+    ``dtype`` with ``casting`` casts the operands first; ``order`` (memory layout) is
+    ignored; ``out`` is not supported.
+    """
+    _no_out("einsum", out)
+    if not isinstance(subscripts, str):
+        subscripts, operands = _sublist_subscripts((subscripts,) + operands)
+    if not operands:
+        raise ValueError("einsum: at least one operand is needed")
+    if order not in ("K", "C", "F", "A"):
+        raise ValueError(f"einsum: order must be one of 'K', 'C', 'F', 'A'; got {order!r}")
+    if casting not in _CASTINGS:
+        raise ValueError(f"einsum: casting must be one of {_CASTINGS}; got {casting!r}")
+    greedy = _check_optimize(optimize)
+    shapes = [() if type(o) in _SCALARS else _shape(o) for o in operands]
+    labels, out_labels, sizes = _parse_einsum(subscripts, shapes)
+    if dtype is not None:
+        dtype = _dt.as_dtype(dtype)
+        for o in operands:
+            if type(o) not in _SCALARS:
+                _check_cast(_dtype(o), dtype, casting)
+        operands = _cast(operands, dtype)
+    arrs, was_bool = _operands(operands)
+    ops = [[x, list(lab)] for x, lab in zip(arrs, labels)]
+
+    def needed(skip):
+        s = set(out_labels)
+        for j, (_, lab) in enumerate(ops):
+            if j not in skip:
+                s.update(lab)
+        return s
+    for i in range(len(ops)):
+        ops[i] = list(_einsum_prepare(ops[i][0], ops[i][1], sizes, needed({i})))
+    while len(ops) > 1:
+        if greedy and len(ops) > 2:
+            cands = [(_pair_size(ops[i][1], ops[j][1], needed({i, j}), sizes), i, j)
+                     for i in range(len(ops)) for j in range(i + 1, len(ops))]
+            _, i, j = min(cands)
+        else:
+            i, j = 0, 1
+        keep = needed({i, j})
+        (a, la), (b, lb) = ops[i], ops[j]
+        # labels only one of the two has and no one else needs (after a diagonal or a
+        # squeeze elsewhere) are summed first
+        a, la = _einsum_prepare(a, la, sizes, keep | set(lb))
+        b, lb = _einsum_prepare(b, lb, sizes, keep | set(la))
+        res = list(_einsum_pair(a, la, b, lb, keep, sizes))
+        ops = [op for k, op in enumerate(ops) if k not in (i, j)] + [res]
+    x, lab = ops[0]
+    x, lab = _einsum_prepare(x, lab, sizes, set(out_labels))
+    perm = tuple(lab.index(lbl) for lbl in out_labels)
+    if perm != tuple(range(len(perm))):
+        x = _st.transpose(x, perm)
+    return _finish(x, was_bool)
+
+
+def _check_optimize(optimize):
+    if isinstance(optimize, bool):
+        return optimize
+    if optimize in ("greedy", "optimal"):
+        return True
+    if isinstance(optimize, (list, tuple)) and optimize and optimize[0] == "einsum_path":
+        return True
+    raise ValueError(f"einsum: optimize must be a bool, 'greedy', 'optimal' or an "
+                     f"['einsum_path', ...] list; got {optimize!r}")
+
+
+# -- dot products --------------------------------------------------------------------------------
+
+
+def dot(a, b, out=None):
+    """NumPy's dot product: a product with a 0-d operand; the inner product of two vectors;
+    otherwise the sum over the last axis of ``a`` and the second-to-last of ``b`` (the last
+    if ``b`` is 1-d), with the free axes of ``a`` then those of ``b``. Complex operands are
+    not conjugated. ``out`` is not supported."""
+    _no_out("dot", out)
+    (a, b), was_bool = _operands([a, b])
+    sa, sb = _shape(a), _shape(b)
+    if not sa or not sb:
+        return _finish(multiply(a, b), was_bool)
+    if sa[-1] != sb[max(len(sb) - 2, 0)]:
+        raise ShapeError(f"dot: shapes {sa} and {sb} are not aligned: {sa[-1]} (last axis of "
+                         f"a) != {sb[max(len(sb) - 2, 0)]}")
+    if len(sa) == 2 and len(sb) == 2:
+        return _finish(_la.matmul(a, b), was_bool)
+    return _finish(_tensordot(a, b, (len(sa) - 1,), (max(len(sb) - 2, 0),)), was_bool)
+
+
+def inner(a, b, /):
+    """NumPy's inner product: the sum of products over the last axes of ``a`` and ``b``
+    (result shape ``a.shape[:-1] + b.shape[:-1]``); a product with a 0-d operand. Complex
+    operands are not conjugated."""
+    (a, b), was_bool = _operands([a, b])
+    sa, sb = _shape(a), _shape(b)
+    if not sa or not sb:
+        return _finish(multiply(a, b), was_bool)
+    if sa[-1] != sb[-1]:
+        raise ShapeError(f"inner: the last axes of shapes {sa} and {sb} differ")
+    return _finish(_tensordot(a, b, (len(sa) - 1,), (len(sb) - 1,)), was_bool)
+
+
+def outer(a, b, out=None):
+    """NumPy's outer product: ``a`` and ``b`` flattened, ``result[i, j] = a[i] * b[j]``
+    (``functrans.numpy.linalg.outer`` is the standard's, for 1-d operands only). ``out`` is
+    not supported."""
+    _no_out("outer", out)
+    (a, b), was_bool = _operands([a, b])
+    return _finish(multiply(reshape(a, (-1, 1)), reshape(b, (1, -1))), was_bool)
+
+
+def vdot(a, b, /):
+    """NumPy's vdot: the dot product of ``a`` and ``b`` flattened (they need the same size),
+    with ``a`` conjugated. A 0-d result."""
+    (a, b), was_bool = _operands([a, b])
+    a, b = reshape(a, (-1,)), reshape(b, (-1,))
+    if _shape(a) != _shape(b):
+        raise ShapeError(f"vdot: the operands have different sizes ({_shape(a)[0]} and "
+                         f"{_shape(b)[0]})")
+    if _dtype(a).kind == "c":
+        a = conj(a)
+    return _finish(_sum_keep_dtype(_ew.mul(a, b), (0,)), was_bool)
+
+
+def kron(a, b):
+    """The Kronecker product: blocks ``a[i, j, ...] * b`` (the operand with fewer axes gets
+    leading axes of length 1 first)."""
+    (a, b), was_bool = _operands([a, b])
+    sa, sb = _shape(a), _shape(b)
+    nd = max(len(sa), len(sb))
+    sa = (1,) * (nd - len(sa)) + sa
+    sb = (1,) * (nd - len(sb)) + sb
+    big = tuple(v for pair in zip(sa, sb) for v in pair)
+    a = _st.broadcast_in_dim(_st.reshape(a, sa), big, tuple(range(0, 2 * nd, 2)))
+    b = _st.broadcast_in_dim(_st.reshape(b, sb), big, tuple(range(1, 2 * nd, 2)))
+    return _finish(_st.reshape(_ew.mul(a, b), tuple(x * y for x, y in zip(sa, sb))),
+                   was_bool)
+
+
+def _gufunc_args(name, out, kwargs):
+    _no_out(name, out)
+    if kwargs:
+        raise NotImplementedError(f"{name}: the ufunc keywords {sorted(kwargs)} are not "
+                                  f"supported (only dtype)")
+
+
+def _cast(arrays, dtype):
+    """The arrays cast to ``dtype`` (if given; Python numbers are left to promotion)."""
+    if dtype is None:
+        return list(arrays)
+    d = _dt.as_dtype(dtype)
+    return [a if type(a) in _SCALARS or _dtype(a) is d else _st.convert_element_type(a, d)
+            for a in arrays]
+
+
+def matvec(x1, x2, /, out=None, *, dtype=None, **kwargs):
+    """NumPy's matvec: matrices ``x1`` (..., m, n) times vectors ``x2`` (..., n), giving
+    (..., m); the stack axes broadcast. No conjugation. Of the ufunc keywords only ``dtype``
+    is supported."""
+    _gufunc_args("matvec", out, kwargs)
+    (x1, x2), was_bool = _operands(_cast([x1, x2], dtype))
+    s1, s2 = _shape(x1), _shape(x2)
+    if len(s1) < 2 or len(s2) < 1 or s1[-1] != s2[-1]:
+        raise ShapeError(f"matvec: needs (..., m, n) and (..., n); got shapes {s1} and {s2}")
+    batch = broadcast_shapes(s1[:-2], s2[:-1])
+    m1 = _st.broadcast_to(x1, batch + s1[-2:])
+    v = _st.broadcast_to(_st.reshape(x2, s2 + (1,)), batch + (s2[-1], 1))
+    return _finish(_st.reshape(_la.matmul(m1, v), batch + (s1[-2],)), was_bool)
+
+
+def vecmat(x1, x2, /, out=None, *, dtype=None, **kwargs):
+    """NumPy's vecmat: conjugated vectors ``x1`` (..., n) times matrices ``x2`` (..., n, m),
+    giving (..., m); the stack axes broadcast. Of the ufunc keywords only ``dtype`` is
+    supported."""
+    _gufunc_args("vecmat", out, kwargs)
+    (x1, x2), was_bool = _operands(_cast([x1, x2], dtype))
+    s1, s2 = _shape(x1), _shape(x2)
+    if len(s1) < 1 or len(s2) < 2 or s1[-1] != s2[-2]:
+        raise ShapeError(f"vecmat: needs (..., n) and (..., n, m); got shapes {s1} and {s2}")
+    if _dtype(x1).kind == "c":
+        x1 = conj(x1)
+    batch = broadcast_shapes(s1[:-1], s2[:-2])
+    v = _st.broadcast_to(_st.reshape(x1, s1[:-1] + (1, s1[-1])), batch + (1, s1[-1]))
+    m2 = _st.broadcast_to(x2, batch + s2[-2:])
+    return _finish(_st.reshape(_la.matmul(v, m2), batch + (s2[-1],)), was_bool)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """NumPy's cross product of vectors of 3 (or 2) elements along ``axisa`` of ``a`` and
+    ``axisb`` of ``b`` (``axis`` sets all three), the other axes broadcasting; the result's
+    vectors lie along ``axisc``. A 2-element vector has a zero z-component; two of them give
+    the z-component alone (no vector axis), with NumPy's DeprecationWarning."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _as_operand(a), _as_operand(b)
+    (a, b), _ = _promote_arrays([a, b])
+    sa, sb = _shape(a), _shape(b)
+    if not sa or not sb:
+        raise ShapeError("cross: the operands need at least one axis")
+    axisa = _normalize_axis(axisa, len(sa))
+    axisb = _normalize_axis(axisb, len(sb))
+    a, b = _move_to_end(a, (axisa,)), _move_to_end(b, (axisb,))
+    na, nb = _shape(a)[-1], _shape(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError(f"cross: incompatible vector lengths {na} and {nb} (2 or 3 are "
+                         f"supported)")
+    if na == 2 or nb == 2:
+        warnings.warn("cross: arrays of 2-element vectors are deprecated (as in NumPy 2); "
+                      "use 3-element vectors", DeprecationWarning, stacklevel=2)
+    shape = broadcast_shapes(_shape(a)[:-1], _shape(b)[:-1])
+
+    def comps(v, n):
+        s = _shape(v)
+        out = []
+        for i in range(n):
+            idx = tuple((0, d, 1) for d in s[:-1]) + ((i, i + 1, 1),)
+            out.append(_st.broadcast_to(_st.reshape(_st.slice_(v, idx), s[:-1]), shape))
+        return out
+    ca, cb = comps(a, na), comps(b, nb)
+    z = _ew.sub(_ew.mul(ca[0], cb[1]), _ew.mul(ca[1], cb[0]))
+    if na == 2 and nb == 2:
+        return z
+    if na == 3 and nb == 3:
+        x = _ew.sub(_ew.mul(ca[1], cb[2]), _ew.mul(ca[2], cb[1]))
+        y = _ew.sub(_ew.mul(ca[2], cb[0]), _ew.mul(ca[0], cb[2]))
+    elif na == 3:  # b's z is 0
+        x = _ew.neg(_ew.mul(ca[2], cb[1]))
+        y = _ew.mul(ca[2], cb[0])
+    else:  # a's z is 0
+        x = _ew.mul(ca[1], cb[2])
+        y = _ew.neg(_ew.mul(ca[0], cb[2]))
+    nd = len(shape) + 1
+    axisc = _normalize_axis(axisc, nd)
+    parts = [_st.reshape(c, shape[:axisc] + (1,) + shape[axisc:]) for c in (x, y, z)]
+    return _st.concat(parts, axisc)
+
+
+# -- diagonals and traces ------------------------------------------------------------------------
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """NumPy's diagonal: diagonal ``offset`` of the matrices spanned by ``axis1`` and
+    ``axis2`` (the FIRST two axes by default, unlike ``linalg.diagonal``), appended as the
+    last axis after the remaining ones. A new array, not a read-only view."""
+    a = _as_operand(a)
+    nd = len(_shape(a))
+    if nd < 2:
+        raise ValueError(f"diagonal: needs an array of at least 2 dimensions; got shape "
+                         f"{_shape(a)}")
+    ax1, ax2 = _normalize_axis(axis1, nd), _normalize_axis(axis2, nd)
+    if ax1 == ax2:
+        raise ValueError(f"diagonal: axis1 and axis2 cannot be the same axis ({axis1}, "
+                         f"{axis2})")
+    return _la.diagonal(_move_to_end(a, (ax1, ax2)), int(offset))
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """NumPy's trace: the sum along diagonal ``offset`` of the matrices spanned by ``axis1``
+    and ``axis2`` (the FIRST two axes by default); integers and booleans sum in int64 (or
+    uint64), as NumPy does. ``out`` is not supported."""
+    _no_out("trace", out)
+    return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+def diag(v, k=0):
+    """NumPy's diag: for 1-d ``v``, the square matrix with ``v`` on diagonal ``k`` and zeros
+    elsewhere; for 2-d ``v``, its diagonal ``k``."""
+    v = _as_operand(v)
+    nd = len(_shape(v))
+    if nd == 1:
+        return _la.diag_embed(v, int(k))
+    if nd == 2:
+        return _la.diagonal(v, int(k))
+    raise ValueError(f"diag: the input must be 1-d or 2-d; got shape {_shape(v)}")
+
+
+def diagflat(v, k=0):
+    """NumPy's diagflat: the square matrix with ``v`` flattened on diagonal ``k``."""
+    v = _as_operand(v)
+    return _la.diag_embed(reshape(v, (-1,)), int(k))

@@ -30,7 +30,9 @@ from ._statistics import sum
 __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
            "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "outer", "pinv",
            "qr", "slogdet", "solve", "svd", "svdvals", "tensordot", "trace", "vecdot",
-           "vector_norm"]
+           "vector_norm",
+           # NumPy's names beyond the standard
+           "norm", "multi_dot", "cond"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
@@ -298,3 +300,118 @@ def matrix_power(x, n, /):
         if n:
             base = _la.matmul(base, base)
     return result
+
+
+# -- NumPy's names beyond the standard -----------------------------------------------------------
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """NumPy's norm: a vector norm (``x`` 1-d, or an int ``axis``) or a matrix norm (``x``
+    2-d, or a pair ``axis``); with ``ord=None`` and ``axis=None``, the 2-norm of all of ``x``
+    flattened, whatever its dimensions. Vector orders: ``None``/2, any number, ``inf``,
+    ``-inf``, 0 (the count of non-zeros); matrix orders: ``None``/``'fro'``, ``'nuc'``, 1,
+    -1, 2, -2, ``inf``, ``-inf``. Integers give float64. The derivative at 0 is NaN."""
+    x = _float(x)
+    nd = len(_shape(x))
+    if axis is None:
+        if ord is None:
+            return vector_norm(x, axis=None, keepdims=keepdims)
+        if nd not in (1, 2):
+            raise ValueError(f"norm: an ord ({ord!r}) without axis needs a 1-d or 2-d array; "
+                             f"got {nd} dimensions")
+        axis = tuple(range(nd))
+    if isinstance(axis, int) or (hasattr(axis, "__index__") and not hasattr(axis, "__len__")):
+        axis = (int(axis),)
+    axis = tuple(int(a) for a in axis)
+    if len(axis) == 1:
+        if isinstance(ord, str):
+            raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
+        return vector_norm(x, axis=axis[0], keepdims=keepdims, ord=2 if ord is None else ord)
+    if len(axis) != 2:
+        raise ValueError(f"norm: axis must name 1 or 2 axes; got {axis}")
+    row, col = (_normalize_axis(a, nd) for a in axis)
+    if row == col:
+        raise ValueError(f"norm: duplicate axes {axis}")
+    ord = "fro" if ord is None else ord
+    if ord not in ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf):
+        raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
+    moved = _st.transpose(x, tuple(i for i in range(nd) if i not in (row, col)) + (row, col))
+    out = matrix_norm(moved, ord=ord)
+    if keepdims:
+        out = reshape(out, tuple(1 if i in (row, col) else d
+                                 for i, d in enumerate(_shape(x))))
+    return out
+
+
+def multi_dot(arrays, *, out=None):
+    """NumPy's multi_dot: the matrix product of two or more arrays, in the order of
+    multiplication that costs the fewest scalar products; the first may be 1-d (a row) and
+    the last 1-d (a column), the others are 2-d. ``out`` is not supported."""
+    if out is not None:
+        raise NotImplementedError("multi_dot: out= is not supported; use the returned array")
+    arrays = [_as_operand(a) for a in arrays]
+    n = len(arrays)
+    if n < 2:
+        raise ValueError("multi_dot: needs at least two arrays")
+    arrays, _ = _promote_arrays(arrays)
+    first_1d, last_1d = len(_shape(arrays[0])) == 1, len(_shape(arrays[-1])) == 1
+    if first_1d:
+        arrays[0] = _st.reshape(arrays[0], (1,) + _shape(arrays[0]))
+    if last_1d:
+        arrays[-1] = _st.reshape(arrays[-1], _shape(arrays[-1]) + (1,))
+    for i, a in enumerate(arrays):
+        if len(_shape(a)) != 2:
+            raise ShapeError(f"multi_dot: array {i} has shape {_shape(a)}; the first and last "
+                             f"may be 1-d, all others must be 2-d")
+    for i in range(n - 1):
+        if _shape(arrays[i])[1] != _shape(arrays[i + 1])[0]:
+            raise ShapeError(f"multi_dot: arrays {i} and {i + 1} are not aligned (shapes "
+                             f"{_shape(arrays[i])} and {_shape(arrays[i + 1])})")
+    dims = [_shape(a)[0] for a in arrays] + [_shape(arrays[-1])[1]]
+    # the classic matrix-chain order: cost[i][j] is the cheapest product of arrays i..j
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def product(i, j):
+        if i == j:
+            return arrays[i]
+        k = split[i][j]
+        return _la.matmul(product(i, k), product(k + 1, j))
+    result = product(0, n - 1)
+    if first_1d and last_1d:
+        return _st.reshape(result, ())
+    if first_1d or last_1d:
+        return _st.reshape(result, (_shape(result)[1] if first_1d else _shape(result)[0],))
+    return result
+
+
+def cond(x, p=None):
+    """NumPy's cond: the condition number of the (stack of) matrices in norm ``p``: for
+    ``None``/2 the ratio of the largest to the smallest singular value (-2: its inverse), for
+    ``'fro'``, ``'nuc'``, 1, -1, ``inf``, ``-inf`` (square matrices) ``norm(x) *
+    norm(inv(x))``. Differs from NumPy for singular matrices with those orders (NumPy gives
+    ``inf``; here the inverse's failure or non-finite values come through)."""
+    x = _float(x)
+    if len(_shape(x)) < 2:
+        raise ShapeError(f"cond needs matrices; got shape {_shape(x)}")
+    if 0 in _shape(x)[-2:]:
+        raise ValueError(f"cond is not defined for empty matrices (shape {_shape(x)})")
+    if p is None or p in (2, -2):
+        s = _la.svdvals(x)
+        big = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((0, 1, 1),))
+        k = _shape(s)[-1]
+        small = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((k - 1, k, 1),))
+        r = _ew.div(big, small) if p != -2 else _ew.div(small, big)
+        return _st.reshape(r, _shape(s)[:-1])
+    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise ValueError(f"cond: invalid norm order {p!r}")
+    _square(x, "cond")
+    return multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(x), ord=p))
