@@ -2,12 +2,16 @@
 
 ``import functrans.numpy as fnp``; inside a transform, ``x.__array_namespace__()`` is this
 module, so code written as ``xp = array_namespace(x); xp.sin(x)`` is differentiable unchanged.
-A function this namespace lacks raises AttributeError naming it; nothing falls back silently
-to NumPy.
+Beyond the standard it has NumPy's common names with NumPy's semantics (``concatenate``,
+``einsum``, ``arccos``, ``cumsum``, ``nanmean``, ``pad`` ...), so that NumPy code runs with
+``np`` replaced by ``fnp``. A function this namespace lacks raises AttributeError naming it;
+nothing falls back silently to NumPy.
 
 The functions live by family: :mod:`._base` (broadcasting/promotion and the arithmetic core),
 :mod:`._elementwise`, :mod:`._creation`, :mod:`._dtypes`, :mod:`._manipulation`,
-:mod:`._indexing`, :mod:`._searching`, :mod:`._statistics` and :mod:`.linalg`.
+:mod:`._indexing`, :mod:`._searching`, :mod:`._statistics` and :mod:`.linalg` for the
+standard; :mod:`._products`, :mod:`._reshaping` and :mod:`._mathematics` for NumPy's names
+beyond it.
 """
 
 from ..dtypes import (bool_ as bool, complex64, complex128, float32, float64,  # noqa: F401
@@ -52,5 +56,6 @@ newaxis = None
 def __getattr__(name):
     raise AttributeError(
         f"functrans.numpy has no function {name!r}. It implements the Array API standard "
-        f"({__array_api_version__}) and never falls back to NumPy silently; if {name!r} is "
-        f"part of the standard, please report it as missing.")
+        f"({__array_api_version__}) and NumPy's common functions beyond it, and never falls "
+        f"back to NumPy silently; write {name!r} with the functions it has, or report it as "
+        f"missing.")
