@@ -587,3 +587,32 @@ def test_numpy_broadcast_is_a_read_only_view():
     with pytest.raises(ValueError):
         out[0, 0] = 5.0
     np.testing.assert_array_equal(x, [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "uint8", "float32"])
+def test_accumulations_keep_the_dtype_asked_for(backend, dtype):
+    """sum/prod/cumulative_sum of small integers with ``dtype=`` their own: the library's
+    widening (int32 -> int64) must not show, eagerly or in a jitted graph (whose staged
+    dtype would then disagree with the value)."""
+    if backend.name == "torch" and dtype in ("uint8",):
+        pytest.skip("torch sums unsigned integers as int64 whatever the dtype asked")
+    x = backend.asarray(np.arange(1, 7).reshape(2, 3), dtype=dtype)
+    d = x.dtype
+    for fn in (lambda x: fnp.sum(x, axis=1, dtype=x.dtype),
+               lambda x: fnp.prod(x, dtype=x.dtype),
+               lambda x: fnp.cumulative_sum(x, axis=1, dtype=x.dtype),
+               lambda x: fnp.cumulative_prod(x, axis=0, dtype=x.dtype)):
+        for f in (fn, ft.jit(fn)):
+            out = f(x)
+            assert out.dtype == d and backend.is_own(out)
+    np.testing.assert_array_equal(backend.to_numpy(fnp.sum(x, axis=1, dtype=d)), [6, 15])
+
+
+def test_a_dtype_object_before_any_array_of_its_library():
+    """A library's dtype can name a dtype before functrans has seen one of its arrays."""
+    import subprocess
+    import sys
+    code = ("import numpy as np, functrans.numpy as fnp, array_api_strict as xps\n"
+            "x = xps.asarray(np.ones((2, 3), 'int32'))\n"
+            "assert fnp.sum(x, dtype=x.dtype).dtype == xps.int32\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

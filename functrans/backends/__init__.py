@@ -318,7 +318,15 @@ def available_backends() -> list[str]:
 
 def lookup_dtype(obj) -> _dt.DType | None:
     """The functrans DType equal to the native dtype object ``obj`` of a registered backend
-    (by equality: array-api-strict, for one, makes a new dtype object per array), or None."""
+    (by equality: array-api-strict, for one, makes a new dtype object per array), or None.
+    The built-in backend named after the dtype's module is loaded first if it is not yet
+    (a dtype can arrive before any of its library's arrays has been seen)."""
+    root = type(obj).__module__.split(".")[0]
+    if root in _lazy_modules and root not in _by_name:
+        try:
+            get_backend(root)
+        except UnsupportedBackendError:
+            return None
     for b in list(_by_name.values()):
         if isinstance(obj, b._native_dtype_types):
             try:

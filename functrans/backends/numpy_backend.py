@@ -176,7 +176,7 @@ def _tanh_slope(x, factor):
 
 _IMPLS = {
     "matmul": np.matmul,
-    "reduce_sum": lambda x, axes: np.add.reduce(x, axis=axes),
+    "reduce_sum": lambda x, axes: np.add.reduce(x, axis=axes, dtype=x.dtype),
     "reduce_max": lambda x, axes: np.maximum.reduce(x, axis=axes),
     "reduce_min": lambda x, axes: np.minimum.reduce(x, axis=axes),
     "reshape": lambda x, shape: x.reshape(shape),

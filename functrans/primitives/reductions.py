@@ -22,7 +22,9 @@ def _expand_back(y, shape, axes):
 
 
 reduce_sum_p = primitive("reduce_sum")
-reduce_sum_p.def_impl(lambda b, x, axes: b.xp.sum(x, axis=axes))
+# ``dtype=x.dtype``: libraries widen small integers when they accumulate (int32 -> int64);
+# a primitive's result has its operand's dtype (functrans.numpy chooses the accumulator).
+reduce_sum_p.def_impl(lambda b, x, axes: b.xp.sum(x, axis=axes, dtype=x.dtype))
 reduce_sum_p.def_abstract_eval(_reduced_aval)
 reduce_sum_p.def_jvp(lambda p, t, axes: (reduce_sum(p[0], axes), reduce_sum(t[0], axes)))
 reduce_sum_p.def_transpose(lambda ct, x, axes: [_expand_back(ct, x.aval.shape, axes)])
@@ -133,7 +135,7 @@ def _prod_jvp(primals, tangents, axes):
 
 
 reduce_prod_p = primitive("reduce_prod")
-reduce_prod_p.def_impl(lambda b, x, axes: b.xp.prod(x, axis=axes))
+reduce_prod_p.def_impl(lambda b, x, axes: b.xp.prod(x, axis=axes, dtype=x.dtype))
 reduce_prod_p.def_abstract_eval(_reduced_aval)
 reduce_prod_p.def_jvp(_prod_jvp)
 reduce_prod_p.def_batch(axes_rule(reduce_prod_p, "axes", many=True))
@@ -151,7 +153,7 @@ def _cumsum_transpose(ct, x, axis):
 
 cumsum_p = primitive("cumsum")
 cumsum_p.same_aval = True
-cumsum_p.def_impl(lambda b, x, axis: b.xp.cumulative_sum(x, axis=axis))
+cumsum_p.def_impl(lambda b, x, axis: b.xp.cumulative_sum(x, axis=axis, dtype=x.dtype))
 cumsum_p.def_abstract_eval(lambda x, axis: x)
 cumsum_p.def_jvp(lambda p, t, axis: (cumsum(p[0], axis), cumsum(t[0], axis)))
 cumsum_p.def_transpose(_cumsum_transpose)
@@ -185,7 +187,7 @@ def _cumprod_jvp(primals, tangents, axis):
 
 cumprod_p = primitive("cumprod")
 cumprod_p.same_aval = True
-cumprod_p.def_impl(lambda b, x, axis: b.xp.cumulative_prod(x, axis=axis))
+cumprod_p.def_impl(lambda b, x, axis: b.xp.cumulative_prod(x, axis=axis, dtype=x.dtype))
 cumprod_p.def_abstract_eval(lambda x, axis: x)
 cumprod_p.def_jvp(_cumprod_jvp)
 cumprod_p.def_batch(axes_rule(cumprod_p, "axis", many=False))
