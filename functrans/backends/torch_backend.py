@@ -36,6 +36,28 @@ def _polygamma(n, x):
     return torch.special.polygamma(n, x)
 
 
+# torch has no sums or products of uint16/32/64 on the CPU: those accumulate in int64 (the
+# same bits, modulo 2**64) and are cast back.
+_WIDE_UNSIGNED = {getattr(torch, n) for n in ("uint16", "uint32", "uint64") if hasattr(torch, n)}
+
+
+def _accumulation(name, axis_param):
+    fn = getattr(_xp, name)
+
+    def impl(x, **params):
+        axis = params[axis_param]
+        if x.dtype in _WIDE_UNSIGNED:
+            return fn(x.to(torch.int64), axis=axis).to(x.dtype)
+        return fn(x, axis=axis, dtype=x.dtype)
+    return impl
+
+
+_IMPLS = {"reduce_sum": _accumulation("sum", "axes"),
+          "reduce_prod": _accumulation("prod", "axes"),
+          "cumsum": _accumulation("cumulative_sum", "axis"),
+          "cumprod": _accumulation("cumulative_prod", "axis")}
+
+
 class TorchBackend(Backend):
     def copy(self, x):
         return x.clone()  # (asarray(copy=True) warns for tensors that require grad)
@@ -56,6 +78,6 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "digamma": torch.special.digamma,
     "polygamma": _polygamma,
     "ndtri": torch.special.ndtri,
-})
+}, impls=_IMPLS)
 backend.device_types = (torch.device,)
 register(backend)
