@@ -606,7 +606,7 @@ def test_accumulations_keep_the_dtype_asked_for(backend, dtype):
     np.testing.assert_array_equal(backend.to_numpy(fnp.sum(x, axis=1, dtype=d)), [6, 15])
     if dtype == "uint8":  # the accumulator NumPy uses, on every backend (torch has no uint64 sum)
         for out in (fnp.sum(x), fnp.prod(x), fnp.cumulative_sum(x, axis=0)):
-            assert out.dtype == fnp.uint64 and backend.is_own(out)
+            assert fnp.uint64 == out.dtype and backend.is_own(out)
         assert int(backend.to_numpy(fnp.prod(x))) == 720
 
 
@@ -618,3 +618,26 @@ def test_a_dtype_object_before_any_array_of_its_library():
             "x = xps.asarray(np.ones((2, 3), 'int32'))\n"
             "assert fnp.sum(x, dtype=x.dtype).dtype == xps.int32\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_python_numbers_join_the_arrays_library_and_device(backend):
+    """Python numbers and lists given next to an array become arrays of that array's
+    library and device (not the default backend's), eagerly and on tracers."""
+    x = backend.asarray([0.5, -1.0, 2.0])
+
+    def f(x):
+        return (fnp.where(x > 0, -1.0, 1.0), fnp.take(x, [2, 0]),
+                fnp.repeat(x, [1, 0, 2]), fnp.searchsorted(fnp.sort(x), 0.0))
+    for out in f(x) + ft.jvp(lambda x: f(x)[1], (x,), (x,)):
+        assert backend.is_own(out)
+    np.testing.assert_array_equal(backend.to_numpy(f(x)[0]), [-1.0, 1.0, -1.0])
+    g = ft.grad(lambda x: fnp.sum(x * fnp.where(x > 0, -1.0, 1.0))
+                + fnp.sum(fnp.take(x, [2, 0])))(x)
+    assert backend.is_own(g)
+    np.testing.assert_array_equal(backend.to_numpy(g), [0.0, 1.0, 0.0])
+    nested = fnp.asarray([[x[0], 2.0], [3.0, 4.0]])
+    assert backend.is_own(nested)
+    np.testing.assert_array_equal(backend.to_numpy(nested), [[0.5, 2.0], [3.0, 4.0]])
+    g = ft.grad(lambda x: fnp.sum(fnp.asarray([x[0], 2.0, [x[2]][0]]) ** 2))(x)
+    assert backend.is_own(g)
+    np.testing.assert_array_equal(backend.to_numpy(g), [1.0, 0.0, 4.0])

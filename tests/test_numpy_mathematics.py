@@ -412,8 +412,12 @@ def test_average_weights_shapes_and_dtypes(backend):
         weights=RNG.integers(1, 4, (3, 4)))
     run(backend, "average", x.astype("float32"), axis=0,
         weights=RNG.uniform(0.5, 2, (3, 4, 2)).astype("float32"), rtol=1e-6)
+    # float32 with integer weights: float32, the namespace's promotion (NumPy: float64)
     run(backend, "average", x.astype("float32"), axis=0,
-        weights=RNG.integers(1, 4, (3, 4, 2)), rtol=1e-6)
+        weights=RNG.integers(1, 4, (3, 4, 2)), rtol=1e-5, atol=1e-6, dtype=False)
+    avg = fnp.average(backend.asarray(x, "float32"), axis=0,
+                      weights=backend.asarray(RNG.integers(1, 4, (3, 4, 2)), "int64"))
+    assert fnp.float32 == avg.dtype
     run(backend, "average", RNG.integers(0, 9, (3,)), returned=True)
     with pytest.raises(TypeError, match="axis must be specified"):
         fnp.average(backend.asarray(x), weights=backend.asarray(np.ones(4)))

@@ -42,7 +42,7 @@ CASES = [
     ("concatenate", lambda A: ([A(A2), A(A2[:, :2])],), {"axis": -1}),
     ("concatenate", lambda A: ((A(A2), A(V3)),), {"axis": None}),
     ("concatenate", lambda A: ([A(I6, "int32"), A(I6, "int64")],), {}),
-    ("concatenate", lambda A: ([A(I6, "int32"), A(A2[:2, :3], "float32")],), {"axis": 1}),
+    ("concatenate", lambda A: ([A(I6, "int32"), A(A2[:2, :3], "float64")],), {"axis": 1}),
     ("concatenate", lambda A: ([A(A2), A(A2)],), {"dtype": "float32"}),
     ("concatenate", lambda A: ([A(I6, "int64"), A(I6, "int32")],), {"dtype": "int16",
                                                                   "casting": "same_kind"}),
@@ -529,3 +529,12 @@ def test_jit_of_data_dependent_functions_raises(backend):
         with pytest.raises(ConcretizationError):
             ft.jit(f)(x)
     _check(backend, ft.jit(lambda x: fnp.pad(x, 5, "symmetric"))(x), np.pad(A2, 5, "symmetric"))
+
+
+def test_joins_promote_as_the_rest_of_the_namespace(backend):
+    """An integer array joined with a float32 one gives float32, as ``concat`` and every
+    arithmetic function of the namespace do (JAX's rule; NumPy gives float64)."""
+    i, f = backend.asarray(np.ones((2, 2)), "int32"), backend.asarray(np.ones((2, 2)), "float32")
+    for out in (fnp.concatenate([i, f]), fnp.concat([i, f]), fnp.vstack([i, f]),
+                fnp.hstack([i, f]), fnp.stack([i, f]), fnp.add(i, f)):
+        assert fnp.float32 == out.dtype and backend.is_own(out)

@@ -36,12 +36,18 @@ def _shape(x) -> tuple:
     return tuple(x.shape)
 
 
-def _to_array(x, dtype=None):
-    """A Python scalar (or nested list) as an array of the default backend."""
-    b = _default_backend()
+def _to_array(x, dtype=None, like=None):
+    """A Python scalar (or nested list) as an array of the default backend, or of the library
+    and device of the array behind ``like`` (which may be traced) where there is one."""
+    b, device = _default_backend(), None
+    if like is not None:
+        c = _concrete_value(like)
+        if c is not None:
+            b = backend_of(c)
+            device = b.device(c) if b.name != "numpy" else None
     if dtype is None and type(x) is float:
         dtype = _dt.float64
-    return b.asarray(x, dtype=dtype)
+    return b.asarray(x, dtype=dtype, device=device)
 
 
 def broadcast_shapes(*shapes) -> tuple:
@@ -266,7 +272,7 @@ def where(condition, x1, x2, /):
     flows to the chosen operand only."""
     args = [condition, x1, x2]
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        args[1] = _to_array(x1)
+        args[1] = _to_array(x1, like=condition)
     vals, _ = _promote_arrays(args[1:])
     args[1:] = vals
     shapes = [_shape(a) for a in args if type(a) not in _SCALARS]

@@ -41,8 +41,10 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     (differentiable in the tracers).
     """
     if isinstance(obj, (list, tuple)) and _has_array(obj):
-        from ._base import stack
-        out = stack([asarray(o) for o in obj], axis=0)
+        from ._base import _to_array, stack
+        like = _first_array(obj)  # numbers join the arrays' library and device
+        out = stack([asarray(o) if _has_array(o) else _to_array(o, like=like) for o in obj],
+                    axis=0)
         return out if dtype is None else astype(out, dtype)
     if copy and not isinstance(obj, Tracer) and type(obj) not in _SCALARS \
             and not isinstance(obj, (list, tuple)):
@@ -62,6 +64,16 @@ def _has_array(obj):
     if isinstance(obj, (list, tuple)):
         return builtins.any(_has_array(o) for o in obj)
     return type(obj) not in _SCALARS
+
+
+def _first_array(obj):
+    if isinstance(obj, (list, tuple)):
+        for o in obj:
+            a = _first_array(o)
+            if a is not None:
+                return a
+        return None
+    return None if type(obj) in _SCALARS else obj
 
 
 def _has_complex(obj):

@@ -122,7 +122,7 @@ def take(x, indices, /, *, axis=None):
     derivative of repeated indices accumulates)."""
     x = _as_operand(x)
     if isinstance(indices, (list, int)) or type(indices) in _SCALARS:
-        indices = _to_array(indices)
+        indices = _to_array(indices, like=x)
     if axis is None:
         if len(_shape(x)) != 1:
             raise ShapeError(f"take: axis is required for an array of shape {_shape(x)}")

@@ -52,7 +52,8 @@ def repeat(x, repeats, /, axis=None):
         y = _st.broadcast_in_dim(x, big, tuple(range(axis + 1)) + tuple(range(axis + 2, nd + 1)))
         return _st.reshape(y, shape[:axis] + (n * r,) + shape[axis + 1:])
     if type(repeats) in _SCALARS or isinstance(repeats, (list, tuple)):
-        repeats = _to_array(list(repeats) if not isinstance(repeats, int) else repeats)
+        repeats = _to_array(list(repeats) if not isinstance(repeats, int) else repeats,
+                            like=x)
     if _shape(repeats) == ():
         repeats = _st.broadcast_to(repeats, (n,))
     # Position j of the result reads element searchsorted(cumsum(repeats), j, 'right').

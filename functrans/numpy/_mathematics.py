@@ -603,13 +603,9 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         return (avg, scl) if returned else avg
     w = _operand(weights)
     da, dw = _dtype(a), _dtype(w)
-    if da.kind in "biu" and dw.kind in "biu":
-        rd = _dt.float64
-    elif da.kind in "biu" or dw.kind in "biu":  # NumPy: an integer with a float gives float64
-        f = dw if da.kind in "biu" else da
-        rd = _dt.result_type(f, _dt.float64) if f in (_dt.float32, _dt.complex64) else f
-    else:
-        rd = _dt.result_type(da, dw)
+    # integers average as float64; otherwise the namespace's promotion (an integer with a
+    # float gives the float's dtype)
+    rd = _dt.float64 if da.kind in "biu" and dw.kind in "biu" else _dt.result_type(da, dw)
     a, w = astype(a, rd), astype(w, rd)
     if _shape(a) != _shape(w):
         if axis is None:

@@ -230,11 +230,11 @@ _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
 
 
 def _np_common(items):
-    """NumPy's common dtype of arrays/tracers and Python scalars (weak, as in NumPy 2): it
-    differs from the core's promotion where integers meet floats (int32 with float32 is
-    float64 in NumPy)."""
-    args = [v if type(v) in _SCALARS else _np.dtype(_dtype(v).name) for v in items]
-    return _dt.as_dtype(_np.result_type(*args).name)
+    """The common dtype of arrays/tracers and Python scalars (weak), by the namespace's one
+    promotion rule (an integer with a float array gives the float's dtype, as in JAX, where
+    NumPy widens int32 with float32 to float64)."""
+    from ._dtypes import result_type
+    return result_type(*items)
 
 
 def _join_cast(arrays, dtype, casting, name):

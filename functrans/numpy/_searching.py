@@ -68,7 +68,7 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None):
         from ._indexing import take
         x1 = take(x1, sorter, axis=0)
     if type(x2) in _SCALARS:
-        x2 = _to_array(x2, dtype=_dtype(x1))
+        x2 = _to_array(x2, dtype=_dtype(x1), like=x1)
     (x1, x2), _ = _promote_arrays([x1, x2])
     return _so.searchsorted_p.bind(x1, x2, side=side)
 
