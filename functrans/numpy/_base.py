@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 from .. import dtypes as _dt
 from ..backends import backend_of, default as _default_backend
@@ -362,22 +363,37 @@ def matrix_transpose(x, /):
     return _st.matrix_transpose(x)
 
 
-def expand_dims(x, /, *, axis=0):
-    """Insert an axis of length 1 at ``axis``."""
-    shape = list(_shape(x))
-    axis = _normalize_axis(axis, len(shape) + 1)
-    shape.insert(axis, 1)
-    return _st.reshape(x, tuple(shape))
+def squeeze(a, /, axis=None):
+    """``a`` without axes of length 1: all of them when ``axis`` is None, else the axes given
+    (an int or a tuple; each must have length 1). NumPy's signature; the standard's
+    ``squeeze(x, axis)`` calls behave as before."""
+    a = _as_operand(a)
+    shape = _shape(a)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(shape) if d == 1)
+    else:
+        axes = _normalize_axes(axis if not hasattr(axis, "__index__") else operator.index(axis),
+                               len(shape))
+        for i in axes:
+            if shape[i] != 1:
+                raise ShapeError(f"squeeze: cannot select an axis to squeeze out which has "
+                                 f"size not equal to one (axis {i} of shape {shape})")
+    return _st.reshape(a, tuple(d for i, d in enumerate(shape) if i not in axes))
 
 
-def squeeze(x, /, axis):
-    """Remove axes of length 1."""
-    shape = _shape(x)
-    axes = _normalize_axes(axis, len(shape))
-    for a in axes:
-        if shape[a] != 1:
-            raise ShapeError(f"cannot squeeze axis {a} of shape {shape}: its length is not 1")
-    return _st.reshape(x, tuple(d for i, d in enumerate(shape) if i not in axes))
+def expand_dims(a, /, axis=0):
+    """``a`` with axes of length 1 inserted at the positions ``axis`` (an int or a tuple of
+    them, as positions in the result; negative ones count from its end). NumPy's signature,
+    with the standard's default ``axis=0``."""
+    a = _as_operand(a)
+    shape = _shape(a)
+    axes = (axis,) if hasattr(axis, "__index__") else tuple(axis)
+    nd = len(shape) + len(axes)
+    axes = [_normalize_axis(operator.index(i), nd) for i in axes]
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"expand_dims: repeated axis in {tuple(axes)}")
+    it = iter(shape)
+    return _st.reshape(a, tuple(1 if i in axes else next(it) for i in range(nd)))
 
 
 def concat(arrays, /, *, axis=0):

@@ -4,7 +4,6 @@ the linear structural primitives (or a gather), so they are differentiable."""
 
 from __future__ import annotations
 
-import math
 import operator
 
 from .. import dtypes as _dt
@@ -124,39 +123,3 @@ def unstack(x, /, *, axis=0):
         idx[axis] = (i, i + 1, 1)
         out.append(_st.reshape(_st.slice_(x, tuple(idx)), rest))
     return tuple(out)
-
-
-def squeeze(a, /, axis=None):
-    """``a`` without axes of length 1: all of them when ``axis`` is None, else the axes given
-    (an int or a tuple; each must have length 1). NumPy's signature; the standard's
-    ``squeeze(x, axis)`` calls behave as before."""
-    a = _as_operand(a)
-    shape = _shape(a)
-    if axis is None:
-        axes = tuple(i for i, d in enumerate(shape) if d == 1)
-    else:
-        axes = _normalize_axes(axis if not hasattr(axis, "__index__") else operator.index(axis),
-                               len(shape))
-        for i in axes:
-            if shape[i] != 1:
-                raise ShapeError(f"squeeze: cannot select an axis to squeeze out which has "
-                                 f"size not equal to one (axis {i} of shape {shape})")
-    return _st.reshape(a, tuple(d for i, d in enumerate(shape) if i not in axes))
-
-
-def expand_dims(a, /, axis=0):
-    """``a`` with axes of length 1 inserted at the positions ``axis`` (an int or a tuple of
-    them, as positions in the result; negative ones count from its end). NumPy's signature,
-    with the standard's default ``axis=0``."""
-    a = _as_operand(a)
-    shape = _shape(a)
-    axes = (axis,) if hasattr(axis, "__index__") else tuple(axis)
-    nd = len(shape) + len(axes)
-    axes = [_normalize_axis(operator.index(i), nd) for i in axes]
-    if len(set(axes)) != len(axes):
-        raise ShapeError(f"expand_dims: repeated axis in {tuple(axes)}")
-    it = iter(shape)
-    return _st.reshape(a, tuple(1 if i in axes else next(it) for i in range(nd)))
-
-
-_ = math

@@ -23,7 +23,8 @@ from ..errors import ShapeError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _concrete_value, _dtype, _normalize_axis, _shape, add, astype,
-                    broadcast_shapes, broadcast_to, concat, device, divide, greater_equal, less,
+                    broadcast_shapes, broadcast_to, concat, device, divide, expand_dims,
+                    greater_equal, less,
                     multiply, subtract, where)
 from ._base import _getitem as _basic_getitem
 from ._base import pow as _pow
@@ -37,7 +38,6 @@ from ._elementwise import logical_or as _logical_or
 from ._elementwise import remainder as _remainder
 from ._elementwise import sign as _sign
 from ._indexing import take as _take
-from ._manipulation import expand_dims, squeeze  # noqa: F401  (NumPy's wider versions)
 from ._statistics import any as _any
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
     "vsplit", "dsplit", "copy", "array", "identity", "fliplr", "flipud", "rot90", "append",
     "delete", "insert", "rollaxis", "block", "pad", "logspace", "geomspace", "tri",
     "argwhere", "flatnonzero", "unravel_index", "ravel_multi_index", "select", "compress",
-    "resize", "squeeze", "expand_dims",
+    "resize",
 ]
 
 # -- helpers -----------------------------------------------------------------------------------
