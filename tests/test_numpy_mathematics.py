@@ -641,3 +641,70 @@ def test_jit_of_quantile_in_q(backend):
 
 
 _ = math
+
+
+# -- regressions from the adversarial review ----------------------------------------------------
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: fnp.degrees(x), lambda x: fnp.radians(x), lambda x: fnp.rad2deg(x),
+    lambda x: fnp.deg2rad(x), lambda x: fnp.heaviside(x, 0.5), lambda x: fnp.heaviside(1.0, x),
+    lambda x: fnp.fmod(x, 2.0), lambda x: fnp.fmod(3.0, x), lambda x: fnp.logaddexp2(x, 1.0),
+    lambda x: fnp.logaddexp2(0.0, x), lambda x: fnp.ldexp(x, 2)])
+def test_real_only_functions_refuse_complex(backend, call):
+    # NumPy's ufuncs have no complex loop here; fmod used to drop the imaginary parts
+    x = backend.asarray(np.array([1.5 + 2j, -3.0 - 1j]), dtype="complex128")
+    with pytest.raises(TypeError, match="complex input is not supported"):
+        call(x)
+
+
+def test_fmod_heaviside_complex_python_scalar_refused(backend):
+    x = backend.asarray(np.array([1.5, -3.0]))
+    for f in (fnp.fmod, fnp.heaviside, fnp.logaddexp2):
+        with pytest.raises(TypeError, match="complex input"):
+            f(x, 1j)
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (2, 3)])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 1)])
+@pytest.mark.parametrize("dtype, initial", [("float64", 0.5), ("int64", 0.5), ("int64", 2),
+                                            ("int8", -3), ("float32", 1.25)])
+def test_amax_amin_initial(backend, name, shape, axis, dtype, initial):
+    # initial is cast to the array's dtype and fills empty slices (it used to raise on an
+    # empty reduction and to promote integers to float64)
+    a = RNG.integers(-4, 5, shape).astype(dtype)
+    for keepdims in (False, True):
+        run(backend, name, a, axis=axis, keepdims=keepdims, initial=initial)
+
+
+def test_amax_initial_derivative_and_vmap(backend):
+    x = backend.asarray(np.array([1.0, 3.0, 2.0]))
+    g = ft.grad(lambda v: fnp.amax(v, initial=0.5))(x)
+    check(backend, g, np.array([0.0, 1.0, 0.0]))
+    g = ft.grad(lambda v: fnp.amax(v, initial=5.0))(x)
+    check(backend, g, np.zeros(3))
+    xs = backend.asarray(np.array([[1.0, 3.0, 2.0], [0.0, 1.0, 2.0]]))
+    check(backend, ft.vmap(lambda v: fnp.amin(v, initial=0.5))(xs), np.array([0.5, 0.0]))
+
+
+def test_python_data_goes_next_to_the_array_argument(backend):
+    # Python scalars/lists beside an array were made on the default backend (NumPy), so
+    # non-NumPy backends raised BackendMismatchError
+    xp_ = backend.asarray(np.array([0.0, 1.0, 2.0]))
+    fp = backend.asarray(np.array([0.0, 1.0, 4.0]))
+    check(backend, fnp.interp(0.5, xp_, fp), np.interp(0.5, [0.0, 1, 2], [0.0, 1, 4]))
+    check(backend, fnp.interp([0.5, 1.5], xp_, fp),
+          np.interp([0.5, 1.5], [0.0, 1, 2], [0.0, 1, 4]))
+    check(backend, fnp.interp(xp_, [0.0, 1.0, 2.0], [1.0, 2.0, 3.0]),
+          np.interp([0.0, 1, 2], [0.0, 1, 2], [1.0, 2, 3]))
+    check(backend, fnp.polyval(fp, 2.0), np.polyval([0.0, 1, 4], 2.0))
+    check(backend, fnp.polyval(fp, [2.0, 1.0]), np.polyval([0.0, 1, 4], [2.0, 1.0]))
+    check(backend, fnp.trapezoid([1.0, 2.0, 3.0], xp_), np.trapezoid([1.0, 2, 3], [0.0, 1, 2]))
+    check(backend, fnp.convolve([1.0, 2.0], fp), np.convolve([1.0, 2], [0.0, 1, 4]))
+    check(backend, fnp.correlate(fp, [1.0, 2.0]), np.correlate([0.0, 1, 4], [1.0, 2]))
+    check(backend, fnp.average([1.0, 2.0, 3.0], weights=fp),
+          np.average([1.0, 2, 3], weights=[0.0, 1, 4]))
+    check(backend, fnp.isclose([0.0, 1.0, 2.5], xp_), np.isclose([0.0, 1, 2.5], [0.0, 1, 2]))
+    assert fnp.array_equal([0.0, 1.0, 2.0], xp_) is True
+    assert fnp.array_equiv([[0.0, 1.0, 2.0]], xp_) is True

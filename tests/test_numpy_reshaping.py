@@ -538,3 +538,26 @@ def test_joins_promote_as_the_rest_of_the_namespace(backend):
     for out in (fnp.concatenate([i, f]), fnp.concat([i, f]), fnp.vstack([i, f]),
                 fnp.hstack([i, f]), fnp.stack([i, f]), fnp.add(i, f)):
         assert fnp.float32 == out.dtype and backend.is_own(out)
+
+
+@pytest.mark.parametrize("obj", [0, -1, [0], [1, 2], [-1, 0], slice(0, 2)])
+@pytest.mark.parametrize("vshape", [(1, 1), (1, 1, 2), (1, 2), (1, 1, 1), (1, 1, 3)])
+@pytest.mark.parametrize("shape, axis", [((5,), None), ((2, 3), 0), ((2, 3), 1), ((2, 3), -1)])
+def test_insert_values_with_extra_leading_axes(backend, obj, vshape, shape, axis):
+    # NumPy assigns the values into the result: leading length-1 axes beyond the array's
+    # dimensions are dropped (they used to raise ShapeError here); where NumPy cannot
+    # broadcast them, a ValueError
+    a = np.arange(float(np.prod(shape))).reshape(shape)
+    v = np.arange(1.0, 1.0 + np.prod(vshape)).reshape(vshape)
+    try:
+        want = np.insert(a, obj, v, axis=axis)
+    except ValueError:
+        with pytest.raises(ValueError):
+            fnp.insert(backend.asarray(a), obj, backend.asarray(v), axis=axis)
+        return
+    _check(backend, fnp.insert(backend.asarray(a), obj, backend.asarray(v), axis=axis), want)
+
+
+def test_insert_values_extra_axes_not_one_raise(backend):
+    with pytest.raises(ValueError, match="insert: could not broadcast"):
+        fnp.insert(backend.asarray(np.arange(5.0)), [0, 1], backend.asarray(np.ones((2, 2))))

@@ -74,6 +74,31 @@ def _is_inexact(x):
     return _dtype(x).kind in "fc"
 
 
+def _no_complex(name, *xs):
+    """TypeError for a complex operand (array or Python number), as NumPy's real-only
+    ufuncs raise."""
+    for x in xs:
+        if type(x) is complex or (type(x) not in _SCALARS and not isinstance(x, (list, tuple))
+                                  and _dtype(x).kind == "c"):
+            raise TypeError(f"{name}: complex input is not supported (NumPy's {name} is "
+                            f"defined for real numbers only)")
+
+
+def _plain_next_to(*vals):
+    """``vals`` as arrays: arrays and tracers as they are; Python scalars and (nested)
+    lists made next to the first array among them (same library and device), else of the
+    default backend."""
+    ref = next((v for v in vals if type(v) not in _SCALARS
+                and not isinstance(v, (list, tuple))), None)
+    out = []
+    for v in vals:
+        if ref is not None and (type(v) in _SCALARS or isinstance(v, (list, tuple))):
+            from ._reshaping import _conv
+            v = _conv(v, ref)
+        out.append(_operand(v))
+    return out
+
+
 def _as_float(x):
     """``x`` as an array of a floating dtype (integers and booleans become float64)."""
     x = _as_operand(x)
@@ -159,8 +184,7 @@ def amax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     ``initial`` is a lower bound included in every slice. ``where=`` is not supported."""
     _no_out("amax", out)
     _unsupported("amax", where=where)
-    r = max(a, axis=axis, keepdims=keepdims)
-    return r if initial is None else maximum(r, initial)
+    return _extreme_initial(max, maximum, a, axis, keepdims, initial)
 
 
 def amin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
@@ -168,8 +192,28 @@ def amin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     ``initial`` is an upper bound included in every slice. ``where=`` is not supported."""
     _no_out("amin", out)
     _unsupported("amin", where=where)
-    r = min(a, axis=axis, keepdims=keepdims)
-    return r if initial is None else minimum(r, initial)
+    return _extreme_initial(min, minimum, a, axis, keepdims, initial)
+
+
+def _extreme_initial(red, pair, a, axis, keepdims, initial):
+    """``red`` (max or min) along ``axis`` with NumPy's ``initial``: cast to ``a``'s dtype
+    and included in every slice, so that empty slices give it."""
+    if initial is None:
+        return red(a, axis=axis, keepdims=keepdims)
+    a = _as_operand(a)
+    shape = _shape(a)
+    axes = _normalize_axes(axis, len(shape))
+    out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims else \
+        tuple(d for i, d in enumerate(shape) if i not in axes)
+    init = _st.full_like(_st.reshape(_st.iota(a, 1, _dtype(a)), ()), initial,
+                         dtype=_dtype(a))
+    if _any_zero(shape, axes):
+        return _st.broadcast_to(init, out_shape)
+    return pair(red(a, axis=axis, keepdims=keepdims), init)
+
+
+def _any_zero(shape, axes):
+    return builtins.any(shape[i] == 0 for i in axes)
 
 # -- elementwise -----------------------------------------------------------------------------
 
@@ -189,11 +233,13 @@ _RAD = math.pi / 180.0
 
 def degrees(x, /):
     """Radians to degrees, elementwise (``x * 180 / pi``)."""
+    _no_complex("degrees", _as_operand(x))
     return multiply(_as_float(x), _DEG)
 
 
 def radians(x, /):
     """Degrees to radians, elementwise (``x * pi / 180``)."""
+    _no_complex("radians", _as_operand(x))
     return multiply(_as_float(x), _RAD)
 
 
@@ -254,6 +300,7 @@ def heaviside(x1, x2, /):
     """The Heaviside step: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
     (NaN where ``x1`` is NaN). Floating result; the derivative flows to ``x2`` where ``x1``
     is 0 and is 0 in ``x1``."""
+    _no_complex("heaviside", x1, x2)
     x1, x2 = _float_pair(x1, x2)
     x1 = _array_like(x1, x2)
     x1 = _to_array(x1) if type(x1) in _SCALARS else x1
@@ -287,6 +334,7 @@ def fmod(x1, x2, /):
     """Elementwise remainder of C's ``fmod``: ``x1 - trunc(x1 / x2) * x2``, with the sign of
     ``x1`` (``remainder``/``mod`` take the sign of ``x2``). Derivatives 1 in ``x1`` and
     ``-trunc(x1 / x2)`` in ``x2``."""
+    _no_complex("fmod", x1, x2)
     x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
     x1, x2 = _as_operand(x1), _as_operand(x2)
     r = remainder(abs(x1), abs(x2))  # no sign adjustment: both operands are >= 0
@@ -300,6 +348,7 @@ _LOG2E = 1.0 / math.log(2.0)
 
 def logaddexp2(x1, x2, /):
     """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
+    _no_complex("logaddexp2", x1, x2)
     x1, x2 = _float_pair(x1, x2)
     m = maximum(x1, x2)
     tie = equal(x1, x2)
@@ -362,6 +411,7 @@ def ldexp(x1, x2, /):
     overflows or underflows (|x2| > 1023) the result may differ from NumPy's."""
     if type(x2) is float or (type(x2) not in _SCALARS and _dtype(x2).kind not in "iub"):
         raise TypeError("ldexp: the exponent x2 must be an integer (scalar or array)")
+    _no_complex("ldexp", x1)
     x1 = x1 if type(x1) in _SCALARS else _as_float(x1)
     if type(x1) is int:
         x1 = float(x1)
@@ -593,7 +643,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     ``axis``. With ``returned=True`` also the sum of the weights (broadcast to the result's
     shape). Weights summing to 0 raise ZeroDivisionError for plain arrays, as in NumPy; under
     a transform the result there is inf or NaN."""
-    a = _operand(a)
+    a, w = _plain_next_to(a, weights) if weights is not None else (_operand(a), None)
     nd = len(_shape(a))
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
@@ -601,7 +651,6 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
             if math.prod(_shape(avg)) else 0
         scl = _st.full_like(avg, float(n))
         return (avg, scl) if returned else avg
-    w = _operand(weights)
     da, dw = _dtype(a), _dtype(w)
     # integers average as float64; otherwise the namespace's promotion (an integer with a
     # float gives the float's dtype)
@@ -850,7 +899,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     NumPy); infinities are close only to themselves, NaNs only with ``equal_nan``. A boolean
     array (0-d for scalars)."""
     a, b = _array_like(a, b), _array_like(b, a)
-    a, b = _operand(a), _operand(b)
+    a, b = _plain_next_to(a, b)
     if not _is_inexact(b):
         b = _as_float(b)
     if not _is_inexact(a):
@@ -872,7 +921,7 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def array_equal(a1, a2, equal_nan=False):
     """Whether ``a1`` and ``a2`` have the same shape and elements, as a Python bool (it
     needs concrete values); ``equal_nan`` counts NaNs in the same places as equal."""
-    a1, a2 = _operand(a1), _operand(a2)
+    a1, a2 = _plain_next_to(a1, a2)
     if _shape(a1) != _shape(a2):
         return False
     eq = equal(a1, a2)
@@ -884,7 +933,7 @@ def array_equal(a1, a2, equal_nan=False):
 def array_equiv(a1, a2):
     """Whether ``a1`` and ``a2`` broadcast to one shape and are equal there, as a Python
     bool (it needs concrete values)."""
-    a1, a2 = _operand(a1), _operand(a2)
+    a1, a2 = _plain_next_to(a1, a2)
     try:
         broadcast_shapes(_shape(a1), _shape(a2))
     except ShapeError:
@@ -899,7 +948,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     increasing) at ``x``; ``left``/``right`` (default ``fp[0]``/``fp[-1]``) outside. With
     ``period``, the coordinates are taken modulo it. The result is float64 (complex128 for
     complex ``fp``), as in NumPy. Differentiable in ``x``, ``xp`` and ``fp``."""
-    x, xp, fp = _operand(x), _operand(xp), _operand(fp)
+    x, xp, fp = _plain_next_to(x, xp, fp)
     if len(_shape(xp)) != 1 or len(_shape(fp)) != 1:
         raise ValueError("interp: xp and fp must be one-dimensional")
     if _shape(xp) != _shape(fp):
@@ -951,7 +1000,7 @@ def polyval(p, x):
         if len(_shape(p)) != 1:
             raise ValueError("polyval: p must be one-dimensional")
         coeffs = [_at(p, i) for i in range(_shape(p)[0])]
-    x = _operand(x)
+    x = _plain_next_to(x, *(c for c in coeffs if type(c) not in _SCALARS))[0]
     y = multiply(x, 0)
     for c in coeffs:
         y = add(multiply(y, x), c)
@@ -962,13 +1011,12 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     """Integral of ``y`` along ``axis`` by the trapezoidal rule, with sample points ``x``
     (1-d along ``axis``, or ``y``'s shape) or spacing ``dx``. Linear in ``y``;
     differentiable in ``x``."""
-    y = _operand(y)
+    y, x = _plain_next_to(y, x) if x is not None else (_operand(y), None)
     nd = len(_shape(y))
     axis = _normalize_axis(axis, nd)
     if x is None:
         d = dx
     else:
-        x = _operand(x)
         if len(_shape(x)) == 1:
             d = diff(x)
             shape = [1] * nd
@@ -1011,7 +1059,7 @@ def _correlate_core(x, y, mode):
 def _conv_args(name, a, v, mode):
     if mode not in ("full", "same", "valid"):
         raise ValueError(f"{name}: mode must be 'full', 'same' or 'valid'; got {mode!r}")
-    a, v = _operand(a), _operand(v)
+    a, v = _plain_next_to(a, v)
     if len(_shape(a)) != 1 or len(_shape(v)) != 1:
         raise ValueError(f"{name}: a and v must be one-dimensional (got shapes "
                          f"{_shape(a)} and {_shape(v)})")

@@ -698,7 +698,7 @@ def insert(arr, obj, values, axis=None):
             v = moveaxis(v, 0, axis)
         numnew = _shape(v)[axis]
         target = shape[:axis] + (numnew,) + shape[axis + 1:]
-        v = broadcast_to(v, target)
+        v = _assign_broadcast(v, target)
         return _st.concat([_slice_axis(arr, axis, 0, index), v,
                            _slice_axis(arr, axis, index, n)], axis)
     pos = [i + n if i < 0 else i for i in ints]
@@ -714,8 +714,21 @@ def insert(arr, obj, values, axis=None):
     old = iter(range(n))
     source = [next(old) if s is None else s for s in source]
     target = shape[:axis] + (numnew,) + shape[axis + 1:]
-    v = broadcast_to(v, target)
+    v = _assign_broadcast(v, target)
     return _select_along(_st.concat([arr, v], axis), axis, source)
+
+
+def _assign_broadcast(v, target):
+    """``v`` broadcast to ``target`` as NumPy's assignment ``new[...] = v`` does: leading
+    axes of length 1 beyond ``target``'s dimensions are dropped first."""
+    vs = _shape(v)
+    extra = len(vs) - len(target)
+    if extra > 0:
+        if not builtins.all(d == 1 for d in vs[:extra]):
+            raise ValueError(f"insert: could not broadcast the values of shape {vs} into "
+                             f"shape {target}")
+        v = _st.reshape(v, vs[extra:])
+    return broadcast_to(v, target)
 
 
 def _block_where(index):
