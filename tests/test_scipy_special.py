@@ -403,3 +403,66 @@ def test_generic_gamma_family_special_values():
         dg = np.asarray(generic.digamma(b, b.xp.asarray([0.0, -0.0, -1.0, -4.0, -4.5])))
     np.testing.assert_array_equal(lg, [np.inf, np.inf, np.inf])
     np.testing.assert_allclose(dg, sc.digamma([0.0, -0.0, -1.0, -4.0, -4.5]), rtol=1e-12)
+
+
+# -- regressions found in review -----------------------------------------------------------------
+
+
+def test_logsumexp_gradient_in_zero_weights(backend):
+    # d/db_i log(sum_j b_j exp(a_j)) = exp(a_i) / s, also where b_i == 0 (those entries still
+    # leave the value and the maximum alone, and a weight-0 entry at +inf is ignored).
+    a = np.array([[1.0, 2.0, 3.0], [1000.0, 1.0, 0.5]])
+    b = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 2.0]])
+    ref_g = np.exp(a - a.max(axis=1, keepdims=True)) / np.sum(
+        b * np.exp(a - a.max(axis=1, keepdims=True)), axis=1, keepdims=True)
+    ref_g[1, 0] = np.nan  # exp(999) / s overflows: checked separately below
+    g = _np(backend, ft.grad(lambda w: ft.numpy.sum(fsp.logsumexp(
+        backend.asarray(a), axis=1, b=w)))(backend.asarray(b)))
+    ref_g[1] = np.exp(a[1] - 1.0) / (np.exp(0.0) + 2 * np.exp(-0.5))
+    ref_g[1, 0] = g[1, 0]
+    np.testing.assert_allclose(g, ref_g, rtol=1e-12)
+    assert np.isfinite(g[1, 0]) and g[1, 0] > 1e100
+    out = _np(backend, fsp.logsumexp(backend.asarray(a), axis=1, b=backend.asarray(b)))
+    np.testing.assert_allclose(out, sc.logsumexp(a, axis=1, b=b), rtol=1e-14)
+    ai, bi = np.array([np.inf, np.nan, 1.0]), np.array([0.0, 0.0, 1.0])
+    assert _np(backend, fsp.logsumexp(backend.asarray(ai), b=backend.asarray(bi))) == 1.0
+    gi = _np(backend, ft.grad(lambda w: fsp.logsumexp(backend.asarray(ai), b=w))(
+        backend.asarray(bi)))
+    np.testing.assert_array_equal(gi, [0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["beta", "betaln", "xlogy", "xlog1py"])
+def test_binary_with_one_constant_array_operand(backend, name):
+    # One operand a plain array of the backend, the other a tracer (grad in one argument,
+    # jit or vmap over one): array-api-strict's operators refuse tracers, so the functions
+    # must combine their operands with fnp's functions.
+    f, ref_f = getattr(fsp, name), getattr(sc, name)
+    c, v = np.array([0.3, 0.7, 2.5]), np.array([0.4, 1.5, 3.0])
+    h = 1e-6
+    for which in (0, 1):
+        def g(t):
+            return f(backend.asarray(c), t) if which else f(t, backend.asarray(c))
+
+        def ref(t):
+            return ref_f(c, t) if which else ref_f(t, c)
+        d = _np(backend, ft.grad(lambda t: ft.numpy.sum(g(t)))(backend.asarray(v)))
+        np.testing.assert_allclose(d, (ref(v + h) - ref(v - h)) / (2 * h), rtol=1e-6)
+        np.testing.assert_allclose(_np(backend, ft.jit(g)(backend.asarray(v))), ref(v),
+                                   rtol=1e-13)
+        # vmap over the elements of v: each one with all of c
+        loop = ref_f(c[None], v[:, None]) if which else ref_f(v[:, None], c[None])
+        np.testing.assert_allclose(_np(backend, ft.vmap(g)(backend.asarray(v))), loop,
+                                   rtol=1e-13)
+
+
+def test_logsumexp_traced_b_with_constant_a(backend):
+    a, b = np.array([0.3, 0.7, 2.5]), np.array([0.4, -1.5, 3.0])
+    ca = backend.asarray(a)
+    g = _np(backend, ft.grad(lambda w: fsp.logsumexp(ca, b=w, return_sign=True)[0])(
+        backend.asarray(b)))
+    np.testing.assert_allclose(g, np.exp(a) / np.sum(b * np.exp(a)), rtol=1e-13)
+    bs = np.array([[0.4, 1.5, 3.0], [1.0, 0.0, 2.0]])
+    out = _np(backend, ft.vmap(lambda w: fsp.logsumexp(ca, b=w))(backend.asarray(bs)))
+    np.testing.assert_allclose(out, sc.logsumexp(a, b=bs, axis=1), rtol=1e-13)
+    out = _np(backend, ft.jit(lambda w: fsp.logsumexp(ca, b=w))(backend.asarray(bs[0])))
+    np.testing.assert_allclose(out, sc.logsumexp(a, b=bs[0]), rtol=1e-13)
