@@ -115,8 +115,10 @@ def erfinv(y, /):
 def gammaln(x, /):
     """The logarithm of the absolute value of the gamma function, ``log|Gamma(x)|``.
 
-    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...)."""
-    return _sp.lgamma(_real(x, "gammaln"))
+    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...), ``-inf`` at
+    ``-inf`` (as SciPy; the libraries' own versions give ``inf`` there)."""
+    x = _real(x, "gammaln")
+    return _where(x == -_inf, -_inf, _sp.lgamma(x))
 
 
 def digamma(z, /):
@@ -298,7 +300,9 @@ def logit(x, /):
     mid = (x >= 0.3) & (x <= 0.65)
     d = 2.0 * (_where(mid, x, 0.5) - 0.5)
     xo = _where(mid, 0.25, x)
-    return _where(mid, fnp.log1p(d) - fnp.log1p(-d), fnp.log(xo / (1.0 - xo)))
+    # (log(x) - log1p(-x) away from 1/2: its derivative 1/x + 1/(1 - x) is inf, not nan, at
+    # 0 and 1)
+    return _where(mid, fnp.log1p(d) - fnp.log1p(-d), fnp.log(xo) - fnp.log1p(-xo))
 
 
 def log_expit(x, /):
@@ -361,8 +365,13 @@ def entr(x, /):
 
 def ndtr(x, /):
     """The standard normal CDF ``Phi(x) = erfc(-x / sqrt(2)) / 2`` (relative accuracy in
-    the lower tail). Derivative: the normal density ``exp(-x**2 / 2) / sqrt(2 pi)``."""
+    the lower tail; float32 input is computed in float64 and rounded once).
+    Derivative: the normal density ``exp(-x**2 / 2) / sqrt(2 pi)``."""
     x = _real(x, "ndtr")
+    if _dtype(x) is _dt.float32:
+        # In float32 the rounding of x / sqrt(2) alone costs ~x^2 ulp in the lower tail
+        # (100 ulp at x = -12): computed in float64 and rounded once, as SciPy does.
+        return fnp.astype(ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
     return 0.5 * _sp.erfc(x * -_SQRT1_2)
 
 
@@ -381,12 +390,15 @@ _MILLS = tuple((-1.0) ** k * math.prod(range(1, 2 * k, 2)) for k in range(13))
 def log_ndtr(x, /):
     """``log(ndtr(x))``, accurate in both tails: for ``x >= 0`` as
     ``log1p(-ndtr(-x))`` (so ``log_ndtr(10)`` is ``-7.6e-24``, not 0); far in the lower
-    tail (``x < -20``; ``x < -8`` in float32) by the asymptotic series
+    tail (``x < -20``) by the asymptotic series
     ``-x**2/2 - log(-x) - log(2 pi)/2 + log(1 - 1/x**2 + 3/x**4 - ...)``, so
     ``log_ndtr(-40)`` is about -804.6 rather than ``-inf``; ``log(ndtr(x))`` between.
+    float32 input is computed in float64 and rounded once, as SciPy does.
     Derivative: ``phi(x) / ndtr(x)``."""
     x = _real(x, "log_ndtr")
-    cut = -8.0 if _dtype(x) is _dt.float32 else -20.0
+    if _dtype(x) is _dt.float32:  # (see ndtr: float64, rounded once)
+        return fnp.astype(log_ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
+    cut = -20.0
     hi = x >= 0.0
     lo = x < cut
     x_hi = _where(hi, x, 0.0)
