@@ -403,3 +403,152 @@ def test_generic_gamma_family_special_values():
         dg = np.asarray(generic.digamma(b, b.xp.asarray([0.0, -0.0, -1.0, -4.0, -4.5])))
     np.testing.assert_array_equal(lg, [np.inf, np.inf, np.inf])
     np.testing.assert_allclose(dg, sc.digamma([0.0, -0.0, -1.0, -4.0, -4.5]), rtol=1e-12)
+
+
+# -- regressions found in review -----------------------------------------------------------------
+
+
+def test_logsumexp_gradient_in_zero_weights(backend):
+    # d/db_i log(sum_j b_j exp(a_j)) = exp(a_i) / s, also where b_i == 0 (those entries still
+    # leave the value and the maximum alone, and a weight-0 entry at +inf is ignored).
+    a = np.array([[1.0, 2.0, 3.0], [1000.0, 1.0, 0.5]])
+    b = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 2.0]])
+    ref_g = np.exp(a - a.max(axis=1, keepdims=True)) / np.sum(
+        b * np.exp(a - a.max(axis=1, keepdims=True)), axis=1, keepdims=True)
+    ref_g[1, 0] = np.nan  # exp(999) / s overflows: checked separately below
+    g = _np(backend, ft.grad(lambda w: ft.numpy.sum(fsp.logsumexp(
+        backend.asarray(a), axis=1, b=w)))(backend.asarray(b)))
+    ref_g[1] = np.exp(a[1] - 1.0) / (np.exp(0.0) + 2 * np.exp(-0.5))
+    ref_g[1, 0] = g[1, 0]
+    np.testing.assert_allclose(g, ref_g, rtol=1e-12)
+    assert np.isfinite(g[1, 0]) and g[1, 0] > 1e100
+    out = _np(backend, fsp.logsumexp(backend.asarray(a), axis=1, b=backend.asarray(b)))
+    np.testing.assert_allclose(out, sc.logsumexp(a, axis=1, b=b), rtol=1e-14)
+    ai, bi = np.array([np.inf, np.nan, 1.0]), np.array([0.0, 0.0, 1.0])
+    assert _np(backend, fsp.logsumexp(backend.asarray(ai), b=backend.asarray(bi))) == 1.0
+    gi = _np(backend, ft.grad(lambda w: fsp.logsumexp(backend.asarray(ai), b=w))(
+        backend.asarray(bi)))
+    np.testing.assert_array_equal(gi, [0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["beta", "betaln", "xlogy", "xlog1py"])
+def test_binary_with_one_constant_array_operand(backend, name):
+    # One operand a plain array of the backend, the other a tracer (grad in one argument,
+    # jit or vmap over one): array-api-strict's operators refuse tracers, so the functions
+    # must combine their operands with fnp's functions.
+    f, ref_f = getattr(fsp, name), getattr(sc, name)
+    c, v = np.array([0.3, 0.7, 2.5]), np.array([0.4, 1.5, 3.0])
+    h = 1e-6
+    for which in (0, 1):
+        def g(t):
+            return f(backend.asarray(c), t) if which else f(t, backend.asarray(c))
+
+        def ref(t):
+            return ref_f(c, t) if which else ref_f(t, c)
+        d = _np(backend, ft.grad(lambda t: ft.numpy.sum(g(t)))(backend.asarray(v)))
+        np.testing.assert_allclose(d, (ref(v + h) - ref(v - h)) / (2 * h), rtol=1e-6)
+        np.testing.assert_allclose(_np(backend, ft.jit(g)(backend.asarray(v))), ref(v),
+                                   rtol=1e-13)
+        # vmap over the elements of v: each one with all of c
+        loop = ref_f(c[None], v[:, None]) if which else ref_f(v[:, None], c[None])
+        np.testing.assert_allclose(_np(backend, ft.vmap(g)(backend.asarray(v))), loop,
+                                   rtol=1e-13)
+
+
+def test_logsumexp_traced_b_with_constant_a(backend):
+    a, b = np.array([0.3, 0.7, 2.5]), np.array([0.4, -1.5, 3.0])
+    ca = backend.asarray(a)
+    g = _np(backend, ft.grad(lambda w: fsp.logsumexp(ca, b=w, return_sign=True)[0])(
+        backend.asarray(b)))
+    np.testing.assert_allclose(g, np.exp(a) / np.sum(b * np.exp(a)), rtol=1e-13)
+    bs = np.array([[0.4, 1.5, 3.0], [1.0, 0.0, 2.0]])
+    out = _np(backend, ft.vmap(lambda w: fsp.logsumexp(ca, b=w))(backend.asarray(bs)))
+    np.testing.assert_allclose(out, sc.logsumexp(a, b=bs, axis=1), rtol=1e-13)
+    out = _np(backend, ft.jit(lambda w: fsp.logsumexp(ca, b=w))(backend.asarray(bs[0])))
+    np.testing.assert_allclose(out, sc.logsumexp(a, b=bs[0]), rtol=1e-13)
+
+
+def test_generic_reflection_at_large_negative_x():
+    # The reflection formulas of lgamma and digamma reduce x to x - round(x) (exact) before
+    # sin / tan: pi * x alone loses the fractional part of large |x|.
+    b = fb.get_backend("array_api_strict")
+    x = np.array([-1.1092131e15 + 0.25, -2.6109923e14 + 0.5, -99.75, -1234.5678, -42.025,
+                  -40.975, -1e5 - 0.3, -4.1867203e5 - 0.125])
+    with np.errstate(all="ignore"):
+        dg = np.asarray(generic.digamma(b, b.xp.asarray(x)))
+        lg = np.asarray(generic.lgamma(b, b.xp.asarray(x)))
+    np.testing.assert_allclose(dg, sc.digamma(x), rtol=1e-13)
+    np.testing.assert_allclose(lg, sc.gammaln(x), rtol=1e-13)
+    x32 = x[2:].astype(np.float32)
+    dg32 = np.asarray(generic.digamma(b, b.xp.asarray(x32)))
+    np.testing.assert_allclose(dg32, sc.digamma(x32.astype(np.float64)), rtol=1e-5)
+    # +-0 keep their infinities (the sign of zero survives the reduction)
+    z = np.asarray(generic.digamma(b, b.xp.asarray([0.0, -0.0, -1.0])))
+    np.testing.assert_array_equal(z, [-np.inf, np.inf, np.nan])
+
+
+def test_generic_lgamma_tiny_arguments():
+    # -log|x| for subnormal float32 x (pi * x in the reflection would round badly)
+    b = fb.get_backend("array_api_strict")
+    x = np.array([4e-45, -4e-45, 1e-40, -3e-39, 1e-20, -1e-9], dtype=np.float32)
+    out = np.asarray(generic.lgamma(b, b.xp.asarray(x)))
+    np.testing.assert_allclose(out, sc.gammaln(x.astype(np.float64)), rtol=2e-7)
+    x64 = np.array([1e-300, -1e-300, 1e-12, -3e-9, 9e-9])
+    out = np.asarray(generic.lgamma(b, b.xp.asarray(x64)))
+    np.testing.assert_allclose(out, sc.gammaln(x64), rtol=1e-15)
+
+
+def test_generic_inverse_erf_subnormal_tails():
+    # The tail's Halley steps run on log(erfc): p (or 1 - |x|) down to the subnormals keeps
+    # its precision.
+    b = fb.get_backend("array_api_strict")
+    p = np.array([1e-320, 2.1e-320, 1.3e-319, 1e-310, 1e-300, 1e-200])
+    out = np.asarray(generic.ndtri(b, b.xp.asarray(p)))
+    np.testing.assert_allclose(out, sc.ndtri(p), rtol=1e-14)
+    p32 = np.array([1.4e-45, 3e-45, 1e-40, 1e-38, 1e-30], dtype=np.float32)
+    out = np.asarray(generic.ndtri(b, b.xp.asarray(p32)))
+    np.testing.assert_allclose(out, sc.ndtri(p32.astype(np.float64)), rtol=2e-6)
+    y = np.array([-1 + 1e-16, 1 - 2.0 ** -52, -1 + 2.0 ** -53])
+    out = np.asarray(generic.erfinv(b, b.xp.asarray(y)))
+    np.testing.assert_allclose(out, sc.erfinv(y), rtol=1e-14)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_generic_polygamma_large_x(n):
+    # y^-(n+1) underflows long before the result ~ (n-1)! / x^n does
+    b = fb.get_backend("array_api_strict")
+    x = np.array([1e30, 1e52, 1e78, 1e104, 1e156]) ** (1.0 / max(n - 1, 1))
+    x = x[np.isfinite(sc.polygamma(n, x)) & (sc.polygamma(n, x) != 0)]
+    out = np.asarray(generic.polygamma(b, n, b.xp.asarray(x)))
+    np.testing.assert_allclose(out, sc.polygamma(n, x), rtol=1e-13)
+
+
+def test_gammaln_at_minus_infinity(backend):
+    for dtype in ("float64", "float32"):
+        out = _np(backend, fsp.gammaln(backend.asarray([-np.inf, np.inf], dtype=dtype)))
+        np.testing.assert_array_equal(out, sc.gammaln(np.array([-np.inf, np.inf], dtype)))
+
+
+def test_ndtr_log_ndtr_float32_tails(backend):
+    # x / sqrt(2) rounded in float32 cost ~100 ulp near x = -12: SciPy's float32 values
+    # (computed in float64, rounded once) to a few ulp.
+    x = np.linspace(-13.0, -9.0, 161).astype(np.float32)
+    for f, ref_f, xs in ((fsp.ndtr, sc.ndtr, x), (fsp.log_ndtr, sc.log_ndtr, -x),
+                         (fsp.log_ndtr, sc.log_ndtr, x)):
+        out = _np(backend, f(backend.asarray(xs, dtype="float32")))
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, ref_f(xs), rtol=4 * np.finfo(np.float32).eps)
+    g = _np(backend, ft.grad(lambda t: ft.numpy.sum(fsp.log_ndtr(t)))(
+        backend.asarray([-40.0, -9.0, 2.0], dtype="float32")))
+    assert g.dtype == np.float32
+    xg = np.array([-40.0, -9.0, 2.0])  # phi / Phi, in logarithms
+    np.testing.assert_allclose(g, np.exp(-0.5 * xg ** 2 - 0.5 * np.log(2 * np.pi)
+                                         - sc.log_ndtr(xg)), rtol=1e-6)
+
+
+def test_logit_derivative_at_the_ends(backend):
+    x = backend.asarray([0.0, 1.0, 0.2, 0.5, 0.9])
+    g = _np(backend, ft.grad(lambda t: ft.numpy.sum(fsp.logit(t)))(x))
+    ref = 1.0 / (np.array([0.0, 1.0, 0.2, 0.5, 0.9]) * (1.0 - np.array([0.0, 1.0, 0.2, 0.5,
+                                                                          0.9])))
+    np.testing.assert_allclose(g, ref, rtol=1e-13)  # inf at 0 and 1, not nan

@@ -10,12 +10,14 @@ run on array-api-strict, on any third-party backend, and on the device of their 
   O(k log k) work and O(n + k) memory for ``k`` indices into an axis of length ``n``.
 - ``erf``, ``erfc``: a positive-term series for ``|x| < 1.5`` and the continued fraction of
   ``erfc`` beyond it; ``lgamma``: Lanczos' approximation (g = 7, 9 terms) with the reflection
-  formula below 1/2; ``digamma``: recurrence up to 10 and the asymptotic series, reflection
-  below 1/2. In float64 each is accurate to about 1e-14 (relative, or absolute near a zero
+  formula below 1/2 (``sin(pi x)`` at the exact ``x - round(x)``) and ``-log|x|`` for
+  ``|x| < 1e-8``; ``digamma``: recurrence up to 10 and the asymptotic series, reflection
+  below 1/2 (likewise reduced). In float64 each is accurate to about 1e-14 (relative, or absolute near a zero
   of the function; less close to the poles of lgamma and digamma); the tests compare them
   with SciPy.
 - ``erfinv``, ``ndtri``: Winitzki's closed-form approximation, then Halley steps on erf
-  (or on erfc where the argument is close to +-1, so the tails keep their precision).
+  (or on log erfc where the argument is close to +-1, so the tails keep their precision
+  down to the subnormals).
 - ``polygamma(n, x)``: the Hurwitz zeta function, summed directly up to 12 + 2n and by
   Euler-Maclaurin beyond; x > -10 (nan below).
 """
@@ -114,13 +116,18 @@ def _erf_series(xp, x):
     return total * (2.0 / _SQRT_PI) * xp.exp(-x2)
 
 
-def _erfc_cf(xp, x):
-    """erfc(x) for x >= 1.5 by its continued fraction, evaluated from the tail:
-    erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...))))."""
+def _erfc_cf_denominator(x):
+    """F(x) = x + (1/2) / (x + 1 / (x + (3/2) / (x + ...))), evaluated from the tail, so that
+    erfc(x) = exp(-x^2) / (sqrt(pi) F(x)) for x >= 1.5."""
     f = x
     for k in range(_ERFC_CF_TERMS, 0, -1):
         f = x + (k / 2.0) / f
-    return xp.exp(-x * x) / (_SQRT_PI * f)
+    return f
+
+
+def _erfc_cf(xp, x):
+    """erfc(x) for x >= 1.5 by its continued fraction."""
+    return xp.exp(-x * x) / (_SQRT_PI * _erfc_cf_denominator(x))
 
 
 def _erf_parts(backend, x):
@@ -148,6 +155,7 @@ _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028,
             771.32342877765313, -176.61502916214059, 12.507343278686905,
             -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7)
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_EULER_GAMMA = 0.5772156649015329
 
 
 def _lgamma_right(xp, x):
@@ -166,9 +174,17 @@ def lgamma(backend, x, /):
     big = x == math.inf
     xr = xp.where(left, 1.0 - x, xp.where(big, xp.ones_like(x), x))  # >= 1/2, finite
     right = _lgamma_right(xp, xr)
-    # Reflection: log|Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x).
-    s = xp.abs(xp.sin(math.pi * xp.where(left, x, xp.full_like(x, 0.5))))
+    # Reflection: log|Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x), with
+    # |sin(pi x)| = |sin(pi d)| for d = x - round(x) (exact): pi * x itself would lose the
+    # fractional part of large |x|.
+    xl = xp.where(left & xp.isfinite(x), x, xp.full_like(x, 0.5))
+    s = xp.abs(xp.sin(math.pi * (xl - xp.round(xl))))
     out = xp.where(left, math.log(math.pi) - xp.log(s) - right, right)
+    # |x| < 1e-8: log|Gamma(x)| = -log|x| - euler_gamma x + O(x^2), without the rounding
+    # of pi x (subnormal for subnormal x) in the reflection
+    tiny = xp.abs(x) < 1e-8
+    xt = xp.where(tiny, x, xp.ones_like(x))
+    out = xp.where(tiny, -xp.log(xp.abs(xt)) - _EULER_GAMMA * xt, out)
     out = xp.where((x == 1.0) | (x == 2.0), xp.zeros_like(x), out)  # exact zeros
     pole = (x <= 0.0) & (x == xp.floor(x))
     return xp.where(big | pole, xp.full_like(x, math.inf), out)  # lgamma(inf) = inf
@@ -199,8 +215,11 @@ def digamma(backend, x, /):
     left = x < 0.5
     right = _digamma_right(xp, xp.where(left, 1.0 - x, x))
     # Reflection: psi(x) = psi(1 - x) - pi / tan(pi x).
-    xl = xp.where(left, x, xp.full_like(x, 0.25))
-    refl = right - math.pi / xp.tan(math.pi * xl)
+    # (tan has period pi: tan(pi x) = tan(pi d), d = x - round(x) exactly; d = x at +-0,
+    # whose sign gives the sign of the infinity)
+    xl = xp.where(left & xp.isfinite(x), x, xp.full_like(x, 0.25))
+    d = xp.where(xl == 0.0, xl, xl - xp.round(xl))
+    refl = right - math.pi / xp.tan(math.pi * d)
     out = xp.where(left, refl, right)
     # The poles at the negative integers: nan, as SciPy (at 0: -inf, and +inf at -0.0).
     pole = (x < 0.0) & (x == xp.floor(x))
@@ -214,12 +233,19 @@ _WINITZKI_K = 2.0 / (math.pi * _WINITZKI_A)
 _INVERSE_STEPS = 4
 
 
-def _erf_erfc_nonneg(xp, y):
-    """erf(y) and erfc(y), both accurate, for y >= 0 (finite)."""
+def _erf_log_erfc_nonneg(xp, y):
+    """For y >= 0 (finite): erf(y), log(erfc(y)) and r = -d/dy log(erfc(y)), the last two
+    without underflow however small erfc(y) is (log erfc = -y^2 - log(sqrt(pi) F(y)) and
+    r = 2 F(y) on the continued fraction's side)."""
     small = y < _ERF_SPLIT
     series = _erf_series(xp, xp.where(small, y, xp.zeros_like(y)))
-    tail = _erfc_cf(xp, xp.where(small, xp.full_like(y, _ERF_SPLIT), y))
-    return xp.where(small, series, 1.0 - tail), xp.where(small, 1.0 - series, tail)
+    yl = xp.where(small, xp.full_like(y, _ERF_SPLIT), y)
+    f = _erfc_cf_denominator(yl)
+    ec_small = 1.0 - series
+    erf = xp.where(small, series, 1.0 - xp.exp(-yl * yl) / (_SQRT_PI * f))
+    log_ec = xp.where(small, xp.log(ec_small), -yl * yl - xp.log(_SQRT_PI * f))
+    r = xp.where(small, (2.0 / _SQRT_PI) * xp.exp(-y * y) / ec_small, 2.0 * f)
+    return erf, log_ec, r
 
 
 def _inverse_erf(xp, a, c):
@@ -227,17 +253,22 @@ def _inverse_erf(xp, a, c):
     the caller (c is what carries the precision when a is close to 1).
 
     Winitzki's closed-form approximation (relative error ~1e-3) as the start, then Halley
-    steps on erf(y) - a (a <= 1/2) or erfc(y) - c (a > 1/2): with f'' = -2 y f' a step is
-    y - u / (1 + y u), u = f / f', and the error is cubed at each step."""
+    steps (the error is cubed at each): on f = erf(y) - a for a <= 1/2, where f'' = -2 y f'
+    makes a step y - u / (1 + y u), u = f / f'; on h = log(erfc(y)) - log(c) for a > 1/2 (in
+    logarithms, so that c down to the subnormals keeps its precision), where h' = -r and
+    h'' = 2 y r - r^2 make a step y + 2 h / (2 r - h (2 y - r))."""
     lg = xp.log(c * (1.0 + a))  # log(1 - a^2)
     t = _WINITZKI_K + 0.5 * lg
     y = xp.sqrt(xp.sqrt(t * t - lg / _WINITZKI_A) - t)
     small = a <= 0.5
+    log_c = xp.log(xp.where(small, xp.ones_like(c), c))
     for _ in range(_INVERSE_STEPS):
-        e, ec = _erf_erfc_nonneg(xp, y)
-        f = xp.where(small, e - a, c - ec)  # both increase with y
-        u = f / ((2.0 / _SQRT_PI) * xp.exp(-y * y))
-        y = xp.maximum(y - u / (1.0 + y * u), xp.zeros_like(y))
+        e, log_ec, r = _erf_log_erfc_nonneg(xp, y)
+        u = (e - a) / ((2.0 / _SQRT_PI) * xp.exp(-y * y))
+        h = log_ec - log_c
+        step_small = y - u / (1.0 + y * u)
+        step_tail = y + 2.0 * h / (2.0 * r - h * (2.0 * y - r))
+        y = xp.maximum(xp.where(small, step_small, step_tail), xp.zeros_like(y))
     return y
 
 
@@ -315,7 +346,9 @@ def polygamma(backend, n, x, /):
     series = xp.zeros_like(y)
     for c in reversed(_zeta_tail_coefficients(s)):
         series = series * w + c
-    tail = y ** float(-s) * (y / float(s - 1) + 0.5 + series / y)
+    # y^-s (y / (s-1) + 1/2 + series / y), with y^(1-s) factored out: y^-s underflows
+    # first for large y
+    tail = y ** float(1 - s) * (1.0 / float(s - 1) + (0.5 + series / y) / y)
     out = (acc + tail) * ((-1.0) ** (n + 1) * math.factorial(n))
     out = xp.where(pinf, xp.zeros_like(x), out)
     return xp.where(y < low, xp.full_like(x, math.nan), out)

@@ -115,8 +115,10 @@ def erfinv(y, /):
 def gammaln(x, /):
     """The logarithm of the absolute value of the gamma function, ``log|Gamma(x)|``.
 
-    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...)."""
-    return _sp.lgamma(_real(x, "gammaln"))
+    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...), ``-inf`` at
+    ``-inf`` (as SciPy; the libraries' own versions give ``inf`` there)."""
+    x = _real(x, "gammaln")
+    return _where(x == -_inf, -_inf, _sp.lgamma(x))
 
 
 def digamma(z, /):
@@ -177,7 +179,9 @@ def betaln(a, b, /):
     relative error exceeds SciPy's (which uses asymptotic expansions there). nan where
     ``a``, ``b`` and ``a + b`` are poles together (SciPy gives the limit where it exists)."""
     a, b = _real_pair(a, b, "betaln")
-    return _sp.lgamma(a) + _sp.lgamma(b) - _sp.lgamma(a + b)
+    # (fnp's functions, not operators, between the operands: one of them may be a plain
+    # array of a library whose operators refuse tracers, array-api-strict's)
+    return fnp.subtract(fnp.add(_sp.lgamma(a), _sp.lgamma(b)), _sp.lgamma(fnp.add(a, b)))
 
 
 def beta(a, b, /):
@@ -185,9 +189,10 @@ def beta(a, b, /):
     ``sign * exp(betaln(a, b))`` (negative non-integers get their sign from the gamma
     functions). See :func:`betaln` for the accuracy and the poles."""
     a, b = _real_pair(a, b, "beta")
-    s = a + b
-    sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(s)
-    return fnp.multiply(fnp.exp(_sp.lgamma(a) + _sp.lgamma(b) - _sp.lgamma(s)), sign)
+    s = fnp.add(a, b)
+    sign = fnp.multiply(fnp.multiply(_gamma_sign(a), _gamma_sign(b)), _gamma_sign(s))
+    lg = fnp.subtract(fnp.add(_sp.lgamma(a), _sp.lgamma(b)), _sp.lgamma(s))
+    return fnp.multiply(fnp.exp(lg), sign)
 
 
 # -- reductions: logsumexp, softmax --------------------------------------------------------------
@@ -209,29 +214,37 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     with ``b == 0`` are ignored (also where ``a`` is infinite); an empty or all ``-inf`` sum
     gives ``-inf`` (sign 0). The derivative in ``a`` is the softmax ``b exp(a) / s``, and is
     taken as 0 where the whole sum is 0 (all ``-inf``); the maximum carries no derivative.
-    Derivatives in ``b`` are ``exp(a) / s``."""
+    Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite)."""
     a = _real(a, "logsumexp")
+    zero = None  # where an array b is 0: those entries leave the sum (and its maximum)
     if b is not None:
         if type(b) not in _SCALARS:
             b = _real(b, "logsumexp")
             a, b = fnp.broadcast_arrays(a, b)
-            a = fnp.where(b == 0, -_inf, a)
+            zero = b == 0
         elif b == 0:
             a = fnp.full_like(a, -_inf)
     axes = _normalize_axes(axis, a.ndim)
     if _size(a) == 0 and any(a.shape[i] == 0 for i in axes):
         m = fnp.zeros_like(fnp.sum(a, axis=axes, keepdims=True))
     else:
-        m = _finite_max(a, axes)
-    e = fnp.exp(a - m)
+        m = _finite_max(a if zero is None else fnp.where(zero, -_inf, a), axes)
+    t = fnp.subtract(a, m)
+    if zero is not None:
+        # A zero weight contributes 0 * exp(t) = 0 to the sum, but its derivative in b is
+        # exp(t) / s: keep finite t (capped below overflow, so that 0 * exp(t) is no nan)
+        # and drop infinite or nan entries as SciPy does.
+        cap = 0.5 * math.log(fnp.finfo(_dtype(a)).max)
+        t = fnp.where(zero, fnp.where(fnp.isfinite(t), fnp.minimum(t, cap), -_inf), t)
+    e = fnp.exp(t)
     if b is not None:
-        e = e * b
+        e = fnp.multiply(e, b)  # (b may be a tracer where a is not: fnp, not the operator)
     s = fnp.sum(e, axis=axes, keepdims=True)
     if return_sign:
         sign = fnp.sign(s)
         s = fnp.abs(s)
     empty = s == 0.0
-    out = _where(empty, -_inf, fnp.log(_where(empty, 1.0, s))) + m
+    out = fnp.add(_where(empty, -_inf, fnp.log(_where(empty, 1.0, s))), m)
     if not keepdims:
         out = fnp.reshape(out, tuple(d for i, d in enumerate(out.shape) if i not in axes))
         if return_sign:
@@ -287,7 +300,9 @@ def logit(x, /):
     mid = (x >= 0.3) & (x <= 0.65)
     d = 2.0 * (_where(mid, x, 0.5) - 0.5)
     xo = _where(mid, 0.25, x)
-    return _where(mid, fnp.log1p(d) - fnp.log1p(-d), fnp.log(xo / (1.0 - xo)))
+    # (log(x) - log1p(-x) away from 1/2: its derivative 1/x + 1/(1 - x) is inf, not nan, at
+    # 0 and 1)
+    return _where(mid, fnp.log1p(d) - fnp.log1p(-d), fnp.log(xo) - fnp.log1p(-xo))
 
 
 def log_expit(x, /):
@@ -308,9 +323,11 @@ def _x_log(x, y, name, log, lo):
     # Where x == 0 (and y is not nan) the value is 0. Where log(y) is finite, x * log(y) is
     # that 0 already, with the true derivatives (log(y) in x, x / y = 0 in y); where it is
     # not (y <= lo or y = inf), y is replaced by 1 so that the product is 0 with derivative 0.
+    # (fnp's functions, not operators, between x and y: one of them may be a plain array of
+    # a library whose operators refuse tracers, array-api-strict's)
     fine = (y > lo) & (y < _inf)
-    ys = _where((x == 0.0) & ~fine & (y == y), 1.0 if lo == 0.0 else 0.0, y)
-    return x * log(ys) + 0.0  # + 0.0: 0 * log(y) may be -0.0; SciPy gives 0.0
+    ys = _where(fnp.logical_and(x == 0.0, ~fine & (y == y)), 1.0 if lo == 0.0 else 0.0, y)
+    return fnp.multiply(x, log(ys)) + 0.0  # + 0.0: 0 * log(y) may be -0.0; SciPy gives 0.0
 
 
 def xlogy(x, y, /):
@@ -348,8 +365,13 @@ def entr(x, /):
 
 def ndtr(x, /):
     """The standard normal CDF ``Phi(x) = erfc(-x / sqrt(2)) / 2`` (relative accuracy in
-    the lower tail). Derivative: the normal density ``exp(-x**2 / 2) / sqrt(2 pi)``."""
+    the lower tail; float32 input is computed in float64 and rounded once).
+    Derivative: the normal density ``exp(-x**2 / 2) / sqrt(2 pi)``."""
     x = _real(x, "ndtr")
+    if _dtype(x) is _dt.float32:
+        # In float32 the rounding of x / sqrt(2) alone costs ~x^2 ulp in the lower tail
+        # (100 ulp at x = -12): computed in float64 and rounded once, as SciPy does.
+        return fnp.astype(ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
     return 0.5 * _sp.erfc(x * -_SQRT1_2)
 
 
@@ -368,12 +390,15 @@ _MILLS = tuple((-1.0) ** k * math.prod(range(1, 2 * k, 2)) for k in range(13))
 def log_ndtr(x, /):
     """``log(ndtr(x))``, accurate in both tails: for ``x >= 0`` as
     ``log1p(-ndtr(-x))`` (so ``log_ndtr(10)`` is ``-7.6e-24``, not 0); far in the lower
-    tail (``x < -20``; ``x < -8`` in float32) by the asymptotic series
+    tail (``x < -20``) by the asymptotic series
     ``-x**2/2 - log(-x) - log(2 pi)/2 + log(1 - 1/x**2 + 3/x**4 - ...)``, so
     ``log_ndtr(-40)`` is about -804.6 rather than ``-inf``; ``log(ndtr(x))`` between.
+    float32 input is computed in float64 and rounded once, as SciPy does.
     Derivative: ``phi(x) / ndtr(x)``."""
     x = _real(x, "log_ndtr")
-    cut = -8.0 if _dtype(x) is _dt.float32 else -20.0
+    if _dtype(x) is _dt.float32:  # (see ndtr: float64, rounded once)
+        return fnp.astype(log_ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
+    cut = -20.0
     hi = x >= 0.0
     lo = x < cut
     x_hi = _where(hi, x, 0.0)
