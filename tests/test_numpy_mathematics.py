@@ -708,3 +708,29 @@ def test_python_data_goes_next_to_the_array_argument(backend):
     check(backend, fnp.isclose([0.0, 1.0, 2.5], xp_), np.isclose([0.0, 1, 2.5], [0.0, 1, 2]))
     assert fnp.array_equal([0.0, 1.0, 2.0], xp_) is True
     assert fnp.array_equiv([[0.0, 1.0, 2.0]], xp_) is True
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "max", "min", "std", "var", "all",
+                                  "any", "argmax", "argmin", "count_nonzero", "sort",
+                                  "argsort", "flip"])
+def test_axis_may_be_positional_as_in_numpy(backend, name):
+    """``np.sum(a, 0)``: NumPy's reductions (and sort, flip) take ``axis`` as their second
+    positional parameter; the standard's keyword form keeps working."""
+    a = np.asarray([[0.5, -2.0, 3.0], [1.5, 4.0, -1.0]])
+    fn = getattr(fnp, name)
+    for axis in (0, 1, -1):
+        want = getattr(np, name)(a, axis)
+        check(backend, fn(backend.asarray(a), axis), want, rtol=1e-13)
+        check(backend, fn(backend.asarray(a), axis=axis), want, rtol=1e-13)
+
+
+def test_mean_dtype(backend):
+    a = np.asarray([[1, 2], [3, 5]])
+    check(backend, fnp.mean(backend.asarray(a, "int64"), 0, dtype=fnp.float32),
+          np.mean(a, 0, dtype=np.float32), rtol=1e-7)
+    check(backend, fnp.mean(backend.asarray(a, "float32"), dtype=fnp.float64),
+          np.mean(a.astype(np.float32), dtype=np.float64))
+    with pytest.raises(TypeError, match="mean: dtype must be a floating dtype"):
+        fnp.mean(backend.asarray(a, "int64"), dtype=fnp.int32)
+    g = ft.grad(lambda x: fnp.mean(x, 1, dtype=fnp.float64)[0])(backend.asarray(a, "float64"))
+    check(backend, g, np.asarray([[0.5, 0.5], [0.0, 0.0]]))

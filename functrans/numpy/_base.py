@@ -295,20 +295,27 @@ def _reduce(red, x, axis, keepdims):
 
 
 
-def max(x, /, *, axis=None, keepdims=False):
+def max(x, /, axis=None, *, keepdims=False):
     """Maximum over ``axis``; ties share the derivative equally."""
     return _reduce(_red.reduce_max, x, axis, keepdims)
 
 
-def min(x, /, *, axis=None, keepdims=False):
+def min(x, /, axis=None, *, keepdims=False):
     """Minimum over ``axis``; ties share the derivative equally."""
     return _reduce(_red.reduce_min, x, axis, keepdims)
 
 
-def mean(x, /, *, axis=None, keepdims=False):
-    """Arithmetic mean over ``axis``."""
+def mean(x, /, axis=None, *, keepdims=False, dtype=None):
+    """Arithmetic mean over ``axis``; ``dtype`` (NumPy's parameter): a floating dtype to
+    compute and return it in (integers give float64 by default)."""
     x = _as_operand(x)
-    if not _is_float_array(x):
+    if dtype is not None:
+        d = _dt.as_dtype(dtype)
+        if d.kind not in "fc":
+            raise TypeError(f"mean: dtype must be a floating dtype; got {d.name}")
+        if _dtype_of(x) is not d:
+            x = _st.convert_element_type(x, d)
+    elif not _is_float_array(x):
         x = _st.convert_element_type(x, _dt.float64)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
@@ -422,7 +429,7 @@ def stack(arrays, /, *, axis=0):
     return concat([expand_dims(a, axis=axis) for a in arrays], axis=axis)
 
 
-def flip(x, /, *, axis=None):
+def flip(x, /, axis=None):
     """Reverse the order of elements along ``axis`` (all axes by default)."""
     axes = _normalize_axes(axis, len(_shape(x)))
     return _st.flip(x, axes) if axes else x

@@ -34,12 +34,12 @@ def _arg_reduction(prim, x, axis, keepdims):
     return out
 
 
-def argmax(x, /, *, axis=None, keepdims=False):
+def argmax(x, /, axis=None, *, keepdims=False):
     """Index of the (first) maximum along ``axis`` (of the flattened array if ``None``)."""
     return _arg_reduction(_red.argmax_p, x, axis, keepdims)
 
 
-def argmin(x, /, *, axis=None, keepdims=False):
+def argmin(x, /, axis=None, *, keepdims=False):
     """Index of the (first) minimum along ``axis`` (of the flattened array if ``None``)."""
     return _arg_reduction(_red.argmin_p, x, axis, keepdims)
 
@@ -52,7 +52,7 @@ def nonzero(x, /):
     return tuple(_ix.nonzero(x))
 
 
-def count_nonzero(x, /, *, axis=None, keepdims=False):
+def count_nonzero(x, /, axis=None, *, keepdims=False):
     """Number of non-zero elements along ``axis`` (int64)."""
     x = _as_operand(x)
     nz = _ew.ne(x, False if _dtype(x).kind == "b" else 0)
@@ -73,7 +73,7 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None):
     return _so.searchsorted_p.bind(x1, x2, side=side)
 
 
-def sort(x, /, *, axis=-1, descending=False, stable=True):
+def sort(x, /, axis=-1, *, descending=False, stable=True):
     """Sorted copy of ``x`` along ``axis`` (always stable). Differentiable: the derivative
     follows each element to its sorted position."""
     x = _as_operand(x)
@@ -82,7 +82,7 @@ def sort(x, /, *, axis=-1, descending=False, stable=True):
     return _so.sort(x, _normalize_axis(axis, len(_shape(x))), descending)
 
 
-def argsort(x, /, *, axis=-1, descending=False, stable=True):
+def argsort(x, /, axis=-1, *, descending=False, stable=True):
     """Indices that sort ``x`` along ``axis`` (always stable)."""
     x = _as_operand(x)
     if not _shape(x):

@@ -30,7 +30,7 @@ def _acc_dtype(x, dtype):
     return d
 
 
-def sum(x, /, *, axis=None, dtype=None, keepdims=False):
+def sum(x, /, axis=None, *, dtype=None, keepdims=False):
     """Sum over ``axis`` (all axes by default)."""
     if dtype is None and type(x) in _INEXACT_TRACERS:
         return _reduce(_red.reduce_sum, x, axis, keepdims)  # floating: its own dtype
@@ -39,7 +39,7 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False):
     return _reduce(_red.reduce_sum, x, axis, keepdims)
 
 
-def prod(x, /, *, axis=None, dtype=None, keepdims=False):
+def prod(x, /, axis=None, *, dtype=None, keepdims=False):
     """Product over ``axis`` (all axes by default). The derivative is exact where ``x`` has
     zeros (the products of the other elements, computed without division)."""
     x = _as_operand(x)
@@ -55,7 +55,7 @@ def _correction(name, correction, ddof):
     return 0.0 if correction is None else correction
 
 
-def var(x, /, *, axis=None, correction=None, keepdims=False, ddof=None):
+def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None):
     """Variance over ``axis``: the mean squared deviation, with ``N - correction`` degrees
     of freedom (``correction`` 0 by default). ``ddof`` is NumPy's name for ``correction``
     (giving both is a ValueError)."""
@@ -74,7 +74,7 @@ def var(x, /, *, axis=None, correction=None, keepdims=False, ddof=None):
     return _ew.div(s, float(dof)) if dof > 0 else _ew.mul(s, math.nan)
 
 
-def std(x, /, *, axis=None, correction=None, keepdims=False, ddof=None):
+def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None):
     """Standard deviation over ``axis`` (the derivative is infinite where it is 0);
     ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError)."""
     correction = _correction("std", correction, ddof)
@@ -122,12 +122,12 @@ def _bool_reduce(prim, x, axis, keepdims):
     return _reduce(lambda v, axes: prim.bind(v, axes=axes), x, axis, keepdims)
 
 
-def all(x, /, *, axis=None, keepdims=False):
+def all(x, /, axis=None, *, keepdims=False):
     """Whether every element along ``axis`` is true (non-zero)."""
     return _bool_reduce(_red.reduce_and_p, x, axis, keepdims)
 
 
-def any(x, /, *, axis=None, keepdims=False):
+def any(x, /, axis=None, *, keepdims=False):
     """Whether some element along ``axis`` is true (non-zero)."""
     return _bool_reduce(_red.reduce_or_p, x, axis, keepdims)
 
