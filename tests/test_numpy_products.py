@@ -522,3 +522,11 @@ def test_vmap_matches_a_loop(backend, name, fn, shapes):
     got = ft.vmap(fn, in_axes=(0, None))(a, b)
     want = [fn(backend.asarray(data[0][n]), b) for n in range(shapes[0][0])]
     _check(backend, got, np.stack([backend.to_numpy(w) for w in want]))
+
+
+def test_integer_einsum_keeps_its_dtype_under_jit(backend):
+    """einsum sums integers in their own dtype (as NumPy), eagerly and in a jitted graph."""
+    x = backend.asarray(np.arange(6).reshape(2, 3), "int32")
+    for f in (lambda x: fnp.einsum("ij->", x), ft.jit(lambda x: fnp.einsum("ij,ij->i", x, x))):
+        out = f(x)
+        assert fnp.int32 == out.dtype and backend.is_own(out)

@@ -43,10 +43,7 @@ def _sum_keep_dtype(x, axes):
     """Sum over ``axes`` in ``x``'s own dtype (NumPy's products do not widen integers)."""
     if not axes:
         return x
-    d = _dtype(x)
-    out = _sum(x, axis=tuple(axes), dtype=d)
-    # (the reduce_sum primitive's NumPy impl widens small integers to int64 on its own)
-    return out if _dtype(out) is d else _st.convert_element_type(out, d)
+    return _sum(x, axis=tuple(axes), dtype=_dtype(x))
 
 
 _SCALAR_DTYPE = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
