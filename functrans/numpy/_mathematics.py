@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 from .. import dtypes as _dt
 from ..core import Tracer
@@ -48,8 +49,8 @@ __all__ = [
     # comparisons, interpolation, polynomials, integration, convolution
     "isclose", "allclose", "array_equal", "array_equiv", "interp", "polyval", "trapezoid",
     "convolve", "correlate",
-    # differences
-    "gradient", "ediff1d",
+    # differences, sets
+    "gradient", "ediff1d", "unique",
 ]
 
 _where = where
@@ -1272,3 +1273,54 @@ def ediff1d(ary, to_end=None, to_begin=None):
         parts.insert(0, e) if front else parts.append(e)
     parts = [p for p in parts if _shape(p)[0]] or parts[:1]
     return parts[0] if len(parts) == 1 else concat(parts)
+
+# -- sets --------------------------------------------------------------------------------------
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+           equal_nan=True, sorted=True):
+    """The sorted unique values of the flattened ``ar``; with ``return_index``,
+    ``return_inverse`` or ``return_counts`` a tuple that adds, in this order, the index of
+    each value's first occurrence, for each element of ``ar`` the index of its value (of
+    ``ar``'s shape) and how often each value occurs (all int64). With ``equal_nan`` (the
+    default) every NaN counts as one value, as in NumPy; else each NaN is its own.
+    ``sorted=False`` is accepted and still returns sorted values (NumPy allows either).
+
+    The result's shape depends on the values: it needs concrete values (plain arrays and the
+    eager transforms ``grad``, ``jvp``, ``vjp``, ``vmap``... ; under ``jit`` a
+    ConcretizationError). The derivative of the values is that of each value's first
+    occurrence. ``axis`` other than None (or 0 for a 1-d array) raises NotImplementedError."""
+    from ._searching import unique_all
+    ar = _operand(ar)
+    shape = _shape(ar)
+    if axis is not None:
+        if len(shape) != 1 or operator.index(axis) not in (0, -1):
+            raise NotImplementedError("unique: axis= is supported only for 1-d arrays (axis "
+                                      "0); for unique rows or columns, use axis=None on a "
+                                      "view of them")
+    x = _st.reshape(ar, (math.prod(shape),))
+    r = unique_all(x)
+    values, index, inverse, counts = r.values, r.indices, r.inverse_indices, r.counts
+    m = _shape(values)[0]
+    if equal_nan and _is_inexact(values) and m:
+        k = builtins.int(_count_true(isnan(values)))
+        if k > 1:  # NaNs sort last: keep the first one, merge the others into it
+            j = m - k
+            values = _sl(values, 0, j + 1)
+            index = concat([_sl(index, 0, j), reshape(min(_sl(index, j, m)), (1,))])
+            inverse = minimum(inverse, j)
+            counts = concat([_sl(counts, 0, j), reshape(sum(_sl(counts, j, m)), (1,))])
+    out = [values]
+    if return_index:
+        out.append(astype(index, _dt.int64))
+    if return_inverse:
+        out.append(_st.reshape(astype(inverse, _dt.int64), shape if axis is None
+                               else _shape(inverse)))
+    if return_counts:
+        out.append(astype(counts, _dt.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _count_true(mask):
+    from ._searching import count_nonzero
+    return count_nonzero(mask)
