@@ -50,7 +50,7 @@ __all__ = [
     "isclose", "allclose", "array_equal", "array_equiv", "interp", "polyval", "trapezoid",
     "convolve", "correlate",
     # differences, sets
-    "gradient", "ediff1d", "unique",
+    "gradient", "ediff1d", "unique", "vander", "polyfit",
 ]
 
 _where = where
@@ -1324,3 +1324,78 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 def _count_true(mask):
     from ._searching import count_nonzero
     return count_nonzero(mask)
+
+# -- polynomial fitting ------------------------------------------------------------------------
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the 1-d ``x``: columns ``x**(N-1), ..., x, 1`` (``N``
+    defaults to ``len(x)``), or the reverse with ``increasing``. The powers are repeated
+    products, as in NumPy, in the dtype ``x``'s promotes to with int64 (int64 for integers
+    and booleans, float64 for float32, as NumPy gives). Differentiable in ``x``."""
+    x = _operand(x)
+    if len(_shape(x)) != 1:
+        raise ValueError("vander: x must be a one-dimensional array or sequence.")
+    n = _shape(x)[0]
+    cols = n if N is None else operator.index(N)
+    if cols < 0:
+        raise ValueError("vander: negative dimensions are not allowed")
+    import numpy as _np  # NumPy's promotion rule for the dtype, on dtype names only
+    x = astype(x, _dt.as_dtype(_np.promote_types(_np.dtype(_dtype(x).name), _np.int64).name))
+    ones = _st.broadcast_to(_like(x, 1), (n, 1))
+    if cols <= 1:
+        out = _st.slice_(ones, ((0, n, 1), (0, cols, 1)))
+    else:
+        powers = cumulative_prod(_st.broadcast_to(_st.reshape(x, (n, 1)), (n, cols - 1)),
+                                 axis=1)
+        out = concat([ones, powers], axis=1)
+    return out if increasing else flip(out, axis=1)
+
+
+def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """The least-squares polynomial of degree ``deg`` through the points ``(x, y)``: its
+    coefficients, highest power first (one column per column of a 2-d ``y``). The columns
+    of the Vandermonde matrix are scaled to unit norm before :func:`linalg.lstsq`, as in
+    NumPy; ``w`` weights the residuals (``w[i] * (y[i] - p(x[i]))``), ``rcond`` defaults to
+    ``len(x) * eps``. With ``full``, returns ``(coefficients, residuals, rank,
+    singular_values, rcond)``. Differentiable in ``x``, ``y`` and ``w``.
+
+    Differences from NumPy: ``cov`` is not supported (NotImplementedError) and no
+    RankWarning is issued for a poorly conditioned fit. Whether there are residuals depends
+    on the rank's value (concrete values only; under ``jit`` a ConcretizationError)."""
+    from .linalg import lstsq
+    if cov:
+        raise NotImplementedError("polyfit: cov=True is not supported; leave cov=False")
+    order = operator.index(deg) + 1
+    if order < 1:
+        raise ValueError("polyfit: expected deg >= 0")
+    x, y = _plain_next_to(x, y)
+    x, y = _as_float(x), _as_float(y)
+    if len(_shape(x)) != 1:
+        raise TypeError("polyfit: expected 1D vector for x")
+    if _shape(x)[0] == 0:
+        raise TypeError("polyfit: expected non-empty vector for x")
+    if len(_shape(y)) not in (1, 2):
+        raise TypeError("polyfit: expected 1D or 2D array for y")
+    m = _shape(x)[0]
+    if _shape(y)[0] != m:
+        raise TypeError("polyfit: expected x and y to have same length")
+    if rcond is None:
+        rcond = m * 2.220446049250313e-16
+    lhs = vander(x, order)
+    rhs = y
+    if w is not None:
+        w = _as_float(_plain_next_to(w, x)[0])
+        if len(_shape(w)) != 1:
+            raise TypeError("polyfit: expected a 1-d array for weights")
+        if _shape(w)[0] != m:
+            raise TypeError("polyfit: expected w and y to have the same length")
+        lhs = multiply(lhs, _st.reshape(w, (m, 1)))
+        rhs = multiply(rhs, w if len(_shape(rhs)) == 1 else _st.reshape(w, (m, 1)))
+    scale = sqrt(sum(multiply(lhs, lhs), axis=0))
+    lhs = divide(lhs, scale)
+    c, resids, rank, s = lstsq(lhs, rhs, rcond)
+    c = divide(c, scale if len(_shape(c)) == 1 else _st.reshape(scale, (order, 1)))
+    if full:
+        return c, resids, rank, s, rcond
+    return c
