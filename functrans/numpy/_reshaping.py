@@ -46,7 +46,8 @@ __all__ = [
     "vsplit", "dsplit", "copy", "array", "identity", "fliplr", "flipud", "rot90", "append",
     "delete", "insert", "rollaxis", "block", "pad", "logspace", "geomspace", "tri",
     "argwhere", "flatnonzero", "unravel_index", "ravel_multi_index", "select", "compress",
-    "resize",
+    "resize", "tril_indices", "triu_indices", "tril_indices_from", "triu_indices_from",
+    "diag_indices", "diag_indices_from", "indices",
 ]
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -1370,3 +1371,89 @@ def resize(a, new_shape):
     if reps > 1:
         flat = _st.reshape(_st.broadcast_in_dim(flat, (reps, size), (1,)), (reps * size,))
     return _st.reshape(_slice_axis(flat, 0, 0, new_size), shape)
+
+
+def _tri_indices(name, n, k, m, lower, like=None):
+    n = operator.index(n)
+    m = n if m is None else operator.index(m)
+    k = operator.index(k)
+    mask = _np.arange(m)[None, :] - _np.arange(n)[:, None]
+    rows, cols = _np.nonzero(mask <= k if lower else mask >= k)  # static index values
+    return tuple(_make(like, v.tolist(), _dt.int64) for v in (rows, cols))
+
+
+def tril_indices(n, k=0, m=None):
+    """The (row, column) indices of the lower triangle (diagonal ``k`` and below) of an
+    ``(n, m)`` array (``m`` defaults to ``n``), as two int64 arrays of the default
+    backend, row by row."""
+    return _tri_indices("tril_indices", n, k, m, True)
+
+
+def triu_indices(n, k=0, m=None):
+    """The (row, column) indices of the upper triangle (diagonal ``k`` and above) of an
+    ``(n, m)`` array, as two int64 arrays of the default backend, row by row."""
+    return _tri_indices("triu_indices", n, k, m, False)
+
+
+def _matrix_shape(arr, name):
+    s = _shape(_conv(arr))
+    if len(s) != 2:
+        raise ValueError(f"{name}: input array must be 2-d")
+    return s
+
+
+def tril_indices_from(arr, k=0):
+    """:func:`tril_indices` for the shape of the 2-d ``arr`` (the indices live next to
+    ``arr``)."""
+    n, m = _matrix_shape(arr, "tril_indices_from")
+    return _tri_indices("tril_indices_from", n, k, m, True, _conv(arr))
+
+
+def triu_indices_from(arr, k=0):
+    """:func:`triu_indices` for the shape of the 2-d ``arr`` (the indices live next to
+    ``arr``)."""
+    n, m = _matrix_shape(arr, "triu_indices_from")
+    return _tri_indices("triu_indices_from", n, k, m, False, _conv(arr))
+
+
+def diag_indices(n, ndim=2):
+    """The indices of the main diagonal of an array of ``ndim`` axes of length ``n``: a tuple
+    of ``ndim`` copies of ``arange(n)`` (int64, default backend)."""
+    n, ndim = operator.index(n), operator.index(ndim)
+    idx = _make(None, list(range(n)), _dt.int64)
+    return (idx,) * ndim
+
+
+def diag_indices_from(arr):
+    """:func:`diag_indices` for ``arr`` (at least 2-d, all axes of one length; the indices
+    live next to ``arr``)."""
+    a = _conv(arr)
+    s = _shape(a)
+    if len(s) < 2:
+        raise ValueError("diag_indices_from: input array must be at least 2-d")
+    if len(set(s)) != 1:
+        raise ValueError("diag_indices_from: All dimensions of input must be of equal length")
+    idx = _st.iota(a, s[0])
+    return (idx,) * len(s)
+
+
+def indices(dimensions, dtype=int, sparse=False):
+    """The grid of indices of an array of shape ``dimensions``: one array per axis, holding
+    each position's index along it, stacked into shape ``(len(dimensions), *dimensions)``;
+    with ``sparse``, a tuple of arrays of shape ``(1, ..., n_i, ..., 1)`` instead. Default
+    backend; ``dtype`` int gives int64."""
+    dims = tuple(operator.index(d) for d in dimensions)
+    dt = _dt.int64 if dtype is int else _dt.as_dtype(dtype)
+    nd = len(dims)
+    out = []
+    for i, d in enumerate(dims):
+        v = astype(_make(None, list(range(d)), _dt.int64), dt)
+        shape = [1] * nd
+        shape[i] = d
+        v = _st.reshape(v, tuple(shape))
+        out.append(v if sparse else _st.broadcast_to(v, dims))
+    if sparse:
+        return tuple(out)
+    if not out:
+        return _make(None, [], dt)
+    return _st.concat([_st.reshape(v, (1,) + dims) for v in out], 0)
