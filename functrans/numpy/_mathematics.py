@@ -1343,8 +1343,10 @@ def vander(x, N=None, increasing=False):
     import numpy as _np  # NumPy's promotion rule for the dtype, on dtype names only
     x = astype(x, _dt.as_dtype(_np.promote_types(_np.dtype(_dtype(x).name), _np.int64).name))
     ones = _st.broadcast_to(_like(x, 1), (n, 1))
-    if cols <= 1:
-        out = _st.slice_(ones, ((0, n, 1), (0, cols, 1)))
+    if cols == 0:  # an empty slice of x itself (so a traced x gives a traced result)
+        out = _st.slice_(_st.reshape(x, (n, 1)), ((0, n, 1), (0, 0, 1)))
+    elif cols == 1:
+        out = ones
     else:
         powers = cumulative_prod(_st.broadcast_to(_st.reshape(x, (n, 1)), (n, cols - 1)),
                                  axis=1)
