@@ -378,6 +378,22 @@ TABLE += [
     unary("resize", fn=lambda x: fnp.resize(x, (3, 5)), shapes=[((4,),), ((2, 3),)]),
     unary("squeeze_all", fn=fnp.squeeze, shapes=[((2, 1, 3),), ((1, 1),)]),
     unary("expand_dims_tuple", fn=lambda x: fnp.expand_dims(x, (0, -1))),
+    unary("pad_linear_ramp", fn=lambda x: fnp.pad(x, (2, 3), mode="linear_ramp",
+                                                  end_values=(1.5, -2.0)), shapes=R_SHAPES),
+    binary("pad_linear_ramp_traced", fn=lambda x, e: fnp.pad(x, ((1, 2),) * x.ndim,
+                                                             mode="linear_ramp", end_values=e),
+           shapes=[((3,), ()), ((2, 3), (2, 2))]),
+    unary("pad_maximum", "distinct", fn=lambda x: fnp.pad(x, (2, 1), mode="maximum",
+                                                          stat_length=(2, 3)),
+          shapes=R_SHAPES),
+    unary("pad_minimum", "distinct", fn=lambda x: fnp.pad(x, {-1: (1, 3)}, mode="minimum"),
+          shapes=R_SHAPES),
+    unary("pad_mean", fn=lambda x: (fnp.pad(x, (2, 1), mode="mean"),
+                                    fnp.pad(x, 3, mode="mean", stat_length=((1, 2),))),
+          shapes=R_SHAPES),
+    unary("pad_median", "distinct", fn=lambda x: (fnp.pad(x, (1, 2), mode="median"),
+                                                  fnp.pad(x, 2, mode="median", stat_length=3)),
+          shapes=[((4,),), ((3, 4),)]),
 ]
 
 # -- NumPy's names beyond the standard: elementwise, nan-reductions, statistics ---------------
@@ -488,6 +504,51 @@ TABLE += [
     binary("correlate", fn=lambda a, v: (fnp.correlate(a, v, "full"),
                                          fnp.correlate(a, v, "same"), fnp.correlate(a, v)),
            shapes=[((5,), (3,)), ((3,), (4,))]),
+    # differences
+    unary("gradient", fn=fnp.gradient, shapes=[((3,),), ((3, 4),), ((2, 3, 2),)]),
+    unary("gradient_edge2", fn=lambda f: fnp.gradient(f, 0.5, axis=-1, edge_order=2),
+          shapes=[((3,),), ((2, 4),)]),
+    binary("gradient_scalar_spacing", "real", "pos",
+           fn=lambda f, h: fnp.gradient(f, h, edge_order=2), shapes=[((4,), ()), ((3, 4), ())]),
+    binary("gradient_coordinates", "real", "pos",
+           fn=lambda f, d: (fnp.gradient(f, fnp.cumsum(d)),
+                            fnp.gradient(f, fnp.cumsum(d), edge_order=2)),
+           shapes=[((3,), (3,)), ((5,), (5,))]),
+    Spec("gradient_2d", lambda f, dx, dy: fnp.gradient(f, fnp.cumsum(dx), dy, axis=(0, 1),
+                                                       edge_order=2),
+         ["real", "pos", "pos"], [((3, 4), (3,), ())]),
+    Spec("ediff1d", lambda x, e, b: fnp.ediff1d(x, to_end=e, to_begin=b),
+         ["real", "real", "real"], [((4,), (), (2,)), ((2, 3), (2,), ())]),
+    unary("ediff1d_plain", fn=lambda x: fnp.ediff1d(x, to_begin=[1.0, 2.0]), shapes=R_SHAPES),
+    # take (functrans/numpy/_indexing.py): NumPy's flattening and modes
+    unary("take_flat", fn=lambda x: (fnp.take(x, [5, 0, -1, 2]), fnp.take(x, 3)),
+          shapes=[((2, 3),)]),
+    unary("take_modes", fn=lambda x: (fnp.take(x, [7, -9, 2, 2], axis=1, mode="wrap"),
+                                      fnp.take(x, [[7], [-9]], axis=0, mode="clip")),
+          shapes=[((2, 3),)]),
+    # sets
+    unary("unique", "distinct", fn=lambda x: fnp.unique(fnp.concat([x, x[:2]])),
+          shapes=[((3,),), ((5,),)], data_dependent=True),
+    unary("unique_flags", "distinct",
+          fn=lambda x: fnp.unique(fnp.concat([x, x[:, :1]], axis=1), return_index=True,
+                                  return_inverse=True, return_counts=True)[0],
+          shapes=[((2, 3),)], data_dependent=True),
+    # least squares, polynomial fitting
+    binary("lstsq", "mat", "real", fn=lambda a, b: (LA.lstsq(a, b)[0], LA.lstsq(a, b)[1],
+                                                    LA.lstsq(a, b)[3]),
+           shapes=[((4, 2), (4,)), ((4, 3), (4, 2))], data_dependent=True),
+    # no residuals for M <= N: nothing depends on the rank's value, so jit works
+    binary("lstsq_square_wide", "mat", "real",
+           fn=lambda a, b: (LA.lstsq(a, b)[0], LA.lstsq(a, b)[3]),
+           shapes=[((3, 3), (3,)), ((2, 3), (2,)), ((2, 4), (2, 3))]),
+    binary("lstsq_rcond", "mat", "real", fn=lambda a, b: LA.lstsq(a, b, rcond=1e-3)[0],
+           shapes=[((3, 2), (3, 2))], data_dependent=True),
+    unary("vander", fn=lambda x: (fnp.vander(x), fnp.vander(x, 4, increasing=True)),
+          shapes=[((3,),)]),
+    binary("polyfit", "distinct", "real", fn=lambda x, y: fnp.polyfit(x, y, 2),
+           shapes=[((5,), (5,)), ((4,), (4, 2))], data_dependent=True),
+    Spec("polyfit_weighted", lambda x, y, w: fnp.polyfit(x, y, 1, w=w, full=True)[:2],
+         ["distinct", "real", "pos"], [((4,), (4,), (4,))], data_dependent=True),
 ]
 
 # -- functrans.scipy.special ------------------------------------------------------------------
@@ -548,7 +609,8 @@ NO_DERIVATIVE |= set()
 
 # joining, splitting, reshaping, padding, creation (functrans/numpy/_reshaping.py)
 NO_DERIVATIVE |= {"identity", "tri", "argwhere", "flatnonzero", "unravel_index",
-                  "ravel_multi_index"}
+                  "ravel_multi_index", "tril_indices", "triu_indices", "tril_indices_from",
+                  "triu_indices_from", "diag_indices", "diag_indices_from", "indices"}
 
 # elementwise, nan-reductions, statistics (functrans/numpy/_mathematics.py)
 NO_DERIVATIVE |= {"nanargmax", "nanargmin", "isclose", "allclose", "array_equal",

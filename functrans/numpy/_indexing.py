@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ShapeError
 from ..primitives import elementwise as _ew
+from ..backends import backend_of
 from ..primitives import indexing as _ix
+from ..primitives import reductions as _red
 from ..primitives import sorting as _so
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _basic_index, _dtype, _normalize_axis, _shape,
-                    _to_array, broadcast_shapes, broadcast_to, device, where)
+                    _to_array, add, broadcast_shapes, broadcast_to, device, less, maximum,
+                    minimum, where)
 from ._base import _getitem as _basic_getitem
 
 
@@ -117,18 +121,54 @@ def _advanced(x, key):
     return out
 
 
-def take(x, indices, /, *, axis=None):
-    """Elements of ``x`` at integer ``indices`` along ``axis`` (differentiable in ``x``; the
-    derivative of repeated indices accumulates)."""
-    x = _as_operand(x)
-    if isinstance(indices, (list, int)) or type(indices) in _SCALARS:
+def take(a, indices, axis=None, out=None, mode="raise"):
+    """Elements of ``a`` at the integer ``indices`` along ``axis`` (NumPy's ``take``, which
+    the standard's ``take(x, indices, axis=...)`` calls are a case of): with ``axis=None``
+    the flattened ``a``. ``mode`` says what an index outside ``[-n, n)`` does: 'raise' (an
+    IndexError, checked only where the indices are concrete values; under a transform they
+    are not inspected), 'wrap' (taken modulo ``n``) or 'clip' (clipped to ``[0, n - 1]``, so
+    negative indices give the first element, as in NumPy). Differentiable in ``a``; the
+    derivative of repeated indices accumulates. ``out=`` is not supported."""
+    if out is not None:
+        raise NotImplementedError("take: out= is not supported (functrans arrays are never "
+                                  "written in place); use the returned array")
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip'; got {mode!r}")
+    x = _as_operand(a)
+    if isinstance(indices, (list, tuple)) or type(indices) in _SCALARS:
+        if type(indices) is bool or type(indices) is float or (
+                type(indices) not in _SCALARS and _has_float(indices)):
+            raise IndexError("take: indices must be integers")
         indices = _to_array(indices, like=x)
+    if _dtype(indices).kind not in "iu":
+        raise IndexError(f"take: indices must be integers; got {_dtype(indices).name}")
     if axis is None:
-        if len(_shape(x)) != 1:
-            raise ShapeError(f"take: axis is required for an array of shape {_shape(x)}")
+        x = _st.reshape(x, (math.prod(_shape(x)),))
         axis = 0
     nd = len(_shape(x))
-    axis = _normalize_axis(axis, nd)
+    if nd == 0:
+        raise ShapeError("take: axis is out of bounds for a 0-d array")
+    axis = _normalize_axis(operator.index(axis), nd)
+    n = _shape(x)[axis]
+    size = math.prod(_shape(indices))
+    if n == 0 and size and mode != "raise":
+        raise IndexError("take: cannot do a non-empty take from an empty axis")
+    if mode == "wrap":
+        from ._elementwise import remainder
+        indices = remainder(indices, n) if n else indices
+    elif mode == "clip":
+        indices = maximum(minimum(indices, builtins.max(n - 1, 0)), 0)
+    else:
+        if size and not isinstance(indices, Tracer):
+            lo = _red.reduce_min(indices, tuple(range(len(_shape(indices)))))
+            hi = _red.reduce_max(indices, tuple(range(len(_shape(indices)))))
+            lo, hi = int(backend_of(lo).to_numpy(lo)), int(backend_of(hi).to_numpy(hi))
+            bad = lo if lo < -n else (hi if hi >= n else None)
+            if bad is not None:
+                raise IndexError(f"take: index {bad} is out of bounds for axis {axis} with "
+                                 f"size {n}")
+        if _dtype(indices).kind == "i" and size:
+            indices = where(less(indices, 0), add(indices, n), indices)
     perm = (axis,) + tuple(i for i in range(nd) if i != axis)
     out = _ix.gather(_st.transpose(x, perm), (indices,))
     ni = len(_shape(indices))
@@ -136,6 +176,16 @@ def take(x, indices, /, *, axis=None):
     back = (tuple(range(ni, ni + axis)) + tuple(range(ni))
             + tuple(range(ni + axis, ni + nd - 1)))
     return _st.transpose(out, back)
+
+
+def _has_float(seq):
+    for v in seq:
+        if isinstance(v, (list, tuple)):
+            if _has_float(v):
+                return True
+        elif type(v) in (float, complex, bool):
+            return True
+    return False
 
 
 def take_along_axis(x, indices, /, *, axis=-1):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 from .. import dtypes as _dt
 from ..core import Tracer
@@ -48,6 +49,8 @@ __all__ = [
     # comparisons, interpolation, polynomials, integration, convolution
     "isclose", "allclose", "array_equal", "array_equiv", "interp", "polyval", "trapezoid",
     "convolve", "correlate",
+    # differences, sets
+    "gradient", "ediff1d", "unique", "vander", "polyfit",
 ]
 
 _where = where
@@ -1091,3 +1094,310 @@ def correlate(a, v, mode="valid"):
         return flip(_correlate_core(v, a, mode))
     return _correlate_core(a, v, mode)
 
+
+# -- differences -------------------------------------------------------------------------------
+
+
+def _along(x, axis, start, stop):
+    """``x[..., start:stop, ...]`` with the slice on ``axis`` (static bounds, ``stop`` may be
+    negative or None)."""
+    n = _shape(x)[axis]
+    start, stop, _ = slice(start, stop).indices(n)
+    sl = [(0, d, 1) for d in _shape(x)]
+    sl[axis] = (start, builtins.max(start, stop), 1)
+    return _st.slice_(x, tuple(sl))
+
+
+def _on_axis(v, axis, nd):
+    """A 1-d array ``v`` shaped to broadcast along ``axis`` of an ``nd``-d array."""
+    shape = [1] * nd
+    shape[axis] = _shape(v)[0]
+    return _st.reshape(v, tuple(shape))
+
+
+def _spacing_list(name, varargs, f_shape, axes):
+    """NumPy's reading of ``gradient``'s spacings: one entry per axis in ``axes``, each a
+    scalar (Python number or 0-d array) or a 1-d coordinate array of the axis' length."""
+    n = len(varargs)
+    if n == 0:
+        return [1.0] * len(axes)
+    if n == 1 and _ndim_of(varargs[0]) == 0:
+        return [varargs[0]] * len(axes)
+    if n != len(axes):
+        raise TypeError(f"{name}: invalid number of arguments (one spacing for all axes, or "
+                        f"one per axis: {len(axes)}; got {n})")
+    out = []
+    for d, ax in zip(varargs, axes):
+        nd = _ndim_of(d)
+        if nd == 0:
+            out.append(d)
+            continue
+        if nd != 1:
+            raise ValueError(f"{name}: distances must be either scalars or 1d")
+        d = _operand(d)
+        if _shape(d)[0] != f_shape[ax]:
+            raise ValueError(f"{name}: when 1d, distances must match the length of the "
+                             f"corresponding dimension (axis {ax}: {f_shape[ax]}, got "
+                             f"{_shape(d)[0]})")
+        out.append(d)
+    return out
+
+
+def _ndim_of(v):
+    if type(v) in _SCALARS:
+        return 0
+    if isinstance(v, (list, tuple)):
+        return 1 + (_ndim_of(v[0]) if len(v) else 0)
+    return len(_shape(v))
+
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """The gradient of the sampled function ``f`` along each axis in ``axis`` (all by
+    default), by second-order central differences inside and one-sided differences of order
+    ``edge_order`` (1 or 2) at the ends. ``varargs`` gives the spacing: nothing (1), one
+    scalar for every axis, or one entry per axis, each a scalar or the 1-d coordinates along
+    that axis. One array for a single axis, else a tuple of arrays (one per axis).
+    Differentiable in ``f`` and in the spacings.
+
+    Difference from NumPy: coordinates are always treated as possibly non-uniform (NumPy
+    switches to the uniform formulas when it finds them evenly spaced, which needs their
+    values); the results agree up to rounding."""
+    if edge_order not in (1, 2):
+        if edge_order > 2:
+            raise ValueError("gradient: 'edge_order' greater than 2 not supported")
+        raise ValueError(f"gradient: edge_order must be 1 or 2; got {edge_order!r}")
+    f = _operand(f)
+    shape = _shape(f)
+    nd = len(shape)
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        raw = (axis,) if hasattr(axis, "__index__") else tuple(axis)
+        axes = tuple(_normalize_axis(int(a), nd) for a in raw)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"gradient: repeated axis in {axis}")
+    spacings = _spacing_list("gradient", varargs, shape, axes)
+    if _dtype(f).kind == "b":
+        raise TypeError("gradient: boolean input is not supported (NumPy's subtraction of "
+                        "booleans fails too)")
+    if not _is_inexact(f):
+        f = _st.convert_element_type(f, _dt.float64)
+    dt = _dtype(f)
+    outs = []
+    for ax, d in zip(axes, spacings):
+        if shape[ax] < edge_order + 1:
+            raise ValueError(f"gradient: Shape of array too small to calculate a numerical "
+                             f"gradient, at least (edge_order + 1) = {edge_order + 1} "
+                             f"elements are required (axis {ax} has {shape[ax]})")
+        out = _gradient_axis(f, ax, d, edge_order, nd)
+        outs.append(out if _dtype(out) is dt else astype(out, dt))
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _gradient_axis(f, ax, d, edge_order, nd):
+    def sl(a, b):
+        return _along(f, ax, a, b)
+    uniform = type(d) in _SCALARS or len(_shape(d)) == 0
+    if uniform:
+        if type(d) not in _SCALARS and not _is_inexact(d):
+            d = _as_float(d)
+
+        def over(c):  # c / d: Python arithmetic for a Python spacing
+            return c / d if type(d) in _SCALARS else divide(c, d)
+        inner = divide(subtract(sl(2, None), sl(None, -2)),
+                       2.0 * d if type(d) in _SCALARS else multiply(2.0, d))
+        if edge_order == 1:
+            first = divide(subtract(sl(1, 2), sl(0, 1)), d)
+            last = divide(subtract(sl(-1, None), sl(-2, -1)), d)
+        else:
+            a, b, c = over(-1.5), over(2.0), over(-0.5)
+            first = add(add(multiply(a, sl(0, 1)), multiply(b, sl(1, 2))),
+                        multiply(c, sl(2, 3)))
+            a, b, c = over(0.5), over(-2.0), over(1.5)
+            last = add(add(multiply(a, sl(-3, -2)), multiply(b, sl(-2, -1))),
+                       multiply(c, sl(-1, None)))
+    else:
+        h = diff(_as_float(d))
+        h1, h2 = _sl(h, 0, _shape(h)[0] - 1), _sl(h, 1, _shape(h)[0])
+        s = add(h1, h2)
+        a = _on_axis(divide(negative(h2), multiply(h1, s)), ax, nd)
+        b = _on_axis(divide(subtract(h2, h1), multiply(h1, h2)), ax, nd)
+        c = _on_axis(divide(h1, multiply(h2, s)), ax, nd)
+        inner = add(add(multiply(a, sl(None, -2)), multiply(b, sl(1, -1))),
+                    multiply(c, sl(2, None)))
+        m = _shape(h)[0]
+        if edge_order == 1:
+            first = divide(subtract(sl(1, 2), sl(0, 1)), _on_axis(_sl(h, 0, 1), ax, nd))
+            last = divide(subtract(sl(-1, None), sl(-2, -1)),
+                          _on_axis(_sl(h, m - 1, m), ax, nd))
+        else:
+            d1, d2 = _at(h, 0), _at(h, 1)
+            s = add(d1, d2)
+            a = negative(divide(add(multiply(2.0, d1), d2), multiply(d1, s)))
+            b = divide(s, multiply(d1, d2))
+            c = negative(divide(d1, multiply(d2, s)))
+            first = add(add(multiply(a, sl(0, 1)), multiply(b, sl(1, 2))),
+                        multiply(c, sl(2, 3)))
+            d1, d2 = _at(h, m - 2), _at(h, m - 1)
+            s = add(d1, d2)
+            a = divide(d2, multiply(d1, s))
+            b = negative(divide(s, multiply(d1, d2)))
+            c = divide(add(multiply(2.0, d2), d1), multiply(d2, s))
+            last = add(add(multiply(a, sl(-3, -2)), multiply(b, sl(-2, -1))),
+                       multiply(c, sl(-1, None)))
+    return concat([first, inner, last], axis=ax)
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    """The differences between consecutive elements of the flattened ``ary``, with
+    ``to_begin`` and ``to_end`` (numbers or arrays, flattened) joined before and after. The
+    result has ``ary``'s dtype; the extra values must cast to it under NumPy's 'same_kind'
+    rule (else TypeError). Differentiable in all three."""
+    import numpy as _np
+    ary = _operand(ary)
+    dt = _dtype(ary)
+    if dt.kind == "b":
+        raise TypeError("ediff1d: boolean input is not supported (NumPy's subtraction of "
+                        "booleans fails too)")
+    n = math.prod(_shape(ary))
+    flat = _st.reshape(ary, (n,))
+    parts = [subtract(_sl(flat, 1, n), _sl(flat, 0, n - 1)) if n > 1 else _sl(flat, 0, 0)]
+    for name, extra, front in (("to_begin", to_begin, True), ("to_end", to_end, False)):
+        if extra is None:
+            continue
+        e = _plain_next_to(extra, ary)[0]
+        if not _np.can_cast(_np.dtype(_dtype(e).name), _np.dtype(dt.name), "same_kind"):
+            raise TypeError(f"ediff1d: dtype of `{name}` must be compatible with input `ary` "
+                            f"under the `same_kind` rule.")
+        e = _st.reshape(astype(e, dt), (math.prod(_shape(e)),))
+        parts.insert(0, e) if front else parts.append(e)
+    parts = [p for p in parts if _shape(p)[0]] or parts[:1]
+    return parts[0] if len(parts) == 1 else concat(parts)
+
+# -- sets --------------------------------------------------------------------------------------
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+           equal_nan=True, sorted=True):
+    """The sorted unique values of the flattened ``ar``; with ``return_index``,
+    ``return_inverse`` or ``return_counts`` a tuple that adds, in this order, the index of
+    each value's first occurrence, for each element of ``ar`` the index of its value (of
+    ``ar``'s shape) and how often each value occurs (all int64). With ``equal_nan`` (the
+    default) every NaN counts as one value, as in NumPy; else each NaN is its own.
+    ``sorted=False`` is accepted and still returns sorted values (NumPy allows either).
+
+    The result's shape depends on the values: it needs concrete values (plain arrays and the
+    eager transforms ``grad``, ``jvp``, ``vjp``, ``vmap``... ; under ``jit`` a
+    ConcretizationError). The derivative of the values is that of each value's first
+    occurrence. ``axis`` other than None (or 0 for a 1-d array) raises NotImplementedError."""
+    from ._searching import unique_all
+    ar = _operand(ar)
+    shape = _shape(ar)
+    if axis is not None:
+        if len(shape) != 1 or operator.index(axis) not in (0, -1):
+            raise NotImplementedError("unique: axis= is supported only for 1-d arrays (axis "
+                                      "0); for unique rows or columns, use axis=None on a "
+                                      "view of them")
+    x = _st.reshape(ar, (math.prod(shape),))
+    r = unique_all(x)
+    values, index, inverse, counts = r.values, r.indices, r.inverse_indices, r.counts
+    m = _shape(values)[0]
+    if equal_nan and _is_inexact(values) and m:
+        k = builtins.int(_count_true(isnan(values)))
+        if k > 1:  # NaNs sort last: keep the first one, merge the others into it
+            j = m - k
+            values = _sl(values, 0, j + 1)
+            index = concat([_sl(index, 0, j), reshape(min(_sl(index, j, m)), (1,))])
+            inverse = minimum(inverse, j)
+            counts = concat([_sl(counts, 0, j), reshape(sum(_sl(counts, j, m)), (1,))])
+    out = [values]
+    if return_index:
+        out.append(astype(index, _dt.int64))
+    if return_inverse:
+        out.append(_st.reshape(astype(inverse, _dt.int64), shape if axis is None
+                               else _shape(inverse)))
+    if return_counts:
+        out.append(astype(counts, _dt.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _count_true(mask):
+    from ._searching import count_nonzero
+    return count_nonzero(mask)
+
+# -- polynomial fitting ------------------------------------------------------------------------
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the 1-d ``x``: columns ``x**(N-1), ..., x, 1`` (``N``
+    defaults to ``len(x)``), or the reverse with ``increasing``. The powers are repeated
+    products, as in NumPy, in the dtype ``x``'s promotes to with int64 (int64 for integers
+    and booleans, float64 for float32, as NumPy gives). Differentiable in ``x``."""
+    x = _operand(x)
+    if len(_shape(x)) != 1:
+        raise ValueError("vander: x must be a one-dimensional array or sequence.")
+    n = _shape(x)[0]
+    cols = n if N is None else operator.index(N)
+    if cols < 0:
+        raise ValueError("vander: negative dimensions are not allowed")
+    import numpy as _np  # NumPy's promotion rule for the dtype, on dtype names only
+    x = astype(x, _dt.as_dtype(_np.promote_types(_np.dtype(_dtype(x).name), _np.int64).name))
+    ones = _st.broadcast_to(_like(x, 1), (n, 1))
+    if cols == 0:  # an empty slice of x itself (so a traced x gives a traced result)
+        out = _st.slice_(_st.reshape(x, (n, 1)), ((0, n, 1), (0, 0, 1)))
+    elif cols == 1:
+        out = ones
+    else:
+        powers = cumulative_prod(_st.broadcast_to(_st.reshape(x, (n, 1)), (n, cols - 1)),
+                                 axis=1)
+        out = concat([ones, powers], axis=1)
+    return out if increasing else flip(out, axis=1)
+
+
+def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """The least-squares polynomial of degree ``deg`` through the points ``(x, y)``: its
+    coefficients, highest power first (one column per column of a 2-d ``y``). The columns
+    of the Vandermonde matrix are scaled to unit norm before :func:`linalg.lstsq`, as in
+    NumPy; ``w`` weights the residuals (``w[i] * (y[i] - p(x[i]))``), ``rcond`` defaults to
+    ``len(x) * eps``. With ``full``, returns ``(coefficients, residuals, rank,
+    singular_values, rcond)``. Differentiable in ``x``, ``y`` and ``w``.
+
+    Differences from NumPy: ``cov`` is not supported (NotImplementedError) and no
+    RankWarning is issued for a poorly conditioned fit. Whether there are residuals depends
+    on the rank's value (concrete values only; under ``jit`` a ConcretizationError)."""
+    from .linalg import lstsq
+    if cov:
+        raise NotImplementedError("polyfit: cov=True is not supported; leave cov=False")
+    order = operator.index(deg) + 1
+    if order < 1:
+        raise ValueError("polyfit: expected deg >= 0")
+    x, y = _plain_next_to(x, y)
+    x, y = _as_float(x), _as_float(y)
+    if len(_shape(x)) != 1:
+        raise TypeError("polyfit: expected 1D vector for x")
+    if _shape(x)[0] == 0:
+        raise TypeError("polyfit: expected non-empty vector for x")
+    if len(_shape(y)) not in (1, 2):
+        raise TypeError("polyfit: expected 1D or 2D array for y")
+    m = _shape(x)[0]
+    if _shape(y)[0] != m:
+        raise TypeError("polyfit: expected x and y to have same length")
+    if rcond is None:
+        rcond = m * 2.220446049250313e-16
+    lhs = vander(x, order)
+    rhs = y
+    if w is not None:
+        w = _as_float(_plain_next_to(w, x)[0])
+        if len(_shape(w)) != 1:
+            raise TypeError("polyfit: expected a 1-d array for weights")
+        if _shape(w)[0] != m:
+            raise TypeError("polyfit: expected w and y to have the same length")
+        lhs = multiply(lhs, _st.reshape(w, (m, 1)))
+        rhs = multiply(rhs, w if len(_shape(rhs)) == 1 else _st.reshape(w, (m, 1)))
+    scale = sqrt(sum(multiply(lhs, lhs), axis=0))
+    lhs = divide(lhs, scale)
+    c, resids, rank, s = lstsq(lhs, rhs, rcond)
+    c = divide(c, scale if len(_shape(c)) == 1 else _st.reshape(scale, (order, 1)))
+    if full:
+        return c, resids, rank, s, rcond
+    return c

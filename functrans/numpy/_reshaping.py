@@ -46,7 +46,8 @@ __all__ = [
     "vsplit", "dsplit", "copy", "array", "identity", "fliplr", "flipud", "rot90", "append",
     "delete", "insert", "rollaxis", "block", "pad", "logspace", "geomspace", "tri",
     "argwhere", "flatnonzero", "unravel_index", "ravel_multi_index", "select", "compress",
-    "resize",
+    "resize", "tril_indices", "triu_indices", "tril_indices_from", "triu_indices_from",
+    "diag_indices", "diag_indices_from", "indices",
 ]
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -877,11 +878,15 @@ def pad(array, pad_width, mode="constant", **kwargs):
     axis, or a dict ``{axis: width or pair}``) in NumPy's modes: 'constant' (with
     ``constant_values``: numbers, pairs, one pair per axis, or an array/tracer, which the
     derivative reaches), 'edge', 'reflect' and 'symmetric' (``reflect_type`` 'even' or
-    'odd'), 'wrap' (pads longer than the axis repeat as in NumPy) and 'empty' (zeros here:
-    NumPy leaves those values undefined). The derivative flows to ``array``.
+    'odd'), 'wrap' (pads longer than the axis repeat as in NumPy), 'empty' (zeros here:
+    NumPy leaves those values undefined), 'linear_ramp' (``end_values`` as for
+    ``constant_values``, also an array/tracer) and the statistics 'maximum', 'minimum',
+    'mean', 'median' of the first/last ``stat_length`` values along each axis (all of them by
+    default; integer arrays get the mean and median rounded, as in NumPy). The derivative
+    flows to ``array`` (and to traced constant or end values).
 
-    Not supported (NotImplementedError): the statistic modes ('maximum', 'minimum', 'mean',
-    'median'), 'linear_ramp' and a callable mode."""
+    Not supported (NotImplementedError): a callable mode. A zero ``stat_length`` for 'mean'
+    or 'median' of an integer array is a ValueError (NumPy writes an undefined integer)."""
     x = _conv(array)
     shape = _shape(x)
     nd = len(shape)
@@ -909,10 +914,6 @@ def pad(array, pad_width, mode="constant", **kwargs):
     extra = set(kwargs) - set(_PAD_KWARGS[mode])
     if extra:
         raise ValueError(f"pad: unsupported keyword arguments for mode '{mode}': {extra}")
-    if mode in ("linear_ramp", "maximum", "minimum", "mean", "median"):
-        raise NotImplementedError(f"pad: mode '{mode}' is not supported by functrans; the "
-                                  f"supported modes are 'constant', 'edge', 'reflect', "
-                                  f"'symmetric', 'wrap' and 'empty'")
     dt = _dtype(x)
     new_shape = tuple(d + b + a for d, (b, a) in zip(shape, widths))
     if mode in ("constant", "empty"):
@@ -947,6 +948,10 @@ def pad(array, pad_width, mode="constant", **kwargs):
                              f"'constant' or 'empty'")
     if math.prod(shape) == 0:
         return _st.reshape(x, new_shape)
+    if mode == "linear_ramp":
+        return _pad_linear_ramp(x, widths, kwargs.get("end_values", 0), nd, dt)
+    if mode in ("maximum", "minimum", "mean", "median"):
+        return _pad_stat(x, widths, mode, kwargs.get("stat_length"), nd, dt)
     odd = False
     if mode in ("reflect", "symmetric"):
         rtype = kwargs.get("reflect_type", "even")
@@ -963,6 +968,108 @@ def pad(array, pad_width, mode="constant", **kwargs):
             y = _odd_pad(x, y, axis, mode, n, b, a, dt)
         x = y
     return x
+
+
+def _wide(dt):
+    """The dtype NumPy computes ramps and means of ``dt`` in (float64 or complex128)."""
+    return _dt.complex128 if dt.kind == "c" else _dt.float64
+
+
+def _to_pad_dtype(v, dt):
+    """A float mean or median as ``dt`` (rounded half to even first for integers, as
+    NumPy does)."""
+    if dt.kind in "iu":
+        from ._elementwise import round as _round
+        v = _round(v)
+    return astype(v, dt)
+
+
+def _pad_linear_ramp(x, widths, end_values, nd, dt):
+    """Mode 'linear_ramp': along each axis in turn, the values step linearly from the end
+    value (at the outer edge) towards the edge value of the array (not reaching it)."""
+    from ._creation import _has_array
+    if (_is_plain(end_values) and not _has_array(end_values)) \
+            or isinstance(end_values, (_np.ndarray, _np.generic)):
+        ends = _pairs(end_values, nd, "end_values")
+    else:
+        ends = _traced_pairs(_conv(end_values, x), nd, "end_values")
+    wide = _wide(dt)
+    for axis, (b, a) in enumerate(widths):
+        if not (b or a):
+            continue
+        n = _shape(x)[axis]
+        before = _ramp(x, axis, b, ends[axis][0], 0, wide, dt, nd)
+        after = _ramp(x, axis, a, ends[axis][1], n - 1, wide, dt, nd)
+        if after is not None:
+            after = _st.flip(after, (axis,))
+        x = _st.concat([p for p in (before, x, after) if p is not None], axis)
+    return x
+
+
+def _ramp(x, axis, width, end, at, wide, dt, nd):
+    """``width`` values stepping from ``end`` towards ``x``'s edge value at position ``at``
+    of ``axis`` (NumPy's ``linspace(end, edge, width, endpoint=False)``), or None."""
+    if not width:
+        return None
+    edge = astype(_slice_axis(x, axis, at, at + 1), wide)
+    if type(end) not in _SCALARS:
+        end = astype(end, wide)
+    shape = [1] * nd
+    shape[axis] = width
+    p = _st.reshape(astype(_st.iota(x, width), wide), tuple(shape))
+    ramp = add(multiply(p, divide(subtract(edge, end), float(width))), end)
+    if dt.kind in "iu":  # NumPy's linspace floors for an integer dtype
+        from ._elementwise import floor as _floor
+        ramp = _floor(ramp)
+    return astype(ramp, dt)
+
+
+def _pad_stat(x, widths, mode, stat_length, nd, dt):
+    """Modes 'maximum', 'minimum', 'mean' and 'median': along each axis in turn, the
+    statistic of the first (last) ``stat_length`` values (all by default) fills the pad
+    before (after) them."""
+    lengths = ([(None, None)] * nd if stat_length is None
+               else _pairs(_host_index(stat_length, "pad", "stat_length"), nd, "stat_length",
+                           as_index=True))
+    for axis, ((b, a), (lb, la)) in enumerate(zip(widths, lengths)):
+        n = _shape(x)[axis]
+        lb = n if lb is None or lb > n else lb
+        la = n if la is None or la > n else la
+        if (lb == 0 or la == 0) and mode in ("maximum", "minimum"):
+            raise ValueError("pad: stat_length of 0 yields no value for padding")
+        if not (b or a):
+            continue
+        if (lb == 0 or la == 0) and dt.kind in "iub":
+            raise ValueError(f"pad: stat_length of 0 gives a NaN {mode}, which an array of "
+                             f"dtype {dt.name} cannot hold")
+        pieces = []
+        if b:
+            pieces.append(_pad_statistic(_slice_axis(x, axis, 0, lb), axis, mode, dt, b))
+        pieces.append(x)
+        if a:
+            pieces.append(_pad_statistic(_slice_axis(x, axis, n - la, n), axis, mode, dt, a))
+        x = _st.concat(pieces, axis)
+    return x
+
+
+def _pad_statistic(chunk, axis, mode, dt, width):
+    from ._base import max as _max, mean as _mean, min as _min
+    if mode == "maximum":
+        v = _max(chunk, axis=axis, keepdims=True)
+    elif mode == "minimum":
+        v = _min(chunk, axis=axis, keepdims=True)
+    else:
+        if dt.kind not in "fc":
+            chunk = astype(chunk, _dt.float64)
+        if mode == "mean":
+            v = _mean(chunk, axis=axis, keepdims=True)
+        else:
+            from ._mathematics import median as _median
+            v = _median(chunk, axis=axis, keepdims=True)
+        v = _to_pad_dtype(v, dt)
+    shape = list(_shape(v))
+    shape[axis] = width
+    return _st.broadcast_to(v, tuple(shape))
 
 
 def _odd_pad(x, y, axis, mode, n, b, a, dt):
@@ -1264,3 +1371,89 @@ def resize(a, new_shape):
     if reps > 1:
         flat = _st.reshape(_st.broadcast_in_dim(flat, (reps, size), (1,)), (reps * size,))
     return _st.reshape(_slice_axis(flat, 0, 0, new_size), shape)
+
+
+def _tri_indices(name, n, k, m, lower, like=None):
+    n = operator.index(n)
+    m = n if m is None else operator.index(m)
+    k = operator.index(k)
+    mask = _np.arange(m)[None, :] - _np.arange(n)[:, None]
+    rows, cols = _np.nonzero(mask <= k if lower else mask >= k)  # static index values
+    return tuple(_make(like, v.tolist(), _dt.int64) for v in (rows, cols))
+
+
+def tril_indices(n, k=0, m=None):
+    """The (row, column) indices of the lower triangle (diagonal ``k`` and below) of an
+    ``(n, m)`` array (``m`` defaults to ``n``), as two int64 arrays of the default
+    backend, row by row."""
+    return _tri_indices("tril_indices", n, k, m, True)
+
+
+def triu_indices(n, k=0, m=None):
+    """The (row, column) indices of the upper triangle (diagonal ``k`` and above) of an
+    ``(n, m)`` array, as two int64 arrays of the default backend, row by row."""
+    return _tri_indices("triu_indices", n, k, m, False)
+
+
+def _matrix_shape(arr, name):
+    s = _shape(_conv(arr))
+    if len(s) != 2:
+        raise ValueError(f"{name}: input array must be 2-d")
+    return s
+
+
+def tril_indices_from(arr, k=0):
+    """:func:`tril_indices` for the shape of the 2-d ``arr`` (the indices live next to
+    ``arr``)."""
+    n, m = _matrix_shape(arr, "tril_indices_from")
+    return _tri_indices("tril_indices_from", n, k, m, True, _conv(arr))
+
+
+def triu_indices_from(arr, k=0):
+    """:func:`triu_indices` for the shape of the 2-d ``arr`` (the indices live next to
+    ``arr``)."""
+    n, m = _matrix_shape(arr, "triu_indices_from")
+    return _tri_indices("triu_indices_from", n, k, m, False, _conv(arr))
+
+
+def diag_indices(n, ndim=2):
+    """The indices of the main diagonal of an array of ``ndim`` axes of length ``n``: a tuple
+    of ``ndim`` copies of ``arange(n)`` (int64, default backend)."""
+    n, ndim = operator.index(n), operator.index(ndim)
+    idx = _make(None, list(range(n)), _dt.int64)
+    return (idx,) * ndim
+
+
+def diag_indices_from(arr):
+    """:func:`diag_indices` for ``arr`` (at least 2-d, all axes of one length; the indices
+    live next to ``arr``)."""
+    a = _conv(arr)
+    s = _shape(a)
+    if len(s) < 2:
+        raise ValueError("diag_indices_from: input array must be at least 2-d")
+    if len(set(s)) != 1:
+        raise ValueError("diag_indices_from: All dimensions of input must be of equal length")
+    idx = _st.iota(a, s[0])
+    return (idx,) * len(s)
+
+
+def indices(dimensions, dtype=int, sparse=False):
+    """The grid of indices of an array of shape ``dimensions``: one array per axis, holding
+    each position's index along it, stacked into shape ``(len(dimensions), *dimensions)``;
+    with ``sparse``, a tuple of arrays of shape ``(1, ..., n_i, ..., 1)`` instead. Default
+    backend; ``dtype`` int gives int64."""
+    dims = tuple(operator.index(d) for d in dimensions)
+    dt = _dt.int64 if dtype is int else _dt.as_dtype(dtype)
+    nd = len(dims)
+    out = []
+    for i, d in enumerate(dims):
+        v = astype(_make(None, list(range(d)), _dt.int64), dt)
+        shape = [1] * nd
+        shape[i] = d
+        v = _st.reshape(v, tuple(shape))
+        out.append(v if sparse else _st.broadcast_to(v, dims))
+    if sparse:
+        return tuple(out)
+    if not out:
+        return _make(None, [], dt)
+    return _st.concat([_st.reshape(v, (1,) + dims) for v in out], 0)

@@ -32,7 +32,7 @@ __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "m
            "qr", "slogdet", "solve", "svd", "svdvals", "tensordot", "trace", "vecdot",
            "vector_norm",
            # NumPy's names beyond the standard
-           "norm", "multi_dot", "cond"]
+           "norm", "multi_dot", "cond", "lstsq"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
@@ -415,3 +415,65 @@ def cond(x, p=None):
         raise ValueError(f"cond: invalid norm order {p!r}")
     _square(x, "cond")
     return multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(x), ord=p))
+
+
+def lstsq(a, b, rcond=None):
+    """The least-squares solution ``x`` of ``a @ x = b`` (``a`` of shape ``(M, N)``, ``b``
+    of shape ``(M,)`` or ``(M, K)``), NumPy's ``linalg.lstsq``: returns ``(x, residuals,
+    rank, s)``. ``x`` comes from the SVD of ``a``, singular values at most ``rcond *
+    max(s)`` counting as zero (``rcond=None``: machine precision times ``max(M, N)``; a
+    negative ``rcond``: machine precision). ``residuals`` holds the squared norms of the
+    columns of ``b - a @ x`` when the rank is ``N`` and ``M > N`` (shape ``(K,)``, or
+    ``(1,)`` for a 1-d ``b``), else it is empty; ``rank`` is a 0-d int32 array and ``s``
+    the singular values (descending).
+
+    ``x`` and ``residuals`` are differentiable where the rank stays the same (and, through
+    the SVD, the singular values are distinct). Whether there are residuals depends on the
+    rank's value: it needs concrete values (under ``jit`` a ConcretizationError)."""
+    a, b = _float(a), _float(b)
+    (a, b), _ = _promote_arrays([a, b])
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) != 2:
+        raise ShapeError(f"lstsq: a must be two-dimensional; got shape {sa}")
+    if len(sb) not in (1, 2):
+        raise ShapeError(f"lstsq: b must be one- or two-dimensional; got shape {sb}")
+    m, n = sa
+    if sb[0] != m:
+        raise ShapeError(f"lstsq: Incompatible dimensions: a has {m} rows, b has {sb[0]}")
+    vec = len(sb) == 1
+    bb = _st.reshape(b, (m, 1)) if vec else b
+    k = _shape(bb)[1]
+    dt = _dtype(a)
+    rdt = _dt.real_dtype(dt)
+    eps = _dt_eps(dt)
+    if rcond is None:
+        rcond = eps * builtins.max(m, n)
+    elif rcond < 0:
+        rcond = eps
+    if m == 0 or n == 0:
+        x = _st.broadcast_to(_st.reshape(_st.full_like(_st.iota(a, 1, dt), 0), ()), (n, k))
+        s = _st.convert_element_type(_st.reshape(_st.iota(a, 0), (0,)), rdt)
+        rank = _st.convert_element_type(_st.reshape(_st.iota(a, 1), ()), _dt.int32)
+        r = abs(bb)
+        resid = sum(multiply(r, r), axis=0) if (m > n == 0) else _st.slice_(
+            _st.reshape(_st.iota(a, 1, rdt), (1,)), ((0, 0, 1),))
+    else:
+        u, s, vh = _la.svd(a, False)
+        cutoff = multiply(max(s), float(rcond))
+        big = _ew.gt(s, _st.broadcast_to(_st.reshape(cutoff, (1,)), _shape(s)))
+        one = _st.full_like(s, 1.0)
+        inv_s = _ew.select(big, _ew.div(one, _ew.select(big, s, one)), _ew.mul(one, 0.0))
+        inv_s = _st.convert_element_type(inv_s, dt) if dt is not rdt else inv_s
+        y = matmul(matrix_transpose(conj(u)), bb)
+        y = multiply(_st.reshape(inv_s, (_shape(s)[0], 1)), y)
+        x = matmul(matrix_transpose(conj(vh)), y)
+        rank = _st.convert_element_type(sum(big), _dt.int32)
+        if m > n and builtins.int(rank) == n:
+            r = abs(_ew.sub(bb, matmul(a, x)))
+            resid = sum(multiply(r, r), axis=0)
+        else:
+            resid = _st.slice_(_st.reshape(_st.full_like(s, 0.0), (_shape(s)[0],)),
+                               ((0, 0, 1),))
+    if vec:
+        x = _st.reshape(x, (n,))
+    return x, resid, rank, s
