@@ -250,3 +250,12 @@ def test_a_constant_output_comes_back_in_the_inputs_library(backend, jac):
                 ft.vmap(jac(lambda a: (a * 2.0, 1.0)))(backend.asarray(np.ones((2, 3))))):
         assert all(backend.is_own(o) for o in out), [type(o) for o in out]
         np.testing.assert_allclose(backend.to_numpy(out[1]), np.zeros(out[1].shape))
+
+
+def test_int8_indices_wrap_and_clip_into_a_long_axis(backend):
+    """take's modes with a narrow index dtype: n (or n - 1) need not fit it."""
+    x = np.arange(200.0)
+    idx = backend.asarray([-5, 3, 127], dtype="int8")
+    for mode in ("wrap", "clip"):
+        _close(backend, fnp.take(backend.asarray(x), idx, mode=mode),
+               np.take(x, np.asarray([-5, 3, 127], dtype=np.int8), mode=mode))

@@ -22,8 +22,7 @@ from ..primitives import reductions as _red
 from ..primitives import sorting as _so
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _basic_index, _dtype, _normalize_axis, _shape,
-                    _to_array, add, broadcast_shapes, broadcast_to, device, less, maximum,
-                    minimum, where)
+                    _to_array, broadcast_shapes, broadcast_to, device, maximum, minimum, where)
 from ._base import _getitem as _basic_getitem
 
 
@@ -153,6 +152,9 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     size = math.prod(_shape(indices))
     if n == 0 and size and mode != "raise":
         raise IndexError("take: cannot do a non-empty take from an empty axis")
+    if mode != "raise" and _dtype(indices) is not _dt.int64:
+        # in int64 (NumPy's intp): n, or n - 1, need not fit a narrow index dtype
+        indices = _st.convert_element_type(indices, _dt.int64)
     if mode == "wrap":
         from ._elementwise import remainder
         indices = remainder(indices, n) if n else indices
@@ -167,8 +169,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
             if bad is not None:
                 raise IndexError(f"take: index {bad} is out of bounds for axis {axis} with "
                                  f"size {n}")
-        if _dtype(indices).kind == "i" and size:
-            indices = where(less(indices, 0), add(indices, n), indices)
+        # (negative indices are gather's to count from the end, in a dtype that holds n)
     perm = (axis,) + tuple(i for i in range(nd) if i != axis)
     out = _ix.gather(_st.transpose(x, perm), (indices,))
     ni = len(_shape(indices))
