@@ -6,11 +6,13 @@ only :data:`norm` (the univariate normal distribution), with the methods ``logpd
 
 Conventions:
 
-- SciPy's arguments ``(x, loc=0, scale=1)`` (``q`` for ``ppf`` and ``isf``): arrays, Python
-  numbers or lists, broadcast together; real input only (integers and booleans are promoted, complex input is a
-  TypeError). The result is float64 whatever the input's dtype, as SciPy gives it (float32
-  input is computed in float64); Python numbers give arrays of the default backend, otherwise
-  the result is an array of the inputs' library, on their device.
+- SciPy's arguments ``(x, loc=0, scale=1)`` (``q`` for ``ppf`` and ``isf``): arrays,
+  Python numbers or lists, broadcast together; real input only (integers and booleans are
+  promoted, complex input is a TypeError). The result is float64 whatever the input's
+  dtype, as SciPy gives it (float32 input is computed in float64 throughout, where SciPy
+  standardizes ``(x - loc) / scale`` in float32 first: the results differ by that float32
+  rounding). Python numbers alone give arrays of the default backend; otherwise the result
+  is an array of the inputs' library, on their device.
 - As SciPy: ``scale <= 0`` (or nan) gives nan; ``ppf``/``isf`` outside ``[0, 1]`` give nan.
 - Differentiable in every argument (``x``, ``loc`` and ``scale``) under every transform;
   the tails are accurate as SciPy's (``logcdf`` through ``log_ndtr``, ``sf`` as
