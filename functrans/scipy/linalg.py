@@ -23,6 +23,9 @@ Conventions shared by all:
 
 from __future__ import annotations
 
+import numpy as _np
+
+from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._base import _dtype, _shape
 from ..numpy._reshaping import _convs
@@ -143,9 +146,13 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c = _matrix(c, "cho_solve")
     c, b = _rhs(c, b, "cho_solve")
     f = fnp.tril(c) if lower else fnp.triu(c)
+    vec = len(_shape(b)) == 1
+    if vec:  # (a vector with a stack of factors: the first solve gives a stack of vectors)
+        b = fnp.reshape(b, _shape(b) + (1,))
     # A = L L^H: L y = b, then L^H x = y (A = U^H U: U^H y = b, then U x = y)
     first, second = (f, _h(f)) if lower else (_h(f), f)
-    return _LA.solve(second, _LA.solve(first, b))
+    x = _LA.solve(second, _LA.solve(first, b))
+    return x[..., 0] if vec else x
 
 
 _STRUCTURES = {
@@ -222,8 +229,11 @@ def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
 
 
 def det(a, overwrite_a=False, check_finite=True):
-    """The determinant (of each matrix of a stack); integers give float64, as SciPy."""
-    return _LA.det(_matrix(a, "det"))
+    """The determinant (of each matrix of a stack). float64 (complex128) whatever the input's
+    dtype, as SciPy gives it: float32 input is computed in float32 and then converted."""
+    d = _LA.det(_matrix(a, "det"))
+    target = _dt.complex128 if _dtype(d).kind == "c" else _dt.float64
+    return fnp.astype(d, target)
 
 
 def block_diag(*arrs):
@@ -235,7 +245,9 @@ def block_diag(*arrs):
         arrs = ([],)
     blocks = [fnp.atleast_2d(x) for x in _convs(arrs)]
     batch = fnp.broadcast_shapes(*(_shape(x)[:-2] for x in blocks))
-    dt = fnp.result_type(*blocks)
+    # NumPy's promotion of the dtypes (static metadata, not data), as SciPy gives it: an
+    # integer block with a float32 one gives float64 (the namespace's rule would keep float32)
+    dt = _dt.as_dtype(_np.result_type(*(_np.dtype(_dtype(x).name) for x in blocks)).name)
     cols = sum(_shape(x)[-1] for x in blocks)
     rows, c = [], 0
     for x in blocks:
