@@ -589,6 +589,67 @@ TABLE += [
     _sp_unary("log_ndtr_tail", fn=lambda x: fsp.log_ndtr(x - 30.0)),
 ]
 
+# functrans.scipy.stats (norm) and functrans.scipy.linalg
+import functrans.scipy.linalg as fsl  # noqa: E402
+import functrans.scipy.stats as fst  # noqa: E402
+
+_N3 = [((), (), ()), ((3,), (3,), (3,)), ((2, 3), (3,), (2, 1))]
+
+
+def _norm(method, shift=0.0, stretch=1.0, q=False):
+    """A norm method of (x, loc, scale): x "real", loc "real", scale "pos"; for ppf/isf the
+    first operand is a probability in (0.1, 0.9)."""
+    f = getattr(fst.norm, method)
+    if q:
+        return Spec("stats.norm." + method, lambda u, m, s: f(u * 0.5 + 0.5, m, s),
+                    ["unit", "real", "pos"], _N3)
+    return Spec("stats.norm." + method, lambda x, m, s: f(x * stretch + shift, m, s),
+                ["real", "real", "pos"], _N3)
+
+
+
+
+TABLE += [
+    _norm("logpdf"), _norm("pdf"), _norm("cdf", stretch=3.0), _norm("logcdf", stretch=5.0),
+    Spec("stats.norm.logcdf_tail", lambda x, m, s: fst.norm.logcdf(x - 30.0, m, s),
+         ["real", "real", "pos"], _N3[:2]),
+    _norm("sf", stretch=3.0), _norm("logsf", stretch=5.0),
+    Spec("stats.norm.logsf_tail", lambda x, m, s: fst.norm.logsf(x + 30.0, m, s),
+         ["real", "real", "pos"], _N3[:2]),
+    _norm("ppf", q=True), _norm("isf", q=True),
+    Spec("stats.norm.defaults", lambda x: fst.norm.logpdf(x) + fst.norm.cdf(x)
+         + fst.norm.ppf(x * 0.25 + 0.5), ["real"], U_SHAPES),
+    Spec("scipy.linalg.solve_triangular", lambda a, b: (
+        fsl.solve_triangular(a, b), fsl.solve_triangular(a, b, lower=True, trans=1),
+        fsl.solve_triangular(a, b, trans="C", unit_diagonal=True)),
+        ["mat", "real"], [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3, 1))]),
+    Spec("scipy.linalg.cholesky", lambda a: (fsl.cholesky(a), fsl.cholesky(a, lower=True)),
+         ["spd"], [((3, 3),), ((2, 2, 2),)]),
+    # not symmetric: only the chosen triangle is read
+    Spec("scipy.linalg.cholesky_triangle", lambda a: fsl.cholesky(
+        fnp.tril(a, k=-1) * 0.3 + a, lower=False), ["spd"], [((3, 3),)]),
+    Spec("scipy.linalg.cho_factor", lambda a: fsl.cho_factor(a, lower=True)[0],
+         ["spd"], [((3, 3),)]),
+    Spec("scipy.linalg.cho_solve", lambda a, b: (
+        fsl.cho_solve(fsl.cho_factor(a), b), fsl.cho_solve((fsl.cholesky(a, True), True), b)),
+        ["spd", "real"], [((3, 3), (3,)), ((2, 3, 3), (3, 2))]),
+    Spec("scipy.linalg.solve", lambda a, b: (
+        fsl.solve(a, b), fsl.solve(a, b, transposed=True),
+        fsl.solve(a, b, assume_a="sym", lower=True), fsl.solve(a, b, assume_a="tridiagonal"),
+        fsl.solve(a, b, assume_a="lower triangular")),
+        ["mat", "real"], [((3, 3), (3,)), ((2, 3, 3), (3, 2))]),
+    Spec("scipy.linalg.solve_pos", lambda a, b: fsl.solve(a, b, assume_a="pos"),
+         ["spd", "real"], [((3, 3), (3,)), ((3, 3), (3, 2))]),
+    Spec("scipy.linalg.inv", lambda a: (fsl.inv(a), fsl.inv(a, assume_a="upper triangular"),
+                                        fsl.inv(a, assume_a="diagonal")),
+         ["mat"], [((3, 3),), ((2, 2, 2),)]),
+    Spec("scipy.linalg.inv_pos", lambda a: fsl.inv(a, assume_a="pos", lower=True),
+         ["spd"], [((3, 3),)]),
+    Spec("scipy.linalg.det", fsl.det, ["mat"], [((3, 3),), ((2, 2, 2),)]),
+    Spec("scipy.linalg.block_diag", lambda x, y: fsl.block_diag(x, 2.0, y),
+         ["real", "real"], [((2, 3), (3,)), ((), (2, 1)), ((2, 2, 1), (1, 2))]),
+]
+
 for _s in TABLE:
     _s.domains = [d for d in _s.domains if d is not None]
 

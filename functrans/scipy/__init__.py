@@ -1,8 +1,11 @@
 """functrans.scipy: SciPy's names, differentiable, on every backend.
 
-Only :mod:`functrans.scipy.special` so far (``import functrans.scipy.special as fsp``).
+:mod:`functrans.scipy.special` (``import functrans.scipy.special as fsp``),
+:mod:`functrans.scipy.stats` (the normal distribution ``norm``) and
+:mod:`functrans.scipy.linalg` (``solve_triangular``, ``cholesky``, ``cho_factor``,
+``cho_solve``, ``solve``, ``inv``, ``det``, ``block_diag``).
 """
 
-from . import special  # noqa: F401
+from . import linalg, special, stats  # noqa: F401
 
-__all__ = ["special"]
+__all__ = ["special", "stats", "linalg"]

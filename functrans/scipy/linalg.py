@@ -1,0 +1,260 @@
+"""functrans.scipy.linalg: SciPy's linear algebra names, differentiable, on every backend.
+
+``import functrans.scipy.linalg as fsl``. The functions take SciPy's names and arguments and
+give SciPy's values, shapes and dtypes (float32 stays float32, integers become float64), on
+plain arrays of every backend (results on the input's library and device) and on tracers
+inside every transform. Batches of matrices (leading axes) broadcast, as in SciPy 1.15+.
+
+Conventions shared by all:
+
+- Only the part of a matrix that SciPy reads is read: the chosen triangle for
+  ``solve_triangular``, ``cholesky``, ``cho_factor``, ``cho_solve`` and for ``solve``/``inv``
+  with ``assume_a`` 'sym', 'her' or 'pos'; the derivative with respect to the other entries
+  is 0.
+- ``overwrite_a``/``overwrite_b`` are accepted and have no effect (inputs are never
+  written). ``check_finite`` is accepted but not checked (that would read the values on the
+  host): infinities and nans propagate into the result instead of raising ValueError.
+- Singular or non positive-definite matrices raise the backend's own error (NumPy's
+  ``LinAlgError``, torch's ``linalg`` errors...) where SciPy raises ``LinAlgError``;
+  ill-conditioned ones give no ``LinAlgWarning``.
+- The triangular solves are computed by the backend's general solver applied to the masked
+  triangle (correct values and derivatives; about as costly as a general solve).
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+
+from .. import dtypes as _dt
+from .. import numpy as fnp
+from ..numpy._base import _dtype, _shape
+from ..numpy._reshaping import _convs
+from ..numpy.linalg import _float
+
+__all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "solve", "inv", "det",
+           "block_diag"]
+
+_LA = fnp.linalg
+_TRANS = {0: "N", "N": "N", "n": "N", 1: "T", "T": "T", "t": "T", 2: "C", "C": "C", "c": "C"}
+
+
+def _square(a, name):
+    s = _shape(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError(f"{name}: expected square matrix (or a stack of them); got shape {s}")
+    return a
+
+
+def _matrix(a, name):
+    return _square(_float(fnp.asarray(a)), name)
+
+
+def _eye_like(a):
+    """Identity matrices of ``a``'s shape, dtype, library and device (no derivative)."""
+    return fnp.triu(fnp.tril(fnp.ones_like(fnp.stop_gradient(a))))
+
+
+def _h(a):
+    """The conjugate transpose of the last two axes."""
+    a = fnp.matrix_transpose(a)
+    return fnp.conj(a) if _dtype(a).kind == "c" else a
+
+
+def _triangle(a, lower, unit_diagonal=False):
+    """The referenced triangle of ``a`` (its diagonal replaced by ones if ``unit_diagonal``)."""
+    if not unit_diagonal:
+        return fnp.tril(a) if lower else fnp.triu(a)
+    strict = fnp.tril(a, k=-1) if lower else fnp.triu(a, k=1)
+    return fnp.add(strict, _eye_like(a))
+
+
+def _hermitian(a, lower, conj=True):
+    """The symmetric (Hermitian if ``conj``) matrix that the ``lower`` (or upper) triangle
+    of ``a`` describes: the other triangle is not read."""
+    if lower:
+        strict = fnp.matrix_transpose(fnp.tril(a, k=-1))
+        return fnp.add(fnp.tril(a), fnp.conj(strict) if conj else strict)
+    strict = fnp.matrix_transpose(fnp.triu(a, k=1))
+    return fnp.add(fnp.triu(a), fnp.conj(strict) if conj else strict)
+
+
+def _rhs(a, b, name):
+    """``b`` as a float operand of ``a``'s common dtype, its shape checked against ``a``."""
+    b = _float(fnp.asarray(b))
+    dt = fnp.result_type(a, b)
+    a, b = fnp.astype(a, dt), fnp.astype(b, dt)
+    sa, sb = _shape(a), _shape(b)
+    rows = sb[0] if len(sb) == 1 else (sb[-2] if len(sb) >= 2 else None)
+    if rows != sa[-1]:
+        raise ValueError(f"{name}: shapes of a {sa} and b {sb} are incompatible")
+    return a, b
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                     check_finite=True):
+    """The solution ``x`` of ``a @ x = b`` for a triangular ``a`` (``a.T @ x = b`` for
+    ``trans`` 1 or 'T', ``a.conj().T @ x = b`` for 2 or 'C').
+
+    Only the ``lower`` (default: upper) triangle of ``a`` is read, and not its diagonal if
+    ``unit_diagonal`` (taken as ones). ``b`` is ``(M,)`` or ``(..., M, K)``; batch axes
+    broadcast. Computed by the general solver on the masked triangle."""
+    a = _matrix(a, "solve_triangular")
+    a, b = _rhs(a, b, "solve_triangular")
+    try:
+        t = _TRANS[trans]
+    except (KeyError, TypeError):
+        raise ValueError(f"solve_triangular: trans must be 0, 1, 2 or 'N', 'T', 'C'; got "
+                         f"{trans!r}") from None
+    tri = _triangle(a, lower, unit_diagonal)
+    if t == "T":
+        tri = fnp.matrix_transpose(tri)
+    elif t == "C":
+        tri = _h(tri)
+    return _LA.solve(tri, b)
+
+
+def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """The Cholesky factor of a symmetric (Hermitian) positive-definite matrix: upper
+    triangular ``U`` with ``a = U^H U`` (lower ``L``, ``a = L L^H``, if ``lower``).
+
+    Only the chosen triangle of ``a`` is read (the other is taken as its mirror image). A
+    matrix that is not positive definite raises the backend's error."""
+    a = _matrix(a, "cholesky")
+    low = _LA.cholesky(_hermitian(a, lower))
+    return low if lower else _h(low)
+
+
+def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """The Cholesky factorization in SciPy's packed form for :func:`cho_solve`: ``(c,
+    lower)``, with the factor in the chosen triangle of ``c`` and, as in SciPy, the entries
+    of ``a`` left in its other triangle (which :func:`cho_solve` does not read)."""
+    a = _matrix(a, "cho_factor")
+    f = cholesky(a, lower=lower)
+    rest = fnp.triu(a, k=1) if lower else fnp.tril(a, k=-1)
+    return fnp.add(f, rest), lower
+
+
+def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    """The solution ``x`` of ``A @ x = b`` given the Cholesky factorization ``(c, lower)`` of
+    ``A`` from :func:`cho_factor` (only the triangle of ``c`` named by ``lower`` is read):
+    two triangular solves."""
+    try:
+        c, lower = c_and_lower
+    except (TypeError, ValueError):
+        raise TypeError("cho_solve: c_and_lower must be a pair (c, lower), as cho_factor "
+                        "returns it") from None
+    c = _matrix(c, "cho_solve")
+    c, b = _rhs(c, b, "cho_solve")
+    f = fnp.tril(c) if lower else fnp.triu(c)
+    vec = len(_shape(b)) == 1
+    if vec:  # (a vector with a stack of factors: the first solve gives a stack of vectors)
+        b = fnp.reshape(b, _shape(b) + (1,))
+    # A = L L^H: L y = b, then L^H x = y (A = U^H U: U^H y = b, then U x = y)
+    first, second = (f, _h(f)) if lower else (_h(f), f)
+    x = _LA.solve(second, _LA.solve(first, b))
+    return x[..., 0] if vec else x
+
+
+_STRUCTURES = {
+    None: "gen", "gen": "gen", "general": "gen", "diagonal": "diagonal",
+    "tridiagonal": "tridiagonal", "upper triangular": "upper", "lower triangular": "lower",
+    "pos": "pos", "positive definite": "pos", "sym": "sym", "symmetric": "sym",
+    "her": "her", "hermitian": "her",
+}
+
+
+_INV_STRUCTURES = (None, "gen", "general", "diagonal", "upper triangular", "lower triangular",
+                   "pos", "sym", "her")
+
+
+def _structured(a, assume_a, lower, name, allowed=None):
+    """The matrix that SciPy's solvers see for ``assume_a``: only the entries they read."""
+    if allowed is not None and assume_a not in allowed:
+        raise ValueError(f"{name}: {assume_a} is not a recognized matrix structure; use one "
+                         f"of {[k for k in allowed if k]} or None")
+    if assume_a == "banded":
+        raise NotImplementedError(f"{name}: assume_a='banded' is not supported (its band is "
+                                  f"found from the values); use 'gen'")
+    try:
+        kind = _STRUCTURES[assume_a]
+    except (KeyError, TypeError):
+        raise ValueError(f"{name}: {assume_a} is not a recognized matrix structure; use one "
+                         f"of {sorted(k for k in _STRUCTURES if k)} or None") from None
+    if kind == "gen":
+        return a, kind
+    if kind == "diagonal":
+        return fnp.multiply(a, _eye_like(a)), kind
+    if kind == "tridiagonal":
+        return fnp.triu(fnp.tril(a, k=1), k=-1), kind
+    if kind in ("upper", "lower"):
+        return _triangle(a, kind == "lower"), kind
+    return _hermitian(a, lower, conj=kind != "sym"), kind
+
+
+def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+          assume_a=None, transposed=False):
+    """The solution ``x`` of ``a @ x = b`` (``a.T @ x = b`` if ``transposed``).
+
+    ``assume_a`` names the structure as in SciPy ('gen', 'diagonal', 'tridiagonal', 'upper
+    triangular', 'lower triangular', 'sym', 'her', 'pos'); only the entries that structure
+    uses are read (for 'sym', 'her' and 'pos' the triangle chosen by ``lower``), and 'pos'
+    goes through a Cholesky factor (a matrix that is not positive definite raises).
+    ``None`` (SciPy's structure detection from the values) is solved as 'gen': the same
+    solution. 'banded' is not supported (NotImplementedError). ``b`` is ``(M,)`` or
+    ``(..., M, K)``; batch axes broadcast."""
+    a = _matrix(a, "solve")
+    a, b = _rhs(a, b, "solve")
+    m, kind = _structured(a, assume_a, lower, "solve")
+    if transposed:
+        if _dtype(a).kind == "c":
+            raise NotImplementedError("solve: transposed=True is not supported for complex "
+                                      "a (as in SciPy)")
+        m = fnp.matrix_transpose(m)
+    if kind == "pos":
+        return cho_solve((_LA.cholesky(m), True), b)
+    return _LA.solve(m, b)
+
+
+def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
+    """The inverse matrix (of each matrix of a stack). ``assume_a`` (SciPy's names for
+    ``inv``: 'gen', 'diagonal', 'upper triangular', 'lower triangular', 'pos', 'sym', 'her'
+    or None) and ``lower`` as in :func:`solve`: only the entries the structure uses are read
+    ('diagonal': the diagonal, as SciPy documents it; SciPy 1.17 reads the whole matrix
+    there), 'pos' goes through a Cholesky factor."""
+    a = _matrix(a, "inv")
+    m, kind = _structured(a, assume_a, lower, "inv", _INV_STRUCTURES)
+    if kind == "pos":
+        return cho_solve((_LA.cholesky(m), True), _eye_like(m))
+    return _LA.inv(m)
+
+
+def det(a, overwrite_a=False, check_finite=True):
+    """The determinant (of each matrix of a stack). float64 (complex128) whatever the input's
+    dtype, as SciPy gives it: float32 input is computed in float32 and then converted."""
+    d = _LA.det(_matrix(a, "det"))
+    target = _dt.complex128 if _dtype(d).kind == "c" else _dt.float64
+    return fnp.astype(d, target)
+
+
+def block_diag(*arrs):
+    """The block-diagonal matrix with the given blocks in order: each input is made 2-D
+    (a number becomes ``(1, 1)``, a vector ``(1, n)``), all in their common dtype (Python
+    numbers count as int64/float64 arrays, as in SciPy); leading batch axes broadcast. No
+    input gives an empty ``(1, 0)`` float64 array."""
+    if not arrs:
+        arrs = ([],)
+    blocks = [fnp.atleast_2d(x) for x in _convs(arrs)]
+    batch = fnp.broadcast_shapes(*(_shape(x)[:-2] for x in blocks))
+    # NumPy's promotion of the dtypes (static metadata, not data), as SciPy gives it: an
+    # integer block with a float32 one gives float64 (the namespace's rule would keep float32)
+    dt = _dt.as_dtype(_np.result_type(*(_np.dtype(_dtype(x).name) for x in blocks)).name)
+    cols = sum(_shape(x)[-1] for x in blocks)
+    rows, c = [], 0
+    for x in blocks:
+        x = fnp.broadcast_to(fnp.astype(x, dt), batch + _shape(x)[-2:])
+        w = _shape(x)[-1]
+        pad = [(0, 0)] * (len(batch) + 1) + [(c, cols - c - w)]
+        rows.append(fnp.pad(x, pad))
+        c += w
+    return fnp.concat(rows, axis=-2)
+

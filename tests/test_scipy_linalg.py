@@ -1,0 +1,323 @@
+"""functrans.scipy.linalg against SciPy, on every backend: values (float64, float32 and
+integer input, batches, every trans/lower/unit_diagonal/assume_a variant), only the referenced
+triangle read (values and derivatives), errors, vmap and the table's completeness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+import functrans.scipy
+import functrans.scipy.linalg as fsl
+
+sl = pytest.importorskip("scipy.linalg")
+
+
+def _np(backend, out):
+    assert backend.is_own(out), type(out)
+    return backend.to_numpy(out)
+
+
+def _rtol(dtype):
+    return 1e-11 if dtype == "float64" else 2e-4
+
+
+def _mat(rng, shape):
+    return rng.normal(size=shape) * 0.3 + np.eye(shape[-1]) * 2.0
+
+
+def _spd(rng, shape):
+    a = rng.normal(size=shape)
+    return a @ np.swapaxes(a, -1, -2) + np.eye(shape[-1]) * shape[-1]
+
+
+def test_every_function_is_in_the_table():
+    from .test_namespace_grads import TABLE
+    tested = {s.name for s in TABLE}
+    public = {n for n in dir(fsl) if not n.startswith("_") and callable(getattr(fsl, n))
+              and getattr(getattr(fsl, n), "__module__", "") == "functrans.scipy.linalg"}
+    assert public == set(fsl.__all__)
+    missing = sorted(n for n in public if "scipy.linalg." + n not in tested)
+    assert not missing, f"functrans.scipy.linalg functions missing from TABLE: {missing}"
+
+
+def test_submodule_attribute():
+    assert functrans.scipy.linalg is fsl
+
+
+SYSTEMS = [((3, 3), (3,)), ((4, 4), (4, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 1)),
+           ((2, 1, 3, 3), (4, 3, 2))]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("trans", [0, 1, 2, "N", "T", "C"])
+def test_solve_triangular(backend, dtype, trans):
+    rng = np.random.default_rng(0)
+    for sa, sb in SYSTEMS:
+        a, b = _mat(rng, sa).astype(dtype), rng.normal(size=sb).astype(dtype)
+        for lower in (False, True):
+            for unit in (False, True):
+                out = _np(backend, fsl.solve_triangular(
+                    backend.asarray(a, dtype), backend.asarray(b, dtype), trans=trans,
+                    lower=lower, unit_diagonal=unit))
+                ref = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+                assert out.shape == ref.shape and out.dtype == ref.dtype
+                np.testing.assert_allclose(out, ref, rtol=_rtol(dtype), atol=1e-6)
+
+
+def test_only_the_referenced_triangle_is_read(backend):
+    rng = np.random.default_rng(1)
+    a, b = _mat(rng, (3, 3)), rng.normal(size=(3, 2))
+    junk = a + np.triu(np.full((3, 3), 1e3), 1)  # the upper triangle changed
+    ab, jb, bb = backend.asarray(a), backend.asarray(junk), backend.asarray(b)
+    np.testing.assert_array_equal(_np(backend, fsl.solve_triangular(jb, bb, lower=True)),
+                                  _np(backend, fsl.solve_triangular(ab, bb, lower=True)))
+    g = ft.grad(lambda m: fnp.sum(fsl.solve_triangular(m, bb, lower=True, unit_diagonal=True)))
+    ga = _np(backend, g(ab))
+    assert np.all(np.triu(ga) == 0.0)  # no derivative in the unread entries (nor diagonal)
+    spd = _spd(rng, (3, 3))
+    tri_junk = spd - np.tril(np.full((3, 3), 7.0), -1)  # the lower triangle changed
+    for f in (lambda m: fsl.cholesky(m), lambda m: fsl.cho_solve(fsl.cho_factor(m), bb),
+              lambda m: fsl.solve(m, bb, assume_a="pos"),
+              lambda m: fsl.inv(m, assume_a="sym")):
+        np.testing.assert_allclose(_np(backend, f(backend.asarray(tri_junk))),
+                                   _np(backend, f(backend.asarray(spd))), rtol=1e-13)
+        gs = _np(backend, ft.grad(lambda m: fnp.sum(f(m)))(backend.asarray(spd)))
+        assert np.all(np.tril(gs, -1) == 0.0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cholesky_cho_factor_cho_solve(backend, dtype):
+    rng = np.random.default_rng(2)
+    for sa, sb in SYSTEMS:
+        a, b = _spd(rng, sa).astype(dtype), rng.normal(size=sb).astype(dtype)
+        ab, bb = backend.asarray(a, dtype), backend.asarray(b, dtype)
+        for lower in (False, True):
+            out = _np(backend, fsl.cholesky(ab, lower=lower))
+            ref = sl.cholesky(a, lower=lower)
+            assert out.dtype == ref.dtype
+            np.testing.assert_allclose(out, ref, rtol=_rtol(dtype), atol=1e-6)
+            c, low = fsl.cho_factor(ab, lower=lower)
+            rc, rlow = sl.cho_factor(a, lower=lower)
+            assert np.all(low == rlow)  # (SciPy gives an array of flags for a stack)
+            np.testing.assert_allclose(_np(backend, c), rc, rtol=_rtol(dtype), atol=1e-6)
+            out = _np(backend, fsl.cho_solve((c, low), bb))
+            ref = sl.cho_solve((rc, rlow), b)
+            assert out.shape == ref.shape and out.dtype == ref.dtype
+            np.testing.assert_allclose(out, ref, rtol=_rtol(dtype) * 10, atol=1e-5)
+
+
+ASSUME = [None, "gen", "general", "sym", "symmetric", "her", "hermitian", "pos",
+          "positive definite", "diagonal", "tridiagonal", "upper triangular",
+          "lower triangular"]
+
+
+@pytest.mark.parametrize("assume_a", ASSUME)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_solve(backend, assume_a, dtype):
+    rng = np.random.default_rng(3)
+    for sa, sb in SYSTEMS:
+        a = (_spd(rng, sa) if assume_a in ("pos", "positive definite") else
+             _mat(rng, sa)).astype(dtype)
+        b = rng.normal(size=sb).astype(dtype)
+        for lower in (False, True):
+            for transposed in (False, True):
+                out = _np(backend, fsl.solve(backend.asarray(a, dtype), backend.asarray(b, dtype),
+                                             lower=lower, assume_a=assume_a,
+                                             transposed=transposed))
+                ref = sl.solve(a, b, lower=lower, assume_a=assume_a, transposed=transposed)
+                assert out.shape == ref.shape and out.dtype == ref.dtype
+                np.testing.assert_allclose(out, ref, rtol=_rtol(dtype) * 10, atol=1e-5)
+
+
+@pytest.mark.parametrize("assume_a", [None, "gen", "general", "sym", "her", "pos", "diagonal",
+                                      "upper triangular", "lower triangular"])
+def test_inv(backend, assume_a):
+    rng = np.random.default_rng(4)
+    for shape in [(3, 3), (2, 4, 4), (1, 1)]:
+        a = _spd(rng, shape) if assume_a == "pos" else _mat(rng, shape)
+        if assume_a == "diagonal":  # (SciPy 1.17 reads the whole matrix there)
+            a = a * np.eye(shape[-1])
+        for lower in (False, True):
+            out = _np(backend, fsl.inv(backend.asarray(a), assume_a=assume_a, lower=lower))
+            ref = sl.inv(a, assume_a=assume_a, lower=lower)
+            np.testing.assert_allclose(out, ref, rtol=1e-11, atol=1e-14)
+    f32 = _mat(rng, (3, 3)).astype(np.float32)
+    out = _np(backend, fsl.inv(backend.asarray(f32, "float32")))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, sl.inv(f32), rtol=1e-5)
+
+
+def test_diagonal_structure_reads_the_diagonal(backend):
+    rng = np.random.default_rng(5)
+    a, b = _mat(rng, (3, 3)), rng.normal(size=3)
+    ab, bb = backend.asarray(a), backend.asarray(b)
+    np.testing.assert_allclose(_np(backend, fsl.solve(ab, bb, assume_a="diagonal")),
+                               b / np.diag(a), rtol=1e-14)
+    np.testing.assert_allclose(_np(backend, fsl.inv(ab, assume_a="diagonal")),
+                               np.diag(1 / np.diag(a)), rtol=1e-14)
+
+
+def test_det(backend):
+    rng = np.random.default_rng(6)
+    for shape in [(3, 3), (2, 4, 4), (1, 1), (0, 0)]:
+        a = _mat(rng, shape) if shape[-1] else np.zeros(shape)
+        out = _np(backend, fsl.det(backend.asarray(a)))
+        np.testing.assert_allclose(out, sl.det(a), rtol=1e-12)
+    i = np.array([[2, 1], [1, 3]])
+    out = _np(backend, fsl.det(backend.asarray(i, "int64")))
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, sl.det(i), rtol=1e-14)
+    f = rng.normal(size=(2, 4, 4)).astype(np.float32)
+    out = _np(backend, fsl.det(backend.asarray(f, "float32")))
+    assert out.dtype == sl.det(f).dtype == np.float64
+    np.testing.assert_allclose(out, sl.det(f), rtol=1e-5)
+
+
+def test_integer_input_gives_float64(backend):
+    a, b = np.array([[2, 0], [1, 3]]), np.array([1, 2])
+    ab, bb = backend.asarray(a, "int64"), backend.asarray(b, "int64")
+    for f, ref in ((lambda: fsl.solve_triangular(ab, bb, lower=True),
+                    sl.solve_triangular(a, b, lower=True)),
+                   (lambda: fsl.solve(ab, bb), sl.solve(a, b)),
+                   (lambda: fsl.inv(ab), sl.inv(a))):
+        out = _np(backend, f())
+        assert out.dtype == ref.dtype == np.float64
+        np.testing.assert_allclose(out, ref, rtol=1e-14)
+
+
+def test_block_diag(backend):
+    rng = np.random.default_rng(7)
+    cases = [
+        [rng.normal(size=(2, 3)), rng.normal(size=(1, 1)), rng.normal(size=(3, 2))],
+        [rng.normal(size=(2, 2))],
+        [rng.normal(size=(3,)), rng.normal(size=()), rng.normal(size=(2, 0)),
+         rng.normal(size=(0, 2))],
+        [rng.normal(size=(2, 2, 2)), rng.normal(size=(1, 3))],  # batches broadcast
+        [rng.normal(size=(3, 1, 2)), rng.normal(size=(1, 2, 1))],
+    ]
+    for blocks in cases:
+        out = _np(backend, fsl.block_diag(*(backend.asarray(x) for x in blocks)))
+        ref = sl.block_diag(*blocks)
+        assert out.shape == ref.shape
+        np.testing.assert_array_equal(out, ref)
+    # dtypes: the blocks' common dtype; Python numbers count as int64/float64 arrays
+    f32 = backend.asarray(np.ones((2, 2)), "float32")
+    i64 = backend.asarray(np.ones((1, 2)), "int64")
+    assert _np(backend, fsl.block_diag(f32, f32)).dtype == np.float32
+    out = _np(backend, fsl.block_diag(i64, 3, [4, 5]))
+    ref = sl.block_diag(np.ones((1, 2), dtype=np.int64), 3, [4, 5])
+    assert out.dtype == ref.dtype
+    np.testing.assert_array_equal(out, ref)
+    assert _np(backend, fsl.block_diag(f32, 1.0)).dtype == np.float64
+    assert _np(backend, fsl.block_diag(f32, i64)).dtype == np.float64
+    # no blocks
+    e = fsl.block_diag()
+    assert tuple(e.shape) == (1, 0) and np.asarray(e).dtype == np.float64
+
+
+def test_errors(backend):
+    a, b = backend.asarray(np.eye(3)), backend.asarray(np.ones(3))
+    with pytest.raises(ValueError, match="solve_triangular: expected square matrix"):
+        fsl.solve_triangular(backend.asarray(np.ones((2, 3))), b)
+    with pytest.raises(ValueError, match="solve_triangular: shapes of a"):
+        fsl.solve_triangular(a, backend.asarray(np.ones(2)))
+    with pytest.raises(ValueError, match="solve_triangular: shapes of a"):
+        fsl.solve_triangular(a, backend.asarray(1.0))
+    with pytest.raises(ValueError, match="solve_triangular: trans must be"):
+        fsl.solve_triangular(a, b, trans=3)
+    with pytest.raises(ValueError, match="cholesky: expected square matrix"):
+        fsl.cholesky(backend.asarray(np.ones(3)))
+    with pytest.raises(ValueError, match="cho_factor: expected square matrix"):
+        fsl.cho_factor(backend.asarray(np.ones((2, 3))))
+    with pytest.raises(TypeError, match="cho_solve: c_and_lower must be a pair"):
+        fsl.cho_solve(a, b)
+    with pytest.raises(ValueError, match="cho_solve: shapes of a"):
+        fsl.cho_solve((a, False), backend.asarray(np.ones((4, 1))))
+    with pytest.raises(ValueError, match="solve: foo is not a recognized matrix structure"):
+        fsl.solve(a, b, assume_a="foo")
+    with pytest.raises(NotImplementedError, match="solve: assume_a='banded' is not supported"):
+        fsl.solve(a, b, assume_a="banded")
+    with pytest.raises(ValueError, match="inv: tridiagonal is not a recognized"):
+        fsl.inv(a, assume_a="tridiagonal")
+    with pytest.raises(ValueError, match="det: expected square matrix"):
+        fsl.det(backend.asarray(np.ones((2, 3))))
+    with pytest.raises(ValueError, match="broadcast"):
+        fsl.block_diag(backend.asarray(np.ones((2, 2, 2))), backend.asarray(np.ones((3, 1, 1))))
+    with pytest.raises(TypeError):
+        fsl.solve(a, b, False, False, False, True, None, False, 1)
+
+
+def test_complex_transposed_solve_is_refused(backend):
+    a = backend.asarray(np.eye(2) * (1 + 1j), "complex128")
+    b = backend.asarray(np.ones(2), "complex128")
+    with pytest.raises(NotImplementedError, match="solve: transposed=True is not supported"):
+        fsl.solve(a, b, transposed=True)
+    np.testing.assert_allclose(_np(backend, fsl.solve(a, b)), sl.solve(np.eye(2) * (1 + 1j),
+                                                                       np.ones(2)))
+
+
+def test_singular_and_indefinite_matrices_raise(backend):
+    z = backend.asarray(np.zeros((2, 2)))
+    b = backend.asarray(np.ones(2))
+    with pytest.raises(Exception):
+        fsl.solve(z, b)
+    with pytest.raises(Exception):
+        fsl.cholesky(backend.asarray(np.array([[1.0, 2.0], [2.0, 1.0]])))
+
+
+def test_inputs_are_not_mutated(backend):
+    rng = np.random.default_rng(8)
+    a, b = _spd(rng, (3, 3)), rng.normal(size=(3, 2))
+    ab, bb = backend.asarray(a), backend.asarray(b)
+    fsl.solve_triangular(ab, bb, overwrite_b=True)
+    fsl.cho_solve(fsl.cho_factor(ab, overwrite_a=True), bb, overwrite_b=True)
+    fsl.solve(ab, bb, assume_a="pos", overwrite_a=True, overwrite_b=True)
+    fsl.inv(ab, overwrite_a=True)
+    np.testing.assert_array_equal(backend.to_numpy(ab), a)
+    np.testing.assert_array_equal(backend.to_numpy(bb), b)
+
+
+# -- transforms ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: fsl.solve_triangular(a, b, lower=True, trans="T"),
+    lambda a, b: fsl.cho_solve(fsl.cho_factor(a @ fnp.matrix_transpose(a) + 3.0 * fnp.eye(
+        3, dtype=fnp.float64, device=fnp.device(b))), b),
+    lambda a, b: fsl.solve(a, b, assume_a="sym"),
+    lambda a, b: fsl.block_diag(a, b),
+    lambda a, b: fsl.det(a) * b,
+], ids=["solve_triangular", "cho_solve", "solve", "block_diag", "det"])
+def test_vmap_matches_loop(backend, fn):
+    rng = np.random.default_rng(9)
+    a, b = _mat(rng, (4, 3, 3)), rng.normal(size=(4, 3))
+    out = _np(backend, ft.vmap(fn)(backend.asarray(a), backend.asarray(b)))
+    loop = np.stack([_np(backend, fn(backend.asarray(ai), backend.asarray(bi)))
+                     for ai, bi in zip(a, b)])
+    np.testing.assert_allclose(out, loop, rtol=1e-12)
+
+
+def test_derivative_values(backend):
+    """The derivative of solve_triangular in b is the triangular inverse (transposed)."""
+    rng = np.random.default_rng(10)
+    a = _mat(rng, (3, 3))
+    ab = backend.asarray(a)
+    jac = np.stack([_np(backend, ft.grad(lambda v: fsl.solve_triangular(ab, v, lower=True)[i])(
+        backend.asarray(np.ones(3)))) for i in range(3)])
+    np.testing.assert_allclose(jac, np.linalg.inv(np.tril(a)), rtol=1e-12, atol=1e-15)
+    g = _np(backend, ft.grad(lambda m: fsl.det(m))(ab))
+    np.testing.assert_allclose(g, np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-12)
+
+
+def test_jit(backend):
+    rng = np.random.default_rng(11)
+    a, b = _spd(rng, (3, 3)), rng.normal(size=(3,))
+    f = ft.jit(lambda m, v: fnp.sum(fsl.cho_solve(fsl.cho_factor(m), v))
+               + fsl.det(fsl.block_diag(m, 2.0)))
+    ref = np.sum(sl.cho_solve(sl.cho_factor(a), b)) + sl.det(sl.block_diag(a, 2.0))
+    for _ in range(2):
+        np.testing.assert_allclose(_np(backend, f(backend.asarray(a), backend.asarray(b))),
+                                   ref, rtol=1e-12)
