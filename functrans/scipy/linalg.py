@@ -23,7 +23,6 @@ Conventions shared by all:
 
 from __future__ import annotations
 
-import numpy as _np
 
 from .. import dtypes as _dt
 from .. import numpy as fnp
@@ -245,9 +244,9 @@ def block_diag(*arrs):
         arrs = ([],)
     blocks = [fnp.atleast_2d(x) for x in _convs(arrs)]
     batch = fnp.broadcast_shapes(*(_shape(x)[:-2] for x in blocks))
-    # NumPy's promotion of the dtypes (static metadata, not data), as SciPy gives it: an
-    # integer block with a float32 one gives float64 (the namespace's rule would keep float32)
-    dt = _dt.as_dtype(_np.result_type(*(_np.dtype(_dtype(x).name) for x in blocks)).name)
+    # the namespace's one promotion rule (an integer block with a float32 one gives float32,
+    # as concat does; SciPy, through NumPy, gives float64)
+    dt = fnp.result_type(*blocks)
     cols = sum(_shape(x)[-1] for x in blocks)
     rows, c = [], 0
     for x in blocks:
