@@ -408,3 +408,95 @@ def test_vmap_matches_a_loop(name):
     got = np.asarray(ft.vmap(f)(batch))
     want = np.stack([np.asarray(f(row)) for row in batch])
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+
+# -- regressions (review r2) ---------------------------------------------------------------------
+
+
+def test_lstsq_single_precision_rank_as_numpy(backend):
+    # NumPy solves float32 in double precision with float64's rcond: a singular value 1e-8
+    # of the largest still counts (float32's eps would drop it and change x, rank, residuals)
+    a = np.array([[1, 0], [0, 1e-8], [0, 0]], np.float32)
+    b = np.array([1, 1, 1], np.float32)
+    got = fnp.linalg.lstsq(backend.asarray(a, "float32"), backend.asarray(b, "float32"))
+    want = np.linalg.lstsq(a, b)
+    assert int(backend.to_numpy(got[2])) == 2
+    _check(backend, list(got[:2]) + [got[3]], [want[0], want[1], want[3]], rtol=1e-6)
+
+
+def test_polyfit_float32_x_rcond_and_weighted_float32_y(backend):
+    # rcond defaults to len(x) * eps of x's float dtype (float32's here): a degree-8 fit of
+    # 9 float32 points drops its smallest singular value, as in NumPy
+    x = np.linspace(0, 1, 9).astype(np.float32)
+    y = np.sin(3 * x)
+    c, _, rank, s, rcond = fnp.polyfit(backend.asarray(x, "float32"), backend.asarray(y), 8,
+                                       full=True)
+    wc, _, wrank, ws, wrcond = np.polyfit(x, y, 8, full=True)
+    assert int(backend.to_numpy(rank)) == int(wrank) == 8
+    assert np.isclose(rcond, wrcond)
+    _check(backend, c, wc, rtol=1e-7, atol=1e-9)
+    # NumPy weights a float32 y in place: the weighted y is rounded to float32
+    y32 = (np.sin(3 * x) + 0.1).astype(np.float32)
+    w = np.linspace(1, 2, 9) ** 0.5
+    got = fnp.polyfit(backend.asarray(x, "float32"), backend.asarray(y32, "float32"), 2,
+                      w=backend.asarray(w))
+    _check(backend, got, np.polyfit(x, y32, 2, w=w), rtol=1e-12, atol=1e-13)
+
+
+def test_polyfit_float_degree_and_traced_x_under_jit_and_vmap(backend):
+    x, y = X6, F1
+    _check(backend, fnp.polyfit(backend.asarray(x), backend.asarray(y), 2.0),
+           np.polyfit(x, y, 2.0))
+    # without full= nothing depends on the rank's value: x may be traced
+    f = ft.jit(lambda x, y: fnp.polyfit(x, y, 2))
+    _check(backend, f(backend.asarray(x), backend.asarray(y)), np.polyfit(x, y, 2), rtol=1e-9)
+    xs, ys = np.stack([x, 2 * x]), np.stack([y, y ** 2])
+    got = ft.vmap(lambda x, y: fnp.polyfit(x, y, 2))(backend.asarray(xs), backend.asarray(ys))
+    _check(backend, got, np.stack([np.polyfit(a, b, 2) for a, b in zip(xs, ys)]), rtol=1e-9)
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda x, y: fnp.polyfit(x, y, 2, full=True))(backend.asarray(x),
+                                                              backend.asarray(y))
+
+
+def test_take_list_input_zero_d_and_float_index_array(backend):
+    _check(backend, fnp.take([1.0, 2.0, 3.0], [2, 0]), np.take([1.0, 2.0, 3.0], [2, 0]),
+           own=False)
+    a0 = backend.asarray(np.array(3.0))
+    _check(backend, fnp.take(a0, 0, axis=0), np.take(np.array(3.0), 0, axis=0))
+    _check(backend, fnp.take(a0, [0, -1], axis=-1), np.take(np.array(3.0), [0, -1], axis=-1))
+    with pytest.raises(IndexError, match="out of bounds"):
+        fnp.take(a0, [1], axis=0)
+    with pytest.raises(TypeError, match="integers"):
+        fnp.take(backend.asarray(F1), backend.asarray(np.array([1.0])))
+
+
+def test_gradient_list_coordinates_next_to_f(backend):
+    f = backend.asarray(F2, "float32")
+    got = fnp.gradient(f, X4.tolist(), 2, edge_order=2)
+    _check(backend, got, np.gradient(F2.astype(np.float32), X4.tolist(), 2, edge_order=2),
+           rtol=1e-5, atol=1e-5)
+
+
+def test_convolve_correlate_booleans(backend):
+    a = np.array([True, False, False, True, False])
+    v = np.array([True, True, False])
+    for mode in ("full", "same", "valid"):
+        _check(backend, fnp.convolve(backend.asarray(a, "bool"), backend.asarray(v, "bool"),
+                                     mode), np.convolve(a, v, mode))
+        _check(backend, fnp.correlate(backend.asarray(v, "bool"), backend.asarray(a, "bool"),
+                                      mode), np.correlate(v, a, mode))
+
+
+def test_indices_boolean_grid():
+    _check(BackendlessNumpy, fnp.indices((2, 2), dtype=bool), np.indices((2, 2), dtype=bool))
+    with pytest.raises(TypeError, match="boolean"):
+        fnp.indices((2, 3), dtype=bool)
+
+
+class BackendlessNumpy:
+    @staticmethod
+    def is_own(x):
+        return isinstance(x, np.ndarray)
+
+    @staticmethod
+    def to_numpy(x):
+        return np.asarray(x)

@@ -133,20 +133,24 @@ def take(a, indices, axis=None, out=None, mode="raise"):
                                   "written in place); use the returned array")
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip'; got {mode!r}")
+    if isinstance(a, (list, tuple)):
+        from ._creation import asarray
+        a = asarray(a)
     x = _as_operand(a)
     if isinstance(indices, (list, tuple)) or type(indices) in _SCALARS:
         if type(indices) is bool or type(indices) is float or (
                 type(indices) not in _SCALARS and _has_float(indices)):
             raise IndexError("take: indices must be integers")
         indices = _to_array(indices, like=x)
-    if _dtype(indices).kind not in "iu":
-        raise IndexError(f"take: indices must be integers; got {_dtype(indices).name}")
+    if _dtype(indices).kind not in "iu":  # NumPy's TypeError (no 'same_kind' cast to intp)
+        raise TypeError(f"take: indices must be integers; got {_dtype(indices).name}")
     if axis is None:
         x = _st.reshape(x, (math.prod(_shape(x)),))
         axis = 0
     nd = len(_shape(x))
-    if nd == 0:
-        raise ShapeError("take: axis is out of bounds for a 0-d array")
+    if nd == 0:  # NumPy takes from a 0-d array as from one of shape (1,)
+        axis = _normalize_axis(operator.index(axis), 1)
+        x, nd = _st.reshape(x, (1,)), 1
     axis = _normalize_axis(operator.index(axis), nd)
     n = _shape(x)[axis]
     size = math.prod(_shape(indices))

@@ -1079,15 +1079,26 @@ def convolve(a, v, mode="full"):
     """Discrete linear convolution of two 1-d arrays (``mode`` 'full', 'same' or 'valid',
     as in NumPy). Differentiable in both."""
     a, v = _conv_args("convolve", a, v, mode)
+    if _dtype(a).kind == "b":
+        return _bool_result(convolve, a, v, mode)
     if _shape(v)[0] > _shape(a)[0]:
         a, v = v, a
     return _correlate_core(a, flip(v), mode)
+
+
+def _bool_result(fn, a, v, mode):
+    """NumPy's boolean convolution (any of the products is True), computed on integers:
+    not every library multiplies boolean matrices."""
+    a, v = (_st.convert_element_type(t, _dt.int64) for t in (a, v))
+    return greater(fn(a, v, mode), 0)
 
 
 def correlate(a, v, mode="valid"):
     """Cross-correlation of two 1-d arrays, ``c[k] = sum_n a[n + k] * conj(v[n])`` (``mode``
     'valid' by default, 'same' or 'full', as in NumPy). Differentiable in both."""
     a, v = _conv_args("correlate", a, v, mode)
+    if _dtype(a).kind == "b":
+        return _bool_result(correlate, a, v, mode)
     if _dtype(v).kind == "c":
         v = conj(v)
     if _shape(v)[0] > _shape(a)[0]:
@@ -1115,9 +1126,11 @@ def _on_axis(v, axis, nd):
     return _st.reshape(v, tuple(shape))
 
 
-def _spacing_list(name, varargs, f_shape, axes):
+def _spacing_list(name, varargs, f, axes):
     """NumPy's reading of ``gradient``'s spacings: one entry per axis in ``axes``, each a
-    scalar (Python number or 0-d array) or a 1-d coordinate array of the axis' length."""
+    scalar (Python number or 0-d array) or a 1-d coordinate array of the axis' length
+    (lists are made next to ``f``)."""
+    f_shape = _shape(f)
     n = len(varargs)
     if n == 0:
         return [1.0] * len(axes)
@@ -1134,7 +1147,7 @@ def _spacing_list(name, varargs, f_shape, axes):
             continue
         if nd != 1:
             raise ValueError(f"{name}: distances must be either scalars or 1d")
-        d = _operand(d)
+        d = _plain_next_to(d, f)[0]
         if _shape(d)[0] != f_shape[ax]:
             raise ValueError(f"{name}: when 1d, distances must match the length of the "
                              f"corresponding dimension (axis {ax}: {f_shape[ax]}, got "
@@ -1176,7 +1189,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
         axes = tuple(_normalize_axis(int(a), nd) for a in raw)
         if len(set(axes)) != len(axes):
             raise ValueError(f"gradient: repeated axis in {axis}")
-    spacings = _spacing_list("gradient", varargs, shape, axes)
+    spacings = _spacing_list("gradient", varargs, f, axes)
     if _dtype(f).kind == "b":
         raise TypeError("gradient: boolean input is not supported (NumPy's subtraction of "
                         "booleans fails too)")
@@ -1359,16 +1372,18 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     coefficients, highest power first (one column per column of a 2-d ``y``). The columns
     of the Vandermonde matrix are scaled to unit norm before :func:`linalg.lstsq`, as in
     NumPy; ``w`` weights the residuals (``w[i] * (y[i] - p(x[i]))``), ``rcond`` defaults to
-    ``len(x) * eps``. With ``full``, returns ``(coefficients, residuals, rank,
+    ``len(x)`` times the machine precision of ``x``'s float dtype (float32's for float32
+    ``x``, as in NumPy). With ``full``, returns ``(coefficients, residuals, rank,
     singular_values, rcond)``. Differentiable in ``x``, ``y`` and ``w``.
 
     Differences from NumPy: ``cov`` is not supported (NotImplementedError) and no
-    RankWarning is issued for a poorly conditioned fit. Whether there are residuals depends
-    on the rank's value (concrete values only; under ``jit`` a ConcretizationError)."""
-    from .linalg import lstsq
+    RankWarning is issued for a poorly conditioned fit. With ``full``, whether there are
+    residuals depends on the rank's value (concrete values only; under ``jit`` or ``vmap``
+    of a traced ``x`` a ConcretizationError); without it, any input may be traced."""
+    from .linalg import _lstsq
     if cov:
         raise NotImplementedError("polyfit: cov=True is not supported; leave cov=False")
-    order = operator.index(deg) + 1
+    order = builtins.int(deg) + 1  # NumPy's int(deg): 2.0 is degree 2
     if order < 1:
         raise ValueError("polyfit: expected deg >= 0")
     x, y = _plain_next_to(x, y)
@@ -1383,7 +1398,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     if _shape(y)[0] != m:
         raise TypeError("polyfit: expected x and y to have same length")
     if rcond is None:
-        rcond = m * 2.220446049250313e-16
+        rcond = m * float(finfo(_dtype(x)).eps)
     lhs = vander(x, order)
     rhs = y
     if w is not None:
@@ -1393,10 +1408,12 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
         if _shape(w)[0] != m:
             raise TypeError("polyfit: expected w and y to have the same length")
         lhs = multiply(lhs, _st.reshape(w, (m, 1)))
+        ydt = _dtype(rhs)  # NumPy weights y in place: the product keeps y's dtype
         rhs = multiply(rhs, w if len(_shape(rhs)) == 1 else _st.reshape(w, (m, 1)))
+        rhs = rhs if _dtype(rhs) is ydt else astype(rhs, ydt)
     scale = sqrt(sum(multiply(lhs, lhs), axis=0))
     lhs = divide(lhs, scale)
-    c, resids, rank, s = lstsq(lhs, rhs, rcond)
+    c, resids, rank, s = _lstsq(lhs, rhs, rcond, full)
     c = divide(c, scale if len(_shape(c)) == 1 else _st.reshape(scale, (order, 1)))
     if full:
         return c, resids, rank, s, rcond

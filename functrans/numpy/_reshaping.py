@@ -1444,6 +1444,9 @@ def indices(dimensions, dtype=int, sparse=False):
     backend; ``dtype`` int gives int64."""
     dims = tuple(operator.index(d) for d in dimensions)
     dt = _dt.int64 if dtype is int else _dt.as_dtype(dtype)
+    if dt.kind == "b" and builtins.any(d > 2 for d in dims):
+        raise TypeError("indices: a boolean grid holds the indices 0 and 1 only (as NumPy, "
+                        "which allows dtype=bool for axes of length at most 2)")
     nd = len(dims)
     out = []
     for i, d in enumerate(dims):

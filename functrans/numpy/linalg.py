@@ -421,15 +421,24 @@ def lstsq(a, b, rcond=None):
     """The least-squares solution ``x`` of ``a @ x = b`` (``a`` of shape ``(M, N)``, ``b``
     of shape ``(M,)`` or ``(M, K)``), NumPy's ``linalg.lstsq``: returns ``(x, residuals,
     rank, s)``. ``x`` comes from the SVD of ``a``, singular values at most ``rcond *
-    max(s)`` counting as zero (``rcond=None``: machine precision times ``max(M, N)``; a
-    negative ``rcond``: machine precision). ``residuals`` holds the squared norms of the
-    columns of ``b - a @ x`` when the rank is ``N`` and ``M > N`` (shape ``(K,)``, or
-    ``(1,)`` for a 1-d ``b``), else it is empty; ``rank`` is a 0-d int32 array and ``s``
-    the singular values (descending).
+    max(s)`` counting as zero (``rcond=None``: float64's machine precision times ``max(M,
+    N)``; a negative ``rcond``: float64's machine precision). As in NumPy, single-precision
+    input is solved in double precision (so its rank is decided as for float64) and the
+    results are rounded back. ``residuals`` holds the squared norms of the columns of ``b -
+    a @ x`` when the rank is ``N`` and ``M > N`` (shape ``(K,)``, or ``(1,)`` for a 1-d
+    ``b``), else it is empty; ``rank`` is a 0-d int32 array and ``s`` the singular values
+    (descending).
 
     ``x`` and ``residuals`` are differentiable where the rank stays the same (and, through
     the SVD, the singular values are distinct). Whether there are residuals depends on the
-    rank's value: it needs concrete values (under ``jit`` a ConcretizationError)."""
+    rank's value: for ``M > N`` it needs concrete values (under ``jit`` or ``vmap`` a
+    ConcretizationError)."""
+    return _lstsq(a, b, rcond, True)
+
+
+def _lstsq(a, b, rcond, residuals):
+    """:func:`lstsq`; without ``residuals`` (then None) nothing depends on the rank's value,
+    so it also runs under ``jit`` and ``vmap``."""
     a, b = _float(a), _float(b)
     (a, b), _ = _promote_arrays([a, b])
     sa, sb = _shape(a), _shape(b)
@@ -440,6 +449,10 @@ def lstsq(a, b, rcond=None):
     m, n = sa
     if sb[0] != m:
         raise ShapeError(f"lstsq: Incompatible dimensions: a has {m} rows, b has {sb[0]}")
+    out_dt = _dtype(a)
+    if _dt.real_dtype(out_dt).bits < 64:  # NumPy solves single precision in double
+        wide = _dt.complex128 if out_dt.kind == "c" else _dt.float64
+        a, b = _st.convert_element_type(a, wide), _st.convert_element_type(b, wide)
     vec = len(sb) == 1
     bb = _st.reshape(b, (m, 1)) if vec else b
     k = _shape(bb)[1]
@@ -450,13 +463,15 @@ def lstsq(a, b, rcond=None):
         rcond = eps * builtins.max(m, n)
     elif rcond < 0:
         rcond = eps
+    resid = None
     if m == 0 or n == 0:
         x = _st.broadcast_to(_st.reshape(_st.full_like(_st.iota(a, 1, dt), 0), ()), (n, k))
         s = _st.convert_element_type(_st.reshape(_st.iota(a, 0), (0,)), rdt)
         rank = _st.convert_element_type(_st.reshape(_st.iota(a, 1), ()), _dt.int32)
-        r = abs(bb)
-        resid = sum(multiply(r, r), axis=0) if (m > n == 0) else _st.slice_(
-            _st.reshape(_st.iota(a, 1, rdt), (1,)), ((0, 0, 1),))
+        if residuals:
+            r = abs(bb)
+            resid = sum(multiply(r, r), axis=0) if (m > n == 0) else _st.slice_(
+                _st.reshape(_st.iota(a, 1, rdt), (1,)), ((0, 0, 1),))
     else:
         u, s, vh = _la.svd(a, False)
         cutoff = multiply(max(s), float(rcond))
@@ -468,12 +483,17 @@ def lstsq(a, b, rcond=None):
         y = multiply(_st.reshape(inv_s, (_shape(s)[0], 1)), y)
         x = matmul(matrix_transpose(conj(vh)), y)
         rank = _st.convert_element_type(sum(big), _dt.int32)
-        if m > n and builtins.int(rank) == n:
+        if residuals and m > n and builtins.int(rank) == n:
             r = abs(_ew.sub(bb, matmul(a, x)))
             resid = sum(multiply(r, r), axis=0)
-        else:
+        elif residuals:
             resid = _st.slice_(_st.reshape(_st.full_like(s, 0.0), (_shape(s)[0],)),
                                ((0, 0, 1),))
     if vec:
         x = _st.reshape(x, (n,))
+    if dt is not out_dt:  # back to single precision
+        ordt = _dt.real_dtype(out_dt)
+        x, s = _st.convert_element_type(x, out_dt), _st.convert_element_type(s, ordt)
+        if resid is not None:
+            resid = _st.convert_element_type(resid, ordt)
     return x, resid, rank, s
