@@ -260,6 +260,59 @@ def test_complex_transposed_solve_is_refused(backend):
                                                                        np.ones(2)))
 
 
+def _cmat(rng, shape):
+    return (rng.normal(size=shape) + 1j * rng.normal(size=shape)) * 0.3 + np.eye(shape[-1]) * 2
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_complex_hermitian_structures_read_the_real_diagonal(backend, lower):
+    """'her' and 'pos' (and cholesky) read only the chosen triangle and the real part of the
+    diagonal, as LAPACK's Hermitian routines: an imaginary diagonal part is ignored (it was
+    read by 'her' solve/inv, whose results then differed from SciPy's)."""
+    rng = np.random.default_rng(12)
+    m = _cmat(rng, (3, 3))
+    h = m @ m.conj().T + 3.0 * np.eye(3)
+    junk = h + np.diag([0.5j, -0.3j, 0.2j])  # an imaginary diagonal part
+    junk += (np.tril if not lower else np.triu)(np.full((3, 3), 5.0 - 2.0j), 1 if lower else -1)
+    b = rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2))
+    jb, bb = backend.asarray(junk, "complex128"), backend.asarray(b, "complex128")
+    for aa in ("her", "hermitian", "pos"):
+        out = _np(backend, fsl.solve(jb, bb, assume_a=aa, lower=lower))
+        np.testing.assert_allclose(out, sl.solve(junk, b, assume_a=aa, lower=lower),
+                                   rtol=1e-12, atol=1e-14)
+        if aa != "hermitian":  # (not one of inv's names)
+            out = _np(backend, fsl.inv(jb, assume_a=aa, lower=lower))
+            np.testing.assert_allclose(out, sl.inv(junk, assume_a=aa, lower=lower),
+                                       rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(_np(backend, fsl.cholesky(jb, lower=lower)),
+                               sl.cholesky(junk, lower=lower), rtol=1e-12, atol=1e-14)
+    # no derivative in the imaginary part of the diagonal
+    t = backend.asarray(np.diag([1j, 2j, -1j]), "complex128")
+    for f in (lambda a: fsl.solve(a, bb, assume_a="her", lower=lower),
+              lambda a: fsl.inv(a, assume_a="her", lower=lower),
+              lambda a: fsl.cholesky(a, lower=lower)):
+        np.testing.assert_array_equal(_np(backend, ft.jvp(f, (jb,), (t,))[1]), 0.0)
+
+
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_complex_values(backend, trans):
+    rng = np.random.default_rng(13)
+    a, b = _cmat(rng, (2, 3, 3)), rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2))
+    ab, bb = backend.asarray(a, "complex128"), backend.asarray(b, "complex128")
+    for lower in (False, True):
+        for unit in (False, True):
+            out = _np(backend, fsl.solve_triangular(ab, bb, trans=trans, lower=lower,
+                                                    unit_diagonal=unit))
+            ref = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+            assert out.dtype == ref.dtype
+            np.testing.assert_allclose(out, ref, rtol=1e-12)
+        for aa in (None, "sym", "diagonal", "tridiagonal", "upper triangular"):
+            out = _np(backend, fsl.solve(ab, bb, assume_a=aa, lower=lower))
+            np.testing.assert_allclose(out, sl.solve(a, b, assume_a=aa, lower=lower),
+                                       rtol=1e-12)
+    np.testing.assert_allclose(_np(backend, fsl.det(ab)), sl.det(a), rtol=1e-12)
+
+
 def test_singular_and_indefinite_matrices_raise(backend):
     z = backend.asarray(np.zeros((2, 2)))
     b = backend.asarray(np.ones(2))

@@ -69,12 +69,15 @@ def _triangle(a, lower, unit_diagonal=False):
 
 def _hermitian(a, lower, conj=True):
     """The symmetric (Hermitian if ``conj``) matrix that the ``lower`` (or upper) triangle
-    of ``a`` describes: the other triangle is not read."""
-    if lower:
-        strict = fnp.matrix_transpose(fnp.tril(a, k=-1))
-        return fnp.add(fnp.tril(a), fnp.conj(strict) if conj else strict)
-    strict = fnp.matrix_transpose(fnp.triu(a, k=1))
-    return fnp.add(fnp.triu(a), fnp.conj(strict) if conj else strict)
+    of ``a`` describes: the other triangle is not read, nor (Hermitian, as LAPACK) the
+    imaginary part of the diagonal."""
+    off = fnp.tril(a, k=-1) if lower else fnp.triu(a, k=1)
+    strict = fnp.matrix_transpose(off)
+    if not (conj and _dtype(a).kind == "c"):
+        return fnp.add(fnp.tril(a) if lower else fnp.triu(a), strict)
+    # the diagonal's real part only (a Hermitian matrix's diagonal is real)
+    diag = fnp.astype(fnp.real(fnp.triu(fnp.tril(a))), _dtype(a))
+    return fnp.add(fnp.add(off, diag), fnp.conj(strict))
 
 
 def _rhs(a, b, name):
