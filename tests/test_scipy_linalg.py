@@ -188,6 +188,62 @@ def test_integer_input_gives_float64(backend):
         np.testing.assert_allclose(out, ref, rtol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "uint16", "int32"])
+def test_small_integer_dtypes_are_scipys(backend, dtype):
+    """SciPy computes booleans and integers of at most 16 bits in float32 (inv, cholesky,
+    cho_factor, solve_triangular, cho_solve; not solve, nor det), wider ones in float64; with
+    a float operand, solve and solve_triangular take NumPy's common dtype (int32 and float32
+    give float64)."""
+    a = np.array([[2, 0, 1], [1, 3, 0], [0, 1, 1]]).astype(dtype)
+    spd = np.eye(3) * 3 + np.ones((3, 3))
+    p = np.eye(3, dtype=bool) if dtype == "bool" else spd.astype(dtype)
+    b = np.array([1, 0, 1]).astype(dtype)
+    ab, pb, bb = (backend.asarray(v, dtype) for v in (a, p, b))
+    b32 = b.astype(np.float32)
+    b32b = backend.asarray(b32, "float32")
+    cases = [
+        (lambda: fsl.inv(ab), lambda: sl.inv(a)),
+        (lambda: fsl.cholesky(pb), lambda: sl.cholesky(p)),
+        (lambda: fsl.cho_factor(pb)[0], lambda: sl.cho_factor(p)[0]),
+        (lambda: fsl.solve_triangular(ab, bb), lambda: sl.solve_triangular(a, b)),
+        (lambda: fsl.solve_triangular(ab, b32b), lambda: sl.solve_triangular(a, b32)),
+        (lambda: fsl.cho_solve((pb, False), bb), lambda: sl.cho_solve((p, False), b)),
+        (lambda: fsl.solve(ab, bb), lambda: sl.solve(a, b)),
+        (lambda: fsl.solve(ab, b32b), lambda: sl.solve(a, b32)),
+        (lambda: fsl.det(ab), lambda: sl.det(a)),
+    ]
+    for f, g in cases:
+        out, ref = _np(backend, f()), g()
+        assert out.dtype == ref.dtype, (out.dtype, ref.dtype)
+        np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-6)
+
+
+def test_array_likes_next_to_arrays_of_any_library(backend):
+    """A list (or number) operand goes with the other operand's library and device, as in
+    the rest of the namespace (it was made a default-backend array and the solve failed)."""
+    a = np.array([[3.0, 1.0, 0.0], [1.0, 4.0, 1.0], [0.0, 1.0, 5.0]])
+    ab, bb = backend.asarray(a), backend.asarray(np.ones(3))
+    cases = [
+        (lambda: fsl.solve(ab, [1.0, 2.0, 3.0]), sl.solve(a, [1.0, 2.0, 3.0])),
+        (lambda: fsl.solve(a.tolist(), bb), sl.solve(a, np.ones(3))),
+        (lambda: fsl.solve(ab, [1, 2, 3], assume_a="pos"), sl.solve(a, [1, 2, 3], assume_a="pos")),
+        (lambda: fsl.solve_triangular(ab, [1.0, 2.0, 3.0], lower=True),
+         sl.solve_triangular(a, [1.0, 2.0, 3.0], lower=True)),
+        (lambda: fsl.cho_solve(fsl.cho_factor(ab), [[1.0], [2.0], [3.0]]),
+         sl.cho_solve(sl.cho_factor(a), [[1.0], [2.0], [3.0]])),
+        (lambda: fsl.cho_solve((a.tolist(), False), bb), sl.cho_solve((a, False), np.ones(3))),
+    ]
+    for f, ref in cases:
+        np.testing.assert_allclose(_np(backend, f()), ref, rtol=1e-13)
+    g = ft.grad(lambda m: fnp.sum(fsl.solve(m, [1.0, 2.0, 3.0], assume_a="pos", lower=True)))
+    assert backend.is_own(g(ab))
+    # solve takes a number for b as a vector of one (as SciPy)
+    one = backend.asarray([[2.0]])
+    out = _np(backend, fsl.solve(one, 3.0))
+    assert out.shape == (1,)
+    np.testing.assert_allclose(out, sl.solve([[2.0]], 3.0))
+
+
 def test_block_diag(backend):
     rng = np.random.default_rng(7)
     cases = [
