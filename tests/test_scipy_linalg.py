@@ -160,6 +160,34 @@ def test_diagonal_structure_reads_the_diagonal(backend):
                                np.diag(1 / np.diag(a)), rtol=1e-14)
 
 
+def test_non_finite_entries_outside_the_structure_are_not_read(backend):
+    """As SciPy with check_finite=False: an inf or nan where the structure has no entry does
+    not reach the result (assume_a='diagonal' multiplied by an identity: inf * 0 gave nan)."""
+    b = np.array([1.0, 2.0, 3.0])
+    bb = backend.asarray(b)
+    diag = np.array([[3.0, np.inf, np.nan], [1.0, 4.0, 1.0], [np.nan, -np.inf, 5.0]])
+    tri = np.array([[3.0, 1.0, np.inf], [1.0, 4.0, 1.0], [np.nan, 1.0, 5.0]])
+    low = np.array([[3.0, np.inf, np.nan], [1.0, 4.0, np.inf], [0.5, 1.0, 5.0]])
+    spd = np.array([[4.0, np.inf, np.nan], [1.0, 4.0, -np.inf], [0.5, 1.0, 5.0]])
+    cases = [(diag, dict(assume_a="diagonal")), (tri, dict(assume_a="tridiagonal")),
+             (low, dict(assume_a="lower triangular")), (spd, dict(assume_a="pos", lower=True)),
+             (spd, dict(assume_a="sym", lower=True))]
+    for a, kw in cases:
+        ref = sl.solve(a, b, check_finite=False, **kw)
+        assert np.all(np.isfinite(ref))
+        out = _np(backend, fsl.solve(backend.asarray(a), bb, **kw))
+        np.testing.assert_allclose(out, ref, rtol=1e-13)
+        if kw["assume_a"] == "diagonal":  # (SciPy 1.17's inv reads all of a here)
+            out = _np(backend, fsl.inv(backend.asarray(a), **kw))
+            np.testing.assert_allclose(out, np.diag(1.0 / np.diag(a)), rtol=1e-13)
+        elif kw["assume_a"] != "tridiagonal":  # (not one of inv's structures)
+            out = _np(backend, fsl.inv(backend.asarray(a), **kw))
+            np.testing.assert_allclose(out, sl.inv(a, check_finite=False, **kw), rtol=1e-13)
+    out = _np(backend, fsl.solve_triangular(backend.asarray(low), bb, lower=True))
+    np.testing.assert_allclose(out, sl.solve_triangular(low, b, lower=True, check_finite=False),
+                               rtol=1e-13)
+
+
 def test_det(backend):
     rng = np.random.default_rng(6)
     for shape in [(3, 3), (2, 4, 4), (1, 1), (0, 0)]:

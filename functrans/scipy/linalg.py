@@ -208,7 +208,7 @@ def _structured(a, assume_a, lower, name, allowed=None):
     if kind == "gen":
         return a, kind
     if kind == "diagonal":
-        return fnp.multiply(a, _eye_like(a)), kind
+        return fnp.triu(fnp.tril(a)), kind  # (selected: an inf off the diagonal is not read)
     if kind == "tridiagonal":
         return fnp.triu(fnp.tril(a, k=1), k=-1), kind
     if kind in ("upper", "lower"):
