@@ -160,6 +160,34 @@ def test_diagonal_structure_reads_the_diagonal(backend):
                                np.diag(1 / np.diag(a)), rtol=1e-14)
 
 
+def test_non_finite_entries_outside_the_structure_are_not_read(backend):
+    """As SciPy with check_finite=False: an inf or nan where the structure has no entry does
+    not reach the result (assume_a='diagonal' multiplied by an identity: inf * 0 gave nan)."""
+    b = np.array([1.0, 2.0, 3.0])
+    bb = backend.asarray(b)
+    diag = np.array([[3.0, np.inf, np.nan], [1.0, 4.0, 1.0], [np.nan, -np.inf, 5.0]])
+    tri = np.array([[3.0, 1.0, np.inf], [1.0, 4.0, 1.0], [np.nan, 1.0, 5.0]])
+    low = np.array([[3.0, np.inf, np.nan], [1.0, 4.0, np.inf], [0.5, 1.0, 5.0]])
+    spd = np.array([[4.0, np.inf, np.nan], [1.0, 4.0, -np.inf], [0.5, 1.0, 5.0]])
+    cases = [(diag, dict(assume_a="diagonal")), (tri, dict(assume_a="tridiagonal")),
+             (low, dict(assume_a="lower triangular")), (spd, dict(assume_a="pos", lower=True)),
+             (spd, dict(assume_a="sym", lower=True))]
+    for a, kw in cases:
+        ref = sl.solve(a, b, check_finite=False, **kw)
+        assert np.all(np.isfinite(ref))
+        out = _np(backend, fsl.solve(backend.asarray(a), bb, **kw))
+        np.testing.assert_allclose(out, ref, rtol=1e-13)
+        if kw["assume_a"] == "diagonal":  # (SciPy 1.17's inv reads all of a here)
+            out = _np(backend, fsl.inv(backend.asarray(a), **kw))
+            np.testing.assert_allclose(out, np.diag(1.0 / np.diag(a)), rtol=1e-13)
+        elif kw["assume_a"] != "tridiagonal":  # (not one of inv's structures)
+            out = _np(backend, fsl.inv(backend.asarray(a), **kw))
+            np.testing.assert_allclose(out, sl.inv(a, check_finite=False, **kw), rtol=1e-13)
+    out = _np(backend, fsl.solve_triangular(backend.asarray(low), bb, lower=True))
+    np.testing.assert_allclose(out, sl.solve_triangular(low, b, lower=True, check_finite=False),
+                               rtol=1e-13)
+
+
 def test_det(backend):
     rng = np.random.default_rng(6)
     for shape in [(3, 3), (2, 4, 4), (1, 1), (0, 0)]:
@@ -186,6 +214,62 @@ def test_integer_input_gives_float64(backend):
         out = _np(backend, f())
         assert out.dtype == ref.dtype == np.float64
         np.testing.assert_allclose(out, ref, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "uint16", "int32"])
+def test_small_integer_dtypes_are_scipys(backend, dtype):
+    """SciPy computes booleans and integers of at most 16 bits in float32 (inv, cholesky,
+    cho_factor, solve_triangular, cho_solve; not solve, nor det), wider ones in float64; with
+    a float operand, solve and solve_triangular take NumPy's common dtype (int32 and float32
+    give float64)."""
+    a = np.array([[2, 0, 1], [1, 3, 0], [0, 1, 1]]).astype(dtype)
+    spd = np.eye(3) * 3 + np.ones((3, 3))
+    p = np.eye(3, dtype=bool) if dtype == "bool" else spd.astype(dtype)
+    b = np.array([1, 0, 1]).astype(dtype)
+    ab, pb, bb = (backend.asarray(v, dtype) for v in (a, p, b))
+    b32 = b.astype(np.float32)
+    b32b = backend.asarray(b32, "float32")
+    cases = [
+        (lambda: fsl.inv(ab), lambda: sl.inv(a)),
+        (lambda: fsl.cholesky(pb), lambda: sl.cholesky(p)),
+        (lambda: fsl.cho_factor(pb)[0], lambda: sl.cho_factor(p)[0]),
+        (lambda: fsl.solve_triangular(ab, bb), lambda: sl.solve_triangular(a, b)),
+        (lambda: fsl.solve_triangular(ab, b32b), lambda: sl.solve_triangular(a, b32)),
+        (lambda: fsl.cho_solve((pb, False), bb), lambda: sl.cho_solve((p, False), b)),
+        (lambda: fsl.solve(ab, bb), lambda: sl.solve(a, b)),
+        (lambda: fsl.solve(ab, b32b), lambda: sl.solve(a, b32)),
+        (lambda: fsl.det(ab), lambda: sl.det(a)),
+    ]
+    for f, g in cases:
+        out, ref = _np(backend, f()), g()
+        assert out.dtype == ref.dtype, (out.dtype, ref.dtype)
+        np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-6)
+
+
+def test_array_likes_next_to_arrays_of_any_library(backend):
+    """A list (or number) operand goes with the other operand's library and device, as in
+    the rest of the namespace (it was made a default-backend array and the solve failed)."""
+    a = np.array([[3.0, 1.0, 0.0], [1.0, 4.0, 1.0], [0.0, 1.0, 5.0]])
+    ab, bb = backend.asarray(a), backend.asarray(np.ones(3))
+    cases = [
+        (lambda: fsl.solve(ab, [1.0, 2.0, 3.0]), sl.solve(a, [1.0, 2.0, 3.0])),
+        (lambda: fsl.solve(a.tolist(), bb), sl.solve(a, np.ones(3))),
+        (lambda: fsl.solve(ab, [1, 2, 3], assume_a="pos"), sl.solve(a, [1, 2, 3], assume_a="pos")),
+        (lambda: fsl.solve_triangular(ab, [1.0, 2.0, 3.0], lower=True),
+         sl.solve_triangular(a, [1.0, 2.0, 3.0], lower=True)),
+        (lambda: fsl.cho_solve(fsl.cho_factor(ab), [[1.0], [2.0], [3.0]]),
+         sl.cho_solve(sl.cho_factor(a), [[1.0], [2.0], [3.0]])),
+        (lambda: fsl.cho_solve((a.tolist(), False), bb), sl.cho_solve((a, False), np.ones(3))),
+    ]
+    for f, ref in cases:
+        np.testing.assert_allclose(_np(backend, f()), ref, rtol=1e-13)
+    g = ft.grad(lambda m: fnp.sum(fsl.solve(m, [1.0, 2.0, 3.0], assume_a="pos", lower=True)))
+    assert backend.is_own(g(ab))
+    # solve takes a number for b as a vector of one (as SciPy)
+    one = backend.asarray([[2.0]])
+    out = _np(backend, fsl.solve(one, 3.0))
+    assert out.shape == (1,)
+    np.testing.assert_allclose(out, sl.solve([[2.0]], 3.0))
 
 
 def test_block_diag(backend):
@@ -258,6 +342,59 @@ def test_complex_transposed_solve_is_refused(backend):
         fsl.solve(a, b, transposed=True)
     np.testing.assert_allclose(_np(backend, fsl.solve(a, b)), sl.solve(np.eye(2) * (1 + 1j),
                                                                        np.ones(2)))
+
+
+def _cmat(rng, shape):
+    return (rng.normal(size=shape) + 1j * rng.normal(size=shape)) * 0.3 + np.eye(shape[-1]) * 2
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_complex_hermitian_structures_read_the_real_diagonal(backend, lower):
+    """'her' and 'pos' (and cholesky) read only the chosen triangle and the real part of the
+    diagonal, as LAPACK's Hermitian routines: an imaginary diagonal part is ignored (it was
+    read by 'her' solve/inv, whose results then differed from SciPy's)."""
+    rng = np.random.default_rng(12)
+    m = _cmat(rng, (3, 3))
+    h = m @ m.conj().T + 3.0 * np.eye(3)
+    junk = h + np.diag([0.5j, -0.3j, 0.2j])  # an imaginary diagonal part
+    junk += (np.tril if not lower else np.triu)(np.full((3, 3), 5.0 - 2.0j), 1 if lower else -1)
+    b = rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2))
+    jb, bb = backend.asarray(junk, "complex128"), backend.asarray(b, "complex128")
+    for aa in ("her", "hermitian", "pos"):
+        out = _np(backend, fsl.solve(jb, bb, assume_a=aa, lower=lower))
+        np.testing.assert_allclose(out, sl.solve(junk, b, assume_a=aa, lower=lower),
+                                   rtol=1e-12, atol=1e-14)
+        if aa != "hermitian":  # (not one of inv's names)
+            out = _np(backend, fsl.inv(jb, assume_a=aa, lower=lower))
+            np.testing.assert_allclose(out, sl.inv(junk, assume_a=aa, lower=lower),
+                                       rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(_np(backend, fsl.cholesky(jb, lower=lower)),
+                               sl.cholesky(junk, lower=lower), rtol=1e-12, atol=1e-14)
+    # no derivative in the imaginary part of the diagonal
+    t = backend.asarray(np.diag([1j, 2j, -1j]), "complex128")
+    for f in (lambda a: fsl.solve(a, bb, assume_a="her", lower=lower),
+              lambda a: fsl.inv(a, assume_a="her", lower=lower),
+              lambda a: fsl.cholesky(a, lower=lower)):
+        np.testing.assert_array_equal(_np(backend, ft.jvp(f, (jb,), (t,))[1]), 0.0)
+
+
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_complex_values(backend, trans):
+    rng = np.random.default_rng(13)
+    a, b = _cmat(rng, (2, 3, 3)), rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2))
+    ab, bb = backend.asarray(a, "complex128"), backend.asarray(b, "complex128")
+    for lower in (False, True):
+        for unit in (False, True):
+            out = _np(backend, fsl.solve_triangular(ab, bb, trans=trans, lower=lower,
+                                                    unit_diagonal=unit))
+            ref = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+            assert out.dtype == ref.dtype
+            np.testing.assert_allclose(out, ref, rtol=1e-12)
+        for aa in (None, "sym", "diagonal", "tridiagonal", "upper triangular"):
+            out = _np(backend, fsl.solve(ab, bb, assume_a=aa, lower=lower))
+            np.testing.assert_allclose(out, sl.solve(a, b, assume_a=aa, lower=lower),
+                                       rtol=1e-12)
+    np.testing.assert_allclose(_np(backend, fsl.det(ab)), sl.det(a), rtol=1e-12)
 
 
 def test_singular_and_indefinite_matrices_raise(backend):

@@ -1,9 +1,11 @@
 """functrans.scipy.linalg: SciPy's linear algebra names, differentiable, on every backend.
 
 ``import functrans.scipy.linalg as fsl``. The functions take SciPy's names and arguments and
-give SciPy's values, shapes and dtypes (float32 stays float32, integers become float64), on
-plain arrays of every backend (results on the input's library and device) and on tracers
-inside every transform. Batches of matrices (leading axes) broadcast, as in SciPy 1.15+.
+give SciPy's values, shapes and dtypes (float32 stays float32; integers become float64,
+except, as in SciPy, booleans and integers of at most 16 bits, which become float32 in all but
+``solve`` and ``det``), on plain arrays of every backend (results on the input's library and
+device; a list or number next to an array goes on that array's library and device) and on
+tracers inside every transform. Batches of matrices (leading axes) broadcast, as in SciPy 1.15+.
 
 Conventions shared by all:
 
@@ -44,8 +46,22 @@ def _square(a, name):
     return a
 
 
+# Booleans and integers of at most 16 bits: SciPy's LAPACK wrappers (inv, cholesky, cho_factor,
+# solve_triangular, cho_solve) compute them in float32, wider integers in float64.
+_SMALL = frozenset(("bool", "int8", "uint8", "int16", "uint16"))
+
+
+def _lapack_float(x):
+    """``x`` as an array of the floating dtype SciPy's LAPACK wrappers give it."""
+    x = fnp.asarray(x)
+    d = _dtype(x)
+    if d.kind in "fc":
+        return x
+    return fnp.astype(x, _dt.float32 if d.name in _SMALL else _dt.float64)
+
+
 def _matrix(a, name):
-    return _square(_float(fnp.asarray(a)), name)
+    return _square(_lapack_float(a), name)
 
 
 def _eye_like(a):
@@ -69,18 +85,26 @@ def _triangle(a, lower, unit_diagonal=False):
 
 def _hermitian(a, lower, conj=True):
     """The symmetric (Hermitian if ``conj``) matrix that the ``lower`` (or upper) triangle
-    of ``a`` describes: the other triangle is not read."""
-    if lower:
-        strict = fnp.matrix_transpose(fnp.tril(a, k=-1))
-        return fnp.add(fnp.tril(a), fnp.conj(strict) if conj else strict)
-    strict = fnp.matrix_transpose(fnp.triu(a, k=1))
-    return fnp.add(fnp.triu(a), fnp.conj(strict) if conj else strict)
+    of ``a`` describes: the other triangle is not read, nor (Hermitian, as LAPACK) the
+    imaginary part of the diagonal."""
+    off = fnp.tril(a, k=-1) if lower else fnp.triu(a, k=1)
+    strict = fnp.matrix_transpose(off)
+    if not (conj and _dtype(a).kind == "c"):
+        return fnp.add(fnp.tril(a) if lower else fnp.triu(a), strict)
+    # the diagonal's real part only (a Hermitian matrix's diagonal is real)
+    diag = fnp.astype(fnp.real(fnp.triu(fnp.tril(a))), _dtype(a))
+    return fnp.add(fnp.add(off, diag), fnp.conj(strict))
 
 
-def _rhs(a, b, name):
-    """``b`` as a float operand of ``a``'s common dtype, its shape checked against ``a``."""
-    b = _float(fnp.asarray(b))
-    dt = fnp.result_type(a, b)
+def _rhs(a, b, name, joint=False):
+    """``a`` and ``b`` in their common floating dtype, ``b``'s shape checked against ``a``:
+    each made floating first as :func:`_lapack_float` does (with ``joint``, as SciPy's
+    ``solve``: float64 if neither is floating)."""
+    b = fnp.asarray(b)
+    if joint and _dtype(a).kind not in "fc" and _dtype(b).kind not in "fc":
+        dt = _dt.float64
+    else:
+        dt = fnp.result_type(_lapack_float(a), _lapack_float(b))
     a, b = fnp.astype(a, dt), fnp.astype(b, dt)
     sa, sb = _shape(a), _shape(b)
     rows = sb[0] if len(sb) == 1 else (sb[-2] if len(sb) >= 2 else None)
@@ -97,6 +121,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
     Only the ``lower`` (default: upper) triangle of ``a`` is read, and not its diagonal if
     ``unit_diagonal`` (taken as ones). ``b`` is ``(M,)`` or ``(..., M, K)``; batch axes
     broadcast. Computed by the general solver on the masked triangle."""
+    a, b = _convs((a, b))  # (array-likes next to the other operand, on its library/device)
     a = _matrix(a, "solve_triangular")
     a, b = _rhs(a, b, "solve_triangular")
     try:
@@ -142,6 +167,7 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     except (TypeError, ValueError):
         raise TypeError("cho_solve: c_and_lower must be a pair (c, lower), as cho_factor "
                         "returns it") from None
+    c, b = _convs((c, b))
     c = _matrix(c, "cho_solve")
     c, b = _rhs(c, b, "cho_solve")
     f = fnp.tril(c) if lower else fnp.triu(c)
@@ -182,7 +208,7 @@ def _structured(a, assume_a, lower, name, allowed=None):
     if kind == "gen":
         return a, kind
     if kind == "diagonal":
-        return fnp.multiply(a, _eye_like(a)), kind
+        return fnp.triu(fnp.tril(a)), kind  # (selected: an inf off the diagonal is not read)
     if kind == "tridiagonal":
         return fnp.triu(fnp.tril(a, k=1), k=-1), kind
     if kind in ("upper", "lower"):
@@ -201,8 +227,11 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=
     ``None`` (SciPy's structure detection from the values) is solved as 'gen': the same
     solution. 'banded' is not supported (NotImplementedError). ``b`` is ``(M,)`` or
     ``(..., M, K)``; batch axes broadcast."""
-    a = _matrix(a, "solve")
-    a, b = _rhs(a, b, "solve")
+    a, b = _convs((a, b))
+    if not _shape(b):  # (a number: a vector of one, as SciPy takes it)
+        b = fnp.reshape(b, (1,))
+    a = _square(a, "solve")
+    a, b = _rhs(a, b, "solve", joint=True)
     m, kind = _structured(a, assume_a, lower, "solve")
     if transposed:
         if _dtype(a).kind == "c":
@@ -230,7 +259,7 @@ def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
 def det(a, overwrite_a=False, check_finite=True):
     """The determinant (of each matrix of a stack). float64 (complex128) whatever the input's
     dtype, as SciPy gives it: float32 input is computed in float32 and then converted."""
-    d = _LA.det(_matrix(a, "det"))
+    d = _LA.det(_square(_float(fnp.asarray(a)), "det"))
     target = _dt.complex128 if _dtype(d).kind == "c" else _dt.float64
     return fnp.astype(d, target)
 
