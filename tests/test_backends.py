@@ -641,3 +641,26 @@ def test_python_numbers_join_the_arrays_library_and_device(backend):
     g = ft.grad(lambda x: fnp.sum(fnp.asarray([x[0], 2.0, [x[2]][0]]) ** 2))(x)
     assert backend.is_own(g)
     np.testing.assert_array_equal(backend.to_numpy(g), [1.0, 0.0, 4.0])
+
+
+def test_numpy_scalars_beside_another_librarys_arrays(backend):
+    """A NumPy scalar (what NumPy's reductions return; typed, unlike a Python float) beside
+    an array of another library becomes a 0-d array of that library and device with its own
+    dtype, eagerly, in derivatives and under jit; a NumPy *array* there is still an error."""
+    x = backend.asarray([1.0, 2.0])
+    for f in (lambda x: fnp.add(x, np.float64(0.5)), lambda x: fnp.multiply(np.float64(2), x),
+              lambda x: fnp.where(x > 1.5, x, np.float64(7.0)),
+              lambda x: fnp.stack([x[0], np.float64(3)])):
+        for g in (f, ft.jit(f)):
+            out = g(x)
+            assert backend.is_own(out)
+    np.testing.assert_array_equal(backend.to_numpy(fnp.add(x, np.float64(0.5))), [1.5, 2.5])
+    gr = ft.grad(lambda x: fnp.sum(x * np.float64(3.0)))(x)
+    assert backend.is_own(gr)
+    np.testing.assert_array_equal(backend.to_numpy(gr), [3.0, 3.0])
+    x32 = backend.asarray([1.0, 2.0], dtype="float32")
+    assert fnp.float64 == fnp.add(x32, np.float64(1.0)).dtype  # typed, as in NumPy
+    assert fnp.float32 == fnp.add(x32, np.float32(1.0)).dtype
+    if backend.name != "numpy":
+        with pytest.raises(BackendMismatchError):
+            fnp.add(x, np.ones(2))

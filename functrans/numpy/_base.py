@@ -11,6 +11,8 @@ import builtins
 import math
 import operator
 
+import numpy as _np
+
 from .. import dtypes as _dt
 from ..backends import backend_of, default as _default_backend
 from ..backends import _by_type
@@ -35,6 +37,10 @@ _dtype = _dtype_of = _dt.dtype_of
 
 def _shape(x) -> tuple:
     return tuple(x.shape)
+
+
+# NumPy's scalar types (np.float64 is a subclass of float, but typed, and NumPy's own)
+_NUMPY_SCALARS = frozenset(t for t in _np.sctypeDict.values() if issubclass(t, _np.generic))
 
 
 def _to_array(x, dtype=None, like=None):
@@ -69,8 +75,24 @@ def broadcast_shapes(*shapes) -> tuple:
     return tuple(out)
 
 
+def _numpy_scalars_beside(*args):
+    """NumPy scalars (``np.float64(0.5)``, what NumPy's reductions return) next to an array
+    of another library become 0-d arrays of that library and device, keeping their dtype
+    (NumPy's scalars are typed). A host number, as a Python float is: NumPy *arrays* beside
+    another library's still raise BackendMismatchError."""
+    like = next((a for a in args if type(a) not in _SCALARS
+                 and type(a) not in _NUMPY_SCALARS), None)
+    c = None if like is None else _concrete_value(like)
+    if c is None or type(c) in _NUMPY_SCALARS or backend_of(c).name == "numpy":
+        return args
+    return [_to_array(a, dtype=_dtype(a), like=like) if type(a) in _NUMPY_SCALARS else a
+            for a in args]
+
+
 def _promote_arrays(args):
     """Cast array operands to their common dtype (Python scalars stay weak)."""
+    if any(type(a) in _NUMPY_SCALARS for a in args):
+        args = _numpy_scalars_beside(*args)
     arrays = [a for a in args if type(a) not in _SCALARS]
     dts = [_dtype(a) for a in arrays]
     target = _dt.result_type(*dts)
@@ -101,8 +123,11 @@ def _binary(prim, x, y):
             return prim.bind(x, y)
         return prim.bind(x, _with_scalar(y, x))
     dx, dy = x.dtype, y.dtype
-    if dx is not dy and _dtype_of(x) is not _dtype_of(y):
-        (x, y), _ = _promote_arrays((x, y))
+    if dx is not dy:  # (two libraries' dtype objects too: a NumPy scalar beside a tensor)
+        if type(x) in _NUMPY_SCALARS or type(y) in _NUMPY_SCALARS:
+            x, y = _numpy_scalars_beside(x, y)
+        if _dtype_of(x) is not _dtype_of(y):
+            (x, y), _ = _promote_arrays((x, y))
     sx, sy = x.shape, y.shape
     if sx != sy:
         shape = broadcast_shapes(tuple(sx), tuple(sy))
@@ -423,6 +448,8 @@ def concat(arrays, /, *, axis=0):
 
 def stack(arrays, /, *, axis=0):
     """Join arrays along a new axis."""
+    if any(type(a) in _NUMPY_SCALARS for a in arrays):
+        arrays = _numpy_scalars_beside(*arrays)
     arrays = [_as_operand(a) for a in arrays]
     ndim = len(_shape(arrays[0]))
     axis = _normalize_axis(axis, ndim + 1)
