@@ -32,12 +32,17 @@ from .. import numpy as fnp
 from ..numpy._base import _dtype
 from ..numpy._reshaping import _convs
 from ..primitives import structural as _st
+from . import linalg as _linalg
 from . import special as _special
 
-__all__ = ["norm"]
+__all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
+           "cauchy"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_LOG_2PI = math.log(2.0 * math.pi)
+_LOG_PI = math.log(math.pi)
+_LOG_2 = math.log(2.0)
 
 
 def _float64(args, name):
@@ -136,3 +141,394 @@ class _Norm:
 
 
 norm = _Norm()
+
+
+# -- multivariate normal -------------------------------------------------------------------------
+
+
+def _squeeze_all(out):
+    """``out`` without its length-1 axes (SciPy squeezes the multivariate results)."""
+    axes = tuple(i for i, n in enumerate(out.shape) if n == 1)
+    return fnp.squeeze(out, axis=axes) if axes else out
+
+
+class _MultivariateNormal:
+    """The multivariate normal distribution with mean vector ``mean`` and covariance matrix
+    ``cov``, as ``scipy.stats.multivariate_normal`` (``logpdf`` and ``pdf``)."""
+
+    name = "multivariate_normal"
+
+    def __repr__(self):
+        return "functrans.scipy.stats.multivariate_normal"
+
+    def _logpdf(self, x, mean, cov, allow_singular, name):
+        if allow_singular:
+            raise NotImplementedError(f"{name}: allow_singular=True is not supported (only "
+                                      f"positive definite covariances)")
+        if cov is None:
+            cov = 1.0
+        args = (x, cov) if mean is None else (x, cov, mean)
+        conv = _float64(args, name)
+        x, cov = conv[0], conv[1]
+        mean = conv[2] if mean is not None else None
+        # the dimension, from the mean or else the covariance (static shapes), as SciPy
+        if mean is not None:
+            dim = math.prod(mean.shape)
+        else:
+            dim = 1 if cov.ndim < 2 else cov.shape[0]
+        if mean is None:
+            mean = fnp.zeros((dim,), dtype=fnp.float64, device=x.device)
+        elif dim == 1:
+            mean = fnp.reshape(mean, (1,))
+        if mean.ndim != 1 or mean.shape[0] != dim:
+            raise ValueError(f"{name}: Array 'mean' must be a vector of length {dim}.")
+        if dim == 1:
+            if math.prod(cov.shape) != 1:
+                raise ValueError(f"{name}: cov of shape {tuple(cov.shape)} for a "
+                                 f"one-dimensional distribution (it must hold one value)")
+            cov = fnp.reshape(cov, ())
+        if cov.ndim == 1 and cov.shape[0] != dim:
+            raise ValueError(f"{name}: Dimension mismatch: the diagonal 'cov' has length "
+                             f"{cov.shape[0]}, but 'mean' is a vector of length {dim}.")
+        if cov.ndim == 2 and cov.shape != (dim, dim):
+            rows, cols = cov.shape
+            if rows != cols:
+                raise ValueError(f"{name}: Array 'cov' must be square if it is two "
+                                 f"dimensional, but cov.shape = {tuple(cov.shape)}.")
+            raise ValueError(f"{name}: Dimension mismatch: array 'cov' is of shape "
+                             f"{tuple(cov.shape)}, but 'mean' is a vector of length {dim}.")
+        if cov.ndim > 2:
+            raise ValueError(f"{name}: Array 'cov' must be at most two-dimensional, but "
+                             f"cov.ndim = {cov.ndim}")
+        # the points: the last axis holds the components (a 0-d x is one point of a
+        # one-dimensional distribution; a 1-d x is one point, or n points if dim is 1)
+        if x.ndim == 0:
+            x = fnp.reshape(x, (1,))
+        elif x.ndim == 1:
+            x = fnp.reshape(x, (-1, 1) if dim == 1 else (1, -1))
+        dev = fnp.subtract(x, mean)
+        dev = fnp.broadcast_to(dev, dev.shape[:-1] + (dim,))
+        batch = dev.shape[:-1]
+        if cov.ndim < 2:  # a scalar or a diagonal: no factorization
+            ok = fnp.all(cov > 0.0)
+            c = fnp.where(cov > 0.0, cov, 1.0)
+            maha = fnp.sum(fnp.divide(dev * dev, c), axis=-1)
+            logdet = fnp.sum(fnp.log(c)) * (dim if cov.ndim == 0 else 1)
+        else:
+            low = _linalg.cholesky(cov, lower=True)
+            n = math.prod(batch)
+            rhs = fnp.matrix_transpose(fnp.reshape(dev, (n, dim)))
+            z = _linalg.solve_triangular(low, rhs, lower=True)
+            maha = fnp.reshape(fnp.sum(z * z, axis=0), batch)
+            logdet = 2.0 * fnp.sum(fnp.log(fnp.linalg.diagonal(low)))
+            ok = None
+        out = -0.5 * fnp.add(fnp.add(maha, logdet), dim * _LOG_2PI)
+        if ok is not None:
+            out = _valid(ok, out)
+        return _squeeze_all(out)
+
+    def logpdf(self, x, mean=None, cov=1, allow_singular=False):
+        """The log of the multivariate normal density at the points ``x`` (the last axis
+        holds the ``d`` components): ``-(d log(2 pi) + log det(cov) + m) / 2`` with ``m`` the
+        squared Mahalanobis distance, through a Cholesky factor of ``cov`` and a
+        triangular solve.
+
+        ``cov`` is a (d, d) symmetric positive definite matrix (only its lower triangle is
+        read, as SciPy's), a scalar (times the identity) or a 1-d diagonal. As SciPy, the
+        result has the batch shape of ``x`` with its length-1 axes removed. Differences:
+        ``allow_singular=True`` is refused (NotImplementedError); a full ``cov`` that is not
+        positive definite raises the backend's error from the Cholesky factorization, and a
+        scalar or diagonal ``cov`` with an entry <= 0 gives nan (SciPy raises ValueError)."""
+        return self._logpdf(x, mean, cov, allow_singular, "multivariate_normal.logpdf")
+
+    def pdf(self, x, mean=None, cov=1, allow_singular=False):
+        """The multivariate normal density at ``x``: ``exp(logpdf(x, mean, cov))`` (see
+        :meth:`logpdf`)."""
+        return fnp.exp(self._logpdf(x, mean, cov, allow_singular, "multivariate_normal.pdf"))
+
+
+multivariate_normal = _MultivariateNormal()
+
+
+# -- location-scale families -------------------------------------------------------------------
+
+
+class _LocScale:
+    """A continuous distribution of ``(x - loc) / scale`` with a standard form on the support
+    ``[_a, _b]``: the subclasses give the standard functions of ``z`` (called on values of
+    the support only, so that no derivative sees a value outside it)."""
+
+    name = ""
+    _a, _b = -math.inf, math.inf
+    _safe = 0.5  # a point inside the support
+
+    def __repr__(self):
+        return "functrans.scipy.stats." + self.name
+
+    def _bounded(self):
+        return self._a != -math.inf or self._b != math.inf
+
+    def _apply(self, method, x, loc, scale, below, above):
+        z, ok, s = _standardize(x, loc, scale, f"{self.name}.{method}")
+        f = getattr(self, "_" + method)
+        if not self._bounded():
+            return _valid(ok, f(z)), s, ok, z
+        lo, hi = z < self._a, z > self._b
+        inside = fnp.logical_not(fnp.logical_or(lo, hi))
+        out = f(fnp.where(inside, z, self._safe))
+        out = fnp.where(lo, below, fnp.where(hi, above, out))
+        return _valid(ok, fnp.where(fnp.isnan(z), math.nan, out)), s, ok, z
+
+    def _density(self, x, loc, scale, log):
+        method = "logpdf" if log else "pdf"
+        out, s, ok, _ = self._apply(method, x, loc, scale,
+                                    -math.inf if log else 0.0, -math.inf if log else 0.0)
+        return fnp.subtract(out, fnp.log(s)) if log else fnp.divide(out, s)
+
+    def logpdf(self, x, loc=0, scale=1):
+        return self._density(x, loc, scale, True)
+
+    def pdf(self, x, loc=0, scale=1):
+        return self._density(x, loc, scale, False)
+
+    def cdf(self, x, loc=0, scale=1):
+        return self._apply("cdf", x, loc, scale, 0.0, 1.0)[0]
+
+    def logcdf(self, x, loc=0, scale=1):
+        return self._apply("logcdf", x, loc, scale, -math.inf, 0.0)[0]
+
+    def sf(self, x, loc=0, scale=1):
+        return self._apply("sf", x, loc, scale, 1.0, 0.0)[0]
+
+    def logsf(self, x, loc=0, scale=1):
+        return self._apply("logsf", x, loc, scale, 0.0, -math.inf)[0]
+
+    def ppf(self, q, loc=0, scale=1):
+        q, loc, scale = _float64((q, loc, scale), f"{self.name}.ppf")
+        ok = scale > 0.0
+        s = fnp.where(ok, scale, 1.0)
+        inq = fnp.logical_and(q >= 0.0, q <= 1.0)
+        out = fnp.add(fnp.multiply(self._ppf(fnp.where(inq, q, 0.5)), s), loc)
+        return _valid(fnp.logical_and(ok, inq), out)
+
+    # the methods of z without a closed form of their own
+    def _pdf(self, z):
+        return fnp.exp(self._logpdf(z))
+
+    def _logcdf(self, z):
+        return fnp.log(self._cdf(z))
+
+    def _sf(self, z):
+        return 1.0 - self._cdf(z)
+
+    def _logsf(self, z):
+        return fnp.log(self._sf(z))
+
+
+def _doc(cls, what, support):
+    """The methods' docstrings, naming the distribution."""
+    docs = {
+        "logpdf": f"The log of the {what} density at ``x``{support}.",
+        "pdf": f"The {what} density at ``x``{support}.",
+        "cdf": f"The cumulative distribution function of the {what} distribution.",
+        "logcdf": f"The log of the CDF of the {what} distribution.",
+        "sf": f"The survival function ``1 - cdf`` of the {what} distribution.",
+        "logsf": f"The log of the survival function of the {what} distribution.",
+        "ppf": f"The quantile function (inverse of ``cdf``) of the {what} distribution; nan "
+               f"for ``q`` outside [0, 1].",
+    }
+    for m, d in docs.items():
+        def method(self, x, loc=0, scale=1, _m=m):
+            return getattr(_LocScale, _m)(self, x, loc, scale)
+        method.__name__ = m
+        method.__qualname__ = f"{cls.__name__}.{m}"
+        method.__doc__ = d + (" " + cls._notes.get(m, "") if m in cls._notes else "")
+        if m == "ppf":
+            def method(self, q, loc=0, scale=1):
+                return _LocScale.ppf(self, q, loc, scale)
+            method.__name__ = m
+            method.__qualname__ = f"{cls.__name__}.{m}"
+            method.__doc__ = d + (" " + cls._notes.get(m, "") if m in cls._notes else "")
+        setattr(cls, m, method)
+    return cls
+
+
+class _Expon(_LocScale):
+    """The exponential distribution on ``[loc, inf)`` with rate ``1 / scale``, as
+    ``scipy.stats.expon``."""
+
+    name = "expon"
+    _a = 0.0
+    _notes = {"logcdf": "``log(-expm1(-z))``, or ``log1p(-exp(-z))`` for ``z > log 2`` (finite "
+                        "in the upper tail: ``logcdf(50)`` is -1.9e-22).",
+              "ppf": "``loc - scale * log1p(-q)``."}
+
+    def _logpdf(self, z):
+        return -z
+
+    def _pdf(self, z):
+        return fnp.exp(-z)
+
+    def _cdf(self, z):
+        return -fnp.expm1(-z)
+
+    def _logcdf(self, z):
+        small = z < _LOG_2
+        return fnp.where(small, fnp.log(-fnp.expm1(-fnp.where(small, z, 0.5))),
+                         fnp.log1p(-fnp.exp(-fnp.where(small, 1.0, z))))
+
+    def _sf(self, z):
+        return fnp.exp(-z)
+
+    def _logsf(self, z):
+        return -z
+
+    def _ppf(self, q):
+        return -fnp.log1p(-q)
+
+
+class _Uniform(_LocScale):
+    """The uniform distribution on ``[loc, loc + scale]``, as ``scipy.stats.uniform``."""
+
+    name = "uniform"
+    _a, _b = 0.0, 1.0
+    _notes = {"ppf": "``loc + scale * q``."}
+
+    def _logpdf(self, z):
+        return z * 0.0
+
+    def _pdf(self, z):
+        return z * 0.0 + 1.0
+
+    def _cdf(self, z):
+        return z
+
+    def _logcdf(self, z):
+        return fnp.log(z)
+
+    def _sf(self, z):
+        return 1.0 - z
+
+    def _logsf(self, z):
+        return fnp.log1p(-z)
+
+    def _ppf(self, q):
+        return q
+
+
+class _Laplace(_LocScale):
+    """The Laplace (double exponential) distribution, as ``scipy.stats.laplace``."""
+
+    name = "laplace"
+    _notes = {"logpdf": "Computed as ``-|z| - log(2 scale)``: finite where SciPy's (the log "
+                        "of the density) underflows to -inf, ``|z|`` > 745.",
+              "logcdf": "Computed as ``z - log 2`` below ``loc``: finite far in the lower "
+                        "tail where SciPy's (the log of the CDF) is -inf.",
+              "logsf": "Computed as ``-z - log 2`` above ``loc``: finite far in the upper "
+                       "tail where SciPy's is -inf."}
+
+    def _logpdf(self, z):
+        return -fnp.abs(z) - _LOG_2
+
+    def _pdf(self, z):
+        return 0.5 * fnp.exp(-fnp.abs(z))
+
+    def _cdf(self, z):
+        pos = z > 0.0
+        return fnp.where(pos, 1.0 - 0.5 * fnp.exp(-fnp.where(pos, z, 0.0)),
+                         0.5 * fnp.exp(fnp.where(pos, 0.0, z)))
+
+    def _logcdf(self, z):
+        pos = z > 0.0
+        return fnp.where(pos, fnp.log1p(-0.5 * fnp.exp(-fnp.where(pos, z, 0.0))),
+                         fnp.where(pos, 0.0, z) - _LOG_2)
+
+    def _sf(self, z):
+        return self._cdf(-z)
+
+    def _logsf(self, z):
+        return self._logcdf(-z)
+
+    def _ppf(self, q):
+        hi = q > 0.5
+        return fnp.where(hi, -fnp.log(2.0 * (1.0 - fnp.where(hi, q, 0.75))),
+                         fnp.log(2.0 * fnp.where(hi, 0.25, q)))
+
+
+class _Logistic(_LocScale):
+    """The logistic distribution, as ``scipy.stats.logistic``."""
+
+    name = "logistic"
+    _notes = {"ppf": "``loc + scale * logit(q)``."}
+
+    def _logpdf(self, z):
+        y = -fnp.abs(z)
+        return y - 2.0 * fnp.log1p(fnp.exp(y))
+
+    def _cdf(self, z):
+        return _special.expit(z)
+
+    def _logcdf(self, z):
+        return _special.log_expit(z)
+
+    def _sf(self, z):
+        return _special.expit(-z)
+
+    def _logsf(self, z):
+        return _special.log_expit(-z)
+
+    def _ppf(self, q):
+        return _special.logit(q)
+
+
+class _Cauchy(_LocScale):
+    """The Cauchy (Lorentz) distribution, as ``scipy.stats.cauchy``."""
+
+    name = "cauchy"
+    _notes = {"cdf": "``atan2(1, -z) / pi`` (relative accuracy in the lower tail).",
+              "logcdf": "``log1p(-sf)`` above ``loc`` (a little more accurate than SciPy's "
+                        "``log(cdf)`` there).",
+              "logsf": "``log1p(-cdf)`` below ``loc``.",
+              "sf": "``atan2(1, z) / pi`` (relative accuracy in the upper tail).",
+              "ppf": "``-1 / tan(pi q)`` in the lower tail, ``1 / tan(pi (1 - q))`` in the "
+                     "upper, ``tan(pi (q - 1/2))`` between (accurate as SciPy's)."}
+
+    def _logpdf(self, z):
+        a = fnp.abs(z)
+        small = a < 1.0
+        a_small = fnp.where(small, a, 0.0)
+        a_big = fnp.where(small, 1.0, a)
+        return fnp.where(small, -fnp.log1p(a_small * a_small),
+                         -(2.0 * fnp.log(a_big) + fnp.log1p(1.0 / (a_big * a_big)))) - _LOG_PI
+
+    def _pdf(self, z):
+        return fnp.exp(self._logpdf(z))
+
+    def _cdf(self, z):
+        return fnp.atan2(fnp.ones_like(z), -z) / math.pi
+
+    def _sf(self, z):
+        return fnp.atan2(fnp.ones_like(z), z) / math.pi
+
+    def _logcdf(self, z):
+        pos = z > 0.0
+        return fnp.where(pos, fnp.log1p(-self._sf(fnp.where(pos, z, 1.0))),
+                         fnp.log(self._cdf(fnp.where(pos, -1.0, z))))
+
+    def _logsf(self, z):
+        return self._logcdf(-z)
+
+    def _ppf(self, q):
+        lo, hi = q < 0.25, q > 0.75
+        mid = fnp.logical_not(fnp.logical_or(lo, hi))
+        t_lo = -1.0 / fnp.tan(math.pi * fnp.where(lo, q, 0.1))
+        t_hi = 1.0 / fnp.tan(math.pi * (1.0 - fnp.where(hi, q, 0.9)))
+        t_mid = fnp.tan(math.pi * (fnp.where(mid, q, 0.5) - 0.5))
+        return fnp.where(lo, t_lo, fnp.where(hi, t_hi, t_mid))
+
+
+expon = _doc(_Expon, "exponential", " (0 below ``loc``, as SciPy)")()
+uniform = _doc(_Uniform, "uniform", " (``1 / scale`` on ``[loc, loc + scale]``, 0 outside)")()
+laplace = _doc(_Laplace, "Laplace", "")()
+logistic = _doc(_Logistic, "logistic", "")()
+cauchy = _doc(_Cauchy, "Cauchy", "")()
