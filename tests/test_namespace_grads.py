@@ -610,6 +610,31 @@ def _norm(method, shift=0.0, stretch=1.0, q=False):
 
 
 
+_LS_METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf")
+
+
+def _locscale(dist, method):
+    """A method of the location-scale family ``dist`` of (x, loc, scale), with x inside the
+    support and away from its kinks (expon and laplace at loc, uniform at both ends); ppf
+    takes a probability in (0.1, 0.9)."""
+    f = getattr(getattr(fst, dist), method)
+    if method == "ppf":
+        return Spec(f"stats.{dist}.ppf", lambda u, m, s: f(u * 0.5 + 0.5, m, s),
+                    ["unit", "real", "pos"], _N3)
+    if dist == "expon":  # x - loc in (0.7, 2.8)
+        return Spec(f"stats.expon.{method}", lambda x, m, s: f(x + 1.0, m, s),
+                    ["pos", "unit", "pos"], _N3)
+    if dist == "uniform":  # 0 < x - loc < 1.06 < scale
+        return Spec(f"stats.uniform.{method}", lambda u, m, s: f(u * 0.1 + 0.9, m * 0.1,
+                                                                   s + 1.0),
+                    ["unit", "unit", "pos"], _N3)
+    if dist == "laplace":  # |x| >= 0.3 > |loc|
+        return Spec(f"stats.laplace.{method}", lambda x, m, s: f(x, m * 0.1, s),
+                    ["nonzero", "unit", "pos"], _N3)
+    return Spec(f"stats.{dist}.{method}", lambda x, m, s: f(x * 3.0, m, s),
+                ["real", "real", "pos"], _N3)
+
+
 TABLE += [
     _norm("logpdf"), _norm("pdf"), _norm("cdf", stretch=3.0), _norm("logcdf", stretch=5.0),
     Spec("stats.norm.logcdf_tail", lambda x, m, s: fst.norm.logcdf(x - 30.0, m, s),
@@ -620,6 +645,27 @@ TABLE += [
     _norm("ppf", q=True), _norm("isf", q=True),
     Spec("stats.norm.defaults", lambda x: fst.norm.logpdf(x) + fst.norm.cdf(x)
          + fst.norm.ppf(x * 0.25 + 0.5), ["real"], U_SHAPES),
+    # multivariate_normal: full, diagonal and scalar covariances, batches of points
+    Spec("stats.multivariate_normal.logpdf", lambda x, m, c: (
+        fst.multivariate_normal.logpdf(x, m, c), fst.multivariate_normal.pdf(x, m, c)),
+        ["real", "real", "spd"], [((3,), (3,), (3, 3)), ((4, 3), (3,), (3, 3)),
+                                  ((2, 2, 2), (2,), (2, 2))]),
+    Spec("stats.multivariate_normal.pdf", lambda x, m, c: (
+        fst.multivariate_normal.pdf(x, m, c), fst.multivariate_normal.logpdf(x, m + 1.0, c * 2.0)),
+        ["real", "real", "pos"], [((4, 3), (3,), (3,)), ((3,), (3,), ()), ((4,), (), ())]),
+    Spec("stats.multivariate_normal.defaults", lambda x: fst.multivariate_normal.logpdf(x)
+         + fst.multivariate_normal.pdf(x, cov=2.0), ["real"], [((),), ((4,),)]),
+    *[_locscale(d, m) for d in ("expon", "uniform", "laplace", "logistic", "cauchy")
+      for m in _LS_METHODS],
+    Spec("stats.locscale.defaults", lambda x: fst.expon.logpdf(x) + fst.uniform.cdf(x * 0.4)
+         + fst.laplace.sf(x) + fst.logistic.logcdf(x) + fst.cauchy.ppf(x * 0.3)
+         + fst.expon.ppf(x * 0.3, 1.0) + fst.logistic.pdf(x, 0.5, 2),
+         ["pos"], U_SHAPES),
+    Spec("stats.locscale_tails", lambda x, m, s: (
+        fst.logistic.logcdf(x - 40.0, m, s), fst.logistic.logsf(x + 40.0, m, s),
+        fst.cauchy.logcdf(x - 40.0, m, s), fst.expon.logcdf(x + 30.0, m, s),
+        fst.laplace.logsf(x + 40.0, m, s), fst.cauchy.cdf(x - 1e3, m, s)),
+        ["real", "unit", "pos"], _N3[:2]),
     Spec("scipy.linalg.solve_triangular", lambda a, b: (
         fsl.solve_triangular(a, b), fsl.solve_triangular(a, b, lower=True, trans=1),
         fsl.solve_triangular(a, b, trans="C", unit_diagonal=True)),
