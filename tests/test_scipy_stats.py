@@ -31,14 +31,24 @@ def _compare(out, ref, rtol=1e-13, atol=0.0):
     assert np.array_equal(out[inf], ref[inf])
 
 
+LS_DISTS = ["expon", "uniform", "laplace", "logistic", "cauchy"]
+LS_METHODS = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf"]
+OBJECTS = {"norm": METHODS, "multivariate_normal": ["logpdf", "pdf"],
+           **{d: LS_METHODS for d in LS_DISTS}}
+
+
 def test_every_method_is_in_the_table():
     from .test_namespace_grads import TABLE
     tested = {s.name for s in TABLE}
-    assert fst.__all__ == ["norm"]
-    public = {n for n in dir(fst.norm) if not n.startswith("_") and callable(getattr(fst.norm, n))}
-    assert public == set(METHODS)
-    missing = sorted(n for n in public if "stats.norm." + n not in tested)
-    assert not missing, f"functrans.scipy.stats.norm methods missing from TABLE: {missing}"
+    assert set(fst.__all__) == set(OBJECTS)
+    for name, methods in OBJECTS.items():
+        obj = getattr(fst, name)
+        public = {n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n))}
+        assert public == set(methods), name
+        missing = sorted(n for n in public if f"stats.{name}.{n}" not in tested)
+        assert not missing, f"functrans.scipy.stats.{name} methods missing from TABLE: {missing}"
+        for n in public:
+            assert getattr(obj, n).__doc__, (name, n)
 
 
 def test_submodule_attribute():
@@ -232,3 +242,316 @@ def test_jit(backend):
     for _ in range(2):
         np.testing.assert_allclose(_np(backend, f(backend.asarray(x), backend.asarray(s))),
                                    ref, rtol=1e-13)
+
+
+# -- the location-scale families: expon, uniform, laplace, logistic, cauchy ----------------------
+
+# (method, distribution) where functrans is deliberately more accurate than SciPy far in the
+# tails (SciPy takes the log of an underflowing value): compared where SciPy is finite
+_LOG_TAIL_DIFFERS = {("laplace", "logpdf"), ("laplace", "logcdf"), ("laplace", "logsf")}
+
+
+def _ls_data(dist, method, rng, shape):
+    if method == "ppf":
+        return rng.uniform(0.0, 1.0, shape)
+    if dist == "uniform":
+        return rng.uniform(-1.5, 3.5, shape)
+    return rng.normal(size=shape) * 4.0
+
+
+def _ls_compare(dist, method, out, ref, rtol=1e-12):
+    if (dist, method) in _LOG_TAIL_DIFFERS:
+        fin = np.isfinite(ref) | np.isnan(ref)
+        _compare(out[fin], ref[fin], rtol=rtol, atol=1e-300)
+        assert np.all(out[~fin] >= ref[~fin])  # -inf where SciPy's is, or finite
+        return
+    _compare(out, ref, rtol=rtol, atol=1e-300)
+
+
+@pytest.mark.parametrize("dist", LS_DISTS)
+@pytest.mark.parametrize("method", LS_METHODS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_locscale_values(backend, dist, method, dtype):
+    rng = np.random.default_rng(1)
+    f, ref_f = getattr(getattr(fst, dist), method), getattr(getattr(st, dist), method)
+    for sx, sl, ss in SHAPES:
+        x = _ls_data(dist, method, rng, sx).astype(dtype)
+        loc = rng.normal(size=sl).astype(dtype)
+        scale = rng.uniform(0.2, 3.0, ss).astype(dtype)
+        out = _np(backend, f(backend.asarray(x, dtype), backend.asarray(loc, dtype),
+                             backend.asarray(scale, dtype)))
+        x64, loc64, scale64 = (v.astype(np.float64) for v in (x, loc, scale))
+        ref = ref_f(x64, loc64, scale64)
+        assert out.shape == np.shape(ref)
+        assert out.dtype == np.float64
+        _ls_compare(dist, method, out, ref)
+        out = _np(backend, f(backend.asarray(x, dtype)))
+        _ls_compare(dist, method, out, ref_f(x64))
+        out = _np(backend, f(backend.asarray(x, dtype), 0.5, 2))
+        _ls_compare(dist, method, out, ref_f(x64, 0.5, 2))
+
+
+@pytest.mark.parametrize("dist", LS_DISTS)
+@pytest.mark.parametrize("method", LS_METHODS)
+def test_locscale_edge_values(backend, dist, method):
+    """Support edges, infinities, nan, invalid scales, tails; probabilities 0, 1 and
+    outside [0, 1] for ppf; as SciPy."""
+    if method == "ppf":
+        # (not 0.25 with loc 1: 1 + ppf(0.25) = 1 - 1 is all rounding error)
+        v = [0.0, 1.0, 0.5, -0.1, 1.1, np.nan, 1e-300, 1e-20, 1 - 1e-12, 0.2, 0.8, 0.3]
+    else:
+        v = [0.0, 1.0, 0.5, -1.0, 2.0, np.inf, -np.inf, np.nan, 1e-300, 1e-20, 1.0 - 1e-16,
+             -1e-20, 40.0, -40.0, 800.0, -800.0, 1e30, -1e30]
+    x = np.array(v)[:, None, None]
+    loc = np.array([0.0, np.inf, -np.inf, np.nan, 1.0])[None, :, None]
+    scale = np.array([1.0, 0.0, -1.0, np.inf, np.nan, 1e-3, 2.0])[None, None, :]
+    out = _np(backend, getattr(getattr(fst, dist), method)(
+        backend.asarray(x), backend.asarray(loc), backend.asarray(scale)))
+    with np.errstate(all="ignore"):
+        ref = getattr(getattr(st, dist), method)(x, loc, scale)
+    _ls_compare(dist, method, out, ref)
+
+
+def test_locscale_accuracy(backend):
+    """Where functrans is more accurate than a direct formula, as SciPy (or more)."""
+    def val(f, *a):
+        return _np(backend, f(*(backend.asarray(v) for v in a)))
+    assert val(fst.expon.logcdf, 50.0) == pytest.approx(-np.exp(-50.0), rel=1e-14)
+    assert val(fst.expon.cdf, 1e-20) == pytest.approx(1e-20, rel=1e-14)
+    assert val(fst.expon.ppf, 1e-20) == pytest.approx(1e-20, rel=1e-14)
+    assert val(fst.uniform.logsf, 1e-20) == pytest.approx(-1e-20, rel=1e-14)
+    assert val(fst.laplace.logpdf, 1e4) == pytest.approx(-1e4 - np.log(2), rel=1e-15)
+    assert val(fst.laplace.logcdf, -1e4) == pytest.approx(-1e4 - np.log(2), rel=1e-15)
+    assert val(fst.laplace.logsf, 1e4) == pytest.approx(-1e4 - np.log(2), rel=1e-15)
+    assert val(fst.logistic.logcdf, -800.0) == pytest.approx(-800.0, rel=1e-15)
+    assert val(fst.logistic.sf, 700.0) == pytest.approx(np.exp(-700.0), rel=1e-13)
+    assert val(fst.cauchy.cdf, -1e10) == pytest.approx(1 / (np.pi * 1e10), rel=1e-14)
+    assert val(fst.cauchy.sf, 1e200) == pytest.approx(1 / (np.pi * 1e200), rel=1e-14)
+    assert val(fst.cauchy.logpdf, 1e200) == pytest.approx(st.cauchy.logpdf(1e200), rel=1e-15)
+    assert val(fst.cauchy.ppf, 1e-20) == pytest.approx(st.cauchy.ppf(1e-20), rel=1e-13)
+    assert val(fst.cauchy.ppf, 1 - 1e-12) == pytest.approx(st.cauchy.ppf(1 - 1e-12), rel=1e-6)
+
+
+def test_locscale_python_numbers_and_lists(backend):
+    for d in LS_DISTS:
+        for m in LS_METHODS:
+            v = 0.3 if m == "ppf" else 0.7
+            out = getattr(getattr(fst, d), m)(v, 0.1, 2.0)
+            assert np.asarray(out).dtype == np.float64 and np.shape(out) == ()
+            np.testing.assert_allclose(np.asarray(out),
+                                       getattr(getattr(st, d), m)(v, 0.1, 2.0), rtol=1e-14)
+            x = backend.asarray([0.2, 0.6])
+            out = getattr(getattr(fst, d), m)(x, [0.0, 0.1], 2)
+            np.testing.assert_allclose(_np(backend, out), getattr(getattr(st, d), m)(
+                [0.2, 0.6], [0.0, 0.1], 2), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int64"])
+def test_locscale_integer_input(backend, dtype):
+    x = np.array([0, 1], dtype=dtype)
+    for d in LS_DISTS:
+        for m in ("logpdf", "cdf", "ppf"):
+            out = _np(backend, getattr(getattr(fst, d), m)(backend.asarray(x, dtype), 0, 2))
+            assert out.dtype == np.float64
+            _compare(out, getattr(getattr(st, d), m)(x, 0, 2))
+
+
+def test_locscale_errors_and_no_mutation(backend):
+    z = backend.asarray([1.0 + 1j], dtype="complex128")
+    a = np.array([1.0, -np.inf, 3.0])
+    x, s = backend.asarray(a), backend.asarray([1.0, -1.0, 2.0])
+    for d in LS_DISTS:
+        for m in LS_METHODS:
+            f = getattr(getattr(fst, d), m)
+            with pytest.raises(TypeError, match=f"{d}.{m}: complex input"):
+                f(z)
+            with pytest.raises(TypeError, match=f"{d}.{m}: complex input"):
+                f(x, 0.0, 1j)
+            with pytest.raises(TypeError):
+                f(x, 0, 1, 2)
+            f(x, x, s)
+        with pytest.raises(ValueError, match="broadcast"):
+            getattr(fst, d).logpdf(backend.asarray([1.0, 2.0]), backend.asarray([1.0, 2, 3]))
+    np.testing.assert_array_equal(backend.to_numpy(x), a)
+    np.testing.assert_array_equal(backend.to_numpy(s), [1.0, -1.0, 2.0])
+
+
+def test_locscale_derivative_values(backend):
+    """A few gradients against closed forms (the table checks them against finite
+    differences)."""
+    def g(dist, method, *a):
+        out = ft.grad(lambda *v: getattr(getattr(fst, dist), method)(*v), argnums=(0, 1, 2))(
+            *(backend.asarray(v) for v in a))
+        return np.array([_np(backend, o) for o in out])
+    x, m, s = 2.1, -0.4, 1.7
+    z = (x - m) / s
+    np.testing.assert_allclose(g("expon", "logpdf", x, m, s), [-1 / s, 1 / s, (z - 1) / s],
+                               rtol=1e-13)
+    np.testing.assert_allclose(g("uniform", "logpdf", 0.5, 0.0, 2.0), [0.0, 0.0, -0.5],
+                               atol=1e-300)
+    np.testing.assert_allclose(g("laplace", "logpdf", x, m, s), [-1 / s, 1 / s, (z - 1) / s],
+                               rtol=1e-13)
+    p = st.logistic.cdf(z)
+    np.testing.assert_allclose(g("logistic", "logcdf", x, m, s),
+                               [(1 - p) / s, -(1 - p) / s, -(1 - p) * z / s], rtol=1e-13)
+    c = 1 / (np.pi * (1 + z * z))
+    np.testing.assert_allclose(g("cauchy", "cdf", x, m, s), [c / s, -c / s, -c * z / s],
+                               rtol=1e-13)
+    # outside the support: zero derivatives, not nan
+    np.testing.assert_array_equal(g("expon", "pdf", -1.0, 0.0, 1.0), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g("uniform", "cdf", 2.0, 0.0, 1.0), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g("expon", "logsf", -1.0, 0.0, 1.0), [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("dist", LS_DISTS)
+def test_locscale_vmap_matches_loop(backend, dist):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.1, 0.9, (3, 4))
+    s = rng.uniform(0.5, 2.0, (3, 1))
+    for method in ("logpdf", "logcdf", "ppf"):
+        f = getattr(getattr(fst, dist), method)
+        out = _np(backend, ft.vmap(lambda a, b: f(a, 0.05, b))(backend.asarray(x),
+                                                              backend.asarray(s)))
+        loop = np.stack([_np(backend, f(backend.asarray(xi), 0.05, backend.asarray(si)))
+                         for xi, si in zip(x, s)])
+        np.testing.assert_allclose(out, loop, rtol=1e-14)
+
+
+def test_locscale_jit(backend):
+    f = ft.jit(lambda x, s: fnp.sum(fst.expon.logpdf(x, 0.5, s) + fst.cauchy.logcdf(x, 0.0, s)
+                                    + fst.uniform.pdf(x, 0.0, s)))
+    x, s = np.array([0.5, -30.0, 2.0]), np.array([1.0, 0.5, 3.0])
+    ref = np.sum(st.expon.logpdf(x, 0.5, s) + st.cauchy.logcdf(x, 0.0, s)
+                 + st.uniform.pdf(x, 0.0, s))
+    for _ in range(2):
+        np.testing.assert_allclose(_np(backend, f(backend.asarray(x), backend.asarray(s))),
+                                   ref, rtol=1e-13)
+
+
+# -- multivariate_normal -------------------------------------------------------------------------
+
+
+def _spd(rng, d):
+    a = rng.normal(size=(d, d))
+    return a @ a.T + d * np.eye(d)
+
+
+def _mvn_cases(rng):
+    c3 = _spd(rng, 3)
+    return [
+        (rng.normal(size=3), None, c3), (rng.normal(size=(4, 3)), [1.0, 2.0, 3.0], c3),
+        (rng.normal(size=(2, 4, 3)), rng.normal(size=3), c3),
+        (rng.normal(size=(1, 3)), None, c3), (rng.normal(size=(2, 1, 3)), None, c3),
+        (rng.normal(size=(4, 1)), [0.2, 0.1, 0.0], c3),  # the last axis broadcasts
+        (rng.normal(size=5), None, 1), (rng.normal(size=5), 0.5, 2.0), (1.3, None, 1),
+        (1.3, [0.2], [[2.0]]), (rng.normal(size=(4, 1)), [0.2], [[2.0]]),
+        (rng.normal(size=(4, 3)), [0.0, 0.0, 1.0], [1.0, 2.0, 3.0]),
+        (rng.normal(size=(4, 3)), np.zeros(3), 2.5), (rng.normal(size=(3, 2)), None, _spd(rng, 2)),
+        ([[0.1, 0.2], [0.3, 40.0]], [0.0, 0.0], [[1.0, 0.5], [0.5, 2.0]]),
+        (np.zeros((0, 3)), None, c3),
+    ]
+
+
+@pytest.mark.parametrize("method", ["logpdf", "pdf"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_mvn_values(backend, method, dtype):
+    rng = np.random.default_rng(2)
+    f, ref_f = getattr(fst.multivariate_normal, method), getattr(st.multivariate_normal, method)
+    for x, m, c in _mvn_cases(rng):
+        ref = ref_f(x, m, c)
+        xb = backend.asarray(np.asarray(x, dtype=dtype), dtype)
+        cb = c if np.ndim(c) == 0 else backend.asarray(np.asarray(c, dtype=dtype), dtype)
+        mb = m if m is None or np.ndim(m) == 0 else backend.asarray(np.asarray(m, dtype), dtype)
+        out = _np(backend, f(xb, mb, cb))
+        assert out.shape == np.shape(ref) and out.dtype == np.float64
+        ref = ref_f(np.asarray(x, dtype).astype(np.float64),
+                    None if m is None else np.asarray(m, dtype).astype(np.float64),
+                    np.asarray(c, dtype).astype(np.float64))
+        _compare(out, np.asarray(ref), rtol=1e-12, atol=1e-300)
+        # lists and numbers beside the array
+        out = _np(backend, f(xb, None if m is None else np.asarray(m).tolist(),
+                             np.asarray(c).tolist()))
+        assert out.shape == np.shape(ref)
+
+
+def test_mvn_defaults_and_python_input():
+    np.testing.assert_allclose(np.asarray(fst.multivariate_normal.logpdf(0.3)),
+                               st.multivariate_normal.logpdf(0.3), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(fst.multivariate_normal.pdf([0.3, 1.0], cov=2)),
+                               st.multivariate_normal.pdf([0.3, 1.0], cov=2), rtol=1e-14)
+    np.testing.assert_allclose(
+        np.asarray(fst.multivariate_normal.logpdf([0.3, 1.0], [0, 1], [[2, 1], [1, 2]])),
+        st.multivariate_normal.logpdf([0.3, 1.0], [0, 1], [[2, 1], [1, 2]]), rtol=1e-14)
+
+
+def test_mvn_reads_the_lower_triangle(backend):
+    c = np.array([[2.0, 99.0], [0.5, 1.0]])  # as SciPy: only the lower triangle
+    x = np.array([0.3, -0.2])
+    out = _np(backend, fst.multivariate_normal.logpdf(backend.asarray(x), None,
+                                                      backend.asarray(c)))
+    np.testing.assert_allclose(out, st.multivariate_normal.logpdf(x, None, c), rtol=1e-13)
+
+
+def test_mvn_invalid(backend):
+    x = backend.asarray([0.1, 0.2, 0.3])
+    mvn = fst.multivariate_normal
+    # a non-positive scalar or diagonal covariance: nan (SciPy raises)
+    assert np.isnan(_np(backend, mvn.logpdf(x, [0, 0, 0], -1.0)))
+    assert np.isnan(_np(backend, mvn.logpdf(x, [0, 0, 0], [1.0, 0.0, 2.0])))
+    with pytest.raises(NotImplementedError, match="multivariate_normal.logpdf: allow_singular"):
+        mvn.logpdf(x, allow_singular=True)
+    with pytest.raises(NotImplementedError, match="multivariate_normal.pdf: allow_singular"):
+        mvn.pdf(x, None, 1, True)
+    with pytest.raises(ValueError, match="'mean' must be a vector of length 3"):
+        mvn.logpdf(x, backend.asarray([[0.0, 0.0, 0.0]]), 1.0)
+    with pytest.raises(ValueError, match="must hold one value"):
+        mvn.logpdf(x, None, backend.asarray([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="must be square"):
+        mvn.logpdf(x, [0, 0, 0], backend.asarray(np.ones((3, 2))))
+    with pytest.raises(ValueError, match="Dimension mismatch"):
+        mvn.logpdf(x, [0, 0], backend.asarray(np.eye(3)))
+    with pytest.raises(ValueError, match="Dimension mismatch"):
+        mvn.logpdf(x, [0, 0], backend.asarray([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="at most two-dimensional"):
+        mvn.logpdf(x, [0, 0, 0], backend.asarray(np.ones((1, 3, 3))))
+    with pytest.raises(TypeError, match="multivariate_normal.logpdf: complex input"):
+        mvn.logpdf(backend.asarray([1j], dtype="complex128"))
+    with pytest.raises(Exception):  # not positive definite: the backend's error
+        mvn.logpdf(x, None, backend.asarray(-np.eye(3)))
+
+
+def test_mvn_not_mutated_and_derivatives(backend):
+    rng = np.random.default_rng(3)
+    c = _spd(rng, 3)
+    x, m = rng.normal(size=(4, 3)), rng.normal(size=3)
+    xb, mb, cb = backend.asarray(x), backend.asarray(m), backend.asarray(c)
+    g = ft.grad(lambda a, b, s: fnp.sum(fst.multivariate_normal.logpdf(a, b, s)),
+                argnums=(0, 1, 2))(xb, mb, cb)
+    ci = np.linalg.inv(c)
+    dev = x - m
+    gx = -dev @ ci
+    np.testing.assert_allclose(_np(backend, g[0]), gx, rtol=1e-12)
+    np.testing.assert_allclose(_np(backend, g[1]), -gx.sum(0), rtol=1e-12)
+    # d/dC of sum_i logpdf, read through the lower triangle (off-diagonal entries count twice)
+    full = 0.5 * (ci @ dev.T @ dev @ ci) - 0.5 * len(x) * ci
+    expected = np.tril(full + full.T - np.diag(np.diag(full)))
+    np.testing.assert_allclose(_np(backend, g[2]), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(backend.to_numpy(xb), x)
+    np.testing.assert_array_equal(backend.to_numpy(cb), c)
+
+
+def test_mvn_vmap_matches_loop(backend):
+    rng = np.random.default_rng(6)
+    c = _spd(rng, 3)
+    x, means = rng.normal(size=(5, 4, 3)), rng.normal(size=(5, 3))
+    f = fst.multivariate_normal.logpdf
+    out = _np(backend, ft.vmap(lambda a, b: f(a, b, backend.asarray(c)))(
+        backend.asarray(x), backend.asarray(means)))
+    loop = np.stack([_np(backend, f(backend.asarray(a), backend.asarray(b), backend.asarray(c)))
+                     for a, b in zip(x, means)])
+    np.testing.assert_allclose(out, loop, rtol=1e-13)
+    covs = np.stack([_spd(rng, 3) for _ in range(5)])
+    out = _np(backend, ft.vmap(lambda s: fst.multivariate_normal.pdf(
+        backend.asarray(x[0]), None, s))(backend.asarray(covs)))
+    loop = np.stack([st.multivariate_normal.pdf(x[0], None, s) for s in covs])
+    np.testing.assert_allclose(out, loop, rtol=1e-12)
