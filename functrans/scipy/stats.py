@@ -36,7 +36,7 @@ from . import linalg as _linalg
 from . import special as _special
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
-           "cauchy"]
+           "cauchy", "t", "gamma", "beta", "chi2"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -532,3 +532,167 @@ uniform = _doc(_Uniform, "uniform", " (``1 / scale`` on ``[loc, loc + scale]``, 
 laplace = _doc(_Laplace, "Laplace", "")()
 logistic = _doc(_Logistic, "logistic", "")()
 cauchy = _doc(_Cauchy, "Cauchy", "")()
+
+
+# -- families with shape parameters: t, gamma, beta, chi2 (logpdf and pdf) --------------------
+
+
+def _log_gamma_half_ratio(y):
+    """``log(gamma(y + 1/2) / gamma(y))`` for ``y > 0``: by the difference of ``gammaln`` up
+    to 25, then by its asymptotic series (the difference loses digits there)."""
+    big = y >= 25.0
+    yb = fnp.where(big, y, 25.0)
+    ys = fnp.where(big, 1.0, y)
+    r = 1.0 / (yb * yb)
+    series = fnp.subtract(0.5 * fnp.log(yb), fnp.divide(
+        1.0 / 8.0 - r * (1.0 / 192.0 - r * (1.0 / 640.0 - r * (17.0 / 14336.0))), yb))
+    return fnp.where(big, series, _special.gammaln(ys + 0.5) - _special.gammaln(ys))
+
+
+class _Shaped:
+    """A continuous distribution with shape parameters, of ``(x - loc) / scale`` on the
+    standard support ``[_a, _b]``: ``logpdf`` and ``pdf``. The subclasses give ``_logpdf(z,
+    *shapes)`` (called with ``z`` inside the support and valid shapes only) and
+    ``_check(*shapes)``, the validity of the shapes."""
+
+    name = ""
+    _a, _b = -math.inf, math.inf
+    _safe = 0.5
+    _shapes = ()
+
+    def __repr__(self):
+        return "functrans.scipy.stats." + self.name
+
+    def _density(self, method, x, shapes, loc, scale, log):
+        name = f"{self.name}.{method}"
+        x, loc, scale, *sh = _float64((x, loc, scale) + tuple(shapes), name)
+        ok = fnp.logical_and(scale > 0.0, self._check(*sh))
+        s = fnp.where(scale > 0.0, scale, 1.0)
+        good = self._check(*sh)
+        sh = [fnp.where(good, p, self._safe_shape) for p in sh]
+        z = fnp.divide(fnp.subtract(x, loc), s)
+        if self._a == -math.inf and self._b == math.inf:
+            out = self._logpdf(z, *sh)
+        else:
+            inside = fnp.logical_and(z >= self._a, z <= self._b)
+            out = fnp.where(inside, self._logpdf(fnp.where(inside, z, self._safe), *sh),
+                            -math.inf)
+            out = fnp.where(fnp.isnan(z), math.nan, out)
+        out = fnp.subtract(out, fnp.log(s))
+        return _valid(ok, out if log else fnp.exp(out))
+
+
+def _shaped_methods(cls, what, params):
+    """``logpdf`` and ``pdf`` with SciPy's signature ``(x, *params, loc=0, scale=1)``."""
+    n = len(params)
+    sig = ", ".join(params)
+
+    def make(log):
+        method = "logpdf" if log else "pdf"
+
+        def f(self, x, *args, **kw):
+            if len(args) > n + 2:
+                raise TypeError(f"{self.name}.{method}() takes at most {n + 3} positional "
+                                f"arguments ({len(args) + 1} given)")
+            for k in kw:
+                if k not in params + ("loc", "scale"):
+                    raise TypeError(f"{self.name}.{method}() got an unexpected keyword "
+                                    f"argument {k!r}")
+            full = list(args) + [None] * (n + 2 - len(args))
+            for i, k in enumerate(params + ("loc", "scale")):
+                if k in kw:
+                    if full[i] is not None:
+                        raise TypeError(f"{self.name}.{method}() got multiple values for "
+                                        f"argument {k!r}")
+                    full[i] = kw[k]
+            missing = [k for k, v in zip(params, full) if v is None]
+            if missing:
+                raise TypeError(f"{self.name}.{method}() missing required argument(s): "
+                                f"{', '.join(missing)}")
+            loc = 0 if full[n] is None else full[n]
+            scale = 1 if full[n + 1] is None else full[n + 1]
+            return self._density(method, x, full[:n], loc, scale, log)
+        f.__name__ = method
+        f.__qualname__ = f"{cls.__name__}.{method}"
+        f.__doc__ = (f"The {'log of the ' if log else ''}{what} density at ``x``, "
+                     f"``{method}(x, {sig}, loc=0, scale=1)`` as SciPy's. "
+                     + cls._notes)
+        return f
+    cls.logpdf = make(True)
+    cls.pdf = make(False)
+    return cls()
+
+
+class _T(_Shaped):
+    """Student's t distribution with ``df`` degrees of freedom, as ``scipy.stats.t``."""
+
+    name = "t"
+    _safe_shape = 1.0
+    _notes = ("``df > 0`` (``df = inf`` is the normal distribution), else nan. No ``cdf``: "
+              "it needs the incomplete beta function, which functrans.scipy.special does "
+              "not have yet.")
+
+    def _check(self, df):
+        return df > 0.0
+
+    def _logpdf(self, z, df):
+        inf = df == math.inf
+        d = fnp.where(inf, 1.0, df)
+        t = (_log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
+             - (d + 1.0) * 0.5 * fnp.log1p(fnp.divide(z * z, d)))
+        return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, t)
+
+
+class _Gamma(_Shaped):
+    """The gamma distribution with shape ``a``, as ``scipy.stats.gamma``."""
+
+    name = "gamma"
+    _a = 0.0
+    _safe_shape = 1.0
+    _notes = "``a > 0``, else nan; 0 below ``loc``."
+
+    def _check(self, a):
+        return a > 0.0
+
+    def _logpdf(self, z, a):
+        return _special.xlogy(a - 1.0, z) - z - _special.gammaln(a)
+
+
+class _Chi2(_Shaped):
+    """The chi-squared distribution with ``df`` degrees of freedom, as
+    ``scipy.stats.chi2``."""
+
+    name = "chi2"
+    _a = 0.0
+    _safe_shape = 1.0
+    _notes = "``df > 0``, else nan; 0 below ``loc``."
+
+    def _check(self, df):
+        return df > 0.0
+
+    def _logpdf(self, z, df):
+        h = 0.5 * df
+        return _special.xlogy(h - 1.0, z) - 0.5 * z - _special.gammaln(h) - h * _LOG_2
+
+
+class _Beta(_Shaped):
+    """The beta distribution with shapes ``a`` and ``b`` on ``[loc, loc + scale]``, as
+    ``scipy.stats.beta``."""
+
+    name = "beta"
+    _a, _b = 0.0, 1.0
+    _safe_shape = 1.0
+    _notes = "``a > 0`` and ``b > 0``, else nan; 0 outside ``[loc, loc + scale]``."
+
+    def _check(self, a, b):
+        return fnp.logical_and(a > 0.0, b > 0.0)
+
+    def _logpdf(self, z, a, b):
+        return (_special.xlog1py(b - 1.0, -z) + _special.xlogy(a - 1.0, z)
+                - _special.betaln(a, b))
+
+
+t = _shaped_methods(_T, "Student's t", ("df",))
+gamma = _shaped_methods(_Gamma, "gamma", ("a",))
+chi2 = _shaped_methods(_Chi2, "chi-squared", ("df",))
+beta = _shaped_methods(_Beta, "beta", ("a", "b"))
