@@ -610,6 +610,7 @@ def _norm(method, shift=0.0, stretch=1.0, q=False):
 
 
 
+_N4 = [((), (), (), ()), ((3,), (3,), (3,), (3,)), ((2, 3), (3,), (2, 1), ())]
 _LS_METHODS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf")
 
 
@@ -661,6 +662,21 @@ TABLE += [
          + fst.laplace.sf(x) + fst.logistic.logcdf(x) + fst.cauchy.ppf(x * 0.3)
          + fst.expon.ppf(x * 0.3, 1.0) + fst.logistic.pdf(x, 0.5, 2),
          ["pos"], U_SHAPES),
+    # shape families (logpdf and pdf together): x inside the support, shapes "pos"
+    *[Spec(f"stats.{d}.{m}", fn, doms, _N4) for m in ("logpdf", "pdf") for d, fn, doms in [
+        ("t", lambda x, df, lo, s, _m=m: (getattr(fst.t, _m)(x * 3.0, df, lo, s),
+                                          getattr(fst.t, _m)(x, df + 40.0, lo, s)),
+         ["real", "pos", "real", "pos"]),
+        ("gamma", lambda x, a, lo, s, _m=m: getattr(fst.gamma, _m)(x + 1.0, a * 2.0, lo, s),
+         ["pos", "pos", "unit", "pos"]),
+        ("chi2", lambda x, df, lo, s, _m=m: getattr(fst.chi2, _m)(x + 1.0, df * 3.0, lo, s),
+         ["pos", "pos", "unit", "pos"]),
+        ("beta", lambda u, a, b, lo, _m=m: getattr(fst.beta, _m)(
+            u * 0.4 + 0.5, a * 1.5, b * 1.5, lo * 0.1, 1.5),
+         ["unit", "pos", "pos", "unit"])]],
+    Spec("stats.shape_defaults", lambda x, p: fst.t.logpdf(x, p) + fst.gamma.pdf(x, a=p)
+         + fst.chi2.logpdf(x, df=p, scale=2.0) + fst.beta.logpdf(x * 0.3, p, 2.0),
+         ["pos", "pos"], [((), ()), ((3,), ()), ((2, 3), (3,))]),
     Spec("stats.locscale_tails", lambda x, m, s: (
         fst.logistic.logcdf(x - 40.0, m, s), fst.logistic.logsf(x + 40.0, m, s),
         fst.cauchy.logcdf(x - 40.0, m, s), fst.expon.logcdf(x + 30.0, m, s),

@@ -638,8 +638,10 @@ class _T(_Shaped):
     def _logpdf(self, z, df):
         inf = df == math.inf
         d = fnp.where(inf, 1.0, df)
-        t = (_log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
-             - (d + 1.0) * 0.5 * fnp.log1p(fnp.divide(z * z, d)))
+        # (fnp's functions between terms of different operands: either may be a plain
+        # array of a library whose operators refuse tracers)
+        t = fnp.subtract(_log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI),
+                         fnp.multiply((d + 1.0) * 0.5, fnp.log1p(fnp.divide(z * z, d))))
         return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, t)
 
 
@@ -655,7 +657,7 @@ class _Gamma(_Shaped):
         return a > 0.0
 
     def _logpdf(self, z, a):
-        return _special.xlogy(a - 1.0, z) - z - _special.gammaln(a)
+        return fnp.subtract(fnp.subtract(_special.xlogy(a - 1.0, z), z), _special.gammaln(a))
 
 
 class _Chi2(_Shaped):
@@ -672,7 +674,8 @@ class _Chi2(_Shaped):
 
     def _logpdf(self, z, df):
         h = 0.5 * df
-        return _special.xlogy(h - 1.0, z) - 0.5 * z - _special.gammaln(h) - h * _LOG_2
+        return fnp.subtract(fnp.subtract(_special.xlogy(h - 1.0, z), 0.5 * z),
+                            _special.gammaln(h) + h * _LOG_2)
 
 
 class _Beta(_Shaped):
@@ -688,8 +691,8 @@ class _Beta(_Shaped):
         return fnp.logical_and(a > 0.0, b > 0.0)
 
     def _logpdf(self, z, a, b):
-        return (_special.xlog1py(b - 1.0, -z) + _special.xlogy(a - 1.0, z)
-                - _special.betaln(a, b))
+        return fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),
+                            _special.betaln(a, b))
 
 
 t = _shaped_methods(_T, "Student's t", ("df",))
