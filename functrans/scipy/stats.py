@@ -36,7 +36,7 @@ from . import linalg as _linalg
 from . import special as _special
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
-           "cauchy", "t", "gamma", "beta", "chi2"]
+           "cauchy", "t", "gamma", "beta", "chi2", "poisson", "bernoulli", "binom", "geom"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -699,3 +699,163 @@ t = _shaped_methods(_T, "Student's t", ("df",))
 gamma = _shaped_methods(_Gamma, "gamma", ("a",))
 chi2 = _shaped_methods(_Chi2, "chi-squared", ("df",))
 beta = _shaped_methods(_Beta, "beta", ("a", "b"))
+
+
+# -- discrete distributions: poisson, bernoulli, binom, geom (logpmf, pmf) ---------------------
+
+
+class _Discrete:
+    """A distribution on the integers of ``[_a, _upper(*shapes)]`` shifted by ``loc``:
+    ``logpmf`` and ``pmf`` (0, -inf for the log, off the integers and outside the support;
+    nan for invalid shapes or a nan ``k``). The subclasses give ``_logpmf(k, *shapes)``,
+    called with valid shapes (others replaced by ``_safe_shapes``) and ``k`` in the support
+    (others replaced by ``_a``), and ``_check(*shapes)``."""
+
+    name = ""
+    _a = 0.0
+    _params = ()
+
+    def __repr__(self):
+        return "functrans.scipy.stats." + self.name
+
+    def _upper(self, *shapes):
+        return math.inf
+
+    def _mass(self, method, k, shapes, loc, log):
+        name = f"{self.name}.{method}"
+        k, loc, *sh = _float64((k, loc) + tuple(shapes), name)
+        good = self._check(*sh)
+        sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_shapes)]
+        k = fnp.subtract(k, loc)
+        inside = fnp.logical_and(fnp.logical_and(k >= self._a, k <= self._upper(*sh)),
+                                 fnp.floor(k) == k)
+        out = fnp.where(inside, self._logpmf(fnp.where(inside, k, self._a), *sh), -math.inf)
+        out = out if log else fnp.exp(out)
+        return fnp.where(fnp.logical_or(fnp.logical_not(good), fnp.isnan(k)), math.nan, out)
+
+
+def _discrete_methods(cls, what):
+    """``logpmf`` and ``pmf`` with SciPy's signature ``(k, *params, loc=0)``."""
+    params = cls._params
+    n = len(params)
+    sig = ", ".join(params)
+
+    def make(log):
+        method = "logpmf" if log else "pmf"
+
+        def f(self, k, *args, **kw):
+            names = params + ("loc",)
+            if len(args) > n + 1:
+                raise TypeError(f"{self.name}.{method}() takes at most {n + 2} positional "
+                                f"arguments ({len(args) + 1} given)")
+            full = list(args) + [None] * (n + 1 - len(args))
+            for key, v in kw.items():
+                if key not in names:
+                    raise TypeError(f"{self.name}.{method}() got an unexpected keyword "
+                                    f"argument {key!r}")
+                i = names.index(key)
+                if full[i] is not None:
+                    raise TypeError(f"{self.name}.{method}() got multiple values for "
+                                    f"argument {key!r}")
+                full[i] = v
+            missing = [p for p, v in zip(params, full) if v is None]
+            if missing:
+                raise TypeError(f"{self.name}.{method}() missing required argument(s): "
+                                f"{', '.join(missing)}")
+            loc = 0 if full[n] is None else full[n]
+            return self._mass(method, k, full[:n], loc, log)
+        f.__name__ = method
+        f.__qualname__ = f"{cls.__name__}.{method}"
+        f.__doc__ = (f"The {'log of the ' if log else ''}{what} probability mass at ``k``, "
+                     f"``{method}(k, {sig}, loc=0)`` as SciPy's: "
+                     f"{'-inf' if log else '0'} off the integers of the support. "
+                     + cls._notes)
+        return f
+    cls.logpmf = make(True)
+    cls.pmf = make(False)
+    return cls()
+
+
+class _Poisson(_Discrete):
+    """The Poisson distribution with mean ``mu``, as ``scipy.stats.poisson``."""
+
+    name = "poisson"
+    _params = ("mu",)
+    _safe_shapes = (1.0,)
+    _notes = ("``k - loc`` in 0, 1, 2, ...; ``mu >= 0`` (``mu = 0``: all the mass at 0), "
+              "else nan. Differentiable in ``mu``.")
+
+    def _check(self, mu):
+        return mu >= 0.0
+
+    def _logpmf(self, k, mu):
+        return fnp.subtract(fnp.subtract(_special.xlogy(k, mu), _special.gammaln(k + 1.0)), mu)
+
+
+class _Binom(_Discrete):
+    """The binomial distribution of ``n`` trials of success probability ``p``, as
+    ``scipy.stats.binom``."""
+
+    name = "binom"
+    _params = ("n", "p")
+    _safe_shapes = (1.0, 0.5)
+    _notes = ("``k - loc`` in 0, ..., n; ``n`` a non-negative integer and ``0 <= p <= 1``, "
+              "else nan. Differentiable in ``p`` (``n`` is a count; its derivative, through "
+              "``gammaln``, is not a derivative of the distribution). ``pmf`` is "
+              "``exp(logpmf)`` (SciPy's comes from Boost: equal to about 1e-15 relative).")
+
+    def _check(self, n, p):
+        return fnp.logical_and(fnp.logical_and(n >= 0.0, fnp.floor(n) == n),
+                               fnp.logical_and(p >= 0.0, p <= 1.0))
+
+    def _upper(self, n, p):
+        return n
+
+    def _logpmf(self, k, n, p):
+        comb = fnp.subtract(_special.gammaln(n + 1.0),
+                            fnp.add(_special.gammaln(k + 1.0),
+                                    _special.gammaln(fnp.subtract(n, k) + 1.0)))
+        return fnp.add(fnp.add(comb, _special.xlogy(k, p)),
+                       _special.xlog1py(fnp.subtract(n, k), -p))
+
+
+class _Bernoulli(_Discrete):
+    """The Bernoulli distribution with success probability ``p``, as
+    ``scipy.stats.bernoulli``."""
+
+    name = "bernoulli"
+    _params = ("p",)
+    _safe_shapes = (0.5,)
+    _notes = "``k - loc`` in {0, 1}; ``0 <= p <= 1``, else nan. Differentiable in ``p``."
+
+    def _check(self, p):
+        return fnp.logical_and(p >= 0.0, p <= 1.0)
+
+    def _upper(self, p):
+        return 1.0
+
+    def _logpmf(self, k, p):
+        return fnp.add(_special.xlogy(k, p), _special.xlog1py(1.0 - k, -p))
+
+
+class _Geom(_Discrete):
+    """The geometric distribution (the number of trials up to the first success, success
+    probability ``p``), as ``scipy.stats.geom``."""
+
+    name = "geom"
+    _a = 1.0
+    _params = ("p",)
+    _safe_shapes = (0.5,)
+    _notes = "``k - loc`` in 1, 2, ...; ``0 < p <= 1``, else nan. Differentiable in ``p``."
+
+    def _check(self, p):
+        return fnp.logical_and(p > 0.0, p <= 1.0)
+
+    def _logpmf(self, k, p):
+        return fnp.add(_special.xlog1py(k - 1.0, -p), fnp.log(p))
+
+
+poisson = _discrete_methods(_Poisson, "Poisson")
+binom = _discrete_methods(_Binom, "binomial")
+bernoulli = _discrete_methods(_Bernoulli, "Bernoulli")
+geom = _discrete_methods(_Geom, "geometric")
