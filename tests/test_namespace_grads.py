@@ -677,6 +677,17 @@ TABLE += [
     Spec("stats.shape_defaults", lambda x, p: fst.t.logpdf(x, p) + fst.gamma.pdf(x, a=p)
          + fst.chi2.logpdf(x, df=p, scale=2.0) + fst.beta.logpdf(x * 0.3, p, 2.0),
          ["pos", "pos"], [((), ()), ((3,), ()), ((2, 3), (3,))]),
+    # discrete: derivatives in the continuous parameter, k integers (Python lists)
+    *[Spec(f"stats.{d}.{m}", fn, doms, U_SHAPES) for m in ("logpmf", "pmf") for d, fn, doms in [
+        ("poisson", lambda mu, _m=m: (getattr(fst.poisson, _m)([0, 2, 5], mu * 2.0),
+                                      getattr(fst.poisson, _m)([1, 3, 4], mu, loc=1)),
+         ["pos"]),
+        ("bernoulli", lambda p, _m=m: getattr(fst.bernoulli, _m)([0, 1, 1], p * 0.5 + 0.5),
+         ["unit"]),
+        ("binom", lambda p, _m=m: (getattr(fst.binom, _m)([0, 3, 7], [5, 7, 10], p * 0.5 + 0.5),
+                                   getattr(fst.binom, _m)(4, 6, p * 0.5 + 0.5, 1)),
+         ["unit"]),
+        ("geom", lambda p, _m=m: getattr(fst.geom, _m)([1, 2, 6], p * 0.5 + 0.5), ["unit"])]],
     Spec("stats.locscale_tails", lambda x, m, s: (
         fst.logistic.logcdf(x - 40.0, m, s), fst.logistic.logsf(x + 40.0, m, s),
         fst.cauchy.logcdf(x - 40.0, m, s), fst.expon.logcdf(x + 30.0, m, s),

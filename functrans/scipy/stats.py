@@ -727,7 +727,9 @@ class _Discrete:
         good = self._check(*sh)
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_shapes)]
         k = fnp.subtract(k, loc)
-        inside = fnp.logical_and(fnp.logical_and(k >= self._a, k <= self._upper(*sh)),
+        # (fnp.less_equal: the bound may be a tracer, k a plain array)
+        inside = fnp.logical_and(fnp.logical_and(k >= self._a,
+                                                 fnp.less_equal(k, self._upper(*sh))),
                                  fnp.floor(k) == k)
         out = fnp.where(inside, self._logpmf(fnp.where(inside, k, self._a), *sh), -math.inf)
         out = out if log else fnp.exp(out)
