@@ -35,7 +35,8 @@ LS_DISTS = ["expon", "uniform", "laplace", "logistic", "cauchy"]
 LS_METHODS = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf"]
 OBJECTS = {"norm": METHODS, "multivariate_normal": ["logpdf", "pdf"],
            **{d: LS_METHODS for d in LS_DISTS},
-           **{d: ["logpdf", "pdf"] for d in ("t", "gamma", "beta", "chi2")}}
+           **{d: ["logpdf", "pdf"] for d in ("t", "gamma", "beta", "chi2")},
+           **{d: ["logpmf", "pmf"] for d in ("poisson", "bernoulli", "binom", "geom")}}
 
 
 def test_every_method_is_in_the_table():
@@ -702,3 +703,137 @@ def test_shaped_vmap_matches_loop(backend, dist):
     loop = np.stack([_np(backend, f(backend.asarray(xi), backend.asarray(pi), *extra))
                      for xi, pi in zip(x, p)])
     np.testing.assert_allclose(out, loop, rtol=1e-14)
+
+
+
+# -- discrete: poisson, bernoulli, binom, geom (logpmf, pmf) -------------------------------------
+
+DISCRETE = {
+    "poisson": [(0.0,), (0.5,), (3.0,), (100.0,), (-1.0,), (np.nan,), (np.inf,)],
+    "bernoulli": [(0.0,), (1.0,), (0.3,), (-0.1,), (1.1,), (np.nan,)],
+    "geom": [(0.0,), (1.0,), (0.3,), (1e-3,), (-0.1,), (1.1,), (np.nan,)],
+    "binom": [(n, p) for n in (0.0, 1.0, 5.0, 10.5, -1.0, np.nan, 200.0, np.inf)
+              for p in (0.0, 1.0, 0.3, 1.1, np.nan)],
+}
+K = np.array([0, 1, 2, 3, 5, 10, 100, 0.5, -1, -0.5, np.inf, -np.inf, np.nan, 1e6, 4])
+
+
+@pytest.mark.parametrize("dist", list(DISCRETE))
+@pytest.mark.parametrize("method", ["logpmf", "pmf"])
+def test_discrete_edge_values(backend, dist, method):
+    """Integers in and out of the support, non-integers, infinities, nan, invalid
+    parameters, shifted by loc (also by a non-integer), as SciPy."""
+    f, ref_f = getattr(getattr(fst, dist), method), getattr(getattr(st, dist), method)
+    for ps in DISCRETE[dist]:
+        for loc in (0.0, 1.0, 0.5, -2.0):
+            out = _np(backend, f(backend.asarray(K), *ps, loc))
+            with np.errstate(all="ignore"):
+                ref = ref_f(K, *ps, loc)
+            assert out.dtype == np.float64
+            _compare(out, ref, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("dist", list(DISCRETE))
+@pytest.mark.parametrize("method", ["logpmf", "pmf"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32"])
+def test_discrete_values_and_broadcasting(backend, dist, method, dtype):
+    rng = np.random.default_rng(9)
+    f, ref_f = getattr(getattr(fst, dist), method), getattr(getattr(st, dist), method)
+    for sk, sp in [((), ()), ((7,), ()), ((7,), (7,)), ((2, 1, 5), (3, 1)), ((4,), (3, 1))]:
+        k = rng.integers(0, 12, sk).astype(dtype)
+        if dist == "poisson":
+            ps = [rng.uniform(0.1, 15.0, sp)]
+        elif dist == "binom":
+            ps = [rng.integers(0, 12, sp).astype(np.float64), rng.uniform(0.05, 0.95, sp)]
+        else:
+            ps = [rng.uniform(0.05, 0.95, sp)]
+        pdt = dtype if dtype.startswith("float") else "float64"
+        ps = [v.astype(pdt) for v in ps]
+        out = _np(backend, f(backend.asarray(k, dtype), *(backend.asarray(v, pdt) for v in ps)))
+        ref = ref_f(k.astype(np.float64), *(v.astype(np.float64) for v in ps))
+        assert out.shape == np.shape(ref) and out.dtype == np.float64
+        _compare(out, ref, rtol=1e-12, atol=1e-300)
+        # keywords and loc
+        kw = dict(zip(getattr(fst, dist)._params, [3.0] if dist != "binom" else [6, 0.4]))
+        if dist != "poisson":
+            kw = {n: (0.4 if n == "p" else v) for n, v in kw.items()}
+        out = _np(backend, f(backend.asarray(k, dtype), **kw, loc=1))
+        _compare(out, ref_f(k.astype(np.float64), **kw, loc=1), rtol=1e-12, atol=1e-300)
+
+
+def test_discrete_accuracy(backend):
+    """geom through log1p (SciPy's pmf rounds 1 - p): the mass far out for a small p."""
+    out = _np(backend, fst.geom.pmf(backend.asarray(1e6), 1e-10))
+    np.testing.assert_allclose(out, 1e-10 * np.exp(999999 * np.log1p(-1e-10)), rtol=1e-14)
+    out = _np(backend, fst.poisson.logpmf(backend.asarray(1000.0), 1000.0))
+    # (a difference of terms near 6900: equal to their rounding)
+    np.testing.assert_allclose(out, st.poisson.logpmf(1000, 1000.0), rtol=1e-11)
+    out = _np(backend, fst.binom.logpmf(backend.asarray(500.0), 1000, 0.5))
+    np.testing.assert_allclose(out, st.binom.logpmf(500, 1000, 0.5), rtol=1e-11)
+
+
+def test_discrete_errors_and_no_mutation(backend):
+    k = backend.asarray([0.0, 2.0])
+    for d in DISCRETE:
+        params = getattr(fst, d)._params
+        args = [0.5] * len(params)
+        for m in ("logpmf", "pmf"):
+            f = getattr(getattr(fst, d), m)
+            with pytest.raises(TypeError, match=f"{d}.{m}.. missing required argument"):
+                f(k)
+            with pytest.raises(TypeError, match="unexpected keyword argument 'scale'"):
+                f(k, *args, scale=1.0)
+            with pytest.raises(TypeError, match="multiple values for argument 'loc'"):
+                f(k, *args, 0, loc=1)
+            with pytest.raises(TypeError, match="at most"):
+                f(k, *args, 0, 1)
+            with pytest.raises(TypeError, match=f"{d}.{m}: complex input"):
+                f(k, *args[:-1], 0.5j)
+            with pytest.raises(ValueError, match="broadcast"):
+                f(k, *[backend.asarray([0.5, 0.5, 0.5])] * len(params))
+            f(k, *[k] * len(params), k)
+    np.testing.assert_array_equal(backend.to_numpy(k), [0.0, 2.0])
+
+
+def test_discrete_derivative_values(backend):
+    def g(f, *a):
+        return _np(backend, ft.grad(f)(backend.asarray(a[-1])))
+    k, mu, p = 3.0, 2.5, 0.3
+    np.testing.assert_allclose(g(lambda m: fst.poisson.logpmf(k, m), mu), k / mu - 1,
+                               rtol=1e-14)
+    np.testing.assert_allclose(g(lambda q: fst.binom.logpmf(k, 7, q), p),
+                               k / p - (7 - k) / (1 - p), rtol=1e-13)
+    np.testing.assert_allclose(g(lambda q: fst.geom.logpmf(k, q), p), -(k - 1) / (1 - p)
+                               + 1 / p, rtol=1e-13)
+    np.testing.assert_allclose(g(lambda q: fst.bernoulli.pmf(1, q), p), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(g(lambda q: fst.bernoulli.pmf(0, q), p), -1.0, rtol=1e-14)
+    # off the support or the integers: zero, not nan
+    assert g(lambda m: fst.poisson.logpmf(-1.0, m), mu) == 0.0
+    assert g(lambda q: fst.binom.pmf(2.5, 7, q), p) == 0.0
+    assert g(lambda q: fst.binom.logpmf(9, 7, q), p) == 0.0
+
+
+@pytest.mark.parametrize("dist", list(DISCRETE))
+def test_discrete_vmap_matches_loop(backend, dist):
+    rng = np.random.default_rng(10)
+    k = rng.integers(0, 6, (3, 4)).astype(np.float64)
+    p = rng.uniform(0.1, 0.9, (3, 1))
+    f = getattr(fst, dist).logpmf
+    extra = (5,) if dist == "binom" else ()
+    out = _np(backend, ft.vmap(lambda a, b: f(a, *extra, b))(backend.asarray(k),
+                                                           backend.asarray(p)))
+    loop = np.stack([_np(backend, f(backend.asarray(ki), *extra, backend.asarray(pi)))
+                     for ki, pi in zip(k, p)])
+    np.testing.assert_allclose(out, loop, rtol=1e-14)
+
+
+def test_discrete_jit(backend):
+    f = ft.jit(lambda k, p: fnp.sum(fst.binom.logpmf(k, 6, p) + fst.poisson.pmf(k, p * 3.0)
+                                    + fst.geom.logpmf(k, p, loc=-1)))
+    k, p = np.array([0.0, 2.0, 7.0, 1.5]), np.array([0.3, 0.5, 0.2, 0.9])
+    with np.errstate(all="ignore"):
+        ref = np.sum(st.binom.logpmf(k, 6, p) + st.poisson.pmf(k, p * 3.0)
+                     + st.geom.logpmf(k, p, loc=-1))
+    for _ in range(2):
+        np.testing.assert_allclose(_np(backend, f(backend.asarray(k), backend.asarray(p))),
+                                   ref, rtol=1e-13)
