@@ -1,26 +1,37 @@
-"""functrans.scipy.stats: SciPy's normal distribution, differentiable to any order.
+"""functrans.scipy.stats: SciPy's distributions, differentiable to any order.
 
-``import functrans.scipy.stats as fst``; ``fst.norm.logpdf(x, loc, scale)`` and so on. So far
-only :data:`norm` (the univariate normal distribution), with the methods ``logpdf``, ``pdf``,
-``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf`` and ``isf``.
+``import functrans.scipy.stats as fst``; ``fst.norm.logpdf(x, loc, scale)`` and so on:
+
+- :data:`norm`: ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf``, ``isf``;
+- :data:`expon`, :data:`uniform`, :data:`laplace`, :data:`logistic`, :data:`cauchy`:
+  ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf`` (``loc``, ``scale``);
+- :data:`t` (``df``), :data:`gamma` (``a``), :data:`beta` (``a``, ``b``), :data:`chi2`
+  (``df``): ``logpdf`` and ``pdf`` (with ``loc`` and ``scale``);
+- :data:`multivariate_normal`: ``logpdf`` and ``pdf`` (``mean``, ``cov``);
+- discrete: :data:`poisson` (``mu``), :data:`bernoulli` (``p``), :data:`binom` (``n``, ``p``),
+  :data:`geom` (``p``): ``logpmf`` and ``pmf`` (with ``loc``).
 
 Conventions:
 
-- SciPy's arguments ``(x, loc=0, scale=1)`` (``q`` for ``ppf`` and ``isf``): arrays,
-  Python numbers or lists, broadcast together; real input only (integers and booleans are
-  promoted, complex input is a TypeError). The result is float64 whatever the input's
-  dtype, as SciPy gives it (float32 input is computed in float64 throughout, where SciPy
-  standardizes ``(x - loc) / scale`` in float32 first: the results differ by that float32
-  rounding). Python numbers alone give arrays of the default backend; otherwise the result
-  is an array of the inputs' library, on their device.
-- As SciPy: ``scale <= 0`` (or nan) gives nan; ``ppf``/``isf`` outside ``[0, 1]`` give nan.
-- Differentiable in every argument (``x``, ``loc`` and ``scale``) under every transform;
-  the tails are accurate as SciPy's (``logcdf`` through ``log_ndtr``, ``sf`` as
-  ``ndtr(-z)``, ``ppf`` through ``ndtri``), so ``norm.logcdf(-40)`` is about -804.6 and
-  ``norm.sf(37)`` is 5.7e-300, not 0 (``sf(40)`` = 3.6e-350 underflows float64, as in SciPy;
-  ``logsf(40)`` is -804.6).
+- SciPy's arguments (``x``, the shape parameters, ``loc=0``, ``scale=1``; ``q`` for
+  ``ppf``/``isf``, ``k`` for the discrete ones): arrays, Python numbers or lists, broadcast
+  together; real input only (integers and booleans are promoted, complex input is a
+  TypeError). The result is float64 whatever the input's dtype, as SciPy gives it (float32
+  input is computed in float64 throughout, where SciPy standardizes ``(x - loc) / scale`` in
+  float32 first: the results differ by that float32 rounding). Python numbers alone give
+  arrays of the default backend; otherwise the result is an array of the inputs' library,
+  on their device.
+- As SciPy: ``scale <= 0`` (or nan) and invalid shape parameters give nan; outside the
+  support the density is 0 (``logpdf`` -inf), the CDF 0 or 1; ``ppf``/``isf`` outside
+  ``[0, 1]`` give nan; the discrete masses are 0 (``logpmf`` -inf) off the integers of the
+  support.
+- Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
+  ``mean`` and ``cov``; not the discrete ``k`` and ``n``) under every transform, with zero
+  (not nan) derivatives outside the support; the tails are accurate as SciPy's or more
+  (``norm.logcdf(-40)`` is about -804.6 and ``norm.sf(37)`` is 5.7e-300, not 0; each method's
+  docstring says where it differs from SciPy's formula).
 - No frozen distributions (``norm(loc, scale)``) and none of the moments, ``rvs``, ``fit``,
-  ``entropy``... methods.
+  ``entropy``... methods; no ``t.cdf`` (it needs the incomplete beta function).
 """
 
 from __future__ import annotations
@@ -848,7 +859,9 @@ class _Geom(_Discrete):
     _a = 1.0
     _params = ("p",)
     _safe_shapes = (0.5,)
-    _notes = "``k - loc`` in 1, 2, ...; ``0 < p <= 1``, else nan. Differentiable in ``p``."
+    _notes = ("``k - loc`` in 1, 2, ...; ``0 < p <= 1``, else nan. Differentiable in ``p``. "
+              "``pmf`` is ``exp(logpmf)``, through ``log1p(-p)``: more accurate than SciPy's "
+              "``(1 - p)**(k - 1) * p`` for a small ``p`` and a large ``k``.")
 
     def _check(self, p):
         return fnp.logical_and(p > 0.0, p <= 1.0)
