@@ -369,8 +369,10 @@ def test_locscale_errors_and_no_mutation(backend):
                 f(z)
             with pytest.raises(TypeError, match=f"{d}.{m}: complex input"):
                 f(x, 0.0, 1j)
-            with pytest.raises(TypeError):
+            with pytest.raises(TypeError, match="positional argument"):
                 f(x, 0, 1, 2)
+            with pytest.raises(TypeError, match="unexpected keyword"):
+                f(x, df=1)
             f(x, x, s)
         with pytest.raises(ValueError, match="broadcast"):
             getattr(fst, d).logpdf(backend.asarray([1.0, 2.0]), backend.asarray([1.0, 2, 3]))

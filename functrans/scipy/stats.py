@@ -348,18 +348,21 @@ def _doc(cls, what, support):
         "ppf": f"The quantile function (inverse of ``cdf``) of the {what} distribution; nan "
                f"for ``q`` outside [0, 1].",
     }
-    for m, d in docs.items():
-        def method(self, x, loc=0, scale=1, _m=m):
-            return getattr(_LocScale, _m)(self, x, loc, scale)
-        method.__name__ = m
-        method.__qualname__ = f"{cls.__name__}.{m}"
-        method.__doc__ = d + (" " + cls._notes.get(m, "") if m in cls._notes else "")
+    def make(m):
+        base = getattr(_LocScale, m)
         if m == "ppf":
             def method(self, q, loc=0, scale=1):
-                return _LocScale.ppf(self, q, loc, scale)
-            method.__name__ = m
-            method.__qualname__ = f"{cls.__name__}.{m}"
-            method.__doc__ = d + (" " + cls._notes.get(m, "") if m in cls._notes else "")
+                return base(self, q, loc, scale)
+        else:
+            def method(self, x, loc=0, scale=1):
+                return base(self, x, loc, scale)
+        return method
+
+    for m, d in docs.items():
+        method = make(m)
+        method.__name__ = m
+        method.__qualname__ = f"{cls.__name__}.{m}"
+        method.__doc__ = d + (" " + cls._notes[m] if m in cls._notes else "")
         setattr(cls, m, method)
     return cls
 
