@@ -14,6 +14,8 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans.errors import ConcretizationError
 
+from .test_numpy_reshaping import _check as _check_like_numpy
+
 RNG = np.random.default_rng(7)
 F1 = RNG.normal(size=6)
 F2 = RNG.normal(size=(4, 5))
@@ -25,19 +27,8 @@ I6 = np.array([3, 1, 4, 1, 5, 9])
 
 
 def _check(backend, got, want, own=True, rtol=1e-12, atol=1e-13):
-    if isinstance(want, (list, tuple)):
-        assert type(got) is type(want), (type(got), type(want))
-        assert len(got) == len(want)
-        for g, w in zip(got, want):
-            _check(backend, g, w, own, rtol, atol)
-        return
-    if own:
-        assert backend.is_own(got), type(got)
-    g = backend.to_numpy(got)
-    w = np.asarray(want)
-    assert g.shape == w.shape, (g.shape, w.shape)
-    assert g.dtype == w.dtype, (g.dtype, w.dtype)
-    np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+    """``got`` is NumPy's ``want``: type, library, shape, dtype and values."""
+    _check_like_numpy(backend, got, want, own, rtol, atol)
 
 
 def _conv(backend, v):

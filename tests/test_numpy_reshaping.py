@@ -18,14 +18,14 @@ V3 = RNG.normal(size=3)
 I6 = np.arange(6).reshape(2, 3)
 
 
-def _check(backend, got, want, own=True):
+def _check(backend, got, want, own=True, rtol=1e-13, atol=1e-14):
     """``got`` (functrans) equals ``want`` (NumPy): the container type for lists/tuples, and
     for arrays the shape, dtype, values and library."""
     if isinstance(want, (list, tuple)):
         assert type(got) is type(want), (type(got), type(want))
         assert len(got) == len(want)
         for g, w in zip(got, want):
-            _check(backend, g, w, own)
+            _check(backend, g, w, own, rtol, atol)
         return
     if own:
         assert backend.is_own(got), type(got)
@@ -33,7 +33,7 @@ def _check(backend, got, want, own=True):
     w = np.asarray(want)
     assert g.shape == w.shape, (g.shape, w.shape)
     assert g.dtype == w.dtype, (g.dtype, w.dtype)
-    np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-14, equal_nan=True)
+    np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
 
 
 # (function name, arguments built with A = an array maker, keyword arguments)
