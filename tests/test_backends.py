@@ -664,3 +664,13 @@ def test_numpy_scalars_beside_another_librarys_arrays(backend):
     if backend.name != "numpy":
         with pytest.raises(BackendMismatchError):
             fnp.add(x, np.ones(2))
+
+
+def test_python_floats_in_lists_are_float64_on_every_backend(backend):
+    """Lists of Python floats give float64 arrays wherever they are made (torch's own default
+    is float32): with device=, and when they join a tensor's library inside asarray."""
+    x = backend.asarray([0.5])
+    nested = fnp.asarray([[x[0], 0.1], [0.1, 4.0]])
+    assert fnp.float64 == nested.dtype
+    assert float(backend.to_numpy(nested)[1, 0]) == 0.1  # not rounded through float32
+    assert fnp.float64 == fnp.asarray([0.1, 2.0], device=fnp.device(x)).dtype

@@ -44,17 +44,47 @@ _NUMPY_SCALARS = frozenset(t for t in _np.sctypeDict.values() if issubclass(t, _
 
 
 def _to_array(x, dtype=None, like=None):
-    """A Python scalar (or nested list) as an array of the default backend, or of the library
-    and device of the array behind ``like`` (which may be traced) where there is one."""
+    """A Python scalar (or nested list of them) as an array of the default backend, or of the
+    library and device of the array behind ``like`` (which may be traced) where there is one;
+    of ``dtype``, else the one NumPy gives Python values (floats float64 on every backend)."""
     b, device = _default_backend(), None
     if like is not None:
         c = _concrete_value(like)
         if c is not None:
             b = backend_of(c)
             device = b.device(c) if b.name != "numpy" else None
-    if dtype is None and type(x) is float:
-        dtype = _dt.float64
+    if dtype is None:
+        dtype = _SCALAR_DTYPES.get(type(x)) or _python_dtype(x)
     return b.asarray(x, dtype=dtype, device=device)
+
+
+def _python_dtype(value):
+    """The dtype NumPy gives a Python scalar or a nested sequence of them."""
+    kinds = set()
+
+    def walk(v):
+        if isinstance(v, (list, tuple)):
+            for o in v:
+                walk(o)
+        else:
+            kinds.add(type(v))
+    walk(value)
+    for t, d in ((complex, _dt.complex128), (float, _dt.float64), (int, _dt.int64)):
+        if t in kinds:
+            return d
+    return _dt.bool_ if kinds else _dt.float64
+
+
+def _first_array(seq):
+    """The first array or tracer in ``seq``, looking into nested lists and tuples, or None:
+    Python values made beside it go to its library and device."""
+    if isinstance(seq, (list, tuple)):
+        for o in seq:
+            a = _first_array(o)
+            if a is not None:
+                return a
+        return None
+    return None if type(seq) in _SCALARS else seq
 
 
 def broadcast_shapes(*shapes) -> tuple:

@@ -11,7 +11,8 @@ from .. import backends as _fb
 from ..backends import backend_of, default as _default_backend
 from ..core import Tracer
 from ..primitives import structural as _st
-from ._base import _SCALARS, _as_operand, _dtype, _shape, astype, broadcast_to, reshape
+from ._base import (_SCALARS, _as_operand, _dtype, _first_array, _python_dtype, _shape, astype,
+                    broadcast_to, reshape)
 from ._base import asarray as _asarray_base
 
 
@@ -50,11 +51,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
             and not isinstance(obj, (list, tuple)):
         b = backend_of(obj)
         return b.xp.asarray(obj, copy=True, **_kw(b, dtype, device))
-    if type(obj) in _SCALARS and dtype is None:
-        dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
-                 complex: _dt.complex128}[type(obj)]
-    if isinstance(obj, (list, tuple)) and dtype is None and _has_complex(obj):
-        dtype = _dt.complex128
+    if dtype is None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
+        dtype = _python_dtype(obj)  # NumPy's, on every backend (torch's own is float32)
     if device is not None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
         return _backend(device).asarray(obj, dtype=dtype, device=device)
     return _asarray_base(obj, dtype=dtype, device=device, copy=copy)
@@ -64,22 +62,6 @@ def _has_array(obj):
     if isinstance(obj, (list, tuple)):
         return builtins.any(_has_array(o) for o in obj)
     return type(obj) not in _SCALARS
-
-
-def _first_array(obj):
-    if isinstance(obj, (list, tuple)):
-        for o in obj:
-            a = _first_array(o)
-            if a is not None:
-                return a
-        return None
-    return None if type(obj) in _SCALARS else obj
-
-
-def _has_complex(obj):
-    if isinstance(obj, (list, tuple)):
-        return builtins.any(_has_complex(o) for o in obj)
-    return type(obj) is complex
 
 
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None):

@@ -22,10 +22,9 @@ from ..core import Tracer
 from ..errors import ShapeError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _concrete_value, _dtype, _normalize_axis, _shape, add, astype,
-                    broadcast_shapes, broadcast_to, concat, device, divide, expand_dims,
-                    greater_equal, less,
-                    multiply, subtract, where)
+from ._base import (_SCALARS, _dtype, _first_array, _normalize_axis, _shape,
+                    _to_array, add, astype, broadcast_shapes, broadcast_to, concat, device,
+                    divide, expand_dims, greater_equal, less, multiply, subtract, where)
 from ._base import _getitem as _basic_getitem
 from ._base import pow as _pow
 from ._creation import asarray as _asarray
@@ -58,45 +57,10 @@ def _is_plain(a):
     return type(a) in _SCALARS or isinstance(a, (list, tuple))
 
 
-def _device_of(seq):
-    """The first array (or tracer) in ``seq``, looking into nested lists, or None: values
-    made from Python numbers go next to it (same library and device)."""
-    for a in seq:
-        if isinstance(a, (list, tuple)):
-            found = _device_of(a)
-            if found is not None:
-                return found
-        elif type(a) not in _SCALARS:
-            return a
-    return None
-
-
-def _python_dtype(a):
-    """The dtype NumPy gives a Python scalar or nested sequence of them."""
-    kinds = set()
-
-    def walk(v):
-        if isinstance(v, (list, tuple)):
-            for o in v:
-                walk(o)
-        else:
-            kinds.add(type(v))
-    walk(a)
-    for t, d in ((complex, _dt.complex128), (float, _dt.float64), (int, _dt.int64)):
-        if t in kinds:
-            return d
-    return _dt.bool_ if kinds else _dt.float64
-
-
 def _make(like, value, dtype=None):
     """An array of Python values ``value`` next to ``like`` (of the default backend if
     ``like`` is None)."""
-    dtype = _python_dtype(value) if dtype is None else dtype
-    c = None if like is None else _concrete_value(like)
-    if c is None:
-        return _asarray(value, dtype=dtype)
-    b = backend_of(c)
-    return b.asarray(value, dtype=dtype, device=b.device(c))
+    return _to_array(value, dtype=dtype, like=like)
 
 
 def _conv(a, like=None):
@@ -107,7 +71,7 @@ def _conv(a, like=None):
     if not _is_plain(a):
         return a
     if isinstance(a, (list, tuple)):
-        inner = _device_of(a)
+        inner = _first_array(a)
         if inner is not None:
             parts = [_conv(o, inner) for o in a]
             dt = _np_common(parts)
@@ -123,7 +87,7 @@ def _conv(a, like=None):
 
 def _convs(seq):
     seq = list(seq)
-    like = _device_of(seq)
+    like = _first_array(seq)
     return [_conv(a, like) for a in seq]
 
 
@@ -281,7 +245,7 @@ def concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind")
 
 
 def _atleast(arys, n):
-    dev = _device_of(arys)
+    dev = _first_array(arys)
     out = []
     for a in arys:
         a = _conv(a, dev)
@@ -571,7 +535,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
     elif _is_plain(object):
         out = _conv(object)
         if dtype is not None:
-            out = astype(out, dtype) if _device_of([object]) is not None else _make(
+            out = astype(out, dtype) if _first_array([object]) is not None else _make(
                 None, object, _dt.as_dtype(dtype))
     else:
         out = object if dtype is None else astype(object, dtype)
@@ -610,7 +574,7 @@ def append(arr, values, axis=None):
     """``arr`` with ``values`` appended along ``axis`` (both flattened if ``axis`` is None;
     otherwise ``values`` must have ``arr``'s number of dimensions). The result has the common
     dtype of both (a Python number counts as a 0-d array, as in NumPy)."""
-    dev = _device_of([arr, values])
+    dev = _first_array([arr, values])
     arr, values = _conv(arr, dev), _conv(values, dev)
     if axis is None:
         arr = _st.reshape(arr, (math.prod(_shape(arr)),))
@@ -763,7 +727,7 @@ def block(arrays):
 
     list_nd, arr_nd, _ = check(arrays, [])
     result_nd = builtins.max(list_nd, arr_nd)
-    dev = _device_of(leaves)
+    dev = _first_array(leaves)
 
     def build(a, depth):
         if depth == list_nd:
@@ -1098,7 +1062,7 @@ def _linspace(start, stop, num, endpoint, axis, name):
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"{name}: number of samples, {num}, must be non-negative")
-    dev = _device_of([start, stop])
+    dev = _first_array([start, stop])
     start, stop = _conv(start, dev), _conv(stop, dev)
     dt = _np_common([start, stop, float(num)])
     start, stop = astype(start, dt), astype(stop, dt)
@@ -1133,7 +1097,7 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
         y = _move_from_0(y, axis)
         out = _pow(base, y)
     else:
-        dev = _device_of([start, stop, base])
+        dev = _first_array([start, stop, base])
         start, stop, base = _conv(start, dev), _conv(stop, dev), _conv(base, dev)
         nd = builtins.max(_nd(start), _nd(stop), _nd(base))
         start, stop, base = (_st.reshape(v, (1,) * (nd - _nd(v)) + _shape(v))
@@ -1161,7 +1125,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
             if zero:
                 raise ValueError("geomspace: geometric sequence cannot include zero")
     num = operator.index(num)
-    dev = _device_of([start, stop])
+    dev = _first_array([start, stop])
     s0, s1 = _conv(start, dev), _conv(stop, dev)
     if _dtype(s0).kind == "c" or _dtype(s1).kind == "c":
         raise NotImplementedError("geomspace: complex endpoints are not supported")
@@ -1272,7 +1236,7 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
     if len(multi_index) != len(dims):
         raise ValueError(f"ravel_multi_index: parameter multi_index must be a sequence of "
                          f"length {len(dims)}")
-    dev = _device_of(multi_index)
+    dev = _first_array(multi_index)
     coords = [astype(_int_operand(v, dev, "ravel_multi_index"), _dt.int64)
               for v in multi_index]
     bshape = broadcast_shapes(*[_shape(c) for c in coords])
@@ -1308,7 +1272,7 @@ def select(condlist, choicelist, default=0):
         raise ValueError("select: list of cases must be same length as list of conditions")
     if not condlist:
         raise ValueError("select: select with an empty condition list is not possible")
-    dev = _device_of(condlist + choicelist + [default])
+    dev = _first_array(condlist + choicelist + [default])
 
     def conv(c):
         return c if type(c) in (int, float, complex) else _conv(c, dev)
