@@ -121,8 +121,10 @@ def _numpy_scalars_beside(*args):
 
 def _promote_arrays(args):
     """Cast array operands to their common dtype (Python scalars stay weak)."""
-    if any(type(a) in _NUMPY_SCALARS for a in args):
-        args = _numpy_scalars_beside(*args)
+    for a in args:  # (a loop, not any(): this is on the path of where and concat)
+        if type(a) in _NUMPY_SCALARS:
+            args = _numpy_scalars_beside(*args)
+            break
     arrays = [a for a in args if type(a) not in _SCALARS]
     dts = [_dtype(a) for a in arrays]
     target = _dt.result_type(*dts)
