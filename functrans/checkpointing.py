@@ -27,7 +27,8 @@ import functools
 
 from . import dtypes as _dt
 from .backends import backend_of
-from .core import _SCALAR_DTYPES, Tracer, _by_type_get, _current, get_aval, primitive
+from .core import (_SCALAR_DTYPES, ShapedArray, Tracer, _by_type_get, _current, get_aval,
+                   primitive)
 from .errors import ConcretizationError, CustomRuleError
 from .graph import Graph, Var
 from .interpreters import StagingInterpreter, StagingTracer
@@ -264,20 +265,24 @@ def _static(x):
         or (not isinstance(x, type) and hasattr(x, "shape") and hasattr(x, "dtype")))
 
 
-def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None):
+def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None, like=None):
     """Stage ``fun`` on the array leaves of ``(args, kwargs)`` (others are passed as they
     are): a graph whose inputs are those leaves followed by everything the function closes
     over (captured arrays, tracers of enclosing transforms), and the captured values.
+    A leaf may also be a :class:`ShapedArray` (an input known by its shape and dtype only);
+    ``like``, an array or tracer, then gives the device of the staged values.
     ``transform`` names the caller in errors; ``check_output(leaf, name)`` is called on each
     result leaf that is neither an array nor a Python number."""
     why = _WHY[transform]
-    interp = _Staging(_current.get(), [x for x in leaves if not _static(x)][:1], transform)
+    source = [like] if like is not None else [
+        x for x in leaves if not _static(x) and type(x) is not ShapedArray][:1]
+    interp = _Staging(_current.get(), source, transform)
     args, in_vars, tracers = [], [], []
     for x in leaves:
         if _static(x):
             args.append(x)
         else:
-            t = interp.new_input(get_aval(x))
+            t = interp.new_input(x if type(x) is ShapedArray else get_aval(x))
             in_vars.append(t.var)  # read now: item assignment re-points a tracer
             tracers.append(t)
             args.append(t)

@@ -193,3 +193,11 @@ class StagingInterpreter(Interpreter):
         out = Var(out_aval)
         self.eqns.append((prim, inputs, params, out))
         return StagingTracer(self, out)
+
+
+class TangentRecorder(StagingInterpreter):
+    """The staging beneath linearize's JVP interpreter, which records the tangent side only:
+    rules that must know whether their tangents are being recorded for a backward pass (the
+    control-flow primitives) look for its tracers."""
+
+    __slots__ = ()

@@ -14,7 +14,7 @@ from . import dtypes as _dt
 from .core import Tracer, _current, get_aval
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
-from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
+from .interpreters import JVPInterpreter, JVPTracer, StagingTracer, TangentRecorder
 
 
 def linearize_flat(fun, primals, with_aux=False, avals=None):
@@ -26,7 +26,7 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
     primal output: a Var, a constant tangent, or ``None`` for a symbolic zero. ``avals``: the
     primals' abstract values, where the caller has them already.
     """
-    staging = StagingInterpreter(_current.get(), primals)
+    staging = TangentRecorder(_current.get(), primals)
     jvp_interp = JVPInterpreter(staging)
     in_vars, in_tracers = [], []
     for p, aval in zip(primals, avals or map(get_aval, primals)):

@@ -1,0 +1,944 @@
+"""Structured control flow: ``cond``, ``switch``, ``while_loop``, ``fori_loop``, ``scan`` and
+``map``, with ``jax.lax``'s signatures (the public names are in :mod:`functrans.lax`).
+
+Eager first. functrans's transforms run a function on concrete values, so where the value
+that decides — a predicate, a branch index, loop bounds — is concrete, these are Python's own
+``if``, ``while`` and ``for``: only the chosen branch runs, and the transforms differentiate
+what ran, to any order and in both modes (reverse mode through a ``while_loop`` included).
+
+Where that value is abstract — staged by ``jit``, ``make_graph`` or ``checkpoint``, or one
+value per member under ``vmap`` — the functions are staged into graphs (what they close over
+becomes inputs, as in ``checkpoint``) and bound as one primitive, ``cond``, ``while`` or
+``scan``, whose rules are below. While staging, ``scan`` and ``fori_loop`` with concrete
+bounds are bound as a ``scan`` too, so that a loop of 10^4 steps is one equation of a jitted
+graph rather than 10^4 copies of its body.
+
+The rules reuse the public functions one level down: the JVP of a ``cond`` is a ``cond`` of
+its branches' JVPs, a batched ``while`` is a ``while`` of the batched body that runs until
+every member is done, the transpose of a ``cond``'s tangent map is a ``cond`` of the branches'
+pullbacks. Under reverse mode with an abstract decision (``jit(grad(f))``) a ``cond`` records
+a linear ``cond_lin`` whose only residuals are its inputs: the backward pass runs the chosen
+branch's pullback, recomputing that branch (as ``checkpoint`` does). A ``while_loop`` there is
+an error, as in JAX: the backward pass would need the number of iterations while it is built.
+"""
+
+from __future__ import annotations
+
+from . import dtypes as _dt
+from . import numpy as fnp
+from .checkpointing import _WHY, _fresh, _stage, _static
+from .core import _SCALAR_DTYPES, ShapedArray, Tracer, _current, get_aval, primitive
+from .errors import ConcretizationError
+from .graph import Var
+from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
+from .numpy._base import _to_array
+from .tree import tree_flatten, tree_unflatten
+
+__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
+
+cond_p = primitive("cond", multiple_results=True)
+cond_lin_p = primitive("cond_lin", multiple_results=True)
+while_p = primitive("while", multiple_results=True)
+scan_p = primitive("scan", multiple_results=True)
+
+_REASON = ("its functions are staged into graphs because the value deciding the control flow "
+           "is abstract (under jit, make_graph, checkpoint, or differing between members "
+           "under vmap)")
+for _name in ("cond", "switch", "while_loop", "scan"):
+    _WHY[_name] = (_REASON, "", " Inside them, choose with functrans.lax.cond or "
+                   "functrans.numpy.where rather than Python's if.")
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _concrete(x):
+    """The concrete value of ``x`` (through forward-mode tracers), or None where it is
+    abstract: staged, or one value per batch member."""
+    if isinstance(x, Tracer):
+        try:
+            return x._concrete("a control-flow decision")
+        except ConcretizationError:
+            return None
+    return x
+
+
+def _all_concrete(xs) -> bool:
+    return all(not isinstance(x, Tracer) or _concrete(x) is not None for x in xs)
+
+
+def _staging() -> bool:
+    """Whether a function is being staged into a graph (jit, make_graph, checkpoint) below the
+    current interpreter; linearize's recording of tangents does not count."""
+    interp = _current.get()
+    while interp is not None:
+        if isinstance(interp, StagingInterpreter) and type(interp) is not TangentRecorder:
+            return True
+        interp = interp.parent
+    return False
+
+
+def _recorded(tangents) -> bool:
+    """Whether the tangents are being recorded for a backward pass (linearize)."""
+    return any(type(t) is StagingTracer and type(t._interp) is TangentRecorder
+               for t in tangents)
+
+
+def _check_scalar(x, what):
+    if type(x) in _SCALAR_DTYPES:
+        return
+    shape = getattr(x, "shape", None)
+    if shape is None or isinstance(x, type):
+        raise TypeError(f"{what} must be a scalar array or a Python number; got "
+                        f"{type(x).__name__}.")
+    if tuple(shape) != ():
+        raise TypeError(f"{what} must be a scalar (shape ()); got shape {tuple(shape)}. Reduce "
+                        f"it first (functrans.numpy.all or any), or choose elementwise with "
+                        f"functrans.numpy.where.")
+
+
+def _first_array(leaves):
+    for x in leaves:
+        if type(x) not in _SCALAR_DTYPES and type(x) is not ShapedArray:
+            return x
+    return None
+
+
+def _carry_leaves(tree_value, what):
+    """The leaves of a loop's initial value and its tree structure. Python numbers stay
+    numbers (weakly typed, as in JAX): the first array the loop puts in their place gives
+    their dtype, library and device."""
+    leaves, tree = tree_flatten(tree_value)
+    for i, x in enumerate(leaves):
+        if type(x) not in _SCALAR_DTYPES and _static(x):
+            raise TypeError(f"{what}: leaf {i} of the carry is a {type(x).__name__}; a loop "
+                            f"carries arrays and Python numbers only.")
+    return leaves, tree
+
+
+def _loop_like(*groups):
+    """An array or tracer whose library and device new arrays of a loop take: the first
+    array of ``groups``, else the value being staged or linearized below, else None."""
+    for g in groups:
+        a = _first_array(g)
+        if a is not None:
+            return a
+    interp = _current.get()
+    while interp is not None:
+        src = getattr(interp, "device_source", None)
+        if src is not None:
+            return src
+        interp = interp.parent
+    return None
+
+
+def _arrays(leaves, like):
+    """Python numbers among ``leaves`` made 0-d arrays (NumPy's dtypes) beside ``like``."""
+    return [_to_array(x, like=like) if type(x) in _SCALAR_DTYPES else x for x in leaves]
+
+
+# Which Python numbers may stand for a value of which kind of dtype (weak typing).
+_FITS = {bool: "b", int: "iufc", float: "fc", complex: "c"}
+_KIND_TYPE = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
+
+
+def _check_carry(value, tree, avals, what, like, weak=(), promote=None):
+    """The leaves of a new carry and their abstract values, checked against the carry's
+    structure, shapes and dtypes. A Python number takes the carry's dtype where it fits; where
+    the carry holds a Python number (a weak aval), an array of shape () whose dtype it fits
+    takes its place. While staging, the carry positions ``weak`` were Python numbers made
+    arrays: a different fitting dtype returned there is noted in ``promote`` (position ->
+    dtype) and cast back, so that the caller can stage again with that dtype."""
+    leaves, t = tree_flatten(value)
+    if t != tree:
+        raise TypeError(f"{what} must return a value of the carry's structure, {tree}; got "
+                        f"{t}.")
+    out, out_avals = [], []
+    for i, (x, a) in enumerate(zip(leaves, avals)):
+        if type(x) in _SCALAR_DTYPES:
+            if a.shape != () or (a.dtype.kind not in _FITS[type(x)] and not a.weak_type):
+                raise TypeError(f"{what}: leaf {i} of the carry is {a.str_short()}, but the "
+                                f"function returned the Python {type(x).__name__} {x!r}.")
+            if a.weak_type:
+                out.append(x)
+                out_avals.append(get_aval(x))
+                continue
+            x = _to_array(x, a.dtype, like)
+        elif _static(x):
+            raise TypeError(f"{what}: leaf {i} of the carry is {a.str_short()}, but the "
+                            f"function returned a {type(x).__name__}.")
+        else:
+            b = get_aval(x)
+            fits = b.shape == () and b.dtype.kind in _FITS[_KIND_TYPE[a.dtype.kind]]
+            if a.weak_type and fits:
+                a = b
+            elif i in weak and fits and b.dtype is not a.dtype and promote is not None:
+                promote[i] = b.dtype
+                x = fnp.astype(x, a.dtype)
+            elif b.shape != a.shape or b.dtype is not a.dtype:
+                raise TypeError(
+                    f"{what} must keep the carry's shapes and dtypes: leaf {i} is "
+                    f"{a.str_short()} in the carry, {b.str_short()} as returned. Give the "
+                    f"initial value the shape and dtype the loop produces (for example "
+                    f"functrans.numpy.asarray(0.0, dtype=functrans.numpy.float32)), or cast "
+                    f"in the function (functrans.numpy.astype).")
+        out.append(x)
+        out_avals.append(a)
+    return out, out_avals
+
+
+def _output_leaves(value, what, like):
+    """The leaves of a branch's or a step's output: arrays, Python numbers made arrays."""
+    leaves, tree = tree_flatten(value)
+    out = []
+    for i, x in enumerate(leaves):
+        if type(x) in _SCALAR_DTYPES:
+            x = _to_array(x, like=like)
+        elif _static(x):
+            raise TypeError(f"{what}: output leaf {i} is a {type(x).__name__}; the function "
+                            f"must return arrays and Python numbers only.")
+        out.append(x)
+    return out, tree
+
+
+def _stage_flat(fun, leaves, name, what, like=None):
+    """Stage ``fun(*leaves)`` (it returns a flat list): ``(graph, captured)``; the graph's
+    inputs are the leaves, then what ``fun`` closes over (``captured``)."""
+    leaves = list(leaves)
+    in_tree = tree_flatten((tuple(leaves), {}))[1]
+    graph, captured, _ = _stage(fun, leaves, in_tree, name, what, like=like)
+    return graph, captured
+
+
+def _out_avals(graph):
+    return [o.aval if type(o) is Var else get_aval(o) for o in graph.outputs]
+
+
+def _jvp_of(f, args, diff, d_tans):
+    """``(outputs, output tangents)`` of the flat ``f`` at ``args``, differentiated in the
+    arguments at positions ``diff`` only (with tangents ``d_tans``)."""
+    from .api import jvp
+
+    def g(*d):
+        full = list(args)
+        for i, x in zip(diff, d):
+            full[i] = x
+        return list(f(*full))
+    outs, tans = jvp(g, tuple(args[i] for i in diff), tuple(d_tans))
+    return list(outs), list(tans)
+
+
+def _floats(avals):
+    return [j for j, a in enumerate(avals) if _dt.is_float(a.dtype)]
+
+
+def _nones(n):
+    return [None] * n
+
+
+def _expand(mask, ndim):
+    """A batch's mask (shape ``(B,)``) made to broadcast against values of ``ndim`` axes."""
+    return mask if ndim <= 1 else fnp.reshape(mask, (mask.shape[0],) + (1,) * (ndim - 1))
+
+
+def _broadcast(x, size):
+    return fnp.broadcast_to(fnp.expand_dims(x, axis=0), (size,) + tuple(x.shape))
+
+
+def _batch_size(vals, dims):
+    for v, d in zip(vals, dims):
+        if d is not None:
+            return v.shape[0]
+    raise AssertionError("a batching rule with no batched operand")
+
+# -- cond and switch ---------------------------------------------------------------------------
+
+
+def cond(pred, true_fun, false_fun, *operands):
+    """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)`` (``jax.lax.cond``).
+
+    ``pred`` is a scalar: a boolean, or a number (nonzero is true). Where it is concrete (no
+    transform, or the eager ``grad``/``jvp``/``vjp``/``hessian``), this is Python's ``if``: only
+    the chosen function runs. Where it is abstract — under ``jit``/``make_graph`` or when it
+    differs between members under ``vmap`` — both functions are staged and must return the
+    same tree structure, shapes and dtypes (a Python number takes the other branch's dtype);
+    under ``vmap`` each member gets the branch its predicate chose, and the other branch is
+    not evaluated on its values (so it cannot put a nan into the values or the derivatives)
+    except under ``jit``, where every branch runs on every member and the results are
+    selected.
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp, functrans.lax as lax
+        >>> soft_relu = lambda x: lax.cond(x > 0, lambda x: x, lambda x: fnp.log1p(fnp.exp(x)), x)
+        >>> ft.jit(ft.grad(soft_relu))(fnp.asarray(-1.0))
+        array(0.26894142)
+    """
+    if not callable(true_fun) or not callable(false_fun):
+        raise TypeError("cond(pred, true_fun, false_fun, *operands): true_fun and false_fun "
+                        "must be functions.")
+    _check_scalar(pred, "cond's predicate")
+    c = _concrete(pred)
+    if c is not None:
+        return (true_fun if bool(c) else false_fun)(*operands)
+    p = pred if pred.dtype == fnp.bool else fnp.not_equal(pred, 0)
+    return _switch(fnp.astype(p, fnp.int32), (false_fun, true_fun), operands, "cond")
+
+
+def switch(index, branches, *operands):
+    """``branches[index](*operands)`` (``jax.lax.switch``); ``index`` is an integer scalar,
+    clamped to ``[0, len(branches) - 1]``. Concrete or abstract as for :func:`cond`."""
+    try:
+        branches = tuple(branches)
+    except TypeError:
+        raise TypeError(f"switch(index, branches, *operands): branches must be a sequence of "
+                        f"functions; got {type(branches).__name__}.") from None
+    if not branches:
+        raise ValueError("switch needs at least one branch; got an empty sequence.")
+    if not all(callable(b) for b in branches):
+        raise TypeError("switch(index, branches, *operands): every branch must be a function.")
+    _check_scalar(index, "switch's index")
+    if type(index) is float or (type(index) not in _SCALAR_DTYPES
+                                and get_aval(index).dtype.kind not in "iu"):
+        raise TypeError(f"switch's index must be an integer; got "
+                        f"{type(index).__name__ if type(index) is float else get_aval(index).dtype.name}.")
+    n = len(branches)
+    c = _concrete(index)
+    if c is not None:
+        return branches[min(max(int(c), 0), n - 1)](*operands)
+    return _switch(fnp.clip(index, 0, n - 1), branches, operands, "switch")
+
+
+def _switch(index, branches, operands, what):
+    """``branches[index](*operands)`` for an index already in range: called directly where the
+    index is concrete, else staged and bound as one ``cond``."""
+    c = _concrete(index)
+    if c is not None:
+        return branches[int(c)](*operands)
+    leaves, in_tree = tree_flatten((tuple(operands), {}))
+    arrays = [x for x in leaves if not _static(x)]
+    like = arrays[0] if arrays else index
+    graphs, captured, trees = [], [], []
+    for k, branch in enumerate(branches):
+        box = []
+
+        def flat(*args, branch=branch, box=box):
+            out, tree = tree_flatten(branch(*args))
+            box.append(tree)
+            for i, x in enumerate(out):
+                if type(x) not in _SCALAR_DTYPES and _static(x):
+                    raise TypeError(f"{what}: output leaf {i} of branch {k} is a "
+                                    f"{type(x).__name__}; branches return arrays and numbers.")
+            return out
+        name = getattr(branch, "__name__", f"branch {k}")
+        g, caps, _ = _stage(flat, leaves, in_tree, name, what, like=like)
+        graphs.append(g)
+        captured.append(list(caps))
+        trees.append(box[0])
+    for k in range(1, len(graphs)):
+        if trees[k] != trees[0]:
+            raise TypeError(f"{what}: the branches must return the same tree structure; branch "
+                            f"0 returns {trees[0]}, branch {k} returns {trees[k]}.")
+    _unify_outputs(graphs, captured, what, like)
+    spans, start = [], 0
+    for caps in captured:
+        spans.append((start, start + len(caps)))
+        start += len(caps)
+    outs = cond_p.bind(index, *arrays, *[c for caps in captured for c in caps],
+                       branches=tuple(graphs), n_ops=len(arrays), spans=tuple(spans))
+    return tree_unflatten(trees[0], outs)
+
+
+def _unify_outputs(graphs, captured, what, like):
+    """Check that the branches' outputs agree in shape and dtype; a Python number output
+    becomes an array of the dtype the other branches give there (or NumPy's for it), passed
+    in as one more captured value."""
+    n_out = len(graphs[0].outputs)
+    for j in range(n_out):
+        outs = [g.outputs[j] for g in graphs]
+        typed = [(k, o.aval) for k, o in enumerate(outs) if type(o) is Var]
+        if typed:
+            k0, a0 = typed[0]
+            for k, a in typed[1:]:
+                if a.shape != a0.shape or a.dtype is not a0.dtype:
+                    raise TypeError(
+                        f"{what}: the branches must return the same shapes and dtypes; output "
+                        f"leaf {j} is {a0.str_short()} in branch {k0} and {a.str_short()} in "
+                        f"branch {k}. Cast one of them (functrans.numpy.astype).")
+            dtype = a0.dtype
+        else:
+            dtype = None
+        numbers = [o for o in outs if type(o) is not Var]
+        if dtype is None:
+            dtype = _to_array(numbers, like=like).dtype if len(numbers) > 1 else None
+        for k, (g, o) in enumerate(zip(graphs, outs)):
+            if type(o) is Var:
+                continue
+            if typed and (a0.shape != () or dtype.kind not in _FITS[type(o)]):
+                raise TypeError(f"{what}: output leaf {j} is {a0.str_short()} in branch {k0} "
+                                f"but the Python {type(o).__name__} {o!r} in branch {k}.")
+            value = _to_array(o, dtype, like) if dtype is not None else _to_array(o, like=like)
+            v = Var(get_aval(value))
+            g.in_vars.append(v)
+            g.outputs[j] = v
+            captured[k].append(value)
+
+
+def _branch_fn(branches, n_ops, spans, k):
+    """Branch ``k`` as a function of all of a ``cond``'s operands after the index."""
+    g, (s, e) = branches[k], spans[k]
+    return lambda *args: g(*args[:n_ops], *args[n_ops + s:n_ops + e])
+
+
+def _branch_fns(branches, n_ops, spans):
+    return [_branch_fn(branches, n_ops, spans, k) for k in range(len(branches))]
+
+
+def _cond_impl(backend, index, *args, branches, n_ops, spans):
+    k = int(index)
+    s, e = spans[k]
+    ins = [*args[:n_ops], *args[n_ops + s:n_ops + e]]
+    return _fresh(list(branches[k](*ins)), ins, frozenset())
+
+
+def _cond_jvp(primals, tangents, branches, n_ops, spans):
+    index, args = primals[0], list(primals[1:])
+    tans = tangents[1:]
+    diff = [i for i, t in enumerate(tans) if t is not None]
+    d_tans = [tans[i] for i in diff]
+    avals = _out_avals(branches[0])
+    out_float = _floats(avals)
+    fns = _branch_fns(branches, n_ops, spans)
+    k = _concrete(index)
+    if k is not None:  # the chosen branch's own JVP
+        outs, touts = _jvp_of(fns[int(k)], args, diff, d_tans)
+        return outs, [touts[j] if j in out_float else None for j in range(len(outs))]
+    n = len(args)
+    if not _recorded(d_tans):  # forward mode: a cond over the branches' JVPs
+        def jvp_branch(f):
+            def g(*xs):
+                outs, touts = _jvp_of(f, xs[:n], diff, xs[n:])
+                return outs + [touts[j] for j in out_float]
+            return g
+        res = _switch(index, [jvp_branch(f) for f in fns], (*args, *d_tans), "cond")
+        tangents_out = _nones(len(avals))
+        for j, t in zip(out_float, res[len(avals):]):
+            tangents_out[j] = t
+        return res[:len(avals)], tangents_out
+    # Reverse mode: the outputs now, and a linear equation whose residuals are the inputs.
+    outs = cond_p.bind(index, *args, branches=branches, n_ops=n_ops, spans=spans)
+    lin = cond_lin_p.bind(*d_tans, index, *args, branches=branches, n_ops=n_ops, spans=spans,
+                          diff=tuple(diff), out_float=tuple(out_float))
+    tangents_out = _nones(len(avals))
+    for j, t in zip(out_float, lin):
+        tangents_out[j] = t
+    return outs, tangents_out
+
+
+def _cond_batch(vals, dims, branches, n_ops, spans):
+    index, args = vals[0], list(vals[1:])
+    in_axes = tuple(dims[1:])
+    size = _batch_size(vals, dims)
+    fns = _branch_fns(branches, n_ops, spans)
+    n_out = len(branches[0].outputs)
+    from .batching import vmap
+    if dims[0] is None:  # one branch for the whole batch
+        batched = [vmap(f, in_axes=in_axes, axis_size=size) for f in fns]
+        return _switch(index, batched, args, "cond"), [0] * n_out
+    chosen = _concrete(index)
+    if chosen is not None:
+        return _cond_by_groups(chosen, fns, args, in_axes, n_out), [0] * n_out
+    # Abstract: every branch on the whole batch, then each member's result chosen.
+    results = [vmap(f, in_axes=in_axes, axis_size=size)(*args) for f in fns]
+    out = results[-1]
+    for k in range(len(results) - 2, -1, -1):
+        out = [fnp.where(_expand(index == k, a.ndim), a, o) for a, o in zip(results[k], out)]
+    return out, [0] * n_out
+
+
+def _cond_by_groups(chosen, fns, args, in_axes, n_out):
+    """Each branch on the members that chose it only (a concrete batched index), the results
+    put back in the members' order: no branch sees another's values."""
+    from .batching import vmap
+    order, pieces = [], [[] for _ in range(n_out)]
+    for k, f in enumerate(fns):
+        members = fnp.nonzero(chosen == k)[0]
+        m = members.shape[0]
+        if m == 0:
+            continue
+        sub = [a if d is None else fnp.take(a, members, axis=0) for a, d in zip(args, in_axes)]
+        outs = vmap(f, in_axes=in_axes, axis_size=m)(*sub)
+        order.append(members)
+        for j, o in enumerate(outs):
+            pieces[j].append(o)
+    if len(order) == 1:
+        return [p[0] for p in pieces]
+    inverse = fnp.argsort(fnp.concat(order))
+    return [fnp.take(fnp.concat(p, axis=0), inverse, axis=0) for p in pieces]
+
+
+cond_p.def_impl(_cond_impl)
+cond_p.def_abstract_eval(lambda index, *avals, branches, **_: _out_avals(branches[0]))
+cond_p.def_jvp(_cond_jvp)
+cond_p.def_batch(_cond_batch)
+
+# -- cond_lin: a cond's tangent map, linear in the tangents, with the inputs as residuals ------
+
+
+def _cond_lin_forward(*xs, branches, n_ops, spans, diff, out_float):
+    n_tan = len(diff)
+    index, args = xs[n_tan], xs[n_tan + 1:]
+    n = len(args)
+
+    def tangent_map(f):
+        return lambda *ys: [t for j, t in enumerate(_jvp_of(f, ys[:n], diff, ys[n:])[1])
+                            if j in out_float]
+    fns = _branch_fns(branches, n_ops, spans)
+    return _switch(index, [tangent_map(f) for f in fns], (*args, *xs[:n_tan]), "cond")
+
+
+def _cond_lin_transpose(cts, *xs, branches, n_ops, spans, diff, out_float):
+    from .api import vjp
+    n_tan = len(diff)
+    index, args = xs[n_tan], xs[n_tan + 1:]
+    n = len(args)
+    present = [p for p, c in enumerate(cts) if c is not None]
+    if not present:
+        return _nones(len(xs))
+
+    def pullback(f):
+        def g(*ys):
+            def h(*d):
+                full = list(ys[:n])
+                for i, x in zip(diff, d):
+                    full[i] = x
+                outs = f(*full)
+                return [outs[out_float[p]] for p in present]
+            return list(vjp(h, *[ys[i] for i in diff])[1](list(ys[n:])))
+        return g
+    fns = _branch_fns(branches, n_ops, spans)
+    res = _switch(index, [pullback(f) for f in fns], (*args, *[cts[p] for p in present]),
+                  "cond")
+    return list(res) + _nones(1 + n)
+
+
+cond_lin_p.def_impl(lambda backend, *xs, **params: _cond_lin_forward(*xs, **params))
+cond_lin_p.def_abstract_eval(
+    lambda *avals, branches, out_float, **_: [_out_avals(branches[0])[j] for j in out_float])
+cond_lin_p.def_jvp_inline(_cond_lin_forward)
+cond_lin_p.def_transpose(_cond_lin_transpose)
+
+# -- while_loop --------------------------------------------------------------------------------
+
+
+def while_loop(cond_fun, body_fun, init_val):
+    """Repeat ``val = body_fun(val)`` while ``cond_fun(val)``, from ``init_val``; returns the
+    last ``val`` (``jax.lax.while_loop``).
+
+    ``body_fun`` must keep the carry's tree structure, shapes and dtypes; Python numbers in
+    ``init_val`` become 0-d arrays. With a concrete predicate this is Python's ``while``, and
+    every transform differentiates it, reverse mode included (JAX cannot). Under ``jit`` it is
+    one ``while`` equation, differentiable in forward mode (``jvp``, ``jacfwd``); reverse mode
+    there raises a ConcretizationError (use :func:`fori_loop` with concrete bounds or
+    :func:`scan`, or ``grad(jit(f))``). Under ``vmap`` the loop runs until every member's
+    predicate is false, each member keeping its value from the step where its own became false.
+    """
+    if not callable(cond_fun) or not callable(body_fun):
+        raise TypeError("while_loop(cond_fun, body_fun, init_val): cond_fun and body_fun must "
+                        "be functions.")
+    leaves, tree = _carry_leaves(init_val, "while_loop")
+    leaves = _while(cond_fun, body_fun, leaves, tree, "while_loop")
+    return tree_unflatten(tree, _arrays(leaves, _loop_like(leaves)))
+
+
+def _predicate(value, what):
+    _check_scalar(value, what)
+    return value
+
+
+def _while(cond_fun, body_fun, leaves, tree, what):
+    """The loop on flat leaves: in Python while the predicate is concrete, staged as one
+    ``while`` from the first step where it is not. Python numbers may remain in the result."""
+    avals = [get_aval(x) for x in leaves]
+    while True:
+        p = _predicate(cond_fun(tree_unflatten(tree, leaves)), f"{what}'s cond_fun result")
+        c = _concrete(p)
+        if c is None:
+            return _staged_while(cond_fun, body_fun, leaves, tree, what, p)
+        if not bool(c):
+            return leaves
+        leaves, avals = _check_carry(body_fun(tree_unflatten(tree, leaves)), tree, avals,
+                                     f"{what}'s body_fun", _loop_like(leaves))
+
+
+def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
+    like = _loop_like(leaves, [pred])
+    weak = {i for i, x in enumerate(leaves) if type(x) in _SCALAR_DTYPES}
+    leaves = _arrays(leaves, like)
+    for _ in range(2):  # a second time where Python numbers must take the body's dtypes
+        avals, promote = [get_aval(x) for x in leaves], {}
+
+        def cond_flat(*xs):
+            p = _predicate(cond_fun(tree_unflatten(tree, xs)), f"{what}'s cond_fun result")
+            if type(p) in _SCALAR_DTYPES:
+                return [_to_array(bool(p), like=like)]
+            return [p if p.dtype == fnp.bool else fnp.not_equal(p, 0)]
+
+        def body_flat(*xs):
+            return _check_carry(body_fun(tree_unflatten(tree, xs)), tree, avals,
+                                f"{what}'s body_fun", like, weak, promote)[0]
+        bg, bc = _stage_flat(body_flat, leaves, getattr(body_fun, "__name__", "body_fun"), what)
+        if not promote:
+            break
+        leaves = [fnp.astype(x, promote[i]) if i in promote else x
+                  for i, x in enumerate(leaves)]
+    cg, cc = _stage_flat(cond_flat, leaves, getattr(cond_fun, "__name__", "cond_fun"), what)
+    return while_p.bind(*cc, *bc, *leaves, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
+
+
+def _while_loop_flat(args, cond, body, n_cc, n_bc):
+    """The loop of a ``while`` equation, in Python (on values or on concrete tracers)."""
+    cc, bc = args[:n_cc], args[n_cc:n_cc + n_bc]
+    carry = list(args[n_cc + n_bc:])
+    while bool(cond(*carry, *cc)[0]):
+        carry = list(body(*carry, *bc))
+    return carry
+
+
+def _while_impl(backend, *args, cond, body, n_cc, n_bc):
+    return _fresh(_while_loop_flat(args, cond, body, n_cc, n_bc), args, frozenset())
+
+
+def _while_jvp(primals, tangents, cond, body, n_cc, n_bc):
+    start = n_cc + n_bc
+    nc = len(primals) - start
+    if _all_concrete(primals):  # the loop itself, run under forward mode
+        diff = [i for i, t in enumerate(tangents) if t is not None]
+        outs, touts = _jvp_of(lambda *a: _while_loop_flat(a, cond, body, n_cc, n_bc),
+                              primals, diff, [tangents[i] for i in diff])
+        fl = set(_floats([get_aval(o) for o in outs]))
+        return outs, [t if j in fl else None for j, t in enumerate(touts)]
+    if _recorded(tangents):
+        raise ConcretizationError(
+            "Reverse-mode differentiation (grad, vjp, jacrev) of a while_loop whose predicate "
+            "is abstract (staged under jit or make_graph, or differing between members under "
+            "vmap) is not supported, as in JAX: the backward pass would need the number of "
+            "iterations while it is built. Use fori_loop with concrete bounds or scan, which "
+            "reverse mode supports everywhere; or differentiate outside jit (grad(jit(f))) or "
+            "inside vmap's function with concrete values; or use forward mode (jvp, jacfwd).")
+    # Forward mode: the loop carries the tangents of its floating-point values too.
+    cc, bc, carry = primals[:n_cc], primals[n_cc:start], list(primals[start:])
+    t_bc, t_carry = tangents[n_cc:start], tangents[start:]
+    fl = _floats([get_aval(c) for c in carry])
+    bd = [i for i, t in enumerate(t_bc) if t is not None]
+    b_tans = [t_bc[i] for i in bd]
+    tc0 = [fnp.zeros_like(carry[i]) if t_carry[i] is None else t_carry[i] for i in fl]
+
+    def body_fn(xs):
+        c, tc = xs[:nc], xs[nc:]
+
+        def g(*d):
+            cf, bf = list(c), list(bc)
+            for i, x in zip(fl, d):
+                cf[i] = x
+            for i, x in zip(bd, d[len(fl):]):
+                bf[i] = x
+            return list(body(*cf, *bf))
+        outs, touts = _jvp_of(g, [c[i] for i in fl] + [bc[i] for i in bd],
+                              list(range(len(fl) + len(bd))), [*tc, *b_tans])
+        return outs + [touts[i] for i in fl]
+    leaves = carry + tc0
+    res = _while(lambda xs: cond(*xs[:nc], *cc)[0], body_fn, leaves,
+                 tree_flatten(leaves)[1], "while_loop")
+    tangents_out = _nones(nc)
+    for i, t in zip(fl, res[nc:]):
+        tangents_out[i] = t
+    return res[:nc], tangents_out
+
+
+def _while_batch(vals, dims, cond, body, n_cc, n_bc):
+    from .batching import vmap
+    start = n_cc + n_bc
+    size = _batch_size(vals, dims)
+    cc, bc = vals[:n_cc], vals[n_cc:start]
+    carry = [v if d is not None else _broadcast(v, size)
+             for v, d in zip(vals[start:], dims[start:])]
+    nc = len(carry)
+    alive = vmap(lambda *a: cond(*a), in_axes=(0,) * nc + tuple(dims[:n_cc]), axis_size=size)
+    step = vmap(lambda *a: body(*a), in_axes=(0,) * nc + tuple(dims[n_cc:start]),
+                axis_size=size)
+
+    def body_fn(c):
+        live = alive(*c, *cc)[0]
+        new = step(*c, *bc)
+        return [fnp.where(_expand(live, x.ndim), x_new, x) for x_new, x in zip(new, c)]
+    res = _while(lambda c: fnp.any(alive(*c, *cc)[0]), body_fn, carry,
+                 tree_flatten(carry)[1], "while_loop")
+    return res, [0] * nc
+
+
+while_p.def_impl(_while_impl)
+while_p.def_abstract_eval(lambda *avals, n_cc, n_bc, **_: list(avals[n_cc + n_bc:]))
+while_p.def_jvp(_while_jvp)
+while_p.def_batch(_while_batch)
+
+# -- scan, fori_loop, map ----------------------------------------------------------------------
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``, from ``init``; returns
+    ``(carry, ys)`` with the ``y`` of every step stacked along a new leading axis
+    (``jax.lax.scan``).
+
+    ``xs`` is a pytree of arrays of one leading length, or None with ``length`` given (``f``
+    then gets ``None``); ``reverse=True`` runs from the last element to the first, each ``y``
+    still stored at its element's index. ``f`` must keep the carry's tree structure, shapes
+    and dtypes. Eagerly it is a Python loop; while staging (``jit``, ``make_graph``) it is one
+    ``scan`` equation, however many steps. Every transform differentiates it, to any order.
+    ``unroll`` is accepted for compatibility and has no effect.
+    """
+    if not callable(f):
+        raise TypeError("scan(f, init, xs): f must be a function.")
+    c_leaves, c_tree = _carry_leaves(init, "scan")
+    x_leaves, x_tree = tree_flatten(xs)
+    n = length
+    for i, x in enumerate(x_leaves):
+        if type(x) in _SCALAR_DTYPES or _static(x) or not tuple(x.shape):
+            raise TypeError(f"scan: every leaf of xs must be an array with a leading axis to "
+                            f"scan over; leaf {i} is "
+                            f"{'a 0-d array' if hasattr(x, 'shape') else type(x).__name__}.")
+        if n is None:
+            n = x.shape[0]
+        elif x.shape[0] != n:
+            raise ValueError(f"scan: the leaves of xs must all have the leading length "
+                             f"{n}{' (length)' if length is not None else ''}; leaf {i} has "
+                             f"shape {tuple(x.shape)}.")
+    if n is None:
+        raise ValueError("scan: with no xs, give the number of steps as length=.")
+    n = int(n)
+    if _staging():
+        return _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse)
+    avals = [get_aval(c) for c in c_leaves]
+    carry, ys, y_tree, y_avals = c_leaves, [], None, None
+    for i in (range(n - 1, -1, -1) if reverse else range(n)):
+        x = tree_unflatten(x_tree, [leaf[i, ...] for leaf in x_leaves])
+        new, y = _step_pair(f(tree_unflatten(c_tree, carry), x))
+        like = _loop_like(carry, x_leaves)
+        carry, avals = _check_carry(new, c_tree, avals, "scan's f (the carry it returns)", like)
+        y_leaves, tree = _output_leaves(y, "scan's f", like)
+        if y_tree is None:
+            y_tree, y_avals = tree, [get_aval(v) for v in y_leaves]
+        elif tree != y_tree or any(get_aval(v) != a for v, a in zip(y_leaves, y_avals)):
+            raise TypeError(f"scan: f must return ys of one structure, shape and dtype at "
+                            f"every step; got {y_tree} {[a.str_short() for a in y_avals]} and "
+                            f"then {tree} {[get_aval(v).str_short() for v in y_leaves]}.")
+        ys.append(y_leaves)
+    like = _loop_like(carry, x_leaves)
+    if n == 0:  # the ys' shapes from a staging of f
+        box = [None]
+        g, _ = _scan_body(f, _arrays(c_leaves, like), c_tree, x_leaves, x_tree, like, box)
+        y_tree = box[0]
+        stacked = _empty_stack(_out_avals(g)[len(c_leaves):], like)
+    else:
+        if reverse:
+            ys.reverse()
+        stacked = [fnp.stack([y[j] for y in ys]) for j in range(len(y_avals))]
+    return tree_unflatten(c_tree, _arrays(carry, like)), tree_unflatten(y_tree, stacked)
+
+
+def _step_pair(out):
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"scan: f must return a pair (carry, y); got "
+                        f"{type(out).__name__}{'' if not hasattr(out, '__len__') else ' of length ' + str(len(out))}.")
+    return out
+
+
+def _empty_stack(avals, like):
+    device = fnp.device(like) if like is not None else None
+    return [fnp.zeros((0,) + a.shape, dtype=a.dtype, device=device) for a in avals]
+
+
+def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box, weak=(), promote=None):
+    """``f`` staged on the carry (arrays) and one element of each xs: its graph (inputs: the
+    carry, the elements, then what ``f`` closes over; outputs: the new carry, then the ys)
+    and the captured values. ``box[0]`` receives the tree of the ys."""
+    avals = [get_aval(c) for c in c_leaves]
+    nc = len(c_leaves)
+    x_avals = [ShapedArray(tuple(x.shape[1:]), get_aval(x).dtype) for x in x_leaves]
+
+    def body(*ls):
+        new, y = _step_pair(f(tree_unflatten(c_tree, ls[:nc]), tree_unflatten(x_tree, ls[nc:])))
+        carry = _check_carry(new, c_tree, avals, "scan's f (the carry it returns)", like,
+                             weak, promote)[0]
+        y_leaves, tree = _output_leaves(y, "scan's f", like)
+        box[0] = tree
+        return carry + y_leaves
+    return _stage_flat(body, c_leaves + x_avals, getattr(f, "__name__", "f"), "scan", like=like)
+
+
+def _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse):
+    like = _loop_like(c_leaves, x_leaves)
+    weak = {i for i, x in enumerate(c_leaves) if type(x) in _SCALAR_DTYPES}
+    c_leaves = _arrays(c_leaves, like)
+    box = [None]
+    for _ in range(2):  # a second time where Python numbers must take f's dtypes
+        promote = {}
+        g, consts = _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box, weak, promote)
+        if not promote:
+            break
+        c_leaves = [fnp.astype(x, promote[i]) if i in promote else x
+                    for i, x in enumerate(c_leaves)]
+    nc = len(c_leaves)
+    outs = scan_p.bind(*consts, *c_leaves, *x_leaves, body=g, n_consts=len(consts), n_carry=nc,
+                       length=n, reverse=bool(reverse))
+    return tree_unflatten(c_tree, outs[:nc]), tree_unflatten(box[0], outs[nc:])
+
+
+def _scan_loop(args, body, n_consts, n_carry, length, reverse):
+    """The loop of a ``scan`` equation, in Python (on values or on tracers)."""
+    consts = args[:n_consts]
+    carry = list(args[n_consts:n_consts + n_carry])
+    xs = args[n_consts + n_carry:]
+    ys = []
+    for i in (range(length - 1, -1, -1) if reverse else range(length)):
+        outs = body(*carry, *[x[i, ...] for x in xs], *consts)
+        carry = list(outs[:n_carry])
+        ys.append(outs[n_carry:])
+    y_avals = _out_avals(body)[n_carry:]
+    if not length:
+        return carry + _empty_stack(y_avals, _first_array(args))
+    if reverse:
+        ys.reverse()
+    return carry + [fnp.stack([y[j] for y in ys]) for j in range(len(y_avals))]
+
+
+def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
+    return _fresh(_scan_loop(args, body, n_consts, n_carry, length, reverse), args,
+                  frozenset())
+
+
+def _scan_abstract_eval(*avals, body, n_consts, n_carry, length, reverse):
+    outs = _out_avals(body)
+    return outs[:n_carry] + [ShapedArray((length,) + a.shape, a.dtype) for a in outs[n_carry:]]
+
+
+def _scan_jvp(primals, tangents, body, n_consts, n_carry, length, reverse):
+    if _all_concrete(primals) or _recorded(tangents):
+        # The loop itself under forward mode (for reverse mode under jit this unrolls it).
+        diff = [i for i, t in enumerate(tangents) if t is not None]
+        outs, touts = _jvp_of(
+            lambda *a: _scan_loop(a, body, n_consts, n_carry, length, reverse),
+            primals, diff, [tangents[i] for i in diff])
+        fl = set(_floats([get_aval(o) for o in outs]))
+        return outs, [t if j in fl else None for j, t in enumerate(touts)]
+    # Forward mode: a scan whose carry and ys have tangents too.
+    start = n_consts + n_carry
+    consts, carry, xs = primals[:n_consts], list(primals[n_consts:start]), primals[start:]
+    t_consts, t_carry, t_xs = tangents[:n_consts], tangents[n_consts:start], tangents[start:]
+    nc, nx = len(carry), len(xs)
+    fl = _floats([get_aval(c) for c in carry])
+    xd = [i for i, t in enumerate(t_xs) if t is not None]
+    kd = [i for i, t in enumerate(t_consts) if t is not None]
+    k_tans = [t_consts[i] for i in kd]
+    y_float = _floats(_out_avals(body)[nc:])
+    tc0 = [fnp.zeros_like(carry[i]) if t_carry[i] is None else t_carry[i] for i in fl]
+
+    def step(c_all, x_all):
+        c, tc, x, tx = c_all[:nc], c_all[nc:], x_all[:nx], x_all[nx:]
+
+        def g(*d):
+            cf, xf, kf = list(c), list(x), list(consts)
+            for i, v in zip(fl, d):
+                cf[i] = v
+            for i, v in zip(xd, d[len(fl):]):
+                xf[i] = v
+            for i, v in zip(kd, d[len(fl) + len(xd):]):
+                kf[i] = v
+            return list(body(*cf, *xf, *kf))
+        primal_in = [c[i] for i in fl] + [x[i] for i in xd] + [consts[i] for i in kd]
+        outs, touts = _jvp_of(g, primal_in, list(range(len(primal_in))), [*tc, *tx, *k_tans])
+        return (outs[:nc] + [touts[i] for i in fl],
+                outs[nc:] + [touts[nc + j] for j in y_float])
+    c_out, ys = scan(step, carry + tc0, list(xs) + [t_xs[i] for i in xd], length=length,
+                     reverse=reverse)
+    n_y = len(ys) - len(y_float)
+    tangents_out = _nones(nc + n_y)
+    for i, t in zip(fl, c_out[nc:]):
+        tangents_out[i] = t
+    for j, t in zip(y_float, ys[n_y:]):
+        tangents_out[nc + j] = t
+    return c_out[:nc] + ys[:n_y], tangents_out
+
+
+def _scan_batch(vals, dims, body, n_consts, n_carry, length, reverse):
+    from .batching import vmap
+    start = n_consts + n_carry
+    size = _batch_size(vals, dims)
+    consts = vals[:n_consts]
+    carry = [v if d is not None else _broadcast(v, size)
+             for v, d in zip(vals[n_consts:start], dims[n_consts:start])]
+    # Batched xs hold the batch first: the scanned axis goes first, the batch second.
+    xs = [v if d is None else fnp.moveaxis(v, 0, 1) for v, d in zip(vals[start:], dims[start:])]
+    x_axes = tuple(None if d is None else 0 for d in dims[start:])
+    nc = len(carry)
+    step = vmap(lambda *a: body(*a), in_axes=(0,) * nc + x_axes + tuple(dims[:n_consts]),
+                axis_size=size)
+
+    def f(c, x):
+        outs = step(*c, *x, *consts)
+        return outs[:nc], outs[nc:]
+    c_out, ys = scan(f, carry, xs, length=length, reverse=reverse)
+    outs = list(c_out) + [fnp.moveaxis(y, 0, 1) for y in ys]
+    return outs, [0] * len(outs)
+
+
+scan_p.def_impl(_scan_impl)
+scan_p.def_abstract_eval(_scan_abstract_eval)
+scan_p.def_jvp(_scan_jvp)
+scan_p.def_batch(_scan_batch)
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """``val = body_fun(i, val)`` for ``i`` from ``lower`` to ``upper - 1``, from ``init_val``
+    (``jax.lax.fori_loop``).
+
+    With concrete bounds this is a Python ``for`` loop (``i`` a Python int) and, while staging
+    (``jit``), one ``scan`` equation (``i`` an integer array), differentiable in both modes
+    under every transform. With abstract bounds it is a :func:`while_loop` (reverse mode then
+    only outside ``jit``).
+    """
+    if not callable(body_fun):
+        raise TypeError("fori_loop(lower, upper, body_fun, init_val): body_fun must be a "
+                        "function.")
+    for name, b in (("lower", lower), ("upper", upper)):
+        _check_scalar(b, f"fori_loop's {name}")
+        if type(b) is not int and not (type(b) not in _SCALAR_DTYPES
+                                       and get_aval(b).dtype.kind in "iu"):
+            raise TypeError(f"fori_loop's {name} must be an integer; got {b!r}.")
+    lo, hi = _concrete(lower), _concrete(upper)
+    if lo is not None and hi is not None:
+        lo, hi = int(lo), int(hi)
+        if not _staging():
+            leaves, tree = _carry_leaves(init_val, "fori_loop")
+            avals = [get_aval(x) for x in leaves]
+            for i in range(lo, hi):
+                leaves, avals = _check_carry(body_fun(i, tree_unflatten(tree, leaves)), tree,
+                                             avals, "fori_loop's body_fun", _loop_like(leaves))
+            return tree_unflatten(tree, _arrays(leaves, _loop_like(leaves)))
+
+        def step(carry, _):
+            i, val = carry
+            return (i + 1, body_fun(i, val)), None
+        start = lower if type(lower) is not int else _to_array(
+            lo, like=_loop_like(tree_flatten(init_val)[0]))
+        (_, val), _ = scan(step, (start, init_val), length=max(hi - lo, 0))
+        return val
+    like = _loop_like([lower, upper], tree_flatten(init_val)[0])
+    start = lower if type(lower) is not int else _to_array(lower, like=like)
+    _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(c[0], c[1])),
+                        (start, init_val))
+    return val
+
+
+def map(f, xs):  # noqa: A001  (jax.lax.map's name)
+    """``f`` applied to each ``xs[i]`` (``xs`` a pytree of arrays of one leading length), the
+    results stacked (``jax.lax.map``): a :func:`scan` with no carry."""
+    return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
