@@ -27,9 +27,10 @@ from __future__ import annotations
 from . import dtypes as _dt
 from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _stage, _static
-from .core import _SCALAR_DTYPES, ShapedArray, Tracer, _current, get_aval, primitive
+from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
+                   primitive)
 from .errors import ConcretizationError
-from .graph import Var
+from .graph import Var, _last_uses, prune
 from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
 from .numpy._base import _to_array
 from .tree import tree_flatten, tree_unflatten
@@ -40,6 +41,7 @@ cond_p = primitive("cond", multiple_results=True)
 cond_lin_p = primitive("cond_lin", multiple_results=True)
 while_p = primitive("while", multiple_results=True)
 scan_p = primitive("scan", multiple_results=True)
+scan_lin_p = primitive("scan_lin", multiple_results=True)
 
 _REASON = ("its functions are staged into graphs because the value deciding the control flow "
            "is abstract (under jit, make_graph, checkpoint, or differing between members "
@@ -206,7 +208,24 @@ def _stage_flat(fun, leaves, name, what, like=None):
     leaves = list(leaves)
     in_tree = tree_flatten((tuple(leaves), {}))[1]
     graph, captured, _ = _stage(fun, leaves, in_tree, name, what, like=like)
-    return graph, captured
+    return prune(graph), captured
+
+
+def _run(graph, args):
+    """``graph(*args)``; evaluated with no transform around, through a Python function
+    compiled from it as ``jit`` does (once per combination of the arguments' types)."""
+    if type(_current.get()) is not EvalInterpreter:
+        return graph(*args)
+    programs = graph.__dict__.get("_programs")
+    if programs is None:
+        programs = graph._programs = {}
+    key = tuple([type(a) for a in args])
+    program = programs.get(key)
+    if program is None:
+        from .compiling import _NOT_COMPILED, _compile
+        program = _compile(graph, args, _last_uses(graph))
+        programs[key] = program = graph if program is _NOT_COMPILED else program
+    return program(*args)
 
 
 def _out_avals(graph):
@@ -396,7 +415,7 @@ def _cond_impl(backend, index, *args, branches, n_ops, spans):
     k = int(index)
     s, e = spans[k]
     ins = [*args[:n_ops], *args[n_ops + s:n_ops + e]]
-    return _fresh(list(branches[k](*ins)), ins, frozenset())
+    return _fresh(list(_run(branches[k], ins)), ins, frozenset())
 
 
 def _cond_jvp(primals, tangents, branches, n_ops, spans):
@@ -598,8 +617,9 @@ def _while_loop_flat(args, cond, body, n_cc, n_bc):
     """The loop of a ``while`` equation, in Python (on values or on concrete tracers)."""
     cc, bc = args[:n_cc], args[n_cc:n_cc + n_bc]
     carry = list(args[n_cc + n_bc:])
-    while bool(cond(*carry, *cc)[0]):
-        carry = list(body(*carry, *bc))
+    cc, bc = list(cc), list(bc)
+    while bool(_run(cond, carry + cc)[0]):
+        carry = list(_run(body, carry + bc))
     return carry
 
 
@@ -799,7 +819,7 @@ def _scan_loop(args, body, n_consts, n_carry, length, reverse):
     xs = args[n_consts + n_carry:]
     ys = []
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
-        outs = body(*carry, *[x[i, ...] for x in xs], *consts)
+        outs = _run(body, [*carry, *[x[i, ...] for x in xs], *consts])
         carry = list(outs[:n_carry])
         ys.append(outs[n_carry:])
     y_avals = _out_avals(body)[n_carry:]
@@ -821,14 +841,30 @@ def _scan_abstract_eval(*avals, body, n_consts, n_carry, length, reverse):
 
 
 def _scan_jvp(primals, tangents, body, n_consts, n_carry, length, reverse):
-    if _all_concrete(primals) or _recorded(tangents):
-        # The loop itself under forward mode (for reverse mode under jit this unrolls it).
-        diff = [i for i, t in enumerate(tangents) if t is not None]
+    diff = [i for i, t in enumerate(tangents) if t is not None]
+    if _all_concrete(primals):  # the loop itself, run under forward mode
         outs, touts = _jvp_of(
             lambda *a: _scan_loop(a, body, n_consts, n_carry, length, reverse),
             primals, diff, [tangents[i] for i in diff])
         fl = set(_floats([get_aval(o) for o in outs]))
         return outs, [t if j in fl else None for j, t in enumerate(touts)]
+    if _recorded(tangents):
+        # Reverse mode: the outputs and the carry before each step now (one scan), and a
+        # linear scan_lin whose residuals are those carries, the xs and the constants.
+        start = n_consts + n_carry
+        res = scan_p.bind(*primals, body=_with_carries(body, n_carry), n_consts=n_consts,
+                          n_carry=n_carry, length=length, reverse=reverse)
+        n_out = len(res) - n_carry
+        outs, carries = res[:n_out], res[n_out:]
+        out_float = _floats([get_aval(o) for o in outs])
+        lin = scan_lin_p.bind(*[tangents[i] for i in diff], *primals[:n_consts], *carries,
+                              *primals[start:], body=body, n_consts=n_consts, n_carry=n_carry,
+                              length=length, reverse=reverse, diff=tuple(diff),
+                              out_float=tuple(out_float))
+        tangents_out = _nones(n_out)
+        for j, t in zip(out_float, lin):
+            tangents_out[j] = t
+        return outs, tangents_out
     # Forward mode: a scan whose carry and ys have tangents too.
     start = n_consts + n_carry
     consts, carry, xs = primals[:n_consts], list(primals[n_consts:start]), primals[start:]
@@ -889,6 +925,122 @@ def _scan_batch(vals, dims, body, n_consts, n_carry, length, reverse):
     outs = list(c_out) + [fnp.moveaxis(y, 0, 1) for y in ys]
     return outs, [0] * len(outs)
 
+
+def _with_carries(body, n_carry):
+    """``body`` returning also the carry it was given (stacked by the scan: the carry before
+    each step), built once per body."""
+    g = getattr(body, "_with_carries", None)
+    if g is None:
+        g, _ = _stage_flat(lambda *a: list(body(*a)) + list(a[:n_carry]),
+                           [v.aval for v in body.in_vars], "scan's f", "scan")
+        body._with_carries = g
+    return g
+
+# -- scan_lin: a scan's tangent map, with the carry before each step as residuals --------------
+
+
+def _scan_lin_parts(args, diff, n_consts, n_carry, body):
+    """Split a scan_lin's operands; the positions of the float carries and of the float ys."""
+    n_tan = len(diff)
+    rest = args[n_tan:]
+    consts = rest[:n_consts]
+    carries = rest[n_consts:n_consts + n_carry]
+    xs = rest[n_consts + n_carry:]
+    avals = _out_avals(body)
+    return (args[:n_tan], consts, carries, xs, _floats(avals[:n_carry]),
+            _floats(avals[n_carry:]), avals)
+
+
+def _substitute(values, positions, new):
+    out = list(values)
+    for i, v in zip(positions, new):
+        out[i] = v
+    return out
+
+
+def _scan_lin_forward(*args, body, n_consts, n_carry, length, reverse, diff, out_float):
+    d_tans, consts, carries, xs, fl, y_float, avals = _scan_lin_parts(
+        args, diff, n_consts, n_carry, body)
+    nc, nx = n_carry, len(xs)
+    tan = dict(zip(diff, d_tans))
+    kd = [i for i in range(n_consts) if i in tan]
+    xd = [j for j in range(nx) if n_consts + nc + j in tan]
+    like = _loop_like(consts, carries, xs)
+    device = fnp.device(like) if like is not None else None
+    tc0 = [tan[n_consts + i] if n_consts + i in tan else
+           fnp.zeros(avals[i].shape, dtype=avals[i].dtype, device=device) for i in fl]
+    k_tans = [tan[i] for i in kd]
+
+    def step(tc, x_all):
+        c, x, tx = x_all[:nc], x_all[nc:nc + nx], x_all[nc + nx:]
+
+        def g(*d):
+            return list(body(*_substitute(c, fl, d), *_substitute(x, xd, d[len(fl):]),
+                             *_substitute(consts, kd, d[len(fl) + len(xd):])))
+        primal_in = [c[i] for i in fl] + [x[j] for j in xd] + [consts[i] for i in kd]
+        touts = _jvp_of(g, primal_in, list(range(len(primal_in))), [*tc, *tx, *k_tans])[1]
+        return [touts[i] for i in fl], [touts[nc + j] for j in y_float]
+    tc, tys = scan(step, tc0, [*carries, *xs, *[tan[n_consts + nc + j] for j in xd]],
+                   length=length, reverse=reverse)
+    by_out = dict(zip(fl, tc))
+    by_out.update((nc + j, t) for j, t in zip(y_float, tys))
+    return [by_out[o] for o in out_float]
+
+
+def _scan_lin_transpose(cts, *args, body, n_consts, n_carry, length, reverse, diff,
+                        out_float):
+    from .api import vjp
+    if all(c is None for c in cts):
+        return _nones(len(args))
+    d_tans, consts, carries, xs, fl, y_float, avals = _scan_lin_parts(
+        args, diff, n_consts, n_carry, body)
+    nc, nx, nf = n_carry, len(xs), len(fl)
+    kd = [i for i in diff if i < n_consts]
+    xd = [i - n_consts - nc for i in diff if i >= n_consts + nc]
+    like = _loop_like(consts, carries, xs)
+    device = fnp.device(like) if like is not None else None
+    given = dict(zip(out_float, cts))
+
+    def dense(o, shape, dtype):  # every float output's cotangent, zeros where none came
+        c = given.get(o)
+        return fnp.zeros(shape, dtype=dtype, device=device) if c is None else c
+    ct_carry = [dense(i, avals[i].shape, avals[i].dtype) for i in fl]
+    ct_ys = [dense(nc + j, (length,) + avals[nc + j].shape, avals[nc + j].dtype)
+             for j in y_float]
+
+    def step(carry, x_all):
+        ct_next, ct_k = carry[:nf], carry[nf:]
+        c, x, ct_y = x_all[:nc], x_all[nc:nc + nx], x_all[nc + nx:]
+
+        def h(*d):
+            outs = body(*_substitute(c, fl, d), *_substitute(x, xd, d[nf:]),
+                        *_substitute(consts, kd, d[nf + len(xd):]))
+            return [outs[i] for i in fl] + [outs[nc + j] for j in y_float]
+        primal_in = [c[i] for i in fl] + [x[j] for j in xd] + [consts[i] for i in kd]
+        g = vjp(h, *primal_in)[1]([*ct_next, *ct_y])
+        return ([*g[:nf], *[a + b for a, b in zip(ct_k, g[nf + len(xd):])]],
+                list(g[nf:nf + len(xd)]))
+    init = ct_carry + [fnp.zeros_like(consts[i]) for i in kd]
+    final, ct_xs = scan(step, init, [*carries, *xs, *ct_ys], length=length,
+                        reverse=not reverse)
+    out = []
+    for i in diff:
+        if i < n_consts:
+            out.append(final[nf + kd.index(i)])
+        elif i < n_consts + nc:
+            out.append(final[fl.index(i - n_consts)])
+        else:
+            out.append(ct_xs[xd.index(i - n_consts - nc)])
+    return out + _nones(len(args) - len(diff))
+
+
+scan_lin_p.def_impl(lambda backend, *args, **params: _scan_lin_forward(*args, **params))
+scan_lin_p.def_abstract_eval(
+    lambda *avals, body, n_carry, length, out_float, **_: [
+        a if o < n_carry else ShapedArray((length,) + a.shape, a.dtype)
+        for o, a in ((o, _out_avals(body)[o]) for o in out_float)])
+scan_lin_p.def_jvp_inline(_scan_lin_forward)
+scan_lin_p.def_transpose(_scan_lin_transpose)
 
 scan_p.def_impl(_scan_impl)
 scan_p.def_abstract_eval(_scan_abstract_eval)
