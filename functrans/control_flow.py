@@ -143,7 +143,7 @@ _FITS = {bool: "b", int: "iufc", float: "fc", complex: "c"}
 _KIND_TYPE = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
 
 
-def _check_carry(value, tree, avals, what, like, weak=(), promote=None):
+def _check_carry(value, tree, avals, what, like, weak=(), promote=None, prev=None):
     """The leaves of a new carry and their abstract values, checked against the carry's
     structure, shapes and dtypes. A Python number takes the carry's dtype where it fits; where
     the carry holds a Python number (a weak aval), an array of shape () whose dtype it fits
@@ -154,6 +154,13 @@ def _check_carry(value, tree, avals, what, like, weak=(), promote=None):
     if t != tree:
         raise TypeError(f"{what} must return a value of the carry's structure, {tree}; got "
                         f"{t}.")
+    if prev is not None:  # the common case first: the previous carry's types again
+        for x, p in zip(leaves, prev):
+            if type(x) is not type(p) or (type(x) not in _SCALAR_DTYPES and (
+                    x.dtype != p.dtype or x.shape != p.shape)):
+                break
+        else:
+            return leaves, avals
     out, out_avals = [], []
     for i, (x, a) in enumerate(zip(leaves, avals)):
         if type(x) in _SCALAR_DTYPES:
@@ -164,7 +171,7 @@ def _check_carry(value, tree, avals, what, like, weak=(), promote=None):
                 out.append(x)
                 out_avals.append(get_aval(x))
                 continue
-            x = _to_array(x, a.dtype, like)
+            x = _to_array(x, a.dtype, like if like is not None else _loop_like(prev or ()))
         elif _static(x):
             raise TypeError(f"{what}: leaf {i} of the carry is {a.str_short()}, but the "
                             f"function returned a {type(x).__name__}.")
@@ -585,7 +592,7 @@ def _while(cond_fun, body_fun, leaves, tree, what):
         if not bool(c):
             return leaves
         leaves, avals = _check_carry(body_fun(tree_unflatten(tree, leaves)), tree, avals,
-                                     f"{what}'s body_fun", _loop_like(leaves))
+                                     f"{what}'s body_fun", None, prev=leaves)
 
 
 def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
@@ -742,7 +749,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         x = tree_unflatten(x_tree, [leaf[i, ...] for leaf in x_leaves])
         new, y = _step_pair(f(tree_unflatten(c_tree, carry), x))
         like = _loop_like(carry, x_leaves)
-        carry, avals = _check_carry(new, c_tree, avals, "scan's f (the carry it returns)", like)
+        carry, avals = _check_carry(new, c_tree, avals, "scan's f (the carry it returns)", like,
+                                    prev=carry)
         y_leaves, tree = _output_leaves(y, "scan's f", like)
         if y_tree is None:
             y_tree, y_avals = tree, [get_aval(v) for v in y_leaves]
@@ -1073,7 +1081,7 @@ def fori_loop(lower, upper, body_fun, init_val):
             avals = [get_aval(x) for x in leaves]
             for i in range(lo, hi):
                 leaves, avals = _check_carry(body_fun(i, tree_unflatten(tree, leaves)), tree,
-                                             avals, "fori_loop's body_fun", _loop_like(leaves))
+                                             avals, "fori_loop's body_fun", None, prev=leaves)
             return tree_unflatten(tree, _arrays(leaves, _loop_like(leaves)))
 
         def step(carry, _):
