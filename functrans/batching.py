@@ -45,8 +45,9 @@ class BatchTracer(Tracer):
             f"{what} needs one concrete value, but under vmap this tracer "
             f"({self.aval.str_short()}) stands for a whole batch of values, which may differ. "
             f"Python control flow cannot take a different branch per batch member: use "
-            f"functrans.numpy.where(condition, a, b) to choose elementwise, or move the "
-            f"condition outside vmap."
+            f"functrans.numpy.where(condition, a, b) to choose elementwise, functrans.lax "
+            f"(cond, while_loop) for control flow per member, or move the condition outside "
+            f"vmap."
             # NumPy calls float() when a batched scalar is written into a plain array.
             + (" If it came from writing this value into a plain array (y[i] = x with y "
                "from zeros or an unmapped argument), build y with where, stack or concat "

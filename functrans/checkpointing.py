@@ -435,7 +435,8 @@ _WHY = {
             "Python numbers and other non-array values), and later calls run the graph",
             " when the graph runs again",
             " A value that steers control flow can be passed as a Python number or made "
-            "static (static_argnums); otherwise call the function without jit."),
+            "static (static_argnums), or the control flow written with functrans.lax (cond, "
+            "while_loop, fori_loop, scan); otherwise call the function without jit."),
 }
 
 

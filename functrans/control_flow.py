@@ -29,7 +29,7 @@ from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _stage, _static
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    primitive)
-from .errors import ConcretizationError
+from .errors import ConcretizationError, MissingRuleError
 from .graph import Var, _last_uses, prune
 from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
 from .numpy._base import _to_array
@@ -143,13 +143,11 @@ _FITS = {bool: "b", int: "iufc", float: "fc", complex: "c"}
 _KIND_TYPE = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
 
 
-def _check_carry(value, tree, avals, what, like, weak=(), promote=None, prev=None):
+def _check_carry(value, tree, avals, what, like, prev=None):
     """The leaves of a new carry and their abstract values, checked against the carry's
-    structure, shapes and dtypes. A Python number takes the carry's dtype where it fits; where
-    the carry holds a Python number (a weak aval), an array of shape () whose dtype it fits
-    takes its place. While staging, the carry positions ``weak`` were Python numbers made
-    arrays: a different fitting dtype returned there is noted in ``promote`` (position ->
-    dtype) and cast back, so that the caller can stage again with that dtype."""
+    structure, shapes and dtypes (``prev``: the previous carry, for a quick check first). A
+    Python number takes the carry's dtype where it fits; where the carry holds a Python
+    number (a weak aval), an array of shape () whose dtype it fits takes its place."""
     leaves, t = tree_flatten(value)
     if t != tree:
         raise TypeError(f"{what} must return a value of the carry's structure, {tree}; got "
@@ -180,9 +178,6 @@ def _check_carry(value, tree, avals, what, like, weak=(), promote=None, prev=Non
             fits = b.shape == () and b.dtype.kind in _FITS[_KIND_TYPE[a.dtype.kind]]
             if a.weak_type and fits:
                 a = b
-            elif i in weak and fits and b.dtype is not a.dtype and promote is not None:
-                promote[i] = b.dtype
-                x = fnp.astype(x, a.dtype)
             elif b.shape != a.shape or b.dtype is not a.dtype:
                 raise TypeError(
                     f"{what} must keep the carry's shapes and dtypes: leaf {i} is "
@@ -294,9 +289,11 @@ def cond(pred, true_fun, false_fun, *operands):
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp, functrans.lax as lax
-        >>> soft_relu = lambda x: lax.cond(x > 0, lambda x: x, lambda x: fnp.log1p(fnp.exp(x)), x)
-        >>> ft.jit(ft.grad(soft_relu))(fnp.asarray(-1.0))
-        array(0.26894142)
+        >>> def soft_relu(x):  # log(1 + e^x), without overflow for large x
+        ...     return lax.cond(x > 0, lambda x: x + fnp.log1p(fnp.exp(-x)),
+        ...                     lambda x: fnp.log1p(fnp.exp(x)), x)
+        >>> ft.jit(ft.grad(soft_relu))(fnp.asarray(-1.0)), ft.grad(soft_relu)(800.0)
+        (array(0.26894142), array(1.))
     """
     if not callable(true_fun) or not callable(false_fun):
         raise TypeError("cond(pred, true_fun, false_fun, *operands): true_fun and false_fun "
@@ -311,7 +308,7 @@ def cond(pred, true_fun, false_fun, *operands):
 
 def switch(index, branches, *operands):
     """``branches[index](*operands)`` (``jax.lax.switch``); ``index`` is an integer scalar,
-    clamped to ``[0, len(branches) - 1]``. Concrete or abstract as for :func:`cond`."""
+    clamped to ``[0, len(branches) - 1]``. Concrete or abstract as for ``cond``."""
     try:
         branches = tuple(branches)
     except TypeError:
@@ -563,8 +560,8 @@ def while_loop(cond_fun, body_fun, init_val):
     ``init_val`` become 0-d arrays. With a concrete predicate this is Python's ``while``, and
     every transform differentiates it, reverse mode included (JAX cannot). Under ``jit`` it is
     one ``while`` equation, differentiable in forward mode (``jvp``, ``jacfwd``); reverse mode
-    there raises a ConcretizationError (use :func:`fori_loop` with concrete bounds or
-    :func:`scan`, or ``grad(jit(f))``). Under ``vmap`` the loop runs until every member's
+    there raises a MissingRuleError (use ``fori_loop`` with concrete bounds or ``scan``, or
+    ``grad(jit(f))``). Under ``vmap`` the loop runs until every member's
     predicate is false, each member keeping its value from the step where its own became false.
     """
     if not callable(cond_fun) or not callable(body_fun):
@@ -597,27 +594,38 @@ def _while(cond_fun, body_fun, leaves, tree, what):
 
 def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
     like = _loop_like(leaves, [pred])
-    weak = {i for i, x in enumerate(leaves) if type(x) in _SCALAR_DTYPES}
-    leaves = _arrays(leaves, like)
-    for _ in range(2):  # a second time where Python numbers must take the body's dtypes
-        avals, promote = [get_aval(x) for x in leaves], {}
+    avals = [get_aval(x) for x in leaves]
 
-        def cond_flat(*xs):
-            p = _predicate(cond_fun(tree_unflatten(tree, xs)), f"{what}'s cond_fun result")
-            if type(p) in _SCALAR_DTYPES:
-                return [_to_array(bool(p), like=like)]
-            return [p if p.dtype == fnp.bool else fnp.not_equal(p, 0)]
+    def body_flat(*xs):
+        return _check_carry(body_fun(tree_unflatten(tree, xs)), tree, avals,
+                            f"{what}'s body_fun", like)[0]
+    leaves = _weak_carry(body_flat, leaves, like, getattr(body_fun, "__name__", "body_fun"),
+                         what)
+    avals = [get_aval(x) for x in leaves]
 
-        def body_flat(*xs):
-            return _check_carry(body_fun(tree_unflatten(tree, xs)), tree, avals,
-                                f"{what}'s body_fun", like, weak, promote)[0]
-        bg, bc = _stage_flat(body_flat, leaves, getattr(body_fun, "__name__", "body_fun"), what)
-        if not promote:
-            break
-        leaves = [fnp.astype(x, promote[i]) if i in promote else x
-                  for i, x in enumerate(leaves)]
+    def cond_flat(*xs):
+        p = _predicate(cond_fun(tree_unflatten(tree, xs)), f"{what}'s cond_fun result")
+        if type(p) in _SCALAR_DTYPES:
+            return [_to_array(bool(p), like=like)]
+        return [p if p.dtype == fnp.bool else fnp.not_equal(p, 0)]
+    bg, bc = _stage_flat(body_flat, leaves, getattr(body_fun, "__name__", "body_fun"), what)
     cg, cc = _stage_flat(cond_flat, leaves, getattr(cond_fun, "__name__", "cond_fun"), what)
     return while_p.bind(*cc, *bc, *leaves, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
+
+
+def _weak_carry(step_flat, leaves, like, name, what):
+    """The carry's Python numbers made arrays for staging, of the dtype a first step gives
+    them (staged with the numbers as they are): what the eager loop does from its second
+    step, as JAX's weak types do."""
+    weak = [i for i, x in enumerate(leaves) if type(x) in _SCALAR_DTYPES]
+    if not weak:
+        return leaves
+    graph, _ = _stage_flat(step_flat, leaves, name, what, like=like)
+    out = list(leaves)
+    for i in weak:
+        o = graph.outputs[i]
+        out[i] = _to_array(leaves[i], o.aval.dtype if type(o) is Var else None, like)
+    return out
 
 
 def _while_loop_flat(args, cond, body, n_cc, n_bc):
@@ -644,13 +652,14 @@ def _while_jvp(primals, tangents, cond, body, n_cc, n_bc):
         fl = set(_floats([get_aval(o) for o in outs]))
         return outs, [t if j in fl else None for j, t in enumerate(touts)]
     if _recorded(tangents):
-        raise ConcretizationError(
-            "Reverse-mode differentiation (grad, vjp, jacrev) of a while_loop whose predicate "
-            "is abstract (staged under jit or make_graph, or differing between members under "
-            "vmap) is not supported, as in JAX: the backward pass would need the number of "
-            "iterations while it is built. Use fori_loop with concrete bounds or scan, which "
-            "reverse mode supports everywhere; or differentiate outside jit (grad(jit(f))) or "
-            "inside vmap's function with concrete values; or use forward mode (jvp, jacfwd).")
+        raise MissingRuleError(
+            "grad, vjp and jacrev cannot differentiate a while_loop whose predicate is "
+            "abstract (staged by jit or make_graph, or one value per member under vmap), as in "
+            "JAX: the backward pass would need the number of iterations while it is built. "
+            "Write the loop with fori_loop (concrete bounds) or scan, which reverse mode "
+            "supports everywhere; or differentiate outside jit (grad(jit(f))) or outside vmap "
+            "(grad of the sum of vmap(f), where each member depends on its own input only); "
+            "or use forward mode (jvp, jacfwd).")
     # Forward mode: the loop carries the tangents of its floating-point values too.
     cc, bc, carry = primals[:n_cc], primals[n_cc:start], list(primals[start:])
     t_bc, t_carry = tangents[n_cc:start], tangents[start:]
@@ -784,7 +793,7 @@ def _empty_stack(avals, like):
     return [fnp.zeros((0,) + a.shape, dtype=a.dtype, device=device) for a in avals]
 
 
-def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box, weak=(), promote=None):
+def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box):
     """``f`` staged on the carry (arrays) and one element of each xs: its graph (inputs: the
     carry, the elements, then what ``f`` closes over; outputs: the new carry, then the ys)
     and the captured values. ``box[0]`` receives the tree of the ys."""
@@ -794,8 +803,7 @@ def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box, weak=(), promot
 
     def body(*ls):
         new, y = _step_pair(f(tree_unflatten(c_tree, ls[:nc]), tree_unflatten(x_tree, ls[nc:])))
-        carry = _check_carry(new, c_tree, avals, "scan's f (the carry it returns)", like,
-                             weak, promote)[0]
+        carry = _check_carry(new, c_tree, avals, "scan's f (the carry it returns)", like)[0]
         y_leaves, tree = _output_leaves(y, "scan's f", like)
         box[0] = tree
         return carry + y_leaves
@@ -804,17 +812,19 @@ def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box, weak=(), promot
 
 def _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse):
     like = _loop_like(c_leaves, x_leaves)
-    weak = {i for i, x in enumerate(c_leaves) if type(x) in _SCALAR_DTYPES}
-    c_leaves = _arrays(c_leaves, like)
-    box = [None]
-    for _ in range(2):  # a second time where Python numbers must take f's dtypes
-        promote = {}
-        g, consts = _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box, weak, promote)
-        if not promote:
-            break
-        c_leaves = [fnp.astype(x, promote[i]) if i in promote else x
-                    for i, x in enumerate(c_leaves)]
-    nc = len(c_leaves)
+    box, nc = [None], len(c_leaves)
+    if any(type(x) in _SCALAR_DTYPES for x in c_leaves):
+        x_avals = [ShapedArray(tuple(x.shape[1:]), get_aval(x).dtype) for x in x_leaves]
+        c_avals = [get_aval(c) for c in c_leaves]
+
+        def step_flat(*ls):
+            new, _ = _step_pair(f(tree_unflatten(c_tree, ls[:nc]),
+                                  tree_unflatten(x_tree, ls[nc:])))
+            return _check_carry(new, c_tree, c_avals, "scan's f (the carry it returns)",
+                                like)[0]
+        c_leaves = _weak_carry(step_flat, c_leaves + x_avals, like,
+                               getattr(f, "__name__", "f"), "scan")[:nc]
+    g, consts = _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box)
     outs = scan_p.bind(*consts, *c_leaves, *x_leaves, body=g, n_consts=len(consts), n_carry=nc,
                        length=n, reverse=bool(reverse))
     return tree_unflatten(c_tree, outs[:nc]), tree_unflatten(box[0], outs[nc:])
@@ -1062,7 +1072,7 @@ def fori_loop(lower, upper, body_fun, init_val):
 
     With concrete bounds this is a Python ``for`` loop (``i`` a Python int) and, while staging
     (``jit``), one ``scan`` equation (``i`` an integer array), differentiable in both modes
-    under every transform. With abstract bounds it is a :func:`while_loop` (reverse mode then
+    under every transform. With abstract bounds it is a ``while_loop`` (reverse mode then
     only outside ``jit``).
     """
     if not callable(body_fun):
@@ -1086,7 +1096,10 @@ def fori_loop(lower, upper, body_fun, init_val):
 
         def step(carry, _):
             i, val = carry
-            return (i + 1, body_fun(i, val)), None
+            leaves, tree = tree_flatten(val)
+            new = _check_carry(body_fun(i, val), tree, [get_aval(x) for x in leaves],
+                               "fori_loop's body_fun", _loop_like(leaves))[0]
+            return (i + 1, tree_unflatten(tree, new)), None
         start = lower if type(lower) is not int else _to_array(
             lo, like=_loop_like(tree_flatten(init_val)[0]))
         (_, val), _ = scan(step, (start, init_val), length=max(hi - lo, 0))
@@ -1100,5 +1113,5 @@ def fori_loop(lower, upper, body_fun, init_val):
 
 def map(f, xs):  # noqa: A001  (jax.lax.map's name)
     """``f`` applied to each ``xs[i]`` (``xs`` a pytree of arrays of one leading length), the
-    results stacked (``jax.lax.map``): a :func:`scan` with no carry."""
+    results stacked (``jax.lax.map``): a ``scan`` with no carry."""
     return scan(lambda carry, x: (carry, f(x)), (), xs)[1]

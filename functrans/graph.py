@@ -107,6 +107,10 @@ def _last_uses(graph: Graph) -> dict:
 
 
 def _fmt_param(v):
+    if isinstance(v, Graph):  # a control-flow primitive's branch or body, indented
+        return format_graph(v).replace("\n", "\n    ")
+    if isinstance(v, tuple) and v and all(isinstance(g, Graph) for g in v):
+        return "(" + ", ".join(_fmt_param(g) for g in v) + ")"
     if isinstance(v, tuple) and any(isinstance(s, slice) for s in v):
         return "(" + ", ".join(f"{s.start}:{s.stop}:{s.step}" if isinstance(s, slice) else str(s)
                                for s in v) + ")"

@@ -138,8 +138,9 @@ class StagingTracer(Tracer):
         raise ConcretizationError(
             f"{what} needs a concrete value, but this tracer ({self.aval.str_short()}) is "
             f"abstract: the function is being staged into a graph, which records only shapes "
-            f"and dtypes. Use functrans.numpy.where for elementwise choices instead of Python "
-            f"control flow, or apply an eager transform (grad, jvp, vjp) instead.")
+            f"and dtypes. Use functrans.numpy.where for elementwise choices and "
+            f"functrans.lax (cond, while_loop, fori_loop, scan) for control flow instead of "
+            f"Python's, or apply an eager transform (grad, jvp, vjp) instead.")
 
 
 class StagingInterpreter(Interpreter):
