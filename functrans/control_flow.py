@@ -213,11 +213,10 @@ def _stage_flat(fun, leaves, name, what, like=None):
     return prune(graph), captured
 
 
-def _run(graph, args):
-    """``graph(*args)``; evaluated with no transform around, through a Python function
-    compiled from it as ``jit`` does (once per combination of the arguments' types)."""
-    if type(_current.get()) is not EvalInterpreter:
-        return graph(*args)
+def _program(graph, args):
+    """A function evaluating ``graph`` on arguments like ``args`` with no transform around:
+    compiled to Python as ``jit`` does (once per combination of the arguments' types), or
+    the graph itself where ``jit`` would evaluate it equation by equation."""
     programs = graph.__dict__.get("_programs")
     if programs is None:
         programs = graph._programs = {}
@@ -227,7 +226,14 @@ def _run(graph, args):
         from .compiling import _NOT_COMPILED, _compile
         program = _compile(graph, args, _last_uses(graph))
         programs[key] = program = graph if program is _NOT_COMPILED else program
-    return program(*args)
+    return program
+
+
+def _run(graph, args):
+    """``graph(*args)``, through its compiled program where no transform is around."""
+    if type(_current.get()) is not EvalInterpreter:
+        return graph(*args)
+    return _program(graph, args)(*args)
 
 
 def _out_avals(graph):
@@ -639,7 +645,12 @@ def _while_loop_flat(args, cond, body, n_cc, n_bc):
 
 
 def _while_impl(backend, *args, cond, body, n_cc, n_bc):
-    return _fresh(_while_loop_flat(args, cond, body, n_cc, n_bc), args, frozenset())
+    cc, bc = list(args[:n_cc]), list(args[n_cc:n_cc + n_bc])
+    carry = list(args[n_cc + n_bc:])
+    test, step = _program(cond, carry + cc), _program(body, carry + bc)
+    while bool(test(*carry, *cc)[0]):
+        carry = list(step(*carry, *bc))
+    return _fresh(carry, args, frozenset())
 
 
 def _while_jvp(primals, tangents, cond, body, n_cc, n_bc):
@@ -849,8 +860,27 @@ def _scan_loop(args, body, n_consts, n_carry, length, reverse):
 
 
 def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
-    return _fresh(_scan_loop(args, body, n_consts, n_carry, length, reverse), args,
-                  frozenset())
+    if not length:
+        return _fresh(_scan_loop(args, body, n_consts, n_carry, length, reverse), args,
+                      frozenset())
+    # The loop on concrete arrays: the body's compiled program, the library's own unstack and
+    # stack (what _scan_loop does through the namespace, without its per-call work).
+    xp = backend.xp
+    consts = list(args[:n_consts])
+    carry = list(args[n_consts:n_consts + n_carry])
+    rows = [xp.unstack(x, axis=0) for x in args[n_consts + n_carry:]]
+    ys, run = [], None
+    for i in (range(length - 1, -1, -1) if reverse else range(length)):
+        ins = carry + [r[i] for r in rows] + consts
+        if run is None:
+            run = _program(body, ins)
+        outs = run(*ins)
+        carry = list(outs[:n_carry])
+        ys.append(outs[n_carry:])
+    if reverse:
+        ys.reverse()
+    stacked = [xp.stack([y[j] for y in ys]) for j in range(len(body.outputs) - n_carry)]
+    return _fresh(carry + stacked, args, frozenset())
 
 
 def _scan_abstract_eval(*avals, body, n_consts, n_carry, length, reverse):
