@@ -106,12 +106,17 @@ def _first_array(leaves):
 
 
 def _carry_leaves(tree_value, what):
-    """The leaves of a loop's initial value and its tree structure. Python numbers stay
-    numbers (weakly typed, as in JAX): the first array the loop puts in their place gives
-    their dtype, library and device."""
+    """The leaves of a loop's initial value and its tree structure. Python ints, floats and
+    complex numbers stay numbers (weakly typed, as in JAX): the first array the loop puts in
+    their place gives their dtype, library and device. Python bools become bool arrays at
+    once (on a number, ``~True`` would be -2)."""
     leaves, tree = tree_flatten(tree_value)
+    like = None
     for i, x in enumerate(leaves):
-        if type(x) not in _SCALAR_DTYPES and _static(x):
+        if type(x) is bool:
+            like = like if like is not None else _loop_like(leaves)
+            leaves[i] = _to_array(x, like=like)
+        elif type(x) not in _SCALAR_DTYPES and _static(x):
             raise TypeError(f"{what}: leaf {i} of the carry is a {type(x).__name__}; a loop "
                             f"carries arrays and Python numbers only.")
     return leaves, tree
@@ -138,9 +143,13 @@ def _arrays(leaves, like):
     return [_to_array(x, like=like) if type(x) in _SCALAR_DTYPES else x for x in leaves]
 
 
+# The Python numbers a weakly typed carry (by the kind of its aval's dtype) may receive.
+_WEAK_ACCEPTS = {"i": (int,), "f": (float, int), "c": (complex, float, int)}
+_WEAK_TYPE = {"i": int, "f": float, "c": complex}
+
+
 # Which Python numbers may stand for a value of which kind of dtype (weak typing).
 _FITS = {bool: "b", int: "iufc", float: "fc", complex: "c"}
-_KIND_TYPE = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
 
 
 def _check_carry(value, tree, avals, what, like, prev=None):
@@ -162,12 +171,15 @@ def _check_carry(value, tree, avals, what, like, prev=None):
     out, out_avals = [], []
     for i, (x, a) in enumerate(zip(leaves, avals)):
         if type(x) in _SCALAR_DTYPES:
-            if a.shape != () or (a.dtype.kind not in _FITS[type(x)] and not a.weak_type):
-                raise TypeError(f"{what}: leaf {i} of the carry is {a.str_short()}, but the "
-                                f"function returned the Python {type(x).__name__} {x!r}.")
-            if a.weak_type:
-                out.append(x)
-                out_avals.append(get_aval(x))
+            if (a.shape != () or a.dtype.kind not in _FITS[type(x)]
+                    or (a.weak_type and type(x) not in _WEAK_ACCEPTS[a.dtype.kind])):
+                raise TypeError(f"{what}: leaf {i} of the carry is "
+                                f"{'a Python ' + _WEAK_TYPE[a.dtype.kind].__name__ if a.weak_type else a.str_short()}"
+                                f", but the function returned the Python {type(x).__name__} "
+                                f"{x!r}.")
+            if a.weak_type:  # stays a number, of the carry's Python type
+                out.append(_WEAK_TYPE[a.dtype.kind](x))
+                out_avals.append(a)
                 continue
             x = _to_array(x, a.dtype, like if like is not None else _loop_like(prev or ()))
         elif _static(x):
@@ -175,8 +187,7 @@ def _check_carry(value, tree, avals, what, like, prev=None):
                             f"function returned a {type(x).__name__}.")
         else:
             b = get_aval(x)
-            fits = b.shape == () and b.dtype.kind in _FITS[_KIND_TYPE[a.dtype.kind]]
-            if a.weak_type and fits:
+            if a.weak_type and b.shape == () and b.dtype.kind in _FITS[_WEAK_TYPE[a.dtype.kind]]:
                 a = b
             elif b.shape != a.shape or b.dtype is not a.dtype:
                 raise TypeError(
