@@ -143,9 +143,10 @@ def _arrays(leaves, like):
     return [_to_array(x, like=like) if type(x) in _SCALAR_DTYPES else x for x in leaves]
 
 
-# The Python numbers a weakly typed carry (by the kind of its aval's dtype) may receive.
-_WEAK_ACCEPTS = {"i": (int,), "f": (float, int), "c": (complex, float, int)}
+# A weakly typed carry (a Python number) by the kind of its aval's dtype, and the order in
+# which numbers widen when a step returns another kind (0 then 0.5: a float, as in JAX).
 _WEAK_TYPE = {"i": int, "f": float, "c": complex}
+_WIDTH = {int: 0, float: 1, complex: 2}
 
 
 # Which Python numbers may stand for a value of which kind of dtype (weak typing).
@@ -171,16 +172,14 @@ def _check_carry(value, tree, avals, what, like, prev=None):
     out, out_avals = [], []
     for i, (x, a) in enumerate(zip(leaves, avals)):
         if type(x) in _SCALAR_DTYPES:
-            if (a.shape != () or a.dtype.kind not in _FITS[type(x)]
-                    or (a.weak_type and type(x) not in _WEAK_ACCEPTS[a.dtype.kind])):
-                raise TypeError(f"{what}: leaf {i} of the carry is "
-                                f"{'a Python ' + _WEAK_TYPE[a.dtype.kind].__name__ if a.weak_type else a.str_short()}"
-                                f", but the function returned the Python {type(x).__name__} "
-                                f"{x!r}.")
-            if a.weak_type:  # stays a number, of the carry's Python type
-                out.append(_WEAK_TYPE[a.dtype.kind](x))
-                out_avals.append(a)
+            if a.weak_type and type(x) in _WIDTH:  # stays a number, the wider kind of two
+                t = max(_WEAK_TYPE[a.dtype.kind], type(x), key=_WIDTH.get)
+                out.append(t(x))
+                out_avals.append(get_aval(t(x)))
                 continue
+            if a.shape != () or a.dtype.kind not in _FITS[type(x)]:
+                raise TypeError(f"{what}: leaf {i} of the carry is {a.str_short()}, but the "
+                                f"function returned the Python {type(x).__name__} {x!r}.")
             x = _to_array(x, a.dtype, like if like is not None else _loop_like(prev or ()))
         elif _static(x):
             raise TypeError(f"{what}: leaf {i} of the carry is {a.str_short()}, but the "
@@ -641,7 +640,10 @@ def _weak_carry(step_flat, leaves, like, name, what):
     out = list(leaves)
     for i in weak:
         o = graph.outputs[i]
-        out[i] = _to_array(leaves[i], o.aval.dtype if type(o) is Var else None, like)
+        if type(o) is Var:  # an array came back: its dtype
+            out[i] = _to_array(leaves[i], o.aval.dtype, like)
+        else:  # a number (of the wider kind, see _check_carry)
+            out[i] = _to_array(type(o)(leaves[i]), like=like)
     return out
 
 
