@@ -24,6 +24,8 @@ an error, as in JAX: the backward pass would need the number of iterations while
 
 from __future__ import annotations
 
+import operator
+
 from . import dtypes as _dt
 from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _stage, _static
@@ -364,7 +366,7 @@ def _switch(index, branches, operands, what):
             box.append(tree)
             for i, x in enumerate(out):
                 if type(x) not in _SCALAR_DTYPES and _static(x):
-                    raise TypeError(f"{what}: output leaf {i} of branch {k} is a "
+                    raise TypeError(f"{what}: output leaf {i} of {_bname(what, k)} is a "
                                     f"{type(x).__name__}; branches return arrays and numbers.")
             return out
         name = getattr(branch, "__name__", f"branch {k}")
@@ -374,8 +376,9 @@ def _switch(index, branches, operands, what):
         trees.append(box[0])
     for k in range(1, len(graphs)):
         if trees[k] != trees[0]:
-            raise TypeError(f"{what}: the branches must return the same tree structure; branch "
-                            f"0 returns {trees[0]}, branch {k} returns {trees[k]}.")
+            raise TypeError(f"{what}: the branches must return the same tree structure; "
+                            f"{_bname(what, 0)} returns {trees[0]}, {_bname(what, k)} returns "
+                            f"{trees[k]}.")
     _unify_outputs(graphs, captured, what, like)
     spans, start = [], 0
     for caps in captured:
@@ -384,6 +387,11 @@ def _switch(index, branches, operands, what):
     outs = cond_p.bind(index, *arrays, *[c for caps in captured for c in caps],
                        branches=tuple(graphs), n_ops=len(arrays), spans=tuple(spans))
     return tree_unflatten(trees[0], outs)
+
+
+def _bname(what, k):
+    """Branch ``k`` as the user wrote it: a cond's branches are (false_fun, true_fun)."""
+    return ("false_fun", "true_fun")[k] if what == "cond" else f"branch {k}"
 
 
 def _unify_outputs(graphs, captured, what, like):
@@ -400,8 +408,9 @@ def _unify_outputs(graphs, captured, what, like):
                 if a.shape != a0.shape or a.dtype is not a0.dtype:
                     raise TypeError(
                         f"{what}: the branches must return the same shapes and dtypes; output "
-                        f"leaf {j} is {a0.str_short()} in branch {k0} and {a.str_short()} in "
-                        f"branch {k}. Cast one of them (functrans.numpy.astype).")
+                        f"leaf {j} is {a0.str_short()} in {_bname(what, k0)} and "
+                        f"{a.str_short()} in {_bname(what, k)}. Cast one of them "
+                        f"(functrans.numpy.astype).")
             dtype = a0.dtype
         else:
             dtype = None
@@ -412,8 +421,9 @@ def _unify_outputs(graphs, captured, what, like):
             if type(o) is Var:
                 continue
             if typed and (a0.shape != () or dtype.kind not in _FITS[type(o)]):
-                raise TypeError(f"{what}: output leaf {j} is {a0.str_short()} in branch {k0} "
-                                f"but the Python {type(o).__name__} {o!r} in branch {k}.")
+                raise TypeError(f"{what}: output leaf {j} is {a0.str_short()} in "
+                                f"{_bname(what, k0)} but the Python {type(o).__name__} {o!r} in "
+                                f"{_bname(what, k)}.")
             value = _to_array(o, dtype, like) if dtype is not None else _to_array(o, like=like)
             v = Var(get_aval(value))
             g.in_vars.append(v)
@@ -485,6 +495,9 @@ def _cond_batch(vals, dims, branches, n_ops, spans):
     chosen = _concrete(index)
     if chosen is not None:
         return _cond_by_groups(chosen, fns, args, in_axes, n_out), [0] * n_out
+    if size and not _staging():  # vmap inside vmap: the index is concrete to the outer one
+        return _member_by_member(cond_p, vals, dims, size,
+                                 dict(branches=branches, n_ops=n_ops, spans=spans))
     # Abstract: every branch on the whole batch, then each member's result chosen.
     results = [vmap(f, in_axes=in_axes, axis_size=size)(*args) for f in fns]
     out = results[-1]
@@ -508,10 +521,24 @@ def _cond_by_groups(chosen, fns, args, in_axes, n_out):
         order.append(members)
         for j, o in enumerate(outs):
             pieces[j].append(o)
+    if not order:  # an empty batch: the shapes from any branch
+        return list(vmap(fns[0], in_axes=in_axes, axis_size=0)(*args))
     if len(order) == 1:
         return [p[0] for p in pieces]
     inverse = fnp.argsort(fnp.concat(order))
     return [fnp.take(fnp.concat(p, axis=0), inverse, axis=0) for p in pieces]
+
+
+def _member_by_member(prim, vals, dims, size, params):
+    """A batched ``prim`` whose deciding value is abstract only because it is one value per
+    member of an enclosing vmap too (vmap inside vmap, nothing staged): bound once per member
+    of this batch, so that the enclosing vmap's rule, which sees concrete values, runs each
+    member's branch or steps on that member only (rather than every branch on every member,
+    whose nan would reach the derivatives through the selection)."""
+    rows = [prim.bind(*[v if d is None else v[m] for v, d in zip(vals, dims)], **params)
+            for m in range(size)]
+    n = len(rows[0])
+    return [fnp.stack([r[j] for r in rows]) for j in range(n)], [0] * n
 
 
 cond_p.def_impl(_cond_impl)
@@ -726,10 +753,30 @@ def _while_batch(vals, dims, cond, body, n_cc, n_bc):
     step = vmap(lambda *a: body(*a), in_axes=(0,) * nc + tuple(dims[n_cc:start]),
                 axis_size=size)
 
+    if size and not _staging() and _concrete(alive(*carry, *cc)[0]) is None:
+        # vmap inside vmap: the predicates are abstract here but concrete to the outer vmap.
+        return _member_by_member(while_p, vals, dims, size,
+                                 dict(cond=cond, body=body, n_cc=n_cc, n_bc=n_bc))
+    b_axes = tuple(dims[n_cc:start])
+
     def body_fn(c):
         live = alive(*c, *cc)[0]
-        new = step(*c, *bc)
-        return [fnp.where(_expand(live, x.ndim), x_new, x) for x_new, x in zip(new, c)]
+        m = _concrete(live)
+        if m is None:  # staged: the body on every member, the finished ones keep their value
+            new = step(*c, *bc)
+            return [fnp.where(_expand(live, x.ndim), x_new, x) for x_new, x in zip(new, c)]
+        if bool(fnp.all(m)):
+            return list(step(*c, *bc))
+        # The body on the live members only (a finished member's value may be outside its
+        # domain: no nan from it in the values or the derivatives), the rest kept.
+        members, done = fnp.nonzero(m)[0], fnp.nonzero(fnp.logical_not(m))[0]
+        sub = [fnp.take(x, members, axis=0) for x in c]
+        sub_b = [b if d is None else fnp.take(b, members, axis=0) for b, d in zip(bc, b_axes)]
+        new = vmap(lambda *a: body(*a), in_axes=(0,) * nc + b_axes,
+                   axis_size=members.shape[0])(*sub, *sub_b)
+        inverse = fnp.argsort(fnp.concat([members, done]))
+        return [fnp.take(fnp.concat([x_new, fnp.take(x, done, axis=0)], axis=0), inverse, axis=0)
+                for x_new, x in zip(new, c)]
     res = _while(lambda c: fnp.any(alive(*c, *cc)[0]), body_fn, carry,
                  tree_flatten(carry)[1], "while_loop")
     return res, [0] * nc
@@ -773,6 +820,15 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
                              f"shape {tuple(x.shape)}.")
     if n is None:
         raise ValueError("scan: with no xs, give the number of steps as length=.")
+    if length is not None and n is length:
+        if isinstance(n, Tracer):
+            n = int(n)  # abstract: a ConcretizationError saying so
+        try:
+            n = operator.index(n)
+        except TypeError:
+            raise TypeError(f"scan: length must be an integer; got {length!r}.") from None
+        if n < 0:
+            raise ValueError(f"scan: length must not be negative; got {n}.")
     n = int(n)
     if _staging():
         return _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse)
@@ -793,9 +849,10 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
                             f"then {tree} {[get_aval(v).str_short() for v in y_leaves]}.")
         ys.append(y_leaves)
     like = _loop_like(carry, x_leaves)
-    if n == 0:  # the ys' shapes from a staging of f
+    if n == 0:  # the ys' shapes from a staging of f; the carry's numbers typed as staged
         box = [None]
-        g, _ = _scan_body(f, _arrays(c_leaves, like), c_tree, x_leaves, x_tree, like, box)
+        carry = _arrays(_scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like), like)
+        g, _ = _scan_body(f, carry, c_tree, x_leaves, x_tree, like, box)
         y_tree = box[0]
         stacked = _empty_stack(_out_avals(g)[len(c_leaves):], like)
     else:
@@ -807,8 +864,10 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
 
 def _step_pair(out):
     if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise TypeError(f"scan: f must return a pair (carry, y); got "
-                        f"{type(out).__name__}{'' if not hasattr(out, '__len__') else ' of length ' + str(len(out))}.")
+        got = (f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list))
+               else f"an array of shape {tuple(out.shape)}" if hasattr(out, "shape")
+               else f"a {type(out).__name__}")
+        raise TypeError(f"scan: f must return a pair (carry, y); got {got}.")
     return out
 
 
@@ -834,20 +893,26 @@ def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box):
     return _stage_flat(body, c_leaves + x_avals, getattr(f, "__name__", "f"), "scan", like=like)
 
 
+def _scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like):
+    """The carry's Python numbers made arrays of the dtype a first step of ``f`` gives them
+    (see _weak_carry)."""
+    nc = len(c_leaves)
+    if not any(type(x) in _SCALAR_DTYPES for x in c_leaves):
+        return c_leaves
+    x_avals = [ShapedArray(tuple(x.shape[1:]), get_aval(x).dtype) for x in x_leaves]
+    c_avals = [get_aval(c) for c in c_leaves]
+
+    def step_flat(*ls):
+        new, _ = _step_pair(f(tree_unflatten(c_tree, ls[:nc]), tree_unflatten(x_tree, ls[nc:])))
+        return _check_carry(new, c_tree, c_avals, "scan's f (the carry it returns)", like)[0]
+    return _weak_carry(step_flat, c_leaves + x_avals, like, getattr(f, "__name__", "f"),
+                       "scan")[:nc]
+
+
 def _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse):
     like = _loop_like(c_leaves, x_leaves)
     box, nc = [None], len(c_leaves)
-    if any(type(x) in _SCALAR_DTYPES for x in c_leaves):
-        x_avals = [ShapedArray(tuple(x.shape[1:]), get_aval(x).dtype) for x in x_leaves]
-        c_avals = [get_aval(c) for c in c_leaves]
-
-        def step_flat(*ls):
-            new, _ = _step_pair(f(tree_unflatten(c_tree, ls[:nc]),
-                                  tree_unflatten(x_tree, ls[nc:])))
-            return _check_carry(new, c_tree, c_avals, "scan's f (the carry it returns)",
-                                like)[0]
-        c_leaves = _weak_carry(step_flat, c_leaves + x_avals, like,
-                               getattr(f, "__name__", "f"), "scan")[:nc]
+    c_leaves = _scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like)
     g, consts = _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box)
     outs = scan_p.bind(*consts, *c_leaves, *x_leaves, body=g, n_consts=len(consts), n_carry=nc,
                        length=n, reverse=bool(reverse))
@@ -1125,7 +1190,8 @@ def fori_loop(lower, upper, body_fun, init_val):
         _check_scalar(b, f"fori_loop's {name}")
         if type(b) is not int and not (type(b) not in _SCALAR_DTYPES
                                        and get_aval(b).dtype.kind in "iu"):
-            raise TypeError(f"fori_loop's {name} must be an integer; got {b!r}.")
+            raise TypeError(f"fori_loop's {name} must be an integer; got "
+                            f"{repr(b) if type(b) in _SCALAR_DTYPES else get_aval(b).str_short()}.")
     lo, hi = _concrete(lower), _concrete(upper)
     if lo is not None and hi is not None:
         lo, hi = int(lo), int(hi)
