@@ -535,7 +535,7 @@ def _member_by_member(prim, vals, dims, size, params):
     of this batch, so that the enclosing vmap's rule, which sees concrete values, runs each
     member's branch or steps on that member only (rather than every branch on every member,
     whose nan would reach the derivatives through the selection)."""
-    rows = [prim.bind(*[v if d is None else v[m] for v, d in zip(vals, dims)], **params)
+    rows = [prim.bind(*[v if d is None else v[m, ...] for v, d in zip(vals, dims)], **params)
             for m in range(size)]
     n = len(rows[0])
     return [fnp.stack([r[j] for r in rows]) for j in range(n)], [0] * n

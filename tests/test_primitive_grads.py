@@ -89,6 +89,38 @@ def binary(prim, fn, d1=REAL, d2=REAL, shape=M23, **kw):
 
 
 
+def _cond_case(x):
+    import functrans.lax as lax
+    # sin(x) x + |s|^5 (s = sum(x)): the branches meet at s = 0 with four continuous
+    # derivatives, so the finite differences of the checks may straddle it.
+    s = fnp.sum(x)
+    return lax.cond(s > 0.0, lambda x, s: fnp.sin(x) * x + s ** 5,
+                    lambda x, s: fnp.sin(x) * x - s ** 5, x, s)
+
+
+def _scan_case(x):
+    import functrans.lax as lax
+    c, ys = lax.scan(lambda c, r: (c * fnp.sin(r) + r, c * r), fnp.tanh(x[0]), x)
+    return fnp.concat([c, fnp.reshape(ys, (-1,))])
+
+
+def _while_case(x):
+    import functrans.lax as lax
+    # The counter depends on x (so the predicate is abstract under jit), not its value.
+    i0 = fnp.astype(fnp.sum(x) * 0.0, fnp.int64)
+    return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, fnp.sin(c[1]) * 1.1 + x),
+                          (i0, x))[1]
+
+
+def _with_own_vjp(f):
+    """``f(x)`` plus its VJP at ``x`` with cotangent ``f(x)``: staged under jit, the reverse
+    mode of ``f``'s control flow is built with an abstract index or length."""
+    def g(x):
+        y, pullback = ft.vjp(f, x)
+        return y + fnp.sum(pullback(y)[0])
+    return g
+
+
 def _custom_jvp_fn():
     @ft.custom_jvp
     def softplus(x):
@@ -313,6 +345,13 @@ CASES = [
     # Staging inlines it (the graph shows the function's own operations).
     unary("checkpoint_call", ft.checkpoint(lambda x: fnp.sin(fnp.tanh(x) * x) * x),
           staged=False),
+    # -- control flow (functrans.lax): a fresh jit per call, so that every call stages the
+    # function with its reverse-mode part (cond_lin and scan_lin are transposed while
+    # staging); checking the jitted function evaluates the graph's cond/scan/while under the
+    # checks' transforms, through their rules with concrete values.
+    unary("cond", lambda x: ft.jit(_with_own_vjp(_cond_case))(x)),
+    unary("scan", lambda x: ft.jit(_with_own_vjp(_scan_case))(x)),
+    unary("while", lambda x: ft.jit(_while_case)(x)),
 ]
 
 # Primitives without a derivative: comparisons, predicates, integer-valued and bitwise
@@ -339,6 +378,8 @@ INDIRECT = {
     "tanh_slope": "tanh",  # tanh and 1 - tanh^2 at once, bound by its JVP rule
     "custom_vjp_lin": "custom_vjp_call",  # the linear map a custom_vjp function's JVP emits
     "checkpoint_lin": "checkpoint_call",  # the rematerialised tangent map of checkpoint
+    "cond_lin": "cond",  # a cond's tangent map in reverse mode with an abstract index
+    "scan_lin": "scan",  # a scan's tangent map in reverse mode under staging
 }
 
 _CASES_BY_PRIM = {c.prim: c for c in CASES}
