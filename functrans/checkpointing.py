@@ -187,20 +187,40 @@ class _Staging(StagingInterpreter):
     rules (and the inner rematerialisation) apply as they would without checkpoint.
     ``transform`` names the caller (checkpoint, jit) in errors."""
 
-    __slots__ = ("transform", "inlined")
+    __slots__ = ("transform", "inlined", "lifted")
 
-    def __init__(self, parent, inputs, transform):
+    def __init__(self, parent, inputs, transform, lift=False):
         super().__init__(parent, inputs)
         self.transform = transform
         # The first result Var of each kept custom call -> (the equations of its function,
         # staged inline, and its results): jit evaluates those where no transform is around.
         self.inlined = {}
+        # With ``lift``, operations on values of enclosing transforms (tracers the function
+        # closes over) are recorded too, those values becoming inputs of the graph, instead
+        # of being left to the transform below: id(value) -> (its tracer here, the value).
+        # The branches of a staged cond need it: what a branch computes must run only when
+        # the branch is taken (sqrt of a closed-over negative x must not reach a gradient).
+        self.lifted = {} if lift else None
 
     def process(self, prim, args, params):
+        if self.lifted is not None:
+            args = self._lift(args)
         if prim not in _KEPT or not any(type(a) is StagingTracer and a._interp is self
                                         for a in args):
             return super().process(prim, args, params)
         return self._kept(prim, args, params)
+
+    def _lift(self, args):
+        out = None
+        for i, a in enumerate(args):
+            if isinstance(a, Tracer) and not (type(a) is StagingTracer and a._interp is self):
+                entry = self.lifted.get(id(a))
+                if entry is None:
+                    entry = self.lifted[id(a)] = (self.new_input(a.aval), a)
+                if out is None:
+                    out = list(args)
+                out[i] = entry[0]
+        return args if out is None else tuple(out)
 
     def _kept(self, prim, args, params):
         """Record the call of a user rule or a nested checkpoint as one equation."""
@@ -265,18 +285,20 @@ def _static(x):
         or (not isinstance(x, type) and hasattr(x, "shape") and hasattr(x, "dtype")))
 
 
-def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None, like=None):
+def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None, like=None,
+           lift=False):
     """Stage ``fun`` on the array leaves of ``(args, kwargs)`` (others are passed as they
     are): a graph whose inputs are those leaves followed by everything the function closes
     over (captured arrays, tracers of enclosing transforms), and the captured values.
     A leaf may also be a :class:`ShapedArray` (an input known by its shape and dtype only);
     ``like``, an array or tracer, then gives the device of the staged values.
     ``transform`` names the caller in errors; ``check_output(leaf, name)`` is called on each
-    result leaf that is neither an array nor a Python number."""
+    result leaf that is neither an array nor a Python number. ``lift``: record operations on
+    the tracers ``fun`` closes over too (see ``_Staging``)."""
     why = _WHY[transform]
     source = [like] if like is not None else [
         x for x in leaves if not _static(x) and type(x) is not ShapedArray][:1]
-    interp = _Staging(_current.get(), source, transform)
+    interp = _Staging(_current.get(), source, transform, lift)
     args, in_vars, tracers = [], [], []
     for x in leaves:
         if _static(x):
@@ -306,6 +328,10 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
                         f"it.")
     out_leaves, out_tree = tree_flatten(out)
     captured, slots, const_vars = [], {}, []
+    for tracer, value in (interp.lifted or {}).values():  # closed-over tracers, lifted
+        slots[id(value)] = len(captured)
+        captured.append(value)
+        const_vars.append(tracer.var)
 
     def rename(x):
         if type(x) is Var or type(x) in _SCALAR_DTYPES:
@@ -335,6 +361,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
     if primal is not None:
         graph.primal = Graph(graph.in_vars, *primal)
     interp.inlined = {}  # (its tracers refer back to the interpreter: no cycle left)
+    interp.lifted = None
     for i in kept:
         out_leaves[i] = None  # (rebuild fills these in; it should not keep the tracers)
 

@@ -119,9 +119,22 @@ def _carry_leaves(tree_value, what):
             like = like if like is not None else _loop_like(leaves)
             leaves[i] = _to_array(x, like=like)
         elif type(x) not in _SCALAR_DTYPES and _static(x):
-            raise TypeError(f"{what}: leaf {i} of the carry is a {type(x).__name__}; a loop "
+            raise TypeError(f"{what}: {_leaf_name(tree_value, i)} of the carry is a "
+                            f"{type(x).__name__}; a loop "
                             f"carries arrays and Python numbers only.")
     return leaves, tree
+
+
+def _leaf_name(tree_value, i):
+    """Leaf ``i`` of ``tree_value`` named by its place in it (``['velocity']``, ``[0]``), as
+    the user wrote the tree."""
+    import optree
+    from .tree import NAMESPACE
+    try:
+        path = optree.tree_paths(tree_value, namespace=NAMESPACE)[i]
+    except Exception:  # noqa: BLE001  (a name is a nicety: the index will do)
+        return f"leaf {i}"
+    return "leaf " + ("".join(f"[{k!r}]" for k in path) if path else "(the whole carry)")
 
 
 def _loop_like(*groups):
@@ -180,19 +193,20 @@ def _check_carry(value, tree, avals, what, like, prev=None):
                 out_avals.append(get_aval(t(x)))
                 continue
             if a.shape != () or a.dtype.kind not in _FITS[type(x)]:
-                raise TypeError(f"{what}: leaf {i} of the carry is {a.str_short()}, but the "
-                                f"function returned the Python {type(x).__name__} {x!r}.")
+                raise TypeError(f"{what}: {_leaf_name(value, i)} of the carry is "
+                                f"{a.str_short()}, but the function returned the Python "
+                                f"{type(x).__name__} {x!r}.")
             x = _to_array(x, a.dtype, like if like is not None else _loop_like(prev or ()))
         elif _static(x):
-            raise TypeError(f"{what}: leaf {i} of the carry is {a.str_short()}, but the "
-                            f"function returned a {type(x).__name__}.")
+            raise TypeError(f"{what}: {_leaf_name(value, i)} of the carry is {a.str_short()}, "
+                            f"but the function returned a {type(x).__name__}.")
         else:
             b = get_aval(x)
             if a.weak_type and b.shape == () and b.dtype.kind in _FITS[_WEAK_TYPE[a.dtype.kind]]:
                 a = b
             elif b.shape != a.shape or b.dtype is not a.dtype:
                 raise TypeError(
-                    f"{what} must keep the carry's shapes and dtypes: leaf {i} is "
+                    f"{what} must keep the carry's shapes and dtypes: {_leaf_name(value, i)} is "
                     f"{a.str_short()} in the carry, {b.str_short()} as returned. Give the "
                     f"initial value the shape and dtype the loop produces (for example "
                     f"functrans.numpy.asarray(0.0, dtype=functrans.numpy.float32)), or cast "
@@ -216,12 +230,14 @@ def _output_leaves(value, what, like):
     return out, tree
 
 
-def _stage_flat(fun, leaves, name, what, like=None):
+def _stage_flat(fun, leaves, name, what, like=None, lift=False):
     """Stage ``fun(*leaves)`` (it returns a flat list): ``(graph, captured)``; the graph's
-    inputs are the leaves, then what ``fun`` closes over (``captured``)."""
+    inputs are the leaves, then what ``fun`` closes over (``captured``). ``lift``: operations
+    on closed-over tracers are in the graph too (for code that may not run: a branch, a
+    loop body that may run zero times), rather than done once before it."""
     leaves = list(leaves)
     in_tree = tree_flatten((tuple(leaves), {}))[1]
-    graph, captured, _ = _stage(fun, leaves, in_tree, name, what, like=like)
+    graph, captured, _ = _stage(fun, leaves, in_tree, name, what, like=like, lift=lift)
     return prune(graph), captured
 
 
@@ -337,10 +353,11 @@ def switch(index, branches, *operands):
     if not all(callable(b) for b in branches):
         raise TypeError("switch(index, branches, *operands): every branch must be a function.")
     _check_scalar(index, "switch's index")
-    if type(index) is float or (type(index) not in _SCALAR_DTYPES
-                                and get_aval(index).dtype.kind not in "iu"):
-        raise TypeError(f"switch's index must be an integer; got "
-                        f"{type(index).__name__ if type(index) is float else get_aval(index).dtype.name}.")
+    kind = "f" if type(index) is float else (
+        "i" if type(index) in _SCALAR_DTYPES else get_aval(index).dtype.kind)
+    if kind not in "iub":
+        got = "a float" if type(index) is float else get_aval(index).dtype.name
+        raise TypeError(f"switch's index must be an integer; got {got}.")
     n = len(branches)
     c = _concrete(index)
     if c is not None:
@@ -370,7 +387,8 @@ def _switch(index, branches, operands, what):
                                     f"{type(x).__name__}; branches return arrays and numbers.")
             return out
         name = getattr(branch, "__name__", f"branch {k}")
-        g, caps, _ = _stage(flat, leaves, in_tree, name, what, like=like)
+        g, caps, _ = _stage(flat, leaves, in_tree, name, what, like=like, lift=True)
+        g = prune(g)
         graphs.append(g)
         captured.append(list(caps))
         trees.append(box[0])
@@ -651,8 +669,10 @@ def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
         if type(p) in _SCALAR_DTYPES:
             return [_to_array(bool(p), like=like)]
         return [p if p.dtype == fnp.bool else fnp.not_equal(p, 0)]
-    bg, bc = _stage_flat(body_flat, leaves, getattr(body_fun, "__name__", "body_fun"), what)
-    cg, cc = _stage_flat(cond_flat, leaves, getattr(cond_fun, "__name__", "cond_fun"), what)
+    bg, bc = _stage_flat(body_flat, leaves, getattr(body_fun, "__name__", "body_fun"), what,
+                         lift=True)
+    cg, cc = _stage_flat(cond_flat, leaves, getattr(cond_fun, "__name__", "cond_fun"), what,
+                         lift=True)
     return while_p.bind(*cc, *bc, *leaves, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
 
 
