@@ -28,6 +28,8 @@ import sys
 import sysconfig
 import threading
 
+import numpy as np
+
 from .backends import Backend
 from .core import _by_type_get
 
@@ -184,8 +186,26 @@ def retire(env, x) -> None:
 def lend(env, x) -> None:
     """``x`` is an output of the evaluation: remember its array (if it owns its memory), so
     that a later evaluation can take it once nothing else holds it."""
+    remember(env[x])
+
+
+def empty(backend, shape, dtype, like):
+    """An array of ``shape`` and ``dtype`` (the library's) to fill, on ``like``'s device: one
+    kept, or remembered (see :func:`remember`) and since dropped, where the backend takes
+    part in reuse; else a new one. For results a primitive fills itself (a scan's stacked
+    outputs), which would otherwise be new memory, page faults included, at every call."""
+    shape = tuple(shape)
+    if ENABLED and _by_type_get(np.ndarray) is backend:  # (only NumPy's arrays are kept)
+        buf = _pop((np.ndarray, shape, backend.dtype(like)))
+        if buf is not None:
+            return buf
+    return backend.xp.empty(shape, dtype=dtype, device=backend.device(like))
+
+
+def remember(buf) -> None:
+    """Remember ``buf``, a result given out, so that a later :func:`empty` or evaluation can
+    take it back once nothing else holds it (if its backend takes part in reuse)."""
     global _lent_bytes
-    buf = env[x]
     backend = _by_type_get(type(buf))
     if backend is None or not backend.overwritable(buf) or buf.nbytes < MIN_BYTES:
         return

@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import operator
 
+from . import buffers
 from . import dtypes as _dt
 from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _stage, _static
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    primitive)
 from .errors import ConcretizationError, MissingRuleError
-from .graph import Var, _last_uses, prune
+from .graph import Graph, Var, _last_uses, eval_graph, prune
 from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
+from .reverse import backward
 from .numpy._base import _to_array
 from .tree import tree_flatten, tree_unflatten
 
@@ -961,23 +963,27 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
     if not length:
         return _fresh(_scan_loop(args, body, n_consts, n_carry, length, reverse), args,
                       frozenset())
-    # The loop on concrete arrays: the body's compiled program, the library's own unstack and
-    # stack (what _scan_loop does through the namespace, without its per-call work).
+    # The loop on concrete arrays: the body's compiled program, the library's own unstack, and
+    # each step's ys written into arrays made at the first step (while they are in cache:
+    # cheaper than stacking them at the end).
     xp = backend.xp
     consts = list(args[:n_consts])
     carry = list(args[n_consts:n_consts + n_carry])
     rows = [xp.unstack(x, axis=0) for x in args[n_consts + n_carry:]]
-    ys, run = [], None
+    stacked, run = None, None
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
         ins = carry + [r[i] for r in rows] + consts
         if run is None:
             run = _program(body, ins)
         outs = run(*ins)
         carry = list(outs[:n_carry])
-        ys.append(outs[n_carry:])
-    if reverse:
-        ys.reverse()
-    stacked = [xp.stack([y[j] for y in ys]) for j in range(len(body.outputs) - n_carry)]
+        if stacked is None:
+            stacked = [buffers.empty(backend, (length,) + tuple(y.shape), y.dtype, y)
+                       for y in outs[n_carry:]]
+        for buf, y in zip(stacked, outs[n_carry:]):
+            buf[i, ...] = y
+    for buf in stacked:  # taken back by a later scan once nobody holds it
+        buffers.remember(buf)
     return _fresh(carry + stacked, args, frozenset())
 
 
@@ -995,20 +1001,26 @@ def _scan_jvp(primals, tangents, body, n_consts, n_carry, length, reverse):
         fl = set(_floats([get_aval(o) for o in outs]))
         return outs, [t if j in fl else None for j, t in enumerate(touts)]
     if _recorded(tangents):
-        # Reverse mode: the outputs and the carry before each step now (one scan), and a
-        # linear scan_lin whose residuals are those carries, the xs and the constants.
+        # Reverse mode: one scan of the body linearized, which computes the outputs and stacks
+        # what its tangent map needs at each step (its residuals), and a linear scan_lin of
+        # that map; its transpose runs the map's transpose at each step, in reverse order.
         start = n_consts + n_carry
-        res = scan_p.bind(*primals, body=_with_carries(body, n_carry), n_consts=n_consts,
-                          n_carry=n_carry, length=length, reverse=reverse)
-        n_out = len(res) - n_carry
-        outs, carries = res[:n_out], res[n_out:]
+        nx = len(primals) - start
+        fl = tuple(_floats([v.aval for v in body.in_vars[:n_carry]]))
+        xd = tuple(j for j in range(nx) if tangents[start + j] is not None)
+        kd = tuple(i for i in range(n_consts) if tangents[i] is not None)
+        with_res, lin = _linearized(body, n_carry, nx, fl, xd, kd)
+        res = scan_p.bind(*primals, body=with_res, n_consts=n_consts, n_carry=n_carry,
+                          length=length, reverse=reverse)
+        n_out = len(body.outputs)
+        outs, stacked = res[:n_out], res[n_out:]
         out_float = _floats([get_aval(o) for o in outs])
-        lin = scan_lin_p.bind(*[tangents[i] for i in diff], *primals[:n_consts], *carries,
-                              *primals[start:], body=body, n_consts=n_consts, n_carry=n_carry,
-                              length=length, reverse=reverse, diff=tuple(diff),
-                              out_float=tuple(out_float))
+        lin_out = scan_lin_p.bind(
+            *[tangents[i] for i in diff], *stacked, *primals[start:], *primals[:n_consts],
+            lin=lin, n_consts=n_consts, n_carry=n_carry, length=length, reverse=reverse,
+            diff=tuple(diff), fl=fl, xd=xd, kd=kd, out_float=tuple(out_float))
         tangents_out = _nones(n_out)
-        for j, t in zip(out_float, lin):
+        for j, t in zip(out_float, lin_out):
             tangents_out[j] = t
         return outs, tangents_out
     # Forward mode: a scan whose carry and ys have tangents too.
@@ -1072,119 +1084,183 @@ def _scan_batch(vals, dims, body, n_consts, n_carry, length, reverse):
     return outs, [0] * len(outs)
 
 
-def _with_carries(body, n_carry):
-    """``body`` returning also the carry it was given (stacked by the scan: the carry before
-    each step), built once per body."""
-    g = getattr(body, "_with_carries", None)
-    if g is None:
-        g, _ = _stage_flat(lambda *a: list(body(*a)) + list(a[:n_carry]),
-                           [v.aval for v in body.in_vars], "scan's f", "scan")
-        body._with_carries = g
-    return g
+def _linearized(body, n_carry, nx, fl, xd, kd):
+    """``body`` (inputs: carry, xs elements, constants) linearized once, abstractly, in the
+    floating-point carries ``fl``, the elements ``xd`` and the constants ``kd``:
 
-# -- scan_lin: a scan's tangent map, with the carry before each step as residuals --------------
+    - ``with_res``: ``body`` that also returns its residuals (the values its tangent map
+      reads that it computed, or took as its carry), which a scan stacks step by step;
+    - ``lin``: the tangent map, a linear graph whose inputs are those residuals, the xs
+      elements, the constants, then the tangents, and whose outputs are the tangents of the
+      body's outputs (None where zero).
+
+    Cached per body and choice of differentiated inputs."""
+    cache = body.__dict__.setdefault("_linearized", {})
+    key = (fl, xd, kd)
+    if key in cache:
+        return cache[key]
+    from .reverse import linearize_flat
+    in_avals = [v.aval for v in body.in_vars]
+    n_in = len(in_avals)
+    pos = list(fl) + [n_carry + j for j in xd] + [n_carry + nx + i for i in kd]
+    box = {}
+
+    def with_res(*ins):
+        interp = _current.get()  # the staging of this function: its tracers are residuals
+
+        def g(d):
+            full = list(ins)
+            for p, v in zip(pos, d):
+                full[p] = v
+            return list(body(*full))
+        outs, graph = linearize_flat(g, [ins[p] for p in pos])
+        inputs = {id(t): k for k, t in enumerate(ins)}
+        stacked, where = [], {}
+        for _, args, _, _ in graph.eqns:
+            for x in args:
+                if type(x) is StagingTracer and x._interp is interp and id(x) not in where:
+                    k = inputs.get(id(x))
+                    if k is None or k < n_carry:  # computed, or the carry: stacked
+                        where[id(x)] = ("stacked", len(stacked))
+                        stacked.append(x)
+                    else:  # an element of xs or a constant: read where it is
+                        where[id(x)] = ("input", k)
+        box.update(graph=graph, where=where, n_res=len(stacked))
+        return list(outs) + stacked
+    g_res, _ = _stage_flat(with_res, in_avals, "scan's f", "scan")
+    graph, where, n_res = box["graph"], box["where"], box["n_res"]
+    res_vars = [Var(a) for a in _out_avals(g_res)[len(body.outputs):]]
+    x_vars = [Var(a) for a in in_avals[n_carry:]]  # the xs elements, then the constants
+    tan_vars = [v for v in graph.in_vars if v is not None]
+    own = {}
+    for _, args, _, _ in graph.eqns:
+        for x in args:
+            w = where.get(id(x)) if type(x) is StagingTracer else None
+            if w is not None:
+                own[id(x)] = res_vars[w[1]] if w[0] == "stacked" else x_vars[w[1] - n_carry]
+    eqns = [(prim, [own.get(id(x), x) if type(x) is StagingTracer else x for x in args],
+             params, outs) for prim, args, params, outs in graph.eqns]
+    lin = Graph(res_vars + x_vars + tan_vars, eqns, graph.outputs)
+    lin.n_res = n_res
+    lin.outputs_avals = _out_avals(body)
+    cache[key] = (g_res, lin)
+    return g_res, lin
+
+# -- scan_lin: a scan's tangent map, its residuals stacked by the forward scan -----------------
 
 
-def _scan_lin_parts(args, diff, n_consts, n_carry, body):
-    """Split a scan_lin's operands; the positions of the float carries and of the float ys."""
-    n_tan = len(diff)
-    rest = args[n_tan:]
-    consts = rest[:n_consts]
-    carries = rest[n_consts:n_consts + n_carry]
-    xs = rest[n_consts + n_carry:]
-    avals = _out_avals(body)
-    return (args[:n_tan], consts, carries, xs, _floats(avals[:n_carry]),
-            _floats(avals[n_carry:]), avals)
+def _apply_lin(lin, values, tangents):
+    """The tangent map at one step: ``values`` are its residuals, xs elements and constants;
+    returns the tangents of the body's outputs (None where zero)."""
+    sub = Graph(lin.in_vars, lin.eqns, [o if o is not None else 0 for o in lin.outputs])
+    outs = eval_graph(sub, [*values, *tangents])
+    return [None if o is None else r for o, r in zip(lin.outputs, outs)]
 
 
-def _substitute(values, positions, new):
-    out = list(values)
-    for i, v in zip(positions, new):
-        out[i] = v
-    return out
+def _transpose_lin(lin, values, out_cts):
+    """The transpose of the tangent map at one step: cotangents of its tangent inputs (None
+    where zero) from those of the body's outputs."""
+    n_val = len(values)
+    env = dict(zip(lin.in_vars[:n_val], values))
+    eqns = [(prim, [env.get(x, x) if type(x) is Var else x for x in args], params, outs)
+            for prim, args, params, outs in lin.eqns]
+    return backward(Graph(lin.in_vars[n_val:], eqns, lin.outputs), out_cts)
 
 
-def _scan_lin_forward(*args, body, n_consts, n_carry, length, reverse, diff, out_float):
-    d_tans, consts, carries, xs, fl, y_float, avals = _scan_lin_parts(
-        args, diff, n_consts, n_carry, body)
-    nc, nx = n_carry, len(xs)
+def _scan_lin_forward(*args, lin, n_consts, n_carry, length, reverse, diff, fl, xd, kd,
+                      out_float):
+    nt = len(fl) + len(xd) + len(kd)
+    n_tan, n_res = len(diff), lin.n_res
+    nx = len(lin.in_vars) - n_res - n_consts - nt
+    d_tans = args[:n_tan]
+    stacked = args[n_tan:n_tan + n_res]
+    xs = args[n_tan + n_res:n_tan + n_res + nx]
+    consts = args[n_tan + n_res + nx:]
     tan = dict(zip(diff, d_tans))
-    kd = [i for i in range(n_consts) if i in tan]
-    xd = [j for j in range(nx) if n_consts + nc + j in tan]
-    like = _loop_like(consts, carries, xs)
+    avals = [v.aval for v in lin.in_vars[n_res + nx + n_consts:]]  # the tangent inputs
+    like = _loop_like(consts, stacked, xs)
     device = fnp.device(like) if like is not None else None
     tc0 = [tan[n_consts + i] if n_consts + i in tan else
-           fnp.zeros(avals[i].shape, dtype=avals[i].dtype, device=device) for i in fl]
+           fnp.zeros(a.shape, dtype=a.dtype, device=device) for i, a in zip(fl, avals)]
     k_tans = [tan[i] for i in kd]
+    y_float = [j - n_carry for j in out_float if j >= n_carry]
+
+    def dense(t, j):
+        if t is not None:
+            return t
+        a = lin.outputs_avals[j]
+        return fnp.zeros(a.shape, dtype=a.dtype, device=device)
 
     def step(tc, x_all):
-        c, x, tx = x_all[:nc], x_all[nc:nc + nx], x_all[nc + nx:]
-
-        def g(*d):
-            return list(body(*_substitute(c, fl, d), *_substitute(x, xd, d[len(fl):]),
-                             *_substitute(consts, kd, d[len(fl) + len(xd):])))
-        primal_in = [c[i] for i in fl] + [x[j] for j in xd] + [consts[i] for i in kd]
-        touts = _jvp_of(g, primal_in, list(range(len(primal_in))), [*tc, *tx, *k_tans])[1]
-        return [touts[i] for i in fl], [touts[nc + j] for j in y_float]
-    tc, tys = scan(step, tc0, [*carries, *xs, *[tan[n_consts + nc + j] for j in xd]],
-                   length=length, reverse=reverse)
+        r, x, tx = x_all[:n_res], x_all[n_res:n_res + nx], x_all[n_res + nx:]
+        touts = _apply_lin(lin, [*r, *x, *consts], [*tc, *tx, *k_tans])
+        return ([dense(touts[i], i) for i in fl],
+                [dense(touts[n_carry + j], n_carry + j) for j in y_float])
+    start = n_consts + n_carry
+    tc, tys = scan(step, tc0, [*stacked, *xs, *[tan[start + j] for j in xd]], length=length,
+                   reverse=reverse)
     by_out = dict(zip(fl, tc))
-    by_out.update((nc + j, t) for j, t in zip(y_float, tys))
+    by_out.update((n_carry + j, t) for j, t in zip(y_float, tys))
     return [by_out[o] for o in out_float]
 
 
-def _scan_lin_transpose(cts, *args, body, n_consts, n_carry, length, reverse, diff,
-                        out_float):
-    from .api import vjp
+def _scan_lin_transpose(cts, *args, lin, n_consts, n_carry, length, reverse, diff, fl, xd,
+                        kd, out_float):
     if all(c is None for c in cts):
         return _nones(len(args))
-    d_tans, consts, carries, xs, fl, y_float, avals = _scan_lin_parts(
-        args, diff, n_consts, n_carry, body)
-    nc, nx, nf = n_carry, len(xs), len(fl)
-    kd = [i for i in diff if i < n_consts]
-    xd = [i - n_consts - nc for i in diff if i >= n_consts + nc]
-    like = _loop_like(consts, carries, xs)
+    nt = len(fl) + len(xd) + len(kd)
+    n_tan, n_res = len(diff), lin.n_res
+    nx = len(lin.in_vars) - n_res - n_consts - nt
+    stacked = args[n_tan:n_tan + n_res]
+    xs = args[n_tan + n_res:n_tan + n_res + nx]
+    consts = args[n_tan + n_res + nx:]
+    nf = len(fl)
+    like = _loop_like(consts, stacked, xs)
     device = fnp.device(like) if like is not None else None
     given = dict(zip(out_float, cts))
+    out_avals = lin.outputs_avals
+    y_float = [j - n_carry for j in out_float if j >= n_carry]
 
-    def dense(o, shape, dtype):  # every float output's cotangent, zeros where none came
-        c = given.get(o)
-        return fnp.zeros(shape, dtype=dtype, device=device) if c is None else c
-    ct_carry = [dense(i, avals[i].shape, avals[i].dtype) for i in fl]
-    ct_ys = [dense(nc + j, (length,) + avals[nc + j].shape, avals[nc + j].dtype)
-             for j in y_float]
+    def zeros(a, lead=()):
+        return fnp.zeros(lead + a.shape, dtype=a.dtype, device=device)
+    ct_carry = [given[i] if given.get(i) is not None else zeros(out_avals[i]) for i in fl]
+    ct_ys = [given[n_carry + j] if given.get(n_carry + j) is not None else
+             zeros(out_avals[n_carry + j], (length,)) for j in y_float]
+    t_avals = [v.aval for v in lin.in_vars[n_res + nx + n_consts:]]
 
     def step(carry, x_all):
         ct_next, ct_k = carry[:nf], carry[nf:]
-        c, x, ct_y = x_all[:nc], x_all[nc:nc + nx], x_all[nc + nx:]
-
-        def h(*d):
-            outs = body(*_substitute(c, fl, d), *_substitute(x, xd, d[nf:]),
-                        *_substitute(consts, kd, d[nf + len(xd):]))
-            return [outs[i] for i in fl] + [outs[nc + j] for j in y_float]
-        primal_in = [c[i] for i in fl] + [x[j] for j in xd] + [consts[i] for i in kd]
-        g = vjp(h, *primal_in)[1]([*ct_next, *ct_y])
+        r, x, ct_y = x_all[:n_res], x_all[n_res:n_res + nx], x_all[n_res + nx:]
+        out_cts = _nones(len(lin.outputs))
+        for i, c in zip(fl, ct_next):
+            out_cts[i] = c
+        for j, c in zip(y_float, ct_y):
+            out_cts[n_carry + j] = c
+        g = _transpose_lin(lin, [*r, *x, *consts], out_cts)
+        g = [zeros(a) if c is None else c for c, a in zip(g, t_avals)]
         return ([*g[:nf], *[a + b for a, b in zip(ct_k, g[nf + len(xd):])]],
                 list(g[nf:nf + len(xd)]))
     init = ct_carry + [fnp.zeros_like(consts[i]) for i in kd]
-    final, ct_xs = scan(step, init, [*carries, *xs, *ct_ys], length=length,
+    final, ct_xs = scan(step, init, [*stacked, *xs, *ct_ys], length=length,
                         reverse=not reverse)
     out = []
     for i in diff:
         if i < n_consts:
             out.append(final[nf + kd.index(i)])
-        elif i < n_consts + nc:
+        elif i < n_consts + n_carry:
             out.append(final[fl.index(i - n_consts)])
         else:
-            out.append(ct_xs[xd.index(i - n_consts - nc)])
+            out.append(ct_xs[xd.index(i - n_consts - n_carry)])
     return out + _nones(len(args) - len(diff))
 
 
+def _scan_lin_abstract_eval(*avals, lin, n_carry, length, out_float, **_):
+    return [a if o < n_carry else ShapedArray((length,) + a.shape, a.dtype)
+            for o, a in ((o, lin.outputs_avals[o]) for o in out_float)]
+
+
 scan_lin_p.def_impl(lambda backend, *args, **params: _scan_lin_forward(*args, **params))
-scan_lin_p.def_abstract_eval(
-    lambda *avals, body, n_carry, length, out_float, **_: [
-        a if o < n_carry else ShapedArray((length,) + a.shape, a.dtype)
-        for o, a in ((o, _out_avals(body)[o]) for o in out_float)])
+scan_lin_p.def_abstract_eval(_scan_lin_abstract_eval)
 scan_lin_p.def_jvp_inline(_scan_lin_forward)
 scan_lin_p.def_transpose(_scan_lin_transpose)
 
