@@ -18,8 +18,15 @@ its branches' JVPs, a batched ``while`` is a ``while`` of the batched body that 
 every member is done, the transpose of a ``cond``'s tangent map is a ``cond`` of the branches'
 pullbacks. Under reverse mode with an abstract decision (``jit(grad(f))``) a ``cond`` records
 a linear ``cond_lin`` whose only residuals are its inputs: the backward pass runs the chosen
-branch's pullback, recomputing that branch (as ``checkpoint`` does). A ``while_loop`` there is
-an error, as in JAX: the backward pass would need the number of iterations while it is built.
+branch's pullback, recomputing that branch (as ``checkpoint`` does). A ``scan`` there runs its
+body linearized once, abstractly, so that the forward scan stacks the residuals of every step
+and the backward scan only transposes the tangent map (``scan_lin``). A ``while_loop`` there
+is an error, as in JAX: the backward pass would need the number of iterations while it is
+built.
+
+A branch's (and a while loop's) operations on the tracers it closes over are recorded in its
+graph, those tracers becoming inputs (``_stage(..., lift=True)``): a branch not taken then
+computes nothing, and no nan of its reaches a derivative.
 """
 
 from __future__ import annotations
@@ -122,8 +129,8 @@ def _carry_leaves(tree_value, what):
             leaves[i] = _to_array(x, like=like)
         elif type(x) not in _SCALAR_DTYPES and _static(x):
             raise TypeError(f"{what}: {_leaf_name(tree_value, i)} of the carry is a "
-                            f"{type(x).__name__}; a loop "
-                            f"carries arrays and Python numbers only.")
+                            f"{type(x).__name__}; a loop carries arrays and Python numbers "
+                            f"only.")
     return leaves, tree
 
 
