@@ -16,7 +16,7 @@ from .batching import vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _current, get_aval
 from .errors import (ComplexDerivativeError, ConcretizationError, IntegerInputError,
-                     MissingRuleError, NonScalarOutputError, TangentMismatchError)
+                     NonScalarOutputError, TangentMismatchError)
 from .graph import Graph, eval_graph, prune
 from .numpy._base import _concrete_value
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
@@ -727,11 +727,10 @@ def hvp(fun, primals, tangents):
         # what H v needs and run freeing each array after its last use, it makes a third
         # fewer passes over memory. A function whose Python control flow needs concrete
         # values cannot be staged and runs eagerly instead (what it printed while being
-        # staged, it prints again); so does one that reverse mode cannot differentiate staged
-        # (a functrans.lax.while_loop on its values), which eager reverse mode can.
+        # staged, it prints again).
         try:
             out = _staged_hvp(fun, primals, tangents, nums)
-        except (ConcretizationError, MissingRuleError):
+        except ConcretizationError:
             out = hessian_times(*primals, *tangents)
     return out[0] if k == 1 else out
 

@@ -20,9 +20,10 @@ pullbacks. Under reverse mode with an abstract decision (``jit(grad(f))``) a ``c
 a linear ``cond_lin`` whose only residuals are its inputs: the backward pass runs the chosen
 branch's pullback, recomputing that branch (as ``checkpoint`` does). A ``scan`` there runs its
 body linearized once, abstractly, so that the forward scan stacks the residuals of every step
-and the backward scan only transposes the tangent map (``scan_lin``). A ``while_loop`` there
-is an error, as in JAX: the backward pass would need the number of iterations while it is
-built.
+and the backward scan only transposes the tangent map (``scan_lin``). A ``while_loop``'s
+backward pass needs its number of steps, known only when it runs: its tangent map is an
+``eager_lin`` whose transpose is an ``eager_call``, functions run (and differentiated)
+eagerly when the graph is evaluated.
 
 A branch's (and a while loop's) operations on the tracers it closes over are recorded in its
 graph, those tracers becoming inputs (``_stage(..., lift=True)``): a branch not taken then
@@ -39,7 +40,7 @@ from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _stage, _static
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    primitive)
-from .errors import ConcretizationError, MissingRuleError
+from .errors import ConcretizationError
 from .graph import Graph, Var, _last_uses, eval_graph, prune
 from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
 from .reverse import backward
@@ -627,12 +628,13 @@ def while_loop(cond_fun, body_fun, init_val):
     last ``val`` (``jax.lax.while_loop``).
 
     ``body_fun`` must keep the carry's tree structure, shapes and dtypes; Python numbers in
-    ``init_val`` become 0-d arrays. With a concrete predicate this is Python's ``while``, and
-    every transform differentiates it, reverse mode included (JAX cannot). Under ``jit`` it is
-    one ``while`` equation, differentiable in forward mode (``jvp``, ``jacfwd``); reverse mode
-    there raises a MissingRuleError (use ``fori_loop`` with concrete bounds or ``scan``, or
-    ``grad(jit(f))``). Under ``vmap`` the loop runs until every member's
-    predicate is false, each member keeping its value from the step where its own became false.
+    ``init_val`` are weakly typed (they take the dtype the body gives them). With a concrete
+    predicate this is Python's ``while``, and every transform differentiates it, reverse mode
+    included (JAX cannot). Under ``jit`` it is one ``while`` equation: forward mode is staged
+    with it; reverse mode's backward pass runs the loop eagerly when the graph runs (only then
+    is its number of steps known), so a ``fori_loop`` or ``scan`` with known bounds is faster
+    there. Under ``vmap`` the loop runs until every member's predicate is false, each member
+    keeping its value from the step where its own became false.
     """
     if not callable(cond_fun) or not callable(body_fun):
         raise TypeError("while_loop(cond_fun, body_fun, init_val): cond_fun and body_fun must "
@@ -732,14 +734,21 @@ def _while_jvp(primals, tangents, cond, body, n_cc, n_bc):
         fl = set(_floats([get_aval(o) for o in outs]))
         return outs, [t if j in fl else None for j, t in enumerate(touts)]
     if _recorded(tangents):
-        raise MissingRuleError(
-            "grad, vjp and jacrev cannot differentiate a while_loop whose predicate is "
-            "abstract (staged by jit or make_graph, or one value per member under vmap), as in "
-            "JAX: the backward pass would need the number of iterations while it is built. "
-            "Write the loop with fori_loop (concrete bounds) or scan, which reverse mode "
-            "supports everywhere; or differentiate outside jit (grad(jit(f))) or outside vmap "
-            "(grad of the sum of vmap(f), where each member depends on its own input only); "
-            "or use forward mode (jvp, jacfwd).")
+        # Reverse mode with an abstract predicate: the number of steps is known only when the
+        # loop runs, so the tangent map is an eager call, transposed into another, that
+        # differentiate the loop (as a Python loop) with the values the graph then has.
+        diff = [i for i, t in enumerate(tangents) if t is not None]
+        outs = while_p.bind(*primals, cond=cond, body=body, n_cc=n_cc, n_bc=n_bc)
+        avals = [get_aval(o) for o in outs]
+        out_float = tuple(_floats(avals))
+        lin = eager_lin_p.bind(
+            *[tangents[i] for i in diff], *primals,
+            fun=_WhileLoop(cond, body, n_cc, n_bc), diff=tuple(diff), out_float=out_float,
+            out_avals=tuple(avals[j] for j in out_float))
+        tangents_out = _nones(nc)
+        for j, t in zip(out_float, lin):
+            tangents_out[j] = t
+        return outs, tangents_out
     # Forward mode: the loop carries the tangents of its floating-point values too.
     cc, bc, carry = primals[:n_cc], primals[n_cc:start], list(primals[start:])
     t_bc, t_carry = tangents[n_cc:start], tangents[start:]
@@ -815,6 +824,126 @@ while_p.def_impl(_while_impl)
 while_p.def_abstract_eval(lambda *avals, n_cc, n_bc, **_: list(avals[n_cc + n_bc:]))
 while_p.def_jvp(_while_jvp)
 while_p.def_batch(_while_batch)
+
+class _WhileLoop:
+    """A ``while`` equation's loop as a function of its operands, run in Python (on values
+    whose predicates are concrete: where an eager call runs it)."""
+
+    def __init__(self, cond, body, n_cc, n_bc):
+        self.cond, self.body, self.n_cc, self.n_bc = cond, body, n_cc, n_bc
+        self.__name__ = "while_loop"
+
+    def __call__(self, *args):
+        return _while_loop_flat(args, self.cond, self.body, self.n_cc, self.n_bc)
+
+# -- eager calls: a function run when the graph is evaluated, differentiated then --------------
+
+# ``eager_call`` applies a Python function of flat arrays, returning a list, to its operands;
+# it is staged as one equation and run, eagerly, when the graph is evaluated, with concrete
+# values. Its derivatives are computed the same way: its JVP is an ``eager_lin`` (the
+# function's JVP, linear in the tangents), whose transpose is an ``eager_call`` of the
+# function's VJP. Under vmap both run once per member. This is what reverse mode of a
+# while_loop with an abstract predicate uses: the backward pass needs the number of steps,
+# known only when the loop runs.
+eager_call_p = primitive("eager_call", multiple_results=True)
+eager_lin_p = primitive("eager_lin", multiple_results=True)
+
+
+def _eager_call_jvp(primals, tangents, fun, out_avals):
+    diff = [i for i, t in enumerate(tangents) if t is not None]
+    d_tans = [tangents[i] for i in diff]
+    out_float = tuple(_floats(out_avals))
+    if _all_concrete(primals):
+        outs, touts = _jvp_of(fun, list(primals), diff, d_tans)
+        return outs, [touts[j] if j in out_float else None for j in range(len(outs))]
+    outs = eager_call_p.bind(*primals, fun=fun, out_avals=out_avals)
+    lin = eager_lin_p.bind(*d_tans, *primals, fun=fun, diff=tuple(diff), out_float=out_float,
+                           out_avals=tuple(out_avals[j] for j in out_float))
+    tangents_out = _nones(len(out_avals))
+    for j, t in zip(out_float, lin):
+        tangents_out[j] = t
+    return outs, tangents_out
+
+
+def _eager_batch(prim):
+    def rule(vals, dims, **params):
+        size = _batch_size(vals, dims)
+        if size:
+            return _member_by_member(prim, vals, dims, size, params)
+        like = _loop_like(vals)
+        device = fnp.device(like) if like is not None else None
+        return [fnp.zeros((0,) + a.shape, dtype=a.dtype, device=device)
+                for a in params["out_avals"]], [0] * len(params["out_avals"])
+    return rule
+
+
+class _LinearMap:
+    """An ``eager_lin`` as a function of its operands (tangents, then primals): the JVP of
+    ``fun`` at the primals, at the outputs ``out_float``."""
+
+    def __init__(self, fun, diff, out_float):
+        self.fun, self.diff, self.out_float = fun, diff, out_float
+        self.__name__ = f"jvp({getattr(fun, '__name__', 'f')})"
+
+    def __call__(self, *args):
+        n = len(self.diff)
+        touts = _jvp_of(self.fun, list(args[n:]), list(self.diff), list(args[:n]))[1]
+        return [touts[j] for j in self.out_float]
+
+
+class _Pullback:
+    """The transpose of an ``eager_lin`` as a function of the primals, then the cotangents of
+    the outputs ``present`` (of ``out_float``): the VJP of ``fun``."""
+
+    def __init__(self, fun, diff, out_float, present, n_primals):
+        self.fun, self.diff, self.out_float, self.present = fun, diff, out_float, present
+        self.n = n_primals
+        self.__name__ = f"vjp({getattr(fun, '__name__', 'f')})"
+
+    def __call__(self, *args):
+        from .api import vjp
+        primals, cts = args[:self.n], args[self.n:]
+
+        def h(*d):
+            full = list(primals)
+            for i, x in zip(self.diff, d):
+                full[i] = x
+            outs = self.fun(*full)
+            return [outs[self.out_float[k]] for k in self.present]
+        return list(vjp(h, *[primals[i] for i in self.diff])[1](list(cts)))
+
+
+def _eager_lin_jvp(primals, tangents, fun, diff, out_float, out_avals):
+    # eager_lin(t, p) is the eager function (t, p) -> J_fun(p) t: differentiated as one.
+    return _eager_call_jvp(primals, tangents, _LinearMap(fun, diff, out_float), out_avals)
+
+
+def _eager_lin_transpose(cts, *args, fun, diff, out_float, out_avals):
+    present = [k for k, c in enumerate(cts) if c is not None]
+    primals = args[len(diff):]
+    if not present:
+        return _nones(len(args))
+    pullback = _Pullback(fun, diff, out_float, present, len(primals))
+    ins = [*primals, *[cts[k] for k in present]]
+    if _all_concrete(primals):
+        res = pullback(*ins)
+    else:
+        res = eager_call_p.bind(*ins, fun=pullback,
+                                out_avals=tuple(get_aval(primals[i]) for i in diff))
+    return list(res) + _nones(len(primals))
+
+
+eager_call_p.def_impl(
+    lambda backend, *args, fun, out_avals: _fresh(list(fun(*args)), args, frozenset()))
+eager_call_p.def_abstract_eval(lambda *avals, fun, out_avals: list(out_avals))
+eager_call_p.def_jvp(_eager_call_jvp)
+eager_call_p.def_batch(_eager_batch(eager_call_p))
+eager_lin_p.def_impl(lambda backend, *args, fun, diff, out_float, out_avals:
+                     _LinearMap(fun, diff, out_float)(*args))
+eager_lin_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
+eager_lin_p.def_jvp(_eager_lin_jvp)
+eager_lin_p.def_transpose(_eager_lin_transpose)
+eager_lin_p.def_batch(_eager_batch(eager_lin_p))
 
 # -- scan, fori_loop, map ----------------------------------------------------------------------
 

@@ -910,13 +910,15 @@ TESTED_ELSEWHERE = {
     "while": "control flow (tests/test_lax.py)",
     "scan": "control flow (tests/test_lax.py)",
     "scan_lin": "control flow (tests/test_lax.py)",
+    "eager_call": "control flow (tests/test_lax.py)",
+    "eager_lin": "control flow (tests/test_lax.py)",
 }
 # Primitives that are linear in some operand and so need a transpose rule.
 LINEAR = {"add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",
           "broadcast_in_dim", "transpose", "concat", "flip", "slice", "scatter_slice",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
-          "solve", "checkpoint_lin", "cond_lin", "scan_lin"}
+          "solve", "checkpoint_lin", "cond_lin", "scan_lin", "eager_lin"}
 
 
 def _functrans_primitives():

@@ -346,12 +346,12 @@ CASES = [
     unary("checkpoint_call", ft.checkpoint(lambda x: fnp.sin(fnp.tanh(x) * x) * x),
           staged=False),
     # -- control flow (functrans.lax): a fresh jit per call, so that every call stages the
-    # function with its reverse-mode part (cond_lin and scan_lin are transposed while
-    # staging); checking the jitted function evaluates the graph's cond/scan/while under the
-    # checks' transforms, through their rules with concrete values.
+    # function with its reverse-mode part (cond_lin, scan_lin and eager_lin are transposed
+    # while staging); checking the jitted function evaluates the graph's cond/scan/while and
+    # eager_call under the checks' transforms, through their rules with concrete values.
     unary("cond", lambda x: ft.jit(_with_own_vjp(_cond_case))(x)),
     unary("scan", lambda x: ft.jit(_with_own_vjp(_scan_case))(x)),
-    unary("while", lambda x: ft.jit(_while_case)(x)),
+    unary("while", lambda x: ft.jit(_with_own_vjp(_while_case))(x)),
 ]
 
 # Primitives without a derivative: comparisons, predicates, integer-valued and bitwise
@@ -380,6 +380,8 @@ INDIRECT = {
     "checkpoint_lin": "checkpoint_call",  # the rematerialised tangent map of checkpoint
     "cond_lin": "cond",  # a cond's tangent map in reverse mode with an abstract index
     "scan_lin": "scan",  # a scan's tangent map in reverse mode under staging
+    "eager_lin": "while",  # a staged while_loop's tangent map, run eagerly
+    "eager_call": "while",  # its transpose: the loop's VJP, run eagerly
 }
 
 _CASES_BY_PRIM = {c.prim: c for c in CASES}
