@@ -865,16 +865,38 @@ def _eager_call_jvp(primals, tangents, fun, out_avals):
     return outs, tangents_out
 
 
-def _eager_batch(prim):
-    def rule(vals, dims, **params):
-        size = _batch_size(vals, dims)
-        if size:
-            return _member_by_member(prim, vals, dims, size, params)
-        like = _loop_like(vals)
+class _PerMember:
+    """An eager function applied to each member of a batch in turn (its batched operands
+    hold the batch first), the results stacked: an eager call under vmap, run as one."""
+
+    def __init__(self, fun, dims, size, out_avals):
+        self.fun, self.dims, self.size, self.out_avals = fun, dims, size, out_avals
+        self.__name__ = f"per_member({getattr(fun, '__name__', 'f')})"
+
+    def __call__(self, *args):
+        rows = [self.fun(*[a if d is None else a[m, ...] for a, d in zip(args, self.dims)])
+                for m in range(self.size)]
+        if rows:
+            return [fnp.stack([r[j] for r in rows]) for j in range(len(self.out_avals))]
+        like = _loop_like(args)
         device = fnp.device(like) if like is not None else None
-        return [fnp.zeros((0,) + a.shape, dtype=a.dtype, device=device)
-                for a in params["out_avals"]], [0] * len(params["out_avals"])
-    return rule
+        return [fnp.zeros((0,) + a.shape, dtype=a.dtype, device=device) for a in self.out_avals]
+
+
+def _eager_call_batch(vals, dims, fun, out_avals):
+    size = _batch_size(vals, dims)
+    outs = eager_call_p.bind(*vals, fun=_PerMember(fun, tuple(dims), size, out_avals),
+                             out_avals=tuple(ShapedArray((size,) + a.shape, a.dtype)
+                                             for a in out_avals))
+    return outs, [0] * len(out_avals)
+
+
+def _eager_lin_batch(vals, dims, **params):
+    # Rare (forward mode of an eager call under vmap): one eager_lin per member.
+    size = _batch_size(vals, dims)
+    if size:
+        return _member_by_member(eager_lin_p, vals, dims, size, params)
+    return _PerMember(None, dims, 0, params["out_avals"])(*vals), [0] * len(params["out_avals"])
 
 
 class _LinearMap:
@@ -937,13 +959,13 @@ eager_call_p.def_impl(
     lambda backend, *args, fun, out_avals: _fresh(list(fun(*args)), args, frozenset()))
 eager_call_p.def_abstract_eval(lambda *avals, fun, out_avals: list(out_avals))
 eager_call_p.def_jvp(_eager_call_jvp)
-eager_call_p.def_batch(_eager_batch(eager_call_p))
+eager_call_p.def_batch(_eager_call_batch)
 eager_lin_p.def_impl(lambda backend, *args, fun, diff, out_float, out_avals:
                      _LinearMap(fun, diff, out_float)(*args))
 eager_lin_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
 eager_lin_p.def_jvp(_eager_lin_jvp)
 eager_lin_p.def_transpose(_eager_lin_transpose)
-eager_lin_p.def_batch(_eager_batch(eager_lin_p))
+eager_lin_p.def_batch(_eager_lin_batch)
 
 # -- scan, fori_loop, map ----------------------------------------------------------------------
 
