@@ -1,12 +1,127 @@
 """``functrans.lax``: JAX's structured control flow, for code written against ``jax.lax``.
 
 ``cond``, ``switch``, ``while_loop``, ``fori_loop``, ``scan`` and ``map`` with ``jax.lax``'s
-signatures, and ``stop_gradient``. Where the deciding value is concrete they are Python's own
-control flow, so eager transforms differentiate them like any Python code; under ``jit`` and
-``vmap`` they are staged as primitives (see :mod:`functrans.control_flow`).
+signatures. Where the deciding value is concrete they are Python's own control flow, so eager
+transforms differentiate them like any Python code; under ``jit`` and ``vmap`` they are staged
+as primitives (see :mod:`functrans.control_flow`).
+
+Beside them, the ``jax.lax`` operations that loops index with: ``dynamic_slice``,
+``dynamic_update_slice`` (and their ``_in_dim``/``index`` forms), whose start indices may be
+traced (a ``fori_loop``'s index under ``jit``), and ``select``, ``stop_gradient``. They are
+written on :mod:`functrans.numpy`, so every transform applies.
 """
 
+from __future__ import annotations
+
+import operator
+
+from . import numpy as fnp
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401
 from .numpy import stop_gradient  # noqa: F401
 
-__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient"]
+__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient",
+           "select", "dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
+           "dynamic_update_slice_in_dim", "dynamic_index_in_dim",
+           "dynamic_update_index_in_dim"]
+
+
+def select(pred, on_true, on_false):
+    """``on_true`` where ``pred`` else ``on_false``, elementwise (``jax.lax.select``): the
+    three of one shape, ``pred`` boolean (``functrans.numpy.where`` also broadcasts)."""
+    shapes = {tuple(getattr(a, "shape", ())) for a in (pred, on_true, on_false)}
+    if len(shapes) != 1:
+        raise TypeError(f"select: pred, on_true and on_false must have one shape; got "
+                        f"{[tuple(getattr(a, 'shape', ())) for a in (pred, on_true, on_false)]}"
+                        f" (functrans.numpy.where broadcasts).")
+    if getattr(pred, "dtype", None) != fnp.bool:
+        raise TypeError("select: pred must be a boolean array.")
+    return fnp.where(pred, on_true, on_false)
+
+
+def _starts(operand, start_indices, sizes, what):
+    shape = tuple(operand.shape)
+    starts = list(start_indices)
+    if len(starts) != len(shape) or len(sizes) != len(shape):
+        raise TypeError(f"{what}: operand has {len(shape)} axes, so it needs {len(shape)} start "
+                        f"indices and sizes; got {len(starts)} and {len(sizes)}.")
+    for k, (n, d) in enumerate(zip(sizes, shape)):
+        if not 0 <= n <= d:
+            raise ValueError(f"{what}: size {n} along axis {k} does not fit the operand's "
+                             f"{d}.")
+    # As in JAX, each start is clamped so that the slice lies within the operand.
+    return [fnp.clip(s, 0, d - n) if hasattr(s, "shape") else
+            min(max(operator.index(s), 0), d - n) for s, n, d in zip(starts, sizes, shape)]
+
+
+def dynamic_slice(operand, start_indices, slice_sizes):
+    """``operand[s0:s0 + n0, s1:s1 + n1, ...]`` for start indices that may be traced
+    (``jax.lax.dynamic_slice``); each start is clamped so that the slice fits."""
+    sizes = [operator.index(n) for n in slice_sizes]
+    out = operand
+    for axis, (s, n) in enumerate(zip(_starts(operand, start_indices, sizes, "dynamic_slice"),
+                                      sizes)):
+        if n == operand.shape[axis]:
+            continue  # the whole axis (its start is clamped to 0)
+        idx = fnp.arange(n, dtype=getattr(s, "dtype", fnp.int64), device=fnp.device(out))
+        # (fnp's functions, not operators: a plain array on the left of a tracer is refused
+        # by some libraries; take makes a new array, never a view of the operand)
+        out = fnp.take(out, fnp.add(idx, s), axis=axis)
+    return out
+
+
+def dynamic_update_slice(operand, update, start_indices):
+    """``operand`` with ``update`` written at the (possibly traced) start indices, as a new
+    array (``jax.lax.dynamic_update_slice``); each start is clamped so that the update fits."""
+    if update.ndim != operand.ndim:
+        raise TypeError(f"dynamic_update_slice: update has {update.ndim} axes, operand "
+                        f"{operand.ndim}.")
+    sizes = tuple(update.shape)
+    starts = _starts(operand, start_indices, sizes, "dynamic_update_slice")
+    # The update laid out over the operand's shape (read at the clamped offsets), and a mask
+    # of where it lands: a where of the two, so both get their derivatives.
+    placed, mask = update, None
+    for axis, (s, n) in enumerate(zip(starts, sizes)):
+        d = operand.shape[axis]
+        pos = fnp.arange(d, dtype=getattr(s, "dtype", fnp.int64), device=fnp.device(operand))
+        inside = fnp.logical_and(fnp.greater_equal(pos, s), fnp.less(pos, fnp.add(s, n)))
+        placed = fnp.take(placed, fnp.clip(fnp.subtract(pos, s), 0, max(n - 1, 0)), axis=axis)
+        m = fnp.reshape(inside, (1,) * axis + (d,) + (1,) * (operand.ndim - axis - 1))
+        mask = m if mask is None else fnp.logical_and(mask, m)
+    if mask is None:  # a 0-d operand: the update replaces it
+        return fnp.astype(update, operand.dtype) if update.dtype != operand.dtype else update
+    return fnp.where(mask, fnp.astype(placed, operand.dtype), operand)
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+    """``dynamic_slice`` along one axis (``jax.lax.dynamic_slice_in_dim``)."""
+    axis = axis % operand.ndim
+    starts = [0] * operand.ndim
+    starts[axis] = start_index
+    sizes = list(operand.shape)
+    sizes[axis] = slice_size
+    return dynamic_slice(operand, starts, sizes)
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+    """``dynamic_update_slice`` along one axis (``jax.lax.dynamic_update_slice_in_dim``)."""
+    axis = axis % operand.ndim
+    starts = [0] * operand.ndim
+    starts[axis] = start_index
+    return dynamic_update_slice(operand, update, starts)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+    """The slice at a (possibly traced) ``index`` along ``axis``, that axis kept with length 1
+    or dropped (``jax.lax.dynamic_index_in_dim``)."""
+    axis = axis % operand.ndim
+    out = dynamic_slice_in_dim(operand, index, 1, axis)
+    return out if keepdims else fnp.squeeze(out, axis=axis)
+
+
+def dynamic_update_index_in_dim(operand, update, index, axis):
+    """``operand`` with the slice at ``index`` along ``axis`` replaced by ``update`` (which may
+    lack that axis) (``jax.lax.dynamic_update_index_in_dim``)."""
+    axis = axis % operand.ndim
+    if update.ndim == operand.ndim - 1:
+        update = fnp.expand_dims(update, axis=axis)
+    return dynamic_update_slice_in_dim(operand, update, index, axis)

@@ -1227,3 +1227,75 @@ def test_jit_grad_scan_saves_residuals_instead_of_recomputing():
         return fnp.sum(h)
     for got, want in zip(ft.jit(ft.grad(rnn, (0, 1)))(W, U), ft.grad(loop, (0, 1))(W, U)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+# -- dynamic_slice and friends: the indexing of staged loops ----------------------------------
+
+def _np_dynamic_slice(x, starts, sizes):
+    starts = [min(max(int(s), 0), d - n) for s, n, d in zip(starts, sizes, x.shape)]
+    return x[tuple(slice(s, s + n) for s, n in zip(starts, sizes))]
+
+
+def _np_dynamic_update_slice(x, u, starts):
+    out = x.copy()
+    starts = [min(max(int(s), 0), d - n) for s, n, d in zip(starts, u.shape, x.shape)]
+    out[tuple(slice(s, s + n) for s, n in zip(starts, u.shape))] = u
+    return out
+
+
+@pytest.mark.parametrize("starts", [(0, 0), (1, 2), (2, 3), (5, -4), (-1, 1)])
+def test_dynamic_slice_and_update_match_numpy(backend, starts):
+    A = np.arange(12.0).reshape(3, 4)
+    U = -np.arange(1.0, 5.0).reshape(2, 2)
+    x, u = backend.asarray(A), backend.asarray(U)
+    traced = tuple(backend.asarray(s, "int64") for s in starts)
+    want = _np_dynamic_slice(A, starts, (2, 2))
+    want_u = _np_dynamic_update_slice(A, U, starts)
+    for st in (starts, traced):
+        _close(lax.dynamic_slice(x, st, (2, 2)), want, backend)
+        _close(lax.dynamic_update_slice(x, u, st), want_u, backend)
+        _close(ft.jit(lambda x, u, *s: lax.dynamic_update_slice(x, u, s))(x, u, *st), want_u,
+               backend)
+        _close(ft.jit(lambda x, *s: lax.dynamic_slice(x, s, (2, 2)))(x, *st), want, backend)
+    assert np.array_equal(backend.to_numpy(x), A)  # never written into
+
+
+def test_dynamic_slice_derivatives_vmap_and_loops():
+    A = np.arange(12.0).reshape(3, 4) / 10
+    U = np.ones((1, 4)) * 0.3
+    i = np.asarray(1)
+    check_grads(lambda x: lax.dynamic_slice(x, (i, 1), (2, 3)), (A,), order=2)
+    check_grads(lambda x, u: lax.dynamic_update_slice(x, u * u, (i, 0)) ** 2, (A, U), order=2)
+    # batched starts: each member its own slice
+    got = ft.vmap(lambda s: lax.dynamic_slice(A, (s, 0), (2, 4)))(np.asarray([0, 1, 2, 7]))
+    np.testing.assert_allclose(got, [_np_dynamic_slice(A, (s, 0), (2, 4)) for s in (0, 1, 2, 7)])
+    # the loop index under jit is a tracer: rows read with dynamic_index_in_dim
+    def row_sums(w):
+        return lax.fori_loop(0, 3, lambda k, acc: acc + fnp.sum(
+            lax.dynamic_index_in_dim(A, k, 0, keepdims=False) * w), 0.0)
+    np.testing.assert_allclose(ft.jit(row_sums)(np.asarray(2.0)), 2 * A.sum())
+    np.testing.assert_allclose(ft.jit(ft.grad(row_sums))(np.asarray(2.0)), A.sum())
+
+    def fill(v):  # writes row k of a carry, as x.at[k].set(...) in JAX
+        return lax.fori_loop(0, 3, lambda k, y: lax.dynamic_update_index_in_dim(
+            y, v * (k + 1.0), k, 0), np.zeros((3, 2)))
+    want = np.outer([1.0, 2.0, 3.0], [0.5, 1.5])
+    np.testing.assert_allclose(fill(np.asarray([0.5, 1.5])), want)
+    np.testing.assert_allclose(ft.jit(fill)(np.asarray([0.5, 1.5])), want)
+    np.testing.assert_allclose(ft.jit(ft.grad(lambda v: fnp.sum(fill(v))))(np.ones(2)), [6., 6.])
+    np.testing.assert_allclose(lax.dynamic_slice_in_dim(A, 2, 2, axis=1), A[:, 2:4])
+    np.testing.assert_allclose(lax.dynamic_update_slice_in_dim(A, np.zeros((3, 1)), 9, 1)[:, 3], 0)
+
+
+def test_dynamic_slice_and_select_errors():
+    A = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="does not fit"):
+        lax.dynamic_slice(A, (0, 0), (4, 1))
+    with pytest.raises(TypeError, match="2 start"):
+        lax.dynamic_slice(A, (0,), (1, 1))
+    with pytest.raises(TypeError, match="one shape"):
+        lax.select(np.ones(3, dtype=bool), np.ones(3), np.ones(2))
+    with pytest.raises(TypeError, match="boolean"):
+        lax.select(np.ones(3), np.ones(3), np.ones(3))
+    np.testing.assert_allclose(lax.select(np.asarray([True, False]), np.ones(2), np.zeros(2)),
+                               [1.0, 0.0])
