@@ -32,6 +32,7 @@ computes nothing, and no nan of its reaches a derivative.
 
 from __future__ import annotations
 
+import math
 import operator
 
 from . import buffers
@@ -1121,28 +1122,47 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
     if not length:
         return _fresh(_scan_loop(args, body, n_consts, n_carry, length, reverse), args,
                       frozenset())
-    # The loop on concrete arrays: the body's compiled program, the library's own unstack, and
-    # each step's ys written into arrays made at the first step (while they are in cache:
-    # cheaper than stacking them at the end).
+    # The loop on concrete arrays: the body's compiled program and the library's own unstack.
+    # Large ys are written step by step into arrays made at the first step (while they are
+    # in cache, and into memory taken back from earlier calls: no page faults); small ones
+    # are stacked at the end.
     xp = backend.xp
     consts = list(args[:n_consts])
     carry = list(args[n_consts:n_consts + n_carry])
     rows = [xp.unstack(x, axis=0) for x in args[n_consts + n_carry:]]
-    stacked, run = None, None
+    ys, bufs, run = [], None, None
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
         ins = carry + [r[i] for r in rows] + consts
         if run is None:
             run = _program(body, ins)
         outs = run(*ins)
         carry = list(outs[:n_carry])
-        if stacked is None:
-            stacked = [buffers.empty(backend, (length,) + tuple(y.shape), y.dtype, y)
-                       for y in outs[n_carry:]]
-        for buf, y in zip(stacked, outs[n_carry:]):
-            buf[i, ...] = y
-    for buf in stacked:  # taken back by a later scan once nobody holds it
-        buffers.remember(buf)
+        if bufs is None:
+            bufs = [buffers.empty(backend, (length,) + tuple(y.shape), y.dtype, y)
+                    if length * _nbytes(y) >= buffers.MIN_BYTES else None
+                    for y in outs[n_carry:]]
+        for j, (buf, y) in enumerate(zip(bufs, outs[n_carry:])):
+            if buf is None:
+                ys.append(y)
+            else:
+                buf[i, ...] = y
+    n_y = len(bufs)
+    stacked = []
+    for j, buf in enumerate(bufs):
+        if buf is None:
+            small = ys[j::n_y]
+            stacked.append(xp.stack(small[::-1] if reverse else small))
+        else:
+            buffers.remember(buf)  # taken back by a later scan once nobody holds it
+            stacked.append(buf)
     return _fresh(carry + stacked, args, frozenset())
+
+
+def _nbytes(y):
+    n = getattr(y, "nbytes", None)
+    if n is None:  # (the Array API has no nbytes)
+        n = math.prod(y.shape) * max(get_aval(y).dtype.bits // 8, 1)
+    return n
 
 
 def _scan_abstract_eval(*avals, body, n_consts, n_carry, length, reverse):
