@@ -1294,8 +1294,8 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
         outs, graph = linearize_flat(g, [ins[p] for p in pos])
         inputs = {id(t): k for k, t in enumerate(ins)}
         stacked, where = [], {}
-        for _, args, _, _ in graph.eqns:
-            for x in args:
+        for _, args, params, _ in graph.eqns:
+            for x in [*args, *_param_tracers(params)]:
                 if type(x) is StagingTracer and x._interp is interp and id(x) not in where:
                     k = inputs.get(id(x))
                     if k is None or k < n_carry:  # computed, or the carry: stacked
@@ -1311,38 +1311,74 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
     x_vars = [Var(a) for a in in_avals[n_carry:]]  # the xs elements, then the constants
     tan_vars = [v for v in graph.in_vars if v is not None]
     own = {}
-    for _, args, _, _ in graph.eqns:
-        for x in args:
+    for _, args, params, _ in graph.eqns:
+        for x in [*args, *_param_tracers(params)]:
             w = where.get(id(x)) if type(x) is StagingTracer else None
             if w is not None:
                 own[id(x)] = res_vars[w[1]] if w[0] == "stacked" else x_vars[w[1] - n_carry]
     eqns = [(prim, [own.get(id(x), x) if type(x) is StagingTracer else x for x in args],
-             params, outs) for prim, args, params, outs in graph.eqns]
+             _map_params(params, lambda x: own.get(id(x), x) if type(x) is StagingTracer
+                         else x), outs) for prim, args, params, outs in graph.eqns]
     lin = Graph(res_vars + x_vars + tan_vars, eqns, graph.outputs)
     lin.n_res = n_res
+    # the equations whose parameters hold residuals (a custom_vjp's), bound at each step too
+    lin.var_params = frozenset(k for k, (e, e0) in enumerate(zip(eqns, graph.eqns))
+                               if e[2] is not e0[2])
     lin.outputs_avals = _out_avals(body)
     cache[key] = (g_res, lin)
     return g_res, lin
 
+def _param_tracers(params):
+    """The tracers inside an equation's parameters (a custom_vjp's residuals are one of its
+    parameters, not an operand): residuals of the tangent map too."""
+    found = []
+    for v in params.values():
+        if isinstance(v, Graph) or callable(v) or type(v) in (int, bool, str, float):
+            continue
+        found.extend(x for x in tree_flatten(v)[0] if type(x) is StagingTracer)
+    return found
+
+
+def _map_params(params, fn):
+    """``params`` with ``fn`` applied to the leaves of the values that hold a tracer or a
+    Var (the same dict where none does)."""
+    new = None
+    for k, v in params.items():
+        if isinstance(v, Graph) or callable(v) or type(v) in (int, bool, str, float):
+            continue
+        leaves, tree = tree_flatten(v)
+        if any(type(x) in (StagingTracer, Var) for x in leaves):
+            new = dict(params) if new is None else new
+            new[k] = tree_unflatten(tree, [fn(x) for x in leaves])
+    return params if new is None else new
+
 # -- scan_lin: a scan's tangent map, its residuals stacked by the forward scan -----------------
+
+
+def _bound_lin(lin, values):
+    """The equations of the tangent map with its residuals, xs elements and constants bound
+    to ``values`` (in the operands and in the parameters that hold them)."""
+    env = dict(zip(lin.in_vars[:len(values)], values))
+    return [(prim, [env.get(x, x) if type(x) is Var else x for x in args],
+             params if k not in lin.var_params else
+             _map_params(params, lambda x: env.get(x, x) if type(x) is Var else x), outs)
+            for k, (prim, args, params, outs) in enumerate(lin.eqns)]
 
 
 def _apply_lin(lin, values, tangents):
     """The tangent map at one step: ``values`` are its residuals, xs elements and constants;
     returns the tangents of the body's outputs (None where zero)."""
-    sub = Graph(lin.in_vars, lin.eqns, [o if o is not None else 0 for o in lin.outputs])
-    outs = eval_graph(sub, [*values, *tangents])
+    sub = Graph(lin.in_vars[len(values):], _bound_lin(lin, values),
+                [o if o is not None else 0 for o in lin.outputs])
+    outs = eval_graph(sub, list(tangents))
     return [None if o is None else r for o, r in zip(lin.outputs, outs)]
 
 
 def _transpose_lin(lin, values, out_cts):
     """The transpose of the tangent map at one step: cotangents of its tangent inputs (None
     where zero) from those of the body's outputs."""
-    n_val = len(values)
-    env = dict(zip(lin.in_vars[:n_val], values))
-    eqns = [(prim, [env.get(x, x) if type(x) is Var else x for x in args], params, outs)
-            for prim, args, params, outs in lin.eqns]
-    return backward(Graph(lin.in_vars[n_val:], eqns, lin.outputs), out_cts)
+    return backward(Graph(lin.in_vars[len(values):], _bound_lin(lin, values), lin.outputs),
+                    out_cts)
 
 
 def _scan_lin_forward(*args, lin, n_consts, n_carry, length, reverse, diff, fl, xd, kd,

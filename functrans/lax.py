@@ -48,8 +48,10 @@ def _starts(operand, start_indices, sizes, what):
         if not 0 <= n <= d:
             raise ValueError(f"{what}: size {n} along axis {k} does not fit the operand's "
                              f"{d}.")
-    # As in JAX, each start is clamped so that the slice lies within the operand.
-    return [fnp.clip(s, 0, d - n) if hasattr(s, "shape") else
+    # As in JAX, each start is clamped so that the slice lies within the operand; an array
+    # start is widened to int64 first (an int8 or uint8 one cannot hold the positions
+    # computed from it: arange(300, dtype=uint8) wraps).
+    return [fnp.clip(fnp.astype(s, fnp.int64), 0, d - n) if hasattr(s, "shape") else
             min(max(operator.index(s), 0), d - n) for s, n, d in zip(starts, sizes, shape)]
 
 
@@ -66,7 +68,7 @@ def dynamic_slice(operand, start_indices, slice_sizes):
         # (fnp's functions, not operators: a plain array on the left of a tracer is refused
         # by some libraries; take makes a new array, never a view of the operand)
         out = fnp.take(out, fnp.add(idx, s), axis=axis)
-    return out
+    return fnp.copy(out) if out is operand else out  # (the whole operand: a new array too)
 
 
 def dynamic_update_slice(operand, update, start_indices):
@@ -77,6 +79,8 @@ def dynamic_update_slice(operand, update, start_indices):
                         f"{operand.ndim}.")
     sizes = tuple(update.shape)
     starts = _starts(operand, start_indices, sizes, "dynamic_update_slice")
+    if 0 in sizes:  # an empty update writes nothing (and has no element to lay out)
+        return fnp.copy(operand)
     # The update laid out over the operand's shape (read at the clamped offsets), and a mask
     # of where it lands: a where of the two, so both get their derivatives.
     placed, mask = update, None
@@ -88,7 +92,8 @@ def dynamic_update_slice(operand, update, start_indices):
         m = fnp.reshape(inside, (1,) * axis + (d,) + (1,) * (operand.ndim - axis - 1))
         mask = m if mask is None else fnp.logical_and(mask, m)
     if mask is None:  # a 0-d operand: the update replaces it
-        return fnp.astype(update, operand.dtype) if update.dtype != operand.dtype else update
+        return fnp.astype(update, operand.dtype) if update.dtype != operand.dtype else \
+            fnp.copy(update)  # (never the caller's update itself)
     return fnp.where(mask, fnp.astype(placed, operand.dtype), operand)
 
 
