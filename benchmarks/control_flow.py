@@ -47,7 +47,6 @@ def first_call_seconds(make):
 def logistic_cases(steps):
     import functrans as ft
     import functrans.lax as lax
-    import functrans.numpy as fnp  # noqa: F401
 
     r = np.asarray(3.7)
 

@@ -38,7 +38,7 @@ import operator
 from . import buffers
 from . import dtypes as _dt
 from . import numpy as fnp
-from .checkpointing import _WHY, _fresh, _stage, _static
+from .checkpointing import _WHY, _fresh, _restricted, _stage, _static
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    primitive)
 from .errors import ConcretizationError
@@ -46,6 +46,7 @@ from .graph import Graph, Var, _last_uses, eval_graph, prune
 from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
 from .reverse import backward
 from .numpy._base import _to_array
+from .primitives._batching import batch_size, with_batch
 from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
@@ -283,13 +284,7 @@ def _jvp_of(f, args, diff, d_tans):
     """``(outputs, output tangents)`` of the flat ``f`` at ``args``, differentiated in the
     arguments at positions ``diff`` only (with tangents ``d_tans``)."""
     from .api import jvp
-
-    def g(*d):
-        full = list(args)
-        for i, x in zip(diff, d):
-            full[i] = x
-        return list(f(*full))
-    outs, tans = jvp(g, tuple(args[i] for i in diff), tuple(d_tans))
+    outs, tans = jvp(_restricted(f, args, diff), tuple(args[i] for i in diff), tuple(d_tans))
     return list(outs), list(tans)
 
 
@@ -305,16 +300,6 @@ def _expand(mask, ndim):
     """A batch's mask (shape ``(B,)``) made to broadcast against values of ``ndim`` axes."""
     return mask if ndim <= 1 else fnp.reshape(mask, (mask.shape[0],) + (1,) * (ndim - 1))
 
-
-def _broadcast(x, size):
-    return fnp.broadcast_to(fnp.expand_dims(x, axis=0), (size,) + tuple(x.shape))
-
-
-def _batch_size(vals, dims):
-    for v, d in zip(vals, dims):
-        if d is not None:
-            return v.shape[0]
-    raise AssertionError("a batching rule with no batched operand")
 
 # -- cond and switch ---------------------------------------------------------------------------
 
@@ -514,7 +499,7 @@ def _cond_jvp(primals, tangents, branches, n_ops, spans):
 def _cond_batch(vals, dims, branches, n_ops, spans):
     index, args = vals[0], list(vals[1:])
     in_axes = tuple(dims[1:])
-    size = _batch_size(vals, dims)
+    size = batch_size(vals, dims)
     fns = _branch_fns(branches, n_ops, spans)
     n_out = len(branches[0].outputs)
     from .batching import vmap
@@ -783,9 +768,9 @@ def _while_jvp(primals, tangents, cond, body, n_cc, n_bc):
 def _while_batch(vals, dims, cond, body, n_cc, n_bc):
     from .batching import vmap
     start = n_cc + n_bc
-    size = _batch_size(vals, dims)
+    size = batch_size(vals, dims)
     cc, bc = vals[:n_cc], vals[n_cc:start]
-    carry = [v if d is not None else _broadcast(v, size)
+    carry = [with_batch(v, d, size)
              for v, d in zip(vals[start:], dims[start:])]
     nc = len(carry)
     alive = vmap(lambda *a: cond(*a), in_axes=(0,) * nc + tuple(dims[:n_cc]), axis_size=size)
@@ -885,7 +870,7 @@ class _PerMember:
 
 
 def _eager_call_batch(vals, dims, fun, out_avals):
-    size = _batch_size(vals, dims)
+    size = batch_size(vals, dims)
     outs = eager_call_p.bind(*vals, fun=_PerMember(fun, tuple(dims), size, out_avals),
                              out_avals=tuple(ShapedArray((size,) + a.shape, a.dtype)
                                              for a in out_avals))
@@ -894,7 +879,7 @@ def _eager_call_batch(vals, dims, fun, out_avals):
 
 def _eager_lin_batch(vals, dims, **params):
     # Rare (forward mode of an eager call under vmap): one eager_lin per member.
-    size = _batch_size(vals, dims)
+    size = batch_size(vals, dims)
     if size:
         return _member_by_member(eager_lin_p, vals, dims, size, params)
     return _PerMember(None, dims, 0, params["out_avals"])(*vals), [0] * len(params["out_avals"])
@@ -1243,9 +1228,9 @@ def _scan_jvp(primals, tangents, body, n_consts, n_carry, length, reverse):
 def _scan_batch(vals, dims, body, n_consts, n_carry, length, reverse):
     from .batching import vmap
     start = n_consts + n_carry
-    size = _batch_size(vals, dims)
+    size = batch_size(vals, dims)
     consts = vals[:n_consts]
-    carry = [v if d is not None else _broadcast(v, size)
+    carry = [with_batch(v, d, size)
              for v, d in zip(vals[n_consts:start], dims[n_consts:start])]
     # Batched xs hold the batch first: the scanned axis goes first, the batch second.
     xs = [v if d is None else fnp.moveaxis(v, 0, 1) for v, d in zip(vals[start:], dims[start:])]
@@ -1279,7 +1264,6 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
         return cache[key]
     from .reverse import linearize_flat
     in_avals = [v.aval for v in body.in_vars]
-    n_in = len(in_avals)
     pos = list(fl) + [n_carry + j for j in xd] + [n_carry + nx + i for i in kd]
     box = {}
 

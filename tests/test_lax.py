@@ -831,7 +831,6 @@ def test_vmap_cond_no_nan_leaks_through_closures(backend):
 def test_vmap_switch_batched_index_clamped(backend):
     idx = backend.asarray([-3, 0, 1, 2, 7], "int64")
     xs = backend.asarray([-1.0, 0.5, -2.0, 0.0, 3.0])
-    xn = np.asarray([-1.0, 0.5, -2.0, 0.0, 3.0])
     branches = [lambda x: x * 3.0, lambda x: fnp.log(x), lambda x: fnp.sqrt(x) + x]
     f = lambda i, x: lax.switch(i, branches, x)  # noqa: E731
     # members 0,1: branch 0; member 2 (x=-2): log -> nan; member 3 (x=0): sqrt(0);
