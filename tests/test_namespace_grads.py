@@ -724,6 +724,24 @@ TABLE += [
          ["real", "real"], [((2, 3), (3,)), ((), (2, 1)), ((2, 2, 1), (1, 2))]),
 ]
 
+# -- NumPy's names beyond the standard: statistics, histograms, signal, elementwise extras -----
+# (functrans/numpy/_mathematics.py, functrans/numpy/_histograms.py)
+TABLE += []
+
+# -- NumPy's names beyond the standard: sets, partitions, selection, put/place ---------------
+# (functrans/numpy/_selection.py)
+TABLE += []
+
+# -- NumPy's names beyond the standard: polynomials, introspection, linalg.tensorinv/solve ---
+# (functrans/numpy/_polynomials.py, functrans/numpy/_introspection.py)
+TABLE += []
+
+# -- functrans.scipy: incomplete gamma/beta, distributions' cdfs, more linalg ---------------
+TABLE += []
+
+# -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
+TABLE += []
+
 for _s in TABLE:
     _s.domains = [d for d in _s.domains if d is not None]
 
@@ -751,6 +769,15 @@ NO_DERIVATIVE |= {"identity", "tri", "argwhere", "flatnonzero", "unravel_index",
 NO_DERIVATIVE |= {"nanargmax", "nanargmin", "isclose", "allclose", "array_equal",
                   "array_equiv"}
 
+# statistics, histograms, signal (functrans/numpy/_mathematics.py, _histograms.py)
+NO_DERIVATIVE |= set()
+
+# sets, partitions, selection (functrans/numpy/_selection.py)
+NO_DERIVATIVE |= set()
+
+# polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
+NO_DERIVATIVE |= set()
+
 # Aliases of tested functions.
 ALIASES = {"linalg.matmul": "matmul", "linalg.matrix_transpose": "matrix_transpose",
            "linalg.tensordot": "tensordot", "linalg.vecdot": "vecdot",
@@ -766,6 +793,16 @@ ALIASES |= {"absolute": "abs", "arccos": "acos", "arccosh": "acosh", "arcsin": "
             "arcsinh": "asinh", "arctan": "atan", "arctan2": "atan2", "arctanh": "atanh",
             "power": "pow", "true_divide": "divide", "conjugate": "conj", "mod": "remainder",
             "around": "round", "rad2deg": "degrees", "deg2rad": "radians"}
+
+
+# statistics, histograms, signal (functrans/numpy/_mathematics.py, _histograms.py)
+ALIASES |= {}
+
+# sets, partitions, selection (functrans/numpy/_selection.py)
+ALIASES |= {}
+
+# polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
+ALIASES |= {}
 
 
 

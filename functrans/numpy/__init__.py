@@ -43,6 +43,10 @@ from .linalg import tensordot, vecdot  # noqa: F401
 from ._products import *  # noqa: F401,F403,E402
 from ._reshaping import *  # noqa: F401,F403,E402
 from ._mathematics import *  # noqa: F401,F403,E402
+from ._histograms import *  # noqa: F401,F403,E402
+from ._selection import *  # noqa: F401,F403,E402
+from ._polynomials import *  # noqa: F401,F403,E402
+from ._introspection import *  # noqa: F401,F403,E402
 
 __array_api_version__ = "2024.12"
 
