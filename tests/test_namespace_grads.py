@@ -765,6 +765,47 @@ TABLE += [
          ["mat"], [((3, 3),), ((2, 2, 2),)], backends=_EIG_BACKENDS),
 ]
 
+# -- functrans.nn (functrans/nn.py) ----------------------------------------------------------
+import functrans.nn as fnn  # noqa: E402
+
+
+def _nn(name, domain="real", fn=None, shapes=U_SHAPES, **kw):
+    return Spec("nn." + name, fn or (lambda x: getattr(fnn, name)(x * 3.0)), [domain], shapes,
+                **kw)
+
+
+def _attention(q, k, v, bias, mask_src):
+    return fnn.dot_product_attention(q, k, v, bias=bias, mask=mask_src > -0.5)
+
+
+TABLE += [_nn(n) for n in ("relu", "relu6", "sigmoid", "softplus", "soft_sign", "silu",
+                           "log_sigmoid", "leaky_relu", "elu", "celu", "selu", "hard_tanh",
+                           "hard_sigmoid", "hard_silu", "mish", "squareplus", "sparse_plus",
+                           "sparse_sigmoid")]
+TABLE += [
+    _nn("gelu", fn=lambda x: fnn.gelu(x * 3.0) + fnn.gelu(x, approximate=False)),
+    _nn("glu", fn=lambda x: fnn.glu(x, axis=0), shapes=[((4,),), ((2, 3),)]),
+    _nn("softmax", fn=lambda x: fnn.softmax(x * 3.0), shapes=R_SHAPES),
+    _nn("softmax_where", fn=lambda x: fnn.softmax(x, axis=0, where=x > -0.5),
+        shapes=R_SHAPES),
+    _nn("log_softmax", fn=lambda x: fnn.log_softmax(x * 3.0, axis=(0, -1)),
+        shapes=[((2, 3),), ((2, 2, 3),)]),
+    _nn("log_softmax_where", fn=lambda x: fnn.log_softmax(x, where=fnp.abs(x) < 1.5)[..., :1],
+        shapes=R_SHAPES),
+    _nn("logsumexp", fn=lambda x: fnn.logsumexp(x, axis=-1), shapes=R_SHAPES),
+    _nn("standardize", fn=fnn.standardize, shapes=R_SHAPES),
+    Spec("nn.standardize_given",
+         lambda x, m, v: fnn.standardize(x, axis=0, mean=m, variance=v * v + 0.5),
+         ["real"] * 3, [((3,), (), ()), ((2, 3), (3,), (1, 3))]),
+    _nn("standardize_where", fn=lambda x: fnn.standardize(x, axis=0, where=x > -1.0),
+        shapes=R_SHAPES),
+    Spec("nn.dot_product_attention", _attention, ["real"] * 5,
+         [((2, 3, 2, 4), (2, 5, 1, 4), (2, 5, 1, 4), (2, 3, 5), (3, 5))]),
+    Spec("nn.dot_product_attention_causal",
+         lambda q, k, v: fnn.dot_product_attention(q, k, v, is_causal=True, scale=0.3),
+         ["real"] * 3, [((3, 2, 4), (3, 2, 4), (3, 2, 4))]),
+]
+
 for _s in TABLE:
     _s.domains = [d for d in _s.domains if d is not None]
 
@@ -800,6 +841,9 @@ NO_DERIVATIVE |= set()
 
 # polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
 NO_DERIVATIVE |= set()
+
+# functrans.nn
+NO_DERIVATIVE |= {"nn.one_hot"}
 
 # Aliases of tested functions.
 ALIASES = {"linalg.matmul": "matmul", "linalg.matrix_transpose": "matrix_transpose",

@@ -622,15 +622,24 @@ def _logaddexp_jvp(primals, tangents):
     out = logaddexp(x, y)
     # The softmax weight of x, 1 / (1 + exp(y - x)): 1 where x = +inf > y, 0 where y = +inf,
     # and 1/2 where both are the same infinity (y - x is nan there).
-    d = sub(y, x)
+    d = sub(x, y)
     d = select(ne(d, d), 0.0, d)
     t = None
     if tx is not None:
-        t = mul(tx, div(1.0, add(exp(d), 1.0)))
+        t = mul(tx, _logistic(d))
     if ty is not None:
-        tt = mul(ty, div(1.0, add(exp(neg(d)), 1.0)))
+        tt = mul(ty, _logistic(neg(d)))
         t = tt if t is None else add(t, tt)
     return out, t
+
+
+def _logistic(z):
+    """``1 / (1 + exp(-z))`` with each branch fed only values where its exp cannot overflow
+    (so neither it nor its derivatives of any order overflow into inf / inf)."""
+    up = ge(z, 0.0)
+    e_up = exp(neg(select(up, z, 0.0)))
+    e_down = exp(select(up, 0.0, z))
+    return select(up, div(1.0, add(e_up, 1.0)), div(e_down, add(e_down, 1.0)))
 
 
 logaddexp_p = elementwise("logaddexp", "logaddexp", _logaddexp_jvp)

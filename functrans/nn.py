@@ -1,0 +1,328 @@
+"""``functrans.nn``: the activation functions and helpers of neural-network code, with
+``jax.nn``'s names, signatures and conventions, on every backend and under every transform.
+
+Conventions (as in JAX): derivatives at the kinks are JAX's (``relu'(0) = 0``,
+``relu6'(0) = relu6'(6) = 0``, ``leaky_relu'(0) = 1``, ``hard_tanh'(+-1) = 1``); branches that are not selected never put an ``inf`` or ``nan`` into a derivative (``elu`` of
+a large positive ``x`` does not overflow ``expm1``); ``softmax`` and ``log_softmax`` default to
+the last axis and take a ``where`` mask (excluded entries give 0 and ``-inf``); ``one_hot``
+is all zeros for out-of-range classes. Results have the input's library, device and floating
+dtype (integer input becomes float64, except in ``relu``, which keeps it, as JAX).
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import numpy as fnp
+from .errors import ShapeError
+from .primitives.structural import iota as _iota
+from .scipy import special as _sp
+
+__all__ = ["relu", "relu6", "sigmoid", "softplus", "soft_sign", "silu", "swish",
+           "log_sigmoid", "leaky_relu", "elu", "celu", "selu", "gelu", "glu", "hard_tanh",
+           "hard_sigmoid", "hard_silu", "hard_swish", "mish", "squareplus", "sparse_plus",
+           "sparse_sigmoid", "softmax", "log_softmax", "logsumexp", "one_hot",
+           "standardize", "dot_product_attention"]
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SQRT1_2 = math.sqrt(0.5)
+# SELU's constants (Klambauer et al., 2017).
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _full(x, value):
+    return fnp.full_like(x, value)
+
+
+def _float(x):
+    x = fnp.asarray(x)
+    if fnp.isdtype(x.dtype, "complex floating"):
+        raise TypeError("functrans.nn functions take real arrays; got a complex one")
+    return x if fnp.isdtype(x.dtype, "real floating") else fnp.astype(x, fnp.float64)
+
+
+# -- piecewise linear ----------------------------------------------------------------------------
+
+
+def relu(x):
+    """The rectified linear unit ``max(x, 0)``; derivative 0 at 0 (as JAX). Integer input
+    stays integer."""
+    x = fnp.asarray(x)
+    return fnp.where(x > 0, x, fnp.zeros_like(x))
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``; derivative 0 at 0 and at 6."""
+    x = _float(x)
+    return fnp.where((x > 0) & (x < 6), x, fnp.where(x >= 6, _full(x, 6.0), _full(x, 0.0)))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """``x`` for ``x >= 0``, ``negative_slope * x`` below (derivative 1 at 0)."""
+    x = _float(x)
+    return fnp.where(x >= 0, x, negative_slope * x)
+
+
+def hard_tanh(x):
+    """``x`` clipped to [-1, 1]; derivative 0 outside (-1, 1)."""
+    x = _float(x)
+    return fnp.where(x > 1, _full(x, 1.0), fnp.where(x < -1, _full(x, -1.0), x))
+
+
+def hard_sigmoid(x):
+    """``relu6(x + 3) / 6``: a piecewise linear sigmoid."""
+    return relu6(_float(x) + 3.0) / 6.0
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)`` (also ``hard_swish``)."""
+    x = _float(x)
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+# -- smooth ------------------------------------------------------------------------------------
+
+
+def sigmoid(x):
+    """The logistic function ``1 / (1 + exp(-x))``, without overflow."""
+    return _sp.expit(_float(x))
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``, accurate for large ``|x|``."""
+    return _sp.log_expit(_float(x))
+
+
+def softplus(x):
+    """``log(1 + exp(x))`` without overflow (``logaddexp(x, 0)``)."""
+    x = _float(x)
+    return fnp.logaddexp(x, fnp.zeros_like(x))
+
+
+def soft_sign(x):
+    """``x / (|x| + 1)``."""
+    x = _float(x)
+    return x / (fnp.abs(x) + 1.0)
+
+
+def silu(x):
+    """The sigmoid linear unit ``x * sigmoid(x)`` (also ``swish``)."""
+    x = _float(x)
+    return x * sigmoid(x)
+
+
+swish = silu
+
+
+def _negative_part(x):
+    """``x`` where it is not positive, 0 elsewhere: what the exponential branches see, so
+    that they stay finite (and their derivatives zero) where the linear branch is taken."""
+    return fnp.where(x > 0, 0.0, x)
+
+
+def elu(x, alpha=1.0):
+    """The exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` below."""
+    x = _float(x)
+    return fnp.where(x > 0, x, alpha * fnp.expm1(_negative_part(x)))
+
+
+def celu(x, alpha=1.0):
+    """The continuously differentiable ELU: ``x`` for ``x > 0``, ``alpha * (exp(x / alpha)
+    - 1)`` below."""
+    x = _float(x)
+    return fnp.where(x > 0, x, alpha * fnp.expm1(_negative_part(x) / alpha))
+
+
+def selu(x):
+    """The scaled ELU ``scale * elu(x, alpha)`` with the self-normalising constants
+    (alpha = 1.6733, scale = 1.0507)."""
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)
+
+
+def gelu(x, approximate=True):
+    """The Gaussian error linear unit ``x * Phi(x)``; with ``approximate`` (JAX's default)
+    the tanh form ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``."""
+    x = _float(x)
+    if approximate:
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
+        # (1 + tanh(z)) / 2 is sigmoid(2 z): no cancellation for large negative x.
+        return x * sigmoid(2.0 * inner)
+    return 0.5 * x * _sp.erfc(-x * _SQRT1_2)
+
+
+def glu(x, axis=-1):
+    """The gated linear unit: ``x`` split in two halves ``a, b`` along ``axis``, then
+    ``a * sigmoid(b)``."""
+    x = _float(x)
+    n = x.shape[axis]
+    if n % 2:
+        raise ShapeError(f"glu: axis {axis} must have an even length; got {n}")
+    a, b = fnp.split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def mish(x):
+    """``x * tanh(softplus(x))``."""
+    x = _float(x)
+    return x * fnp.tanh(softplus(x))
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x^2 + b)) / 2``: a smooth, algebraic relu."""
+    x = _float(x)
+    return (x + fnp.sqrt(x * x + b)) / 2.0
+
+
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``(x + 1)^2 / 4`` on (-1, 1), ``x`` from 1 on."""
+    x = _float(x)
+    mid = (x + 1.0) ** 2 / 4.0
+    return fnp.where(x <= -1, _full(x, 0.0), fnp.where(x >= 1, x, mid))
+
+
+def sparse_sigmoid(x):
+    """The derivative of :func:`sparse_plus`: 0, ``(x + 1) / 2``, 1 (slope 1/4 at -1 and 1,
+    where maximum and minimum split a tie, as JAX's)."""
+    x = _float(x)
+    return 0.5 * fnp.minimum(fnp.maximum(x + 1.0, 0.0), 2.0)
+
+
+# -- normalisations ----------------------------------------------------------------------------
+
+
+def softmax(x, axis=-1, where=None):
+    """``exp(x) / sum(exp(x))`` along ``axis`` (an int, a tuple or None for all), computed
+    with the maximum subtracted. ``where`` (a boolean mask broadcast with ``x``) keeps only
+    the marked entries: the others get 0 and no derivative."""
+    x = _float(x)
+    if where is None:
+        return _sp.softmax(x, axis=axis)
+    where = fnp.broadcast_to(fnp.asarray(where), x.shape)
+    e = fnp.exp(_masked_shift(x, axis, where))
+    return e / fnp.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1, where=None):
+    """``x - logsumexp(x)`` along ``axis``; with ``where``, excluded entries give ``-inf``
+    (and no derivative)."""
+    x = _float(x)
+    if where is None:
+        return _sp.log_softmax(x, axis=axis)
+    where = fnp.broadcast_to(fnp.asarray(where), x.shape)
+    t = _masked_shift(x, axis, where)
+    lse = fnp.log(fnp.sum(fnp.exp(t), axis=axis, keepdims=True))
+    return fnp.where(where, t - lse, -fnp.inf)
+
+
+def _masked_shift(x, axis, where):
+    """``x`` minus its maximum over the kept entries, ``-inf`` at the excluded ones."""
+    kept = fnp.where(where, x, -fnp.inf)
+    m = fnp.max(kept, axis=axis, keepdims=True)
+    m = fnp.stop_gradient(fnp.where(fnp.isfinite(m), m, 0.0))
+    return kept - m
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """``log(sum(b * exp(a)))``: :func:`functrans.scipy.special.logsumexp`."""
+    return _sp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+
+
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
+    """``(x - mean) / sqrt(variance + epsilon)`` along ``axis`` (the mean and variance are
+    computed unless given; ``where`` restricts them to the marked entries)."""
+    x = _float(x)
+    if where is not None:
+        w = fnp.astype(fnp.broadcast_to(fnp.asarray(where), x.shape), x.dtype)
+        count = fnp.sum(w, axis=axis, keepdims=True)
+    # fnp's functions, not operators: x may be a plain array and mean a tracer
+    if mean is None:
+        mean = (fnp.mean(x, axis=axis, keepdims=True) if where is None else
+                fnp.sum(x * w, axis=axis, keepdims=True) / count)
+    d = fnp.subtract(x, mean)
+    if variance is None:
+        variance = (fnp.mean(d * d, axis=axis, keepdims=True) if where is None else
+                    fnp.sum(d * d * w, axis=axis, keepdims=True) / count)
+    if isinstance(variance, (int, float)):
+        return d / math.sqrt(variance + epsilon)
+    return fnp.divide(d, fnp.sqrt(fnp.add(variance, epsilon)))
+
+
+def one_hot(x, num_classes, *, dtype=None, axis=-1):
+    """``x`` (integers) encoded as rows of ``num_classes`` entries, 1 at the class and 0
+    elsewhere, on a new axis ``axis``; classes outside [0, num_classes) give all zeros (as
+    JAX). ``dtype`` defaults to float64."""
+    x = fnp.asarray(x)
+    if not fnp.isdtype(x.dtype, "integral"):
+        raise TypeError(f"one_hot: x must hold integers (class indices); got {x.dtype}")
+    num_classes = int(num_classes)
+    nd = x.ndim + 1
+    ax = axis + nd if axis < 0 else axis
+    if not 0 <= ax < nd:
+        raise ShapeError(f"one_hot: axis {axis} is out of range for a {nd}-d result")
+    classes = _iota(x, num_classes, x.dtype)
+    classes = fnp.reshape(classes, (num_classes,) + (1,) * (nd - 1 - ax))
+    hit = fnp.expand_dims(x, axis=ax) == classes
+    return fnp.astype(hit, fnp.float64 if dtype is None else dtype)
+
+
+# -- attention ---------------------------------------------------------------------------------
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None,
+                          is_causal=False):
+    """Scaled dot-product attention, as ``jax.nn.dot_product_attention``:
+    ``softmax(q k^T * scale + bias, masked) v`` for ``query`` of shape (B, T, N, H) (or
+    (T, N, H)), ``key`` and ``value`` (B, S, K, H) with N a multiple of K (grouped-query
+    attention repeats each key/value head N / K times). ``scale`` defaults to 1/sqrt(H);
+    ``bias`` and ``mask`` broadcast to (B, N, T, S) (``mask`` True keeps an entry);
+    ``is_causal`` keeps key positions ``s <= t``. A query row with every entry masked
+    attends to all keys equally (the mean of ``value``, as JAX). Returns (B, T, N, H) (or
+    (T, N, H))."""
+    q, k, v = _float(query), _float(key), _float(value)
+    unbatched = q.ndim == 3
+    if unbatched:
+        q, k, v = (fnp.expand_dims(a, axis=0) for a in (q, k, v))
+    if not (q.ndim == k.ndim == v.ndim == 4):
+        raise ShapeError(f"dot_product_attention: query, key and value must all be 3-d "
+                         f"(T, N, H) or 4-d (B, T, N, H); got shapes {query.shape}, "
+                         f"{key.shape}, {value.shape}")
+    b, t, n, h = q.shape
+    s, kh = k.shape[1], k.shape[2]
+    if k.shape != v.shape or k.shape[0] != b or k.shape[3] != h or n % kh:
+        raise ShapeError(f"dot_product_attention: key and value must be (B, S, K, H) with "
+                         f"query's B and H and K dividing its N; got query {query.shape}, "
+                         f"key {key.shape}, value {value.shape}")
+    if kh != n:
+        k = fnp.repeat(k, n // kh, axis=2)
+        v = fnp.repeat(v, n // kh, axis=2)
+    scale = 1.0 / math.sqrt(h) if scale is None else scale
+    logits = fnp.einsum("btnh,bsnh->bnts", q, k) * scale
+    if bias is not None:
+        logits = fnp.add(logits, _attention_operand(bias, unbatched))
+    keep = None
+    if mask is not None:
+        keep = fnp.broadcast_to(_attention_operand(fnp.asarray(mask), unbatched),
+                                logits.shape)
+    if is_causal:
+        causal = _iota(q, t)[:, None] >= _iota(q, s)[None, :]
+        keep = causal if keep is None else keep & causal
+    if keep is None:
+        weights = _sp.softmax(logits, axis=-1)
+    else:
+        keep = fnp.broadcast_to(keep, logits.shape)
+        # A row with nothing kept attends to every key equally, as JAX's does.
+        any_kept = fnp.any(keep, axis=-1, keepdims=True)
+        logits = fnp.where(any_kept, logits, 0.0)
+        weights = softmax(logits, axis=-1, where=keep | ~any_kept)
+    out = fnp.einsum("bnts,bsnh->btnh", weights, v)
+    return out[0, ...] if unbatched else out
+
+
+def _attention_operand(a, unbatched):
+    """A bias or mask of (N, T, S) (unbatched) or up to (B, N, T, S), broadcast from its
+    trailing axes."""
+    return fnp.expand_dims(a, axis=0) if unbatched and a.ndim == 3 else a
