@@ -541,6 +541,11 @@ def test_numpy_direct_impls_agree_with_the_generic_ones():
     xc = x + 1j * rng.standard_normal((3, 4))
     cases = [
         ("matmul", (x, x.T), {}),
+        # outer products (contraction of length 1): a broadcast multiply, same values
+        ("matmul", (x[:, :1], x[:1]), {}), ("matmul", (xi[:, :1], xi[:1]), {}),
+        ("matmul", (xc[None, :, :1], xc[None, :1, :]), {}),
+        ("matmul", (x.T[None, :, None, 0], x[None, None, 1]), {}),
+        ("matmul", (np.zeros((2, 0, 1)), np.zeros((2, 1, 3))), {}),
         ("reduce_sum", (x,), {"axes": (1,)}), ("reduce_sum", (xi,), {"axes": (0, 1)}),
         ("reduce_sum", (x,), {"axes": ()}),
         ("reduce_max", (x,), {"axes": (0,)}), ("reduce_min", (x,), {"axes": (0, 1)}),
