@@ -765,6 +765,20 @@ TABLE += [
          ["mat"], [((3, 3),), ((2, 2, 2),)], backends=_EIG_BACKENDS),
 ]
 
+# -- NumPy's where= and initial= of the reductions (functrans/numpy/_base.py, _statistics.py) --
+def _masked(name, **kw):
+    def fn(x):
+        # the mask comes from the values (fixed where finite differences move them slightly)
+        return getattr(fnp, name)(x, where=fnp.abs(x) > 0.3, **kw)
+    return Spec(name + "_where", fn, ["real"], [((5,),), ((3, 4),)])
+
+
+TABLE += [_masked("sum"), _masked("sum", axis=0, initial=1.5), _masked("prod", axis=-1),
+          _masked("mean", axis=-1, keepdims=True), _masked("var", axis=0, ddof=1),
+          _masked("std"), _masked("max", initial=-0.5), _masked("min", axis=0, initial=0.5),
+          Spec("max_initial", lambda x: fnp.max(x, axis=0, initial=0.0), ["real"],
+               [((3, 4),)])]
+
 # -- functrans.nn (functrans/nn.py) ----------------------------------------------------------
 import functrans.nn as fnn  # noqa: E402
 

@@ -352,19 +352,85 @@ def _reduce(red, x, axis, keepdims):
 
 
 
-def max(x, /, axis=None, *, keepdims=False):
-    """Maximum over ``axis``; ties share the derivative equally."""
-    return _reduce(_red.reduce_max, x, axis, keepdims)
+def _where_mask(x, where, name):
+    """NumPy's ``where=`` of a reduction: a boolean array (or Python bool) broadcast to
+    ``x``'s shape, or None where every element takes part."""
+    if where is None or where is True:
+        return None
+    if type(where) is not bool:
+        where = _as_operand(where)
+        if _dtype(where).kind != "b":
+            raise TypeError(f"{name}: where= must be a boolean mask; got {_dtype(where).name}")
+    else:
+        where = _to_array(where, like=x)
+    shape = _shape(x)
+    if _shape(where) != shape:
+        try:
+            where = _st.broadcast_to(where, broadcast_shapes(_shape(where), shape))
+        except ShapeError:
+            raise ShapeError(f"{name}: where= of shape {_shape(where)} does not broadcast to "
+                             f"the array's shape {shape}") from None
+        if _shape(where) != shape:
+            raise ShapeError(f"{name}: where= of shape {_shape(where)} does not broadcast to "
+                             f"the array's shape {shape}")
+    return where
 
 
-def min(x, /, axis=None, *, keepdims=False):
-    """Minimum over ``axis``; ties share the derivative equally."""
-    return _reduce(_red.reduce_min, x, axis, keepdims)
+def _fill_outside(x, mask, value):
+    """``x`` with ``value`` outside ``mask`` (a select: no derivative reaches those)."""
+    if mask is None:
+        return x
+    return _ew.select_p.bind(mask, x, _st.broadcast_to(_st.full_like(
+        _st.reshape(_st.iota(x, 1, _dtype(x)), ()), value, dtype=_dtype(x)), _shape(x)))
 
 
-def mean(x, /, axis=None, *, keepdims=False, dtype=None):
+def _extreme(red, pair, name, x, axis, keepdims, initial, where):
+    """max/min with NumPy's ``initial`` (included in every slice, so an empty slice gives
+    it) and ``where`` (which needs ``initial``: an extreme of no elements is undefined)."""
+    x = _as_operand(x)
+    mask = _where_mask(x, where, name)
+    if initial is None:
+        if mask is not None:
+            raise ValueError(f"{name}: where= needs initial= (the {name}imum of no elements "
+                             f"is undefined), as in NumPy")
+        return _reduce(red, x, axis, keepdims)
+    shape = _shape(x)
+    axes = _normalize_axes(axis, len(shape))
+    init = _st.full_like(_st.reshape(_st.iota(x, 1, _dtype(x)), ()), initial, dtype=_dtype(x))
+    if builtins.any(shape[i] == 0 for i in axes):
+        out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims else \
+            tuple(d for i, d in enumerate(shape) if i not in axes)
+        return _st.broadcast_to(init, out_shape)
+    out = _reduce(red, _fill_outside(x, mask, initial), axis, keepdims)
+    return pair(out, _st.broadcast_to(init, _shape(out)))
+
+
+def max(x, /, axis=None, *, keepdims=False, initial=None, where=None):
+    """Maximum over ``axis``; ties share the derivative equally. NumPy's ``initial`` (a lower
+    bound included in every slice) and ``where`` (a boolean mask of the elements taking part;
+    needs ``initial``)."""
+    if initial is None and where is None:
+        return _reduce(_red.reduce_max, x, axis, keepdims)
+    return _extreme(_red.reduce_max, _ew.max_p.bind, "max", x, axis, keepdims, initial, where)
+
+
+def min(x, /, axis=None, *, keepdims=False, initial=None, where=None):
+    """Minimum over ``axis``; ties share the derivative equally. NumPy's ``initial`` (an
+    upper bound included in every slice) and ``where`` (needs ``initial``)."""
+    if initial is None and where is None:
+        return _reduce(_red.reduce_min, x, axis, keepdims)
+    return _extreme(_red.reduce_min, _ew.min_p.bind, "min", x, axis, keepdims, initial, where)
+
+
+def _count(x, mask, axes, keepdims):
+    """The number of elements of each slice taking part (a float of ``x``'s dtype)."""
+    return _reduce(_red.reduce_sum, _st.convert_element_type(mask, _dtype(x)), axes, keepdims)
+
+
+def mean(x, /, axis=None, *, keepdims=False, dtype=None, where=None):
     """Arithmetic mean over ``axis``; ``dtype`` (NumPy's parameter): a floating dtype to
-    compute and return it in (integers give float64 by default)."""
+    compute and return it in (integers give float64 by default); ``where``: NumPy's boolean
+    mask of the elements taking part (a slice with none gives nan)."""
     x = _as_operand(x)
     if dtype is not None:
         d = _dt.as_dtype(dtype)
@@ -376,6 +442,10 @@ def mean(x, /, axis=None, *, keepdims=False, dtype=None):
         x = _st.convert_element_type(x, _dt.float64)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
+    mask = _where_mask(x, where, "mean")
+    if mask is not None:
+        total = _reduce(_red.reduce_sum, _fill_outside(x, mask, 0), axes, keepdims)
+        return _ew.div(total, _count(x, mask, axes, keepdims))
     n = math.prod(shape[a] for a in axes)
     return _ew.div_p.bind(_reduce(_red.reduce_sum, x, axis, keepdims), float(n))
 

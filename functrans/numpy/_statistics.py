@@ -15,8 +15,8 @@ from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import reductions as _red
 from ..primitives import structural as _st
-from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _reduce, _shape,
-                    astype, concat, mean, sqrt)
+from ._base import (_as_operand, _count, _dtype, _fill_outside, _normalize_axes,
+                    _normalize_axis, _reduce, _shape, _where_mask, astype, concat, mean, sqrt)
 
 
 def _acc_dtype(x, dtype):
@@ -30,21 +30,34 @@ def _acc_dtype(x, dtype):
     return d
 
 
-def sum(x, /, axis=None, *, dtype=None, keepdims=False):
-    """Sum over ``axis`` (all axes by default)."""
-    if dtype is None and type(x) in _INEXACT_TRACERS:
+def sum(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=None):
+    """Sum over ``axis`` (all axes by default); NumPy's ``initial`` (added to every slice)
+    and ``where`` (a boolean mask of the elements taking part)."""
+    if dtype is None and type(x) in _INEXACT_TRACERS and initial is None and where is None:
         return _reduce(_red.reduce_sum, x, axis, keepdims)  # floating: its own dtype
     x = _as_operand(x)
     x = astype(x, _acc_dtype(x, dtype))
-    return _reduce(_red.reduce_sum, x, axis, keepdims)
+    x = _fill_outside(x, _where_mask(x, where, "sum"), 0)
+    out = _reduce(_red.reduce_sum, x, axis, keepdims)
+    return out if initial is None else _ew.add(out, _scalar_of(out, initial))
 
 
-def prod(x, /, axis=None, *, dtype=None, keepdims=False):
-    """Product over ``axis`` (all axes by default). The derivative is exact where ``x`` has
-    zeros (the products of the other elements, computed without division)."""
+def prod(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=None):
+    """Product over ``axis`` (all axes by default); NumPy's ``initial`` (a factor of every
+    slice) and ``where``. The derivative is exact where ``x`` has zeros (the products of the
+    other elements, computed without division)."""
     x = _as_operand(x)
     x = astype(x, _acc_dtype(x, dtype))
-    return _reduce(_red.reduce_prod, x, axis, keepdims)
+    x = _fill_outside(x, _where_mask(x, where, "prod"), 1)
+    out = _reduce(_red.reduce_prod, x, axis, keepdims)
+    return out if initial is None else _ew.mul(out, _scalar_of(out, initial))
+
+
+def _scalar_of(x, value):
+    """``value`` as an array of ``x``'s shape, dtype and backend (NumPy casts ``initial`` to
+    the result's dtype)."""
+    one = _st.full_like(_st.reshape(_st.iota(x, 1, _dtype(x)), ()), value, dtype=_dtype(x))
+    return _st.broadcast_to(one, _shape(x))
 
 
 def _correction(name, correction, ddof):
@@ -55,30 +68,38 @@ def _correction(name, correction, ddof):
     return 0.0 if correction is None else correction
 
 
-def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None):
+def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None):
     """Variance over ``axis``: the mean squared deviation, with ``N - correction`` degrees
     of freedom (``correction`` 0 by default). ``ddof`` is NumPy's name for ``correction``
-    (giving both is a ValueError)."""
+    (giving both is a ValueError); ``where``: NumPy's boolean mask of the elements taking
+    part (N counts them in each slice)."""
     correction = _correction("var", correction, ddof)
     x = _as_operand(x)
     if _dtype(x).kind not in "fc":
         x = _st.convert_element_type(x, _dt.float64)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
-    n = math.prod(shape[a] for a in axes)
-    m = mean(x, axis=axes, keepdims=True)
+    mask = _where_mask(x, where, "var")
+    # excluded elements replaced first: a nan or inf there must not reach the derivative
+    x = _fill_outside(x, mask, 0)
+    m = mean(x, axis=axes, keepdims=True, where=mask)
     d = _ew.sub(x, _st.broadcast_to(m, shape))
     sq = _ew.real(_ew.mul(_ew.conj(d), d)) if _dtype(d).kind == "c" else _ew.mul(d, d)
-    s = _reduce(_red.reduce_sum, sq, axes, keepdims)
-    dof = n - correction
+    s = _reduce(_red.reduce_sum, _fill_outside(sq, mask, 0), axes, keepdims)
+    if mask is not None:
+        # N - correction per slice, at least 0 (as NumPy: nan or inf where it is 0)
+        dof = _ew.sub(_count(s, mask, axes, keepdims), float(correction))
+        return _ew.div(s, _ew.max_p.bind(dof, 0.0))
+    dof = math.prod(shape[a] for a in axes) - correction
     return _ew.div(s, float(dof)) if dof > 0 else _ew.mul(s, math.nan)
 
 
-def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None):
+def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None):
     """Standard deviation over ``axis`` (the derivative is infinite where it is 0);
-    ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError)."""
+    ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError); ``where``
+    as in :func:`var`."""
     correction = _correction("std", correction, ddof)
-    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims))
+    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims, where=where))
 
 
 def _cumulative(prim, x, axis, dtype, include_initial, initial):
@@ -115,21 +136,24 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
     return _cumulative(_red.cumprod_p, x, axis, dtype, include_initial, 1)
 
 
-def _bool_reduce(prim, x, axis, keepdims):
+def _bool_reduce(prim, x, axis, keepdims, where, neutral, name):
     x = _as_operand(x)
     if _dtype(x).kind != "b":
         x = _ew.ne(x, 0)
+    x = _fill_outside(x, _where_mask(x, where, name), neutral)
     return _reduce(lambda v, axes: prim.bind(v, axes=axes), x, axis, keepdims)
 
 
-def all(x, /, axis=None, *, keepdims=False):
-    """Whether every element along ``axis`` is true (non-zero)."""
-    return _bool_reduce(_red.reduce_and_p, x, axis, keepdims)
+def all(x, /, axis=None, *, keepdims=False, where=None):
+    """Whether every element along ``axis`` is true (non-zero); ``where``: NumPy's mask of
+    the elements that count (True for a slice with none)."""
+    return _bool_reduce(_red.reduce_and_p, x, axis, keepdims, where, True, "all")
 
 
-def any(x, /, axis=None, *, keepdims=False):
-    """Whether some element along ``axis`` is true (non-zero)."""
-    return _bool_reduce(_red.reduce_or_p, x, axis, keepdims)
+def any(x, /, axis=None, *, keepdims=False, where=None):
+    """Whether some element along ``axis`` is true (non-zero); ``where``: NumPy's mask of
+    the elements that count (False for a slice with none)."""
+    return _bool_reduce(_red.reduce_or_p, x, axis, keepdims, where, False, "any")
 
 
 def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
