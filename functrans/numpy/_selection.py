@@ -610,6 +610,8 @@ def put(a, ind, v, mode="raise", *, inplace=True):
                          f"{mode!r}")
     shape = _shape(a)
     n = math.prod(shape)
+    if isinstance(ind, (list, tuple)) and not ind:
+        return _unchanged(a, inplace)
     idx = _conv(ind, a)
     if _dtype(idx).kind not in "iu":
         raise TypeError(f"put: indices must be integers; got {_dtype(idx).name}")
