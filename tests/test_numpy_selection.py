@@ -277,9 +277,11 @@ PIECEWISE_CASES = [
     (np.linspace(-2, 2, 9), lambda x: [x < 0, x >= 0], [lambda v: -v, lambda v: v]),
     (np.linspace(-2, 2, 9).reshape(3, 3), lambda x: [x > 0], [lambda v: v * 3.0, 1.5]),
     (np.linspace(-2, 2, 5), lambda x: x > 0, [lambda v: v * 3.0, 1.5]),  # one array
-    (np.arange(6), lambda x: [x > 1, x > 3], [lambda v: fnp.multiply(v, 1.5), 7]),  # int x: values cast
+    # an int x: the values are cast to it
+    (np.arange(6), lambda x: [x > 1, x > 3], [lambda v: fnp.multiply(v, 1.5), 7]),
     (np.array(1.5), lambda x: [x > 0, x <= 0], [lambda v: v * 2.0, -1.0]),  # a 0-d x
-    (np.linspace(0, 1, 5), lambda x: [x > 0.5], [lambda v: v - fnp.mean(v), 2.0]),  # not elementwise
+    # a function that is not elementwise sees only its entries
+    (np.linspace(0, 1, 5), lambda x: [x > 0.5], [lambda v: v - fnp.mean(v), 2.0]),
     (np.linspace(0, 1, 5), lambda x: [x > 9.0], [lambda v: 1.0 / v, lambda v: v]),  # no hits
 ]
 

@@ -34,9 +34,9 @@ from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import asarray as _asarray
 from ._base import (_SCALARS, _dtype, _first_array, _normalize_axes, _normalize_axis,
-                    _promote_arrays, _shape, _to_array, astype, broadcast_shapes, broadcast_to, concat,
-                    equal, expand_dims, greater_equal, less, maximum, minimum, not_equal,
-                    reshape, where)
+                    _promote_arrays, _shape, _to_array, astype, broadcast_shapes,
+                    broadcast_to, concat, equal, expand_dims, greater_equal, less, maximum,
+                    minimum, not_equal, where)
 from ._creation import zeros_like as _zeros_like
 from ._elementwise import logical_and as _logical_and
 from ._elementwise import logical_not
@@ -175,8 +175,8 @@ def setdiff1d(ar1, ar2, assume_unique=False):
     the flattened ``ar1`` in its order, less those values). NaN is never removed. Needs
     concrete values; the derivative flows to the kept entries of ``ar1``."""
     like = _first_array([ar1, ar2])
-    a = _flat(_conv(ar1, like)) if assume_unique else _unique(_conv(ar1, like))
-    b = _unique(_conv(ar2, like))
+    a, b = _conv(ar1, like), _conv(ar2, like)
+    a, b = (_flat(a), b) if assume_unique else (_unique(a), _unique(b))
     return _where_true(a, isin(a, b, invert=True))
 
 
@@ -768,4 +768,3 @@ def copyto(dst, src, casting="same_kind", where=True):
 
 
 _where = where
-_ = (reshape,)
