@@ -730,7 +730,105 @@ TABLE += []
 
 # -- NumPy's names beyond the standard: sets, partitions, selection, put/place ---------------
 # (functrans/numpy/_selection.py)
-TABLE += []
+
+
+def _with_some_of(x, y):
+    """``y`` (flattened) followed by every other entry of ``x``: shared values, which stay
+    shared under the finite-difference steps."""
+    return fnp.concat([fnp.ravel(y), fnp.ravel(x)[::2]])
+
+
+def _inplace(fill):
+    """A function that copies its input, then modifies the copy in place with ``fill(copy,
+    x)`` (NumPy style: ``fill`` returns None) and returns the copy."""
+    def fn(x):
+        b = x * 1.0
+        assert fill(b, x) is None
+        return b
+    return fn
+
+
+TABLE += [
+    binary("intersect1d", "distinct", "distinct",
+           fn=lambda x, y: fnp.intersect1d(x, _with_some_of(x, y)),
+           shapes=[((4,), (3,)), ((2, 3), (2, 2))], data_dependent=True),
+    binary("intersect1d_indices", "distinct", "distinct",
+           fn=lambda x, y: fnp.intersect1d(_with_some_of(y, x), _with_some_of(x, y),
+                                           return_indices=True)[0],
+           shapes=[((4,), (3,))], data_dependent=True),
+    binary("union1d", "distinct", "distinct",
+           fn=lambda x, y: fnp.union1d(x, _with_some_of(x, y)),
+           shapes=[((4,), (3,)), ((2, 3), ())], data_dependent=True),
+    binary("setdiff1d", "distinct", "distinct",
+           fn=lambda x, y: (fnp.setdiff1d(x, _with_some_of(x, y)),
+                            fnp.setdiff1d(y, x, assume_unique=True)),
+           shapes=[((4,), (3,)), ((2, 3), (2, 2))], data_dependent=True),
+    binary("setxor1d", "distinct", "distinct",
+           fn=lambda x, y: fnp.setxor1d(x, _with_some_of(x, y)),
+           shapes=[((4,), (3,)), ((2, 3), (2, 2))], data_dependent=True),
+    unary("partition", "distinct", fn=lambda x: (fnp.partition(x, 1), fnp.partition(x, [0, -1])),
+          shapes=R_SHAPES),
+    unary("partition_flat", "distinct", fn=lambda x: fnp.partition(x, 2, axis=None),
+          shapes=[((2, 3),)]),
+    binary("choose", "nonzero", "real",
+           fn=lambda x, y: fnp.choose(fnp.astype(x > 0, fnp.int64) + fnp.astype(x > 1, fnp.int64),
+                                      [x, y, 2.0 * fnp.multiply(x, y)]),
+           shapes=[((3,), (3,)), ((2, 3), (3,))]),
+    binary("choose_array", "nonzero", "real",
+           fn=lambda x, y: fnp.choose(fnp.astype(x > 0, fnp.int64) * 5,
+                                      fnp.stack([y, fnp.multiply(x, y)]), mode="clip"),
+           shapes=[((3,), (3,)), ((2, 3), (2, 3))]),
+    unary("piecewise", "nonzero",
+          fn=lambda x: fnp.piecewise(x, [x < 0, x > 1.0],
+                                     [lambda v, k: v * v, lambda v, k: fnp.sin(v) / k,
+                                      lambda v, k: k * v], 3.0),
+          shapes=U_SHAPES),
+    binary("piecewise_constants", "nonzero", "real",
+           fn=lambda x, c: fnp.piecewise(x, [x < 0, x > 0.5], [c, lambda v: v ** 3]),
+           shapes=[((3,), ()), ((2, 3), ())]),
+    unary("extract", "nonzero", fn=lambda x: fnp.extract(x > 0, x * x), shapes=R_SHAPES,
+          data_dependent=True),
+    unary("apply_along_axis",
+          fn=lambda x: (fnp.apply_along_axis(lambda v: fnp.stack([fnp.sum(v * v), v[0]]), -1, x),
+                        fnp.apply_along_axis(lambda v: fnp.prod(v), 0, x)),
+          shapes=R_SHAPES),
+    unary("apply_over_axes", fn=lambda x: fnp.apply_over_axes(fnp.sum, x * x, (0, -1)),
+          shapes=[((2, 3),), ((2, 3, 2),)]),
+    unary("ix_", fn=lambda x: fnp.ix_(x, 2.0 * x, x * x), shapes=[((3,),)]),
+    unary("trim_zeros", "nonzero",
+          fn=lambda x: (fnp.trim_zeros(fnp.pad(x, 2)), fnp.trim_zeros(fnp.pad(x, 1), "b")),
+          shapes=R_SHAPES, data_dependent=True),
+    unary("fill_diagonal", fn=_inplace(lambda b, x: fnp.fill_diagonal(b, x[0, :2] * 3.0)),
+          shapes=[((3, 3),), ((4, 2),)]),
+    binary("fill_diagonal_new", fn=lambda a, v: fnp.fill_diagonal(a, v, wrap=True, inplace=False),
+           shapes=[((3, 3), ()), ((5, 2), (2,))]),
+    unary("put", fn=_inplace(lambda b, x: fnp.put(b, [0, 2, -1, 2], fnp.ravel(x)[:3] * 2.0)),
+          shapes=R_SHAPES),
+    binary("put_new", fn=lambda a, v: fnp.put(a, [5, 1, 7], v, mode="wrap", inplace=False),
+           shapes=[((4,), ()), ((2, 3), (2,))]),
+    binary("put_along_axis", "distinct", "real",
+           fn=lambda a, v: fnp.put_along_axis(a, fnp.argsort(a, axis=-1)[..., :2], v, -1,
+                                              inplace=False),
+           shapes=[((3,), (2,)), ((2, 3), (2, 1))]),
+    unary("put_along_axis_inplace", "distinct",
+          fn=_inplace(lambda b, x: fnp.put_along_axis(b, fnp.argsort(x, axis=0)[:1, ...],
+                                                      x[:1, ...] ** 2,
+                                                      axis=0)),
+          shapes=R_SHAPES),
+    binary("place", "nonzero", "real",
+           fn=lambda a, v: fnp.place(a, a > 0, v, inplace=False),
+           shapes=[((4,), ()), ((2, 3), (2,))]),
+    unary("place_inplace", "nonzero",
+          fn=_inplace(lambda b, x: fnp.place(b, x < 0, fnp.ravel(x)[:2] ** 2)), shapes=R_SHAPES),
+    unary("putmask", "nonzero",
+          fn=_inplace(lambda b, x: fnp.putmask(b, x > 0, fnp.ravel(x)[:2] ** 2)),
+          shapes=R_SHAPES),
+    unary("copyto", "nonzero",
+          fn=_inplace(lambda b, x: fnp.copyto(b, fnp.sin(x[..., :1]), where=x > 0)),
+          shapes=R_SHAPES),
+    unary("copyto_all", fn=_inplace(lambda b, x: fnp.copyto(b, fnp.flip(x, axis=-1) ** 2)),
+          shapes=R_SHAPES),
+]
 
 # -- NumPy's names beyond the standard: polynomials, introspection, linalg.tensorinv/solve ---
 # (functrans/numpy/_polynomials.py, functrans/numpy/_introspection.py)
@@ -851,7 +949,7 @@ NO_DERIVATIVE |= {"nanargmax", "nanargmin", "isclose", "allclose", "array_equal"
 NO_DERIVATIVE |= set()
 
 # sets, partitions, selection (functrans/numpy/_selection.py)
-NO_DERIVATIVE |= set()
+NO_DERIVATIVE |= {"isin", "argpartition", "lexsort"}
 
 # polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
 NO_DERIVATIVE |= set()
