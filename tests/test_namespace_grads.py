@@ -850,7 +850,8 @@ def _eig_invariants(a):
     w = fnp.take_along_axis(w, order, axis=-1)
     v = fnp.take_along_axis(v, order[..., None, :], axis=-1)
     proj = v[..., :, :1] * fnp.conj(v[..., None, :, 0])
-    return (fnp.real(w), fnp.imag(w), fnp.abs(v) ** 2, fnp.real(proj), fnp.imag(proj))
+    return (fnp.real(w), fnp.imag(w), fnp.real(v * fnp.conj(v)), fnp.real(proj),
+            fnp.imag(proj))
 
 
 TABLE += [
@@ -876,6 +877,45 @@ TABLE += [_masked("sum"), _masked("sum", axis=0, initial=1.5), _masked("prod", a
           _masked("std"), _masked("max", initial=-0.5), _masked("min", axis=0, initial=0.5),
           Spec("max_initial", lambda x: fnp.max(x, axis=0, initial=0.0), ["real"],
                [((3, 4),)])]
+
+# -- functrans.numpy.fft (functrans/numpy/fft.py, functrans/primitives/fft.py) ---------------
+FFT = fnp.fft
+
+
+def _parts(z):
+    return fnp.real(z), fnp.imag(z)
+
+
+def _c2c(name, fn, shapes):
+    """A transform of complex input, checked through its real and imaginary parts."""
+    return Spec("fft." + name, lambda re, im: _parts(fn(fnp.add(re, fnp.multiply(1j, im)))),
+                ["real", "real"], shapes)
+
+
+_F2 = [((6,), (6,)), ((3, 4), (3, 4))]
+TABLE += [
+    _c2c("fft", lambda z: FFT.fft(z), _F2),
+    _c2c("fft_n", lambda z: FFT.fft(z, n=4, axis=0, norm="ortho"), [((5, 2), (5, 2))]),
+    _c2c("ifft", lambda z: FFT.ifft(z, n=8), _F2),
+    _c2c("fftn", lambda z: FFT.fftn(z, norm="forward"), _F2),
+    _c2c("ifftn", lambda z: FFT.ifftn(z, s=(2, 5)), [((3, 4), (3, 4))]),
+    _c2c("fft2", FFT.fft2, [((3, 4), (3, 4))]),
+    _c2c("ifft2", lambda z: FFT.ifft2(z, norm="ortho"), [((2, 3, 4), (2, 3, 4))]),
+    Spec("fft.rfft", lambda x: _parts(FFT.rfft(x)), ["real"], [((6,),), ((2, 5),)]),
+    Spec("fft.rfft_n", lambda x: _parts(FFT.rfft(x, n=7, axis=0, norm="ortho")), ["real"],
+         [((5, 2),)]),
+    _c2c("irfft", lambda z: FFT.irfft(z), _F2),
+    _c2c("irfft_n", lambda z: FFT.irfft(z, n=7, norm="forward"), [((3, 5), (3, 5))]),
+    Spec("fft.rfftn", lambda x: _parts(FFT.rfftn(x)), ["real"], [((3, 4),), ((2, 3, 4),)]),
+    _c2c("irfftn", lambda z: FFT.irfftn(z, s=(4, 9)), [((3, 4), (3, 4))]),
+    _c2c("irfftn_axes", lambda z: FFT.irfftn(z, axes=(1, 0)), [((3, 4), (3, 4))]),
+    Spec("fft.rfft2", lambda x: _parts(FFT.rfft2(x, norm="ortho")), ["real"], [((3, 4),)]),
+    _c2c("irfft2", FFT.irfft2, [((3, 4), (3, 4))]),
+    _c2c("hfft", lambda z: FFT.hfft(z, n=6), _F2),
+    Spec("fft.ihfft", lambda x: _parts(FFT.ihfft(x)), ["real"], [((6,),), ((2, 5),)]),
+    Spec("fft.fftshift", FFT.fftshift, ["real"], [((5,),), ((3, 4),)]),
+    Spec("fft.ifftshift", lambda x: FFT.ifftshift(x, axes=0), ["real"], [((5,),), ((3, 4),)]),
+]
 
 # -- functrans.nn (functrans/nn.py) ----------------------------------------------------------
 import functrans.nn as fnn  # noqa: E402
@@ -956,6 +996,8 @@ NO_DERIVATIVE |= set()
 
 # functrans.nn
 NO_DERIVATIVE |= {"nn.one_hot"}
+# functrans.numpy.fft: the sample frequencies
+NO_DERIVATIVE |= {"fft.fftfreq", "fft.rfftfreq"}
 
 # Aliases of tested functions.
 ALIASES = {"linalg.matmul": "matmul", "linalg.matrix_transpose": "matrix_transpose",
@@ -1134,7 +1176,8 @@ LINEAR = {"add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "
           "broadcast_in_dim", "transpose", "concat", "flip", "slice", "scatter_slice",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
-          "solve", "checkpoint_lin", "cond_lin", "scan_lin", "eager_lin"}
+          "solve", "checkpoint_lin", "cond_lin", "scan_lin", "eager_lin", "fft", "rfft",
+          "irfft"}
 
 
 def _functrans_primitives():
@@ -1215,7 +1258,7 @@ def _public(mod, prefix=""):
 
 
 def test_every_namespace_function_is_in_the_table():
-    names = _public(fnp) | _public(LA, "linalg.")
+    names = _public(fnp) | _public(LA, "linalg.") | _public(fnp.fft, "fft.")
     tested = {s.name for s in TABLE} | {"linalg." + s.name for s in TABLE}
     missing = sorted(n for n in names
                      if n not in tested and n not in NO_DERIVATIVE and n not in ALIASES)

@@ -25,6 +25,7 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans.core import registry
 from functrans.primitives import elementwise as E
+from functrans.primitives import fft as F
 from functrans.primitives import indexing as I
 from functrans.primitives import linalg as L
 from functrans.primitives import reductions as R
@@ -264,6 +265,54 @@ def _svdvals_case(b):
 
 
 @with_backend
+def _eig_case(b):
+    spread = b.asarray(np.diag([0.0, 3.0, 6.0]))
+
+    def f(a):
+        w, v = L.eig(a + spread)
+        order = fnp.argsort(E.real(w))  # LAPACK's order is its own
+        w, v = fnp.take(w, order), fnp.take(v, order, axis=1)
+        # eigenvectors up to a phase: |v|^2, as v conj(v) (smooth where v is 0, unlike |v|)
+        return E.real(w), E.imag(w), E.real(v * E.conj(v))
+    return f
+
+
+@with_backend
+def _eigvals_case(b):
+    spread = b.asarray(np.diag([0.0, 3.0, 6.0]))
+
+    def f(a):
+        w = L.eigvals(a + spread)
+        w = fnp.take(w, fnp.argsort(E.real(w)))
+        return E.real(w), E.imag(w)
+    return f
+
+
+_NO_EIG = {"array_api_strict": "array-api-strict has no eig extra (tests/test_linalg_eig.py)"}
+
+
+def _complex(x):
+    return S.convert_element_type(x, fnp.complex128)
+
+
+def _fft_case(x):
+    z = F.fft(_complex(x) * (1 + 0.5j), (0, 1), False, "ortho")
+    return E.real(z), E.imag(z)
+
+
+def _rfft_case(x):
+    z = F.rfft(x, (1,), "backward")
+    return E.real(z), E.imag(z)
+
+
+def _irfft_case(x):
+    # (2, 3): the half spectrum of an output of (2, 4) (even: with a Nyquist entry) and, in
+    # the second term, of (2, 5) (odd: without)
+    z = _complex(x) * (0.5 - 1j)
+    return F.irfft(z, (0, 1), 4, "forward"), F.irfft(z, (1,), 5, "ortho")
+
+
+@with_backend
 def _pinv_case(b):
     return lambda a: L.pinv(a + b.asarray(np.eye(2, 3) * 3.0))
 
@@ -339,6 +388,10 @@ CASES = [
     unary("svd", _svd_case, fts.real(-0.3, 0.3), M33),
     unary("svdvals", _svdvals_case, fts.real(-0.3, 0.3), M33),
     unary("pinv", _pinv_case, SMALL, M23),
+    unary("eig", _eig_case, fts.real(-0.3, 0.3), M33, xfail=_NO_EIG),
+    unary("eigvals", _eigvals_case, fts.real(-0.3, 0.3), M33, xfail=_NO_EIG),
+    # -- Fourier transforms
+    unary("fft", _fft_case), unary("rfft", _rfft_case), unary("irfft", _irfft_case),
     # -- user-defined rules
     unary("custom_jvp_call", _custom_jvp_fn(), staged=False),
     unary("custom_vjp_call", _custom_vjp_fn(), staged=False),

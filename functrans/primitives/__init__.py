@@ -6,7 +6,8 @@
 - :mod:`.linalg`: matmul.
 - :mod:`.special`: erf, erfc, erfinv, ndtri, lgamma, digamma, polygamma (through the
   backends' extras).
+- :mod:`.fft`: discrete Fourier transforms (complex, real, inverse real).
 """
 
 from . import elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401
-from . import special  # noqa: F401
+from . import fft, special  # noqa: F401

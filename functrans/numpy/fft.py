@@ -1,0 +1,286 @@
+"""``functrans.numpy.fft``: the Array API's fft extension (with NumPy's ``fft2``/``ifft2``/
+``rfft2``/``irfft2`` too), differentiable on every backend.
+
+Each transform is linear, so its derivative is the transform of the tangent and its
+transpose another transform (see :mod:`functrans.primitives.fft`). ``n``/``s`` pad the input
+with zeros or truncate it along the transformed axes, as NumPy does; ``norm`` is
+``"backward"`` (the default; NumPy's ``None`` means the same), ``"ortho"`` or ``"forward"``.
+Real input to a complex transform is made complex first; results are complex64 for float32
+or complex64 input and complex128 otherwise (integers count as float64), as NumPy 2 gives.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from .. import dtypes as _dt
+from ..errors import ShapeError
+from ..primitives import fft as _fft
+from ..primitives import structural as _st
+from ._base import _as_operand, _dtype, _shape
+from ._base import concat as _concat, divide as _divide
+
+__all__ = ["fft", "ifft", "fftn", "ifftn", "rfft", "irfft", "rfftn", "irfftn", "hfft",
+           "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift", "fft2", "ifft2",
+           "rfft2", "irfft2"]
+
+_NORMS = ("backward", "ortho", "forward")
+_SWAPPED = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _norm(norm, name):
+    norm = "backward" if norm is None else norm
+    if norm not in _NORMS:
+        raise ValueError(f"fft.{name}: norm must be one of {_NORMS} (or None); got {norm!r}")
+    return norm
+
+
+def _operand(x):
+    """An array, a tracer or a Python scalar as an operand; nested sequences (NumPy's
+    array_like) as an array of the default backend."""
+    if isinstance(x, (list, tuple)):
+        from ._creation import asarray
+        return asarray(x)
+    return _as_operand(x)
+
+
+def _complex(x):
+    d = _dtype(x)
+    if d.kind == "c":
+        return x
+    if d.kind not in "fiub":
+        raise TypeError(f"fft: the input must be numeric; got {d.name}")
+    return _st.convert_element_type(x, _dt.complex64 if d is _dt.float32 else _dt.complex128)
+
+
+def _real(x, name):
+    d = _dtype(x)
+    if d.kind == "c":
+        raise TypeError(f"fft.{name}: the input must be real; got {d.name} (use fft.fft for "
+                        f"complex input)")
+    if d.kind == "f":
+        return x
+    return _st.convert_element_type(x, _dt.float64)
+
+
+def _axis(axis, nd, name):
+    a = operator.index(axis)
+    if not -nd <= a < nd:
+        raise ShapeError(f"fft.{name}: axis {axis} is out of range for an array of "
+                         f"{nd} dimensions")
+    return a % nd
+
+
+def _fit(x, axis, n):
+    """``x`` truncated or zero-padded at the end of ``axis`` to length ``n``."""
+    shape = _shape(x)
+    have = shape[axis]
+    if n == have:
+        return x
+    if n < have:
+        return _st.slice_(x, tuple((0, n if a == axis else d, 1) for a, d in enumerate(shape)))
+    new = tuple(n if a == axis else d for a, d in enumerate(shape))
+    return _st.scatter_slice(x, new, tuple((0, d, 1) for d in shape))
+
+
+def _length(n, default, name):
+    if n is None:
+        return default
+    n = operator.index(n)
+    if n < 1:
+        raise ValueError(f"fft.{name}: invalid number of data points ({n}); it must be >= 1")
+    return n
+
+
+def _shape_and_axes(x, s, axes, name, last_default=None):
+    """NumPy's rules for ``s`` and ``axes``: axes default to the last ``len(s)`` (or all);
+    ``s`` to the input's lengths (the last one to ``last_default(length)`` if given)."""
+    nd = len(_shape(x))
+    if axes is None:
+        axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
+    else:
+        axes = [_axis(a, nd, name) for a in axes]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"fft.{name}: repeated axes in {axes}")
+    if s is None:
+        s = [_shape(x)[a] for a in axes]
+        if last_default is not None and axes:
+            s[-1] = last_default(s[-1])
+    else:
+        s = list(s)
+        if len(s) != len(axes):
+            raise ValueError(f"fft.{name}: s and axes must have the same length; got "
+                             f"{len(s)} and {len(axes)}")
+    s = [_length(n, None, name) for n in s]
+    return s, axes
+
+
+def _c2c(x, n, axis, norm, inverse, name):
+    x = _complex(_operand(x))
+    ax = _axis(axis, len(_shape(x)), name)
+    x = _fit(x, ax, _length(n, _shape(x)[ax], name))
+    return _fft.fft(x, (ax,), inverse, _norm(norm, name))
+
+
+def _c2c_n(x, s, axes, norm, inverse, name):
+    x = _complex(_operand(x))
+    s, axes = _shape_and_axes(x, s, axes, name)
+    for a, n in zip(axes, s):
+        x = _fit(x, a, n)
+    if not axes:
+        return x
+    return _fft.fft(x, axes, inverse, _norm(norm, name))
+
+
+def fft(x, n=None, axis=-1, norm=None):
+    """The one-dimensional discrete Fourier transform along ``axis``."""
+    return _c2c(x, n, axis, norm, False, "fft")
+
+
+def ifft(x, n=None, axis=-1, norm=None):
+    """The inverse of :func:`fft` along ``axis``."""
+    return _c2c(x, n, axis, norm, True, "ifft")
+
+
+def fftn(x, s=None, axes=None, norm=None):
+    """The n-dimensional discrete Fourier transform over ``axes`` (all by default)."""
+    return _c2c_n(x, s, axes, norm, False, "fftn")
+
+
+def ifftn(x, s=None, axes=None, norm=None):
+    """The inverse of :func:`fftn`."""
+    return _c2c_n(x, s, axes, norm, True, "ifftn")
+
+
+def fft2(x, s=None, axes=(-2, -1), norm=None):
+    """:func:`fftn` over the last two axes."""
+    return _c2c_n(x, s, axes, norm, False, "fft2")
+
+
+def ifft2(x, s=None, axes=(-2, -1), norm=None):
+    """:func:`ifftn` over the last two axes."""
+    return _c2c_n(x, s, axes, norm, True, "ifft2")
+
+
+def _r2c(x, s, axes, norm, name):
+    x = _real(_operand(x), name)
+    s, axes = _shape_and_axes(x, s, axes, name)
+    if not axes:
+        raise ValueError(f"fft.{name}: at least one axis must be transformed")
+    for a, n in zip(axes, s):
+        x = _fit(x, a, n)
+    return _fft.rfft(x, axes, _norm(norm, name))
+
+
+def _c2r(x, s, axes, norm, name):
+    x = _complex(_operand(x))
+    s, axes = _shape_and_axes(x, s, axes, name, last_default=lambda m: 2 * (m - 1))
+    if not axes:
+        raise ValueError(f"fft.{name}: at least one axis must be transformed")
+    for a, n in zip(axes[:-1], s[:-1]):
+        x = _fit(x, a, n)
+    n = s[-1]
+    x = _fit(x, axes[-1], n // 2 + 1)  # the half spectrum an output of length n reads
+    return _fft.irfft(x, axes, n, _norm(norm, name))
+
+
+def rfft(x, n=None, axis=-1, norm=None):
+    """The discrete Fourier transform of real input along ``axis``: the ``n // 2 + 1``
+    non-negative frequencies."""
+    return _r2c(x, None if n is None else [n], [axis], norm, "rfft")
+
+
+def irfft(x, n=None, axis=-1, norm=None):
+    """The inverse of :func:`rfft`: real output of length ``n`` (default ``2 * (m - 1)``
+    for ``m`` input frequencies). As NumPy, the imaginary parts of the zero (and, for even
+    ``n``, the last) frequency are ignored."""
+    return _c2r(x, None if n is None else [n], [axis], norm, "irfft")
+
+
+def rfftn(x, s=None, axes=None, norm=None):
+    """The n-dimensional transform of real input (the half spectrum along the last axis)."""
+    return _r2c(x, s, axes, norm, "rfftn")
+
+
+def irfftn(x, s=None, axes=None, norm=None):
+    """The inverse of :func:`rfftn`."""
+    return _c2r(x, s, axes, norm, "irfftn")
+
+
+def rfft2(x, s=None, axes=(-2, -1), norm=None):
+    """:func:`rfftn` over the last two axes."""
+    return _r2c(x, s, axes, norm, "rfft2")
+
+
+def irfft2(x, s=None, axes=(-2, -1), norm=None):
+    """:func:`irfftn` over the last two axes."""
+    return _c2r(x, s, axes, norm, "irfft2")
+
+
+def hfft(x, n=None, axis=-1, norm=None):
+    """The transform of a signal with Hermitian symmetry given by its first half (a real
+    spectrum of length ``n``, default ``2 * (m - 1)``)."""
+    from ._elementwise import conj
+    norm = _SWAPPED[_norm(norm, "hfft")]
+    return _c2r(conj(_complex(_operand(x))), None if n is None else [n], [axis], norm,
+                "hfft")
+
+
+def ihfft(x, n=None, axis=-1, norm=None):
+    """The inverse of :func:`hfft`: the first half of the (Hermitian) spectrum of a real
+    signal."""
+    from ._elementwise import conj
+    norm = _SWAPPED[_norm(norm, "ihfft")]
+    return conj(_r2c(x, None if n is None else [n], [axis], norm, "ihfft"))
+
+
+def _freq_dtype(dtype):
+    d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
+    if d.kind != "f":
+        raise TypeError(f"fft: frequencies need a real floating dtype; got {d.name}")
+    return d
+
+
+def fftfreq(n, d=1.0, *, dtype=None, device=None):
+    """The sample frequencies of :func:`fft` for ``n`` points ``d`` apart: ``[0, 1, ...,
+    -(n // 2), ..., -1] / (n d)``."""
+    from ._creation import arange
+    n = _length(n, None, "fftfreq")
+    dt = _freq_dtype(dtype)
+    pos = arange(0, (n - 1) // 2 + 1, dtype=dt, device=device)
+    neg = arange(-(n // 2), 0, dtype=dt, device=device)
+    return _divide(_concat([pos, neg]), n * d)
+
+
+def rfftfreq(n, d=1.0, *, dtype=None, device=None):
+    """The sample frequencies of :func:`rfft`: ``[0, 1, ..., n // 2] / (n d)``."""
+    from ._creation import arange
+    n = _length(n, None, "rfftfreq")
+    return _divide(arange(0, n // 2 + 1, dtype=_freq_dtype(dtype), device=device), n * d)
+
+
+def _shift(x, axes, sign):
+    from ._manipulation import roll
+    x = _operand(x)
+    nd = len(_shape(x))
+    if axes is None:
+        axes = tuple(range(nd))
+    elif isinstance(axes, int):
+        axes = (axes,)
+    axes = tuple(_axis(a, nd, "fftshift") for a in axes)
+    if not axes:
+        return x
+    shifts = tuple(sign * (_shape(x)[a] // 2) for a in axes)
+    return roll(x, shifts, axis=axes)
+
+
+def fftshift(x, axes=None):
+    """The zero frequency moved to the centre (a roll by ``n // 2`` along ``axes``, all by
+    default)."""
+    return _shift(x, axes, 1)
+
+
+def ifftshift(x, axes=None):
+    """The inverse of :func:`fftshift`."""
+    return _shift(x, axes, -1)
+
