@@ -44,6 +44,12 @@ def _operand(x, like=None):
     return _as_operand(x)
 
 
+def _array_among(*vals):
+    """The first array or tracer among ``vals`` (Python data is made next to it)."""
+    return next((v for v in vals if v is not None and type(v) not in _SCALARS
+                 and not isinstance(v, (list, tuple, str))), None)
+
+
 def _flat(a):
     return _st.reshape(a, (math.prod(_shape(a)),))
 
@@ -184,7 +190,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     are equal) for an integer ``bins``, or ``bins`` itself when it is an array (which must
     increase). String ``bins`` (NumPy's estimators) raise NotImplementedError. The edges'
     dtype is the floating dtype of ``a`` and ``range`` (float64 for integers)."""
-    a = _operand(a)
+    a = _operand(a, _array_among(weights, bins))
     if weights is not None:
         _weights("histogram_bin_edges", weights, a)
     return _edges("histogram_bin_edges", _flat(a), bins, range, _dtype(a))
@@ -198,7 +204,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     ``density`` the counts are divided by their total and by the bins' widths (float64, or
     the weights' floating dtype). Differentiable in ``weights``."""
     name = "histogram"
-    a = _operand(a)
+    a = _operand(a, _array_among(weights, bins))
     if _dtype(a).kind == "c":
         raise TypeError("histogram: complex data is not supported (NumPy's bins are real)")
     x = _flat(a)
@@ -215,11 +221,11 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     return counts, edges
 
 
-def _sample_columns(sample):
+def _sample_columns(sample, like=None):
     """A histogramdd sample as a list of D 1-d arrays (of equal length)."""
     if isinstance(sample, (list, tuple)):
         like = next((s for s in sample if not isinstance(s, (list, tuple))
-                     and type(s) not in _SCALARS), None)
+                     and type(s) not in _SCALARS), like)
         cols = [_flat(_operand(s, like)) for s in sample]
         if cols:  # one array in NumPy: the coordinates' common dtype
             from ._base import _promote_arrays
@@ -249,7 +255,7 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
     None's). Bins are half-open except the last of each dimension; ``density`` divides by
     the total and the bins' volumes. Differentiable in ``weights``."""
     name = "histogramdd"
-    cols = _sample_columns(sample)
+    cols = _sample_columns(sample, _array_among(weights))
     D = len(cols)
     if D == 0:
         raise ValueError("histogramdd: the sample has no dimensions")
@@ -321,7 +327,8 @@ def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
     sums) of shape ``(nx, ny)`` and the edges along x and y (see :func:`histogramdd`).
     ``bins`` is a number, a pair of numbers, one edge array for both or a pair of edge
     arrays. Differentiable in ``weights``."""
-    x, y = _operand(x), _operand(y, x)
+    x = _operand(x, _array_among(y, weights))
+    y = _operand(y, x)
     if len(_shape(x)) != 1 or len(_shape(y)) != 1 or _shape(x) != _shape(y):
         raise ValueError("histogram2d: x and y must be 1-d arrays of the same length.")
     if isinstance(bins, (list, tuple)) or (not (type(bins) in _SCALARS)
@@ -360,9 +367,9 @@ def bincount(x, weights=None, minlength=0):
             from ..errors import ConcretizationError
             if isinstance(e, ConcretizationError):
                 raise ConcretizationError(
-                    "bincount: the length of its result is max(x) + 1, a value, so x must "
-                    "be concrete (not traced under jit); under jit, count with a fixed "
-                    "length instead, e.g. histogram with bins=range edges") from e
+                    f"bincount: the length of its result is max(x) + 1, a value, so x must "
+                    f"be concrete (not traced under jit); with a fixed number of bins, "
+                    f"histogram counts under jit") from e
             raise
         if lo < 0:
             raise ValueError("bincount: 'list' argument must have no negative elements")
