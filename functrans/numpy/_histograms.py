@@ -174,6 +174,10 @@ def _counts(idx, inside, weights, n, dtype):
         w = astype(inside, dtype)
     else:
         w = where(inside, weights, _st.zeros_like(weights))
+        if _dtype(w).kind == "f" and _dtype(w) is not _dt.float64:
+            # summed in float64 and rounded once, as NumPy's bincount does
+            out = _ix.scatter_add(astype(w, _dt.float64), (astype(idx, _dt.int64),), (n,))
+            return astype(out, _dtype(w))
     return _ix.scatter_add(w, (astype(idx, _dt.int64),), (n,))
 
 

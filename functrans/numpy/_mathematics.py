@@ -1427,15 +1427,16 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
 # -- covariance, correlation, phase (functrans/numpy/_mathematics.py, stats3) ------------------
 
 
-def _rows2d(v, rowvar, dtype, name):
-    """``v`` as a 2-d array of variables by rows (NumPy's ``ndmin=2`` and ``rowvar``)."""
+def _rows2d(v, rowvar, dtype, which):
+    """``v`` as a 2-d array of variables by rows (NumPy's ``ndmin=2`` and ``rowvar``: ``m``
+    is transposed unless it is 1-d, ``y`` unless it has one row)."""
     nd = len(_shape(v))
     if nd > 2:
-        raise ValueError(f"{name}: m has more than 2 dimensions")
+        raise ValueError(f"cov: {which} has more than 2 dimensions")
     if nd < 2:
         v = _st.reshape(v, (1,) * (2 - nd) + _shape(v))
     v = astype(v, dtype)
-    if not rowvar and _shape(v)[0] != 1:
+    if not rowvar and (nd != 1 if which == "m" else _shape(v)[0] != 1):
         v = _st.transpose(v, (1, 0))
     return v
 
@@ -1468,18 +1469,18 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     y = rest.pop(0) if y is not None else None
     fw = rest.pop(0) if fweights is not None else None
     aw = rest.pop(0) if aweights is not None else None
-    if ddof is not None and ddof != operator.index(ddof):
+    if ddof is not None and ddof != builtins.int(ddof):
         raise ValueError("cov: ddof must be an integer")
     if dtype is None:
         dts = [_dtype(m)] + ([_dtype(y)] if y is not None else [])
         dtype = _dt.result_type(*dts, _dt.float64)
     dtype = _dt.as_dtype(dtype)
-    X = _rows2d(m, rowvar, dtype, "cov")
+    X = _rows2d(m, rowvar, dtype, "m")
     if _shape(X)[0] == 0:
         return astype(_st.reshape(_st.slice_(_st.reshape(X, (-1,)), ((0, 0, 1),)), (0, 0)),
                       _dt.float64)
     if y is not None:
-        Y = _rows2d(y, rowvar, dtype, "cov")
+        Y = _rows2d(y, rowvar, dtype, "y")
         if _shape(Y)[1] != _shape(X)[1]:
             raise ValueError(f"cov: all the input array dimensions except for the "
                              f"concatenation axis must match exactly; m has {_shape(X)[1]} "
@@ -1921,8 +1922,9 @@ def lcm(x1, x2, /):
     for integers (as :func:`gcd`)."""
     a, b, dt = _int_pair("lcm", x1, x2)
     g = gcd(a, b)
+    a, b = abs(a), abs(b)
     q = floor_divide(a, where(equal(g, 0), _st.full_like(g, 1), g))
-    return abs(multiply(q, b))
+    return multiply(q, b)  # (wrapping around where it overflows, as NumPy's)
 
 
 def _inf_test(name, x, out, positive):
@@ -1990,7 +1992,7 @@ def sort_complex(a):
     a = _operand(a)
     d = _dtype(a)
     if d.kind != "c":
-        small = d.kind in "biu" and d.bits <= 16
+        small = d.kind in "iu" and d.bits <= 16
         a = astype(a, _dt.complex64 if small else _dt.complex128)
     if len(_shape(a)) == 0 or _shape(a)[-1] < 2:
         return a
