@@ -132,7 +132,8 @@ def _edges(name, a, bins, range_, like_dtype):
         raise NotImplementedError(f"{name}: bins given as a string ({bins!r}: NumPy's "
                                   f"automatic bin-width estimators) are not supported; give "
                                   f"a number of bins or the edges")
-    if type(bins) in _SCALARS or (hasattr(bins, "__index__") and not hasattr(bins, "shape")):
+    bins = _scalar_bins(bins, name)
+    if type(bins) in _SCALARS:
         if type(bins) is float or type(bins) is bool:
             raise TypeError(f"{name}: bins must be an integer, a string, or an array")
         n = operator.index(bins)
@@ -153,6 +154,17 @@ def _edges(name, a, bins, range_, like_dtype):
                         _st.slice_(edges, ((1, _shape(edges)[0], 1),))))):
         raise ValueError(f"{name}: `bins` must increase monotonically, when an array")
     return edges
+
+
+def _scalar_bins(bins, name="histogram"):
+    """A number of bins given as a NumPy integer or a concrete 0-d integer array, as a
+    Python int (other values as they are)."""
+    if (not isinstance(bins, (list, tuple, str, Tracer)) and type(bins) not in _SCALARS
+            and hasattr(bins, "shape") and tuple(bins.shape) == ()):
+        if _dtype(_as_operand(bins)).kind not in "iu":
+            raise TypeError(f"{name}: bins must be an integer, a string, or an array")
+        return builtins.int(bins)
+    return bins
 
 
 def _bin_index(x, edges):
@@ -270,8 +282,8 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
             raise ValueError("histogramdd: The dimension of bins must be equal to the "
                              "dimension of the sample x.")
         bins_list = list(bins)
-    elif type(bins) in _SCALARS or hasattr(bins, "__index__"):
-        bins_list = [bins] * D
+    elif type(_scalar_bins(bins, name)) in _SCALARS:
+        bins_list = [_scalar_bins(bins, name)] * D
     else:
         raise ValueError("histogramdd: bins must be an integer or a sequence (one entry per "
                          "dimension)")
@@ -281,7 +293,8 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
         raise ValueError("histogramdd: range must have one entry per dimension")
     edges = []
     for i, (c, b, r) in enumerate(zip(cols, bins_list, range)):
-        if type(b) in _SCALARS or (hasattr(b, "__index__") and not hasattr(b, "shape")):
+        b = _scalar_bins(b, name)
+        if type(b) in _SCALARS:
             if type(b) is float or operator.index(b) < 1:
                 raise ValueError(f"histogramdd: `bins[{i}]` must be positive, when an "
                                  f"integer")
@@ -335,6 +348,7 @@ def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
     y = _operand(y, x)
     if len(_shape(x)) != 1 or len(_shape(y)) != 1 or _shape(x) != _shape(y):
         raise ValueError("histogram2d: x and y must be 1-d arrays of the same length.")
+    bins = _scalar_bins(bins, "histogram2d")
     if isinstance(bins, (list, tuple)) or (not (type(bins) in _SCALARS)
                                            and hasattr(bins, "shape")):
         nb = len(bins) if isinstance(bins, (list, tuple)) else _shape(bins)[0]
