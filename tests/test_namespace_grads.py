@@ -759,6 +759,8 @@ TABLE += [
         fnp.histogram(_HIST_DATA, [-2.0, 0.0, 0.5, 2.0], density=True, weights=w)[0],
         fnp.histogram(_HIST_DATA, 3, range=(-1.0, 1.0), weights=w, density=True)[0]),
         ["pos"], [((6,),)]),
+    unary("histogram_bin_edges", "distinct", fn=lambda x: (
+        fnp.histogram_bin_edges(x, 4), fnp.histogram(x, bins=3)[1]), shapes=R_SHAPES),
     Spec("histogram2d", lambda x, y, w: (
         fnp.histogram2d(x, y, 2, range=[(-2.0, 2.0), (-2.0, 2.0)], weights=w)[0],
         fnp.histogram2d(x, y, [2, 3], range=[(-2.0, 2.0), (-2.0, 2.0)], weights=w,
@@ -814,7 +816,7 @@ NO_DERIVATIVE |= {"nanargmax", "nanargmin", "isclose", "allclose", "array_equal"
 
 # statistics, histograms, signal (functrans/numpy/_mathematics.py, _histograms.py)
 NO_DERIVATIVE |= {"bartlett", "blackman", "hamming", "hanning", "gcd", "lcm", "isposinf",
-                  "isneginf", "iscomplex", "isreal", "digitize", "histogram_bin_edges"}
+                  "isneginf", "iscomplex", "isreal", "digitize"}
 
 # sets, partitions, selection (functrans/numpy/_selection.py)
 NO_DERIVATIVE |= set()

@@ -157,7 +157,8 @@ def test_angle(backend, deg):
     run(backend, "angle", REALS, deg=deg)
     run(backend, "angle", REALS.astype(np.float32), deg=deg)
     run(backend, "angle", np.array([3, -2, 0]), deg=deg)
-    check(backend, fnp.angle(backend.asarray(Z[0], dtype="complex128"), deg), np.asarray(np.angle(Z[0], deg)))
+    check(backend, fnp.angle(backend.asarray(Z[0], dtype="complex128"), deg),
+          np.asarray(np.angle(Z[0], deg)))
 
 
 P = np.cumsum(RNG.uniform(-5.0, 5.0, (3, 9)), axis=1)

@@ -21,9 +21,9 @@ from ..core import Tracer
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _dtype, _shape, add, astype, concat, divide,
-                    equal, greater, greater_equal, less, less_equal, max, min, multiply,
+                    equal, greater, greater_equal, less_equal, max, min, multiply,
                     reshape, subtract, where)
-from ._elementwise import isfinite, logical_and, logical_or
+from ._elementwise import logical_and, logical_or
 from ._searching import searchsorted
 from ._statistics import all, any, diff, sum
 
@@ -205,7 +205,8 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     ``range`` (by default the data's minimum to maximum, widened by 0.5 each way when they
     are equal) for an integer ``bins``, or ``bins`` itself when it is an array (which must
     increase). String ``bins`` (NumPy's estimators) raise NotImplementedError. The edges'
-    dtype is the floating dtype of ``a`` and ``range`` (float64 for integers)."""
+    dtype is the floating dtype of ``a`` and ``range`` (float64 for integers). Edges made
+    from the data are differentiable in it (through its minimum and maximum)."""
     a = _operand(a, _array_among(weights, bins))
     if weights is not None:
         _weights("histogram_bin_edges", weights, a)
@@ -385,9 +386,9 @@ def bincount(x, weights=None, minlength=0):
             from ..errors import ConcretizationError
             if isinstance(e, ConcretizationError):
                 raise ConcretizationError(
-                    f"bincount: the length of its result is max(x) + 1, a value, so x must "
-                    f"be concrete (not traced under jit); with a fixed number of bins, "
-                    f"histogram counts under jit") from e
+                    "bincount: the length of its result is max(x) + 1, a value, so x must "
+                    "be concrete (not traced under jit); with a fixed number of bins, "
+                    "histogram counts under jit") from e
             raise
         if lo < 0:
             raise ValueError("bincount: 'list' argument must have no negative elements")
