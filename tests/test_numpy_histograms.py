@@ -419,6 +419,21 @@ def test_histogram_inputs(backend, a):
         run(backend, "histogram", a, bins=[0, 0.25, 2, 5], density=True)
 
 
+ESTIMATORS = ["auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt"]
+
+
+@pytest.mark.parametrize("method", ESTIMATORS)
+def test_histogram_bin_estimators(backend, method):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # stone's "may be suboptimal"
+        for data in (RNG.normal(size=200), RNG.exponential(size=57), np.arange(30) % 7,
+                     A[0].astype(np.float32), np.array([1.0]), np.array([2.0, 2.0])):
+            run(backend, "histogram", data, method)
+            run(backend, "histogram", data, method, range=(0.0, 1.5))
+            run(backend, "histogram_bin_edges", data, method)
+
+
 def test_histogram_errors(backend):
     a = backend.asarray(A)
     with pytest.raises(ValueError, match="max must be larger than min"):
@@ -433,8 +448,16 @@ def test_histogram_errors(backend):
         fnp.histogram(a, bins=backend.asarray(np.array([0.0, 2.0, 1.0])))
     with pytest.raises(ValueError, match="weights should have the same shape"):
         fnp.histogram(a, weights=backend.asarray(W[0]))
-    with pytest.raises(NotImplementedError, match="bins given as a string"):
-        fnp.histogram(a, bins="auto")
+    with pytest.raises(ValueError, match="'best' is not a valid estimator for `bins`"):
+        fnp.histogram(a, bins="best")
+    with pytest.raises(TypeError, match="not supported for weighted data"):
+        fnp.histogram(a, bins="auto", weights=backend.asarray(W))
+    with pytest.raises(ValueError, match="Too many bins for data range"):
+        fnp.histogram(backend.asarray(np.array([1.0, 1.0 + 2e-16])), bins=5)
+    with pytest.raises(ConcretizationError):
+        ft.jit(lambda v: fnp.histogram(v, "sqrt"))(a)
+    with pytest.raises(TypeError, match="histogramdd: `bins\\[0\\]` must be an integer"):
+        fnp.histogramdd(a, bins="auto")
     with pytest.raises(TypeError, match="bins must be an integer"):
         fnp.histogram(a, bins=2.5)
     with pytest.raises(TypeError, match="bins must be an integer"):

@@ -126,12 +126,17 @@ def _linspace(first, last, num, dtype, like):
     return y if _dtype(y) is dtype else astype(y, dtype)
 
 
-def _edges(name, a, bins, range_, like_dtype):
+def _edges(name, a, bins, range_, like_dtype, weights=None):
     """The bin edges (a 1-d array) for the flattened ``a``, and whether they are uniform."""
     if isinstance(bins, str):
-        raise NotImplementedError(f"{name}: bins given as a string ({bins!r}: NumPy's "
-                                  f"automatic bin-width estimators) are not supported; give "
-                                  f"a number of bins or the edges")
+        if weights is not None:
+            raise TypeError(f"{name}: Automated estimation of the number of bins is not "
+                            f"supported for weighted data")
+        bins, first, last = _estimated_bins(name, a, bins, range_)
+        dts = [] if like_dtype is None else [like_dtype]
+        dts += [_dtype(v) for v in (first, last) if type(v) not in _SCALARS]
+        return _checked_edges(name, _linspace(first, last, bins + 1,
+                                              _float_dtype(*dts) if dts else _dt.float64, a))
     bins = _scalar_bins(bins, name)
     if type(bins) in _SCALARS:
         if type(bins) is float or type(bins) is bool:
@@ -145,7 +150,7 @@ def _edges(name, a, bins, range_, like_dtype):
             if type(v) not in _SCALARS:
                 dts.append(_dtype(v))
         dtype = _float_dtype(*dts) if dts else _dt.float64
-        return _linspace(first, last, n + 1, dtype, a)
+        return _checked_edges(name, _linspace(first, last, n + 1, dtype, a))
     edges = _operand(bins, a)
     if len(_shape(edges)) != 1:
         raise ValueError(f"{name}: `bins` must be 1d, when an array")
@@ -154,6 +159,107 @@ def _edges(name, a, bins, range_, like_dtype):
                         _st.slice_(edges, ((1, _shape(edges)[0], 1),))))):
         raise ValueError(f"{name}: `bins` must increase monotonically, when an array")
     return edges
+
+
+def _checked_edges(name, edges):
+    """``edges``, checked (where concrete) to be strictly increasing: too many bins for a
+    narrow range give repeated edges, an error in NumPy."""
+    m = _shape(edges)[0]
+    if _concrete(edges) and m > 1 and builtins.bool(
+            any(greater_equal(_st.slice_(edges, ((0, m - 1, 1),)),
+                              _st.slice_(edges, ((1, m, 1),))))):
+        raise ValueError(f"{name}: Too many bins for data range. Cannot create {m - 1} "
+                         f"finite-sized bins.")
+    return edges
+
+
+_ESTIMATORS = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
+
+
+def _host(v):
+    """A concrete 0-d value as a host scalar of its dtype (a NumPy scalar: the estimators'
+    scalar arithmetic then rounds as NumPy's does, float32 data in float32)."""
+    if type(v) in _SCALARS:
+        return v
+    import numpy as _np
+    d = _dtype(v)
+    if d.kind in "iub":
+        return builtins.int(v)
+    return _np.dtype(d.name).type(builtins.float(v))
+
+
+def _estimated_bins(name, a, method, range_):
+    """NumPy's automatic number of bins for the flattened ``a`` (its estimators of the bin
+    width, from the data's values: they must be concrete), and the outer edges."""
+    if method not in _ESTIMATORS:
+        raise ValueError(f"{name}: {method!r} is not a valid estimator for `bins`")
+    first, last = _outer_edges(name, a, range_)
+    x = a
+    if range_ is not None:
+        keep = logical_and(greater_equal(x, first), less_equal(x, last))
+        if not builtins.bool(all(keep)):
+            from ._indexing import take
+            from ._searching import nonzero
+            x = take(x, nonzero(keep)[0])
+    n = _shape(x)[0]
+    if n == 0:
+        return 1, first, last
+    width = _width(method, x, n, (first, last))
+    if not width:
+        return 1, first, last
+    if _dtype(a).kind in "iu" and width < 1:
+        width = 1
+    return builtins.int(math.ceil((_host(last) - _host(first)) / width)), first, last
+
+
+def _width(method, x, n, outer):
+    """NumPy's bin-width estimators (a Python float; 0 where the data give none)."""
+    import numpy as _np  # (host scalars only: NumPy's float64 results of sqrt and log2)
+    from ._base import mean
+    from ._statistics import std
+    sqrt_n, log2_n = _np.float64(math.sqrt(n)), _np.float64(math.log2(n))
+    ptp = _host(subtract(max(x), min(x)))
+    if method == "sqrt":
+        return ptp / sqrt_n
+    if method == "sturges":
+        return ptp / (log2_n + 1.0)
+    if method == "rice":
+        return ptp / (2.0 * n ** (1.0 / 3))
+    if method == "scott":
+        return (24.0 * math.pi ** 0.5 / n) ** (1.0 / 3.0) * _host(std(x))
+    if method == "fd" or method == "auto":
+        from ._mathematics import percentile
+        q = percentile(x, [75, 25])
+        fd = 2.0 * _host(subtract(_at(q, 0), _at(q, 1))) * n ** (-1.0 / 3.0)
+        if method == "fd":
+            return fd
+        st = _width("sturges", x, n, outer)
+        return builtins.min(fd, st) if fd else st
+    if method == "doane":
+        if n > 2:
+            sg1 = math.sqrt(6.0 * (n - 2) / ((n + 1.0) * (n + 3)))
+            sigma = std(x)
+            if _host(sigma) > 0.0:
+                t = divide(subtract(x, mean(x)), sigma)
+                g1 = _host(mean(multiply(multiply(t, t), t)))
+                return ptp / (1.0 + log2_n + _np.log2(1.0 + builtins.abs(g1) / sg1))
+        return 0.0
+    # stone: the number of bins (up to max(100, sqrt(n))) minimising an estimate of the
+    # integrated squared error
+    if n <= 1 or ptp == 0:
+        return 0
+    upper = builtins.max(100, builtins.int(sqrt_n))
+    best, best_j = None, None
+    for k in builtins.range(1, upper + 1):
+        p = divide(histogram(x, bins=k, range=outer)[0], float(n))
+        j = (2 - (n + 1) * _host(sum(multiply(p, p)))) / (ptp / k)
+        if best_j is None or j < best_j:
+            best, best_j = k, j
+    if best == upper:
+        import warnings
+        warnings.warn("The number of bins estimated may be suboptimal.", RuntimeWarning,
+                      stacklevel=4)
+    return ptp / best
 
 
 def _scalar_bins(bins, name="histogram"):
@@ -204,13 +310,14 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     """The bin edges :func:`histogram` uses: ``bins + 1`` evenly spaced values over
     ``range`` (by default the data's minimum to maximum, widened by 0.5 each way when they
     are equal) for an integer ``bins``, or ``bins`` itself when it is an array (which must
-    increase). String ``bins`` (NumPy's estimators) raise NotImplementedError. The edges'
-    dtype is the floating dtype of ``a`` and ``range`` (float64 for integers). Edges made
+    increase). A string names one of NumPy's estimators of the bin width ('auto', 'fd',
+    'doane', 'scott', 'stone', 'rice', 'sturges', 'sqrt'; not with ``weights``): the
+    number of bins then depends on the values, which must be concrete (under ``jit`` a
+    ConcretizationError). The edges' dtype is the floating dtype of ``a`` and ``range`` (float64 for integers). Edges made
     from the data are differentiable in it (through its minimum and maximum)."""
     a = _operand(a, _array_among(weights, bins))
-    if weights is not None:
-        _weights("histogram_bin_edges", weights, a)
-    return _edges("histogram_bin_edges", _flat(a), bins, range, _dtype(a))
+    w = _weights("histogram_bin_edges", weights, a) if weights is not None else None
+    return _edges("histogram_bin_edges", _flat(a), bins, range, _dtype(a), w)
 
 
 def histogram(a, bins=10, range=None, density=None, weights=None):
@@ -226,7 +333,7 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
         raise TypeError("histogram: complex data is not supported (NumPy's bins are real)")
     x = _flat(a)
     w = _weights(name, weights, a) if weights is not None else None
-    edges = _edges(name, x, bins, range, _dtype(a))
+    edges = _edges(name, x, bins, range, _dtype(a), w)
     n = _shape(edges)[0] - 1
     idx, inside = _bin_index(x, edges)
     dtype = _dt.int64 if w is None else (_dtype(w) if _dtype(w).kind != "b" else _dt.int64)
@@ -283,7 +390,7 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
             raise ValueError("histogramdd: The dimension of bins must be equal to the "
                              "dimension of the sample x.")
         bins_list = list(bins)
-    elif type(_scalar_bins(bins, name)) in _SCALARS:
+    elif isinstance(bins, str) or type(_scalar_bins(bins, name)) in _SCALARS:
         bins_list = [_scalar_bins(bins, name)] * D
     else:
         raise ValueError("histogramdd: bins must be an integer or a sequence (one entry per "
@@ -295,6 +402,9 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
     edges = []
     for i, (c, b, r) in enumerate(zip(cols, bins_list, range)):
         b = _scalar_bins(b, name)
+        if isinstance(b, str):
+            raise TypeError(f"histogramdd: `bins[{i}]` must be an integer or an array (bin "
+                            f"width estimators are histogram's only)")
         if type(b) in _SCALARS:
             if type(b) is float or operator.index(b) < 1:
                 raise ValueError(f"histogramdd: `bins[{i}]` must be positive, when an "
