@@ -6,7 +6,8 @@ Counts carry no derivative; weighted histograms and densities are differentiable
 weights (and densities in array ``bins``). Bin edges made from ``range`` or from the data's
 minimum and maximum have a static number, so they work under every transform; the checks
 NumPy makes on values (a finite range, increasing bins) are made where the values are
-concrete, and not under ``jit``. ``bincount``'s length depends on ``max(x)``: it needs
+concrete, and not under ``jit``. ``bincount``'s length depends on ``max(x)``, and the
+number of bins NumPy's estimators choose (``bins='auto'`` ...) on the data: both need
 concrete values.
 """
 
