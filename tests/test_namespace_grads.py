@@ -726,7 +726,52 @@ TABLE += [
 
 # -- NumPy's names beyond the standard: statistics, histograms, signal, elementwise extras -----
 # (functrans/numpy/_mathematics.py, functrans/numpy/_histograms.py)
-TABLE += []
+_HIST_DATA = [0.3, -1.2, 0.9, 0.05, 1.7, -0.4]  # away from every bin edge used below
+TABLE += [
+    Spec("cov", lambda m: (fnp.cov(m), fnp.cov(m, rowvar=False, bias=True),
+                           fnp.cov(m, ddof=2)),
+         ["real"], [((4,),), ((3, 5),)]),
+    Spec("cov_weights", lambda m, y, aw: (
+        fnp.cov(m, y, aweights=aw), fnp.cov(m, fweights=[1, 2, 1, 3], aweights=aw, ddof=2),
+        fnp.cov(m, y, aweights=aw, bias=True), fnp.cov(m, fweights=[2, 0, 1, 1])),
+        ["real", "real", "pos"], [((4,), (4,), (4,)), ((2, 4), (4,), (4,))]),
+    Spec("corrcoef", lambda x, y: (fnp.corrcoef(x, y), fnp.corrcoef(x, rowvar=False)),
+         ["real", "real"], [((2, 5), (5,)), ((3, 4), (4,))]),
+    Spec("angle", lambda x, y: (fnp.angle(fnp.add(x, y * 1j)),
+                                fnp.angle(fnp.subtract(y * 1j, x), deg=True), fnp.angle(x)),
+         ["nonzero", "nonzero"], [((), ()), ((2, 3), (3,))]),
+    unary("unwrap", fn=lambda x: (fnp.unwrap(x * 4.0), fnp.unwrap(x * 50.0, axis=0,
+                                                                  period=30.0)),
+          shapes=R_SHAPES),
+    unary("kaiser", "pos", fn=lambda b: fnp.kaiser(6, b * 3.0), shapes=[((),)]),
+    unary("i0", fn=lambda x: (fnp.i0(x * 6.0), fnp.i0(x * 3.0 + 12.0))),
+    unary("rint", "frac"), unary("spacing", "frac"),
+    unary("frexp", "frac", fn=lambda x: fnp.frexp(x * 100.0)[0]),
+    unary("real_if_close", fn=lambda x: (fnp.real_if_close(x + 0j),
+                                         fnp.imag(fnp.real_if_close(x + 1e-3j))),
+          data_dependent=True),
+    Spec("sort_complex", lambda x, y: (fnp.real(fnp.sort_complex(fnp.add(x, y * 1j))),
+                                       fnp.imag(fnp.sort_complex(fnp.add(x, y * 1j))),
+                                       fnp.real(fnp.sort_complex(x))),
+         ["distinct", "real"], [((4,), (4,)), ((2, 3), (2, 3))]),
+    Spec("histogram", lambda w: (
+        fnp.histogram(_HIST_DATA, 4, weights=w)[0],
+        fnp.histogram(_HIST_DATA, [-2.0, 0.0, 0.5, 2.0], density=True, weights=w)[0],
+        fnp.histogram(_HIST_DATA, 3, range=(-1.0, 1.0), weights=w, density=True)[0]),
+        ["pos"], [((6,),)]),
+    unary("histogram_bin_edges", "distinct", fn=lambda x: (
+        fnp.histogram_bin_edges(x, 4), fnp.histogram(x, bins=3)[1]), shapes=R_SHAPES),
+    Spec("histogram2d", lambda x, y, w: (
+        fnp.histogram2d(x, y, 2, range=[(-2.0, 2.0), (-2.0, 2.0)], weights=w)[0],
+        fnp.histogram2d(x, y, [2, 3], range=[(-2.0, 2.0), (-2.0, 2.0)], weights=w,
+                        density=True)[0]),
+        ["real", "real", "pos"], [((5,), (5,), (5,))]),
+    Spec("histogramdd", lambda s, w: fnp.histogramdd(s, (2, 2), range=[(-2.0, 2.0)] * 2,
+                                                     weights=w, density=True)[0],
+         ["real", "pos"], [((5, 2), (5,))]),
+    Spec("bincount", lambda w: (fnp.bincount([0, 2, 2, 1], w), fnp.bincount(
+        [3, 0, 0, 1], w, minlength=6)), ["real"], [((4,),)]),
+]
 
 # -- NumPy's names beyond the standard: sets, partitions, selection, put/place ---------------
 # (functrans/numpy/_selection.py)
@@ -986,7 +1031,8 @@ NO_DERIVATIVE |= {"nanargmax", "nanargmin", "isclose", "allclose", "array_equal"
                   "array_equiv"}
 
 # statistics, histograms, signal (functrans/numpy/_mathematics.py, _histograms.py)
-NO_DERIVATIVE |= set()
+NO_DERIVATIVE |= {"bartlett", "blackman", "hamming", "hanning", "gcd", "lcm", "isposinf",
+                  "isneginf", "iscomplex", "isreal", "digitize"}
 
 # sets, partitions, selection (functrans/numpy/_selection.py)
 NO_DERIVATIVE |= {"isin", "argpartition", "lexsort"}

@@ -28,10 +28,11 @@ from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axes, _normalize_a
                     less_equal, matmul, max, maximum, mean, min, minimum, multiply,
                     negative, pow, reshape, sin, sqrt, square, subtract, where)
 from ._dtypes import finfo
+from ._base import cos, exp, not_equal
 from ._elementwise import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, ceil, conj,
                            copysign, floor, floor_divide, imag, isfinite, isinf, isnan,
-                           log1p, logical_and, logical_not, logical_or, real, remainder,
-                           round, trunc)
+                           log1p, log2, logical_and, logical_not, logical_or, nextafter, real,
+                           remainder, round, signbit, trunc)
 from ._indexing import take, take_along_axis
 from ._searching import argmax, argmin, argsort, searchsorted, sort
 from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod, sum, var)
@@ -51,6 +52,10 @@ __all__ = [
     "convolve", "correlate",
     # differences, sets
     "gradient", "ediff1d", "unique", "vander", "polyfit",
+    # covariance, phase, windows, Bessel i0, elementwise extras (stats3)
+    "cov", "corrcoef", "angle", "unwrap", "bartlett", "blackman", "hamming", "hanning",
+    "kaiser", "i0", "rint", "spacing", "frexp", "gcd", "lcm", "isposinf", "isneginf",
+    "iscomplex", "isreal", "real_if_close", "sort_complex",
 ]
 
 _where = where
@@ -1418,3 +1423,581 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     if full:
         return c, resids, rank, s, rcond
     return c
+
+# -- covariance, correlation, phase (functrans/numpy/_mathematics.py, stats3) ------------------
+
+
+def _rows2d(v, rowvar, dtype, which):
+    """``v`` as a 2-d array of variables by rows (NumPy's ``ndmin=2`` and ``rowvar``: ``m``
+    is transposed unless it is 1-d, ``y`` unless it has one row)."""
+    nd = len(_shape(v))
+    if nd > 2:
+        raise ValueError(f"cov: {which} has more than 2 dimensions")
+    if nd < 2:
+        v = _st.reshape(v, (1,) * (2 - nd) + _shape(v))
+    v = astype(v, dtype)
+    if not rowvar and (nd != 1 if which == "m" else _shape(v)[0] != 1):
+        v = _st.transpose(v, (1, 0))
+    return v
+
+
+def _check_weights(name, w, n):
+    if len(_shape(w)) > 1:
+        raise RuntimeError(f"cov: cannot handle multidimensional {name}")
+    if len(_shape(w)) == 0 or _shape(w)[0] != n:
+        raise RuntimeError(f"cov: incompatible numbers of samples and {name}")
+    if _concrete(w) and builtins.bool(any(less(w, 0))):
+        raise ValueError(f"cov: {name} cannot be negative")
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+        dtype=None):
+    """The covariance matrix of the variables in the rows of ``m`` (columns with
+    ``rowvar=False``), with those of ``y`` appended; normalised by ``N - 1`` (``N`` with
+    ``bias``, ``N - ddof`` with ``ddof``), with integer frequency weights ``fweights`` and
+    observation weights ``aweights`` as NumPy defines them. The result is computed in
+    ``dtype`` (by default at least float64, as in NumPy); a single variable gives a 0-d
+    array. Differentiable in ``m``, ``y`` and ``aweights``.
+
+    The checks on the weights' values (non-negative; ``fweights`` whole numbers) are made
+    where they are concrete values, and not under ``jit``. Where the degrees of freedom are
+    not positive the result is inf or NaN, as NumPy's (without its warning)."""
+    args = [m] + [v for v in (y, fweights, aweights) if v is not None]
+    conv = _plain_next_to(*args)
+    m = conv[0]
+    rest = conv[1:]
+    y = rest.pop(0) if y is not None else None
+    fw = rest.pop(0) if fweights is not None else None
+    aw = rest.pop(0) if aweights is not None else None
+    if ddof is not None and ddof != builtins.int(ddof):
+        raise ValueError("cov: ddof must be an integer")
+    if dtype is None:
+        dts = [_dtype(m)] + ([_dtype(y)] if y is not None else [])
+        dtype = _dt.result_type(*dts, _dt.float64)
+    dtype = _dt.as_dtype(dtype)
+    X = _rows2d(m, rowvar, dtype, "m")
+    if _shape(X)[0] == 0:
+        return astype(_st.reshape(_st.slice_(_st.reshape(X, (-1,)), ((0, 0, 1),)), (0, 0)),
+                      _dt.float64)
+    if y is not None:
+        Y = _rows2d(y, rowvar, dtype, "y")
+        if _shape(Y)[1] != _shape(X)[1]:
+            raise ValueError(f"cov: all the input array dimensions except for the "
+                             f"concatenation axis must match exactly; m has {_shape(X)[1]} "
+                             f"observations and y {_shape(Y)[1]}")
+        X = concat([X, Y], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    n = _shape(X)[1]
+    w = None
+    if fw is not None:
+        fw = _as_float64(fw)
+        if _concrete(fw) and not builtins.bool(all(equal(fw, round(fw)))):
+            raise TypeError("cov: fweights must be integer")
+        _check_weights("fweights", fw, n)
+        w = fw
+    if aw is not None:
+        aw = _as_float64(aw)
+        _check_weights("aweights", aw, n)
+        w = aw if w is None else multiply(w, aw)
+    if w is None:
+        fact = float(n - ddof)
+        avg = mean(X, axis=1, keepdims=True)
+    else:  # the weights are float64 (as NumPy makes them): so is the weighted result
+        w_sum = sum(w)
+        avg = divide(sum(multiply(X, w), axis=1, keepdims=True), w_sum)
+        if ddof == 0:
+            fact = w_sum
+        elif aw is None:
+            fact = subtract(w_sum, float(ddof))
+        else:
+            fact = subtract(w_sum, divide(multiply(float(ddof), sum(multiply(w, aw))),
+                                          w_sum))
+    Xc = astype(subtract(X, avg), dtype)
+    XT = _st.transpose(Xc if w is None else multiply(Xc, w), (1, 0))
+    c = matmul(Xc, conj(XT))
+    if type(fact) is float:
+        c = multiply(c, 1.0 / fact if fact > 0 else math.inf)
+    else:  # no positive degrees of freedom: 1 / 0, as NumPy's (0 * inf is NaN)
+        c = multiply(c, divide(1.0, where(less_equal(fact, 0.0), 0.0, fact)))
+    return reshape(c, tuple(d for d in _shape(c) if d != 1))
+
+
+def _as_float64(w):
+    w = _as_operand(w)
+    return w if _dtype(w) is _dt.float64 else astype(w, _dt.float64)
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """Pearson correlation coefficients of the variables in the rows of ``x`` (columns with
+    ``rowvar=False``), with those of ``y`` appended: the covariance matrix normalised by the
+    standard deviations, its real (and imaginary) parts clipped to ``[-1, 1]``. A single
+    variable gives a 0-d array (1, or NaN for a constant). Differentiable in ``x`` and
+    ``y`` (the clipping is where the coefficient is exactly +-1, so there the derivative is
+    0)."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if len(_shape(c)) == 0:
+        return divide(c, c)
+    from ._products import diagonal
+    d = diagonal(c)
+    s = sqrt(real(d))
+    k = _shape(s)[0]
+    s = astype(s, _dtype(c)) if _dtype(c).kind == "c" else s
+    c = divide(divide(c, _st.reshape(s, (k, 1))), _st.reshape(s, (1, k)))
+    if _dtype(c).kind == "c":
+        re = _clip11(real(c))
+        im = _clip11(imag(c))
+        return add(astype(re, _dtype(c)), multiply(astype(im, _dtype(c)), 1j))
+    return _clip11(c)
+
+
+def _clip11(c):
+    return where(greater(c, 1.0), 1.0, where(less(c, -1.0), -1.0, c))
+
+
+def angle(z, deg=False):
+    """The counterclockwise angle of each complex ``z`` from the positive real axis, in
+    ``(-pi, pi]`` (degrees with ``deg``): ``arctan2(z.imag, z.real)``. For real input that
+    is 0 for ``x >= +0`` and pi for negative ``x`` and ``-0.0``, as NumPy gives; integers
+    give float64. Differentiable (zero derivative for real input)."""
+    z = _operand(z)
+    if _dtype(z).kind == "c":
+        zi, zr = imag(z), real(z)
+    else:
+        zr = _as_float(z)
+        zi = _st.zeros_like(zr)
+    a = atan2(zi, zr)
+    return multiply(a, 180.0 / math.pi) if deg else a
+
+
+def unwrap(p, discont=None, axis=-1, *, period=2 * math.pi):
+    """Unwrap the phase ``p`` along ``axis``: where consecutive values differ by more than
+    ``max(discont, period / 2)``, add multiples of ``period`` to make the jump smaller, as
+    NumPy does (integer ``p`` with an integer ``period`` stays integer). Differentiable in
+    ``p`` (the corrections are piecewise constant); ``discont`` and ``period`` are Python
+    numbers."""
+    p = _operand(p)
+    nd = len(_shape(p))
+    axis = _normalize_axis(axis, nd)
+    dd = diff(p, axis=axis)
+    if discont is None:
+        discont = period / 2
+    dtype = _dt.scalar_result(_dtype(dd), period) if type(period) in _SCALARS \
+        else _dt.result_type(_dtype(dd), _dtype(period))
+    if dtype.kind == "b":
+        dtype = _dt.int64
+    dd = astype(dd, dtype)
+    if dtype.kind in "iu":
+        high, rem = builtins.divmod(period, 2)
+        ambiguous = rem == 0
+    else:
+        high = period / 2
+        ambiguous = True
+    low = -high
+    ddmod = add(remainder(subtract(dd, low), period), low)
+    if ambiguous:
+        ddmod = where(logical_and(equal(ddmod, low), greater(dd, 0)), high, ddmod)
+    ph = subtract(ddmod, dd)
+    ph = where(less(abs(dd), discont), _st.zeros_like(ph), ph)
+    up = astype(p, dtype)
+    n = _shape(p)[axis]
+    if n < 2:
+        return up
+    idx = [(0, d, 1) for d in _shape(p)]
+    idx[axis] = (0, 1, 1)
+    first = _st.slice_(up, tuple(idx))
+    idx[axis] = (1, n, 1)
+    rest = add(_st.slice_(up, tuple(idx)), cumulative_sum(ph, axis=axis))
+    return concat([first, astype(rest, dtype)], axis=axis)
+
+# -- window functions and the modified Bessel function i0 --------------------------------------
+
+
+def _window_m(name, M):
+    if isinstance(M, Tracer) or not (isinstance(M, (int, float)) or hasattr(M, "__index__")):
+        raise TypeError(f"{name}: M must be a Python integer (the number of points)")
+    if isinstance(M, float):
+        if M != builtins.round(M):
+            raise NotImplementedError(f"{name}: a non-integer M ({M}) is not supported; give "
+                                      f"an integer number of points")
+        M = builtins.int(M)
+    return operator.index(M)
+
+
+def _window_n(M, start, step, device, like=None):
+    """``arange(start, start + step * M, step)`` as float64, on ``like``'s backend and device
+    when it is an array, else on the default backend (on ``device``)."""
+    if like is not None:
+        i = _st.iota(like, M, _dt.float64)
+        return add(multiply(i, float(step)), float(start))
+    from ._creation import arange
+    return arange(float(start), float(start + step * M), float(step), dtype=_dt.float64,
+                  device=device)
+
+
+def _cosine_window(name, M, const, terms, device):
+    M = _window_m(name, M)
+    if M < 1:
+        return _window_n(0, 0, 1, device)
+    if M == 1:
+        from ._creation import ones
+        return ones(1, dtype=_dt.float64, device=device)
+    n = _window_n(M, 1 - M, 2, device)
+    out = const
+    for coef, mult in terms:  # (in NumPy's order of operations, for its exact values)
+        out = add(out, multiply(coef, cos(divide(multiply(n, mult), float(M - 1)))))
+    return out
+
+
+def bartlett(M, *, device=None):
+    """The Bartlett (triangular) window of ``M`` points, peaking at 1 in the middle and 0 at
+    both ends (an empty array for ``M < 1``), float64. ``device`` (not in NumPy) places it on
+    a device of the default backend's library."""
+    M = _window_m("bartlett", M)
+    if M < 1:
+        return _window_n(0, 0, 1, device)
+    if M == 1:
+        from ._creation import ones
+        return ones(1, dtype=_dt.float64, device=device)
+    n = _window_n(M, 1 - M, 2, device)
+    r = divide(n, float(M - 1))
+    return where(less_equal(n, 0.0), add(1.0, r), subtract(1.0, r))
+
+
+def blackman(M, *, device=None):
+    """The Blackman window of ``M`` points, ``0.42 + 0.5 cos(pi n / (M-1)) + 0.08 cos(2 pi n
+    / (M-1))`` for ``n = 1-M, 3-M, ..., M-1`` (empty for ``M < 1``), float64. ``device`` as in
+    :func:`bartlett`."""
+    return _cosine_window("blackman", M, 0.42, [(0.5, math.pi), (0.08, 2.0 * math.pi)], device)
+
+
+def hamming(M, *, device=None):
+    """The Hamming window of ``M`` points, ``0.54 + 0.46 cos(pi n / (M-1))`` for ``n = 1-M,
+    3-M, ..., M-1`` (empty for ``M < 1``), float64. ``device`` as in :func:`bartlett`."""
+    return _cosine_window("hamming", M, 0.54, [(0.46, math.pi)], device)
+
+
+def hanning(M, *, device=None):
+    """The Hann window of ``M`` points, ``0.5 + 0.5 cos(pi n / (M-1))`` for ``n = 1-M, 3-M,
+    ..., M-1`` (empty for ``M < 1``), float64. ``device`` as in :func:`bartlett`."""
+    return _cosine_window("hanning", M, 0.5, [(0.5, math.pi)], device)
+
+
+def kaiser(M, beta, *, device=None):
+    """The Kaiser window of ``M`` points with shape parameter ``beta``:
+    ``i0(beta sqrt(1 - ((n - a) / a)**2)) / i0(beta)`` for ``n = 0..M-1``, ``a = (M-1)/2``
+    (empty for ``M < 1``), float64. ``beta`` may be an array or a tracer (a 0-d one):
+    the window is then on its library and device, and differentiable in it. ``device`` as in
+    :func:`bartlett` (for a Python ``beta``)."""
+    M = _window_m("kaiser", M)
+    like = None
+    if type(beta) not in _SCALARS:
+        beta = _as_operand(beta)
+        if _shape(beta) != ():
+            raise ValueError("kaiser: beta must be a scalar (a 0-d array)")
+        beta = astype(beta, _dt.float64)
+        like = _st.reshape(beta, (1,))
+    else:
+        beta = float(beta)
+    if M == 1:
+        if like is not None:
+            return _st.full_like(like, 1.0)
+        from ._creation import ones
+        return ones(1, dtype=_dt.float64, device=device)
+    n = _window_n(builtins.max(M, 0), 0, 1, device, like)
+    alpha = (M - 1) / 2.0
+    arg = multiply(beta, sqrt(subtract(1.0, square(divide(subtract(n, alpha), alpha)))))
+    den = i0(beta) if like is not None else i0(_to_array(beta, like=n))
+    return divide(i0(arg), den)
+
+
+# Chebyshev coefficients (first one halved) of exp(-x) I0(x) and exp(-x) I1(x) / x on
+# [0, 8] in t = x / 4 - 1, and of sqrt(x) exp(-x) I0(x) and sqrt(x) exp(-x) I1(x) on
+# [8, inf) in t = 16 / x - 1, computed for functrans with mpmath (80 nodes, 50 digits) and
+# cut where the terms fall below 1e-19 of the first.
+_I0_SMALL = (
+    0.33839763720473803, -0.3046826723431984, 0.17162090152220877, -0.09490109704804764,
+    0.04930528423967071, -0.02373741480589947, 0.010546460394594998, -0.004324309995050576,
+    0.0016394756169413357, -0.0005763755745385824, 0.00018850288509584165,
+    -5.754195010082104e-05, 1.6448448070728896e-05, -4.4167383584587505e-06,
+    1.1173875391201037e-06, -2.670793853940612e-07, 6.046995022541919e-08,
+    -1.300025009986248e-08, 2.6598237246823866e-09, -5.189795601635263e-10,
+    9.675809035373237e-11, -1.726826291441556e-11, 2.95505266312964e-12,
+    -4.856446783111929e-13, 7.676185498604936e-14, -1.1685332877993451e-14,
+    1.715391285555133e-15, -2.431279846547955e-16, 3.3307945188222384e-17,
+    -4.4153416464793395e-18, 5.669178006921496e-19, -7.057100692457294e-20,)
+_I1_SMALL = (
+    0.12629359322181682, -0.17641651835783406, 0.1026436586898471, -0.05294598120809499,
+    0.024726449030626516, -0.010564084894626197, 0.004156422944312888, -0.0015135724506312532,
+    0.0005122859561685758, -0.00016176081582589674, 4.781565107550054e-05,
+    -1.3273163656039436e-05, 3.4702513081376785e-06, -8.568720264695455e-07,
+    2.0032947535521353e-07, -4.445059128796328e-08, 9.381537386495773e-09,
+    -1.8872497517228294e-09, 3.625590281552117e-10, -6.663489723502027e-11,
+    1.1736186298890901e-11, -1.9839743977649436e-12, 3.223793365945575e-13,
+    -5.042185504727912e-14, 7.600684294735408e-15, -1.1055969477353862e-15,
+    1.5536319577362005e-16, -2.111421214358166e-17, 2.7779141127610464e-18,
+    -3.541581772542136e-19, 4.379302756655071e-20,)
+_I0_LARGE = (
+    0.4022452055070544, 0.0033691164782556943, 6.889758346916825e-05, 2.8913705208347567e-06,
+    2.0489185894690638e-07, 2.266668990498178e-08, 3.3962320257083865e-09,
+    4.94060238822497e-10, 1.1889147107846439e-11, -3.1499165279632416e-11,
+    -1.3215811840447713e-11, -1.7941785315068062e-12, 7.180124451383666e-13,
+    3.8527783827421426e-13, 1.54008621752141e-14, -4.150569347287222e-14,
+    -9.554846698828307e-15, 3.8116806693526224e-15, 1.7725601330565263e-15,
+    -3.425485619677219e-16, -2.8276239805165836e-16, 3.461222867697461e-17,
+    4.46562142029676e-17, -4.830504485944182e-18, -7.233180487874754e-18,
+    9.921475412173699e-19, 1.193650890845982e-18, -2.4887098371508075e-19,
+    -1.938426454160906e-19, 6.444656697373444e-20,)
+_I1_LARGE = (
+    0.38928811750914005, -0.009761097491361469, -0.00011058893876262371,
+    -3.882564808877691e-06, -2.512236237870209e-07, -2.6314688468895196e-08,
+    -3.835380385964237e-09, -5.589743462196584e-10, -1.8974958123505413e-11,
+    3.2526035830154884e-11, 1.4125807436613782e-11, 2.0356285441470896e-12,
+    -7.198551776245908e-13, -4.0835511110921974e-13, -2.1015418427726643e-14,
+    4.272440016711951e-14, 1.0420276984128802e-14, -3.8144030724370075e-15,
+    -1.8803547755107825e-15, 3.3082023109209285e-16, 2.96262899764595e-16,
+    -3.209525921993424e-17, -4.6503053684893586e-17, 4.414348323071708e-18,
+    7.517296310842105e-18, -9.314178867326884e-19, -1.242193275194891e-18,
+    2.4142767194548486e-19, 2.0269443840532852e-19, -6.394267188269098e-20,)
+
+
+def _chebyshev(t, coefs):
+    """``sum(c_k T_k(t))`` by Clenshaw's recurrence."""
+    t2 = multiply(t, 2.0)
+    b1 = b2 = None
+    for c in coefs[:0:-1]:
+        if b1 is None:
+            b0 = _st.full_like(t, c)
+        elif b2 is None:
+            b0 = add(multiply(t2, b1), c)
+        else:
+            b0 = add(subtract(multiply(t2, b1), b2), c)
+        b1, b2 = b0, b1
+    return add(subtract(multiply(t, b1), b2), coefs[0])
+
+
+def _bessel_parts(x, small, large, times_x):
+    ax = abs(x)
+    near = less_equal(ax, 8.0)
+    xs = where(near, ax, 0.0)
+    xl = where(near, 16.0, ax)
+    vs = multiply(exp(xs), _chebyshev(subtract(divide(xs, 4.0), 1.0), small))
+    if times_x:
+        vs = multiply(vs, xs)
+    vl = divide(multiply(exp(xl), _chebyshev(subtract(divide(16.0, xl), 1.0), large)),
+                sqrt(xl))
+    return where(near, vs, vl)
+
+
+def _i1(x):
+    """The modified Bessel function of the first kind of order 1 (private: i0's
+    derivative)."""
+    r = _bessel_parts(x, _I1_SMALL, _I1_LARGE, True)
+    return where(less(x, 0.0), negative(r), r)
+
+
+def _i0_plain(x):
+    return _bessel_parts(x, _I0_SMALL, _I0_LARGE, False)
+
+
+def _i0_rule(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _i0_custom(x), multiply(t, _i1(x))
+
+
+_i0_custom = None
+
+
+def i0(x):
+    """The modified Bessel function of the first kind of order 0, elementwise (integers
+    give float64; complex input is a TypeError, as in NumPy). Relative accuracy about 1e-15
+    over the real line; like NumPy's it overflows to inf for ``|x|`` above about 709.8 and
+    is NaN at +-inf. Differentiable: the derivative is ``i1(x)``."""
+    global _i0_custom
+    x = _operand(x)
+    if _dtype(x).kind == "c":
+        raise TypeError("i0: not supported for complex values")
+    x = _as_float(x)
+    if _i0_custom is None:
+        from ..custom import custom_jvp
+        _i0_custom = custom_jvp(_i0_plain)
+        _i0_custom.defjvp(_i0_rule)
+    return _i0_custom(x)
+
+# -- elementwise extras ------------------------------------------------------------------------
+
+
+def rint(x, /, out=None):
+    """Round to the nearest integer elementwise, halves to even, as floats (integers give
+    float64; NumPy gives float16/float32 for 8/16-bit integers). Derivative 0."""
+    _no_out("rint", out)
+    x = _operand(x)
+    return round(x if _dtype(x).kind in "fc" else _as_float(x))
+
+
+def spacing(x, /, out=None):
+    """The distance from ``x`` to the next float of its dtype away from zero (negative for
+    negative ``x``; for ``+-0`` the smallest subnormal; NaN at +-inf and NaN). Integers give
+    float64. Derivative 0."""
+    _no_out("spacing", out)
+    _no_complex("spacing", x)
+    x = _as_float(_operand(x))
+    up = nextafter(x, _st.full_like(x, math.inf))
+    down = nextafter(x, _st.full_like(x, -math.inf))
+    return subtract(where(less(x, 0.0), down, up), x)
+
+
+def frexp(x, /):
+    """The mantissa and the exponent of ``x`` elementwise: ``x = m * 2**e`` with ``0.5 <=
+    |m| < 1`` (``m = x``, ``e = 0`` at 0, +-inf and NaN). ``e`` is int32, as in NumPy;
+    integers give a float64 mantissa. The derivative of ``m`` is ``2**-e``."""
+    _no_complex("frexp", x)
+    x = _as_float(_operand(x))
+    ax = abs(x)
+    ok = logical_and(isfinite(x), greater(ax, 0.0))
+    safe = where(ok, ax, 1.0)
+    e = add(floor(log2(safe)), 1.0)
+    m = _scale2(safe, negative(e))
+    # log2 may round across a power of two: one correction either way
+    e = where(greater_equal(m, 1.0), add(e, 1.0), where(less(m, 0.5), subtract(e, 1.0), e))
+    e = where(ok, e, 0.0)
+    mant = where(ok, _scale2(x, negative(e)), x)
+    return mant, astype(e, _dt.int32)
+
+
+def _scale2(x, k):
+    """``x * 2**k`` exactly for whole float ``k`` (in two halves, so that neither power
+    overflows)."""
+    h = floor(divide(k, 2.0))
+    return multiply(multiply(x, pow(2.0, h)), pow(2.0, subtract(k, h)))
+
+
+def _int_pair(name, x1, x2):
+    for v in (x1, x2):
+        if type(v) in _SCALARS and type(v) not in (int, bool):
+            raise TypeError(f"{name}: the operands must be integers; got {type(v).__name__}")
+    x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
+    x1, x2 = _plain_next_to(x1, x2)
+    for v in (x1, x2):
+        if _dtype(v).kind not in "biu":
+            raise TypeError(f"{name}: the operands must be integers; got {_dtype(v).name}")
+    (x1, x2), dt = _promote_arrays_int(x1, x2)
+    return x1, x2, dt
+
+
+def _promote_arrays_int(x1, x2):
+    from ._base import _promote_arrays
+    (x1, x2), dt = _promote_arrays([x1, x2])
+    if dt.kind == "b":
+        dt = _dt.int8
+        x1, x2 = astype(x1, dt), astype(x2, dt)
+    return (x1, x2), dt
+
+
+# the most Euclid steps two n-bit integers can take (consecutive Fibonacci numbers)
+_EUCLID_STEPS = {8: 12, 16: 24, 32: 47, 64: 93}
+
+
+def gcd(x1, x2, /):
+    """The greatest common divisor of ``|x1|`` and ``|x2|`` elementwise (``gcd(0, 0) = 0``),
+    for integers (booleans as int8, floats a TypeError, as in NumPy). Euclid's algorithm,
+    vectorised: on plain arrays until every element is done, under a transform for the
+    worst-case number of steps of the dtype."""
+    a, b, dt = _int_pair("gcd", x1, x2)
+    shape = broadcast_shapes(_shape(a), _shape(b))
+    a, b = abs(broadcast_to(a, shape)), abs(broadcast_to(b, shape))
+    steps = _EUCLID_STEPS.get(dt.bits, 93)
+    concrete = _concrete(a) and _concrete(b)
+    for _ in range(steps):
+        if concrete and not builtins.bool(any(not_equal(b, 0))):
+            break
+        zero = equal(b, 0)
+        r = remainder(a, where(zero, _st.full_like(b, 1), b))
+        a, b = where(zero, a, b), where(zero, b, r)
+    return a
+
+
+def lcm(x1, x2, /):
+    """The least common multiple of ``|x1|`` and ``|x2|`` elementwise (0 where either is 0),
+    for integers (as :func:`gcd`)."""
+    a, b, dt = _int_pair("lcm", x1, x2)
+    g = gcd(a, b)
+    a, b = abs(a), abs(b)
+    q = floor_divide(a, where(equal(g, 0), _st.full_like(g, 1), g))
+    return multiply(q, b)  # (wrapping around where it overflows, as NumPy's)
+
+
+def _inf_test(name, x, out, positive):
+    _no_out(name, out)
+    x = _operand(x)
+    if _dtype(x).kind == "c":
+        raise TypeError(f"{name}: this operation is not supported for {_dtype(x).name} "
+                        f"values because it would be ambiguous")
+    if _dtype(x).kind not in "f":
+        return _st.full_like(x, False, dtype=_dt.bool_)
+    sb = signbit(x)
+    return logical_and(isinf(x), logical_not(sb) if positive else sb)
+
+
+def isposinf(x, out=None):
+    """Elementwise test for +inf (all false for integers; complex input is a TypeError,
+    as in NumPy)."""
+    return _inf_test("isposinf", x, out, True)
+
+
+def isneginf(x, out=None):
+    """Elementwise test for -inf (all false for integers; complex input is a TypeError,
+    as in NumPy)."""
+    return _inf_test("isneginf", x, out, False)
+
+
+def iscomplex(x):
+    """Elementwise test for a non-zero imaginary part (all false for a real dtype). A boolean
+    array (0-d for a scalar)."""
+    x = _operand(x)
+    if _dtype(x).kind == "c":
+        return not_equal(imag(x), 0.0)
+    return _st.full_like(x, False, dtype=_dt.bool_)
+
+
+def isreal(x):
+    """Elementwise test for a zero imaginary part (all true for a real dtype). A boolean
+    array (0-d for a scalar)."""
+    x = _operand(x)
+    if _dtype(x).kind == "c":
+        return equal(imag(x), 0.0)
+    return _st.full_like(x, True, dtype=_dt.bool_)
+
+
+def real_if_close(a, tol=100):
+    """``a``'s real part if ``a`` is complex and every imaginary part is below ``tol``
+    (a multiple of the dtype's machine epsilon where ``tol > 1``), else ``a``. The result's
+    dtype depends on the values: it needs concrete values (under ``jit`` a
+    ConcretizationError)."""
+    a = _operand(a)
+    if _dtype(a).kind != "c":
+        return a
+    if tol > 1:
+        tol = tol * finfo(_dtype(a)).eps
+    if builtins.bool(all(less(abs(imag(a)), tol))):
+        return real(a)
+    return a
+
+
+def sort_complex(a):
+    """``a`` sorted along its last axis as complex numbers (by real part, then imaginary
+    part), as a complex array (complex64 for 8- and 16-bit integers, else complex128 for
+    real input). Differentiable: each element's derivative follows it. NaNs are not given
+    NumPy's order."""
+    a = _operand(a)
+    d = _dtype(a)
+    if d.kind != "c":
+        small = d.kind in "iu" and d.bits <= 16
+        a = astype(a, _dt.complex64 if small else _dt.complex128)
+    if len(_shape(a)) == 0 or _shape(a)[-1] < 2:
+        return a
+    im = imag(a)
+    o1 = argsort(im, axis=-1)
+    re = take_along_axis(real(a), o1, axis=-1)
+    o2 = take_along_axis(o1, argsort(re, axis=-1), axis=-1)
+    return take_along_axis(a, o2, axis=-1)
