@@ -734,7 +734,45 @@ TABLE += []
 
 # -- NumPy's names beyond the standard: polynomials, introspection, linalg.tensorinv/solve ---
 # (functrans/numpy/_polynomials.py, functrans/numpy/_introspection.py)
-TABLE += []
+
+
+def _complex_parts(z):
+    """A real function of a complex result (both parts count)."""
+    return fnp.real(z) + 0.5 * fnp.imag(z)
+
+
+TABLE += [
+    binary("polyadd", shapes=[((3,), (3,)), ((2,), (4,)), ((4,), (1,)), ((), (3,))]),
+    binary("polysub", shapes=[((3,), (3,)), ((2,), (4,)), ((4,), (1,))]),
+    binary("polymul", shapes=[((3,), (2,)), ((1,), (4,)), ((4,), (4,))]),
+    binary("polydiv", "real", "nonzero",
+           shapes=[((5,), (3,)), ((3,), (3,)), ((2,), (4,)), ((4,), (1,)), ((6,), (2,))]),
+    unary("polyder", fn=lambda p: (fnp.polyder(p), fnp.polyder(p, 2), fnp.polyder(p, m=0)),
+          shapes=[((4,),), ((2,),), ((5,),)]),
+    binary("polyint", fn=lambda p, k: (fnp.polyint(p), fnp.polyint(p, 2, k),
+                                       fnp.polyint(p, m=3, k=k[0])),
+           shapes=[((3,), (2,)), ((1,), (3,))]),
+    unary("poly", fn=lambda z: fnp.poly(z) * 1.0, shapes=[((1,),), ((4,),)]),
+    unary("poly_complex", fn=lambda z: _complex_parts(fnp.poly(
+        fnp.astype(z, fnp.complex128) * (1.0 + 0.5j))), shapes=[((1,),), ((3,),)]),
+    # conjugate pairs: NumPy's result is real (under jit it stays complex: real() of it)
+    unary("poly_conjugate_pairs", fn=lambda z: fnp.real(fnp.poly(fnp.concat(
+        [fnp.astype(z, fnp.complex128) * (1.0 + 0.5j),
+         fnp.astype(z, fnp.complex128) * (1.0 - 0.5j)]))), shapes=[((2,),)]),
+    unary("tensorinv", "mat", fn=lambda a: (LA.tensorinv(fnp.reshape(a, (2, 3, 6))),
+                                            LA.tensorinv(fnp.reshape(a, (6, 2, 3)), ind=1)),
+          shapes=[((6, 6),)]),
+    binary("tensorsolve", "mat", "real",
+           fn=lambda a, b: (LA.tensorsolve(fnp.reshape(a, (2, 3, 6)), fnp.reshape(b, (2, 3))),
+                            LA.tensorsolve(fnp.reshape(a, (6, 2, 3)), fnp.reshape(b, (2, 3)),
+                                           axes=(0,)),
+                            LA.tensorsolve(a, b)),
+           shapes=[((6, 6), (6,))]),
+    unary("asanyarray", fn=lambda x: fnp.asanyarray(x) * 2.0),
+    unary("ascontiguousarray", fn=lambda x: fnp.ascontiguousarray(x) * 2.0),
+    unary("asarray_chkfinite", fn=lambda x: fnp.asarray_chkfinite(x) * 2.0),
+    unary("require", fn=lambda x: fnp.require(x, requirements=["C", "W"]) * 2.0),
+]
 
 # -- functrans.scipy: incomplete gamma/beta, distributions' cdfs, more linalg ---------------
 TABLE += []
@@ -776,7 +814,9 @@ NO_DERIVATIVE |= set()
 NO_DERIVATIVE |= set()
 
 # polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
-NO_DERIVATIVE |= set()
+NO_DERIVATIVE |= {"ndim", "shape", "size", "isscalar", "iscomplexobj", "isrealobj",
+                  "iterable", "promote_types", "issubdtype", "common_type",
+                  "min_scalar_type", "mintypecode", "bitwise_count"}
 
 # Aliases of tested functions.
 ALIASES = {"linalg.matmul": "matmul", "linalg.matrix_transpose": "matrix_transpose",
@@ -802,7 +842,8 @@ ALIASES |= {}
 ALIASES |= {}
 
 # polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
-ALIASES |= {}
+ALIASES |= {"bitwise_not": "bitwise_invert", "invert": "bitwise_invert",
+            "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift"}
 
 
 
