@@ -222,8 +222,9 @@ def min_scalar_type(a, /):
         kind = _dtype(a).kind
         conv = {"b": bool, "i": int, "u": int, "f": float, "c": complex}[kind]
         if isinstance(a, Tracer):
+            from ._base import stop_gradient
             try:
-                value = conv(a)
+                value = conv(stop_gradient(a))
             except ConcretizationError as e:
                 raise ConcretizationError(
                     "min_scalar_type: the answer for a 0-d array depends on its value, which "
@@ -371,5 +372,9 @@ def require(a, dtype=None, requirements=None, *, like=None):
         flags.add(_FLAGS[key])
     if "C" in flags and "F" in flags:
         raise ValueError('require: cannot specify both "C" and "F" order')
-    return _asarray(a, dtype, copy=True if flags & {"W", "O"} else None)
+    out = _asarray(a, dtype)
+    if flags & {"W", "O"} and out is a:
+        from ._reshaping import copy
+        out = copy(out)
+    return out
 

@@ -21,7 +21,7 @@ from .. import dtypes as _dt
 from ..errors import ConcretizationError
 from ..primitives import structural as _st
 from ._base import (_dtype, _shape, add, astype, concat, divide, equal,
-                    less_equal, multiply, subtract)
+                    less_equal, multiply, negative, subtract)
 from ._elementwise import abs, conj, logical_or, real
 from ._statistics import all as _all
 
@@ -286,7 +286,7 @@ def poly(seq_of_zeros):
 
     Difference from NumPy: whether complex zeros pair up needs the values. Under ``jit`` or
     ``vmap`` (no values) the result stays complex."""
-    from ._mathematics import _at, _operand
+    from ._mathematics import _at, _operand, _sl
     z = _operand(seq_of_zeros)
     s = _shape(z)
     if len(s) == 0:
@@ -308,10 +308,13 @@ def poly(seq_of_zeros):
     d = _dtype(z)
     from ._mathematics import _like
     one = _st.reshape(_like(z, 1, d), (1,))
-    zero = _st.reshape(_like(z, 0, d), (1,))
     a = one
-    for i in range(n):
-        a = subtract(concat([a, zero]), multiply(_at(z, i), concat([zero, a])))
+    for i in range(n):  # a * (x - z_i), without products with a zero pad (z_i may be inf)
+        zi = _st.reshape(_at(z, i), (1,))
+        k = _shape(a)[0]
+        middle = subtract(_sl(a, 1, k), multiply(zi, _sl(a, 0, k - 1))) if k > 1 else None
+        last = negative(multiply(zi, _sl(a, k - 1, k)))
+        a = concat([p for p in (_sl(a, 0, 1), middle, last) if p is not None])
     if d.kind == "c":
         paired = _static_bool(_conjugate_pairs(z))
         if paired:
