@@ -14,17 +14,18 @@ from . import numpy as fnp
 from .backends import backend_of, default as _default_backend
 from .batching import vmap
 from . import trace_cache
-from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _current, get_aval
+from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import (ComplexDerivativeError, ConcretizationError, IntegerInputError,
                      NonScalarOutputError, TangentMismatchError)
-from .graph import Graph, eval_graph, prune
+from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
 from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
-           "linearize", "make_graph", "vmap"]
+           "linearize", "make_graph", "vmap", "linear_transpose", "eval_shape",
+           "ShapeDtypeStruct", "elementwise_grad", "jacobian"]
 
 # -- inputs ----------------------------------------------------------------------------------
 
@@ -284,6 +285,112 @@ def vjp(fun, *primals, has_aux=False):
     return out, vjp_fun
 
 
+# Value-free primitives: their outputs depend on an operand's shape and dtype, not its values.
+_VALUE_FREE = frozenset({"full_like", "iota"})
+# Linear primitives with operands that must not depend on the inputs (the coefficients).
+_COEFFICIENTS = {"div": (1,), "solve": (0,), "select": (0,)}
+
+
+def _check_linear(graph, name):
+    """Raise unless every equation of ``graph`` that depends on its inputs is linear in them:
+    a primitive with a transpose rule, inexact results, coefficients (divisors, the matrix of
+    a solve, a select's predicate, one factor of each product) independent of the inputs."""
+    dep = {v for v in graph.in_vars if v is not None}
+    for k, (prim, inputs, params, outs) in enumerate(graph.eqns, 1):
+        hits = [type(a) is Var and a in dep for a in inputs]
+        if not any(hits) or prim.name in _VALUE_FREE:
+            continue
+        where = f"linear_transpose of {name}: equation {k} ({prim.name})"
+        if prim.transpose is None:
+            raise TypeError(f"{where} is not linear in the function's inputs, so the function "
+                            f"has no transpose. linear_transpose needs a linear function (use "
+                            f"vjp for the transposed derivative of a non-linear one).")
+        pairs = {"mul": 1, "matmul": 1, "mul_add": len(inputs) // 2}.get(prim.name, 0)
+        both = [i for i in range(pairs) if hits[2 * i] and hits[2 * i + 1]]
+        fixed = [i for i in _COEFFICIENTS.get(prim.name, ()) if hits[i]]
+        if both or fixed:
+            what = ("multiplies two values that both depend on the inputs" if both else
+                    "uses a value that depends on the inputs as a coefficient (a divisor, "
+                    "the matrix of a solve or a predicate)")
+            raise TypeError(f"{where} {what}: the function is not linear, so it has no "
+                            f"transpose (use vjp for the transposed derivative).")
+        for o in (outs if prim.multiple_results else (outs,)):
+            if not _dt.is_inexact(o.aval.dtype):
+                raise TypeError(f"{where} gives a {o.aval.dtype.name} result from values "
+                                f"that depend on the inputs: the function is not linear.")
+            dep.add(o)
+
+
+def linear_transpose(fun, *primals):
+    """The transpose of a linear function: ``linear_transpose(f, *primals)`` returns
+    ``f_t`` with ``f_t(cotangent) == (A^T cotangent, ...)`` where ``f(x) = A x``, a tuple
+    with one cotangent per primal (as ``vjp_fun``). ``primals`` give the inputs' shapes,
+    dtypes and library (their values are not used); they are real or complex floating arrays
+    or pytrees of them.
+
+    ``f`` is staged once and checked to be linear: every operation on its inputs must have a
+    transpose (no ``sin``, no comparisons, no product of two input-dependent values, no
+    input-dependent divisor); otherwise TypeError names the first offending operation. A
+    function that adds a constant (affine) is transposed as its linear part, as in JAX.
+
+    Example:
+        >>> a = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        >>> f_t = ft.linear_transpose(lambda x: a @ x, np.zeros(2))
+        >>> f_t(np.ones(3))
+        (array([ 9., 12.]),)
+    """
+    name = _fname(fun)
+    leaves, in_tree = tree_flatten(primals)
+    leaves = [_as_input(x) for x in leaves]
+    for i, x in enumerate(leaves):
+        if not _dt.is_inexact(get_aval(x).dtype):
+            raise TypeError(f"linear_transpose of {name}: input {i} is "
+                            f"{get_aval(x).dtype.name}; a linear map acts on real or complex "
+                            f"floating arrays. Pass floats (or close over the integer).")
+    graph = make_graph(lambda *a: fun(*tree_unflatten(in_tree, a)))(*leaves)
+    _check_linear(graph, name)
+    # Linear, so its vjp at any point is its transpose: at zeros, which cannot overflow.
+    zeros = [fnp.zeros_like(x) for x in leaves]
+    _, vjp_fun = vjp(lambda *a: fun(*tree_unflatten(in_tree, a)), *zeros)
+
+    @functools.wraps(fun)
+    def transposed(cotangent):
+        return tree_unflatten(in_tree, list(vjp_fun(cotangent)))
+    return transposed
+
+
+def eval_shape(fun, *args, **kwargs):
+    """The shapes and dtypes of ``fun(*args, **kwargs)`` without computing it: a pytree of
+    :class:`ShapedArray` (``.shape``, ``.dtype``) of the result's structure. Arguments are
+    arrays, Python numbers or ShapedArrays (``ft.ShapeDtypeStruct(shape, dtype)``); ``fun``
+    is staged once, like ``jit`` does, so it must not need its inputs' values.
+
+    Example:
+        >>> ft.eval_shape(lambda x: fnp.stack([x, x]), ft.ShapeDtypeStruct((3,), "float32"))
+        ShapedArray(f32[2,3])
+    """
+    leaves, tree = tree_flatten((args, kwargs))
+    arrays = [x for x in leaves if type(x) is not ShapedArray]
+    interp = StagingInterpreter(_current.get(), [_as_input(x) for x in arrays][:1])
+    tracers = [interp.new_input(x if type(x) is ShapedArray else get_aval(_as_input(x)))
+               for x in leaves]
+    token = _current.set(interp)
+    try:
+        a, kw = tree_unflatten(tree, tracers)
+        out = fun(*a, **kw)
+    finally:
+        _current.reset(token)
+        interp.active = False
+        interp.device_source = None
+    return tree_map(lambda o: ShapedArray(tuple(get_aval(o).shape), get_aval(o).dtype), out)
+
+
+def ShapeDtypeStruct(shape, dtype):
+    """An input known by its shape and dtype only (for :func:`eval_shape`), as JAX's:
+    ``dtype`` is a functrans.numpy dtype, a library's dtype or a name such as ``"float32"``."""
+    return ShapedArray(tuple(int(n) for n in shape), _dt.as_dtype(dtype))
+
+
 def _instantiate(cts, primals):
     return [fnp.zeros_like(p) if c is None else c for c, p in zip(cts, primals)]
 
@@ -375,6 +482,28 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
         (value, *aux), g = _norm_vg(vg(*args, **kwargs), has_aux)
         return (g, aux[0]) if has_aux else g
     return grad_fun
+
+
+def elementwise_grad(fun, argnums=0, has_aux=False):
+    """autograd's ``elementwise_grad``: the sum of the rows of the Jacobian of an
+    array-valued ``fun`` (one reverse pass, the output's cotangent all ones), which is the
+    derivative of each output element with respect to its own input element when ``fun``
+    acts elementwise: ``elementwise_grad(fnp.tanh)(x)`` is ``1 - tanh(x)**2``.
+
+    Example:
+        >>> ft.elementwise_grad(fnp.sin)(np.array([0.0, np.pi]))
+        array([ 1., -1.])
+    """
+    def summed(*args, **kwargs):
+        out = fun(*args, **kwargs)
+        out, aux = _aux_pair(out, "elementwise_grad") if has_aux else (out, None)
+        if not (isinstance(out, Tracer) or hasattr(out, "shape") or type(out) in _SCALAR_DTYPES):
+            raise TypeError(f"elementwise_grad of {_fname(fun)}: the function must return "
+                            f"one array; got {type(out).__name__}. Use vjp with a cotangent "
+                            f"of ones for a pytree of outputs.")
+        total = fnp.sum(fnp.asarray(out)) if type(out) in _SCALAR_DTYPES else fnp.sum(out)
+        return (total, aux) if has_aux else total
+    return functools.wraps(fun)(grad(summed, argnums, has_aux))
 
 
 def _norm_vg(res, has_aux):
@@ -665,6 +794,12 @@ def _zeros_block(out, x):
     shape = tuple(get_aval(out).shape) + tuple(get_aval(x).shape)
     return b.xp.zeros(shape, dtype=b.native_dtype(get_aval(x).dtype),
                       **({"device": dev} if dev else {}))
+
+
+def jacobian(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):
+    """autograd's and JAX's name for :func:`jacrev` (the Jacobian by reverse passes, one per
+    output element)."""
+    return jacrev(fun, argnums, has_aux, holomorphic, chunk_size=chunk_size)
 
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):

@@ -2,6 +2,7 @@
 
 import doctest
 
+import numpy as np
 import pytest
 
 import functrans as ft
@@ -11,7 +12,7 @@ from functrans import api, checkpointing, custom
 
 @pytest.mark.parametrize("module", [api, checkpointing, custom], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
-    result = doctest.testmod(module, extraglobs={"ft": ft, "fnp": fnp},
+    result = doctest.testmod(module, extraglobs={"ft": ft, "fnp": fnp, "np": np},
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0

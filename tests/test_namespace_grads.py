@@ -778,7 +778,30 @@ TABLE += [
 TABLE += []
 
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
-TABLE += []
+# Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
+# eig (tests/test_linalg_eig.py checks its error).
+_EIG_BACKENDS = ("numpy", "torch", "cupy")
+
+
+def _eig_invariants(a):
+    """Eigenvalues, |V|^2 and the first eigenprojector v_0 v_0^H: what eig determines."""
+    w, v = LA.eig(a)
+    order = fnp.argsort(fnp.real(w) + 0.1 * fnp.imag(w))  # a fixed order of a distinct spectrum
+    w = fnp.take_along_axis(w, order, axis=-1)
+    v = fnp.take_along_axis(v, order[..., None, :], axis=-1)
+    proj = v[..., :, :1] * fnp.conj(v[..., None, :, 0])
+    return (fnp.real(w), fnp.imag(w), fnp.abs(v) ** 2, fnp.real(proj), fnp.imag(proj))
+
+
+TABLE += [
+    Spec("linalg.eig", _eig_invariants, ["mat"], [((3, 3),), ((2, 4, 4),)],
+         backends=_EIG_BACKENDS),
+    Spec("linalg.eig_complex", lambda a, b: _eig_invariants(a + 1j * b), ["mat", "mat"],
+         [((3, 3), (3, 3))], backends=_EIG_BACKENDS),
+    Spec("linalg.eigvals", lambda a: (fnp.real(fnp.sum(LA.eigvals(a) ** 2, axis=-1)),
+                                      fnp.prod(fnp.abs(LA.eigvals(a)), axis=-1)),
+         ["mat"], [((3, 3),), ((2, 2, 2),)], backends=_EIG_BACKENDS),
+]
 
 for _s in TABLE:
     _s.domains = [d for d in _s.domains if d is not None]

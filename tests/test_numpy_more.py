@@ -491,3 +491,9 @@ class BackendlessNumpy:
     @staticmethod
     def to_numpy(x):
         return np.asarray(x)
+
+
+@pytest.mark.parametrize("reps", [2, 0, (2, 1), (1, 3, 2)])
+def test_tile_takes_an_int_or_a_tuple_as_numpy(reps):
+    for x in (np.arange(3.0), np.ones((2, 2)), 5.0):
+        np.testing.assert_array_equal(fnp.tile(x, reps), np.tile(x, reps))

@@ -51,6 +51,9 @@ EXTRAS = {
     "digamma": "digamma(x) -> array: d/dx lgamma(x), elementwise.",
     "polygamma": "polygamma(n, x) -> array: the n-th derivative of digamma (n a Python int "
                  ">= 0; polygamma(0, x) is digamma(x)).",
+    "eig": "eig(x) -> (w, v): eigenvalues (..., n) and right eigenvectors (..., n, n) (columns "
+           "of unit 2-norm) of a stack of square real or complex matrices, both complex "
+           "(complex64 for float32/complex64 input, else complex128) whatever the values.",
 }
 
 

@@ -36,6 +36,12 @@ _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri"}
 
 
+def _eig(x):
+    w, v = np.linalg.eig(x)
+    c = np.result_type(x.dtype, np.complex64)
+    return w.astype(c, copy=False), v.astype(c, copy=False)
+
+
 def _keep_dtype(fn, n_args):
     """SciPy may compute some functions in float64 (polygamma): give back x's dtype."""
     def call(*args):
@@ -189,4 +195,5 @@ _IMPLS = {
 }
 
 backend = register(NumPyBackend("numpy", _xp, _types, _pairs,
-                                extras={"scatter_add": _scatter_add}, impls=_IMPLS))
+                                extras={"scatter_add": _scatter_add, "eig": _eig},
+                                impls=_IMPLS))

@@ -71,6 +71,7 @@ class TorchBackend(Backend):
 
 backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "scatter_add": _scatter_add,
+    "eig": lambda x: tuple(torch.linalg.eig(x)),
     "erf": torch.special.erf,
     "erfc": torch.special.erfc,
     "erfinv": torch.special.erfinv,

@@ -98,9 +98,11 @@ def roll(x, /, shift, axis=None):
 
 
 def tile(x, repetitions, /):
-    """Repeat the whole of ``x`` ``repetitions[i]`` times along each axis."""
+    """Repeat the whole of ``x`` ``repetitions[i]`` times along each axis (an int: along the
+    last axis, as NumPy's ``tile``)."""
     x = _as_operand(x)
-    reps = tuple(int(r) for r in repetitions)
+    reps = ((int(repetitions),) if isinstance(repetitions, int) else
+            tuple(int(r) for r in repetitions))
     shape = _shape(x)
     nd = max(len(shape), len(reps))
     shape = (1,) * (nd - len(shape)) + shape

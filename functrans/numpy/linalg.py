@@ -1,8 +1,8 @@
 """``functrans.numpy.linalg``: the Array API linear algebra extension, differentiable.
 
 Derivatives follow the usual conventions (as in JAX): ``cholesky`` and ``eigh`` read the
-symmetric (Hermitian) part of a perturbation; ``eigh`` needs distinct eigenvalues and ``svd``
-distinct non-zero singular values (the derivatives of the vectors are infinite at ties);
+symmetric (Hermitian) part of a perturbation; ``eigh`` and ``eig`` need distinct eigenvalues
+and ``svd`` distinct non-zero singular values (the derivatives of the vectors are infinite at ties);
 ``qr`` is differentiable for matrices with at least as many rows as columns; ``det``,
 ``slogdet``, ``inv`` and ``solve`` need invertible matrices; ``pinv`` is differentiated at
 constant rank; ``vector_norm`` and ``matrix_norm`` have a NaN derivative at the zero vector
@@ -33,9 +33,10 @@ __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "m
            "qr", "slogdet", "solve", "svd", "svdvals", "tensordot", "trace", "vecdot",
            "vector_norm",
            # NumPy's names beyond the standard
-           "norm", "multi_dot", "cond", "lstsq", "tensorinv", "tensorsolve"]
+           "norm", "multi_dot", "cond", "lstsq", "eig", "eigvals", "tensorinv", "tensorsolve"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
@@ -100,6 +101,28 @@ def eigh(x, /):
 def eigvalsh(x, /):
     """Eigenvalues (ascending) of a symmetric (Hermitian) matrix."""
     return _la.eigvalsh(_square(_float(x), "eigvalsh"))
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors (unit-length columns) of a general square matrix
+    (or stack), as NumPy's ``linalg.eig``.
+
+    Both results are complex whatever the values (NumPy gives real arrays when every
+    eigenvalue is real; a dtype that depends on values could not be staged, so this follows
+    JAX): ``fnp.real`` them where you know the spectrum is real. Differentiable (real or
+    complex input) where the eigenvalues are distinct. Each eigenvector is fixed only up to
+    a complex factor of modulus 1 (a sign for a real one): the derivative keeps its length,
+    and only functions that do not depend on that phase (``|v|``, ``v_i v_i^H``, ``V diag(w)
+    V^{-1}``, the eigenvalues) have derivatives that match finite differences of the
+    library's own choice. NumPy and torch have it; on other backends it needs their
+    ``eig`` extra (``functrans.backends.register_extra``)."""
+    return EigResult(*_la.eig(_square(_float(a), "eig")))
+
+
+def eigvals(a):
+    """Eigenvalues of a general square matrix (or stack), as NumPy's ``linalg.eigvals``,
+    always complex (see :func:`eig`); differentiable where they are distinct."""
+    return _la.eigvals(_square(_float(a), "eigvals"))
 
 
 def qr(x, /, *, mode="reduced"):

@@ -340,6 +340,71 @@ eigvalsh_p.def_abstract_eval(lambda x: _eigh_aval(x)[0])
 eigvalsh_p.def_jvp(_eigvalsh_jvp)
 
 
+def _complex_of(dtype):
+    return _dt.complex64 if dtype in (_dt.float32, _dt.complex64) else _dt.complex128
+
+
+def _eig_impl(b, x):
+    w, v = b.extra("eig")(x)
+    return [w, v]
+
+
+def _eig_aval(x):
+    c = _complex_of(x.dtype)
+    return [ShapedArray(tuple(x.shape[:-1]), c), ShapedArray(tuple(x.shape), c)]
+
+
+def _eig_tangent_projection(x, t):
+    """(w, v, P) with P = V^{-1} dx V: in the eigenbasis a perturbation's diagonal moves the
+    eigenvalues and its off-diagonal part turns the eigenvectors."""
+    w, v = eig(x)
+    c = _aval(v).dtype
+    t = t if _aval(t).dtype == c else convert_element_type(t, c)
+    return w, v, solve(v, matmul(t, v))
+
+
+def _eig_jvp(primals, tangents):
+    # A = V diag(w) V^{-1}: dw = diag(P), dV = V (F * P) with F[i, j] = 1 / (w_j - w_i) off
+    # the diagonal (distinct eigenvalues). Each column of V is fixed only up to a complex
+    # factor; the library normalises it to unit length, so the derivative removes the
+    # component Re(v_i^H dv_i) v_i that would change the length. The remaining phase is the
+    # library's choice: only phase-invariant functions of V have derivatives that match
+    # finite differences (as for complex svd).
+    x, = primals
+    w, v, p = _eig_tangent_projection(x, tangents[0])
+    dv = matmul(v, mul(_inverse_gaps(w), p))
+    n = x.shape[-1]
+    stretch = real(reduce_sum(mul(conj(v), dv), (len(x.shape) - 2,)))
+    dv = sub(dv, mul(v, _rows(convert_element_type(stretch, _aval(v).dtype), n)))
+    return [w, v], [diagonal(p), dv]
+
+
+# General (non-symmetric) eigendecomposition through the backend's extra "eig": complex
+# eigenvalues and unit-length eigenvectors whatever the input's dtype (NumPy returns real
+# arrays when every eigenvalue happens to be real; a dtype that depends on values cannot be
+# staged, so this follows JAX).
+eig_p = primitive("eig", multiple_results=True)
+eig_p.def_impl(_eig_impl)
+eig_p.def_abstract_eval(_eig_aval)
+eig_p.def_jvp(_eig_jvp)
+
+
+def eig(x):
+    return eig_p.bind(x)
+
+
+def _eigvals_jvp(primals, tangents):
+    x, = primals
+    w, _, p = _eig_tangent_projection(x, tangents[0])
+    return w, diagonal(p)
+
+
+eigvals_p = primitive("eigvals")
+eigvals_p.def_impl(lambda b, x: b.extra("eig")(x)[0])
+eigvals_p.def_abstract_eval(lambda x: _eig_aval(x)[0])
+eigvals_p.def_jvp(_eigvals_jvp)
+
+
 def _qr_impl(b, x, mode):
     r = b.xp.linalg.qr(x, mode=mode)
     return [r[0], r[1]]
@@ -502,7 +567,7 @@ solve_p.def_batch(_solve_batch)
 # The other primitives act on the trailing axes (stacks of matrices): the batch axis is one
 # more leading axis.
 for _p in (diagonal_p, diag_embed_p, inv_p, det_p, slogdet_p, cholesky_p, eigh_p, eigvalsh_p,
-           qr_p, svd_p, svdvals_p, pinv_p):
+           eig_p, eigvals_p, qr_p, svd_p, svdvals_p, pinv_p):
     _p.def_batch(leading_rule(_p))
 
 
@@ -512,6 +577,7 @@ det = det_p.bind
 slogdet = slogdet_p.bind
 cholesky = cholesky_p.bind
 eigvalsh = eigvalsh_p.bind
+eigvals = eigvals_p.bind
 svdvals = svdvals_p.bind
 
 
