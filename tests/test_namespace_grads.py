@@ -741,6 +741,12 @@ def _complex_parts(z):
     return fnp.real(z) + 0.5 * fnp.imag(z)
 
 
+def _root_sums(r):
+    """Symmetric functions of the roots (their order is the library's)."""
+    return (fnp.real(fnp.sum(r)), fnp.real(fnp.sum(r * r)), fnp.imag(fnp.sum(r * r * r) * 1j),
+            fnp.real(fnp.prod(r)))
+
+
 TABLE += [
     binary("polyadd", shapes=[((3,), (3,)), ((2,), (4,)), ((4,), (1,)), ((), (3,))]),
     binary("polysub", shapes=[((3,), (3,)), ((2,), (4,)), ((4,), (1,))]),
@@ -759,6 +765,15 @@ TABLE += [
     unary("poly_conjugate_pairs", fn=lambda z: fnp.real(fnp.poly(fnp.concat(
         [fnp.astype(z, fnp.complex128) * (1.0 + 0.5j),
          fnp.astype(z, fnp.complex128) * (1.0 - 0.5j)]))), shapes=[((2,),)]),
+    # roots: eigenvalues of the companion matrix, order-free functions of them; the result's
+    # shape depends on which coefficients are zero (a trailing zero adds a zero root)
+    unary("roots", "nonzero", fn=lambda p: _root_sums(fnp.roots(p)), shapes=[((3,),), ((4,),)],
+          backends=("numpy", "torch", "cupy"), data_dependent=True),
+    unary("roots_zeros", "nonzero", fn=lambda p: _root_sums(fnp.roots(fnp.concat(
+        [p[:1] * 0.0, p, p[:1] * 0.0]))), shapes=[((4,),)], backends=("numpy", "torch", "cupy"),
+          data_dependent=True),
+    unary("poly_matrix", "mat", fn=lambda a: fnp.real(fnp.poly(a)), shapes=[((3, 3),)],
+          backends=("numpy", "torch", "cupy")),
     unary("tensorinv", "mat", fn=lambda a: (LA.tensorinv(fnp.reshape(a, (2, 3, 6))),
                                             LA.tensorinv(fnp.reshape(a, (6, 2, 3)), ind=1)),
           shapes=[((6, 6),)]),

@@ -608,3 +608,76 @@ def test_asarray_variants_errors(backend):
         fnp.require(bad, requirements=["C", "F"])
     with pytest.raises(KeyError, match="require: unknown requirement"):
         fnp.require(bad, requirements=["Z"])
+
+# -- roots, poly of a matrix (need linalg.eigvals: not on array-api-strict) -----------------
+
+
+def _needs_eig(backend):
+    if backend.name == "array_api_strict":
+        pytest.skip("array-api-strict has no eig (linalg.eigvals raises there)")
+
+
+ROOTS = [[1, -3, 2], [1.0, 0.0, 1.0], [0, 0, 1, -3, 2, 0, 0], [0, 0], [], [5.0], [0, 5, 0],
+         [1, 2, 3, 4], [2.0, -1.0, 0.5, 3.0, -2.0], [1.0, 0.0], [0.0, 3.0, 1.0],
+         [1.0, -6.0, 11.0, -6.0]]
+
+
+@pytest.mark.parametrize("case", range(len(ROOTS)))
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "complex128"])
+def test_roots(backend, case, dtype):
+    _needs_eig(backend)
+    p = np.asarray(ROOTS[case], dtype=dtype)
+    want = np.roots(p)
+    got = fnp.roots(_conv(backend, p))
+    assert backend.is_own(got)
+    g = backend.to_numpy(got)
+    assert g.shape == want.shape and g.dtype == want.dtype, (g, want)
+    tol = 1e-4 if dtype == "float32" else 1e-9
+    np.testing.assert_allclose(np.sort_complex(g), np.sort_complex(want), rtol=tol, atol=tol)
+
+
+def test_roots_complex_coefficients_and_lists(backend):
+    _needs_eig(backend)
+    p = np.array([1j, 2.0, 3.0])
+    got = backend.to_numpy(fnp.roots(backend.asarray(p, "complex128")))
+    np.testing.assert_allclose(np.sort_complex(got), np.sort_complex(np.roots(p)), rtol=1e-12)
+    got = np.asarray(fnp.roots([1, -3, 2]))
+    np.testing.assert_allclose(np.sort(got), [1.0, 2.0], rtol=1e-12)
+
+
+def test_roots_errors_and_staging(backend):
+    with pytest.raises(ValueError, match="roots: input must be a rank-1 array"):
+        fnp.roots(backend.asarray(np.ones((2, 2))))
+    with pytest.raises(ConcretizationError, match="jit of"):
+        ft.jit(fnp.roots)(backend.asarray(np.array([1.0, -3.0, 2.0])))
+    with pytest.raises(ConcretizationError):
+        ft.vmap(fnp.roots)(backend.asarray(np.array([[1.0, -3.0, 2.0]])))
+
+
+def test_roots_gradient(backend):
+    """d(root)/dp for a simple root r of p: -(dp/dp_i)(r) / p'(r) = -r^(n-i) / p'(r)."""
+    _needs_eig(backend)
+    p = np.array([1.0, -3.0, 2.0])  # roots 1, 2
+
+    def largest(p):
+        return fnp.max(fnp.roots(p))
+    g = backend.to_numpy(ft.grad(largest)(backend.asarray(p)))
+    r, dp = 2.0, 2 * 2.0 - 3.0
+    np.testing.assert_allclose(g, [-r ** 2 / dp, -r / dp, -1.0 / dp], rtol=1e-10)
+
+
+@pytest.mark.parametrize("a", [[[1.0, 2.0], [3.0, 4.0]], [[0.0, -1.0], [1.0, 0.0]],
+                               [[2.0, 0.0, 1.0], [0.5, 1.0, 0.0], [1.0, 3.0, -1.0]], [[4.0]]])
+def test_poly_of_a_matrix(backend, a):
+    _needs_eig(backend)
+    a = np.asarray(a)
+    want = np.poly(a)
+    got = fnp.poly(backend.asarray(a))
+    check(backend, got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_poly_of_a_matrix_without_eig(backend):
+    if backend.name != "array_api_strict":
+        pytest.skip("only array-api-strict lacks eig")
+    with pytest.raises(Exception, match="eig"):
+        fnp.poly(backend.asarray(np.eye(2)))

@@ -1,13 +1,13 @@
 """NumPy's polynomial functions on coefficient arrays (highest power first, the functions
 beside ``poly1d``): ``polyadd``, ``polysub``, ``polymul``, ``polydiv``, ``polyder``,
-``polyint`` and ``poly``, with NumPy's semantics, differentiable in the
+``polyint``, ``poly`` and ``roots``, with NumPy's semantics, differentiable in the
 coefficients and built on the namespace's own functions.
 
 Dtypes follow NumPy's promotion (a float32 polynomial differentiated or integrated becomes
 float64, as NumPy's product with its int64 ``arange`` gives). Coefficient arrays are 1-d (or
 Python scalars and lists); NumPy's rarely used broadcasting of 2-d coefficient arrays is
 refused with a ValueError. Where NumPy's result depends on the values (the leading zeros
-``polydiv`` trims from its remainder, whether ``poly`` of complex roots is real)
+``polydiv`` trims from its remainder, whether ``poly`` of complex roots is real, ``roots``)
 the docstring says what happens when the values are not available (under ``jit``, ``vmap``).
 """
 
@@ -22,10 +22,10 @@ from ..errors import ConcretizationError
 from ..primitives import structural as _st
 from ._base import (_dtype, _shape, add, astype, concat, divide, equal,
                     less_equal, multiply, negative, subtract)
-from ._elementwise import abs, conj, logical_or, real
+from ._elementwise import abs, conj, imag, logical_or, real
 from ._statistics import all as _all
 
-__all__ = ["polyadd", "polysub", "polymul", "polydiv", "polyder", "polyint", "poly"]
+__all__ = ["polyadd", "polysub", "polymul", "polydiv", "polyder", "polyint", "poly", "roots"]
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -292,11 +292,8 @@ def poly(seq_of_zeros):
     if len(s) == 0:
         z, s = _st.reshape(z, (1,)), (1,)
     if len(s) == 2 and s[0] == s[1] and s[0] != 0:
-        from . import linalg
-        if not hasattr(linalg, "eigvals"):
-            raise NotImplementedError("poly: a square matrix needs linalg.eigvals, which this "
-                                      "version of functrans does not have")
-        z = linalg.eigvals(z)
+        from .linalg import eigvals
+        z = eigvals(z)
     elif len(s) == 1:
         code = _np.dtype(_dtype(z).name).char
         z = _cast(z, _MINTYPE.get(code, _dt.float64))
@@ -332,3 +329,44 @@ def _conjugate_pairs(z):
     conjugated = sum(astype(equal(col, conj(row)), _dt.int64), axis=1)
     from ._elementwise import logical_and
     return logical_and(_all(equal(same, conjugated)), _all(equal(z, z)))
+
+
+def roots(p):
+    """The roots of the polynomial with coefficients ``p`` (highest power first): the
+    eigenvalues of its companion matrix (:func:`linalg.eigvals`), after dropping the leading
+    zeros and taking each trailing zero as a zero root, as NumPy does. Real (float64, or
+    float32 for float32 ``p``) when every root is real, else complex, as NumPy gives; no
+    coefficient other than zero gives an empty float64 array. Differentiable where the roots
+    are distinct. Needs the values (which coefficients are zero decides the result's shape):
+    under ``jit`` or ``vmap`` a ConcretizationError. Backends without ``eig`` (array-api-strict)
+    raise as :func:`linalg.eigvals` does."""
+    from ._mathematics import _operand, _sl
+    from ._statistics import cumulative_prod, sum
+    from .linalg import eigvals
+    p = _operand(p)
+    if len(_shape(p)) == 0:
+        p = _st.reshape(p, (1,))
+    if len(_shape(p)) != 1:
+        raise ValueError(f"roots: input must be a rank-1 array; got shape {_shape(p)}")
+    n = _shape(p)[0]
+    zero = astype(equal(p, 0), _dt.int64)
+    lead = int(sum(cumulative_prod(zero))) if n else 0
+    if lead == n:
+        return _zeros(p, 0, _dt.float64)
+    trail = int(sum(cumulative_prod(_st.flip(zero, (0,)))))
+    p = _sl(p, lead, n - trail)
+    if _dtype(p).kind not in "fc":
+        p = astype(p, _dt.float64)
+    d = _dtype(p)
+    m = _shape(p)[0]
+    if m > 1:
+        first = _st.reshape(negative(divide(_sl(p, 1, m), _sl(p, 0, 1))), (1, m - 1))
+        i = _st.reshape(_st.iota(p, m - 2), (m - 2, 1))
+        j = _st.reshape(_st.iota(p, m - 1), (1, m - 1))
+        companion = concat([first, astype(equal(i, j), d)], axis=0)
+        r = eigvals(companion)
+        if d.kind == "f" and bool(_all(equal(imag(r), 0))):
+            r = real(r)
+    else:
+        r = _zeros(p, 0, _dt.float64)
+    return concat([r, _zeros(r, trail, _dtype(r))]) if trail else r
