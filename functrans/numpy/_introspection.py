@@ -111,8 +111,8 @@ def size(a, axis=None):
     s = _array_shape(a)
     if axis is None:
         return math.prod(s)
-    if isinstance(axis, tuple):
-        return math.prod(s[i] for i in _normalize_axes(axis, len(s)))
+    if isinstance(axis, (tuple, list)):
+        return math.prod(s[i] for i in _normalize_axes(tuple(axis), len(s)))
     return s[_normalize_axis(axis, len(s))]
 
 

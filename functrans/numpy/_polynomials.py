@@ -7,8 +7,9 @@ Dtypes follow NumPy's promotion (a float32 polynomial differentiated or integrat
 float64, as NumPy's product with its int64 ``arange`` gives). Coefficient arrays are 1-d (or
 Python scalars and lists); NumPy's rarely used broadcasting of 2-d coefficient arrays is
 refused with a ValueError. Where NumPy's result depends on the values (the leading zeros
-``polydiv`` trims from its remainder, whether ``poly`` of complex roots is real, ``roots``)
-the docstring says what happens when the values are not available (under ``jit``, ``vmap``).
+``polymul`` drops from its inputs and ``polydiv`` trims from its remainder, whether ``poly``
+of complex roots is real, ``roots``) the docstring says what happens when the values are not
+available (under ``jit``, ``vmap``).
 """
 
 from __future__ import annotations
