@@ -577,6 +577,9 @@ def test_asarray_variants(backend, value, dtype):
     out = fnp.require(a, requirements="W")
     check(backend, out, value)
     assert out is not a
+    out = fnp.asanyarray(a, copy=True)
+    check(backend, out, value)
+    assert out is not a
 
 
 def test_asarray_variants_python_values():

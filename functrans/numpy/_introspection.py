@@ -23,8 +23,9 @@ from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ConcretizationError
 from ..primitives import structural as _st
-from ._base import (_dtype, _normalize_axes, _normalize_axis, _shape, add, asarray,
-                    astype, less, subtract)
+from ._base import (_dtype, _normalize_axes, _normalize_axis, _shape, add, astype, less,
+                    subtract)
+from ._creation import asarray
 from ._dtypes import _to_dtype
 from ._elementwise import (abs, bitwise_and, bitwise_invert, bitwise_left_shift,
                            bitwise_right_shift, isfinite)
@@ -372,9 +373,5 @@ def require(a, dtype=None, requirements=None, *, like=None):
         flags.add(_FLAGS[key])
     if "C" in flags and "F" in flags:
         raise ValueError('require: cannot specify both "C" and "F" order')
-    out = _asarray(a, dtype)
-    if flags & {"W", "O"} and out is a:
-        from ._reshaping import copy
-        out = copy(out)
-    return out
+    return _asarray(a, dtype, copy=True if flags & {"W", "O"} else None)
 
