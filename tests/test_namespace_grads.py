@@ -877,7 +877,60 @@ TABLE += [
 
 # -- NumPy's names beyond the standard: polynomials, introspection, linalg.tensorinv/solve ---
 # (functrans/numpy/_polynomials.py, functrans/numpy/_introspection.py)
-TABLE += []
+
+
+def _complex_parts(z):
+    """A real function of a complex result (both parts count)."""
+    return fnp.real(z) + 0.5 * fnp.imag(z)
+
+
+def _root_sums(r):
+    """Symmetric functions of the roots (their order is the library's)."""
+    return (fnp.real(fnp.sum(r)), fnp.real(fnp.sum(r * r)), fnp.imag(fnp.sum(r * r * r) * 1j),
+            fnp.real(fnp.prod(r)))
+
+
+TABLE += [
+    binary("polyadd", shapes=[((3,), (3,)), ((2,), (4,)), ((4,), (1,)), ((), (3,))]),
+    binary("polysub", shapes=[((3,), (3,)), ((2,), (4,)), ((4,), (1,))]),
+    binary("polymul", shapes=[((3,), (2,)), ((1,), (4,)), ((4,), (4,))]),
+    binary("polydiv", "real", "nonzero",
+           shapes=[((5,), (3,)), ((3,), (3,)), ((2,), (4,)), ((4,), (1,)), ((6,), (2,))]),
+    unary("polyder", fn=lambda p: (fnp.polyder(p), fnp.polyder(p, 2), fnp.polyder(p, m=0)),
+          shapes=[((4,),), ((2,),), ((5,),)]),
+    binary("polyint", fn=lambda p, k: (fnp.polyint(p), fnp.polyint(p, 2, k),
+                                       fnp.polyint(p, m=3, k=k[0])),
+           shapes=[((3,), (2,)), ((1,), (3,))]),
+    unary("poly", fn=lambda z: fnp.poly(z) * 1.0, shapes=[((1,),), ((4,),)]),
+    unary("poly_complex", fn=lambda z: _complex_parts(fnp.poly(
+        fnp.astype(z, fnp.complex128) * (1.0 + 0.5j))), shapes=[((1,),), ((3,),)]),
+    # conjugate pairs: NumPy's result is real (under jit it stays complex: real() of it)
+    unary("poly_conjugate_pairs", fn=lambda z: fnp.real(fnp.poly(fnp.concat(
+        [fnp.astype(z, fnp.complex128) * (1.0 + 0.5j),
+         fnp.astype(z, fnp.complex128) * (1.0 - 0.5j)]))), shapes=[((2,),)]),
+    # roots: eigenvalues of the companion matrix, order-free functions of them; the result's
+    # shape depends on which coefficients are zero (a trailing zero adds a zero root)
+    unary("roots", "nonzero", fn=lambda p: _root_sums(fnp.roots(p)), shapes=[((3,),), ((4,),)],
+          backends=("numpy", "torch", "cupy"), data_dependent=True),
+    unary("roots_zeros", "nonzero", fn=lambda p: _root_sums(fnp.roots(fnp.concat(
+        [p[:1] * 0.0, p, p[:1] * 0.0]))), shapes=[((4,),)], backends=("numpy", "torch", "cupy"),
+          data_dependent=True),
+    unary("poly_matrix", "mat", fn=lambda a: fnp.real(fnp.poly(a)), shapes=[((3, 3),)],
+          backends=("numpy", "torch", "cupy")),
+    unary("tensorinv", "mat", fn=lambda a: (LA.tensorinv(fnp.reshape(a, (2, 3, 6))),
+                                            LA.tensorinv(fnp.reshape(a, (6, 2, 3)), ind=1)),
+          shapes=[((6, 6),)]),
+    binary("tensorsolve", "mat", "real",
+           fn=lambda a, b: (LA.tensorsolve(fnp.reshape(a, (2, 3, 6)), fnp.reshape(b, (2, 3))),
+                            LA.tensorsolve(fnp.reshape(a, (6, 2, 3)), fnp.reshape(b, (2, 3)),
+                                           axes=(0,)),
+                            LA.tensorsolve(a, b)),
+           shapes=[((6, 6), (6,))]),
+    unary("asanyarray", fn=lambda x: fnp.asanyarray(x) * 2.0),
+    unary("ascontiguousarray", fn=lambda x: fnp.ascontiguousarray(x) * 2.0),
+    unary("asarray_chkfinite", fn=lambda x: fnp.asarray_chkfinite(x) * 2.0),
+    unary("require", fn=lambda x: fnp.require(x, requirements=["C", "W"]) * 2.0),
+]
 
 # -- functrans.scipy: incomplete gamma/beta, distributions' cdfs, more linalg ---------------
 TABLE += []
@@ -1038,7 +1091,9 @@ NO_DERIVATIVE |= {"bartlett", "blackman", "hamming", "hanning", "gcd", "lcm", "i
 NO_DERIVATIVE |= {"isin", "argpartition", "lexsort"}
 
 # polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
-NO_DERIVATIVE |= set()
+NO_DERIVATIVE |= {"ndim", "shape", "size", "isscalar", "iscomplexobj", "isrealobj",
+                  "iterable", "promote_types", "issubdtype", "common_type",
+                  "min_scalar_type", "mintypecode", "bitwise_count"}
 
 # functrans.nn
 NO_DERIVATIVE |= {"nn.one_hot"}
@@ -1069,7 +1124,8 @@ ALIASES |= {}
 ALIASES |= {}
 
 # polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
-ALIASES |= {}
+ALIASES |= {"bitwise_not": "bitwise_invert", "invert": "bitwise_invert",
+            "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift"}
 
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 from collections import namedtuple
 
 from .. import dtypes as _dt
@@ -32,7 +33,7 @@ __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "m
            "qr", "slogdet", "solve", "svd", "svdvals", "tensordot", "trace", "vecdot",
            "vector_norm",
            # NumPy's names beyond the standard
-           "norm", "multi_dot", "cond", "lstsq", "eig", "eigvals"]
+           "norm", "multi_dot", "cond", "lstsq", "eig", "eigvals", "tensorinv", "tensorsolve"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
@@ -520,3 +521,52 @@ def _lstsq(a, b, rcond, residuals):
         if resid is not None:
             resid = _st.convert_element_type(resid, ordt)
     return x, resid, rank, s
+
+
+def tensorinv(a, ind=2):
+    """The inverse of ``a`` as a tensor operator: the first ``ind`` axes are the output
+    index, the rest the input index, and the result ``ia`` (of shape ``a.shape[ind:] +
+    a.shape[:ind]``) satisfies ``tensordot(ia, a, ind)`` = identity. The two groups of axes
+    must hold the same number of elements; integers become float64. Differentiable (needs
+    the matrix form invertible)."""
+    x = _float(a)
+    ind = operator.index(ind)
+    if ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer; got {ind}")
+    s = _shape(x)
+    rows = math.prod(s[:ind])
+    cols = math.prod(s[ind:])
+    if rows != cols or rows == 0:
+        raise ShapeError(f"tensorinv: the first {ind} axes of a (shape {s}) must hold as many "
+                         f"elements as the rest, and some: got {rows} and {cols}")
+    ia = _la.inv(_st.reshape(x, (rows, cols)))
+    return _st.reshape(ia, s[ind:] + s[:ind])
+
+
+def tensorsolve(a, b, axes=None):
+    """The solution ``x`` of ``tensordot(a, x, x.ndim) = b``: ``x`` has the shape of the
+    trailing axes of ``a`` after its leading ``b.ndim`` axes (which must match ``b``'s
+    shape). ``axes`` lists axes of ``a`` to move to the end first (non-negative, as in
+    NumPy). Integers become float64. Differentiable in ``a`` and ``b`` (needs the matrix
+    form invertible)."""
+    a, b = _float(a), _float(b)
+    (a, b), _ = _promote_arrays([a, b])
+    na = len(_shape(a))
+    if axes is not None:
+        order = list(range(na))
+        for k in (axes if not isinstance(axes, int) else (axes,)):
+            k = operator.index(k)
+            if k not in order:
+                raise ValueError(f"tensorsolve: axes must list distinct axes of a (0 to "
+                                 f"{na - 1}); got {axes}")
+            order.remove(k)
+            order.append(k)
+        a = _st.transpose(a, tuple(order))
+    sa, sb = _shape(a), _shape(b)
+    rest = sa[len(sb) - na:] if len(sb) != na else sa
+    n = math.prod(rest)
+    if math.prod(sa) != n * n or math.prod(sb) != n:
+        raise ShapeError(f"tensorsolve: a (shape {sa}) must split into b's shape {sb} and "
+                         f"trailing axes holding as many elements; it does not")
+    x = _la.solve(_st.reshape(a, (n, n)), _st.reshape(b, (n, 1)))
+    return _st.reshape(x, rest)
