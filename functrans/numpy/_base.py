@@ -674,7 +674,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
             dtype = _dt.float64
         return _default_backend().asarray(obj, dtype=dtype, device=device)
     b = backend_of(obj)
-    return b.asarray(obj, dtype=dtype, device=device) if dtype is not None or copy else obj
+    out = obj if dtype is None else b.asarray(obj, dtype=dtype, device=device)
+    return b.copy(out) if copy and out is obj else out
 
 
 def _contains_float(obj):
