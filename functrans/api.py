@@ -296,9 +296,18 @@ def _check_linear(graph, name):
     a primitive with a transpose rule, inexact results, coefficients (divisors, the matrix of
     a solve, a select's predicate, one factor of each product) independent of the inputs."""
     dep = {v for v in graph.in_vars if v is not None}
+    # Only equations that reach an output count: a non-linear value computed and dropped
+    # (the primal half of a grad inside the function) does not make the function non-linear.
+    live = {o for o in graph.outputs if type(o) is Var}
+    needed = [False] * len(graph.eqns)
+    for k in range(len(graph.eqns) - 1, -1, -1):
+        prim, inputs, _, outs = graph.eqns[k]
+        if any(o in live for o in (outs if prim.multiple_results else (outs,))):
+            needed[k] = True
+            live.update(a for a in inputs if type(a) is Var)
     for k, (prim, inputs, params, outs) in enumerate(graph.eqns, 1):
         hits = [type(a) is Var and a in dep for a in inputs]
-        if not any(hits) or prim.name in _VALUE_FREE:
+        if not needed[k - 1] or not any(hits) or prim.name in _VALUE_FREE:
             continue
         where = f"linear_transpose of {name}: equation {k} ({prim.name})"
         if prim.transpose is None:

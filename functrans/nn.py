@@ -49,13 +49,15 @@ def relu(x):
     """The rectified linear unit ``max(x, 0)``; derivative 0 at 0 (as JAX). Integer input
     stays integer."""
     x = fnp.asarray(x)
-    return fnp.where(x > 0, x, fnp.zeros_like(x))
+    # x <= 0 picks the zero, so that nan stays nan (as JAX's and torch's relu)
+    return fnp.where(x <= 0, fnp.zeros_like(x), x)
 
 
 def relu6(x):
     """``min(max(x, 0), 6)``; derivative 0 at 0 and at 6."""
     x = _float(x)
-    return fnp.where((x > 0) & (x < 6), x, fnp.where(x >= 6, _full(x, 6.0), _full(x, 0.0)))
+    # the comparisons pick the constants, so that nan stays nan
+    return fnp.where(x <= 0, _full(x, 0.0), fnp.where(x >= 6, _full(x, 6.0), x))
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -203,7 +205,9 @@ def softmax(x, axis=-1, where=None):
         return _sp.softmax(x, axis=axis)
     where = fnp.broadcast_to(fnp.asarray(where), x.shape)
     e = fnp.exp(_masked_shift(x, axis, where))
-    return e / fnp.sum(e, axis=axis, keepdims=True)
+    s = fnp.sum(e, axis=axis, keepdims=True)
+    # a slice with nothing kept sums to 0: its entries are 0 (as JAX's), not 0 / 0
+    return e / fnp.where(s > 0, s, 1.0)
 
 
 def log_softmax(x, axis=-1, where=None):
@@ -236,16 +240,14 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
     computed unless given; ``where`` restricts them to the marked entries)."""
     x = _float(x)
     if where is not None:
-        w = fnp.astype(fnp.broadcast_to(fnp.asarray(where), x.shape), x.dtype)
-        count = fnp.sum(w, axis=axis, keepdims=True)
+        # the masked means never read the excluded entries (a nan there stays out)
+        where = fnp.broadcast_to(fnp.asarray(where), x.shape)
     # fnp's functions, not operators: x may be a plain array and mean a tracer
     if mean is None:
-        mean = (fnp.mean(x, axis=axis, keepdims=True) if where is None else
-                fnp.sum(x * w, axis=axis, keepdims=True) / count)
+        mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
     d = fnp.subtract(x, mean)
     if variance is None:
-        variance = (fnp.mean(d * d, axis=axis, keepdims=True) if where is None else
-                    fnp.sum(d * d * w, axis=axis, keepdims=True) / count)
+        variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
     if isinstance(variance, (int, float)):
         return d / math.sqrt(variance + epsilon)
     return fnp.divide(d, fnp.sqrt(fnp.add(variance, epsilon)))

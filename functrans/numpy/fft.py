@@ -92,9 +92,16 @@ def _length(n, default, name):
     return n
 
 
+def _one(n, name):
+    """A one-dimensional transform's ``n`` as ``s`` (where -1 is not allowed, as NumPy)."""
+    return None if n is None else [_length(n, None, name)]
+
+
 def _shape_and_axes(x, s, axes, name, last_default=None):
     """NumPy's rules for ``s`` and ``axes``: axes default to the last ``len(s)`` (or all);
-    ``s`` to the input's lengths (the last one to ``last_default(length)`` if given)."""
+    ``s`` to the input's lengths (the last one to ``last_default(length)`` if given); an
+    entry -1 of ``s`` is the input's length along that axis (also for the last axis of the
+    real inverse transforms, as NumPy)."""
     nd = len(_shape(x))
     if axes is None:
         axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
@@ -111,6 +118,9 @@ def _shape_and_axes(x, s, axes, name, last_default=None):
         if len(s) != len(axes):
             raise ValueError(f"fft.{name}: s and axes must have the same length; got "
                              f"{len(s)} and {len(axes)}")
+        # -1 keeps the input's length along that axis (NumPy 2, the Array API)
+        s = [_shape(x)[a] if n is not None and operator.index(n) == -1 else n
+             for a, n in zip(axes, s)]
     s = [_length(n, None, name) for n in s]
     return s, axes
 
@@ -187,14 +197,14 @@ def _c2r(x, s, axes, norm, name):
 def rfft(x, n=None, axis=-1, norm=None):
     """The discrete Fourier transform of real input along ``axis``: the ``n // 2 + 1``
     non-negative frequencies."""
-    return _r2c(x, None if n is None else [n], [axis], norm, "rfft")
+    return _r2c(x, _one(n, "rfft"), [axis], norm, "rfft")
 
 
 def irfft(x, n=None, axis=-1, norm=None):
     """The inverse of :func:`rfft`: real output of length ``n`` (default ``2 * (m - 1)``
     for ``m`` input frequencies). As NumPy, the imaginary parts of the zero (and, for even
     ``n``, the last) frequency are ignored."""
-    return _c2r(x, None if n is None else [n], [axis], norm, "irfft")
+    return _c2r(x, _one(n, "irfft"), [axis], norm, "irfft")
 
 
 def rfftn(x, s=None, axes=None, norm=None):
@@ -222,8 +232,7 @@ def hfft(x, n=None, axis=-1, norm=None):
     spectrum of length ``n``, default ``2 * (m - 1)``)."""
     from ._elementwise import conj
     norm = _SWAPPED[_norm(norm, "hfft")]
-    return _c2r(conj(_complex(_operand(x))), None if n is None else [n], [axis], norm,
-                "hfft")
+    return _c2r(conj(_complex(_operand(x))), _one(n, "hfft"), [axis], norm, "hfft")
 
 
 def ihfft(x, n=None, axis=-1, norm=None):
@@ -231,7 +240,7 @@ def ihfft(x, n=None, axis=-1, norm=None):
     signal."""
     from ._elementwise import conj
     norm = _SWAPPED[_norm(norm, "ihfft")]
-    return conj(_r2c(x, None if n is None else [n], [axis], norm, "ihfft"))
+    return conj(_r2c(x, _one(n, "ihfft"), [axis], norm, "ihfft"))
 
 
 def _freq_dtype(dtype):

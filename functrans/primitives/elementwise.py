@@ -622,8 +622,9 @@ def _logaddexp_jvp(primals, tangents):
     out = logaddexp(x, y)
     # The softmax weight of x, 1 / (1 + exp(y - x)): 1 where x = +inf > y, 0 where y = +inf,
     # and 1/2 where both are the same infinity (y - x is nan there).
+    # A nan input keeps d nan (and so the derivative): only inf - inf is replaced.
     d = sub(x, y)
-    d = select(ne(d, d), 0.0, d)
+    d = select(ne(d, d), select(eq(x, y), 0.0, d), d)
     t = None
     if tx is not None:
         t = mul(tx, _logistic(d))
