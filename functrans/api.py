@@ -289,6 +289,15 @@ def vjp(fun, *primals, has_aux=False):
 _VALUE_FREE = frozenset({"full_like", "iota"})
 # Linear primitives with operands that must not depend on the inputs (the coefficients).
 _COEFFICIENTS = {"div": (1,), "solve": (0,), "select": (0,)}
+# The tangent maps of linearize/vjp: linear in their first len(diff) operands (the tangents);
+# the others are residuals (the point they were linearized at), coefficients too.
+_RESIDUAL_LIN = frozenset({"checkpoint_lin", "cond_lin", "eager_lin", "scan_lin"})
+
+
+def _param_vars(params):
+    """Graph variables held in an equation's parameters (residuals kept as parameters)."""
+    return [a for v in params.values() for a in (v if isinstance(v, (tuple, list)) else (v,))
+            if type(a) is Var]
 
 
 def _check_linear(graph, name):
@@ -301,13 +310,15 @@ def _check_linear(graph, name):
     live = {o for o in graph.outputs if type(o) is Var}
     needed = [False] * len(graph.eqns)
     for k in range(len(graph.eqns) - 1, -1, -1):
-        prim, inputs, _, outs = graph.eqns[k]
+        prim, inputs, params, outs = graph.eqns[k]
         if any(o in live for o in (outs if prim.multiple_results else (outs,))):
             needed[k] = True
             live.update(a for a in inputs if type(a) is Var)
+            live.update(_param_vars(params))
     for k, (prim, inputs, params, outs) in enumerate(graph.eqns, 1):
         hits = [type(a) is Var and a in dep for a in inputs]
-        if not needed[k - 1] or not any(hits) or prim.name in _VALUE_FREE:
+        hidden = any(a in dep for a in _param_vars(params))
+        if not needed[k - 1] or not (any(hits) or hidden) or prim.name in _VALUE_FREE:
             continue
         where = f"linear_transpose of {name}: equation {k} ({prim.name})"
         if prim.transpose is None:
@@ -317,10 +328,13 @@ def _check_linear(graph, name):
         pairs = {"mul": 1, "matmul": 1, "mul_add": len(inputs) // 2}.get(prim.name, 0)
         both = [i for i in range(pairs) if hits[2 * i] and hits[2 * i + 1]]
         fixed = [i for i in _COEFFICIENTS.get(prim.name, ()) if hits[i]]
-        if both or fixed:
+        if prim.name in _RESIDUAL_LIN:
+            fixed += [i for i in range(len(params["diff"]), len(inputs)) if hits[i]]
+        if both or fixed or hidden:
             what = ("multiplies two values that both depend on the inputs" if both else
                     "uses a value that depends on the inputs as a coefficient (a divisor, "
-                    "the matrix of a solve or a predicate)")
+                    "the matrix of a solve, a predicate or the point a tangent map was "
+                    "linearized at)")
             raise TypeError(f"{where} {what}: the function is not linear, so it has no "
                             f"transpose (use vjp for the transposed derivative).")
         for o in (outs if prim.multiple_results else (outs,)):

@@ -4,7 +4,9 @@ functrans.nn and the where=/initial= reductions: values against NumPy, derivativ
 
 - linear_transpose refused linear functions holding a dropped non-linear value (a dead
   ``sin``, the primal half of ``grad`` of a quadratic): only equations that reach an output
-  are checked now (JAX accepts both).
+  are checked now (JAX accepts both); the residual operands of the tangent-map primitives
+  (checkpoint_lin ...) count as coefficients, or ``linearize(checkpoint(sin), x)[1](t)``
+  would pass once its dropped primal ``sin(x)`` is no longer checked.
 - nn.relu / relu6 (so hard_sigmoid, hard_silu) turned nan into 0.
 - nn.softmax(where=) gave nan (0 / 0) on a slice with nothing kept; the docstring (and JAX)
   give 0.
@@ -185,6 +187,10 @@ NONLINEAR = {
     "sum(where=x > 0)": lambda x: x * fnp.sum(x, where=x > 0),
     "jvp, primal = x": lambda x: ft.jvp(ft.checkpoint(fnp.sin), (x,), (_LCT,))[1],
     "vjp, primal = x": lambda x: ft.vjp(ft.checkpoint(fnp.sin), x)[1](_LCT)[0],
+    # the primal is dropped, and the tangent map's residual is x itself (checkpoint_lin)
+    "linearize checkpoint, primal = x": lambda x: ft.linearize(ft.checkpoint(fnp.sin), x)[1](_LCT),
+    "linearize scan, primal = x": lambda x: ft.linearize(
+        lambda y: ft.control_flow.scan(lambda c, a: (c * a, c), 1.0, y)[1], x)[1](_LCT),
     "cond on x": lambda x: ft.control_flow.cond(x[0] > 0, lambda y: y, lambda y: 2 * y, x),
 }
 
