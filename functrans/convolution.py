@@ -286,6 +286,9 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     if Ci * G != C:
         raise ValueError(f"{what}: the kernel's input features ({Ci}) times "
                          f"feature_group_count ({G}) must equal the input's features ({C}).")
+    if isinstance(padding, str) and any(d != 1 for d in ldil):
+        raise ValueError(f"{what}: String padding with lhs_dilation is not supported (as in "
+                         f"JAX): give explicit (low, high) pairs or use conv_transpose.")
     sizes = tuple(x.shape[1:-1])
     eff = tuple((k - 1) * r + 1 if k else 0 for k, r in zip(ksize, rdil))
     pads = _padding(padding, sizes, eff, strides, what)
@@ -413,20 +416,39 @@ def _is_identity(init, name):
     return init == {"add": 0, "mul": 1, "max": -math.inf, "min": math.inf}[name]
 
 
+def _identity(name, dt):
+    """The identity of the computation in dtype ``dt`` (None: zero)."""
+    if name == "add":
+        return None
+    if name == "mul":
+        return 1
+    if fnp.isdtype(dt, "real floating"):
+        return -math.inf if name == "max" else math.inf
+    if fnp.isdtype(dt, "bool"):
+        return name == "min"
+    if fnp.isdtype(dt, "integral"):
+        info = fnp.iinfo(dt)
+        return info.min if name == "max" else info.max
+    raise TypeError(f"reduce_window: {name} of {dt} values is not supported.")
+
+
 def reduce_window(operand, init_value, computation, window_dimensions, window_strides=None,
                   padding="VALID", base_dilation=None, window_dilation=None):
     """A reduction over sliding windows (``jax.lax.reduce_window``): for each window
     position, ``computation`` folded over ``init_value`` and the operand's values in the
-    window; padding and the holes of ``base_dilation`` hold ``init_value``. Max pooling is
+    window. Max pooling is
     ``reduce_window(x, -inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), 'VALID')``, sum pooling
     the same with ``0.`` and ``lax.add``.
 
     ``computation`` is one of ``lax.add``, ``lax.mul``, ``lax.max``, ``lax.min`` (or
     ``functrans.numpy``'s ``add``, ``multiply``, ``maximum``, ``minimum``, or
     ``operator.add``/``mul``); ``window_strides`` defaults to ones; ``padding`` 'VALID',
-    'SAME', 'SAME_LOWER' (computed, as in JAX, from the undilated window) or ``(low,
-    high)`` pairs. The derivative of a max (min) goes to the window's maximum (minimum),
-    ties as ``functrans.numpy.max`` shares them.
+    'SAME', 'SAME_LOWER' (as in JAX: from the operand's shape without base dilation and
+    the dilated window) or ``(low,
+    high)`` pairs. As in JAX (XLA), padding and the holes of ``base_dilation`` take no part
+    in the reduction (a window of padding only gives ``init_value``). The derivative of a
+    max (min) goes to the window's maximum (minimum), ties as ``functrans.numpy.max``
+    shares them.
 
     Differences from JAX: other computations and pytrees of operands raise
     NotImplementedError."""
@@ -459,10 +481,12 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         init = fnp.asarray(init_value, dtype=dt, device=fnp.device(x))
     else:
         init = fnp.astype(fnp.asarray(init_value), dt)
-    pads = _padding(padding, tuple(x.shape), windows, strides, what)
+    eff = tuple((k - 1) * r + 1 for k, r in zip(windows, wdil))
+    pads = _padding(padding, tuple(x.shape), eff, strides, what)
     axes = tuple(range(nd))
-    xp = _dilate_pad(x, axes, bdil, pads, None if (name == "add" and identity) else init,
-                     what)
+    # Padding and the holes of the base dilation take no part (as in XLA): they hold the
+    # computation's identity, and init_value is folded in once.
+    xp = _dilate_pad(x, axes, bdil, pads, _identity(name, dt), what)
     slices, outs = _window_slices(xp, axes, windows, wdil, strides, what)
     if math.prod(outs) == 0:
         return fnp.zeros(tuple(outs), dtype=dt, device=fnp.device(x))

@@ -94,7 +94,8 @@ def _convolve(in1, in2, mode, what):
     if mode == "valid":
         _valid_swap(s1, s2, what)
     # convolution commutes: the operand with fewer elements is the kernel
-    if math.prod(in2.shape) > math.prod(in1.shape) or (mode == "valid" and any(b > a for a, b in zip(s1, s2))):
+    if math.prod(s2) > math.prod(s1) or (mode == "valid" and any(b > a for a, b in
+                                                                zip(s1, s2))):
         in1, in2 = in2, in1
     return _conv_nd(in1, in2, ranges)
 
