@@ -210,8 +210,8 @@ def _window_slices(x, axes, windows, wdil, strides, what):
     shape = tuple(x.shape)
     outs = []
     for ax, k, r, s in zip(axes, windows, wdil, strides):
-        span = (k - 1) * r + 1
-        outs.append(_builtin_max((shape[ax] - span) // s + 1, 0) if k else 0)
+        span = (k - 1) * r + 1 if k else 0  # (an empty kernel: zeros at every position)
+        outs.append(_builtin_max((shape[ax] - span) // s + 1, 0))
     slices = []
     for pos in product(*(range(k) for k in windows)):
         idx = [(0, d, 1) for d in shape]
@@ -280,6 +280,9 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     N, C = x.shape[0], x.shape[-1]
     O, Ci = w.shape[0], w.shape[1]
     ksize = tuple(w.shape[2:])
+    if 0 in ksize:
+        raise ValueError(f"{what}: the kernel's spatial sizes must be positive (as in JAX); "
+                         f"got {ksize}.")
     if G < 1 or C % G or O % G:
         raise ValueError(f"{what}: feature_group_count={G} must divide the input features "
                          f"({C}) and the output features ({O}).")
@@ -476,6 +479,9 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         if not math.isfinite(init_value) or init_value != int(init_value):
             raise TypeError(f"{what}: init_value {init_value!r} does not fit the operand's "
                             f"dtype {dt}.")
+    import numpy as _np  # (a NumPy scalar init_value is a Python number here)
+    if isinstance(init_value, _np.generic):
+        init_value = init_value.item()
     identity = _is_identity(init_value, name)
     if isinstance(init_value, (int, float, bool)):
         init = fnp.asarray(init_value, dtype=dt, device=fnp.device(x))

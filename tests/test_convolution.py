@@ -505,6 +505,8 @@ def test_errors(backend):
         lax.conv(x, backend.asarray(np.ones((2, 2, 2, 2)), "float32"), (1, 1), "VALID")
     with pytest.raises(TypeError, match="same number of axes"):
         lax.conv(x, backend.asarray(np.ones((2, 2, 2))), (1, 1), "VALID")
+    with pytest.raises(ValueError, match="spatial sizes must be positive"):
+        lax.conv(x, backend.asarray(np.ones((2, 2, 0, 2))), (1, 1), "VALID")
     with pytest.raises(ValueError, match="negative size"):
         lax.conv(x, w, (1, 1), [(-3, -2), (0, 0)])
     with pytest.raises(TypeError, match="'N' and 'C' once"):
