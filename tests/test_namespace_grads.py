@@ -1015,6 +1015,74 @@ TABLE += [
     Spec("fft.ifftshift", lambda x: FFT.ifftshift(x, axes=0), ["real"], [((5,),), ((3, 4),)]),
 ]
 
+# -- convolution (functrans/convolution.py) ------------------------------------------------
+import functrans.lax as lax  # noqa: E402
+import functrans.scipy.signal as fss  # noqa: E402
+
+
+def _cgd(**kw):
+    return lambda x, w: lax.conv_general_dilated(x, w, **kw)
+
+
+TABLE += [
+    Spec("lax.conv_general_dilated",
+         lambda x, w: lax.conv_general_dilated(x, w, (1,) * (x.ndim - 2), "SAME"),
+         ["real", "real"], [((2, 2, 5), (3, 2, 3)), ((1, 2, 4, 5), (2, 2, 2, 3))]),
+    Spec("lax.conv_general_dilated_2d",
+         _cgd(window_strides=(2, 1), padding=((1, 0), (2, -1)), lhs_dilation=(1, 2),
+              rhs_dilation=(2, 1)),
+         ["real", "real"], [((1, 2, 4, 3), (2, 2, 2, 2))]),
+    Spec("lax.conv_general_dilated_nhwc_groups",
+         _cgd(window_strides=(1, 2), padding="SAME_LOWER",
+              dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=2),
+         ["real", "real"], [((2, 3, 4, 4), (2, 2, 2, 4))]),
+    Spec("lax.conv_general_dilated_3d", _cgd(window_strides=(1, 1, 2), padding="VALID"),
+         ["real", "real"], [((1, 1, 3, 3, 4), (2, 1, 2, 2, 2))]),
+    Spec("lax.conv", lambda x, w: lax.conv(x, w, (1, 1), "VALID"), ["real", "real"],
+         [((1, 2, 3, 4), (2, 2, 2, 2))]),
+    Spec("lax.conv_with_general_padding",
+         lambda x, w: lax.conv_with_general_padding(x, w, (2, 1), ((1, 1), (0, 1)), (2, 1),
+                                                    (1, 2)),
+         ["real", "real"], [((1, 1, 3, 4), (2, 1, 2, 2))]),
+    Spec("lax.conv_transpose",
+         lambda x, w: lax.conv_transpose(x, w, (2, 2), "SAME", transpose_kernel=True),
+         ["real", "real"], [((1, 3, 2, 2), (2, 2, 3, 2)), ((1, 2, 3, 1), (3, 2, 2, 1))]),
+    Spec("lax.conv_transpose_1d_valid",
+         lambda x, w: lax.conv_transpose(x, w, (2,), "VALID", dimension_numbers=(
+             "NCH", "OIH", "NCH")),
+         ["real", "real"], [((2, 2, 3), (1, 2, 3))]),
+    Spec("lax.reduce_window_max",
+         lambda x: lax.reduce_window(x, -fnp.inf, lax.max, (1, 2, 2), (1, 2, 1), "SAME"),
+         ["distinct"], [((2, 4, 3),), ((1, 3, 5),)]),
+    Spec("lax.reduce_window_min",
+         lambda x: lax.reduce_window(x, 0.5, lax.min, (2, 2), (1, 1), ((1, 0), (0, 1)),
+                                     window_dilation=(1, 2)),
+         ["distinct"], [((3, 4),)]),
+    Spec("lax.reduce_window_add",
+         lambda x: lax.reduce_window(x, 1.0, lax.add, (1, 2, 3), (1, 2, 2), "SAME",
+                                     base_dilation=(1, 2, 1)) / 6.0,
+         ["real"], [((2, 3, 4),)]),
+    Spec("lax.reduce_window_mul",
+         lambda x: lax.reduce_window(x, 1.0, lax.mul, (2,), (1,), "VALID"),
+         ["real"], [((4,),)]),
+    Spec("scipy.signal.convolve", lambda a, b: fss.convolve(a, b), ["real", "real"],
+         [((5,), (3,)), ((2, 3), (3, 2))]),
+    Spec("scipy.signal.convolve_same", lambda a, b: fss.convolve(a, b, mode="same"),
+         ["real", "real"], [((3,), (4,)), ((3, 4), (2, 2))]),
+    Spec("scipy.signal.correlate", lambda a, b: fss.correlate(a, b, mode="valid"),
+         ["real", "real"], [((5,), (3,)), ((2, 4), (3, 5))]),
+    Spec("scipy.signal.correlate_complex",
+         lambda a, b: fnp.real(fss.correlate(a * (1 + 2j), b * (2 - 1j) + 1j, mode="same")),
+         ["real", "real"], [((4,), (3,))]),
+    Spec("scipy.signal.convolve2d",
+         lambda a, b: fss.convolve2d(a, b, mode="same", boundary="wrap"),
+         ["real", "real"], [((3, 4), (2, 3))]),
+    Spec("scipy.signal.correlate2d",
+         lambda a, b: (fss.correlate2d(a, b, boundary="symm"),
+                       fss.correlate2d(a, b, mode="same", fillvalue=0.5)),
+         ["real", "real"], [((3, 4), (2, 2))]),
+]
+
 # -- functrans.nn (functrans/nn.py) ----------------------------------------------------------
 import functrans.nn as fnn  # noqa: E402
 
