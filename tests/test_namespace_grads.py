@@ -1165,6 +1165,9 @@ NO_DERIVATIVE |= {"ndim", "shape", "size", "isscalar", "iscomplexobj", "isrealob
 
 # functrans.nn
 NO_DERIVATIVE |= {"nn.one_hot"}
+# functions of index arrays (functrans/numpy/_functional.py; vectorize is a class, tested in
+# tests/test_numpy_functional.py)
+NO_DERIVATIVE |= {"fromfunction", "mask_indices"}
 # functrans.numpy.fft: the sample frequencies
 NO_DERIVATIVE |= {"fft.fftfreq", "fft.rfftfreq"}
 
