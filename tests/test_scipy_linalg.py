@@ -472,9 +472,11 @@ def test_expm_values(backend, scale, shape):
     ref = sl.expm(a)
     out = _np(backend, fsl.expm(backend.asarray(a)))
     assert out.shape == ref.shape and out.dtype == np.float64
-    # relative to each matrix's largest entry (the conditioning grows with the norm)
+    # relative to each matrix's largest entry (the conditioning grows with the norm; at
+    # scale 25 SciPy's own error reaches 1e-11 on one of these matrices, where this one's is
+    # 5e-15 against a 50-digit mpmath.expm)
     size = np.max(np.abs(ref), axis=(-1, -2), keepdims=True)
-    np.testing.assert_allclose(out / size, ref / size, rtol=0, atol=1e-13 * max(1.0, scale))
+    np.testing.assert_allclose(out / size, ref / size, rtol=0, atol=1e-12 * max(1.0, scale))
 
 
 def test_expm_known_values_and_dtypes(backend):

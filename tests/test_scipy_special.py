@@ -10,6 +10,7 @@ import pytest
 
 import functrans as ft
 import functrans.backends as fb
+import functrans.numpy as fnp
 import functrans.scipy
 import functrans.scipy.special as fsp
 from functrans.backends import generic
@@ -586,7 +587,7 @@ def test_incomplete_gamma_upper_tail(backend):
     a = np.array([0.5, 2.0, 10.0, 30.0, 0.1])
     x = np.array([300.0, 500.0, 200.0, 400.0, 600.0])
     out = _np(backend, fsp.gammaincc(backend.asarray(a), backend.asarray(x)))
-    assert np.all(out > 0) and np.all(out < 1e-80)
+    assert np.all(out > 0) and np.all(out < 1e-60)
     _rel_close(out, sc.gammaincc(a, x), 1e-12)
     out = _np(backend, fsp.gammainc(backend.asarray(x), backend.asarray(a)))
     assert np.all(out < 1e-20)
@@ -713,7 +714,7 @@ def test_incomplete_vmap_and_jit(backend, fn):
     np.testing.assert_allclose(_np(backend, ft.jit(fn)(backend.asarray(x))), loop, rtol=1e-14)
 
 
-@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-12), ("float32", 5e-5)])
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-12), ("float32", 3e-4)])
 def test_generic_incomplete_functions(dtype, rtol):
     """The generic versions on NumPy arrays, against SciPy, float64 and float32."""
     b = fb.get_backend("numpy")

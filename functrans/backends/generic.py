@@ -429,6 +429,7 @@ def _gamma_cf(backend, a, x):
 def _gammainc_both(backend, a, x):
     """(P, Q) for a > 0, 0 < x < inf (other elements: any value)."""
     xp = backend.xp
+    a0, x0 = a, x
     ok = (a > 0.0) & (x > 0.0) & xp.isfinite(x) & xp.isfinite(a)
     a = xp.where(ok, a, xp.ones_like(a))
     x = xp.where(ok, x, xp.ones_like(x))
@@ -438,9 +439,55 @@ def _gammainc_both(backend, a, x):
     au, xu = xp.where(low, xp.full_like(a, 1.0), a), xp.where(low, xp.full_like(x, 4.0), x)
     p_low = _gamma_prefactor(backend, al, xl) / al * _gamma_series(backend, al, xl)
     q_up = _gamma_prefactor(backend, au, xu) * _gamma_cf(backend, au, xu)
+    # small a and x: Q directly (1 - P would lose its relative accuracy, Q being O(a))
+    small = (a < 0.2) & (x < 1.1)
+    q_small = _gamma_q_small(backend, xp.where(small, a, xp.full_like(a, 0.1)),
+                             xp.where(small, x, xp.full_like(x, 0.5)))
     p = xp.where(low, p_low, 1.0 - q_up)
-    q = xp.where(low, 1.0 - p_low, q_up)
+    q = xp.where(low, xp.where(small, q_small, 1.0 - p_low), q_up)
+    p = xp.where(small, 1.0 - q_small, p)
+    # x = 0 (a > 0): P = 0, Q = 1 exactly
+    zero = (x0 == 0.0) & (a0 > 0.0) & xp.isfinite(a0)
+    p = xp.where(zero, xp.zeros_like(p), p)
+    q = xp.where(zero, xp.ones_like(q), q)
     return p, q
+
+
+def _zeta_int(k):
+    """zeta(k) for an integer k >= 2 (Python float): a direct sum to 1000 and the
+    Euler-Maclaurin tail."""
+    n = 1000
+    head = math.fsum(j ** -float(k) for j in range(1, n))
+    return head + n ** (1.0 - k) / (k - 1) + 0.5 * n ** -float(k) + k * n ** (-k - 1.0) / 12.0
+
+
+# lgamma(1 + a) = -euler_gamma a + sum_k (-1)^k zeta(k) a^k / k: the coefficients, k = 2..30
+_LGAMMA1P = tuple((-1.0) ** k * _zeta_int(k) / k for k in range(2, 31))
+
+
+def _lgamma1p_small(xp, a):
+    """log Gamma(1 + a) for |a| < 0.2 with a relative (not only absolute) accuracy."""
+    total = xp.zeros_like(a)
+    for c in reversed(_LGAMMA1P):
+        total = (total + c) * a
+    return (total - _EULER_GAMMA) * a
+
+
+def _gamma_q_small(backend, a, x):
+    """Q(a, x) for 0 < a < 0.2, x < 1.1 from the series of the lower function,
+    gamma(a, x) = sum_n (-x)^n x^a / (n! (a + n)):
+    Q = -expm1(a log x - log Gamma(a + 1)) - x^a / Gamma(a) sum_{n>=1} (-x)^n / (n! (a + n)),
+    both terms O(a), so Q keeps its relative accuracy as a -> 0."""
+    xp = backend.xp
+    lx = xp.log(x)
+    total = xp.zeros_like(x)
+    power = xp.ones_like(x)
+    for n in range(1, 30):
+        power = power * (-x / n)
+        total = total + power / (a + float(n))
+    lg1p = _lgamma1p_small(xp, a)
+    first = -xp.expm1(a * lx - lg1p)
+    return first - xp.exp(a * lx - lg1p + xp.log(a)) * total
 
 
 def gammainc(backend, a, x, /):

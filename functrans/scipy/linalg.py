@@ -309,7 +309,7 @@ def expm(A):
     a smaller ``s`` (Al-Mohy and Higham 2009): the results agree to a few units of the
     rounding error for well-scaled matrices. ``s`` depends on the values: eagerly the
     squarings are a Python loop; under ``jit`` or ``vmap`` a
-    :func:`functrans.lax.fori_loop` whose trip count is the largest ``s`` of the batch,
+    :func:`functrans.lax.while_loop` whose trip count is the largest ``s`` of the batch,
     each matrix squared only while its own count lasts (nothing is read on the host).
     Differentiable to any order (built from matmul and solve). Integer input gives
     float64, float32 stays float32 (booleans: float64, where SciPy gives float16);
@@ -349,7 +349,13 @@ def expm(A):
     s = fnp.astype(s, fnp.int64)
     steps = fnp.max(s)
 
-    def square(i, r):
-        # (fnp.greater, not the operator: s may be a plain array beside a traced i)
-        return fnp.where(fnp.greater(s, i), fnp.matmul(r, r), r)
-    return _lax.fori_loop(0, steps, square, r)
+    # (a while_loop with fnp's comparisons rather than fori_loop(0, steps): fori_loop
+    # compares its counter with the operator, which array-api-strict's plain counter
+    # refuses beside a traced bound)
+    def more(c):
+        return fnp.less(c[0], steps)
+
+    def square(c):
+        i, r = c
+        return fnp.add(i, 1), fnp.where(fnp.greater(s, i), fnp.matmul(r, r), r)
+    return _lax.while_loop(more, square, (fnp.zeros_like(steps), r))[1]

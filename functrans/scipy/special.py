@@ -437,18 +437,36 @@ _SHAPE_NOTE = """The derivative with respect to ``x`` is exact ({slope}, compute
     silent zero): wrap {them} in ``stop_gradient`` where only ``x`` matters."""
 
 
+def _any(*masks):
+    # (fnp's functions, not operators: a mask of a plain array of a library whose operators
+    # refuse tracers may meet a traced one)
+    out = masks[0]
+    for m in masks[1:]:
+        out = fnp.logical_or(out, m)
+    return out
+
+
+def _all(*masks):
+    out = masks[0]
+    for m in masks[1:]:
+        out = fnp.logical_and(out, m)
+    return out
+
+
 def _gamma_edges(a, x, lower):
-    """SciPy's values of P (lower) or Q at the edges of the domain, applied to ``out``."""
-    bad = (a < 0.0) | (x < 0.0) | ((a == 0.0) & (x == 0.0)) | ((a == _inf) & (x == _inf))
-    bad = bad | (a != a) | (x != x)
-    at_lo = ((x == 0.0) | (a == _inf))   # P = 0, Q = 1
-    at_hi = ((x == _inf) | (a == 0.0))   # P = 1, Q = 0
-    ok = ~(bad | at_lo | at_hi)
+    """P (lower) or Q, with SciPy's values at the edges of the domain."""
+    bad = _any(a < 0.0, x < 0.0, _all(a == 0.0, x == 0.0), _all(a == _inf, x == _inf),
+               a != a, x != x)
+    # (x = 0 with 0 < a < inf goes through the primitive, which gives P = 0 there, so
+    # that the derivative in x is the slope's limit)
+    at_lo = a == _inf   # P = 0, Q = 1
+    at_hi = _any(x == _inf, a == 0.0)   # P = 1, Q = 0
+    ok = fnp.logical_not(_any(bad, at_lo, at_hi))
     a_s, x_s = _where(ok, a, 1.0), _where(ok, x, 1.0)
     out = (_sp.gammainc if lower else _sp.gammaincc)(a_s, x_s)
     one, zero = fnp.ones_like(out), fnp.zeros_like(out)
     out = _where(at_hi, one if lower else zero, out)
-    out = _where(at_lo & ~(x == _inf), zero if lower else one, out)
+    out = _where(at_lo, zero if lower else one, out)
     return _where(bad, math.nan, out)
 
 
@@ -487,11 +505,11 @@ def betainc(a, b, x, /):
     fraction of :mod:`functrans.backends.generic`.
     """
     a, b, x = _real_many((a, b, x), "betainc")
-    bad = ((a < 0.0) | (b < 0.0) | (x < 0.0) | (x > 1.0) | ((a == 0.0) & (b == 0.0))
-           | ((a == _inf) & (b == _inf)) | (a != a) | (b != b) | (x != x))
-    to_one = (x == 1.0) | (((a == 0.0) | (b == _inf)) & (x != 0.0))
-    to_zero = (x == 0.0) | (b == 0.0) | (a == _inf)
-    ok = ~(bad | to_one | to_zero)
+    bad = _any(a < 0.0, b < 0.0, x < 0.0, x > 1.0, _all(a == 0.0, b == 0.0),
+               _all(a == _inf, b == _inf), a != a, b != b, x != x)
+    to_one = _any(x == 1.0, _all(_any(a == 0.0, b == _inf), x != 0.0))
+    to_zero = _any(x == 0.0, b == 0.0, a == _inf)
+    ok = fnp.logical_not(_any(bad, to_one, to_zero))
     out = _sp.betainc(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, x, 0.5))
     out = _where(to_one, fnp.ones_like(out), _where(to_zero, fnp.zeros_like(out), out))
     return _where(bad, math.nan, out)
