@@ -476,8 +476,10 @@ def gammainc(a, x, /):
 
     As SciPy: 0 at ``x = 0``, 1 at ``x = inf`` and at ``a = 0`` (``x > 0``), 0 at
     ``a = inf``; nan for negative arguments, nan, ``a = x = 0`` and ``a = x = inf``. Values
-    from the backend's library (SciPy, torch.special, cupyx) or, elsewhere, from the
-    generic series / continued fraction of :mod:`functrans.backends.generic`.
+    from SciPy on NumPy and cupyx on CuPy; elsewhere (torch, whose own ``gammainc`` is
+    accurate to about 2e-9 only, array-api-strict) from the generic series / continued
+    fractions of :mod:`functrans.backends.generic` (about 1e-13 relative for moderate
+    ``a``).
     """
     a, x = _real_pair(a, x, "gammainc")
     return _gamma_edges(a, x, True)
