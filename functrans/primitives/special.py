@@ -82,7 +82,6 @@ polygamma_p = elementwise("polygamma", _polygamma_impl, _polygamma_jvp,
 polygamma_p.same_aval = True  # the operand's aval, whatever n
 
 
-
 # -- regularized incomplete gamma and beta functions --------------------------------------------
 
 
