@@ -933,7 +933,52 @@ TABLE += [
 ]
 
 # -- functrans.scipy: incomplete gamma/beta, distributions' cdfs, more linalg ---------------
-TABLE += []
+# (derivatives in x, loc, scale only: the shape parameters are constants)
+
+
+def _cdfs(dist, fn, doms, shapes=_N3):
+    return [Spec(f"stats.{dist}.{m}", lambda *a, _m=m: fn(getattr(getattr(fst, dist), _m), *a),
+                 doms, shapes) for m in ("cdf", "sf", "logcdf", "logsf")
+            if hasattr(getattr(fst, dist), m)]
+
+
+TABLE += [
+    Spec("special.gammainc", lambda x: (fsp.gammainc(2.5, x * 3.0), fsp.gammainc(0.7, x),
+                                        fsp.gammainc(1.0, x + 5.0), fsp.gammainc(40.0, x * 30.0)),
+         ["pos"], U_SHAPES),
+    Spec("special.gammaincc", lambda x: (fsp.gammaincc(2.5, x * 3.0), fsp.gammaincc(3.5, x * 10.0),
+                                         fsp.gammaincc(0.3, x)),
+         ["pos"], U_SHAPES),
+    Spec("special.betainc", lambda u: (
+        fsp.betainc(2.0, 1.5, u * 0.45 + 0.5), fsp.betainc(0.6, 30.0, u * 0.05 + 0.05),
+        fsp.betainc(1.0, 3.0, u * 0.4 + 0.45), fsp.betainc(0.5, 0.5, u * 0.45 + 0.5)),
+        ["unit"], U_SHAPES),
+    *_cdfs("t", lambda f, x, lo, s: (f(x * 3.0, 2.5, lo, s), f(x * 0.5, 41.0, lo, s),
+                                     f(x * 3.0, 0.8, lo, s)),
+           ["real", "real", "pos"]),
+    *_cdfs("gamma", lambda f, x, lo, s: f(x + 1.0, 2.3, lo, s), ["pos", "unit", "pos"]),
+    Spec("stats.gamma.logsf_tail", lambda x, lo, s: (fst.gamma.logsf(x * 10.0 + 30.0, 2.0, lo, s),
+                                                     fst.gamma.logcdf(x * 0.01, 2.0, lo * 0.001,
+                                                                      s)),
+         ["pos", "unit", "pos"], _N3[:2]),
+    *_cdfs("chi2", lambda f, x, lo, s: f(x + 1.0, 3.0, lo, s), ["pos", "unit", "pos"]),
+    *_cdfs("beta", lambda f, u, lo, s: f(u * 0.4 + 0.5, 1.5, 2.5, lo * 0.1, s + 1.0),
+           ["unit", "unit", "pos"]),
+    # discrete: derivatives in the continuous parameter, k integers (Python lists)
+    *[Spec(f"stats.{d}.{m}", fn, doms, U_SHAPES) for m in ("cdf", "sf") for d, fn, doms in [
+        ("poisson", lambda mu, _m=m: (getattr(fst.poisson, _m)([0, 2, 5], mu * 2.0),
+                                      getattr(fst.poisson, _m)([1, 3.5, 4], mu, loc=1)),
+         ["pos"]),
+        ("bernoulli", lambda p, _m=m: getattr(fst.bernoulli, _m)([0, 1, -1], p * 0.5 + 0.5),
+         ["unit"]),
+        ("binom", lambda p, _m=m: (getattr(fst.binom, _m)([0, 3, 7], [5, 7, 10], p * 0.5 + 0.5),
+                                   getattr(fst.binom, _m)(4, 6, p * 0.5 + 0.5, 1)),
+         ["unit"]),
+        ("geom", lambda p, _m=m: getattr(fst.geom, _m)([1, 2, 6.5], p * 0.5 + 0.5), ["unit"])]],
+    Spec("scipy.linalg.expm", fsl.expm, ["real"], [((3, 3),), ((2, 2, 2),)]),
+    Spec("scipy.linalg.expm_scaled", lambda a: fsl.expm(a * 4.0 + 1.5),
+         ["real"], [((3, 3),), ((2, 3, 3),)]),
+]
 
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
