@@ -33,7 +33,8 @@ def _scatter_add(x, index, values, /, *, axis=0):
 
 # extra name -> name in scipy.special
 _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
-          "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri"}
+          "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri",
+          "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc"}
 
 
 def _eig(x):
