@@ -254,8 +254,9 @@ def test_cov_corrcoef_derivatives_match_jax():
     check_grads(lambda m, aw: fnp.sum(fnp.cov(m, aweights=aw, ddof=2) ** 2), (m, aw), order=2)
 
 
-_SET_CASES = [np.array([1.0, np.nan, 2.0, np.nan, np.inf, -np.inf]), np.array([np.nan, 2.0, np.inf]),
-              np.array([1 + 1j, 2, 1 - 1j]), np.array([True, False]), np.array(2.0),
+_SET_CASES = [np.array([1.0, np.nan, 2.0, np.nan, np.inf, -np.inf]),
+              np.array([np.nan, 2.0, np.inf]), np.array([1 + 1j, 2, 1 - 1j]),
+              np.array([True, False]), np.array(2.0),
               np.array([0.0, -0.0]), np.array([], np.int32), np.array([-1, 255], np.int16)]
 
 
