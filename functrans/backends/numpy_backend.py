@@ -166,6 +166,8 @@ def _matmul(x, y):
 
 def _convert(x, dtype):
     if dtype.kind != "c" and backend.dtype(x).kind == "c":
+        if dtype.kind == "b":
+            return x != 0  # either part non-zero, as the generic impl and NumPy's cast
         x = x.real  # complex -> real keeps the real part, as the generic impl
     return x.astype(backend.native_dtype(dtype))
 
