@@ -334,7 +334,8 @@ def _static_spec(fun, static_argnums, static_argnames):
     return frozenset(nums), frozenset(names)
 
 
-def jit(fun, static_argnums=(), static_argnames=()):
+def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate_argnames=(),
+        keep_unused=False, inline=False):
     """``fun`` staged once per signature of its arguments and replayed from then on
     (``jax.jit``).
 
@@ -372,6 +373,11 @@ def jit(fun, static_argnums=(), static_argnames=()):
         fun: the function to stage.
         static_argnums: positions of arguments passed as they are (hashable, not arrays).
         static_argnames: names of keyword arguments passed as they are.
+        donate_argnums, donate_argnames, keep_unused, inline: accepted for code written for
+            ``jax.jit``, with no effect: a caller's arrays are never consumed or written
+            (the memory functrans reuses is its own intermediates'), unused arguments cost
+            nothing, and a jitted function called inside another one's staging is staged
+            into it.
 
     The jitted function has ``clear_cache()`` and ``cache_size()``.
 
@@ -382,6 +388,7 @@ def jit(fun, static_argnums=(), static_argnames=()):
     """
     if not callable(fun):
         raise TypeError(f"jit expects a function; got {type(fun).__name__}.")
+    del donate_argnums, donate_argnames, keep_unused, inline  # no effect here (see above)
     static_nums, static_names = _static_spec(fun, static_argnums, static_argnames)
     name = getattr(fun, "__name__", repr(fun))
     cache: OrderedDict = OrderedDict()

@@ -1509,8 +1509,9 @@ def fori_loop(lower, upper, body_fun, init_val):
         return val
     like = _loop_like([lower, upper], tree_flatten(init_val)[0])
     start = lower if type(lower) is not int else _to_array(lower, like=like)
-    _, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(c[0], c[1])),
-                        (start, init_val))
+    # fnp's functions, not operators: a plain array of a strict library refuses a tracer
+    _, val = while_loop(lambda c: fnp.less(c[0], upper),
+                        lambda c: (fnp.add(c[0], 1), body_fun(c[0], c[1])), (start, init_val))
     return val
 
 

@@ -9,6 +9,11 @@ Beside them, the ``jax.lax`` operations that loops index with: ``dynamic_slice``
 ``dynamic_update_slice`` (and their ``_in_dim``/``index`` forms), whose start indices may be
 traced (a ``fori_loop``'s index under ``jit``), and ``select``, ``stop_gradient``. They are
 written on :mod:`functrans.numpy`, so every transform applies.
+
+Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated``, ``conv``,
+``conv_with_general_padding``, ``conv_transpose``, ``conv_dimension_numbers`` and
+``ConvDimensionNumbers``; ``reduce_window`` with the elementwise ``add``, ``mul``, ``max``,
+``min`` as its computations.
 """
 
 from __future__ import annotations
@@ -17,12 +22,26 @@ import operator
 
 from . import numpy as fnp
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401
+from .convolution import (ConvDimensionNumbers, add, conv, conv_dimension_numbers,  # noqa: F401
+                          conv_general_dilated, conv_transpose, conv_with_general_padding,
+                          mul, reduce_window)
 from .numpy import stop_gradient  # noqa: F401
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient",
            "select", "dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
            "dynamic_update_slice_in_dim", "dynamic_index_in_dim",
-           "dynamic_update_index_in_dim"]
+           "dynamic_update_index_in_dim", "conv_general_dilated", "conv",
+           "conv_with_general_padding", "conv_transpose", "conv_dimension_numbers",
+           "ConvDimensionNumbers", "reduce_window", "add", "mul", "max", "min"]
+
+
+def __getattr__(name):
+    # lax.max and lax.min are served here, so that this module's own code keeps Python's
+    # built-in max and min.
+    if name in ("max", "min"):
+        from . import convolution
+        return getattr(convolution, name)
+    raise AttributeError(f"module 'functrans.lax' has no attribute {name!r}")
 
 
 def select(pred, on_true, on_false):

@@ -553,6 +553,7 @@ def test_numpy_direct_impls_agree_with_the_generic_ones():
         ("transpose", (x,), {"perm": (1, 0)}),
         ("convert_element_type", (x,), {"dtype": fnp.float32}),
         ("convert_element_type", (xc,), {"dtype": fnp.float64}),
+        ("convert_element_type", (xc * np.array([0, 1j, 1, 0]),), {"dtype": fnp.bool}),
         ("convert_element_type", (xi,), {"dtype": fnp.float64}),
         ("full_like", (x,), {"fill_value": 2.5}),
         ("full_like", (x,), {"fill_value": 1, "dtype": fnp.int64}),
@@ -679,3 +680,9 @@ def test_python_floats_in_lists_are_float64_on_every_backend(backend):
     assert fnp.float64 == nested.dtype
     assert float(backend.to_numpy(nested)[1, 0]) == 0.1  # not rounded through float32
     assert fnp.float64 == fnp.asarray([0.1, 2.0], device=fnp.device(x)).dtype
+
+
+def test_complex_to_bool_is_true_where_either_part_is_non_zero(backend):
+    z = backend.asarray(np.array([1j, 0.0, 2.0, -0.5j]), dtype="complex128")
+    np.testing.assert_array_equal(backend.to_numpy(fnp.astype(z, fnp.bool)),
+                                  [True, False, True, True])

@@ -790,3 +790,13 @@ def test_a_custom_function_assigning_into_its_argument_is_a_clear_error():
     for transform in (ft.jit, ft.checkpoint):
         with pytest.raises(TypeError, match="custom_jvp function 'cf'.*assigns into"):
             transform(f)(np.ones(3))
+
+
+def test_jax_only_keywords_are_accepted_and_change_nothing():
+    """donate_argnums & co. (jax.jit's) are accepted: the donated array is left as it was."""
+    x = np.arange(3.0)
+    f = ft.jit(lambda a, n: a * n, static_argnums=1, donate_argnums=(0,),
+               donate_argnames=("a",), keep_unused=True, inline=True)
+    np.testing.assert_array_equal(f(x, 2), [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(f(x, 2), [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(x, [0.0, 1.0, 2.0])

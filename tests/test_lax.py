@@ -1298,3 +1298,15 @@ def test_dynamic_slice_and_select_errors():
         lax.select(np.ones(3), np.ones(3), np.ones(3))
     np.testing.assert_allclose(lax.select(np.asarray([True, False]), np.ones(2), np.zeros(2)),
                                [1.0, 0.0])
+
+
+def test_fori_loop_with_a_traced_upper_bound_on_every_backend(backend):
+    """The counter starts as a plain array of the inputs' library; comparing it with a
+    traced bound must not use the library's operator (array-api-strict refuses tracers)."""
+    import functrans.lax as lax
+    x = backend.asarray(np.array([1.0, 2.0]))
+    f = ft.jit(lambda v: lax.fori_loop(0, fnp.astype(fnp.sum(v), fnp.int64),
+                                       lambda i, c: c * 2.0, v))
+    out = f(x)
+    assert backend.is_own(out)
+    np.testing.assert_allclose(backend.to_numpy(out), [8.0, 16.0])

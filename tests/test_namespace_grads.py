@@ -933,7 +933,52 @@ TABLE += [
 ]
 
 # -- functrans.scipy: incomplete gamma/beta, distributions' cdfs, more linalg ---------------
-TABLE += []
+# (derivatives in x, loc, scale only: the shape parameters are constants)
+
+
+def _cdfs(dist, fn, doms, shapes=_N3):
+    return [Spec(f"stats.{dist}.{m}", lambda *a, _m=m: fn(getattr(getattr(fst, dist), _m), *a),
+                 doms, shapes) for m in ("cdf", "sf", "logcdf", "logsf")
+            if hasattr(getattr(fst, dist), m)]
+
+
+TABLE += [
+    Spec("special.gammainc", lambda x: (fsp.gammainc(2.5, x * 3.0), fsp.gammainc(0.7, x),
+                                        fsp.gammainc(1.0, x + 5.0), fsp.gammainc(40.0, x * 30.0)),
+         ["pos"], U_SHAPES),
+    Spec("special.gammaincc", lambda x: (fsp.gammaincc(2.5, x * 3.0), fsp.gammaincc(3.5, x * 10.0),
+                                         fsp.gammaincc(0.3, x)),
+         ["pos"], U_SHAPES),
+    Spec("special.betainc", lambda u: (
+        fsp.betainc(2.0, 1.5, u * 0.45 + 0.5), fsp.betainc(0.6, 30.0, u * 0.05 + 0.05),
+        fsp.betainc(1.0, 3.0, u * 0.4 + 0.45), fsp.betainc(0.5, 0.5, u * 0.45 + 0.5)),
+        ["unit"], U_SHAPES),
+    *_cdfs("t", lambda f, x, lo, s: (f(x * 3.0, 2.5, lo, s), f(x * 0.5, 41.0, lo, s),
+                                     f(x * 3.0, 0.8, lo, s)),
+           ["real", "real", "pos"]),
+    *_cdfs("gamma", lambda f, x, lo, s: f(x + 1.0, 2.3, lo, s), ["pos", "unit", "pos"]),
+    Spec("stats.gamma.logsf_tail", lambda x, lo, s: (fst.gamma.logsf(x * 10.0 + 30.0, 2.0, lo, s),
+                                                     fst.gamma.logcdf(x * 0.01, 2.0, lo * 0.001,
+                                                                      s)),
+         ["pos", "unit", "pos"], _N3[:2]),
+    *_cdfs("chi2", lambda f, x, lo, s: f(x + 1.0, 3.0, lo, s), ["pos", "unit", "pos"]),
+    *_cdfs("beta", lambda f, u, lo, s: f(u * 0.4 + 0.5, 1.5, 2.5, lo * 0.1, s + 1.0),
+           ["unit", "unit", "pos"]),
+    # discrete: derivatives in the continuous parameter, k integers (Python lists)
+    *[Spec(f"stats.{d}.{m}", fn, doms, U_SHAPES) for m in ("cdf", "sf") for d, fn, doms in [
+        ("poisson", lambda mu, _m=m: (getattr(fst.poisson, _m)([0, 2, 5], mu * 2.0),
+                                      getattr(fst.poisson, _m)([1, 3.5, 4], mu, loc=1)),
+         ["pos"]),
+        ("bernoulli", lambda p, _m=m: getattr(fst.bernoulli, _m)([0, 1, -1], p * 0.5 + 0.5),
+         ["unit"]),
+        ("binom", lambda p, _m=m: (getattr(fst.binom, _m)([0, 3, 7], [5, 7, 10], p * 0.5 + 0.5),
+                                   getattr(fst.binom, _m)(4, 6, p * 0.5 + 0.5, 1)),
+         ["unit"]),
+        ("geom", lambda p, _m=m: getattr(fst.geom, _m)([1, 2, 6.5], p * 0.5 + 0.5), ["unit"])]],
+    Spec("scipy.linalg.expm", fsl.expm, ["real"], [((3, 3),), ((2, 2, 2),)]),
+    Spec("scipy.linalg.expm_scaled", lambda a: fsl.expm(a * 4.0 + 1.5),
+         ["real"], [((3, 3),), ((2, 3, 3),)]),
+]
 
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
@@ -1013,6 +1058,74 @@ TABLE += [
     Spec("fft.ihfft", lambda x: _parts(FFT.ihfft(x)), ["real"], [((6,),), ((2, 5),)]),
     Spec("fft.fftshift", FFT.fftshift, ["real"], [((5,),), ((3, 4),)]),
     Spec("fft.ifftshift", lambda x: FFT.ifftshift(x, axes=0), ["real"], [((5,),), ((3, 4),)]),
+]
+
+# -- convolution (functrans/convolution.py) ------------------------------------------------
+import functrans.lax as lax  # noqa: E402
+import functrans.scipy.signal as fss  # noqa: E402
+
+
+def _cgd(**kw):
+    return lambda x, w: lax.conv_general_dilated(x, w, **kw)
+
+
+TABLE += [
+    Spec("lax.conv_general_dilated",
+         lambda x, w: lax.conv_general_dilated(x, w, (1,) * (x.ndim - 2), "SAME"),
+         ["real", "real"], [((2, 2, 5), (3, 2, 3)), ((1, 2, 4, 5), (2, 2, 2, 3))]),
+    Spec("lax.conv_general_dilated_2d",
+         _cgd(window_strides=(2, 1), padding=((1, 0), (2, -1)), lhs_dilation=(1, 2),
+              rhs_dilation=(2, 1)),
+         ["real", "real"], [((1, 2, 4, 3), (2, 2, 2, 2))]),
+    Spec("lax.conv_general_dilated_nhwc_groups",
+         _cgd(window_strides=(1, 2), padding="SAME_LOWER",
+              dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=2),
+         ["real", "real"], [((2, 3, 4, 4), (2, 2, 2, 4))]),
+    Spec("lax.conv_general_dilated_3d", _cgd(window_strides=(1, 1, 2), padding="VALID"),
+         ["real", "real"], [((1, 1, 3, 3, 4), (2, 1, 2, 2, 2))]),
+    Spec("lax.conv", lambda x, w: lax.conv(x, w, (1, 1), "VALID"), ["real", "real"],
+         [((1, 2, 3, 4), (2, 2, 2, 2))]),
+    Spec("lax.conv_with_general_padding",
+         lambda x, w: lax.conv_with_general_padding(x, w, (2, 1), ((1, 1), (0, 1)), (2, 1),
+                                                    (1, 2)),
+         ["real", "real"], [((1, 1, 3, 4), (2, 1, 2, 2))]),
+    Spec("lax.conv_transpose",
+         lambda x, w: lax.conv_transpose(x, w, (2, 2), "SAME", transpose_kernel=True),
+         ["real", "real"], [((1, 3, 2, 2), (2, 2, 3, 2)), ((1, 2, 3, 1), (3, 2, 2, 1))]),
+    Spec("lax.conv_transpose_1d_valid",
+         lambda x, w: lax.conv_transpose(x, w, (2,), "VALID", dimension_numbers=(
+             "NCH", "OIH", "NCH")),
+         ["real", "real"], [((2, 2, 3), (1, 2, 3))]),
+    Spec("lax.reduce_window_max",
+         lambda x: lax.reduce_window(x, -fnp.inf, lax.max, (1, 2, 2), (1, 2, 1), "SAME"),
+         ["distinct"], [((2, 4, 3),), ((1, 3, 5),)]),
+    Spec("lax.reduce_window_min",
+         lambda x: lax.reduce_window(x, 0.5, lax.min, (2, 2), (1, 1), ((1, 0), (0, 1)),
+                                     window_dilation=(1, 2)),
+         ["distinct"], [((3, 4),)]),
+    Spec("lax.reduce_window_add",
+         lambda x: lax.reduce_window(x, 1.0, lax.add, (1, 2, 3), (1, 2, 2), "SAME",
+                                     base_dilation=(1, 2, 1)) / 6.0,
+         ["real"], [((2, 3, 4),)]),
+    Spec("lax.reduce_window_mul",
+         lambda x: lax.reduce_window(x, 1.0, lax.mul, (2,), (1,), "VALID"),
+         ["real"], [((4,),)]),
+    Spec("scipy.signal.convolve", lambda a, b: fss.convolve(a, b), ["real", "real"],
+         [((5,), (3,)), ((2, 3), (3, 2))]),
+    Spec("scipy.signal.convolve_same", lambda a, b: fss.convolve(a, b, mode="same"),
+         ["real", "real"], [((3,), (4,)), ((3, 4), (2, 2))]),
+    Spec("scipy.signal.correlate", lambda a, b: fss.correlate(a, b, mode="valid"),
+         ["real", "real"], [((5,), (3,)), ((2, 4), (3, 5))]),
+    Spec("scipy.signal.correlate_complex",
+         lambda a, b: fnp.real(fss.correlate(a * (1 + 2j), b * (2 - 1j) + 1j, mode="same")),
+         ["real", "real"], [((4,), (3,))]),
+    Spec("scipy.signal.convolve2d",
+         lambda a, b: fss.convolve2d(a, b, mode="same", boundary="wrap"),
+         ["real", "real"], [((3, 4), (2, 3))]),
+    Spec("scipy.signal.correlate2d",
+         lambda a, b: (fss.correlate2d(a, b, boundary="symm"),
+                       fss.correlate2d(a, b, mode="same", fillvalue=0.5)),
+         ["real", "real"], [((3, 4), (2, 2))]),
 ]
 
 # -- functrans.nn (functrans/nn.py) ----------------------------------------------------------
@@ -1097,6 +1210,9 @@ NO_DERIVATIVE |= {"ndim", "shape", "size", "isscalar", "iscomplexobj", "isrealob
 
 # functrans.nn
 NO_DERIVATIVE |= {"nn.one_hot"}
+# functions of index arrays (functrans/numpy/_functional.py; vectorize is a class, tested in
+# tests/test_numpy_functional.py)
+NO_DERIVATIVE |= {"fromfunction", "mask_indices"}
 # functrans.numpy.fft: the sample frequencies
 NO_DERIVATIVE |= {"fft.fftfreq", "fft.rfftfreq"}
 

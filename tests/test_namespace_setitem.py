@@ -281,3 +281,23 @@ def test_augmented_assignment_and_array_api_extra_at(backend):
         y = xpx.at(y, (0, ...)).add(v[4:])
         return y * x
     check_grads(f, (backend.asarray(X), backend.asarray(V)), order=2)
+
+
+@pytest.mark.parametrize("rows,cols", [([0], [3]), ([0], [-4]), ([2], [0]), ([-3], [1])])
+def test_several_index_arrays_check_each_axis(rows, cols):
+    """Each index array is checked against its own axis (the flat position alone would land
+    on another element: x[0, 3] of a (2, 3) array is x[1, 0])."""
+    x = np.arange(6.0).reshape(2, 3)
+    r, c = np.array(rows), np.array(cols)
+    with pytest.raises(IndexError, match="out of bounds for axis"):
+        ft.jvp(lambda v: v[r, c], (x,), (np.ones((2, 3)),))
+
+    def write(v):
+        v = v * 1.0
+        v[r, c] = 5.0
+        return v
+    with pytest.raises(IndexError, match="out of bounds for axis"):
+        ft.grad(lambda v: fnp.sum(write(v)))(x)
+    # in range, negative ones included: NumPy's elements
+    ok = (np.array([1, -1]), np.array([2, -3]))
+    np.testing.assert_array_equal(ft.jvp(lambda v: v[ok], (x,), (x,))[1], x[ok])

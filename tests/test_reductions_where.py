@@ -98,3 +98,30 @@ def test_errors():
         fnp.sum(X, where=np.ones(3, bool))
     with pytest.raises(ShapeError, match="does not broadcast"):
         fnp.sum(X[0], where=np.ones((2, 4), bool))
+
+
+@pytest.mark.parametrize("name,kw", [("nansum", {}), ("nansum", {"initial": 1.5}),
+                                     ("nanprod", {}), ("nanmean", {}),
+                                     ("amax", {"initial": -9.0}), ("amin", {"initial": 9.0})])
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_numpy_names_take_where_too(backend, name, kw, axis):
+    x_np = X.copy()
+    x_np[0, 1] = np.nan
+    x_np[2, 3] = np.nan
+    x = backend.asarray(x_np)
+    m = backend.asarray(MASK, dtype="bool")
+    want = _numpy(name, x_np, axis=axis, where=MASK, **kw)
+    with np.errstate(all="ignore"):
+        got = backend.to_numpy(getattr(fnp, name)(x, axis=axis, where=m, **kw))
+    np.testing.assert_allclose(got, want, rtol=1e-13, equal_nan=True)
+
+
+def test_nanmean_where_of_integers_and_its_gradient():
+    ints = np.arange(6).reshape(2, 3)
+    keep = np.array([True, False, True])
+    np.testing.assert_allclose(fnp.nanmean(ints, axis=1, where=keep),
+                               np.nanmean(ints, axis=1, where=keep))
+    x = np.where(MASK, X, np.nan)
+    g = ft.grad(lambda t: fnp.nanmean(t, where=MASK[0]))(x)
+    keep = MASK & MASK[0] & ~np.isnan(x)
+    np.testing.assert_allclose(g, keep / keep.sum())

@@ -459,3 +459,94 @@ def test_jit(backend):
     for _ in range(2):
         np.testing.assert_allclose(_np(backend, f(backend.asarray(a), backend.asarray(b))),
                                    ref, rtol=1e-12)
+
+
+# -- expm ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [0.0, 1e-4, 0.3, 1.0, 4.0, 25.0])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (5, 5), (2, 3, 3), (2, 1, 4, 4)])
+def test_expm_values(backend, scale, shape):
+    rng = np.random.default_rng(21)
+    a = rng.normal(size=shape) * scale
+    ref = sl.expm(a)
+    out = _np(backend, fsl.expm(backend.asarray(a)))
+    assert out.shape == ref.shape and out.dtype == np.float64
+    # relative to each matrix's largest entry (the conditioning grows with the norm; at
+    # scale 25 SciPy's own error reaches 1e-11 on one of these matrices, where this one's is
+    # 5e-15 against a 50-digit mpmath.expm)
+    size = np.max(np.abs(ref), axis=(-1, -2), keepdims=True)
+    np.testing.assert_allclose(out / size, ref / size, rtol=0, atol=1e-12 * max(1.0, scale))
+
+
+def test_expm_known_values_and_dtypes(backend):
+    # a nilpotent matrix, a rotation generator, a diagonal one
+    n = np.array([[0.0, 1.0, 2.0], [0.0, 0.0, 3.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(_np(backend, fsl.expm(backend.asarray(n))),
+                               np.eye(3) + n + n @ n / 2.0, rtol=1e-15, atol=1e-15)
+    r = np.array([[0.0, -2.0], [2.0, 0.0]])
+    np.testing.assert_allclose(_np(backend, fsl.expm(backend.asarray(r))),
+                               [[np.cos(2.0), -np.sin(2.0)], [np.sin(2.0), np.cos(2.0)]],
+                               rtol=1e-14, atol=1e-15)
+    d = np.diag([-30.0, 0.5, 12.0])
+    np.testing.assert_allclose(_np(backend, fsl.expm(backend.asarray(d))),
+                               np.diag(np.exp([-30.0, 0.5, 12.0])), rtol=1e-13, atol=1e-300)
+    f32 = _np(backend, fsl.expm(backend.asarray(r, dtype="float32")))
+    assert f32.dtype == np.float32
+    np.testing.assert_allclose(f32, sl.expm(r.astype(np.float32)), rtol=1e-5, atol=1e-6)
+    i = _np(backend, fsl.expm(backend.asarray([[1, 2], [0, 1]], dtype="int64")))
+    assert i.dtype == np.float64
+    np.testing.assert_allclose(i, sl.expm(np.array([[1, 2], [0, 1]])), rtol=1e-14)
+    e = _np(backend, fsl.expm(backend.asarray(np.zeros((2, 0, 0)))))
+    assert e.shape == (2, 0, 0)
+
+
+def test_expm_errors(backend):
+    with pytest.raises(ValueError, match="expm: the input array must be at least two"):
+        fsl.expm(backend.asarray([1.0, 2.0]))
+    with pytest.raises(ValueError, match="expm: the last 2 dimensions of the array must be "
+                                         "square"):
+        fsl.expm(backend.asarray(np.ones((2, 3))))
+
+
+def test_expm_does_not_mutate(backend):
+    a = np.array([[1.0, 2.0], [-3.0, 40.0]])
+    x = backend.asarray(a)
+    fsl.expm(x)
+    np.testing.assert_array_equal(backend.to_numpy(x), a)
+
+
+def test_expm_frechet_derivative(backend):
+    """The JVP of expm is SciPy's Frechet derivative, for small and scaled matrices, eagerly
+    and under jit (where the squarings are a staged loop)."""
+    rng = np.random.default_rng(22)
+    for scale in (0.2, 3.0, 40.0):
+        a = rng.normal(size=(4, 4)) * scale
+        e = rng.normal(size=(4, 4))
+        ref = sl.expm_frechet(a, e, compute_expm=False)
+        _, t = ft.jvp(fsl.expm, (backend.asarray(a),), (backend.asarray(e),))
+        np.testing.assert_allclose(_np(backend, t) / np.abs(ref).max(), ref / np.abs(ref).max(),
+                                   rtol=0, atol=1e-12)
+        _, t = ft.jit(lambda x, v: ft.jvp(fsl.expm, (x,), (v,)))(backend.asarray(a),
+                                                                 backend.asarray(e))
+        np.testing.assert_allclose(_np(backend, t) / np.abs(ref).max(), ref / np.abs(ref).max(),
+                                   rtol=0, atol=1e-12)
+        # reverse mode: <E, grad of <W, expm(A)>> equals <W, L(A, E)>
+        w = rng.normal(size=(4, 4))
+        g = ft.grad(lambda x: fnp.sum(fsl.expm(x) * backend.asarray(w)))(backend.asarray(a))
+        np.testing.assert_allclose(np.sum(_np(backend, g) * e), np.sum(w * ref), rtol=1e-11)
+
+
+def test_expm_jit_and_vmap(backend):
+    """Matrices of one batch with different numbers of squarings, under jit, vmap and both:
+    as eagerly, and as SciPy."""
+    rng = np.random.default_rng(23)
+    a = rng.normal(size=(4, 3, 3)) * np.array([0.01, 1.0, 10.0, 100.0])[:, None, None]
+    ref = sl.expm(a)
+    size = np.max(np.abs(ref), axis=(-1, -2), keepdims=True)
+    for f in (fsl.expm, ft.jit(fsl.expm), ft.vmap(fsl.expm), ft.jit(ft.vmap(fsl.expm))):
+        out = _np(backend, f(backend.asarray(a)))
+        np.testing.assert_allclose(out / size, ref / size, rtol=0, atol=1e-11)
+    loop = np.stack([_np(backend, fsl.expm(backend.asarray(ai))) for ai in a])
+    np.testing.assert_allclose(_np(backend, ft.vmap(fsl.expm)(backend.asarray(a))), loop,
+                               rtol=1e-13, atol=1e-300)

@@ -10,6 +10,7 @@ import pytest
 
 import functrans as ft
 import functrans.backends as fb
+import functrans.numpy as fnp
 import functrans.scipy
 import functrans.scipy.special as fsp
 from functrans.backends import generic
@@ -552,3 +553,183 @@ def test_logit_derivative_at_the_ends(backend):
     ref = 1.0 / (np.array([0.0, 1.0, 0.2, 0.5, 0.9]) * (1.0 - np.array([0.0, 1.0, 0.2, 0.5,
                                                                           0.9])))
     np.testing.assert_allclose(g, ref, rtol=1e-13)  # inf at 0 and 1, not nan
+
+
+# -- incomplete gamma and beta functions ---------------------------------------------------------
+
+_A = np.concatenate([np.linspace(0.05, 60.0, 23), [0.5, 1.0, 2.0, 150.0, 1e-3]])
+_XG = np.concatenate([np.linspace(0.0, 90.0, 31), [1e-8, 0.5, 1.0, 3.0, 200.0, 400.0]])
+# the generic versions (array-api-strict, torch) against SciPy's
+_GEN_RTOL = {"gammainc": 1e-12, "gammaincc": 1e-12, "betainc": 5e-12}
+
+
+def _rel_close(out, ref, rtol, atol=1e-300):
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(out, ref, rtol=rtol, atol=atol, equal_nan=True)
+    assert np.array_equal(np.isnan(out), np.isnan(ref))
+
+
+def _inc_rtol(backend, name):
+    return 1e-15 if backend.name == "numpy" else _GEN_RTOL[name]
+
+
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_incomplete_gamma_values(backend, name):
+    a, x = np.meshgrid(_A, _XG)
+    ref = getattr(sc, name)(a, x)
+    out = _np(backend, getattr(fsp, name)(backend.asarray(a), backend.asarray(x)))
+    assert out.dtype == np.float64 and out.shape == ref.shape
+    _rel_close(out, ref, _inc_rtol(backend, name))
+
+
+def test_incomplete_gamma_upper_tail(backend):
+    """gammaincc tiny (x far above a) keeps its relative accuracy; gammainc tiny likewise."""
+    a = np.array([0.5, 2.0, 10.0, 30.0, 0.1])
+    x = np.array([300.0, 500.0, 200.0, 400.0, 600.0])
+    out = _np(backend, fsp.gammaincc(backend.asarray(a), backend.asarray(x)))
+    assert np.all(out > 0) and np.all(out < 1e-60)
+    _rel_close(out, sc.gammaincc(a, x), 1e-12)
+    out = _np(backend, fsp.gammainc(backend.asarray(x), backend.asarray(a)))
+    assert np.all(out < 1e-20)
+    _rel_close(out, sc.gammainc(x, a), 1e-12)
+
+
+def test_incomplete_beta_values(backend):
+    rng = np.random.default_rng(30)
+    a = np.concatenate([rng.uniform(0.05, 3.0, 150), rng.uniform(3.0, 80.0, 150)])
+    b = np.concatenate([rng.uniform(0.05, 80.0, 150), rng.uniform(0.05, 3.0, 150)])
+    x = rng.uniform(0.0, 1.0, 300)
+    x[::17] = rng.uniform(0.0, 1e-3, x[::17].shape)
+    x[1::19] = 1.0 - rng.uniform(0.0, 1e-3, x[1::19].shape)
+    ref = sc.betainc(a, b, x)
+    out = _np(backend, fsp.betainc(backend.asarray(a), backend.asarray(b), backend.asarray(x)))
+    assert out.dtype == np.float64
+    _rel_close(out, ref, _inc_rtol(backend, "betainc"))
+
+
+_EDGE = [0.0, 0.5, 1.0, 2.0, np.inf, np.nan, -1.0]
+
+
+def test_incomplete_edge_values(backend):
+    a, x = (g.ravel() for g in np.meshgrid(_EDGE, _EDGE))
+    for name in ("gammainc", "gammaincc"):
+        out = _np(backend, getattr(fsp, name)(backend.asarray(a), backend.asarray(x)))
+        ref = getattr(sc, name)(a, x)
+        _rel_close(out, ref, _inc_rtol(backend, name))
+    a, b, x = (g.ravel() for g in np.meshgrid(_EDGE, _EDGE, [0.0, 0.3, 0.5, 1.0, 1.5, -0.1,
+                                                             np.nan]))
+    out = _np(backend, fsp.betainc(backend.asarray(a), backend.asarray(b), backend.asarray(x)))
+    _rel_close(out, sc.betainc(a, b, x), _inc_rtol(backend, "betainc"))
+
+
+def test_incomplete_float32_scalars_and_broadcasting(backend):
+    a = np.array([0.5, 2.0, 7.5], dtype=np.float32)
+    x = np.array([[0.3], [2.0], [9.0]], dtype=np.float32)
+    for name in ("gammainc", "gammaincc"):
+        f = getattr(fsp, name)
+        out = _np(backend, f(backend.asarray(a, dtype="float32"), backend.asarray(x,
+                                                                                  dtype="float32")))
+        assert out.dtype == np.float32 and out.shape == (3, 3)
+        np.testing.assert_allclose(out, getattr(sc, name)(a, x), rtol=2e-5)
+        # a Python number counts as float64, as in SciPy
+        out = _np(backend, f(2.0, backend.asarray(x, dtype="float32")))
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(out, getattr(sc, name)(2.0, x.astype(np.float64)),
+                                   rtol=2e-12)
+    u = np.array([0.1, 0.5, 0.9], dtype=np.float32)
+    out = _np(backend, fsp.betainc(backend.asarray(a, dtype="float32"), 2.5,
+                                   backend.asarray(u, dtype="float32")))
+    assert out.dtype == np.float64
+    out = _np(backend, fsp.betainc(backend.asarray(a, dtype="float32"),
+                                   backend.asarray(a, dtype="float32"),
+                                   backend.asarray(u, dtype="float32")))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, sc.betainc(a, a, u), rtol=2e-5)
+    i = _np(backend, fsp.gammainc(backend.asarray([1, 2], dtype="int64"),
+                                  backend.asarray([1, 3], dtype="int64")))
+    assert i.dtype == np.float64
+    np.testing.assert_allclose(i, sc.gammainc([1, 2], [1, 3]), rtol=1e-13)
+    # two Python numbers: a 0-d float64 array of the default backend
+    assert float(fsp.gammainc(2.0, 3.0)) == pytest.approx(sc.gammainc(2.0, 3.0), rel=1e-14)
+
+
+def test_incomplete_derivatives(backend):
+    x = np.array([0.2, 1.3, 4.0, 25.0])
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fsp.gammainc(2.5, v)))(backend.asarray(x)))
+    np.testing.assert_allclose(g, np.exp(-x + 1.5 * np.log(x) - sc.gammaln(2.5)), rtol=1e-13)
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fsp.gammaincc(0.4, v)))(backend.asarray(x)))
+    np.testing.assert_allclose(g, -np.exp(-x - 0.6 * np.log(x) - sc.gammaln(0.4)), rtol=1e-13)
+    u = np.array([0.01, 0.3, 0.7, 0.999])
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fsp.betainc(2.0, 0.5, v)))(backend.asarray(u)))
+    np.testing.assert_allclose(g, u * (1 - u) ** -0.5 / sc.beta(2.0, 0.5), rtol=1e-13)
+    check_grads(lambda v: fsp.gammainc(3.0, v), (backend.asarray(x[:3]),), order=3)
+    check_grads(lambda v: fsp.betainc(1.5, 4.0, v), (backend.asarray(u[1:3]),), order=3)
+    # at the end of the support: the slope's limit (a < 1: inf, a = 1: 1, a > 1: 0)
+    z = backend.asarray([0.0, 0.0, 0.0])
+    g = _np(backend, ft.jvp(lambda v: fsp.gammainc(backend.asarray([0.5, 1.0, 2.0]), v), (z,),
+                            (backend.asarray([1.0, 1.0, 1.0]),))[1])
+    np.testing.assert_array_equal(g, [np.inf, 1.0, 0.0])
+
+
+def test_incomplete_shape_derivatives_raise(backend):
+    a = backend.asarray([1.5, 2.0])
+    x = backend.asarray([0.5, 3.0])
+    with pytest.raises(NotImplementedError, match="gammainc: the derivative with respect to "
+                                                  "the shape parameter a"):
+        ft.grad(lambda s: fnp.sum(fsp.gammainc(s, x)))(a)
+    with pytest.raises(NotImplementedError, match="gammaincc: .*shape parameter a"):
+        ft.jvp(lambda s: fsp.gammaincc(s, x), (a,), (a,))
+    with pytest.raises(NotImplementedError, match="betainc: .*shape parameter b"):
+        ft.grad(lambda s: fnp.sum(fsp.betainc(2.0, s, x * 0.2)))(a)
+    with pytest.raises(NotImplementedError, match="betainc: .*shape parameter a"):
+        ft.grad(lambda s: fnp.sum(fsp.betainc(s, s, x * 0.2)))(a)
+    # a stop_gradient'ed shape is a constant
+    g = ft.grad(lambda s: fnp.sum(fsp.gammainc(fnp.stop_gradient(s), s)))(a)
+    assert backend.is_own(g)
+
+
+def test_incomplete_errors(backend):
+    x = backend.asarray([0.5])
+    z = backend.asarray([1.0 + 1j], dtype="complex128")
+    with pytest.raises(TypeError, match="gammainc: complex"):
+        fsp.gammainc(z, x)
+    with pytest.raises(TypeError, match="gammaincc: complex"):
+        fsp.gammaincc(1.0, 2j)
+    with pytest.raises(TypeError, match="betainc: complex"):
+        fsp.betainc(x, x, z)
+    with pytest.raises(TypeError):
+        fsp.gammainc(x)
+    with pytest.raises(TypeError):
+        fsp.betainc(x, x, x, out=x)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: fsp.gammainc(x * 4.0, x * 3.0), lambda x: fsp.gammaincc(2.0, x * 30.0),
+    lambda x: fsp.betainc(x * 2.0, 1.5, x)])
+def test_incomplete_vmap_and_jit(backend, fn):
+    x = np.random.default_rng(31).uniform(0.1, 0.9, (3, 5))
+    out = _np(backend, ft.vmap(fn)(backend.asarray(x)))
+    loop = np.stack([_np(backend, fn(backend.asarray(xi))) for xi in x])
+    np.testing.assert_allclose(out, loop, rtol=1e-14)
+    np.testing.assert_allclose(_np(backend, ft.jit(fn)(backend.asarray(x))), loop, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-12), ("float32", 3e-4)])
+def test_generic_incomplete_functions(dtype, rtol):
+    """The generic versions on NumPy arrays, against SciPy, float64 and float32."""
+    b = fb.get_backend("numpy")
+    rng = np.random.default_rng(32)
+    a = rng.uniform(0.05, 40.0, 400).astype(dtype)
+    x = rng.uniform(0.01, 60.0, 400).astype(dtype)
+    for name in ("gammainc", "gammaincc"):
+        out = getattr(generic, name)(b, a, x)
+        assert out.dtype == np.dtype(dtype)
+        ref = getattr(sc, name)(a.astype(np.float64), x.astype(np.float64))
+        big = ref > (1e-30 if dtype == "float64" else 1e-20)
+        np.testing.assert_allclose(out[big], ref[big], rtol=rtol)
+    u = rng.uniform(0.0, 1.0, 400).astype(dtype)
+    out = generic.betainc(b, a, x, u)
+    assert out.dtype == np.dtype(dtype)
+    ref = sc.betainc(a.astype(np.float64), x.astype(np.float64), u.astype(np.float64))
+    big = ref > (1e-30 if dtype == "float64" else 1e-20)
+    np.testing.assert_allclose(out[big], ref[big], rtol=rtol * 5)

@@ -35,8 +35,10 @@ LS_DISTS = ["expon", "uniform", "laplace", "logistic", "cauchy"]
 LS_METHODS = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf"]
 OBJECTS = {"norm": METHODS, "multivariate_normal": ["logpdf", "pdf"],
            **{d: LS_METHODS for d in LS_DISTS},
-           **{d: ["logpdf", "pdf"] for d in ("t", "gamma", "beta", "chi2")},
-           **{d: ["logpmf", "pmf"] for d in ("poisson", "bernoulli", "binom", "geom")}}
+           **{d: ["logpdf", "pdf", "cdf", "sf"] for d in ("t", "beta", "chi2")},
+           "gamma": ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"],
+           **{d: ["logpmf", "pmf", "cdf", "sf"]
+              for d in ("poisson", "bernoulli", "binom", "geom")}}
 
 
 def test_every_method_is_in_the_table():
@@ -839,3 +841,121 @@ def test_discrete_jit(backend):
     for _ in range(2):
         np.testing.assert_allclose(_np(backend, f(backend.asarray(k), backend.asarray(p))),
                                    ref, rtol=1e-13)
+
+
+# -- CDFs through the incomplete gamma and beta functions -----------------------------------------
+
+_X_CDF = np.concatenate([np.linspace(-6.0, 14.0, 41), [0.0, 0.3, 1e-3, -np.inf, np.inf, np.nan,
+                                                       40.0, 200.0]])
+_CDF_CASES = [("t", (2.5,)), ("t", (0.7,)), ("t", (1.0,)), ("t", (15.0,)), ("t", (np.inf,)),
+              ("t", (-1.0,)), ("gamma", (2.3,)), ("gamma", (0.4,)), ("gamma", (30.0,)),
+              ("gamma", (0.0,)), ("chi2", (3.0,)), ("chi2", (1.0,)), ("chi2", (12.5,)),
+              ("beta", (2.0, 0.7)), ("beta", (0.5, 0.5)), ("beta", (6.0, 3.0)),
+              ("beta", (1.0, -2.0))]
+
+
+@pytest.mark.parametrize("dist,shapes", _CDF_CASES)
+@pytest.mark.parametrize("loc,scale", [(0.0, 1.0), (0.3, 1.7), (-1.0, 0.5), (0.0, -1.0)])
+def test_shape_family_cdfs(backend, dist, shapes, loc, scale):
+    x = _X_CDF / 10.0 if dist == "beta" else _X_CDF
+    f, ref_d = getattr(fst, dist), getattr(st, dist)
+    for m in ("cdf", "sf", "logcdf", "logsf"):
+        if not hasattr(f, m):
+            continue
+        with np.errstate(all="ignore"):
+            ref = getattr(ref_d, m)(x, *shapes, loc=loc, scale=scale)
+        out = _np(backend, getattr(f, m)(backend.asarray(x), *shapes, loc=loc, scale=scale))
+        assert out.dtype == np.float64
+        _compare(out, ref, rtol=1e-11, atol=1e-300)
+
+
+def test_shape_family_cdfs_broadcast_and_keywords(backend):
+    rng = np.random.default_rng(11)
+    x = rng.uniform(0.05, 5.0, (4, 1))
+    df = rng.uniform(0.5, 20.0, (3,))
+    out = _np(backend, fst.t.cdf(backend.asarray(x), df=backend.asarray(df), loc=0.2))
+    _compare(out, st.t.cdf(x, df, loc=0.2), rtol=1e-11)
+    assert out.shape == (4, 3)
+    out = _np(backend, fst.gamma.sf(backend.asarray(x), backend.asarray(df), scale=2.0))
+    _compare(out, st.gamma.sf(x, df, scale=2.0), rtol=1e-12)
+    out = _np(backend, fst.beta.cdf(backend.asarray(x / 5.0), 2.0, b=backend.asarray(df)))
+    _compare(out, st.beta.cdf(x / 5.0, 2.0, df), rtol=1e-11)
+    out = _np(backend, fst.chi2.cdf(backend.asarray(x, dtype="float32"), 3))
+    assert out.dtype == np.float64
+    _compare(out, st.chi2.cdf(x.astype(np.float32), 3), rtol=1e-12)
+
+
+def test_cdf_tails(backend):
+    x = np.array([30.0, 60.0, 120.0, 300.0])
+    out = _np(backend, fst.gamma.logsf(backend.asarray(x), 2.0))
+    _compare(out, st.gamma.logsf(x, 2.0), rtol=1e-12)
+    out = _np(backend, fst.gamma.sf(backend.asarray(x), 2.0))
+    _compare(out, st.gamma.sf(x, 2.0), rtol=1e-12, atol=1e-300)
+    small = np.array([1e-10, 1e-5, 1e-3])
+    _compare(_np(backend, fst.gamma.logcdf(backend.asarray(small), 1.5)),
+             st.gamma.logcdf(small, 1.5), rtol=1e-12)
+    _compare(_np(backend, fst.gamma.logsf(backend.asarray(small), 1.5)),
+             st.gamma.logsf(small, 1.5), rtol=1e-9)
+    z = np.array([-50.0, -8.0, 8.0, 50.0])
+    _compare(_np(backend, fst.t.cdf(backend.asarray(z), 3.0)), st.t.cdf(z, 3.0), rtol=1e-11)
+    _compare(_np(backend, fst.t.sf(backend.asarray(z), 3.0)), st.t.sf(z, 3.0), rtol=1e-11)
+
+
+_K = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 11.0, 25.0, np.nan,
+               np.inf, -np.inf])
+_DISCRETE_CASES = [("poisson", (3.2,)), ("poisson", (0.0,)), ("poisson", (40.0,)),
+                   ("poisson", (-1.0,)), ("binom", (10, 0.3)), ("binom", (10, 0.0)),
+                   ("binom", (10, 1.0)), ("binom", (4.5, 0.3)), ("binom", (10, 1.3)),
+                   ("geom", (0.3,)), ("geom", (1.0,)), ("geom", (0.0,)),
+                   ("bernoulli", (0.3,)), ("bernoulli", (1.0,)), ("bernoulli", (-0.1,))]
+
+
+@pytest.mark.parametrize("dist,shapes", _DISCRETE_CASES)
+@pytest.mark.parametrize("loc", [0, 1, -2])
+def test_discrete_cdfs(backend, dist, shapes, loc):
+    for m in ("cdf", "sf"):
+        with np.errstate(all="ignore"):
+            ref = getattr(getattr(st, dist), m)(_K, *shapes, loc=loc)
+        out = _np(backend, getattr(getattr(fst, dist), m)(backend.asarray(_K), *shapes,
+                                                          loc=loc))
+        assert out.dtype == np.float64
+        _compare(out, ref, rtol=1e-12, atol=1e-300)
+
+
+def test_discrete_cdf_broadcast(backend):
+    k = np.arange(0, 12).reshape(3, 4)
+    p = np.array([0.1, 0.5, 0.9, 0.99])
+    out = _np(backend, fst.binom.cdf(backend.asarray(k), 11, backend.asarray(p)))
+    _compare(out, st.binom.cdf(k, 11, p), rtol=1e-12, atol=1e-300)
+    out = _np(backend, fst.poisson.sf(k.tolist(), backend.asarray([0.5, 3.0, 10.0, 60.0])))
+    _compare(out, st.poisson.sf(k, [0.5, 3.0, 10.0, 60.0]), rtol=1e-12, atol=1e-300)
+    out = _np(backend, fst.geom.cdf(backend.asarray(k), p=backend.asarray(p)))
+    _compare(out, st.geom.cdf(k, p), rtol=1e-13)
+
+
+def test_cdf_shape_derivatives_raise(backend):
+    x = backend.asarray([0.5, 1.5])
+    with pytest.raises(NotImplementedError, match="shape parameter a"):
+        ft.grad(lambda a: fnp.sum(fst.gamma.cdf(x, a)))(backend.asarray([2.0, 3.0]))
+    with pytest.raises(NotImplementedError, match="shape parameter"):
+        ft.jvp(lambda d: fst.t.cdf(x, d), (backend.asarray([2.0, 3.0]),),
+               (backend.asarray([1.0, 1.0]),))
+    with pytest.raises(NotImplementedError, match="shape parameter"):
+        ft.grad(lambda b: fnp.sum(fst.beta.sf(x * 0.3, 2.0, b)))(backend.asarray([2.0, 3.0]))
+    # the derivative in x is the density
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fst.gamma.cdf(v, 2.5, 0.1, 1.3)))(x))
+    np.testing.assert_allclose(g, st.gamma.pdf([0.5, 1.5], 2.5, 0.1, 1.3), rtol=1e-12)
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fst.t.sf(v, 3.5)))(x))
+    np.testing.assert_allclose(g, -st.t.pdf([0.5, 1.5], 3.5), rtol=1e-12)
+    g = _np(backend, ft.grad(lambda p: fnp.sum(fst.poisson.cdf(3, p)))(x))
+    np.testing.assert_allclose(g, -st.poisson.pmf(3, [0.5, 1.5]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: fst.t.cdf(x * 4.0, 3.0), lambda x: fst.gamma.logsf(x * 10.0, 2.0),
+    lambda x: fst.beta.sf(x, 2.0, 3.0), lambda x: fst.binom.cdf(3, 8, x)])
+def test_cdf_vmap_matches_loop(backend, fn):
+    x = np.random.default_rng(6).uniform(0.05, 0.95, (3, 4))
+    out = _np(backend, ft.vmap(fn)(backend.asarray(x)))
+    loop = np.stack([_np(backend, fn(backend.asarray(xi))) for xi in x])
+    np.testing.assert_allclose(out, loop, rtol=1e-13)

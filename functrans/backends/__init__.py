@@ -51,6 +51,12 @@ EXTRAS = {
     "digamma": "digamma(x) -> array: d/dx lgamma(x), elementwise.",
     "polygamma": "polygamma(n, x) -> array: the n-th derivative of digamma (n a Python int "
                  ">= 0; polygamma(0, x) is digamma(x)).",
+    "gammainc": "gammainc(a, x) -> array: the regularized lower incomplete gamma function "
+                "P(a, x) (a > 0, x >= 0), elementwise on broadcast real floating arrays.",
+    "gammaincc": "gammaincc(a, x) -> array: the regularized upper incomplete gamma function "
+                 "1 - P(a, x), computed directly (accurate where it is tiny).",
+    "betainc": "betainc(a, b, x) -> array: the regularized incomplete beta function "
+               "I_x(a, b) (a, b > 0, 0 <= x <= 1).",
     "eig": "eig(x) -> (w, v): eigenvalues (..., n) and right eigenvectors (..., n, n) (columns "
            "of unit 2-norm) of a stack of square real or complex matrices, both complex "
            "(complex64 for float32/complex64 input, else complex128) whatever the values.",

@@ -23,7 +23,8 @@ _pairs = [(np.dtype(n), _dt.BY_NAME[n]) for n in _NAMES]
 
 # extra name -> name in cupyx.scipy.special
 _SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
-            "digamma": "digamma", "polygamma": "polygamma", "ndtri": "ndtri"}
+            "digamma": "digamma", "polygamma": "polygamma", "ndtri": "ndtri",
+            "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc"}
 
 
 class CuPyBackend(Backend):

@@ -33,7 +33,8 @@ def _scatter_add(x, index, values, /, *, axis=0):
 
 # extra name -> name in scipy.special
 _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
-          "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri"}
+          "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri",
+          "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc"}
 
 
 def _eig(x):
@@ -165,6 +166,8 @@ def _matmul(x, y):
 
 def _convert(x, dtype):
     if dtype.kind != "c" and backend.dtype(x).kind == "c":
+        if dtype.kind == "b":
+            return x != 0  # either part non-zero, as the generic impl and NumPy's cast
         x = x.real  # complex -> real keeps the real part, as the generic impl
     return x.astype(backend.native_dtype(dtype))
 

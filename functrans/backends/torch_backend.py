@@ -79,6 +79,8 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "digamma": torch.special.digamma,
     "polygamma": _polygamma,
     "ndtri": torch.special.ndtri,
+    # (gammainc, gammaincc, betainc: the generic ones; torch.special's gammainc and
+    # gammaincc are accurate to about 2e-9 only, and it has no betainc)
 }, impls=_IMPLS)
 backend.device_types = (torch.device,)
 register(backend)

@@ -187,12 +187,13 @@ def meshgrid(*arrays, indexing="xy"):
     return out
 
 
-def tril(x, /, *, k=0):
+def tril(x, /, k=0):
     """The lower triangle of the (stack of) matrices ``x``: elements above diagonal ``k``
-    are zeroed. Linear."""
+    are zeroed (``k`` may be positional, as in NumPy). Linear."""
     return _st.tri(_as_operand(x), k, True)
 
 
-def triu(x, /, *, k=0):
-    """The upper triangle of ``x``: elements below diagonal ``k`` are zeroed. Linear."""
+def triu(x, /, k=0):
+    """The upper triangle of ``x``: elements below diagonal ``k`` are zeroed (``k`` may be
+    positional, as in NumPy). Linear."""
     return _st.tri(_as_operand(x), k, False)

@@ -120,10 +120,13 @@ def _linspace(first, last, num, dtype, like):
             _st.full_like(astype(last, cd), first)
         last_a = astype(last, cd) if type(last) not in _SCALARS else \
             _st.full_like(first_a, last)
-    step = divide(subtract(last_a, first_a), float(div))
-    i = _st.iota(first_a, num, _dtype(first_a))
-    y = add(multiply(i, step), first_a)
-    y = concat([_st.slice_(y, ((0, div, 1),)), _st.reshape(last_a, (1,))])
+    if div < 1:  # a single value: ``first``, as NumPy's linspace gives
+        y = _st.reshape(first_a, (1,))
+    else:
+        step = divide(subtract(last_a, first_a), float(div))
+        i = _st.iota(first_a, num, _dtype(first_a))
+        y = add(multiply(i, step), first_a)
+        y = concat([_st.slice_(y, ((0, div, 1),)), _st.reshape(last_a, (1,))])
     return y if _dtype(y) is dtype else astype(y, dtype)
 
 
@@ -174,6 +177,14 @@ def _checked_edges(name, edges):
     return edges
 
 
+def _numpy_at_least(version):
+    import numpy as _np
+    return tuple(int(v) for v in _np.__version__.split(".")[:2]) >= version
+
+
+# NumPy 2.3 bounds 'auto''s FD width below by half the 'sqrt' width (numpy/numpy#28426)
+_AUTO_LIMITED = _numpy_at_least((2, 3))
+
 _ESTIMATORS = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
 
 
@@ -194,6 +205,8 @@ def _estimated_bins(name, a, method, range_):
     width, from the data's values: they must be concrete), and the outer edges."""
     if method not in _ESTIMATORS:
         raise ValueError(f"{name}: {method!r} is not a valid estimator for `bins`")
+    if _dtype(a).kind == "b":  # NumPy converts booleans to uint8 ("subtractable")
+        a = astype(a, _dt.uint8)
     first, last = _outer_edges(name, a, range_)
     x = a
     if range_ is not None:
@@ -219,7 +232,9 @@ def _width(method, x, n, outer):
     from ._base import mean
     from ._statistics import std
     sqrt_n, log2_n = _np.float64(math.sqrt(n)), _np.float64(math.log2(n))
-    ptp = _host(subtract(max(x), min(x)))
+    # the range as NumPy's ``_ptp`` takes it: exact for integers (no wrap-around in the
+    # data's dtype: int8 values -100 and 100 are 200 apart), in the dtype for floats
+    ptp = _host(max(x)) - _host(min(x))
     if method == "sqrt":
         return ptp / sqrt_n
     if method == "sturges":
@@ -235,6 +250,8 @@ def _width(method, x, n, outer):
         if method == "fd":
             return fd
         st = _width("sturges", x, n, outer)
+        if _AUTO_LIMITED:  # NumPy >= 2.3 (numpy#28426): at most about 2 * sqrt(n) bins
+            return builtins.min(builtins.max(fd, _width("sqrt", x, n, outer) / 2), st)
         return builtins.min(fd, st) if fd else st
     if method == "doane":
         if n > 2:
@@ -336,8 +353,13 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     w = _weights(name, weights, a) if weights is not None else None
     edges = _edges(name, x, bins, range, _dtype(a), w)
     n = _shape(edges)[0] - 1
-    idx, inside = _bin_index(x, edges)
     dtype = _dt.int64 if w is None else (_dtype(w) if _dtype(w).kind != "b" else _dt.int64)
+    if n < 1:  # one edge (or none): no bins, as in NumPy
+        counts = _st.slice_(_st.full_like(x, 0, dtype=dtype), ((0, 0, 1),))
+        if density and _dtype(counts).kind not in "fc":
+            counts = astype(counts, _dt.float64)
+        return counts, edges
+    idx, inside = _bin_index(x, edges)
     counts = _counts(idx, inside, w, n, dtype)
     if density:
         widths = astype(diff(edges), _dt.float64)  # (NumPy's: float64 widths)

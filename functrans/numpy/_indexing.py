@@ -101,11 +101,13 @@ def _advanced(x, key):
     idx = []
     for i in adv:
         k = entries[i]
+        n = shape[i]
         if not _is_array_index(k):
-            n = shape[i]
             k = int(k)
             if not -n <= k < n:
                 raise IndexError(f"index {k} is out of bounds for axis {i} with size {n}")
+        else:
+            _check_bounds(k, n, f"axis {i}", "index")
         idx.append(k)
     b_shape = broadcast_shapes(*[_shape(k) for k in idx if _is_array_index(k)])
     idx = [_st.broadcast_to(k, b_shape) if _is_array_index(k) else k for k in idx]
@@ -165,14 +167,8 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     elif mode == "clip":
         indices = maximum(minimum(indices, builtins.max(n - 1, 0)), 0)
     else:
-        if size and not isinstance(indices, Tracer):
-            lo = _red.reduce_min(indices, tuple(range(len(_shape(indices)))))
-            hi = _red.reduce_max(indices, tuple(range(len(_shape(indices)))))
-            lo, hi = int(backend_of(lo).to_numpy(lo)), int(backend_of(hi).to_numpy(hi))
-            bad = lo if lo < -n else (hi if hi >= n else None)
-            if bad is not None:
-                raise IndexError(f"take: index {bad} is out of bounds for axis {axis} with "
-                                 f"size {n}")
+        if size:
+            _check_bounds(indices, n, f"axis {axis}", "take: index")
         # (negative indices are gather's to count from the end, in a dtype that holds n)
     perm = (axis,) + tuple(i for i in range(nd) if i != axis)
     out = _ix.gather(_st.transpose(x, perm), (indices,))
@@ -270,6 +266,20 @@ def _setitem(x, key, value):
             vals = _ew.select(last, vals, _st.full_like(vals, 0))
     placed = _ix.scatter_add(vals, (p,), (n,))
     return _st.reshape(_ew.select(hit, placed, flat), shape)
+
+
+def _check_bounds(k, n, where, what):
+    """NumPy's IndexError for an integer index array with an entry outside [-n, n), checked
+    where the indices are concrete (under a transform they are values of the graph)."""
+    if isinstance(k, Tracer) or not math.prod(_shape(k)):
+        return
+    axes = tuple(range(len(_shape(k))))
+    lo = _red.reduce_min(k, axes) if axes else k
+    hi = _red.reduce_max(k, axes) if axes else k
+    lo, hi = int(backend_of(lo).to_numpy(lo)), int(backend_of(hi).to_numpy(hi))
+    bad = lo if lo < -n else (hi if hi >= n else None)
+    if bad is not None:
+        raise IndexError(f"{what} {bad} is out of bounds for {where} with size {n}")
 
 
 def _as_index(x, k):

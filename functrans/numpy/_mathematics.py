@@ -189,39 +189,18 @@ around = round
 
 def amax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """Maximum along ``axis`` (NumPy's ``amax``/``max``): ``axis`` may be positional;
-    ``initial`` is a lower bound included in every slice. ``where=`` is not supported."""
+    ``initial`` is a lower bound included in every slice; ``where`` (with ``initial``) a
+    boolean mask of the elements taking part."""
     _no_out("amax", out)
-    _unsupported("amax", where=where)
-    return _extreme_initial(max, maximum, a, axis, keepdims, initial)
+    return max(a, axis=axis, keepdims=keepdims, initial=initial, where=where)
 
 
 def amin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """Minimum along ``axis`` (NumPy's ``amin``/``min``): ``axis`` may be positional;
-    ``initial`` is an upper bound included in every slice. ``where=`` is not supported."""
+    ``initial`` is an upper bound included in every slice; ``where`` as in :func:`amax`."""
     _no_out("amin", out)
-    _unsupported("amin", where=where)
-    return _extreme_initial(min, minimum, a, axis, keepdims, initial)
+    return min(a, axis=axis, keepdims=keepdims, initial=initial, where=where)
 
-
-def _extreme_initial(red, pair, a, axis, keepdims, initial):
-    """``red`` (max or min) along ``axis`` with NumPy's ``initial``: cast to ``a``'s dtype
-    and included in every slice, so that empty slices give it."""
-    if initial is None:
-        return red(a, axis=axis, keepdims=keepdims)
-    a = _as_operand(a)
-    shape = _shape(a)
-    axes = _normalize_axes(axis, len(shape))
-    out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims else \
-        tuple(d for i, d in enumerate(shape) if i not in axes)
-    init = _st.full_like(_st.reshape(_st.iota(a, 1, _dtype(a)), ()), initial,
-                         dtype=_dtype(a))
-    if _any_zero(shape, axes):
-        return _st.broadcast_to(init, out_shape)
-    return pair(red(a, axis=axis, keepdims=keepdims), init)
-
-
-def _any_zero(shape, axes):
-    return builtins.any(shape[i] == 0 for i in axes)
 
 # -- elementwise -----------------------------------------------------------------------------
 
@@ -493,20 +472,18 @@ def nancumprod(a, axis=None, dtype=None, out=None):
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     """Sum along ``axis`` with NaNs counted as 0 (0 for an all-NaN slice). ``initial`` is
-    added to every sum; ``where=`` is not supported."""
+    added to every sum; ``where`` masks the elements taking part."""
     _no_out("nansum", out)
-    _unsupported("nansum", where=where)
-    r = sum(_fill_nan(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims)
-    return r if initial is None else add(r, initial)
+    return sum(_fill_nan(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims,
+               initial=initial, where=where)
 
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     """Product along ``axis`` with NaNs counted as 1. ``initial`` multiplies every product;
-    ``where=`` is not supported."""
+    ``where`` masks the elements taking part."""
     _no_out("nanprod", out)
-    _unsupported("nanprod", where=where)
-    r = prod(_fill_nan(a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims)
-    return r if initial is None else multiply(r, initial)
+    return prod(_fill_nan(a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims,
+                initial=initial, where=where)
 
 
 def _check_float_dtype(name, dtype):
@@ -518,18 +495,19 @@ def _check_float_dtype(name, dtype):
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """Mean along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
     NumPy's warning). Integers give float64; ``dtype`` (floating) sets the computation's
-    dtype; ``where=`` is not supported."""
+    dtype; ``where`` masks the elements taking part."""
     _no_out("nanmean", out)
-    _unsupported("nanmean", where=where)
     _check_float_dtype("nanmean", dtype)
     a = _as_operand(a)
     if dtype is not None:
         a = astype(a, dtype)
     if not _is_inexact(a):
-        return _mean(a, axis=axis, keepdims=keepdims)
-    nan = isnan(a)
-    cnt = sum(astype(logical_not(nan), _real_dtype(a)), axis=axis, keepdims=keepdims)
-    tot = sum(_where(nan, 0.0, a), axis=axis, keepdims=keepdims)
+        return _mean(a, axis=axis, keepdims=keepdims, where=where)
+    keep = logical_not(isnan(a))
+    if where is not None:
+        keep = logical_and(keep, where)
+    cnt = sum(astype(keep, _real_dtype(a)), axis=axis, keepdims=keepdims)
+    tot = sum(_where(keep, a, 0.0), axis=axis, keepdims=keepdims)
     return divide(tot, cnt)
 
 

@@ -27,7 +27,7 @@ import operator
 import numpy as _np  # dtype rules and concrete *index* values only, never the data
 
 from .. import dtypes as _dt
-from ..backends import backend_of
+from ..backends import backend_of, check_same_backend
 from ..core import Tracer, _take_slots
 from ..errors import BatchingError, ConcretizationError
 from ..primitives import indexing as _ix
@@ -535,6 +535,9 @@ def _store(a, new, name, inplace):
         raise TypeError(f"{name}: cannot write traced values into the plain array {type(a)} "
                         f"(it cannot hold a derivative); pass inplace=False to get a new "
                         f"array, or make the array an input of the transform")
+    # (the destination's own __setitem__ would convert another library's array silently, as
+    # NumPy's does, or fail with that library's error, as torch's does)
+    check_same_backend(backend_of(a), backend_of(new), name)
     a[...] = new
     return None
 
@@ -557,6 +560,33 @@ def _target(a, name):
         raise TypeError(f"{name}: the array to modify must be an array (or a tracer), not "
                         f"{type(a).__name__}")
     return a
+
+
+def _python_ints_fit(v, dt):
+    """NumPy's OverflowError for Python integers (a scalar, or in a list or tuple) outside the
+    integer dtype ``dt`` of the array written: NumPy converts them to that dtype first, so
+    they are an error, not a value that wraps around."""
+    if dt.kind not in "iu" or not (type(v) is int or isinstance(v, (list, tuple))):
+        return
+    info = _np.iinfo(_np.dtype(dt.name))
+    stack = [v]
+    while stack:
+        u = stack.pop()
+        if isinstance(u, (list, tuple)):
+            stack.extend(u)
+        elif type(u) is int and not info.min <= u <= info.max:
+            raise OverflowError(f"Python integer {u} out of bounds for {dt.name}")
+
+
+def _safe_values(name, v, dt):
+    """NumPy's check in ``putmask`` and ``place``: an array of values must cast to the
+    array's dtype safely (Python and NumPy scalars and lists are converted to it instead)."""
+    if type(v) in _SCALARS or isinstance(v, (list, tuple, _np.generic)):
+        return
+    vd = _dtype(_conv(v))
+    if not _np.can_cast(_np.dtype(vd.name), _np.dtype(dt.name), "safe"):
+        raise TypeError(f"{name}: Cannot cast array data from dtype('{vd.name}') to "
+                        f"dtype('{dt.name}') according to the rule 'safe'")
 
 
 def _cyclic(v, count, like, dt):
@@ -587,6 +617,7 @@ def fill_diagonal(a, val, wrap=False, *, inplace=True):
             raise ValueError("fill_diagonal: All dimensions of input must be of equal length")
         step = 1 + builtins.sum(math.prod(shape[:i + 1]) for i in range(len(shape) - 1))
         end = math.prod(shape)
+    _python_ints_fit(val, _dtype(a))
     pos = list(range(0, end, step))
     flat = _flat(a)
     if pos:
@@ -617,6 +648,7 @@ def put(a, ind, v, mode="raise", *, inplace=True):
         raise TypeError(f"put: indices must be integers; got {_dtype(idx).name}")
     idx = _flat(astype(idx, _dt.int64))
     k = _shape(idx)[0]
+    _python_ints_fit(v, _dtype(a))
     vv = v if type(v) in _SCALARS else _flat(_conv(v, a))
     if k == 0 or (type(vv) not in _SCALARS and _shape(vv)[0] == 0):
         return _unchanged(a, inplace)  # nothing to write (NumPy: also for empty ``v``)
@@ -663,15 +695,25 @@ def put_along_axis(arr, indices, values, axis, *, inplace=True):
     if tuple(other[:axis] + other[axis + 1:]) != tuple(ws[:axis] + ws[axis + 1:]):
         raise ValueError(f"put_along_axis: indices of shape {_shape(idx)} do not broadcast "
                          f"against the array of shape {_shape(work)} along the other axes")
+    # (checked here: the flat positions ``_setitem`` computes from several index arrays would
+    # wrap an index outside the axis onto another row, as ``x[i, j] = v`` on a tracer does)
+    n_ax = ws[axis]
+    idx = astype(idx, _dt.int64)
+    if math.prod(_shape(idx)) and _concrete_true(_any(less(idx, -n_ax))
+                                                 | _any(greater_equal(idx, n_ax))):
+        raise IndexError(f"put_along_axis: index out of bounds for axis {axis} with size "
+                         f"{n_ax}")
+    idx = where(less(idx, 0), idx + n_ax, idx)
     key = []
     for d in range(nd):
         if d == axis:
-            key.append(astype(idx, _dt.int64))
+            key.append(idx)
         else:
             r = _st.iota(work, ws[d])
             key.append(_st.reshape(r, tuple(ws[d] if i == d else 1 for i in range(nd))))
     bshape = broadcast_shapes(*[_shape(k) for k in key])
     key = tuple(broadcast_to(k, bshape) for k in key)
+    _python_ints_fit(values, _dtype(arr))
     vals = values if type(values) in _SCALARS else broadcast_to(
         astype(_conv(values, arr), _dtype(arr)), bshape)
     new = _st.reshape(_setitem(work, key, vals), shape)
@@ -690,6 +732,8 @@ def place(arr, mask, vals, *, inplace=True):
     if _shape(m)[0] != n:
         raise ValueError("place: mask and data must be the same size")
     m = m if _dtype(m).kind == "b" else not_equal(m, 0)
+    _python_ints_fit(vals, _dtype(arr))
+    _safe_values("place", vals, _dtype(arr))
     v = _flat(astype(_conv(vals, arr), _dtype(arr)))
     k = _shape(v)[0]
     flat = _flat(arr)
@@ -716,6 +760,8 @@ def putmask(a, /, mask, values):
     if _shape(m)[0] != n:
         raise ValueError("putmask: mask and data must be the same size")
     m = m if _dtype(m).kind == "b" else not_equal(m, 0)
+    _python_ints_fit(values, _dtype(a))
+    _safe_values("putmask", values, _dtype(a))
     if type(values) in _SCALARS:
         return _store(a, _st.reshape(where(m, values, _flat(a)), shape), "putmask", True)
     v = _flat(_conv(values, a))
@@ -745,6 +791,7 @@ def copyto(dst, src, casting="same_kind", where=True):
         if casting != "unsafe" and _KIND_RANK[kind] > _KIND_RANK[dt.kind]:
             raise TypeError(f"copyto: Cannot cast scalar from dtype('{_np.dtype(type(src))}') "
                             f"to dtype('{dt.name}') according to the rule '{casting}'")
+        _python_ints_fit(src, dt)
         s = src
     else:
         s = _conv(src, dst)

@@ -1,5 +1,6 @@
-"""Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma and
-polygamma.
+"""Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
+polygamma, and the regularized incomplete gamma and beta functions gammainc, gammaincc and
+betainc.
 
 Each evaluates through its backend's *extra* of the same role (``backend.extra("erf")``: SciPy
 on NumPy, ``torch.special`` on torch, ``cupyx.scipy.special`` on CuPy, the versions of
@@ -9,13 +10,19 @@ the operand's shape and dtype. Every rule is written with primitives, so derivat
 order exist: erf' = 2/sqrt(pi) exp(-x^2), erfc' = -erf', erfinv' = sqrt(pi)/2 exp(erfinv^2),
 ndtri' = sqrt(2 pi) exp(ndtri^2 / 2), lgamma' = digamma, digamma' = polygamma(1, .) and
 polygamma(n, .)' = polygamma(n + 1, .).
+
+The incomplete functions are differentiated in their last operand ``x`` only, in closed form
+(``d/dx gammainc(a, x) = exp(-x) x^(a-1) / Gamma(a)``, ``d/dx betainc(a, b, x) =
+x^(a-1) (1-x)^(b-1) / B(a, b)``, each computed in logarithms); a tangent reaching a shape
+parameter (``a``, ``b``) raises NotImplementedError rather than giving a silent zero.
 """
 
 from __future__ import annotations
 
 import math
 
-from .elementwise import _array_aval, elementwise, exp, mul, neg, unary
+from .elementwise import (_array_aval, add, elementwise, eq, exp, gt, log, log1p, lt, mul, neg,
+                          select, sub, unary)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -74,6 +81,84 @@ polygamma_p = elementwise("polygamma", _polygamma_impl, _polygamma_jvp,
                           abstract_eval=_polygamma_aval)
 polygamma_p.same_aval = True  # the operand's aval, whatever n
 
+
+# -- regularized incomplete gamma and beta functions --------------------------------------------
+
+
+def _no_shape_tangent(name, tangents, params):
+    for t, p in zip(tangents, params):
+        if t is not None:
+            raise NotImplementedError(
+                f"{name}: the derivative with respect to the shape parameter {p} is not "
+                f"implemented (only the derivative with respect to x is); stop_gradient {p} "
+                f"or differentiate with respect to x only")
+
+
+def _gamma_slope(a, x):
+    """exp(-x) x^(a-1) / Gamma(a), computed in logarithms (the density of the gamma
+    distribution with shape a); at x = 0: inf for a < 1, 1 for a = 1, 0 for a > 1."""
+    pos = gt(x, 0.0)
+    xs = select(pos, x, 1.0)
+    inner = exp(sub(sub(mul(sub(a, 1.0), log(xs)), xs), lgamma(a)))
+    zero_x = select(lt(a, 1.0), math.inf, select(eq(a, 1.0), 1.0, mul(inner, 0.0)))
+    return select(pos, inner, zero_x)
+
+
+def _beta_slope(a, b, x):
+    """x^(a-1) (1-x)^(b-1) / B(a, b) in logarithms, for 0 < x < 1 (0 outside [0, 1])."""
+    pos = gt(x, 0.0)
+    below1 = lt(x, 1.0)
+    xs = select(pos, select(below1, x, 0.5), 0.5)
+    log_b = sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
+    inner = exp(sub(add(mul(sub(a, 1.0), log(xs)), mul(sub(b, 1.0), log1p(neg(xs)))), log_b))
+    zero = mul(inner, 0.0)
+    at0 = select(lt(a, 1.0), math.inf, select(eq(a, 1.0), exp(neg(log_b)), zero))
+    at1 = select(lt(b, 1.0), math.inf, select(eq(b, 1.0), exp(neg(log_b)), zero))
+    return select(pos, select(below1, inner, select(eq(x, 1.0), at1, zero)),
+                  select(eq(x, 0.0), at0, zero))
+
+
+def _gammainc_impl(b, a, x):
+    return b.extra("gammainc")(a, x)
+
+
+def _gammaincc_impl(b, a, x):
+    return b.extra("gammaincc")(a, x)
+
+
+def _betainc_impl(bk, a, b, x):
+    return bk.extra("betainc")(a, b, x)
+
+
+def _gammainc_jvp(primals, tangents):
+    a, x = primals
+    _no_shape_tangent("gammainc", tangents[:1], ("a",))
+    out = gammainc(a, x)
+    t = tangents[1]
+    return out, None if t is None else mul(t, _gamma_slope(a, x))
+
+
+def _gammaincc_jvp(primals, tangents):
+    a, x = primals
+    _no_shape_tangent("gammaincc", tangents[:1], ("a",))
+    out = gammaincc(a, x)
+    t = tangents[1]
+    return out, None if t is None else neg(mul(t, _gamma_slope(a, x)))
+
+
+def _betainc_jvp(primals, tangents):
+    a, b, x = primals
+    _no_shape_tangent("betainc", tangents[:2], ("a", "b"))
+    out = betainc(a, b, x)
+    t = tangents[2]
+    return out, None if t is None else mul(t, _beta_slope(a, b, x))
+
+
+# gammainc(a, x), gammaincc(a, x), betainc(a, b, x): operands of one shape and dtype.
+gammainc_p = elementwise("gammainc", _gammainc_impl, _gammainc_jvp)
+gammaincc_p = elementwise("gammaincc", _gammaincc_impl, _gammaincc_jvp)
+betainc_p = elementwise("betainc", _betainc_impl, _betainc_jvp)
+
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
@@ -81,3 +166,6 @@ ndtri = ndtri_p.bind
 lgamma = lgamma_p.bind
 digamma = digamma_p.bind
 polygamma = polygamma_p.bind
+gammainc = gammainc_p.bind
+gammaincc = gammaincc_p.bind
+betainc = betainc_p.bind

@@ -237,6 +237,8 @@ def _convert_jvp(primals, tangents, dtype):
 
 def _convert_impl(b, x, dtype):
     if dtype.kind != "c" and b.dtype(x).kind == "c":
+        if dtype.kind == "b":
+            return x != 0  # true where either part is non-zero, as NumPy's cast
         x = b.xp.real(x)  # complex -> real keeps the real part (the standard forbids astype)
     return b.xp.astype(x, b.native_dtype(dtype))
 

@@ -3,9 +3,10 @@
 :mod:`functrans.scipy.special` (``import functrans.scipy.special as fsp``),
 :mod:`functrans.scipy.stats` (the normal distribution ``norm``) and
 :mod:`functrans.scipy.linalg` (``solve_triangular``, ``cholesky``, ``cho_factor``,
-``cho_solve``, ``solve``, ``inv``, ``det``, ``block_diag``).
+``cho_solve``, ``solve``, ``inv``, ``det``, ``block_diag``) and :mod:`functrans.scipy.signal`
+(``convolve``, ``correlate``, ``convolve2d``, ``correlate2d``).
 """
 
-from . import linalg, special, stats  # noqa: F401
+from . import linalg, signal, special, stats  # noqa: F401
 
-__all__ = ["special", "stats", "linalg"]
+__all__ = ["special", "stats", "linalg", "signal"]

@@ -6,10 +6,12 @@
 - :data:`expon`, :data:`uniform`, :data:`laplace`, :data:`logistic`, :data:`cauchy`:
   ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf`` (``loc``, ``scale``);
 - :data:`t` (``df``), :data:`gamma` (``a``), :data:`beta` (``a``, ``b``), :data:`chi2`
-  (``df``): ``logpdf`` and ``pdf`` (with ``loc`` and ``scale``);
+  (``df``): ``logpdf``, ``pdf``, ``cdf`` and ``sf`` (with ``loc`` and ``scale``;
+  ``gamma`` also ``logcdf`` and ``logsf``), the CDFs through the incomplete gamma and beta
+  functions of :mod:`functrans.scipy.special`;
 - :data:`multivariate_normal`: ``logpdf`` and ``pdf`` (``mean``, ``cov``);
 - discrete: :data:`poisson` (``mu``), :data:`bernoulli` (``p``), :data:`binom` (``n``, ``p``),
-  :data:`geom` (``p``): ``logpmf`` and ``pmf`` (with ``loc``).
+  :data:`geom` (``p``): ``logpmf``, ``pmf``, ``cdf`` and ``sf`` (with ``loc``).
 
 Conventions:
 
@@ -26,12 +28,16 @@ Conventions:
   ``[0, 1]`` give nan; the discrete masses are 0 (``logpmf`` -inf) off the integers of the
   support.
 - Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
-  ``mean`` and ``cov``; not the discrete ``k`` and ``n``) under every transform, with zero
+  ``mean`` and ``cov``; not the discrete ``k`` and ``n``) under every transform, except
+  the CDFs of the shape families in their shape parameters (``t``'s ``df``, ``gamma``'s
+  ``a``, ``chi2``'s ``df``, ``beta``'s ``a`` and ``b``): a derivative reaching one raises
+  NotImplementedError (the incomplete gamma and beta functions are differentiated in
+  ``x`` only), with zero
   (not nan) derivatives outside the support; the tails are accurate as SciPy's or more
   (``norm.logcdf(-40)`` is about -804.6 and ``norm.sf(37)`` is 5.7e-300, not 0; each method's
   docstring says where it differs from SciPy's formula).
 - No frozen distributions (``norm(loc, scale)``) and none of the moments, ``rvs``, ``fit``,
-  ``entropy``... methods; no ``t.cdf`` (it needs the incomplete beta function).
+  ``entropy``... methods; no ``ppf`` of the shape families or discrete distributions.
 """
 
 from __future__ import annotations
@@ -595,14 +601,48 @@ class _Shaped:
         out = fnp.subtract(out, fnp.log(s))
         return _valid(ok, out if log else fnp.exp(out))
 
+    def _distribution(self, method, x, shapes, loc, scale):
+        """cdf, sf, logcdf or logsf: ``_cdf(z, *shapes)`` / ``_sf(z, *shapes)`` inside the
+        support (with z strictly inside; the ends and beyond get 0 and 1)."""
+        name = f"{self.name}.{method}"
+        x, loc, scale, *sh = _float64((x, loc, scale) + tuple(shapes), name)
+        good = self._check(*sh)
+        ok = fnp.logical_and(scale > 0.0, good)
+        s = fnp.where(scale > 0.0, scale, 1.0)
+        sh = [fnp.where(good, p, self._safe_shape) for p in sh]
+        z = fnp.divide(fnp.subtract(x, loc), s)
+        upper = method in ("sf", "logsf")
+        inside = fnp.logical_and(z > self._a, z < self._b)
+        zs = fnp.where(inside, z, self._safe)
+        out = (self._sf if upper else self._cdf)(zs, *sh)
+        if method.startswith("log"):
+            # log1p of minus the other one where this one is close to 1
+            other = (self._cdf if upper else self._sf)(zs, *sh)
+            big = out > 0.5
+            out = fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
+                            fnp.log(fnp.where(big, 1.0, out)))
+            below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
+            out = fnp.where(inside, out, fnp.where(z <= self._a, below, above))
+        else:
+            below = 1.0 if upper else 0.0
+            out = fnp.where(inside, out, fnp.where(z <= self._a, below, 1.0 - below))
+        return _valid(fnp.logical_and(ok, z == z), out)
+
+
+_CDF_WORDS = {"cdf": "cumulative distribution function",
+              "sf": "survival function (``1 - cdf``, computed directly)",
+              "logcdf": "log of the cumulative distribution function",
+              "logsf": "log of the survival function"}
+
 
 def _shaped_methods(cls, what, params):
-    """``logpdf`` and ``pdf`` with SciPy's signature ``(x, *params, loc=0, scale=1)``."""
+    """``logpdf`` and ``pdf`` (and the CDF methods named by ``cls._cdf_methods``) with
+    SciPy's signature ``(x, *params, loc=0, scale=1)``."""
     n = len(params)
     sig = ", ".join(params)
 
-    def make(log):
-        method = "logpdf" if log else "pdf"
+    def make(method):
+        log = method == "logpdf"
 
         def f(self, x, *args, **kw):
             if len(args) > n + 2:
@@ -625,15 +665,22 @@ def _shaped_methods(cls, what, params):
                                 f"{', '.join(missing)}")
             loc = 0 if full[n] is None else full[n]
             scale = 1 if full[n + 1] is None else full[n + 1]
+            if method in _CDF_WORDS:
+                return self._distribution(method, x, full[:n], loc, scale)
             return self._density(method, x, full[:n], loc, scale, log)
         f.__name__ = method
         f.__qualname__ = f"{cls.__name__}.{method}"
-        f.__doc__ = (f"The {'log of the ' if log else ''}{what} density at ``x``, "
-                     f"``{method}(x, {sig}, loc=0, scale=1)`` as SciPy's. "
-                     + cls._notes)
+        if method in _CDF_WORDS:
+            f.__doc__ = (f"The {_CDF_WORDS[method]} of the {what} distribution at ``x``, "
+                         f"``{method}(x, {sig}, loc=0, scale=1)`` as SciPy's. "
+                         + cls._cdf_notes)
+        else:
+            f.__doc__ = (f"The {'log of the ' if log else ''}{what} density at ``x``, "
+                         f"``{method}(x, {sig}, loc=0, scale=1)`` as SciPy's. "
+                         + cls._notes)
         return f
-    cls.logpdf = make(True)
-    cls.pdf = make(False)
+    for m in ("logpdf", "pdf") + cls._cdf_methods:
+        setattr(cls, m, make(m))
     return cls()
 
 
@@ -642,12 +689,37 @@ class _T(_Shaped):
 
     name = "t"
     _safe_shape = 1.0
-    _notes = ("``df > 0`` (``df = inf`` is the normal distribution), else nan. No ``cdf``: "
-              "it needs the incomplete beta function, which functrans.scipy.special does "
-              "not have yet.")
+    _notes = "``df > 0`` (``df = inf`` is the normal distribution), else nan."
+    _cdf_methods = ("cdf", "sf")
+    _cdf_notes = ("Through :func:`functrans.scipy.special.betainc` (``ndtr`` for "
+                  "``df = inf``): differentiable in ``x``, ``loc`` and ``scale``; a "
+                  "derivative reaching ``df`` raises NotImplementedError.")
 
     def _check(self, df):
         return df > 0.0
+
+    def _tail(self, z, df):
+        """P(T > |z|): 0.5 betainc(df/2, 1/2, df / (df + z^2)) far out, and
+        0.5 - 0.5 betainc(1/2, df/2, z^2 / (df + z^2)) for z^2 < min(df, 1) (where the
+        first argument would be close to 1, and the tail is not small)."""
+        inf = df == math.inf
+        d = fnp.where(inf, 1.0, df)
+        z2 = z * z
+        near = fnp.less(z2, fnp.minimum(d, 1.0))
+        zn = fnp.where(near, z2, d)   # each branch sees its own elements only
+        zf = fnp.where(near, d, z2)
+        far_t = 0.5 * _special.betainc(0.5 * d, 0.5, fnp.divide(d, fnp.add(d, zf)))
+        near_t = 0.5 - 0.5 * _special.betainc(0.5, 0.5 * d, fnp.divide(zn, fnp.add(d, zn)))
+        tail = fnp.where(near, near_t, far_t)
+        return fnp.where(inf, _special.ndtr(-fnp.abs(z)), tail)
+
+    def _cdf(self, z, df):
+        tail = self._tail(z, df)
+        return fnp.where(z < 0.0, tail, 1.0 - tail)
+
+    def _sf(self, z, df):
+        tail = self._tail(z, df)
+        return fnp.where(z > 0.0, tail, 1.0 - tail)
 
     def _logpdf(self, z, df):
         inf = df == math.inf
@@ -666,9 +738,19 @@ class _Gamma(_Shaped):
     _a = 0.0
     _safe_shape = 1.0
     _notes = "``a > 0``, else nan; 0 below ``loc``."
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf")
+    _cdf_notes = ("Through :func:`functrans.scipy.special.gammainc` / ``gammaincc`` (the "
+                  "log methods as their logarithms): differentiable in ``x``, ``loc`` and "
+                  "``scale``; a derivative reaching ``a`` raises NotImplementedError.")
 
     def _check(self, a):
         return a > 0.0
+
+    def _cdf(self, z, a):
+        return _special.gammainc(a, z)
+
+    def _sf(self, z, a):
+        return _special.gammaincc(a, z)
 
     def _logpdf(self, z, a):
         return fnp.subtract(fnp.subtract(_special.xlogy(a - 1.0, z), z), _special.gammaln(a))
@@ -682,9 +764,19 @@ class _Chi2(_Shaped):
     _a = 0.0
     _safe_shape = 1.0
     _notes = "``df > 0``, else nan; 0 below ``loc``."
+    _cdf_methods = ("cdf", "sf")
+    _cdf_notes = ("``gammainc(df / 2, x / 2)`` (``gammaincc`` for sf): differentiable in "
+                  "``x``, ``loc`` and ``scale``; a derivative reaching ``df`` raises "
+                  "NotImplementedError.")
 
     def _check(self, df):
         return df > 0.0
+
+    def _cdf(self, z, df):
+        return _special.gammainc(0.5 * df, 0.5 * z)
+
+    def _sf(self, z, df):
+        return _special.gammaincc(0.5 * df, 0.5 * z)
 
     def _logpdf(self, z, df):
         h = 0.5 * df
@@ -700,9 +792,19 @@ class _Beta(_Shaped):
     _a, _b = 0.0, 1.0
     _safe_shape = 1.0
     _notes = "``a > 0`` and ``b > 0``, else nan; 0 outside ``[loc, loc + scale]``."
+    _cdf_methods = ("cdf", "sf")
+    _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf): differentiable "
+                  "in ``x``, ``loc`` and ``scale``; a derivative reaching ``a`` or ``b`` "
+                  "raises NotImplementedError.")
 
     def _check(self, a, b):
         return fnp.logical_and(a > 0.0, b > 0.0)
+
+    def _cdf(self, z, a, b):
+        return _special.betainc(a, b, z)
+
+    def _sf(self, z, a, b):
+        return _special.betainc(b, a, 1.0 - z)
 
     def _logpdf(self, z, a, b):
         return fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),
@@ -749,15 +851,33 @@ class _Discrete:
         out = out if log else fnp.exp(out)
         return fnp.where(fnp.logical_or(fnp.logical_not(good), fnp.isnan(k)), math.nan, out)
 
+    def _distribution(self, method, k, shapes, loc):
+        """cdf or sf at ``floor(k - loc)``: ``_cdf(j, *shapes)`` / ``_sf(j, *shapes)`` for j
+        inside ``[_a, upper)`` (0 / 1 below, 1 / 0 from the upper end on)."""
+        name = f"{self.name}.{method}"
+        k, loc, *sh = _float64((k, loc) + tuple(shapes), name)
+        good = self._check(*sh)
+        sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_shapes)]
+        j = fnp.floor(fnp.subtract(k, loc))
+        upper = self._upper(*sh)
+        inside = fnp.logical_and(j >= self._a, fnp.less(j, upper))
+        js = fnp.where(inside, j, self._a)
+        sf = method == "sf"
+        out = (self._sf if sf else self._cdf)(js, *sh)
+        below = 1.0 if sf else 0.0
+        out = fnp.where(inside, out, fnp.where(j < self._a, below, 1.0 - below))
+        return fnp.where(fnp.logical_or(fnp.logical_not(good), fnp.isnan(k)), math.nan, out)
+
 
 def _discrete_methods(cls, what):
-    """``logpmf`` and ``pmf`` with SciPy's signature ``(k, *params, loc=0)``."""
+    """``logpmf``, ``pmf``, ``cdf`` and ``sf`` with SciPy's signature
+    ``(k, *params, loc=0)``."""
     params = cls._params
     n = len(params)
     sig = ", ".join(params)
 
-    def make(log):
-        method = "logpmf" if log else "pmf"
+    def make(method):
+        log = method == "logpmf"
 
         def f(self, k, *args, **kw):
             names = params + ("loc",)
@@ -779,16 +899,24 @@ def _discrete_methods(cls, what):
                 raise TypeError(f"{self.name}.{method}() missing required argument(s): "
                                 f"{', '.join(missing)}")
             loc = 0 if full[n] is None else full[n]
+            if method in ("cdf", "sf"):
+                return self._distribution(method, k, full[:n], loc)
             return self._mass(method, k, full[:n], loc, log)
         f.__name__ = method
         f.__qualname__ = f"{cls.__name__}.{method}"
-        f.__doc__ = (f"The {'log of the ' if log else ''}{what} probability mass at ``k``, "
-                     f"``{method}(k, {sig}, loc=0)`` as SciPy's: "
-                     f"{'-inf' if log else '0'} off the integers of the support. "
-                     + cls._notes)
+        if method in ("cdf", "sf"):
+            f.__doc__ = (f"The {_CDF_WORDS[method]} of the {what} distribution at ``k``, "
+                         f"``{method}(k, {sig}, loc=0)`` as SciPy's: ``k`` is rounded down "
+                         f"(the CDF is a step function: no derivative in ``k``). "
+                         + cls._cdf_notes)
+        else:
+            f.__doc__ = (f"The {'log of the ' if log else ''}{what} probability mass at "
+                         f"``k``, ``{method}(k, {sig}, loc=0)`` as SciPy's: "
+                         f"{'-inf' if log else '0'} off the integers of the support. "
+                         + cls._notes)
         return f
-    cls.logpmf = make(True)
-    cls.pmf = make(False)
+    for m in ("logpmf", "pmf", "cdf", "sf"):
+        setattr(cls, m, make(m))
     return cls()
 
 
@@ -801,8 +929,17 @@ class _Poisson(_Discrete):
     _notes = ("``k - loc`` in 0, 1, 2, ...; ``mu >= 0`` (``mu = 0``: all the mass at 0), "
               "else nan. Differentiable in ``mu``.")
 
+    _cdf_notes = ("``gammaincc(k + 1, mu)`` (``gammainc`` for sf): differentiable in "
+                  "``mu``.")
+
     def _check(self, mu):
         return mu >= 0.0
+
+    def _cdf(self, j, mu):
+        return _special.gammaincc(j + 1.0, mu)
+
+    def _sf(self, j, mu):
+        return _special.gammainc(j + 1.0, mu)
 
     def _logpmf(self, k, mu):
         return fnp.subtract(fnp.subtract(_special.xlogy(k, mu), _special.gammaln(k + 1.0)), mu)
@@ -824,8 +961,18 @@ class _Binom(_Discrete):
         return fnp.logical_and(fnp.logical_and(n >= 0.0, fnp.floor(n) == n),
                                fnp.logical_and(p >= 0.0, p <= 1.0))
 
+    _cdf_notes = ("``betainc(n - k, k + 1, 1 - p)`` (``betainc(k + 1, n - k, p)`` for sf): "
+                  "differentiable in ``p``; a derivative reaching ``n`` raises "
+                  "NotImplementedError.")
+
     def _upper(self, n, p):
         return n
+
+    def _cdf(self, j, n, p):
+        return _special.betainc(fnp.subtract(n, j), j + 1.0, 1.0 - p)
+
+    def _sf(self, j, n, p):
+        return _special.betainc(j + 1.0, fnp.subtract(n, j), p)
 
     def _logpmf(self, k, n, p):
         comb = fnp.subtract(_special.gammaln(n + 1.0),
@@ -847,8 +994,16 @@ class _Bernoulli(_Discrete):
     def _check(self, p):
         return fnp.logical_and(p >= 0.0, p <= 1.0)
 
+    _cdf_notes = "``1 - p`` at 0 (sf: ``p``): differentiable in ``p``."
+
     def _upper(self, p):
         return 1.0
+
+    def _cdf(self, j, p):
+        return 1.0 - p
+
+    def _sf(self, j, p):
+        return fnp.add(p, fnp.zeros_like(j))
 
     def _logpmf(self, k, p):
         return fnp.add(_special.xlogy(k, p), _special.xlog1py(1.0 - k, -p))
@@ -866,8 +1021,17 @@ class _Geom(_Discrete):
               "``pmf`` is ``exp(logpmf)``, through ``log1p(-p)``: more accurate than SciPy's "
               "``(1 - p)**(k - 1) * p`` for a small ``p`` and a large ``k``.")
 
+    _cdf_notes = ("``-expm1(k log1p(-p))`` (sf: ``exp(k log1p(-p))``): differentiable in "
+                  "``p``.")
+
     def _check(self, p):
         return fnp.logical_and(p > 0.0, p <= 1.0)
+
+    def _cdf(self, j, p):
+        return -fnp.expm1(_special.xlog1py(j, -p))
+
+    def _sf(self, j, p):
+        return fnp.exp(_special.xlog1py(j, -p))
 
     def _logpmf(self, k, p):
         return fnp.add(_special.xlog1py(k - 1.0, -p), fnp.log(p))

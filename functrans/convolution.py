@@ -1,0 +1,511 @@
+"""Convolutions and windowed reductions with ``jax.lax``'s names and semantics.
+
+``conv_general_dilated`` (and its short forms ``conv``, ``conv_with_general_padding``,
+``conv_transpose``), ``conv_dimension_numbers`` / ``ConvDimensionNumbers`` and
+``reduce_window`` (pooling), exported by :mod:`functrans.lax`; :mod:`functrans.scipy.signal`
+builds SciPy's ``convolve``/``correlate`` on them.
+
+Everything is written on existing primitives (strided slices, placing into zeros, stacking,
+one matrix product), never on the data of a particular library: every backend and every
+transform (``grad``, ``jvp``, ``vmap``, ``jit``, ``hessian``) applies with no extra rule.
+A convolution is computed im2col-style: for each position of the kernel (a static Python
+loop over the kernel's shape, never over output positions) a strided slice of the padded,
+dilated input; the slices are stacked and contracted with the kernel in one matrix product.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from itertools import product
+from typing import NamedTuple
+
+from . import numpy as fnp
+from .primitives import structural as _st
+
+__all__ = ["ConvDimensionNumbers", "conv_dimension_numbers", "conv_general_dilated", "conv",
+           "conv_with_general_padding", "conv_transpose", "reduce_window", "add", "mul",
+           "max", "min"]
+
+_builtin_max, _builtin_min = max, min
+
+
+# -- elementwise computations (the ones reduce_window understands) ---------------------------
+
+def add(x, y):
+    """``x + y`` elementwise (``jax.lax.add``); broadcasting as in ``functrans.numpy.add``
+    (JAX wants one shape and dtype)."""
+    return fnp.add(x, y)
+
+
+def mul(x, y):
+    """``x * y`` elementwise (``jax.lax.mul``); broadcasting as in
+    ``functrans.numpy.multiply`` (JAX wants one shape and dtype)."""
+    return fnp.multiply(x, y)
+
+
+def max(x, y):  # noqa: A001 (jax.lax's name)
+    """The elementwise maximum of ``x`` and ``y`` (``jax.lax.max``: a nan in either gives
+    nan); broadcasting as in ``functrans.numpy.maximum``."""
+    return fnp.maximum(x, y)
+
+
+def min(x, y):  # noqa: A001 (jax.lax's name)
+    """The elementwise minimum of ``x`` and ``y`` (``jax.lax.min``: a nan in either gives
+    nan); broadcasting as in ``functrans.numpy.minimum``."""
+    return fnp.minimum(x, y)
+
+
+# -- dimension numbers ---------------------------------------------------------------------
+
+class ConvDimensionNumbers(NamedTuple):
+    """Where the axes of a convolution's operands and result are (``jax.lax``'s): each a
+    tuple of axis positions, ``lhs_spec`` = (batch, feature, spatial...), ``rhs_spec`` =
+    (output feature, input feature, spatial...), ``out_spec`` = (batch, feature,
+    spatial...); the spatial axes in one order for the three."""
+    lhs_spec: tuple
+    rhs_spec: tuple
+    out_spec: tuple
+
+
+def _spec_from_string(spec, pair, spatial_order, what):
+    for c in pair:
+        if spec.count(c) != 1:
+            raise TypeError(f"conv_dimension_numbers: the {what} spec {spec!r} must hold "
+                            f"{pair[0]!r} and {pair[1]!r} once each.")
+    if len(set(spec)) != len(spec):
+        raise TypeError(f"conv_dimension_numbers: the {what} spec {spec!r} repeats a "
+                        f"letter.")
+    return (spec.index(pair[0]), spec.index(pair[1])) + tuple(
+        spec.index(c) for c in spatial_order)
+
+
+def conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers):
+    """``dimension_numbers`` as a :class:`ConvDimensionNumbers` (``jax.lax``'s function):
+    ``None`` is (N, C, spatial...) / (O, I, spatial...) / (N, C, spatial...) in order;
+    three strings such as ``('NHWC', 'HWIO', 'NHWC')`` name each axis (N batch, C feature,
+    O/I the kernel's output/input features, other letters spatial, their order the kernel
+    spec's); a ``ConvDimensionNumbers`` is returned as it is. Also accepted (beyond JAX):
+    three sequences of axis positions."""
+    lhs_shape, rhs_shape = tuple(lhs_shape), tuple(rhs_shape)
+    if isinstance(dimension_numbers, ConvDimensionNumbers):
+        return dimension_numbers
+    if len(lhs_shape) != len(rhs_shape):
+        raise TypeError(f"conv_dimension_numbers: lhs and rhs must have the same number of "
+                        f"axes; got shapes {lhs_shape} and {rhs_shape}.")
+    nd = len(lhs_shape)
+    if dimension_numbers is None:
+        iota = tuple(range(nd))
+        return ConvDimensionNumbers(iota, iota, iota)
+    if not isinstance(dimension_numbers, (list, tuple)) or len(dimension_numbers) != 3:
+        raise TypeError(f"conv_dimension_numbers: dimension_numbers must be None, a "
+                        f"ConvDimensionNumbers or a triple (lhs, rhs, out); got "
+                        f"{dimension_numbers!r}.")
+    if all(isinstance(s, str) for s in dimension_numbers):
+        lhs, rhs, out = dimension_numbers
+        if not len(lhs) == len(rhs) == len(out) == nd:
+            raise TypeError(f"conv_dimension_numbers: the specs {dimension_numbers!r} must "
+                            f"each have {nd} letters (the operands' number of axes).")
+        spatial = [c for c in rhs if c not in "OI"]
+        if not (set(lhs) - set("NC") == set(spatial) == set(out) - set("NC")):
+            raise TypeError(f"conv_dimension_numbers: the spatial letters of "
+                            f"{dimension_numbers!r} differ between the specs.")
+        return ConvDimensionNumbers(_spec_from_string(lhs, "NC", spatial, "lhs"),
+                                    _spec_from_string(rhs, "OI", spatial, "rhs"),
+                                    _spec_from_string(out, "NC", spatial, "out"))
+    if any(isinstance(s, str) for s in dimension_numbers):
+        raise TypeError("conv_dimension_numbers: dimension_numbers mixes strings and "
+                        "permutations.")
+    specs = tuple(tuple(operator.index(i) for i in s) for s in dimension_numbers)
+    for s in specs:
+        if sorted(s) != list(range(nd)):
+            raise TypeError(f"conv_dimension_numbers: {s} is not a permutation of the "
+                            f"{nd} axes.")
+    return ConvDimensionNumbers(*specs)
+
+
+# -- padding -------------------------------------------------------------------------------
+
+def _same_pads(sizes, windows, strides, lower):
+    pads = []
+    for n, k, s in zip(sizes, windows, strides):
+        out = -(-n // s)
+        total = _builtin_max((out - 1) * s + k - n, 0)
+        small, big = total // 2, total - total // 2
+        pads.append((big, small) if lower else (small, big))
+    return pads
+
+
+def _padding(padding, sizes, windows, strides, what):
+    """Explicit ``(low, high)`` pairs from a padding string or sequence."""
+    nd = len(sizes)
+    if isinstance(padding, str):
+        mode = padding.upper()
+        if mode == "VALID":
+            return [(0, 0)] * nd
+        if mode in ("SAME", "SAME_LOWER"):
+            return _same_pads(sizes, windows, strides, mode == "SAME_LOWER")
+        raise ValueError(f"{what}: padding must be 'VALID', 'SAME', 'SAME_LOWER' or a "
+                         f"sequence of (low, high) pairs; got {padding!r}.")
+    try:
+        pads = [(operator.index(lo), operator.index(hi)) for lo, hi in padding]
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: padding must be 'VALID', 'SAME', 'SAME_LOWER' or a "
+                        f"sequence of (low, high) integer pairs; got {padding!r}.") from None
+    if len(pads) != nd:
+        raise ValueError(f"{what}: padding needs {nd} (low, high) pairs (one per spatial "
+                         f"axis); got {len(pads)}.")
+    return pads
+
+
+def _ints(values, n, what, name, default=1, positive=True):
+    if values is None:
+        return (default,) * n
+    if isinstance(values, int):
+        raise TypeError(f"{what}: {name} must be a sequence of {n} integers; got {values!r}.")
+    out = tuple(operator.index(v) for v in values)
+    if len(out) != n:
+        raise ValueError(f"{what}: {name} needs {n} entries (one per spatial axis); got "
+                         f"{len(out)}.")
+    if positive and any(v < 1 for v in out):
+        raise ValueError(f"{what}: {name} must be positive; got {out}.")
+    return out
+
+
+def _dilate_pad(x, axes, dilation, pads, fill, what):
+    """``x`` with ``dilation - 1`` holes between its elements along ``axes`` and ``pads``
+    added (a negative pad crops), holes and pads holding ``fill`` (None: zero)."""
+    shape = tuple(x.shape)
+    new_shape, place, crop, need = list(shape), [(0, d, 1) for d in shape], [], False
+    for ax, d, (lo, hi) in zip(axes, dilation, pads):
+        n = shape[ax]
+        span = (n - 1) * d + 1 if n else 0
+        size = span + lo + hi
+        if size < 0:
+            raise ValueError(f"{what}: the padding {(lo, hi)} leaves a negative size along "
+                             f"axis {ax} (of dilated size {span}).")
+        plo, phi = _builtin_max(lo, 0), _builtin_max(hi, 0)
+        new_shape[ax] = span + plo + phi
+        place[ax] = (plo, plo + span, d) if n else (0, 0, 1)
+        crop.append((ax, -_builtin_min(lo, 0), new_shape[ax] + _builtin_min(hi, 0)))
+        need = need or new_shape[ax] != n
+    if need:
+        placed = _st.scatter_slice(x, tuple(new_shape), tuple(place))
+        if fill is not None:
+            ones = fnp.ones(shape, dtype=fnp.bool, device=fnp.device(x))
+            mask = _st.scatter_slice(ones, tuple(new_shape), tuple(place))
+            placed = fnp.where(mask, placed, fill)
+        x = placed
+    if any(a != 0 or b != x.shape[ax] for ax, a, b in crop):
+        idx = [(0, d, 1) for d in x.shape]
+        for ax, a, b in crop:
+            idx[ax] = (a, b, 1)
+        x = _st.slice_(x, tuple(idx))
+    return x
+
+
+def _window_slices(x, axes, windows, wdil, strides, what):
+    """For each position of the window (row-major), the strided slice of ``x`` that it
+    sees at every output position; and the output sizes."""
+    shape = tuple(x.shape)
+    outs = []
+    for ax, k, r, s in zip(axes, windows, wdil, strides):
+        span = (k - 1) * r + 1 if k else 0  # (an empty kernel: zeros at every position)
+        outs.append(_builtin_max((shape[ax] - span) // s + 1, 0))
+    slices = []
+    for pos in product(*(range(k) for k in windows)):
+        idx = [(0, d, 1) for d in shape]
+        for ax, p, r, s, n in zip(axes, pos, wdil, strides, outs):
+            idx[ax] = (p * r, p * r + (n - 1) * s + 1, s) if n else (0, 0, 1)
+        idx = tuple(idx)
+        if all(t == (0, d, 1) for t, d in zip(idx, shape)):
+            slices.append(x)
+        else:
+            slices.append(_st.slice_(x, idx))
+    return slices, outs
+
+
+# -- convolution ---------------------------------------------------------------------------
+
+def _not_supported(what, precision, preferred_element_type, batch_group_count=1):
+    if batch_group_count != 1:
+        raise NotImplementedError(f"{what}: batch_group_count={batch_group_count} is not "
+                                  f"supported (only 1).")
+    if precision is not None:
+        raise NotImplementedError(f"{what}: precision={precision!r} is not supported (only "
+                                  f"None: the backend's own precision).")
+    if preferred_element_type is not None:
+        raise NotImplementedError(f"{what}: preferred_element_type="
+                                  f"{preferred_element_type!r} is not supported (only None: "
+                                  f"the operands' dtype).")
+
+
+def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
+                         rhs_dilation=None, dimension_numbers=None, feature_group_count=1,
+                         batch_group_count=1, precision=None, preferred_element_type=None):
+    """A general n-d convolution (``jax.lax.conv_general_dilated``): the cross-correlation
+    of ``lhs`` (batch, features, spatial...) with the kernel ``rhs`` (output features,
+    input features, spatial...), as in convolutional networks (no flip of the kernel).
+
+    ``window_strides`` the steps of the window; ``padding`` 'VALID', 'SAME' (output size
+    ``ceil(n / stride)``, the extra pad at the end), 'SAME_LOWER' (at the start) or one
+    ``(low, high)`` pair per spatial axis (negative pairs crop); ``lhs_dilation`` holes
+    between the input's elements (a transposed convolution), ``rhs_dilation`` between the
+    kernel's (atrous convolution); ``dimension_numbers`` where the axes are (see
+    :func:`conv_dimension_numbers`); ``feature_group_count`` G splits the input features
+    into G groups, each convolved with its share of the output features (G = features:
+    depthwise). Any number of spatial axes.
+
+    Differences from JAX: ``batch_group_count`` other than 1, ``precision`` and
+    ``preferred_element_type`` other than None raise NotImplementedError."""
+    what = "conv_general_dilated"
+    _not_supported(what, precision, preferred_element_type, batch_group_count)
+    lhs, rhs = fnp.asarray(lhs), fnp.asarray(rhs)
+    if fnp.result_type(lhs) is not fnp.result_type(rhs):
+        raise TypeError(f"{what}: lhs and rhs must have one dtype (as in jax.lax); got "
+                        f"{fnp.result_type(lhs)} and {fnp.result_type(rhs)}.")
+    if lhs.ndim < 2:
+        raise TypeError(f"{what}: the operands need at least 2 axes (batch and feature); got "
+                        f"shape {tuple(lhs.shape)}.")
+    dn = conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
+    nsp = lhs.ndim - 2
+    G = operator.index(feature_group_count)
+    strides = _ints(window_strides, nsp, what, "window_strides")
+    ldil = _ints(lhs_dilation, nsp, what, "lhs_dilation")
+    rdil = _ints(rhs_dilation, nsp, what, "rhs_dilation")
+    # the input as (N, spatial..., C), the kernel as (O, I, spatial...)
+    x = fnp.permute_dims(lhs, (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],))
+    w = fnp.permute_dims(rhs, tuple(dn.rhs_spec)) if tuple(dn.rhs_spec) != tuple(
+        range(rhs.ndim)) else rhs
+    N, C = x.shape[0], x.shape[-1]
+    O, Ci = w.shape[0], w.shape[1]
+    ksize = tuple(w.shape[2:])
+    if 0 in ksize:
+        raise ValueError(f"{what}: the kernel's spatial sizes must be positive (as in JAX); "
+                         f"got {ksize}.")
+    if G < 1 or C % G or O % G:
+        raise ValueError(f"{what}: feature_group_count={G} must divide the input features "
+                         f"({C}) and the output features ({O}).")
+    if Ci * G != C:
+        raise ValueError(f"{what}: the kernel's input features ({Ci}) times "
+                         f"feature_group_count ({G}) must equal the input's features ({C}).")
+    if isinstance(padding, str) and any(d != 1 for d in ldil):
+        raise ValueError(f"{what}: String padding with lhs_dilation is not supported (as in "
+                         f"JAX): give explicit (low, high) pairs or use conv_transpose.")
+    sizes = tuple(x.shape[1:-1])
+    eff = tuple((k - 1) * r + 1 if k else 0 for k, r in zip(ksize, rdil))
+    pads = _padding(padding, sizes, eff, strides, what)
+    axes = tuple(range(1, nsp + 1))
+    x = _dilate_pad(x, axes, ldil, pads, None, what)
+    slices, outs = _window_slices(x, axes, ksize, rdil, strides, what)
+    K, P = len(slices), math.prod(outs)
+    if K == 0 or N * P * O == 0 or C == 0:
+        dt = fnp.result_type(lhs)
+        y = fnp.zeros((N,) + tuple(outs) + (O,), dtype=dt, device=fnp.device(lhs))
+    else:
+        # (N, out..., C, K): every input value each output position's window sees
+        patches = fnp.stack(slices, axis=-1) if K > 1 else fnp.expand_dims(slices[0], axis=-1)
+        Og = O // G
+        if G == 1:
+            a = fnp.reshape(patches, (N * P, C * K))
+            b = fnp.matrix_transpose(fnp.reshape(w, (O, Ci * K)))
+            y = fnp.matmul(a, b)  # (N*P, O)
+        else:
+            a = fnp.permute_dims(fnp.reshape(patches, (N * P, G, Ci * K)), (1, 0, 2))
+            b = fnp.permute_dims(fnp.reshape(w, (G, Og, Ci * K)), (0, 2, 1))
+            y = fnp.permute_dims(fnp.matmul(a, b), (1, 0, 2))  # (N*P, G, Og)
+        y = fnp.reshape(y, (N,) + tuple(outs) + (O,))
+    # to the output's layout: logical axis of each output axis
+    perm = [0] * y.ndim
+    perm[dn.out_spec[0]] = 0
+    perm[dn.out_spec[1]] = nsp + 1
+    for i, a in enumerate(dn.out_spec[2:]):
+        perm[a] = i + 1
+    if perm != list(range(y.ndim)):
+        y = fnp.permute_dims(y, tuple(perm))
+    return y
+
+
+def conv(lhs, rhs, window_strides, padding, precision=None, preferred_element_type=None):
+    """``conv_general_dilated`` with the default layouts, (N, C, spatial...) and (O, I,
+    spatial...), no dilation and one feature group (``jax.lax.conv``)."""
+    return conv_general_dilated(lhs, rhs, window_strides, padding, precision=precision,
+                                preferred_element_type=preferred_element_type)
+
+
+def conv_with_general_padding(lhs, rhs, window_strides, padding, lhs_dilation,
+                              rhs_dilation, precision=None, preferred_element_type=None):
+    """``conv_general_dilated`` with the default layouts and one feature group, with
+    dilations (``jax.lax.conv_with_general_padding``)."""
+    return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation,
+                                rhs_dilation=rhs_dilation, precision=precision,
+                                preferred_element_type=preferred_element_type)
+
+
+_TRANSPOSE_DEFAULTS = {2: ("NC", "IO", "NC"), 3: ("NHC", "HIO", "NHC"),
+                       4: ("NHWC", "HWIO", "NHWC"), 5: ("NHWDC", "HWDIO", "NHWDC")}
+
+
+def _transpose_pad(k, s, padding):
+    if padding == "SAME":
+        total = k + s - 2
+        lo = k - 1 if s > k - 1 else -(-total // 2)
+    else:  # VALID
+        total = k + s - 2 + _builtin_max(k - s, 0)
+        lo = k - 1
+    return lo, total - lo
+
+
+def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numbers=None,
+                   transpose_kernel=False, precision=None, preferred_element_type=None):
+    """A transposed ("deconvolution") convolution (``jax.lax.conv_transpose``): the input
+    dilated by ``strides`` and convolved with unit strides. With ``transpose_kernel=True``
+    the kernel's spatial axes are flipped and its feature axes swapped, so that it is the
+    gradient of ``conv_general_dilated`` with the same kernel, strides and padding.
+
+    ``padding`` 'SAME' or 'VALID' (output size ``n * stride``, resp. ``n * stride +
+    max(k - stride, 0)``), another string as for ``conv_general_dilated``, or explicit
+    pairs for the dilated input. ``dimension_numbers`` defaults to channels-last layouts
+    ('NC', 'IO', 'NC'), ('NHC', 'HIO', 'NHC'), ('NHWC', 'HWIO', 'NHWC'), ('NHWDC',
+    'HWDIO', 'NHWDC') for 0 to 3 spatial axes, as in JAX. ``precision`` and
+    ``preferred_element_type`` other than None raise NotImplementedError."""
+    what = "conv_transpose"
+    _not_supported(what, precision, preferred_element_type)
+    lhs, rhs = fnp.asarray(lhs), fnp.asarray(rhs)
+    if lhs.ndim != rhs.ndim or lhs.ndim < 2:
+        raise TypeError(f"{what}: lhs and rhs need one number of axes, at least 2; got shapes "
+                        f"{tuple(lhs.shape)} and {tuple(rhs.shape)}.")
+    if dimension_numbers is None:
+        if lhs.ndim not in _TRANSPOSE_DEFAULTS:
+            raise ValueError(f"{what}: no default dimension_numbers for {lhs.ndim} axes; "
+                             f"pass them.")
+        dimension_numbers = _TRANSPOSE_DEFAULTS[lhs.ndim]
+    dn = conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
+    nsp = lhs.ndim - 2
+    strides = _ints(strides, nsp, what, "strides")
+    rdil = _ints(rhs_dilation, nsp, what, "rhs_dilation")
+    if isinstance(padding, str) and padding in ("SAME", "VALID"):
+        ks = [rhs.shape[a] for a in dn.rhs_spec[2:]]
+        pads = [_transpose_pad((k - 1) * r + 1, s, padding)
+                for k, r, s in zip(ks, rdil, strides)]
+    else:
+        pads = padding
+    if transpose_kernel:
+        rhs = fnp.flip(rhs, axis=tuple(dn.rhs_spec[2:])) if nsp else rhs
+        rhs = fnp.swapaxes(rhs, dn.rhs_spec[0], dn.rhs_spec[1])
+    return conv_general_dilated(lhs, rhs, (1,) * nsp, pads, lhs_dilation=strides,
+                                rhs_dilation=rdil, dimension_numbers=dn)
+
+
+# -- reduce_window -------------------------------------------------------------------------
+
+# computation -> (name, reduction over the stacked window axis, its identity)
+_COMPUTATIONS = {}
+for _f, _name in ((add, "add"), (fnp.add, "add"), (operator.add, "add"),
+                  (mul, "mul"), (fnp.multiply, "mul"), (operator.mul, "mul"),
+                  (max, "max"), (fnp.maximum, "max"), (min, "min"), (fnp.minimum, "min")):
+    _COMPUTATIONS[_f] = _name
+_REDUCE = {"add": fnp.sum, "mul": fnp.prod, "max": fnp.max, "min": fnp.min}
+_COMBINE = {"add": fnp.add, "mul": fnp.multiply, "max": fnp.maximum, "min": fnp.minimum}
+
+
+def _is_identity(init, name):
+    """Whether a concrete ``init`` is the computation's identity (a traced one never is)."""
+    import numpy as _np  # (a Python or NumPy scalar's value: static, not the operand's data)
+    if isinstance(init, (_np.ndarray, _np.generic)) and init.shape == ():
+        init = init.item()
+    if not isinstance(init, (int, float)):
+        return False
+    return init == {"add": 0, "mul": 1, "max": -math.inf, "min": math.inf}[name]
+
+
+def _identity(name, dt):
+    """The identity of the computation in dtype ``dt`` (None: zero)."""
+    if name == "add":
+        return None
+    if name == "mul":
+        return 1
+    if fnp.isdtype(dt, "real floating"):
+        return -math.inf if name == "max" else math.inf
+    if fnp.isdtype(dt, "bool"):
+        return name == "min"
+    if fnp.isdtype(dt, "integral"):
+        info = fnp.iinfo(dt)
+        return info.min if name == "max" else info.max
+    raise TypeError(f"reduce_window: {name} of {dt} values is not supported.")
+
+
+def reduce_window(operand, init_value, computation, window_dimensions, window_strides=None,
+                  padding="VALID", base_dilation=None, window_dilation=None):
+    """A reduction over sliding windows (``jax.lax.reduce_window``): for each window
+    position, ``computation`` folded over ``init_value`` and the operand's values in the
+    window. Max pooling is
+    ``reduce_window(x, -inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), 'VALID')``, sum pooling
+    the same with ``0.`` and ``lax.add``.
+
+    ``computation`` is one of ``lax.add``, ``lax.mul``, ``lax.max``, ``lax.min`` (or
+    ``functrans.numpy``'s ``add``, ``multiply``, ``maximum``, ``minimum``, or
+    ``operator.add``/``mul``); ``window_strides`` defaults to ones; ``padding`` 'VALID',
+    'SAME', 'SAME_LOWER' (as in JAX: from the operand's shape without base dilation and
+    the dilated window) or ``(low,
+    high)`` pairs. As in JAX (XLA), padding and the holes of ``base_dilation`` take no part
+    in the reduction (a window of padding only gives ``init_value``). The derivative of a
+    max (min) goes to the window's maximum (minimum), ties as ``functrans.numpy.max``
+    shares them.
+
+    Differences from JAX: other computations and pytrees of operands raise
+    NotImplementedError."""
+    what = "reduce_window"
+    name = _COMPUTATIONS.get(computation) if callable(computation) else None
+    if name is None:
+        raise NotImplementedError(f"{what}: computation must be lax.add, lax.mul, lax.max or "
+                                  f"lax.min (or functrans.numpy's add, multiply, maximum, "
+                                  f"minimum); got {computation!r}.")
+    if isinstance(operand, (list, tuple, dict)):
+        raise NotImplementedError(f"{what}: a pytree of operands is not supported (one "
+                                  f"array).")
+    x = fnp.asarray(operand)
+    nd = x.ndim
+    windows = _ints(window_dimensions, nd, what, "window_dimensions")
+    strides = _ints(window_strides, nd, what, "window_strides")
+    bdil = _ints(base_dilation, nd, what, "base_dilation")
+    wdil = _ints(window_dilation, nd, what, "window_dilation")
+    if getattr(init_value, "shape", ()) != ():
+        raise TypeError(f"{what}: init_value must be a scalar; got shape "
+                        f"{tuple(init_value.shape)}.")
+    dt = fnp.result_type(x)
+    if isinstance(init_value, float) and not fnp.isdtype(dt, ("real floating",
+                                                              "complex floating")):
+        if not math.isfinite(init_value) or init_value != int(init_value):
+            raise TypeError(f"{what}: init_value {init_value!r} does not fit the operand's "
+                            f"dtype {dt}.")
+    import numpy as _np  # (a NumPy scalar init_value is a Python number here)
+    if isinstance(init_value, _np.generic):
+        init_value = init_value.item()
+    identity = _is_identity(init_value, name)
+    if isinstance(init_value, (int, float, bool)):
+        init = fnp.asarray(init_value, dtype=dt, device=fnp.device(x))
+    else:
+        init = fnp.astype(fnp.asarray(init_value), dt)
+    eff = tuple((k - 1) * r + 1 for k, r in zip(windows, wdil))
+    pads = _padding(padding, tuple(x.shape), eff, strides, what)
+    axes = tuple(range(nd))
+    # Padding and the holes of the base dilation take no part (as in XLA): they hold the
+    # computation's identity, and init_value is folded in once.
+    xp = _dilate_pad(x, axes, bdil, pads, _identity(name, dt), what)
+    slices, outs = _window_slices(xp, axes, windows, wdil, strides, what)
+    if math.prod(outs) == 0:
+        return fnp.zeros(tuple(outs), dtype=dt, device=fnp.device(x))
+    if name == "add":
+        out = slices[0]
+        for s in slices[1:]:
+            out = fnp.add(out, s)
+    elif len(slices) == 1:
+        out = slices[0]
+    else:
+        out = _REDUCE[name](fnp.stack(slices, axis=-1), axis=-1)
+    if not identity:
+        out = _COMBINE[name](init, out)
+    elif out is x:  # a window of one element: still a new array
+        out = fnp.asarray(out, copy=True)
+    return out
