@@ -325,6 +325,11 @@ CASES = [
     unary("erf", Sp.erf), unary("erfc", Sp.erfc), unary("erfinv", Sp.erfinv, fts.real(-0.8, 0.8)),
     unary("ndtri", Sp.ndtri, fts.real(0.1, 0.9)), unary("lgamma", Sp.lgamma, POS),
     unary("digamma", Sp.digamma, POS), unary("polygamma", lambda x: Sp.polygamma(x, n=1), POS),
+    # the incomplete gamma and beta functions: derivatives in x (the shape parameters fixed)
+    unary("gammainc", lambda x: Sp.gammainc(fnp.full_like(x, 2.5), x), POS),
+    unary("gammaincc", lambda x: Sp.gammaincc(fnp.full_like(x, 0.7), x), POS),
+    unary("betainc", lambda x: Sp.betainc(fnp.full_like(x, 2.0), fnp.full_like(x, 3.5), x),
+          fts.real(0.1, 0.9)),
     unary("expm1", _ns("expm1", E.expm1)), unary("log1p", _ns("log1p", E.log1p), POS),
     unary("log2", _ns("log2", E.log2_p.bind), POS),
     unary("log10", _ns("log10", E.log10_p.bind), POS),
