@@ -13,6 +13,7 @@ import scipy.special as sps
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.errors import ConcretizationError
+from .test_numpy_mathematics import check
 
 RNG = np.random.default_rng(20261201)
 NAN, INF = np.nan, np.inf
@@ -26,25 +27,6 @@ def _conv(backend, v):
     if isinstance(v, list) and any(isinstance(e, np.ndarray) for e in v):
         return [_conv(backend, e) for e in v]
     return v
-
-
-def check(backend, got, want, rtol=1e-13, atol=0.0, dtype=True):
-    """``got`` (an array of ``backend``, or a tuple/list of them) equals NumPy's ``want``."""
-    if isinstance(want, (tuple, list)):
-        assert isinstance(got, (tuple, list)) and len(got) == len(want)
-        for g, w in zip(got, want):
-            check(backend, g, w, rtol, atol, dtype)
-        return
-    assert backend.is_own(got), type(got)
-    g = backend.to_numpy(got)
-    w = np.asarray(want)
-    assert g.shape == w.shape, (g.shape, w.shape)
-    if dtype:
-        assert g.dtype == w.dtype, (g.dtype, w.dtype)
-    if w.dtype.kind in "biu":
-        np.testing.assert_array_equal(g, w)
-    else:
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def run(backend, name, *args, np_fn=None, rtol=1e-13, atol=0.0, dtype=True, **kw):

@@ -27,9 +27,9 @@ def _conv(backend, v):
 
 
 def check(backend, got, want, rtol=1e-13, atol=0.0, dtype=True):
-    """``got`` (an array of ``backend`` or a tuple of them) equals NumPy's ``want``."""
-    if isinstance(want, tuple):
-        assert isinstance(got, tuple) and len(got) == len(want)
+    """``got`` (an array of ``backend``, or a tuple/list of them) equals NumPy's ``want``."""
+    if isinstance(want, (tuple, list)):
+        assert isinstance(got, (tuple, list)) and len(got) == len(want)
         for g, w in zip(got, want):
             check(backend, g, w, rtol, atol, dtype)
         return

@@ -366,13 +366,13 @@ def _where_mask(x, where, name):
     shape = _shape(x)
     if _shape(where) != shape:
         try:
-            where = _st.broadcast_to(where, broadcast_shapes(_shape(where), shape))
+            fits = broadcast_shapes(_shape(where), shape) == shape
         except ShapeError:
-            raise ShapeError(f"{name}: where= of shape {_shape(where)} does not broadcast to "
-                             f"the array's shape {shape}") from None
-        if _shape(where) != shape:
+            fits = False
+        if not fits:
             raise ShapeError(f"{name}: where= of shape {_shape(where)} does not broadcast to "
                              f"the array's shape {shape}")
+        where = _st.broadcast_to(where, shape)
     return where
 
 
