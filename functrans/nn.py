@@ -2,8 +2,9 @@
 ``jax.nn``'s names, signatures and conventions, on every backend and under every transform.
 
 Conventions (as in JAX): derivatives at the kinks are JAX's (``relu'(0) = 0``,
-``relu6'(0) = relu6'(6) = 0``, ``leaky_relu'(0) = 1``, ``hard_tanh'(+-1) = 1``); branches that are not selected never put an ``inf`` or ``nan`` into a derivative (``elu`` of
-a large positive ``x`` does not overflow ``expm1``); ``softmax`` and ``log_softmax`` default to
+``relu6'(0) = relu6'(6) = 0``, ``leaky_relu'(0) = 1``, ``hard_tanh'(+-1) = 1``); branches
+that are not selected never put an ``inf`` or ``nan`` into a derivative (``elu`` of a large
+positive ``x`` does not overflow ``expm1``); ``softmax`` and ``log_softmax`` default to
 the last axis and take a ``where`` mask (excluded entries give 0 and ``-inf``); ``one_hot``
 is all zeros for out-of-range classes. Results have the input's library, device and floating
 dtype (integer input becomes float64, except in ``relu``, which keeps it, as JAX).
@@ -254,12 +255,15 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
 
 
 def one_hot(x, num_classes, *, dtype=None, axis=-1):
-    """``x`` (integers) encoded as rows of ``num_classes`` entries, 1 at the class and 0
-    elsewhere, on a new axis ``axis``; classes outside [0, num_classes) give all zeros (as
-    JAX). ``dtype`` defaults to float64."""
+    """``x`` (class indices) encoded as rows of ``num_classes`` entries, 1 at the class and 0
+    elsewhere, on a new axis ``axis``; classes outside [0, num_classes) give all zeros, and
+    so do floating values that are not whole numbers (both as JAX). ``dtype`` defaults to
+    float64. No derivative in ``x``."""
     x = fnp.asarray(x)
-    if not fnp.isdtype(x.dtype, "integral"):
-        raise TypeError(f"one_hot: x must hold integers (class indices); got {x.dtype}")
+    if fnp.isdtype(x.dtype, "complex floating") or fnp.isdtype(x.dtype, "bool"):
+        raise TypeError(f"one_hot: x must hold class indices (integers or real numbers); "
+                        f"got {x.dtype}")
+    x = fnp.stop_gradient(x)
     num_classes = int(num_classes)
     nd = x.ndim + 1
     ax = axis + nd if axis < 0 else axis

@@ -163,9 +163,14 @@ def test_one_hot(backend):
                                   expected)
 
 
-def test_one_hot_errors():
-    with pytest.raises(TypeError, match="integers"):
-        nn.one_hot(np.array([1.0]), 3)
+def test_one_hot_errors_and_float_classes():
+    with pytest.raises(TypeError, match="class indices"):
+        nn.one_hot(np.array([1j]), 3)
+    # floats compare as values, as JAX's: whole numbers are classes, others match none
+    np.testing.assert_array_equal(nn.one_hot(np.array([1.0, 2.5, -1.0]), 3),
+                                  [[0, 1, 0], [0, 0, 0], [0, 0, 0]])
+    g = ft.grad(lambda t: fnp.sum(nn.one_hot(t, 3) * t[:, None]))(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, [1.0, 1.0])
     with pytest.raises(ShapeError, match="axis 3"):
         nn.one_hot(np.array([1]), 3, axis=3)
 

@@ -125,3 +125,14 @@ def test_nanmean_where_of_integers_and_its_gradient():
     g = ft.grad(lambda t: fnp.nanmean(t, where=MASK[0]))(x)
     keep = MASK & MASK[0] & ~np.isnan(x)
     np.testing.assert_allclose(g, keep / keep.sum())
+
+
+def test_initial_may_be_a_0d_array_or_a_traced_value():
+    x = np.arange(4.0)
+    assert ft.grad(lambda c: fnp.sum(x, initial=c))(2.0) == 1.0
+    assert ft.grad(lambda c: fnp.prod(x + 1, initial=c))(2.0) == 24.0
+    assert ft.grad(lambda c: fnp.max(x, initial=c))(5.0) == 1.0
+    assert ft.grad(lambda c: fnp.max(x, initial=c, where=x > 1))(1.0) == 0.0
+    np.testing.assert_allclose(fnp.min(x, initial=np.asarray(-1.0)), -1.0)
+    with pytest.raises(ShapeError, match="initial must be a scalar"):
+        fnp.sum(x, initial=np.ones(2))

@@ -376,12 +376,23 @@ def _where_mask(x, where, name):
     return where
 
 
+def _initial_value(x, value, name="initial"):
+    """A reduction's ``initial`` (or fill value) as a 0-d array of ``x``'s dtype and
+    library: a number, or a 0-d array or tracer (differentiable, as JAX's)."""
+    if type(value) in _SCALARS or isinstance(value, _np.generic):
+        return _st.full_like(_st.reshape(_st.iota(x, 1, _dtype(x)), ()), value,
+                             dtype=_dtype(x))
+    value = _as_operand(value)
+    if _shape(value) != ():
+        raise ShapeError(f"{name} must be a scalar; got an array of shape {_shape(value)}")
+    return value if _dtype(value) is _dtype(x) else _st.convert_element_type(value, _dtype(x))
+
+
 def _fill_outside(x, mask, value):
     """``x`` with ``value`` outside ``mask`` (a select: no derivative reaches those)."""
     if mask is None:
         return x
-    return _ew.select_p.bind(mask, x, _st.broadcast_to(_st.full_like(
-        _st.reshape(_st.iota(x, 1, _dtype(x)), ()), value, dtype=_dtype(x)), _shape(x)))
+    return _ew.select_p.bind(mask, x, _st.broadcast_to(_initial_value(x, value), _shape(x)))
 
 
 def _extreme(red, pair, name, x, axis, keepdims, initial, where):
@@ -396,12 +407,12 @@ def _extreme(red, pair, name, x, axis, keepdims, initial, where):
         return _reduce(red, x, axis, keepdims)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
-    init = _st.full_like(_st.reshape(_st.iota(x, 1, _dtype(x)), ()), initial, dtype=_dtype(x))
+    init = _initial_value(x, initial)
     if builtins.any(shape[i] == 0 for i in axes):
         out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims else \
             tuple(d for i, d in enumerate(shape) if i not in axes)
         return _st.broadcast_to(init, out_shape)
-    out = _reduce(red, _fill_outside(x, mask, initial), axis, keepdims)
+    out = _reduce(red, _fill_outside(x, mask, init), axis, keepdims)
     return pair(out, _st.broadcast_to(init, _shape(out)))
 
 
@@ -663,7 +674,8 @@ def astype(x, dtype, /, *, copy=True, device=None):
 
 def asarray(obj, /, *, dtype=None, device=None, copy=None):
     """An array from ``obj``: arrays and tracers are returned as they are (cast to ``dtype``
-    if given, a new object if ``copy``); Python scalars and sequences become arrays of the default backend."""
+    if given, a new object if ``copy``); Python scalars and sequences become arrays of the
+    default backend."""
     if isinstance(obj, Tracer):
         if dtype is not None and _dtype(obj) is not _dt.as_dtype(dtype):
             return astype(obj, dtype)

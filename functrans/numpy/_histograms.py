@@ -331,8 +331,9 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
     increase). A string names one of NumPy's estimators of the bin width ('auto', 'fd',
     'doane', 'scott', 'stone', 'rice', 'sturges', 'sqrt'; not with ``weights``): the
     number of bins then depends on the values, which must be concrete (under ``jit`` a
-    ConcretizationError). The edges' dtype is the floating dtype of ``a`` and ``range`` (float64 for integers). Edges made
-    from the data are differentiable in it (through its minimum and maximum)."""
+    ConcretizationError). The edges' dtype is the floating dtype of ``a`` and ``range``
+    (float64 for integers). Edges made from the data are differentiable in it (through its
+    minimum and maximum)."""
     a = _operand(a, _array_among(weights, bins))
     w = _weights("histogram_bin_edges", weights, a) if weights is not None else None
     return _edges("histogram_bin_edges", _flat(a), bins, range, _dtype(a), w)

@@ -15,8 +15,9 @@ from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import reductions as _red
 from ..primitives import structural as _st
-from ._base import (_as_operand, _count, _dtype, _fill_outside, _normalize_axes,
-                    _normalize_axis, _reduce, _shape, _where_mask, astype, concat, mean, sqrt)
+from ._base import (_as_operand, _count, _dtype, _fill_outside, _initial_value,
+                    _normalize_axes, _normalize_axis, _reduce, _shape, _where_mask, astype,
+                    concat, mean, sqrt)
 
 
 def _acc_dtype(x, dtype):
@@ -54,10 +55,9 @@ def prod(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=Non
 
 
 def _scalar_of(x, value):
-    """``value`` as an array of ``x``'s shape, dtype and backend (NumPy casts ``initial`` to
-    the result's dtype)."""
-    one = _st.full_like(_st.reshape(_st.iota(x, 1, _dtype(x)), ()), value, dtype=_dtype(x))
-    return _st.broadcast_to(one, _shape(x))
+    """``value`` (a number, or a 0-d array or tracer) as an array of ``x``'s shape, dtype
+    and backend (NumPy casts ``initial`` to the result's dtype)."""
+    return _st.broadcast_to(_initial_value(x, value), _shape(x))
 
 
 def _correction(name, correction, ddof):
