@@ -156,3 +156,13 @@ def test_errors():
         FFT.rfftn(X, axes=())
     with pytest.raises(TypeError, match="real floating dtype"):
         FFT.fftfreq(4, dtype=fnp.int64)
+
+
+def test_no_axes_leave_the_input_as_it_is():
+    x = np.arange(3.0)
+    for f in (FFT.fftn, FFT.ifftn):
+        out = f(x, axes=())
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, np.fft.fftn(x, axes=()))
+    with pytest.raises(ValueError, match="norm must be"):
+        FFT.fftn(x, axes=(), norm="bad")

@@ -133,12 +133,14 @@ def _c2c(x, n, axis, norm, inverse, name):
 
 
 def _c2c_n(x, s, axes, norm, inverse, name):
-    x = _complex(_operand(x))
+    x = _operand(x)
     s, axes = _shape_and_axes(x, s, axes, name)
+    _norm(norm, name)
+    if not axes:
+        return x  # no axis to transform: the input as it is, as NumPy
+    x = _complex(x)
     for a, n in zip(axes, s):
         x = _fit(x, a, n)
-    if not axes:
-        return x
     return _fft.fft(x, axes, inverse, _norm(norm, name))
 
 
