@@ -1403,7 +1403,7 @@ LINEAR = {"add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
           "solve", "checkpoint_lin", "cond_lin", "scan_lin", "eager_lin", "fft", "rfft",
-          "irfft"}
+          "irfft", "triangular_solve"}
 
 
 def _functrans_primitives():

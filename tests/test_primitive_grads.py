@@ -265,6 +265,16 @@ def _svdvals_case(b):
 
 
 @with_backend
+def _triangular_solve_case(b):
+    d = b.asarray(np.diag([2.0, 3.0, 4.0]))
+
+    def f(a, rhs):
+        return (L.triangular_solve(fnp.tril(a) + d, rhs, True),
+                L.triangular_solve(fnp.triu(a) + d, rhs, False))
+    return f
+
+
+@with_backend
 def _eig_case(b):
     spread = b.asarray(np.diag([0.0, 3.0, 6.0]))
 
@@ -384,6 +394,7 @@ CASES = [
     # -- linear algebra (inputs shifted into well-conditioned territory inside the function)
     binary("matmul", lambda x, y: fnp.matmul(x, fnp.matrix_transpose(y))),
     Case("solve", _solve_case, ((M33, SMALL), ((3, 2), REAL))),
+    Case("triangular_solve", _triangular_solve_case, ((M33, SMALL), ((3, 2), REAL))),
     unary("inv", _inv_case, SMALL, M33), unary("det", _det_case, SMALL, M33),
     unary("slogdet", _slogdet_case, SMALL, M33),
     unary("cholesky", _cholesky_case, SMALL, M33),

@@ -550,3 +550,15 @@ def test_expm_jit_and_vmap(backend):
     loop = np.stack([_np(backend, fsl.expm(backend.asarray(ai))) for ai in a])
     np.testing.assert_allclose(_np(backend, ft.vmap(fsl.expm)(backend.asarray(a))), loop,
                                rtol=1e-13, atol=1e-300)
+
+
+def test_triangular_solves_are_triangular_solves():
+    """solve_triangular, cho_solve and a triangular assume_a bind the triangular-solve
+    primitive (O(M^2) a column), not the general solver."""
+    a = np.tril(np.random.default_rng(3).normal(size=(4, 4))) + 4 * np.eye(4)
+    b = np.ones((4, 2))
+    for f, n in ((lambda a, b: fsl.solve_triangular(a, b, lower=True, trans=1), 1),
+                 (lambda a, b: fsl.cho_solve((a, True), b), 2),
+                 (lambda a, b: fsl.solve(a, b, assume_a="lower triangular"), 1)):
+        text = str(ft.make_graph(f)(a, b))
+        assert text.count("triangular_solve") == n and " solve " not in text, text

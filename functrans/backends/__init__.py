@@ -57,6 +57,9 @@ EXTRAS = {
                  "1 - P(a, x), computed directly (accurate where it is tiny).",
     "betainc": "betainc(a, b, x) -> array: the regularized incomplete beta function "
                "I_x(a, b) (a, b > 0, 0 <= x <= 1).",
+    "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
+                        "triangular matrices a (..., M, M) (zero outside the lower triangle "
+                        "if lower, else the upper) and b (..., M, K) of the same batch shape.",
     "eig": "eig(x) -> (w, v): eigenvalues (..., n) and right eigenvectors (..., n, n) (columns "
            "of unit 2-norm) of a stack of square real or complex matrices, both complex "
            "(complex64 for float32/complex64 input, else complex128) whatever the values.",

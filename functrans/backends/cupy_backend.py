@@ -40,6 +40,14 @@ class CuPyBackend(Backend):
     def load_extra(self, name):
         if name == "scatter_add":
             return self._scatter_add
+        if name == "solve_triangular":
+            import cupyx.scipy.linalg as cl
+
+            def solve_triangular(a, b, lower):
+                if a.ndim == 2:
+                    return cl.solve_triangular(a, b, lower=lower)
+                return cupy.linalg.solve(a, b)  # (stacks: the general solver)
+            return solve_triangular
         if name == "eig":
             eig = getattr(cupy.linalg, "eig", None)  # recent CuPy only
             if eig is None:

@@ -43,6 +43,22 @@ def _eig(x):
     return w.astype(c, copy=False), v.astype(c, copy=False)
 
 
+def _scipy_solve_triangular():
+    try:
+        import scipy
+        import scipy.linalg
+    except ImportError:
+        return None
+    # SciPy solves stacks of matrices from 1.15 on; before, a stack takes the general solver.
+    stacks = tuple(int(p) for p in scipy.__version__.split(".")[:2]) >= (1, 15)
+
+    def solve_triangular(a, b, lower):
+        if a.ndim > 2 and not stacks:
+            return np.linalg.solve(a, b)
+        return scipy.linalg.solve_triangular(a, b, lower=lower, check_finite=False)
+    return solve_triangular
+
+
 def _keep_dtype(fn, n_args):
     """SciPy may compute some functions in float64 (polygamma): give back x's dtype."""
     def call(*args):
@@ -114,6 +130,8 @@ class NumPyBackend(Backend):
         return np.asarray(x)
 
     def load_extra(self, name):
+        if name == "solve_triangular":
+            return _scipy_solve_triangular()
         if name not in _SCIPY:
             return None
         try:

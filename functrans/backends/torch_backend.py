@@ -72,6 +72,8 @@ class TorchBackend(Backend):
 backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "scatter_add": _scatter_add,
     "eig": lambda x: tuple(torch.linalg.eig(x)),
+    "solve_triangular": lambda a, b, lower: torch.linalg.solve_triangular(a, b,
+                                                                         upper=not lower),
     "erf": torch.special.erf,
     "erfc": torch.special.erfc,
     "erfinv": torch.special.erfinv,

@@ -79,17 +79,28 @@ def inv(x, /):
 def solve(x1, x2, /):
     """The solution ``y`` of ``x1 @ y = x2`` (``x2`` of shape ``(..., M, K)``, or ``(M,)``
     for a single vector); batch dimensions broadcast."""
+    return _solve_with(_la.solve, x1, x2, "solve")
+
+
+def _solve_triangular(a, b, lower):
+    """:func:`solve` for an ``a`` that is zero outside its lower (upper) triangle: a
+    triangular solve (functrans.scipy.linalg masks ``a`` first)."""
+    return _solve_with(lambda x, y: _la.triangular_solve(x, y, lower), a, b,
+                       "solve_triangular")
+
+
+def _solve_with(bind, x1, x2, name):
     x1, x2 = _float(x1), _float(x2)
     (x1, x2), _ = _promote_arrays([x1, x2])
-    _square(x1, "solve")
+    _square(x1, name)
     s1, s2 = _shape(x1), _shape(x2)
     vec = len(s2) == 1
     if vec:
         x2, s2 = _st.reshape(x2, s2 + (1,)), s2 + (1,)
     if s2[-2] != s1[-1]:
-        raise ShapeError(f"solve: x1 of shape {s1} does not match x2 of shape {s2}")
+        raise ShapeError(f"{name}: x1 of shape {s1} does not match x2 of shape {s2}")
     batch = _broadcast_shapes(s1[:-2], s2[:-2])
-    out = _la.solve(_st.broadcast_to(x1, batch + s1[-2:]), _st.broadcast_to(x2, batch + s2[-2:]))
+    out = bind(_st.broadcast_to(x1, batch + s1[-2:]), _st.broadcast_to(x2, batch + s2[-2:]))
     return _st.reshape(out, batch + (s1[-1],)) if vec else out
 
 

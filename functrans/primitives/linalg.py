@@ -223,6 +223,41 @@ solve_p.def_jvp(_solve_jvp)
 solve_p.def_transpose(_solve_transpose)
 
 
+def _triangular_solve_impl(b, a, rhs, lower):
+    return b.extra("solve_triangular")(a, rhs, lower)
+
+
+def _triangular_solve_jvp(primals, tangents, lower):
+    # As solve's (a's tangent is triangular too: the namespace masks a before binding).
+    a, b = primals
+    ta, tb = tangents
+    out = triangular_solve(a, b, lower)
+    t = tb
+    if ta is not None:
+        t = neg(matmul(ta, out)) if t is None else sub(t, matmul(ta, out))
+    return out, triangular_solve(a, t, lower)
+
+
+def _triangular_solve_transpose(ct, a, b, lower):
+    if type(a) is Var:
+        raise TypeError("triangular_solve is linear only in its right-hand side")
+    return [None, triangular_solve(matrix_transpose(a), ct, not lower)]
+
+
+# triangular_solve(a, b, lower) = a^{-1} b for a triangular a (zero outside its lower, or
+# upper, triangle: the caller masks it) through the backend's extra "solve_triangular":
+# O(M^2 K) instead of a general solve's O(M^3) (the generic extra is the general solve).
+triangular_solve_p = primitive("triangular_solve")
+triangular_solve_p.def_impl(_triangular_solve_impl)
+triangular_solve_p.def_abstract_eval(lambda a, b, lower: _solve_aval(a, b))
+triangular_solve_p.def_jvp(_triangular_solve_jvp)
+triangular_solve_p.def_transpose(_triangular_solve_transpose)
+
+
+def triangular_solve(a, b, lower):
+    return triangular_solve_p.bind(a, b, lower=bool(lower))
+
+
 def _inv_jvp(primals, tangents):
     y = inv(primals[0])
     return y, neg(matmul(matmul(y, tangents[0]), y))
@@ -567,7 +602,7 @@ solve_p.def_batch(_solve_batch)
 # The other primitives act on the trailing axes (stacks of matrices): the batch axis is one
 # more leading axis.
 for _p in (diagonal_p, diag_embed_p, inv_p, det_p, slogdet_p, cholesky_p, eigh_p, eigvalsh_p,
-           eig_p, eigvals_p, qr_p, svd_p, svdvals_p, pinv_p):
+           eig_p, eigvals_p, triangular_solve_p, qr_p, svd_p, svdvals_p, pinv_p):
     _p.def_batch(leading_rule(_p))
 
 

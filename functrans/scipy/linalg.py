@@ -121,7 +121,8 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 
     Only the ``lower`` (default: upper) triangle of ``a`` is read, and not its diagonal if
     ``unit_diagonal`` (taken as ones). ``b`` is ``(M,)`` or ``(..., M, K)``; batch axes
-    broadcast. Computed by the general solver on the masked triangle."""
+    broadcast. A triangular solve (the backend's: SciPy, torch, CuPy; a general solve of the
+    masked triangle where the library has none)."""
     a, b = _convs((a, b))  # (array-likes next to the other operand, on its library/device)
     a = _matrix(a, "solve_triangular")
     a, b = _rhs(a, b, "solve_triangular")
@@ -132,10 +133,10 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
                          f"{trans!r}") from None
     tri = _triangle(a, lower, unit_diagonal)
     if t == "T":
-        tri = fnp.matrix_transpose(tri)
+        tri, lower = fnp.matrix_transpose(tri), not lower
     elif t == "C":
-        tri = _h(tri)
-    return _LA.solve(tri, b)
+        tri, lower = _h(tri), not lower
+    return _LA._solve_triangular(tri, b, lower)
 
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
@@ -177,7 +178,8 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
         b = fnp.reshape(b, _shape(b) + (1,))
     # A = L L^H: L y = b, then L^H x = y (A = U^H U: U^H y = b, then U x = y)
     first, second = (f, _h(f)) if lower else (_h(f), f)
-    x = _LA.solve(second, _LA.solve(first, b))
+    # (the first factor is lower triangular either way, the second upper)
+    x = _LA._solve_triangular(second, _LA._solve_triangular(first, b, True), False)
     return x[..., 0] if vec else x
 
 
@@ -241,6 +243,8 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=
         m = fnp.matrix_transpose(m)
     if kind == "pos":
         return cho_solve((_LA.cholesky(m), True), b)
+    if kind in ("upper", "lower"):  # m is the masked triangle (transposed: the other one)
+        return _LA._solve_triangular(m, b, (kind == "lower") != bool(transposed))
     return _LA.solve(m, b)
 
 
