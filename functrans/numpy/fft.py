@@ -17,8 +17,9 @@ from .. import dtypes as _dt
 from ..errors import ShapeError
 from ..primitives import fft as _fft
 from ..primitives import structural as _st
-from ._base import _as_operand, _dtype, _shape
+from ._base import _dtype, _shape
 from ._base import concat as _concat, divide as _divide
+from ._mathematics import _operand  # array_likes (lists) as arrays, as NumPy takes them
 
 __all__ = ["fft", "ifft", "fftn", "ifftn", "rfft", "irfft", "rfftn", "irfftn", "hfft",
            "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift", "fft2", "ifft2",
@@ -33,15 +34,6 @@ def _norm(norm, name):
     if norm not in _NORMS:
         raise ValueError(f"fft.{name}: norm must be one of {_NORMS} (or None); got {norm!r}")
     return norm
-
-
-def _operand(x):
-    """An array, a tracer or a Python scalar as an operand; nested sequences (NumPy's
-    array_like) as an array of the default backend."""
-    if isinstance(x, (list, tuple)):
-        from ._creation import asarray
-        return asarray(x)
-    return _as_operand(x)
 
 
 def _complex(x):

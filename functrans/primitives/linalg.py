@@ -199,14 +199,17 @@ def _solve_aval(a, b):
     return ShapedArray(tuple(b.shape), b.dtype)
 
 
+def _rhs_tangent(ta, tb, out):
+    """The right-hand side of the tangent of a solve ``out = a^{-1} b``: db - da out."""
+    if ta is None:
+        return tb
+    return neg(matmul(ta, out)) if tb is None else sub(tb, matmul(ta, out))
+
+
 def _solve_jvp(primals, tangents):
     a, b = primals
-    ta, tb = tangents
     out = solve(a, b)
-    t = tb
-    if ta is not None:
-        t = neg(matmul(ta, out)) if t is None else sub(t, matmul(ta, out))
-    return out, solve(a, t)
+    return out, solve(a, _rhs_tangent(*tangents, out))
 
 
 def _solve_transpose(ct, a, b):
@@ -230,12 +233,8 @@ def _triangular_solve_impl(b, a, rhs, lower):
 def _triangular_solve_jvp(primals, tangents, lower):
     # As solve's (a's tangent is triangular too: the namespace masks a before binding).
     a, b = primals
-    ta, tb = tangents
     out = triangular_solve(a, b, lower)
-    t = tb
-    if ta is not None:
-        t = neg(matmul(ta, out)) if t is None else sub(t, matmul(ta, out))
-    return out, triangular_solve(a, t, lower)
+    return out, triangular_solve(a, _rhs_tangent(*tangents, out), lower)
 
 
 def _triangular_solve_transpose(ct, a, b, lower):
