@@ -300,48 +300,235 @@ def _param_vars(params):
             if type(a) is Var]
 
 
-def _check_linear(graph, name):
-    """Raise unless every equation of ``graph`` that depends on its inputs is linear in them:
-    a primitive with a transpose rule, inexact results, coefficients (divisors, the matrix of
-    a solve, a select's predicate, one factor of each product) independent of the inputs."""
-    dep = {v for v in graph.in_vars if v is not None}
-    # Only equations that reach an output count: a non-linear value computed and dropped
-    # (the primal half of a grad inside the function) does not make the function non-linear.
-    live = {o for o in graph.outputs if type(o) is Var}
+def _eqn_outs(prim, outs):
+    return outs if prim.multiple_results else [outs]
+
+
+def _needed(graph, live_out=None, with_vars=False):
+    """``(needed, live_in)``: which equations of ``graph`` reach its outputs marked in
+    ``live_out`` (all, if None), and which of its inputs they read (and, ``with_vars``, the
+    set of variables read). Inside a ``scan`` or a ``cond`` only the parts computing a
+    needed result count."""
+    outs = graph.outputs
+    live = {o for o, keep in zip(outs, live_out or [True] * len(outs))
+            if keep and type(o) is Var}
     needed = [False] * len(graph.eqns)
     for k in range(len(graph.eqns) - 1, -1, -1):
-        prim, inputs, params, outs = graph.eqns[k]
-        if any(o in live for o in (outs if prim.multiple_results else (outs,))):
-            needed[k] = True
-            live.update(a for a in inputs if type(a) is Var)
-            live.update(_param_vars(params))
+        prim, inputs, params, eq_outs = graph.eqns[k]
+        lo = [o in live for o in _eqn_outs(prim, eq_outs)]
+        if not any(lo):
+            continue
+        needed[k] = True
+        rule = _LIVE_INPUTS.get(prim.name)
+        li = rule(inputs, params, lo) if rule is not None else [True] * len(inputs)
+        live.update(a for a, keep in zip(inputs, li) if keep and type(a) is Var)
+        live.update(_param_vars(params))
+    if with_vars:
+        return needed, [v in live for v in graph.in_vars], live
+    return needed, [v in live for v in graph.in_vars]
+
+
+def _scan_body_live(params, lo):
+    """The ``scan`` body's outputs needed for its results ``lo``: the ys asked for, and the
+    carries they (or the final carry asked for) read, to a fixed point."""
+    body, nc = params["body"], params["n_carry"]
+    live_c, ys = list(lo[:nc]), list(lo[nc:])
+    while True:
+        _, li = _needed(body, live_c + ys)
+        new = [a or b for a, b in zip(live_c, li[:nc])]
+        if new == live_c:
+            return live_c + ys, li
+        live_c = new
+
+
+def _scan_live_inputs(inputs, params, lo):
+    nk, nc = params["n_consts"], params["n_carry"]
+    live_body, li = _scan_body_live(params, lo)
+    nx = len(inputs) - nk - nc
+    # body inputs: carry, x, consts; the equation's: consts, carry, xs
+    return li[nc + nx:] + live_body[:nc] + li[nc:nc + nx]
+
+
+def _cond_live_inputs(inputs, params, lo):
+    n_ops = params["n_ops"]
+    li = [True] + [False] * (len(inputs) - 1)
+    for g, (s, e) in zip(params["branches"], params["spans"]):
+        _, gl = _needed(g, lo)
+        for j, keep in enumerate(gl[:n_ops]):
+            li[1 + j] = li[1 + j] or keep
+        for j, keep in enumerate(gl[n_ops:]):
+            li[1 + n_ops + s + j] = li[1 + n_ops + s + j] or keep
+    return li
+
+
+_LIVE_INPUTS = {"scan": _scan_live_inputs, "cond": _cond_live_inputs}
+
+
+def _check_linear(graph, name, like=None):
+    """Raise unless every equation of ``graph`` that depends on its inputs is linear in them:
+    a primitive with a transpose rule, inexact results, coefficients (divisors, the matrix of
+    a solve, a select's predicate, one factor of each product) independent of the inputs.
+    Control flow, checkpointed and custom-derivative functions are looked into: their graphs
+    must be linear in the operands that depend on the inputs (see :func:`linear_transpose`)."""
+    _linear_walk(graph, [v is not None for v in graph.in_vars], None,
+                 f"linear_transpose of {name}: equation ", like)
+
+
+def _linear_walk(graph, dep_in, live_out, prefix, like):
+    """Check ``graph`` linear in its inputs marked ``dep_in`` (as far as its outputs marked
+    ``live_out`` need); return which outputs depend on them. ``prefix`` starts the name of
+    an equation in a message ("... equation 3 (scan): its body's equation ")."""
+    dep = {v for v, d in zip(graph.in_vars, dep_in) if d and v is not None}
+    # Only equations that reach an output count: a non-linear value computed and dropped
+    # (the primal half of a grad inside the function) does not make the function non-linear.
+    needed, _, live = _needed(graph, live_out, with_vars=True)
     for k, (prim, inputs, params, outs) in enumerate(graph.eqns, 1):
         hits = [type(a) is Var and a in dep for a in inputs]
         hidden = any(a in dep for a in _param_vars(params))
         if not needed[k - 1] or not (any(hits) or hidden) or prim.name in _VALUE_FREE:
             continue
-        where = f"linear_transpose of {name}: equation {k} ({prim.name})"
-        if prim.transpose is None:
-            raise TypeError(f"{where} is not linear in the function's inputs, so the function "
-                            f"has no transpose. linear_transpose needs a linear function (use "
-                            f"vjp for the transposed derivative of a non-linear one).")
-        pairs = {"mul": 1, "matmul": 1, "mul_add": len(inputs) // 2}.get(prim.name, 0)
-        both = [i for i in range(pairs) if hits[2 * i] and hits[2 * i + 1]]
-        fixed = [i for i in _COEFFICIENTS.get(prim.name, ()) if hits[i]]
-        if prim.name in _RESIDUAL_LIN:
-            fixed += [i for i in range(len(params["diff"]), len(inputs)) if hits[i]]
-        if both or fixed or hidden:
-            what = ("multiplies two values that both depend on the inputs" if both else
-                    "uses a value that depends on the inputs as a coefficient (a divisor, "
-                    "the matrix of a solve, a predicate or the point a tangent map was "
-                    "linearized at)")
-            raise TypeError(f"{where} {what}: the function is not linear, so it has no "
-                            f"transpose (use vjp for the transposed derivative).")
-        for o in (outs if prim.multiple_results else (outs,)):
+        where = f"{prefix}{k} ({prim.name})"
+        outs = _eqn_outs(prim, outs)
+        inner = _INNER_LINEAR.get(prim.name)
+        if inner is not None and not hidden:
+            lo = [o in live for o in outs]
+            out_dep = inner(inputs, params, hits, lo, where, like)
+        else:
+            _check_linear_eqn(prim, inputs, params, hits, hidden, where)
+            out_dep = [True] * len(outs)
+        for o, d in zip(outs, out_dep):
+            if not d:
+                continue
             if not _dt.is_inexact(o.aval.dtype):
                 raise TypeError(f"{where} gives a {o.aval.dtype.name} result from values "
                                 f"that depend on the inputs: the function is not linear.")
             dep.add(o)
+    return [type(o) is Var and o in dep for o in graph.outputs]
+
+
+def _check_linear_eqn(prim, inputs, params, hits, hidden, where):
+    """Raise unless the (primitive) equation is linear in its operands marked ``hits``."""
+    if prim.transpose is None:
+        raise TypeError(f"{where} is not linear in the function's inputs, so the function "
+                        f"has no transpose. linear_transpose needs a linear function (use "
+                        f"vjp for the transposed derivative of a non-linear one).")
+    pairs = {"mul": 1, "matmul": 1, "mul_add": len(inputs) // 2}.get(prim.name, 0)
+    both = [i for i in range(pairs) if hits[2 * i] and hits[2 * i + 1]]
+    fixed = [i for i in _COEFFICIENTS.get(prim.name, ()) if hits[i]]
+    if prim.name in _RESIDUAL_LIN:
+        fixed += [i for i in range(len(params["diff"]), len(inputs)) if hits[i]]
+    if both or fixed or hidden:
+        what = ("multiplies two values that both depend on the inputs" if both else
+                "uses a value that depends on the inputs as a coefficient (a divisor, "
+                "the matrix of a solve, a predicate or the point a tangent map was "
+                "linearized at)")
+        raise TypeError(f"{where} {what}: the function is not linear, so it has no "
+                        f"transpose (use vjp for the transposed derivative).")
+
+
+# Equations holding a function (a graph, or Python staged here): linear when that function
+# is linear in the operands that depend on the inputs. Each rule returns which results do.
+
+def _scan_linear(inputs, params, hits, lo, where, like):
+    # The body is linear jointly in its carries, its xs and the consts that depend on the
+    # inputs (one linear map per step, composed), so a const is a linear operand like the
+    # others: what is refused is a product of two of them, or one as a divisor.
+    nk, nc, body = params["n_consts"], params["n_carry"], params["body"]
+    dk, dc, dx = hits[:nk], hits[nk:nk + nc], hits[nk + nc:]
+    live_body, _ = _scan_body_live(params, lo)
+    while True:  # a carry depends on the inputs if its first value or a later one does
+        out = _linear_walk(body, dc + dx + dk, live_body, f"{where}: its body's equation ",
+                           like)
+        new = [a or b for a, b in zip(dc, out[:nc])]
+        if new == dc:
+            return dc + out[nc:]
+        dc = new
+
+
+def _cond_linear(inputs, params, hits, lo, where, like):
+    if hits[0]:
+        raise TypeError(f"{where}: its index (predicate) depends on the inputs, so which "
+                        f"branch runs does: the function is not linear.")
+    n_ops, out = params["n_ops"], None
+    for k, (g, (s, e)) in enumerate(zip(params["branches"], params["spans"])):
+        d = hits[1:1 + n_ops] + hits[1 + n_ops + s:1 + n_ops + e]
+        o = _linear_walk(g, d, lo, f"{where}: its branch {k}'s equation ", like)
+        out = o if out is None else [a or b for a, b in zip(out, o)]
+    return out
+
+
+def _while_linear(inputs, params, hits, lo, where, like):
+    n_cc, n_bc = params["n_cc"], params["n_bc"]
+    cc, bc, dc = hits[:n_cc], hits[n_cc:n_cc + n_bc], hits[n_cc + n_bc:]
+    body, cond = params["body"], params["cond"]
+    while True:
+        out = _linear_walk(body, dc + bc, None, f"{where}: its body's equation ", like)
+        new = [a or b for a, b in zip(dc, out)]
+        if new == dc:
+            break
+        dc = new
+    if _depends(cond, dc + cc)[0]:
+        src = next((f"{k} ({p.name})" for k, (p, _, _, o) in enumerate(cond.eqns, 1)
+                    if cond.outputs[0] in _eqn_outs(p, o)), None)
+        raise TypeError(f"{where}: its predicate depends on the inputs"
+                        f"{f' (its cond_fun equation {src})' if src else ''}, so the number "
+                        f"of steps does: the function is not linear (a while_loop is linear "
+                        f"when its steps are counted by values that do not depend on them).")
+    return dc
+
+
+def _depends(graph, dep_in):
+    """Which outputs of ``graph`` read (through any equation) its inputs marked ``dep_in``."""
+    dep = {v for v, d in zip(graph.in_vars, dep_in) if d and v is not None}
+    for prim, inputs, params, outs in graph.eqns:
+        if any(type(a) is Var and a in dep for a in inputs) or any(
+                a in dep for a in _param_vars(params)):
+            dep.update(_eqn_outs(prim, outs))
+    return [type(o) is Var and o in dep for o in graph.outputs]
+
+
+def _checkpoint_linear(inputs, params, hits, lo, where, like):
+    return _linear_walk(params["fun"], hits, lo, f"{where}: its function's equation ", like)
+
+
+def _custom_linear(inputs, params, hits, lo, where, like):
+    # Linear when the primal function is (its derivative rule is what vjp transposes).
+    graph = _stage_inline(inputs, params, where, like)
+    return _linear_walk(graph, [h for a, h in zip(inputs, hits) if type(a) is Var], lo,
+                        f"{where}: its function's equation ", like)
+
+
+def _stage_inline(inputs, params, where, like):
+    """The Python function of a custom-derivative equation staged on its operands' shapes
+    (its operands that are constants of the graph stay constants)."""
+    from .custom import custom_jvp_call_p, custom_vjp_call_p
+    prim = custom_jvp_call_p if "rule" in params else custom_vjp_call_p
+    interp = StagingInterpreter(_current.get(), [like] if like is not None else [])
+    args = [interp.new_input(a.aval) if type(a) is Var else a for a in inputs]
+    token = _current.set(interp)
+    try:
+        outs = prim.inline(*args, **params)
+    except ConcretizationError as e:
+        raise TypeError(f"{where}: its function cannot be staged to check that it is linear "
+                        f"({e})") from None
+    finally:
+        _current.reset(token)
+        interp.active = False
+        interp.device_source = None
+    outs = [o.var if type(o) is StagingTracer and o._interp is interp else o for o in outs]
+    return Graph([a.var for a in args if type(a) is StagingTracer and a._interp is interp],
+                 interp.eqns, outs)
+
+
+def _eager_linear(inputs, params, hits, lo, where, like):
+    raise TypeError(f"{where} runs a Python function ({getattr(params['fun'], '__name__', '?')}"
+                    f") when the graph is evaluated, which has no graph to check: "
+                    f"linear_transpose cannot tell whether it is linear in the inputs.")
+
+
+_INNER_LINEAR = {"scan": _scan_linear, "cond": _cond_linear, "while": _while_linear,
+                 "checkpoint_call": _checkpoint_linear, "custom_jvp_call": _custom_linear,
+                 "custom_vjp_call": _custom_linear, "eager_call": _eager_linear}
 
 
 def linear_transpose(fun, *primals):
@@ -355,6 +542,19 @@ def linear_transpose(fun, *primals):
     transpose (no ``sin``, no comparisons, no product of two input-dependent values, no
     input-dependent divisor); otherwise TypeError names the first offending operation. A
     function that adds a constant (affine) is transposed as its linear part, as in JAX.
+
+    Control flow is looked into (as JAX transposes it): a ``scan``, ``fori_loop`` or ``map``
+    is linear when its body is linear in the carries, xs and closed-over values that depend
+    on the inputs (a product of two of them, or one as a divisor, is refused; the loop's
+    counter and constants are coefficients); a ``cond``/``switch`` when its index does not
+    depend on the inputs and every branch is linear; a ``while_loop`` when its predicate
+    does not depend on them (the number of steps is fixed by other values) and its body is
+    linear. Checkpointed, jitted and ``custom_jvp``/``custom_vjp`` functions are linear when
+    their own function is (the transpose then uses their derivative rule, as ``vjp`` does).
+    A refusal names the outer equation and the inner operation ("equation 1 (scan): its
+    body's equation 2 (sin) ..."). Functions run eagerly when a graph is evaluated (the
+    backward pass of a ``while_loop`` with an abstract predicate) cannot be looked into and
+    are refused.
 
     Example:
         >>> a = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
@@ -371,7 +571,7 @@ def linear_transpose(fun, *primals):
                             f"{get_aval(x).dtype.name}; a linear map acts on real or complex "
                             f"floating arrays. Pass floats (or close over the integer).")
     graph = make_graph(lambda *a: fun(*tree_unflatten(in_tree, a)))(*leaves)
-    _check_linear(graph, name)
+    _check_linear(graph, name, leaves[0] if leaves else None)
     # Linear, so its vjp at any point is its transpose: at zeros, which cannot overflow.
     zeros = [fnp.zeros_like(x) for x in leaves]
     _, vjp_fun = vjp(lambda *a: fun(*tree_unflatten(in_tree, a)), *zeros)
