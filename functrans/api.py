@@ -515,8 +515,8 @@ def _stage_inline(inputs, params, where, like):
         _current.reset(token)
         interp.active = False
         interp.device_source = None
-    outs = [o.var if type(o) is StagingTracer and o._interp is interp else o for o in outs]
-    return Graph([a.var for a in args if type(a) is StagingTracer and a._interp is interp],
+    outs = [o._var if type(o) is StagingTracer and o._interp is interp else o for o in outs]
+    return Graph([a._var for a in args if type(a) is StagingTracer and a._interp is interp],
                  interp.eqns, outs)
 
 
@@ -1175,7 +1175,7 @@ def make_graph(fun, static_argnums=()):
         tracers = [interp.new_input(get_aval(x)) for x in leaves]
         # Read the input variables now: ``x[i] = v`` inside ``fun`` rebinds an argument's
         # tracer to a new variable, and the graph's inputs must stay the originals.
-        in_vars = [t.var for t in tracers]
+        in_vars = [t._var for t in tracers]
         new = list(args)
         for i, v in zip(dyn, tree_unflatten(tree, tracers)):
             new[i] = v
@@ -1187,7 +1187,7 @@ def make_graph(fun, static_argnums=()):
             interp.active = False
             interp.device_source = None
         o_leaves, o_tree = tree_flatten(out)
-        outs = [o.var if type(o) is StagingTracer and o._interp is interp else o
+        outs = [o._var if type(o) is StagingTracer and o._interp is interp else o
                 for o in o_leaves]
         names = _arg_names(fun, args, dyn, tree, leaves)
         return Graph(in_vars, interp.eqns, outs, tree, o_tree, names)

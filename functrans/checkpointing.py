@@ -224,7 +224,7 @@ class _Staging(StagingInterpreter):
 
     def _kept(self, prim, args, params):
         """Record the call of a user rule or a nested checkpoint as one equation."""
-        inputs = [a.var if type(a) is StagingTracer and a._interp is self else a
+        inputs = [a._var if type(a) is StagingTracer and a._interp is self else a
                   for a in args]
         if prim is checkpoint_call_p:
             outs = params["fun"].outputs
@@ -236,7 +236,7 @@ class _Staging(StagingInterpreter):
             finally:
                 self.eqns = saved
             _check_closure(self, prim, params, inputs, scratch, outs)
-            if any(type(a) is StagingTracer and a._interp is self and a.var is not v
+            if any(type(a) is StagingTracer and a._interp is self and a._var is not v
                    for a, v in zip(args, inputs)):
                 fun = params["fun"]
                 raise TypeError(
@@ -264,7 +264,7 @@ def _check_closure(interp, prim, params, inputs, scratch, outs):
             break
         known.update(outputs if type(outputs) is list else [outputs])
     else:
-        if not any(type(o) is StagingTracer and o._interp is interp and o.var not in known
+        if not any(type(o) is StagingTracer and o._interp is interp and o._var not in known
                    for o in outs):
             return
     fun, transform = params["fun"], interp.transform
@@ -305,7 +305,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
             args.append(x)
         else:
             t = interp.new_input(x if type(x) is ShapedArray else get_aval(x))
-            in_vars.append(t.var)  # read now: item assignment re-points a tracer
+            in_vars.append(t._var)  # read now: item assignment re-points a tracer
             tracers.append(t)
             args.append(t)
     token = _current.set(interp)
@@ -319,7 +319,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
         _current.reset(token)
         interp.active = False
         interp.device_source = None  # a caller's array: not kept alive with the graph
-    if any(t.var is not v for t, v in zip(tracers, in_vars)):
+    if any(t._var is not v for t, v in zip(tracers, in_vars)):
         # x[i] = v on an argument: without checkpoint the caller's array (or tracer) would
         # change too, which a replayed graph cannot do.
         raise TypeError(f"{transform} of {name}: the function assigns into one of its "
@@ -331,13 +331,13 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
     for tracer, value in (interp.lifted or {}).values():  # closed-over tracers, lifted
         slots[id(value)] = len(captured)
         captured.append(value)
-        const_vars.append(tracer.var)
+        const_vars.append(tracer._var)
 
     def rename(x):
         if type(x) is Var or type(x) in _SCALAR_DTYPES:
             return x
         if type(x) is StagingTracer and x._interp is interp:
-            return x.var
+            return x._var
         i = slots.get(id(x))
         if i is None:
             i = slots[id(x)] = len(captured)
@@ -391,7 +391,7 @@ def _primal_graph(interp, rename, outputs):
                     continue
                 scratch, results = found
                 expand(scratch)
-                results = [o.var if type(o) is StagingTracer and o._interp is interp else o
+                results = [o._var if type(o) is StagingTracer and o._interp is interp else o
                            for o in results]
             alias.update(zip(outs, results))
 

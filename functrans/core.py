@@ -19,6 +19,7 @@ import operator
 from . import dtypes as _dt
 from .backends import _by_type, backend_of, resolve_type
 from .backends import default as default_backend_
+from .array_methods import NumPyArrayMethods
 from .errors import (BackendMismatchError, MissingRuleError, TracerArrayConversionError,
                      UnexpectedTracerError)
 
@@ -303,13 +304,14 @@ def bind(prim: Primitive, *args, **params):
 # -- tracers -------------------------------------------------------------------------------
 
 
-class Tracer:
+class Tracer(NumPyArrayMethods):
     """An array-like standing for a value inside a transform.
 
     Implements the Array API array object: arithmetic (also reflected and in-place, which
     rebinds the name and never writes to an array), comparisons, ``@``, indexing and item
     assignment (which rebinds this tracer to the updated value), ``shape``,
-    ``dtype``, ``ndim``, ``size``, ``T``, ``mT``, ``device`` and ``__array_namespace__``.
+    ``dtype``, ``ndim``, ``size``, ``T``, ``mT``, ``device`` and ``__array_namespace__``;
+    and NumPy's array methods (``x.sum()``, ``x.reshape(2, 3)``: functrans/array_methods.py).
     Each interpreter defines its subclass with ``aval`` and ``_concrete()``.
     """
 

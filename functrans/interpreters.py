@@ -124,15 +124,15 @@ class JVPInterpreter(Interpreter):
 class StagingTracer(Tracer):
     """An abstract value standing for a variable of the graph being built."""
 
-    __slots__ = ("var",)
+    __slots__ = ("_var",)
 
     def __init__(self, interp, var):
         self._interp = interp
-        self.var = var
+        self._var = var
 
     @property
     def aval(self):
-        return self.var.aval
+        return self._var.aval
 
     def _concrete(self, what):
         raise ConcretizationError(
@@ -169,7 +169,7 @@ class StagingInterpreter(Interpreter):
             if not (own_a or own_b):
                 return self.parent.process(prim, args, params)
             own = a if own_a else b
-            inputs = [a.var if own_a else a, b.var if own_b else b]
+            inputs = [a._var if own_a else a, b._var if own_b else b]
         else:
             own = None
             for a in args:
@@ -178,12 +178,12 @@ class StagingInterpreter(Interpreter):
                     break
             if own is None:
                 return self.parent.process(prim, args, params)
-            inputs = [a.var if type(a) is StagingTracer and a._interp is self else a
+            inputs = [a._var if type(a) is StagingTracer and a._interp is self else a
                       for a in args]
         if prim.inline is not None:
             return prim.inline(*args, **params)  # runs with this interpreter current
         if prim.same_aval:
-            out_aval = own.var.aval
+            out_aval = own._var.aval
         else:
             out_aval = prim.abstract_eval(
                 *[x.aval if type(x) is Var else get_aval(x) for x in inputs], **params)

@@ -32,7 +32,7 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
     for p, aval in zip(primals, avals or map(get_aval, primals)):
         if _dt.is_float(aval.dtype):
             t = staging.new_input(aval)
-            in_vars.append(t.var)
+            in_vars.append(t._var)
             in_tracers.append(JVPTracer(jvp_interp, p, t))
         else:
             in_vars.append(None)
@@ -50,7 +50,7 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
         if type(o) is JVPTracer and o._interp is jvp_interp:
             out_primals.append(o.primal)
             t = o.tangent
-            out_atoms.append(t.var if type(t) is StagingTracer and t._interp is staging else t)
+            out_atoms.append(t._var if type(t) is StagingTracer and t._interp is staging else t)
         else:
             out_primals.append(o)
             out_atoms.append(None)

@@ -109,7 +109,7 @@ def _identity(x):
     object for the same value."""
     t = type(x)
     if t is StagingTracer:  # the common cases first: a Var is keyed by its identity
-        return x.var, x.var
+        return x._var, x._var
     if t is JVPTracer:
         p, d = x.primal, x.tangent
         return (id(p), id(d)), (p, d)

@@ -1,0 +1,249 @@
+"""NumPy's array methods on tracers (``x.sum()``, ``x.reshape(2, 3)``, ``x.astype(...)``).
+
+Code written for NumPy calls methods as often as functions, so a tracer offers NumPy's
+methods with NumPy's signatures, each one a call of the function of the same name in
+:mod:`functrans.numpy` (the Array API array object itself has none of them). The methods
+that change an array in place (``sort``, ``partition``, ``fill``, ``put``) rebind the tracer
+to the new value, like item assignment does: no array is ever written to.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from . import core, dtypes
+
+
+def _fnp():
+    return core._fnp
+
+
+def _no_out(out, name):
+    if out is not None:
+        raise TypeError(f"{name}(out=...) is not supported on a tracer: arrays inside a "
+                        f"transform are immutable, so use the returned array instead.")
+
+
+def _where(where):
+    return None if where is True else where
+
+
+def _shape_args(shape, name):
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        return tuple(shape[0])
+    if not shape:
+        raise TypeError(f"{name}() needs a shape")
+    return shape
+
+
+def _axes_args(axes):
+    """``transpose()``, ``transpose(1, 0)`` and ``transpose((1, 0))`` alike."""
+    if not axes or (len(axes) == 1 and axes[0] is None):
+        return None
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        return tuple(axes[0])
+    return axes
+
+
+def _order(order, name):
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"{name}: order must be one of 'C', 'F', 'A', 'K'; got {order!r}")
+    return "F" if order == "F" else "C"
+
+
+def _rebind(x, new):
+    """Make the tracer ``x`` stand for ``new`` (NumPy's in-place method on an immutable
+    value), as item assignment does: a value that does not depend on ``x`` (a constant, a
+    tracer of an outer transform) is lifted into ``x``'s transform; one of a transform
+    nested inside ``x``'s is refused by ``__setitem__``."""
+    if type(new) is type(x) and new._interp is x._interp:
+        core._take_slots(x, new)
+    else:
+        x[...] = new
+
+
+class NumPyArrayMethods:
+    """The methods of ``numpy.ndarray`` that compute (no buffers, strides or flags)."""
+
+    __slots__ = ()
+
+    # -- reductions --
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+        _no_out(out, "sum")
+        return _fnp().sum(self, axis=axis, dtype=dtype, keepdims=keepdims, initial=initial,
+                          where=_where(where))
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+        _no_out(out, "prod")
+        return _fnp().prod(self, axis=axis, dtype=dtype, keepdims=keepdims, initial=initial,
+                           where=_where(where))
+
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+        _no_out(out, "mean")
+        return _fnp().mean(self, axis=axis, dtype=dtype, keepdims=keepdims,
+                           where=_where(where))
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True):
+        _no_out(out, "var")
+        x = self if dtype is None else _fnp().astype(self, dtype)
+        return _fnp().var(x, axis=axis, ddof=ddof, keepdims=keepdims, where=_where(where))
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True):
+        _no_out(out, "std")
+        x = self if dtype is None else _fnp().astype(self, dtype)
+        return _fnp().std(x, axis=axis, ddof=ddof, keepdims=keepdims, where=_where(where))
+
+    def max(self, axis=None, out=None, keepdims=False, initial=None, where=True):
+        _no_out(out, "max")
+        return _fnp().max(self, axis=axis, keepdims=keepdims, initial=initial,
+                          where=_where(where))
+
+    def min(self, axis=None, out=None, keepdims=False, initial=None, where=True):
+        _no_out(out, "min")
+        return _fnp().min(self, axis=axis, keepdims=keepdims, initial=initial,
+                          where=_where(where))
+
+    def all(self, axis=None, out=None, keepdims=False, *, where=True):
+        _no_out(out, "all")
+        return _fnp().all(self, axis=axis, keepdims=keepdims, where=_where(where))
+
+    def any(self, axis=None, out=None, keepdims=False, *, where=True):
+        _no_out(out, "any")
+        return _fnp().any(self, axis=axis, keepdims=keepdims, where=_where(where))
+
+    def argmax(self, axis=None, out=None, *, keepdims=False):
+        _no_out(out, "argmax")
+        return _fnp().argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, out=None, *, keepdims=False):
+        _no_out(out, "argmin")
+        return _fnp().argmin(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return _fnp().cumsum(self, axis=axis, dtype=dtype, out=out)
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return _fnp().cumprod(self, axis=axis, dtype=dtype, out=out)
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        return _fnp().trace(self, offset=offset, axis1=axis1, axis2=axis2, dtype=dtype,
+                            out=out)
+
+    # -- shape --
+    def reshape(self, *shape, order="C", copy=None):
+        shape = _shape_args(shape, "reshape")
+        fnp = _fnp()
+        if _order(order, "reshape") == "F":  # C order on the axes reversed, both ways
+            x = fnp.permute_dims(self, tuple(range(self.ndim))[::-1])
+            y = fnp.reshape(x, tuple(shape)[::-1])
+            return fnp.permute_dims(y, tuple(range(y.ndim))[::-1])
+        return fnp.reshape(self, shape, copy=copy)
+
+    def ravel(self, order="C"):
+        return _fnp().ravel(self, order=_order(order, "ravel"))
+
+    def flatten(self, order="C"):
+        return _fnp().ravel(self, order=_order(order, "flatten"))
+
+    def transpose(self, *axes):
+        return _fnp().transpose(self, _axes_args(axes))
+
+    def swapaxes(self, axis1, axis2):
+        return _fnp().swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis=None):
+        return _fnp().squeeze(self, axis=axis)
+
+    def repeat(self, repeats, axis=None):
+        return _fnp().repeat(self, repeats, axis=axis)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _fnp().diagonal(self, offset=offset, axis1=axis1, axis2=axis2)
+
+    # -- values --
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        _order(order, "astype")
+        fnp = _fnp()
+        if casting != "unsafe":  # dtype rules only: NumPy's own answer
+            to = dtypes.as_dtype(dtype)
+            if not numpy.can_cast(self.dtype.name, to.name, casting=casting):
+                raise TypeError(f"astype: cannot cast {self.dtype.name} to {to.name} "
+                                f"according to the rule {casting!r}")
+        return fnp.astype(self, dtype, copy=copy)
+
+    def copy(self, order="C"):
+        _order(order, "copy")
+        return _fnp().copy(self)
+
+    def clip(self, min=None, max=None, out=None):
+        _no_out(out, "clip")
+        return _fnp().clip(self, min, max)
+
+    def round(self, decimals=0, out=None):
+        _no_out(out, "round")
+        return _fnp().round(self, decimals=decimals)
+
+    def conj(self):
+        return _fnp().conj(self)
+
+    conjugate = conj
+
+    @property
+    def real(self):
+        return _fnp().real(self)
+
+    @property
+    def imag(self):
+        return _fnp().imag(self)
+
+    @property
+    def itemsize(self):
+        return self.dtype.bits // 8 if self.dtype.kind != "b" else 1
+
+    @property
+    def nbytes(self):
+        return self.size * self.itemsize
+
+    def dot(self, b, out=None):
+        return _fnp().dot(self, b, out=out)
+
+    def nonzero(self):
+        return _fnp().nonzero(self)
+
+    def searchsorted(self, v, side="left", sorter=None):
+        return _fnp().searchsorted(self, v, side=side, sorter=sorter)
+
+    def argsort(self, axis=-1, kind=None, order=None, *, stable=None):
+        if order is not None:
+            raise NotImplementedError("argsort(order=...) needs structured arrays, which "
+                                      "functrans does not have")
+        return _fnp().argsort(self, axis=axis, stable=True)
+
+    def argpartition(self, kth, axis=-1, kind="introselect", order=None):
+        return _fnp().argpartition(self, kth, axis=axis, kind=kind, order=order)
+
+    def take(self, indices, axis=None, out=None, mode="raise"):
+        return _fnp().take(self, indices, axis=axis, out=out, mode=mode)
+
+    def compress(self, condition, axis=None, out=None):
+        return _fnp().compress(condition, self, axis=axis, out=out)
+
+    def choose(self, choices, out=None, mode="raise"):
+        return _fnp().choose(self, choices, out=out, mode=mode)
+
+    # -- in place: the tracer is rebound to the new value --
+    def sort(self, axis=-1, kind=None, order=None, *, stable=None):
+        if order is not None:
+            raise NotImplementedError("sort(order=...) needs structured arrays, which "
+                                      "functrans does not have")
+        _rebind(self, _fnp().sort(self, axis=axis))
+
+    def partition(self, kth, axis=-1, kind="introselect", order=None):
+        _rebind(self, _fnp().partition(self, kth, axis=axis, kind=kind, order=order))
+
+    def fill(self, value):
+        self[...] = value
+
+    def put(self, indices, values, mode="raise"):
+        _rebind(self, _fnp().put(self, indices, values, mode=mode, inplace=False))
