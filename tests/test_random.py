@@ -189,6 +189,9 @@ def test_results_have_the_keys_library_and_requested_dtypes(backend):
     for name, (x, dt) in results.items():
         assert backend.is_own(x), name
         assert backend.to_numpy(x).dtype == np.dtype(dt), name
+    if backend.device is not None:  # a key made on a given device
+        kd = fr.key(3, device=backend.device)
+        assert backend.is_own(kd) and backend.is_own(fr.normal(kd, (2,)))
 
 
 # -- distributions ---------------------------------------------------------------------------
