@@ -51,22 +51,26 @@ def _u32(x):
 
 
 def _rotl(x, r):
-    return fnp.bitwise_or(_u32(fnp.bitwise_left_shift(x, r)), fnp.bitwise_right_shift(x, 32 - r))
+    """``x`` rotated left by ``r`` bits, of its low 32 bits (garbage above bit 31)."""
+    x = _u32(x)
+    return fnp.bitwise_or(fnp.bitwise_left_shift(x, r), fnp.bitwise_right_shift(x, 32 - r))
 
 
 def _threefry2x32(k0, k1, x0, x1):
     """Threefry-2x32 (20 rounds) of the counter words ``(x0, x1)`` under the key words
     ``(k0, k1)``; every argument an int64 array of values in [0, 2**32), broadcasting."""
     ks = (k0, k1, fnp.bitwise_xor(fnp.bitwise_xor(k0, k1), _PARITY))
-    x0 = _u32(_add(x0, k0))
-    x1 = _u32(_add(x1, k1))
+    # Additions and xors need only the low 32 bits of their operands, so the words carry
+    # garbage above bit 31 (int64 wraps harmlessly) until a rotation or the end masks it.
+    x0 = _add(x0, k0)
+    x1 = _add(x1, k1)
     for i in range(5):
         for r in _ROTATIONS[i % 2]:
-            x0 = _u32(_add(x0, x1))
+            x0 = _add(x0, x1)
             x1 = fnp.bitwise_xor(_rotl(x1, r), x0)
-        x0 = _u32(_add(x0, ks[(i + 1) % 3]))
-        x1 = _u32(_add(x1, ks[(i + 2) % 3] + (i + 1)))
-    return x0, x1
+        x0 = _add(x0, ks[(i + 1) % 3])
+        x1 = _add(x1, ks[(i + 2) % 3] + (i + 1))
+    return _u32(x0), _u32(x1)
 
 
 def _name_shape(shape, name):
@@ -243,6 +247,9 @@ def _unit(k, shape, dtype, name):
 
 
 def _uniform(k, shape, dtype, minval, maxval, name):
+    if type(minval) in (int, float) and type(maxval) in (int, float) \
+            and minval == 0 and maxval == 1:
+        return _unit(k, shape, dtype, name)  # u * 1 + 0 is u
     like = _key_words(k, name)[0]
     lo, hi = _param(minval, dtype, like), _param(maxval, dtype, like)
     _check_shape(name, shape, lo.shape, hi.shape)
