@@ -12,10 +12,12 @@ mean and covariance, ``mu + sigma * normal(key)``) are differentiable in their p
 The bits are JAX's: the Threefry-2x32 block cipher (20 rounds; Salmon et al., "Parallel
 random numbers: as easy as 1, 2, 3", SC 2011) applied to a 64-bit counter per element, as JAX
 does with ``jax_threefry_partitionable`` on (its default since JAX 0.5). ``key``, ``split``,
-``fold_in``, ``bits``, ``uniform``, ``randint``, ``bernoulli``, ``permutation`` and ``choice``
-give JAX's values exactly (with ``jax_enable_x64``, whose defaults ``float64``/``int64`` are
-ours too); the samplers built on transcendental functions (``normal``, ``gumbel``...) agree
-to a few ulp.
+``fold_in``, ``bits``, ``uniform``, ``randint``, ``bernoulli``, ``rademacher``,
+``permutation``, ``choice`` and ``categorical`` give JAX's values exactly (with
+``jax_enable_x64``, whose defaults ``float64``/``int64`` are ours too; ``bits`` defaults to
+``uint32`` where JAX with x64 gives ``uint64``); the samplers built on transcendental
+functions (``normal``, ``gumbel``...) apply the same transforms to the same uniforms and agree
+to rounding (JAX's own float64 ``erf_inv``/``log1p`` on CPU are tens of ulp off).
 
 Unsigned 32- and 64-bit arithmetic is carried out on ``int64`` words (masked to 32 bits, or
 wrapping as two's complement), because not every backend implements arithmetic on ``uint32``
