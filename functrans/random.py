@@ -1,0 +1,580 @@
+"""``functrans.random``: counter-based random numbers from explicit keys, with ``jax.random``'s
+names, signatures and bits, on every backend and under every transform.
+
+A key is a ``uint32`` array of shape ``(2,)`` (JAX's raw ``threefry2x32`` key). Nothing is
+stateful: the same key always gives the same numbers, so a function that draws from a key it
+takes as an argument can be staged by :func:`functrans.jit` (another key gives other numbers
+without restaging) and mapped by :func:`functrans.vmap` over a batch of keys from
+:func:`split`. Samples are computed with ``functrans.numpy`` from the key's bits, so
+reparameterised samples (``uniform``'s bounds, ``truncated_normal``'s, ``multivariate_normal``'s
+mean and covariance, ``mu + sigma * normal(key)``) are differentiable in their parameters.
+
+The bits are JAX's: the Threefry-2x32 block cipher (20 rounds; Salmon et al., "Parallel
+random numbers: as easy as 1, 2, 3", SC 2011) applied to a 64-bit counter per element, as JAX
+does with ``jax_threefry_partitionable`` on (its default since JAX 0.5). ``key``, ``split``,
+``fold_in``, ``bits``, ``uniform``, ``randint``, ``bernoulli``, ``rademacher``,
+``permutation``, ``choice`` and ``categorical`` give JAX's values exactly (with
+``jax_enable_x64``, whose defaults ``float64``/``int64`` are ours too; ``bits`` defaults to
+``uint32`` where JAX with x64 gives ``uint64``); the samplers built on transcendental
+functions (``normal``, ``gumbel``...) apply the same transforms to the same uniforms and agree
+to rounding (JAX's own float64 ``erf_inv``/``log1p`` on CPU are tens of ulp off).
+
+Unsigned 32- and 64-bit arithmetic is carried out on ``int64`` words (masked to 32 bits, or
+wrapping as two's complement), because not every backend implements arithmetic on ``uint32``
+(PyTorch has no ``uint32`` addition); results have the requested dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import dtypes as _dt
+from . import numpy as fnp
+from .primitives.structural import iota as _iota
+from .scipy import special as _sp
+
+__all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "key_data", "uniform", "normal",
+           "truncated_normal", "bernoulli", "randint", "choice", "permutation", "categorical",
+           "gumbel", "exponential", "laplace", "logistic", "multivariate_normal",
+           "rademacher"]
+
+_add, _sub, _mul = fnp.add, fnp.subtract, fnp.multiply
+_M32 = 0xFFFFFFFF
+_MIN64 = -(2 ** 63)
+_PARITY = 0x1BD11BDA  # Threefry's key-schedule constant
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+# -- words: unsigned 32-bit values held in int64 ---------------------------------------------
+
+
+def _u32(x):
+    return fnp.bitwise_and(x, _M32)
+
+
+def _rotl(x, r):
+    """``x`` rotated left by ``r`` bits, of its low 32 bits (garbage above bit 31)."""
+    x = _u32(x)
+    return fnp.bitwise_or(fnp.bitwise_left_shift(x, r), fnp.bitwise_right_shift(x, 32 - r))
+
+
+def _threefry2x32(k0, k1, x0, x1):
+    """Threefry-2x32 (20 rounds) of the counter words ``(x0, x1)`` under the key words
+    ``(k0, k1)``; every argument an int64 array of values in [0, 2**32), broadcasting."""
+    ks = (k0, k1, fnp.bitwise_xor(fnp.bitwise_xor(k0, k1), _PARITY))
+    # Additions and xors need only the low 32 bits of their operands, so the words carry
+    # garbage above bit 31 (int64 wraps harmlessly) until a rotation or the end masks it.
+    x0 = _add(x0, k0)
+    x1 = _add(x1, k1)
+    for i in range(5):
+        for r in _ROTATIONS[i % 2]:
+            x0 = _add(x0, x1)
+            x1 = fnp.bitwise_xor(_rotl(x1, r), x0)
+        x0 = _add(x0, ks[(i + 1) % 3])
+        x1 = _add(x1, ks[(i + 2) % 3] + (i + 1))
+    return _u32(x0), _u32(x1)
+
+
+def _name_shape(shape, name):
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        shape = tuple(int(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"functrans.random.{name}: shape must be an int or a sequence of "
+                        f"ints; got {shape!r}") from None
+    if any(d < 0 for d in shape):
+        raise ValueError(f"functrans.random.{name}: shape must not be negative; got {shape}")
+    return shape
+
+
+def _key_words(k, name):
+    """The two key words of ``k`` (0-d int64 arrays), after checking it is a key."""
+    if type(k) in (int, float, bool) or not hasattr(k, "shape"):
+        raise TypeError(f"functrans.random.{name}: a key is a uint32 array of shape (2,) "
+                        f"(from functrans.random.key(seed)); got {type(k).__name__}")
+    if _dt.as_dtype(k.dtype, strict=False) is not _dt.uint32:
+        raise TypeError(f"functrans.random.{name}: a key is a uint32 array of shape (2,) "
+                        f"(from functrans.random.key(seed)); got dtype {k.dtype}")
+    if tuple(k.shape) != (2,):
+        extra = (": map over a batch of keys with functrans.vmap"
+                 if len(k.shape) > 1 and k.shape[-1] == 2 else "")
+        raise ValueError(f"functrans.random.{name}: a key is a uint32 array of shape (2,); "
+                         f"got shape {tuple(k.shape)}{extra}")
+    w = fnp.astype(k, fnp.int64)
+    return w[0], w[1]
+
+
+def _counters(like, shape):
+    """The flat index of every element of ``shape`` as (high, low) 32-bit words."""
+    n = math.prod(shape)
+    i = _iota(like, n)
+    hi, lo = fnp.bitwise_right_shift(i, 32), _u32(i)
+    return fnp.reshape(hi, shape), fnp.reshape(lo, shape)
+
+
+def _blocks(k, shape, name):
+    """The two output words of the cipher for every element of ``shape``."""
+    k0, k1 = _key_words(k, name)
+    hi, lo = _counters(k0, shape)
+    return _threefry2x32(k0, k1, hi, lo)
+
+
+def _to_key(w0, w1):
+    return fnp.astype(fnp.stack([w0, w1], axis=-1), fnp.uint32)
+
+
+# -- keys ---------------------------------------------------------------------------------------
+
+
+def key(seed, *, device=None):
+    """A key from an integer ``seed``: ``[seed >> 32, seed & 0xFFFFFFFF]`` as ``uint32``
+    (JAX's ``PRNGKey`` with 64-bit seeds; negative seeds are taken modulo ``2**64``).
+
+    A Python int makes the key on the default backend (or on ``device``); an integer array
+    (0-d, possibly traced) makes it on the array's library and device."""
+    if isinstance(seed, bool) or (type(seed) is not int and not hasattr(seed, "dtype")):
+        raise TypeError(f"functrans.random.key: seed must be an integer; got {seed!r}")
+    if type(seed) is int:
+        if not -(2 ** 63) <= seed < 2 ** 64:
+            raise OverflowError(f"functrans.random.key: seed {seed} does not fit in 64 bits")
+        s = seed % 2 ** 64
+        return fnp.asarray([s >> 32, s & _M32], dtype=fnp.uint32, device=device)
+    d = _dt.as_dtype(seed.dtype, strict=False)
+    if d is None or d.kind not in "iu" or tuple(seed.shape) != ():
+        raise TypeError(f"functrans.random.key: seed must be an integer scalar; got an array "
+                        f"of dtype {seed.dtype} and shape {tuple(seed.shape)}")
+    s = fnp.astype(seed, fnp.int64)  # uint64 wraps to its two's complement
+    hi = _u32(fnp.bitwise_right_shift(s, 32)) if d.bits == 64 else fnp.zeros_like(s)
+    return _to_key(hi, _u32(s))
+
+
+def PRNGKey(seed, *, device=None):
+    """Same as :func:`key` (JAX's older name)."""
+    return key(seed, device=device)
+
+
+def key_data(keys):
+    """The key itself (keys here are raw ``uint32`` arrays already; for JAX compatibility)."""
+    return keys
+
+
+def split(key, num=2):
+    """``num`` new keys from ``key``, as an array of shape ``(num, 2)`` (or ``(*num, 2)`` for
+    a tuple ``num``)."""
+    shape = _name_shape(num, "split")
+    return _to_key(*_blocks(key, shape, "split"))
+
+
+def fold_in(key, data):
+    """A new key from ``key`` and the integer ``data`` (taken modulo ``2**32``): the same
+    ``(key, data)`` always gives the same key, different data give independent ones."""
+    k0, k1 = _key_words(key, "fold_in")
+    if type(data) is int:
+        d = fnp.full_like(k0, data & _M32)
+    else:
+        dd = _dt.as_dtype(data.dtype, strict=False) if hasattr(data, "dtype") else None
+        if dd is None or dd.kind not in "iu" or tuple(data.shape) != ():
+            raise TypeError("functrans.random.fold_in: data must be an integer scalar")
+        d = _u32(fnp.astype(data, fnp.int64))
+    return _to_key(*_threefry2x32(k0, k1, fnp.zeros_like(d), d))
+
+
+def _bits32(k, shape, name):
+    w0, w1 = _blocks(k, shape, name)
+    return fnp.bitwise_xor(w0, w1)
+
+
+def _bits64(k, shape, name):
+    """64 random bits per element as int64 (two's complement of the unsigned value)."""
+    w0, w1 = _blocks(k, shape, name)
+    return fnp.bitwise_or(fnp.bitwise_left_shift(w0, 32), w1)
+
+
+def bits(key, shape=(), dtype=None):
+    """Uniformly random unsigned integers (``uint32`` by default; ``uint8``, ``uint16`` and
+    ``uint64`` too) of ``shape``."""
+    shape = _name_shape(shape, "bits")
+    d = _dt.uint32 if dtype is None else _dt.as_dtype(dtype)
+    if d.kind != "u":
+        raise TypeError(f"functrans.random.bits: dtype must be an unsigned integer type; got "
+                        f"{d.name}")
+    if d.bits == 64:
+        return fnp.astype(_bits64(key, shape, "bits"), d)
+    b = _bits32(key, shape, "bits")
+    if d.bits < 32:
+        b = fnp.bitwise_and(b, 2 ** d.bits - 1)
+    return fnp.astype(b, d)
+
+
+# -- parameters ----------------------------------------------------------------------------------
+
+
+def _float_dtype(dtype, name):
+    d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
+    if d.kind != "f":
+        raise TypeError(f"functrans.random.{name}: dtype must be a real floating type "
+                        f"(float32 or float64); got {d.name}")
+    return d
+
+
+def _param(x, dtype, like):
+    """``x`` as an array of ``dtype``: Python numbers on the library and device of ``like``."""
+    if isinstance(x, (bool, int, float)):
+        return fnp.full_like(like, x, dtype=dtype)
+    if isinstance(x, (list, tuple)):
+        x = fnp.asarray(x)
+    return fnp.astype(fnp.asarray(x), dtype)
+
+
+def _check_shape(name, shape, *param_shapes):
+    try:
+        b = fnp.broadcast_shapes(shape, *param_shapes)
+    except Exception:
+        b = None
+    if b is None or tuple(b) != tuple(shape):
+        raise ValueError(f"functrans.random.{name}: the parameters' shapes "
+                         f"{', '.join(str(tuple(s)) for s in param_shapes)} must broadcast to "
+                         f"the shape argument {tuple(shape)}")
+
+
+def _unit(k, shape, dtype, name):
+    """Uniform floats in [0, 1) of ``dtype``: the top mantissa bits of JAX's random bits."""
+    if dtype is _dt.float64:
+        w0, w1 = _blocks(k, shape, name)  # the 52 top bits of the 64-bit word (w0, w1)
+        return (fnp.astype(w0, fnp.float64) * 2.0 ** -32
+                + fnp.astype(fnp.bitwise_right_shift(w1, 12), fnp.float64) * 2.0 ** -52)
+    b = fnp.bitwise_right_shift(_bits32(k, shape, name), 9)  # 23 mantissa bits
+    return fnp.astype(b, fnp.float32) * 2.0 ** -23
+
+
+def _uniform(k, shape, dtype, minval, maxval, name):
+    if type(minval) in (int, float) and type(maxval) in (int, float) \
+            and minval == 0 and maxval == 1:
+        return _unit(k, shape, dtype, name)  # u * 1 + 0 is u
+    like = _key_words(k, name)[0]
+    lo, hi = _param(minval, dtype, like), _param(maxval, dtype, like)
+    _check_shape(name, shape, lo.shape, hi.shape)
+    u = _unit(k, shape, dtype, name)
+    w = _sub(hi, lo)
+    plain = _add(_mul(u, w), lo)
+    # XLA fuses this multiply-add into an FMA (one rounding): its values, plain's derivative
+    out = _add(plain, fnp.stop_gradient(_sub(_fma(u, w, lo), plain)))
+    return fnp.maximum(lo, out)
+
+
+def _fma(a, b, c):
+    """``a * b + c`` with one rounding (values only; float32 through float64, float64 with
+    Dekker's exact product and Knuth's exact sum, whose last addition rounds once but for
+    rare ties)."""
+    a, b, c = (fnp.stop_gradient(v) for v in (a, b, c))
+    if _dt.as_dtype(a.dtype, strict=False) is _dt.float32:
+        a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
+        return fnp.astype(_add(_mul(a, b), c), fnp.float32)
+    p = _mul(a, b)
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    # p + e == a * b exactly
+    e = _add(_add(_add(_sub(_mul(ah, bh), p), _mul(ah, bl)), _mul(al, bh)), _mul(al, bl))
+    s = _add(p, c)
+    v = _sub(s, p)
+    t = _add(_sub(p, _sub(s, v)), _sub(c, v))  # s + t == p + c exactly
+    return _add(s, _add(t, e))
+
+
+def _split(x):
+    t = x * 134217729.0  # 2**27 + 1: x == hi + lo with hi of 26 bits
+    hi = _sub(t, _sub(t, x))
+    return hi, _sub(x, hi)
+
+
+# -- samplers -----------------------------------------------------------------------------------
+
+
+def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
+    """Uniform samples in ``[minval, maxval)`` of ``shape`` (``float64`` by default, where
+    JAX without x64 gives ``float32``; ``float32`` on request). Differentiable in ``minval``
+    and ``maxval``, which must broadcast to ``shape``."""
+    shape = _name_shape(shape, "uniform")
+    return _uniform(key, shape, _float_dtype(dtype, "uniform"), minval, maxval, "uniform")
+
+
+def normal(key, shape=(), dtype=None):
+    """Standard normal samples (``float64`` by default): ``sqrt(2) * erfinv(u)`` of a uniform
+    ``u`` in (-1, 1), as JAX."""
+    shape = _name_shape(shape, "normal")
+    d = _float_dtype(dtype, "normal")
+    lo = float(fnp.nextafter(fnp.asarray(-1.0, dtype=d), fnp.asarray(0.0, dtype=d)))
+    u = _uniform(key, shape, d, lo, 1.0, "normal")
+    return _sp.erfinv(u) * math.sqrt(2.0)
+
+
+def truncated_normal(key, lower, upper, shape=None, dtype=None):
+    """Standard normal samples truncated to the open interval ``(lower, upper)`` (inverse
+    transform sampling; the shape of ``lower`` and ``upper`` broadcast, by default).
+    Differentiable in ``lower`` and ``upper``."""
+    d = _float_dtype(dtype, "truncated_normal")
+    like = _key_words(key, "truncated_normal")[0]
+    lower, upper = _param(lower, d, like), _param(upper, d, like)
+    if shape is None:
+        shape = fnp.broadcast_shapes(lower.shape, upper.shape)
+    shape = _name_shape(shape, "truncated_normal")
+    _check_shape("truncated_normal", shape, lower.shape, upper.shape)
+    r2 = math.sqrt(2.0)
+    a, b = _sp.erf(lower / r2), _sp.erf(upper / r2)
+    out = _sp.erfinv(_uniform(key, shape, d, a, b, "truncated_normal")) * r2
+    inf = fnp.full_like(like, math.inf, dtype=d)
+    lo = fnp.nextafter(fnp.stop_gradient(lower), inf)
+    hi = fnp.nextafter(fnp.stop_gradient(upper), -inf)
+    return fnp.minimum(fnp.maximum(out, lo), hi)
+
+
+def bernoulli(key, p=0.5, shape=None):
+    """Booleans that are true with probability ``p`` (``uniform(key, shape) < p``; the shape
+    of ``p`` by default)."""
+    like = _key_words(key, "bernoulli")[0]
+    pd = _dt.as_dtype(p.dtype, strict=False) if hasattr(p, "dtype") else None
+    d = pd if pd is not None and pd.kind == "f" else _dt.float64
+    p = _param(p, d, like)
+    shape = tuple(p.shape) if shape is None else _name_shape(shape, "bernoulli")
+    _check_shape("bernoulli", shape, p.shape)
+    return fnp.less(_unit(key, shape, d, "bernoulli"), p)
+
+
+def _urem(a, s, nbits):
+    """``a mod s`` for unsigned ``nbits``-bit words (int64; for 64 bits, the two's complement
+    of the unsigned values); ``a`` where ``s`` is 0 (as XLA)."""
+    zero = fnp.equal(s, 0)
+    if nbits <= 32:
+        return fnp.where(zero, a, fnp.remainder(a, fnp.where(zero, 1, s)))
+    big = fnp.less(s, 0)  # s >= 2**63: a mod s is a or a - s
+    ss = fnp.where(fnp.logical_or(zero, big), 1, s)
+    half = fnp.bitwise_and(fnp.bitwise_right_shift(a, 1), 2 ** 63 - 1)
+    r = _sub(a, _mul(fnp.bitwise_left_shift(fnp.floor_divide(half, ss), 1), ss))  # [0, 2s)
+    r = fnp.where(_uge(r, ss), _sub(r, ss), r)
+    r_big = fnp.where(_uge(a, s), _sub(a, s), a)
+    return fnp.where(zero, a, fnp.where(big, r_big, r))
+
+
+def _uge(x, y):
+    """``x >= y`` for 64-bit unsigned values held as int64."""
+    return fnp.greater_equal(fnp.bitwise_xor(x, _MIN64), fnp.bitwise_xor(y, _MIN64))
+
+
+def randint(key, shape, minval, maxval, dtype=None):
+    """Uniform integers in ``[minval, maxval)`` of ``shape`` (``int64`` by default; any
+    integer dtype of 8 to 64 bits except ``uint64``). As JAX: the bounds are clipped to the
+    dtype's range (``maxval`` one past its maximum is allowed), ``maxval <= minval`` gives
+    ``minval``, and the draw is the remainder of ``2 * nbits`` random bits."""
+    shape = _name_shape(shape, "randint")
+    d = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    if d.kind not in "iu":
+        raise TypeError(f"functrans.random.randint: dtype must be an integer type; got "
+                        f"{d.name}")
+    if d is _dt.uint64:
+        raise NotImplementedError("functrans.random.randint: dtype uint64 is not supported "
+                                  "(use int64, or bits(key, shape, 'uint64'))")
+    like = _key_words(key, "randint")[0]
+    lo, hi = (_param(v, _dt.int64, like) for v in (minval, maxval))
+    _check_shape("randint", shape, lo.shape, hi.shape)
+    info = fnp.iinfo(d)
+    if info.bits < 32:  # as JAX: drawn as int32 between the bounds clipped to d's range
+        lo, hi = fnp.clip(lo, info.min, info.max), fnp.clip(hi, info.min, info.max + 1)
+        info = fnp.iinfo(fnp.int32)
+    nbits = info.bits
+    mask = 2 ** nbits - 1 if nbits < 64 else -1
+    out_of_range = fnp.greater(hi, info.max)
+    lo, hi = fnp.clip(lo, info.min, info.max), fnp.clip(hi, info.min, info.max)
+    ks = split(key)
+    k1, k2 = ks[0, :], ks[1, :]
+    if nbits == 64:
+        high, low = _bits64(k1, shape, "randint"), _bits64(k2, shape, "randint")
+    else:
+        high, low = (fnp.bitwise_and(_bits32(k, shape, "randint"), mask) for k in (k1, k2))
+    span = fnp.bitwise_and(_sub(hi, lo), mask)
+    span = fnp.where(fnp.less_equal(hi, lo), 1, span)
+    span = fnp.where(fnp.logical_and(out_of_range, fnp.greater(hi, lo)),
+                     fnp.bitwise_and(span + 1, mask), span)
+    mult = _urem(fnp.full_like(span, 2 ** (nbits // 2)), span, nbits)
+    mult = _urem(fnp.bitwise_and(_mul(mult, mult), mask), span, nbits)
+    off = _add(_mul(_urem(high, span, nbits), mult), _urem(low, span, nbits))
+    off = _urem(fnp.bitwise_and(off, mask), span, nbits)
+    return fnp.astype(_add(lo, off), d)
+
+
+def _shuffle(k, x, axis):
+    """``x`` shuffled along ``axis`` by sorting on random keys (JAX's rounds)."""
+    n = math.prod(x.shape)
+    rounds = math.ceil(3 * math.log(max(1, n)) / math.log(_M32))
+    for _ in range(rounds):
+        ks = split(k)
+        k, sub = ks[0, :], ks[1, :]
+        order = fnp.argsort(_bits32(sub, tuple(x.shape), "permutation"), axis=axis, stable=True)
+        x = fnp.take_along_axis(x, order, axis=axis)
+    return x
+
+
+def permutation(key, x, axis=0, independent=False):
+    """A random permutation of ``range(x)`` for an int ``x``, else of ``x`` along ``axis``
+    (each slice shuffled on its own with ``independent=True``)."""
+    k0 = _key_words(key, "permutation")[0]
+    if isinstance(x, int) and not isinstance(x, bool):
+        if x < 0:
+            raise ValueError(f"functrans.random.permutation: x must be non-negative; got {x}")
+        return _shuffle(key, _iota(k0, x), 0)
+    x = fnp.asarray(x)
+    if x.ndim == 0:
+        raise TypeError("functrans.random.permutation: x must be an int or an array of at "
+                        "least one dimension")
+    axis = _axis(axis, x.ndim, "permutation")
+    if independent or x.ndim == 1:
+        return _shuffle(key, x, axis)
+    idx = _shuffle(key, _iota(k0, x.shape[axis]), 0)
+    return fnp.take(x, idx, axis=axis)
+
+
+def _axis(axis, ndim, name):
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"functrans.random.{name}: axis {axis} is out of bounds for an "
+                         f"array of {ndim} dimensions")
+    return axis % ndim
+
+
+def choice(key, a, shape=(), replace=True, p=None, axis=0):
+    """Random draws from ``a`` (an array, along ``axis``) or from ``range(a)`` (an int), with
+    or without replacement, uniformly or with probabilities ``p``. As JAX (and unlike NumPy),
+    ``p`` is not checked to sum to 1: it is normalised by its sum."""
+    shape = _name_shape(shape, "choice")
+    k0 = _key_words(key, "choice")[0]
+    if isinstance(a, int) and not isinstance(a, bool):
+        arr, n = None, a
+    else:
+        arr = fnp.asarray(a)
+        if arr.ndim == 0:
+            raise ValueError("functrans.random.choice: a must be an int or an array of at "
+                             "least one dimension")
+        axis = _axis(axis, arr.ndim, "choice")
+        n = arr.shape[axis]
+    draws = math.prod(shape)
+    if draws and n <= 0:
+        raise ValueError("functrans.random.choice: a must be positive unless no samples are "
+                         "taken")
+    if not replace and draws > n:
+        raise ValueError(f"functrans.random.choice: cannot take a larger sample (size "
+                         f"{draws}) than the population (size {n}) when replace=False")
+    if p is None:
+        if replace:
+            ind = randint(key, shape, 0, n)
+        else:
+            ind = fnp.reshape(permutation(key, n)[:draws], shape)
+    else:
+        p = fnp.asarray(p)
+        if tuple(p.shape) != (n,):
+            raise ValueError(f"functrans.random.choice: p must have shape ({n},) (the "
+                             f"population's size); got {tuple(p.shape)}")
+        pd = _dt.as_dtype(p.dtype, strict=False)
+        if pd.kind != "f":
+            p = fnp.astype(p, fnp.float64)
+        if replace:
+            c = fnp.cumulative_sum(p)
+            r = _mul(c[-1], 1 - _unit(key, shape, _dt.as_dtype(p.dtype), "choice"))
+            ind = fnp.searchsorted(c, fnp.reshape(r, (-1,)))
+            ind = fnp.reshape(fnp.astype(ind, fnp.int64), shape)
+        else:
+            g = _add(gumbel(key, (n,), dtype=p.dtype), fnp.log(p))
+            ind = fnp.reshape(fnp.argsort(-g, stable=True)[:draws], shape)
+    if arr is None:
+        return ind
+    out = fnp.take(arr, fnp.reshape(ind, (-1,)), axis=axis)
+    return fnp.reshape(out, arr.shape[:axis] + shape + arr.shape[axis + 1:])
+
+
+def gumbel(key, shape=(), dtype=None):
+    """Standard Gumbel samples: ``-log(-log(u))`` of a uniform ``u`` in [tiny, 1)."""
+    shape = _name_shape(shape, "gumbel")
+    d = _float_dtype(dtype, "gumbel")
+    u = _uniform(key, shape, d, fnp.finfo(d).smallest_normal, 1.0, "gumbel")
+    return -fnp.log(-fnp.log(u))
+
+
+def categorical(key, logits, axis=-1, shape=None):
+    """Indices drawn with probabilities ``softmax(logits)`` along ``axis`` (the Gumbel-max
+    trick, as JAX); ``shape`` defaults to the other axes' shape and must end with it."""
+    logits = fnp.asarray(logits)
+    if _dt.as_dtype(logits.dtype, strict=False).kind != "f":
+        logits = fnp.astype(logits, fnp.float64)
+    if logits.ndim == 0:
+        raise ValueError("functrans.random.categorical: logits must have at least one "
+                         "dimension")
+    axis = _axis(axis, logits.ndim, "categorical")
+    batch = logits.shape[:axis] + logits.shape[axis + 1:]
+    shape = batch if shape is None else _name_shape(shape, "categorical")
+    _check_shape("categorical", shape, batch)
+    prefix = shape[:len(shape) - len(batch)]
+    draw_shape = prefix + logits.shape
+    g = gumbel(key, draw_shape, dtype=logits.dtype)
+    return fnp.argmax(_add(g, logits), axis=len(prefix) + axis)
+
+
+def exponential(key, shape=(), dtype=None):
+    """Standard exponential samples: ``-log1p(-u)`` of a uniform ``u`` in [0, 1)."""
+    shape = _name_shape(shape, "exponential")
+    d = _float_dtype(dtype, "exponential")
+    return -fnp.log1p(-_unit(key, shape, d, "exponential"))
+
+
+def laplace(key, shape=(), dtype=None):
+    """Standard Laplace samples: ``sign(u) * log1p(-|u|)`` of a uniform ``u`` in (-1, 1)."""
+    shape = _name_shape(shape, "laplace")
+    d = _float_dtype(dtype, "laplace")
+    u = _uniform(key, shape, d, -1.0 + float(fnp.finfo(d).eps) / 2, 1.0, "laplace")
+    return _mul(fnp.sign(u), fnp.log1p(-fnp.abs(u)))
+
+
+def logistic(key, shape=(), dtype=None):
+    """Standard logistic samples: ``log(u) - log1p(-u)`` of a uniform ``u`` in [tiny, 1)."""
+    shape = _name_shape(shape, "logistic")
+    d = _float_dtype(dtype, "logistic")
+    u = _uniform(key, shape, d, fnp.finfo(d).smallest_normal, 1.0, "logistic")
+    return _sub(fnp.log(u), fnp.log1p(-u))
+
+
+def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
+    """Multivariate normal samples ``mean + L z`` with ``L L^T = cov`` (``method``
+    "cholesky", "eigh" or "svd"); ``shape`` is the batch shape (the broadcast of ``mean``'s
+    and ``cov``'s by default). Differentiable in ``mean`` and ``cov``."""
+    if method not in ("cholesky", "eigh", "svd"):
+        raise ValueError(f"functrans.random.multivariate_normal: method must be 'cholesky', "
+                         f"'eigh' or 'svd'; got {method!r}")
+    d = _float_dtype(dtype, "multivariate_normal")
+    like = _key_words(key, "multivariate_normal")[0]
+    mean, cov = _param(mean, d, like), _param(cov, d, like)
+    if mean.ndim < 1:
+        raise ValueError("functrans.random.multivariate_normal: mean must have at least one "
+                         "dimension")
+    n = mean.shape[-1]
+    if cov.ndim < 2 or tuple(cov.shape[-2:]) != (n, n):
+        raise ValueError(f"functrans.random.multivariate_normal: cov must end with shape "
+                         f"({n}, {n}) to match mean's last axis; got {tuple(cov.shape)}")
+    if shape is None:
+        shape = fnp.broadcast_shapes(mean.shape[:-1], cov.shape[:-2])
+    shape = _name_shape(shape, "multivariate_normal")
+    _check_shape("multivariate_normal", shape, mean.shape[:-1], cov.shape[:-2])
+    if method == "cholesky":
+        factor = fnp.linalg.cholesky(cov)
+    elif method == "eigh":
+        w, v = fnp.linalg.eigh(cov)
+        factor = _mul(v, fnp.sqrt(w)[..., None, :])
+    else:
+        u, s, _ = fnp.linalg.svd(cov)
+        factor = _mul(u, fnp.sqrt(s)[..., None, :])
+    z = normal(key, shape + (n,), d)
+    return _add(mean, fnp.squeeze(fnp.matmul(factor, z[..., None]), axis=-1))
+
+
+def rademacher(key, shape=(), dtype=None):
+    """Random signs, -1 or 1 with probability 1/2 each (``int64`` by default)."""
+    shape = _name_shape(shape, "rademacher")
+    d = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    b = fnp.astype(bernoulli(key, 0.5, shape), d)
+    return fnp.astype(2 * b - 1, d)

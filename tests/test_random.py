@@ -1,0 +1,420 @@
+"""functrans.random: JAX's bits exactly (keys, split, fold_in, bits, uniform, randint and the
+samplers built on them), the distributions (Kolmogorov-Smirnov and moment checks with fixed
+seeds), every function under vmap over split keys, jit (a new key reuses the staged graph) and
+grad through reparameterised samples, and clear errors; on every backend."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+import functrans.random as fr
+
+stats = pytest.importorskip("scipy.stats")
+
+SEEDS = (0, 42, 2 ** 32 + 7)
+
+
+@pytest.fixture(scope="module")
+def jr():
+    """jax.random with 64-bit types (our defaults float64/int64 are JAX's under x64) and the
+    partitionable Threefry (JAX's default since 0.5), so that it gives the same bits."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_threefry_partitionable", True)
+    import jax.random
+    return jax.random
+
+
+def _key(backend, seed):
+    """functrans.random.key(seed), as an array of the backend (on its device)."""
+    return backend.asarray(np.asarray(fr.key(seed)), dtype="uint32")
+
+
+def _same(backend, got, want, exact=True, rtol=0.0):
+    assert backend.is_own(got), type(got)
+    g, w = backend.to_numpy(got), np.asarray(want)
+    assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, w.dtype, g.shape, w.shape)
+    if exact:
+        np.testing.assert_array_equal(g, w)
+    else:
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=0)
+
+
+# -- JAX's bits ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS + (-3,))
+def test_key_matches_jax(jr, seed):
+    k = fr.key(seed)
+    assert k.dtype == np.uint32 and k.shape == (2,)
+    np.testing.assert_array_equal(k, np.asarray(jr.PRNGKey(seed)))
+    np.testing.assert_array_equal(fr.PRNGKey(seed), k)
+    # an integer array seed gives the same key, on its library
+    np.testing.assert_array_equal(fr.key(np.asarray(seed, dtype=np.int64)), k)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_split_fold_in_bits_match_jax(jr, backend, seed):
+    k, jk = _key(backend, seed), jr.PRNGKey(seed)
+    _same(backend, fr.split(k), jr.split(jk))
+    _same(backend, fr.split(k, 5), jr.split(jk, 5))
+    _same(backend, fr.split(k, (2, 3)), jr.split(jk, (2, 3)))
+    for data in (0, 7, 2 ** 32 - 1):
+        _same(backend, fr.fold_in(k, data), jr.fold_in(jk, data))
+    _same(backend, fr.fold_in(k, backend.asarray(12, dtype="int64")), jr.fold_in(jk, 12))
+    for shape in ((), (7,), (3, 4)):
+        _same(backend, fr.bits(k, shape), jr.bits(jk, shape, "uint32"))
+    for dt in ("uint8", "uint16", "uint64"):
+        _same(backend, fr.bits(k, (5,), dt), jr.bits(jk, (5,), dt))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_uniform_matches_jax(jr, backend, dtype):
+    for seed in SEEDS:
+        k, jk = _key(backend, seed), jr.PRNGKey(seed)
+        _same(backend, fr.uniform(k, (6, 5), dtype), jr.uniform(jk, (6, 5), dtype))
+        hi = np.linspace(0.5, 7.0, 5).astype(dtype)
+        _same(backend, fr.uniform(k, (6, 5), dtype, -2.3, backend.asarray(hi, dtype=dtype)),
+              jr.uniform(jk, (6, 5), dtype, -2.3, hi))
+    k, jk = _key(backend, 1), jr.PRNGKey(1)
+    _same(backend, fr.uniform(k, dtype=dtype), jr.uniform(jk, dtype=dtype))  # 0-d
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint16"])
+def test_randint_matches_jax(jr, backend, dtype):
+    bounds = [(0, 10), (-5, 100), (0, 256), (3, 3), (7, 2), (-128, 128), (0, 2 ** 16)]
+    if dtype in ("int64", "int32"):
+        bounds += [(0, 2 ** 31 - 1), (-2 ** 31, 2 ** 31 - 1)]
+    if dtype == "int64":
+        bounds += [(-2 ** 40, 2 ** 40 + 3), (-2 ** 63, 2 ** 63 - 1)]
+    for seed in SEEDS[:2]:
+        k, jk = _key(backend, seed), jr.PRNGKey(seed)
+        for lo, hi in bounds:
+            _same(backend, fr.randint(k, (40,), lo, hi, dtype), jr.randint(jk, (40,), lo, hi, dtype))
+    lo = np.array([[0], [-50]])
+    hi = np.array([3, 10, 1000])
+    k, jk = _key(backend, 5), jr.PRNGKey(5)
+    _same(backend, fr.randint(k, (2, 3), backend.asarray(lo, "int64"), backend.asarray(hi, "int64"),
+                              dtype), jr.randint(jk, (2, 3), lo, hi, dtype))
+
+
+def test_discrete_samplers_match_jax(jr, backend):
+    k, jk = _key(backend, 11), jr.PRNGKey(11)
+    p = np.linspace(0.0, 1.0, 7)
+    _same(backend, fr.bernoulli(k, 0.3, (50,)), jr.bernoulli(jk, 0.3, (50,)))
+    _same(backend, fr.bernoulli(k, backend.asarray(p), (3, 7)), jr.bernoulli(jk, p, (3, 7)))
+    _same(backend, fr.rademacher(k, (30,)), jr.rademacher(jk, (30,)))
+    x = np.arange(24.0).reshape(4, 6)
+    _same(backend, fr.permutation(k, 10), jr.permutation(jk, 10))
+    _same(backend, fr.permutation(k, 3000), jr.permutation(jk, 3000))  # two sorting rounds
+    _same(backend, fr.permutation(k, backend.asarray(x)), jr.permutation(jk, x))
+    _same(backend, fr.permutation(k, backend.asarray(x), axis=1, independent=True),
+          jr.permutation(jk, x, axis=1, independent=True))
+    q = np.array([0.1, 0.2, 0.3, 0.4])
+    for kw in ({}, {"replace": False}):
+        _same(backend, fr.choice(k, 4, (3,), p=backend.asarray(q), **kw),
+              jr.choice(jk, 4, (3,), p=q, **kw))
+        _same(backend, fr.choice(k, backend.asarray(x), (2,), axis=1, **kw),
+              jr.choice(jk, x, (2,), axis=1, **kw))
+    logits = np.log(np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]]))
+    lg = backend.asarray(logits)
+    _same(backend, fr.categorical(k, lg), jr.categorical(jk, logits))
+    _same(backend, fr.categorical(k, lg, axis=0), jr.categorical(jk, logits, axis=0))
+    _same(backend, fr.categorical(k, lg, shape=(5, 2)), jr.categorical(jk, logits, shape=(5, 2)))
+
+
+def test_continuous_samplers_match_jax(jr, backend):
+    """Same uniforms as JAX; the transforms (erfinv, log, log1p) agree to rounding. JAX's
+    float64 log1p and erfinv on CPU are off by up to ~100 ulp (ours: a few ulp), hence the
+    tolerances."""
+    k, jk = _key(backend, 3), jr.PRNGKey(3)
+    for name in ("normal", "gumbel", "exponential", "laplace", "logistic"):
+        _same(backend, getattr(fr, name)(k, (200,)), getattr(jr, name)(jk, (200,)),
+              exact=False, rtol=1e-13)
+    _same(backend, fr.normal(k, (200,), "float32"), jr.normal(jk, (200,), "float32"),
+          exact=False, rtol=2e-5)
+    _same(backend, fr.truncated_normal(k, -1.5, 2.0, (200,)),
+          jr.truncated_normal(jk, -1.5, 2.0, (200,)), exact=False, rtol=1e-12)
+    mean, cov = np.array([1.0, 2.0, 3.0]), np.array([[2, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 3]])
+    got = fr.multivariate_normal(k, backend.asarray(mean), backend.asarray(cov), (4,))
+    want = jr.multivariate_normal(jk, mean, cov, (4,))
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), np.asarray(want), atol=1e-12)
+
+
+def test_samplers_are_their_formulas(backend):
+    """The samplers are their textbook transforms of functrans's uniforms (SciPy's functions
+    as reference, to a few ulp)."""
+    sp = pytest.importorskip("scipy.special")
+    k = _key(backend, 8)
+    tiny = np.finfo(np.float64).tiny
+    u = lambda lo, hi: backend.to_numpy(fr.uniform(k, (500,), minval=lo, maxval=hi))  # noqa
+    cases = {
+        "normal": np.sqrt(2) * sp.erfinv(u(np.nextafter(-1.0, 0.0), 1.0)),
+        "exponential": -np.log1p(-u(0.0, 1.0)),
+        "gumbel": -np.log(-np.log(u(tiny, 1.0))),
+        "logistic": np.log(u(tiny, 1.0)) - np.log1p(-u(tiny, 1.0)),
+    }
+    for name, want in cases.items():
+        got = backend.to_numpy(getattr(fr, name)(k, (500,)))
+        # (erfinv off SciPy is functrans's own, within ~20 ulp)
+        np.testing.assert_allclose(got, want, rtol=20 * np.finfo(float).eps, err_msg=name)
+
+
+def test_results_have_the_keys_library_and_requested_dtypes(backend):
+    k = _key(backend, 2)
+    m = backend.asarray(np.zeros(2))
+    c = backend.asarray(np.eye(2))
+    results = {
+        "split": (fr.split(k, 3), "uint32"), "fold_in": (fr.fold_in(k, 1), "uint32"),
+        "bits": (fr.bits(k, (2,)), "uint32"), "uniform": (fr.uniform(k, (2,)), "float64"),
+        "uniform32": (fr.uniform(k, (2,), fnp.float32), "float32"),
+        "normal32": (fr.normal(k, (2,), "float32"), "float32"),
+        "randint": (fr.randint(k, (2,), 0, 5), "int64"),
+        "randint8": (fr.randint(k, (2,), 0, 5, fnp.int8), "int8"),
+        "bernoulli": (fr.bernoulli(k, 0.5, (2,)), "bool"),
+        "rademacher": (fr.rademacher(k, (2,), "int32"), "int32"),
+        "permutation": (fr.permutation(k, 4), "int64"), "choice": (fr.choice(k, 4, (2,)), "int64"),
+        "categorical": (fr.categorical(k, m), "int64"),
+        "truncated_normal": (fr.truncated_normal(k, -1.0, 1.0, (2,), "float32"), "float32"),
+        "multivariate_normal": (fr.multivariate_normal(k, m, c), "float64"),
+    }
+    for name, (x, dt) in results.items():
+        assert backend.is_own(x), name
+        assert backend.to_numpy(x).dtype == np.dtype(dt), name
+    if backend.device is not None:  # a key made on a given device
+        kd = fr.key(3, device=backend.device)
+        assert backend.is_own(kd) and backend.is_own(fr.normal(kd, (2,)))
+
+
+# -- distributions ---------------------------------------------------------------------------
+
+N = 20000
+KS = {
+    "uniform": (lambda k: fr.uniform(k, (N,), minval=-1.0, maxval=3.0),
+                stats.uniform(-1.0, 4.0).cdf),
+    "uniform32": (lambda k: fr.uniform(k, (N,), "float32"), stats.uniform().cdf),
+    "normal": (lambda k: fr.normal(k, (N,)), stats.norm().cdf),
+    "normal32": (lambda k: fr.normal(k, (N,), "float32"), stats.norm().cdf),
+    "truncated_normal": (lambda k: fr.truncated_normal(k, -0.5, 2.0, (N,)),
+                         stats.truncnorm(-0.5, 2.0).cdf),
+    "gumbel": (lambda k: fr.gumbel(k, (N,)), stats.gumbel_r().cdf),
+    "exponential": (lambda k: fr.exponential(k, (N,)), stats.expon().cdf),
+    "laplace": (lambda k: fr.laplace(k, (N,)), stats.laplace().cdf),
+    "logistic": (lambda k: fr.logistic(k, (N,)), stats.logistic().cdf),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KS))
+def test_continuous_distributions(backend, name):
+    draw, cdf = KS[name]
+    x = backend.to_numpy(draw(_key(backend, 2024)))
+    # a wrong scale, location or tail gives p << 1e-6 at this size
+    assert stats.kstest(x.astype(np.float64), cdf).pvalue > 1e-3
+
+
+def test_discrete_distributions(backend):
+    k = _key(backend, 99)
+    n = 20000
+    b = backend.to_numpy(fr.bernoulli(k, 0.3, (n,)))
+    assert abs(b.mean() - 0.3) < 4 * math.sqrt(0.21 / n)
+    r = backend.to_numpy(fr.rademacher(k, (n,)))
+    assert set(np.unique(r)) == {-1, 1} and abs(r.mean()) < 4 / math.sqrt(n)
+    counts = np.bincount(backend.to_numpy(fr.randint(k, (n,), -3, 4)) + 3, minlength=7)
+    assert counts.size == 7 and stats.chisquare(counts).pvalue > 1e-3
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    c = np.bincount(backend.to_numpy(fr.choice(k, 4, (n,), p=backend.asarray(p))), minlength=4)
+    assert stats.chisquare(c, n * p).pvalue > 1e-3
+    logits = np.log(p) + 5.0  # softmax ignores the shift
+    c = np.bincount(backend.to_numpy(fr.categorical(k, backend.asarray(logits), shape=(n,))),
+                    minlength=4)
+    assert stats.chisquare(c, n * p).pvalue > 1e-3
+    # without replacement: distinct; every index equally likely to come first
+    draws = backend.to_numpy(ft.vmap(lambda kk: fr.choice(kk, 5, (3,), replace=False))(
+        fr.split(k, 500)))
+    assert all(len(set(d)) == 3 for d in draws)
+    assert stats.chisquare(np.bincount(draws[:, 0], minlength=5)).pvalue > 1e-3
+    s = backend.to_numpy(fr.choice(k, 10, (10,), replace=False))
+    assert sorted(s) == list(range(10))
+    perm = backend.to_numpy(fr.permutation(k, 3000))
+    assert sorted(perm) == list(range(3000)) and (perm != np.arange(3000)).any()
+
+
+def test_multivariate_normal_moments(backend):
+    mean = np.array([1.0, -2.0, 0.5])
+    cov = np.array([[2.0, 0.6, -0.3], [0.6, 1.0, 0.2], [-0.3, 0.2, 0.5]])
+    for method in ("cholesky", "eigh", "svd"):
+        x = backend.to_numpy(fr.multivariate_normal(_key(backend, 4), backend.asarray(mean),
+                                                    backend.asarray(cov), (20000,),
+                                                    method=method))
+        assert x.shape == (20000, 3)
+        np.testing.assert_allclose(x.mean(0), mean, atol=0.05)
+        np.testing.assert_allclose(np.cov(x.T), cov, atol=0.06)
+
+
+def test_split_and_fold_in_give_independent_streams(backend):
+    k = _key(backend, 0)
+    ks = fr.split(k, 4)
+    for i in range(4):  # as JAX's partitionable Threefry: split(k, n)[i] is fold_in(k, i)
+        np.testing.assert_array_equal(backend.to_numpy(ks[i, :]),
+                                      backend.to_numpy(fr.fold_in(k, i)))
+    keys = [ks[i, :] for i in range(4)] + [fr.fold_in(k, 10 + i) for i in range(4)]
+    draws = np.stack([backend.to_numpy(fr.normal(kk, (2000,))) for kk in keys])
+    corr = np.corrcoef(draws)
+    assert np.abs(corr - np.eye(8)).max() < 0.1
+    assert len({tuple(backend.to_numpy(kk)) for kk in keys}) == 8
+
+
+# -- transforms --------------------------------------------------------------------------------
+
+
+SAMPLERS = {
+    "uniform": lambda k: fr.uniform(k, (3,), minval=-1.0, maxval=2.0),
+    "normal": lambda k: fr.normal(k, (2, 2)),
+    "randint": lambda k: fr.randint(k, (4,), 0, 100),
+    "bits": lambda k: fr.bits(k, (3,)),
+    "split": lambda k: fr.split(k, 3),
+    "fold_in": lambda k: fr.fold_in(k, 5),
+    "bernoulli": lambda k: fr.bernoulli(k, 0.4, (5,)),
+    "permutation": lambda k: fr.permutation(k, 6),
+    "choice": lambda k: fr.choice(k, 6, (3,), replace=False),
+    "choice_p": lambda k: fr.choice(k, 4, (3,), p=fr.uniform(fr.fold_in(k, 1), (4,))),
+    "categorical": lambda k: fr.categorical(k, fnp.zeros_like(fr.uniform(k, (2, 4)))),
+    "truncated_normal": lambda k: fr.truncated_normal(k, -1.0, 1.0, (3,)),
+    "gumbel": lambda k: fr.gumbel(k, (3,)),
+    "laplace": lambda k: fr.laplace(k, (3,)),
+    "rademacher": lambda k: fr.rademacher(k, (3,)),
+}
+
+
+def test_vmap_over_split_keys_is_a_loop(backend):
+    keys = fr.split(_key(backend, 6), 4)
+    for name, f in SAMPLERS.items():
+        got = ft.vmap(f)(keys)
+        assert backend.is_own(got), name
+        want = np.stack([backend.to_numpy(f(keys[i, :])) for i in range(4)])
+        np.testing.assert_array_equal(backend.to_numpy(got), want, err_msg=name)
+
+
+def test_jit_takes_the_key_as_input(backend):
+    keys = fr.split(_key(backend, 7), 2)
+    for name, f in SAMPLERS.items():
+        traces = []
+
+        def g(k):
+            traces.append(1)
+            return f(k)
+
+        jg = ft.jit(g)
+        a, b = jg(keys[0, :]), jg(keys[1, :])
+        assert len(traces) == 1, name  # another key reuses the staged graph
+        assert backend.is_own(a), name
+        np.testing.assert_array_equal(backend.to_numpy(a), backend.to_numpy(f(keys[0, :])),
+                                      err_msg=name)
+        np.testing.assert_array_equal(backend.to_numpy(b), backend.to_numpy(f(keys[1, :])),
+                                      err_msg=name)
+        assert not np.array_equal(backend.to_numpy(a), backend.to_numpy(b)), name
+
+
+def test_jit_of_vmap_and_seed_inside_jit(backend):
+    k = _key(backend, 9)
+    f = ft.jit(ft.vmap(lambda kk: fr.normal(kk, (3,))))
+    keys = fr.split(k, 5)
+    np.testing.assert_array_equal(backend.to_numpy(f(keys)),
+                                  backend.to_numpy(ft.vmap(lambda kk: fr.normal(kk, (3,)))(keys)))
+    # a seed array traced by jit makes the key
+    seed = backend.asarray(2 ** 33 + 5, dtype="int64")
+    got = ft.jit(lambda s: fr.uniform(fr.key(s), (4,)))(seed)
+    np.testing.assert_array_equal(backend.to_numpy(got), fr.uniform(fr.key(2 ** 33 + 5), (4,)))
+
+
+def test_grad_through_reparameterised_samples(backend):
+    k = _key(backend, 10)
+    z = backend.to_numpy(fr.normal(k, (5,)))
+    gmu, gsig = ft.grad(lambda mu, s: fnp.sum(mu + s * fr.normal(k, (5,))), argnums=(0, 1))(
+        backend.asarray(1.0), backend.asarray(2.0))
+    assert backend.is_own(gmu)
+    np.testing.assert_allclose(backend.to_numpy(gmu), 5.0)
+    np.testing.assert_allclose(backend.to_numpy(gsig), z.sum(), rtol=1e-12)
+
+    u = backend.to_numpy(fr.uniform(k, (5,)))
+    glo, ghi = ft.grad(lambda lo, hi: fnp.sum(fr.uniform(k, (5,), minval=lo, maxval=hi)),
+                       argnums=(0, 1))(backend.asarray(-1.0), backend.asarray(3.0))
+    np.testing.assert_allclose(backend.to_numpy(glo), (1 - u).sum(), rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(ghi), u.sum(), rtol=1e-12)
+
+    def tn(lo, hi):
+        return fnp.sum(fr.truncated_normal(k, lo, hi, (5,)) ** 2)
+
+    h = 1e-6
+    g = ft.grad(tn, argnums=(0, 1))(backend.asarray(-0.7), backend.asarray(1.3))
+    f = lambda a, b: float(backend.to_numpy(tn(backend.asarray(a), backend.asarray(b))))  # noqa
+    fd = ((f(-0.7 + h, 1.3) - f(-0.7 - h, 1.3)) / (2 * h),
+          (f(-0.7, 1.3 + h) - f(-0.7, 1.3 - h)) / (2 * h))
+    np.testing.assert_allclose([float(backend.to_numpy(v)) for v in g], fd, rtol=1e-5)
+
+    mean = backend.asarray(np.array([0.5, -1.0]))
+    cov = np.array([[2.0, 0.3], [0.3, 1.0]])
+
+    def mvn(m, c):
+        return fnp.sum(fr.multivariate_normal(k, m, c, (3,)) ** 2)
+
+    gm = ft.grad(mvn)(mean, backend.asarray(cov))
+    x = backend.to_numpy(fr.multivariate_normal(k, mean, backend.asarray(cov), (3,)))
+    np.testing.assert_allclose(backend.to_numpy(gm), 2 * x.sum(0), rtol=1e-12)
+    s = np.array([[0.2, -0.1], [-0.1, 0.4]])  # a symmetric direction
+    _, t = ft.jvp(lambda c: mvn(mean, c), (backend.asarray(cov),), (backend.asarray(s),))
+    fc = lambda c: float(backend.to_numpy(mvn(mean, backend.asarray(c))))  # noqa
+    np.testing.assert_allclose(float(backend.to_numpy(t)),
+                               (fc(cov + h * s) - fc(cov - h * s)) / (2 * h), rtol=1e-5)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+K = fr.key(0)
+ERRORS = [
+    (lambda: fr.normal(np.zeros(2, np.int64)), TypeError, "uint32"),
+    (lambda: fr.normal(np.zeros((3, 2), np.uint32)), ValueError, "vmap"),
+    (lambda: fr.uniform(np.zeros(3, np.uint32)), ValueError, r"shape \(2,\)"),
+    (lambda: fr.split(0), TypeError, "a key is"),
+    (lambda: fr.uniform(K, (3,), minval=np.zeros(4)), ValueError, "must broadcast"),
+    (lambda: fr.uniform(K, (3,), maxval=np.zeros((2, 3))), ValueError, "must broadcast"),
+    (lambda: fr.randint(K, (2,), np.zeros(3, np.int64), 5), ValueError, "must broadcast"),
+    (lambda: fr.bernoulli(K, np.full(3, 0.5), (2,)), ValueError, "must broadcast"),
+    (lambda: fr.uniform(K, (2,), "int64"), TypeError, "real floating"),
+    (lambda: fr.randint(K, (2,), 0, 5, "float64"), TypeError, "integer type"),
+    (lambda: fr.randint(K, (2,), 0, 5, "uint64"), NotImplementedError, "uint64"),
+    (lambda: fr.bits(K, (2,), "int32"), TypeError, "unsigned"),
+    (lambda: fr.uniform(K, (-1,)), ValueError, "negative"),
+    (lambda: fr.choice(K, 3, (4,), replace=False), ValueError, "larger sample"),
+    (lambda: fr.choice(K, np.zeros((2, 3)), (4,), replace=False, axis=0), ValueError,
+     "larger sample"),
+    (lambda: fr.choice(K, 3, (2,), p=np.ones(4) / 4), ValueError, "p must have shape"),
+    (lambda: fr.choice(K, 0, (2,)), ValueError, "must be positive"),
+    (lambda: fr.permutation(K, np.zeros((2, 2)), axis=2), ValueError, "out of bounds"),
+    (lambda: fr.categorical(K, np.zeros((2, 3)), shape=(3,)), ValueError, "must broadcast"),
+    (lambda: fr.multivariate_normal(K, np.zeros(2), np.eye(3)), ValueError, "cov must end"),
+    (lambda: fr.multivariate_normal(K, np.zeros(2), np.eye(2), method="qr"), ValueError,
+     "method"),
+    (lambda: fr.key(1.5), TypeError, "integer"),
+    (lambda: fr.key(2 ** 64), OverflowError, "64 bits"),
+    (lambda: fr.fold_in(K, np.float64(1.0)), TypeError, "integer"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ERRORS)))
+def test_errors(case):
+    f, exc, match = ERRORS[case]
+    with pytest.raises(exc, match=match):
+        f()
+
+
+def test_choice_p_is_normalised_as_in_jax():
+    """As JAX (unlike NumPy), p is not checked to sum to 1: it is scaled by its sum."""
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    np.testing.assert_array_equal(fr.choice(K, 4, (20,), p=4 * p), fr.choice(K, 4, (20,), p=p))
