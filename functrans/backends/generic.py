@@ -25,7 +25,10 @@ run on array-api-strict, on any third-party backend, and on the device of their 
   other as its complement where that one is not small; ``betainc``: the continued fraction
   of the incomplete beta function (modified Lentz) on the side of ``x < (a + 1) / (a + b +
   2)``, by the symmetry ``I_x(a, b) = 1 - I_(1-x)(b, a)`` on the other. Each iterates until
-  every element has converged (checked every few steps, at most ``_INCOMPLETE_MAX_STEPS``),
+  every element has converged (checked every few steps, at most ``_INCOMPLETE_MAX_STEPS``;
+  ``_GAMMA_MAX_STEPS`` for gamma, about 8 sqrt(a) steps being needed where x is close to a,
+  so a up to about 5e6; an incomplete gamma element still unconverged gives nan rather than
+  a truncated value: Temme's uniform expansion for large a is not implemented),
   and the prefactors ``x^a e^-x / Gamma(a)`` and ``x^a (1-x)^b / B(a, b)`` are taken in
   logarithms: about 1e-14 relative for moderate parameters, losing about
   ``eps * a * |log x|`` for large ones (a of 1e4: ~1e-11). Invalid or edge arguments are
@@ -367,6 +370,10 @@ def polygamma(backend, n, x, /):
 # -- regularized incomplete gamma and beta functions ------------------------------------------
 
 _INCOMPLETE_MAX_STEPS = 2000
+# The gamma series and fraction need about 8 sqrt(a) steps where x is close to a (only
+# arrays holding such elements run that long): up to a of about 5e6 at full precision;
+# elements still unconverged after this many steps give nan rather than a truncated value.
+_GAMMA_MAX_STEPS = 20000
 _INCOMPLETE_CHECK = 16  # steps between the convergence checks
 _TINY = 1e-300
 
@@ -392,13 +399,16 @@ def _gamma_series(backend, a, x):
     total = xp.ones_like(x)
     ap = a
     eps = 0.5 * xp.finfo(x.dtype).eps
-    for i in range(_INCOMPLETE_MAX_STEPS):
+    done = xp.zeros(x.shape, dtype=xp.bool, device=backend.device(x))
+    for i in range(_GAMMA_MAX_STEPS):
         ap = ap + 1.0
         term = term * (x / ap)
         total = total + term
-        if i % _INCOMPLETE_CHECK == 0 and _all_true(backend, xp.abs(term) <= eps * total):
-            break
-    return total
+        if i % _INCOMPLETE_CHECK == 0:
+            done = done | (xp.abs(term) <= eps * total)
+            if _all_true(backend, done):
+                break
+    return xp.where(done, total, xp.full_like(total, math.nan))
 
 
 def _gamma_cf(backend, a, x):
@@ -411,7 +421,8 @@ def _gamma_cf(backend, a, x):
     c = xp.full_like(x, 1.0 / tiny)
     d = 1.0 / b
     h = d
-    for i in range(1, _INCOMPLETE_MAX_STEPS + 1):
+    done = xp.zeros(x.shape, dtype=xp.bool, device=backend.device(x))
+    for i in range(1, _GAMMA_MAX_STEPS + 1):
         an = -float(i) * (float(i) - a)
         b = b + 2.0
         d = an * d + b
@@ -421,9 +432,11 @@ def _gamma_cf(backend, a, x):
         d = 1.0 / d
         delta = d * c
         h = h * delta
-        if i % _INCOMPLETE_CHECK == 0 and _all_true(backend, xp.abs(delta - 1.0) <= eps):
-            break
-    return h
+        if i % _INCOMPLETE_CHECK == 0:
+            done = done | (xp.abs(delta - 1.0) <= eps)
+            if _all_true(backend, done):
+                break
+    return xp.where(done, h, xp.full_like(h, math.nan))
 
 
 def _gammainc_both(backend, a, x):
@@ -537,6 +550,7 @@ def _beta_cf(backend, a, b, x):
 def betainc(backend, a, b, x, /):
     """See :data:`functrans.backends.EXTRAS`: I_x(a, b) for a, b > 0, 0 < x < 1."""
     xp = backend.xp
+    a0, b0, x0 = a, b, x
     ok = (a > 0.0) & (b > 0.0) & (x > 0.0) & (x < 1.0) & xp.isfinite(a) & xp.isfinite(b)
     a = xp.where(ok, a, xp.ones_like(a))
     b = xp.where(ok, b, xp.ones_like(b))
@@ -547,7 +561,11 @@ def betainc(backend, a, b, x, /):
     log_front = (a2 * xp.log(x2) + b2 * xp.log1p(-x2) + lgamma(backend, a2 + b2)
                  - lgamma(backend, a2) - lgamma(backend, b2))
     r = xp.exp(log_front) * _beta_cf(backend, a2, b2, x2) / a2
-    return xp.where(flip, 1.0 - r, r)
+    out = xp.where(flip, 1.0 - r, r)
+    # x = 0 and x = 1 (a, b > 0): 0 and 1 exactly
+    inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
+    out = xp.where(inner & (x0 == 0.0), xp.zeros_like(out), out)
+    return xp.where(inner & (x0 == 1.0), xp.ones_like(out), out)
 
 
 def solve_triangular(backend, a, b, lower):

@@ -106,8 +106,7 @@ def _vectorized_call(vec, args, kwargs):
     if not loop:
         out = call(*operands)
     elif n_loop == 0:
-        raise ValueError("vectorize: cannot call the function on a size-0 loop (NumPy needs "
-                         "otypes there; functrans cannot know the outputs' shapes)")
+        return _empty_loop(vec, operands, loop, sizes, out_core)
     else:
         try:
             out = vmap(call)(*flat)
@@ -129,6 +128,40 @@ def _is_concrete(x):
     return _concrete_value(x) is not None
 
 
+def _otypes(vec):
+    """``otypes`` as a list of dtypes or None (a string is NumPy's type codes, one a
+    character: ``'f'`` float32, ``'d'`` float64...)."""
+    otypes = vec.otypes
+    if isinstance(otypes, str):
+        import numpy as _np  # (type codes only)
+        otypes = [_np.dtype(c) for c in otypes]
+    return otypes
+
+
+def _empty_loop(vec, operands, loop, sizes, out_core):
+    """A size-0 loop: as NumPy, empty outputs of the ``otypes`` (the function is never
+    called, so they are needed), with core dimensions known from the inputs."""
+    from .. import numpy as fnp
+    otypes = _otypes(vec)
+    if otypes is None:
+        raise ValueError("vectorize: cannot call the function on a size-0 loop; pass otypes "
+                         "(as NumPy needs)")
+    otypes = list(otypes) if isinstance(otypes, (list, tuple)) else [otypes]
+    cores = out_core if out_core is not None else [()] * len(otypes)
+    if len(cores) != len(otypes):
+        raise TypeError(f"vectorize: the signature {vec.signature!r} has {len(cores)} "
+                        f"outputs and otypes {len(otypes)}")
+    res = []
+    for core, dt in zip(cores, otypes):
+        unknown = [d for d in core if d not in sizes]
+        if unknown:
+            raise ValueError(f"vectorize: cannot call the function on a size-0 loop: the "
+                             f"output core dimensions {unknown} are not given by the inputs")
+        dev = fnp.device(operands[0]) if operands else None
+        res.append(fnp.zeros(loop + tuple(sizes[d] for d in core), dtype=dt, device=dev))
+    return tuple(res) if len(res) > 1 else res[0]
+
+
 def _finish(vec, out, loop, out_core):
     from .. import numpy as fnp
     many = isinstance(out, tuple)
@@ -136,9 +169,7 @@ def _finish(vec, out, loop, out_core):
     if out_core is not None and len(out_core) != len(outs):
         raise TypeError(f"vectorize: the signature {vec.signature!r} has {len(out_core)} "
                         f"outputs; the function returned {len(outs)}")
-    otypes = vec.otypes
-    if isinstance(otypes, str):
-        otypes = list(otypes)
+    otypes = _otypes(vec)
     res = []
     for k, o in enumerate(outs):
         o = fnp.asarray(o)

@@ -19,8 +19,10 @@ Conventions shared by all:
 - Singular or non positive-definite matrices raise the backend's own error (NumPy's
   ``LinAlgError``, torch's ``linalg`` errors...) where SciPy raises ``LinAlgError``;
   ill-conditioned ones give no ``LinAlgWarning``.
-- The triangular solves are computed by the backend's general solver applied to the masked
-  triangle (correct values and derivatives; about as costly as a general solve).
+- The triangular solves (``solve_triangular``, ``cho_solve``, ``solve`` with a triangular
+  ``assume_a``) use the backend's triangular solver (SciPy, torch, CuPy; the general solver
+  of the masked triangle elsewhere). torch's does not check for a zero on the diagonal: a
+  singular triangle gives infinities or nans there instead of raising.
 """
 
 from __future__ import annotations

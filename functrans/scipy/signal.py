@@ -157,6 +157,12 @@ def _two_d(in1, in2, mode, boundary, fillvalue, what, correlate_):
                          f"{in2.ndim} dimensions.")
     if hasattr(fillvalue, "shape") and tuple(fillvalue.shape) not in ((), (1,)):
         raise ValueError(f"{what}: fillvalue must be a scalar.")
+    if (boundary in ("fill", "pad") and isinstance(fillvalue, complex)
+            and not fnp.isdtype(in1.dtype, "complex floating")
+            and (type(fillvalue) is complex or fillvalue.imag != 0)):
+        # (SciPy's error: a complex fill value is not dropped to its real part silently)
+        raise ValueError(f"{what}: could not cast the complex fillvalue {fillvalue!r} to the "
+                         f"output type {fnp.result_type(in1).name}.")
     s1, s2 = tuple(in1.shape), tuple(in2.shape)
     swapped = mode == "valid" and _valid_swap(s1, s2, what)
     if swapped:

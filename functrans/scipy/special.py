@@ -509,8 +509,12 @@ def betainc(a, b, x, /):
     a, b, x = _real_many((a, b, x), "betainc")
     bad = _any(a < 0.0, b < 0.0, x < 0.0, x > 1.0, _all(a == 0.0, b == 0.0),
                _all(a == _inf, b == _inf), a != a, b != b, x != x)
-    to_one = _any(x == 1.0, _all(_any(a == 0.0, b == _inf), x != 0.0))
-    to_zero = _any(x == 0.0, b == 0.0, a == _inf)
+    # (x = 0 and x = 1 with 0 < a, b < inf go through the primitive, which gives 0 and 1
+    # there, so that the derivative in x is the slope's limit, as for gammainc)
+    inner = _all(a > 0.0, b > 0.0, a < _inf, b < _inf)
+    to_one = _any(_all(x == 1.0, fnp.logical_not(inner)),
+                  _all(_any(a == 0.0, b == _inf), x != 0.0))
+    to_zero = _any(_all(x == 0.0, fnp.logical_not(inner)), b == 0.0, a == _inf)
     ok = fnp.logical_not(_any(bad, to_one, to_zero))
     out = _sp.betainc(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, x, 0.5))
     out = _where(to_one, fnp.ones_like(out), _where(to_zero, fnp.zeros_like(out), out))
