@@ -404,6 +404,12 @@ def test_singular_and_indefinite_matrices_raise(backend):
         fsl.solve(z, b)
     with pytest.raises(Exception):
         fsl.cholesky(backend.asarray(np.array([[1.0, 2.0], [2.0, 1.0]])))
+    # a zero on a triangle's diagonal: LinAlgError (torch's own solver would divide by it)
+    tri = backend.asarray(np.array([[1.0, 0.0], [2.0, 0.0]]))
+    with pytest.raises(np.linalg.LinAlgError):
+        fsl.solve_triangular(tri, b, lower=True)
+    with pytest.raises(np.linalg.LinAlgError):
+        fsl.solve(tri, b, assume_a="lower triangular")
 
 
 def test_inputs_are_not_mutated(backend):

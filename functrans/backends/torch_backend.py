@@ -7,6 +7,7 @@ functions and Python floats given to transforms give float64 here as on every ba
 """
 
 import array_api_compat.torch as _xp
+import numpy
 import torch
 
 from .. import dtypes as _dt
@@ -34,6 +35,17 @@ def _polygamma(n, x):
     if n == 1:
         return _generic_polygamma(backend, n, x)
     return torch.special.polygamma(n, x)
+
+
+def _solve_triangular(a, b, lower):
+    # torch divides by a zero on the diagonal (inf/nan); SciPy's and the general solve of the
+    # other backends raise, and so does this one (one check on the host, as torch's solve).
+    zero = torch.diagonal(a, dim1=-2, dim2=-1) == 0
+    if bool(zero.any()):
+        i = int(torch.nonzero(zero.reshape(-1, zero.shape[-1]))[0, 1])
+        raise numpy.linalg.LinAlgError(f"singular matrix: the triangular matrix has a zero "
+                                       f"at diagonal position {i}")
+    return torch.linalg.solve_triangular(a, b, upper=not lower)
 
 
 # torch has no sums or products of uint16/32/64 on the CPU: those accumulate in int64 (the
@@ -72,8 +84,7 @@ class TorchBackend(Backend):
 backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "scatter_add": _scatter_add,
     "eig": lambda x: tuple(torch.linalg.eig(x)),
-    "solve_triangular": lambda a, b, lower: torch.linalg.solve_triangular(a, b,
-                                                                         upper=not lower),
+    "solve_triangular": _solve_triangular,
     "erf": torch.special.erf,
     "erfc": torch.special.erfc,
     "erfinv": torch.special.erfinv,

@@ -21,8 +21,8 @@ Conventions shared by all:
   ill-conditioned ones give no ``LinAlgWarning``.
 - The triangular solves (``solve_triangular``, ``cho_solve``, ``solve`` with a triangular
   ``assume_a``) use the backend's triangular solver (SciPy, torch, CuPy; the general solver
-  of the masked triangle elsewhere). torch's does not check for a zero on the diagonal: a
-  singular triangle gives infinities or nans there instead of raising.
+  of the masked triangle elsewhere); a zero on the diagonal raises ``LinAlgError`` (on CuPy,
+  whose solver does not check, it gives infinities or nans).
 """
 
 from __future__ import annotations
