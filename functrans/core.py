@@ -351,10 +351,9 @@ class Tracer(NumPyArrayMethods):
 
     @property
     def T(self):
-        if self.ndim != 2:
-            raise ValueError(f".T needs a 2-D array; got shape {self.shape}. Use .mT or "
-                             f"permute_dims for other ranks.")
-        return _fnp.permute_dims(self, (1, 0))
+        # NumPy's (and JAX's): all axes reversed, whatever the rank (the standard defines
+        # only the 2-D case).
+        return _fnp.permute_dims(self, tuple(range(len(self.aval.shape) - 1, -1, -1)))
 
     @property
     def mT(self):
