@@ -431,6 +431,8 @@ class Tracer(NumPyArrayMethods):
     def __rfloordiv__(self, o): return _fnp.floor_divide(o, self)
     def __mod__(self, o): return _fnp.remainder(self, o)
     def __rmod__(self, o): return _fnp.remainder(o, self)
+    def __divmod__(self, o): return _fnp.divmod(self, o)
+    def __rdivmod__(self, o): return _fnp.divmod(o, self)
     def __pow__(self, o): return _fnp.pow(self, o)
     def __rpow__(self, o): return _fnp.pow(o, self)
     def __matmul__(self, o): return _fnp.matmul(self, o)
