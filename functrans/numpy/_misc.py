@@ -98,10 +98,10 @@ class errstate(contextlib.ContextDecorator):
     actions ``'ignore'``, ``'warn'``, ``'raise'``, ``'call'``, ``'print'``, ``'log'``.
 
     It delegates to ``numpy.errstate``, so it governs what NumPy computes inside the block:
-    the numpy backend's arrays (plain calls, eager transforms, and compiled graphs run
-    inside it). It has no effect on the other libraries (torch, CuPy, array-api-strict on
-    its own), which do not signal floating-point errors this way; nor on a graph staged
-    inside the block and run after it."""
+    the numpy backend's arrays, and array-api-strict's (which computes with NumPy), in
+    plain calls, eager transforms and compiled graphs run inside it. It has no effect on
+    the other libraries (torch, CuPy), which do not signal floating-point errors this way,
+    nor on a graph staged inside the block and run after it."""
 
     def __init__(self, **kwargs):
         unknown = set(kwargs) - {"all", "divide", "over", "under", "invalid", "call"}
@@ -124,8 +124,8 @@ class errstate(contextlib.ContextDecorator):
 
 def seterr(all=None, divide=None, over=None, under=None, invalid=None):
     """Set how NumPy treats floating-point errors (see :class:`errstate`) and return the
-    previous settings; delegates to ``numpy.seterr``, so it has effect on the numpy backend
-    only."""
+    previous settings; delegates to ``numpy.seterr``, so it has effect on what NumPy
+    computes only (the numpy and array-api-strict backends)."""
     return _np.seterr(all=all, divide=divide, over=over, under=under, invalid=invalid)
 
 
@@ -312,7 +312,7 @@ def base_repr(number, base=2, padding=0):
         n, d = divmod(n, base)
         digits = _DIGITS[d] + digits
     out = "0" * padding + digits
-    if not out:
+    if not digits and not padding:  # (NumPy writes nothing for 0 with a negative padding)
         out = "0"
     return "-" + out if number < 0 else out
 
@@ -352,13 +352,16 @@ def _byte_starts(t):
     return _np.sort(offs.reshape(-1) + start)
 
 
-def _torch_overlap(a, b, exact):
+def _torch_overlap(name, a, b, exact):
     if a.numel() == 0 or b.numel() == 0:
         return False
     (la, ha), (lb, hb) = _byte_bounds(a), _byte_bounds(b)
     if ha <= lb or hb <= la:
         return False
     if not exact:
+        if name == "shares_memory":  # bounds alone cannot tell: NumPy's answer
+            raise _np.exceptions.TooHardError("shares_memory: exceeded max_work (the bounds "
+                                              "overlap; use max_work=-1 for the exact check)")
         return True
     sa, sb = _byte_starts(a), _byte_starts(b)
     # some element [s, s + size_b) of b meets an element [r, r + size_a) of a: the last a
@@ -378,7 +381,7 @@ def _overlap(name, a, b, exact):
     if ba.name != bb.name:
         return False
     if ba.name == "torch":
-        return _torch_overlap(a, b, exact)
+        return _torch_overlap(name, a, b, exact)
     try:
         lib = importlib.import_module(ba.name)
     except ImportError:
@@ -392,9 +395,9 @@ def _overlap(name, a, b, exact):
 
 
 def may_share_memory(a, b, /, max_work=0):
-    """Whether the arrays ``a`` and ``b`` might share memory: by default (``max_work=0``)
-    whether their memory bounds overlap, so True does not prove they share an element;
-    ``max_work=None`` or -1 checks exactly. NumPy's and CuPy's own function for their
+    """Whether the arrays ``a`` and ``b`` might share memory: by default (``max_work=0``
+    or None) whether their memory bounds overlap, so True does not prove they share an
+    element; ``max_work=-1`` checks exactly. NumPy's and CuPy's own function for their
     arrays; for torch tensors the same checks from their storage, offsets and strides.
 
     Differences from NumPy: False for a tracer (traced values share memory with nothing),
@@ -402,15 +405,15 @@ def may_share_memory(a, b, /, max_work=0):
     that expose no memory (array-api-strict); other positive ``max_work`` limits are not
     supported (ValueError)."""
     if max_work not in (0, -1, None):
-        raise ValueError(f"may_share_memory: max_work must be 0 (bounds), -1 or None "
+        raise ValueError(f"may_share_memory: max_work must be 0 or None (bounds) or -1 "
                          f"(exact); got {max_work!r}")
-    return _overlap("may_share_memory", a, b, max_work != 0)
+    return _overlap("may_share_memory", a, b, max_work == -1)
 
 
 def shares_memory(a, b, /, max_work=-1):
     """Whether the arrays ``a`` and ``b`` share memory (an element in common), checked
-    exactly (``max_work=-1`` or None; ``max_work=0`` checks only the bounds, as
-    :func:`may_share_memory`). NumPy's and CuPy's own function for their arrays; for torch
+    exactly (``max_work=-1`` or None; with ``max_work=0`` only the bounds are checked, and
+    where they overlap NumPy's TooHardError is raised, as NumPy does). NumPy's and CuPy's own function for their arrays; for torch
     tensors the same from their storage, offsets and strides (the exact check lists their
     elements' addresses: time and memory of the order of their sizes).
 

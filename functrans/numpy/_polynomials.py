@@ -245,6 +245,9 @@ def polyint(p, m=1, k=None):
     TypeError, as NumPy's ``len()`` of it)."""
     m = _order("polyint", m, "polyder")
     from ._mathematics import _at, _operand, _plain_next_to
+    if isinstance(p, _np.generic):  # a NumPy scalar: a 0-d array, as NumPy's asarray
+        from ._base import _to_array
+        p = _to_array(p, dtype=_dt.as_dtype(p.dtype))
     p = _operand(p)
     if k is None:
         k = _zeros(p, max(m, 0), _dt.float64)
