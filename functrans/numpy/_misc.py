@@ -243,7 +243,8 @@ def unpackbits(a, /, axis=None, count=None, bitorder="big"):
     along ``axis`` (the flattened array for None), most significant bit first for
     ``bitorder`` 'big', least first for 'little'; ``count`` keeps that many bits along the
     axis (more pads with zeros; a negative one drops that many from the end). No
-    derivative."""
+    derivative. (For an input with no bytes along the axis, the padding is zeros here;
+    NumPy returns uninitialised memory there.)"""
     from ._reshaping import _conv
     a = _conv(a)
     if _dtype(a).kind != "u" or _dtype(a).bits != 8:
