@@ -1169,6 +1169,29 @@ TABLE += [
          ["real"] * 3, [((3, 2, 4), (3, 2, 4), (3, 2, 4))]),
 ]
 
+# -- functrans.numpy: misc (session 11) (functrans/numpy/_misc.py, unique(axis), polyint) -----
+
+
+def _enumerated(x):
+    """The elements of ``x`` from ndenumerate, each scaled by 1 + the sum of its index."""
+    out = [v * (1.0 + sum(i)) for i, v in fnp.ndenumerate(x)]
+    return fnp.stack(out) if out else fnp.reshape(x, (0,))
+
+
+TABLE += [
+    unary("asfortranarray", fn=lambda x: fnp.asfortranarray(x * 2.0)),
+    unary("ndenumerate", fn=_enumerated),
+    unary("unique_axis", "distinct",
+          fn=lambda x: fnp.unique(fnp.concat([x, x[:1, ...]], axis=0), axis=0) * 1.5,
+          shapes=[((3, 2),), ((2, 3, 2),)], data_dependent=True),
+    unary("unique_axis_flags", "distinct",
+          fn=lambda x: fnp.unique(fnp.concat([x[:, :1, ...], x, x[:, 1:2, ...]], axis=1),
+                                  return_index=True, return_inverse=True,
+                                  return_counts=True, axis=1)[0],
+          shapes=[((2, 3),), ((3, 3, 2),)], data_dependent=True),
+    unary("polyint_m0", fn=lambda x: fnp.polyint(x, 0) * 2.0, shapes=[((),), ((2, 3),)]),
+]
+
 for _s in TABLE:
     _s.domains = [d for d in _s.domains if d is not None]
 
@@ -1215,6 +1238,9 @@ NO_DERIVATIVE |= {"nn.one_hot"}
 NO_DERIVATIVE |= {"fromfunction", "mask_indices"}
 # functrans.numpy.fft: the sample frequencies
 NO_DERIVATIVE |= {"fft.fftfreq", "fft.rfftfreq"}
+# functrans.numpy: misc (session 11) (functrans/numpy/_misc.py)
+NO_DERIVATIVE |= {"dtype", "seterr", "geterr", "packbits", "unpackbits", "binary_repr",
+                  "base_repr", "may_share_memory", "shares_memory"}
 
 # Aliases of tested functions.
 ALIASES = {"linalg.matmul": "matmul", "linalg.matrix_transpose": "matrix_transpose",
@@ -1242,6 +1268,9 @@ ALIASES |= {}
 # polynomials, introspection (functrans/numpy/_polynomials.py, _introspection.py)
 ALIASES |= {"bitwise_not": "bitwise_invert", "invert": "bitwise_invert",
             "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift"}
+
+# functrans.numpy: misc (session 11) (functrans/numpy/_misc.py)
+ALIASES |= {"row_stack": "vstack"}
 
 
 

@@ -22,9 +22,10 @@ from ..core import Tracer
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _dtype, _shape, add, astype, concat, divide,
-                    equal, greater, greater_equal, less_equal, max, min, multiply,
+                    equal, greater, greater_equal, less, less_equal, max, min, multiply,
+                    not_equal,
                     reshape, subtract, where)
-from ._elementwise import logical_and, logical_or
+from ._elementwise import isnan, logical_and, logical_not, logical_or
 from ._searching import searchsorted
 from ._statistics import all, any, diff, sum
 
@@ -500,8 +501,13 @@ def bincount(x, weights=None, minlength=0):
     in NumPy); at least ``minlength`` long. Differentiable in ``weights``.
 
     The length depends on ``max(x)``: ``x`` must be concrete (a plain array, or under the
-    eager transforms a constant); a traced ``x`` under ``jit`` is a ConcretizationError."""
-    minlength = operator.index(minlength) if minlength is not None else 0
+    eager transforms a constant); a traced ``x`` under ``jit`` is a ConcretizationError.
+    ``minlength=None`` is a TypeError, as in NumPy 2."""
+    if minlength is None:
+        raise TypeError("bincount: use 0 instead of None for minlength")
+    if isinstance(minlength, bool):
+        raise TypeError("bincount: an integer is required for minlength (not a bool)")
+    minlength = operator.index(minlength)
     if minlength < 0:
         raise ValueError("bincount: 'minlength' must not be negative")
     x = _operand(x, weights if weights is not None and not isinstance(weights, (list, tuple))
@@ -546,9 +552,19 @@ def digitize(x, bins, right=False):
     """For each value of ``x``, the index of the bin of the monotonic 1-d ``bins`` it falls
     in: ``i`` with ``bins[i-1] <= x < bins[i]`` for increasing bins (``bins[i-1] < x <=
     bins[i]`` with ``right``), mirrored for decreasing bins; 0 or ``len(bins)`` outside
-    (int64, of ``x``'s shape). Built on ``searchsorted``: works under every transform. The
-    check that ``bins`` is monotonic is made where it is concrete; under ``jit`` the
-    direction is chosen from its values (non-decreasing, else decreasing)."""
+    (int64, of ``x``'s shape). Built on ``searchsorted``: works under every transform.
+
+    NaN follows NumPy, which orders it after every number: a NaN in ``x`` falls in the last
+    bin's far side (``len(bins)`` for increasing bins, 0 for decreasing ones, or the index
+    of the first NaN edge with ``right``), and NaN edges are allowed at the end of
+    increasing bins or at the start of decreasing ones. The direction is chosen by NumPy's
+    rule (the first edge that differs from the first one decides; NaN differs from
+    everything). Where NumPy accepts NaN edges elsewhere, its answer comes from a binary
+    search of unsorted data; that is refused here with a ValueError.
+
+    The checks (monotonic bins, where their NaNs are) are made where ``bins`` is concrete;
+    under a transform that traces ``bins`` (``jit``...) the direction is chosen from its
+    values and the result for bins NumPy would refuse is unspecified."""
     x = _operand(x)
     bins = _operand(bins, x)
     if _dtype(x).kind == "c":
@@ -557,19 +573,66 @@ def digitize(x, bins, right=False):
         raise ValueError("digitize: bins must be a 1-d array")
     m = _shape(bins)[0]
     side = "left" if right else "right"
+    if _dtype(bins).kind == "c":
+        raise TypeError("digitize: bins may not be complex")
+    float_bins = _dtype(bins).kind == "f"
+    if float_bins:
+        bnan = isnan(bins)
+        n_nan = sum(astype(bnan, _dt.int64))
+        keys = where(bnan, math.inf, bins)  # NaN edges last, as NumPy orders them
+    else:
+        keys = bins
+    up = _nan_search(keys, x, side, m, n_nan if float_bins else None)
     if m < 2:
-        return astype(searchsorted(bins, x, side=side), _dt.int64)
-    d = diff(bins)
-    inc = all(greater_equal(d, 0))
-    dec = all(less_equal(d, 0))
-    if _concrete(inc) and _concrete(dec):
-        if not builtins.bool(logical_or(inc, dec)):
-            raise ValueError("digitize: bins must be monotonically increasing or decreasing")
-        if builtins.bool(inc):
-            return astype(searchsorted(bins, x, side=side), _dt.int64)
-        from ._base import flip
-        return astype(subtract(m, searchsorted(flip(bins), x, side=side)), _dt.int64)
+        return up
     from ._base import flip
-    up = searchsorted(bins, x, side=side)
-    down = subtract(m, searchsorted(flip(bins), x, side=side))
-    return astype(where(inc, up, down), _dt.int64)
+    down = subtract(m, _nan_search(flip(keys), x, side, m, n_nan if float_bins else None))
+    # NumPy's rule for the direction: the first edge unlike bins[0] decides.
+    first = _at(bins, 0)
+    rest = _st.slice_(bins, ((1, m, 1),))
+    lo, hi = _st.slice_(bins, ((0, m - 1, 1),)), rest
+    differ = not_equal(rest, first)
+    uniform = logical_not(any(differ))
+    from ._indexing import take
+    from ._searching import argmax
+    at = reshape(argmax(astype(differ, _dt.int8)), (1,))
+    rising = less(first, take(rest, at, axis=0))
+    rising = reshape(rising, ())
+    inc = logical_or(uniform, logical_and(rising, logical_not(any(greater(lo, hi)))))
+    dec = logical_and(logical_not(logical_or(uniform, rising)), logical_not(any(less(lo, hi))))
+    if _concrete(inc) and _concrete(dec):
+        if builtins.bool(inc):
+            bad = float_bins and builtins.bool(
+                any(logical_and(_st.slice_(bnan, ((0, m - 1, 1),)),
+                                logical_not(_st.slice_(bnan, ((1, m, 1),))))))
+            if not bad:
+                return up
+        elif builtins.bool(dec):
+            bad = float_bins and builtins.bool(
+                any(logical_and(logical_not(_st.slice_(bnan, ((0, m - 1, 1),))),
+                                _st.slice_(bnan, ((1, m, 1),)))))
+            if not bad:
+                return down
+        else:
+            raise ValueError("digitize: bins must be monotonically increasing or decreasing")
+        raise ValueError("digitize: NaN edges are supported at the end of increasing bins "
+                         "and at the start of decreasing ones only (elsewhere NumPy's answer "
+                         "is that of a binary search of unsorted data)")
+    return where(inc, up, down)
+
+
+def _nan_search(keys, x, side, m, n_nan):
+    """``searchsorted(keys, x, side)`` (int64) with NumPy's order for NaN: after every
+    number. ``keys`` is sorted with its ``n_nan`` NaN edges (None: an integer array, no
+    NaN) written as +inf at its end; a NaN in ``x`` is placed explicitly, the same way on
+    every library (their searchsorted differ on NaN)."""
+    if _dtype(x).kind != "f":
+        return astype(searchsorted(keys, x, side=side), _dt.int64)
+    xnan = isnan(x)
+    r = astype(searchsorted(keys, where(xnan, 0.0, x), side=side), _dt.int64)
+    if n_nan is None:
+        return where(xnan, m, r)
+    if side == "right":  # +inf is not after a NaN edge, though it equals the +inf written
+        r = where(equal(x, math.inf), subtract(m, n_nan), r)
+        return where(xnan, m, r)
+    return where(xnan, subtract(m, n_nan), r)

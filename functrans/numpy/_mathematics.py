@@ -1275,25 +1275,29 @@ def ediff1d(ary, to_end=None, to_begin=None):
 
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
            equal_nan=True, sorted=True):
-    """The sorted unique values of the flattened ``ar``; with ``return_index``,
-    ``return_inverse`` or ``return_counts`` a tuple that adds, in this order, the index of
-    each value's first occurrence, for each element of ``ar`` the index of its value (of
-    ``ar``'s shape) and how often each value occurs (all int64). With ``equal_nan`` (the
-    default) every NaN counts as one value, as in NumPy; else each NaN is its own.
-    ``sorted=False`` is accepted and still returns sorted values (NumPy allows either).
+    """The sorted unique values of the flattened ``ar``, or with ``axis`` its unique slices
+    along that axis (sorted lexicographically, as NumPy compares them: element by element,
+    NaN after every number); with ``return_index``, ``return_inverse`` or
+    ``return_counts`` a tuple that adds, in this order, the index of each value's (slice's)
+    first occurrence, for each element (slice) of ``ar`` the index of its value (of
+    ``ar``'s shape without ``axis``, 1-d with it) and how often each occurs (all int64).
+    With ``equal_nan`` (the default) every NaN counts as one value, as in NumPy; else each
+    NaN is its own. As in NumPy, ``equal_nan`` has no effect on slices (``axis`` of an
+    array of 2 or more dimensions): a slice holding a NaN is unlike every other, and 0.0
+    equals -0.0. ``sorted=False`` is accepted and still returns sorted values (NumPy allows
+    either).
 
     The result's shape depends on the values: it needs concrete values (plain arrays and the
-    eager transforms ``grad``, ``jvp``, ``vjp``, ``vmap``... ; under ``jit`` a
-    ConcretizationError). The derivative of the values is that of each value's first
-    occurrence. ``axis`` other than None (or 0 for a 1-d array) raises NotImplementedError."""
+    eager transforms ``grad``, ``jvp``, ``vjp``; under ``jit`` a ConcretizationError, under
+    ``vmap`` a BatchingError). The derivative of the values is that of each value's (slice's)
+    first occurrence."""
     from ._searching import unique_all
     ar = _operand(ar)
     shape = _shape(ar)
     if axis is not None:
-        if len(shape) != 1 or operator.index(axis) not in (0, -1):
-            raise NotImplementedError("unique: axis= is supported only for 1-d arrays (axis "
-                                      "0); for unique rows or columns, use axis=None on a "
-                                      "view of them")
+        ax = _normalize_axis(operator.index(axis), len(shape))
+        if len(shape) > 1:
+            return _unique_slices(ar, ax, return_index, return_inverse, return_counts)
     x = _st.reshape(ar, (math.prod(shape),))
     r = unique_all(x)
     values, index, inverse, counts = r.values, r.indices, r.inverse_indices, r.counts
@@ -1310,8 +1314,59 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     if return_index:
         out.append(astype(index, _dt.int64))
     if return_inverse:
-        out.append(_st.reshape(astype(inverse, _dt.int64), shape if axis is None
-                               else _shape(inverse)))
+        out.append(_st.reshape(astype(inverse, _dt.int64), shape))
+    if return_counts:
+        out.append(astype(counts, _dt.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _unique_slices(ar, axis, return_index, return_inverse, return_counts):
+    """unique(ar, axis=axis) for an array of 2 or more dimensions: the slices sorted
+    lexicographically (stable, so each group starts at its first occurrence), a new group
+    wherever a slice differs from the one before it."""
+    from ._searching import nonzero
+    from ._selection import lexsort
+    shape = _shape(ar)
+    n = shape[axis]
+    rest = shape[:axis] + shape[axis + 1:]
+    k = math.prod(rest)
+    front = _st.transpose(ar, (axis,) + tuple(i for i in range(len(shape)) if i != axis))
+    rows = _st.reshape(front, (n, k))
+    if n == 0 or k == 0:
+        # no slices, or slices without elements (all alike: one group)
+        u = builtins.min(n, 1)
+        first = _st.iota(rows, u, _dt.int64)
+        inverse = _st.full_like(_st.iota(rows, n, _dt.int64), 0)
+        counts = _st.full_like(first, n)
+    else:
+        plain = _st.stop_gradient_p.bind(rows)  # the grouping carries no derivative
+        if _dtype(plain).kind == "b":
+            plain = astype(plain, _dt.int8)
+        cols = [_st.reshape(_st.slice_(plain, ((0, n, 1), (j, j + 1, 1))), (n,))
+                for j in range(k)]
+        if _dtype(plain).kind == "c":
+            cols = [part for c in cols for part in (real(c), imag(c))]
+        order = lexsort(cols[::-1])  # the first element is the primary key
+        srt = take(plain, order, axis=0)
+        changed = any(not_equal(_st.slice_(srt, ((1, n, 1), (0, k, 1))),
+                                _st.slice_(srt, ((0, n - 1, 1), (0, k, 1)))), axis=1)
+        head = _st.full_like(_st.iota(changed, 1, _dt.int64), True, dtype=_dt.bool_)
+        new = concat([head, changed])
+        starts = nonzero(new)[0]
+        first = take(order, starts)
+        group = subtract(cumulative_sum(astype(new, _dt.int64)), 1)
+        inverse = take(group, argsort(order))
+        ends = concat([_sl(starts, 1, _shape(starts)[0]), _st.reshape(_like(starts, n), (1,))])
+        counts = subtract(ends, starts)
+        u = _shape(first)[0]
+    values = take(front, astype(first, _dt.int64), axis=0)
+    values = _st.transpose(values, tuple(range(1, axis + 1)) + (0,)
+                           + tuple(range(axis + 1, len(shape))))
+    out = [values]
+    if return_index:
+        out.append(astype(first, _dt.int64))
+    if return_inverse:
+        out.append(astype(inverse, _dt.int64))
     if return_counts:
         out.append(astype(counts, _dt.int64))
     return out[0] if len(out) == 1 else tuple(out)

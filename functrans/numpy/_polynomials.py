@@ -240,10 +240,15 @@ def polyint(p, m=1, k=None):
     every integration, or a sequence of at least ``m`` values, the first for the first
     integration; zeros by default). Floating point as NumPy gives it (float64 for integers
     and float32, complex128 for complex64). ``m = 0`` returns ``p`` itself. Differentiable
-    in ``p`` and ``k``."""
+    in ``p`` and ``k``. As in NumPy, ``m = 0`` accepts a ``p`` of any shape (a 0-d one
+    too) and returns it as an array; ``m >= 1`` needs a 1-d ``p`` (a 0-d one is a
+    TypeError, as NumPy's ``len()`` of it)."""
     m = _order("polyint", m, "polyder")
-    from ._mathematics import _at, _plain_next_to
-    p = _one_poly("polyint", p)
+    from ._mathematics import _at, _operand, _plain_next_to
+    if isinstance(p, _np.generic):  # a NumPy scalar: a 0-d array, as NumPy's asarray
+        from ._base import _to_array
+        p = _to_array(p, dtype=_dt.as_dtype(p.dtype))
+    p = _operand(p)
     if k is None:
         k = _zeros(p, max(m, 0), _dt.float64)
     k = _plain_next_to(k, p)[0]
@@ -260,6 +265,7 @@ def polyint(p, m=1, k=None):
                          f"length 1 or at least m = {m}; got length {_shape(k)[0]}")
     if m == 0:
         return p
+    p = _one_poly("polyint", p)
     d = _np_type(_dtype(p), _dt.int64)
     if d.kind not in "fc":
         d = _dt.float64
