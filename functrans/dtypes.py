@@ -84,6 +84,12 @@ def as_dtype(obj, strict: bool = True) -> DType | None:
         return found
     if isinstance(obj, str):
         found = BY_NAME.get(obj)
+        if found is None:  # NumPy's other spellings: "f8", "double", "float", "<i4"...
+            try:
+                import numpy
+                found = BY_NAME.get(numpy.dtype(obj).name)
+            except TypeError:
+                pass
     elif obj is float:
         found = float64
     elif obj is int:

@@ -635,3 +635,17 @@ def test_polyint_of_0d_needs_m0(backend):
         fnp.polyint(backend.asarray(3.0), 0, k=backend.asarray([[1.0]]))
     with pytest.raises(ValueError, match="length 1 or at least m"):
         fnp.polyint(backend.asarray([3.0]), 3, k=backend.asarray([1.0, 2.0]))
+
+
+def test_numpy_dtype_spellings_and_numpy_scalars():
+    # NumPy's other dtype spellings are accepted wherever a dtype is; a NumPy scalar given to
+    # asarray becomes a 0-d array, as numpy.asarray makes it
+    assert fnp.astype(np.ones(2), "f8").dtype == np.float64
+    assert fnp.astype(np.ones(2), "float").dtype == np.float64
+    assert fnp.zeros(2, dtype="i4").dtype == np.int32
+    assert fnp.asarray([1, 2], dtype="<u2").dtype == np.uint16
+    with pytest.raises(TypeError, match="'float16' is not a data type functrans knows"):
+        fnp.astype(np.ones(2), "float16")
+    a = fnp.asarray(np.float64(2.5))
+    assert type(a) is np.ndarray and a.shape == () and a == 2.5
+    assert fnp.asarray(np.float32(1.5), copy=True).dtype == np.float32

@@ -686,7 +686,9 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
             dtype = _dt.float64
         return _default_backend().asarray(obj, dtype=dtype, device=device)
     b = backend_of(obj)
-    out = obj if dtype is None else b.asarray(obj, dtype=dtype, device=device)
+    # (a NumPy scalar, np.float64(2.5), becomes a 0-d array as with numpy.asarray)
+    keep = dtype is None and not (b.name == "numpy" and type(obj) is not _np.ndarray)
+    out = obj if keep else b.asarray(obj, dtype=dtype, device=device)
     return b.copy(out) if copy and out is obj else out
 
 
@@ -694,14 +696,6 @@ def _contains_float(obj):
     if isinstance(obj, (list, tuple)):
         return builtins.any(_contains_float(o) for o in obj)
     return type(obj) is float
-
-
-
-
-
-
-
-
 
 
 def device(x, /):
