@@ -82,6 +82,8 @@ def empty(shape, *, dtype=None, device=None):
 
 def empty_like(x, /, *, dtype=None, device=None):
     """An uninitialised array like ``x`` (zeros for a tracer)."""
+    if isinstance(x, (list, tuple)):
+        x = asarray(x)
     if isinstance(x, Tracer):
         return _st.full_like(x, 0, dtype=None if dtype is None else _dt.as_dtype(dtype))
     b = backend_of(x)
@@ -100,6 +102,7 @@ def ones_like(x, /, *, dtype=None, device=None):
 
 def full_like(x, /, fill_value, *, dtype=None, device=None):
     """``fill_value`` with the shape (and dtype, unless given) of ``x``; no derivative."""
+    x = _as_operand(x)
     if type(fill_value) not in _SCALARS:  # a 0-d array or tracer: broadcast
         return broadcast_to(astype(fill_value, dtype or _dtype(x)), _shape(x))
     return _st.full_like(_as_operand(x), fill_value,
