@@ -66,7 +66,8 @@ def test_reductions_of_a_list_of_tracers_as_autograd():
     "np.logaddexp([0.0, 1.0], [1.0, 0.0])", "np.logical_and([1, 0], [1, 1])",
     "np.flip([1.0, 2.0, 3.0])", "np.full_like([1, 2], 7)", "np.searchsorted([1, 3, 5], [2, 4])",
     "np.clip([-2.0, 0.5, 3.0], [-1.0, 0.0, 0.0], 1.0)", "np.broadcast_arrays([1.0], [[2.0], [3.0]])",
-    "np.reciprocal([2.0, 4.0])", "np.matrix_transpose([[1.0, 2.0]])",
+    "np.reciprocal([2.0, 4.0])", "np.matrix_transpose([[1.0, 2.0]])", "np.tril([1.0, 2.0, 3.0])",
+    "np.triu([1, 2, 3], 1)",
 ])
 def test_array_likes_as_numpy(expr):
     ref = eval(expr, {"np": np})

@@ -192,11 +192,23 @@ def meshgrid(*arrays, indexing="xy"):
 
 def tril(x, /, k=0):
     """The lower triangle of the (stack of) matrices ``x``: elements above diagonal ``k``
-    are zeroed (``k`` may be positional, as in NumPy). Linear."""
-    return _st.tri(_as_operand(x), k, True)
+    are zeroed (``k`` may be positional, as in NumPy; a 1-d ``x`` is taken as the rows of
+    a square matrix, as NumPy does). Linear."""
+    return _st.tri(_matrix(x, "tril"), k, True)
+
+
+def _matrix(x, what):
+    x = _as_operand(x)
+    nd = len(_shape(x))
+    if nd == 1:
+        n = _shape(x)[0]
+        return _st.broadcast_to(x, (n, n))
+    if nd == 0:
+        raise ValueError(f"{what}: a 0-d array has no triangle; give at least 1 dimension")
+    return x
 
 
 def triu(x, /, k=0):
     """The upper triangle of ``x``: elements below diagonal ``k`` are zeroed (``k`` may be
-    positional, as in NumPy). Linear."""
-    return _st.tri(_as_operand(x), k, False)
+    positional, as in NumPy; a 1-d ``x`` as in :func:`tril`). Linear."""
+    return _st.tri(_matrix(x, "triu"), k, False)
