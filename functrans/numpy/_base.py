@@ -28,6 +28,7 @@ _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
 _current_get = _current.get
 _by_type_get = _by_type.get
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
+_SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -144,6 +145,10 @@ def _with_scalar(x, s):
 
 def _binary(prim, x, y):
     """Bind a binary elementwise primitive with NumPy-style broadcasting and promotion."""
+    if type(x) in _SEQUENCES:
+        x = _from_sequence(x)
+    if type(y) in _SEQUENCES:
+        y = _from_sequence(y)
     if type(y) in _SCALARS:
         if type(x) in _SCALARS:
             x = _to_array(x)
@@ -171,6 +176,8 @@ def _binary(prim, x, y):
 def _unary_float(prim, x):
     """Bind a unary function defined on floating point: integers are promoted to the default
     float dtype first (as NumPy does)."""
+    if type(x) in _SEQUENCES:
+        x = _from_sequence(x)
     if type(x) not in _SCALARS and id(x.dtype) in _INEXACT:
         return prim.bind(x)
     if type(x) in _SCALARS:
@@ -212,7 +219,17 @@ def _normalize_axis(axis, ndim):
 
 
 def _as_operand(x):
-    return _to_array(x) if type(x) in _SCALARS else x
+    t = type(x)
+    if t in _SCALARS:
+        return _to_array(x)
+    if t is list or t is tuple:  # NumPy's array-likes: nested sequences (tracers in them too)
+        return _from_sequence(x)
+    return x
+
+
+def _from_sequence(x):
+    from ._creation import asarray
+    return asarray(x)
 
 # -- elementwise arithmetic --------------------------------------------------------------------
 
@@ -235,7 +252,8 @@ def _binary_function(prim, name, doc):
                     if f is not None:
                         return f(x1, x2)
                 return bind(x1, x2)
-        elif t1 is t2 and x1.dtype is x2.dtype and x1.shape == x2.shape:
+        elif t1 is t2 and t1 not in _SEQUENCES and x1.dtype is x2.dtype and \
+                x1.shape == x2.shape:
             if _current_get() is _EVAL:
                 f = impls.get(_by_type_get(t1))
                 if f is not None:
@@ -256,7 +274,7 @@ def _float_function(prim, name, doc):
     def fn(x, /):
         if type(x) in _INEXACT_TRACERS:
             return bind(x)
-        if type(x) not in _SCALARS and id(x.dtype) in _INEXACT:
+        if type(x) not in _SCALARS and type(x) not in _SEQUENCES and id(x.dtype) in _INEXACT:
             # No transform active: what the evaluator would do, without its frames. A tracer
             # (even a leaked one) owns no backend, so it always takes the full path.
             if _current_get() is _EVAL:
@@ -282,6 +300,8 @@ minimum = _binary_function(_ew.min_p, "minimum", "Elementwise minimum; at ties t
 
 def divide(x1, x2, /):
     """Elementwise true division ``x1 / x2`` (integers give floats)."""
+    if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
+        x1, x2 = _as_operand(x1), _as_operand(x2)
     if type(x1) not in _SCALARS and not _is_float_array(x1):
         x1 = _st.convert_element_type(x1, _dt.float64)
     if type(x2) not in _SCALARS and not _is_float_array(x2):
@@ -325,10 +345,17 @@ greater = _binary_function(_ew.gt_p, "greater", "Elementwise ``x1 > x2``.")
 greater_equal = _binary_function(_ew.ge_p, "greater_equal", "Elementwise ``x1 >= x2``.")
 
 
-def where(condition, x1, x2, /):
+def where(condition, x1=None, x2=None, /):
     """Elementwise choice: ``x1`` where ``condition`` is true, else ``x2``. The derivative
-    flows to the chosen operand only."""
-    args = [condition, x1, x2]
+    flows to the chosen operand only. ``where(condition)`` alone is NumPy's
+    ``nonzero(condition)`` (the indices of the true elements; needs concrete values)."""
+    if x1 is None and x2 is None:
+        from ._searching import nonzero
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise TypeError("where: give both x1 and x2, or neither (then it is nonzero)")
+    args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
+    x1, x2 = args[1], args[2]
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
         args[1] = _to_array(x1, like=condition)
     vals, _ = _promote_arrays(args[1:])
@@ -489,12 +516,14 @@ def broadcast_to(x, /, shape):
 
 
 def broadcast_arrays(*arrays):
+    arrays = [_as_operand(a) for a in arrays]
     shape = broadcast_shapes(*[_shape(a) for a in arrays])
     return [_st.broadcast_to(a, shape) for a in arrays]
 
 
 def permute_dims(x, /, axes):
     """Permute the axes of ``x``."""
+    x = _as_operand(x)
     axes = tuple(_normalize_axis(a, len(_shape(x))) for a in axes)
     if sorted(axes) != list(range(len(_shape(x)))):
         raise ShapeError(f"axes {axes} is not a permutation of the {len(_shape(x))} axes")
@@ -503,6 +532,7 @@ def permute_dims(x, /, axes):
 
 def matrix_transpose(x, /):
     """Swap the last two axes."""
+    x = _as_operand(x)
     if len(_shape(x)) < 2:
         raise ShapeError(f"matrix_transpose needs at least 2 dimensions; got shape {_shape(x)}")
     return _st.matrix_transpose(x)
@@ -571,12 +601,15 @@ def stack(arrays, /, *, axis=0):
 
 def flip(x, /, axis=None):
     """Reverse the order of elements along ``axis`` (all axes by default)."""
+    x = _as_operand(x)
     axes = _normalize_axes(axis, len(_shape(x)))
     return _st.flip(x, axes) if axes else x
 
 
 def matmul(x1, x2, /):
     """Matrix product with the Array API's rules for 1-D operands and batch broadcasting."""
+    if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
+        x1, x2 = _as_operand(x1), _as_operand(x2)
     if type(x1) not in _SCALARS and type(x2) not in _SCALARS:
         # The common case, two matrices of one dtype: nothing to promote, reshape or
         # broadcast, so straight to the primitive (which checks the contracted sizes).

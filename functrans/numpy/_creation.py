@@ -82,6 +82,8 @@ def empty(shape, *, dtype=None, device=None):
 
 def empty_like(x, /, *, dtype=None, device=None):
     """An uninitialised array like ``x`` (zeros for a tracer)."""
+    if isinstance(x, (list, tuple)):
+        x = asarray(x)
     if isinstance(x, Tracer):
         return _st.full_like(x, 0, dtype=None if dtype is None else _dt.as_dtype(dtype))
     b = backend_of(x)
@@ -100,6 +102,7 @@ def ones_like(x, /, *, dtype=None, device=None):
 
 def full_like(x, /, fill_value, *, dtype=None, device=None):
     """``fill_value`` with the shape (and dtype, unless given) of ``x``; no derivative."""
+    x = _as_operand(x)
     if type(fill_value) not in _SCALARS:  # a 0-d array or tracer: broadcast
         return broadcast_to(astype(fill_value, dtype or _dtype(x)), _shape(x))
     return _st.full_like(_as_operand(x), fill_value,
@@ -189,11 +192,23 @@ def meshgrid(*arrays, indexing="xy"):
 
 def tril(x, /, k=0):
     """The lower triangle of the (stack of) matrices ``x``: elements above diagonal ``k``
-    are zeroed (``k`` may be positional, as in NumPy). Linear."""
-    return _st.tri(_as_operand(x), k, True)
+    are zeroed (``k`` may be positional, as in NumPy; a 1-d ``x`` is taken as the rows of
+    a square matrix, as NumPy does). Linear."""
+    return _st.tri(_matrix(x, "tril"), k, True)
+
+
+def _matrix(x, what):
+    x = _as_operand(x)
+    nd = len(_shape(x))
+    if nd == 1:
+        n = _shape(x)[0]
+        return _st.broadcast_to(x, (n, n))
+    if nd == 0:
+        raise ValueError(f"{what}: a 0-d array has no triangle; give at least 1 dimension")
+    return x
 
 
 def triu(x, /, k=0):
     """The upper triangle of ``x``: elements below diagonal ``k`` are zeroed (``k`` may be
-    positional, as in NumPy). Linear."""
-    return _st.tri(_as_operand(x), k, False)
+    positional, as in NumPy; a 1-d ``x`` as in :func:`tril`). Linear."""
+    return _st.tri(_matrix(x, "triu"), k, False)

@@ -143,6 +143,10 @@ def reciprocal(x, /):
 def _float_binary(prim, name, doc):
     """A binary function on floating point: integer operands are promoted to float64."""
     def fn(x1, x2, /):
+        if isinstance(x1, (list, tuple)):
+            x1 = _as_operand(x1)
+        if isinstance(x2, (list, tuple)):
+            x2 = _as_operand(x2)
         if type(x1) in _SCALARS:
             x1 = float(x1) if type(x1) is not complex else x1
         elif _dtype(x1).kind not in "fc":
@@ -198,6 +202,7 @@ def bitwise_invert(x, /):
 def _as_bool(x):
     if type(x) in _SCALARS:
         return _to_array(bool(x))
+    x = _as_operand(x)
     return x if _dtype(x).kind == "b" else _st.convert_element_type(x, _dt.bool_)
 
 
@@ -240,18 +245,29 @@ def signbit(x, /):
     return _ew.signbit_p.bind(_as_operand(x))
 
 
-def clip(x, /, min=None, max=None):
-    """Clamp ``x`` to ``[min, max]``; the result has ``x``'s dtype and shape.
+def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
+    """Clamp ``x`` to ``[min, max]``; the result has ``x``'s dtype and shape. ``a_min`` and
+    ``a_max`` are NumPy's older names of the bounds (``np.clip(x, a_min=0, a_max=None)``).
 
     The derivative flows to ``x`` where ``min <= x <= max`` (both ends included), and to the
     bound that is chosen elsewhere.
     """
+    if a_min is not None:
+        if min is not None:
+            raise TypeError("clip: give min or a_min, not both")
+        min = a_min
+    if a_max is not None:
+        if max is not None:
+            raise TypeError("clip: give max or a_max, not both")
+        max = a_max
     x = _as_operand(x)
     d = _dtype(x)
     if min is None and max is None:
         return x
 
     def bound(v):
+        if isinstance(v, (list, tuple)):
+            v = _as_operand(v)
         if type(v) in _SCALARS:
             return v if d.kind in "fc" or type(v) is not float else int(v)
         return v if _dtype(v) is d else _st.convert_element_type(v, d)
@@ -265,3 +281,180 @@ def clip(x, /, min=None, max=None):
     if tuple(out.shape) != tuple(x.shape):
         raise ValueError(f"clip: the bounds must broadcast to x's shape {tuple(x.shape)}")
     return out if _dtype(out) is d else _st.convert_element_type(out, d)
+
+
+# -- NumPy's ufunc methods: add.reduce, multiply.outer, maximum.accumulate, add.at ... ----------
+
+
+def _ufunc_methods(fn, reduction=None, cumulative=None):
+    """Give the binary function ``fn`` NumPy's (and ``jax.numpy``'s) ufunc methods
+    ``outer``, ``reduce``, ``accumulate`` and ``at``. ``reduction``/``cumulative``: the
+    namespace's reduction and cumulative function where there is one (``add.reduce`` is
+    ``sum``), else a fold along the axis with ``fn`` itself."""
+    name = fn.__name__
+
+    def outer(a, b, /):
+        a, b = _as_operand(a), _as_operand(b)
+        nb = len(tuple(b.shape))
+        return fn(_st.reshape(a, tuple(a.shape) + (1,) * nb), b)
+
+    def _moved(a, axis):
+        from ._base import _normalize_axis
+        from ._manipulation import moveaxis
+        a = _as_operand(a)
+        if axis is None:
+            return _st.reshape(a, (-1,)), 0
+        axis = _normalize_axis(axis, len(tuple(a.shape)))
+        return moveaxis(a, axis, 0), axis
+
+    def reduce_(a, /, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        if out is not None:
+            raise NotImplementedError(f"{name}.reduce: out= is not supported")
+        from ._base import astype
+        a = _as_operand(a)
+        if dtype is not None:
+            a = astype(a, dtype)
+        if reduction is not None and where is None:
+            r = reduction()(a, axis=axis, keepdims=keepdims)
+            return r if initial is None else fn(r, initial)
+        if where is not None:
+            raise NotImplementedError(f"{name}.reduce: where= is supported for add, "
+                                      f"multiply, maximum and minimum only")
+        shape = tuple(a.shape)
+        axes = tuple(range(len(shape))) if axis is None else (
+            (axis,) if isinstance(axis, int) else tuple(axis))
+        if len(axes) != 1:
+            flat, _ = _moved(a, None) if axis is None else (None, None)
+            if flat is None:
+                raise NotImplementedError(f"{name}.reduce: one axis (or None) only")
+            return reduce_(flat, axis=0, keepdims=False, initial=initial)
+        m, ax = _moved(a, axes[0])
+        n = tuple(m.shape)[0]
+        if n == 0 and initial is None:
+            raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                             f"identity")
+        acc = initial if n == 0 else m[0]
+        if n and initial is not None:
+            acc = fn(initial, acc)
+        for i in range(1, n):
+            acc = fn(acc, m[i])
+        if keepdims:
+            from ._base import expand_dims
+            acc = expand_dims(acc, axis=ax)
+        return acc
+
+    def accumulate(a, /, axis=0, dtype=None, out=None):
+        if out is not None:
+            raise NotImplementedError(f"{name}.accumulate: out= is not supported")
+        from ._base import astype, stack
+        from ._manipulation import moveaxis
+        a = _as_operand(a)
+        if dtype is not None:
+            a = astype(a, dtype)
+        if cumulative is not None:
+            if axis is None and len(tuple(a.shape)) != 1:
+                raise ValueError(f"{name}.accumulate: axis=None needs a 1-d array")
+            return cumulative()(a, axis=0 if axis is None else axis)
+        if axis is None:
+            if len(tuple(a.shape)) != 1:
+                raise ValueError(f"{name}.accumulate: axis=None needs a 1-d array")
+            axis = 0
+        m, ax = _moved(a, axis)
+        n = tuple(m.shape)[0]
+        if n == 0:
+            return a
+        outs = [m[0]]
+        for i in range(1, n):
+            outs.append(fn(outs[-1], m[i]))
+        return moveaxis(stack(outs, axis=0), 0, ax)
+
+    def at(a, indices, b=None, /, *, inplace=True):
+        """NumPy's unbuffered in-place ``a[indices] op= b`` (repeated indices each apply):
+        on a NumPy array it is NumPy's own; on a tracer the tracer is rebound to the result
+        (as ``x[i] = v`` is). ``inplace=False`` (jax.numpy's form) returns the result and
+        leaves ``a`` unchanged."""
+        from ..core import Tracer
+        from ._indexing import _getitem
+        if b is None:
+            raise TypeError(f"{name}.at: b (the values) is needed for a binary function")
+        if not isinstance(a, Tracer) and not isinstance(b, Tracer) and inplace \
+                and not isinstance(indices, Tracer):
+            import numpy as _np
+            if isinstance(a, _np.ndarray):
+                getattr(_np, _NUMPY_NAME.get(name, name)).at(a, indices, b)
+                return None
+        if isinstance(a, (list, tuple)) or type(a) in _SCALARS:
+            raise TypeError(f"{name}.at: a must be an array")
+        from ._base import broadcast_to
+        shape = tuple(a.shape)
+        n = 1
+        for d in shape:
+            n *= d
+        pos = _getitem(_st.reshape(_st.iota(a, n), shape), indices)
+        p = _st.reshape(pos, (-1,))
+        vals = _st.reshape(broadcast_to(_cast_to(a, b), tuple(pos.shape)), tuple(p.shape))
+        flat = _st.reshape(a, (n,))
+        if name == "add":
+            from ..primitives import indexing as _ix
+            new = fn(flat, _ix.scatter_add(vals, (p,), (n,)))
+        else:  # one position at a time, in order (needs concrete indices)
+            import numpy as _np
+            from ._indexing import _setitem
+            try:
+                ps = _np.arange(n).reshape(shape)[indices].reshape(-1)
+            except Exception as e:
+                raise NotImplementedError(f"{name}.at on a traced array needs concrete "
+                                          f"indices (only add.at takes traced ones)") from e
+            new = flat
+            for k, i in enumerate(ps.tolist()):
+                new = _setitem(new, i, fn(new[i], vals[k]))
+        new = _st.reshape(new, shape)
+        if not inplace:
+            return new
+        if not isinstance(a, Tracer):
+            raise TypeError(f"{name}.at: the values are traced but the array is not, and a "
+                            f"plain array cannot hold a traced value: start from a traced "
+                            f"array, or use inplace=False and the result")
+        a[...] = new
+        return None
+
+    fn.outer = outer
+    fn.reduce = reduce_
+    fn.accumulate = accumulate
+    fn.at = at
+    fn.nin, fn.nout = 2, 1
+    return fn
+
+
+_NUMPY_NAME = {"pow": "power", "atan2": "arctan2"}
+
+
+def _cast_to(a, b):
+    b = _as_operand(b)
+    return b if _dtype(b) is _dtype(a) else _st.convert_element_type(b, _dtype(a))
+
+
+def _attach_ufunc_methods():
+    from . import _base as b
+
+    def lazy(mod, name):
+        def get():
+            import importlib
+            return getattr(importlib.import_module(f"functrans.numpy.{mod}"), name)
+        return get
+    table = {
+        b.add: (lazy("_statistics", "sum"), lazy("_statistics", "cumulative_sum")),
+        b.multiply: (lazy("_statistics", "prod"), lazy("_statistics", "cumulative_prod")),
+        b.maximum: (lazy("_base", "max"), None), b.minimum: (lazy("_base", "min"), None),
+        logical_and: (lazy("_statistics", "all"), None),
+        logical_or: (lazy("_statistics", "any"), None),
+    }
+    for f in (b.subtract, b.divide, b.pow, b.equal, b.not_equal, b.less, b.less_equal,
+              b.greater, b.greater_equal, logaddexp, hypot, atan2, copysign, floor_divide,
+              remainder, logical_xor, bitwise_and, bitwise_or, bitwise_xor):
+        table.setdefault(f, (None, None))
+    for f, (red, acc) in table.items():
+        _ufunc_methods(f, red, acc)
+
+
+_attach_ufunc_methods()

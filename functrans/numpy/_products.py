@@ -27,7 +27,7 @@ from ._statistics import _init_like
 from ._statistics import sum as _sum
 
 __all__ = ["einsum", "dot", "inner", "outer", "vdot", "kron", "matvec", "vecmat", "cross",
-           "trace", "diagonal", "diag", "diagflat"]
+           "trace", "diagonal", "diag", "diagflat", "tensordot"]
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -54,7 +54,8 @@ def _operands(arrays):
     (then they are int64 here and the callers compare with 0 at the end: NumPy's logical
     sums of products). As NumPy's products do, a Python number counts as an array of its
     default dtype (a float is float64, also beside float32 arrays) and becomes a 0-d array
-    beside the first array."""
+    beside the first array; nested lists and tuples are NumPy's array-likes."""
+    arrays = [_as_operand(a) if isinstance(a, (list, tuple)) else a for a in arrays]
     if all(type(a) in _SCALARS for a in arrays):
         arrays = [_as_operand(arrays[0])] + list(arrays[1:])
     dts = [_SCALAR_DTYPE[type(a)] if type(a) in _SCALARS else _dtype(a) for a in arrays]
@@ -330,6 +331,7 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     if casting not in _CASTINGS:
         raise ValueError(f"einsum: casting must be one of {_CASTINGS}; got {casting!r}")
     greedy = _check_optimize(optimize)
+    operands = tuple(_as_operand(o) if isinstance(o, (list, tuple)) else o for o in operands)
     shapes = [() if type(o) in _SCALARS else _shape(o) for o in operands]
     labels, out_labels, sizes = _parse_einsum(subscripts, shapes)
     if dtype is not None:
@@ -402,6 +404,17 @@ def dot(a, b, out=None):
     if len(sa) == 2 and len(sb) == 2:
         return _finish(_la.matmul(a, b), was_bool)
     return _finish(_tensordot(a, b, (len(sa) - 1,), (max(len(sb) - 2, 0),)), was_bool)
+
+
+def tensordot(a, b, axes=2):
+    """NumPy's tensordot: the sum of products over the last ``axes`` axes of ``a`` and the
+    first ``axes`` of ``b``, or over the axes listed in the pair ``axes`` (``axes`` may be
+    positional, as in NumPy: ``tensordot(a, b, 0)`` is the outer product); the standard's
+    ``tensordot(x1, x2, axes=...)`` is the same function."""
+    from .linalg import tensordot as _td
+    if isinstance(axes, (list, tuple)) and len(axes) == 2:
+        axes = tuple(tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in axes)
+    return _td(a, b, axes=axes)
 
 
 def inner(a, b, /):

@@ -46,7 +46,7 @@ __all__ = [
     "delete", "insert", "rollaxis", "block", "pad", "logspace", "geomspace", "tri",
     "argwhere", "flatnonzero", "unravel_index", "ravel_multi_index", "select", "compress",
     "resize", "tril_indices", "triu_indices", "tril_indices_from", "triu_indices_from",
-    "diag_indices", "diag_indices_from", "indices",
+    "diag_indices", "diag_indices_from", "indices", "r_", "c_", "mgrid", "ogrid",
 ]
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -1424,3 +1424,100 @@ def indices(dimensions, dtype=int, sparse=False):
     if not out:
         return _make(None, [], dt)
     return _st.concat([_st.reshape(v, (1,) + dims) for v in out], 0)
+
+
+# -- index tricks: r_, c_, mgrid, ogrid ----------------------------------------------------------
+
+
+def _slice_values(sl):
+    """The values of ``start:stop:step`` (a complex step ``nj``: n points, stop included)."""
+    from ._creation import linspace
+    start = 0 if sl.start is None else sl.start
+    step = 1 if sl.step is None else sl.step
+    if isinstance(step, complex):
+        return linspace(start, sl.stop, int(abs(step)))
+    vals = _np.arange(start, sl.stop, step)
+    return _asarray(vals.tolist(), dtype=_dt.float64 if vals.dtype.kind == "f" else _dt.int64)
+
+
+class _Concatenator:
+    """NumPy's ``r_`` and ``c_``: ``r_[a, b, 0:3, 5]`` joins arrays, numbers and slices
+    (``start:stop:step``, or ``start:stop:nj`` for n points) along the first axis; ``c_``
+    along the last (1-d pieces become columns). A leading string ``'axis'`` or
+    ``'axis,ndmin'`` chooses the axis (and the least number of dimensions)."""
+
+    def __init__(self, axis, ndmin, name):
+        self.axis, self.ndmin, self.name = axis, ndmin, name
+
+    def __getitem__(self, key):
+        from ._base import reshape
+        if not isinstance(key, tuple):
+            key = (key,)
+        axis, ndmin = self.axis, self.ndmin
+        if key and isinstance(key[0], str):
+            spec = key[0].split(",")
+            if spec[0] in ("r", "c"):
+                raise NotImplementedError(f"{self.name}: the matrix directives 'r' and 'c' "
+                                          f"are not supported")
+            axis = int(spec[0])
+            if len(spec) > 1:
+                ndmin = int(spec[1])
+            if len(spec) > 2:
+                raise NotImplementedError(f"{self.name}: the third number of the directive "
+                                          f"is not supported")
+            key = key[1:]
+        pieces = []
+        for k in key:
+            if isinstance(k, slice):
+                a = _slice_values(k)
+            else:
+                a = _asarray(k)
+            if a.ndim < ndmin:
+                if self.name == "c_" and a.ndim == 1:
+                    a = reshape(a, (-1, 1))
+                else:
+                    a = reshape(a, (1,) * (ndmin - a.ndim) + tuple(a.shape))
+            pieces.append(a)
+        if not pieces:
+            return _asarray([])
+        if ndmin <= 1:
+            pieces = [reshape(a, (1,)) if a.ndim == 0 else a for a in pieces]
+        return concatenate(pieces, axis=axis)
+
+    def __len__(self):
+        return 0
+
+
+r_ = _Concatenator(0, 1, "r_")
+c_ = _Concatenator(-1, 2, "c_")
+
+
+class _Grid:
+    """NumPy's ``mgrid`` (dense coordinate arrays, stacked) and ``ogrid`` (open: one
+    broadcastable array per axis): ``mgrid[0:2, 0:3]``, ``mgrid[-1:1:5j]``."""
+
+    def __init__(self, sparse, name):
+        self.sparse, self.name = sparse, name
+
+    def __getitem__(self, key):
+        from ._base import reshape, stack
+        from ._creation import meshgrid
+        single = not isinstance(key, tuple)
+        if single:
+            key = (key,)
+        if not all(isinstance(k, slice) for k in key):
+            raise TypeError(f"{self.name}: index with slices (start:stop:step)")
+        vals = [_slice_values(k) for k in key]
+        if single:
+            return vals[0]
+        if builtins.any(v.dtype != vals[0].dtype for v in vals):
+            vals = [astype(v, _dt.float64) for v in vals]
+        n = len(vals)
+        if self.sparse:
+            return tuple(reshape(v, tuple(-1 if i == j else 1 for j in range(n)))
+                         for i, v in enumerate(vals))
+        return stack(meshgrid(*vals, indexing="ij"), axis=0)
+
+
+mgrid = _Grid(False, "mgrid")
+ogrid = _Grid(True, "ogrid")

@@ -69,22 +69,29 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None):
         x1 = take(x1, sorter, axis=0)
     if type(x2) in _SCALARS:
         x2 = _to_array(x2, dtype=_dtype(x1), like=x1)
+    x2 = _as_operand(x2)
     (x1, x2), _ = _promote_arrays([x1, x2])
     return _so.searchsorted_p.bind(x1, x2, side=side)
 
 
 def sort(x, /, axis=-1, *, descending=False, stable=True):
-    """Sorted copy of ``x`` along ``axis`` (always stable). Differentiable: the derivative
-    follows each element to its sorted position."""
+    """Sorted copy of ``x`` along ``axis`` (always stable; ``axis=None``: of the flattened
+    array, as in NumPy). Differentiable: the derivative follows each element to its sorted
+    position."""
     x = _as_operand(x)
+    if axis is None:
+        x, axis = _st.reshape(x, (-1,)), 0
     if not _shape(x):
         return x
     return _so.sort(x, _normalize_axis(axis, len(_shape(x))), descending)
 
 
 def argsort(x, /, axis=-1, *, descending=False, stable=True):
-    """Indices that sort ``x`` along ``axis`` (always stable)."""
+    """Indices that sort ``x`` along ``axis`` (always stable; ``axis=None``: of the
+    flattened array)."""
     x = _as_operand(x)
+    if axis is None:
+        x, axis = _st.reshape(x, (-1,)), 0
     if not _shape(x):
         return _st.full_like(x, 0, dtype=_dt.int64)
     return _so.argsort(x, _normalize_axis(axis, len(_shape(x))), descending)

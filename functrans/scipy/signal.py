@@ -106,22 +106,90 @@ def _check_method(method, what):
                          f"{method!r}.")
 
 
-def convolve(in1, in2, mode="full", method="auto"):
+def convolve(in1, in2, mode="full", method="auto", *, axes=None, dot_axes=None):
     """The n-d convolution of ``in1`` and ``in2`` (``scipy.signal.convolve``), 'full',
     'valid' (one operand at least as large as the other along every axis) or 'same' (the
     size of ``in1``, centred on the full result). The result's dtype is the operands'
     common dtype (integers stay integers).
 
     ``method`` is accepted ('auto', 'direct', 'fft'); the computation is always direct
-    (exact, where SciPy's 'fft' rounds)."""
+    (exact, where SciPy's 'fft' rounds).
+
+    ``axes`` and ``dot_axes`` (keyword only) are ``autograd.scipy.signal.convolve``'s
+    extension, for convolutional networks: ``axes=(axes1, axes2)`` pairs the axes of
+    ``in1`` and ``in2`` convolved together, ``dot_axes=(d1, d2)`` pairs axes summed over (a
+    tensor product, as the input channels of a layer); the result's axes are the other
+    axes of ``in1``, then those of ``in2``, then the convolved ones."""
     what = "convolve"
     _check_method(method, what)
     _check_mode(mode, what)
     in1, in2 = _operands(in1, in2, what)
+    if axes is not None or dot_axes is not None:
+        return _convolve_axes(in1, in2, axes, dot_axes, mode, what)
     special = _empty_or_scalar(in1, in2, what)
     if special is not None:
         return special
     return _convolve(in1, in2, mode, what)
+
+
+def _axis_list(axs, ndim, what, name):
+    out = []
+    for a in axs:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{what}: {name} has axis {a} out of range for {ndim} dimensions.")
+        out.append(a % ndim)
+    return out
+
+
+def _convolve_axes(A, B, axes, dot_axes, mode, what):
+    """autograd's ``convolve(A, B, axes, dot_axes, mode)``: one batched
+    ``conv_general_dilated`` (the rest of A as output features, the rest of B as the batch,
+    the dot axes as the input features)."""
+    if axes is None:
+        if A.ndim != B.ndim:
+            raise ValueError(f"{what}: without axes, in1 and in2 must have the same number of "
+                             f"dimensions; got {A.ndim} and {B.ndim}.")
+        axes = (range(A.ndim), range(B.ndim))
+    if dot_axes is None:
+        dot_axes = ((), ())
+    if len(axes) != 2 or len(dot_axes) != 2:
+        raise ValueError(f"{what}: axes and dot_axes are pairs (axes of in1, axes of in2).")
+    ca, cb = (_axis_list(a, x.ndim, what, "axes") for a, x in zip(axes, (A, B)))
+    da, db = (_axis_list(a, x.ndim, what, "dot_axes") for a, x in zip(dot_axes, (A, B)))
+    if len(ca) != len(cb) or len(da) != len(db):
+        raise ValueError(f"{what}: axes and dot_axes must pair as many axes of in1 as of in2; "
+                         f"got {axes!r} and {dot_axes!r}.")
+    if len(set(ca + da)) != len(ca + da) or len(set(cb + db)) != len(cb + db):
+        raise ValueError(f"{what}: an axis appears twice in axes and dot_axes.")
+    for i, j in zip(da, db):
+        if A.shape[i] != B.shape[j]:
+            raise ValueError(f"{what}: dot axes {i} of in1 and {j} of in2 differ in length: "
+                             f"{A.shape[i]} and {B.shape[j]}.")
+    ia = [i for i in range(A.ndim) if i not in ca and i not in da]
+    ib = [i for i in range(B.ndim) if i not in cb and i not in db]
+    sa, sb = [A.shape[i] for i in ca], [B.shape[i] for i in cb]
+    out_ignore = tuple(A.shape[i] for i in ia) + tuple(B.shape[i] for i in ib)
+    ranges = _full_range(mode, sa, sb, what)
+    if mode == "valid":
+        _valid_swap(sa, sb, what)
+    nd = len(ca)
+    D = math.prod(A.shape[i] for i in da)
+    NA, NB = math.prod(A.shape[i] for i in ia), math.prod(B.shape[i] for i in ib)
+    if 0 in tuple(A.shape) + tuple(B.shape) or 0 in [r[1] for r in ranges]:
+        return fnp.zeros(out_ignore + tuple(r[1] for r in ranges), dtype=fnp.result_type(A),
+                         device=fnp.device(A))
+    # A as the kernel (output features NA, input features D, its convolved axes flipped),
+    # B as the image (batch NB, features D): a cross-correlation with the flipped kernel
+    k = fnp.reshape(fnp.permute_dims(A, tuple(ia + da + ca)), (NA, D, *sa))
+    if nd:
+        k = fnp.flip(k, axis=tuple(range(2, 2 + nd)))
+    x = fnp.reshape(fnp.permute_dims(B, tuple(ib + db + cb)), (NB, D, *sb))
+    pads = [(a - 1 - start, length - b + start) for a, b, (start, length)
+            in zip(sa, sb, ranges)]
+    y = conv_general_dilated(x, k, (1,) * nd, pads)  # (NB, NA, out...)
+    y = fnp.permute_dims(y, (1, 0) + tuple(range(2, 2 + nd)))
+    return fnp.reshape(y, out_ignore + tuple(y.shape[2:]))
 
 
 def correlate(in1, in2, mode="full", method="auto"):
