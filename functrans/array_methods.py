@@ -63,6 +63,78 @@ def _rebind(x, new):
         x[...] = new
 
 
+class _IndexUpdate:
+    """``x.at[idx]``: jax.numpy's functional updates of ``x`` at ``idx``; each returns a new
+    array and leaves ``x`` unchanged. Repeated indices accumulate for ``add``, ``multiply``,
+    ``min`` and ``max`` (each one applies, as ``numpy.add.at``); for ``set`` the last wins.
+    Out-of-range indices raise IndexError, as NumPy's indexing (jax.numpy drops them):
+    ``mode`` may be None or 'promise_in_bounds' only."""
+
+    __slots__ = ("x", "idx")
+
+    def __init__(self, x, idx):
+        self.x, self.idx = x, idx
+
+    def _mode(self, mode, name):
+        if mode not in (None, "promise_in_bounds"):
+            raise NotImplementedError(
+                f"x.at[...].{name}(mode={mode!r}): functrans raises IndexError for indices "
+                f"out of range (NumPy's rule); mode may be None or 'promise_in_bounds'")
+
+    def get(self, *, mode=None, indices_are_sorted=False, unique_indices=False,
+            fill_value=None):
+        self._mode(mode, "get")
+        return self.x[self.idx]
+
+    def set(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        self._mode(mode, "set")
+        y = _fnp().asarray(self.x, copy=True)
+        y[self.idx] = values
+        return y
+
+    def apply(self, func, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        self._mode(mode, "apply")
+        return self.set(func(self.x[self.idx]))
+
+    def _scatter(self, fn, name, values, mode):
+        self._mode(mode, name)
+        return fn.at(self.x, self.idx, values, inplace=False)
+
+    def add(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        return self._scatter(_fnp().add, "add", values, mode)
+
+    def subtract(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        return self._scatter(_fnp().subtract, "subtract", values, mode)
+
+    def multiply(self, values, *, mode=None, indices_are_sorted=False,
+                 unique_indices=False):
+        return self._scatter(_fnp().multiply, "multiply", values, mode)
+
+    mul = multiply
+
+    def divide(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        return self._scatter(_fnp().divide, "divide", values, mode)
+
+    def power(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        return self._scatter(_fnp().power, "power", values, mode)
+
+    def min(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        return self._scatter(_fnp().minimum, "min", values, mode)
+
+    def max(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        return self._scatter(_fnp().maximum, "max", values, mode)
+
+
+class _AtHelper:
+    __slots__ = ("x",)
+
+    def __init__(self, x):
+        self.x = x
+
+    def __getitem__(self, idx):
+        return _IndexUpdate(self.x, idx)
+
+
 class NumPyArrayMethods:
     """The methods of ``numpy.ndarray`` that compute (no buffers, strides or flags)."""
 
@@ -231,6 +303,15 @@ class NumPyArrayMethods:
 
     def choose(self, choices, out=None, mode="raise"):
         return _fnp().choose(self, choices, out=out, mode=mode)
+
+    @property
+    def at(self):
+        """jax.numpy's ``x.at[idx].set(v)`` / ``.add(v)`` / ``.multiply`` / ``.divide`` /
+        ``.power`` / ``.min`` / ``.max`` / ``.apply(f)`` / ``.get()``: new arrays, ``x``
+        unchanged (a tracer's only: a NumPy array has no ``at``; outside transforms use
+        ``functrans.numpy.add.at(x, idx, v, inplace=False)`` or item assignment on a
+        copy)."""
+        return _AtHelper(self)
 
     # -- in place: the tracer is rebound to the new value --
     def sort(self, axis=-1, kind=None, order=None, *, stable=None):

@@ -401,7 +401,12 @@ class Tracer(NumPyArrayMethods):
     def __index__(self):
         return operator.index(self._concrete("an index"))
 
-    def item(self):
+    def item(self, *args):
+        # NumPy's item(): the only element, or the one at a flat index or an index tuple
+        if args:
+            i = args[0] if len(args) == 1 else args
+            v = self[tuple(i)] if isinstance(i, tuple) else _fnp.reshape(self, (-1,))[i]
+            return v.item()
         return self._concrete("item()").item()
 
     def tolist(self):

@@ -35,6 +35,12 @@ class DType:
     # key next to the native dtypes or names it compares equal to.
     __hash__ = object.__hash__
 
+    def __call__(self, value):
+        """``fnp.float32(x)``: ``x`` as an array of this dtype (a 0-d one for a number), as
+        ``jnp.float32(x)`` (NumPy's gives a scalar; arrays and tracers are cast alike)."""
+        from . import numpy as fnp
+        return fnp.asarray(value, dtype=self)
+
     @property
     def short(self) -> str:
         """Short form used when printing graphs: f64, i32, bool."""

@@ -59,7 +59,7 @@ class JVPTracer(Tracer):
     def __complex__(self):
         self._dropped("complex()")
 
-    def item(self):
+    def item(self, *args):
         self._dropped("item()")
 
     def tolist(self):

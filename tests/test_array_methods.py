@@ -169,3 +169,63 @@ def test_every_method_is_covered():
     missing = sorted(n for n in names if f".{n}(" not in source and f".{n} " not in source
                      and f".{n}\n" not in source and f".{n})" not in source and f".{n}," not in source)
     assert not missing, f"untested methods: {missing}"
+
+
+def _at_updates(x, xp):
+    i = np.array([0, 2, 0])
+    return (x.at[i].add(x[1] * 2.0) * x.at[1:].set(3.0)
+            + x.at[np.array([0, 2])].multiply(x[:2], unique_indices=True) + x.at[i].max(0.5) + x.at[i].min(x[1:])
+            - x.at[2].divide(4.0) + x.at[1].power(3.0) - x.at[3].subtract(x[0])).sum() \
+        + x.at[i].get().sum()
+
+
+def test_jax_at_updates_match_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    x = np.array([0.3, 1.2, -0.7, 2.0])
+    np.testing.assert_allclose(ft.grad(lambda v: _at_updates(v, fnp))(x),
+                               jax.grad(lambda v: _at_updates(v, jnp))(x), rtol=1e-13)
+    np.testing.assert_allclose(ft.jit(lambda v: _at_updates(v, fnp))(x),
+                               _at_updates(jnp.asarray(x), jnp), rtol=1e-13)
+
+
+def test_at_updates_on_every_backend(backend):
+    x = backend.asarray([0.3, 1.2, -0.7, 2.0])
+    i = backend.xp.asarray([0, 2, 0]) if backend.name != "numpy" else np.array([0, 2, 0])
+    if backend.device is not None:
+        i = backend.xp.asarray([0, 2, 0], device=backend.device)
+    add = ft.jit(lambda v: v.at[i].add(1.0))(x)
+    mul = ft.jit(lambda v: v.at[1:3].multiply(v[:2]))(x)
+    app = ft.jit(lambda v: v.at[::2].apply(fnp.sin))(x)
+    assert backend.is_own(add) and backend.is_own(app)
+    want = np.array([0.3, 1.2, -0.7, 2.0])
+    np.testing.assert_allclose(backend.to_numpy(add), want + [2, 0, 1, 0])
+    np.testing.assert_allclose(backend.to_numpy(mul), [0.3, 1.2 * 0.3, -0.7 * 1.2, 2.0])
+    np.testing.assert_allclose(backend.to_numpy(app), [np.sin(0.3), 1.2, np.sin(-0.7), 2.0])
+    # repeated indices each apply (numpy.multiply.at); x itself is unchanged
+    want_mul = want.copy()
+    np.multiply.at(want_mul, [0, 0], [2.0, 3.0])
+    two = fnp.stack([x[1] * 0 + 2.0, x[1] * 0 + 3.0])  # (on x's library and device)
+    got = ft.jit(lambda v, w: v.at[np.array([0, 0])].multiply(w))(x, two)
+    np.testing.assert_allclose(backend.to_numpy(got), want_mul)
+    np.testing.assert_array_equal(backend.to_numpy(x), want)
+
+
+def test_at_errors_and_item_and_dtype_calls():
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(NotImplementedError, match="mode='drop'"):
+        ft.jit(lambda v: v.at[0].set(1.0, mode="drop"))(x)
+    with pytest.raises(IndexError):
+        ft.jit(lambda v: v.at[5].set(1.0))(x)
+    # item(k) / item((i, j)) as NumPy's, on values without a derivative
+    seen = []
+    ft.grad(lambda v: seen.append((ft.stop_gradient(v).item(1), (v > 2).item((1, 0)))) or
+            v.sum())(x)
+    assert seen == [(2.0, True)]
+    with pytest.raises(ft.errors.DerivativeDroppedError, match="item"):
+        ft.grad(lambda v: v.item(1))(x)
+    # fnp.float32(v): an array of that dtype, as jnp.float32(v)
+    assert fnp.float32(2.0).dtype == np.float32 and fnp.float32(2.0).shape == ()
+    y = ft.grad(lambda v: fnp.float64(v * 2.0).sum())(x)
+    np.testing.assert_array_equal(y, np.full((2, 2), 2.0))

@@ -430,6 +430,8 @@ _NUMPY_NAME = {"pow": "power", "atan2": "arctan2"}
 
 
 def _cast_to(a, b):
+    if type(b) in _SCALARS:  # made with a's library and device, not the default backend's
+        return _to_array(b, dtype=_dtype(a), like=a)
     b = _as_operand(b)
     return b if _dtype(b) is _dtype(a) else _st.convert_element_type(b, _dtype(a))
 

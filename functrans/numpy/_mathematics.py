@@ -348,6 +348,7 @@ def float_power(x1, x2, /):
     def up(v):
         if type(v) in _SCALARS:
             return complex(v) if type(v) is complex else float(v)
+        v = _operand(v)
         d = _dtype(v)
         target = _dt.complex128 if d.kind == "c" else _dt.float64
         return v if d is target else _st.convert_element_type(v, target)
