@@ -67,7 +67,8 @@ def test_reductions_of_a_list_of_tracers_as_autograd():
     "np.flip([1.0, 2.0, 3.0])", "np.full_like([1, 2], 7)", "np.searchsorted([1, 3, 5], [2, 4])",
     "np.clip([-2.0, 0.5, 3.0], [-1.0, 0.0, 0.0], 1.0)", "np.broadcast_arrays([1.0], [[2.0], [3.0]])",
     "np.reciprocal([2.0, 4.0])", "np.matrix_transpose([[1.0, 2.0]])", "np.tril([1.0, 2.0, 3.0])",
-    "np.triu([1, 2, 3], 1)",
+    "np.triu([1, 2, 3], 1)", "np.add([1.0, 2.0], 3.0)", "np.multiply(2.0, (1.0, 2.0))",
+    "np.subtract((1.0, 2.0), (3.0, 5.0))", "np.sin((0.5, 1.0))", "np.maximum([1.0, 4.0], 2.0)",
 ])
 def test_array_likes_as_numpy(expr):
     ref = eval(expr, {"np": np})

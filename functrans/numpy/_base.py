@@ -29,6 +29,8 @@ _current_get = _current.get
 _by_type_get = _by_type.get
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
+# What has no .dtype: one set look-up on the fast paths for both kinds.
+_NOT_ARRAY = frozenset(_SCALARS) | frozenset(_SEQUENCES)
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -246,13 +248,13 @@ def _binary_function(prim, name, doc):
         if t2 in _SCALARS:
             if t1 in _INEXACT_TRACERS and t2 is not complex:
                 return bind(x1, x2)
-            if t1 not in _SCALARS and t2 is not complex and id(x1.dtype) in _INEXACT:
+            if t1 not in _NOT_ARRAY and t2 is not complex and id(x1.dtype) in _INEXACT:
                 if _current_get() is _EVAL:  # no transform: straight to the library
                     f = impls.get(_by_type_get(t1))
                     if f is not None:
                         return f(x1, x2)
                 return bind(x1, x2)
-        elif t1 is t2 and t1 not in _SEQUENCES and x1.dtype is x2.dtype and \
+        elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
                 x1.shape == x2.shape:
             if _current_get() is _EVAL:
                 f = impls.get(_by_type_get(t1))
@@ -274,7 +276,7 @@ def _float_function(prim, name, doc):
     def fn(x, /):
         if type(x) in _INEXACT_TRACERS:
             return bind(x)
-        if type(x) not in _SCALARS and type(x) not in _SEQUENCES and id(x.dtype) in _INEXACT:
+        if type(x) not in _NOT_ARRAY and id(x.dtype) in _INEXACT:
             # No transform active: what the evaluator would do, without its frames. A tracer
             # (even a leaked one) owns no backend, so it always takes the full path.
             if _current_get() is _EVAL:
