@@ -343,11 +343,26 @@ def _check_shape(name, shape, *param_shapes):
 
 def _unit(k, shape, dtype, name):
     """Uniform floats in [0, 1) of ``dtype``: the top mantissa bits of JAX's random bits."""
-    if dtype is _dt.float64:
-        w0, w1 = _blocks(k, shape, name)  # the 52 top bits of the 64-bit word (w0, w1)
+    w0, w1 = _blocks(k, shape, name)
+    if not isinstance(w0, _Tracer) and _backend_of(w0).name in _IN_PLACE:
+        # the same operations in place on the cipher's fresh words
+        b = _backend_of(w0)
+        if dtype is _dt.float64:
+            w1 >>= 12
+            u, low = (b.xp.astype(v, b.native_dtype(_dt.float64)) for v in (w0, w1))
+            u *= 2.0 ** -32
+            low *= 2.0 ** -52
+            u += low
+            return u
+        w0 ^= w1
+        w0 >>= 9
+        u = b.xp.astype(w0, b.native_dtype(_dt.float32))
+        u *= 2.0 ** -23
+        return u
+    if dtype is _dt.float64:  # the 52 top bits of the 64-bit word (w0, w1)
         return (fnp.astype(w0, fnp.float64) * 2.0 ** -32
                 + fnp.astype(fnp.bitwise_right_shift(w1, 12), fnp.float64) * 2.0 ** -52)
-    b = fnp.bitwise_right_shift(_bits32(k, shape, name), 9)  # 23 mantissa bits
+    b = fnp.bitwise_right_shift(fnp.bitwise_xor(w0, w1), 9)  # 23 mantissa bits
     return fnp.astype(b, fnp.float32) * 2.0 ** -23
 
 
