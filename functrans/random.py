@@ -40,7 +40,8 @@ from .scipy import special as _sp
 __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "key_data", "uniform", "normal",
            "truncated_normal", "bernoulli", "randint", "choice", "permutation", "categorical",
            "gumbel", "exponential", "laplace", "logistic", "multivariate_normal",
-           "rademacher"]
+           "rademacher", "gamma", "loggamma", "beta", "dirichlet", "chisquare", "t",
+           "cauchy", "generalized_normal", "ball", "orthogonal", "poisson"]
 
 _add, _sub, _mul = fnp.add, fnp.subtract, fnp.multiply
 _M32 = 0xFFFFFFFF
@@ -705,3 +706,298 @@ def rademacher(key, shape=(), dtype=None):
     d = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     b = fnp.astype(bernoulli(key, 0.5, shape), d)
     return fnp.astype(2 * b - 1, d)
+
+
+# -- rejection samplers and those built on them ----------------------------------------------------
+#
+# The rejection loops are vectorised: every round draws one candidate for every element (from
+# the round's own key, ``fold_in(key, round)``) and keeps it where the element is still waiting
+# and the candidate is accepted; the loop (``functrans.lax.while_loop``: Python's ``while``
+# eagerly, one staged ``while`` under ``jit``, run until every member is done under ``vmap``)
+# ends when every element has been accepted. The values are therefore not JAX's, whose loops
+# run per element on other keys; the distributions are the same.
+
+
+def _while(cond, body, init):
+    from .control_flow import while_loop
+    return while_loop(cond, body, init)
+
+
+def _shape_params(name, shape, *params):
+    """``shape`` checked against the parameters' shapes (their broadcast by default)."""
+    if shape is None:
+        return tuple(fnp.broadcast_shapes(*(p.shape for p in params)))
+    shape = _name_shape(shape, name)
+    _check_shape(name, shape, *(p.shape for p in params))
+    return shape
+
+
+def _no_shape_derivative(name, param, x):
+    """``x``, where a derivative reaching the shape parameter ``param`` raises (rather than
+    giving the derivative of the accepted candidate, or a silent zero)."""
+    from .core import Tracer
+    if not isinstance(param, Tracer):
+        return x
+    from .custom import custom_jvp
+
+    @custom_jvp
+    def link(p, y):
+        return y
+
+    @link.defjvp
+    def _(primals, tangents):
+        raise NotImplementedError(
+            f"functrans.random.{name}: the derivative of the samples with respect to the shape "
+            f"parameter is not implemented (JAX's implicit reparameterisation); stop_gradient "
+            f"the parameter")
+
+    return link(param, x)
+
+
+def _log_gamma(k, alpha, shape, dtype):
+    """Logarithms of standard gamma samples of shapes ``alpha`` (an array broadcasting to
+    ``shape``, no derivative): Marsaglia and Tsang's method (ACM TOMS 26, 2000), shapes below 1
+    boosted to ``alpha + 1`` and multiplied by ``U ** (1 / alpha)`` (in logarithms, so that
+    small shapes do not underflow)."""
+    alpha = fnp.broadcast_to(fnp.stop_gradient(alpha), shape)
+    boost = fnp.less(alpha, 1.0)
+    a = fnp.where(boost, alpha + 1.0, alpha)
+    d = a - 1.0 / 3.0
+    c = 1.0 / fnp.sqrt(9.0 * d)
+    ks = split(k)
+    k_loop, k_boost = ks[0, :], ks[1, :]
+
+    def cond(carry):
+        return fnp.logical_not(fnp.all(carry[2]))
+
+    def body(carry):
+        i, lx, done = carry
+        kz, ku = _pair(fold_in(k_loop, i))
+        z = normal(kz, shape, dtype)
+        u = _unit(ku, shape, dtype, "gamma")
+        # (fnp's functions, not operators: a raw array meets a tracer under vmap)
+        v = _add(_mul(c, z), 1.0)
+        pos = fnp.greater(v, 0.0)
+        v3 = fnp.where(pos, _mul(_mul(v, v), v), 1.0)
+        lv3 = fnp.log(v3)
+        bound = _add(_add(_mul(_mul(z, z), 0.5), d), _mul(d, _sub(lv3, v3)))
+        ok = fnp.logical_and(pos, fnp.less(fnp.log1p(-u), bound))
+        lx = fnp.where(fnp.logical_and(ok, fnp.logical_not(done)), _add(fnp.log(d), lv3), lx)
+        return i + 1, lx, fnp.logical_or(done, ok)
+
+    zero = fnp.zeros_like(_key_words(k, "gamma")[0])
+    init = (zero, fnp.zeros(shape, dtype=dtype, device=fnp.device(alpha)),
+            fnp.zeros(shape, dtype=fnp.bool, device=fnp.device(alpha)))
+    _, lx, _ = _while(cond, body, init)
+    lu = fnp.log1p(-_unit(k_boost, shape, dtype, "gamma"))  # log U, U in (0, 1]
+    return _add(lx, fnp.where(boost, fnp.divide(lu, fnp.where(boost, alpha, 1.0)), 0.0))
+
+
+def _pair(k):
+    ks = split(k)
+    return ks[0, :], ks[1, :]
+
+
+def _float_params(name, k, dtype, *params):
+    d = _float_dtype(dtype, name)
+    like = _key_words(k, name)[0]
+    return d, [_param(p, d, like) for p in params]
+
+
+def gamma(key, a, shape=None, dtype=None):
+    """Standard gamma samples of shape parameter ``a`` > 0 (scale 1; the shape of ``a`` by
+    default). Not differentiable in ``a`` (a derivative reaching it raises
+    NotImplementedError)."""
+    d, (alpha,) = _float_params("gamma", key, dtype, a)
+    shape = _shape_params("gamma", shape, alpha)
+    return _no_shape_derivative("gamma", alpha,
+                                fnp.exp(_log_gamma(key, alpha, shape, d)))
+
+
+def loggamma(key, a, shape=None, dtype=None):
+    """Logarithms of standard gamma samples (accurate for small ``a``, where the samples
+    themselves underflow)."""
+    d, (alpha,) = _float_params("loggamma", key, dtype, a)
+    shape = _shape_params("loggamma", shape, alpha)
+    return _no_shape_derivative("loggamma", alpha, _log_gamma(key, alpha, shape, d))
+
+
+def beta(key, a, b, shape=None, dtype=None):
+    """Beta samples of parameters ``a``, ``b`` > 0: ``X / (X + Y)`` of gamma samples, in
+    logarithms. Not differentiable in ``a`` and ``b``."""
+    d, (a, b) = _float_params("beta", key, dtype, a, b)
+    shape = _shape_params("beta", shape, a, b)
+    ka, kb = _pair(key)
+    la, lb = _log_gamma(ka, a, shape, d), _log_gamma(kb, b, shape, d)
+    m = fnp.maximum(la, lb)
+    ea, eb = fnp.exp(_sub(la, m)), fnp.exp(_sub(lb, m))
+    out = fnp.divide(ea, _add(ea, eb))
+    return _no_shape_derivative("beta", b, _no_shape_derivative("beta", a, out))
+
+
+def dirichlet(key, alpha, shape=None, dtype=None):
+    """Dirichlet samples of concentrations ``alpha`` (last axis, each > 0): normalised gamma
+    samples (a softmax of their logarithms). ``shape`` is the batch shape (``alpha``'s other
+    axes by default); the result has shape ``shape + alpha.shape[-1:]``."""
+    d, (alpha,) = _float_params("dirichlet", key, dtype, alpha)
+    if alpha.ndim < 1:
+        raise ValueError("functrans.random.dirichlet: alpha must have at least one dimension")
+    shape = _shape_params("dirichlet", shape, fnp.reshape(alpha[..., 0], alpha.shape[:-1]))
+    full = tuple(shape) + tuple(alpha.shape[-1:])
+    lg = _log_gamma(key, alpha, full, d)
+    m = fnp.max(lg, axis=-1, keepdims=True)
+    e = fnp.exp(_sub(lg, m))
+    return _no_shape_derivative("dirichlet", alpha,
+                                fnp.divide(e, fnp.sum(e, axis=-1, keepdims=True)))
+
+
+def chisquare(key, df, shape=None, dtype=None):
+    """Chi-square samples with ``df`` > 0 degrees of freedom: ``2 * gamma(df / 2)``."""
+    d, (df,) = _float_params("chisquare", key, dtype, df)
+    shape = _shape_params("chisquare", shape, df)
+    out = 2.0 * fnp.exp(_log_gamma(key, df / 2.0, shape, d))
+    return _no_shape_derivative("chisquare", df, out)
+
+
+def t(key, df, shape=(), dtype=None):
+    """Student's t samples with ``df`` > 0 degrees of freedom: ``z * sqrt(df / 2 / g)`` of a
+    normal ``z`` and a gamma ``g`` of shape ``df / 2`` (as JAX)."""
+    d, (df,) = _float_params("t", key, dtype, df)
+    shape = _shape_params("t", shape, df)
+    kn, kg = _pair(key)
+    z = normal(kn, shape, d)
+    half = df / 2.0
+    g = fnp.exp(_log_gamma(kg, half, shape, d))
+    return _no_shape_derivative("t", df, _mul(z, fnp.sqrt(fnp.divide(fnp.stop_gradient(half),
+                                                                       g))))
+
+
+def cauchy(key, shape=(), dtype=None):
+    """Standard Cauchy samples: ``tan(pi * (u - 1/2))`` of a uniform ``u`` in [eps, 1) (JAX's
+    transform of the same uniforms)."""
+    shape = _name_shape(shape, "cauchy")
+    d = _float_dtype(dtype, "cauchy")
+    u = _uniform(key, shape, d, float(fnp.finfo(d).eps), 1.0, "cauchy")
+    return fnp.tan(math.pi * (u - 0.5))
+
+
+def generalized_normal(key, p, shape=(), dtype=None):
+    """Generalized normal samples, of density proportional to ``exp(-|x|**p)``:
+    ``rademacher * gamma(1/p) ** (1/p)`` (as JAX; ``p`` a positive Python number or array)."""
+    d, (p,) = _float_params("generalized_normal", key, dtype, p)
+    shape = _shape_params("generalized_normal", shape, p)
+    kg, kr = _pair(key)
+    ps = fnp.stop_gradient(p)
+    g = fnp.exp(fnp.divide(_log_gamma(kg, fnp.divide(1.0, ps), shape, d), ps))
+    r = fnp.astype(rademacher(kr, shape), d)
+    return _no_shape_derivative("generalized_normal", p, _mul(r, g))
+
+
+def ball(key, d, p=2, shape=(), dtype=None):
+    """Points uniformly distributed in the unit ``p``-norm ball of dimension ``d``: generalized
+    normals divided by ``(sum |g|**p + e) ** (1/p)`` with an exponential ``e`` (as JAX).
+    Result shape ``shape + (d,)``."""
+    if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+        raise ValueError(f"functrans.random.ball: d must be a positive int; got {d!r}")
+    shape = _name_shape(shape, "ball")
+    fd = _float_dtype(dtype, "ball")
+    kg, ke = _pair(key)
+    g = generalized_normal(kg, p, shape + (d,), fd)
+    e = exponential(ke, shape, fd)
+    norm = fnp.pow(_add(fnp.sum(fnp.pow(fnp.abs(g), p), axis=-1), e), 1.0 / p)
+    return fnp.divide(g, norm[..., None])
+
+
+def orthogonal(key, n, shape=(), dtype=None):
+    """Random ``n`` x ``n`` orthogonal matrices, Haar distributed: the Q of a QR factorisation
+    of a normal matrix, its columns' signs fixed by R's diagonal (as JAX). Result shape
+    ``shape + (n, n)``."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"functrans.random.orthogonal: n must be a non-negative int; got "
+                         f"{n!r}")
+    shape = _name_shape(shape, "orthogonal")
+    d = _float_dtype(dtype, "orthogonal")
+    z = normal(key, shape + (n, n), d)
+    q, r = fnp.linalg.qr(z)
+    s = fnp.sign(fnp.diagonal(r, axis1=-2, axis2=-1))
+    return _mul(q, s[..., None, :])
+
+
+def _poisson_small(k, lam, shape, dtype):
+    """Knuth's multiplication method: the number of uniforms whose product stays above
+    ``exp(-lam)``, counted in logarithms (for rates below 10)."""
+    def cond(carry):
+        return fnp.logical_not(fnp.all(carry[3]))
+
+    def body(carry):
+        i, lp, n, done = carry
+        lu = fnp.log1p(-_unit(fold_in(k, i), shape, dtype, "poisson"))  # log U, U in (0, 1]
+        lp = fnp.where(done, lp, _add(lp, lu))
+        stop = fnp.less(lp, fnp.negative(lam))
+        n = fnp.where(fnp.logical_or(done, stop), n, n + 1)
+        return i + 1, lp, n, fnp.logical_or(done, stop)
+
+    zero = fnp.zeros_like(_key_words(k, "poisson")[0])
+    dev = fnp.device(lam)
+    init = (zero, fnp.zeros(shape, dtype=dtype, device=dev),
+            fnp.zeros(shape, dtype=fnp.int64, device=dev),
+            fnp.zeros(shape, dtype=fnp.bool, device=dev))
+    return _while(cond, body, init)[2]
+
+
+def _poisson_large(k, lam, shape, dtype):
+    """Hörmann's transformed rejection with squeeze (PTRS; "The transformed rejection method
+    for generating Poisson random variables", 1993), for rates of 10 and above."""
+    log_lam = fnp.log(lam)
+    b = 0.931 + 2.53 * fnp.sqrt(lam)
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+
+    def cond(carry):
+        return fnp.logical_not(fnp.all(carry[2]))
+
+    def body(carry):
+        i, n, done = carry
+        ku, kv = _pair(fold_in(k, i))
+        u = _unit(ku, shape, dtype, "poisson") - 0.5
+        v = _unit(kv, shape, dtype, "poisson")
+        us = 0.5 - fnp.abs(u)
+        kk = fnp.floor(_add(_add(_mul(_add(fnp.divide(_mul(a, 2.0), us), b), u), lam), 0.43))
+        s = fnp.log(fnp.divide(_mul(v, inv_alpha), _add(fnp.divide(a, _mul(us, us)), b)))
+        tt = _sub(_sub(_mul(kk, log_lam), lam), _sp.gammaln(fnp.maximum(kk, 0.0) + 1.0))
+        accept1 = fnp.logical_and(fnp.greater_equal(us, 0.07), fnp.less_equal(v, v_r))
+        reject = fnp.logical_or(fnp.less(kk, 0.0),
+                                fnp.logical_and(fnp.less(us, 0.013), fnp.greater(v, us)))
+        ok = fnp.logical_or(accept1, fnp.logical_and(fnp.logical_not(reject),
+                                                     fnp.less_equal(s, tt)))
+        n = fnp.where(fnp.logical_and(ok, fnp.logical_not(done)), fnp.astype(kk, fnp.int64), n)
+        return i + 1, n, fnp.logical_or(done, ok)
+
+    zero = fnp.zeros_like(_key_words(k, "poisson")[0])
+    dev = fnp.device(lam)
+    init = (zero, fnp.zeros(shape, dtype=fnp.int64, device=dev),
+            fnp.zeros(shape, dtype=fnp.bool, device=dev))
+    return _while(cond, body, init)[1]
+
+
+def poisson(key, lam, shape=None, dtype=None):
+    """Poisson samples of rates ``lam`` >= 0 (``int64`` by default; the shape of ``lam`` by
+    default): Knuth's multiplication method below rate 10, Hörmann's transformed rejection
+    (PTRS) from 10 on, as JAX (whose values differ: its loops run per element)."""
+    od = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    if od.kind not in "iu":
+        raise TypeError(f"functrans.random.poisson: dtype must be an integer type; got "
+                        f"{od.name}")
+    like = _key_words(key, "poisson")[0]
+    lam = fnp.stop_gradient(_param(lam, _dt.float64, like))
+    shape = _shape_params("poisson", shape, lam)
+    lam = fnp.broadcast_to(lam, shape)
+    small = fnp.less(lam, 10.0)
+    ks, kl = _pair(key)
+    n_small = _poisson_small(ks, fnp.where(small, lam, 0.0), shape, _dt.float64)
+    n_large = _poisson_large(kl, fnp.where(small, 10.0, lam), shape, _dt.float64)
+    out = fnp.where(small, n_small, n_large)
+    out = fnp.where(fnp.equal(lam, 0.0), 0, out)
+    out = fnp.where(fnp.logical_or(fnp.isnan(lam), fnp.less(lam, 0.0)), -1, out)  # as JAX
+    return fnp.astype(out, od)
