@@ -760,6 +760,9 @@ def _log_gamma(k, alpha, shape, dtype):
     boosted to ``alpha + 1`` and multiplied by ``U ** (1 / alpha)`` (in logarithms, so that
     small shapes do not underflow)."""
     alpha = fnp.broadcast_to(fnp.stop_gradient(alpha), shape)
+    # a shape that is not a number >= 0 would never be accepted: 1 in the loop, nan out
+    bad = fnp.logical_not(fnp.logical_and(fnp.greater_equal(alpha, 0.0), fnp.isfinite(alpha)))
+    alpha = fnp.where(bad, 1.0, alpha)
     boost = fnp.less(alpha, 1.0)
     a = fnp.where(boost, alpha + 1.0, alpha)
     d = a - 1.0 / 3.0
@@ -790,7 +793,8 @@ def _log_gamma(k, alpha, shape, dtype):
             fnp.zeros(shape, dtype=fnp.bool, device=fnp.device(alpha)))
     _, lx, _ = _while(cond, body, init)
     lu = fnp.log1p(-_unit(k_boost, shape, dtype, "gamma"))  # log U, U in (0, 1]
-    return _add(lx, fnp.where(boost, fnp.divide(lu, fnp.where(boost, alpha, 1.0)), 0.0))
+    lx = _add(lx, fnp.where(boost, fnp.divide(lu, fnp.where(boost, alpha, 1.0)), 0.0))
+    return fnp.where(bad, math.nan, lx)
 
 
 def _pair(k):
@@ -806,8 +810,8 @@ def _float_params(name, k, dtype, *params):
 
 def gamma(key, a, shape=None, dtype=None):
     """Standard gamma samples of shape parameter ``a`` > 0 (scale 1; the shape of ``a`` by
-    default). Not differentiable in ``a`` (a derivative reaching it raises
-    NotImplementedError)."""
+    default; nan where ``a`` is negative, nan or infinite). Not differentiable in ``a`` (a
+    derivative reaching it raises NotImplementedError)."""
     d, (alpha,) = _float_params("gamma", key, dtype, a)
     shape = _shape_params("gamma", shape, alpha)
     return _no_shape_derivative("gamma", alpha,
@@ -859,9 +863,10 @@ def chisquare(key, df, shape=None, dtype=None):
     return _no_shape_derivative("chisquare", df, out)
 
 
-def t(key, df, shape=(), dtype=None):
-    """Student's t samples with ``df`` > 0 degrees of freedom: ``z * sqrt(df / 2 / g)`` of a
-    normal ``z`` and a gamma ``g`` of shape ``df / 2`` (as JAX)."""
+def t(key, df, shape=None, dtype=None):
+    """Student's t samples with ``df`` > 0 degrees of freedom (the shape of ``df`` by default):
+    ``z * sqrt(df / 2 / g)`` of a normal ``z`` and a gamma ``g`` of shape ``df / 2`` (as
+    JAX)."""
     d, (df,) = _float_params("t", key, dtype, df)
     shape = _shape_params("t", shape, df)
     kn, kg = _pair(key)
@@ -908,19 +913,23 @@ def ball(key, d, p=2, shape=(), dtype=None):
     return fnp.divide(g, norm[..., None])
 
 
-def orthogonal(key, n, shape=(), dtype=None):
-    """Random ``n`` x ``n`` orthogonal matrices, Haar distributed: the Q of a QR factorisation
-    of a normal matrix, its columns' signs fixed by R's diagonal (as JAX). Result shape
-    ``shape + (n, n)``."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"functrans.random.orthogonal: n must be a non-negative int; got "
-                         f"{n!r}")
+def orthogonal(key, n, shape=(), dtype=None, m=None):
+    """Random ``n`` x ``m`` matrices with orthonormal columns (``n >= m``) or rows, Haar
+    distributed (``m = n`` by default: orthogonal matrices): the Q of a QR factorisation of a
+    normal matrix, its columns' signs fixed by R's diagonal (as JAX). Result shape
+    ``shape + (n, m)``."""
+    m = n if m is None else m
+    for name, v in (("n", n), ("m", m)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ValueError(f"functrans.random.orthogonal: {name} must be a non-negative "
+                             f"int; got {v!r}")
     shape = _name_shape(shape, "orthogonal")
     d = _float_dtype(dtype, "orthogonal")
-    z = normal(key, shape + (n, n), d)
+    z = normal(key, shape + (max(n, m), min(n, m)), d)
     q, r = fnp.linalg.qr(z)
     s = fnp.sign(fnp.diagonal(r, axis1=-2, axis2=-1))
-    return _mul(q, s[..., None, :])
+    q = _mul(q, s[..., None, :])
+    return fnp.swapaxes(q, -1, -2) if n < m else q
 
 
 def _poisson_small(k, lam, shape, dtype):
@@ -984,7 +993,8 @@ def _poisson_large(k, lam, shape, dtype):
 def poisson(key, lam, shape=None, dtype=None):
     """Poisson samples of rates ``lam`` >= 0 (``int64`` by default; the shape of ``lam`` by
     default): Knuth's multiplication method below rate 10, Hörmann's transformed rejection
-    (PTRS) from 10 on, as JAX (whose values differ: its loops run per element)."""
+    (PTRS) from 10 on, as JAX (whose values differ: its loops run per element). Rates that
+    are negative, nan or infinite give -1."""
     od = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     if od.kind not in "iu":
         raise TypeError(f"functrans.random.poisson: dtype must be an integer type; got "
@@ -993,11 +1003,12 @@ def poisson(key, lam, shape=None, dtype=None):
     lam = fnp.stop_gradient(_param(lam, _dt.float64, like))
     shape = _shape_params("poisson", shape, lam)
     lam = fnp.broadcast_to(lam, shape)
+    bad = fnp.logical_not(fnp.logical_and(fnp.greater_equal(lam, 0.0), fnp.isfinite(lam)))
+    lam = fnp.where(bad, 0.0, lam)  # (never accepted in the loops)
     small = fnp.less(lam, 10.0)
     ks, kl = _pair(key)
     n_small = _poisson_small(ks, fnp.where(small, lam, 0.0), shape, _dt.float64)
     n_large = _poisson_large(kl, fnp.where(small, 10.0, lam), shape, _dt.float64)
     out = fnp.where(small, n_small, n_large)
-    out = fnp.where(fnp.equal(lam, 0.0), 0, out)
-    out = fnp.where(fnp.logical_or(fnp.isnan(lam), fnp.less(lam, 0.0)), -1, out)  # as JAX
+    out = fnp.where(bad, -1, out)  # as JAX for negative and nan rates
     return fnp.astype(out, od)
