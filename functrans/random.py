@@ -188,18 +188,49 @@ def _blocks(k, shape, name):
 _IN_PLACE = frozenset({"numpy", "array_api_strict", "cupy", "torch"})
 
 
-def _threefry_in_place(b, w, k0, k1, n, like):
+def _threefry_in_place(b, w, k0, k1, n, like, finish=None):
     """:func:`_threefry2x32` of the counters ``0 .. n - 1`` (high words 0) under the Python
     int key words ``k0, k1``, on a concrete key of backend ``b``: the same operations on the
     library's own arrays, updated in place (no array allocated per operation: eagerly, that
-    is most of the time on large sizes). Returns the two output words, flat."""
+    is most of the time on large sizes), and on NumPy and PyTorch one cache-sized block after
+    another (the 100-odd passes of the 20 rounds then stay in the CPU's cache). Returns the
+    two output words, flat; ``finish(x0, x1, start, stop)``, if given, is called on each
+    block's words while they are in the cache (NumPy and PyTorch only)."""
     xp, u32 = b.xp, w is _U32
     ks = (k0, k1, k0 ^ k1 ^ _PARITY)
     x1 = xp.arange(n, dtype=b.native_dtype(w.dtype), device=b.device(like))
-    x1 += k1
-    x0 = x1 + k0  # the first round's x0 + x1, x0 being the key word (high counter 0)
-    t = xp.empty_like(x1)
-    out = b.name in ("numpy", "cupy")  # ufuncs with out=: the rotation's temporary reused
+    x0 = xp.empty_like(x1)
+    if b.name == "numpy":
+        shr = _np.right_shift
+    elif b.name == "cupy":
+        shr = getattr(_import(b.name), "right_shift")
+    else:
+        shr = None
+    block = _BLOCK if b.name in _BLOCKED else max(n, 1)
+    t = xp.empty_like(x1[:block]) if shr is not None else None
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        _rounds(x0[s:e], x1[s:e], None if t is None else t[:e - s], shr, ks, u32)
+        if finish is not None:
+            finish(x0[s:e], x1[s:e], s, e)
+    return x0, x1
+
+
+_BLOCKED = frozenset({"numpy", "torch"})  # backends whose cipher runs block by block
+_BLOCK = 2 ** 15  # words per block: 128 kB of uint32 (and under PyTorch's grain size)
+
+
+def _import(name):
+    import importlib
+    return importlib.import_module(name)
+
+
+def _rounds(x0, x1, t, shr, ks, u32):
+    """The 20 rounds in place on one block: ``x1`` holds the low counters, ``x0`` is
+    overwritten (the high counters are 0); ``shr(x, r, out=t)`` where the library has it."""
+    x1 += ks[1]
+    x0[...] = x1
+    x0 += ks[0]  # the first round's x0 + x1, x0 being the key word (high counter 0)
     first = True
     for i in range(5):
         for r in _ROTATIONS[i % 2]:
@@ -209,8 +240,8 @@ def _threefry_in_place(b, w, k0, k1, n, like):
                 x0 += x1
             if not u32:
                 x1 &= _M32
-            if out:
-                xp.bitwise_right_shift(x1, 32 - r, out=t)
+            if shr is not None:
+                shr(x1, 32 - r, out=t)
             else:
                 t = x1 >> (32 - r)
             x1 <<= r
@@ -221,7 +252,6 @@ def _threefry_in_place(b, w, k0, k1, n, like):
     if not u32:
         x0 &= _M32
         x1 &= _M32
-    return x0, x1
 
 
 def _to_key(w0, w1):
@@ -344,6 +374,33 @@ def _check_shape(name, shape, *param_shapes):
 
 def _unit(k, shape, dtype, name):
     """Uniform floats in [0, 1) of ``dtype``: the top mantissa bits of JAX's random bits."""
+    n = math.prod(shape)
+    if not isinstance(k, _Tracer) and n <= 2 ** 32 and _backend_of(k).name in _BLOCKED:
+        # the conversion block by block, following the rounds while the words are in cache
+        b = _backend_of(k)
+        w, k0, k1 = _words(k, name)
+        nd = b.native_dtype(dtype)
+        out = b.xp.empty((n,), dtype=nd, device=b.device(k))
+        tmp = b.xp.empty((min(n, _BLOCK),), dtype=nd, device=b.device(k))
+
+        def finish(x0, x1, s, e):
+            o = out[s:e]
+            if dtype is _dt.float64:  # w0 2**-32 + (w1 >> 12) 2**-52, as below (exact)
+                x1 >>= 12
+                o[...] = x1
+                o *= 2.0 ** -52
+                t = tmp[:e - s]
+                t[...] = x0
+                t *= 2.0 ** -32
+                o += t
+            else:
+                x0 ^= x1
+                x0 >>= 9
+                o[...] = x0
+                o *= 2.0 ** -23
+
+        _threefry_in_place(b, w, int(k0), int(k1), n, k, finish)
+        return b.xp.reshape(out, shape)
     w0, w1 = _blocks(k, shape, name)
     if not isinstance(w0, _Tracer) and _backend_of(w0).name in _IN_PLACE:
         # the same operations in place on the cipher's fresh words
