@@ -19,9 +19,17 @@ does with ``jax_threefry_partitionable`` on (its default since JAX 0.5). ``key``
 functions (``normal``, ``gumbel``...) apply the same transforms to the same uniforms and agree
 to rounding (JAX's own float64 ``erf_inv``/``log1p`` on CPU are tens of ulp off).
 
-Unsigned 32- and 64-bit arithmetic is carried out on ``int64`` words (masked to 32 bits, or
-wrapping as two's complement), because not every backend implements arithmetic on ``uint32``
-(PyTorch has no ``uint32`` addition); results have the requested dtype.
+The cipher's 32-bit words are native ``uint32`` arrays on NumPy, array-api-strict and CuPy, and
+``int64`` arrays holding 32-bit values on PyTorch (which has no ``uint32`` addition or shifts),
+chosen per call from the key's backend; the bits are the same. On a concrete (not traced) key
+the cipher runs in place on the library's own arrays, on NumPy and PyTorch block by block in
+the CPU's cache; traced (``jit``, ``vmap``), it is ``functrans.numpy`` operations.
+
+The rejection samplers (``gamma``, ``loggamma``, ``beta``, ``dirichlet``, ``chisquare``,
+``t``, ``generalized_normal``, ``ball``, ``poisson``) have JAX's signatures and methods
+(Marsaglia-Tsang; Knuth and PTRS for Poisson) but not its values: their loops are vectorised
+(every element draws a candidate per round from ``fold_in(key, round)`` until all are
+accepted, with :func:`functrans.lax.while_loop`), where JAX's run per element on other keys.
 """
 
 from __future__ import annotations
