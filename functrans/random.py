@@ -19,24 +19,37 @@ does with ``jax_threefry_partitionable`` on (its default since JAX 0.5). ``key``
 functions (``normal``, ``gumbel``...) apply the same transforms to the same uniforms and agree
 to rounding (JAX's own float64 ``erf_inv``/``log1p`` on CPU are tens of ulp off).
 
-Unsigned 32- and 64-bit arithmetic is carried out on ``int64`` words (masked to 32 bits, or
-wrapping as two's complement), because not every backend implements arithmetic on ``uint32``
-(PyTorch has no ``uint32`` addition); results have the requested dtype.
+The cipher's 32-bit words are native ``uint32`` arrays on NumPy, array-api-strict and CuPy, and
+``int64`` arrays holding 32-bit values on PyTorch (which has no ``uint32`` addition or shifts),
+chosen per call from the key's backend; the bits are the same. On a concrete (not traced) key
+the cipher runs in place on the library's own arrays, on NumPy and PyTorch block by block in
+the CPU's cache; traced (``jit``, ``vmap``), it is ``functrans.numpy`` operations.
+
+The rejection samplers (``gamma``, ``loggamma``, ``beta``, ``dirichlet``, ``chisquare``,
+``t``, ``generalized_normal``, ``ball``, ``poisson``) have JAX's signatures and methods
+(Marsaglia-Tsang; Knuth and PTRS for Poisson) but not its values: their loops are vectorised
+(every element draws a candidate per round from ``fold_in(key, round)`` until all are
+accepted, with :func:`functrans.lax.while_loop`), where JAX's run per element on other keys.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as _np
+
 from . import dtypes as _dt
 from . import numpy as fnp
+from .backends import backend_of as _backend_of
+from .core import Tracer as _Tracer
 from .primitives.structural import iota as _iota
 from .scipy import special as _sp
 
 __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "key_data", "uniform", "normal",
            "truncated_normal", "bernoulli", "randint", "choice", "permutation", "categorical",
            "gumbel", "exponential", "laplace", "logistic", "multivariate_normal",
-           "rademacher"]
+           "rademacher", "gamma", "loggamma", "beta", "dirichlet", "chisquare", "t",
+           "cauchy", "generalized_normal", "ball", "orthogonal", "poisson"]
 
 _add, _sub, _mul = fnp.add, fnp.subtract, fnp.multiply
 _M32 = 0xFFFFFFFF
@@ -45,34 +58,76 @@ _PARITY = 0x1BD11BDA  # Threefry's key-schedule constant
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 
 
-# -- words: unsigned 32-bit values held in int64 ---------------------------------------------
+# -- words: unsigned 32-bit values, native or held in int64 -----------------------------------
+#
+# The cipher is written once over a *word arithmetic*, chosen per call from the key's backend:
+# ``_U32`` computes on native ``uint32`` arrays (wrapping addition, shifts and rotations as
+# they are: NumPy, array-api-strict, CuPy), ``_I64`` on ``int64`` arrays holding the 32-bit
+# values (PyTorch, which has no ``uint32`` addition or shifts, and any backend not known to
+# have them). Both give the same bits; the native one is 3-4x faster (half the memory
+# traffic, no masks).
+
+
+class _U32:
+    """Words as native ``uint32`` arrays."""
+
+    dtype = _dt.uint32
+
+    @staticmethod
+    def rotl(x, r):
+        return fnp.bitwise_or(fnp.bitwise_left_shift(x, r), fnp.bitwise_right_shift(x, 32 - r))
+
+    @staticmethod
+    def low(x):  # the 32-bit value of a word
+        return x
+
+    @staticmethod
+    def from_i64(x):  # int64 values in [0, 2**32) as words
+        return fnp.astype(x, fnp.uint32)
+
+
+class _I64:
+    """Words as ``int64`` arrays whose low 32 bits are the value; additions and xors leave
+    garbage above bit 31 (int64 wraps harmlessly) until a rotation or :meth:`low` masks it."""
+
+    dtype = _dt.int64
+
+    @staticmethod
+    def rotl(x, r):
+        x = _u32(x)
+        return fnp.bitwise_or(fnp.bitwise_left_shift(x, r), fnp.bitwise_right_shift(x, 32 - r))
+
+    low = staticmethod(lambda x: _u32(x))
+    from_i64 = staticmethod(lambda x: x)
+
+
+_NATIVE_U32 = frozenset({"numpy", "array_api_strict", "cupy"})
+
+
+def _arith(k):
+    """The word arithmetic for the backend of the key ``k`` (possibly traced)."""
+    from .numpy._base import _concrete_value
+    c = _concrete_value(k)
+    return _U32 if c is not None and _backend_of(c).name in _NATIVE_U32 else _I64
 
 
 def _u32(x):
     return fnp.bitwise_and(x, _M32)
 
 
-def _rotl(x, r):
-    """``x`` rotated left by ``r`` bits, of its low 32 bits (garbage above bit 31)."""
-    x = _u32(x)
-    return fnp.bitwise_or(fnp.bitwise_left_shift(x, r), fnp.bitwise_right_shift(x, 32 - r))
-
-
-def _threefry2x32(k0, k1, x0, x1):
+def _threefry2x32(w, k0, k1, x0, x1):
     """Threefry-2x32 (20 rounds) of the counter words ``(x0, x1)`` under the key words
-    ``(k0, k1)``; every argument an int64 array of values in [0, 2**32), broadcasting."""
+    ``(k0, k1)``, in the word arithmetic ``w``; broadcasting. Returns two words (values)."""
     ks = (k0, k1, fnp.bitwise_xor(fnp.bitwise_xor(k0, k1), _PARITY))
-    # Additions and xors need only the low 32 bits of their operands, so the words carry
-    # garbage above bit 31 (int64 wraps harmlessly) until a rotation or the end masks it.
     x0 = _add(x0, k0)
     x1 = _add(x1, k1)
     for i in range(5):
         for r in _ROTATIONS[i % 2]:
             x0 = _add(x0, x1)
-            x1 = fnp.bitwise_xor(_rotl(x1, r), x0)
+            x1 = fnp.bitwise_xor(w.rotl(x1, r), x0)
         x0 = _add(x0, ks[(i + 1) % 3])
-        x1 = _add(x1, ks[(i + 2) % 3] + (i + 1))
-    return _u32(x0), _u32(x1)
+        x1 = _add(x1, _add(ks[(i + 2) % 3], i + 1))
+    return w.low(x0), w.low(x1)
 
 
 def _name_shape(shape, name):
@@ -105,19 +160,106 @@ def _key_words(k, name):
     return w[0], w[1]
 
 
-def _counters(like, shape):
-    """The flat index of every element of ``shape`` as (high, low) 32-bit words."""
+def _words(k, name):
+    """The word arithmetic for ``k`` and its two key words in it."""
+    _key_words(k, name)  # the checks
+    w = _arith(k)
+    kw = fnp.astype(k, w.dtype)
+    return w, kw[0], kw[1]
+
+
+def _counters(w, like, shape):
+    """The flat index of every element of ``shape`` as (high, low) words; the high word is
+    a 0-d zero (broadcasting) below ``2**32`` elements."""
     n = math.prod(shape)
+    if n <= 2 ** 32:
+        return fnp.zeros_like(like), fnp.reshape(_iota(like, n, w.dtype), shape)
     i = _iota(like, n)
     hi, lo = fnp.bitwise_right_shift(i, 32), _u32(i)
-    return fnp.reshape(hi, shape), fnp.reshape(lo, shape)
+    return (fnp.reshape(w.from_i64(hi), shape), fnp.reshape(w.from_i64(lo), shape))
 
 
 def _blocks(k, shape, name):
-    """The two output words of the cipher for every element of ``shape``."""
-    k0, k1 = _key_words(k, name)
-    hi, lo = _counters(k0, shape)
-    return _threefry2x32(k0, k1, hi, lo)
+    """The two output words of the cipher for every element of ``shape`` (in the key's word
+    arithmetic: ``uint32``, or ``int64`` values in [0, 2**32))."""
+    w, k0, k1 = _words(k, name)
+    n = math.prod(shape)
+    if not isinstance(k, _Tracer) and n <= 2 ** 32:
+        b = _backend_of(k)
+        if b.name in _IN_PLACE:
+            x0, x1 = _threefry_in_place(b, w, int(k0), int(k1), n, k)
+            return b.xp.reshape(x0, shape), b.xp.reshape(x1, shape)
+    hi, lo = _counters(w, k0, shape)
+    return _threefry2x32(w, k0, k1, hi, lo)
+
+
+_IN_PLACE = frozenset({"numpy", "array_api_strict", "cupy", "torch"})
+
+
+def _threefry_in_place(b, w, k0, k1, n, like, finish=None):
+    """:func:`_threefry2x32` of the counters ``0 .. n - 1`` (high words 0) under the Python
+    int key words ``k0, k1``, on a concrete key of backend ``b``: the same operations on the
+    library's own arrays, updated in place (no array allocated per operation: eagerly, that
+    is most of the time on large sizes), and on NumPy and PyTorch one cache-sized block after
+    another (the 100-odd passes of the 20 rounds then stay in the CPU's cache). Returns the
+    two output words, flat; ``finish(x0, x1, start, stop)``, if given, is called on each
+    block's words while they are in the cache (NumPy and PyTorch only)."""
+    xp, u32 = b.xp, w is _U32
+    ks = (k0, k1, k0 ^ k1 ^ _PARITY)
+    x1 = xp.arange(n, dtype=b.native_dtype(w.dtype), device=b.device(like))
+    x0 = xp.empty_like(x1)
+    if b.name == "numpy":
+        shr = _np.right_shift
+    elif b.name == "cupy":
+        shr = getattr(_import(b.name), "right_shift")
+    else:
+        shr = None
+    block = _BLOCK if b.name in _BLOCKED else max(n, 1)
+    t = xp.empty_like(x1[:block]) if shr is not None else None
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        _rounds(x0[s:e], x1[s:e], None if t is None else t[:e - s], shr, ks, u32)
+        if finish is not None:
+            finish(x0[s:e], x1[s:e], s, e)
+    return x0, x1
+
+
+_BLOCKED = frozenset({"numpy", "torch"})  # backends whose cipher runs block by block
+_BLOCK = 2 ** 15  # words per block: 128 kB of uint32 (and under PyTorch's grain size)
+
+
+def _import(name):
+    import importlib
+    return importlib.import_module(name)
+
+
+def _rounds(x0, x1, t, shr, ks, u32):
+    """The 20 rounds in place on one block: ``x1`` holds the low counters, ``x0`` is
+    overwritten (the high counters are 0); ``shr(x, r, out=t)`` where the library has it."""
+    x1 += ks[1]
+    x0[...] = x1
+    x0 += ks[0]  # the first round's x0 + x1, x0 being the key word (high counter 0)
+    first = True
+    for i in range(5):
+        for r in _ROTATIONS[i % 2]:
+            if first:
+                first = False
+            else:
+                x0 += x1
+            if not u32:
+                x1 &= _M32
+            if shr is not None:
+                shr(x1, 32 - r, out=t)
+            else:
+                t = x1 >> (32 - r)
+            x1 <<= r
+            x1 |= t
+            x1 ^= x0
+        x0 += ks[(i + 1) % 3]
+        x1 += (ks[(i + 2) % 3] + i + 1) & _M32
+    if not u32:
+        x0 &= _M32
+        x1 &= _M32
 
 
 def _to_key(w0, w1):
@@ -169,15 +311,15 @@ def split(key, num=2):
 def fold_in(key, data):
     """A new key from ``key`` and the integer ``data`` (taken modulo ``2**32``): the same
     ``(key, data)`` always gives the same key, different data give independent ones."""
-    k0, k1 = _key_words(key, "fold_in")
+    w, k0, k1 = _words(key, "fold_in")
     if type(data) is int:
         d = fnp.full_like(k0, data & _M32)
     else:
         dd = _dt.as_dtype(data.dtype, strict=False) if hasattr(data, "dtype") else None
         if dd is None or dd.kind not in "iu" or tuple(data.shape) != ():
             raise TypeError("functrans.random.fold_in: data must be an integer scalar")
-        d = _u32(fnp.astype(data, fnp.int64))
-    return _to_key(*_threefry2x32(k0, k1, fnp.zeros_like(d), d))
+        d = w.from_i64(_u32(fnp.astype(data, fnp.int64)))
+    return _to_key(*_threefry2x32(w, k0, k1, fnp.zeros_like(d), d))
 
 
 def _bits32(k, shape, name):
@@ -187,7 +329,7 @@ def _bits32(k, shape, name):
 
 def _bits64(k, shape, name):
     """64 random bits per element as int64 (two's complement of the unsigned value)."""
-    w0, w1 = _blocks(k, shape, name)
+    w0, w1 = (fnp.astype(v, fnp.int64) for v in _blocks(k, shape, name))
     return fnp.bitwise_or(fnp.bitwise_left_shift(w0, 32), w1)
 
 
@@ -240,18 +382,68 @@ def _check_shape(name, shape, *param_shapes):
 
 def _unit(k, shape, dtype, name):
     """Uniform floats in [0, 1) of ``dtype``: the top mantissa bits of JAX's random bits."""
-    if dtype is _dt.float64:
-        w0, w1 = _blocks(k, shape, name)  # the 52 top bits of the 64-bit word (w0, w1)
+    n = math.prod(shape)
+    if not isinstance(k, _Tracer) and n <= 2 ** 32 and _backend_of(k).name in _BLOCKED:
+        # the conversion block by block, following the rounds while the words are in cache
+        b = _backend_of(k)
+        w, k0, k1 = _words(k, name)
+        nd = b.native_dtype(dtype)
+        out = b.xp.empty((n,), dtype=nd, device=b.device(k))
+        tmp = b.xp.empty((min(n, _BLOCK),), dtype=nd, device=b.device(k))
+
+        def finish(x0, x1, s, e):
+            o = out[s:e]
+            if dtype is _dt.float64:  # w0 2**-32 + (w1 >> 12) 2**-52, as below (exact)
+                x1 >>= 12
+                o[...] = x1
+                o *= 2.0 ** -52
+                t = tmp[:e - s]
+                t[...] = x0
+                t *= 2.0 ** -32
+                o += t
+            else:
+                x0 ^= x1
+                x0 >>= 9
+                o[...] = x0
+                o *= 2.0 ** -23
+
+        _threefry_in_place(b, w, int(k0), int(k1), n, k, finish)
+        return b.xp.reshape(out, shape)
+    w0, w1 = _blocks(k, shape, name)
+    if not isinstance(w0, _Tracer) and _backend_of(w0).name in _IN_PLACE:
+        # the same operations in place on the cipher's fresh words
+        b = _backend_of(w0)
+        if dtype is _dt.float64:
+            w1 >>= 12
+            u, low = (b.xp.astype(v, b.native_dtype(_dt.float64)) for v in (w0, w1))
+            u *= 2.0 ** -32
+            low *= 2.0 ** -52
+            u += low
+            return u
+        w0 ^= w1
+        w0 >>= 9
+        u = b.xp.astype(w0, b.native_dtype(_dt.float32))
+        u *= 2.0 ** -23
+        return u
+    if dtype is _dt.float64:  # the 52 top bits of the 64-bit word (w0, w1)
         return (fnp.astype(w0, fnp.float64) * 2.0 ** -32
                 + fnp.astype(fnp.bitwise_right_shift(w1, 12), fnp.float64) * 2.0 ** -52)
-    b = fnp.bitwise_right_shift(_bits32(k, shape, name), 9)  # 23 mantissa bits
+    b = fnp.bitwise_right_shift(fnp.bitwise_xor(w0, w1), 9)  # 23 mantissa bits
     return fnp.astype(b, fnp.float32) * 2.0 ** -23
 
 
 def _uniform(k, shape, dtype, minval, maxval, name):
-    if type(minval) in (int, float) and type(maxval) in (int, float) \
-            and minval == 0 and maxval == 1:
-        return _unit(k, shape, dtype, name)  # u * 1 + 0 is u
+    if type(minval) in (int, float) and type(maxval) in (int, float):
+        if minval == 0 and maxval == 1:
+            return _unit(k, shape, dtype, name)  # u * 1 + 0 is u
+        # Python bounds: the width w = maxval - minval rounded as XLA does; where it is a
+        # power of two, u * w is exact and u * w + minval rounds once, as XLA's FMA.
+        nd = _np.float64 if dtype is _dt.float64 else _np.float32
+        lo = nd(minval)
+        w = float(nd(maxval) - lo)
+        if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5:
+            u = _unit(k, shape, dtype, name)
+            return fnp.maximum(_add(_mul(u, w), float(lo)), float(lo))
     like = _key_words(k, name)[0]
     lo, hi = _param(minval, dtype, like), _param(maxval, dtype, like)
     _check_shape(name, shape, lo.shape, hi.shape)
@@ -390,7 +582,8 @@ def randint(key, shape, minval, maxval, dtype=None):
     if nbits == 64:
         high, low = _bits64(k1, shape, "randint"), _bits64(k2, shape, "randint")
     else:
-        high, low = (fnp.bitwise_and(_bits32(k, shape, "randint"), mask) for k in (k1, k2))
+        high, low = (fnp.bitwise_and(fnp.astype(_bits32(k, shape, "randint"), fnp.int64), mask)
+                     for k in (k1, k2))
     span = fnp.bitwise_and(_sub(hi, lo), mask)
     span = fnp.where(fnp.less_equal(hi, lo), 1, span)
     span = fnp.where(fnp.logical_and(out_of_range, fnp.greater(hi, lo)),
@@ -578,3 +771,309 @@ def rademacher(key, shape=(), dtype=None):
     d = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     b = fnp.astype(bernoulli(key, 0.5, shape), d)
     return fnp.astype(2 * b - 1, d)
+
+
+# -- rejection samplers and those built on them ----------------------------------------------------
+#
+# The rejection loops are vectorised: every round draws one candidate for every element (from
+# the round's own key, ``fold_in(key, round)``) and keeps it where the element is still waiting
+# and the candidate is accepted; the loop (``functrans.lax.while_loop``: Python's ``while``
+# eagerly, one staged ``while`` under ``jit``, run until every member is done under ``vmap``)
+# ends when every element has been accepted. The values are therefore not JAX's, whose loops
+# run per element on other keys; the distributions are the same.
+
+
+def _while(cond, body, init):
+    from .control_flow import while_loop
+    return while_loop(cond, body, init)
+
+
+def _shape_params(name, shape, *params):
+    """``shape`` checked against the parameters' shapes (their broadcast by default)."""
+    if shape is None:
+        return tuple(fnp.broadcast_shapes(*(p.shape for p in params)))
+    shape = _name_shape(shape, name)
+    _check_shape(name, shape, *(p.shape for p in params))
+    return shape
+
+
+def _no_shape_derivative(name, param, x):
+    """``x``, where a derivative reaching the shape parameter ``param`` raises (rather than
+    giving the derivative of the accepted candidate, or a silent zero)."""
+    from .core import Tracer
+    if not isinstance(param, Tracer):
+        return x
+    from .custom import custom_jvp
+
+    @custom_jvp
+    def link(p, y):
+        return y
+
+    @link.defjvp
+    def _(primals, tangents):
+        raise NotImplementedError(
+            f"functrans.random.{name}: the derivative of the samples with respect to the shape "
+            f"parameter is not implemented (JAX's implicit reparameterisation); stop_gradient "
+            f"the parameter")
+
+    return link(param, x)
+
+
+def _log_gamma(k, alpha, shape, dtype):
+    """Logarithms of standard gamma samples of shapes ``alpha`` (an array broadcasting to
+    ``shape``, no derivative): Marsaglia and Tsang's method (ACM TOMS 26, 2000), shapes below 1
+    boosted to ``alpha + 1`` and multiplied by ``U ** (1 / alpha)`` (in logarithms, so that
+    small shapes do not underflow)."""
+    alpha = fnp.broadcast_to(fnp.stop_gradient(alpha), shape)
+    # a shape that is not a number >= 0 would never be accepted: 1 in the loop, nan out
+    bad = fnp.logical_not(fnp.logical_and(fnp.greater_equal(alpha, 0.0), fnp.isfinite(alpha)))
+    alpha = fnp.where(bad, 1.0, alpha)
+    boost = fnp.less(alpha, 1.0)
+    a = fnp.where(boost, alpha + 1.0, alpha)
+    d = a - 1.0 / 3.0
+    c = 1.0 / fnp.sqrt(9.0 * d)
+    ks = split(k)
+    k_loop, k_boost = ks[0, :], ks[1, :]
+
+    def cond(carry):
+        return fnp.logical_not(fnp.all(carry[2]))
+
+    def body(carry):
+        i, lx, done = carry
+        kz, ku = _pair(fold_in(k_loop, i))
+        z = normal(kz, shape, dtype)
+        u = _unit(ku, shape, dtype, "gamma")
+        # (fnp's functions, not operators: a raw array meets a tracer under vmap)
+        v = _add(_mul(c, z), 1.0)
+        pos = fnp.greater(v, 0.0)
+        v3 = fnp.where(pos, _mul(_mul(v, v), v), 1.0)
+        lv3 = fnp.log(v3)
+        bound = _add(_add(_mul(_mul(z, z), 0.5), d), _mul(d, _sub(lv3, v3)))
+        ok = fnp.logical_and(pos, fnp.less(fnp.log1p(-u), bound))
+        lx = fnp.where(fnp.logical_and(ok, fnp.logical_not(done)), _add(fnp.log(d), lv3), lx)
+        return i + 1, lx, fnp.logical_or(done, ok)
+
+    zero = fnp.zeros_like(_key_words(k, "gamma")[0])
+    init = (zero, fnp.zeros(shape, dtype=dtype, device=fnp.device(alpha)),
+            fnp.zeros(shape, dtype=fnp.bool, device=fnp.device(alpha)))
+    _, lx, _ = _while(cond, body, init)
+    lu = fnp.log1p(-_unit(k_boost, shape, dtype, "gamma"))  # log U, U in (0, 1]
+    lx = _add(lx, fnp.where(boost, fnp.divide(lu, fnp.where(boost, alpha, 1.0)), 0.0))
+    return fnp.where(bad, math.nan, lx)
+
+
+def _pair(k):
+    ks = split(k)
+    return ks[0, :], ks[1, :]
+
+
+def _float_params(name, k, dtype, *params):
+    d = _float_dtype(dtype, name)
+    like = _key_words(k, name)[0]
+    return d, [_param(p, d, like) for p in params]
+
+
+def gamma(key, a, shape=None, dtype=None):
+    """Standard gamma samples of shape parameter ``a`` > 0 (scale 1; the shape of ``a`` by
+    default; nan where ``a`` is negative, nan or infinite). Not differentiable in ``a`` (a
+    derivative reaching it raises NotImplementedError)."""
+    d, (alpha,) = _float_params("gamma", key, dtype, a)
+    shape = _shape_params("gamma", shape, alpha)
+    return _no_shape_derivative("gamma", alpha,
+                                fnp.exp(_log_gamma(key, alpha, shape, d)))
+
+
+def loggamma(key, a, shape=None, dtype=None):
+    """Logarithms of standard gamma samples (accurate for small ``a``, where the samples
+    themselves underflow)."""
+    d, (alpha,) = _float_params("loggamma", key, dtype, a)
+    shape = _shape_params("loggamma", shape, alpha)
+    return _no_shape_derivative("loggamma", alpha, _log_gamma(key, alpha, shape, d))
+
+
+def beta(key, a, b, shape=None, dtype=None):
+    """Beta samples of parameters ``a``, ``b`` > 0: ``X / (X + Y)`` of gamma samples, in
+    logarithms. Not differentiable in ``a`` and ``b``."""
+    d, (a, b) = _float_params("beta", key, dtype, a, b)
+    shape = _shape_params("beta", shape, a, b)
+    ka, kb = _pair(key)
+    la, lb = _log_gamma(ka, a, shape, d), _log_gamma(kb, b, shape, d)
+    m = fnp.maximum(la, lb)
+    ea, eb = fnp.exp(_sub(la, m)), fnp.exp(_sub(lb, m))
+    out = fnp.divide(ea, _add(ea, eb))
+    return _no_shape_derivative("beta", b, _no_shape_derivative("beta", a, out))
+
+
+def dirichlet(key, alpha, shape=None, dtype=None):
+    """Dirichlet samples of concentrations ``alpha`` (last axis, each > 0): normalised gamma
+    samples (a softmax of their logarithms). ``shape`` is the batch shape (``alpha``'s other
+    axes by default); the result has shape ``shape + alpha.shape[-1:]``."""
+    d, (alpha,) = _float_params("dirichlet", key, dtype, alpha)
+    if alpha.ndim < 1:
+        raise ValueError("functrans.random.dirichlet: alpha must have at least one dimension")
+    shape = _shape_params("dirichlet", shape, fnp.reshape(alpha[..., 0], alpha.shape[:-1]))
+    full = tuple(shape) + tuple(alpha.shape[-1:])
+    lg = _log_gamma(key, alpha, full, d)
+    m = fnp.max(lg, axis=-1, keepdims=True)
+    e = fnp.exp(_sub(lg, m))
+    return _no_shape_derivative("dirichlet", alpha,
+                                fnp.divide(e, fnp.sum(e, axis=-1, keepdims=True)))
+
+
+def chisquare(key, df, shape=None, dtype=None):
+    """Chi-square samples with ``df`` > 0 degrees of freedom: ``2 * gamma(df / 2)``."""
+    d, (df,) = _float_params("chisquare", key, dtype, df)
+    shape = _shape_params("chisquare", shape, df)
+    out = 2.0 * fnp.exp(_log_gamma(key, df / 2.0, shape, d))
+    return _no_shape_derivative("chisquare", df, out)
+
+
+def t(key, df, shape=None, dtype=None):
+    """Student's t samples with ``df`` > 0 degrees of freedom (the shape of ``df`` by default):
+    ``z * sqrt(df / 2 / g)`` of a normal ``z`` and a gamma ``g`` of shape ``df / 2`` (as
+    JAX)."""
+    d, (df,) = _float_params("t", key, dtype, df)
+    shape = _shape_params("t", shape, df)
+    kn, kg = _pair(key)
+    z = normal(kn, shape, d)
+    half = df / 2.0
+    g = fnp.exp(_log_gamma(kg, half, shape, d))
+    return _no_shape_derivative("t", df, _mul(z, fnp.sqrt(fnp.divide(fnp.stop_gradient(half),
+                                                                       g))))
+
+
+def cauchy(key, shape=(), dtype=None):
+    """Standard Cauchy samples: ``tan(pi * (u - 1/2))`` of a uniform ``u`` in [eps, 1) (JAX's
+    transform of the same uniforms)."""
+    shape = _name_shape(shape, "cauchy")
+    d = _float_dtype(dtype, "cauchy")
+    u = _uniform(key, shape, d, float(fnp.finfo(d).eps), 1.0, "cauchy")
+    return fnp.tan(math.pi * (u - 0.5))
+
+
+def generalized_normal(key, p, shape=(), dtype=None):
+    """Generalized normal samples, of density proportional to ``exp(-|x|**p)``:
+    ``rademacher * gamma(1/p) ** (1/p)`` (as JAX; ``p`` a positive Python number or array)."""
+    d, (p,) = _float_params("generalized_normal", key, dtype, p)
+    shape = _shape_params("generalized_normal", shape, p)
+    kg, kr = _pair(key)
+    ps = fnp.stop_gradient(p)
+    g = fnp.exp(fnp.divide(_log_gamma(kg, fnp.divide(1.0, ps), shape, d), ps))
+    r = fnp.astype(rademacher(kr, shape), d)
+    return _no_shape_derivative("generalized_normal", p, _mul(r, g))
+
+
+def ball(key, d, p=2, shape=(), dtype=None):
+    """Points uniformly distributed in the unit ``p``-norm ball of dimension ``d``: generalized
+    normals divided by ``(sum |g|**p + e) ** (1/p)`` with an exponential ``e`` (as JAX).
+    Result shape ``shape + (d,)``."""
+    if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+        raise ValueError(f"functrans.random.ball: d must be a positive int; got {d!r}")
+    shape = _name_shape(shape, "ball")
+    fd = _float_dtype(dtype, "ball")
+    kg, ke = _pair(key)
+    g = generalized_normal(kg, p, shape + (d,), fd)
+    e = exponential(ke, shape, fd)
+    norm = fnp.pow(_add(fnp.sum(fnp.pow(fnp.abs(g), p), axis=-1), e), 1.0 / p)
+    return fnp.divide(g, norm[..., None])
+
+
+def orthogonal(key, n, shape=(), dtype=None, m=None):
+    """Random ``n`` x ``m`` matrices with orthonormal columns (``n >= m``) or rows, Haar
+    distributed (``m = n`` by default: orthogonal matrices): the Q of a QR factorisation of a
+    normal matrix, its columns' signs fixed by R's diagonal (as JAX). Result shape
+    ``shape + (n, m)``."""
+    m = n if m is None else m
+    for name, v in (("n", n), ("m", m)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ValueError(f"functrans.random.orthogonal: {name} must be a non-negative "
+                             f"int; got {v!r}")
+    shape = _name_shape(shape, "orthogonal")
+    d = _float_dtype(dtype, "orthogonal")
+    z = normal(key, shape + (max(n, m), min(n, m)), d)
+    q, r = fnp.linalg.qr(z)
+    s = fnp.sign(fnp.diagonal(r, axis1=-2, axis2=-1))
+    q = _mul(q, s[..., None, :])
+    return fnp.swapaxes(q, -1, -2) if n < m else q
+
+
+def _poisson_small(k, lam, shape, dtype):
+    """Knuth's multiplication method: the number of uniforms whose product stays above
+    ``exp(-lam)``, counted in logarithms (for rates below 10)."""
+    def cond(carry):
+        return fnp.logical_not(fnp.all(carry[3]))
+
+    def body(carry):
+        i, lp, n, done = carry
+        lu = fnp.log1p(-_unit(fold_in(k, i), shape, dtype, "poisson"))  # log U, U in (0, 1]
+        lp = fnp.where(done, lp, _add(lp, lu))
+        stop = fnp.less(lp, fnp.negative(lam))
+        n = fnp.where(fnp.logical_or(done, stop), n, n + 1)
+        return i + 1, lp, n, fnp.logical_or(done, stop)
+
+    zero = fnp.zeros_like(_key_words(k, "poisson")[0])
+    dev = fnp.device(lam)
+    init = (zero, fnp.zeros(shape, dtype=dtype, device=dev),
+            fnp.zeros(shape, dtype=fnp.int64, device=dev),
+            fnp.zeros(shape, dtype=fnp.bool, device=dev))
+    return _while(cond, body, init)[2]
+
+
+def _poisson_large(k, lam, shape, dtype):
+    """Hörmann's transformed rejection with squeeze (PTRS; "The transformed rejection method
+    for generating Poisson random variables", 1993), for rates of 10 and above."""
+    log_lam = fnp.log(lam)
+    b = 0.931 + 2.53 * fnp.sqrt(lam)
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+
+    def cond(carry):
+        return fnp.logical_not(fnp.all(carry[2]))
+
+    def body(carry):
+        i, n, done = carry
+        ku, kv = _pair(fold_in(k, i))
+        u = _unit(ku, shape, dtype, "poisson") - 0.5
+        v = _unit(kv, shape, dtype, "poisson")
+        us = 0.5 - fnp.abs(u)
+        kk = fnp.floor(_add(_add(_mul(_add(fnp.divide(_mul(a, 2.0), us), b), u), lam), 0.43))
+        s = fnp.log(fnp.divide(_mul(v, inv_alpha), _add(fnp.divide(a, _mul(us, us)), b)))
+        tt = _sub(_sub(_mul(kk, log_lam), lam), _sp.gammaln(fnp.maximum(kk, 0.0) + 1.0))
+        accept1 = fnp.logical_and(fnp.greater_equal(us, 0.07), fnp.less_equal(v, v_r))
+        reject = fnp.logical_or(fnp.less(kk, 0.0),
+                                fnp.logical_and(fnp.less(us, 0.013), fnp.greater(v, us)))
+        ok = fnp.logical_or(accept1, fnp.logical_and(fnp.logical_not(reject),
+                                                     fnp.less_equal(s, tt)))
+        n = fnp.where(fnp.logical_and(ok, fnp.logical_not(done)), fnp.astype(kk, fnp.int64), n)
+        return i + 1, n, fnp.logical_or(done, ok)
+
+    zero = fnp.zeros_like(_key_words(k, "poisson")[0])
+    dev = fnp.device(lam)
+    init = (zero, fnp.zeros(shape, dtype=fnp.int64, device=dev),
+            fnp.zeros(shape, dtype=fnp.bool, device=dev))
+    return _while(cond, body, init)[1]
+
+
+def poisson(key, lam, shape=None, dtype=None):
+    """Poisson samples of rates ``lam`` >= 0 (``int64`` by default; the shape of ``lam`` by
+    default): Knuth's multiplication method below rate 10, Hörmann's transformed rejection
+    (PTRS) from 10 on, as JAX (whose values differ: its loops run per element). Rates that
+    are negative, nan or infinite give -1."""
+    od = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    if od.kind not in "iu":
+        raise TypeError(f"functrans.random.poisson: dtype must be an integer type; got "
+                        f"{od.name}")
+    like = _key_words(key, "poisson")[0]
+    lam = fnp.stop_gradient(_param(lam, _dt.float64, like))
+    shape = _shape_params("poisson", shape, lam)
+    lam = fnp.broadcast_to(lam, shape)
+    bad = fnp.logical_not(fnp.logical_and(fnp.greater_equal(lam, 0.0), fnp.isfinite(lam)))
+    lam = fnp.where(bad, 0.0, lam)  # (never accepted in the loops)
+    small = fnp.less(lam, 10.0)
+    ks, kl = _pair(key)
+    n_small = _poisson_small(ks, fnp.where(small, lam, 0.0), shape, _dt.float64)
+    n_large = _poisson_large(kl, fnp.where(small, 10.0, lam), shape, _dt.float64)
+    out = fnp.where(small, n_small, n_large)
+    out = fnp.where(bad, -1, out)  # as JAX for negative and nan rates
+    return fnp.astype(out, od)

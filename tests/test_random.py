@@ -140,6 +140,12 @@ def test_continuous_samplers_match_jax(jr, backend):
           exact=False, rtol=2e-5)
     _same(backend, fr.truncated_normal(k, -1.5, 2.0, (200,)),
           jr.truncated_normal(jk, -1.5, 2.0, (200,)), exact=False, rtol=1e-12)
+    _same(backend, fr.cauchy(k, (200,)), jr.cauchy(jk, (200,)), exact=False, rtol=1e-13)
+    for n, m in ((4, None), (5, 3), (2, 4)):  # the same normals through QR (LAPACK either way)
+        got = fr.orthogonal(k, n, (2,), m=m)
+        assert backend.is_own(got)
+        want = np.asarray(jr.orthogonal(jk, n, (2,), m=m))
+        np.testing.assert_allclose(backend.to_numpy(got), want, atol=1e-12)
     mean, cov = np.array([1.0, 2.0, 3.0]), np.array([[2, 0.5, 0], [0.5, 1, 0.2], [0, 0.2, 3]])
     got = fr.multivariate_normal(k, backend.asarray(mean), backend.asarray(cov), (4,))
     want = jr.multivariate_normal(jk, mean, cov, (4,))
@@ -257,6 +263,91 @@ def test_multivariate_normal_moments(backend):
         np.testing.assert_allclose(np.cov(x.T), cov, atol=0.06)
 
 
+def _ks(x, cdf):
+    return stats.kstest(np.asarray(x, dtype=np.float64), cdf).pvalue
+
+
+def test_gamma_family_distributions(backend):
+    """Kolmogorov-Smirnov against SciPy with fixed seeds (p > 1e-3; a wrong shape parameter,
+    as alpha 2.6 for 2.5, gives p < 1e-6 at this size: checked below)."""
+    k = _key(backend, 77)
+    draw = lambda f: backend.to_numpy(f)  # noqa
+    g = draw(fr.gamma(k, 2.5, (N,)))
+    assert _ks(g, stats.gamma(2.5).cdf) > 1e-3
+    assert _ks(g, stats.gamma(2.6).cdf) < 1e-6  # the test can fail
+    assert _ks(draw(fr.gamma(k, 0.3, (N,))), stats.gamma(0.3).cdf) > 1e-3  # boosted
+    assert _ks(draw(fr.gamma(k, 1.0, (N,), "float32")), stats.expon().cdf) > 1e-3
+    # tiny shapes: the samples underflow, their logarithms do not
+    lg = draw(fr.loggamma(k, 0.01, (N,)))
+    assert np.isfinite(lg).all()
+    assert _ks(lg, lambda y: stats.gamma(0.01).cdf(np.exp(y))) > 1e-3
+    # per-element shapes (the shape of a by default)
+    a = np.array([0.5, 40.0])
+    ga = draw(fr.gamma(k, backend.asarray(np.tile(a, (N // 2, 1)))))
+    for j in range(2):
+        assert _ks(ga[:, j], stats.gamma(a[j]).cdf) > 1e-3
+    assert _ks(draw(fr.beta(k, 0.5, 2.0, (N,))), stats.beta(0.5, 2.0).cdf) > 1e-3
+    assert _ks(draw(fr.beta(k, 30.0, 4.0, (N,))), stats.beta(30.0, 4.0).cdf) > 1e-3
+    b = draw(fr.beta(k, 0.05, 0.05, (N,)))  # mass at both ends; no underflow to 0 / 0
+    assert np.isfinite(b).all() and abs((b < 0.5).mean() - 0.5) < 4 * 0.5 / math.sqrt(N)
+    assert _ks(draw(fr.chisquare(k, 3.0, (N,))), stats.chi2(3.0).cdf) > 1e-3
+    assert _ks(draw(fr.t(k, 3.0, (N,))), stats.t(3.0).cdf) > 1e-3
+    assert _ks(draw(fr.cauchy(k, (N,))), stats.cauchy().cdf) > 1e-3
+    assert _ks(draw(fr.generalized_normal(k, 1.5, (N,))), stats.gennorm(1.5).cdf) > 1e-3
+
+
+def test_poisson_distribution(backend):
+    k = _key(backend, 31)
+    n = N
+    for lam in (0.7, 3.0, 9.5, 10.0, 57.0):  # Knuth below 10, PTRS from 10 on
+        x = backend.to_numpy(fr.poisson(k, lam, (n,)))
+        assert x.dtype == np.int64 and x.min() >= 0
+        top = int(lam + 6 * math.sqrt(lam) + 6)
+        counts = np.bincount(np.minimum(x, top), minlength=top + 1)
+        pr = stats.poisson(lam).pmf(np.arange(top + 1))
+        pr[-1] = stats.poisson(lam).sf(top - 1)
+        keep = n * pr > 5
+        want = n * pr[keep]
+        want = want * counts[keep].sum() / want.sum()
+        assert stats.chisquare(counts[keep], want).pvalue > 1e-3, lam
+    x = backend.to_numpy(fr.poisson(k, 2.0e4, (n,), "int32"))
+    assert x.dtype == np.int32
+    assert abs(x.mean() - 2e4) < 4 * math.sqrt(2e4 / n)
+    assert abs(x.var() / 2e4 - 1) < 0.05
+    lam = backend.asarray(np.array([0.0, 1.0, 100.0, -1.0, np.nan]))
+    x = backend.to_numpy(fr.poisson(k, lam, (3, 5)))
+    assert (x[:, 0] == 0).all() and (x[:, 3:] == -1).all()  # as JAX: -1 for invalid rates
+
+
+def test_multivariate_samplers(backend):
+    # (arrays under 32768 elements: above, PyTorch's intra-op threads can make every operation
+    # take ~10 ms on a loaded 2-core machine)
+    k = _key(backend, 55)
+    n = 10000
+    alpha = np.array([0.5, 2.0, 3.5])
+    x = backend.to_numpy(fr.dirichlet(k, backend.asarray(alpha), (n,)))
+    assert x.shape == (n, 3)
+    np.testing.assert_allclose(x.sum(-1), 1.0, rtol=1e-12)
+    a0 = alpha.sum()
+    mean, var = alpha / a0, alpha * (a0 - alpha) / (a0 ** 2 * (a0 + 1))
+    np.testing.assert_allclose(x.mean(0), mean, atol=4 * np.sqrt(var / n).max())
+    np.testing.assert_allclose(x.var(0), var, rtol=0.06)
+    assert _ks(x[:, 0], stats.beta(alpha[0], a0 - alpha[0]).cdf) > 1e-3  # its marginals
+    # uniform in the unit ball: the radius r of a point in 3 dimensions has P(r < s) = s^3
+    b = backend.to_numpy(fr.ball(k, 3, shape=(n,)))
+    assert b.shape == (n, 3)
+    assert _ks(np.linalg.norm(b, axis=-1), lambda s: np.clip(s, 0, 1) ** 3) > 1e-3
+    b1 = backend.to_numpy(fr.ball(k, 2, p=1, shape=(n,)))  # the l1 ball: |x| + |y| < 1
+    assert _ks(np.abs(b1).sum(-1), lambda s: np.clip(s, 0, 1) ** 2) > 1e-3
+    # Haar: orthogonal, each entry of mean 0 and variance 1/n, det +-1 equally likely
+    q = backend.to_numpy(fr.orthogonal(k, 4, (2000,)))
+    np.testing.assert_allclose(q @ np.swapaxes(q, -1, -2), np.broadcast_to(np.eye(4), q.shape),
+                               atol=1e-12)
+    assert np.abs(q.mean(0)).max() < 4 * 0.5 / math.sqrt(2000)
+    np.testing.assert_allclose((q ** 2).mean(0), 0.25, atol=0.03)
+    assert abs(np.sign(np.linalg.det(q)).mean()) < 4 / math.sqrt(2000)
+
+
 def test_split_and_fold_in_give_independent_streams(backend):
     k = _key(backend, 0)
     ks = fr.split(k, 4)
@@ -289,6 +380,13 @@ SAMPLERS = {
     "gumbel": lambda k: fr.gumbel(k, (3,)),
     "laplace": lambda k: fr.laplace(k, (3,)),
     "rademacher": lambda k: fr.rademacher(k, (3,)),
+    # (beta, chisquare, t, loggamma and generalized_normal are gamma's loop too)
+    "gamma": lambda k: fr.gamma(k, 0.7, (5,)),
+    "dirichlet": lambda k: fr.dirichlet(k, fr.uniform(k, (3,), minval=0.3, maxval=2.0), (2,)),
+    "cauchy": lambda k: fr.cauchy(k, (3,)),
+    "poisson": lambda k: fr.poisson(k, fr.uniform(k, (6,), minval=0.0, maxval=30.0)),
+    "orthogonal": lambda k: fr.orthogonal(k, 3),
+    "ball": lambda k: fr.ball(k, 3, p=1.5, shape=(2,)),
 }
 
 
@@ -374,6 +472,33 @@ def test_grad_through_reparameterised_samples(backend):
                                (fc(cov + h * s) - fc(cov - h * s)) / (2 * h), rtol=1e-5)
 
 
+def test_rejection_samplers_vmap_over_parameters_and_derivatives(backend):
+    k = _key(backend, 12)
+    a = backend.asarray(np.array([0.3, 1.0, 7.0]))
+    got = ft.vmap(lambda ai: fr.gamma(k, ai, (4,)))(a)
+    want = np.stack([backend.to_numpy(fr.gamma(k, a[i], (4,))) for i in range(3)])
+    np.testing.assert_array_equal(backend.to_numpy(got), want)
+    lam = backend.asarray(np.array([0.5, 12.0]))
+    got = ft.jit(ft.vmap(lambda li: fr.poisson(k, li, (3,))))(lam)
+    want = np.stack([backend.to_numpy(fr.poisson(k, lam[i], (3,))) for i in range(2)])
+    np.testing.assert_array_equal(backend.to_numpy(got), want)
+    # the scale is differentiable; a derivative reaching a shape parameter raises
+    x = backend.to_numpy(fr.gamma(k, 2.0, (3,)))
+    g = ft.grad(lambda s: fnp.sum(s * fr.gamma(k, 2.0, (3,))))(backend.asarray(1.5))
+    np.testing.assert_allclose(backend.to_numpy(g), x.sum(), rtol=1e-12)
+    two = backend.asarray(2.0)
+    gam = lambda v: fr.gamma(k, v, (3,))  # noqa
+    for d in (ft.jit(ft.grad(lambda v: fnp.sum(gam(v)))), lambda v: ft.jvp(gam, (v,), (v,))):
+        with pytest.raises(NotImplementedError, match="shape parameter"):
+            d(two)
+    for f in (gam, lambda v: fr.loggamma(k, v, (3,)), lambda v: fr.beta(k, 1.0, v, (3,)),
+              lambda v: fr.chisquare(k, v, (3,)), lambda v: fr.t(k, v, (3,)),
+              lambda v: fr.dirichlet(k, fnp.stack([v, v])),
+              lambda v: fr.generalized_normal(k, v, (3,))):
+        with pytest.raises(NotImplementedError, match="shape parameter"):
+            ft.grad(lambda v: fnp.sum(f(v)))(two)
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 K = fr.key(0)
@@ -404,6 +529,11 @@ ERRORS = [
     (lambda: fr.key(1.5), TypeError, "integer"),
     (lambda: fr.key(2 ** 64), OverflowError, "64 bits"),
     (lambda: fr.fold_in(K, np.float64(1.0)), TypeError, "integer"),
+    (lambda: fr.gamma(K, np.ones(3), (2,)), ValueError, "must broadcast"),
+    (lambda: fr.poisson(K, 1.0, (2,), "float64"), TypeError, "integer type"),
+    (lambda: fr.dirichlet(K, 1.0), ValueError, "at least one dimension"),
+    (lambda: fr.ball(K, 0), ValueError, "positive int"),
+    (lambda: fr.orthogonal(K, 3, m=-1), ValueError, "non-negative"),
 ]
 
 
