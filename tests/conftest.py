@@ -18,6 +18,12 @@ from __future__ import annotations
 import importlib.util
 import os
 
+# One BLAS/OpenMP thread per test process (set before NumPy, SciPy or torch load their
+# libraries): pytest -n runs a process per core, and threaded BLAS on top of that makes small
+# solves wait on each other (a 2x2 triangular solve took milliseconds).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
