@@ -9,6 +9,8 @@ to the new value, like item assignment does: no array is ever written to.
 
 from __future__ import annotations
 
+import operator
+
 import numpy
 
 from . import core, dtypes
@@ -31,7 +33,10 @@ def _where(where):
 def _shape_args(shape, name):
     """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
     if len(shape) == 1 and not isinstance(shape[0], int):
-        return tuple(shape[0])
+        try:  # a NumPy integer is a 1-d shape, as an int is
+            return (operator.index(shape[0]),)
+        except TypeError:
+            return tuple(shape[0])
     if not shape:
         raise TypeError(f"{name}() needs a shape")
     return shape
@@ -42,7 +47,10 @@ def _axes_args(axes):
     if not axes or (len(axes) == 1 and axes[0] is None):
         return None
     if len(axes) == 1 and not isinstance(axes[0], int):
-        return tuple(axes[0])
+        try:
+            return (operator.index(axes[0]),)
+        except TypeError:
+            return tuple(axes[0])
     return axes
 
 
@@ -93,12 +101,35 @@ class _IndexUpdate:
         return y
 
     def apply(self, func, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        """``func`` (a unary ufunc) applied at ``idx``: as often as a position is indexed,
+        as jax.numpy's and ``numpy.sin.at`` (with traced indices, repeats cannot be seen:
+        once per position)."""
         self._mode(mode, "apply")
-        return self.set(func(self.x[self.idx]))
+        fnp, x = _fnp(), self.x
+        shape = tuple(x.shape)
+        try:  # the flat positions, where the indices are concrete
+            ps = numpy.arange(int(numpy.prod(shape))).reshape(shape)[self.idx].reshape(-1)
+        except Exception:
+            ps = None
+        if ps is None or numpy.unique(ps).size == ps.size:
+            return self.set(func(x[self.idx]))
+        uniq, counts = numpy.unique(ps, return_counts=True)
+        flat = fnp.reshape(x, (-1,))
+        for k in range(1, int(counts.max()) + 1):  # k-th visit of each position
+            sel = uniq[counts >= k]
+            flat = flat.at[sel].set(func(flat[sel]))
+        return fnp.reshape(flat, shape)
 
     def _scatter(self, fn, name, values, mode):
         self._mode(mode, name)
-        return fn.at(self.x, self.idx, values, inplace=False)
+        x = self.x
+        if x.dtype.kind in "iub":  # jax.numpy's rule: computed in the promoted dtype, the
+            fnp = _fnp()           # result cast back (int x, float values: no truncation
+            to = fnp.result_type(x, values)  # of the values first)
+            if dtypes.as_dtype(to) is not x.dtype:
+                new = fn.at(fnp.astype(x, to), self.idx, values, inplace=False)
+                return fnp.astype(new, x.dtype)
+        return fn.at(x, self.idx, values, inplace=False)
 
     def add(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         return self._scatter(_fnp().add, "add", values, mode)
@@ -318,10 +349,12 @@ class NumPyArrayMethods:
         if order is not None:
             raise NotImplementedError("sort(order=...) needs structured arrays, which "
                                       "functrans does not have")
-        _rebind(self, _fnp().sort(self, axis=axis))
+        # (an axis, as NumPy's: axis=None would flatten the array it sorts in place)
+        _rebind(self, _fnp().sort(self, axis=operator.index(axis)))
 
     def partition(self, kth, axis=-1, kind="introselect", order=None):
-        _rebind(self, _fnp().partition(self, kth, axis=axis, kind=kind, order=order))
+        _rebind(self, _fnp().partition(self, kth, axis=operator.index(axis), kind=kind,
+                                       order=order))
 
     def fill(self, value):
         self[...] = value

@@ -307,40 +307,83 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         axis = _normalize_axis(axis, len(tuple(a.shape)))
         return moveaxis(a, axis, 0), axis
 
+    np_ufunc = getattr(__import__("numpy"), _NUMPY_NAME.get(name, name), None)
+    identity = getattr(np_ufunc, "identity", None)
+    # NumPy folds over several axes (or all of an n-d array) only where the order does not
+    # matter: functions with an identity, and maximum/minimum
+    reorderable = identity is not None or name in ("maximum", "minimum")
+
+    def _fold_dtype(a, what):
+        """NumPy's loop for a fold of ``a`` (first operand also the result): integers are
+        promoted where the function gives floats (divide, logaddexp...); a comparison of
+        non-booleans has no such loop (TypeError, as NumPy)."""
+        from ._base import astype
+        import numpy as _np
+        try:
+            d = _np.dtype(_dtype(a).name)
+        except TypeError:  # a dtype NumPy does not have: as it is
+            return a
+        try:
+            to = np_ufunc.resolve_dtypes((None, d, None), reduction=True)[0]
+        except Exception as e:
+            raise TypeError(f"{name}.{what}: no loop of {name} reduces {d.name} (the result "
+                            f"has another dtype), as in NumPy") from e
+        return a if to == d else astype(a, to.name)
+
     def reduce_(a, /, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
         if out is not None:
             raise NotImplementedError(f"{name}.reduce: out= is not supported")
-        from ._base import astype
+        from ._base import _normalize_axis, astype, broadcast_to
+        from ._base import where as _select
         a = _as_operand(a)
         if dtype is not None:
             a = astype(a, dtype)
-        if reduction is not None and where is None:
-            r = reduction()(a, axis=axis, keepdims=keepdims)
+        if where is True:
+            where = None
+        if reduction is not None:
+            red = reduction()
+            if name in ("add", "multiply", "maximum", "minimum"):  # sum/prod/max/min
+                return red(a, axis=axis, keepdims=keepdims, initial=initial, where=where)
+            r = red(a, axis=axis, keepdims=keepdims, where=where)  # all/any
             return r if initial is None else fn(r, initial)
-        if where is not None:
-            raise NotImplementedError(f"{name}.reduce: where= is supported for add, "
-                                      f"multiply, maximum and minimum only")
+        a = _fold_dtype(a, "reduce")
         shape = tuple(a.shape)
-        axes = tuple(range(len(shape))) if axis is None else (
-            (axis,) if isinstance(axis, int) else tuple(axis))
-        if len(axes) != 1:
-            flat, _ = _moved(a, None) if axis is None else (None, None)
-            if flat is None:
-                raise NotImplementedError(f"{name}.reduce: one axis (or None) only")
-            return reduce_(flat, axis=0, keepdims=False, initial=initial)
-        m, ax = _moved(a, axes[0])
-        n = tuple(m.shape)[0]
-        if n == 0 and initial is None:
-            raise ValueError(f"zero-size array to reduction operation {name} which has no "
-                             f"identity")
-        acc = initial if n == 0 else m[0]
-        if n and initial is not None:
-            acc = fn(initial, acc)
-        for i in range(1, n):
-            acc = fn(acc, m[i])
+        nd = len(shape)
+        if axis is None:
+            axes = tuple(range(nd))
+        else:
+            axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
+            axes = tuple(_normalize_axis(ax, nd) for ax in axes)
+            if len(set(axes)) != len(axes):
+                raise ValueError(f"{name}.reduce: duplicate value in 'axis'")
+        if len(axes) > 1 and not reorderable:
+            raise ValueError(f"reduction operation '{name}' is not reorderable, so at most "
+                             f"one axis may be specified")
+        kept = tuple(i for i in range(nd) if i not in axes)
+        rest = tuple(shape[i] for i in kept)
+        n = 1
+        for i in axes:
+            n *= shape[i]
+
+        def folded(v):  # the reduced axes first, as one
+            return _st.reshape(_st.transpose(v, axes + kept) if nd else v, (n,) + rest)
+        m = folded(a)
+        mask = None if where is None else folded(broadcast_to(_as_operand(where), shape))
+        if initial is None and (n == 0 or mask is not None):
+            if identity is None:
+                raise ValueError(
+                    f"zero-size array to reduction operation {name} which has no identity"
+                    if mask is None else f"reduction operation '{name}' does not have an "
+                    f"identity, so to use a where mask one has to specify 'initial'")
+            initial = identity
+        acc = None
+        if initial is not None:
+            acc = broadcast_to(_cast_to(m, initial), rest)
+        for i in range(n):
+            nxt = m[i] if acc is None else fn(acc, m[i])
+            acc = nxt if mask is None else _select(mask[i], nxt, acc)
         if keepdims:
-            from ._base import expand_dims
-            acc = expand_dims(acc, axis=ax)
+            acc = _st.reshape(acc, tuple(1 if i in axes else shape[i] for i in range(nd)))
         return acc
 
     def accumulate(a, /, axis=0, dtype=None, out=None):
@@ -359,6 +402,7 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
             if len(tuple(a.shape)) != 1:
                 raise ValueError(f"{name}.accumulate: axis=None needs a 1-d array")
             axis = 0
+        a = _fold_dtype(a, "accumulate")
         m, ax = _moved(a, axis)
         n = tuple(m.shape)[0]
         if n == 0:

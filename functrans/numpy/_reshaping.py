@@ -1466,12 +1466,14 @@ class _Concatenator:
                 raise NotImplementedError(f"{self.name}: the third number of the directive "
                                           f"is not supported")
             key = key[1:]
-        pieces = []
+        pieces, kinds = [], []
         for k in key:
             if isinstance(k, slice):
                 a = _slice_values(k)
             else:
                 a = _asarray(k)
+            # NumPy's rule: a Python number does not up-cast the arrays (r_[int8, 1] is int8)
+            kinds.append(k if type(k) in (bool, int, float, complex) else a)
             if a.ndim < ndmin:
                 if self.name == "c_" and a.ndim == 1:
                     a = reshape(a, (-1, 1))
@@ -1482,6 +1484,9 @@ class _Concatenator:
             return _asarray([])
         if ndmin <= 1:
             pieces = [reshape(a, (1,)) if a.ndim == 0 else a for a in pieces]
+        from ._dtypes import result_type
+        to = result_type(*kinds)
+        pieces = [a if a.dtype == to else astype(a, to) for a in pieces]
         return concatenate(pieces, axis=axis)
 
     def __len__(self):
