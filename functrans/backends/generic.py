@@ -579,7 +579,8 @@ def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
     shrinks as each step learns the sign of ``g``; a step leaving it is replaced by its
     midpoint, or by the lowest ``u`` (``_LOG_LOW``, where x underflows to 0) when it goes
     below that. An element stops once its step is below ``_INVERSE_TOL`` (a relative change
-    of ``x``) or its bracket is as narrow as the floating point numbers allow; the loop ends when every element has stopped
+    of ``x``) or its bracket is as narrow as the floating point numbers allow; the loop ends
+    when every element has stopped
     (checked on the host after each step)."""
     xp = backend.xp
     active = xp.ones_like(u, dtype=xp.bool)
