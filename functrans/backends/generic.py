@@ -641,9 +641,12 @@ def _log_gamma_lower(backend, a, u, lg):
     xl = xp.exp(ul)
     series = _gamma_series(backend, al, xl)
     log_low = al * ul - xl - xp.where(low, lg, xp.zeros_like(lg)) - xp.log(al) + xp.log(series)
-    p_high, _ = _gammainc_both(backend, xp.where(low, xp.ones_like(a), a),
-                               xp.where(low, xp.ones_like(x), x))
-    log_p = xp.where(low, log_low, xp.log(p_high))
+    if _any_true(backend, ~low):
+        p_high, _ = _gammainc_both(backend, xp.where(low, xp.ones_like(a), a),
+                                   xp.where(low, xp.ones_like(x), x))
+        log_p = xp.where(low, log_low, xp.log(p_high))
+    else:
+        log_p = log_low
     # s = x P'(x) / P: a / series on the series' side; x P''/P' = a - 1 - x
     s = xp.where(low, al / series, xp.exp(a * u - x - lg - log_p))
     return log_p, s, s * (a - x - s)
@@ -659,9 +662,12 @@ def _log_gamma_upper(backend, a, u, lg):
     xu = xp.where(up, x, xp.full_like(x, 4.0))
     cf = _gamma_cf(backend, au, xu)
     log_up = au * xp.log(xu) - xu - xp.where(up, lg, xp.zeros_like(lg)) + xp.log(cf)
-    _, q_low = _gammainc_both(backend, xp.where(up, xp.ones_like(a), a),
-                              xp.where(up, xp.ones_like(x), x))
-    log_q = xp.where(up, log_up, xp.log(q_low))
+    if _any_true(backend, ~up):
+        _, q_low = _gammainc_both(backend, xp.where(up, xp.ones_like(a), a),
+                                  xp.where(up, xp.ones_like(x), x))
+        log_q = xp.where(up, log_up, xp.log(q_low))
+    else:
+        log_q = log_up
     # s = x P'(x) / Q: 1 / cf on the continued fraction's side
     s = xp.where(up, 1.0 / cf, xp.exp(a * u - x - lg - log_q))
     return log_q, s, s * (a - x + s)
@@ -715,9 +721,14 @@ def _gamma_inverse(backend, a, y, upper):
         return log_q - log_q_u, s, ds
 
     lo, hi = xp.full_like(u0, _LOG_LOW), xp.full_like(u0, _LOG_HIGH)
-    ul = _halley_in_log(backend, xp.where(lower, u0, xp.full_like(u0, start)), lo, hi, g_lower)
-    uu = _halley_in_log(backend, xp.where(lower, xp.full_like(u0, start), u0), lo, hi, g_upper,
-                        linear=True)
+    # (a branch without elements is not run)
+    ul = uu = u0
+    if _any_true(backend, lower):
+        ul = _halley_in_log(backend, xp.where(lower, u0, xp.full_like(u0, start)), lo, hi,
+                            g_lower)
+    if _any_true(backend, ~lower):
+        uu = _halley_in_log(backend, xp.where(lower, xp.full_like(u0, start), u0), lo, hi,
+                            g_upper, linear=True)
     x = xp.exp(xp.where(lower, ul, uu))
     return xp.astype(x, dtype)
 
@@ -746,10 +757,13 @@ def _log_beta_lower(backend, a, b, u, log_beta):
     lb = xp.where(cf_side, log_beta, xp.zeros_like(log_beta))
     cf = _beta_cf(backend, ac, bc, xc)
     log_cf = ac * uc + bc * xp.log1p(-xc) - lb - xp.log(ac) + xp.log(cf)
-    other = betainc(backend, xp.where(cf_side, xp.ones_like(a), a),
-                    xp.where(cf_side, xp.ones_like(b), b),
-                    xp.where(cf_side, xp.full_like(x, 0.5), x))
-    log_i = xp.where(cf_side, log_cf, xp.log(other))
+    if _any_true(backend, ~cf_side):  # (the other side only where some element is there)
+        other = betainc(backend, xp.where(cf_side, xp.ones_like(a), a),
+                        xp.where(cf_side, xp.ones_like(b), b),
+                        xp.where(cf_side, xp.full_like(x, 0.5), x))
+        log_i = xp.where(cf_side, log_cf, xp.log(other))
+    else:
+        log_i = log_cf
     # s = x I'(x) / I: a / ((1 - x) cf) on the continued fraction's side;
     # x I''/I' = a - 1 - (b - 1) x / (1 - x)
     log_dens = (a - 1.0) * u + (b - 1.0) * xp.log1p(-x) - log_beta

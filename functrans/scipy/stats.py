@@ -777,7 +777,12 @@ class _T(_Shaped):
         log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
         t_far = fnp.exp(0.5 * fnp.subtract(fnp.log(d), log_z))
         t_abs = fnp.where(far, t_far, fnp.sqrt(fnp.where(far, 1.0, t2)))
-        return fnp.where(inf, _special.ndtri(q), fnp.where(lower, -t_abs, t_abs))
+        out = fnp.where(lower, -t_abs, t_abs)
+        # at the median exactly |t| has no derivative: there t = (q - 1/2) / pdf(0), the
+        # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
+        log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
+        out = fnp.where(q == 0.5, fnp.multiply(q - 0.5, fnp.exp(-log_pdf0)), out)
+        return fnp.where(inf, _special.ndtri(q), out)
 
     def _isf(self, q, df):
         return -self._ppf(q, df)
