@@ -796,7 +796,7 @@ def test_inverse_underflow(backend):
     out = _np(backend, fsp.gammaincinv(backend.asarray(a), backend.asarray(y)))
     np.testing.assert_array_equal(out, sc.gammaincinv(a, y))
     out = _np(backend, fsp.betaincinv(backend.asarray(a), 5.0, backend.asarray(y)))
-    np.testing.assert_array_equal(out, sc.betaincinv(a, 5.0, y))
+    np.testing.assert_allclose(out, sc.betaincinv(a, 5.0, y), rtol=3e-16)
     assert np.all(out > 0)
 
 
@@ -817,7 +817,9 @@ def test_inverse_float32_scalars_and_broadcasting(backend):
                                       backend.asarray(a[::-1], dtype="float32"),
                                       backend.asarray(y, dtype="float32")))
     assert out.dtype == np.float32 and out.shape == (3, 3)
-    np.testing.assert_allclose(out, sc.betaincinv(a, a[::-1], y), rtol=1e-6)
+    # (against SciPy's float64 values: its own float32 loop, used on NumPy, is 1e-6 off)
+    np.testing.assert_allclose(out, sc.betaincinv(a.astype(np.float64),
+                                                  a[::-1].astype(np.float64), y), rtol=5e-6)
     out = _np(backend, fsp.betaincinv(backend.asarray(a, dtype="float32"), 2.5,
                                       backend.asarray(y, dtype="float32")))
     assert out.dtype == np.float64
