@@ -980,6 +980,50 @@ TABLE += [
          ["real"], [((3, 3),), ((2, 3, 3),)]),
 ]
 
+# -- functrans.scipy: inverses of the incomplete gamma/beta functions, quantiles, the F
+# distribution (derivatives in y / q, x, loc, scale: the shape parameters are constants)
+
+
+def _q(u):  # probabilities in (0.05, 0.95) from "unit" samples
+    return u * 0.5 + 0.5
+
+
+# (two shapes each: the generic iterations behind them are slow on array-api-strict)
+_U2 = [U_SHAPES[0], U_SHAPES[2]]
+_N2 = [_N3[0], _N3[2]]
+
+
+def _quantiles(dist, fn):
+    return [Spec(f"stats.{dist}.{m}", lambda *a, _m=m: fn(getattr(getattr(fst, dist), _m), *a),
+                 ["unit", "unit", "pos"], _N2) for m in ("ppf", "isf")]
+
+
+TABLE += [
+    Spec("special.gammaincinv", lambda u: (fsp.gammaincinv(2.5, _q(u)),
+                                           fsp.gammaincinv(0.4, _q(u) * 0.5),
+                                           fsp.gammaincinv(40.0, _q(u) ** 2)),
+         ["unit"], _U2),
+    Spec("special.gammainccinv", lambda u: (fsp.gammainccinv(2.5, _q(u)),
+                                            fsp.gammainccinv(0.7, _q(u) * 0.01),
+                                            fsp.gammainccinv(15.0, 1.0 - _q(u) * 0.5)),
+         ["unit"], _U2),
+    Spec("special.betaincinv", lambda u: (
+        fsp.betaincinv(2.0, 1.5, _q(u)), fsp.betaincinv(0.6, 30.0, _q(u) * 0.3),
+        fsp.betaincinv(40.0, 0.8, 1.0 - _q(u) * 0.2)),
+        ["unit"], _U2),
+    *_quantiles("t", lambda f, u, lo, s: (f(_q(u), 2.5, lo, s), f(_q(u) * 0.1, 40.0, lo, s))),
+    *_quantiles("gamma", lambda f, u, lo, s: (f(_q(u), 2.3, lo, s), f(_q(u) * 0.1, 0.5, lo, s))),
+    *_quantiles("chi2", lambda f, u, lo, s: f(_q(u), 3.0, lo, s)),
+    *_quantiles("beta", lambda f, u, lo, s: (f(_q(u), 1.5, 2.5, lo, s),
+                                             f(_q(u) * 0.1, 0.5, 3.0, lo, s))),
+    *_quantiles("f", lambda f, u, lo, s: (f(_q(u), 3.0, 7.5, lo, s),
+                                          f(_q(u) * 0.2, 1.5, 40.0, lo, s))),
+    *[Spec(f"stats.f.{m}", lambda x, lo, s, _m=m: (
+        getattr(fst.f, _m)(x + 1.0, 3.0, 7.5, lo, s),
+        getattr(fst.f, _m)(x * 3.0 + 0.5, 1.5, 40.0, lo, s)),
+        ["pos", "unit", "pos"], _N2) for m in ("logpdf", "pdf", "cdf", "sf")],
+]
+
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
 # eig (tests/test_linalg_eig.py checks its error).

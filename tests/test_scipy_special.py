@@ -733,3 +733,203 @@ def test_generic_incomplete_functions(dtype, rtol):
     ref = sc.betainc(a.astype(np.float64), x.astype(np.float64), u.astype(np.float64))
     big = ref > (1e-30 if dtype == "float64" else 1e-20)
     np.testing.assert_allclose(out[big], ref[big], rtol=rtol * 5)
+
+
+# -- inverses of the incomplete gamma and beta functions ------------------------------------------
+
+_INV_RTOL = {"numpy": 1e-15}  # SciPy itself; the generic iteration elsewhere
+_Y = np.concatenate([np.linspace(0.02, 0.98, 13), [1e-300, 1e-100, 1e-20, 1e-6, 0.5,
+                                                   1 - 1e-6, 1 - 1e-12]])
+_AI = np.array([0.05, 0.3, 1.0, 2.5, 7.0, 30.0, 200.0])
+
+
+def _inv_rtol(backend):
+    return _INV_RTOL.get(backend.name, 2e-12)
+
+
+@pytest.mark.parametrize("name", ["gammaincinv", "gammainccinv"])
+def test_gamma_inverse_values(backend, name):
+    a, y = np.meshgrid(_AI, _Y)
+    ref = getattr(sc, name)(a, y)
+    out = _np(backend, getattr(fsp, name)(backend.asarray(a), backend.asarray(y)))
+    assert out.dtype == np.float64 and out.shape == ref.shape
+    _rel_close(out, ref, _inv_rtol(backend))
+    # the round trip through the forward function
+    fine = out > 1e-290  # (not where the root underflows)
+    fwd = (sc.gammainc if name == "gammaincinv" else sc.gammaincc)(a[fine], out[fine])
+    _rel_close(fwd, y[fine], 1e-10)
+
+
+def test_beta_inverse_values(backend):
+    rng = np.random.default_rng(40)
+    a = np.concatenate([rng.uniform(0.05, 3.0, 60), rng.uniform(3.0, 80.0, 60)])
+    b = np.concatenate([rng.uniform(0.05, 80.0, 60), rng.uniform(0.05, 3.0, 60)])
+    y = rng.uniform(0.0, 1.0, 120)
+    y[::7] = 10.0 ** rng.uniform(-200, -3, y[::7].shape)
+    y[1::9] = 1.0 - 10.0 ** rng.uniform(-15, -3, y[1::9].shape)
+    ref = sc.betaincinv(a, b, y)
+    out = _np(backend, fsp.betaincinv(backend.asarray(a), backend.asarray(b),
+                                      backend.asarray(y)))
+    assert out.dtype == np.float64
+    _rel_close(out, ref, 1e-15 if backend.name == "numpy" else 5e-11)
+
+
+def test_inverse_edge_values(backend):
+    a, y = (g.ravel() for g in np.meshgrid(_EDGE + [1.5, 0.3], _EDGE + [0.3]))
+    for name in ("gammaincinv", "gammainccinv"):
+        out = _np(backend, getattr(fsp, name)(backend.asarray(a), backend.asarray(y)))
+        ref = getattr(sc, name)(a, y)
+        _rel_close(out, ref, _inv_rtol(backend))
+        assert np.array_equal(np.isinf(out), np.isinf(ref))
+    shapes = [0.0, 0.5, 2.0, np.inf, np.nan, -1.0]
+    a, b, y = (g.ravel() for g in np.meshgrid(shapes, shapes, [0.0, 0.3, 0.5, 1.0, np.nan,
+                                                               -0.1, 1.5]))
+    out = _np(backend, fsp.betaincinv(backend.asarray(a), backend.asarray(b), backend.asarray(y)))
+    _rel_close(out, sc.betaincinv(a, b, y), _inv_rtol(backend))
+
+
+def test_inverse_underflow(backend):
+    """A root below the smallest float: 0 for the gamma inverses (as SciPy), the smallest
+    normal number for betaincinv (as SciPy, from Boost)."""
+    a = np.array([0.01, 0.002])
+    y = np.array([1e-100, 1e-30])
+    out = _np(backend, fsp.gammaincinv(backend.asarray(a), backend.asarray(y)))
+    np.testing.assert_array_equal(out, sc.gammaincinv(a, y))
+    out = _np(backend, fsp.betaincinv(backend.asarray(a), 5.0, backend.asarray(y)))
+    np.testing.assert_allclose(out, sc.betaincinv(a, 5.0, y), rtol=3e-16)
+    assert np.all(out > 0)
+
+
+def test_inverse_float32_scalars_and_broadcasting(backend):
+    a = np.array([0.5, 2.0, 7.5], dtype=np.float32)
+    y = np.array([[0.1], [0.5], [0.9]], dtype=np.float32)
+    for name in ("gammaincinv", "gammainccinv"):
+        f = getattr(fsp, name)
+        out = _np(backend, f(backend.asarray(a, dtype="float32"),
+                             backend.asarray(y, dtype="float32")))
+        assert out.dtype == np.float32 and out.shape == (3, 3)
+        np.testing.assert_allclose(out, getattr(sc, name)(a, y), rtol=1e-6)
+        out = _np(backend, f(2.0, backend.asarray(y, dtype="float32")))
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(out, getattr(sc, name)(2.0, y.astype(np.float64)),
+                                   rtol=1e-12)
+    out = _np(backend, fsp.betaincinv(backend.asarray(a, dtype="float32"),
+                                      backend.asarray(a[::-1], dtype="float32"),
+                                      backend.asarray(y, dtype="float32")))
+    assert out.dtype == np.float32 and out.shape == (3, 3)
+    # (against SciPy's float64 values: its own float32 loop, used on NumPy, is 1e-6 off)
+    np.testing.assert_allclose(out, sc.betaincinv(a.astype(np.float64),
+                                                  a[::-1].astype(np.float64), y), rtol=5e-6)
+    out = _np(backend, fsp.betaincinv(backend.asarray(a, dtype="float32"), 2.5,
+                                      backend.asarray(y, dtype="float32")))
+    assert out.dtype == np.float64
+    i = _np(backend, fsp.gammaincinv(backend.asarray([1, 2], dtype="int64"), 0.5))
+    assert i.dtype == np.float64
+    np.testing.assert_allclose(i, sc.gammaincinv([1, 2], 0.5), rtol=1e-12)
+    assert float(fsp.betaincinv(2.0, 3.0, 0.4)) == pytest.approx(sc.betaincinv(2.0, 3.0, 0.4),
+                                                                 rel=1e-14)
+
+
+def test_inverse_derivatives(backend):
+    y = np.array([1e-10, 0.2, 0.6, 0.97])
+    x = sc.gammaincinv(2.5, y)
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fsp.gammaincinv(2.5, v)))(backend.asarray(y)))
+    np.testing.assert_allclose(g, 1.0 / np.exp(-x + 1.5 * np.log(x) - sc.gammaln(2.5)),
+                               rtol=1e-11)
+    x = sc.gammainccinv(0.4, y)
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fsp.gammainccinv(0.4, v)))(backend.asarray(y)))
+    np.testing.assert_allclose(g, -1.0 / np.exp(-x - 0.6 * np.log(x) - sc.gammaln(0.4)),
+                               rtol=1e-11)
+    x = sc.betaincinv(2.0, 0.5, y)
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fsp.betaincinv(2.0, 0.5, v)))(
+        backend.asarray(y)))
+    np.testing.assert_allclose(g, sc.beta(2.0, 0.5) / (x * (1 - x) ** -0.5), rtol=1e-10)
+    # second derivative of the inverse: -f''(x) / f'(x)^3, here by the round trip
+    # gammainc(a, gammaincinv(a, y)) = y, whose derivatives are 1 and 0
+    yy = backend.asarray(y[1:3])
+    check_grads(lambda v: fsp.gammaincinv(3.0, v), (yy,), order=3)
+    check_grads(lambda v: fsp.betaincinv(1.5, 4.0, v), (yy,), order=2)
+    h = _np(backend, ft.hessian(lambda v: fsp.gammainc(3.0, fsp.gammaincinv(3.0, v)))(
+        backend.asarray(0.3)))
+    np.testing.assert_allclose(h, 0.0, atol=1e-12)
+    d = _np(backend, ft.grad(lambda v: fsp.betainc(1.5, 4.0, fsp.betaincinv(1.5, 4.0, v)))(
+        backend.asarray(0.3)))
+    np.testing.assert_allclose(d, 1.0, rtol=1e-12)
+
+
+def test_inverse_shape_derivatives_raise(backend):
+    a = backend.asarray([1.5, 2.0])
+    y = backend.asarray([0.5, 0.3])
+    with pytest.raises(NotImplementedError, match="gammaincinv: the derivative with respect "
+                                                  "to the shape parameter a"):
+        ft.grad(lambda s: fnp.sum(fsp.gammaincinv(s, y)))(a)
+    with pytest.raises(NotImplementedError, match="gammainccinv: .*shape parameter a"):
+        ft.jvp(lambda s: fsp.gammainccinv(s, y), (a,), (a,))
+    with pytest.raises(NotImplementedError, match="betaincinv: .*shape parameter b"):
+        ft.grad(lambda s: fnp.sum(fsp.betaincinv(2.0, s, y)))(a)
+    with pytest.raises(NotImplementedError, match="betaincinv: .*shape parameter a"):
+        ft.grad(lambda s: fnp.sum(fsp.betaincinv(s, s, y)))(a)
+    g = ft.grad(lambda s: fnp.sum(fsp.gammaincinv(fnp.stop_gradient(s), s * 0.2)))(a)
+    assert backend.is_own(g)
+
+
+def test_inverse_errors_and_no_mutation(backend):
+    x = backend.asarray([0.5])
+    z = backend.asarray([1.0 + 1j], dtype="complex128")
+    with pytest.raises(TypeError, match="gammaincinv: complex"):
+        fsp.gammaincinv(z, x)
+    with pytest.raises(TypeError, match="gammainccinv: complex"):
+        fsp.gammainccinv(1.0, 0.5j)
+    with pytest.raises(TypeError, match="betaincinv: complex"):
+        fsp.betaincinv(x, x, z)
+    with pytest.raises(TypeError):
+        fsp.gammaincinv(x)
+    with pytest.raises(TypeError):
+        fsp.betaincinv(x, x, x, out=x)
+    a = np.array([0.5, 2.0])
+    y = np.array([0.3, 0.7])
+    aa, yy = backend.asarray(a), backend.asarray(y)
+    fsp.betaincinv(aa, aa, yy)
+    fsp.gammaincinv(aa, yy)
+    np.testing.assert_array_equal(backend.to_numpy(aa), a)
+    np.testing.assert_array_equal(backend.to_numpy(yy), y)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda u: fsp.gammaincinv(u * 4.0, u), lambda u: fsp.gammainccinv(2.0, u * 0.5),
+    lambda u: fsp.betaincinv(u * 2.0, 1.5, u)])
+def test_inverse_vmap_and_jit(backend, fn):
+    u = np.random.default_rng(41).uniform(0.1, 0.9, (3, 4))
+    out = _np(backend, ft.vmap(fn)(backend.asarray(u)))
+    loop = np.stack([_np(backend, fn(backend.asarray(ui))) for ui in u])
+    np.testing.assert_allclose(out, loop, rtol=1e-14)
+    np.testing.assert_allclose(_np(backend, ft.jit(fn)(backend.asarray(u))), loop, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_generic_inverse_functions(dtype, rtol):
+    """The generic versions on NumPy arrays against SciPy over wide ranges (shapes from 1e-2
+    to 1e3, probabilities down to 1e-300 in either tail)."""
+    b = fb.get_backend("numpy")
+    rng = np.random.default_rng(42)
+    n = 120
+    a = 10.0 ** rng.uniform(-2, 3, n)
+    y = np.concatenate([10.0 ** rng.uniform(-300, 0, n // 3), rng.uniform(0, 1, n // 3),
+                        1.0 - 10.0 ** rng.uniform(-15, 0, n - 2 * (n // 3))])
+    if dtype == "float32":
+        a, y = a[(a > 0.05) & (a < 500)], y[(a > 0.05) & (a < 500)]
+        y = np.clip(y, 1e-30, 1 - 1e-6)
+    a, y = a.astype(dtype), y.astype(dtype)
+    for name in ("gammaincinv", "gammainccinv"):
+        out = getattr(generic, name)(b, a, y)
+        assert out.dtype == np.dtype(dtype)
+        ref = getattr(sc, name)(a.astype(np.float64), y.astype(np.float64)).astype(dtype)
+        _rel_close(out, ref, rtol, atol=0.0)
+    bb = 10.0 ** rng.uniform(-1, 2.5, len(a))
+    out = generic.betaincinv(b, a, bb.astype(dtype), y)
+    assert out.dtype == np.dtype(dtype)
+    ref = sc.betaincinv(a.astype(np.float64), bb, y.astype(np.float64))
+    # (where SciPy finds no root, nan, and below the smallest normal float32)
+    fine = (ref == ref) & (ref > np.finfo(dtype).smallest_normal)
+    _rel_close(out[fine], ref[fine].astype(dtype), rtol * 50 if dtype == "float64" else rtol,
+               atol=0.0)

@@ -1,7 +1,8 @@
 """array-api-strict backend: a minimal implementation of the standard. The test suite runs on
 it to prove that the primitives use nothing outside the Array API. It has no extras of its
 own: scatter_add and the special functions (erf, erfc, erfinv, ndtri, lgamma, digamma,
-polygamma, gammainc, gammaincc, betainc) come from :mod:`.generic`."""
+polygamma, gammainc, gammaincc, betainc, gammaincinv, gammainccinv, betaincinv) come from
+:mod:`.generic`."""
 
 import array_api_strict as _xp
 

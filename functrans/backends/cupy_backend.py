@@ -24,7 +24,10 @@ _pairs = [(np.dtype(n), _dt.BY_NAME[n]) for n in _NAMES]
 # extra name -> name in cupyx.scipy.special
 _SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
             "digamma": "digamma", "polygamma": "polygamma", "ndtri": "ndtri",
-            "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc"}
+            "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc",
+            # (the inverses where cupyx has them; the generic versions otherwise)
+            "gammaincinv": "gammaincinv", "gammainccinv": "gammainccinv",
+            "betaincinv": "betaincinv"}
 
 
 class CuPyBackend(Backend):

@@ -34,7 +34,9 @@ def _scatter_add(x, index, values, /, *, axis=0):
 # extra name -> name in scipy.special
 _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri",
-          "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc"}
+          "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc",
+          "gammaincinv": "gammaincinv", "gammainccinv": "gammainccinv",
+          "betaincinv": "betaincinv"}
 
 
 def _eig(x):

@@ -92,8 +92,9 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "digamma": torch.special.digamma,
     "polygamma": _polygamma,
     "ndtri": torch.special.ndtri,
-    # (gammainc, gammaincc, betainc: the generic ones; torch.special's gammainc and
-    # gammaincc are accurate to about 2e-9 only, and it has no betainc)
+    # (gammainc, gammaincc, betainc and their inverses gammaincinv, gammainccinv,
+    # betaincinv: the generic ones; torch.special's gammainc and gammaincc are accurate to
+    # about 2e-9 only, and it has none of the others)
 }, impls=_IMPLS)
 backend.device_types = (torch.device,)
 register(backend)

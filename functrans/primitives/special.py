@@ -1,6 +1,6 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
-polygamma, and the regularized incomplete gamma and beta functions gammainc, gammaincc and
-betainc.
+polygamma, the regularized incomplete gamma and beta functions gammainc, gammaincc and
+betainc, and their inverses in the last operand gammaincinv, gammainccinv and betaincinv.
 
 Each evaluates through its backend's *extra* of the same role (``backend.extra("erf")``: SciPy
 on NumPy, ``torch.special`` on torch, ``cupyx.scipy.special`` on CuPy, the versions of
@@ -14,7 +14,9 @@ polygamma(n, .)' = polygamma(n + 1, .).
 The incomplete functions are differentiated in their last operand ``x`` only, in closed form
 (``d/dx gammainc(a, x) = exp(-x) x^(a-1) / Gamma(a)``, ``d/dx betainc(a, b, x) =
 x^(a-1) (1-x)^(b-1) / B(a, b)``, each computed in logarithms); a tangent reaching a shape
-parameter (``a``, ``b``) raises NotImplementedError rather than giving a silent zero.
+parameter (``a``, ``b``) raises NotImplementedError rather than giving a silent zero. The
+inverses are differentiated in ``y`` by the inverse function rule (one over the forward
+function's derivative at the result, in logarithms), likewise not in the shapes.
 """
 
 from __future__ import annotations
@@ -159,6 +161,64 @@ gammainc_p = elementwise("gammainc", _gammainc_impl, _gammainc_jvp)
 gammaincc_p = elementwise("gammaincc", _gammaincc_impl, _gammaincc_jvp)
 betainc_p = elementwise("betainc", _betainc_impl, _betainc_jvp)
 
+
+# -- their inverses in the last operand -----------------------------------------------------
+# The derivative in y is 1 / (the forward function's derivative at the result), taken in
+# logarithms: exp(x - (a-1) log x + lgamma(a)) for gammaincinv (minus it for gammainccinv),
+# exp(log B(a, b) - (a-1) log x - (b-1) log(1-x)) for betaincinv. The operands reach the
+# primitives inside the domain only (0 < y < 1, finite positive shapes; the namespace gives
+# the edges their values), so that x is positive (and below 1) there.
+
+
+def _inverse_gamma_slope(a, x):
+    return exp(sub(add(x, lgamma(a)), mul(sub(a, 1.0), log(x))))
+
+
+def _inverse_beta_slope(a, b, x):
+    log_b = sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
+    return exp(sub(sub(log_b, mul(sub(a, 1.0), log(x))), mul(sub(b, 1.0), log1p(neg(x)))))
+
+
+def _gammaincinv_impl(b, a, y):
+    return b.extra("gammaincinv")(a, y)
+
+
+def _gammainccinv_impl(b, a, y):
+    return b.extra("gammainccinv")(a, y)
+
+
+def _betaincinv_impl(bk, a, b, y):
+    return bk.extra("betaincinv")(a, b, y)
+
+
+def _gammaincinv_jvp(primals, tangents):
+    a, y = primals
+    _no_shape_tangent("gammaincinv", tangents[:1], ("a",))
+    out = gammaincinv(a, y)
+    t = tangents[1]
+    return out, None if t is None else mul(t, _inverse_gamma_slope(a, out))
+
+
+def _gammainccinv_jvp(primals, tangents):
+    a, y = primals
+    _no_shape_tangent("gammainccinv", tangents[:1], ("a",))
+    out = gammainccinv(a, y)
+    t = tangents[1]
+    return out, None if t is None else neg(mul(t, _inverse_gamma_slope(a, out)))
+
+
+def _betaincinv_jvp(primals, tangents):
+    a, b, y = primals
+    _no_shape_tangent("betaincinv", tangents[:2], ("a", "b"))
+    out = betaincinv(a, b, y)
+    t = tangents[2]
+    return out, None if t is None else mul(t, _inverse_beta_slope(a, b, out))
+
+
+gammaincinv_p = elementwise("gammaincinv", _gammaincinv_impl, _gammaincinv_jvp)
+gammainccinv_p = elementwise("gammainccinv", _gammainccinv_impl, _gammainccinv_jvp)
+betaincinv_p = elementwise("betaincinv", _betaincinv_impl, _betaincinv_jvp)
+
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
@@ -169,3 +229,6 @@ polygamma = polygamma_p.bind
 gammainc = gammainc_p.bind
 gammaincc = gammaincc_p.bind
 betainc = betainc_p.bind
+gammaincinv = gammaincinv_p.bind
+gammainccinv = gammainccinv_p.bind
+betaincinv = betaincinv_p.bind

@@ -6,9 +6,10 @@
 - :data:`expon`, :data:`uniform`, :data:`laplace`, :data:`logistic`, :data:`cauchy`:
   ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf`` (``loc``, ``scale``);
 - :data:`t` (``df``), :data:`gamma` (``a``), :data:`beta` (``a``, ``b``), :data:`chi2`
-  (``df``): ``logpdf``, ``pdf``, ``cdf`` and ``sf`` (with ``loc`` and ``scale``;
-  ``gamma`` also ``logcdf`` and ``logsf``), the CDFs through the incomplete gamma and beta
-  functions of :mod:`functrans.scipy.special`;
+  (``df``), :data:`f` (``dfn``, ``dfd``): ``logpdf``, ``pdf``, ``cdf``, ``sf``, ``ppf`` and
+  ``isf`` (with ``loc`` and ``scale``; ``gamma`` also ``logcdf`` and ``logsf``), the CDFs
+  through the incomplete gamma and beta functions of :mod:`functrans.scipy.special`, the
+  quantiles through their inverses (``gammaincinv``, ``gammainccinv``, ``betaincinv``);
 - :data:`multivariate_normal`: ``logpdf`` and ``pdf`` (``mean``, ``cov``);
 - discrete: :data:`poisson` (``mu``), :data:`bernoulli` (``p``), :data:`binom` (``n``, ``p``),
   :data:`geom` (``p``): ``logpmf``, ``pmf``, ``cdf`` and ``sf`` (with ``loc``).
@@ -29,15 +30,16 @@ Conventions:
   support.
 - Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
   ``mean`` and ``cov``; not the discrete ``k`` and ``n``) under every transform, except
-  the CDFs of the shape families in their shape parameters (``t``'s ``df``, ``gamma``'s
-  ``a``, ``chi2``'s ``df``, ``beta``'s ``a`` and ``b``): a derivative reaching one raises
+  the CDFs and quantiles of the shape families in their shape parameters (``t``'s ``df``,
+  ``gamma``'s ``a``, ``chi2``'s ``df``, ``beta``'s ``a`` and ``b``, ``f``'s ``dfn`` and
+  ``dfd``): a derivative reaching one raises
   NotImplementedError (the incomplete gamma and beta functions are differentiated in
   ``x`` only), with zero
   (not nan) derivatives outside the support; the tails are accurate as SciPy's or more
   (``norm.logcdf(-40)`` is about -804.6 and ``norm.sf(37)`` is 5.7e-300, not 0; each method's
   docstring says where it differs from SciPy's formula).
 - No frozen distributions (``norm(loc, scale)``) and none of the moments, ``rvs``, ``fit``,
-  ``entropy``... methods; no ``ppf`` of the shape families or discrete distributions.
+  ``entropy``... methods; no ``ppf`` of the discrete distributions.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ from . import linalg as _linalg
 from . import special as _special
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
-           "cauchy", "t", "gamma", "beta", "chi2", "poisson", "bernoulli", "binom", "geom"]
+           "cauchy", "t", "gamma", "beta", "chi2", "f", "poisson", "bernoulli", "binom",
+           "geom"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -629,6 +632,24 @@ class _Shaped:
         return _valid(fnp.logical_and(ok, z == z), out)
 
 
+    def _quantile(self, method, q, shapes, loc, scale):
+        """ppf or isf: ``loc + scale * _ppf(q, *shapes)`` (``_isf``) for ``q`` in [0, 1] and
+        valid shapes (nan otherwise); the subclasses give the ends' values themselves."""
+        name = f"{self.name}.{method}"
+        q, loc, scale, *sh = _float64((q, loc, scale) + tuple(shapes), name)
+        good = self._check(*sh)
+        ok = fnp.logical_and(scale > 0.0, good)
+        s = fnp.where(scale > 0.0, scale, 1.0)
+        sh = [fnp.where(good, p, self._safe_shape) for p in sh]
+        inq = fnp.logical_and(q >= 0.0, q <= 1.0)  # (False for nan)
+        out = getattr(self, "_" + method)(fnp.where(inq, q, 0.5), *sh)
+        return _valid(fnp.logical_and(ok, inq), fnp.add(fnp.multiply(out, s), loc))
+
+
+_Q_WORDS = {"ppf": "quantile function (the inverse of ``cdf``)",
+            "isf": "inverse survival function (the inverse of ``sf``, accurate for small "
+                   "``q``)"}
+
 _CDF_WORDS = {"cdf": "cumulative distribution function",
               "sf": "survival function (``1 - cdf``, computed directly)",
               "logcdf": "log of the cumulative distribution function",
@@ -667,10 +688,16 @@ def _shaped_methods(cls, what, params):
             scale = 1 if full[n + 1] is None else full[n + 1]
             if method in _CDF_WORDS:
                 return self._distribution(method, x, full[:n], loc, scale)
+            if method in _Q_WORDS:
+                return self._quantile(method, x, full[:n], loc, scale)
             return self._density(method, x, full[:n], loc, scale, log)
         f.__name__ = method
         f.__qualname__ = f"{cls.__name__}.{method}"
-        if method in _CDF_WORDS:
+        if method in _Q_WORDS:
+            f.__doc__ = (f"The {_Q_WORDS[method]} of the {what} distribution at ``q``, "
+                         f"``{method}(q, {sig}, loc=0, scale=1)`` as SciPy's: nan for ``q`` "
+                         f"outside [0, 1] or invalid parameters. " + cls._ppf_notes)
+        elif method in _CDF_WORDS:
             f.__doc__ = (f"The {_CDF_WORDS[method]} of the {what} distribution at ``x``, "
                          f"``{method}(x, {sig}, loc=0, scale=1)`` as SciPy's. "
                          + cls._cdf_notes)
@@ -690,7 +717,7 @@ class _T(_Shaped):
     name = "t"
     _safe_shape = 1.0
     _notes = "``df > 0`` (``df = inf`` is the normal distribution), else nan."
-    _cdf_methods = ("cdf", "sf")
+    _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("Through :func:`functrans.scipy.special.betainc` (``ndtr`` for "
                   "``df = inf``): differentiable in ``x``, ``loc`` and ``scale``; a "
                   "derivative reaching ``df`` raises NotImplementedError.")
@@ -721,6 +748,45 @@ class _T(_Shaped):
         tail = self._tail(z, df)
         return fnp.where(z > 0.0, tail, 1.0 - tail)
 
+    _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv` (``ndtri`` for "
+                  "``df = inf``): with the tail probability ``p = min(q, 1 - q)``, "
+                  "``z = betaincinv(df/2, 1/2, 2p)`` gives ``t^2 = df (1 - z) / z``, or "
+                  "where that ``z`` is above 1/2 (and ``2p >= 1e-5``) "
+                  "``w = betaincinv(1/2, df/2, 1 - 2p)`` gives ``t^2 = df w / (1 - w)`` "
+                  "(each where its subtraction is exact enough), and the tail's power law "
+                  "where z underflows (more accurate than SciPy's there: ``ppf(1e-300, 2.5)`` "
+                  "is -8.8e119, not -inf); ``-inf`` at 0, ``inf`` at 1. Differentiable in ``q``, ``loc`` and ``scale``; a derivative reaching "
+                  "``df`` raises NotImplementedError.")
+
+    def _ppf(self, q, df):
+        inf = df == math.inf
+        d = fnp.where(inf, 1.0, df)
+        lower = q < 0.5
+        tail = 2.0 * fnp.where(lower, q, 1.0 - q)  # (1 - q exact for q >= 1/2)
+        z = _special.betaincinv(0.5 * d, 0.5, tail)
+        zform = fnp.logical_or(z <= 0.5, tail < 1e-5)
+        zs = fnp.where(zform, z, 0.5)   # each form sees its own elements only
+        w = _special.betaincinv(0.5, 0.5 * d, 1.0 - fnp.where(zform, 0.5, tail))
+        t2 = fnp.where(zform, fnp.divide(fnp.multiply(d, 1.0 - zs), zs),
+                       fnp.divide(fnp.multiply(d, w), 1.0 - w))
+        # far in the tail z underflows: there z^(df/2) ~ 2p (df/2) B(df/2, 1/2), so
+        # log |t| = (log df - (2/df) log(2p (df/2) B(df/2, 1/2))) / 2
+        far = fnp.logical_and(z < 1e-30, tail > 0.0)
+        tf = fnp.where(far, tail, 1e-40)
+        h = 0.5 * d
+        log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
+        t_far = fnp.exp(0.5 * fnp.subtract(fnp.log(d), log_z))
+        t_abs = fnp.where(far, t_far, fnp.sqrt(fnp.where(far, 1.0, t2)))
+        out = fnp.where(lower, -t_abs, t_abs)
+        # at the median exactly |t| has no derivative: there t = (q - 1/2) / pdf(0), the
+        # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
+        log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
+        out = fnp.where(q == 0.5, fnp.multiply(q - 0.5, fnp.exp(-log_pdf0)), out)
+        return fnp.where(inf, _special.ndtri(q), out)
+
+    def _isf(self, q, df):
+        return -self._ppf(q, df)
+
     def _logpdf(self, z, df):
         inf = df == math.inf
         d = fnp.where(inf, 1.0, df)
@@ -738,13 +804,24 @@ class _Gamma(_Shaped):
     _a = 0.0
     _safe_shape = 1.0
     _notes = "``a > 0``, else nan; 0 below ``loc``."
-    _cdf_methods = ("cdf", "sf", "logcdf", "logsf")
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
     _cdf_notes = ("Through :func:`functrans.scipy.special.gammainc` / ``gammaincc`` (the "
                   "log methods as their logarithms): differentiable in ``x``, ``loc`` and "
                   "``scale``; a derivative reaching ``a`` raises NotImplementedError.")
 
+    _ppf_notes = ("``gammaincinv(a, q)`` (``gammainccinv`` for isf): 0 at ``q = 0`` and "
+                  "``inf`` at 1 for ppf (the reverse for isf). Differentiable in ``q``, "
+                  "``loc`` and ``scale``; a derivative reaching ``a`` raises "
+                  "NotImplementedError.")
+
     def _check(self, a):
         return a > 0.0
+
+    def _ppf(self, q, a):
+        return _special.gammaincinv(a, q)
+
+    def _isf(self, q, a):
+        return _special.gammainccinv(a, q)
 
     def _cdf(self, z, a):
         return _special.gammainc(a, z)
@@ -764,13 +841,23 @@ class _Chi2(_Shaped):
     _a = 0.0
     _safe_shape = 1.0
     _notes = "``df > 0``, else nan; 0 below ``loc``."
-    _cdf_methods = ("cdf", "sf")
+    _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("``gammainc(df / 2, x / 2)`` (``gammaincc`` for sf): differentiable in "
                   "``x``, ``loc`` and ``scale``; a derivative reaching ``df`` raises "
                   "NotImplementedError.")
 
     def _check(self, df):
         return df > 0.0
+
+    _ppf_notes = ("``2 gammaincinv(df / 2, q)`` (``gammainccinv`` for isf). "
+                  "Differentiable in ``q``, ``loc`` and ``scale``; a derivative reaching "
+                  "``df`` raises NotImplementedError.")
+
+    def _ppf(self, q, df):
+        return 2.0 * _special.gammaincinv(0.5 * df, q)
+
+    def _isf(self, q, df):
+        return 2.0 * _special.gammainccinv(0.5 * df, q)
 
     def _cdf(self, z, df):
         return _special.gammainc(0.5 * df, 0.5 * z)
@@ -792,13 +879,28 @@ class _Beta(_Shaped):
     _a, _b = 0.0, 1.0
     _safe_shape = 1.0
     _notes = "``a > 0`` and ``b > 0``, else nan; 0 outside ``[loc, loc + scale]``."
-    _cdf_methods = ("cdf", "sf")
+    _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf): differentiable "
                   "in ``x``, ``loc`` and ``scale``; a derivative reaching ``a`` or ``b`` "
                   "raises NotImplementedError.")
 
+    _ppf_notes = ("``betaincinv(a, b, q)``; isf: ``1 - betaincinv(b, a, q)``, or "
+                  "``betaincinv(a, b, 1 - q)`` where ``q > 1/2`` (``1 - q`` is exact) or "
+                  "the result is below 0.01 (the subtraction would lose its digits). "
+                  "Differentiable in ``q``, ``loc`` and ``scale``; a derivative reaching "
+                  "``a`` or ``b`` raises NotImplementedError.")
+
     def _check(self, a, b):
         return fnp.logical_and(a > 0.0, b > 0.0)
+
+    def _ppf(self, q, a, b):
+        return _special.betaincinv(a, b, q)
+
+    def _isf(self, q, a, b):
+        direct = fnp.logical_or(q > 0.5, fnp.greater(q, _special.betainc(b, a, 0.99)))
+        out_d = _special.betaincinv(a, b, 1.0 - fnp.where(direct, q, 0.5))
+        out_c = 1.0 - _special.betaincinv(b, a, fnp.where(direct, 0.5, q))
+        return fnp.where(direct, out_d, out_c)
 
     def _cdf(self, z, a, b):
         return _special.betainc(a, b, z)
@@ -811,7 +913,100 @@ class _Beta(_Shaped):
                             _special.betaln(a, b))
 
 
+def _f_quantile(q, n, m, upper):
+    """The x of the F distribution with cdf(x) = q (sf(x) = q where ``upper``), from
+    ``u = n x / (n x + m)`` (``I_u(n/2, m/2) = cdf``) or ``w = 1 - u``
+    (``I_w(m/2, n/2) = sf``): the one of the two solved for the probability given is used
+    where it is at most 1/2 (so that ``1 - u`` or ``1 - w`` is exact), the other elsewhere."""
+    hn, hm = 0.5 * n, 0.5 * m
+    if upper:
+        w = _special.betaincinv(hm, hn, q)
+        first = w <= 0.5
+        u = _special.betaincinv(hn, hm, 1.0 - fnp.where(first, 0.5, q))
+        ws = fnp.where(first, w, 0.5)
+        a = fnp.divide(fnp.multiply(m, 1.0 - ws), fnp.multiply(n, ws))
+        b = fnp.divide(fnp.multiply(m, u), fnp.multiply(n, 1.0 - u))
+    else:
+        u = _special.betaincinv(hn, hm, q)
+        first = u <= 0.5
+        w = _special.betaincinv(hm, hn, 1.0 - fnp.where(first, 0.5, q))
+        us = fnp.where(first, u, 0.5)
+        a = fnp.divide(fnp.multiply(m, us), fnp.multiply(n, 1.0 - us))
+        b = fnp.divide(fnp.multiply(m, 1.0 - w), fnp.multiply(n, w))
+    return fnp.where(first, a, b)
+
+
+class _F(_Shaped):
+    """The F distribution (Fisher-Snedecor) with ``dfn`` and ``dfd`` degrees of freedom, as
+    ``scipy.stats.f``."""
+
+    name = "f"
+    _a = 0.0
+    _safe_shape = 1.0
+    _notes = ("``dfn > 0`` and ``dfd > 0``, else nan; 0 below ``loc``. As SciPy, infinite "
+              "degrees of freedom give nan inside the support (the values of the ends and "
+              "beyond are kept).")
+    _cdf_methods = ("cdf", "sf", "ppf", "isf")
+    _cdf_notes = ("``betainc(dfn/2, dfd/2, dfn x / (dfn x + dfd))`` (sf: "
+                  "``betainc(dfd/2, dfn/2, dfd / (dfd + dfn x))``, accurate in the upper "
+                  "tail): differentiable in ``x``, ``loc`` and ``scale``; a derivative "
+                  "reaching ``dfn`` or ``dfd`` raises NotImplementedError.")
+    _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
+                  "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
+                  "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
+                  "problem where that root is above 1/2; 0 and ``inf`` at the ends. isf is "
+                  "more accurate than SciPy's for tiny ``q`` (SciPy: ``ppf(1 - q)``, "
+                  "``inf`` below 1e-17). "
+                  "Differentiable in ``q``, ``loc`` and ``scale``; a derivative reaching "
+                  "``dfn`` or ``dfd`` raises NotImplementedError.")
+
+    def _check(self, dfn, dfd):
+        return fnp.logical_and(dfn > 0.0, dfd > 0.0)
+
+    @staticmethod
+    def _finite(fn):
+        """``fn(z, dfn, dfd)`` where both are finite, nan inside the support otherwise (as
+        SciPy's formulas give there; the ends and beyond keep their values)."""
+        def method(self, z, n, m):
+            fin = fnp.logical_and(n < math.inf, m < math.inf)
+            out = fn(self, z, fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0))
+            return fnp.where(fin, out, math.nan)
+        return method
+
+    @_finite
+    def _cdf(self, z, n, m):
+        nz = fnp.multiply(n, z)
+        return _special.betainc(0.5 * n, 0.5 * m, fnp.divide(nz, fnp.add(nz, m)))
+
+    @_finite
+    def _sf(self, z, n, m):
+        nz = fnp.multiply(n, z)
+        return _special.betainc(0.5 * m, 0.5 * n, fnp.divide(m, fnp.add(nz, m)))
+
+    def _quantile_ends(self, q, n, m, upper):
+        fin = fnp.logical_and(n < math.inf, m < math.inf)
+        out = _f_quantile(q, fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0), upper)
+        ends = fnp.where(q == 0.0, math.inf if upper else 0.0,
+                         fnp.where(q == 1.0, 0.0 if upper else math.inf, math.nan))
+        return fnp.where(fin, out, ends)
+
+    def _ppf(self, q, n, m):
+        return self._quantile_ends(q, n, m, False)
+
+    def _isf(self, q, n, m):
+        return self._quantile_ends(q, n, m, True)
+
+    @_finite
+    def _logpdf(self, z, n, m):
+        hn, hm = 0.5 * n, 0.5 * m
+        const = fnp.subtract(fnp.add(_special.xlogy(hn, n), _special.xlogy(hm, m)),
+                             _special.betaln(hn, hm))
+        return fnp.subtract(fnp.add(const, _special.xlogy(hn - 1.0, z)),
+                            fnp.multiply(hn + hm, fnp.log(fnp.add(m, fnp.multiply(n, z)))))
+
+
 t = _shaped_methods(_T, "Student's t", ("df",))
+f = _shaped_methods(_F, "F", ("dfn", "dfd"))
 gamma = _shaped_methods(_Gamma, "gamma", ("a",))
 chi2 = _shaped_methods(_Chi2, "chi-squared", ("df",))
 beta = _shaped_methods(_Beta, "beta", ("a", "b"))
