@@ -638,7 +638,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     or without replacement, uniformly or with probabilities ``p``. As JAX (and unlike NumPy),
     ``p`` is not checked to sum to 1: it is normalised by its sum."""
     shape = _name_shape(shape, "choice")
-    k0 = _key_words(key, "choice")[0]
+    _key_words(key, "choice")  # (checks the key)
     if isinstance(a, int) and not isinstance(a, bool):
         arr, n = None, a
     else:
