@@ -120,46 +120,31 @@ def _beta_slope(a, b, x):
                   select(eq(x, 0.0), at0, zero))
 
 
-def _gammainc_impl(b, a, x):
-    return b.extra("gammainc")(a, x)
+def _last_operand_primitive(name, shape_names, slope, negate=False):
+    """``name(*shape_parameters, z)`` through the backend extra of that name: differentiable
+    in ``z`` (tangent ``slope(*operands, result) * t``, negated with ``negate``); a derivative
+    reaching a shape parameter raises NotImplementedError (never a silent zero)."""
+    def impl(backend, *operands):
+        return backend.extra(name)(*operands)
 
-
-def _gammaincc_impl(b, a, x):
-    return b.extra("gammaincc")(a, x)
-
-
-def _betainc_impl(bk, a, b, x):
-    return bk.extra("betainc")(a, b, x)
-
-
-def _gammainc_jvp(primals, tangents):
-    a, x = primals
-    _no_shape_tangent("gammainc", tangents[:1], ("a",))
-    out = gammainc(a, x)
-    t = tangents[1]
-    return out, None if t is None else mul(t, _gamma_slope(a, x))
-
-
-def _gammaincc_jvp(primals, tangents):
-    a, x = primals
-    _no_shape_tangent("gammaincc", tangents[:1], ("a",))
-    out = gammaincc(a, x)
-    t = tangents[1]
-    return out, None if t is None else neg(mul(t, _gamma_slope(a, x)))
-
-
-def _betainc_jvp(primals, tangents):
-    a, b, x = primals
-    _no_shape_tangent("betainc", tangents[:2], ("a", "b"))
-    out = betainc(a, b, x)
-    t = tangents[2]
-    return out, None if t is None else mul(t, _beta_slope(a, b, x))
+    def jvp(primals, tangents):
+        _no_shape_tangent(name, tangents[:-1], shape_names)
+        out = prim.bind(*primals)
+        t = tangents[-1]
+        if t is None:
+            return out, None
+        d = mul(t, slope(*primals, out))
+        return out, neg(d) if negate else d
+    prim = elementwise(name, impl, jvp)
+    return prim
 
 
 # gammainc(a, x), gammaincc(a, x), betainc(a, b, x): operands of one shape and dtype.
-gammainc_p = elementwise("gammainc", _gammainc_impl, _gammainc_jvp)
-gammaincc_p = elementwise("gammaincc", _gammaincc_impl, _gammaincc_jvp)
-betainc_p = elementwise("betainc", _betainc_impl, _betainc_jvp)
+gammainc_p = _last_operand_primitive("gammainc", ("a",), lambda a, x, _: _gamma_slope(a, x))
+gammaincc_p = _last_operand_primitive("gammaincc", ("a",),
+                                      lambda a, x, _: _gamma_slope(a, x), negate=True)
+betainc_p = _last_operand_primitive("betainc", ("a", "b"),
+                                    lambda a, b, x, _: _beta_slope(a, b, x))
 
 
 # -- their inverses in the last operand -----------------------------------------------------
@@ -179,45 +164,13 @@ def _inverse_beta_slope(a, b, x):
     return exp(sub(sub(log_b, mul(sub(a, 1.0), log(x))), mul(sub(b, 1.0), log1p(neg(x)))))
 
 
-def _gammaincinv_impl(b, a, y):
-    return b.extra("gammaincinv")(a, y)
-
-
-def _gammainccinv_impl(b, a, y):
-    return b.extra("gammainccinv")(a, y)
-
-
-def _betaincinv_impl(bk, a, b, y):
-    return bk.extra("betaincinv")(a, b, y)
-
-
-def _gammaincinv_jvp(primals, tangents):
-    a, y = primals
-    _no_shape_tangent("gammaincinv", tangents[:1], ("a",))
-    out = gammaincinv(a, y)
-    t = tangents[1]
-    return out, None if t is None else mul(t, _inverse_gamma_slope(a, out))
-
-
-def _gammainccinv_jvp(primals, tangents):
-    a, y = primals
-    _no_shape_tangent("gammainccinv", tangents[:1], ("a",))
-    out = gammainccinv(a, y)
-    t = tangents[1]
-    return out, None if t is None else neg(mul(t, _inverse_gamma_slope(a, out)))
-
-
-def _betaincinv_jvp(primals, tangents):
-    a, b, y = primals
-    _no_shape_tangent("betaincinv", tangents[:2], ("a", "b"))
-    out = betaincinv(a, b, y)
-    t = tangents[2]
-    return out, None if t is None else mul(t, _inverse_beta_slope(a, b, out))
-
-
-gammaincinv_p = elementwise("gammaincinv", _gammaincinv_impl, _gammaincinv_jvp)
-gammainccinv_p = elementwise("gammainccinv", _gammainccinv_impl, _gammainccinv_jvp)
-betaincinv_p = elementwise("betaincinv", _betaincinv_impl, _betaincinv_jvp)
+gammaincinv_p = _last_operand_primitive("gammaincinv", ("a",),
+                                        lambda a, y, x: _inverse_gamma_slope(a, x))
+gammainccinv_p = _last_operand_primitive("gammainccinv", ("a",),
+                                         lambda a, y, x: _inverse_gamma_slope(a, x),
+                                         negate=True)
+betaincinv_p = _last_operand_primitive("betaincinv", ("a", "b"),
+                                       lambda a, b, y, x: _inverse_beta_slope(a, b, x))
 
 erf = erf_p.bind
 erfc = erfc_p.bind
