@@ -57,6 +57,12 @@ EXTRAS = {
                  "1 - P(a, x), computed directly (accurate where it is tiny).",
     "betainc": "betainc(a, b, x) -> array: the regularized incomplete beta function "
                "I_x(a, b) (a, b > 0, 0 <= x <= 1).",
+    "gammaincinv": "gammaincinv(a, y) -> array: x with gammainc(a, x) = y (a > 0, 0 < y < 1; "
+                   "the namespace gives the edges their values).",
+    "gammainccinv": "gammainccinv(a, y) -> array: x with gammaincc(a, x) = y (a > 0, "
+                    "0 < y < 1), accurate where y is tiny.",
+    "betaincinv": "betaincinv(a, b, y) -> array: x with betainc(a, b, x) = y (a, b > 0, "
+                  "0 < y < 1).",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
                         "triangular matrices a (..., M, M) (zero outside the lower triangle "
                         "if lower, else the upper) and b (..., M, K) of the same batch shape.",
