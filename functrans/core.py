@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextvars
 import functools
 import operator
+import weakref
 
 from . import dtypes as _dt
-from .backends import _by_type, backend_of, resolve_type
+from .backends import _by_type, _registry_hooks as _backends_registry_hooks, backend_of, \
+    resolve_type
 from .backends import default as default_backend_
 from .array_methods import NumPyArrayMethods
 from .errors import (BackendMismatchError, MissingRuleError, TracerArrayConversionError,
@@ -83,6 +85,10 @@ INEXACT_TRACER_TYPES: set = set()
 # -- primitives ----------------------------------------------------------------------------
 
 
+# Every primitive, to clear their caches when the backends registry changes.
+_primitives: weakref.WeakSet = weakref.WeakSet()
+
+
 class Primitive:
     """A named operation with its rules kept together.
 
@@ -130,7 +136,11 @@ class Primitive:
         # params)`` computing result ``i`` alone, or None; a staged graph that reads only
         # that result uses it (sin_cos read for its cos is cos).
         self.project = None
-        self._impls = {}  # backend -> callable(*args, **params), filled on first use
+        # backend -> callable(*args, **params), filled on first use; also array type ->
+        # the same callable for the types the backend owns, so that functrans.numpy's fast
+        # paths find it with one look-up (cleared when the backends registry changes)
+        self._impls = {}
+        _primitives.add(self)
 
     def __repr__(self):
         return self.name
@@ -163,6 +173,9 @@ class Primitive:
                 fn = (getattr(backend.xp, self.namespace_impl) if self.namespace_impl
                       else functools.partial(self.impl, backend))
             self._impls[backend] = fn
+            for t in backend.array_types:
+                if _by_type.get(t) is backend:
+                    self._impls[t] = fn
         return fn
 
     def def_abstract_eval(self, f):
@@ -217,6 +230,16 @@ class Interpreter:
 
 
 _by_type_get = _by_type.get
+
+
+def _forget_impls():
+    """Clear every primitive's cached implementations (the backends registry changed, so a
+    cached array type may now belong to another backend)."""
+    for prim in list(_primitives):
+        prim._impls.clear()
+
+
+_backends_registry_hooks.append(_forget_impls)
 
 
 class EvalInterpreter(Interpreter):

@@ -686,3 +686,38 @@ def test_complex_to_bool_is_true_where_either_part_is_non_zero(backend):
     z = backend.asarray(np.array([1j, 0.0, 2.0, -0.5j]), dtype="complex128")
     np.testing.assert_array_equal(backend.to_numpy(fnp.astype(z, fnp.bool)),
                                   [True, False, True, True])
+
+
+def test_fast_paths_follow_the_registry():
+    """functrans.numpy's no-transform fast paths cache each primitive's implementation by
+    array type; a backend registered later for that type takes over at once, and the old
+    owner is used again after it is registered back."""
+    import numpy as np
+
+    import functrans.backends as fb
+    import functrans.numpy as fnp
+    numpy_backend = fb.get_backend("numpy")
+    x = np.array([0.25, 0.5])
+    fnp.sin(x), fnp.add(x, x), fnp.multiply(x, 2.0)  # fill the caches
+    calls = []
+
+    def spy(name, f):
+        def g(*args):
+            calls.append(name)
+            return f(*args)
+        return g
+    spy_backend = fb.Backend("numpy", numpy_backend.xp, numpy_backend.array_types,
+                             list(numpy_backend._to_dtype.items()),
+                             impls={"sin": spy("sin", np.sin), "add": spy("add", np.add),
+                                    "mul": spy("mul", np.multiply)})
+    try:
+        fb.register(spy_backend)
+        np.testing.assert_array_equal(fnp.sin(x), np.sin(x))
+        np.testing.assert_array_equal(fnp.add(x, x), 2 * x)
+        np.testing.assert_array_equal(fnp.multiply(x, 2.0), 2 * x)
+        assert calls == ["sin", "add", "mul"]
+    finally:
+        fb.register(numpy_backend)
+    calls.clear()
+    fnp.sin(x), fnp.add(x, x), fnp.multiply(x, 2.0)
+    assert calls == [] and fb.backend_of(x) is numpy_backend

@@ -248,6 +248,9 @@ class Backend:
 # rebound, so modules may hold a reference to it.
 _by_type: dict[type, Backend] = {}
 _by_name: dict[str, Backend] = {}
+# Called (without arguments) after the registry changes: caches keyed by array type drop
+# their entries (the core's per-primitive implementations).
+_registry_hooks: list = []
 # Built-in backends: name (also the array library's top-level module) -> module to import.
 _lazy_modules = {
     "numpy": "functrans.backends.numpy_backend",
@@ -271,6 +274,8 @@ def register(backend: Backend) -> Backend:
     for t, b in list(_by_type.items()):
         if b is not backend and b.name == backend.name:
             _by_type[t] = backend
+    for hook in _registry_hooks:
+        hook()
     return backend
 
 
@@ -287,6 +292,8 @@ def unregister(name: str) -> None:
             del _by_device_type[t]
     if _default.get() is b and b is not None:
         _default.set(None)
+    for hook in _registry_hooks:
+        hook()
 
 
 def register_extra(backend_name: str, name: str, fn) -> None:

@@ -15,7 +15,6 @@ import numpy as _np
 
 from .. import dtypes as _dt
 from ..backends import backend_of, default as _default_backend
-from ..backends import _by_type
 from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
 from ..core import Tracer, _current
 from ..errors import ShapeError
@@ -26,7 +25,6 @@ from ..primitives import structural as _st
 
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
 _current_get = _current.get
-_by_type_get = _by_type.get
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
 # What has no .dtype: one set look-up on the fast paths for both kinds.
@@ -250,14 +248,14 @@ def _binary_function(prim, name, doc):
                 return bind(x1, x2)
             if t1 not in _NOT_ARRAY and t2 is not complex and id(x1.dtype) in _INEXACT:
                 if _current_get() is _EVAL:  # no transform: straight to the library
-                    f = impls.get(_by_type_get(t1))
+                    f = impls.get(t1)
                     if f is not None:
                         return f(x1, x2)
                 return bind(x1, x2)
         elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
                 x1.shape == x2.shape:
             if _current_get() is _EVAL:
-                f = impls.get(_by_type_get(t1))
+                f = impls.get(t1)
                 if f is not None:
                     return f(x1, x2)
             return bind(x1, x2)
@@ -271,18 +269,18 @@ def _float_function(prim, name, doc):
     """A namespace function for a unary primitive defined on floating point (integers are
     promoted to float64 first, as NumPy does)."""
     bind = prim.bind
-    impls = prim._impls
+    impls_get = prim._impls.get
 
     def fn(x, /):
+        # No transform active and an array of a backend seen before (its type is then a key
+        # of the primitive's implementations): what the evaluator would do, without its
+        # frames. A tracer (even a leaked one) owns no backend, so it takes the full path.
+        f = impls_get(type(x))
+        if f is not None and id(x.dtype) in _INEXACT and _current_get() is _EVAL:
+            return f(x)
         if type(x) in _INEXACT_TRACERS:
             return bind(x)
         if type(x) not in _NOT_ARRAY and id(x.dtype) in _INEXACT:
-            # No transform active: what the evaluator would do, without its frames. A tracer
-            # (even a leaked one) owns no backend, so it always takes the full path.
-            if _current_get() is _EVAL:
-                f = impls.get(_by_type_get(type(x)))
-                if f is not None:
-                    return f(x)
             return bind(x)
         return _unary_float(prim, x)
     fn.__name__ = fn.__qualname__ = name
