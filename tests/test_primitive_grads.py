@@ -90,6 +90,16 @@ def binary(prim, fn, d1=REAL, d2=REAL, shape=M23, **kw):
 
 
 
+def _tensordot_case(x, y):
+    # contracted axes paired out of order on both sides (listed in two orders), an outer
+    # product and a contraction of all but one axis of each
+    parts = [fnp.tensordot(x, y, axes=((2, 0), (0, 1))),
+             fnp.tensordot(x, y, axes=((0, 2), (1, 0))),
+             fnp.tensordot(x[0, 0, :], y[:, 0, 0], axes=0),
+             fnp.tensordot(x[:, :, :2], y[:2, :, :], axes=((0, 2), (1, 0)))]
+    return fnp.concat([fnp.reshape(p, (-1,)) for p in parts])
+
+
 def _cond_case(x):
     import functrans.lax as lax
     # sin(x) x + |s|^5 (s = sum(x)): the branches meet at s = 0 with four continuous
@@ -401,6 +411,7 @@ CASES = [
     unary("scatter_along_axis", _scatter_along_case),
     # -- linear algebra (inputs shifted into well-conditioned territory inside the function)
     binary("matmul", lambda x, y: fnp.matmul(x, fnp.matrix_transpose(y))),
+    Case("tensordot", _tensordot_case, (((2, 3, 4), REAL), ((4, 2, 5), REAL))),
     Case("solve", _solve_case, ((M33, SMALL), ((3, 2), REAL))),
     Case("triangular_solve", _triangular_solve_case, ((M33, SMALL), ((3, 2), REAL))),
     unary("inv", _inv_case, SMALL, M33), unary("det", _det_case, SMALL, M33),

@@ -81,17 +81,9 @@ def _move_to_end(x, axes):
 
 
 def _tensordot(a, b, axa, axb):
-    """Contract axes ``axa`` of ``a`` with ``axb`` of ``b`` (one 2-d matmul); the free axes
-    of ``a`` then those of ``b`` remain, in order."""
-    sa, sb = _shape(a), _shape(b)
-    fa = tuple(i for i in range(len(sa)) if i not in axa)
-    fb = tuple(i for i in range(len(sb)) if i not in axb)
-    k = math.prod(sa[i] for i in axa)
-    m = math.prod(sa[i] for i in fa)
-    n = math.prod(sb[i] for i in fb)
-    ya = _st.reshape(_move_to_end(a, axa), (m, k))
-    yb = _st.reshape(_st.transpose(b, tuple(axb) + fb), (k, n))
-    return _st.reshape(_la.matmul(ya, yb), tuple(sa[i] for i in fa) + tuple(sb[i] for i in fb))
+    """Contract axes ``axa`` of ``a`` with ``axb`` of ``b``; the free axes of ``a`` then
+    those of ``b`` remain, in order."""
+    return _la.tensordot(a, b, tuple(axa), tuple(axb))
 
 
 # -- einsum --------------------------------------------------------------------------------------

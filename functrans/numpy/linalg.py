@@ -240,15 +240,9 @@ def tensordot(x1, x2, /, *, axes=2):
         a2 = tuple(_normalize_axis(a, len(s2)) for a in ((a2,) if isinstance(a2, int) else a2))
     if len(a1) != len(a2) or any(s1[i] != s2[j] for i, j in zip(a1, a2)):
         raise ShapeError(f"tensordot: contracted axes {a1} of {s1} and {a2} of {s2} differ")
-    f1 = tuple(i for i in range(len(s1)) if i not in a1)
-    f2 = tuple(i for i in range(len(s2)) if i not in a2)
-    k = math.prod(s1[i] for i in a1)
-    m = math.prod(s1[i] for i in f1)
-    n = math.prod(s2[i] for i in f2)
-    y1 = _st.reshape(_st.transpose(x1, f1 + a1), (m, k))
-    y2 = _st.reshape(_st.transpose(x2, a2 + f2), (k, n))
-    out = _la.matmul(y1, y2)
-    return _st.reshape(out, tuple(s1[i] for i in f1) + tuple(s2[i] for i in f2))
+    if len(set(a1)) != len(a1) or len(set(a2)) != len(a2):
+        raise ValueError(f"tensordot: an axis is listed twice in {a1} or {a2}")
+    return _la.tensordot(x1, x2, a1, a2)
 
 
 def vecdot(x1, x2, /, *, axis=-1):

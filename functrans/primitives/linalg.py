@@ -71,6 +71,103 @@ def _matmul_batch(args, dims):
 matmul_p.def_batch(_matmul_batch)
 
 
+# -- tensordot: contraction of listed axes ---------------------------------------------------
+# tensordot(x, y, a1, a2) sums over axes a1 of x paired with axes a2 of y; the result has the
+# free axes of x, then those of y, each in their order (NumPy's and the standard's layout).
+# One primitive, so that a contraction costs one library call (NumPy, torch and CuPy fold it
+# into one matrix product) and its derivative rules are contractions again, instead of the
+# transposes, reshapes and matrix product it decomposes into.
+
+
+def _free_axes(ndim, axes):
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def _tensordot_aval(x, y, a1, a2):
+    xs, ys = x.shape, y.shape
+    try:
+        paired = len(a1) == len(a2) and [xs[i] for i in a1] == [ys[j] for j in a2]
+    except IndexError:
+        paired = False
+    if (not paired or len(set(a1)) < len(a1) or len(set(a2)) < len(a2)
+            or (a1 and min(a1) < 0) or (a2 and min(a2) < 0)):
+        raise ShapeError(f"tensordot primitive: cannot contract axes {a1} of {xs} with "
+                         f"axes {a2} of {ys}")
+    if x.dtype is not y.dtype:
+        raise TypeError(f"tensordot primitive needs operands of one dtype; got {x.dtype} and "
+                        f"{y.dtype}")
+    return ShapedArray(tuple([d for i, d in enumerate(xs) if i not in a1]
+                             + [d for j, d in enumerate(ys) if j not in a2]), x.dtype)
+
+
+def _tensordot_jvp(primals, tangents, a1, a2):
+    x, y = primals
+    tx, ty = tangents
+    out = tensordot(x, y, a1, a2)
+    if tx is None:
+        return out, tensordot(x, ty, a1, a2)
+    if ty is None:
+        return out, tensordot(tx, y, a1, a2)
+    return out, add(tensordot(tx, y, a1, a2), tensordot(x, ty, a1, a2))
+
+
+def _tensordot_transpose(ct, x, y, a1, a2):
+    if type(x) is Var:  # the cotangent of x: contract ct's axes of y's free axes with y's
+        nd1, nd2 = len(x.aval.shape), len(y.shape)
+        f1, f2 = _free_axes(nd1, a1), _free_axes(nd2, a2)
+        raw = tensordot(ct, y, tuple(range(len(f1), len(f1) + len(f2))), f2)
+        # raw holds x's free axes, then x's contracted ones in the order of y's axes a2
+        rest = sorted(a2)
+        perm = tuple(f1.index(i) if i in f1 else len(f1) + rest.index(a2[a1.index(i)])
+                     for i in range(nd1))
+        return [transpose(raw, perm), None]
+    nd1, nd2 = len(x.shape), len(y.aval.shape)
+    f1, f2 = _free_axes(nd1, a1), _free_axes(nd2, a2)
+    raw = tensordot(x, ct, f1, tuple(range(len(f1))))
+    # raw holds y's contracted axes in the order of x's axes a1, then y's free axes
+    rest = sorted(a1)
+    perm = tuple(len(a2) + f2.index(j) if j in f2 else rest.index(a1[a2.index(j)])
+                 for j in range(nd2))
+    return [None, transpose(raw, perm)]
+
+
+def _tensordot_batch(args, dims, a1, a2):
+    x, y = args
+    a1b, a2b = tuple(i + 1 for i in a1), tuple(j + 1 for j in a2)
+    if dims[1] is None:  # the batch axis of x is its first free axis: the result's first
+        return tensordot(x, y, a1b, a2), 0
+    if dims[0] is None:  # y's batch axis lands after x's free axes: moved to the front
+        n1 = len(x.shape) - len(a1)
+        out = tensordot(x, y, a1, a2b)
+        nd = n1 + len(y.shape) - len(a2)
+        return transpose(out, (n1,) + tuple(i for i in range(nd) if i != n1)), 0
+    # both batched: one batched matrix product, (B, m, k) @ (B, k, n)
+    f1 = _free_axes(len(x.shape), (0,) + a1b)
+    f2 = _free_axes(len(y.shape), (0,) + a2b)
+    bsz = x.shape[0]
+    k = math.prod(x.shape[i] for i in a1b)
+    m = math.prod(x.shape[i] for i in f1)
+    n = math.prod(y.shape[j] for j in f2)
+    xm = reshape(transpose(x, (0,) + f1 + a1b), (bsz, m, k))
+    ym = reshape(transpose(y, (0,) + a2b + f2), (bsz, k, n))
+    shape = (bsz,) + tuple(x.shape[i] for i in f1) + tuple(y.shape[j] for j in f2)
+    return reshape(matmul(xm, ym), shape), 0
+
+
+tensordot_p = primitive("tensordot")
+tensordot_p.def_impl(lambda b, x, y, a1, a2: b.xp.tensordot(x, y, axes=(a1, a2)))
+tensordot_p.def_abstract_eval(_tensordot_aval)
+tensordot_p.def_jvp(_tensordot_jvp)
+tensordot_p.def_transpose(_tensordot_transpose)
+tensordot_p.def_batch(_tensordot_batch)
+
+
+def tensordot(x, y, a1, a2):
+    """Contract axes ``a1`` of ``x`` with axes ``a2`` of ``y`` (tuples of non-negative ints,
+    paired in order); operands of one dtype."""
+    return tensordot_p.bind(x, y, a1=tuple(a1), a2=tuple(a2))
+
+
 # -- diagonal and its transpose ------------------------------------------------------------------
 # Both work on the last two axes through a flat strided slice of the matrix: element (i, i+k)
 # of an n x m matrix is at i*m + i + k, so a diagonal is a slice with step m + 1.
