@@ -288,16 +288,27 @@ def vjp(fun, *primals, has_aux=False):
 # Value-free primitives: their outputs depend on an operand's shape and dtype, not its values.
 _VALUE_FREE = frozenset({"full_like", "iota"})
 # Linear primitives with operands that must not depend on the inputs (the coefficients).
-_COEFFICIENTS = {"div": (1,), "solve": (0,), "select": (0,)}
+_COEFFICIENTS = {"div": (1,), "solve": (0,), "triangular_solve": (0,), "select": (0,)}
 # The tangent maps of linearize/vjp: linear in their first len(diff) operands (the tangents);
 # the others are residuals (the point they were linearized at), coefficients too.
 _RESIDUAL_LIN = frozenset({"checkpoint_lin", "cond_lin", "eager_lin", "scan_lin"})
 
 
 def _param_vars(params):
-    """Graph variables held in an equation's parameters (residuals kept as parameters)."""
-    return [a for v in params.values() for a in (v if isinstance(v, (tuple, list)) else (v,))
-            if type(a) is Var]
+    """Graph variables held in an equation's parameters (residuals kept as parameters), at
+    any depth of their pytrees; a staging tracer held there (a custom_vjp function's
+    residuals, bound as parameters by its jvp rule) stands for its variable."""
+    out = []
+    for v in params.values():
+        if type(v) is Var or type(v) is StagingTracer:
+            leaves = (v,)
+        elif isinstance(v, (tuple, list, dict)):
+            leaves = tree_flatten(v)[0]
+        else:
+            continue
+        out += [a._var if type(a) is StagingTracer else a for a in leaves
+                if type(a) is Var or type(a) is StagingTracer]
+    return out
 
 
 def _eqn_outs(prim, outs):

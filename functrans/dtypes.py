@@ -39,6 +39,8 @@ class DType:
         """``fnp.float32(x)``: ``x`` as an array of this dtype (a 0-d one for a number), as
         ``jnp.float32(x)`` (NumPy's gives a scalar; arrays and tracers are cast alike)."""
         from . import numpy as fnp
+        if isinstance(value, str):  # a number written out, as NumPy and JAX read it
+            value = {"b": bool, "f": float, "c": complex}.get(self.kind, int)(value)
         return fnp.asarray(value, dtype=self)
 
     @property
@@ -107,6 +109,12 @@ def as_dtype(obj, strict: bool = True) -> DType | None:
     else:
         name = getattr(obj, "name", None) or getattr(obj, "__name__", None)
         found = BY_NAME.get(name) if isinstance(name, str) else None
+        if found is None and isinstance(obj, type) and obj.__module__ == "numpy":
+            try:  # NumPy's scalar types named otherwise (np.longlong is int64's twin)
+                import numpy
+                found = BY_NAME.get(numpy.dtype(obj).name)
+            except TypeError:
+                pass
     if found is None and strict:
         raise TypeError(f"{obj!r} is not a data type functrans knows; use one of "
                         f"{', '.join(BY_NAME)}.")

@@ -302,9 +302,13 @@ def divide(x1, x2, /):
     """Elementwise true division ``x1 / x2`` (integers give floats)."""
     if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
         x1, x2 = _as_operand(x1), _as_operand(x2)
-    if type(x1) not in _SCALARS and not _is_float_array(x1):
+    # An integer (or bool) array becomes float64 unless the other operand is a floating
+    # array, whose dtype the promotion gives (int8 / float32 is float32, as in NumPy/JAX)
+    f1 = type(x1) not in _SCALARS and _is_float_array(x1)
+    f2 = type(x2) not in _SCALARS and _is_float_array(x2)
+    if type(x1) not in _SCALARS and not f1 and not f2:
         x1 = _st.convert_element_type(x1, _dt.float64)
-    if type(x2) not in _SCALARS and not _is_float_array(x2):
+    if type(x2) not in _SCALARS and not f2 and not f1:
         x2 = _st.convert_element_type(x2, _dt.float64)
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
         x1 = _to_array(float(x1))

@@ -311,7 +311,7 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
     identity = getattr(np_ufunc, "identity", None)
     # NumPy folds over several axes (or all of an n-d array) only where the order does not
     # matter: functions with an identity, and maximum/minimum
-    reorderable = identity is not None or name in ("maximum", "minimum")
+    reorderable = identity is not None or name in ("maximum", "minimum", "fmax", "fmin")
 
     def _fold_dtype(a, what):
         """NumPy's loop for a fold of ``a`` (first operand also the result): integers are
@@ -328,6 +328,8 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         except Exception as e:
             raise TypeError(f"{name}.{what}: no loop of {name} reduces {d.name} (the result "
                             f"has another dtype), as in NumPy") from e
+        if to.name not in _dt.BY_NAME:  # NumPy's float16 loop for bool: the function's own
+            to = _np.dtype(_dtype(fn(a, a)).name)
         return a if to == d else astype(a, to.name)
 
     def reduce_(a, /, axis=0, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -369,6 +371,8 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
             return _st.reshape(_st.transpose(v, axes + kept) if nd else v, (n,) + rest)
         m = folded(a)
         mask = None if where is None else folded(broadcast_to(_as_operand(where), shape))
+        if initial is None and identity is not None and _dtype(m).kind in "fc":
+            initial = identity  # NumPy starts a float fold there: hypot.reduce([-3.]) is 3
         if initial is None and (n == 0 or mask is not None):
             if identity is None:
                 raise ValueError(
@@ -497,7 +501,8 @@ def _attach_ufunc_methods():
     }
     for f in (b.subtract, b.divide, b.pow, b.equal, b.not_equal, b.less, b.less_equal,
               b.greater, b.greater_equal, logaddexp, hypot, atan2, copysign, floor_divide,
-              remainder, logical_xor, bitwise_and, bitwise_or, bitwise_xor):
+              remainder, logical_xor, bitwise_and, bitwise_or, bitwise_xor, nextafter,
+              bitwise_left_shift, bitwise_right_shift):
         table.setdefault(f, (None, None))
     for f, (red, acc) in table.items():
         _ufunc_methods(f, red, acc)

@@ -2035,3 +2035,13 @@ def sort_complex(a):
     re = take_along_axis(real(a), o1, axis=-1)
     o2 = take_along_axis(o1, argsort(re, axis=-1), axis=-1)
     return take_along_axis(a, o2, axis=-1)
+
+
+def _attach_ufunc_methods():
+    # NumPy's ufunc methods (outer, reduce, accumulate, at) for the binary ufuncs defined here
+    from ._elementwise import _ufunc_methods
+    for f in (fmax, fmin, fmod, gcd, lcm, heaviside, ldexp, float_power, logaddexp2):
+        _ufunc_methods(f)
+
+
+_attach_ufunc_methods()

@@ -74,10 +74,18 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None):
     return _so.searchsorted_p.bind(x1, x2, side=side)
 
 
-def sort(x, /, axis=-1, *, descending=False, stable=True):
+def _no_order(name, order):
+    if order is not None:
+        raise NotImplementedError(f"{name}(order=...) needs structured arrays, which "
+                                  f"functrans does not have")
+
+
+def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True):
     """Sorted copy of ``x`` along ``axis`` (always stable; ``axis=None``: of the flattened
     array, as in NumPy). Differentiable: the derivative follows each element to its sorted
-    position."""
+    position. NumPy's ``kind`` is accepted and changes nothing (every sort is stable);
+    ``order`` (structured arrays) is not supported."""
+    _no_order("sort", order)
     x = _as_operand(x)
     if axis is None:
         x, axis = _st.reshape(x, (-1,)), 0
@@ -86,9 +94,11 @@ def sort(x, /, axis=-1, *, descending=False, stable=True):
     return _so.sort(x, _normalize_axis(axis, len(_shape(x))), descending)
 
 
-def argsort(x, /, axis=-1, *, descending=False, stable=True):
+def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True):
     """Indices that sort ``x`` along ``axis`` (always stable; ``axis=None``: of the
-    flattened array)."""
+    flattened array). NumPy's ``kind`` is accepted and changes nothing; ``order``
+    (structured arrays) is not supported."""
+    _no_order("argsort", order)
     x = _as_operand(x)
     if axis is None:
         x, axis = _st.reshape(x, (-1,)), 0
