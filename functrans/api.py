@@ -291,7 +291,8 @@ _VALUE_FREE = frozenset({"full_like", "iota"})
 _COEFFICIENTS = {"div": (1,), "solve": (0,), "triangular_solve": (0,), "select": (0,)}
 # The tangent maps of linearize/vjp: linear in their first len(diff) operands (the tangents);
 # the others are residuals (the point they were linearized at), coefficients too.
-_RESIDUAL_LIN = frozenset({"checkpoint_lin", "cond_lin", "eager_lin", "scan_lin"})
+_RESIDUAL_LIN = frozenset({"checkpoint_lin", "cond_lin", "custom_vjp_lin", "eager_lin",
+                           "scan_lin"})
 
 
 def _param_vars(params):

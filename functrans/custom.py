@@ -253,9 +253,15 @@ def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
     # backend, which the other tangents' library cannot meet.
     tangents = [(type(p)(0) if type(p) in _SCALAR_DTYPES else _zeros_like(p)) if t is None
                 else t for p, t in zip(primals, tangents)]
+    # The residuals' arrays are operands (after the tangents), so that a transform beneath
+    # (jit's staging) sees them as values of its own; other leaves stay in the parameters.
+    res_leaves, res_tree = tree_flatten(residuals)
+    dynamic = tuple(isinstance(r, Tracer) or hasattr(r, "shape") for r in res_leaves)
     lin = custom_vjp_lin_p.bind(
-        *tangents, bwd=bwd, residuals=residuals, in_tree=in_tree, out_tree=out_tree,
-        out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun),
+        *tangents, *[r for r, d in zip(res_leaves, dynamic) if d], bwd=bwd,
+        diff=tuple(range(len(tangents))), res_tree=res_tree, res_dynamic=dynamic,
+        res_static=tuple(r for r, d in zip(res_leaves, dynamic) if not d), in_tree=in_tree,
+        out_tree=out_tree, out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun),
         in_avals=tuple(get_aval(t) for t in tangents))
     return out_leaves, lin
 
@@ -368,11 +374,22 @@ def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
 custom_vjp_lin_p = primitive("custom_vjp_lin", multiple_results=True)
 
 
-def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_avals, name,
-                    in_avals):
+def _split_lin_operands(operands, diff, res_tree, res_dynamic, res_static):
+    """The tangents and the residuals' pytree from custom_vjp_lin's operands."""
+    n = len(diff)
+    arrays, static = iter(operands[n:]), iter(res_static)
+    residuals = tree_unflatten(res_tree, [next(arrays) if d else next(static)
+                                          for d in res_dynamic])
+    return operands[:n], residuals
+
+
+def _transposed_bwd(backend, operands, bwd, diff, res_tree, res_dynamic, res_static, in_tree,
+                    out_tree, out_avals, name, in_avals):
     """The tangent map of a custom_vjp function: the transpose of the linear map
     ``ct -> bwd(residuals, ct)``, obtained as its own vjp (exact, since it is linear)."""
     from .api import vjp
+    tangents, residuals = _split_lin_operands(operands, diff, res_tree, res_dynamic,
+                                              res_static)
     # The starting cotangents on the tangents' device (a GPU's, not the default one).
     like = _array_tangent(tangents)
     ct0 = [_zeros_like_aval(None, a, like) if like is not None
@@ -384,19 +401,19 @@ def _transposed_bwd(backend, tangents, bwd, residuals, in_tree, out_tree, out_av
     return list(transpose_of_bwd(list(tangents)))
 
 
-def _custom_vjp_lin_impl(backend, *tangents, **params):
+def _custom_vjp_lin_impl(backend, *operands, **params):
     # The starting cotangents live on the tangents' backend (the impl's), not the default one.
-    return _transposed_bwd(backend, tangents, **params)
+    return _transposed_bwd(backend, operands, **params)
 
 
-def _custom_vjp_lin_jvp_inline(*tangents, **params):
+def _custom_vjp_lin_jvp_inline(*operands, **params):
     # Forward mode through the tangent map itself: differentiates with respect to the
     # tangents and to any residuals that are tracers of the same transform.
     from .api import _concrete_backend
     from .backends import default
-    like = _array_tangent(tangents)
+    like = _array_tangent(operands[:len(params["diff"])])
     return _transposed_bwd(_concrete_backend(like)[0] if like is not None else default(),
-                           tangents, **params)
+                           operands, **params)
 
 
 def _array_tangent(tangents):
@@ -405,11 +422,14 @@ def _array_tangent(tangents):
     return next((t for t in tangents if type(t) not in _SCALAR_DTYPES), None)
 
 
-def _custom_vjp_lin_transpose(cts, *tangents, bwd, residuals, in_tree, out_tree, out_avals,
-                              name, in_avals):
+def _custom_vjp_lin_transpose(cts, *operands, bwd, diff, res_tree, res_dynamic, res_static,
+                              in_tree, out_tree, out_avals, name, in_avals):
+    tangents, residuals = _split_lin_operands(operands, diff, res_tree, res_dynamic,
+                                              res_static)
     present = next(c for c in cts if c is not None)
     cts = [_zeros_like_aval(c, a, present) for c, a in zip(cts, out_avals)]
-    return _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name, in_avals)
+    out = _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name, in_avals)
+    return list(out) + [None] * (len(operands) - len(tangents))
 
 
 def _zeros_like_aval(ct, aval, like):

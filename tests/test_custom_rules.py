@@ -149,3 +149,23 @@ def test_a_python_number_result_is_a_constant():
     for g in (ft.grad(f), ft.jit(ft.grad(f)), ft.grad(ft.jit(f))):
         np.testing.assert_array_equal(g(x), [3.0, 3.0])
     assert float(ft.jvp(f, (x,), (np.ones(2),))[1]) == 6.0
+
+
+def test_jvp_of_custom_vjp_function_under_jit_and_vmap():
+    """The tangent map of a custom_vjp function holds the residuals of fwd: under jit they
+    are staged values (they once leaked into the graph as parameters)."""
+    @ft.custom_vjp
+    def sq(v):
+        return v * v
+    sq.defvjp(lambda v: (v * v, (v, 2.0)), lambda r, g: (r[1] * r[0] * g,))
+
+    def f(v):
+        return ft.jvp(sq, (v,), (fnp.sin(v),))[1]
+    x = np.array([0.5, 1.0, 2.0])
+    expected = 2.0 * x * np.sin(x)
+    np.testing.assert_allclose(f(x), expected)
+    np.testing.assert_allclose(ft.jit(f)(x), expected)
+    np.testing.assert_allclose(ft.jit(f)(2.0 * x), 4.0 * x * np.sin(2.0 * x))
+    np.testing.assert_allclose(ft.vmap(f)(x), expected)
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(ft.jit(f)(v)))(x),
+                               2.0 * np.sin(x) + 2.0 * x * np.cos(x))
