@@ -26,6 +26,7 @@ from ..primitives import structural as _st
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
 _current_get = _current.get
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
+_REAL_SCALARS = frozenset(t for t in _SCALARS if t is not complex)
 _SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
 # What has no .dtype: one set look-up on the fast paths for both kinds.
 _NOT_ARRAY = frozenset(_SCALARS) | frozenset(_SEQUENCES)
@@ -239,25 +240,26 @@ def _binary_function(prim, name, doc):
     with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
     through broadcasting and promotion in :func:`_binary`."""
     bind = prim.bind
-    impls = prim._impls
+    impls_get = prim._impls.get
 
     def fn(x1, x2, /):
         t1, t2 = type(x1), type(x2)
+        f = impls_get(t1)
+        if f is not None and _current_get() is _EVAL:
+            # No transform and an array of a backend seen before: straight to the library
+            # when no promotion or broadcasting is needed.
+            if t2 is t1:
+                if x1.dtype is x2.dtype and x1.shape == x2.shape:
+                    return f(x1, x2)
+            elif t2 in _REAL_SCALARS and id(x1.dtype) in _INEXACT:
+                return f(x1, x2)
         if t2 in _SCALARS:
             if t1 in _INEXACT_TRACERS and t2 is not complex:
                 return bind(x1, x2)
             if t1 not in _NOT_ARRAY and t2 is not complex and id(x1.dtype) in _INEXACT:
-                if _current_get() is _EVAL:  # no transform: straight to the library
-                    f = impls.get(t1)
-                    if f is not None:
-                        return f(x1, x2)
                 return bind(x1, x2)
         elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
                 x1.shape == x2.shape:
-            if _current_get() is _EVAL:
-                f = impls.get(t1)
-                if f is not None:
-                    return f(x1, x2)
             return bind(x1, x2)
         return _binary(prim, x1, x2)
     fn.__name__ = fn.__qualname__ = name
@@ -317,7 +319,13 @@ def divide(x1, x2, /):
 
 def negative(x, /):
     """Elementwise ``-x``."""
+    f = _neg_impls_get(type(x))
+    if f is not None and _current_get() is _EVAL:  # (as the fast paths above)
+        return f(x)
     return _ew.neg_p.bind(_as_operand(x))
+
+
+_neg_impls_get = _ew.neg_p._impls.get
 
 
 def positive(x, /):
