@@ -407,3 +407,141 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     return _odeint(f, y0, t, args, "odeint", 1.49012e-8 if rtol is None else rtol,
                    1.49012e-8 if atol is None else atol, 500 if not mxstep else int(mxstep),
                    None if not hmax else float(hmax), None if not h0 else float(h0))
+
+
+# -- quadrature of sampled data ----------------------------------------------------------------
+
+
+def _along(nd, axis, index):
+    return tuple(index if i == axis else slice(None) for i in range(nd))
+
+
+def _spacings(y, x, axis, what):
+    """The spacings along ``axis``: ``diff(x)`` shaped to broadcast against ``y`` (x 1-d or
+    of ``y``'s number of axes), SciPy's checks."""
+    nd, n = y.ndim, y.shape[axis]
+    if x.ndim == 1:
+        if x.shape[0] != n:
+            raise ValueError(f"{what}: if given, the length of x along axis must be the same "
+                             f"as y's ({x.shape[0]} != {n}).")
+        d = fnp.diff(x)
+        shape = [1] * nd
+        shape[axis] = d.shape[0]
+        return fnp.reshape(d, tuple(shape))
+    if x.ndim != nd:
+        raise ValueError(f"{what}: if given, the shape of x must be 1-D or the same as y.")
+    if x.shape[axis] != n:
+        raise ValueError(f"{what}: if given, the length of x along axis must be the same as "
+                         f"y's ({x.shape[axis]} != {n}).")
+    return fnp.diff(x, axis=axis)
+
+
+def _prepare(y, x, axis, what):
+    y, x = _plain_next_to(y, x) if x is not None else (_plain_next_to(y)[0], None)
+    if y.ndim == 0:
+        raise ValueError(f"{what}: y must have at least one axis.")
+    if not -y.ndim <= axis < y.ndim:
+        raise ValueError(f"{what}: axis {axis} is out of bounds for y with {y.ndim} axes.")
+    return y, x, axis % y.ndim
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """The integral of the samples ``y`` along ``axis`` by the composite trapezoidal rule, at
+    the points ``x`` (1-d, or of ``y``'s shape) or with spacing ``dx``
+    (``scipy.integrate.trapezoid``; the same as :func:`functrans.numpy.trapezoid`).
+    Differentiable in ``y`` and ``x``."""
+    return fnp.trapezoid(y, x=x, dx=dx, axis=axis)
+
+
+def cumulative_trapezoid(y, x=None, dx=1.0, axis=-1, initial=None):
+    """The running integral of ``y`` along ``axis`` by the trapezoidal rule
+    (``scipy.integrate.cumulative_trapezoid``): one value fewer than ``y`` along ``axis``, or
+    as many with ``initial=0`` (a zero first; SciPy accepts only None or 0). Differentiable
+    in ``y`` and ``x``."""
+    what = "cumulative_trapezoid"
+    y, x, axis = _prepare(y, x, axis, what)
+    if y.shape[axis] == 0:
+        raise ValueError(f"{what}: at least one point is required along axis.")
+    if initial is not None:
+        if not isinstance(initial, (int, float)) or isinstance(initial, bool):
+            raise ValueError(f"{what}: initial must be a scalar (None or 0).")
+        if initial != 0:
+            raise ValueError(f"{what}: initial must be None or 0.")
+    d = dx if x is None else _spacings(y, x, axis, what)
+    nd = y.ndim
+    parts = fnp.divide(fnp.multiply(d, fnp.add(y[_along(nd, axis, slice(1, None))],
+                                                y[_along(nd, axis, slice(None, -1))])), 2.0)
+    res = fnp.cumulative_sum(parts, axis=axis)
+    if initial is not None:
+        shape = list(res.shape)
+        shape[axis] = 1
+        res = fnp.concat([fnp.zeros(tuple(shape), dtype=res.dtype, device=fnp.device(res)),
+                          res], axis=axis)
+    return res
+
+
+def _safe_div(a, b):
+    """``a / b`` where ``b != 0``, else 0 (SciPy's guard on repeated sample points)."""
+    nz = fnp.not_equal(b, 0)
+    return fnp.where(nz, fnp.divide(a, fnp.where(nz, b, 1.0)), 0.0)
+
+
+def simpson(y, x=None, *, dx=1.0, axis=-1):
+    """The integral of the samples ``y`` along ``axis`` by the composite Simpson's rule
+    (``scipy.integrate.simpson``, SciPy >= 1.11): parabolas through consecutive triples of
+    samples at the points ``x`` (1-d, or of ``y``'s shape; uneven spacing allowed) or with
+    spacing ``dx``; for an even number of samples the last interval gets Cartwright's
+    correction (two samples: the trapezoid). Differentiable in ``y`` and ``x``."""
+    what = "simpson"
+    y, x, axis = _prepare(y, x, axis, what)
+    nd, n = y.ndim, y.shape[axis]
+    h = None if x is None else _spacings(y, x, axis, what)
+
+    def at(k):
+        return y[_along(nd, axis, k)]
+
+    def basic(stop):
+        # Simpson over the samples [0, stop + 2) in pairs of intervals.
+        s0, s1, s2 = (at(slice(k, stop + k, 2)) for k in (0, 1, 2))
+        if h is None:
+            return fnp.multiply(fnp.sum(fnp.add(fnp.add(s0, fnp.multiply(s1, 4.0)), s2),
+                                        axis=axis), dx / 3.0)
+        h0 = h[_along(nd, axis, slice(0, stop, 2))]
+        h1 = h[_along(nd, axis, slice(1, stop + 1, 2))]
+        hsum, hprod = fnp.add(h0, h1), fnp.multiply(h0, h1)
+        r = _safe_div(h0, h1)
+        w0 = fnp.subtract(2.0, _safe_div(fnp.ones_like(r), r))
+        w1 = fnp.multiply(hsum, _safe_div(hsum, hprod))
+        w2 = fnp.subtract(2.0, r)
+        tmp = fnp.add(fnp.add(fnp.multiply(s0, w0), fnp.multiply(s1, w1)),
+                      fnp.multiply(s2, w2))
+        return fnp.sum(fnp.multiply(fnp.divide(hsum, 6.0), tmp), axis=axis)
+
+    if n % 2 == 1:
+        return basic(n - 2)
+    if n == 2:
+        d = dx if h is None else fnp.squeeze(h, axis=axis)
+        return fnp.multiply(fnp.add(at(-1), at(-2)), fnp.multiply(d, 0.5))
+    result = basic(n - 3)
+    if h is None:
+        h0 = h1 = dx
+    else:
+        h0 = fnp.squeeze(h[_along(nd, axis, slice(-2, -1))], axis=axis)
+        h1 = fnp.squeeze(h[_along(nd, axis, slice(-1, None))], axis=axis)
+        h0, h1 = (fnp.astype(v, fnp.float64) if not fnp.isdtype(v.dtype, "real floating")
+                  else v for v in (h0, h1))
+    if h is None:
+        alpha = (2 * h1 ** 2 + 3 * h0 * h1) / (6 * (h1 + h0)) if h0 + h1 else 0.0
+        beta = (h1 ** 2 + 3.0 * h0 * h1) / (6 * h0) if h0 else 0.0
+        eta = h1 ** 3 / (6 * h0 * (h0 + h1)) if h0 * (h0 + h1) else 0.0
+    else:
+        alpha = _safe_div(fnp.add(fnp.multiply(fnp.square(h1), 2.0),
+                                  fnp.multiply(fnp.multiply(h0, h1), 3.0)),
+                          fnp.multiply(fnp.add(h1, h0), 6.0))
+        beta = _safe_div(fnp.add(fnp.square(h1), fnp.multiply(fnp.multiply(h0, h1), 3.0)),
+                         fnp.multiply(h0, 6.0))
+        eta = _safe_div(fnp.multiply(fnp.square(h1), h1),
+                        fnp.multiply(fnp.multiply(h0, fnp.add(h0, h1)), 6.0))
+    corr = fnp.subtract(fnp.add(fnp.multiply(at(-1), alpha), fnp.multiply(at(-2), beta)),
+                        fnp.multiply(at(-3), eta))
+    return fnp.add(result, corr)
