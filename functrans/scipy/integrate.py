@@ -234,12 +234,21 @@ def _dot(a, b):
     return total
 
 
+def _sequence(seq, like):
+    """A list or tuple of numbers and 0-d arrays as one 1-d array next to ``like``."""
+    if all(type(v) in _SCALAR_DTYPES for v in seq):
+        return _plain_next_to(like, list(seq))[1]
+    return fnp.stack([fnp.reshape(_plain_next_to(like, v)[1], ()) for v in seq])
+
+
 def _make_solver(func, y_tree, arg_tree, what, opts):
     """The solver as a ``custom_vjp`` function of ``(y0 leaves, t, args leaves)``."""
     rtol, atol, mxstep, hmax, h0 = opts
 
     def call(y, tt, a):
         out = func(tree_unflatten(y_tree, list(y)), tt, *tree_unflatten(arg_tree, list(a)))
+        if len(y) == 1 and y_tree.num_nodes == 1 and isinstance(out, (list, tuple)):
+            out = _sequence(out, y[0])  # (SciPy's func may return a list)
         leaves, tree = tree_flatten(out)
         if tree != y_tree:
             raise TypeError(f"{what}: func must return a value of y0's structure {y_tree}; "
@@ -502,6 +511,8 @@ def simpson(y, x=None, *, dx=1.0, axis=-1):
 
     def basic(stop):
         # Simpson over the samples [0, stop + 2) in pairs of intervals.
+        if stop < 1:  # one sample: zero (a float, as SciPy's)
+            return fnp.multiply(fnp.sum(at(slice(0, 0)), axis=axis), 1.0)
         s0, s1, s2 = (at(slice(k, stop + k, 2)) for k in (0, 1, 2))
         if h is None:
             return fnp.multiply(fnp.sum(fnp.add(fnp.add(s0, fnp.multiply(s1, 4.0)), s2),
