@@ -407,9 +407,10 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
         raise NotImplementedError("odeint: full_output is not supported.")
     if not isinstance(args, tuple):
         args = (args,)  # as SciPy: a single extra argument
-    y0 = _plain_next_to(*[x for x in tree_flatten(args)[0] if hasattr(x, "shape")
-                          and type(x) not in _SCALAR_DTYPES][:1], y0)[-1] \
-        if not hasattr(y0, "shape") else y0
+    if not hasattr(y0, "shape"):  # a number or a list: next to an array among args and t
+        refs = [x for x in tree_flatten(args)[0] + [t] if hasattr(x, "shape")
+                and type(x) not in _SCALAR_DTYPES]
+        y0 = _plain_next_to(*refs[:1], y0)[-1]
     if y0.ndim == 0:
         y0 = fnp.reshape(y0, (1,))
     f = (lambda y, tt, *a: func(tt, y, *a)) if tfirst else func
