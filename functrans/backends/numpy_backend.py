@@ -4,9 +4,11 @@ Extras: ``scatter_add`` with ``np.add.at``; the special functions from ``scipy.s
 imported on first use (without SciPy, the generic versions of :mod:`.generic` are used).
 """
 
+import math
 import sys
 
 import array_api_compat.numpy as _xp
+
 import numpy as np
 
 from .. import dtypes as _dt
@@ -214,8 +216,25 @@ def _tanh_slope(x, factor):
     return (y, s, y * -2.0) if factor else (y, s)
 
 
+def _tensordot(x, y, a1, a2):
+    # np.tensordot's own method (one 2-d product of transposed, reshaped operands) without
+    # its argument checks, which the primitive's callers have made
+    f1 = [i for i in range(x.ndim) if i not in a1]
+    f2 = [j for j in range(y.ndim) if j not in a2]
+    xs, ys = x.shape, y.shape
+    k = 1
+    for i in a1:
+        k *= xs[i]
+    xm = x.transpose(f1 + list(a1)).reshape(-1, k) if k else \
+        np.zeros((math.prod(xs[i] for i in f1), 0), x.dtype)
+    ym = y.transpose(list(a2) + f2).reshape(k, -1) if k else \
+        np.zeros((0, math.prod(ys[j] for j in f2)), y.dtype)
+    return np.dot(xm, ym).reshape([xs[i] for i in f1] + [ys[j] for j in f2])
+
+
 _IMPLS = {
     "matmul": _matmul,
+    "tensordot": _tensordot,
     "reduce_sum": lambda x, axes: np.add.reduce(x, axis=axes, dtype=x.dtype),
     "reduce_max": lambda x, axes: np.maximum.reduce(x, axis=axes),
     "reduce_min": lambda x, axes: np.minimum.reduce(x, axis=axes),
