@@ -126,6 +126,10 @@ class _IndexUpdate:
         if x.dtype.kind in "iub":  # jax.numpy's rule: computed in the promoted dtype, the
             fnp = _fnp()           # result cast back (int x, float values: no truncation
             to = fnp.result_type(x, values)  # of the values first)
+            if name == "divide":  # but a true division's quotient is kept, as jax.numpy's
+                if dtypes.as_dtype(to).kind in "iub":  # (and NumPy's int / int: float64)
+                    to = dtypes.float64
+                return fn.at(fnp.astype(x, to), self.idx, values, inplace=False)
             if dtypes.as_dtype(to) is not x.dtype:
                 new = fn.at(fnp.astype(x, to), self.idx, values, inplace=False)
                 return fnp.astype(new, x.dtype)
@@ -236,6 +240,9 @@ class NumPyArrayMethods:
     # -- shape --
     def reshape(self, *shape, order="C", copy=None):
         shape = _shape_args(shape, "reshape")
+        if order == "K":
+            raise ValueError("reshape: order 'K' is not permitted for reshaping (NumPy's "
+                             "rule); use 'C', 'F' or 'A'")
         fnp = _fnp()
         if _order(order, "reshape") == "F":  # C order on the axes reversed, both ways
             x = fnp.permute_dims(self, tuple(range(self.ndim))[::-1])

@@ -145,6 +145,13 @@ def _name_shape(shape, name):
 
 def _key_words(k, name):
     """The two key words of ``k`` (0-d int64 arrays), after checking it is a key."""
+    _check_key(k, name)
+    w = fnp.astype(k, fnp.int64)
+    return w[0], w[1]
+
+
+def _check_key(k, name):
+    """A clear error unless ``k`` is a key (a uint32 array of shape (2,))."""
     if type(k) in (int, float, bool) or not hasattr(k, "shape"):
         raise TypeError(f"functrans.random.{name}: a key is a uint32 array of shape (2,) "
                         f"(from functrans.random.key(seed)); got {type(k).__name__}")
@@ -156,13 +163,11 @@ def _key_words(k, name):
                  if len(k.shape) > 1 and k.shape[-1] == 2 else "")
         raise ValueError(f"functrans.random.{name}: a key is a uint32 array of shape (2,); "
                          f"got shape {tuple(k.shape)}{extra}")
-    w = fnp.astype(k, fnp.int64)
-    return w[0], w[1]
 
 
 def _words(k, name):
     """The word arithmetic for ``k`` and its two key words in it."""
-    _key_words(k, name)  # the checks
+    _check_key(k, name)
     w = _arith(k)
     kw = fnp.astype(k, w.dtype)
     return w, kw[0], kw[1]
@@ -382,6 +387,7 @@ def _check_shape(name, shape, *param_shapes):
 
 def _unit(k, shape, dtype, name):
     """Uniform floats in [0, 1) of ``dtype``: the top mantissa bits of JAX's random bits."""
+    _check_key(k, name)  # (before the fast path asks for the key's backend)
     n = math.prod(shape)
     if not isinstance(k, _Tracer) and n <= 2 ** 32 and _backend_of(k).name in _BLOCKED:
         # the conversion block by block, following the rounds while the words are in cache
@@ -567,7 +573,7 @@ def randint(key, shape, minval, maxval, dtype=None):
         raise NotImplementedError("functrans.random.randint: dtype uint64 is not supported "
                                   "(use int64, or bits(key, shape, 'uint64'))")
     like = _key_words(key, "randint")[0]
-    lo, hi = (_param(v, _dt.int64, like) for v in (minval, maxval))
+    (lo, _), (hi, hi_above) = (_int_bound(v, like) for v in (minval, maxval))
     _check_shape("randint", shape, lo.shape, hi.shape)
     info = fnp.iinfo(d)
     if info.bits < 32:  # as JAX: drawn as int32 between the bounds clipped to d's range
@@ -576,6 +582,10 @@ def randint(key, shape, minval, maxval, dtype=None):
     nbits = info.bits
     mask = 2 ** nbits - 1 if nbits < 64 else -1
     out_of_range = fnp.greater(hi, info.max)
+    if hi_above is True:  # (a Python int bound; else an array, or False)
+        out_of_range = fnp.full_like(out_of_range, True)
+    elif hi_above is not False:
+        out_of_range = fnp.logical_or(out_of_range, hi_above)
     lo, hi = fnp.clip(lo, info.min, info.max), fnp.clip(hi, info.min, info.max)
     ks = split(key)
     k1, k2 = ks[0, :], ks[1, :]
@@ -593,6 +603,18 @@ def randint(key, shape, minval, maxval, dtype=None):
     off = _add(_mul(_urem(high, span, nbits), mult), _urem(low, span, nbits))
     off = _urem(fnp.bitwise_and(off, mask), span, nbits)
     return fnp.astype(_add(lo, off), d)
+
+
+def _int_bound(v, like):
+    """A bound of :func:`randint` as int64, clipped to int64's range (a Python int or a
+    ``uint64`` value above it would wrap), and whether it was above that range (then it
+    is one past int64's maximum at least)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return _param(min(max(v, _MIN64), 2 ** 63 - 1), _dt.int64, like), v >= 2 ** 63
+    if hasattr(v, "dtype") and _dt.as_dtype(v.dtype, strict=False) is _dt.uint64:
+        above = fnp.greater(v, 2 ** 63 - 1)
+        return fnp.astype(fnp.minimum(v, 2 ** 63 - 1), fnp.int64), above
+    return _param(v, _dt.int64, like), False
 
 
 def _shuffle(k, x, axis):
@@ -638,7 +660,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     or without replacement, uniformly or with probabilities ``p``. As JAX (and unlike NumPy),
     ``p`` is not checked to sum to 1: it is normalised by its sum."""
     shape = _name_shape(shape, "choice")
-    _key_words(key, "choice")  # (checks the key)
+    _check_key(key, "choice")
     if isinstance(a, int) and not isinstance(a, bool):
         arr, n = None, a
     else:
@@ -1045,7 +1067,10 @@ def _poisson_large(k, lam, shape, dtype):
                                 fnp.logical_and(fnp.less(us, 0.013), fnp.greater(v, us)))
         ok = fnp.logical_or(accept1, fnp.logical_and(fnp.logical_not(reject),
                                                      fnp.less_equal(s, tt)))
-        n = fnp.where(fnp.logical_and(ok, fnp.logical_not(done)), fnp.astype(kk, fnp.int64), n)
+        # (a count beyond int64 saturates, as JAX's conversion, rather than wrapping)
+        kk = fnp.where(fnp.greater_equal(kk, 2.0 ** 63), 2 ** 63 - 1,
+                       fnp.astype(fnp.minimum(kk, float(2 ** 63 - 1024)), fnp.int64))
+        n = fnp.where(fnp.logical_and(ok, fnp.logical_not(done)), kk, n)
         return i + 1, n, fnp.logical_or(done, ok)
 
     zero = fnp.zeros_like(_key_words(k, "poisson")[0])
@@ -1059,7 +1084,7 @@ def poisson(key, lam, shape=None, dtype=None):
     """Poisson samples of rates ``lam`` >= 0 (``int64`` by default; the shape of ``lam`` by
     default): Knuth's multiplication method below rate 10, Hörmann's transformed rejection
     (PTRS) from 10 on, as JAX (whose values differ: its loops run per element). Rates that
-    are negative, nan or infinite give -1."""
+    are negative, nan or infinite give -1; counts above ``dtype``'s maximum give it."""
     od = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     if od.kind not in "iu":
         raise TypeError(f"functrans.random.poisson: dtype must be an integer type; got "
@@ -1076,4 +1101,7 @@ def poisson(key, lam, shape=None, dtype=None):
     n_large = _poisson_large(kl, fnp.where(small, 10.0, lam), shape, _dt.float64)
     out = fnp.where(small, n_small, n_large)
     out = fnp.where(bad, -1, out)  # as JAX for negative and nan rates
+    top = fnp.iinfo(od).max
+    if top < 2 ** 63 - 1:  # counts beyond the dtype saturate (as JAX), not wrap
+        out = fnp.minimum(out, top)
     return fnp.astype(out, od)
