@@ -102,8 +102,9 @@ class _IndexUpdate:
 
     def apply(self, func, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``func`` (a unary ufunc) applied at ``idx``: as often as a position is indexed,
-        as jax.numpy's and ``numpy.sin.at`` (with traced indices, repeats cannot be seen:
-        once per position)."""
+        as jax.numpy's and ``numpy.sin.at``. Traced indices (under ``jit`` or ``vmap``) need
+        ``unique_indices=True``, the caller's promise that no position repeats: repeats
+        cannot be counted there, and applying ``func`` once would silently differ."""
         self._mode(mode, "apply")
         fnp, x = _fnp(), self.x
         shape = tuple(x.shape)
@@ -111,6 +112,11 @@ class _IndexUpdate:
             ps = numpy.arange(int(numpy.prod(shape))).reshape(shape)[self.idx].reshape(-1)
         except Exception:
             ps = None
+        if ps is None and not unique_indices:
+            raise NotImplementedError(
+                "x.at[idx].apply(func) with traced indices: a position indexed twice would "
+                "need func applied twice, which cannot be counted without the index values. "
+                "Pass unique_indices=True if no position repeats, or use concrete indices.")
         if ps is None or numpy.unique(ps).size == ps.size:
             return self.set(func(x[self.idx]))
         uniq, counts = numpy.unique(ps, return_counts=True)

@@ -229,3 +229,35 @@ def test_at_errors_and_item_and_dtype_calls():
     assert fnp.float32(2.0).dtype == np.float32 and fnp.float32(2.0).shape == ()
     y = ft.grad(lambda v: fnp.float64(v * 2.0).sum())(x)
     np.testing.assert_array_equal(y, np.full((2, 2), 2.0))
+
+
+def test_at_apply_with_traced_indices_needs_unique_indices():
+    x = np.array([0.3, 1.2, -0.5, 2.0])
+    i = np.array([0, 2])
+    with pytest.raises(NotImplementedError, match="unique_indices=True"):
+        ft.jit(lambda v, i: v.at[i].apply(fnp.exp))(x, i)
+    got = ft.jit(lambda v, i: v.at[i].apply(fnp.exp, unique_indices=True))(x, i)
+    np.testing.assert_allclose(got, np.where([1, 0, 1, 0], np.exp(x), x))
+    # concrete repeated indices apply twice, under jit too (the indices are not traced)
+    got = ft.jit(lambda v: v.at[np.array([0, 0])].apply(fnp.exp))(x)
+    np.testing.assert_allclose(got[0], np.exp(np.exp(0.3)))
+
+
+@pytest.mark.parametrize("method", ["max", "min"])
+def test_at_max_min_share_ties_equally(method):
+    """x.at[i].max(v) with a position reached three times by equal values: the derivative is
+    shared in thirds (jax.numpy's), whatever the order the updates are listed in. (Both
+    operands traced: a plain array has no ``.at``.)"""
+    x = np.array([0.3, 1.2, 0.1, 5.0])
+    idx = np.array([0, 2, 0, 2, 1, 2])
+    s = 1.0 if method == "max" else -1.0
+    v = np.array([0.3, 0.7 * s, 0.3, 0.2 * s, 1.2, 0.7 * s])
+
+    def f(x, v):
+        return getattr(x.at[idx], method)(v)
+    jx, jv = ft.jacfwd(f, argnums=(0, 1))(x, v)
+    np.testing.assert_allclose(jx[0], [1 / 3, 0, 0, 0])
+    np.testing.assert_allclose(jv[0], [1 / 3, 0, 1 / 3, 0, 0, 0])
+    np.testing.assert_allclose(jv[2], [0, 0.5, 0, 0, 0, 0.5])  # (x[2] = 0.1 is not a tie)
+    np.testing.assert_allclose(jx[1], [0, 0.5, 0, 0])  # x[1] and v[4] tie at 1.2
+    np.testing.assert_allclose(jx[3], [0, 0, 0, 1])

@@ -453,9 +453,12 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
             except Exception as e:
                 raise NotImplementedError(f"{name}.at on a traced array needs concrete "
                                           f"indices (only add.at takes traced ones)") from e
-            new = flat
-            for k, i in enumerate(ps.tolist()):
-                new = _setitem(new, i, fn(new[i], vals[k]))
+            if name in ("maximum", "minimum") and len(ps):
+                new = _extremum_at(name, flat, ps, vals)
+            else:
+                new = flat
+                for k, i in enumerate(ps.tolist()):
+                    new = _setitem(new, i, fn(new[i], vals[k]))
         new = _st.reshape(new, shape)
         if not inplace:
             return new
@@ -475,6 +478,34 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
 
 
 _NUMPY_NAME = {"pow": "power", "atan2": "arctan2"}
+
+
+def _extremum_at(name, flat, ps, vals):
+    """``maximum.at``/``minimum.at`` of the flat array at the concrete positions ``ps`` with
+    ``vals``: each position's value and all the values sent to it in one reduction, so that
+    ties share the derivative equally (as jax.numpy's scatter does), whatever their order."""
+    import numpy as _np
+
+    from ._base import concat, max as max_, min as min_
+    from ._indexing import _setitem
+    uniq, inverse, counts = _np.unique(ps, return_inverse=True, return_counts=True)
+    u, c = len(uniq), int(counts.max())
+    # candidates: the array's values at the positions, the sent values, one neutral pad
+    big = _np.inf if _dt.is_float(flat.dtype) else None
+    if big is None:
+        info = _np.iinfo(_np.dtype(flat.dtype.name)) if flat.dtype.kind in "iu" else None
+        big = (info.max if name == "minimum" else info.min) if info else (name == "minimum")
+    elif name == "maximum":
+        big = -big
+    pad = _st.reshape(_st.full_like(flat[:1], big), (1,))
+    cand = concat([flat[uniq], vals, pad])
+    table = _np.full((u, c + 1), u + len(ps), dtype=_np.int64)
+    table[:, 0] = _np.arange(u)
+    order = _np.argsort(inverse, kind="stable")
+    rank = _np.arange(len(ps)) - _np.repeat(_np.cumsum(counts) - counts, counts)
+    table[inverse[order], 1 + rank] = u + order
+    best = (max_ if name == "maximum" else min_)(cand[table], axis=1)
+    return _setitem(flat, uniq, best)
 
 
 def _cast_to(a, b):
