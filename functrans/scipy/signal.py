@@ -9,6 +9,8 @@ product; the smaller operand is taken as the kernel).
 
 from __future__ import annotations
 
+import builtins
+
 import math
 
 import numpy as _np  # NumPy's dtype promotion only, never the data
@@ -16,7 +18,7 @@ import numpy as _np  # NumPy's dtype promotion only, never the data
 from .. import numpy as fnp
 from ..convolution import conv_general_dilated
 
-__all__ = ["convolve", "correlate", "convolve2d", "correlate2d"]
+__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve"]
 
 _MODES = ("full", "valid", "same")
 
@@ -289,3 +291,26 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
     """The 2-d cross-correlation of ``in1`` and ``in2`` (``scipy.signal.correlate2d``),
     ``in2`` conjugated; modes and boundaries as in :func:`convolve2d`."""
     return _two_d(in1, in2, mode, boundary, fillvalue, "correlate2d", True)
+
+
+def _fft_like(name):
+    def f(in1, in2, mode="full", axes=None):
+        what = name
+        in1, in2 = _operands(in1, in2, what)
+        if axes is not None:
+            axs = (axes,) if isinstance(axes, int) else tuple(axes)
+            nd = builtins.max(in1.ndim, in2.ndim)
+            if sorted(int(a) % nd for a in axs) != list(range(nd)) or in1.ndim != in2.ndim:
+                raise NotImplementedError(f"{what}: axes other than all of them are not "
+                                          f"supported; use convolve over the full arrays.")
+        return convolve(in1, in2, mode=mode)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"``scipy.signal.{name}``: the same values as :func:`convolve` ('full', "
+                 f"'valid', 'same'), computed directly (exact, where SciPy's FFT rounds); "
+                 f"``axes`` naming all axes is accepted, a subset raises "
+                 f"NotImplementedError.")
+    return f
+
+
+fftconvolve = _fft_like("fftconvolve")
+oaconvolve = _fft_like("oaconvolve")
