@@ -184,8 +184,7 @@ def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, a
     library; NumPy's array endpoints (broadcast together, the samples along ``axis``),
     ``retstep`` (also return the spacing) and positional ``endpoint``/``dtype`` work as
     there."""
-    if retstep or axis != 0 or (type(start) not in _SCALARS and _shape(start)) \
-            or (type(stop) not in _SCALARS and _shape(stop)):
+    if retstep or axis != 0 or _not_0d(start) or _not_0d(stop):
         return _linspace_numpy(start, stop, num, endpoint, retstep, dtype, axis)
     if type(start) not in _SCALARS or type(stop) not in _SCALARS:
         from ._base import add, multiply, subtract
@@ -199,6 +198,12 @@ def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, a
     if dtype is None:
         dtype = _dt.complex128 if complex in (type(start), type(stop)) else _dt.float64
     return b.xp.linspace(start, stop, num, endpoint=endpoint, **_kw(b, dtype, device))
+
+
+def _not_0d(v):
+    if type(v) in _SCALARS:
+        return False
+    return bool(_shape(v)) if hasattr(v, "shape") else True
 
 
 def _linspace_numpy(start, stop, num, endpoint, retstep, dtype, axis):

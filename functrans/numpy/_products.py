@@ -26,8 +26,8 @@ from ._elementwise import conj
 from ._statistics import _init_like
 from ._statistics import sum as _sum
 
-__all__ = ["einsum", "einsum_path", "dot", "inner", "outer", "vdot", "kron", "matvec", "vecmat", "cross",
-           "trace", "diagonal", "diag", "diagflat", "tensordot"]
+__all__ = ["einsum", "einsum_path", "dot", "inner", "outer", "vdot", "kron", "matvec", "vecmat",
+           "cross", "trace", "diagonal", "diag", "diagflat", "tensordot"]
 
 
 # -- helpers -------------------------------------------------------------------------------------
