@@ -434,8 +434,13 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
     if mode not in ("full", "economic", "r"):
         raise ValueError(f"qr: mode must be 'full', 'economic', 'r' or 'raw'; got {mode!r}")
     a = _lapack_float(a)
-    if mode == "r":
-        return (_LA.qr(a, mode="complete")[1],)
+    m, n = _shape(a)[-2:]
+    if mode == "r":  # the complete R: the reduced one and, for a tall matrix, zero rows
+        r = _LA.qr(a, mode="reduced")[1]
+        if m > n:
+            zeros = fnp.broadcast_to(fnp.zeros_like(r[..., :1, :]), _shape(r)[:-2] + (m - n, n))
+            r = fnp.concat([r, zeros], axis=-2)
+        return (r,)
     return tuple(_LA.qr(a, mode="complete" if mode == "full" else "reduced"))
 
 
@@ -452,5 +457,8 @@ def toeplitz(c, r=None):
     m, n = _shape(c)[0], _shape(r)[0]
     # vals = [r[n-1], ..., r[1], c[0], ..., c[m-1]]; entry (i, j) is vals[n - 1 + i - j]
     vals = fnp.concat([fnp.flip(r[1:]), c])
-    idx = (n - 1) + _np.arange(m)[:, None] - _np.arange(n)[None, :]
-    return fnp.reshape(fnp.take(vals, fnp.asarray(idx.reshape(-1)), axis=0), (m, n))
+    if m == 0 or n == 0:
+        return fnp.reshape(vals[:0], (m, n))
+    idx = ((n - 1) + _np.arange(m)[:, None] - _np.arange(n)[None, :]).reshape(-1)
+    (idx,) = _convs((idx.tolist(), vals))[:1]  # on the values' library and device
+    return fnp.reshape(fnp.take(vals, idx, axis=0), (m, n))
