@@ -1273,7 +1273,7 @@ NO_DERIVATIVE = {
     "linalg.matrix_rank",
 }
 # products (functrans/numpy/_products.py)
-NO_DERIVATIVE |= set()
+NO_DERIVATIVE |= {"einsum_path"}  # a contraction order, from shapes only
 
 # joining, splitting, reshaping, padding, creation (functrans/numpy/_reshaping.py)
 NO_DERIVATIVE |= {"identity", "tri", "argwhere", "flatnonzero", "unravel_index",
