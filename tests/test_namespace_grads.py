@@ -722,6 +722,21 @@ TABLE += [
     Spec("scipy.linalg.det", fsl.det, ["mat"], [((3, 3),), ((2, 2, 2),)]),
     Spec("scipy.linalg.block_diag", lambda x, y: fsl.block_diag(x, 2.0, y),
          ["real", "real"], [((2, 3), (3,)), ((), (2, 1)), ((2, 2, 1), (1, 2))]),
+    # eigh reads one triangle (not symmetrized); the generalized problem through cholesky
+    Spec("scipy.linalg.eigh", lambda a, b: (
+        fsl.eigh(a)[0], fsl.eigh(a, lower=False)[1] ** 2, fsl.eigh(a, b, eigvals_only=True),
+        fsl.eigh(a, b, lower=False)[1] ** 2), ["spd", "spd"], [((3, 3), (3, 3))]),
+    Spec("scipy.linalg.eigvalsh", lambda a: fsl.eigvalsh(a, lower=False), ["spd"],
+         [((3, 3),)]),
+    Spec("scipy.linalg.svd", lambda a: (fsl.svd(a, full_matrices=False)[0] ** 2,
+                                        fsl.svd(a, compute_uv=False)),
+         ["mat"], [((3, 3),), ((4, 2),)]),
+    Spec("scipy.linalg.svdvals", fsl.svdvals, ["mat"], [((3, 2),)]),
+    Spec("scipy.linalg.qr", lambda a: (fsl.qr(a, mode="economic")[0], fsl.qr(a, mode="r")[0],
+                                       fsl.qr(a)[1] if a.shape[0] == a.shape[1] else a),
+         ["mat"], [((3, 3),), ((4, 2),)]),
+    Spec("scipy.linalg.toeplitz", lambda c, r: (fsl.toeplitz(c, r), fsl.toeplitz(c)),
+         ["real", "real"], [((3,), (4,)), ((2,), (1,))]),
 ]
 
 # -- NumPy's names beyond the standard: statistics, histograms, signal, elementwise extras -----
@@ -1173,6 +1188,9 @@ TABLE += [
          lambda a, b: (fss.correlate2d(a, b, boundary="symm"),
                        fss.correlate2d(a, b, mode="same", fillvalue=0.5)),
          ["real", "real"], [((3, 4), (2, 2))]),
+    Spec("scipy.signal.fftconvolve",
+         lambda a, b: (fss.fftconvolve(a, b), fss.oaconvolve(a, b, mode="same")),
+         ["real", "real"], [((5,), (3,)), ((2, 3), (3, 2))]),
 ]
 
 # -- functrans.nn (functrans/nn.py) ----------------------------------------------------------
@@ -1255,7 +1273,7 @@ NO_DERIVATIVE = {
     "linalg.matrix_rank",
 }
 # products (functrans/numpy/_products.py)
-NO_DERIVATIVE |= set()
+NO_DERIVATIVE |= {"einsum_path"}  # a contraction order, from shapes only
 
 # joining, splitting, reshaping, padding, creation (functrans/numpy/_reshaping.py)
 NO_DERIVATIVE |= {"identity", "tri", "argwhere", "flatnonzero", "unravel_index",
@@ -1410,7 +1428,7 @@ def test_empty_inputs(backend, spec, shapes):
                 if fnp.isdtype(fnp.result_type(leaf), "real floating"):
                     total = total + fnp.sum(leaf)
             return total
-        if spec.name == "qr":  # a wide matrix: the documented limit of qr's rule
+        if spec.name in ("qr", "scipy.linalg.qr"):  # a wide matrix: the documented limit
             with pytest.raises(NotImplementedError, match="at least as many rows"):
                 ft.grad(loss)(*args)
             return

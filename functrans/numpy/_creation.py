@@ -24,6 +24,16 @@ def _backend(device):
     return _fb.backend_of_device(device) or _default_backend()
 
 
+_ORDERS = (None, "C", "F", "A", "K")
+
+
+def _order(order, what):
+    """NumPy's memory ``order``: accepted and ignored (the backend lays arrays out; nothing
+    in functrans depends on it), but checked as NumPy checks it."""
+    if order not in _ORDERS:
+        raise ValueError(f"{what}: order must be one of 'C', 'F', 'A', 'K'; got {order!r}")
+
+
 def _kw(b, dtype, device):
     kw = {}
     if dtype is not None:
@@ -33,14 +43,16 @@ def _kw(b, dtype, device):
     return kw
 
 
-def asarray(obj, /, *, dtype=None, device=None, copy=None):
-    """An array from ``obj``.
+def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None):
+    """An array from ``obj``. ``dtype`` may be positional and NumPy's ``order`` is accepted
+    (and ignored), as in ``np.asarray(x, np.float32)``.
 
     Arrays and tracers are returned as they are (cast to ``dtype`` if given; copied when
     ``copy=True``); Python scalars and nested sequences become arrays of the default backend,
     and a sequence holding arrays or tracers is stacked into one array of their library
     (differentiable in the tracers).
     """
+    _order(order, "asarray")
     if isinstance(obj, (list, tuple)) and _has_array(obj):
         from ._base import _to_array, stack
         like = _first_array(obj)  # numbers join the arrays' library and device
@@ -64,7 +76,7 @@ def _has_array(obj):
     return type(obj) not in _SCALARS
 
 
-def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
+def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
     """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64."""
     b = _backend(device)
     if stop is None:
@@ -74,14 +86,16 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     return b.xp.arange(start, stop, step, **_kw(b, dtype, device))
 
 
-def empty(shape, *, dtype=None, device=None):
+def empty(shape, dtype=None, order="C", *, device=None, like=None):
     """An uninitialised array (float64 by default)."""
+    _order(order, "empty")
     b = _backend(device)
     return b.xp.empty(shape, **_kw(b, dtype or _dt.float64, device))
 
 
-def empty_like(x, /, *, dtype=None, device=None):
+def empty_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     """An uninitialised array like ``x`` (zeros for a tracer)."""
+    _order(order, "empty_like")
     if isinstance(x, (list, tuple)):
         x = asarray(x)
     if isinstance(x, Tracer):
@@ -90,18 +104,21 @@ def empty_like(x, /, *, dtype=None, device=None):
     return b.xp.empty_like(x, **_kw(b, dtype, device))
 
 
-def zeros_like(x, /, *, dtype=None, device=None):
+def zeros_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     """Zeros with the shape (and dtype, unless given) of ``x``; no derivative."""
+    _order(order, "zeros_like")
     return _st.full_like(_as_operand(x), 0, dtype=None if dtype is None else _dt.as_dtype(dtype))
 
 
-def ones_like(x, /, *, dtype=None, device=None):
+def ones_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     """Ones with the shape (and dtype, unless given) of ``x``; no derivative."""
+    _order(order, "ones_like")
     return _st.full_like(_as_operand(x), 1, dtype=None if dtype is None else _dt.as_dtype(dtype))
 
 
-def full_like(x, /, fill_value, *, dtype=None, device=None):
+def full_like(x, /, fill_value, dtype=None, order="K", subok=True, *, device=None):
     """``fill_value`` with the shape (and dtype, unless given) of ``x``; no derivative."""
+    _order(order, "full_like")
     x = _as_operand(x)
     if type(fill_value) not in _SCALARS:  # a 0-d array or tracer: broadcast
         return broadcast_to(astype(fill_value, dtype or _dtype(x)), _shape(x))
@@ -109,10 +126,11 @@ def full_like(x, /, fill_value, *, dtype=None, device=None):
                          dtype=None if dtype is None else _dt.as_dtype(dtype))
 
 
-def full(shape, fill_value, *, dtype=None, device=None):
+def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     """An array of ``shape`` filled with ``fill_value`` (its dtype follows the Python type of
     the value: bool, int64, float64 or complex128). A 0-d tracer value is broadcast
     (differentiably)."""
+    _order(order, "full")
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if isinstance(fill_value, Tracer) or (type(fill_value) not in _SCALARS
                                           and hasattr(fill_value, "shape")):
@@ -125,20 +143,25 @@ def full(shape, fill_value, *, dtype=None, device=None):
     return b.xp.full(shape, fill_value, **_kw(b, dtype, device))
 
 
-def zeros(shape, *, dtype=None, device=None):
-    """Zeros of ``shape`` (float64 by default)."""
+def zeros(shape, dtype=None, order="C", *, device=None, like=None):
+    """Zeros of ``shape`` (float64 by default); ``dtype`` may be positional and NumPy's
+    ``order`` is accepted (and ignored), as in ``np.zeros(3, np.float32)``."""
+    _order(order, "zeros")
     b = _backend(device)
     return b.xp.zeros(shape, **_kw(b, dtype or _dt.float64, device))
 
 
-def ones(shape, *, dtype=None, device=None):
+def ones(shape, dtype=None, order="C", *, device=None, like=None):
     """Ones of ``shape`` (float64 by default)."""
+    _order(order, "ones")
     b = _backend(device)
     return b.xp.ones(shape, **_kw(b, dtype or _dt.float64, device))
 
 
-def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None):
-    """A 2-d array with ones on diagonal ``k`` and zeros elsewhere (float64 by default)."""
+def eye(n_rows, n_cols=None, /, k=0, dtype=None, order="C", *, device=None, like=None):
+    """A 2-d array with ones on diagonal ``k`` and zeros elsewhere (float64 by default);
+    NumPy's positional ``k`` and ``dtype`` (``np.eye(3, 3, 1)``)."""
+    _order(order, "eye")
     b = _backend(device)
     return b.xp.eye(n_rows, n_cols, k=k, **_kw(b, dtype or _dt.float64, device))
 
@@ -154,9 +177,15 @@ def from_dlpack(x, /, *, device=None, copy=None):
     return b.xp.from_dlpack(x, **kw)
 
 
-def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
-    """``num`` evenly spaced values from ``start`` to ``stop``. Endpoints given as 0-d arrays
-    (or tracers: differentiable) give an array of their library."""
+def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    """``num`` (50 by default, as NumPy's) evenly spaced values from ``start`` to ``stop``.
+    Endpoints given as 0-d arrays (or tracers: differentiable) give an array of their
+    library; NumPy's array endpoints (broadcast together, the samples along ``axis``),
+    ``retstep`` (also return the spacing) and positional ``endpoint``/``dtype`` work as
+    there."""
+    if retstep or axis != 0 or _not_0d(start) or _not_0d(stop):
+        return _linspace_numpy(start, stop, num, endpoint, retstep, dtype, axis)
     if type(start) not in _SCALARS or type(stop) not in _SCALARS:
         from ._base import add, multiply, subtract
         like = start if type(start) not in _SCALARS else stop
@@ -171,12 +200,37 @@ def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True):
     return b.xp.linspace(start, stop, num, endpoint=endpoint, **_kw(b, dtype, device))
 
 
-def meshgrid(*arrays, indexing="xy"):
-    """Coordinate matrices from 1-d arrays (``indexing`` "xy" or "ij")."""
+def _not_0d(v):
+    if type(v) in _SCALARS:
+        return False
+    return bool(_shape(v)) if hasattr(v, "shape") else True
+
+
+def _linspace_numpy(start, stop, num, endpoint, retstep, dtype, axis):
+    from ._base import divide
+    from ._reshaping import _linspace, _move_from_0
+    y, a, b, dt = _linspace(start, stop, num, endpoint, 0, "linspace")
+    y = _move_from_0(y, axis)
+    if dtype is not None:
+        y = astype(y, dtype)
+    if not retstep:
+        return y
+    div = num - 1 if endpoint else num
+    from ._base import subtract
+    step = divide(subtract(b, a), float(div)) if div > 0 else \
+        _st.full_like(a, float("nan"))
+    return y, step
+
+
+def meshgrid(*arrays, indexing="xy", sparse=False, copy=True):
+    """Coordinate matrices from 1-d arrays (``indexing`` "xy" or "ij"). NumPy's
+    ``sparse=True`` gives each array with length 1 along the other axes (they broadcast
+    to the grid); ``copy`` is accepted (the results never share memory with the inputs
+    in a way that matters: nothing is written to)."""
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij'; got {indexing!r}")
     arrays = [_as_operand(a) for a in arrays]
-    sizes = [_shape(a)[0] if _shape(a) else 1 for a in arrays]
+    sizes = [builtins.max(_size(a), 0) for a in arrays]
     if indexing == "xy" and len(arrays) >= 2:
         sizes[0], sizes[1] = sizes[1], sizes[0]
     out = []
@@ -186,8 +240,17 @@ def meshgrid(*arrays, indexing="xy"):
         if indexing == "xy" and n >= 2 and i < 2:
             pos = 1 - i
         a = reshape(a, (-1,))
-        out.append(_st.broadcast_in_dim(a, tuple(sizes), (pos,)))
+        shape = tuple(s if j == pos else 1 for j, s in enumerate(sizes)) if sparse \
+            else tuple(sizes)
+        out.append(_st.broadcast_in_dim(a, shape, (pos,)))
     return out
+
+
+def _size(a):
+    size = 1
+    for d in _shape(a):
+        size *= d
+    return size
 
 
 def tril(x, /, k=0):

@@ -979,7 +979,9 @@ def interp(x, xp, fp, left=None, right=None, period=None):
 
 def polyval(p, x):
     """The polynomial with coefficients ``p`` (highest power first, NumPy's old
-    ``polyval``) at ``x``, by Horner's rule. Differentiable in ``p`` and ``x``."""
+    ``polyval``) at ``x``, by Horner's rule (``p`` may be a NumPy ``poly1d``: its
+    coefficients). Differentiable in ``p`` and ``x``."""
+    p = _poly1d_coeffs(p)
     if isinstance(p, (list, tuple)):
         coeffs = [c if type(c) in _SCALARS else _as_operand(c) for c in p]
     else:
@@ -992,6 +994,12 @@ def polyval(p, x):
     for c in coeffs:
         y = add(multiply(y, x), c)
     return y
+
+
+def _poly1d_coeffs(p):
+    """NumPy's ``poly1d`` as its coefficient array (as NumPy's ``asarray`` takes it)."""
+    import numpy as _np
+    return p.coeffs if isinstance(p, _np.poly1d) else p
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):

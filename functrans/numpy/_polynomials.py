@@ -42,7 +42,7 @@ def _coeffs(name, *ps):
     next to the first array among them."""
     from ._mathematics import _plain_next_to
     out = []
-    for p in _plain_next_to(*ps):
+    for p in _plain_next_to(*(_np_poly1d(p) for p in ps)):
         nd = len(_shape(p))
         if nd == 0:
             p = _st.reshape(p, (1,))
@@ -51,6 +51,11 @@ def _coeffs(name, *ps):
                              f"got shape {_shape(p)}")
         out.append(p)
     return out
+
+
+def _np_poly1d(p):
+    """NumPy's ``poly1d`` as its coefficient array (the results are arrays, not poly1d)."""
+    return p.coeffs if isinstance(p, _np.poly1d) else p
 
 
 def _cast(x, d):
@@ -197,7 +202,7 @@ def _leading_small(r):
 
 def _one_poly(name, p):
     from ._mathematics import _operand
-    p = _operand(p)
+    p = _operand(_np_poly1d(p))
     if len(_shape(p)) != 1:
         if len(_shape(p)) == 0:
             raise TypeError(f"{name}: p must be a one-dimensional coefficient array (NumPy "
@@ -245,6 +250,7 @@ def polyint(p, m=1, k=None):
     TypeError, as NumPy's ``len()`` of it)."""
     m = _order("polyint", m, "polyder")
     from ._mathematics import _at, _operand, _plain_next_to
+    p = _np_poly1d(p)
     if isinstance(p, _np.generic):  # a NumPy scalar: a 0-d array, as NumPy's asarray
         from ._base import _to_array
         p = _to_array(p, dtype=_dt.as_dtype(p.dtype))
@@ -350,7 +356,7 @@ def roots(p):
     from ._mathematics import _operand, _sl
     from ._statistics import cumulative_prod, sum
     from .linalg import eigvals
-    p = _operand(p)
+    p = _operand(_np_poly1d(p))
     if len(_shape(p)) == 0:
         p = _st.reshape(p, (1,))
     if len(_shape(p)) != 1:

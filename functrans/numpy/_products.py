@@ -26,8 +26,8 @@ from ._elementwise import conj
 from ._statistics import _init_like
 from ._statistics import sum as _sum
 
-__all__ = ["einsum", "dot", "inner", "outer", "vdot", "kron", "matvec", "vecmat", "cross",
-           "trace", "diagonal", "diag", "diagflat", "tensordot"]
+__all__ = ["einsum", "einsum_path", "dot", "inner", "outer", "vdot", "kron", "matvec", "vecmat",
+           "cross", "trace", "diagonal", "diag", "diagflat", "tensordot"]
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -296,6 +296,22 @@ def _einsum_pair(a, la, b, lb, keep, sizes):
 
 def _pair_size(la, lb, keep, sizes):
     return math.prod(sizes[lbl] for lbl in set(la) | set(lb) if lbl in keep)
+
+
+def einsum_path(subscripts, *operands, optimize="greedy", einsum_call=False):
+    """NumPy's ``einsum_path``: the contraction order NumPy's optimizer picks and its
+    report, ``(path, string)``, computed from the operands' shapes alone (tracers too), so
+    a path found once can be given to :func:`einsum` as ``optimize=path`` (which accepts
+    it). ``einsum_call`` (NumPy's internal form) is not supported."""
+    import numpy as _np
+    if einsum_call:
+        raise NotImplementedError("einsum_path: einsum_call=True is NumPy's internal form; "
+                                  "not supported")
+    if not isinstance(subscripts, str):
+        subscripts, operands = _sublist_subscripts((subscripts,) + operands)
+    stand_ins = [_np.broadcast_to(_np.zeros((), dtype=_np.float64), _shape(_as_operand(o)))
+                 for o in operands]
+    return _np.einsum_path(subscripts, *stand_ins, optimize=optimize)
 
 
 def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe",

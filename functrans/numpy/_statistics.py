@@ -8,6 +8,7 @@ integers in uint64, floating point in its own dtype.
 from __future__ import annotations
 
 import math
+import operator
 
 from .. import dtypes as _dt
 from ..core import INEXACT_TRACER_TYPES as _INEXACT_TRACERS
@@ -156,12 +157,24 @@ def any(x, /, axis=None, *, keepdims=False, where=None):
     return _bool_reduce(_red.reduce_or_p, x, axis, keepdims, where, False, "any")
 
 
-def diff(x, /, *, axis=-1, n=1, prepend=None, append=None):
+def diff(x, /, n=1, axis=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``axis`` (``x[i+1] - x[i]``), with optional
-    values prepended/appended first. Linear."""
+    values prepended/appended first (a scalar is broadcast to one slice along ``axis``, as
+    in NumPy). ``n`` and ``axis`` may be positional (NumPy's order). Linear."""
     x = _as_operand(x)
     axis = _normalize_axis(axis, len(_shape(x)))
-    parts = [p for p in (prepend, x, append) if p is not None]
+    n = operator.index(n)
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative; got n={n}")
+
+    def edge(v):
+        v = _as_operand(v)
+        if _shape(v):
+            return v
+        one = list(_shape(x))
+        one[axis] = 1
+        return _st.broadcast_to(v, tuple(one))
+    parts = [edge(p) if p is not x else p for p in (prepend, x, append) if p is not None]
     if len(parts) > 1:
         x = concat(parts, axis=axis)
     for _ in range(n):

@@ -104,14 +104,25 @@ def _solve_with(bind, x1, x2, name):
     return _st.reshape(out, batch + (s1[-1],)) if vec else out
 
 
-def eigh(x, /):
-    """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix."""
-    return EighResult(*_la.eigh(_square(_float(x), "eigh")))
+def _uplo(x, UPLO, what):
+    """``x`` with its upper triangle read as NumPy's ``UPLO='U'`` reads it: the conjugate
+    transpose, whose lower triangle it is (the default 'L' reads the lower one)."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"{what}: UPLO must be 'L' or 'U'; got {UPLO!r}")
+    x = _square(_float(x), what)
+    return matrix_transpose(conj(x)) if UPLO == "U" else x
 
 
-def eigvalsh(x, /):
-    """Eigenvalues (ascending) of a symmetric (Hermitian) matrix."""
-    return _la.eigvalsh(_square(_float(x), "eigvalsh"))
+def eigh(x, /, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix.
+    ``UPLO`` (NumPy's): the triangle read, 'L' (the default) or 'U'."""
+    return EighResult(*_la.eigh(_uplo(x, UPLO, "eigh")))
+
+
+def eigvalsh(x, /, UPLO="L"):
+    """Eigenvalues (ascending) of a symmetric (Hermitian) matrix; ``UPLO`` as in
+    :func:`eigh`."""
+    return _la.eigvalsh(_uplo(x, UPLO, "eigvalsh"))
 
 
 def eig(a):
@@ -136,19 +147,25 @@ def eigvals(a):
     return _la.eigvals(_square(_float(a), "eigvals"))
 
 
-def qr(x, /, *, mode="reduced"):
-    """QR decomposition: ``Q`` with orthonormal columns and upper-triangular ``R``.
+def qr(x, /, mode="reduced"):
+    """QR decomposition: ``Q`` with orthonormal columns and upper-triangular ``R``
+    (``mode`` 'reduced' or 'complete'; NumPy's 'r' gives ``R`` alone).
 
     Differentiable (real or complex) for at least as many rows as columns, ``R``
     invertible; complex ``R`` has a real diagonal (LAPACK's convention), which fixes the
     phases of ``Q``'s columns, and the derivative follows it."""
-    if mode not in ("reduced", "complete"):
-        raise ValueError(f"qr: mode must be 'reduced' or 'complete'; got {mode!r}")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r'; got {mode!r}")
+    if mode == "r":
+        return _la.qr(_float(x), "reduced")[1]
     return QRResult(*_la.qr(_float(x), mode))
 
 
-def svd(x, /, *, full_matrices=True):
-    """Singular value decomposition ``x = U diag(S) Vh`` (S descending).
+def svd(x, /, full_matrices=True, compute_uv=True, hermitian=False):
+    """Singular value decomposition ``x = U diag(S) Vh`` (S descending); with
+    ``compute_uv=False`` (NumPy's) the singular values alone, as :func:`svdvals`.
+    ``hermitian`` (NumPy's) is accepted and changes nothing: the singular values are the
+    same, the vectors may differ from NumPy's Hermitian path by the signs (phases) below.
 
     Differentiable (real or complex) where the singular values are distinct and non-zero
     (``full_matrices=True`` only for square ``x``). Each pair of singular vectors is defined
@@ -156,6 +173,8 @@ def svd(x, /, *, full_matrices=True):
     the phase by keeping the diagonal of ``V^H dV`` zero, so only functions that do not
     depend on the phase (``U diag(S) Vh``, ``|U|``, ``u_i v_i^H``, ``S``) have derivatives
     that match finite differences of the library's own choice."""
+    if not compute_uv:
+        return svdvals(x)
     return SVDResult(*_la.svd(_float(x), full_matrices))
 
 
@@ -164,16 +183,28 @@ def svdvals(x, /):
     return _la.svdvals(_float(x))
 
 
-def pinv(x, /, *, rtol=None):
+def pinv(x, /, rcond=None, hermitian=False, *, rtol=None):
     """The Moore-Penrose pseudo-inverse (singular values below ``rtol * max(S)`` are
-    dropped; the derivative assumes the rank does not change)."""
+    dropped; the derivative assumes the rank does not change). NumPy's ``rcond`` is the
+    same as ``rtol`` (give one); ``hermitian`` is accepted and changes nothing."""
+    if rcond is not None and rtol is not None:
+        raise ValueError("pinv: give rcond or rtol, not both (as in NumPy).")
+    rtol = rcond if rtol is None else rtol
     return _la.pinv(_float(x), None if rtol is None else float(rtol))
 
 
-def matrix_rank(x, /, *, rtol=None):
-    """The number of singular values above ``rtol * max(S)`` (int64)."""
+def matrix_rank(x, /, tol=None, hermitian=False, *, rtol=None):
+    """The number of singular values above ``rtol * max(S)`` (int64); NumPy's ``tol`` is an
+    absolute threshold instead (give one of the two); ``hermitian`` is accepted and
+    changes nothing."""
+    if tol is not None and rtol is not None:
+        raise ValueError("matrix_rank: give tol or rtol, not both (as in NumPy).")
     x = _float(x)
     s = _la.svdvals(x)
+    if tol is not None:
+        tol = _st.broadcast_to(_as_operand(tol), _shape(s)[:-1])
+        tol = _st.reshape(_st.convert_element_type(tol, _dtype(s)), _shape(s)[:-1] + (1,))
+        return sum(_ew.gt(s, _st.broadcast_to(tol, _shape(s))), axis=-1)
     if rtol is None:
         rtol = builtins.max(_shape(x)[-2:]) * _dt_eps(_dtype(x))
     tol = multiply(max(s, axis=-1, keepdims=True), rtol)

@@ -36,7 +36,7 @@ from ..numpy._reshaping import _convs
 from ..numpy.linalg import _float
 
 __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "solve", "inv", "det",
-           "block_diag", "expm"]
+           "block_diag", "expm", "eigh", "eigvalsh", "svd", "svdvals", "qr", "toeplitz"]
 
 _LA = fnp.linalg
 _TRANS = {0: "N", "N": "N", "n": "N", 1: "T", "T": "T", "t": "T", 2: "C", "C": "C", "c": "C"}
@@ -365,3 +365,100 @@ def expm(A):
         i, r = c
         return fnp.add(i, 1), fnp.where(fnp.greater(s, i), fnp.matmul(r, r), r)
     return _lax.while_loop(more, square, (fnp.zeros_like(steps), r))[1]
+
+
+def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False,
+         type=1, check_finite=True, subset_by_index=None, subset_by_value=None, driver=None):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix, reading
+    only its ``lower`` (default) or upper triangle, as SciPy; ``w`` alone with
+    ``eigvals_only``. With ``b`` (symmetric positive definite, same triangle read), the
+    generalized problem ``a v = w b v`` (SciPy's ``type=1``), the vectors normalized so that
+    ``v^H b v = I``: ``b = L L^H``, the standard problem of ``L^-1 a L^-H``. Differentiable
+    where the eigenvalues are distinct. ``subset_by_index``, ``subset_by_value``, ``driver``
+    and other types raise NotImplementedError."""
+    if subset_by_index is not None or subset_by_value is not None or driver is not None \
+            or type != 1:
+        raise NotImplementedError("eigh: subset_by_index, subset_by_value, driver and type "
+                                  "other than 1 are not supported.")
+    a = _matrix(a, "eigh")
+    h = _hermitian(a, lower)
+    if b is None:
+        w, v = _LA.eigh(h)
+    else:
+        (b,) = _convs((b,))
+        bm = _hermitian(_matrix(b, "eigh"), lower)
+        dt = fnp.result_type(h, bm)
+        h, bm = fnp.astype(h, dt), fnp.astype(bm, dt)
+        low = _LA.cholesky(bm)
+        # C = L^-1 a L^-H
+        x = _LA._solve_triangular(low, h, True)
+        c = _h(_LA._solve_triangular(low, _h(x), True))
+        w, y = _LA.eigh(fnp.multiply(fnp.add(c, _h(c)), 0.5))
+        v = _LA._solve_triangular(_h(low), y, False)
+    return w if eigvals_only else (w, v)
+
+
+def eigvalsh(a, b=None, *, lower=True, overwrite_a=False, overwrite_b=False, type=1,
+             check_finite=True, subset_by_index=None, subset_by_value=None, driver=None):
+    """The eigenvalues of :func:`eigh` (ascending)."""
+    return eigh(a, b, lower=lower, eigvals_only=True, type=type,
+                subset_by_index=subset_by_index, subset_by_value=subset_by_value,
+                driver=driver)
+
+
+def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+        lapack_driver="gesdd"):
+    """Singular value decomposition ``a = U diag(s) Vh`` (``s`` descending; ``s`` alone
+    without ``compute_uv``), as :func:`functrans.numpy.linalg.svd` (its derivative
+    conventions); ``lapack_driver`` is accepted and has no effect."""
+    if lapack_driver not in ("gesdd", "gesvd"):
+        raise ValueError(f"svd: lapack_driver must be 'gesdd' or 'gesvd'; got "
+                         f"{lapack_driver!r}")
+    a = _lapack_float(a)
+    if not compute_uv:
+        return _LA.svdvals(a)
+    return tuple(_LA.svd(a, full_matrices=full_matrices))
+
+
+def svdvals(a, overwrite_a=False, check_finite=True):
+    """The singular values, descending."""
+    return _LA.svdvals(_lapack_float(a))
+
+
+def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    """QR decomposition as SciPy's: ``mode`` 'full' (``Q`` square), 'economic' (reduced)
+    or 'r' (a 1-tuple ``(R,)``, as SciPy returns it). ``pivoting`` and mode 'raw' raise
+    NotImplementedError. Derivatives as :func:`functrans.numpy.linalg.qr`."""
+    if pivoting or mode == "raw":
+        raise NotImplementedError("qr: pivoting and mode='raw' are not supported.")
+    if mode not in ("full", "economic", "r"):
+        raise ValueError(f"qr: mode must be 'full', 'economic', 'r' or 'raw'; got {mode!r}")
+    a = _lapack_float(a)
+    m, n = _shape(a)[-2:]
+    if mode == "r":  # the complete R: the reduced one and, for a tall matrix, zero rows
+        r = _LA.qr(a, mode="reduced")[1]
+        if m > n:
+            zeros = fnp.broadcast_to(fnp.zeros_like(r[..., :1, :]), _shape(r)[:-2] + (m - n, n))
+            r = fnp.concat([r, zeros], axis=-2)
+        return (r,)
+    return tuple(_LA.qr(a, mode="complete" if mode == "full" else "reduced"))
+
+
+def toeplitz(c, r=None):
+    """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` ignored;
+    by default ``conj(c)``, a Hermitian matrix). ``c`` and ``r`` are flattened (1-d, as
+    SciPy's); differentiable in both (one gather)."""
+    import numpy as _np
+    c = fnp.reshape(fnp.asarray(c), (-1,))
+    r = fnp.conj(c) if r is None else fnp.reshape(_convs((r, c))[0], (-1,))
+    c, r = _convs((c, r))
+    dt = fnp.result_type(c, r)
+    c, r = fnp.astype(c, dt), fnp.astype(r, dt)
+    m, n = _shape(c)[0], _shape(r)[0]
+    # vals = [r[n-1], ..., r[1], c[0], ..., c[m-1]]; entry (i, j) is vals[n - 1 + i - j]
+    vals = fnp.concat([fnp.flip(r[1:]), c])
+    if m == 0 or n == 0:
+        return fnp.reshape(vals[:0], (m, n))
+    idx = ((n - 1) + _np.arange(m)[:, None] - _np.arange(n)[None, :]).reshape(-1)
+    (idx,) = _convs((idx.tolist(), vals))[:1]  # on the values' library and device
+    return fnp.reshape(fnp.take(vals, idx, axis=0), (m, n))

@@ -9,6 +9,8 @@ product; the smaller operand is taken as the kernel).
 
 from __future__ import annotations
 
+import builtins
+
 import math
 
 import numpy as _np  # NumPy's dtype promotion only, never the data
@@ -16,7 +18,7 @@ import numpy as _np  # NumPy's dtype promotion only, never the data
 from .. import numpy as fnp
 from ..convolution import conv_general_dilated
 
-__all__ = ["convolve", "correlate", "convolve2d", "correlate2d"]
+__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve"]
 
 _MODES = ("full", "valid", "same")
 
@@ -179,16 +181,24 @@ def _convolve_axes(A, B, axes, dot_axes, mode, what):
     if 0 in tuple(A.shape) + tuple(B.shape) or 0 in [r[1] for r in ranges]:
         return fnp.zeros(out_ignore + tuple(r[1] for r in ranges), dtype=fnp.result_type(A),
                          device=fnp.device(A))
-    # A as the kernel (output features NA, input features D, its convolved axes flipped),
-    # B as the image (batch NB, features D): a cross-correlation with the flipped kernel
-    k = fnp.reshape(fnp.permute_dims(A, tuple(ia + da + ca)), (NA, D, *sa))
+    # the operand with the smaller convolved extent as the kernel (output features, input
+    # features D, its convolved axes flipped), the other as the image (batch, features D): a
+    # cross-correlation with the flipped kernel. The convolution commutes, so the choice only
+    # sets the cost (the kernel's extent is the number of window slices), as in autograd's
+    # convolutional networks, where in1 is the larger image.
+    a_kernel = math.prod(sa) <= math.prod(sb)
+    kA, kB = (A, B) if a_kernel else (B, A)
+    ik, dk, ck, nk, sk = (ia, da, ca, NA, sa) if a_kernel else (ib, db, cb, NB, sb)
+    ix, dx, cx, nx, sx = (ib, db, cb, NB, sb) if a_kernel else (ia, da, ca, NA, sa)
+    k = fnp.reshape(fnp.permute_dims(kA, tuple(ik + dk + ck)), (nk, D, *sk))
     if nd:
         k = fnp.flip(k, axis=tuple(range(2, 2 + nd)))
-    x = fnp.reshape(fnp.permute_dims(B, tuple(ib + db + cb)), (NB, D, *sb))
+    x = fnp.reshape(fnp.permute_dims(kB, tuple(ix + dx + cx)), (nx, D, *sx))
     pads = [(a - 1 - start, length - b + start) for a, b, (start, length)
-            in zip(sa, sb, ranges)]
-    y = conv_general_dilated(x, k, (1,) * nd, pads)  # (NB, NA, out...)
-    y = fnp.permute_dims(y, (1, 0) + tuple(range(2, 2 + nd)))
+            in zip(sk, sx, ranges)]
+    y = conv_general_dilated(x, k, (1,) * nd, pads)  # (batch: x's, features: k's, out...)
+    if a_kernel:
+        y = fnp.permute_dims(y, (1, 0) + tuple(range(2, 2 + nd)))
     return fnp.reshape(y, out_ignore + tuple(y.shape[2:]))
 
 
@@ -281,3 +291,26 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
     """The 2-d cross-correlation of ``in1`` and ``in2`` (``scipy.signal.correlate2d``),
     ``in2`` conjugated; modes and boundaries as in :func:`convolve2d`."""
     return _two_d(in1, in2, mode, boundary, fillvalue, "correlate2d", True)
+
+
+def _fft_like(name):
+    def f(in1, in2, mode="full", axes=None):
+        what = name
+        in1, in2 = _operands(in1, in2, what)
+        if axes is not None:
+            axs = (axes,) if isinstance(axes, int) else tuple(axes)
+            nd = builtins.max(in1.ndim, in2.ndim)
+            if sorted(int(a) % nd for a in axs) != list(range(nd)) or in1.ndim != in2.ndim:
+                raise NotImplementedError(f"{what}: axes other than all of them are not "
+                                          f"supported; use convolve over the full arrays.")
+        return convolve(in1, in2, mode=mode)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"``scipy.signal.{name}``: the same values as :func:`convolve` ('full', "
+                 f"'valid', 'same'), computed directly (exact, where SciPy's FFT rounds); "
+                 f"``axes`` naming all axes is accepted, a subset raises "
+                 f"NotImplementedError.")
+    return f
+
+
+fftconvolve = _fft_like("fftconvolve")
+oaconvolve = _fft_like("oaconvolve")
