@@ -44,6 +44,14 @@ class DType:
         return fnp.asarray(value, dtype=self)
 
     @property
+    def dtype(self):
+        """NumPy's dtype of this name, so that NumPy itself takes a functrans dtype
+        (``np.zeros(2, dtype=fnp.float32)``, ``x.astype(fnp.float64)``), as it takes
+        ``jnp.float32``."""
+        import numpy
+        return numpy.dtype(self.name)
+
+    @property
     def short(self) -> str:
         """Short form used when printing graphs: f64, i32, bool."""
         return "bool" if self.kind == "b" else f"{self.kind}{self.bits}"

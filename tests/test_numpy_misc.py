@@ -649,3 +649,14 @@ def test_numpy_dtype_spellings_and_numpy_scalars():
     a = fnp.asarray(np.float64(2.5))
     assert type(a) is np.ndarray and a.shape == () and a == 2.5
     assert fnp.asarray(np.float32(1.5), copy=True).dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["bool", "int8", "uint16", "int32", "int64", "float32",
+                                  "float64", "complex64", "complex128"])
+def test_numpy_takes_functrans_dtypes(name):
+    """Plain NumPy arrays (what functrans gives outside transforms) meet fnp's dtypes in
+    NumPy's own calls: np.zeros(2, dtype=fnp.float32), x.astype(fnp.int8), np.dtype(...)."""
+    dt = getattr(fnp, name)
+    assert np.dtype(dt) == np.dtype(name)
+    assert np.zeros(2, dtype=dt).dtype == np.dtype(name)
+    assert fnp.ones(3).astype(dt).dtype == np.dtype(name)
