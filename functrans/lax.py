@@ -22,6 +22,7 @@ import builtins
 import operator
 
 from . import convolution as _convolution
+from . import dtypes as _dt
 from . import lax_ops as _lax_ops
 from . import numpy as fnp
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401
@@ -56,6 +57,11 @@ def select(pred, on_true, on_false):
                         f" (functrans.numpy.where broadcasts).")
     if getattr(pred, "dtype", None) != fnp.bool:
         raise TypeError("select: pred must be a boolean array.")
+    d1, d2 = getattr(on_true, "dtype", None), getattr(on_false, "dtype", None)
+    if d1 is not None and d2 is not None and _dt.as_dtype(d1) is not _dt.as_dtype(d2):
+        raise TypeError(f"lax.select requires arguments to have the same dtypes, got "
+                        f"{_dt.as_dtype(d1).name}, {_dt.as_dtype(d2).name} "
+                        f"(functrans.numpy.where promotes).")
     return fnp.where(pred, on_true, on_false)
 
 

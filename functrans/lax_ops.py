@@ -116,6 +116,10 @@ _F, _FC, _NUM, _INT, _BINT = "f", "fc", "iufc", "iu", "biu"
 
 def _int_div(x, y):
     # C's division (towards zero); x / 0 is -1, as XLA gives it.
+    if _is_py(x):
+        x = fnp.full_like(y, x)
+    if _is_py(y):
+        y = fnp.full_like(x, y)
     zero = fnp.equal(y, 0)
     safe = fnp.where(zero, 1, y)
     q = fnp.floor_divide(x, safe)
@@ -146,6 +150,10 @@ def rem(x, y):
     (x, y), d = _operands("rem", (x, y), "iuf")
     if d.kind == "f":
         return fnp.fmod(x, y)
+    if _is_py(x):
+        x = fnp.full_like(y, x)
+    if _is_py(y):
+        y = fnp.full_like(x, y)
     zero = fnp.equal(y, 0)
     r = fnp.fmod(x, fnp.where(zero, 1, y))
     return fnp.where(zero, x, r)
@@ -789,6 +797,8 @@ def _bitwise_reduce(x, axes, op, identity, name):
         raise TypeError(f"{name} does not accept dtype {d.name}; accepted: bool, integers.")
     if d.kind == "b" and op is not fnp.bitwise_xor:
         return (fnp.all if op is fnp.bitwise_and else fnp.any)(x, axis=axes)
+    if d.kind == "u" and identity == -1:
+        identity = fnp.iinfo(d.name).max
     init = fnp.full((), identity if d.kind != "b" else False, dtype=x.dtype,
                     device=fnp.device(x))
     return reduce(x, init, op, axes)
@@ -886,7 +896,9 @@ def reduce(operands, init_values, computation, dimensions):
     red = _pairwise(computation, flat, tree, len(out_shape))
     red = [fnp.squeeze(r, axis=-1) for r in red]
     init = [fnp.broadcast_to(_init_like(i, x), out_shape) for i, x in zip(inits, leaves)]
-    return computation(tree_unflatten(tree, init), tree_unflatten(tree, red))
+    # (the reduced values first: with a tracer there, operators in ``computation`` work on
+    # libraries that refuse a plain array on the left of a tracer)
+    return computation(tree_unflatten(tree, red), tree_unflatten(tree, init))
 
 
 def _init_like(v, x):
@@ -1209,10 +1221,13 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
 
     def run(x0, consts):
         out = solve(f_at(consts), tree_unflatten(x_tree, list(x0)))
+        aux = None
         if has_aux:
-            sol, aux = out
-            return list(tree_flatten(sol)[0]), aux
-        return list(tree_flatten(out)[0]), None
+            out, aux = out
+        # (a solver may hand back Python numbers: arrays of the guess's dtype, so that the
+        # rule gives them derivatives)
+        return [fnp.astype(_array(o), _dtype(v), copy=False)
+                for o, v in zip(tree_flatten(out)[0], x0)], aux
 
     @custom_jvp
     def root(x0, consts):
@@ -1268,19 +1283,20 @@ def _stop_tree(tree):
 def custom_linear_solve(matvec, b, solve, transpose_solve=None, symmetric=False,
                         has_aux=False):
     """The solution ``x`` of ``matvec(x) = b`` computed by ``solve(matvec, b)``, with
-    implicit derivatives (``jax.lax.custom_linear_solve``): reverse mode gives ``b`` the
-    cotangent ``transpose_solve(vecmat, x̄)`` (``vecmat`` the transpose of ``matvec``;
-    ``solve`` itself when ``symmetric``) and what ``matvec`` closes over ``-x̄ᵀ(∂A)x``,
-    never differentiating ``solve``. ``b`` is a pytree; ``has_aux``: ``solve`` returns
-    ``(x, aux)``, ``aux`` not differentiated.
+    implicit derivatives (``jax.lax.custom_linear_solve``): ``solve`` is never
+    differentiated. Forward mode solves again, ``ẋ = solve(matvec, ḃ - (∂A) x)``; reverse
+    mode gives ``b`` the cotangent ``transpose_solve(vecmat, x̄)`` (``vecmat`` the transpose
+    of ``matvec``; ``solve`` itself when ``symmetric``) and what ``matvec`` closes over
+    ``-b̄ᵀ(∂A)x``. The rules are themselves linear solves, so higher derivatives work.
+    ``b`` is a pytree; ``has_aux``: ``solve`` returns ``(x, aux)``, ``aux`` not
+    differentiated.
 
-    Forward mode (``jvp``, ``jacfwd``) is the transpose of that reverse rule. Differences
-    from JAX: without ``transpose_solve`` and not ``symmetric``, reverse mode
-    differentiates through ``solve`` (JAX refuses); ``matvec`` is staged once to find what
-    it closes over (no Python ``if`` on its argument's values); ``solve`` and
-    ``transpose_solve`` must not close over values being differentiated."""
-    from .api import vjp as _vjp
-    from .custom import custom_vjp
+    Differences from JAX: without ``transpose_solve`` and not ``symmetric``, reverse mode
+    transposes the operations of ``solve`` (JAX refuses; it works where ``solve`` is linear
+    operation by operation, such as a dense ``linalg.solve``); ``matvec`` is staged once to
+    find what it closes over (no Python ``if`` on its argument's values); ``solve`` and
+    ``transpose_solve`` must not close over values being differentiated. Forward mode also
+    evaluates ``transpose_solve`` once on zeros (its value is discarded)."""
     b_leaves, b_tree = tree_flatten(b)
     b_leaves = [_array(v) for v in b_leaves]
 
@@ -1292,61 +1308,92 @@ def custom_linear_solve(matvec, b, solve, transpose_solve=None, symmetric=False,
         return out
 
     graph, consts = _closure_convert(mv_flat, b_leaves, "custom_linear_solve")
+    if symmetric:
+        transpose_solve = solve
+    x, aux = _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_aux)
+    x = tree_unflatten(b_tree, x)
+    if has_aux:
+        return x, _stop_tree(aux)
+    return x
+
+
+def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_aux):
+    """``solve(A, b)`` for the operator ``A v = graph(v, *consts)``: the solution's leaves and
+    the aux value (None without ``has_aux``)."""
+    from .api import jvp as _jvp
+    from .api import vjp as _vjp
+    from .custom import custom_jvp, custom_vjp
 
     def mv_at(cs):
         return lambda v: tree_unflatten(b_tree, list(graph(*tree_flatten(v)[0], *cs)))
 
-    def run(bl, cs, which=solve, op=None):
-        out = which(op or mv_at(cs), tree_unflatten(b_tree, list(bl)))
-        if has_aux and which is solve:
+    def run(bl, cs):
+        out = solve(mv_at(cs), tree_unflatten(b_tree, list(bl)))
+        aux = None
+        if has_aux:
             out, aux = out
-        else:
-            aux = None
-        return list(tree_flatten(out)[0]), aux
+        return [fnp.astype(_array(o), _dtype(v), copy=False)
+                for o, v in zip(tree_flatten(out)[0], bl)], aux
+
+    def float_consts(cs):
+        return [k for k, c in enumerate(cs) if _dt.is_float(_dtype(c))]
+
+    def of_consts(x, cs, floats):
+        def f(*fc):
+            full = list(cs)
+            for k, v in zip(floats, fc):
+                full[k] = v
+            return list(graph(*x, *full))
+        return f
+
+    if transpose_solve is None:  # forward mode solves again; reverse mode transposes solve
+        @custom_jvp
+        def op(bl, cs):
+            return run(bl, cs)
+
+        @op.defjvp
+        def op_jvp(primals, tangents):
+            bl, cs = primals
+            dbl, dcs = tangents
+            x, aux = op(bl, cs)
+            floats = float_consts(cs)
+            rhs = list(dbl)
+            if floats:
+                _, da = _jvp(of_consts(x, cs, floats), tuple(cs[k] for k in floats),
+                             tuple(dcs[k] for k in floats))
+                rhs = [fnp.subtract(r, d) for r, d in zip(rhs, da)]
+            dx, _ = run(rhs, cs)
+            return (x, aux), (dx, None if aux is None else _zero_tangents(aux))
+        return op(b_leaves, consts)
 
     def fun(bl, cs):
         return run(bl, cs)
 
     def fwd(bl, cs):
         x, aux = run(bl, cs)
-        return (x, aux), (x, list(bl), cs)
+        return (x, aux), (x, cs)
 
     def bwd(res, cts):
-        x, bl, cs = res
-        xbar = cts[0]
-        xbar = [fnp.zeros_like(v) if c is None else c for c, v in zip(xbar, x)]
-        if symmetric or transpose_solve is not None:
-            _, pull = _vjp(lambda *v: list(graph(*v, *cs)), *x)
-
-            def vecmat(u):
-                return tree_unflatten(b_tree, list(pull(list(tree_flatten(u)[0]))))
-            if symmetric:
-                bbar, _ = run(xbar, cs, solve, vecmat)
-            else:
-                bbar, _ = run(xbar, cs, transpose_solve, vecmat)
-        else:  # differentiate through solve
-            _, pull = _vjp(lambda *v: run(list(v), cs)[0], *bl)
-            bbar = list(pull(xbar))
-        floats = [k for k, c in enumerate(cs) if _dt.is_float(_dtype(c))]
+        x, cs = res
+        xbar = [fnp.zeros_like(v) if c is None else c for c, v in zip(cts[0], x)]
+        # vecmat, the transpose of matvec, as a graph of its own: the cotangent of b is the
+        # linear solve with the solvers swapped (so that its derivatives are solves too)
+        _, pull = _vjp(lambda *v: list(graph(*v, *cs)), *x)
+        t_graph, t_consts = _closure_convert(lambda *u: list(pull(list(u))), xbar,
+                                             "custom_linear_solve")
+        bbar, _ = _linear_solve(t_graph, t_consts, xbar, b_tree, transpose_solve, solve,
+                                False)
+        floats = float_consts(cs)
         cbar = [None] * len(cs)
         if floats:
-            def of_consts(*fc):
-                full = list(cs)
-                for k, v in zip(floats, fc):
-                    full[k] = v
-                return list(graph(*x, *full))
-            _, pull_c = _vjp(of_consts, *[cs[k] for k in floats])
+            _, pull_c = _vjp(of_consts(x, cs, floats), *[cs[k] for k in floats])
             for k, c in zip(floats, pull_c(bbar)):
                 cbar[k] = fnp.negative(c)
         return bbar, cbar
 
     op = custom_vjp(fun)
     op.defvjp(fwd, bwd)
-    x, aux = op(b_leaves, consts)
-    x = tree_unflatten(b_tree, x)
-    if has_aux:
-        return x, _stop_tree(aux)
-    return x
+    return op(b_leaves, consts)
 
 
 # -- JAX's top-level helpers ---------------------------------------------------------------
