@@ -10,6 +10,12 @@ Beside them, the ``jax.lax`` operations that loops index with: ``dynamic_slice``
 traced (a ``fori_loop``'s index under ``jit``), and ``select``, ``stop_gradient``. They are
 written on :mod:`functrans.numpy`, so every transform applies.
 
+The rest of ``jax.lax``'s operations (:mod:`functrans.lax_ops`): elementwise arithmetic,
+functions, bits and comparisons with ``jax.lax``'s strict dtypes and shapes; shapes
+(``pad``, ``broadcast_in_dim``, ``slice``...), reductions, sorting, cumulative operations,
+``dot_general``; ``associative_scan``; ``custom_root`` and ``custom_linear_solve`` with
+implicit differentiation.
+
 Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated``, ``conv``,
 ``conv_with_general_padding``, ``conv_transpose``, ``conv_dimension_numbers`` and
 ``ConvDimensionNumbers``; ``reduce_window`` with the elementwise ``add``, ``mul``, ``max``,
@@ -79,7 +85,8 @@ def _starts(operand, start_indices, sizes, what):
     # start is widened to int64 first (an int8 or uint8 one cannot hold the positions
     # computed from it: arange(300, dtype=uint8) wraps).
     return [fnp.clip(fnp.astype(s, fnp.int64), 0, d - n) if hasattr(s, "shape") else
-            builtins.min(builtins.max(operator.index(s), 0), d - n) for s, n, d in zip(starts, sizes, shape)]
+            builtins.min(builtins.max(operator.index(s), 0), d - n)
+            for s, n, d in zip(starts, sizes, shape)]
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):

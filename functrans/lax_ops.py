@@ -397,6 +397,8 @@ for _name, _fn, _k, _what in [
 ]:
     _b(_name, _fn, _k, _what)
 del _name, _fn, _k, _what
+# (named for the code below and for linters: the loops above made them)
+add, mul, max, min = (globals()[_n] for _n in ("add", "mul", "max", "min"))  # noqa: A001
 
 ELEMENTWISE = ["neg", "abs", "sign", "floor", "ceil", "round", "is_finite", "exp", "exp2",
                "expm1", "log", "log1p", "sqrt", "rsqrt", "cbrt", "sin", "cos", "tan", "asin",
