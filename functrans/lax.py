@@ -10,6 +10,12 @@ Beside them, the ``jax.lax`` operations that loops index with: ``dynamic_slice``
 traced (a ``fori_loop``'s index under ``jit``), and ``select``, ``stop_gradient``. They are
 written on :mod:`functrans.numpy`, so every transform applies.
 
+The rest of ``jax.lax``'s operations (:mod:`functrans.lax_ops`): elementwise arithmetic,
+functions, bits and comparisons with ``jax.lax``'s strict dtypes and shapes; shapes
+(``pad``, ``broadcast_in_dim``, ``slice``...), reductions, sorting, cumulative operations,
+``dot_general``; ``associative_scan``; ``custom_root`` and ``custom_linear_solve`` with
+implicit differentiation.
+
 Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated``, ``conv``,
 ``conv_with_general_padding``, ``conv_transpose``, ``conv_dimension_numbers`` and
 ``ConvDimensionNumbers``; ``reduce_window`` with the elementwise ``add``, ``mul``, ``max``,
@@ -18,30 +24,33 @@ Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated`
 
 from __future__ import annotations
 
+import builtins
 import operator
 
+from . import convolution as _convolution
+from . import dtypes as _dt
+from . import lax_ops as _lax_ops
 from . import numpy as fnp
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401
-from .convolution import (ConvDimensionNumbers, add, conv, conv_dimension_numbers,  # noqa: F401
+from .convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  # noqa: F401
                           conv_general_dilated, conv_transpose, conv_with_general_padding,
-                          mul, reduce_window)
+                          reduce_window)
+from .lax_ops import *  # noqa: F401,F403
 from .numpy import stop_gradient  # noqa: F401
+
+# reduce_window knows lax.add, lax.mul, lax.max and lax.min by identity: these are the strict
+# ones of lax_ops.
+for _f, _n in ((_lax_ops.add, "add"), (_lax_ops.mul, "mul"), (_lax_ops.max, "max"),
+               (_lax_ops.min, "min")):
+    _convolution._COMPUTATIONS.setdefault(_f, _n)
+del _f, _n
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient",
            "select", "dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
            "dynamic_update_slice_in_dim", "dynamic_index_in_dim",
            "dynamic_update_index_in_dim", "conv_general_dilated", "conv",
            "conv_with_general_padding", "conv_transpose", "conv_dimension_numbers",
-           "ConvDimensionNumbers", "reduce_window", "add", "mul", "max", "min"]
-
-
-def __getattr__(name):
-    # lax.max and lax.min are served here, so that this module's own code keeps Python's
-    # built-in max and min.
-    if name in ("max", "min"):
-        from . import convolution
-        return getattr(convolution, name)
-    raise AttributeError(f"module 'functrans.lax' has no attribute {name!r}")
+           "ConvDimensionNumbers", "reduce_window"] + _lax_ops.__all__
 
 
 def select(pred, on_true, on_false):
@@ -54,6 +63,11 @@ def select(pred, on_true, on_false):
                         f" (functrans.numpy.where broadcasts).")
     if getattr(pred, "dtype", None) != fnp.bool:
         raise TypeError("select: pred must be a boolean array.")
+    d1, d2 = getattr(on_true, "dtype", None), getattr(on_false, "dtype", None)
+    if d1 is not None and d2 is not None and _dt.as_dtype(d1) is not _dt.as_dtype(d2):
+        raise TypeError(f"lax.select requires arguments to have the same dtypes, got "
+                        f"{_dt.as_dtype(d1).name}, {_dt.as_dtype(d2).name} "
+                        f"(functrans.numpy.where promotes).")
     return fnp.where(pred, on_true, on_false)
 
 
@@ -71,7 +85,8 @@ def _starts(operand, start_indices, sizes, what):
     # start is widened to int64 first (an int8 or uint8 one cannot hold the positions
     # computed from it: arange(300, dtype=uint8) wraps).
     return [fnp.clip(fnp.astype(s, fnp.int64), 0, d - n) if hasattr(s, "shape") else
-            min(max(operator.index(s), 0), d - n) for s, n, d in zip(starts, sizes, shape)]
+            builtins.min(builtins.max(operator.index(s), 0), d - n)
+            for s, n, d in zip(starts, sizes, shape)]
 
 
 def dynamic_slice(operand, start_indices, slice_sizes):
@@ -107,7 +122,8 @@ def dynamic_update_slice(operand, update, start_indices):
         d = operand.shape[axis]
         pos = fnp.arange(d, dtype=getattr(s, "dtype", fnp.int64), device=fnp.device(operand))
         inside = fnp.logical_and(fnp.greater_equal(pos, s), fnp.less(pos, fnp.add(s, n)))
-        placed = fnp.take(placed, fnp.clip(fnp.subtract(pos, s), 0, max(n - 1, 0)), axis=axis)
+        placed = fnp.take(placed, fnp.clip(fnp.subtract(pos, s), 0, builtins.max(n - 1, 0)),
+                          axis=axis)
         m = fnp.reshape(inside, (1,) * axis + (d,) + (1,) * (operand.ndim - axis - 1))
         mask = m if mask is None else fnp.logical_and(mask, m)
     if mask is None:  # a 0-d operand: the update replaces it

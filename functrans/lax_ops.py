@@ -1,0 +1,1502 @@
+"""``jax.lax``'s operations beyond control flow, re-exported by :mod:`functrans.lax`.
+
+Every function here is written on :mod:`functrans.numpy` (and ``functrans.scipy.special``),
+so it runs on every backend and under every transform; none adds a primitive. They keep
+``jax.lax``'s strictness: operands of an elementwise operation must have one dtype (a
+``TypeError`` names the dtypes, as JAX's does) and one shape, except that a 0-d operand
+broadcasts. Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 (JAX with
+``jax_enable_x64`` refuses it), but a number of a wider kind than the array's dtype (a
+float beside an integer array) is refused.
+
+Also here: the parallel-prefix ``associative_scan``, ``custom_root`` and
+``custom_linear_solve`` with implicit differentiation, and JAX's top-level helpers
+``block_until_ready``, ``device_put`` and ``disable_jit``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import enum
+import operator
+
+from . import dtypes as _dt
+from . import numpy as fnp
+from .tree import tree_flatten, tree_unflatten
+
+_PY = (bool, int, float, complex)
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_KIND_WORDS = {"b": "bool", "i": "signed integer", "u": "unsigned integer",
+               "f": "floating", "c": "complex floating"}
+
+
+def _special():
+    from .scipy import special
+    return special
+
+
+def _is_py(x):
+    return type(x) in _PY
+
+
+def _dtype(x):
+    if _is_py(x):
+        return _dt.as_dtype(type(x))
+    return _dt.dtype_of(x)
+
+
+def _array(x):
+    """``x`` as an array (Python numbers and lists to the default backend)."""
+    return x if hasattr(x, "shape") and hasattr(x, "dtype") else fnp.asarray(x)
+
+
+def _fits(scalar, d):
+    """Whether the Python number ``scalar`` may take dtype ``d`` (weak typing)."""
+    if type(scalar) is bool:
+        return True
+    k = {int: "i", float: "f", builtins.complex: "c"}[type(scalar)]
+    return d.kind != "b" and _KIND_RANK[k] <= _KIND_RANK[d.kind]
+
+
+def _operands(name, args, kinds, same_shape=True):
+    """The operands of an elementwise ``lax.<name>``: one dtype (Python numbers weakly
+    typed), one shape or 0-d, a dtype of one of ``kinds``. Returns (operands, dtype)."""
+    args = list(args)
+    idx = [i for i, a in enumerate(args) if not _is_py(a)]
+    if not idx:  # numbers only: the first becomes an array of NumPy's dtype for it
+        args[0] = fnp.asarray(args[0])
+        idx = [0]
+    for i in idx:
+        if not hasattr(args[i], "dtype"):
+            args[i] = fnp.asarray(args[i])
+    d = _dtype(args[idx[0]])
+    dts = [_dtype(args[i]) for i in idx]
+    if any(t is not d for t in dts):
+        raise TypeError(f"lax.{name} requires arguments to have the same dtypes, got "
+                        f"{', '.join(t.name for t in dts)} (functrans.numpy's functions "
+                        f"promote; convert with lax.convert_element_type).")
+    if same_shape:
+        shapes = [tuple(args[i].shape) for i in idx]
+        big = {s for s in shapes if s != ()}
+        if len(big) > 1:
+            raise TypeError(f"lax.{name} requires arguments of one shape (a 0-d one "
+                            f"broadcasts), got {', '.join(map(str, shapes))}.")
+    if d.kind not in kinds:
+        words = ", ".join(_KIND_WORDS[k] for k in kinds)
+        raise TypeError(f"lax.{name} does not accept dtype {d.name}; accepted: {words}.")
+    for i, a in enumerate(args):
+        if _is_py(a) and not _fits(a, d):
+            raise TypeError(f"lax.{name}: the Python number {a!r} cannot take the operands' "
+                            f"dtype {d.name}.")
+    return args, d
+
+
+def _unary(name, fn, kinds, doc):
+    def op(x):
+        (x,), _ = _operands(name, (x,), kinds)
+        return fn(x)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+def _binary(name, fn, kinds, doc):
+    def op(x, y):
+        (x, y), _ = _operands(name, (x, y), kinds)
+        return fn(x, y)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+_F, _FC, _NUM, _INT, _BINT = "f", "fc", "iufc", "iu", "biu"
+
+# -- elementwise: arithmetic -------------------------------------------------------------
+
+
+def _int_div(x, y):
+    # C's division (towards zero); x / 0 is -1, as XLA gives it.
+    if _is_py(x):
+        x = fnp.full_like(y, x)
+    if _is_py(y):
+        y = fnp.full_like(x, y)
+    zero = fnp.equal(y, 0)
+    safe = fnp.where(zero, 1, y)
+    q = fnp.floor_divide(x, safe)
+    # floor and trunc differ where the remainder is nonzero and the signs differ
+    fix = fnp.logical_and(fnp.not_equal(fnp.multiply(q, safe), x),
+                          fnp.not_equal(fnp.less(x, 0), fnp.less(safe, 0)))
+    q = fnp.where(fix, fnp.add(q, 1), q)
+    return fnp.where(zero, -1 if _dtype(q).kind == "i" else _dt_max(_dtype(q)), q)
+
+
+def _dt_max(d):
+    return fnp.iinfo(d.name).max
+
+
+def div(x, y):
+    """``x / y`` elementwise (``jax.lax.div``): integers are divided rounding towards zero
+    (C's ``/``, not NumPy's ``//``), and an integer divided by zero gives -1 (unsigned: the
+    largest value), as XLA does."""
+    (x, y), d = _operands("div", (x, y), _NUM)
+    if d.kind in "fc":
+        return fnp.divide(x, y)
+    return _int_div(x, y)
+
+
+def rem(x, y):
+    """The remainder of ``x / y`` with the sign of ``x`` (C's ``%``, NumPy's ``fmod``;
+    ``jax.lax.rem``); an integer remainder by zero is ``x``."""
+    (x, y), d = _operands("rem", (x, y), "iuf")
+    if d.kind == "f":
+        return fnp.fmod(x, y)
+    if _is_py(x):
+        x = fnp.full_like(y, x)
+    if _is_py(y):
+        y = fnp.full_like(x, y)
+    zero = fnp.equal(y, 0)
+    r = fnp.fmod(x, fnp.where(zero, 1, y))
+    return fnp.where(zero, x, r)
+
+
+def pow(x, y):  # noqa: A001 (jax.lax's name)
+    """``x ** y`` elementwise (``jax.lax.pow``): ``x`` floating or complex, ``y`` of its dtype
+    or of an integer dtype; the result has ``x``'s dtype."""
+    x = _array(x) if not _is_py(x) else x
+    if not _is_py(y) and hasattr(y, "dtype") and _dtype(y).kind in "iu":
+        (x,), d = _operands("pow", (x,), _FC)
+        if y.ndim and x.ndim and tuple(y.shape) != tuple(x.shape):
+            raise TypeError(f"lax.pow requires arguments of one shape (a 0-d one "
+                            f"broadcasts), got {tuple(x.shape)}, {tuple(y.shape)}.")
+        return fnp.astype(fnp.power(x, y), d, copy=False)
+    (x, y), d = _operands("pow", (x, y), _FC)
+    return fnp.power(x, y)
+
+
+def integer_pow(x, y):
+    """``x ** y`` for a Python integer ``y`` (``jax.lax.integer_pow``); integer ``x`` with a
+    negative ``y`` is a TypeError."""
+    y = operator.index(y)
+    (x,), d = _operands("integer_pow", (x,), _NUM)
+    if d.kind in "iu" and y < 0:
+        raise TypeError(f"lax.integer_pow: integers cannot be raised to negative powers "
+                        f"(got {y}).")
+    if y == 0:
+        return fnp.ones_like(x)
+    if y == 1:
+        return fnp.copy(x)
+    if y == -1:
+        return fnp.divide(1, x)
+    return fnp.power(x, y)
+
+
+def round(x, rounding_method=0):  # noqa: A001 (jax.lax's name)
+    """``x`` rounded to an integral value (``jax.lax.round``): halves away from zero by
+    default (``RoundingMethod.AWAY_FROM_ZERO``, 0), or to even
+    (``RoundingMethod.TO_NEAREST_EVEN``, 1, NumPy's ``round``)."""
+    (x,), _ = _operands("round", (x,), _F)
+    method = int(rounding_method)
+    if method == 1:
+        return fnp.round(x)
+    if method != 0:
+        raise ValueError(f"lax.round: rounding_method must be RoundingMethod.AWAY_FROM_ZERO "
+                         f"(0) or TO_NEAREST_EVEN (1); got {rounding_method!r}.")
+    t = fnp.trunc(x)
+    frac = fnp.abs(fnp.subtract(x, t))  # exact
+    return fnp.where(fnp.greater_equal(frac, 0.5), fnp.add(t, fnp.sign(x)), t)
+
+
+class RoundingMethod(enum.IntEnum):
+    """How ``lax.round`` breaks ties (``jax.lax.RoundingMethod``)."""
+    AWAY_FROM_ZERO = 0
+    TO_NEAREST_EVEN = 1
+
+
+def _sign(x):
+    if _dtype(x).kind == "c":
+        a = fnp.abs(x)
+        return fnp.where(fnp.equal(a, 0), fnp.zeros_like(x),
+                         fnp.divide(x, fnp.where(fnp.equal(a, 0), 1, a)))
+    return fnp.sign(x)
+
+
+def _conj(x):
+    if _dtype(x).kind == "f":
+        x = fnp.astype(x, "complex64" if _dtype(x).bits == 32 else "complex128")
+    return fnp.conj(x)
+
+
+def _complex(x, y):
+    return fnp.add(fnp.multiply(y, 1j), x)
+
+
+def clamp(min, x, max):  # noqa: A002 (jax.lax's names)
+    """``x`` clipped to ``[min, max]`` elementwise (``jax.lax.clamp``); ``min`` and ``max``
+    are 0-d or of ``x``'s shape, all three of one dtype."""
+    (lo, x, hi), _ = _operands("clamp", (min, x, max), "iuf")
+    return fnp.minimum(fnp.maximum(x, lo), hi)
+
+
+# -- elementwise: bits ---------------------------------------------------------------------
+
+
+def _shift_ok(s, bits):
+    return fnp.logical_and(fnp.greater_equal(s, 0), fnp.less(s, bits))
+
+
+def shift_left(x, y):
+    """``x << y`` elementwise (``jax.lax.shift_left``); a shift by the bit width or more (or
+    a negative one) gives 0."""
+    (x, y), d = _operands("shift_left", (x, y), _INT)
+    if _is_py(y):
+        return fnp.bitwise_left_shift(x, y) if 0 <= y < d.bits else fnp.zeros_like(x)
+    out = fnp.bitwise_left_shift(x, fnp.clip(y, 0, d.bits - 1))
+    return fnp.where(_shift_ok(y, d.bits), out, 0)
+
+
+def shift_right_arithmetic(x, y):
+    """``x >> y`` filling with the sign bit (``jax.lax.shift_right_arithmetic``); shifts by
+    the bit width or more (or negative ones) act as ``bits - 1``."""
+    (x, y), d = _operands("shift_right_arithmetic", (x, y), _INT)
+    if d.kind == "u":  # the top bit is the sign: shift it in from the left
+        s = fnp.clip(y, 0, d.bits - 1) if not _is_py(y) else \
+            (y if 0 <= y < d.bits else d.bits - 1)
+        if not _is_py(y):
+            s = fnp.where(_shift_ok(y, d.bits), y, d.bits - 1)
+        ones = fnp.bitwise_invert(fnp.zeros_like(x))
+        low = fnp.bitwise_right_shift(x, s)
+        high = fnp.bitwise_invert(fnp.bitwise_right_shift(ones, s))
+        top = fnp.bitwise_right_shift(x, d.bits - 1)
+        return fnp.where(fnp.equal(top, 1), fnp.bitwise_or(low, high), low)
+    s = fnp.where(_shift_ok(y, d.bits), y, d.bits - 1)
+    return fnp.bitwise_right_shift(x, s)
+
+
+def shift_right_logical(x, y):
+    """``x >> y`` filling with zeros (``jax.lax.shift_right_logical``), signed operands
+    shifted as their bit patterns; shifts by the bit width or more (or negative ones)
+    give 0."""
+    (x, y), d = _operands("shift_right_logical", (x, y), _INT)
+    bits = d.bits
+    if _is_py(y):
+        if not 0 <= y < bits:
+            return fnp.zeros_like(x)
+        if y == 0 or d.kind == "u":
+            return fnp.bitwise_right_shift(x, y)
+        return fnp.bitwise_and(fnp.bitwise_right_shift(x, y), (1 << (bits - y)) - 1)
+    sc = fnp.clip(y, 0, bits - 1)
+    out = fnp.bitwise_right_shift(x, sc)
+    if d.kind == "i":
+        s1 = fnp.clip(y, 1, bits - 1)
+        mask = fnp.subtract(fnp.bitwise_left_shift(fnp.ones_like(s1), bits - s1), 1)
+        out = fnp.where(fnp.equal(y, 0), x, fnp.bitwise_and(out, mask))
+    return fnp.where(_shift_ok(y, bits), out, 0)
+
+
+def population_count(x):
+    """The number of set bits of each element, in its dtype (``jax.lax.population_count``);
+    a negative signed integer counts its two's-complement bits."""
+    (x,), d = _operands("population_count", (x,), _INT)
+    c = fnp.astype(fnp.bitwise_count(x), d)
+    if d.kind == "i":
+        c = fnp.where(fnp.less(x, 0), fnp.subtract(d.bits, fnp.astype(
+            fnp.bitwise_count(fnp.bitwise_invert(x)), d)), c)
+    return c
+
+
+def clz(x):
+    """The number of leading zero bits of each element, in its dtype (``jax.lax.clz``)."""
+    (x,), d = _operands("clz", (x,), _INT)
+    y = fnp.where(fnp.less(x, 0), 0, x) if d.kind == "i" else x
+    n = fnp.zeros_like(y)
+    s = d.bits // 2
+    while s >= 1:  # binary search of the highest set bit
+        big = fnp.greater_equal(y, 1 << s)
+        n = fnp.where(big, fnp.add(n, s), n)
+        y = fnp.where(big, fnp.bitwise_right_shift(y, s), y)
+        s //= 2
+    length = fnp.add(n, fnp.astype(fnp.greater(y, 0), d))
+    out = fnp.subtract(d.bits, length)
+    return fnp.where(fnp.less(x, 0), 0, out) if d.kind == "i" else out
+
+
+# -- the elementwise table -----------------------------------------------------------------
+
+def _u(name, fn, kinds, what):
+    globals()[name] = _unary(name, fn, kinds, f"{what} elementwise (``jax.lax.{name}``).")
+
+
+def _b(name, fn, kinds, what):
+    globals()[name] = _binary(name, fn, kinds, f"{what} elementwise (``jax.lax.{name}``).")
+
+
+for _name, _fn, _k, _what in [
+        ("neg", fnp.negative, _NUM, "``-x``"),
+        ("abs", fnp.abs, _NUM, "``|x|`` (the modulus, real, for complex ``x``)"),
+        ("sign", _sign, _NUM, "The sign of ``x`` (``x / |x|`` for complex ``x``)"),
+        ("floor", fnp.floor, _F, "``floor(x)``"),
+        ("ceil", fnp.ceil, _F, "``ceil(x)``"),
+        ("is_finite", fnp.isfinite, _F, "Whether ``x`` is finite"),
+        ("exp", fnp.exp, _FC, "``e ** x``"),
+        ("exp2", fnp.exp2, _FC, "``2 ** x``"),
+        ("expm1", fnp.expm1, _FC, "``e ** x - 1``"),
+        ("log", fnp.log, _FC, "The natural logarithm"),
+        ("log1p", fnp.log1p, _FC, "``log(1 + x)``"),
+        ("sqrt", fnp.sqrt, _FC, "The square root"),
+        ("rsqrt", lambda x: fnp.divide(1, fnp.sqrt(x)), _FC, "``1 / sqrt(x)``"),
+        ("cbrt", fnp.cbrt, _F, "The cube root"),
+        ("sin", fnp.sin, _FC, "The sine"),
+        ("cos", fnp.cos, _FC, "The cosine"),
+        ("tan", fnp.tan, _FC, "The tangent"),
+        ("asin", fnp.arcsin, _FC, "The inverse sine"),
+        ("acos", fnp.arccos, _FC, "The inverse cosine"),
+        ("atan", fnp.arctan, _FC, "The inverse tangent"),
+        ("sinh", fnp.sinh, _FC, "The hyperbolic sine"),
+        ("cosh", fnp.cosh, _FC, "The hyperbolic cosine"),
+        ("tanh", fnp.tanh, _FC, "The hyperbolic tangent"),
+        ("asinh", fnp.arcsinh, _FC, "The inverse hyperbolic sine"),
+        ("acosh", fnp.arccosh, _FC, "The inverse hyperbolic cosine"),
+        ("atanh", fnp.arctanh, _FC, "The inverse hyperbolic tangent"),
+        ("logistic", lambda x: _special().expit(x), _FC, "The logistic sigmoid"),
+        ("erf", lambda x: _special().erf(x), _F, "The error function"),
+        ("erfc", lambda x: _special().erfc(x), _F, "The complementary error function"),
+        ("erf_inv", lambda x: _special().erfinv(x), _F, "The inverse error function"),
+        ("lgamma", lambda x: _special().gammaln(x), _F, "``log |Gamma(x)|``"),
+        ("digamma", lambda x: _special().digamma(x), _F, "The digamma function"),
+        ("square", fnp.square, _NUM, "``x * x``"),
+        ("reciprocal", lambda x: fnp.divide(1, x), _FC, "``1 / x``"),
+        ("conj", _conj, _FC, "The complex conjugate (complex, for real ``x`` too)"),
+        ("real", fnp.real, "c", "The real part"),
+        ("imag", fnp.imag, "c", "The imaginary part"),
+        ("bitwise_not", fnp.bitwise_invert, _BINT, "``~x``"),
+]:
+    _u(_name, _fn, _k, _what)
+
+for _name, _fn, _k, _what in [
+        ("add", fnp.add, _NUM, "``x + y``"),
+        ("sub", fnp.subtract, _NUM, "``x - y``"),
+        ("mul", fnp.multiply, _NUM, "``x * y``"),
+        ("max", fnp.maximum, "biuf", "The maximum (a nan in either gives nan)"),
+        ("min", fnp.minimum, "biuf", "The minimum (a nan in either gives nan)"),
+        ("atan2", fnp.arctan2, _F, "``atan(x / y)`` in the right quadrant"),
+        ("nextafter", fnp.nextafter, _F, "The next float after ``x`` towards ``y``"),
+        ("igamma", lambda a, x: _special().gammainc(a, x), _F,
+         "The regularized lower incomplete gamma function ``P(a, x)``"),
+        ("igammac", lambda a, x: _special().gammaincc(a, x), _F,
+         "The regularized upper incomplete gamma function ``Q(a, x)``"),
+        ("complex", _complex, _F, "``x + 1j * y``"),
+        ("bitwise_and", fnp.bitwise_and, _BINT, "``x & y``"),
+        ("bitwise_or", fnp.bitwise_or, _BINT, "``x | y``"),
+        ("bitwise_xor", fnp.bitwise_xor, _BINT, "``x ^ y``"),
+        ("eq", fnp.equal, "biufc", "``x == y``"),
+        ("ne", fnp.not_equal, "biufc", "``x != y``"),
+        ("lt", fnp.less, "biuf", "``x < y``"),
+        ("le", fnp.less_equal, "biuf", "``x <= y``"),
+        ("gt", fnp.greater, "biuf", "``x > y``"),
+        ("ge", fnp.greater_equal, "biuf", "``x >= y``"),
+]:
+    _b(_name, _fn, _k, _what)
+del _name, _fn, _k, _what
+# (named for the code below and for linters: the loops above made them)
+add, mul, max, min = (globals()[_n] for _n in ("add", "mul", "max", "min"))  # noqa: A001
+
+ELEMENTWISE = ["neg", "abs", "sign", "floor", "ceil", "round", "is_finite", "exp", "exp2",
+               "expm1", "log", "log1p", "sqrt", "rsqrt", "cbrt", "sin", "cos", "tan", "asin",
+               "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "logistic",
+               "erf", "erfc", "erf_inv", "lgamma", "digamma", "square", "reciprocal", "conj",
+               "real", "imag", "bitwise_not", "add", "sub", "mul", "div", "rem", "pow",
+               "integer_pow", "max", "min", "clamp", "atan2", "nextafter", "igamma",
+               "igammac", "complex", "bitwise_and", "bitwise_or", "bitwise_xor", "shift_left",
+               "shift_right_logical", "shift_right_arithmetic", "population_count", "clz",
+               "eq", "ne", "lt", "le", "gt", "ge"]
+
+
+# -- shapes ------------------------------------------------------------------------------
+
+
+def _axis(a, ndim, what):
+    a = operator.index(a)
+    if not -ndim <= a < ndim:
+        raise ValueError(f"{what}: axis {a} is out of range for {ndim} dimensions.")
+    return a % ndim
+
+
+def broadcast(operand, sizes):
+    """``operand`` broadcast with new leading axes of ``sizes`` (``jax.lax.broadcast``)."""
+    x = _array(operand)
+    return fnp.broadcast_to(x, tuple(sizes) + tuple(x.shape))
+
+
+def broadcast_in_dim(operand, shape, broadcast_dimensions):
+    """``operand`` broadcast to ``shape``, its axis ``i`` becoming axis
+    ``broadcast_dimensions[i]`` of the result (``jax.lax.broadcast_in_dim``); each of its
+    sizes is 1 or the target's."""
+    x = _array(operand)
+    shape, dims = tuple(shape), tuple(broadcast_dimensions)
+    if len(dims) != x.ndim:
+        raise TypeError(f"lax.broadcast_in_dim: broadcast_dimensions must have one entry per "
+                        f"operand axis ({x.ndim}); got {dims}.")
+    if any(b <= a for a, b in zip(dims, dims[1:])) or any(not 0 <= d < len(shape)
+                                                         for d in dims):
+        raise TypeError(f"lax.broadcast_in_dim: broadcast_dimensions must be strictly "
+                        f"increasing axes of the result (of {len(shape)}); got {dims}.")
+    for i, d in enumerate(dims):
+        if x.shape[i] not in (1, shape[d]):
+            raise TypeError(f"lax.broadcast_in_dim: operand axis {i} has size {x.shape[i]}, "
+                            f"which is neither 1 nor {shape[d]} (axis {d} of {shape}).")
+    mid = [1] * len(shape)
+    for i, d in enumerate(dims):
+        mid[d] = x.shape[i]
+    return fnp.broadcast_to(fnp.reshape(x, tuple(mid)), shape)
+
+
+def broadcast_to_rank(x, rank):
+    """``x`` with leading axes of size 1 added up to ``rank`` axes
+    (``jax.lax.broadcast_to_rank``)."""
+    x = _array(x)
+    if rank < x.ndim:
+        raise ValueError(f"lax.broadcast_to_rank: rank {rank} is below the operand's "
+                         f"{x.ndim}.")
+    return fnp.reshape(x, (1,) * (rank - x.ndim) + tuple(x.shape))
+
+
+def reshape(operand, new_sizes, dimensions=None):
+    """``operand`` in the shape ``new_sizes`` (``jax.lax.reshape``), its axes first permuted
+    by ``dimensions`` when given; row-major order."""
+    x = _array(operand)
+    if dimensions is not None:
+        x = transpose(x, dimensions)
+    new_sizes = tuple(operator.index(n) for n in new_sizes)
+    if any(n < 0 for n in new_sizes):
+        raise TypeError(f"lax.reshape: sizes must be nonnegative; got {new_sizes}.")
+    return fnp.reshape(x, new_sizes)
+
+
+def squeeze(array, dimensions):
+    """``array`` without the axes ``dimensions``, each of size 1 (``jax.lax.squeeze``)."""
+    x = _array(array)
+    dims = tuple(sorted({_axis(d, x.ndim, "lax.squeeze") for d in dimensions}))
+    if any(x.shape[d] != 1 for d in dims):
+        raise ValueError(f"lax.squeeze: cannot squeeze axes of size other than one: shape "
+                         f"{tuple(x.shape)}, dimensions {tuple(dimensions)}.")
+    return fnp.squeeze(x, axis=dims) if dims else fnp.copy(x)
+
+
+def expand_dims(array, dimensions):
+    """``array`` with axes of size 1 inserted at the result's axes ``dimensions``
+    (``jax.lax.expand_dims``)."""
+    x = _array(array)
+    n = x.ndim + len(dimensions)
+    dims = sorted(_axis(d, n, "lax.expand_dims") for d in dimensions)
+    shape = list(x.shape)
+    for d in dims:
+        shape.insert(d, 1)
+    return fnp.reshape(x, tuple(shape))
+
+
+def rev(operand, dimensions):
+    """``operand`` reversed along the axes ``dimensions`` (``jax.lax.rev``)."""
+    x = _array(operand)
+    dims = tuple(_axis(d, x.ndim, "lax.rev") for d in dimensions)
+    return fnp.flip(x, axis=dims) if dims else fnp.copy(x)
+
+
+def transpose(operand, permutation):
+    """``operand`` with its axes permuted: axis ``i`` of the result is axis
+    ``permutation[i]`` (``jax.lax.transpose``)."""
+    x = _array(operand)
+    perm = tuple(operator.index(p) for p in permutation)
+    if sorted(perm) != list(range(x.ndim)):
+        raise ValueError(f"lax.transpose: permutation {perm} is not a permutation of the "
+                         f"operand's {x.ndim} axes.")
+    return fnp.permute_dims(x, perm)
+
+
+def _fill(x, value, shape):
+    """An array of ``shape`` filled with ``value`` (a number or a 0-d array, maybe traced),
+    of ``x``'s dtype, library and device."""
+    if _is_py(value):
+        return fnp.full(shape, value, dtype=x.dtype, device=fnp.device(x))
+    return fnp.broadcast_to(fnp.astype(value, x.dtype, copy=False), shape)
+
+
+def pad(operand, padding_value, padding_config):
+    """``operand`` padded with ``padding_value`` (``jax.lax.pad``): per axis a triple
+    ``(low, high, interior)``, ``interior`` values between neighbours and ``low``/``high``
+    at the ends (negative ones remove elements). Differentiable in both operands."""
+    x = _array(operand)
+    (x, padding_value), _ = _operands("pad", (x, padding_value), "biufc", same_shape=False)
+    if hasattr(padding_value, "shape") and padding_value.ndim:
+        raise TypeError("lax.pad: padding_value must be a scalar.")
+    config = [tuple(operator.index(v) for v in c) for c in padding_config]
+    if len(config) != x.ndim or any(len(c) != 3 for c in config):
+        raise ValueError(f"lax.pad: padding_config needs one (low, high, interior) triple per "
+                         f"axis ({x.ndim}); got {padding_config}.")
+    for axis, (lo, hi, interior) in enumerate(config):
+        if interior < 0:
+            raise ValueError(f"lax.pad: interior padding must be nonnegative; got "
+                             f"{interior} for axis {axis}.")
+        n = x.shape[axis]
+        if interior and n > 1:
+            moved = fnp.moveaxis(x, axis, -1)
+            gap = _fill(x, padding_value, tuple(moved.shape) + (interior,))
+            both = fnp.concat([fnp.expand_dims(moved, axis=-1), gap], axis=-1)
+            flat = fnp.reshape(both, tuple(moved.shape[:-1]) + (n * (interior + 1),))
+            x = fnp.moveaxis(flat[..., :n + (n - 1) * interior], -1, axis)
+            n = x.shape[axis]
+        if n + lo + hi < 0:
+            raise ValueError(f"lax.pad: axis {axis} of size {n} with padding ({lo}, {hi}) "
+                             f"would have a negative size.")
+        start, stop = builtins.max(-lo, 0), n - builtins.max(-hi, 0)
+        if start or stop != n:
+            idx = [builtins.slice(None)] * x.ndim
+            idx[axis] = builtins.slice(start, builtins.max(stop, start))
+            x = x[tuple(idx)]
+        parts = []
+        for k in (lo, None, hi):
+            if k is None:
+                parts.append(x)
+            elif k > 0:
+                shape = list(x.shape)
+                shape[axis] = k
+                parts.append(_fill(x, padding_value, tuple(shape)))
+        if len(parts) > 1:
+            x = fnp.concat(parts, axis=axis)
+    return x if x is not operand else fnp.copy(x)
+
+
+def concatenate(operands, dimension):
+    """The arrays ``operands`` joined along the axis ``dimension``
+    (``jax.lax.concatenate``); they must have one dtype."""
+    ops = [_array(o) for o in operands]
+    if not ops:
+        raise ValueError("lax.concatenate needs at least one operand.")
+    dts = [_dtype(o) for o in ops]
+    if any(d is not dts[0] for d in dts):
+        raise TypeError(f"lax.concatenate requires arguments to have the same dtypes, got "
+                        f"{', '.join(d.name for d in dts)}.")
+    return fnp.concat(ops, axis=_axis(dimension, ops[0].ndim, "lax.concatenate"))
+
+
+def slice(operand, start_indices, limit_indices, strides=None):  # noqa: A001
+    """``operand[start:limit:stride, ...]`` with one static start, limit and stride per
+    axis (``jax.lax.slice``); ``0 <= start <= limit <= size``."""
+    x = _array(operand)
+    n = x.ndim
+    strides = (1,) * n if strides is None else tuple(strides)
+    if not len(start_indices) == len(limit_indices) == len(strides) == n:
+        raise TypeError(f"lax.slice: start_indices, limit_indices and strides need one entry "
+                        f"per axis ({n}).")
+    idx = []
+    for a, (s, e, st) in enumerate(zip(start_indices, limit_indices, strides)):
+        if not 0 <= s <= e <= x.shape[a] or st < 1:
+            raise ValueError(f"lax.slice: axis {a} of size {x.shape[a]}: start {s}, limit "
+                             f"{e} and stride {st} must have 0 <= start <= limit <= size and "
+                             f"stride >= 1.")
+        idx.append(builtins.slice(s, e, st))
+    return fnp.copy(x[tuple(idx)]) if n else fnp.copy(x)
+
+
+def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
+    """``lax.slice`` along one axis (``jax.lax.slice_in_dim``); ``None`` and negative
+    indices count as in Python."""
+    x = _array(operand)
+    axis = _axis(axis, x.ndim, "lax.slice_in_dim")
+    d = x.shape[axis]
+    s = 0 if start_index is None else start_index + (d if start_index < 0 else 0)
+    e = d if limit_index is None else limit_index + (d if limit_index < 0 else 0)
+    starts, limits, strides = [0] * x.ndim, list(x.shape), [1] * x.ndim
+    starts[axis], limits[axis], strides[axis] = s, e, stride
+    return slice(x, starts, limits, strides)
+
+
+def index_in_dim(operand, index, axis=0, keepdims=True):
+    """The slice at a static ``index`` along ``axis``, kept with size 1 or dropped
+    (``jax.lax.index_in_dim``)."""
+    x = _array(operand)
+    axis = _axis(axis, x.ndim, "lax.index_in_dim")
+    d = x.shape[axis]
+    if not -d <= index < d:
+        raise IndexError(f"lax.index_in_dim: index {index} is out of bounds for axis {axis} "
+                         f"of size {d}.")
+    index %= d
+    out = slice_in_dim(x, index, index + 1, 1, axis)
+    return out if keepdims else fnp.squeeze(out, axis=axis)
+
+
+def collapse(operand, start_dimension, stop_dimension=None):
+    """``operand`` with its axes ``start_dimension:stop_dimension`` merged into one
+    (``jax.lax.collapse``)."""
+    x = _array(operand)
+    stop = x.ndim if stop_dimension is None else stop_dimension
+    start = start_dimension % x.ndim if x.ndim else 0
+    stop = stop % (x.ndim + 1) if stop < 0 else stop
+    if not 0 <= start <= stop <= x.ndim:
+        raise ValueError(f"lax.collapse: bad dimensions {start_dimension}, {stop_dimension} "
+                         f"for shape {tuple(x.shape)}.")
+    size = 1
+    for n in x.shape[start:stop]:
+        size *= n
+    return fnp.reshape(x, tuple(x.shape[:start]) + (size,) + tuple(x.shape[stop:]))
+
+
+# -- creation and conversion -------------------------------------------------------------
+
+
+def iota(dtype, size):
+    """``[0, 1, ..., size - 1]`` of ``dtype`` on the default backend (``jax.lax.iota``)."""
+    return fnp.arange(operator.index(size), dtype=_dt.as_dtype(dtype))
+
+
+def broadcasted_iota(dtype, shape, dimension):
+    """An array of ``shape`` whose values count along axis ``dimension``
+    (``jax.lax.broadcasted_iota``)."""
+    shape = tuple(shape)
+    dim = _axis(dimension, len(shape), "lax.broadcasted_iota")
+    return broadcast_in_dim(iota(dtype, shape[dim]), shape, (dim,))
+
+
+def full(shape, fill_value, dtype=None):
+    """An array of ``shape`` filled with ``fill_value`` (``jax.lax.full``), of ``dtype`` or
+    the fill value's; a traced 0-d fill value is differentiated."""
+    shape = tuple(shape)
+    if _is_py(fill_value) or not hasattr(fill_value, "shape"):
+        return fnp.full(shape, fill_value, dtype=dtype)
+    if fill_value.ndim:
+        raise TypeError("lax.full: fill_value must be a scalar.")
+    v = fill_value if dtype is None else convert_element_type(fill_value, dtype)
+    return fnp.broadcast_to(v, shape) if shape else fnp.copy(v)
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+    """An array like ``x`` (its shape, dtype, library and device unless given) filled with
+    ``fill_value`` (``jax.lax.full_like``)."""
+    x = _array(x)
+    dtype = x.dtype if dtype is None else dtype
+    shape = tuple(x.shape) if shape is None else tuple(shape)
+    if _is_py(fill_value) or not hasattr(fill_value, "shape"):
+        return fnp.full(shape, fill_value, dtype=dtype, device=fnp.device(x))
+    return full(shape, fill_value, dtype)
+
+
+def zeros_like_array(x):
+    """Zeros like ``x`` (``jax.lax.zeros_like_array`` of older JAX versions)."""
+    return fnp.zeros_like(_array(x))
+
+
+def convert_element_type(operand, new_dtype):
+    """``operand`` converted to ``new_dtype`` (``jax.lax.convert_element_type``), as XLA
+    converts: complex to real keeps the real part; floats to integers round towards zero,
+    saturate at the integer type's bounds and give 0 for nan; to bool is ``!= 0``.
+    Differentiable between floating dtypes."""
+    x = _array(operand)
+    d, t = _dtype(x), _dt.as_dtype(new_dtype)
+    if d is t:
+        return fnp.copy(x)
+    if d.kind == "c" and t.kind != "c":
+        x, d = fnp.real(x), _dt.real_dtype(d)
+        if d is t:
+            return x
+    if t.kind == "b":
+        return fnp.not_equal(x, 0)
+    if d.kind == "f" and t.kind in "iu":
+        info = fnp.iinfo(t.name)
+        top, bottom = 2.0 ** (t.bits - (t.kind == "i")), float(info.min)
+        hi_, lo_ = fnp.greater_equal(x, top), fnp.less(x, bottom)
+        bad = fnp.logical_or(fnp.logical_or(hi_, lo_), fnp.isnan(x))
+        out = fnp.astype(fnp.trunc(fnp.where(bad, 0, x)), t)
+        return fnp.where(hi_, info.max, fnp.where(lo_, info.min, out))
+    return fnp.astype(x, t)
+
+
+def bitcast_convert_type(operand, new_dtype):
+    """The bits of ``operand`` read as ``new_dtype`` (``jax.lax.bitcast_convert_type``): to a
+    narrower dtype adds a trailing axis, to a wider one removes the trailing axis (whose size
+    must be the ratio). Concrete NumPy, torch and array-api-strict arrays only (not under a
+    transform), done through NumPy on the host for the latter."""
+    from .backends import backend_of
+    from .core import Tracer
+    x = _array(operand)
+    if isinstance(x, Tracer):
+        raise TypeError("lax.bitcast_convert_type is not supported on values being "
+                        "transformed (grad, vmap, jit): call it on concrete arrays.")
+    d, t = _dtype(x), _dt.as_dtype(new_dtype)
+    if d.kind == "b" or t.kind == "b":
+        raise TypeError("lax.bitcast_convert_type: bool operands or results are refused.")
+    b = backend_of(x)
+    a = b.to_numpy(x)
+    import numpy as np
+    shape = a.shape
+    if t.bits < d.bits:
+        out = np.ascontiguousarray(a).view(t.name).reshape(shape + (d.bits // t.bits,))
+    elif t.bits > d.bits:
+        ratio = t.bits // d.bits
+        if not shape or shape[-1] != ratio:
+            raise ValueError(f"lax.bitcast_convert_type: from {d.name} to {t.name} the last "
+                             f"axis must have size {ratio}; got shape {shape}.")
+        out = np.ascontiguousarray(a).view(t.name).reshape(shape[:-1])
+    else:
+        out = a.view(t.name)
+    device = b.device(x) if b.name != "numpy" else None
+    return b.asarray(np.array(out), dtype=t, device=device)
+
+
+# -- reductions, sorting, cumulative ------------------------------------------------------
+
+
+def _axes(axes, ndim, what):
+    out = tuple(_axis(a, ndim, what) for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what}: repeated axes {tuple(axes)}.")
+    return out
+
+
+def reduce_sum(operand, axes):
+    """The sum over ``axes``, in the operand's dtype (``jax.lax.reduce_sum``)."""
+    x = _array(operand)
+    return fnp.sum(x, axis=_axes(axes, x.ndim, "lax.reduce_sum"), dtype=x.dtype)
+
+
+def reduce_prod(operand, axes):
+    """The product over ``axes``, in the operand's dtype (``jax.lax.reduce_prod``)."""
+    x = _array(operand)
+    return fnp.prod(x, axis=_axes(axes, x.ndim, "lax.reduce_prod"), dtype=x.dtype)
+
+
+def _extreme(x, axes, which, name):
+    axes = _axes(axes, x.ndim, name)
+    if any(x.shape[a] == 0 for a in axes):  # JAX gives the identity (-inf, the lowest int)
+        d = _dtype(x)
+        if d.kind == "f":
+            v = -float("inf") if which == "max" else float("inf")
+        elif d.kind == "b":
+            v = which == "min"
+        else:
+            info = fnp.iinfo(d.name)
+            v = info.min if which == "max" else info.max
+        shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
+        return fnp.full(shape, v, dtype=x.dtype, device=fnp.device(x))
+    return (fnp.max if which == "max" else fnp.min)(x, axis=axes)
+
+
+def reduce_max(operand, axes):
+    """The maximum over ``axes`` (``jax.lax.reduce_max``; over no elements, the dtype's
+    lowest value)."""
+    return _extreme(_array(operand), axes, "max", "lax.reduce_max")
+
+
+def reduce_min(operand, axes):
+    """The minimum over ``axes`` (``jax.lax.reduce_min``; over no elements, the dtype's
+    highest value)."""
+    return _extreme(_array(operand), axes, "min", "lax.reduce_min")
+
+
+def _bitwise_reduce(x, axes, op, identity, name):
+    x = _array(x)
+    axes = _axes(axes, x.ndim, name)
+    d = _dtype(x)
+    if d.kind not in "biu":
+        raise TypeError(f"{name} does not accept dtype {d.name}; accepted: bool, integers.")
+    if d.kind == "b" and op is not fnp.bitwise_xor:
+        return (fnp.all if op is fnp.bitwise_and else fnp.any)(x, axis=axes)
+    if d.kind == "u" and identity == -1:
+        identity = fnp.iinfo(d.name).max
+    init = fnp.full((), identity if d.kind != "b" else False, dtype=x.dtype,
+                    device=fnp.device(x))
+    return reduce(x, init, op, axes)
+
+
+def reduce_and(operand, axes):
+    """``&`` over ``axes`` (``jax.lax.reduce_and``): ``all`` for bool, bitwise for
+    integers."""
+    return _bitwise_reduce(operand, axes, fnp.bitwise_and, -1, "lax.reduce_and")
+
+
+def reduce_or(operand, axes):
+    """``|`` over ``axes`` (``jax.lax.reduce_or``): ``any`` for bool, bitwise for
+    integers."""
+    return _bitwise_reduce(operand, axes, fnp.bitwise_or, 0, "lax.reduce_or")
+
+
+def reduce_xor(operand, axes):
+    """``^`` over ``axes`` (``jax.lax.reduce_xor``), bool or integers."""
+    return _bitwise_reduce(operand, axes, fnp.bitwise_xor, 0, "lax.reduce_xor")
+
+
+def _known_computation(fn):
+    from . import convolution
+    table = {add: "add", mul: "mul", max: "max", min: "min", fnp.add: "add",
+             fnp.multiply: "mul", fnp.maximum: "max", fnp.minimum: "min",
+             operator.add: "add", operator.mul: "mul", convolution.add: "add",
+             convolution.mul: "mul", convolution.max: "max", convolution.min: "min"}
+    try:
+        return table.get(fn)
+    except TypeError:  # an unhashable callable
+        return None
+
+
+def _pairwise(fn, leaves, tree, axis):
+    """``fn`` folded over axis ``axis`` of the leaves by halving (a tree of applications:
+    ``fn`` is taken to be associative, as XLA takes it)."""
+    n = leaves[0].shape[axis]
+    while n > 1:
+        half = n // 2
+        lo = [_take(x, 0, half, axis) for x in leaves]
+        hi = [_take(x, half, 2 * half, axis) for x in leaves]
+        out = tree_flatten(fn(tree_unflatten(tree, lo), tree_unflatten(tree, hi)))[0]
+        if n % 2:
+            out = [fnp.concat([o, _take(x, 2 * half, n, axis)], axis=axis)
+                   for o, x in zip(out, leaves)]
+        leaves, n = out, half + n % 2
+    return leaves
+
+
+def _take(x, start, stop, axis, step=1):
+    idx = [builtins.slice(None)] * x.ndim
+    idx[axis] = builtins.slice(start, stop, step)
+    return x[tuple(idx)]
+
+
+def reduce(operands, init_values, computation, dimensions):
+    """``computation`` folded over the axes ``dimensions`` of ``operands`` (an array or a
+    pytree of arrays of one shape), starting from ``init_values`` (``jax.lax.reduce``).
+
+    The elementwise ``lax.add``, ``lax.mul``, ``lax.max``, ``lax.min`` (or NumPy's) on one
+    array are the library's reductions; any other computation (pytrees included) is applied
+    as a balanced tree of pairwise calls on array halves, so it must be associative and
+    commutative as XLA assumes, and act elementwise on arrays. ``init_values`` is folded in
+    once (it should be the computation's identity, as JAX requires)."""
+    leaves, tree = tree_flatten(operands)
+    leaves = [_array(x) for x in leaves]
+    inits, itree = tree_flatten(init_values)
+    if itree != tree:
+        raise TypeError(f"lax.reduce: operands and init_values must have one structure; got "
+                        f"{tree} and {itree}.")
+    if not leaves:
+        raise TypeError("lax.reduce needs at least one operand.")
+    shape = tuple(leaves[0].shape)
+    if any(tuple(x.shape) != shape for x in leaves):
+        raise TypeError("lax.reduce: the operands must have one shape.")
+    dims = _axes(dimensions, len(shape), "lax.reduce")
+    kept = [i for i in range(len(shape)) if i not in dims]
+    out_shape = tuple(shape[i] for i in kept)
+    name = _known_computation(computation) if len(leaves) == 1 else None
+    if name is not None:
+        x = leaves[0]
+        red = {"add": reduce_sum, "mul": reduce_prod, "max": reduce_max,
+               "min": reduce_min}[name](x, dims)
+        return {"add": add, "mul": mul, "max": max, "min": min}[name](
+            _init_like(inits[0], x), red)
+    size = 1
+    for a in dims:
+        size *= shape[a]
+    if size == 0:
+        return tree_unflatten(tree, [fnp.broadcast_to(_init_like(i, x), out_shape)
+                                     for i, x in zip(inits, leaves)])
+    flat = [fnp.reshape(fnp.permute_dims(x, tuple(kept) + dims), out_shape + (size,))
+            for x in leaves]
+    red = _pairwise(computation, flat, tree, len(out_shape))
+    red = [fnp.squeeze(r, axis=-1) for r in red]
+    init = [fnp.broadcast_to(_init_like(i, x), out_shape) for i, x in zip(inits, leaves)]
+    # (the reduced values first: with a tracer there, operators in ``computation`` work on
+    # libraries that refuse a plain array on the left of a tracer)
+    return computation(tree_unflatten(tree, red), tree_unflatten(tree, init))
+
+
+def _init_like(v, x):
+    if _is_py(v):
+        return fnp.full((), v, dtype=x.dtype, device=fnp.device(x))
+    return _array(v)
+
+
+def argmax(operand, axis, index_dtype):
+    """The index of the maximum along ``axis``, of ``index_dtype`` (``jax.lax.argmax``): the
+    first of ties, the first nan if there is one."""
+    x = _array(operand)
+    axis = _axis(axis, x.ndim, "lax.argmax")
+    return fnp.astype(fnp.argmax(x, axis=axis), _dt.as_dtype(index_dtype))
+
+
+def argmin(operand, axis, index_dtype):
+    """The index of the minimum along ``axis``, of ``index_dtype`` (``jax.lax.argmin``)."""
+    x = _array(operand)
+    axis = _axis(axis, x.ndim, "lax.argmin")
+    return fnp.astype(fnp.argmin(x, axis=axis), _dt.as_dtype(index_dtype))
+
+
+def sort(operand, dimension=-1, is_stable=True, num_keys=1):
+    """``operand`` sorted along ``dimension`` (``jax.lax.sort``); a sequence of arrays of one
+    shape is sorted together, lexicographically by its first ``num_keys`` arrays, the others
+    permuted alike (returned as a tuple). nan sorts last; the sort is always stable."""
+    if hasattr(operand, "shape"):
+        x = operand
+        return fnp.sort(x, axis=_axis(dimension, x.ndim, "lax.sort"), stable=True)
+    ops = [_array(o) for o in operand]
+    if not ops:
+        raise TypeError("lax.sort needs at least one operand.")
+    shape = tuple(ops[0].shape)
+    if any(tuple(o.shape) != shape for o in ops):
+        raise TypeError("lax.sort: the operands must have one shape.")
+    if not 1 <= num_keys <= len(ops):
+        raise ValueError(f"lax.sort: num_keys must be between 1 and the number of operands "
+                         f"({len(ops)}); got {num_keys}.")
+    axis = _axis(dimension, len(shape), "lax.sort")
+    idx = None
+    for k in reversed(range(num_keys)):  # least significant key first, stable sorts
+        key = ops[k] if idx is None else fnp.take_along_axis(ops[k], idx, axis=axis)
+        order = fnp.argsort(key, axis=axis, stable=True)
+        idx = order if idx is None else fnp.take_along_axis(idx, order, axis=axis)
+    return tuple(fnp.take_along_axis(o, idx, axis=axis) for o in ops)
+
+
+def sort_key_val(keys, values, dimension=-1, is_stable=True):
+    """``(keys sorted along dimension, values permuted alike)`` (``jax.lax.sort_key_val``)."""
+    return sort((keys, values), dimension, is_stable, 1)
+
+
+def top_k(operand, k, *, axis=-1):
+    """The ``k`` largest values along ``axis`` (last by default), in decreasing order, and
+    their int32 indices (``jax.lax.top_k``); ties keep the lower index first."""
+    x = _array(operand)
+    axis = _axis(axis, x.ndim, "lax.top_k")
+    k = operator.index(k)
+    if not 0 <= k <= x.shape[axis]:
+        raise ValueError(f"lax.top_k: k={k} must be between 0 and the axis size "
+                         f"{x.shape[axis]}.")
+    order = fnp.argsort(x, axis=axis, descending=True, stable=True)
+    idx = _take(order, 0, k, axis)
+    return [fnp.take_along_axis(x, idx, axis=axis), fnp.astype(idx, fnp.int32)]
+
+
+def _cumulative(fn, name, kinds):
+    def op(operand, axis=0, reverse=False):
+        x = _array(operand)
+        (x,), _ = _operands(name, (x,), kinds)
+        ax = _axis(axis, x.ndim, f"lax.{name}")
+        return fn(x, ax, reverse)
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def _cumsum(x, axis, reverse):
+    if reverse:
+        x = fnp.flip(x, axis=axis)
+    out = fnp.cumsum(x, axis=axis, dtype=x.dtype)
+    return fnp.flip(out, axis=axis) if reverse else out
+
+
+def _cumprod(x, axis, reverse):
+    if reverse:
+        x = fnp.flip(x, axis=axis)
+    out = fnp.cumprod(x, axis=axis, dtype=x.dtype)
+    return fnp.flip(out, axis=axis) if reverse else out
+
+
+cumsum = _cumulative(_cumsum, "cumsum", _NUM)
+cumsum.__doc__ = ("Running sums along ``axis`` (from the end with ``reverse``), in the "
+                  "operand's dtype (``jax.lax.cumsum``).")
+cumprod = _cumulative(_cumprod, "cumprod", _NUM)
+cumprod.__doc__ = ("Running products along ``axis`` (from the end with ``reverse``), in "
+                   "the operand's dtype (``jax.lax.cumprod``).")
+cummax = _cumulative(lambda x, a, r: associative_scan(fnp.maximum, x, r, a), "cummax",
+                     "biuf")
+cummax.__doc__ = ("Running maxima along ``axis`` (``jax.lax.cummax``), as an "
+                  "``associative_scan``.")
+cummin = _cumulative(lambda x, a, r: associative_scan(fnp.minimum, x, r, a), "cummin",
+                     "biuf")
+cummin.__doc__ = ("Running minima along ``axis`` (``jax.lax.cummin``), as an "
+                  "``associative_scan``.")
+cumlogsumexp = _cumulative(lambda x, a, r: associative_scan(fnp.logaddexp, x, r, a),
+                           "cumlogsumexp", _F)
+cumlogsumexp.__doc__ = ("Running ``log(sum(exp(x)))`` along ``axis``, computed stably "
+                        "(``jax.lax.cumlogsumexp``), as an ``associative_scan``.")
+
+
+# -- products ------------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _check_precision(precision, preferred_element_type):
+    del precision  # accepted: every backend computes at the operands' precision
+    return None if preferred_element_type is None else _dt.as_dtype(preferred_element_type)
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    """A general tensor contraction (``jax.lax.dot_general``): ``dimension_numbers`` is
+    ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``; the result's axes are
+    the batch axes, then ``lhs``'s free axes, then ``rhs``'s. Operands of different dtypes
+    are promoted (as JAX does); ``preferred_element_type`` converts them first;
+    ``precision`` is accepted and ignored."""
+    pref = _check_precision(precision, preferred_element_type)
+    x, y = _array(lhs), _array(rhs)
+    if pref is not None:
+        x, y = convert_element_type(x, pref), convert_element_type(y, pref)
+    try:
+        (lc, rc), (lb, rb) = dimension_numbers
+    except (TypeError, ValueError):
+        raise TypeError(f"lax.dot_general: dimension_numbers must be ((lhs_contracting, "
+                        f"rhs_contracting), (lhs_batch, rhs_batch)); got "
+                        f"{dimension_numbers!r}.") from None
+    lc = [_axis(a, x.ndim, "lax.dot_general") for a in lc]
+    rc = [_axis(a, y.ndim, "lax.dot_general") for a in rc]
+    lb = [_axis(a, x.ndim, "lax.dot_general") for a in lb]
+    rb = [_axis(a, y.ndim, "lax.dot_general") for a in rb]
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise TypeError(f"lax.dot_general: the contracting and batch dimensions of lhs and "
+                        f"rhs must pair up; got {dimension_numbers!r}.")
+    if len(set(lc + lb)) != len(lc + lb) or len(set(rc + rb)) != len(rc + rb):
+        raise TypeError(f"lax.dot_general: an axis is listed twice in {dimension_numbers!r}.")
+    for a, b, what in [(a, b, "contracting") for a, b in zip(lc, rc)] + \
+            [(a, b, "batch") for a, b in zip(lb, rb)]:
+        if x.shape[a] != y.shape[b]:
+            raise TypeError(f"lax.dot_general: {what} dimensions must have equal sizes; lhs "
+                            f"axis {a} has {x.shape[a]}, rhs axis {b} has {y.shape[b]}.")
+    if x.ndim + y.ndim > len(_LETTERS):
+        raise ValueError("lax.dot_general: too many axes.")
+    letters = iter(_LETTERS)
+    ls = [next(letters) for _ in range(x.ndim)]
+    rs = [None] * y.ndim
+    for a, b in zip(lc + lb, rc + rb):
+        rs[b] = ls[a]
+    rs = [r if r is not None else next(letters) for r in rs]
+    out = [ls[a] for a in lb] + [ls[i] for i in range(x.ndim) if i not in lc and i not in lb] \
+        + [rs[i] for i in range(y.ndim) if i not in rc and i not in rb]
+    return fnp.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", x, y)
+
+
+def dot(lhs, rhs, *, dimension_numbers=None, precision=None, preferred_element_type=None):
+    """The vector-vector, matrix-vector or matrix-matrix product (``jax.lax.dot``); with
+    ``dimension_numbers``, ``dot_general``."""
+    if dimension_numbers is not None:
+        return dot_general(lhs, rhs, dimension_numbers, precision, preferred_element_type)
+    x, y = _array(lhs), _array(rhs)
+    if x.ndim not in (1, 2) or y.ndim not in (1, 2):
+        raise ValueError(f"lax.dot: operands of 1 or 2 axes only (give dimension_numbers, or "
+                         f"use dot_general); got shapes {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}.")
+    return dot_general(x, y, (([x.ndim - 1], [0]), ([], [])), precision,
+                       preferred_element_type)
+
+
+def batch_matmul(lhs, rhs, precision=None):
+    """Matrix products over leading batch axes of equal sizes (``jax.lax.batch_matmul``)."""
+    x, y = _array(lhs), _array(rhs)
+    if x.ndim < 2 or x.ndim != y.ndim or tuple(x.shape[:-2]) != tuple(y.shape[:-2]):
+        raise ValueError(f"lax.batch_matmul: operands need the same number (>= 2) of axes "
+                         f"and equal batch axes; got shapes {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}.")
+    b = list(range(x.ndim - 2))
+    return dot_general(x, y, (([x.ndim - 1], [x.ndim - 2]), (b, b)), precision)
+
+
+# -- associative_scan ------------------------------------------------------------------------
+
+
+def associative_scan(fn, elems, reverse=False, axis=0):
+    """All prefix combinations ``fn(...fn(fn(e0, e1), e2)..., ek)`` along ``axis`` of the
+    pytree ``elems`` (``jax.lax.associative_scan``), by the parallel-prefix algorithm: about
+    ``2 log2(n)`` calls of ``fn``, each on whole slices. ``fn`` must be associative and act
+    elementwise on slices (pytrees of arrays whose leading shapes match). With ``reverse``,
+    the scan runs from the end. Differentiable, and works under ``vmap`` and ``jit``."""
+    leaves, tree = tree_flatten(elems)
+    if not leaves:
+        return elems
+    leaves = [_array(x) for x in leaves]
+    ndim = leaves[0].ndim
+    if ndim == 0:
+        raise ValueError("lax.associative_scan: elems must have at least one axis.")
+    axis = _axis(axis, ndim, "lax.associative_scan")
+    n = leaves[0].shape[axis]
+    if any(x.ndim <= axis or x.shape[axis] != n for x in leaves):
+        raise ValueError(f"lax.associative_scan: every leaf of elems needs axis {axis} of "
+                         f"size {n}; got shapes {[tuple(x.shape) for x in leaves]}.")
+    if reverse:
+        leaves = [fnp.flip(x, axis=axis) for x in leaves]
+
+    def combine(a, b):
+        out, otree = tree_flatten(fn(tree_unflatten(tree, a), tree_unflatten(tree, b)))
+        if otree != tree:
+            raise TypeError(f"lax.associative_scan: fn must return the structure of elems "
+                            f"({tree}); got {otree}.")
+        return out
+
+    def scan(xs):
+        m = xs[0].shape[axis]
+        if m < 2:
+            return xs
+        # combine neighbours, scan the pairs, then fill in the even positions
+        reduced = combine([_take(x, 0, m - 1, axis, 2) for x in xs],
+                          [_take(x, 1, m, axis, 2) for x in xs])
+        odd = scan(reduced)
+        if m % 2 == 0:
+            even = combine([_take(o, 0, m // 2 - 1, axis) for o in odd],
+                           [_take(x, 2, m, axis, 2) for x in xs])
+        else:
+            even = combine(odd, [_take(x, 2, m, axis, 2) for x in xs])
+        even = [fnp.concat([_take(x, 0, 1, axis), e], axis=axis) for x, e in zip(xs, even)]
+        return [_interleave(e, o, axis) for e, o in zip(even, odd)]
+
+    out = scan(leaves)
+    if reverse:
+        out = [fnp.flip(x, axis=axis) for x in out]
+    return tree_unflatten(tree, out)
+
+
+def _interleave(even, odd, axis):
+    """``even[0], odd[0], even[1], odd[1], ...`` along ``axis`` (``even`` may be one
+    longer)."""
+    ne, no = even.shape[axis], odd.shape[axis]
+    head = _take(even, 0, no, axis)
+    both = fnp.stack([head, odd], axis=axis + 1)
+    shape = list(head.shape)
+    shape[axis] = 2 * no
+    out = fnp.reshape(both, tuple(shape))
+    if ne > no:
+        out = fnp.concat([out, _take(even, no, ne, axis)], axis=axis)
+    return out
+
+
+# -- implicit differentiation ----------------------------------------------------------------
+
+def _register_why():
+    from .checkpointing import _WHY
+    for name in ("custom_root", "custom_linear_solve"):
+        _WHY.setdefault(name, (
+            "its function is staged once to find the values it closes over (as JAX "
+            "traces it), so it cannot branch on the values of its arguments", "",
+            " Write its control flow with functrans.lax (cond, while_loop) or "
+            "functrans.numpy.where."))
+
+
+def _closure_convert(fun, leaves, what):
+    """``fun`` (flat leaves -> flat leaves) as a graph of (leaves, consts) and the values it
+    closes over (``consts``: arrays and tracers of enclosing transforms)."""
+    from .control_flow import _stage_flat
+    _register_why()
+    graph, consts = _stage_flat(fun, leaves, getattr(fun, "__name__", what), what,
+                                like=leaves[0] if leaves else None)
+    return graph, list(consts)
+
+
+def _float_mask(values):
+    return [_dt.is_float(_dtype(v)) for v in values]
+
+
+def _tree_sub(a, b):
+    return [fnp.subtract(u, v) for u, v in zip(a, b)]
+
+
+def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
+    """A root of ``f`` found by ``solve(f, initial_guess)``, differentiated implicitly
+    (``jax.lax.custom_root``): derivatives with respect to what ``f`` closes over follow
+    from ``f(x*(θ), θ) = 0`` as ``-J⁻¹ ∂f/∂θ``, with ``J⁻¹`` applied by
+    ``tangent_solve(g, y)`` (``g`` the linearization of ``f`` at the root), never by
+    differentiating ``solve``. The initial guess carries no derivative. With ``has_aux``,
+    ``solve`` returns ``(root, aux)`` and ``(root, aux)`` is returned, ``aux`` not
+    differentiated.
+
+    As in JAX, ``f`` is staged once to find what it closes over (so it must not branch on
+    its argument's values with Python's ``if``); ``solve`` runs on the concrete values when
+    nothing is staged (a Python loop works there), and under ``jit``/``vmap`` must use
+    ``functrans.lax`` control flow. ``solve`` and ``tangent_solve`` must not close over
+    values being differentiated. Higher derivatives differentiate the rule again."""
+    from .api import jvp as _jvp
+    from .custom import custom_jvp
+    from .numpy import stop_gradient
+    x0_leaves, x_tree = tree_flatten(initial_guess)
+    x0_leaves = [stop_gradient(_array(x)) for x in x0_leaves]
+
+    def f_flat(*leaves):
+        out, otree = tree_flatten(f(tree_unflatten(x_tree, list(leaves))))
+        if otree != x_tree:
+            raise TypeError(f"lax.custom_root: f must return the structure of initial_guess "
+                            f"({x_tree}); got {otree}.")
+        return out
+
+    graph, consts = _closure_convert(f_flat, x0_leaves, "custom_root")
+    nx = len(x0_leaves)
+
+    def f_at(consts):
+        return lambda x: tree_unflatten(
+            x_tree, list(graph(*tree_flatten(x)[0], *consts)))
+
+    def run(x0, consts):
+        out = solve(f_at(consts), tree_unflatten(x_tree, list(x0)))
+        aux = None
+        if has_aux:
+            out, aux = out
+        # (a solver may hand back Python numbers: arrays of the guess's dtype, so that the
+        # rule gives them derivatives)
+        return [fnp.astype(_array(o), _dtype(v), copy=False)
+                for o, v in zip(tree_flatten(out)[0], x0)], aux
+
+    @custom_jvp
+    def root(x0, consts):
+        return run(x0, consts)
+
+    @root.defjvp
+    def root_jvp(primals, tangents):
+        x0, cs = primals
+        _, dcs = tangents
+        sol, aux = root(x0, cs)
+        floats = [k for k, c in enumerate(cs) if _dt.is_float(_dtype(c))]
+        if floats:
+            def of_consts(*fc):
+                full = list(cs)
+                for k, v in zip(floats, fc):
+                    full[k] = v
+                return list(graph(*sol, *full))
+            _, rhs = _jvp(of_consts, tuple(cs[k] for k in floats),
+                          tuple(dcs[k] for k in floats))
+            rhs = list(rhs)
+        else:
+            rhs = [fnp.zeros_like(s) for s in sol]
+
+        def g(v):
+            _, t = _jvp(lambda *x: list(graph(*x, *cs)), tuple(sol),
+                        tuple(tree_flatten(v)[0]))
+            return tree_unflatten(x_tree, list(t))
+        dx = tree_flatten(tangent_solve(g, tree_unflatten(x_tree, rhs)))[0]
+        dx = [fnp.negative(fnp.astype(d, _dtype(s), copy=False)) for d, s in zip(dx, sol)]
+        aux_t = None if aux is None else _zero_tangents(aux)
+        return (sol, aux), (dx, aux_t)
+
+    sol, aux = root(x0_leaves, consts)
+    assert len(sol) == nx
+    sol = tree_unflatten(x_tree, sol)
+    if has_aux:
+        return sol, _stop_tree(aux)
+    return sol
+
+
+def _zero_tangents(tree):
+    leaves, t = tree_flatten(tree)
+    return tree_unflatten(t, [fnp.zeros_like(_array(v)) if not _is_py(v) else type(v)(0)
+                              for v in leaves])
+
+
+def _stop_tree(tree):
+    from .numpy import stop_gradient
+    leaves, t = tree_flatten(tree)
+    return tree_unflatten(t, [v if _is_py(v) else stop_gradient(v) for v in leaves])
+
+
+def custom_linear_solve(matvec, b, solve, transpose_solve=None, symmetric=False,
+                        has_aux=False):
+    """The solution ``x`` of ``matvec(x) = b`` computed by ``solve(matvec, b)``, with
+    implicit derivatives (``jax.lax.custom_linear_solve``): ``solve`` is never
+    differentiated. Forward mode solves again, ``ẋ = solve(matvec, ḃ - (∂A) x)``; reverse
+    mode gives ``b`` the cotangent ``transpose_solve(vecmat, x̄)`` (``vecmat`` the transpose
+    of ``matvec``; ``solve`` itself when ``symmetric``) and what ``matvec`` closes over
+    ``-b̄ᵀ(∂A)x``. The rules are themselves linear solves, so higher derivatives work.
+    ``b`` is a pytree; ``has_aux``: ``solve`` returns ``(x, aux)``, ``aux`` not
+    differentiated.
+
+    Differences from JAX: without ``transpose_solve`` and not ``symmetric``, reverse mode
+    transposes the operations of ``solve`` (JAX refuses; it works where ``solve`` is linear
+    operation by operation, such as a dense ``linalg.solve``); ``matvec`` is staged once to
+    find what it closes over (no Python ``if`` on its argument's values); ``solve`` and
+    ``transpose_solve`` must not close over values being differentiated. Forward mode also
+    evaluates ``transpose_solve`` once on zeros (its value is discarded)."""
+    b_leaves, b_tree = tree_flatten(b)
+    b_leaves = [_array(v) for v in b_leaves]
+
+    def mv_flat(*leaves):
+        out, otree = tree_flatten(matvec(tree_unflatten(b_tree, list(leaves))))
+        if otree != b_tree:
+            raise TypeError(f"lax.custom_linear_solve: matvec must return the structure of b "
+                            f"({b_tree}); got {otree}.")
+        return out
+
+    graph, consts = _closure_convert(mv_flat, b_leaves, "custom_linear_solve")
+    if symmetric:
+        transpose_solve = solve
+    x, aux = _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_aux)
+    x = tree_unflatten(b_tree, x)
+    if has_aux:
+        return x, _stop_tree(aux)
+    return x
+
+
+def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_aux):
+    """``solve(A, b)`` for the operator ``A v = graph(v, *consts)``: the solution's leaves and
+    the aux value (None without ``has_aux``)."""
+    from .api import jvp as _jvp
+    from .api import vjp as _vjp
+    from .custom import custom_jvp, custom_vjp
+
+    def mv_at(cs):
+        return lambda v: tree_unflatten(b_tree, list(graph(*tree_flatten(v)[0], *cs)))
+
+    def run(bl, cs):
+        out = solve(mv_at(cs), tree_unflatten(b_tree, list(bl)))
+        aux = None
+        if has_aux:
+            out, aux = out
+        return [fnp.astype(_array(o), _dtype(v), copy=False)
+                for o, v in zip(tree_flatten(out)[0], bl)], aux
+
+    def float_consts(cs):
+        return [k for k, c in enumerate(cs) if _dt.is_float(_dtype(c))]
+
+    def of_consts(x, cs, floats):
+        def f(*fc):
+            full = list(cs)
+            for k, v in zip(floats, fc):
+                full[k] = v
+            return list(graph(*x, *full))
+        return f
+
+    if transpose_solve is None:  # forward mode solves again; reverse mode transposes solve
+        @custom_jvp
+        def op(bl, cs):
+            return run(bl, cs)
+
+        @op.defjvp
+        def op_jvp(primals, tangents):
+            bl, cs = primals
+            dbl, dcs = tangents
+            x, aux = op(bl, cs)
+            floats = float_consts(cs)
+            rhs = list(dbl)
+            if floats:
+                _, da = _jvp(of_consts(x, cs, floats), tuple(cs[k] for k in floats),
+                             tuple(dcs[k] for k in floats))
+                rhs = [fnp.subtract(r, d) for r, d in zip(rhs, da)]
+            dx, _ = run(rhs, cs)
+            return (x, aux), (dx, None if aux is None else _zero_tangents(aux))
+        return op(b_leaves, consts)
+
+    def fun(bl, cs):
+        return run(bl, cs)
+
+    def fwd(bl, cs):
+        x, aux = run(bl, cs)
+        return (x, aux), (x, cs)
+
+    def bwd(res, cts):
+        x, cs = res
+        xbar = [fnp.zeros_like(v) if c is None else c for c, v in zip(cts[0], x)]
+        # vecmat, the transpose of matvec, as a graph of its own: the cotangent of b is the
+        # linear solve with the solvers swapped (so that its derivatives are solves too)
+        _, pull = _vjp(lambda *v: list(graph(*v, *cs)), *x)
+        t_graph, t_consts = _closure_convert(lambda *u: list(pull(list(u))), xbar,
+                                             "custom_linear_solve")
+        bbar, _ = _linear_solve(t_graph, t_consts, xbar, b_tree, transpose_solve, solve,
+                                False)
+        floats = float_consts(cs)
+        cbar = [None] * len(cs)
+        if floats:
+            _, pull_c = _vjp(of_consts(x, cs, floats), *[cs[k] for k in floats])
+            for k, c in zip(floats, pull_c(bbar)):
+                cbar[k] = fnp.negative(c)
+        return bbar, cbar
+
+    op = custom_vjp(fun)
+    op.defvjp(fwd, bwd)
+    return op(b_leaves, consts)
+
+
+# -- JAX's top-level helpers ---------------------------------------------------------------
+
+
+def block_until_ready(x):
+    """``x`` (a pytree) once every array in it is computed (``jax.block_until_ready``):
+    waits for the GPU streams of torch and CuPy arrays; NumPy and array-api-strict arrays
+    are always ready. Returns ``x`` itself."""
+    leaves, _ = tree_flatten(x)
+    for leaf in leaves:
+        wait = getattr(leaf, "block_until_ready", None)
+        if callable(wait):
+            wait()
+            continue
+        mod = type(leaf).__module__ or ""
+        if mod.startswith("torch") and getattr(getattr(leaf, "device", None), "type",
+                                               None) == "cuda":
+            import torch
+            torch.cuda.synchronize(leaf.device)
+        elif mod.startswith("cupy"):
+            leaf.device.synchronize()
+    return x
+
+
+def device_put(x, device=None, *, src=None, donate=False, may_alias=None):
+    """The arrays of the pytree ``x`` placed on ``device`` (``jax.device_put``).
+
+    ``device`` is None (NumPy arrays, NumPy scalars and Python numbers become arrays of the
+    default backend — ``functrans.default_backend()`` — and other arrays stay where they
+    are), a backend's name (``"torch"``, ``"numpy"``, ``"array_api_strict"``: every array
+    is copied to that library's default device, through the host if the library differs),
+    or a device object of an array library (``torch.device("cuda")``): each array moves
+    there within the library owning that device. Values being transformed (tracers) are
+    returned as they are (derivatives pass through). ``src``, ``donate`` and ``may_alias``
+    are accepted and have no effect. Returns a new pytree; an array already in place may be
+    returned itself."""
+    from . import backends as fb
+    from .core import Tracer
+    del src, donate, may_alias
+    leaves, tree = tree_flatten(x)
+    out = []
+    if device is None:
+        target, dev = fb.default(), None
+    elif isinstance(device, str):
+        target, dev = fb.get_backend(device), None
+    else:
+        target, dev = fb.backend_of_device(device), device
+        if target is None:
+            raise ValueError(f"device_put: {device!r} is not a device of a known backend.")
+    import numpy as np
+    for leaf in leaves:
+        if isinstance(leaf, Tracer):
+            out.append(leaf)
+            continue
+        if leaf is None or isinstance(leaf, str):
+            out.append(leaf)
+            continue
+        is_host = _is_py(leaf) or isinstance(leaf, (np.ndarray, np.generic))
+        if device is None:
+            out.append(target.asarray(leaf) if is_host and target.name != "numpy" else
+                       (np.asarray(leaf) if is_host else leaf))
+            continue
+        src_b = None if is_host else fb.backend_of(leaf)
+        if src_b is target:
+            if dev is None or src_b.device(leaf) == dev:
+                out.append(leaf)
+            else:
+                out.append(src_b.to_device(leaf, dev))
+            continue
+        data = np.asarray(leaf) if is_host else src_b.to_numpy(leaf)
+        out.append(target.asarray(data, device=dev))
+    return tree_unflatten(tree, out)
+
+
+@contextlib.contextmanager
+def disable_jit(disable=True):
+    """A context manager in which ``functrans.jit``-ed functions are called directly,
+    unstaged (``jax.disable_jit``): Python control flow, printing and breakpoints inside them
+    see concrete values. ``functrans.lax``'s control flow is then Python's own wherever its
+    deciding value is concrete. Nested uses restore the previous setting on exit."""
+    from . import compiling
+    flag = getattr(compiling, "_jit_disabled", None)
+    if flag is None:
+        raise NotImplementedError("disable_jit needs functrans.compiling._jit_disabled "
+                                  "(a ContextVar read by jit's wrapper), which this version "
+                                  "lacks.")
+    token = flag.set(bool(disable))
+    try:
+        yield
+    finally:
+        flag.reset(token)
+
+
+__all__ = ELEMENTWISE + [
+    "RoundingMethod", "broadcast", "broadcast_in_dim", "broadcast_to_rank", "reshape",
+    "squeeze", "expand_dims", "rev", "transpose", "pad", "concatenate", "slice",
+    "slice_in_dim", "index_in_dim", "collapse", "iota", "broadcasted_iota", "full",
+    "full_like", "zeros_like_array", "convert_element_type", "bitcast_convert_type",
+    "reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_and", "reduce_or",
+    "reduce_xor", "reduce", "argmax", "argmin", "sort", "sort_key_val", "top_k", "cumsum",
+    "cumprod", "cummax", "cummin", "cumlogsumexp", "dot", "dot_general", "batch_matmul",
+    "associative_scan", "custom_root", "custom_linear_solve"]
+HELPERS = ["block_until_ready", "device_put", "disable_jit"]
