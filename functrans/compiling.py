@@ -21,6 +21,7 @@ one primitive at a time under that transform.
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import functools
 import inspect
@@ -45,6 +46,10 @@ from .numpy import device
 from .tree import NAMESPACE, tree_flatten
 
 CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes first
+# Set by functrans.disable_jit(): jitted functions then call the function itself.
+_jit_disabled = contextvars.ContextVar("functrans_jit_disabled", default=False)
+_jit_disabled_get = _jit_disabled.get
+
 # Staging this many times for arguments that differ only in the values of Python numbers
 # warns (once per function): each value stages again.
 RESTAGE_WARNING = 8
@@ -430,6 +435,8 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
 
     @functools.wraps(fun)
     def jitted(*args, **kwargs):
+        if _jit_disabled_get():  # inside functrans.disable_jit(): the plain function
+            return fun(*args, **kwargs)
         if static_nums or static_names:
             args, kwargs, static, call = split(args, kwargs)
         else:

@@ -1477,17 +1477,12 @@ def disable_jit(disable=True):
     unstaged (``jax.disable_jit``): Python control flow, printing and breakpoints inside them
     see concrete values. ``functrans.lax``'s control flow is then Python's own wherever its
     deciding value is concrete. Nested uses restore the previous setting on exit."""
-    from . import compiling
-    flag = getattr(compiling, "_jit_disabled", None)
-    if flag is None:
-        raise NotImplementedError("disable_jit needs functrans.compiling._jit_disabled "
-                                  "(a ContextVar read by jit's wrapper), which this version "
-                                  "lacks.")
-    token = flag.set(bool(disable))
+    from .compiling import _jit_disabled
+    token = _jit_disabled.set(bool(disable))
     try:
         yield
     finally:
-        flag.reset(token)
+        _jit_disabled.reset(token)
 
 
 __all__ = ELEMENTWISE + [
