@@ -390,10 +390,13 @@ def _transposed_bwd(backend, operands, bwd, diff, res_tree, res_dynamic, res_sta
     from .api import vjp
     tangents, residuals = _split_lin_operands(operands, diff, res_tree, res_dynamic,
                                               res_static)
-    # The starting cotangents on the tangents' device (a GPU's, not the default one).
+    # The point the linear map is differentiated at, on the tangents' device (a GPU's, not
+    # the default one). Any point gives the same transpose of a linear map; ones rather than
+    # zeros, so that a bwd whose code stops early on a zero cotangent (an iterative solver
+    # checking its residual) still runs the way it does on a real one.
     like = _array_tangent(tangents)
-    ct0 = [_zeros_like_aval(None, a, like) if like is not None
-           else backend.xp.zeros(a.shape, dtype=backend.native_dtype(a.dtype))
+    ct0 = [_ones_like_aval(a, like) if like is not None
+           else backend.xp.ones(a.shape, dtype=backend.native_dtype(a.dtype))
            for a in out_avals]
     _, transpose_of_bwd = vjp(
         lambda *cts: _apply_bwd(bwd, residuals, tree_unflatten(out_tree, list(cts)), in_tree,
@@ -440,6 +443,14 @@ def _zeros_like_aval(ct, aval, like):
     b, dev = _concrete_backend(like)
     return b.xp.zeros(aval.shape, dtype=b.native_dtype(aval.dtype),
                       **({"device": dev} if dev is not None else {}))
+
+
+def _ones_like_aval(aval, like):
+    """Ones of ``aval`` on the backend and device of the array ``like``."""
+    from .api import _concrete_backend
+    b, dev = _concrete_backend(like)
+    return b.xp.ones(aval.shape, dtype=b.native_dtype(aval.dtype),
+                     **({"device": dev} if dev is not None else {}))
 
 
 def _custom_vjp_lin_aval(*avals, out_avals, **_):

@@ -169,3 +169,33 @@ def test_jvp_of_custom_vjp_function_under_jit_and_vmap():
     np.testing.assert_allclose(ft.vmap(f)(x), expected)
     np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(ft.jit(f)(v)))(x),
                                2.0 * np.sin(x) + 2.0 * x * np.cos(x))
+
+
+def test_jvp_of_custom_vjp_with_an_iterative_bwd():
+    """Forward mode transposes bwd as a linear map; bwd here is conjugate gradients, which
+    stops at once on a zero right-hand side, so the point it is differentiated at must not
+    be zero (it once was: the tangent came out 0, or nan from 0/0)."""
+    import functrans.lax as lax
+    A = np.array([[4.0, 1.0], [1.0, 3.0]])
+
+    def cg(b):
+        def body(c):
+            x, r, p, rs, _ = c
+            Ap = fnp.matmul(A, p)
+            a = rs / fnp.sum(p * Ap)
+            x, r = x + a * p, r - a * Ap
+            rs2 = fnp.sum(r * r)
+            return x, r, r + rs2 / rs * p, rs2, rs2
+        rs = fnp.sum(b * b)
+        return lax.while_loop(lambda c: c[4] > 1e-24, body, (fnp.zeros_like(b), b, b, rs, rs))[0]
+
+    @ft.custom_vjp
+    def solve(b):
+        return cg(b)
+    solve.defvjp(lambda b: (cg(b), None), lambda r, g: (cg(g),))
+    b, t = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    expected = np.linalg.solve(A, t)
+    np.testing.assert_allclose(ft.jvp(solve, (b,), (t,))[1], expected, rtol=1e-10)
+    np.testing.assert_allclose(ft.jit(lambda b, t: ft.jvp(solve, (b,), (t,))[1])(b, t),
+                               expected, rtol=1e-10)
+    np.testing.assert_allclose(ft.jacfwd(solve)(b), np.linalg.inv(A), rtol=1e-10)
