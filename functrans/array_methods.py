@@ -92,13 +92,19 @@ class _IndexUpdate:
     def get(self, *, mode=None, indices_are_sorted=False, unique_indices=False,
             fill_value=None):
         self._mode(mode, "get")
-        return self.x[self.idx]
+        if isinstance(self.x, core.Tracer):
+            return self.x[self.idx]
+        from .numpy._indexing import _getitem  # a plain array (an AtArray): traced indices
+        return _getitem(self.x, self.idx)
 
     def set(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         self._mode(mode, "set")
-        y = _fnp().asarray(self.x, copy=True)
-        y[self.idx] = values
-        return y
+        if isinstance(self.x, core.Tracer):
+            y = _fnp().asarray(self.x, copy=True)
+            y[self.idx] = values
+            return y
+        from .numpy._indexing import _setitem  # a plain array: never written to
+        return _setitem(self.x, self.idx, values)
 
     def apply(self, func, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``func`` (a unary ufunc) applied at ``idx``: as often as a position is indexed,

@@ -90,6 +90,19 @@ def _calibrate() -> int:
 _VIEW_ONLY = _calibrate()
 
 
+class AtArray(np.ndarray):
+    """A NumPy array made by a ``functrans.numpy`` creation function (``zeros``, ``ones``,
+    ``full``, ``arange``, ``array``...) while a transform runs: it has jax.numpy's ``.at``
+    (``fnp.zeros(3).at[0].set(x)``, the usual way JAX code builds an array from traced
+    values), which NumPy's arrays lack. Otherwise it is a NumPy array; transforms hand back
+    plain ``numpy.ndarray`` results."""
+
+    @property
+    def at(self):
+        from ..array_methods import _AtHelper
+        return _AtHelper(self)
+
+
 class NumPyBackend(Backend):
     def writer_into(self, name):
         # Only where the namespace's function is NumPy's ufunc itself (not a wrapper such
@@ -106,7 +119,8 @@ class NumPyBackend(Backend):
                 and x.flags.c_contiguous)
 
     def copy(self, x):
-        return x if isinstance(x, np.generic) else x.copy()
+        # (np.array rather than x.copy(): an AtArray's copy is a plain array)
+        return x if isinstance(x, np.generic) else np.array(x, order="C")
 
     def sole_owner(self, x):
         # A view keeps the array owning its memory as .base (NumPy collapses chains of
@@ -120,7 +134,9 @@ class NumPyBackend(Backend):
 
     def as_array(self, x):
         # A reduction to 0-d gives a NumPy scalar; transforms return arrays, as JAX does.
-        return np.asarray(x) if isinstance(x, np.generic) else x
+        if type(x) is np.ndarray:
+            return x
+        return np.asarray(x)  # (NumPy scalars, and AtArray's data as a plain array)
 
     def device(self, x):
         return "cpu"
@@ -247,6 +263,6 @@ _IMPLS = {
     "tanh_slope": _tanh_slope,
 }
 
-backend = register(NumPyBackend("numpy", _xp, _types, _pairs,
+backend = register(NumPyBackend("numpy", _xp, _types + [AtArray], _pairs,
                                 extras={"scatter_add": _scatter_add, "eig": _eig},
                                 impls=_IMPLS))

@@ -5,15 +5,33 @@
 from __future__ import annotations
 
 import builtins
+import functools
+
+import numpy as _np
 
 from .. import dtypes as _dt
 from .. import backends as _fb
 from ..backends import backend_of, default as _default_backend
-from ..core import Tracer
+from ..backends.numpy_backend import AtArray as _AtArray
+from ..core import EVAL as _EVAL, Tracer, _current
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _dtype, _first_array, _python_dtype, _shape, astype,
                     broadcast_to, reshape)
 from ._base import asarray as _asarray_base
+
+
+def _with_at(make):
+    """``make`` (a creation function) returning, while a transform runs, its new NumPy
+    arrays as :class:`~functrans.backends.numpy_backend.AtArray`: arrays with jax.numpy's
+    ``.at``, so that ``fnp.zeros(3).at[0].set(x)`` works under ``grad`` and ``vmap`` as
+    under ``jit`` (transforms hand back plain arrays)."""
+    @functools.wraps(make)
+    def with_at(*args, **kwargs):
+        out = make(*args, **kwargs)
+        if type(out) is _np.ndarray and _current_get() is not _EVAL:
+            return out.view(_AtArray)
+        return out
+    return with_at
 
 
 def _backend(device):
@@ -25,6 +43,9 @@ def _backend(device):
 
 
 _ORDERS = (None, "C", "F", "A", "K")
+
+
+_current_get = _current.get
 
 
 def _order(order, what):
@@ -67,7 +88,10 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
         dtype = _python_dtype(obj)  # NumPy's, on every backend (torch's own is float32)
     if device is not None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
         return _backend(device).asarray(obj, dtype=dtype, device=device)
-    return _asarray_base(obj, dtype=dtype, device=device, copy=copy)
+    out = _asarray_base(obj, dtype=dtype, device=device, copy=copy)
+    if out is not obj and type(out) is _np.ndarray and _current_get() is not _EVAL:
+        return out.view(_AtArray)  # (a new array: see _with_at)
+    return out
 
 
 def _has_array(obj):
@@ -76,6 +100,7 @@ def _has_array(obj):
     return type(obj) not in _SCALARS
 
 
+@_with_at
 def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
     """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64."""
     b = _backend(device)
@@ -86,6 +111,7 @@ def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
     return b.xp.arange(start, stop, step, **_kw(b, dtype, device))
 
 
+@_with_at
 def empty(shape, dtype=None, order="C", *, device=None, like=None):
     """An uninitialised array (float64 by default)."""
     _order(order, "empty")
@@ -93,6 +119,7 @@ def empty(shape, dtype=None, order="C", *, device=None, like=None):
     return b.xp.empty(shape, **_kw(b, dtype or _dt.float64, device))
 
 
+@_with_at
 def empty_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     """An uninitialised array like ``x`` (zeros for a tracer)."""
     _order(order, "empty_like")
@@ -104,18 +131,21 @@ def empty_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     return b.xp.empty_like(x, **_kw(b, dtype, device))
 
 
+@_with_at
 def zeros_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     """Zeros with the shape (and dtype, unless given) of ``x``; no derivative."""
     _order(order, "zeros_like")
     return _st.full_like(_as_operand(x), 0, dtype=None if dtype is None else _dt.as_dtype(dtype))
 
 
+@_with_at
 def ones_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     """Ones with the shape (and dtype, unless given) of ``x``; no derivative."""
     _order(order, "ones_like")
     return _st.full_like(_as_operand(x), 1, dtype=None if dtype is None else _dt.as_dtype(dtype))
 
 
+@_with_at
 def full_like(x, /, fill_value, dtype=None, order="K", subok=True, *, device=None):
     """``fill_value`` with the shape (and dtype, unless given) of ``x``; no derivative."""
     _order(order, "full_like")
@@ -126,6 +156,7 @@ def full_like(x, /, fill_value, dtype=None, order="K", subok=True, *, device=Non
                          dtype=None if dtype is None else _dt.as_dtype(dtype))
 
 
+@_with_at
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     """An array of ``shape`` filled with ``fill_value`` (its dtype follows the Python type of
     the value: bool, int64, float64 or complex128). A 0-d tracer value is broadcast
@@ -143,6 +174,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     return b.xp.full(shape, fill_value, **_kw(b, dtype, device))
 
 
+@_with_at
 def zeros(shape, dtype=None, order="C", *, device=None, like=None):
     """Zeros of ``shape`` (float64 by default); ``dtype`` may be positional and NumPy's
     ``order`` is accepted (and ignored), as in ``np.zeros(3, np.float32)``."""
@@ -151,6 +183,7 @@ def zeros(shape, dtype=None, order="C", *, device=None, like=None):
     return b.xp.zeros(shape, **_kw(b, dtype or _dt.float64, device))
 
 
+@_with_at
 def ones(shape, dtype=None, order="C", *, device=None, like=None):
     """Ones of ``shape`` (float64 by default)."""
     _order(order, "ones")
@@ -158,6 +191,7 @@ def ones(shape, dtype=None, order="C", *, device=None, like=None):
     return b.xp.ones(shape, **_kw(b, dtype or _dt.float64, device))
 
 
+@_with_at
 def eye(n_rows, n_cols=None, /, k=0, dtype=None, order="C", *, device=None, like=None):
     """A 2-d array with ones on diagonal ``k`` and zeros elsewhere (float64 by default);
     NumPy's positional ``k`` and ``dtype`` (``np.eye(3, 3, 1)``)."""
@@ -177,6 +211,7 @@ def from_dlpack(x, /, *, device=None, copy=None):
     return b.xp.from_dlpack(x, **kw)
 
 
+@_with_at
 def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
              device=None):
     """``num`` (50 by default, as NumPy's) evenly spaced values from ``start`` to ``stop``.

@@ -27,7 +27,7 @@ from ._base import (_SCALARS, _dtype, _first_array, _normalize_axis, _shape,
                     divide, expand_dims, greater_equal, less, multiply, subtract, where)
 from ._base import _getitem as _basic_getitem
 from ._base import pow as _pow
-from ._creation import asarray as _asarray
+from ._creation import _with_at, asarray as _asarray
 from ._creation import eye as _eye
 from ._creation import tril as _tril
 from ._elementwise import clip as _clip
@@ -509,6 +509,7 @@ def copy(a, order="K", subok=False):
     return _conv(a) if _is_plain(a) else _asarray(a, copy=True)
 
 
+@_with_at
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndmax=0,
           like=None):
     """An array from ``object`` (an array, tracer, Python scalar or nested sequence, which may
@@ -548,6 +549,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
     return out
 
 
+@_with_at
 def identity(n, dtype=None, *, like=None):
     """The ``n`` by ``n`` identity matrix (float64 unless ``dtype`` is given), of the default
     backend. ``like`` is not supported."""
