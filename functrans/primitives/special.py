@@ -13,10 +13,15 @@ polygamma(n, .)' = polygamma(n + 1, .).
 
 The incomplete functions are differentiated in their last operand ``x`` only, in closed form
 (``d/dx gammainc(a, x) = exp(-x) x^(a-1) / Gamma(a)``, ``d/dx betainc(a, b, x) =
-x^(a-1) (1-x)^(b-1) / B(a, b)``, each computed in logarithms); a tangent reaching a shape
-parameter (``a``, ``b``) raises NotImplementedError rather than giving a silent zero. The
-inverses are differentiated in ``y`` by the inverse function rule (one over the forward
-function's derivative at the result, in logarithms), likewise not in the shapes.
+x^(a-1) (1-x)^(b-1) / B(a, b)``, each computed in logarithms). gammainc and gammaincc are
+also differentiated in their shape ``a``, through the primitive ``gammainc_da(a, x, n=n)``
+(``d^n P / da^n``, n = 1, 2, the backend extra of :mod:`functrans.backends.incomplete_grads`;
+its derivative in ``x`` is closed-form, a third derivative in ``a`` raises
+NotImplementedError); betainc's shapes ``a``, ``b`` are not: a tangent reaching one raises
+NotImplementedError rather than giving a silent zero. The inverses are differentiated in
+``y`` by the inverse function rule (one over the forward function's derivative at the
+result, in logarithms), gammaincinv and gammainccinv also in ``a`` (``dx/da = -(dP/da) /
+(dP/dx)`` at the result), betaincinv not in its shapes.
 """
 
 from __future__ import annotations
