@@ -43,6 +43,7 @@ from . import numpy as fnp
 from .backends import backend_of as _backend_of
 from .core import Tracer as _Tracer
 from .primitives.structural import iota as _iota
+from .primitives.special import gammainc_da as _gammainc_da
 from .scipy import special as _sp
 
 __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "key_data", "uniform", "normal",
@@ -819,33 +820,52 @@ def _shape_params(name, shape, *params):
     return shape
 
 
-def _no_shape_derivative(name, param, x):
-    """``x``, where a derivative reaching the shape parameter ``param`` raises (rather than
-    giving the derivative of the accepted candidate, or a silent zero)."""
+def _log_gamma_shape_slope(a, lz):
+    """d log z / da for a standard gamma sample z = exp(lz) of shape a held at a fixed
+    quantile (implicit reparameterisation, Figurnov et al. 2018): dz/da = -(dP/da)(a, z) /
+    p(z; a), P the CDF and p the density, so d log z / da = -(dP/da) e^z Gamma(a) / z^a.
+    Below z = e^-700 (where z and dP/da underflow) its limit -(log z - digamma(a + 1)) / a
+    (P ~ z^a / Gamma(a + 1) there)."""
+    tiny = fnp.less(lz, -700.0)
+    lzs = fnp.where(tiny, 0.0, lz)
+    z = fnp.exp(lzs)
+    inv_zp = fnp.exp(_sub(_add(z, _sp.gammaln(a)), _mul(a, lzs)))  # 1 / (z p(z))
+    direct = fnp.negative(_mul(_gammainc_da(a, z, n=1), inv_zp))
+    limit = fnp.negative(fnp.divide(_sub(lz, _sp.digamma(_add(a, 1.0))), a))
+    return fnp.where(tiny, limit, direct)
+
+
+def _implicit_log_gamma(alpha, lx):
+    """``lx`` (logarithms of standard gamma samples of shapes ``alpha``, drawn without
+    derivative), differentiable in ``alpha``: the samples move with their shape at a fixed
+    quantile, ``d log z / da = -(dP/da)(a, z) / (z p(z; a))`` (to any order the incomplete
+    gamma function's derivatives allow: two in ``a``)."""
     from .core import Tracer
-    if not isinstance(param, Tracer):
-        return x
+    if not isinstance(alpha, Tracer):
+        return lx
     from .custom import custom_jvp
 
     @custom_jvp
-    def link(p, y):
+    def link(a, y):
         return y
 
     @link.defjvp
     def _(primals, tangents):
-        raise NotImplementedError(
-            f"functrans.random.{name}: the derivative of the samples with respect to the shape "
-            f"parameter is not implemented (JAX's implicit reparameterisation); stop_gradient "
-            f"the parameter")
+        a, y = primals
+        out = link(a, y)  # (itself again, so that the slope's own derivative sees log z move)
+        slope = fnp.astype(_log_gamma_shape_slope(a, out), out.dtype)
+        return out, _mul(slope, tangents[0])
 
-    return link(param, x)
+    return link(fnp.broadcast_to(alpha, lx.shape), lx)
 
 
 def _log_gamma(k, alpha, shape, dtype):
     """Logarithms of standard gamma samples of shapes ``alpha`` (an array broadcasting to
-    ``shape``, no derivative): Marsaglia and Tsang's method (ACM TOMS 26, 2000), shapes below 1
+    ``shape``): Marsaglia and Tsang's method (ACM TOMS 26, 2000), shapes below 1
     boosted to ``alpha + 1`` and multiplied by ``U ** (1 / alpha)`` (in logarithms, so that
-    small shapes do not underflow)."""
+    small shapes do not underflow). The draw itself carries no derivative; the result is
+    differentiable in ``alpha`` by implicit reparameterisation (:func:`_implicit_log_gamma`)."""
+    alpha_in = alpha
     alpha = fnp.broadcast_to(fnp.stop_gradient(alpha), shape)
     # a shape that is not a number >= 0 would never be accepted: 1 in the loop, nan out
     bad = fnp.logical_not(fnp.logical_and(fnp.greater_equal(alpha, 0.0), fnp.isfinite(alpha)))
@@ -881,7 +901,7 @@ def _log_gamma(k, alpha, shape, dtype):
     _, lx, _ = _while(cond, body, init)
     lu = fnp.log1p(-_unit(k_boost, shape, dtype, "gamma"))  # log U, U in (0, 1]
     lx = _add(lx, fnp.where(boost, fnp.divide(lu, fnp.where(boost, alpha, 1.0)), 0.0))
-    return fnp.where(bad, math.nan, lx)
+    return _implicit_log_gamma(alpha_in, fnp.where(bad, math.nan, lx))
 
 
 def _pair(k):
@@ -897,12 +917,13 @@ def _float_params(name, k, dtype, *params):
 
 def gamma(key, a, shape=None, dtype=None):
     """Standard gamma samples of shape parameter ``a`` > 0 (scale 1; the shape of ``a`` by
-    default; nan where ``a`` is negative, nan or infinite). Not differentiable in ``a`` (a
-    derivative reaching it raises NotImplementedError)."""
+    default; nan where ``a`` is negative, nan or infinite). Differentiable in ``a`` by implicit
+    reparameterisation, as JAX (Figurnov et al. 2018): each sample moves with ``a`` at its
+    fixed quantile, ``dz/da = -(dP/da)(a, z) / p(z; a)`` (``P`` the CDF, ``p`` the density;
+    to second order)."""
     d, (alpha,) = _float_params("gamma", key, dtype, a)
     shape = _shape_params("gamma", shape, alpha)
-    return _no_shape_derivative("gamma", alpha,
-                                fnp.exp(_log_gamma(key, alpha, shape, d)))
+    return fnp.exp(_log_gamma(key, alpha, shape, d))
 
 
 def loggamma(key, a, shape=None, dtype=None):
@@ -910,12 +931,13 @@ def loggamma(key, a, shape=None, dtype=None):
     themselves underflow)."""
     d, (alpha,) = _float_params("loggamma", key, dtype, a)
     shape = _shape_params("loggamma", shape, alpha)
-    return _no_shape_derivative("loggamma", alpha, _log_gamma(key, alpha, shape, d))
+    return _log_gamma(key, alpha, shape, d)
 
 
 def beta(key, a, b, shape=None, dtype=None):
     """Beta samples of parameters ``a``, ``b`` > 0: ``X / (X + Y)`` of gamma samples, in
-    logarithms. Not differentiable in ``a`` and ``b``."""
+    logarithms; differentiable in ``a`` and ``b`` through the gamma samples' implicit
+    reparameterisation (see :func:`gamma`)."""
     d, (a, b) = _float_params("beta", key, dtype, a, b)
     shape = _shape_params("beta", shape, a, b)
     ka, kb = _pair(key)
@@ -923,7 +945,7 @@ def beta(key, a, b, shape=None, dtype=None):
     m = fnp.maximum(la, lb)
     ea, eb = fnp.exp(_sub(la, m)), fnp.exp(_sub(lb, m))
     out = fnp.divide(ea, _add(ea, eb))
-    return _no_shape_derivative("beta", b, _no_shape_derivative("beta", a, out))
+    return out
 
 
 def dirichlet(key, alpha, shape=None, dtype=None):
@@ -938,8 +960,7 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     lg = _log_gamma(key, alpha, full, d)
     m = fnp.max(lg, axis=-1, keepdims=True)
     e = fnp.exp(_sub(lg, m))
-    return _no_shape_derivative("dirichlet", alpha,
-                                fnp.divide(e, fnp.sum(e, axis=-1, keepdims=True)))
+    return fnp.divide(e, fnp.sum(e, axis=-1, keepdims=True))
 
 
 def chisquare(key, df, shape=None, dtype=None):
@@ -947,7 +968,7 @@ def chisquare(key, df, shape=None, dtype=None):
     d, (df,) = _float_params("chisquare", key, dtype, df)
     shape = _shape_params("chisquare", shape, df)
     out = 2.0 * fnp.exp(_log_gamma(key, df / 2.0, shape, d))
-    return _no_shape_derivative("chisquare", df, out)
+    return out
 
 
 def t(key, df, shape=None, dtype=None):
@@ -960,8 +981,7 @@ def t(key, df, shape=None, dtype=None):
     z = normal(kn, shape, d)
     half = df / 2.0
     g = fnp.exp(_log_gamma(kg, half, shape, d))
-    return _no_shape_derivative("t", df, _mul(z, fnp.sqrt(fnp.divide(fnp.stop_gradient(half),
-                                                                       g))))
+    return _mul(z, fnp.sqrt(fnp.divide(half, g)))
 
 
 def cauchy(key, shape=(), dtype=None):
@@ -979,10 +999,9 @@ def generalized_normal(key, p, shape=(), dtype=None):
     d, (p,) = _float_params("generalized_normal", key, dtype, p)
     shape = _shape_params("generalized_normal", shape, p)
     kg, kr = _pair(key)
-    ps = fnp.stop_gradient(p)
-    g = fnp.exp(fnp.divide(_log_gamma(kg, fnp.divide(1.0, ps), shape, d), ps))
+    g = fnp.exp(fnp.divide(_log_gamma(kg, fnp.divide(1.0, p), shape, d), p))
     r = fnp.astype(rademacher(kr, shape), d)
-    return _no_shape_derivative("generalized_normal", p, _mul(r, g))
+    return _mul(r, g)
 
 
 def ball(key, d, p=2, shape=(), dtype=None):

@@ -964,6 +964,14 @@ TABLE += [
     Spec("special.gammaincc", lambda x: (fsp.gammaincc(2.5, x * 3.0), fsp.gammaincc(3.5, x * 10.0),
                                          fsp.gammaincc(0.3, x)),
          ["pos"], U_SHAPES),
+    # in the shape a too (both arguments differentiated; second order reaches d2P/da2)
+    Spec("special.gammainc_shape", lambda a, x: (fsp.gammainc(a * 2.0, x * 3.0),
+                                                 fsp.gammainc(a * 0.2, x * 0.5),
+                                                 fsp.gammainc(a * 10.0 + 30.0, x * 30.0)),
+         ["pos", "pos"], B_SHAPES[:3]),
+    Spec("special.gammaincc_shape", lambda a, x: (fsp.gammaincc(a * 2.0, x * 10.0),
+                                                  fsp.gammaincc(a * 0.3, x)),
+         ["pos", "pos"], B_SHAPES[:3]),
     Spec("special.betainc", lambda u: (
         fsp.betainc(2.0, 1.5, u * 0.45 + 0.5), fsp.betainc(0.6, 30.0, u * 0.05 + 0.05),
         fsp.betainc(1.0, 3.0, u * 0.4 + 0.45), fsp.betainc(0.5, 0.5, u * 0.45 + 0.5)),
@@ -1025,6 +1033,12 @@ TABLE += [
                                             fsp.gammainccinv(0.7, _q(u) * 0.01),
                                             fsp.gammainccinv(15.0, 1.0 - _q(u) * 0.5)),
          ["unit"], _U2, backends=_ROOTS),
+    Spec("special.gammaincinv_shape", lambda a, u: (fsp.gammaincinv(a * 2.0, _q(u)),
+                                                    fsp.gammaincinv(a * 0.3, _q(u) * 0.1)),
+         ["pos", "unit"], [((), ()), ((3,), (3,))], backends=_ROOTS),
+    Spec("special.gammainccinv_shape", lambda a, u: (fsp.gammainccinv(a * 2.0, _q(u)),
+                                                     fsp.gammainccinv(a * 8.0, _q(u) * 0.01)),
+         ["pos", "unit"], [((), ()), ((3,), (3,))], backends=_ROOTS),
     Spec("special.betaincinv", lambda u: (
         fsp.betaincinv(2.0, 1.5, _q(u)), fsp.betaincinv(0.6, 30.0, _q(u) * 0.3),
         fsp.betaincinv(40.0, 0.8, 1.0 - _q(u) * 0.2)),

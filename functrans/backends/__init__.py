@@ -63,6 +63,9 @@ EXTRAS = {
                     "0 < y < 1), accurate where y is tiny.",
     "betaincinv": "betaincinv(a, b, y) -> array: x with betainc(a, b, x) = y (a, b > 0, "
                   "0 < y < 1).",
+    "gammainc_da": "gammainc_da(n, a, x) -> array: d^n/da^n of gammainc(a, x), n = 1 or 2 "
+                   "(a > 0, x >= 0; 0 at x = 0 and x = inf), accurate relative to its own "
+                   "size where gammainc or gammaincc is tiny.",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
                         "triangular matrices a (..., M, M) (zero outside the lower triangle "
                         "if lower, else the upper) and b (..., M, K) of the same batch shape.",

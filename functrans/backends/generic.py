@@ -48,6 +48,8 @@ from __future__ import annotations
 
 import math
 
+from . import incomplete_grads as _incomplete_grads
+
 
 def _norm_axis(axis, ndim):
     if not -ndim <= axis < ndim:
@@ -854,6 +856,7 @@ GENERIC = {
     "gammaincinv": gammaincinv,
     "gammainccinv": gammainccinv,
     "betaincinv": betaincinv,
+    "gammainc_da": _incomplete_grads.gammainc_da,
     "scatter_add": scatter_add,
     "erf": erf,
     "erfc": erfc,

@@ -13,10 +13,15 @@ polygamma(n, .)' = polygamma(n + 1, .).
 
 The incomplete functions are differentiated in their last operand ``x`` only, in closed form
 (``d/dx gammainc(a, x) = exp(-x) x^(a-1) / Gamma(a)``, ``d/dx betainc(a, b, x) =
-x^(a-1) (1-x)^(b-1) / B(a, b)``, each computed in logarithms); a tangent reaching a shape
-parameter (``a``, ``b``) raises NotImplementedError rather than giving a silent zero. The
-inverses are differentiated in ``y`` by the inverse function rule (one over the forward
-function's derivative at the result, in logarithms), likewise not in the shapes.
+x^(a-1) (1-x)^(b-1) / B(a, b)``, each computed in logarithms). gammainc and gammaincc are
+also differentiated in their shape ``a``, through the primitive ``gammainc_da(a, x, n=n)``
+(``d^n P / da^n``, n = 1, 2, the backend extra of :mod:`functrans.backends.incomplete_grads`;
+its derivative in ``x`` is closed-form, a third derivative in ``a`` raises
+NotImplementedError); betainc's shapes ``a``, ``b`` are not: a tangent reaching one raises
+NotImplementedError rather than giving a silent zero. The inverses are differentiated in
+``y`` by the inverse function rule (one over the forward function's derivative at the
+result, in logarithms), gammaincinv and gammainccinv also in ``a`` (``dx/da = -(dP/da) /
+(dP/dx)`` at the result), betaincinv not in its shapes.
 """
 
 from __future__ import annotations
@@ -120,29 +125,96 @@ def _beta_slope(a, b, x):
                   select(eq(x, 0.0), at0, zero))
 
 
-def _last_operand_primitive(name, shape_names, slope, negate=False):
+def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangent=None):
     """``name(*shape_parameters, z)`` through the backend extra of that name: differentiable
-    in ``z`` (tangent ``slope(*operands, result) * t``, negated with ``negate``); a derivative
-    reaching a shape parameter raises NotImplementedError (never a silent zero)."""
+    in ``z`` (tangent ``slope(*operands, result) * t``, negated with ``negate``); a tangent
+    reaching a shape parameter goes to ``shape_tangent(operands, result, shape_tangents)``
+    (None entries for the shapes without one), or raises NotImplementedError where that is
+    None (never a silent zero)."""
     def impl(backend, *operands):
         return backend.extra(name)(*operands)
 
     def jvp(primals, tangents):
-        _no_shape_tangent(name, tangents[:-1], shape_names)
+        if shape_tangent is None:
+            _no_shape_tangent(name, tangents[:-1], shape_names)
         out = prim.bind(*primals)
         t = tangents[-1]
-        if t is None:
-            return out, None
-        d = mul(t, slope(*primals, out))
-        return out, neg(d) if negate else d
+        d = None
+        if t is not None:
+            d = mul(t, slope(*primals, out))
+            d = neg(d) if negate else d
+        if shape_tangent is not None and any(s is not None for s in tangents[:-1]):
+            ds = shape_tangent(primals, out, tangents[:-1])
+            d = ds if d is None else add(d, ds)
+        return out, d
     prim = elementwise(name, impl, jvp)
     return prim
 
 
+# -- derivatives of gammainc in its shape parameter -------------------------------------------
+# gammainc_da(a, x, n=n) = d^n P(a, x) / da^n (n = 1, 2) by the backend extra "gammainc_da"
+# (functrans.backends.incomplete_grads). Its derivative in x is closed-form (the n-th
+# derivative in a of the density exp(-x) x^(a-1) / Gamma(a)); in a, the first gives the
+# second, whose own derivative in a (the third) raises NotImplementedError.
+
+
+def _gamma_slope_da(a, x, n):
+    """d^n/da^n of exp(-x) x^(a-1) / Gamma(a) (n = 1, 2): the density times
+    (log x - digamma(a)), resp. (log x - digamma(a))^2 - trigamma(a); at x = 0 its limit
+    (0 for a > 1; -inf (n = 1), inf (n = 2) for a <= 1)."""
+    pos = gt(x, 0.0)
+    xs = select(pos, x, 1.0)
+    w = sub(log(xs), digamma(a))
+    factor = w if n == 1 else sub(mul(w, w), polygamma(a, n=1))
+    inner = mul(_gamma_slope(a, xs), factor)
+    at0 = select(gt(a, 1.0), mul(inner, 0.0), -math.inf if n == 1 else math.inf)
+    return select(pos, inner, at0)
+
+
+def _gammainc_da_impl(b, a, x, *, n):
+    return b.extra("gammainc_da")(n, a, x)
+
+
+def _gammainc_da_jvp(primals, tangents, *, n):
+    a, x = primals
+    ta, tx = tangents
+    out = gammainc_da(a, x, n=n)
+    d = None
+    if ta is not None:
+        if n >= 2:
+            raise NotImplementedError(
+                "gammainc: the third derivative with respect to the shape parameter a is not "
+                "implemented (the first and second are, and derivatives of any order in x)")
+        d = mul(ta, gammainc_da(a, x, n=n + 1))
+    if tx is not None:
+        dx = mul(tx, _gamma_slope_da(a, x, n))
+        d = dx if d is None else add(d, dx)
+    return out, d
+
+
+def _gammainc_da_aval(a, x, *, n):
+    return _array_aval(a, x)
+
+
+gammainc_da_p = elementwise("gammainc_da", _gammainc_da_impl, _gammainc_da_jvp,
+                            abstract_eval=_gammainc_da_aval)
+gammainc_da_p.same_aval = True
+
+
+def _gamma_shape_tangent(sign):
+    def rule(primals, out, shape_tangents):
+        a, x = primals
+        d = mul(shape_tangents[0], gammainc_da(a, x, n=1))
+        return neg(d) if sign < 0 else d
+    return rule
+
+
 # gammainc(a, x), gammaincc(a, x), betainc(a, b, x): operands of one shape and dtype.
-gammainc_p = _last_operand_primitive("gammainc", ("a",), lambda a, x, _: _gamma_slope(a, x))
+gammainc_p = _last_operand_primitive("gammainc", ("a",), lambda a, x, _: _gamma_slope(a, x),
+                                     shape_tangent=_gamma_shape_tangent(1))
 gammaincc_p = _last_operand_primitive("gammaincc", ("a",),
-                                      lambda a, x, _: _gamma_slope(a, x), negate=True)
+                                      lambda a, x, _: _gamma_slope(a, x), negate=True,
+                                      shape_tangent=_gamma_shape_tangent(-1))
 betainc_p = _last_operand_primitive("betainc", ("a", "b"),
                                     lambda a, b, x, _: _beta_slope(a, b, x))
 
@@ -164,11 +236,19 @@ def _inverse_beta_slope(a, b, x):
     return exp(sub(sub(log_b, mul(sub(a, 1.0), log(x))), mul(sub(b, 1.0), log1p(neg(x)))))
 
 
+def _gamma_inverse_shape_tangent(primals, x, shape_tangents):
+    """dx/da = -(dP/da) / (dP/dx) at the result x, for both inverses (P(a, x) = y and
+    Q(a, x) = y give the same: Q's derivatives are P's negated)."""
+    a = primals[0]
+    return mul(shape_tangents[0], neg(mul(gammainc_da(a, x, n=1), _inverse_gamma_slope(a, x))))
+
+
 gammaincinv_p = _last_operand_primitive("gammaincinv", ("a",),
-                                        lambda a, y, x: _inverse_gamma_slope(a, x))
+                                        lambda a, y, x: _inverse_gamma_slope(a, x),
+                                        shape_tangent=_gamma_inverse_shape_tangent)
 gammainccinv_p = _last_operand_primitive("gammainccinv", ("a",),
                                          lambda a, y, x: _inverse_gamma_slope(a, x),
-                                         negate=True)
+                                         negate=True, shape_tangent=_gamma_inverse_shape_tangent)
 betaincinv_p = _last_operand_primitive("betaincinv", ("a", "b"),
                                        lambda a, b, y, x: _inverse_beta_slope(a, b, x))
 
@@ -185,3 +265,4 @@ betainc = betainc_p.bind
 gammaincinv = gammaincinv_p.bind
 gammainccinv = gammainccinv_p.bind
 betaincinv = betaincinv_p.bind
+gammainc_da = gammainc_da_p.bind

@@ -30,11 +30,11 @@ Conventions:
   support.
 - Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
   ``mean`` and ``cov``; not the discrete ``k`` and ``n``) under every transform, except
-  the CDFs and quantiles of the shape families in their shape parameters (``t``'s ``df``,
-  ``gamma``'s ``a``, ``chi2``'s ``df``, ``beta``'s ``a`` and ``b``, ``f``'s ``dfn`` and
-  ``dfd``): a derivative reaching one raises
-  NotImplementedError (the incomplete gamma and beta functions are differentiated in
-  ``x`` only), with zero
+  the CDFs and quantiles of the beta-based shape families in their shape parameters
+  (``t``'s ``df``, ``beta``'s ``a`` and ``b``, ``f``'s ``dfn`` and ``dfd``): a derivative
+  reaching one raises NotImplementedError (the incomplete beta function is differentiated
+  in ``x`` only; ``gamma``'s ``a`` and ``chi2``'s ``df`` are differentiable, to second
+  order, through the incomplete gamma function's derivative in its shape), with zero
   (not nan) derivatives outside the support; the tails are accurate as SciPy's or more
   (``norm.logcdf(-40)`` is about -804.6 and ``norm.sf(37)`` is 5.7e-300, not 0; each method's
   docstring says where it differs from SciPy's formula).
@@ -806,13 +806,13 @@ class _Gamma(_Shaped):
     _notes = "``a > 0``, else nan; 0 below ``loc``."
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
     _cdf_notes = ("Through :func:`functrans.scipy.special.gammainc` / ``gammaincc`` (the "
-                  "log methods as their logarithms): differentiable in ``x``, ``loc`` and "
-                  "``scale``; a derivative reaching ``a`` raises NotImplementedError.")
+                  "log methods as their logarithms): differentiable in ``x``, ``loc``, "
+                  "``scale`` and ``a`` (to second order in ``a``).")
 
     _ppf_notes = ("``gammaincinv(a, q)`` (``gammainccinv`` for isf): 0 at ``q = 0`` and "
                   "``inf`` at 1 for ppf (the reverse for isf). Differentiable in ``q``, "
-                  "``loc`` and ``scale``; a derivative reaching ``a`` raises "
-                  "NotImplementedError.")
+                  "``loc``, ``scale`` and ``a`` (``dx/da = -(dP/da) / (dP/dx)``, to second "
+                  "order in ``a``).")
 
     def _check(self, a):
         return a > 0.0
@@ -843,15 +843,14 @@ class _Chi2(_Shaped):
     _notes = "``df > 0``, else nan; 0 below ``loc``."
     _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("``gammainc(df / 2, x / 2)`` (``gammaincc`` for sf): differentiable in "
-                  "``x``, ``loc`` and ``scale``; a derivative reaching ``df`` raises "
-                  "NotImplementedError.")
+                  "``x``, ``loc``, ``scale`` and ``df`` (to second order in ``df``).")
 
     def _check(self, df):
         return df > 0.0
 
     _ppf_notes = ("``2 gammaincinv(df / 2, q)`` (``gammainccinv`` for isf). "
-                  "Differentiable in ``q``, ``loc`` and ``scale``; a derivative reaching "
-                  "``df`` raises NotImplementedError.")
+                  "Differentiable in ``q``, ``loc``, ``scale`` and ``df`` (to second order "
+                  "in ``df``).")
 
     def _ppf(self, q, df):
         return 2.0 * _special.gammaincinv(0.5 * df, q)
