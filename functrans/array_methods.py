@@ -71,6 +71,15 @@ def _rebind(x, new):
         x[...] = new
 
 
+def _with_at(y):
+    """A plain NumPy result of an update of a plain array as one with ``.at`` again (so
+    that updates chain: ``x.at[0].set(1.0).at[1].add(2.0)``)."""
+    if type(y) is numpy.ndarray:
+        from .backends.numpy_backend import AtArray
+        return y.view(AtArray)
+    return y
+
+
 class _IndexUpdate:
     """``x.at[idx]``: jax.numpy's functional updates of ``x`` at ``idx``; each returns a new
     array and leaves ``x`` unchanged. Repeated indices accumulate for ``add``, ``multiply``,
@@ -95,7 +104,7 @@ class _IndexUpdate:
         if isinstance(self.x, core.Tracer):
             return self.x[self.idx]
         from .numpy._indexing import _getitem  # a plain array (an AtArray): traced indices
-        return _getitem(self.x, self.idx)
+        return _with_at(_getitem(self.x, self.idx))
 
     def set(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         self._mode(mode, "set")
@@ -104,7 +113,7 @@ class _IndexUpdate:
             y[self.idx] = values
             return y
         from .numpy._indexing import _setitem  # a plain array: never written to
-        return _setitem(self.x, self.idx, values)
+        return _with_at(_setitem(self.x, self.idx, values))
 
     def apply(self, func, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``func`` (a unary ufunc) applied at ``idx``: as often as a position is indexed,
@@ -133,6 +142,9 @@ class _IndexUpdate:
         return fnp.reshape(flat, shape)
 
     def _scatter(self, fn, name, values, mode):
+        return _with_at(self._scatter_plain(fn, name, values, mode))
+
+    def _scatter_plain(self, fn, name, values, mode):
         self._mode(mode, name)
         x = self.x
         if x.dtype.kind in "iub":  # jax.numpy's rule: computed in the promoted dtype, the

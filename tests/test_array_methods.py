@@ -261,3 +261,43 @@ def test_at_max_min_share_ties_equally(method):
     np.testing.assert_allclose(jv[2], [0, 0.5, 0, 0, 0, 0.5])  # (x[2] = 0.1 is not a tie)
     np.testing.assert_allclose(jx[1], [0, 0.5, 0, 0])  # x[1] and v[4] tie at 1.2
     np.testing.assert_allclose(jx[3], [0, 0, 0, 1])
+
+
+def test_at_on_arrays_functrans_makes():
+    """JAX code builds arrays with jnp.zeros(n).at[i].set(v): functrans.numpy's creation
+    functions give NumPy arrays with .at (NumPy's own have none), called plainly or under a
+    transform, and every transform hands back plain numpy.ndarray results."""
+    x = np.array([0.3, 1.2, -0.5])
+
+    def f(a):
+        m = fnp.zeros((2, 3)).at[0].set(a).at[1, 2].add(a[0] ** 2)
+        v = fnp.array([1.0, 2.0, 3.0]).at[1].multiply(a[2])
+        w = fnp.arange(3.0).at[fnp.argmax(a)].set(a[1])
+        return fnp.sum(m * fnp.sin(a)) + fnp.sum(v * a) + fnp.sum(w ** 2)
+
+    def f_np(a):  # the same by hand
+        m = np.zeros((2, 3))
+        m[0] = a
+        m[1, 2] += a[0] ** 2
+        v = np.array([1.0, 2.0 * a[2], 3.0])
+        w = np.arange(3.0)
+        w[np.argmax(a)] = a[1]
+        return np.sum(m * np.sin(a)) + np.sum(v * a) + np.sum(w ** 2)
+    assert np.isclose(f(x), f_np(x))
+    check_grads(f, (x,), order=2)
+    g = ft.grad(f)(x)
+    assert type(g) is np.ndarray
+    xs = np.stack([x, 2 * x])
+    np.testing.assert_allclose(ft.vmap(f)(xs), [f_np(x), f_np(2 * x)])
+    np.testing.assert_allclose(ft.jit(f)(x), f_np(x))
+    out = ft.vmap(lambda a: (a, fnp.zeros(2).at[0].set(1.0)), out_axes=(0, None))(xs)
+    assert type(out[1]) is np.ndarray
+    np.testing.assert_array_equal(out[1], [1.0, 0.0])
+    assert type(ft.jvp(lambda a: fnp.ones(2), (x,), (x,))[0]) is np.ndarray
+    z = fnp.zeros(3)  # outside transforms too: a NumPy array, with .at
+    assert isinstance(z, np.ndarray) and repr(z) == "array([0., 0., 0.])"
+    np.testing.assert_array_equal(z.at[1].set(2.0).at[2].add(1.0), [0.0, 2.0, 1.0])
+    np.testing.assert_array_equal(z, 0.0)
+    y = np.ones(3)
+    ft.grad(lambda a: fnp.sum(fnp.asarray(y).at[0].set(a[0])))(x)
+    np.testing.assert_array_equal(y, np.ones(3))  # the user's array is never written

@@ -348,6 +348,11 @@ CASES = [
     # the incomplete gamma and beta functions: derivatives in x (the shape parameters fixed)
     unary("gammainc", lambda x: Sp.gammainc(fnp.full_like(x, 2.5), x), POS),
     unary("gammaincc", lambda x: Sp.gammaincc(fnp.full_like(x, 0.7), x), POS),
+    # d/da P(a, x) itself, in a (the second derivative in the shape) and x (closed form);
+    # a kept in [0.6, 2.1] and x in (0.3, 1.3] by the domain's squashing
+    Case("gammainc_da", lambda a, x: Sp.gammainc_da(fnp.add(fnp.tanh(a) * 0.75, 1.35),
+                                                    fnp.add(fnp.tanh(x) * 0.5, 0.8), n=1),
+         ((M23, REAL), (M23, REAL)), order=1),
     unary("betainc", lambda x: Sp.betainc(fnp.full_like(x, 2.0), fnp.full_like(x, 3.5), x),
           fts.real(0.1, 0.9)),
     # their inverses in the probability (first order here: the generic root finders are slow

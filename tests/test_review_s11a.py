@@ -96,12 +96,12 @@ def test_incomplete_gamma_grads(a, x):
 
 
 @pytest.mark.parametrize("f", [
-    lambda a: fsp.gammainc(a, 1.0), lambda a: fsp.betainc(2.0, a, 0.3),
-    lambda d: fst.t.cdf(0.3, d), lambda a: fst.gamma.logsf(1.0, a),
-    lambda d: fst.chi2.sf(-1.0, d), lambda n: fst.binom.cdf(2.0, n, 0.3),
-    lambda a: fst.beta.sf(0.0, a, 2.0),
+    lambda a: fsp.betainc(2.0, a, 0.3), lambda d: fst.t.cdf(0.3, d),
+    lambda n: fst.binom.cdf(2.0, n, 0.3), lambda a: fst.beta.sf(0.0, a, 2.0),
 ])
 def test_shape_derivatives_raise(f):
+    # (gammainc and the gamma/chi2 distributions are differentiable in their shapes now:
+    # tests/test_shape_derivatives.py)
     with pytest.raises(NotImplementedError):
         ft.grad(f)(3.0)
     with pytest.raises(NotImplementedError):

@@ -92,15 +92,21 @@ _VIEW_ONLY = _calibrate()
 
 class AtArray(np.ndarray):
     """A NumPy array made by a ``functrans.numpy`` creation function (``zeros``, ``ones``,
-    ``full``, ``arange``, ``array``...) while a transform runs: it has jax.numpy's ``.at``
-    (``fnp.zeros(3).at[0].set(x)``, the usual way JAX code builds an array from traced
-    values), which NumPy's arrays lack. Otherwise it is a NumPy array; transforms hand back
-    plain ``numpy.ndarray`` results."""
+    ``full``, ``arange``, ``array``...), and what NumPy computes from one: it has
+    jax.numpy's ``.at`` (``fnp.zeros(3).at[0].set(x)``, the usual way JAX code builds an
+    array), which NumPy's own arrays lack. Otherwise it is a NumPy array, printed as one;
+    transforms hand back plain ``numpy.ndarray`` results."""
 
     @property
     def at(self):
         from ..array_methods import _AtHelper
         return _AtHelper(self)
+
+    def __repr__(self):
+        return repr(self.view(np.ndarray))
+
+    def __str__(self):
+        return str(self.view(np.ndarray))
 
 
 class NumPyBackend(Backend):

@@ -13,7 +13,7 @@ from .. import dtypes as _dt
 from .. import backends as _fb
 from ..backends import backend_of, default as _default_backend
 from ..backends.numpy_backend import AtArray as _AtArray
-from ..core import EVAL as _EVAL, Tracer, _current
+from ..core import Tracer
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _dtype, _first_array, _python_dtype, _shape, astype,
                     broadcast_to, reshape)
@@ -21,16 +21,14 @@ from ._base import asarray as _asarray_base
 
 
 def _with_at(make):
-    """``make`` (a creation function) returning, while a transform runs, its new NumPy
-    arrays as :class:`~functrans.backends.numpy_backend.AtArray`: arrays with jax.numpy's
-    ``.at``, so that ``fnp.zeros(3).at[0].set(x)`` works under ``grad`` and ``vmap`` as
-    under ``jit`` (transforms hand back plain arrays)."""
+    """``make`` (a creation function) returning its new NumPy arrays as
+    :class:`~functrans.backends.numpy_backend.AtArray`: NumPy arrays with jax.numpy's ``.at``,
+    so that JAX code building an array (``fnp.zeros(3).at[0].set(x)``) runs as it is, called
+    plainly or under any transform."""
     @functools.wraps(make)
     def with_at(*args, **kwargs):
         out = make(*args, **kwargs)
-        if type(out) is _np.ndarray and _current_get() is not _EVAL:
-            return out.view(_AtArray)
-        return out
+        return out.view(_AtArray) if type(out) is _np.ndarray else out
     return with_at
 
 
@@ -43,9 +41,6 @@ def _backend(device):
 
 
 _ORDERS = (None, "C", "F", "A", "K")
-
-
-_current_get = _current.get
 
 
 def _order(order, what):
@@ -89,9 +84,8 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
     if device is not None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
         return _backend(device).asarray(obj, dtype=dtype, device=device)
     out = _asarray_base(obj, dtype=dtype, device=device, copy=copy)
-    if out is not obj and type(out) is _np.ndarray and _current_get() is not _EVAL:
-        return out.view(_AtArray)  # (a new array: see _with_at)
-    return out
+    # (a NumPy array given is viewed, not copied: the view has .at, as after jnp.asarray)
+    return out.view(_AtArray) if type(out) is _np.ndarray else out
 
 
 def _has_array(obj):
