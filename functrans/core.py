@@ -69,11 +69,14 @@ _SCALAR_DTYPES = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: 
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, an array of any backend, or a Python scalar."""
-    if isinstance(x, Tracer):
-        return x.aval
     t = type(x)
+    b = _by_type.get(t)
+    if b is not None:  # an array of a known backend: the common case, first
+        return ShapedArray(tuple(x.shape), b.dtype(x))
     if t in _SCALAR_DTYPES:
         return ShapedArray((), _SCALAR_DTYPES[t], weak_type=True)
+    if isinstance(x, Tracer):
+        return x.aval
     return ShapedArray(tuple(x.shape), backend_of(x).dtype(x))
 
 

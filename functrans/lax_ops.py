@@ -1187,6 +1187,18 @@ def _tree_sub(a, b):
     return [fnp.subtract(u, v) for u, v in zip(a, b)]
 
 
+def _call_solver(solve, fn, tree, leaves, has_aux):
+    """``solve(fn, start)`` with ``start`` the pytree ``tree`` of ``leaves``: its result's
+    leaves (and aux with ``has_aux``). A solver may hand back Python numbers: they become
+    arrays of the matching leaf's dtype, so that the rules give them derivatives."""
+    out = solve(fn, tree_unflatten(tree, list(leaves)))
+    aux = None
+    if has_aux:
+        out, aux = out
+    return [fnp.astype(_array(o), _dtype(v), copy=False)
+            for o, v in zip(tree_flatten(out)[0], leaves)], aux
+
+
 def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
     """A root of ``f`` found by ``solve(f, initial_guess)``, differentiated implicitly
     (``jax.lax.custom_root``): derivatives with respect to what ``f`` closes over follow
@@ -1222,14 +1234,7 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
             x_tree, list(graph(*tree_flatten(x)[0], *consts)))
 
     def run(x0, consts):
-        out = solve(f_at(consts), tree_unflatten(x_tree, list(x0)))
-        aux = None
-        if has_aux:
-            out, aux = out
-        # (a solver may hand back Python numbers: arrays of the guess's dtype, so that the
-        # rule gives them derivatives)
-        return [fnp.astype(_array(o), _dtype(v), copy=False)
-                for o, v in zip(tree_flatten(out)[0], x0)], aux
+        return _call_solver(solve, f_at(consts), x_tree, x0, has_aux)
 
     @custom_jvp
     def root(x0, consts):
@@ -1330,12 +1335,7 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
         return lambda v: tree_unflatten(b_tree, list(graph(*tree_flatten(v)[0], *cs)))
 
     def run(bl, cs):
-        out = solve(mv_at(cs), tree_unflatten(b_tree, list(bl)))
-        aux = None
-        if has_aux:
-            out, aux = out
-        return [fnp.astype(_array(o), _dtype(v), copy=False)
-                for o, v in zip(tree_flatten(out)[0], bl)], aux
+        return _call_solver(solve, mv_at(cs), b_tree, bl, has_aux)
 
     def float_consts(cs):
         return [k for k, c in enumerate(cs) if _dt.is_float(_dtype(c))]

@@ -647,7 +647,7 @@ def test_numpy_dtype_spellings_and_numpy_scalars():
     with pytest.raises(TypeError, match="'float16' is not a data type functrans knows"):
         fnp.astype(np.ones(2), "float16")
     a = fnp.asarray(np.float64(2.5))
-    assert type(a) is np.ndarray and a.shape == () and a == 2.5
+    assert isinstance(a, np.ndarray) and a.shape == () and a == 2.5
     assert fnp.asarray(np.float32(1.5), copy=True).dtype == np.float32
 
 

@@ -43,6 +43,7 @@ def _shape(x) -> tuple:
 
 # NumPy's scalar types (np.float64 is a subclass of float, but typed, and NumPy's own)
 _NUMPY_SCALARS = frozenset(t for t in _np.sctypeDict.values() if issubclass(t, _np.generic))
+_NOT_ARRAY_OR_NP_SCALAR = _NOT_ARRAY | _NUMPY_SCALARS  # (NumPy scalars may need moving)
 
 
 def _to_array(x, dtype=None, like=None):
@@ -123,6 +124,12 @@ def _numpy_scalars_beside(*args):
 
 def _promote_arrays(args):
     """Cast array operands to their common dtype (Python scalars stay weak)."""
+    if len(args) == 2:  # two arrays of one dtype: the common case, first
+        a, b = args
+        if type(a) not in _NOT_ARRAY_OR_NP_SCALAR and type(b) not in _NOT_ARRAY_OR_NP_SCALAR:
+            da = _dtype(a)
+            if da is _dtype(b):
+                return args, da
     for a in args:  # (a loop, not any(): this is on the path of where and concat)
         if type(a) in _NUMPY_SCALARS:
             args = _numpy_scalars_beside(*args)

@@ -28,7 +28,9 @@ def _with_at(make):
     @functools.wraps(make)
     def with_at(*args, **kwargs):
         out = make(*args, **kwargs)
-        return out.view(_AtArray) if type(out) is _np.ndarray else out
+        if type(out) is _np.ndarray and not (args and out is args[0]):
+            return out.view(_AtArray)  # (an array passed in and given back stays itself)
+        return out
     return with_at
 
 
@@ -84,8 +86,8 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
     if device is not None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
         return _backend(device).asarray(obj, dtype=dtype, device=device)
     out = _asarray_base(obj, dtype=dtype, device=device, copy=copy)
-    # (a NumPy array given is viewed, not copied: the view has .at, as after jnp.asarray)
-    return out.view(_AtArray) if type(out) is _np.ndarray else out
+    # (an array passed in comes back itself, as NumPy's asarray gives it: new ones have .at)
+    return out.view(_AtArray) if type(out) is _np.ndarray and out is not obj else out
 
 
 def _has_array(obj):

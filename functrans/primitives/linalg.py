@@ -80,7 +80,7 @@ matmul_p.def_batch(_matmul_batch)
 
 
 def _free_axes(ndim, axes):
-    return tuple(i for i in range(ndim) if i not in axes)
+    return tuple([i for i in range(ndim) if i not in axes])
 
 
 def _tensordot_aval(x, y, a1, a2):
@@ -117,18 +117,20 @@ def _tensordot_transpose(ct, x, y, a1, a2):
         f1, f2 = _free_axes(nd1, a1), _free_axes(nd2, a2)
         raw = tensordot(ct, y, tuple(range(len(f1), len(f1) + len(f2))), f2)
         # raw holds x's free axes, then x's contracted ones in the order of y's axes a2
-        rest = sorted(a2)
-        perm = tuple(f1.index(i) if i in f1 else len(f1) + rest.index(a2[a1.index(i)])
-                     for i in range(nd1))
-        return [transpose(raw, perm), None]
+        where = {i: k for k, i in enumerate(f1)}
+        rank = {j: len(f1) + k for k, j in enumerate(sorted(a2))}
+        for i, j in zip(a1, a2):
+            where[i] = rank[j]
+        return [transpose(raw, [where[i] for i in range(nd1)]), None]
     nd1, nd2 = len(x.shape), len(y.aval.shape)
     f1, f2 = _free_axes(nd1, a1), _free_axes(nd2, a2)
     raw = tensordot(x, ct, f1, tuple(range(len(f1))))
     # raw holds y's contracted axes in the order of x's axes a1, then y's free axes
-    rest = sorted(a1)
-    perm = tuple(len(a2) + f2.index(j) if j in f2 else rest.index(a1[a2.index(j)])
-                 for j in range(nd2))
-    return [None, transpose(raw, perm)]
+    where = {j: len(a2) + k for k, j in enumerate(f2)}
+    rank = {i: k for k, i in enumerate(sorted(a1))}
+    for i, j in zip(a1, a2):
+        where[j] = rank[i]
+    return [None, transpose(raw, [where[j] for j in range(nd2)])]
 
 
 def _tensordot_batch(args, dims, a1, a2):

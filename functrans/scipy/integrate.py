@@ -48,8 +48,8 @@ _MID = (6025192743 / 30085553152 / 2, 0.0, 51252292925 / 65400821598 / 2,
 _SAFETY, _MIN_FACTOR, _MAX_FACTOR = 0.9, 0.2, 10.0
 
 
-def _combine(y, h, ks, weights):
-    """``y + h * sum_j weights[j] * ks[j]`` leaf by leaf (zero weights skipped)."""
+def _weighted(h, ks, weights, y):
+    """``h * sum_j weights[j] * ks[j]`` leaf by leaf (zero weights skipped)."""
     out = []
     for i, yl in enumerate(y):
         acc = None
@@ -58,8 +58,13 @@ def _combine(y, h, ks, weights):
                 continue
             term = fnp.multiply(k[i], w)
             acc = term if acc is None else fnp.add(acc, term)
-        out.append(fnp.add(yl, fnp.multiply(_cast(h, yl), acc)))
+        out.append(fnp.multiply(_cast(h, yl), acc))
     return out
+
+
+def _combine(y, h, ks, weights):
+    """``y + h * sum_j weights[j] * ks[j]`` leaf by leaf (zero weights skipped)."""
+    return [fnp.add(yl, d) for yl, d in zip(y, _weighted(h, ks, weights, y))]
 
 
 def _cast(s, like):
@@ -117,16 +122,7 @@ def _step(fun, y, f, t, hs):
 
 
 def _error(ks, hs, y):
-    out = []
-    for i, yl in enumerate(y):
-        acc = None
-        for w, k in zip(_E, ks):
-            if w == 0.0:
-                continue
-            term = fnp.multiply(k[i], w)
-            acc = term if acc is None else fnp.add(acc, term)
-        out.append(fnp.multiply(_cast(hs, yl), acc))
-    return out
+    return _weighted(hs, ks, _E, y)
 
 
 def _interpolate(y0, y1, f0, f1, mid, hs, theta):
@@ -168,7 +164,6 @@ def _solve(fun, y0, t, rtol, atol, mxstep, hmax, h0):
         h = _initial_step(fun, y0, f0, t0, d, rtol, atol, count, hmax_a)
     else:
         h = fnp.astype(fnp.abs(fnp.multiply(fnp.ones_like(t0), h0)), t.dtype)
-    zero = fnp.zeros_like(t0)
 
     def interval(carry, target):
         def cond(c):
