@@ -82,6 +82,19 @@ def test_float_of_a_differentiated_value_is_refused():
             isinstance(err.__cause__, errors.DerivativeDroppedError)
 
 
+def test_writing_a_tracer_into_an_array_functrans_made_points_to_at():
+    def f(x):
+        y = fnp.zeros(3)
+        y[0] = x[0]  # a NumPy array (with .at) cannot hold the tracer
+        return fnp.sum(y)
+    for transform in (ft.grad, ft.vmap, ft.jit):
+        with pytest.raises(errors.DerivativeDroppedError, match=r"y = y\.at\[idx\]\.set"):
+            transform(f)(np.ones(3) if transform is not ft.vmap else np.ones((2, 3)))
+    y = fnp.zeros(3)
+    y[[0, 2]] = [5.0, 6.0]  # plain values: written as NumPy writes them
+    np.testing.assert_array_equal(y, [5.0, 0.0, 6.0])
+
+
 def test_grad_of_non_scalar_output_names_the_shape_and_suggests_jacrev():
     with pytest.raises(errors.NonScalarOutputError, match=r"shape \(3,\).*jacrev"):
         ft.grad(lambda x: x * 2.0)(np.ones(3))

@@ -90,6 +90,16 @@ def _calibrate() -> int:
 _VIEW_ONLY = _calibrate()
 
 
+def _is_traced(value):
+    """Whether ``value`` is a tracer, or a short sequence holding one (a long one is left to
+    NumPy, which refuses a tracer too, with a less specific message)."""
+    from ..core import Tracer
+    if isinstance(value, Tracer):
+        return True
+    return (isinstance(value, (list, tuple)) and len(value) <= 64
+            and any(_is_traced(v) for v in value))
+
+
 class AtArray(np.ndarray):
     """A NumPy array made by a ``functrans.numpy`` creation function (``zeros``, ``ones``,
     ``full``, ``arange``, ``array``...), and what NumPy computes from one: it has
@@ -101,6 +111,16 @@ class AtArray(np.ndarray):
     def at(self):
         from ..array_methods import _AtHelper
         return _AtHelper(self)
+
+    def __setitem__(self, key, value):
+        if _is_traced(value):
+            from ..errors import DerivativeDroppedError
+            raise DerivativeDroppedError(
+                "y[idx] = value, with y a NumPy array and value being transformed: a NumPy "
+                "array cannot hold a derivative. Write y = y.at[idx].set(value) (JAX's "
+                "functional update, which y has), or start y from a traced value "
+                "(y = functrans.numpy.asarray(x, copy=True)) and assign into that.")
+        super().__setitem__(key, value)
 
     def __repr__(self):
         return repr(self.view(np.ndarray))
