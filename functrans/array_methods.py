@@ -74,10 +74,8 @@ def _rebind(x, new):
 def _with_at(y):
     """A plain NumPy result of an update of a plain array as one with ``.at`` again (so
     that updates chain: ``x.at[0].set(1.0).at[1].add(2.0)``)."""
-    if type(y) is numpy.ndarray:
-        from .backends.numpy_backend import AtArray
-        return y.view(AtArray)
-    return y
+    from .backends.numpy_backend import with_at
+    return with_at(y)
 
 
 class _IndexUpdate:

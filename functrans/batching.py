@@ -13,10 +13,9 @@ from __future__ import annotations
 import functools
 import operator
 
-import numpy as _np
 import optree
 
-from .backends.numpy_backend import AtArray as _AtArray
+from .backends.numpy_backend import plain as _plain
 from .core import _SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import BatchingError, ConcretizationError, MissingRuleError
 from .tree import NAMESPACE, tree_flatten, tree_unflatten
@@ -257,7 +256,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                     raise BatchingError(
                         f"vmap of {name}: output leaf {j} depends on the batch, but out_axes "
                         f"is None for it; give it an axis in out_axes.")
-                res.append(o.view(_np.ndarray) if type(o) is _AtArray else o)
+                res.append(_plain(o))
                 continue
             v = o.val if mapped else _broadcast_out(
                 o, size, leaves[sizes[0][0]] if sizes else None)
@@ -267,7 +266,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                     f"vmap of {name}: out_axes {ax} is out of range for output leaf {j}, "
                     f"which has {nd - 1} dimension(s) before batching.")
             v = _move_axis(v, 0, ax % nd)
-            res.append(v.view(_np.ndarray) if type(v) is _AtArray else v)
+            res.append(_plain(v))
         return tree_unflatten(o_tree, res)
     return batched
 

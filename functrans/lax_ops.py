@@ -1187,6 +1187,12 @@ def _tree_sub(a, b):
     return [fnp.subtract(u, v) for u, v in zip(a, b)]
 
 
+def _float_positions(values):
+    """The positions of the floating-point arrays among ``values`` (those that carry
+    derivatives)."""
+    return [k for k, c in enumerate(values) if _dt.is_float(_dtype(c))]
+
+
 def _call_solver(solve, fn, tree, leaves, has_aux):
     """``solve(fn, start)`` with ``start`` the pytree ``tree`` of ``leaves``: its result's
     leaves (and aux with ``has_aux``). A solver may hand back Python numbers: they become
@@ -1245,7 +1251,7 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
         x0, cs = primals
         _, dcs = tangents
         sol, aux = root(x0, cs)
-        floats = [k for k, c in enumerate(cs) if _dt.is_float(_dtype(c))]
+        floats = _float_positions(cs)
         if floats:
             def of_consts(*fc):
                 full = list(cs)
@@ -1337,9 +1343,6 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
     def run(bl, cs):
         return _call_solver(solve, mv_at(cs), b_tree, bl, has_aux)
 
-    def float_consts(cs):
-        return [k for k, c in enumerate(cs) if _dt.is_float(_dtype(c))]
-
     def of_consts(x, cs, floats):
         def f(*fc):
             full = list(cs)
@@ -1358,7 +1361,7 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
             bl, cs = primals
             dbl, dcs = tangents
             x, aux = op(bl, cs)
-            floats = float_consts(cs)
+            floats = _float_positions(cs)
             rhs = list(dbl)
             if floats:
                 _, da = _jvp(of_consts(x, cs, floats), tuple(cs[k] for k in floats),
@@ -1385,7 +1388,7 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
                                              "custom_linear_solve")
         bbar, _ = _linear_solve(t_graph, t_consts, xbar, b_tree, transpose_solve, solve,
                                 False)
-        floats = float_consts(cs)
+        floats = _float_positions(cs)
         cbar = [None] * len(cs)
         if floats:
             _, pull_c = _vjp(of_consts(x, cs, floats), *[cs[k] for k in floats])

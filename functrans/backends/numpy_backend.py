@@ -129,6 +129,16 @@ class AtArray(np.ndarray):
         return str(self.view(np.ndarray))
 
 
+def with_at(x):
+    """A plain NumPy array ``x`` as an :class:`AtArray` (a view); anything else as it is."""
+    return x.view(AtArray) if type(x) is np.ndarray else x
+
+
+def plain(x):
+    """An :class:`AtArray` as a plain NumPy array (a view); anything else as it is."""
+    return x.view(np.ndarray) if type(x) is AtArray else x
+
+
 class NumPyBackend(Backend):
     def writer_into(self, name):
         # Only where the namespace's function is NumPy's ufunc itself (not a wrapper such

@@ -7,12 +7,10 @@ from __future__ import annotations
 import builtins
 import functools
 
-import numpy as _np
-
 from .. import dtypes as _dt
 from .. import backends as _fb
 from ..backends import backend_of, default as _default_backend
-from ..backends.numpy_backend import AtArray as _AtArray
+from ..backends.numpy_backend import with_at as _with_at_view
 from ..core import Tracer
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _dtype, _first_array, _python_dtype, _shape, astype,
@@ -28,9 +26,8 @@ def _with_at(make):
     @functools.wraps(make)
     def with_at(*args, **kwargs):
         out = make(*args, **kwargs)
-        if type(out) is _np.ndarray and not (args and out is args[0]):
-            return out.view(_AtArray)  # (an array passed in and given back stays itself)
-        return out
+        # (an array passed in and given back stays itself)
+        return out if args and out is args[0] else _with_at_view(out)
     return with_at
 
 
@@ -87,7 +84,7 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
         return _backend(device).asarray(obj, dtype=dtype, device=device)
     out = _asarray_base(obj, dtype=dtype, device=device, copy=copy)
     # (an array passed in comes back itself, as NumPy's asarray gives it: new ones have .at)
-    return out.view(_AtArray) if type(out) is _np.ndarray and out is not obj else out
+    return out if out is obj else _with_at_view(out)
 
 
 def _has_array(obj):
