@@ -11,7 +11,7 @@ import operator
 
 from . import dtypes as _dt
 from . import numpy as fnp
-from .backends import backend_of, default as _default_backend
+from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
 from .batching import vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
@@ -33,6 +33,8 @@ __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian"
 def _as_input(x):
     """A transform input: Python scalars become 0-d arrays of the default backend (floats as
     float64); arrays and tracers are taken as they are (never copied, never written to)."""
+    if type(x) in _by_type:
+        return x
     if type(x) in _SCALAR_DTYPES:
         return _default_backend().asarray(x, dtype=_dt.float64 if type(x) is float else None)
     if isinstance(x, Tracer):
@@ -49,8 +51,29 @@ def _arrays(tree):
 
 def _array_leaves(leaves):
     """:func:`_arrays` on leaves not yet in their tree (no flattening back)."""
-    return [x if isinstance(x, Tracer) or type(x) in _SCALAR_DTYPES
-            else backend_of(x).as_array(x) for x in leaves]
+    get = _RETURNED_AS_IS.get
+    for x in leaves:
+        if not get(type(x)):
+            return [x if get(type(x)) else _as_array(x) for x in leaves]
+    return leaves
+
+
+# Types of leaves that transforms return as they are (tracers, Python scalars, arrays whose
+# backend's as_array keeps them), learned per type on first sight: one look-up per result.
+# Forgotten when the backends registry changes.
+_RETURNED_AS_IS: dict = {}
+_registry_hooks.append(_RETURNED_AS_IS.clear)
+
+
+def _as_array(x):
+    t = type(x)
+    if isinstance(x, Tracer) or t in _SCALAR_DTYPES:
+        _RETURNED_AS_IS[t] = True
+        return x
+    y = backend_of(x).as_array(x)
+    if t in _by_type:
+        _RETURNED_AS_IS[t] = y is x
+    return y
 
 
 def _argnums_tuple(argnums, nargs, what):
@@ -84,13 +107,15 @@ def _argnums_tuple(argnums, nargs, what):
 def _split_args(f, args, kwargs, argnums):
     """Flatten the differentiated arguments; return the leaves, their tree and a flat
     function of those leaves that calls ``f`` with the other arguments fixed."""
-    diff = tuple(args[i] for i in argnums)
+    diff = (args[argnums[0]],) if len(argnums) == 1 else tuple(args[i] for i in argnums)
     leaves, tree = tree_flatten(diff)
-    leaves = [_as_input(x) for x in leaves]
+    for i, x in enumerate(leaves):
+        if type(x) not in _by_type:
+            leaves[i] = _as_input(x)
 
     def call(flat):
         new = list(args)
-        for i, v in zip(argnums, tree_unflatten(tree, flat)):
+        for i, v in zip(argnums, tree.unflatten(flat)):
             new[i] = v
         return f(*new, **kwargs)
     return leaves, tree, call
@@ -100,21 +125,23 @@ def _fname(f):
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _linearize_tree(call, leaves, has_aux, what):
+def _linearize_tree(call, leaves, has_aux, what, in_tree=None):
     """Linearize ``call`` (flat input leaves -> a pytree, or ``(pytree, aux)`` with
-    ``has_aux``) at ``leaves``. Returns ``(out_leaves, out_tree, linear_graph, aux)``."""
+    ``has_aux``) at ``leaves``. Returns ``(out_leaves, out_tree, linear_graph, aux)``.
+    With ``in_tree``, ``call`` takes the arguments: ``call(*in_tree.unflatten(leaves))``."""
     box = []
     like = leaves[0] if leaves else None
 
     def flat(xs):
-        out = call(xs)
+        out = call(xs) if in_tree is None else call(*in_tree.unflatten(xs))
         if has_aux:
             out, aux = _aux_pair(out, what)
         o_leaves, o_tree = tree_flatten(out)
         box.append(o_tree)
         # Constant outputs in the inputs' library and device, as the others are.
-        o_leaves = [o if isinstance(o, Tracer) else _as_input(_scalar_like(o, like))
-                    for o in o_leaves]
+        for i, o in enumerate(o_leaves):
+            if not isinstance(o, Tracer):
+                o_leaves[i] = _as_input(_scalar_like(o, like))
         if has_aux:
             a_leaves, a_tree = tree_flatten(aux)
             box.append(a_tree)
@@ -264,10 +291,10 @@ def vjp(fun, *primals, has_aux=False):
         (array(6.),)
     """
     leaves, in_tree = tree_flatten(primals)
-    leaves = [_as_input(p) for p in leaves]
-    outs, out_tree, graph, aux = _linearize_tree(
-        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux, "vjp")
-    out_avals = [get_aval(o) for o in outs]
+    for i, p in enumerate(leaves):
+        if type(p) not in _by_type:
+            leaves[i] = _as_input(p)
+    outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree)
 
     def vjp_fun(cotangent):
         ct_leaves, ct_tree = tree_flatten(cotangent)
@@ -275,11 +302,14 @@ def vjp(fun, *primals, has_aux=False):
             raise TangentMismatchError(
                 f"vjp: the cotangent must have the tree structure of the output, {out_tree}; "
                 f"got {ct_tree}.")
-        ct_leaves = [_check_like(c, a, "vjp: cotangent", i, o)
-                     for i, (c, a, o) in enumerate(zip(ct_leaves, out_avals, outs))]
+        for i, (c, o) in enumerate(zip(ct_leaves, outs)):
+            t = type(c)  # the common case first: an array like the output
+            if not (t is type(o) and t in _by_type and c.shape == o.shape
+                    and c.dtype == o.dtype):
+                ct_leaves[i] = _check_like(c, get_aval(o), "vjp: cotangent", i, o)
         cts = backward(graph, ct_leaves)
-        return tree_unflatten(in_tree, _array_leaves(_instantiate(cts, leaves)))
-    out = tree_unflatten(out_tree, _array_leaves(outs))
+        return in_tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
+    out = out_tree.unflatten(_array_leaves(outs))
     if has_aux:
         return out, vjp_fun, aux
     return out, vjp_fun
@@ -627,7 +657,10 @@ def ShapeDtypeStruct(shape, dtype):
 
 
 def _instantiate(cts, primals):
-    return [fnp.zeros_like(p) if c is None else c for c, p in zip(cts, primals)]
+    for i, c in enumerate(cts):
+        if c is None:
+            cts[i] = fnp.zeros_like(primals[i])
+    return cts
 
 
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
@@ -637,9 +670,12 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
         >>> ft.value_and_grad(lambda x: x ** 3)(2.0)
         (array(8.), array(12.))
     """
+    return functools.wraps(fun)(_value_and_grad(fun, argnums, has_aux, holomorphic))
+
+
+def _value_and_grad(fun, argnums, has_aux, holomorphic):
     name = _fname(fun)
 
-    @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), f"grad of {name}")
         leaves, tree, call = _split_args(fun, args, kwargs, nums)
@@ -681,12 +717,14 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
             (out,), graph, aux = linearize_flat(flat, leaves, with_aux=True, avals=avals)
         else:
             (out,), graph = linearize_flat(flat, leaves, avals=avals)
-        # A constant output in the inputs' library and device, as jvp/vjp/linearize do.
-        out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
+        if type(out) in _SCALAR_DTYPES:
+            # A constant output in the inputs' library and device, as jvp/vjp/linearize do.
+            out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.
         cts = backward(graph, [Fill(1.0)], consume=True, template=out)
-        grads = tree_unflatten(tree, _array_leaves(_instantiate(cts, leaves)))
-        out = _array_leaves([out])[0]
+        grads = tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
+        if not _RETURNED_AS_IS.get(type(out)):
+            out = _as_array(out)
         g = grads[0] if single else grads
         if has_aux:
             return (out, tree_unflatten(box[0], aux)), g
@@ -710,12 +748,12 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
         >>> ft.grad(ft.grad(fnp.sin))(0.0)
         array(-0.)
     """
-    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
+    vg = _value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):
-        (value, *aux), g = _norm_vg(vg(*args, **kwargs), has_aux)
-        return (g, aux[0]) if has_aux else g
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
     return grad_fun
 
 
@@ -739,11 +777,6 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
         total = fnp.sum(fnp.asarray(out)) if type(out) in _SCALAR_DTYPES else fnp.sum(out)
         return (total, aux) if has_aux else total
     return functools.wraps(fun)(grad(summed, argnums, has_aux))
-
-
-def _norm_vg(res, has_aux):
-    val, g = res
-    return ((val[0], val[1]) if has_aux else (val,)), g
 
 
 def _aux_pair(out, what):

@@ -150,7 +150,8 @@ class StagingInterpreter(Interpreter):
     __slots__ = ("eqns", "device_source")
 
     def __init__(self, parent, inputs=()):
-        super().__init__(parent)
+        self.parent = parent  # (Interpreter.__init__, inline: one of these per linearize)
+        self.active = True
         self.eqns = []
         # One of the values being staged (the first), whose device the staged values have:
         # ``x.device`` of a staged value is that device, so that code creating arrays with

@@ -11,12 +11,19 @@ import optree
 NAMESPACE = "functrans"
 
 
-def tree_flatten(tree):
-    return optree.tree_flatten(tree, namespace=NAMESPACE)
+try:  # optree's C flattening itself: tree_flatten is on every transform's path
+    _flatten = optree._C.flatten
+
+    def tree_flatten(tree):
+        return _flatten(tree, None, False, NAMESPACE)
+    tree_flatten([1, (2,)])  # the signature of this optree version
+except Exception:  # pragma: no cover  (an optree without it, or another signature)
+    def tree_flatten(tree):
+        return optree.tree_flatten(tree, namespace=NAMESPACE)
 
 
 def tree_unflatten(treedef, leaves):
-    return optree.tree_unflatten(treedef, leaves)
+    return treedef.unflatten(leaves)
 
 
 def tree_map(f, tree, *rest):

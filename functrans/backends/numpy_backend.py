@@ -168,6 +168,13 @@ class NumPyBackend(Backend):
             return base
         return None
 
+    def asarray(self, value, dtype=None, device=None):
+        # NumPy's own asarray (array-api-compat's wrapper costs a microsecond per Python
+        # scalar a transform takes in)
+        if device is not None and device != "cpu":
+            return super().asarray(value, dtype, device)  # the library's error
+        return np.asarray(value, dtype=None if dtype is None else self.native_dtype(dtype))
+
     def as_array(self, x):
         # A reduction to 0-d gives a NumPy scalar; transforms return arrays, as JAX does.
         if type(x) is np.ndarray:
@@ -270,18 +277,36 @@ def _tanh_slope(x, factor):
 
 def _tensordot(x, y, a1, a2):
     # np.tensordot's own method (one 2-d product of transposed, reshaped operands) without
-    # its argument checks, which the primitive's callers have made
-    f1 = [i for i in range(x.ndim) if i not in a1]
-    f2 = [j for j in range(y.ndim) if j not in a2]
-    xs, ys = x.shape, y.shape
-    k = 1
-    for i in a1:
-        k *= xs[i]
-    xm = x.transpose(f1 + list(a1)).reshape(-1, k) if k else \
-        np.zeros((math.prod(xs[i] for i in f1), 0), x.dtype)
-    ym = y.transpose(list(a2) + f2).reshape(k, -1) if k else \
-        np.zeros((0, math.prod(ys[j] for j in f2)), y.dtype)
-    return np.dot(xm, ym).reshape([xs[i] for i in f1] + [ys[j] for j in f2])
+    # its argument checks, which the primitive's callers have made; the permutations and
+    # shapes are worked out once per shapes and axes
+    key = (x.shape, y.shape, a1, a2)
+    plan = _TENSORDOT_PLANS.get(key)
+    if plan is None:
+        plan = _tensordot_plan(*key)
+        if len(_TENSORDOT_PLANS) >= 256:
+            _TENSORDOT_PLANS.clear()
+        _TENSORDOT_PLANS[key] = plan
+    p1, m1, p2, m2, shape = plan
+    if m1[1] == 0:  # nothing contracted over an empty axis: zeros
+        return np.zeros(shape, np.result_type(x.dtype, y.dtype))
+    if p1 is not None:
+        x = x.transpose(p1)
+    if p2 is not None:
+        y = y.transpose(p2)
+    return np.dot(x.reshape(m1), y.reshape(m2)).reshape(shape)
+
+
+_TENSORDOT_PLANS: dict = {}
+
+
+def _tensordot_plan(xs, ys, a1, a2):
+    f1 = [i for i in range(len(xs)) if i not in a1]
+    f2 = [j for j in range(len(ys)) if j not in a2]
+    k = math.prod(xs[i] for i in a1)
+    p1, p2 = f1 + list(a1), list(a2) + f2
+    return (None if p1 == sorted(p1) else tuple(p1), (math.prod(xs[i] for i in f1), k),
+            None if p2 == sorted(p2) else tuple(p2), (k, math.prod(ys[j] for j in f2)),
+            tuple([xs[i] for i in f1] + [ys[j] for j in f2]))
 
 
 _IMPLS = {

@@ -20,9 +20,10 @@ from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _promote_arrays, _shape,
-                    broadcast_shapes, multiply, reshape)
+from ._base import (_NOT_ARRAY_OR_NP_SCALAR, _SCALARS, _as_operand, _dtype, _normalize_axis,
+                    _promote_arrays, _shape, broadcast_shapes, multiply, reshape)
 from ._elementwise import conj
+from .linalg import tensordot as _std_tensordot
 from ._statistics import _init_like
 from ._statistics import sum as _sum
 
@@ -55,6 +56,12 @@ def _operands(arrays):
     sums of products). As NumPy's products do, a Python number counts as an array of its
     default dtype (a float is float64, also beside float32 arrays) and becomes a 0-d array
     beside the first array; nested lists and tuples are NumPy's array-likes."""
+    if len(arrays) == 2:  # two arrays of one dtype: the common case, first
+        a, b = arrays
+        if type(a) not in _NOT_ARRAY_OR_NP_SCALAR and type(b) not in _NOT_ARRAY_OR_NP_SCALAR:
+            da = _dtype(a)
+            if da is _dtype(b) and da.kind != "b":
+                return arrays, False
     arrays = [_as_operand(a) if isinstance(a, (list, tuple)) else a for a in arrays]
     if all(type(a) in _SCALARS for a in arrays):
         arrays = [_as_operand(arrays[0])] + list(arrays[1:])
@@ -419,10 +426,9 @@ def tensordot(a, b, axes=2):
     first ``axes`` of ``b``, or over the axes listed in the pair ``axes`` (``axes`` may be
     positional, as in NumPy: ``tensordot(a, b, 0)`` is the outer product); the standard's
     ``tensordot(x1, x2, axes=...)`` is the same function."""
-    from .linalg import tensordot as _td
-    if isinstance(axes, (list, tuple)) and len(axes) == 2:
+    if type(axes) is not int and isinstance(axes, (list, tuple)) and len(axes) == 2:
         axes = tuple(tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in axes)
-    return _td(a, b, axes=axes)
+    return _std_tensordot(a, b, axes=axes)
 
 
 def inner(a, b, /):

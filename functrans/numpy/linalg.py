@@ -263,17 +263,20 @@ def tensordot(x1, x2, /, *, axes=2):
     if isinstance(axes, int):
         if axes < 0:
             raise ValueError("tensordot: axes must be non-negative")
+        if axes > len(s1) or axes > len(s2):
+            raise ShapeError(f"tensordot: axes={axes} is more than the number of axes of "
+                             f"shapes {s1} and {s2}")
         a1 = tuple(range(len(s1) - axes, len(s1)))
         a2 = tuple(range(axes))
     else:
         a1, a2 = axes
         a1 = tuple(_normalize_axis(a, len(s1)) for a in ((a1,) if isinstance(a1, int) else a1))
         a2 = tuple(_normalize_axis(a, len(s2)) for a in ((a2,) if isinstance(a2, int) else a2))
-    if len(a1) != len(a2) or any(s1[i] != s2[j] for i, j in zip(a1, a2)):
+    if len(a1) != len(a2) or [s1[i] for i in a1] != [s2[j] for j in a2]:
         raise ShapeError(f"tensordot: contracted axes {a1} of {s1} and {a2} of {s2} differ")
-    if len(set(a1)) != len(a1) or len(set(a2)) != len(a2):
+    if len(a1) > 1 and (len(set(a1)) != len(a1) or len(set(a2)) != len(a2)):
         raise ValueError(f"tensordot: an axis is listed twice in {a1} or {a2}")
-    return _la.tensordot(x1, x2, a1, a2)
+    return _la.tensordot_p.bind(x1, x2, a1=a1, a2=a2)
 
 
 def vecdot(x1, x2, /, *, axis=-1):

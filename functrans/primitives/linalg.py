@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ..core import ShapedArray, primitive
@@ -83,8 +84,12 @@ def _free_axes(ndim, axes):
     return tuple([i for i in range(ndim) if i not in axes])
 
 
-def _tensordot_aval(x, y, a1, a2):
-    xs, ys = x.shape, y.shape
+@functools.lru_cache(maxsize=1024)
+def _tensordot_layout(xs, ys, a1, a2):
+    """For operand shapes ``xs``, ``ys`` and axes: the result's shape, the free axes of each
+    operand, and the permutations that put the contraction of the cotangent with the other
+    operand back in each operand's axis order (see the transpose rule). Worked out once per
+    shapes and axes: staging and every backward pass ask for it."""
     try:
         paired = len(a1) == len(a2) and [xs[i] for i in a1] == [ys[j] for j in a2]
     except IndexError:
@@ -93,11 +98,30 @@ def _tensordot_aval(x, y, a1, a2):
             or (a1 and min(a1) < 0) or (a2 and min(a2) < 0)):
         raise ShapeError(f"tensordot primitive: cannot contract axes {a1} of {xs} with "
                          f"axes {a2} of {ys}")
+    f1, f2 = _free_axes(len(xs), a1), _free_axes(len(ys), a2)
+    shape = tuple([xs[i] for i in f1] + [ys[j] for j in f2])
+    # ct . y over y's free axes holds x's free axes, then x's contracted ones in the order
+    # of y's axes a2; x . ct over x's free axes holds y's contracted axes in the order of
+    # x's axes a1, then y's free axes
+    where = {i: k for k, i in enumerate(f1)}
+    rank = {j: len(f1) + k for k, j in enumerate(sorted(a2))}
+    for i, j in zip(a1, a2):
+        where[i] = rank[j]
+    perm_x = tuple([where[i] for i in range(len(xs))])
+    where = {j: len(a2) + k for k, j in enumerate(f2)}
+    rank = {i: k for k, i in enumerate(sorted(a1))}
+    for i, j in zip(a1, a2):
+        where[j] = rank[i]
+    perm_y = tuple([where[j] for j in range(len(ys))])
+    return shape, f1, f2, perm_x, perm_y
+
+
+def _tensordot_aval(x, y, a1, a2):
     if x.dtype is not y.dtype:
         raise TypeError(f"tensordot primitive needs operands of one dtype; got {x.dtype} and "
                         f"{y.dtype}")
-    return ShapedArray(tuple([d for i, d in enumerate(xs) if i not in a1]
-                             + [d for j, d in enumerate(ys) if j not in a2]), x.dtype)
+    return ShapedArray(_tensordot_layout(tuple(x.shape), tuple(y.shape), a1, a2)[0],
+                       x.dtype)
 
 
 def _tensordot_jvp(primals, tangents, a1, a2):
@@ -113,24 +137,13 @@ def _tensordot_jvp(primals, tangents, a1, a2):
 
 def _tensordot_transpose(ct, x, y, a1, a2):
     if type(x) is Var:  # the cotangent of x: contract ct's axes of y's free axes with y's
-        nd1, nd2 = len(x.aval.shape), len(y.shape)
-        f1, f2 = _free_axes(nd1, a1), _free_axes(nd2, a2)
-        raw = tensordot(ct, y, tuple(range(len(f1), len(f1) + len(f2))), f2)
-        # raw holds x's free axes, then x's contracted ones in the order of y's axes a2
-        where = {i: k for k, i in enumerate(f1)}
-        rank = {j: len(f1) + k for k, j in enumerate(sorted(a2))}
-        for i, j in zip(a1, a2):
-            where[i] = rank[j]
-        return [transpose(raw, [where[i] for i in range(nd1)]), None]
-    nd1, nd2 = len(x.shape), len(y.aval.shape)
-    f1, f2 = _free_axes(nd1, a1), _free_axes(nd2, a2)
-    raw = tensordot(x, ct, f1, tuple(range(len(f1))))
-    # raw holds y's contracted axes in the order of x's axes a1, then y's free axes
-    where = {j: len(a2) + k for k, j in enumerate(f2)}
-    rank = {i: k for k, i in enumerate(sorted(a1))}
-    for i, j in zip(a1, a2):
-        where[j] = rank[i]
-    return [None, transpose(raw, [where[j] for j in range(nd2)])]
+        _, f1, f2, perm, _ = _tensordot_layout(x.aval.shape, tuple(y.shape), a1, a2)
+        n = len(f1)
+        raw = tensordot_p.bind(ct, y, a1=tuple(range(n, n + len(f2))), a2=f2)
+        return [transpose(raw, perm), None]
+    _, f1, f2, _, perm = _tensordot_layout(tuple(x.shape), y.aval.shape, a1, a2)
+    raw = tensordot_p.bind(x, ct, a1=f1, a2=tuple(range(len(f1))))
+    return [None, transpose(raw, perm)]
 
 
 def _tensordot_batch(args, dims, a1, a2):
