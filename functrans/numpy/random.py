@@ -48,7 +48,8 @@ __all__ = ["RandomState", "beta", "binomial", "bytes", "chisquare", "choice", "d
 
 def _foreign(x):
     """Whether ``x`` is an array of another library than NumPy (torch, array-api-strict)."""
-    return hasattr(x, "__array_namespace__") and not isinstance(x, _np.ndarray)
+    return (hasattr(x, "shape") and hasattr(x, "dtype")
+            and not isinstance(x, (_np.ndarray, _np.generic, Tracer)))
 
 
 def _arg(x, fname):
@@ -154,11 +155,14 @@ class _Sampler:
 
 def _take0(x, idx):
     """The rows ``idx`` (NumPy integers) of the array ``x`` (traced or of any library)."""
-    from . import asarray, take
+    from ..api import _concrete_backend
+    from . import take
     idx = _np.asarray(idx)
     if idx.ndim == 0:
         return x[int(idx)]
-    return take(x, asarray(idx, device=x.device), axis=0)
+    b, device = _concrete_backend(x)  # the indices go to the library and device of x
+    index = b.xp.asarray(idx, **({"device": device} if device is not None else {}))
+    return take(x, index, axis=0)
 
 
 class RandomState(_Sampler):
