@@ -55,21 +55,22 @@ def _unary_to_nary(op):
     """``op(unary_fun, x, *extra)`` (a transform of a one-argument function) as autograd's
     ``op(fun, argnum=0, *extra)``: the returned function takes ``fun``'s arguments and
     applies ``op`` to ``fun`` seen as a function of the argument(s) at ``argnum``."""
-    @functools.wraps(op)
+    opname = op.__name__.lstrip("_")
+
     def nary_op(fun, argnum=0, *op_args, **op_kwargs):
         if type(argnum) not in (int, tuple, list):
-            raise TypeError(f"{op.__name__}: argnum must be an int or a tuple/list of ints; "
+            raise TypeError(f"{opname}: argnum must be an int or a tuple/list of ints; "
                             f"got {type(argnum).__name__}.")
         many = type(argnum) is not int
         nums = tuple(argnum) if many else (argnum,)
         if not all(type(i) is int for i in nums):
-            raise TypeError(f"{op.__name__}: argnum entries must be ints; got {argnum!r}.")
+            raise TypeError(f"{opname}: argnum entries must be ints; got {argnum!r}.")
 
         def nary_f(*args, **kwargs):
             n = len(args)
             for i in nums:
                 if not -n <= i < n:
-                    raise IndexError(f"{op.__name__} of {_name(fun)}: argnum {argnum!r} is "
+                    raise IndexError(f"{opname} of {_name(fun)}: argnum {argnum!r} is "
                                      f"out of range for a call with {n} positional "
                                      f"argument(s).")
 
@@ -81,12 +82,15 @@ def _unary_to_nary(op):
             unary_f.__name__ = _name(fun)
             x = tuple(args[i] for i in nums) if many else args[argnum]
             return op(unary_f, x, *op_args, **op_kwargs)
-        nary_f.__name__ = f"{op.__name__}_of_{_name(fun)}_wrt_argnum_{argnum}"
+        nary_f.__name__ = f"{opname}_of_{_name(fun)}_wrt_argnum_{argnum}"
         nary_f.__qualname__ = nary_f.__name__
-        nary_f.__doc__ = (f"The {op.__name__} of {_name(fun)} with respect to argument "
+        nary_f.__doc__ = (f"The {opname} of {_name(fun)} with respect to argument "
                           f"{argnum}; takes {_name(fun)}'s arguments.")
         nary_f.__wrapped__ = fun
         return nary_f
+    nary_op.__signature__ = inspect.Signature(
+        [inspect.Parameter("fun", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+         inspect.Parameter("argnum", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0)])
     return nary_op
 
 
