@@ -737,6 +737,8 @@ def test_operator_errors():
         fa.value_and_grad(fanp.sin)(X)
     with pytest.raises(TypeError, match="type int"):
         fa.grad(fanp.sin)(1)
+    with pytest.raises(TypeError, match="output is complex.*holomorphic_grad"):
+        fa.grad(lambda z: z ** 2)(1.0 + 1j)
     with pytest.raises(TypeError, match="dtype int64"):
         fa.deriv(fanp.sin)(onp.arange(3))
     with pytest.raises(TypeError, match="argnum must be an int"):

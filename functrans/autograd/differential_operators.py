@@ -112,10 +112,15 @@ def _as_scalar(fun, what, shape_box=None):
             raise TypeError(f"{what} of {_name(fun)}: the function must return a real "
                             f"scalar (an output of one element); got {shape}. Use jacobian, "
                             f"elementwise_grad or holomorphic_grad instead.")
+        if _is_complex(out):
+            raise TypeError(f"{what} of {_name(fun)}: the output is complex; {what} needs a "
+                            f"real output. Use holomorphic_grad for a holomorphic function "
+                            f"(or take the real part, or the absolute value, first).")
         shape = tuple(getattr(out, "shape", ()))
         if shape_box is not None:
             shape_box[:] = [shape]
         return fnp.reshape(out, ()) if shape != () else out
+    scalar_fun.__name__ = _name(fun)
     return scalar_fun
 
 
@@ -133,8 +138,7 @@ The output may be any array of one element (shape ``()``, ``(1,)``...). The grad
 structure of the argument (an array for an array, a tuple/list/dict of arrays for one).
 
 Differences from autograd: a Python float argument gives a 0-d array (autograd gives a NumPy
-scalar); a complex output is differentiated as functrans's ``grad`` does it (use
-``holomorphic_grad`` for holomorphic functions).
+scalar). A complex output is a TypeError, as in autograd (use ``holomorphic_grad``).
 """
 
 

@@ -287,12 +287,37 @@ def _make(name):
     return sampler
 
 
-for _name in ["beta", "binomial", "bytes", "chisquare", "dirichlet", "exponential", "f",
-              "gamma", "geometric", "gumbel", "hypergeometric", "laplace", "logistic",
-              "lognormal", "logseries", "multinomial", "multivariate_normal",
-              "negative_binomial", "noncentral_chisquare", "noncentral_f", "pareto", "poisson",
-              "power", "random_integers", "rayleigh", "standard_cauchy",
-              "standard_exponential", "standard_gamma", "standard_t", "triangular", "vonmises",
-              "wald", "weibull", "zipf"]:
-    globals()[_name] = _make(_name)
-del _name
+beta = _make("beta")
+binomial = _make("binomial")
+bytes = _make("bytes")
+chisquare = _make("chisquare")
+dirichlet = _make("dirichlet")
+exponential = _make("exponential")
+f = _make("f")
+gamma = _make("gamma")
+geometric = _make("geometric")
+gumbel = _make("gumbel")
+hypergeometric = _make("hypergeometric")
+laplace = _make("laplace")
+logistic = _make("logistic")
+lognormal = _make("lognormal")
+logseries = _make("logseries")
+multinomial = _make("multinomial")
+multivariate_normal = _make("multivariate_normal")
+negative_binomial = _make("negative_binomial")
+noncentral_chisquare = _make("noncentral_chisquare")
+noncentral_f = _make("noncentral_f")
+pareto = _make("pareto")
+poisson = _make("poisson")
+power = _make("power")
+random_integers = _make("random_integers")
+rayleigh = _make("rayleigh")
+standard_cauchy = _make("standard_cauchy")
+standard_exponential = _make("standard_exponential")
+standard_gamma = _make("standard_gamma")
+standard_t = _make("standard_t")
+triangular = _make("triangular")
+vonmises = _make("vonmises")
+wald = _make("wald")
+weibull = _make("weibull")
+zipf = _make("zipf")

@@ -27,11 +27,10 @@ def _on_pytrees(optimize):
 
         def flat_grad(x, i):
             return flatten(grad(unflatten(x), i))[0]
-        flat_callback = None
-        if callback:
-            def flat_callback(x, i, g):
-                return callback(unflatten(x), i, unflatten(g))
-        return unflatten(optimize(flat_grad, flat0, flat_callback, *args, **kwargs))
+        def flat_callback(x, i, g):
+            return callback(unflatten(x), i, unflatten(g))
+        return unflatten(optimize(flat_grad, flat0, flat_callback if callback else None,
+                                  *args, **kwargs))
     return tree_optimize
 
 
