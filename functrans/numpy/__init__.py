@@ -38,6 +38,7 @@ from ._searching import (argmax, argmin, argsort, count_nonzero, nonzero,  # noq
 from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod,  # noqa: F401
                           std, sum, var)
 from . import fft, linalg  # noqa: F401,E402
+from . import random  # noqa: F401,E402  (NumPy's random numbers, functrans.numpy.random)
 from .linalg import tensordot, vecdot  # noqa: F401
 # NumPy's names beyond the standard, each module with its __all__
 from ._products import *  # noqa: F401,F403,E402
