@@ -286,6 +286,19 @@ def test_mixing_backends_is_an_error(n1, n2):
     with pytest.raises(BackendMismatchError):
         ft.hessian(lambda x: fnp.sum(x * b))(a)
 
+
+
+def test_asarray_to_a_device_of_another_library_is_an_error():
+    import array_api_strict as xps
+    a = np.arange(3.0)
+    with pytest.raises(BackendMismatchError, match="(?s)numpy array.*array_api_strict"):
+        fnp.asarray(a, device=xps.Device("device1"))
+    assert fnp.asarray(a, device="cpu") is a  # where it is already: itself
+    s = xps.asarray([1.0, 2.0])
+    moved = fnp.asarray(s, device=xps.Device("device1"))  # asked for: moved
+    assert moved.device == xps.Device("device1")
+    assert fnp.asarray(s, device=s.device) is s
+
 # -- extras: scatter_add --------------------------------------------------------------------------
 
 

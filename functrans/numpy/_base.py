@@ -14,10 +14,11 @@ import operator
 import numpy as _np
 
 from .. import dtypes as _dt
-from ..backends import backend_of, default as _default_backend
+from ..backends import backend_of, backend_of_device as _backend_of_device
+from ..backends import default as _default_backend
 from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
 from ..core import Tracer, _current
-from ..errors import ShapeError
+from ..errors import BackendMismatchError, ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import reductions as _red
@@ -738,8 +739,18 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
             dtype = _dt.float64
         return _default_backend().asarray(obj, dtype=dtype, device=device)
     b = backend_of(obj)
+    if device is not None:
+        db = _backend_of_device(device)
+        if db is not None and db is not b:
+            raise BackendMismatchError(
+                f"asarray: the array is a {b.name} array and device {device!r} belongs to "
+                f"{db.name}; functrans never copies between libraries implicitly. Convert "
+                f"it with {db.name}'s own asarray (or from_dlpack) first.")
+        if device == b.device(obj):
+            device = None  # where it is already
     # (a NumPy scalar, np.float64(2.5), becomes a 0-d array as with numpy.asarray)
-    keep = dtype is None and not (b.name == "numpy" and type(obj) is not _np.ndarray)
+    keep = (dtype is None and device is None
+            and not (b.name == "numpy" and type(obj) is not _np.ndarray))
     out = obj if keep else b.asarray(obj, dtype=dtype, device=device)
     return b.copy(out) if copy and out is obj else out
 
