@@ -155,7 +155,9 @@ def rem(x, y):
     if _is_py(y):
         y = fnp.full_like(x, y)
     zero = fnp.equal(y, 0)
-    r = fnp.fmod(x, fnp.where(zero, 1, y))
+    # x - trunc(x / y) * y in wrapping integer arithmetic (fmod's |x| overflows at the
+    # type's minimum: int8 -128 rem 127 must be -1)
+    r = fnp.subtract(x, fnp.multiply(_int_div(x, y), y))
     return fnp.where(zero, x, r)
 
 
@@ -220,6 +222,12 @@ def _sign(x):
     return fnp.sign(x)
 
 
+def _logistic(x):
+    if _dtype(x).kind == "c":  # (expit is real only)
+        return fnp.divide(1, fnp.add(fnp.exp(fnp.negative(x)), 1))
+    return _special().expit(x)
+
+
 def _conj(x):
     if _dtype(x).kind == "f":
         x = fnp.astype(x, "complex64" if _dtype(x).bits == 32 else "complex128")
@@ -232,9 +240,21 @@ def _complex(x, y):
 
 def clamp(min, x, max):  # noqa: A002 (jax.lax's names)
     """``x`` clipped to ``[min, max]`` elementwise (``jax.lax.clamp``); ``min`` and ``max``
-    are 0-d or of ``x``'s shape, all three of one dtype."""
-    (lo, x, hi), _ = _operands("clamp", (min, x, max), "iuf")
-    return fnp.minimum(fnp.maximum(x, lo), hi)
+    are 0-d or of ``x``'s shape, all three of one dtype. Derivatives are JAX's: ``x`` has
+    one strictly between the bounds, a bound where it is the result, and none of them where
+    ``x`` equals a bound."""
+    (lo, x, hi), d = _operands("clamp", (min, x, max), "iuf")
+    value = fnp.minimum(fnp.maximum(x, lo), hi)
+    if d.kind != "f":
+        return value
+    # JAX's derivatives: ``x``'s strictly between the bounds, ``min``'s where it is above
+    # ``x`` (and below ``max``), ``max``'s where it is below ``x``; none where ``x`` equals a
+    # bound (fnp.maximum would share it)
+    inside = fnp.logical_and(fnp.greater(x, lo), fnp.less(x, hi))
+    at_lo = fnp.logical_and(fnp.greater(lo, x), fnp.less(lo, hi))
+    at_hi = fnp.less(hi, x)
+    return fnp.where(inside, x, fnp.where(at_lo, lo, fnp.where(
+        at_hi, hi, fnp.stop_gradient(value))))
 
 
 # -- elementwise: bits ---------------------------------------------------------------------
@@ -268,6 +288,8 @@ def shift_right_arithmetic(x, y):
         high = fnp.bitwise_invert(fnp.bitwise_right_shift(ones, s))
         top = fnp.bitwise_right_shift(x, d.bits - 1)
         return fnp.where(fnp.equal(top, 1), fnp.bitwise_or(low, high), low)
+    if _is_py(y):  # (a Python shift: no array of its own, the operand's dtype stays)
+        return fnp.bitwise_right_shift(x, y if 0 <= y < d.bits else d.bits - 1)
     s = fnp.where(_shift_ok(y, d.bits), y, d.bits - 1)
     return fnp.bitwise_right_shift(x, s)
 
@@ -332,7 +354,7 @@ def _b(name, fn, kinds, what):
 
 for _name, _fn, _k, _what in [
         ("neg", fnp.negative, _NUM, "``-x``"),
-        ("abs", fnp.abs, _NUM, "``|x|`` (the modulus, real, for complex ``x``)"),
+        ("abs", fnp.abs, "ifc", "``|x|`` (the modulus, real, for complex ``x``)"),
         ("sign", _sign, _NUM, "The sign of ``x`` (``x / |x|`` for complex ``x``)"),
         ("floor", fnp.floor, _F, "``floor(x)``"),
         ("ceil", fnp.ceil, _F, "``ceil(x)``"),
@@ -357,7 +379,7 @@ for _name, _fn, _k, _what in [
         ("asinh", fnp.arcsinh, _FC, "The inverse hyperbolic sine"),
         ("acosh", fnp.arccosh, _FC, "The inverse hyperbolic cosine"),
         ("atanh", fnp.arctanh, _FC, "The inverse hyperbolic tangent"),
-        ("logistic", lambda x: _special().expit(x), _FC, "The logistic sigmoid"),
+        ("logistic", lambda x: _logistic(x), _FC, "The logistic sigmoid"),
         ("erf", lambda x: _special().erf(x), _F, "The error function"),
         ("erfc", lambda x: _special().erfc(x), _F, "The complementary error function"),
         ("erf_inv", lambda x: _special().erfinv(x), _F, "The inverse error function"),
@@ -547,11 +569,8 @@ def pad(operand, padding_value, padding_config):
         if n + lo + hi < 0:
             raise ValueError(f"lax.pad: axis {axis} of size {n} with padding ({lo}, {hi}) "
                              f"would have a negative size.")
-        start, stop = builtins.max(-lo, 0), n - builtins.max(-hi, 0)
-        if start or stop != n:
-            idx = [builtins.slice(None)] * x.ndim
-            idx[axis] = builtins.slice(start, builtins.max(stop, start))
-            x = x[tuple(idx)]
+        # the positive padding first, then the negative ends crop the padded axis (a crop
+        # may reach into the other end's padding: (2, -4) on 3 elements leaves 1 pad value)
         parts = []
         for k in (lo, None, hi):
             if k is None:
@@ -562,6 +581,12 @@ def pad(operand, padding_value, padding_config):
                 parts.append(_fill(x, padding_value, tuple(shape)))
         if len(parts) > 1:
             x = fnp.concat(parts, axis=axis)
+        m = x.shape[axis]
+        start, stop = builtins.max(-lo, 0), m - builtins.max(-hi, 0)
+        if start or stop != m:
+            idx = [builtins.slice(None)] * x.ndim
+            idx[axis] = builtins.slice(start, stop)
+            x = x[tuple(idx)]
     return x if x is not operand else fnp.copy(x)
 
 
@@ -630,7 +655,7 @@ def collapse(operand, start_dimension, stop_dimension=None):
     x = _array(operand)
     stop = x.ndim if stop_dimension is None else stop_dimension
     start = start_dimension % x.ndim if x.ndim else 0
-    stop = stop % (x.ndim + 1) if stop < 0 else stop
+    stop = stop + x.ndim if stop < 0 else stop  # (Python's slice: -1 is ndim - 1)
     if not 0 <= start <= stop <= x.ndim:
         raise ValueError(f"lax.collapse: bad dimensions {start_dimension}, {stop_dimension} "
                          f"for shape {tuple(x.shape)}.")

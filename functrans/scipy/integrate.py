@@ -166,6 +166,8 @@ def _solve(fun, y0, t, rtol, atol, mxstep, hmax, h0):
         h = fnp.astype(fnp.abs(fnp.multiply(fnp.ones_like(t0), h0)), t.dtype)
 
     def interval(carry, target):
+        far, carry = carry[0], carry[1:]
+
         def cond(c):
             i, tc, hc = c[0], c[1], c[2]
             go = fnp.greater(fnp.multiply(fnp.subtract(target, tc), d), 0.0)
@@ -205,10 +207,14 @@ def _solve(fun, y0, t, rtol, atol, mxstep, hmax, h0):
         out = _interpolate(yp, y, fp, f, mid, span, theta)
         # Not reached (mxstep steps, or a step size that no longer moves t): nan.
         missed = fnp.greater(fnp.multiply(fnp.subtract(target, tc), d), 0.0)
+        # A time behind an earlier one (t not monotonic, which SciPy refuses): nan too,
+        # not an extrapolation of the last step.
+        back = fnp.less(fnp.multiply(fnp.subtract(target, far), d), 0.0)
+        missed = fnp.logical_or(missed, back)
         out = [fnp.where(missed, fnp.nan, o) for o in out]
-        return (tc, hc, tp, y, f, yp, fp, mid), out
+        return (fnp.where(back, far, target), tc, hc, tp, y, f, yp, fp, mid), out
 
-    init = (t0, h, t0, list(y0), list(f0), list(y0), list(f0), list(y0))
+    init = (t0, t0, h, t0, list(y0), list(f0), list(y0), list(f0), list(y0))
     _, ys = scan(interval, init, t[1:])
     return [fnp.concat([s, o], axis=0) for s, o in zip(stacked, ys)]
 
@@ -236,12 +242,26 @@ def _sequence(seq, like):
     return fnp.stack([fnp.reshape(_plain_next_to(like, v)[1], ()) for v in seq])
 
 
-def _make_solver(func, y_tree, arg_tree, what, opts):
-    """The solver as a ``custom_vjp`` function of ``(y0 leaves, t, args leaves)``."""
+def _is_value(x):
+    """Whether an argument leaf is data (an array, a tracer or a number)."""
+    return isinstance(x, (Tracer, bool, int, float, complex)) or (
+        hasattr(x, "shape") and hasattr(x, "dtype"))
+
+
+def _make_solver(func, y_tree, arg_tree, what, opts, static, n_args):
+    """The solver as a ``custom_vjp`` function of ``(y0 leaves, t, args leaves)`` (the
+    leaves that are data; ``static`` maps the positions of the others to them)."""
     rtol, atol, mxstep, hmax, h0 = opts
 
+    def all_args(a):
+        if not static:
+            return list(a)
+        it = iter(a)
+        return [static[i] if i in static else next(it) for i in range(n_args)]
+
     def call(y, tt, a):
-        out = func(tree_unflatten(y_tree, list(y)), tt, *tree_unflatten(arg_tree, list(a)))
+        out = func(tree_unflatten(y_tree, list(y)), tt,
+                   *tree_unflatten(arg_tree, all_args(a)))
         if len(y) == 1 and y_tree.num_nodes == 1 and isinstance(out, (list, tuple)):
             out = _sequence(out, y[0])  # (SciPy's func may return a list)
         leaves, tree = tree_flatten(out)
@@ -361,8 +381,13 @@ def _odeint(func, y0, t, args, what, rtol, atol, mxstep, hmax, h0):
         raise ValueError(f"{what}: t must hold at least one time.")
     t = t if t.dtype == dtype else fnp.astype(t, dtype)
     arg_leaves, arg_tree = tree_flatten(tuple(args))
-    solver = _make_solver(func, y_tree, arg_tree, what, (rtol, atol, mxstep, hmax, h0))
-    out = solver(conv, t, arg_leaves)
+    # Leaves that are neither arrays nor numbers (strings, functions, other objects, which
+    # SciPy passes along to func) stay out of the solver's inputs: func gets them as they are.
+    static = {i: v for i, v in enumerate(arg_leaves) if not _is_value(v)}
+    dynamic = [v for i, v in enumerate(arg_leaves) if i not in static]
+    solver = _make_solver(func, y_tree, arg_tree, what, (rtol, atol, mxstep, hmax, h0),
+                          static, len(arg_leaves))
+    out = solver(conv, t, dynamic)
     return tree_unflatten(y_tree, list(out))
 
 
@@ -376,11 +401,13 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     estimate's root mean square, relative to ``atol + rtol * |y|``, at most 1 per step) and
     a quartic interpolant for the output times, written with ``functrans.lax`` loops: it runs
     eagerly on plain arrays (results of ``y0``'s library), stages under ``jit`` and batches
-    under ``vmap``. ``t`` may increase or decrease (it must be monotonic; not checked).
+    under ``vmap``. ``t`` may increase or decrease (monotonic, repeated values allowed: a
+    time behind an earlier one gives nan, where SciPy raises).
     Reverse mode (``grad``, ``vjp``) is the adjoint method: a second integration backwards
     in time of the state, its adjoint and the parameters' cotangent, as in
     ``jax.experimental.ode.odeint``; it gives derivatives in ``y0``, ``t`` and every
-    floating-point array among ``args`` (which may be pytrees). Forward mode (``jvp``) is the
+    floating-point array among ``args`` (which may be pytrees; leaves that are not arrays
+    or numbers, such as strings, reach ``func`` unchanged). Forward mode (``jvp``) is the
     transpose of that adjoint map, so it costs one forward and one backward integration plus
     a reverse pass through the latter. Values that ``func`` closes over (instead of taking
     them in ``args``) are differentiated through the solver's steps, not by the adjoint.
