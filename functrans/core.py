@@ -112,7 +112,7 @@ class Primitive:
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
-                 "into", "project", "_impls",
+                 "into", "project", "value_free", "_impls",
                  "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
@@ -139,6 +139,9 @@ class Primitive:
         # params)`` computing result ``i`` alone, or None; a staged graph that reads only
         # that result uses it (sin_cos read for its cos is cos).
         self.project = None
+        # The result depends on the operands' shapes and dtypes only, never on their values
+        # (full_like): recorded for a backward pass, it is a constant (see TangentRecorder).
+        self.value_free = False
         # backend -> callable(*args, **params), filled on first use; also array type ->
         # the same callable for the types the backend owns, so that functrans.numpy's fast
         # paths find it with one look-up (cleared when the backends registry changes)

@@ -148,6 +148,7 @@ class StagingInterpreter(Interpreter):
     are not its own tracers are constants of the graph (the residuals, in linearize)."""
 
     __slots__ = ("eqns", "device_source")
+    value_free_constants = False  # (see TangentRecorder)
 
     def __init__(self, parent, inputs=()):
         self.parent = parent  # (Interpreter.__init__, inline: one of these per linearize)
@@ -188,6 +189,8 @@ class StagingInterpreter(Interpreter):
         else:
             out_aval = prim.abstract_eval(
                 *[x.aval if type(x) is Var else get_aval(x) for x in inputs], **params)
+            if prim.value_free and self.value_free_constants:
+                return self._constant(prim, out_aval, params)
         if prim.multiple_results:
             outs = [Var(a) for a in out_aval]
             self.eqns.append((prim, inputs, params, outs))
@@ -200,6 +203,20 @@ class StagingInterpreter(Interpreter):
 class TangentRecorder(StagingInterpreter):
     """The staging beneath linearize's JVP interpreter, which records the tangent side only:
     rules that must know whether their tangents are being recorded for a backward pass (the
-    control-flow primitives) look for its tracers."""
+    control-flow primitives) look for its tracers.
+
+    A value-free operation on a tangent (``ones_like(dt)`` in a custom rule) is evaluated
+    into a constant rather than recorded, as in JAX: it may then be a coefficient of the
+    linear map (the denominator of ``dt / ones_like(dt)``), as the transpose needs."""
 
     __slots__ = ()
+    value_free_constants = True
+
+    def _constant(self, prim, aval, params):
+        from .backends import backend_of, default
+        from .numpy._base import _concrete_value
+        src = _concrete_value(self.device_source) if self.device_source is not None else None
+        b = default() if src is None else backend_of(src)
+        like = b.xp.zeros(aval.shape, dtype=b.native_dtype(aval.dtype),
+                          **({} if src is None else {"device": b.device(src)}))
+        return prim.impl_for(b)(like, **params)

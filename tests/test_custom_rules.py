@@ -199,3 +199,29 @@ def test_jvp_of_custom_vjp_with_an_iterative_bwd():
     np.testing.assert_allclose(ft.jit(lambda b, t: ft.jvp(solve, (b,), (t,))[1])(b, t),
                                expected, rtol=1e-10)
     np.testing.assert_allclose(ft.jacfwd(solve)(b), np.linalg.inv(A), rtol=1e-10)
+
+
+def test_a_value_free_array_of_a_tangent_is_a_constant_of_the_linear_map():
+    # ones_like(dx) does not depend on dx's values: in reverse mode it is a constant, so it
+    # may divide (as in JAX); custom_root's scalar tangent_solve y / g(ones_like(y)) too.
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(p, t):
+        (x,), (dx,) = p, t
+        return fnp.sin(x), dx * fnp.cos(x) / fnp.ones_like(dx)
+
+    x = np.array([0.3, 1.2])
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(f(x)))(x), np.cos(x))
+    np.testing.assert_allclose(ft.hessian(lambda x: fnp.sum(f(x)))(x), np.diag(-np.sin(x)))
+
+    def sqrt_root(a):
+        def newton(g, y):
+            for _ in range(40):
+                y = y - g(y) / (2 * y)
+            return y
+        return ft.lax.custom_root(lambda y: y * y - a, 1.0, newton,
+                                  lambda g, y: y / g(fnp.ones_like(y)))
+    np.testing.assert_allclose(ft.grad(sqrt_root)(2.0), 0.5 / np.sqrt(2.0))

@@ -271,6 +271,7 @@ full_like_p.def_abstract_eval(
     lambda x, fill_value, dtype=None: x if dtype is None else ShapedArray(x.shape, dtype))
 full_like_p.def_jvp(lambda p, t, **params: (full_like_p.bind(p[0], **params), None))
 full_like_p.def_batch(leading_rule(full_like_p))
+full_like_p.value_free = True
 
 
 def full_like(x, fill_value, dtype=None):
