@@ -341,7 +341,8 @@ def test_graph_network_with_segment_sum_as_jax():
     jax = _jax()
     import jax.numpy as jnp
     fj = _graph_net(jnp, jax.ops.segment_sum, senders, receivers, n)
-    close(jax.value_and_grad(fj, (0, 1))(params, nodes), ft.value_and_grad(f, (0, 1))(params, nodes))
+    close(jax.value_and_grad(fj, (0, 1))(params, nodes),
+          ft.value_and_grad(f, (0, 1))(params, nodes))
 
 
 def _neural_ode(np, odeint, t, target):

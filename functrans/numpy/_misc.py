@@ -2,8 +2,8 @@
 ``dtype``, the constant ``euler_gamma``, floating-point error control (``errstate``,
 ``seterr``, ``geterr``), index iteration (``ndindex``, ``ndenumerate``), bit packing
 (``packbits``, ``unpackbits``), integer formatting (``binary_repr``, ``base_repr``),
-``asfortranarray``, the index builders ``s_``/``index_exp``, the memory-overlap checks ``may_share_memory``/``shares_memory`` and
-``row_stack``, with NumPy's semantics.
+``asfortranarray``, the memory-overlap checks ``may_share_memory``/``shares_memory``,
+``row_stack`` and the index builders ``s_``/``index_exp``, with NumPy's semantics.
 
 The dtype aliases are functrans's own :class:`~functrans.dtypes.DType` objects, chosen as
 NumPy 2 defines them on 64-bit Linux (``int_``, ``intp``, ``long`` are ``int64``; ``intc``
