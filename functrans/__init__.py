@@ -21,7 +21,7 @@ from .compiling import jit  # noqa: F401
 from .custom import custom_jvp, custom_vjp  # noqa: F401
 from . import lax  # noqa: F401
 from .lax_ops import block_until_ready, device_put, disable_jit  # noqa: F401
-from . import random  # noqa: F401
+from . import ops, random  # noqa: F401
 from .numpy import stop_gradient  # noqa: F401
 from .tree import register_pytree_node  # noqa: F401
 

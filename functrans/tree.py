@@ -11,55 +11,231 @@ import optree
 NAMESPACE = "functrans"
 
 
+_MISSING = object()
+
+
 try:  # optree's C flattening itself: tree_flatten is on every transform's path
     _flatten = optree._C.flatten
-
-    def tree_flatten(tree):
-        return _flatten(tree, None, False, NAMESPACE)
-    tree_flatten([1, (2,)])  # the signature of this optree version
+    _flatten([1, (2,)], None, False, NAMESPACE)  # the signature of this optree version
 except Exception:  # pragma: no cover  (an optree without it, or another signature)
-    def tree_flatten(tree):
-        return optree.tree_flatten(tree, namespace=NAMESPACE)
+    def _flatten(tree, is_leaf, none_is_leaf, namespace):
+        return optree.tree_flatten(tree, is_leaf, none_is_leaf=none_is_leaf,
+                                   namespace=namespace)
+
+
+def tree_flatten(tree, is_leaf=None):
+    """The leaves of ``tree`` and its structure: ``(leaves, treedef)``; ``is_leaf(node)``
+    true stops the flattening at ``node`` (it becomes a leaf), as in ``jax.tree_util``."""
+    return _flatten(tree, is_leaf, False, NAMESPACE)
 
 
 def tree_unflatten(treedef, leaves):
+    """The pytree of structure ``treedef`` with ``leaves`` in flattening order."""
     return treedef.unflatten(leaves)
 
 
-def tree_map(f, tree, *rest):
-    return optree.tree_map(f, tree, *rest, namespace=NAMESPACE)
+def tree_map(f, tree, *rest, is_leaf=None):
+    """The pytree of ``f(leaf, *corresponding leaves of rest)``: each of ``rest`` has
+    ``tree``'s structure (or ``tree``'s leaves as subtrees' roots); ``is_leaf(node)`` true
+    treats ``node`` as a leaf (``jax.tree_util.tree_map``)."""
+    return optree.tree_map(f, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
 
 
-def tree_structure(tree):
-    return optree.tree_structure(tree, namespace=NAMESPACE)
+def tree_structure(tree, is_leaf=None):
+    """The structure (treedef) of ``tree``, leaves as ``is_leaf`` says."""
+    return optree.tree_structure(tree, is_leaf, namespace=NAMESPACE)
 
 
-def register_pytree_node(cls, flatten, unflatten):
+def register_pytree_node(cls, flatten, unflatten, flatten_with_keys=None):
     """Register ``cls`` as a pytree node: ``flatten(obj) -> (children, aux)`` and
-    ``unflatten(aux, children) -> obj``."""
+    ``unflatten(aux, children) -> obj``. ``flatten_with_keys(obj) -> (((key, child), ...),
+    aux)``, if given, names the children in paths (``tree_flatten_with_path``); otherwise
+    they are numbered."""
+    if flatten_with_keys is None:
+        def flat(o):
+            return flatten(o)
+    else:
+        def flat(o):
+            pairs, aux = flatten_with_keys(o)
+            pairs = list(pairs)
+            return [c for _, c in pairs], aux, [k for k, _ in pairs]
     return optree.register_pytree_node(
-        cls, lambda o: flatten(o), lambda aux, ch: unflatten(aux, ch), namespace=NAMESPACE)
+        cls, flat, lambda aux, ch: unflatten(aux, ch), namespace=NAMESPACE)
 
 
-def tree_leaves(tree):
+def register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten=None):
+    """Register ``cls`` with ``flatten_with_keys(obj) -> (((key, child), ...), aux)`` naming
+    its children in paths, and ``unflatten(aux, children) -> obj``
+    (``jax.tree_util.register_pytree_with_keys``; ``flatten`` is accepted and unused)."""
+    return register_pytree_node(cls, None, unflatten, flatten_with_keys)
+
+
+def register_pytree_node_class(cls):
+    """Class decorator: register ``cls`` as a pytree node by its own methods
+    ``obj.tree_flatten() -> (children, aux)`` and the classmethod
+    ``cls.tree_unflatten(aux, children)``; returns ``cls``."""
+    register_pytree_node(cls, lambda o: o.tree_flatten(), cls.tree_unflatten)
+    return cls
+
+
+def register_pytree_with_keys_class(cls):
+    """Class decorator: as :func:`register_pytree_node_class`, with the method
+    ``obj.tree_flatten_with_keys() -> (((key, child), ...), aux)`` naming the children."""
+    register_pytree_with_keys(cls, lambda o: o.tree_flatten_with_keys(), cls.tree_unflatten)
+    return cls
+
+
+class _FieldName(str):
+    """A dataclass field's name in a path: equal to the plain string; :func:`keystr` writes
+    it as an attribute (``.name``)."""
+
+    __slots__ = ()
+
+
+def register_dataclass(nodetype=None, data_fields=None, meta_fields=None, drop_fields=()):
+    """Register the dataclass ``nodetype`` as a pytree node (``jax.tree_util.
+    register_dataclass``): the ``data_fields`` are its children (named by the field in
+    paths), the ``meta_fields`` its static part (hashable values compared for equality, as a
+    treedef's), ``drop_fields`` neither (fields without ``init``). With neither list given,
+    the fields marked ``dataclasses.field(metadata=dict(static=True))`` are meta and the other
+    ``init`` fields data. Returns ``nodetype``; usable as a decorator, bare or called with
+    the lists only (``functools.partial`` style)."""
+    import dataclasses
+    if nodetype is None:
+        return lambda cls: register_dataclass(cls, data_fields, meta_fields, drop_fields)
+    if data_fields is None and meta_fields is None:
+        if not dataclasses.is_dataclass(nodetype):
+            raise TypeError(f"register_dataclass: {nodetype.__name__} is not a dataclass; "
+                            f"pass data_fields and meta_fields.")
+        fields = [f for f in dataclasses.fields(nodetype) if f.init and
+                  f.name not in drop_fields]
+        meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
+        data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
+    elif data_fields is None or meta_fields is None:
+        raise TypeError("register_dataclass: give both data_fields and meta_fields, or "
+                        "neither (then they are read from the dataclass's fields).")
+    data_fields, meta_fields = tuple(data_fields), tuple(meta_fields)
+    if dataclasses.is_dataclass(nodetype):
+        init = {f.name for f in dataclasses.fields(nodetype) if f.init}
+        missing = init - set(data_fields) - set(meta_fields) - set(drop_fields)
+        if missing:
+            raise ValueError(f"register_dataclass: the fields {sorted(missing)} of "
+                             f"{nodetype.__name__} are in neither data_fields nor "
+                             f"meta_fields nor drop_fields.")
+
+    names = [_FieldName(n) for n in data_fields]
+
+    def flatten(o):
+        return ([getattr(o, n) for n in data_fields],
+                tuple(getattr(o, n) for n in meta_fields), names)
+
+    def unflatten(aux, children):
+        return nodetype(**dict(zip(meta_fields, aux)), **dict(zip(data_fields, children)))
+    optree.register_pytree_node(nodetype, flatten, unflatten, namespace=NAMESPACE)
+    return nodetype
+
+
+def register_static(cls):
+    """Register ``cls`` as a pytree node without children: its instances are part of the
+    structure (hashable, compared for equality), never leaves; returns ``cls``."""
+    optree.register_pytree_node(cls, lambda o: ((), o), lambda aux, _: aux,
+                                namespace=NAMESPACE)
+    return cls
+
+
+class Partial(functools.partial):
+    """``functools.partial`` as a pytree (``jax.tree_util.Partial``): the bound positional
+    and keyword arguments are its children, the function is static; so a function closed
+    over arrays passes through ``jit``, ``vmap`` and ``tree_map`` as an argument."""
+
+    def __new__(cls, func, *args, **kw):
+        if isinstance(func, functools.partial):  # flatten nested partials, as JAX's
+            base = func
+            func = base.func
+            args = base.args + args
+            kw = {**base.keywords, **kw}
+        return super().__new__(cls, func, *args, **kw)
+
+
+register_pytree_node(Partial, lambda p: ((p.args, p.keywords), p.func),
+                     lambda func, ch: Partial(func, *ch[0], **ch[1]))
+
+
+def tree_leaves(tree, is_leaf=None):
     """The leaves of ``tree`` in flattening order."""
-    return optree.tree_leaves(tree, namespace=NAMESPACE)
+    return optree.tree_leaves(tree, is_leaf, namespace=NAMESPACE)
 
 
-def tree_map_with_path(f, tree, *rest):
+def tree_map_with_path(f, tree, *rest, is_leaf=None):
     """``tree_map`` with each leaf's path (a tuple of keys/indices) as ``f``'s first
-    argument."""
-    return optree.tree_map_with_path(f, tree, *rest, namespace=NAMESPACE)
+    argument.
+
+    Paths are optree's: dict keys, sequence and namedtuple indices, the field names of a
+    :func:`register_dataclass` class, the keys of ``flatten_with_keys``, indices for other
+    registered nodes (JAX wraps them as ``DictKey``/``SequenceKey``/``GetAttrKey``; print
+    them with :func:`keystr`)."""
+    return optree.tree_map_with_path(f, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
 
 
-def tree_reduce(f, tree, *initial):
-    """``functools.reduce(f, tree_leaves(tree), *initial)``."""
-    return functools.reduce(f, tree_leaves(tree), *initial)
+def tree_flatten_with_path(tree, is_leaf=None):
+    """``([(path, leaf), ...], treedef)``: the leaves with their paths (see
+    :func:`tree_map_with_path` for what a path holds)."""
+    paths, leaves, treedef = optree.tree_flatten_with_path(tree, is_leaf, namespace=NAMESPACE)
+    return list(zip(paths, leaves)), treedef
 
 
-def tree_all(tree):
+def tree_leaves_with_path(tree, is_leaf=None):
+    """``[(path, leaf), ...]`` in flattening order (see :func:`tree_map_with_path`)."""
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+def keystr(keys, *, simple=False, separator=""):
+    """A path as text: ``['a'][0]`` for the path ``('a', 0)``, ``.w`` for a field of a
+    :func:`register_dataclass` class (``jax.tree_util.keystr``); ``simple=True`` joins the
+    bare keys with ``separator`` (``a/0`` with ``"/"``). A namedtuple's field reads ``[0]``
+    here (its index in optree's path) where JAX writes ``.name``, and other registered
+    nodes' children ``[0]`` where JAX writes ``[<flat index 0>]``."""
+    if simple:
+        return separator.join(str(getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))))
+                              for k in keys)
+    parts = []
+    for k in keys:
+        if isinstance(k, _FieldName):
+            parts.append(f".{k}")
+        elif isinstance(k, int):
+            parts.append(f"[{k}]")
+        else:
+            parts.append(f"[{k!r}]")
+    return separator.join(parts)
+
+
+def tree_transpose(outer_treedef, inner_treedef, pytree_to_transpose):
+    """Turn a pytree of structure ``outer`` whose subtrees have structure ``inner`` into one
+    of structure ``inner`` whose subtrees have structure ``outer`` (a list of per-example
+    dicts into a dict of lists); ``inner_treedef=None`` takes the first subtree's."""
+    if inner_treedef is None:
+        subtrees = outer_treedef.flatten_up_to(pytree_to_transpose)
+        inner_treedef = tree_structure(subtrees[0]) if subtrees else tree_structure(None)
+    return optree.tree_transpose(outer_treedef, inner_treedef, pytree_to_transpose)
+
+
+def all_leaves(iterable, is_leaf=None):
+    """Whether every element of ``iterable`` is a leaf (of no registered node type)."""
+    return optree.all_leaves(iterable, is_leaf, namespace=NAMESPACE)
+
+
+def tree_reduce(f, tree, initializer=_MISSING, is_leaf=None):
+    """``functools.reduce(f, tree_leaves(tree), initializer)`` (without ``initializer``
+    when not given)."""
+    leaves = tree_leaves(tree, is_leaf)
+    if initializer is _MISSING:
+        return functools.reduce(f, leaves)
+    return functools.reduce(f, leaves, initializer)
+
+
+def tree_all(tree, *, is_leaf=None):
     """Whether every leaf is true (``bool(leaf)``: concrete leaves only)."""
-    return builtins.all(tree_leaves(tree))
+    return builtins.all(tree_leaves(tree, is_leaf))
 
 
 def ravel_pytree(tree):
@@ -102,3 +278,5 @@ def ravel_pytree(tree):
 flatten, unflatten, structure = tree_flatten, tree_unflatten, tree_structure
 map, leaves, map_with_path = tree_map, tree_leaves, tree_map_with_path
 reduce, all = tree_reduce, tree_all
+flatten_with_path, leaves_with_path = tree_flatten_with_path, tree_leaves_with_path
+transpose = tree_transpose

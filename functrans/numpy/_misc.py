@@ -2,8 +2,8 @@
 ``dtype``, the constant ``euler_gamma``, floating-point error control (``errstate``,
 ``seterr``, ``geterr``), index iteration (``ndindex``, ``ndenumerate``), bit packing
 (``packbits``, ``unpackbits``), integer formatting (``binary_repr``, ``base_repr``),
-``asfortranarray``, the memory-overlap checks ``may_share_memory``/``shares_memory`` and
-``row_stack``, with NumPy's semantics.
+``asfortranarray``, the memory-overlap checks ``may_share_memory``/``shares_memory``,
+``row_stack`` and the index builders ``s_``/``index_exp``, with NumPy's semantics.
 
 The dtype aliases are functrans's own :class:`~functrans.dtypes.DType` objects, chosen as
 NumPy 2 defines them on 64-bit Linux (``int_``, ``intp``, ``long`` are ``int64``; ``intc``
@@ -40,6 +40,8 @@ __all__ = [
     "errstate", "seterr", "geterr", "ndindex", "ndenumerate", "packbits", "unpackbits",
     "binary_repr", "base_repr", "asfortranarray", "may_share_memory", "shares_memory",
     "row_stack",
+    # index expressions
+    "s_", "index_exp",
 ]
 
 # -- dtype names -------------------------------------------------------------------------------
@@ -429,3 +431,31 @@ def shares_memory(a, b, /, max_work=-1):
 
 
 row_stack = vstack
+
+
+# -- index expressions -------------------------------------------------------------------------
+
+
+class _IndexExpression:
+    """Slice syntax turned into index objects: ``s_[1:3, ::2]`` is the tuple
+    ``(slice(1, 3, None), slice(None, None, 2))`` and ``s_[::2]`` the lone slice; ``index_exp``
+    always gives a tuple (``index_exp[::2]`` is ``(slice(None, None, 2),)``), as NumPy's
+    ``s_`` and ``index_exp``. Nothing is computed: the result indexes any array, tracers
+    included."""
+
+    __slots__ = ("_maybe_tuple",)
+
+    def __init__(self, maybe_tuple):
+        self._maybe_tuple = maybe_tuple
+
+    def __getitem__(self, item):
+        if self._maybe_tuple or isinstance(item, tuple):
+            return item
+        return (item,)
+
+    def __repr__(self):
+        return "s_" if self._maybe_tuple else "index_exp"
+
+
+s_ = _IndexExpression(True)
+index_exp = _IndexExpression(False)
