@@ -71,7 +71,7 @@ def select(pred, on_true, on_false):
     return fnp.where(pred, on_true, on_false)
 
 
-def _starts(operand, start_indices, sizes, what):
+def _starts(operand, start_indices, sizes, what, allow_negative=True):
     shape = tuple(operand.shape)
     starts = list(start_indices)
     if len(starts) != len(shape) or len(sizes) != len(shape):
@@ -81,21 +81,42 @@ def _starts(operand, start_indices, sizes, what):
         if not 0 <= n <= d:
             raise ValueError(f"{what}: size {n} along axis {k} does not fit the operand's "
                              f"{d}.")
-    # As in JAX, each start is clamped so that the slice lies within the operand; an array
-    # start is widened to int64 first (an int8 or uint8 one cannot hold the positions
-    # computed from it: arange(300, dtype=uint8) wraps).
-    return [fnp.clip(fnp.astype(s, fnp.int64), 0, d - n) if hasattr(s, "shape") else
-            builtins.min(builtins.max(operator.index(s), 0), d - n)
-            for s, n, d in zip(starts, sizes, shape)]
+    negative = (list(allow_negative) if isinstance(allow_negative, (list, tuple))
+                else [allow_negative] * len(shape))
+    if len(negative) != len(shape):
+        raise ValueError(f"{what}: allow_negative_indices has {len(negative)} entries for "
+                         f"{len(shape)} axes.")
+    # As in JAX, a negative start counts from the end of its axis (with
+    # allow_negative_indices), then each start is clamped so that the slice lies within the
+    # operand; an array start is widened to int64 first (an int8 or uint8 one cannot hold
+    # the positions computed from it: arange(300, dtype=uint8) wraps).
+    out = []
+    for s, n, d, neg in zip(starts, sizes, shape, negative):
+        if hasattr(s, "shape"):
+            s = fnp.astype(s, fnp.int64)
+            if neg:
+                s = fnp.where(fnp.less(s, 0), fnp.add(s, d), s)
+            out.append(fnp.clip(s, 0, d - n))
+            continue
+        s = operator.index(s)
+        if s < 0:
+            if not neg:
+                raise ValueError(f"{what}: start index {s} is out of bounds for an axis of "
+                                 f"{d} with allow_negative_indices=False.")
+            s += d
+        out.append(builtins.min(builtins.max(s, 0), d - n))
+    return out
 
 
-def dynamic_slice(operand, start_indices, slice_sizes):
+def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
     """``operand[s0:s0 + n0, s1:s1 + n1, ...]`` for start indices that may be traced
-    (``jax.lax.dynamic_slice``); each start is clamped so that the slice fits."""
+    (``jax.lax.dynamic_slice``): a negative start counts from the end of its axis (unless
+    ``allow_negative_indices`` is false, for all axes or per axis), then each start is
+    clamped so that the slice fits."""
     sizes = [operator.index(n) for n in slice_sizes]
     out = operand
-    for axis, (s, n) in enumerate(zip(_starts(operand, start_indices, sizes, "dynamic_slice"),
-                                      sizes)):
+    starts = _starts(operand, start_indices, sizes, "dynamic_slice", allow_negative_indices)
+    for axis, (s, n) in enumerate(zip(starts, sizes)):
         if n == operand.shape[axis]:
             continue  # the whole axis (its start is clamped to 0)
         idx = fnp.arange(n, dtype=getattr(s, "dtype", fnp.int64), device=fnp.device(out))
@@ -105,14 +126,17 @@ def dynamic_slice(operand, start_indices, slice_sizes):
     return fnp.copy(out) if out is operand else out  # (the whole operand: a new array too)
 
 
-def dynamic_update_slice(operand, update, start_indices):
+def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
     """``operand`` with ``update`` written at the (possibly traced) start indices, as a new
-    array (``jax.lax.dynamic_update_slice``); each start is clamped so that the update fits."""
+    array (``jax.lax.dynamic_update_slice``): a negative start counts from the end of its
+    axis (unless ``allow_negative_indices`` is false), then each start is clamped so that
+    the update fits."""
     if update.ndim != operand.ndim:
         raise TypeError(f"dynamic_update_slice: update has {update.ndim} axes, operand "
                         f"{operand.ndim}.")
     sizes = tuple(update.shape)
-    starts = _starts(operand, start_indices, sizes, "dynamic_update_slice")
+    starts = _starts(operand, start_indices, sizes, "dynamic_update_slice",
+                     allow_negative_indices)
     if 0 in sizes:  # an empty update writes nothing (and has no element to lay out)
         return fnp.copy(operand)
     # The update laid out over the operand's shape (read at the clamped offsets), and a mask
@@ -132,36 +156,43 @@ def dynamic_update_slice(operand, update, start_indices):
     return fnp.where(mask, fnp.astype(placed, operand.dtype), operand)
 
 
-def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
+def dynamic_slice_in_dim(operand, start_index, slice_size=1, axis=0, *,
+                         allow_negative_indices=True):
     """``dynamic_slice`` along one axis (``jax.lax.dynamic_slice_in_dim``)."""
     axis = axis % operand.ndim
     starts = [0] * operand.ndim
     starts[axis] = start_index
     sizes = list(operand.shape)
     sizes[axis] = slice_size
-    return dynamic_slice(operand, starts, sizes)
+    return dynamic_slice(operand, starts, sizes, allow_negative_indices=allow_negative_indices)
 
 
-def dynamic_update_slice_in_dim(operand, update, start_index, axis):
+def dynamic_update_slice_in_dim(operand, update, start_index, axis, *,
+                                allow_negative_indices=True):
     """``dynamic_update_slice`` along one axis (``jax.lax.dynamic_update_slice_in_dim``)."""
     axis = axis % operand.ndim
     starts = [0] * operand.ndim
     starts[axis] = start_index
-    return dynamic_update_slice(operand, update, starts)
+    return dynamic_update_slice(operand, update, starts,
+                                allow_negative_indices=allow_negative_indices)
 
 
-def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *,
+                         allow_negative_indices=True):
     """The slice at a (possibly traced) ``index`` along ``axis``, that axis kept with length 1
     or dropped (``jax.lax.dynamic_index_in_dim``)."""
     axis = axis % operand.ndim
-    out = dynamic_slice_in_dim(operand, index, 1, axis)
+    out = dynamic_slice_in_dim(operand, index, 1, axis,
+                               allow_negative_indices=allow_negative_indices)
     return out if keepdims else fnp.squeeze(out, axis=axis)
 
 
-def dynamic_update_index_in_dim(operand, update, index, axis):
+def dynamic_update_index_in_dim(operand, update, index, axis, *,
+                                allow_negative_indices=True):
     """``operand`` with the slice at ``index`` along ``axis`` replaced by ``update`` (which may
     lack that axis) (``jax.lax.dynamic_update_index_in_dim``)."""
     axis = axis % operand.ndim
     if update.ndim == operand.ndim - 1:
         update = fnp.expand_dims(update, axis=axis)
-    return dynamic_update_slice_in_dim(operand, update, index, axis)
+    return dynamic_update_slice_in_dim(operand, update, index, axis,
+                                       allow_negative_indices=allow_negative_indices)

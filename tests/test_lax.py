@@ -1231,13 +1231,16 @@ def test_jit_grad_scan_saves_residuals_instead_of_recomputing():
 # -- dynamic_slice and friends: the indexing of staged loops ----------------------------------
 
 def _np_dynamic_slice(x, starts, sizes):
-    starts = [min(max(int(s), 0), d - n) for s, n, d in zip(starts, sizes, x.shape)]
+    # (a negative start counts from the end, as in JAX, then clamped)
+    starts = [min(max(int(s) + (d if int(s) < 0 else 0), 0), d - n)
+              for s, n, d in zip(starts, sizes, x.shape)]
     return x[tuple(slice(s, s + n) for s, n in zip(starts, sizes))]
 
 
 def _np_dynamic_update_slice(x, u, starts):
     out = x.copy()
-    starts = [min(max(int(s), 0), d - n) for s, n, d in zip(starts, u.shape, x.shape)]
+    starts = [min(max(int(s) + (d if int(s) < 0 else 0), 0), d - n)
+              for s, n, d in zip(starts, u.shape, x.shape)]
     out[tuple(slice(s, s + n) for s, n in zip(starts, u.shape))] = u
     return out
 

@@ -377,7 +377,9 @@ A3 = np.arange(60.0).reshape(3, 4, 5)
 
 
 def _clamped(starts, sizes, shape):
-    return [min(max(int(s), 0), d - n) for s, n, d in zip(starts, sizes, shape)]
+    # a negative start counts from the end (JAX's allow_negative_indices), then clamped
+    return [min(max(int(s) + (d if int(s) < 0 else 0), 0), d - n)
+            for s, n, d in zip(starts, sizes, shape)]
 
 
 def _ds_np(a, starts, sizes):
@@ -457,7 +459,7 @@ def test_dynamic_slices_0d_dtypes_vmap_and_in_dim_forms():
     np.testing.assert_array_equal(
         ft.vmap(lambda x: lax.dynamic_slice_in_dim(x, 2, 2, axis=1))(A3), A3[:, :, 2:4])
     np.testing.assert_array_equal(lax.dynamic_index_in_dim(A3, -1, axis=-1, keepdims=False),
-                                  A3[..., 0])
+                                  A3[..., -1])  # (from the end, as JAX counts it)
     np.testing.assert_array_equal(
         lax.dynamic_update_index_in_dim(A3, np.zeros((3, 5)), 7, 1),
         _dus_np(A3, np.zeros((3, 1, 5)), [0, 3, 0]))
