@@ -3,7 +3,8 @@
 Both are primitives whose parameters carry the user's functions. Evaluated, they call the
 function. Under forward mode, ``custom_jvp`` calls the user's JVP rule; ``custom_vjp`` runs
 ``fwd`` and emits a linear primitive whose transpose is the user's ``bwd``. Under staging
-(``make_graph``) they are inlined.
+(``make_graph``) they are inlined, except a custom_vjp function applied to the tangents that
+reverse mode records (inside a custom_jvp rule), which stays one equation transposed by bwd.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import inspect
 
 import optree
 
-from .core import _SCALAR_DTYPES, Tracer, get_aval, primitive
+from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
 from .errors import CustomRuleError
 from .tree import NAMESPACE, tree_flatten, tree_map, tree_unflatten
 
@@ -238,7 +239,63 @@ custom_vjp_call_p = primitive("custom_vjp_call", multiple_results=True)
 
 
 def _custom_vjp_impl(backend, *args, fun, fwd, bwd, in_tree, out_box):
-    return _call_flat(fun, args, in_tree, out_box)
+    out = _call_flat(fun, args, in_tree, out_box)
+    # Evaluated: no transform owns an argument, so a value being differentiated in the
+    # result came from a closure.
+    _check_closure(out, (), fun)
+    return out
+
+
+def _interp_chain(interp):
+    chain = set()
+    while interp is not None:
+        chain.add(interp)
+        interp = interp.parent
+    return chain
+
+
+def _differentiated_outside(x, chain):
+    """Whether ``x`` is (or holds, through batches and primals) a value being differentiated
+    by a transform outside ``chain`` (the interpreters the call's own values belong to)."""
+    from .batching import BatchTracer
+    from .interpreters import JVPTracer
+    while isinstance(x, Tracer):
+        if x._interp in chain:
+            return False
+        if type(x) is JVPTracer:
+            return True
+        x = x.val if type(x) is BatchTracer else None
+    return False
+
+
+def _check_closure(leaves, chain, fun):
+    """Refuse (as JAX's CustomVJPException does) a custom_vjp function whose results depend
+    on a value being differentiated that is not one of its arguments: its bwd gives
+    cotangents for the arguments only, so the derivative with respect to the closed-over
+    value would silently come from differentiating the function's own code, ignoring the
+    rule (a gradient clipped by bwd would not be clipped for it)."""
+    if any(_differentiated_outside(x, chain) for x in leaves):
+        raise CustomRuleError(
+            f"Differentiation of custom_vjp function {_name(fun)} with respect to a "
+            f"closed-over value: its result depends on a value being differentiated that is "
+            f"not one of its arguments, and bwd only gives cotangents for the arguments (as "
+            f"JAX, which raises CustomVJPException). Pass that value as an argument (with "
+            f"its cotangent from bwd, or None), or wrap it in functrans.stop_gradient if no "
+            f"derivative should flow through it.")
+
+
+def _processing_interp(args):
+    """The interpreter handling a primitive bound on ``args``: the innermost (highest) one
+    that owns an argument, or None when no argument is a tracer."""
+    best, depth = None, -1
+    for a in args:
+        if isinstance(a, Tracer):
+            d, i = 0, a._interp
+            while i is not None:
+                d, i = d + 1, i.parent
+            if d > depth:
+                best, depth = a._interp, d
+    return best
 
 
 def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
@@ -248,6 +305,8 @@ def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
                               f"(output, residuals); got {type(res).__name__}.")
     out, residuals = res
     out_leaves, out_tree = tree_flatten(out)
+    # (the rule runs beneath this JVP interpreter: values of it or above are closed over)
+    _check_closure(out_leaves, _interp_chain(_current.get()), fun)
     out_box[:] = [out_tree]
     # A Python scalar's zero tangent stays a scalar: an array would be of the default
     # backend, which the other tangents' library cannot meet.
@@ -268,8 +327,81 @@ def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
 
 custom_vjp_call_p.def_impl(_custom_vjp_impl)
 custom_vjp_call_p.def_jvp(_custom_vjp_jvp)
-custom_vjp_call_p.inline = lambda *args, fun, fwd, bwd, in_tree, out_box: _call_flat(
-    fun, args, in_tree, out_box)
+
+
+def _inline_custom_vjp(*args, fun, fwd, bwd, in_tree, out_box):
+    from .interpreters import TangentRecorder
+    interp = _processing_interp(args)
+    if type(interp) is TangentRecorder:
+        return _record_tangent_map(interp, args, fun, fwd, bwd, in_tree, out_box)
+    out = _call_flat(fun, args, in_tree, out_box)
+    _check_closure(out, _interp_chain(interp), fun)
+    return out
+
+
+custom_vjp_call_p.inline = _inline_custom_vjp
+
+
+# -- a custom_vjp function applied to tangents --------------------------------------------
+# Inside a custom_jvp rule run by reverse mode, the tangents are values of the staging that
+# records the linear map to be transposed. The rule is linear in them, so a custom_vjp
+# function applied to them is a linear map whose transpose is its bwd (what vjp and
+# linear_transpose of the same jvp use): it is recorded as one equation evaluated by the
+# function itself and transposed by bwd, with residuals from fwd at zero tangents (any point
+# gives the same transpose of a linear map), instead of being inlined (which transposed the
+# function's own code and ignored bwd: a gradient clipped by bwd came out unclipped).
+custom_vjp_tangent_p = primitive("custom_vjp_tangent", multiple_results=True)
+
+
+def _record_tangent_map(recorder, args, fun, fwd, bwd, in_tree, out_box):
+    from .api import _concrete_value
+    from .interpreters import StagingTracer
+    linear = [type(a) is StagingTracer and a._interp is recorder for a in args]
+    like = recorder.device_source
+    if like is None or _concrete_value(like) is None:
+        like = next((a for a, lin in zip(args, linear)
+                     if not lin and type(a) not in _SCALAR_DTYPES), None)
+    at = [_zeros_like_aval(None, get_aval(a), like) if lin else a
+          for a, lin in zip(args, linear)]
+    res = fwd(*tree_unflatten(in_tree, at))
+    if not (isinstance(res, (tuple, list)) and len(res) == 2):
+        raise CustomRuleError(f"The fwd rule of custom_vjp function {_name(fun)} must return "
+                              f"(output, residuals); got {type(res).__name__}.")
+    out0, residuals = res
+    out_leaves, out_tree = tree_flatten(out0)
+    out_box[:] = [out_tree]
+    res_leaves, res_tree = tree_flatten(residuals)
+    dynamic = tuple(isinstance(r, Tracer) or hasattr(r, "shape") for r in res_leaves)
+    return custom_vjp_tangent_p.bind(
+        *args, *[r for r, d in zip(res_leaves, dynamic) if d], fun=fun, bwd=bwd,
+        n_args=len(args), res_tree=res_tree, res_dynamic=dynamic,
+        res_static=tuple(r for r, d in zip(res_leaves, dynamic) if not d), in_tree=in_tree,
+        out_tree=out_tree, out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun),
+        in_avals=tuple(get_aval(a) for a in args))
+
+
+def _tangent_map_call(*operands, fun, n_args, in_tree, **_):
+    return _call_flat(fun, operands[:n_args], in_tree, [])
+
+
+def _tangent_map_transpose(cts, *operands, fun, bwd, n_args, res_tree, res_dynamic,
+                           res_static, in_tree, out_tree, out_avals, name, in_avals):
+    from .graph import Var
+    args = operands[:n_args]
+    _, residuals = _split_lin_operands(operands, range(n_args), res_tree, res_dynamic,
+                                       res_static)
+    present = next(c for c in cts if c is not None)
+    cts = [_zeros_like_aval(c, a, present) for c, a in zip(cts, out_avals)]
+    out = _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name, in_avals)
+    return ([c if type(a) is Var else None for c, a in zip(out, args)]
+            + [None] * (len(operands) - n_args))
+
+
+custom_vjp_tangent_p.def_impl(lambda backend, *operands, **params:
+                              _tangent_map_call(*operands, **params))
+custom_vjp_tangent_p.def_abstract_eval(lambda *avals, out_avals, **_: list(out_avals))
+custom_vjp_tangent_p.def_transpose(_tangent_map_transpose)
+custom_vjp_tangent_p.def_jvp_inline(_tangent_map_call)
 
 
 def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
@@ -483,6 +615,11 @@ class custom_vjp:
     ``nondiff_argnums`` names arguments that are not differentiated: ``fwd`` still takes every
     argument, ``bwd`` takes them first, ``bwd(*nondiff, residuals, cotangent)``, and returns
     cotangents for the others only. Keyword arguments are passed by position.
+
+    Values being differentiated must be arguments: a function whose result depends on one it
+    closes over raises CustomRuleError under ``grad``/``jvp`` (as JAX's CustomVJPException),
+    since ``bwd`` gives no cotangent for it. Applied to tangents inside a ``custom_jvp`` rule,
+    reverse mode transposes the function by ``bwd``.
     """
 
     def __init__(self, fun, nondiff_argnums=()):
