@@ -454,7 +454,8 @@ def _check_linear_eqn(prim, inputs, params, hits, hidden, where):
         raise TypeError(f"{where} is not linear in the function's inputs, so the function "
                         f"has no transpose. linear_transpose needs a linear function (use "
                         f"vjp for the transposed derivative of a non-linear one).")
-    pairs = {"mul": 1, "matmul": 1, "mul_add": len(inputs) // 2}.get(prim.name, 0)
+    pairs = {"mul": 1, "matmul": 1, "tensordot": 1,
+             "mul_add": len(inputs) // 2}.get(prim.name, 0)
     both = [i for i in range(pairs) if hits[2 * i] and hits[2 * i + 1]]
     fixed = [i for i in _COEFFICIENTS.get(prim.name, ()) if hits[i]]
     if prim.name in _RESIDUAL_LIN:

@@ -303,3 +303,18 @@ def test_an_eager_call_is_refused_clearly():
     with pytest.raises(TypeError, match=r"\(scan\): its body's equation \d+ \(eager_call\) "
                                         r"runs a Python function"):
         ft.linear_transpose(f, np.arange(1.0, 4.0))
+
+
+@pytest.mark.parametrize("f", [lambda v: fnp.tensordot(v, v, 0), lambda v: fnp.inner(v, v),
+                               lambda v: fnp.dot(fnp.reshape(v, (1, 1, 3)), v)])
+def test_a_contraction_of_the_input_with_itself_is_refused(f):
+    x = np.arange(3.0)
+    with pytest.raises(TypeError, match="not linear"):
+        ft.linear_transpose(f, x)
+
+
+def test_a_contraction_with_a_constant_transposes():
+    x, m = np.arange(3.0), np.arange(12.0).reshape(3, 4)
+    ct = np.ones(4)
+    (got,) = ft.linear_transpose(lambda v: fnp.tensordot(v, m, 1), x)(ct)
+    np.testing.assert_allclose(got, m @ ct)

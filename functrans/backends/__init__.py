@@ -193,6 +193,11 @@ class Backend:
         is)."""
         return self.xp.asarray(x, copy=True)
 
+    def refused_subclass(self, t: type) -> str | None:
+        """Why arrays of ``t``, a subclass of one of this library's array types, cannot be
+        taken (an error message), or None to take them as the library's arrays."""
+        return None
+
     def as_array(self, x):
         """``x`` as an array of this library (NumPy turns its scalars into 0-d arrays)."""
         return x
@@ -430,6 +435,9 @@ def resolve_type(t: type) -> Backend:
 def _by_subclass(t):
     for known, b in list(_by_type.items()):
         if issubclass(t, known):
+            why = b.refused_subclass(t)
+            if why:
+                raise UnsupportedBackendError(why)
             _by_type[t] = b
             return b
     return None

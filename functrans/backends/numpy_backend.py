@@ -168,6 +168,18 @@ class NumPyBackend(Backend):
             return base
         return None
 
+    def refused_subclass(self, t):
+        # Subclasses whose operations mean something else than the ndarray's: taken as
+        # plain arrays they would give silently different results.
+        if issubclass(t, np.ma.MaskedArray):
+            return ("functrans does not support NumPy masked arrays: their mask would be "
+                    "ignored by some operations and not others. Fill the masked values "
+                    "(x.filled(0)) or keep the mask as a boolean array and use fnp.where.")
+        if issubclass(t, np.matrix):
+            return ("functrans does not support np.matrix (its products and reductions "
+                    "keep two axes): convert it with np.asarray(m).")
+        return None
+
     def asarray(self, value, dtype=None, device=None):
         # NumPy's own asarray (array-api-compat's wrapper costs a microsecond per Python
         # scalar a transform takes in)

@@ -260,6 +260,8 @@ def tensordot(x1, x2, /, *, axes=2):
     x1, x2 = _as_operand(x1), _as_operand(x2)
     (x1, x2), _ = _promote_arrays([x1, x2])
     s1, s2 = _shape(x1), _shape(x2)
+    if not isinstance(axes, int) and hasattr(axes, "__index__"):
+        axes = operator.index(axes)  # a NumPy integer
     if isinstance(axes, int):
         if axes < 0:
             raise ValueError("tensordot: axes must be non-negative")
