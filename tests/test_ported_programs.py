@@ -169,6 +169,21 @@ def test_ufunc_at_in_place_and_traced():
     np.testing.assert_allclose(staged(w), w + [2.0, 0, 0, 0, 0])
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum", "multiply", "subtract"])
+def test_ufunc_at_with_inplace_false_on_every_backend(backend, name):
+    # (maximum/minimum/multiply.at used NumPy indices and dtype attributes: they failed on
+    # torch and array-api-strict)
+    x, v = backend.asarray(np.zeros(4)), backend.asarray(np.array([1.0, 2.0, 3.0]))
+    i = backend.asarray(np.array([0, 0, 2]))
+    out = getattr(fnp, name).at(x, i, v, inplace=False)
+    expect = np.zeros(4)
+    getattr(np, name).at(expect, [0, 0, 2], [1.0, 2.0, 3.0])
+    assert backend.is_own(out)
+    np.testing.assert_array_equal(backend.to_numpy(out), expect)
+    if name == "maximum":
+        g = ft.grad(lambda v: fnp.sum(fnp.maximum.at(x, i, v, inplace=False)))(v)
+        np.testing.assert_array_equal(backend.to_numpy(g), [0.0, 1.0, 1.0])
+
 # -- regressions: index tricks ------------------------------------------------------------------
 
 

@@ -449,12 +449,12 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
             import numpy as _np
             from ._indexing import _setitem
             try:
-                ps = _np.arange(n).reshape(shape)[indices].reshape(-1)
+                ps = _np.arange(n).reshape(shape)[_host_indices(indices)].reshape(-1)
             except Exception as e:
                 raise NotImplementedError(f"{name}.at on a traced array needs concrete "
                                           f"indices (only add.at takes traced ones)") from e
             if name in ("maximum", "minimum") and len(ps):
-                new = _extremum_at(name, flat, ps, vals)
+                new = _extremum_at(name, flat, ps, vals, a)
             else:
                 new = flat
                 for k, i in enumerate(ps.tolist()):
@@ -480,10 +480,25 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
 _NUMPY_NAME = {"pow": "power", "atan2": "arctan2"}
 
 
-def _extremum_at(name, flat, ps, vals):
+def _host_indices(indices):
+    """NumPy's form of concrete ``indices`` (arrays of any backend, in tuples too), to work
+    out the positions they name on the host; a tracer raises (its values are not known)."""
+    from ..backends import backend_of
+    from ..core import Tracer
+    if isinstance(indices, tuple):
+        return tuple(_host_indices(i) for i in indices)
+    if isinstance(indices, Tracer):
+        raise TypeError("traced indices")
+    if hasattr(indices, "shape") and not isinstance(indices, (slice, type(Ellipsis))):
+        return backend_of(indices).to_numpy(indices)
+    return indices
+
+
+def _extremum_at(name, flat, ps, vals, like):
     """``maximum.at``/``minimum.at`` of the flat array at the concrete positions ``ps`` with
     ``vals``: each position's value and all the values sent to it in one reduction, so that
-    ties share the derivative equally (as jax.numpy's scatter does), whatever their order."""
+    ties share the derivative equally (as jax.numpy's scatter does), whatever their order.
+    Index arrays are made in the library and on the device of ``like``."""
     import numpy as _np
 
     from ._base import concat, max as max_, min as min_
@@ -491,21 +506,24 @@ def _extremum_at(name, flat, ps, vals):
     uniq, inverse, counts = _np.unique(ps, return_inverse=True, return_counts=True)
     u, c = len(uniq), int(counts.max())
     # candidates: the array's values at the positions, the sent values, one neutral pad
-    big = _np.inf if _dt.is_float(flat.dtype) else None
+    dtype = _dtype(flat)
+    big = _np.inf if _dt.is_float(dtype) else None
     if big is None:
-        info = _np.iinfo(_np.dtype(flat.dtype.name)) if flat.dtype.kind in "iu" else None
+        info = _np.iinfo(_np.dtype(dtype.name)) if dtype.kind in "iu" else None
         big = (info.max if name == "minimum" else info.min) if info else (name == "minimum")
     elif name == "maximum":
         big = -big
+    uniq_here = _to_array(uniq.tolist(), dtype=_dt.int64, like=like)
     pad = _st.reshape(_st.full_like(flat[:1], big), (1,))
-    cand = concat([flat[uniq], vals, pad])
+    cand = concat([flat[uniq_here], vals, pad])
     table = _np.full((u, c + 1), u + len(ps), dtype=_np.int64)
     table[:, 0] = _np.arange(u)
     order = _np.argsort(inverse, kind="stable")
     rank = _np.arange(len(ps)) - _np.repeat(_np.cumsum(counts) - counts, counts)
     table[inverse[order], 1 + rank] = u + order
+    table = _to_array(table.tolist(), dtype=_dt.int64, like=like)
     best = (max_ if name == "maximum" else min_)(cand[table], axis=1)
-    return _setitem(flat, uniq, best)
+    return _setitem(flat, uniq_here, best)
 
 
 def _cast_to(a, b):
