@@ -174,7 +174,7 @@ def test_ufunc_at_with_inplace_false_on_every_backend(backend, name):
     # (maximum/minimum/multiply.at used NumPy indices and dtype attributes: they failed on
     # torch and array-api-strict)
     x, v = backend.asarray(np.zeros(4)), backend.asarray(np.array([1.0, 2.0, 3.0]))
-    i = backend.asarray(np.array([0, 0, 2]))
+    i = backend.asarray([0, 0, 2], dtype="int64")
     out = getattr(fnp, name).at(x, i, v, inplace=False)
     expect = np.zeros(4)
     getattr(np, name).at(expect, [0, 0, 2], [1.0, 2.0, 3.0])
