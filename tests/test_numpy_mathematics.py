@@ -739,3 +739,18 @@ def test_mean_dtype(backend):
         fnp.mean(backend.asarray(a, "int64"), dtype=fnp.int32)
     g = ft.grad(lambda x: fnp.mean(x, 1, dtype=fnp.float64)[0])(backend.asarray(a, "float64"))
     check(backend, g, np.asarray([[0.5, 0.5], [0.0, 0.0]]))
+
+
+@pytest.mark.parametrize("dt", ["int8", "int16", "int64", "uint8"])
+def test_fmod_of_integers_at_the_dtypes_limits(dt):
+    # (|x| overflowed at the minimum: int8 -128 fmod 127 gave -126)
+    info = np.iinfo(dt)
+    vals = [v for v in (info.min, info.min + 1, -7, -1, 0, 1, 7, info.max)
+            if info.min <= v <= info.max]
+    a = np.array([x for x in vals for _ in vals], dtype=dt)
+    b = np.array([y for _ in vals for y in vals], dtype=dt)
+    with np.errstate(all="ignore"):
+        expect = np.fmod(a, b)
+    got = fnp.fmod(a, b)
+    assert got.dtype == expect.dtype
+    np.testing.assert_array_equal(got, expect)

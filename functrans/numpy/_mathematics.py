@@ -324,10 +324,13 @@ def fmod(x1, x2, /):
     _no_complex("fmod", x1, x2)
     x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
     x1, x2 = _as_operand(x1), _as_operand(x2)
-    r = remainder(abs(x1), abs(x2))  # no sign adjustment: both operands are >= 0
+    r = remainder(x1, x2)  # the sign of x2 (0 where x2 is 0, for integers)
     if _is_inexact(r):
-        return copysign(r, x1)
-    return where(less(x1, 0), negative(r), r)
+        return copysign(remainder(abs(x1), abs(x2)), x1)
+    # integers: r - x2 where r's sign is not x1's; no |x| that overflows at the dtype's
+    # minimum (int8 -128 fmod 127 is -1)
+    adjust = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))
+    return where(adjust, subtract(r, x2), r)
 
 
 _LOG2E = 1.0 / math.log(2.0)
