@@ -302,3 +302,14 @@ def test_at_on_arrays_functrans_makes():
     ft.grad(lambda a: fnp.sum(fnp.array(y).at[0].set(a[0])))(x)
     np.testing.assert_array_equal(y, np.ones(3))  # the user's array is never written
     assert fnp.asarray(y) is y  # (NumPy's asarray gives an array back itself: no .at)
+
+
+def test_copies_and_grids_made_by_functrans_numpy_have_at():
+    # (JAX code writes jnp.copy(x).at[...]; copy, asarray(copy=True), meshgrid and tri gave
+    # plain NumPy arrays without .at)
+    x = np.arange(3.0)
+    for y in (fnp.copy(x), fnp.asarray(x, copy=True)):
+        np.testing.assert_array_equal(y.at[0].set(5.0), [5.0, 1.0, 2.0])
+    np.testing.assert_array_equal(fnp.meshgrid(x, x)[0].at[0].set(9.0)[0], [9.0] * 3)
+    np.testing.assert_array_equal(fnp.tri(2).at[0, 1].set(7.0), [[1.0, 7.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(x, [0.0, 1.0, 2.0])  # the user's array untouched

@@ -77,7 +77,7 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
     if copy and not isinstance(obj, Tracer) and type(obj) not in _SCALARS \
             and not isinstance(obj, (list, tuple)):
         b = backend_of(obj)
-        return b.xp.asarray(obj, copy=True, **_kw(b, dtype, device))
+        return _with_at_view(b.xp.asarray(obj, copy=True, **_kw(b, dtype, device)))
     if dtype is None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
         dtype = _python_dtype(obj)  # NumPy's, on every backend (torch's own is float32)
     if device is not None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
@@ -270,7 +270,7 @@ def meshgrid(*arrays, indexing="xy", sparse=False, copy=True):
         a = reshape(a, (-1,))
         shape = tuple(s if j == pos else 1 for j, s in enumerate(sizes)) if sparse \
             else tuple(sizes)
-        out.append(_st.broadcast_in_dim(a, shape, (pos,)))
+        out.append(_with_at_view(_st.broadcast_in_dim(a, shape, (pos,))))
     return out
 
 

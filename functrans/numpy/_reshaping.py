@@ -502,6 +502,7 @@ def dsplit(ary, indices_or_sections):
 # -- creation from data ------------------------------------------------------------------------
 
 
+@_with_at
 def copy(a, order="K", subok=False):
     """A copy of ``a`` (a new array; a tracer's copy is a new tracer). ``order`` is checked
     but the layout is the library's; ``subok`` has no effect (no subclasses here)."""
@@ -559,6 +560,7 @@ def identity(n, dtype=None, *, like=None):
     return _eye(operator.index(n), dtype=_dt.float64 if dtype is None else _dt.as_dtype(dtype))
 
 
+@_with_at
 def tri(N, M=None, k=0, dtype=float, *, like=None):
     """An ``N`` by ``M`` array with ones at and below diagonal ``k`` and zeros elsewhere
     (float64 by default), of the default backend. ``like`` is not supported."""
