@@ -18,7 +18,7 @@ from .api import (ShapeDtypeStruct, elementwise_grad, eval_shape, grad,  # noqa:
 from .backends import default_backend  # noqa: F401
 from .checkpointing import checkpoint, remat  # noqa: F401
 from .compiling import jit  # noqa: F401
-from .custom import custom_jvp, custom_vjp  # noqa: F401
+from .custom import closure_convert, custom_jvp, custom_vjp  # noqa: F401
 from . import lax  # noqa: F401
 from .lax_ops import block_until_ready, device_put, disable_jit  # noqa: F401
 from . import ops, random  # noqa: F401

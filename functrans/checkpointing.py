@@ -464,6 +464,10 @@ _WHY = {
             " A value that steers control flow can be passed as a Python number or made "
             "static (static_argnums), or the control flow written with functrans.lax (cond, "
             "while_loop, fori_loop, scan); otherwise call the function without jit."),
+    "closure_convert": ("the function is staged on its example arguments' shapes to find "
+                        "the values it closes over", "",
+                        " Use functrans.lax (cond, while_loop, fori_loop, scan) for control "
+                        "flow on values, or pass the closed-over values as arguments."),
 }
 
 

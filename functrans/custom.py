@@ -280,8 +280,9 @@ def _check_closure(leaves, chain, fun):
             f"closed-over value: its result depends on a value being differentiated that is "
             f"not one of its arguments, and bwd only gives cotangents for the arguments (as "
             f"JAX, which raises CustomVJPException). Pass that value as an argument (with "
-            f"its cotangent from bwd, or None), or wrap it in functrans.stop_gradient if no "
-            f"derivative should flow through it.")
+            f"its cotangent from bwd, or None; functrans.closure_convert turns what a "
+            f"function closes over into arguments), or wrap it in functrans.stop_gradient if "
+            f"no derivative should flow through it.")
 
 
 def _processing_interp(args):
@@ -649,3 +650,63 @@ class custom_vjp:
         outs = custom_vjp_call_p.bind(*leaves, fun=fun, fwd=fwd, bwd=bwd, in_tree=in_tree,
                                       out_box=out_box)
         return tree_unflatten(out_box[0], outs)
+
+
+def closure_convert(fun, *example_args):
+    """``(converted, consts)`` with ``converted(*args, *consts) == fun(*args)``, where
+    ``consts`` are the values of enclosing transforms (tracers) that ``fun`` closes over
+    (``jax.closure_convert``). A function given to a higher-order rule (the integrand of an
+    ``odeint``, a solver inside a ``custom_vjp``) must take the values being differentiated
+    as arguments: converted, it does, and those values get their cotangents.
+
+    ``fun`` is staged once on the example arguments' shapes and dtypes (so its Python
+    control flow must not depend on their values; Python numbers are taken as 0-d arrays);
+    a call with other non-array arguments (strings, flags) than the example's stages it
+    again. Where ``fun`` closes over no tracer, ``consts`` is empty and ``converted`` is
+    ``fun`` itself.
+    """
+    from .checkpointing import _stage, _static
+    from .graph import eval_graph, exact_key
+    name = _name(fun)
+    leaves, in_tree = tree_flatten((example_args, {}))
+    leaves = _numbers_as_arrays(leaves)
+    graph, captured, rebuild = _stage(fun, leaves, in_tree, name, "closure_convert")
+    consts = [c for c in captured if isinstance(c, Tracer)]
+    if not consts:
+        return fun, []
+    slot = {id(c): i for i, c in enumerate(consts)}
+    statics = [(i, type(x), exact_key(x)) for i, x in enumerate(leaves) if _static(x)]
+    staged = {(in_tree, tuple(statics)): (graph, captured, rebuild)}
+    n = len(consts)
+
+    def converted(*args):
+        if len(args) < n:
+            raise TypeError(f"closure_convert of {name}: the converted function takes the "
+                            f"arguments, then the {n} hoisted values; got {len(args)} "
+                            f"arguments.")
+        args, given = args[:len(args) - n], args[len(args) - n:]
+        xs, tree = tree_flatten((args, {}))
+        xs = _numbers_as_arrays(xs)
+        key = (tree, tuple((i, type(x), exact_key(x)) for i, x in enumerate(xs)
+                           if _static(x)))
+        found = staged.get(key)
+        if found is None:  # other static arguments: staged again for them
+            found = _stage(fun, xs, tree, name, "closure_convert")
+            if any(isinstance(c, Tracer) and id(c) not in slot for c in found[1]):
+                raise TypeError(f"closure_convert of {name}: called with these arguments, "
+                                f"the function closes over a value of a transform that it "
+                                f"did not close over with the example arguments.")
+            staged[key] = found
+        g, cap, rb = found
+        inputs = [x for x in xs if not _static(x)]
+        inputs += [given[slot[id(c)]] if id(c) in slot else c for c in cap]
+        return rb(eval_graph(g, inputs))
+    converted.__name__ = f"closure_converted_{name}"
+    return converted, consts
+
+
+def _numbers_as_arrays(leaves):
+    # Python numbers as 0-d arrays (traced, as JAX traces them), not staged constants: the
+    # converted function takes other numbers at each call (an integrator's times...)
+    from .api import _as_input
+    return [_as_input(x) if type(x) in (int, float, complex) else x for x in leaves]

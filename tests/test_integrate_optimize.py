@@ -497,3 +497,21 @@ def test_minimize_errors():
         minimize(lambda x: x ** 2, np.zeros(2), method="BFGS")
     with pytest.raises(TypeError):
         minimize(_rosen, np.zeros(2))  # method is required, as in JAX
+
+
+def test_odeint_differentiates_closed_over_values_with_the_state():
+    # (a closed-over value differentiated together with y0 raised UnexpectedTracerError: the
+    # solver is a custom_vjp; closure_convert makes such values arguments, as in JAX)
+    from functrans.ode import odeint as jodeint
+    t = np.linspace(0.0, 0.5, 3)
+
+    def loss(y0, k):
+        return fnp.sum(jodeint(lambda y, s: -k * y, y0, t)[-1])
+    gy, gk = ft.grad(loss, (0, 1))(np.ones(2), 0.7)
+    np.testing.assert_allclose(gy, np.exp(-0.35) * np.ones(2), rtol=1e-6)
+    np.testing.assert_allclose(gk, -0.5 * np.exp(-0.35) * 2, rtol=1e-6)
+    np.testing.assert_allclose(ft.hessian(lambda k: loss(np.ones(2), k))(0.7),
+                               2 * 0.25 * np.exp(-0.35), rtol=1e-5)
+    np.testing.assert_allclose(
+        ft.vmap(lambda k: jodeint(lambda y, s: -k * y, np.ones(1), t)[-1])(np.array([0.7, 1.0])),
+        np.exp(-0.5 * np.array([[0.7], [1.0]])), rtol=1e-6)

@@ -18,8 +18,8 @@ import math
 
 from .. import numpy as fnp
 from ..api import vjp as _vjp
-from ..core import _SCALAR_DTYPES, Tracer
-from ..custom import custom_vjp
+from ..core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _current
+from ..custom import closure_convert, custom_vjp
 from ..lax import scan, while_loop
 from ..numpy._base import _to_array
 from ..numpy._mathematics import _plain_next_to
@@ -380,6 +380,16 @@ def _odeint(func, y0, t, args, what, rtol, atol, mxstep, hmax, h0):
     if t.shape[0] == 0:
         raise ValueError(f"{what}: t must hold at least one time.")
     t = t if t.dtype == dtype else fnp.astype(t, dtype)
+    if type(_current.get()) is not EvalInterpreter:
+        # Values of enclosing transforms that func closes over become arguments, so that
+        # the adjoint gives their cotangents (a custom_vjp refuses closed-over ones).
+        try:
+            converted, consts = closure_convert(func, tree_unflatten(y_tree, conv), t[0],
+                                                *args)
+        except Exception:  # (not stageable: left to func itself, which says why if it must)
+            consts = ()
+        if consts:
+            func, args = converted, tuple(args) + tuple(consts)
     arg_leaves, arg_tree = tree_flatten(tuple(args))
     # Leaves that are neither arrays nor numbers (strings, functions, other objects, which
     # SciPy passes along to func) stay out of the solver's inputs: func gets them as they are.
@@ -409,8 +419,11 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     floating-point array among ``args`` (which may be pytrees; leaves that are not arrays
     or numbers, such as strings, reach ``func`` unchanged). Forward mode (``jvp``) is the
     transpose of that adjoint map, so it costs one forward and one backward integration plus
-    a reverse pass through the latter. Values that ``func`` closes over (instead of taking
-    them in ``args``) are differentiated through the solver's steps, not by the adjoint.
+    a reverse pass through the latter. Values of enclosing transforms that ``func`` closes
+    over (instead of taking them in ``args``) are made extra arguments
+    (:func:`functrans.closure_convert`, as JAX's odeint does), so the adjoint gives their
+    derivatives too; ``func`` is then staged once, so its Python control flow must not depend
+    on the state's values (else pass those values in ``args``).
 
     Differences from SciPy: an explicit method (SciPy's LSODA switches to a stiff method:
     stiff problems here take many small steps); ``rtol``/``atol`` default to 1.49012e-8 and
