@@ -369,7 +369,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
         leaves = list(out_leaves)
         for i, o in zip(kept, outs):
             leaves[i] = o
-        return tree_unflatten(out_tree, leaves)
+        return out_tree.unflatten(leaves)
     return graph, captured, rebuild
 
 
@@ -435,21 +435,27 @@ def _fresh(outs, arguments, captured_ids):
     ``return x`` from ``return fnp.asarray(x, copy=True)``, nor two equal ``zeros_like``
     that pruning made one, so results are always arrays of their own (0-d arrays, not NumPy
     scalars), which the caller may write into."""
-    seen = None
+    seen = None  # the ids of earlier outputs
     for i, o in enumerate(outs):
         backend = _by_type_get(type(o))
         if backend is None:
             if type(o) in _SCALAR_DTYPES or isinstance(o, Tracer):
                 continue
             backend = backend_of(o)
-        if seen is None:
-            seen = {id(a) for a in arguments}
         k = id(o)
-        if k in seen or k in captured_ids:
+        dup = k in captured_ids or (seen is not None and k in seen)
+        if not dup:
+            for a in arguments:  # (few: compared directly rather than put in a set)
+                if a is o:
+                    dup = True
+                    break
+        if dup:
             outs[i] = backend.copy(o)
         else:
             if not o.shape:  # a NumPy scalar from a reduction: a 0-d array
                 o = outs[i] = backend.as_array(o)
+            if seen is None:
+                seen = set()
             seen.add(id(o))
     return outs
 

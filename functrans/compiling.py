@@ -37,7 +37,7 @@ import optree
 from . import buffers
 from . import dtypes as _dt
 from .backends import backend_of
-from .backends import default as default_backend_
+from .backends import _default, default as default_backend_
 from .checkpointing import _fresh, _stage, _static
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
 from .graph import Graph, Var, _last_uses, eval_graph, exact_key, prune, read_vars
@@ -49,6 +49,7 @@ CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes
 # Set by functrans.disable_jit(): jitted functions then call the function itself.
 _jit_disabled = contextvars.ContextVar("functrans_jit_disabled", default=False)
 _jit_disabled_get = _jit_disabled.get
+_default_get = _default.get
 
 # Staging this many times for arguments that differ only in the values of Python numbers
 # warns (once per function): each value stages again.
@@ -442,14 +443,18 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
         else:
             static, call = None, fun
         leaves, in_tree = tree_flatten((args, kwargs))
-        keys, arrays, traced = [in_tree, static, default_backend_()], [], False
-        if _has_dict(in_tree):  # equal tree specs, but the function sees the keys' order
+        # (the default backend as set, None for NumPy's: what Python numbers are made on)
+        keys, arrays, traced = [in_tree, static, _default_get()], [], False
+        has_dict = _DICT_TREES.get(in_tree)
+        if has_dict is None:
+            has_dict = _has_dict(in_tree)
+        if has_dict:  # equal tree specs, but the function sees the keys' order
             keys.append(_dict_orders((args, kwargs)))
         for x in leaves:
             t = type(x)
             b = _by_type_get(t)
             if b is not None:  # an array of a known backend: the common case first
-                keys.append((t, x.shape, x.dtype, b.device(x)))
+                keys.append((t, x.shape, x.dtype, b.device(x) if b.devices else None))
                 arrays.append(x)
             else:
                 keys.append(_other_key(x, name))

@@ -122,6 +122,9 @@ class Backend:
         self._extra_cache = {}
         # Types of this library's device objects (torch.device...), for backend_of_device.
         self.device_types = ()
+        # Whether its arrays may live on more than one device (jit keys its graphs by the
+        # device only where they may).
+        self.devices = True
 
     def __repr__(self):
         return f"<functrans backend {self.name!r}>"

@@ -140,6 +140,10 @@ def plain(x):
 
 
 class NumPyBackend(Backend):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.devices = False  # the CPU only
+
     def writer_into(self, name):
         # Only where the namespace's function is NumPy's ufunc itself (not a wrapper such
         # as ceil's, which keeps integers), so that writing with out= computes the same.
