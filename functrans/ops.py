@@ -62,18 +62,29 @@ def segment_sum(data, segment_ids, num_segments=None, indices_are_sorted=False,
     dropped (``mode='clip'`` clamps them instead); an empty segment sums to 0.
     ``num_segments=None`` takes ``max(segment_ids) + 1`` (concrete ids only: the shape
     depends on it). ``indices_are_sorted``, ``unique_indices`` and ``bucket_size`` are
-    accepted and ignored. Linear in ``data``, differentiable in it under every transform
-    (traced ids too)."""
+    accepted and ignored. Boolean ``data`` is a TypeError, as in ``jax.ops``. Linear in
+    ``data``, differentiable in it under every transform (traced ids too)."""
     data, ids, n, shape = _prepare(data, segment_ids, num_segments, mode, "segment_sum")
+    _no_bool(data, "segment_sum")
     out = _ix.scatter_add(data, (ids,), shape)
     return out[:n, ...]
+
+
+def _no_bool(data, what):
+    if _dt.dtype_of(data).kind == "b":
+        raise TypeError(f"{what}: data must be numbers, not booleans (as in jax.ops); cast "
+                        f"them first (data.astype(int)), or use segment_max/segment_min "
+                        f"for a logical or/and.")
 
 
 def _extremal(data, segment_ids, num_segments, mode, what, reduce, fill):
     # One masked reduction over the entries, (entries, segments) wide: every backend, traced
     # ids and every transform; the memory is entries x segments x the slices' size.
     data, ids, n, shape = _prepare(data, segment_ids, num_segments, mode, what)
-    kind = _dt.dtype_of(data).kind
+    dtype = _dt.dtype_of(data)
+    kind = dtype.kind
+    if kind == "b" and reduce is fnp.prod:
+        _no_bool(data, what)
     if kind in "iu" and fill not in (0, 1):
         info = fnp.iinfo(_dt.dtype_of(data))
         fill = info.min if fill < 0 else info.max
@@ -85,14 +96,21 @@ def _extremal(data, segment_ids, num_segments, mode, what, reduce, fill):
     flat = fnp.reshape(data, (flat_ids.shape[0],) + rest)
     mask = flat_ids[:, None] == _st.iota(flat_ids, n)  # (entries, segments)
     mask = fnp.reshape(mask, tuple(mask.shape) + (1,) * len(rest))
+    if flat_ids.shape[0] == 0:  # no entries: every segment is empty, the identity element
+        empty = fnp.broadcast_to(flat[:, None, ...], (0, n) + rest)
+        return reduce(empty, axis=0, initial=fill, **(
+            {"dtype": dtype} if reduce is fnp.prod else {}))
     picked = fnp.where(mask, flat[:, None, ...], fnp.full_like(flat[:1, None, ...], fill))
+    if reduce is fnp.prod:  # in data's dtype (NumPy's prod promotes small integers)
+        return reduce(picked, axis=0, dtype=dtype)
     return reduce(picked, axis=0)
 
 
 def segment_prod(data, segment_ids, num_segments=None, indices_are_sorted=False,
                  unique_indices=False, bucket_size=None, mode=None):
     """The products of ``data``'s slices by segment (``jax.ops.segment_prod``); an empty
-    segment gives 1. As :func:`segment_sum` otherwise; computed as one masked reduction
+    segment gives 1; the products are in ``data``'s dtype (integers wrap around, as in
+    JAX). As :func:`segment_sum` otherwise; computed as one masked reduction
     (memory: entries x segments x the slices' size)."""
     return _extremal(data, segment_ids, num_segments, mode, "segment_prod", fnp.prod, 1)
 

@@ -33,8 +33,9 @@ def _name(f):
 
 
 def _check_leaves(x, what):
-    """autograd differentiates with respect to floating-point (or complex) values only: an
-    int, bool or string among them is a TypeError, as in autograd."""
+    """Differentiate with respect to floating-point (or complex) values only: an int, bool
+    or string among them is a TypeError, as in autograd; so is an integer array (which
+    autograd accepts for some functions: see the documentation's differences)."""
     for leaf in tree_flatten(x)[0]:
         if isinstance(leaf, (bool, int)) and not isinstance(leaf, float):
             raise TypeError(f"{what}: cannot differentiate with respect to a value of type "
@@ -213,7 +214,9 @@ def _deriv(fun, x):
 deriv = _unary_to_nary(_deriv)
 deriv.__name__ = "deriv"
 deriv.__doc__ = """The Jacobian-vector product of ``fun`` with a tangent of ones (one forward
-pass): for a function of a scalar, its derivative, with the output's shape."""
+pass): for a function of a scalar, its derivative, with the output's shape. For a complex
+argument the tangent is 1 (the complex derivative of a holomorphic function; autograd's
+tangent is 1+1j)."""
 
 
 def _jacobian(fun, x):
@@ -236,7 +239,7 @@ autograd accepts only an array)."""
 def _holomorphic_grad(fun, x):
     _check_leaves(x, "holomorphic_grad")
     if not any(_is_complex(v) for v in tree_flatten(x)[0]):
-        warnings.warn("holomorphic_grad: the input is not complex", stacklevel=4)
+        warnings.warn("holomorphic_grad: the input is not complex", stacklevel=3)
     return _grad(lambda z: fnp.real(fun(z)), x)
 
 

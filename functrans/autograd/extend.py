@@ -39,6 +39,7 @@ import functools
 
 from ..custom import custom_jvp, custom_vjp
 from ..errors import MissingRuleError
+from ..core import Tracer
 from ..interpreters import JVPTracer, StagingTracer
 from ..tree import tree_flatten, tree_map
 
@@ -112,11 +113,33 @@ def primitive(f_raw):
     def f_wrapped(*args, **kwargs):
         dyn = tuple(i for i, a in enumerate(args) if _traced(a))
         if not dyn:
-            return f_raw(*args, **kwargs)
+            return _run_body(f_raw, args, kwargs)
+        if _traced(kwargs):
+            names = [k for k, v in kwargs.items() if _traced(v)]
+            raise TypeError(
+                f"autograd primitive {_name(f_raw)}: the keyword argument(s) {names} are "
+                f"being differentiated along with positional ones, but a primitive's keyword "
+                f"arguments are constants to its rules (as in autograd). Pass them "
+                f"positionally and register a rule for them, or do not differentiate them.")
         return _call(f_wrapped, f_raw, rules, dyn, args, kwargs)
     f_wrapped.fun = f_raw
     f_wrapped._autograd_rules = rules
     return f_wrapped
+
+
+def _run_body(f_raw, args, kwargs):
+    """``f_raw(*args, **kwargs)``; where it fails on a value of another transform (``vmap``,
+    ``jit``: the body then sees their tracers, not plain arrays), the error says so."""
+    try:
+        return f_raw(*args, **kwargs)
+    except TypeError as e:
+        if any(isinstance(leaf, Tracer) for leaf in tree_flatten((args, kwargs))[0]):
+            e.add_note(
+                f"(functrans.autograd: primitive {_name(f_raw)} was called under vmap, jit or "
+                f"another transform that is not differentiation; its body then receives "
+                f"that transform's values, which NumPy and SciPy functions cannot take. "
+                f"Write the body with functrans.numpy, or call it outside that transform.)")
+        raise
 
 
 def _rules(fun, what):
@@ -136,7 +159,7 @@ def _call(f_wrapped, f_raw, rules, dyn, args, kwargs):
 
     def body(*d):
         # The value, from plain inputs (the body may be NumPy code).
-        return f_raw(*_plain(merge(d)), **_plain(kwargs))
+        return _run_body(f_raw, _plain(merge(d)), _plain(kwargs))
 
     body.__name__ = _name(f_raw)
     dargs = tuple(args[i] for i in dyn)

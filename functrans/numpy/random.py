@@ -22,6 +22,14 @@ parameters and run under ``jit`` and ``vmap``. Two functions accept traced array
 their randomness is in indices only: ``permutation(x)`` and ``choice(a, ...)`` draw the
 indices from NumPy (the same numbers as for a NumPy array) and gather the traced values,
 which stay differentiable. ``shuffle`` works in place, so only on NumPy arrays.
+
+Draws happen when the Python code runs, so where it runs once for many values they are
+made once: inside ``functrans.jit`` the numbers are drawn while the function is staged and
+become constants of the graph, so every later call of the jitted function gives the *same*
+numbers (as NumPy's random functions do inside ``jax.jit``); under ``vmap`` one draw
+serves the whole batch (every example gets the same numbers, the same permutation). Draw
+outside and pass the sample in as an argument, or use :mod:`functrans.random`, whose keys
+are arguments.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ __all__ = ["RandomState", "beta", "binomial", "bytes", "chisquare", "choice", "d
 
 def _foreign(x):
     """Whether ``x`` is an array of another library than NumPy (torch, array-api-strict)."""
-    return (hasattr(x, "shape") and hasattr(x, "dtype")
+    return (hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, type)
             and not isinstance(x, (_np.ndarray, _np.generic, Tracer)))
 
 
@@ -77,6 +85,8 @@ def _out(r):
     b = default()
     if b.name == "numpy":
         return with_at(r.view(_np.ndarray))
+    if r.dtype.kind in "OSUV":  # strings, objects (choice of a list of names): NumPy's
+        return r
     return b.xp.asarray(r)
 
 
@@ -119,24 +129,40 @@ class _Sampler:
             if not shape:
                 raise TypeError("permutation: x must be an integer or an array of at least "
                                 "one dimension; got a 0-d array.")
-            if args or kwargs:
-                raise TypeError("permutation of a traced or non-NumPy array permutes axis 0 "
-                                "only; NumPy's Generator axis= is not supported for it.")
-            idx = self._state.permutation(shape[0])
-            return _take0(x, idx)
+            axis = _axis_arg(self, "permutation", args, kwargs, len(shape))
+            idx = self._state.permutation(shape[axis])
+            return _take0(x, idx, axis)
         return _out(self._state.permutation(x, *args, **kwargs))
 
     def choice(self, a, *args, **kwargs):
         """NumPy's ``choice``: a sample of ``a`` (an int for ``range(a)``, or a 1-d array,
         which may be traced: NumPy draws the positions and the values are gathered)."""
         if isinstance(a, Tracer) or _foreign(a):
-            if len(tuple(a.shape)) != 1:
-                raise ValueError("choice: a must be an integer or a 1-d array; got shape "
-                                 f"{tuple(a.shape)}.")
+            shape = tuple(a.shape)
             args = tuple(_arg(v, "choice") for v in args)
             kwargs = {k: _arg(v, "choice") for k, v in kwargs.items()}
-            idx = self._state.choice(a.shape[0], *args, **kwargs)
-            return _take0(a, idx)
+            axis = 0
+            if isinstance(self._state, _np.random.Generator):
+                # Generator.choice(a, size, replace, p, axis, shuffle): positions on ``axis``
+                if len(args) > 3:
+                    axis, args = args[3], args[:3] + (0,) + args[4:]
+                else:
+                    axis = kwargs.pop("axis", 0)
+                if not shape:
+                    raise ValueError("choice: a must be an integer or an array of at least "
+                                     "one dimension; got a 0-d array.")
+                if type(axis) is not int and not isinstance(axis, _np.integer):
+                    raise TypeError(f"choice: axis must be an integer; got "
+                                    f"{type(axis).__name__}.")
+                if not -len(shape) <= axis < len(shape):
+                    raise ValueError(f"choice: axis {axis} is out of bounds for an array of "
+                                     f"dimension {len(shape)}.")
+                axis = int(axis) % len(shape)
+            elif len(shape) != 1:
+                raise ValueError("choice: a must be an integer or a 1-d array; got shape "
+                                 f"{shape}.")
+            idx = self._state.choice(shape[axis], *args, **kwargs)
+            return _take0(a, idx, axis)
         args = tuple(_arg(v, "choice") for v in args)
         kwargs = {k: _arg(v, "choice") for k, v in kwargs.items()}
         return _out(self._state.choice(_arg(a, "choice"), *args, **kwargs))
@@ -153,16 +179,35 @@ class _Sampler:
         self._state.shuffle(x, *args, **kwargs)
 
 
-def _take0(x, idx):
-    """The rows ``idx`` (NumPy integers) of the array ``x`` (traced or of any library)."""
+def _axis_arg(sampler, fname, args, kwargs, ndim):
+    """The ``axis`` of ``Generator.permutation(x, axis=0)`` (RandomState's takes none)."""
+    if not isinstance(sampler._state, _np.random.Generator):
+        if args or kwargs:
+            raise TypeError(f"{fname}() of RandomState takes no other argument than x.")
+        return 0
+    if len(args) + len(kwargs) > 1 or (kwargs and "axis" not in kwargs):
+        raise TypeError(f"{fname}: unexpected arguments {args} {kwargs}; the only other "
+                        f"argument is axis.")
+    axis = args[0] if args else kwargs.get("axis", 0)
+    if type(axis) is not int and not isinstance(axis, _np.integer):
+        raise TypeError(f"{fname}: axis must be an integer; got {type(axis).__name__}.")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{fname}: axis {axis} is out of bounds for an array of "
+                         f"dimension {ndim}.")
+    return int(axis) % ndim
+
+
+def _take0(x, idx, axis=0):
+    """The entries ``idx`` (NumPy integers) along ``axis`` of the array ``x`` (traced or of
+    any library)."""
     from ..api import _concrete_backend
     from . import take
     idx = _np.asarray(idx)
-    if idx.ndim == 0:
-        return x[int(idx)]
     b, device = _concrete_backend(x)  # the indices go to the library and device of x
+    if idx.ndim == 0 and axis == 0:
+        return x[int(idx)]
     index = b.xp.asarray(idx, **({"device": device} if device is not None else {}))
-    return take(x, index, axis=0)
+    return take(x, index, axis=axis)
 
 
 class RandomState(_Sampler):
