@@ -22,8 +22,8 @@ from .scipy import special as _sp
 __all__ = ["relu", "relu6", "sigmoid", "softplus", "soft_sign", "silu", "swish",
            "log_sigmoid", "leaky_relu", "elu", "celu", "selu", "gelu", "glu", "hard_tanh",
            "hard_sigmoid", "hard_silu", "hard_swish", "mish", "squareplus", "sparse_plus",
-           "sparse_sigmoid", "softmax", "log_softmax", "logsumexp", "one_hot",
-           "standardize", "dot_product_attention"]
+           "sparse_sigmoid", "softmax", "log_softmax", "logsumexp", "logmeanexp", "log1mexp",
+           "identity", "tanh", "one_hot", "standardize", "dot_product_attention"]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SQRT1_2 = math.sqrt(0.5)
@@ -231,9 +231,62 @@ def _masked_shift(x, axis, where):
     return kept - m
 
 
-def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
-    """``log(sum(b * exp(a)))``: :func:`functrans.scipy.special.logsumexp`."""
+def _where_weights(a, b, where):
+    """``b`` (1 when None) with the entries ``where`` leaves out set to 0, broadcast with ``a``
+    (``logsumexp`` leaves out the entries whose weight is 0, whatever ``a`` holds there)."""
+    where = fnp.asarray(where)
+    one = fnp.ones_like(fnp.stop_gradient(a)) if b is None else b
+    w = fnp.where(where, one, 0.0)
+    return fnp.astype(w, fnp.result_type(a, w)) if not fnp.isdtype(w.dtype, "real floating") else w
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
+    """``log(sum(b * exp(a)))``: :func:`functrans.scipy.special.logsumexp`, with ``jax.nn``'s
+    ``where`` (a boolean mask broadcast with ``a``: only the marked entries are summed, the
+    others get no derivative; nothing marked gives ``-inf``)."""
+    if where is not None:
+        a = _float(a)
+        b = _where_weights(a, b, where)
     return _sp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """``log(mean(exp(x)))`` along ``axis`` (an int, a tuple or None for all) computed
+    without overflow: ``logsumexp(x) - log(n)`` with ``n`` the number of entries reduced
+    (of the entries ``where`` marks, when given), as ``jax.nn.logmeanexp``."""
+    x = _float(x)
+    lse = logsumexp(x, axis=axis, keepdims=keepdims, where=where)
+    if where is None:
+        axes = range(x.ndim) if axis is None else (
+            (axis,) if isinstance(axis, int) else tuple(axis))
+        n = math.prod(x.shape[ax] for ax in axes)
+        return lse - math.log(n) if n > 0 else lse - fnp.log(fnp.zeros_like(lse))
+    count = fnp.sum(fnp.broadcast_to(fnp.asarray(where), x.shape), axis=axis,
+                    keepdims=keepdims)
+    return lse - fnp.log(fnp.astype(count, lse.dtype))
+
+
+def log1mexp(x):
+    """``log(1 - exp(-x))`` accurately for ``x > 0`` (Mächler's rule: ``log(-expm1(-x))``
+    below ``log 2``, ``log1p(-exp(-x))`` above), as ``jax.nn.log1mexp``; ``-inf`` at 0 and
+    nan for ``x < 0``. The derivative is ``1 / expm1(x)`` (``inf`` at 0): the branch not
+    taken is evaluated at a point where it is finite, so it never puts a nan into it."""
+    x = _float(x)
+    c = math.log(2.0)
+    small = x < c
+    lo = fnp.where(small, x, c)     # (a large x would give log of a rounded 1 - 0)
+    hi = fnp.where(small, c, x)     # (x = 0 would give log1p(-1) = -inf)
+    return fnp.where(small, fnp.log(-fnp.expm1(-lo)), fnp.log1p(-fnp.exp(-hi)))
+
+
+def identity(x):
+    """``x`` itself, as an array (``jax.nn.identity``, the activation that does nothing)."""
+    return fnp.asarray(x)
+
+
+def tanh(x):
+    """The hyperbolic tangent: :func:`functrans.numpy.tanh` (``jax.nn.tanh``)."""
+    return fnp.tanh(x)
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):

@@ -1252,6 +1252,27 @@ TABLE += [
          ["real"] * 3, [((3, 2, 4), (3, 2, 4), (3, 2, 4))]),
 ]
 
+# -- port4 -- (functrans.nn's log1mexp, logmeanexp, logsumexp(where=), identity, tanh;
+# functrans.scipy.linalg's lu_factor, lu_solve, lu: rows reversed, so that pivoting swaps them)
+TABLE += [
+    _nn("log1mexp", domain="pos", fn=lambda x: fnn.log1mexp(x) + fnn.log1mexp(x * 2.0)),
+    _nn("logmeanexp", fn=lambda x: fnn.logmeanexp(x * 3.0, axis=-1), shapes=R_SHAPES),
+    _nn("logmeanexp_where", fn=lambda x: fnn.logmeanexp(x, axis=0, where=x > -0.5,
+                                                        keepdims=True), shapes=R_SHAPES),
+    _nn("logsumexp_where", fn=lambda x: fnn.logsumexp(x, where=fnp.abs(x) < 1.5),
+        shapes=R_SHAPES),
+    _nn("identity", fn=lambda x: fnn.identity(x) * 3.0),
+    _nn("tanh"),
+    Spec("scipy.linalg.lu_factor", lambda a: fsl.lu_factor(fnp.flip(a, axis=-2))[0],
+         ["mat"], [((3, 3),), ((2, 3, 3),), ((2, 3),)]),
+    Spec("scipy.linalg.lu_solve", lambda a, b: (
+        fsl.lu_solve(fsl.lu_factor(fnp.flip(a, axis=-2)), b),
+        fsl.lu_solve(fsl.lu_factor(a), b, trans=1)),
+        ["mat", "real"], [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3, 1))]),
+    Spec("scipy.linalg.lu", lambda a: fsl.lu(fnp.flip(a, axis=-2))[1:] + fsl.lu(
+        a, permute_l=True), ["mat"], [((3, 3),), ((3, 2),), ((2, 4),)]),
+]
+
 # -- functrans.numpy: misc (session 11) (functrans/numpy/_misc.py, unique(axis), polyint) -----
 
 

@@ -33,10 +33,12 @@ from .. import lax as _lax
 from .. import numpy as fnp
 from ..numpy._base import _dtype, _shape
 from ..numpy._reshaping import _convs
+from ..primitives.structural import iota as _iota
 from ..numpy.linalg import _float
 
 __all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "solve", "inv", "det",
-           "block_diag", "expm", "eigh", "eigvalsh", "svd", "svdvals", "qr", "toeplitz"]
+           "block_diag", "expm", "eigh", "eigvalsh", "svd", "svdvals", "qr", "toeplitz",
+           "lu_factor", "lu_solve", "lu"]
 
 _LA = fnp.linalg
 _TRANS = {0: "N", "N": "N", "n": "N", 1: "T", "T": "T", "t": "T", 2: "C", "C": "C", "c": "C"}
@@ -183,6 +185,125 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     # (the first factor is lower triangular either way, the second upper)
     x = _LA._solve_triangular(second, _LA._solve_triangular(first, b, True), False)
     return x[..., 0] if vec else x
+
+
+def _getrf(a):
+    """LAPACK's ``getrf``: the LU factorization with partial pivoting of ``a`` (..., M, N),
+    by Gaussian elimination on whole arrays, one column at a time (so that every transform
+    sees elementary operations): ``(lu, piv)`` with ``piv[..., k]`` the row swapped with row
+    ``k`` at step ``k``. The pivot is the first entry of largest magnitude (``|re| + |im|``
+    for complex numbers, as LAPACK's ``i?amax``); a zero pivot leaves its column as it is."""
+    m, n = _shape(a)[-2:]
+    rows, cols = _iota(a, m), _iota(a, n)   # (on a's library and device)
+    pivots = []
+    for k in range(min(m, n)):
+        col = fnp.stop_gradient(a[..., :, k])
+        size = fnp.abs(fnp.real(col)) + fnp.abs(fnp.imag(col)) if _dtype(a).kind == "c" \
+            else fnp.abs(col)
+        p = fnp.argmax(fnp.where(rows >= k, size, -fnp.ones_like(size)), axis=-1)
+        pivots.append(p)
+        pk = p[..., None]
+        order = fnp.where(rows == k, pk, fnp.where(rows == pk, k, rows))   # swap rows k, p
+        a = fnp.take_along_axis(a, fnp.broadcast_to(order[..., :, None], _shape(a)), axis=-2)
+        pivot = a[..., k:k + 1, k:k + 1]
+        safe = fnp.where(pivot == 0, fnp.ones_like(pivot), pivot)
+        below = (rows > k)[:, None]
+        mult = fnp.where(below, a[..., :, k:k + 1] / safe, fnp.zeros_like(pivot))  # (..., M, 1)
+        a = fnp.where(below & (cols > k)[None, :], a - mult * a[..., k:k + 1, :], a)
+        a = fnp.where(below & (cols == k)[None, :], mult, a)
+    piv = fnp.stack(pivots, axis=-1) if pivots else \
+        fnp.reshape(fnp.stop_gradient(a)[..., :0, :0], _shape(a)[:-2] + (0,))
+    return a, fnp.astype(piv, _dt.int32)
+
+
+def _permutation(piv, m):
+    """The rows ``perm`` with ``a[perm] = l @ u``, from LAPACK's sequence of swaps ``piv``."""
+    rows = _iota(piv, m)
+    perm = fnp.broadcast_to(rows, _shape(piv)[:-1] + (m,))
+    for k in range(_shape(piv)[-1]):
+        pk = fnp.astype(piv[..., k:k + 1], perm.dtype)
+        at_k = perm[..., k:k + 1]
+        at_p = fnp.take_along_axis(perm, pk, axis=-1)
+        perm = fnp.where(rows == k, at_p, fnp.where(rows == pk, at_k, perm))
+    return perm
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    """The LU factorization with partial pivoting in LAPACK's packed form, for
+    :func:`lu_solve`: ``(lu, piv)``, with ``L`` (unit diagonal, not stored) below the
+    diagonal of ``lu`` and ``U`` on and above it, and ``piv`` (int32) the row interchanged
+    with row ``i`` at step ``i``. ``a`` is ``(..., M, N)``; the pivots are SciPy's (the first
+    entry of largest magnitude in each column). A singular matrix gives a zero on the
+    diagonal of ``U`` (SciPy warns; no warning here). Derivatives flow through ``lu`` (the
+    pivots are integers and carry none)."""
+    a = _lapack_float(a)
+    if len(_shape(a)) < 2:
+        raise ValueError(f"lu_factor: expected a matrix (or a stack of them); got shape "
+                         f"{_shape(a)}")
+    return _getrf(a)
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """The solution ``x`` of ``a @ x = b`` (``a.T @ x = b`` for ``trans`` 1, ``a.conj().T @
+    x = b`` for 2) given ``(lu, piv)`` from :func:`lu_factor` of a square ``a``: the row
+    interchanges, then two triangular solves. ``b`` is ``(M,)`` or ``(..., M, K)``."""
+    try:
+        lu_, piv = lu_and_piv
+    except (TypeError, ValueError):
+        raise TypeError("lu_solve: lu_and_piv must be a pair (lu, piv), as lu_factor "
+                        "returns it") from None
+    try:
+        t = _TRANS[trans]
+    except (KeyError, TypeError):
+        raise ValueError(f"lu_solve: trans must be 0, 1, 2 or 'N', 'T', 'C'; got "
+                         f"{trans!r}") from None
+    lu_, b = _convs((lu_, b))
+    lu_ = _matrix(lu_, "lu_solve")
+    lu_, b = _rhs(lu_, b, "lu_solve")
+    m = _shape(lu_)[-1]
+    vec = len(_shape(b)) == 1
+    if vec:
+        b = fnp.reshape(b, _shape(b) + (1,))
+    perm = _permutation(fnp.asarray(piv), m)                          # a[perm] = L U
+    lower = fnp.tril(lu_, k=-1) + _eye_like(lu_)
+    upper = fnp.triu(lu_)
+    shape = fnp.broadcast_shapes(_shape(perm)[:-1], _shape(b)[:-2]) + _shape(b)[-2:]
+    b = fnp.broadcast_to(b, shape)
+    index = fnp.broadcast_to(perm[..., :, None], shape)
+    if t == "N":   # L U x = b[perm]
+        x = _LA._solve_triangular(upper, _LA._solve_triangular(
+            lower, fnp.take_along_axis(b, index, axis=-2), True), False)
+    else:          # U^T L^T y = b with y = x[perm]
+        tr = fnp.matrix_transpose if t == "T" else _h
+        y = _LA._solve_triangular(tr(lower), _LA._solve_triangular(tr(upper), b, True), False)
+        inverse = fnp.broadcast_to(fnp.argsort(perm, axis=-1)[..., :, None], shape)
+        x = fnp.take_along_axis(y, inverse, axis=-2)
+    return x[..., 0] if vec else x
+
+
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """The LU factorization with partial pivoting ``a = p @ l @ u`` of ``a`` (..., M, N), as
+    SciPy: ``(p, l, u)`` with ``p`` a permutation matrix (M, M) of ``a``'s dtype (with
+    ``p_indices``, the int32 rows ``p`` with ``a = l[p] @ u``), ``l`` (M, K) unit lower
+    triangular and ``u`` (K, N) upper triangular, ``K = min(M, N)``; ``(p @ l, u)`` if
+    ``permute_l``. The pivots are :func:`lu_factor`'s."""
+    a = _lapack_float(a)
+    if len(_shape(a)) < 2:
+        raise ValueError(f"lu: expected a matrix (or a stack of them); got shape {_shape(a)}")
+    m, n = _shape(a)[-2:]
+    k = min(m, n)
+    packed, piv = _getrf(a)
+    unit = fnp.astype(_iota(a, m)[:, None] == _iota(a, k)[None, :], _dtype(a))
+    lower = fnp.tril(packed[..., :, :k], k=-1) + unit
+    upper = fnp.triu(packed[..., :k, :])
+    rows = fnp.astype(fnp.argsort(_permutation(piv, m), axis=-1), _dt.int32)  # a = l[rows] @ u
+    if permute_l:
+        return fnp.take_along_axis(lower, fnp.broadcast_to(
+            fnp.astype(rows, _dt.int64)[..., :, None], _shape(lower)), axis=-2), upper
+    if p_indices:
+        return rows, lower, upper
+    p = fnp.astype(rows[..., :, None] == _iota(rows, m, _dtype(rows)), _dtype(a))
+    return p, lower, upper
 
 
 _STRUCTURES = {
