@@ -1516,6 +1516,7 @@ NOT_IN_TABLE = {
     "custom_vjp_call": "user rules (functrans.custom)",
     "custom_vjp_linear": "user rules (functrans.custom)",
     "custom_vjp_lin": "user rules (functrans.custom)",
+    "custom_vjp_tangent": "user rules (functrans.custom; tests/test_review_s13a.py)",
     "stop_gradient": "no derivative by design (tested with the transforms)",
     "checkpoint_call": "rematerialisation (tests/test_checkpoint.py)",
     "checkpoint_lin": "rematerialisation (tests/test_checkpoint.py)",
