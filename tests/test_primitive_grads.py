@@ -158,6 +158,27 @@ def _custom_vjp_fn():
     return f
 
 
+def _custom_vjp_in_jvp_rule_fn():
+    # a custom_vjp applied to a tangent inside a custom_jvp rule: recorded for reverse mode
+    # as custom_vjp_tangent, transposed by its bwd
+    # (fnp.multiply: a strict array on the left of a tracer refuses the operator)
+    @ft.custom_vjp
+    def prod(t, s):
+        return fnp.multiply(t, s)
+    prod.defvjp(lambda t, s: (fnp.multiply(t, s), (t, s)),
+                lambda r, g: (fnp.multiply(g, r[1]), fnp.multiply(g, r[0])))
+
+    @ft.custom_jvp
+    def softplus(x):
+        return fnp.log(1.0 + fnp.exp(x))
+
+    @softplus.defjvp
+    def softplus_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return softplus(x), prod(t, 1.0 / (1.0 + fnp.exp(-x)))
+    return softplus
+
+
 @with_backend
 def _max_case(b):
     return lambda x: fnp.max(x * 0.5 + fnp.reshape(_spread(b, 6), (2, 3)), axis=1)
@@ -435,6 +456,7 @@ CASES = [
     # -- user-defined rules
     unary("custom_jvp_call", _custom_jvp_fn(), staged=False),
     unary("custom_vjp_call", _custom_vjp_fn(), staged=False),
+    unary("custom_vjp_tangent", _custom_vjp_in_jvp_rule_fn(), staged=False),
     # Staging inlines it (the graph shows the function's own operations).
     unary("checkpoint_call", ft.checkpoint(lambda x: fnp.sin(fnp.tanh(x) * x) * x),
           staged=False),
