@@ -313,3 +313,17 @@ def test_copies_and_grids_made_by_functrans_numpy_have_at():
     np.testing.assert_array_equal(fnp.meshgrid(x, x)[0].at[0].set(9.0)[0], [9.0] * 3)
     np.testing.assert_array_equal(fnp.tri(2).at[0, 1].set(7.0), [[1.0, 7.0], [1.0, 1.0]])
     np.testing.assert_array_equal(x, [0.0, 1.0, 2.0])  # the user's array untouched
+
+
+def test_an_array_functrans_numpy_made_takes_traced_indices():
+    # JAX code indexes a constant table with a traced index: table[i] under vmap/jit/grad
+    # (it raised TracerArrayConversionError on the NumPy array)
+    table = fnp.asarray([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ft.vmap(lambda i: table[i])(np.array([0, 2])), [1.0, 3.0])
+    grid = fnp.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(ft.vmap(lambda i: grid[:, i])(np.array([0, 2])),
+                                  [[0.0, 3.0], [2.0, 5.0]])
+    np.testing.assert_array_equal(ft.jit(lambda i: table[i])(np.int64(1)), 2.0)
+    np.testing.assert_array_equal(
+        ft.grad(lambda w, i: w * table[i])(1.0, np.int64(2)), 3.0)
+    assert table[1] == 2.0 and list(table[0:2]) == [1.0, 2.0]  # NumPy's own indexing

@@ -112,6 +112,14 @@ class AtArray(np.ndarray):
         from ..array_methods import _AtHelper
         return _AtHelper(self)
 
+    def __getitem__(self, key):
+        # A traced index (JAX code: table[i] with i under vmap/grad/jit) is a gather of
+        # functrans.numpy's, as on a jax.numpy array; NumPy's own indexing otherwise.
+        if type(key) is not int and type(key) is not slice and _is_traced(key):
+            from ..numpy._indexing import _getitem
+            return _getitem(self.view(np.ndarray), key)
+        return super().__getitem__(key)
+
     def __setitem__(self, key, value):
         if _is_traced(value):
             from ..errors import DerivativeDroppedError
