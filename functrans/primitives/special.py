@@ -264,7 +264,8 @@ def _beta_slope_dab(a, b, x, i, j):
                    (1, 1): -math.inf}[(i, j)]
             small = add(zero, lim)
         else:
-            small = select(lt(e, 1.0), select(gt(other, 0.0), math.inf, -math.inf),
+            small = select(lt(e, 1.0),
+                           select(gt(other, 0.0), add(zero, math.inf), add(zero, -math.inf)),
                            mul(other, exp(neg(log_b))))
         return select(gt(e, 1.0), zero, small)
 

@@ -1179,7 +1179,7 @@ class _Binom(_Discrete):
               "``exp(logpmf)`` (SciPy's comes from Boost: equal to about 1e-15 relative).")
 
     def _check(self, n, p):
-        return fnp.logical_and(fnp.logical_and(n >= 0.0, fnp.floor(n) == n),
+        return fnp.logical_and(fnp.logical_and(n >= 0.0, fnp.equal(fnp.floor(n), n)),
                                fnp.logical_and(p >= 0.0, p <= 1.0))
 
     _cdf_notes = ("``betainc(n - k, k + 1, 1 - p)`` (``betainc(k + 1, n - k, p)`` for sf): "
