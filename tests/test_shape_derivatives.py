@@ -196,6 +196,8 @@ def test_vmap_and_jit(backend):
                                -want, rtol=1e-14)
 
 
+# -- the gamma and chi2 distributions ----------------------------------------------------------
+
 def _richardson(f, p, rel=1e-3):
     def cd(h):
         return (f(p + h) - f(p - h)) / (2 * h)

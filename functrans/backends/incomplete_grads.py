@@ -284,7 +284,25 @@ def gammainc_da(backend, n, a, x, /):
 #   d2M/dpdq = trigamma(p + q),
 #
 # with the differences digamma(z) - log z by their asymptotic series from z = 10 on (and
-# digamma(p + 1), not digamma(p) + 1/p, so that -1/p does not cancel a small p's digamma).
+# digamma(p + 1), not digamma(p) + 1/p, so that -1/p does not cancel a small p's digamma),
+# and the trigamma differences as sums of positive terms (_trigamma_diff).
+#
+# Where p <= 1 and the side's J = I_u(p, q) is above 1/2 (u between the median and the split:
+# for a small p nearly all of the range), log J's derivatives are the small difference of
+# the prefactor's and the fraction's (each of size 1, J being 1 - O(p)); there the power
+# series J = e^z (1 + T) is differentiated instead (_beta_series_derivatives), whose pieces
+# dz/dq = digamma(p + q) - digamma(q) and T are O(p) and computed as such.
+#
+# Accuracy in float64 (tests/test_shape_derivatives.py, against mpmath): about 1e-12
+# relative for a, b from 1e-3 to 1e4 and x from 1e-300 to 1 - 1e-10 (first order: below
+# 8e-13; second order: below 3e-12 relative to the size of its terms |I_i I_j / I|, the
+# scale of its rounding where it changes sign). The losses left: near the centre of large
+# shapes the fraction's log-derivatives are sums of terms much larger than the total (a
+# second derivative at a = b = 1e4, x = 1/2 has about 2e-10 relative to itself, 2e-12
+# relative to its terms), and for a >> b with x close to 1 on the fraction's side each
+# partial denominator loses about eps / (1 - x) (up to ~2e-12 there). Computed in float64
+# whatever the dtype, returned in x's dtype; 0 at x = 0 and x = 1, nan for invalid
+# arguments (a, b <= 0 or infinite, x outside [0, 1], nan).
 
 _BETA_MAX_STEPS = 20000
 _LOG_2 = math.log(2.0)
