@@ -981,6 +981,15 @@ TABLE += [
         fsp.betainc(2.0, 1.5, u * 0.45 + 0.5), fsp.betainc(0.6, 30.0, u * 0.05 + 0.05),
         fsp.betainc(1.0, 3.0, u * 0.4 + 0.45), fsp.betainc(0.5, 0.5, u * 0.45 + 0.5)),
         ["unit"], U_SHAPES),
+    # in the shapes a, b too (all three arguments differentiated; second order reaches the
+    # second derivatives in a and b and the mixed ones with x)
+    # (one shape, NumPy and CuPy: slow elsewhere; tests/test_shape_derivatives.py covers
+    # every backend)
+    Spec("special.betainc_shape", lambda a, b, u: (
+        fsp.betainc(a * 2.0, b + 1.0, u * 0.3 + 0.4), fsp.betainc(a * 0.3, b * 20.0,
+                                                                   u * 0.05 + 0.05),
+        fsp.betainc(a * 20.0 + 10.0, b * 0.5, u * 0.1 + 0.85)),
+        ["pos", "pos", "unit"], [((3,), (3,), (3,))], backends=("numpy", "cupy")),
     *_cdfs("t", lambda f, x, lo, s: (f(x * 3.0, 2.5, lo, s), f(x * 0.5, 41.0, lo, s),
                                      f(x * 3.0, 0.8, lo, s)),
            ["real", "real", "pos"]),
@@ -1047,6 +1056,9 @@ TABLE += [
         fsp.betaincinv(2.0, 1.5, _q(u)), fsp.betaincinv(0.6, 30.0, _q(u) * 0.3),
         fsp.betaincinv(40.0, 0.8, 1.0 - _q(u) * 0.2)),
         ["unit"], _U2, backends=_ROOTS),
+    Spec("special.betaincinv_shape", lambda a, b, u: (
+        fsp.betaincinv(a * 2.0, b + 1.0, _q(u)), fsp.betaincinv(a * 0.5, b * 10.0, _q(u) * 0.3)),
+        ["pos", "pos", "unit"], [((3,), (3,), (3,))], backends=("numpy", "cupy")),
     *_quantiles("t", lambda f, u, lo, s: (f(_q(u), 2.5, lo, s), f(_q(u) * 0.1, 40.0, lo, s))),
     *_quantiles("gamma", lambda f, u, lo, s: (f(_q(u), 2.3, lo, s), f(_q(u) * 0.1, 0.5, lo, s))),
     *_quantiles("chi2", lambda f, u, lo, s: f(_q(u), 3.0, lo, s)),

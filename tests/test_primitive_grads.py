@@ -376,6 +376,12 @@ CASES = [
          ((M23, REAL), (M23, REAL)), order=1),
     unary("betainc", lambda x: Sp.betainc(fnp.full_like(x, 2.0), fnp.full_like(x, 3.5), x),
           fts.real(0.1, 0.9)),
+    # d/db I_x(a, b) itself, in a, b (the second derivatives in the shapes) and x (closed
+    # form); a, b kept in [0.6, 2.1] and [1.5, 3], x in (0.3, 0.8) by the domain's squashing
+    Case("betainc_dab", lambda a, b, x: Sp.betainc_dab(
+        fnp.add(fnp.tanh(a) * 0.75, 1.35), fnp.add(fnp.tanh(b) * 0.75, 2.25),
+        fnp.add(fnp.tanh(x) * 0.25, 0.55), i=0, j=1),
+        ((M23, REAL), (M23, REAL), (M23, REAL)), order=1),
     # their inverses in the probability (first order here: the generic root finders are slow
     # on array-api-strict; tests/test_namespace_grads.py checks the second)
     unary("gammaincinv", lambda y: Sp.gammaincinv(fnp.full_like(y, 2.5), y),

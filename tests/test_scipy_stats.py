@@ -938,12 +938,14 @@ def test_discrete_cdf_broadcast(backend):
 
 def test_cdf_shape_derivatives_raise(backend):
     x = backend.asarray([0.5, 1.5])
-    # (gamma's a and chi2's df are differentiable: tests/test_shape_derivatives.py)
-    with pytest.raises(NotImplementedError, match="shape parameter"):
-        ft.jvp(lambda d: fst.t.cdf(x, d), (backend.asarray([2.0, 3.0]),),
-               (backend.asarray([1.0, 1.0]),))
-    with pytest.raises(NotImplementedError, match="shape parameter"):
-        ft.grad(lambda b: fnp.sum(fst.beta.sf(x * 0.3, 2.0, b)))(backend.asarray([2.0, 3.0]))
+    # (gamma's a, chi2's df, t's df, beta's a and b, f's dfn and dfd are differentiable, to
+    # second order: tests/test_shape_derivatives.py; the third raises)
+    with pytest.raises(NotImplementedError, match="betainc: the third derivative"):
+        ft.jvp(ft.hessian(lambda d: fst.t.cdf(1.5, d)), (backend.asarray(2.0),),
+               (backend.asarray(1.0),))
+    with pytest.raises(NotImplementedError, match="binom.cdf: the derivative with respect to "
+                                                  "the number of trials"):
+        ft.grad(lambda n: fnp.sum(fst.binom.cdf(x * 2.0, n, 0.3)))(backend.asarray([4.0, 6.0]))
     # the derivative in x is the density
     g = _np(backend, ft.grad(lambda v: fnp.sum(fst.gamma.cdf(v, 2.5, 0.1, 1.3)))(x))
     np.testing.assert_allclose(g, st.gamma.pdf([0.5, 1.5], 2.5, 0.1, 1.3), rtol=1e-12)
@@ -1085,15 +1087,23 @@ def test_quantile_derivatives(backend):
         g = _np(backend, ft.grad(lambda v: fnp.sum(f.isf(v, *shapes)))(backend.asarray(q)))
         np.testing.assert_allclose(g, -1.0 / ref_d.pdf(ref_d.isf(q, *shapes), *shapes),
                                    rtol=1e-9)
-    with pytest.raises(NotImplementedError, match="shape parameter"):
-        ft.grad(lambda d: fnp.sum(fst.t.ppf(backend.asarray(q), d)))(
-            backend.asarray([2.0, 3.0, 4.0]))
-    with pytest.raises(NotImplementedError, match="shape parameter"):
-        ft.grad(lambda a: fnp.sum(fst.beta.isf(backend.asarray(q), a, 2.0)))(
-            backend.asarray([2.0, 3.0, 4.0]))
-    with pytest.raises(NotImplementedError, match="shape parameter"):
-        ft.grad(lambda d: fnp.sum(fst.f.cdf(backend.asarray(q), 2.0, d)))(
-            backend.asarray([2.0, 3.0, 4.0]))
+    # in the shapes: dx/da = -(dF/da) / pdf(x) (tests/test_shape_derivatives.py compares
+    # them with SciPy's differences)
+    for dist, shapes, k in (("t", (3.5,), 0), ("beta", (2.0, 0.7), 1), ("f", (3.0, 7.5), 0)):
+        f, ref_d = getattr(fst, dist), getattr(st, dist)
+
+        def ppf(s, dist=dist, shapes=shapes, k=k, f=f):
+            sh = list(shapes)
+            sh[k] = s
+            return fnp.sum(f.ppf(backend.asarray(q), *sh))
+        g = _np(backend, ft.grad(ppf)(backend.asarray(np.full(3, shapes[k]))))
+        x = ref_d.ppf(q, *shapes)
+        h = 1e-5 * shapes[k]
+        plus, minus = list(shapes), list(shapes)
+        plus[k] += h
+        minus[k] -= h
+        dcdf = (ref_d.cdf(x, *plus) - ref_d.cdf(x, *minus)) / (2 * h)
+        np.testing.assert_allclose(g, -dcdf / ref_d.pdf(x, *shapes), rtol=1e-7)
 
 
 @pytest.mark.parametrize("fn", [

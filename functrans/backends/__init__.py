@@ -66,6 +66,10 @@ EXTRAS = {
     "gammainc_da": "gammainc_da(n, a, x) -> array: d^n/da^n of gammainc(a, x), n = 1 or 2 "
                    "(a > 0, x >= 0; 0 at x = 0 and x = inf), accurate relative to its own "
                    "size where gammainc or gammaincc is tiny.",
+    "betainc_dab": "betainc_dab(i, j, a, b, x) -> array: d^(i+j)/da^i db^j of betainc(a, b, x) "
+                   "for (i, j) in (1, 0), (0, 1), (2, 0), (1, 1), (0, 2) (a, b > 0, "
+                   "0 <= x <= 1; 0 at x = 0 and x = 1), accurate relative to its own size "
+                   "where betainc or 1 - betainc is tiny.",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
                         "triangular matrices a (..., M, M) (zero outside the lower triangle "
                         "if lower, else the upper) and b (..., M, K) of the same batch shape.",

@@ -857,6 +857,7 @@ GENERIC = {
     "gammainccinv": gammainccinv,
     "betaincinv": betaincinv,
     "gammainc_da": _incomplete_grads.gammainc_da,
+    "betainc_dab": _incomplete_grads.betainc_dab,
     "scatter_add": scatter_add,
     "erf": erf,
     "erfc": erfc,

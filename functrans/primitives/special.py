@@ -17,11 +17,12 @@ x^(a-1) (1-x)^(b-1) / B(a, b)``, each computed in logarithms). gammainc and gamm
 also differentiated in their shape ``a``, through the primitive ``gammainc_da(a, x, n=n)``
 (``d^n P / da^n``, n = 1, 2, the backend extra of :mod:`functrans.backends.incomplete_grads`;
 its derivative in ``x`` is closed-form, a third derivative in ``a`` raises
-NotImplementedError); betainc's shapes ``a``, ``b`` are not: a tangent reaching one raises
-NotImplementedError rather than giving a silent zero. The inverses are differentiated in
-``y`` by the inverse function rule (one over the forward function's derivative at the
-result, in logarithms), gammaincinv and gammainccinv also in ``a`` (``dx/da = -(dP/da) /
-(dP/dx)`` at the result), betaincinv not in its shapes.
+NotImplementedError), and betainc in its shapes ``a``, ``b`` through the primitive
+``betainc_dab(a, b, x, i=i, j=j)`` (``d^(i+j) I / da^i db^j``, i + j = 1, 2, the extra of the
+same name; likewise closed-form in ``x``, NotImplementedError at the third order in the
+shapes). The inverses are differentiated in ``y`` by the inverse function rule (one over the
+forward function's derivative at the result, in logarithms), and in their shapes by
+``dx/da = -(dF/da) / (dF/dx)`` at the result (F the forward function).
 """
 
 from __future__ import annotations
@@ -215,8 +216,115 @@ gammainc_p = _last_operand_primitive("gammainc", ("a",), lambda a, x, _: _gamma_
 gammaincc_p = _last_operand_primitive("gammaincc", ("a",),
                                       lambda a, x, _: _gamma_slope(a, x), negate=True,
                                       shape_tangent=_gamma_shape_tangent(-1))
+
+
+# -- derivatives of betainc in its shape parameters -------------------------------------------
+# betainc_dab(a, b, x, i=i, j=j) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1, 2 by the
+# backend extra "betainc_dab" (functrans.backends.incomplete_grads). Its derivative in x is
+# closed-form (the same derivative of the density x^(a-1) (1-x)^(b-1) / B(a, b)); in a and
+# b, the first order gives the second, whose own derivatives in a and b (the third order)
+# raise NotImplementedError.
+
+
+def _beta_slope_dab(a, b, x, i, j):
+    """d^(i+j)/da^i db^j of the density x^(a-1) (1-x)^(b-1) / B(a, b) (i + j = 1, 2): the
+    density times u, v, u^2 - trigamma(a) + trigamma(a+b), u v + trigamma(a+b) or
+    v^2 - trigamma(b) + trigamma(a+b), with u = log x - digamma(a) + digamma(a+b) and
+    v = log(1-x) - digamma(b) + digamma(a+b); 0 outside [0, 1], and at the ends their
+    limits (0 where the density's exponent there is above 1; else infinite where the
+    logarithm of that end enters, the finite or infinite limit of the other factor where
+    it does not)."""
+    pos, below1 = gt(x, 0.0), lt(x, 1.0)
+    xs = select(pos, select(below1, x, 0.5), 0.5)
+    t_ab = polygamma(add(a, b), n=1)
+    d_ab = digamma(add(a, b))
+    u_at1 = sub(d_ab, digamma(a))   # u at x = 1 (log x = 0), positive
+    v_at0 = sub(d_ab, digamma(b))   # v at x = 0
+
+    def factor(u, v):
+        if (i, j) == (1, 0):
+            return u
+        if (i, j) == (0, 1):
+            return v
+        if (i, j) == (2, 0):
+            return add(sub(mul(u, u), polygamma(a, n=1)), t_ab)
+        if (i, j) == (1, 1):
+            return add(mul(u, v), t_ab)
+        return add(sub(mul(v, v), polygamma(b, n=1)), t_ab)
+
+    inner = mul(_beta_slope(a, b, xs), factor(add(log(xs), u_at1), add(log1p(neg(xs)), v_at0)))
+    log_b = sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
+    zero = mul(inner, 0.0)
+
+    def end(e, k, other):
+        # the limit at an end whose density exponent is e - 1, whose logarithm enters k
+        # times, where the other factor tends to ``other`` (when k = 0)
+        if k > 0:
+            lim = {(1, 0): -math.inf, (0, 1): -math.inf, (2, 0): math.inf, (0, 2): math.inf,
+                   (1, 1): -math.inf}[(i, j)]
+            small = add(zero, lim)
+        else:
+            small = select(lt(e, 1.0),
+                           select(gt(other, 0.0), add(zero, math.inf), add(zero, -math.inf)),
+                           mul(other, exp(neg(log_b))))
+        return select(gt(e, 1.0), zero, small)
+
+    at0 = end(a, i, factor(0.0, v_at0) if i == 0 else None)
+    at1 = end(b, j, factor(u_at1, 0.0) if j == 0 else None)
+    return select(pos, select(below1, inner, select(eq(x, 1.0), at1, zero)),
+                  select(eq(x, 0.0), at0, zero))
+
+
+def _betainc_dab_impl(backend, a, b, x, *, i, j):
+    return backend.extra("betainc_dab")(i, j, a, b, x)
+
+
+def _betainc_dab_jvp(primals, tangents, *, i, j):
+    a, b, x = primals
+    ta, tb, tx = tangents
+    out = betainc_dab(a, b, x, i=i, j=j)
+    d = None
+    if ta is not None or tb is not None:
+        if i + j >= 2:
+            raise NotImplementedError(
+                "betainc: the third derivative with respect to the shape parameters a, b is "
+                "not implemented (the first and second are, and derivatives of any order in "
+                "x after those)")
+        if ta is not None:
+            d = mul(ta, betainc_dab(a, b, x, i=i + 1, j=j))
+        if tb is not None:
+            db = mul(tb, betainc_dab(a, b, x, i=i, j=j + 1))
+            d = db if d is None else add(d, db)
+    if tx is not None:
+        dx = mul(tx, _beta_slope_dab(a, b, x, i, j))
+        d = dx if d is None else add(d, dx)
+    return out, d
+
+
+def _betainc_dab_aval(a, b, x, *, i, j):
+    return _array_aval(a, b, x)
+
+
+betainc_dab_p = elementwise("betainc_dab", _betainc_dab_impl, _betainc_dab_jvp,
+                            abstract_eval=_betainc_dab_aval)
+betainc_dab_p.same_aval = True
+
+
+def _beta_shape_tangent(primals, out, shape_tangents):
+    a, b, x = primals
+    ta, tb = shape_tangents
+    d = None
+    if ta is not None:
+        d = mul(ta, betainc_dab(a, b, x, i=1, j=0))
+    if tb is not None:
+        db = mul(tb, betainc_dab(a, b, x, i=0, j=1))
+        d = db if d is None else add(d, db)
+    return d
+
+
 betainc_p = _last_operand_primitive("betainc", ("a", "b"),
-                                    lambda a, b, x, _: _beta_slope(a, b, x))
+                                    lambda a, b, x, _: _beta_slope(a, b, x),
+                                    shape_tangent=_beta_shape_tangent)
 
 
 # -- their inverses in the last operand -----------------------------------------------------
@@ -249,8 +357,18 @@ gammaincinv_p = _last_operand_primitive("gammaincinv", ("a",),
 gammainccinv_p = _last_operand_primitive("gammainccinv", ("a",),
                                          lambda a, y, x: _inverse_gamma_slope(a, x),
                                          negate=True, shape_tangent=_gamma_inverse_shape_tangent)
+
+
+def _beta_inverse_shape_tangent(primals, x, shape_tangents):
+    """dx/da = -(dI/da) / (dI/dx) and dx/db = -(dI/db) / (dI/dx) at the result x."""
+    a, b = primals[0], primals[1]
+    d = _beta_shape_tangent((a, b, x), None, shape_tangents)
+    return neg(mul(d, _inverse_beta_slope(a, b, x)))
+
+
 betaincinv_p = _last_operand_primitive("betaincinv", ("a", "b"),
-                                       lambda a, b, y, x: _inverse_beta_slope(a, b, x))
+                                       lambda a, b, y, x: _inverse_beta_slope(a, b, x),
+                                       shape_tangent=_beta_inverse_shape_tangent)
 
 erf = erf_p.bind
 erfc = erfc_p.bind
@@ -266,3 +384,4 @@ gammaincinv = gammaincinv_p.bind
 gammainccinv = gammainccinv_p.bind
 betaincinv = betaincinv_p.bind
 gammainc_da = gammainc_da_p.bind
+betainc_dab = betainc_dab_p.bind

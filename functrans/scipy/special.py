@@ -432,9 +432,15 @@ def log_ndtr(x, /):
 
 # -- incomplete gamma and beta functions -------------------------------------------------------
 
-_SHAPE_NOTE = """The derivative with respect to ``x`` is exact ({slope}, computed in logarithms);
-    a derivative reaching the shape parameter{s} {params} raises NotImplementedError (rather than a
-    silent zero): wrap {them} in ``stop_gradient`` where only ``x`` matters."""
+_BETA_SHAPE_NOTE = """The derivative with respect to ``x`` is exact ({slope}, computed in
+    logarithms; any order). The derivatives with respect to ``a`` and ``b`` come from the
+    extra ``betainc_dab`` (:mod:`functrans.backends.incomplete_grads`: the continued fraction
+    differentiated term by term, with a Stirling-form prefactor, on the side of the symmetry
+    ``I_x(a, b) = 1 - I_(1-x)(b, a)`` where it converges fast, and the power series where a
+    small shape makes the function close to 1; about 1e-12 relative in float64 for ``a``,
+    ``b`` from 1e-3 to 1e4, also where the function or its complement is far below 1), to
+    second order in ``a`` and ``b`` (a third derivative in them raises NotImplementedError)
+    and any order in ``x`` after those."""
 
 
 def _any(*masks):
@@ -534,8 +540,8 @@ gammainc.__doc__ += "\n    " + _GAMMA_SHAPE_NOTE.format(
     slope="``exp(-x) x^(a-1) / Gamma(a)``", sign="")
 gammaincc.__doc__ += "\n    " + _GAMMA_SHAPE_NOTE.format(
     slope="``-exp(-x) x^(a-1) / Gamma(a)``", sign="minus ")
-betainc.__doc__ += "\n    " + _SHAPE_NOTE.format(
-    slope="``x^(a-1) (1-x)^(b-1) / B(a, b)``", s="s", params="``a``, ``b``", them="them")
+betainc.__doc__ += "\n    " + _BETA_SHAPE_NOTE.format(
+    slope="``x^(a-1) (1-x)^(b-1) / B(a, b)``")
 
 
 # -- inverses of the incomplete gamma and beta functions ---------------------------------------
@@ -551,9 +557,10 @@ _GAMMA_INVERSE_SHAPE = """the derivative with
     respect to ``a`` is ``-(d/da P(a, x)) / (d/dx P(a, x))`` at the result ``x`` (the same
     for both inverses), with ``d/da P`` from ``gammainc_da``; second order in ``a``."""
 
-_BETA_INVERSE_SHAPE = """a derivative reaching
-    the shape parameters ``a``, ``b`` raises NotImplementedError: wrap them in
-    ``stop_gradient`` where only ``y`` matters."""
+_BETA_INVERSE_SHAPE = """the derivatives with
+    respect to ``a`` and ``b`` are ``-(d/da I) / (d/dx I)`` and ``-(d/db I) / (d/dx I)`` at
+    the result ``x``, with the shape derivatives of ``betainc_dab``; second order in ``a``,
+    ``b``."""
 
 
 def _gamma_inverse(a, y, upper, name):

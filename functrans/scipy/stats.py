@@ -29,12 +29,13 @@ Conventions:
   ``[0, 1]`` give nan; the discrete masses are 0 (``logpmf`` -inf) off the integers of the
   support.
 - Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
-  ``mean`` and ``cov``; not the discrete ``k`` and ``n``) under every transform, except
-  the CDFs and quantiles of the beta-based shape families in their shape parameters
-  (``t``'s ``df``, ``beta``'s ``a`` and ``b``, ``f``'s ``dfn`` and ``dfd``): a derivative
-  reaching one raises NotImplementedError (the incomplete beta function is differentiated
-  in ``x`` only; ``gamma``'s ``a`` and ``chi2``'s ``df`` are differentiable, to second
-  order, through the incomplete gamma function's derivative in its shape), with zero
+  ``mean`` and ``cov``; not the discrete ``k`` and ``n``: a derivative reaching ``binom``'s
+  ``n`` in its cdf or sf raises NotImplementedError) under every transform; the CDFs and
+  quantiles in the shape parameters to second order (``gamma``'s ``a`` and ``chi2``'s
+  ``df`` through the incomplete gamma function's derivative in its shape, ``t``'s ``df``,
+  ``beta``'s ``a`` and ``b``, ``f``'s ``dfn`` and ``dfd`` through the incomplete beta
+  function's derivatives in its shapes; a third derivative there raises
+  NotImplementedError), with zero
   (not nan) derivatives outside the support; the tails are accurate as SciPy's or more
   (``norm.logcdf(-40)`` is about -804.6 and ``norm.sf(37)`` is 5.7e-300, not 0; each method's
   docstring says where it differs from SciPy's formula).
@@ -719,8 +720,8 @@ class _T(_Shaped):
     _notes = "``df > 0`` (``df = inf`` is the normal distribution), else nan."
     _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("Through :func:`functrans.scipy.special.betainc` (``ndtr`` for "
-                  "``df = inf``): differentiable in ``x``, ``loc`` and ``scale``; a "
-                  "derivative reaching ``df`` raises NotImplementedError.")
+                  "``df = inf``): differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to "
+                  "second order in ``df``, through betainc's derivatives in its shapes).")
 
     def _check(self, df):
         return df > 0.0
@@ -755,8 +756,9 @@ class _T(_Shaped):
                   "``w = betaincinv(1/2, df/2, 1 - 2p)`` gives ``t^2 = df w / (1 - w)`` "
                   "(each where its subtraction is exact enough), and the tail's power law "
                   "where z underflows (more accurate than SciPy's there: ``ppf(1e-300, 2.5)`` "
-                  "is -8.8e119, not -inf); ``-inf`` at 0, ``inf`` at 1. Differentiable in ``q``, ``loc`` and ``scale``; a derivative reaching "
-                  "``df`` raises NotImplementedError.")
+                  "is -8.8e119, not -inf); ``-inf`` at 0, ``inf`` at 1. Differentiable in ``q``, "
+                  "``loc``, ``scale`` and ``df`` (to second order in ``df``; ``dx/d df`` from "
+                  "betaincinv's derivative in its shape).")
 
     def _ppf(self, q, df):
         inf = df == math.inf
@@ -776,12 +778,15 @@ class _T(_Shaped):
         h = 0.5 * d
         log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
         t_far = fnp.exp(0.5 * fnp.subtract(fnp.log(d), log_z))
-        t_abs = fnp.where(far, t_far, fnp.sqrt(fnp.where(far, 1.0, t2)))
+        # (t2 = 0 at the median, handled below: kept away from sqrt's infinite slope there,
+        # whose product with a zero tangent of df would be nan)
+        mid = q == 0.5
+        t_abs = fnp.where(far, t_far, fnp.sqrt(fnp.where(fnp.logical_or(far, mid), 1.0, t2)))
         out = fnp.where(lower, -t_abs, t_abs)
         # at the median exactly |t| has no derivative: there t = (q - 1/2) / pdf(0), the
         # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
         log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
-        out = fnp.where(q == 0.5, fnp.multiply(q - 0.5, fnp.exp(-log_pdf0)), out)
+        out = fnp.where(mid, fnp.multiply(q - 0.5, fnp.exp(-log_pdf0)), out)
         return fnp.where(inf, _special.ndtri(q), out)
 
     def _isf(self, q, df):
@@ -880,14 +885,14 @@ class _Beta(_Shaped):
     _notes = "``a > 0`` and ``b > 0``, else nan; 0 outside ``[loc, loc + scale]``."
     _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf): differentiable "
-                  "in ``x``, ``loc`` and ``scale``; a derivative reaching ``a`` or ``b`` "
-                  "raises NotImplementedError.")
+                  "in ``x``, ``loc``, ``scale``, ``a`` and ``b`` (to second order in the "
+                  "shapes).")
 
     _ppf_notes = ("``betaincinv(a, b, q)``; isf: ``1 - betaincinv(b, a, q)``, or "
                   "``betaincinv(a, b, 1 - q)`` where ``q > 1/2`` (``1 - q`` is exact) or "
                   "the result is below 0.01 (the subtraction would lose its digits). "
-                  "Differentiable in ``q``, ``loc`` and ``scale``; a derivative reaching "
-                  "``a`` or ``b`` raises NotImplementedError.")
+                  "Differentiable in ``q``, ``loc``, ``scale``, ``a`` and ``b`` (``dx/da = "
+                  "-(dI/da) / (dI/dx)``, to second order in the shapes).")
 
     def _check(self, a, b):
         return fnp.logical_and(a > 0.0, b > 0.0)
@@ -948,16 +953,16 @@ class _F(_Shaped):
     _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("``betainc(dfn/2, dfd/2, dfn x / (dfn x + dfd))`` (sf: "
                   "``betainc(dfd/2, dfn/2, dfd / (dfd + dfn x))``, accurate in the upper "
-                  "tail): differentiable in ``x``, ``loc`` and ``scale``; a derivative "
-                  "reaching ``dfn`` or ``dfd`` raises NotImplementedError.")
+                  "tail): differentiable in ``x``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to "
+                  "second order in the degrees of freedom).")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
                   "problem where that root is above 1/2; 0 and ``inf`` at the ends. isf is "
                   "more accurate than SciPy's for tiny ``q`` (SciPy: ``ppf(1 - q)``, "
                   "``inf`` below 1e-17). "
-                  "Differentiable in ``q``, ``loc`` and ``scale``; a derivative reaching "
-                  "``dfn`` or ``dfd`` raises NotImplementedError.")
+                  "Differentiable in ``q``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to second "
+                  "order in the degrees of freedom).")
 
     def _check(self, dfn, dfd):
         return fnp.logical_and(dfn > 0.0, dfd > 0.0)
@@ -1139,6 +1144,28 @@ class _Poisson(_Discrete):
         return fnp.subtract(fnp.subtract(_special.xlogy(k, mu), _special.gammaln(k + 1.0)), mu)
 
 
+def _count_only(n, name):
+    """``n`` itself, where a derivative reaching it raises NotImplementedError: a number of
+    trials has none (betainc, differentiable in its shapes, would give the derivative of a
+    continuous extension of the distribution in ``n``)."""
+    from ..core import Tracer
+    if not isinstance(n, Tracer):
+        return n
+    from ..custom import custom_jvp
+
+    @custom_jvp
+    def count(v):
+        return v
+
+    @count.defjvp
+    def _(primals, tangents):
+        raise NotImplementedError(
+            f"{name}: the derivative with respect to the number of trials n is not defined "
+            f"(n is a count); stop_gradient n, or differentiate with respect to p only")
+
+    return count(n)
+
+
 class _Binom(_Discrete):
     """The binomial distribution of ``n`` trials of success probability ``p``, as
     ``scipy.stats.binom``."""
@@ -1152,20 +1179,23 @@ class _Binom(_Discrete):
               "``exp(logpmf)`` (SciPy's comes from Boost: equal to about 1e-15 relative).")
 
     def _check(self, n, p):
-        return fnp.logical_and(fnp.logical_and(n >= 0.0, fnp.floor(n) == n),
+        return fnp.logical_and(fnp.logical_and(n >= 0.0, fnp.equal(fnp.floor(n), n)),
                                fnp.logical_and(p >= 0.0, p <= 1.0))
 
     _cdf_notes = ("``betainc(n - k, k + 1, 1 - p)`` (``betainc(k + 1, n - k, p)`` for sf): "
                   "differentiable in ``p``; a derivative reaching ``n`` raises "
-                  "NotImplementedError.")
+                  "NotImplementedError (a count: the incomplete beta function's derivative "
+                  "in its shape would be that of a continuous extension).")
 
     def _upper(self, n, p):
         return n
 
     def _cdf(self, j, n, p):
+        n = _count_only(n, "binom.cdf")
         return _special.betainc(fnp.subtract(n, j), j + 1.0, 1.0 - p)
 
     def _sf(self, j, n, p):
+        n = _count_only(n, "binom.sf")
         return _special.betainc(j + 1.0, fnp.subtract(n, j), p)
 
     def _logpmf(self, k, n, p):
