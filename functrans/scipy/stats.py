@@ -236,7 +236,10 @@ class _MultivariateNormal:
             maha = fnp.sum(fnp.divide(dev * dev, c), axis=-1)
             logdet = fnp.sum(fnp.log(c)) * (dim if cov.ndim == 0 else 1)
         else:
-            low = _linalg.cholesky(cov, lower=True)
+            # (functrans.numpy's cholesky reads the lower triangle and differentiates the
+            # symmetric part of a perturbation: a symmetric gradient in cov, as JAX's and
+            # autograd's, so that a step along it keeps cov symmetric)
+            low = fnp.linalg.cholesky(cov)
             n = math.prod(batch)
             rhs = fnp.matrix_transpose(fnp.reshape(dev, (n, dim)))
             z = _linalg.solve_triangular(low, rhs, lower=True)
@@ -255,7 +258,7 @@ class _MultivariateNormal:
         triangular solve.
 
         ``cov`` is a (d, d) symmetric positive definite matrix (only its lower triangle is
-        read, as SciPy's), a scalar (times the identity) or a 1-d diagonal. As SciPy, the
+        read, as SciPy's; its gradient is symmetric, as JAX's and autograd's), a scalar (times the identity) or a 1-d diagonal. As SciPy, the
         result has the batch shape of ``x`` with its length-1 axes removed. Differences:
         ``allow_singular=True`` is refused (NotImplementedError); a full ``cov`` that is not
         positive definite raises the backend's error from the Cholesky factorization, and a
