@@ -19,24 +19,7 @@ import functrans.scipy.special as fspecial
 import functrans.scipy.stats as fstats
 
 
-def _autograd():
-    return pytest.importorskip("autograd")
-
-
-def _jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    return jax
-
-
-def close(a, b, tol=1e-10):
-    import optree
-    la, lb = optree.tree_leaves(a), optree.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape, (x.shape, y.shape)
-        np.testing.assert_allclose(y, x, rtol=tol, atol=tol)
+from ._ported import _autograd, _jax, close  # noqa: E402
 
 
 # -- regressions: NumPy's array-likes (lists, nested lists, lists of tracers) --------------------

@@ -32,23 +32,7 @@ from functrans.scipy.special import logsumexp as flse
 from functrans.testing import check_grads
 
 
-def _autograd():
-    return pytest.importorskip("autograd")
-
-
-def _jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    return jax
-
-
-def close(a, b, tol=1e-10):
-    la, lb = ftree.tree_leaves(a), ftree.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape, (x.shape, y.shape)
-        np.testing.assert_allclose(y, x, rtol=tol, atol=tol)
+from ._ported import _autograd, _jax, close  # noqa: E402
 
 
 # -- regressions: jax.tree_util's names (functrans/tree.py) --------------------------------------

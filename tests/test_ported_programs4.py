@@ -32,23 +32,10 @@ import functrans.scipy.optimize as fopt
 import functrans.scipy.signal as fsig
 import functrans.scipy.special as fsp
 import functrans.scipy.stats as fstats
-import functrans.tree as ftree
 from functrans.testing import check_grads
 
 
-def _jax():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    return jax
-
-
-def close(a, b, tol=1e-10):
-    la, lb = ftree.tree_leaves(a), ftree.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape, (x.shape, y.shape)
-        np.testing.assert_allclose(y, x, rtol=tol, atol=tol)
+from ._ported import _jax, close  # noqa: E402
 
 
 # -- regressions: jax.nn's names (functrans/nn.py) -----------------------------------------------

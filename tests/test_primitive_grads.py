@@ -132,7 +132,8 @@ def _with_own_vjp(f):
     return g
 
 
-def _custom_jvp_fn():
+def _custom_jvp_fn(scale=fnp.multiply):
+    """softplus with a custom JVP rule, which scales the tangent with ``scale(t, s)``."""
     @ft.custom_jvp
     def softplus(x):
         return fnp.log(1.0 + fnp.exp(x))
@@ -140,7 +141,7 @@ def _custom_jvp_fn():
     @softplus.defjvp
     def softplus_jvp(primals, tangents):
         (x,), (t,) = primals, tangents
-        return softplus(x), fnp.multiply(t, 1.0 / (1.0 + fnp.exp(-x)))
+        return softplus(x), scale(t, 1.0 / (1.0 + fnp.exp(-x)))
     return softplus
 
 
@@ -167,16 +168,7 @@ def _custom_vjp_in_jvp_rule_fn():
         return fnp.multiply(t, s)
     prod.defvjp(lambda t, s: (fnp.multiply(t, s), (t, s)),
                 lambda r, g: (fnp.multiply(g, r[1]), fnp.multiply(g, r[0])))
-
-    @ft.custom_jvp
-    def softplus(x):
-        return fnp.log(1.0 + fnp.exp(x))
-
-    @softplus.defjvp
-    def softplus_jvp(primals, tangents):
-        (x,), (t,) = primals, tangents
-        return softplus(x), prod(t, 1.0 / (1.0 + fnp.exp(-x)))
-    return softplus
+    return _custom_jvp_fn(prod)
 
 
 @with_backend
