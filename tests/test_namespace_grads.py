@@ -647,8 +647,10 @@ TABLE += [
     Spec("stats.norm.defaults", lambda x: fst.norm.logpdf(x) + fst.norm.cdf(x)
          + fst.norm.ppf(x * 0.25 + 0.5), ["real"], U_SHAPES),
     # multivariate_normal: full, diagonal and scalar covariances, batches of points
+    # (cov symmetrized: the derivative is that of the symmetric part, as cholesky's)
     Spec("stats.multivariate_normal.logpdf", lambda x, m, c: (
-        fst.multivariate_normal.logpdf(x, m, c), fst.multivariate_normal.pdf(x, m, c)),
+        fst.multivariate_normal.logpdf(x, m, _sym(c)),
+        fst.multivariate_normal.pdf(x, m, _sym(c))),
         ["real", "real", "spd"], [((3,), (3,), (3, 3)), ((4, 3), (3,), (3, 3)),
                                   ((2, 2, 2), (2,), (2, 2))]),
     Spec("stats.multivariate_normal.pdf", lambda x, m, c: (

@@ -230,7 +230,7 @@ def test_setitem_aliasing_semantics():
 def test_asarray_copy_of_a_tracer_is_a_new_tracer():
     def f(x):
         c = fnp.asarray(x, copy=True)
-        assert c is not x and type(c) is type(x)
+        assert c is not x and isinstance(c, type(x))  # (a NumPy copy has .at)
         assert fnp.asarray(x) is x and fnp.asarray(x, copy=False) is x
         return c * x
     check_grads(f, (X,), order=2)
