@@ -213,10 +213,8 @@ class TangentRecorder(StagingInterpreter):
     value_free_constants = True
 
     def _constant(self, prim, aval, params):
-        from .backends import backend_of, default
-        from .numpy._base import _concrete_value
-        src = _concrete_value(self.device_source) if self.device_source is not None else None
-        b = default() if src is None else backend_of(src)
+        from .api import _concrete_backend
+        b, device = _concrete_backend(self.device_source)
         like = b.xp.zeros(aval.shape, dtype=b.native_dtype(aval.dtype),
-                          **({} if src is None else {"device": b.device(src)}))
+                          **({"device": device} if device is not None else {}))
         return prim.impl_for(b)(like, **params)

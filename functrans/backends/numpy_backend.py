@@ -4,6 +4,7 @@ Extras: ``scatter_add`` with ``np.add.at``; the special functions from ``scipy.s
 imported on first use (without SciPy, the generic versions of :mod:`.generic` are used).
 """
 
+import functools
 import math
 import sys
 
@@ -301,16 +302,8 @@ def _tanh_slope(x, factor):
 
 def _tensordot(x, y, a1, a2):
     # np.tensordot's own method (one 2-d product of transposed, reshaped operands) without
-    # its argument checks, which the primitive's callers have made; the permutations and
-    # shapes are worked out once per shapes and axes
-    key = (x.shape, y.shape, a1, a2)
-    plan = _TENSORDOT_PLANS.get(key)
-    if plan is None:
-        plan = _tensordot_plan(*key)
-        if len(_TENSORDOT_PLANS) >= 256:
-            _TENSORDOT_PLANS.clear()
-        _TENSORDOT_PLANS[key] = plan
-    p1, m1, p2, m2, shape = plan
+    # its argument checks, which the primitive's callers have made
+    p1, m1, p2, m2, shape = _tensordot_plan(x.shape, y.shape, a1, a2)
     if m1[1] == 0:  # nothing contracted over an empty axis: zeros
         return np.zeros(shape, np.result_type(x.dtype, y.dtype))
     if p1 is not None:
@@ -320,10 +313,10 @@ def _tensordot(x, y, a1, a2):
     return np.dot(x.reshape(m1), y.reshape(m2)).reshape(shape)
 
 
-_TENSORDOT_PLANS: dict = {}
-
-
+@functools.lru_cache(maxsize=1024)
 def _tensordot_plan(xs, ys, a1, a2):
+    """The permutations (None where none is needed), the 2-d shapes and the result's shape
+    of a contraction, worked out once per shapes and axes."""
     f1 = [i for i in range(len(xs)) if i not in a1]
     f2 = [j for j in range(len(ys)) if j not in a2]
     k = math.prod(xs[i] for i in a1)

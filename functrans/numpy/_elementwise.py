@@ -489,7 +489,7 @@ def _host_indices(indices):
         return tuple(_host_indices(i) for i in indices)
     if isinstance(indices, Tracer):
         raise TypeError("traced indices")
-    if hasattr(indices, "shape") and not isinstance(indices, (slice, type(Ellipsis))):
+    if hasattr(indices, "shape"):
         return backend_of(indices).to_numpy(indices)
     return indices
 

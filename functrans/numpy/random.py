@@ -191,10 +191,8 @@ def _axis_arg(sampler, fname, args, kwargs, ndim):
     axis = args[0] if args else kwargs.get("axis", 0)
     if type(axis) is not int and not isinstance(axis, _np.integer):
         raise TypeError(f"{fname}: axis must be an integer; got {type(axis).__name__}.")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{fname}: axis {axis} is out of bounds for an array of "
-                         f"dimension {ndim}.")
-    return int(axis) % ndim
+    from ._base import _normalize_axis
+    return _normalize_axis(int(axis), ndim)
 
 
 def _take0(x, idx, axis=0):
