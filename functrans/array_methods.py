@@ -20,6 +20,11 @@ def _fnp():
     return core._fnp
 
 
+def _dtype(x):
+    from .numpy._base import _dtype
+    return _dtype(x)
+
+
 def _no_out(out, name):
     if out is not None:
         raise TypeError(f"{name}(out=...) is not supported on a tracer: arrays inside a "
@@ -78,51 +83,126 @@ def _with_at(y):
     return with_at(y)
 
 
+_AT_MODES = (None, "promise_in_bounds", "clip", "drop", "fill")
+
+
+def _default_fill(dt):
+    """jax.numpy's fill for out-of-range reads: NaN for inexact dtypes, the most negative
+    value for signed integers, the largest for unsigned ones, True for booleans."""
+    if dt.kind in "fc":
+        return numpy.nan
+    if dt.kind == "b":
+        return True
+    info = numpy.iinfo(dt.name)
+    return int(info.min if dt.kind == "i" else info.max)
+
+
 class _IndexUpdate:
     """``x.at[idx]``: jax.numpy's functional updates of ``x`` at ``idx``; each returns a new
     array and leaves ``x`` unchanged. Repeated indices accumulate for ``add``, ``multiply``,
     ``min`` and ``max`` (each one applies, as ``numpy.add.at``); for ``set`` the last wins.
-    Out-of-range indices raise IndexError, as NumPy's indexing (jax.numpy drops them):
-    ``mode`` may be None or 'promise_in_bounds' only."""
+    Out-of-range indices follow ``mode``: None or 'promise_in_bounds' raise IndexError where
+    the indices are concrete (NumPy's rule; jax.numpy's default clamps reads and drops
+    writes), 'clip' clamps them into range, 'drop' and 'fill' skip out-of-range updates, and
+    a ``get`` gives ``fill_value`` there (NaN for inexact dtypes, as jax.numpy)."""
 
     __slots__ = ("x", "idx")
 
     def __init__(self, x, idx):
         self.x, self.idx = x, idx
 
-    def _mode(self, mode, name):
-        if mode not in (None, "promise_in_bounds"):
-            raise NotImplementedError(
-                f"x.at[...].{name}(mode={mode!r}): functrans raises IndexError for indices "
-                f"out of range (NumPy's rule); mode may be None or 'promise_in_bounds'")
+    def _in_bounds(self, mode, name, fill_value=None):
+        """``(update, crop)``: an update whose indices are all in range, and what turns its
+        result into this one's (None: nothing). 'clip' clamps each integer index into its
+        axis; 'drop'/'fill' send an out-of-range one to a slot appended to its axis (holding
+        the fill value), which the update may write and ``crop`` removes, so every
+        operation (set, add, apply...) skips it without a rule of its own."""
+        if mode not in _AT_MODES:
+            raise ValueError(f"x.at[...].{name}(mode={mode!r}): mode must be one of None, "
+                             f"'promise_in_bounds', 'clip', 'drop' or 'fill' (jax.numpy's "
+                             f"modes)")
+        if mode in (None, "promise_in_bounds"):
+            return self, None
+        fnp, x = _fnp(), self.x
+        shape = tuple(x.shape)
+        key = self.idx if isinstance(self.idx, tuple) else (self.idx,)
+        key = [fnp.asarray(k) if isinstance(k, list) else k for k in key]
+
+        def width(k):  # the axes of x an entry indexes
+            if k is None or k is Ellipsis or type(k) is bool:
+                return 0
+            if hasattr(k, "dtype") and _dtype(k).kind == "b":
+                return len(k.shape)
+            return 1
+        widths = [width(k) for k in key]
+        rest = len(shape) - sum(widths)
+        new_key, padded, axis = [], [], 0
+        for k, w in zip(key, widths):
+            if k is Ellipsis:
+                axis += max(rest, 0)
+            elif w == 1 and not isinstance(k, slice):
+                n = shape[axis] if axis < len(shape) else 0
+                k = self._bounded_index(k, n, mode == "clip")
+                if mode != "clip":
+                    padded.append(axis)
+            new_key.append(k)
+            axis += w
+        if not padded:
+            return _IndexUpdate(x, tuple(new_key)), None
+        fill = 0 if fill_value is None and name != "get" else fill_value
+        if fill is None:
+            fill = _default_fill(_dtype(x))
+        xp = fnp.pad(x, [(0, 1 if a in padded else 0) for a in range(len(shape))],
+                     constant_values=fill)
+        crop = tuple(slice(0, n) if a in padded else slice(None) for a, n in enumerate(shape))
+        return _IndexUpdate(xp, tuple(new_key)), (lambda y: y[crop])
+
+    @staticmethod
+    def _bounded_index(k, n, clip):
+        """The integer index ``k`` into an axis of size ``n``, negative ones counted from the
+        end, then clamped into range (``clip``) or sent to ``n`` where out of range."""
+        fnp = _fnp()
+        if not hasattr(k, "shape"):
+            k = operator.index(k)
+            if clip:
+                return min(max(k + n if k < 0 else k, 0), max(n - 1, 0))
+            return k % n if -n <= k < n else n
+        if _dtype(k).kind not in "iu":
+            return k  # not an integer index: indexing says what is wrong
+        k = fnp.where(k < 0, k + n, k)
+        if clip:
+            return fnp.clip(k, 0, max(n - 1, 0))
+        return fnp.where((k >= 0) & (k < n), k, n)
 
     def get(self, *, mode=None, indices_are_sorted=False, unique_indices=False,
             fill_value=None):
-        self._mode(mode, "get")
-        if isinstance(self.x, core.Tracer):
-            return self.x[self.idx]
+        upd, _ = self._in_bounds(mode, "get", fill_value)
+        if isinstance(upd.x, core.Tracer):
+            return upd.x[upd.idx]
         from .numpy._indexing import _getitem  # a plain array (an AtArray): traced indices
-        return _with_at(_getitem(self.x, self.idx))
+        return _with_at(_getitem(upd.x, upd.idx))
 
     def set(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
-        self._mode(mode, "set")
-        if isinstance(self.x, core.Tracer):
-            y = _fnp().asarray(self.x, copy=True)
-            y[self.idx] = values
-            return y
-        from .numpy._indexing import _setitem  # a plain array: never written to
-        return _with_at(_setitem(self.x, self.idx, values))
+        upd, crop = self._in_bounds(mode, "set")
+        x, idx = upd.x, upd.idx
+        if isinstance(x, core.Tracer):
+            y = _fnp().asarray(x, copy=True)
+            y[idx] = values
+        else:
+            from .numpy._indexing import _setitem  # a plain array: never written to
+            y = _with_at(_setitem(x, idx, values))
+        return y if crop is None else crop(y)
 
     def apply(self, func, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``func`` (a unary ufunc) applied at ``idx``: as often as a position is indexed,
         as jax.numpy's and ``numpy.sin.at``. Traced indices (under ``jit`` or ``vmap``) need
         ``unique_indices=True``, the caller's promise that no position repeats: repeats
         cannot be counted there, and applying ``func`` once would silently differ."""
-        self._mode(mode, "apply")
-        fnp, x = _fnp(), self.x
+        upd, crop = self._in_bounds(mode, "apply")
+        fnp, x, idx = _fnp(), upd.x, upd.idx
         shape = tuple(x.shape)
         try:  # the flat positions, where the indices are concrete
-            ps = numpy.arange(int(numpy.prod(shape))).reshape(shape)[self.idx].reshape(-1)
+            ps = numpy.arange(int(numpy.prod(shape))).reshape(shape)[idx].reshape(-1)
         except Exception:
             ps = None
         if ps is None and not unique_indices:
@@ -131,19 +211,22 @@ class _IndexUpdate:
                 "need func applied twice, which cannot be counted without the index values. "
                 "Pass unique_indices=True if no position repeats, or use concrete indices.")
         if ps is None or numpy.unique(ps).size == ps.size:
-            return self.set(func(x[self.idx]))
-        uniq, counts = numpy.unique(ps, return_counts=True)
-        flat = fnp.reshape(x, (-1,))
-        for k in range(1, int(counts.max()) + 1):  # k-th visit of each position
-            sel = uniq[counts >= k]
-            flat = flat.at[sel].set(func(flat[sel]))
-        return fnp.reshape(flat, shape)
+            y = upd.set(func(x[idx]))
+        else:
+            uniq, counts = numpy.unique(ps, return_counts=True)
+            flat = fnp.reshape(x, (-1,))
+            for k in range(1, int(counts.max()) + 1):  # k-th visit of each position
+                sel = uniq[counts >= k]
+                flat = _IndexUpdate(flat, sel).set(func(flat[sel]))
+            y = _with_at(fnp.reshape(flat, shape))
+        return y if crop is None else crop(y)
 
     def _scatter(self, fn, name, values, mode):
-        return _with_at(self._scatter_plain(fn, name, values, mode))
+        upd, crop = self._in_bounds(mode, name)
+        y = upd._scatter_plain(fn, name, values)
+        return _with_at(y if crop is None else crop(y))
 
-    def _scatter_plain(self, fn, name, values, mode):
-        self._mode(mode, name)
+    def _scatter_plain(self, fn, name, values):
         x = self.x
         if x.dtype.kind in "iub":  # jax.numpy's rule: computed in the promoted dtype, the
             fnp = _fnp()           # result cast back (int x, float values: no truncation

@@ -78,6 +78,8 @@ class BatchInterpreter(Interpreter):
                 return self._inline(prim, args, params)
             raise MissingRuleError(f"primitive {prim.name!r} has no batching rule, so vmap "
                                    f"cannot apply it to a batch")
+        if prim.batch_sees_interp:
+            params = dict(params, batch_interp=self)
         token = _current.set(self.parent)
         try:
             out, out_dim = rule(vals, dims, **params)
@@ -93,6 +95,35 @@ class BatchInterpreter(Interpreter):
             return prim.jvp_inline(*args, **params)
         finally:
             _current.reset(token)
+
+
+class _AdoptingBatchInterpreter(BatchInterpreter):
+    """The batch of a user's function that a custom primitive's batching rule re-runs under
+    a vmap of its own (custom_jvp, custom_vjp): values the function closes over from the vmaps
+    that met the primitive (``adopted``) are batches of the same members along the same
+    axis, so they are taken as this interpreter's own rather than as leaked tracers (JAX
+    re-enters the same batch trace for this)."""
+
+    __slots__ = ("adopted",)
+
+    def __init__(self, parent, adopted):
+        super().__init__(parent)
+        self.adopted = adopted
+
+    def process(self, prim, args, params):
+        adopted = self.adopted
+        if any(type(a) is BatchTracer and a._interp in adopted for a in args):
+            args = tuple(BatchTracer(self, a.val)
+                         if type(a) is BatchTracer and a._interp in adopted else a
+                         for a in args)
+        return BatchInterpreter.process(self, prim, args, params)
+
+
+def vmap_within(batch_interp, fun, in_axes=0, out_axes=0):
+    """``vmap(fun, in_axes, out_axes)`` for a batching rule of ``batch_interp``: ``fun`` may
+    close over that interpreter's tracers (see _AdoptingBatchInterpreter)."""
+    adopted = (batch_interp,) + getattr(batch_interp, "adopted", ())
+    return _vmap(fun, in_axes, out_axes, None, adopted)
 
 
 # -- vmap --------------------------------------------------------------------------------------
@@ -175,6 +206,10 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         ...     fnp.asarray([[1.0, 2.0], [3.0, 4.0]]), fnp.asarray([1.0, 1.0]))
         array([3., 7.])
     """
+    return _vmap(fun, in_axes, out_axes, axis_size, ())
+
+
+def _vmap(fun, in_axes, out_axes, axis_size, adopted):
     name = getattr(fun, "__name__", type(fun).__name__)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
@@ -236,7 +271,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         elif size is None:
             raise BatchingError(f"vmap of {name}: no argument is mapped (every in_axes is "
                                 f"None), so the batch size is unknown; pass axis_size.")
-        interp = BatchInterpreter(_current.get())
+        interp = (_AdoptingBatchInterpreter(_current.get(), adopted) if adopted
+                  else BatchInterpreter(_current.get()))
         ins = list(leaves)
         for i, _, ax, _ in sizes:
             ins[i] = BatchTracer(interp, _move_axis(leaves[i], ax, 0))
@@ -250,7 +286,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         o_axes = _axes_leaves(out_axes, out, "out_axes", name)
         res = []
         for j, (o, ax) in enumerate(zip(o_leaves, o_axes)):
-            mapped = type(o) is BatchTracer and o._interp is interp
+            mapped = type(o) is BatchTracer and (o._interp is interp or o._interp in adopted)
             if ax is _UNMAPPED:
                 if mapped:
                     raise BatchingError(

@@ -112,7 +112,7 @@ class Primitive:
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
-                 "into", "project", "value_free", "_impls",
+                 "into", "project", "value_free", "batch_sees_interp", "_impls",
                  "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
@@ -142,6 +142,10 @@ class Primitive:
         # The result depends on the operands' shapes and dtypes only, never on their values
         # (full_like): recorded for a backward pass, it is a constant (see TangentRecorder).
         self.value_free = False
+        # The batching rule takes the batch interpreter too (``batch_interp=``): the rules of
+        # primitives that re-run a user's function under vmap, which may close over the
+        # batch's own tracers.
+        self.batch_sees_interp = False
         # backend -> callable(*args, **params), filled on first use; also array type ->
         # the same callable for the types the backend owns, so that functrans.numpy's fast
         # paths find it with one look-up (cleared when the backends registry changes)

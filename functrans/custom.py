@@ -81,19 +81,22 @@ def _batched_in_axes(args, in_tree):
                                           for a in args]))
 
 
-def _custom_jvp_batch(args, dims, fun, rule, in_tree, out_box):
+def _custom_jvp_batch(args, dims, fun, rule, in_tree, out_box, batch_interp):
     # Batch the function and its rule as wholes (each a vmap over every argument), so that a
-    # transform applied outside this vmap still meets the user's rule.
-    from .batching import vmap
+    # transform applied outside this vmap still meets the user's rule. (Their vmaps take the
+    # batch's tracers they close over as their own.)
+    from .batching import vmap_within
     from .primitives._batching import all_batched
     axes = _batched_in_axes(args, in_tree)
-    outs = custom_jvp_call_p.bind(*all_batched(args, dims), fun=vmap(fun, in_axes=axes),
-                                  rule=vmap(rule, in_axes=(axes, axes)),
+    outs = custom_jvp_call_p.bind(*all_batched(args, dims),
+                                  fun=vmap_within(batch_interp, fun, in_axes=axes),
+                                  rule=vmap_within(batch_interp, rule, in_axes=(axes, axes)),
                                   in_tree=in_tree, out_box=out_box)
     return outs, [0] * len(outs)
 
 
 custom_jvp_call_p.def_batch(_custom_jvp_batch)
+custom_jvp_call_p.batch_sees_interp = True
 
 
 def _call_flat(fun, args, in_tree, out_box):
@@ -405,8 +408,8 @@ custom_vjp_tangent_p.def_transpose(_tangent_map_transpose)
 custom_vjp_tangent_p.def_jvp_inline(_tangent_map_call)
 
 
-def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
-    from .batching import vmap
+def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box, batch_interp):
+    from .batching import vmap_within
     from .primitives._batching import all_batched
     axes = _batched_in_axes(args, in_tree)
     # Residuals that are not arrays (a Python float saved for bwd) are one value for the whole
@@ -424,7 +427,7 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
         box[:] = [tree, const, [r for r, c in zip(leaves, const) if c]]
         return out, [r for r, c in zip(leaves, const) if not c]
 
-    batched_fwd = vmap(fwd_member, in_axes=axes)
+    batched_fwd = vmap_within(batch_interp, fwd_member, in_axes=axes)
 
     def bwd_member(arrays, cts):
         tree, const, values = box
@@ -432,7 +435,7 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
         return bwd(tree_unflatten(tree, [next(values) if c else next(arrays) for c in const]),
                    cts)
 
-    batched_bwd = vmap(bwd_member)
+    batched_bwd = vmap_within(batch_interp, bwd_member)
     zeros = [type(a)(0) if type(a) in _SCALAR_DTYPES else None for a in args]
 
     def bwd_(res, cts):
@@ -446,12 +449,14 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box):
         return tuple(tree_unflatten(in_tree, [c if z is None else z
                                               for c, z in zip(leaves, zeros)]))
 
-    outs = custom_vjp_call_p.bind(*all_batched(args, dims), fun=vmap(fun, in_axes=axes),
+    outs = custom_vjp_call_p.bind(*all_batched(args, dims),
+                                  fun=vmap_within(batch_interp, fun, in_axes=axes),
                                   fwd=batched_fwd, bwd=bwd_, in_tree=in_tree, out_box=out_box)
     return outs, [0] * len(outs)
 
 
 custom_vjp_call_p.def_batch(_custom_vjp_batch)
+custom_vjp_call_p.batch_sees_interp = True
 
 
 def _bwd_leaves(res, in_tree, n):

@@ -214,8 +214,8 @@ def test_at_updates_on_every_backend(backend):
 
 def test_at_errors_and_item_and_dtype_calls():
     x = np.array([[1.0, 2.0], [3.0, 4.0]])
-    with pytest.raises(NotImplementedError, match="mode='drop'"):
-        ft.jit(lambda v: v.at[0].set(1.0, mode="drop"))(x)
+    with pytest.raises(ValueError, match="mode='wrap'"):
+        ft.jit(lambda v: v.at[0].set(1.0, mode="wrap"))(x)
     with pytest.raises(IndexError):
         ft.jit(lambda v: v.at[5].set(1.0))(x)
     # item(k) / item((i, j)) as NumPy's, on values without a derivative

@@ -1,0 +1,137 @@
+"""Session 14's core changes: vmap of custom rules whose functions close over the batch, and
+the out-of-range modes of ``x.at[...]`` ('clip', 'drop', 'fill', as jax.numpy's)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.testing import check_grads
+
+
+# -- custom rules under vmap, closing over the batch ---------------------------------------
+
+def _closing(kind, c):
+    """sin(a) * c with a custom rule whose derivative is deliberately twice the true one (so
+    that a result that ignores the rule is caught); ``c`` is closed over."""
+    if kind == "vjp":
+        @ft.custom_vjp
+        def g(a):
+            return fnp.sin(a) * c
+        g.defvjp(lambda a: (fnp.sin(a) * c, fnp.cos(a) * c), lambda r, t: (2 * r * t,))
+    else:
+        @ft.custom_jvp
+        def g(a):
+            return fnp.sin(a) * c
+        g.defjvp(lambda p, t: (g(p[0]), 2 * fnp.cos(p[0]) * c * t[0]))
+    return g
+
+
+@pytest.mark.parametrize("kind", ["vjp", "jvp"])
+def test_vmap_of_custom_rule_closing_over_the_batch(backend, kind):
+    x = backend.asarray([0.5, 1.0, 2.0])
+    c = backend.asarray([0.5, -1.0, 2.0])
+    xn, cn = backend.to_numpy(x), backend.to_numpy(c)
+
+    def inner(a, c):
+        return _closing(kind, c)(a) + c
+
+    def own(y):  # the custom function takes y and closes over it too
+        return _closing(kind, y)(y)
+
+    out = ft.vmap(inner)(x, c)
+    assert backend.is_own(out)
+    np.testing.assert_allclose(backend.to_numpy(out), np.sin(xn) * cn + cn)
+    np.testing.assert_allclose(backend.to_numpy(ft.vmap(own)(x)), np.sin(xn) * xn)
+    np.testing.assert_allclose(backend.to_numpy(ft.jit(ft.vmap(own))(x)), np.sin(xn) * xn)
+    want = 2 * np.cos(xn) * cn  # the rule's derivative (twice the true one)
+    g = ft.grad(lambda a: fnp.sum(ft.vmap(inner)(a, c)))(x)
+    np.testing.assert_allclose(backend.to_numpy(g), want)
+    np.testing.assert_allclose(backend.to_numpy(ft.vmap(ft.grad(inner))(x, c)), want)
+    jac = ft.jacrev(lambda a: ft.vmap(inner)(a, c))(x)
+    np.testing.assert_allclose(backend.to_numpy(jac), np.diag(want))
+    stacked = ft.vmap(ft.vmap(inner))(fnp.stack([x, x]), fnp.stack([c, 2 * c]))
+    np.testing.assert_allclose(backend.to_numpy(stacked),
+                               np.stack([np.sin(xn) * cn + cn, 2 * (np.sin(xn) * cn + cn)]))
+
+
+def test_vmap_of_nested_custom_rules_closing_over_the_batch():
+    # the inner custom function closes over the outer vmap's value from inside the outer
+    # custom function's (re-batched) body
+    def f(y):
+        @ft.custom_jvp
+        def outer(a):
+            return _closing("vjp", y)(a) * y
+        outer.defjvp(lambda p, t: (outer(p[0]), t[0]))
+        return outer(y)
+    x = np.array([0.5, 1.0, 2.0])
+    np.testing.assert_allclose(ft.vmap(f)(x), np.sin(x) * x * x)
+
+
+# -- x.at[...] out of range ------------------------------------------------------------------
+
+def _reference(x, i, op, v, mode, fill):
+    """NumPy's result of x.at[i].op(v, mode=mode) for integer indices ``i`` into axis 0."""
+    n = x.shape[0]
+    j = np.where(i < 0, i + n, i)
+    if mode == "clip":
+        j, keep = np.clip(j, 0, n - 1), np.ones(i.shape, bool)
+    else:
+        keep = (j >= 0) & (j < n)
+    if op == "get":
+        safe = np.where(keep, j, 0)
+        return np.where(keep.reshape(keep.shape + (1,) * (x.ndim - 1)), x[safe], fill)
+    y = x.copy()
+    j = j[keep]
+    if op == "set":
+        y[j] = v
+    else:
+        {"add": np.add, "multiply": np.multiply, "max": np.maximum}[op].at(y, j, v)
+    return y
+
+
+@pytest.mark.parametrize("mode", ["clip", "drop", "fill"])
+@pytest.mark.parametrize("op", ["get", "set", "add", "multiply", "max"])
+def test_at_modes_match_numpy_reference(backend, mode, op):
+    xn = np.arange(1.0, 13.0).reshape(4, 3)
+    x = backend.asarray(xn)
+    i = np.array([0, 5, -1, -9, 2, 3])
+    ib = backend.asarray(i, dtype="int64")
+    kw = {"fill_value": -7.5} if op == "get" else {}
+
+    def f(v):
+        u = v.at[ib]
+        return u.get(mode=mode, **kw) if op == "get" else getattr(u, op)(2.5, mode=mode)
+    got = ft.jvp(f, (x,), (fnp.ones_like(x),))[0]  # on a tracer of every backend
+    assert backend.is_own(got)
+    want = _reference(xn, i, op, 2.5, mode, -7.5)
+    np.testing.assert_allclose(backend.to_numpy(got), want)
+    np.testing.assert_array_equal(backend.to_numpy(x), xn)  # never written to
+
+
+@pytest.mark.parametrize("mode", ["clip", "drop"])
+def test_at_modes_under_transforms(mode):
+    x = fnp.array(np.arange(1.0, 13.0).reshape(3, 4))
+    i = np.array([0, 5, -1, -7, 2])
+
+    def f(x, i):
+        x = fnp.array(x)  # (a plain NumPy array has no .at)
+        y = x.at[:, i % 6].add(x[1:2, :1] * 2, mode=mode)
+        return (fnp.sum(fnp.sin(y.at[i, 1].set(x[0, 0] * 3, mode=mode)))
+                + fnp.sum(y.at[i].get(mode=mode, fill_value=0.5) ** 2))
+    check_grads(lambda v: f(v, i), (np.asarray(x),), order=2)
+    g = ft.grad(f)(x, i)
+    np.testing.assert_allclose(ft.jit(ft.grad(f))(x, i), g)  # traced indices
+    rows = ft.vmap(lambda i: f(x, i))(np.stack([i, i[::-1]]))
+    np.testing.assert_allclose(rows, [f(x, i), f(x, i[::-1])])
+    # the default fills: NaN for floats, the extremes for integers, as jax.numpy
+    assert np.isnan(np.asarray(x.at[7, 0].get(mode="fill")))
+    ints = fnp.array(np.arange(4, dtype=np.int32))
+    assert int(ints.at[9].get(mode="fill")) == np.iinfo(np.int32).min
+    assert int(fnp.array(np.arange(4, dtype=np.uint8)).at[-9].get(mode="fill")) == 255
+    # clip clamps after counting negative indices from the end
+    np.testing.assert_array_equal(ints.at[np.array([-1, -10, 10])].get(mode="clip"), [3, 0, 3])
+    with pytest.raises(ValueError, match="mode='wrap'"):
+        x.at[0].get(mode="wrap")
