@@ -135,3 +135,36 @@ def test_at_modes_under_transforms(mode):
     np.testing.assert_array_equal(ints.at[np.array([-1, -10, 10])].get(mode="clip"), [3, 0, 3])
     with pytest.raises(ValueError, match="mode='wrap'"):
         x.at[0].get(mode="wrap")
+
+
+# -- scatter updates at traced indices ---------------------------------------------------
+
+@pytest.mark.parametrize("op", ["multiply", "divide", "max", "min", "subtract"])
+def test_at_updates_with_traced_repeated_indices(backend, op):
+    xn = np.array([1.0, 5.0, 3.0, 2.0, 4.0])
+    vn = np.array([2.0, 2.5, 5.5, 0.5, 7.0, 4.1])
+    i = np.array([1, 3, 1, 0, 1, 4])
+    x, v = backend.asarray(xn), backend.asarray(vn)
+    ib = backend.asarray(i, dtype="int64")
+
+    def f(x, v, i):
+        return getattr(x.at[i], op)(v)
+    want = xn.copy()
+    {"multiply": np.multiply, "divide": np.divide, "max": np.maximum, "min": np.minimum,
+     "subtract": np.subtract}[op].at(want, i, vn)
+    got = ft.jit(f)(x, v, ib)  # the indices are traced
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), want)
+    if backend.name == "numpy":
+        check_grads(lambda x, v: ft.jit(f)(x, v, i), (xn, vn), order=2)
+        rows = ft.vmap(lambda i: f(fnp.array(xn), vn, i))(np.stack([i, i[::-1]]))
+        np.testing.assert_allclose(rows[1], f(fnp.array(xn), vn, i[::-1]))
+
+
+def test_traced_max_at_shares_ties_equally():
+    # position 1 holds 5 and gets 5 twice: three tied candidates, a third each (as JAX)
+    x, v, i = np.array([1.0, 5.0]), np.array([5.0, 5.0, 0.0]), np.array([1, 1, 0])
+    gx, gv = ft.grad(lambda x, v: fnp.sum(ft.jit(lambda x, v, i: x.at[i].max(v))(x, v, i)),
+                     argnums=(0, 1))(x, v)
+    np.testing.assert_allclose(gx, [1.0, 1 / 3])
+    np.testing.assert_allclose(gv, [1 / 3, 1 / 3, 0.0])

@@ -442,18 +442,24 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         p = _st.reshape(pos, (-1,))
         vals = _st.reshape(broadcast_to(_cast_to(a, b), tuple(pos.shape)), tuple(p.shape))
         flat = _st.reshape(a, (n,))
-        if name == "add":
+        if name in ("add", "subtract"):  # a - b1 - b2 = a - (b1 + b2)
             from ..primitives import indexing as _ix
             new = fn(flat, _ix.scatter_add(vals, (p,), (n,)))
-        else:  # one position at a time, in order (needs concrete indices)
+        else:  # one position at a time, in order (concrete indices; traced: _grouped_at)
             import numpy as _np
             from ._indexing import _setitem
             try:
                 ps = _np.arange(n).reshape(shape)[_host_indices(indices)].reshape(-1)
             except Exception as e:
-                raise NotImplementedError(f"{name}.at on a traced array needs concrete "
-                                          f"indices (only add.at takes traced ones)") from e
-            if name in ("maximum", "minimum") and len(ps):
+                if name in _GROUPED_AT:
+                    ps = None
+                else:
+                    raise NotImplementedError(
+                        f"{name}.at on a traced array needs concrete indices (add, subtract, "
+                        f"multiply, divide, maximum and minimum take traced ones)") from e
+            if ps is None:
+                new = _grouped_at(name, flat, p, vals)
+            elif name in ("maximum", "minimum") and len(ps):
                 new = _extremum_at(name, flat, ps, vals, a)
             else:
                 new = flat
@@ -492,6 +498,39 @@ def _host_indices(indices):
     if hasattr(indices, "shape"):
         return backend_of(indices).to_numpy(indices)
     return indices
+
+
+_GROUPED_AT = ("multiply", "divide", "maximum", "minimum")
+
+
+def _grouped_at(name, flat, p, vals):
+    """``name.at`` of the flat array at traced positions ``p``: each entry combines every
+    value sent to its position (a table of which entries share a position, entries x
+    entries), so repeats all apply whatever their order, and the position is written once
+    with the result; maximum/minimum reduce the array's value and the sent ones together,
+    so that ties share the derivative equally (as with concrete indices)."""
+    from ._base import concat, expand_dims, max as max_, min as min_
+    from ._statistics import prod
+    from ._indexing import _setitem
+    same = expand_dims(p, axis=1) == expand_dims(p, axis=0)
+    here = flat[p]
+    if name in ("multiply", "divide"):
+        one = _st.full_like(vals[:1], 1)
+        comb = prod(where(same, expand_dims(vals, axis=0), one), axis=1, dtype=_dtype(vals))
+        new = here * comb if name == "multiply" else here / comb
+    else:
+        dtype = _dtype(flat)
+        if _dt.is_float(dtype):
+            big = float("inf") if name == "minimum" else -float("inf")
+        else:
+            import numpy as _np
+            info = _np.iinfo(_np.dtype(dtype.name)) if dtype.kind in "iu" else None
+            big = (int(info.max if name == "minimum" else info.min) if info
+                   else name == "minimum")
+        cand = where(same, expand_dims(vals, axis=0), _st.full_like(vals[:1], big))
+        cand = concat([expand_dims(here, axis=1), cand], axis=1)
+        new = (max_ if name == "maximum" else min_)(cand, axis=1)
+    return _setitem(flat, p, new)
 
 
 def _extremum_at(name, flat, ps, vals, like):
