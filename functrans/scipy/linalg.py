@@ -859,7 +859,8 @@ def funm(A, func, disp=True):
     eigenvalues make the recurrence inaccurate (the estimate says so). ``disp=False``
     returns ``(F, errest)``; with ``disp=True`` no message is printed. Goes through
     :func:`schur`: NumPy arrays only and no derivative (differentiating raises
-    NotImplementedError)."""
+    NotImplementedError); eager only for real input (whether the result is real is read
+    from its values, which ``jit`` does not have)."""
     a = _general(A, "funm")
     t, z = schur(a, output="complex")
     cdt = _dtype(t)
