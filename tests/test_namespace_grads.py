@@ -1313,6 +1313,71 @@ TABLE += [
     unary("polyint_m0", fn=lambda x: fnp.polyint(x, 0) * 2.0, shapes=[((),), ((2, 3),)]),
 ]
 
+# -- linalg14 -- (functrans.scipy.linalg: matrix equations, sqrtm, polar, expm_frechet,
+# hessenberg, rsf2csf, eigh_tridiagonal, qr_multiply, special matrices; schur and funm have
+# no derivative: the schur primitive is reached through a constant basis)
+
+
+def _real_schur_3(x):
+    """A 3x3 real Schur form from ``x``: ``x``'s upper triangle with a 2x2 block in rows 1-2
+    whose off-diagonal product is negative (a complex pair, well away from splitting)."""
+    t = fnp.triu(x)
+    minus2 = fnp.zeros_like(t[2:3, :1]) - 2.0
+    return fnp.concat([t[:1, :], fnp.concat([t[1:2, :2], t[1:2, 2:3] + 2.0], axis=-1),
+                       fnp.concat([t[2:3, :1], minus2, t[2:3, 2:3]], axis=-1)], axis=0)
+
+
+def _re_im(zs):
+    return [f(z) for z in zs for f in (fnp.real, fnp.imag)]
+
+
+def _schur_basis(a):
+    """``a`` in the Schur basis of a fixed matrix (of ``a``'s library, shape and device)."""
+    ones = fnp.ones_like(fnp.stop_gradient(a))
+    z = fsl.schur(fnp.triu(ones) * 2.0 + fnp.tril(ones, k=-1) * 0.5)[1]
+    return fnp.matmul(fnp.matmul(fnp.matrix_transpose(z), a), z)
+
+
+TABLE += [
+    Spec("scipy.linalg.solve_sylvester", fsl.solve_sylvester, ["mat", "mat", "real"],
+         [((3, 3), (2, 2), (3, 2)), ((2, 2, 2), (2, 2), (2, 2))]),
+    Spec("scipy.linalg.solve_continuous_lyapunov", fsl.solve_continuous_lyapunov,
+         ["mat", "real"], [((3, 3), (3, 3))]),
+    Spec("scipy.linalg.solve_discrete_lyapunov", lambda a, q: (
+        fsl.solve_discrete_lyapunov(a * 0.3, q),
+        fsl.solve_discrete_lyapunov(a * 0.3, q, method="bilinear")),
+        ["mat", "real"], [((3, 3), (3, 3))]),
+    Spec("scipy.linalg.sqrtm", fsl.sqrtm, ["mat"], [((3, 3),), ((2, 2, 2),)]),
+    Spec("scipy.linalg.schur_basis", _schur_basis, ["mat"], [((3, 3),)], backends=("numpy",)),
+    Spec("scipy.linalg.rsf2csf", lambda x, z: _re_im(fsl.rsf2csf(_real_schur_3(x), z)),
+         ["mat", "real"], [((3, 3), (3, 3))], order=1),
+    Spec("scipy.linalg.hessenberg", lambda a: fsl.hessenberg(a, calc_q=True),
+         ["real"], [((4, 4),)]),
+    Spec("scipy.linalg.polar", lambda a: fsl.polar(a) + fsl.polar(a, side="left"),
+         ["mat"], [((3, 2),)]),
+    Spec("scipy.linalg.expm_frechet", fsl.expm_frechet, ["real", "real"], [((2, 2), (2, 2))],
+         one_shape_on=("array_api_strict",)),
+    Spec("scipy.linalg.eigh_tridiagonal", lambda d, e: (
+        fsl.eigh_tridiagonal(d, e)[0], fsl.eigh_tridiagonal(d, e)[1] ** 2,
+        fsl.eigh_tridiagonal(d, e, select="i", select_range=(1, 2), eigvals_only=True)),
+        ["distinct", "unit"], [((3,), (2,))]),
+    Spec("scipy.linalg.qr_multiply", lambda a, c: (
+        fsl.qr_multiply(a, c)[0], fsl.qr_multiply(a, c[:, :2], mode="left")[0],
+        fsl.qr_multiply(a, c[0, :], conjugate=True)[1]),
+        ["mat", "real"], [((3, 2), (2, 3))]),
+    Spec("scipy.linalg.circulant", fsl.circulant, ["real"], [((3,),), ((2, 3),)]),
+    Spec("scipy.linalg.companion", fsl.companion, ["nonzero"], [((4,),), ((2, 3),)]),
+    Spec("scipy.linalg.convolution_matrix", lambda a: (
+        fsl.convolution_matrix(a, 4), fsl.convolution_matrix(a, 2, mode="same"),
+        fsl.convolution_matrix(a, 2, mode="valid")), ["real"], [((2, 3),)]),
+    Spec("scipy.linalg.fiedler", fsl.fiedler, ["distinct"], [((4,),), ((2, 3),)]),
+    Spec("scipy.linalg.fiedler_companion", fsl.fiedler_companion, ["nonzero"],
+         [((5,),), ((2, 3),)]),
+    Spec("scipy.linalg.hankel", lambda c, r: (fsl.hankel(c, r), fsl.hankel(c)),
+         ["real", "real"], [((3,), (4,)), ((2,), (1,))]),
+    Spec("scipy.linalg.leslie", fsl.leslie, ["real", "real"], [((3,), (2,)), ((2, 3), (2,))]),
+]
+
 for _s in TABLE:
     _s.domains = [d for d in _s.domains if d is not None]
 

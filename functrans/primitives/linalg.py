@@ -737,3 +737,238 @@ from .elementwise import conj, div, imag, mul, neg, real, sub  # noqa: E402
 from .reductions import reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, convert_element_type, ones_like,  # noqa: E402
                          tri)
+
+
+# -- linalg14: Sylvester equations, the matrix square root, the Schur decomposition -----------
+# (for functrans.scipy.linalg's solve_sylvester and the Lyapunov solvers, sqrtm, schur, funm)
+
+
+def _each_matrix(arrays, nout, fn, out_dtypes):
+    """NumPy: ``fn`` applied to the matrices of equal-batch stacks ``arrays`` one at a time,
+    its ``nout`` results stacked into arrays of ``out_dtypes`` (the batch shape is that of
+    ``arrays[0]``'s leading axes)."""
+    import numpy as np
+    batch = tuple(arrays[0].shape[:-2])
+    outs = None
+    for idx in np.ndindex(batch):
+        res = fn(*[x[idx] for x in arrays])
+        res = res if isinstance(res, tuple) else (res,)
+        if outs is None:
+            outs = [np.empty(batch + np.shape(r), dtype=d) for r, d in zip(res, out_dtypes)]
+        for o, r in zip(outs, res):
+            o[idx] = r
+    return outs
+
+
+def _scipy_linalg(b, what):
+    if b.name != "numpy":
+        raise UnsupportedBackendError(
+            f"{what}: the {b.name!r} backend has no {what} (neither the Array API standard nor "
+            f"{b.name} provides it); functrans.scipy.linalg.{what} runs on NumPy arrays "
+            f"(through SciPy)")
+    import scipy.linalg
+    return scipy.linalg
+
+
+def _sylvester_aval(a, b, q):
+    if (len(a.shape) < 2 or len(b.shape) != len(a.shape) or len(q.shape) != len(a.shape)
+            or a.shape[-1] != a.shape[-2] or b.shape[-1] != b.shape[-2]
+            or tuple(q.shape[-2:]) != (a.shape[-1], b.shape[-1])
+            or not (tuple(a.shape[:-2]) == tuple(b.shape[:-2]) == tuple(q.shape[:-2]))):
+        raise ShapeError(f"sylvester primitive needs (..., M, M), (..., N, N) and (..., M, N) "
+                         f"with equal batch dimensions; got {a.shape}, {b.shape}, {q.shape}")
+    if not (a.dtype is b.dtype is q.dtype):
+        raise TypeError(f"sylvester primitive needs operands of one dtype; got {a.dtype}, "
+                        f"{b.dtype}, {q.dtype}")
+    return ShapedArray(tuple(q.shape), q.dtype)
+
+
+def _sylvester_kron(b, a, bm, q):
+    """A X + X B = Q as one linear system in the entries of X (row by row): (A (x) I_N +
+    I_M (x) B^T) vec(X) = vec(Q), through the standard's solver: O((MN)^3) work."""
+    xp = b.xp
+    m, n = q.shape[-2], q.shape[-1]
+    batch = tuple(q.shape[:-2])
+    dev = b.device(q)
+    eye_m = xp.reshape(xp.eye(m, dtype=q.dtype, device=dev), (m, 1, m, 1))
+    eye_n = xp.reshape(xp.eye(n, dtype=q.dtype, device=dev), (1, n, 1, n))
+    left = xp.reshape(a, batch + (m, 1, m, 1)) * eye_n          # [i, k, j, l] = A_ij d_kl
+    right = eye_m * xp.reshape(xp.matrix_transpose(bm), batch + (1, n, 1, n))  # d_ij B_lk
+    k = xp.reshape(left + right, batch + (m * n, m * n))
+    x = xp.linalg.solve(k, xp.reshape(q, batch + (m * n, 1)))
+    return xp.reshape(x, tuple(q.shape))
+
+
+def _sylvester_impl(b, a, bm, q):
+    if 0 in tuple(q.shape):
+        return b.xp.zeros(tuple(q.shape), dtype=q.dtype, device=b.device(q))
+    if b.name == "numpy":
+        import scipy.linalg
+        return _each_matrix((a, bm, q), 1, scipy.linalg.solve_sylvester, (q.dtype,))[0]
+    return _sylvester_kron(b, a, bm, q)
+
+
+def _sylvester_jvp(primals, tangents):
+    # A dX + dX B = dQ - dA X - X dB
+    a, bm, q = primals
+    ta, tb, tq = tangents
+    x = sylvester(a, bm, q)
+    rhs = tq
+    if ta is not None:
+        term = matmul(ta, x)
+        rhs = neg(term) if rhs is None else sub(rhs, term)
+    if tb is not None:
+        term = matmul(x, tb)
+        rhs = neg(term) if rhs is None else sub(rhs, term)
+    return x, (None if rhs is None else sylvester(a, bm, rhs))
+
+
+def _sylvester_transpose(ct, a, bm, q):
+    # <C, X(Q)> = <Y, Q> for A^T Y + Y B^T = C
+    if type(a) is Var or type(bm) is Var:
+        raise TypeError("sylvester is linear only in its right-hand side")
+    return [None, None, sylvester(matrix_transpose(a), matrix_transpose(bm), ct)]
+
+
+# sylvester(a, b, q) = the X with a X + X b = q, for stacks (..., M, M), (..., N, N),
+# (..., M, N) of equal batch shape and one dtype (unique where a and -b share no eigenvalue).
+# NumPy: SciPy's Bartels-Stewart solver, matrix by matrix; other libraries: one dense solve
+# of the (MN x MN) Kronecker system through the standard.
+sylvester_p = primitive("sylvester")
+sylvester_p.def_impl(_sylvester_impl)
+sylvester_p.def_abstract_eval(_sylvester_aval)
+sylvester_p.def_jvp(_sylvester_jvp)
+sylvester_p.def_transpose(_sylvester_transpose)
+sylvester_p.def_batch(leading_rule(sylvester_p))
+
+
+def sylvester(a, bm, q):
+    return sylvester_p.bind(a, bm, q)
+
+
+_SQRTM_MAX_STEPS = 100
+
+
+def _host_max(b, x):
+    import numpy as np
+    return float(np.max(b.to_numpy(b.xp.max(x)))) if math.prod(x.shape) else 0.0
+
+
+def _sqrtm_denman_beavers(b, a):
+    """The principal square root by the Denman-Beavers iteration Y <- (Y + Z^-1) / 2,
+    Z <- (Z + Y^-1) / 2 from Y = A, Z = I (Y -> A^1/2, Z -> A^-1/2), with determinant scaling
+    while far from convergence; every matrix of the stack iterates together."""
+    xp = b.xp
+    n = a.shape[-1]
+    real_dt = xp.real(a[..., :1, :1]).dtype if xp.isdtype(a.dtype, "complex floating") \
+        else a.dtype
+    eps = float(xp.finfo(real_dt).eps)
+    y = a
+    z = xp.broadcast_to(xp.eye(n, dtype=a.dtype, device=b.device(a)), tuple(a.shape))
+    scale, last = True, math.inf
+    for _ in range(_SQRTM_MAX_STEPS):
+        if scale:
+            mu = xp.exp((xp.linalg.slogdet(y)[1] + xp.linalg.slogdet(z)[1]) / (-2.0 * n))
+            mu = xp.astype(mu[..., None, None], a.dtype)
+            y, z = y * mu, z * mu
+        y_next = (y + xp.linalg.inv(z)) * 0.5
+        z = (z + xp.linalg.inv(y)) * 0.5
+        size = xp.linalg.matrix_norm(y_next)
+        change = xp.linalg.matrix_norm(y_next - y) / xp.where(size > 0, size, xp.ones_like(size))
+        y = y_next
+        c = _host_max(b, change)
+        if c != c:
+            break
+        scale = c > 1e-2
+        if c <= 10 * n * eps or (c < 1e-6 and c >= last):
+            return y
+        last = c
+    raise ValueError(
+        "sqrtm: the square root iteration did not converge: the matrix has an eigenvalue on "
+        "the closed negative real axis (its principal square root is then not real: pass a "
+        "complex matrix) or is singular or not finite")
+
+
+def _sqrtm_impl(b, a):
+    if 0 in tuple(a.shape):
+        return b.xp.asarray(a, copy=True)
+    if b.name != "numpy":
+        return _sqrtm_denman_beavers(b, a)
+    import numpy as np
+    import scipy.linalg
+    out = _each_matrix((a,), 1, scipy.linalg.sqrtm, (np.complex128,))[0]
+    if a.dtype.kind != "c":
+        imag_part = np.abs(out.imag).max()
+        if imag_part > 1e3 * np.finfo(a.dtype).eps * max(1.0, np.abs(out.real).max()):
+            raise ValueError(
+                "sqrtm: the matrix has an eigenvalue on the negative real axis: its principal "
+                "square root is complex, which a real input cannot give here (its dtype "
+                "cannot depend on the values); pass a complex matrix")
+        out = out.real
+    return np.ascontiguousarray(out.astype(a.dtype))
+
+
+def _sqrtm_jvp(primals, tangents):
+    # S S = A: S dS + dS S = dA, a Sylvester equation (itself differentiable)
+    s = sqrtm(primals[0])
+    return s, sylvester(s, s, tangents[0])
+
+
+# sqrtm(a): the principal square root of each square matrix of a stack (eigenvalues off the
+# closed negative real axis; a real input must have a real one). NumPy: SciPy's (Schur
+# method); other libraries: the Denman-Beavers iteration through the standard's inv.
+sqrtm_p = primitive("sqrtm")
+sqrtm_p.same_aval = True
+sqrtm_p.def_impl(_sqrtm_impl)
+sqrtm_p.def_abstract_eval(lambda x: x)
+sqrtm_p.def_jvp(_sqrtm_jvp)
+sqrtm_p.def_batch(leading_rule(sqrtm_p))
+sqrtm = sqrtm_p.bind
+
+
+def _schur_aval(a, output, sort):
+    dt = _complex_of(a.dtype) if output == "complex" else a.dtype
+    batch = tuple(a.shape[:-2])
+    return [ShapedArray(tuple(a.shape), dt), ShapedArray(tuple(a.shape), dt),
+            ShapedArray(batch, _dt.int64)]
+
+
+def _schur_impl(b, a, output, sort):
+    import numpy as np
+    sl = _scipy_linalg(b, "schur")
+    cdt = a.dtype if output == "real" or a.dtype.kind == "c" else \
+        (np.complex64 if a.dtype == np.float32 else np.complex128)
+    if a.shape[-1] == 0 or 0 in tuple(a.shape[:-2]):
+        return [np.zeros(a.shape, cdt), np.zeros(a.shape, cdt),
+                np.zeros(a.shape[:-2], np.int64)]
+
+    def one(m):
+        r = sl.schur(m, output=output, sort=sort, check_finite=False)
+        return (r[0], r[1], r[2] if sort is not None else 0)
+    t, z, sdim = _each_matrix((a,), 3, one, (cdt, cdt, np.int64))
+    return [t, z, sdim]
+
+
+def _schur_jvp(primals, tangents, output, sort):
+    raise NotImplementedError(
+        "schur has no derivative in functrans: the Schur vectors are not unique (each may "
+        "turn by a phase or a sign, and a real 2x2 block by a rotation), so the factors' "
+        "derivatives would depend on LAPACK's choices; differentiate a function of the matrix "
+        "that does not go through schur (for example expm, sqrtm, solve_sylvester)")
+
+
+# schur(a, output, sort) = [T, Z, sdim]: a = Z T Z^H with Z unitary and T upper (quasi-)
+# triangular; sdim the number of eigenvalues sort selected (0 when sort is None). NumPy only
+# (SciPy's LAPACK gees); no derivative.
+schur_p = primitive("schur", multiple_results=True)
+schur_p.def_impl(_schur_impl)
+schur_p.def_abstract_eval(_schur_aval)
+schur_p.def_jvp(_schur_jvp)
+schur_p.def_batch(leading_rule(schur_p))
+
+
+def schur(a, output="real", sort=None):
+    return schur_p.bind(a, output=output, sort=sort)
+
+
+from ..errors import UnsupportedBackendError  # noqa: E402

@@ -583,3 +583,707 @@ def toeplitz(c, r=None):
     idx = ((n - 1) + _np.arange(m)[:, None] - _np.arange(n)[None, :]).reshape(-1)
     (idx,) = _convs((idx.tolist(), vals))[:1]  # on the values' library and device
     return fnp.reshape(fnp.take(vals, idx, axis=0), (m, n))
+
+
+# -- linalg14: matrix equations, matrix functions, decompositions, special matrices ------------
+
+from ..primitives import linalg as _P  # noqa: E402
+
+__all__ += ["solve_sylvester", "solve_continuous_lyapunov", "solve_discrete_lyapunov",
+            "sqrtm", "schur", "rsf2csf", "hessenberg", "polar", "funm", "expm_frechet",
+            "eigh_tridiagonal", "qr_multiply", "circulant", "companion",
+            "convolution_matrix", "dft", "fiedler", "fiedler_companion", "hadamard", "hankel",
+            "helmert", "hilbert", "invhilbert", "invpascal", "leslie", "pascal"]
+
+
+def _general(a, name):
+    """``a`` as a floating stack of square matrices: integers and booleans become float64
+    (as SciPy's Schur-based functions give them), float32 and complex64 stay."""
+    return _square(_float(fnp.asarray(a)), name)
+
+
+def _common(arrays):
+    dt = fnp.result_type(*arrays)
+    return [fnp.astype(x, dt) for x in arrays]
+
+
+def _batched(arrays):
+    """The stacks ``arrays`` broadcast to their common batch shape (last two axes kept)."""
+    batch = fnp.broadcast_shapes(*(_shape(x)[:-2] for x in arrays))
+    return [fnp.broadcast_to(x, batch + _shape(x)[-2:]) for x in arrays]
+
+
+def solve_sylvester(a, b, q):
+    """The solution ``X`` of the Sylvester equation ``a X + X b = q`` (``a`` (M, M), ``b``
+    (N, N), ``q`` (M, N); batch axes broadcast).
+
+    On NumPy arrays SciPy's Bartels-Stewart solver; on the other libraries (which have no
+    Schur decomposition) one dense solve of the equivalent ``MN x MN`` linear system, so
+    ``O((MN)^3)`` work there. Differentiable in all three (the derivative is another
+    Sylvester equation; linear in ``q``). Where ``a`` and ``-b`` share an eigenvalue the
+    equation is singular: SciPy's solver gives inf/nan or an error, the dense solve raises the
+    backend's error."""
+    a, b, q = _convs((a, b, q))
+    a, b = _general(a, "solve_sylvester"), _general(b, "solve_sylvester")
+    q = _float(fnp.asarray(q))
+    sa, sb, sq = _shape(a), _shape(b), _shape(q)
+    if len(sq) < 2 or sq[-2:] != (sa[-1], sb[-1]):
+        raise ValueError(f"solve_sylvester: q must be (..., {sa[-1]}, {sb[-1]}) for a of shape "
+                         f"{sa} and b of shape {sb}; got {sq}")
+    a, b, q = _batched(_common((a, b, q)))
+    return _P.sylvester(a, b, q)
+
+
+def solve_continuous_lyapunov(a, q):
+    """The solution ``X`` of the continuous Lyapunov equation ``a X + X a^H = q``: the
+    Sylvester equation with ``b = a^H`` (see :func:`solve_sylvester`; batch axes
+    broadcast)."""
+    a, q = _convs((a, q))
+    a = _general(a, "solve_continuous_lyapunov")
+    return solve_sylvester(a, _h(a), q)
+
+
+def solve_discrete_lyapunov(a, q, method=None):
+    """The solution ``X`` of the discrete Lyapunov equation ``a X a^H - X + q = 0``.
+
+    ``method`` as SciPy's: 'direct' solves the ``n^2 x n^2`` linear system ``(I - a (x)
+    conj(a)) vec(X) = vec(q)``; 'bilinear' maps the equation to a continuous one (``b X +
+    X b^H = -c`` with ``b = (a + I)^-1 (a - I)``, ``c = 2 (a + I)^-1 q (a + I)^-H``) and
+    solves that; None picks 'direct' below n = 10, else 'bilinear'. The result is float64
+    (complex128) whatever the input's precision, as SciPy gives it. Differentiable in ``a``
+    and ``q``; batch axes broadcast."""
+    if method not in (None, "direct", "bilinear"):
+        raise ValueError(f"solve_discrete_lyapunov: unknown method {method!r}; use 'direct', "
+                         f"'bilinear' or None")
+    a, q = _convs((a, q))
+    a = _general(a, "solve_discrete_lyapunov")
+    q = fnp.asarray(q)
+    n = _shape(a)[-1]
+    if _shape(q)[-2:] != (n, n):
+        raise ValueError(f"solve_discrete_lyapunov: q must be (..., {n}, {n}) for a of shape "
+                         f"{_shape(a)}; got {_shape(q)}")
+    dt = _dt.complex128 if "c" in (_dtype(a).kind, _dtype(q).kind) else _dt.float64
+    a, q = _batched([fnp.astype(a, dt), fnp.astype(q, dt)])
+    if method is None:
+        method = "direct" if n < 10 else "bilinear"
+    batch = _shape(a)[:-2]
+    if method == "direct":
+        ca = fnp.conj(a) if dt.kind == "c" else a
+        # row-major vec(a X a^H) = (a (x) conj(a)) vec(X)
+        kron = fnp.reshape(a[..., :, None, :, None] * ca[..., None, :, None, :],
+                           batch + (n * n, n * n))
+        eye = fnp.eye(n * n, dtype=dt, device=fnp.device(a))
+        x = _LA.solve(fnp.subtract(eye, kron), fnp.reshape(q, batch + (n * n, 1)))
+        return fnp.reshape(x, batch + (n, n))
+    eye = _eye_like(a)
+    shifted = a + eye
+    b = _LA.solve(shifted, a - eye)
+    left = _LA.solve(shifted, q)                      # (a + I)^-1 q
+    c = _h(_LA.solve(shifted, _h(left))) * 2.0        # ... (a + I)^-H
+    return _P.sylvester(b, _h(b), -c)
+
+
+def sqrtm(A, disp=True, blocksize=64):
+    """The principal square root ``X`` (``X @ X = A``, eigenvalues in the right half-plane)
+    of a square matrix, or of each matrix of a stack.
+
+    Differences from SciPy: a real matrix must have a real principal square root (no
+    eigenvalue on the negative real axis): SciPy then returns a complex array, but here the
+    result's dtype cannot depend on the values, so it raises ValueError (pass a complex
+    matrix instead). NumPy arrays go through SciPy's Schur method; the other libraries
+    through the Denman-Beavers iteration, which needs a nonsingular matrix with no
+    eigenvalue on the negative real axis, even for complex input (else ValueError). ``disp=False``
+    returns ``(X, errest)`` with ``errest = ||X X - A||_F / ||A||_F``; no message is printed
+    otherwise. ``blocksize`` is accepted and has no effect. Integers become float64, float32
+    stays float32. Differentiable to any order: ``dX`` solves the Sylvester equation
+    ``X dX + dX X = dA``."""
+    a = _general(A, "sqrtm")
+    x = _P.sqrtm(a)
+    if disp:
+        return x
+    res = _LA.matrix_norm(fnp.matmul(x, x) - a) / _LA.matrix_norm(a)
+    return x, res
+
+
+_OUTPUTS = {"real": "real", "r": "real", "complex": "complex", "c": "complex"}
+
+
+def schur(a, output="real", lwork=None, overwrite_a=False, sort=None, check_finite=True):
+    """The Schur decomposition ``a = Z T Z^H``: ``(T, Z)``, or ``(T, Z, sdim)`` with
+    ``sort`` (SciPy's 'lhp', 'rhp', 'iuc', 'ouc' or a callable; ``sdim`` the number of
+    eigenvalues it selected, a 0-d int64 array per matrix rather than a Python int).
+
+    ``output`` 'real' (a real input gives the real Schur form, 2x2 blocks for complex pairs)
+    or 'complex'. Through SciPy, so NumPy arrays only: other libraries raise
+    UnsupportedBackendError naming the backend. No derivative: differentiating raises
+    NotImplementedError (the factors are not unique; see the primitive). Integers become
+    float64."""
+    try:
+        out = _OUTPUTS[output]
+    except (KeyError, TypeError):
+        raise ValueError(f"schur: output must be 'real', 'complex', 'r' or 'c'; got "
+                         f"{output!r}") from None
+    if sort is not None and not callable(sort) and sort not in ("lhp", "rhp", "iuc", "ouc"):
+        raise ValueError(f"schur: sort must be None, a callable or one of 'lhp', 'rhp', "
+                         f"'iuc', 'ouc'; got {sort!r}")
+    a = _general(a, "schur")
+    t, z, sdim = _P.schur(a, out, sort)
+    return (t, z) if sort is None else (t, z, sdim)
+
+
+def rsf2csf(T, Z, check_finite=True):
+    """The complex Schur form ``(T, Z)`` from a real one (as :func:`schur` gives it): each
+    2x2 block of ``T`` whose subdiagonal entry is not negligible is triangularized by a
+    complex Givens rotation (applied to ``T`` from both sides and to ``Z``), bottom block
+    first, as SciPy does. Complex64 for float32 input, else complex128; batches of matrices
+    are accepted. Made of elementary operations, so it runs on every backend and is
+    differentiable where no block is on the edge of being split."""
+    t, z = _convs((T, Z))
+    t, z = _general(t, "rsf2csf"), _general(z, "rsf2csf")
+    if "c" in (_dtype(t).kind, _dtype(z).kind):
+        raise ValueError("rsf2csf: T and Z must be real (a real Schur form)")
+    if _shape(t)[-1] != _shape(z)[-1]:
+        raise ValueError(f"rsf2csf: T and Z must have the same size; got {_shape(t)} and "
+                         f"{_shape(z)}")
+    t, z = _batched(_common((t, z)))
+    cdt = _dt.complex64 if _dtype(t) is _dt.float32 else _dt.complex128
+    eps = float(fnp.finfo(_dtype(t)).eps)
+    t, z = fnp.astype(t, cdt), fnp.astype(z, cdt)
+    n = _shape(t)[-1]
+    rows, cols = _iota(t, n), _iota(t, n)
+    for m in range(n - 1, 0, -1):
+        p, q = t[..., m - 1, m - 1], t[..., m - 1, m]
+        r, s_ = t[..., m, m - 1], t[..., m, m]
+        split = fnp.abs(r) > eps * (fnp.abs(p) + fnp.abs(s_))
+        half = (p - s_) * 0.5
+        # mu: the block's eigenvalue (the one of positive imaginary part for a complex
+        # pair) minus its last diagonal entry
+        # (unsplit blocks: c = 1, s = 0, with safe values inside, so that no infinite
+        # derivative of sqrt at 0 turns the unused branch's zero into nan)
+        one, zero = fnp.ones_like(r), fnp.zeros_like(r)
+        disc = fnp.where(split, half * half + q * r, one)
+        mu = fnp.where(split, half + fnp.sqrt(disc), one)
+        r = fnp.where(split, r, zero)
+        size = fnp.astype(fnp.sqrt(fnp.real(mu * fnp.conj(mu)) + fnp.real(r * fnp.conj(r))),
+                          cdt)
+        c = fnp.where(split, mu / size, one)
+        s = r / size
+        g = fnp.stack([fnp.stack([fnp.conj(c), s], axis=-1),
+                       fnp.stack([-s, c], axis=-1)], axis=-2)          # (..., 2, 2)
+        gh = _h(g)
+        block = fnp.matmul(g, t[..., m - 1:m + 1, :])
+        t = fnp.concat([t[..., :m - 1, :], block, t[..., m + 1:, :]], axis=-2)
+        block = fnp.matmul(t[..., :, m - 1:m + 1], gh)
+        t = fnp.concat([t[..., :, :m - 1], block, t[..., :, m + 1:]], axis=-1)
+        block = fnp.matmul(z[..., :, m - 1:m + 1], gh)
+        z = fnp.concat([z[..., :, :m - 1], block, z[..., :, m + 1:]], axis=-1)
+        spot = (rows == m)[:, None] & (cols == m - 1)[None, :]
+        t = fnp.where(spot, fnp.zeros_like(t), t)
+    return t, z
+
+
+def hessenberg(a, calc_q=False, overwrite_a=False, check_finite=True):
+    """The upper Hessenberg form ``H`` of a square matrix (zero below the first
+    subdiagonal), ``a = Q H Q^H``; ``(H, Q)`` with ``calc_q``.
+
+    LAPACK's reduction (gehrd) written with whole-array operations: one Householder
+    reflector per column with LAPACK's sign choice, so the values are SciPy's up to
+    rounding, on every backend; batches of matrices are accepted. Differentiable (through
+    the reflectors) where no column below the subdiagonal is zero. Integers become
+    float64."""
+    a = _general(a, "hessenberg")
+    n = _shape(a)[-1]
+    cplx = _dtype(a).kind == "c"
+    q = _eye_like(a) if calc_q else None
+    rows = _iota(a, n)
+    # (complex: one more reflector, which makes the last subdiagonal entry real, as LAPACK's)
+    for k in range(n - 1 if cplx else n - 2):
+        x = a[..., k + 1:, k]
+        alpha, rest = x[..., 0], x[..., 1:]
+        xnorm = _LA.vector_norm(rest, axis=-1)
+        big = xnorm != 0
+        if cplx:
+            big = big | (fnp.imag(alpha) != 0)
+        re = fnp.real(alpha) if cplx else alpha
+        # beta = -sign(Re alpha) * ||(alpha, rest)||
+        beta = -fnp.copysign(fnp.hypot(fnp.abs(alpha), xnorm), re)
+        safe_beta = fnp.where(big, beta, fnp.ones_like(beta))
+        if cplx:
+            safe_beta = fnp.astype(safe_beta, _dtype(a))
+        tau = fnp.where(big, (safe_beta - alpha) / safe_beta, fnp.zeros_like(alpha))
+        gap = alpha - safe_beta
+        scale = fnp.where(big, gap, fnp.ones_like(gap))
+        v = fnp.concat([fnp.ones_like(alpha)[..., None], rest / scale[..., None]], axis=-1)
+        w = fnp.concat([fnp.zeros_like(x[..., :1])] * (k + 1) + [v], axis=-1)[..., :, None]
+        wh = _h(w)
+        t = tau[..., None, None]
+        # a <- H^H a H with H = I - tau w w^H (Q <- Q H)
+        a = a - (fnp.conj(t) if cplx else t) * fnp.matmul(w, fnp.matmul(wh, a))
+        a = a - t * fnp.matmul(fnp.matmul(a, w), wh)
+        if calc_q:
+            q = fnp.subtract(q, t * fnp.matmul(fnp.matmul(q, w), wh))
+        # the column below the subdiagonal is zero (rounding aside)
+        a = fnp.where((rows > k + 1)[:, None] & (rows == k)[None, :],
+                      fnp.zeros_like(a), a)
+    h = fnp.triu(a, k=-1)
+    return (h, q) if calc_q else h
+
+
+def polar(a, side="right"):
+    """The polar decomposition ``a = u p`` (``side='right'``) or ``a = p u`` ('left') of an
+    (M, N) matrix (or a stack): ``u`` (M, N) with orthonormal columns or rows, ``p``
+    Hermitian positive semidefinite (N, N), or (M, M) for 'left'. From the reduced SVD
+    ``a = W diag(s) V^H``: ``u = W V^H``, ``p = V diag(s) V^H`` ('left': ``W diag(s)
+    W^H``). Derivatives are the SVD's (distinct nonzero singular values)."""
+    if side not in ("right", "left"):
+        raise ValueError(f"polar: side must be 'right' or 'left'; got {side!r}")
+    a = _lapack_float(a)
+    if len(_shape(a)) < 2:
+        raise ValueError(f"polar: a must be a matrix (or a stack); got shape {_shape(a)}")
+    w, s, vh = svd(a, full_matrices=False)
+    u = fnp.matmul(w, vh)
+    s = fnp.astype(s, _dtype(a))[..., None, :]
+    if side == "right":
+        p = fnp.matmul(_h(vh) * s, vh)
+    else:
+        p = fnp.matmul(w * s, _h(w))
+    return u, p
+
+
+def funm(A, func, disp=True):
+    """``f(A)`` for a square matrix ``A`` (or a stack) and a scalar function ``f`` given as a
+    vectorized ``func`` (called once with the eigenvalues, a complex array of the input's
+    library): the complex Schur form ``A = Z T Z^H``, ``f(T)`` by Parlett's recurrence
+    (one superdiagonal at a time), then ``Z f(T) Z^H``. As in SciPy a real ``A`` gives a real
+    result where the imaginary part is negligible, else a complex one, and repeated
+    eigenvalues make the recurrence inaccurate (the estimate says so). ``disp=False``
+    returns ``(F, errest)``; with ``disp=True`` no message is printed. Goes through
+    :func:`schur`: NumPy arrays only and no derivative (differentiating raises
+    NotImplementedError); eager only for real input (whether the result is real is read
+    from its values, which ``jit`` does not have)."""
+    a = _general(A, "funm")
+    t, z = schur(a, output="complex")
+    cdt = _dtype(t)
+    n = _shape(t)[-1]
+    diag = _LA.diagonal(t)
+    f = _P.diag_embed(fnp.astype(fnp.asarray(func(diag)), cdt))
+    eps = float(fnp.finfo(cdt).eps)
+    gaps = []
+    for p in range(1, n):
+        ti, tj = diag[..., :n - p], diag[..., p:]
+        # T F = F T on superdiagonal p, F's entries there still zero:
+        # F_ij (T_jj - T_ii) = (T F - F T)_ij
+        num = _LA.diagonal(fnp.matmul(t, f) - fnp.matmul(f, t), offset=p)
+        den = tj - ti
+        gaps.append(fnp.abs(den))
+        # (a zero gap, a repeated eigenvalue: the numerator undivided, as SciPy)
+        f = f + _P.diag_embed(fnp.where(den == 0, num, num / fnp.where(
+            den == 0, fnp.ones_like(den), den)), p, n, n)
+    out = fnp.matmul(fnp.matmul(z, f), _h(z))
+    if _dtype(a).kind != "c":
+        imag = fnp.abs(fnp.imag(out))
+        if not bool(fnp.any(imag > 1e3 * eps * fnp.maximum(fnp.abs(fnp.real(out)), 1.0))):
+            out = fnp.real(out)
+    if disp:
+        return out
+    tol = eps
+    if gaps:
+        smallest = fnp.min(fnp.concat([fnp.reshape(g, (-1,)) for g in gaps]))
+        upper = fnp.max(fnp.sum(fnp.abs(fnp.triu(t, k=1)), axis=-2))
+        err = fnp.minimum(fnp.maximum(tol * upper / smallest, tol), 1.0)
+    else:
+        err = fnp.asarray(tol)
+    return out, float(err)
+
+
+def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
+    """The Frechet derivative of the matrix exponential at ``A`` in the direction ``E``,
+    ``L = d/dt expm(A + t E)`` at ``t = 0``: ``(expm(A), L)``, or ``L`` alone without
+    ``compute_expm``.
+
+    Computed as the forward-mode derivative of :func:`expm` (its Pade approximant and
+    squarings, differentiated exactly), whatever ``method`` ('SPS', 'blockEnlarge' or None)
+    names; float64 (complex128) as SciPy gives it; stacks of matrices accepted. Itself
+    differentiable in ``A`` and ``E`` to any order."""
+    if method not in (None, "SPS", "blockEnlarge"):
+        raise ValueError(f"expm_frechet: unknown method {method!r}; use 'SPS', "
+                         f"'blockEnlarge' or None")
+    from ..api import jvp
+    a, e = _convs((A, E))
+    a, e = fnp.asarray(a), fnp.asarray(e)
+    if _shape(a) != _shape(e) or len(_shape(a)) < 2 or _shape(a)[-1] != _shape(a)[-2]:
+        raise ValueError(f"expm_frechet: A and E must be square matrices of one shape; got "
+                         f"{_shape(a)} and {_shape(e)}")
+    dt = _dt.complex128 if "c" in (_dtype(a).kind, _dtype(e).kind) else _dt.float64
+    a, e = fnp.astype(a, dt), fnp.astype(e, dt)
+    value, tangent = jvp(expm, (a,), (e,))
+    return (value, tangent) if compute_expm else tangent
+
+
+_SELECT = {"a": "a", "all": "a", 0: "a", "v": "v", "value": "v", 1: "v", "i": "i",
+           "index": "i", 2: "i"}
+
+
+def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
+                     check_finite=True, tol=0.0, lapack_driver="auto"):
+    """Eigenvalues (ascending) and eigenvectors of the real symmetric tridiagonal matrix with
+    diagonal ``d`` (N,) and off-diagonal ``e`` (N-1,) (stacks: leading axes).
+
+    Through :func:`eigh` of the assembled matrix (so on every backend, differentiable in
+    ``d`` and ``e`` where the eigenvalues are distinct); the eigenvectors' signs are the
+    dense solver's and may differ from SciPy's (LAPACK's stemr). ``select`` 'a', 'i' (the
+    eigenvalues of indices ``select_range[0] .. select_range[1]``) or 'v' (those in the
+    half-open interval ``(lo, hi]``: a result whose size depends on the values, so not under
+    ``jit``/``vmap``). ``tol`` and ``lapack_driver`` are accepted and have no effect.
+    Complex input raises, as in SciPy."""
+    if lapack_driver not in ("auto", "stemr", "stebz", "sterf", "stev"):
+        raise ValueError(f"eigh_tridiagonal: lapack_driver must be 'auto', 'stemr', 'stebz', "
+                         f"'sterf' or 'stev'; got {lapack_driver!r}")
+    try:
+        sel = _SELECT[select]
+    except (KeyError, TypeError):
+        raise ValueError(f"eigh_tridiagonal: select must be 'a', 'v' or 'i'; got "
+                         f"{select!r}") from None
+    d, e = _convs((d, e))
+    d, e = fnp.asarray(d), fnp.asarray(e)
+    if "c" in (_dtype(d).kind, _dtype(e).kind):
+        raise TypeError("eigh_tridiagonal: only real arrays are supported (as in SciPy)")
+    if len(_shape(d)) < 1 or _shape(e)[-1:] != (max(_shape(d)[-1] - 1, 0),):
+        raise ValueError(f"eigh_tridiagonal: d must be (..., N) and e (..., N-1); got "
+                         f"{_shape(d)} and {_shape(e)}")
+    d, e = _common((_float(d), _float(e)))
+    batch = fnp.broadcast_shapes(_shape(d)[:-1], _shape(e)[:-1])
+    d = fnp.broadcast_to(d, batch + _shape(d)[-1:])
+    e = fnp.broadcast_to(e, batch + _shape(e)[-1:])
+    n = _shape(d)[-1]
+    m = _P.diag_embed(d)
+    if n > 1:
+        m = fnp.add(m, fnp.add(_P.diag_embed(e, 1, n, n), _P.diag_embed(e, -1, n, n)))
+    w, v = _LA.eigh(m)
+    if sel == "i":
+        lo, hi = (int(k) for k in select_range)
+        if not 0 <= lo <= hi < n:
+            raise ValueError(f"eigh_tridiagonal: select_range {select_range!r} must be "
+                             f"indices 0 <= lo <= hi < {n}")
+        w, v = w[..., lo:hi + 1], v[..., :, lo:hi + 1]
+    elif sel == "v":
+        lo, hi = select_range
+        if len(batch):
+            raise ValueError("eigh_tridiagonal: select='v' takes one matrix, not a stack")
+        keep = fnp.nonzero((w > lo) & (w <= hi))[0]
+        w, v = fnp.take(w, keep, axis=-1), fnp.take(v, keep, axis=-1)
+    return w if eigvals_only else (w, v)
+
+
+def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a=False,
+                overwrite_c=False):
+    """The product of ``Q`` of the (economic) QR decomposition of ``a`` (M, N) with ``c``:
+    ``(c @ Q, R)`` for ``mode='right'`` (``c`` (..., M) or (P, M)), ``(Q @ c, R)`` for
+    'left' (``c`` (K,) or (K, P), ``K = min(M, N)``); ``conj(Q)`` with ``conjugate``. ``R``
+    is (K, N). Derivatives as :func:`qr`'s (M >= N). ``pivoting`` raises
+    NotImplementedError."""
+    if pivoting:
+        raise NotImplementedError("qr_multiply: pivoting is not supported")
+    if mode not in ("left", "right"):
+        raise ValueError(f"qr_multiply: mode must be 'left' or 'right'; got {mode!r}")
+    a, c = _convs((a, c))
+    a = _lapack_float(a)
+    c = fnp.asarray(c)
+    if len(_shape(a)) != 2:
+        raise ValueError(f"qr_multiply: a must be a matrix; got shape {_shape(a)}")
+    dt = fnp.result_type(a, _lapack_float(c))
+    a, c = fnp.astype(a, dt), fnp.astype(c, dt)
+    q, r = qr(a, mode="economic")
+    if conjugate:
+        q = fnp.conj(q)
+    m, k = _shape(q)
+    vec = len(_shape(c)) == 1
+    if mode == "right":
+        if _shape(c)[-1] != m:
+            raise ValueError(f"qr_multiply: c must have {m} columns for mode='right'; got "
+                             f"shape {_shape(c)}")
+        return fnp.matmul(c, q), r
+    if _shape(c)[0] != k:
+        raise ValueError(f"qr_multiply: c must have {k} rows for mode='left'; got shape "
+                         f"{_shape(c)}")
+    out = fnp.matmul(q, c[:, None] if vec else c)
+    return (out[:, 0] if vec else out), r
+
+
+# -- special matrices ----------------------------------------------------------------------
+
+
+def _gather(vals, index):
+    """The matrices ``vals[..., index]`` for a NumPy integer matrix ``index`` (one gather on
+    the values' library and device: differentiable in ``vals``)."""
+    import numpy as _np
+    index = _np.asarray(index, dtype=_np.int64)
+    shape = _shape(vals)[:-1] + index.shape
+    if index.size == 0:
+        return fnp.reshape(vals[..., :0], shape)
+    (idx,) = _convs((index.reshape(-1).tolist(), vals))[:1]
+    return fnp.reshape(fnp.take(vals, idx, axis=-1), shape)
+
+
+def _vector(x):
+    x = fnp.asarray(x)
+    return fnp.reshape(x, (1,)) if not _shape(x) else x
+
+
+def circulant(c):
+    """The circulant matrix whose first column is ``c``: ``C[i, j] = c[(i - j) mod n]``;
+    leading axes of ``c`` are a batch (SciPy >= 1.15). ``c``'s dtype; differentiable in
+    ``c``."""
+    import numpy as _np
+    c = _vector(c)
+    n = _shape(c)[-1]
+    i = _np.arange(n)
+    return _gather(c, (i[:, None] - i[None, :]) % max(n, 1))
+
+
+def companion(a):
+    """The companion matrix of the polynomial with coefficients ``a`` (highest degree
+    first, ``a[0] != 0``, at least two): first row ``-a[1:] / a[0]``, ones below the
+    diagonal; (N-1, N-1). Leading axes are a batch. Integers become float64. A zero
+    ``a[0]`` gives infinities (SciPy raises; the check would read the values)."""
+    a = _vector(a)
+    n = _shape(a)[-1]
+    if n < 2:
+        raise ValueError(f"companion: the length of a must be at least 2; got {n}")
+    if _dtype(a).kind not in "fc":
+        a = fnp.astype(a, _dt.float64)
+    first = -a[..., 1:] / a[..., :1]
+    vals = fnp.concat([fnp.zeros_like(a[..., :1]), fnp.ones_like(a[..., :1]), first], axis=-1)
+    import numpy as _np
+    idx = _np.zeros((n - 1, n - 1), dtype=_np.int64)
+    idx[0, :] = _np.arange(n - 1) + 2
+    idx[_np.arange(1, n - 1), _np.arange(n - 2)] = 1
+    return _gather(vals, idx)
+
+
+def convolution_matrix(a, n, mode="full"):
+    """The matrix ``A`` with ``A @ v == numpy.convolve(a, v, mode)`` for ``v`` of length
+    ``n``: Toeplitz, with ``a`` down its columns; ``mode`` 'full' ((m + n - 1, n)),
+    'same' ((max(m, n), n)) or 'valid' ((max(m, n) - min(m, n) + 1, n)). Leading axes of
+    ``a`` are a batch; ``a``'s dtype; differentiable in ``a``."""
+    import numpy as _np
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"convolution_matrix: mode must be 'full', 'same' or 'valid'; got "
+                         f"{mode!r}")
+    if int(n) != n or n <= 0:
+        raise ValueError(f"convolution_matrix: n must be a positive integer; got {n!r}")
+    n = int(n)
+    a = fnp.asarray(a)
+    if not _shape(a) or _shape(a)[-1] == 0:
+        raise ValueError("convolution_matrix: a must be a non-empty (batch of) 1-d arrays")
+    m = _shape(a)[-1]
+    rows = _np.arange(m + n - 1)
+    if mode == "same":
+        start = (min(m, n) - 1) // 2
+        rows = rows[start:start + max(m, n)]
+    elif mode == "valid":
+        rows = rows[min(m, n) - 1:max(m, n)]
+    lag = rows[:, None] - _np.arange(n)[None, :]
+    idx = _np.where((lag >= 0) & (lag < m), lag, m)
+    vals = fnp.concat([a, fnp.zeros_like(a[..., :1])], axis=-1)
+    return _gather(vals, idx)
+
+
+def dft(n, scale=None):
+    """The (n, n) discrete Fourier transform matrix ``W[j, k] = exp(-2 pi i j k / n)``,
+    divided by ``sqrt(n)`` for ``scale='sqrtn'`` or by ``n`` for 'n'; complex128, on the
+    default library (there is no input array). The phases are reduced modulo ``n`` before
+    the exponential (SciPy takes powers): equal up to rounding."""
+    import numpy as _np
+    if scale not in (None, "sqrtn", "n"):
+        raise ValueError(f"dft: scale must be None, 'sqrtn' or 'n'; got {scale!r}")
+    n = int(n)
+    k = _np.arange(n)
+    w = _np.exp(-2j * _np.pi * ((k[:, None] * k[None, :]) % max(n, 1)) / max(n, 1))
+    if scale == "sqrtn":
+        w = w / _np.sqrt(n)
+    elif scale == "n":
+        w = w / n
+    return fnp.asarray(w)
+
+
+def fiedler(a):
+    """The symmetric Fiedler matrix ``F[i, j] = |a[i] - a[j]|`` (leading axes a batch;
+    ``a``'s dtype). Differentiable in ``a`` (where the entries differ)."""
+    a = _vector(a)
+    return fnp.abs(a[..., :, None] - a[..., None, :])
+
+
+def fiedler_companion(a):
+    """The Fiedler companion matrix of the polynomial with coefficients ``a`` (highest
+    first, ``a[0] != 0``): pentadiagonal, (N-1, N-1), with the same eigenvalues as
+    :func:`companion`'s; ``-a[1] / a[0]`` in the corner, the next quotients on the first
+    superdiagonal and subdiagonal in turn, ones two places off the diagonal. Leading axes
+    are a batch; integers become float64; differentiable in ``a``. A zero ``a[0]`` gives
+    infinities (SciPy raises)."""
+    import numpy as _np
+    a = _vector(a)
+    n = _shape(a)[-1]
+    if n < 2:
+        raise ValueError(f"fiedler_companion: the length of a must be at least 2; got {n}")
+    if _dtype(a).kind not in "fc":
+        a = fnp.astype(a, _dt.float64)
+    c = -a[..., 1:] / a[..., :1]                       # index 2 + j in vals holds c[j]
+    vals = fnp.concat([fnp.zeros_like(a[..., :1]), fnp.ones_like(a[..., :1]), c], axis=-1)
+    k = n - 1
+    idx = _np.zeros((k, k), dtype=_np.int64)
+    idx[0, 0] = 2
+    for j in range(1, k):           # c[j] (0-based): above the diagonal for odd j, else below
+        idx[(j - 1, j) if j % 2 else (j, j - 1)] = 2 + j
+    for r in range(k):              # ones two places right (even rows) or left (odd rows)
+        col = r + 2 if r % 2 == 0 else max(r - 2, 0)
+        if col < k:
+            idx[r, col] = 1
+    return _gather(vals, idx)
+
+
+def hadamard(n, dtype=int):
+    """The (n, n) Hadamard matrix of Sylvester's construction (``n`` a power of two),
+    entries +-1 of ``dtype`` (Python's ``int``: int64, ``float``: float64); on the default
+    library."""
+    import numpy as _np
+    if n < 1 or (int(n) & (int(n) - 1)) or int(n) != n:
+        raise ValueError(f"hadamard: n must be a positive integer and a power of 2; got "
+                         f"{n!r}")
+    h = _np.ones((1, 1), dtype=_np.int64)
+    while h.shape[0] < n:
+        h = _np.block([[h, h], [h, -h]])
+    return fnp.asarray(h.astype(_np.dtype(dtype)))
+
+
+def hankel(c, r=None):
+    """The Hankel matrix with first column ``c`` and last row ``r`` (``r[0]`` ignored; zeros
+    by default): ``H[i, j] = c[i + j]`` while in range, then ``r``. ``c`` and ``r`` are
+    flattened (as SciPy 1.17 does, which warns that it will batch them instead); their
+    common dtype; differentiable in both."""
+    import numpy as _np
+    c = fnp.reshape(fnp.asarray(c), (-1,))
+    r = fnp.zeros_like(c) if r is None else fnp.reshape(_convs((r, c))[0], (-1,))
+    c, r = _convs((c, r))
+    c, r = _common((c, r))
+    m, n = _shape(c)[0], _shape(r)[0]
+    vals = fnp.concat([c, r[1:]])
+    i = _np.arange(m)[:, None] + _np.arange(n)[None, :]
+    if m == 0 or n == 0:
+        return fnp.reshape(vals[:0], (m, n))
+    return _gather(vals, i)
+
+
+def helmert(n, full=False):
+    """The Helmert matrix: (n - 1, n) rows orthonormal and orthogonal to the ones vector
+    (row ``k`` has ``k`` entries ``1 / sqrt(k (k + 1))`` and then ``-k / sqrt(k (k +
+    1))``); with ``full`` the (n, n) orthogonal matrix whose first row is ``1 / sqrt(n)``.
+    float64, on the default library."""
+    import numpy as _np
+    n = int(n)
+    h = _np.tril(_np.ones((n, n)), -1) - _np.diag(_np.arange(n, dtype=_np.float64))
+    d = _np.arange(n) * _np.arange(1, n + 1)
+    h[0] = 1.0
+    d[0] = n
+    h = h / _np.sqrt(d)[:, None]
+    return fnp.asarray(h if full else h[1:])
+
+
+def hilbert(n):
+    """The (n, n) Hilbert matrix ``1 / (i + j + 1)``; float64, on the default library."""
+    import numpy as _np
+    i = _np.arange(int(n), dtype=_np.float64)
+    return fnp.asarray(1.0 / (i[:, None] + i[None, :] + 1.0))
+
+
+def _exact(rows, dtype, limit, name, n):
+    import numpy as _np
+    if n > limit:
+        raise ValueError(f"{name}: exact=True with n > {limit} has entries beyond "
+                         f"{_np.dtype(dtype).name} (SciPy returns an object array of Python "
+                         f"integers, which array libraries do not hold); use exact=False")
+    return _np.array(rows, dtype=dtype).reshape(n, n)
+
+
+def invhilbert(n, exact=False):
+    """The inverse of the (n, n) Hilbert matrix, from its closed form in binomial
+    coefficients: float64, or int64 with ``exact`` (n <= 14: beyond, the integers overflow
+    int64 and ValueError is raised where SciPy returns an object array); on the default
+    library."""
+    from math import comb
+    import numpy as _np
+    n = int(n)
+    rows = [(-1) ** (i + j) * (i + j + 1) * comb(n + i, n - j - 1) * comb(n + j, n - i - 1)
+            * comb(i + j, i) ** 2 for i in range(n) for j in range(n)]
+    if exact:
+        return fnp.asarray(_exact(rows, _np.int64, 14, "invhilbert", n))
+    return fnp.asarray(_np.array([float(v) for v in rows], dtype=_np.float64).reshape(n, n))
+
+
+_KINDS = ("symmetric", "upper", "lower")
+
+
+def _pascal_entries(n, kind, inverse):
+    from math import comb
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be 'symmetric', 'upper' or 'lower'; got {kind!r}")
+    if not inverse:
+        if kind == "symmetric":
+            return [comb(i + j, i) for i in range(n) for j in range(n)]
+        low = [comb(i, j) for i in range(n) for j in range(n)]
+    else:
+        lowinv = [[(-comb(i, j) if (i - j) % 2 else comb(i, j)) for j in range(n)]
+                  for i in range(n)]
+        if kind == "symmetric":   # (L L^T)^-1 = L^-T L^-1
+            return [sum(lowinv[k][i] * lowinv[k][j] for k in range(n))
+                    for i in range(n) for j in range(n)]
+        low = [v for row in lowinv for v in row]
+    if kind == "lower":
+        return low
+    return [low[j * n + i] for i in range(n) for j in range(n)]
+
+
+def pascal(n, kind="symmetric", exact=True):
+    """The (n, n) Pascal matrix: 'symmetric' ``C(i + j, i)``, 'lower' ``C(i, j)``, 'upper'
+    its transpose; uint64 with ``exact`` (n <= 34; larger raises ValueError where SciPy
+    returns an object array), float64 without; on the default library."""
+    import numpy as _np
+    n = int(n)
+    rows = _pascal_entries(n, kind, False)
+    if exact:
+        return fnp.asarray(_exact(rows, _np.uint64, 34, "pascal", n))
+    return fnp.asarray(_np.array([float(v) for v in rows], dtype=_np.float64).reshape(n, n))
+
+
+def invpascal(n, kind="symmetric", exact=True):
+    """The inverse of :func:`pascal`'s matrix (integers: ``(-1)^(i-j) C(i, j)`` for 'lower',
+    its transpose for 'upper', their product for 'symmetric'); int64 with ``exact`` (n <=
+    34, as :func:`pascal`), float64 without; on the default library."""
+    import numpy as _np
+    n = int(n)
+    rows = _pascal_entries(n, kind, True)
+    if exact:
+        return fnp.asarray(_exact(rows, _np.int64, 34, "invpascal", n))
+    return fnp.asarray(_np.array([float(v) for v in rows], dtype=_np.float64).reshape(n, n))
+
+
+def leslie(f, s):
+    """The Leslie matrix: first row the fecundities ``f`` (N,), subdiagonal the survival
+    coefficients ``s`` (N-1,), zeros elsewhere; leading axes a batch; the common dtype of
+    ``f`` and ``s``; differentiable in both."""
+    import numpy as _np
+    f, s = _convs((f, s))
+    f, s = _vector(f), _vector(s)
+    n = _shape(f)[-1]
+    if n < 2 or _shape(s)[-1] != n - 1:
+        raise ValueError(f"leslie: f must have length N >= 2 and s length N - 1; got "
+                         f"{_shape(f)} and {_shape(s)}")
+    f, s = _common((f, s))
+    batch = fnp.broadcast_shapes(_shape(f)[:-1], _shape(s)[:-1])
+    f = fnp.broadcast_to(f, batch + (n,))
+    s = fnp.broadcast_to(s, batch + (n - 1,))
+    vals = fnp.concat([fnp.zeros_like(f[..., :1]), f, s], axis=-1)
+    idx = _np.zeros((n, n), dtype=_np.int64)
+    idx[0, :] = 1 + _np.arange(n)
+    idx[_np.arange(1, n), _np.arange(n - 1)] = 1 + n + _np.arange(n - 1)
+    return _gather(vals, idx)
