@@ -374,3 +374,177 @@ def test_initializer_errors():
         init.delta_orthogonal()(fr.key(0), (3, 5, 4))
     with pytest.raises(TypeError, match="real floating"):
         init.normal()(fr.key(0), (2, 2), np.complex64)
+
+
+# -- functrans.scipy.spatial.transform.Rotation ----------------------------------------------
+
+_EULER = [a + b + c for a in "xyz" for b in "xyz" for c in "xyz" if a != b and b != c]
+QUATS = RNG.normal(size=(6, 4))
+VECS = RNG.normal(size=(6, 3))
+
+
+def _rot():
+    from functrans.scipy.spatial.transform import Rotation
+    return Rotation
+
+
+def test_rotation_matches_scipy(backend):
+    from scipy.spatial.transform import Rotation as SR
+    R = _rot()
+    s = SR.from_quat(QUATS)
+    r = R.from_quat(backend.asarray(QUATS))
+    v = backend.asarray(VECS)
+
+    def check(got, want, tol=1e-12):
+        assert backend.is_own(got)
+        got = backend.to_numpy(got)
+        assert got.shape == np.shape(want)
+        np.testing.assert_allclose(got, want, atol=tol)
+
+    check(r.as_quat(), s.as_quat())
+    check(r.as_quat(canonical=True, scalar_first=True), s.as_quat(canonical=True,
+                                                                  scalar_first=True))
+    check(R.from_quat(r.as_quat(scalar_first=True), scalar_first=True).as_quat(), s.as_quat())
+    check(r.as_matrix(), s.as_matrix())
+    check(r.as_rotvec(degrees=True), s.as_rotvec(degrees=True))
+    check(r.as_mrp(), s.as_mrp())
+    check(r.magnitude(), s.magnitude())
+    check(r.inv().as_quat(), s.inv().as_quat())
+    check((r * r[::-1]).as_quat(), (s * s[::-1]).as_quat())
+    check((r[0] * r).as_matrix(), (s[0] * s).as_matrix())
+    check(r.apply(v), s.apply(VECS))
+    check(r.apply(v, inverse=True), s.apply(VECS, inverse=True))
+    check(r[2].apply(v), s[2].apply(VECS))
+    check(r.apply(v[0, ...]), s.apply(VECS[0]))
+    check(R.from_matrix(r.as_matrix()).as_quat(), SR.from_matrix(s.as_matrix()).as_quat())
+    rv = VECS.copy()
+    rv[0], rv[1] = 0.0, 1e-5  # the identity, and the series of sin(a / 2) / a
+    check(R.from_rotvec(backend.asarray(rv)).as_quat(), SR.from_rotvec(rv).as_quat())
+    check(R.from_rotvec(backend.asarray(rv), degrees=True).as_matrix(),
+          SR.from_rotvec(rv, degrees=True).as_matrix())
+    check(R.from_mrp(backend.asarray(rv)).as_quat(), SR.from_mrp(rv).as_quat())
+    w = RNG.uniform(size=6)
+    check(r.mean(backend.asarray(w)).as_matrix(), s.mean(w).as_matrix(), 1e-10)
+    for seq in ("xyz", "ZXZ", "yxy", "XZY"):
+        ang = RNG.uniform(-3, 3, size=(6, 3))
+        check(R.from_euler(seq, backend.asarray(ang)).as_quat(),
+              SR.from_euler(seq, ang).as_quat())
+        check(r.as_euler(seq, degrees=True), s.as_euler(seq, degrees=True), 1e-9)
+    assert len(r) == 6 and r[1:3].quat.shape == (2, 4) and r[0].single
+    np.testing.assert_allclose(R.concatenate([R.identity(), R.identity(2)]).as_quat(),
+                               np.tile([0.0, 0.0, 0.0, 1.0], (3, 1)))
+
+
+def test_rotation_euler_angles_as_scipy():
+    import warnings
+
+    from scipy.spatial.transform import Rotation as SR
+    R = _rot()
+    s, r = SR.from_quat(QUATS), R.from_quat(QUATS)
+    for seq in _EULER + [q.upper() for q in _EULER]:
+        ang = RNG.uniform(-3, 3, size=(4, 3))
+        np.testing.assert_allclose(R.from_euler(seq, ang).as_quat(),
+                                   SR.from_euler(seq, ang).as_quat(), atol=1e-12)
+        np.testing.assert_allclose(r.as_euler(seq), s.as_euler(seq), atol=1e-9, err_msg=seq)
+        # gimbal lock: SciPy's choice of the angles (the last of the extrinsic order 0)
+        symmetric = seq[0].lower() == seq[2].lower()
+        ang[:2, 1] = 0.0 if symmetric else np.pi / 2
+        ang[2:, 1] = np.pi if symmetric else -np.pi / 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SciPy warns of the gimbal lock
+            want = SR.from_euler(seq, ang).as_euler(seq)
+        np.testing.assert_allclose(R.from_euler(seq, ang).as_euler(seq), want, atol=1e-6,
+                                   err_msg=seq)
+    for seq, shape in (("x", ()), ("Y", (1,)), ("z", (2, 3, 1)), ("xy", (2,)), ("XZ", (3, 2))):
+        a = RNG.uniform(-3, 3, size=shape)
+        np.testing.assert_allclose(R.from_euler(seq, a).as_quat(),
+                                   SR.from_euler(seq, a).as_quat(), atol=1e-12)
+
+
+def test_rotation_derivatives(backend):
+    R = _rot()
+    q, v = backend.asarray(QUATS[:3]), backend.asarray(VECS[:3])
+    ang = backend.asarray(RNG.uniform(-1, 1, size=(3, 3)))
+    order = 2 if backend.name == "numpy" else 1
+    check_grads(lambda q, v: R.from_quat(q).apply(v), (q, v), order=order)
+    check_grads(lambda q: R.from_quat(q).as_euler("zyx"), (q,), order=order)
+    check_grads(lambda q: R.from_quat(q).as_euler("ZXZ"), (q,), order=1)
+    check_grads(lambda a: R.from_euler("xyz", a).as_quat(), (ang,), order=order)
+    check_grads(lambda a: R.from_rotvec(a).as_rotvec(), (ang,), order=order)
+    check_grads(lambda q: (R.from_quat(q) * R.from_quat(q).inv()[::-1]).as_mrp(), (q,),
+                order=1)
+    if backend.name == "numpy":
+        check_grads(lambda q: R.from_matrix(R.from_quat(q).as_matrix()).as_quat(
+            canonical=True), (q,), order=1)
+        check_grads(lambda q: R.from_quat(q).mean().as_matrix(), (q,), order=1)
+        check_grads(lambda q: R.from_quat(q).magnitude(), (q,), order=2)
+        # at the identity: the rotation vector's series, no nan
+        g = ft.jacfwd(lambda a: R.from_rotvec(a).as_rotvec())(np.zeros(3))
+        np.testing.assert_allclose(g, np.eye(3), atol=1e-12)
+
+
+def test_rotation_is_a_pytree():
+    from scipy.spatial.transform import Rotation as SR
+    R = _rot()
+    r = R.from_quat(QUATS)
+    want = SR.from_quat(QUATS).apply(VECS)
+    np.testing.assert_allclose(ft.jit(lambda r, v: r.apply(v))(r, VECS), want, atol=1e-13)
+    np.testing.assert_allclose(ft.vmap(lambda r, v: r.apply(v))(r, VECS), want, atol=1e-13)
+    g = ft.grad(lambda r: fnp.sum(r.magnitude()))(r)
+    assert isinstance(g, R) and g.quat.shape == (6, 4)
+    # the magnitude does not change along the quaternion (its normalization)
+    np.testing.assert_allclose(np.sum(g.quat * r.quat, axis=-1), 0.0, atol=1e-12)
+    k = fr.key(0)
+    m = R.random(k, 5).as_matrix()
+    np.testing.assert_allclose(m @ np.swapaxes(m, -1, -2), np.broadcast_to(np.eye(3),
+                                                                           (5, 3, 3)),
+                               atol=1e-12)
+    np.testing.assert_array_equal(R.random(k).quat, R.random(k).quat)
+
+
+def test_rotation_errors():
+    R = _rot()
+    with pytest.raises(ValueError, match="'x', 'y', 'z'"):
+        R.from_euler("xYz", [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="consecutive"):
+        R.from_euler("xxy", [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="1 to 3"):
+        R.from_euler("xyzx", [0.1, 0.2, 0.3, 0.4])
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        R.from_euler("x", [0.1, 0.2])
+    with pytest.raises(ValueError, match="shape"):
+        R.from_quat(np.ones(3))
+    with pytest.raises(ValueError, match="shape"):
+        R.from_matrix(np.eye(4))
+    with pytest.raises(ValueError, match="3 axes"):
+        R.identity().as_euler("xy")
+    with pytest.raises(TypeError, match="not subscriptable"):
+        R.identity()[0]
+    with pytest.raises(TypeError, match="no len"):
+        len(R.identity())
+
+
+# -- functrans.scipy.cluster.vq.vq -----------------------------------------------------------
+
+
+def test_vq_matches_scipy(backend):
+    import scipy.cluster.vq as svq
+
+    from functrans.scipy.cluster.vq import vq
+    obs = RNG.normal(size=(7, 3))
+    book = obs[[1, 4, 5]] + 0.05
+    for o, b, dtype in ((obs, book, "float64"), (obs[:, 0], book[:, 0], "float64"),
+                        (obs, book, "float32"), (np.arange(5), np.array([1, 3]), "int64")):
+        code, dist = vq(backend.asarray(o, dtype), backend.asarray(b, dtype))
+        assert backend.is_own(code) and backend.is_own(dist)
+        want_code, want_dist = svq.vq(o.astype(dtype), b.astype(dtype))
+        code, dist = backend.to_numpy(code), backend.to_numpy(dist)
+        assert code.dtype == want_code.dtype and dist.dtype == want_dist.dtype
+        np.testing.assert_array_equal(code, want_code)
+        np.testing.assert_allclose(dist, want_dist, rtol=1e-6 if dtype == "float32" else 1e-13)
+    check_grads(lambda o, b: vq(o, b)[1], (backend.asarray(obs), backend.asarray(book)),
+                order=1)
+    with pytest.raises(ValueError, match="same number of features"):
+        vq(obs, book[:, :2])
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        vq(obs[0], book)
