@@ -6,9 +6,16 @@
 ``cho_solve``, ``solve``, ``inv``, ``det``, ``block_diag``) and :mod:`functrans.scipy.signal`
 (``convolve``, ``correlate``, ``convolve2d``, ``correlate2d``), :mod:`functrans.scipy.integrate`
 (``odeint``, ``trapezoid``, ``cumulative_trapezoid``, ``simpson``) and
-:mod:`functrans.scipy.optimize` (``minimize``: BFGS and limited-memory BFGS).
+:mod:`functrans.scipy.optimize` (``minimize``: BFGS and limited-memory BFGS),
+:mod:`functrans.scipy.fft` (``dct``, ``dst`` and their inverses, types 1-4, n-dimensional
+too, and the discrete Fourier transforms), :mod:`functrans.scipy.ndimage`
+(``map_coordinates``, orders 0 and 1), :mod:`functrans.scipy.interpolate`
+(``RegularGridInterpolator``), :mod:`functrans.scipy.spatial.transform` (``Rotation``) and
+:mod:`functrans.scipy.cluster.vq` (``vq``).
 """
 
 from . import integrate, linalg, optimize, signal, special, stats  # noqa: F401
+from . import cluster, fft, interpolate, ndimage, spatial  # noqa: F401
 
-__all__ = ["special", "stats", "linalg", "signal", "integrate", "optimize"]
+__all__ = ["special", "stats", "linalg", "signal", "integrate", "optimize", "fft", "ndimage",
+           "interpolate", "spatial", "cluster"]

@@ -1,0 +1,289 @@
+"""``functrans.nn.initializers``: ``jax.nn.initializers``' weight initializers, drawing from
+:mod:`functrans.random` keys, on every backend.
+
+Each initializer is a function ``init(key, shape, dtype=...)`` returning an array of
+``shape`` on the key's library and device; the factories (``normal(stddev)``,
+``variance_scaling(scale, mode, distribution)``, ``glorot_uniform()``...) take JAX's
+arguments and return such a function. The distributions and scale conventions are JAX's
+(``fan_in``/``fan_out`` from ``in_axis``, ``out_axis`` and ``batch_axis``, the other axes a
+convolution's receptive field; the truncated normal of ``variance_scaling`` cut at two
+standard deviations and rescaled to the requested variance); the values are not JAX's,
+since :mod:`functrans.random`'s normal samples are not bitwise JAX's (its uniforms are).
+
+Differences from JAX: the default dtype is float64 (JAX's is float32 unless x64 is on);
+complex dtypes are refused (JAX draws from a disk); no ``out_sharding`` argument.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sys as _sys
+from typing import Protocol
+
+from . import dtypes as _dt
+from . import numpy as fnp
+from . import random as _random
+
+# ``import functrans.nn.initializers`` finds this module (functrans.nn is a module, not a
+# package: it exposes this one as its attribute ``initializers``)
+_sys.modules.setdefault(__name__.rpartition(".")[0] + ".nn.initializers", _sys.modules[__name__])
+
+__all__ = ["Initializer", "zeros", "ones", "constant", "uniform", "normal",
+           "truncated_normal", "variance_scaling", "glorot_uniform", "glorot_normal",
+           "xavier_uniform", "xavier_normal", "lecun_uniform", "lecun_normal", "he_uniform",
+           "he_normal", "kaiming_uniform", "kaiming_normal", "orthogonal", "delta_orthogonal"]
+
+# the standard deviation of a standard normal truncated to (-2, 2)
+_TRUNCATED_STD = 0.87962566103423978
+
+
+class Initializer(Protocol):
+    """The type of an initializer: ``init(key, shape, dtype=None) -> array``."""
+
+    def __call__(self, key, shape, dtype=None):
+        ...
+
+
+def _shape(shape, name):
+    if isinstance(shape, bool):
+        raise TypeError(f"functrans.nn.initializers.{name}: shape must be an int or a tuple "
+                        f"of ints; got {shape!r}")
+    try:
+        return (operator.index(shape),)
+    except TypeError:
+        pass
+    try:
+        return tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"functrans.nn.initializers.{name}: shape must be an int or a tuple "
+                        f"of ints; got {shape!r}") from None
+
+
+def _dtype(dtype, name):
+    d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
+    if d.kind != "f":
+        raise TypeError(f"functrans.nn.initializers.{name}: dtype must be a real floating "
+                        f"dtype (float32 or float64); got {d} (complex initializers are not "
+                        f"supported)")
+    return d
+
+
+def _device(key):
+    return None if key is None else fnp.device(key)
+
+
+def zeros(key, shape, dtype=None):
+    """An array of zeros (``key`` is only used for its library and device, and may be
+    None)."""
+    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros"),
+                     device=_device(key))
+
+
+def ones(key, shape, dtype=None):
+    """An array of ones (``key`` is only used for its library and device, and may be
+    None)."""
+    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones"), device=_device(key))
+
+
+def constant(value, dtype=None):
+    """An initializer filling arrays with ``value`` (a number, or an array that broadcasts
+    to the shape)."""
+    default = dtype
+
+    def init(key, shape, dtype=default):
+        d = _dtype(dtype, "constant")
+        shape = _shape(shape, "constant")
+        if hasattr(value, "shape"):
+            return fnp.broadcast_to(fnp.astype(value, d), shape) * fnp.ones(
+                shape, dtype=d, device=fnp.device(value))
+        return fnp.full(shape, value, dtype=d, device=_device(key))
+    return init
+
+
+def uniform(scale=1e-2, dtype=None):
+    """An initializer drawing uniformly from ``[0, scale)``."""
+    default = dtype
+
+    def init(key, shape, dtype=default):
+        d = _dtype(dtype, "uniform")
+        return _random.uniform(key, _shape(shape, "uniform"), d) * scale
+    return init
+
+
+def normal(stddev=1e-2, dtype=None):
+    """An initializer drawing from a normal distribution of mean 0 and standard deviation
+    ``stddev``."""
+    default = dtype
+
+    def init(key, shape, dtype=default):
+        d = _dtype(dtype, "normal")
+        return _random.normal(key, _shape(shape, "normal"), d) * stddev
+    return init
+
+
+def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
+    """An initializer drawing ``stddev`` times a standard normal truncated to ``(lower,
+    upper)`` (``stddev`` is that of the untruncated distribution: the samples' standard
+    deviation is smaller, as in JAX)."""
+    default = dtype
+
+    def init(key, shape, dtype=default):
+        d = _dtype(dtype, "truncated_normal")
+        return _random.truncated_normal(key, lower, upper, _shape(shape, "truncated_normal"),
+                                        d) * stddev
+    return init
+
+
+def _size(shape, axes):
+    if isinstance(axes, int):
+        return shape[axes]
+    return math.prod(shape[a] for a in axes)
+
+
+def _fans(shape, in_axis, out_axis, batch_axis, name):
+    """``(fan_in, fan_out)``: the input and output sizes times the receptive field's (the
+    product of the axes that are none of in, out and batch)."""
+    if isinstance(in_axis, int) and in_axis == -2 and len(shape) <= 1:
+        raise ValueError(f"functrans.nn.initializers.{name}: the fans of a "
+                         f"{len(shape)}-dimensional shape {shape} need an explicit in_axis "
+                         f"(the default -2 needs at least 2 dimensions)")
+    try:
+        in_size = _size(shape, in_axis)
+        out_size = _size(shape, out_axis)
+        batch_size = _size(shape, batch_axis)
+    except IndexError:
+        raise ValueError(f"functrans.nn.initializers.{name}: in_axis={in_axis}, "
+                         f"out_axis={out_axis} or batch_axis={batch_axis} is out of range "
+                         f"for shape {shape}") from None
+    receptive = math.prod(shape) / in_size / out_size / batch_size
+    return in_size * receptive, out_size * receptive
+
+
+_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
+
+
+def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(),
+                     dtype=None):
+    """An initializer whose samples have mean 0 and variance ``scale / n``, ``n`` the fan
+    chosen by ``mode`` (``"fan_in"``, ``"fan_out"``, ``"fan_avg"``: their mean,
+    ``"fan_geo_avg"``: their geometric mean), drawn from ``distribution``:
+    ``"truncated_normal"`` (a normal cut at two standard deviations, rescaled so its
+    variance is ``scale / n``), ``"normal"`` or ``"uniform"`` (on ``[-a, a)``,
+    ``a = sqrt(3 scale / n)``)."""
+    if mode not in _MODES:
+        raise ValueError(f"functrans.nn.initializers.variance_scaling: mode must be one of "
+                         f"{_MODES}; got {mode!r}")
+    if distribution not in _DISTRIBUTIONS:
+        raise ValueError(f"functrans.nn.initializers.variance_scaling: distribution must be "
+                         f"one of {_DISTRIBUTIONS}; got {distribution!r}")
+    default = dtype
+
+    def init(key, shape, dtype=default):
+        name = "variance_scaling"
+        d = _dtype(dtype, name)
+        shape = _shape(shape, name)
+        fan_in, fan_out = _fans(shape, in_axis, out_axis, batch_axis, name)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
+             "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
+        variance = scale / n
+        if distribution == "truncated_normal":
+            return _random.truncated_normal(key, -2.0, 2.0, shape, d) * (
+                math.sqrt(variance) / _TRUNCATED_STD)
+        if distribution == "normal":
+            return _random.normal(key, shape, d) * math.sqrt(variance)
+        return _random.uniform(key, shape, d, -1.0, 1.0) * math.sqrt(3.0 * variance)
+    return init
+
+
+def glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+    """Glorot (Xavier) uniform: ``variance_scaling(1.0, "fan_avg", "uniform")``."""
+    return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis, batch_axis, dtype)
+
+
+def glorot_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+    """Glorot (Xavier) normal: ``variance_scaling(1.0, "fan_avg", "truncated_normal")``."""
+    return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis,
+                            batch_axis, dtype)
+
+
+def lecun_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+    """LeCun uniform: ``variance_scaling(1.0, "fan_in", "uniform")``."""
+    return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
+
+
+def lecun_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+    """LeCun normal: ``variance_scaling(1.0, "fan_in", "truncated_normal")``."""
+    return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis,
+                            batch_axis, dtype)
+
+
+def he_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+    """He (Kaiming) uniform: ``variance_scaling(2.0, "fan_in", "uniform")``."""
+    return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
+
+
+def he_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+    """He (Kaiming) normal: ``variance_scaling(2.0, "fan_in", "truncated_normal")``."""
+    return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis,
+                            batch_axis, dtype)
+
+
+xavier_uniform = glorot_uniform
+xavier_normal = glorot_normal
+kaiming_uniform = he_uniform
+kaiming_normal = he_normal
+
+
+def orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    """An initializer of (scaled) random orthogonal matrices: the array seen as a matrix
+    whose columns run along ``column_axis`` (the other axes flattened into rows) has
+    orthonormal columns (more rows than columns) or rows, times ``scale``; Haar
+    distributed (:func:`functrans.random.orthogonal`)."""
+    default = dtype
+
+    def init(key, shape, dtype=default):
+        d = _dtype(dtype, "orthogonal")
+        shape = _shape(shape, "orthogonal")
+        if len(shape) < 2:
+            raise ValueError(f"functrans.nn.initializers.orthogonal: the shape must have at "
+                             f"least 2 dimensions; got {shape}")
+        if not -len(shape) <= column_axis < len(shape):
+            raise ValueError(f"functrans.nn.initializers.orthogonal: column_axis "
+                             f"{column_axis} is out of range for shape {shape}")
+        if 0 in shape:
+            return fnp.zeros(shape, dtype=d, device=_device(key))
+        ax = column_axis % len(shape)
+        n_cols = shape[ax]
+        n_rows = math.prod(shape) // n_cols
+        q = _random.orthogonal(key, n_rows, (), d, n_cols)
+        rest = shape[:ax] + shape[ax + 1:]
+        q = fnp.moveaxis(fnp.reshape(q, rest + (n_cols,)), -1, ax)
+        return q * scale
+    return init
+
+
+def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    """An initializer of delta-orthogonal convolution kernels (Xiao et al. 2018): zero
+    except at the centre of the spatial axes (the leading 1, 2 or 3 of a 3-, 4- or 5-d
+    shape; the centre index ``(k - 1) // 2``), where it is an :func:`orthogonal` matrix of
+    the last two axes (``shape[-2] <= shape[-1]``)."""
+    default = dtype
+
+    def init(key, shape, dtype=default):
+        d = _dtype(dtype, "delta_orthogonal")
+        shape = _shape(shape, "delta_orthogonal")
+        if len(shape) not in (3, 4, 5):
+            raise ValueError(f"functrans.nn.initializers.delta_orthogonal: the shape must "
+                             f"have 3, 4 or 5 dimensions; got {shape}")
+        if shape[-1] < shape[-2]:
+            raise ValueError(f"functrans.nn.initializers.delta_orthogonal: the input size "
+                             f"shape[-2] = {shape[-2]} must be at most the output size "
+                             f"shape[-1] = {shape[-1]}")
+        m = orthogonal(scale, column_axis, d)(key, shape[-2:])
+        spatial = shape[:-2]
+        m = fnp.reshape(m, (1,) * len(spatial) + shape[-2:])
+        pads = [((k - 1) // 2, k - 1 - (k - 1) // 2) for k in spatial] + [(0, 0), (0, 0)]
+        return fnp.pad(m, pads)
+    return init
