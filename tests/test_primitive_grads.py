@@ -321,6 +321,16 @@ def _eigvals_case(b):
     return f
 
 
+@with_backend
+def _sylvester_case(b):
+    return lambda a, c, q: L.sylvester(a + _eye(b, 3, 3.0), c + _eye(b, 2, 2.0), q)
+
+
+@with_backend
+def _sqrtm_case(b):
+    return lambda a: L.sqrtm(a + _eye(b, 3, 3.0))
+
+
 _NO_EIG = {"array_api_strict": "array-api-strict has no eig extra (tests/test_linalg_eig.py)"}
 
 
@@ -447,6 +457,8 @@ CASES = [
     unary("svd", _svd_case, fts.real(-0.3, 0.3), M33),
     unary("svdvals", _svdvals_case, fts.real(-0.3, 0.3), M33),
     unary("pinv", _pinv_case, SMALL, M23),
+    Case("sylvester", _sylvester_case, ((M33, SMALL), ((2, 2), SMALL), ((3, 2), REAL))),
+    unary("sqrtm", _sqrtm_case, SMALL, M33),
     unary("eig", _eig_case, fts.real(-0.3, 0.3), M33, xfail=_NO_EIG),
     unary("eigvals", _eigvals_case, fts.real(-0.3, 0.3), M33, xfail=_NO_EIG),
     # -- Fourier transforms
@@ -476,7 +488,7 @@ NON_DIFFERENTIABLE = {
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_invert", "bitwise_left_shift",
     "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
     "argmax", "argmin", "argsort", "searchsorted", "reduce_and", "reduce_or", "nonzero",
-    "chooser_weights",
+    "chooser_weights", "schur",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a
