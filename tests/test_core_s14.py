@@ -168,3 +168,14 @@ def test_traced_max_at_shares_ties_equally():
                      argnums=(0, 1))(x, v)
     np.testing.assert_allclose(gx, [1.0, 1 / 3])
     np.testing.assert_allclose(gv, [1 / 3, 1 / 3, 0.0])
+
+
+def test_like_functions_take_numpys_shape(backend):
+    x = backend.asarray([[1.0, 2.0, 3.0]])
+    for got, want in [(fnp.zeros_like(x, shape=(2, 2)), np.zeros((2, 2))),
+                      (fnp.ones_like(x, fnp.int32, "K", True, 3), np.ones(3, np.int32)),
+                      (fnp.full_like(x, 2.5, shape=()), np.full((), 2.5))]:
+        assert backend.is_own(got)
+        np.testing.assert_array_equal(backend.to_numpy(got), want, strict=True)
+    g = ft.grad(lambda v: fnp.sum(fnp.full_like(v, v[0, 1], shape=(4,))))(x)
+    np.testing.assert_array_equal(backend.to_numpy(g), [[0.0, 4.0, 0.0]])

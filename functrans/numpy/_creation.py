@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import operator
 
 from .. import dtypes as _dt
 from .. import backends as _fb
@@ -13,7 +14,8 @@ from ..backends import backend_of, default as _default_backend
 from ..backends.numpy_backend import with_at as _with_at_view
 from ..core import Tracer
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _first_array, _python_dtype, _shape, astype,
+from ._base import (_SCALARS, _as_operand, _dtype, _first_array, _python_dtype, _shape,
+                    _to_array, astype,
                     broadcast_to, reshape)
 from ._base import asarray as _asarray_base
 
@@ -124,29 +126,54 @@ def empty_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     return b.xp.empty_like(x, **_kw(b, dtype, device))
 
 
+def _like(x, fill_value, dtype, shape, device):
+    """``fill_value`` with the shape (or ``shape``), dtype (or ``dtype``), library and device
+    (or ``device``) of ``x``; no derivative."""
+    x = _as_operand(x)
+    dt = None if dtype is None else _dt.as_dtype(dtype)
+    if shape is None:
+        out = _st.full_like(x, fill_value, dtype=dt)
+    else:
+        shape = (tuple(operator.index(d) for d in shape) if isinstance(shape, (tuple, list))
+                 else (operator.index(shape),))
+        out = broadcast_to(_to_array(fill_value, dtype=dt or _dtype(x), like=x), shape)
+    return out if device is None else asarray(out, device=device)
+
+
 @_with_at
-def zeros_like(x, /, dtype=None, order="K", subok=True, *, device=None):
-    """Zeros with the shape (and dtype, unless given) of ``x``; no derivative."""
+def zeros_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """Zeros with the shape (and dtype, unless given) of ``x``, or NumPy's ``shape``; no
+    derivative."""
     _order(order, "zeros_like")
-    return _st.full_like(_as_operand(x), 0, dtype=None if dtype is None else _dt.as_dtype(dtype))
+    if shape is None and device is None:
+        return _st.full_like(_as_operand(x), 0,
+                             dtype=None if dtype is None else _dt.as_dtype(dtype))
+    return _like(x, 0, dtype, shape, device)
 
 
 @_with_at
-def ones_like(x, /, dtype=None, order="K", subok=True, *, device=None):
-    """Ones with the shape (and dtype, unless given) of ``x``; no derivative."""
+def ones_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """Ones with the shape (and dtype, unless given) of ``x``, or NumPy's ``shape``; no
+    derivative."""
     _order(order, "ones_like")
-    return _st.full_like(_as_operand(x), 1, dtype=None if dtype is None else _dt.as_dtype(dtype))
+    if shape is None and device is None:
+        return _st.full_like(_as_operand(x), 1,
+                             dtype=None if dtype is None else _dt.as_dtype(dtype))
+    return _like(x, 1, dtype, shape, device)
 
 
 @_with_at
-def full_like(x, /, fill_value, dtype=None, order="K", subok=True, *, device=None):
-    """``fill_value`` with the shape (and dtype, unless given) of ``x``; no derivative."""
+def full_like(x, /, fill_value, dtype=None, order="K", subok=True, shape=None, *,
+              device=None):
+    """``fill_value`` with the shape (and dtype, unless given) of ``x``, or NumPy's
+    ``shape``; no derivative in ``x`` (a traced 0-d ``fill_value`` keeps its own)."""
     _order(order, "full_like")
     x = _as_operand(x)
     if type(fill_value) not in _SCALARS:  # a 0-d array or tracer: broadcast
-        return broadcast_to(astype(fill_value, dtype or _dtype(x)), _shape(x))
-    return _st.full_like(_as_operand(x), fill_value,
-                         dtype=None if dtype is None else _dt.as_dtype(dtype))
+        out = broadcast_to(astype(fill_value, dtype or _dtype(x)),
+                           _shape(x) if shape is None else shape)
+        return out if device is None else asarray(out, device=device)
+    return _like(x, fill_value, dtype, shape, device)
 
 
 @_with_at
