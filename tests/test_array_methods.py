@@ -301,7 +301,10 @@ def test_at_on_arrays_functrans_makes():
     y = np.ones(3)
     ft.grad(lambda a: fnp.sum(fnp.array(y).at[0].set(a[0])))(x)
     np.testing.assert_array_equal(y, np.ones(3))  # the user's array is never written
-    assert fnp.asarray(y) is y  # (NumPy's asarray gives an array back itself: no .at)
+    a = fnp.asarray(y)  # the same memory (no copy), with .at (jnp.asarray(x).at[...])
+    assert np.shares_memory(a, y) and type(a) is not np.ndarray
+    np.testing.assert_array_equal(a.at[0].set(5.0), [5.0, 1.0, 1.0])
+    np.testing.assert_array_equal(y, np.ones(3))
 
 
 def test_copies_and_grids_made_by_functrans_numpy_have_at():

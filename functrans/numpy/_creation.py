@@ -65,7 +65,8 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
     (and ignored), as in ``np.asarray(x, np.float32)``.
 
     Arrays and tracers are returned as they are (cast to ``dtype`` if given; copied when
-    ``copy=True``); Python scalars and nested sequences become arrays of the default backend,
+    ``copy=True``), except that a NumPy array comes back as a view of the same memory that
+    has jax.numpy's ``.at``; Python scalars and nested sequences become arrays of the default backend,
     and a sequence holding arrays or tracers is stacked into one array of their library
     (differentiable in the tracers).
     """
@@ -84,9 +85,9 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
         dtype = _python_dtype(obj)  # NumPy's, on every backend (torch's own is float32)
     if device is not None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
         return _backend(device).asarray(obj, dtype=dtype, device=device)
-    out = _asarray_base(obj, dtype=dtype, device=device, copy=copy)
-    # (an array passed in comes back itself, as NumPy's asarray gives it: new ones have .at)
-    return out if out is obj else _with_at_view(out)
+    # A NumPy array comes back as a view with ``.at`` (no copy: writes to either show in
+    # both, as with NumPy's asarray), so that jax.numpy's ``asarray(x).at[i].set(v)`` works.
+    return _with_at_view(_asarray_base(obj, dtype=dtype, device=device, copy=copy))
 
 
 def _has_array(obj):
