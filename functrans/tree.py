@@ -143,17 +143,42 @@ def register_static(cls):
     return cls
 
 
+class _Wrapped:
+    """A ``functools.partial`` given to :class:`Partial` as its function, kept whole: its
+    bound values stay inside it (static, not leaves), compared by identity."""
+
+    __slots__ = ("partial",)
+
+    def __init__(self, partial):
+        self.partial = partial
+
+    def __call__(self, *args, **kw):
+        return self.partial(*args, **kw)
+
+    def __getattr__(self, name):  # .func, .args, .keywords of the wrapped partial
+        return getattr(self.partial, name)
+
+    def __eq__(self, other):
+        other = other.partial if isinstance(other, _Wrapped) else other
+        return self.partial is other
+
+    def __hash__(self):
+        return id(self.partial)
+
+    def __repr__(self):
+        return repr(self.partial)
+
+
 class Partial(functools.partial):
     """``functools.partial`` as a pytree (``jax.tree_util.Partial``): the bound positional
     and keyword arguments are its children, the function is static; so a function closed
-    over arrays passes through ``jit``, ``vmap`` and ``tree_map`` as an argument."""
+    over arrays passes through ``jit``, ``vmap`` and ``tree_map`` as an argument. A
+    ``functools.partial`` (or ``Partial``) given as the function is static as a whole, as in
+    JAX: only the outer call's arguments are children."""
 
     def __new__(cls, func, *args, **kw):
-        if isinstance(func, functools.partial):  # flatten nested partials, as JAX's
-            base = func
-            func = base.func
-            args = base.args + args
-            kw = {**base.keywords, **kw}
+        if isinstance(func, functools.partial):  # not merged into this one (Python would)
+            func = _Wrapped(func)
         return super().__new__(cls, func, *args, **kw)
 
 

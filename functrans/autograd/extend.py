@@ -40,7 +40,7 @@ import functools
 from ..custom import custom_jvp, custom_vjp
 from ..errors import MissingRuleError
 from ..core import Tracer
-from ..interpreters import JVPTracer, StagingTracer
+from ..interpreters import JVPTracer, StagingTracer, TangentRecorder
 from ..tree import tree_flatten, tree_map
 
 __all__ = ["primitive", "notrace_primitive", "defvjp", "defjvp", "defvjp_argnum",
@@ -133,7 +133,20 @@ def _run_body(f_raw, args, kwargs):
     try:
         return f_raw(*args, **kwargs)
     except TypeError as e:
-        if any(isinstance(leaf, Tracer) for leaf in tree_flatten((args, kwargs))[0]):
+        leaves = tree_flatten((args, kwargs))[0]
+        if any(type(leaf) is StagingTracer and isinstance(leaf._interp, TangentRecorder)
+               for leaf in leaves):
+            # A JVP rule calling the primitive on its tangent ('same', def_linear) being
+            # transposed for reverse mode: the body sees the recorded tangent.
+            raise MissingRuleError(
+                f"Reverse mode (grad, make_vjp, jacobian...) of autograd primitive "
+                f"{_name(f_raw)}: it has a JVP rule that calls {_name(f_raw)} on the tangent "
+                f"('same' or def_linear) and no VJP rule, so its body must be transposed, "
+                f"which needs a body written with functrans.numpy; this one failed on the "
+                f"recorded tangent ({type(e).__name__}). Register a VJP rule with "
+                f"defvjp (autograd itself needs one for reverse mode), or write the body with "
+                f"functrans.numpy.") from e
+        if any(isinstance(leaf, Tracer) for leaf in leaves):
             e.add_note(
                 f"(functrans.autograd: primitive {_name(f_raw)} was called under vmap, jit or "
                 f"another transform that is not differentiation; its body then receives "
@@ -298,7 +311,9 @@ def defjvp_argnums(fun, jvpfun):
 def def_linear(fun):
     """Declare primitive ``fun`` linear in each positional argument separately (as
     ``np.dot`` or ``np.tensordot`` are): its JVP is ``fun`` with the tangent in place of the
-    argument, and reverse mode transposes that."""
+    argument, and reverse mode transposes that, which needs ``fun``'s body written with
+    ``functrans.numpy`` (a NumPy body needs a ``defvjp`` rule for reverse mode, as in
+    autograd: without one it is a MissingRuleError)."""
     def jvp(argnum, g, ans, args, kwargs):
         return fun(*_subval(args, argnum, g), **kwargs)
     defjvp_argnum(fun, jvp)

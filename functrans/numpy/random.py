@@ -41,13 +41,14 @@ import numpy as _np
 from ..core import Tracer
 from ..tree import tree_flatten
 
-__all__ = ["RandomState", "beta", "binomial", "bytes", "chisquare", "choice", "default_rng",
-           "dirichlet", "exponential", "f", "gamma", "geometric", "get_state", "gumbel",
+__all__ = ["BitGenerator", "Generator", "MT19937", "PCG64", "PCG64DXSM", "Philox",
+           "RandomState", "SFC64", "SeedSequence", "beta", "binomial", "bytes", "chisquare", "choice", "default_rng",
+           "dirichlet", "exponential", "f", "gamma", "geometric", "get_bit_generator", "get_state", "gumbel",
            "hypergeometric", "laplace", "logistic", "lognormal", "logseries", "multinomial",
            "multivariate_normal", "negative_binomial", "noncentral_chisquare",
            "noncentral_f", "normal", "pareto", "permutation", "poisson", "power", "rand",
            "randint", "randn", "random", "random_integers", "random_sample", "ranf",
-           "rayleigh", "sample", "seed", "set_state", "shuffle", "standard_cauchy",
+           "rayleigh", "sample", "seed", "set_bit_generator", "set_state", "shuffle", "standard_cauchy",
            "standard_exponential", "standard_gamma", "standard_normal", "standard_t",
            "triangular", "uniform", "vonmises", "wald", "weibull", "zipf"]
 
@@ -233,11 +234,29 @@ class Generator(_Sampler):
     def __repr__(self):
         return f"functrans.numpy.random.Generator({self._state.bit_generator!r})"
 
+    def spawn(self, n_children):
+        """NumPy's ``spawn``: ``n_children`` independent child generators (of this class)."""
+        return [Generator(g.bit_generator) for g in self._state.spawn(n_children)]
+
 
 def default_rng(seed=None):
-    """NumPy's ``default_rng(seed)``: a :class:`Generator` (PCG64) with NumPy's numbers."""
+    """NumPy's ``default_rng(seed)``: a :class:`Generator` (PCG64) with NumPy's numbers. A
+    :class:`Generator` passed as ``seed`` comes back itself, as NumPy's does."""
+    if isinstance(seed, Generator):
+        return seed
     g = _np.random.default_rng(_arg(seed, "default_rng"))
     return Generator(g.bit_generator)
+
+
+# NumPy's bit generators and seed sequence themselves (they make no arrays of samples):
+# ``Generator(PCG64(seed))`` as with numpy.random.
+BitGenerator = _np.random.BitGenerator
+MT19937 = _np.random.MT19937
+PCG64 = _np.random.PCG64
+PCG64DXSM = _np.random.PCG64DXSM
+Philox = _np.random.Philox
+SFC64 = _np.random.SFC64
+SeedSequence = _np.random.SeedSequence
 
 
 # -- the global state: NumPy's own ------------------------------------------------------------
@@ -260,6 +279,16 @@ def get_state(legacy=True):
 def set_state(state):
     """NumPy's ``set_state``: restore the global state saved by :func:`get_state`."""
     _np.random.set_state(state)
+
+
+def get_bit_generator():
+    """NumPy's ``get_bit_generator``: the bit generator of the global state."""
+    return _np.random.get_bit_generator()
+
+
+def set_bit_generator(bitgen):
+    """NumPy's ``set_bit_generator``: make ``bitgen`` the global state's bit generator."""
+    _np.random.set_bit_generator(bitgen)
 
 
 def rand(*dims):
