@@ -1042,6 +1042,67 @@ cumlogsumexp.__doc__ = ("Running ``log(sum(exp(x)))`` along ``axis``, computed s
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+class Precision(enum.Enum):
+    """The precision hint of ``jax.lax``'s products and convolutions (``jax.lax.Precision``):
+    ``DEFAULT``, ``HIGH``, ``HIGHEST``, also made from JAX's names (``Precision('highest')``,
+    ``'float32'``, ``'tensorfloat32'``, ``'bfloat16'``...). functrans accepts it where JAX
+    does and it changes nothing: every backend computes at the operands' own precision
+    (JAX's ``HIGHEST``)."""
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
+
+    @classmethod
+    def _missing_(cls, value):
+        names = {"default": 0, "fastest": 0, "bfloat16": 0, "high": 1, "bfloat16_3x": 1,
+                 "tensorfloat32": 1, "highest": 2, "float32": 2}
+        if isinstance(value, str) and value.lower() in names:
+            return cls(names[value.lower()])
+        return None
+
+    def __str__(self):
+        return self.name
+
+
+def select_n(which, *cases):
+    """``cases[which]``, elementwise (``jax.lax.select_n``): ``which`` is boolean (then at
+    most two cases: False picks ``cases[0]``) or an integer array in ``[0, len(cases))``,
+    0-d or of the cases' shape; the cases share one shape and dtype. The derivative flows to
+    the chosen case only. An index outside the range picks the last case (JAX leaves it
+    undefined)."""
+    if not cases:
+        raise ValueError("select_n: at least one case is needed")
+    shapes = {tuple(_shape_of(c)) for c in cases}
+    if len(shapes) != 1:
+        raise TypeError(f"select_n: the cases must have one shape; got {sorted(shapes)}")
+    dts = {_dtype(c) for c in cases}
+    if len(dts) != 1:
+        raise TypeError(f"select_n: the cases must have one dtype; got "
+                        f"{sorted(d.name for d in dts)}")
+    shape = shapes.pop()
+    ws = tuple(_shape_of(which))
+    if ws not in ((), shape):
+        raise TypeError(f"select_n: which must be 0-d or of the cases' shape {shape}; got "
+                        f"shape {ws}")
+    kind = _dtype(which).kind
+    if kind == "b":
+        if len(cases) > 2:
+            raise TypeError(f"select_n: a boolean which selects between at most 2 cases; "
+                            f"got {len(cases)}")
+        return cases[0] if len(cases) == 1 else fnp.where(which, cases[1], cases[0])
+    if kind not in "iu":
+        raise TypeError(f"select_n: which must be boolean or integer; got "
+                        f"{_dtype(which).name}")
+    out = cases[-1]
+    for i in range(len(cases) - 2, -1, -1):
+        out = fnp.where(fnp.equal(which, i), cases[i], out)
+    return out
+
+
+def _shape_of(x):
+    return _array(x).shape
+
+
 def _check_precision(precision, preferred_element_type):
     del precision  # accepted: every backend computes at the operands' precision
     return None if preferred_element_type is None else _dt.as_dtype(preferred_element_type)
@@ -1521,5 +1582,5 @@ __all__ = ELEMENTWISE + [
     "reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_and", "reduce_or",
     "reduce_xor", "reduce", "argmax", "argmin", "sort", "sort_key_val", "top_k", "cumsum",
     "cumprod", "cummax", "cummin", "cumlogsumexp", "dot", "dot_general", "batch_matmul",
-    "associative_scan", "custom_root", "custom_linear_solve"]
+    "associative_scan", "custom_root", "custom_linear_solve", "Precision", "select_n"]
 HELPERS = ["block_until_ready", "device_put", "disable_jit"]

@@ -365,13 +365,17 @@ greater = _binary_function(_ew.gt_p, "greater", "Elementwise ``x1 > x2``.")
 greater_equal = _binary_function(_ew.ge_p, "greater_equal", "Elementwise ``x1 >= x2``.")
 
 
-def where(condition, x1=None, x2=None, /):
+def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     """Elementwise choice: ``x1`` where ``condition`` is true, else ``x2``. The derivative
     flows to the chosen operand only. ``where(condition)`` alone is NumPy's
-    ``nonzero(condition)`` (the indices of the true elements; needs concrete values)."""
+    ``nonzero(condition)`` (the indices of the true elements; needs concrete values), which
+    takes ``jax.numpy``'s ``size`` and ``fill_value`` (see ``nonzero``)."""
     if x1 is None and x2 is None:
         from ._searching import nonzero
-        return nonzero(condition)
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if size is not None or fill_value is not None:
+        raise ValueError("where: size and fill_value apply only to where(condition) alone "
+                         "(the nonzero form), not with x1 and x2")
     if x1 is None or x2 is None:
         raise TypeError("where: give both x1 and x2, or neither (then it is nonzero)")
     args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
@@ -626,8 +630,13 @@ def flip(x, /, axis=None):
     return _st.flip(x, axes) if axes else x
 
 
-def matmul(x1, x2, /):
-    """Matrix product with the Array API's rules for 1-D operands and batch broadcasting."""
+def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
+    """Matrix product with the Array API's rules for 1-D operands and batch broadcasting.
+    ``jax.numpy``'s ``precision`` (accepted, no effect) and ``preferred_element_type`` (the
+    operands are cast to it first) are accepted."""
+    if precision is not None or preferred_element_type is not None:
+        from ._products import _jax_options
+        (x1, x2), _ = _jax_options("matmul", [x1, x2], precision, preferred_element_type)
     if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
         x1, x2 = _as_operand(x1), _as_operand(x2)
     if type(x1) not in _SCALARS and type(x2) not in _SCALARS:

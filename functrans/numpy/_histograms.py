@@ -495,14 +495,21 @@ def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
     return hist, edges[0], edges[1]
 
 
-def bincount(x, weights=None, minlength=0):
+def bincount(x, weights=None, minlength=0, *, length=None):
     """The number of occurrences of each value ``0, 1, ..., max(x)`` in the 1-d array of
     non-negative integers ``x`` (int64), or the sum of the ``weights`` at each (float64, as
     in NumPy); at least ``minlength`` long. Differentiable in ``weights``.
 
     The length depends on ``max(x)``: ``x`` must be concrete (a plain array, or under the
     eager transforms a constant); a traced ``x`` under ``jit`` is a ConcretizationError.
-    ``minlength=None`` is a TypeError, as in NumPy 2."""
+    ``minlength=None`` is a TypeError, as in NumPy 2.
+
+    ``length`` (``jax.numpy``'s extension) fixes the result's length instead, so ``x`` may
+    be traced (``jit``, ``vmap``): as in JAX, values ``>= length`` are dropped and negative
+    values count in bin 0 (``minlength`` is then ignored). Weighted sums stay float64 (JAX
+    keeps the weights' dtype)."""
+    if length is not None:
+        return _bincount_length(x, weights, length)
     if minlength is None:
         raise TypeError("bincount: use 0 instead of None for minlength")
     if isinstance(minlength, bool):
@@ -546,6 +553,44 @@ def bincount(x, weights=None, minlength=0):
                             "weights to float64)")
         v = astype(v, _dt.float64)
     return _ix.scatter_add(v, (astype(x, _dt.int64),), (length,))
+
+
+def _bincount_length(x, weights, length):
+    from ._base import less, maximum, minimum, where
+    if isinstance(length, bool):
+        raise TypeError("bincount: length must be an integer (not a bool)")
+    try:
+        length = operator.index(length)
+    except TypeError:
+        raise TypeError(f"bincount: length must be a Python integer (the static number of "
+                        f"bins); got {type(length).__name__}") from None
+    if length < 0:
+        raise ValueError(f"bincount: length must not be negative; got {length}")
+    x = _operand(x, weights if weights is not None and not isinstance(weights, (list, tuple))
+                 else None)
+    if len(_shape(x)) != 1:
+        raise ValueError(f"bincount: x must be 1-dimensional; got shape {_shape(x)}")
+    if _dtype(x).kind not in "biu":
+        raise TypeError(f"bincount: x must hold integers; got {_dtype(x).name}")
+    n = _shape(x)[0]
+    x = astype(x, _dt.int64)
+    if weights is None:
+        v = _st.full_like(x, 1, dtype=_dt.int64)
+    else:
+        v = _operand(weights, x)
+        if _shape(v) != (n,):
+            raise ValueError("bincount: the weights and list don't have the same length.")
+        if _dtype(v).kind == "c":
+            raise TypeError("bincount: complex weights are not supported (NumPy casts "
+                            "weights to float64)")
+        v = astype(v, _dt.float64)
+    if length == 0 or n == 0:
+        from ._statistics import _init_like
+        return _init_like(v, (length,), 0)
+    keep = less(x, length)
+    v = where(keep, v, _st.full_like(v, 0))
+    idx = minimum(maximum(x, 0), length - 1)
+    return _ix.scatter_add(v, (idx,), (length,))
 
 
 def digitize(x, bins, right=False):

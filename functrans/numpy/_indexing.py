@@ -122,19 +122,29 @@ def _advanced(x, key):
     return out
 
 
-def take(a, indices, axis=None, out=None, mode="raise"):
+def take(a, indices, axis=None, out=None, mode="raise", *, fill_value=None):
     """Elements of ``a`` at the integer ``indices`` along ``axis`` (NumPy's ``take``, which
     the standard's ``take(x, indices, axis=...)`` calls are a case of): with ``axis=None``
     the flattened ``a``. ``mode`` says what an index outside ``[-n, n)`` does: 'raise' (an
     IndexError, checked only where the indices are concrete values; under a transform they
     are not inspected), 'wrap' (taken modulo ``n``) or 'clip' (clipped to ``[0, n - 1]``, so
     negative indices give the first element, as in NumPy). Differentiable in ``a``; the
-    derivative of repeated indices accumulates. ``out=`` is not supported."""
+    derivative of repeated indices accumulates. ``out=`` is not supported.
+
+    ``mode='fill'`` with ``fill_value`` is ``jax.numpy``'s: an index outside ``[-n, n)``
+    gives ``fill_value`` (unless given: NaN for floating ``a``, the smallest value for
+    signed integers, the largest for unsigned ones, True for booleans), and no derivative
+    reaches ``a`` from it. NumPy's default mode, 'raise', stays the default (JAX's is
+    'fill')."""
     if out is not None:
         raise NotImplementedError("take: out= is not supported (functrans arrays are never "
                                   "written in place); use the returned array")
-    if mode not in ("raise", "wrap", "clip"):
-        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip'; got {mode!r}")
+    if mode not in ("raise", "wrap", "clip", "fill"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap', 'clip' or 'fill'; got "
+                         f"{mode!r}")
+    if fill_value is not None and mode != "fill":
+        raise ValueError(f"take: fill_value applies only with mode='fill' (got mode="
+                         f"{mode!r})")
     if isinstance(a, (list, tuple)):
         from ._creation import asarray
         a = asarray(a)
@@ -161,11 +171,18 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     if mode != "raise" and _dtype(indices) is not _dt.int64:
         # in int64 (NumPy's intp): n, or n - 1, need not fit a narrow index dtype
         indices = _st.convert_element_type(indices, _dt.int64)
+    inside = None
     if mode == "wrap":
         from ._elementwise import remainder
         indices = remainder(indices, n) if n else indices
     elif mode == "clip":
         indices = maximum(minimum(indices, builtins.max(n - 1, 0)), 0)
+    elif mode == "fill":
+        from ._base import greater_equal, less
+        from ._elementwise import logical_and
+        inside = logical_and(greater_equal(indices, -n), less(indices, n))
+        # in range for the gather; the filled positions are replaced below
+        indices = where(inside, indices, 0) if n else indices
     else:
         if size:
             _check_bounds(indices, n, f"axis {axis}", "take: index")
@@ -176,7 +193,28 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     # result axes: indices' axes, then x's other axes; put the indices' axes at ``axis``
     back = (tuple(range(ni, ni + axis)) + tuple(range(ni))
             + tuple(range(ni + axis, ni + nd - 1)))
-    return _st.transpose(out, back)
+    out = _st.transpose(out, back)
+    if inside is not None:
+        out = _fill_outside(out, inside, axis, nd, fill_value)
+    return out
+
+
+def _fill_outside(out, inside, axis, nd, fill_value):
+    """``out`` (``take``'s result, the indices' axes at ``axis``) with ``fill_value`` where
+    ``inside`` (of the indices' shape) is false."""
+    dt = _dtype(out)
+    if fill_value is None:
+        if dt.kind == "b":
+            fill_value = True
+        elif dt.kind in "iu":
+            import numpy as _np  # the dtype's limits only
+            info = _np.iinfo(_np.dtype(dt.name))
+            fill_value = int(info.min if dt.kind == "i" else info.max)
+        else:
+            fill_value = float("nan")
+    mask = _st.reshape(inside, (1,) * axis + _shape(inside) + (1,) * (nd - 1 - axis))
+    fill = _to_array(fill_value, dtype=dt, like=out)
+    return where(mask, out, fill)
 
 
 def _has_float(seq):

@@ -31,6 +31,37 @@ __all__ = ["einsum", "einsum_path", "dot", "inner", "outer", "vdot", "kron", "ma
            "cross", "trace", "diagonal", "diag", "diagflat", "tensordot"]
 
 
+# -- jax.numpy's precision= and preferred_element_type= ---------------------------------------
+
+_PRECISIONS = {"default", "high", "highest", "fastest", "bfloat16", "bfloat16_3x",
+               "tensorfloat32", "float32"}
+
+
+def _check_one_precision(name, p):
+    if p is None or (isinstance(p, str) and p.lower() in _PRECISIONS) or (
+            getattr(p, "name", None) in ("DEFAULT", "HIGH", "HIGHEST")):
+        return
+    raise ValueError(f"{name}: precision must be None, a lax.Precision, one of "
+                     f"{sorted(_PRECISIONS)} or a pair of them; got {p!r}")
+
+
+def _jax_options(name, arrays, precision, preferred_element_type):
+    """``jax.numpy``'s keywords of the products: ``precision`` is checked and has no effect
+    (every backend computes at the operands' own precision); ``preferred_element_type``
+    casts the operands to that dtype first, so the product is computed and returned in it.
+    Returns the operands and that dtype (or None)."""
+    if isinstance(precision, (tuple, list)) and len(precision) == 2:
+        for p in precision:
+            _check_one_precision(name, p)
+    else:
+        _check_one_precision(name, precision)
+    if preferred_element_type is None:
+        return arrays, None
+    d = _dt.as_dtype(preferred_element_type)
+    arrays = [_as_operand(a) if isinstance(a, (list, tuple)) else a for a in arrays]
+    return _cast(arrays, d), d
+
+
 # -- helpers -------------------------------------------------------------------------------------
 
 
@@ -322,7 +353,7 @@ def einsum_path(subscripts, *operands, optimize="greedy", einsum_call=False):
 
 
 def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe",
-           optimize=False):
+           optimize=False, precision=None, preferred_element_type=None):
     """Einstein summation: the sum of products of the operands' elements over the
     subscripts that the output does not name.
 
@@ -334,11 +365,13 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     ``optimize=False``, else greedily (the pair with the smallest result first);
     ``optimize`` may also be an explicit ``['einsum_path', ...]``, accepted and not followed.
     ``dtype`` with ``casting`` casts the operands first; ``order`` (memory layout) is
-    ignored; ``out`` is not supported.
+    ignored; ``out`` is not supported. ``jax.numpy``'s ``precision`` (accepted, no effect)
+    and ``preferred_element_type`` (the operands are cast to it first) are accepted.
     """
     _no_out("einsum", out)
     if not isinstance(subscripts, str):
         subscripts, operands = _sublist_subscripts((subscripts,) + operands)
+    operands, _ = _jax_options("einsum", operands, precision, preferred_element_type)
     if not operands:
         raise ValueError("einsum: at least one operand is needed")
     if order not in ("K", "C", "F", "A"):
@@ -403,12 +436,16 @@ def _check_optimize(optimize):
 # -- dot products --------------------------------------------------------------------------------
 
 
-def dot(a, b, out=None):
+def dot(a, b, out=None, *, precision=None, preferred_element_type=None):
     """NumPy's dot product: a product with a 0-d operand; the inner product of two vectors;
     otherwise the sum over the last axis of ``a`` and the second-to-last of ``b`` (the last
     if ``b`` is 1-d), with the free axes of ``a`` then those of ``b``. Complex operands are
-    not conjugated. ``out`` is not supported."""
+    not conjugated. ``out`` is not supported. ``jax.numpy``'s ``precision`` (accepted, no
+    effect) and ``preferred_element_type`` (the operands are cast to it first) are
+    accepted."""
     _no_out("dot", out)
+    if precision is not None or preferred_element_type is not None:
+        (a, b), _ = _jax_options("dot", [a, b], precision, preferred_element_type)
     (a, b), was_bool = _operands([a, b])
     sa, sb = _shape(a), _shape(b)
     if not sa or not sb:
@@ -421,20 +458,27 @@ def dot(a, b, out=None):
     return _finish(_tensordot(a, b, (len(sa) - 1,), (max(len(sb) - 2, 0),)), was_bool)
 
 
-def tensordot(a, b, axes=2):
+def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
     """NumPy's tensordot: the sum of products over the last ``axes`` axes of ``a`` and the
     first ``axes`` of ``b``, or over the axes listed in the pair ``axes`` (``axes`` may be
     positional, as in NumPy: ``tensordot(a, b, 0)`` is the outer product); the standard's
-    ``tensordot(x1, x2, axes=...)`` is the same function."""
+    ``tensordot(x1, x2, axes=...)`` is the same function. ``jax.numpy``'s ``precision``
+    (accepted, no effect) and ``preferred_element_type`` (the operands are cast to it
+    first) are accepted."""
+    if precision is not None or preferred_element_type is not None:
+        (a, b), _ = _jax_options("tensordot", [a, b], precision, preferred_element_type)
     if type(axes) is not int and isinstance(axes, (list, tuple)) and len(axes) == 2:
         axes = tuple(tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in axes)
     return _std_tensordot(a, b, axes=axes)
 
 
-def inner(a, b, /):
+def inner(a, b, /, *, precision=None, preferred_element_type=None):
     """NumPy's inner product: the sum of products over the last axes of ``a`` and ``b``
     (result shape ``a.shape[:-1] + b.shape[:-1]``); a product with a 0-d operand. Complex
-    operands are not conjugated."""
+    operands are not conjugated. ``jax.numpy``'s ``precision`` (accepted, no effect) and
+    ``preferred_element_type`` (the operands are cast to it first) are accepted."""
+    if precision is not None or preferred_element_type is not None:
+        (a, b), _ = _jax_options("inner", [a, b], precision, preferred_element_type)
     (a, b), was_bool = _operands([a, b])
     sa, sb = _shape(a), _shape(b)
     if not sa or not sb:
@@ -453,9 +497,13 @@ def outer(a, b, out=None):
     return _finish(multiply(reshape(a, (-1, 1)), reshape(b, (1, -1))), was_bool)
 
 
-def vdot(a, b, /):
+def vdot(a, b, /, *, precision=None, preferred_element_type=None):
     """NumPy's vdot: the dot product of ``a`` and ``b`` flattened (they need the same size),
-    with ``a`` conjugated. A 0-d result."""
+    with ``a`` conjugated. A 0-d result. ``jax.numpy``'s ``precision`` (accepted, no
+    effect) and ``preferred_element_type`` (the operands are cast to it first) are
+    accepted."""
+    if precision is not None or preferred_element_type is not None:
+        (a, b), _ = _jax_options("vdot", [a, b], precision, preferred_element_type)
     (a, b), was_bool = _operands([a, b])
     a, b = reshape(a, (-1,)), reshape(b, (-1,))
     if _shape(a) != _shape(b):

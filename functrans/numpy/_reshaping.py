@@ -1156,24 +1156,41 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
 # -- indices -----------------------------------------------------------------------------------
 
 
-def argwhere(a):
+def argwhere(a, *, size=None, fill_value=None):
     """The indices of the non-zero elements of ``a``, one row per element (shape
     ``(count, a.ndim)``, int64). Needs concrete values: the result's shape depends on
-    them."""
+    them, unless ``size`` (``jax.numpy``'s extension) fixes the number of rows: the first
+    ``size`` positions, then rows of ``fill_value`` (0 unless given; a number or one per
+    axis), which also works on traced values (``jit``, ``vmap``)."""
     a = _conv(a)
     if _nd(a) == 0:
-        r = argwhere(_st.reshape(a, (1,)))
+        r = argwhere(_st.reshape(a, (1,)), size=size,
+                     fill_value=fill_value if size is not None else None)
         return _slice_axis(r, 1, 0, 0)
-    idx = _ix.nonzero(a)
+    if size is not None:
+        from ._searching import _nonzero_sized
+        idx = _nonzero_sized(a, size, fill_value, "argwhere")
+    elif fill_value is not None:
+        raise ValueError("argwhere: fill_value needs size (the number of rows to fill up to)")
+    else:
+        idx = _ix.nonzero(a)
     cols = [_st.reshape(astype(i, _dt.int64), (_shape(i)[0], 1)) for i in idx]
     return cols[0] if len(cols) == 1 else _st.concat(cols, 1)
 
 
-def flatnonzero(a):
+def flatnonzero(a, *, size=None, fill_value=None):
     """The indices of the non-zero elements of the flattened ``a`` (int64). Needs concrete
-    values: the result's shape depends on them."""
+    values: the result's shape depends on them, unless ``size`` (``jax.numpy``'s extension)
+    fixes the length: the first ``size`` indices, then ``fill_value`` (0 unless given), which
+    also works on traced values."""
     a = _conv(a)
-    return astype(_ix.nonzero(_st.reshape(a, (math.prod(_shape(a)),)))[0], _dt.int64)
+    flat = _st.reshape(a, (math.prod(_shape(a)),))
+    if size is not None:
+        from ._searching import _nonzero_sized
+        return _nonzero_sized(flat, size, fill_value, "flatnonzero")[0]
+    if fill_value is not None:
+        raise ValueError("flatnonzero: fill_value needs size (the length to fill up to)")
+    return astype(_ix.nonzero(flat)[0], _dt.int64)
 
 
 def _dims(shape, name):

@@ -9,6 +9,7 @@ concrete values (eager transforms).
 
 from __future__ import annotations
 
+from builtins import max as builtins_max
 from collections import namedtuple
 
 from .. import dtypes as _dt
@@ -44,11 +45,82 @@ def argmin(x, /, axis=None, *, keepdims=False):
     return _arg_reduction(_red.argmin_p, x, axis, keepdims)
 
 
-def nonzero(x, /):
-    """Indices of the non-zero elements, one integer array per axis (needs concrete values)."""
+def _check_size(name, size):
+    import operator
+    if isinstance(size, bool):
+        raise TypeError(f"{name}: size must be an integer (not a bool)")
+    try:
+        size = operator.index(size)
+    except TypeError:
+        raise TypeError(f"{name}: size must be a Python integer (the static length of the "
+                        f"result); got {type(size).__name__}") from None
+    if size < 0:
+        raise ValueError(f"{name}: size must not be negative; got {size}")
+    return size
+
+
+def _nonzero_sized(x, size, fill_value, name):
+    """``nonzero(x)`` as ``len(shape)`` int64 arrays of exactly ``size`` entries: the first
+    ``size`` non-zero positions in row-major order, then ``fill_value`` (a number, or one per
+    axis). Built from a stable sort, so the values need not be concrete (jit, vmap)."""
+    from ._base import less, where
+    from ._elementwise import floor_divide, remainder
+    from ._statistics import _init_like
+    from ._statistics import sum as _sum
+    shape = _shape(x)
+    size = _check_size(name, size)
+    nd = len(shape)
+    if fill_value is None:
+        fills = (0,) * nd
+    elif isinstance(fill_value, (tuple, list)):
+        if len(fill_value) != nd:
+            raise ValueError(f"{name}: fill_value has {len(fill_value)} entries; give a "
+                             f"number or one per axis ({nd})")
+        fills = tuple(fill_value)
+    else:
+        fills = (fill_value,) * nd
+    for f in fills:
+        if type(f) is not int and not (hasattr(f, "shape") and _shape(f) == ()
+                                       and _dtype(f).kind in "iu"):
+            raise TypeError(f"{name}: fill_value must be an integer (or a 0-d integer "
+                            f"array), or one per axis; got {f!r}")
+    n = 1
+    for d in shape:
+        n *= d
+    mask = _ew.ne(x, False if _dtype(x).kind == "b" else 0)
+    flat = _st.reshape(mask, (n,))
+    # stable sort of "is zero": the non-zero positions first, each group in its order
+    order = _st.convert_element_type(
+        argsort(_st.convert_element_type(_ew.logical_not(flat), _dt.int8)), _dt.int64)
+    if size <= n:
+        order = order[:size]
+    else:
+        pad = _init_like(_st.convert_element_type(flat, _dt.int64), (size - n,), 0)
+        order = _st.concat([order, pad], 0) if n else pad
+    count = _sum(_st.convert_element_type(flat, _dt.int64))
+    valid = less(_st.iota(order, size, _dt.int64), count)
+    coords, rest = [], order
+    for d in reversed(shape):
+        coords.append(remainder(rest, builtins_max(d, 1)))
+        rest = floor_divide(rest, builtins_max(d, 1))
+    coords.reverse()
+    return tuple(where(valid, c, f) for c, f in zip(coords, fills))
+
+
+def nonzero(x, /, *, size=None, fill_value=None):
+    """Indices of the non-zero elements, one integer array per axis (needs concrete values).
+
+    ``size`` (an extension of ``jax.numpy.nonzero``): each array has exactly ``size``
+    entries, the first ``size`` non-zero positions followed by ``fill_value`` (0 unless
+    given; a number, or a tuple with one per axis). Its result's shape is then known
+    beforehand, so it also works under ``jit`` and ``vmap`` on traced values."""
     x = _as_operand(x)
     if not _shape(x):
         raise ValueError("nonzero is not defined for 0-d arrays; use reshape(x, (1,)) first")
+    if size is not None:
+        return _nonzero_sized(x, size, fill_value, "nonzero")
+    if fill_value is not None:
+        raise ValueError("nonzero: fill_value needs size (the length to fill up to)")
     return tuple(_ix.nonzero(x))
 
 
