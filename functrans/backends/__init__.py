@@ -82,9 +82,9 @@ EXTRAS = {
     "expn": "expn(n, x) -> array: the generalized exponential integral E_n(x) for a Python "
             "int n >= 0 (x >= 0; nan below).",
     "dawsn": "dawsn(x) -> array: Dawson's integral exp(-x^2) int_0^x exp(t^2) dt.",
-    "zeta": "zeta(s, q) -> array: the Hurwitz zeta function sum_k (q + k)^-s, elementwise on "
-            "two real floating arrays of one shape (s > 1 finite, q finite and not a pole: "
-            "the namespace gives the edges their values).",
+    "hurwitz_zeta": "hurwitz_zeta(s, q) -> array: the Hurwitz zeta function sum_k (q + k)^-s, "
+                    "elementwise on two real floating arrays of one shape (s > 1 finite, q "
+                    "finite and not a pole: the namespace gives the edges their values).",
     "riemann_zeta": "riemann_zeta(s) -> array: the Riemann zeta function for real s "
                     "(analytic continuation below 1; inf at 1).",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "

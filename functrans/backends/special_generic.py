@@ -1,7 +1,8 @@
 """More special functions written once on the Array API standard: the generic extras behind
 ``erfcx``, the modified Bessel functions ``i0``, ``i0e``, ``i1``, ``i1e``, the exponential
 integrals ``exp1``, ``expi``, ``expn``, ``dawsn`` and the Hurwitz and Riemann zeta functions
-(see :data:`functrans.backends.EXTRAS` for the contracts).
+(see :data:`functrans.backends.EXTRAS` for the contracts; the extra of ``zeta`` is
+``hurwitz_zeta``).
 
 Each is a fixed sequence of vectorised operations (series, continued fractions evaluated from
 a fixed depth, asymptotic expansions; no loop whose length depends on the data), computed in
@@ -23,7 +24,7 @@ compare them with SciPy and mpmath); the methods, by function:
   x^k / (k k!)`` (positive terms) up to 50, the asymptotic series above;
   ``expn(n, x)``: the series with the digamma term for ``x <= 1``, the continued fraction
   above.
-- ``zeta(s, q)`` (Hurwitz): the first terms summed directly until ``q + k >= 16``, then the
+- ``hurwitz_zeta(s, q)``: the first terms summed directly until ``q + k >= 16``, then the
   Euler-Maclaurin expansion (10 Bernoulli terms); ``riemann_zeta(s)``: the same at ``q = 1``
   for ``s >= 1/2``, the reflection formula in logarithms below.
 """
@@ -374,5 +375,5 @@ def riemann_zeta(backend, s, /):
 
 
 _g.GENERIC.update({"erfcx": erfcx, "i0": i0, "i0e": i0e, "i1": i1, "i1e": i1e, "exp1": exp1,
-                   "expi": expi, "expn": expn, "dawsn": dawsn, "zeta": zeta,
+                   "expi": expi, "expn": expn, "dawsn": dawsn, "hurwitz_zeta": zeta,
                    "riemann_zeta": riemann_zeta})

@@ -97,7 +97,7 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "i0e": torch.special.i0e,
     "i1": torch.special.i1,
     "i1e": torch.special.i1e,
-    "zeta": torch.special.zeta,
+    "hurwitz_zeta": torch.special.zeta,
     # (exp1, expi, expn, dawsn, riemann_zeta: the generic ones; torch has none of them)
     # (gammainc, gammaincc, betainc and their inverses gammaincinv, gammainccinv,
     # betaincinv: the generic ones; torch.special's gammainc and gammaincc are accurate to

@@ -446,7 +446,7 @@ def _zeta_jvp(primals, tangents):
 
 
 # zeta(s, q): the Hurwitz zeta function (s > 1), operands of one shape and dtype.
-zeta_p = elementwise("zeta", lambda b, s, q: b.extra("zeta")(s, q), _zeta_jvp)
+zeta_p = elementwise("zeta", lambda b, s, q: b.extra("hurwitz_zeta")(s, q), _zeta_jvp)
 
 
 def _riemann_zeta_jvp(primals, tangents):
