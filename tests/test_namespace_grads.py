@@ -1104,8 +1104,7 @@ TABLE += [
     _sp_unary("dawsn", fn=lambda x: fsp.dawsn(x * 4.0), **_S1T),
     # (in q only: the derivative in x raises NotImplementedError; the Riemann function, which
     # has none, as a constant factor)
-    _sp_unary("zeta", "pos", fn=lambda q: (fsp.zeta(2.5, q), fsp.zeta(4.0, q * 10.0),
-                                           fsp.zeta(3.0, q - 3.0),
+    _sp_unary("zeta", "pos", fn=lambda q: (fsp.zeta(2.5, q), fsp.zeta(3.0, q - 3.0),
                                            fnp.multiply(fsp.zeta(fnp.stop_gradient(q) * 0.0
                                                                  - 2.5), q)), **_S1),
     _sp_unary("loggamma", "pos", fn=lambda x: fsp.loggamma(x * 3.0), **_S1),
@@ -1115,8 +1114,7 @@ TABLE += [
                **_S1),
     _sp_unary("factorial", "pos", fn=lambda n: fsp.factorial(n * 3.0), **_S1),
     _sp_binary("comb", fn=lambda n, k: (fsp.comb(n * 5.0 + 4.0, k * 2.0),
-                                        fsp.comb(n * 5.0 + 20.0, k * 2.0),
-                                        fsp.comb(n, k * 0.2, repetition=True)), **_S1),
+                                        fsp.comb(n * 5.0 + 20.0, k * 2.0)), **_S1),
     _sp_binary("boxcox", "pos", "real", fn=lambda x, lm: (fsp.boxcox(x, lm * 0.1),
                                                           fsp.boxcox(x * 3.0, lm * 2.0)), **_S1),
     _sp_binary("boxcox1p", "pos", "real", fn=lambda x, lm: (fsp.boxcox1p(x - 0.4, lm * 0.1),

@@ -1046,7 +1046,8 @@ def test_special14_derivatives_at_zero_and_third_order(backend):
     np.testing.assert_allclose(_np(backend, d3(x0)), 3.0 / 8.0, rtol=1e-14)
     np.testing.assert_allclose(_np(backend, ft.grad(fsp.i1e)(x0)), 0.5, rtol=1e-15)
     x = backend.asarray([0.3, 1.7])
-    for fn in (fsp.i0, fsp.i1e, fsp.erfcx, fsp.dawsn, lambda v: fsp.boxcox(v, v - 1.0)):
+    for fn in (fsp.i0, fsp.i1e, fsp.erfcx, fsp.dawsn, lambda v: fsp.boxcox(v, v - 1.0),
+               lambda v: fsp.comb(v + 3.0, v, repetition=True)):
         check_grads(fn, (x,), order=3)
     # boxcox at lmbda = 0: its lmbda-derivatives are log(x)^2/2, log(x)^3/3
     lam = backend.asarray([0.0, 0.0])
