@@ -9,6 +9,8 @@ either in the table or listed as having no derivative.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -1075,6 +1077,53 @@ TABLE += [
         getattr(fst.f, _m)(x + 1.0, 3.0, 7.5, lo, s),
         getattr(fst.f, _m)(x * 3.0 + 0.5, 1.5, 40.0, lo, s)),
         ["pos", "unit", "pos"], _N2) for m in ("logpdf", "pdf", "cdf", "sf")],
+]
+
+# -- special14 -- (functrans.scipy.special: erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn,
+# zeta (in q), loggamma, gammasgn, multigammaln, poch, factorial, comb, boxcox, boxcox1p,
+# kl_div, rel_entr, logsumexp(where=); tests/test_scipy_special.py checks their values)
+# (the generic extras take seconds per check on array-api-strict, and on torch where it has
+# no version of its own: one shape there)
+_S1 = dict(one_shape_on=("array_api_strict",))
+_S1T = dict(one_shape_on=("array_api_strict", "torch"))
+_E21 = math.exp(-21.5)
+
+TABLE += [
+    _sp_unary("erfcx", fn=lambda x: (fsp.erfcx(x * 1.5), fsp.erfcx(x + 3.0)), **_S1),
+    _sp_unary("i0", fn=lambda x: (fsp.i0(x * 4.0), fsp.i0(x + 21.5) * _E21), **_S1),
+    _sp_unary("i0e", "nonzero", fn=lambda x: (fsp.i0e(x * 10.0), fsp.i0e(x * 4.0 + 26.0)),
+              **_S1),
+    _sp_unary("i1", fn=lambda x: (fsp.i1(x * 4.0), fsp.i1(x + 21.5) * _E21), **_S1),
+    _sp_unary("i1e", "nonzero", fn=lambda x: (fsp.i1e(x * 10.0), fsp.i1e(x * 4.0 - 26.0)),
+              **_S1),
+    _sp_unary("exp1", "pos", fn=lambda x: (fsp.exp1(x * 0.5), fsp.exp1(x * 3.0)), **_S1T),
+    _sp_unary("expi", "nonzero", fn=lambda x: (fsp.expi(x * 3.0),
+                                               fsp.expi(x + 51.5) * math.exp(-51.5)), **_S1T),
+    _sp_unary("expn", "pos", fn=lambda x: (fsp.expn(0, x), fsp.expn(1, x * 3.0),
+                                           fsp.expn(3, x * 0.5), fsp.expn(4, x * 2.0)), **_S1T),
+    _sp_unary("dawsn", fn=lambda x: fsp.dawsn(x * 4.0), **_S1T),
+    # (in q only: the derivative in x raises NotImplementedError; the Riemann function, which
+    # has none, as a constant factor)
+    _sp_unary("zeta", "pos", fn=lambda q: (fsp.zeta(2.5, q), fsp.zeta(3.0, q - 3.0),
+                                           fnp.multiply(fsp.zeta(fnp.stop_gradient(q) * 0.0
+                                                                 - 2.5), q)), **_S1),
+    _sp_unary("loggamma", "pos", fn=lambda x: fsp.loggamma(x * 3.0), **_S1),
+    _sp_unary("gammasgn", "frac", fn=lambda x: fnp.multiply(fsp.gammasgn(x), x), **_S1),
+    _sp_unary("multigammaln", "pos", fn=lambda a: fsp.multigammaln(a + 1.5, 3), **_S1),
+    _sp_binary("poch", "pos", "real", fn=lambda z, m: (fsp.poch(z, m), fsp.poch(z + 10.0, m)),
+               **_S1),
+    _sp_unary("factorial", "pos", fn=lambda n: fsp.factorial(n * 3.0), **_S1),
+    _sp_binary("comb", fn=lambda n, k: (fsp.comb(n * 5.0 + 4.0, k * 2.0),
+                                        fsp.comb(n * 5.0 + 20.0, k * 2.0)), **_S1),
+    _sp_binary("boxcox", "pos", "real", fn=lambda x, lm: (fsp.boxcox(x, lm * 0.1),
+                                                          fsp.boxcox(x * 3.0, lm * 2.0)), **_S1),
+    _sp_binary("boxcox1p", "pos", "real", fn=lambda x, lm: (fsp.boxcox1p(x - 0.4, lm * 0.1),
+                                                            fsp.boxcox1p(x * 3.0, lm * 2.0)),
+               **_S1),
+    _sp_binary("kl_div", **_S1), _sp_binary("rel_entr", **_S1),
+    _sp_binary("logsumexp_where", "real", "real",
+               fn=lambda a, c: fsp.logsumexp(a, axis=-1, b=c + 2.0, where=c > -1.0),
+               shapes=[((4,), (4,)), ((2, 3), (3,))]),
 ]
 
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------

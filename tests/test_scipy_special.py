@@ -942,3 +942,237 @@ def test_generic_inverse_functions(dtype, rtol):
     fine = (ref == ref) & (ref > np.finfo(dtype).smallest_normal)
     _rel_close(out[fine], ref[fine].astype(dtype), rtol * 50 if dtype == "float64" else rtol,
                atol=0.0)
+
+
+# -- special14: erfcx, Bessel i0/i1, exponential integrals, dawsn, zeta, gamma relatives ----------
+
+_R14 = np.concatenate([np.linspace(-30, 30, 121), [0.0, -0.0, 1e-300, -1e-300, 0.37250741,
+                                                  -26.0, 26.0, 700.0, 720.0, -720.0]])
+_P14 = np.concatenate([np.geomspace(1e-300, 800, 80), [0.5, 1.0, 1.5, 50.0]])
+UNARY14 = {"erfcx": _R14, "i0": _R14, "i0e": _R14, "i1": _R14, "i1e": _R14, "dawsn": _R14,
+           "expi": _R14, "exp1": _P14, "loggamma": _P14[_P14 < 700], "gammasgn": _R14}
+EDGE14 = [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, -2.5, 1.0]
+
+
+def _close14(out, ref, rtol):
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(out, ref, rtol=rtol, atol=0.0, equal_nan=True)
+    fin = ~np.isfinite(ref)
+    np.testing.assert_array_equal(out[fin], ref[fin])  # infinities and nan, signs too
+
+
+@pytest.mark.parametrize("name", sorted(UNARY14))
+def test_special14_unary_values(backend, name):
+    """Values, edge values and dtypes as SciPy (float64 and float32; small integer types
+    as SciPy's loops promote them)."""
+    f, ref_f = getattr(fsp, name), getattr(sc, name)
+    xs = np.concatenate([UNARY14[name], EDGE14])
+    out = _np(backend, f(backend.asarray(xs)))
+    assert out.dtype == np.float64
+    with np.errstate(all="ignore"):
+        ref = ref_f(xs)
+    # (erfcx below -10: SciPy's own error is 5e-14 there, ours 3e-16 against mpmath)
+    _close14(out, ref, 1e-13 if name != "erfcx" else 2e-13)
+    x32 = xs.astype(np.float32)
+    out32 = _np(backend, f(backend.asarray(x32, dtype="float32")))
+    assert out32.dtype == np.float32
+    with np.errstate(all="ignore"):
+        ref32 = ref_f(x32)
+    fine = np.abs(ref32) > 1e-30
+    np.testing.assert_allclose(out32[fine], ref32[fine], rtol=3e-6, equal_nan=True)
+    small = _np(backend, f(backend.asarray([1, 2], dtype="int16")))
+    assert small.dtype == ref_f(np.array([1, 2], dtype=np.int16)).dtype, name
+
+
+def test_special14_expn(backend):
+    x = np.concatenate([_P14, [0.0, -1.0, np.inf, np.nan]])
+    for n in (0, 1, 2, 3, 7, 30, -1, 2.0):
+        out = _np(backend, fsp.expn(n, backend.asarray(x)))
+        with np.errstate(all="ignore"):
+            ref = sc.expn(n, x)
+        _close14(out, ref, 1e-13)
+    out = fsp.expn(2, backend.asarray(x.astype(np.float32), dtype="float32"))
+    assert _np(backend, out).dtype == np.float64  # SciPy's, for a Python n
+    with pytest.raises(TypeError, match="n must be a Python int"):
+        fsp.expn(backend.asarray([1, 2], dtype="int64"), backend.asarray([1.0, 2.0]))
+    with pytest.raises(TypeError, match="n must be a Python int"):
+        fsp.expn(1.5, 1.0)
+
+
+def test_special14_zeta(backend):
+    s, q = [a.ravel() for a in np.meshgrid(
+        [1.0, 1.0001, 1.5, 2.0, 3.0, 7.5, 30.0, 100.0, np.inf, 0.5, np.nan],
+        [1e-3, 0.5, 1.0, 2.0, 3.7, 1e4, 0.0, -1.0, -1.5, -2.5, -30.5, np.inf, np.nan])]
+    out = _np(backend, fsp.zeta(backend.asarray(s), backend.asarray(q)))
+    with np.errstate(all="ignore"):
+        ref = sc.zeta(s, q)
+    fine = (np.abs(ref) > 1e-300) | ~np.isfinite(ref)  # (not the subnormal results)
+    _close14(out[fine], ref[fine], 1e-13)
+    # the Riemann zeta function, q=None
+    x = np.concatenate([np.linspace(-40, 40, 161), [1.0, 0.0, -2.0, -1.0, 0.5, -170.5, -301.0,
+                                                    np.inf, -np.inf, np.nan]])
+    out = _np(backend, fsp.zeta(backend.asarray(x)))
+    with np.errstate(all="ignore"):
+        _close14(out, sc.zeta(x), 2e-13)
+    # float32 operands, Python numbers weak
+    q32 = backend.asarray([0.5, 2.0], dtype="float32")
+    out = _np(backend, fsp.zeta(3.0, q32))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, sc.zeta(3.0, np.float32([0.5, 2.0])), rtol=1e-6)
+
+
+def test_special14_zeta_derivatives(backend):
+    q = backend.asarray([0.5, 2.0, 7.0])
+    dq = ft.grad(lambda v: fnp.sum(fsp.zeta(3.0, v)))(q)
+    np.testing.assert_allclose(_np(backend, dq), -3.0 * sc.zeta(4.0, [0.5, 2.0, 7.0]),
+                               rtol=1e-13)
+    with pytest.raises(NotImplementedError, match="exponent x"):
+        ft.grad(lambda s: fnp.sum(fsp.zeta(s, q)))(backend.asarray([2.0, 3.0, 4.0]))
+    with pytest.raises(NotImplementedError, match="Riemann"):
+        ft.grad(lambda s: fnp.sum(fsp.zeta(s)))(backend.asarray([2.0, 3.0]))
+    # the order of expn is an integer: only static Python ints (no derivative can reach it)
+    x = backend.asarray([0.5, 1.5, 3.0])
+    d = ft.grad(lambda v: fnp.sum(fsp.expn(3, v)))(x)
+    np.testing.assert_allclose(_np(backend, d), -sc.expn(2, [0.5, 1.5, 3.0]), rtol=1e-13)
+
+
+def test_special14_derivatives_at_zero_and_third_order(backend):
+    """i1's derivatives at 0 come from its Taylor series (i1 = x/2 + x^3/16 + ...: 1/2, 0,
+    3/8); third derivatives elsewhere by check_grads."""
+    x0 = backend.asarray(0.0)
+    d1 = ft.grad(fsp.i1)
+    d3 = ft.grad(ft.grad(d1))
+    assert float(_np(backend, d1(x0))) == 0.5
+    np.testing.assert_allclose(_np(backend, d3(x0)), 3.0 / 8.0, rtol=1e-14)
+    np.testing.assert_allclose(_np(backend, ft.grad(fsp.i1e)(x0)), 0.5, rtol=1e-15)
+    x = backend.asarray([0.3, 1.7])
+    for fn in (fsp.i0, fsp.i1e, fsp.erfcx, fsp.dawsn, lambda v: fsp.boxcox(v, v - 1.0),
+               lambda v: fsp.comb(v + 3.0, v, repetition=True)):
+        check_grads(fn, (x,), order=3)
+    # boxcox at lmbda = 0: its lmbda-derivatives are log(x)^2/2, log(x)^3/3
+    lam = backend.asarray([0.0, 0.0])
+    g = ft.grad(lambda m: fnp.sum(fsp.boxcox(x, m)))(lam)
+    np.testing.assert_allclose(_np(backend, g), np.log([0.3, 1.7]) ** 2 / 2, rtol=1e-14)
+    h = ft.grad(lambda m: fnp.sum(ft.grad(lambda n: fnp.sum(fsp.boxcox(x, n)))(m)))(lam)
+    np.testing.assert_allclose(_np(backend, h), np.log([0.3, 1.7]) ** 3 / 3, rtol=1e-14)
+
+
+def test_special14_binary_values(backend):
+    rng = np.random.default_rng(14)
+    z = np.concatenate([rng.uniform(-8, 40, 40), [-2., -2, -2, -3, 0, 0, 2, -2.5, 5, 3, np.inf,
+                                                  2, 1000.0, np.nan]])
+    m = np.concatenate([rng.uniform(-6, 8, 40), [1., 3, 0.5, 0, 0, 2, -2, 1.5, -5, -3.5, 1,
+                                                 np.inf, 0.5, 1.0]])
+    out = _np(backend, fsp.poch(backend.asarray(z), backend.asarray(m)))
+    with np.errstate(all="ignore"):
+        ref = sc.poch(z, m)
+    ref[-2] = 31.618824001815913  # poch(1000, 0.5) by mpmath (SciPy: 7e-13 off)
+    _close14(out, ref, 1e-12)
+    x = np.array([0., 0, 1, 1, -1, 2, np.inf, 1, 0.5, 3.0, 1e-300, 7.0])
+    y = np.array([0., 1, 0, -1, 1, np.inf, 2, np.nan, 0.7, 0.2, 2.0, 7.0000001])
+    for name in ("kl_div", "rel_entr"):
+        out = _np(backend, getattr(fsp, name)(backend.asarray(x), backend.asarray(y)))
+        with np.errstate(all="ignore"):
+            ref = getattr(sc, name)(x, y)
+        if name == "kl_div":  # (SciPy: 0 at the last point, where the true value is 7e-16)
+            assert abs(out[-1] - 7.142857114891548e-16) < 1e-17
+            out, ref = out[:-1], ref[:-1]
+        _close14(out, ref, 1e-14)
+    xb = np.array([0., 0, 0, -1, 2, np.inf, 2, 3.0, 0.5, 1e-300, 7.0, 7.0, 4.0])
+    lb = np.array([0.5, 0, -1, 0.5, 1e-20, 0.5, np.nan, -2.5, 0.3, 0.3, 1e-8, 0.0, 40.0])
+    for name, shift in (("boxcox", 0.0), ("boxcox1p", -1.0)):
+        out = _np(backend, getattr(fsp, name)(backend.asarray(xb + shift), backend.asarray(lb)))
+        with np.errstate(all="ignore"):
+            _close14(out, getattr(sc, name)(xb + shift, lb), 1e-14)
+    # float32 with a Python number (NumPy 2's weak scalars), broadcasting
+    x32 = backend.asarray([[1.5], [2.5]], dtype="float32")
+    for name in ("poch", "kl_div", "rel_entr", "boxcox", "boxcox1p"):
+        out = _np(backend, getattr(fsp, name)(x32, 0.5))
+        ref = getattr(sc, name)(np.float32([[1.5], [2.5]]), 0.5)
+        assert out.dtype == ref.dtype == np.float32, name
+        np.testing.assert_allclose(out, ref, rtol=1e-6)
+        out = getattr(fsp, name)(x32, backend.asarray([0.5, 1.0, 2.0]))
+        assert _np(backend, out).shape == (2, 3) and _np(backend, out).dtype == np.float64
+
+
+def test_special14_factorial_comb_multigammaln(backend):
+    n = np.array([-1.0, 0, 1, 3, 3.5, np.nan, 20, 100, 150, 170, 171, 172, np.inf])
+    out = _np(backend, fsp.factorial(backend.asarray(n)))
+    with np.errstate(all="ignore"):
+        _close14(out, sc.factorial(n), 1e-14)
+    out = _np(backend, fsp.factorial(backend.asarray([3, 5], dtype="int64")))
+    np.testing.assert_array_equal(out, [6.0, 120.0])
+    N = np.array([5., 5, 5, -1, 5.5, 10, 60, 30, 100, 1000, np.nan])
+    k = np.array([2., 6, -1, 2, 2.5, 3.3, 30, 0, 97, 500, 1.0])
+    for rep in (False, True):
+        out = _np(backend, fsp.comb(backend.asarray(N), backend.asarray(k), repetition=rep))
+        with np.errstate(all="ignore"):
+            _close14(out, sc.comb(N, k, repetition=rep), 2e-12)
+    for f in (lambda: fsp.factorial(3, exact=True), lambda: fsp.comb(5, 2, exact=True)):
+        with pytest.raises(ValueError, match="exact=True is not supported"):
+            f()
+    a = np.array([1.5, 3.0, 10.0, 0.9])
+    out = _np(backend, fsp.multigammaln(backend.asarray(a), 3))
+    ref = [sc.multigammaln(v, 3) if v > 1.0 else np.nan for v in a]
+    np.testing.assert_allclose(out, ref, rtol=1e-14)  # nan where SciPy raises
+    with pytest.raises(ValueError, match="positive integer"):
+        fsp.multigammaln(backend.asarray(a), 0)
+
+
+def test_special14_logsumexp_where(backend):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 4)) * 10
+    mask = rng.uniform(size=(3, 4)) > 0.4
+    mask[1] = False
+    b = rng.uniform(0.5, 2.0, (3, 4))
+    out = _np(backend, fsp.logsumexp(backend.asarray(a), axis=1, b=backend.asarray(b),
+                                     where=backend.asarray(mask, dtype="bool")))
+    ref = sc.logsumexp(a, axis=1, b=b * mask)
+    np.testing.assert_allclose(out, ref, rtol=1e-14)
+    assert out[1] == -np.inf
+    a[~mask] = np.nan  # left out, whatever they hold, with no derivative
+    g = ft.grad(lambda v: fsp.logsumexp(v, where=backend.asarray(mask, dtype="bool")))(
+        backend.asarray(a))
+    g = _np(backend, g)
+    assert np.all(g[~mask] == 0.0) and np.isclose(g.sum(), 1.0)
+    with pytest.raises(TypeError, match="boolean"):
+        fsp.logsumexp(backend.asarray(a), where=backend.asarray(mask, dtype="float64"))
+
+
+def test_special14_vmap_jit_and_errors(backend):
+    x = backend.asarray([[0.5, 1.5, 3.0], [2.0, 0.25, 7.0]])
+    for fn in (fsp.i0e, fsp.exp1, lambda v: fsp.expn(2, v), lambda v: fsp.zeta(2.5, v),
+               fsp.dawsn, lambda v: fsp.poch(v, 1.5)):
+        whole = _np(backend, fn(x))
+        np.testing.assert_allclose(_np(backend, ft.vmap(fn)(x)), whole, rtol=1e-15)
+        np.testing.assert_allclose(_np(backend, ft.jit(fn)(x)), whole, rtol=1e-15)
+    with pytest.raises(TypeError, match="complex"):
+        fsp.i0(1j)
+    with pytest.raises(TypeError, match="complex"):
+        fsp.kl_div(1.0, 1j)
+
+
+def test_special14_generic_against_mpmath():
+    """The generic versions where they are more accurate than SciPy (erfcx for negative x,
+    dawsn) and the rest over wide ranges, against mpmath."""
+    mp = pytest.importorskip("mpmath")
+    from functrans.backends import special_generic as G
+    b = fb.get_backend("numpy")
+    mp.mp.dps = 30
+    x = np.array([-26.0, -12.3, -3.1, -0.7, 0.4, 1.49, 1.51, 6.0, 300.0])
+    ref = np.array([float(mp.exp(mp.mpf(v) ** 2) * mp.erfc(mp.mpf(v))) for v in x])
+    np.testing.assert_allclose(G.erfcx(b, x), ref, rtol=2e-14)
+    x = np.array([1e-8, 0.3, 0.9241388730, 2.5, 11.3, 56.86, 1e5])
+    ref = np.array([float(mp.sqrt(mp.pi) / 2 * mp.exp(-mp.mpf(v) ** 2) * mp.erfi(mp.mpf(v)))
+                    for v in x])
+    np.testing.assert_allclose(G.dawsn(b, x), ref, rtol=3e-15)
+    x = np.array([1e-5, 0.7, 1.0, 1.2, 4.0, 19.0, 21.0, 300.0])
+    for fn, ref_fn in ((G.i0, mp.besseli), (G.i1, mp.besseli)):
+        nu = 0 if fn is G.i0 else 1
+        np.testing.assert_allclose(fn(b, x), [float(ref_fn(nu, v)) for v in x], rtol=3e-15)
+    np.testing.assert_allclose(G.expi(b, np.array([0.3, 2.0, 49.0, 51.0, 600.0])),
+                               [float(mp.ei(v)) for v in (0.3, 2.0, 49.0, 51.0, 600.0)],
+                               rtol=3e-15)
+    s, q = np.array([1.1, 2.5, 30.0, 100.0, 5.0]), np.array([0.2, 3.0, 14.2, 1.5, 1e-3])
+    np.testing.assert_allclose(G.zeta(b, s, q), [float(mp.zeta(u, v)) for u, v in zip(s, q)],
+                               rtol=3e-15)

@@ -70,6 +70,23 @@ EXTRAS = {
                    "for (i, j) in (1, 0), (0, 1), (2, 0), (1, 1), (0, 2) (a, b > 0, "
                    "0 <= x <= 1; 0 at x = 0 and x = 1), accurate relative to its own size "
                    "where betainc or 1 - betainc is tiny.",
+    "erfcx": "erfcx(x) -> array: the scaled complementary error function exp(x^2) erfc(x).",
+    "i0": "i0(x) -> array: the modified Bessel function of the first kind of order 0.",
+    "i0e": "i0e(x) -> array: exp(-|x|) i0(x).",
+    "i1": "i1(x) -> array: the modified Bessel function of the first kind of order 1.",
+    "i1e": "i1e(x) -> array: exp(-|x|) i1(x).",
+    "exp1": "exp1(x) -> array: the exponential integral E_1(x) = int_1^inf exp(-x t) / t dt "
+            "(x > 0; inf at 0, nan below).",
+    "expi": "expi(x) -> array: the exponential integral Ei(x) (principal value; -E_1(-x) for "
+            "x < 0, -inf at 0).",
+    "expn": "expn(n, x) -> array: the generalized exponential integral E_n(x) for a Python "
+            "int n >= 0 (x >= 0; nan below).",
+    "dawsn": "dawsn(x) -> array: Dawson's integral exp(-x^2) int_0^x exp(t^2) dt.",
+    "hurwitz_zeta": "hurwitz_zeta(s, q) -> array: the Hurwitz zeta function sum_k (q + k)^-s, "
+                    "elementwise on two real floating arrays of one shape (s > 1 finite, q "
+                    "finite and not a pole: the namespace gives the edges their values).",
+    "riemann_zeta": "riemann_zeta(s) -> array: the Riemann zeta function for real s "
+                    "(analytic continuation below 1; inf at 1).",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
                         "triangular matrices a (..., M, M) (zero outside the lower triangle "
                         "if lower, else the upper) and b (..., M, K) of the same batch shape.",

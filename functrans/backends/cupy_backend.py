@@ -27,7 +27,9 @@ _SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln
             "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc",
             # (the inverses where cupyx has them; the generic versions otherwise)
             "gammaincinv": "gammaincinv", "gammainccinv": "gammainccinv",
-            "betaincinv": "betaincinv"}
+            "betaincinv": "betaincinv", "erfcx": "erfcx", "i0": "i0", "i0e": "i0e",
+            "i1": "i1", "i1e": "i1e", "exp1": "exp1", "expi": "expi", "expn": "expn",
+            "dawsn": "dawsn", "hurwitz_zeta": "zeta"}
 
 
 class CuPyBackend(Backend):

@@ -867,3 +867,9 @@ GENERIC = {
     "digamma": digamma,
     "polygamma": polygamma,
 }
+
+# (erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, zeta, riemann_zeta: that module adds them
+# to GENERIC; imported last, as it uses this module's helpers)
+from . import special_generic as _special_generic  # noqa: E402
+
+SPECIAL_GENERIC = _special_generic  # (its functions, by module)

@@ -39,7 +39,9 @@ _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri",
           "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc",
           "gammaincinv": "gammaincinv", "gammainccinv": "gammainccinv",
-          "betaincinv": "betaincinv"}
+          "betaincinv": "betaincinv", "erfcx": "erfcx", "i0": "i0", "i0e": "i0e", "i1": "i1",
+          "i1e": "i1e", "exp1": "exp1", "expi": "expi", "expn": "expn", "dawsn": "dawsn",
+          "hurwitz_zeta": "zeta", "riemann_zeta": "zeta"}
 
 
 def _eig(x):
@@ -227,7 +229,7 @@ class NumPyBackend(Backend):
         except ImportError:
             return None
         fn = getattr(sc, _SCIPY[name])
-        return _keep_dtype(fn, 2) if name == "polygamma" else fn
+        return _keep_dtype(fn, 2) if name in ("polygamma", "expn") else fn
 
 
 # -- direct implementations of the hottest primitives ------------------------------------------

@@ -92,6 +92,13 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "digamma": torch.special.digamma,
     "polygamma": _polygamma,
     "ndtri": torch.special.ndtri,
+    "erfcx": torch.special.erfcx,
+    "i0": torch.special.i0,
+    "i0e": torch.special.i0e,
+    "i1": torch.special.i1,
+    "i1e": torch.special.i1e,
+    "hurwitz_zeta": torch.special.zeta,
+    # (exp1, expi, expn, dawsn, riemann_zeta: the generic ones; torch has none of them)
     # (gammainc, gammaincc, betainc and their inverses gammaincinv, gammainccinv,
     # betaincinv: the generic ones; torch.special's gammainc and gammaincc are accurate to
     # about 2e-9 only, and it has none of the others)

@@ -1,5 +1,6 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
-polygamma, the regularized incomplete gamma and beta functions gammainc, gammaincc and
+polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
+functions, the regularized incomplete gamma and beta functions gammainc, gammaincc and
 betainc, and their inverses in the last operand gammaincinv, gammainccinv and betaincinv.
 
 Each evaluates through its backend's *extra* of the same role (``backend.extra("erf")``: SciPy
@@ -29,8 +30,8 @@ from __future__ import annotations
 
 import math
 
-from .elementwise import (_array_aval, add, elementwise, eq, exp, gt, log, log1p, lt, mul, neg,
-                          select, sub, unary)
+from .elementwise import (_array_aval, abs_, add, div, elementwise, eq, exp, gt, log, log1p, lt,
+                          mul, neg, select, sign, sub, unary)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -370,6 +371,92 @@ betaincinv_p = _last_operand_primitive("betaincinv", ("a", "b"),
                                        lambda a, b, y, x: _inverse_beta_slope(a, b, x),
                                        shape_tangent=_beta_inverse_shape_tangent)
 
+# -- special14: erfcx, Bessel functions i0, i0e, i1, i1e, exponential integrals, dawsn, zeta ----
+# Each through the backend extra of its name (SciPy on NumPy, torch.special where it has the
+# function, cupyx on CuPy, functrans.backends.special_generic elsewhere); the derivatives are
+# closed forms written with these primitives, so that they differentiate again:
+# erfcx' = 2 x erfcx - 2/sqrt(pi), i0' = i1, i0e' = i1e - sign(x) i0e, i1' = i0 - i1/x,
+# i1e' = i0e - sign(x) i1e - i1e/x, exp1' = -exp(-x)/x, expi' = exp(x)/x,
+# expn(n)' = -expn(n - 1) (expn(0) = exp(-x)/x), dawsn' = 1 - 2 x dawsn, and the Hurwitz
+# zeta function's derivative in q, -s zeta(s + 1, q). Its derivative in s (and the Riemann
+# zeta function's) has no closed form: NotImplementedError.
+
+_TWO_OVER_SQRT_PI_ = 2.0 / math.sqrt(math.pi)
+# i1(x)/x = sum_k (x^2/4)^k / (2 k! (k+1)!): its Taylor coefficients in x^2, for |x| < 1e-2
+_I1_OVER_X = tuple(0.25 ** k / (2.0 * math.factorial(k) * math.factorial(k + 1))
+                   for k in range(6))
+
+
+def _i1_over_x(x, value, scaled):
+    """``i1(x) / x`` (``i1e(x) / x`` with ``scaled``; ``value`` is i1 or i1e at x), by its
+    Taylor polynomial near 0, so that it and its derivatives are right at x = 0 too."""
+    small = lt(abs_(x), 1e-2)
+    xs = select(small, x, 0.0)
+    x2 = mul(xs, xs)
+    poly = _I1_OVER_X[-1]
+    for c in reversed(_I1_OVER_X[:-1]):
+        poly = add(mul(poly, x2), c)
+    if scaled:
+        poly = mul(poly, exp(neg(abs_(xs))))
+    xl = select(small, 1.0, x)
+    return select(small, poly, div(value, xl))
+
+
+erfcx_p = unary("erfcx", _via_extra("erfcx"),
+                lambda t, x, y: mul(t, sub(mul(mul(x, y), 2.0), _TWO_OVER_SQRT_PI_)))
+i0_p = unary("i0", _via_extra("i0"), lambda t, x, y: mul(t, i1(x)))
+i0e_p = unary("i0e", _via_extra("i0e"), lambda t, x, y: mul(t, sub(i1e(x), mul(sign(x), y))))
+i1_p = unary("i1", _via_extra("i1"),
+             lambda t, x, y: mul(t, sub(i0(x), _i1_over_x(x, y, False))))
+i1e_p = unary("i1e", _via_extra("i1e"),
+              lambda t, x, y: mul(t, sub(sub(i0e(x), mul(sign(x), y)),
+                                         _i1_over_x(x, y, True))))
+exp1_p = unary("exp1", _via_extra("exp1"), lambda t, x, y: mul(t, neg(div(exp(neg(x)), x))))
+expi_p = unary("expi", _via_extra("expi"), lambda t, x, y: mul(t, div(exp(x), x)))
+dawsn_p = unary("dawsn", _via_extra("dawsn"),
+                lambda t, x, y: mul(t, sub(1.0, mul(mul(x, y), 2.0))))
+
+
+def _expn_impl(b, x, *, n):
+    return b.extra("expn")(n, x)
+
+
+def _expn_jvp(primals, tangents, *, n):
+    x, = primals
+    slope = neg(div(exp(neg(x)), x)) if n == 1 else neg(expn(x, n=n - 1))
+    return expn(x, n=n), mul(tangents[0], slope)
+
+
+# expn(x, n=n): the generalized exponential integral E_n(x) for a static Python int n >= 1
+# (E_0 = exp(-x)/x is written with exp by the namespace).
+expn_p = elementwise("expn", _expn_impl, _expn_jvp, abstract_eval=_array_aval)
+expn_p.same_aval = True
+
+
+def _zeta_jvp(primals, tangents):
+    s, q = primals
+    ts, tq = tangents
+    if ts is not None:
+        raise NotImplementedError(
+            "zeta: the derivative with respect to the exponent x (the first argument) is not "
+            "implemented (it has no closed form); the derivative with respect to q is. "
+            "stop_gradient x or differentiate with respect to q only")
+    out = zeta(s, q)
+    return out, None if tq is None else mul(tq, neg(mul(s, zeta(add(s, 1.0), q))))
+
+
+# zeta(s, q): the Hurwitz zeta function (s > 1), operands of one shape and dtype.
+zeta_p = elementwise("zeta", lambda b, s, q: b.extra("hurwitz_zeta")(s, q), _zeta_jvp)
+
+
+def _riemann_zeta_jvp(primals, tangents):
+    raise NotImplementedError(
+        "zeta(x) (the Riemann zeta function, q=None): the derivative with respect to x is not "
+        "implemented (it has no closed form); stop_gradient x")
+
+
+riemann_zeta_p = elementwise("riemann_zeta", _via_extra("riemann_zeta"), _riemann_zeta_jvp)
+
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
@@ -385,3 +472,14 @@ gammainccinv = gammainccinv_p.bind
 betaincinv = betaincinv_p.bind
 gammainc_da = gammainc_da_p.bind
 betainc_dab = betainc_dab_p.bind
+erfcx = erfcx_p.bind
+i0 = i0_p.bind
+i0e = i0e_p.bind
+i1 = i1_p.bind
+i1e = i1e_p.bind
+exp1 = exp1_p.bind
+expi = expi_p.bind
+expn = expn_p.bind
+dawsn = dawsn_p.bind
+zeta = zeta_p.bind
+riemann_zeta = riemann_zeta_p.bind

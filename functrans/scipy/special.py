@@ -32,7 +32,11 @@ from ..primitives import structural as _st
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
            "beta", "betaln", "logsumexp", "softmax", "log_softmax", "expit", "logit",
            "log_expit", "xlogy", "xlog1py", "entr", "ndtr", "ndtri", "log_ndtr",
-           "gammainc", "gammaincc", "betainc", "gammaincinv", "gammainccinv", "betaincinv"]
+           "gammainc", "gammaincc", "betainc", "gammaincinv", "gammainccinv", "betaincinv",
+           # special14
+           "erfcx", "i0", "i0e", "i1", "i1e", "exp1", "expi", "expn", "dawsn", "zeta",
+           "loggamma", "gammasgn", "multigammaln", "poch", "factorial", "comb", "boxcox",
+           "boxcox1p", "kl_div", "rel_entr"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -221,7 +225,7 @@ def _finite_max(a, axis):
     return fnp.stop_gradient(_where(fnp.isfinite(m), m, 0.0))
 
 
-def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
     """``log(sum(b * exp(a), axis))`` computed without overflow (the maximum is subtracted
     first).
 
@@ -230,8 +234,21 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     with ``b == 0`` are ignored (also where ``a`` is infinite); an empty or all ``-inf`` sum
     gives ``-inf`` (sign 0). The derivative in ``a`` is the softmax ``b exp(a) / s``, and is
     taken as 0 where the whole sum is 0 (all ``-inf``); the maximum carries no derivative.
-    Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite)."""
+    Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite).
+
+    ``where`` (JAX's keyword; SciPy has none): a boolean mask broadcast with ``a``; only the
+    marked entries are summed (the others, whatever they hold, get no derivative); nothing
+    marked gives ``-inf``."""
     a = _real(a, "logsumexp")
+    if where is not None:
+        mask = fnp.asarray(where)
+        if _dtype(mask).kind != "b":
+            raise TypeError(f"logsumexp: where must be a boolean mask; got "
+                            f"{_dtype(mask).name}")
+        ones = fnp.ones_like(fnp.stop_gradient(a))
+        if b is not None and type(b) not in _SCALARS:
+            b = _real(b, "logsumexp")
+        b = fnp.where(mask, ones if b is None else fnp.multiply(ones, b), 0.0)
     zero = None  # where an array b is 0: those entries leave the sum (and its maximum)
     if b is not None:
         if type(b) not in _SCALARS:
@@ -627,3 +644,441 @@ gammainccinv.__doc__ += "\n    " + _INVERSE_NOTE.format(
 betaincinv.__doc__ += "\n    " + _INVERSE_NOTE.format(
     slope="``B(a, b) x^(1-a) (1-x)^(1-b)`` at ``x = betaincinv(a, b, y)``",
     shape=_BETA_INVERSE_SHAPE)
+
+
+# -- special14: erfcx, Bessel i0/i1, exponential integrals, dawsn, zeta, gamma-related -----------
+
+
+def _in64(fn, x):
+    """``fn(x)`` computed in float64, in ``x``'s dtype (float32 rounded once, as SciPy's
+    float32 loops compute)."""
+    if _dtype(x) is _dt.float32:
+        return fnp.astype(fn(fnp.astype(x, _dt.float64)), _dt.float32)
+    return fn(x)
+
+
+_FLOAT32_ABLE = _SMALL | {"float32"}
+
+
+def _real_weak(args, name):
+    """Operands of a SciPy ufunc whose float32 loop comes first (``ff->f``): float32 where
+    every array operand is float32 or a small integer type, float64 otherwise; Python numbers
+    take the arrays' dtype (NumPy 2's weak scalars); broadcast together."""
+    for a in args:
+        if type(a) is complex:
+            raise TypeError(f"{name}: complex input is not supported (real only)")
+    arrays = [a for a in args if type(a) not in _SCALARS]
+    if arrays and all(_dtype(a).name in _FLOAT32_ABLE for a in arrays):
+        target = _dt.float32
+    else:
+        target = _dt.float64
+    if not arrays:
+        return fnp.broadcast_arrays(*[_to_array(float(a)) for a in args])
+    first = arrays[0]
+    out = []
+    for a in args:
+        if type(a) in _SCALARS:
+            out.append(fnp.full_like(first, float(a), dtype=target))
+        else:
+            d = _dtype(a)
+            if d.kind == "c":
+                raise TypeError(f"{name}: complex input ({d.name}) is not supported")
+            out.append(a if d is target else _st.convert_element_type(a, target))
+    return fnp.broadcast_arrays(*out)
+
+
+def erfcx(x, /):
+    """The scaled complementary error function ``exp(x**2) * erfc(x)``: finite (about
+    ``1 / (sqrt(pi) x)``) where ``erfc`` underflows; ``inf`` below about -26.6 (overflow).
+
+    Derivative: ``2 x erfcx(x) - 2/sqrt(pi)``. Values from SciPy, ``torch.special`` or
+    cupyx where the backend has them, else the generic continued fraction / series of
+    :mod:`functrans.backends.special_generic` (about 1e-14 relative in float64). float32 input
+    is computed in float64 and rounded."""
+    return _in64(_sp.erfcx, _real(x, "erfcx"))
+
+
+def _bessel(name, prim, x, at_inf):
+    x = _real(x, name)
+    out = _in64(prim, x)
+    if at_inf is None:
+        return out
+    # at +-inf SciPy gives nan (i0, i1) or +-0 (i0e, i1e): the same on every backend
+    return _where(fnp.isinf(x), fnp.multiply(fnp.sign(x), at_inf) if at_inf == 0.0
+                  else math.nan, out)
+
+
+def i0(x, /):
+    """The modified Bessel function of the first kind of order 0, ``I_0(x)`` (even).
+
+    Derivative: ``i1(x)``. Overflows to ``inf`` beyond about 713; at ``+-inf`` nan, as SciPy
+    gives it. Values from SciPy, ``torch.special`` or cupyx where the backend has them, else
+    the power series / asymptotic expansion of :mod:`functrans.backends.special_generic`
+    (about 2e-15 relative)."""
+    return _bessel("i0", _sp.i0, x, math.nan)
+
+
+def i0e(x, /):
+    """The exponentially scaled modified Bessel function ``exp(-|x|) I_0(x)``: finite for all
+    ``x`` (0 at +-inf). Derivative: ``i1e(x) - sign(x) i0e(x)`` (the average of the two
+    one-sided derivatives, 0, at ``x = 0``)."""
+    return _bessel("i0e", _sp.i0e, x, None)
+
+
+def i1(x, /):
+    """The modified Bessel function of the first kind of order 1, ``I_1(x)`` (odd).
+
+    Derivative: ``i0(x) - i1(x)/x`` (1/2 at 0, higher derivatives there from the Taylor
+    series). nan at ``+-inf``, as SciPy gives it."""
+    return _bessel("i1", _sp.i1, x, math.nan)
+
+
+def i1e(x, /):
+    """The exponentially scaled modified Bessel function ``exp(-|x|) I_1(x)`` (``+-0`` at
+    ``+-inf``). Derivative: ``i0e(x) - sign(x) i1e(x) - i1e(x)/x`` (1/2 at 0)."""
+    return _bessel("i1e", _sp.i1e, x, 0.0)
+
+
+def exp1(x, /):
+    """The exponential integral ``E_1(x) = integral_1^inf exp(-x t) / t dt`` for real
+    ``x > 0``: ``inf`` at 0, 0 at ``inf``, nan for ``x < 0`` (SciPy's real function; its
+    complex continuation is not supported). Derivative: ``-exp(-x) / x``. Small integer
+    types give float32, as SciPy's loops."""
+    return _in64(_sp.exp1, _real(x, "exp1", small_to_float32=True))
+
+
+def expi(x, /):
+    """The exponential integral ``Ei(x)`` (the principal value of
+    ``integral_-inf^x exp(t) / t dt``): ``-E_1(-x)`` for ``x < 0``, ``-inf`` at 0, ``inf``
+    beyond about 716. Derivative: ``exp(x) / x``."""
+    return _in64(_sp.expi, _real(x, "expi", small_to_float32=True))
+
+
+def expn(n, x, /):
+    """The generalized exponential integral ``E_n(x) = integral_1^inf exp(-x t) / t**n dt``.
+
+    ``n`` is a static non-negative Python integer (or an integral float); SciPy also
+    broadcasts arrays of orders: not supported here (TypeError). Negative ``n`` gives nan, as
+    SciPy. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and ``1 / (n - 1)`` above; nan
+    for ``x < 0``. The result is float64 whatever the floating dtype of ``x``, as SciPy
+    gives it for a Python ``n``. Derivative in ``x``: ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``);
+    there is none in the integer order ``n``."""
+    if type(n) is float and n.is_integer():
+        n = int(n)
+    try:
+        order = operator.index(n)
+    except TypeError:
+        raise TypeError(f"expn: n must be a Python int (a static order); got "
+                        f"{type(n).__name__}. Arrays of orders are not supported, and the "
+                        f"function has no derivative in its integer order.") from None
+    x = fnp.astype(_real(x, "expn"), _dt.float64)
+    if order < 0:
+        return fnp.full_like(x, math.nan)
+    if order == 0:
+        pos = x > 0.0
+        xs = _where(pos, x, 1.0)
+        out = _where(pos, fnp.exp(-xs) / xs, _where(x == 0.0, fnp.full_like(x, _inf), math.nan))
+        return _where(x != x, x, out)
+    return _sp.expn(x, n=order)
+
+
+def dawsn(x, /):
+    """Dawson's integral ``D(x) = exp(-x**2) * integral_0^x exp(t**2) dt`` (odd; about
+    ``1 / (2x)`` for large ``|x|``). Derivative: ``1 - 2 x D(x)``. Values from SciPy or
+    cupyx, else Rybicki's sum of Gaussians in :mod:`functrans.backends.special_generic`
+    (about 1e-15 relative)."""
+    return _in64(_sp.dawsn, _real(x, "dawsn"))
+
+
+def zeta(x, q=None):
+    """The Hurwitz zeta function ``zeta(x, q) = sum_k (k + q)**-x`` (``x > 1``), or with
+    ``q=None`` the Riemann zeta function ``zeta(x)`` for all real ``x``.
+
+    Hurwitz, as SciPy: ``inf`` at ``x = 1`` and at the poles ``q = 0, -1, -2, ...``; nan for
+    ``x < 1``, for negative non-integer ``q`` with non-integer ``x``, and for nan; 0 at
+    ``q = inf``; at ``x = inf``: 1 for ``q = 1``, ``inf`` for ``q < 1``, nan for ``q > 1``
+    (SciPy's value; the limit is 0). Without a library version (torch has one;
+    array-api-strict does not) negative ``q`` below about -48 give nan.
+    Riemann: ``inf`` at 1, 0 at the negative even integers, 1 at ``inf``, nan at ``-inf``;
+    below 1/2 by the reflection formula (the relative error grows like
+    ``|log zeta(x)| eps``, about 1e-13 near x = -200, where SciPy's is about 2e-14).
+
+    Derivatives: in ``q``, ``-x zeta(x + 1, q)`` (any order). In ``x`` (and for the Riemann
+    function) there is no closed form: differentiating with respect to ``x`` raises
+    NotImplementedError."""
+    if q is None:
+        return _in64(_sp.riemann_zeta, _real(x, "zeta"))
+    x, q = _real_weak((x, q), "zeta")
+    if _dtype(x) is _dt.float32:
+        return fnp.astype(zeta(fnp.astype(x, _dt.float64), fnp.astype(q, _dt.float64)),
+                          _dt.float32)
+    # the edges in SciPy's order of precedence (the last applied wins)
+    pole = _all(q <= 0.0, q == fnp.floor(q))
+    at_inf = x == _inf
+    ok = fnp.logical_not(_any(x <= 1.0, x != x, q != q, pole, q < 0.0, at_inf, q == _inf))
+    # (negative q with an integer x: by the direct sum; its derivative needs it too)
+    ok = fnp.logical_or(ok, _all(x > 1.0, fnp.logical_not(at_inf), q < 0.0,
+                                 fnp.logical_not(pole), x == fnp.floor(x)))
+    out = _sp.zeta(_where(ok, x, 2.0), _where(ok, q, 1.0))
+    out = _where(_any(x != x, q != q), math.nan, out)
+    out = _where(at_inf, _where(q == 1.0, 1.0, _where(q < 1.0, fnp.full_like(out, _inf),
+                                                       math.nan)), out)
+    out = _where(_all(q == _inf, x == x), 0.0, out)
+    out = _where(_all(q < 0.0, x != fnp.floor(x), fnp.logical_not(pole)), math.nan, out)
+    out = _where(pole, _inf, out)
+    out = _where(x < 1.0, math.nan, out)
+    return _where(x == 1.0, _inf, out)
+
+
+def loggamma(x, /):
+    """The principal branch of ``log(Gamma(x))`` for real ``x``: ``gammaln(x)`` for
+    ``x >= 0`` (``inf`` at 0) and nan for ``x < 0`` and ``-inf``, as SciPy's real function.
+    Complex input (SciPy's main use of it) is not supported. Derivative: ``digamma(x)``."""
+    x = _real(x, "loggamma")
+    return _where(x < 0.0, math.nan, _sp.lgamma(x))
+
+
+def gammasgn(x, /):
+    """The sign of the gamma function: 1 for ``x > 0`` (and ``+0``, ``inf``), -1 on
+    ``(-1, 0)``, ``(-3, -2)``, ... and at ``-0.0``, 1 on ``(-2, -1)``, ...; nan at the
+    negative integers, ``-inf`` and nan, as SciPy. Its derivative is 0 (piecewise
+    constant)."""
+    x = fnp.stop_gradient(_real(x, "gammasgn"))
+    out = _where(x == 0.0, fnp.copysign(fnp.ones_like(x), x), _gamma_sign(x))
+    return _where(_any(_all(x < 0.0, x == fnp.floor(x)), x != x), math.nan, out)
+
+
+def multigammaln(a, d):
+    """The logarithm of the multivariate gamma function of dimension ``d``,
+    ``d (d - 1) / 4 log(pi) + sum_{j=1..d} gammaln(a + (1 - j) / 2)``.
+
+    ``d`` is a positive Python integer. Where ``a <= (d - 1) / 2`` (outside the domain)
+    the result is nan; SciPy raises ValueError there, which needs the values (not possible
+    on traced arrays). The result is float64, as SciPy gives it. Derivative in ``a``:
+    ``sum_j digamma(a + (1 - j) / 2)``."""
+    try:
+        dim = operator.index(d)
+    except TypeError:
+        raise TypeError(f"multigammaln: d must be a Python int (the dimension); got "
+                        f"{type(d).__name__}") from None
+    if dim < 1:
+        raise ValueError(f"multigammaln: d should be a positive integer (dimension); got {dim}")
+    a = fnp.astype(_real(a, "multigammaln"), _dt.float64)
+    out = dim * (dim - 1) / 4.0 * math.log(math.pi)
+    for j in range(1, dim + 1):
+        out = fnp.add(_sp.lgamma(a + (1.0 - j) / 2.0), out)
+    return _where(a <= 0.5 * (dim - 1), math.nan, out)
+
+
+# Stirling's series of log Gamma(y) - ((y - 1/2) log y - y + log(2 pi)/2): B_2k / (2k (2k-1))
+_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156,
+             -3617 / 122400)
+
+
+def _stirling_tail(y):
+    w = 1.0 / (y * y)
+    total = _STIRLING[-1]
+    for c in reversed(_STIRLING[:-1]):
+        total = total * w + c
+    return total / y
+
+
+def _log_poch_positive(z, m):
+    """log(Gamma(z + m) / Gamma(z)) for z, z + m >= 10, without the cancellation of two large
+    log-gamma values: (z - 1/2) log1p(m / z) + m log(z + m) - m + tail(z + m) - tail(z)."""
+    # (fnp's functions, not operators, between z and m: one of them may be a plain array of a
+    # library whose operators refuse tracers, array-api-strict's)
+    s = fnp.add(z, m)
+    main = fnp.add(fnp.multiply(z - 0.5, fnp.log1p(fnp.divide(m, z))),
+                   fnp.multiply(m, fnp.log(s) - 1.0))
+    return fnp.add(main, fnp.subtract(_stirling_tail(s), _stirling_tail(z)))
+
+
+def poch(z, m, /):
+    """The Pochhammer symbol (rising factorial) ``Gamma(z + m) / Gamma(z)`` for real ``z``
+    and ``m``.
+
+    As SciPy: 1 for ``m == 0``; 0 where ``z`` is a pole (0, -1, ...) and ``z + m`` is not;
+    ``(-1)^m Gamma(1 - z) / Gamma(1 - z - m)`` where both are; ``inf`` where only ``z + m``
+    is. Elsewhere ``sign * exp(log |Gamma(z + m)| - log |Gamma(z)|)``, the difference taken
+    by Stirling's series where ``z`` and ``z + m`` are at least 10 (so that it keeps its
+    precision for large ``z``); the relative error grows like ``|log poch| eps``.
+    Derivatives: ``poch (digamma(z + m) - digamma(z))`` in ``z``, ``poch digamma(z + m)`` in
+    ``m`` (not at the poles). nan for ``z`` or ``m`` equal to ``-inf`` (SciPy gives the
+    limit where there is one)."""
+    z, m = _real_weak((z, m), "poch")
+    s = fnp.add(z, m)
+    pole_z = _all(z <= 0.0, z == fnp.floor(z))
+    pole_s = _all(s <= 0.0, s == fnp.floor(s))
+    big = _all(z >= 10.0, s >= 10.0, z < _inf, s < _inf)
+    zb, mb = _where(big, z, 10.0), _where(big, m, 1.0)
+    smooth = fnp.logical_not(_any(pole_z, pole_s, big))
+    zs, ms = _where(smooth, z, 1.0), _where(smooth, m, 1.0)
+    ss = fnp.add(zs, ms)
+    log_general = fnp.subtract(_sp.lgamma(ss), _sp.lgamma(zs))
+    general = fnp.multiply(fnp.exp(log_general),
+                           fnp.multiply(_gamma_sign(ss), _gamma_sign(zs)))
+    out = _where(big, fnp.exp(_log_poch_positive(zb, mb)), general)
+    # both poles (m an integer): (-1)^m Gamma(1 - z) / Gamma(1 - z - m), 1 - z >= 1
+    both = _all(pole_z, pole_s)
+    zp, mp = _where(both, z, 0.0), _where(both, m, 0.0)
+    odd = fnp.remainder(mp, 2.0) == 1.0
+    ratio = fnp.exp(fnp.subtract(_sp.lgamma(1.0 - zp), _sp.lgamma(fnp.subtract(1.0 - zp, mp))))
+    out = _where(both, _where(odd, -ratio, ratio), out)
+    out = _where(_all(pole_z, fnp.logical_not(pole_s)), 0.0, out)
+    out = _where(_all(pole_s, fnp.logical_not(pole_z)), _inf, out)
+    # infinities: z = inf gives inf (m > 0) or 0 (m < 0); m = inf with finite z > 0, inf
+    out = _where(z == _inf, _where(m > 0.0, _inf, fnp.zeros_like(out)), out)
+    out = _where(_all(m == _inf, z > 0.0), _inf, out)
+    out = _where(_any(z == -_inf, m == -_inf), math.nan, out)
+    out = _where(m == 0.0, 1.0, out)
+    return _where(_any(z != z, m != m), math.nan, out)
+
+
+def factorial(n, exact=False):
+    """``n!`` as ``gamma(n + 1)`` for ``n >= 0`` (also for non-integer ``n``, as SciPy's
+    ``exact=False``), 0 for ``n < 0``, nan for nan, ``inf`` beyond 170.6 (overflow); the
+    result is float64.
+
+    ``exact=True`` (Python's exact integers) is not supported: ValueError. For the integers
+    up to 170 the value is the product ``1 * 2 * ... * n`` (a few ulps); for other ``n``
+    ``exp(gammaln(n + 1))``, whose relative error grows like ``gammaln(n + 1) * eps``. Derivative:
+    ``gamma(n + 1) digamma(n + 1)`` (the gamma function's, also at integers)."""
+    if exact:
+        raise ValueError("factorial: exact=True is not supported (it computes Python "
+                         "integers); use exact=False, the floating gamma(n + 1)")
+    n = fnp.astype(_real(n, "factorial"), _dt.float64)
+    pos = n >= 0.0
+    g = fnp.exp(_sp.lgamma(_where(pos, n, 0.0) + 1.0))
+    # the integers up to 170: the product 1 * 2 * ... * n (a few ulps, where exp(gammaln)
+    # loses gammaln(n + 1) ulps), with the derivative of gamma(n + 1)
+    whole = _all(pos, n <= 170.0, n == fnp.floor(n))
+    nw = fnp.stop_gradient(_where(whole, n, 0.0))
+    j = _st.iota(nw, 170, _dt.float64) + 2.0  # 2, 3, ..., 171
+    terms = fnp.where(fnp.less_equal(j, fnp.expand_dims(nw, axis=-1)), j, 1.0)
+    exact = fnp.prod(terms, axis=-1)
+    out = _where(whole, fnp.add(exact, fnp.subtract(g, fnp.stop_gradient(g))), g)
+    return _where(n != n, n, _where(pos, out, 0.0))
+
+
+def comb(N, k, *, exact=False, repetition=False):
+    """The number of combinations of ``N`` things taken ``k`` at a time, as SciPy's
+    ``exact=False``: ``binom(N, k) = Gamma(N + 1) / (Gamma(k + 1) Gamma(N - k + 1))`` where
+    ``0 <= k <= N``, 0 elsewhere and for nan (real ``N`` and ``k`` allowed); with
+    ``repetition``, ``comb(N + k - 1, k)`` (and, as SciPy, the general binomial coefficient
+    ``poch(N, k) / k!`` outside that domain; 1 for ``k = 0``, ``N >= 0``).
+
+    ``exact=True`` is not supported: ValueError. Computed as
+    ``exp(log poch(N - m + 1, m) - gammaln(m + 1))`` with ``m = min(k, N - k)``: the relative
+    error grows like the size of that logarithm times eps (about 1e-13 for N near 1000).
+    Derivatives in ``N`` and ``k``: those of that expression (digamma differences)."""
+    if exact:
+        raise ValueError("comb: exact=True is not supported (it computes Python integers); "
+                         "use exact=False")
+    N, k = _real_weak((N, k), "comb")
+    N0 = N
+    if repetition:
+        N = fnp.subtract(fnp.add(N, k), 1.0)
+    inside = _all(fnp.less_equal(k, N), N >= 0.0, k >= 0.0)
+    Ns, ks = _where(inside, N, 1.0), _where(inside, k, 0.0)
+    m = fnp.minimum(ks, fnp.subtract(Ns, ks))
+    z = fnp.add(fnp.subtract(Ns, m), 1.0)
+    big = z >= 10.0
+    lp = _where(big, _log_poch_positive(_where(big, z, 10.0), _where(big, m, 0.0)),
+                fnp.subtract(_sp.lgamma(fnp.add(Ns, 1.0)), _sp.lgamma(_where(big, 1.0, z))))
+    out = fnp.exp(fnp.subtract(lp, _sp.lgamma(fnp.add(m, 1.0))))
+    out = _where(_all(inside, N == _inf), _where(k == 0.0, 1.0, fnp.full_like(out, _inf)), out)
+    out = _where(inside, out, 0.0)  # (0 for nan too, as SciPy)
+    if repetition:
+        # outside 0 <= k <= N + k - 1, SciPy's general binomial binom(N + k - 1, k) =
+        # poch(N, k) / Gamma(k + 1) (1 at k = 0 for N >= 0)
+        general = fnp.divide(poch(_where(inside, 1.0, N0), _where(inside, 1.0, k)),
+                             gamma(fnp.add(_where(inside, 1.0, k), 1.0)))
+        out = _where(inside, out, general)
+        out = _where(_all(k == 0.0, N0 >= 0.0), 1.0, out)
+    return out
+
+
+_EXPREL_TERMS = 18
+
+
+def _boxcox_of_log(L, lmbda):
+    """``(exp(lmbda L) - 1) / lmbda`` (``L`` at ``lmbda = 0``): ``L * exprel(lmbda L)`` by
+    the series of ``exprel(z) = expm1(z)/z`` for ``|z| < 1/2`` (accurate, with accurate
+    derivatives, as lmbda -> 0), ``expm1(lmbda L) / lmbda`` beyond."""
+    z = fnp.multiply(lmbda, L)
+    small = fnp.abs(z) < 0.5
+    zs = _where(small, z, 0.0)
+    series = 1.0 / math.factorial(_EXPREL_TERMS + 1)
+    for j in range(_EXPREL_TERMS, 0, -1):
+        series = series * zs + 1.0 / math.factorial(j)
+    near = fnp.multiply(_where(small, L, 0.0), series)
+    far = fnp.divide(fnp.expm1(_where(small, 0.0, z)), _where(small, 1.0, lmbda))
+    out = _where(small, near, far)
+    # lmbda = 0 with L = +-inf (x = 0 or inf): L itself (z is nan there)
+    return _where(_all(lmbda == 0.0, fnp.isinf(L)), L, out)
+
+
+def boxcox(x, lmbda, /):
+    """The Box-Cox transformation ``(x**lmbda - 1) / lmbda``, and ``log(x)`` at
+    ``lmbda = 0``: as ``expm1(lmbda log x) / lmbda``, by its series where ``|lmbda log x|``
+    is below 1/2 (accurate for small ``lmbda``, derivatives too).
+
+    As SciPy: nan for ``x < 0``; at ``x = 0``, ``-1/lmbda`` for ``lmbda > 0`` and ``-inf``
+    otherwise. Derivatives: ``x**(lmbda - 1)`` in ``x``; in ``lmbda``,
+    ``(lmbda L exp(lmbda L) - expm1(lmbda L)) / lmbda**2`` (``L = log x``; ``L**2 / 2`` at
+    ``lmbda = 0``)."""
+    x, lmbda = _real_weak((x, lmbda), "boxcox")
+    return _boxcox_of_log(fnp.log(x), lmbda)
+
+
+def boxcox1p(x, lmbda, /):
+    """The Box-Cox transformation of ``1 + x``, ``((1 + x)**lmbda - 1) / lmbda`` (``log1p(x)``
+    at ``lmbda = 0``), accurate for small ``x`` and small ``lmbda``; as :func:`boxcox` with
+    ``log1p(x)`` for ``log(x)`` (nan below -1)."""
+    x, lmbda = _real_weak((x, lmbda), "boxcox1p")
+    return _boxcox_of_log(fnp.log1p(x), lmbda)
+
+
+def _entropy_parts(x, y, name):
+    x, y = _real_weak((x, y), name)
+    pos = _all(x > 0.0, y > 0.0)
+    xs, ys = _where(pos, x, 1.0), _where(pos, y, 1.0)
+    zero = _all(x == 0.0, y >= 0.0)
+    nan = _any(x != x, y != y)
+    return x, y, pos, xs, ys, zero, nan
+
+
+def _x_log_ratio(x, y):
+    """x log(x / y) for x, y > 0; as x log1p((x - y) / y) where x / y is within a factor 2 of
+    1 (x - y exact there), so that the rounding of x / y does not cost the small logarithm
+    its digits."""
+    near = _all(fnp.less(x, fnp.multiply(y, 2.0)), fnp.less(y, fnp.multiply(x, 2.0)))
+    ratio = fnp.log(fnp.divide(x, y))
+    close = fnp.log1p(fnp.divide(fnp.subtract(x, y), y))
+    return fnp.multiply(x, _where(near, close, ratio))
+
+
+def rel_entr(x, y, /):
+    """The relative entropy term ``x log(x / y)`` for ``x, y > 0``; 0 where ``x == 0`` and
+    ``y >= 0``; ``inf`` elsewhere (nan for nan), as SciPy.
+
+    Derivatives: ``log(x / y) + 1`` in ``x`` and ``-x / y`` in ``y`` for ``x, y > 0``;
+    taken as 0 where ``x == 0`` (where the one in ``x`` is ``-inf``) and outside the
+    domain."""
+    x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y, "rel_entr")
+    inner = _x_log_ratio(xs, ys)
+    out = _where(pos, inner, _where(zero, fnp.zeros_like(inner), _inf))
+    return _where(nan, math.nan, out)
+
+
+def kl_div(x, y, /):
+    """The Kullback-Leibler divergence term ``x log(x / y) - x + y`` for ``x, y > 0``;
+    ``y`` where ``x == 0`` and ``y >= 0``; ``inf`` elsewhere (nan for nan), as SciPy.
+
+    Derivatives: ``log(x / y)`` in ``x`` and ``1 - x / y`` in ``y`` for ``x, y > 0``; at
+    ``x == 0``: 1 in ``y`` and 0 in ``x`` (where the true one is ``-inf``)."""
+    x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y, "kl_div")
+    inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
+    out = _where(pos, inner, _where(zero, fnp.add(y, 0.0), _inf))
+    return _where(nan, math.nan, out)
