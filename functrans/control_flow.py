@@ -47,7 +47,7 @@ from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
 from .reverse import backward
 from .numpy._base import _to_array
 from .primitives._batching import batch_size, with_batch
-from .tree import tree_flatten, tree_unflatten
+from .tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
 
@@ -1515,7 +1515,36 @@ def fori_loop(lower, upper, body_fun, init_val):
     return val
 
 
-def map(f, xs):  # noqa: A001  (jax.lax.map's name)
+def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     """``f`` applied to each ``xs[i]`` (``xs`` a pytree of arrays of one leading length), the
-    results stacked (``jax.lax.map``): a ``scan`` with no carry."""
-    return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+    results stacked (``jax.lax.map``): a ``scan`` with no carry. With ``batch_size``, the
+    scan runs over batches of that many members, each batch through ``vmap(f)`` (and the
+    remainder through one more), as in JAX: fewer steps, more memory per step."""
+    if batch_size is None:
+        return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+    from .batching import vmap
+    try:
+        batch_size = operator.index(batch_size)
+    except TypeError:
+        batch_size = 0
+    if batch_size < 1:
+        raise ValueError(f"lax.map: batch_size must be a positive int; got {batch_size!r}")
+    leaves, tree = tree_flatten(xs)
+    if not leaves:
+        raise ValueError("lax.map with batch_size needs at least one array in xs (the "
+                         "length to map over)")
+    n = leaves[0].shape[0]
+    full, rest = divmod(n, batch_size) if n >= batch_size else (0, n)
+    outs = []
+    if full:
+        head = tree_unflatten(tree, [fnp.reshape(x[:full * batch_size],
+                                                 (full, batch_size) + tuple(x.shape[1:]))
+                                     for x in leaves])
+        ys = scan(lambda carry, x: (carry, vmap(f)(x)), (), head)[1]
+        outs.append(tree_map(lambda y: fnp.reshape(y, (full * batch_size,)
+                                                   + tuple(y.shape[2:])), ys))
+    if rest:
+        outs.append(vmap(f)(tree_unflatten(tree, [x[full * batch_size:] for x in leaves])))
+    if len(outs) == 1:
+        return outs[0]
+    return tree_map(lambda a, b: fnp.concat([a, b], axis=0), *outs)

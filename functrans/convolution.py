@@ -20,6 +20,7 @@ import operator
 from itertools import product
 from typing import NamedTuple
 
+from . import dtypes as _dt
 from . import numpy as fnp
 from .primitives import structural as _st
 
@@ -228,16 +229,23 @@ def _window_slices(x, axes, windows, wdil, strides, what):
 # -- convolution ---------------------------------------------------------------------------
 
 def _not_supported(what, precision, preferred_element_type, batch_group_count=1):
+    """Refuses what is not there; ``precision`` is checked and has no effect (every backend
+    computes at the operands' own precision, as with ``dot_general``)."""
     if batch_group_count != 1:
         raise NotImplementedError(f"{what}: batch_group_count={batch_group_count} is not "
                                   f"supported (only 1).")
-    if precision is not None:
-        raise NotImplementedError(f"{what}: precision={precision!r} is not supported (only "
-                                  f"None: the backend's own precision).")
-    if preferred_element_type is not None:
-        raise NotImplementedError(f"{what}: preferred_element_type="
-                                  f"{preferred_element_type!r} is not supported (only None: "
-                                  f"the operands' dtype).")
+    from .numpy._products import _check_one_precision
+    for p in (precision if isinstance(precision, (tuple, list)) else (precision,)):
+        _check_one_precision(what, p)
+
+
+def _preferred(lhs, rhs, preferred_element_type):
+    """jax.lax's ``preferred_element_type``: the operands computed in that dtype (so that
+    int8 products accumulate in int32 without wrapping)."""
+    if preferred_element_type is None:
+        return lhs, rhs
+    dt = _dt.as_dtype(preferred_element_type)
+    return fnp.astype(lhs, dt), fnp.astype(rhs, dt)
 
 
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
@@ -256,11 +264,12 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     into G groups, each convolved with its share of the output features (G = features:
     depthwise). Any number of spatial axes.
 
-    Differences from JAX: ``batch_group_count`` other than 1, ``precision`` and
-    ``preferred_element_type`` other than None raise NotImplementedError."""
+    Differences from JAX: ``batch_group_count`` other than 1 raises NotImplementedError;
+    ``precision`` is checked and has no effect (the backend's own precision);
+    ``preferred_element_type`` casts both operands to it before the convolution."""
     what = "conv_general_dilated"
     _not_supported(what, precision, preferred_element_type, batch_group_count)
-    lhs, rhs = fnp.asarray(lhs), fnp.asarray(rhs)
+    lhs, rhs = _preferred(fnp.asarray(lhs), fnp.asarray(rhs), preferred_element_type)
     if fnp.result_type(lhs) is not fnp.result_type(rhs):
         raise TypeError(f"{what}: lhs and rhs must have one dtype (as in jax.lax); got "
                         f"{fnp.result_type(lhs)} and {fnp.result_type(rhs)}.")
@@ -368,10 +377,10 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
     pairs for the dilated input. ``dimension_numbers`` defaults to channels-last layouts
     ('NC', 'IO', 'NC'), ('NHC', 'HIO', 'NHC'), ('NHWC', 'HWIO', 'NHWC'), ('NHWDC',
     'HWDIO', 'NHWDC') for 0 to 3 spatial axes, as in JAX. ``precision`` and
-    ``preferred_element_type`` other than None raise NotImplementedError."""
+    ``preferred_element_type`` as for ``conv_general_dilated``."""
     what = "conv_transpose"
     _not_supported(what, precision, preferred_element_type)
-    lhs, rhs = fnp.asarray(lhs), fnp.asarray(rhs)
+    lhs, rhs = _preferred(fnp.asarray(lhs), fnp.asarray(rhs), preferred_element_type)
     if lhs.ndim != rhs.ndim or lhs.ndim < 2:
         raise TypeError(f"{what}: lhs and rhs need one number of axes, at least 2; got shapes "
                         f"{tuple(lhs.shape)} and {tuple(rhs.shape)}.")

@@ -483,12 +483,20 @@ def test_errors(backend):
     w = backend.asarray(np.ones((2, 2, 2, 2)))
     with pytest.raises(NotImplementedError, match="batch_group_count"):
         lax.conv_general_dilated(x, w, (1, 1), "VALID", batch_group_count=2)
-    with pytest.raises(NotImplementedError, match="precision"):
-        lax.conv_general_dilated(x, w, (1, 1), "VALID", precision="highest")
-    with pytest.raises(NotImplementedError, match="preferred_element_type"):
-        lax.conv(x, w, (1, 1), "VALID", preferred_element_type=fnp.float32)
-    with pytest.raises(NotImplementedError, match="precision"):
-        lax.conv_transpose(x, w, (1, 1), "VALID", precision="highest")
+    with pytest.raises(ValueError, match="precision"):
+        lax.conv_general_dilated(x, w, (1, 1), "VALID", precision="most")
+    # precision is accepted (no effect), preferred_element_type computes in that dtype
+    plain = lax.conv(x, w, (1, 1), "VALID")
+    for p in ("highest", lax.Precision.HIGH, ("default", "highest")):
+        np.testing.assert_array_equal(backend.to_numpy(lax.conv_general_dilated(
+            x, w, (1, 1), "VALID", precision=p)), backend.to_numpy(plain))
+    f32 = lax.conv(x, w, (1, 1), "VALID", preferred_element_type=fnp.float32)
+    assert backend.is_own(f32) and backend.to_numpy(f32).dtype == np.float32
+    i8 = backend.asarray(np.full((1, 2, 4, 4), 100), dtype="int8")
+    wide = lax.conv_transpose(i8, backend.asarray(np.ones((2, 2, 2, 2)), dtype="int8"),
+                              (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"),
+                              preferred_element_type=fnp.int32)
+    assert int(backend.to_numpy(wide).max()) == 800  # no int8 wrap-around
     with pytest.raises(ValueError, match="padding must be"):
         lax.conv(x, w, (1, 1), "FULL")
     with pytest.raises(ValueError, match="2 .low, high. pairs"):

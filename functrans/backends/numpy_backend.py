@@ -140,6 +140,27 @@ class AtArray(np.ndarray):
         return str(self.view(np.ndarray))
 
 
+def _in_place(name):
+    # ``total += traced`` (autograd's ``loglik = 0.0; loglik += np.sum(...)`` once a term
+    # came out of functrans.numpy as a 0-d AtArray): an array cannot hold a traced value, so
+    # the operator steps aside and Python rebinds the name to ``total + traced``, as it does
+    # for a NumPy scalar; otherwise NumPy's in-place operation.
+    method = getattr(np.ndarray, name)
+
+    def op(self, other):
+        if _is_traced(other):
+            return NotImplemented
+        return method(self, other)
+    op.__name__ = name
+    return op
+
+
+for _name in ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
+              "__ipow__", "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__",
+              "__irshift__"):
+    setattr(AtArray, _name, _in_place(_name))
+
+
 def with_at(x):
     """A plain NumPy array ``x`` as an :class:`AtArray` (a view); anything else as it is."""
     return x.view(AtArray) if type(x) is np.ndarray else x
