@@ -9,6 +9,8 @@
     ft.grad(f, argnums=(0, 1))(1.5, 0.5)
 """
 
+import sys as _sys
+
 from . import core, dtypes, errors  # noqa: F401
 from .backends import numpy_backend as _numpy_backend  # noqa: F401  (the default backend)
 from . import numpy  # noqa: F401
@@ -21,8 +23,12 @@ from .compiling import jit  # noqa: F401
 from .custom import closure_convert, custom_jvp, custom_vjp  # noqa: F401
 from . import lax  # noqa: F401
 from .lax_ops import block_until_ready, device_put, disable_jit  # noqa: F401
-from . import ops, random  # noqa: F401
+from . import nn, ops, random, tree  # noqa: F401  (ft.nn.relu after import functrans, as jax)
 from .numpy import stop_gradient  # noqa: F401
 from .tree import register_pytree_node  # noqa: F401
+
+# jax.tree_util's names live in functrans.tree; ``import functrans.tree_util`` finds it too.
+tree_util = tree
+_sys.modules[__name__ + ".tree_util"] = tree
 
 __version__ = "0.1.0"

@@ -179,3 +179,12 @@ def test_like_functions_take_numpys_shape(backend):
         np.testing.assert_array_equal(backend.to_numpy(got), want, strict=True)
     g = ft.grad(lambda v: fnp.sum(fnp.full_like(v, v[0, 1], shape=(4,))))(x)
     np.testing.assert_array_equal(backend.to_numpy(g), [[0.0, 4.0, 0.0]])
+
+
+def test_submodules_after_import_functrans():
+    # jax code writes jax.nn.relu and jax.tree_util.tree_map after `import jax`
+    import importlib
+    import functrans
+    assert functrans.nn.relu(np.array([-1.0, 2.0]))[1] == 2.0
+    assert importlib.import_module("functrans.tree_util") is functrans.tree
+    assert functrans.tree_util.tree_map(lambda v: v * 2, {"a": 1.0}) == {"a": 2.0}
