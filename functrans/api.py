@@ -15,7 +15,7 @@ from .backends import _by_type, _registry_hooks, backend_of, default as _default
 from .batching import vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
-from .errors import (ComplexDerivativeError, ConcretizationError, IntegerInputError,
+from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError, IntegerInputError,
                      NonScalarOutputError, TangentMismatchError)
 from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value
@@ -204,6 +204,7 @@ def jvp(fun, primals, tangents, has_aux=False):
                 f"jvp: tangent {i} has shape {ta.shape} and dtype {ta.dtype.name}, but its "
                 f"primal has shape {pa.shape} and dtype {pa.dtype.name}; each tangent must "
                 f"match its primal.")
+        _check_place(t, p, "jvp: tangent", i)
         ins.append(JVPTracer(interp, p, t))
     token = _current.set(interp)
     try:
@@ -276,7 +277,26 @@ def _check_like(t, aval, what, i, like):
         raise TangentMismatchError(
             f"{what} {i} has shape {ta.shape} and dtype {ta.dtype.name}, but it must match "
             f"shape {aval.shape} and dtype {aval.dtype.name}.")
+    _check_place(t, like, what, i)
     return t
+
+
+def _check_place(t, like, what, i):
+    """A tangent or cotangent of another library or device than its primal (or output) is
+    refused, as mixed operands are: it would come back as the gradient of an input of
+    another library, or fail inside the backward pass."""
+    bt, bl = _by_type.get(type(t)), _by_type.get(type(like))
+    if bt is None or bl is None:  # a tracer (a transform around this one)
+        return
+    if bt is not bl:
+        raise BackendMismatchError(
+            f"{what} {i} is a {bt.name} array, but it belongs to a {bl.name} array. "
+            f"functrans never copies between libraries implicitly: make it with "
+            f"{bl.name}'s own functions (or convert it with from_dlpack).")
+    if bt.devices and bt.device(t) != bl.device(like):
+        raise BackendMismatchError(
+            f"{what} {i} is on device {bt.device(t)!r}, but it belongs to an array on "
+            f"{bl.device(like)!r}; move it there first (x.to_device(...)).")
 
 # -- reverse mode ------------------------------------------------------------------------------
 
@@ -304,9 +324,11 @@ def vjp(fun, *primals, has_aux=False):
                 f"got {ct_tree}.")
         for i, (c, o) in enumerate(zip(ct_leaves, outs)):
             t = type(c)  # the common case first: an array like the output
-            if not (t is type(o) and t in _by_type and c.shape == o.shape
-                    and c.dtype == o.dtype):
+            b = _by_type.get(t) if t is type(o) else None
+            if not (b is not None and c.shape == o.shape and c.dtype == o.dtype):
                 ct_leaves[i] = _check_like(c, get_aval(o), "vjp: cotangent", i, o)
+            elif b.devices:
+                _check_place(c, o, "vjp: cotangent", i)
         cts = backward(graph, ct_leaves)
         return in_tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
     out = out_tree.unflatten(_array_leaves(outs))

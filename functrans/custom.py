@@ -15,7 +15,7 @@ import inspect
 import optree
 
 from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
-from .errors import CustomRuleError
+from .errors import CustomRuleError, UnexpectedTracerError
 from .tree import NAMESPACE, tree_flatten, tree_map, tree_unflatten
 
 
@@ -35,7 +35,8 @@ def _custom_jvp_impl(backend, *args, fun, rule, in_tree, out_box):
 
 def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box):
     tangents = [_zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
-    res = rule(tuple(tree_unflatten(in_tree, primals)), tuple(tree_unflatten(in_tree, tangents)))
+    res = _run_rule(rule, (tuple(tree_unflatten(in_tree, primals)),
+                           tuple(tree_unflatten(in_tree, tangents))), fun, "custom_jvp")
     if not (isinstance(res, (tuple, list)) and len(res) == 2):
         raise CustomRuleError(f"The custom JVP rule of {_name(fun)} must return a pair "
                               f"(primal_out, tangent_out); got {type(res).__name__}.")
@@ -278,14 +279,27 @@ def _check_closure(leaves, chain, fun):
     value would silently come from differentiating the function's own code, ignoring the
     rule (a gradient clipped by bwd would not be clipped for it)."""
     if any(_differentiated_outside(x, chain) for x in leaves):
-        raise CustomRuleError(
-            f"Differentiation of custom_vjp function {_name(fun)} with respect to a "
-            f"closed-over value: its result depends on a value being differentiated that is "
-            f"not one of its arguments, and bwd only gives cotangents for the arguments (as "
-            f"JAX, which raises CustomVJPException). Pass that value as an argument (with "
-            f"its cotangent from bwd, or None; functrans.closure_convert turns what a "
-            f"function closes over into arguments), or wrap it in functrans.stop_gradient if "
-            f"no derivative should flow through it.")
+        raise _closure_error(fun)
+
+
+def _closure_error(fun, kind="custom_vjp"):
+    return CustomRuleError(
+        f"Differentiation of {kind} function {_name(fun)} with respect to a closed-over "
+        f"value: its result depends on a value being differentiated that is not one of its "
+        f"arguments, and its rule only gives derivatives for the arguments (as JAX, which "
+        f"raises). Pass that value as an argument (functrans.closure_convert turns what a "
+        f"function closes over into arguments), or wrap it in functrans.stop_gradient if no "
+        f"derivative should flow through it.")
+
+
+def _run_rule(rule, args, fun, kind):
+    """The user's rule (fwd, or a custom JVP rule) run beneath the transform that met the
+    call: a value of that transform it closes over cannot reach the operations there, which
+    report a leaked tracer; say what that means here."""
+    try:
+        return rule(*args)
+    except UnexpectedTracerError as e:
+        raise _closure_error(fun, kind) from e
 
 
 def _processing_interp(args):
@@ -303,7 +317,7 @@ def _processing_interp(args):
 
 
 def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
-    res = fwd(*tree_unflatten(in_tree, list(primals)))
+    res = _run_rule(fwd, tree_unflatten(in_tree, list(primals)), fun, "custom_vjp")
     if not (isinstance(res, (tuple, list)) and len(res) == 2):
         raise CustomRuleError(f"The fwd rule of custom_vjp function {_name(fun)} must return "
                               f"(output, residuals); got {type(res).__name__}.")

@@ -188,3 +188,21 @@ def test_submodules_after_import_functrans():
     assert functrans.nn.relu(np.array([-1.0, 2.0]))[1] == 2.0
     assert importlib.import_module("functrans.tree_util") is functrans.tree
     assert functrans.tree_util.tree_map(lambda v: v * 2, {"a": 1.0}) == {"a": 2.0}
+
+
+def test_tangents_of_another_library_or_device_are_refused():
+    torch = pytest.importorskip("torch")
+    import array_api_strict as xps
+    from functrans.errors import BackendMismatchError
+    x = np.arange(3.0)
+    t = torch.ones(3, dtype=torch.float64)
+    with pytest.raises(BackendMismatchError, match="tangent 0 is a torch array"):
+        ft.jvp(lambda a: a * 2.0, (x,), (t,))
+    with pytest.raises(BackendMismatchError, match="tangent 0 is a torch array"):
+        ft.linearize(lambda a: a * 2.0, x)[1](t)
+    s, s1 = xps.asarray([1.0, 2.0]), xps.asarray([1.0, 2.0], device=xps.Device("device1"))
+    with pytest.raises(BackendMismatchError, match="cotangent 0 is on device"):
+        ft.vjp(lambda a: a * 2.0, s)[1](s1)
+    with pytest.raises(BackendMismatchError, match="Cannot move a tracer"):  # traced asarray
+        ft.grad(lambda v: fnp.sum(fnp.asarray(v, device=xps.Device("device1"))))(s)
+    np.testing.assert_array_equal(ft.vjp(lambda a: a * 2.0, s1)[1](s1)[0], [2.0, 2.0])

@@ -117,11 +117,6 @@ def test_autograd_def_linear_numpy_body_reverse_mode_is_a_missing_rule():
 
 # -- found in files owned elsewhere (strict xfails) ------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="custom.py _custom_vjp_jvp: a custom_vjp closing over "
-                   "a differentiated value whose argument is differentiated too raises "
-                   "UnexpectedTracerError (text blames globals/lists) from fwd, not the "
-                   "CustomRuleError pointing to closure_convert that the constant-argument "
-                   "case raises")
 def test_custom_vjp_closed_over_with_traced_argument_is_a_custom_rule_error():
     def loss(y):
         @ft.custom_vjp
@@ -133,18 +128,12 @@ def test_custom_vjp_closed_over_with_traced_argument_is_a_custom_rule_error():
         ft.grad(loss)(2.0)
 
 
-@pytest.mark.xfail(strict=True, reason="numpy/_creation.py asarray: under a transform the "
-                   "device= of another library is ignored silently (outside, the same call "
-                   "raises BackendMismatchError; x.to_device raises under transforms)")
 def test_asarray_foreign_device_under_a_transform_raises():
     torch = pytest.importorskip("torch")
     with pytest.raises(BackendMismatchError):
         ft.vmap(lambda v: fnp.asarray(v, device=torch.device("cpu")))(np.ones(2))
 
 
-@pytest.mark.xfail(strict=True, reason="api.py vjp_fun: a cotangent of another library than "
-                   "the output is accepted where the backward pass has no residual to mix "
-                   "with (the gradient of a NumPy input comes back a torch tensor)")
 def test_vjp_cotangent_of_another_library_raises():
     torch = pytest.importorskip("torch")
     _, f_vjp = ft.vjp(lambda a: a * 2.0, np.arange(3.0))

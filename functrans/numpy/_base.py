@@ -739,6 +739,8 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     if given, a new object if ``copy``); Python scalars and sequences become arrays of the
     default backend."""
     if isinstance(obj, Tracer):
+        if device is not None:
+            obj = obj.to_device(device)  # itself where it is; moving one is refused
         if dtype is not None and _dtype(obj) is not _dt.as_dtype(dtype):
             return astype(obj, dtype)
         # A copy is a new tracer object (tracers share no memory: see Tracer.__setitem__).
