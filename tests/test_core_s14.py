@@ -205,4 +205,5 @@ def test_tangents_of_another_library_or_device_are_refused():
         ft.vjp(lambda a: a * 2.0, s)[1](s1)
     with pytest.raises(BackendMismatchError, match="Cannot move a tracer"):  # traced asarray
         ft.grad(lambda v: fnp.sum(fnp.asarray(v, device=xps.Device("device1"))))(s)
-    np.testing.assert_array_equal(ft.vjp(lambda a: a * 2.0, s1)[1](s1)[0], [2.0, 2.0])
+    g = ft.vjp(lambda a: a * 2.0, s1)[1](s1)[0]
+    assert g.device == xps.Device("device1")
