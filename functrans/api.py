@@ -301,7 +301,7 @@ def _check_place(t, like, what, i):
 # -- reverse mode ------------------------------------------------------------------------------
 
 
-def vjp(fun, *primals, has_aux=False):
+def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     """Reverse mode: ``(fun(*primals), vjp_fun)`` where ``vjp_fun(cotangent)`` returns the
     tuple of cotangents of the primals, one reverse pass each.
 
@@ -310,6 +310,7 @@ def vjp(fun, *primals, has_aux=False):
         >>> vjp_fun(1.0)
         (array(6.),)
     """
+    _no_reduce_axes(reduce_axes, "vjp")
     leaves, in_tree = tree_flatten(primals)
     for i, p in enumerate(leaves):
         if type(p) not in _by_type:
@@ -686,17 +687,27 @@ def _instantiate(cts, primals):
     return cts
 
 
-def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
+                   reduce_axes=()):
     """Function returning ``(fun(*args), gradient)``; see [`grad`][functrans.grad].
 
     Example:
         >>> ft.value_and_grad(lambda x: x ** 3)(2.0)
         (array(8.), array(12.))
     """
-    return functools.wraps(fun)(_value_and_grad(fun, argnums, has_aux, holomorphic))
+    _no_reduce_axes(reduce_axes, "value_and_grad")
+    return functools.wraps(fun)(_value_and_grad(fun, argnums, has_aux, holomorphic,
+                                                allow_int))
 
 
-def _value_and_grad(fun, argnums, has_aux, holomorphic):
+def _no_reduce_axes(reduce_axes, what):
+    if tuple(reduce_axes) != ():
+        raise NotImplementedError(f"{what}: reduce_axes={reduce_axes!r} names mapped axes "
+                                  f"(JAX's pmap/shard_map axes), which functrans does not "
+                                  f"have; only () is accepted.")
+
+
+def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False):
     name = _fname(fun)
 
     def value_and_grad_fun(*args, **kwargs):
@@ -706,11 +717,13 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic):
         for i, a in enumerate(avals):
             d = a.dtype
             if not _dt.is_float(d):
+                if allow_int:
+                    continue  # its gradient: zeros of its own dtype (JAX: float0)
                 raise IntegerInputError(
                     f"grad of {name}: input {i} of the differentiated arguments (argnums="
                     f"{argnums}) has dtype {d.name}; gradients need floating-point inputs. "
-                    f"Pass a float (1.0, not 1), cast with astype, or leave the argument out "
-                    f"of argnums.")
+                    f"Pass a float (1.0, not 1), cast with astype, leave the argument out "
+                    f"of argnums, or pass allow_int=True for zero gradients there.")
             _check_complex(f"grad of {name}", f"input {i}", d, holomorphic, forbid=False)
         box = []
 
@@ -755,7 +768,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic):
     return value_and_grad_fun
 
 
-def grad(fun, argnums=0, has_aux=False, holomorphic=False):
+def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
     """The gradient of a scalar-valued function, by one reverse pass.
 
     Args:
@@ -766,12 +779,17 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
         has_aux: return ``(gradient, aux)``.
         holomorphic: ``fun`` is holomorphic, with complex inputs and a complex output
             (without it a complex output is an error, as in JAX).
+        allow_int: differentiate with respect to integer (or boolean) arguments too, whose
+            gradients are zeros of their own dtype (JAX's are ``float0``); without it they
+            are an error.
+        reduce_axes: only ``()`` (JAX's named mapped axes do not exist here).
 
     Example:
         >>> ft.grad(ft.grad(fnp.sin))(0.0)
         array(-0.)
     """
-    vg = _value_and_grad(fun, argnums, has_aux, holomorphic)
+    _no_reduce_axes(reduce_axes, "grad")
+    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):

@@ -207,3 +207,18 @@ def test_tangents_of_another_library_or_device_are_refused():
         ft.grad(lambda v: fnp.sum(fnp.asarray(v, device=xps.Device("device1"))))(s)
     g = ft.vjp(lambda a: a * 2.0, s1)[1](s1)[0]
     assert g.device == xps.Device("device1")
+
+
+def test_grad_allow_int_and_reduce_axes():
+    from functrans.errors import IntegerInputError
+    g = ft.grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(2.0, 3)
+    assert float(g[0]) == 3.0 and int(g[1]) == 0
+    v, (gx, gn) = ft.value_and_grad(lambda x, n: fnp.sum(x * n), argnums=(0, 1),
+                                    allow_int=True)(np.ones(2), np.array([1, 2], np.int32))
+    np.testing.assert_array_equal(gx, [1.0, 2.0])
+    np.testing.assert_array_equal(gn, np.zeros(2, np.int32), strict=True)
+    with pytest.raises(IntegerInputError, match="allow_int=True"):
+        ft.grad(lambda x, n: x * n, argnums=(0, 1))(2.0, 3)
+    assert float(ft.grad(fnp.sin, reduce_axes=())(0.0)) == 1.0
+    with pytest.raises(NotImplementedError, match="reduce_axes"):
+        ft.vjp(fnp.sin, 0.0, reduce_axes=("batch",))
