@@ -1126,6 +1126,114 @@ TABLE += [
                shapes=[((4,), (4,)), ((2, 3), (3,))]),
 ]
 
+# -- stats14 -------------------------------------------------------------------------------------
+# functrans.scipy.stats: gumbel_r, gumbel_l, lognorm, weibull_min, pareto, gennorm, truncnorm,
+# vonmises, wrapcauchy, nbinom, betabinom, multinomial, dirichlet, sem, mode, gaussian_kde;
+# derivatives in x (q), every continuous shape, loc and scale; one broadcast shape each
+# (those through log_ndtr, ndtri, gammaln and the incomplete gamma and beta functions, or
+# long series, slow on array-api-strict's generic special functions, on _ROOTS:
+# tests/test_scipy_stats.py checks their values and some derivatives there)
+
+
+_S14 = [((2, 3), (3,), (2, 1), ())]
+_S14_5 = [((2, 3), (3,), (3,), (2, 1), ())]
+_S14_METHODS = ("logpdf", "pdf", "cdf", "sf", "logcdf", "logsf", "ppf", "isf")
+
+
+def _s14(dist, method, fn, doms, shapes=_S14, **kw):
+    f = getattr(getattr(fst, dist), method)
+    return Spec(f"stats.{dist}.{method}", lambda *a: fn(f, *a), doms, shapes, **kw)
+
+
+def _s14_gumbel(dist, method):
+    if method in ("ppf", "isf"):
+        return _s14(dist, method, lambda f, u, m, s: f(_q(u), m, s), ["unit", "real", "pos"],
+                    [((2, 3), (3,), (2, 1))])
+    return _s14(dist, method, lambda f, x, m, s: f(x * 3.0, m, s), ["real", "real", "pos"],
+                [((2, 3), (3,), (2, 1))])
+
+
+def _s14_shaped(dist, method, x_of, shape_of, x_dom="pos", p_dom="pos", loc_scale=None,
+                **kw):
+    """A method of a one-shape family of (x, shape, loc, scale): x_of(x) inside the support
+    (x_of(u) a probability for ppf/isf), shape_of(p) a valid shape."""
+    if method in ("ppf", "isf"):
+        return _s14(dist, method, lambda f, u, p, lo, s: f(_q(u), shape_of(p), lo, s),
+                    ["unit", p_dom, "unit", "pos"], **kw)
+    return _s14(dist, method, lambda f, x, p, lo, s: f(x_of(x), shape_of(p), lo, s),
+                [x_dom, p_dom, "unit", "pos"], **kw)
+
+
+def _simplex(v):  # a point of the open simplex from "real" samples (softmax on the last axis)
+    e = fnp.exp(v)
+    return e / fnp.sum(e, axis=-1, keepdims=True)
+
+
+def _components(x):  # dirichlet's x holds the components on its first axis
+    return x if x.ndim == 1 else fnp.matrix_transpose(x)
+
+
+TABLE += [
+    *[_s14_gumbel(d, m) for d in ("gumbel_r", "gumbel_l") for m in _S14_METHODS],
+    # z = (x - loc) / scale > 0: x in (1.5, 3), |loc| < 0.8
+    *[_s14_shaped("lognorm", m, lambda x: x + 1.0, lambda p: p,
+                  backends=None if m in ("logpdf", "pdf") else _ROOTS) for m in _S14_METHODS],
+    *[_s14_shaped("weibull_min", m, lambda x: x + 1.0, lambda p: p * 1.5)
+      for m in _S14_METHODS],
+    # z >= 1: x - loc in (2.4, 4.1), scale < 2
+    *[_s14_shaped("pareto", m, lambda x: x + 2.0, lambda p: p) for m in _S14_METHODS],
+    # z away from 0 (|z|**beta has no second derivative there for beta < 2)
+    *[_s14_shaped("gennorm", m, lambda x: x * 2.0, lambda p: p + 0.5, x_dom="nonzero",
+                  backends=None if m in ("logpdf", "pdf") else _ROOTS)
+      for m in _S14_METHODS],
+    # a in (-1.8, -0.2) < z in (-0.35, 0.35) < b in (0.5, 2)
+    *[_s14("truncnorm", m, (lambda f, u, a, b, lo, s: f(_q(u), a - 1.0, b, lo, s))
+           if m in ("ppf", "isf") else
+           (lambda f, x, a, b, lo, s: f(x * 0.2, a - 1.0, b, lo * 0.01, s)),
+           ["unit", "unit", "pos", "unit", "pos"], _S14_5, backends=_ROOTS)
+      for m in _S14_METHODS],
+    # kappa on both sides of 20 (the two series of log I0)
+    *[_s14("vonmises", m, lambda f, x, k, lo, s: (f(x * 2.0, k * 3.0, lo, s),
+                                                   f(x, k * 15.0, lo, s)),
+           ["real", "pos", "unit", "pos"], backends=_ROOTS) for m in ("logpdf", "pdf")],
+    # z in (0.8, 5.1), inside (0, 2 pi); c in (0.1, 0.9)
+    *[_s14("wrapcauchy", m, (lambda f, u, c, lo, s: f(_q(u), c * 0.5 + 0.5, lo, s))
+           if m in ("ppf", "isf") else
+           (lambda f, x, c, lo, s: f(x * 2.0 + np.pi, c * 0.5 + 0.5, lo * 0.1, s * 0.1 + 1.0)),
+           ["unit", "unit", "unit", "pos"]) for m in ("logpdf", "pdf", "cdf", "sf", "ppf", "isf")],
+    # discrete: in nbinom's n (a real parameter) and p, betabinom's a and b; k integers
+    *[_s14("nbinom", m, lambda f, n, p: (f([0, 2, 5], n * 3.0, p * 0.4 + 0.5),
+                                          f([1, 3, 4], n, p * 0.4 + 0.5, loc=1)),
+           ["pos", "unit"], [((3,), (3,))], backends=_ROOTS)
+      for m in ("logpmf", "pmf", "cdf", "sf")],
+    *[_s14("betabinom", m, lambda f, a, b: (f([0, 3, 7], [5, 7, 10], a, b * 2.0),
+                                             f(4, 6, a * 0.5, b, 1)),
+           ["pos", "pos"], [((3,), (3,))], backends=_ROOTS) for m in ("logpmf", "pmf")],
+    *[_s14("multinomial", m, lambda f, v: f([[1.0, 0.0, 3.0], [2.0, 1.0, 1.0]], 4,
+                                            _simplex(v)),
+           ["real"], [((3,),), ((2, 3),)]) for m in ("logpmf", "pmf")],
+    # dirichlet: the k components (on the simplex) and k - 1 of them; in x and alpha
+    *[_s14("dirichlet", m, lambda f, v, al: (
+        f(_components(_simplex(v)), al * 2.0),
+        f(_components(_simplex(v))[:2, ...] * 0.9, al + 0.5)),
+        ["real", "pos"], [((3,), (3,)), ((4, 3), (3,))]) for m in ("logpdf", "pdf")],
+    Spec("stats.sem", lambda x: (fst.sem(x), fst.sem(x, axis=None, ddof=0),
+                                 fst.sem(x, axis=-1, keepdims=True)),
+         ["real"], [((4, 3),)]),
+    Spec("stats.mode", lambda x: fst.mode(fnp.concat([x, x[:1, ...]]), axis=0).mode,
+         ["distinct"], [((4,),), ((4, 3),)]),
+    # gaussian_kde: in the points, the dataset, the weights; Scott's, Silverman's and a
+    # (traced) scalar bandwidth
+    Spec("stats.gaussian_kde", lambda pts, data, w, bw: (
+        fst.gaussian_kde(data, weights=w).logpdf(pts),
+        fst.gaussian_kde(data, "silverman").evaluate(pts),
+        fst.gaussian_kde(data, bw * 0.5, weights=w)(pts)),
+        ["real", "real", "pos", "pos"], [((2, 3), (2, 6), (6,), ())]),
+    Spec("stats.gaussian_kde_1d", lambda pts, data: (
+        fst.gaussian_kde(data).pdf(pts), fst.gaussian_kde(data, "silverman").logpdf(pts)),
+        ["real", "real"], [((4,), (5,))]),
+]
+
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
 # eig (tests/test_linalg_eig.py checks its error).

@@ -4,6 +4,8 @@ x, loc and scale, and the table's completeness."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -39,13 +41,25 @@ OBJECTS = {"norm": METHODS, "multivariate_normal": ["logpdf", "pdf"],
               for d in ("t", "beta", "chi2", "f")},
            "gamma": ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf", "ppf", "isf"],
            **{d: ["logpmf", "pmf", "cdf", "sf"]
-              for d in ("poisson", "bernoulli", "binom", "geom")}}
+              for d in ("poisson", "bernoulli", "binom", "geom", "nbinom")},
+           **{d: METHODS for d in ("gumbel_r", "gumbel_l", "lognorm", "weibull_min", "pareto",
+                                   "gennorm", "truncnorm")},
+           "vonmises": ["logpdf", "pdf"], "wrapcauchy": ["logpdf", "pdf", "cdf", "sf", "ppf", "isf"],
+           "betabinom": ["logpmf", "pmf"], "multinomial": ["logpmf", "pmf"],
+           "dirichlet": ["logpdf", "pdf"]}
+# functions and classes: the TABLE's spec that differentiates them (None: no derivative,
+# rankdata's ranks are piecewise constant)
+FUNCTIONS = {"rankdata": None, "mode": "stats.mode", "sem": "stats.sem",
+             "gaussian_kde": "stats.gaussian_kde"}
 
 
 def test_every_method_is_in_the_table():
     from .test_namespace_grads import TABLE
     tested = {s.name for s in TABLE}
-    assert set(fst.__all__) == set(OBJECTS)
+    assert set(fst.__all__) == set(OBJECTS) | set(FUNCTIONS)
+    for name, spec in FUNCTIONS.items():
+        assert getattr(fst, name).__doc__, name
+        assert spec is None or spec in tested, name
     for name, methods in OBJECTS.items():
         obj = getattr(fst, name)
         public = {n for n in dir(obj) if not n.startswith("_") and callable(getattr(obj, n))}
@@ -1116,3 +1130,370 @@ def test_quantile_vmap_matches_loop(backend, fn):
     out = _np(backend, ft.vmap(fn)(backend.asarray(u)))
     loop = np.stack([_np(backend, fn(backend.asarray(ui))) for ui in u])
     np.testing.assert_allclose(out, loop, rtol=1e-13)
+
+
+# -- stats14: gumbel_r, gumbel_l, lognorm, weibull_min, pareto, gennorm, truncnorm, vonmises,
+# wrapcauchy, nbinom, betabinom, multinomial, dirichlet, rankdata, mode, sem, gaussian_kde
+
+_X14_EDGES = [0.0, 1.0, 1e-3, -1e-3, 1e-300, -np.inf, np.inf, np.nan, 40.0, -40.0, 2 * np.pi,
+              np.pi, 6.2, 1e4]
+_Q14_EDGES = [0.0, 1.0, 0.5, 1e-100, 1e-20, 1e-8, 1 - 1e-12, -0.1, 1.1, np.nan]
+
+
+def _grid14(backend, quantile):
+    """The points: fewer on the libraries other than NumPy (array-api-strict's generic
+    special functions take a while; the formulas do not depend on the library)."""
+    n = 33 if backend.name == "numpy" else 9
+    if quantile:
+        return np.concatenate([np.linspace(0.01, 0.99, n // 2), _Q14_EDGES])
+    return np.concatenate([np.linspace(-8.0, 8.0, n), _X14_EDGES])
+
+_S14 = {
+    "gumbel_r": [()], "gumbel_l": [()],
+    "lognorm": [(0.5,), (1.0,), (3.0,), (0.0,), (-1.0,), (np.nan,)],
+    "weibull_min": [(0.5,), (1.0,), (3.0,), (0.0,), (np.nan,)],
+    "pareto": [(0.5,), (1.0,), (3.0,), (0.0,)],
+    "gennorm": [(0.5,), (1.0,), (2.0,), (3.5,), (0.0,)],
+    "truncnorm": [(-1.0, 2.0), (0.5, 3.0), (-3.0, -0.5), (-np.inf, 1.0), (1.0, np.inf),
+                  (-np.inf, np.inf), (2.0, 1.0), (5.0, 6.0), (-0.01, 0.01)],
+    "vonmises": [(0.5,), (0.0,), (3.0,), (30.0,), (-1.0,), (1e-8,)],
+    "wrapcauchy": [(0.5,), (0.1,), (0.9,), (0.0,), (1.0,)],
+}
+# where functrans gives the limit and SciPy nan (inf - inf in its formula): the density at
+# x = -inf (gumbel_r), inf (gumbel_l, weibull_min)
+_LIMIT14 = {"gumbel_r": -np.inf, "gumbel_l": np.inf, "weibull_min": np.inf}
+
+
+@pytest.mark.parametrize("dist", list(_S14))
+def test_stats14_continuous_values(backend, dist):
+    """Every method on a grid with the support's ends, infinities, nan, invalid shapes and
+    scales, against SciPy (the shapes broadcast against x)."""
+    f, ref_d = getattr(fst, dist), getattr(st, dist)
+    shapes = [np.array(v)[None, :] for v in zip(*_S14[dist])] if _S14[dist][0] else []
+    combos = ((0.3, 1.7),) if backend.name != "numpy" else ((0.0, 1.0), (0.3, 1.7), (0.0, -1.0))
+    for m in OBJECTS[dist]:
+        q = m in QUANTILE
+        x = _grid14(backend, q)
+        if q and dist == "truncnorm":  # SciPy's isf is its ppf(1 - q) (test_stats14_accuracy)
+            x = x[~(((x > 0) & (x < 1e-6)) | ((x < 1) & (x > 1 - 1e-6)))]
+        if m == "isf" and dist == "wrapcauchy":  # the same: 2 pi - ppf(q) cancels near 1
+            x = x[~((x < 1) & (x > 1 - 1e-6))]
+        x = x[:, None]
+        for loc, scale in combos:
+            with np.errstate(all="ignore"):
+                ref = getattr(ref_d, m)(x, *shapes, loc=loc, scale=scale)
+            out = _np(backend, getattr(f, m)(backend.asarray(x), *(backend.asarray(v) for v in
+                                                                    shapes), loc=loc, scale=scale))
+            assert out.dtype == np.float64 and out.shape == ref.shape
+            if dist in _LIMIT14 and m in ("logpdf", "pdf") and scale > 0:
+                at = np.broadcast_to(x == _LIMIT14[dist], ref.shape) & np.isnan(ref) \
+                    & ~np.isnan(out)
+                assert np.all(out[at] == (-np.inf if m == "logpdf" else 0.0))
+                ref = np.where(at, out, ref)
+            if (dist, m) in (("gumbel_r", "logsf"), ("gumbel_l", "logcdf")):
+                # SciPy's is the log of an underflowing value far out: -inf where ours is
+                # finite (test_stats14_accuracy checks those)
+                far = np.isneginf(ref) & np.isfinite(out)
+                assert np.all(np.abs(np.broadcast_to(x, ref.shape)[far]) > 700)
+                ref = np.where(far, out, ref)
+            _compare(out, ref, rtol=1e-12, atol=1e-14 if q else 1e-300)
+
+
+def test_stats14_python_numbers_keywords_and_errors(backend):
+    out = fst.truncnorm.cdf(0.3, a=-1.0, b=2.0, scale=1.5)
+    assert np.asarray(out).dtype == np.float64
+    np.testing.assert_allclose(np.asarray(out), st.truncnorm.cdf(0.3, -1.0, 2.0, scale=1.5),
+                               rtol=1e-14)
+    x = backend.asarray([0.2, 0.5])
+    np.testing.assert_allclose(_np(backend, fst.gumbel_l.isf(x, [0.0, 1.0], 2)),
+                               st.gumbel_l.isf([0.2, 0.5], [0.0, 1.0], 2), rtol=1e-14)
+    np.testing.assert_allclose(_np(backend, fst.gennorm.ppf(x, beta=1.5, loc=1.0)),
+                               st.gennorm.ppf([0.2, 0.5], 1.5, loc=1.0), rtol=1e-13)
+    with pytest.raises(TypeError, match=r"lognorm.logpdf.. missing required argument\(s\): s"):
+        fst.lognorm.logpdf(x)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'c'"):
+        fst.pareto.cdf(x, c=1.0)
+    with pytest.raises(TypeError, match="truncnorm.ppf: complex input"):
+        fst.truncnorm.ppf(x, -1.0, 1j)
+    with pytest.raises(TypeError, match="positional argument"):
+        fst.gumbel_r.isf(x, 0, 1, 2)
+    with pytest.raises(ValueError, match="broadcast"):
+        fst.vonmises.logpdf(x, backend.asarray([1.0, 2.0, 3.0]))
+    for d in ("gumbel_r", "lognorm", "truncnorm", "vonmises", "wrapcauchy"):
+        for m in OBJECTS[d]:
+            getattr(getattr(fst, d), m)(x, *([x] * len(_S14[d][0])), x, x)
+    np.testing.assert_array_equal(backend.to_numpy(x), [0.2, 0.5])
+
+
+def test_stats14_accuracy(backend):
+    """The tails and the cases where functrans is more accurate than SciPy's formulas."""
+    if backend.device is not None:
+        pytest.skip("the values do not depend on the device (the other tests run there)")
+
+    def val(f, *a):
+        return _np(backend, f(backend.asarray(a[0]), *a[1:]))
+    # gumbel: the log of an underflowing sf / cdf (SciPy's: -inf)
+    np.testing.assert_allclose(val(fst.gumbel_r.logsf, 800.0), -800.0, rtol=1e-15)
+    np.testing.assert_allclose(val(fst.gumbel_l.logcdf, -800.0), -800.0, rtol=1e-15)
+    np.testing.assert_allclose(val(fst.gumbel_r.isf, 1e-20), -np.log(1e-20), rtol=1e-14)
+    # gennorm: beta = 2 is N(0, 1/2), 1 is Laplace: the tails of both
+    np.testing.assert_allclose(val(fst.gennorm.ppf, 1e-100, 2.0),
+                               st.norm.ppf(1e-100) / np.sqrt(2.0), rtol=1e-12)
+    np.testing.assert_allclose(val(fst.gennorm.sf, 40.0, 1.0), 0.5 * np.exp(-40.0), rtol=1e-13)
+    np.testing.assert_allclose(val(fst.gennorm.isf, 1e-30, 1.0), -np.log(2e-30), rtol=1e-13)
+    # lognorm, pareto, weibull_min: closed forms in the tails
+    np.testing.assert_allclose(val(fst.lognorm.logsf, np.exp(40.0), 1.0),
+                               st.norm.logsf(40.0), rtol=1e-14)
+    np.testing.assert_allclose(val(fst.pareto.isf, 1e-300, 2.0), 1e150, rtol=1e-13)
+    np.testing.assert_allclose(val(fst.weibull_min.logcdf, 1e-10, 2.0), np.log(1e-20),
+                               rtol=1e-14)
+    # truncnorm: a narrow interval around 0 (SciPy's log1p(-ndtr(a) - ndtr(-b)) cancels)
+    np.testing.assert_allclose(val(fst.truncnorm.logpdf, 0.0, -1e-8, 1e-8), -np.log(2e-8),
+                               rtol=1e-14)
+    # far in a tail: the mass in log space; the quantiles by Newton's method there
+    np.testing.assert_allclose(val(fst.truncnorm.logpdf, 40.5, 40.0, 41.0),
+                               st.truncnorm.logpdf(40.5, 40.0, 41.0), rtol=1e-12)
+    q = np.array([1e-10, 1e-3, 0.3, 0.9, 1 - 1e-9])
+    for a, b in ((40.0, 41.0), (38.0, np.inf), (-41.0, -40.0), (-np.inf, -50.0)):
+        np.testing.assert_allclose(val(fst.truncnorm.ppf, q, a, b), st.truncnorm.ppf(q, a, b),
+                                   rtol=1e-14)
+        # (isf by the mirror image: SciPy's is ppf(1 - q))
+        np.testing.assert_allclose(val(fst.truncnorm.isf, q, a, b),
+                                   -st.truncnorm.ppf(q, -b, -a), rtol=1e-14)
+    # truncnorm's isf for small q (SciPy's is ppf(1 - q): 8.4 for every q below 1e-16)
+    q = np.array([1e-100, 1e-20, 1e-8])
+    x = fst.truncnorm.isf(backend.asarray(q), 1.0, np.inf)
+    np.testing.assert_allclose(_np(backend, fst.truncnorm.sf(x, 1.0, np.inf)), q, rtol=1e-12)
+    np.testing.assert_allclose(val(fst.truncnorm.logsf, -30.0, -np.inf, 1.0),
+                               np.log1p(-st.norm.cdf(-30.0) / st.norm.cdf(1.0)), rtol=1e-12)
+    # wrapcauchy's isf near q = 1: 2 atan(tan(pi (1 - q)) / r) without cancellation
+    q = 1 - 2.0 ** -40
+    np.testing.assert_allclose(val(fst.wrapcauchy.isf, q, 0.5),
+                               2 * np.arctan(np.tan(np.pi * 2.0 ** -40) / 3.0), rtol=1e-14)
+
+
+def test_vonmises_log_i0(backend):
+    """The private log(I0) series against SciPy's i0e / i1e, with its first two
+    derivatives (I1 / I0 and 1 - (I1 / I0) / k - (I1 / I0)**2), on both sides of 20."""
+    from scipy.special import i0e, i1e
+    k = np.array([1e-10, 1e-3, 0.5, 3.0, 12.0, 19.999, 20.0, 20.001, 45.0, 1e3, 1e8])
+    kb = backend.asarray(k)
+    out = _np(backend, fst.vonmises.logpdf(0.0, kb))
+    np.testing.assert_allclose(out, -np.log(2 * np.pi * i0e(k)), rtol=1e-14, atol=1e-15)
+    r = i1e(k) / i0e(k)
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fst.vonmises.logpdf(np.pi, v)))(kb))
+    np.testing.assert_allclose(g, -1.0 - r, rtol=1e-13)  # (cos(pi) - 1) - (r - 1)
+    h = _np(backend, ft.vmap(ft.grad(ft.grad(lambda v: fst.vonmises.logpdf(0.3, v))))(kb))
+    np.testing.assert_allclose(h, -(1.0 - r / k - r * r), rtol=1e-9, atol=1e-12)
+
+
+_K14 = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 11.0, 25.0, 200.0,
+                 np.nan, np.inf, -np.inf])
+
+
+@pytest.mark.parametrize("dist,cases", [
+    ("nbinom", [(3, 0.3), (2.5, 0.7), (0.5, 1.0), (0.0, 0.5), (3, 0.0), (40, 0.01),
+                (np.nan, 0.5)]),
+    ("betabinom", [(10, 2.0, 3.0), (10, 0.5, 0.5), (0, 1, 1), (5.5, 1, 1), (10, 0, 1),
+                   (10, 1, -1), (300, 20, 30)])])
+def test_stats14_discrete_values(backend, dist, cases):
+    shapes = [np.array(v)[None, :] for v in zip(*cases)]
+    k = _K14[:, None]
+    for m in OBJECTS[dist]:
+        for loc in ((0, 1, -2) if backend.name == "numpy" else (1,)):
+            with np.errstate(all="ignore"):
+                ref = getattr(getattr(st, dist), m)(k, *shapes, loc=loc)
+            out = _np(backend, getattr(getattr(fst, dist), m)(
+                backend.asarray(k), *(backend.asarray(v) for v in shapes), loc=loc))
+            assert out.dtype == np.float64
+            _compare(out, ref, rtol=1e-12, atol=1e-300)
+
+
+def test_stats14_derivatives(backend):
+    """Counts refuse a derivative (binom's and betabinom's n, multinomial's n); nbinom's n is
+    a real parameter (its cdf's derivative against SciPy's differences); zero, not nan,
+    outside the supports."""
+    p = backend.asarray(0.3)
+    n = backend.asarray(6.0)
+    for f, name in ((lambda v: fst.binom.logpmf(2, v, p), "binom.logpmf"),
+                    (lambda v: fst.binom.pmf(2, v, p), "binom.logpmf"),
+                    (lambda v: fst.betabinom.pmf(2, v, 1.5, 2.0), "betabinom"),
+                    (lambda v: fst.multinomial.logpmf([1, 2, 3], v, [0.2, 0.3, 0.5]),
+                     "multinomial.logpmf")):
+        with pytest.raises(NotImplementedError, match=f"{name}.*number of trials"):
+            ft.grad(f)(n)
+    # (the values and vmap still run with n batched)
+    out = _np(backend, ft.vmap(lambda v: fst.betabinom.logpmf(2, v, 1.5, 2.0))(
+        backend.asarray([4.0, 6.0])))
+    np.testing.assert_allclose(out, st.betabinom.logpmf(2, [4, 6], 1.5, 2.0), rtol=1e-13)
+    g = _np(backend, ft.grad(lambda v: fst.nbinom.cdf(3, v, 0.4))(backend.asarray(2.5)))
+    h = 1e-6
+    fd = (st.nbinom.cdf(3, 2.5 + h, 0.4) - st.nbinom.cdf(3, 2.5 - h, 0.4)) / (2 * h)
+    np.testing.assert_allclose(g, fd, rtol=1e-7)
+    for f, v in ((lambda a: fst.truncnorm.logpdf(3.0, a, 2.0), -1.0),
+                 (lambda b: fst.pareto.pdf(0.5, b), 2.0),
+                 (lambda c: fst.wrapcauchy.cdf(7.0, c), 0.5),
+                 (lambda s: fst.lognorm.logsf(-1.0, s), 1.0)):
+        assert _np(backend, ft.grad(f)(backend.asarray(v))) == 0.0
+
+
+@pytest.mark.parametrize("fn", [
+    lambda u: fst.truncnorm.ppf(u, -1.0, 2.0), lambda u: fst.gennorm.cdf(u * 4.0 - 2.0, 1.5),
+    lambda u: fst.vonmises.logpdf(u, 25.0 * u), lambda u: fst.nbinom.sf(3, 2.0, u),
+    lambda u: fst.multinomial.logpmf([[1, 2]], 3, fnp.stack([u, 1.0 - u], axis=-1)),
+    lambda u: fst.dirichlet.logpdf(u[None, :] * 0.5, [1.5, 2.0])])
+def test_stats14_vmap_matches_loop(backend, fn):
+    u = np.random.default_rng(14).uniform(0.05, 0.95, (3, 4))
+    out = _np(backend, ft.vmap(fn)(backend.asarray(u)))
+    loop = np.stack([_np(backend, fn(backend.asarray(ui))) for ui in u])
+    np.testing.assert_allclose(out, loop, rtol=1e-13)
+
+
+def test_stats14_jit(backend):
+    f = ft.jit(lambda x, s: fnp.sum(fst.lognorm.logpdf(x, s) + fst.truncnorm.logcdf(x, -1.0, s)
+                                    + fst.gumbel_r.logsf(x, 0.0, s)))
+    x, s = np.array([0.5, 3.0, 2.0]), np.array([1.0, 0.5, 2.0])
+    ref = np.sum(st.lognorm.logpdf(x, s) + st.truncnorm.logcdf(x, -1.0, s)
+                 + st.gumbel_r.logsf(x, 0.0, s))
+    for _ in range(2):
+        np.testing.assert_allclose(_np(backend, f(backend.asarray(x), backend.asarray(s))),
+                                   ref, rtol=1e-13)
+
+
+def test_multinomial(backend):
+    cases = [([[1, 2, 3], [1, 1, 1]], [6, 3], [0.2, 0.3, 0.5]),
+             ([1, 2, 3], 6, [[0.2, 0.3, 0.5], [0.1, 1.2, -0.3]]),  # p outside [0, 1]: nan
+             ([1, 2, 3], -6, [0.2, 0.3, 0.5]), ([1, 2.5, 2.5], 6, [0.2, 0.3, 0.5]),
+             ([0, 0, 0], 0, [0.2, 0.3, 0.5]), ([-1, 4, 3], 6, [0.2, 0.3, 0.5]),
+             ([1, 2, 3], 6.7, [0.2, 0.3, 0.6]),  # n truncated, the last p replaced
+             ([0, 6, 0], 6, [0.0, 1.0, 0.0]), ([[2, 0], [1, 1]], 2, [[0.5, 0.5]])]
+    for x, n, p in cases:
+        for m in ("logpmf", "pmf"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (SciPy warns of p not summing to 1)
+                ref = getattr(st.multinomial, m)(x, n, p)
+            out = _np(backend, getattr(fst.multinomial, m)(backend.asarray(x), n,
+                                                           backend.asarray(p)))
+            assert out.shape == np.shape(ref) and out.dtype == np.float64
+            _compare(out, np.asarray(ref), rtol=1e-13)
+    with pytest.raises(ValueError, match="multinomial.logpmf: the last axis of x"):
+        fst.multinomial.logpmf(backend.asarray([1.0, 2.0]), 3, [0.2, 0.3, 0.5])
+    with pytest.raises(ValueError, match="multinomial.pmf: p must be an array"):
+        fst.multinomial.pmf(backend.asarray([1.0]), 1, 0.5)
+
+
+def test_dirichlet(backend):
+    alpha = np.array([0.5, 2.0, 3.0])
+    x = np.array([[0.2, 0.3, 0.0, 0.5], [0.5, 0.1, 0.5, 0.7], [0.3, 0.6, 0.5, -0.2]])
+    ok = x[:, :2]
+    for m in ("logpdf", "pdf"):
+        f, ref_f = getattr(fst.dirichlet, m), getattr(st.dirichlet, m)
+        for xi in (ok, ok[:2], ok[:, 0], ok[:2, 0]):
+            out = _np(backend, f(backend.asarray(xi), backend.asarray(alpha)))
+            ref = ref_f(xi, alpha)
+            assert out.shape == np.shape(ref)
+            _compare(out, np.asarray(ref), rtol=1e-13)
+        # where SciPy raises for the data: inf at a zero component with alpha < 1, -inf off
+        # the simplex, nan for alpha <= 0
+        out = _np(backend, f(backend.asarray(x), backend.asarray(alpha)))
+        assert np.all(np.isfinite(out[:2])) and out[2] == np.inf
+        assert out[3] == (-np.inf if m == "logpdf" else 0.0)
+        out = _np(backend, f(backend.asarray(ok), backend.asarray([1.0, -1.0, 2.0])))
+        assert np.all(np.isnan(out))
+    with pytest.raises(ValueError, match="dirichlet.logpdf: alpha must be one-dimensional"):
+        fst.dirichlet.logpdf(backend.asarray(ok), backend.asarray(alpha[None]))
+    with pytest.raises(ValueError, match="dirichlet.pdf: the first axis of x must hold 3"):
+        fst.dirichlet.pdf(backend.asarray(np.ones((4, 2)) / 4), backend.asarray(alpha))
+
+
+def test_rankdata_mode_sem(backend):
+    rng = np.random.default_rng(15)
+    arrays = [rng.integers(0, 4, 12).astype(float), np.array([3.0, 1.0, np.nan, 1.0]),
+              rng.integers(0, 3, (3, 5)), np.array([[1, 2], [3, 1.0]]),
+              np.array([2.0, np.nan, np.nan, 1.0, 2.0])]
+    for arr in arrays:
+        a = backend.asarray(arr, dtype=arr.dtype.name)
+        for axis in (None, 0, -1):
+            for pol in ("propagate", "omit"):
+                for m in ("average", "min", "max", "dense", "ordinal"):
+                    ref = st.rankdata(arr, m, axis=axis, nan_policy=pol)
+                    out = _np(backend, fst.rankdata(a, m, axis=axis, nan_policy=pol))
+                    assert out.shape == ref.shape
+                    assert out.dtype == (ref.dtype if arr.dtype.kind == "i" else np.float64)
+                    _compare(out, ref)
+                for kd in (False, True):
+                    ref = st.mode(arr, axis=axis, nan_policy=pol, keepdims=kd)
+                    out = fst.mode(a, axis=axis, nan_policy=pol, keepdims=kd)
+                    assert isinstance(out, tuple) and out._fields == ("mode", "count")
+                    mo, cnt = _np(backend, out.mode), _np(backend, out.count)
+                    assert mo.dtype == np.asarray(ref.mode).dtype and cnt.dtype == np.int64
+                    _compare(mo, np.asarray(ref.mode))
+                    np.testing.assert_array_equal(cnt, ref.count)
+                    for ddof in (0, 1):
+                        ref = st.sem(arr, axis=axis, ddof=ddof, nan_policy=pol, keepdims=kd)
+                        out = _np(backend, fst.sem(a, axis=axis, ddof=ddof, nan_policy=pol,
+                                                   keepdims=kd))
+                        assert out.dtype == np.float64 and out.shape == np.shape(ref)
+                        _compare(out, np.asarray(ref), rtol=1e-13)
+    out = _np(backend, fst.sem(backend.asarray([1, 2, 4], dtype="float32")))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, st.sem(np.float32([1, 2, 4])), rtol=1e-6)
+    np.testing.assert_array_equal(_np(backend, fst.rankdata(backend.asarray(np.zeros(0)))),
+                                  st.rankdata(np.zeros(0)))
+    for f in (lambda a: fst.rankdata(a, nan_policy="raise"), lambda a: fst.mode(a, 0, "raise"),
+              lambda a: fst.sem(a, nan_policy="raise")):
+        with pytest.raises(NotImplementedError, match="nan_policy='raise' is not supported"):
+            f(backend.asarray([1.0, 2.0]))
+    with pytest.raises(ValueError, match='rankdata: unknown method "first"'):
+        fst.rankdata(backend.asarray([1.0]), "first")
+    with pytest.raises(ValueError, match="nan_policy must be one of"):
+        fst.sem(backend.asarray([1.0, 2.0]), nan_policy="drop")
+    # vmap and jit
+    x = rng.integers(0, 3, (3, 6)).astype(float)
+    out = _np(backend, ft.vmap(lambda r: fst.rankdata(r, "max"))(backend.asarray(x)))
+    np.testing.assert_array_equal(out, st.rankdata(x, "max", axis=1))
+    out = _np(backend, ft.jit(lambda r: fst.mode(r, axis=1).mode)(backend.asarray(x)))
+    np.testing.assert_array_equal(out, st.mode(x, axis=1).mode)
+
+
+def test_gaussian_kde(backend):
+    rng = np.random.default_rng(16)
+    data, w, pts = rng.normal(size=(2, 30)), rng.uniform(0.1, 1.0, 30), rng.normal(size=(2, 5))
+    pts = np.concatenate([pts, [[40.0], [-35.0]]], axis=1)  # far: logpdf finite, pdf 0
+    for bw in (None, "scott", "silverman", 0.4, lambda k: 0.3 * k.neff ** -0.2):
+        for ww in (None, w):
+            k1 = fst.gaussian_kde(backend.asarray(data), bw,
+                                  None if ww is None else backend.asarray(ww))
+            k2 = st.gaussian_kde(data, bw, ww)
+            pb = backend.asarray(pts)
+            for m in ("evaluate", "pdf", "__call__"):
+                _compare(_np(backend, getattr(k1, m)(pb)), getattr(k2, m)(pts), rtol=1e-12,
+                         atol=1e-300)
+            _compare(_np(backend, k1.logpdf(pb)), k2.logpdf(pts), rtol=1e-12)
+            for attr in ("covariance", "inv_cov", "weights", "log_det"):
+                _compare(_np(backend, getattr(k1, attr)), np.asarray(getattr(k2, attr)),
+                         rtol=1e-12)
+            np.testing.assert_allclose(np.asarray(backend.to_numpy(k1.factor)
+                                                  if not np.isscalar(k1.factor) else k1.factor),
+                                       k2.factor, rtol=1e-13)
+    k1, k2 = fst.gaussian_kde(backend.asarray(data[0])), st.gaussian_kde(data[0])
+    _compare(_np(backend, k1(backend.asarray(pts[0]))), k2(pts[0]), rtol=1e-12)
+    _compare(_np(backend, k1.logpdf(0.3)), k2.logpdf(0.3), rtol=1e-12)
+    k1.set_bandwidth("silverman")
+    k2.set_bandwidth("silverman")
+    _compare(_np(backend, k1(backend.asarray(pts[0]))), k2(pts[0]), rtol=1e-12)
+    k1 = fst.gaussian_kde(backend.asarray(data))
+    _compare(_np(backend, k1([0.1, 0.2])), st.gaussian_kde(data)([0.1, 0.2]), rtol=1e-12)
+    with pytest.raises(ValueError, match="points have dimension 3, dataset has dimension 2"):
+        k1.evaluate(backend.asarray(np.zeros((3, 2))))
+    with pytest.raises(ValueError, match="should have multiple elements"):
+        fst.gaussian_kde(backend.asarray([1.0]))
+    with pytest.raises(ValueError, match="more dimensions"):
+        fst.gaussian_kde(backend.asarray(np.ones((3, 2))))
+    with pytest.raises(ValueError, match="of length n"):
+        fst.gaussian_kde(backend.asarray(data), weights=backend.asarray(w[:3]))
+    with pytest.raises(ValueError, match="bw_method"):
+        fst.gaussian_kde(backend.asarray(data), "wide")
+    with pytest.raises(NotImplementedError, match="resample"):
+        k1.resample(3)
+    np.testing.assert_array_equal(backend.to_numpy(k1.dataset), data)

@@ -12,7 +12,17 @@
   quantiles through their inverses (``gammaincinv``, ``gammainccinv``, ``betaincinv``);
 - :data:`multivariate_normal`: ``logpdf`` and ``pdf`` (``mean``, ``cov``);
 - discrete: :data:`poisson` (``mu``), :data:`bernoulli` (``p``), :data:`binom` (``n``, ``p``),
-  :data:`geom` (``p``): ``logpmf``, ``pmf``, ``cdf`` and ``sf`` (with ``loc``).
+  :data:`geom` (``p``), :data:`nbinom` (``n``, ``p``): ``logpmf``, ``pmf``, ``cdf`` and ``sf``
+  (with ``loc``); :data:`betabinom` (``n``, ``a``, ``b``): ``logpmf`` and ``pmf``;
+- :data:`gumbel_r`, :data:`gumbel_l`: as the location-scale families above, and ``isf``;
+- :data:`lognorm` (``s``), :data:`weibull_min` (``c``), :data:`pareto` (``b``),
+  :data:`gennorm` (``beta``), :data:`truncnorm` (``a``, ``b``): ``logpdf``, ``pdf``, ``cdf``,
+  ``sf``, ``logcdf``, ``logsf``, ``ppf``, ``isf``; :data:`wrapcauchy` (``c``): ``logpdf``,
+  ``pdf``, ``cdf``, ``sf``, ``ppf``, ``isf``; :data:`vonmises` (``kappa``): ``logpdf`` and
+  ``pdf`` (through a private series for ``log(I0)``);
+- :data:`multinomial` (``logpmf``, ``pmf``), :data:`dirichlet` (``logpdf``, ``pdf``);
+- :func:`rankdata`, :func:`mode`, :func:`sem` and :class:`gaussian_kde` (``evaluate``,
+  ``logpdf``, ``pdf``, Scott's, Silverman's or a given bandwidth, weights).
 
 Conventions:
 
@@ -27,14 +37,18 @@ Conventions:
 - As SciPy: ``scale <= 0`` (or nan) and invalid shape parameters give nan; outside the
   support the density is 0 (``logpdf`` -inf), the CDF 0 or 1; ``ppf``/``isf`` outside
   ``[0, 1]`` give nan; the discrete masses are 0 (``logpmf`` -inf) off the integers of the
-  support.
+  support. Where SciPy's formula gives nan for a limit (``gumbel_r.logpdf(-inf)``,
+  ``gumbel_l.logpdf(inf)``, ``weibull_min.logpdf(inf)``: inf - inf) the limit is given
+  (-inf).
 - Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
-  ``mean`` and ``cov``; not the discrete ``k`` and ``n``: a derivative reaching ``binom``'s
-  ``n`` in its cdf or sf raises NotImplementedError) under every transform; the CDFs and
-  quantiles in the shape parameters to second order (``gamma``'s ``a`` and ``chi2``'s
-  ``df`` through the incomplete gamma function's derivative in its shape, ``t``'s ``df``,
-  ``beta``'s ``a`` and ``b``, ``f``'s ``dfn`` and ``dfd`` through the incomplete beta
-  function's derivatives in its shapes; a third derivative there raises
+  ``mean`` and ``cov``; ``nbinom``'s ``n``, a real parameter; not the discrete ``k`` nor
+  the numbers of trials: a derivative reaching ``binom``'s, ``betabinom``'s or
+  ``multinomial``'s ``n`` raises NotImplementedError) under every transform; the CDFs and
+  quantiles in the shape parameters to second order (``gamma``'s ``a``, ``chi2``'s ``df``
+  and ``gennorm``'s ``beta`` through the incomplete gamma function's derivative in its
+  shape, ``t``'s ``df``, ``beta``'s ``a`` and ``b``, ``f``'s ``dfn`` and ``dfd``,
+  ``nbinom``'s ``n`` through the incomplete beta function's derivatives in its shapes; a
+  third derivative there raises
   NotImplementedError), with zero
   (not nan) derivatives outside the support; the tails are accurate as SciPy's or more
   (``norm.logcdf(-40)`` is about -804.6 and ``norm.sf(37)`` is 5.7e-300, not 0; each method's
@@ -57,7 +71,9 @@ from . import special as _special
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
            "cauchy", "t", "gamma", "beta", "chi2", "f", "poisson", "bernoulli", "binom",
-           "geom"]
+           "geom", "gumbel_r", "gumbel_l", "lognorm", "weibull_min", "pareto", "gennorm",
+           "truncnorm", "vonmises", "wrapcauchy", "nbinom", "betabinom", "multinomial",
+           "dirichlet", "rankdata", "mode", "sem", "gaussian_kde"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -328,11 +344,15 @@ class _LocScale:
         return self._apply("logsf", x, loc, scale, 0.0, -math.inf)[0]
 
     def ppf(self, q, loc=0, scale=1):
-        q, loc, scale = _float64((q, loc, scale), f"{self.name}.ppf")
+        return self._quantile("ppf", q, loc, scale)
+
+    def _quantile(self, method, q, loc, scale):
+        q, loc, scale = _float64((q, loc, scale), f"{self.name}.{method}")
         ok = scale > 0.0
         s = fnp.where(ok, scale, 1.0)
         inq = fnp.logical_and(q >= 0.0, q <= 1.0)
-        out = fnp.add(fnp.multiply(self._ppf(fnp.where(inq, q, 0.5)), s), loc)
+        f = getattr(self, "_" + method)
+        out = fnp.add(fnp.multiply(f(fnp.where(inq, q, 0.5)), s), loc)
         return _valid(fnp.logical_and(ok, inq), out)
 
     # the methods of z without a closed form of their own
@@ -361,7 +381,15 @@ def _doc(cls, what, support):
         "ppf": f"The quantile function (inverse of ``cdf``) of the {what} distribution; nan "
                f"for ``q`` outside [0, 1].",
     }
+    if hasattr(cls, "_isf"):
+        docs["isf"] = (f"The inverse survival function (inverse of ``sf``) of the {what} "
+                       f"distribution; nan for ``q`` outside [0, 1].")
+
     def make(m):
+        if m == "isf":
+            def method(self, q, loc=0, scale=1):
+                return self._quantile("isf", q, loc, scale)
+            return method
         base = getattr(_LocScale, m)
         if m == "ppf":
             def method(self, q, loc=0, scale=1):
@@ -590,19 +618,35 @@ class _Shaped:
     def __repr__(self):
         return "functrans.scipy.stats." + self.name
 
+    def _safe_values(self, n):
+        """Stand-ins for invalid shape parameters (valid ones: each method runs on them)."""
+        safe = getattr(self, "_safe_shapes", None)
+        return safe if safe is not None else (self._safe_shape,) * n
+
+    def _support(self, *shapes):
+        """The standard support's ends (Python numbers, or arrays where they depend on the
+        shapes)."""
+        return self._a, self._b
+
+    def _inner(self, *shapes):
+        """A point strictly inside the standard support."""
+        return self._safe
+
     def _density(self, method, x, shapes, loc, scale, log):
         name = f"{self.name}.{method}"
         x, loc, scale, *sh = _float64((x, loc, scale) + tuple(shapes), name)
         ok = fnp.logical_and(scale > 0.0, self._check(*sh))
         s = fnp.where(scale > 0.0, scale, 1.0)
         good = self._check(*sh)
-        sh = [fnp.where(good, p, self._safe_shape) for p in sh]
+        sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         z = fnp.divide(fnp.subtract(x, loc), s)
-        if self._a == -math.inf and self._b == math.inf:
+        lo, hi = self._support(*sh)
+        if type(lo) is float and type(hi) is float and lo == -math.inf and hi == math.inf:
             out = self._logpdf(z, *sh)
         else:
-            inside = fnp.logical_and(z >= self._a, z <= self._b)
-            out = fnp.where(inside, self._logpdf(fnp.where(inside, z, self._safe), *sh),
+            # (fnp's comparisons: the ends may be tracers, z a plain array)
+            inside = fnp.logical_and(fnp.greater_equal(z, lo), fnp.less_equal(z, hi))
+            out = fnp.where(inside, self._logpdf(fnp.where(inside, z, self._inner(*sh)), *sh),
                             -math.inf)
             out = fnp.where(fnp.isnan(z), math.nan, out)
         out = fnp.subtract(out, fnp.log(s))
@@ -610,17 +654,25 @@ class _Shaped:
 
     def _distribution(self, method, x, shapes, loc, scale):
         """cdf, sf, logcdf or logsf: ``_cdf(z, *shapes)`` / ``_sf(z, *shapes)`` inside the
-        support (with z strictly inside; the ends and beyond get 0 and 1)."""
+        support (with z strictly inside; the ends and beyond get 0 and 1); the log methods
+        through ``_logcdf`` / ``_logsf`` where the subclass gives them."""
         name = f"{self.name}.{method}"
         x, loc, scale, *sh = _float64((x, loc, scale) + tuple(shapes), name)
         good = self._check(*sh)
         ok = fnp.logical_and(scale > 0.0, good)
         s = fnp.where(scale > 0.0, scale, 1.0)
-        sh = [fnp.where(good, p, self._safe_shape) for p in sh]
+        sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         z = fnp.divide(fnp.subtract(x, loc), s)
+        lo, hi = self._support(*sh)
         upper = method in ("sf", "logsf")
-        inside = fnp.logical_and(z > self._a, z < self._b)
-        zs = fnp.where(inside, z, self._safe)
+        inside = fnp.logical_and(fnp.greater(z, lo), fnp.less(z, hi))
+        zs = fnp.where(inside, z, self._inner(*sh))
+        at_or_below = fnp.less_equal(z, lo)
+        if method.startswith("log") and hasattr(self, "_" + method):
+            out = getattr(self, "_" + method)(zs, *sh)
+            below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
+            out = fnp.where(inside, out, fnp.where(at_or_below, below, above))
+            return _valid(fnp.logical_and(ok, z == z), out)
         out = (self._sf if upper else self._cdf)(zs, *sh)
         if method.startswith("log"):
             # log1p of minus the other one where this one is close to 1
@@ -629,10 +681,10 @@ class _Shaped:
             out = fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
                             fnp.log(fnp.where(big, 1.0, out)))
             below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
-            out = fnp.where(inside, out, fnp.where(z <= self._a, below, above))
+            out = fnp.where(inside, out, fnp.where(at_or_below, below, above))
         else:
             below = 1.0 if upper else 0.0
-            out = fnp.where(inside, out, fnp.where(z <= self._a, below, 1.0 - below))
+            out = fnp.where(inside, out, fnp.where(at_or_below, below, 1.0 - below))
         return _valid(fnp.logical_and(ok, z == z), out)
 
 
@@ -644,7 +696,7 @@ class _Shaped:
         good = self._check(*sh)
         ok = fnp.logical_and(scale > 0.0, good)
         s = fnp.where(scale > 0.0, scale, 1.0)
-        sh = [fnp.where(good, p, self._safe_shape) for p in sh]
+        sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         inq = fnp.logical_and(q >= 0.0, q <= 1.0)  # (False for nan)
         out = getattr(self, "_" + method)(fnp.where(inq, q, 0.5), *sh)
         return _valid(fnp.logical_and(ok, inq), fnp.add(fnp.multiply(out, s), loc))
@@ -1117,7 +1169,7 @@ def _discrete_methods(cls, what):
                          f"{'-inf' if log else '0'} off the integers of the support. "
                          + cls._notes)
         return f
-    for m in ("logpmf", "pmf", "cdf", "sf"):
+    for m in getattr(cls, "_methods", ("logpmf", "pmf", "cdf", "sf")):
         setattr(cls, m, make(m))
     return cls()
 
@@ -1177,8 +1229,9 @@ class _Binom(_Discrete):
     _params = ("n", "p")
     _safe_shapes = (1.0, 0.5)
     _notes = ("``k - loc`` in 0, ..., n; ``n`` a non-negative integer and ``0 <= p <= 1``, "
-              "else nan. Differentiable in ``p`` (``n`` is a count; its derivative, through "
-              "``gammaln``, is not a derivative of the distribution). ``pmf`` is "
+              "else nan. Differentiable in ``p``; a derivative reaching ``n`` raises "
+              "NotImplementedError (a count: the one through ``gammaln`` would not be a "
+              "derivative of the distribution). ``pmf`` is "
               "``exp(logpmf)`` (SciPy's comes from Boost: equal to about 1e-15 relative).")
 
     def _check(self, n, p):
@@ -1202,6 +1255,7 @@ class _Binom(_Discrete):
         return _special.betainc(j + 1.0, fnp.subtract(n, j), p)
 
     def _logpmf(self, k, n, p):
+        n = _count_only(n, "binom.logpmf/pmf")
         comb = fnp.subtract(_special.gammaln(n + 1.0),
                             fnp.add(_special.gammaln(k + 1.0),
                                     _special.gammaln(fnp.subtract(n, k) + 1.0)))
@@ -1268,3 +1322,1076 @@ poisson = _discrete_methods(_Poisson, "Poisson")
 binom = _discrete_methods(_Binom, "binomial")
 bernoulli = _discrete_methods(_Bernoulli, "Bernoulli")
 geom = _discrete_methods(_Geom, "geometric")
+
+
+# -- stats14: gumbel_r, gumbel_l, lognorm, weibull_min, pareto, gennorm, truncnorm, vonmises,
+# wrapcauchy, nbinom, betabinom, multinomial, dirichlet; rankdata, sem, mode, gaussian_kde --
+
+
+def _log1mexp(d):
+    """``log(1 - exp(d))`` for ``d <= 0``: ``log(-expm1(d))`` near 0, ``log1p(-exp(d))``
+    below ``-log 2`` (each accurate where the other is not)."""
+    near = d > -_LOG_2
+    return fnp.where(near, fnp.log(-fnp.expm1(fnp.where(near, d, -1.0))),
+                     fnp.log1p(-fnp.exp(fnp.where(near, -1.0, d))))
+
+
+class _GumbelR(_LocScale):
+    """The right-skewed Gumbel (type I extreme value) distribution, as
+    ``scipy.stats.gumbel_r``."""
+
+    name = "gumbel_r"
+    _notes = {"logpdf": "``-z - exp(-z)``.",
+              "logcdf": "``-exp(-z)``.",
+              "sf": "``-expm1(-exp(-z))`` (relative accuracy in the upper tail).",
+              "logsf": "``log(-expm1(-exp(-z)))`` (``log1p(-exp(-exp(-z)))`` in the lower "
+                       "tail, ``-z - exp(-z) / 2`` above 20): finite far in the upper tail "
+                       "where SciPy's (the log of the sf) is -inf.",
+              "ppf": "``loc - scale * log(-log(q))``.",
+              "isf": "``loc - scale * log(-log1p(-q))`` (accurate for small ``q``)."}
+
+    def _logpdf(self, z):
+        e = fnp.exp(-z)
+        return fnp.where(fnp.isinf(e), -e, -z - e)
+
+    def _pdf(self, z):
+        return fnp.exp(self._logpdf(z))
+
+    def _cdf(self, z):
+        return fnp.exp(-fnp.exp(-z))
+
+    def _logcdf(self, z):
+        return -fnp.exp(-z)
+
+    def _sf(self, z):
+        return -fnp.expm1(-fnp.exp(-z))
+
+    def _logsf(self, z):
+        # far in the upper tail exp(-z) underflows: there log(1 - exp(-e)) = -z - e/2 + ...
+        far = z > 20.0
+        e = fnp.exp(-z)
+        return fnp.where(far, -z - 0.5 * e, _log1mexp(-fnp.exp(-fnp.where(far, 0.0, z))))
+
+    def _ppf(self, q):
+        return -fnp.log(-fnp.log(q))
+
+    def _isf(self, q):
+        return -fnp.log(-fnp.log1p(-q))
+
+
+class _GumbelL(_LocScale):
+    """The left-skewed Gumbel distribution (of ``-X`` for ``X`` Gumbel), as
+    ``scipy.stats.gumbel_l``."""
+
+    name = "gumbel_l"
+    _notes = {"logpdf": "``z - exp(z)``.",
+              "logsf": "``-exp(z)``.",
+              "cdf": "``-expm1(-exp(z))`` (relative accuracy in the lower tail).",
+              "logcdf": "``log(-expm1(-exp(z)))``: finite far in the lower tail where "
+                        "SciPy's (the log of the cdf) is -inf.",
+              "ppf": "``loc + scale * log(-log1p(-q))`` (accurate for small ``q``).",
+              "isf": "``loc + scale * log(-log(q))``."}
+
+    _r = _GumbelR()
+
+    def _logpdf(self, z):
+        return self._r._logpdf(-z)
+
+    def _pdf(self, z):
+        return fnp.exp(self._r._logpdf(-z))
+
+    def _cdf(self, z):
+        return self._r._sf(-z)
+
+    def _logcdf(self, z):
+        return self._r._logsf(-z)
+
+    def _sf(self, z):
+        return self._r._cdf(-z)
+
+    def _logsf(self, z):
+        return self._r._logcdf(-z)
+
+    def _ppf(self, q):
+        return -self._r._isf(q)
+
+    def _isf(self, q):
+        return -self._r._ppf(q)
+
+
+gumbel_r = _doc(_GumbelR, "right-skewed Gumbel", "")()
+gumbel_l = _doc(_GumbelL, "left-skewed Gumbel", "")()
+
+
+class _Lognorm(_Shaped):
+    """The log-normal distribution (``log((x - loc) / scale)`` normal with standard
+    deviation ``s``), as ``scipy.stats.lognorm``."""
+
+    name = "lognorm"
+    _a = 0.0
+    _safe = 1.0
+    _safe_shape = 1.0
+    _notes = "``s > 0``, else nan; 0 at and below ``loc``."
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
+    _cdf_notes = ("``ndtr(log(z) / s)`` (sf: ``ndtr(-log(z) / s)``; the log methods through "
+                  "``log_ndtr``, finite far in the tails), ``z = (x - loc) / scale``: "
+                  "differentiable in ``x``, ``loc``, ``scale`` and ``s``.")
+    _ppf_notes = ("``exp(s ndtri(q))`` (isf: ``exp(-s ndtri(q))``, accurate for small "
+                  "``q``): differentiable in ``q``, ``loc``, ``scale`` and ``s``.")
+
+    def _check(self, s):
+        return s > 0.0
+
+    def _logpdf(self, z, s):
+        pos = z > 0.0
+        lz = fnp.log(fnp.where(pos, z, 1.0))
+        u = fnp.divide(lz, s)
+        out = fnp.subtract(fnp.subtract(-0.5 * (u * u), lz), fnp.log(s)) - _HALF_LOG_2PI
+        return fnp.where(pos, out, -math.inf)
+
+    def _cdf(self, z, s):
+        return _special.ndtr(fnp.divide(fnp.log(z), s))
+
+    def _sf(self, z, s):
+        return _special.ndtr(fnp.divide(-fnp.log(z), s))
+
+    def _logcdf(self, z, s):
+        return _special.log_ndtr(fnp.divide(fnp.log(z), s))
+
+    def _logsf(self, z, s):
+        return _special.log_ndtr(fnp.divide(-fnp.log(z), s))
+
+    def _ppf(self, q, s):
+        return fnp.exp(fnp.multiply(s, _special.ndtri(q)))
+
+    def _isf(self, q, s):
+        return fnp.exp(fnp.multiply(s, -_special.ndtri(q)))
+
+
+class _WeibullMin(_Shaped):
+    """The Weibull minimum extreme value distribution with shape ``c``, as
+    ``scipy.stats.weibull_min``."""
+
+    name = "weibull_min"
+    _a = 0.0
+    _safe = 1.0
+    _safe_shape = 1.0
+    _notes = ("``c > 0``, else nan; 0 below ``loc`` (at ``loc`` the density is ``inf``, 1 "
+              "or 0 for ``c`` below, at or above 1, as SciPy's).")
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
+    _cdf_notes = ("``-expm1(-z**c)`` (sf: ``exp(-z**c)``; logsf ``-z**c``, logcdf "
+                  "``log(-expm1(-z**c))``), ``z = (x - loc) / scale``: differentiable in "
+                  "``x``, ``loc``, ``scale`` and ``c``.")
+    _ppf_notes = ("``(-log1p(-q))**(1/c)`` (isf: ``(-log(q))**(1/c)``, accurate for small "
+                  "``q``): differentiable in ``q``, ``loc``, ``scale`` and ``c``.")
+
+    def _check(self, c):
+        return c > 0.0
+
+    def _logpdf(self, z, c):
+        fin = z < math.inf
+        zs = fnp.where(fin, z, 1.0)
+        out = fnp.subtract(fnp.add(fnp.log(c), _special.xlogy(c - 1.0, zs)), fnp.pow(zs, c))
+        return fnp.where(fin, out, -math.inf)
+
+    def _cdf(self, z, c):
+        return -fnp.expm1(-fnp.pow(z, c))
+
+    def _sf(self, z, c):
+        return fnp.exp(-fnp.pow(z, c))
+
+    def _logcdf(self, z, c):
+        return _log1mexp(-fnp.pow(z, c))
+
+    def _logsf(self, z, c):
+        return -fnp.pow(z, c)
+
+    def _ppf(self, q, c):
+        return fnp.pow(-fnp.log1p(-q), fnp.divide(1.0, c))
+
+    def _isf(self, q, c):
+        return fnp.pow(-fnp.log(q), fnp.divide(1.0, c))
+
+
+class _Pareto(_Shaped):
+    """The Pareto distribution with shape ``b`` on ``[loc + scale, inf)``, as
+    ``scipy.stats.pareto``."""
+
+    name = "pareto"
+    _a = 1.0
+    _safe = 2.0
+    _safe_shape = 1.0
+    _notes = "``b > 0``, else nan; 0 below ``loc + scale``."
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
+    _cdf_notes = ("``-expm1(-b log z)`` (sf: ``z**-b``; logsf ``-b log z``), ``z = (x - loc) "
+                  "/ scale``: differentiable in ``x``, ``loc``, ``scale`` and ``b``.")
+    _ppf_notes = ("``exp(-log1p(-q) / b)`` (isf: ``q**(-1/b)``): differentiable in ``q``, "
+                  "``loc``, ``scale`` and ``b``.")
+
+    def _check(self, b):
+        return b > 0.0
+
+    def _logpdf(self, z, b):
+        return fnp.subtract(fnp.log(b), fnp.multiply(b + 1.0, fnp.log(z)))
+
+    def _cdf(self, z, b):
+        return -fnp.expm1(fnp.multiply(-b, fnp.log(z)))
+
+    def _sf(self, z, b):
+        return fnp.exp(fnp.multiply(-b, fnp.log(z)))
+
+    def _logcdf(self, z, b):
+        return _log1mexp(fnp.multiply(-b, fnp.log(z)))
+
+    def _logsf(self, z, b):
+        return fnp.multiply(-b, fnp.log(z))
+
+    def _ppf(self, q, b):
+        return fnp.exp(fnp.divide(-fnp.log1p(-q), b))
+
+    def _isf(self, q, b):
+        return fnp.exp(fnp.divide(-fnp.log(q), b))
+
+
+def _abs_pow(z, p):
+    """``|z|**p`` with 0 (and zero derivatives) at ``z = 0``."""
+    a = fnp.abs(z)
+    nz = a != 0.0  # (True for nan: nan comes out)
+    return fnp.where(nz, fnp.pow(fnp.where(nz, a, 1.0), p), 0.0)
+
+
+class _Gennorm(_Shaped):
+    """The generalized normal (exponential power) distribution with shape ``beta``, as
+    ``scipy.stats.gennorm``."""
+
+    name = "gennorm"
+    _safe_shape = 2.0
+    _notes = ("``beta > 0``, else nan (density ``beta exp(-|z|**beta) / (2 gamma(1/beta))``; "
+              "``beta = 2`` is a normal distribution, 1 the Laplace).")
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
+    _cdf_notes = ("The tail ``gammaincc(1/beta, |z|**beta) / 2`` (relative accuracy in both "
+                  "tails), ``z = (x - loc) / scale``; the log methods are its logarithm "
+                  "(or ``log1p`` of minus the other): differentiable in ``x``, ``loc``, "
+                  "``scale`` and ``beta`` (to second order in ``beta``).")
+    _ppf_notes = ("``-+gammainccinv(1/beta, 2 min(q, 1 - q))**(1/beta)`` (accurate in both "
+                  "tails; SciPy's goes through ``gammaincinv(1/beta, |2q - 1|)``), and "
+                  "``(q - 1/2) / pdf(0)`` at the median exactly (where the power has an "
+                  "infinite slope); isf: ``-ppf(q)``. Differentiable in ``q``, ``loc``, "
+                  "``scale`` and ``beta`` (to second order in ``beta``).")
+
+    def _check(self, beta):
+        return beta > 0.0
+
+    def _log_pdf0(self, beta):
+        return fnp.subtract(fnp.log(beta), _special.gammaln(fnp.divide(1.0, beta))) - _LOG_2
+
+    def _logpdf(self, z, beta):
+        return fnp.subtract(self._log_pdf0(beta), _abs_pow(z, beta))
+
+    def _tail(self, z, beta):
+        return 0.5 * _special.gammaincc(fnp.divide(1.0, beta), _abs_pow(z, beta))
+
+    def _cdf(self, z, beta):
+        tail = self._tail(z, beta)
+        return fnp.where(z < 0.0, tail, 1.0 - tail)
+
+    def _sf(self, z, beta):
+        tail = self._tail(z, beta)
+        return fnp.where(z > 0.0, tail, 1.0 - tail)
+
+    def _ppf(self, q, beta):
+        lower = q < 0.5
+        mid = q == 0.5
+        p2 = 2.0 * fnp.where(lower, q, 1.0 - q)  # (1 - q exact for q >= 1/2)
+        y = _special.gammainccinv(fnp.divide(1.0, beta), fnp.where(mid, 0.5, p2))
+        t = fnp.pow(y, fnp.divide(1.0, beta))
+        out = fnp.where(lower, -t, t)
+        return fnp.where(mid, fnp.multiply(q - 0.5, fnp.exp(-self._log_pdf0(beta))), out)
+
+    def _isf(self, q, beta):
+        return -self._ppf(q, beta)
+
+
+def _log_gauss_mass(a, b):
+    """``log(ndtr(b) - ndtr(a))`` for ``a < b``: through ``log_ndtr`` of the tail holding
+    the interval when both ends are on one side of 0 (no underflow: finite for ``a = 50``),
+    through ``erf`` of each end between (no cancellation for a narrow interval around
+    0); infinite ends exactly."""
+    fa, fb = fnp.isfinite(a), fnp.isfinite(b)
+    a_s = fnp.where(fa, a, fnp.where(fb, fnp.subtract(b, 1.0), 0.0))
+    b_s = fnp.where(fb, b, fnp.where(fa, fnp.add(a, 1.0), 1.0))
+    lower = b_s <= 0.0
+    upper = a_s > 0.0
+    mid = fnp.logical_not(fnp.logical_or(lower, upper))
+    # both in the lower tail: log Phi(b) + log(1 - Phi(a) / Phi(b))
+    al, bl = fnp.where(lower, a_s, -2.0), fnp.where(lower, b_s, -1.0)
+    lb = _special.log_ndtr(bl)
+    out_l = fnp.add(lb, _log1mexp(fnp.subtract(_special.log_ndtr(al), lb)))
+    # both in the upper tail: the same with the survival function
+    au, bu = fnp.where(upper, a_s, 1.0), fnp.where(upper, b_s, 2.0)
+    la = _special.log_ndtr(-au)
+    out_u = fnp.add(la, _log1mexp(fnp.subtract(_special.log_ndtr(-bu), la)))
+    # around 0: (erf(b / sqrt 2) - erf(a / sqrt 2)) / 2, two positive terms
+    am, bm = fnp.where(mid, a_s, -1.0), fnp.where(mid, b_s, 1.0)
+    r = math.sqrt(0.5)
+    out_m = fnp.log(0.5 * fnp.add(_special.erf(bm * r), _special.erf(-am * r)))
+    out = fnp.where(lower, out_l, fnp.where(upper, out_u, out_m))
+    return fnp.where(fa, fnp.where(fb, out, _special.log_ndtr(-a_s)),
+                     fnp.where(fb, _special.log_ndtr(b_s), 0.0))
+
+
+def _far_tail_quantile(log_p, start):
+    """The ``x >= start`` with ``log_ndtr(-x) = log_p`` (the upper tail's quantile where its
+    probability underflows), by Newton's method on the log from ``start`` (``log_ndtr(-x)``
+    is concave: the iterates approach the root from above after the first step)."""
+    x = start
+    for _ in range(10):
+        lsf = _special.log_ndtr(-x)
+        # d/dx log_ndtr(-x) = -pdf(x) / sf(x)
+        slope = fnp.exp(fnp.subtract(-0.5 * (x * x) - _HALF_LOG_2PI, lsf))
+        x = fnp.add(x, fnp.divide(fnp.subtract(lsf, log_p), slope))
+    return x
+
+
+class _Truncnorm(_Shaped):
+    """The normal distribution truncated to ``[a, b]`` (in standard units: the support is
+    ``[loc + a scale, loc + b scale]``), as ``scipy.stats.truncnorm``."""
+
+    name = "truncnorm"
+    _safe_shapes = (-1.0, 1.0)
+    _notes = ("``a < b`` (either may be infinite), else nan; 0 outside the support. The "
+              "normalization ``log(ndtr(b) - ndtr(a))`` through ``log_ndtr`` in the tails "
+              "(finite for ``a = 50``) and ``erf`` around 0 (more accurate than SciPy's for "
+              "a narrow interval around 0).")
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
+    _cdf_notes = ("``exp(log_mass(a, z) - log_mass(a, b))`` (sf: from ``log_mass(z, b)``), "
+                  "``log_mass(u, v) = log(ndtr(v) - ndtr(u))`` as for the density: accurate "
+                  "far in the tails; differentiable in ``x``, ``loc``, ``scale``, ``a`` and "
+                  "``b``.")
+    _ppf_notes = ("``ndtri((1 - q) ndtr(a) + q ndtr(b))``, or minus ``ndtri`` of the "
+                  "complementary sum where that is below 1/2 (each without cancellation); "
+                  "where the interval's mass underflows (an end beyond 37 standard "
+                  "deviations) by Newton's method on ``log_ndtr``; clipped to ``[a, b]``; "
+                  "isf: ``-ppf(q, -b, -a)``. Differentiable in ``q``, ``loc``, ``scale``, "
+                  "``a`` and ``b``.")
+
+    def _check(self, a, b):
+        return fnp.less(a, b)
+
+    def _support(self, a, b):
+        return a, b
+
+    def _inner(self, a, b):
+        fa, fb = fnp.isfinite(a), fnp.isfinite(b)
+        return fnp.where(fnp.logical_and(fa, fb), 0.5 * fnp.add(a, b),
+                         fnp.where(fa, fnp.add(a, 1.0), fnp.where(fb, fnp.subtract(b, 1.0),
+                                                                  0.0)))
+
+    def _logpdf(self, z, a, b):
+        return fnp.subtract(-0.5 * (z * z) - _HALF_LOG_2PI, _log_gauss_mass(a, b))
+
+    def _logs(self, z, a, b):
+        """log cdf and log sf: each the difference of the log masses, or ``log1p`` of minus
+        the other where it is close to 0 (the difference would lose its digits)."""
+        total = _log_gauss_mass(a, b)
+        lc = fnp.subtract(_log_gauss_mass(a, z), total)
+        ls = fnp.subtract(_log_gauss_mass(z, b), total)
+        big_c = lc > -_LOG_2
+        big_s = ls > -_LOG_2
+        lc = fnp.where(big_c, fnp.log1p(-fnp.exp(fnp.where(big_c, ls, 0.0))), lc)
+        ls = fnp.where(big_s, fnp.log1p(-fnp.exp(fnp.where(big_s, lc, 0.0))), ls)
+        return lc, ls
+
+    def _logcdf(self, z, a, b):
+        return self._logs(z, a, b)[0]
+
+    def _logsf(self, z, a, b):
+        return self._logs(z, a, b)[1]
+
+    def _cdf(self, z, a, b):
+        return fnp.exp(fnp.subtract(_log_gauss_mass(a, z), _log_gauss_mass(a, b)))
+
+    def _sf(self, z, a, b):
+        return fnp.exp(fnp.subtract(_log_gauss_mass(z, b), _log_gauss_mass(a, b)))
+
+    def _ppf(self, q, a, b):
+        lo_cdf = fnp.add(fnp.multiply(1.0 - q, _special.ndtr(a)),
+                         fnp.multiply(q, _special.ndtr(b)))
+        up_cdf = fnp.add(fnp.multiply(1.0 - q, _special.ndtr(-a)),
+                         fnp.multiply(q, _special.ndtr(-b)))
+        low = lo_cdf <= 0.5
+        x = fnp.where(low, _special.ndtri(fnp.where(low, lo_cdf, 0.5)),
+                      -_special.ndtri(fnp.where(low, 0.5, up_cdf)))
+        # far in a tail (the interval's mass underflows in linear space): in log space
+        far_up = fnp.greater(a, 37.0)
+        far_lo = fnp.less(b, -37.0)
+        far = fnp.logical_and(fnp.logical_or(far_up, far_lo),
+                              fnp.logical_and(q > 0.0, q < 1.0))
+        # the tail probability beyond x: (1 - q) sf(a) + q sf(b) (upper), mirrored (lower)
+        lq = fnp.log(fnp.where(far, q, 0.5))
+        l1q = fnp.log1p(-fnp.where(far, q, 0.5))
+        near_end = fnp.where(far_up, a, -b)
+        far_end = fnp.where(far_up, b, -a)
+        ne = fnp.where(far, near_end, 40.0)
+        fe = fnp.where(far, far_end, 41.0)
+        w1, w2 = fnp.where(far_up, l1q, lq), fnp.where(far_up, lq, l1q)
+        log_p = fnp.logaddexp(fnp.add(w1, _special.log_ndtr(-ne)),
+                              fnp.add(w2, _special.log_ndtr(-fe)))
+        xf = _far_tail_quantile(log_p, ne)
+        x = fnp.where(far, fnp.where(far_up, xf, -xf), x)
+        x = fnp.minimum(fnp.maximum(x, a), b)
+        return fnp.where(q == 0.0, a, fnp.where(q == 1.0, b, x))
+
+    def _isf(self, q, a, b):
+        return -self._ppf(q, -b, -a)
+
+
+def _horner(coefs, t):
+    """``sum(coefs[j] * t**j)`` by Horner's rule."""
+    acc = coefs[-1]
+    for c in reversed(coefs[:-1]):
+        acc = fnp.multiply(acc, t) + c
+    return acc
+
+
+# log(I0(k)) - k: the power series sum (k^2/4)^j / j!^2 up to k = 20 (45 terms: every term
+# positive, converged to rounding), the asymptotic series exp(k) / sqrt(2 pi k) *
+# sum prod_{i <= j} (2i - 1)^2 / (j! (8k)^j) above (20 terms: its smallest term there is
+# below 1e-17); both differentiated term by term by the transforms
+_I0_SERIES = [1.0 / math.factorial(j) ** 2 for j in range(1, 46)]
+_I0_ASYMPTOTIC = [1.0]
+for _j in range(1, 20):
+    _I0_ASYMPTOTIC.append(_I0_ASYMPTOTIC[-1] * (2 * _j - 1) ** 2 / _j)
+del _j
+
+
+def _log_i0e(k):
+    """``log(I0(k) exp(-k))`` for ``k >= 0`` (the exponentially scaled modified Bessel
+    function of order 0), accurate to about 1e-15 relative and differentiable to any order
+    (its derivative is ``I1(k) / I0(k) - 1``)."""
+    small = k <= 20.0
+    ks = fnp.where(small, k, 1.0)
+    t = 0.25 * (ks * ks)
+    series = fnp.subtract(fnp.log1p(fnp.multiply(t, _horner(_I0_SERIES, t))), ks)
+    kb = fnp.where(small, 20.0, k)
+    u = fnp.divide(0.125, kb)
+    asym = fnp.subtract(fnp.log(_horner(_I0_ASYMPTOTIC, u)), 0.5 * fnp.log(kb * (2 * math.pi)))
+    return fnp.where(small, series, asym)
+
+
+class _Vonmises(_Shaped):
+    """The von Mises (circular normal) distribution with concentration ``kappa``, as
+    ``scipy.stats.vonmises`` (its density on the whole real line, periodic, as SciPy's)."""
+
+    name = "vonmises"
+    _safe_shape = 1.0
+    _notes = ("``kappa >= 0`` (0: the uniform density ``1 / (2 pi)``), else nan; "
+              "``kappa (cos z - 1) - log(2 pi i0e(kappa))`` with ``cos z - 1 = -2 sin(z/2)**2``"
+              " and a private series for ``log i0e`` (``functrans.scipy.special`` has no "
+              "Bessel functions yet): differentiable in ``x``, ``loc``, ``scale`` and "
+              "``kappa`` to any order. No CDF (SciPy's is a series without a closed form).")
+    _cdf_methods = ()
+
+    def _check(self, kappa):
+        return kappa >= 0.0
+
+    def _logpdf(self, z, kappa):
+        s = fnp.sin(0.5 * z)
+        return fnp.subtract(fnp.multiply(kappa, -2.0 * (s * s)), _log_i0e(kappa)) - _LOG_2PI
+
+
+class _Wrapcauchy(_Shaped):
+    """The wrapped Cauchy distribution with shape ``c`` on ``[loc, loc + 2 pi scale]``, as
+    ``scipy.stats.wrapcauchy``."""
+
+    name = "wrapcauchy"
+    _a, _b = 0.0, 2.0 * math.pi
+    _safe = math.pi
+    _safe_shape = 0.5
+    _notes = ("``0 < c < 1``, else nan; 0 outside ``[loc, loc + 2 pi scale]``. Computed as "
+              "``log((1 - c)(1 + c) / (2 pi ((1 - c)**2 + 4 c sin(z/2)**2)))`` (no "
+              "cancellation for ``c`` near 1).")
+    _cdf_methods = ("cdf", "sf", "ppf", "isf")
+    _cdf_notes = ("``atan(r tan(z/2)) / pi``, ``r = (1 + c) / (1 - c)``, below ``pi`` and "
+                  "``1 - atan(r tan(pi - z/2)) / pi`` above (sf: the mirror image): "
+                  "differentiable in ``x``, ``loc``, ``scale`` and ``c``.")
+    _ppf_notes = ("``2 atan(tan(pi q) / r)`` below ``q = 1/2``, ``2 pi - 2 atan(tan(pi (1 - "
+                  "q)) / r)`` above (isf: the mirror image, accurate for ``q`` near 1 where "
+                  "SciPy's ``2 pi - ppf`` cancels). Differentiable in ``q``, ``loc``, "
+                  "``scale`` and ``c``.")
+
+    def _check(self, c):
+        return fnp.logical_and(c > 0.0, c < 1.0)
+
+    def _logpdf(self, z, c):
+        s = fnp.sin(0.5 * z)
+        den = fnp.add(fnp.square(1.0 - c), fnp.multiply(4.0 * c, s * s))
+        return fnp.subtract(fnp.add(fnp.log1p(-c), fnp.log1p(c)), fnp.log(den)) - _LOG_2PI
+
+    def _half(self, z, c):
+        """P(Z <= z) for z in [0, pi]."""
+        r = fnp.divide(1.0 + c, 1.0 - c)
+        return fnp.atan(fnp.multiply(r, fnp.tan(0.5 * z))) / math.pi
+
+    def _cdf(self, z, c):
+        low = z < math.pi
+        return fnp.where(low, self._half(fnp.where(low, z, 1.0), c),
+                         1.0 - self._half(2.0 * math.pi - fnp.where(low, 4.0, z), c))
+
+    def _sf(self, z, c):
+        high = z > math.pi
+        return fnp.where(high, self._half(2.0 * math.pi - fnp.where(high, z, 4.0), c),
+                         1.0 - self._half(fnp.where(high, 1.0, z), c))
+
+    def _low(self, p, c):
+        """The quantile ``2 atan(tan(pi p) / r)`` for ``p <= 1/2``."""
+        return 2.0 * fnp.atan(fnp.multiply(fnp.divide(1.0 - c, 1.0 + c), fnp.tan(math.pi * p)))
+
+    def _ppf(self, q, c):
+        low = q < 0.5
+        return fnp.where(low, self._low(fnp.where(low, q, 0.25), c),
+                         2.0 * math.pi - self._low(1.0 - fnp.where(low, 0.75, q), c))
+
+    def _isf(self, q, c):
+        high = q > 0.5
+        return fnp.where(high, self._low(1.0 - fnp.where(high, q, 0.75), c),
+                         2.0 * math.pi - self._low(fnp.where(high, 0.25, q), c))
+
+
+lognorm = _shaped_methods(_Lognorm, "log-normal", ("s",))
+weibull_min = _shaped_methods(_WeibullMin, "Weibull minimum", ("c",))
+pareto = _shaped_methods(_Pareto, "Pareto", ("b",))
+gennorm = _shaped_methods(_Gennorm, "generalized normal", ("beta",))
+truncnorm = _shaped_methods(_Truncnorm, "truncated normal", ("a", "b"))
+vonmises = _shaped_methods(_Vonmises, "von Mises", ("kappa",))
+wrapcauchy = _shaped_methods(_Wrapcauchy, "wrapped Cauchy", ("c",))
+
+
+class _Nbinom(_Discrete):
+    """The negative binomial distribution (the failures before the ``n``-th success, success
+    probability ``p``), as ``scipy.stats.nbinom``."""
+
+    name = "nbinom"
+    _params = ("n", "p")
+    _safe_shapes = (1.0, 0.5)
+    _notes = ("``k - loc`` in 0, 1, 2, ...; ``n > 0`` (any real number, as SciPy's) and "
+              "``0 < p <= 1``, else nan. ``gammaln(k + n) - gammaln(n) - gammaln(k + 1) + "
+              "n log(p) + k log1p(-p)``: differentiable in ``p`` and in ``n`` (a real "
+              "parameter here, not a count).")
+    _cdf_notes = ("``betainc(n, k + 1, p)`` (sf: ``betainc(k + 1, n, 1 - p)``): "
+                  "differentiable in ``p`` and ``n`` (to second order in ``n``, through the "
+                  "incomplete beta function's derivatives in its shapes).")
+
+    def _check(self, n, p):
+        return fnp.logical_and(n > 0.0, fnp.logical_and(p > 0.0, p <= 1.0))
+
+    def _cdf(self, j, n, p):
+        return _special.betainc(n, j + 1.0, p)
+
+    def _sf(self, j, n, p):
+        return _special.betainc(j + 1.0, n, 1.0 - p)
+
+    def _logpmf(self, k, n, p):
+        comb = fnp.subtract(_special.gammaln(fnp.add(k, n)),
+                            fnp.add(_special.gammaln(n), _special.gammaln(k + 1.0)))
+        return fnp.add(fnp.add(comb, _special.xlogy(n, p)), _special.xlog1py(k, -p))
+
+
+class _Betabinom(_Discrete):
+    """The beta-binomial distribution (``n`` trials of a success probability drawn from
+    ``beta(a, b)``), as ``scipy.stats.betabinom``."""
+
+    name = "betabinom"
+    _params = ("n", "a", "b")
+    _safe_shapes = (1.0, 1.0, 1.0)
+    _methods = ("logpmf", "pmf")
+    _notes = ("``k - loc`` in 0, ..., n; ``n`` a non-negative integer, ``a > 0`` and "
+              "``b > 0``, else nan. ``log C(n, k) + betaln(k + a, n - k + b) - betaln(a, b)``:"
+              " differentiable in ``a`` and ``b``; a derivative reaching ``n`` raises "
+              "NotImplementedError (a count). No cdf, sf (SciPy's sum the masses).")
+
+    def _check(self, n, a, b):
+        return fnp.logical_and(fnp.logical_and(n >= 0.0, fnp.equal(fnp.floor(n), n)),
+                               fnp.logical_and(a > 0.0, b > 0.0))
+
+    def _upper(self, n, a, b):
+        return n
+
+    def _logpmf(self, k, n, a, b):
+        n = _count_only(n, "betabinom")
+        nk = fnp.subtract(n, k)
+        comb = fnp.subtract(_special.gammaln(n + 1.0),
+                            fnp.add(_special.gammaln(k + 1.0), _special.gammaln(nk + 1.0)))
+        return fnp.add(comb, fnp.subtract(_special.betaln(fnp.add(k, a), fnp.add(nk, b)),
+                                          _special.betaln(a, b)))
+
+
+nbinom = _discrete_methods(_Nbinom, "negative binomial")
+betabinom = _discrete_methods(_Betabinom, "beta-binomial")
+
+
+# -- multivariate discrete and continuous: multinomial, dirichlet -------------------------------
+
+
+class _Multinomial:
+    """The multinomial distribution of ``n`` trials over the categories of ``p`` (its last
+    axis), as ``scipy.stats.multinomial`` (``logpmf`` and ``pmf``)."""
+
+    name = "multinomial"
+
+    def __repr__(self):
+        return "functrans.scipy.stats.multinomial"
+
+    def _logpmf(self, x, n, p, name):
+        x, n, p = _float64((x, n, p), name)
+        if p.ndim == 0:
+            raise ValueError(f"{name}: p must be an array whose last axis holds the "
+                             f"categories' probabilities (it is a scalar)")
+        k = p.shape[-1]
+        if x.ndim == 0 or x.shape[-1] != k:
+            got = x.shape[-1] if x.ndim else 0
+            raise ValueError(f"{name}: the last axis of x (the counts, {got}) must match "
+                             f"the last axis of p ({k} categories)")
+        # (SciPy casts n to an integer; its derivative is refused: a count)
+        n = fnp.trunc(_count_only(n, name))
+        # as SciPy (up to 1.17): the last probability is 1 minus the others
+        head = p[..., :-1]
+        p = fnp.concat([head, 1.0 - fnp.sum(head, axis=-1, keepdims=True)], axis=-1)
+        pbad = fnp.any(fnp.logical_or(p < 0.0, p > 1.0), axis=-1)
+        xbad = fnp.any(fnp.logical_or(x < 0.0, fnp.not_equal(fnp.floor(x), x)), axis=-1)
+        xbad = fnp.logical_or(xbad, fnp.not_equal(fnp.sum(x, axis=-1), n))
+        terms = fnp.subtract(_special.xlogy(x, p), _special.gammaln(x + 1.0))
+        out = fnp.add(_special.gammaln(n + 1.0), fnp.sum(terms, axis=-1))
+        out = fnp.where(xbad, -math.inf, out)
+        return fnp.where(fnp.logical_or(pbad, n < 0.0), math.nan, out)
+
+    def logpmf(self, x, n, p):
+        """The log of the multinomial probability of the counts ``x`` (last axis: the
+        categories) in ``n`` trials with probabilities ``p`` (last axis), as SciPy's:
+        ``gammaln(n + 1) + sum(xlogy(x, p) - gammaln(x + 1))``; -inf where ``x`` is not a
+        vector of non-negative integers summing to ``n``; nan for ``n < 0`` or a
+        probability outside [0, 1]. As SciPy 1.17, ``n`` is truncated to an integer and the
+        last probability replaced by 1 minus the others (so its derivative is 0; SciPy
+        announces nan for rows not summing to 1 from 1.18). The batch shapes of ``x``,
+        ``n`` and ``p`` broadcast. Differentiable in ``p``; a derivative reaching ``n``
+        raises NotImplementedError (a count)."""
+        return self._logpmf(x, n, p, "multinomial.logpmf")
+
+    def pmf(self, x, n, p):
+        """The multinomial probability of the counts ``x``: ``exp(logpmf(x, n, p))`` (see
+        :meth:`logpmf`)."""
+        return fnp.exp(self._logpmf(x, n, p, "multinomial.pmf"))
+
+
+multinomial = _Multinomial()
+
+
+class _Dirichlet:
+    """The Dirichlet distribution with concentrations ``alpha``, as
+    ``scipy.stats.dirichlet`` (``logpdf`` and ``pdf``)."""
+
+    name = "dirichlet"
+
+    def __repr__(self):
+        return "functrans.scipy.stats.dirichlet"
+
+    def _logpdf(self, x, alpha, name):
+        x, alpha = _float64((x, alpha), name)
+        if alpha.ndim != 1:
+            raise ValueError(f"{name}: alpha must be one-dimensional, but alpha.shape = "
+                             f"{tuple(alpha.shape)}")
+        k = alpha.shape[0]
+        if x.ndim == 0 or x.shape[0] not in (k, k - 1):
+            raise ValueError(f"{name}: the first axis of x must hold {k} components (or "
+                             f"{k - 1}, the last then being 1 minus their sum) for alpha of "
+                             f"shape {(k,)}; x.shape = {tuple(x.shape)}")
+        if x.shape[0] == k - 1:
+            x = fnp.concat([x, 1.0 - fnp.sum(x, axis=0, keepdims=True)], axis=0)
+        a = fnp.reshape(alpha, (k,) + (1,) * (x.ndim - 1))
+        inside = fnp.logical_and(
+            fnp.all(fnp.logical_and(x >= 0.0, x <= 1.0), axis=0),
+            fnp.abs(fnp.sum(x, axis=0) - 1.0) <= 1e-9)
+        log_b = fnp.subtract(fnp.sum(_special.gammaln(alpha)),
+                             _special.gammaln(fnp.sum(alpha)))
+        out = fnp.subtract(fnp.sum(_special.xlogy(a - 1.0, x), axis=0), log_b)
+        out = fnp.where(inside, out, -math.inf)
+        return fnp.where(fnp.all(alpha > 0.0), out, math.nan)
+
+    def logpdf(self, x, alpha):
+        """The log of the Dirichlet density at ``x`` (its first axis holds the ``k``
+        components, or ``k - 1`` of them), ``sum((alpha - 1) log x) - log B(alpha)``, with
+        the shape of ``x`` less its first axis, as SciPy's. Differences: where SciPy raises
+        ValueError for data (a point off the simplex: a component outside [0, 1] or a sum
+        more than 1e-9 from 1; ``alpha <= 0``), the result is -inf (off the simplex) or nan
+        (``alpha``), and a component 0 with its ``alpha < 1`` gives ``inf``; the shapes'
+        errors are ValueErrors as SciPy's. Differentiable in ``x`` and ``alpha``."""
+        return self._logpdf(x, alpha, "dirichlet.logpdf")
+
+    def pdf(self, x, alpha):
+        """The Dirichlet density at ``x``: ``exp(logpdf(x, alpha))`` (see
+        :meth:`logpdf`)."""
+        return fnp.exp(self._logpdf(x, alpha, "dirichlet.pdf"))
+
+
+dirichlet = _Dirichlet()
+
+
+# -- rankdata, mode, sem ---------------------------------------------------------------------------
+
+
+def _one_array(a, name):
+    (a,) = _convs((a,))
+    if _dtype(a).kind == "c":
+        raise TypeError(f"{name}: complex input is not supported (real only)")
+    return a
+
+
+def _nan_policy(nan_policy, name):
+    if nan_policy == "raise":
+        raise NotImplementedError(f"{name}: nan_policy='raise' is not supported (it would "
+                                  f"read the data); use 'propagate' or 'omit'")
+    if nan_policy not in ("propagate", "omit"):
+        raise ValueError(f"{name}: nan_policy must be one of 'propagate', 'raise', 'omit' "
+                         f"(got {nan_policy!r})")
+
+
+def _runs(s):
+    """For ``s`` sorted along its last axis, with ``obs`` marking where a run of equal
+    values starts: each position's run as ``(start, stop)`` (stop exclusive) and its
+    0-based run number, without data-dependent shapes (the run starts, sorted to the front
+    of an array of length ``n + 1``, are looked up by run number)."""
+    s, obs = s
+    n = s.shape[-1]
+    batch = tuple(s.shape[:-1])
+    idx = fnp.broadcast_to(fnp.arange(n, dtype=fnp.int64, device=s.device), s.shape)
+    starts = fnp.sort(fnp.where(obs, idx, n), axis=-1)
+    starts = fnp.concat([starts, fnp.full(batch + (1,), n, dtype=fnp.int64,
+                                          device=s.device)], axis=-1)
+    run = fnp.cumulative_sum(fnp.astype(obs, fnp.int64), axis=-1) - 1
+    return (fnp.take_along_axis(starts, run, axis=-1),
+            fnp.take_along_axis(starts, run + 1, axis=-1), run)
+
+
+def _run_starts(s, nan_equal):
+    """Where a run of equal values starts along the last axis of the sorted ``s`` (nan
+    equal to nan where ``nan_equal``)."""
+    batch = tuple(s.shape[:-1])
+    diff = fnp.not_equal(s[..., 1:], s[..., :-1])
+    if nan_equal and _dtype(s).kind == "f":
+        isn = fnp.isnan(s)
+        diff = fnp.logical_and(diff, fnp.logical_not(
+            fnp.logical_and(isn[..., 1:], isn[..., :-1])))
+    first = fnp.ones(batch + (1,), dtype=fnp.bool, device=s.device)
+    return fnp.concat([first, diff], axis=-1)
+
+
+def rankdata(a, method="average", *, axis=None, nan_policy="propagate"):
+    """The ranks (from 1) of the data ``a``, ties given the same rank, as
+    ``scipy.stats.rankdata``: ``method`` 'average' (the mean of the tied positions),
+    'min', 'max', 'dense' (consecutive ranks for the distinct values) or 'ordinal' (the
+    order of appearance); along ``axis`` (None: of the flattened data); with
+    ``nan_policy`` 'propagate' (every rank nan along a slice holding a nan) or 'omit' (nan
+    for the nans, the others ranked without them).
+
+    Differences: the result is float64 for floating input whatever the method (SciPy's is
+    int64 for the other methods than 'average' unless a nan shows: a dtype chosen by the
+    data), int64 for integer and boolean input except 'average', as SciPy's;
+    ``nan_policy='raise'`` is refused (NotImplementedError). No derivative: the ranks are
+    piecewise constant."""
+    name = "rankdata"
+    if method not in ("average", "min", "max", "dense", "ordinal"):
+        raise ValueError(f'{name}: unknown method "{method}" (one of average, min, max, '
+                         f'dense, ordinal)')
+    _nan_policy(nan_policy, name)
+    a = _one_array(a, name)
+    a = fnp.stop_gradient(a)
+    floating = _dtype(a).kind == "f"
+    if axis is None:
+        a = fnp.reshape(a, (-1,))
+        axis = 0
+    from ..numpy._base import _normalize_axis
+    axis = _normalize_axis(axis, a.ndim)
+    a = fnp.moveaxis(a, axis, -1)
+    out_dtype = fnp.float64 if floating or method == "average" else fnp.int64
+    if a.shape[-1] == 0:
+        return fnp.moveaxis(fnp.zeros(a.shape, dtype=out_dtype, device=a.device), -1, axis)
+    sorter = fnp.argsort(a, axis=-1, stable=True)
+    inv = fnp.argsort(sorter, axis=-1, stable=True)
+    if method == "ordinal":
+        ranks = fnp.astype(inv, fnp.int64) + 1
+    else:
+        s = fnp.take_along_axis(a, sorter, axis=-1)
+        obs = _run_starts(s, nan_equal=False)  # (each nan a run of its own, ranked last)
+        lo, hi, run = _runs((s, obs))
+        if method == "dense":
+            by_sorted = run + 1
+        elif method == "min":
+            by_sorted = lo + 1
+        elif method == "max":
+            by_sorted = hi
+        else:
+            by_sorted = fnp.astype(lo + 1 + hi, fnp.float64) * 0.5
+        ranks = fnp.take_along_axis(by_sorted, inv, axis=-1)
+    ranks = fnp.astype(ranks, out_dtype)
+    if floating:
+        isn = fnp.isnan(a)
+        if nan_policy == "propagate":
+            isn = fnp.any(isn, axis=-1, keepdims=True)
+        ranks = fnp.where(isn, math.nan, ranks)
+    return fnp.moveaxis(ranks, -1, axis)
+
+
+def _keep_axis(out, shape, axis, keepdims):
+    """A reduction's result with SciPy's ``keepdims`` (axis None: every axis kept, of
+    length 1)."""
+    if not keepdims:
+        return out
+    if axis is None:
+        return fnp.reshape(out, (1,) * len(shape))
+    return fnp.expand_dims(out, axis=axis)
+
+
+_ModeResult = __import__("collections").namedtuple("ModeResult", ["mode", "count"])
+
+
+def mode(a, axis=0, nan_policy="propagate", keepdims=False):
+    """The most frequent value along ``axis`` (the smallest of the most frequent ones) and
+    its count, as ``scipy.stats.mode``: a named tuple ``ModeResult(mode, count)``, the mode
+    of ``a``'s dtype and the count int64; ``axis=None``: of the flattened data. Nans count
+    as one value ('propagate', as SciPy's: the mode is nan where nan is the most frequent)
+    or are left out ('omit': where a slice is all nan, mode nan and count 0).
+
+    Differences: ``nan_policy='raise'`` is refused (NotImplementedError); an empty slice
+    gives mode nan (0 for integer input) and count 0 (SciPy warns and gives nan, count 0).
+    The mode is differentiable in ``a`` (the derivative goes to the first element of the
+    sorted run that is chosen); the count has none."""
+    name = "mode"
+    _nan_policy(nan_policy, name)
+    a = _one_array(a, name)
+    shape = tuple(a.shape)
+    if axis is None:
+        a = fnp.reshape(a, (-1,))
+        ax = 0
+    else:
+        from ..numpy._base import _normalize_axis
+        ax = _normalize_axis(axis, a.ndim) if a.ndim else 0
+        if a.ndim == 0:
+            a = fnp.reshape(a, (1,))
+    m = fnp.moveaxis(a, ax, -1)
+    if m.shape[-1] == 0:
+        fill = math.nan if _dtype(m).kind == "f" else 0
+        mo = fnp.full(m.shape[:-1], fill, dtype=m.dtype, device=m.device)
+        cnt = fnp.zeros(m.shape[:-1], dtype=fnp.int64, device=m.device)
+    else:
+        s = fnp.sort(m, axis=-1)
+        obs = _run_starts(s, nan_equal=True)
+        lo, hi, _ = _runs((fnp.stop_gradient(s), obs))
+        count = hi - lo
+        if nan_policy == "omit" and _dtype(s).kind == "f":
+            count = fnp.where(fnp.isnan(s), 0, count)
+        best = fnp.argmax(count, axis=-1, keepdims=True)  # (the first: the smallest value)
+        mo = fnp.take_along_axis(s, best, axis=-1)[..., 0]
+        cnt = fnp.take_along_axis(count, best, axis=-1)[..., 0]
+    keep_axis = None if axis is None else ax
+    if keepdims and axis is not None and len(shape) == 0:
+        keep_axis = None
+    return _ModeResult(_keep_axis(mo, shape, keep_axis, keepdims),
+                       _keep_axis(cnt, shape, keep_axis, keepdims))
+
+
+def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
+    """The standard error of the mean along ``axis`` (None: of the flattened data),
+    ``std(a, ddof) / sqrt(n)``, as ``scipy.stats.sem`` (integer input promoted to float64,
+    float32 kept); with ``nan_policy='omit'`` the nans are left out (``n`` counts the
+    others). ``nan_policy='raise'`` is refused (NotImplementedError). Differentiable in
+    ``a``."""
+    name = "sem"
+    _nan_policy(nan_policy, name)
+    a = _one_array(a, name)
+    if _dtype(a).kind != "f":
+        a = _st.convert_element_type(a, _dt.float64)
+    shape = tuple(a.shape)
+    if axis is None:
+        a = fnp.reshape(a, (-1,))
+        ax = 0
+    else:
+        from ..numpy._base import _normalize_axis
+        ax = _normalize_axis(axis, a.ndim)
+    if nan_policy == "omit":
+        cnt = fnp.sum(fnp.astype(fnp.logical_not(fnp.isnan(a)), a.dtype), axis=ax)
+        out = fnp.divide(fnp.nanstd(a, axis=ax, ddof=ddof), fnp.sqrt(cnt))
+    else:
+        out = fnp.std(a, axis=ax, correction=ddof) / math.sqrt(a.shape[ax])
+    return _keep_axis(out, shape, None if axis is None else ax, keepdims)
+
+
+# -- gaussian_kde -----------------------------------------------------------------------------------
+
+
+class gaussian_kde:
+    """A kernel density estimate with Gaussian kernels, as ``scipy.stats.gaussian_kde``:
+    ``gaussian_kde(dataset, bw_method=None, weights=None)`` with ``dataset`` of shape
+    ``(d, n)`` (n points in d dimensions; a 1-d array is n points in one dimension),
+    ``bw_method`` 'scott' (the default), 'silverman', a scalar (a number or a 0-d array,
+    which may be traced) or a callable of the estimate; ``weights`` of length n.
+
+    The attributes of SciPy's: ``dataset``, ``d``, ``n``, ``weights`` (normalized),
+    ``neff``, ``factor``, ``covariance`` (the data's weighted covariance times
+    ``factor**2``), ``inv_cov``, ``cho_cov``, ``log_det``; the methods ``evaluate`` (also
+    ``pdf`` and calling the estimate), ``logpdf``, ``scotts_factor``,
+    ``silverman_factor``, ``covariance_factor`` and ``set_bandwidth``. Differentiable in
+    the points, the dataset, the weights and a scalar bandwidth. Differences: ``evaluate``
+    is ``exp(logpdf)`` (a log-sum-exp over the kernels; SciPy sums them directly: equal to
+    rounding); ``resample`` raises NotImplementedError (no seeded generator here) and
+    ``integrate_*`` and ``marginal`` are not provided. The estimate keeps the arrays of the
+    dataset's library."""
+
+    def __init__(self, dataset, bw_method=None, weights=None):
+        name = "gaussian_kde"
+        conv = _float64((dataset,) if weights is None else (dataset, weights), name)
+        ds = conv[0]
+        if ds.ndim > 2:
+            raise ValueError(f"{name}: dataset must be at most two-dimensional (d, n), got "
+                             f"shape {tuple(ds.shape)}")
+        if ds.ndim < 2:
+            ds = fnp.reshape(ds, (1, -1))
+        if not math.prod(ds.shape) > 1:
+            raise ValueError(f"{name}: `dataset` input should have multiple elements.")
+        self.dataset = ds
+        self.d, self.n = tuple(ds.shape)
+        self._weights = None
+        if weights is not None:
+            w = conv[1]
+            if w.ndim == 0:
+                w = fnp.reshape(w, (1,))
+            if w.ndim != 1:
+                raise ValueError(f"{name}: `weights` input should be one-dimensional.")
+            if w.shape[0] != self.n:
+                raise ValueError(f"{name}: `weights` input should be of length n "
+                                 f"({self.n}), got {w.shape[0]}")
+            self._weights = fnp.divide(w, fnp.sum(w))
+            self._neff = 1.0 / fnp.sum(self._weights * self._weights)
+        if self.d > self.n:
+            raise ValueError(f"{name}: more dimensions ({self.d}) than points ({self.n}): "
+                             f"the data covariance would be singular (each column of "
+                             f"dataset is a point; transpose it?)")
+        self.set_bandwidth(bw_method=bw_method)
+
+    def __repr__(self):
+        return f"functrans.scipy.stats.gaussian_kde(d={self.d}, n={self.n})"
+
+    @property
+    def weights(self):
+        """The points' weights, normalized to sum to 1 (``1/n`` each by default)."""
+        if self._weights is None:
+            return fnp.full((self.n,), 1.0 / self.n, dtype=fnp.float64,
+                            device=self.dataset.device)
+        return self._weights
+
+    @property
+    def neff(self):
+        """The effective number of points, ``1 / sum(weights**2)`` (``n`` unweighted)."""
+        return self.n if self._weights is None else self._neff
+
+    def scotts_factor(self):
+        """Scott's bandwidth factor, ``neff**(-1 / (d + 4))``."""
+        return fnp.pow(self.neff, -1.0 / (self.d + 4)) if self._weights is not None \
+            else self.n ** (-1.0 / (self.d + 4))
+
+    def silverman_factor(self):
+        """Silverman's bandwidth factor, ``(neff (d + 2) / 4)**(-1 / (d + 4))``."""
+        if self._weights is None:
+            return (self.n * (self.d + 2.0) / 4.0) ** (-1.0 / (self.d + 4))
+        return fnp.pow(self.neff * ((self.d + 2.0) / 4.0), -1.0 / (self.d + 4))
+
+    covariance_factor = scotts_factor
+
+    def set_bandwidth(self, bw_method=None):
+        """Set the bandwidth factor: None keeps the current rule (Scott's at first),
+        'scott', 'silverman', a scalar (a Python number or a 0-d array) or a callable
+        taking the estimate; then recompute the covariance."""
+        if bw_method is None:
+            pass
+        elif isinstance(bw_method, str):
+            if bw_method == "scott":
+                self.covariance_factor = self.scotts_factor
+            elif bw_method == "silverman":
+                self.covariance_factor = self.silverman_factor
+            else:
+                raise ValueError("gaussian_kde: `bw_method` should be 'scott', 'silverman', "
+                                 f"a scalar or a callable (got {bw_method!r})")
+        elif isinstance(bw_method, (int, float)) and not isinstance(bw_method, bool) or (
+                getattr(bw_method, "ndim", None) == 0 and hasattr(bw_method, "shape")):
+            self._bw_method = "use constant"
+            self.covariance_factor = lambda: bw_method
+        elif callable(bw_method):
+            self._bw_method = bw_method
+            self.covariance_factor = lambda: self._bw_method(self)
+        else:
+            raise ValueError("gaussian_kde: `bw_method` should be 'scott', 'silverman', a "
+                             f"scalar or a callable (got {type(bw_method).__name__})")
+        self._compute_covariance()
+
+    def _compute_covariance(self):
+        self.factor = self.covariance_factor()
+        w = self.weights
+        mean = fnp.sum(fnp.multiply(self.dataset, w), axis=1, keepdims=True)
+        dev = fnp.subtract(self.dataset, mean)
+        # (NumPy's cov with aweights, unbiased: divided by 1 - sum(w**2))
+        data_cov = fnp.divide(fnp.matmul(fnp.multiply(dev, w), fnp.matrix_transpose(dev)),
+                              1.0 - fnp.sum(fnp.multiply(w, w)))
+        self._data_covariance = data_cov
+        self.covariance = fnp.multiply(data_cov, fnp.multiply(self.factor, self.factor))
+        self.cho_cov = fnp.linalg.cholesky(self.covariance)
+        self.log_det = 2.0 * fnp.sum(fnp.log(fnp.linalg.diagonal(self.cho_cov))) \
+            + self.d * _LOG_2PI
+
+    @property
+    def inv_cov(self):
+        """The inverse of ``covariance``."""
+        return fnp.linalg.inv(self.covariance)
+
+    def _points(self, points, name):
+        (pts,) = _float64(_convs((self.dataset, points))[1:], name)
+        if pts.ndim > 2:
+            raise ValueError(f"{name}: points must be at most two-dimensional (d, m), got "
+                             f"shape {tuple(pts.shape)}")
+        if pts.ndim < 2:
+            pts = fnp.reshape(pts, (1, -1))
+        d, m = tuple(pts.shape)
+        if d != self.d:
+            if d == 1 and m == self.d:
+                pts = fnp.reshape(pts, (self.d, 1))
+            else:
+                raise ValueError(f"{name}: points have dimension {d}, dataset has "
+                                 f"dimension {self.d}")
+        return pts
+
+    def logpdf(self, x):
+        """The log of the estimated density at the points ``x`` (shape ``(d, m)``; a 1-d
+        array is m points in one dimension, or one point of a d-dimensional estimate):
+        a log-sum-exp over the kernels, accurate far from the data. Shape ``(m,)``."""
+        pts = self._points(x, "gaussian_kde.logpdf")
+        low = self.cho_cov
+        zd = _linalg.solve_triangular(low, self.dataset, lower=True)
+        zp = _linalg.solve_triangular(low, pts, lower=True)
+        diff = fnp.subtract(fnp.expand_dims(zp, axis=2), fnp.expand_dims(zd, axis=1))
+        d2 = fnp.sum(diff * diff, axis=0)
+        w = fnp.expand_dims(self.weights, axis=0)
+        return fnp.subtract(_special.logsumexp(-0.5 * d2, axis=1, b=w), 0.5 * self.log_det)
+
+    def evaluate(self, points):
+        """The estimated density at ``points`` (see :meth:`logpdf`): shape ``(m,)``."""
+        return fnp.exp(self.logpdf(points))
+
+    __call__ = evaluate
+
+    def pdf(self, x):
+        """The estimated density at ``x``: :meth:`evaluate`."""
+        return self.evaluate(x)
+
+    def resample(self, size=None, seed=None):
+        """Not supported: raises NotImplementedError (draw with :mod:`functrans.random`:
+        a point of the dataset chosen by the weights plus ``cho_cov @ normal``)."""
+        raise NotImplementedError("gaussian_kde.resample is not supported (no seeded "
+                                  "generator here); draw with functrans.random")
