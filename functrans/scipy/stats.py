@@ -1746,37 +1746,10 @@ class _Truncnorm(_Shaped):
         return -self._ppf(q, -b, -a)
 
 
-def _horner(coefs, t):
-    """``sum(coefs[j] * t**j)`` by Horner's rule."""
-    acc = coefs[-1]
-    for c in reversed(coefs[:-1]):
-        acc = fnp.multiply(acc, t) + c
-    return acc
-
-
-# log(I0(k)) - k: the power series sum (k^2/4)^j / j!^2 up to k = 20 (45 terms: every term
-# positive, converged to rounding), the asymptotic series exp(k) / sqrt(2 pi k) *
-# sum prod_{i <= j} (2i - 1)^2 / (j! (8k)^j) above (20 terms: its smallest term there is
-# below 1e-17); both differentiated term by term by the transforms
-_I0_SERIES = [1.0 / math.factorial(j) ** 2 for j in range(1, 46)]
-_I0_ASYMPTOTIC = [1.0]
-for _j in range(1, 20):
-    _I0_ASYMPTOTIC.append(_I0_ASYMPTOTIC[-1] * (2 * _j - 1) ** 2 / _j)
-del _j
-
-
 def _log_i0e(k):
-    """``log(I0(k) exp(-k))`` for ``k >= 0`` (the exponentially scaled modified Bessel
-    function of order 0), accurate to about 1e-15 relative and differentiable to any order
-    (its derivative is ``I1(k) / I0(k) - 1``)."""
-    small = k <= 20.0
-    ks = fnp.where(small, k, 1.0)
-    t = 0.25 * (ks * ks)
-    series = fnp.subtract(fnp.log1p(fnp.multiply(t, _horner(_I0_SERIES, t))), ks)
-    kb = fnp.where(small, 20.0, k)
-    u = fnp.divide(0.125, kb)
-    asym = fnp.subtract(fnp.log(_horner(_I0_ASYMPTOTIC, u)), 0.5 * fnp.log(kb * (2 * math.pi)))
-    return fnp.where(small, series, asym)
+    """``log(I0(k) exp(-k))`` (the exponentially scaled modified Bessel function of order
+    0), differentiable to any order through ``special.i0e``'s rules."""
+    return fnp.log(_special.i0e(k))
 
 
 class _Vonmises(_Shaped):
@@ -1787,8 +1760,7 @@ class _Vonmises(_Shaped):
     _safe_shape = 1.0
     _notes = ("``kappa >= 0`` (0: the uniform density ``1 / (2 pi)``), else nan; "
               "``kappa (cos z - 1) - log(2 pi i0e(kappa))`` with ``cos z - 1 = -2 sin(z/2)**2``"
-              " and a private series for ``log i0e`` (``functrans.scipy.special`` has no "
-              "Bessel functions yet): differentiable in ``x``, ``loc``, ``scale`` and "
+              " (``functrans.scipy.special.i0e``): differentiable in ``x``, ``loc``, ``scale`` and "
               "``kappa`` to any order. No CDF (SciPy's is a series without a closed form).")
     _cdf_methods = ()
 
