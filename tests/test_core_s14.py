@@ -222,3 +222,10 @@ def test_grad_allow_int_and_reduce_axes():
     assert float(ft.grad(fnp.sin, reduce_axes=())(0.0)) == 1.0
     with pytest.raises(NotImplementedError, match="reduce_axes"):
         ft.vjp(fnp.sin, 0.0, reduce_axes=("batch",))
+
+
+def test_numpy_scalars_of_unsupported_dtypes_say_so():
+    from functrans.errors import UnsupportedBackendError
+    for v in (np.float16(1.0), np.longdouble(1.0)):
+        with pytest.raises(UnsupportedBackendError, match="NumPy scalars of type"):
+            ft.grad(lambda x: x * 2.0)(v)

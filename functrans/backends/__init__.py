@@ -456,6 +456,11 @@ def resolve_type(t: type) -> Backend:
     return _unsupported(t)
 
 
+def _np_generic():
+    import numpy
+    return numpy.generic
+
+
 def _by_subclass(t):
     for known, b in list(_by_type.items()):
         if issubclass(t, known):
@@ -468,6 +473,12 @@ def _by_subclass(t):
 
 
 def _unsupported(t):
+    if t.__module__ == "numpy" and issubclass(t, _np_generic()):
+        raise UnsupportedBackendError(
+            f"NumPy scalars of type numpy.{t.__qualname__} are not supported by functrans (it "
+            f"has the Array API dtypes: bool, int8..int64, uint8..uint64, float32, float64, "
+            f"complex64, complex128). Convert the value first (float(x), or "
+            f"numpy.float64(x)).")
     raise UnsupportedBackendError(
         f"Values of type {t.__module__}.{t.__qualname__} belong to no functrans backend. "
         f"Pass arrays of a supported library ({', '.join(_lazy_modules)}), or register one "
