@@ -191,41 +191,147 @@ def tree_leaves(tree, is_leaf=None):
     return optree.tree_leaves(tree, is_leaf, namespace=NAMESPACE)
 
 
-def tree_map_with_path(f, tree, *rest, is_leaf=None):
-    """``tree_map`` with each leaf's path (a tuple of keys/indices) as ``f``'s first
-    argument.
+# -- paths: jax.tree_util's key objects ---------------------------------------------------------
 
-    Paths are optree's: dict keys, sequence and namedtuple indices, the field names of a
-    :func:`register_dataclass` class, the keys of ``flatten_with_keys``, indices for other
-    registered nodes (JAX wraps them as ``DictKey``/``SequenceKey``/``GetAttrKey``; print
-    them with :func:`keystr`)."""
-    return optree.tree_map_with_path(f, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+class _Key:
+    """A step of a path. It compares (and hashes) equal to its bare key too, so a path also
+    reads as the tuple of plain keys and indices (``("a", 0) == (DictKey("a"),
+    SequenceKey(0))``)."""
+
+    __slots__ = ()
+
+    def _bare(self):
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        if isinstance(other, _Key):
+            return type(other) is type(self) and other._bare() == self._bare()
+        return self._bare() == other
+
+    def __hash__(self):
+        return hash(self._bare())
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._bare()!r})"
+
+
+class DictKey(_Key):
+    """A dict's key in a path (``jax.tree_util.DictKey``): ``.key``; written ``['a']``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def _bare(self):
+        return self.key
+
+    def __str__(self):
+        return f"[{self.key!r}]"
+
+
+class SequenceKey(_Key):
+    """A list's or tuple's index in a path (``jax.tree_util.SequenceKey``): ``.idx``;
+    written ``[0]``."""
+
+    __slots__ = ("idx",)
+
+    def __init__(self, idx):
+        self.idx = idx
+
+    def _bare(self):
+        return self.idx
+
+    def __str__(self):
+        return f"[{self.idx!r}]"
+
+
+class GetAttrKey(_Key):
+    """An attribute in a path, of a namedtuple or a dataclass (``jax.tree_util.GetAttrKey``):
+    ``.name``; written ``.w``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def _bare(self):
+        return self.name
+
+    def __str__(self):
+        return f".{self.name}"
+
+
+class FlattenedIndexKey(_Key):
+    """The position of a child of a registered node that names none
+    (``jax.tree_util.FlattenedIndexKey``): ``.key``; written ``[<flat index 0>]``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def _bare(self):
+        return self.key
+
+    def __str__(self):
+        return f"[<flat index {self.key}>]"
+
+
+def _key_of(entry):
+    """jax.tree_util's key for one of optree's path entries."""
+    if isinstance(entry, optree.MappingEntry):
+        return DictKey(entry.entry)
+    if isinstance(entry, (optree.NamedTupleEntry, optree.DataclassEntry)):
+        return GetAttrKey(str(entry.field))
+    if isinstance(entry, optree.SequenceEntry):
+        return SequenceKey(entry.entry)
+    key = entry.entry
+    if isinstance(key, _Key):  # named by a flatten_with_keys
+        return key
+    if isinstance(key, _FieldName):
+        return GetAttrKey(str(key))
+    if type(key) is int:
+        return FlattenedIndexKey(key)
+    return key  # another key a flatten_with_keys gave: itself
 
 
 def tree_flatten_with_path(tree, is_leaf=None):
-    """``([(path, leaf), ...], treedef)``: the leaves with their paths (see
-    :func:`tree_map_with_path` for what a path holds)."""
-    paths, leaves, treedef = optree.tree_flatten_with_path(tree, is_leaf, namespace=NAMESPACE)
+    """``([(path, leaf), ...], treedef)`` (``jax.tree_util.tree_flatten_with_path``): each
+    path a tuple of jax.tree_util's keys: :class:`DictKey` for dicts, :class:`SequenceKey`
+    for lists and tuples, :class:`GetAttrKey` for namedtuples and dataclasses,
+    :class:`FlattenedIndexKey` for registered nodes that name no children, and the keys a
+    ``flatten_with_keys`` gives. Each key also compares equal to its bare key or index."""
+    accessors, leaves, treedef = optree.tree_flatten_with_accessor(tree, is_leaf,
+                                                                   namespace=NAMESPACE)
+    paths = [tuple(_key_of(e) for e in a) for a in accessors]
     return list(zip(paths, leaves)), treedef
 
 
+def tree_map_with_path(f, tree, *rest, is_leaf=None):
+    """``tree_map`` with each leaf's path (see :func:`tree_flatten_with_path`) as ``f``'s
+    first argument."""
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf)
+    others = [treedef.flatten_up_to(r) for r in rest]
+    return treedef.unflatten([f(p, x, *xs) for (p, x), *xs in zip(pairs, *others)])
+
+
 def tree_leaves_with_path(tree, is_leaf=None):
-    """``[(path, leaf), ...]`` in flattening order (see :func:`tree_map_with_path`)."""
+    """``[(path, leaf), ...]`` in flattening order (see :func:`tree_flatten_with_path`)."""
     return tree_flatten_with_path(tree, is_leaf)[0]
 
 
 def keystr(keys, *, simple=False, separator=""):
-    """A path as text: ``['a'][0]`` for the path ``('a', 0)``, ``.w`` for a field of a
-    :func:`register_dataclass` class (``jax.tree_util.keystr``); ``simple=True`` joins the
-    bare keys with ``separator`` (``a/0`` with ``"/"``). A namedtuple's field reads ``[0]``
-    here (its index in optree's path) where JAX writes ``.name``, and other registered
-    nodes' children ``[0]`` where JAX writes ``[<flat index 0>]``."""
+    """A path as text, as ``jax.tree_util.keystr``: ``['a'][0].w`` for ``(DictKey('a'),
+    SequenceKey(0), GetAttrKey('w'))``; ``simple=True`` joins the bare keys with
+    ``separator`` (``a/0/w`` with ``"/"``)."""
     if simple:
-        return separator.join(str(getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))))
-                              for k in keys)
+        return separator.join(str(k._bare() if isinstance(k, _Key) else k) for k in keys)
     parts = []
     for k in keys:
-        if isinstance(k, _FieldName):
+        if isinstance(k, _Key):
+            parts.append(str(k))
+        elif isinstance(k, _FieldName):
             parts.append(f".{k}")
         elif isinstance(k, int):
             parts.append(f"[{k}]")

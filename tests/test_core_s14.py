@@ -229,3 +229,20 @@ def test_numpy_scalars_of_unsupported_dtypes_say_so():
     for v in (np.float16(1.0), np.longdouble(1.0)):
         with pytest.raises(UnsupportedBackendError, match="NumPy scalars of type"):
             ft.grad(lambda x: x * 2.0)(v)
+
+
+def test_tree_paths_are_jax_key_objects():
+    import collections
+    from functrans import tree as T
+    NT = collections.namedtuple("NT", "p q")
+    pairs, _ = T.tree_flatten_with_path({"n": NT(1.0, [2.0]), "t": (3.0,)})
+    paths = [p for p, _ in pairs]
+    assert [T.keystr(p) for p in paths] == ["['n'].p", "['n'].q[0]", "['t'][0]"]
+    assert isinstance(paths[1][1], T.GetAttrKey) and paths[1][1].name == "q"
+    assert isinstance(paths[1][2], T.SequenceKey) and paths[1][2].idx == 0
+    assert isinstance(paths[0][0], T.DictKey) and paths[0][0].key == "n"
+    assert paths[2] == ("t", 0) and hash(paths[2][0]) == hash("t")  # also the bare keys
+    assert T.DictKey("a") != T.GetAttrKey("a")
+    out = T.tree_map_with_path(lambda p, x, y: (T.keystr(p, simple=True, separator="/"), x + y),
+                               {"a": 1, "b": [2]}, {"a": 10, "b": [20]})
+    assert out == {"a": ("a", 11), "b": [("b/0", 22)]}

@@ -109,8 +109,8 @@ def test_tree_is_leaf_paths_and_keystr():
     assert len(ftree.tree_flatten(m, is_leaf=is_lin)[0]) == 3
     assert ftree.tree_structure(m, is_leaf=is_lin).num_leaves == 3
     names = [ftree.keystr(p) for p, _ in ftree.tree_leaves_with_path(m)]
-    assert names == [".layers[0][0]", ".layers[0][1]", ".layers[1][0]", ".layers[1][1]",
-                     ".scale"]
+    assert names == [".layers[0][<flat index 0>]", ".layers[0][<flat index 1>]",
+                     ".layers[1][<flat index 0>]", ".layers[1][<flat index 1>]", ".scale"]
     pairs, treedef = ftree.tree_flatten_with_path({"a": [1, 2], "b": 3})
     assert [ftree.keystr(p) for p, _ in pairs] == ["['a'][0]", "['a'][1]", "['b']"]
     assert ftree.keystr(pairs[1][0], simple=True, separator="/") == "a/1"
