@@ -310,7 +310,8 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         >>> vjp_fun(1.0)
         (array(6.),)
     """
-    _no_reduce_axes(reduce_axes, "vjp")
+    if reduce_axes:
+        _no_reduce_axes(reduce_axes, "vjp")
     leaves, in_tree = tree_flatten(primals)
     for i, p in enumerate(leaves):
         if type(p) not in _by_type:
@@ -695,7 +696,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         >>> ft.value_and_grad(lambda x: x ** 3)(2.0)
         (array(8.), array(12.))
     """
-    _no_reduce_axes(reduce_axes, "value_and_grad")
+    if reduce_axes:
+        _no_reduce_axes(reduce_axes, "value_and_grad")
     return functools.wraps(fun)(_value_and_grad(fun, argnums, has_aux, holomorphic,
                                                 allow_int))
 
@@ -788,7 +790,8 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, redu
         >>> ft.grad(ft.grad(fnp.sin))(0.0)
         array(-0.)
     """
-    _no_reduce_axes(reduce_axes, "grad")
+    if reduce_axes:
+        _no_reduce_axes(reduce_axes, "grad")
     vg = _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun)
