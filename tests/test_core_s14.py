@@ -246,3 +246,14 @@ def test_tree_paths_are_jax_key_objects():
     out = T.tree_map_with_path(lambda p, x, y: (T.keystr(p, simple=True, separator="/"), x + y),
                                {"a": 1, "b": [2]}, {"a": 10, "b": [20]})
     assert out == {"a": ("a", 11), "b": [("b/0", 22)]}
+
+
+def test_toeplitz_batches_as_scipy_1_17():
+    import functrans.scipy.linalg as fsl
+    c, r = np.arange(6.0).reshape(2, 3), np.arange(4.0)
+    got = fsl.toeplitz(c, r)
+    assert got.shape == (2, 3, 4)
+    np.testing.assert_array_equal(got[1], [[3, 1, 2, 3], [4, 3, 1, 2], [5, 4, 3, 1]])
+    np.testing.assert_array_equal(fsl.toeplitz(c)[1], [[3, 4, 5], [4, 3, 4], [5, 4, 3]])
+    g = ft.grad(lambda c: fnp.sum(fsl.toeplitz(c, r) ** 2))(c)
+    np.testing.assert_allclose(g, 2 * c * np.minimum(np.arange(3, 0, -1), 4))

@@ -567,22 +567,30 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
 
 def toeplitz(c, r=None):
     """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` ignored;
-    by default ``conj(c)``, a Hermitian matrix). ``c`` and ``r`` are flattened (1-d, as
-    SciPy's); differentiable in both (one gather)."""
+    by default ``conj(c)``, a Hermitian matrix). As SciPy 1.17, n-d ``c`` and ``r`` are
+    batches of vectors along their last axis (broadcast together; a 0-d one is one entry);
+    differentiable in both (one gather)."""
     import numpy as _np
-    c = fnp.reshape(fnp.asarray(c), (-1,))
-    r = fnp.conj(c) if r is None else fnp.reshape(_convs((r, c))[0], (-1,))
+    c = fnp.asarray(c)
+    c = fnp.reshape(c, (1,)) if not _shape(c) else c
+    if r is None:
+        r = fnp.conj(c)
+    else:
+        r = _convs((r, c))[0]
+        r = fnp.reshape(r, (1,)) if not _shape(r) else r
     c, r = _convs((c, r))
     dt = fnp.result_type(c, r)
     c, r = fnp.astype(c, dt), fnp.astype(r, dt)
-    m, n = _shape(c)[0], _shape(r)[0]
+    m, n = _shape(c)[-1], _shape(r)[-1]
+    batch = tuple(_np.broadcast_shapes(_shape(c)[:-1], _shape(r)[:-1]))
+    c, r = fnp.broadcast_to(c, batch + (m,)), fnp.broadcast_to(r, batch + (n,))
     # vals = [r[n-1], ..., r[1], c[0], ..., c[m-1]]; entry (i, j) is vals[n - 1 + i - j]
-    vals = fnp.concat([fnp.flip(r[1:]), c])
+    vals = fnp.concat([fnp.flip(r[..., 1:], axis=-1), c], axis=-1)
     if m == 0 or n == 0:
-        return fnp.reshape(vals[:0], (m, n))
+        return fnp.reshape(vals[..., :0], batch + (m, n))
     idx = ((n - 1) + _np.arange(m)[:, None] - _np.arange(n)[None, :]).reshape(-1)
     (idx,) = _convs((idx.tolist(), vals))[:1]  # on the values' library and device
-    return fnp.reshape(fnp.take(vals, idx, axis=0), (m, n))
+    return fnp.reshape(fnp.take(vals, idx, axis=-1), batch + (m, n))
 
 
 # -- linalg14: matrix equations, matrix functions, decompositions, special matrices ------------
@@ -862,7 +870,10 @@ def funm(A, func, disp=True):
     NotImplementedError); eager only for real input (whether the result is real is read
     from its values, which ``jit`` does not have)."""
     a = _general(A, "funm")
-    t, z = schur(a, output="complex")
+    try:
+        t, z = schur(a, output="complex")
+    except NotImplementedError as e:
+        raise NotImplementedError(f"funm goes through the Schur decomposition, so: {e}") from e
     cdt = _dtype(t)
     n = _shape(t)[-1]
     diag = _LA.diagonal(t)
