@@ -1698,9 +1698,10 @@ class _Truncnorm(_Shaped):
         ls = fnp.subtract(_log_gauss_mass(z, b), total)
         big_c = lc > -_LOG_2
         big_s = ls > -_LOG_2
-        lc = fnp.where(big_c, fnp.log1p(-fnp.exp(fnp.where(big_c, ls, 0.0))), lc)
-        ls = fnp.where(big_s, fnp.log1p(-fnp.exp(fnp.where(big_s, lc, 0.0))), ls)
-        return lc, ls
+        # (-1 in the discarded lanes: log1p(-exp(0)) would warn of a log of zero)
+        lc_ = fnp.where(big_c, fnp.log1p(-fnp.exp(fnp.where(big_c, ls, -1.0))), lc)
+        ls = fnp.where(big_s, fnp.log1p(-fnp.exp(fnp.where(big_s, lc, -1.0))), ls)
+        return lc_, ls
 
     def _logcdf(self, z, a, b):
         return self._logs(z, a, b)[0]
@@ -1708,11 +1709,11 @@ class _Truncnorm(_Shaped):
     def _logsf(self, z, a, b):
         return self._logs(z, a, b)[1]
 
-    def _cdf(self, z, a, b):
-        return fnp.exp(fnp.subtract(_log_gauss_mass(a, z), _log_gauss_mass(a, b)))
+    def _cdf(self, z, a, b):  # (above 1/2 as 1 - sf, which keeps its digits)
+        return fnp.exp(self._logs(z, a, b)[0])
 
     def _sf(self, z, a, b):
-        return fnp.exp(fnp.subtract(_log_gauss_mass(z, b), _log_gauss_mass(a, b)))
+        return fnp.exp(self._logs(z, a, b)[1])
 
     def _ppf(self, q, a, b):
         lo_cdf = fnp.add(fnp.multiply(1.0 - q, _special.ndtr(a)),
