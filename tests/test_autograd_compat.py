@@ -1122,6 +1122,35 @@ def test_autograd_internals_raise_clearly():
     assert util.func(len) is len and util.subvals((1, 2, 3), [(0, 5), (2, 6)]) == (5, 2, 6)
 
 
+def test_const_graph(backend):
+    from functrans.autograd.misc import const_graph, tracers
+    calls = []
+
+    def f(x, y, scale=1.0):
+        calls.append(1)
+        return scale * fanp.sin(x) * y
+    replay = const_graph(f, scale=2.0)
+    x, y = backend.asarray(X), backend.asarray(Y[:, 0])
+    for k in (1.0, 2.0):
+        got = replay(x * k, y)
+        assert backend.is_own(got)
+        onp.testing.assert_allclose(backend.to_numpy(got), 2 * onp.sin(k * X) * Y[:, 0],
+                                    rtol=1e-14)
+    assert len(calls) == 1  # traced once, replayed after
+    with pytest.raises(NotImplementedError, match="make_graph"):
+        tracers.full_graph(f, x, y)
+
+
+def test_const_graph_matches_autograd(ag):
+    from autograd.misc import const_graph as ag_const_graph
+    from functrans.autograd.misc import const_graph
+
+    def run(np, cg):
+        replay = cg(lambda y, x: np.tanh(x) @ y, Y)  # Y fixed in front
+        return [replay(X * k) for k in (1.0, -2.0)]
+    assert_same(run(fanp, const_graph), run(ag.np, ag_const_graph))
+
+
 def _define_gradient(ns, check):
     """autograd's define_gradient example: a primitive logsumexp with its VJP, checked."""
     np, npr = ns.np, ns.npr
