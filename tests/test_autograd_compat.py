@@ -910,3 +910,270 @@ def test_autograd_numpy_random_program(ag):
         choice = npr.choice(2, 2, replace=False)
         return ns.ad.grad(lambda w: np.sum(np.tanh(np.dot(X[idx] + noise, w))[choice]))(W)
     assert_same(program(FT), program(ag))
+
+
+# -- misc.fixed_points, test_util, tracer, vspace ----------------------------------------------
+
+def _newton_sqrt(a):
+    return lambda x: 0.5 * (x + a / x)
+
+
+def _abs_distance(np):
+    return lambda x, y: np.max(np.abs(x - y))
+
+
+def _contraction(np, W):
+    """x = tanh(W x + a): a fixed point depending on a vector ``a``."""
+    return lambda a: lambda x: np.tanh(np.dot(W, x) + a)
+
+
+def test_fixed_point_matches_autograd(ag):
+    from autograd.misc.fixed_points import fixed_point as ag_fixed_point
+    from functrans.autograd.misc.fixed_points import fixed_point
+    W = _R.randn(3, 3) * 0.3
+
+    def run(ns, fp):
+        np = ns.np
+        sqrt = lambda a: fp(_newton_sqrt, a, 10.0, _abs_distance(np), 1e-12)  # noqa: E731
+        sq = lambda a: np.sum(fp(_contraction(np, W), a, np.zeros(3),  # noqa: E731
+                                 _abs_distance(np), 1e-13) ** 2)
+        return (sqrt(2.0), ns.ad.grad(sqrt)(2.0), ns.ad.grad(ns.ad.grad(sqrt))(2.0),
+                ns.ad.grad(sq)(X), ns.ad.hessian(sq)(X))
+    assert_same(run(FT, fixed_point), run(ag, ag_fixed_point), tol=1e-9)
+
+
+def test_fixed_point_on_its_own(backend):
+    from functrans.autograd.misc.fixed_points import fixed_point
+    dist = _abs_distance(fanp)
+
+    def sqrt(a):
+        return fixed_point(_newton_sqrt, a, 10.0, dist, 1e-13)
+    a = onp.array([2.0, 9.0, 0.25])
+    b = backend.asarray(a)
+    for got, want in [(sqrt(b), onp.sqrt(a)),
+                      (fa.elementwise_grad(sqrt)(b), 0.5 / onp.sqrt(a)),        # reverse
+                      (fa.deriv(fa.elementwise_grad(sqrt))(b), -0.25 * a ** -1.5),  # fwd/rev
+                      (fa.jacobian(sqrt)(b), onp.diag(0.5 / onp.sqrt(a))),      # under vmap
+                      (ft.vmap(sqrt)(b), onp.sqrt(a)), (ft.jit(sqrt)(b), onp.sqrt(a))]:
+        assert backend.is_own(got), type(got)
+        onp.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-10, atol=1e-12)
+    # x0 is a constant; a pytree parameter (A, c) and a contraction: check_grads to order 2
+    assert_same(fa.grad(lambda x0: fixed_point(_newton_sqrt, 2.0, x0, dist, 1e-12))(10.0), 0.0)
+    W = backend.asarray(_R.randn(3, 3) * 0.3)
+
+    def it(p):
+        A, c = p
+        return lambda x: fanp.tanh(fanp.matmul(A, x) + c)
+
+    def loss(A, c):
+        return fanp.sum(fixed_point(it, (A, c), fanp.zeros_like(c), dist, 1e-14) ** 2)
+    # (second order on NumPy only, for time: the closed forms above are second order too)
+    check_grads(loss, (W, backend.asarray(X)), order=2 if backend.name == "numpy" else 1)
+
+
+def test_fixed_point_refuses_a_differentiated_closure():
+    from functrans.autograd.misc.fixed_points import fixed_point
+    dist = _abs_distance(fanp)
+    shifted = lambda c: lambda a: lambda x: 0.5 * (x + a / x) + 0.1 * c  # noqa: E731
+    for a_of in (lambda c: 2.0, lambda c: c):  # a constant, or c itself as well
+        with pytest.raises(TypeError, match="closes over"):
+            fa.grad(lambda c: fixed_point(shifted(c), a_of(c), 10.0, dist, 1e-12))(1.0)
+    # the way that works: c inside a
+    g = fa.grad(lambda c: fixed_point(lambda p: lambda x: 0.5 * (x + p[0] / x) + 0.1 * p[1],
+                                      (2.0, c), 10.0, dist, 1e-13))(1.0)
+    x = fixed_point(shifted(1.0), 2.0, 10.0, dist, 1e-13)  # 0.5 x - 1/x = 0.1 c
+    assert_same(g, 0.1 / (0.5 + 1 / x ** 2), tol=1e-10)
+
+
+def test_check_grads_matches_autograd(ag):
+    x, y = X, Y
+
+    def verdicts(ns, tu):
+        np, ext = ns.np, ns.ext
+
+        def f(a, b, axis=0):
+            return np.sum(np.tanh(a)[:, None] * np.sin(b), axis=axis)
+
+        @ext.primitive
+        def wrong(a):
+            return onp.sin(a)
+        ext.defvjp(wrong, lambda ans, a: lambda g: g * np.cos(a) * 1.01)  # 1% off
+        ext.defjvp(wrong, lambda g, ans, a: g * np.cos(a))                 # right
+        out = [tu.check_grads(f)(x, y), tu.check_grads(f, 1, ["rev"], 1)(x, y, axis=1),
+               tu.check_grads(f, (0, 1), modes=["fwd"])(x, y),
+               tu.combo_check(f, [0, 1], order=1)([x, 2 * x], [y], axis=[0, 1])]
+        for modes in (["rev"], ["fwd"]):
+            try:
+                tu.check_grads(wrong, modes=modes, order=1)(x)
+                out.append("passed")
+            except AssertionError:
+                out.append("failed")
+        return out
+    import functrans.autograd.test_util as ftu
+    ag_tu = importlib.import_module("autograd.test_util")
+    assert verdicts(FT, ftu) == verdicts(ag, ag_tu) == [None] * 4 + ["failed", "passed"]
+
+
+def test_check_grads_on_its_own():
+    from functrans.autograd.test_util import check_grads as acheck, combo_check
+    f = lambda a, b: fanp.sum(fanp.exp(a) * b)  # noqa: E731
+    assert acheck(f, X, X[::-1]) is None  # the older form: every argument, at once
+    assert acheck(f, (0, 1), modes="rev")(X, X) is None
+
+    bad = ft.custom_vjp(lambda a, b: a * b)
+    # the derivative in a is right, in b twice what it should be
+    bad.defvjp(lambda a, b: (a * b, (a, b)), lambda r, g: (g * r[1], 2 * g * r[0]))
+    acheck(bad, 0, order=1)(1.5, 2.0)
+    with pytest.raises(AssertionError):
+        acheck(bad, 1, order=1)(1.5, 2.0)
+    with pytest.raises(AssertionError):
+        acheck(bad, 1.5, 2.0)
+    with pytest.raises(AssertionError):
+        combo_check(bad, [0, 1], order=1)([1.5], [2.0])
+    with pytest.raises(ValueError, match="modes"):
+        acheck(f, modes=["backward"])
+    with pytest.raises(ValueError, match="argnum 2"):
+        acheck(f, 2)(X, X)
+    with pytest.raises(TypeError, match="older form"):
+        acheck(f, X, X, order=1)
+
+
+def test_vspace_matches_autograd(ag):
+    z = onp.array([1 + 2j, 3 - 1j])
+    for v in [Y, 2.0, z, (Y, [2.0, {"a": z}])]:
+        A, F = ag.ext.vspace(v), fext.vspace(v)
+        assert F.size == A.size and F.iscomplex == A.iscomplex
+        if not isinstance(v, tuple):
+            assert F.shape == A.shape and F.dtype == A.dtype
+        assert_same(F.zeros(), A.zeros())
+        assert_same(F.ones(), A.ones())
+        assert_same(list(F.standard_basis()), list(A.standard_basis()))
+        onp.random.seed(1)
+        ra = A.randn()
+        onp.random.seed(1)
+        rf = F.randn()
+        assert_same(rf, ra)  # the same numbers from NumPy's global state
+        assert_same(F.inner_prod(rf, F.covector(F.ones())), A.inner_prod(ra, A.covector(A.ones())))
+        assert_same(F.add(rf, F.scalar_mul(rf, 3.0)), A.add(ra, A.scalar_mul(ra, 3.0)))
+        assert F == fext.vspace(F.randn()) and F != fext.vspace(M)
+
+
+def test_vspace_and_tracer_on_backends(backend):
+    from functrans.autograd import tracer
+    x = backend.asarray(Y)
+    vs = fext.vspace(x)
+    assert vs.shape == (3, 2) and vs.size == 6 and vs.ndim == 2 and vs.dtype == fnp.float64
+    for made, want in [(vs.zeros(), onp.zeros((3, 2))), (vs.ones(), onp.ones((3, 2)))]:
+        assert backend.is_own(made)
+        onp.testing.assert_array_equal(backend.to_numpy(made), want)
+    assert backend.is_own(vs.randn()) and len(list(vs.standard_basis())) == 6
+    cvs = fext.vspace({"w": x, "b": [x[0, :]]})
+    assert cvs.size == 8 and backend.is_own(cvs.zeros()["b"][0])
+    seen = []
+
+    def f(t):
+        seen.append((tracer.isbox(t), isinstance(t, tracer.Box), fext.vspace(t) == vs,
+                     backend.is_own(fext.vspace(t).zeros())))
+        return fanp.sum(t * tracer.getval(t))  # getval: no derivative through that factor
+    g = fa.grad(f)(x)
+    assert backend.is_own(g)
+    onp.testing.assert_allclose(backend.to_numpy(g), Y, rtol=1e-15)  # not 2 * Y
+    g = ft.jit(fa.grad(f))(x)
+    onp.testing.assert_allclose(backend.to_numpy(g), Y, rtol=1e-15)
+    assert seen and all(s == (True, True, True, True) for s in seen)
+    inner = []
+    fa.grad(lambda t: inner.append(backend.is_own(tracer.getval(t))) or fanp.sum(t))(x)
+    assert inner == [True]  # under grad: the plain array
+    assert tracer.getval(x) is x and not tracer.isbox(x) and not isinstance(x, tracer.Box)
+
+
+def test_getval_matches_autograd(ag):
+    from autograd.tracer import getval as ag_getval
+    from functrans.autograd.tracer import getval
+
+    def run(ns, gv):
+        np = ns.np
+        return ns.ad.grad(lambda x: np.sum(np.sin(x) * gv(x) ** 2))(X)
+    assert_same(run(FT, getval), run(ag, ag_getval))
+
+
+def test_autograd_internals_raise_clearly():
+    from functrans.autograd import builtins as fbuiltins, tracer, util
+    with pytest.raises(NotImplementedError, match="register_pytree_node"):
+        fext.VSpace.register(dict)
+    with pytest.raises(NotImplementedError, match="register_pytree_node"):
+        class FunBox(fext.Box):
+            pass
+        FunBox.register(object)
+    with pytest.raises(NotImplementedError, match="register_pytree_node"):
+        fext.Box(1.0, None, None)
+    with pytest.raises(NotImplementedError, match="at\\[idx\\].add"):
+        fext.SparseObject(None, None)
+    for make in (fext.JVPNode, fext.VJPNode, tracer.Node.new_root):
+        with pytest.raises(NotImplementedError, match="functrans"):
+            make()
+    for fn in (tracer.trace, tracer.new_box, fext.register_notrace):
+        with pytest.raises(NotImplementedError, match="make_graph"):
+            fn(None, None, None)
+    with pytest.raises(TypeError, match="register_pytree_node"):
+        fext.vspace(object())
+    assert not isinstance((1.0,), fbuiltins.SequenceBox) and not isinstance({}, fbuiltins.DictBox)
+    assert tracer.primitive is fext.primitive and fa.tuple is tuple
+    assert util.func(len) is len and util.subvals((1, 2, 3), [(0, 5), (2, 6)]) == (5, 2, 6)
+
+
+def test_const_graph(backend):
+    from functrans.autograd.misc import const_graph, tracers
+    calls = []
+
+    def f(x, y, scale=1.0):
+        calls.append(1)
+        return scale * fanp.sin(x) * y
+    replay = const_graph(f, scale=2.0)
+    x, y = backend.asarray(X), backend.asarray(Y[:, 0])
+    for k in (1.0, 2.0):
+        got = replay(x * k, y)
+        assert backend.is_own(got)
+        onp.testing.assert_allclose(backend.to_numpy(got), 2 * onp.sin(k * X) * Y[:, 0],
+                                    rtol=1e-14)
+    assert len(calls) == 1  # traced once, replayed after
+    with pytest.raises(NotImplementedError, match="make_graph"):
+        tracers.full_graph(f, x, y)
+
+
+def test_const_graph_matches_autograd(ag):
+    from autograd.misc import const_graph as ag_const_graph
+    from functrans.autograd.misc import const_graph
+
+    def run(np, cg):
+        replay = cg(lambda y, x: np.tanh(x) @ y, Y)  # Y fixed in front
+        return [replay(X * k) for k in (1.0, -2.0)]
+    assert_same(run(fanp, const_graph), run(ag.np, ag_const_graph))
+
+
+def _define_gradient(ns, check):
+    """autograd's define_gradient example: a primitive logsumexp with its VJP, checked."""
+    np, npr = ns.np, ns.npr
+
+    @ns.ext.primitive
+    def logsumexp(x):
+        max_x = np.max(x)
+        return max_x + np.log(np.sum(np.exp(x - max_x)))
+
+    def logsumexp_vjp(ans, x):
+        x_shape = x.shape
+        return lambda g: np.full(x_shape, g) * np.exp(x - np.full(x_shape, ans))
+    ns.ext.defvjp(logsumexp, logsumexp_vjp)
+
+    def example_func(y):
+        return np.sum(logsumexp(y ** 2))
+    npr.seed(0)
+    y = npr.randn(10)
+    check(example_func, modes=["rev"])(y)
+    return ns.ad.grad(example_func)(y)
+
+
+def test_define_gradient_example(ag):
+    from functrans.autograd.test_util import check_grads as acheck
+    assert_same(_define_gradient(FT, acheck),
+                _define_gradient(ag, importlib.import_module("autograd.test_util").check_grads))

@@ -11,7 +11,10 @@ return, computed by functrans's transforms (``grad``, ``vjp``, ``jvp``, ``jacrev
 ``functrans.autograd.numpy`` *is* :mod:`functrans.numpy` (and ``.scipy`` is
 :mod:`functrans.scipy`), so the same code also runs under ``functrans.jit`` and
 ``functrans.vmap`` and on other array libraries. New primitives with custom derivatives are
-defined with :mod:`functrans.autograd.extend` (``primitive``, ``defvjp``, ``defjvp``).
+defined with :mod:`functrans.autograd.extend` (``primitive``, ``defvjp``, ``defjvp``,
+``vspace``); :mod:`~functrans.autograd.test_util` checks derivatives (``check_grads``),
+:mod:`~functrans.autograd.misc` has ``flatten``, the optimizers and ``fixed_point``, and
+:mod:`~functrans.autograd.tracer` ``getval`` and ``isbox``.
 The differences from autograd are listed in each function's docstring and on the
 documentation page "Coming from autograd".
 """
@@ -23,7 +26,7 @@ from .. import scipy  # noqa: F401
 from ..numpy import fft as _fft, linalg as _linalg, random as _random
 from ..scipy import (integrate as _integrate, linalg as _slinalg, optimize as _optimize,
                      signal as _signal, special as _special, stats as _stats)
-from . import extend, misc  # noqa: F401
+from . import extend, misc, test_util, tracer, util  # noqa: F401
 from .differential_operators import (checkpoint, deriv, elementwise_grad, grad,  # noqa: F401
                                      grad_and_aux, grad_named, hessian,
                                      hessian_tensor_product, hessian_vector_product,
@@ -33,6 +36,9 @@ from .differential_operators import (checkpoint, deriv, elementwise_grad, grad, 
                                      vector_jacobian_product)
 from .extend import primitive  # noqa: F401
 from . import builtins  # noqa: F401
+# autograd's top level has these too; they are Python's own (see functrans.autograd.builtins)
+tuple, list, dict, isinstance, type = (builtins.tuple, builtins.list, builtins.dict,
+                                       builtins.isinstance, builtins.type)
 
 # ``import functrans.autograd.numpy.random as npr`` and the like: the aliases are the very
 # modules of functrans.numpy / functrans.scipy (one random state, one set of functions).
@@ -54,4 +60,5 @@ __all__ = ["builtins", "checkpoint", "deriv", "elementwise_grad", "extend", "gra
            "grad_and_aux", "grad_named", "hessian", "hessian_tensor_product",
            "hessian_vector_product", "holomorphic_grad", "jacobian", "make_ggnvp", "make_hvp",
            "make_jvp", "make_vjp", "misc", "multigrad_dict", "numpy", "primitive", "scipy",
-           "tensor_jacobian_product", "value_and_grad", "vector_jacobian_product"]
+           "tensor_jacobian_product", "test_util", "tracer", "util", "value_and_grad",
+           "vector_jacobian_product"]

@@ -1,6 +1,8 @@
 """autograd's API for new differentiable functions: ``primitive`` and its derivative rules
 (``defvjp``, ``defjvp`` and their ``_argnum``/``_argnums`` forms, ``def_linear``), mapped
-onto functrans's :class:`~functrans.custom_vjp` and :class:`~functrans.custom_jvp`.
+onto functrans's :class:`~functrans.custom_vjp` and :class:`~functrans.custom_jvp`; and
+autograd's vector spaces (:func:`vspace`, :class:`VSpace`) and :class:`Box` for the code
+that uses them.
 
 A ``@primitive`` function is called like the function it wraps. Called on values that are
 being differentiated (under ``grad``, ``jvp`` ...), it runs its body on the plain values
@@ -31,6 +33,14 @@ where there is one, else the transpose of the VJP rule (so either kind of rule g
 modes, where autograd needs each). A primitive differentiated with respect to an argument
 with no rule raises :class:`functrans.errors.MissingRuleError` (a NotImplementedError) when
 its derivative is needed.
+
+``vspace(x)`` gives the vector space of an array or pytree of arrays (``zeros()``,
+``ones()``, ``randn()``, ``size``, ``shape``, ``dtype``, ``inner_prod``...).
+``isinstance(x, Box)`` tells whether ``x`` is a functrans tracer. autograd's internals
+with no meaning in functrans raise a ``NotImplementedError`` that names what to use:
+``VSpace.register`` and ``Box.register`` (new differentiable types are pytrees:
+:func:`functrans.register_pytree_node`), ``SparseObject``, ``JVPNode``, ``VJPNode`` and
+``register_notrace``.
 """
 
 from __future__ import annotations
@@ -39,12 +49,16 @@ import functools
 
 from ..custom import custom_jvp, custom_vjp
 from ..errors import MissingRuleError
-from ..core import Tracer
+from .. import numpy as fnp
+from ..core import Tracer, get_aval
 from ..interpreters import JVPTracer, StagingTracer, TangentRecorder
-from ..tree import tree_flatten, tree_map
+from ..tree import tree_flatten, tree_map, tree_unflatten
+from . import tracer as _tracer
+from .tracer import Box
 
 __all__ = ["primitive", "notrace_primitive", "defvjp", "defjvp", "defvjp_argnum",
-           "defvjp_argnums", "defjvp_argnum", "defjvp_argnums", "def_linear"]
+           "defvjp_argnums", "defjvp_argnum", "defjvp_argnums", "def_linear", "vspace",
+           "VSpace", "ArrayVSpace", "ContainerVSpace", "Box"]
 
 
 def _name(f):
@@ -327,3 +341,290 @@ def notrace_primitive(f_raw):
     def f_wrapped(*args, **kwargs):
         return f_raw(*_plain(args), **_plain(kwargs))
     return f_wrapped
+
+
+# -- vector spaces ---------------------------------------------------------------------------
+
+def _is_array_leaf(x):
+    return isinstance(x, Tracer) or type(x) in _PY_SCALARS or (
+        hasattr(x, "shape") and hasattr(x, "dtype"))
+
+
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def vspace(value):
+    """The vector space of ``value`` (an array, a Python number, or a tuple/list/dict or
+    other pytree of them, plain or traced): an :class:`ArrayVSpace` or a
+    :class:`ContainerVSpace`, with autograd's attributes and methods (``shape``, ``dtype``,
+    ``size``, ``zeros()``, ``ones()``, ``randn()``, ``standard_basis()``, ``add``,
+    ``scalar_mul``, ``inner_prod``, ``covector``). New arrays are of ``value``'s library and
+    device.
+
+    Difference from autograd: no ``VSpace.register`` of new types: a pytree (a class
+    registered with :func:`functrans.register_pytree_node`) has the vector space of its
+    leaves; any other object is a ``TypeError``."""
+    leaves, treedef = tree_flatten(value)
+    bad = [leaf for leaf in leaves if not _is_array_leaf(leaf)]
+    if bad:
+        raise TypeError(
+            f"vspace: no vector space for a value of type {type(bad[0]).__name__} "
+            f"({'in ' + type(value).__name__ if bad[0] is not value else 'the value'}). "
+            f"functrans's vector spaces are those of arrays, Python numbers and pytrees of "
+            f"them; register a class with functrans.register_pytree_node to give it the "
+            f"vector space of its array leaves.")
+    if len(leaves) == 1 and leaves[0] is value:
+        return ArrayVSpace(value)
+    return ContainerVSpace(value)
+
+
+class VSpace:
+    """autograd's vector-space base class: the operations autograd code calls on
+    ``vspace(x)``. Concrete spaces are :class:`ArrayVSpace` and :class:`ContainerVSpace`;
+    subclasses implement ``zeros``, ``ones``, ``randn``, ``standard_basis`` and the
+    underscored ``_add``, ``_scalar_mul``, ``_inner_prod``, ``_covector``.
+
+    Difference from autograd: ``VSpace.register(type)`` raises a ``NotImplementedError``:
+    functrans differentiates pytrees of arrays only, so a new differentiable type is
+    registered with :func:`functrans.register_pytree_node` instead (:func:`vspace` then
+    works on it). ``mut_add`` does not mutate (it is ``add``)."""
+
+    iscomplex = False
+
+    def __init__(self, value):
+        pass
+
+    def zeros(self):
+        raise NotImplementedError(f"{type(self).__name__}.zeros")
+
+    def ones(self):
+        raise NotImplementedError(f"{type(self).__name__}.ones")
+
+    def standard_basis(self):
+        raise NotImplementedError(f"{type(self).__name__}.standard_basis")
+
+    def randn(self):
+        raise NotImplementedError(f"{type(self).__name__}.randn")
+
+    def add(self, x, y):
+        """``x + y``."""
+        return self._add(x, y)
+
+    def mut_add(self, x, y):
+        """``x + y`` (``x`` of None counts as zero); nothing is mutated."""
+        return self._add(self.zeros() if x is None else x, y)
+
+    def scalar_mul(self, x, a):
+        """``x * a`` for a scalar ``a``."""
+        return self._scalar_mul(x, a)
+
+    def inner_prod(self, x, y):
+        """The real inner product of ``x`` and ``y`` (``Re sum(conj(x) * y)``)."""
+        return self._inner_prod(x, y)
+
+    def covector(self, x):
+        """``x`` as a covector: its complex conjugate (``x`` itself when real)."""
+        return self._covector(x)
+
+    def _add(self, x, y):
+        return fnp.add(x, y)
+
+    def _scalar_mul(self, x, a):
+        return fnp.multiply(x, a)
+
+    def _inner_prod(self, x, y):
+        raise NotImplementedError(f"{type(self).__name__}._inner_prod")
+
+    def _covector(self, x):
+        return x
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._key() == other._key()
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = None
+
+    def _key(self):
+        return self.__dict__
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._describe()})"
+
+    def _describe(self):
+        return ""
+
+    @classmethod
+    def register(cls, value_type, vspace_maker=None):
+        name = getattr(value_type, "__name__", repr(value_type))
+        raise NotImplementedError(
+            f"{cls.__name__}.register({name}): functrans has no registry of vector spaces; it "
+            f"differentiates pytrees of arrays. Register {name} with "
+            f"functrans.register_pytree_node (its array leaves are its coordinates; vspace() "
+            f"and every transform then work on it). A type whose vectors change structure "
+            f"(autograd's rkhs example: a dict that grows new keys) cannot be differentiated "
+            f"by functrans; represent it with arrays of fixed shape.")
+
+
+class ArrayVSpace(VSpace):
+    """The vector space of an array (or Python number) of one shape and dtype:
+    ``vspace(x)`` for an array ``x``.
+
+    ``shape`` (a tuple), ``dtype`` (a functrans dtype, equal to NumPy's of the same name),
+    ``ndim``, ``size`` (twice the number of elements for complex dtypes, the real
+    dimension, as in autograd), ``iscomplex``. New arrays are of ``x``'s library and device
+    (the default backend's for a Python number); ``randn`` draws from NumPy's global random
+    state, as autograd's does. Two spaces are equal when their shapes and dtypes are."""
+
+    def __init__(self, value):
+        from ..api import _concrete_backend
+        aval = get_aval(value)
+        self.shape = tuple(aval.shape)
+        self.dtype = aval.dtype
+        self.iscomplex = aval.dtype.kind == "c"
+        self._backend, self._device = _concrete_backend(value)
+
+    def _key(self):
+        return (self.shape, self.dtype)
+
+    def _describe(self):
+        return f"shape={self.shape}, dtype={self.dtype}"
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return 2 * n if self.iscomplex else n
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def _new(self, data):
+        """An array of this space's library, device and dtype from NumPy ``data``."""
+        import numpy as onp
+        b = self._backend
+        kw = {"device": self._device} if self._device is not None else {}
+        out = b.xp.asarray(onp.asarray(data).tolist() if b.name != "numpy" else data,
+                           dtype=b.native_dtype(self.dtype), **kw)
+        return fnp.asarray(out)
+
+    def zeros(self):
+        import numpy as onp
+        return self._new(onp.zeros(self.shape))
+
+    def ones(self):
+        import numpy as onp
+        one = onp.ones(self.shape)
+        return self._new(one + 1j * one if self.iscomplex else one)
+
+    def randn(self):
+        import numpy as onp
+        draw = onp.random.randn(*self.shape)
+        if self.iscomplex:
+            draw = draw + 1j * onp.random.randn(*self.shape)
+        return self._new(draw)
+
+    def standard_basis(self):
+        """The unit vectors, one per element (and ``1j`` times each for complex dtypes)."""
+        import numpy as onp
+        for index in onp.ndindex(*self.shape):
+            for unit in ((1.0, 1.0j) if self.iscomplex else (1.0,)):
+                e = onp.zeros(self.shape, dtype=complex if self.iscomplex else float)
+                e[index] = unit
+                yield self._new(e)
+
+    def _inner_prod(self, x, y):
+        if self.iscomplex:
+            return fnp.real(fnp.sum(fnp.multiply(fnp.conj(x), y)))
+        return fnp.sum(fnp.multiply(x, y))
+
+    def _covector(self, x):
+        return fnp.conj(x) if self.iscomplex else x
+
+
+class ContainerVSpace(VSpace):
+    """The vector space of a tuple, list, dict or other pytree of arrays: the product of
+    its leaves' :class:`ArrayVSpace` s. ``shape`` is the container with each array replaced
+    by its space (autograd's ``ContainerVSpace.shape``); ``size`` is the sum of the leaves';
+    ``iscomplex`` is False (as autograd's: ask the leaves' spaces in ``shape``).
+    ``zeros()``, ``ones()``, ``randn()`` build containers of the same structure."""
+
+    def __init__(self, value):
+        leaves, self._treedef = tree_flatten(value)
+        self._spaces = tuple(ArrayVSpace(leaf) for leaf in leaves)
+
+    def _key(self):
+        return (self._treedef, self._spaces)
+
+    def _describe(self):
+        return repr(self.shape)
+
+    @property
+    def shape(self):
+        return tree_unflatten(self._treedef, list(self._spaces))
+
+    @property
+    def size(self):
+        return sum(s.size for s in self._spaces)
+
+    def _build(self, parts):
+        return tree_unflatten(self._treedef, list(parts))
+
+    def zeros(self):
+        return self._build(s.zeros() for s in self._spaces)
+
+    def ones(self):
+        return self._build(s.ones() for s in self._spaces)
+
+    def randn(self):
+        return self._build(s.randn() for s in self._spaces)
+
+    def standard_basis(self):
+        for i, space in enumerate(self._spaces):
+            for unit in space.standard_basis():
+                yield self._build(unit if j == i else s.zeros()
+                                  for j, s in enumerate(self._spaces))
+
+    def _leaves(self, x):
+        return tree_flatten(x)[0]
+
+    def _add(self, x, y):
+        return self._build(s._add(a, b) for s, a, b in
+                           zip(self._spaces, self._leaves(x), self._leaves(y)))
+
+    def _scalar_mul(self, x, a):
+        return self._build(s._scalar_mul(v, a) for s, v in zip(self._spaces, self._leaves(x)))
+
+    def _inner_prod(self, x, y):
+        total = 0.0
+        for s, a, b in zip(self._spaces, self._leaves(x), self._leaves(y)):
+            total = fnp.add(total, s._inner_prod(a, b))
+        return total
+
+    def _covector(self, x):
+        return self._build(s._covector(v) for s, v in zip(self._spaces, self._leaves(x)))
+
+
+def _internal(name, advice):
+    class Unsupported:
+        def __init__(self, *args, **kwargs):
+            raise NotImplementedError(
+                f"functrans.autograd.extend.{name}: an internal of autograd's tracing with no "
+                f"counterpart in functrans. {advice}")
+    Unsupported.__name__ = Unsupported.__qualname__ = name
+    Unsupported.__doc__ = (f"autograd's ``{name}``; not available in functrans (constructing "
+                           f"one raises a NotImplementedError): {advice}")
+    return Unsupported
+
+
+SparseObject = _internal(
+    "SparseObject", "Cotangents are arrays (or pytrees of arrays): return one from the VJP "
+    "rule, e.g. functrans.numpy.zeros_like(x).at[idx].add(g) for a scattered update.")
+register_notrace = _tracer.register_notrace
+JVPNode = _internal(
+    "JVPNode", "Forward mode is functrans.jvp (or make_jvp here); new rules are defjvp.")
+VJPNode = _internal(
+    "VJPNode", "Reverse mode is functrans.vjp (or make_vjp here); new rules are defvjp.")
