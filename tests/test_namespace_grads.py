@@ -1126,6 +1126,18 @@ TABLE += [
                shapes=[((4,), (4,)), ((2, 3), (3,))]),
 ]
 
+# -- special14b -- (functrans.scipy.special: spence, sici, fresnel, owens_t; bernoulli has no
+# derivative (tests/test_scipy_special.py); that file checks their values). The generic extras
+# (array-api-strict, torch) take one shape.
+TABLE += [
+    _sp_unary("spence", "pos", fn=lambda z: (fsp.spence(z), fsp.spence(z * 3.0),
+                                             fsp.spence(z * 0.2)), **_S1T),
+    _sp_unary("sici", "nonzero", fn=lambda x: fsp.sici(x * 3.0) + fsp.sici(x + 5.0), **_S1T),
+    _sp_unary("fresnel", fn=lambda x: fsp.fresnel(x * 2.0) + fsp.fresnel(x + 4.0), **_S1T),
+    _sp_binary("owens_t", "real", "real",
+               fn=lambda h, a: (fsp.owens_t(h * 2.0, a), fsp.owens_t(h, a * 3.0)), **_S1T),
+]
+
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
 # eig (tests/test_linalg_eig.py checks its error).
