@@ -1234,6 +1234,20 @@ TABLE += [
         ["real", "real"], [((4,), (5,))]),
 ]
 
+# -- special14b -- (functrans.scipy.special: spence, sici, fresnel, owens_t; bernoulli has no
+# derivative (tests/test_scipy_special.py); that file checks their values). The generic extras
+# (array-api-strict, torch) take one shape.
+TABLE += [
+    _sp_unary("spence", "pos", fn=lambda z: (fsp.spence(z), fsp.spence(z * 3.0),
+                                             fsp.spence(z * 0.2)), **_S1T),
+    # (one call each, over both sides of the generic versions' splits: 3 for sici, 1.6 for
+    # fresnel, |a| = 1 for owens_t)
+    _sp_unary("sici", "nonzero", fn=lambda x: fsp.sici(x * 4.0), **_S1T),
+    _sp_unary("fresnel", fn=lambda x: fsp.fresnel(x * 2.0), **_S1T),
+    _sp_binary("owens_t", "real", "real", fn=lambda h, a: fsp.owens_t(h * 2.0, a * 1.5),
+               **_S1T),
+]
+
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
 # eig (tests/test_linalg_eig.py checks its error).

@@ -87,6 +87,14 @@ EXTRAS = {
                     "finite and not a pole: the namespace gives the edges their values).",
     "riemann_zeta": "riemann_zeta(s) -> array: the Riemann zeta function for real s "
                     "(analytic continuation below 1; inf at 1).",
+    "spence": "spence(z) -> array: int_1^z log t / (1 - t) dt = Li2(1 - z) for real z >= 0 "
+              "(nan below and at inf).",
+    "sici": "sici(x) -> (si, ci): the sine and cosine integrals; ci of |x| for x < 0 (the "
+            "real part), ci(0) = -inf.",
+    "fresnel": "fresnel(x) -> (s, c): the Fresnel integrals of sin(pi t^2 / 2) and "
+               "cos(pi t^2 / 2) from 0 to x.",
+    "owens_t": "owens_t(h, a) -> array: Owen's T function, elementwise on two real floating "
+               "arrays of one shape.",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
                         "triangular matrices a (..., M, M) (zero outside the lower triangle "
                         "if lower, else the upper) and b (..., M, K) of the same batch shape.",

@@ -29,7 +29,9 @@ _SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln
             "gammaincinv": "gammaincinv", "gammainccinv": "gammainccinv",
             "betaincinv": "betaincinv", "erfcx": "erfcx", "i0": "i0", "i0e": "i0e",
             "i1": "i1", "i1e": "i1e", "exp1": "exp1", "expi": "expi", "expn": "expn",
-            "dawsn": "dawsn", "hurwitz_zeta": "zeta"}
+            "dawsn": "dawsn", "hurwitz_zeta": "zeta",
+            # (where cupyx has them; the generic versions otherwise)
+            "spence": "spence", "sici": "sici", "fresnel": "fresnel"}
 
 
 class CuPyBackend(Backend):

@@ -41,7 +41,8 @@ _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "gammaincinv": "gammaincinv", "gammainccinv": "gammainccinv",
           "betaincinv": "betaincinv", "erfcx": "erfcx", "i0": "i0", "i0e": "i0e", "i1": "i1",
           "i1e": "i1e", "exp1": "exp1", "expi": "expi", "expn": "expn", "dawsn": "dawsn",
-          "hurwitz_zeta": "zeta", "riemann_zeta": "zeta"}
+          "hurwitz_zeta": "zeta", "riemann_zeta": "zeta", "spence": "spence",
+          "sici": "sici", "fresnel": "fresnel", "owens_t": "owens_t"}
 
 
 def _eig(x):

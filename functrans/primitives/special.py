@@ -1,7 +1,8 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
-functions, the regularized incomplete gamma and beta functions gammainc, gammaincc and
-betainc, and their inverses in the last operand gammaincinv, gammainccinv and betaincinv.
+functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, the regularized incomplete gamma
+and beta functions gammainc, gammaincc and betainc, and their inverses in the last operand
+gammaincinv, gammainccinv and betaincinv.
 
 Each evaluates through its backend's *extra* of the same role (``backend.extra("erf")``: SciPy
 on NumPy, ``torch.special`` on torch, ``cupyx.scipy.special`` on CuPy, the versions of
@@ -30,8 +31,8 @@ from __future__ import annotations
 
 import math
 
-from .elementwise import (_array_aval, abs_, add, div, elementwise, eq, exp, gt, log, log1p, lt,
-                          mul, neg, select, sign, sub, unary)
+from .elementwise import (_array_aval, abs_, add, cos, div, elementwise, eq, exp, gt, log, log1p,
+                          lt, mul, neg, round_p, select, sign, sin, sub, unary)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -457,6 +458,97 @@ def _riemann_zeta_jvp(primals, tangents):
 
 riemann_zeta_p = elementwise("riemann_zeta", _via_extra("riemann_zeta"), _riemann_zeta_jvp)
 
+# -- special14b: spence, sici, fresnel, owens_t -------------------------------------------------
+# Through the backend extras of those names (SciPy on NumPy, cupyx on CuPy where it has them,
+# functrans.backends.special_generic elsewhere). sici and fresnel give two results: each is a
+# primitive of its own (si, ci, fresnel_s, fresnel_c) taking its part of the extra's pair.
+# Derivatives (closed forms in these primitives, so differentiable again):
+# spence' = log(z) / (1 - z) (-1 at z = 1), si' = sin(x)/x, ci' = cos(x)/x,
+# fresnel_s' = sin(pi x^2/2), fresnel_c' = cos(pi x^2/2), and for Owen's T
+# dT/dh = -exp(-h^2/2) erf(h a / sqrt 2) / (2 sqrt(2 pi)),
+# dT/da = exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2)).
+
+# -log1p(u)/u = sum_k (-u)^k / (k + 1) (negated): the Taylor coefficients of log(z)/(1 - z) in
+# u = z - 1, for |u| < 1/8
+_LOG_RATIO = tuple(-((-1.0) ** k) / (k + 1) for k in range(20))
+# sin(x)/x = sum_k (-1)^k x^(2k) / (2k+1)!, in x^2, for |x| < 1/4
+_SINC = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(9))
+
+
+def _poly(coefficients, u):
+    out = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        out = add(mul(out, u), c)
+    return out
+
+
+def _spence_slope(z):
+    u = sub(z, 1.0)
+    near = lt(abs_(u), 0.125)
+    un = select(near, u, 0.0)
+    zf = select(near, 2.0, z)
+    return select(near, _poly(_LOG_RATIO, un), div(log(zf), sub(1.0, zf)))
+
+
+def _sin_over_x(x):
+    near = lt(abs_(x), 0.25)
+    xn = select(near, x, 0.0)
+    xf = select(near, 1.0, x)
+    return select(near, _poly(_SINC, mul(xn, xn)), div(sin(xf), xf))
+
+
+def _half_pi_square(x):
+    """pi x^2 / 2 reduced modulo 2 pi (x^2 modulo 4, with the rounding error of x^2 added
+    back, carrying no derivative): accurate angles for large x; derivative pi x."""
+    from .structural import stop_gradient_p
+    h = mul(x, x)
+    c = mul(x, 134217729.0)
+    hi = sub(c, sub(c, x))
+    lo = sub(x, hi)
+    low = add(add(sub(mul(hi, hi), h), mul(mul(hi, lo), 2.0)), mul(lo, lo))
+    r = sub(h, mul(round_p.bind(mul(h, 0.25)), 4.0))
+    return mul(add(r, stop_gradient_p.bind(low)), 0.5 * math.pi)
+
+
+def _pair_part(name, index):
+    def impl(b, x):
+        return b.extra(name)(x)[index]
+    impl.__name__ = f"{name}_{index}_impl"
+    return impl
+
+
+spence_p = unary("spence", _via_extra("spence"), lambda t, x, y: mul(t, _spence_slope(x)))
+si_p = unary("si", _pair_part("sici", 0), lambda t, x, y: mul(t, _sin_over_x(x)))
+ci_p = unary("ci", _pair_part("sici", 1), lambda t, x, y: mul(t, div(cos(x), x)))
+fresnel_s_p = unary("fresnel_s", _pair_part("fresnel", 0),
+                    lambda t, x, y: mul(t, sin(_half_pi_square(x))))
+fresnel_c_p = unary("fresnel_c", _pair_part("fresnel", 1),
+                    lambda t, x, y: mul(t, cos(_half_pi_square(x))))
+
+_INV_2SQRT_2PI = 1.0 / (2.0 * math.sqrt(2.0 * math.pi))
+_SQRT1_2 = math.sqrt(0.5)
+
+
+def _owens_t_jvp(primals, tangents):
+    h, a = primals
+    th, ta = tangents
+    out = owens_t(h, a)
+    d = None
+    if th is not None:
+        slope = mul(mul(exp(mul(mul(h, h), -0.5)), erf(mul(mul(h, a), _SQRT1_2))),
+                    -_INV_2SQRT_2PI)
+        d = mul(th, slope)
+    if ta is not None:
+        one_a2 = add(mul(a, a), 1.0)
+        slope = div(exp(mul(mul(mul(h, h), one_a2), -0.5)), mul(one_a2, 2.0 * math.pi))
+        da = mul(ta, slope)
+        d = da if d is None else add(d, da)
+    return out, d
+
+
+# owens_t(h, a): Owen's T function, operands of one shape and dtype.
+owens_t_p = elementwise("owens_t", lambda b, h, a: b.extra("owens_t")(h, a), _owens_t_jvp)
+
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
@@ -483,3 +575,9 @@ expn = expn_p.bind
 dawsn = dawsn_p.bind
 zeta = zeta_p.bind
 riemann_zeta = riemann_zeta_p.bind
+spence = spence_p.bind
+si = si_p.bind
+ci = ci_p.bind
+fresnel_s = fresnel_s_p.bind
+fresnel_c = fresnel_c_p.bind
+owens_t = owens_t_p.bind

@@ -36,7 +36,9 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            # special14
            "erfcx", "i0", "i0e", "i1", "i1e", "exp1", "expi", "expn", "dawsn", "zeta",
            "loggamma", "gammasgn", "multigammaln", "poch", "factorial", "comb", "boxcox",
-           "boxcox1p", "kl_div", "rel_entr"]
+           "boxcox1p", "kl_div", "rel_entr",
+           # special14b
+           "spence", "sici", "fresnel", "owens_t", "bernoulli"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -1082,3 +1084,140 @@ def kl_div(x, y, /):
     inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
     out = _where(pos, inner, _where(zero, fnp.add(y, 0.0), _inf))
     return _where(nan, math.nan, out)
+
+
+# -- special14b: spence, sici, fresnel, owens_t, bernoulli ----------------------------------------
+
+
+def spence(z, /):
+    """Spence's function as SciPy defines it, ``spence(z) = integral_1^z log(t) / (1 - t) dt``
+    (the dilogarithm ``Li2(1 - z)``), for real ``z >= 0``.
+
+    As SciPy: ``pi**2 / 6`` at 0, 0 at 1, nan for ``z < 0`` and at ``inf`` (the limit is
+    ``-inf``), nan for nan; complex ``z`` (SciPy's complex loop) is not supported. Small
+    integer types give float32, as SciPy's loops; float32 is computed in float64 and
+    rounded. Derivative: ``log(z) / (1 - z)`` (-1 at ``z = 1``; ``-inf`` at 0). Values from
+    SciPy on NumPy, else the series of ``Li2`` in ``-log(1 - y)`` (with the reflection and
+    inversion formulas) of :mod:`functrans.backends.special_generic` (about 2e-15
+    relative)."""
+    z = _real(z, "spence", small_to_float32=True)
+    ok = _all(z >= 0.0, z < _inf)
+    out = _in64(_sp.spence, _where(ok, z, 1.0))
+    return _where(ok, out, math.nan)
+
+
+def _finite_part(x, fn):
+    """``fn(x)`` where ``x`` is finite (1.0 elsewhere: the caller gives the infinities their
+    values), computed in float64 and rounded to float32 for float32 ``x``."""
+    return _in64(fn, _where(fnp.isfinite(x), x, 1.0))
+
+
+def sici(x, /):
+    """The sine and cosine integrals ``(Si(x), Ci(x))``: ``Si(x) = integral_0^x sin(t)/t dt``
+    and ``Ci(x) = gamma + log(x) + integral_0^x (cos(t) - 1)/t dt``, for real ``x``.
+
+    As SciPy's real function: ``Si`` is odd with ``Si(+-inf) = +-pi/2``; for ``x < 0``, ``Ci``
+    is that of ``|x|`` (the real part of the complex value); ``Ci(0) = -inf``,
+    ``Ci(inf) = 0``, ``Ci(-inf)`` is nan. Small integer types give float32; float32 is
+    computed in float64 and rounded. Derivatives: ``sin(x)/x`` (1 at 0) and ``cos(x)/x``.
+    Values from SciPy on NumPy, else the power series (``|x| <= 3``) and the continued
+    fraction of ``E_1(ix)`` of :mod:`functrans.backends.special_generic` (about 1e-15
+    relative, absolute near the zeros of ``Ci``)."""
+    x = _real(x, "sici", small_to_float32=True)
+    si = _finite_part(x, _sp.si)
+    ci = _finite_part(x, _sp.ci)
+    si = _where(x == _inf, math.pi / 2, _where(x == -_inf, -math.pi / 2, si))
+    ci = _where(x == _inf, 0.0, _where(x == -_inf, math.nan, ci))
+    return _where(x != x, x, si), _where(x != x, x, ci)
+
+
+_FRESNEL_HUGE = 1e17  # beyond, S and C are 1/2 to the last bit
+
+
+def fresnel(z, /):
+    """The Fresnel integrals ``(S(z), C(z))``, ``S = integral_0^z sin(pi t**2 / 2) dt`` and
+    ``C = integral_0^z cos(pi t**2 / 2) dt`` (SciPy's normalization and order), for real
+    ``z``.
+
+    Odd; ``+-1/2`` at ``+-inf``. Small integer types give float32; float32 is computed in
+    float64 and rounded. Derivatives: ``sin(pi z**2 / 2)`` and ``cos(pi z**2 / 2)`` (the
+    angle reduced with the rounding error of ``z**2`` kept, so accurate for large ``z``).
+    Complex ``z`` is not supported. Differences from SciPy: SciPy's values lose accuracy
+    with ``z**2`` (about 1e-12 relative near ``z = 1e4``, 1e-8 near 1e8: it rounds
+    ``pi z**2 / 2`` before the sine); here the angle is reduced exactly, and beyond ``1e17``
+    the values are ``+-1/2`` (SciPy: nan above about ``1.3e154``, where ``z**2``
+    overflows). Values from SciPy on NumPy (except there), else the power series
+    (``|z| <= 1.6``) and the continued fraction of ``erfc`` of
+    :mod:`functrans.backends.special_generic` (about 1e-15 relative)."""
+    z = _real(z, "fresnel", small_to_float32=True)
+    huge = fnp.abs(z) > _FRESNEL_HUGE
+    zs = _where(huge, 1.0, z)
+    s, c = _in64(_sp.fresnel_s, zs), _in64(_sp.fresnel_c, zs)
+    half = fnp.multiply(fnp.sign(fnp.stop_gradient(z)), 0.5)
+    return _where(huge, half, s), _where(huge, half, c)
+
+
+_INV_SQRT2 = math.sqrt(0.5)
+
+
+def owens_t(h, a, /):
+    """Owen's T function ``T(h, a) = 1/(2 pi) integral_0^a exp(-h**2 (1 + x**2) / 2) /
+    (1 + x**2) dx`` (even in ``h``, odd in ``a``).
+
+    As SciPy: ``T(h, +-inf) = +-Q(|h|) / 2`` (``Q`` the normal upper tail), 0 at
+    ``h = +-inf``, ``arctan(a) / (2 pi)`` at ``h = 0``, nan for nan. float32 only where both
+    operands are float32 (Python numbers take the other operand's dtype), computed in float64
+    and rounded. Derivatives: ``-exp(-h**2/2) erf(h a / sqrt(2)) / (2 sqrt(2 pi))`` in ``h``
+    and ``exp(-h**2 (1 + a**2) / 2) / (2 pi (1 + a**2))`` in ``a``. Values from SciPy on
+    NumPy, else 24-point Gauss-Legendre quadrature (for ``|a| <= 1``, over the span where the
+    integrand is not negligible) and the identity ``T(h, a) = (Phi(h) Q(a h) + Phi(a h)
+    Q(h)) / 2 - T(a h, 1/a)`` above, in :mod:`functrans.backends.special_generic` (about
+    1e-14 relative; the error of ``Q(h)`` for large ``h``, about ``h**2 eps``, as SciPy's)."""
+    h, a = _real_weak((h, a), "owens_t")
+    if _dtype(h) is _dt.float32:
+        return fnp.astype(owens_t(fnp.astype(h, _dt.float64), fnp.astype(a, _dt.float64)),
+                          _dt.float32)
+    ok = _all(fnp.isfinite(h), fnp.isfinite(a))
+    out = _sp.owens_t(_where(ok, h, 0.0), _where(ok, a, 0.0))
+    # a = +-inf: +-Q(|h|)/2 (differentiable in h); h = +-inf: 0
+    tail = fnp.multiply(0.25 * _sp.erfc(fnp.multiply(fnp.abs(h), _INV_SQRT2)),
+                        fnp.sign(fnp.stop_gradient(a)))
+    out = _where(_all(fnp.isinf(a), fnp.isfinite(h)), tail, out)
+    out = _where(fnp.isinf(h), 0.0, out)
+    return _where(_any(h != h, a != a), math.nan, out)
+
+
+_BERNOULLI_FLOATS = []  # B_0 .. B_259 as floats (B_260 on overflow), computed on first use
+_BERNOULLI_EXACT = 260
+
+
+def _bernoulli_floats():
+    if not _BERNOULLI_FLOATS:
+        from ..backends.special_generic import _bernoulli_numbers
+        _BERNOULLI_FLOATS.extend(float(b) for b in _bernoulli_numbers(_BERNOULLI_EXACT - 1))
+    return _BERNOULLI_FLOATS
+
+
+def bernoulli(n):
+    """The Bernoulli numbers ``B_0 .. B_n`` as a float64 array of length ``n + 1`` (SciPy's
+    convention ``B_1 = -1/2``), on the default backend.
+
+    ``n`` is a non-negative Python integer (an integral float is accepted; a non-integral
+    one is a ValueError, where SciPy truncates it); a negative ``n``: ValueError, as SciPy.
+    The values are the exact fractions rounded once to float64 (``+-inf`` from ``B_260`` on,
+    where they overflow, and 0 at the odd indices above 1, as SciPy). No derivative: the
+    result depends on ``n`` only."""
+    if type(n) is float and n.is_integer():
+        n = int(n)
+    try:
+        order = operator.index(n)
+    except TypeError:
+        raise TypeError(f"bernoulli: n must be a non-negative Python integer; got "
+                        f"{type(n).__name__}") from None
+    if order < 0:
+        raise ValueError("bernoulli: n must be a non-negative integer")
+    values = _bernoulli_floats()[:order + 1]
+    # beyond: B_2k = (-1)^(k+1) |B_2k| overflows; odd indices are 0
+    values += [0.0 if m % 2 else (_inf if m % 4 == 2 else -_inf)
+               for m in range(len(values), order + 1)]
+    return fnp.asarray(values, dtype=_dt.float64)
