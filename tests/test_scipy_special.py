@@ -675,7 +675,6 @@ def test_incomplete_derivatives(backend):
 
 def test_incomplete_shape_derivatives_raise(backend):
     a = backend.asarray([1.5, 2.0])
-    x = backend.asarray([0.5, 3.0])
     # (gammainc and gammaincc: to second order in a; the third raises)
     second = ft.grad(ft.grad(lambda s: fsp.gammainc(s, 0.5)))
     assert np.isfinite(_np(backend, second(a[0])))
@@ -875,7 +874,6 @@ def test_inverse_derivatives(backend):
 
 def test_inverse_shape_derivatives_raise(backend):
     a = backend.asarray([1.5, 2.0])
-    y = backend.asarray([0.5, 0.3])
     with pytest.raises(NotImplementedError, match="gammainc: the third derivative"):
         ft.jvp(ft.hessian(lambda s: fsp.gammaincinv(s, 0.3)), (a[0],), (a[0],))
     with pytest.raises(NotImplementedError, match="betainc: the third derivative"):
