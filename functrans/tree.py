@@ -194,14 +194,19 @@ def tree_leaves(tree, is_leaf=None):
 # -- paths: jax.tree_util's key objects ---------------------------------------------------------
 
 class _Key:
-    """A step of a path. It compares (and hashes) equal to its bare key too, so a path also
-    reads as the tuple of plain keys and indices (``("a", 0) == (DictKey("a"),
+    """A step of a path, holding its key or index in the attribute ``_attr`` (JAX's name)
+    and written by ``_text``. It compares (and hashes) equal to its bare key too, so a path
+    also reads as the tuple of plain keys and indices (``("a", 0) == (DictKey("a"),
     SequenceKey(0))``)."""
 
     __slots__ = ()
+    _attr = _text = ""
+
+    def __init__(self, value):
+        setattr(self, self._attr, value)
 
     def _bare(self):
-        raise NotImplementedError
+        return getattr(self, self._attr)
 
     def __eq__(self, other):
         if isinstance(other, _Key):
@@ -214,20 +219,15 @@ class _Key:
     def __repr__(self):
         return f"{type(self).__name__}({self._bare()!r})"
 
+    def __str__(self):
+        return self._text.format(self._bare())
+
 
 class DictKey(_Key):
     """A dict's key in a path (``jax.tree_util.DictKey``): ``.key``; written ``['a']``."""
 
     __slots__ = ("key",)
-
-    def __init__(self, key):
-        self.key = key
-
-    def _bare(self):
-        return self.key
-
-    def __str__(self):
-        return f"[{self.key!r}]"
+    _attr, _text = "key", "[{!r}]"
 
 
 class SequenceKey(_Key):
@@ -235,15 +235,7 @@ class SequenceKey(_Key):
     written ``[0]``."""
 
     __slots__ = ("idx",)
-
-    def __init__(self, idx):
-        self.idx = idx
-
-    def _bare(self):
-        return self.idx
-
-    def __str__(self):
-        return f"[{self.idx!r}]"
+    _attr, _text = "idx", "[{!r}]"
 
 
 class GetAttrKey(_Key):
@@ -251,15 +243,7 @@ class GetAttrKey(_Key):
     ``.name``; written ``.w``."""
 
     __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-    def _bare(self):
-        return self.name
-
-    def __str__(self):
-        return f".{self.name}"
+    _attr, _text = "name", ".{}"
 
 
 class FlattenedIndexKey(_Key):
@@ -267,15 +251,7 @@ class FlattenedIndexKey(_Key):
     (``jax.tree_util.FlattenedIndexKey``): ``.key``; written ``[<flat index 0>]``."""
 
     __slots__ = ("key",)
-
-    def __init__(self, key):
-        self.key = key
-
-    def _bare(self):
-        return self.key
-
-    def __str__(self):
-        return f"[<flat index {self.key}>]"
+    _attr, _text = "key", "[<flat index {}>]"
 
 
 def _key_of(entry):
