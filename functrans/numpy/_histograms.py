@@ -542,17 +542,21 @@ def bincount(x, weights=None, minlength=0, *, length=None):
         length = builtins.max(hi + 1, minlength)
     else:
         length = minlength
-    if weights is None:
-        v = _st.full_like(x, 1, dtype=_dt.int64)
-    else:
-        v = _operand(weights, x)
-        if _shape(v) != (n,):
-            raise ValueError("bincount: the weights and list don't have the same length.")
-        if _dtype(v).kind == "c":
-            raise TypeError("bincount: complex weights are not supported (NumPy casts "
-                            "weights to float64)")
-        v = astype(v, _dt.float64)
+    v = _bincount_weights(weights, x, n)
     return _ix.scatter_add(v, (astype(x, _dt.int64),), (length,))
+
+
+def _bincount_weights(weights, x, n):
+    """What each entry of ``x`` counts: 1 (int64), or its weight in float64 (NumPy's)."""
+    if weights is None:
+        return _st.full_like(x, 1, dtype=_dt.int64)
+    v = _operand(weights, x)
+    if _shape(v) != (n,):
+        raise ValueError("bincount: the weights and list don't have the same length.")
+    if _dtype(v).kind == "c":
+        raise TypeError("bincount: complex weights are not supported (NumPy casts "
+                        "weights to float64)")
+    return astype(v, _dt.float64)
 
 
 def _bincount_length(x, weights, length):
@@ -574,16 +578,7 @@ def _bincount_length(x, weights, length):
         raise TypeError(f"bincount: x must hold integers; got {_dtype(x).name}")
     n = _shape(x)[0]
     x = astype(x, _dt.int64)
-    if weights is None:
-        v = _st.full_like(x, 1, dtype=_dt.int64)
-    else:
-        v = _operand(weights, x)
-        if _shape(v) != (n,):
-            raise ValueError("bincount: the weights and list don't have the same length.")
-        if _dtype(v).kind == "c":
-            raise TypeError("bincount: complex weights are not supported (NumPy casts "
-                            "weights to float64)")
-        v = astype(v, _dt.float64)
+    v = _bincount_weights(weights, x, n)
     if length == 0 or n == 0:
         from ._statistics import _init_like
         return _init_like(v, (length,), 0)
