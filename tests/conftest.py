@@ -61,7 +61,7 @@ def _fast_strict_equality():
         if other.__class__ is Device is self.__class__:
             return self._device == other._device
         return device_eq(self, other)
-    dtype_fast_eq._functrans_fast = device_fast_eq._functrans_fast = True
+    dtype_fast_eq._functrans_fast, device_fast_eq._functrans_fast = dtype_eq, device_eq
     DType.__eq__, Device.__eq__ = dtype_fast_eq, device_fast_eq  # (__hash__ unchanged)
 
 
