@@ -28,6 +28,45 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+
+def _fast_strict_equality():
+    """array-api-strict's dtype and device ``==``, with a fast path for the common case.
+
+    Every operation of array-api-strict makes a new ``DType`` for its result and looks it up
+    in tuples and dicts of dtypes (``dtype not in _all_dtypes``, its promotion table), so
+    ``DType.__eq__`` (isinstance checks, then NumPy's dtype comparison) runs about a dozen
+    times per operation, a large part of the time the suite spends on that backend. Two
+    objects of the exact class are compared here as the original compares them once its
+    checks pass (NumPy dtypes of different kinds are never equal: answered without asking
+    NumPy); anything else (a NumPy dtype, which warns; a subclass; another object) goes to
+    the original. Same results and warnings; left alone if the library changed shape.
+    """
+    try:
+        from array_api_strict._devices import Device
+        from array_api_strict._dtypes import DType
+    except ImportError:
+        return
+    dtype_eq, device_eq = DType.__dict__.get("__eq__"), Device.__dict__.get("__eq__")
+    if (dtype_eq is None or device_eq is None or hasattr(dtype_eq, "_functrans_fast")
+            or "_np_dtype" not in DType.__slots__ or "_device" not in Device.__slots__):
+        return
+
+    def dtype_fast_eq(self, other):
+        if other.__class__ is DType is self.__class__:
+            a, b = self._np_dtype, other._np_dtype
+            return a is b or (a.kind == b.kind and a == b)
+        return dtype_eq(self, other)
+
+    def device_fast_eq(self, other):
+        if other.__class__ is Device is self.__class__:
+            return self._device == other._device
+        return device_eq(self, other)
+    dtype_fast_eq._functrans_fast, device_fast_eq._functrans_fast = dtype_eq, device_eq
+    DType.__eq__, Device.__eq__ = dtype_fast_eq, device_fast_eq  # (__hash__ unchanged)
+
+
+_fast_strict_equality()
+
 settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=200, deadline=None)

@@ -747,3 +747,37 @@ def test_fast_paths_follow_the_registry():
     calls.clear()
     fnp.sin(x), fnp.add(x, x), fnp.multiply(x, 2.0)
     assert calls == [] and fb.backend_of(x) is numpy_backend
+
+
+def test_strict_fast_equality_agrees_with_the_original():
+    """tests/conftest.py speeds up array-api-strict's dtype and device ``==``: every pair of
+    its dtypes (and a byte-swapped one, and foreign objects) and devices compares as the
+    library's own method says, and comparing with a NumPy dtype still warns."""
+    aas = pytest.importorskip("array_api_strict")
+    from array_api_strict._devices import ALL_DEVICES, Device
+    from array_api_strict._dtypes import DType, _all_dtypes
+    fast, original = DType.__eq__, getattr(DType.__eq__, "_functrans_fast", None)
+    if original is None:
+        pytest.skip("array-api-strict's DType changed shape: conftest left its == alone")
+    dtypes = list(_all_dtypes) + [DType(d) for d in ("float64", ">f8", "l", "q", "bool")]
+    for a in dtypes:
+        for b in dtypes + [np.dtype("float64"), "float64", 1.0, None]:
+            with pytest.warns() if isinstance(b, np.dtype) else _no_warning():
+                assert fast(a, b) == original(a, b), (a, b)
+    dfast, doriginal = Device.__eq__, Device.__eq__._functrans_fast
+    devices = list(ALL_DEVICES) + [Device("device1"), "device1", None]
+    for a in ALL_DEVICES:
+        for b in devices:
+            assert dfast(a, b) == doriginal(a, b), (a, b)
+    assert aas.asarray([1.0]).dtype == aas.float64 and aas.float32 != aas.float64
+
+
+class _no_warning:
+    def __enter__(self):
+        import warnings
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("error")
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)

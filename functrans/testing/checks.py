@@ -164,13 +164,15 @@ class _Level:
         self.fin = [i for i, x in enumerate(self.xs) if U.is_real_float(x)]
         self.fout = [o for o, y in enumerate(self.ys) if U.is_real_float(y)]
         self.out_dtypes = [U.dtype_of(self.ys[o]) for o in self.fout]
+        self.ys_h = [U.host(y) if o in self.fout else None for o, y in enumerate(self.ys)]
         if self.order == 1 and not (self.fin and self.fout):
             which = "argument" if not self.fin else "output"
             raise TypeError(
                 f"check_grads: {self.name} has no real floating-point {which} leaf, so there "
                 f"is no derivative to check (integer and boolean leaves are held fixed; pass "
                 f"1.0, not 1, or cast with astype).")
-        self._points = {}
+        self._points, self._tols = {}, {}
+        self.dirs_h = {}
         self.dirs = {i: self._direction(i) for i in self.fin}
         self._jvps, self._fds = {}, {}
         if "fwd" in self.modes:
@@ -188,12 +190,16 @@ class _Level:
         finite-difference points ``x +- eps v`` really have once rounded to x's dtype (for
         large ``|x|`` it differs from ``2 eps v``), so that the JVP is taken along the
         direction the finite difference actually measures."""
-        x, v = self.xs[i], U.random_like(self.rng, self.xs[i])
+        # Computed on the host in x's dtype (the same IEEE operations as on x's backend),
+        # then made into arrays of x's backend on x's device.
+        x, v0 = self.xs[i], U.random_host(self.rng, self.xs[i])
         eps = self._tol(i)[0]
-        plus, minus = U.as_concrete(x + eps * v), U.as_concrete(x - eps * v)
-        self._points[i] = (plus, minus)
-        v_eff = U.as_concrete((plus - minus) / (2 * eps))
-        if U.max_abs(v_eff - v) > 0.5 * U.max_abs(v):
+        xh = U.host(x)
+        plus, minus = np.asarray(xh + eps * v0), np.asarray(xh - eps * v0)
+        v_h = self.dirs_h[i] = np.asarray((plus - minus) / (2 * eps))
+        self._points[i] = (U.like(x, plus), U.like(x, minus))
+        v_eff = U.like(x, v_h)
+        if U.max_abs(v_h - v0) > 0.5 * U.max_abs(v0):
             raise ValueError(
                 f"check_grads: order {self.order}, function {self.name}: the "
                 f"finite-difference step eps={eps:g} is lost in the rounding of "
@@ -203,6 +209,12 @@ class _Level:
 
     def _tol(self, i, o=None):
         """(eps, atol, rtol, dtype name) for input leaf i (and output leaf o)."""
+        key = (i, o)
+        if key not in self._tols:
+            self._tols[key] = self._tol_uncached(i, o)
+        return self._tols[key]
+
+    def _tol_uncached(self, i, o):
         outs = [U.dtype_of(self.ys[o])] if o is not None else self.out_dtypes
         name = U.least_precise(U.dtype_of(self.xs[i]), *outs)
         eps, atol, rtol = U.fd_tolerances(name, **self.opts)
@@ -212,23 +224,23 @@ class _Level:
         return eps, atol, rtol, name
 
     def jvp_along(self, i):
-        """Tangent outputs (flat, None for zero) of the JVP along direction i, and the
-        primal outputs the JVP returned."""
+        """Tangent outputs (flat NumPy copies, None for zero) of the JVP along direction i,
+        and the primal outputs the JVP returned (NumPy copies)."""
         if i not in self._jvps:
             ts = [self.dirs[k] if k == i else (U.zeros_like(x) if k in self.dirs else x)
                   for k, x in enumerate(self.xs)]
             primals = U.unflatten(self.in_tree, self.xs)
             tangents = U.unflatten(self.in_tree, ts)
             p_out, t_out = api.jvp(self.f, tuple(primals), tuple(tangents))
-            p_leaves = [U.as_concrete(p) for p in self.out_tree.flatten_up_to(p_out)]
-            t_leaves = [None if t is None else U.as_concrete(t)
+            p_leaves = [U.host(U.as_concrete(p)) for p in self.out_tree.flatten_up_to(p_out)]
+            t_leaves = [None if t is None else U.host(U.as_concrete(t))
                         for t in self.out_tree.flatten_up_to(t_out)]
             self._jvps[i] = (t_leaves, p_leaves)
         return self._jvps[i]
 
     def fd_along(self, i, k=1):
-        """Central differences along direction i with step ``k * eps``: (flat differences,
-        eps, max |f| seen)."""
+        """Central differences along direction i with step ``k * eps``: (flat differences as
+        NumPy arrays, eps, max |f| seen)."""
         if (i, k) not in self._fds:
             eps = self._tol(i)[0]
             plus = list(self.xs)
@@ -236,14 +248,15 @@ class _Level:
             if k == 1:  # the points drawn with the direction, which is (plus - minus) / 2 eps
                 plus[i], minus[i] = self._points[i]
             else:
-                x, v = self.xs[i], self.dirs[i]
-                plus[i] = U.as_concrete(x + (k * eps) * v)
-                minus[i] = U.as_concrete(x - (k * eps) * v)
+                x, xh, v = self.xs[i], U.host(self.xs[i]), self.dirs_h[i]
+                plus[i] = U.like(x, np.asarray(xh + (k * eps) * v))
+                minus[i] = U.like(x, np.asarray(xh - (k * eps) * v))
             yp, ym = self._call(plus), self._call(minus)
             fds, mags = [], []
             for o, (a, b) in enumerate(zip(yp, ym)):
                 if o in self.fout:
-                    fds.append(U.as_concrete((a - b) / (2 * k * eps)))
+                    a, b = U.host(a), U.host(b)  # the same IEEE arithmetic, on the host
+                    fds.append((a - b) / (2 * k * eps))
                     mags.append(max(U.max_abs(a), U.max_abs(b)))
                 else:
                     fds.append(None)
@@ -259,7 +272,7 @@ class _Level:
             fds, eps, mags = self.fd_along(i)
             for o in self.fout:
                 _, atol, rtol, dname = self._tol(i, o)
-                jv = t_out[o] if t_out[o] is not None else U.zeros_like(self.ys[o])
+                jv = t_out[o] if t_out[o] is not None else np.zeros_like(self.ys_h[o])
                 fd = fds[o]
                 noise = 4 * U.ulp(dname) * mags[o] / eps
                 size = max(U.max_abs(jv), U.max_abs(fd))
@@ -280,17 +293,16 @@ class _Level:
                     # the finite difference's own error, estimated from a second step 2 eps
                     # (it does not depend on the JVP under check), allowed up to the
                     # tolerance of the largest element
-                    xp = U.xp_of(fd)
-                    trunc = U.as_concrete(xp.abs(self.fd_along(i, 2)[0][o] - fd))
+                    trunc = np.abs(self.fd_along(i, 2)[0][o] - fd)
                     cap = rtol * max(U.max_abs(jv), U.max_abs(fd))
-                    over = U.excess(jv, fd, atol, rtol, noise, xp.clip(trunc, max=cap))
+                    over = U.excess(jv, fd, atol, rtol, noise, np.minimum(trunc, cap))
                 if not over <= 0:
                     err, rel = U.errors(jv, fd)
                     raise self._fail(
                         "fwd", "the JVP disagrees with central finite differences", i, o,
                         [f"tangent v: standard normal on {self.arg_desc(self.in_paths[i])} "
                          f"only, other inputs fixed; finite-difference step eps={eps:g}",
-                         f"v = {U.show(self.dirs[i])}",
+                         f"v = {U.show(self.dirs_h[i])}",
                          f"max abs error {err:.3e}, max rel error {rel:.3e}; allowed "
                          f"elementwise: atol {atol:g} + rtol {rtol:g} * |J v| + rounding "
                          f"{noise:.3e} + truncation (estimated from a step 2 eps, at most "
@@ -304,7 +316,7 @@ class _Level:
 
     def _check_primal(self, p_out, how):
         for o in self.fout:
-            a, b = p_out[o], self.ys[o]
+            a, b = p_out[o], self.ys_h[o]
             err, rel = U.errors(a, b)
             atol, rtol = U.ad_tolerances(U.least_precise(U.dtype_of(b)))
             if not U.within(err, atol, rtol, max(U.max_abs(a), U.max_abs(b))):
@@ -318,29 +330,27 @@ class _Level:
         if not self.fout or not self.fin:
             return
         y, pull = api.vjp(self.f, *U.unflatten(self.in_tree, self.xs))
-        self._check_primal([U.as_concrete(p) for p in self.out_tree.flatten_up_to(y)], "vjp")
+        self._check_primal([U.host(U.as_concrete(p)) for p in self.out_tree.flatten_up_to(y)],
+                           "vjp")
         for o in self.fout:
             u = U.random_like(self.rng, self.ys[o])
             cts = [u if k == o else U.zeros_like(yk) for k, yk in enumerate(self.ys)]
             res = pull(U.unflatten(self.out_tree, cts))
-            vjps = [U.as_concrete(r) for r in self.in_tree.flatten_up_to(tuple(res))]
+            vjps = [U.host(U.as_concrete(r)) for r in self.in_tree.flatten_up_to(tuple(res))]
+            u = U.host(u)
             for i in self.fin:
                 eps, atol, rtol, dname = self._tol(i, o)
-                v = self.dirs[i]
+                v = self.dirs_h[i]
                 t_out, _ = self.jvp_along(i)
-                jv = t_out[o] if t_out[o] is not None else U.zeros_like(self.ys[o])
+                jv = t_out[o] if t_out[o] is not None else np.zeros_like(self.ys_h[o])
                 rhs = U.vdot(vjps[i], v)
                 lhs = U.vdot(u, jv)
                 scale = max(U.abs_dot(u, jv), U.abs_dot(vjps[i], v))
-                common = [
-                    f"tangent v: standard normal on {self.arg_desc(self.in_paths[i])} only; "
-                    f"cotangent u: standard normal on {self.out_desc(self.out_paths[o])} only",
-                    f"v = {U.show(v)}", f"u = {U.show(u)}"]
                 if not U.within(abs(lhs - rhs), atol, rtol, scale):
                     raise self._fail(
                         "rev", "the VJP is not the transpose of the JVP (dot-product "
                         "identity <u, J v> = <J^T u, v>)", i, o,
-                        common + [
+                        self._rev_common(i, o, v, u) + [
                             f"abs error {abs(lhs - rhs):.3e}, rel error "
                             f"{_rel(lhs, rhs):.3e} (allowed: atol {atol:g} + rtol {rtol:g} * "
                             f"{scale:.3e})",
@@ -354,13 +364,18 @@ class _Level:
                     raise self._fail(
                         "rev", "the VJP disagrees with central finite differences (<u, J v> "
                         "with J v by finite differences vs <J^T u, v>)", i, o,
-                        common + [
+                        self._rev_common(i, o, v, u) + [
                             f"finite-difference step eps={eps:g}",
                             f"abs error {abs(lhs_fd - rhs):.3e}, rel error "
                             f"{_rel(lhs_fd, rhs):.3e} (allowed: atol {atol:g} + rtol {rtol:g} "
                             f"* {scale_fd:.3e} + rounding {noise:.3e})",
                             f"<u, J v> with J v by finite differences: {lhs_fd!r}",
                             f"<J^T u, v> with J^T u by vjp:            {rhs!r}"])
+
+    def _rev_common(self, i, o, v, u):
+        return [f"tangent v: standard normal on {self.arg_desc(self.in_paths[i])} only; "
+                f"cotangent u: standard normal on {self.out_desc(self.out_paths[o])} only",
+                f"v = {U.show(v)}", f"u = {U.show(u)}"]
 
     # -- higher orders -----------------------------------------------------------------------
     def recurse_fwd(self):
