@@ -1388,11 +1388,44 @@ def _binomial_inversion(k, n, q, shape):
     return _while(cond, body, init)[2]
 
 
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _stirling_tail(x):
+    """``log(x!) - ((x + 1/2) log(x + 1) - (x + 1) + log(2 pi) / 2)``, Stirling's formula's
+    error, for whole ``x >= 0``: from ``gammaln`` below 10, its asymptotic series (to
+    ``1e-10``) from 10 on, where the difference of ``gammaln`` would cancel."""
+    small = fnp.less(x, 10.0)
+    xs = fnp.where(small, x, 0.0)
+    exact = _sub(_sp.gammaln(_add(xs, 1.0)),
+                 _add(_sub(_mul(_add(xs, 0.5), fnp.log1p(xs)), _add(xs, 1.0)), _HALF_LOG_2PI))
+    z = fnp.where(small, 10.0, _add(x, 1.0))
+    iz2 = fnp.divide(1.0, _mul(z, z))
+    series = fnp.divide(_sub(1.0 / 12, _mul(iz2, _sub(1.0 / 360, fnp.divide(iz2, 1260.0)))), z)
+    return fnp.where(small, exact, series)
+
+
+def _log_binomial_ratio(n, q, k, m, tails_m):
+    """``log(P(k) / P(m))`` for the binomial of ``n`` trials of probability ``q``, whole
+    ``0 <= k, m <= n`` (``tails_m``: the Stirling tails of ``m`` and ``n - m``), by Stirling's
+    formula with its tails, in the form whose terms stay of the order of the result: with
+    ``d = k - m``, ``(m + 1/2) log1p(-d / (k + 1)) + (n - m + 1/2) log1p(d / (n - k + 1))
+    - d log((k + 1) (1 - q) / ((n - k + 1) q))`` plus the tails (a difference of
+    ``gammaln`` loses all digits at ``n = 1e15``)."""
+    d = _sub(k, m)
+    nk1 = _add(_sub(n, k), 1.0)
+    t1 = _mul(_add(m, 0.5), fnp.log1p(fnp.negative(fnp.divide(d, _add(k, 1.0)))))
+    t2 = _mul(_add(_sub(n, m), 0.5), fnp.log1p(fnp.divide(d, nk1)))
+    t3 = _mul(d, fnp.log(fnp.divide(_mul(_add(k, 1.0), _sub(1.0, q)), _mul(nk1, q))))
+    tails = _sub(tails_m, _add(_stirling_tail(k), _stirling_tail(_sub(n, k))))
+    return _add(_sub(_add(t1, t2), t3), tails)
+
+
 def _binomial_btrs(k, n, q, shape, skip):
     """Binomial counts of ``n`` trials of probability ``q <= 1/2`` (float64 arrays of
     ``shape``; for ``n * q`` above 10): Hörmann's transformed rejection with squeeze (BTRS;
-    "The generation of binomial random variates", 1993), its exact acceptance test written
-    with ``gammaln``. Elements where ``skip`` is true are not drawn (0; the loop does not
+    "The generation of binomial random variates", 1993), its exact acceptance test on the
+    log-ratio of probabilities :func:`_log_binomial_ratio`. Elements where ``skip`` is true are not drawn (0; the loop does not
     wait for them)."""
     spq = fnp.sqrt(_mul(_mul(n, q), _sub(1.0, q)))
     b = _add(1.15, _mul(2.53, spq))
@@ -1400,9 +1433,8 @@ def _binomial_btrs(k, n, q, shape, skip):
     c = _add(_mul(n, q), 0.5)
     v_r = _sub(0.92, fnp.divide(4.2, b))
     alpha = _mul(_add(2.83, fnp.divide(5.1, b)), spq)
-    lpq = _sub(fnp.log(q), fnp.log1p(fnp.negative(q)))
     m = fnp.floor(_mul(_add(n, 1.0), q))
-    h = _add(_sp.gammaln(_add(m, 1.0)), _sp.gammaln(_add(_sub(n, m), 1.0)))
+    tails_m = _add(_stirling_tail(m), _stirling_tail(_sub(n, m)))
 
     def cond(carry):
         return fnp.logical_not(fnp.all(carry[2]))
@@ -1418,8 +1450,7 @@ def _binomial_btrs(k, n, q, shape, skip):
         kc = fnp.where(inside, kk, 0.0)
         squeeze = fnp.logical_and(fnp.greater_equal(us, 0.07), fnp.less_equal(v, v_r))
         lv = fnp.log(fnp.divide(_mul(v, alpha), _add(fnp.divide(a, _mul(us, us)), b)))
-        bound = _add(_sub(_sub(h, _sp.gammaln(_add(kc, 1.0))),
-                          _sp.gammaln(_add(_sub(n, kc), 1.0))), _mul(_sub(kc, m), lpq))
+        bound = _log_binomial_ratio(n, q, kc, m, tails_m)
         ok = fnp.logical_and(inside, fnp.logical_or(squeeze, fnp.less_equal(lv, bound)))
         out = fnp.where(fnp.logical_and(ok, fnp.logical_not(done)), kc, out)
         return i + 1, out, fnp.logical_or(done, ok)
