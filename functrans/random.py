@@ -26,8 +26,9 @@ the cipher runs in place on the library's own arrays, on NumPy and PyTorch block
 the CPU's cache; traced (``jit``, ``vmap``), it is ``functrans.numpy`` operations.
 
 The rejection samplers (``gamma``, ``loggamma``, ``beta``, ``dirichlet``, ``chisquare``,
-``t``, ``generalized_normal``, ``ball``, ``poisson``) have JAX's signatures and methods
-(Marsaglia-Tsang; Knuth and PTRS for Poisson) but not its values: their loops are vectorised
+``t``, ``f``, ``generalized_normal``, ``ball``, ``poisson``, ``binomial``, ``multinomial``)
+have JAX's signatures and methods (Marsaglia-Tsang; Knuth and PTRS for Poisson; waiting
+times and BTRS for binomial) but not its values: their loops are vectorised
 (every element draws a candidate per round from ``fold_in(key, round)`` until all are
 accepted, with :func:`functrans.lax.while_loop`), where JAX's run per element on other keys.
 """
@@ -50,7 +51,10 @@ __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "key_data", "uniform", 
            "truncated_normal", "bernoulli", "randint", "choice", "permutation", "categorical",
            "gumbel", "exponential", "laplace", "logistic", "multivariate_normal",
            "rademacher", "gamma", "loggamma", "beta", "dirichlet", "chisquare", "t",
-           "cauchy", "generalized_normal", "ball", "orthogonal", "poisson"]
+           "cauchy", "generalized_normal", "ball", "orthogonal", "poisson", "binomial",
+           "multinomial", "geometric", "lognormal", "pareto", "rayleigh", "maxwell",
+           "double_sided_maxwell", "weibull_min", "wald", "f", "triangular", "clone",
+           "key_impl", "key_dtype", "wrap_key_data"]
 
 _add, _sub, _mul = fnp.add, fnp.subtract, fnp.multiply
 _M32 = 0xFFFFFFFF
@@ -305,6 +309,59 @@ def PRNGKey(seed, *, device=None):
 def key_data(keys):
     """The key itself (keys here are raw ``uint32`` arrays already; for JAX compatibility)."""
     return keys
+
+
+_IMPL = "threefry2x32"
+
+
+def _check_keys(keys, name):
+    """A clear error unless ``keys`` is a key or an array of keys (``uint32``, last axis 2)."""
+    if type(keys) in (int, float, bool) or not hasattr(keys, "shape"):
+        raise TypeError(f"functrans.random.{name}: keys are uint32 arrays whose last axis has "
+                        f"length 2; got {type(keys).__name__}")
+    if _dt.as_dtype(keys.dtype, strict=False) is not _dt.uint32 or \
+            len(keys.shape) < 1 or keys.shape[-1] != 2:
+        raise TypeError(f"functrans.random.{name}: keys are uint32 arrays whose last axis has "
+                        f"length 2; got dtype {keys.dtype} and shape {tuple(keys.shape)}")
+
+
+def _check_impl(impl, name, arg="impl"):
+    if impl is None or impl is _dt.uint32 or impl == _IMPL:
+        return
+    raise ValueError(f"functrans.random.{name}: {arg} must be None or {_IMPL!r} (the only "
+                     f"implementation: raw uint32 keys of shape (2,)); got {impl!r}")
+
+
+def key_impl(keys):
+    """The name of the keys' random number generator: always ``"threefry2x32"`` (JAX gives
+    the same string for its default keys; there is no ``PRNGSpec`` for other ones)."""
+    _check_keys(keys, "key_impl")
+    return _IMPL
+
+
+def key_dtype(impl_spec=None):
+    """The dtype of the keys: ``uint32`` (keys are raw ``uint32`` arrays; JAX returns its
+    typed-key dtype here). ``impl_spec`` must be None or ``"threefry2x32"``."""
+    _check_impl(impl_spec, "key_dtype", "impl_spec")
+    return fnp.uint32
+
+
+def wrap_key_data(key_bits_array, *, impl=None, dtype=None):
+    """Keys from their raw bits: ``key_bits_array`` itself, checked to be ``uint32`` with a last
+    axis of length 2 (keys are raw arrays here, not JAX's typed keys). ``impl`` or ``dtype``
+    (not both) may name ``"threefry2x32"`` (or :func:`key_dtype`)."""
+    if impl is not None and dtype is not None:
+        raise ValueError("functrans.random.wrap_key_data: give impl or dtype, not both")
+    _check_impl(impl if dtype is None else dtype, "wrap_key_data",
+                "impl" if dtype is None else "dtype")
+    _check_keys(key_bits_array, "wrap_key_data")
+    return key_bits_array
+
+
+def clone(key):
+    """The key itself (JAX's ``clone`` is the identity outside its key-reuse checker, which
+    functrans does not have)."""
+    return key
 
 
 def split(key, num=2):
@@ -1123,4 +1180,362 @@ def poisson(key, lam, shape=None, dtype=None):
     top = fnp.iinfo(od).max
     if top < 2 ** 63 - 1:  # counts beyond the dtype saturate (as JAX), not wrap
         out = fnp.minimum(out, top)
+    return fnp.astype(out, od)
+
+
+# -- transforms of the samplers above --------------------------------------------------------
+
+
+def lognormal(key, sigma=1.0, shape=None, dtype=None):
+    """Log-normal samples ``exp(sigma * z)`` of standard normals ``z`` (the shape of ``sigma``
+    by default). Differentiable in ``sigma``. Real floating dtypes only (JAX also takes
+    complex ones)."""
+    d, (sigma,) = _float_params("lognormal", key, dtype, sigma)
+    shape = _shape_params("lognormal", shape, sigma)
+    return fnp.exp(_mul(sigma, normal(key, shape, d)))
+
+
+def pareto(key, b, shape=None, dtype=None):
+    """Pareto samples of shape ``b`` > 0, of density ``b / x**(b + 1)`` on ``x >= 1``:
+    ``exp(e / b)`` of standard exponentials ``e`` (the shape of ``b`` by default).
+    Differentiable in ``b``."""
+    d, (b,) = _float_params("pareto", key, dtype, b)
+    shape = _shape_params("pareto", shape, b)
+    return fnp.exp(fnp.divide(exponential(key, shape, d), b))
+
+
+def rayleigh(key, scale, shape=None, dtype=None):
+    """Rayleigh samples of ``scale`` > 0 (density proportional to ``x exp(-x**2 / (2
+    scale**2))`` on ``x >= 0``): ``scale * sqrt(2 e)`` of standard exponentials ``e`` (the
+    shape of ``scale`` by default). Differentiable in ``scale``. (JAX's ``sqrt(-2 log u)``
+    of uniforms in [0, 1) can give inf; this cannot.)"""
+    d, (scale,) = _float_params("rayleigh", key, dtype, scale)
+    shape = _shape_params("rayleigh", shape, scale)
+    return _mul(scale, fnp.sqrt(_mul(exponential(key, shape, d), 2.0)))
+
+
+def maxwell(key, shape=(), dtype=None):
+    """Maxwell (one-sided) samples, of density proportional to ``x**2 exp(-x**2 / 2)`` on
+    ``x >= 0``: the Euclidean norms of standard normal vectors of three components."""
+    shape = _name_shape(shape, "maxwell")
+    d = _float_dtype(dtype, "maxwell")
+    z = normal(key, shape + (3,), d)
+    return fnp.sqrt(fnp.sum(_mul(z, z), axis=-1))
+
+
+def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
+    """Double-sided Maxwell samples, of density proportional to ``z**2 exp(-z**2 / 2)`` in
+    ``z = (x - loc) / scale``: ``loc + scale * s * m`` of random signs ``s`` and Maxwell
+    samples ``m``. The result's shape is ``shape + broadcast(loc, scale).shape``, as JAX
+    (whose ``shape=()`` gives the parameters' shape twice over, ``(3, 3)`` for ``(3,)``
+    parameters; here ``(3,)``). Differentiable in ``loc`` and ``scale``."""
+    d, (loc, scale) = _float_params("double_sided_maxwell", key, dtype, loc, scale)
+    full = (_name_shape(shape, "double_sided_maxwell")
+            + tuple(fnp.broadcast_shapes(loc.shape, scale.shape)))
+    km, kr = _pair(key)
+    m = maxwell(km, full, d)
+    s = fnp.astype(rademacher(kr, full), d)
+    return _add(_mul(_mul(s, m), scale), loc)
+
+
+def weibull_min(key, scale, concentration, shape=(), dtype=None):
+    """Weibull samples of ``scale`` and ``concentration`` c > 0 (density proportional to
+    ``x**(c - 1) exp(-(x / scale)**c)`` on ``x > 0``): ``scale * e**(1 / c)`` of standard
+    exponentials ``e``. The result's shape is that of ``shape`` broadcast with the
+    parameters', as JAX; unlike JAX, whose draws have ``shape`` only (so that ``shape=()``
+    with array parameters reuses one draw for every element), every element has its own
+    draw. Differentiable in ``scale`` and ``concentration``."""
+    d, (scale, c) = _float_params("weibull_min", key, dtype, scale, concentration)
+    shape = _name_shape(shape, "weibull_min")
+    try:
+        full = tuple(fnp.broadcast_shapes(shape, scale.shape, c.shape))
+    except Exception:
+        full = None
+    if full is None:
+        raise ValueError(f"functrans.random.weibull_min: shape {shape} does not broadcast "
+                         f"with the parameters' shapes {tuple(scale.shape)}, "
+                         f"{tuple(c.shape)}")
+    e = exponential(key, full, d)
+    return _mul(fnp.pow(e, fnp.divide(1.0, c)), scale)
+
+
+def wald(key, mean, shape=None, dtype=None):
+    """Wald (inverse Gaussian) samples of ``mean`` > 0 and shape parameter 1 (SciPy's
+    ``invgauss(mean)``; the shape of ``mean`` by default): Michael, Schucany and Haas's
+    transform of a normal and a uniform, as JAX, with the root taken in the form that does
+    not cancel (``mean / (1 + r/2 + sqrt(r + r**2/4))``, ``r = mean * z**2``). The sample is
+    differentiable in ``mean`` where it is smooth (almost everywhere: it jumps where the
+    uniform crosses the choice between the two roots), as JAX's. nan where ``mean <= 0``."""
+    d, (mean,) = _float_params("wald", key, dtype, mean)
+    shape = _shape_params("wald", shape, mean)
+    valid = fnp.greater(mean, 0.0)
+    mean = fnp.where(valid, mean, 1.0)
+    kn, ku = _pair(key)
+    z = normal(kn, shape, d)
+    u = _unit(ku, shape, d, "wald")
+    r = _mul(mean, _mul(z, z))
+    x = fnp.divide(mean, _add(_add(1.0, _mul(r, 0.5)), fnp.sqrt(_add(r, _mul(_mul(r, r), 0.25)))))
+    pick = fnp.less_equal(u, fnp.divide(mean, _add(mean, x)))
+    out = fnp.where(pick, x, fnp.divide(_mul(mean, mean), x))
+    return fnp.where(valid, out, math.nan)  # (as JAX's formula for mean < 0)
+
+
+def f(key, dfnum, dfden, shape=None, dtype=None):
+    """F-distribution samples with ``dfnum`` and ``dfden`` > 0 degrees of freedom (the
+    parameters' broadcast shape by default): the ratio of two chi-square samples, each
+    divided by its degrees of freedom (computed from their logarithms, so that small degrees
+    of freedom do not underflow to 0 / 0). Differentiable in ``dfnum`` and ``dfden`` through
+    the gamma samples' implicit reparameterisation (see :func:`gamma`)."""
+    d, (dfnum, dfden) = _float_params("f", key, dtype, dfnum, dfden)
+    shape = _shape_params("f", shape, dfnum, dfden)
+    kd, kn = _pair(key)
+    hn, hd = fnp.divide(dfnum, 2.0), fnp.divide(dfden, 2.0)
+    ln, ld = _log_gamma(kn, hn, shape, d), _log_gamma(kd, hd, shape, d)
+    # (X / a) / (Y / b) of gamma samples X, Y of shapes a, b
+    return _mul(fnp.exp(_sub(ln, ld)), fnp.divide(hd, hn))
+
+
+def triangular(key, left, mode, right, shape=None, dtype=None):
+    """Triangular samples on ``[left, right]`` with peak at ``mode`` (the parameters'
+    broadcast shape by default): the inverse of the distribution function at uniforms, as
+    JAX. Differentiable in ``left``, ``mode`` and ``right``."""
+    d, (lo, mo, hi) = _float_params("triangular", key, dtype, left, mode, right)
+    shape = _shape_params("triangular", shape, lo, mo, hi)
+    u = _unit(key, shape, d, "triangular")
+    width = _sub(hi, lo)
+    fc = fnp.divide(_sub(mo, lo), width)
+    below = _add(lo, fnp.sqrt(_mul(_mul(u, width), _sub(mo, lo))))
+    above = _sub(hi, fnp.sqrt(_mul(_mul(_sub(1.0, u), width), _sub(hi, mo))))
+    return fnp.where(fnp.less(u, fc), below, above)
+
+
+# -- discrete samplers built on loops: geometric, binomial, multinomial ------------------------
+
+
+def _int_out_dtype(dtype, name):
+    od = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    if od.kind not in "iu":
+        raise TypeError(f"functrans.random.{name}: dtype must be an integer type; got "
+                        f"{od.name}")
+    return od
+
+
+def _saturating_int(x, od):
+    """Whole floats ``x`` (>= 0, possibly inf) as the integer dtype ``od``, values above its
+    maximum saturating at it (as JAX's conversion) rather than wrapping."""
+    x = fnp.astype(x, fnp.float64)  # (int32's maximum rounds up in float32)
+    top = fnp.iinfo(od).max
+    big = fnp.greater_equal(x, float(top))
+    # (the largest float64 below 2**63, for int64; exact for smaller dtypes)
+    cap = float(top) if top < 2 ** 53 else float(2 ** 63 - 1024)
+    return fnp.where(big, top, fnp.astype(fnp.minimum(x, cap), od))
+
+
+def geometric(key, p, shape=None, dtype=None):
+    """Geometric samples: the number of Bernoulli trials of success probability ``p`` up to
+    and including the first success (values 1, 2, ...; ``int64`` by default; the shape of
+    ``p`` by default): ``floor(log(U) / log1p(-p)) + 1`` of uniforms ``U`` in (0, 1], as JAX.
+    ``p = 0`` gives ``dtype``'s maximum (where JAX's conversion of inf also gives it) and
+    ``p`` nan or outside [0, 1] gives -1 (JAX's conversion of nan gives 0 there); counts
+    beyond ``dtype``'s maximum saturate at it. No derivative (the samples are integers).
+    (For an unsigned ``dtype``, invalid ``p`` gives 0, also outside the support.)"""
+    od = _int_out_dtype(dtype, "geometric")
+    like = _key_words(key, "geometric")[0]
+    pd = _dt.as_dtype(p.dtype, strict=False) if hasattr(p, "dtype") else None
+    d = pd if pd is not None and pd.kind == "f" else _dt.float64
+    p = fnp.stop_gradient(_param(p, d, like))
+    shape = _shape_params("geometric", shape, p)
+    bad = fnp.logical_not(fnp.logical_and(fnp.greater_equal(p, 0.0), fnp.less_equal(p, 1.0)))
+    zero, one = fnp.equal(p, 0.0), fnp.equal(p, 1.0)
+    safe = fnp.where(fnp.logical_or(bad, fnp.logical_or(zero, one)), 0.5, p)
+    lu = fnp.log1p(fnp.negative(_unit(key, shape, d, "geometric")))  # log U, U in (0, 1]
+    g = _add(fnp.floor(fnp.divide(lu, fnp.log1p(fnp.negative(safe)))), 1.0)
+    g = fnp.where(zero, math.inf, fnp.where(one, 1.0, g))
+    out = _saturating_int(g, od)
+    return fnp.where(fnp.broadcast_to(bad, shape), -1 if od.kind == "i" else 0, out)
+
+
+_WAITS = 8  # waiting times drawn per element and round by _binomial_inversion
+
+
+def _binomial_inversion(k, n, q, shape):
+    """Binomial counts of ``n`` trials of probability ``q`` (float64 arrays of ``shape``; for
+    small ``n * q``): the number of geometric waiting times, ``ceil(log U / log1p(-q))``,
+    whose running sum stays within ``n``. Elements with ``q = 0`` or ``n = 0`` are 0 at
+    once (the loop does not wait for them)."""
+    lq = fnp.log1p(fnp.negative(fnp.where(fnp.greater(q, 0.0), q, 0.5)))
+
+    def cond(carry):
+        return fnp.logical_not(fnp.all(carry[3]))
+
+    def body(carry):
+        # _WAITS waiting times per element and round: the number of their running sums
+        # within n is added to the count, and the element is done once one is beyond n
+        i, total, count, done = carry
+        u = _unit(fold_in(k, i), (_WAITS,) + tuple(shape), _dt.float64, "binomial")
+        wait = fnp.maximum(fnp.ceil(fnp.divide(fnp.log1p(fnp.negative(u)), lq)), 1.0)
+        sums = _add(total, fnp.cumulative_sum(wait, axis=0))
+        within = fnp.sum(fnp.astype(fnp.less_equal(sums, n), fnp.float64), axis=0)
+        count = fnp.where(done, count, _add(count, within))
+        total = fnp.where(done, total, sums[-1, ...])
+        return i + 1, total, count, fnp.logical_or(done, fnp.greater(sums[-1, ...], n))
+
+    zero = fnp.zeros_like(_key_words(k, "binomial")[0])
+    dev = fnp.device(q)
+    init = (zero, fnp.zeros(shape, dtype=fnp.float64, device=dev),
+            fnp.zeros(shape, dtype=fnp.float64, device=dev),
+            fnp.logical_or(fnp.less_equal(q, 0.0), fnp.less(n, 1.0)))
+    return _while(cond, body, init)[2]
+
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _stirling_tail(x):
+    """``log(x!) - ((x + 1/2) log(x + 1) - (x + 1) + log(2 pi) / 2)``, Stirling's formula's
+    error, for whole ``x >= 0``: from ``gammaln`` below 10, its asymptotic series (to
+    ``1e-10``) from 10 on, where the difference of ``gammaln`` would cancel."""
+    small = fnp.less(x, 10.0)
+    xs = fnp.where(small, x, 0.0)
+    exact = _sub(_sp.gammaln(_add(xs, 1.0)),
+                 _add(_sub(_mul(_add(xs, 0.5), fnp.log1p(xs)), _add(xs, 1.0)), _HALF_LOG_2PI))
+    z = fnp.where(small, 10.0, _add(x, 1.0))
+    iz2 = fnp.divide(1.0, _mul(z, z))
+    series = fnp.divide(_sub(1.0 / 12, _mul(iz2, _sub(1.0 / 360, fnp.divide(iz2, 1260.0)))), z)
+    return fnp.where(small, exact, series)
+
+
+def _log_binomial_ratio(n, q, k, m, tails_m):
+    """``log(P(k) / P(m))`` for the binomial of ``n`` trials of probability ``q``, whole
+    ``0 <= k, m <= n`` (``tails_m``: the Stirling tails of ``m`` and ``n - m``), by Stirling's
+    formula with its tails, in the form whose terms stay of the order of the result: with
+    ``d = k - m``, ``(m + 1/2) log1p(-d / (k + 1)) + (n - m + 1/2) log1p(d / (n - k + 1))
+    - d log((k + 1) (1 - q) / ((n - k + 1) q))`` plus the tails (a difference of
+    ``gammaln`` loses all digits at ``n = 1e15``)."""
+    d = _sub(k, m)
+    nk1 = _add(_sub(n, k), 1.0)
+    t1 = _mul(_add(m, 0.5), fnp.log1p(fnp.negative(fnp.divide(d, _add(k, 1.0)))))
+    t2 = _mul(_add(_sub(n, m), 0.5), fnp.log1p(fnp.divide(d, nk1)))
+    t3 = _mul(d, fnp.log(fnp.divide(_mul(_add(k, 1.0), _sub(1.0, q)), _mul(nk1, q))))
+    tails = _sub(tails_m, _add(_stirling_tail(k), _stirling_tail(_sub(n, k))))
+    return _add(_sub(_add(t1, t2), t3), tails)
+
+
+def _binomial_btrs(k, n, q, shape, skip):
+    """Binomial counts of ``n`` trials of probability ``q <= 1/2`` (float64 arrays of
+    ``shape``; for ``n * q`` above 10): Hörmann's transformed rejection with squeeze (BTRS;
+    "The generation of binomial random variates", 1993), its exact acceptance test on the
+    log-ratio of probabilities :func:`_log_binomial_ratio`. Elements where ``skip`` is true are not drawn (0; the loop does not
+    wait for them)."""
+    spq = fnp.sqrt(_mul(_mul(n, q), _sub(1.0, q)))
+    b = _add(1.15, _mul(2.53, spq))
+    a = _add(_add(-0.0873, _mul(0.0248, b)), _mul(0.01, q))
+    c = _add(_mul(n, q), 0.5)
+    v_r = _sub(0.92, fnp.divide(4.2, b))
+    alpha = _mul(_add(2.83, fnp.divide(5.1, b)), spq)
+    m = fnp.floor(_mul(_add(n, 1.0), q))
+    tails_m = _add(_stirling_tail(m), _stirling_tail(_sub(n, m)))
+
+    def cond(carry):
+        return fnp.logical_not(fnp.all(carry[2]))
+
+    def body(carry):
+        i, out, done = carry
+        ku, kv = _pair(fold_in(k, i))
+        u = _sub(_unit(ku, shape, _dt.float64, "binomial"), 0.5)
+        v = _unit(kv, shape, _dt.float64, "binomial")
+        us = _sub(0.5, fnp.abs(u))
+        kk = fnp.floor(_add(_mul(_add(fnp.divide(_mul(a, 2.0), us), b), u), c))
+        inside = fnp.logical_and(fnp.greater_equal(kk, 0.0), fnp.less_equal(kk, n))
+        kc = fnp.where(inside, kk, 0.0)
+        squeeze = fnp.logical_and(fnp.greater_equal(us, 0.07), fnp.less_equal(v, v_r))
+        lv = fnp.log(fnp.divide(_mul(v, alpha), _add(fnp.divide(a, _mul(us, us)), b)))
+        bound = _log_binomial_ratio(n, q, kc, m, tails_m)
+        ok = fnp.logical_and(inside, fnp.logical_or(squeeze, fnp.less_equal(lv, bound)))
+        out = fnp.where(fnp.logical_and(ok, fnp.logical_not(done)), kc, out)
+        return i + 1, out, fnp.logical_or(done, ok)
+
+    zero = fnp.zeros_like(_key_words(k, "binomial")[0])
+    dev = fnp.device(q)
+    init = (zero, fnp.zeros(shape, dtype=fnp.float64, device=dev), skip)
+    return _while(cond, body, init)[1]
+
+
+def _binomial(k, n, p, shape):
+    """Binomial counts (float64) of ``n`` trials (floored) of probability ``p``, float64
+    arrays broadcasting to ``shape``: nan where ``n`` is nan or negative or ``p`` is nan or
+    outside [0, 1], inf where ``n`` is inf."""
+    n, p = fnp.broadcast_to(n, shape), fnp.broadcast_to(p, shape)
+    bad = fnp.logical_not(fnp.logical_and(
+        fnp.logical_and(fnp.greater_equal(n, 0.0), fnp.greater_equal(p, 0.0)),
+        fnp.less_equal(p, 1.0)))
+    infinite = fnp.logical_and(fnp.isinf(n), fnp.logical_not(bad))
+    flip = fnp.greater(p, 0.5)
+    n = fnp.where(fnp.logical_or(bad, infinite), 0.0, fnp.floor(n))
+    q = fnp.where(bad, 0.0, fnp.where(flip, _sub(1.0, p), p))
+    small = fnp.less_equal(_mul(n, q), 10.0)
+    ki, kb = _pair(k)
+    s_inv = _binomial_inversion(ki, fnp.where(small, n, 0.0), fnp.where(small, q, 0.0), shape)
+    s_btrs = _binomial_btrs(kb, fnp.where(small, 1e4, n), fnp.where(small, 0.5, q), shape,
+                            small)
+    s = fnp.where(small, s_inv, s_btrs)
+    s = fnp.where(flip, _sub(n, s), s)
+    return fnp.where(bad, math.nan, fnp.where(infinite, math.inf, s))
+
+
+def binomial(key, n, p, shape=None, dtype=None):
+    """Binomial samples: successes in ``n`` trials of probability ``p`` (``n`` floored, as
+    JAX and NumPy), as floats (``float64`` by default, as JAX; the parameters' broadcast shape
+    by default). JAX's methods: counting geometric waiting times for ``n * min(p, 1 - p)``
+    up to 10, Hörmann's BTRS above; its values differ (the loops are vectorised, see
+    :func:`poisson`). nan where ``n`` is nan or negative or ``p`` nan or outside [0, 1]
+    (as JAX), inf where ``n`` is inf. No derivative (the samples are counts)."""
+    d = _float_dtype(dtype, "binomial")
+    like = _key_words(key, "binomial")[0]
+    n = fnp.stop_gradient(_param(n, _dt.float64, like))
+    p = fnp.stop_gradient(_param(p, _dt.float64, like))
+    shape = _shape_params("binomial", shape, n, p)
+    return fnp.astype(_binomial(key, n, p, shape), d)
+
+
+def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
+    """Multinomial counts: ``n`` trials spread over the outcomes of probabilities ``p`` (last
+    axis; scaled by their sum, as JAX, which does not check it), as floats (``float64`` by
+    default; an integer dtype is taken too). As JAX's code (its docstring says otherwise),
+    ``shape`` is the whole result's shape, ``p.shape`` by default: ``p`` broadcasts to it and
+    ``n`` to ``shape[:-1]``. Drawn outcome by outcome, each count a :func:`binomial` of the
+    trials left at the outcome's share of the probability left, as JAX. ``unroll`` is
+    accepted and ignored (the outcomes are a Python loop). No derivative."""
+    if not isinstance(unroll, int):  # (bool is an int)
+        raise TypeError(f"functrans.random.multinomial: unroll must be an int or a bool; got "
+                        f"{unroll!r}")
+    od = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
+    if od.kind not in "fiu":
+        raise TypeError(f"functrans.random.multinomial: dtype must be a real floating or "
+                        f"integer type; got {od.name}")
+    like = _key_words(key, "multinomial")[0]
+    n = fnp.stop_gradient(_param(n, _dt.float64, like))
+    p = fnp.stop_gradient(_param(p, _dt.float64, like))
+    if p.ndim < 1:
+        raise ValueError("functrans.random.multinomial: p must have at least one dimension "
+                         "(the outcomes' axis)")
+    shape = tuple(p.shape) if shape is None else _name_shape(shape, "multinomial")
+    if len(shape) < 1:
+        raise ValueError("functrans.random.multinomial: shape is the whole result's shape "
+                         "(ending with the outcomes' axis); got ()")
+    _check_shape("multinomial", shape, p.shape)
+    _check_shape("multinomial", shape[:-1], n.shape)
+    p = fnp.broadcast_to(p, shape)
+    m = shape[-1]
+    left = fnp.flip(fnp.cumulative_sum(fnp.flip(p, axis=-1), axis=-1), axis=-1)
+    ratio = fnp.clip(fnp.divide(p, fnp.where(fnp.equal(left, 0.0), 1.0, left)), 0.0, 1.0)
+    keys = split(key, m)
+    rest = fnp.broadcast_to(n, shape[:-1])
+    counts = []
+    for j in range(m):
+        c = _binomial(keys[j, :], rest, ratio[..., j], shape[:-1])
+        counts.append(c)
+        rest = _sub(rest, c)
+    out = fnp.stack(counts, axis=-1) if m else fnp.zeros(shape, dtype=fnp.float64,
+                                                         device=fnp.device(p))
     return fnp.astype(out, od)

@@ -546,3 +546,267 @@ def test_choice_p_is_normalised_as_in_jax():
     """As JAX (unlike NumPy), p is not checked to sum to 1: it is scaled by its sum."""
     p = np.array([0.1, 0.2, 0.3, 0.4])
     np.testing.assert_array_equal(fr.choice(K, 4, (20,), p=4 * p), fr.choice(K, 4, (20,), p=p))
+
+
+# -- the samplers added after the first set: binomial ... triangular, and the key helpers -----
+#
+# Their values are not JAX's (the transforms are JAX's, the loops vectorised as poisson's), so
+# they are checked by their distributions: Kolmogorov-Smirnov and chi-square tests against
+# SciPy with fixed keys, on NumPy only (the draws are the same on every backend: the bits
+# are); shapes, dtypes, libraries, vmap and jit on every backend.
+
+NEW_KS = {
+    "lognormal": (lambda k: fr.lognormal(k, 0.7, (N,)), stats.lognorm(0.7)),
+    "pareto": (lambda k: fr.pareto(k, 2.5, (N,)), stats.pareto(2.5)),
+    "rayleigh": (lambda k: fr.rayleigh(k, 1.7, (N,)), stats.rayleigh(scale=1.7)),
+    "maxwell": (lambda k: fr.maxwell(k, (N,)), stats.maxwell()),
+    "weibull_min": (lambda k: fr.weibull_min(k, 1.5, 0.8, (N,)),
+                    stats.weibull_min(0.8, scale=1.5)),
+    "wald": (lambda k: fr.wald(k, 0.6, (N,)), stats.invgauss(0.6)),
+    "wald_wide": (lambda k: fr.wald(k, 30.0, (N,)), stats.invgauss(30.0)),
+    "f": (lambda k: fr.f(k, 3.0, 7.0, (N,)), stats.f(3.0, 7.0)),
+    "f_small_df": (lambda k: fr.f(k, 0.3, 0.5, (N,)), stats.f(0.3, 0.5)),
+    "triangular": (lambda k: fr.triangular(k, -1.0, 0.5, 2.0, (N,)),
+                   stats.triang(0.5, loc=-1.0, scale=3.0)),
+    "triangular32": (lambda k: fr.triangular(k, 0.0, 0.0, 1.0, (N,), "float32"),
+                     stats.triang(0.0)),
+}
+
+
+def _dsm_cdf(x, loc, scale):
+    z = (x - loc) / scale
+    return 0.5 + 0.5 * np.sign(z) * stats.maxwell().cdf(np.abs(z))
+
+
+def test_new_continuous_distributions():
+    k = fr.key(2024)
+    for name, (draw, dist) in NEW_KS.items():
+        x = np.asarray(draw(k)).astype(np.float64)
+        assert x.shape == (N,) and np.isfinite(x).all(), name
+        assert _ks(x, dist.cdf) > 1e-4, name
+    # the double-sided Maxwell: a random sign times a Maxwell sample, scaled and shifted
+    x = np.asarray(fr.double_sided_maxwell(k, 1.0, 2.0, (N,)))
+    assert _ks(x, lambda v: _dsm_cdf(v, 1.0, 2.0)) > 1e-4
+    assert _ks(x, lambda v: _dsm_cdf(v, 1.0, 2.1)) < 1e-6
+    # the tests can fail: a parameter off by 5-10% is rejected at this size
+    assert _ks(np.asarray(fr.pareto(k, 2.5, (N,))), stats.pareto(2.7).cdf) < 1e-6
+    assert _ks(np.asarray(fr.wald(k, 0.6, (N,))), stats.invgauss(0.63).cdf) < 1e-6
+    assert _ks(np.asarray(fr.f(k, 3.0, 7.0, (N,))), stats.f(3.3, 7.0).cdf) < 1e-6
+    # per-element parameters: their broadcast shape by default
+    sig = np.tile(np.array([0.3, 2.0]), (N // 2, 1))
+    x = np.asarray(fr.lognormal(k, sig))
+    for j, s in enumerate((0.3, 2.0)):
+        assert _ks(x[:, j], stats.lognorm(s).cdf) > 1e-4
+
+
+def _chi2_counts(x, pmf, sf, lo=0):
+    """The chi-square p-value of integer draws ``x`` (>= lo) against a pmf, the top cell
+    holding the tail."""
+    x = np.asarray(x).astype(np.int64)
+    top = int(x.max())
+    counts = np.bincount(x - lo, minlength=top - lo + 1)
+    ks = np.arange(lo, top + 1)
+    pr = pmf(ks)
+    pr[-1] = sf(top - 1)
+    keep = x.size * pr > 5
+    want = x.size * pr[keep]
+    return stats.chisquare(counts[keep], want * counts[keep].sum() / want.sum()).pvalue
+
+
+def test_new_discrete_distributions():
+    k = fr.key(77)
+    n = N
+    # both of binomial's methods (n min(p, 1-p) up to 10, above), p above 1/2 (flipped),
+    # and n floored
+    for trials, p in ((10, 0.3), (20, 0.5), (25, 0.45), (400, 0.9), (3.7, 0.2)):
+        x = np.asarray(fr.binomial(k, trials, p, (n,)))
+        assert x.dtype == np.float64 and (x == np.round(x)).all()
+        b = stats.binom(int(trials), p)
+        assert 0 <= x.min() and x.max() <= int(trials)
+        assert _chi2_counts(x, b.pmf, b.sf) > 1e-4, (trials, p)
+    x = np.asarray(fr.binomial(k, 10, 0.3, (n,)))
+    b = stats.binom(10, 0.33)
+    assert _chi2_counts(x, b.pmf, b.sf) < 1e-6  # the test can fail
+    big = np.asarray(fr.binomial(k, 1e9, 0.3, (4000,), "float32"))
+    assert big.dtype == np.float32
+    m, v = 3e8, 1e9 * 0.21
+    assert abs(big.astype(np.float64).mean() - m) < 4 * math.sqrt(v / 4000)
+    # (the acceptance test keeps its digits: a difference of gammaln gave 1.5 v at 1e15)
+    big = np.asarray(fr.binomial(k, 1e15, 0.3, (4000,)))
+    m, v = 3e14, 1e15 * 0.21
+    assert abs(big.mean() - m) < 4 * math.sqrt(v / 4000) and abs(big.var() / v - 1) < 0.1
+    for p in (0.3, 0.02, 0.9):
+        x = np.asarray(fr.geometric(k, p, (n,)))
+        assert x.dtype == np.int64 and x.min() >= 1
+        g = stats.geom(p)
+        assert _chi2_counts(x, g.pmf, g.sf, lo=1) > 1e-4, p
+    x = np.asarray(fr.geometric(k, 0.3, (n,)))
+    assert _chi2_counts(x, stats.geom(0.32).pmf, stats.geom(0.32).sf, lo=1) < 1e-6
+    pm = np.array([0.2, 0.3, 0.1, 0.4])
+    c = np.asarray(fr.multinomial(k, 50.0, pm, shape=(n, 4)))
+    assert c.shape == (n, 4) and c.dtype == np.float64 and (c.sum(-1) == 50).all()
+    for j in range(4):  # each marginal is binomial(50, p_j)
+        b = stats.binom(50, pm[j])
+        assert _chi2_counts(c[:, j], b.pmf, b.sf) > 1e-4, j
+    cov = np.cov(c[:, :2].T)[0, 1]  # -n p_0 p_1 = -3
+    assert abs(cov + 3.0) < 0.25
+    # unnormalised p is scaled by its sum (as JAX)
+    np.testing.assert_array_equal(fr.multinomial(k, 50.0, 3 * pm, shape=(5, 4)),
+                                  fr.multinomial(k, 50.0, pm, shape=(5, 4)))
+
+
+def test_new_samplers_invalid_parameters():
+    k = fr.key(5)
+    n = np.array([-1.0, np.nan, 5.0, np.inf, 5.0, 5.0, 7.0, 7.0])
+    p = np.array([0.5, 0.5, np.nan, 0.5, -0.1, 1.2, 0.0, 1.0])
+    np.testing.assert_array_equal(fr.binomial(k, n, p),  # nan, inf as JAX; p 0 and 1 exact
+                                  [np.nan] * 3 + [np.inf] + [np.nan] * 2 + [0.0, 7.0])
+    np.testing.assert_array_equal(np.isnan(fr.wald(k, np.array([1.0, 0.0, -1.0, np.nan]))),
+                                  [False, True, True, True])
+    p = np.array([0.0, 1.0, np.nan, -1.0, 2.0])
+    np.testing.assert_array_equal(fr.geometric(k, p), [2 ** 63 - 1, 1, -1, -1, -1])
+    np.testing.assert_array_equal(fr.geometric(k, p, dtype="uint8"), [255, 1, 0, 0, 0])
+    # counts beyond the dtype saturate (float32 p, whose int32 maximum is not a float32)
+    np.testing.assert_array_equal(fr.geometric(k, np.float32(1e-30), (3,), "int32"),
+                                  [2 ** 31 - 1] * 3)
+
+
+def test_new_samplers_shapes_dtypes_and_libraries(backend):
+    k = _key(backend, 3)
+    a = backend.asarray(np.array([[0.5], [1.5]]))
+    b = backend.asarray(np.array([1.0, 2.0, 3.0]))
+    cases = {  # result, its shape, its dtype
+        "lognormal": (fr.lognormal(k, b), (3,), "float64"),
+        "lognormal_default": (fr.lognormal(k), (), "float64"),
+        "pareto": (fr.pareto(k, a, (4, 2, 3)), (4, 2, 3), "float64"),
+        "rayleigh": (fr.rayleigh(k, b, dtype="float32"), (3,), "float32"),
+        "maxwell": (fr.maxwell(k, (2, 5)), (2, 5), "float64"),
+        "double_sided_maxwell": (fr.double_sided_maxwell(k, a, b, (4,)), (4, 2, 3), "float64"),
+        "double_sided_maxwell_0": (fr.double_sided_maxwell(k, a, b), (2, 3), "float64"),
+        "weibull_min": (fr.weibull_min(k, a, b), (2, 3), "float64"),
+        "weibull_min_shape": (fr.weibull_min(k, 1.0, b, (2, 3), "float32"), (2, 3), "float32"),
+        "wald": (fr.wald(k, b), (3,), "float64"),
+        "f": (fr.f(k, a, b), (2, 3), "float64"),
+        "triangular": (fr.triangular(k, 0.0, a, 4.0), (2, 1), "float64"),
+        "binomial": (fr.binomial(k, b, 0.4), (3,), "float64"),
+        "binomial32": (fr.binomial(k, 5, a / 2, (2, 2), "float32"), (2, 2), "float32"),
+        "geometric": (fr.geometric(k, backend.asarray(np.array([0.2, 0.7]))), (2,), "int64"),
+        "geometric16": (fr.geometric(k, 0.5, (3,), "int16"), (3,), "int16"),
+        "multinomial": (fr.multinomial(k, backend.asarray(np.array([3.0, 4.0])),
+                                       fnp.full_like(a, 0.25)[:, :1] + fnp.zeros_like(b)),
+                        (2, 3), "float64"),
+        "multinomial_int": (fr.multinomial(k, 6, backend.asarray(np.array([0.5, 0.5])),
+                                           shape=(4, 2), dtype="int32"), (4, 2), "int32"),
+    }
+    for name, (x, shape, dt) in cases.items():
+        assert backend.is_own(x), name
+        v = backend.to_numpy(x)
+        assert v.shape == shape and v.dtype == np.dtype(dt), (name, v.shape, v.dtype)
+        if dt.startswith("float"):
+            assert np.isfinite(v).all(), name
+    m = backend.to_numpy(cases["multinomial"][0])
+    np.testing.assert_array_equal(m.sum(-1), [3.0, 4.0])
+    # the same key gives the same draws; the key helpers
+    np.testing.assert_array_equal(backend.to_numpy(fr.wald(k, b)), backend.to_numpy(fr.wald(k, b)))
+    assert fr.key_impl(k) == "threefry2x32" and fr.key_impl(fr.split(k, 3)) == "threefry2x32"
+    assert fr.key_dtype() == np.uint32 and fr.key_dtype("threefry2x32") == k.dtype
+    assert fr.clone(k) is k and fr.wrap_key_data(k) is k
+    assert fr.wrap_key_data(fr.key_data(k), dtype=fr.key_dtype()) is k
+
+
+def test_new_samplers_independent_streams():
+    keys = fr.split(fr.key(8), 4)
+    draws = np.stack([np.asarray(fr.rayleigh(keys[i], 1.0, (3000,))) for i in range(2)]
+                     + [np.asarray(fr.binomial(keys[i], 40, 0.4, (3000,))) for i in range(2, 4)])
+    assert np.abs(np.corrcoef(draws) - np.eye(4)).max() < 0.1
+
+
+NEW_SAMPLERS = {  # (lognormal and maxwell are normal's formulas: checked through those)
+    "pareto": lambda k: fr.pareto(k, fr.uniform(k, (3,), minval=1.0, maxval=3.0)),
+    "rayleigh": lambda k: fr.rayleigh(k, 2.0, (3,)),
+    "double_sided_maxwell": lambda k: fr.double_sided_maxwell(k, 0.0, 1.0, (3,)),
+    "weibull_min": lambda k: fr.weibull_min(k, 1.0, 2.0, (3,)),
+    "wald": lambda k: fr.wald(k, 1.5, (3,)),  # (f is gamma's loop: not again)
+    "triangular": lambda k: fr.triangular(k, 0.0, 0.3, 1.0, (3,)),
+    # (small counts: a few rounds of the loop; BTRS under jit and vmap is checked below)
+    "binomial": lambda k: fr.binomial(k, fr.uniform(k, (6,), minval=0.0, maxval=20.0), 0.4),
+    "geometric": lambda k: fr.geometric(k, 0.3, (4,)),
+    "multinomial": lambda k: fr.multinomial(k, 8.0, fnp.ones_like(fr.uniform(k, (2,))),
+                                            shape=(4, 2)),
+}
+SAMPLERS.update(NEW_SAMPLERS)  # (vmap over keys and jit: the tests above run them too)
+
+
+def test_new_samplers_vmap_over_parameters(backend):
+    k = _key(backend, 12)
+    n = backend.asarray(np.array([3.0, 40.0, 1000.0]))
+    got = ft.jit(ft.vmap(lambda ni: fr.binomial(k, ni, 0.3, (2,))))(n)
+    want = np.stack([backend.to_numpy(fr.binomial(k, n[i], 0.3, (2,))) for i in range(3)])
+    assert backend.is_own(got)
+    np.testing.assert_array_equal(backend.to_numpy(got), want)
+    s = backend.asarray(np.array([0.5, 2.0]))
+    got = ft.vmap(lambda si: fr.weibull_min(k, si, 1.5, (3,)))(s)
+    want = np.stack([backend.to_numpy(fr.weibull_min(k, s[i], 1.5, (3,))) for i in range(2)])
+    np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-15)
+
+
+def test_new_samplers_pathwise_derivatives(backend):
+    """The transforms' samples are differentiable in their parameters at a fixed key: JVPs and
+    VJPs against central differences of the sample (functrans.testing.check_grads)."""
+    from functrans.testing import check_grads
+    k = _key(backend, 21)
+    x = lambda v: backend.asarray(v)  # noqa
+    check_grads(lambda s: fr.lognormal(k, s, (3,)), (x(0.7),), order=1)
+    check_grads(lambda sc, c: fr.weibull_min(k, sc, c, (3,)), (x(1.5), x(0.8)), order=1)
+    check_grads(lambda lo, mo, hi: fr.triangular(k, lo, mo, hi, (4,)),
+                (x(-1.0), x(0.5), x(2.0)), order=1)
+    check_grads(lambda b: fr.pareto(k, b, (3,)), (x(2.5),), order=1, modes="fwd")
+    check_grads(lambda m: fr.wald(k, m, (3,)), (x(0.8),), order=1, modes="fwd")
+    # f: (X / a) / (Y / b) of gamma samples X, Y of shapes a/2, b/2, differentiable through
+    # their implicit reparameterisation (the sample moves at its fixed quantile, which a
+    # finite difference at the same key does not see): d log X / d(a/2) = -(dP/da)(a/2, X)
+    # / (X p(X; a/2)), P the regularised incomplete gamma function, p the density
+    sp = pytest.importorskip("scipy.special")
+    ks = fr.split(k)
+    kd, kn = ks[0, :], ks[1, :]
+    xg = backend.to_numpy(fr.gamma(kn, 1.5, (3,)))
+    yg = backend.to_numpy(fr.gamma(kd, 2.5, (3,)))
+    val = backend.to_numpy(fr.f(k, 3.0, 5.0, (3,)))
+    np.testing.assert_allclose(val, (xg / 3.0) / (yg / 5.0), rtol=1e-13)
+
+    def slope(h, z):
+        da = (sp.gammainc(h + 1e-6, z) - sp.gammainc(h - 1e-6, z)) / 2e-6
+        return -da / (z * stats.gamma(h).pdf(z))
+
+    t = ft.jvp(lambda a, b: fr.f(k, a, b, (3,)), (x(3.0), x(5.0)), (x(1.0), x(0.0)))[1]
+    np.testing.assert_allclose(backend.to_numpy(t), val * (0.5 * slope(1.5, xg) - 1 / 3.0),
+                               rtol=1e-6)
+    t = ft.jvp(lambda a, b: fr.f(k, a, b, (3,)), (x(3.0), x(5.0)), (x(0.0), x(1.0)))[1]
+    np.testing.assert_allclose(backend.to_numpy(t), val * (1 / 5.0 - 0.5 * slope(2.5, yg)),
+                               rtol=1e-6)
+
+
+NEW_ERRORS = [
+    (lambda: fr.binomial(K, 5, 0.5, (2,), "int64"), TypeError, "real floating"),
+    (lambda: fr.binomial(K, np.ones(3), 0.5, (2,)), ValueError, "must broadcast"),
+    (lambda: fr.geometric(K, 0.5, (2,), "float64"), TypeError, "integer type"),
+    (lambda: fr.multinomial(K, 5, np.ones(3) / 3, shape=(4,)), ValueError, "must broadcast"),
+    (lambda: fr.multinomial(K, 5, 0.5), ValueError, "at least one dimension"),
+    (lambda: fr.multinomial(K, np.ones(2), np.ones(3) / 3), ValueError, "must broadcast"),
+    (lambda: fr.multinomial(K, 5, np.ones(3) / 3, dtype="bool"), TypeError, "dtype"),
+    (lambda: fr.weibull_min(K, np.ones(3), 1.0, (2,)), ValueError, "does not broadcast"),
+    (lambda: fr.lognormal(K, 1.0, (2,), "complex128"), TypeError, "real floating"),
+    (lambda: fr.triangular(K, 0.0, np.ones(3), 1.0, (2,)), ValueError, "must broadcast"),
+    (lambda: fr.key_impl(np.zeros(3, np.uint32)), TypeError, "last axis"),
+    (lambda: fr.key_dtype("rbg"), ValueError, "threefry2x32"),
+    (lambda: fr.wrap_key_data(np.zeros(2, np.int32)), TypeError, "uint32"),
+    (lambda: fr.wrap_key_data(K, impl="threefry2x32", dtype=np.uint32), ValueError, "not both"),
+    (lambda: fr.wrap_key_data(K, impl="unsafe_rbg"), ValueError, "impl"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(NEW_ERRORS)))
+def test_new_errors(case):
+    f, exc, match = NEW_ERRORS[case]
+    with pytest.raises(exc, match=match):
+        f()
