@@ -17,6 +17,7 @@ from functrans.primitives import indexing as I
 from functrans.primitives import linalg as L
 from functrans.primitives import reductions as R
 from functrans.primitives import sorting as So
+from functrans.primitives import special as Sp
 from functrans.testing import check_grads, check_vmap_loop
 
 from .test_namespace_grads import _functrans_primitives
@@ -139,6 +140,7 @@ def _nondiff_cases(b):
         "chooser weights": (lambda x: R.chooser_weights_p.bind(x, R.reduce_max(x, (0,)),
                                                                axes=(0,)),
                             (b.asarray([[1.0, 2.0, 2.0], [0.5, 0.5, -1.0]]),)),
+        "riemann zeta": (lambda x: Sp.riemann_zeta(x * 2.0 + 0.25), (xs,)),  # (no pole)
         "schur": (lambda x: L.schur(x + b.asarray(np.diag([0.0, 3.0, 6.0])), "real", None),
                   (b.asarray(np.arange(9.0).reshape(3, 3) * 0.1),)),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
@@ -150,7 +152,7 @@ def _nondiff_cases(b):
 @pytest.mark.parametrize("name", ["comparisons", "rounding", "predicates", "bitwise", "logical",
                                   "index reductions", "searchsorted, batched sequence",
                                   "searchsorted, batched values", "chooser weights",
-                                  "creation", "schur"])
+                                  "creation", "schur", "riemann zeta"])
 def test_vmap_of_non_differentiable_primitives(backend, name):
     if name == "schur" and backend.name != "numpy":
         pytest.skip("schur runs on NumPy only (through SciPy)")
