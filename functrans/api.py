@@ -15,8 +15,8 @@ from .backends import _by_type, _registry_hooks, backend_of, default as _default
 from .batching import vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
-from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError, IntegerInputError,
-                     NonScalarOutputError, TangentMismatchError)
+from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
+                     IntegerInputError, NonScalarOutputError, TangentMismatchError)
 from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
