@@ -26,7 +26,7 @@ from ._base import (_SCALARS, _as_operand, _dtype, _shape, add, astype, concat, 
                     not_equal,
                     reshape, subtract, where)
 from ._elementwise import isnan, logical_and, logical_not, logical_or
-from ._searching import searchsorted
+from ._searching import _check_size, searchsorted
 from ._statistics import all, any, diff, sum
 
 __all__ = ["histogram", "histogram_bin_edges", "histogram2d", "histogramdd", "bincount",
@@ -561,15 +561,7 @@ def _bincount_weights(weights, x, n):
 
 def _bincount_length(x, weights, length):
     from ._base import less, maximum, minimum, where
-    if isinstance(length, bool):
-        raise TypeError("bincount: length must be an integer (not a bool)")
-    try:
-        length = operator.index(length)
-    except TypeError:
-        raise TypeError(f"bincount: length must be a Python integer (the static number of "
-                        f"bins); got {type(length).__name__}") from None
-    if length < 0:
-        raise ValueError(f"bincount: length must not be negative; got {length}")
+    length = _check_size("bincount", length, "length", "the static number of bins")
     x = _operand(x, weights if weights is not None and not isinstance(weights, (list, tuple))
                  else None)
     if len(_shape(x)) != 1:

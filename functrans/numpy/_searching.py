@@ -45,17 +45,18 @@ def argmin(x, /, axis=None, *, keepdims=False):
     return _arg_reduction(_red.argmin_p, x, axis, keepdims)
 
 
-def _check_size(name, size):
+def _check_size(name, size, param="size", meaning="the static length of the result"):
+    """A static, non-negative Python int given as ``param`` (JAX's ``size=``, ``length=``)."""
     import operator
     if isinstance(size, bool):
-        raise TypeError(f"{name}: size must be an integer (not a bool)")
+        raise TypeError(f"{name}: {param} must be an integer (not a bool)")
     try:
         size = operator.index(size)
     except TypeError:
-        raise TypeError(f"{name}: size must be a Python integer (the static length of the "
-                        f"result); got {type(size).__name__}") from None
+        raise TypeError(f"{name}: {param} must be a Python integer ({meaning}); got "
+                        f"{type(size).__name__}") from None
     if size < 0:
-        raise ValueError(f"{name}: size must not be negative; got {size}")
+        raise ValueError(f"{name}: {param} must not be negative; got {size}")
     return size
 
 
