@@ -16,7 +16,7 @@ from .backends import numpy_backend as _numpy_backend  # noqa: F401  (the defaul
 from . import numpy  # noqa: F401
 from .api import (ShapeDtypeStruct, elementwise_grad, eval_shape, grad,  # noqa: F401
                   hessian, hvp, jacfwd, jacobian, jacrev, jvp, linear_transpose, linearize,
-                  make_graph, value_and_grad, vjp, vmap)
+                  make_graph, pmap, value_and_grad, vjp, vmap)
 from .backends import default_backend  # noqa: F401
 from .checkpointing import checkpoint, remat  # noqa: F401
 from .compiling import jit  # noqa: F401

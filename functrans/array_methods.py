@@ -126,7 +126,8 @@ class _IndexUpdate:
         fnp, x = _fnp(), self.x
         shape = tuple(x.shape)
         key = self.idx if isinstance(self.idx, tuple) else (self.idx,)
-        key = [fnp.asarray(k) if isinstance(k, list) else k for k in key]
+        # (a list index made on x's library and device: the gathers below mix them)
+        key = [fnp.asarray(k, device=fnp.device(x)) if isinstance(k, list) else k for k in key]
 
         def width(k):  # the axes of x an entry indexes
             if k is None or k is Ellipsis or type(k) is bool:

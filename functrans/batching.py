@@ -20,7 +20,7 @@ from .core import _SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current, ge
 from .errors import BatchingError, ConcretizationError, MissingRuleError
 from .tree import NAMESPACE, tree_flatten, tree_unflatten
 
-__all__ = ["vmap"]
+__all__ = ["vmap", "pmap"]
 
 
 class BatchTracer(Tracer):
@@ -57,7 +57,18 @@ class BatchTracer(Tracer):
 
 
 class BatchInterpreter(Interpreter):
-    __slots__ = ()
+    """``axis_name``: the vmap's name for collectives (functrans.collectives), or None;
+    ``axis_size``: its number of members; ``like``: a mapped argument (for the library and
+    device of arrays the collectives create), or None."""
+
+    __slots__ = ("axis_name", "axis_size", "like")
+
+    def __init__(self, parent, axis_name=None, axis_size=None, like=None):
+        self.parent = parent
+        self.active = True
+        self.axis_name = axis_name
+        self.axis_size = axis_size
+        self.like = like
 
     def process(self, prim, args, params):
         vals = dims = None
@@ -70,8 +81,13 @@ class BatchInterpreter(Interpreter):
                 vals[i] = a.val
                 dims[i] = 0
             i += 1
-        if vals is None:  # nothing batched: the parent handles it once for the whole batch
-            return self.parent.process(prim, args, params)
+        if vals is None:
+            # Nothing batched: the parent handles it once for the whole batch; except a
+            # collective over this vmap's name (psum of a constant is size × it).
+            if (self.axis_name is None or not prim.collective
+                    or self.axis_name not in params["axis_name"]):
+                return self.parent.process(prim, args, params)
+            vals, dims = list(args), [None] * len(args)
         rule = prim.batch
         if rule is None:
             if prim.jvp_inline is not None:  # defined by traceable operations: run those
@@ -106,8 +122,8 @@ class _AdoptingBatchInterpreter(BatchInterpreter):
 
     __slots__ = ("adopted",)
 
-    def __init__(self, parent, adopted):
-        super().__init__(parent)
+    def __init__(self, parent, adopted, axis_name=None, axis_size=None, like=None):
+        super().__init__(parent, axis_name, axis_size, like)
         self.adopted = adopted
 
     def process(self, prim, args, params):
@@ -123,7 +139,8 @@ def vmap_within(batch_interp, fun, in_axes=0, out_axes=0):
     """``vmap(fun, in_axes, out_axes)`` for a batching rule of ``batch_interp``: ``fun`` may
     close over that interpreter's tracers (see _AdoptingBatchInterpreter)."""
     adopted = (batch_interp,) + getattr(batch_interp, "adopted", ())
-    return _vmap(fun, in_axes, out_axes, None, adopted)
+    # The same members as batch_interp's: collectives over its name are this vmap's.
+    return _vmap(fun, in_axes, out_axes, None, adopted, batch_interp.axis_name)
 
 
 # -- vmap --------------------------------------------------------------------------------------
@@ -172,7 +189,7 @@ def _move_axis(x, src, dst):
     return x if src == dst else fnp.moveaxis(x, src, dst)
 
 
-def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
+def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
     """Vectorise ``fun`` over an axis of its arguments: ``vmap(f)(xs)`` is ``f`` applied to each
     ``xs[i]``, stacked — computed by running ``f`` once on the whole arrays.
 
@@ -184,7 +201,13 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
             from the end. Keyword arguments are always mapped over their axis 0.
         out_axes: where the batch axis goes in each output (int, None or a tree prefix of the
             output); None requires that output not to depend on the batch.
+        axis_name: a name (any hashable, usually a string) for the batch axis, which the
+            collectives of :mod:`functrans.lax` (``psum``, ``pmean``, ``all_gather``,
+            ``axis_index``...) inside ``fun`` refer to: ``psum(x, axis_name)`` is the sum
+            of ``x`` over the batch members.
         axis_size: the batch size, needed only when no argument is mapped.
+        spmd_axis_name: accepted for JAX's signature; it places the batch on a device mesh
+            in JAX, and has no effect here (one device; values are the same).
 
     Returns:
         A function taking the same arguments as ``fun``, with the batch axis in the mapped
@@ -206,10 +229,16 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         ...     fnp.asarray([[1.0, 2.0], [3.0, 4.0]]), fnp.asarray([1.0, 1.0]))
         array([3., 7.])
     """
-    return _vmap(fun, in_axes, out_axes, axis_size, ())
+    if axis_name is not None:
+        try:
+            hash(axis_name)
+        except TypeError:
+            raise BatchingError(f"vmap: axis_name must be hashable (a string, usually); got "
+                                f"{axis_name!r}.") from None
+    return _vmap(fun, in_axes, out_axes, axis_size, (), axis_name)
 
 
-def _vmap(fun, in_axes, out_axes, axis_size, adopted):
+def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
     name = getattr(fun, "__name__", type(fun).__name__)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
@@ -271,8 +300,9 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted):
         elif size is None:
             raise BatchingError(f"vmap of {name}: no argument is mapped (every in_axes is "
                                 f"None), so the batch size is unknown; pass axis_size.")
-        interp = (_AdoptingBatchInterpreter(_current.get(), adopted) if adopted
-                  else BatchInterpreter(_current.get()))
+        like = leaves[sizes[0][0]] if sizes else None
+        interp = (_AdoptingBatchInterpreter(_current.get(), adopted, axis_name, size, like)
+                  if adopted else BatchInterpreter(_current.get(), axis_name, size, like))
         ins = list(leaves)
         for i, _, ax, _ in sizes:
             ins[i] = BatchTracer(interp, _move_axis(leaves[i], ax, 0))
@@ -282,6 +312,7 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted):
         finally:
             _current.reset(token)
             interp.active = False
+            interp.like = None  # not kept alive by a leaked tracer
         o_leaves, o_tree = tree_flatten(out)
         o_axes = _axes_leaves(out_axes, out, "out_axes", name)
         res = []
@@ -315,3 +346,44 @@ def _broadcast_out(o, size, like):
     from .api import _scalar_like
     o = fnp.asarray(_scalar_like(o, like))
     return fnp.broadcast_to(fnp.expand_dims(o, axis=0), (size,) + tuple(o.shape))
+
+
+def pmap(fun, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnums=(),
+         devices=None, backend=None, axis_size=None, donate_argnums=()):
+    """``jax.pmap``'s signature, run on one device: ``jit(vmap(fun, in_axes, out_axes,
+    axis_name))``, so the collectives over ``axis_name`` see every member.
+
+    Each member is a row of the mapped arguments, as each device's shard is in JAX; the values
+    are those JAX computes with one device per member (JAX itself refuses more members than it
+    has devices). ``static_broadcasted_argnums`` are passed whole to every member and are
+    static to the ``jit`` (hashable). ``devices`` and ``backend`` must be None: there is no
+    placement of members on devices here (put the arguments on a device with
+    ``functrans.device_put`` or choose the library with ``functrans.default_backend``).
+    ``donate_argnums`` is accepted and has no effect."""
+    from .compiling import jit
+    if devices is not None or backend is not None:
+        raise NotImplementedError(
+            "pmap: devices= and backend= are not supported (functrans runs every member on "
+            "the device of the arguments); leave them None and move the arguments with "
+            "functrans.device_put.")
+    static = (static_broadcasted_argnums,) if isinstance(static_broadcasted_argnums, int) \
+        else tuple(static_broadcasted_argnums)
+    if not static:
+        return jit(vmap(fun, in_axes, out_axes, axis_name=axis_name, axis_size=axis_size))
+    compiled = {}
+
+    @functools.wraps(fun)
+    def mapped(*args, **kwargs):
+        n = len(args)
+        pos = tuple(sorted(i % n for i in static if -n <= i < n))
+        f = compiled.get((n, pos))
+        if f is None:
+            axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * n
+            if len(axes) != n:
+                raise BatchingError(f"pmap of {getattr(fun, '__name__', 'fun')}: in_axes has "
+                                    f"{len(axes)} entries for {n} positional arguments.")
+            axes = tuple(None if i in pos else a for i, a in enumerate(axes))
+            f = compiled[(n, pos)] = jit(vmap(fun, axes, out_axes, axis_name=axis_name,
+                                              axis_size=axis_size), static_argnums=pos)
+        return f(*args, **kwargs)
+    return mapped

@@ -99,7 +99,7 @@ def _carries(o):
     return type(o) not in _SCALAR_DTYPES and _dt.is_float(get_aval(o).dtype)
 
 
-def _call_batch(args, dims, fun):
+def _call_batch(args, dims, fun, batch_interp):
     # The batched function, staged again and still checkpointed (a transform outside this
     # vmap keeps rematerialising it). Unbatched operands stay unbatched (no broadcast of
     # the weights to the batch), and outputs that do not depend on the batch stay so.
@@ -107,7 +107,9 @@ def _call_batch(args, dims, fun):
     out_dims = []
 
     def batched(*xs):
-        interp = BatchInterpreter(_current.get())
+        # the same members as batch_interp's (collectives over its name are this one's)
+        interp = BatchInterpreter(_current.get(), batch_interp.axis_name,
+                                  batch_interp.axis_size, batch_interp.like)
         ins = [x if d is None else BatchTracer(interp, x) for x, d in zip(xs, dims)]
         token = _current.set(interp)
         try:
@@ -130,6 +132,7 @@ def _call_batch(args, dims, fun):
 checkpoint_call_p.def_impl(lambda backend, *args, fun: list(fun(*args)))
 checkpoint_call_p.def_jvp(_call_jvp)
 checkpoint_call_p.def_batch(_call_batch)
+checkpoint_call_p.batch_sees_interp = True
 # Staged (make_graph, or the forward of a staged hvp): the function's own operations.
 checkpoint_call_p.inline = lambda *args, fun: list(fun(*args))
 

@@ -39,6 +39,7 @@ from . import dtypes as _dt
 from .backends import backend_of
 from .backends import _default, default as default_backend_
 from .checkpointing import _fresh, _stage, _static
+from .collectives import axis_env
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
 from .graph import Graph, Var, _last_uses, eval_graph, exact_key, prune, read_vars
 from .errors import RestagingWarning
@@ -461,6 +462,11 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
                 if not (t in _SCALAR_DTYPES or _static(x)):
                     arrays.append(x)
                     traced = traced or isinstance(x, Tracer)
+        cur = _current.get()
+        if type(cur) is not EvalInterpreter:  # under transforms: the named vmaps' sizes too
+            env = axis_env(cur)  # (a collective's result depends on them)
+            if env:
+                keys.append(env)
         key = tuple(keys)
         entry = cache.get(key)
         if entry is not None:

@@ -496,24 +496,27 @@ def _cond_jvp(primals, tangents, branches, n_ops, spans):
     return outs, tangents_out
 
 
-def _cond_batch(vals, dims, branches, n_ops, spans):
+def _cond_batch(vals, dims, branches, n_ops, spans, batch_interp):
     index, args = vals[0], list(vals[1:])
     in_axes = tuple(dims[1:])
     size = batch_size(vals, dims)
     fns = _branch_fns(branches, n_ops, spans)
     n_out = len(branches[0].outputs)
+    name = batch_interp.axis_name  # (collectives in the branches see the same members)
     from .batching import vmap
     if dims[0] is None:  # one branch for the whole batch
-        batched = [vmap(f, in_axes=in_axes, axis_size=size) for f in fns]
+        batched = [vmap(f, in_axes=in_axes, axis_size=size, axis_name=name) for f in fns]
         return _switch(index, batched, args, "cond"), [0] * n_out
-    chosen = _concrete(index)
+    # A named batch runs whole (a collective in a branch reduces over every member).
+    chosen = _concrete(index) if name is None else None
     if chosen is not None:
         return _cond_by_groups(chosen, fns, args, in_axes, n_out), [0] * n_out
-    if size and not _staging():  # vmap inside vmap: the index is concrete to the outer one
+    if size and not _staging() and name is None:
+        # vmap inside vmap: the index is concrete to the outer one
         return _member_by_member(cond_p, vals, dims, size,
                                  dict(branches=branches, n_ops=n_ops, spans=spans))
     # Abstract: every branch on the whole batch, then each member's result chosen.
-    results = [vmap(f, in_axes=in_axes, axis_size=size)(*args) for f in fns]
+    results = [vmap(f, in_axes=in_axes, axis_size=size, axis_name=name)(*args) for f in fns]
     out = results[-1]
     for k in range(len(results) - 2, -1, -1):
         out = [fnp.where(_expand(index == k, a.ndim), a, o) for a, o in zip(results[k], out)]
@@ -559,6 +562,7 @@ cond_p.def_impl(_cond_impl)
 cond_p.def_abstract_eval(lambda index, *avals, branches, **_: _out_avals(branches[0]))
 cond_p.def_jvp(_cond_jvp)
 cond_p.def_batch(_cond_batch)
+cond_p.batch_sees_interp = True
 
 # -- cond_lin: a cond's tangent map, linear in the tangents, with the inputs as residuals ------
 
@@ -765,7 +769,7 @@ def _while_jvp(primals, tangents, cond, body, n_cc, n_bc):
     return res[:nc], tangents_out
 
 
-def _while_batch(vals, dims, cond, body, n_cc, n_bc):
+def _while_batch(vals, dims, cond, body, n_cc, n_bc, batch_interp):
     from .batching import vmap
     start = n_cc + n_bc
     size = batch_size(vals, dims)
@@ -773,11 +777,14 @@ def _while_batch(vals, dims, cond, body, n_cc, n_bc):
     carry = [with_batch(v, d, size)
              for v, d in zip(vals[start:], dims[start:])]
     nc = len(carry)
-    alive = vmap(lambda *a: cond(*a), in_axes=(0,) * nc + tuple(dims[:n_cc]), axis_size=size)
+    name = batch_interp.axis_name  # a named batch steps whole (for its collectives)
+    alive = vmap(lambda *a: cond(*a), in_axes=(0,) * nc + tuple(dims[:n_cc]), axis_size=size,
+                 axis_name=name)
     step = vmap(lambda *a: body(*a), in_axes=(0,) * nc + tuple(dims[n_cc:start]),
-                axis_size=size)
+                axis_size=size, axis_name=name)
 
-    if size and not _staging() and _concrete(alive(*carry, *cc)[0]) is None:
+    if (size and not _staging() and name is None
+            and _concrete(alive(*carry, *cc)[0]) is None):
         # vmap inside vmap: the predicates are abstract here but concrete to the outer vmap.
         return _member_by_member(while_p, vals, dims, size,
                                  dict(cond=cond, body=body, n_cc=n_cc, n_bc=n_bc))
@@ -785,7 +792,7 @@ def _while_batch(vals, dims, cond, body, n_cc, n_bc):
 
     def body_fn(c):
         live = alive(*c, *cc)[0]
-        m = _concrete(live)
+        m = _concrete(live) if name is None else None
         if m is None:  # staged: the body on every member, the finished ones keep their value
             new = step(*c, *bc)
             return [fnp.where(_expand(live, x.ndim), x_new, x) for x_new, x in zip(new, c)]
@@ -810,6 +817,7 @@ while_p.def_impl(_while_impl)
 while_p.def_abstract_eval(lambda *avals, n_cc, n_bc, **_: list(avals[n_cc + n_bc:]))
 while_p.def_jvp(_while_jvp)
 while_p.def_batch(_while_batch)
+while_p.batch_sees_interp = True
 
 class _WhileLoop:
     """A ``while`` equation's loop as a function of its operands, run in Python (on values
@@ -1225,7 +1233,7 @@ def _scan_jvp(primals, tangents, body, n_consts, n_carry, length, reverse):
     return c_out[:nc] + ys[:n_y], tangents_out
 
 
-def _scan_batch(vals, dims, body, n_consts, n_carry, length, reverse):
+def _scan_batch(vals, dims, body, n_consts, n_carry, length, reverse, batch_interp):
     from .batching import vmap
     start = n_consts + n_carry
     size = batch_size(vals, dims)
@@ -1237,7 +1245,7 @@ def _scan_batch(vals, dims, body, n_consts, n_carry, length, reverse):
     x_axes = tuple(None if d is None else 0 for d in dims[start:])
     nc = len(carry)
     step = vmap(lambda *a: body(*a), in_axes=(0,) * nc + x_axes + tuple(dims[:n_consts]),
-                axis_size=size)
+                axis_size=size, axis_name=batch_interp.axis_name)
 
     def f(c, x):
         outs = step(*c, *x, *consts)
@@ -1466,6 +1474,7 @@ scan_p.def_impl(_scan_impl)
 scan_p.def_abstract_eval(_scan_abstract_eval)
 scan_p.def_jvp(_scan_jvp)
 scan_p.def_batch(_scan_batch)
+scan_p.batch_sees_interp = True
 
 
 def fori_loop(lower, upper, body_fun, init_val):
@@ -1534,6 +1543,8 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
         raise ValueError("lax.map with batch_size needs at least one array in xs (the "
                          "length to map over)")
     n = leaves[0].shape[0]
+    if n == 0:  # nothing to map: the empty results of one (empty) batch
+        return vmap(f)(xs)
     full, rest = divmod(n, batch_size) if n >= batch_size else (0, n)
     outs = []
     if full:

@@ -112,7 +112,7 @@ class Primitive:
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
-                 "into", "project", "value_free", "batch_sees_interp", "_impls",
+                 "into", "project", "value_free", "batch_sees_interp", "collective", "_impls",
                  "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
@@ -146,6 +146,9 @@ class Primitive:
         # primitives that re-run a user's function under vmap, which may close over the
         # batch's own tracers.
         self.batch_sees_interp = False
+        # A collective over a vmap's named axis (functrans.collectives): the vmap of that name
+        # applies its batching rule even to operands it does not batch.
+        self.collective = False
         # backend -> callable(*args, **params), filled on first use; also array type ->
         # the same callable for the types the backend owns, so that functrans.numpy's fast
         # paths find it with one look-up (cleared when the backends registry changes)

@@ -31,6 +31,8 @@ from . import convolution as _convolution
 from . import dtypes as _dt
 from . import lax_ops as _lax_ops
 from . import numpy as fnp
+from .collectives import (all_gather, all_to_all, axis_index, axis_size, pmax,  # noqa: F401
+                          pmean, pmin, ppermute, pshuffle, psum, psum_scatter, pswapaxes)
 from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401
 from .convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  # noqa: F401
                           conv_general_dilated, conv_transpose, conv_with_general_padding,

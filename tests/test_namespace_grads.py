@@ -1787,8 +1787,12 @@ TESTED_ELSEWHERE = {
     "eager_call": "control flow (tests/test_lax.py)",
     "eager_lin": "control flow (tests/test_lax.py)",
 }
+# Collectives over a vmap's named axis: they need an enclosing vmap (tests/test_collectives.py).
+COLLECTIVES = {"psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "ppermute",
+               "all_to_all"}
+TESTED_ELSEWHERE.update(dict.fromkeys(COLLECTIVES, "collectives (tests/test_collectives.py)"))
 # Primitives that are linear in some operand and so need a transpose rule.
-LINEAR = {"add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",
+LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all", "add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",
           "broadcast_in_dim", "transpose", "concat", "flip", "slice", "scatter_slice",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
@@ -1797,14 +1801,16 @@ LINEAR = {"add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "
 
 
 def _functrans_primitives():
-    """The primitives functrans declares (tests may register their own in the registry)."""
-    import functrans.checkpointing
-    import functrans.control_flow
-    import functrans.custom
-    import functrans.primitives as P
+    """The primitives functrans declares (tests may register their own in the registry): those
+    of every functrans module, once the public namespaces are imported."""
+    import sys
+    import functrans.lax  # noqa: F401
+    import functrans.random  # noqa: F401
+    import functrans.scipy  # noqa: F401
+    import functrans.nn  # noqa: F401
     from functrans.core import Primitive
-    mods = [functrans.checkpointing, functrans.custom, functrans.control_flow] + [getattr(P, m) for m in dir(P)
-                                 if type(getattr(P, m)).__name__ == "module"]
+    mods = [m for name, m in list(sys.modules.items())
+            if (name == "functrans" or name.startswith("functrans.")) and m is not None]
     out = {}
     for m in mods:
         for v in vars(m).values():

@@ -520,6 +520,10 @@ INDIRECT = {
     "eager_call": "while",  # its transpose: the loop's VJP, run eagerly
 }
 
+# Collectives over a vmap's named axis, checked under vmap in tests/test_collectives.py.
+COLLECTIVE = {"psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "ppermute",
+              "all_to_all"}
+
 _CASES_BY_PRIM = {c.prim: c for c in CASES}
 
 # -- the table is complete ---------------------------------------------------------------------------
@@ -533,7 +537,8 @@ def _own_registry():
 
 def test_table_is_complete():
     registered = set(_own_registry())
-    listed = set(_CASES_BY_PRIM) | NON_DIFFERENTIABLE | set(INDIRECT) | COMPLEX_ONLY
+    listed = (set(_CASES_BY_PRIM) | NON_DIFFERENTIABLE | set(INDIRECT) | COMPLEX_ONLY
+              | COLLECTIVE)
     missing = sorted(registered - listed)
     assert not missing, (
         f"registered primitives with no entry in tests/test_primitive_grads.py: {missing}. "
@@ -541,7 +546,7 @@ def test_table_is_complete():
         f"NON_DIFFERENTIABLE / INDIRECT / COMPLEX_ONLY.")
     stale = sorted(listed - registered)
     assert not stale, f"entries for primitives that are not registered (renamed?): {stale}"
-    groups = [set(_CASES_BY_PRIM), NON_DIFFERENTIABLE, set(INDIRECT), COMPLEX_ONLY]
+    groups = [set(_CASES_BY_PRIM), NON_DIFFERENTIABLE, set(INDIRECT), COMPLEX_ONLY, COLLECTIVE]
     assert sum(len(g) for g in groups) == len(set().union(*groups)), "listed twice"
     assert len(_CASES_BY_PRIM) == len(CASES), "a primitive appears twice in CASES"
 

@@ -511,9 +511,9 @@ def _grouped_at(name, flat, p, vals):
     so that ties share the derivative equally (as with concrete indices)."""
     from ._base import concat, expand_dims, max as max_, min as min_
     from ._statistics import prod
-    from ._indexing import _setitem
+    from ._indexing import _setitem, take
     same = expand_dims(p, axis=1) == expand_dims(p, axis=0)
-    here = flat[p]
+    here = take(flat, p)  # (flat may be a plain array: flat[p] would convert the tracer p)
     if name in ("multiply", "divide"):
         one = _st.full_like(vals[:1], 1)
         comb = prod(where(same, expand_dims(vals, axis=0), one), axis=1, dtype=_dtype(vals))
