@@ -287,7 +287,10 @@ class Rotation:
     def as_mrp(self):
         """The modified Rodrigues parameters (the axis times ``tan(angle / 4)``, the angle
         in ``[0, pi]``)."""
-        q = _canonical(self.quat)
+        # (the sign of q flipped where w < 0 only, as SciPy: at an angle of pi, w = 0, the
+        # two opposite MRPs of the rotation are kept as the quaternion gives them)
+        q = self.quat
+        q = fnp.where(q[..., 3:] < 0, fnp.negative(q), q)
         return fnp.divide(q[..., :3], 1 + q[..., 3:])
 
     def as_euler(self, seq, degrees=False):
