@@ -1,5 +1,5 @@
 """Review s15: functrans.scipy.linalg (sqrtm's real-result check and error estimate, funm's
-real-result rule), spatial.transform.Rotation.as_mrp at half turns, interpolate's
+real-result rule), spatial.transform.Rotation (as_mrp at half turns, mean's axis), interpolate's
 RegularGridInterpolator differentiated as a pytree on every library, ndimage.map_coordinates'
 SciPy conventions; and the problems found in files owned elsewhere (strict xfails, each with
 its reason)."""
@@ -62,6 +62,19 @@ def test_rotation_as_mrp_at_a_half_turn_keeps_the_quaternions_sign(backend):
     assert backend.is_own(got)
     # SciPy flips only where w < 0: (0, -1, 0, 0) gives (0, -1, 0) (was (0, 1, 0))
     np.testing.assert_allclose(backend.to_numpy(got), SR.from_quat(q).as_mrp(), atol=1e-15)
+
+
+def test_rotation_mean_over_axes_as_scipy(backend):
+    from scipy.spatial.transform import Rotation as SR
+    rng = np.random.default_rng(3)
+    q, w = rng.standard_normal((2, 3, 4)), rng.uniform(0.1, 1.0, (2, 3))
+    for axis, weights in ((1, w), ((0,), w[:, :1]), (None, None)):
+        got = Rotation.from_quat(backend.asarray(q)).mean(
+            None if weights is None else backend.asarray(weights), axis=axis).as_matrix()
+        want = SR.from_quat(q).mean(weights, axis=axis).as_matrix()  # (2,), (3,), ()
+        np.testing.assert_allclose(backend.to_numpy(got), want, atol=1e-12)
+    with pytest.raises(ValueError, match="axis"):
+        Rotation.from_quat(q).mean(axis=2)
 
 
 # -- interpolate --------------------------------------------------------------------------
