@@ -898,8 +898,10 @@ def _sqrtm_impl(b, a):
     import scipy.linalg
     out = _each_matrix((a,), 1, scipy.linalg.sqrtm, (np.complex128,))[0]
     if a.dtype.kind != "c":
-        imag_part = np.abs(out.imag).max()
-        if imag_part > 1e3 * np.finfo(a.dtype).eps * max(1.0, np.abs(out.real).max()):
+        # (relative to each matrix's own size: an absolute floor would let the imaginary
+        # root of a tiny matrix, diag(-1e-30, 4e-30), pass as real and be dropped)
+        imag_part = np.abs(out.imag).max(axis=(-2, -1))
+        if np.any(imag_part > 1e3 * np.finfo(a.dtype).eps * np.abs(out).max(axis=(-2, -1))):
             raise ValueError(
                 "sqrtm: the matrix has an eigenvalue on the negative real axis: its principal "
                 "square root is complex, which a real input cannot give here (its dtype "

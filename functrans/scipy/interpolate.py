@@ -52,7 +52,8 @@ class RegularGridInterpolator:
     (ties go to the lower grid point, as SciPy); a query point outside the grid along any
     axis gives ``fill_value`` (nan by default), or is extrapolated linearly (nearest: the
     edge value) when ``fill_value`` is None. It is a pytree (its grid, values and
-    ``fill_value`` are its leaves), so it can be passed through ``jit``, ``vmap`` and
+    ``fill_value`` are its leaves; a number given as ``fill_value`` is kept as a 0-d array
+    of the values' library and device), so it can be passed through ``jit``, ``vmap`` and
     ``grad``.
 
     Differences from SciPy's: ``bounds_error=False`` is the default and ``True`` raises
@@ -91,6 +92,11 @@ class RegularGridInterpolator:
                                            or hasattr(fill_value, "dtype")):
             raise ValueError(f"{_NAME}: fill_value must be a number or None; got "
                              f"{fill_value!r}")
+        if fill_value is not None and not hasattr(fill_value, "dtype"):
+            # a number as a 0-d array of the values' library and device: a Python number
+            # leaf would be differentiated (grad of the interpolator) as a NumPy value, which
+            # does not mix with another library's values
+            fill_value = fnp.asarray(fill_value, device=fnp.device(values))
         self.grid = grid
         self.values = values
         self.method = method
@@ -180,7 +186,9 @@ class RegularGridInterpolator:
                                fnp.asarray(math.nan, dtype=result.dtype,
                                            device=fnp.device(result)), result)
         if self.fill_value is not None:
-            fill = fnp.asarray(self.fill_value, device=fnp.device(result))
+            fill = self.fill_value
+            if not hasattr(fill, "dtype"):  # (a number put in by tree_unflatten)
+                fill = fnp.asarray(fill, device=fnp.device(result))
             if not fnp.isdtype(result.dtype, "complex floating"):
                 if fnp.isdtype(fill.dtype, "complex floating"):
                     result = fnp.astype(result, fnp.complex128 if _dt.as_dtype(result.dtype) is _dt.float64

@@ -58,6 +58,10 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0):
     ``"constant"`` does not interpolate towards ``cval`` and its ``"wrap"`` has period
     ``n - 1``). The coordinates broadcast together. Integer input gives integer output,
     rounded half away from zero, as both; boolean input is refused.
+    Differences from JAX's, where SciPy's rule is followed: ``order=0`` takes the grid point
+    ``floor(c + 0.5)`` (a coordinate half-way between two points goes up: -0.5 reads index
+    0, where JAX rounds half away from zero to -1), and for integer input ``cval`` is used
+    as given in the interpolation (JAX first casts it to the input's dtype: 1.5 becomes 1).
     The derivative in the coordinates is that of the linear interpolant (0 for
     ``order=0``, one-sided at the grid points)."""
     name = "functrans.scipy.ndimage.map_coordinates"

@@ -287,7 +287,10 @@ class Rotation:
     def as_mrp(self):
         """The modified Rodrigues parameters (the axis times ``tan(angle / 4)``, the angle
         in ``[0, pi]``)."""
-        q = _canonical(self.quat)
+        # (the sign of q flipped where w < 0 only, as SciPy: at an angle of pi, w = 0, the
+        # two opposite MRPs of the rotation are kept as the quaternion gives them)
+        q = self.quat
+        q = fnp.where(q[..., 3:] < 0, fnp.negative(q), q)
         return fnp.divide(q[..., :3], 1 + q[..., 3:])
 
     def as_euler(self, seq, degrees=False):
@@ -363,20 +366,37 @@ class Rotation:
         q = self.quat
         return 2 * fnp.atan2(_safe_norm(q[..., :3]), fnp.abs(q[..., 3]))
 
-    def mean(self, weights=None):
+    def mean(self, weights=None, axis=None):
         """The mean rotation (the quaternion maximizing the weighted sum of squared dot
-        products with these: the leading eigenvector of ``sum w q q^T``), as SciPy."""
+        products with these: the leading eigenvector of ``sum w q q^T``), as SciPy: over
+        every rotation (``axis=None``) or over the batch axes ``axis`` (an int or a tuple);
+        ``weights`` broadcast to the rotations' batch shape."""
         q = self.quat if self.quat.ndim > 1 else self.quat[None, :]
-        q = fnp.reshape(q, (-1, 4))
+        batch = tuple(q.shape[:-1])
+        if axis is None:
+            axes = tuple(range(len(batch)))
+        else:
+            axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+            if any(isinstance(a, bool) or not isinstance(a, int) or not -len(batch) <= a
+                   < len(batch) for a in axes):
+                raise ValueError(f"{_NAME}.mean: axis {axis!r} is out of range for rotations "
+                                 f"of shape {batch}")
+            axes = tuple(a % len(batch) for a in axes)
+            if len(set(axes)) != len(axes):
+                raise ValueError(f"{_NAME}.mean: repeated axis in {axis!r}")
         if weights is not None:
-            w = fnp.reshape(_array(weights), (-1,))
-            if w.shape[0] != q.shape[0]:
-                raise ValueError(f"{_NAME}.mean: expected {q.shape[0]} weights; got "
-                                 f"{w.shape[0]}")
-            qw = fnp.multiply(q, w[:, None])
+            w = _array(weights)
+            try:
+                ok = fnp.broadcast_shapes(tuple(w.shape), batch) == batch
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"{_NAME}.mean: weights of shape {tuple(w.shape)} do not "
+                                 f"broadcast to the rotations' shape {batch}")
+            qw = fnp.multiply(q, w[..., None])
         else:
             qw = q
-        k = fnp.matmul(fnp.matrix_transpose(qw), q)
+        k = fnp.sum(fnp.multiply(qw[..., :, None], q[..., None, :]), axis=axes)
         _, vecs = fnp.linalg.eigh(k)
         return Rotation(vecs[..., :, -1])
 
