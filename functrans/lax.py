@@ -14,12 +14,14 @@ The rest of ``jax.lax``'s operations (:mod:`functrans.lax_ops`): elementwise ari
 functions, bits and comparisons with ``jax.lax``'s strict dtypes and shapes; shapes
 (``pad``, ``broadcast_in_dim``, ``slice``...), reductions, sorting, cumulative operations,
 ``dot_general``; ``associative_scan``; ``custom_root`` and ``custom_linear_solve`` with
-implicit differentiation.
+implicit differentiation; ``gather`` and the scatters; ``mulhi``, ``reduce_precision``,
+``approx_max_k``, ``ragged_dot``, the special functions and the other helpers.
 
 Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated``, ``conv``,
 ``conv_with_general_padding``, ``conv_transpose``, ``conv_dimension_numbers`` and
 ``ConvDimensionNumbers``; ``reduce_window`` with the elementwise ``add``, ``mul``, ``max``,
-``min`` as its computations.
+``min`` as its computations; ``conv_general_dilated_patches``, ``conv_general_dilated_local``
+and the shape helpers (``conv_shape_tuple``, ``padtype_to_pads``...).
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ broadcasts. Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 
 float beside an integer array) is refused.
 
 Also here: the parallel-prefix ``associative_scan``, ``custom_root`` and
-``custom_linear_solve`` with implicit differentiation, and JAX's top-level helpers
-``block_until_ready``, ``device_put`` and ``disable_jit``.
+``custom_linear_solve`` with implicit differentiation, JAX's top-level helpers
+``block_until_ready``, ``device_put`` and ``disable_jit``; XLA's gather and scatters (on
+``take`` and the ``.at`` updates), ``mulhi``, ``reduce_precision``, ``approx_max_k``,
+``ragged_dot`` and the special functions of ``jax.lax`` (on ``functrans.scipy.special``).
 """
 
 from __future__ import annotations
@@ -1736,7 +1738,6 @@ def _windows(what, operand, ind, starts_map, batch_pairs, window, sizes, out_ndi
     result/update axes that run over the indices' batch (their order)."""
     shape = tuple(operand.shape)
     dev = fnp.device(operand)
-    nb = len(batch_positions)
     flat, valid, stride = 0, None, 1
     strides = [0] * len(shape)
     for d in range(len(shape) - 1, -1, -1):
@@ -1769,7 +1770,6 @@ def _windows(what, operand, ind, starts_map, batch_pairs, window, sizes, out_ndi
         flat = fnp.zeros((1,) * out_ndim, dtype=fnp.int64, device=dev)
     if valid is not None:
         valid = _spread(valid, out_ndim, batch_positions)
-    del nb
     return flat, valid
 
 
