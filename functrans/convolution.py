@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import operator
+import typing
 from itertools import product
 from typing import NamedTuple
 
@@ -26,7 +27,10 @@ from .primitives import structural as _st
 
 __all__ = ["ConvDimensionNumbers", "conv_dimension_numbers", "conv_general_dilated", "conv",
            "conv_with_general_padding", "conv_transpose", "reduce_window", "add", "mul",
-           "max", "min"]
+           "max", "min", "conv_general_dilated_patches", "conv_general_dilated_local",
+           "padtype_to_pads", "conv_shape_tuple", "conv_general_permutations",
+           "conv_general_shape_tuple", "conv_transpose_shape_tuple",
+           "reduce_window_shape_tuple", "ConvGeneralDilatedDimensionNumbers"]
 
 _builtin_max, _builtin_min = max, min
 
@@ -518,3 +522,222 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     elif out is x:  # a window of one element: still a new array
         out = fnp.asarray(out, copy=True)
     return out
+
+
+# -- patches, locally connected convolutions, shape helpers (session 15) --------------------
+
+ConvGeneralDilatedDimensionNumbers = typing.Union[
+    typing.Tuple[str, str, str], ConvDimensionNumbers, None]  # (JAX's alias, for annotations)
+
+
+def _logical_to_layout(y, spec):
+    """``y`` with logical axes (first, second, spatial...) placed as ``spec`` says (spec[j]
+    is where logical axis j goes)."""
+    perm = [0] * y.ndim
+    for j, a in enumerate(spec):
+        perm[a] = j
+    return fnp.permute_dims(y, tuple(perm)) if perm != list(range(y.ndim)) else y
+
+
+def conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs_dilation=None,
+                                 rhs_dilation=None, dimension_numbers=None, precision=None,
+                                 preferred_element_type=None):
+    """The patches ``conv_general_dilated`` would see (``jax.lax.conv_general_dilated_patches``):
+    for each output position, the input's values in the window of ``filter_shape`` (the
+    kernel's spatial sizes, in the order of the kernel spec of ``dimension_numbers``),
+    flattened into the output's feature axis in the order (input feature, then the
+    window's positions row-major in that spatial order), so that it has ``C *
+    prod(filter_shape)`` features. Strides, padding, dilations and layouts as for
+    :func:`conv_general_dilated`.
+
+    Differences from JAX: the values are read, not multiplied by a one-hot kernel (an inf
+    or nan in the input stays in its own patch entries; JAX's convolution spreads nan);
+    ``precision`` is checked and has no effect; ``preferred_element_type`` casts the input
+    first."""
+    what = "conv_general_dilated_patches"
+    _not_supported(what, precision, preferred_element_type)
+    x = fnp.asarray(lhs)
+    if preferred_element_type is not None:
+        x = fnp.astype(x, _dt.as_dtype(preferred_element_type))
+    fs = tuple(operator.index(k) for k in filter_shape)
+    if x.ndim < 2 or len(fs) != x.ndim - 2:
+        raise TypeError(f"{what}: filter_shape needs one size per spatial axis of lhs "
+                        f"({x.ndim - 2}); got {fs}.")
+    if any(k < 1 for k in fs):
+        raise ValueError(f"{what}: the filter's sizes must be positive; got {fs}.")
+    dn = conv_dimension_numbers(x.shape, (1, 1) + fs, dimension_numbers)
+    nsp = x.ndim - 2
+    strides = _ints(window_strides, nsp, what, "window_strides")
+    ldil = _ints(lhs_dilation, nsp, what, "lhs_dilation")
+    rdil = _ints(rhs_dilation, nsp, what, "rhs_dilation")
+    if isinstance(padding, str) and any(d != 1 for d in ldil):
+        raise ValueError(f"{what}: String padding with lhs_dilation is not supported (as in "
+                         f"JAX): give explicit (low, high) pairs.")
+    # (the kernel's spatial sizes in its spec's order are filter_shape itself)
+    xs = fnp.permute_dims(x, (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],))
+    N, C = xs.shape[0], xs.shape[-1]
+    sizes = tuple(xs.shape[1:-1])
+    eff = tuple((k - 1) * r + 1 for k, r in zip(fs, rdil))
+    pads = _padding(padding, sizes, eff, strides, what)
+    axes = tuple(range(1, nsp + 1))
+    xs = _dilate_pad(xs, axes, ldil, pads, None, what)
+    slices, outs = _window_slices(xs, axes, fs, rdil, strides, what)
+    K = len(slices)
+    if math.prod(outs) == 0 or N * C == 0:
+        y = fnp.zeros((N, C * K) + tuple(outs), dtype=fnp.result_type(xs),
+                      device=fnp.device(x))
+    else:
+        p = fnp.stack(slices, axis=-1)  # (N, out..., C, K)
+        p = fnp.reshape(p, (N,) + tuple(outs) + (C * K,))
+        y = fnp.permute_dims(p, (0, nsp + 1) + tuple(range(1, nsp + 1)))  # (N, CK, out...)
+    return _logical_to_layout(y, dn.out_spec)
+
+
+def conv_general_dilated_local(lhs, rhs, window_strides, padding, filter_shape,
+                               lhs_dilation=None, rhs_dilation=None, dimension_numbers=None,
+                               precision=None):
+    """A locally connected ("unshared") convolution (``jax.lax.conv_general_dilated_local``):
+    every output position has its own kernel. ``rhs`` has the kernel spec's layout with
+    the output's spatial sizes on its spatial axes and ``C * prod(filter_shape)`` input
+    features (ordered as :func:`conv_general_dilated_patches`'s features) on its ``I``
+    axis: the output at each position is the patch there contracted with that position's
+    kernel. ``precision`` is checked and has no effect."""
+    what = "conv_general_dilated_local"
+    _not_supported(what, precision, None)
+    x, w = fnp.asarray(lhs), fnp.asarray(rhs)
+    fs = tuple(operator.index(k) for k in filter_shape)
+    patches = conv_general_dilated_patches(x, fs, window_strides, padding, lhs_dilation,
+                                           rhs_dilation, dimension_numbers)
+    dn = conv_dimension_numbers(x.shape, (1, 1) + fs, dimension_numbers)
+    if w.ndim != x.ndim:
+        raise TypeError(f"{what}: rhs needs {x.ndim} axes; got shape {tuple(w.shape)}.")
+    # both to logical order: patches (N, I, out...), kernel (O, I, out...)
+    pl = fnp.permute_dims(patches, tuple(dn.out_spec))
+    wl = fnp.permute_dims(w, tuple(dn.rhs_spec))
+    if tuple(wl.shape[1:]) != tuple(pl.shape[1:]):
+        raise TypeError(f"{what}: rhs must have {pl.shape[1]} input features and the "
+                        f"output's spatial sizes {tuple(pl.shape[2:])} (in the kernel "
+                        f"spec's order); got {tuple(wl.shape[1:])}.")
+    if fnp.result_type(pl) is not fnp.result_type(wl):
+        raise TypeError(f"{what}: lhs and rhs must have one dtype (as in jax.lax); got "
+                        f"{fnp.result_type(pl)} and {fnp.result_type(wl)}.")
+    y = fnp.einsum("ni...,oi...->no...", pl, wl)
+    return _logical_to_layout(y, dn.out_spec)
+
+
+def padtype_to_pads(in_shape, window_shape, window_strides, padding):
+    """The ``(low, high)`` pads that the padding ``'VALID'``, ``'SAME'`` or ``'SAME_LOWER'``
+    (any case, or an enum member of those names) gives an input of ``in_shape`` under
+    windows of ``window_shape`` and ``window_strides`` (``jax.lax.padtype_to_pads``): SAME
+    pads to ``ceil(n / stride)`` outputs, the odd pad at the end (SAME_LOWER: at the
+    start). A list of pairs of ints; an unknown string is a RuntimeError, as JAX's."""
+    name = padding if isinstance(padding, str) else getattr(padding, "name", None)
+    if not isinstance(name, str):
+        raise TypeError(f"padtype_to_pads: padding must be 'VALID', 'SAME' or 'SAME_LOWER'; "
+                        f"got {padding!r}.")
+    name = name.upper()
+    if name not in ("VALID", "SAME", "SAME_LOWER"):
+        raise RuntimeError(f"Unrecognized padding type: expected 'VALID', 'SAME', or "
+                           f"'SAME_LOWER', got {padding}.")
+    sizes = [operator.index(n) for n in in_shape]
+    return _padding(name, sizes, [operator.index(k) for k in window_shape],
+                    [operator.index(s) for s in window_strides], "padtype_to_pads")
+
+
+def _strided_size(n, k, s):
+    return _builtin_max((n - k) // s + 1, 0)
+
+
+def conv_shape_tuple(lhs_shape, rhs_shape, strides, pads, batch_group_count=1):
+    """The output shape of a convolution of operands in the default layouts, (N, C,
+    spatial...) and (O, I, spatial...) (``jax.lax.conv_shape_tuple``): ``pads`` a padding
+    string or ``(low, high)`` pairs. A tuple of ints."""
+    lhs_shape, rhs_shape = [operator.index(d) for d in lhs_shape], [operator.index(d) for d
+                                                                    in rhs_shape]
+    if isinstance(pads, str):
+        pads = padtype_to_pads(lhs_shape[2:], rhs_shape[2:], strides, pads)
+    pads = [(operator.index(lo), operator.index(hi)) for lo, hi in pads]
+    if len(pads) != len(lhs_shape) - 2:
+        raise TypeError(f"Wrong number of explicit pads for convolution: expected "
+                        f"{len(lhs_shape) - 2}, got {len(pads)}.")
+    padded = [n + lo + hi for n, (lo, hi) in zip(lhs_shape[2:], pads)]
+    if any(p < 0 for p in padded):
+        raise ValueError(f"conv_shape_tuple: negative padding larger than the dimension: "
+                         f"padding={pads} for lhs_shape[2:]={tuple(lhs_shape[2:])}.")
+    space = [_strided_size(p, k, operator.index(s))
+             for p, k, s in zip(padded, rhs_shape[2:], strides)]
+    bgc = operator.index(batch_group_count)
+    if lhs_shape[0] % bgc:
+        raise ValueError(f"conv_shape_tuple: batch_group_count={bgc} must divide the batch "
+                         f"size {lhs_shape[0]}.")
+    return (lhs_shape[0] // bgc, rhs_shape[0]) + tuple(space)
+
+
+def conv_general_permutations(dimension_numbers):
+    """The axis permutations ``(lhs_perm, rhs_perm, out_perm)`` that bring operands and
+    result of the layouts ``dimension_numbers`` (three strings such as ``('NHWC', 'HWIO',
+    'NHWC')``) to (N, C, spatial...) / (O, I, spatial...), the spatial axes in the kernel
+    spec's order (``jax.lax.conv_general_permutations``)."""
+    if not (isinstance(dimension_numbers, (tuple, list)) and len(dimension_numbers) == 3
+            and all(isinstance(s, str) for s in dimension_numbers)):
+        raise TypeError(f"conv_general_permutations: dimension_numbers must be three strings; "
+                        f"got {dimension_numbers!r}.")
+    n = len(dimension_numbers[0])
+    dn = conv_dimension_numbers((1,) * n, (1,) * n, tuple(dimension_numbers))
+    return tuple(dn.lhs_spec), tuple(dn.rhs_spec), tuple(dn.out_spec)
+
+
+def _permuted(shape, perm):
+    return [operator.index(shape[i]) for i in perm]
+
+
+def _unpermuted(values, perm):
+    out = [0] * len(perm)
+    for j, a in enumerate(perm):
+        out[a] = values[j]
+    return tuple(out)
+
+
+def conv_general_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, dimension_numbers):
+    """The output shape of ``conv_general_dilated`` (no dilation) with string
+    ``dimension_numbers``, in the output's layout (``jax.lax.conv_general_shape_tuple``)."""
+    lp, rp, op = conv_general_permutations(dimension_numbers)
+    out = conv_shape_tuple(_permuted(lhs_shape, lp), _permuted(rhs_shape, rp),
+                           window_strides, padding)
+    return _unpermuted(out, op)
+
+
+def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding,
+                               dimension_numbers):
+    """The output shape of ``conv_transpose`` with string ``dimension_numbers``, in the
+    output's layout (``jax.lax.conv_transpose_shape_tuple``): padding 'SAME', 'VALID' or
+    ``(low, high)`` pairs of the dilated input."""
+    lp, rp, op = conv_general_permutations(dimension_numbers)
+    ls, rs = _permuted(lhs_shape, lp), _permuted(rhs_shape, rp)
+    strides = [operator.index(s) for s in window_strides]
+    if isinstance(padding, str):
+        if padding not in ("SAME", "VALID"):
+            raise ValueError(f"conv_transpose_shape_tuple: padding must be 'SAME', 'VALID' "
+                             f"or pairs; got {padding!r}.")
+        padding = [_transpose_pad(k, s, padding) for k, s in zip(rs[2:], strides)]
+    totals = [operator.index(lo) + operator.index(hi) for lo, hi in padding]
+    space = [(i - 1) * s - k + 2 + t for i, k, s, t in zip(ls[2:], rs[2:], strides, totals)]
+    return _unpermuted([ls[0], rs[0]] + space, op)
+
+
+def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, padding,
+                              base_dilation=None, window_dilation=None):
+    """The output shape of ``reduce_window`` with explicit ``(low, high)`` ``padding``
+    (``jax.lax.reduce_window_shape_tuple``): per axis, the dilated operand padded, and the
+    number of strides of the dilated window that fit in it."""
+    shape = [operator.index(d) for d in operand_shape]
+    wins = [operator.index(k) for k in window_dimensions]
+    if base_dilation is not None:
+        shape = [(d - 1) * operator.index(r) + 1 if d else 0
+                 for d, r in zip(shape, base_dilation)]
+    if window_dilation is not None:
+        wins = [(k - 1) * operator.index(r) + 1 if k else 0
+                for k, r in zip(wins, window_dilation)]
+    return tuple(_strided_size(d + operator.index(lo) + operator.index(hi), k,
+                               operator.index(s))
+                 for d, k, s, (lo, hi) in zip(shape, wins, window_strides, padding))

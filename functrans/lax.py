@@ -14,12 +14,14 @@ The rest of ``jax.lax``'s operations (:mod:`functrans.lax_ops`): elementwise ari
 functions, bits and comparisons with ``jax.lax``'s strict dtypes and shapes; shapes
 (``pad``, ``broadcast_in_dim``, ``slice``...), reductions, sorting, cumulative operations,
 ``dot_general``; ``associative_scan``; ``custom_root`` and ``custom_linear_solve`` with
-implicit differentiation.
+implicit differentiation; ``gather`` and the scatters; ``mulhi``, ``reduce_precision``,
+``approx_max_k``, ``ragged_dot``, the special functions and the other helpers.
 
 Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated``, ``conv``,
 ``conv_with_general_padding``, ``conv_transpose``, ``conv_dimension_numbers`` and
 ``ConvDimensionNumbers``; ``reduce_window`` with the elementwise ``add``, ``mul``, ``max``,
-``min`` as its computations.
+``min`` as its computations; ``conv_general_dilated_patches``, ``conv_general_dilated_local``
+and the shape helpers (``conv_shape_tuple``, ``padtype_to_pads``...).
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ from .control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa
 from .convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  # noqa: F401
                           conv_general_dilated, conv_transpose, conv_with_general_padding,
                           reduce_window)
+from .convolution import (ConvGeneralDilatedDimensionNumbers,  # noqa: F401
+                          conv_general_dilated_local, conv_general_dilated_patches,
+                          conv_general_permutations, conv_general_shape_tuple,
+                          conv_shape_tuple, conv_transpose_shape_tuple, padtype_to_pads,
+                          reduce_window_shape_tuple)
 from .lax_ops import *  # noqa: F401,F403
 from .numpy import stop_gradient  # noqa: F401
 
@@ -52,7 +59,11 @@ __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gra
            "dynamic_update_slice_in_dim", "dynamic_index_in_dim",
            "dynamic_update_index_in_dim", "conv_general_dilated", "conv",
            "conv_with_general_padding", "conv_transpose", "conv_dimension_numbers",
-           "ConvDimensionNumbers", "reduce_window"] + _lax_ops.__all__
+           "ConvDimensionNumbers", "reduce_window", "conv_general_dilated_patches",
+           "conv_general_dilated_local", "padtype_to_pads", "conv_shape_tuple",
+           "conv_general_permutations", "conv_general_shape_tuple",
+           "conv_transpose_shape_tuple", "reduce_window_shape_tuple",
+           "ConvGeneralDilatedDimensionNumbers"] + _lax_ops.__all__
 
 
 def select(pred, on_true, on_false):

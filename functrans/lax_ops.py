@@ -9,8 +9,10 @@ broadcasts. Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 
 float beside an integer array) is refused.
 
 Also here: the parallel-prefix ``associative_scan``, ``custom_root`` and
-``custom_linear_solve`` with implicit differentiation, and JAX's top-level helpers
-``block_until_ready``, ``device_put`` and ``disable_jit``.
+``custom_linear_solve`` with implicit differentiation, JAX's top-level helpers
+``block_until_ready``, ``device_put`` and ``disable_jit``; XLA's gather and scatters (on
+``take`` and the ``.at`` updates), ``mulhi``, ``reduce_precision``, ``approx_max_k``,
+``ragged_dot`` and the special functions of ``jax.lax`` (on ``functrans.scipy.special``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import builtins
 import contextlib
 import enum
 import operator
+import typing
 
 from . import dtypes as _dt
 from . import numpy as fnp
@@ -1574,6 +1577,1004 @@ def disable_jit(disable=True):
         _jit_disabled.reset(token)
 
 
+# -- gather and scatter --------------------------------------------------------------------
+# XLA's gather and scatter, built on functrans.numpy's ``take`` and on the updates of
+# ``x.at[...]`` (functrans/array_methods.py): every position a gather reads (or a scatter
+# writes) becomes one flat index into the operand, computed with functrans.numpy from the
+# (possibly traced) start indices, so every transform applies with the rules of ``take`` and
+# of the ``.at`` updates.
+
+
+class GatherScatterMode(enum.Enum):
+    """How ``gather`` and the scatters treat start indices whose window leaves the operand
+    (``jax.lax.GatherScatterMode``): ``CLIP`` moves the window back inside; ``FILL_OR_DROP``
+    fills a gathered window with ``fill_value`` and drops a scattered one, whole, when any
+    part of it is out of range; ``PROMISE_IN_BOUNDS`` does what XLA does on CPU (a gather
+    clamps, a scatter drops). ``from_any`` reads the strings ``'clip'``, ``'fill'``,
+    ``'drop'``, ``'promise_in_bounds'`` (and None: FILL_OR_DROP, which ``gather`` itself
+    reads as PROMISE_IN_BOUNDS, as JAX's). ``ONE_HOT`` exists for JAX's sake and is
+    refused."""
+    CLIP = 1
+    FILL_OR_DROP = 2
+    PROMISE_IN_BOUNDS = 3
+    ONE_HOT = 4
+
+    @staticmethod
+    def from_any(s):
+        if isinstance(s, GatherScatterMode):
+            return s
+        if type(s).__name__ == "GatherScatterMode":  # jax.lax's own
+            return GatherScatterMode[s.name]
+        named = {"clip": "CLIP", None: "FILL_OR_DROP", "fill": "FILL_OR_DROP",
+                 "drop": "FILL_OR_DROP", "promise_in_bounds": "PROMISE_IN_BOUNDS",
+                 "one_hot": "ONE_HOT"}
+        if isinstance(s, str) or s is None:
+            if s in named:
+                return GatherScatterMode[named[s]]
+        raise ValueError(f"Unknown gather mode {s!r}: use 'clip', 'fill', 'drop', "
+                         f"'promise_in_bounds' or a GatherScatterMode.")
+
+
+class GatherDimensionNumbers(tuple):
+    """How the axes of ``gather``'s operand, start indices and result relate
+    (``jax.lax.GatherDimensionNumbers``, a named tuple): ``offset_dims`` (the result's axes
+    that run within a slice, in increasing order), ``collapsed_slice_dims`` (operand axes of
+    slice size 1 left out of the result), ``start_index_map`` (the operand axis each entry of
+    an index vector starts), ``operand_batching_dims`` and ``start_indices_batching_dims``
+    (operand axes, of slice size 1 and left out, indexed by the position along the paired
+    axis of the start indices)."""
+    __slots__ = ()
+    _fields = ("offset_dims", "collapsed_slice_dims", "start_index_map",
+               "operand_batching_dims", "start_indices_batching_dims")
+
+    def __new__(cls, offset_dims, collapsed_slice_dims, start_index_map,
+                operand_batching_dims=(), start_indices_batching_dims=()):
+        return tuple.__new__(cls, (tuple(offset_dims), tuple(collapsed_slice_dims),
+                                   tuple(start_index_map), tuple(operand_batching_dims),
+                                   tuple(start_indices_batching_dims)))
+
+    offset_dims = property(lambda self: self[0])
+    collapsed_slice_dims = property(lambda self: self[1])
+    start_index_map = property(lambda self: self[2])
+    operand_batching_dims = property(lambda self: self[3])
+    start_indices_batching_dims = property(lambda self: self[4])
+
+    def __repr__(self):
+        return "GatherDimensionNumbers(" + ", ".join(
+            f"{n}={v!r}" for n, v in zip(self._fields, self)) + ")"
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+
+class ScatterDimensionNumbers(tuple):
+    """How the axes of a scatter's operand, indices and updates relate
+    (``jax.lax.ScatterDimensionNumbers``, a named tuple): ``update_window_dims`` (the axes of
+    ``updates`` that run within a window, in increasing order), ``inserted_window_dims``
+    (operand axes of window size 1 that ``updates`` lacks), ``scatter_dims_to_operand_dims``
+    (the operand axis each entry of an index vector starts), ``operand_batching_dims`` and
+    ``scatter_indices_batching_dims`` (operand axes of window size 1 indexed by the position
+    along the paired axis of the indices)."""
+    __slots__ = ()
+    _fields = ("update_window_dims", "inserted_window_dims", "scatter_dims_to_operand_dims",
+               "operand_batching_dims", "scatter_indices_batching_dims")
+
+    def __new__(cls, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims,
+                operand_batching_dims=(), scatter_indices_batching_dims=()):
+        return tuple.__new__(cls, (tuple(update_window_dims), tuple(inserted_window_dims),
+                                   tuple(scatter_dims_to_operand_dims),
+                                   tuple(operand_batching_dims),
+                                   tuple(scatter_indices_batching_dims)))
+
+    update_window_dims = property(lambda self: self[0])
+    inserted_window_dims = property(lambda self: self[1])
+    scatter_dims_to_operand_dims = property(lambda self: self[2])
+    operand_batching_dims = property(lambda self: self[3])
+    scatter_indices_batching_dims = property(lambda self: self[4])
+
+    def __repr__(self):
+        return "ScatterDimensionNumbers(" + ", ".join(
+            f"{n}={v!r}" for n, v in zip(self._fields, self)) + ")"
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+
+def _dnums(dn, cls, what):
+    """``dn`` (ours, JAX's, or anything with the fields) as ``cls``."""
+    if isinstance(dn, cls):
+        return dn
+    try:
+        return cls(*(tuple(int(a) for a in getattr(dn, f, ())) if f in cls._fields[3:]
+                     else tuple(int(a) for a in getattr(dn, f)) for f in cls._fields))
+    except (AttributeError, TypeError):
+        raise TypeError(f"{what}: dimension_numbers must be a {cls.__name__}; got "
+                        f"{dn!r}.") from None
+
+
+def _sorted_unique(dims, bound, what, field):
+    if list(dims) != sorted(set(dims)):
+        raise TypeError(f"{what}: {field} must be sorted and without repeats; got {dims}.")
+    for d in dims:
+        if not 0 <= d < bound:
+            raise TypeError(f"{what}: {field} has {d}, outside [0, {bound}).")
+
+
+def _index_array(indices, what):
+    ind = _array(indices)
+    if _dtype(ind).kind not in "iu":
+        raise TypeError(f"{what}: the indices must have an integer dtype; got "
+                        f"{_dtype(ind).name}.")
+    if ind.ndim < 1:
+        raise TypeError(f"{what}: the indices need at least one axis (the last holds the "
+                        f"index vectors); got a 0-d array.")
+    return fnp.astype(ind, fnp.int64)
+
+
+def _placed(v, n, at, size):
+    """The 1-d ``v`` (of length ``size``) reshaped to ``n`` axes, along axis ``at``."""
+    return fnp.reshape(v, tuple(size if a == at else 1 for a in range(n)))
+
+
+def _spread(v, n, positions):
+    """``v`` (its axes those of a batch) reshaped to ``n`` axes, its axes at ``positions``
+    (increasing) and length 1 elsewhere."""
+    shape = [1] * n
+    for p, s in zip(positions, v.shape):
+        shape[p] = s
+    return fnp.reshape(v, tuple(shape))
+
+
+def _windows(what, operand, ind, starts_map, batch_pairs, window, sizes, out_ndim,
+             batch_positions, mode):
+    """The flat index into ``operand`` of every element of a gather's result or a scatter's
+    updates (an int64 array of ``out_ndim`` axes, broadcast), and whether each window lies
+    inside the operand (None where every one does by construction).
+
+    ``starts_map[k]`` is the operand axis started by entry ``k`` of an index vector;
+    ``batch_pairs`` pairs operand batching axes with axes of the indices' batch;
+    ``window[d]`` is the result/update axis running along operand axis ``d`` (None: a
+    collapsed axis); ``sizes[d]`` the window's size along ``d``; ``batch_positions`` the
+    result/update axes that run over the indices' batch (their order)."""
+    shape = tuple(operand.shape)
+    dev = fnp.device(operand)
+    flat, valid, stride = 0, None, 1
+    strides = [0] * len(shape)
+    for d in range(len(shape) - 1, -1, -1):
+        strides[d] = stride
+        stride *= shape[d]
+    for d, n in enumerate(shape):
+        w = sizes[d]
+        if not 0 <= w <= n:
+            raise TypeError(f"{what}: the window size {w} along operand axis {d} does not "
+                            f"fit its size {n}.")
+        pos = 0
+        if d in starts_map:
+            s = ind[..., starts_map.index(d)]
+            if mode is GatherScatterMode.FILL_OR_DROP:
+                ok = fnp.logical_and(fnp.greater_equal(s, 0), fnp.less_equal(s, n - w))
+                valid = ok if valid is None else fnp.logical_and(valid, ok)
+            s = fnp.clip(s, 0, n - w)
+            pos = _spread(s, out_ndim, batch_positions)
+        elif d in batch_pairs:
+            b = batch_pairs[d]
+            pos = _placed(fnp.arange(ind.shape[b], dtype=fnp.int64, device=dev), out_ndim,
+                          batch_positions[b], ind.shape[b])
+        if window[d] is not None:
+            off = _placed(fnp.arange(w, dtype=fnp.int64, device=dev), out_ndim, window[d], w)
+            pos = off if type(pos) is int else fnp.add(pos, off)
+        if type(pos) is not int:
+            term = pos if strides[d] == 1 else fnp.multiply(pos, strides[d])
+            flat = term if type(flat) is int else fnp.add(flat, term)
+    if type(flat) is int:  # nothing varies (a 0-d operand, or all of it one element)
+        flat = fnp.zeros((1,) * out_ndim, dtype=fnp.int64, device=dev)
+    if valid is not None:
+        valid = _spread(valid, out_ndim, batch_positions)
+    return flat, valid
+
+
+def _gather_mode(mode, what, default):
+    m = GatherScatterMode.from_any(default if mode is None else mode)
+    if m is GatherScatterMode.ONE_HOT:
+        raise NotImplementedError(f"{what}: mode ONE_HOT is not supported; use 'clip', "
+                                  f"'fill'/'drop' or 'promise_in_bounds'.")
+    return m
+
+
+def _default_gather_fill(d):
+    if d.kind in "fc":
+        return float("nan")
+    if d.kind == "b":
+        return True
+    import numpy
+    info = numpy.iinfo(d.name)
+    return int(info.min if d.kind == "i" else info.max)
+
+
+def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_indices=False,
+           indices_are_sorted=False, mode=None, fill_value=None):
+    """XLA's gather (``jax.lax.gather``): slices of ``operand`` of ``slice_sizes``, one per
+    index vector (the last axis of ``start_indices``), laid out as ``dimension_numbers``
+    says (a :class:`GatherDimensionNumbers`, batching axes included).
+
+    Out-of-range starts follow ``mode``: None (JAX's default here) and
+    ``'promise_in_bounds'`` clamp each slice into the operand, as ``'clip'`` does;
+    ``'fill'``/``'drop'`` give ``fill_value`` for a whole slice any part of which is out of
+    range (default NaN for inexact dtypes, the most negative value for signed integers, the
+    largest for unsigned, True for booleans). The derivative in ``operand`` is that of
+    ``functrans.numpy.take`` (a scatter-add); ``unique_indices`` and
+    ``indices_are_sorted`` are accepted and change nothing."""
+    what = "lax.gather"
+    dn = _dnums(dimension_numbers, GatherDimensionNumbers, what)
+    x = _array(operand)
+    m = _gather_mode(mode, what, GatherScatterMode.PROMISE_IN_BOUNDS)
+    ind = _index_array(start_indices, what)
+    sizes = tuple(operator.index(s) for s in slice_sizes)
+    nd = x.ndim
+    if len(sizes) != nd:
+        raise TypeError(f"{what}: slice_sizes has {len(sizes)} entries for an operand of "
+                        f"{nd} axes.")
+    if ind.shape[-1] != len(dn.start_index_map):
+        raise TypeError(f"{what}: the last axis of start_indices ({ind.shape[-1]}) must have "
+                        f"the length of start_index_map ({len(dn.start_index_map)}).")
+    batch = tuple(ind.shape[:-1])
+    out_ndim = len(batch) + len(dn.offset_dims)
+    _sorted_unique(dn.offset_dims, out_ndim, what, "offset_dims")
+    _sorted_unique(dn.collapsed_slice_dims, nd, what, "collapsed_slice_dims")
+    _sorted_unique(dn.operand_batching_dims, nd, what, "operand_batching_dims")
+    if len(set(dn.start_index_map)) != len(dn.start_index_map) or any(
+            not 0 <= d < nd for d in dn.start_index_map):
+        raise TypeError(f"{what}: start_index_map must name distinct operand axes; got "
+                        f"{dn.start_index_map}.")
+    dropped = set(dn.collapsed_slice_dims) | set(dn.operand_batching_dims)
+    if set(dn.collapsed_slice_dims) & set(dn.operand_batching_dims) or set(
+            dn.operand_batching_dims) & set(dn.start_index_map):
+        raise TypeError(f"{what}: an operand batching axis cannot also be collapsed or in "
+                        f"start_index_map; got {dn}.")
+    for d in dropped:
+        if sizes[d] != 1:
+            raise TypeError(f"{what}: a collapsed or batching operand axis needs slice size "
+                            f"1; axis {d} has {sizes[d]}.")
+    kept = [d for d in range(nd) if d not in dropped]
+    if len(kept) != len(dn.offset_dims):
+        raise TypeError(f"{what}: offset_dims has {len(dn.offset_dims)} entries; the operand "
+                        f"has {len(kept)} axes neither collapsed nor batching.")
+    sib = dn.start_indices_batching_dims
+    if len(sib) != len(dn.operand_batching_dims) or len(set(sib)) != len(sib) or any(
+            not 0 <= b < len(batch) for b in sib):
+        raise TypeError(f"{what}: start_indices_batching_dims must pair the "
+                        f"operand_batching_dims with distinct axes of start_indices other "
+                        f"than its last; got {dn}.")
+    pairs = dict(zip(dn.operand_batching_dims, sib))
+    for d, b in pairs.items():
+        if x.shape[d] != batch[b]:
+            raise TypeError(f"{what}: operand batching axis {d} (size {x.shape[d]}) and "
+                            f"start_indices axis {b} (size {batch[b]}) must have one size.")
+    window = [None] * nd
+    for d, p in zip(kept, dn.offset_dims):
+        window[d] = p
+    batch_positions = [p for p in range(out_ndim) if p not in dn.offset_dims]
+    flat, valid = _windows(what, x, ind, list(dn.start_index_map), pairs, window, sizes,
+                           out_ndim, batch_positions, m)
+    out_shape = [0] * out_ndim
+    for p, s in zip(batch_positions, batch):
+        out_shape[p] = s
+    for d in kept:
+        out_shape[window[d]] = sizes[d]
+    flat = fnp.broadcast_to(flat, tuple(out_shape))
+    out = fnp.take(fnp.reshape(x, (-1,)), flat) if x.size else \
+        fnp.zeros(tuple(out_shape), dtype=_dtype(x), device=fnp.device(x))
+    if valid is not None:
+        fill = _default_gather_fill(_dtype(x)) if fill_value is None else fill_value
+        out = fnp.where(valid, out, fnp.full_like(out, fill))
+    return out
+
+
+def _scatter(name, op, operand, scatter_indices, updates, dimension_numbers, mode,
+             unique_indices, func=None):
+    what = f"lax.{name}"
+    dn = _dnums(dimension_numbers, ScatterDimensionNumbers, what)
+    x = _array(operand)
+    m = _gather_mode(mode, what, GatherScatterMode.FILL_OR_DROP)
+    ind = _index_array(scatter_indices, what)
+    if func is None:
+        u = _array(updates)
+        if _dtype(u) is not _dtype(x):
+            raise TypeError(f"lax.scatter requires arguments to have the same dtypes, got "
+                            f"{_dtype(x).name}, {_dtype(u).name} (convert with "
+                            f"lax.convert_element_type).")
+        ushape = tuple(u.shape)
+    else:
+        ushape = tuple(operator.index(s) for s in updates)
+    nd = x.ndim
+    if ind.shape[-1] != len(dn.scatter_dims_to_operand_dims):
+        raise TypeError(f"{what}: the last axis of scatter_indices ({ind.shape[-1]}) must "
+                        f"have the length of scatter_dims_to_operand_dims "
+                        f"({len(dn.scatter_dims_to_operand_dims)}).")
+    batch = tuple(ind.shape[:-1])
+    un = len(ushape)
+    if un != len(batch) + len(dn.update_window_dims):
+        raise TypeError(f"{what}: updates must have {len(batch) + len(dn.update_window_dims)}"
+                        f" axes (the indices' {len(batch)} batch axes and "
+                        f"{len(dn.update_window_dims)} window axes); got shape {ushape}.")
+    _sorted_unique(dn.update_window_dims, un, what, "update_window_dims")
+    _sorted_unique(dn.inserted_window_dims, nd, what, "inserted_window_dims")
+    _sorted_unique(dn.operand_batching_dims, nd, what, "operand_batching_dims")
+    sdod = list(dn.scatter_dims_to_operand_dims)
+    if len(set(sdod)) != len(sdod) or any(not 0 <= d < nd for d in sdod):
+        raise TypeError(f"{what}: scatter_dims_to_operand_dims must name distinct operand "
+                        f"axes; got {tuple(sdod)}.")
+    if set(dn.inserted_window_dims) & set(dn.operand_batching_dims) or set(
+            dn.operand_batching_dims) & set(sdod):
+        raise TypeError(f"{what}: an operand batching axis cannot also be inserted or in "
+                        f"scatter_dims_to_operand_dims; got {dn}.")
+    dropped = set(dn.inserted_window_dims) | set(dn.operand_batching_dims)
+    kept = [d for d in range(nd) if d not in dropped]
+    if len(kept) != len(dn.update_window_dims):
+        raise TypeError(f"{what}: update_window_dims has {len(dn.update_window_dims)} "
+                        f"entries; the operand has {len(kept)} axes neither inserted nor "
+                        f"batching.")
+    sib = dn.scatter_indices_batching_dims
+    if len(sib) != len(dn.operand_batching_dims) or len(set(sib)) != len(sib) or any(
+            not 0 <= b < len(batch) for b in sib):
+        raise TypeError(f"{what}: scatter_indices_batching_dims must pair the "
+                        f"operand_batching_dims with distinct axes of scatter_indices other "
+                        f"than its last; got {dn}.")
+    pairs = dict(zip(dn.operand_batching_dims, sib))
+    for d, b in pairs.items():
+        if x.shape[d] != batch[b]:
+            raise TypeError(f"{what}: operand batching axis {d} (size {x.shape[d]}) and "
+                            f"scatter_indices axis {b} (size {batch[b]}) must have one size.")
+    batch_positions = [p for p in range(un) if p not in dn.update_window_dims]
+    for p, s in zip(batch_positions, batch):
+        if ushape[p] != s:
+            raise TypeError(f"{what}: updates axis {p} has size {ushape[p]}; the indices' "
+                            f"batch axes are {batch}.")
+    window, sizes = [None] * nd, [1] * nd
+    for d, p in zip(kept, dn.update_window_dims):
+        window[d], sizes[d] = p, ushape[p]
+    flat, valid = _windows(what, x, ind, sdod, pairs, window, sizes, un, batch_positions, m)
+    if m is GatherScatterMode.PROMISE_IN_BOUNDS:  # XLA drops such windows, as FILL_OR_DROP
+        flat, valid = _windows(what, x, ind, sdod, pairs, window, sizes, un, batch_positions,
+                               GatherScatterMode.FILL_OR_DROP)
+    size = 1
+    for n in x.shape:
+        size *= n
+    flat = fnp.broadcast_to(flat, ushape)
+    if valid is not None:  # a dropped window writes to one slot past the end, cut off after
+        flat = fnp.where(valid, flat, size)
+    flat = fnp.reshape(flat, (-1,))
+    xf = fnp.reshape(x, (-1,))
+    if valid is not None:
+        xf = fnp.concat([xf, fnp.zeros((1,), dtype=_dtype(x), device=fnp.device(x))])
+    from .core import Tracer
+    from .numpy._indexing import _setitem
+    if func is not None:
+        y = _apply_at(xf, flat, func, unique_indices, size)
+    elif op == "set":
+        y = _setitem(xf, flat, fnp.reshape(u, (-1,)))
+    else:
+        if op in ("multiply", "minimum", "maximum") and isinstance(flat, Tracer) and \
+                not isinstance(xf, Tracer):
+            # (functrans.numpy's multiply/maximum/minimum.at index a plain array with the
+            # traced positions, which NumPy refuses: the operand is made a value of the
+            # indices' transform first, by a select on a condition that is never true)
+            never = fnp.any(fnp.less(flat, 0))
+            xf = fnp.where(never, fnp.zeros_like(xf), xf)
+        y = getattr(fnp, op).at(xf, flat, fnp.reshape(u, (-1,)), inplace=False)
+    if valid is not None:
+        y = y[:size]
+    return fnp.reshape(y, tuple(x.shape))
+
+
+def _apply_at(xf, flat, func, unique, size):
+    """``func`` applied at the flat positions ``flat`` of ``xf`` as often as each is named
+    (the slot ``size``, where dropped windows go, excepted)."""
+    from .backends import backend_of
+    from .core import Tracer
+    from .numpy._base import _to_array
+    from .numpy._indexing import _setitem
+    if isinstance(flat, Tracer):
+        if not unique:
+            raise NotImplementedError(
+                "lax.scatter_apply with indices that are not concrete (under jit or vmap): a "
+                "position written twice would need func applied twice, which cannot be "
+                "counted without the index values. Pass unique_indices=True if no position "
+                "repeats, or use concrete indices.")
+        return _setitem(xf, flat, func(fnp.take(xf, flat)))
+    import numpy
+    ps = numpy.asarray(backend_of(flat).to_numpy(flat)).reshape(-1)
+    uniq, counts = numpy.unique(ps[ps < size], return_counts=True)
+    for k in range(1, int(counts.max(initial=0)) + 1):  # the k-th visit of each position
+        sel = _to_array(uniq[counts >= k].tolist(), dtype=_dt.int64, like=xf)
+        xf = _setitem(xf, sel, func(fnp.take(xf, sel)))
+    return xf
+
+
+def _scatter_doc(name, op, words):
+    def f(operand, scatter_indices, updates, dimension_numbers, *, indices_are_sorted=False,
+          unique_indices=False, mode=None):
+        return _scatter(name, op, operand, scatter_indices, updates, dimension_numbers, mode,
+                        unique_indices)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (
+        f"XLA's scatter with {words} (``jax.lax.{name}``): ``operand`` with each window of "
+        f"``updates`` {'written' if op == 'set' else 'combined'} at the start its index "
+        f"vector (the last axis of ``scatter_indices``) gives, the axes laid out as "
+        f"``dimension_numbers`` (a :class:`ScatterDimensionNumbers`, batching axes "
+        f"included) says; ``updates`` has ``operand``'s dtype.\n\n    Out-of-range windows "
+        f"follow ``mode``: None, ``'fill'``/``'drop'`` and ``'promise_in_bounds'`` drop a "
+        f"whole window any part of which is out of range (XLA's CPU behaviour); ``'clip'`` "
+        f"moves it back inside. Built on ``x.at[...]``'s updates of a flattened operand, so "
+        f"every transform applies"
+        + ({"set": "; of repeated positions the last update wins (JAX leaves the order "
+                   "open)",
+            "add": "; repeated positions accumulate",
+            "subtract": "; repeated positions accumulate",
+            "multiply": "; repeated positions accumulate, and the derivative is defined "
+                        "for them too (JAX's needs ``unique_indices``)",
+            "minimum": "; repeated positions accumulate (a tie shares the derivative)",
+            "maximum": "; repeated positions accumulate (a tie shares the derivative)"}[op])
+        + ". ``indices_are_sorted`` and ``unique_indices`` are accepted and change "
+          "nothing.")
+    return f
+
+
+scatter = _scatter_doc("scatter", "set", "replacement")
+scatter_add = _scatter_doc("scatter_add", "add", "addition")
+scatter_sub = _scatter_doc("scatter_sub", "subtract", "subtraction")
+scatter_mul = _scatter_doc("scatter_mul", "multiply", "multiplication")
+scatter_min = _scatter_doc("scatter_min", "minimum", "the minimum")
+scatter_max = _scatter_doc("scatter_max", "maximum", "the maximum")
+
+
+def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_shape=(),
+                  indices_are_sorted=False, unique_indices=False, mode=None):
+    """``operand`` with ``func`` applied at the positions a scatter with updates of
+    ``update_shape`` would write (``jax.lax.scatter_apply``), once per time a position is
+    written (as JAX's). ``func`` must be elementwise: it is called on a 1-d array of the
+    selected elements (JAX calls it on scalars). Modes as :func:`scatter`'s. Unlike JAX's,
+    it is differentiable (as ``x.at[idx].apply(func)``); with indices that are not concrete
+    (under ``jit`` or ``vmap``) it needs ``unique_indices=True``."""
+    return _scatter("scatter_apply", None, operand, scatter_indices, update_shape,
+                    dimension_numbers, mode, unique_indices, func=func)
+
+
+# -- shapes, creation, types (session 15) --------------------------------------------------
+
+
+def split(operand, sizes, axis=0):
+    """``operand`` cut along ``axis`` into consecutive pieces of ``sizes`` (which add up to
+    the axis' length), as a list (``jax.lax.split``)."""
+    x = _array(operand)
+    ax = _axis(axis, x.ndim, "lax.split")
+    sizes = [operator.index(s) for s in sizes]
+    if any(s < 0 for s in sizes) or builtins.sum(sizes) != x.shape[ax]:
+        raise ValueError(f"lax.split: sizes must be non-negative and add up to the length "
+                         f"{x.shape[ax]} of axis {ax}; got {sizes}.")
+    out, start = [], 0
+    for s in sizes:
+        out.append(slice_in_dim(x, start, start + s, axis=ax))
+        start += s
+    return out
+
+
+def tile(operand, reps):
+    """``operand`` repeated ``reps[i]`` times along each axis ``i`` (``jax.lax.tile``):
+    ``reps`` has one entry per axis (``functrans.numpy.tile`` also pads it)."""
+    x = _array(operand)
+    reps = tuple(operator.index(r) for r in reps)
+    if len(reps) != x.ndim:
+        raise TypeError(f"lax.tile: reps needs one entry per axis of the operand: got "
+                        f"len(reps)={len(reps)} for {x.ndim} axes.")
+    if any(r < 0 for r in reps):
+        raise ValueError(f"lax.tile: reps must be non-negative; got {reps}.")
+    return fnp.tile(x, reps) if reps else fnp.asarray(x, copy=True)
+
+
+def broadcast_like(arr, like_arr):
+    """``arr`` broadcast (NumPy's rules) to the shape of ``like_arr``
+    (``jax.lax.broadcast_like``)."""
+    x = _array(arr)
+    return fnp.broadcast_to(x, tuple(_shape_of(like_arr)))
+
+
+def stack(operands, axis=0):
+    """The operands (one shape and dtype) stacked along a new axis at ``axis``
+    (``jax.lax.stack``)."""
+    ops = [_array(o) for o in operands]
+    if not ops:
+        raise ValueError("lax.stack: at least one operand is needed.")
+    ax = _axis(axis, ops[0].ndim + 1, "lax.stack")
+    return concatenate([expand_dims(o, (ax,)) for o in ops], ax)
+
+
+def unstack(x, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple (``jax.lax.unstack``)."""
+    x = _array(x)
+    ax = _axis(axis, x.ndim, "lax.unstack")
+    return tuple(index_in_dim(x, i, ax, keepdims=False) for i in range(x.shape[ax]))
+
+
+def broadcast_shapes(*shapes):
+    """The shape NumPy's broadcasting gives arrays of ``shapes`` (at least one)
+    (``jax.lax.broadcast_shapes``); a ValueError where they do not broadcast."""
+    if not shapes:
+        raise TypeError("lax.broadcast_shapes: at least one shape is needed.")
+    shapes = [tuple(operator.index(d) for d in s) for s in shapes]
+    n = builtins.max(len(s) for s in shapes)
+    out = []
+    for k in range(n):
+        sizes = {s[len(s) - n + k] for s in shapes if len(s) - n + k >= 0} - {1}
+        if len(sizes) > 1:
+            raise ValueError(f"Incompatible shapes for broadcasting: shapes={shapes}")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def empty(shape, dtype, *, out_sharding=None):
+    """An array of ``shape`` and ``dtype`` whose values are not to be relied on
+    (``jax.lax.empty``): here zeros, on the default backend. ``out_sharding`` must be
+    None (functrans does not shard)."""
+    if out_sharding is not None:
+        raise NotImplementedError("lax.empty: out_sharding is not supported (functrans has no "
+                                  "sharding); pass None.")
+    shape = (operator.index(shape),) if not isinstance(shape, (tuple, list)) else tuple(
+        operator.index(d) for d in shape)
+    return fnp.zeros(shape, dtype=_dt.as_dtype(dtype))
+
+
+def dtype(x):
+    """The dtype of ``x`` (``jax.lax.dtype``): of an array or tracer its own, of a Python
+    number the 64-bit one of its kind (as JAX with ``jax_enable_x64``), of a dtype-like
+    (``'float32'``, ``np.int8``, a dtype) that dtype. A functrans dtype (equal to NumPy's)."""
+    if type(x) in _PY:
+        return _dt.as_dtype(type(x))
+    if not isinstance(x, type) and hasattr(x, "dtype") and hasattr(x, "shape"):
+        return _dtype(x)
+    return fnp.dtype(x)
+
+
+def index_take(src, idxs, axes):
+    """``src`` indexed by the integer arrays ``idxs`` (one per axis in ``axes``, of one
+    length n) along those axes, the result's first axis running over the n index tuples
+    and then ``src``'s other axes (``jax.lax.index_take``). Indices wrap around (modulo the
+    axis' length), as JAX's."""
+    x = _array(src)
+    axes = [_axis(a, x.ndim, "lax.index_take") for a in axes]
+    idxs = [_index_array(i, "lax.index_take") for i in idxs]
+    if len(idxs) != len(axes) or not idxs:
+        raise TypeError(f"lax.index_take: one index array per axis: got {len(idxs)} arrays "
+                        f"for axes {axes}.")
+    cols = [fnp.remainder(i, x.shape[a]) for i, a in zip(idxs, axes)]
+    ind = fnp.stack(cols, axis=1)
+    sizes = [1 if d in axes else n for d, n in enumerate(x.shape)]
+    dn = GatherDimensionNumbers(offset_dims=tuple(range(1, x.ndim - len(axes) + 1)),
+                                collapsed_slice_dims=tuple(axes), start_index_map=tuple(axes))
+    return gather(x, ind, dn, sizes)
+
+
+# -- mulhi, reduce_precision ---------------------------------------------------------------
+
+
+def _limbs(v, n):
+    """The ``n // 16`` 16-bit limbs (low first) of the n-bit patterns held in int64 ``v``."""
+    return [fnp.bitwise_and(fnp.right_shift(v, 16 * k) if k else v, 0xFFFF)
+            for k in range(n // 16)]
+
+
+def _mulhi_unsigned(a, b, n):
+    """The high n bits of the 2n-bit product of the unsigned n-bit patterns in the int64
+    ``a``, ``b`` (n = 32 or 64), by 16-bit limbs (every partial sum fits int64)."""
+    la, lb = _limbs(a, n), _limbs(b, n)
+    m = len(la)
+    carry, high = 0, 0
+    for s in range(2 * m):
+        col = carry
+        for i in range(builtins.max(0, s - m + 1), builtins.min(s, m - 1) + 1):
+            term = fnp.multiply(la[i], lb[s - i])
+            col = term if type(col) is int else fnp.add(col, term)
+        if s >= m:
+            limb = fnp.bitwise_and(col, 0xFFFF)
+            shifted = fnp.left_shift(limb, 16 * (s - m)) if s > m else limb
+            high = shifted if type(high) is int else fnp.bitwise_or(high, shifted)
+        carry = fnp.right_shift(col, 16)
+    return high
+
+
+def mulhi(x, y, /):
+    """The upper n bits of the exact 2n-bit product of n-bit integers ``x`` and ``y`` of
+    one dtype (``jax.lax.mulhi``): ``floor(x * y / 2**n)``. Arrays of one number of axes
+    (or 0-d ones) that broadcast."""
+    (x, y), d = _operands("mulhi", (x, y), _INT)
+    x, y = _array(x), _array(y)
+    if x.ndim and y.ndim and x.ndim != y.ndim:
+        raise TypeError(f"lax.mulhi: arrays must have the same number of dimensions, got "
+                        f"{x.ndim} and {y.ndim}.")
+    n = d.bits
+    a, b = fnp.astype(x, fnp.int64), fnp.astype(y, fnp.int64)
+    if n <= 16 or (n == 32 and d.kind == "i"):  # the exact product fits int64
+        return fnp.astype(fnp.right_shift(fnp.multiply(a, b), n), d)
+    if n == 32:  # unsigned 32-bit: the product may need all 64 bits
+        return fnp.astype(_mulhi_unsigned(a, b, 32), d)
+    hi = _mulhi_unsigned(a, b, 64)
+    if d.kind == "i":  # two's complement: take off b (a) where a (b) is negative, mod 2**64
+        zero = fnp.zeros_like(a)
+        hi = fnp.subtract(hi, fnp.where(fnp.less(a, 0), b, zero))
+        hi = fnp.subtract(hi, fnp.where(fnp.less(b, 0), a, zero))
+    return fnp.astype(hi, d)
+
+
+_FLOAT_LAYOUT = {"float32": (8, 23), "float64": (11, 52)}
+
+
+def _reduce_precision_value(x, exponent_bits, mantissa_bits):
+    d = _dtype(x)
+    src_e, src_m = _FLOAT_LAYOUT[d.name]
+    src_emin = 2 - 2 ** (src_e - 1)
+    a = fnp.abs(x)
+    finite = fnp.isfinite(x)
+    r = a
+    if mantissa_bits < src_m:
+        # the spacing of numbers with mantissa_bits bits at a's binade (the source's
+        # subnormal binade below its smallest normal), and a rounded to it, ties to even
+        safe = fnp.where(fnp.logical_and(finite, fnp.greater(a, 0)), a, fnp.ones_like(a))
+        _, e = fnp.frexp(safe)
+        e = fnp.maximum(fnp.subtract(e, 1), src_emin)
+        q = fnp.ldexp(fnp.ones_like(a), fnp.subtract(e, mantissa_bits))
+        r = fnp.multiply(fnp.round(fnp.divide(safe, q)), q)
+        r = fnp.where(fnp.logical_and(finite, fnp.greater(a, 0)), r, a)
+    if exponent_bits < src_e:
+        bias = 2 ** (exponent_bits - 1) - 1
+        big = fnp.greater_equal(r, 2.0 ** (bias + 1))  # rounded past the largest binade
+        r = fnp.where(big, fnp.inf, r)
+        r = fnp.where(fnp.less(r, 2.0 ** (1 - bias)), fnp.zeros_like(r), r)  # no subnormals
+    out = fnp.copysign(r, x)
+    return fnp.where(fnp.isnan(x), x, out)
+
+
+def _reduce_precision_jvp(exponent_bits, mantissa_bits, primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _reduce_precision_value(x, exponent_bits, mantissa_bits), t
+
+
+def _make_reduce_precision():
+    from .custom import custom_jvp
+
+    def rp(x, exponent_bits, mantissa_bits):
+        return _reduce_precision_value(x, exponent_bits, mantissa_bits)
+    f = custom_jvp(rp, nondiff_argnums=(1, 2))
+    f.defjvp(lambda e, m, primals, tangents: _reduce_precision_jvp(e, m, primals, tangents))
+    return f
+
+
+_reduce_precision_fn = None
+
+
+def reduce_precision(operand, exponent_bits, mantissa_bits):
+    """``operand`` rounded to a float format of ``exponent_bits`` exponent and
+    ``mantissa_bits`` mantissa bits and back (``jax.lax.reduce_precision``), as XLA does
+    it: the mantissa rounded to nearest, ties to even; values past the format's largest
+    binade become infinite and values below its smallest normal number become zero (of
+    their sign); nan stays nan. Formats wider than the operand's change nothing.
+
+    Difference from JAX: the derivative is the identity (JAX rounds the tangent as
+    well)."""
+    global _reduce_precision_fn
+    x = _array(operand)
+    (x,), d = _operands("reduce_precision", (x,), _F)
+    e, m = operator.index(exponent_bits), operator.index(mantissa_bits)
+    if e < 1 or m < 0:
+        raise ValueError(f"lax.reduce_precision: exponent_bits must be at least 1 and "
+                         f"mantissa_bits at least 0; got {e} and {m}.")
+    if _reduce_precision_fn is None:
+        _reduce_precision_fn = _make_reduce_precision()
+    return _reduce_precision_fn(x, e, m)
+
+
+def optimization_barrier(operand, /):
+    """``operand`` (a pytree of arrays) as it is (``jax.lax.optimization_barrier``): XLA
+    keeps computations from moving across it; functrans does not reorder computations, so it
+    is the identity (Python numbers become arrays), differentiable and batched as such."""
+    leaves, tree = tree_flatten(operand)
+    return tree_unflatten(tree, [fnp.asarray(v) for v in leaves])
+
+
+def _platform_of(args):
+    leaves, _ = tree_flatten(args)
+    for v in leaves:
+        if type(v) in _PY or not hasattr(v, "shape"):
+            continue
+        try:
+            dev = str(fnp.device(v)).lower()
+        except Exception:
+            continue
+        if "cuda" in dev or "gpu" in dev or type(v).__module__.startswith("cupy"):
+            return "cuda"
+    return "cpu"
+
+
+def platform_dependent(*args, default=None, **per_platform):
+    """``per_platform[p](*args)`` for the platform ``p`` the arguments live on, else
+    ``default(*args)`` (``jax.lax.platform_dependent``). The platform is ``'cuda'`` where
+    an argument is a CuPy array or a torch tensor on a GPU (also accepted as ``'gpu'``),
+    otherwise ``'cpu'``; only the chosen branch runs. A TypeError where neither that
+    platform nor a default is given (JAX fails when compiling)."""
+    p = _platform_of(args)
+    branch = per_platform.get(p)
+    if branch is None and p == "cuda":
+        branch = per_platform.get("gpu")
+    if branch is None:
+        branch = default
+    if branch is None:
+        raise TypeError(f"lax.platform_dependent: no branch for the platform {p!r} and no "
+                        f"default; got branches for {sorted(per_platform)}.")
+    return branch(*args)
+
+
+def _approx_k(operand, k, reduction_dimension, aggregate_to_topk, largest, name):
+    x = _array(operand)
+    if _dtype(x).kind != "f":
+        raise TypeError(f"lax.{name}: the operand must have a floating dtype; got "
+                        f"{_dtype(x).name}.")
+    if not aggregate_to_topk:
+        raise NotImplementedError(f"lax.{name}: aggregate_to_topk=False (JAX returns an "
+                                  f"implementation-defined number of candidates) is not "
+                                  f"supported; the exact top k is returned with True.")
+    ax = _axis(reduction_dimension, x.ndim, f"lax.{name}")
+    k = operator.index(k)
+    if not 0 <= k <= x.shape[ax]:
+        raise ValueError(f"lax.{name}: k={k} must be between 0 and the size {x.shape[ax]} "
+                         f"of the reduction dimension.")
+    # a stable ascending sort of x (nan last), or of -x with the nans then moved first:
+    # ties keep the lower index first, and nan counts as the largest value (JAX's CPU
+    # results place nan inconsistently)
+    order = fnp.argsort(fnp.negative(x) if largest else x, axis=ax, stable=True)
+    if largest:
+        nan_first = fnp.argsort(fnp.astype(fnp.logical_not(fnp.isnan(fnp.take_along_axis(
+            x, order, axis=ax))), fnp.int8), axis=ax, stable=True)
+        order = fnp.take_along_axis(order, nan_first, axis=ax)
+    idx = _take(order, 0, k, ax)
+    return [fnp.take_along_axis(x, idx, axis=ax), fnp.astype(idx, fnp.int32)]
+
+
+def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True):
+    """The ``k`` largest values along ``reduction_dimension`` in decreasing order and their
+    int32 indices (``jax.lax.approx_max_k``), computed exactly (a recall of 1, which meets
+    any ``recall_target``); ties keep the lower index first, and nan counts as larger than
+    every number (JAX leaves the order of ties and nan to the implementation). The operand is
+    floating, as in JAX. ``recall_target`` and ``reduction_input_size_override`` are
+    accepted and change nothing; ``aggregate_to_topk=False`` raises NotImplementedError."""
+    return _approx_k(operand, k, reduction_dimension, aggregate_to_topk, True, "approx_max_k")
+
+
+def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True):
+    """The ``k`` smallest values along ``reduction_dimension`` in increasing order and
+    their int32 indices (``jax.lax.approx_min_k``), computed exactly; as
+    :func:`approx_max_k`."""
+    return _approx_k(operand, k, reduction_dimension, aggregate_to_topk, False,
+                     "approx_min_k")
+
+
+# -- ragged_dot ----------------------------------------------------------------------------
+
+
+class RaggedDotDimensionNumbers:
+    """The axes of ``ragged_dot_general`` (``jax.lax.RaggedDotDimensionNumbers``):
+    ``dot_dimension_numbers`` as ``dot_general``'s, ``lhs_ragged_dimensions`` (the lhs
+    axis split into groups) and ``rhs_group_dimensions`` (the rhs axis indexing the
+    groups)."""
+
+    def __init__(self, dot_dimension_numbers, lhs_ragged_dimensions, rhs_group_dimensions):
+        self.dot_dimension_numbers = dot_dimension_numbers
+        self.lhs_ragged_dimensions = tuple(lhs_ragged_dimensions)
+        self.rhs_group_dimensions = tuple(rhs_group_dimensions)
+
+    def __repr__(self):
+        return (f"RaggedDotDimensionNumbers(dot_dimension_numbers="
+                f"{self.dot_dimension_numbers!r}, lhs_ragged_dimensions="
+                f"{self.lhs_ragged_dimensions!r}, rhs_group_dimensions="
+                f"{self.rhs_group_dimensions!r})")
+
+
+def _group_masks(group_sizes, m, like, what):
+    """(g, m) booleans: row i belongs to group j (the groups consecutive from row 0; rows
+    past their total belong to none)."""
+    gs = _index_array(fnp.reshape(_array(group_sizes), (-1, 1)), what)[:, 0]
+    ends = fnp.cumulative_sum(gs)
+    starts = fnp.subtract(ends, gs)
+    rows = fnp.reshape(fnp.arange(m, dtype=fnp.int64, device=fnp.device(like)), (1, m))
+    return fnp.logical_and(fnp.greater_equal(rows, fnp.reshape(starts, (-1, 1))),
+                           fnp.less(rows, fnp.reshape(ends, (-1, 1))))
+
+
+def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, precision=None,
+                       preferred_element_type=None, group_offset=None, out_sharding=None):
+    """``dot_general`` with one axis of ``lhs`` split into consecutive groups of
+    ``group_sizes`` (``jax.lax.ragged_dot_general``). Supported: a ragged non-contracting
+    lhs axis with a group axis of ``rhs`` (each group of lhs rows multiplies its own rhs;
+    rows past the groups' total give 0), and a ragged contracting axis without one (the
+    result gets a leading group axis, each group contracting its own stretch). Other
+    layouts, ``group_offset`` and ``out_sharding`` raise NotImplementedError. Computed as
+    every group's product masked and summed (g times the work of one product)."""
+    what = "lax.ragged_dot_general"
+    if group_offset is not None or out_sharding is not None:
+        raise NotImplementedError(f"{what}: group_offset and out_sharding are not "
+                                  f"supported.")
+    dn = ragged_dot_dimension_numbers
+    (lc, rc), (lb, rb) = dn.dot_dimension_numbers
+    x, y = _array(lhs), _array(rhs)
+    pref = _check_precision(precision, preferred_element_type)
+    if pref is not None:
+        x, y = convert_element_type(x, pref), convert_element_type(y, pref)
+    lc, rc = [_axis(a, x.ndim, what) for a in lc], [_axis(a, y.ndim, what) for a in rc]
+    lb, rb = [_axis(a, x.ndim, what) for a in lb], [_axis(a, y.ndim, what) for a in rb]
+    if len(dn.lhs_ragged_dimensions) != 1:
+        raise NotImplementedError(f"{what}: exactly one lhs ragged dimension is supported.")
+    ragged = _axis(dn.lhs_ragged_dimensions[0], x.ndim, what)
+    groups = [_axis(a, y.ndim, what) for a in dn.rhs_group_dimensions]
+    masks = _group_masks(group_sizes, x.shape[ragged], x, what)  # (g, m)
+    g = masks.shape[0]
+    if ragged not in lc and ragged not in lb and len(groups) == 1:
+        gd = groups[0]
+        if y.shape[gd] != g:
+            raise TypeError(f"{what}: rhs group axis {gd} has {y.shape[gd]} groups; "
+                            f"group_sizes has {g}.")
+        # (g, ...): every group's rhs against all of lhs, then each row from its group
+        rest = [a for a in range(y.ndim) if a != gd]
+        yg = fnp.permute_dims(y, tuple([gd] + rest))
+        pos = {a: i + 1 for i, a in enumerate(rest)}
+        full = dot_general(x, yg, ((lc, [pos[a] for a in rc]), (lb, [pos[a] for a in rb])),
+                           precision)
+        # full's axes: batch, lhs free, then the group axis, then rhs free
+        lfree = [a for a in range(x.ndim) if a not in lc and a not in lb]
+        nb, gpos = len(lb), len(lb) + len(lfree)
+        rpos = nb + lfree.index(ragged)
+        shape = [1] * full.ndim
+        shape[rpos], shape[gpos] = x.shape[ragged], g
+        sel = fnp.reshape(fnp.permute_dims(masks, (1, 0)) if rpos < gpos else masks, shape)
+        return fnp.sum(fnp.where(sel, full, fnp.zeros_like(full)), axis=gpos)
+    if ragged in lc and not groups:
+        shape = [1] * (x.ndim + 1)
+        shape[0], shape[ragged + 1] = g, x.shape[ragged]
+        xm = fnp.where(fnp.reshape(masks, shape), fnp.expand_dims(x, axis=0),
+                       fnp.zeros((1,) * (x.ndim + 1), dtype=_dtype(x), device=fnp.device(x)))
+        out = dot_general(xm, y, (([a + 1 for a in lc], rc), ([a + 1 for a in lb], rb)),
+                          precision)
+        # the group axis is lhs's first free axis, after the batch axes: move it first
+        return fnp.moveaxis(out, len(lb), 0) if lb else out
+    raise NotImplementedError(f"{what}: supported are a ragged non-contracting lhs axis with "
+                              f"one rhs group axis, and a ragged contracting axis without; "
+                              f"got {dn!r}.")
+
+
+def ragged_dot(lhs, rhs, group_sizes, precision=None, preferred_element_type=None,
+               group_offset=None, out_sharding=None):
+    """``lhs`` (m, k) times ``rhs`` (g, k, n) with the rows of ``lhs`` in consecutive groups
+    of ``group_sizes`` (g integers), each group multiplied by its own ``rhs[j]``; rows past
+    the groups' total give 0 (``jax.lax.ragged_dot``). As :func:`ragged_dot_general`."""
+    x, y = _array(lhs), _array(rhs)
+    if x.ndim != 2 or y.ndim != 3:
+        raise TypeError(f"lax.ragged_dot: lhs must be (m, k) and rhs (g, k, n); got shapes "
+                        f"{tuple(x.shape)} and {tuple(y.shape)}.")
+    dn = RaggedDotDimensionNumbers((([1], [1]), ([], [])), [0], [0])
+    return ragged_dot_general(x, y, group_sizes, dn, precision, preferred_element_type,
+                              group_offset, out_sharding)
+
+
+# -- special functions ---------------------------------------------------------------------
+
+
+def _special_operands(name, args):
+    args, d = _operands(name, args, _F, same_shape=False)
+    arrays = [_array(a) if not _is_py(a) else a for a in args]
+    shape = broadcast_shapes(*[tuple(a.shape) for a in arrays if not _is_py(a)])
+    out = [fnp.broadcast_to(a, shape) if not _is_py(a) else a for a in arrays]
+    return out, d
+
+
+def _back(v, d):
+    return v if _dtype(v) is d else fnp.astype(v, d)
+
+
+def polygamma(m, x):
+    """The ``m``-th derivative of digamma at ``x`` (``jax.lax.polygamma``); ``m`` and ``x``
+    of one floating dtype, nan where ``m`` is not a non-negative integer. ``m`` must be
+    concrete (a number or array, not traced): each of its orders is computed by
+    ``functrans.scipy.special.polygamma``, whose derivative in ``x`` applies."""
+    (m, x), d = _special_operands("polygamma", (m, x))
+    from .core import Tracer
+    if isinstance(m, Tracer):
+        raise NotImplementedError("lax.polygamma: the order m must be concrete (not traced "
+                                  "by jit, vmap or a derivative).")
+    import numpy
+    if _is_py(m):
+        orders = numpy.asarray([m], dtype=float)
+        m_arr = None
+    else:
+        from .backends import backend_of
+        orders = numpy.unique(numpy.asarray(backend_of(m).to_numpy(m), dtype=float))
+        m_arr = m
+    x = _array(x)
+    out = fnp.full_like(x, float("nan"))
+    for n in orders.tolist():
+        if not (n >= 0 and n == int(n)):
+            continue
+        v = _back(_special().polygamma(int(n), x), d)
+        out = v if m_arr is None else fnp.where(fnp.equal(m_arr, n), v, out)
+    return out
+
+
+def zeta(x, q):
+    """The Hurwitz zeta function ``sum_k (k + q)**-x`` (``jax.lax.zeta``); operands of one
+    floating dtype. ``functrans.scipy.special.zeta``: differentiable in ``q`` (JAX's is
+    not), not in ``x``."""
+    (x, q), d = _special_operands("zeta", (x, q))
+    return _back(_special().zeta(x, q), d)
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function ``I_x(a, b)`` (``jax.lax.betainc``);
+    operands of one floating dtype. ``functrans.scipy.special.betainc``, differentiable in
+    all three operands (JAX's only in ``x``)."""
+    (a, b, x), d = _special_operands("betainc", (a, b, x))
+    return _back(_special().betainc(a, b, x), d)
+
+
+def bessel_i0e(x):
+    """``exp(-|x|) I_0(x)`` (``jax.lax.bessel_i0e``), a floating operand;
+    ``functrans.scipy.special.i0e``."""
+    (x,), d = _special_operands("bessel_i0e", (x,))
+    return _back(_special().i0e(x), d)
+
+
+def bessel_i1e(x):
+    """``exp(-|x|) I_1(x)`` (``jax.lax.bessel_i1e``), a floating operand;
+    ``functrans.scipy.special.i1e``."""
+    (x,), d = _special_operands("bessel_i1e", (x,))
+    return _back(_special().i1e(x), d)
+
+
+def igamma_grad_a(a, x):
+    """``d/da P(a, x)``, the derivative of the regularized lower incomplete gamma function
+    in its shape (``jax.lax.igamma_grad_a``); operands of one floating dtype. From the
+    ``gammainc_da`` primitive that differentiates ``functrans.scipy.special.gammainc``, so
+    it is differentiable again (in ``a`` once more, in ``x`` to any order; JAX's is not
+    differentiable)."""
+    (a, x), d = _special_operands("igamma_grad_a", (a, x))
+    from .primitives.special import gammainc_da
+    a, x = _array(a), _array(x)
+    if _dtype(a) is _dt.float32:  # (computed in float64, as gammainc's float32 values are)
+        a, x = fnp.astype(a, fnp.float64), fnp.astype(x, fnp.float64)
+    return _back(gammainc_da(a, fnp.astype(x, _dtype(a)), n=1), d)
+
+
+def random_gamma_grad(a, x):
+    """The derivative of a Gamma(a, 1) sample ``x`` with respect to its shape ``a`` at fixed
+    uniform (the implicit reparameterization gradient, ``jax.lax.random_gamma_grad``):
+    ``-(d/da P(a, x)) / (d/dx P(a, x))``, with ``d/dx P = x^(a-1) exp(-x) / Gamma(a)``
+    computed in logarithms. Operands of one floating dtype; differentiable (JAX's is not
+    in reverse mode)."""
+    (a, x), d = _special_operands("random_gamma_grad", (a, x))
+    a, x = _array(a), _array(x)
+    if _dtype(a) is _dt.float32:
+        a, x = fnp.astype(a, fnp.float64), fnp.astype(x, fnp.float64)
+    from .primitives.special import gammainc_da
+    sp = _special()
+    log_density = fnp.subtract(fnp.subtract(fnp.multiply(fnp.subtract(a, 1.0), fnp.log(x)),
+                                            x), sp.gammaln(a))
+    return _back(fnp.negative(fnp.divide(gammainc_da(a, x, n=1), fnp.exp(log_density))), d)
+
+
+# JAX's type aliases, for annotations
+DotDimensionNumbers = typing.Tuple[typing.Tuple[typing.Sequence[int], typing.Sequence[int]],
+                                   typing.Tuple[typing.Sequence[int], typing.Sequence[int]]]
+PrecisionLike = typing.Union[None, str, Precision, typing.Tuple[str, str],
+                             typing.Tuple[Precision, Precision]]
+
+
 __all__ = ELEMENTWISE + [
     "RoundingMethod", "broadcast", "broadcast_in_dim", "broadcast_to_rank", "reshape",
     "squeeze", "expand_dims", "rev", "transpose", "pad", "concatenate", "slice",
@@ -1582,5 +2583,13 @@ __all__ = ELEMENTWISE + [
     "reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_and", "reduce_or",
     "reduce_xor", "reduce", "argmax", "argmin", "sort", "sort_key_val", "top_k", "cumsum",
     "cumprod", "cummax", "cummin", "cumlogsumexp", "dot", "dot_general", "batch_matmul",
-    "associative_scan", "custom_root", "custom_linear_solve", "Precision", "select_n"]
+    "associative_scan", "custom_root", "custom_linear_solve", "Precision", "select_n",
+    "GatherScatterMode", "GatherDimensionNumbers", "ScatterDimensionNumbers", "gather",
+    "scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min", "scatter_max",
+    "scatter_apply", "split", "tile", "broadcast_like", "stack", "unstack",
+    "broadcast_shapes", "empty", "dtype", "index_take", "mulhi", "reduce_precision",
+    "optimization_barrier", "platform_dependent", "approx_max_k", "approx_min_k",
+    "ragged_dot", "ragged_dot_general", "RaggedDotDimensionNumbers", "polygamma", "zeta",
+    "betainc", "bessel_i0e", "bessel_i1e", "igamma_grad_a", "random_gamma_grad",
+    "DotDimensionNumbers", "PrecisionLike"]
 HELPERS = ["block_until_ready", "device_put", "disable_jit"]
