@@ -1787,6 +1787,13 @@ TESTED_ELSEWHERE = {
     "eager_call": "control flow (tests/test_lax.py)",
     "eager_lin": "control flow (tests/test_lax.py)",
 }
+# -- session 15, api helper: JAX's top-level API (tests/test_api15.py)
+TESTED_ELSEWHERE.update({
+    "pure_callback": "host callbacks (tests/test_api15.py)",
+    "io_callback": "host callbacks (tests/test_api15.py)",
+    "debug_callback": "functrans.debug (tests/test_api15.py)",
+    "custom_vmap_call": "custom_batching (tests/test_api15.py)",
+})
 # Primitives that are linear in some operand and so need a transpose rule.
 LINEAR = {"add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",
           "broadcast_in_dim", "transpose", "concat", "flip", "slice", "scatter_slice",
