@@ -82,7 +82,9 @@ def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_meth
     axis of size 1), ``"broadcast_all"`` (one call; unbatched arguments broadcast to the
     batch), ``"legacy_vectorized"`` (one call; unbatched arguments as they are); with
     ``None`` (the default) vmap is an error, as in JAX. Differentiating it is an error:
-    wrap it in ``functrans.custom_jvp`` / ``custom_vjp``.
+    wrap it in ``functrans.custom_jvp`` / ``custom_vjp``. A call with no array arguments
+    runs where it is reached (under ``jit``: once, while staging), since nothing of the
+    staged function flows into it.
 
     Example:
         >>> import numpy as np

@@ -7,7 +7,9 @@
   not shown), once per evaluation of the primal;
 - under ``jit``: at every call of the jitted function, with that call's values (a plain
   Python ``print`` runs only while the function is staged);
-- under ``vmap``: once per batch member, with that member's values, as JAX does.
+- under ``vmap``: once per batch member, with that member's values, as JAX does;
+- inside ``functrans.checkpoint`` under reverse mode: again when the block is recomputed
+  in the backward pass.
 
 Differences from JAX: ``callback`` receives the arrays of the arguments' own library (NumPy,
 CuPy, torch...), not NumPy arrays; ``print`` formats them as NumPy arrays (through the host).
