@@ -18,7 +18,7 @@ from .api import (ShapeDtypeStruct, elementwise_grad, eval_shape, grad,  # noqa:
                   hessian, hvp, jacfwd, jacobian, jacrev, jvp, linear_transpose, linearize,
                   make_graph, pmap, value_and_grad, vjp, vmap)
 from .backends import default_backend  # noqa: F401
-from .checkpointing import checkpoint, remat  # noqa: F401
+from . import checkpointing  # noqa: F401  (checkpoint/remat: below, from toplevel)
 from .compiling import jit  # noqa: F401
 from .custom import closure_convert, custom_jvp, custom_vjp  # noqa: F401
 from . import lax  # noqa: F401
@@ -26,6 +26,20 @@ from .lax_ops import block_until_ready, device_put, disable_jit  # noqa: F401
 from . import nn, ops, random, tree  # noqa: F401  (ft.nn.relu after import functrans, as jax)
 from .numpy import stop_gradient  # noqa: F401
 from .tree import register_pytree_node  # noqa: F401
+
+# JAX's other top-level names (functrans/toplevel.py, config.py, callbacks.py, debug.py,
+# jaxpr.py, custom_batching.py, checkpoint_policies.py). checkpoint/remat: the version taking
+# JAX's keyword arguments (policy=...).
+from .toplevel import (Array, checkpoint, clear_caches, custom_gradient,  # noqa: F401,E402
+                       device_count, device_get, devices, ensure_compile_time_eval, float0,
+                       local_device_count, local_devices, named_call, named_scope,
+                       process_count, process_index, remat, typeof)
+from .config import (config, debug_infs, debug_nans, default_device,  # noqa: F401,E402
+                     default_matmul_precision, enable_x64)
+from .callbacks import pure_callback  # noqa: F401,E402
+from .jaxpr import make_jaxpr  # noqa: F401,E402
+from . import (checkpoint_policies, custom_batching, debug,  # noqa: F401,E402
+               experimental)
 
 # jax.tree_util's names live in functrans.tree; ``import functrans.tree_util`` finds it too.
 tree_util = tree

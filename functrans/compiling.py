@@ -30,6 +30,7 @@ import re
 import threading
 import types
 import warnings
+import weakref
 from collections import OrderedDict
 
 import optree
@@ -58,6 +59,8 @@ RESTAGE_WARNING = 8
 # Graphs of up to this many equations become one Python function (compiling it takes about
 # 20 µs an equation); larger ones are evaluated equation by equation.
 CODEGEN_LIMIT = 1_000_000
+# Every jitted function, for functrans.clear_caches().
+_JITTED: weakref.WeakSet = weakref.WeakSet()
 
 
 class _Entry:
@@ -496,4 +499,5 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
 
     jitted.clear_cache = clear_cache
     jitted.cache_size = lambda: len(cache)
+    _JITTED.add(jitted)
     return jitted

@@ -10,6 +10,11 @@ from __future__ import annotations
 from .core import EvalInterpreter, ShapedArray, _current, bind
 
 
+# Primitives with an effect (a callback run for what it does): staged equations of theirs are
+# never dropped by :func:`prune` for having no reader, nor merged with an equal one.
+EFFECTFUL: set = set()
+
+
 class Var:
     """A variable of a graph; identity is what names it."""
 
@@ -191,7 +196,9 @@ def prune(graph: Graph) -> Graph:
     kept, projected = [], False
     for eqn in reversed(eqns):
         prim, inputs, params, outputs = eqn
-        if prim.multiple_results:
+        if prim in EFFECTFUL:
+            pass
+        elif prim.multiple_results:
             read = [i for i, v in enumerate(outputs) if v in live]
             if not read:
                 continue
@@ -215,6 +222,8 @@ def _eqn_key(prim, inputs, params):
     """A hashable identity of an equation, or None where one cannot be made. Variables and
     array constants count by identity; Python scalars, as operands or in parameters, by
     :func:`exact_key` (so 0.0 and -0.0, or 1 and 1.0, stay apart)."""
+    if prim in EFFECTFUL:
+        return None
     key = [prim]
     append = key.append
     for x in inputs:

@@ -5,6 +5,7 @@ registered with :func:`register_pytree_node` (or ``optree.register_pytree_node``
 import builtins
 import functools
 import math
+import typing
 
 import optree
 
@@ -387,3 +388,146 @@ map, leaves, map_with_path = tree_map, tree_leaves, tree_map_with_path
 reduce, all = tree_reduce, tree_all
 flatten_with_path, leaves_with_path = tree_flatten_with_path, tree_leaves_with_path
 transpose = tree_transpose
+
+
+# -- jax.tree_util's remaining names --------------------------------------------------------------
+
+# The class of tree structures (jax.tree_util.PyTreeDef): optree's.
+PyTreeDef = optree.PyTreeSpec
+# A step of a path (DictKey, SequenceKey, GetAttrKey, FlattenedIndexKey or a registered key)
+# and a path, for annotations (jax.tree_util.KeyEntry, KeyPath).
+KeyEntry = typing.TypeVar("KeyEntry", bound=typing.Any)
+KeyPath = typing.Tuple[KeyEntry, ...]
+
+
+def _one_level(tree, is_leaf=None):
+    try:
+        out = optree.tree_flatten_one_level(tree, is_leaf, namespace=NAMESPACE)
+    except ValueError:
+        out = None
+    if out is None or (is_leaf is not None and is_leaf(tree)):
+        raise ValueError(f"can't tree-flatten type: {type(tree)} (a leaf has no children)")
+    return out
+
+
+def flatten_one_level(tree):
+    """``(children, aux)`` of the node ``tree``, one level down
+    (``jax.tree_util.flatten_one_level``): a dict's values in sorted key order with its
+    sorted keys, a tuple's items with None... A leaf is a ValueError."""
+    out = _one_level(tree)
+    meta = out.metadata
+    return tuple(out.children), (tuple(meta) if isinstance(meta, list) else meta)
+
+
+def flatten_one_level_with_keys(tree):
+    """``(((key, child), ...), aux)``: :func:`flatten_one_level` with each child's key
+    (``DictKey``, ``SequenceKey``, ``GetAttrKey``...), as in paths."""
+    children, meta = flatten_one_level(tree)
+    accessors, _, _ = optree.tree_flatten_with_accessor(
+        tree, lambda x: x is not tree, namespace=NAMESPACE)
+    keys = [_key_of(a[0]) for a in accessors]
+    return tuple(zip(keys, children)), meta
+
+
+def treedef_children(treedef):
+    """The structures of the children of ``treedef``'s root."""
+    return list(treedef.children())
+
+
+def treedef_is_leaf(treedef):
+    """Whether ``treedef`` has one node (a leaf, or an empty node such as ``None``), as
+    ``jax.tree_util.treedef_is_leaf``."""
+    return treedef.num_nodes == 1
+
+
+def treedef_tuple(treedefs):
+    """The structure of a tuple whose items have the structures ``treedefs``."""
+    return optree.treespec_tuple(list(treedefs), namespace=NAMESPACE)
+
+
+def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
+    """``prefix_tree`` with each leaf repeated over the subtree of ``full_tree`` at its
+    place (``jax.tree.broadcast``): ``([1, {'a': 2}], [(3, 4), {'a': [5, 6]}])`` gives
+    ``[(1, 1), {'a': [2, 2]}]``."""
+    return optree.tree_broadcast_prefix(prefix_tree, full_tree, is_leaf, namespace=NAMESPACE)
+
+
+_NO_IDENTITY = object()
+
+
+def tree_reduce_associative(operation, tree, *, identity=_NO_IDENTITY, is_leaf=None):
+    """The leaves combined with the associative ``operation`` pairwise, as a balanced tree
+    of calls (``jax.tree.reduce_associative``): the left half, the right half, then the
+    two. With no leaves, ``identity`` (a TypeError if not given)."""
+    leaves = tree_leaves(tree, is_leaf)
+    if not leaves:
+        if identity is _NO_IDENTITY:
+            raise TypeError("tree_reduce_associative: the tree has no leaves; pass identity= "
+                            "for the reduction of an empty sequence.")
+        return identity
+
+    def reduce_range(lo, hi):
+        if hi - lo == 1:
+            return leaves[lo]
+        mid = lo + (hi - lo) // 2
+        return operation(reduce_range(lo, mid), reduce_range(mid, hi))
+    return reduce_range(0, len(leaves))
+
+
+def is_tree_node(typ):
+    """Whether instances of the type ``typ`` are pytree nodes (built in, registered, or
+    namedtuples), as ``jax.tree_util.is_tree_node``."""
+    if not isinstance(typ, type):
+        raise TypeError(f"is_tree_node takes a type; got {type(typ).__name__}.")
+    if typ in (tuple, list, dict, type(None)) or issubclass(typ, dict) or \
+            optree.is_namedtuple_class(typ) or optree.is_structseq_class(typ):
+        return True
+    return typ in optree.register_pytree_node.get(namespace=NAMESPACE)
+
+
+class _Registry:
+    """The registry of pytree node types (``jax.tree_util.default_registry``), with the
+    methods programs call on it."""
+
+    def flatten(self, tree, is_leaf=None):
+        return tree_flatten(tree, is_leaf)
+
+    def flatten_one_level(self, tree):
+        try:
+            return flatten_one_level(tree)
+        except ValueError:
+            return None
+
+    def flatten_one_level_with_keys(self, tree):
+        try:
+            return flatten_one_level_with_keys(tree)
+        except ValueError:
+            return None
+
+    def flatten_with_path(self, tree, is_leaf=None):
+        return tree_flatten_with_path(tree, is_leaf)
+
+    def is_node(self, typ):
+        return is_tree_node(typ)
+
+    def register_node(self, cls, flatten, unflatten, flatten_with_keys=None):
+        return register_pytree_node(cls, flatten, unflatten, flatten_with_keys)
+
+    def register_dataclass_node(self, cls, data_fields, meta_fields):
+        return register_dataclass(cls, data_fields, meta_fields)
+
+    def __repr__(self):
+        return "functrans.tree.default_registry"
+
+
+default_registry = _Registry()
+broadcast, reduce_associative = tree_broadcast, tree_reduce_associative
+
+
+def static(**kwargs):
+    """A dataclass field marked static (``jax.tree.static``): ``dataclasses.field`` with
+    ``metadata={"static": True}`` added, for :func:`register_dataclass`."""
+    import dataclasses
+    metadata = dict(kwargs.pop("metadata", None) or {})
+    metadata["static"] = True
+    return dataclasses.field(metadata=metadata, **kwargs)

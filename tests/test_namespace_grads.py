@@ -1791,8 +1791,16 @@ TESTED_ELSEWHERE = {
 COLLECTIVES = {"psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "ppermute",
                "all_to_all"}
 TESTED_ELSEWHERE.update(dict.fromkeys(COLLECTIVES, "collectives (tests/test_collectives.py)"))
+# -- session 15, api helper: JAX's top-level API (tests/test_api15.py)
+TESTED_ELSEWHERE.update({
+    "pure_callback": "host callbacks (tests/test_api15.py)",
+    "io_callback": "host callbacks (tests/test_api15.py)",
+    "debug_callback": "functrans.debug (tests/test_api15.py)",
+    "custom_vmap_call": "custom_batching (tests/test_api15.py)",
+})
 # Primitives that are linear in some operand and so need a transpose rule.
-LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all", "add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",
+LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all",
+          "add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",
           "broadcast_in_dim", "transpose", "concat", "flip", "slice", "scatter_slice",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",

@@ -145,6 +145,19 @@ def _custom_jvp_fn(scale=fnp.multiply):
     return softplus
 
 
+def _custom_vmap_fn():
+    """(session 15, api helper) sin(x) * x as a custom_vmap function whose rule computes the
+    same with the batch: its derivatives come from the function, batched through the rule."""
+    @ft.custom_batching.custom_vmap
+    def f(x):
+        return fnp.sin(x) * x
+
+    @f.def_vmap
+    def f_vmap(axis_size, in_batched, x):
+        return fnp.sin(x) * x, in_batched[0]
+    return f
+
+
 def _custom_vjp_fn():
     @ft.custom_vjp
     def f(x):
@@ -477,6 +490,7 @@ CASES = [
     unary("custom_jvp_call", _custom_jvp_fn(), staged=False),
     unary("custom_vjp_call", _custom_vjp_fn(), staged=False),
     unary("custom_vjp_tangent", _custom_vjp_in_jvp_rule_fn(), staged=False),
+    unary("custom_vmap_call", _custom_vmap_fn()),  # (session 15, api helper)
     # Staging inlines it (the graph shows the function's own operations).
     unary("checkpoint_call", ft.checkpoint(lambda x: fnp.sin(fnp.tanh(x) * x) * x),
           staged=False),
@@ -500,6 +514,9 @@ NON_DIFFERENTIABLE = {
     "argmax", "argmin", "argsort", "searchsorted", "reduce_and", "reduce_or", "nonzero",
     "chooser_weights", "schur",
     "riemann_zeta",  # its derivative has no closed form: NotImplementedError
+    # session 15, api helper: host callbacks (tests/test_api15.py); differentiating
+    # pure_callback/io_callback is an error as in JAX, debug_callback shows primals only
+    "pure_callback", "io_callback", "debug_callback",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

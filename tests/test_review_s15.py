@@ -1,7 +1,7 @@
 """Review s15: functrans.scipy.linalg (sqrtm's real-result check and error estimate, funm's
 real-result rule), spatial.transform.Rotation (as_mrp at half turns, mean's axis), interpolate's
 RegularGridInterpolator differentiated as a pytree on every library, ndimage.map_coordinates'
-SciPy conventions; and the problems found in files owned elsewhere (strict xfails, each with
+SciPy conventions; and the problems found in files owned elsewhere (fixed there, each with
 its reason)."""
 
 from __future__ import annotations
@@ -108,12 +108,9 @@ def test_map_coordinates_half_way_and_integer_cval_follow_scipy():
     np.testing.assert_array_equal(got, [1.0, 5.0])  # indices 0 and -1 (JAX: -1 and -2)
 
 
-# -- found in files owned elsewhere (strict xfails) ------------------------------------------
+# -- found in files owned elsewhere (fixed there) ----------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="array_methods.py _IndexUpdate._in_bounds turns a "
-                   "list index into a NumPy array (fnp.asarray(k), not on x's library), so "
-                   "x.at[[...]].set/add/subtract/get(mode='clip'|'drop'|'fill') of a traced "
-                   "array of another library raises BackendMismatchError ('gather')")
+# array_methods.py _IndexUpdate._in_bounds made a list index a NumPy array, not on x's library
 def test_at_list_index_with_mode_on_another_library():
     xs = pytest.importorskip("array_api_strict")
     x = xs.asarray([1.0, 2.0, 3.0])
@@ -121,10 +118,7 @@ def test_at_list_index_with_mode_on_another_library():
     np.testing.assert_array_equal(np.asarray(out), [9.0, 2.0, 3.0])
 
 
-@pytest.mark.xfail(strict=True, reason="control_flow.py map(batch_size=) concatenates the "
-                   "batched part and the remainder with tree_map(..., *outs); with a leading "
-                   "axis of length 0 there are no parts: TypeError (JAX gives the empty "
-                   "result)")
+# control_flow.py map(batch_size=) of an empty axis had no parts to concatenate
 def test_lax_map_batch_size_of_an_empty_axis():
     out = flax.map(lambda r: r * 2.0, np.zeros((0, 2)), batch_size=3)
     assert tuple(out.shape) == (0, 2)

@@ -143,6 +143,14 @@ def _nondiff_cases(b):
         "riemann zeta": (lambda x: Sp.riemann_zeta(x * 2.0 + 0.25), (xs,)),  # (no pole)
         "schur": (lambda x: L.schur(x + b.asarray(np.diag([0.0, 3.0, 6.0])), "real", None),
                   (b.asarray(np.arange(9.0).reshape(3, 3) * 0.1),)),
+        # session 15, api helper: host callbacks, once per member (or vmap_method's way)
+        "callbacks": (lambda x: (ft.debug.callback(lambda v: None, x),
+                                 ft.pure_callback(lambda v: v * 2.0, ft.ShapeDtypeStruct(
+                                     x.shape, x.dtype), x, vmap_method="expand_dims"),
+                                 ft.experimental.io_callback(lambda v: v + 1.0,
+                                                             ft.ShapeDtypeStruct(
+                                                                 x.shape, x.dtype), x))[1:],
+                      (xs,)),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),
@@ -152,7 +160,7 @@ def _nondiff_cases(b):
 @pytest.mark.parametrize("name", ["comparisons", "rounding", "predicates", "bitwise", "logical",
                                   "index reductions", "searchsorted, batched sequence",
                                   "searchsorted, batched values", "chooser weights",
-                                  "creation", "schur", "riemann zeta"])
+                                  "creation", "schur", "riemann zeta", "callbacks"])
 def test_vmap_of_non_differentiable_primitives(backend, name):
     if name == "schur" and backend.name != "numpy":
         pytest.skip("schur runs on NumPy only (through SciPy)")

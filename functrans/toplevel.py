@@ -1,0 +1,317 @@
+"""JAX's smaller top-level names, for programs written for JAX: devices and processes,
+``device_get``, ``typeof``, ``Array``, ``clear_caches``, ``named_call``/``named_scope``,
+``ensure_compile_time_eval``, ``custom_gradient``, ``float0`` and ``checkpoint`` with JAX's
+keyword arguments (``policy=``)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import warnings
+
+import numpy as np
+
+from . import backends as _backends
+from .core import _SCALAR_DTYPES, Tracer, get_aval
+
+__all__ = ["Array", "checkpoint", "clear_caches", "custom_gradient", "default_backend_name",
+           "device_count", "device_get", "devices", "ensure_compile_time_eval", "float0",
+           "local_device_count", "local_devices", "named_call", "named_scope",
+           "process_count", "process_index", "remat", "typeof"]
+
+# JAX's dtype of the tangents of integer values. functrans gives integer inputs zero
+# gradients of their own dtype (grad(allow_int=True)), and integer values carry no tangent;
+# float0 is here for code that names it.
+float0 = np.dtype([("float0", "V")])
+
+
+# -- arrays ----------------------------------------------------------------------------------
+
+
+class _ArrayMeta(type):
+    def __instancecheck__(cls, x):
+        if isinstance(x, Tracer):
+            return True
+        t = type(x)
+        if t in _SCALAR_DTYPES or isinstance(x, (np.generic, type)):
+            return False
+        if _backends._by_type.get(t) is not None:
+            return True
+        if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+            return False
+        try:
+            _backends.resolve_type(t)
+        except Exception:
+            return False
+        return True
+
+    def __subclasscheck__(cls, t):
+        if not isinstance(t, type):
+            return False
+        return issubclass(t, Tracer) or _backends._by_type.get(t) is not None
+
+
+class Array(metaclass=_ArrayMeta):
+    """The type of arrays, for ``isinstance`` checks and annotations (``jax.Array``): an
+    array of any registered backend (NumPy, CuPy, torch, array-api-strict...) or a value
+    being transformed (a tracer) is an instance; Python numbers and NumPy scalars are not.
+    It cannot be instantiated: create arrays with ``functrans.numpy``."""
+
+    def __new__(cls, *a, **k):
+        raise TypeError("functrans.Array is for isinstance checks and annotations; create "
+                        "arrays with functrans.numpy (fnp.asarray...).")
+
+
+def typeof(x):
+    """The abstract value of ``x`` (``jax.typeof``): a :class:`~functrans.core.ShapedArray`
+    with ``shape``, ``dtype`` and ``weak_type`` (true for Python numbers)."""
+    return get_aval(x)
+
+
+def device_get(x):
+    """The pytree ``x`` with every array as a NumPy array on the host (``jax.device_get``):
+    arrays of other libraries and devices are copied; NumPy arrays, Python numbers and other
+    leaves are returned as they are. A value being transformed is an error (it would lose
+    its derivative, or has no value yet under ``jit``)."""
+    from .tree import tree_map
+
+    def get(leaf):
+        if isinstance(leaf, Tracer):
+            return np.asarray(leaf)  # the error saying what to do
+        b = _backends._by_type.get(type(leaf))
+        if b is None:
+            if type(leaf) in _SCALAR_DTYPES or isinstance(leaf, (np.ndarray, np.generic)) or \
+                    not hasattr(leaf, "shape"):
+                return leaf
+            b = _backends.backend_of(leaf)
+        return leaf if b.name == "numpy" else b.to_numpy(leaf)
+    return tree_map(get, x)
+
+
+# -- devices and processes ---------------------------------------------------------------------
+
+_PLATFORM_BACKENDS = {"cpu": "numpy", "gpu": "cupy", "cuda": "cupy", "rocm": "cupy"}
+
+
+def _backend_named(backend):
+    if backend is None:
+        return _backends.default()
+    if isinstance(backend, _backends.Backend):
+        return backend
+    if not isinstance(backend, str):
+        raise TypeError(f"devices: backend must be None, a platform name ('cpu', 'gpu') or a "
+                        f"functrans backend's name; got {backend!r}.")
+    return _backends.get_backend(_PLATFORM_BACKENDS.get(backend.lower(), backend))
+
+
+def devices(backend=None):
+    """The devices of a backend (``jax.devices``): ``backend`` is None (the default
+    backend), a platform name (``"cpu"`` is NumPy, ``"gpu"`` CuPy) or a functrans backend's
+    name (``"torch"``). The devices are the library's own objects (``"cpu"`` for NumPy,
+    ``torch.device``...), as its Array API inspection namespace lists them (torch's
+    ``meta`` device left out)."""
+    b = _backend_named(backend)
+    info = getattr(b.xp, "__array_namespace_info__", None)
+    if info is None:
+        return [b.xp.asarray(0).device] if hasattr(b.xp, "asarray") else []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = list(info().devices())
+    return [d for d in found if getattr(d, "type", None) != "meta"]
+
+
+def local_devices(process_index=None, backend=None, host_id=None):
+    """The devices of this process: :func:`devices` (one process)."""
+    if process_index not in (None, 0) or host_id not in (None, 0):
+        raise ValueError("local_devices: functrans runs in one process, whose index is 0.")
+    return devices(backend)
+
+
+def device_count(backend=None):
+    """The number of devices of a backend (see :func:`devices`)."""
+    return len(devices(backend))
+
+
+def local_device_count(backend=None):
+    """The number of devices of this process (:func:`device_count`: one process)."""
+    return device_count(backend)
+
+
+def process_index(backend=None):
+    """The index of this process: 0 (functrans runs in one process)."""
+    return 0
+
+
+def process_count(backend=None):
+    """The number of processes: 1."""
+    return 1
+
+
+def default_backend_name():
+    """The name of the default backend (``"numpy"``...)."""
+    return _backends.default().name
+
+
+# -- caches, names, staging ----------------------------------------------------------------------
+
+
+def clear_caches():
+    """Forget every cached staged graph (``jax.clear_caches``): those of every jitted
+    function, and of staged Hessian-vector products. The next calls stage again."""
+    from . import compiling, trace_cache
+    for f in list(compiling._JITTED):
+        f.clear_cache()
+    with trace_cache._lock:
+        trace_cache._cache.clear()
+    compiling._DICT_TREES.clear()
+
+
+def named_call(fun, *, name=None):
+    """``fun`` itself (``jax.named_call`` names a function in JAX's staged programs and
+    profiles; functrans's graphs keep no names)."""
+    if not callable(fun):
+        raise TypeError(f"named_call expects a function; got {type(fun).__name__}.")
+    return fun
+
+
+@contextlib.contextmanager
+def named_scope(name):
+    """A context manager (or decorator) that does nothing here (``jax.named_scope`` names
+    the operations of a block in JAX's staged programs and profiles)."""
+    if not isinstance(name, str):
+        raise TypeError(f"named_scope: the name must be a string; got {type(name).__name__}.")
+    yield
+
+
+@contextlib.contextmanager
+def ensure_compile_time_eval():
+    """A context manager that changes nothing here (``jax.ensure_compile_time_eval``):
+    functrans's ``jit`` already computes at staging time every operation whose operands
+    are all concrete (constants, closed-over arrays, static arguments), and records only
+    those on its traced arguments, which this block cannot make concrete in JAX either."""
+    yield
+
+
+# -- custom_gradient ------------------------------------------------------------------------------
+
+
+def custom_gradient(fun):
+    """A function with its gradient given by ``fun`` itself (``jax.custom_gradient``):
+    ``fun(*args)`` returns ``(value, vjp)``, where ``vjp(cotangent)`` gives the cotangents
+    of the positional arguments (a tuple with one per argument; a single value for a
+    function of one argument). Built on :class:`functrans.custom_vjp`: the same rules hold
+    (the derivative with respect to a value ``fun`` closes over is an error; higher-order
+    derivatives differentiate ``vjp``).
+
+    Example:
+        >>> @ft.custom_gradient
+        ... def clipped(x):
+        ...     return fnp.sin(x), lambda g: (fnp.clip(g, -0.5, 0.5) * fnp.cos(x),)
+        >>> ft.grad(clipped)(0.0)
+        array(0.5)
+    """
+    from .custom import custom_vjp
+
+    def primal(*args):
+        return _pair(fun(*args))[0]
+    functools.update_wrapper(primal, fun)
+    wrapped = custom_vjp(primal)
+
+    def fwd(*args):
+        value, vjp = _pair(fun(*args))
+        return value, _Rule(vjp, len(args))
+
+    def bwd(rule, ct):
+        cts = rule.vjp(ct)
+        if not isinstance(cts, (tuple, list)):
+            cts = (cts,)
+        cts = tuple(cts)
+        if len(cts) != rule.n:
+            raise TypeError(f"custom_gradient function {getattr(fun, '__name__', fun)}: its "
+                            f"vjp returned {len(cts)} cotangent(s) for {rule.n} argument(s).")
+        return cts
+    wrapped.defvjp(fwd, bwd)
+    return wrapped
+
+
+class _Rule:
+    """The vjp function a custom_gradient function returned, kept as a static residual."""
+
+    __slots__ = ("vjp", "n")
+
+    def __init__(self, vjp, n):
+        self.vjp = vjp
+        self.n = n
+
+
+def _pair(res):
+    if not (isinstance(res, (tuple, list)) and len(res) == 2 and callable(res[1])):
+        raise TypeError("a custom_gradient function must return a pair (value, vjp) with vjp "
+                        "a function of the output cotangent.")
+    return res
+
+
+# -- checkpoint with JAX's arguments ------------------------------------------------------------
+
+
+def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=(), static_argnames=(),
+               **kwargs):
+    from . import checkpointing
+    if "concrete" in kwargs:
+        raise TypeError("checkpoint: concrete= was removed from JAX; functrans's checkpoint "
+                        "stages the function (Python control flow on values: use "
+                        "functrans.lax.cond/while_loop, or static_argnums for flags).")
+    if kwargs:
+        raise TypeError(f"checkpoint got unexpected keyword arguments {sorted(kwargs)}.")
+    if policy is not None and not callable(policy):
+        raise TypeError(f"checkpoint: policy must be None or a function (see "
+                        f"functrans.checkpoint_policies); got {policy!r}.")
+    del prevent_cse
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    inner = checkpointing.checkpoint(fun)
+    if not nums and not names:
+        return inner
+
+    @functools.wraps(fun)
+    def with_static(*args, **kw):
+        for i in nums:
+            if -len(args) <= i < len(args):
+                _check_static(args[i], f"static_argnums {i}")
+        for n in names:
+            if n in kw:
+                _check_static(kw[n], f"static_argnames {n!r}")
+        return inner(*args, **kw)
+    return with_static
+
+
+def _check_static(x, what):
+    if isinstance(x, Tracer) or (hasattr(x, "shape") and not isinstance(x, type)):
+        raise TypeError(f"checkpoint: the argument named by {what} is an array or a value "
+                        f"being transformed; static arguments must be hashable non-array "
+                        f"values (as in JAX).")
+    try:
+        hash(x)
+    except TypeError:
+        raise TypeError(f"checkpoint: the argument named by {what} must be hashable (as in "
+                        f"JAX); got {type(x).__name__}.") from None
+
+
+def _checkpoint_doc():
+    from . import checkpointing
+    return (checkpointing.checkpoint.__doc__.rstrip() + """
+
+    JAX's keyword arguments are accepted: ``policy`` (a function from
+    ``functrans.checkpoint_policies`` or one of your own) is checked to be a function, and
+    then functrans saves nothing whatever it says: every checkpointed block keeps only its
+    inputs and recomputes everything else in the backward pass (JAX's
+    ``nothing_saveable``). Results and derivatives are identical under every policy; only
+    the balance of memory and compute differs from JAX's for policies that save more.
+    ``static_argnums``/``static_argnames`` name arguments that must be hashable non-array
+    values (all such values are passed as they are here anyway); ``prevent_cse`` has no
+    effect (functrans never merges the recomputation with the forward pass).
+    """)
+
+
+checkpoint.__doc__ = _checkpoint_doc()
+remat = checkpoint
