@@ -163,13 +163,13 @@ def _key_words(k, name):
 def _check_key(k, name):
     """A clear error unless ``k`` is a raw key (a uint32 array of shape (2,))."""
     if type(k) in (int, float, bool) or not hasattr(k, "shape"):
-        raise TypeError(f"functrans.random.{name}: a key is a typed key (from "
-                        f"functrans.random.key(seed)) or a uint32 array of shape (2,) (from "
-                        f"functrans.random.PRNGKey(seed)); got {type(k).__name__}")
+        raise TypeError(f"functrans.random.{name}: a key is a uint32 array of shape (2,) "
+                        f"(from functrans.random.PRNGKey(seed)) or a typed key (from "
+                        f"functrans.random.key(seed)); got {type(k).__name__}")
     if _dt.as_dtype(k.dtype, strict=False) is not _dt.uint32:
-        raise TypeError(f"functrans.random.{name}: a key is a typed key (from "
-                        f"functrans.random.key(seed)) or a uint32 array of shape (2,) (from "
-                        f"functrans.random.PRNGKey(seed)); got dtype {k.dtype}")
+        raise TypeError(f"functrans.random.{name}: a key is a uint32 array of shape (2,) "
+                        f"(from functrans.random.PRNGKey(seed)) or a typed key (from "
+                        f"functrans.random.key(seed)); got dtype {k.dtype}")
     if tuple(k.shape) != (2,):
         extra = (": map over a batch of keys with functrans.vmap"
                  if len(k.shape) > 1 and k.shape[-1] == 2 else "")
