@@ -206,3 +206,63 @@ def scalar_result(d: DType, scalar) -> DType:
     if isinstance(scalar, complex):
         return d if d.kind == "c" else _COMPLEX_OF_FLOAT.get(d, complex128)
     raise TypeError(f"Unsupported scalar {scalar!r}")
+
+
+# -- extended dtypes: the dtype of typed random keys ------------------------------------------
+
+
+import numpy as _numpy  # noqa: E402  (for the scalar class hierarchy only)
+
+
+class extended(_numpy.generic):
+    """The abstract class above the dtypes that are not NumPy's (``jax.dtypes.extended``):
+    here only :class:`prng_key`'s. A subclass of ``numpy.generic`` (as JAX's), never
+    instantiated; the second argument of :func:`issubdtype`."""
+
+
+class prng_key(extended):
+    """The abstract class of the dtypes of typed random keys (``jax.dtypes.prng_key``):
+    ``issubdtype(functrans.random.key(0).dtype, prng_key)`` is true."""
+
+
+class KeyDType:
+    """The dtype of the typed keys of :mod:`functrans.random` (``key<fry>``: a Threefry-2x32
+    key, two ``uint32`` words per element, as JAX's). Not an array dtype: no arithmetic, no
+    casting, nothing in :data:`ALL`; its ``type`` is :class:`prng_key`."""
+
+    __slots__ = ("impl", "name")
+    kind = "V"  # (NumPy's letter for "other"; no functrans.numpy function takes it)
+    itemsize = 8
+    type = prng_key
+
+    def __init__(self, impl: str, tag: str):
+        self.impl = impl
+        self.name = f"key<{tag}>"
+
+    def __repr__(self):
+        return self.name
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        return other is self or (isinstance(other, str) and other == self.name)
+
+    __hash__ = object.__hash__
+
+
+key_fry = KeyDType("threefry2x32", "fry")
+
+
+def issubdtype(arg1, arg2) -> bool:
+    """Whether the dtype ``arg1`` is under ``arg2`` (``jax.dtypes.issubdtype``): the key dtype
+    is under :data:`prng_key`, :data:`extended` and itself only; any other pair is
+    ``functrans.numpy.issubdtype``'s answer (NumPy's type hierarchy)."""
+    keys = (isinstance(arg1, KeyDType), isinstance(arg2, KeyDType))
+    if keys[0]:
+        if keys[1]:
+            return arg1 is arg2
+        return isinstance(arg2, type) and issubclass(prng_key, arg2)
+    if keys[1] or (isinstance(arg2, type) and issubclass(arg2, extended)):
+        return False
+    from .numpy import issubdtype as _np_issubdtype
+    return bool(_np_issubdtype(arg1, arg2))

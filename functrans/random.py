@@ -1,11 +1,13 @@
 """``functrans.random``: counter-based random numbers from explicit keys, with ``jax.random``'s
 names, signatures and bits, on every backend and under every transform.
 
-A key is a ``uint32`` array of shape ``(2,)`` (JAX's raw ``threefry2x32`` key). Nothing is
-stateful: the same key always gives the same numbers, so a function that draws from a key it
-takes as an argument can be staged by :func:`functrans.jit` (another key gives other numbers
-without restaging) and mapped by :func:`functrans.vmap` over a batch of keys from
-:func:`split`. Samples are computed with ``functrans.numpy`` from the key's bits, so
+A key is a typed key from :func:`key` (a :class:`KeyArray` of dtype ``key<fry>``, as
+``jax.random.key``'s) or a raw one from :func:`PRNGKey` (a ``uint32`` array of shape
+``(2,)``, JAX's legacy form); both hold the same two 32-bit words and give the same numbers.
+Nothing is stateful: the same key always gives the same numbers, so a function that draws
+from a key it takes as an argument can be staged by :func:`functrans.jit` (another key gives
+other numbers without restaging) and mapped by :func:`functrans.vmap` over a batch of keys
+from :func:`split`. Samples are computed with ``functrans.numpy`` from the key's bits, so
 reparameterised samples (``uniform``'s bounds, ``truncated_normal``'s, ``multivariate_normal``'s
 mean and covariance, ``mu + sigma * normal(key)``) are differentiable in their parameters.
 
@@ -35,12 +37,14 @@ accepted, with :func:`functrans.lax.while_loop`), where JAX's run per element on
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as _np
 
 from . import dtypes as _dt
 from . import numpy as fnp
+from . import tree as _tree
 from .backends import backend_of as _backend_of
 from .core import Tracer as _Tracer
 from .primitives.structural import iota as _iota
@@ -54,13 +58,14 @@ __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "key_data", "uniform", 
            "cauchy", "generalized_normal", "ball", "orthogonal", "poisson", "binomial",
            "multinomial", "geometric", "lognormal", "pareto", "rayleigh", "maxwell",
            "double_sided_maxwell", "weibull_min", "wald", "f", "triangular", "clone",
-           "key_impl", "key_dtype", "wrap_key_data"]
+           "key_impl", "key_dtype", "wrap_key_data", "KeyArray"]
 
 _add, _sub, _mul = fnp.add, fnp.subtract, fnp.multiply
 _M32 = 0xFFFFFFFF
 _MIN64 = -(2 ** 63)
 _PARITY = 0x1BD11BDA  # Threefry's key-schedule constant
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+_IMPL = "threefry2x32"  # the only random number generator
 
 
 # -- words: unsigned 32-bit values, native or held in int64 -----------------------------------
@@ -156,18 +161,20 @@ def _key_words(k, name):
 
 
 def _check_key(k, name):
-    """A clear error unless ``k`` is a key (a uint32 array of shape (2,))."""
+    """A clear error unless ``k`` is a raw key (a uint32 array of shape (2,))."""
     if type(k) in (int, float, bool) or not hasattr(k, "shape"):
         raise TypeError(f"functrans.random.{name}: a key is a uint32 array of shape (2,) "
-                        f"(from functrans.random.key(seed)); got {type(k).__name__}")
+                        f"(from functrans.random.PRNGKey(seed)) or a typed key (from "
+                        f"functrans.random.key(seed)); got {type(k).__name__}")
     if _dt.as_dtype(k.dtype, strict=False) is not _dt.uint32:
         raise TypeError(f"functrans.random.{name}: a key is a uint32 array of shape (2,) "
-                        f"(from functrans.random.key(seed)); got dtype {k.dtype}")
+                        f"(from functrans.random.PRNGKey(seed)) or a typed key (from "
+                        f"functrans.random.key(seed)); got dtype {k.dtype}")
     if tuple(k.shape) != (2,):
         extra = (": map over a batch of keys with functrans.vmap"
                  if len(k.shape) > 1 and k.shape[-1] == 2 else "")
-        raise ValueError(f"functrans.random.{name}: a key is a uint32 array of shape (2,); "
-                         f"got shape {tuple(k.shape)}{extra}")
+        raise ValueError(f"functrans.random.{name}: a raw key is a uint32 array of shape "
+                         f"(2,); got shape {tuple(k.shape)}{extra}")
 
 
 def _words(k, name):
@@ -276,86 +283,333 @@ def _to_key(w0, w1):
     return fnp.astype(fnp.stack([w0, w1], axis=-1), fnp.uint32)
 
 
+# -- typed keys -------------------------------------------------------------------------------
+#
+# A typed key array (JAX's ``key<fry>`` arrays) holds the two 32-bit words of every key as two
+# ``uint32`` arrays of the key array's own shape. It is a pytree node whose children are those
+# two words: the transforms (``vmap``, ``jit``, ``scan``, ``grad``'s argnums...) see two
+# ``uint32`` arrays shaped as the keys, so that ``in_axes``/``out_axes`` (negative ones too)
+# count the keys' axes, as JAX's; in JAX a key array is one leaf.
+
+
+def _key_type_error(what):
+    return TypeError(f"{what} does not accept dtype key<fry>: typed keys have no arithmetic, "
+                     f"comparisons other than == and !=, or conversions; "
+                     f"functrans.random.key_data(keys) gives their uint32 data")
+
+
+class KeyArray:
+    """An array of typed random keys (dtype ``key<fry>``, from :func:`key`, :func:`split`,
+    :func:`wrap_key_data`), as JAX's key arrays: shape, indexing, iteration, reshaping and
+    ``==``, but no arithmetic and no conversion to a NumPy array (:func:`key_data` gives the
+    ``uint32`` data, of shape ``keys.shape + (2,)``).
+
+    Differences from JAX's: it is a pytree node whose two children are the keys' ``uint32``
+    words (each of the keys' shape), not a leaf, so that the transforms see through it
+    (``functrans.tree.tree_leaves(key)`` gives the two words; a function mapped over leaves by
+    ``tree_map`` gets them); ``functrans.numpy``'s functions do not take it (``jnp.stack``,
+    ``jnp.where``... of keys: stack or select their :func:`key_data` and wrap it again)."""
+
+    __slots__ = ("_w0", "_w1")
+    __array_ufunc__ = None  # NumPy's operators and ufuncs defer to the errors below
+
+    def __init__(self, w0, w1):
+        # (no checks: pytree machinery rebuilds nodes from arbitrary leaves)
+        self._w0, self._w1 = w0, w1
+
+    def _map(self, f):
+        return KeyArray(f(self._w0), f(self._w1))
+
+    @property
+    def shape(self):
+        return tuple(self._w0.shape)
+
+    @property
+    def dtype(self):
+        return _dt.key_fry
+
+    @property
+    def ndim(self):
+        return len(self._w0.shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def itemsize(self):
+        return 8
+
+    @property
+    def nbytes(self):
+        return 8 * self.size
+
+    @property
+    def device(self):
+        return fnp.device(self._w0)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object (a 0-d key array)")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d key array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __getitem__(self, index):
+        return self._map(lambda w: w[index])
+
+    def reshape(self, *shape, order="C"):
+        if order != "C":
+            raise NotImplementedError("KeyArray.reshape: only order='C' is supported")
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return self._map(lambda w: fnp.reshape(w, tuple(shape)))
+
+    def ravel(self):
+        return self.reshape(-1)
+
+    flatten = ravel
+
+    def squeeze(self, axis=None):
+        return self._map(lambda w: fnp.squeeze(w, axis=axis) if axis is not None
+                         else fnp.reshape(w, tuple(d for d in w.shape if d != 1)))
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        axes = tuple(reversed(range(self.ndim))) if not axes else tuple(axes)
+        return self._map(lambda w: fnp.permute_dims(w, axes))
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def swapaxes(self, axis1, axis2):
+        return self._map(lambda w: fnp.swapaxes(w, axis1, axis2))
+
+    def take(self, indices, axis=None):
+        return self._map(lambda w: fnp.take(w, indices, axis=axis))
+
+    def copy(self):
+        return self._map(fnp.asarray)
+
+    def __eq__(self, other):
+        if not isinstance(other, KeyArray):
+            raise _key_type_error("== between a key array and another type")
+        return fnp.logical_and(fnp.equal(self._w0, other._w0), fnp.equal(self._w1, other._w1))
+
+    def __ne__(self, other):
+        if not isinstance(other, KeyArray):
+            raise _key_type_error("!= between a key array and another type")
+        return fnp.logical_or(fnp.not_equal(self._w0, other._w0),
+                              fnp.not_equal(self._w1, other._w1))
+
+    __hash__ = None  # (unhashable, as arrays)
+
+    def __bool__(self):
+        raise TypeError("a key array cannot be converted to a boolean")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("a key array (dtype key<fry>) cannot be converted to a NumPy array; "
+                        "functrans.random.key_data(keys) gives its uint32 data")
+
+    def astype(self, dtype, *args, **kwargs):
+        raise _key_type_error("astype")
+
+    def __repr__(self):
+        try:
+            data = key_data(self)
+            shown = (repr(data) if isinstance(data, _Tracer)
+                     else str(_np.asarray(_backend_of(data).to_numpy(data))))
+        except Exception:  # (a node rebuilt by pytree machinery from other leaves)
+            return f"KeyArray({self._w0!r}, {self._w1!r})"
+        return f"Array({self.shape}, dtype=key<fry>) overlaying:\n{shown}"
+
+    __str__ = __repr__
+
+
+def _refuse(what):
+    def method(self, *args):
+        raise _key_type_error(what)
+    return method
+
+
+for _op, _what in (("add", "+"), ("sub", "-"), ("mul", "*"), ("matmul", "@"),
+                   ("truediv", "/"), ("floordiv", "//"), ("mod", "%"), ("divmod", "divmod"),
+                   ("pow", "**"), ("and", "&"), ("or", "|"), ("xor", "^"), ("lshift", "<<"),
+                   ("rshift", ">>")):
+    setattr(KeyArray, f"__{_op}__", _refuse(_what))
+    setattr(KeyArray, f"__r{_op}__", _refuse(_what))
+for _op, _what in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("neg", "-"),
+                   ("pos", "+"), ("abs", "abs"), ("invert", "~"), ("float", "float()"),
+                   ("int", "int()"), ("index", "index()"), ("complex", "complex()")):
+    setattr(KeyArray, f"__{_op}__", _refuse(_what))
+del _op, _what
+
+
+_tree.register_pytree_node(KeyArray, lambda k: ((k._w0, k._w1), _IMPL),
+                           lambda _, words: KeyArray(*words))
+
+
+def _typed(w0, w1):
+    """A typed key array from its two words (any integer arrays of 32-bit values)."""
+    return KeyArray(fnp.astype(w0, fnp.uint32), fnp.astype(w1, fnp.uint32))
+
+
+def _raw_key(k, name):
+    """The ``uint32`` data of shape ``(2,)`` of a single typed key; a raw key as it is (checked
+    where it is used)."""
+    if isinstance(k, KeyArray):
+        _check_typed(k, name)
+        if k.ndim:
+            raise ValueError(f"functrans.random.{name}: takes a single key; got a key array "
+                             f"of shape {k.shape}: map over the keys with functrans.vmap")
+        return _stack_words(k._w0, k._w1, 0)
+    return k
+
+
+def _stack_words(w0, w1, axis):
+    """``stack([w0, w1], axis)``: on the library's own function for concrete words (the
+    common eager case, without functrans.numpy's dispatch)."""
+    if not isinstance(w0, _Tracer) and not isinstance(w1, _Tracer):
+        return _backend_of(w0).xp.stack([w0, w1], axis=axis)
+    return fnp.stack([w0, w1], axis=axis)
+
+
+def _check_typed(k, name):
+    for w in (k._w0, k._w1):
+        if not hasattr(w, "dtype") or _dt.as_dtype(w.dtype, strict=False) is not _dt.uint32:
+            raise TypeError(f"functrans.random.{name}: invalid key array: its words must be "
+                            f"uint32 arrays; got {w!r}")
+
+
+def _takes_key(fn):
+    """``fn(key, ...)`` taking a typed key (as its data) as well as a raw one."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def sampler(key, *args, **kwargs):
+        return fn(_raw_key(key, name), *args, **kwargs)
+    return sampler
+
+
 # -- keys ---------------------------------------------------------------------------------------
 
 
-def key(seed, *, device=None):
-    """A key from an integer ``seed``: ``[seed >> 32, seed & 0xFFFFFFFF]`` as ``uint32``
-    (JAX's ``PRNGKey`` with 64-bit seeds; negative seeds are taken modulo ``2**64``).
-
-    A Python int makes the key on the default backend (or on ``device``); an integer array
-    (0-d, possibly traced) makes it on the array's library and device."""
+def _seed_words(seed, name):
+    """The two words of the key of an integer ``seed``: Python ints, or 0-d arrays (int64
+    values in [0, 2**32)) on the seed's library."""
+    if isinstance(seed, KeyArray):
+        raise TypeError(f"functrans.random.{name}: takes an integer seed; got a key array")
     if isinstance(seed, bool) or (type(seed) is not int and not hasattr(seed, "dtype")):
-        raise TypeError(f"functrans.random.key: seed must be an integer; got {seed!r}")
+        raise TypeError(f"functrans.random.{name}: seed must be an integer; got {seed!r}")
     if type(seed) is int:
         if not -(2 ** 63) <= seed < 2 ** 64:
-            raise OverflowError(f"functrans.random.key: seed {seed} does not fit in 64 bits")
+            raise OverflowError(f"functrans.random.{name}: seed {seed} does not fit in 64 "
+                                f"bits")
         s = seed % 2 ** 64
-        return fnp.asarray([s >> 32, s & _M32], dtype=fnp.uint32, device=device)
+        return s >> 32, s & _M32
     d = _dt.as_dtype(seed.dtype, strict=False)
     if d is None or d.kind not in "iu" or tuple(seed.shape) != ():
-        raise TypeError(f"functrans.random.key: seed must be an integer scalar; got an array "
-                        f"of dtype {seed.dtype} and shape {tuple(seed.shape)}")
+        raise TypeError(f"functrans.random.{name}: seed must be an integer scalar; got an "
+                        f"array of dtype {seed.dtype} and shape {tuple(seed.shape)}")
     s = fnp.astype(seed, fnp.int64)  # uint64 wraps to its two's complement
     hi = _u32(fnp.bitwise_right_shift(s, 32)) if d.bits == 64 else fnp.zeros_like(s)
-    return _to_key(hi, _u32(s))
+    return hi, _u32(s)
 
 
-def PRNGKey(seed, *, device=None):
-    """Same as :func:`key` (JAX's older name)."""
-    return key(seed, device=device)
+def key(seed, *, impl=None, device=None):
+    """A typed key (a 0-d :class:`KeyArray`, dtype ``key<fry>``) from an integer ``seed``: the
+    words ``[seed >> 32, seed & 0xFFFFFFFF]`` (as JAX's with 64-bit seeds; negative seeds are
+    taken modulo ``2**64``). :func:`PRNGKey` gives the same words as a raw ``uint32`` array;
+    every function here takes either.
+
+    A Python int makes the key on the default backend (or on ``device``, which JAX does not
+    have); an integer array (0-d, possibly traced) makes it on the array's library and
+    device. ``impl`` must be None or ``"threefry2x32"``."""
+    _check_impl(impl, "key")
+    hi, lo = _seed_words(seed, "key")
+    if type(hi) is int:
+        return KeyArray(fnp.asarray(hi, dtype=fnp.uint32, device=device),
+                        fnp.asarray(lo, dtype=fnp.uint32, device=device))
+    return _typed(hi, lo)
+
+
+def PRNGKey(seed, *, impl=None, device=None):
+    """A raw key from an integer ``seed``: a ``uint32`` array of shape ``(2,)``, the words of
+    :func:`key` (JAX's older form of keys, which every function here takes too)."""
+    _check_impl(impl, "PRNGKey")
+    hi, lo = _seed_words(seed, "PRNGKey")
+    if type(hi) is int:
+        return fnp.asarray([hi, lo], dtype=fnp.uint32, device=device)
+    return _to_key(hi, lo)
 
 
 def key_data(keys):
-    """The key itself (keys here are raw ``uint32`` arrays already; for JAX compatibility)."""
+    """The ``uint32`` data of typed ``keys``: an array of shape ``keys.shape + (2,)``; raw keys
+    (``uint32`` arrays whose last axis has length 2) are returned as they are."""
+    if isinstance(keys, KeyArray):
+        _check_typed(keys, "key_data")
+        return _stack_words(keys._w0, keys._w1, -1)
+    _check_keys(keys, "key_data")
     return keys
 
-
-_IMPL = "threefry2x32"
 
 
 def _check_keys(keys, name):
     """A clear error unless ``keys`` is a key or an array of keys (``uint32``, last axis 2)."""
     if type(keys) in (int, float, bool) or not hasattr(keys, "shape"):
-        raise TypeError(f"functrans.random.{name}: keys are uint32 arrays whose last axis has "
-                        f"length 2; got {type(keys).__name__}")
+        raise TypeError(f"functrans.random.{name}: keys are typed key arrays or uint32 arrays "
+                        f"whose last axis has length 2; got {type(keys).__name__}")
     if _dt.as_dtype(keys.dtype, strict=False) is not _dt.uint32 or \
             len(keys.shape) < 1 or keys.shape[-1] != 2:
-        raise TypeError(f"functrans.random.{name}: keys are uint32 arrays whose last axis has "
-                        f"length 2; got dtype {keys.dtype} and shape {tuple(keys.shape)}")
+        raise TypeError(f"functrans.random.{name}: keys are typed key arrays or uint32 arrays "
+                        f"whose last axis has length 2; got dtype {keys.dtype} and shape "
+                        f"{tuple(keys.shape)}")
 
 
 def _check_impl(impl, name, arg="impl"):
-    if impl is None or impl is _dt.uint32 or impl == _IMPL:
+    if impl is None or impl is _dt.key_fry or impl == _IMPL:
         return
     raise ValueError(f"functrans.random.{name}: {arg} must be None or {_IMPL!r} (the only "
-                     f"implementation: raw uint32 keys of shape (2,)); got {impl!r}")
+                     f"implementation); got {impl!r}")
 
 
 def key_impl(keys):
-    """The name of the keys' random number generator: always ``"threefry2x32"`` (JAX gives
-    the same string for its default keys; there is no ``PRNGSpec`` for other ones)."""
-    _check_keys(keys, "key_impl")
+    """The name of the keys' random number generator, typed or raw: always
+    ``"threefry2x32"`` (JAX gives the same string for its default keys; there is no
+    ``PRNGSpec`` for other ones)."""
+    if isinstance(keys, KeyArray):
+        _check_typed(keys, "key_impl")
+    else:
+        _check_keys(keys, "key_impl")
     return _IMPL
 
 
 def key_dtype(impl_spec=None):
-    """The dtype of the keys: ``uint32`` (keys are raw ``uint32`` arrays; JAX returns its
-    typed-key dtype here). ``impl_spec`` must be None or ``"threefry2x32"``."""
+    """The dtype of typed keys, ``key<fry>`` (``functrans.dtypes.key_fry``; under
+    ``functrans.dtypes.prng_key`` for ``functrans.dtypes.issubdtype``). ``impl_spec`` must be
+    None or ``"threefry2x32"``."""
     _check_impl(impl_spec, "key_dtype", "impl_spec")
-    return fnp.uint32
+    return _dt.key_fry
 
 
 def wrap_key_data(key_bits_array, *, impl=None, dtype=None):
-    """Keys from their raw bits: ``key_bits_array`` itself, checked to be ``uint32`` with a last
-    axis of length 2 (keys are raw arrays here, not JAX's typed keys). ``impl`` or ``dtype``
+    """Typed keys from their data: a ``uint32`` array whose last axis has length 2 gives keys
+    of the shape of its other axes (the inverse of :func:`key_data`). ``impl`` or ``dtype``
     (not both) may name ``"threefry2x32"`` (or :func:`key_dtype`)."""
     if impl is not None and dtype is not None:
         raise ValueError("functrans.random.wrap_key_data: give impl or dtype, not both")
     _check_impl(impl if dtype is None else dtype, "wrap_key_data",
                 "impl" if dtype is None else "dtype")
+    if isinstance(key_bits_array, KeyArray):
+        raise TypeError("functrans.random.wrap_key_data: takes uint32 key data; got a key "
+                        "array (already typed)")
     _check_keys(key_bits_array, "wrap_key_data")
-    return key_bits_array
+    return KeyArray(key_bits_array[..., 0], key_bits_array[..., 1])
 
 
 def clone(key):
@@ -365,16 +619,20 @@ def clone(key):
 
 
 def split(key, num=2):
-    """``num`` new keys from ``key``, as an array of shape ``(num, 2)`` (or ``(*num, 2)`` for
-    a tuple ``num``)."""
+    """``num`` new keys from ``key``: typed keys of shape ``(num,)`` (or ``num`` for a tuple)
+    from a typed key, a raw array of shape ``(num, 2)`` (or ``(*num, 2)``) from a raw one."""
     shape = _name_shape(num, "split")
+    if isinstance(key, KeyArray):
+        return _typed(*_blocks(_raw_key(key, "split"), shape, "split"))
     return _to_key(*_blocks(key, shape, "split"))
 
 
 def fold_in(key, data):
     """A new key from ``key`` and the integer ``data`` (taken modulo ``2**32``): the same
-    ``(key, data)`` always gives the same key, different data give independent ones."""
-    w, k0, k1 = _words(key, "fold_in")
+    ``(key, data)`` always gives the same key, different data give independent ones. Typed
+    for a typed ``key``, raw for a raw one."""
+    typed = isinstance(key, KeyArray)
+    w, k0, k1 = _words(_raw_key(key, "fold_in"), "fold_in")
     if type(data) is int:
         d = fnp.full_like(k0, data & _M32)
     else:
@@ -382,7 +640,8 @@ def fold_in(key, data):
         if dd is None or dd.kind not in "iu" or tuple(data.shape) != ():
             raise TypeError("functrans.random.fold_in: data must be an integer scalar")
         d = w.from_i64(_u32(fnp.astype(data, fnp.int64)))
-    return _to_key(*_threefry2x32(w, k0, k1, fnp.zeros_like(d), d))
+    out = _threefry2x32(w, k0, k1, fnp.zeros_like(d), d)
+    return _typed(*out) if typed else _to_key(*out)
 
 
 def _bits32(k, shape, name):
@@ -396,6 +655,7 @@ def _bits64(k, shape, name):
     return fnp.bitwise_or(fnp.bitwise_left_shift(w0, 32), w1)
 
 
+@_takes_key
 def bits(key, shape=(), dtype=None):
     """Uniformly random unsigned integers (``uint32`` by default; ``uint8``, ``uint16`` and
     ``uint64`` too) of ``shape``."""
@@ -547,6 +807,7 @@ def _split(x):
 # -- samplers -----------------------------------------------------------------------------------
 
 
+@_takes_key
 def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     """Uniform samples in ``[minval, maxval)`` of ``shape`` (``float64`` by default, where
     JAX without x64 gives ``float32``; ``float32`` on request). Differentiable in ``minval``
@@ -555,6 +816,7 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     return _uniform(key, shape, _float_dtype(dtype, "uniform"), minval, maxval, "uniform")
 
 
+@_takes_key
 def normal(key, shape=(), dtype=None):
     """Standard normal samples (``float64`` by default): ``sqrt(2) * erfinv(u)`` of a uniform
     ``u`` in (-1, 1), as JAX."""
@@ -565,6 +827,7 @@ def normal(key, shape=(), dtype=None):
     return _sp.erfinv(u) * math.sqrt(2.0)
 
 
+@_takes_key
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Standard normal samples truncated to the open interval ``(lower, upper)`` (inverse
     transform sampling; the shape of ``lower`` and ``upper`` broadcast, by default).
@@ -585,6 +848,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     return fnp.minimum(fnp.maximum(out, lo), hi)
 
 
+@_takes_key
 def bernoulli(key, p=0.5, shape=None):
     """Booleans that are true with probability ``p`` (``uniform(key, shape) < p``; the shape
     of ``p`` by default)."""
@@ -617,6 +881,7 @@ def _uge(x, y):
     return fnp.greater_equal(fnp.bitwise_xor(x, _MIN64), fnp.bitwise_xor(y, _MIN64))
 
 
+@_takes_key
 def randint(key, shape, minval, maxval, dtype=None):
     """Uniform integers in ``[minval, maxval)`` of ``shape`` (``int64`` by default; any
     integer dtype of 8 to 64 bits except ``uint64``). As JAX: the bounds are clipped to the
@@ -687,6 +952,7 @@ def _shuffle(k, x, axis):
     return x
 
 
+@_takes_key
 def permutation(key, x, axis=0, independent=False):
     """A random permutation of ``range(x)`` for an int ``x``, else of ``x`` along ``axis``
     (each slice shuffled on its own with ``independent=True``)."""
@@ -713,6 +979,7 @@ def _axis(axis, ndim, name):
     return axis % ndim
 
 
+@_takes_key
 def choice(key, a, shape=(), replace=True, p=None, axis=0):
     """Random draws from ``a`` (an array, along ``axis``) or from ``range(a)`` (an int), with
     or without replacement, uniformly or with probabilities ``p``. As JAX (and unlike NumPy),
@@ -762,6 +1029,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     return fnp.reshape(out, arr.shape[:axis] + shape + arr.shape[axis + 1:])
 
 
+@_takes_key
 def gumbel(key, shape=(), dtype=None):
     """Standard Gumbel samples: ``-log(-log(u))`` of a uniform ``u`` in [tiny, 1)."""
     shape = _name_shape(shape, "gumbel")
@@ -770,6 +1038,7 @@ def gumbel(key, shape=(), dtype=None):
     return -fnp.log(-fnp.log(u))
 
 
+@_takes_key
 def categorical(key, logits, axis=-1, shape=None):
     """Indices drawn with probabilities ``softmax(logits)`` along ``axis`` (the Gumbel-max
     trick, as JAX); ``shape`` defaults to the other axes' shape and must end with it."""
@@ -789,6 +1058,7 @@ def categorical(key, logits, axis=-1, shape=None):
     return fnp.argmax(_add(g, logits), axis=len(prefix) + axis)
 
 
+@_takes_key
 def exponential(key, shape=(), dtype=None):
     """Standard exponential samples: ``-log1p(-u)`` of a uniform ``u`` in [0, 1)."""
     shape = _name_shape(shape, "exponential")
@@ -796,6 +1066,7 @@ def exponential(key, shape=(), dtype=None):
     return -fnp.log1p(-_unit(key, shape, d, "exponential"))
 
 
+@_takes_key
 def laplace(key, shape=(), dtype=None):
     """Standard Laplace samples: ``sign(u) * log1p(-|u|)`` of a uniform ``u`` in (-1, 1)."""
     shape = _name_shape(shape, "laplace")
@@ -804,6 +1075,7 @@ def laplace(key, shape=(), dtype=None):
     return _mul(fnp.sign(u), fnp.log1p(-fnp.abs(u)))
 
 
+@_takes_key
 def logistic(key, shape=(), dtype=None):
     """Standard logistic samples: ``log(u) - log1p(-u)`` of a uniform ``u`` in [tiny, 1)."""
     shape = _name_shape(shape, "logistic")
@@ -812,6 +1084,7 @@ def logistic(key, shape=(), dtype=None):
     return _sub(fnp.log(u), fnp.log1p(-u))
 
 
+@_takes_key
 def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
     """Multivariate normal samples ``mean + L z`` with ``L L^T = cov`` (``method``
     "cholesky", "eigh" or "svd"); ``shape`` is the batch shape (the broadcast of ``mean``'s
@@ -845,6 +1118,7 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
     return _add(mean, fnp.squeeze(fnp.matmul(factor, z[..., None]), axis=-1))
 
 
+@_takes_key
 def rademacher(key, shape=(), dtype=None):
     """Random signs, -1 or 1 with probability 1/2 each (``int64`` by default)."""
     shape = _name_shape(shape, "rademacher")
@@ -972,6 +1246,7 @@ def _float_params(name, k, dtype, *params):
     return d, [_param(p, d, like) for p in params]
 
 
+@_takes_key
 def gamma(key, a, shape=None, dtype=None):
     """Standard gamma samples of shape parameter ``a`` > 0 (scale 1; the shape of ``a`` by
     default; nan where ``a`` is negative, nan or infinite). Differentiable in ``a`` by implicit
@@ -983,6 +1258,7 @@ def gamma(key, a, shape=None, dtype=None):
     return fnp.exp(_log_gamma(key, alpha, shape, d))
 
 
+@_takes_key
 def loggamma(key, a, shape=None, dtype=None):
     """Logarithms of standard gamma samples (accurate for small ``a``, where the samples
     themselves underflow)."""
@@ -991,6 +1267,7 @@ def loggamma(key, a, shape=None, dtype=None):
     return _log_gamma(key, alpha, shape, d)
 
 
+@_takes_key
 def beta(key, a, b, shape=None, dtype=None):
     """Beta samples of parameters ``a``, ``b`` > 0: ``X / (X + Y)`` of gamma samples, in
     logarithms; differentiable in ``a`` and ``b`` through the gamma samples' implicit
@@ -1005,6 +1282,7 @@ def beta(key, a, b, shape=None, dtype=None):
     return out
 
 
+@_takes_key
 def dirichlet(key, alpha, shape=None, dtype=None):
     """Dirichlet samples of concentrations ``alpha`` (last axis, each > 0): normalised gamma
     samples (a softmax of their logarithms). ``shape`` is the batch shape (``alpha``'s other
@@ -1020,6 +1298,7 @@ def dirichlet(key, alpha, shape=None, dtype=None):
     return fnp.divide(e, fnp.sum(e, axis=-1, keepdims=True))
 
 
+@_takes_key
 def chisquare(key, df, shape=None, dtype=None):
     """Chi-square samples with ``df`` > 0 degrees of freedom: ``2 * gamma(df / 2)``."""
     d, (df,) = _float_params("chisquare", key, dtype, df)
@@ -1028,6 +1307,7 @@ def chisquare(key, df, shape=None, dtype=None):
     return out
 
 
+@_takes_key
 def t(key, df, shape=None, dtype=None):
     """Student's t samples with ``df`` > 0 degrees of freedom (the shape of ``df`` by default):
     ``z * sqrt(df / 2 / g)`` of a normal ``z`` and a gamma ``g`` of shape ``df / 2`` (as
@@ -1041,6 +1321,7 @@ def t(key, df, shape=None, dtype=None):
     return _mul(z, fnp.sqrt(fnp.divide(half, g)))
 
 
+@_takes_key
 def cauchy(key, shape=(), dtype=None):
     """Standard Cauchy samples: ``tan(pi * (u - 1/2))`` of a uniform ``u`` in [eps, 1) (JAX's
     transform of the same uniforms)."""
@@ -1050,6 +1331,7 @@ def cauchy(key, shape=(), dtype=None):
     return fnp.tan(math.pi * (u - 0.5))
 
 
+@_takes_key
 def generalized_normal(key, p, shape=(), dtype=None):
     """Generalized normal samples, of density proportional to ``exp(-|x|**p)``:
     ``rademacher * gamma(1/p) ** (1/p)`` (as JAX; ``p`` a positive Python number or array)."""
@@ -1061,6 +1343,7 @@ def generalized_normal(key, p, shape=(), dtype=None):
     return _mul(r, g)
 
 
+@_takes_key
 def ball(key, d, p=2, shape=(), dtype=None):
     """Points uniformly distributed in the unit ``p``-norm ball of dimension ``d``: generalized
     normals divided by ``(sum |g|**p + e) ** (1/p)`` with an exponential ``e`` (as JAX).
@@ -1076,6 +1359,7 @@ def ball(key, d, p=2, shape=(), dtype=None):
     return fnp.divide(g, norm[..., None])
 
 
+@_takes_key
 def orthogonal(key, n, shape=(), dtype=None, m=None):
     """Random ``n`` x ``m`` matrices with orthonormal columns (``n >= m``) or rows, Haar
     distributed (``m = n`` by default: orthogonal matrices): the Q of a QR factorisation of a
@@ -1156,6 +1440,7 @@ def _poisson_large(k, lam, shape, dtype):
     return _while(cond, body, init)[1]
 
 
+@_takes_key
 def poisson(key, lam, shape=None, dtype=None):
     """Poisson samples of rates ``lam`` >= 0 (``int64`` by default; the shape of ``lam`` by
     default): Knuth's multiplication method below rate 10, Hörmann's transformed rejection
@@ -1186,6 +1471,7 @@ def poisson(key, lam, shape=None, dtype=None):
 # -- transforms of the samplers above --------------------------------------------------------
 
 
+@_takes_key
 def lognormal(key, sigma=1.0, shape=None, dtype=None):
     """Log-normal samples ``exp(sigma * z)`` of standard normals ``z`` (the shape of ``sigma``
     by default). Differentiable in ``sigma``. Real floating dtypes only (JAX also takes
@@ -1195,6 +1481,7 @@ def lognormal(key, sigma=1.0, shape=None, dtype=None):
     return fnp.exp(_mul(sigma, normal(key, shape, d)))
 
 
+@_takes_key
 def pareto(key, b, shape=None, dtype=None):
     """Pareto samples of shape ``b`` > 0, of density ``b / x**(b + 1)`` on ``x >= 1``:
     ``exp(e / b)`` of standard exponentials ``e`` (the shape of ``b`` by default).
@@ -1204,6 +1491,7 @@ def pareto(key, b, shape=None, dtype=None):
     return fnp.exp(fnp.divide(exponential(key, shape, d), b))
 
 
+@_takes_key
 def rayleigh(key, scale, shape=None, dtype=None):
     """Rayleigh samples of ``scale`` > 0 (density proportional to ``x exp(-x**2 / (2
     scale**2))`` on ``x >= 0``): ``scale * sqrt(2 e)`` of standard exponentials ``e`` (the
@@ -1214,6 +1502,7 @@ def rayleigh(key, scale, shape=None, dtype=None):
     return _mul(scale, fnp.sqrt(_mul(exponential(key, shape, d), 2.0)))
 
 
+@_takes_key
 def maxwell(key, shape=(), dtype=None):
     """Maxwell (one-sided) samples, of density proportional to ``x**2 exp(-x**2 / 2)`` on
     ``x >= 0``: the Euclidean norms of standard normal vectors of three components."""
@@ -1223,6 +1512,7 @@ def maxwell(key, shape=(), dtype=None):
     return fnp.sqrt(fnp.sum(_mul(z, z), axis=-1))
 
 
+@_takes_key
 def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
     """Double-sided Maxwell samples, of density proportional to ``z**2 exp(-z**2 / 2)`` in
     ``z = (x - loc) / scale``: ``loc + scale * s * m`` of random signs ``s`` and Maxwell
@@ -1238,6 +1528,7 @@ def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
     return _add(_mul(_mul(s, m), scale), loc)
 
 
+@_takes_key
 def weibull_min(key, scale, concentration, shape=(), dtype=None):
     """Weibull samples of ``scale`` and ``concentration`` c > 0 (density proportional to
     ``x**(c - 1) exp(-(x / scale)**c)`` on ``x > 0``): ``scale * e**(1 / c)`` of standard
@@ -1259,6 +1550,7 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
     return _mul(fnp.pow(e, fnp.divide(1.0, c)), scale)
 
 
+@_takes_key
 def wald(key, mean, shape=None, dtype=None):
     """Wald (inverse Gaussian) samples of ``mean`` > 0 and shape parameter 1 (SciPy's
     ``invgauss(mean)``; the shape of ``mean`` by default): Michael, Schucany and Haas's
@@ -1280,6 +1572,7 @@ def wald(key, mean, shape=None, dtype=None):
     return fnp.where(valid, out, math.nan)  # (as JAX's formula for mean < 0)
 
 
+@_takes_key
 def f(key, dfnum, dfden, shape=None, dtype=None):
     """F-distribution samples with ``dfnum`` and ``dfden`` > 0 degrees of freedom (the
     parameters' broadcast shape by default): the ratio of two chi-square samples, each
@@ -1295,6 +1588,7 @@ def f(key, dfnum, dfden, shape=None, dtype=None):
     return _mul(fnp.exp(_sub(ln, ld)), fnp.divide(hd, hn))
 
 
+@_takes_key
 def triangular(key, left, mode, right, shape=None, dtype=None):
     """Triangular samples on ``[left, right]`` with peak at ``mode`` (the parameters'
     broadcast shape by default): the inverse of the distribution function at uniforms, as
@@ -1331,6 +1625,7 @@ def _saturating_int(x, od):
     return fnp.where(big, top, fnp.astype(fnp.minimum(x, cap), od))
 
 
+@_takes_key
 def geometric(key, p, shape=None, dtype=None):
     """Geometric samples: the number of Bernoulli trials of success probability ``p`` up to
     and including the first success (values 1, 2, ...; ``int64`` by default; the shape of
@@ -1483,6 +1778,7 @@ def _binomial(k, n, p, shape):
     return fnp.where(bad, math.nan, fnp.where(infinite, math.inf, s))
 
 
+@_takes_key
 def binomial(key, n, p, shape=None, dtype=None):
     """Binomial samples: successes in ``n`` trials of probability ``p`` (``n`` floored, as
     JAX and NumPy), as floats (``float64`` by default, as JAX; the parameters' broadcast shape
@@ -1498,6 +1794,7 @@ def binomial(key, n, p, shape=None, dtype=None):
     return fnp.astype(_binomial(key, n, p, shape), d)
 
 
+@_takes_key
 def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
     """Multinomial counts: ``n`` trials spread over the outcomes of probabilities ``p`` (last
     axis; scaled by their sum, as JAX, which does not check it), as floats (``float64`` by

@@ -31,8 +31,9 @@ def jr():
 
 
 def _key(backend, seed):
-    """functrans.random.key(seed), as an array of the backend (on its device)."""
-    return backend.asarray(np.asarray(fr.key(seed)), dtype="uint32")
+    """functrans.random.PRNGKey(seed) (a raw key), as an array of the backend (on its
+    device); tests/test_random_keys.py checks the typed keys of functrans.random.key."""
+    return backend.asarray(np.asarray(fr.PRNGKey(seed)), dtype="uint32")
 
 
 def _same(backend, got, want, exact=True, rtol=0.0):
@@ -50,12 +51,13 @@ def _same(backend, got, want, exact=True, rtol=0.0):
 
 @pytest.mark.parametrize("seed", SEEDS + (-3,))
 def test_key_matches_jax(jr, seed):
-    k = fr.key(seed)
+    k = fr.PRNGKey(seed)
     assert k.dtype == np.uint32 and k.shape == (2,)
     np.testing.assert_array_equal(k, np.asarray(jr.PRNGKey(seed)))
-    np.testing.assert_array_equal(fr.PRNGKey(seed), k)
+    np.testing.assert_array_equal(fr.key_data(fr.key(seed)), k)  # the typed key's data
     # an integer array seed gives the same key, on its library
-    np.testing.assert_array_equal(fr.key(np.asarray(seed, dtype=np.int64)), k)
+    np.testing.assert_array_equal(fr.PRNGKey(np.asarray(seed, dtype=np.int64)), k)
+    np.testing.assert_array_equal(fr.key_data(fr.key(np.asarray(seed, dtype=np.int64))), k)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -194,8 +196,10 @@ def test_results_have_the_keys_library_and_requested_dtypes(backend):
         assert backend.is_own(x), name
         assert backend.to_numpy(x).dtype == np.dtype(dt), name
     if backend.device is not None:  # a key made on a given device
-        kd = fr.key(3, device=backend.device)
+        kd = fr.PRNGKey(3, device=backend.device)
         assert backend.is_own(kd) and backend.is_own(fr.normal(kd, (2,)))
+        kd = fr.key(3, device=backend.device)
+        assert backend.is_own(fr.key_data(kd)) and backend.is_own(fr.normal(kd, (2,)))
 
 
 # -- distributions ---------------------------------------------------------------------------
@@ -709,9 +713,7 @@ def test_new_samplers_shapes_dtypes_and_libraries(backend):
     # the same key gives the same draws; the key helpers
     np.testing.assert_array_equal(backend.to_numpy(fr.wald(k, b)), backend.to_numpy(fr.wald(k, b)))
     assert fr.key_impl(k) == "threefry2x32" and fr.key_impl(fr.split(k, 3)) == "threefry2x32"
-    assert fr.key_dtype() == np.uint32 and fr.key_dtype("threefry2x32") == k.dtype
-    assert fr.clone(k) is k and fr.wrap_key_data(k) is k
-    assert fr.wrap_key_data(fr.key_data(k), dtype=fr.key_dtype()) is k
+    assert fr.clone(k) is k and fr.key_data(k) is k
 
 
 def test_new_samplers_independent_streams():
