@@ -40,7 +40,7 @@ def cases(name, n):
     import functrans.random as fr
 
     out = {}
-    k = fr.key(0)
+    k = fr.PRNGKey(0)
     if name != "gamma" or hasattr(fr, "gamma"):
         out["functrans numpy"] = lambda: _draw(fr, name, k, n)
         jf = ft.jit(lambda kk: _draw(fr, name, kk, n))

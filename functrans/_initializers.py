@@ -70,7 +70,11 @@ def _dtype(dtype, name):
 
 
 def _device(key):
-    return None if key is None else fnp.device(key)
+    if key is None:
+        return None
+    if isinstance(key, _random.KeyArray):  # a typed key: its data's library and device
+        key = _random.key_data(key)
+    return fnp.device(key)
 
 
 def zeros(key, shape, dtype=None):

@@ -320,7 +320,7 @@ def test_truncated_normal_bounds_and_variance_scaling_modes():
 
 def test_initializers_shapes_dtypes_library_and_keys(backend):
     init = _init()
-    key = backend.asarray(backend.to_numpy(fr.key(7)), "uint32")
+    key = backend.asarray(backend.to_numpy(fr.PRNGKey(7)), "uint32")
     for f, dtype in ((init.zeros, np.float64), (init.ones, np.float64),
                      (init.constant(-2.5), np.float64), (init.uniform(), np.float64),
                      (init.normal(), np.float64), (init.truncated_normal(), np.float64),

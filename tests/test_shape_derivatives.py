@@ -60,7 +60,7 @@ def _references():
 
 
 def _key(backend, seed):
-    return backend.asarray(np.asarray(fr.key(seed)), dtype="uint32")
+    return backend.asarray(np.asarray(fr.PRNGKey(seed)), dtype="uint32")
 
 
 def _np(backend, out):

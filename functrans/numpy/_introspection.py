@@ -175,7 +175,10 @@ def _scalar_class(arg, name):
 def issubdtype(arg1, arg2):
     """Whether the dtype ``arg1`` is lower than or equal to ``arg2`` in NumPy's type
     hierarchy: ``arg2`` may be a dtype (then the test is equality of dtypes) or one of
-    NumPy's abstract classes (``fnp.floating``, ``fnp.integer``, ``fnp.number`` ...)."""
+    NumPy's abstract classes (``fnp.floating``, ``fnp.integer``, ``fnp.number`` ...), or for
+    a typed random key's dtype ``functrans.dtypes.prng_key``/``extended``."""
+    if isinstance(arg1, _dt.KeyDType) or isinstance(arg2, _dt.KeyDType):
+        return _dt.issubdtype(arg1, arg2)
     return issubclass(_scalar_class(arg1, "issubdtype"), _scalar_class(arg2, "issubdtype"))
 
 
