@@ -549,6 +549,39 @@ def _owens_t_jvp(primals, tangents):
 # owens_t(h, a): Owen's T function, operands of one shape and dtype.
 owens_t_p = elementwise("owens_t", lambda b, h, a: b.extra("owens_t")(h, a), _owens_t_jvp)
 
+# -- special15: wofz -----------------------------------------------------------------------------
+# The Faddeeva function w(z) = exp(-z^2) erfc(-iz) on complex arrays, through the backend extra
+# "wofz" (SciPy on NumPy; functrans.backends.special_generic elsewhere). Holomorphic, with
+# w'(z) = 2i/sqrt(pi) - 2 z w(z): the tangent is that times the (complex) input tangent, and
+# the transposes of mul and add give the VJP in the library's convention for holomorphic
+# functions (the cotangent times w'(z), as exp's).
+
+_TWO_I_OVER_SQRT_PI = 2j / math.sqrt(math.pi)
+
+wofz_p = unary("wofz", _via_extra("wofz"),
+               lambda t, z, w: mul(t, add(mul(mul(z, w), -2.0), _TWO_I_OVER_SQRT_PI)))
+
+
+def _hyp1f1_jvp(primals, tangents):
+    a, b, x = primals
+    ta, tb, tx = tangents
+    for t, n in ((ta, "a"), (tb, "b")):
+        if t is not None:
+            raise NotImplementedError(
+                f"hyp1f1: the derivative with respect to the parameter {n} is not "
+                f"implemented (only the derivative with respect to x is: "
+                f"a/b hyp1f1(a + 1, b + 1, x)); stop_gradient {n} or differentiate with "
+                f"respect to x only")
+    out = hyp1f1(a, b, x)
+    if tx is None:
+        return out, None
+    return out, mul(tx, mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x)))
+
+
+# hyp1f1(a, b, x): Kummer's function M(a, b, x), operands of one shape and dtype (finite, b
+# not a pole: the namespace gives the edges their values); differentiable in x only.
+hyp1f1_p = elementwise("hyp1f1", lambda bk, a, b, x: bk.extra("hyp1f1")(a, b, x), _hyp1f1_jvp)
+
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
@@ -581,3 +614,5 @@ ci = ci_p.bind
 fresnel_s = fresnel_s_p.bind
 fresnel_c = fresnel_c_p.bind
 owens_t = owens_t_p.bind
+wofz = wofz_p.bind
+hyp1f1 = hyp1f1_p.bind
