@@ -683,6 +683,8 @@ def wofz(backend, z, /):
     w = xp.where(upper, wu, (e + e) - wu)  # (e + e, not 2 e: 2 (inf + inf i) would be nan)
     # the real axis: both parts exactly
     on_axis = y == 0.0
+    if not bool(xp.any(on_axis)):
+        return w
     xa = xp.where(on_axis, x, xp.zeros_like(x))
     re = xp.exp(-(xa * xa))
     im = (2.0 / _SQRT_PI) * dawsn(backend, xa)
@@ -698,22 +700,34 @@ _HYP_COND = 64.0        # largest sum |t_k| / |sum t_k| accepted (error ~ that *
 
 
 def _series_1f1(xp, a, b, x):
-    """sum_k (a)_k / (b)_k x^k / k! with the sum of |terms| and whether the last terms were
-    negligible (the terms after -a are 0 where a is a non-positive integer)."""
+    """sum_k (a)_k / (b)_k x^k / k! with the sum of |terms| and whether the terms left out
+    are negligible (the terms after -a are 0 where a is a non-positive integer). Stops
+    early where every element's terms have fallen below 1e-17 of the sum of |terms| at a
+    k beyond 2 (|a| + |b| + |x|) + 10, from where they decrease geometrically."""
     term = xp.ones_like(x)
     total = term
     size = term
-    last = term
+    reach = 2.0 * (xp.abs(a) + xp.abs(b) + xp.abs(x)) + 10.0
+    ok = xp.zeros_like(x) != 0.0
+    # (where b is a non-positive integer the terms are 0 from k = -a < -b on: b + k = 0
+    # replaced by 1 there; checked once, so that the loop has no guard otherwise)
+    poles = bool(xp.any((b <= 0.0) & (b == xp.floor(b))))
+    # all terms positive: the sum of |terms| is the sum
+    positive = bool(xp.all((a >= 0.0) & (b > 0.0) & (x >= 0.0)))
     for k in range(_HYP_TERMS):
         den = b + float(k)
-        den = xp.where(den == 0.0, xp.ones_like(den), den)  # (only where the term is 0)
-        term = term * ((a + float(k)) / den) * (x / float(k + 1))
+        if poles:
+            den = xp.where(den == 0.0, xp.ones_like(den), den)
+        term = term * ((a + float(k)) * x / den) * (1.0 / (k + 1))
         total = total + term
-        size = size + xp.abs(term)
-        if k == _HYP_TERMS - 3:
-            last = xp.abs(term)
-    tail = xp.maximum(last, xp.abs(term))
-    ok = tail <= 1e-17 * size
+        if not positive:
+            size = size + xp.abs(term)
+        if k % 10 == 9:
+            ok = ok | ((xp.abs(term) <= 1e-17 * (total if positive else size))
+                       & (reach <= float(k)))
+            if bool(xp.all(ok)):
+                break
+    size = total if positive else size
     return total, size, ok
 
 
@@ -758,17 +772,26 @@ def hyp1f1(backend, a, b, x, /):
     Gamma(b)/Gamma(b-a) (-x)^(-a) 2F0(a, a-b+1; -1/x). nan where none of these reaches
     about 1e-13 (large cancellation, or |a|, |b| large against |x|)."""
     xp = backend.xp
+    # (the rounding error of a sum is about eps times the sum of |terms|: accepted where
+    # that is at most _HYP_COND eps relative to the value, or absolute where |value| < 1,
+    # near the function's zeros)
+    one = xp.ones_like(x)
     s1, size1, ok1 = _series_1f1(xp, a, b, x)
-    s2, size2, ok2 = _series_1f1(xp, b - a, b, -x)
-    cond1 = size1 / xp.abs(s1)
-    cond2 = size2 / xp.abs(s2)
+    cond1 = size1 / xp.maximum(xp.abs(s1), one)
     ok1 = ok1 & (cond1 <= _HYP_COND)
+    if bool(xp.all(ok1 & (cond1 <= 2.0))):  # (no cancellation to speak of: done)
+        return s1
+    s2, size2, ok2 = _series_1f1(xp, b - a, b, -x)
+    ex = xp.exp(xp.where(ok2, x, xp.zeros_like(x)))
+    cond2 = ex * size2 / xp.maximum(ex * xp.abs(s2), one)
     ok2 = ok2 & (cond2 <= _HYP_COND)
     first = ok1 & ~(ok2 & (cond2 < cond1))
-    kummer = xp.exp(xp.where(first | ~ok2, xp.zeros_like(x), x)) * s2
-    out = xp.where(first, s1, kummer)
-    # asymptotic: |x| >= 30 (in terms of y = |x|, with M at -y by Kummer's transformation)
+    out = xp.where(first, s1, ex * s2)
+    done = first | ok2
     big = xp.abs(x) >= 30.0
+    if not bool(xp.any(~done & big)):
+        return xp.where(done, out, xp.full_like(out, math.nan))
+    # asymptotic: |x| >= 30 (in terms of y = |x|, with M at -y by Kummer's transformation)
     y = xp.where(big, xp.abs(x), xp.full_like(x, 30.0))
     neg = x < 0.0
     p = xp.where(neg, b - a, a)  # M(a, b, x) = e^x M(b - a, b, y) for x = -y < 0
@@ -787,8 +810,7 @@ def hyp1f1(backend, a, b, x, /):
     t2 = sg2 * f2 * xp.cos(math.pi * pf) * xp.exp(e2)
     asym = t1 + t2
     asym_ok = big & c1 & c2
-    out = xp.where(first | ok2, out, xp.where(asym_ok, asym, xp.full_like(out, math.nan)))
-    return out
+    return xp.where(done, out, xp.where(asym_ok, asym, xp.full_like(out, math.nan)))
 
 
 _g.GENERIC.update({"erfcx": erfcx, "i0": i0, "i0e": i0e, "i1": i1, "i1e": i1e, "exp1": exp1,

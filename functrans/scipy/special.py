@@ -38,7 +38,9 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            "loggamma", "gammasgn", "multigammaln", "poch", "factorial", "comb", "boxcox",
            "boxcox1p", "kl_div", "rel_entr",
            # special14b
-           "spence", "sici", "fresnel", "owens_t", "bernoulli"]
+           "spence", "sici", "fresnel", "owens_t", "bernoulli",
+           # special15
+           "wofz", "hyp1f1"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -1236,7 +1238,8 @@ def wofz(z, /):
     The values at the non-finite points are SciPy's: 0 where ``Im z = +inf`` or ``Re z`` is
     infinite (``Im z`` not ``-inf``), ``inf`` at ``-i inf``, nan elsewhere on the lower
     infinite edge and for nan; in the lower half plane ``exp(-z**2)`` overflows to infinite
-    values where ``Im(z)**2 - Re(z)**2`` is above about 709, as SciPy's.
+    values where ``Im(z)**2 - Re(z)**2`` is above about 709, as SciPy's (nan + nan j on
+    torch, whose complex ``exp`` gives that on overflow).
 
     Holomorphic, with derivative ``w'(z) = 2i/sqrt(pi) - 2 z w(z)`` (any order): ``jvp``
     takes complex tangents; ``vjp`` gives the cotangent times ``w'(z)`` (no conjugation, as
@@ -1300,7 +1303,7 @@ def hyp1f1(a, b, x, /):
         return fnp.astype(hyp1f1(*(fnp.astype(v, _dt.float64) for v in (a, b, x))),
                           _dt.float32)
     finite = _all(fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(x))
-    poly = _all(_is_pole(a), a >= b, a < 0.0)
+    poly = _all(_is_pole(a), fnp.greater_equal(a, b), a < 0.0)
     pole = _all(_is_pole(b), fnp.logical_not(poly))
     ok = _all(finite, fnp.logical_not(pole))
     out = _sp.hyp1f1(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, x, 0.0))
