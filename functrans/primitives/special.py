@@ -1,8 +1,9 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
-functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, the regularized incomplete gamma
-and beta functions gammainc, gammaincc and betainc, and their inverses in the last operand
-gammaincinv, gammainccinv and betaincinv.
+functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, wofz (the Faddeeva function, on
+complex arrays), hyp1f1 (Kummer's function, differentiable in x only), the regularized
+incomplete gamma and beta functions gammainc, gammaincc and betainc, and their inverses in
+the last operand gammaincinv, gammainccinv and betaincinv.
 
 Each evaluates through its backend's *extra* of the same role (``backend.extra("erf")``: SciPy
 on NumPy, ``torch.special`` on torch, ``cupyx.scipy.special`` on CuPy, the versions of
