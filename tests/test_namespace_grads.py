@@ -1249,6 +1249,22 @@ TABLE += [
                **_S1T),
 ]
 
+# -- special15 -- (functrans.scipy.special: wofz through the real and imaginary parts of its
+# input and result, hyp1f1 in x (its derivatives in a and b raise NotImplementedError);
+# tests/test_scipy_special.py checks their values). The generic extras (array-api-strict,
+# torch) take one shape.
+def _wofz_parts(x, y):
+    w = fsp.wofz(fnp.add(x, fnp.multiply(y, 1j)))
+    return fnp.real(w), fnp.imag(w)
+
+
+TABLE += [
+    _sp_binary("wofz", "real", "real", fn=lambda x, y: _wofz_parts(x * 3.0, y * 2.0), **_S1T),
+    # (both sides of 0, where the generic version may switch to Kummer's transformation; the
+    # asymptotic expansion's derivatives: tests/test_scipy_special.py)
+    _sp_unary("hyp1f1", fn=lambda x: fsp.hyp1f1(-2.5, 1.3, x * 2.0), **_S1T),
+]
+
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
 # eig (tests/test_linalg_eig.py checks its error).

@@ -1349,3 +1349,140 @@ def test_special14b_vmap_jit_and_no_mutation(backend):
         np.testing.assert_allclose(_np(backend, ft.vmap(fn)(x)), whole, rtol=1e-15)
         np.testing.assert_allclose(_np(backend, ft.jit(fn)(x)), whole, rtol=1e-15)
     np.testing.assert_array_equal(_np(backend, x), data)
+
+
+# -- special15: wofz, hyp1f1 ----------------------------------------------------------------------
+
+_GENERIC_ONLY = ("array_api_strict", "torch")
+
+
+def test_special15_wofz_values(backend):
+    """Values against SciPy (relative to |w|) over both half planes and on the real axis,
+    SciPy's values at the non-finite points, and its dtypes."""
+    rng = np.random.default_rng(15)
+    z = np.concatenate([rng.uniform(-8, 8, 40) + 1j * rng.uniform(-3, 8, 40),
+                        rng.uniform(-30, 30, 10) + 1j * rng.uniform(0, 1e-3, 10),
+                        [0, 1e-300j, 2.5, -7.5, 30.0, 1e200, 3 - 2j, 1e5 + 1e5j, 30 - 5j]])
+    edges = np.array([complex(np.inf, 1), complex(-np.inf, -1), complex(1, np.inf),
+                      complex(1, -np.inf), complex(0, -np.inf), complex(np.nan, 1),
+                      complex(np.inf, -np.inf), complex(5, -30)])
+    with np.errstate(all="ignore"):
+        ref, ref_edges = sc.wofz(z), sc.wofz(edges)
+    out = _np(backend, fsp.wofz(backend.asarray(z, dtype="complex128")))
+    assert out.dtype == np.complex128
+    assert np.all(np.abs(out - ref) <= 5e-14 * np.abs(ref))
+    # on the real axis both parts to full relative precision: exp(-x^2), 2/sqrt(pi) D(x)
+    x = np.array([0.5, 2.5, -7.5, 26.0])
+    out = _np(backend, fsp.wofz(backend.asarray(x)))
+    np.testing.assert_allclose(out.real, np.exp(-x ** 2), rtol=1e-14)
+    np.testing.assert_allclose(out.imag, 2 / np.sqrt(np.pi) * sc.dawsn(x), rtol=1e-14)
+    out = _np(backend, fsp.wofz(backend.asarray(edges, dtype="complex128")))
+    if backend.name == "torch":  # (its complex exp overflows to nan + nan j)
+        out, ref_edges = out[:-1], ref_edges[:-1]
+    np.testing.assert_array_equal(out, ref_edges)  # (nan + nanj, inf, -inf - inf j, 0)
+    assert _np(backend, fsp.wofz(backend.asarray([1, 2], dtype="int16"))).dtype == np.complex128
+    assert _np(backend, fsp.wofz(backend.asarray([1.0], dtype="float32"))).dtype == np.complex128
+    out32 = _np(backend, fsp.wofz(backend.asarray(z[:5], dtype="complex64")))
+    assert out32.dtype == np.complex64
+    np.testing.assert_allclose(out32, ref[:5], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(fsp.wofz(1.0)), sc.wofz(1.0), rtol=1e-15)
+
+
+def test_special15_wofz_derivatives(backend):
+    """Holomorphic: jvp with complex tangents is w'(z) t, vjp the cotangent times w'(z)
+    (exp's convention), grad of a real part, and the second derivative."""
+    z = np.array([0.3 + 0.7j, -1.2 + 0.5j, 2.0 - 1.0j, 1.5 + 0.0j])
+    w = sc.wofz(z)
+    d1 = 2j / np.sqrt(np.pi) - 2 * z * w
+    d2 = -2 * w - 2 * z * d1
+    c = "complex128"
+    zb, t = backend.asarray(z, c), backend.asarray(np.array([1j, 1.0, 0.5 - 2j, 1.0]), c)
+    _, jv = ft.jvp(fsp.wofz, (zb,), (t,))
+    np.testing.assert_allclose(_np(backend, jv), d1 * np.array([1j, 1.0, 0.5 - 2j, 1.0]),
+                               rtol=1e-13)
+    (ct,) = ft.vjp(fsp.wofz, zb)[1](backend.asarray(np.ones(4), c))
+    np.testing.assert_allclose(_np(backend, ct), d1, rtol=1e-13)
+    _, jv2 = ft.jvp(lambda v: ft.jvp(fsp.wofz, (v,), (t,))[1], (zb,), (t,))
+    np.testing.assert_allclose(_np(backend, jv2), d2 * _np(backend, t) ** 2, rtol=1e-12)
+    # a real input: d/dx Im w(x) = 2/sqrt(pi) (1 - 2 x D(x))
+    x = backend.asarray([0.4, 3.0])
+    g = ft.grad(lambda v: fnp.sum(fnp.imag(fsp.wofz(v))))(x)
+    xs = np.array([0.4, 3.0])
+    np.testing.assert_allclose(_np(backend, g), 2 / np.sqrt(np.pi) * (1 - 2 * xs * sc.dawsn(xs)),
+                               rtol=1e-13)
+
+
+def test_special15_hyp1f1_values(backend):
+    """Values against SciPy where it is accurate and against mpmath where it is not; the
+    edge values (SciPy's at finite x); the generic version's nan where it cannot be
+    accurate; dtypes."""
+    rng = np.random.default_rng(15)
+    a = np.concatenate([rng.uniform(0.1, 6, 30), rng.uniform(-6, 6, 30)])
+    b = np.concatenate([rng.uniform(0.2, 6, 30), rng.uniform(0.2, 6, 30)])
+    x = np.concatenate([rng.uniform(-25, 25, 30), rng.uniform(-3, 10, 30)])
+    out = _np(backend, fsp.hyp1f1(backend.asarray(a), backend.asarray(b), backend.asarray(x)))
+    ref = sc.hyp1f1(a, b, x)
+    if backend.name in _GENERIC_ONLY:
+        # (one point in strong cancellation there, 1F1(-5.69; 4.40; 9.05) = -0.10: nan)
+        assert np.isnan(out).sum() == 1
+        out, ref = out[~np.isnan(out)], ref[~np.isnan(out)]
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-13)
+    # edges: poles of b, polynomials, a = 0, infinite b, nan, infinite x for a, b > 0
+    inf, nan = np.inf, np.nan
+    ea = np.array([1.0, 0.0, 0.0, 1.0, -2.0, 1.0, 2.0, -2.0, 0.0, 1.0, 1.0, 1.0, 0.5, nan, inf])
+    eb = np.array([1.0, 0.0, 1.0, 0.0, -2.0, -1.0, -3.0, -3.0, -3.0, inf, 2.0, 2.0, 1.5, 1.0, 1.0])
+    ex = np.array([0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, inf, -inf, 0.0, 1.0, 1.0])
+    with np.errstate(all="ignore"):
+        ref = sc.hyp1f1(ea, eb, ex)
+    out = _np(backend, fsp.hyp1f1(backend.asarray(ea), backend.asarray(eb), backend.asarray(ex)))
+    _close14(out, ref, 1e-15)
+    # where SciPy loses digits (mpmath: 30 digits); the asymptotic expansion (|x| >= 30)
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 30
+    pts = [(-3.351, 1.0, 1.6), (-5.0, 0.398, 38.6), (0.383, -4.654, -14.96),
+           (4.0, 2.5, -45.0), (1.5, 0.7, 55.0), (-2.5, 1.3, -70.0)]
+    pa, pb, px = (np.array(v) for v in zip(*pts))
+    out = _np(backend, fsp.hyp1f1(backend.asarray(pa), backend.asarray(pb), backend.asarray(px)))
+    ref = np.array([float(mp.hyp1f1(*p)) for p in pts])
+    n = 3 if backend.name == "numpy" else len(pts)  # (the first three: SciPy's error)
+    np.testing.assert_allclose(out[n:], ref[n:], rtol=1e-13)
+    if backend.name in _GENERIC_ONLY:
+        np.testing.assert_allclose(out, ref, rtol=1e-13)
+        # strong cancellation (a and b large beside a moderate x of the other sign): nan,
+        # never a wrong value
+        assert np.isnan(_np(backend, fsp.hyp1f1(backend.asarray(-40.5), 30.2, 20.0)))
+    out32 = _np(backend, fsp.hyp1f1(backend.asarray([0.5, 2.0], dtype="float32"),
+                                     backend.asarray([1.5, 3.0], dtype="float32"), 1.25))
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, sc.hyp1f1([0.5, 2.0], [1.5, 3.0], 1.25), rtol=1e-6)
+    assert _np(backend, fsp.hyp1f1(backend.asarray([0.5], dtype="float32"), 1.5,
+                                   backend.asarray([1.0]))).dtype == np.float64
+    with pytest.raises(TypeError, match="complex"):
+        fsp.hyp1f1(1.0, 2.0, 1j)
+
+
+def test_special15_hyp1f1_derivatives(backend):
+    """d/dx = a/b 1F1(a + 1; b + 1; x), also on the asymptotic branch; the parameters
+    refuse with an error naming them."""
+    a, b = backend.asarray([1.5, -2.5, 0.5]), backend.asarray([2.5, 1.3, 3.5])
+    x = backend.asarray([0.7, -1.9, 40.5])
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fsp.hyp1f1(a, b, v)))(x))
+    an, bn, xn = (np.array(v) for v in ([1.5, -2.5, 0.5], [2.5, 1.3, 3.5], [0.7, -1.9, 40.5]))
+    np.testing.assert_allclose(g, an / bn * sc.hyp1f1(an + 1, bn + 1, xn), rtol=1e-13)
+    g2 = _np(backend, ft.grad(ft.grad(lambda v: fsp.hyp1f1(-2.5, 1.3, v)))(backend.asarray(-1.9)))
+    np.testing.assert_allclose(g2, -2.5 / 1.3 * -1.5 / 2.3 * sc.hyp1f1(-0.5, 3.3, -1.9),
+                               rtol=1e-13)
+    for i, name in ((0, "a"), (1, "b")):
+        with pytest.raises(NotImplementedError, match=f"hyp1f1: .*parameter {name}"):
+            ft.grad(lambda *v: fnp.sum(fsp.hyp1f1(*v)), argnums=i)(a, b, x)
+
+
+def test_special15_vmap_jit_and_no_mutation(backend):
+    data = np.array([[0.5, 1.5, 3.0], [2.0, 0.25, 7.0]])
+    x = backend.asarray(data)
+    for fn in (lambda v: fsp.hyp1f1(1.5, 2.5, v), lambda v: fsp.hyp1f1(v, v + 1.0, -v),
+               lambda v: fnp.imag(fsp.wofz(fnp.add(v, fnp.multiply(v, 0.5j))))):
+        whole = _np(backend, fn(x))
+        np.testing.assert_allclose(_np(backend, ft.vmap(fn)(x)), whole, rtol=1e-15)
+        np.testing.assert_allclose(_np(backend, ft.jit(fn)(x)), whole, rtol=1e-15)
+    np.testing.assert_array_equal(_np(backend, x), data)

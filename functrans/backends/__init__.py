@@ -95,6 +95,11 @@ EXTRAS = {
                "cos(pi t^2 / 2) from 0 to x.",
     "owens_t": "owens_t(h, a) -> array: Owen's T function, elementwise on two real floating "
                "arrays of one shape.",
+    "wofz": "wofz(z) -> array: the Faddeeva function exp(-z^2) erfc(-iz), elementwise on a "
+            "complex array (finite values; the namespace gives the others theirs).",
+    "hyp1f1": "hyp1f1(a, b, x) -> array: Kummer's confluent hypergeometric function M(a, b, x) "
+              "on three real floating arrays of one shape (finite; b not a non-positive "
+              "integer unless a is one with a >= b, a polynomial).",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
                         "triangular matrices a (..., M, M) (zero outside the lower triangle "
                         "if lower, else the upper) and b (..., M, K) of the same batch shape.",

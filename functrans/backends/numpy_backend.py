@@ -42,7 +42,8 @@ _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "betaincinv": "betaincinv", "erfcx": "erfcx", "i0": "i0", "i0e": "i0e", "i1": "i1",
           "i1e": "i1e", "exp1": "exp1", "expi": "expi", "expn": "expn", "dawsn": "dawsn",
           "hurwitz_zeta": "zeta", "riemann_zeta": "zeta", "spence": "spence",
-          "sici": "sici", "fresnel": "fresnel", "owens_t": "owens_t"}
+          "sici": "sici", "fresnel": "fresnel", "owens_t": "owens_t",
+          "wofz": "wofz", "hyp1f1": "hyp1f1"}
 
 
 def _eig(x):

@@ -1,8 +1,9 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
-functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, the regularized incomplete gamma
-and beta functions gammainc, gammaincc and betainc, and their inverses in the last operand
-gammaincinv, gammainccinv and betaincinv.
+functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, wofz (the Faddeeva function, on
+complex arrays), hyp1f1 (Kummer's function, differentiable in x only), the regularized
+incomplete gamma and beta functions gammainc, gammaincc and betainc, and their inverses in
+the last operand gammaincinv, gammainccinv and betaincinv.
 
 Each evaluates through its backend's *extra* of the same role (``backend.extra("erf")``: SciPy
 on NumPy, ``torch.special`` on torch, ``cupyx.scipy.special`` on CuPy, the versions of
@@ -549,6 +550,39 @@ def _owens_t_jvp(primals, tangents):
 # owens_t(h, a): Owen's T function, operands of one shape and dtype.
 owens_t_p = elementwise("owens_t", lambda b, h, a: b.extra("owens_t")(h, a), _owens_t_jvp)
 
+# -- special15: wofz -----------------------------------------------------------------------------
+# The Faddeeva function w(z) = exp(-z^2) erfc(-iz) on complex arrays, through the backend extra
+# "wofz" (SciPy on NumPy; functrans.backends.special_generic elsewhere). Holomorphic, with
+# w'(z) = 2i/sqrt(pi) - 2 z w(z): the tangent is that times the (complex) input tangent, and
+# the transposes of mul and add give the VJP in the library's convention for holomorphic
+# functions (the cotangent times w'(z), as exp's).
+
+_TWO_I_OVER_SQRT_PI = 2j / math.sqrt(math.pi)
+
+wofz_p = unary("wofz", _via_extra("wofz"),
+               lambda t, z, w: mul(t, add(mul(mul(z, w), -2.0), _TWO_I_OVER_SQRT_PI)))
+
+
+def _hyp1f1_jvp(primals, tangents):
+    a, b, x = primals
+    ta, tb, tx = tangents
+    for t, n in ((ta, "a"), (tb, "b")):
+        if t is not None:
+            raise NotImplementedError(
+                f"hyp1f1: the derivative with respect to the parameter {n} is not "
+                f"implemented (only the derivative with respect to x is: "
+                f"a/b hyp1f1(a + 1, b + 1, x)); stop_gradient {n} or differentiate with "
+                f"respect to x only")
+    out = hyp1f1(a, b, x)
+    if tx is None:
+        return out, None
+    return out, mul(tx, mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x)))
+
+
+# hyp1f1(a, b, x): Kummer's function M(a, b, x), operands of one shape and dtype (finite, b
+# not a pole: the namespace gives the edges their values); differentiable in x only.
+hyp1f1_p = elementwise("hyp1f1", lambda bk, a, b, x: bk.extra("hyp1f1")(a, b, x), _hyp1f1_jvp)
+
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
@@ -581,3 +615,5 @@ ci = ci_p.bind
 fresnel_s = fresnel_s_p.bind
 fresnel_c = fresnel_c_p.bind
 owens_t = owens_t_p.bind
+wofz = wofz_p.bind
+hyp1f1 = hyp1f1_p.bind

@@ -38,7 +38,9 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            "loggamma", "gammasgn", "multigammaln", "poch", "factorial", "comb", "boxcox",
            "boxcox1p", "kl_div", "rel_entr",
            # special14b
-           "spence", "sici", "fresnel", "owens_t", "bernoulli"]
+           "spence", "sici", "fresnel", "owens_t", "bernoulli",
+           # special15
+           "wofz", "hyp1f1"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -1221,3 +1223,94 @@ def bernoulli(n):
     values += [0.0 if m % 2 else (_inf if m % 4 == 2 else -_inf)
                for m in range(len(values), order + 1)]
     return fnp.asarray(values, dtype=_dt.float64)
+
+
+# -- special15: wofz, hyp1f1, hyp2f1, bessel_jn, jv, sph_harm_y ----------------------------------
+
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def wofz(z, /):
+    """The Faddeeva function ``w(z) = exp(-z**2) erfc(-i z)``, elementwise, complex result.
+
+    Real input (any real or integer dtype, Python numbers) gives complex128, as SciPy;
+    complex64 gives complex64 (computed in complex128 and rounded), complex128 complex128.
+    The values at the non-finite points are SciPy's: 0 where ``Im z = +inf`` or ``Re z`` is
+    infinite (``Im z`` not ``-inf``), ``inf`` at ``-i inf``, nan elsewhere on the lower
+    infinite edge and for nan; in the lower half plane ``exp(-z**2)`` overflows to infinite
+    values where ``Im(z)**2 - Re(z)**2`` is above about 709, as SciPy's (nan + nan j on
+    torch, whose complex ``exp`` gives that on overflow).
+
+    Holomorphic, with derivative ``w'(z) = 2i/sqrt(pi) - 2 z w(z)`` (any order): ``jvp``
+    takes complex tangents; ``vjp`` gives the cotangent times ``w'(z)`` (no conjugation, as
+    for ``exp`` and JAX's convention), and ``grad`` of a real function of ``w`` the
+    corresponding conjugate-free gradient. A real input's derivative is that of its
+    conversion to complex.
+
+    Values from SciPy on NumPy; elsewhere (torch, array-api-strict, CuPy) Weideman's
+    rational approximation (N = 40) in the upper half plane with the reflection
+    ``w(z) = 2 exp(-z**2) - w(-z)`` below, and ``exp(-x**2) + 2i/sqrt(pi) dawsn(x)`` on
+    the real axis, in :mod:`functrans.backends.special_generic`: about 3e-14 relative to
+    ``|w|`` (off the real axis, a part much smaller than ``|w|``, such as the real part
+    ``~exp(-x**2)`` just above the axis at large ``x``, has that error relative to ``|w|``,
+    not to itself)."""
+    if type(z) in _SCALARS:
+        z = _to_array(complex(z))
+    d = _dtype(z)
+    if d.kind != "c":
+        z = _st.convert_element_type(z, _dt.complex128)
+    elif d is _dt.complex64:
+        return fnp.astype(wofz(fnp.astype(z, _dt.complex128)), _dt.complex64)
+    x, y = fnp.real(z), fnp.imag(z)
+    x, y = fnp.stop_gradient(x), fnp.stop_gradient(y)
+    finite = _all(fnp.isfinite(x), fnp.isfinite(y))
+    out = _sp.wofz(_where(finite, z, fnp.zeros_like(z)))
+    zero = _any(y == _inf, _all(fnp.isinf(x), y != -_inf))
+    nan = fnp.full_like(out, complex(math.nan, math.nan))
+    lower_inf = _where(x == 0.0, fnp.full_like(out, _inf), nan)
+    edge = _where(zero, fnp.zeros_like(out), _where(y == -_inf, lower_inf, nan))
+    return _where(finite, out, edge)
+
+
+def _is_pole(v):
+    return _all(v <= 0.0, v == fnp.floor(v))
+
+
+def hyp1f1(a, b, x, /):
+    """Kummer's confluent hypergeometric function ``1F1(a; b; x) = sum_k (a)_k / (b)_k
+    x**k / k!`` for real ``a``, ``b``, ``x``.
+
+    As SciPy: ``inf`` where ``b`` is a non-positive integer, except where ``a`` is a
+    negative integer with ``a >= b`` (the series stops first: a polynomial); 1 where
+    ``b`` is infinite; nan for an infinite ``a`` and for nan. At ``x = +inf``: ``inf`` for
+    ``a, b > 0``; at ``x = -inf``: 0 for ``a, b > 0``; 1 for ``a = 0``; nan for the other
+    infinite ``x`` (SciPy's values there vary). float32 only where every operand is float32
+    (computed in float64 and rounded).
+
+    Derivative in ``x``: ``a/b hyp1f1(a + 1, b + 1, x)`` (any order). In ``a`` and ``b``:
+    NotImplementedError (JAX differentiates them by a truncated series, accurate only in
+    part of the domain).
+
+    Values from SciPy on NumPy and cupyx on CuPy. Elsewhere (torch, array-api-strict) the
+    generic version of :mod:`functrans.backends.special_generic`: the power series at ``x``
+    or at ``-x`` through Kummer's transformation ``e**x 1F1(b - a; b; -x)`` (400 terms,
+    whichever cancels less), and for ``|x| >= 30`` the asymptotic expansion; about 1e-13
+    relative (5e-12 within about 1e-3 of a pole of ``Gamma(a)`` or ``Gamma(b - a)`` at large
+    ``|x|``), and nan where none of them is accurate (strong cancellation: e.g. ``a`` well
+    above ``b`` with moderate negative ``x``, or ``|a|``, ``|b|`` large beside ``|x|``)."""
+    a, b, x = _real_weak((a, b, x), "hyp1f1")
+    if _dtype(x) is _dt.float32:
+        return fnp.astype(hyp1f1(*(fnp.astype(v, _dt.float64) for v in (a, b, x))),
+                          _dt.float32)
+    finite = _all(fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(x))
+    poly = _all(_is_pole(a), fnp.greater_equal(a, b), a < 0.0)
+    pole = _all(_is_pole(b), fnp.logical_not(poly))
+    ok = _all(finite, fnp.logical_not(pole))
+    out = _sp.hyp1f1(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, x, 0.0))
+    out = _where(pole, _inf, out)
+    pos = _all(a > 0.0, b > 0.0, fnp.isfinite(a), fnp.isfinite(b))
+    at_inf = _where(_all(pos, x == _inf), _inf,
+                    _where(_all(pos, x == -_inf), 0.0, _where(a == 0.0, 1.0, math.nan)))
+    out = _where(fnp.isinf(x), at_inf, out)
+    out = _where(_all(fnp.isinf(b), fnp.isfinite(a), fnp.isfinite(x)), 1.0, out)
+    return _where(_any(fnp.isinf(a), a != a, b != b, x != x), math.nan, out)
