@@ -1610,6 +1610,11 @@ NO_DERIVATIVE |= {"nn.one_hot"}
 # functions of index arrays (functrans/numpy/_functional.py; vectorize is a class, tested in
 # tests/test_numpy_functional.py)
 NO_DERIVATIVE |= {"fromfunction", "mask_indices"}
+# host reading, writing and printing (functrans/numpy/_io.py; tests/test_numpy_io_ufunc.py);
+# frompyfunc makes a ufunc of a user's function (differentiated there)
+NO_DERIVATIVE |= {"fromiter", "frombuffer", "fromstring", "fromfile", "load", "save", "savez",
+                  "savez_compressed", "loadtxt", "savetxt", "array_repr", "array_str",
+                  "array2string", "frompyfunc"}
 # functrans.numpy.fft: the sample frequencies
 NO_DERIVATIVE |= {"fft.fftfreq", "fft.rfftfreq"}
 # functrans.numpy: misc (session 11) (functrans/numpy/_misc.py)

@@ -50,6 +50,7 @@ from ._polynomials import *  # noqa: F401,F403,E402
 from ._introspection import *  # noqa: F401,F403,E402
 from ._functional import *  # noqa: F401,F403,E402
 from ._misc import *  # noqa: F401,F403,E402
+from ._io import *  # noqa: F401,F403,E402
 
 __array_api_version__ = "2024.12"
 

@@ -9,7 +9,7 @@ import re
 
 from ..errors import ConcretizationError, ShapeError
 
-__all__ = ["vectorize", "fromfunction", "mask_indices"]
+__all__ = ["vectorize", "fromfunction", "mask_indices", "ufunc", "frompyfunc"]
 
 _DIMS = r"\(\s*(?:\w+(?:\s*,\s*\w+)*)?\s*\)"
 _SIGNATURE = re.compile(rf"^{_DIMS}(?:\s*,\s*{_DIMS})*\s*->\s*{_DIMS}(?:\s*,\s*{_DIMS})*$")
@@ -69,7 +69,12 @@ def _vectorized_call(vec, args, kwargs):
     mapped_kw = {k: v for k, v in kwargs.items() if k not in vec.excluded}
     pos = [i for i in range(len(args)) if i not in vec.excluded]
     names = list(mapped_kw)
-    operands = [fnp.asarray(args[i]) for i in pos] + [fnp.asarray(mapped_kw[k]) for k in names]
+    raw = [args[i] for i in pos] + [mapped_kw[k] for k in names]
+    # Python numbers beside arrays are made on the arrays' library and device
+    like = next((x for x in raw if hasattr(x, "shape")), None)
+    dev = None if like is None else fnp.device(like)
+    operands = [fnp.asarray(x) if hasattr(x, "shape") or dev is None
+                else fnp.asarray(x, device=dev) for x in raw]
     if vec._core is not None:
         in_core, out_core = vec._core
         if len(in_core) != len(operands):
@@ -200,3 +205,196 @@ def mask_indices(n, mask_func, k=0):
     from .. import numpy as fnp
     from ._creation import ones
     return fnp.nonzero(mask_func(ones((n, n), dtype=fnp.int64), k) != 0)
+
+
+# -- ufunc, frompyfunc ---------------------------------------------------------------------------
+
+
+class ufunc:
+    """A universal function made from a Python function of scalars (``jax.numpy.ufunc``):
+    calling it broadcasts its ``nin`` arguments and applies ``func`` elementwise (through
+    :func:`vectorize`, one ``vmap``); ``reduce``, ``accumulate``, ``outer``, ``at`` and
+    ``reduceat`` work for binary functions of one output, as NumPy's ufunc methods do.
+
+    ``func`` must be written with traceable operations (functrans.numpy / lax) to be
+    vectorised, differentiated and staged. ``call``, ``reduce``, ``accumulate``, ``at`` and
+    ``reduceat`` may give faster implementations of the same operations.
+
+    ``reduce`` folds from the left, starting with the first element (``identity`` only for
+    an empty axis), as NumPy's ``reduce`` of a ufunc without a reorderable identity: for a
+    function that is not associative this is NumPy's answer, not JAX's (which starts from the
+    identity)."""
+
+    def __init__(self, func, /, nin, nout, *, name=None, nargs=None, identity=None, call=None,
+                 reduce=None, accumulate=None, at=None, reduceat=None):
+        import operator
+        self._func = func
+        self.nin, self.nout = operator.index(nin), operator.index(nout)
+        if self.nin < 1 or self.nout < 1:
+            raise ValueError(f"ufunc: nin and nout must be positive; got {nin}, {nout}")
+        self.nargs = self.nin + self.nout if nargs is None else operator.index(nargs)
+        self.identity = identity
+        self.__name__ = name or getattr(func, "__name__", "ufunc")
+        self._call, self._reduce, self._accumulate = call, reduce, accumulate
+        self._at, self._reduceat = at, reduceat
+        self._vectorized = vectorize(func)
+
+    def __repr__(self):
+        return f"<functrans.numpy.ufunc '{self.__name__}'>"
+
+    def __call__(self, *args, out=None, where=None):
+        if out is not None:
+            raise NotImplementedError(f"{self.__name__}: out= is not supported (arrays are "
+                                      f"not written in place); use the result")
+        if len(args) != self.nin:
+            raise TypeError(f"{self.__name__} takes {self.nin} positional argument(s); got "
+                            f"{len(args)}")
+        if where is not None:
+            raise NotImplementedError(f"{self.__name__}: where= is not supported; use "
+                                      f"functrans.numpy.where on the result")
+        return (self._call or self._vectorized)(*args)
+
+    def _binary(self, method):
+        if self.nin != 2 or self.nout != 1:
+            raise ValueError(f"{self.__name__}.{method} needs a function of two arguments and "
+                             f"one output; this one has nin={self.nin}, nout={self.nout}")
+
+    def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, initial=None,
+               where=None):
+        """Fold the function over ``axis`` (an int or None for all), from the left."""
+        from .. import numpy as fnp
+        self._binary("reduce")
+        if self._reduce is not None:
+            return self._reduce(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                                initial=initial, where=where)
+        if out is not None or where is not None:
+            raise NotImplementedError(f"{self.__name__}.reduce: out= and where= are not "
+                                      f"supported")
+        a = fnp.asarray(a) if dtype is None else fnp.asarray(a, dtype=dtype)
+        nd = len(a.shape)
+        if axis is None:
+            x = fnp.reshape(a, (-1,))
+            ax = 0
+        else:
+            if not -nd <= axis < nd:
+                raise ValueError(f"{self.__name__}.reduce: axis {axis} is out of range for "
+                                 f"{nd} dimension(s)")
+            ax = axis % nd
+            x = fnp.moveaxis(a, ax, 0)
+        start = initial if initial is not None else None
+        if x.shape[0] == 0:
+            start = self.identity if start is None else start
+            if start is None:
+                raise ValueError(f"{self.__name__}.reduce of an empty axis needs an identity "
+                                 f"or initial=")
+            res = fnp.full(tuple(x.shape[1:]), start, dtype=a.dtype)
+        else:
+            from ..control_flow import scan
+            first = x[0, ...] if start is None else self(start, x[0, ...])
+            res = scan(lambda c, v: (self(c, v), None), first, x[1:, ...])[0]
+        if keepdims:
+            if axis is None:
+                return fnp.reshape(res, (1,) * nd)
+            res = fnp.expand_dims(res, axis=ax)
+        return res
+
+    def accumulate(self, a, axis=0, dtype=None, out=None):
+        """The running fold along ``axis``: ``[a0, f(a0, a1), f(f(a0, a1), a2), ...]``."""
+        from .. import numpy as fnp
+        self._binary("accumulate")
+        if self._accumulate is not None:
+            return self._accumulate(a, axis=axis, dtype=dtype, out=out)
+        if out is not None:
+            raise NotImplementedError(f"{self.__name__}.accumulate: out= is not supported")
+        a = fnp.asarray(a) if dtype is None else fnp.asarray(a, dtype=dtype)
+        nd = len(a.shape)
+        if not -nd <= axis < nd:
+            raise ValueError(f"{self.__name__}.accumulate: axis {axis} is out of range for "
+                             f"{nd} dimension(s)")
+        x = fnp.moveaxis(a, axis, 0)
+        if x.shape[0] == 0:
+            return a
+        from ..control_flow import scan
+
+        def step(c, v):
+            c = self(c, v)
+            return c, c
+        ys = scan(step, x[0, ...], x[1:, ...])[1]
+        return fnp.moveaxis(fnp.concat([fnp.expand_dims(x[0, ...], axis=0), ys], axis=0), 0,
+                            axis)
+
+    def outer(self, a, b):
+        """``f(a[..., None, ...], b)``: every pair of an element of ``a`` and one of ``b``,
+        of shape ``a.shape + b.shape``."""
+        from .. import numpy as fnp
+        self._binary("outer")
+        a, b = fnp.asarray(a), fnp.asarray(b)
+        return self(fnp.reshape(a, tuple(a.shape) + (1,) * len(b.shape)), b)
+
+    def at(self, a, indices, b=None, /, *, inplace=False):
+        """A new ``a`` with ``a[i] = f(a[i], b)`` for each index (repeated indices apply
+        again, in order); ``inplace=True`` is refused, as in JAX."""
+        from .. import numpy as fnp
+        if self._at is not None:
+            return self._at(a, indices, b, inplace=inplace)
+        if inplace:
+            raise NotImplementedError(f"{self.__name__}.at: inplace=True is not supported "
+                                      f"(arrays are not changed in place); pass "
+                                      f"inplace=False and use the result")
+        a = fnp.asarray(a)
+        dev = fnp.device(a)
+        idx = (fnp.asarray(indices, device=dev) if isinstance(indices, (list, tuple, int))
+               else fnp.asarray(indices))
+        if b is None:
+            if self.nin != 1:
+                raise TypeError(f"{self.__name__}.at needs the second operand b")
+        else:
+            self._binary("at")
+        flat_idx = fnp.reshape(idx, (-1,))
+        n = flat_idx.shape[0]
+        rows = tuple(a.shape[1:])  # what one index selects
+        if b is not None and type(b) in (int, float, complex, bool):  # made on a's device
+            b = fnp.full((), b, dtype=a.dtype, device=dev)
+        bs = None if b is None else fnp.reshape(
+            fnp.broadcast_to(fnp.asarray(b), tuple(idx.shape) + rows), (n,) + rows)
+        from ..control_flow import fori_loop
+
+        def body(k, x):  # (take: k is traced under jit, and the arrays may be plain)
+            i = fnp.take(flat_idx, k, axis=0)
+            here = fnp.take(x, i, axis=0)
+            new = self(here) if bs is None else self(here, fnp.take(bs, k, axis=0))
+            from ._indexing import _setitem
+            return _setitem(x, (i, Ellipsis), new)
+        return fori_loop(0, n, body, a)
+
+    def reduceat(self, a, indices, axis=0, dtype=None, out=None):
+        """NumPy's ``reduceat``: the fold of ``a[indices[i]:indices[i+1]]`` along ``axis`` for
+        each ``i`` (just ``a[indices[i]]`` where ``indices[i] >= indices[i+1]``); the indices
+        must be concrete."""
+        from .. import numpy as fnp
+        import numpy as _np
+        self._binary("reduceat")
+        if self._reduceat is not None:
+            return self._reduceat(a, indices, axis=axis, dtype=dtype, out=out)
+        a = fnp.asarray(a) if dtype is None else fnp.asarray(a, dtype=dtype)
+        try:
+            idx = [int(i) for i in _np.asarray(indices).reshape(-1)]
+        except (TypeError, ConcretizationError):
+            raise ConcretizationError(f"{self.__name__}.reduceat: indices must be concrete "
+                                      f"(they decide the segments' lengths)") from None
+        x = fnp.moveaxis(a, axis, 0)
+        n = x.shape[0]
+        parts = []
+        for j, i in enumerate(idx):
+            if not 0 <= i < n:
+                raise IndexError(f"{self.__name__}.reduceat: index {i} is out of range for "
+                                 f"an axis of length {n}")
+            stop = idx[j + 1] if j + 1 < len(idx) else n
+            parts.append(self.reduce(x[i:stop, ...], axis=0) if stop > i else x[i, ...])
+        return fnp.moveaxis(fnp.stack(parts), 0, axis)
+
+
+def frompyfunc(func, /, nin, nout, *, identity=None):
+    """``ufunc(func, nin, nout, identity=identity)`` (``jax.numpy.frompyfunc``; NumPy's makes
+    an object-dtype ufunc, this one keeps the arguments' dtypes)."""
+    return ufunc(func, nin, nout, identity=identity)
