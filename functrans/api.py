@@ -960,7 +960,8 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None)
     return _jacobian(fun, argnums, has_aux, "fwd", chunk_size, holomorphic)
 
 
-def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
+           chunk_size=None):
     """The Jacobian by reverse mode: ``fun`` is linearized once, and the reverse pass runs
     batched over every basis vector of an output (``vmap`` of the transpose). Same result
     layout as [`jacfwd`][functrans.jacfwd].
@@ -972,6 +973,8 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None)
         has_aux: return ``(jacobian, aux)``.
         holomorphic: ``fun`` is holomorphic, with complex inputs and outputs (without it a
             complex output is an error).
+        allow_int: differentiate with respect to integer (or boolean) arguments too, whose
+            blocks are zeros of their own dtype (JAX's are ``float0``).
         chunk_size: the most basis vectors (of one output leaf) sent through one batched
             reverse pass; ``None`` sends them all at once. A smaller value bounds the memory
             of a large Jacobian at the cost of more passes; the result is the same.
@@ -981,7 +984,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None)
         array([[2., 0.],
                [0., 4.]])
     """
-    return _jacobian(fun, argnums, has_aux, "rev", chunk_size, holomorphic)
+    return _jacobian(fun, argnums, has_aux, "rev", chunk_size, holomorphic, allow_int)
 
 
 def _tangent_map(call, leaves, has_aux, box):
@@ -1030,7 +1033,7 @@ def _joint_basis(leaves):
     return bases
 
 
-def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic):
+def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=False):
     name = _fname(fun)
 
     @functools.wraps(fun)
@@ -1039,9 +1042,13 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic):
         leaves, in_tree, call = _split_args(fun, args, kwargs, nums)
         for i, x in enumerate(leaves):
             if not _dt.is_float(get_aval(x).dtype):
+                if allow_int:
+                    continue  # its block: zeros of its own dtype
                 raise IntegerInputError(
                     f"jac{mode} of {name}: input {i} has dtype {get_aval(x).dtype.name}; "
-                    f"Jacobians need floating-point inputs.")
+                    f"Jacobians need floating-point inputs" + (
+                        " (jacrev(allow_int=True) gives zero blocks for integer inputs)."
+                        if mode == "rev" else "."))
             # Complex inputs need holomorphic=True in forward mode only (as in JAX).
             _check_complex(f"jac{mode} of {name}", f"input {i}", get_aval(x).dtype,
                            holomorphic, forbid=mode == "fwd")

@@ -450,15 +450,18 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
             from ._indexing import _setitem
             try:
                 ps = _np.arange(n).reshape(shape)[_host_indices(indices)].reshape(-1)
-            except Exception as e:
-                if name in _GROUPED_AT:
-                    ps = None
-                else:
-                    raise NotImplementedError(
-                        f"{name}.at on a traced array needs concrete indices (add, subtract, "
-                        f"multiply, divide, maximum and minimum take traced ones)") from e
-            if ps is None:
+            except Exception:
+                ps = None
+            if ps is None and name in _GROUPED_AT:
                 new = _grouped_at(name, flat, p, vals)
+            elif ps is None:  # traced indices: one entry at a time in a loop, in order
+                from ..control_flow import fori_loop
+                from ._indexing import take
+
+                def step(k, x):
+                    i = take(p, k, axis=0)
+                    return _setitem(x, i, fn(take(x, i, axis=0), take(vals, k, axis=0)))
+                new = fori_loop(0, p.shape[0], step, flat)
             elif name in ("maximum", "minimum") and len(ps):
                 new = _extremum_at(name, flat, ps, vals, a)
             else:

@@ -1,0 +1,60 @@
+"""Session 15's core changes outside the collectives (tests/test_collectives.py): jacrev's
+allow_int, ufunc .at at traced indices for every binary function, the grouped .at on plain
+arrays, .at modes with a list index on another library, lax.map of an empty batch."""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import lax
+from functrans.errors import IntegerInputError
+from functrans.testing import check_grads
+
+
+def test_jacrev_allow_int():
+    def f(x, n):
+        return x * n + fnp.sin(x)
+    x, n = np.array([1.0, 2.0]), np.array([3, 4])
+    jx, jn = ft.jacrev(f, argnums=(0, 1), allow_int=True)(x, n)
+    np.testing.assert_allclose(jx, np.diag(n + np.cos(x)))
+    assert jn.dtype == n.dtype and jn.shape == (2, 2) and not jn.any()
+    with pytest.raises(IntegerInputError, match="allow_int=True"):
+        ft.jacrev(f, argnums=1)(x, n)
+
+
+@pytest.mark.parametrize("name", ["power", "arctan2", "hypot", "fmod"])
+def test_ufunc_at_traced_indices_in_order(name):
+    x = np.array([2.0, 3.0, 4.0])
+    idx, v = np.array([0, 0, 2]), np.array([2.0, 3.0, 0.5])
+    ref = x.copy()
+    getattr(np, name).at(ref, idx, v)
+    at = getattr(fnp, name).at
+    got = ft.jit(lambda a, i: at(a, i, v, inplace=False))(x, idx)
+    np.testing.assert_allclose(got, ref, rtol=1e-14)
+    rows = ft.vmap(lambda i: at(x, i, v, inplace=False))(np.array([[0, 0, 2], [1, 2, 1]]))
+    for r, i in zip(rows, [[0, 0, 2], [1, 2, 1]]):
+        ref = x.copy()
+        getattr(np, name).at(ref, i, v)
+        np.testing.assert_allclose(r, ref, rtol=1e-14)
+    np.testing.assert_array_equal(x, [2.0, 3.0, 4.0])  # not written in place
+    if name == "power":
+        check_grads(lambda a: ft.jit(lambda a, i: at(a, i, v, inplace=False))(a, idx), (x,),
+                    order=2)
+
+
+def test_grouped_at_on_a_plain_array_at_traced_indices():
+    out = ft.jit(lambda i: fnp.maximum.at(np.arange(5.0), i, np.ones(2), inplace=False))(
+        np.array([0, 1]))
+    np.testing.assert_array_equal(out, [1.0, 1.0, 2.0, 3.0, 4.0])
+
+
+def test_at_modes_list_index_on_the_arrays_library(backend):
+    x = backend.asarray(np.array([1.0, 2.0, 3.0]))
+    out = ft.jit(lambda a: a.at[[0, 5]].set(9.0, mode="drop"))(x)
+    assert backend.is_own(out)
+    np.testing.assert_array_equal(backend.to_numpy(out), [9.0, 2.0, 3.0])
+
+
+def test_lax_map_of_an_empty_batch():
+    assert lax.map(lambda r: r * 2.0, np.zeros((0, 2)), batch_size=3).shape == (0, 2)
