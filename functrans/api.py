@@ -12,7 +12,7 @@ import operator
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
-from .batching import pmap, vmap  # noqa: F401
+from .batching import pmap, vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
@@ -24,7 +24,7 @@ from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
-           "linearize", "make_graph", "vmap", "linear_transpose", "eval_shape",
+           "linearize", "make_graph", "vmap", "pmap", "linear_transpose", "eval_shape",
            "ShapeDtypeStruct", "elementwise_grad", "jacobian"]
 
 # -- inputs ----------------------------------------------------------------------------------
