@@ -11,11 +11,12 @@
 too, and the discrete Fourier transforms), :mod:`functrans.scipy.ndimage`
 (``map_coordinates``, orders 0 and 1), :mod:`functrans.scipy.interpolate`
 (``RegularGridInterpolator``), :mod:`functrans.scipy.spatial.transform` (``Rotation``) and
-:mod:`functrans.scipy.cluster.vq` (``vq``).
+:mod:`functrans.scipy.cluster.vq` (``vq``), :mod:`functrans.scipy.sparse.linalg` (``cg``,
+``bicgstab``, ``gmres``).
 """
 
 from . import integrate, linalg, optimize, signal, special, stats  # noqa: F401
-from . import cluster, fft, interpolate, ndimage, spatial  # noqa: F401
+from . import cluster, fft, interpolate, ndimage, spatial, sparse  # noqa: F401
 
 __all__ = ["special", "stats", "linalg", "signal", "integrate", "optimize", "fft", "ndimage",
-           "interpolate", "spatial", "cluster"]
+           "interpolate", "spatial", "cluster", "sparse"]
