@@ -21,7 +21,11 @@ it does, never silently ignored):
   primitive at the first NaN (inf); inside a jitted function too (the compiled graph calls
   the checking implementations). Turning them on or off swaps the primitives'
   implementations and forgets compiled graphs, so that the check costs nothing at all while
-  off. The setting is process-wide (not per thread).
+  off. The setting is process-wide (not per thread). Not checked: an operator applied
+  outside every transform to arrays of the library itself (``a * b`` or ``a[i]`` on two NumPy
+  arrays is NumPy's own operation, which functrans never sees); the ``functrans.numpy``
+  functions (``fnp.multiply(a, b)``), operators on traced values and everything in a jitted
+  function are checked.
 - ``jax_default_matmul_precision``: accepted (``None``, ``"default"``, ``"high"``,
   ``"highest"``, ``"bfloat16"``, ``"tensorfloat32"``, ``"float32"``, ``"fastest"`` and the
   ``functrans.lax.Precision`` members) and recorded; matrix products always run at the full
@@ -240,6 +244,9 @@ _OPTIONS = {
 }
 
 
+_BOOL_OPTIONS = ("jax_enable_x64", "jax_debug_nans", "jax_debug_infs", "jax_disable_jit")
+
+
 class Config:
     """The options JAX programs set (``jax.config``): ``config.update(name, value)`` sets
     one, ``config.jax_enable_x64`` (any option's name) reads it, ``config.values`` holds
@@ -256,6 +263,8 @@ class Config:
                 f"functrans.config.update: unknown option {name!r}; functrans knows "
                 f"{sorted(_OPTIONS)} (see the functrans.config module for what each does).")
         entry[0](value)
+        if name in _BOOL_OPTIONS:  # (read back as the bool it means, as JAX's)
+            value = bool(value)
         self.values[name] = value
 
     def read(self, name):

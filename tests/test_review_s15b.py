@@ -1,0 +1,90 @@
+"""Review of session 15's additions (collectives, lax, JAX's top-level API, typed keys):
+regressions for the problems found, each against a NumPy reference or JAX's documented
+behaviour."""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+import functrans.random as fr
+from functrans import lax
+
+
+# -- collectives -------------------------------------------------------------------------------
+
+
+def test_psum_of_booleans_counts_them(backend):
+    # JAX sums booleans as int32 counts; a logical or (True everywhere) was returned.
+    xs = backend.asarray([[1.0, -1.0], [2.0, -3.0], [-1.0, 5.0]])
+    out = ft.vmap(lambda v: lax.psum(v > 0, "i"), axis_name="i")(xs)
+    assert backend.is_own(out)
+    got = backend.to_numpy(out)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, np.broadcast_to([2, 1], (3, 2)))
+    mean = ft.vmap(lambda v: lax.pmean(v > 0, "i"), axis_name="i")(xs)
+    np.testing.assert_allclose(backend.to_numpy(mean), np.broadcast_to([2 / 3, 1 / 3], (3, 2)))
+
+
+def test_collective_of_a_python_number_is_in_the_arguments_library(backend):
+    # all_gather(1.0) came back as a NumPy array under a vmap of torch/strict arrays, and
+    # mixing it with them failed.
+    xs = backend.asarray([1.0, 2.0, 3.0])
+    out = ft.vmap(lambda v: v + lax.all_gather(2.0, "i"), axis_name="i")(xs)
+    assert backend.is_own(out)
+    np.testing.assert_allclose(backend.to_numpy(out), np.broadcast_to(np.array([[3.0], [4.0], [5.0]]), (3, 3)))
+
+
+def test_psum_and_pmean_of_python_numbers_stay_weakly_typed():
+    # JAX: psum(3.0) is a weak float, so adding it to float32 stays float32.
+    xs = np.ones(3, dtype=np.float32)
+    for f in (lambda v: v + lax.psum(3.0, "i"), lambda v: v + lax.pmean(3, "i")):
+        out = ft.vmap(f, axis_name="i")(xs)
+        assert out.dtype == np.float32
+    np.testing.assert_allclose(ft.vmap(lambda v: v + lax.psum(3.0, "i"), axis_name="i")(xs),
+                               np.full(3, 10.0))
+    np.testing.assert_allclose(ft.vmap(lambda v: v + lax.pmean(3, "i"), axis_name="i")(xs),
+                               np.full(3, 4.0))
+
+
+# -- callbacks -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("result, dtype", [(1.5, "int32"), (300, "uint8"), (-1, "uint32"),
+                                           (1j, "float64"), (np.float64(2.0), "int64")])
+def test_pure_callback_refuses_a_number_its_dtype_would_change(result, dtype):
+    # A float returned for an int32 result was truncated silently (JAX refuses mismatches).
+    with pytest.raises(RuntimeError, match="cannot hold"):
+        ft.pure_callback(lambda a: result, ft.ShapeDtypeStruct((), dtype), fnp.ones(2))
+
+
+def test_pure_callback_takes_numbers_that_fit():
+    assert ft.pure_callback(lambda a: 2, ft.ShapeDtypeStruct((), "float64"),
+                            fnp.ones(2)) == 2.0
+    out = ft.pure_callback(lambda a: True, ft.ShapeDtypeStruct((), "int32"), fnp.ones(2))
+    assert out == 1 and out.dtype == np.int32
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+def test_config_reads_back_bools():
+    try:
+        ft.config.update("jax_debug_infs", 1)
+        assert ft.config.jax_debug_infs is True
+    finally:
+        ft.config.update("jax_debug_infs", False)
+    assert ft.config.jax_debug_infs is False
+
+
+# -- typed keys ------------------------------------------------------------------------------
+
+
+def test_key_array_at_a_traced_index():
+    # keys[i] with i traced (vmap, jit) converted the tracer to a NumPy index and failed.
+    keys = fr.split(fr.key(1), 3)
+    each = [fr.uniform(keys[i]) for i in range(3)]
+    got = ft.vmap(lambda i: fr.uniform(keys[i]))(fnp.asarray([2, 0, 1]))
+    np.testing.assert_array_equal(got, [each[2], each[0], each[1]])
+    f = ft.jit(lambda i: fr.uniform(keys[i]))
+    assert f(fnp.asarray(1)) == each[1] and f(fnp.asarray(2)) == each[2]
