@@ -88,3 +88,10 @@ def test_key_array_at_a_traced_index():
     np.testing.assert_array_equal(got, [each[2], each[0], each[1]])
     f = ft.jit(lambda i: fr.uniform(keys[i]))
     assert f(fnp.asarray(1)) == each[1] and f(fnp.asarray(2)) == each[2]
+
+
+def test_typed_keys_are_arrays():
+    # isinstance(key, jax.Array) is True in JAX; it was False here.
+    keys = fr.split(fr.key(0), 3)
+    assert isinstance(keys, ft.Array) and isinstance(keys[0], ft.Array)
+    assert not isinstance(object(), ft.Array)
