@@ -95,3 +95,22 @@ def test_typed_keys_are_arrays():
     keys = fr.split(fr.key(0), 3)
     assert isinstance(keys, ft.Array) and isinstance(keys[0], ft.Array)
     assert not isinstance(object(), ft.Array)
+
+
+def test_platform_option_reads_back_per_thread():
+    # The default backend it sets is the current thread's; another thread read the value
+    # back although its default backend was unchanged.
+    import threading
+    seen = []
+    with ft.default_backend("numpy"):
+        ft.config.update("jax_platform_name", "array_api_strict")
+        try:
+            assert ft.config.jax_platform_name == "array_api_strict"
+            t = threading.Thread(target=lambda: seen.append(
+                (ft.config.jax_platform_name, ft.backends.default().name)))
+            t.start()
+            t.join()
+        finally:
+            ft.config.update("jax_platform_name", "")
+    assert seen == [("", "numpy")]
+    assert ft.config.jax_platform_name == ""
