@@ -114,3 +114,14 @@ def test_platform_option_reads_back_per_thread():
             ft.config.update("jax_platform_name", "")
     assert seen == [("", "numpy")]
     assert ft.config.jax_platform_name == ""
+
+
+def test_callbacks_over_an_empty_batch_keep_the_library(backend):
+    # vmap of a sequential callback over zero members returned NumPy arrays.
+    import functrans.experimental
+    xs = backend.asarray(np.zeros((0, 2)))
+    sd = ft.ShapeDtypeStruct((2,), "float64")
+    for f in (lambda v: ft.pure_callback(lambda a: a * 2, sd, v, vmap_method="sequential"),
+              lambda v: ft.experimental.io_callback(lambda a: a * 2, sd, v)):
+        out = ft.vmap(f)(xs)
+        assert backend.is_own(out) and tuple(out.shape) == (0, 2)

@@ -113,8 +113,10 @@ def _sequential(prim, args, dims, params):
     n = len(params.get("result_avals", ()))
     if n == 0:
         return [], []
-    if size == 0:
-        outs = [fnp.zeros((0,) + a.shape, dtype=a.dtype) for a in params["result_avals"]]
+    if size == 0:  # (empty results in the library and on the device of a batched operand)
+        dev = fnp.device(next(a for a, d in zip(args, dims) if d is not None))
+        outs = [fnp.zeros((0,) + a.shape, dtype=a.dtype, device=dev)
+                for a in params["result_avals"]]
     else:
         outs = [fnp.stack([r[k] for r in rows]) for k in range(n)]
     return outs, [0] * n
