@@ -113,6 +113,20 @@ def _tree_map(f, x):
     return optree.tree_map(f, x, namespace=NAMESPACE)
 
 
+def _is_key(v):
+    t = type(v)
+    return t.__name__ == "KeyArray" and t.__module__ == "functrans.random"
+
+
+def _no_keys(x, what):
+    """Typed random keys have no arithmetic: a reduction of them is refused (JAX's too);
+    all_gather, ppermute and all_to_all move them as they are."""
+    for leaf in optree.tree_leaves(x, is_leaf=_is_key, namespace=NAMESPACE):
+        if _is_key(leaf):
+            raise TypeError(f"{what} of typed random keys (dtype key<fry>): keys have no "
+                            f"arithmetic; reduce their functrans.random.key_data if needed.")
+
+
 def _matches(interp, names):
     return interp.axis_name in names
 
@@ -233,6 +247,7 @@ pmin_p.def_jvp(_extreme_jvp(pmin_p))
 def _reduce_api(p, what):
     def api(x, axis_name, *, axis_index_groups=None):
         _no_groups(axis_index_groups, what)
+        _no_keys(x, what)
         names = _names(axis_name, what)
         for n in names:
             _axis_interp(n, what)
@@ -253,6 +268,7 @@ def _bool_to_int(v):
 
 def psum(x, axis_name, *, axis_index_groups=None):
     _no_groups(axis_index_groups, "psum")
+    _no_keys(x, "psum")
     names = _names(axis_name, "psum")
     for n in names:
         _axis_interp(n, "psum")
@@ -281,6 +297,7 @@ def pmean(x, axis_name, *, axis_index_groups=None):
     """The mean of ``x`` over the members of the vmap(s) named ``axis_name`` (integers give
     a floating mean, as JAX's)."""
     _no_groups(axis_index_groups, "pmean")
+    _no_keys(x, "pmean")
     names = _names(axis_name, "pmean")
     n = axis_size(names)
 
@@ -476,6 +493,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
     entry ``i`` of the sum along ``scatter_dimension`` (whose length must be the number of
     members), or its ``i``-th block when ``tiled``."""
     _no_groups(axis_index_groups, "psum_scatter")
+    _no_keys(x, "psum_scatter")
     name = _single(_names(axis_name, "psum_scatter"), "psum_scatter")
     size = _axis_interp(name, "psum_scatter").axis_size
 

@@ -125,3 +125,14 @@ def test_callbacks_over_an_empty_batch_keep_the_library(backend):
               lambda v: ft.experimental.io_callback(lambda a: a * 2, sd, v)):
         out = ft.vmap(f)(xs)
         assert backend.is_own(out) and tuple(out.shape) == (0, 2)
+
+
+def test_reductions_of_typed_keys_are_refused():
+    # psum of keys summed their words into meaningless keys (JAX refuses); moving keys
+    # (all_gather) stays allowed.
+    keys = fr.split(fr.key(0), 3)
+    for red in (lax.psum, lax.pmax, lax.pmean):
+        with pytest.raises(TypeError, match="typed random keys"):
+            ft.vmap(lambda k: red({"k": k}, "i"), axis_name="i")(keys)
+    got = ft.vmap(lambda k: lax.all_gather(k, "i"), axis_name="i")(keys)
+    np.testing.assert_array_equal(np.asarray(fr.key_data(got[1])), np.asarray(fr.key_data(keys)))
