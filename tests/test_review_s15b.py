@@ -136,3 +136,15 @@ def test_reductions_of_typed_keys_are_refused():
             ft.vmap(lambda k: red({"k": k}, "i"), axis_name="i")(keys)
     got = ft.vmap(lambda k: lax.all_gather(k, "i"), axis_name="i")(keys)
     np.testing.assert_array_equal(np.asarray(fr.key_data(got[1])), np.asarray(fr.key_data(keys)))
+
+
+@pytest.mark.xfail(strict=True, reason="core (control_flow._cond_batch): a named vmap runs "
+                   "every cond branch on every member and selects, so a branch that is NaN "
+                   "on members that do not take it poisons the reverse-mode derivative; the "
+                   "unnamed vmap (and JAX) give 0 there")
+def test_naming_a_vmap_does_not_change_cond_gradients():
+    def f(x):
+        return lax.cond(x > 0, lambda v: fnp.sqrt(v), lambda v: v * 0.0, x)
+    xs = fnp.asarray([-1.0, 4.0])
+    named = ft.grad(lambda x: fnp.sum(ft.vmap(f, axis_name="i")(x)))(xs)
+    np.testing.assert_array_equal(named, [0.0, 0.25])
