@@ -148,3 +148,15 @@ def test_naming_a_vmap_does_not_change_cond_gradients():
     xs = fnp.asarray([-1.0, 4.0])
     named = ft.grad(lambda x: fnp.sum(ft.vmap(f, axis_name="i")(x)))(xs)
     np.testing.assert_array_equal(named, [0.0, 0.25])
+
+
+@pytest.mark.xfail(strict=True, reason="core (torch backend, primitives/indexing.py gather): "
+                   "torch has no index_select for uint32, so taking from a uint32 tensor at "
+                   "traced or array indices fails, and with it typed keys on torch at a "
+                   "traced index (keys[i] under vmap)")
+def test_take_from_a_torch_uint32_tensor():
+    torch = pytest.importorskip("torch")
+    words = torch.tensor([[0, 1], [2, 3], [4, 5]], dtype=torch.uint32)
+    keys = fr.wrap_key_data(words)
+    got = ft.vmap(lambda i: fr.key_data(keys[i]))(torch.tensor([2, 0]))
+    np.testing.assert_array_equal(np.asarray(got), [[4, 5], [0, 1]])
