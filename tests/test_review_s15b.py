@@ -118,11 +118,11 @@ def test_platform_option_reads_back_per_thread():
 
 def test_callbacks_over_an_empty_batch_keep_the_library(backend):
     # vmap of a sequential callback over zero members returned NumPy arrays.
-    import functrans.experimental
+    from functrans.experimental import io_callback
     xs = backend.asarray(np.zeros((0, 2)))
     sd = ft.ShapeDtypeStruct((2,), "float64")
     for f in (lambda v: ft.pure_callback(lambda a: a * 2, sd, v, vmap_method="sequential"),
-              lambda v: ft.experimental.io_callback(lambda a: a * 2, sd, v)):
+              lambda v: io_callback(lambda a: a * 2, sd, v)):
         out = ft.vmap(f)(xs)
         assert backend.is_own(out) and tuple(out.shape) == (0, 2)
 
