@@ -73,8 +73,10 @@ def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_meth
     Differences from JAX: ``callback`` receives arrays of the arguments' own library (NumPy,
     CuPy, torch...) on their device, not NumPy arrays on the host; Python numbers among the
     arguments arrive as 0-d arrays of that library; what it returns (NumPy arrays, numbers,
-    or arrays of that library) is converted to that library. ``sharding`` is accepted and
-    unused.
+    or arrays of that library) is converted to that library. A number returned takes the
+    declared dtype where that changes nothing (``2`` for a float64 result; a float for an
+    integer result, or an integer out of the dtype's range, is an error; JAX refuses any
+    dtype mismatch). ``sharding`` is accepted and unused.
 
     Under ``jit`` the call is one equation of the graph, made at every call of the jitted
     function. Under ``vmap``, ``vmap_method`` says how: ``"sequential"`` (one call per batch

@@ -113,6 +113,20 @@ def _tree_map(f, x):
     return optree.tree_map(f, x, namespace=NAMESPACE)
 
 
+def _is_key(v):
+    t = type(v)
+    return t.__name__ == "KeyArray" and t.__module__ == "functrans.random"
+
+
+def _no_keys(x, what):
+    """Typed random keys have no arithmetic: a reduction of them is refused (JAX's too);
+    all_gather, ppermute and all_to_all move them as they are."""
+    for leaf in optree.tree_leaves(x, is_leaf=_is_key, namespace=NAMESPACE):
+        if _is_key(leaf):
+            raise TypeError(f"{what} of typed random keys (dtype key<fry>): keys have no "
+                            f"arithmetic; reduce their functrans.random.key_data if needed.")
+
+
 def _matches(interp, names):
     return interp.axis_name in names
 
@@ -180,7 +194,8 @@ def _sum0(x):
 
 def _scaled(x, n):
     from . import numpy as fnp
-    return fnp.multiply(x, n) if not isinstance(x, bool) else x * n
+    # (a Python number stays one: weakly typed, as JAX's psum of a constant)
+    return x * n if type(x) in (bool, int, float, complex) else fnp.multiply(x, n)
 
 
 def _max0(x):
@@ -232,6 +247,7 @@ pmin_p.def_jvp(_extreme_jvp(pmin_p))
 def _reduce_api(p, what):
     def api(x, axis_name, *, axis_index_groups=None):
         _no_groups(axis_index_groups, what)
+        _no_keys(x, what)
         names = _names(axis_name, what)
         for n in names:
             _axis_interp(n, what)
@@ -239,11 +255,31 @@ def _reduce_api(p, what):
     return api
 
 
-psum = _reduce_api(psum_p, "psum")
+def _bool_to_int(v):
+    """JAX sums booleans as int32 counts (a bool ``psum`` would be a logical or)."""
+    from . import numpy as fnp
+    from .core import get_aval
+    if isinstance(v, bool):
+        return fnp.asarray(v, dtype=_dt.int32)
+    if type(v) not in (int, float, complex) and get_aval(v).dtype == _dt.bool_:
+        return fnp.astype(v, _dt.int32)
+    return v
+
+
+def psum(x, axis_name, *, axis_index_groups=None):
+    _no_groups(axis_index_groups, "psum")
+    _no_keys(x, "psum")
+    names = _names(axis_name, "psum")
+    for n in names:
+        _axis_interp(n, "psum")
+    return _tree_map(lambda v: psum_p.bind(_bool_to_int(v), axis_name=names), x)
+
+
 psum.__name__ = psum.__qualname__ = "psum"
 psum.__doc__ = """The sum of ``x`` (a pytree of arrays) over the members of the vmap(s) named
 ``axis_name`` (one name or a tuple of names): the same value in every member. A value that
-is the same in every member is multiplied by the number of members."""
+is the same in every member is multiplied by the number of members. Booleans are counted
+(an int32 result, as JAX's)."""
 
 pmax = _reduce_api(pmax_p, "pmax")
 pmax.__name__ = pmax.__qualname__ = "pmax"
@@ -261,13 +297,14 @@ def pmean(x, axis_name, *, axis_index_groups=None):
     """The mean of ``x`` over the members of the vmap(s) named ``axis_name`` (integers give
     a floating mean, as JAX's)."""
     _no_groups(axis_index_groups, "pmean")
+    _no_keys(x, "pmean")
     names = _names(axis_name, "pmean")
     n = axis_size(names)
 
     def mean(v):
         from . import numpy as fnp
-        s = psum_p.bind(v, axis_name=names)
-        return fnp.true_divide(s, n)
+        s = psum_p.bind(_bool_to_int(v), axis_name=names)
+        return s / n if type(s) in (int, float, complex) else fnp.true_divide(s, n)
     return _tree_map(mean, x)
 
 
@@ -314,6 +351,16 @@ def axis_index(axis_name):
 
 
 # -- all_gather and psum_scatter -------------------------------------------------------------
+
+
+def _as_array(v, name):
+    """``v`` as an array; a Python scalar in the library and on the device of the vmap's
+    mapped arguments (not the default backend's)."""
+    from . import numpy as fnp
+    from .api import _scalar_like
+    if hasattr(v, "shape"):
+        return v
+    return fnp.asarray(_scalar_like(v, _axis_interp(name, "collective").like))
 
 
 def _single(names, what):
@@ -381,8 +428,7 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False, to=
     size = _axis_interp(name, "all_gather").axis_size
 
     def gather(v):
-        from . import numpy as fnp
-        v = fnp.asarray(v) if not hasattr(v, "shape") else v
+        v = _as_array(v, name)
         nd = len(v.shape)
         if tiled and nd == 0:
             raise ValueError("all_gather(tiled=True) needs at least one axis to concatenate "
@@ -447,12 +493,12 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
     entry ``i`` of the sum along ``scatter_dimension`` (whose length must be the number of
     members), or its ``i``-th block when ``tiled``."""
     _no_groups(axis_index_groups, "psum_scatter")
+    _no_keys(x, "psum_scatter")
     name = _single(_names(axis_name, "psum_scatter"), "psum_scatter")
     size = _axis_interp(name, "psum_scatter").axis_size
 
     def scatter(v):
-        from . import numpy as fnp
-        v = fnp.asarray(v) if not hasattr(v, "shape") else v
+        v = _as_array(v, name)
         nd = len(v.shape)
         if not -nd <= scatter_dimension < nd:
             raise ValueError(f"psum_scatter: scatter_dimension {scatter_dimension} is out of "
@@ -618,8 +664,7 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     size = _axis_interp(name, "all_to_all").axis_size
 
     def exchange(v):
-        from . import numpy as fnp
-        v = fnp.asarray(v) if not hasattr(v, "shape") else v
+        v = _as_array(v, name)
         nd = len(v.shape)
         if not -nd <= split_axis < nd or not -nd <= concat_axis < nd:
             raise ValueError(f"all_to_all: split_axis {split_axis} or concat_axis "

@@ -21,7 +21,11 @@ it does, never silently ignored):
   primitive at the first NaN (inf); inside a jitted function too (the compiled graph calls
   the checking implementations). Turning them on or off swaps the primitives'
   implementations and forgets compiled graphs, so that the check costs nothing at all while
-  off. The setting is process-wide (not per thread).
+  off. The setting is process-wide (not per thread). Not checked: an operator applied
+  outside every transform to arrays of the library itself (``a * b`` or ``a[i]`` on two NumPy
+  arrays is NumPy's own operation, which functrans never sees); the ``functrans.numpy``
+  functions (``fnp.multiply(a, b)``), operators on traced values and everything in a jitted
+  function are checked.
 - ``jax_default_matmul_precision``: accepted (``None``, ``"default"``, ``"high"``,
   ``"highest"``, ``"bfloat16"``, ``"tensorfloat32"``, ``"float32"``, ``"fastest"`` and the
   ``functrans.lax.Precision`` members) and recorded; matrix products always run at the full
@@ -33,6 +37,7 @@ it does, never silently ignored):
 from __future__ import annotations
 
 import contextlib
+import contextvars
 
 from . import backends as _backends
 from . import buffers as _buffers
@@ -240,10 +245,20 @@ _OPTIONS = {
 }
 
 
+_BOOL_OPTIONS = ("jax_enable_x64", "jax_debug_nans", "jax_debug_infs", "jax_disable_jit")
+# Options that set the default backend, which is per thread (a context variable): their
+# values are read back per thread too (another thread sees the defaults, as it sees the
+# default backend).
+_PER_THREAD = ("jax_platform_name", "jax_platforms", "jax_default_device")
+_thread_values = contextvars.ContextVar("functrans.config.thread_values", default=None)
+
+
 class Config:
     """The options JAX programs set (``jax.config``): ``config.update(name, value)`` sets
     one, ``config.jax_enable_x64`` (any option's name) reads it, ``config.values`` holds
-    them all. See :mod:`functrans.config` for what each one does here."""
+    the process-wide values (``jax_platform_name``, ``jax_platforms`` and
+    ``jax_default_device`` set the current thread's default backend, and are read back
+    per thread by name). See :mod:`functrans.config` for what each one does here."""
 
     def __init__(self):
         object.__setattr__(self, "values", {k: d for k, (_, d) in _OPTIONS.items()})
@@ -256,6 +271,11 @@ class Config:
                 f"functrans.config.update: unknown option {name!r}; functrans knows "
                 f"{sorted(_OPTIONS)} (see the functrans.config module for what each does).")
         entry[0](value)
+        if name in _BOOL_OPTIONS:  # (read back as the bool it means, as JAX's)
+            value = bool(value)
+        if name in _PER_THREAD:
+            _thread_values.set(dict(_thread_values.get() or {}, **{name: value}))
+            return
         self.values[name] = value
 
     def read(self, name):
@@ -265,8 +285,8 @@ class Config:
     def __getattr__(self, name):
         values = object.__getattribute__(self, "values")
         if name in values:
-            if name == "jax_platform_name" or name == "jax_default_device":
-                return values[name]
+            if name in _PER_THREAD:
+                return (_thread_values.get() or {}).get(name, values[name])
             if name == "jax_disable_jit":
                 from .compiling import _jit_disabled
                 return _jit_disabled.get()
@@ -278,7 +298,7 @@ class Config:
         raise AttributeError("functrans.config: set options with config.update(name, value).")
 
     def __repr__(self):
-        return f"functrans.config({self.values!r})"
+        return f"functrans.config({ {k: getattr(self, k) for k in self.values}!r})"
 
 
 config = Config()
@@ -286,7 +306,7 @@ config = Config()
 
 @contextlib.contextmanager
 def _setting(name, value):
-    old = config.values[name]
+    old = getattr(config, name)
     config.update(name, value)
     try:
         yield

@@ -216,15 +216,19 @@ def make_jaxpr(fun, static_argnums=(), axis_env=None, return_shape=False,
     Python numbers are literals. Keyword arguments are traced too; ``static_argnums``
     arguments are passed as they are. ``return_shape=True`` returns ``(jaxpr, shapes)``
     with a ``ShapeDtypeStruct`` pytree of the result. ``axis_env`` and ``abstracted_axes``
-    (named and symbolic axes) are not supported.
+    (named and symbolic axes) are not supported (stage ``vmap(f, axis_name=...)`` for a
+    function with collectives).
 
     Example:
         >>> print(ft.make_jaxpr(fnp.sin)(fnp.ones(3)))
         { lambda ; a:f64[3]. let b:f64[3] = sin a in (b,) }
     """
     if axis_env is not None:
-        raise NotImplementedError("make_jaxpr: axis_env (named axes of pmap) is not "
-                                  "supported; functrans has no named axes.")
+        raise NotImplementedError(
+            "make_jaxpr: axis_env is not supported: a collective (psum, all_gather...) is "
+            "staged only inside a functrans.vmap or pmap with that axis_name, which "
+            "evaluates it over the batch; make_jaxpr(vmap(f, axis_name=...)) shows that "
+            "batched program instead.")
     if abstracted_axes is not None:
         raise NotImplementedError("make_jaxpr: abstracted_axes (symbolic shapes) is not "
                                   "supported.")

@@ -359,6 +359,12 @@ class KeyArray:
         return (self[i] for i in range(self.shape[0]))
 
     def __getitem__(self, index):
+        parts = index if isinstance(index, tuple) else (index,)
+        if any(isinstance(k, _Tracer) for k in parts):
+            # a traced index (keys[i] under vmap or jit): functrans's indexing, since the
+            # words may be plain arrays of a library that cannot take a tracer
+            from .numpy._indexing import _getitem
+            return self._map(lambda w: _getitem(w, index))
         return self._map(lambda w: w[index])
 
     def reshape(self, *shape, order="C"):

@@ -37,6 +37,8 @@ class _ArrayMeta(type):
             return False
         if _backends._by_type.get(t) is not None:
             return True
+        if t.__name__ == "KeyArray" and t.__module__ == "functrans.random":
+            return True  # typed keys are arrays (of dtype key<fry>), as JAX's
         if not (hasattr(x, "shape") and hasattr(x, "dtype")):
             return False
         try:

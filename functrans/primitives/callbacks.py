@@ -31,6 +31,22 @@ debug_callback_p = primitive("debug_callback", multiple_results=True)
 EFFECTFUL.update((io_callback_p, debug_callback_p))
 
 
+def _check_number(r, dtype, what, i):
+    """Refuse a number the declared ``dtype`` would change (JAX refuses any mismatch)."""
+    target = np.dtype(dtype.name)
+    host = np.asarray(r)
+    ok = (np.can_cast(host.dtype, target, casting="same_kind") if isinstance(r, np.generic)
+          else {bool: "biufc", int: "iufc", float: "fc", complex: "c"}[type(r)].find(
+              target.kind) >= 0)
+    if ok and target.kind in "iu" and type(r) is not bool:
+        info = np.iinfo(target)
+        ok = info.min <= int(r) <= info.max
+    if not ok:
+        raise RuntimeError(f"{what}: result {i} of the callback is {r!r}, which "
+                           f"result_shape_dtypes' {dtype.name} cannot hold as it is; return "
+                           f"an array of that dtype.")
+
+
 def _call(backend, args, callback, result_avals, in_tree, out_tree, what):
     """Run ``callback`` on concrete arrays; its results checked against ``result_avals`` and
     returned as arrays of ``backend``."""
@@ -44,7 +60,9 @@ def _call(backend, args, callback, result_avals, in_tree, out_tree, what):
     out = []
     for i, (r, aval) in enumerate(zip(leaves, result_avals)):
         if type(r) in _SCALAR_DTYPES or isinstance(r, np.generic):
-            # a number (weakly typed): takes the declared dtype
+            # a number: takes the declared dtype where that loses nothing (a float is not
+            # truncated to an integer dtype, nor an integer wrapped around)
+            _check_number(r, aval.dtype, what, i)
             r = backend.asarray(np.asarray(r), dtype=aval.dtype)
         elif _by_type_get(type(r)) is not backend:
             if hasattr(r, "__array__") or isinstance(r, (list, tuple)):
@@ -95,8 +113,10 @@ def _sequential(prim, args, dims, params):
     n = len(params.get("result_avals", ()))
     if n == 0:
         return [], []
-    if size == 0:
-        outs = [fnp.zeros((0,) + a.shape, dtype=a.dtype) for a in params["result_avals"]]
+    if size == 0:  # (empty results in the library and on the device of a batched operand)
+        dev = fnp.device(next(a for a, d in zip(args, dims) if d is not None))
+        outs = [fnp.zeros((0,) + a.shape, dtype=a.dtype, device=dev)
+                for a in params["result_avals"]]
     else:
         outs = [fnp.stack([r[k] for r in rows]) for k in range(n)]
     return outs, [0] * n
