@@ -496,6 +496,39 @@ def _cond_jvp(primals, tangents, branches, n_ops, spans):
     return outs, tangents_out
 
 
+def _uses_axis(graphs, name, seen=None):
+    """Whether the staged ``graphs`` may apply a collective over the vmap axis ``name``
+    (looking into the graphs in their equations' parameters; a Python function there, a
+    custom rule's, may: it counts as a use)."""
+    from .graph import Graph
+    seen = set() if seen is None else seen
+    for g in graphs:
+        if id(g) in seen:
+            continue
+        seen.add(id(g))
+        for prim, _, params, _ in g.eqns:
+            if prim.collective and name in params.get("axis_name", ()):
+                return True
+            for v in params.values():
+                subs = v if isinstance(v, (tuple, list)) else (v,)
+                for sub in subs:
+                    if isinstance(sub, Graph):
+                        if _uses_axis((sub,), name, seen):
+                            return True
+                    elif callable(sub) and not isinstance(sub, type):
+                        return True
+    return False
+
+
+def _path_name(batch_interp, graphs):
+    """The vmap's name where the graphs use its collectives (a batch that must then run
+    whole), else None: a named batch whose branches do not reduce over it takes the same
+    paths as an unnamed one (each member only its own branch, so that a branch's nan for
+    the members that do not take it cannot reach their derivatives)."""
+    name = batch_interp.axis_name
+    return name if name is not None and _uses_axis(graphs, name) else None
+
+
 def _cond_batch(vals, dims, branches, n_ops, spans, batch_interp):
     index, args = vals[0], list(vals[1:])
     in_axes = tuple(dims[1:])
@@ -503,15 +536,16 @@ def _cond_batch(vals, dims, branches, n_ops, spans, batch_interp):
     fns = _branch_fns(branches, n_ops, spans)
     n_out = len(branches[0].outputs)
     name = batch_interp.axis_name  # (collectives in the branches see the same members)
+    whole = _path_name(batch_interp, branches)
     from .batching import vmap
     if dims[0] is None:  # one branch for the whole batch
         batched = [vmap(f, in_axes=in_axes, axis_size=size, axis_name=name) for f in fns]
         return _switch(index, batched, args, "cond"), [0] * n_out
-    # A named batch runs whole (a collective in a branch reduces over every member).
-    chosen = _concrete(index) if name is None else None
+    # A batch whose branches reduce over it runs whole (every member in every branch).
+    chosen = _concrete(index) if whole is None else None
     if chosen is not None:
         return _cond_by_groups(chosen, fns, args, in_axes, n_out), [0] * n_out
-    if size and not _staging() and name is None:
+    if size and not _staging() and whole is None:
         # vmap inside vmap: the index is concrete to the outer one
         return _member_by_member(cond_p, vals, dims, size,
                                  dict(branches=branches, n_ops=n_ops, spans=spans))
@@ -777,13 +811,14 @@ def _while_batch(vals, dims, cond, body, n_cc, n_bc, batch_interp):
     carry = [with_batch(v, d, size)
              for v, d in zip(vals[start:], dims[start:])]
     nc = len(carry)
-    name = batch_interp.axis_name  # a named batch steps whole (for its collectives)
+    name = batch_interp.axis_name
+    whole = _path_name(batch_interp, (cond, body))  # steps whole if it reduces over the batch
     alive = vmap(lambda *a: cond(*a), in_axes=(0,) * nc + tuple(dims[:n_cc]), axis_size=size,
                  axis_name=name)
     step = vmap(lambda *a: body(*a), in_axes=(0,) * nc + tuple(dims[n_cc:start]),
                 axis_size=size, axis_name=name)
 
-    if (size and not _staging() and name is None
+    if (size and not _staging() and whole is None
             and _concrete(alive(*carry, *cc)[0]) is None):
         # vmap inside vmap: the predicates are abstract here but concrete to the outer vmap.
         return _member_by_member(while_p, vals, dims, size,
@@ -792,7 +827,7 @@ def _while_batch(vals, dims, cond, body, n_cc, n_bc, batch_interp):
 
     def body_fn(c):
         live = alive(*c, *cc)[0]
-        m = _concrete(live) if name is None else None
+        m = _concrete(live) if whole is None else None
         if m is None:  # staged: the body on every member, the finished ones keep their value
             new = step(*c, *bc)
             return [fnp.where(_expand(live, x.ndim), x_new, x) for x_new, x in zip(new, c)]

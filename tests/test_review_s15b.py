@@ -138,10 +138,7 @@ def test_reductions_of_typed_keys_are_refused():
     np.testing.assert_array_equal(np.asarray(fr.key_data(got[1])), np.asarray(fr.key_data(keys)))
 
 
-@pytest.mark.xfail(strict=True, reason="core (control_flow._cond_batch): a named vmap runs "
-                   "every cond branch on every member and selects, so a branch that is NaN "
-                   "on members that do not take it poisons the reverse-mode derivative; the "
-                   "unnamed vmap (and JAX) give 0 there")
+# (fixed in control_flow: a named batch runs whole only where a branch reduces over it)
 def test_naming_a_vmap_does_not_change_cond_gradients():
     def f(x):
         return lax.cond(x > 0, lambda v: fnp.sqrt(v), lambda v: v * 0.0, x)
@@ -150,10 +147,7 @@ def test_naming_a_vmap_does_not_change_cond_gradients():
     np.testing.assert_array_equal(named, [0.0, 0.25])
 
 
-@pytest.mark.xfail(strict=True, reason="core (torch backend, primitives/indexing.py gather): "
-                   "torch has no index_select for uint32, so taking from a uint32 tensor at "
-                   "traced or array indices fails, and with it typed keys on torch at a "
-                   "traced index (keys[i] under vmap)")
+# (fixed in the torch backend: unsigned words gathered through a signed view)
 def test_take_from_a_torch_uint32_tensor():
     torch = pytest.importorskip("torch")
     words = torch.tensor([[0, 1], [2, 3], [4, 5]], dtype=torch.uint32)

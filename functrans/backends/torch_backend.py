@@ -64,7 +64,21 @@ def _accumulation(name, axis_param):
     return impl
 
 
-_IMPLS = {"reduce_sum": _accumulation("sum", "axes"),
+# torch's take (index_select) has no kernel for its unsigned types beyond uint8: the words
+# are gathered as the signed integers of the same width (a view of the same bits)
+_SIGNED_VIEW = {torch.uint16: torch.int16, torch.uint32: torch.int32, torch.uint64: torch.int64}
+
+
+def _gather(x, *idx):
+    from ..primitives.indexing import _gather_impl
+    signed = _SIGNED_VIEW.get(x.dtype)
+    if signed is None:
+        return _gather_impl(backend, x, *idx)
+    return _gather_impl(backend, x.view(signed), *idx).view(x.dtype)
+
+
+_IMPLS = {"gather": _gather,
+          "reduce_sum": _accumulation("sum", "axes"),
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
           "cumprod": _accumulation("cumulative_prod", "axis")}
