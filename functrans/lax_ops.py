@@ -2699,8 +2699,8 @@ def _linalg_tridiagonal_solve(dl, d, du, b, *, perturb_singular=False):
                                   "not supported")
     dl, d, du, b = (fnp.asarray(v) for v in (dl, d, du, b))
     m = d.shape[-1]
-    eye = fnp.eye(m, dtype=d.dtype)
-    up = fnp.eye(m, k=1, dtype=d.dtype)     # (i, i+1)
+    eye = fnp.eye(m, dtype=d.dtype, device=fnp.device(d))
+    up = fnp.eye(m, k=1, dtype=d.dtype, device=fnp.device(d))     # (i, i+1)
     a = (d[..., :, None] * eye + du[..., :, None] * up
          + dl[..., :, None] * fnp.matrix_transpose(up))   # row i: dl[i] at column i-1
     return fnp.linalg.solve(a, b)

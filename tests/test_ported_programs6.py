@@ -57,6 +57,11 @@ def test_lax_linalg_cholesky_and_triangular_solve_in_a_gp(backend):
     junk = K5 + 0.3 * np.triu(R.randn(5, 5), 1)
     np.testing.assert_allclose(backend.to_numpy(lax.linalg.cholesky(
         backend.asarray(junk), symmetrize_input=False)), np.linalg.cholesky(K5), atol=1e-12)
+    # the other decompositions give arrays of the input's library (and device)
+    t = lax.linalg.tridiagonal_solve(k[0, ...], k[1, ...], k[2, ...], k[:, :2])
+    d = np.diag(K5[1]) + np.diag(K5[2, :-1], 1) + np.diag(K5[0, 1:], -1)
+    assert backend.is_own(t) and backend.is_own(lax.linalg.lu(k)[2])
+    np.testing.assert_allclose(backend.to_numpy(t), np.linalg.solve(d, K5[:, :2]), atol=1e-12)
 
 
 @pytest.mark.parametrize("left_side", [True, False])
