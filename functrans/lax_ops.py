@@ -12,7 +12,9 @@ Also here: the parallel-prefix ``associative_scan``, ``custom_root`` and
 ``custom_linear_solve`` with implicit differentiation, JAX's top-level helpers
 ``block_until_ready``, ``device_put`` and ``disable_jit``; XLA's gather and scatters (on
 ``take`` and the ``.at`` updates), ``mulhi``, ``reduce_precision``, ``approx_max_k``,
-``ragged_dot`` and the special functions of ``jax.lax`` (on ``functrans.scipy.special``).
+``ragged_dot`` and the special functions of ``jax.lax`` (on ``functrans.scipy.special``);
+``linalg``, ``jax.lax.linalg``'s decompositions with JAX's signatures and result orders (on
+``functrans.numpy.linalg`` and ``functrans.scipy.linalg``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import builtins
 import contextlib
 import enum
 import operator
+import sys as _sys
+import types as _types
 import typing
 
 from . import dtypes as _dt
@@ -2575,6 +2579,152 @@ PrecisionLike = typing.Union[None, str, Precision, typing.Tuple[str, str],
                              typing.Tuple[Precision, Precision]]
 
 
+# -- jax.lax.linalg: the decompositions with JAX's signatures and result orders ----------------
+
+def _sym(x):
+    """``(x + x^H) / 2``, JAX's ``symmetrize_input``."""
+    return (x + fnp.conj(fnp.matrix_transpose(x))) / 2
+
+
+def _linalg_cholesky(x, *, symmetrize_input=True):
+    """The lower Cholesky factor ``L`` (``x = L L^H``) of ``(..., n, n)`` matrices
+    (``jax.lax.linalg.cholesky``). ``symmetrize_input`` (the default) factors ``(x + x^H)/2``;
+    without it, only the lower triangle is read. Difference from JAX: a matrix that is not
+    positive definite raises the backend's error (JAX returns NaNs) where the backend checks."""
+    from .scipy import linalg as _sla
+    x = fnp.asarray(x)
+    return _sla.cholesky(_sym(x) if symmetrize_input else x, lower=True)
+
+
+def _linalg_triangular_solve(a, b, *, left_side=False, lower=False, transpose_a=False,
+                             conjugate_a=False, unit_diagonal=False):
+    """``x`` with ``op(a) @ x = b`` (``left_side``) or ``x @ op(a) = b`` (the default) for a
+    triangular ``a`` (``jax.lax.linalg.triangular_solve``): only the ``lower`` (default:
+    upper) triangle is read, not the diagonal if ``unit_diagonal``; ``op`` transposes with
+    ``transpose_a`` and conjugates with ``conjugate_a``. ``a`` is ``(..., m, m)``, ``b``
+    ``(..., m, n)`` (``(..., n, m)`` on the right side) or one dimension less (a vector)."""
+    from .scipy import linalg as _sla
+    a, b = fnp.asarray(a), fnp.asarray(b)
+    if len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"triangular_solve: a must be (..., m, m); got shape {a.shape}")
+    vector = len(b.shape) == len(a.shape) - 1
+    if vector:
+        b = b[..., :, None] if left_side else b[..., None, :]
+    tri = _sla._triangle(a, lower, unit_diagonal)   # (zeros off the triangle, ones on a unit diagonal)
+    if conjugate_a:
+        tri = fnp.conj(tri)
+    low = lower
+    if transpose_a:
+        tri, low = fnp.matrix_transpose(tri), not low
+    if left_side:
+        x = _sla.solve_triangular(tri, b, lower=low)
+    else:   # x @ t = b  <=>  t^T @ x^T = b^T
+        x = fnp.matrix_transpose(_sla.solve_triangular(
+            fnp.matrix_transpose(tri), fnp.matrix_transpose(b), lower=not low))
+    if vector:
+        x = x[..., :, 0] if left_side else x[..., 0, :]
+    return x
+
+
+def _linalg_eigh(x, *, lower=True, symmetrize_input=True, sort_eigenvalues=True,
+                 subset_by_index=None, implementation=None):
+    """``(v, w)``: the eigenvectors (columns) and ascending eigenvalues of Hermitian
+    ``(..., n, n)`` matrices (``jax.lax.linalg.eigh``; note the order, vectors first).
+    ``symmetrize_input`` (the default) decomposes ``(x + x^H)/2``; without it only the
+    ``lower`` (else upper) triangle is read. The eigenvalues come sorted whatever
+    ``sort_eigenvalues``; ``subset_by_index`` must be None and ``implementation`` is
+    ignored."""
+    if subset_by_index is not None:
+        raise NotImplementedError("lax.linalg.eigh: subset_by_index is not supported; "
+                                  "slice the full result (w[lo:hi], v[..., lo:hi])")
+    x = fnp.asarray(x)
+    w, v = fnp.linalg.eigh(_sym(x) if symmetrize_input else x, UPLO="L" if lower else "U")
+    return v, w
+
+
+def _linalg_qr(x, *, pivoting=False, full_matrices=True, use_magma=None):
+    """``(q, r)`` of ``(..., m, n)`` matrices (``jax.lax.linalg.qr``): ``q`` (m, m) and ``r``
+    (m, n) with ``full_matrices`` (the default), else (m, k) and (k, n), k = min(m, n).
+    ``pivoting=True`` is not supported (NotImplementedError); ``use_magma`` is ignored."""
+    if pivoting:
+        raise NotImplementedError("lax.linalg.qr: pivoting=True is not supported; use "
+                                  "functrans.scipy.linalg.qr(a, pivoting=True)")
+    q, r = fnp.linalg.qr(fnp.asarray(x), mode="complete" if full_matrices else "reduced")
+    return q, r
+
+
+def _linalg_svd(x, *, full_matrices=True, compute_uv=True, subset_by_index=None,
+                algorithm=None):
+    """``(u, s, vh)`` of ``(..., m, n)`` matrices, singular values descending, or ``s`` alone
+    without ``compute_uv`` (``jax.lax.linalg.svd``). ``subset_by_index`` must be None;
+    ``algorithm`` is ignored."""
+    if subset_by_index is not None:
+        raise NotImplementedError("lax.linalg.svd: subset_by_index is not supported; slice "
+                                  "the full result")
+    x = fnp.asarray(x)
+    if not compute_uv:
+        return fnp.linalg.svdvals(x)
+    u, s, vh = fnp.linalg.svd(x, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def _linalg_lu(x):
+    """``(lu, pivots, permutation)`` of ``(..., m, n)`` matrices (``jax.lax.linalg.lu``):
+    ``L`` (unit diagonal, not stored) below the diagonal of ``lu`` and ``U`` on and above
+    it; ``pivots`` (int32, (..., min(m, n))) the row swapped with row ``i`` at step ``i``;
+    ``permutation`` (int32, (..., m)) the rows with ``x[permutation] = L @ U``."""
+    from .scipy import linalg as _sla
+    lu, piv = _sla.lu_factor(x)
+    return lu, piv, fnp.astype(_sla._permutation(piv, lu.shape[-2]), _dt.int32)
+
+
+def _linalg_lu_pivots_to_permutation(pivots, permutation_size):
+    """The permutation (int32, (..., permutation_size)) that the row swaps ``pivots`` make
+    (``jax.lax.linalg.lu_pivots_to_permutation``)."""
+    from .scipy import linalg as _sla
+    pivots = fnp.asarray(pivots)
+    if permutation_size < pivots.shape[-1]:
+        raise ValueError(f"lu_pivots_to_permutation: permutation_size {permutation_size} is "
+                         f"less than the number of pivots {pivots.shape[-1]}")
+    return fnp.astype(_sla._permutation(pivots, permutation_size), _dt.int32)
+
+
+def _linalg_tridiagonal_solve(dl, d, du, b, *, perturb_singular=False):
+    """``x`` with ``A @ x = b`` for the tridiagonal ``A`` of diagonals ``dl`` (below;
+    ``dl[0]`` unused), ``d`` and ``du`` (above; ``du[-1]`` unused), each ``(..., m)``, and
+    ``b`` ``(..., m, n)`` (``jax.lax.linalg.tridiagonal_solve``). Solved as a dense system
+    (an LU of the m x m matrix). ``perturb_singular`` must be False."""
+    if perturb_singular:
+        raise NotImplementedError("lax.linalg.tridiagonal_solve: perturb_singular=True is "
+                                  "not supported")
+    dl, d, du, b = (fnp.asarray(v) for v in (dl, d, du, b))
+    m = d.shape[-1]
+    eye = fnp.eye(m, dtype=d.dtype, device=fnp.device(d))
+    up = fnp.eye(m, k=1, dtype=d.dtype, device=fnp.device(d))     # (i, i+1)
+    a = (d[..., :, None] * eye + du[..., :, None] * up
+         + dl[..., :, None] * fnp.matrix_transpose(up))   # row i: dl[i] at column i-1
+    return fnp.linalg.solve(a, b)
+
+
+linalg = _types.ModuleType("functrans.lax.linalg", """``jax.lax.linalg`` (as
+``functrans.lax.linalg``): ``cholesky``, ``triangular_solve``, ``eigh``, ``qr``, ``svd``,
+``lu``, ``lu_pivots_to_permutation`` and ``tridiagonal_solve`` with JAX's signatures and result
+orders (``eigh`` returns ``(v, w)``, ``lu`` ``(lu, pivots, permutation)``), written on
+:mod:`functrans.numpy.linalg` and :mod:`functrans.scipy.linalg`, so every transform applies.
+""")
+for _n, _f in (("cholesky", _linalg_cholesky), ("triangular_solve", _linalg_triangular_solve),
+               ("eigh", _linalg_eigh), ("qr", _linalg_qr), ("svd", _linalg_svd),
+               ("lu", _linalg_lu), ("lu_pivots_to_permutation", _linalg_lu_pivots_to_permutation),
+               ("tridiagonal_solve", _linalg_tridiagonal_solve)):
+    _f.__name__ = _f.__qualname__ = _n
+    _f.__module__ = "functrans.lax.linalg"
+    setattr(linalg, _n, _f)
+linalg.__all__ = ["cholesky", "triangular_solve", "eigh", "qr", "svd", "lu",
+                  "lu_pivots_to_permutation", "tridiagonal_solve"]
+_sys.modules.setdefault("functrans.lax.linalg", linalg)
+del _n, _f
+
+
 __all__ = ELEMENTWISE + [
     "RoundingMethod", "broadcast", "broadcast_in_dim", "broadcast_to_rank", "reshape",
     "squeeze", "expand_dims", "rev", "transpose", "pad", "concatenate", "slice",
@@ -2591,5 +2741,5 @@ __all__ = ELEMENTWISE + [
     "optimization_barrier", "platform_dependent", "approx_max_k", "approx_min_k",
     "ragged_dot", "ragged_dot_general", "RaggedDotDimensionNumbers", "polygamma", "zeta",
     "betainc", "bessel_i0e", "bessel_i1e", "igamma_grad_a", "random_gamma_grad",
-    "DotDimensionNumbers", "PrecisionLike"]
+    "DotDimensionNumbers", "PrecisionLike", "linalg"]
 HELPERS = ["block_until_ready", "device_put", "disable_jit"]

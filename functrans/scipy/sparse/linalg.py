@@ -159,7 +159,7 @@ def bicgstab(A, b, x0=None, *, tol=1e-05, atol=0.0, maxiter=None, M=None):
         stop = _threshold(b, tol, atol)
         r0 = _sub(b, A(x0))
         shadow = r0  # the fixed shadow residual
-        one = fnp.ones_like(fnp.real(_vdot(r0, r0)))
+        one = fnp.ones_like(_vdot(r0, r0))   # (complex for a complex system)
 
         def cond(state):
             r, k = state[1], state[-1]
