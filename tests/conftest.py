@@ -67,6 +67,76 @@ def _fast_strict_equality():
 
 _fast_strict_equality()
 
+
+def _fast_strict_lookups():
+    """array-api-strict's dtype tuples and promotion table, looked up by hash.
+
+    Each array it makes checks ``dtype not in _all_dtypes`` (a linear scan calling
+    ``DType.__eq__`` on each of a dozen dtypes before the match), each operator checks its
+    operands' dtypes against a category tuple and looks the pair up in the promotion table
+    (more ``__eq__`` calls): about ten Python-level comparisons per operation. Here the tuples
+    become tuples (same elements, order, equality) whose ``in`` answers a ``DType`` from a
+    set of the NumPy dtypes they wrap, and ``_result_type`` looks an exact ``DType`` pair up
+    by its NumPy dtypes: the same answers, as ``DType.__eq__`` and ``__hash__`` compare and
+    hash the wrapped NumPy dtype. Anything else (a NumPy dtype, which warns; a subclass) goes
+    the original way. Left alone if the library changed shape.
+    """
+    try:
+        from array_api_strict import _dtypes as D  # (the package loads every submodule)
+    except ImportError:
+        return
+    DType = D.DType
+    orig_result_type = getattr(D, "_result_type", None)
+    table = getattr(D, "_promotion_table", None)
+    if (orig_result_type is None or hasattr(orig_result_type, "_functrans_fast")
+            or not isinstance(table, dict) or "_np_dtype" not in DType.__slots__):
+        return
+
+    class DTypeTuple(tuple):
+        def __contains__(self, x):
+            if x.__class__ is DType:
+                return x._np_dtype in self._np_dtypes
+            return tuple.__contains__(self, x)
+
+    fast = {}  # id of an original tuple of dtypes -> its fast twin
+    for name, v in vars(D).items():
+        if (type(v) is tuple and v and name.startswith("_")
+                and all(e.__class__ is DType for e in v)):
+            t = DTypeTuple(v)
+            t._np_dtypes = frozenset(e._np_dtype for e in v)
+            fast[id(v)] = (v, t)
+    pairs = {}
+    for (a, b), r in table.items():
+        if a.__class__ is not DType or b.__class__ is not DType:
+            return
+        pairs[a._np_dtype, b._np_dtype] = r
+
+    def result_type(type1, type2):
+        if type1.__class__ is DType is type2.__class__:
+            r = pairs.get((type1._np_dtype, type2._np_dtype))
+            if r is not None:
+                return r
+        return orig_result_type(type1, type2)
+    result_type._functrans_fast = orig_result_type
+
+    import sys
+    for mod_name, mod in list(sys.modules.items()):
+        if mod is None or not (mod_name == "array_api_strict"
+                               or mod_name.startswith("array_api_strict.")):
+            continue
+        for name, v in list(vars(mod).items()):
+            if v is orig_result_type:
+                setattr(mod, name, result_type)
+            elif type(v) is tuple and id(v) in fast and fast[id(v)][0] is v:
+                setattr(mod, name, fast[id(v)][1])
+            elif type(v) is dict and name == "_dtype_categories":
+                for k, c in list(v.items()):
+                    if type(c) is tuple and id(c) in fast and fast[id(c)][0] is c:
+                        v[k] = fast[id(c)][1]
+
+
+_fast_strict_lookups()
+
 settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=200, deadline=None)

@@ -772,6 +772,46 @@ def test_strict_fast_equality_agrees_with_the_original():
     assert aas.asarray([1.0]).dtype == aas.float64 and aas.float32 != aas.float64
 
 
+def test_strict_fast_lookups_agree_with_the_original():
+    """tests/conftest.py speeds up array-api-strict's dtype-tuple membership and promotion
+    table: every dtype (and copies, a byte-swapped one, foreign objects) is in each tuple
+    exactly when the plain tuple says so, every pair promotes (or refuses to) as the
+    library's own function says, and its dtype checks still refuse what they refused."""
+    aas = pytest.importorskip("array_api_strict")
+    from array_api_strict import _array_object as AO
+    from array_api_strict import _dtypes as D
+    original = getattr(D._result_type, "_functrans_fast", None)
+    if original is None:
+        pytest.skip("array-api-strict's dtypes changed shape: conftest left them alone")
+    assert AO._result_type is D._result_type and type(AO._all_dtypes) is not tuple
+    dtypes = list(D._all_dtypes) + [D.DType(d) for d in ("float64", ">f8", "l", "q", "bool")]
+    tuples = [v for v in vars(D).values() if isinstance(v, tuple) and type(v) is not tuple]
+    assert D._all_dtypes in tuples and D._dtype_categories["floating-point"] in tuples
+    for t in tuples:
+        plain = tuple(t)
+        assert t == plain and list(t) == list(plain)
+        for d in dtypes + ["float64", 1.0, None]:
+            assert (d in t) == (d in plain), (t, d)
+        with pytest.warns(UserWarning):  # a NumPy dtype still goes the original way
+            assert (np.dtype("float64") in t) == (np.dtype("float64") in plain)
+    for a in dtypes:
+        for b in dtypes:
+            try:
+                expected = original(a, b)
+            except TypeError:
+                with pytest.raises(TypeError):
+                    D._result_type(a, b)
+            else:
+                assert D._result_type(a, b) is expected, (a, b)
+    x = aas.asarray([1.0, 2.0])
+    with pytest.raises(TypeError):
+        x + aas.asarray([1, 2])  # no float + int promotion
+    with pytest.raises(TypeError):
+        x & x  # no bitwise operators on floats
+    with pytest.raises(TypeError):
+        aas.asarray([1, 2]) + 1.5  # a float scalar with an integer array
+
+
 class _no_warning:
     def __enter__(self):
         import warnings

@@ -135,10 +135,40 @@ def test_wrong_second_derivative_caught_at_order_two_only(backend):
     check_grads(f, x, order=1)
     with pytest.raises(GradCheckError, match=r"mode 'fwd', order 2, function jvp\(f\)") as e:
         check_grads(f, x, order=2)
-    assert "with respect to primal argument 0" in str(e.value)
+    # derived functions are checked along one direction moving all their inputs at once:
+    # the message lists them (the primal and its tangent) and the outputs
+    assert ("with respect to every input at once (primal argument 0, tangent for argument 0)"
+            in str(e.value))
     assert "at tangent output" in str(e.value)
     with pytest.raises(GradCheckError, match=r"mode 'rev', order 2, function vjp\(f\)"):
         check_grads(f, x, order=2, modes=("rev",))
+
+
+def _wrong_cross_derivative():
+    """``f(x, y) = sin(x) * exp(y)`` whose JVP rule is right but loses one mixed second
+    derivative (d/dy of the coefficient of x's tangent); every first derivative is right."""
+    @ft.custom_jvp
+    def f(x, y):
+        return fnp.sin(x) * fnp.exp(y)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x, y), (tx, ty) = primals, tangents
+        return f(x, y), (tx * fnp.cos(x) * fnp.stop_gradient(fnp.exp(y))
+                         + ty * fnp.sin(x) * fnp.exp(y))
+    return f
+
+
+@pytest.mark.parametrize("modes", [("fwd",), ("rev",)])
+def test_one_wrong_mixed_partial_caught_at_order_two(modes):
+    """At order 2 one direction moves every input of the derived function at once: a single
+    wrong mixed partial derivative among the correct ones still fails the check, in each
+    mode alone."""
+    f = _wrong_cross_derivative()
+    args = (np.asarray([0.3, -1.1]), np.asarray([0.5, 0.2]))
+    check_grads(f, args, order=1, modes=modes)
+    with pytest.raises(GradCheckError, match=r"(?s)order 2.*with respect to every input at once"):
+        check_grads(f, args, order=2, modes=modes)
 
 
 def _scale_with_wrong_transpose():

@@ -172,6 +172,12 @@ def abs_dot(a, b) -> float:
     return float(np.abs(host(a) * host(b)).sum())
 
 
+def dot_and_scale(a, b):
+    """``(sum(a * b), sum(|a * b|))`` as Python floats, from one product (host copies)."""
+    p = host(a) * host(b)
+    return float(p.sum()), float(np.abs(p).sum())
+
+
 def abs_sum(x) -> float:
     return float(np.abs(host(x)).sum())
 
@@ -211,6 +217,21 @@ def excess(a, b, atol, rtol, noise=0.0, slack=None) -> float:
     if np.isnan(over).any():
         return float("nan")
     return float(over.max())
+
+
+def excess_and_sizes(a, b, atol, rtol, noise=0.0):
+    """``(max_abs(a), max_abs(b), excess(a, b, atol, rtol, noise))`` with the absolute values
+    computed once (the forward check's three quantities)."""
+    a, b = host(a), host(b)
+    if a.size == 0:
+        return 0.0, 0.0, -1.0
+    aa, ab = np.abs(a), np.abs(b)
+    ma, mb = float(aa.max()), float(ab.max())
+    if a.dtype != b.dtype:
+        b = b.astype(a.dtype)
+        ab = np.abs(b)
+    over = np.abs(a - b) - (atol + rtol * np.maximum(aa, ab) + noise)
+    return ma, mb, float(over.max())  # NaN if any difference is NaN (max propagates it)
 
 
 def within(err, atol, rtol, scale, noise=0.0) -> bool:

@@ -10,7 +10,12 @@
   when the JVP is wrong in the same way, as with a wrong ``custom_vjp`` rule).
 - **Higher orders**: the JVP and VJP are themselves functions — ``(primals, tangents) ->
   jvp(f, primals, tangents)`` and ``(*primals, u) -> vjp(f, *primals)[1](u)`` — and are
-  checked the same way to ``order - 1``, as autograd's and JAX's ``check_grads`` do.
+  checked the same way to ``order - 1``, as autograd's and JAX's ``check_grads`` do, except
+  that (as in JAX's) one random direction moves all their inputs at once and one random
+  cotangent covers all their outputs: every partial derivative is still in the comparison
+  (a wrong one changes the result in almost every direction), for a pass per derived
+  function instead of one per leaf. Inputs of different precisions are still taken one at a
+  time (each has its own step).
 
 Random directions are drawn with NumPy's generator (in float32 for float32 inputs) and made
 into arrays by the input's own backend, on its device; the function is evaluated on that
@@ -174,6 +179,14 @@ class _Level:
         self._points, self._tols = {}, {}
         self.dirs_h = {}
         self.dirs = {i: self._direction(i) for i in self.fin}
+        # The directions the checks take: each floating leaf in turn (order 1, where the
+        # message then names the argument), or all of them at once (``_ALL``: derived
+        # functions, whose leaves are the primals with their tangents or cotangents), when
+        # they share one step and tolerance.
+        self.keys = list(self.fin)
+        if (self.order > 1 and len(self.fin) > 1
+                and len({self._tol(i) for i in self.fin}) == 1):
+            self.keys = [_ALL]
         self._jvps, self._fds = {}, {}
         if "fwd" in self.modes:
             self.check_fwd()
@@ -207,8 +220,14 @@ class _Level:
                 f"{U.max_abs(x):.3e}): x + eps v is x. Pass a larger eps (or a wider dtype).")
         return v_eff
 
+    def _members(self, i):
+        """The input leaves that direction ``i`` moves (a leaf index, or ``_ALL``)."""
+        return self.fin if i is _ALL else (i,)
+
     def _tol(self, i, o=None):
         """(eps, atol, rtol, dtype name) for input leaf i (and output leaf o)."""
+        if i is _ALL:  # every leaf has the same (checked when the direction was chosen)
+            i = self.fin[0]
         key = (i, o)
         if key not in self._tols:
             self._tols[key] = self._tol_uncached(i, o)
@@ -227,7 +246,8 @@ class _Level:
         """Tangent outputs (flat NumPy copies, None for zero) of the JVP along direction i,
         and the primal outputs the JVP returned (NumPy copies)."""
         if i not in self._jvps:
-            ts = [self.dirs[k] if k == i else (U.zeros_like(x) if k in self.dirs else x)
+            moved = self._members(i)
+            ts = [self.dirs[k] if k in moved else (U.zeros_like(x) if k in self.dirs else x)
                   for k, x in enumerate(self.xs)]
             primals = U.unflatten(self.in_tree, self.xs)
             tangents = U.unflatten(self.in_tree, ts)
@@ -245,12 +265,13 @@ class _Level:
             eps = self._tol(i)[0]
             plus = list(self.xs)
             minus = list(self.xs)
-            if k == 1:  # the points drawn with the direction, which is (plus - minus) / 2 eps
-                plus[i], minus[i] = self._points[i]
-            else:
-                x, xh, v = self.xs[i], U.host(self.xs[i]), self.dirs_h[i]
-                plus[i] = U.like(x, np.asarray(xh + (k * eps) * v))
-                minus[i] = U.like(x, np.asarray(xh - (k * eps) * v))
+            for j in self._members(i):
+                if k == 1:  # the points drawn with the direction: (plus - minus) / 2 eps
+                    plus[j], minus[j] = self._points[j]
+                else:
+                    x, xh, v = self.xs[j], U.host(self.xs[j]), self.dirs_h[j]
+                    plus[j] = U.like(x, np.asarray(xh + (k * eps) * v))
+                    minus[j] = U.like(x, np.asarray(xh - (k * eps) * v))
             yp, ym = self._call(plus), self._call(minus)
             fds, mags = [], []
             for o, (a, b) in enumerate(zip(yp, ym)):
@@ -266,7 +287,7 @@ class _Level:
 
     # -- forward mode ----------------------------------------------------------------------
     def check_fwd(self):
-        for i in self.fin:
+        for i in self.keys:
             t_out, p_out = self.jvp_along(i)
             self._check_primal(p_out, "jvp")
             fds, eps, mags = self.fd_along(i)
@@ -275,34 +296,37 @@ class _Level:
                 jv = t_out[o] if t_out[o] is not None else np.zeros_like(self.ys_h[o])
                 fd = fds[o]
                 noise = 4 * U.ulp(dname) * mags[o] / eps
-                size = max(U.max_abs(jv), U.max_abs(fd))
+                # max |J v|, max |fd| and the elementwise excess over the allowance
+                m_jv, m_fd, over = U.excess_and_sizes(jv, fd, atol, rtol, noise)
+                size = max(m_jv, m_fd)
                 if size > atol and noise >= 0.5 * size:
                     # The rounding of f itself swamps its change over the step: any J v of
                     # about this size would pass, so the check would test nothing.
                     raise ValueError(
                         f"check_grads: order {self.order}, function {self.name}, "
-                        f"{self.arg_desc(self.in_paths[i])} -> output {o}: the rounding error "
+                        f"{self._key_desc(i)} -> output {o}: the rounding error "
                         f"of the finite differences ({noise:.3e}, from |f| up to "
                         f"{mags[o]:.3e} at step eps={eps:g}) is as large as the derivative "
                         f"({size:.3e}), so no error in it could be seen. Subtract large "
                         f"constants from the output, or pass a larger eps.")
-                # elementwise: an error in a small element is not hidden by a large one
-                over = U.excess(jv, fd, atol, rtol, noise)
+                # elementwise (over, above): an error in a small element is not hidden by
+                # a large one
                 trunc = None
                 if not over <= 0:
                     # the finite difference's own error, estimated from a second step 2 eps
                     # (it does not depend on the JVP under check), allowed up to the
                     # tolerance of the largest element
                     trunc = np.abs(self.fd_along(i, 2)[0][o] - fd)
-                    cap = rtol * max(U.max_abs(jv), U.max_abs(fd))
+                    cap = rtol * size
                     over = U.excess(jv, fd, atol, rtol, noise, np.minimum(trunc, cap))
                 if not over <= 0:
                     err, rel = U.errors(jv, fd)
                     raise self._fail(
-                        "fwd", "the JVP disagrees with central finite differences", i, o,
-                        [f"tangent v: standard normal on {self.arg_desc(self.in_paths[i])} "
-                         f"only, other inputs fixed; finite-difference step eps={eps:g}",
-                         f"v = {U.show(self.dirs_h[i])}",
+                        "fwd", "the JVP disagrees with central finite differences", i, [o],
+                        [f"tangent v: standard normal on {self._key_desc(i)}"
+                         f"{' only, other inputs fixed' if i is not _ALL else ''}; "
+                         f"finite-difference step eps={eps:g}",
+                         f"v = {self._key_show(i)}",
                          f"max abs error {err:.3e}, max rel error {rel:.3e}; allowed "
                          f"elementwise: atol {atol:g} + rtol {rtol:g} * |J v| + rounding "
                          f"{noise:.3e} + truncation (estimated from a step 2 eps, at most "
@@ -332,39 +356,48 @@ class _Level:
         y, pull = api.vjp(self.f, *U.unflatten(self.in_tree, self.xs))
         self._check_primal([U.host(U.as_concrete(p)) for p in self.out_tree.flatten_up_to(y)],
                            "vjp")
-        for o in self.fout:
-            u = U.random_like(self.rng, self.ys[o])
-            cts = [u if k == o else U.zeros_like(yk) for k, yk in enumerate(self.ys)]
+        # a cotangent on each floating output in turn, or on all of them at once when the
+        # directions move all inputs at once
+        groups = [self.fout] if self.keys == [_ALL] else [[o] for o in self.fout]
+        for outs in groups:
+            us = {o: U.random_like(self.rng, self.ys[o]) for o in outs}
+            cts = [us[o] if o in us else U.zeros_like(yk) for o, yk in enumerate(self.ys)]
             res = pull(U.unflatten(self.out_tree, cts))
             vjps = [U.host(U.as_concrete(r)) for r in self.in_tree.flatten_up_to(tuple(res))]
-            u = U.host(u)
-            for i in self.fin:
-                eps, atol, rtol, dname = self._tol(i, o)
-                v = self.dirs_h[i]
+            us_h = {o: U.host(u) for o, u in us.items()}
+            for i in self.keys:
+                eps, atol, rtol, dname = (self._tol(i, outs[0]) if len(outs) == 1
+                                          else self._tol(i))
                 t_out, _ = self.jvp_along(i)
-                jv = t_out[o] if t_out[o] is not None else np.zeros_like(self.ys_h[o])
-                rhs = U.vdot(vjps[i], v)
-                lhs = U.vdot(u, jv)
-                scale = max(U.abs_dot(u, jv), U.abs_dot(vjps[i], v))
+                # <J^T u, v> over the inputs the direction moves, <u, J v> over the outputs
+                # the cotangent covers (single terms when one at a time)
+                rhs_terms = [U.dot_and_scale(vjps[j], self.dirs_h[j])
+                             for j in self._members(i)]
+                lhs_terms = [U.dot_and_scale(us_h[o], t_out[o] if t_out[o] is not None
+                                             else np.zeros_like(self.ys_h[o])) for o in outs]
+                rhs, lhs = _total(rhs_terms, 0), _total(lhs_terms, 0)
+                scale = max(_total(lhs_terms, 1), _total(rhs_terms, 1))
                 if not U.within(abs(lhs - rhs), atol, rtol, scale):
                     raise self._fail(
                         "rev", "the VJP is not the transpose of the JVP (dot-product "
-                        "identity <u, J v> = <J^T u, v>)", i, o,
-                        self._rev_common(i, o, v, u) + [
+                        "identity <u, J v> = <J^T u, v>)", i, outs,
+                        self._rev_common(i, outs, us_h) + [
                             f"abs error {abs(lhs - rhs):.3e}, rel error "
                             f"{_rel(lhs, rhs):.3e} (allowed: atol {atol:g} + rtol {rtol:g} * "
                             f"{scale:.3e})",
                             f"<u, J v> with J v by jvp:     {lhs!r}",
                             f"<J^T u, v> with J^T u by vjp: {rhs!r}"])
                 fds, eps, mags = self.fd_along(i)
-                lhs_fd = U.vdot(u, fds[o])
-                scale_fd = max(scale, U.abs_dot(u, fds[o]))
-                noise = 4 * U.ulp(dname) * mags[o] / eps * U.abs_sum(u)
+                fd_terms = [U.dot_and_scale(us_h[o], fds[o]) for o in outs]
+                lhs_fd = _total(fd_terms, 0)
+                scale_fd = max(scale, _total(fd_terms, 1))
+                noise = _total([(4 * U.ulp(dname) * mags[o] / eps * U.abs_sum(us_h[o]),)
+                                for o in outs], 0)
                 if not U.within(abs(lhs_fd - rhs), atol, rtol, scale_fd, noise):
                     raise self._fail(
                         "rev", "the VJP disagrees with central finite differences (<u, J v> "
-                        "with J v by finite differences vs <J^T u, v>)", i, o,
-                        self._rev_common(i, o, v, u) + [
+                        "with J v by finite differences vs <J^T u, v>)", i, outs,
+                        self._rev_common(i, outs, us_h) + [
                             f"finite-difference step eps={eps:g}",
                             f"abs error {abs(lhs_fd - rhs):.3e}, rel error "
                             f"{_rel(lhs_fd, rhs):.3e} (allowed: atol {atol:g} + rtol {rtol:g} "
@@ -372,10 +405,31 @@ class _Level:
                             f"<u, J v> with J v by finite differences: {lhs_fd!r}",
                             f"<J^T u, v> with J^T u by vjp:            {rhs!r}"])
 
-    def _rev_common(self, i, o, v, u):
-        return [f"tangent v: standard normal on {self.arg_desc(self.in_paths[i])} only; "
-                f"cotangent u: standard normal on {self.out_desc(self.out_paths[o])} only",
-                f"v = {U.show(v)}", f"u = {U.show(u)}"]
+    def _rev_common(self, i, outs, us_h):
+        only_in = " only" if i is not _ALL else ""
+        only_out = " only" if len(outs) == 1 else ""
+        u = us_h[outs[0]] if len(outs) == 1 else np.concatenate(
+            [np.ravel(us_h[o]) for o in outs])
+        return [f"tangent v: standard normal on {self._key_desc(i)}{only_in}; "
+                f"cotangent u: standard normal on {self._outs_desc(outs)}{only_out}",
+                f"v = {self._key_show(i)}", f"u = {U.show(u)}"]
+
+    def _key_desc(self, i):
+        if i is not _ALL:
+            return self.arg_desc(self.in_paths[i])
+        return "every input at once (" + ", ".join(
+            self.arg_desc(self.in_paths[j]) for j in self.fin) + ")"
+
+    def _key_show(self, i):
+        if i is not _ALL:
+            return U.show(self.dirs_h[i])
+        return U.show(np.concatenate([np.ravel(self.dirs_h[j]) for j in self.fin]))
+
+    def _outs_desc(self, outs):
+        if len(outs) == 1:
+            return self.out_desc(self.out_paths[outs[0]])
+        return "every output at once (" + ", ".join(
+            self.out_desc(self.out_paths[o]) for o in outs) + ")"
 
     # -- higher orders -----------------------------------------------------------------------
     def recurse_fwd(self):
@@ -413,16 +467,29 @@ class _Level:
                 f"differentiated)")
         return f"check_grads: mode {mode!r}, order {self.order}, function {what}"
 
-    def _fail(self, mode, what, i, o, lines):
+    def _fail(self, mode, what, i, outs, lines):
+        ins = self._members(i)
         head = (f"{self._header(mode)}: {what}\n"
-                f"  with respect to {self.arg_desc(self.in_paths[i])} "
-                f"({U.describe_shape(self.xs[i])})\n"
-                f"  at {self.out_desc(self.out_paths[o])} ({U.describe_shape(self.ys[o])})\n"
+                f"  with respect to {self._key_desc(i)} "
+                f"({'; '.join(U.describe_shape(self.xs[j]) for j in ins)})\n"
+                f"  at {self._outs_desc(outs)} "
+                f"({'; '.join(U.describe_shape(self.ys[o]) for o in outs)})\n"
                 f"  directions drawn with seed {self.seed}")
         return GradCheckError(head + "\n" + "\n".join("  " + ln for ln in lines))
 
     def _fail_plain(self, msg):
         return GradCheckError(f"check_grads: order {self.order}, function {self.name}: {msg}")
+
+
+_ALL = None  # the direction key that moves every floating input leaf at once
+
+
+def _total(terms, k):
+    """The sum of the ``k``-th items of ``terms`` (a single term exactly as it is)."""
+    total = terms[0][k]
+    for t in terms[1:]:
+        total = total + t[k]
+    return total
 
 
 def _rel(a, b):
