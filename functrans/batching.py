@@ -379,6 +379,9 @@ def pmap(fun, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnu
         f = compiled.get((n, pos))
         if f is None:
             axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * n
+            if len(axes) == n - len(pos):  # (JAX's: entries for the mapped arguments only)
+                it = iter(axes)
+                axes = tuple(None if i in pos else next(it) for i in range(n))
             if len(axes) != n:
                 raise BatchingError(f"pmap of {getattr(fun, '__name__', 'fun')}: in_axes has "
                                     f"{len(axes)} entries for {n} positional arguments.")

@@ -150,15 +150,13 @@ def test_bicgstab_complex_system():
 # -- gaps in other modules (strict xfails; see the report) --------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="batching.py pmap: in_axes for the dynamic arguments only "
-                   "(as JAX) with static_broadcasted_argnums raises BatchingError")
+# (fixed: pmap takes in_axes for the mapped arguments only, as JAX)
 def test_pmap_in_axes_counts_only_dynamic_arguments():
     f = ft.pmap(lambda x, w, k: x * w * k, in_axes=(0, None), static_broadcasted_argnums=(2,))
     np.testing.assert_allclose(f(np.ones((3, 2)), np.ones(2), 2), 2 * np.ones((3, 2)))
 
 
-@pytest.mark.xfail(strict=True, reason="no functrans.ad_checkpoint.checkpoint_name: the name "
-                   "policies of checkpoint_policies have nothing to match")
+# (fixed: functrans.ad_checkpoint.checkpoint_name)
 def test_checkpoint_name_exists():
     from functrans.ad_checkpoint import checkpoint_name   # jax.ad_checkpoint.checkpoint_name
 
@@ -167,15 +165,13 @@ def test_checkpoint_name_exists():
     np.testing.assert_allclose(ft.grad(f)(np.ones(2)), -np.sin(np.sin(1.0)) * np.cos(1.0))
 
 
-@pytest.mark.xfail(strict=True, reason="sparse.linalg.gmres returns info None; JAX's returns "
-                   "0 (-1 when x has NaNs); tests/test_scipy_sparse.py:26 pins None")
+# (fixed: gmres reports 0, or -1 for a nan, as JAX)
 def test_gmres_info_is_zero_as_jax():
     _, info = spl.gmres(np.array([[4.0, 1.0], [1.0, 3.0]]), np.ones(2))
     assert info is not None and int(info) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="fnp's built-in ufuncs lack .identity and .reduceat "
-                   "(jnp.add.identity == 0, jnp.maximum.reduceat)")
+# (fixed: the built-in ufuncs have identity and reduceat)
 def test_builtin_ufunc_identity_and_reduceat():
     assert jnp.add.identity == 0 and jnp.multiply.identity == 1
     np.testing.assert_allclose(jnp.maximum.reduceat(np.arange(4.0), np.array([0, 2])), [1, 3])
@@ -189,13 +185,18 @@ def test_stack_typed_keys():
     assert jnp.concatenate([ks, ks]).shape == (6,)
 
 
-@pytest.mark.xfail(strict=True, reason="no jax.core.eval_jaxpr / jax.flatten_util equivalents")
-def test_eval_jaxpr_and_flatten_util():
+@pytest.mark.xfail(strict=True, reason="no jax.core.eval_jaxpr equivalent")
+def test_eval_jaxpr():
     j = ft.make_jaxpr(jnp.sin)(np.ones(3))
     np.testing.assert_allclose(ft.core.eval_jaxpr(j.jaxpr, j.consts, np.ones(3))[0],
                                np.sin(np.ones(3)))
+
+
+def test_flatten_util():
     from functrans.flatten_util import ravel_pytree
-    assert callable(ravel_pytree)
+    flat, unravel = ravel_pytree({"a": np.ones(2), "b": (np.zeros(1),)})
+    np.testing.assert_array_equal(flat, [1.0, 1.0, 0.0])
+    assert unravel(flat)["b"][0].shape == (1,)
 
 
 # -- the programs -------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ def test_values(backend, name):
     solver, A = SOLVERS[name]
     a, b = backend.asarray(A), backend.asarray(B)
     x, info = solver(a, b, tol=1e-12)
-    assert info is None and backend.is_own(x)
+    assert backend.is_own(x)
+    assert info is None if name != "gmres" else int(info) == 0  # (JAX's)
     np.testing.assert_allclose(backend.to_numpy(x), np.linalg.solve(A, B), rtol=1e-10,
                                atol=1e-12)
     # a function for A, a diagonal preconditioner, a starting guess

@@ -478,10 +478,40 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         a[...] = new
         return None
 
+    def reduceat(a, indices, axis=0, dtype=None, out=None):
+        """NumPy's ``reduceat``: ``reduce`` of ``a[indices[i]:indices[i+1]]`` along ``axis``
+        for each ``i`` (just ``a[indices[i]]`` where ``indices[i] >= indices[i+1]``); the
+        indices must be concrete (they decide the segments)."""
+        import numpy as _np
+        from ..errors import ConcretizationError
+        from ._base import stack
+        from ._manipulation import moveaxis
+        if out is not None:
+            raise NotImplementedError(f"{name}.reduceat: out= is not supported; use the "
+                                      f"result")
+        x, ax = _moved(a, axis)
+        try:
+            idx = [int(i) for i in _np.asarray(indices).reshape(-1)]
+        except Exception:
+            raise ConcretizationError(f"{name}.reduceat: indices must be concrete (they "
+                                      f"decide the segments' lengths)") from None
+        n = x.shape[0]
+        parts = []
+        for j, i in enumerate(idx):
+            if not 0 <= i < n:
+                raise IndexError(f"{name}.reduceat: index {i} is out of range for an axis "
+                                 f"of length {n}")
+            stop = idx[j + 1] if j + 1 < len(idx) else n
+            parts.append(reduce_(x[i:stop, ...], axis=0, dtype=dtype) if stop > i
+                         else x[i, ...])
+        return moveaxis(stack(parts, axis=0), 0, ax)
+
     fn.outer = outer
     fn.reduce = reduce_
     fn.accumulate = accumulate
     fn.at = at
+    fn.reduceat = reduceat
+    fn.identity = identity  # (NumPy's: 0 for add, 1 for multiply, None for maximum...)
     fn.nin, fn.nout = 2, 1
     return fn
 

@@ -201,7 +201,8 @@ def gmres(A, b, x0=None, *, tol=1e-05, atol=0.0, restart=20, maxiter=None, M=Non
     (a small least-squares problem); at most ``maxiter`` cycles (default ``10 × size of b``,
     bounded by what converges). Returns ``(x, None)``. ``solve_method`` 'batched' and
     'incremental' (JAX's two ways to solve the small problem) give the same iterates here:
-    one least-squares solve per cycle."""
+    one least-squares solve per cycle. ``info`` is 0, or -1 where ``x`` has a nan (JAX's; cg
+    and bicgstab give None)."""
     if solve_method not in ("batched", "incremental"):
         raise ValueError(f"gmres: solve_method must be 'batched' or 'incremental'; got "
                          f"{solve_method!r}")
@@ -264,7 +265,10 @@ def gmres(A, b, x0=None, *, tol=1e-05, atol=0.0, restart=20, maxiter=None, M=Non
         x = while_loop(cond, body, (x0_flat, residual(x0_flat), 0))[0]
         return unravel(x)
 
-    return _solved(solve, A, b, x0, symmetric=False), None
+    x = _solved(solve, A, b, x0, symmetric=False)
+    # (JAX's gmres reports 0, or -1 where the solution has a nan)
+    info = fnp.where(fnp.isnan(_norm2(x)), -1, 0)
+    return x, info
 
 
 def _set_row(V, i, row):
