@@ -40,7 +40,9 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            # special14b
            "spence", "sici", "fresnel", "owens_t", "bernoulli",
            # special15
-           "wofz", "hyp1f1"]
+           "wofz", "hyp1f1",
+           # special15b
+           "hyp2f1", "jv", "bessel_jn", "sph_harm_y"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -1314,3 +1316,112 @@ def hyp1f1(a, b, x, /):
     out = _where(fnp.isinf(x), at_inf, out)
     out = _where(_all(fnp.isinf(b), fnp.isfinite(a), fnp.isfinite(x)), 1.0, out)
     return _where(_any(fnp.isinf(a), a != a, b != b, x != x), math.nan, out)
+
+
+# -- special15b: hyp2f1, jv, bessel_jn, sph_harm_y ----------------------------------------------
+
+
+def hyp2f1(a, b, c, x, /):
+    """The Gauss hypergeometric function ``2F1(a, b; c; x) = sum_k (a)_k (b)_k / (c)_k
+    x**k / k!`` (and its analytic continuation to ``x < -1``) for real ``a``, ``b``, ``c``,
+    ``x``.
+
+    As SciPy for real input: ``inf`` for ``x > 1`` unless ``a`` or ``b`` is a non-positive
+    integer (a polynomial, evaluated there); at ``x = 1`` ``Gamma(c) Gamma(c-a-b) /
+    (Gamma(c-a) Gamma(c-b))`` for ``c - a - b > 0``, else ``+-inf``; where ``c`` is a
+    non-positive integer ``inf``, except at ``x = 0`` (1) and where ``a`` or ``b`` is a
+    non-positive integer ``>= c`` (the series ends before the pole: a polynomial; where
+    that integer equals ``c`` SciPy's value is ``(1-x)**-b`` in some argument orders, and
+    the generic version the polynomial, as mpmath); 1 for
+    ``c = +-inf``; nan for infinite ``a``, ``b``, ``x`` and for nan. No complex ``x`` (a
+    TypeError). float32 only where every operand is float32 (computed in float64).
+
+    Derivative in ``x``: ``a b / c hyp2f1(a + 1, b + 1, c + 1, x)`` (any order). In ``a``,
+    ``b``, ``c``: NotImplementedError.
+
+    Values from SciPy on NumPy and cupyx on CuPy. Elsewhere (torch, array-api-strict) the
+    generic version of :mod:`functrans.backends.special_generic`: the power series, the
+    transformation to ``1 - x`` (Abramowitz-Stegun 15.3.6) and Pfaff's transformations for
+    ``x < 0``, whichever cancels least; about 1e-13 relative (absolute where
+    ``|2F1| < 1``), and nan where none of them is accurate: where ``c - a - b`` (for
+    ``x < 0``: ``b - a``) is an integer and ``x`` is within about 0.03 of 1 (for ``x < 0``:
+    ``x`` below about -30), and where the terms cancel strongly (large ``|a|``, ``|b|``
+    against a negative ``c``)."""
+    a, b, c, x = _real_weak((a, b, c, x), "hyp2f1")
+    if _dtype(x) is _dt.float32:
+        return fnp.astype(hyp2f1(*(fnp.astype(v, _dt.float64) for v in (a, b, c, x))),
+                          _dt.float32)
+    finite = _all(fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(c), fnp.isfinite(x))
+    poly = _any(_all(_is_pole(a), a >= c), _all(_is_pole(b), b >= c))
+    anypoly = _any(_is_pole(a), _is_pole(b))
+    pole = _all(_is_pole(c), fnp.logical_not(poly), x != 0.0)
+    above = _all(x > 1.0, fnp.logical_not(anypoly))
+    ok = _all(finite, fnp.logical_not(pole), fnp.logical_not(above))
+    out = _sp.hyp2f1(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, c, 1.0),
+                     _where(ok, x, 0.0))
+    out = _where(_any(pole, above), _inf, out)
+    out = _where(_all(fnp.isinf(c), fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(x)),
+                 1.0, out)
+    return _where(_any(fnp.isinf(a), fnp.isinf(b), fnp.isinf(x), a != a, b != b, c != c,
+                       x != x), math.nan, out)
+
+
+def jv(v, z, /):
+    """The Bessel function of the first kind ``J_v(z)`` of real order ``v``, for real ``z``.
+
+    As SciPy for real input: nan for ``z < 0`` unless ``v`` is an integer (then
+    ``J_n(-z) = (-1)**n J_n(z)``); at ``z = 0``: 1 for ``v = 0``, 0 for ``v > 0`` and the
+    negative integers, ``+-inf`` for the other negative ``v`` (the sign of
+    ``1 / Gamma(v + 1)``); 0 for infinite ``v`` and finite ``z``; nan for infinite ``z``
+    and for nan. No complex ``z`` (a TypeError; SciPy takes it). float32 only where both
+    operands are float32 (computed in float64).
+
+    Derivative in ``z``: ``(jv(v - 1, z) - jv(v + 1, z)) / 2`` (any order). In ``v``:
+    NotImplementedError.
+
+    Values from SciPy on NumPy and cupyx on CuPy (where it has ``jv``). Elsewhere (torch,
+    array-api-strict) the generic version of :mod:`functrans.backends.special_generic`:
+    the power series where ``z**2 / 4 <= max(1, v + 1)``, Hankel's asymptotic expansion for
+    ``z >= 25`` where it converges, Miller's backward recurrence elsewhere; about 1e-14
+    relative to the envelope ``min(1, sqrt(2 / (pi z)))`` (near zeros of ``J_v`` relative to
+    that, as any method), for ``|v| <= 2000`` (beyond, 0 where the value underflows, else
+    nan)."""
+    v, z = _real_weak((v, z), "jv")
+    if _dtype(z) is _dt.float32:
+        return fnp.astype(jv(fnp.astype(v, _dt.float64), fnp.astype(z, _dt.float64)),
+                          _dt.float32)
+    integer = v == fnp.floor(v)
+    ok = _all(fnp.isfinite(v), fnp.isfinite(z), z != 0.0)
+    out = _sp.jv(_where(ok, v, 0.0), _where(ok, z, 1.0))
+    vs = fnp.stop_gradient(v)
+    neg_pole = _all(v < 0.0, fnp.logical_not(integer))
+    at0 = _where(v == 0.0, 1.0, _where(neg_pole, fnp.multiply(_gamma_sign(vs + 1.0), _inf),
+                                       0.0))
+    out = _where(_all(z == 0.0, fnp.isfinite(v)), at0, out)
+    out = _where(_all(fnp.isinf(v), fnp.isfinite(z)), 0.0, out)
+    return _where(_any(fnp.isinf(z), v != v, z != z,
+                       _all(z < 0.0, fnp.logical_not(integer))), math.nan, out)
+
+
+def bessel_jn(z, *, v, n_iter=50):
+    """``J_0(z), ..., J_v(z)`` (Bessel functions of the first kind of the integer orders 0
+    to ``v``) stacked on a new leading axis: shape ``(v + 1, *z.shape)``, ``z``'s floating
+    dtype (integers give float64), as ``jax.scipy.special.bessel_jn``.
+
+    ``v`` is a Python int ``>= 0`` (a TypeError otherwise). ``n_iter`` (JAX's number of
+    Miller recurrence steps) is accepted and ignored: the values are those of :func:`jv`,
+    accurate for every ``z`` (JAX's lose accuracy for ``|z|`` beyond about ``n_iter``).
+    Real ``z`` only. Derivative in ``z`` as :func:`jv`'s."""
+    v = operator.index(v)
+    operator.index(n_iter)
+    if v < 0:
+        raise ValueError(f"bessel_jn: v must be a non-negative integer, got {v}")
+    if type(z) in _SCALARS:
+        z = _to_array(float(z))
+    d = _dtype(z)
+    if d.kind == "c":
+        raise TypeError(f"bessel_jn: complex input ({d.name}) is not supported")
+    if d.kind not in "f":
+        z = _st.convert_element_type(z, _dt.float64)
+    orders = fnp.stack([fnp.full_like(z, float(k)) for k in range(v + 1)])
+    return jv(orders, fnp.broadcast_to(z[None], orders.shape))
