@@ -28,6 +28,7 @@ from .. import numpy as fnp
 from ..numpy._base import _SCALARS, _dtype, _normalize_axes, _to_array
 from ..primitives import special as _sp
 from ..primitives import structural as _st
+from ..core import Tracer as _Tracer
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
            "beta", "betaln", "logsumexp", "softmax", "log_softmax", "expit", "logit",
@@ -1425,3 +1426,97 @@ def bessel_jn(z, *, v, n_iter=50):
         z = _st.convert_element_type(z, _dt.float64)
     orders = fnp.stack([fnp.full_like(z, float(k)) for k in range(v + 1)])
     return jv(orders, fnp.broadcast_to(z[None], orders.shape))
+
+
+def _harmonic_index(v, name):
+    """A degree or order of sph_harm_y: a Python int, or a concrete integer (or bool) array
+    (its values are needed to size the recurrence); returned as float64 (array or number)."""
+    if type(v) is bool or type(v) is int:
+        return float(v)
+    if isinstance(v, _Tracer):
+        raise TypeError(f"sph_harm_y: {name} must be concrete (a Python int or an integer "
+                        f"array, not a traced value): it sets the length of the recurrence")
+    if not hasattr(v, "shape"):
+        try:
+            return float(operator.index(v))
+        except TypeError:
+            raise TypeError(f"sph_harm_y: {name} must be an integer or an integer array; "
+                            f"got {type(v).__name__}") from None
+    d = _dtype(v)
+    if d.kind not in "iub":
+        raise TypeError(f"sph_harm_y: {name} must be an integer array; got {d.name} (SciPy "
+                        f"refuses floating degrees and orders too)")
+    return fnp.astype(v, _dt.float64)
+
+
+def _concrete_max(v):
+    if type(v) is float:
+        return int(v)
+    return int(fnp.max(v)) if _size(v) else 0
+
+
+def sph_harm_y(n, m, theta, phi, *, diff_n=0):
+    """The spherical harmonic ``Y_n^m(theta, phi) = sqrt((2n + 1)/(4 pi) (n-m)!/(n+m)!)
+    P_n^m(cos theta) exp(i m phi)`` of degree ``n`` and order ``m`` (SciPy >= 1.15's
+    convention: ``theta`` the polar angle, ``phi`` the azimuth, the Condon-Shortley phase
+    included), complex128, broadcast over ``n``, ``m``, ``theta``, ``phi``.
+
+    As SciPy: 0 where ``|m| > n`` (and for negative ``n``); a function of ``cos(theta)`` and
+    ``|sin(theta)|`` for ``theta`` outside ``[0, pi]``; nan for non-finite angles.
+    ``n`` and ``m`` are Python ints or integer arrays holding concrete values (not traced:
+    they set the number of recurrence steps, TypeError otherwise); floating ``n``, ``m``:
+    TypeError, as SciPy. ``diff_n > 0`` (SciPy's derivatives returned beside the value):
+    NotImplementedError; differentiate with ``grad`` / ``jvp`` instead.
+
+    Computed with the normalized associated Legendre recurrence (``P_m^m`` from
+    ``P_{m-1}^{m-1}``, then upwards in the degree) in :mod:`functrans.numpy` operations on
+    every backend, so that derivatives in ``theta`` and ``phi`` of any order come from the
+    operations themselves (at ``theta`` = 0 or pi the one-sided derivative within
+    ``[0, pi]``); about 1e-15 relative to the largest harmonics of the degree."""
+    diff_n = operator.index(diff_n)
+    if diff_n < 0:
+        raise ValueError(f"sph_harm_y: diff_n must be >= 0; got {diff_n}")
+    if diff_n > 0:
+        raise NotImplementedError(
+            "sph_harm_y: diff_n > 0 (the derivatives returned beside the value) is not "
+            "implemented; use diff_n=0 and differentiate with grad / jvp / jacfwd")
+    nf = _harmonic_index(n, "n")
+    mf = _harmonic_index(m, "m")
+    n_max = _concrete_max(nf)
+    m_max = min(_concrete_max(fnp.abs(mf) if type(mf) is not float else abs(mf)),
+                max(n_max, 0))
+    theta, phi = _real_pair(theta, phi, "sph_harm_y")
+    theta = fnp.astype(theta, _dt.float64)
+    phi = fnp.astype(phi, _dt.float64)
+    args = [v if type(v) is not float else fnp.full_like(theta, v) for v in (nf, mf)]
+    nn, ms, theta, phi = fnp.broadcast_arrays(*args, theta, phi)
+    mm = fnp.abs(ms)
+    x = fnp.cos(theta)
+    s = fnp.sin(theta)
+    s = _where(s >= 0.0, s, -s)
+    # P_m^m (normalized, with the Condon-Shortley phase) for every element's |m|
+    p = fnp.full_like(x, 0.5 / math.sqrt(math.pi))
+    pmm = p
+    for k in range(1, m_max + 1):
+        p = p * s * (-math.sqrt((2.0 * k + 1.0) / (2.0 * k)))
+        pmm = _where(mm == float(k), p, pmm)
+    out = _where(nn == mm, pmm, 0.0)
+    prev2, prev = fnp.zeros_like(x), pmm
+    for deg in range(1, n_max + 1):
+        active = mm < float(deg)
+        d2 = float(deg * deg)
+        a = fnp.sqrt((4.0 * d2 - 1.0) / _where(active, d2 - mm * mm, 1.0))
+        e = float((deg - 1) ** 2)
+        b = fnp.sqrt(fnp.maximum(e - mm * mm, 0.0) / max(4.0 * e - 1.0, 1.0))
+        new = a * (x * prev - b * prev2)
+        prev2 = _where(active, prev, prev2)
+        prev = _where(active, new, prev)
+        out = _where(active & (nn == float(deg)), new, out)
+    odd = fnp.remainder(mm, 2.0) == 1.0
+    out = _where((ms < 0.0) & odd, -out, out)
+    angle = ms * phi
+    re = fnp.astype(out * fnp.cos(angle), _dt.complex128)
+    im = fnp.astype(out * fnp.sin(angle), _dt.complex128)
+    y = re + im * 1j
+    bad = fnp.logical_not(fnp.isfinite(theta) & fnp.isfinite(phi))
+    return _where(bad, fnp.full_like(y, complex(math.nan, math.nan)), y)
