@@ -1,8 +1,8 @@
 """More special functions written once on the Array API standard: the generic extras behind
 ``erfcx``, the modified Bessel functions ``i0``, ``i0e``, ``i1``, ``i1e``, the exponential
 integrals ``exp1``, ``expi``, ``expn``, ``dawsn``, the Hurwitz and Riemann zeta functions,
-``spence``, ``sici``, ``fresnel``, ``owens_t``, ``wofz`` and ``hyp1f1`` (see :data:`functrans.backends.EXTRAS` for
-the contracts; the extra of ``zeta`` is ``hurwitz_zeta``).
+``spence``, ``sici``, ``fresnel``, ``owens_t``, ``wofz``, ``hyp1f1``, ``hyp2f1`` and ``jv``
+(see :data:`functrans.backends.EXTRAS` for the contracts; the extra of ``zeta`` is ``hurwitz_zeta``).
 
 Each is a fixed sequence of vectorised operations (series, continued fractions evaluated from
 a fixed depth, asymptotic expansions; no loop whose length depends on the data), computed in
@@ -47,6 +47,13 @@ compare them with SciPy and mpmath); the methods, by function:
   cancels less; up to 400 terms, stopping once every element has converged), the
   asymptotic expansion for ``|x| >= 30``; nan where none of them is accurate to about
   1e-13 (relative, absolute where ``|1F1| < 1``).
+- ``hyp2f1``: the power series, the transformation to ``1 - x`` (A-S 15.3.6) for
+  ``x >= 1/2`` and Pfaff's transformations for ``x < 0``, whichever cancels least (series up
+  to 1500 terms); nan where none is accurate to about 1e-13.
+- ``jv``: the power series for ``z^2/4 <= max(1, v + 1)``, Hankel's expansion for
+  ``z >= 25`` where it converges, Miller's backward recurrence (normalised by the sum
+  ``sum_k (a + 2k) Gamma(a + k) / k! J_{a+2k} = (z/2)^a``, ``a`` the order's fractional
+  part) elsewhere; ``|v| <= 2000``.
 """
 
 from __future__ import annotations
@@ -849,6 +856,16 @@ def _series_2f1(xp, a, b, c, z):
             ok = ok | ((xp.abs(term) <= 1e-17 * size) & ((reach <= float(k)) | (term == 0.0)))
             if bool(xp.all(ok)):
                 break
+            if k % 100 == 99 and k < _HYP2_TERMS - 1:
+                # past the hump the terms fall by about |z| a term: give up where even
+                # three times the remaining terms could not reach 1e-17
+                r = xp.abs(z)
+                rs = xp.where(ok | (r == 0.0), xp.full_like(r, 0.5), r)
+                need = xp.log(1e-17 * size / xp.abs(xp.where(term == 0.0, size, term)))
+                hopeless = ~ok & (reach <= float(k)) & (need / xp.log(rs)
+                                                        > 3.0 * (_HYP2_TERMS - k))
+                if bool(xp.all(ok | hopeless)):
+                    break
     return total, size, ok
 
 
@@ -890,22 +907,28 @@ def _near_one_2f1(backend, a, b, c, w):
     return t1 + t2, size, ok1 & ok2 & ~integer
 
 
-def _unit_2f1(backend, a, b, c, z, w=None):
+def _unit_2f1(backend, a, b, c, z, w=None, need=None):
     """2F1(a, b; c; z) for 0 <= z <= 1 (with its condition, sum of |parts| / |value|, inf
-    where it failed): the power series at z or the transformation to 1 - z, whichever is
-    better conditioned (w = 1 - z, where it is known more precisely than from z)."""
+    where it failed or where ``need`` is False): the transformation to 1 - z where z >= 1/2
+    (w = 1 - z, where it is known more precisely than from z) and it is well conditioned,
+    else the power series (up to 1500 terms; where the transformation's condition is above
+    16, and kept where it is better)."""
     xp = backend.xp
     one = xp.ones_like(z)
-    s1, n1, ok1 = _series_2f1(xp, a, b, c, z)
-    cond1 = _cond(xp, s1, n1, ok1)
-    near = z >= 0.5
-    if not bool(xp.any(near)):
-        return s1, cond1
-    w = 1.0 - z if w is None else w
-    s2, n2, ok2 = _near_one_2f1(backend, a, b, c, xp.where(near, w, 0.0 * one))
-    cond2 = _cond(xp, s2, n2, ok2 & near)
-    better = cond2 < cond1
-    return xp.where(better, s2, s1), xp.where(better, cond2, cond1)
+    need = (one == 1.0) if need is None else need
+    near = need & (z >= 0.5)
+    f = one
+    cond = xp.full_like(z, math.inf)
+    if bool(xp.any(near)):
+        w = 1.0 - z if w is None else w
+        s2, n2, ok2 = _near_one_2f1(backend, a, b, c, xp.where(near, w, 0.0 * one))
+        cond = _cond(xp, s2, n2, ok2 & near)
+        f = s2
+    direct = need & (cond > 16.0)
+    s1, n1, ok1 = _series_2f1(xp, a, b, c, xp.where(direct, z, 0.0 * one))
+    cond1 = _cond(xp, s1, n1, ok1 & direct)
+    better = cond1 < cond
+    return xp.where(better, s1, f), xp.where(better, cond1, cond)
 
 
 def _cond(xp, value, size, ok):
@@ -934,21 +957,27 @@ def hyp2f1(backend, a, b, c, x, /):
     neg = x < 0.0
     inside = (x >= -0.9) & (x <= 1.0)
     # candidates (value, condition): the direct series where it converges
-    xd = xp.where(inside | poly, x, zero)
-    xu = xp.where(neg, zero, xd)
+    xu = xp.where(neg | ~(inside | poly), zero, x)
     f, cond = _unit_2f1(backend, a, b, c, xu)
     cond = xp.where(neg | ((x > 1.0) & poly), xp.full_like(cond, math.inf), cond)
     if bool(xp.any(neg)):
-        sd, nd, okd = _series_2f1(xp, a, b, c, xp.where(neg, xd, zero))
-        cd = _cond(xp, sd, nd, okd & neg & (inside | poly))
-        f, cond = xp.where(cd < cond, sd, f), xp.minimum(cd, cond)
         xn = xp.where(neg, x, zero)
         z = xn / (xn - 1.0)
-        for p, q, r in ((a, c - b, b), (b, c - a, a)):
-            fz, cz = _unit_2f1(backend, p, q, c, z, 1.0 / (1.0 - xn))
+        w = 1.0 / (1.0 - xn)
+        # Pfaff's two transformations, the second and the direct series only where the
+        # first cancels
+        for p, q in ((a, c - b), (b, c - a)):
+            want = neg & (cond > 2.0)
+            if not bool(xp.any(want)):
+                break
+            fz, cz = _unit_2f1(backend, p, q, c, z, w, want)
             fz = xp.exp(-p * xp.log1p(-xn)) * fz
-            cz = xp.where(neg, cz, xp.full_like(cz, math.inf))
             f, cond = xp.where(cz < cond, fz, f), xp.minimum(cz, cond)
+        want = neg & (cond > 2.0) & (inside | poly)
+        if bool(xp.any(want)):
+            sd, nd, okd = _series_2f1(xp, a, b, c, xp.where(want, x, zero))
+            cd = _cond(xp, sd, nd, okd & want)
+            f, cond = xp.where(cd < cond, sd, f), xp.minimum(cd, cond)
     if bool(xp.any(poly & (x > 1.0))):
         sp, npl, okp = _series_2f1(xp, a, b, c, xp.where(poly & (x > 1.0), x, zero))
         cp = _cond(xp, sp, npl, okp)

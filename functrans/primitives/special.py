@@ -1,7 +1,8 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
 functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, wofz (the Faddeeva function, on
-complex arrays), hyp1f1 (Kummer's function, differentiable in x only), the regularized
+complex arrays), hyp1f1 (Kummer's function, differentiable in x only), hyp2f1 (the Gauss
+hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only), the regularized
 incomplete gamma and beta functions gammainc, gammaincc and betainc, and their inverses in
 the last operand gammaincinv, gammainccinv and betaincinv.
 

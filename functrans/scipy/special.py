@@ -1353,7 +1353,8 @@ def hyp2f1(a, b, c, x, /):
         return fnp.astype(hyp2f1(*(fnp.astype(v, _dt.float64) for v in (a, b, c, x))),
                           _dt.float32)
     finite = _all(fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(c), fnp.isfinite(x))
-    poly = _any(_all(_is_pole(a), a >= c), _all(_is_pole(b), b >= c))
+    poly = _any(_all(_is_pole(a), fnp.greater_equal(a, c)),
+                _all(_is_pole(b), fnp.greater_equal(b, c)))
     anypoly = _any(_is_pole(a), _is_pole(b))
     pole = _all(_is_pole(c), fnp.logical_not(poly), x != 0.0)
     above = _all(x > 1.0, fnp.logical_not(anypoly))
@@ -1425,7 +1426,7 @@ def bessel_jn(z, *, v, n_iter=50):
     if d.kind not in "f":
         z = _st.convert_element_type(z, _dt.float64)
     orders = fnp.stack([fnp.full_like(z, float(k)) for k in range(v + 1)])
-    return jv(orders, fnp.broadcast_to(z[None], orders.shape))
+    return jv(orders, fnp.broadcast_to(fnp.expand_dims(z, 0), orders.shape))
 
 
 def _harmonic_index(v, name):
@@ -1493,12 +1494,12 @@ def sph_harm_y(n, m, theta, phi, *, diff_n=0):
     mm = fnp.abs(ms)
     x = fnp.cos(theta)
     s = fnp.sin(theta)
-    s = _where(s >= 0.0, s, -s)
+    s = _where(s >= 0.0, s, fnp.negative(s))
     # P_m^m (normalized, with the Condon-Shortley phase) for every element's |m|
     p = fnp.full_like(x, 0.5 / math.sqrt(math.pi))
     pmm = p
     for k in range(1, m_max + 1):
-        p = p * s * (-math.sqrt((2.0 * k + 1.0) / (2.0 * k)))
+        p = fnp.multiply(fnp.multiply(p, s), -math.sqrt((2.0 * k + 1.0) / (2.0 * k)))
         pmm = _where(mm == float(k), p, pmm)
     out = _where(nn == mm, pmm, 0.0)
     prev2, prev = fnp.zeros_like(x), pmm
@@ -1508,15 +1509,15 @@ def sph_harm_y(n, m, theta, phi, *, diff_n=0):
         a = fnp.sqrt((4.0 * d2 - 1.0) / _where(active, d2 - mm * mm, 1.0))
         e = float((deg - 1) ** 2)
         b = fnp.sqrt(fnp.maximum(e - mm * mm, 0.0) / max(4.0 * e - 1.0, 1.0))
-        new = a * (x * prev - b * prev2)
+        new = fnp.multiply(a, fnp.subtract(fnp.multiply(x, prev), fnp.multiply(b, prev2)))
         prev2 = _where(active, prev, prev2)
         prev = _where(active, new, prev)
         out = _where(active & (nn == float(deg)), new, out)
     odd = fnp.remainder(mm, 2.0) == 1.0
-    out = _where((ms < 0.0) & odd, -out, out)
-    angle = ms * phi
-    re = fnp.astype(out * fnp.cos(angle), _dt.complex128)
-    im = fnp.astype(out * fnp.sin(angle), _dt.complex128)
-    y = re + im * 1j
+    out = _where((ms < 0.0) & odd, fnp.negative(out), out)
+    angle = fnp.multiply(ms, phi)
+    re = fnp.astype(fnp.multiply(out, fnp.cos(angle)), _dt.complex128)
+    im = fnp.astype(fnp.multiply(out, fnp.sin(angle)), _dt.complex128)
+    y = fnp.add(re, fnp.multiply(im, 1j))
     bad = fnp.logical_not(fnp.isfinite(theta) & fnp.isfinite(phi))
     return _where(bad, fnp.full_like(y, complex(math.nan, math.nan)), y)
