@@ -1609,6 +1609,11 @@ def test_special15b_jv_derivatives(backend):
     np.testing.assert_allclose(g, sc.jvp(vn, zn), rtol=1e-12)
     g2 = _np(backend, ft.grad(ft.grad(lambda z: fsp.jv(-1.5, z)))(backend.asarray(2.5)))
     np.testing.assert_allclose(g2, sc.jvp(-1.5, 2.5, 2), rtol=1e-12)
+    # at z = 0: J_0' = 0, J_1' = 1/2, J_2'' = 1/4
+    g0 = ft.grad(lambda z: fnp.sum(fsp.jv(backend.asarray([0.0, 1.0]), z)))
+    np.testing.assert_allclose(_np(backend, g0(backend.asarray([0.0, 0.0]))), [0.0, 0.5])
+    np.testing.assert_allclose(_np(backend, ft.grad(ft.grad(lambda z: fsp.jv(2.0, z)))(
+        backend.asarray(0.0))), 0.25, rtol=1e-15)
     with pytest.raises(NotImplementedError, match="jv: .*parameter v"):
         ft.grad(lambda o: fnp.sum(fsp.jv(o, backend.asarray(zn))))(v)
 

@@ -1393,13 +1393,13 @@ def jv(v, z, /):
         return fnp.astype(jv(fnp.astype(v, _dt.float64), fnp.astype(z, _dt.float64)),
                           _dt.float32)
     integer = v == fnp.floor(v)
-    ok = _all(fnp.isfinite(v), fnp.isfinite(z), z != 0.0)
+    neg_pole = _all(v < 0.0, fnp.logical_not(integer))
+    # (z = 0 reaches the primitive, for its derivative there, except where J_v has a pole)
+    ok = _all(fnp.isfinite(v), fnp.isfinite(z), _any(z != 0.0, fnp.logical_not(neg_pole)))
     out = _sp.jv(_where(ok, v, 0.0), _where(ok, z, 1.0))
     vs = fnp.stop_gradient(v)
-    neg_pole = _all(v < 0.0, fnp.logical_not(integer))
-    at0 = _where(v == 0.0, 1.0, _where(neg_pole, fnp.multiply(_gamma_sign(vs + 1.0), _inf),
-                                       0.0))
-    out = _where(_all(z == 0.0, fnp.isfinite(v)), at0, out)
+    at0 = fnp.multiply(_gamma_sign(vs + 1.0), _inf)
+    out = _where(_all(z == 0.0, neg_pole, fnp.isfinite(v)), at0, out)
     out = _where(_all(fnp.isinf(v), fnp.isfinite(z)), 0.0, out)
     return _where(_any(fnp.isinf(z), v != v, z != z,
                        _all(z < 0.0, fnp.logical_not(integer))), math.nan, out)
