@@ -1524,10 +1524,14 @@ def test_special15b_hyp2f1_values(backend):
     ref = np.array([float(mp.hyp2f1(*p)) for p in pts])
     if backend.name in _GENERIC_ONLY:
         np.testing.assert_allclose(out, ref, rtol=1e-13)
-        # c - a - b an integer with x near 1 (log terms), strong cancellation: nan
-        bad = [(1.0, 1.0, 2.0, 0.999999), (2.0, 3.0, 4.0, -500.0), (4.8, 5.83, -2.55, -0.36)]
-        out = _np(backend, fsp.hyp2f1(*(backend.asarray(np.array(v)) for v in zip(*bad))))
-        assert np.isnan(out).all()
+        # c - a - b (or, for x < 0, b - a) an integer: the logarithmic cases near 1
+        logs = [(1.0, 1.0, 2.0, 0.999999), (0.5, 0.5, 1.0, 0.999999), (2.0, 3.0, 4.0, -500.0),
+                (1.5, 2.5, 5.0, 0.9), (0.5, 0.5, 1.0, -1e6), (1.5, -2.5, 1.0, 0.75)]
+        out = _np(backend, fsp.hyp2f1(*(backend.asarray(np.array(v)) for v in zip(*logs))))
+        ref = np.array([float(mp.hyp2f1(*p)) for p in logs])
+        np.testing.assert_allclose(out, ref, rtol=2e-14)
+        # strong cancellation: nan
+        assert np.isnan(_np(backend, fsp.hyp2f1(backend.asarray(4.8), 5.83, -2.55, -0.36)))
         # where a (or b) equals the pole c: the polynomial (mpmath's; SciPy's (1-x)^-b)
         out = _np(backend, fsp.hyp2f1(backend.asarray(-1.0), 2.0, -1.0, 0.3))
         np.testing.assert_allclose(out, 1.6, rtol=1e-15)

@@ -2,7 +2,8 @@
 ``erfcx``, the modified Bessel functions ``i0``, ``i0e``, ``i1``, ``i1e``, the exponential
 integrals ``exp1``, ``expi``, ``expn``, ``dawsn``, the Hurwitz and Riemann zeta functions,
 ``spence``, ``sici``, ``fresnel``, ``owens_t``, ``wofz``, ``hyp1f1``, ``hyp2f1`` and ``jv``
-(see :data:`functrans.backends.EXTRAS` for the contracts; the extra of ``zeta`` is ``hurwitz_zeta``).
+(see :data:`functrans.backends.EXTRAS` for the contracts; the extra of ``zeta`` is
+``hurwitz_zeta``).
 
 Each is a fixed sequence of vectorised operations (series, continued fractions evaluated from
 a fixed depth, asymptotic expansions; no loop whose length depends on the data), computed in
@@ -47,9 +48,10 @@ compare them with SciPy and mpmath); the methods, by function:
   cancels less; up to 400 terms, stopping once every element has converged), the
   asymptotic expansion for ``|x| >= 30``; nan where none of them is accurate to about
   1e-13 (relative, absolute where ``|1F1| < 1``).
-- ``hyp2f1``: the power series, the transformation to ``1 - x`` (A-S 15.3.6) for
-  ``x >= 1/2`` and Pfaff's transformations for ``x < 0``, whichever cancels least (series up
-  to 1500 terms); nan where none is accurate to about 1e-13.
+- ``hyp2f1``: the power series, the transformation to ``1 - x`` (A-S 15.3.6, with its
+  logarithmic limits 15.3.10-11 for an integer ``c - a - b``) for ``x >= 1/2`` and Pfaff's
+  transformations for ``x < 0``, whichever cancels least (series up to 1500 terms); nan
+  where none is accurate to about 1e-13.
 - ``jv``: the power series for ``z^2/4 <= max(1, v + 1)``, Hankel's expansion for
   ``z >= 25`` where it converges, Miller's backward recurrence (normalised by the sum
   ``sum_k (a + 2k) Gamma(a + k) / k! J_{a+2k} = (z/2)^a``, ``a`` the order's fractional
@@ -883,13 +885,73 @@ def _gamma_ratio(backend, c, p, q, r):
     return xp.where(pq | pr, xp.zeros_like(log), sign * xp.exp(log))
 
 
+def _log_case_2f1(backend, a, b, m, w):
+    """2F1(a, b; a + b + m; 1 - w) for an integer m >= 0 (an array) and 0 < w <= 1/2, where
+    the transformation to 1 - z has logarithms (Abramowitz-Stegun 15.3.10, 15.3.11):
+    Gamma(m) Gamma(a+b+m) / (Gamma(a+m) Gamma(b+m)) sum_{n<m} (a)_n (b)_n / (n! (1-m)_n) w^n
+    - (-w)^m Gamma(a+b+m) / (Gamma(a) Gamma(b)) sum_n (a+m)_n (b+m)_n / (n! (n+m)!) w^n
+    [log w - psi(n+1) - psi(n+m+1) + psi(a+n+m) + psi(b+n+m)]; with the size of its parts
+    and whether the series converged."""
+    xp = backend.xp
+    one = xp.ones_like(w)
+    top = int(float(xp.max(m))) if m.size else 0
+    # the finite sum and psi(m + 1) = -euler + H_m, 1/m!
+    t = one
+    s1, n1 = xp.zeros_like(w), xp.zeros_like(w)
+    h = xp.zeros_like(w)
+    inv_fact = one
+    for n in range(top):
+        live = m > float(n)
+        s1 = xp.where(live, s1 + t, s1)
+        n1 = xp.where(live, n1 + xp.abs(t), n1)
+        den = (n + 1.0) * (1.0 - m + float(n))
+        den = xp.where(den == 0.0, one, den)
+        t = t * ((a + float(n)) * (b + float(n)) / den) * w
+        h = xp.where(live, h + 1.0 / (n + 1.0), h)
+        inv_fact = xp.where(live, inv_fact / (n + 1.0), inv_fact)
+    mp = xp.where(m > 0.0, m, one)
+    g1 = xp.where(m > 0.0, _gamma_ratio(backend, a + b + m, mp, a + m, b + m), 0.0 * one)
+    g2 = _gamma_ratio(backend, a + b + m, one, a, b)
+    # the infinite sum
+    am, bm = a + m, b + m
+    pa = _g.digamma(backend, am)
+    pb = _g.digamma(backend, bm)
+    p1 = xp.full_like(w, -_EULER)
+    pm = p1 + h
+    logw = xp.log(w)
+    t = inv_fact
+    s2, n2 = xp.zeros_like(w), xp.zeros_like(w)
+    ok = xp.zeros_like(w) != 0.0
+    for n in range(400):
+        bracket = logw - p1 - pm + pa + pb
+        term = t * bracket
+        s2 = s2 + term
+        n2 = n2 + xp.abs(t) * (xp.abs(logw) + xp.abs(p1) + xp.abs(pm) + xp.abs(pa)
+                               + xp.abs(pb))
+        t = t * ((am + float(n)) * (bm + float(n)) / ((n + 1.0) * (m + float(n + 1)))) * w
+        p1 = p1 + 1.0 / (n + 1.0)
+        pm = pm + 1.0 / (m + float(n + 1))
+        pa = pa + 1.0 / (am + float(n))
+        pb = pb + 1.0 / (bm + float(n))
+        if n % 10 == 9:
+            ok = ok | (xp.abs(term) <= 1e-17 * n2)
+            if bool(xp.all(ok)):
+                break
+    sign = 1.0 - 2.0 * (m - 2.0 * xp.floor(0.5 * m))  # (-1)^m
+    pw = sign * xp.exp(m * logw)
+    value = g1 * s1 - g2 * pw * s2
+    size = xp.abs(g1) * n1 + xp.abs(g2 * pw) * n2
+    return value, size, ok
+
+
 def _near_one_2f1(backend, a, b, c, w):
     """2F1(a, b; c; z) for 1/2 <= z <= 1 by the linear transformation to 1 - z
     (Abramowitz-Stegun 15.3.6):
     Gamma(c) Gamma(s) / (Gamma(c-a) Gamma(c-b)) F(a, b; 1-s; 1-z) + (1-z)^s Gamma(c)
-    Gamma(-s) / (Gamma(a) Gamma(b)) F(c-a, c-b; 1+s; 1-z), s = c - a - b not an integer,
-    given w = 1 - z; with the sum of the two parts' sizes (their cancellation grows as s nears an integer)
-    and whether the series converged."""
+    Gamma(-s) / (Gamma(a) Gamma(b)) F(c-a, c-b; 1+s; 1-z), s = c - a - b, given w = 1 - z;
+    for an integer s its limit with logarithms (_log_case_2f1). With the sum of the parts'
+    sizes (their cancellation grows as s nears an integer) and whether the series
+    converged."""
     xp = backend.xp
     s = c - a - b
     integer = s == xp.round(s)
@@ -904,7 +966,21 @@ def _near_one_2f1(backend, a, b, c, w):
     t1 = g1 * f1
     t2 = xp.where(g2 == 0.0, xp.zeros_like(w), g2 * power * f2)
     size = xp.abs(g1) * n1 + xp.where(g2 == 0.0, xp.zeros_like(w), xp.abs(g2 * power) * n2)
-    return t1 + t2, size, ok1 & ok2 & ~integer
+    value, ok = t1 + t2, ok1 & ok2 & ~integer
+    logs = integer & (w > 0.0)
+    if bool(xp.any(logs)):
+        # s >= 0: directly; s < 0: Euler's (1-z)^s F(c - a, c - b; c; z), c-a + c-b + (-s) = c
+        up = s >= 0.0
+        one = xp.ones_like(w)
+        pa = xp.where(logs, xp.where(up, a, c - a), one)
+        pb = xp.where(logs, xp.where(up, b, c - b), one)
+        wl = xp.where(logs, w, 0.5 * one)
+        fl, nl, okl = _log_case_2f1(backend, pa, pb, xp.where(logs, xp.abs(s), 0.0 * one), wl)
+        scale = xp.where(up, one, xp.exp(s * xp.log(wl)))
+        value = xp.where(logs, scale * fl, value)
+        size = xp.where(logs, xp.abs(scale) * nl, size)
+        ok = xp.where(logs, okl, ok)
+    return value, size, ok
 
 
 def _unit_2f1(backend, a, b, c, z, w=None, need=None):
@@ -935,21 +1011,20 @@ def _cond(xp, value, size, ok):
     """sum of |terms| / max(|value|, 1) (relative error over eps; absolute where
     |value| < 1, near zeros), inf where the series did not converge."""
     c = size / xp.maximum(xp.abs(value), xp.ones_like(value))
-    return xp.where(ok, c, xp.full_like(c, math.inf))
+    return xp.where(ok & (c == c), c, xp.full_like(c, math.inf))
 
 
 def hyp2f1(backend, a, b, c, x, /):
     """The Gauss hypergeometric function 2F1(a, b; c; x) for finite real a, b, c and
     x <= 1 (c not a non-positive integer unless a or b is one above c: a polynomial; the
     namespace gives the other points their values). For 0 <= x <= 1 the power series or
-    the transformation to 1 - x (A-S 15.3.6), whichever cancels less; for x < 0 the
+    the transformation to 1 - x (A-S 15.3.6; 15.3.10-11 for an integer c - a - b),
+    whichever cancels less; for x < 0 the
     power series (x > -1) or Pfaff's transformations (1-x)^(-a) 2F1(a, c - b; c; z),
     (1-x)^(-b) 2F1(c - a, b; c; z), z = x / (x - 1) in [0, 1), each with the same choice;
     a polynomial (a or b a non-positive integer) also by its terms at any x. At x = 1 with
     c - a - b <= 0: +-inf (the sign of Gamma(c) / (Gamma(a) Gamma(b))). nan where none is
-    accurate to about 1e-13 (the sum of |terms| above 64 times max(|value|, 1): a series
-    that did not converge in 1500 terms, i.e. x within about 0.02 of 1 after the
-    transformation where c - a - b (for x < 0: b - a) is an integer, or large
+    accurate to about 1e-13 (the sum of |terms| above 64 times max(|value|, 1): large
     cancellation)."""
     xp = backend.xp
     zero = xp.zeros_like(x)
@@ -1120,9 +1195,9 @@ def _jv_miller(backend, v, z):
 
 def jv(backend, v, z, /):
     """The Bessel function of the first kind J_v(z) for finite real v (|v| <= 2000; beyond,
-    0 where it underflows, else nan) and z >= 0 (nan for z < 0 with v not an integer; J_n(-z) = (-1)^n J_n(z) and
-    J_{-n} = (-1)^n J_n for integers n): the power series where z^2/4 <= max(1, v + 1)
-    (and it does not cancel), Hankel's asymptotic expansion for z >= 25 where it converges,
+    0 where it underflows, else nan) and z (nan for z < 0 with v not an integer;
+    J_n(-z) = (-1)^n J_n(z) and J_{-n} = (-1)^n J_n for integers n): the power series where
+    z^2/4 <= max(1, v + 1) (and it does not cancel), Hankel's asymptotic expansion for z >= 25 where it converges,
     Miller's backward recurrence elsewhere."""
     xp = backend.xp
     integer = v == xp.floor(v)

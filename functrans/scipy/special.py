@@ -1333,21 +1333,21 @@ def hyp2f1(a, b, c, x, /):
     non-positive integer ``inf``, except at ``x = 0`` (1) and where ``a`` or ``b`` is a
     non-positive integer ``>= c`` (the series ends before the pole: a polynomial; where
     that integer equals ``c`` SciPy's value is ``(1-x)**-b`` in some argument orders, and
-    the generic version the polynomial, as mpmath); 1 for
-    ``c = +-inf``; nan for infinite ``a``, ``b``, ``x`` and for nan. No complex ``x`` (a
-    TypeError). float32 only where every operand is float32 (computed in float64).
+    the generic version the polynomial, as mpmath); 1 for ``c = +-inf``; nan for infinite
+    ``a``, ``b``, ``x`` and for nan. No complex ``x`` (a TypeError). float32 only where
+    every operand is float32 (computed in float64).
 
     Derivative in ``x``: ``a b / c hyp2f1(a + 1, b + 1, c + 1, x)`` (any order). In ``a``,
     ``b``, ``c``: NotImplementedError.
 
     Values from SciPy on NumPy and cupyx on CuPy. Elsewhere (torch, array-api-strict) the
     generic version of :mod:`functrans.backends.special_generic`: the power series, the
-    transformation to ``1 - x`` (Abramowitz-Stegun 15.3.6) and Pfaff's transformations for
-    ``x < 0``, whichever cancels least; about 1e-13 relative (absolute where
-    ``|2F1| < 1``), and nan where none of them is accurate: where ``c - a - b`` (for
-    ``x < 0``: ``b - a``) is an integer and ``x`` is within about 0.03 of 1 (for ``x < 0``:
-    ``x`` below about -30), and where the terms cancel strongly (large ``|a|``, ``|b|``
-    against a negative ``c``)."""
+    transformation to ``1 - x`` (Abramowitz-Stegun 15.3.6, and its logarithmic limits
+    15.3.10-11 where ``c - a - b`` is an integer) and Pfaff's transformations for ``x < 0``,
+    whichever cancels least; about 1e-13 relative (absolute where ``|2F1| < 1``; a few
+    1e-12 where the transformations' parts cancel, as SciPy's), and nan where none of them
+    is accurate (terms cancelling strongly: large ``|a|``, ``|b|`` against a negative
+    ``c``)."""
     a, b, c, x = _real_weak((a, b, c, x), "hyp2f1")
     if _dtype(x) is _dt.float32:
         return fnp.astype(hyp2f1(*(fnp.astype(v, _dt.float64) for v in (a, b, c, x))),
