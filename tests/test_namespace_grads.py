@@ -1265,6 +1265,29 @@ TABLE += [
     _sp_unary("hyp1f1", fn=lambda x: fsp.hyp1f1(-2.5, 1.3, x * 2.0), **_S1T),
 ]
 
+# -- special15b -- (functrans.scipy.special: hyp2f1 in x, jv and bessel_jn in z, sph_harm_y
+# through the real and imaginary parts, in theta and phi; the derivatives in the parameters
+# raise NotImplementedError; tests/test_scipy_special.py checks the values.)
+def _sph_parts(theta, phi):
+    y = fsp.sph_harm_y(3, -2, theta + 1.5, phi * 2.0)
+    return fnp.real(y), fnp.imag(y)
+
+
+_U15B = [((),), ((3,),)]
+_B15B = [((), ()), ((2, 1), (1, 3))]
+
+TABLE += [
+    # (x in (-3.2, 0.6): Pfaff's transformation, the series, the transformation to 1 - x)
+    _sp_unary("hyp2f1", "unit", fn=lambda x: fsp.hyp2f1(1.5, -0.7, 2.3, x * 2.4 - 1.3),
+              shapes=_U15B, **_S1T),
+    # (z in (1.5, 6): the series and the recurrence, a negative fractional order; integer
+    # orders and negative z through bessel_jn)
+    _sp_unary("jv", "pos", fn=lambda z: fsp.jv(-1.5, z * 3.0), shapes=_U15B, **_S1T),
+    _sp_unary("bessel_jn", fn=lambda z: fsp.bessel_jn(z * 3.0, v=2), order=1, shapes=_U15B,
+              **_S1T),
+    _sp_binary("sph_harm_y", "real", "real", fn=_sph_parts, shapes=_B15B, **_S1T),
+]
+
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
 # eig (tests/test_linalg_eig.py checks its error).

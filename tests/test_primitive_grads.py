@@ -421,6 +421,12 @@ CASES = [
            shape=(3,), order=1),
     unary("hyp1f1", lambda x: Sp.hyp1f1(fnp.full_like(x, 1.5), fnp.full_like(x, 2.5), x),
           fts.real(-3.0, 3.0), shape=(3,), order=1),
+    # session 15b's: hyp2f1 and jv in their last operand (first order; the second:
+    # tests/test_namespace_grads.py)
+    unary("hyp2f1", lambda x: Sp.hyp2f1(fnp.full_like(x, 1.5), fnp.full_like(x, -0.5),
+                                        fnp.full_like(x, 2.5), x),
+          fts.real(-2.0, 0.9), shape=(3,), order=1),
+    unary("jv", lambda z: Sp.jv(fnp.full_like(z, 1.0), z), POS, shape=(3,), order=1),
     unary("betaincinv", lambda y: Sp.betaincinv(fnp.full_like(y, 2.0), fnp.full_like(y, 3.5), y),
           fts.real(0.1, 0.9), shape=(3,), order=1),
     unary("expm1", _ns("expm1", E.expm1)), unary("log1p", _ns("log1p", E.log1p), POS),

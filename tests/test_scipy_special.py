@@ -1486,3 +1486,189 @@ def test_special15_vmap_jit_and_no_mutation(backend):
         np.testing.assert_allclose(_np(backend, ft.vmap(fn)(x)), whole, rtol=1e-15)
         np.testing.assert_allclose(_np(backend, ft.jit(fn)(x)), whole, rtol=1e-15)
     np.testing.assert_array_equal(_np(backend, x), data)
+
+
+# -- special15b: hyp2f1, jv, bessel_jn, sph_harm_y ----------------------------------------------
+
+
+def test_special15b_hyp2f1_values(backend):
+    """Values against SciPy over the series, the transformation near 1 and Pfaff's for
+    x < 0 (also far below -1) and at x = 1; SciPy's edge values; against mpmath where SciPy
+    loses digits; the generic version's nan where it cannot be accurate; dtypes."""
+    rng = np.random.default_rng(152)
+    a, b = rng.uniform(-3, 3, 40), rng.uniform(-3, 3, 40)
+    c = rng.uniform(0.5, 4, 40)
+    x = np.concatenate([rng.uniform(-1, 0.97, 30), -np.exp(rng.uniform(0, 5, 10))])
+    x[:3] = 1.0
+    c[:3] = a[:3] + b[:3] + 0.5
+    out = _np(backend, fsp.hyp2f1(*(backend.asarray(v) for v in (a, b, c, x))))
+    np.testing.assert_allclose(out, sc.hyp2f1(a, b, c, x), rtol=1e-12, atol=1e-13)
+    inf, nan = np.inf, np.nan
+    edges = [(1, 1, 2, 1.0), (1, 1, 3, 1.0), (1, 2, 2.5, 1.0), (4.76, 1.84, -4.73, 1.0),
+             (1, 2, 3, 1.5), (-2, 0.5, 3, 1.5), (-2, 5, 1, 2.0), (1, 2, -1, 0.3),
+             (1, 2, -1, 0.0), (-3, 2, -2, 0.3), (2, -1, -1, 0.3), (-1, 2, -2, 0.3),
+             (0, 2, -1, 0.3), (1, 2, inf, 0.3), (1, 2, 3, -inf), (inf, 1, 2, 0.3),
+             (1, inf, 2, 0.3), (1, 2, 3, nan), (nan, 1, 2, 0.3)]
+    ea, eb, ec, ex = (np.array(v, dtype=float) for v in zip(*edges))
+    with np.errstate(all="ignore"):
+        ref = sc.hyp2f1(ea, eb, ec, ex)
+    out = _np(backend, fsp.hyp2f1(*(backend.asarray(v) for v in (ea, eb, ec, ex))))
+    _close14(out, ref, 1e-14)
+    # SciPy's error (5e-12 .. 1e-10): mpmath's values, 30 digits
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 30
+    pts = [(5.2549, -3.3294, -5.7186, -0.67331), (-5.9643, -1.7424, 5.3585, -151.36),
+           (0.3, 0.4, 0.5, -1e10)]
+    args = [np.array(v) for v in zip(*pts)]
+    out = _np(backend, fsp.hyp2f1(*(backend.asarray(v) for v in args)))
+    ref = np.array([float(mp.hyp2f1(*p)) for p in pts])
+    if backend.name in _GENERIC_ONLY:
+        np.testing.assert_allclose(out, ref, rtol=1e-13)
+        # c - a - b (or, for x < 0, b - a) an integer: the logarithmic cases near 1
+        logs = [(1.0, 1.0, 2.0, 0.999999), (0.5, 0.5, 1.0, 0.999999), (2.0, 3.0, 4.0, -500.0),
+                (1.5, 2.5, 5.0, 0.9), (0.5, 0.5, 1.0, -1e6), (1.5, -2.5, 1.0, 0.75)]
+        out = _np(backend, fsp.hyp2f1(*(backend.asarray(np.array(v)) for v in zip(*logs))))
+        ref = np.array([float(mp.hyp2f1(*p)) for p in logs])
+        np.testing.assert_allclose(out, ref, rtol=2e-14)
+        # strong cancellation: nan
+        assert np.isnan(_np(backend, fsp.hyp2f1(backend.asarray(4.8), 5.83, -2.55, -0.36)))
+        # where a (or b) equals the pole c: the polynomial (mpmath's; SciPy's (1-x)^-b)
+        out = _np(backend, fsp.hyp2f1(backend.asarray(-1.0), 2.0, -1.0, 0.3))
+        np.testing.assert_allclose(out, 1.6, rtol=1e-15)
+    out32 = _np(backend, fsp.hyp2f1(backend.asarray([0.5, 2.0], dtype="float32"), 1.5, 2.5,
+                                    backend.asarray([0.25, -2.0], dtype="float32")))
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, sc.hyp2f1([0.5, 2.0], 1.5, 2.5, [0.25, -2.0]), rtol=1e-6)
+    with pytest.raises(TypeError, match="complex"):
+        fsp.hyp2f1(1.0, 2.0, 3.0, 0.5j)
+
+
+def test_special15b_hyp2f1_derivatives(backend):
+    """d/dx = a b / c 2F1(a + 1, b + 1; c + 1; x), also through the transformations; the
+    parameters refuse with an error naming them."""
+    pa, pb, pc = [1.5, -0.7, 0.6], [2.5, 1.3, 1.3], [3.0, 2.3, 1.9]
+    xn = np.array([0.3, 0.8, -7.0])
+    a, b, c = (backend.asarray(v) for v in (pa, pb, pc))
+    g = _np(backend, ft.grad(lambda v: fnp.sum(fsp.hyp2f1(a, b, c, v)))(backend.asarray(xn)))
+    an, bn, cn = (np.array(v) for v in (pa, pb, pc))
+    np.testing.assert_allclose(g, an * bn / cn * sc.hyp2f1(an + 1, bn + 1, cn + 1, xn),
+                               rtol=1e-12)
+    g2 = _np(backend, ft.grad(ft.grad(lambda v: fsp.hyp2f1(-0.7, 1.3, 2.3, v)))(
+        backend.asarray(0.8)))
+    np.testing.assert_allclose(g2, -0.7 * 1.3 / 2.3 * 0.3 * 2.3 / 3.3
+                               * sc.hyp2f1(1.3, 3.3, 4.3, 0.8), rtol=1e-12)
+    for i, name in ((0, "a"), (1, "b"), (2, "c")):
+        with pytest.raises(NotImplementedError, match=f"hyp2f1: .*parameter {name}"):
+            ft.grad(lambda *v: fnp.sum(fsp.hyp2f1(*v)), argnums=i)(a, b, c, a * 0.1)
+
+
+def test_special15b_jv_values(backend):
+    """Values against SciPy (relative to the envelope min(1, sqrt(2 / (pi |z|)))) for integer
+    and fractional orders of both signs, over the series, the recurrence and the asymptotic
+    expansion; SciPy's edge values; bessel_jn's stack, shape and dtype."""
+    rng = np.random.default_rng(153)
+    v = np.concatenate([np.round(rng.uniform(-40, 40, 30)), rng.uniform(-8, 25, 20)])
+    z = np.concatenate([rng.uniform(-60, 60, 30), np.exp(rng.uniform(-6, 6.5, 20))])
+    out = _np(backend, fsp.jv(backend.asarray(v), backend.asarray(z)))
+    ref = sc.jv(v, z)
+    env = np.minimum(1.0, np.sqrt(2 / (np.pi * np.abs(z))))
+    assert np.all(np.abs(out - ref) <= 1e-12 * np.maximum(np.abs(ref), env))
+    inf, nan = np.inf, np.nan
+    edges = [(0, inf), (1, -inf), (inf, 1.0), (-inf, 1.0), (2.5, 0.0), (-2.5, 0.0),
+             (-1.5, 0.0), (-3, 0.0), (0, -0.0), (-0.5, -1.0), (3, -2.5), (-3, -2.5),
+             (0.0, nan), (nan, 1.0), (1e4, 1.0)]
+    ev, ez = (np.array(p, dtype=float) for p in zip(*edges))
+    with np.errstate(all="ignore"):
+        ref = sc.jv(ev, ez)
+    _close14(_np(backend, fsp.jv(backend.asarray(ev), backend.asarray(ez))), ref, 1e-13)
+    big = _np(backend, fsp.jv(backend.asarray(3000.0), 3000.0))  # (|v| > 2000: generic nan)
+    assert np.isnan(big) if backend.name in _GENERIC_ONLY else big == sc.jv(3000.0, 3000.0)
+    out32 = _np(backend, fsp.jv(backend.asarray([0.5, 2.0], dtype="float32"),
+                                backend.asarray([1.5, 30.0], dtype="float32")))
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, sc.jv([0.5, 2.0], [1.5, 30.0]), rtol=1e-6)
+    zs = np.array([[0.5, -3.0, 40.0]])
+    stack = fsp.bessel_jn(backend.asarray(zs), v=3)
+    assert backend.is_own(stack)
+    np.testing.assert_allclose(_np(backend, stack), sc.jv(np.arange(4)[:, None, None], zs),
+                               rtol=1e-13, atol=1e-15)
+    assert _np(backend, fsp.bessel_jn(backend.asarray([1.0], dtype="float32"), v=0)).shape \
+        == (1, 1)
+    assert _np(backend, fsp.bessel_jn(backend.asarray([1.0], dtype="float32"),
+                                      v=1)).dtype == np.float32
+    with pytest.raises(TypeError):
+        fsp.bessel_jn(backend.asarray([1.0]), v=1.5)
+    with pytest.raises(ValueError, match="bessel_jn"):
+        fsp.bessel_jn(backend.asarray([1.0]), v=-1)
+    with pytest.raises(TypeError, match="complex"):
+        fsp.jv(1.0, 1j)
+
+
+def test_special15b_jv_derivatives(backend):
+    """J_v' = (J_{v-1} - J_{v+1}) / 2 (SciPy's jvp) to the second order, for negative z and
+    fractional orders too; the order refuses."""
+    vn, zn = np.array([0.0, 3.0, -1.5, 2.5]), np.array([1.5, -4.0, 2.5, 40.0])
+    v = backend.asarray(vn)
+    g = _np(backend, ft.grad(lambda z: fnp.sum(fsp.jv(v, z)))(backend.asarray(zn)))
+    np.testing.assert_allclose(g, sc.jvp(vn, zn), rtol=1e-12)
+    g2 = _np(backend, ft.grad(ft.grad(lambda z: fsp.jv(-1.5, z)))(backend.asarray(2.5)))
+    np.testing.assert_allclose(g2, sc.jvp(-1.5, 2.5, 2), rtol=1e-12)
+    # at z = 0: J_0' = 0, J_1' = 1/2, J_2'' = 1/4
+    g0 = ft.grad(lambda z: fnp.sum(fsp.jv(backend.asarray([0.0, 1.0]), z)))
+    np.testing.assert_allclose(_np(backend, g0(backend.asarray([0.0, 0.0]))), [0.0, 0.5])
+    np.testing.assert_allclose(_np(backend, ft.grad(ft.grad(lambda z: fsp.jv(2.0, z)))(
+        backend.asarray(0.0))), 0.25, rtol=1e-15)
+    with pytest.raises(NotImplementedError, match="jv: .*parameter v"):
+        ft.grad(lambda o: fnp.sum(fsp.jv(o, backend.asarray(zn))))(v)
+
+
+def test_special15b_sph_harm_y(backend):
+    """Values against SciPy for n <= 8 and every m (theta also outside [0, pi]); 0 for
+    |m| > n; nan for non-finite angles; complex128; derivatives in theta and phi against
+    SciPy's diff_n=1 and 2; the errors."""
+    rng = np.random.default_rng(154)
+    n = np.repeat(np.arange(9), 2 * np.arange(9) + 1)
+    m = np.concatenate([np.arange(-k, k + 1) for k in range(9)])
+    th, ph = rng.uniform(-1, 7, n.size), rng.uniform(0, 6.3, n.size)
+    out = fsp.sph_harm_y(backend.asarray(n, dtype="int64"), backend.asarray(m, dtype="int64"),
+                         backend.asarray(th), backend.asarray(ph))
+    assert _np(backend, out).dtype == np.complex128
+    np.testing.assert_allclose(_np(backend, out), sc.sph_harm_y(n, m, th, ph), rtol=0,
+                               atol=3e-15)
+    out = _np(backend, fsp.sph_harm_y(3, np.array([-4, 4, 2]), backend.asarray(
+        [0.3, 0.3, np.nan]), backend.asarray([0.5, 0.5, 0.5]))) if backend.name == "numpy" \
+        else _np(backend, fsp.sph_harm_y(3, 4, backend.asarray([0.3, np.nan]), 0.5))
+    assert out[0] == 0 and np.isnan(out[-1])
+    # derivatives: d/dtheta, d2/dtheta2 (real and imaginary parts), d/dphi
+    t, p = 0.7, 0.4
+    _, d1, d2 = sc.sph_harm_y(4, -2, t, p, diff_n=2)
+    re = lambda f: lambda v: fnp.real(f(v))  # noqa: E731
+    im = lambda f: lambda v: fnp.imag(f(v))  # noqa: E731
+    ft_ = lambda v: fsp.sph_harm_y(4, -2, v, p)  # noqa: E731
+    tb = backend.asarray(t)
+    np.testing.assert_allclose(_np(backend, ft.grad(re(ft_))(tb)), d1[0].real, rtol=1e-13)
+    np.testing.assert_allclose(_np(backend, ft.grad(im(ft_))(tb)), d1[0].imag, rtol=1e-13)
+    np.testing.assert_allclose(_np(backend, ft.grad(ft.grad(re(ft_)))(tb)), d2[0, 0].real,
+                               rtol=1e-12)
+    fp = lambda v: fsp.sph_harm_y(4, -2, t, v)  # noqa: E731
+    np.testing.assert_allclose(_np(backend, ft.grad(im(fp))(backend.asarray(p))), d1[1].imag,
+                               rtol=1e-13)
+    with pytest.raises(NotImplementedError, match="diff_n"):
+        fsp.sph_harm_y(2, 1, tb, tb, diff_n=1)
+    with pytest.raises(TypeError, match="integer"):
+        fsp.sph_harm_y(2.0, 1, tb, tb)
+    with pytest.raises(TypeError, match="concrete"):
+        ft.vmap(lambda k: fsp.sph_harm_y(k, 0, tb, tb))(backend.asarray([1, 2], dtype="int64"))
+
+
+def test_special15b_vmap_jit_and_no_mutation(backend):
+    data = np.array([[0.5, 1.5, 3.0], [2.0, 0.25, 7.0]])
+    x = backend.asarray(data)
+    for fn in (lambda v: fsp.hyp2f1(1.5, 0.5, 2.5, -v), lambda v: fsp.jv(1.0, v),
+               lambda v: fsp.bessel_jn(v, v=2),
+               lambda v: fnp.real(fsp.sph_harm_y(3, 1, v, v * 0.5))):
+        whole = _np(backend, fn(x))
+        np.testing.assert_allclose(_np(backend, ft.vmap(fn)(x)) if whole.shape[0] == 2 else
+                                   whole, whole, rtol=1e-15)
+        np.testing.assert_allclose(_np(backend, ft.jit(fn)(x)), whole, rtol=1e-15)
+    np.testing.assert_array_equal(_np(backend, x), data)

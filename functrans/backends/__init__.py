@@ -100,6 +100,12 @@ EXTRAS = {
     "hyp1f1": "hyp1f1(a, b, x) -> array: Kummer's confluent hypergeometric function M(a, b, x) "
               "on three real floating arrays of one shape (finite; b not a non-positive "
               "integer unless a is one with a >= b, a polynomial).",
+    "hyp2f1": "hyp2f1(a, b, c, x) -> array: the Gauss hypergeometric function 2F1(a, b; c; x) "
+              "on four real floating arrays of one shape (finite; x <= 1 unless a or b is a "
+              "non-positive integer; c not a non-positive integer unless the series ends "
+              "first).",
+    "jv": "jv(v, z) -> array: the Bessel function of the first kind J_v(z) on two real "
+          "floating arrays of one shape (finite; nan for z < 0 with v not an integer).",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
                         "triangular matrices a (..., M, M) (zero outside the lower triangle "
                         "if lower, else the upper) and b (..., M, K) of the same batch shape.",

@@ -31,7 +31,8 @@ _SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln
             "i1": "i1", "i1e": "i1e", "exp1": "exp1", "expi": "expi", "expn": "expn",
             "dawsn": "dawsn", "hurwitz_zeta": "zeta",
             # (where cupyx has them; the generic versions otherwise)
-            "spence": "spence", "sici": "sici", "fresnel": "fresnel", "hyp1f1": "hyp1f1"}
+            "spence": "spence", "sici": "sici", "fresnel": "fresnel", "hyp1f1": "hyp1f1",
+            "hyp2f1": "hyp2f1", "jv": "jv"}
 
 
 class CuPyBackend(Backend):

@@ -43,7 +43,8 @@ _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "i1e": "i1e", "exp1": "exp1", "expi": "expi", "expn": "expn", "dawsn": "dawsn",
           "hurwitz_zeta": "zeta", "riemann_zeta": "zeta", "spence": "spence",
           "sici": "sici", "fresnel": "fresnel", "owens_t": "owens_t",
-          "wofz": "wofz", "hyp1f1": "hyp1f1"}
+          "wofz": "wofz", "hyp1f1": "hyp1f1",
+          "hyp2f1": "hyp2f1", "jv": "jv"}
 
 
 def _eig(x):

@@ -112,8 +112,8 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "i1": torch.special.i1,
     "i1e": torch.special.i1e,
     "hurwitz_zeta": torch.special.zeta,
-    # (exp1, expi, expn, dawsn, riemann_zeta, spence, sici, fresnel, owens_t, wofz, hyp1f1:
-    # the generic ones; torch has none of them)
+    # (exp1, expi, expn, dawsn, riemann_zeta, spence, sici, fresnel, owens_t, wofz, hyp1f1,
+    # hyp2f1, jv: the generic ones; torch has none of them, only J_0 and J_1 of jv)
     # (gammainc, gammaincc, betainc and their inverses gammaincinv, gammainccinv,
     # betaincinv: the generic ones; torch.special's gammainc and gammaincc are accurate to
     # about 2e-9 only, and it has none of the others)

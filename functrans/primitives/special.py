@@ -1,7 +1,8 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
 functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, wofz (the Faddeeva function, on
-complex arrays), hyp1f1 (Kummer's function, differentiable in x only), the regularized
+complex arrays), hyp1f1 (Kummer's function, differentiable in x only), hyp2f1 (the Gauss
+hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only), the regularized
 incomplete gamma and beta functions gammainc, gammaincc and betainc, and their inverses in
 the last operand gammaincinv, gammainccinv and betaincinv.
 
@@ -583,6 +584,55 @@ def _hyp1f1_jvp(primals, tangents):
 # not a pole: the namespace gives the edges their values); differentiable in x only.
 hyp1f1_p = elementwise("hyp1f1", lambda bk, a, b, x: bk.extra("hyp1f1")(a, b, x), _hyp1f1_jvp)
 
+# -- special15b: hyp2f1, jv ----------------------------------------------------------------------
+# hyp2f1(a, b, c, x): the Gauss hypergeometric function, differentiable in x only
+# (d/dx = a b / c 2F1(a + 1, b + 1; c + 1; x)); jv(v, z): the Bessel function of the first
+# kind, differentiable in z only (J_v' = (J_{v-1} - J_{v+1}) / 2). Through the backend
+# extras of those names (SciPy on NumPy, cupyx on CuPy, special_generic elsewhere).
+
+
+def _refuse(name, pairs, what):
+    for t, n in pairs:
+        if t is not None:
+            raise NotImplementedError(
+                f"{name}: the derivative with respect to the parameter {n} is not "
+                f"implemented (only the derivative with respect to {what}); stop_gradient {n} "
+                f"or differentiate with respect to the last argument only")
+
+
+def _hyp2f1_jvp(primals, tangents):
+    a, b, c, x = primals
+    ta, tb, tc, tx = tangents
+    _refuse("hyp2f1", ((ta, "a"), (tb, "b"), (tc, "c")),
+            "x is: a b / c hyp2f1(a + 1, b + 1, c + 1, x)")
+    out = hyp2f1(a, b, c, x)
+    if tx is None:
+        return out, None
+    slope = mul(div(mul(a, b), c), hyp2f1(add(a, 1.0), add(b, 1.0), add(c, 1.0), x))
+    return out, mul(tx, slope)
+
+
+# hyp2f1(a, b, c, x): operands of one shape and dtype (finite, x <= 1 or a polynomial, c not
+# a pole unless a polynomial ends first: the namespace gives the other points their values)
+hyp2f1_p = elementwise("hyp2f1", lambda bk, a, b, c, x: bk.extra("hyp2f1")(a, b, c, x),
+                       _hyp2f1_jvp)
+
+
+def _jv_jvp(primals, tangents):
+    v, z = primals
+    tv, tz = tangents
+    _refuse("jv", ((tv, "v"),), "z is: (jv(v - 1, z) - jv(v + 1, z)) / 2")
+    out = jv(v, z)
+    if tz is None:
+        return out, None
+    slope = mul(sub(jv(sub(v, 1.0), z), jv(add(v, 1.0), z)), 0.5)
+    return out, mul(tz, slope)
+
+
+# jv(v, z): operands of one shape and dtype (finite; the namespace gives the edges their
+# values)
+jv_p = elementwise("jv", lambda bk, v, z: bk.extra("jv")(v, z), _jv_jvp)
+
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
@@ -617,3 +667,5 @@ fresnel_c = fresnel_c_p.bind
 owens_t = owens_t_p.bind
 wofz = wofz_p.bind
 hyp1f1 = hyp1f1_p.bind
+hyp2f1 = hyp2f1_p.bind
+jv = jv_p.bind

@@ -28,6 +28,7 @@ from .. import numpy as fnp
 from ..numpy._base import _SCALARS, _dtype, _normalize_axes, _to_array
 from ..primitives import special as _sp
 from ..primitives import structural as _st
+from ..core import Tracer as _Tracer
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
            "beta", "betaln", "logsumexp", "softmax", "log_softmax", "expit", "logit",
@@ -40,7 +41,9 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            # special14b
            "spence", "sici", "fresnel", "owens_t", "bernoulli",
            # special15
-           "wofz", "hyp1f1"]
+           "wofz", "hyp1f1",
+           # special15b
+           "hyp2f1", "jv", "bessel_jn", "sph_harm_y"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -1314,3 +1317,207 @@ def hyp1f1(a, b, x, /):
     out = _where(fnp.isinf(x), at_inf, out)
     out = _where(_all(fnp.isinf(b), fnp.isfinite(a), fnp.isfinite(x)), 1.0, out)
     return _where(_any(fnp.isinf(a), a != a, b != b, x != x), math.nan, out)
+
+
+# -- special15b: hyp2f1, jv, bessel_jn, sph_harm_y ----------------------------------------------
+
+
+def hyp2f1(a, b, c, x, /):
+    """The Gauss hypergeometric function ``2F1(a, b; c; x) = sum_k (a)_k (b)_k / (c)_k
+    x**k / k!`` (and its analytic continuation to ``x < -1``) for real ``a``, ``b``, ``c``,
+    ``x``.
+
+    As SciPy for real input: ``inf`` for ``x > 1`` unless ``a`` or ``b`` is a non-positive
+    integer (a polynomial, evaluated there); at ``x = 1`` ``Gamma(c) Gamma(c-a-b) /
+    (Gamma(c-a) Gamma(c-b))`` for ``c - a - b > 0``, else ``+-inf``; where ``c`` is a
+    non-positive integer ``inf``, except at ``x = 0`` (1) and where ``a`` or ``b`` is a
+    non-positive integer ``>= c`` (the series ends before the pole: a polynomial; where
+    that integer equals ``c`` SciPy's value is ``(1-x)**-b`` in some argument orders, and
+    the generic version the polynomial, as mpmath); 1 for ``c = +-inf``; nan for infinite
+    ``a``, ``b``, ``x`` and for nan. No complex ``x`` (a TypeError). float32 only where
+    every operand is float32 (computed in float64).
+
+    Derivative in ``x``: ``a b / c hyp2f1(a + 1, b + 1, c + 1, x)`` (any order). In ``a``,
+    ``b``, ``c``: NotImplementedError.
+
+    Values from SciPy on NumPy and cupyx on CuPy. Elsewhere (torch, array-api-strict) the
+    generic version of :mod:`functrans.backends.special_generic`: the power series, the
+    transformation to ``1 - x`` (Abramowitz-Stegun 15.3.6, and its logarithmic limits
+    15.3.10-11 where ``c - a - b`` is an integer) and Pfaff's transformations for ``x < 0``,
+    whichever cancels least; about 1e-13 relative (absolute where ``|2F1| < 1``; a few
+    1e-12 where the transformations' parts cancel, as SciPy's), and nan where none of them
+    is accurate (terms cancelling strongly: large ``|a|``, ``|b|`` against a negative
+    ``c``)."""
+    a, b, c, x = _real_weak((a, b, c, x), "hyp2f1")
+    if _dtype(x) is _dt.float32:
+        return fnp.astype(hyp2f1(*(fnp.astype(v, _dt.float64) for v in (a, b, c, x))),
+                          _dt.float32)
+    finite = _all(fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(c), fnp.isfinite(x))
+    poly = _any(_all(_is_pole(a), fnp.greater_equal(a, c)),
+                _all(_is_pole(b), fnp.greater_equal(b, c)))
+    anypoly = _any(_is_pole(a), _is_pole(b))
+    pole = _all(_is_pole(c), fnp.logical_not(poly), x != 0.0)
+    above = _all(x > 1.0, fnp.logical_not(anypoly))
+    ok = _all(finite, fnp.logical_not(pole), fnp.logical_not(above))
+    out = _sp.hyp2f1(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, c, 1.0),
+                     _where(ok, x, 0.0))
+    out = _where(_any(pole, above), _inf, out)
+    out = _where(_all(fnp.isinf(c), fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(x)),
+                 1.0, out)
+    return _where(_any(fnp.isinf(a), fnp.isinf(b), fnp.isinf(x), a != a, b != b, c != c,
+                       x != x), math.nan, out)
+
+
+def jv(v, z, /):
+    """The Bessel function of the first kind ``J_v(z)`` of real order ``v``, for real ``z``.
+
+    As SciPy for real input: nan for ``z < 0`` unless ``v`` is an integer (then
+    ``J_n(-z) = (-1)**n J_n(z)``); at ``z = 0``: 1 for ``v = 0``, 0 for ``v > 0`` and the
+    negative integers, ``+-inf`` for the other negative ``v`` (the sign of
+    ``1 / Gamma(v + 1)``); 0 for infinite ``v`` and finite ``z``; nan for infinite ``z``
+    and for nan. No complex ``z`` (a TypeError; SciPy takes it). float32 only where both
+    operands are float32 (computed in float64).
+
+    Derivative in ``z``: ``(jv(v - 1, z) - jv(v + 1, z)) / 2`` (any order). In ``v``:
+    NotImplementedError.
+
+    Values from SciPy on NumPy and cupyx on CuPy (where it has ``jv``). Elsewhere (torch,
+    array-api-strict) the generic version of :mod:`functrans.backends.special_generic`:
+    the power series where ``z**2 / 4 <= max(1, v + 1)``, Hankel's asymptotic expansion for
+    ``z >= 25`` where it converges, Miller's backward recurrence elsewhere; about 1e-14
+    relative to the envelope ``min(1, sqrt(2 / (pi z)))`` (near zeros of ``J_v`` relative to
+    that, as any method), for ``|v| <= 2000`` (beyond, 0 where the value underflows, else
+    nan)."""
+    v, z = _real_weak((v, z), "jv")
+    if _dtype(z) is _dt.float32:
+        return fnp.astype(jv(fnp.astype(v, _dt.float64), fnp.astype(z, _dt.float64)),
+                          _dt.float32)
+    integer = v == fnp.floor(v)
+    neg_pole = _all(v < 0.0, fnp.logical_not(integer))
+    # (z = 0 reaches the primitive, for its derivative there, except where J_v has a pole)
+    ok = _all(fnp.isfinite(v), fnp.isfinite(z), _any(z != 0.0, fnp.logical_not(neg_pole)))
+    out = _sp.jv(_where(ok, v, 0.0), _where(ok, z, 1.0))
+    vs = fnp.stop_gradient(v)
+    at0 = fnp.multiply(_gamma_sign(vs + 1.0), _inf)
+    out = _where(_all(z == 0.0, neg_pole, fnp.isfinite(v)), at0, out)
+    out = _where(_all(fnp.isinf(v), fnp.isfinite(z)), 0.0, out)
+    return _where(_any(fnp.isinf(z), v != v, z != z,
+                       _all(z < 0.0, fnp.logical_not(integer))), math.nan, out)
+
+
+def bessel_jn(z, *, v, n_iter=50):
+    """``J_0(z), ..., J_v(z)`` (Bessel functions of the first kind of the integer orders 0
+    to ``v``) stacked on a new leading axis: shape ``(v + 1, *z.shape)``, ``z``'s floating
+    dtype (integers give float64), as ``jax.scipy.special.bessel_jn``.
+
+    ``v`` is a Python int ``>= 0`` (a TypeError otherwise). ``n_iter`` (JAX's number of
+    Miller recurrence steps) is accepted and ignored: the values are those of :func:`jv`,
+    accurate for every ``z`` (JAX's lose accuracy for ``|z|`` beyond about ``n_iter``).
+    Real ``z`` only. Derivative in ``z`` as :func:`jv`'s."""
+    v = operator.index(v)
+    operator.index(n_iter)
+    if v < 0:
+        raise ValueError(f"bessel_jn: v must be a non-negative integer, got {v}")
+    if type(z) in _SCALARS:
+        z = _to_array(float(z))
+    d = _dtype(z)
+    if d.kind == "c":
+        raise TypeError(f"bessel_jn: complex input ({d.name}) is not supported")
+    if d.kind not in "f":
+        z = _st.convert_element_type(z, _dt.float64)
+    orders = fnp.stack([fnp.full_like(z, float(k)) for k in range(v + 1)])
+    return jv(orders, fnp.broadcast_to(fnp.expand_dims(z, 0), orders.shape))
+
+
+def _harmonic_index(v, name):
+    """A degree or order of sph_harm_y: a Python int, or a concrete integer (or bool) array
+    (its values are needed to size the recurrence); returned as float64 (array or number)."""
+    if type(v) is bool or type(v) is int:
+        return float(v)
+    if isinstance(v, _Tracer):
+        raise TypeError(f"sph_harm_y: {name} must be concrete (a Python int or an integer "
+                        f"array, not a traced value): it sets the length of the recurrence")
+    if not hasattr(v, "shape"):
+        try:
+            return float(operator.index(v))
+        except TypeError:
+            raise TypeError(f"sph_harm_y: {name} must be an integer or an integer array; "
+                            f"got {type(v).__name__}") from None
+    d = _dtype(v)
+    if d.kind not in "iub":
+        raise TypeError(f"sph_harm_y: {name} must be an integer array; got {d.name} (SciPy "
+                        f"refuses floating degrees and orders too)")
+    return fnp.astype(v, _dt.float64)
+
+
+def _concrete_max(v):
+    if type(v) is float:
+        return int(v)
+    return int(fnp.max(v)) if _size(v) else 0
+
+
+def sph_harm_y(n, m, theta, phi, *, diff_n=0):
+    """The spherical harmonic ``Y_n^m(theta, phi) = sqrt((2n + 1)/(4 pi) (n-m)!/(n+m)!)
+    P_n^m(cos theta) exp(i m phi)`` of degree ``n`` and order ``m`` (SciPy >= 1.15's
+    convention: ``theta`` the polar angle, ``phi`` the azimuth, the Condon-Shortley phase
+    included), complex128, broadcast over ``n``, ``m``, ``theta``, ``phi``.
+
+    As SciPy: 0 where ``|m| > n`` (and for negative ``n``); a function of ``cos(theta)`` and
+    ``|sin(theta)|`` for ``theta`` outside ``[0, pi]``; nan for non-finite angles.
+    ``n`` and ``m`` are Python ints or integer arrays holding concrete values (not traced:
+    they set the number of recurrence steps, TypeError otherwise); floating ``n``, ``m``:
+    TypeError, as SciPy. ``diff_n > 0`` (SciPy's derivatives returned beside the value):
+    NotImplementedError; differentiate with ``grad`` / ``jvp`` instead.
+
+    Computed with the normalized associated Legendre recurrence (``P_m^m`` from
+    ``P_{m-1}^{m-1}``, then upwards in the degree) in :mod:`functrans.numpy` operations on
+    every backend, so that derivatives in ``theta`` and ``phi`` of any order come from the
+    operations themselves (at ``theta`` = 0 or pi the one-sided derivative within
+    ``[0, pi]``); about 1e-15 relative to the largest harmonics of the degree."""
+    diff_n = operator.index(diff_n)
+    if diff_n < 0:
+        raise ValueError(f"sph_harm_y: diff_n must be >= 0; got {diff_n}")
+    if diff_n > 0:
+        raise NotImplementedError(
+            "sph_harm_y: diff_n > 0 (the derivatives returned beside the value) is not "
+            "implemented; use diff_n=0 and differentiate with grad / jvp / jacfwd")
+    nf = _harmonic_index(n, "n")
+    mf = _harmonic_index(m, "m")
+    n_max = _concrete_max(nf)
+    m_max = min(_concrete_max(fnp.abs(mf) if type(mf) is not float else abs(mf)),
+                max(n_max, 0))
+    theta, phi = _real_pair(theta, phi, "sph_harm_y")
+    theta = fnp.astype(theta, _dt.float64)
+    phi = fnp.astype(phi, _dt.float64)
+    args = [v if type(v) is not float else fnp.full_like(theta, v) for v in (nf, mf)]
+    nn, ms, theta, phi = fnp.broadcast_arrays(*args, theta, phi)
+    mm = fnp.abs(ms)
+    x = fnp.cos(theta)
+    s = fnp.sin(theta)
+    s = _where(s >= 0.0, s, fnp.negative(s))
+    # P_m^m (normalized, with the Condon-Shortley phase) for every element's |m|
+    p = fnp.full_like(x, 0.5 / math.sqrt(math.pi))
+    pmm = p
+    for k in range(1, m_max + 1):
+        p = fnp.multiply(fnp.multiply(p, s), -math.sqrt((2.0 * k + 1.0) / (2.0 * k)))
+        pmm = _where(mm == float(k), p, pmm)
+    out = _where(nn == mm, pmm, 0.0)
+    prev2, prev = fnp.zeros_like(x), pmm
+    for deg in range(1, n_max + 1):
+        active = mm < float(deg)
+        d2 = float(deg * deg)
+        a = fnp.sqrt((4.0 * d2 - 1.0) / _where(active, d2 - mm * mm, 1.0))
+        e = float((deg - 1) ** 2)
+        b = fnp.sqrt(fnp.maximum(e - mm * mm, 0.0) / max(4.0 * e - 1.0, 1.0))
+        new = fnp.multiply(a, fnp.subtract(fnp.multiply(x, prev), fnp.multiply(b, prev2)))
+        prev2 = _where(active, prev, prev2)
+        prev = _where(active, new, prev)
+        out = _where(active & (nn == float(deg)), new, out)
+    odd = fnp.remainder(mm, 2.0) == 1.0
+    out = _where((ms < 0.0) & odd, fnp.negative(out), out)
+    angle = fnp.multiply(ms, phi)
+    re = fnp.astype(fnp.multiply(out, fnp.cos(angle)), _dt.complex128)
+    im = fnp.astype(fnp.multiply(out, fnp.sin(angle)), _dt.complex128)
+    y = fnp.add(re, fnp.multiply(im, 1j))
+    bad = fnp.logical_not(fnp.isfinite(theta) & fnp.isfinite(phi))
+    return _where(bad, fnp.full_like(y, complex(math.nan, math.nan)), y)
