@@ -1556,6 +1556,15 @@ def test_stats15_log_tails(backend):
     for f, args, ref in cases:
         out = _np(backend, f(*(backend.asarray(a) for a in args)))
         np.testing.assert_allclose(out, ref, rtol=1e-14)
+    # the derivative in the tail: d log sf / dx = -pdf / sf (SciPy's logpdf is finite there)
+    for f, ref_pdf, ref_sf in ((lambda v: fst.chi2.logsf(v, 5.0), st.chi2.logpdf(1e4, 5.0),
+                                cases[0][2]),
+                               (lambda v: fst.beta.logcdf(v, 5.0, 2.0),
+                                st.beta.logpdf(1e-300, 5.0, 2.0), cases[3][2])):
+        v = 1e4 if ref_sf == cases[0][2] else 1e-300
+        g = _np(backend, ft.grad(f)(backend.asarray(v)))
+        sign = -1.0 if ref_sf == cases[0][2] else 1.0
+        np.testing.assert_allclose(g, sign * np.exp(ref_pdf - ref_sf), rtol=1e-12)
     x = np.array([1e-100, 1e-5, 0.1, 0.5, 0.9, 1 - 1e-9, 0.0, 1.0, -1.0, 2.0, np.nan])[:, None]
     ab = [np.array([[0.5, 5.0, 2.0, 300.0, -1.0]]), np.array([[0.5, 2.0, 30.0, 300.0, 1.0]])]
     for m in ("logcdf", "logsf"):

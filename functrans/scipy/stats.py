@@ -689,8 +689,10 @@ def _log_betainc(a, b, x, y):
     p, q = _special.betainc(a, b, x), _special.betainc(b, a, y)
     bound = fnp.multiply(x, fnp.maximum(fnp.divide(fnp.add(a, b), a + 1.0), 1.0))
     tail = fnp.logical_and(p < _TINY, bound <= 0.3)
-    shrink = fnp.where(tail, 1.0, fnp.divide(0.2, bound))
-    xs = fnp.where(tail, x, fnp.multiply(x, shrink))
+    # (elsewhere a stand-in inside the series' domain, without a derivative: the tangent of
+    # x / bound would overflow where x is tiny)
+    xs = fnp.where(tail, x, fnp.stop_gradient(fnp.divide(
+        fnp.multiply(0.2, x), fnp.where(tail, 1.0, bound))))
     ys = fnp.where(tail, y, 1.0 - xs)
     lead = fnp.subtract(fnp.add(_special.xlogy(a, xs), _special.xlogy(b, ys)),
                         fnp.add(fnp.log(a), _special.betaln(a, b)))
