@@ -1235,6 +1235,91 @@ TABLE += [
         ["real", "real"], [((4,), (5,))]),
 ]
 
+# -- stats15 -- (functrans.scipy.stats: bernoulli.ppf, cauchy.isf, logistic.isf,
+# poisson.entropy, vonmises.cdf/sf, betabinom.cdf/sf, the log-CDFs' underflow series, the
+# integrals and resample of gaussian_kde; functrans.scipy.signal: detrend, welch, csd, stft,
+# istft; beta's and chi2's logcdf/logsf are in _cdfs above; tests/test_scipy_stats.py and
+# tests/test_scipy_signal15.py check the values)
+import functrans.random as _fr  # noqa: E402
+
+
+def _kde_integrals(data, m, other):
+    k = fst.gaussian_kde(data)
+    cov = fnp.eye(2, device=fnp.device(m)) * 0.5
+    return (k.integrate_gaussian(m, cov), k.integrate_kde(fst.gaussian_kde(other)),
+            k.resample(_fr.key(0, device=fnp.device(data)), (3,)))
+
+
+def _stft_parts(z):
+    return fnp.real(z), fnp.imag(z)
+
+
+TABLE += [
+    # (the step function's derivatives: 0 in q and p, 1 in loc)
+    Spec("stats.bernoulli.ppf", lambda u, p, lo: fst.bernoulli.ppf(_q(u) * 0.3, p * 0.1 + 0.4,
+                                                                  lo),
+         ["unit", "unit", "real"], [((3,), (3,), ())]),
+    *[_s14(d, "isf", lambda f, u, m, s: f(_q(u), m, s), ["unit", "real", "pos"],
+           [((2, 3), (3,), (2, 1))]) for d in ("cauchy", "logistic")],
+    # both regimes: the sum below mu = 50, the asymptotic series above
+    Spec("stats.poisson.entropy", lambda mu: (fst.poisson.entropy(mu * 3.0),
+                                              fst.poisson.entropy(mu * 40.0 + 10.0, loc=1),
+                                              fst.poisson.entropy(mu * 0.01)),
+         ["pos"], [((3,),)]),
+    # the series (kappa < 50) and the normal approximation (first order, NumPy and torch:
+    # the series' 51 steps take seconds per check; test_scipy_stats.py checks the values
+    # everywhere)
+    *[_s14("vonmises", m, lambda f, x, k, lo, s: (f(x * 2.0, k * 3.0, lo, s),
+                                                  f(x, k * 30.0 + 40.0, lo, s)),
+           ["real", "pos", "unit", "pos"], order=1, backends=("numpy", "torch", "cupy"))
+      for m in ("cdf", "sf")],
+    *[_s14("betabinom", m, lambda f, a, b: (f([0, 3, 7], [5, 7, 10], a, b * 2.0),
+                                             f(4, 6, a * 0.5, b, 1)),
+           ["pos", "pos"], [((3,), (3,))], backends=_ROOTS) for m in ("cdf", "sf")],
+    # where the probabilities underflow: the log-space series and continued fraction
+    Spec("stats.log_cdf_tails", lambda u: (
+        fst.chi2.logcdf(fnp.exp(u * 2.0 - 700.0), 5.0), fst.chi2.logsf(u * 100.0 + 2000.0, 3.0),
+        fst.gamma.logcdf(fnp.exp(u - 250.0), 3.0), fst.gamma.logsf(u * 50.0 + 1000.0, 2.5),
+        fst.beta.logcdf(fnp.exp(u - 300.0), 5.0, 2.0), fst.beta.logsf(u * 0.1 + 0.85, 2.0, 400.0)),
+        ["unit"], [((3,),)], backends=("numpy", "cupy")),
+    Spec("stats.gaussian_kde.integrals", _kde_integrals, ["real", "real", "real"],
+         [((2, 6), (2,), (2, 4))]),
+    Spec("stats.gaussian_kde.integrate_box_1d", lambda d, lo: (
+        fst.gaussian_kde(d).integrate_box_1d(lo, lo + 1.5),
+        fst.gaussian_kde(d, 0.5).integrate_box(fnp.reshape(lo, (1,)) + 2.0, 4.0)),
+        ["real", "real"], [((5,), ())]),
+    Spec("scipy.signal.detrend", lambda x: (fss.detrend(x), fss.detrend(x, axis=0, type="c"),
+                                            fss.detrend(x, bp=[3])),
+         ["real"], [((2, 7),)]),
+    Spec("scipy.signal.welch", lambda x: (
+        fss.welch(x, nperseg=8)[1],
+        fss.welch(x, 2.0, "hamming", 6, 2, detrend="linear", average="median")[1]),
+        ["real"], [((2, 20),)]),
+    Spec("scipy.signal.csd", lambda x, y: _stft_parts(fss.csd(x, y, window="blackman",
+                                                              nperseg=8, scaling="spectrum")[1]),
+         ["real", "real"], [((2, 16), (16,))]),
+    Spec("scipy.signal.stft", lambda x: (*_stft_parts(fss.stft(x, nperseg=8)[2]),
+                                         *_stft_parts(fss.stft(x, nperseg=6, noverlap=4,
+                                                               boundary="odd")[2])),
+         ["real"], [((12,),)]),
+    Spec("scipy.signal.istft", lambda zr, zi: (
+        fss.istft(fnp.add(zr, fnp.multiply(1j, zi)), nperseg=8)[1],
+        fss.istft(fnp.add(zr, fnp.multiply(1j, zi)), window="hamming", nperseg=8,
+                  noverlap=6)[1]),
+         ["real", "real"], [((5, 4), (5, 4))]),
+]
+# (the log methods of gamma, beta and chi2 run their underflow series and continued fraction
+# too, beside both incomplete functions: gamma's one shape on array-api-strict, where the
+# generic incomplete functions are slow, beta's and chi2's (new, made by _cdfs above) not
+# there and one shape on torch; tests/test_scipy_stats.py checks a derivative on every backend)
+for _spec in TABLE:
+    if _spec.name in ("stats.gamma.logcdf", "stats.gamma.logsf", "stats.gamma.logsf_tail"):
+        _spec.one_shape_on = tuple(_spec.one_shape_on) + ("array_api_strict",)
+    if _spec.name in ("stats.beta.logcdf", "stats.beta.logsf", "stats.chi2.logcdf",
+                      "stats.chi2.logsf"):
+        _spec.backends = _ROOTS
+        _spec.one_shape_on = tuple(_spec.one_shape_on) + ("torch",)
+
 # -- special14b -- (functrans.scipy.special: spence, sici, fresnel, owens_t; bernoulli has no
 # derivative (tests/test_scipy_special.py); that file checks their values). The generic extras
 # (array-api-strict, torch) take one shape.

@@ -1,24 +1,28 @@
-"""``functrans.scipy.signal``: SciPy's direct convolutions and correlations, differentiable,
-on every backend.
+"""``functrans.scipy.signal``: SciPy's direct convolutions and correlations and its
+short-time Fourier analysis, differentiable, on every backend.
 
 ``convolve``, ``correlate`` (n-d), ``convolve2d`` and ``correlate2d``, with
 ``scipy.signal``'s signatures, modes and result dtypes, computed with
 :func:`functrans.lax.conv_general_dilated` (one stack of shifted slices and one matrix
-product; the smaller operand is taken as the kernel).
+product; the smaller operand is taken as the kernel); ``detrend``, ``stft``, ``istft``,
+``welch`` and ``csd`` with SciPy 1.17's signatures, defaults and values, built on
+functrans.numpy and functrans.numpy.fft (the windows 'hann', 'hamming', 'blackman' and
+'boxcar', by name or as arrays).
 """
 
 from __future__ import annotations
 
 import builtins
-
 import math
+import warnings
 
 import numpy as _np  # NumPy's dtype promotion only, never the data
 
 from .. import numpy as fnp
 from ..convolution import conv_general_dilated
 
-__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve"]
+__all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
+           "detrend", "stft", "istft", "welch", "csd"]
 
 _MODES = ("full", "valid", "same")
 
@@ -314,3 +318,511 @@ def _fft_like(name):
 
 fftconvolve = _fft_like("fftconvolve")
 oaconvolve = _fft_like("oaconvolve")
+
+
+# -- detrend, windows, stft, istft, welch, csd ----------------------------------------------------
+
+
+def _float_kind(x):
+    """float64 or complex128 for integer, boolean or float16 input; float32, float64,
+    complex64 and complex128 as they are (SciPy's dtypes for detrend)."""
+    name = fnp.result_type(x).name
+    if name in ("float32", "float64", "complex64", "complex128"):
+        return x
+    return fnp.astype(x, "float64")
+
+
+def _static_ints(v, name, what):
+    from ..core import Tracer
+    if isinstance(v, Tracer):
+        raise TypeError(f"{name}: {what} must be static (Python integers or a concrete "
+                        f"array), not a traced value")
+    if hasattr(v, "shape") and not isinstance(v, _np.ndarray):
+        from ..backends import backend_of
+        v = backend_of(v).to_numpy(v)
+    arr = _np.atleast_1d(_np.asarray(v))
+    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise TypeError(f"{name}: {what} must be integers")
+    return [int(i) for i in arr]
+
+
+def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
+    """Remove the least-squares line (``type='linear'``, the default, or 'l') or the mean
+    ('constant' or 'c') from ``data`` along ``axis``, as ``scipy.signal.detrend``; with
+    ``type='linear'`` the breakpoints ``bp`` (integers, static) split the axis into pieces
+    each fitted separately. The result is float32, float64 or complex as the input
+    (integers give float64, as SciPy's). The line is removed through centred sums, ``d -
+    mean(d) - slope (t - mean(t))`` (SciPy's least-squares solve gives the same to
+    rounding). ``overwrite_data`` has no effect (the input is never modified).
+    Differentiable in ``data``."""
+    name = "detrend"
+    if type not in ("linear", "l", "constant", "c"):
+        raise ValueError(f"{name}: Trend type must be 'linear' or 'constant'; got {type!r}.")
+    data = fnp.asarray(data)
+    if data.ndim == 0:
+        raise ValueError(f"{name}: data must have at least one dimension")
+    ax = _axis_list([axis], data.ndim, name, "axis")[0]
+    if type in ("constant", "c"):
+        if not fnp.isdtype(data.dtype, ("real floating", "complex floating")):
+            data = fnp.astype(data, "float64")
+        return fnp.subtract(data, fnp.mean(data, axis=ax, keepdims=True))
+    data = _float_kind(data)
+    n = data.shape[ax]
+    cuts = sorted(set([0, n] + _static_ints(bp, name, "bp")))
+    if cuts[0] < 0 or cuts[-1] > n:
+        raise ValueError(f"{name}: Breakpoints must be non-negative and less than length of "
+                         f"data along given axis ({n}); got {bp!r}.")
+    x = fnp.moveaxis(data, ax, -1)
+    real_dt = "float32" if fnp.result_type(x).name in ("float32", "complex64") else "float64"
+    pieces = []
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        d = x[..., lo:hi]
+        m = hi - lo
+        dc = fnp.subtract(d, fnp.mean(d, axis=-1, keepdims=True))
+        if m > 1:
+            t = [(i + 1.0) / m for i in range(m)]
+            tm = sum(t) / m
+            tc = fnp.asarray([v - tm for v in t], dtype=real_dt, device=fnp.device(x))
+            slope = fnp.divide(fnp.sum(fnp.multiply(dc, tc), axis=-1, keepdims=True),
+                               sum((v - tm) ** 2 for v in t))
+            dc = fnp.subtract(dc, fnp.multiply(slope, tc))
+        pieces.append(dc)
+    out = pieces[0] if len(pieces) == 1 else fnp.concat(pieces, axis=-1)
+    return fnp.moveaxis(out, -1, ax)
+
+
+_WINDOWS = {"hann": (0.5, 0.5), "han": (0.5, 0.5), "hamming": (0.54, 0.46),
+            "hamm": (0.54, 0.46), "ham": (0.54, 0.46), "blackman": (0.42, 0.5, 0.08),
+            "black": (0.42, 0.5, 0.08), "blk": (0.42, 0.5, 0.08), "boxcar": (1.0,),
+            "box": (1.0,), "ones": (1.0,), "rect": (1.0,), "rectangular": (1.0,)}
+
+
+def _named_window(window, m, name):
+    """The values (host floats) of the window named ``window`` of length ``m``: periodic
+    (SciPy's ``fftbins=True``, or the suffix '_periodic') or '_symmetric'."""
+    key = window
+    periodic = True
+    for suffix, per in (("_periodic", True), ("_symmetric", False)):
+        if key.endswith(suffix):
+            key, periodic = key[: -len(suffix)], per
+    if key not in _WINDOWS:
+        raise ValueError(f"{name}: the window {window!r} is not supported: use 'hann', "
+                         f"'hamming', 'blackman' or 'boxcar' (with SciPy's aliases and the "
+                         f"suffixes '_periodic' and '_symmetric'), or an array of the "
+                         f"window's values.")
+    if m == 1:
+        return _np.ones(1)
+    size = m + 1 if periodic else m
+    ang = _np.linspace(-_np.pi, _np.pi, size)
+    w = _np.zeros(size)
+    for k, a in enumerate(_WINDOWS[key]):
+        w = w + a * _np.cos(k * ang)
+    return w[:m]
+
+
+def _window(window, nperseg, like, name, input_length=None, default_nperseg=256):
+    """SciPy's choice of the window and the segment length: ``(win, nperseg, host)`` with
+    ``win`` an array next to ``like`` and ``host`` its values on the host (None when the
+    window is a traced array)."""
+    if isinstance(window, tuple):
+        if len(window) == 1 and isinstance(window[0], str):
+            window = window[0]
+        else:
+            raise ValueError(f"{name}: the window {window!r} is not supported: windows with "
+                             f"parameters are not; pass the window's values as an array.")
+    if nperseg is not None:
+        nperseg = int(nperseg)
+        if nperseg < 1:
+            raise ValueError(f"{name}: nperseg must be a positive integer; got {nperseg}.")
+    if isinstance(window, str):
+        if nperseg is None:
+            nperseg = default_nperseg
+        if input_length is not None and nperseg > input_length:
+            warnings.warn(f"{name}: nperseg = {nperseg} is greater than the input length = "
+                          f"{input_length}, using nperseg = {input_length}", UserWarning,
+                          stacklevel=3)
+            nperseg = input_length
+        host = _named_window(window, nperseg, name)
+        win = fnp.asarray(host.tolist(), dtype="float64", device=fnp.device(like))
+        return win, nperseg, host
+    win = fnp.asarray(window)
+    if win.ndim != 1:
+        raise ValueError(f"{name}: window must be 1-D; got shape {tuple(win.shape)}.")
+    if input_length is not None and input_length < win.shape[0]:
+        raise ValueError(f"{name}: the window (length {win.shape[0]}) is longer than the "
+                         f"input signal ({input_length}).")
+    if nperseg is None:
+        nperseg = win.shape[0]
+    elif nperseg != win.shape[0]:
+        raise ValueError(f"{name}: the value specified for nperseg ({nperseg}) is different "
+                         f"from the length of the window ({win.shape[0]}).")
+    from ..core import Tracer
+    host = None
+    if not isinstance(win, Tracer):
+        from ..backends import backend_of
+        host = _np.asarray(backend_of(win).to_numpy(win))
+    if fnp.isdtype(win.dtype, "complex floating"):
+        return win, nperseg, host
+    return fnp.astype(win, "float64"), nperseg, host
+
+
+def _lengths(nperseg, noverlap, nfft, name):
+    if nfft is None:
+        nfft = nperseg
+    elif int(nfft) < nperseg:
+        raise ValueError(f"{name}: nfft ({nfft}) must be greater than or equal to nperseg "
+                         f"({nperseg}).")
+    noverlap = nperseg // 2 if noverlap is None else int(noverlap)
+    if noverlap >= nperseg:
+        raise ValueError(f"{name}: noverlap ({noverlap}) must be less than nperseg "
+                         f"({nperseg}).")
+    return nperseg, noverlap, int(nfft)
+
+
+def _is_complex(x):
+    return fnp.isdtype(fnp.result_type(x), "complex floating")
+
+
+def _as_working(x):
+    """float64 or complex128 (the computation's precision)."""
+    return fnp.astype(x, "complex128" if _is_complex(x) else "float64")
+
+
+def _out_dtype(*xs):
+    """SciPy's result dtype: the inputs' with complex64, as complex."""
+    single = all(fnp.result_type(x).name in ("float32", "complex64", "float16", "int8",
+                                                "uint8", "int16", "uint16", "bool")
+                 for x in xs)
+    return "complex64" if single and all(fnp.result_type(x).name in ("float32", "complex64")
+                                         for x in xs) else "complex128"
+
+
+def _real_of(dtype):
+    return "float32" if dtype == "complex64" else "float64"
+
+
+def _detrend_func(detrend_, name):
+    if detrend_ is False or detrend_ is None:
+        return lambda d: d
+    if callable(detrend_):
+        return detrend_
+    if detrend_ in ("constant", "c", "linear", "l"):
+        return lambda d: detrend(d, axis=-1, type=detrend_)
+    raise ValueError(f"{name}: detrend must be 'constant', 'linear', False or a callable; got "
+                     f"{detrend_!r}.")
+
+
+def _segments_fft(x, win, nperseg, nstep, nfft, detrend_func, onesided):
+    """The windowed, detrended segments of the last axis of ``x`` (starting every ``nstep``
+    samples) and their FFTs: shape ``(..., nseg, nfreq)``."""
+    n = x.shape[-1]
+    nseg = (n - nperseg) // nstep + 1
+    idx = [s * nstep + k for s in range(nseg) for k in range(nperseg)]
+    idx = fnp.asarray(idx, dtype="int64", device=fnp.device(x))
+    seg = fnp.reshape(fnp.take(x, idx, axis=-1), tuple(x.shape[:-1]) + (nseg, nperseg))
+    seg = fnp.multiply(detrend_func(seg), win)
+    if onesided:
+        return fnp.fft.rfft(fnp.real(seg) if _is_complex(seg) else seg, n=nfft, axis=-1)
+    return fnp.fft.fft(seg, n=nfft, axis=-1)
+
+
+def _freqs(nfft, fs, onesided, like):
+    dev = fnp.device(like)
+    if onesided:
+        return fnp.fft.rfftfreq(nfft, 1.0 / fs, device=dev)
+    return fnp.fft.fftfreq(nfft, 1.0 / fs, device=dev)
+
+
+def _median_bias(n):
+    """SciPy's bias of the median of ``n`` chi-squared(2) periodograms."""
+    return 1.0 + sum(1.0 / (2 * k + 1) - 1.0 / (2 * k) for k in range(1, (n - 1) // 2 + 1))
+
+
+def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None,
+        detrend="constant", return_onesided=True, scaling="density", axis=-1,
+        average="mean"):
+    """The cross power spectral density of ``x`` and ``y`` by Welch's method, as
+    ``scipy.signal.csd`` (SciPy 1.17): the mean (or, ``average='median'``, the bias-corrected
+    median of the real and imaginary parts) over the segments of ``conj(X) Y`` scaled by
+    ``scaling`` ('density': ``1 / (fs sum(win**2))``, 'spectrum': ``1 / sum(win)**2``), the
+    one-sided spectra doubled but at 0 (and Nyquist). Returns ``(f, Pxy)``: the frequencies
+    (float64, of the input's library) and the spectra with the frequencies on ``axis``.
+    ``window``: 'hann' (the default, periodic), 'hamming', 'blackman', 'boxcar' (SciPy's
+    names, aliases and '_periodic'/'_symmetric' suffixes) or an array; ``detrend``
+    'constant', 'linear', False or a callable of the segments (last axis). Differences:
+    computed in float64 (complex128) and cast to SciPy's dtype (complex64 for float32
+    input); a complex ``y`` also gives two-sided spectra; other window names and windows
+    with parameters raise ValueError. Differentiable in ``x``, ``y`` and an array
+    window."""
+    return _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided,
+                scaling, axis, average, "csd")
+
+
+def _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend_, return_onesided, scaling,
+         axis, average, name):
+    same = y is x
+    x = fnp.asarray(x)
+    y = x if same else fnp.asarray(y, like=x) if not hasattr(y, "shape") else y
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"{name}: x and y must have at least one dimension")
+    ax_x = _axis_list([axis], x.ndim, name, "axis")[0]
+    ax_y = _axis_list([axis], y.ndim, name, "axis")[0]
+    out_dt = _out_dtype(x) if same else _out_dtype(x, y)
+    xm, ym = fnp.moveaxis(x, ax_x, -1), fnp.moveaxis(y, ax_y, -1)
+    try:
+        outer = fnp.broadcast_shapes(tuple(xm.shape[:-1]), tuple(ym.shape[:-1]))
+    except ValueError as e:
+        raise ValueError(f"{name}: x and y cannot be broadcast together.") from e
+    if scaling not in ("density", "spectrum"):
+        raise ValueError(f"{name}: scaling must be 'density' or 'spectrum'; got "
+                         f"{scaling!r}.")
+    if average not in ("mean", "median"):
+        raise ValueError(f"{name}: average must be 'median' or 'mean'; got {average!r}.")
+    if 0 in tuple(x.shape) or 0 in tuple(y.shape):
+        length = min(xm.shape[-1], ym.shape[-1])
+        empty = fnp.zeros(outer + (length,), dtype="float64", device=fnp.device(x))
+        empty = fnp.moveaxis(empty, -1, ax_x if ax_x < len(outer) + 1 else -1)
+        return empty, empty
+    n = max(xm.shape[-1], ym.shape[-1])
+    win, nperseg, _ = _window(window, nperseg, x, name, input_length=n)
+    if nperseg > n:
+        raise ValueError(f"{name}: the window (length {nperseg}) is longer than the input "
+                         f"signal ({n}).")
+    nperseg, noverlap, nfft = _lengths(nperseg, noverlap, nfft, name)
+    nstep = nperseg - noverlap
+    onesided = bool(return_onesided) and not _is_complex(x) and not _is_complex(y)
+    xm, ym = _as_working(xm), _as_working(ym)
+    pads = [(0, 0)] * (xm.ndim - 1)
+    if xm.shape[-1] < n:
+        xm = fnp.pad(xm, pads + [(0, n - xm.shape[-1])])
+    pads = [(0, 0)] * (ym.ndim - 1)
+    if ym.shape[-1] < n:
+        ym = fnp.pad(ym, pads + [(0, n - ym.shape[-1])])
+    dfun = _detrend_func(detrend_, name)
+    fx = _segments_fft(xm, win, nperseg, nstep, nfft, dfun, onesided)
+    fy = fx if same else _segments_fft(ym, win, nperseg, nstep, nfft, dfun, onesided)
+    wsum = fnp.sum(win) if scaling == "spectrum" else None
+    scale = (fnp.divide(1.0, fnp.real(fnp.multiply(wsum, wsum))) if scaling == "spectrum"
+             else fnp.divide(1.0, fnp.multiply(fs, fnp.real(fnp.sum(fnp.multiply(
+                 win, fnp.conj(win)))))))
+    if same:
+        p = fnp.multiply(fnp.real(fnp.multiply(fnp.conj(fx), fx)), scale)
+    else:
+        p = fnp.multiply(fnp.multiply(fnp.conj(fx), fy), scale)
+    if onesided:
+        nf = p.shape[-1]
+        stop = nf - 1 if nfft % 2 == 0 else nf
+        factor = [1.0] + [2.0] * (stop - 1) + [1.0] * (nf - stop)
+        p = fnp.multiply(p, fnp.asarray(factor, dtype="float64", device=fnp.device(x)))
+    nseg = p.shape[-2]
+    if nseg > 1:
+        if average == "median":
+            bias = _median_bias(nseg)
+            if same:
+                p = fnp.median(p, axis=-2) / bias
+            else:
+                p = fnp.add(fnp.median(fnp.real(p), axis=-2),
+                            fnp.multiply(fnp.median(fnp.imag(p), axis=-2), 1j)) / bias
+        else:
+            p = fnp.mean(p, axis=-2)
+    else:
+        p = p[..., 0, :]
+    p = fnp.moveaxis(p, -1, _axis_list([axis], p.ndim, name, "axis")[0])
+    p = fnp.astype(p, _real_of(out_dt) if same else out_dt)
+    return _freqs(nfft, fs, onesided, x), p
+
+
+def welch(x, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None,
+          detrend="constant", return_onesided=True, scaling="density", axis=-1,
+          average="mean"):
+    """The power spectral density of ``x`` by Welch's method (the average of the modified
+    periodograms of overlapping segments), as ``scipy.signal.welch`` (SciPy 1.17):
+    :func:`csd` of ``x`` with itself, real. Returns ``(f, Pxx)``; float32 input gives
+    float32 spectra, as SciPy's. Differences as :func:`csd`'s. Differentiable in ``x``
+    (and an array window)."""
+    return _csd(x, x, fs, window, nperseg, noverlap, nfft, detrend, return_onesided,
+                scaling, axis, average, "welch")
+
+
+def _extend(x, n, boundary, name):
+    """``x`` extended by ``n`` samples at both ends of its last axis (SciPy's 'zeros',
+    'constant' (the edge value), 'even' (mirrored about the edge sample) or 'odd' (the
+    mirror image reflected through the edge value))."""
+    if n == 0:
+        return x
+    pads = [(0, 0)] * (x.ndim - 1) + [(n, n)]
+    if boundary == "zeros":
+        return fnp.pad(x, pads)
+    if boundary == "constant":
+        return fnp.pad(x, pads, mode="edge")
+    if n >= x.shape[-1]:
+        raise ValueError(f"{name}: the extension length {n} is too big for the boundary "
+                         f"{boundary!r}: it must be less than the signal's length "
+                         f"{x.shape[-1]}.")
+    ev = fnp.pad(x, pads, mode="reflect")
+    if boundary == "even":
+        return ev
+    first, last = x[..., :1], x[..., -1:]
+    left = fnp.subtract(fnp.multiply(2.0, first), ev[..., :n])
+    right = fnp.subtract(fnp.multiply(2.0, last), ev[..., -n:])
+    return fnp.concat([left, x, right], axis=-1)
+
+
+def stft(x, fs=1.0, window="hann_periodic", nperseg=256, noverlap=None, nfft=None,
+         detrend=False, return_onesided=True, boundary="zeros", padded=True, axis=-1,
+         scaling="spectrum"):
+    """The short-time Fourier transform of ``x`` along ``axis``, as ``scipy.signal.stft``
+    (SciPy 1.17): ``x`` extended by ``nperseg // 2`` samples at each end (``boundary``
+    'zeros', 'even', 'odd', 'constant' or None) and zero-padded to whole segments
+    (``padded``), each segment detrended (``detrend``: False, 'constant', 'linear' or a
+    callable), windowed and transformed (``rfft`` for real input when
+    ``return_onesided``), scaled by ``1 / sum(win)`` ('spectrum') or ``1 / sqrt(fs
+    sum(win**2))`` ('psd'). Returns ``(f, t, Zxx)``, ``Zxx`` with the frequencies on
+    ``axis`` and the segments last; complex64 for float32 input, else complex128.
+    ``window`` as in :func:`csd`. Differentiable in ``x`` (and an array window)."""
+    name = "stft"
+    if scaling == "psd":
+        scaling = "density"
+    elif scaling != "spectrum":
+        raise ValueError(f"{name}: scaling must be 'spectrum' or 'psd'; got {scaling!r}.")
+    if boundary not in ("zeros", "even", "odd", "constant", None):
+        raise ValueError(f"{name}: Unknown boundary option {boundary!r}, must be one of: "
+                         f"'even', 'odd', 'constant', 'zeros', None.")
+    x = fnp.asarray(x)
+    if x.ndim == 0:
+        raise ValueError(f"{name}: x must have at least one dimension")
+    ax = _axis_list([axis], x.ndim, name, "axis")[0]
+    out_dt = _out_dtype(x)
+    xm = fnp.moveaxis(x, ax, -1)
+    if 0 in tuple(x.shape):
+        e = fnp.zeros(tuple(x.shape), dtype="float64", device=fnp.device(x))
+        return e, e, e
+    win, nperseg, _ = _window(window, nperseg, x, name, input_length=xm.shape[-1])
+    nperseg, noverlap, nfft = _lengths(nperseg, noverlap, nfft, name)
+    nstep = nperseg - noverlap
+    xm = _as_working(xm)
+    if boundary is not None:
+        xm = _extend(xm, nperseg // 2, boundary, name)
+    if padded:
+        nadd = (-(xm.shape[-1] - nperseg) % nstep) % nperseg
+        if nadd:
+            xm = fnp.pad(xm, [(0, 0)] * (xm.ndim - 1) + [(0, nadd)])
+    onesided = bool(return_onesided) and not _is_complex(x)
+    if return_onesided and not onesided:
+        warnings.warn("stft: Input data is complex, switching to return_onesided=False",
+                      UserWarning, stacklevel=2)
+    z = _segments_fft(xm, win, nperseg, nstep, nfft, _detrend_func(detrend, name), onesided)
+    if scaling == "spectrum":
+        scale = fnp.divide(1.0, fnp.sum(win))
+    else:
+        scale = fnp.divide(1.0, fnp.sqrt(fnp.multiply(fs, fnp.real(fnp.sum(fnp.multiply(
+            win, fnp.conj(win)))))))
+    z = fnp.multiply(z, scale)  # (..., nseg, nfreq)
+    z = fnp.moveaxis(z, -1, ax if ax < x.ndim - 1 else -2)
+    nseg = z.shape[-1]
+    t = [(nperseg / 2 + i * nstep) / fs for i in range(nseg)]
+    if boundary is not None:
+        t = [v - (nperseg / 2) / fs for v in t]
+    times = fnp.asarray(t, dtype="float64", device=fnp.device(x))
+    return _freqs(nfft, fs, onesided, x), times, fnp.astype(z, out_dt)
+
+
+def _overlap_add(segs, nstep):
+    """``sum_i`` of the segments (``(..., nseg, m)``) placed ``nstep`` apart: shape ``(...,
+    m + (nseg - 1) nstep)``, by ``ceil(m / nstep)`` shifted sums of blocks."""
+    nseg, m = segs.shape[-2], segs.shape[-1]
+    r = -(-m // nstep)
+    lead = [(0, 0)] * (segs.ndim - 2)
+    if r * nstep > m:
+        segs = fnp.pad(segs, lead + [(0, 0), (0, r * nstep - m)])
+    blocks = fnp.reshape(segs, tuple(segs.shape[:-1]) + (r, nstep))
+    total = None
+    for j in range(r):
+        part = fnp.pad(blocks[..., j, :], lead + [(j, r - 1 - j), (0, 0)])
+        total = part if total is None else fnp.add(total, part)
+    out = fnp.reshape(total, tuple(total.shape[:-2]) + ((nseg + r - 1) * nstep,))
+    return out[..., : m + (nseg - 1) * nstep]
+
+
+def istft(Zxx, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None,
+          input_onesided=True, boundary=True, time_axis=-1, freq_axis=-2,
+          scaling="spectrum"):
+    """The inverse short-time Fourier transform, as ``scipy.signal.istft`` (SciPy 1.17):
+    each segment's inverse FFT (``irfft`` when ``input_onesided``) cut to ``nperseg``,
+    rescaled ('spectrum': by ``sum(win)``, 'psd': ``sqrt(fs sum(win**2))``), windowed and
+    overlap-added, divided by the overlap-added squared window where it exceeds 1e-10 (a
+    UserWarning when it does not everywhere: the NOLA condition fails), the ``nperseg //
+    2`` samples of each end dropped when ``boundary``. Returns ``(t, x)``, the time axis of
+    ``x`` where ``time_axis`` was; ``t`` is ``arange(x.shape[0]) / fs`` as SciPy's (the
+    length of the first axis). float32 for complex64 input with ``input_onesided``.
+    ``window`` as in :func:`csd`. Differentiable in ``Zxx`` (and an array window)."""
+    name = "istft"
+    Z = fnp.asarray(Zxx)
+    if Z.ndim < 2:
+        raise ValueError(f"{name}: Input stft must be at least 2d!")
+    fa, ta = _axis_list([freq_axis, time_axis], Z.ndim, name, "freq_axis/time_axis")
+    if fa == ta:
+        raise ValueError(f"{name}: Must specify differing time and frequency axes!")
+    if scaling not in ("spectrum", "psd"):
+        raise ValueError(f"{name}: scaling must be 'spectrum' or 'psd'; got {scaling!r}.")
+    single = fnp.result_type(Z).name in ("complex64", "float32")
+    nseg = Z.shape[ta]
+    n_default = 2 * (Z.shape[fa] - 1) if input_onesided else Z.shape[fa]
+    if nperseg is None:
+        nperseg = n_default
+    else:
+        nperseg = int(nperseg)
+        if nperseg < 1:
+            raise ValueError(f"{name}: nperseg must be a positive integer; got {nperseg}.")
+    if nfft is None:
+        nfft = nperseg if (input_onesided and nperseg == n_default + 1) else n_default
+    elif int(nfft) < nperseg:
+        raise ValueError(f"{name}: nfft ({nfft}) must be greater than or equal to nperseg "
+                         f"({nperseg}).")
+    nfft = int(nfft)
+    noverlap = nperseg // 2 if noverlap is None else int(noverlap)
+    if noverlap >= nperseg:
+        raise ValueError(f"{name}: noverlap ({noverlap}) must be less than nperseg "
+                         f"({nperseg}).")
+    nstep = nperseg - noverlap
+    outer = [i for i in range(Z.ndim) if i not in (fa, ta)]
+    Z = fnp.permute_dims(fnp.astype(Z, "complex128"), tuple(outer + [fa, ta]))
+    win, _, host = _window(window, nperseg, Z, name)
+    if input_onesided:
+        xs = fnp.fft.irfft(Z, n=nfft, axis=-2)
+    else:
+        xs = fnp.fft.ifft(Z, n=nfft, axis=-2)
+    xs = fnp.matrix_transpose(xs[..., :nperseg, :])  # (..., nseg, nperseg)
+    if scaling == "spectrum":
+        xs = fnp.multiply(xs, fnp.sum(win))
+    else:
+        xs = fnp.multiply(xs, fnp.sqrt(fnp.multiply(fs, fnp.sum(fnp.multiply(win, win)))))
+    x = _overlap_add(fnp.multiply(xs, win), nstep)
+    w2 = fnp.multiply(win, win)
+    norm = _overlap_add(fnp.broadcast_to(w2, (nseg, nperseg)), nstep)
+    if host is not None:
+        hw2 = _np.asarray(host) * _np.asarray(host)
+        hnorm = _np.zeros(nperseg + (nseg - 1) * nstep, dtype=hw2.dtype)
+        for i in range(nseg):
+            hnorm[i * nstep: i * nstep + nperseg] += hw2
+    if boundary:
+        h = nperseg // 2
+        x = x[..., h:-h] if h else x[..., 0:0]
+        norm = norm[..., h:-h] if h else norm[..., 0:0]
+        if host is not None:
+            hnorm = hnorm[h:-h] if h else hnorm[0:0]
+    if host is not None and not _np.all(_np.abs(hnorm) > 1e-10):
+        warnings.warn("istft: NOLA condition failed, STFT may not be invertible."
+                      + ("" if boundary else " Possibly due to missing boundary"),
+                      UserWarning, stacklevel=2)
+    x = fnp.divide(x, fnp.where(fnp.abs(norm) > 1e-10, norm, 1.0))
+    if input_onesided:
+        x = fnp.real(x)
+        x = fnp.astype(x, "float32" if single else "float64")
+    else:
+        x = fnp.astype(x, "complex64" if single else "complex128")
+    if x.ndim > 1 and ta != Z.ndim - 1:
+        tpos = ta - 1 if fa < ta else ta
+        x = fnp.moveaxis(x, -1, tpos)
+    times = fnp.astype(fnp.arange(x.shape[0], device=fnp.device(x)), "float64") / fs
+    return times, x

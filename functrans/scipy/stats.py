@@ -4,25 +4,29 @@
 
 - :data:`norm`: ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf``, ``isf``;
 - :data:`expon`, :data:`uniform`, :data:`laplace`, :data:`logistic`, :data:`cauchy`:
-  ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf`` (``loc``, ``scale``);
+  ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf`` (``loc``, ``scale``;
+  ``logistic`` and ``cauchy`` also ``isf``);
 - :data:`t` (``df``), :data:`gamma` (``a``), :data:`beta` (``a``, ``b``), :data:`chi2`
   (``df``), :data:`f` (``dfn``, ``dfd``): ``logpdf``, ``pdf``, ``cdf``, ``sf``, ``ppf`` and
-  ``isf`` (with ``loc`` and ``scale``; ``gamma`` also ``logcdf`` and ``logsf``), the CDFs
-  through the incomplete gamma and beta functions of :mod:`functrans.scipy.special`, the
-  quantiles through their inverses (``gammaincinv``, ``gammainccinv``, ``betaincinv``);
+  ``isf`` (with ``loc`` and ``scale``; ``gamma``, ``beta`` and ``chi2`` also ``logcdf`` and
+  ``logsf``, finite where the probabilities underflow), the CDFs through the incomplete
+  gamma and beta functions of :mod:`functrans.scipy.special`, the quantiles through their
+  inverses (``gammaincinv``, ``gammainccinv``, ``betaincinv``);
 - :data:`multivariate_normal`: ``logpdf`` and ``pdf`` (``mean``, ``cov``);
 - discrete: :data:`poisson` (``mu``), :data:`bernoulli` (``p``), :data:`binom` (``n``, ``p``),
-  :data:`geom` (``p``), :data:`nbinom` (``n``, ``p``): ``logpmf``, ``pmf``, ``cdf`` and ``sf``
-  (with ``loc``); :data:`betabinom` (``n``, ``a``, ``b``): ``logpmf`` and ``pmf``;
+  :data:`geom` (``p``), :data:`nbinom` (``n``, ``p``), :data:`betabinom` (``n``, ``a``,
+  ``b``): ``logpmf``, ``pmf``, ``cdf`` and ``sf`` (with ``loc``); ``bernoulli.ppf``,
+  ``poisson.entropy``;
 - :data:`gumbel_r`, :data:`gumbel_l`: as the location-scale families above, and ``isf``;
 - :data:`lognorm` (``s``), :data:`weibull_min` (``c``), :data:`pareto` (``b``),
   :data:`gennorm` (``beta``), :data:`truncnorm` (``a``, ``b``): ``logpdf``, ``pdf``, ``cdf``,
   ``sf``, ``logcdf``, ``logsf``, ``ppf``, ``isf``; :data:`wrapcauchy` (``c``): ``logpdf``,
-  ``pdf``, ``cdf``, ``sf``, ``ppf``, ``isf``; :data:`vonmises` (``kappa``): ``logpdf`` and
-  ``pdf`` (through a private series for ``log(I0)``);
+  ``pdf``, ``cdf``, ``sf``, ``ppf``, ``isf``; :data:`vonmises` (``kappa``): ``logpdf``,
+  ``pdf``, ``cdf`` and ``sf`` (SciPy's series and normal approximation);
 - :data:`multinomial` (``logpmf``, ``pmf``), :data:`dirichlet` (``logpdf``, ``pdf``);
 - :func:`rankdata`, :func:`mode`, :func:`sem` and :class:`gaussian_kde` (``evaluate``,
-  ``logpdf``, ``pdf``, Scott's, Silverman's or a given bandwidth, weights).
+  ``logpdf``, ``pdf``, Scott's, Silverman's or a given bandwidth, weights, the
+  ``integrate_*`` methods and JAX's ``resample(key, shape)``).
 
 Conventions:
 
@@ -54,7 +58,8 @@ Conventions:
   (``norm.logcdf(-40)`` is about -804.6 and ``norm.sf(37)`` is 5.7e-300, not 0; each method's
   docstring says where it differs from SciPy's formula).
 - No frozen distributions (``norm(loc, scale)``) and none of the moments, ``rvs``, ``fit``,
-  ``entropy``... methods; no ``ppf`` of the discrete distributions.
+  ``entropy`` (but ``poisson.entropy``)... methods; no ``ppf`` of the discrete distributions
+  (but ``bernoulli.ppf``).
 """
 
 from __future__ import annotations
@@ -514,7 +519,8 @@ class _Logistic(_LocScale):
     """The logistic distribution, as ``scipy.stats.logistic``."""
 
     name = "logistic"
-    _notes = {"ppf": "``loc + scale * logit(q)``."}
+    _notes = {"ppf": "``loc + scale * logit(q)``.",
+              "isf": "``loc - scale * logit(q)`` (accurate for small ``q``)."}
 
     def _logpdf(self, z):
         y = -fnp.abs(z)
@@ -535,6 +541,9 @@ class _Logistic(_LocScale):
     def _ppf(self, q):
         return _special.logit(q)
 
+    def _isf(self, q):
+        return -_special.logit(q)
+
 
 class _Cauchy(_LocScale):
     """The Cauchy (Lorentz) distribution, as ``scipy.stats.cauchy``."""
@@ -546,7 +555,9 @@ class _Cauchy(_LocScale):
               "logsf": "``log1p(-cdf)`` below ``loc``.",
               "sf": "``atan2(1, z) / pi`` (relative accuracy in the upper tail).",
               "ppf": "``-1 / tan(pi q)`` in the lower tail, ``1 / tan(pi (1 - q))`` in the "
-                     "upper, ``tan(pi (q - 1/2))`` between (accurate as SciPy's)."}
+                     "upper, ``tan(pi (q - 1/2))`` between (accurate as SciPy's).",
+              "isf": "``-ppf(q)`` (the distribution is symmetric; accurate for small "
+                     "``q``: ``isf(1e-300)`` is 3.2e299)."}
 
     def _logpdf(self, z):
         a = fnp.abs(z)
@@ -581,6 +592,9 @@ class _Cauchy(_LocScale):
         t_mid = fnp.tan(math.pi * (fnp.where(mid, q, 0.5) - 0.5))
         return fnp.where(lo, t_lo, fnp.where(hi, t_hi, t_mid))
 
+    def _isf(self, q):
+        return -self._ppf(q)
+
 
 expon = _doc(_Expon, "exponential", " (0 below ``loc``, as SciPy)")()
 uniform = _doc(_Uniform, "uniform", " (``1 / scale`` on ``[loc, loc + scale]``, 0 outside)")()
@@ -602,6 +616,89 @@ def _log_gamma_half_ratio(y):
     series = fnp.subtract(0.5 * fnp.log(yb), fnp.divide(
         1.0 / 8.0 - r * (1.0 / 192.0 - r * (1.0 / 640.0 - r * (17.0 / 14336.0))), yb))
     return fnp.where(big, series, _special.gammaln(ys + 0.5) - _special.gammaln(ys))
+
+
+# -- the logarithms of the incomplete gamma and beta functions where they underflow ------------
+
+_TINY = 1e-280  # below this the probabilities are taken from their log-space series
+_SERIES_TERMS = 32  # (each series is used where its terms shrink by 0.3 at least)
+_CF_TERMS = 30
+
+
+def _log_prob(p, q, log_tail, tail):
+    """``log(p)`` for a probability ``p`` with complement ``q`` (each computed directly):
+    ``log1p(-q)`` where ``p > 1/2``, ``log(p)`` where it is representable, and ``log_tail``
+    (a log-space formula) where ``tail`` (where ``p`` underflows or has lost its digits)."""
+    big = p > 0.5
+    out = fnp.where(big, fnp.log1p(-fnp.where(big, q, 0.0)),
+                    fnp.log(fnp.where(fnp.logical_or(big, tail), 1.0, p)))
+    return fnp.where(tail, log_tail, out)
+
+
+def _log_series(ratio_of, n_terms=_SERIES_TERMS):
+    """``log(1 + t1 + t2 + ...)`` with ``t_n = t_{n-1} * ratio_of(n)`` (positive ratios
+    at most 0.3, summed from the smallest term)."""
+    terms = []
+    t = None
+    for n in range(1, n_terms + 1):
+        r = ratio_of(n)
+        t = r if t is None else fnp.multiply(t, r)
+        terms.append(t)
+    total = terms[-1]
+    for t in reversed(terms[:-1]):
+        total = fnp.add(total, t)
+    return fnp.log1p(total)
+
+
+def _log_gammainc(a, x):
+    """``log P(a, x)`` (the regularized lower incomplete gamma function), accurate where
+    ``P`` underflows: ``a log x - x - gammaln(a + 1) + log(sum_n x^n / ((a+1)...(a+n)))``
+    where ``x <= 0.3 (a + 1)``, else ``log(P)`` (``log1p(-Q)`` near 1)."""
+    p, q = _special.gammainc(a, x), _special.gammaincc(a, x)
+    tail = fnp.logical_and(p < _TINY, fnp.less_equal(x, 0.3 * (a + 1.0)))
+    xs = fnp.where(tail, x, fnp.multiply(0.2, a + 1.0))
+    lead = fnp.subtract(fnp.subtract(_special.xlogy(a, xs), xs), _special.gammaln(a + 1.0))
+    series = _log_series(lambda n: fnp.divide(xs, a + float(n)))
+    return _log_prob(p, q, fnp.add(lead, series), tail)
+
+
+def _log_gammaincc(a, x):
+    """``log Q(a, x)`` (the regularized upper incomplete gamma function), accurate where
+    ``Q`` underflows: ``(a - 1) log x - x - gammaln(a) + log(x / (x + 1 - a - 1 (1 - a) /
+    (x + 3 - a - ...)))`` (Legendre's continued fraction, evaluated from its 30th level)
+    where ``x >= 2 (a + 1)`` and ``x > 50``, else ``log(Q)`` (``log1p(-P)`` near 1)."""
+    p, q = _special.gammainc(a, x), _special.gammaincc(a, x)
+    tail = fnp.logical_and(q < _TINY, fnp.logical_and(
+        fnp.greater_equal(x, 2.0 * (a + 1.0)), x > 50.0))
+    xs = fnp.where(tail, x, fnp.maximum(fnp.multiply(2.0, a + 1.0), 100.0))
+    t = None
+    for n in range(_CF_TERMS, 0, -1):
+        den = fnp.subtract(xs, a) + (2.0 * n + 1.0)
+        num = fnp.multiply(float(n), float(n) - a)
+        t = fnp.divide(num, den if t is None else fnp.subtract(den, t))
+    frac = fnp.divide(xs, fnp.subtract(fnp.subtract(xs, a) + 1.0, t))  # x * CF
+    lead = fnp.subtract(fnp.subtract(_special.xlogy(a - 1.0, xs), xs), _special.gammaln(a))
+    return _log_prob(q, p, fnp.add(lead, fnp.log(frac)), tail)
+
+
+def _log_betainc(a, b, x, y):
+    """``log I_x(a, b)`` (the regularized incomplete beta function) with ``y = 1 - x``
+    given exactly, accurate where ``I`` underflows: ``a log x + b log y - log a -
+    betaln(a, b) + log(1 + sum_n prod_k (a + b + k) x / (a + 1 + k))`` where each ratio
+    is at most 0.3, else ``log(I)`` (``log1p`` of minus the complement near 1)."""
+    p, q = _special.betainc(a, b, x), _special.betainc(b, a, y)
+    bound = fnp.multiply(x, fnp.maximum(fnp.divide(fnp.add(a, b), a + 1.0), 1.0))
+    tail = fnp.logical_and(p < _TINY, bound <= 0.3)
+    # (elsewhere a stand-in inside the series' domain, without a derivative: the tangent of
+    # x / bound would overflow where x is tiny)
+    xs = fnp.where(tail, x, fnp.stop_gradient(fnp.divide(
+        fnp.multiply(0.2, x), fnp.where(tail, 1.0, bound))))
+    ys = fnp.where(tail, y, 1.0 - xs)
+    lead = fnp.subtract(fnp.add(_special.xlogy(a, xs), _special.xlogy(b, ys)),
+                        fnp.add(fnp.log(a), _special.betaln(a, b)))
+    series = _log_series(lambda n: fnp.divide(fnp.multiply(fnp.add(a, b) + (n - 1.0), xs),
+                                              a + float(n)))
+    return _log_prob(p, q, fnp.add(lead, series), tail)
 
 
 class _Shaped:
@@ -865,9 +962,13 @@ class _Gamma(_Shaped):
     _safe_shape = 1.0
     _notes = "``a > 0``, else nan; 0 below ``loc``."
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
-    _cdf_notes = ("Through :func:`functrans.scipy.special.gammainc` / ``gammaincc`` (the "
-                  "log methods as their logarithms): differentiable in ``x``, ``loc``, "
-                  "``scale`` and ``a`` (to second order in ``a``).")
+    _cdf_notes = ("Through :func:`functrans.scipy.special.gammainc` / ``gammaincc``; the "
+                  "log methods are their logarithms (``log1p`` of minus the complement near "
+                  "1), and where the probability underflows a log-space series (logcdf, "
+                  "for ``x <= 0.3 (a + 1)``) or continued fraction (logsf, for ``x >= 2 (a + "
+                  "1)``): finite where SciPy's is -inf (``logsf(1e4, 2)`` is -9990.8). "
+                  "Differentiable in ``x``, ``loc``, ``scale`` and ``a`` (to second order in "
+                  "``a``).")
 
     _ppf_notes = ("``gammaincinv(a, q)`` (``gammainccinv`` for isf): 0 at ``q = 0`` and "
                   "``inf`` at 1 for ppf (the reverse for isf). Differentiable in ``q``, "
@@ -889,6 +990,12 @@ class _Gamma(_Shaped):
     def _sf(self, z, a):
         return _special.gammaincc(a, z)
 
+    def _logcdf(self, z, a):
+        return _log_gammainc(a, z)
+
+    def _logsf(self, z, a):
+        return _log_gammaincc(a, z)
+
     def _logpdf(self, z, a):
         return fnp.subtract(fnp.subtract(_special.xlogy(a - 1.0, z), z), _special.gammaln(a))
 
@@ -901,9 +1008,12 @@ class _Chi2(_Shaped):
     _a = 0.0
     _safe_shape = 1.0
     _notes = "``df > 0``, else nan; 0 below ``loc``."
-    _cdf_methods = ("cdf", "sf", "ppf", "isf")
-    _cdf_notes = ("``gammainc(df / 2, x / 2)`` (``gammaincc`` for sf): differentiable in "
-                  "``x``, ``loc``, ``scale`` and ``df`` (to second order in ``df``).")
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
+    _cdf_notes = ("``gammainc(df / 2, x / 2)`` (``gammaincc`` for sf); the log methods as "
+                  "``gamma``'s (finite where the probability underflows: ``logsf(1e4, 5)`` "
+                  "is -4987.5 where SciPy's is -inf, ``logcdf(1e-300, 5)`` -1729.9): "
+                  "differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to second order "
+                  "in ``df``).")
 
     def _check(self, df):
         return df > 0.0
@@ -924,6 +1034,12 @@ class _Chi2(_Shaped):
     def _sf(self, z, df):
         return _special.gammaincc(0.5 * df, 0.5 * z)
 
+    def _logcdf(self, z, df):
+        return _log_gammainc(0.5 * df, 0.5 * z)
+
+    def _logsf(self, z, df):
+        return _log_gammaincc(0.5 * df, 0.5 * z)
+
     def _logpdf(self, z, df):
         h = 0.5 * df
         return fnp.subtract(fnp.subtract(_special.xlogy(h - 1.0, z), 0.5 * z),
@@ -938,10 +1054,14 @@ class _Beta(_Shaped):
     _a, _b = 0.0, 1.0
     _safe_shape = 1.0
     _notes = "``a > 0`` and ``b > 0``, else nan; 0 outside ``[loc, loc + scale]``."
-    _cdf_methods = ("cdf", "sf", "ppf", "isf")
-    _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf): differentiable "
-                  "in ``x``, ``loc``, ``scale``, ``a`` and ``b`` (to second order in the "
-                  "shapes).")
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
+    _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf); the log methods "
+                  "are their logarithms (``log1p`` of minus the complement near 1), and where "
+                  "the probability underflows the log of its power series (``a log x + b "
+                  "log(1 - x) - log(a B(a, b)) + log 2F1(a + b, 1; a + 1; x)``, where its "
+                  "terms shrink by 0.3 at least): finite where SciPy's is -inf (``logcdf(1e-300, 5, "
+                  "2)`` is -3452.1). Differentiable in ``x``, ``loc``, ``scale``, ``a`` and "
+                  "``b`` (to second order in the shapes).")
 
     _ppf_notes = ("``betaincinv(a, b, q)``; isf: ``1 - betaincinv(b, a, q)``, or "
                   "``betaincinv(a, b, 1 - q)`` where ``q > 1/2`` (``1 - q`` is exact) or "
@@ -966,6 +1086,12 @@ class _Beta(_Shaped):
 
     def _sf(self, z, a, b):
         return _special.betainc(b, a, 1.0 - z)
+
+    def _logcdf(self, z, a, b):
+        return _log_betainc(a, b, z, 1.0 - z)
+
+    def _logsf(self, z, a, b):
+        return _log_betainc(b, a, 1.0 - z, z)
 
     def _logpdf(self, z, a, b):
         return fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),
@@ -1198,6 +1324,46 @@ class _Poisson(_Discrete):
     def _logpmf(self, k, mu):
         return fnp.subtract(fnp.subtract(_special.xlogy(k, mu), _special.gammaln(k + 1.0)), mu)
 
+    def entropy(self, mu, loc=0):
+        """The (Shannon) entropy of the Poisson distribution, ``-sum_k pmf(k) log pmf(k)``,
+        as ``scipy.stats.poisson.entropy(mu, loc=0)`` (``loc`` only broadcasts: the entropy
+        does not depend on it): below ``mu = 50`` the sum over ``k < 160`` of ``pmf(k)
+        (mu - k log mu + gammaln(k + 1))`` (positive terms; within 3e-14 relative), from
+        50 on the asymptotic series ``log(2 pi e mu) / 2 - 1 / (12 mu) - 1 / (24 mu^2) -
+        19 / (360 mu^3) - ...`` to its 10th term (within 2e-15). 0 at ``mu = 0``, nan for ``mu < 0``.
+        Differences: exact where SciPy's numerical summation fails (SciPy gives 0.41 at
+        ``mu = 1e8`` and 0 at ``mu = inf``, where the entropy is 10.63 and inf).
+        Differentiable in ``mu``."""
+        name = "poisson.entropy"
+        mu, loc = _float64((mu, loc), name)
+        mu = fnp.add(mu, fnp.zeros_like(loc))
+        ok = mu >= 0.0  # (False for nan)
+        big = mu >= 50.0
+        pos = fnp.logical_and(mu > 0.0, fnp.logical_not(big))
+        # the direct sum (mu in (0, 100))
+        ms = fnp.expand_dims(fnp.where(pos, mu, 1.0), axis=-1)
+        k = fnp.astype(fnp.arange(160, device=fnp.device(ms)), fnp.float64)
+        neg_log_pmf = fnp.add(fnp.subtract(ms, fnp.multiply(k, fnp.log(ms))),
+                              _special.gammaln(k + 1.0))
+        direct = fnp.sum(fnp.multiply(fnp.exp(-neg_log_pmf), neg_log_pmf), axis=-1)
+        # the asymptotic series (mu >= 100; infinite at mu = inf)
+        mb = fnp.where(big, mu, 50.0)
+        r = fnp.divide(1.0, mb)
+        series = 0.0
+        for c in reversed(_POISSON_ENTROPY_SERIES):
+            series = fnp.multiply(fnp.add(series, c), r)
+        asym = fnp.add(0.5 * (fnp.log(mb) + math.log(2.0 * math.pi) + 1.0), series)
+        out = fnp.where(big, asym, fnp.where(pos, direct, 0.0))
+        return fnp.where(ok, out, math.nan)
+
+
+# the coefficients of mu^-1, mu^-2, ... in the Poisson entropy minus log(2 pi e mu) / 2 (the
+# first three are -1/12, -1/24, -19/360; the others fitted to 60-digit sums with mpmath)
+_POISSON_ENTROPY_SERIES = (-1.0 / 12.0, -1.0 / 24.0, -19.0 / 360.0, -0.1125,
+                           -0.34246031746031746032, -1.3640873015873015873,
+                           -6.7367063492063492063, -39.778472222222222, -273.60547138047,
+                           -2149.7215909)
+
 
 def _count_only(n, name):
     """``n`` itself, where a derivative reaching it raises NotImplementedError: a number of
@@ -1288,6 +1454,20 @@ class _Bernoulli(_Discrete):
 
     def _logpmf(self, k, p):
         return fnp.add(_special.xlogy(k, p), _special.xlog1py(1.0 - k, -p))
+
+    def ppf(self, q, p, loc=0):
+        """The quantile function of the Bernoulli distribution, ``ppf(q, p, loc=0)`` as
+        SciPy's: the smallest ``k`` with ``cdf(k) >= q`` plus ``loc``: 0 for ``0 < q <= 1 -
+        p``, 1 above (and at ``q = 1``), -1 at ``q = 0`` (SciPy's value below the support);
+        nan for ``q`` outside [0, 1] or ``p`` outside [0, 1]. A step function: its
+        derivatives in ``q`` and ``p`` are 0 (in ``loc``, 1)."""
+        q, p, loc = _float64((q, p, loc), "bernoulli.ppf")
+        good = fnp.logical_and(fnp.logical_and(p >= 0.0, p <= 1.0),
+                               fnp.logical_and(q >= 0.0, q <= 1.0))
+        qs, ps = fnp.stop_gradient(q), fnp.stop_gradient(p)
+        k = fnp.where(fnp.logical_and(fnp.less_equal(qs, 1.0 - ps), qs < 1.0), 0.0, 1.0)
+        k = fnp.where(qs == 0.0, -1.0, k)
+        return fnp.where(good, fnp.add(k, loc), math.nan)
 
 
 class _Geom(_Discrete):
@@ -1762,11 +1942,45 @@ class _Vonmises(_Shaped):
     _notes = ("``kappa >= 0`` (0: the uniform density ``1 / (2 pi)``), else nan; "
               "``kappa (cos z - 1) - log(2 pi i0e(kappa))`` with ``cos z - 1 = -2 sin(z/2)**2``"
               " (``functrans.scipy.special.i0e``): differentiable in ``x``, ``loc``, ``scale`` and "
-              "``kappa`` to any order. No CDF (SciPy's is a series without a closed form).")
-    _cdf_methods = ()
+              "``kappa`` to any order.")
+    _cdf_methods = ("cdf", "sf")
+    _cdf_notes = ("SciPy's method (Hill's algorithm 518): with ``x`` reduced to ``[-pi, pi]`` "
+                  "by ``j`` whole turns (``j`` added to the result, as SciPy's: the CDF of the "
+                  "density on the whole line, 1/2 at ``loc``), for ``kappa < 50`` the series "
+                  "``1/2 + x / (2 pi) + V / pi`` with ``V`` from the backward recursion of "
+                  "the Bessel function ratios over ``ceil(28 + kappa / 2 - 100 / (kappa + "
+                  "5))`` terms (clipped to [0, 1]), from 50 on the normal approximation "
+                  "``ndtr(sqrt(2 / pi) sin(x / 2) / i0e(kappa))`` (about 12 digits, as "
+                  "SciPy's); sf is ``1 - cdf``, as SciPy's. Differentiable in ``x``, "
+                  "``loc``, ``scale`` and ``kappa``.")
 
     def _check(self, kappa):
         return kappa >= 0.0
+
+    def _cdf(self, z, kappa):
+        turns = fnp.round(fnp.divide(z, 2.0 * math.pi))
+        x = fnp.subtract(z, fnp.multiply(turns, 2.0 * math.pi))
+        series = kappa < 50.0
+        pos = kappa > 0.0
+        ks = fnp.where(fnp.logical_and(series, pos), kappa, 1.0)
+        n_terms = fnp.ceil(28.0 + 0.5 * ks - 100.0 / (ks + 5.0))  # (at most 52)
+        r = v = None
+        for n in range(51, 0, -1):
+            active = float(n) < n_terms  # (the recursion starts at n = n_terms - 1)
+            r_new = fnp.divide(1.0, 2.0 * n / ks if r is None else fnp.add(2.0 * n / ks, r))
+            v_new = fnp.multiply(r_new, fnp.sin(n * x) / n if v is None
+                                 else fnp.add(fnp.sin(n * x) / n, v))
+            r = fnp.where(active, r_new, 0.0)
+            v = fnp.where(active, v_new, 0.0)
+        f_series = fnp.clip(fnp.add(0.5 + x / (2.0 * math.pi),
+                                    fnp.divide(fnp.where(pos, v, 0.0), math.pi)), 0.0, 1.0)
+        kb = fnp.where(series, 50.0, kappa)
+        f_normal = _special.ndtr(fnp.divide(math.sqrt(2.0 / math.pi) * fnp.sin(0.5 * x),
+                                            _special.i0e(kb)))
+        return fnp.add(fnp.where(series, f_series, f_normal), turns)
+
+    def _sf(self, z, kappa):
+        return 1.0 - self._cdf(z, kappa)
 
     def _logpdf(self, z, kappa):
         s = fnp.sin(0.5 * z)
@@ -1877,11 +2091,48 @@ class _Betabinom(_Discrete):
     name = "betabinom"
     _params = ("n", "a", "b")
     _safe_shapes = (1.0, 1.0, 1.0)
-    _methods = ("logpmf", "pmf")
     _notes = ("``k - loc`` in 0, ..., n; ``n`` a non-negative integer, ``a > 0`` and "
               "``b > 0``, else nan. ``log C(n, k) + betaln(k + a, n - k + b) - betaln(a, b)``:"
               " differentiable in ``a`` and ``b``; a derivative reaching ``n`` raises "
-              "NotImplementedError (a count). No cdf, sf (SciPy's sum the masses).")
+              "NotImplementedError (a count).")
+    _cdf_notes = ("The sum of the masses up to ``k`` (sf: above ``k``, summed directly: "
+                  "accurate in the upper tail where SciPy's ``1 - cdf`` cancels) over the "
+                  "integers ``0 ... max(n)``: ``n`` must be concrete (a traced ``n``, under "
+                  "``jit`` or ``vmap``, raises NotImplementedError: the number of terms is "
+                  "read from it). Differentiable in ``a`` and ``b``.")
+
+    def _terms(self, j, n, a, b, upper):
+        """The masses of ``0 ... max(n)`` summed where they are at most (above) ``j``."""
+        i = fnp.astype(fnp.arange(self._top + 1, device=fnp.device(j)), fnp.float64)
+        jj, nn = fnp.expand_dims(j, axis=-1), fnp.expand_dims(n, axis=-1)
+        keep = fnp.logical_and(fnp.greater(i, jj) if upper else fnp.less_equal(i, jj),
+                               fnp.less_equal(i, nn))
+        ik = fnp.where(keep, i, 0.0)
+        logpmf = self._logpmf(ik, fnp.where(keep, nn, 1.0), fnp.expand_dims(a, axis=-1),
+                              fnp.expand_dims(b, axis=-1))
+        return fnp.sum(fnp.where(keep, fnp.exp(logpmf), 0.0), axis=-1)
+
+    def _distribution(self, method, k, shapes, loc):
+        n = shapes[0]
+        from ..core import Tracer
+        if isinstance(n, Tracer) or (isinstance(n, (list, tuple)) and any(
+                isinstance(v, Tracer) for v in n)):
+            raise NotImplementedError(
+                f"betabinom.{method}: n must be concrete (not traced, as under jit or vmap): "
+                f"the number of terms of the sum is read from it")
+        import numpy as _np
+        from ..backends import backend_of
+        host = _np.asarray(n) if not hasattr(n, "shape") else _np.asarray(
+            backend_of(n).to_numpy(n))
+        fin = host[_np.isfinite(host) & (host >= 0)]
+        self._top = int(fin.max()) if fin.size else 0
+        return super()._distribution(method, k, shapes, loc)
+
+    def _cdf(self, j, n, a, b):
+        return self._terms(j, n, a, b, False)
+
+    def _sf(self, j, n, a, b):
+        return self._terms(j, n, a, b, True)
 
     def _check(self, n, a, b):
         return fnp.logical_and(fnp.logical_and(n >= 0.0, fnp.equal(fnp.floor(n), n)),
@@ -2213,10 +2464,12 @@ class gaussian_kde:
     ``factor**2``), ``inv_cov``, ``cho_cov``, ``log_det``; the methods ``evaluate`` (also
     ``pdf`` and calling the estimate), ``logpdf``, ``scotts_factor``,
     ``silverman_factor``, ``covariance_factor`` and ``set_bandwidth``. Differentiable in
-    the points, the dataset, the weights and a scalar bandwidth. Differences: ``evaluate``
-    is ``exp(logpdf)`` (a log-sum-exp over the kernels; SciPy sums them directly: equal to
-    rounding); ``resample`` raises NotImplementedError (no seeded generator here) and
-    ``integrate_*`` and ``marginal`` are not provided. The estimate keeps the arrays of the
+    the points, the dataset, the weights and a scalar bandwidth; the integrals
+    ``integrate_box_1d``, ``integrate_box`` (one dimension), ``integrate_gaussian`` and
+    ``integrate_kde``; ``resample(key, shape=())`` as JAX's (a :mod:`functrans.random`
+    key). Differences: ``evaluate`` is ``exp(logpdf)`` (a log-sum-exp over the kernels;
+    SciPy sums them directly: equal to rounding); ``integrate_box`` in more than one
+    dimension and ``marginal`` are not provided. The estimate keeps the arrays of the
     dataset's library."""
 
     def __init__(self, dataset, bw_method=None, weights=None):
@@ -2363,8 +2616,106 @@ class gaussian_kde:
         """The estimated density at ``x``: :meth:`evaluate`."""
         return self.evaluate(x)
 
-    def resample(self, size=None, seed=None):
-        """Not supported: raises NotImplementedError (draw with :mod:`functrans.random`:
-        a point of the dataset chosen by the weights plus ``cho_cov @ normal``)."""
-        raise NotImplementedError("gaussian_kde.resample is not supported (no seeded "
-                                  "generator here); draw with functrans.random")
+    def resample(self, key, shape=()):
+        """Draws from the estimate, as ``jax.scipy.stats.gaussian_kde.resample``: ``key`` a
+        :mod:`functrans.random` key, ``shape`` the batch shape; the result has shape ``(d,)
+        + shape``: points of the dataset chosen by the weights plus normal noise of
+        covariance ``covariance``. Differs from SciPy's ``resample(size=None, seed=None)``
+        (NumPy's generators); differentiable in the dataset and the bandwidth (the noise
+        is ``cholesky(covariance) @ z``), not in the weights (a discrete choice)."""
+        from .. import random as _random
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        keys = _random.split(key)
+        k_ind, k_eps = keys[0, ...], keys[1, ...]
+        ind = _random.choice(k_ind, self.n, shape=shape, p=fnp.stop_gradient(self.weights))
+        zero = fnp.zeros((self.d,), dtype=fnp.float64, device=self.dataset.device)
+        eps = _random.multivariate_normal(k_eps, zero, self.covariance, shape=shape)
+        picked = fnp.take(self.dataset, fnp.reshape(ind, (-1,)), axis=1)
+        picked = fnp.reshape(picked, (self.d,) + shape)
+        return fnp.add(picked, fnp.moveaxis(eps, -1, 0))
+
+    def _vector(self, v, name, what):
+        (v,) = _float64(_convs((self.dataset, v))[1:], name)
+        v = fnp.reshape(v, (-1,))
+        if v.shape[0] != self.d:
+            raise ValueError(f"{name}: {what} does not have dimension {self.d}")
+        return v
+
+    def integrate_box_1d(self, low, high):
+        """The estimate's probability of ``[low, high]`` (one dimension only, scalar
+        limits): ``sum_i w_i (ndtr((high - x_i) / s) - ndtr((low - x_i) / s))``, each
+        difference taken in the tail that keeps its digits. Differentiable in the limits,
+        the dataset, the weights and the bandwidth."""
+        name = "gaussian_kde.integrate_box_1d"
+        if self.d != 1:
+            raise ValueError(f"{name}: only one-dimensional estimates (d = {self.d})")
+        lo, hi = _float64(_convs((self.dataset, low, high))[1:], name)
+        if lo.ndim or hi.ndim:
+            raise ValueError(f"{name}: the limits of integration must be scalars")
+        return self._box_1d(lo, hi)
+
+    def _box_1d(self, lo, hi):
+        sd = fnp.sqrt(fnp.reshape(self.covariance, ()))
+        x = self.dataset[0, ...]
+        u = fnp.divide(fnp.subtract(lo, x), sd)
+        v = fnp.divide(fnp.subtract(hi, x), sd)
+        upper = u > 0.0
+        mass = fnp.where(upper, fnp.subtract(_special.ndtr(-u), _special.ndtr(-v)),
+                         fnp.subtract(_special.ndtr(v), _special.ndtr(u)))
+        return fnp.sum(fnp.multiply(self.weights, mass))
+
+    def integrate_box(self, low_bounds, high_bounds, maxpts=None, *, rng=None):
+        """The estimate's probability of the box ``[low_bounds, high_bounds]``: in one
+        dimension :meth:`integrate_box_1d` (exact, where SciPy's quasi-Monte Carlo
+        integration is within about 1e-5); ``maxpts`` and ``rng`` are accepted and unused.
+        More dimensions raise NotImplementedError (SciPy integrates the multivariate normal
+        numerically there)."""
+        name = "gaussian_kde.integrate_box"
+        if self.d != 1:
+            raise NotImplementedError(f"{name}: only one-dimensional estimates are "
+                                      f"supported (d = {self.d})")
+        lo = self._vector(low_bounds, name, "low_bounds")
+        hi = self._vector(high_bounds, name, "high_bounds")
+        return self._box_1d(lo[0], hi[0])
+
+    def _log_gauss_sum(self, diff, cov, wa, wb=None):
+        """``log sum w_i (v_j) N(diff_ij; 0, cov)`` over the columns of ``diff`` (d, ...)."""
+        low = fnp.linalg.cholesky(cov)
+        shape = tuple(diff.shape[1:])
+        z = _linalg.solve_triangular(low, fnp.reshape(diff, (self.d, -1)), lower=True)
+        maha = fnp.reshape(fnp.sum(z * z, axis=0), shape)
+        logdet = 2.0 * fnp.sum(fnp.log(fnp.linalg.diagonal(low)))
+        logw = fnp.log(wa) if wb is None else fnp.add(
+            fnp.expand_dims(fnp.log(wa), axis=1), fnp.expand_dims(fnp.log(wb), axis=0))
+        terms = fnp.add(logw, -0.5 * maha)
+        return fnp.subtract(_special.logsumexp(terms),
+                            0.5 * (logdet + self.d * _LOG_2PI))
+
+    def integrate_gaussian(self, mean, cov):
+        """The integral of the estimate times the normal density of mean ``mean`` (length
+        d) and covariance ``cov`` (d, d): ``sum_i w_i N(mean; x_i, covariance + cov)``
+        (through a Cholesky factor, a log-sum-exp over the points). Differentiable in
+        ``mean``, ``cov``, the dataset, the weights and the bandwidth."""
+        name = "gaussian_kde.integrate_gaussian"
+        mean = self._vector(mean, name, "mean")
+        (cov,) = _float64(_convs((self.dataset, cov))[1:], name)
+        if cov.ndim < 2:
+            cov = fnp.reshape(cov, (1, -1) if cov.ndim else (1, 1))
+        if tuple(cov.shape) != (self.d, self.d):
+            raise ValueError(f"{name}: covariance does not have dimension {self.d}")
+        diff = fnp.subtract(self.dataset, fnp.expand_dims(mean, axis=1))
+        return fnp.exp(self._log_gauss_sum(diff, fnp.add(self.covariance, cov), self.weights))
+
+    def integrate_kde(self, other):
+        """The integral of the product of this estimate and ``other`` (a
+        :class:`gaussian_kde` of the same dimension): ``sum_ij w_i v_j N(x_i - y_j; 0,
+        covariance + other.covariance)``. Differentiable in both estimates."""
+        name = "gaussian_kde.integrate_kde"
+        if not isinstance(other, gaussian_kde):
+            raise TypeError(f"{name}: other must be a gaussian_kde")
+        if other.d != self.d:
+            raise ValueError(f"{name}: KDEs are not the same dimensionality")
+        diff = fnp.subtract(fnp.expand_dims(self.dataset, axis=2),
+                            fnp.expand_dims(other.dataset, axis=1))
+        return fnp.exp(self._log_gauss_sum(diff, fnp.add(self.covariance, other.covariance),
+                                           self.weights, other.weights))
