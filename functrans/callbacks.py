@@ -19,7 +19,7 @@ CuPy, torch...), on their device, and converts what they return to that library.
 from __future__ import annotations
 
 from . import dtypes as _dt
-from .core import _SCALAR_DTYPES, ShapedArray, Tracer
+from .core import _SCALAR_DTYPES, ShapedArray, Tracer, _current
 from .primitives.callbacks import (_VMAP_METHODS, _name, debug_callback_p, io_callback_p,
                                    pure_callback_p)
 from .tree import tree_flatten, tree_unflatten
@@ -84,9 +84,10 @@ def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_meth
     axis of size 1), ``"broadcast_all"`` (one call; unbatched arguments broadcast to the
     batch), ``"legacy_vectorized"`` (one call; unbatched arguments as they are); with
     ``None`` (the default) vmap is an error, as in JAX. Differentiating it is an error:
-    wrap it in ``functrans.custom_jvp`` / ``custom_vjp``. A call with no array arguments
+    wrap it in ``functrans.custom_jvp`` / ``custom_vjp``. A call with no traced argument
     runs where it is reached (under ``jit``: once, while staging), since nothing of the
-    staged function flows into it.
+    staged function flows into it and it is pure; an ``io_callback`` or ``debug`` call is
+    recorded instead, to run at every call.
 
     Example:
         >>> import numpy as np
@@ -125,8 +126,9 @@ def io_callback(callback, result_shape_dtypes, *args, sharding=None, ordered=Fal
         raise TypeError(f"io_callback expects a function; got {type(callback).__name__}.")
     avals, out_tree = _result_avals(result_shape_dtypes, "io_callback")
     leaves, in_tree = _operands(args, kwargs)
-    outs = io_callback_p.bind(*leaves, callback=callback, result_avals=avals,
-                              in_tree=in_tree, out_tree=out_tree, ordered=bool(ordered))
+    outs = _bind_effect(io_callback_p, leaves, dict(
+        callback=callback, result_avals=avals, in_tree=in_tree, out_tree=out_tree,
+        ordered=bool(ordered)))
     return tree_unflatten(out_tree, list(outs))
 
 
@@ -150,7 +152,39 @@ def debug_call(callback, args, kwargs):
     flat_callback.__name__ = _name(callback)
     arrays = [leaves[i] for i in dyn]
     _, flat_tree = tree_flatten((tuple(arrays), {}))
-    if not arrays:  # nothing to wait for: call it now
+    if not arrays and _jit_staging() is None:  # nothing to wait for: call it now
         flat_callback()
         return
-    debug_callback_p.bind(*arrays, callback=flat_callback, in_tree=flat_tree)
+    _bind_effect(debug_callback_p, arrays, dict(callback=flat_callback, in_tree=flat_tree))
+
+
+def _jit_staging():
+    """The innermost staging of ``jit`` (or ``make_graph``/``checkpoint``) around this call,
+    or None."""
+    from .interpreters import StagingInterpreter, TangentRecorder
+    interp = _current.get()
+    while interp is not None:
+        # (not linearize's recorder: the primal computation is eager there)
+        if isinstance(interp, StagingInterpreter) and not isinstance(interp, TangentRecorder):
+            return interp
+        interp = interp.parent
+    return None
+
+
+def _bind_effect(prim, operands, params):
+    """``prim.bind`` of a callback run for its effect. Without a traced operand, a primitive
+    would reach the evaluation below ``jit``'s staging and run once while staging: here it is
+    recorded in the staged graph instead, to run at every call of the compiled function, as
+    JAX's effects do."""
+    if any(isinstance(x, Tracer) for x in operands):
+        return prim.bind(*operands, **params)
+    interp = _jit_staging()
+    if interp is None:
+        return prim.bind(*operands, **params)
+    from .core import get_aval
+    from .graph import Var
+    from .interpreters import StagingTracer
+    avals = prim.abstract_eval(*[get_aval(x) for x in operands], **params)
+    outs = [Var(a) for a in avals]
+    interp.eqns.append((prim, list(operands), params, outs))
+    return [StagingTracer(interp, v) for v in outs]

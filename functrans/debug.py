@@ -13,7 +13,8 @@
 
 Differences from JAX: ``callback`` receives the arrays of the arguments' own library (NumPy,
 CuPy, torch...), not NumPy arrays; ``print`` formats them as NumPy arrays (through the host).
-A call with no array arguments runs when it is reached (under ``jit``: while staging only).
+A call with no traced argument is recorded in a staged graph too (under ``jit`` it runs at
+every call, as JAX's); under the eager transforms it runs when reached.
 ``ordered`` and ``partitioned`` are accepted: calls run in program order anyway.
 """
 

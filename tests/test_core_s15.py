@@ -58,3 +58,26 @@ def test_at_modes_list_index_on_the_arrays_library(backend):
 
 def test_lax_map_of_an_empty_batch():
     assert lax.map(lambda r: r * 2.0, np.zeros((0, 2)), batch_size=3).shape == (0, 2)
+
+
+def test_effects_without_traced_arguments_run_at_every_jitted_call(capsys):
+    f = ft.jit(lambda x: (ft.debug.print("hi"), x + 1)[1])
+    c = np.arange(2.0)
+    g = ft.jit(lambda x: (ft.debug.print("c={}", c), x * 2)[1])
+    for _ in range(3):
+        f(np.ones(2))
+        g(np.ones(2))
+    assert capsys.readouterr().out.split() == ["hi", "c=[0.", "1.]"] * 3
+    count = [0]
+
+    def bump():
+        count[0] += 1
+        return np.int64(count[0])
+    h = ft.jit(lambda x: x + ft.experimental.io_callback(bump, ft.ShapeDtypeStruct((), np.int64)))
+    assert [int(h(np.zeros(1))[0]) for _ in range(3)] == [1, 2, 3]
+    # jit(grad(...)): recorded in jit's graph, not run by linearize
+    k = ft.jit(ft.grad(lambda x: (ft.debug.print("g"), x * x)[1]))
+    k(1.0)
+    k(2.0)
+    assert capsys.readouterr().out.split() == ["g", "g"]
+    assert "debug_callback" in str(ft.make_jaxpr(lambda x: (ft.debug.print("m"), x)[1])(1.0))
