@@ -140,6 +140,25 @@ def _raise_unbound_impl(prim):
     return impl
 
 
+def _collective(name):
+    """A collective primitive: its batching rule sees the vmap (to compare names), the vmap
+    of its name applies that rule even to operands it does not batch, and evaluating it with
+    no such vmap around raises NameError."""
+    p = primitive(name)
+    p.def_impl(_raise_unbound_impl(p))
+    p.batch_sees_interp = True
+    p.collective = True
+    return p
+
+
+def _linear_jvp(p):
+    """The JVP of a collective linear in its operand: the same collective of the tangent."""
+    def jvp(primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        return p.bind(x, **params), None if t is None else p.bind(t, **params)
+    return jvp
+
+
 def _check_abstract(prim):
     """An abstract evaluation (staging, e.g. by jit) checks the name is bound right away."""
     def check(axis_name):
@@ -161,9 +180,8 @@ def _batched_full(x, d, size):
 
 
 def _reduction(name, reduce_batched, reduce_unbatched):
-    p = primitive(name)
+    p = _collective(name)
     check = _check_abstract(p)
-    p.def_impl(_raise_unbound_impl(p))
 
     @p.def_abstract_eval
     def _abstract(aval, *, axis_name):
@@ -182,8 +200,6 @@ def _reduction(name, reduce_batched, reduce_unbatched):
         return out, None
 
     p.def_batch(rule)
-    p.batch_sees_interp = True
-    p.collective = True
     return p
 
 
@@ -213,11 +229,7 @@ pmax_p = _reduction("pmax", _max0, lambda x, n: x)
 pmin_p = _reduction("pmin", _min0, lambda x, n: x)
 
 
-@psum_p.def_jvp
-def _psum_jvp(primals, tangents, *, axis_name):
-    (x,), (t,) = primals, tangents
-    return (psum_p.bind(x, axis_name=axis_name),
-            None if t is None else psum_p.bind(t, axis_name=axis_name))
+psum_p.def_jvp(_linear_jvp(psum_p))
 
 
 @psum_p.def_transpose
@@ -311,8 +323,7 @@ def pmean(x, axis_name, *, axis_index_groups=None):
 # -- axis_index ------------------------------------------------------------------------------
 
 
-axis_index_p = primitive("axis_index")
-axis_index_p.def_impl(_raise_unbound_impl(axis_index_p))
+axis_index_p = _collective("axis_index")
 axis_index_p.def_abstract_eval(
     lambda *, axis_name: (_check_abstract(axis_index_p)(axis_name),
                           ShapedArray((), _dt.int32))[1])
@@ -335,8 +346,6 @@ def _axis_index_rule(vals, dims, *, batch_interp, axis_name):
 
 
 axis_index_p.def_batch(_axis_index_rule)
-axis_index_p.batch_sees_interp = True
-axis_index_p.collective = True
 
 
 def axis_index(axis_name):
@@ -370,10 +379,7 @@ def _single(names, what):
     return names[0]
 
 
-all_gather_p = primitive("all_gather")
-all_gather_p.def_impl(_raise_unbound_impl(all_gather_p))
-all_gather_p.batch_sees_interp = True
-all_gather_p.collective = True
+all_gather_p = _collective("all_gather")
 
 
 @all_gather_p.def_abstract_eval
@@ -407,11 +413,7 @@ def _all_gather_rule(vals, dims, *, batch_interp, axis_name, axis, tiled, size):
     return _gathered(_batched_full(x, d, size), axis, tiled), None
 
 
-@all_gather_p.def_jvp
-def _all_gather_jvp(primals, tangents, **params):
-    (x,), (t,) = primals, tangents
-    return (all_gather_p.bind(x, **params),
-            None if t is None else all_gather_p.bind(t, **params))
+all_gather_p.def_jvp(_linear_jvp(all_gather_p))
 
 
 @all_gather_p.def_transpose
@@ -442,10 +444,7 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False, to=
     return _tree_map(gather, x)
 
 
-psum_scatter_p = primitive("psum_scatter")
-psum_scatter_p.def_impl(_raise_unbound_impl(psum_scatter_p))
-psum_scatter_p.batch_sees_interp = True
-psum_scatter_p.collective = True
+psum_scatter_p = _collective("psum_scatter")
 
 
 @psum_scatter_p.def_abstract_eval
@@ -475,11 +474,7 @@ def _psum_scatter_rule(vals, dims, *, batch_interp, axis_name, scatter_dimension
     return fnp.moveaxis(total, dim, 0), 0
 
 
-@psum_scatter_p.def_jvp
-def _psum_scatter_jvp(primals, tangents, **params):
-    (x,), (t,) = primals, tangents
-    return (psum_scatter_p.bind(x, **params),
-            None if t is None else psum_scatter_p.bind(t, **params))
+psum_scatter_p.def_jvp(_linear_jvp(psum_scatter_p))
 
 
 @psum_scatter_p.def_transpose
@@ -519,10 +514,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, t
 # -- ppermute, pshuffle ----------------------------------------------------------------------
 
 
-ppermute_p = primitive("ppermute")
-ppermute_p.def_impl(_raise_unbound_impl(ppermute_p))
-ppermute_p.batch_sees_interp = True
-ppermute_p.collective = True
+ppermute_p = _collective("ppermute")
 
 
 @ppermute_p.def_abstract_eval
@@ -550,11 +542,7 @@ def _ppermute_rule(vals, dims, *, batch_interp, axis_name, perm):
     return fnp.where(keep, moved, fnp.zeros_like(moved)), 0
 
 
-@ppermute_p.def_jvp
-def _ppermute_jvp(primals, tangents, *, axis_name, perm):
-    (x,), (t,) = primals, tangents
-    return (ppermute_p.bind(x, axis_name=axis_name, perm=perm),
-            None if t is None else ppermute_p.bind(t, axis_name=axis_name, perm=perm))
+ppermute_p.def_jvp(_linear_jvp(ppermute_p))
 
 
 @ppermute_p.def_transpose
@@ -599,10 +587,7 @@ def pshuffle(x, axis_name, perm):
 # -- all_to_all, pswapaxes -------------------------------------------------------------------
 
 
-all_to_all_p = primitive("all_to_all")
-all_to_all_p.def_impl(_raise_unbound_impl(all_to_all_p))
-all_to_all_p.batch_sees_interp = True
-all_to_all_p.collective = True
+all_to_all_p = _collective("all_to_all")
 
 
 @all_to_all_p.def_abstract_eval
@@ -641,11 +626,7 @@ def _all_to_all_rule(vals, dims, *, batch_interp, axis_name, split_axis, concat_
     return fnp.moveaxis(x, 1, concat_axis + 1), 0
 
 
-@all_to_all_p.def_jvp
-def _all_to_all_jvp(primals, tangents, **params):
-    (x,), (t,) = primals, tangents
-    return (all_to_all_p.bind(x, **params),
-            None if t is None else all_to_all_p.bind(t, **params))
+all_to_all_p.def_jvp(_linear_jvp(all_to_all_p))
 
 
 @all_to_all_p.def_transpose
