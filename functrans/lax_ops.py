@@ -1619,7 +1619,38 @@ class GatherScatterMode(enum.Enum):
                          f"'promise_in_bounds' or a GatherScatterMode.")
 
 
-class GatherDimensionNumbers(tuple):
+class _DimensionNumbers(tuple):
+    """A named tuple of tuples of axes (JAX's dimension-number classes): each field is made a
+    tuple; the last two (the batching axes) default to ()."""
+    __slots__ = ()
+    _fields = ()
+
+    def __new__(cls, *fields, **named):
+        names = cls._fields
+        if len(fields) > len(names):
+            raise TypeError(f"{cls.__name__} takes at most {len(names)} fields")
+        missing = [n for n in names[len(fields):len(names) - 2] if n not in named]
+        if missing:
+            raise TypeError(f"{cls.__name__}: missing field(s) {missing}")
+        values = list(fields) + [named.pop(n, ()) for n in names[len(fields):]]
+        if named:
+            raise TypeError(f"{cls.__name__}: unknown fields {sorted(named)}")
+        return tuple.__new__(cls, tuple(tuple(v) for v in values))
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        for i, n in enumerate(cls._fields):
+            setattr(cls, n, property(lambda self, i=i: self[i]))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(" + ", ".join(
+            f"{n}={v!r}" for n, v in zip(self._fields, self)) + ")"
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+
+class GatherDimensionNumbers(_DimensionNumbers):
     """How the axes of ``gather``'s operand, start indices and result relate
     (``jax.lax.GatherDimensionNumbers``, a named tuple): ``offset_dims`` (the result's axes
     that run within a slice, in increasing order), ``collapsed_slice_dims`` (operand axes of
@@ -1631,27 +1662,8 @@ class GatherDimensionNumbers(tuple):
     _fields = ("offset_dims", "collapsed_slice_dims", "start_index_map",
                "operand_batching_dims", "start_indices_batching_dims")
 
-    def __new__(cls, offset_dims, collapsed_slice_dims, start_index_map,
-                operand_batching_dims=(), start_indices_batching_dims=()):
-        return tuple.__new__(cls, (tuple(offset_dims), tuple(collapsed_slice_dims),
-                                   tuple(start_index_map), tuple(operand_batching_dims),
-                                   tuple(start_indices_batching_dims)))
 
-    offset_dims = property(lambda self: self[0])
-    collapsed_slice_dims = property(lambda self: self[1])
-    start_index_map = property(lambda self: self[2])
-    operand_batching_dims = property(lambda self: self[3])
-    start_indices_batching_dims = property(lambda self: self[4])
-
-    def __repr__(self):
-        return "GatherDimensionNumbers(" + ", ".join(
-            f"{n}={v!r}" for n, v in zip(self._fields, self)) + ")"
-
-    def __getnewargs__(self):
-        return tuple(self)
-
-
-class ScatterDimensionNumbers(tuple):
+class ScatterDimensionNumbers(_DimensionNumbers):
     """How the axes of a scatter's operand, indices and updates relate
     (``jax.lax.ScatterDimensionNumbers``, a named tuple): ``update_window_dims`` (the axes of
     ``updates`` that run within a window, in increasing order), ``inserted_window_dims``
@@ -1662,26 +1674,6 @@ class ScatterDimensionNumbers(tuple):
     __slots__ = ()
     _fields = ("update_window_dims", "inserted_window_dims", "scatter_dims_to_operand_dims",
                "operand_batching_dims", "scatter_indices_batching_dims")
-
-    def __new__(cls, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims,
-                operand_batching_dims=(), scatter_indices_batching_dims=()):
-        return tuple.__new__(cls, (tuple(update_window_dims), tuple(inserted_window_dims),
-                                   tuple(scatter_dims_to_operand_dims),
-                                   tuple(operand_batching_dims),
-                                   tuple(scatter_indices_batching_dims)))
-
-    update_window_dims = property(lambda self: self[0])
-    inserted_window_dims = property(lambda self: self[1])
-    scatter_dims_to_operand_dims = property(lambda self: self[2])
-    operand_batching_dims = property(lambda self: self[3])
-    scatter_indices_batching_dims = property(lambda self: self[4])
-
-    def __repr__(self):
-        return "ScatterDimensionNumbers(" + ", ".join(
-            f"{n}={v!r}" for n, v in zip(self._fields, self)) + ")"
-
-    def __getnewargs__(self):
-        return tuple(self)
 
 
 def _dnums(dn, cls, what):
