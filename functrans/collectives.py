@@ -306,8 +306,9 @@ Differentiable as :func:`pmax`."""
 
 
 def pmean(x, axis_name, *, axis_index_groups=None):
-    """The mean of ``x`` over the members of the vmap(s) named ``axis_name`` (integers give
-    a floating mean, as JAX's)."""
+    """The mean of ``x`` over the members of the vmap(s) named ``axis_name``. Integers and
+    booleans give a floating mean of their width, as JAX's: float64 for int64, float32 for
+    narrower ones (NumPy's division would give float64)."""
     _no_groups(axis_index_groups, "pmean")
     _no_keys(x, "pmean")
     names = _names(axis_name, "pmean")
@@ -316,7 +317,12 @@ def pmean(x, axis_name, *, axis_index_groups=None):
     def mean(v):
         from . import numpy as fnp
         s = psum_p.bind(_bool_to_int(v), axis_name=names)
-        return s / n if type(s) in (int, float, complex) else fnp.true_divide(s, n)
+        if type(s) in (int, float, complex):
+            return s / n
+        d = _dt.as_dtype(s.dtype)
+        if not _dt.is_float(d):  # (complex is float here) the float of the integer's width
+            s = fnp.astype(s, fnp.float64 if d.bits == 64 else fnp.float32)
+        return fnp.true_divide(s, n)
     return _tree_map(mean, x)
 
 

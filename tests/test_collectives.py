@@ -111,7 +111,7 @@ def test_psum_semantics_as_jax():
     # integers: psum keeps them, pmean gives a float mean
     ints = ft.vmap(lambda x: (lax.psum(x, "i"), lax.pmean(x, "i")), axis_name="i")(
         np.arange(3))
-    assert ints[0].dtype == np.int64 and ints[1].dtype == np.float64
+    assert ints[0].dtype == np.int64 and ints[1].dtype == np.float64  # (int32: float32, as JAX)
     np.testing.assert_array_equal(ints[1], 1.0)
 
 

@@ -81,3 +81,11 @@ def test_effects_without_traced_arguments_run_at_every_jitted_call(capsys):
     k(2.0)
     assert capsys.readouterr().out.split() == ["g", "g"]
     assert "debug_callback" in str(ft.make_jaxpr(lambda x: (ft.debug.print("m"), x)[1])(1.0))
+
+
+def test_pmean_of_integers_is_the_float_of_their_width():
+    for dtype, want in [(np.int32, np.float32), (np.int64, np.float64), (np.uint8, np.float32),
+                        (np.bool_, np.float32)]:
+        out = ft.vmap(lambda x: lax.pmean(x, "i"), axis_name="i")(np.arange(3).astype(dtype))
+        assert out.dtype == want
+        np.testing.assert_allclose(out, np.mean(np.arange(3).astype(dtype)))
