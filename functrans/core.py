@@ -85,6 +85,13 @@ def get_aval(x) -> ShapedArray:
 INEXACT_TRACER_TYPES: set = set()
 
 
+def eval_jaxpr(jaxpr, consts, *args, propagate_source_info=True):
+    """The outputs of a :class:`~functrans.jaxpr.Jaxpr` (``jax.core.eval_jaxpr``): see
+    :func:`functrans.jaxpr.eval_jaxpr`."""
+    from .jaxpr import eval_jaxpr as _eval_jaxpr
+    return _eval_jaxpr(jaxpr, consts, *args, propagate_source_info=propagate_source_info)
+
+
 # -- primitives ----------------------------------------------------------------------------
 
 

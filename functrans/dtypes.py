@@ -244,6 +244,11 @@ class KeyDType:
 
     __str__ = __repr__
 
+    @property
+    def short(self) -> str:
+        """The form printed in abstract values and graphs: ``key<fry>``, as JAX prints it."""
+        return self.name
+
     def __eq__(self, other):
         return other is self or (isinstance(other, str) and other == self.name)
 

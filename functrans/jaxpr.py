@@ -17,7 +17,7 @@ from .core import _SCALAR_DTYPES, ShapedArray, get_aval
 from .graph import Graph, Var
 from .tree import tree_flatten, tree_unflatten
 
-__all__ = ["make_jaxpr", "ClosedJaxpr", "Jaxpr", "JaxprEqn", "Literal"]
+__all__ = ["make_jaxpr", "eval_jaxpr", "ClosedJaxpr", "Jaxpr", "JaxprEqn", "Literal"]
 
 _WIDTH = 80  # a jaxpr longer than this is printed one equation per line, as JAX does
 
@@ -202,6 +202,42 @@ def _to_jaxpr(graph):
         eqns.append(JaxprEqn(prim, [operand(x) for x in inputs], outs, dict(params)))
     outvars = [operand(x) for x in graph.outputs]
     return Jaxpr(constvars, list(graph.in_vars), eqns, outvars), consts
+
+
+def eval_jaxpr(jaxpr, consts, *args, propagate_source_info=True):
+    """The outputs (a list) of the :class:`Jaxpr` ``jaxpr`` on the inputs ``args``, with
+    ``consts`` the values of its ``constvars`` (``jax.core.eval_jaxpr``).
+
+    Each equation is applied with ``bind``, so that the evaluation works under every
+    transform (``grad``, ``vmap``, ``jit``...) of its inputs and constants.
+    ``propagate_source_info`` is accepted and has no effect (functrans keeps no source
+    information). Differences from JAX's: a :class:`ClosedJaxpr` is refused (pass its
+    ``.jaxpr`` and ``.consts``), as are lists of the wrong length (JAX's is unchecked)."""
+    if not isinstance(jaxpr, Jaxpr):
+        hint = (": pass closed.jaxpr and closed.consts" if isinstance(jaxpr, ClosedJaxpr)
+                else "")
+        raise TypeError(f"eval_jaxpr: jaxpr must be a Jaxpr (the .jaxpr of make_jaxpr's "
+                        f"result); got {type(jaxpr).__name__}{hint}")
+    consts = list(consts)
+    if len(consts) != len(jaxpr.constvars):
+        raise TypeError(f"eval_jaxpr: the jaxpr has {len(jaxpr.constvars)} constvars; got "
+                        f"{len(consts)} consts")
+    if len(args) != len(jaxpr.invars):
+        raise TypeError(f"eval_jaxpr: the jaxpr takes {len(jaxpr.invars)} inputs; got "
+                        f"{len(args)}")
+    env = dict(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+
+    def read(v):
+        return v.val if type(v) is Literal else env[v]
+    for eqn in jaxpr.eqns:
+        prim = eqn.primitive
+        out = prim.bind(*[read(v) for v in eqn.invars], **eqn.params)
+        if prim.multiple_results:
+            env.update(zip(eqn.outvars, out))
+        else:
+            env[eqn.outvars[0]] = out
+    return [read(v) for v in jaxpr.outvars]
 
 
 def make_jaxpr(fun, static_argnums=(), axis_env=None, return_shape=False,

@@ -307,8 +307,10 @@ class KeyArray:
     Differences from JAX's: it is a pytree node whose two children are the keys' ``uint32``
     words (each of the keys' shape), not a leaf, so that the transforms see through it
     (``functrans.tree.tree_leaves(key)`` gives the two words; a function mapped over leaves by
-    ``tree_map`` gets them); ``functrans.numpy``'s functions do not take it (``jnp.stack``,
-    ``jnp.where``... of keys: stack or select their :func:`key_data` and wrap it again)."""
+    ``tree_map`` gets them). Of ``functrans.numpy``'s functions, the structural ones of its
+    core take it as JAX's do (``stack``, ``concat``/``concatenate``, ``where``, ``reshape``,
+    ``expand_dims``, ``squeeze``, ``broadcast_to``, ``permute_dims``, ``flip``,
+    ``asarray``... and those written on them); the others refuse it."""
 
     __slots__ = ("_w0", "_w1")
     __array_ufunc__ = None  # NumPy's operators and ufuncs defer to the errors below
@@ -458,6 +460,29 @@ del _op, _what
 
 _tree.register_pytree_node(KeyArray, lambda k: ((k._w0, k._w1), _IMPL),
                            lambda _, words: KeyArray(*words))
+
+
+def _on_words(name, fn, keys, others=()):
+    """``fn`` applied to the first words of the typed key arrays ``keys``, then to their
+    second words, as one key array (or a list of them where ``fn`` gives a list): how
+    ``functrans.numpy``'s structural functions (``stack``, ``where``, ``reshape``...) take
+    keys. ``others`` are operands that are no keys (a ``where``'s condition); a key among
+    them, or a non-key among ``keys``, is refused, as JAX refuses mixing keys with numbers."""
+    for k in keys:
+        if type(k) is not KeyArray:
+            d = getattr(k, "dtype", type(k).__name__)
+            raise TypeError(f"functrans.numpy.{name}: cannot combine typed keys (dtype "
+                            f"key<fry>) with values of dtype {d}; functrans.random."
+                            f"wrap_key_data makes keys of uint32 data")
+        _check_typed(k, name)
+    for o in others:
+        if type(o) is KeyArray:
+            raise _key_type_error(f"functrans.numpy.{name}'s condition")
+    out0 = fn(*[k._w0 for k in keys])
+    out1 = fn(*[k._w1 for k in keys])
+    if isinstance(out0, (list, tuple)):
+        return type(out0)(KeyArray(a, b) for a, b in zip(out0, out1))
+    return KeyArray(out0, out1)
 
 
 def _typed(w0, w1):

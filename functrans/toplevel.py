@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 
 from . import backends as _backends
-from .core import _SCALAR_DTYPES, Tracer, get_aval
+from . import dtypes as _dt
+from .core import _SCALAR_DTYPES, ShapedArray, Tracer, get_aval
 
 __all__ = ["Array", "checkpoint", "clear_caches", "custom_gradient", "default_backend_name",
            "device_count", "device_get", "devices", "ensure_compile_time_eval", "float0",
@@ -66,8 +67,15 @@ class Array(metaclass=_ArrayMeta):
 
 def typeof(x):
     """The abstract value of ``x`` (``jax.typeof``): a :class:`~functrans.core.ShapedArray`
-    with ``shape``, ``dtype`` and ``weak_type`` (true for Python numbers)."""
-    return get_aval(x)
+    with ``shape``, ``dtype`` and ``weak_type`` (true for Python numbers); for typed keys
+    (:mod:`functrans.random`) one of dtype ``key<fry>``."""
+    try:
+        return get_aval(x)
+    except TypeError:  # (UnsupportedBackendError) typed keys have no backend of their own
+        d = getattr(x, "dtype", None)
+        if not isinstance(d, _dt.KeyDType):
+            raise
+        return ShapedArray(tuple(x.shape), d)
 
 
 def device_get(x):

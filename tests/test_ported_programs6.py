@@ -177,19 +177,25 @@ def test_builtin_ufunc_identity_and_reduceat():
     np.testing.assert_allclose(jnp.maximum.reduceat(np.arange(4.0), np.array([0, 2])), [1, 3])
 
 
-@pytest.mark.xfail(strict=True, reason="fnp.stack/concatenate/where refuse typed keys "
-                   "(UnsupportedBackendError: KeyArray belongs to no backend); JAX's take them")
 def test_stack_typed_keys():
     ks = ft.random.split(ft.random.key(0), 3)
     assert jnp.stack([ks[0], ks[2]]).shape == (2,)
     assert jnp.concatenate([ks, ks]).shape == (6,)
 
 
-@pytest.mark.xfail(strict=True, reason="no jax.core.eval_jaxpr equivalent")
 def test_eval_jaxpr():
     j = ft.make_jaxpr(jnp.sin)(np.ones(3))
     np.testing.assert_allclose(ft.core.eval_jaxpr(j.jaxpr, j.consts, np.ones(3))[0],
                                np.sin(np.ones(3)))
+    # with constants and literals, under grad, vmap and jit
+    j = ft.make_jaxpr(lambda x: jnp.sin(x) * np.arange(3.0) + 2.0)(np.ones(3))
+    f = lambda x: ft.core.eval_jaxpr(j.jaxpr, j.consts, x)[0]  # noqa: E731
+    x = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(ft.grad(lambda x: f(x).sum())(x), np.cos(x) * np.arange(3.0))
+    np.testing.assert_allclose(ft.vmap(f)(np.stack([x, x]))[1], np.sin(x) * np.arange(3) + 2)
+    np.testing.assert_allclose(ft.jit(f)(x), np.sin(x) * np.arange(3.0) + 2.0)
+    with pytest.raises(TypeError, match="constvars"):
+        ft.core.eval_jaxpr(j.jaxpr, [], x)
 
 
 def test_flatten_util():

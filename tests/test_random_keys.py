@@ -228,3 +228,49 @@ def test_tree_leaves_of_a_key_are_its_words():
     np.testing.assert_array_equal(np.stack(leaves, -1), SPLIT_0[0])
     back = ft.tree.tree_unflatten(tree, leaves)["k"]
     assert isinstance(back, fr.KeyArray) and bool(fnp.all(back == ks))
+
+
+def test_structural_functions_take_typed_keys(backend):
+    # as jax.numpy's stack/concatenate/where/reshape... of key arrays: keys out, each word moved
+    d = np.asarray(SPLIT_0[0], dtype=np.uint32)
+    ks = fr.wrap_key_data(backend.asarray(d, dtype="uint32"))
+    rs = fr.wrap_key_data(backend.asarray(d[::-1], dtype="uint32"))  # (the keys reversed)
+    m = backend.asarray([True, False, True], dtype="bool")
+    cases = [(fnp.stack([ks[0], ks[2]]), d[[0, 2]]),
+             (fnp.stack([ks, ks], axis=1), np.stack([d, d], axis=1)),
+             (fnp.concatenate([ks, ks]), np.concatenate([d, d])),
+             (fnp.concat([ks[:1], ks]), np.concatenate([d[:1], d])),
+             (fnp.where(m, ks, rs), np.where(np.array([[1], [0], [1]], bool), d, d[::-1])),
+             (fnp.expand_dims(ks, 0), d[None]),
+             (fnp.broadcast_to(ks, (2, 3)), np.broadcast_to(d, (2, 3, 2))),
+             (fnp.permute_dims(fnp.reshape(ks, (3, 1)), (1, 0)), d[None]),
+             (fnp.squeeze(ks[:1]), d[0]), (fnp.asarray(ks), d), (fnp.astype(ks, ks.dtype), d)]
+    if backend.name != "torch":  # (PyTorch has no flip of uint32)
+        cases.append((fnp.flip(ks), d[::-1]))
+    for got, want in cases:
+        assert isinstance(got, fr.KeyArray) and backend.is_own(fr.key_data(got))
+        np.testing.assert_array_equal(backend.to_numpy(fr.key_data(got)), want)
+    with pytest.raises(TypeError, match="key<fry>"):
+        fnp.concatenate([ks, fr.key_data(ks)[:, 0]])
+    with pytest.raises(TypeError, match="key<fry>"):
+        fnp.astype(ks, "uint32")
+    with pytest.raises(TypeError):
+        fnp.sum(ks)
+    # traced keys (vmap, jit) and a traced condition
+    c = backend.asarray([True, False], dtype="bool")
+
+    def f(k):
+        a = fr.split(k)
+        return fr.key_data(fnp.where(c, a, fnp.stack([a[1], a[0]])))
+    s = backend.to_numpy(fr.key_data(fr.split(ks[1])))
+    want = np.stack([s[0], s[0]])
+    np.testing.assert_array_equal(backend.to_numpy(ft.vmap(f)(ks))[1], want)
+    np.testing.assert_array_equal(backend.to_numpy(ft.jit(f)(ks[1])), want)
+    g = ft.jit(lambda c, k: fnp.stack([fnp.where(c, k, k), k]))
+    assert g(backend.asarray(True, dtype="bool"), ks[0]).shape == (2,)
+
+
+def test_typeof_a_key():
+    assert repr(ft.typeof(fr.key(0))) == "ShapedArray(key<fry>[])"   # as jax.typeof's
+    assert ft.typeof(fr.split(fr.key(0), 3)).str_short() == "key<fry>[3]"
+    assert ft.typeof(np.ones(2)).str_short() == "f64[2]"

@@ -18,7 +18,7 @@ from ..backends import backend_of, backend_of_device as _backend_of_device
 from ..backends import default as _default_backend
 from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
 from ..core import Tracer, _current
-from ..errors import BackendMismatchError, ShapeError
+from ..errors import BackendMismatchError, ShapeError, UnsupportedBackendError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import reductions as _red
@@ -240,6 +240,17 @@ def _from_sequence(x):
     from ._creation import asarray
     return asarray(x)
 
+
+def _typed_keys(e, name, fn, keys, others=()):
+    """The slow path of a structural function an operand of which has no backend (``e``, the
+    error that gave): where the operands hold typed keys (functrans.random's key arrays),
+    ``fn`` applied to their two words, as a key array; else ``e`` raised again."""
+    if not builtins.any(isinstance(getattr(k, "dtype", None), _dt.KeyDType)
+                        for k in (*keys, *others)):
+        raise e
+    from ..random import _on_words
+    return _on_words(name, fn, keys, others)
+
 # -- elementwise arithmetic --------------------------------------------------------------------
 
 
@@ -382,7 +393,10 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     x1, x2 = args[1], args[2]
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
         args[1] = _to_array(x1, like=condition)
-    vals, _ = _promote_arrays(args[1:])
+    try:
+        vals, _ = _promote_arrays(args[1:])
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "where", lambda a, b: where(args[0], a, b), args[1:], args[:1])
     args[1:] = vals
     shapes = [_shape(a) for a in args if type(a) not in _SCALARS]
     shape = broadcast_shapes(*shapes)
@@ -527,7 +541,10 @@ def reshape(x, /, shape, *, copy=None):
     if math.prod(shape) != size:
         raise ShapeError(f"cannot reshape an array of size {size} (shape {_shape(x)}) into "
                          f"shape {shape}")
-    return _st.reshape(x, shape)
+    try:
+        return _st.reshape(x, shape)
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "reshape", lambda w: _st.reshape(w, shape), (x,))
 
 
 def broadcast_to(x, /, shape):
@@ -536,13 +553,22 @@ def broadcast_to(x, /, shape):
     shape = tuple(shape)
     if broadcast_shapes(_shape(x), shape) != shape:
         raise ShapeError(f"cannot broadcast an array of shape {_shape(x)} to {shape}")
-    return _st.broadcast_to(x, shape)
+    try:
+        return _st.broadcast_to(x, shape)
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "broadcast_to", lambda w: _st.broadcast_to(w, shape), (x,))
 
 
 def broadcast_arrays(*arrays):
     arrays = [_as_operand(a) for a in arrays]
     shape = broadcast_shapes(*[_shape(a) for a in arrays])
-    return [_st.broadcast_to(a, shape) for a in arrays]
+    try:
+        return [_st.broadcast_to(a, shape) for a in arrays]
+    except UnsupportedBackendError:  # typed keys among them: each on its own
+        if not builtins.any(isinstance(getattr(a, "dtype", None), _dt.KeyDType)
+                            for a in arrays):
+            raise
+        return [broadcast_to(a, shape) for a in arrays]
 
 
 def permute_dims(x, /, axes):
@@ -551,7 +577,10 @@ def permute_dims(x, /, axes):
     axes = tuple(_normalize_axis(a, len(_shape(x))) for a in axes)
     if sorted(axes) != list(range(len(_shape(x)))):
         raise ShapeError(f"axes {axes} is not a permutation of the {len(_shape(x))} axes")
-    return _st.transpose(x, axes)
+    try:
+        return _st.transpose(x, axes)
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "permute_dims", lambda w: _st.transpose(w, axes), (x,))
 
 
 def matrix_transpose(x, /):
@@ -559,7 +588,10 @@ def matrix_transpose(x, /):
     x = _as_operand(x)
     if len(_shape(x)) < 2:
         raise ShapeError(f"matrix_transpose needs at least 2 dimensions; got shape {_shape(x)}")
-    return _st.matrix_transpose(x)
+    try:
+        return _st.matrix_transpose(x)
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "matrix_transpose", _st.matrix_transpose, (x,))
 
 
 def squeeze(a, /, axis=None):
@@ -577,7 +609,11 @@ def squeeze(a, /, axis=None):
             if shape[i] != 1:
                 raise ShapeError(f"squeeze: cannot select an axis to squeeze out which has "
                                  f"size not equal to one (axis {i} of shape {shape})")
-    return _st.reshape(a, tuple(d for i, d in enumerate(shape) if i not in axes))
+    new = tuple(d for i, d in enumerate(shape) if i not in axes)
+    try:
+        return _st.reshape(a, new)
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "squeeze", lambda w: _st.reshape(w, new), (a,))
 
 
 def expand_dims(a, /, axis=0):
@@ -592,13 +628,20 @@ def expand_dims(a, /, axis=0):
     if len(set(axes)) != len(axes):
         raise ShapeError(f"expand_dims: repeated axis in {tuple(axes)}")
     it = iter(shape)
-    return _st.reshape(a, tuple(1 if i in axes else next(it) for i in range(nd)))
+    new = tuple(1 if i in axes else next(it) for i in range(nd))
+    try:
+        return _st.reshape(a, new)
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "expand_dims", lambda w: _st.reshape(w, new), (a,))
 
 
 def concat(arrays, /, *, axis=0):
     """Join arrays along an existing axis (``axis=None`` flattens them first)."""
     arrays = [_as_operand(a) for a in arrays]
-    arrays, _ = _promote_arrays(arrays)
+    try:
+        arrays, _ = _promote_arrays(arrays)
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "concat", lambda *ws: concat(ws, axis=axis), arrays)
     if axis is None:
         arrays = [_st.reshape(a, (math.prod(_shape(a)),)) for a in arrays]
         axis = 0
@@ -627,7 +670,10 @@ def flip(x, /, axis=None):
     """Reverse the order of elements along ``axis`` (all axes by default)."""
     x = _as_operand(x)
     axes = _normalize_axes(axis, len(_shape(x)))
-    return _st.flip(x, axes) if axes else x
+    try:
+        return _st.flip(x, axes) if axes else x
+    except UnsupportedBackendError as e:
+        return _typed_keys(e, "flip", lambda w: _st.flip(w, axes), (x,))
 
 
 def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
@@ -727,9 +773,19 @@ def _basic_index(shape, key):
 
 def astype(x, dtype, /, *, copy=True, device=None):
     """Cast to ``dtype`` (a functrans dtype, a name or a native dtype)."""
-    d = _dt.as_dtype(dtype)
-    x = _as_operand(x)
-    if _dtype(x) is d:
+    try:
+        d = _dt.as_dtype(dtype)
+        x = _as_operand(x)
+        if _dtype(x) is d:
+            return x
+    except TypeError:  # (UnsupportedBackendError too) typed keys: only to their own dtype
+        kd = getattr(x, "dtype", None)
+        if not isinstance(dtype, _dt.KeyDType) and not isinstance(kd, _dt.KeyDType):
+            raise
+        if kd is not dtype:
+            raise TypeError(f"astype: typed keys (dtype key<fry>) cannot be cast from or to "
+                            f"other dtypes (got {kd} to {dtype!r}); functrans.random.key_data "
+                            f"and wrap_key_data convert them to and from uint32 data") from None
         return x
     return _st.convert_element_type(x, d)
 
@@ -749,7 +805,18 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
         if dtype is None and _contains_float(obj):
             dtype = _dt.float64
         return _default_backend().asarray(obj, dtype=dtype, device=device)
-    b = backend_of(obj)
+    try:
+        b = backend_of(obj)
+    except UnsupportedBackendError:
+        if not isinstance(getattr(obj, "dtype", None), _dt.KeyDType):
+            raise
+        if dtype is not None and dtype is not obj.dtype:
+            raise TypeError(f"asarray: typed keys (dtype key<fry>) cannot be cast to "
+                            f"{dtype!r}; functrans.random.key_data gives their uint32 data")
+        if device is not None and device != obj.device:
+            raise BackendMismatchError(f"asarray: typed keys on device {obj.device!r} cannot "
+                                       f"be moved to {device!r} implicitly")
+        return obj.copy() if copy else obj
     if device is not None:
         db = _backend_of_device(device)
         if db is not None and db is not b:

@@ -19,7 +19,7 @@ import numpy as _np  # dtype rules and concrete *index* values only, never the d
 from .. import dtypes as _dt
 from ..backends import backend_of
 from ..core import Tracer
-from ..errors import ShapeError
+from ..errors import ShapeError, UnsupportedBackendError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _dtype, _first_array, _normalize_axis, _shape,
@@ -233,7 +233,13 @@ def concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind")
         raise ValueError("concatenate: need at least one array to concatenate")
     if axis is not None and builtins.any(_nd(a) == 0 for a in arrays):
         raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated")
-    arrays = _join_cast(arrays, dtype, casting, "concatenate")
+    try:
+        arrays = _join_cast(arrays, dtype, casting, "concatenate")
+    except UnsupportedBackendError as e:  # typed keys (functrans.random's): on their words
+        from ._base import _typed_keys
+        if dtype is not None and not isinstance(dtype, _dt.KeyDType):
+            raise TypeError(f"concatenate: typed keys cannot be cast to {dtype!r}") from None
+        return _typed_keys(e, "concatenate", lambda *ws: concat(ws, axis=axis), arrays)
     if axis is not None:
         nd = _nd(arrays[0])
         for a in arrays[1:]:
