@@ -89,3 +89,11 @@ def test_pmean_of_integers_is_the_float_of_their_width():
         out = ft.vmap(lambda x: lax.pmean(x, "i"), axis_name="i")(np.arange(3).astype(dtype))
         assert out.dtype == want
         np.testing.assert_allclose(out, np.mean(np.arange(3).astype(dtype)))
+
+
+def test_torch_flip_of_unsigned_words():
+    torch = pytest.importorskip("torch")
+    words = torch.tensor([1, 2, 2 ** 32 - 1], dtype=torch.uint32)
+    out = fnp.flip(words)
+    assert out.dtype == torch.uint32
+    np.testing.assert_array_equal(out.numpy(), [2 ** 32 - 1, 2, 1])

@@ -77,7 +77,15 @@ def _gather(x, *idx):
     return _gather_impl(backend, x.view(signed), *idx).view(x.dtype)
 
 
+def _flip(x, axes):
+    signed = _SIGNED_VIEW.get(x.dtype)  # (no flip kernel for uint16/32/64 either)
+    if signed is None:
+        return torch.flip(x, axes)
+    return torch.flip(x.view(signed), axes).view(x.dtype)
+
+
 _IMPLS = {"gather": _gather,
+          "flip": _flip,
           "reduce_sum": _accumulation("sum", "axes"),
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
