@@ -342,30 +342,33 @@ class ufunc:
                                       f"(arrays are not changed in place); pass "
                                       f"inplace=False and use the result")
         a = fnp.asarray(a)
-        dev = fnp.device(a)
-        idx = (fnp.asarray(indices, device=dev) if isinstance(indices, (list, tuple, int))
-               else fnp.asarray(indices))
         if b is None:
             if self.nin != 1:
                 raise TypeError(f"{self.__name__}.at needs the second operand b")
         else:
             self._binary("at")
-        flat_idx = fnp.reshape(idx, (-1,))
-        n = flat_idx.shape[0]
-        rows = tuple(a.shape[1:])  # what one index selects
-        if b is not None and type(b) in (int, float, complex, bool):  # made on a's device
-            b = fnp.full((), b, dtype=a.dtype, device=dev)
-        bs = None if b is None else fnp.reshape(
-            fnp.broadcast_to(fnp.asarray(b), tuple(idx.shape) + rows), (n,) + rows)
+        from ._indexing import _getitem, _setitem
         from ..control_flow import fori_loop
+        shape = tuple(a.shape)
+        size = 1
+        for d in shape:
+            size *= d
+        # the flat positions ``a[indices]`` selects (any NumPy index: an int, a slice, an
+        # array, a tuple of them), then one position at a time, in order
+        pos = _getitem(fnp.reshape(fnp.arange(size, device=fnp.device(a)), shape), indices)
+        p = fnp.reshape(pos, (-1,))
+        n = p.shape[0]
+        if b is not None and type(b) in (int, float, complex, bool):  # made on a's device
+            b = fnp.full((), b, dtype=a.dtype, device=fnp.device(a))
+        bs = None if b is None else fnp.reshape(
+            fnp.broadcast_to(fnp.asarray(b), tuple(pos.shape)), (n,))
 
         def body(k, x):  # (take: k is traced under jit, and the arrays may be plain)
-            i = fnp.take(flat_idx, k, axis=0)
+            i = fnp.take(p, k, axis=0)
             here = fnp.take(x, i, axis=0)
             new = self(here) if bs is None else self(here, fnp.take(bs, k, axis=0))
-            from ._indexing import _setitem
-            return _setitem(x, (i, Ellipsis), new)
-        return fori_loop(0, n, body, a)
+            return _setitem(x, i, new)
+        return fnp.reshape(fori_loop(0, n, body, fnp.reshape(a, (size,))), shape)
 
     def reduceat(self, a, indices, axis=0, dtype=None, out=None):
         """NumPy's ``reduceat``: the fold of ``a[indices[i]:indices[i+1]]`` along ``axis`` for
@@ -382,8 +385,13 @@ class ufunc:
         except (TypeError, ConcretizationError):
             raise ConcretizationError(f"{self.__name__}.reduceat: indices must be concrete "
                                       f"(they decide the segments' lengths)") from None
+        if axis is None:
+            raise ValueError(f"{self.__name__}.reduceat: axis must be an int (one axis), "
+                             f"as in NumPy; got None")
         x = fnp.moveaxis(a, axis, 0)
         n = x.shape[0]
+        if not idx:  # (NumPy's: an empty result along the axis)
+            return fnp.moveaxis(x[:0, ...], 0, axis)
         parts = []
         for j, i in enumerate(idx):
             if not 0 <= i < n:

@@ -1,0 +1,104 @@
+"""Review of session 15's later additions (ufunc/frompyfunc methods, scipy.stats tails,
+scipy.signal's Welch estimates): regressions for the problems found, each against a
+NumPy/SciPy reference."""
+
+import numpy as np
+import pytest
+import scipy.signal
+import scipy.stats
+
+import functrans as ft
+import functrans.numpy as fnp
+import functrans.scipy.signal as fsig
+import functrans.scipy.stats as fstats
+
+
+def _affine(x, y):
+    return x * y + 1.0
+
+
+def _at_reference(a, index, b):
+    """NumPy's unbuffered ``a[index] = f(a[index], b)``, one element at a time."""
+    a = a.copy()
+    pos = np.arange(a.size).reshape(a.shape)[index].reshape(-1)
+    vals = np.broadcast_to(b, np.shape(pos)).reshape(-1) if np.ndim(b) else [b] * pos.size
+    flat = a.reshape(-1)
+    for p, v in zip(pos, vals):
+        flat[p] = _affine(flat[p], v)
+    return flat.reshape(a.shape)
+
+
+# -- functrans.numpy.ufunc.at / reduceat ---------------------------------------------------------
+
+
+def test_ufunc_at_takes_a_tuple_of_index_arrays(backend):
+    # A tuple (rows, cols) was stacked into one 2-d index of the first axis: in range, a
+    # silently different update (JAX and NumPy index one element per pair).
+    u = fnp.frompyfunc(_affine, 2, 1)
+    a = np.arange(9.0).reshape(3, 3)
+    rows, cols = np.array([0, 2, 0, -1]), np.array([1, 2, 1, 0])
+    b = np.array([2.0, 3.0, 4.0, 5.0])
+    out = u.at(backend.asarray(a), (backend.asarray(rows, "int64"), backend.asarray(cols, "int64")),
+               backend.asarray(b), inplace=False)
+    assert backend.is_own(out)
+    np.testing.assert_allclose(backend.to_numpy(out), _at_reference(a, (rows, cols), b))
+    # a slice, and under jit with traced indices
+    np.testing.assert_allclose(backend.to_numpy(u.at(backend.asarray(a), slice(1, 3), 2.0)),
+                               _at_reference(a, slice(1, 3), 2.0))
+    got = ft.jit(lambda a, i, j: u.at(a, (i, j), 2.0))(backend.asarray(a), backend.asarray(rows, "int64"),
+                                                        backend.asarray(cols, "int64"))
+    np.testing.assert_allclose(backend.to_numpy(got), _at_reference(a, (rows, cols), 2.0))
+
+
+def test_ufunc_at_derivative_with_tuple_indices():
+    u = fnp.frompyfunc(_affine, 2, 1)
+    rows, cols = np.array([0, 0, 1]), np.array([1, 1, 0])
+    g = ft.grad(lambda a: fnp.sum(u.at(a, (rows, cols), 3.0) ** 2))(np.arange(4.0).reshape(2, 2))
+    # a[0, 1] -> 3 (3 a + 1) + 1 = 9 a + 4; a[1, 0] -> 3 a + 1; others unchanged
+    a = np.arange(4.0).reshape(2, 2)
+    want = 2 * np.array([[a[0, 0], 9 * (9 * a[0, 1] + 4)], [3 * (3 * a[1, 0] + 1), a[1, 1]]])
+    np.testing.assert_allclose(np.asarray(g), want)
+
+
+def test_ufunc_reduceat_empty_indices_and_axis_none():
+    u = fnp.frompyfunc(_affine, 2, 1)
+    a = np.ones((2, 3))
+    out = u.reduceat(a, [], axis=1)
+    assert tuple(out.shape) == np.add.reduceat(a, [], axis=1).shape == (2, 0)
+    with pytest.raises(ValueError, match="axis"):
+        u.reduceat(a, [0, 1], axis=None)
+
+
+# -- scipy.stats.beta: survival function and log-CDF at a tiny x --------------------------------
+
+
+def test_beta_tails_at_a_tiny_x(backend):
+    # 1 - 1e-20 rounds to 1: sf(1e-20, 0.01, 20) was 1 (SciPy: 0.346) and logcdf -inf
+    # (SciPy: -0.425); logcdf(1e-10) had lost 8 digits.
+    x = np.array([1e-30, 1e-20, 1e-10, 0.3, 0.999])
+    for method in ("sf", "logsf", "logcdf"):
+        got = getattr(fstats.beta, method)(backend.asarray(x), 0.01, 20.0)
+        assert backend.is_own(got)
+        np.testing.assert_allclose(backend.to_numpy(got),
+                                   getattr(scipy.stats.beta, method)(x, 0.01, 20.0),
+                                   rtol=1e-12, err_msg=method)
+    # and the derivatives there are finite (the density over the probability)
+    d = ft.grad(lambda z: fstats.beta.logsf(z, 0.01, 20.0))(backend.asarray(1e-20))
+    want = -scipy.stats.beta.pdf(1e-20, 0.01, 20.0) / scipy.stats.beta.sf(1e-20, 0.01, 20.0)
+    np.testing.assert_allclose(backend.to_numpy(d), want, rtol=1e-10)
+
+
+# -- scipy.signal.welch / csd: a callable detrend ------------------------------------------------
+
+
+def test_welch_callable_detrend_gets_each_segment():
+    # SciPy calls it once per segment (shape (..., nperseg)); all segments at once gave a
+    # function like ``s - mean(s)`` the mean over every segment.
+    x = np.random.default_rng(0).standard_normal((2, 48))
+    f, p = fsig.welch(x, nperseg=16, detrend=lambda s: s - fnp.mean(s))
+    f0, p0 = scipy.signal.welch(x, nperseg=16, detrend=lambda s: s - s.mean())
+    np.testing.assert_allclose(np.asarray(p), p0, rtol=1e-12, atol=1e-15)
+    # stft (SciPy's older helper) passes all segments at once, unchanged
+    z = fsig.stft(x[0], nperseg=16, detrend=lambda s: s - fnp.mean(s))[2]
+    z0 = scipy.signal.stft(x[0], nperseg=16, detrend=lambda s: s - s.mean())[2]
+    np.testing.assert_allclose(np.asarray(z), z0, rtol=1e-12, atol=1e-15)
