@@ -159,3 +159,33 @@ def test_builtin_at_of_booleans_at_traced_indices_keeps_bool():
     got = ft.jit(lambda a, i, b: fnp.left_shift.at(a, i, b, inplace=False))(a, i, b)
     assert np.asarray(got).dtype == np.bool_
     np.testing.assert_array_equal(np.asarray(got), want)
+
+
+# -- scipy.special.hyp2f1 (generic version): c a non-positive integer, a polynomial --------------
+
+
+def test_hyp2f1_polynomial_with_a_negative_integer_c(backend):
+    # The transformations (to 1 - x, Pfaff's) assume c is not a non-positive integer: the
+    # generic version gave 0, or other wrong values, for these polynomials (torch,
+    # array-api-strict); the values are the terms up to the first zero (SciPy, mpmath).
+    import scipy.special
+
+    import functrans.scipy.special as fsp
+    a = np.array([7.6364562436003744, -3.0, 1.75, -4.0, -2.0, 2.5])
+    b = np.array([-2.0, 2.0, -4.0, -0.0, 3.0, -4.0])
+    c = np.array([-7.0, -4.0, -5.0, -1.0, -4.0, -7.0])
+    x = np.array([-1.03, -2.07, 0.91, -4.83, -0.5, 0.6])
+    def terms(a, b, c, x):  # the terminating sum, m the integer among a, b that is >= c
+        m, p = (a, b) if (a <= 0 and a == int(a) and a >= c and (a >= b or b > 0
+                                                                   or b != int(b) or b < c)) else (b, a)
+        total, term = 1.0, 1.0
+        for k in range(int(-m)):
+            term *= (m + k) * (p + k) / ((c + k) * (k + 1.0)) * x
+            total += term
+        return total
+    want = np.array([terms(*v) for v in zip(a, b, c, x)])
+    np.testing.assert_allclose(want, scipy.special.hyp2f1(a, b, c, x),
+                               rtol=1e-12)
+    got = fsp.hyp2f1(*(backend.asarray(v) for v in (a, b, c, x)))
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-12)
