@@ -189,3 +189,14 @@ def test_hyp2f1_polynomial_with_a_negative_integer_c(backend):
     got = fsp.hyp2f1(*(backend.asarray(v) for v in (a, b, c, x)))
     assert backend.is_own(got)
     np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-12)
+
+
+def test_hyp2f1_derivative_of_the_constant_polynomial(backend):
+    # a = 0 (or b = 0) with c a negative integer: 2F1 = 1, slope 0; the slope a b / c
+    # 2F1(a + 1, b + 1; c + 1; x) multiplied 0 by SciPy's inf at that pole (nan on NumPy).
+    import functrans.scipy.special as fsp
+    for a, want in ((0.0, 0.0), (-0.0, 0.0), (-2.0, 2.5)):  # (-2, 3; -4; x) = 1 + 1.5x + x^2
+        g = ft.grad(lambda x: fsp.hyp2f1(backend.asarray(a), backend.asarray(3.0),
+                                         backend.asarray(-4.0), x))(backend.asarray(0.5))
+        assert backend.is_own(g)
+        np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-13)
