@@ -200,3 +200,21 @@ def test_hyp2f1_derivative_of_the_constant_polynomial(backend):
                                          backend.asarray(-4.0), x))(backend.asarray(0.5))
         assert backend.is_own(g)
         np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-13)
+
+
+def test_ufunc_reduce_over_a_tuple_of_axes():
+    # A tuple axis raised "'<=' not supported between 'int' and 'tuple'"; NumPy folds over
+    # several axes (C order) where the ufunc has an identity, else refuses.
+    def f(x, y):
+        return x * 0.5 + y * y - 1.0
+    u = fnp.frompyfunc(f, 2, 1, identity=0)
+    ref = np.frompyfunc(f, 2, 1, identity=0)
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    for axis in ((0, 2), (-1,)):
+        for keepdims in (False, True):
+            want = np.asarray(ref.reduce(a, axis=axis, keepdims=keepdims), dtype=float)
+            got = np.asarray(u.reduce(a, axis=axis, keepdims=keepdims))
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-13)
+    with pytest.raises(ValueError, match="reorderable"):
+        fnp.frompyfunc(f, 2, 1).reduce(a, axis=(0, 1))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import functools
 import math
 import re
@@ -272,13 +274,28 @@ class ufunc:
                                       f"supported")
         a = fnp.asarray(a) if dtype is None else fnp.asarray(a, dtype=dtype)
         nd = len(a.shape)
-        if axis is None:
+        axes = None
+        if isinstance(axis, tuple):
+            axes = tuple(sorted(operator.index(v) % nd if -nd <= operator.index(v) < nd
+                                else _axis_error(self.__name__, v, nd) for v in axis))
+            if len(set(axes)) != len(axes):
+                raise ValueError(f"{self.__name__}.reduce: duplicate value in axis {axis}")
+            if len(axes) > 1 and self.identity is None:
+                raise ValueError(f"{self.__name__}.reduce: without an identity the fold is "
+                                 f"not reorderable, so at most one axis may be given (as "
+                                 f"NumPy); got {axis}")
+            if len(axes) == 1:
+                axis, axes = axes[0], None
+        if axes is not None:  # several axes (or none): one fold over them, in C order
+            rest = tuple(d for i, d in enumerate(a.shape) if i not in axes)
+            x = fnp.reshape(fnp.moveaxis(a, axes, tuple(range(len(axes)))), (-1,) + rest)
+            ax = None
+        elif axis is None:
             x = fnp.reshape(a, (-1,))
             ax = 0
         else:
             if not -nd <= axis < nd:
-                raise ValueError(f"{self.__name__}.reduce: axis {axis} is out of range for "
-                                 f"{nd} dimension(s)")
+                _axis_error(self.__name__, axis, nd)
             ax = axis % nd
             x = fnp.moveaxis(a, ax, 0)
         start = initial if initial is not None else None
@@ -293,6 +310,9 @@ class ufunc:
             first = x[0, ...] if start is None else self(start, x[0, ...])
             res = scan(lambda c, v: (self(c, v), None), first, x[1:, ...])[0]
         if keepdims:
+            if axes is not None:
+                return fnp.reshape(res, tuple(1 if i in axes else d
+                                              for i, d in enumerate(a.shape)))
             if axis is None:
                 return fnp.reshape(res, (1,) * nd)
             res = fnp.expand_dims(res, axis=ax)
@@ -400,6 +420,10 @@ class ufunc:
             stop = idx[j + 1] if j + 1 < len(idx) else n
             parts.append(self.reduce(x[i:stop, ...], axis=0) if stop > i else x[i, ...])
         return fnp.moveaxis(fnp.stack(parts), 0, axis)
+
+
+def _axis_error(name, axis, nd):
+    raise ValueError(f"{name}.reduce: axis {axis} is out of range for {nd} dimension(s)")
 
 
 def frompyfunc(func, /, nin, nout, *, identity=None):
