@@ -1058,7 +1058,8 @@ class _Beta(_Shaped):
     _safe_shape = 1.0
     _notes = "``a > 0`` and ``b > 0``, else nan; 0 outside ``[loc, loc + scale]``."
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
-    _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf); the log methods "
+    _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf, or ``1 - cdf`` "
+                  "where rounding ``1 - x`` would move it more: a tiny ``x``); the log methods "
                   "are their logarithms (``log1p`` of minus the complement near 1), and where "
                   "the probability underflows the log of its power series (``a log x + b "
                   "log(1 - x) - log(a B(a, b)) + log 2F1(a + b, 1; a + 1; x)``, where its "
