@@ -1070,8 +1070,38 @@ def hyp2f1(backend, a, b, c, x, /):
         gauss = xp.where(pos, gauss, sign * math.inf)
         f = xp.where(at1, gauss, f)
         cond = xp.where(at1, zero, cond)
+    # c a non-positive integer (the namespace passes it only for a polynomial: a or b a
+    # non-positive integer >= c): the terms up to the first zero, at any x (the
+    # transformations above assume c is not such an integer)
+    cpole = (c <= 0.0) & (c == xp.floor(c))
+    if bool(xp.any(cpole)):
+        f_p = _terminating_2f1(xp, a, b, c, x, cpole)
+        f, cond = xp.where(cpole, f_p, f), xp.where(cpole, zero, cond)
     bad = (cond > _HYP_COND) | ((x > 1.0) & ~poly)
     return xp.where(bad, xp.full_like(f, math.nan), f)
+
+
+def _terminating_2f1(xp, a, b, c, x, where):
+    """sum_{k <= n} (m)_k (p)_k / ((c)_k k!) x^k where ``where``: m = the non-positive
+    integer among a, b that is >= c (the larger if both), n = -m, p the other parameter
+    (no (c)_k is zero before the sum ends, as c <= m)."""
+    def ends(v):
+        return (v <= 0.0) & (v == xp.floor(v)) & (v >= c) & where
+    ta, tb = ends(a), ends(b)
+    use_a = ta & (~tb | (a >= b))
+    m = xp.where(use_a, a, xp.where(tb, b, xp.zeros_like(a)))
+    p = xp.where(use_a, b, a)
+    cs = xp.where(where, c, -xp.ones_like(c) * 1e300)  # (a stand-in away from a zero)
+    n = -m
+    degree = int(xp.max(xp.where(where, n, xp.zeros_like(n))))
+    term = xp.ones_like(x)
+    total = term
+    for k in range(degree):
+        live = n > float(k)
+        ratio = (m + k) * (p + k) / ((xp.where(live, cs, -xp.ones_like(cs)) + k) * (k + 1.0))
+        term = xp.where(live, term * ratio * x, xp.zeros_like(term))
+        total = total + term
+    return total
 
 # -- special15b: the Bessel function of the first kind J_v ------------------------------------
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import functools
 import math
 import re
@@ -272,13 +274,28 @@ class ufunc:
                                       f"supported")
         a = fnp.asarray(a) if dtype is None else fnp.asarray(a, dtype=dtype)
         nd = len(a.shape)
-        if axis is None:
+        axes = None
+        if isinstance(axis, tuple):
+            axes = tuple(sorted(operator.index(v) % nd if -nd <= operator.index(v) < nd
+                                else _axis_error(self.__name__, v, nd) for v in axis))
+            if len(set(axes)) != len(axes):
+                raise ValueError(f"{self.__name__}.reduce: duplicate value in axis {axis}")
+            if len(axes) > 1 and self.identity is None:
+                raise ValueError(f"{self.__name__}.reduce: without an identity the fold is "
+                                 f"not reorderable, so at most one axis may be given (as "
+                                 f"NumPy); got {axis}")
+            if len(axes) == 1:
+                axis, axes = axes[0], None
+        if axes is not None:  # several axes (or none): one fold over them, in C order
+            rest = tuple(d for i, d in enumerate(a.shape) if i not in axes)
+            x = fnp.reshape(fnp.moveaxis(a, axes, tuple(range(len(axes)))), (-1,) + rest)
+            ax = None
+        elif axis is None:
             x = fnp.reshape(a, (-1,))
             ax = 0
         else:
             if not -nd <= axis < nd:
-                raise ValueError(f"{self.__name__}.reduce: axis {axis} is out of range for "
-                                 f"{nd} dimension(s)")
+                _axis_error(self.__name__, axis, nd)
             ax = axis % nd
             x = fnp.moveaxis(a, ax, 0)
         start = initial if initial is not None else None
@@ -293,6 +310,9 @@ class ufunc:
             first = x[0, ...] if start is None else self(start, x[0, ...])
             res = scan(lambda c, v: (self(c, v), None), first, x[1:, ...])[0]
         if keepdims:
+            if axes is not None:
+                return fnp.reshape(res, tuple(1 if i in axes else d
+                                              for i, d in enumerate(a.shape)))
             if axis is None:
                 return fnp.reshape(res, (1,) * nd)
             res = fnp.expand_dims(res, axis=ax)
@@ -342,30 +362,33 @@ class ufunc:
                                       f"(arrays are not changed in place); pass "
                                       f"inplace=False and use the result")
         a = fnp.asarray(a)
-        dev = fnp.device(a)
-        idx = (fnp.asarray(indices, device=dev) if isinstance(indices, (list, tuple, int))
-               else fnp.asarray(indices))
         if b is None:
             if self.nin != 1:
                 raise TypeError(f"{self.__name__}.at needs the second operand b")
         else:
             self._binary("at")
-        flat_idx = fnp.reshape(idx, (-1,))
-        n = flat_idx.shape[0]
-        rows = tuple(a.shape[1:])  # what one index selects
-        if b is not None and type(b) in (int, float, complex, bool):  # made on a's device
-            b = fnp.full((), b, dtype=a.dtype, device=dev)
-        bs = None if b is None else fnp.reshape(
-            fnp.broadcast_to(fnp.asarray(b), tuple(idx.shape) + rows), (n,) + rows)
+        from ._indexing import _getitem, _setitem
         from ..control_flow import fori_loop
+        shape = tuple(a.shape)
+        size = 1
+        for d in shape:
+            size *= d
+        # the flat positions ``a[indices]`` selects (any NumPy index: an int, a slice, an
+        # array, a tuple of them), then one position at a time, in order
+        pos = _getitem(fnp.reshape(fnp.arange(size, device=fnp.device(a)), shape), indices)
+        p = fnp.reshape(pos, (-1,))
+        n = p.shape[0]
+        if b is not None and type(b) in (int, float, complex, bool):  # made on a's device
+            b = fnp.full((), b, dtype=a.dtype, device=fnp.device(a))
+        bs = None if b is None else fnp.reshape(
+            fnp.broadcast_to(fnp.asarray(b), tuple(pos.shape)), (n,))
 
         def body(k, x):  # (take: k is traced under jit, and the arrays may be plain)
-            i = fnp.take(flat_idx, k, axis=0)
+            i = fnp.take(p, k, axis=0)
             here = fnp.take(x, i, axis=0)
             new = self(here) if bs is None else self(here, fnp.take(bs, k, axis=0))
-            from ._indexing import _setitem
-            return _setitem(x, (i, Ellipsis), new)
-        return fori_loop(0, n, body, a)
+            return _setitem(x, i, new)
+        return fnp.reshape(fori_loop(0, n, body, fnp.reshape(a, (size,))), shape)
 
     def reduceat(self, a, indices, axis=0, dtype=None, out=None):
         """NumPy's ``reduceat``: the fold of ``a[indices[i]:indices[i+1]]`` along ``axis`` for
@@ -382,8 +405,13 @@ class ufunc:
         except (TypeError, ConcretizationError):
             raise ConcretizationError(f"{self.__name__}.reduceat: indices must be concrete "
                                       f"(they decide the segments' lengths)") from None
+        if axis is None:
+            raise ValueError(f"{self.__name__}.reduceat: axis must be an int (one axis), "
+                             f"as in NumPy; got None")
         x = fnp.moveaxis(a, axis, 0)
         n = x.shape[0]
+        if not idx:  # (NumPy's: an empty result along the axis)
+            return fnp.moveaxis(x[:0, ...], 0, axis)
         parts = []
         for j, i in enumerate(idx):
             if not 0 <= i < n:
@@ -392,6 +420,10 @@ class ufunc:
             stop = idx[j + 1] if j + 1 < len(idx) else n
             parts.append(self.reduce(x[i:stop, ...], axis=0) if stop > i else x[i, ...])
         return fnp.moveaxis(fnp.stack(parts), 0, axis)
+
+
+def _axis_error(name, axis, nd):
+    raise ValueError(f"{name}.reduce: axis {axis} is out of range for {nd} dimension(s)")
 
 
 def frompyfunc(func, /, nin, nout, *, identity=None):

@@ -608,7 +608,11 @@ def _hyp2f1_jvp(primals, tangents):
     out = hyp2f1(a, b, c, x)
     if tx is None:
         return out, None
-    slope = mul(div(mul(a, b), c), hyp2f1(add(a, 1.0), add(b, 1.0), add(c, 1.0), x))
+    # (a b = 0: the constant 1, slope 0; the shifted function there may be a pole's inf)
+    flat = eq(mul(a, b), 0.0)
+    shifted = hyp2f1(select(flat, 1.0, add(a, 1.0)), select(flat, 1.0, add(b, 1.0)),
+                     select(flat, 1.0, add(c, 1.0)), select(flat, 0.0, x))
+    slope = select(flat, 0.0, mul(div(mul(a, b), c), shifted))
     return out, mul(tx, slope)
 
 

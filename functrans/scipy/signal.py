@@ -501,11 +501,17 @@ def _real_of(dtype):
     return "float32" if dtype == "complex64" else "float64"
 
 
-def _detrend_func(detrend_, name):
+def _detrend_func(detrend_, name, each=False):
+    """The detrending of the segments (``(..., nseg, nperseg)``); a callable ``detrend_``
+    gets each segment (``each``: SciPy's welch/csd) or all of them at once (its stft)."""
     if detrend_ is False or detrend_ is None:
         return lambda d: d
-    if callable(detrend_):
+    if callable(detrend_) and not each:
         return detrend_
+    if callable(detrend_):
+        def per_segment(d):  # (d: (..., nseg, nperseg)) called on each segment, as SciPy
+            return fnp.stack([detrend_(d[..., k, :]) for k in range(d.shape[-2])], axis=-2)
+        return per_segment
     if detrend_ in ("constant", "c", "linear", "l"):
         return lambda d: detrend(d, axis=-1, type=detrend_)
     raise ValueError(f"{name}: detrend must be 'constant', 'linear', False or a callable; got "
@@ -549,7 +555,8 @@ def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=
     (float64, of the input's library) and the spectra with the frequencies on ``axis``.
     ``window``: 'hann' (the default, periodic), 'hamming', 'blackman', 'boxcar' (SciPy's
     names, aliases and '_periodic'/'_symmetric' suffixes) or an array; ``detrend``
-    'constant', 'linear', False or a callable of the segments (last axis). Differences:
+    'constant', 'linear', False or a callable, called on each segment (shape
+    ``(..., nperseg)``) as SciPy's. Differences:
     computed in float64 (complex128) and cast to SciPy's dtype (complex64 for float32
     input); a complex ``y`` also gives two-sided spectra; other window names and windows
     with parameters raise ValueError. Differentiable in ``x``, ``y`` and an array
@@ -598,7 +605,7 @@ def _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend_, return_onesided, s
     pads = [(0, 0)] * (ym.ndim - 1)
     if ym.shape[-1] < n:
         ym = fnp.pad(ym, pads + [(0, n - ym.shape[-1])])
-    dfun = _detrend_func(detrend_, name)
+    dfun = _detrend_func(detrend_, name, each=True)
     fx = _segments_fft(xm, win, nperseg, nstep, nfft, dfun, onesided)
     fy = fx if same else _segments_fft(ym, win, nperseg, nstep, nfft, dfun, onesided)
     wsum = fnp.sum(win) if scaling == "spectrum" else None

@@ -681,12 +681,15 @@ def _log_gammaincc(a, x):
     return _log_prob(q, p, fnp.add(lead, fnp.log(frac)), tail)
 
 
-def _log_betainc(a, b, x, y):
-    """``log I_x(a, b)`` (the regularized incomplete beta function) with ``y = 1 - x``
-    given exactly, accurate where ``I`` underflows: ``a log x + b log y - log a -
+def _log_betainc(a, b, x, y, p=None, q=None):
+    """``log I_x(a, b)`` (the regularized incomplete beta function) with ``y = 1 - x``,
+    accurate where ``I`` underflows: ``a log x + b log y - log a -
     betaln(a, b) + log(1 + sum_n prod_k (a + b + k) x / (a + 1 + k))`` where each ratio
-    is at most 0.3, else ``log(I)`` (``log1p`` of minus the complement near 1)."""
-    p, q = _special.betainc(a, b, x), _special.betainc(b, a, y)
+    is at most 0.3, else ``log(I)`` (``log1p`` of minus the complement near 1). ``p`` and
+    ``q`` (``I_x(a, b)`` and its complement) may be given where the caller computes them
+    more accurately (``y`` rounded: ``1 - x`` for a tiny ``x`` is 1)."""
+    p = _special.betainc(a, b, x) if p is None else p
+    q = _special.betainc(b, a, y) if q is None else q
     bound = fnp.multiply(x, fnp.maximum(fnp.divide(fnp.add(a, b), a + 1.0), 1.0))
     tail = fnp.logical_and(p < _TINY, bound <= 0.3)
     # (elsewhere a stand-in inside the series' domain, without a derivative: the tangent of
@@ -1055,7 +1058,8 @@ class _Beta(_Shaped):
     _safe_shape = 1.0
     _notes = "``a > 0`` and ``b > 0``, else nan; 0 outside ``[loc, loc + scale]``."
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
-    _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf); the log methods "
+    _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf, or ``1 - cdf`` "
+                  "where rounding ``1 - x`` would move it more: a tiny ``x``); the log methods "
                   "are their logarithms (``log1p`` of minus the complement near 1), and where "
                   "the probability underflows the log of its power series (``a log x + b "
                   "log(1 - x) - log(a B(a, b)) + log 2F1(a + b, 1; a + 1; x)``, where its "
@@ -1085,13 +1089,24 @@ class _Beta(_Shaped):
         return _special.betainc(a, b, z)
 
     def _sf(self, z, a, b):
-        return _special.betainc(b, a, 1.0 - z)
+        # betainc(b, a, 1 - z), except where rounding 1 - z moved it by more than the
+        # rounding of 1 - cdf (a tiny z: 1 - 1e-20 is 1, and betainc(b, a, 1) = 1, while
+        # sf(1e-20, 0.01, 20) is 0.35)
+        y = 1.0 - z
+        moved = fnp.abs(fnp.stop_gradient(fnp.subtract(fnp.subtract(1.0, y), z)))
+        density = fnp.exp(fnp.stop_gradient(self._logpdf(fnp.where(moved > 0.0, z, 0.5),
+                                                         a, b)))
+        direct = fnp.less_equal(fnp.multiply(moved, density), 2.2e-16)
+        # (each branch at a stand-in where not taken: no nan tangent from an infinite
+        # density at the unused end)
+        return fnp.where(direct, _special.betainc(b, a, fnp.where(direct, y, 0.5)),
+                         1.0 - _special.betainc(a, b, fnp.where(direct, 0.5, z)))
 
     def _logcdf(self, z, a, b):
-        return _log_betainc(a, b, z, 1.0 - z)
+        return _log_betainc(a, b, z, 1.0 - z, q=self._sf(z, a, b))
 
     def _logsf(self, z, a, b):
-        return _log_betainc(b, a, 1.0 - z, z)
+        return _log_betainc(b, a, 1.0 - z, z, p=self._sf(z, a, b))
 
     def _logpdf(self, z, a, b):
         return fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),

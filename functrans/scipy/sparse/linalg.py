@@ -20,6 +20,7 @@ import operator
 
 from ... import numpy as fnp
 from ...control_flow import fori_loop, while_loop
+from ...custom import closure_convert
 from ...lax_ops import custom_linear_solve
 from ...numpy._indexing import _setitem
 from ...tree import ravel_pytree, tree_leaves, tree_map, tree_structure
@@ -80,7 +81,22 @@ def _setup(A, b, x0, M, maxiter, name, default_maxiter):
         maxiter = default_maxiter(size)
     else:
         maxiter = operator.index(maxiter)
-    return _operator(A, "A", name), b, x0, _operator(M, "M", name), maxiter, size
+    return _operator(A, "A", name), b, x0, _preconditioner(M, name, b), maxiter, size
+
+
+def _preconditioner(M, name, b):
+    """``M`` as a function whose constants have no derivatives: the solution does not
+    depend on the preconditioner (JAX's solves drop its tangents), and what a function
+    ``M`` closes over may be differentiated outside (an ``M`` built from the matrix being
+    differentiated): those values enter the solver as plain constants."""
+    if M is None or not callable(M):
+        return _operator(M if M is None or not hasattr(M, "shape") else
+                         fnp.stop_gradient(M), "M", name)
+    converted, consts = closure_convert(M, b)
+    if not consts:
+        return M
+    consts = [fnp.stop_gradient(c) for c in consts]
+    return lambda x: converted(x, *consts)
 
 
 def math_prod(shape):
