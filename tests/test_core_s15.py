@@ -97,3 +97,13 @@ def test_torch_flip_of_unsigned_words():
     out = fnp.flip(words)
     assert out.dtype == torch.uint32
     np.testing.assert_array_equal(out.numpy(), [2 ** 32 - 1, 2, 1])
+
+
+def test_builtin_reduceat_edges_as_numpy():
+    x = np.arange(8.0).reshape(2, 4)
+    np.testing.assert_array_equal(fnp.add.reduceat(x, [0, 3, 1], axis=1),
+                                  np.add.reduceat(x, [0, 3, 1], axis=1))
+    assert fnp.add.reduceat(np.arange(4.0), []).shape == np.add.reduceat(np.arange(4.0), []).shape
+    with pytest.raises(ValueError, match="axis must be an int"):
+        fnp.add.reduceat(x, [0], axis=None)
+    assert fnp.add.identity == 0 and fnp.multiply.identity == 1 and fnp.maximum.identity is None

@@ -149,9 +149,7 @@ def test_solver_with_a_traced_preconditioner_under_jit_and_grad():
     np.testing.assert_allclose(np.asarray(g), np.linalg.solve(a.T, np.ones(3)), rtol=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="builtin ufunc .at at traced indices (fori_loop path, "
-                   "functrans/numpy/_elementwise.py) keeps the op's promoted dtype: bool "
-                   "left_shift.at gives int8 values, NumPy casts back to bool")
+# (fixed in _elementwise.py: each result cast back to the array's dtype)
 def test_builtin_at_of_booleans_at_traced_indices_keeps_bool():
     a, b, i = np.array([True, False, True]), np.array([True, True]), np.array([0, 0])
     want = a.copy()

@@ -286,6 +286,35 @@ def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
 # -- NumPy's ufunc methods: add.reduce, multiply.outer, maximum.accumulate, add.at ... ----------
 
 
+def _reduceat(name, reduce_segment, a, indices, axis):
+    """NumPy's ``reduceat`` of ``a`` along ``axis`` with ``reduce_segment`` folding one
+    segment along its axis 0 (the built-in ufuncs and functrans.numpy.ufunc share it)."""
+    import numpy as _np
+    from ..errors import ConcretizationError
+    from ._base import stack
+    from ._manipulation import moveaxis
+    if axis is None:
+        raise ValueError(f"{name}.reduceat: axis must be an int (one axis), as in NumPy; got "
+                         f"None")
+    try:
+        idx = [int(i) for i in _np.asarray(indices).reshape(-1)]
+    except Exception:
+        raise ConcretizationError(f"{name}.reduceat: indices must be concrete (they decide "
+                                  f"the segments' lengths)") from None
+    x = moveaxis(a, axis, 0)
+    n = x.shape[0]
+    if not idx:  # (NumPy's: an empty result along the axis)
+        return moveaxis(x[:0, ...], 0, axis)
+    parts = []
+    for j, i in enumerate(idx):
+        if not 0 <= i < n:
+            raise IndexError(f"{name}.reduceat: index {i} is out of range for an axis of "
+                             f"length {n}")
+        stop = idx[j + 1] if j + 1 < len(idx) else n
+        parts.append(reduce_segment(x[i:stop, ...]) if stop > i else x[i, ...])
+    return moveaxis(stack(parts, axis=0), 0, axis)
+
+
 def _ufunc_methods(fn, reduction=None, cumulative=None):
     """Give the binary function ``fn`` NumPy's (and ``jax.numpy``'s) ufunc methods
     ``outer``, ``reduce``, ``accumulate`` and ``at``. ``reduction``/``cumulative``: the
@@ -458,9 +487,10 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
                 from ..control_flow import fori_loop
                 from ._indexing import take
 
-                def step(k, x):
+                def step(k, x):  # (each result cast back to a's dtype, as NumPy's at)
                     i = take(p, k, axis=0)
-                    return _setitem(x, i, fn(take(x, i, axis=0), take(vals, k, axis=0)))
+                    v = fn(take(x, i, axis=0), take(vals, k, axis=0))
+                    return _setitem(x, i, _st.convert_element_type(v, _dtype(x)))
                 new = fori_loop(0, p.shape[0], step, flat)
             elif name in ("maximum", "minimum") and len(ps):
                 new = _extremum_at(name, flat, ps, vals, a)
@@ -482,29 +512,11 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         """NumPy's ``reduceat``: ``reduce`` of ``a[indices[i]:indices[i+1]]`` along ``axis``
         for each ``i`` (just ``a[indices[i]]`` where ``indices[i] >= indices[i+1]``); the
         indices must be concrete (they decide the segments)."""
-        import numpy as _np
-        from ..errors import ConcretizationError
-        from ._base import stack
-        from ._manipulation import moveaxis
         if out is not None:
             raise NotImplementedError(f"{name}.reduceat: out= is not supported; use the "
                                       f"result")
-        x, ax = _moved(a, axis)
-        try:
-            idx = [int(i) for i in _np.asarray(indices).reshape(-1)]
-        except Exception:
-            raise ConcretizationError(f"{name}.reduceat: indices must be concrete (they "
-                                      f"decide the segments' lengths)") from None
-        n = x.shape[0]
-        parts = []
-        for j, i in enumerate(idx):
-            if not 0 <= i < n:
-                raise IndexError(f"{name}.reduceat: index {i} is out of range for an axis "
-                                 f"of length {n}")
-            stop = idx[j + 1] if j + 1 < len(idx) else n
-            parts.append(reduce_(x[i:stop, ...], axis=0, dtype=dtype) if stop > i
-                         else x[i, ...])
-        return moveaxis(stack(parts, axis=0), 0, ax)
+        return _reduceat(name, lambda seg: reduce_(seg, axis=0, dtype=dtype), _as_operand(a),
+                         indices, axis)
 
     fn.outer = outer
     fn.reduce = reduce_

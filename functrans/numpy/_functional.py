@@ -395,31 +395,13 @@ class ufunc:
         each ``i`` (just ``a[indices[i]]`` where ``indices[i] >= indices[i+1]``); the indices
         must be concrete."""
         from .. import numpy as fnp
-        import numpy as _np
         self._binary("reduceat")
         if self._reduceat is not None:
             return self._reduceat(a, indices, axis=axis, dtype=dtype, out=out)
+        from ._elementwise import _reduceat
         a = fnp.asarray(a) if dtype is None else fnp.asarray(a, dtype=dtype)
-        try:
-            idx = [int(i) for i in _np.asarray(indices).reshape(-1)]
-        except (TypeError, ConcretizationError):
-            raise ConcretizationError(f"{self.__name__}.reduceat: indices must be concrete "
-                                      f"(they decide the segments' lengths)") from None
-        if axis is None:
-            raise ValueError(f"{self.__name__}.reduceat: axis must be an int (one axis), "
-                             f"as in NumPy; got None")
-        x = fnp.moveaxis(a, axis, 0)
-        n = x.shape[0]
-        if not idx:  # (NumPy's: an empty result along the axis)
-            return fnp.moveaxis(x[:0, ...], 0, axis)
-        parts = []
-        for j, i in enumerate(idx):
-            if not 0 <= i < n:
-                raise IndexError(f"{self.__name__}.reduceat: index {i} is out of range for "
-                                 f"an axis of length {n}")
-            stop = idx[j + 1] if j + 1 < len(idx) else n
-            parts.append(self.reduce(x[i:stop, ...], axis=0) if stop > i else x[i, ...])
-        return fnp.moveaxis(fnp.stack(parts), 0, axis)
+        return _reduceat(self.__name__, lambda seg: self.reduce(seg, axis=0), a, indices,
+                         axis)
 
 
 def _axis_error(name, axis, nd):
