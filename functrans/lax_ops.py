@@ -1676,6 +1676,22 @@ class ScatterDimensionNumbers(_DimensionNumbers):
                "operand_batching_dims", "scatter_indices_batching_dims")
 
 
+def _batching_pairs(what, x, batch, dn, sib, indices):
+    """The operand batching axes paired with the axes ``sib`` of the indices (``batch``:
+    the indices' shape without its last axis), checked: distinct axes, equal sizes."""
+    if len(sib) != len(dn.operand_batching_dims) or len(set(sib)) != len(sib) or any(
+            not 0 <= b < len(batch) for b in sib):
+        raise TypeError(f"{what}: {indices}_batching_dims must pair the "
+                        f"operand_batching_dims with distinct axes of {indices} other "
+                        f"than its last; got {dn}.")
+    pairs = dict(zip(dn.operand_batching_dims, sib))
+    for d, b in pairs.items():
+        if x.shape[d] != batch[b]:
+            raise TypeError(f"{what}: operand batching axis {d} (size {x.shape[d]}) and "
+                            f"{indices} axis {b} (size {batch[b]}) must have one size.")
+    return pairs
+
+
 def _dnums(dn, cls, what):
     """``dn`` (ours, JAX's, or anything with the fields) as ``cls``."""
     if isinstance(dn, cls):
@@ -1835,17 +1851,8 @@ def gather(operand, start_indices, dimension_numbers, slice_sizes, *, unique_ind
     if len(kept) != len(dn.offset_dims):
         raise TypeError(f"{what}: offset_dims has {len(dn.offset_dims)} entries; the operand "
                         f"has {len(kept)} axes neither collapsed nor batching.")
-    sib = dn.start_indices_batching_dims
-    if len(sib) != len(dn.operand_batching_dims) or len(set(sib)) != len(sib) or any(
-            not 0 <= b < len(batch) for b in sib):
-        raise TypeError(f"{what}: start_indices_batching_dims must pair the "
-                        f"operand_batching_dims with distinct axes of start_indices other "
-                        f"than its last; got {dn}.")
-    pairs = dict(zip(dn.operand_batching_dims, sib))
-    for d, b in pairs.items():
-        if x.shape[d] != batch[b]:
-            raise TypeError(f"{what}: operand batching axis {d} (size {x.shape[d]}) and "
-                            f"start_indices axis {b} (size {batch[b]}) must have one size.")
+    pairs = _batching_pairs(what, x, batch, dn, dn.start_indices_batching_dims,
+                            "start_indices")
     window = [None] * nd
     for d, p in zip(kept, dn.offset_dims):
         window[d] = p
@@ -1910,17 +1917,8 @@ def _scatter(name, op, operand, scatter_indices, updates, dimension_numbers, mod
         raise TypeError(f"{what}: update_window_dims has {len(dn.update_window_dims)} "
                         f"entries; the operand has {len(kept)} axes neither inserted nor "
                         f"batching.")
-    sib = dn.scatter_indices_batching_dims
-    if len(sib) != len(dn.operand_batching_dims) or len(set(sib)) != len(sib) or any(
-            not 0 <= b < len(batch) for b in sib):
-        raise TypeError(f"{what}: scatter_indices_batching_dims must pair the "
-                        f"operand_batching_dims with distinct axes of scatter_indices other "
-                        f"than its last; got {dn}.")
-    pairs = dict(zip(dn.operand_batching_dims, sib))
-    for d, b in pairs.items():
-        if x.shape[d] != batch[b]:
-            raise TypeError(f"{what}: operand batching axis {d} (size {x.shape[d]}) and "
-                            f"scatter_indices axis {b} (size {batch[b]}) must have one size.")
+    pairs = _batching_pairs(what, x, batch, dn, dn.scatter_indices_batching_dims,
+                            "scatter_indices")
     batch_positions = [p for p in range(un) if p not in dn.update_window_dims]
     for p, s in zip(batch_positions, batch):
         if ushape[p] != s:
