@@ -1433,8 +1433,23 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
     def mv_at(cs):
         return lambda v: tree_unflatten(b_tree, list(graph(*tree_flatten(v)[0], *cs)))
 
-    def run(bl, cs):
+    def solved(bl, cs):
         return _call_solver(solve, mv_at(cs), b_tree, bl, has_aux)
+
+    def t_solved(xl, cs):  # the transposed problem, on vecmat (matvec is linear: at zeros)
+        _, pull = _vjp(lambda *v: list(graph(*v, *cs)), *[fnp.zeros_like(v) for v in xl])
+        vm = lambda u: tree_unflatten(b_tree, list(pull(tree_flatten(u)[0])))  # noqa: E731
+        return _call_solver(transpose_solve, vm, b_tree, xl, has_aux)[0], None
+
+    run = (lambda bl, cs, ex: solved(bl, cs))  # noqa: E731
+    t_run, extra, t_extra = None, [], []
+    if _staging_active():
+        # jit records the rules below and replays them, so the solvers may not close over its
+        # values (a preconditioner that is a jit argument): both solvers are staged here,
+        # what they close over becoming explicit inputs without derivatives, as in JAX.
+        run, extra = _solver_with_inputs(solved, b_leaves, consts, has_aux)
+        if transpose_solve is not None:
+            t_run, t_extra = _solver_with_inputs(t_solved, b_leaves, consts, False)
 
     def of_consts(x, cs, floats):
         def f(*fc):
@@ -1446,52 +1461,96 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
 
     if transpose_solve is None:  # forward mode solves again; reverse mode transposes solve
         @custom_jvp
-        def op(bl, cs):
-            return run(bl, cs)
+        def op(bl, cs, ex):
+            return run(bl, cs, ex)
 
         @op.defjvp
         def op_jvp(primals, tangents):
-            bl, cs = primals
-            dbl, dcs = tangents
-            x, aux = op(bl, cs)
+            bl, cs, ex = primals
+            dbl, dcs, _ = tangents
+            x, aux = op(bl, cs, ex)
             floats = _float_positions(cs)
             rhs = list(dbl)
             if floats:
                 _, da = _jvp(of_consts(x, cs, floats), tuple(cs[k] for k in floats),
                              tuple(dcs[k] for k in floats))
                 rhs = [fnp.subtract(r, d) for r, d in zip(rhs, da)]
-            dx, _ = run(rhs, cs)
+            dx, _ = run(rhs, cs, ex)
             return (x, aux), (dx, None if aux is None else _zero_tangents(aux))
-        return op(b_leaves, consts)
+        return op(b_leaves, consts, extra)
 
-    def fun(bl, cs):
-        return run(bl, cs)
+    def fun(bl, cs, ex, tex):
+        return run(bl, cs, ex)
 
-    def fwd(bl, cs):
-        x, aux = run(bl, cs)
-        return (x, aux), (x, cs)
+    def fwd(bl, cs, ex, tex):
+        x, aux = run(bl, cs, ex)
+        return (x, aux), (x, cs, ex, tex)
 
     def bwd(res, cts):
-        x, cs = res
+        x, cs, ex, tex = res
         xbar = [fnp.zeros_like(v) if c is None else c for c, v in zip(cts[0], x)]
         # vecmat, the transpose of matvec, as a graph of its own: the cotangent of b is the
         # linear solve with the solvers swapped (so that its derivatives are solves too)
         _, pull = _vjp(lambda *v: list(graph(*v, *cs)), *x)
         t_graph, t_consts = _closure_convert(lambda *u: list(pull(list(u))), xbar,
                                              "custom_linear_solve")
-        bbar, _ = _linear_solve(t_graph, t_consts, xbar, b_tree, transpose_solve, solve,
-                                False)
+        if t_run is None:  # (the aux values of the user's solvers are dropped here)
+            t_solve, b_solve = transpose_solve, solve
+            if has_aux:
+                t_solve = lambda mv, r: transpose_solve(mv, r)[0]  # noqa: E731
+                b_solve = lambda mv, r: solve(mv, r)[0]  # noqa: E731
+        else:  # the staged solvers, on their inputs saved here
+            def t_solve(mv, r):
+                return tree_unflatten(b_tree, t_run(tree_flatten(r)[0], cs, tex)[0])
+
+            def b_solve(mv, r):
+                return tree_unflatten(b_tree, run(tree_flatten(r)[0], cs, ex)[0])
+        bbar, _ = _linear_solve(t_graph, t_consts, xbar, b_tree, t_solve, b_solve, False)
         floats = _float_positions(cs)
         cbar = [None] * len(cs)
         if floats:
             _, pull_c = _vjp(of_consts(x, cs, floats), *[cs[k] for k in floats])
             for k, c in zip(floats, pull_c(bbar)):
                 cbar[k] = fnp.negative(c)
-        return bbar, cbar
+        return bbar, cbar, [None] * len(ex), [None] * len(tex)
 
     op = custom_vjp(fun)
     op.defvjp(fwd, bwd)
-    return op(b_leaves, consts)
+    return op(b_leaves, consts, extra, t_extra)
+
+
+def _staging_active():
+    """Whether a transform that records custom rules to replay them (jit, checkpoint) is in
+    the interpreter stack."""
+    from .checkpointing import _Staging
+    from .core import _current
+    interp = _current.get()
+    while interp is not None:
+        if isinstance(interp, _Staging):
+            return True
+        interp = interp.parent
+    return False
+
+
+def _solver_with_inputs(solved, b_leaves, consts, has_aux):
+    """``solved(bl, cs)`` staged once: ``(run, extra)`` with ``run(bl, cs, extra)`` giving the
+    same ``(x, aux)`` and ``extra`` the values the solver closes over."""
+    nb = len(b_leaves)
+    aux_tree = []
+
+    def flat(*args):
+        x, aux = solved(list(args[:nb]), list(args[nb:]))
+        aux_leaves, tree = tree_flatten(aux)
+        aux_tree[:] = [tree]
+        return [*x, *aux_leaves]
+
+    graph, extra = _closure_convert(flat, [*b_leaves, *consts], "custom_linear_solve")
+
+    def run(bl, cs, ex):
+        out = list(graph(*bl, *cs, *ex))
+        aux = tree_unflatten(aux_tree[0], out[nb:]) if has_aux else None
+        return out[:nb], aux
+    return run, extra
 
 
 # -- JAX's top-level helpers ---------------------------------------------------------------

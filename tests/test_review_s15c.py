@@ -139,14 +139,22 @@ def test_solver_derivative_with_a_preconditioner_of_the_differentiated_value(bac
     np.testing.assert_array_equal(backend.to_numpy(gm), np.zeros((3, 3)))
 
 
-@pytest.mark.xfail(strict=True, reason="custom_linear_solve closure-converts matvec only: a "
-                   "solver whose preconditioner is a jit value fails under jit + grad")
-def test_solver_with_a_traced_preconditioner_under_jit_and_grad():
+# (fixed in lax_ops.custom_linear_solve: under jit the solve is staged once and what it closes
+# over (the preconditioner) becomes an explicit input without derivative)
+@pytest.mark.parametrize("solver", ["cg", "bicgstab", "gmres"])
+def test_solver_with_a_traced_preconditioner_under_jit_and_grad(solver):
     from functrans.scipy.sparse import linalg as fsl
+    solve = getattr(fsl, solver)
     a, b = _spd()
     m = np.diag(1 / np.diag(a))
-    g = ft.jit(ft.grad(lambda bb, mm: fnp.sum(fsl.cg(a, bb, tol=1e-13, M=mm)[0])))(b, m)
+    g = ft.jit(ft.grad(lambda bb, mm: fnp.sum(solve(a, bb, tol=1e-13, M=mm)[0])))(b, m)
     np.testing.assert_allclose(np.asarray(g), np.linalg.solve(a.T, np.ones(3)), rtol=1e-9)
+    # second order in a parameter of A, the preconditioner still a jit value: d²/dt² of
+    # sum((A + tI)⁻¹ b) = 2 1ᵀ(A + tI)⁻³ b
+    h = ft.jit(ft.hessian(lambda t, mm: fnp.sum(
+        solve(a + t * np.eye(3), b, tol=1e-13, M=mm)[0])))(0.3, m)
+    inv = np.linalg.inv(a + 0.3 * np.eye(3))
+    np.testing.assert_allclose(float(h), 2 * np.sum(inv @ inv @ inv @ b), rtol=1e-8)
 
 
 # (fixed in _elementwise.py: each result cast back to the array's dtype)

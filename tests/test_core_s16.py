@@ -1,0 +1,77 @@
+"""Core fixes of session 16: custom_linear_solve's solvers under jit (closing over jit values,
+aux values of both solvers under reverse-over-reverse)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+
+
+def _system(symmetric):
+    rng = np.random.default_rng(3)
+    m = rng.standard_normal((3, 3))
+    a = m @ m.T + 3 * np.eye(3)
+    if not symmetric:
+        a = a + np.triu(np.ones((3, 3)), 1)
+    return a, rng.standard_normal(3)
+
+
+def test_custom_linear_solve_whose_solvers_close_over_jit_values():
+    # A user's solve and transpose_solve reading a jit argument (here a factor that is 1):
+    # jit records the solve's rules to replay them, so what the solvers read must become an
+    # input of the recorded call (it raised CustomRuleError, then UnexpectedTracerError).
+    a, b = _system(symmetric=False)
+
+    def f(bb, d):
+        def solve(mv, r):
+            return fnp.linalg.solve(a, r) * (d / d)
+
+        def transpose_solve(vm, r):
+            return fnp.linalg.solve(a.T, r) * (d / d)
+        x = ft.lax.custom_linear_solve(lambda v: a @ v, bb, solve,
+                                       transpose_solve=transpose_solve)
+        return fnp.sum(x * d)
+    d = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(np.asarray(ft.jit(ft.grad(f))(b, d)), np.linalg.solve(a.T, d),
+                               rtol=1e-12)
+    # with respect to d: the solvers are not differentiated (JAX's rule), so d's part in them
+    # is dropped and the derivative is that of sum(x * d) with x = A⁻¹ b
+    np.testing.assert_allclose(np.asarray(ft.jit(ft.grad(f, argnums=1))(b, d)),
+                               np.linalg.solve(a, b), rtol=1e-12)
+    # eagerly that is refused, as documented (the solvers close over a differentiated value)
+    with pytest.raises(ft.errors.CustomRuleError):
+        ft.grad(f, argnums=1)(b, d)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_custom_linear_solve_with_aux_to_second_order(jit, symmetric):
+    # Both solvers return (x, aux) with has_aux: reverse over reverse transposes the
+    # transposed solve, which must drop their aux values (not treat them as part of x).
+    a, b = _system(symmetric)
+    t = 0.3
+
+    def f(bb, t):
+        mat = a + t * np.eye(3)
+
+        def solve(mv, r):   # a dense solve of the operator's own matrix
+            return fnp.linalg.solve(ft.jacfwd(mv)(r), r), fnp.sum(r)
+        x, aux = ft.lax.custom_linear_solve(
+            lambda v: mat @ v, bb, solve, has_aux=True,
+            **({"symmetric": True} if symmetric else {"transpose_solve": solve}))
+        return fnp.sum(x ** 2)
+    wrap = ft.jit if jit else (lambda g: g)
+    inv = np.linalg.inv(a + t * np.eye(3))
+    x = inv @ b
+    np.testing.assert_allclose(wrap(ft.grad(f))(b, t), 2 * inv.T @ x, rtol=1e-10)
+    np.testing.assert_allclose(wrap(ft.grad(f, argnums=1))(b, t), -2 * x @ inv.T @ x,
+                               rtol=1e-10)
+    np.testing.assert_allclose(wrap(ft.jacrev(ft.jacrev(f)))(b, t), 2 * inv.T @ inv,
+                               rtol=1e-10)
+    # d²/dt² sum(x²) with x = (A + tI)⁻¹ b: 2|x'|² + 2 x·x'', x' = -inv x, x'' = 2 inv² x
+    x1, x2 = -inv @ x, 2 * inv @ inv @ x
+    np.testing.assert_allclose(wrap(ft.jacrev(ft.grad(f, 1), 1))(b, t),
+                               2 * x1 @ x1 + 2 * x @ x2, rtol=1e-10)
