@@ -83,7 +83,12 @@ def eval_graph(graph: Graph, args, last=None) -> list:
             else:
                 produced.add(outputs)
         if out is None:
-            out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
+            ins = [env[x] if type(x) is Var else x for x in inputs]
+            if prim in EFFECTFUL:  # (no traced operand: recorded by a jit around, not run)
+                from .callbacks import _bind_effect
+                out = _bind_effect(prim, ins, params)
+            else:
+                out = bind(prim, *ins, **params)
         if prim.multiple_results:
             env.update(zip(outputs, out))
         else:

@@ -75,3 +75,29 @@ def test_custom_linear_solve_with_aux_to_second_order(jit, symmetric):
     x1, x2 = -inv @ x, 2 * inv @ inv @ x
     np.testing.assert_allclose(wrap(ft.jacrev(ft.grad(f, 1), 1))(b, t),
                                2 * x1 @ x1 + 2 * x @ x2, rtol=1e-10)
+
+
+def test_effects_without_arguments_inside_a_nested_jit_run_at_every_call():
+    # A jitted function's recorded debug.print / io_callback with no array argument, replayed
+    # inside another staging (an outer jit, make_jaxpr), ran once while that staging ran and
+    # was lost from its program; it must be recorded there too.
+    seen = []
+
+    @ft.jit
+    def inner(x):
+        ft.debug.callback(lambda: seen.append("debug"))
+        ft.experimental.io_callback(lambda: seen.append("io"), None)
+        return x * 2
+
+    outer = ft.jit(lambda x: inner(x) + 1)
+    outer(np.ones(2))
+    assert seen == ["debug", "io"]
+    outer(np.ones(2))
+    outer(np.ones(2))
+    assert seen == ["debug", "io"] * 3
+    seen.clear()
+    text = str(ft.make_jaxpr(inner)(np.ones(2)))
+    assert seen == []                      # staged, not run
+    assert "debug_callback" in text and "io_callback" in text
+    ft.jit(ft.grad(lambda x: fnp.sum(inner(x))))(np.ones(2))
+    assert seen == ["debug", "io"]
