@@ -262,3 +262,104 @@ def test_optax_style_transformations_in_a_jitted_scan(name):
     losses = np.asarray(out[2])
     assert losses[-1] < 0.8 * losses[0]
     _against_jax(_train_linear, name, out=out)
+
+
+# -- an L-BFGS with a zoom line search, the whole solve jit'd ------------------------------------
+
+
+def _lbfgs_program(L, x0, m=4, maxiter=60, tol=1e-9):
+    """L-BFGS (two-loop recursion over a ring buffer of m pairs) with a strong-Wolfe line
+    search whose bracketing and zoom (bisection) phases share one while_loop."""
+    jax, jnp, lax = L.jax, L.jnp, L.lax
+
+    def rosen(x):
+        return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+    vg = jax.value_and_grad(rosen)
+
+    def line_search(x, fx, g, d, c1=1e-4, c2=0.9):
+        dphi0 = g @ d
+
+        def body(s):
+            it, zoom, done, a_prev, f_prev, a_next, lo, hi, f_lo, a, fa, ga = s
+            a = jnp.where(zoom, 0.5 * (lo + hi), a_next)
+            fa, ga = vg(x + a * d)
+            da = ga @ d
+            armijo_fail = fa > fx + c1 * a * dphi0
+            curvature = jnp.abs(da) <= -c2 * dphi0
+            # bracketing: [a_prev, a] or [a, a_prev] holds a Wolfe point, or grow the step
+            b_lo_prev = armijo_fail | ((it > 0) & (fa >= f_prev))
+            b_lo_a = ~b_lo_prev & ~curvature & (da >= 0)
+            # zoom: shrink [lo, hi] keeping sufficient decrease at lo
+            z_hi = armijo_fail | (fa >= f_lo)
+            z_swap = ~z_hi & ~curvature & (da * (hi - lo) >= 0)
+            done = jnp.where(zoom, ~z_hi & curvature, ~b_lo_prev & curvature)
+            n_lo = jnp.where(zoom, jnp.where(z_hi, lo, a),
+                             jnp.where(b_lo_prev, a_prev, a))
+            n_flo = jnp.where(zoom, jnp.where(z_hi, f_lo, fa),
+                              jnp.where(b_lo_prev, f_prev, fa))
+            n_hi = jnp.where(zoom, jnp.where(z_hi, a, jnp.where(z_swap, lo, hi)),
+                             jnp.where(b_lo_prev, a, a_prev))
+            keep = zoom | ~(b_lo_prev | b_lo_a)
+            lo, f_lo, hi = (jnp.where(keep & ~zoom, lo, n_lo), jnp.where(keep & ~zoom, f_lo, n_flo),
+                            jnp.where(keep & ~zoom, hi, n_hi))
+            zoom = zoom | b_lo_prev | b_lo_a
+            return (it + 1, zoom, done, a, fa, 2.0 * a, lo, hi, f_lo, a, fa, ga)
+
+        def cond(s):
+            return ~s[2] & (s[0] < 40)
+        z = jnp.zeros([])
+        s0 = (0, False, False, z, fx, z + 1.0, z, z, fx, z, fx, g)
+        s = lax.while_loop(cond, body, s0)
+        return s[9], s[10], s[11], s[0]
+
+    def two_loop(g, S, Y, rho, k):
+        n = jnp.minimum(k, m)
+
+        def newest_first(i, c):
+            q, al = c
+            j = (k - 1 - i) % m
+            a = jnp.where(i < n, rho[j] * (S[j] @ q), 0.0)
+            return q - a * Y[j], al.at[j].set(a)
+        q, al = lax.fori_loop(0, m, newest_first, (g, jnp.zeros(m)))
+        j = (k - 1) % m
+        yy = Y[j] @ Y[j]
+        r = jnp.where(k > 0, (S[j] @ Y[j]) / jnp.where(k > 0, yy, 1.0), 1.0) * q
+
+        def oldest_first(i, r):
+            j = (k - n + i) % m
+            b = rho[j] * (Y[j] @ r)
+            return jnp.where(i < n, r + S[j] * (al[j] - b), r)
+        return lax.fori_loop(0, m, oldest_first, r)
+
+    def body(s):
+        k, x, fx, g, S, Y, rho, nls = s
+        d = -two_loop(g, S, Y, rho, k)
+        a, f_new, g_new, it = line_search(x, fx, g, d)
+        sv, yv = a * d, g_new - g
+        j = k % m
+        return (k + 1, x + sv, f_new, g_new, S.at[j].set(sv), Y.at[j].set(yv),
+                rho.at[j].set(1.0 / (yv @ sv)), nls + it)
+
+    def cond(s):
+        return (s[0] < maxiter) & (jnp.sqrt(s[3] @ s[3]) > tol)
+
+    @jax.jit
+    def solve(x0):
+        f0, g0 = vg(x0)
+        n = x0.shape[0]
+        s0 = (0, x0, f0, g0, jnp.zeros((m, n)), jnp.zeros((m, n)), jnp.zeros(m), 0)
+        k, x, fx, g, *_, nls = lax.while_loop(cond, body, s0)
+        return x, fx, g, k, nls
+    return solve(x0)
+
+
+def test_lbfgs_with_zoom_line_search_jitted_whole():
+    x0 = np.array([-1.2, 1.0, -0.5, 0.8])
+    out = _lbfgs_program(FT, x0)
+    x, fx, g, k, nls = (np.asarray(v) for v in out)
+    ref = so.minimize(so.rosen, x0, jac=so.rosen_der, method="L-BFGS-B", tol=1e-14)
+    np.testing.assert_allclose(x, ref.x, atol=1e-8)
+    np.testing.assert_allclose(g, so.rosen_der(x), rtol=1e-12, atol=1e-14)
+    assert np.linalg.norm(g) <= 1e-9 and 10 < k < 60 and fx < 1e-16
+    # the same number of steps and line-search trials as JAX, the same path
+    _against_jax(_lbfgs_program, x0, out=out)
