@@ -51,9 +51,12 @@ def _jax_lib():
                            ravel_pytree=jax.flatten_util.ravel_pytree)
 
 
-def _against_jax(program, *args, out, tol=1e-10):
-    """The same program run by JAX: its results against functrans's ``out``."""
-    close(program(_jax_lib(), *args), out, tol)
+def _against_jax(program, *args, out, tol=1e-10, whole=False):
+    """The same program run by JAX: its results against functrans's ``out``. ``whole`` jits
+    the program entire (its arguments as constants), sparing JAX's compiling each eager step."""
+    L = _jax_lib()
+    res = L.jax.jit(lambda: program(L, *args))() if whole else program(L, *args)
+    close(res, out, tol)
 
 
 # -- optax-style gradient transformations --------------------------------------------------------
@@ -363,3 +366,159 @@ def test_lbfgs_with_zoom_line_search_jitted_whole():
     assert np.linalg.norm(g) <= 1e-9 and 10 < k < 60 and fx < 1e-16
     # the same number of steps and line-search trials as JAX, the same path
     _against_jax(_lbfgs_program, x0, out=out)
+
+
+# -- flax-style modules as registered dataclasses: a transformer block ---------------------------
+
+
+def _modules(L):
+    """Modules as dataclass pytrees (parameters as data fields, hyperparameters static), their
+    forward pass as __call__, initialised from split keys."""
+    jnp, nn = L.jnp, L.nn
+
+    def register(cls, meta=()):
+        names = [f.name for f in dataclasses.fields(cls)]
+        L.tree.register_dataclass(cls, data_fields=[n for n in names if n not in meta],
+                                  meta_fields=list(meta))
+        return cls
+
+    @dataclasses.dataclass
+    class Dense:
+        w: Any
+        b: Any
+
+        def __call__(self, x):
+            return x @ self.w + self.b
+
+        @staticmethod
+        def init(key, n_in, n_out):
+            return Dense(nn.initializers.lecun_normal()(key, (n_in, n_out)), jnp.zeros(n_out))
+
+    @dataclasses.dataclass
+    class LayerNorm:
+        scale: Any
+        bias: Any
+        eps: float = 1e-6
+
+        def __call__(self, x):
+            mu = jnp.mean(x, axis=-1, keepdims=True)
+            var = jnp.mean((x - mu) ** 2, axis=-1, keepdims=True)
+            return (x - mu) / jnp.sqrt(var + self.eps) * self.scale + self.bias
+
+    @dataclasses.dataclass
+    class Attention:
+        qkv: Dense
+        out: Dense
+        heads: int
+
+        def __call__(self, x, mask):
+            t, d = x.shape
+            q, k, v = jnp.split(self.qkv(x), 3, axis=-1)
+            q, k, v = (a.reshape(t, self.heads, d // self.heads) for a in (q, k, v))
+            logits = jnp.einsum("thd,shd->hts", q, k) / math.sqrt(d // self.heads)
+            logits = jnp.where(mask, logits, jnp.finfo(logits.dtype).min)
+            w = nn.softmax(logits, axis=-1)
+            return self.out(jnp.einsum("hts,shd->thd", w, v).reshape(t, d))
+
+    @dataclasses.dataclass
+    class Block:
+        ln1: LayerNorm
+        attn: Attention
+        ln2: LayerNorm
+        up: Dense
+        down: Dense
+
+        def __call__(self, x, length):
+            t = x.shape[0]
+            i = jnp.arange(t)
+            mask = (i[:, None] >= i[None, :]) & (i[None, :] < length)   # causal and padding
+            h = x + self.attn(self.ln1(x), mask)
+            return h + self.down(nn.gelu(self.up(self.ln2(h))))
+
+        @staticmethod
+        def init(key, d, heads, hidden):
+            k = L.random.split(key, 4)
+            ln = lambda: LayerNorm(jnp.ones(d), jnp.zeros(d))  # noqa: E731
+            return Block(ln(), Attention(Dense.init(k[0], d, 3 * d), Dense.init(k[1], d, d),
+                                         heads),
+                         ln(), Dense.init(k[2], d, hidden), Dense.init(k[3], hidden, d))
+
+    register(Dense)
+    register(LayerNorm, ("eps",))
+    register(Attention, ("heads",))
+    register(Block)
+    return SimpleNamespace(Dense=Dense, LayerNorm=LayerNorm, Attention=Attention, Block=Block)
+
+
+XS = np.random.RandomState(1).randn(3, 5, 8)
+LENGTHS = np.array([5, 3, 1])
+
+
+def _transformer_program(L, xs, lengths):
+    jax, jnp = L.jax, L.jnp
+    M = _modules(L)
+    block = M.Block.init(L.random.PRNGKey(0), 8, 2, 16)
+    block.ln1.scale = block.ln1.scale * 1.1            # not all-ones, so its gradient is seen
+
+    def loss(block, xs):
+        ys = jax.vmap(block, in_axes=(0, 0))(xs, lengths)
+        valid = jnp.arange(xs.shape[1])[None, :] < lengths[:, None]
+        return jnp.sum(jnp.where(valid[..., None], jnp.sin(ys), 0.0)) / jnp.sum(valid), ys
+    (v, ys), g = jax.jit(jax.value_and_grad(loss, has_aux=True))(block, xs)
+    return v, ys, g, block
+
+
+def _attention_numpy(x, w_qkv, b_qkv, w_o, b_o, heads, mask):
+    t, d = x.shape
+    dh = d // heads
+    qkv = x @ w_qkv + b_qkv
+    out = np.zeros((t, d))
+    for h in range(heads):
+        q, k, v = (qkv[:, j * d + h * dh: j * d + (h + 1) * dh] for j in range(3))
+        s = q @ k.T / np.sqrt(dh)
+        s = np.where(mask, s, -np.inf)
+        p = np.exp(s - s.max(1, keepdims=True))
+        out[:, h * dh:(h + 1) * dh] = (p / p.sum(1, keepdims=True)) @ v
+    return out @ w_o + b_o
+
+
+def test_transformer_block_as_flax_style_dataclass_modules():
+    v, ys, g, block = _transformer_program(FT, XS, LENGTHS)
+    assert len(ft.tree_util.tree_leaves(block)) == 12     # heads and eps are static
+    assert type(g) is type(block) and g.attn.heads == 2 and g.ln1.eps == 1e-6
+    P = ft.tree_util.tree_map(np.asarray, block)
+
+    def ln(x, p):
+        mu = x.mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(x.var(-1, keepdims=True) + 1e-6) * p.scale + p.bias
+
+    def gelu(x):
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    for x, n, y in zip(XS, LENGTHS, np.asarray(ys)):
+        i = np.arange(5)
+        mask = (i[:, None] >= i) & (i[None, :] < n)
+        h = x + _attention_numpy(ln(x, P.ln1), P.attn.qkv.w, P.attn.qkv.b, P.attn.out.w,
+                                 P.attn.out.b, 2, mask)
+        np.testing.assert_allclose(y, h + gelu(ln(h, P.ln2) @ P.up.w + P.up.b) @ P.down.w
+                                   + P.down.b, atol=1e-12)
+    # no output depends on a later position, nor one in the padding
+    jac = np.asarray(ft.jacrev(lambda x: block(x, 3))(XS[1]))        # (t, d, s, d)
+    dep = np.abs(jac).sum(axis=(1, 3)) > 0
+    assert (dep == ((np.arange(5)[:, None] >= np.arange(5)) & (np.arange(5)[None] < 3))
+            | np.eye(5, dtype=bool)).all()
+    # the attention against the library's own dot_product_attention
+    x = XS[0]
+    q, k, vv = np.split(x @ P.attn.qkv.w + P.attn.qkv.b, 3, axis=-1)
+    mask = np.tril(np.ones((5, 5), bool))
+    ours = _attention_numpy(x, P.attn.qkv.w, P.attn.qkv.b, np.eye(8), np.zeros(8), 2, mask)
+    lib = fnn.dot_product_attention(*(a.reshape(1, 5, 2, 4) for a in (q, k, vv)),
+                                    is_causal=True)
+    np.testing.assert_allclose(np.asarray(lib).reshape(5, 8), ours, atol=1e-12)
+    check_grads(lambda b: _transformer_program_loss(b, XS), (block,), order=1, modes=("rev",))
+    _against_jax(lambda L, *a: L.tree.tree_leaves(_transformer_program(L, *a)), XS, LENGTHS,
+                 out=ft.tree_util.tree_leaves((v, ys, g, block)), whole=True)
+
+
+def _transformer_program_loss(block, xs):
+    ys = ft.vmap(block)(xs, LENGTHS)
+    return fnp.sum(fnp.sin(ys[0]))
