@@ -522,3 +522,121 @@ def test_transformer_block_as_flax_style_dataclass_modules():
 def _transformer_program_loss(block, xs):
     ys = ft.vmap(block)(xs, LENGTHS)
     return fnp.sum(fnp.sin(ys[0]))
+
+
+# -- equinox-style filtering: partition/combine by is_array, filter_grad, filter_jit -------------
+
+
+def _equinox(L):
+    jax, tree = L.jax, L.tree
+
+    def is_array(x):
+        return isinstance(x, (np.ndarray, L.Array))
+
+    def partition(t, pred):
+        return (tree.tree_map(lambda x: x if pred(x) else None, t),
+                tree.tree_map(lambda x: None if pred(x) else x, t))
+
+    def combine(a, b):
+        return tree.tree_map(lambda x, y: y if x is None else x, a, b,
+                             is_leaf=lambda x: x is None)
+
+    class _Static:
+        """The non-array leaves, hashable so that jit keys its cache on them."""
+        def __init__(self, t):
+            self.leaves, self.treedef = tree.tree_flatten(t)
+
+        def __hash__(self):
+            return hash((tuple(self.leaves), self.treedef))
+
+        def __eq__(self, other):
+            return (self.leaves, self.treedef) == (other.leaves, other.treedef)
+
+        def value(self):
+            return tree.tree_unflatten(self.treedef, self.leaves)
+
+    def filter_value_and_grad(f):
+        def wrapped(model, *args):
+            diff, static = partition(model, is_array)
+            return jax.value_and_grad(lambda d: f(combine(d, static), *args))(diff)
+        return wrapped
+
+    def filter_jit(f):
+        # the results' non-array leaves leave by the side, kept from the trace per static key
+        out_static = {}
+
+        def inner(dyn, st):
+            traces.append(st)
+            out_dyn, out_static[st] = partition(f(*combine(dyn, st.value())), is_array)
+            return out_dyn
+        jitted = jax.jit(inner, static_argnums=1)
+
+        def wrapped(*args):
+            dyn, st = partition(args, is_array)
+            st = _Static(st)
+            out_dyn = jitted(dyn, st)
+            return combine(out_dyn, out_static[st])
+        return wrapped
+    traces = []
+    return SimpleNamespace(is_array=is_array, partition=partition, combine=combine,
+                           filter_value_and_grad=filter_value_and_grad, filter_jit=filter_jit,
+                           traces=traces)
+
+
+def _equinox_program(L, x, y):
+    """An MLP as one pytree mixing arrays with a function, an int and a float, trained by
+    filter_jit(filter_value_and_grad) steps; the float and the int are never differentiated."""
+    jnp = L.jnp
+    E = _equinox(L)
+    k = L.random.split(L.random.PRNGKey(3), 2)
+    model = {"layers": [(L.random.normal(k[0], (2, 6)) * 0.5, jnp.zeros(6)),
+                        (L.random.normal(k[1], (6, 1)) * 0.5, jnp.zeros(1))],
+             "activation": jnp.tanh, "depth": 2, "out_scale": 1.5}
+
+    def forward(m, x):
+        for w, b in m["layers"][:m["depth"] - 1]:
+            x = m["activation"](x @ w + b)
+        w, b = m["layers"][-1]
+        return m["out_scale"] * (x @ w + b)[..., 0]
+
+    def loss(m, x, y):
+        return jnp.mean((forward(m, x) - y) ** 2)
+
+    @E.filter_jit
+    def step(m, x, y, lr):
+        v, g = E.filter_value_and_grad(loss)(m, x, y)
+        diff, static = E.partition(m, E.is_array)
+        diff = L.tree.tree_map(lambda p, q: p - lr * q, diff, g)
+        return E.combine(diff, static), v, g
+    losses, grads = [], []
+    for lr in (0.1, 0.1, 0.05):      # lr is an array (traced); the model's non-arrays static
+        model, v, g = step(model, x, y, jnp.asarray(lr))
+        losses.append(v)
+        grads.append(g)
+    return (model["layers"], jnp.stack(losses), grads[0]["layers"], grads[0]["out_scale"],
+            len(E.traces))
+
+
+def test_equinox_style_partition_combine_filter_grad_and_jit():
+    rs = np.random.RandomState(2)
+    x = rs.randn(10, 2)
+    y = np.sin(x[:, 0]) * x[:, 1]
+    E = _equinox(FT)
+    m = {"a": np.ones(2), "f": np.tanh, "n": 3, "s": 0.5, "b": [fnp.zeros(1), None]}
+    d, s = E.partition(m, E.is_array)
+    assert d["f"] is None and d["n"] is None and s["a"] is None and s["n"] == 3
+    assert E.combine(d, s)["f"] is np.tanh and E.combine(d, s)["a"] is m["a"]
+    out = layers, losses, g_layers, g_scale, traces = _equinox_program(FT, x, y)
+    assert g_scale is None and float(losses[2]) < float(losses[0])
+    assert traces == 1                   # three steps, one trace: the static part is the key
+    # the filtered gradient against the gradient over explicit array arguments
+    k = frandom.split(frandom.PRNGKey(3), 2)
+    w1, w2 = (np.asarray(frandom.normal(k[0], (2, 6))) * 0.5,
+              np.asarray(frandom.normal(k[1], (6, 1))) * 0.5)
+
+    def plain(w1, b1, w2, b2):
+        return fnp.mean((1.5 * (fnp.tanh(x @ w1 + b1) @ w2 + b2)[:, 0] - y) ** 2)
+    ref = ft.grad(plain, (0, 1, 2, 3))(w1, np.zeros(6), w2, np.zeros(1))
+    close(ref, g_layers, 1e-13)
+    check_grads(plain, (w1, np.zeros(6), w2, np.zeros(1)), order=2)
+    _against_jax(_equinox_program, x, y, out=out)
