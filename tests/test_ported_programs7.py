@@ -640,3 +640,132 @@ def test_equinox_style_partition_combine_filter_grad_and_jit():
     close(ref, g_layers, 1e-13)
     check_grads(plain, (w1, np.zeros(6), w2, np.zeros(1)), order=2)
     _against_jax(_equinox_program, x, y, out=out)
+
+
+# -- a scan-over-layers model with dropout from split keys; batch norm's mutable statistics -----
+
+
+def _scan_layers_program(L, x, n_layers=4, rate=0.25):
+    """Layers' parameters stacked by vmap over split keys (flax's nn.scan / equinox's
+    filter_vmap idiom), the forward pass one lax.scan with a dropout key per layer, trained
+    by jit'd SGD steps with keys folded from the step number."""
+    jax, jnp, lax, random, nn = L.jax, L.jnp, L.lax, L.random, L.nn
+    d = x.shape[-1]
+
+    def init_layer(k):
+        k1, k2 = random.split(k)
+        return {"w": nn.initializers.glorot_normal()(k1, (d, d)),
+                "b": random.uniform(k2, (d,), minval=-0.1, maxval=0.1)}
+    params = jax.vmap(init_layer)(random.split(random.PRNGKey(11), n_layers))
+
+    def dropout(key, h):
+        keep = random.bernoulli(key, 1.0 - rate, h.shape)
+        return jnp.where(keep, h / (1.0 - rate), 0.0)
+
+    def model(params, x, key):
+        def layer(x, pk):
+            p, k = pk
+            return x + dropout(k, jnp.tanh(x @ p["w"] + p["b"])), None
+        return lax.scan(layer, x, (params, random.split(key, n_layers)))[0]
+
+    def loss(params, x, key):
+        return jnp.mean((model(params, x, key) - 1.0) ** 2)
+
+    @jax.jit
+    def step(params, i):
+        v, g = jax.value_and_grad(loss)(params, x, random.fold_in(random.PRNGKey(5), i))
+        return jax.tree_util.tree_map(lambda p, q: p - 0.1 * q, params, g), v, g
+    p, losses = params, []
+    for i in range(3):
+        p, v, g = step(p, i)
+        losses.append(v)
+        g0 = g if i == 0 else g0
+    return params, model(params, x, random.PRNGKey(5)), g0, p, jnp.stack(losses)
+
+
+def test_scan_over_layers_with_dropout_keys():
+    x = np.random.RandomState(4).randn(8, 6)
+    out = params, y, g0, p, losses = _scan_layers_program(FT, x)
+    assert params["w"].shape == (4, 6, 6) and float(losses[-1]) < float(losses[0])
+    # the scan against a Python loop over the layers, with NumPy and the same dropout masks
+    ks = frandom.split(frandom.PRNGKey(5), 4)
+    h = x
+    for i in range(4):
+        keep = np.asarray(frandom.bernoulli(ks[i], 0.75, (8, 6)))
+        h = h + np.where(keep, np.tanh(h @ np.asarray(params["w"][i])
+                                       + np.asarray(params["b"][i])) / 0.75, 0.0)
+    np.testing.assert_allclose(np.asarray(y), h, atol=1e-13)
+    assert abs(np.mean(np.asarray(frandom.bernoulli(ks[0], 0.75, (4000,)))) - 0.75) < 0.03
+    w0 = np.asarray(params["w"])
+    assert abs(w0.std() * np.sqrt(6) - 1.0) < 0.3     # glorot: variance 2 / (fan_in + fan_out)
+
+    k0 = frandom.fold_in(frandom.PRNGKey(5), 0)
+    close(ft.grad(lambda p: fnp.mean((_scan_layers_apply(p["w"], p["b"], x, k0) - 1.0) ** 2))(
+        params), g0, 1e-13)
+    check_grads(lambda w, b: fnp.sum(_scan_layers_apply(w, b, x, k0) ** 2),
+                (w0, np.asarray(params["b"])), order=2, modes=("rev",))
+    _against_jax(_scan_layers_program, x, out=out)
+
+
+def _scan_layers_apply(w, b, x, key=frandom.PRNGKey(5)):
+    """The model above as a plain Python loop over layers (functrans only)."""
+    for i, k in enumerate(frandom.split(key, w.shape[0])):
+        keep = frandom.bernoulli(k, 0.75, x.shape)
+        x = x + fnp.where(keep, fnp.tanh(x @ w[i] + b[i]) / 0.75, 0.0)
+    return x
+
+
+def _batchnorm_program(L, x, y):
+    """flax's mutable 'batch_stats': batch norm returns its updated running statistics, which
+    ride out of value_and_grad as the auxiliary result; evaluation uses them."""
+    jax, jnp = L.jax, L.jnp
+
+    def bn(params, stats, x, train, momentum=0.9, eps=1e-5):
+        if train:
+            mean, var = jnp.mean(x, 0), jnp.var(x, 0)
+            stats = {"mean": momentum * stats["mean"] + (1 - momentum) * mean,
+                     "var": momentum * stats["var"] + (1 - momentum) * var}
+        else:
+            mean, var = stats["mean"], stats["var"]
+        return (x - mean) / jnp.sqrt(var + eps) * params["scale"] + params["bias"], stats
+
+    def loss(params, stats, x, y):
+        h, stats = bn(params["bn"], stats, x @ params["w"], True)
+        return jnp.mean((jnp.tanh(h) @ params["v"] - y) ** 2), stats
+
+    @jax.jit
+    def step(params, stats):
+        (v, stats), g = jax.value_and_grad(loss, has_aux=True)(params, stats, x, y)
+        return jax.tree_util.tree_map(lambda p, q: p - 0.2 * q, params, g), stats, v
+    d = x.shape[1]
+    params = {"w": jnp.eye(d, 4) + 0.1, "v": jnp.ones(4) * 0.3,
+              "bn": {"scale": jnp.ones(4), "bias": jnp.zeros(4)}}
+    stats = {"mean": jnp.zeros(4), "var": jnp.ones(4)}
+    vs, history = [], []
+    for _ in range(4):
+        history.append(params)
+        params, stats, v = step(params, stats)
+        vs.append(v)
+    pred = jnp.tanh(bn(params["bn"], stats, x @ params["w"], False)[0]) @ params["v"]
+    gx = jax.grad(lambda x: jnp.sum(bn(params["bn"], stats, x, True)[0]))(x @ params["w"])
+    return history, stats, jnp.stack(vs), pred, gx
+
+
+def test_batch_norm_with_mutable_statistics_as_aux():
+    rs = np.random.RandomState(5)
+    x = rs.randn(12, 3) * 2 + 1
+    y = x[:, 0] - 0.5 * x[:, 2]
+    out = history, stats, vs, pred, gx = _batchnorm_program(FT, x, y)
+    assert float(vs[-1]) < float(vs[0])
+    # the losses and the running statistics the aux carried, by NumPy from each step's
+    # parameters
+    mean, var = np.zeros(4), np.ones(4)
+    for p, v in zip(ft.tree_util.tree_map(np.asarray, history), np.asarray(vs)):
+        z = x @ p["w"]
+        h = (z - z.mean(0)) / np.sqrt(z.var(0) + 1e-5) * p["bn"]["scale"] + p["bn"]["bias"]
+        np.testing.assert_allclose(v, np.mean((np.tanh(h) @ p["v"] - y) ** 2), rtol=1e-13)
+        mean, var = 0.9 * mean + 0.1 * z.mean(0), 0.9 * var + 0.1 * z.var(0)
+    close((mean, var), (stats["mean"], stats["var"]), 1e-13)
+    # the normalised batch sums to the bias whatever the input: its gradient vanishes
+    np.testing.assert_allclose(np.asarray(gx), 0.0, atol=1e-12)
+    _against_jax(_batchnorm_program, x, y, out=out)
