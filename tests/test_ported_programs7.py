@@ -769,3 +769,139 @@ def test_batch_norm_with_mutable_statistics_as_aux():
     # the normalised batch sums to the bias whatever the input: its gradient vanishes
     np.testing.assert_allclose(np.asarray(gx), 0.0, atol=1e-12)
     _against_jax(_batchnorm_program, x, y, out=out)
+
+
+# -- numpyro/blackjax-style inference: NUTS-lite, SVI, a Kalman filter's likelihood -------------
+
+
+SCHOOLS_Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
+SCHOOLS_SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+
+
+def _eight_schools(L):
+    """The non-centred eight-schools log density over (mu, log tau, theta~), half-Cauchy tau
+    with its log-Jacobian, from scipy.stats' log densities."""
+    jnp, stats = L.jnp, L.stats
+
+    def logdensity(z):
+        mu, log_tau, tt = z[0], z[1], z[2:]
+        tau = jnp.exp(log_tau)
+        theta = mu + tau * tt
+        return (stats.norm.logpdf(mu, 0.0, 5.0) + jnp.log(2.0) + stats.cauchy.logpdf(tau, 0.0, 5.0)
+                + log_tau + jnp.sum(stats.norm.logpdf(tt))
+                + jnp.sum(stats.norm.logpdf(SCHOOLS_Y, theta, SCHOOLS_SIGMA)))
+    return logdensity
+
+
+def _hmc_pieces(L, logdensity, depth=3):
+    """blackjax's shape of things: a state NamedTuple, a leapfrog integrator in fori_loop, and
+    a NUTS-like kernel of fixed depth: the trajectory doubles `depth` times in random
+    directions, and its points are sampled by their weights exp(-H) (multinomial, progressive
+    within each doubling, biased towards the new half between doublings)."""
+    jax, jnp, lax, random = L.jax, L.jnp, L.lax, L.random
+    vg = jax.value_and_grad(logdensity)
+
+    class State(NamedTuple):
+        position: Any
+        logdensity: Any
+        grad: Any
+
+    def init(q):
+        return State(q, *vg(q))
+
+    def leapfrog(q, p, g, eps, n):
+        def body(_, c):
+            q, p, lp, g = c
+            p = p + 0.5 * eps * g
+            q = q + eps * p
+            lp, g = vg(q)
+            return q, p + 0.5 * eps * g, lp, g
+        return lax.fori_loop(0, n, body, (q, p, logdensity(q), g))
+
+    def pick(c, a, b):
+        return jax.tree_util.tree_map(lambda x, y: jnp.where(c, x, y), a, b)
+
+    def kernel(key, state, eps):
+        k_mom, k_dir, k_sel = random.split(key, 3)
+        p0 = random.normal(k_mom, state.position.shape)
+        lw0 = state.logdensity - 0.5 * p0 @ p0
+        ends = {"left": (state.position, p0, state.grad),
+                "right": (state.position, p0, state.grad)}
+        cand, logw = state, lw0
+        forward = random.bernoulli(k_dir, 0.5, (depth,))
+        u = random.uniform(k_sel, (depth, 2 ** (depth - 1) + 1))
+        for j in range(depth):
+            sign = jnp.where(forward[j], 1.0, -1.0)
+            start = pick(forward[j], ends["right"], ends["left"])
+
+            def step(i, c):
+                (q, p, g), sub, sub_logw = c
+                q, p, lp, g = leapfrog(q, p, g, sign * eps, 1)
+                lw = lp - 0.5 * p @ p
+                new_logw = jnp.logaddexp(sub_logw, lw)
+                take = jnp.log(u[j, i]) < lw - new_logw
+                return (q, p, g), pick(take, State(q, lp, g), sub), new_logw
+            end, sub, sub_logw = lax.fori_loop(0, 2 ** j, step,
+                                               (start, cand, -jnp.inf))
+            take = jnp.log(u[j, -1]) < sub_logw - logw
+            cand = pick(take, sub, cand)
+            logw = jnp.logaddexp(logw, sub_logw)
+            ends = {"left": pick(forward[j], ends["left"], end),
+                    "right": pick(forward[j], end, ends["right"])}
+        return cand, logw - lw0
+    return SimpleNamespace(State=State, init=init, leapfrog=leapfrog, kernel=kernel)
+
+
+def _nuts_program(L, n=25, eps=0.4):
+    jax, lax, random = L.jax, L.lax, L.random
+    H = _hmc_pieces(L, _eight_schools(L))
+
+    @jax.jit
+    def run(key, q0):
+        def one(state, k):
+            state, info = H.kernel(k, state, eps)
+            return state, (state.position, state.logdensity, info)
+        return lax.scan(one, H.init(q0), random.split(key, n))[1]
+    return run(random.PRNGKey(8), L.jnp.zeros(10) + 0.1)
+
+
+def test_nuts_lite_on_eight_schools():
+    lp = _eight_schools(FT)
+    z = np.linspace(-1, 1, 10)
+    tau = np.exp(z[1])
+    theta = z[0] + tau * z[2:]
+    ref = (st.norm.logpdf(z[0], 0, 5) + st.halfcauchy.logpdf(tau, 0, 5) + z[1]
+           + st.norm.logpdf(z[2:]).sum() + st.norm.logpdf(SCHOOLS_Y, theta, SCHOOLS_SIGMA).sum())
+    np.testing.assert_allclose(lp(z), ref, rtol=1e-13)
+    check_grads(lp, (z,), order=2)
+    # the integrator on a standard Gaussian against its closed form, and reversed
+    H = _hmc_pieces(FT, lambda q: -0.5 * fnp.sum(q ** 2))
+    q0, p0, e = np.array([0.3, -1.0]), np.array([0.5, 0.2]), 0.3
+    q, p, _, g = H.leapfrog(q0, p0, -q0, e, 5)
+    step = np.array([[1 - e ** 2 / 2, e], [-e * (1 - e ** 2 / 4), 1 - e ** 2 / 2]])
+    qp = np.linalg.matrix_power(step, 5) @ np.stack([q0, p0])
+    close((qp[0], qp[1], -qp[0]), (q, p, g), 1e-13)
+    qb, pb, _, _ = H.leapfrog(q, -p, g, e, 5)
+    close((q0, p0), (qb, -pb), 1e-13)
+    out = samples, lps, info = _nuts_program(FT)
+    samples = np.asarray(samples)
+    assert samples.shape == (25, 10) and np.isfinite(samples).all()
+    assert len({tuple(s) for s in samples}) > 15       # it moves
+    np.testing.assert_allclose(np.asarray(lps), [lp(s) for s in samples], rtol=1e-12)
+    _against_jax(_nuts_program, out=out, tol=1e-9)
+
+
+def test_nuts_lite_samples_a_gaussian():
+    cov = np.array([[1.0, 0.6], [0.6, 0.8]])
+    prec = np.linalg.inv(cov)
+    H = _hmc_pieces(FT, lambda q: -0.5 * q @ prec @ q)
+
+    @ft.jit
+    def run(key):
+        def one(s, k):
+            s, _ = H.kernel(k, s, 0.5)
+            return s, s.position
+        return flax.scan(one, H.init(fnp.zeros(2)), frandom.split(key, 400))[1]
+    xs = np.asarray(run(frandom.PRNGKey(1)))[50:]
+    np.testing.assert_allclose(xs.mean(0), 0.0, atol=0.2)
+    np.testing.assert_allclose(np.cov(xs.T), cov, atol=0.25)
