@@ -963,3 +963,51 @@ def test_svi_with_reparameterised_gradients():
     np.testing.assert_allclose(chol @ chol.T, np.linalg.inv(P), atol=0.02)
     assert float(np.mean(np.asarray(losses)[-20:])) < float(np.asarray(losses)[0])
     _against_jax(_svi_program, out=(g0, p, losses), tol=1e-9, whole=True)
+
+
+KF_Y = np.cumsum(np.random.RandomState(8).randn(12) * 0.5) + 0.3 * np.random.RandomState(9).randn(12)
+
+
+def _kalman_program(L, grid):
+    """A local-level model's marginal likelihood by a Kalman filter in lax.scan (predict,
+    update, the innovations' log densities), its gradient in the log variances, and both
+    vmapped over a grid of parameters under jit."""
+    jax, jnp, lax, stats = L.jax, L.jnp, L.lax, L.stats
+
+    def loglik(theta, p0=2.0):
+        q, r = jnp.exp(theta[0]), jnp.exp(theta[1])
+
+        def step(c, y):
+            m, P, ll = c
+            P = P + q
+            S = P + r
+            ll = ll + stats.norm.logpdf(y, m, jnp.sqrt(S))
+            K = P / S
+            return (m + K * (y - m), (1 - K) * P, ll), m
+        (_, _, ll), preds = lax.scan(step, (0.0, p0, 0.0), KF_Y)
+        return ll, preds
+    f = jax.jit(jax.vmap(jax.value_and_grad(lambda t: loglik(t)[0])))
+    v, g = f(grid)
+    h = jax.hessian(lambda t: loglik(t)[0])(grid[0])
+    return v, g, h, loglik(grid[0])[1]
+
+
+def test_kalman_filter_likelihood_against_the_joint_gaussian():
+    grid = np.array([[-1.0, -2.0], [0.0, -1.0], [-2.0, 0.5]])
+    v, g, h, preds = _kalman_program(FT, grid)
+    n = len(KF_Y)
+    i = np.arange(1, n + 1)
+
+    def direct(t):            # y ~ N(0, p0 + q min(i, j) + r I), by SciPy
+        return st.multivariate_normal.logpdf(
+            KF_Y, np.zeros(n), 2.0 + np.exp(t[0]) * np.minimum.outer(i, i)
+            + np.exp(t[1]) * np.eye(n))
+
+    def fd(f, t, h=1e-5):
+        return np.array([(f(t + h * e) - f(t - h * e)) / (2 * h) for e in np.eye(2)])
+    np.testing.assert_allclose(np.asarray(v), [direct(t) for t in grid], rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(g), [fd(direct, t) for t in grid], rtol=1e-7)
+    np.testing.assert_allclose(np.asarray(h), fd(lambda t: fd(direct, t, 1e-4), grid[0], 1e-4),
+                               rtol=1e-5, atol=1e-6)
+    assert float(np.asarray(preds)[0]) == 0.0
+    _against_jax(_kalman_program, grid, out=(v, g, h, preds), whole=True)
