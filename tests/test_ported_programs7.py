@@ -1011,3 +1011,94 @@ def test_kalman_filter_likelihood_against_the_joint_gaussian():
                                rtol=1e-5, atol=1e-6)
     assert float(np.asarray(preds)[0]) == 0.0
     _against_jax(_kalman_program, grid, out=(v, g, h, preds), whole=True)
+
+
+# -- diffrax-style ODE solving: adaptive Dormand-Prince in while_loop, gradients through it ----
+
+
+_DP_C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1])
+_DP_A = [[], [1 / 5], [3 / 40, 9 / 40], [44 / 45, -56 / 15, 32 / 9],
+         [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+         [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+         [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84]]
+_DP_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0])
+_DP_B4 = np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40])
+
+
+def _dopri5(L, f, rtol=1e-9, atol=1e-9):
+    """An adaptive Dormand-Prince 5(4) solver of y' = f(t, y, args) from t0 to t1: a PI-free
+    (integral) step-size controller in a lax.while_loop (forward mode only), and diffrax's
+    bounded alternative, a lax.scan of max_steps whose finished steps change nothing (reverse
+    mode through it)."""
+    jnp, lax = L.jnp, L.lax
+
+    def attempt(t, y, dt, args):
+        ks = []
+        for c, a in zip(_DP_C, _DP_A):
+            yi = y + dt * sum(aij * kj for aij, kj in zip(a, ks))
+            ks.append(f(t + c * dt, yi, args))
+        y5 = y + dt * sum(b * k for b, k in zip(_DP_B5, ks))
+        e = dt * sum(b * k for b, k in zip(_DP_B5 - _DP_B4, ks))
+        err = jnp.sqrt(jnp.mean((e / (atol + rtol * jnp.maximum(jnp.abs(y), jnp.abs(y5)))) ** 2))
+        return y5, err
+
+    def advance(t, y, dt, n, t1, args, active=True):
+        last = dt >= t1 - t
+        dt = jnp.minimum(dt, t1 - t)
+        y5, err = attempt(t, y, dt, args)
+        ok = (err <= 1.0) & active
+        safe = jnp.where(err > 0, err, 1.0)                  # no inf/nan in the unused branch
+        factor = jnp.where(err > 0, jnp.clip(0.9 * safe ** -0.2, 0.2, 10.0), 10.0)
+        t = jnp.where(ok, jnp.where(last, t1, t + dt), t)
+        return t, jnp.where(ok, y5, y), jnp.where(active, dt * factor, dt), n + ok
+
+    def solve(y0, t0, t1, dt0, args):
+        def body(s):
+            return advance(*s, t1, args)
+        t, y, dt, n = lax.while_loop(lambda s: s[0] < t1, body, (t0, y0, dt0, 0))
+        return y, n
+
+    def solve_bounded(y0, t0, t1, dt0, args, max_steps=128):
+        def body(s, _):
+            t, y, dt, n = s
+            active = t < t1
+            t_safe = jnp.where(active, t, t0)                   # a finished solve: dummy step
+            s = advance(t_safe, y, dt, n, t1, args, active)
+            return (jnp.where(active, s[0], t),) + s[1:], None
+        (t, y, dt, n), _ = lax.scan(body, (t0, y0, dt0, 0), None, length=max_steps)
+        return y, n, t
+    return SimpleNamespace(solve=solve, solve_bounded=solve_bounded)
+
+
+def _oscillator_program(L, theta):
+    jax, jnp = L.jax, L.jnp
+
+    def f(t, y, th):
+        return jnp.stack([y[1], -th[0] * y[0] - th[1] * y[1]])
+    S = _dopri5(L, f)
+    y0 = jnp.array([1.0, 0.0])
+    y, n = jax.jit(lambda th: S.solve(y0, 0.0, 5.0, 0.1, th))(theta)
+    jac = jax.jit(jax.jacfwd(lambda th: S.solve(y0, 0.0, 5.0, 0.1, th)[0]))(theta)
+    yb, nb, tb = jax.jit(lambda th: S.solve_bounded(y0, 0.0, 5.0, 0.1, th))(theta)
+    g = jax.jit(jax.grad(lambda th: S.solve_bounded(y0, 0.0, 5.0, 0.1, th)[0][0]))(theta)
+    return y, n, jac, yb, nb, tb, g
+
+
+def test_adaptive_dopri5_and_its_gradients_discretise_then_optimise():
+    theta = np.array([2.0, 0.3])
+    out = y, n, jac, yb, nb, tb, g = _oscillator_program(FT, theta)
+    A = np.array([[0.0, 1.0], [-2.0, -0.3]])
+    y0 = np.array([1.0, 0.0])
+    np.testing.assert_allclose(np.asarray(y), sla.expm(5 * A) @ y0, atol=1e-8)
+    dA = [np.array([[0.0, 0.0], [-1.0, 0.0]]), np.array([[0.0, 0.0], [0.0, -1.0]])]
+    exact = np.stack([sla.expm_frechet(5 * A, 5 * d, compute_expm=False) @ y0 for d in dA], 1)
+    np.testing.assert_allclose(np.asarray(jac), exact, atol=1e-7)
+    # the bounded scan takes the same steps, so the same numbers, and reverse mode through it
+    assert 20 < int(n) == int(nb) < 128 and float(tb) == 5.0
+    close(y, yb, 1e-14)
+    close(np.asarray(jac)[0], g, 1e-11)
+    # functrans (not JAX) also runs reverse mode through the while_loop itself, under jit
+    S = _dopri5(FT, lambda t, y, th: fnp.stack([y[1], -th[0] * y[0] - th[1] * y[1]]))
+    close(g, ft.jit(ft.grad(lambda th: S.solve(fnp.array([1.0, 0.0]), 0.0, 5.0, 0.1, th)[0][0]))(
+        theta), 1e-11)
+    _against_jax(_oscillator_program, theta, out=out)
