@@ -1150,3 +1150,136 @@ def test_odeint_adjoint_against_the_discretised_gradient():
     np.testing.assert_allclose(np.asarray(ga), fd, rtol=1e-7)
     np.testing.assert_allclose(np.asarray(gr), fd, rtol=1e-7)
     _against_jax(_logistic_program, theta, out=out, tol=1e-9)
+
+
+# -- jaxopt-style implicit differentiation ------------------------------------------------------
+
+
+DEQ_W = np.random.RandomState(10).randn(4, 4) * 0.3
+DEQ_X = np.random.RandomState(11).randn(3, 4)
+
+
+def _deq_program(L, W, xs):
+    """A fixed point z = tanh(W z + x) found by Newton in a while_loop, differentiated by
+    lax.custom_root (the solver's iterations never differentiated), in both modes and
+    vmapped."""
+    jax, jnp, lax = L.jax, L.jnp, L.lax
+
+    def fixed_point(W, x):
+        def f(z):
+            return z - jnp.tanh(W @ z + x)
+
+        def newton(f, z0):
+            def body(c):
+                z, i = c
+                return z - jnp.linalg.solve(jax.jacfwd(f)(z), f(z)), i + 1
+            return lax.while_loop(lambda c: (jnp.max(jnp.abs(f(c[0]))) > 1e-14) & (c[1] < 30),
+                                  body, (z0, 0))[0]
+
+        def tangent_solve(g, y):
+            return jnp.linalg.solve(jax.jacobian(g)(y), y)
+        return lax.custom_root(f, jnp.zeros_like(x), newton, tangent_solve)
+
+    def loss(W, x):
+        return jnp.sum(fixed_point(W, x) ** 2)
+    v, (gW, gx) = jax.value_and_grad(loss, (0, 1))(W, xs[0])
+    jx = jax.jacfwd(fixed_point, 1)(W, xs[0])
+    gWs = jax.jit(jax.vmap(jax.grad(loss), (None, 0)))(W, xs)
+    return v, gW, gx, jx, gWs
+
+
+def test_custom_root_fixed_point_against_the_implicit_function_theorem():
+    out = v, gW, gx, jx, gWs = _deq_program(FT, DEQ_W, DEQ_X)
+    for i, x in enumerate(DEQ_X):
+        z = np.zeros(4)
+        for _ in range(200):
+            z = np.tanh(DEQ_W @ z + x)
+        D = np.diag(1 - z ** 2)
+        dz_dx = np.linalg.solve(np.eye(4) - D @ DEQ_W, D)
+        u = dz_dx.T @ (2 * z)
+        np.testing.assert_allclose(np.asarray(gWs[i]), np.outer(u, z), atol=1e-12)
+        if i == 0:
+            np.testing.assert_allclose(float(v), z @ z, rtol=1e-13)
+            close((dz_dx, u, np.outer(u, z)), (jx, gx, gW), 1e-12)
+    _against_jax(_deq_program, DEQ_W, DEQ_X, out=out)
+
+
+RIDGE = np.random.RandomState(12)
+RX, RY = RIDGE.randn(20, 4), RIDGE.randn(20)
+RXV, RYV = RIDGE.randn(8, 4), RIDGE.randn(8)
+
+
+def _ridge_program(L, lam):
+    """Ridge regression's validation loss differentiated in the penalty two ways: the normal
+    equations by lax.custom_linear_solve around a conjugate-gradient fori_loop, and jaxopt's
+    decorator idiom, an implicit VJP through the optimality condition (the objective's
+    gradient) of a gradient-descent solver, its linear system solved by CG on vjp products."""
+    jax, jnp, lax = L.jax, L.jnp, L.lax
+
+    def cg(matvec, b, iters=12):
+        def body(_, c):
+            x, r, p, rs = c
+            ap = matvec(p)
+            alpha = rs / jnp.where(p @ ap == 0, 1.0, p @ ap)
+            x, r = x + alpha * p, r - alpha * ap
+            rs_new = r @ r
+            return x, r, r + rs_new / jnp.where(rs == 0, 1.0, rs) * p, rs_new
+        return lax.fori_loop(0, iters, body, (jnp.zeros_like(b), b, b, b @ b))[0]
+
+    def ridge_cls(lam, X, y):
+        def matvec(w):
+            return X.T @ (X @ w) + lam * w
+        return lax.custom_linear_solve(matvec, X.T @ y, lambda mv, b: cg(mv, b),
+                                       symmetric=True)
+
+    def implicit_diff(optimality):
+        def wrap(solver):
+            @jax.custom_vjp
+            def solve(theta):
+                return solver(theta)
+
+            def fwd(theta):
+                w = solver(theta)
+                return w, (w, theta)
+
+            def bwd(res, g):
+                w, theta = res
+                _, vjp_w = jax.vjp(lambda w: optimality(w, theta), w)
+                u = cg(lambda v: vjp_w(v)[0], g)
+                _, vjp_theta = jax.vjp(lambda th: optimality(w, th), theta)
+                return (jax.tree_util.tree_map(lambda a: -a, vjp_theta(u)[0]),)
+            solve.defvjp(fwd, bwd)
+            return solve
+        return wrap
+
+    def optimality(w, theta):
+        lam, X, y = theta
+        return jax.grad(lambda w: 0.5 * jnp.sum((X @ w - y) ** 2) + 0.5 * lam * w @ w)(w)
+
+    @implicit_diff(optimality)
+    def ridge_gd(theta):
+        lam, X, y = theta
+        step = 1.0 / (jnp.linalg.norm(X, 2) ** 2 + lam)
+        return lax.fori_loop(0, 400, lambda _, w: w - step * optimality(w, theta),
+                             jnp.zeros(X.shape[1]))
+
+    def val(w):
+        return jnp.sum((RXV @ w - RYV) ** 2)
+    g1 = jax.grad(lambda lam, y: val(ridge_cls(lam, RX, y)), (0, 1))(lam, RY)
+    g2 = jax.jit(jax.grad(lambda th: val(ridge_gd(th))))((lam, RX, RY))
+    return ridge_cls(lam, RX, RY), ridge_gd((lam, RX, RY)), g1, g2
+
+
+def test_ridge_hypergradients_by_custom_linear_solve_and_implicit_vjp():
+    lam = 3.0
+    out = w1, w2, (gl1, gy1), (gl2, gX2, gy2) = _ridge_program(FT, lam)
+    A = RX.T @ RX + lam * np.eye(4)
+    w = np.linalg.solve(A, RX.T @ RY)
+    r2 = 2 * RXV.T @ (RXV @ w - RYV)
+    u = np.linalg.solve(A, r2)
+    close((w, w), (w1, w2), 1e-10)
+    # dw/dlam = -A^-1 w; dw/dy = A^-1 X^T; dw/dX (u = A^-1 dV/dw): y u^T... - X (u w^T + w u^T)
+    close((-u @ w, RX @ u), (gl1, gy1), 1e-10)
+    close((-u @ w, np.outer(RY - RX @ w, u) - np.outer(RX @ u, w), RX @ u),
+          (gl2, gX2, gy2), 1e-9)
+    _against_jax(_ridge_program, lam, out=out)
