@@ -1283,3 +1283,143 @@ def test_ridge_hypergradients_by_custom_linear_solve_and_implicit_vjp():
     close((-u @ w, np.outer(RY - RX @ w, u) - np.outer(RX @ u, w), RX @ u),
           (gl2, gX2, gy2), 1e-9)
     _against_jax(_ridge_program, lam, out=out)
+
+
+# -- neural-tangents-style NTK, ensembles over parameter pytrees, hypernetworks, meta-learning --
+
+
+NTK_X1 = np.random.RandomState(13).randn(4, 3)
+NTK_X2 = np.random.RandomState(14).randn(3, 3)
+
+
+def _ntk_program(L, x1, x2, h=16):
+    """The empirical NTK of a one-hidden-layer network two ways: Jacobians (vmap of jacrev,
+    contracted over every parameter leaf) and NTK-vector products (vjp then jvp, vmapped
+    over the basis)."""
+    jax, jnp, random = L.jax, L.jnp, L.random
+    k = random.split(random.PRNGKey(2), 3)
+    params = {"W": random.normal(k[0], (h, 3)), "b": random.normal(k[1], (h,)),
+              "v": random.normal(k[2], (h,))}
+
+    def f(p, x):
+        return p["v"] @ jnp.tanh(p["W"] @ x + p["b"]) / math.sqrt(h)
+
+    def batched(p, x):
+        return jax.vmap(f, (None, 0))(p, x)
+
+    def ntk_jacobians(x1, x2):
+        j1, j2 = (jax.vmap(jax.jacrev(f), (None, 0))(params, x) for x in (x1, x2))
+        return sum(a.reshape(a.shape[0], -1) @ b.reshape(b.shape[0], -1).T
+                   for a, b in zip(jax.tree_util.tree_leaves(j1), jax.tree_util.tree_leaves(j2)))
+
+    def ntk_products(x1, x2):
+        _, vjp2 = jax.vjp(lambda p: batched(p, x2), params)
+
+        def column(v):
+            return jax.jvp(lambda p: batched(p, x1), (params,), vjp2(v))[1]
+        return jax.vmap(column, 1, 1)(jnp.eye(x2.shape[0]))
+    return params, jax.jit(ntk_jacobians)(x1, x2), ntk_products(x1, x2), ntk_jacobians(x1, x1)
+
+
+def test_empirical_ntk_two_ways_against_its_closed_form():
+    out = params, k12, k12b, k11 = _ntk_program(FT, NTK_X1, NTK_X2)
+    W, b, v = (np.asarray(params[n]) for n in ("W", "b", "v"))
+    t1, t2 = np.tanh(NTK_X1 @ W.T + b), np.tanh(NTK_X2 @ W.T + b)
+    ref = (t1 @ t2.T + ((1 - t1 ** 2) * v ** 2) @ (1 - t2 ** 2).T
+           * (NTK_X1 @ NTK_X2.T + 1)) / 16
+    close((ref, ref), (k12, k12b), 1e-12)
+    k11 = np.asarray(k11)
+    np.testing.assert_allclose(k11, k11.T, atol=1e-14)
+    assert np.linalg.eigvalsh(k11).min() > -1e-12
+    _against_jax(_ntk_program, NTK_X1, NTK_X2, out=out)
+
+
+ENS_X = np.random.RandomState(15).randn(12, 2)
+ENS_Y = np.sin(ENS_X[:, 0]) + 0.5 * ENS_X[:, 1]
+
+
+def _ensemble_program(L, x, y, members=4):
+    """A deep ensemble: members initialised by vmap over split keys, each fitted to its own
+    bootstrap resample by one jit'd vmap over the stacked parameter pytree (hyperparameters
+    shared through in_axes=None), predictions' mean and spread."""
+    jax, jnp, random = L.jax, L.jnp, L.random
+    x, y = jnp.asarray(x), jnp.asarray(y)      # indexed by traced indices below
+
+    def init(k):
+        k1, k2 = random.split(k)
+        return {"w": random.normal(k1, (2, 8)) * 0.5, "v": random.normal(k2, (8,)) * 0.3}
+    params = jax.vmap(init)(random.split(random.PRNGKey(3), members))
+    boot = jax.vmap(lambda k: random.choice(k, x.shape[0], (x.shape[0],)))(
+        random.split(random.PRNGKey(4), members))
+
+    def predict(p, x):
+        return jnp.tanh(x @ p["w"]) @ p["v"]
+
+    def loss(p, idx, hp):
+        return jnp.mean((predict(p, x[idx]) - y[idx]) ** 2) + hp["l2"] * jnp.sum(p["w"] ** 2)
+
+    @jax.jit
+    def step(params, hp):
+        g = jax.vmap(jax.grad(loss), (0, 0, None))(params, boot, hp)
+        return jax.tree_util.tree_map(lambda p, q: p - hp["lr"] * q, params, g), g
+    hp = {"lr": 0.2, "l2": 1e-3}
+    p, g0 = step(params, hp)
+    for _ in range(5):
+        p, _ = step(p, hp)
+    preds = jax.vmap(predict, (0, None))(p, x)
+    return params, boot, g0, jnp.mean(preds, 0), jnp.std(preds, 0)
+
+
+def test_deep_ensemble_by_vmap_over_parameter_pytrees():
+    out = params, boot, g0, mean, std = _ensemble_program(FT, ENS_X, ENS_Y)
+    boot = np.asarray(boot)
+    assert boot.shape == (4, 12) and boot.min() >= 0 and boot.max() < 12
+    assert len({tuple(b) for b in boot}) == 4            # each member its own resample
+    for m in range(4):                                   # member by member, by NumPy
+        w, v, idx = np.asarray(params["w"][m]), np.asarray(params["v"][m]), boot[m]
+        h = np.tanh(ENS_X[idx] @ w)
+        r = 2 * (h @ v - ENS_Y[idx]) / 12
+        gw = ENS_X[idx].T @ (np.outer(r, v) * (1 - h ** 2)) + 2e-3 * w
+        close((gw, h.T @ r), (g0["w"][m], g0["v"][m]), 1e-12)
+    assert np.all(np.asarray(std) > 0) and np.asarray(mean).shape == (12,)
+    _against_jax(_ensemble_program, ENS_X, ENS_Y, out=out)
+
+
+def _hypernet_program(L, phi, emb, xs, ys):
+    """A hypernetwork: task embeddings mapped to the flat parameters of a small target
+    network, unravelled by ravel_pytree, the tasks' losses vmapped and differentiated in the
+    hypernetwork's parameters."""
+    jax, jnp = L.jax, L.jnp
+    template = {"w1": jnp.zeros((1, 5)), "b1": jnp.zeros(5), "w2": jnp.zeros((5, 1))}
+    flat, unravel = L.ravel_pytree(template)
+
+    def target(p, x):
+        return (jnp.tanh(x[:, None] @ p["w1"] + p["b1"]) @ p["w2"])[:, 0]
+
+    def task_loss(phi, e, x, y):
+        return jnp.mean((target(unravel(jnp.tanh(phi["A"] @ e + phi["c"])), x) - y) ** 2)
+
+    def loss(phi):
+        return jnp.mean(jax.vmap(task_loss, (None, 0, 0, 0))(phi, emb, xs, ys))
+    return flat.shape, jax.jit(jax.value_and_grad(loss))(phi), unravel(jnp.arange(15.0))
+
+
+def test_hypernetwork_generating_target_weights():
+    rs = np.random.RandomState(16)
+    phi = {"A": rs.randn(15, 3) * 0.5, "c": rs.randn(15) * 0.1}
+    emb, xs = rs.randn(4, 3), rs.randn(4, 6)
+    ys = np.sin(xs * emb[:, :1])
+    out = shape, (v, g), unr = _hypernet_program(FT, phi, emb, xs, ys)
+    assert tuple(shape) == (15,)
+    # ravel_pytree's order: the leaves sorted by key, each flattened
+    np.testing.assert_array_equal(np.asarray(unr["b1"]), np.arange(5.0))
+    np.testing.assert_array_equal(np.asarray(unr["w1"]), np.arange(5.0, 10.0).reshape(1, 5))
+    total = 0.0
+    for e, x, y in zip(emb, xs, ys):                    # the tasks one by one, by NumPy
+        t = np.tanh(phi["A"] @ e + phi["c"])
+        b1, w1, w2 = t[:5], t[5:10].reshape(1, 5), t[10:].reshape(5, 1)
+        total += np.mean(((np.tanh(x[:, None] @ w1 + b1) @ w2)[:, 0] - y) ** 2) / 4
+    np.testing.assert_allclose(float(v), total, rtol=1e-13)
+    check_grads(lambda phi: _hypernet_program(FT, phi, emb, xs, ys)[1][0], (phi,), order=1,
+                modes=("rev",))
+    _against_jax(_hypernet_program, phi, emb, xs, ys, out=out)
