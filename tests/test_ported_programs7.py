@@ -1423,3 +1423,54 @@ def test_hypernetwork_generating_target_weights():
     check_grads(lambda phi: _hypernet_program(FT, phi, emb, xs, ys)[1][0], (phi,), order=1,
                 modes=("rev",))
     _against_jax(_hypernet_program, phi, emb, xs, ys, out=out)
+
+
+QA = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.6]])
+QB = np.array([[1.0, -1.0, 0.5], [0.2, 0.4, -0.3], [-1.0, 0.0, 2.0]])
+QW0 = np.array([0.5, 0.5, -1.0])
+
+
+def _hypergradient_program(L, lr, bs, steps=10):
+    """Meta-learning a learning rate: T steps of gradient descent unrolled in lax.scan, the
+    final loss differentiated in the rate (first and second order, grad of grad), vmapped over
+    tasks, and the rate itself tuned by a jit'd outer loop on the meta-gradient."""
+    jax, jnp, lax = L.jax, L.jnp, L.lax
+
+    def inner_loss(w, b):
+        return 0.5 * w @ QA @ w - b @ w
+
+    def meta_loss(lr, b):
+        def step(w, _):
+            return w - lr * jax.grad(inner_loss)(w, b), None
+        return inner_loss(lax.scan(step, jnp.asarray(QW0), None, length=steps)[0], b)
+    d1 = jax.vmap(jax.grad(meta_loss), (None, 0))(lr, bs)
+    d2 = jax.vmap(jax.grad(jax.grad(meta_loss)), (None, 0))(lr, bs)
+    h = jax.hessian(lambda lr: jnp.mean(jax.vmap(meta_loss, (None, 0))(lr, bs)))(lr)
+
+    @jax.jit
+    def tune(lr):
+        def outer(lr, _):
+            g = jnp.mean(jax.vmap(jax.grad(meta_loss), (None, 0))(lr, bs))
+            return lr - 0.05 * g, g
+        return lax.scan(outer, lr, None, length=20)
+    return d1, d2, h, tune(lr)
+
+
+def test_learning_rate_meta_gradient_through_unrolled_descent():
+    lr = 0.3
+    out = d1, d2, h, (lr_final, gs) = _hypergradient_program(FT, lr, QB)
+    I = np.eye(3)
+    for i, b in enumerate(QB):     # w_T - w* = M^T (w0 - w*), M = I - lr A: its derivatives
+        ws = np.linalg.solve(QA, b)
+        M = I - lr * QA
+        e = QW0 - ws
+        wT = ws + np.linalg.matrix_power(M, 10) @ e
+        dw = -10 * QA @ np.linalg.matrix_power(M, 9) @ e
+        d2w = 90 * QA @ QA @ np.linalg.matrix_power(M, 8) @ e
+        grad_w = QA @ wT - b
+        np.testing.assert_allclose(float(d1[i]), grad_w @ dw, rtol=1e-12)
+        np.testing.assert_allclose(float(d2[i]), dw @ QA @ dw + grad_w @ d2w, rtol=1e-12)
+    np.testing.assert_allclose(float(h), np.mean(np.asarray(d2)), rtol=1e-12)
+    gs = np.asarray(gs)
+    assert abs(gs[-1]) < abs(gs[0]) and 0 < float(lr_final) < 2 / np.linalg.eigvalsh(QA).max()
+    _against_jax(_hypergradient_program, lr, QB, out=out)
