@@ -59,6 +59,110 @@ def _against_jax(program, *args, out, tol=1e-10, whole=False):
     close(res, out, tol)
 
 
+# -- regressions found while porting: dot_product_attention's sequence lengths and local
+# windows, fori_loop's unroll, functrans.experimental.ode -----------------------------------------
+
+
+def _attention_np(q, k, v, keep, q_valid):
+    """Attention by loops: a row with nothing kept attends to all keys equally; padded
+    queries give zeros."""
+    b, t, n, h = q.shape
+    out = np.zeros_like(q)
+    for bi in range(b):
+        for ni in range(n):
+            s = q[bi, :, ni] @ k[bi, :, ni].T / np.sqrt(h)
+            for ti in range(t):
+                row = keep[bi, ti]
+                e = np.where(row, np.exp(s[ti] - s[ti][row].max()), 0.0) if row.any() \
+                    else np.ones(len(row))
+                out[bi, ti, ni] = (e / e.sum()) @ v[bi, :, ni] if q_valid[bi, ti] else 0.0
+    return out
+
+
+ATT = np.random.RandomState(20)
+AQ, AK, AV = (ATT.randn(2, 5, 2, 3) for _ in range(3))
+
+
+@pytest.mark.parametrize("kw", [
+    dict(query_seq_lengths=np.array([5, 2], np.int32),
+         key_value_seq_lengths=np.array([3, 5], np.int32)),
+    dict(local_window_size=1),
+    dict(local_window_size=(2, 0), is_causal=True, query_seq_lengths=np.array([0, 4], np.int32)),
+    dict(key_value_seq_lengths=np.array([1, 2], np.int32), local_window_size=(0, 1))],
+    ids=["lengths", "window", "window_causal_empty_query", "kv_lengths_window"])
+def test_dot_product_attention_sequence_lengths_and_local_window(backend, kw):
+    t = np.arange(5)
+    d = t[:, None] - t[None, :]
+    keep = np.ones((2, 5, 5), bool)
+    q_valid = np.ones((2, 5), bool)
+    if "local_window_size" in kw:
+        w = kw["local_window_size"]
+        left, right = (w, w) if isinstance(w, int) else w
+        keep &= (d <= left) & (d >= -right)
+    if kw.get("is_causal"):
+        keep &= d >= 0
+    if "query_seq_lengths" in kw:
+        q_valid = t[None, :] < kw["query_seq_lengths"][:, None]
+        keep &= q_valid[:, :, None]
+    if "key_value_seq_lengths" in kw:
+        keep &= (t[None, :] < kw["key_value_seq_lengths"][:, None])[:, None, :]
+    want = _attention_np(AQ, AK, AV, keep, q_valid)
+    bkw = {n: backend.asarray(a, "int32") if isinstance(a, np.ndarray) else a
+           for n, a in kw.items()}
+    got = fnn.dot_product_attention(*(backend.asarray(a) for a in (AQ, AK, AV)), **bkw)
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), want, atol=1e-13)
+    check_grads(lambda q, k, v: fnn.dot_product_attention(q, k, v, **bkw),
+                tuple(backend.asarray(a) for a in (AQ, AK, AV)), order=1, modes=("rev",))
+    jax = _jax()      # JAX's softmax runs in float32 whatever the inputs: 1e-6
+    close(jax.nn.dot_product_attention(AQ, AK, AV, **kw), backend.to_numpy(got), 1e-6)
+
+
+def test_dot_product_attention_lengths_unbatched_vmapped_and_errors():
+    lens = np.array([3, 5], np.int32)
+    one = fnn.dot_product_attention(AQ[0], AK[0], AV[0], query_seq_lengths=lens[:1])
+    batched = fnn.dot_product_attention(AQ, AK, AV, query_seq_lengths=lens)
+    np.testing.assert_allclose(np.asarray(one), np.asarray(batched)[0], atol=1e-15)
+    assert not np.asarray(one)[3:].any()
+    per_row = ft.vmap(lambda q, k, v, n: fnn.dot_product_attention(
+        q[None], k[None], v[None], key_value_seq_lengths=n[None])[0])(AQ, AK, AV, lens)
+    np.testing.assert_allclose(np.asarray(per_row), np.asarray(fnn.dot_product_attention(
+        AQ, AK, AV, key_value_seq_lengths=lens)), atol=1e-15)
+    with pytest.raises(ValueError, match=r"query_seq_lengths must be an integer array of "
+                                         r"shape \(2,\)"):
+        fnn.dot_product_attention(AQ, AK, AV, query_seq_lengths=np.array([3.0, 2.0]))
+    with pytest.raises(ValueError, match="key_value_seq_lengths must .* shape"):
+        fnn.dot_product_attention(AQ, AK, AV, key_value_seq_lengths=np.array([3]))
+    with pytest.raises(ValueError, match="local_window_size must be"):
+        fnn.dot_product_attention(AQ, AK, AV, local_window_size=(1, -1))
+    with pytest.raises(ValueError, match="implementation must be None or 'xla'"):
+        fnn.dot_product_attention(AQ, AK, AV, implementation="cudnn")
+    np.testing.assert_array_equal(
+        np.asarray(fnn.dot_product_attention(AQ, AK, AV, implementation="xla")),
+        np.asarray(fnn.dot_product_attention(AQ, AK, AV)))
+
+
+def test_fori_loop_takes_unroll():
+    def body(i, c):
+        return c * 0.5 + i
+    for unroll in (None, True, False, 2):
+        assert float(flax.fori_loop(0, 4, body, 1.0, unroll=unroll)) == 4.3125
+        assert float(ft.jit(lambda c: flax.fori_loop(0, 4, body, c, unroll=unroll))(1.0)) \
+            == 4.3125
+    with pytest.raises(TypeError, match="unroll must be None, a bool or an int >= 1"):
+        flax.fori_loop(0, 4, body, 1.0, unroll=0)
+    jax = _jax()
+    assert float(jax.lax.fori_loop(0, 4, body, 1.0, unroll=2)) == 4.3125
+
+
+def test_experimental_ode_is_where_jax_has_it():
+    import functrans.experimental
+    import functrans.experimental.ode as fode
+    assert fode.odeint is fodeint and functrans.experimental.ode is fode
+    ys = fode.odeint(lambda y, t, k: -k * y, 1.0, fnp.array([0.0, 1.0]), 2.0)
+    np.testing.assert_allclose(np.asarray(ys), [1.0, np.exp(-2.0)], rtol=1e-7)
+
+
 # -- optax-style gradient transformations --------------------------------------------------------
 
 
