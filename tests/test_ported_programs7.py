@@ -779,11 +779,12 @@ def _scan_layers_program(L, x, n_layers=4, rate=0.25):
     def step(params, i):
         v, g = jax.value_and_grad(loss)(params, x, random.fold_in(random.PRNGKey(5), i))
         return jax.tree_util.tree_map(lambda p, q: p - 0.1 * q, params, g), v, g
-    p, losses = params, []
+    p, losses, grads = params, [], []
     for i in range(3):
         p, v, g = step(p, i)
         losses.append(v)
-        g0 = g if i == 0 else g0
+        grads.append(g)
+    g0 = grads[0]
     return params, model(params, x, random.PRNGKey(5)), g0, p, jnp.stack(losses)
 
 
