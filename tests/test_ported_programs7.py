@@ -203,6 +203,23 @@ def test_random_bits_default_dtype_as_jax_x64():
                                       10487943526538222699]
 
 
+def test_where_with_a_python_condition_on_every_backend(backend):
+    """diffrax's and flax's jnp.where(training, a, b) with a Python bool: torch's where takes
+    no Python condition, so the condition becomes an array of the operands' library."""
+    x = backend.asarray([1.0, -2.0])
+    for cond, want in ((True, [2.0, -4.0]), (False, [1.0, -2.0]), (0, [1.0, -2.0])):
+        got = fnp.where(cond, 2 * x, x)
+        assert backend.is_own(got)
+        np.testing.assert_array_equal(backend.to_numpy(got), want)
+        got = ft.jit(lambda x: fnp.where(cond, 2 * x, x))(x)
+        np.testing.assert_array_equal(backend.to_numpy(got), want)
+    np.testing.assert_array_equal(backend.to_numpy(fnp.where(True, 0.5, x)), [0.5, 0.5])
+    np.testing.assert_array_equal(backend.to_numpy(fnp.where(False, x, 3.0)), [3.0, 3.0])
+    g = ft.grad(lambda x: fnp.sum(fnp.where(True, x ** 2, 0.0)))(x)
+    np.testing.assert_array_equal(backend.to_numpy(g), [2.0, -4.0])
+    assert float(fnp.where(True, 1.0, 2.0)) == 1.0
+
+
 # -- optax-style gradient transformations --------------------------------------------------------
 
 
