@@ -351,6 +351,49 @@ def _optax(L):
             return v
         return sched
 
+    def multi_transform(transforms, labels):
+        # each transformation sees the leaves of its label, the others masked out as None
+        def mask(t, label):
+            return tmap(lambda x, lab: x if lab == label else None, t, labels)
+
+        def init(p):
+            return {k: t.init(mask(p, k)) for k, t in transforms.items()}
+
+        def update(u, s, p=None):
+            parts, new = {}, {}
+            for k, t in transforms.items():
+                parts[k], new[k] = t.update(mask(u, k), s[k], None if p is None else mask(p, k))
+            flat = {k: L.tree.tree_flatten(v, is_leaf=lambda x: x is None)[0]
+                    for k, v in parts.items()}
+            labs, treedef = L.tree.tree_flatten(labels)
+            return L.tree.tree_unflatten(treedef, [flat[lab][i] for i, lab in
+                                                   enumerate(labs)]), new
+        return GradientTransformation(init, update)
+
+    class MultiStepsState(NamedTuple):
+        mini: Any
+        inner: Any
+        acc: Any
+
+    def multi_steps(inner, k):
+        # gradients averaged over k calls; the inner transformation updates on the k-th
+        def init(p):
+            return MultiStepsState(jnp.zeros([], jnp.int32), inner.init(p),
+                                   tmap(jnp.zeros_like, p))
+
+        def update(g, s, p=None):
+            acc = tmap(lambda a, x: a + x / k, s.acc, g)
+
+            def emit(_):
+                u, st = inner.update(acc, s.inner, p)
+                return u, st, tmap(jnp.zeros_like, acc)
+
+            def hold(_):
+                return tmap(jnp.zeros_like, g), s.inner, acc
+            u, st, acc = L.lax.cond(s.mini == k - 1, emit, hold, None)
+            return u, MultiStepsState((s.mini + 1) % k, st, acc)
+        return GradientTransformation(init, update)
+
     def apply_updates(p, u):
         return tmap(lambda w, x: w + x, p, u)
 
@@ -372,6 +415,11 @@ def _make_optimiser(O, name):
     if name == "lamb":
         return O.chain(O.clip_by_global_norm(2.0), O.scale_by_adam(eps=1e-6),
                        O.add_decayed_weights(0.01), O.scale_by_trust_ratio(), O.scale(-0.3))
+    if name == "multi_transform":
+        return O.multi_transform({"fast": O.chain(O.scale_by_adam(), O.scale(-0.2)),
+                                  "slow": O.sgd_momentum(0.02)}, {"w": "fast", "b": "slow"})
+    if name == "multi_steps":
+        return O.multi_steps(O.chain(O.scale_by_adam(), O.scale(-0.3)), 2)
     return O.lookahead(O.sgd_momentum(0.05), 3, 0.5)
 
 
@@ -405,7 +453,8 @@ def _train_linear(L, name, steps=10):
 
 def _train_linear_numpy(name, steps=10):
     """The same optimiser code run on NumPy arrays, the gradient by hand, a Python loop."""
-    O = _optax(SimpleNamespace(jnp=np, tree=ft.tree_util))
+    cond = SimpleNamespace(cond=lambda pred, t, f, op: t(op) if pred else f(op))
+    O = _optax(SimpleNamespace(jnp=np, tree=ft.tree_util, lax=cond))
     opt = _make_optimiser(O, name)
     p = {"w": np.zeros(3), "b": np.asarray(0.0)}
     s, losses = opt.init(p), []
@@ -418,13 +467,16 @@ def _train_linear_numpy(name, steps=10):
     return p, s, np.array(losses)
 
 
-@pytest.mark.parametrize("name", ["adam", "adamw", "lion", "lamb", "lookahead"])
+@pytest.mark.parametrize("name", ["adam", "adamw", "lion", "lamb", "lookahead",
+                                  "multi_transform", "multi_steps"])
 def test_optax_style_transformations_in_a_jitted_scan(name):
     out = _train_linear(FT, name)
     ref = _train_linear_numpy(name)
     close(ref, out, 1e-12)
     losses = np.asarray(out[2])
     assert losses[-1] < 0.8 * losses[0]
+    if name == "multi_steps":       # every other step only accumulates
+        assert losses[0] == losses[1] and losses[2] == losses[3] and losses[1] != losses[2]
     _against_jax(_train_linear, name, out=out)
 
 
