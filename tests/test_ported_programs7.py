@@ -1688,3 +1688,107 @@ def test_learning_rate_meta_gradient_through_unrolled_descent():
     gs = np.asarray(gs)
     assert abs(gs[-1]) < abs(gs[0]) and 0 < float(lr_final) < 2 / np.linalg.eigvalsh(QA).max()
     _against_jax(_hypergradient_program, lr, QB, out=out)
+
+
+# -- more: a stochastic differential equation, the lasso's path by implicit differentiation ----
+
+
+def _sde_program(L, theta, n_paths=32, n_steps=100, T=1.0):
+    """diffrax-style SDE solving with Brownian increments from split keys: geometric Brownian
+    motion by Milstein's scheme and by the exact log-scheme, in scan, vmapped over paths, a
+    call option's Monte Carlo price differentiated pathwise under jit."""
+    jax, jnp, lax, random = L.jax, L.jnp, L.lax, L.random
+    dt = T / n_steps
+
+    def increments(key):
+        return random.normal(key, (n_steps,)) * math.sqrt(dt)
+
+    def milstein(dw, th):
+        mu, sigma = th[0], th[1]
+
+        def step(s, w):
+            return s + mu * s * dt + sigma * s * w + 0.5 * sigma ** 2 * s * (w ** 2 - dt), None
+        return lax.scan(step, 1.0, dw)[0]
+
+    def log_exact(dw, th):
+        mu, sigma = th[0], th[1]
+        return jnp.exp(lax.scan(lambda x, w: (x + (mu - 0.5 * sigma ** 2) * dt + sigma * w,
+                                               None), 0.0, dw)[0])
+    dws = jax.vmap(increments)(random.split(random.PRNGKey(0), n_paths))
+
+    def price(th, scheme):
+        return jnp.mean(jnp.maximum(jax.vmap(scheme, (0, None))(dws, th) - 1.0, 0.0))
+    v, g = jax.jit(jax.value_and_grad(lambda th: price(th, log_exact)))(theta)
+    s_m = jax.vmap(milstein, (0, None))(dws, theta)
+    return v, g, s_m, jnp.sum(dws, axis=1)
+
+
+def test_sde_milstein_and_exact_scheme_pathwise_greeks():
+    theta = np.array([0.05, 0.3])
+    out = v, g, s_m, w_T = _sde_program(FT, theta)
+    w_T = np.asarray(w_T)
+    s_T = np.exp((0.05 - 0.045) + 0.3 * w_T)                 # GBM's exact solution
+    itm = s_T > 1.0
+    np.testing.assert_allclose(float(v), np.mean(np.maximum(s_T - 1.0, 0.0)), rtol=1e-12)
+    dmu, dsigma = s_T * 1.0, s_T * (w_T - 0.3)                 # dS_T/dmu, dS_T/dsigma (T = 1)
+    np.testing.assert_allclose(np.asarray(g), [np.mean(itm * dmu), np.mean(itm * dsigma)],
+                               rtol=1e-12)
+    assert 0 < itm.sum() < 32
+    np.testing.assert_allclose(np.asarray(s_m), s_T, rtol=2e-2)  # Milstein: strong order 1
+    _against_jax(_sde_program, theta, out=out)
+
+
+LASSO = np.random.RandomState(21)
+LX, LXV = LASSO.randn(30, 6), LASSO.randn(10, 6)
+LW = np.array([1.5, 0.0, -2.0, 0.0, 0.3, 0.0])
+LY, LYV = LX @ LW + 0.3 * LASSO.randn(30), LXV @ LW + 0.3 * LASSO.randn(10)
+
+
+def _lasso_program(L, lam):
+    """jaxopt's ProximalGradient for the lasso (soft-thresholding steps in a while_loop) with
+    its solution differentiated implicitly through the proximal step's fixed point by
+    lax.custom_root; the validation loss's hypergradient in the penalty."""
+    jax, jnp, lax = L.jax, L.jnp, L.lax
+    step = 1.0 / np.linalg.norm(LX, 2) ** 2
+
+    def prox(w, t):
+        return jnp.sign(w) * jnp.maximum(jnp.abs(w) - t, 0.0)
+
+    def lasso(lam):
+        def residual(w):        # zero at the solution: the proximal step's fixed point
+            return prox(w - step * (LX.T @ (LX @ w - LY)), step * lam) - w
+
+        def ista(f, w0):
+            def body(c):
+                w, _, i = c
+                w_new = w + f(w)
+                return w_new, jnp.max(jnp.abs(w_new - w)), i + 1
+            return lax.while_loop(lambda c: (c[1] > 1e-15) & (c[2] < 20000), body,
+                                  (w0, jnp.inf, 0))[0]
+
+        def tangent_solve(g, y):
+            return jnp.linalg.solve(jax.jacobian(g)(y), y)
+        return lax.custom_root(residual, jnp.zeros(6), ista, tangent_solve)
+
+    def val(lam):
+        return jnp.sum((LXV @ lasso(lam) - LYV) ** 2)
+    return lasso(lam), jax.value_and_grad(val)(lam), jax.jit(jax.vmap(jax.grad(val)))(
+        jnp.array([lam, 2 * lam]))
+
+
+def test_lasso_hypergradient_by_implicit_differentiation():
+    lam = 8.0
+    out = w, (v, g), gs = _lasso_program(FT, lam)
+    w = np.asarray(w)
+    S = np.abs(w) > 0
+    assert 0 < S.sum() < 6                                   # a sparse solution
+    corr = LX.T @ (LY - LX @ w)                               # KKT: |corr| <= lam, = on S
+    np.testing.assert_allclose(corr[S], lam * np.sign(w[S]), atol=1e-9)
+    assert np.all(np.abs(corr[~S]) < lam)
+    # on the support w_S = (X_S^T X_S)^-1 (X_S^T y - lam sign w_S): its derivative in lam
+    G = LX[:, S].T @ LX[:, S]
+    dw = np.zeros(6)
+    dw[S] = -np.linalg.solve(G, np.sign(w[S]))
+    np.testing.assert_allclose(float(g), 2 * (LXV @ w - LYV) @ LXV @ dw, rtol=1e-9)
+    np.testing.assert_allclose(float(gs[0]), float(g), rtol=1e-12)
+    _against_jax(_lasso_program, lam, out=out, tol=1e-9)
