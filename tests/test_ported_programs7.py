@@ -1792,3 +1792,121 @@ def test_lasso_hypergradient_by_implicit_differentiation():
     np.testing.assert_allclose(float(g), 2 * (LXV @ w - LYV) @ LXV @ dw, rtol=1e-9)
     np.testing.assert_allclose(float(gs[0]), float(g), rtol=1e-12)
     _against_jax(_lasso_program, lam, out=out, tol=1e-9)
+
+
+# -- a data-parallel CLIP loss with all_gather; PPO with GAE by a reverse scan -----------------
+
+
+CLIP_A = np.random.RandomState(22).randn(8, 5)
+CLIP_B = np.random.RandomState(23).randn(8, 4)
+
+
+def _clip_program(L, wa, wb, shards=4):
+    """CLIP's contrastive loss data-parallel as in pmap-style training code: each shard
+    embeds its slice, all_gather collects every embedding over the named axis, each shard's
+    loss on its own rows (axis_index), pmean of the gradients."""
+    jax, jnp, lax, nn = L.jax, L.jnp, L.lax, L.nn
+    a = CLIP_A.reshape(shards, -1, 5)
+    b = CLIP_B.reshape(shards, -1, 4)
+
+    def embed(x, w):
+        e = x @ w
+        return e / jnp.sqrt(jnp.sum(e ** 2, axis=-1, keepdims=True))
+
+    def shard_loss(params, xa, xb):
+        wa, wb, log_t = params
+        ea, eb = embed(xa, wa), embed(xb, wb)
+        all_a = lax.all_gather(ea, "d").reshape(-1, ea.shape[-1])
+        all_b = lax.all_gather(eb, "d").reshape(-1, eb.shape[-1])
+        n = ea.shape[0]
+        rows = lax.axis_index("d") * n + jnp.arange(n)
+        la = nn.log_softmax(jnp.exp(log_t) * ea @ all_b.T, axis=-1)
+        lb = nn.log_softmax(jnp.exp(log_t) * eb @ all_a.T, axis=-1)
+        return -0.5 * (jnp.mean(la[jnp.arange(n), rows]) + jnp.mean(lb[jnp.arange(n), rows]))
+
+    def step(params, xa, xb):
+        v, g = jax.value_and_grad(shard_loss)(params, xa, xb)
+        return lax.pmean(v, "d"), lax.pmean(g, "d")
+    params = (wa, wb, jnp.asarray(1.0))
+    return jax.vmap(step, (None, 0, 0), axis_name="d")(params, a, b)
+
+
+def test_clip_loss_with_all_gather_over_a_named_axis():
+    rs = np.random.RandomState(24)
+    wa, wb = rs.randn(5, 3), rs.randn(4, 3)
+    out = v, g = _clip_program(FT, wa, wb)
+
+    def whole(params):               # the same loss on the whole batch, no named axis
+        wa, wb, log_t = params
+        ea, eb = (e / fnp.linalg.norm(e, axis=-1, keepdims=True) for e in (CLIP_A @ wa,
+                                                                          CLIP_B @ wb))
+        logits = fnp.exp(log_t) * ea @ eb.T
+        i = np.arange(8)
+        return -0.5 * (fnp.mean(fnn.log_softmax(logits, axis=1)[i, i])
+                       + fnp.mean(fnn.log_softmax(logits.T, axis=1)[i, i]))
+    params = (wa, wb, np.asarray(1.0))
+    np.testing.assert_allclose(np.asarray(v), float(whole(params)), rtol=1e-13)
+    ref = ft.grad(whole)(params)
+    for got, want in zip(g, ref):           # every shard holds the same pmean'd gradient
+        for k in range(4):
+            np.testing.assert_allclose(np.asarray(got)[k], np.asarray(want), atol=1e-13)
+    check_grads(whole, (params,), order=2)
+    _against_jax(_clip_program, wa, wb, out=out)
+
+
+def _ppo_program(L, params, obs, actions, rewards, dones, old_logp):
+    """PPO's pieces: generalised advantage estimation by a reverse lax.scan, a categorical
+    policy's log-probabilities by log_softmax and take_along_axis, the clipped surrogate with
+    a value loss and an entropy bonus, differentiated under jit."""
+    jax, jnp, lax, nn = L.jax, L.jnp, L.lax, L.nn
+
+    def gae(values, rewards, dones, gamma=0.99, lam=0.95):
+        def back(adv, t):
+            r, d, v, v_next = t
+            delta = r + gamma * v_next * (1 - d) - v
+            adv = delta + gamma * lam * (1 - d) * adv
+            return adv, adv
+        _, adv = lax.scan(back, 0.0, (rewards, dones, values[:-1], values[1:]), reverse=True)
+        return adv
+
+    def loss(params):
+        logits = obs @ params["pi"]
+        values = jnp.tanh(obs @ params["v"])
+        adv = lax.stop_gradient(gae(values, rewards, dones))
+        logp_all = nn.log_softmax(logits[:-1])
+        logp = jnp.take_along_axis(logp_all, actions[:, None], axis=1)[:, 0]
+        ratio = jnp.exp(logp - old_logp)
+        surrogate = jnp.minimum(ratio * adv, jnp.clip(ratio, 0.8, 1.2) * adv)
+        returns = adv + lax.stop_gradient(values[:-1])
+        entropy = -jnp.sum(jnp.exp(logp_all) * logp_all, axis=1)
+        return (-jnp.mean(surrogate) + 0.5 * jnp.mean((values[:-1] - returns) ** 2)
+                - 0.01 * jnp.mean(entropy))
+    values = jnp.tanh(obs @ params["v"])
+    return gae(values, rewards, dones), jax.jit(jax.value_and_grad(loss))(params)
+
+
+def test_ppo_gae_by_reverse_scan_and_clipped_surrogate():
+    rs = np.random.RandomState(25)
+    T = 7
+    obs = rs.randn(T + 1, 3)
+    actions = rs.randint(0, 2, T)
+    rewards = rs.randn(T)
+    dones = np.array([0, 0, 1, 0, 0, 0, 0], float)
+    params = {"pi": rs.randn(3, 2) * 0.5, "v": rs.randn(3) * 0.5}
+    old_logp = np.log(np.full(T, 0.5)) + 0.1 * rs.randn(T)
+    out = adv, (v, g) = _ppo_program(FT, params, obs, actions, rewards, dones, old_logp)
+    values = np.tanh(obs @ params["v"])
+    ref, a = np.zeros(T), 0.0
+    for t in reversed(range(T)):                 # GAE by the textbook loop
+        delta = rewards[t] + 0.99 * values[t + 1] * (1 - dones[t]) - values[t]
+        a = delta + 0.99 * 0.95 * (1 - dones[t]) * a
+        ref[t] = a
+    np.testing.assert_allclose(np.asarray(adv), ref, rtol=1e-13)
+    # the policy's part holds no stop_gradient: finite differences apply
+    check_grads(lambda pi: _ppo_program(FT, {"pi": pi, "v": params["v"]}, obs, actions,
+                                        rewards, dones, old_logp)[1][0],
+                (params["pi"],), order=1, modes=("rev",))
+    # the value's: (values - sg(values) - adv)^2 / 2 moves values by -adv
+    np.testing.assert_allclose(np.asarray(g["v"]), -np.mean(
+        (ref * (1 - values[:-1] ** 2))[:, None] * obs[:-1], axis=0), rtol=1e-12)
+    _against_jax(_ppo_program, params, obs, actions, rewards, dones, old_logp, out=out)
