@@ -51,9 +51,11 @@ def _jax_lib():
                            ravel_pytree=jax.flatten_util.ravel_pytree)
 
 
-def _against_jax(program, *args, out, tol=1e-10, whole=False):
-    """The same program run by JAX: its results against functrans's ``out``. ``whole`` jits
-    the program entire (its arguments as constants), sparing JAX's compiling each eager step."""
+def _against_jax(program, *args, tol=1e-10, whole=False):
+    """The program run by functrans and by JAX (skipped where JAX is not installed): the
+    results alike to ``tol``. ``whole`` jits JAX's run entire (its arguments as constants),
+    sparing JAX's compiling each eager step."""
+    out = program(FT, *args)
     L = _jax_lib()
     res = L.jax.jit(lambda: program(L, *args))() if whole else program(L, *args)
     close(res, out, tol)
@@ -83,13 +85,16 @@ ATT = np.random.RandomState(20)
 AQ, AK, AV = (ATT.randn(2, 5, 2, 3) for _ in range(3))
 
 
-@pytest.mark.parametrize("kw", [
+ATT_KWS = [
     dict(query_seq_lengths=np.array([5, 2], np.int32),
          key_value_seq_lengths=np.array([3, 5], np.int32)),
     dict(local_window_size=1),
     dict(local_window_size=(2, 0), is_causal=True, query_seq_lengths=np.array([0, 4], np.int32)),
-    dict(key_value_seq_lengths=np.array([1, 2], np.int32), local_window_size=(0, 1))],
-    ids=["lengths", "window", "window_causal_empty_query", "kv_lengths_window"])
+    dict(key_value_seq_lengths=np.array([1, 2], np.int32), local_window_size=(0, 1))]
+ATT_IDS = ["lengths", "window", "window_causal_empty_query", "kv_lengths_window"]
+
+
+@pytest.mark.parametrize("kw", ATT_KWS, ids=ATT_IDS)
 def test_dot_product_attention_sequence_lengths_and_local_window(backend, kw):
     t = np.arange(5)
     d = t[:, None] - t[None, :]
@@ -114,8 +119,13 @@ def test_dot_product_attention_sequence_lengths_and_local_window(backend, kw):
     np.testing.assert_allclose(backend.to_numpy(got), want, atol=1e-13)
     check_grads(lambda q, k, v: fnn.dot_product_attention(q, k, v, **bkw),
                 tuple(backend.asarray(a) for a in (AQ, AK, AV)), order=1, modes=("rev",))
+
+
+@pytest.mark.parametrize("kw", ATT_KWS, ids=ATT_IDS)
+def test_dot_product_attention_sequence_lengths_and_local_window_as_jax(kw):
     jax = _jax()      # JAX's softmax runs in float32 whatever the inputs: 1e-6
-    close(jax.nn.dot_product_attention(AQ, AK, AV, **kw), backend.to_numpy(got), 1e-6)
+    close(jax.nn.dot_product_attention(AQ, AK, AV, **kw),
+          fnn.dot_product_attention(AQ, AK, AV, **kw), 1e-6)
 
 
 def test_dot_product_attention_lengths_unbatched_vmapped_and_errors():
@@ -151,8 +161,6 @@ def test_fori_loop_takes_unroll():
             == 4.3125
     with pytest.raises(TypeError, match="unroll must be None, a bool or an int >= 1"):
         flax.fori_loop(0, 4, body, 1.0, unroll=0)
-    jax = _jax()
-    assert float(jax.lax.fori_loop(0, 4, body, 1.0, unroll=2)) == 4.3125
 
 
 def test_experimental_ode_is_where_jax_has_it():
@@ -518,7 +526,6 @@ def test_optax_style_transformations_in_a_jitted_scan(name):
     assert losses[-1] < 0.8 * losses[0]
     if name == "multi_steps":       # every other step only accumulates
         assert losses[0] == losses[1] and losses[2] == losses[3] and losses[1] != losses[2]
-    _against_jax(_train_linear, name, out=out)
 
 
 # -- an L-BFGS with a zoom line search, the whole solve jit'd ------------------------------------
@@ -610,16 +617,16 @@ def _lbfgs_program(L, x0, m=4, maxiter=60, tol=1e-9):
     return solve(x0)
 
 
+LBFGS_X0 = np.array([-1.2, 1.0, -0.5, 0.8])
+
+
 def test_lbfgs_with_zoom_line_search_jitted_whole():
-    x0 = np.array([-1.2, 1.0, -0.5, 0.8])
-    out = _lbfgs_program(FT, x0)
-    x, fx, g, k, nls = (np.asarray(v) for v in out)
+    x0 = LBFGS_X0
+    x, fx, g, k, nls = (np.asarray(v) for v in _lbfgs_program(FT, x0))
     ref = so.minimize(so.rosen, x0, jac=so.rosen_der, method="L-BFGS-B", tol=1e-14)
     np.testing.assert_allclose(x, ref.x, atol=1e-8)
     np.testing.assert_allclose(g, so.rosen_der(x), rtol=1e-12, atol=1e-14)
     assert np.linalg.norm(g) <= 1e-9 and 10 < k < 60 and fx < 1e-16
-    # the same number of steps and line-search trials as JAX, the same path
-    _against_jax(_lbfgs_program, x0, out=out)
 
 
 # -- flax-style modules as registered dataclasses: a transformer block ---------------------------
@@ -769,8 +776,6 @@ def test_transformer_block_as_flax_style_dataclass_modules():
                                     is_causal=True)
     np.testing.assert_allclose(np.asarray(lib).reshape(5, 8), ours, atol=1e-12)
     check_grads(lambda b: _transformer_program_loss(b, XS), (block,), order=1, modes=("rev",))
-    _against_jax(lambda L, *a: L.tree.tree_leaves(_transformer_program(L, *a)), XS, LENGTHS,
-                 out=ft.tree_util.tree_leaves((v, ys, g, block)), whole=True)
 
 
 def _transformer_program_loss(block, xs):
@@ -871,16 +876,19 @@ def _equinox_program(L, x, y):
             len(E.traces))
 
 
+def _equinox_data():
+    x = np.random.RandomState(2).randn(10, 2)
+    return x, np.sin(x[:, 0]) * x[:, 1]
+
+
 def test_equinox_style_partition_combine_filter_grad_and_jit():
-    rs = np.random.RandomState(2)
-    x = rs.randn(10, 2)
-    y = np.sin(x[:, 0]) * x[:, 1]
+    x, y = _equinox_data()
     E = _equinox(FT)
     m = {"a": np.ones(2), "f": np.tanh, "n": 3, "s": 0.5, "b": [fnp.zeros(1), None]}
     d, s = E.partition(m, E.is_array)
     assert d["f"] is None and d["n"] is None and s["a"] is None and s["n"] == 3
     assert E.combine(d, s)["f"] is np.tanh and E.combine(d, s)["a"] is m["a"]
-    out = layers, losses, g_layers, g_scale, traces = _equinox_program(FT, x, y)
+    layers, losses, g_layers, g_scale, traces = _equinox_program(FT, x, y)
     assert g_scale is None and float(losses[2]) < float(losses[0])
     assert traces == 1                   # three steps, one trace: the static part is the key
     # the filtered gradient against the gradient over explicit array arguments
@@ -893,7 +901,6 @@ def test_equinox_style_partition_combine_filter_grad_and_jit():
     ref = ft.grad(plain, (0, 1, 2, 3))(w1, np.zeros(6), w2, np.zeros(1))
     close(ref, g_layers, 1e-13)
     check_grads(plain, (w1, np.zeros(6), w2, np.zeros(1)), order=2)
-    _against_jax(_equinox_program, x, y, out=out)
 
 
 # -- a scan-over-layers model with dropout from split keys; batch norm's mutable statistics -----
@@ -938,9 +945,12 @@ def _scan_layers_program(L, x, n_layers=4, rate=0.25):
     return params, model(params, x, random.PRNGKey(5)), g0, p, jnp.stack(losses)
 
 
+SCAN_X = np.random.RandomState(4).randn(8, 6)
+
+
 def test_scan_over_layers_with_dropout_keys():
-    x = np.random.RandomState(4).randn(8, 6)
-    out = params, y, g0, p, losses = _scan_layers_program(FT, x)
+    x = SCAN_X
+    params, y, g0, p, losses = _scan_layers_program(FT, x)
     assert params["w"].shape == (4, 6, 6) and float(losses[-1]) < float(losses[0])
     # the scan against a Python loop over the layers, with NumPy and the same dropout masks
     ks = frandom.split(frandom.PRNGKey(5), 4)
@@ -959,7 +969,6 @@ def test_scan_over_layers_with_dropout_keys():
         params), g0, 1e-13)
     check_grads(lambda w, b: fnp.sum(_scan_layers_apply(w, b, x, k0) ** 2),
                 (w0, np.asarray(params["b"])), order=2, modes=("rev",))
-    _against_jax(_scan_layers_program, x, out=out)
 
 
 def _scan_layers_apply(w, b, x, key=frandom.PRNGKey(5)):
@@ -1006,11 +1015,13 @@ def _batchnorm_program(L, x, y):
     return history, stats, jnp.stack(vs), pred, gx
 
 
+BN_X = np.random.RandomState(5).randn(12, 3) * 2 + 1
+BN_Y = BN_X[:, 0] - 0.5 * BN_X[:, 2]
+
+
 def test_batch_norm_with_mutable_statistics_as_aux():
-    rs = np.random.RandomState(5)
-    x = rs.randn(12, 3) * 2 + 1
-    y = x[:, 0] - 0.5 * x[:, 2]
-    out = history, stats, vs, pred, gx = _batchnorm_program(FT, x, y)
+    x, y = BN_X, BN_Y
+    history, stats, vs, pred, gx = _batchnorm_program(FT, x, y)
     assert float(vs[-1]) < float(vs[0])
     # the losses and the running statistics the aux carried, by NumPy from each step's
     # parameters
@@ -1023,7 +1034,6 @@ def test_batch_norm_with_mutable_statistics_as_aux():
     close((mean, var), (stats["mean"], stats["var"]), 1e-13)
     # the normalised batch sums to the bias whatever the input: its gradient vanishes
     np.testing.assert_allclose(np.asarray(gx), 0.0, atol=1e-12)
-    _against_jax(_batchnorm_program, x, y, out=out)
 
 
 # -- numpyro/blackjax-style inference: NUTS-lite, SVI, a Kalman filter's likelihood -------------
@@ -1138,12 +1148,11 @@ def test_nuts_lite_on_eight_schools():
     close((qp[0], qp[1], -qp[0]), (q, p, g), 1e-13)
     qb, pb, _, _ = H.leapfrog(q, -p, g, e, 5)
     close((q0, p0), (qb, -pb), 1e-13)
-    out = samples, lps, info = _nuts_program(FT)
+    samples, lps, info = _nuts_program(FT)
     samples = np.asarray(samples)
     assert samples.shape == (25, 10) and np.isfinite(samples).all()
     assert len({tuple(s) for s in samples}) > 15       # it moves
     np.testing.assert_allclose(np.asarray(lps), [lp(s) for s in samples], rtol=1e-12)
-    _against_jax(_nuts_program, out=out, tol=1e-9, whole=True)
 
 
 def test_nuts_lite_samples_a_gaussian():
@@ -1217,7 +1226,6 @@ def test_svi_with_reparameterised_gradients():
     np.testing.assert_allclose(np.asarray(p["mu"]), m, atol=0.05)
     np.testing.assert_allclose(chol @ chol.T, np.linalg.inv(P), atol=0.02)
     assert float(np.mean(np.asarray(losses)[-20:])) < float(np.asarray(losses)[0])
-    _against_jax(_svi_program, out=(g0, p, losses), tol=1e-9, whole=True)
 
 
 KF_Y = np.cumsum(np.random.RandomState(8).randn(12) * 0.5) + 0.3 * np.random.RandomState(9).randn(12)
@@ -1247,8 +1255,11 @@ def _kalman_program(L, grid):
     return v, g, h, loglik(grid[0])[1]
 
 
+KF_GRID = np.array([[-1.0, -2.0], [0.0, -1.0], [-2.0, 0.5]])
+
+
 def test_kalman_filter_likelihood_against_the_joint_gaussian():
-    grid = np.array([[-1.0, -2.0], [0.0, -1.0], [-2.0, 0.5]])
+    grid = KF_GRID
     v, g, h, preds = _kalman_program(FT, grid)
     n = len(KF_Y)
     i = np.arange(1, n + 1)
@@ -1265,7 +1276,6 @@ def test_kalman_filter_likelihood_against_the_joint_gaussian():
     np.testing.assert_allclose(np.asarray(h), fd(lambda t: fd(direct, t, 1e-4), grid[0], 1e-4),
                                rtol=1e-5, atol=1e-6)
     assert float(np.asarray(preds)[0]) == 0.0
-    _against_jax(_kalman_program, grid, out=(v, g, h, preds), whole=True)
 
 
 # -- diffrax-style ODE solving: adaptive Dormand-Prince in while_loop, gradients through it ----
@@ -1339,9 +1349,12 @@ def _oscillator_program(L, theta):
     return y, n, jac, yb, nb, tb, g
 
 
+OSC_THETA = np.array([2.0, 0.3])
+
+
 def test_adaptive_dopri5_and_its_gradients_discretise_then_optimise():
-    theta = np.array([2.0, 0.3])
-    out = y, n, jac, yb, nb, tb, g = _oscillator_program(FT, theta)
+    theta = OSC_THETA
+    y, n, jac, yb, nb, tb, g = _oscillator_program(FT, theta)
     A = np.array([[0.0, 1.0], [-2.0, -0.3]])
     y0 = np.array([1.0, 0.0])
     np.testing.assert_allclose(np.asarray(y), sla.expm(5 * A) @ y0, atol=1e-8)
@@ -1356,7 +1369,6 @@ def test_adaptive_dopri5_and_its_gradients_discretise_then_optimise():
     S = _dopri5(FT, lambda t, y, th: fnp.stack([y[1], -th[0] * y[0] - th[1] * y[1]]))
     close(g, ft.jit(ft.grad(lambda th: S.solve(fnp.array([1.0, 0.0]), 0.0, 5.0, 0.1, th)[0][0]))(
         theta), 1e-11)
-    _against_jax(_oscillator_program, theta, out=out)
 
 
 def _logistic_program(L, theta):
@@ -1389,11 +1401,14 @@ def _logistic_program(L, theta):
             jax.jit(jax.value_and_grad(loss_rk4))(theta))
 
 
+LOGISTIC_THETA = np.array([1.3, 2.0, 0.2])
+
+
 def test_odeint_adjoint_against_the_discretised_gradient():
     from functrans.experimental.ode import odeint     # where jax.experimental.ode has it
     assert odeint is fodeint
-    theta = np.array([1.3, 2.0, 0.2])
-    (va, ga), (vr, gr) = out = _logistic_program(FT, theta)
+    theta = LOGISTIC_THETA
+    (va, ga), (vr, gr) = _logistic_program(FT, theta)
 
     def closed(th):
         r, K, y0 = th
@@ -1404,7 +1419,6 @@ def test_odeint_adjoint_against_the_discretised_gradient():
     np.testing.assert_allclose([float(va), float(vr)], closed(theta), rtol=1e-9)
     np.testing.assert_allclose(np.asarray(ga), fd, rtol=1e-7)
     np.testing.assert_allclose(np.asarray(gr), fd, rtol=1e-7)
-    _against_jax(_logistic_program, theta, out=out, tol=1e-9)
 
 
 # -- jaxopt-style implicit differentiation ------------------------------------------------------
@@ -1444,7 +1458,7 @@ def _deq_program(L, W, xs):
 
 
 def test_custom_root_fixed_point_against_the_implicit_function_theorem():
-    out = v, gW, gx, jx, gWs = _deq_program(FT, DEQ_W, DEQ_X)
+    v, gW, gx, jx, gWs = _deq_program(FT, DEQ_W, DEQ_X)
     for i, x in enumerate(DEQ_X):
         z = np.zeros(4)
         for _ in range(200):
@@ -1456,7 +1470,6 @@ def test_custom_root_fixed_point_against_the_implicit_function_theorem():
         if i == 0:
             np.testing.assert_allclose(float(v), z @ z, rtol=1e-13)
             close((dz_dx, u, np.outer(u, z)), (jx, gx, gW), 1e-12)
-    _against_jax(_deq_program, DEQ_W, DEQ_X, out=out)
 
 
 RIDGE = np.random.RandomState(12)
@@ -1527,7 +1540,7 @@ def _ridge_program(L, lam):
 
 def test_ridge_hypergradients_by_custom_linear_solve_and_implicit_vjp():
     lam = 3.0
-    out = w1, w2, (gl1, gy1), (gl2, gX2, gy2) = _ridge_program(FT, lam)
+    w1, w2, (gl1, gy1), (gl2, gX2, gy2) = _ridge_program(FT, lam)
     A = RX.T @ RX + lam * np.eye(4)
     w = np.linalg.solve(A, RX.T @ RY)
     r2 = 2 * RXV.T @ (RXV @ w - RYV)
@@ -1537,7 +1550,6 @@ def test_ridge_hypergradients_by_custom_linear_solve_and_implicit_vjp():
     close((-u @ w, RX @ u), (gl1, gy1), 1e-10)
     close((-u @ w, np.outer(RY - RX @ w, u) - np.outer(RX @ u, w), RX @ u),
           (gl2, gX2, gy2), 1e-9)
-    _against_jax(_ridge_program, lam, out=out)
 
 
 # -- neural-tangents-style NTK, ensembles over parameter pytrees, hypernetworks, meta-learning --
@@ -1577,7 +1589,7 @@ def _ntk_program(L, x1, x2, h=16):
 
 
 def test_empirical_ntk_two_ways_against_its_closed_form():
-    out = params, k12, k12b, k11 = _ntk_program(FT, NTK_X1, NTK_X2)
+    params, k12, k12b, k11 = _ntk_program(FT, NTK_X1, NTK_X2)
     W, b, v = (np.asarray(params[n]) for n in ("W", "b", "v"))
     t1, t2 = np.tanh(NTK_X1 @ W.T + b), np.tanh(NTK_X2 @ W.T + b)
     ref = (t1 @ t2.T + ((1 - t1 ** 2) * v ** 2) @ (1 - t2 ** 2).T
@@ -1586,7 +1598,6 @@ def test_empirical_ntk_two_ways_against_its_closed_form():
     k11 = np.asarray(k11)
     np.testing.assert_allclose(k11, k11.T, atol=1e-14)
     assert np.linalg.eigvalsh(k11).min() > -1e-12
-    _against_jax(_ntk_program, NTK_X1, NTK_X2, out=out)
 
 
 ENS_X = np.random.RandomState(15).randn(12, 2)
@@ -1626,7 +1637,7 @@ def _ensemble_program(L, x, y, members=4):
 
 
 def test_deep_ensemble_by_vmap_over_parameter_pytrees():
-    out = params, boot, g0, mean, std = _ensemble_program(FT, ENS_X, ENS_Y)
+    params, boot, g0, mean, std = _ensemble_program(FT, ENS_X, ENS_Y)
     boot = np.asarray(boot)
     assert boot.shape == (4, 12) and boot.min() >= 0 and boot.max() < 12
     assert len({tuple(b) for b in boot}) == 4            # each member its own resample
@@ -1637,7 +1648,6 @@ def test_deep_ensemble_by_vmap_over_parameter_pytrees():
         gw = ENS_X[idx].T @ (np.outer(r, v) * (1 - h ** 2)) + 2e-3 * w
         close((gw, h.T @ r), (g0["w"][m], g0["v"][m]), 1e-12)
     assert np.all(np.asarray(std) > 0) and np.asarray(mean).shape == (12,)
-    _against_jax(_ensemble_program, ENS_X, ENS_Y, out=out)
 
 
 def _hypernet_program(L, phi, emb, xs, ys):
@@ -1659,12 +1669,16 @@ def _hypernet_program(L, phi, emb, xs, ys):
     return flat.shape, jax.jit(jax.value_and_grad(loss))(phi), unravel(jnp.arange(15.0))
 
 
-def test_hypernetwork_generating_target_weights():
+def _hypernet_data():
     rs = np.random.RandomState(16)
     phi = {"A": rs.randn(15, 3) * 0.5, "c": rs.randn(15) * 0.1}
     emb, xs = rs.randn(4, 3), rs.randn(4, 6)
-    ys = np.sin(xs * emb[:, :1])
-    out = shape, (v, g), unr = _hypernet_program(FT, phi, emb, xs, ys)
+    return phi, emb, xs, np.sin(xs * emb[:, :1])
+
+
+def test_hypernetwork_generating_target_weights():
+    phi, emb, xs, ys = _hypernet_data()
+    shape, (v, g), unr = _hypernet_program(FT, phi, emb, xs, ys)
     assert tuple(shape) == (15,)
     # ravel_pytree's order: the leaves sorted by key, each flattened
     np.testing.assert_array_equal(np.asarray(unr["b1"]), np.arange(5.0))
@@ -1677,7 +1691,6 @@ def test_hypernetwork_generating_target_weights():
     np.testing.assert_allclose(float(v), total, rtol=1e-13)
     check_grads(lambda phi: _hypernet_program(FT, phi, emb, xs, ys)[1][0], (phi,), order=1,
                 modes=("rev",))
-    _against_jax(_hypernet_program, phi, emb, xs, ys, out=out)
 
 
 QA = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.6]])
@@ -1713,7 +1726,7 @@ def _hypergradient_program(L, lr, bs, steps=10):
 
 def test_learning_rate_meta_gradient_through_unrolled_descent():
     lr = 0.3
-    out = d1, d2, h, (lr_final, gs) = _hypergradient_program(FT, lr, QB)
+    d1, d2, h, (lr_final, gs) = _hypergradient_program(FT, lr, QB)
     I = np.eye(3)
     for i, b in enumerate(QB):     # w_T - w* = M^T (w0 - w*), M = I - lr A: its derivatives
         ws = np.linalg.solve(QA, b)
@@ -1728,7 +1741,6 @@ def test_learning_rate_meta_gradient_through_unrolled_descent():
     np.testing.assert_allclose(float(h), np.mean(np.asarray(d2)), rtol=1e-12)
     gs = np.asarray(gs)
     assert abs(gs[-1]) < abs(gs[0]) and 0 < float(lr_final) < 2 / np.linalg.eigvalsh(QA).max()
-    _against_jax(_hypergradient_program, lr, QB, out=out)
 
 
 # -- more: a stochastic differential equation, the lasso's path by implicit differentiation ----
@@ -1766,7 +1778,7 @@ def _sde_program(L, theta, n_paths=32, n_steps=100, T=1.0):
 
 def test_sde_milstein_and_exact_scheme_pathwise_greeks():
     theta = np.array([0.05, 0.3])
-    out = v, g, s_m, w_T = _sde_program(FT, theta)
+    v, g, s_m, w_T = _sde_program(FT, theta)
     w_T = np.asarray(w_T)
     s_T = np.exp((0.05 - 0.045) + 0.3 * w_T)                 # GBM's exact solution
     itm = s_T > 1.0
@@ -1776,7 +1788,6 @@ def test_sde_milstein_and_exact_scheme_pathwise_greeks():
                                rtol=1e-12)
     assert 0 < itm.sum() < 32
     np.testing.assert_allclose(np.asarray(s_m), s_T, rtol=2e-2)  # Milstein: strong order 1
-    _against_jax(_sde_program, theta, out=out)
 
 
 LASSO = np.random.RandomState(21)
@@ -1819,7 +1830,7 @@ def _lasso_program(L, lam):
 
 def test_lasso_hypergradient_by_implicit_differentiation():
     lam = 8.0
-    out = w, (v, g), gs = _lasso_program(FT, lam)
+    w, (v, g), gs = _lasso_program(FT, lam)
     w = np.asarray(w)
     S = np.abs(w) > 0
     assert 0 < S.sum() < 6                                   # a sparse solution
@@ -1832,7 +1843,6 @@ def test_lasso_hypergradient_by_implicit_differentiation():
     dw[S] = -np.linalg.solve(G, np.sign(w[S]))
     np.testing.assert_allclose(float(g), 2 * (LXV @ w - LYV) @ LXV @ dw, rtol=1e-9)
     np.testing.assert_allclose(float(gs[0]), float(g), rtol=1e-12)
-    _against_jax(_lasso_program, lam, out=out, tol=1e-9)
 
 
 # -- a data-parallel CLIP loss with all_gather; PPO with GAE by a reverse scan -----------------
@@ -1872,10 +1882,12 @@ def _clip_program(L, wa, wb, shards=4):
     return jax.vmap(step, (None, 0, 0), axis_name="d")(params, a, b)
 
 
+CLIP_WA, CLIP_WB = np.random.RandomState(24).randn(5, 3), np.random.RandomState(26).randn(4, 3)
+
+
 def test_clip_loss_with_all_gather_over_a_named_axis():
-    rs = np.random.RandomState(24)
-    wa, wb = rs.randn(5, 3), rs.randn(4, 3)
-    out = v, g = _clip_program(FT, wa, wb)
+    wa, wb = CLIP_WA, CLIP_WB
+    v, g = _clip_program(FT, wa, wb)
 
     def whole(params):               # the same loss on the whole batch, no named axis
         wa, wb, log_t = params
@@ -1892,7 +1904,6 @@ def test_clip_loss_with_all_gather_over_a_named_axis():
         for k in range(4):
             np.testing.assert_allclose(np.asarray(got)[k], np.asarray(want), atol=1e-13)
     check_grads(whole, (params,), order=2)
-    _against_jax(_clip_program, wa, wb, out=out)
 
 
 def _ppo_program(L, params, obs, actions, rewards, dones, old_logp):
@@ -1926,16 +1937,20 @@ def _ppo_program(L, params, obs, actions, rewards, dones, old_logp):
     return gae(values, rewards, dones), jax.jit(jax.value_and_grad(loss))(params)
 
 
-def test_ppo_gae_by_reverse_scan_and_clipped_surrogate():
+def _ppo_data(T=7):
     rs = np.random.RandomState(25)
-    T = 7
     obs = rs.randn(T + 1, 3)
     actions = rs.randint(0, 2, T)
     rewards = rs.randn(T)
     dones = np.array([0, 0, 1, 0, 0, 0, 0], float)
     params = {"pi": rs.randn(3, 2) * 0.5, "v": rs.randn(3) * 0.5}
-    old_logp = np.log(np.full(T, 0.5)) + 0.1 * rs.randn(T)
-    out = adv, (v, g) = _ppo_program(FT, params, obs, actions, rewards, dones, old_logp)
+    return params, obs, actions, rewards, dones, np.log(np.full(T, 0.5)) + 0.1 * rs.randn(T)
+
+
+def test_ppo_gae_by_reverse_scan_and_clipped_surrogate():
+    T = 7
+    params, obs, actions, rewards, dones, old_logp = _ppo_data(T)
+    adv, (v, g) = _ppo_program(FT, params, obs, actions, rewards, dones, old_logp)
     values = np.tanh(obs @ params["v"])
     ref, a = np.zeros(T), 0.0
     for t in reversed(range(T)):                 # GAE by the textbook loop
@@ -1950,4 +1965,42 @@ def test_ppo_gae_by_reverse_scan_and_clipped_surrogate():
     # the value's: (values - sg(values) - adv)^2 / 2 moves values by -adv
     np.testing.assert_allclose(np.asarray(g["v"]), -np.mean(
         (ref * (1 - values[:-1] ** 2))[:, None] * obs[:-1], axis=0), rtol=1e-12)
-    _against_jax(_ppo_program, params, obs, actions, rewards, dones, old_logp, out=out)
+
+
+# -- every program above, the same source run by JAX -------------------------------------------
+# (apart from the tests above, which check each program without JAX, so that they run and
+# mean something where JAX is not installed)
+
+
+JAX_CASES = {
+    **{f"optax_{n}": (_train_linear, (n,), {}) for n in
+       ("adam", "adamw", "lion", "lamb", "lookahead", "multi_transform", "multi_steps")},
+    # the same number of steps and line-search trials as JAX, the same path
+    "lbfgs": (_lbfgs_program, (LBFGS_X0,), {}),
+    "transformer": (lambda L, *a: L.tree.tree_leaves(_transformer_program(L, *a)),
+                    (XS, LENGTHS), dict(whole=True)),
+    "equinox": (_equinox_program, _equinox_data(), {}),
+    "scan_layers_dropout": (_scan_layers_program, (SCAN_X,), {}),
+    "batch_norm": (_batchnorm_program, (BN_X, BN_Y), {}),
+    "nuts_eight_schools": (_nuts_program, (), dict(tol=1e-9, whole=True)),
+    "svi": (_svi_program, (), dict(tol=1e-9, whole=True)),
+    "kalman": (_kalman_program, (KF_GRID,), dict(whole=True)),
+    "dopri5": (_oscillator_program, (OSC_THETA,), {}),
+    "odeint_adjoint": (_logistic_program, (LOGISTIC_THETA,), dict(tol=1e-9)),
+    "custom_root_deq": (_deq_program, (DEQ_W, DEQ_X), {}),
+    "ridge_implicit": (_ridge_program, (3.0,), {}),
+    "ntk": (_ntk_program, (NTK_X1, NTK_X2), {}),
+    "ensemble": (_ensemble_program, (ENS_X, ENS_Y), {}),
+    "hypernetwork": (_hypernet_program, _hypernet_data(), {}),
+    "meta_learning_rate": (_hypergradient_program, (0.3, QB), {}),
+    "sde": (_sde_program, (np.array([0.05, 0.3]),), {}),
+    "lasso_implicit": (_lasso_program, (8.0,), dict(tol=1e-9)),
+    "clip_all_gather": (_clip_program, (CLIP_WA, CLIP_WB), {}),
+    "ppo_gae": (_ppo_program, _ppo_data(), {}),
+}
+
+
+@pytest.mark.parametrize("name", list(JAX_CASES))
+def test_program_against_jax(name):
+    program, args, kw = JAX_CASES[name]
+    _against_jax(program, *args, **kw)
