@@ -1967,6 +1967,131 @@ def test_ppo_gae_by_reverse_scan_and_clipped_surrogate():
         (ref * (1 - values[:-1] ** 2))[:, None] * obs[:-1], axis=0), rtol=1e-12)
 
 
+# -- a linearised network trained in closed form; diffusion's loss and DDIM sampling ------------
+
+
+LIN_X = np.random.RandomState(27).randn(6, 2)
+LIN_Y = np.sin(LIN_X[:, 0]) - LIN_X[:, 1]
+
+
+def _linearised_program(L, steps=15, lr=0.05):
+    """neural-tangents' linearize: f_lin(p) = f(p0) + J(p0)(p - p0) by jvp, trained by jit'd
+    gradient descent (reverse mode through the jvp), and the empirical NTK of the training
+    set by vmap'd vjps."""
+    jax, jnp, lax, random = L.jax, L.jnp, L.lax, L.random
+    k = random.split(random.PRNGKey(9), 2)
+    p0 = {"w": random.normal(k[0], (2, 10)), "v": random.normal(k[1], (10,)) / math.sqrt(10)}
+
+    def f(p, x):
+        return jnp.tanh(x @ p["w"]) @ p["v"]
+
+    def f_lin(p, x):
+        dp = jax.tree_util.tree_map(lambda a, b: a - b, p, p0)
+        y0, dy = jax.jvp(lambda q: f(q, x), (p0,), (dp,))
+        return y0 + dy
+
+    def loss(p):
+        return 0.5 * jnp.sum((f_lin(p, LIN_X) - LIN_Y) ** 2)
+
+    @jax.jit
+    def train(p):
+        def step(p, _):
+            g = jax.grad(loss)(p)
+            return jax.tree_util.tree_map(lambda a, b: a - lr * b, p, g), f_lin(p, LIN_X)
+        return lax.scan(step, p, None, length=steps)
+    _, preds = train(p0)
+    _, vjp = jax.vjp(lambda p: f(p, LIN_X), p0)
+    rows = jax.vmap(vjp)(jnp.eye(LIN_X.shape[0]))[0]
+    ntk = sum(a.reshape(a.shape[0], -1) @ a.reshape(a.shape[0], -1).T
+              for a in jax.tree_util.tree_leaves(rows))
+    return preds, ntk
+
+
+def test_linearised_network_follows_its_ntk_in_closed_form():
+    preds, ntk = _linearised_program(FT)
+    preds, ntk = np.asarray(preds), np.asarray(ntk)
+    # gradient descent on the linear model moves its predictions by f - y <- (I - lr K)(f - y)
+    M = np.eye(6) - 0.05 * ntk
+    r0 = preds[0] - LIN_Y
+    for t in range(15):
+        np.testing.assert_allclose(preds[t] - LIN_Y, np.linalg.matrix_power(M, t) @ r0,
+                                   atol=1e-12)
+    assert np.linalg.eigvalsh(ntk).min() > 0
+
+
+SIGMA_T = np.linspace(1e-3, 0.2, 20)
+ALPHA_BAR = np.cumprod(1 - SIGMA_T)
+
+
+def _diffusion_program(L, x0, steps=20):
+    """DDPM's training loss (noised inputs from keys, a sinusoidal time embedding, an MLP
+    predicting the noise) differentiated under jit, and DDIM's deterministic sampler in a
+    reverse lax.scan, run with an oracle denoiser for data that is a single point."""
+    jax, jnp, lax, random = L.jax, L.jnp, L.lax, L.random
+    ab = jnp.asarray(ALPHA_BAR)
+
+    def embed(t, dim=4):
+        freqs = jnp.exp(-math.log(100.0) * jnp.arange(dim // 2) / (dim // 2))
+        return jnp.concatenate([jnp.sin(t * freqs), jnp.cos(t * freqs)])
+
+    def eps_model(p, x, t):
+        h = jnp.tanh(jnp.concatenate([x, embed(t)]) @ p["w1"] + p["b1"])
+        return h @ p["w2"]
+
+    def ddpm_loss(p, key, xs):
+        kt, ke = random.split(key)
+        t = random.randint(kt, (xs.shape[0],), 0, steps)
+        eps = random.normal(ke, xs.shape)
+        xt = jnp.sqrt(ab[t])[:, None] * xs + jnp.sqrt(1 - ab[t])[:, None] * eps
+        pred = jax.vmap(eps_model, (None, 0, 0))(p, xt, t.astype(xs.dtype))
+        return jnp.mean((pred - eps) ** 2)
+    k = random.split(random.PRNGKey(12), 3)
+    p = {"w1": random.normal(k[0], (6, 8)) * 0.3, "b1": jnp.zeros(8),
+         "w2": random.normal(k[1], (8, 2)) * 0.3}
+    xs = x0 + 0.1 * random.normal(k[2], (5, 2))
+    v, g = jax.jit(jax.value_and_grad(ddpm_loss))(p, random.PRNGKey(13), xs)
+
+    def oracle(x, t):                            # the exact noise when the data is x0 alone
+        return (x - jnp.sqrt(ab[t]) * x0) / jnp.sqrt(1 - ab[t])
+
+    def ddim(x, t):
+        eps = oracle(x, t)
+        x0_hat = (x - jnp.sqrt(1 - ab[t]) * eps) / jnp.sqrt(ab[t])
+        prev = jnp.where(t > 0, ab[jnp.maximum(t - 1, 0)], 1.0)
+        return jnp.sqrt(prev) * x0_hat + jnp.sqrt(1 - prev) * eps, x0_hat
+    x_T = random.normal(random.PRNGKey(14), (2,))
+    x_final, x0_hats = lax.scan(ddim, x_T, jnp.arange(steps), reverse=True)
+    return v, g, x_final, x0_hats, xs
+
+
+def test_ddpm_loss_and_ddim_sampling():
+    x0 = np.array([0.7, -1.1])
+    v, g, x_final, x0_hats, xs = _diffusion_program(FT, x0)
+    np.testing.assert_allclose(np.asarray(x_final), x0, atol=1e-12)    # DDIM is exact here
+    np.testing.assert_allclose(np.asarray(x0_hats), np.broadcast_to(x0, (20, 2)), atol=1e-12)
+    # the loss written again without vmap or jit, at the program's parameters and noise
+    k = frandom.split(frandom.PRNGKey(12), 3)
+    p = {"w1": np.asarray(frandom.normal(k[0], (6, 8))) * 0.3, "b1": np.zeros(8),
+         "w2": np.asarray(frandom.normal(k[1], (8, 2))) * 0.3}
+    kt, ke = frandom.split(frandom.PRNGKey(13))
+    t = np.asarray(frandom.randint(kt, (5,), 0, 20))
+    eps = np.asarray(frandom.normal(ke, (5, 2)))
+    xs = np.asarray(xs)
+    v_ref, g_ref = ft.value_and_grad(_diffusion_loss_ft)(p, xs, t, eps)
+    close((v_ref, g_ref), (v, g), 1e-12)
+    check_grads(lambda p: _diffusion_loss_ft(p, xs, t, eps), (p,), order=1, modes=("rev",))
+
+
+def _diffusion_loss_ft(p, xs, t, eps):
+    """The DDPM loss above at given times and noise, by rows (functrans only)."""
+    ab = ALPHA_BAR[t]
+    xt = np.sqrt(ab)[:, None] * xs + np.sqrt(1 - ab)[:, None] * eps
+    freqs = np.exp(-math.log(100.0) * np.arange(2) / 2)
+    emb = np.concatenate([np.sin(t[:, None] * freqs), np.cos(t[:, None] * freqs)], axis=1)
+    h = fnp.tanh(fnp.concat([fnp.asarray(xt), fnp.asarray(emb)], axis=1) @ p["w1"] + p["b1"])
+    return fnp.mean((h @ p["w2"] - eps) ** 2)
+
+
 # -- every program above, the same source run by JAX -------------------------------------------
 # (apart from the tests above, which check each program without JAX, so that they run and
 # mean something where JAX is not installed)
@@ -1997,6 +2122,8 @@ JAX_CASES = {
     "lasso_implicit": (_lasso_program, (8.0,), dict(tol=1e-9)),
     "clip_all_gather": (_clip_program, (CLIP_WA, CLIP_WB), {}),
     "ppo_gae": (_ppo_program, _ppo_data(), {}),
+    "linearised_network": (_linearised_program, (), {}),
+    "diffusion": (_diffusion_program, (np.array([0.7, -1.1]),), {}),
 }
 
 
