@@ -2092,6 +2092,72 @@ def _diffusion_loss_ft(p, xs, t, eps):
     return fnp.mean((h @ p["w2"] - eps) ** 2)
 
 
+# -- equinox's tree_at: surgery on a module pytree; blackjax's step-size adaptation ------------
+
+
+class _Marker:
+    """A leaf standing for the index of the leaf it replaces (no pytree registry knows it)."""
+
+    def __init__(self, i):
+        self.i = i
+
+
+def _tree_at(L, where, tree, replace=None, replace_fn=None):
+    """equinox's tree_at for leaves: ``where(tree)`` picks leaves (one or a tuple), found by
+    running it on a copy of ``tree`` whose leaves are markers; those leaves are replaced."""
+    leaves, treedef = L.tree.tree_flatten(tree)
+    picked = where(L.tree.tree_unflatten(treedef, [_Marker(i) for i in range(len(leaves))]))
+    single = isinstance(picked, _Marker)
+    idx = [picked.i] if single else [m.i for m in picked]
+    new = [replace] if single else list(replace) if replace is not None else None
+    for k, i in enumerate(idx):
+        leaves[i] = replace_fn(leaves[i]) if replace_fn is not None else new[k]
+    return L.tree.tree_unflatten(treedef, leaves)
+
+
+def _tree_at_program(L, xs):
+    jax, jnp = L.jax, L.jnp
+    M = _modules(L)
+    block = M.Block.init(L.random.PRNGKey(0), 8, 2, 16)
+    # attention switched off (its output projection zeroed), the MLP's first layer halved
+    no_attn = _tree_at(L, lambda b: b.attn.out.w, block, jnp.zeros((8, 8)))
+    halved = _tree_at(L, lambda b: (b.up.w, b.up.b), no_attn, replace_fn=lambda a: a / 2)
+    y = jax.vmap(halved, (0, None))(xs, 5)
+    # a frozen copy for a target network, made inside the loss: gradients flow to the
+    # online block only
+    def loss(b):
+        target = jax.tree_util.tree_map(jax.lax.stop_gradient, b)
+        return jnp.sum(b(xs[0], 5) * target(xs[1], 5))
+    g = jax.grad(loss)(block)
+    return L.tree.tree_leaves(halved), y, L.tree.tree_leaves(g)
+
+
+def test_equinox_tree_at_on_a_module():
+    leaves, y, g = _tree_at_program(FT, XS)
+    M = _modules(FT)
+    block = M.Block.init(frandom.PRNGKey(0), 8, 2, 16)
+    ref = ft.tree_util.tree_leaves(block)
+    # the leaves in order: ln1 (scale, bias), attn (qkv w, b, out w, b), ln2, up, down
+    np.testing.assert_array_equal(np.asarray(leaves[4]), np.zeros((8, 8)))
+    np.testing.assert_array_equal(np.asarray(leaves[8]), np.asarray(ref[8]) / 2)
+    np.testing.assert_array_equal(np.asarray(leaves[9]), np.asarray(ref[9]) / 2)
+    for i in (0, 1, 2, 3, 5, 6, 7, 10, 11):            # the others untouched
+        np.testing.assert_array_equal(np.asarray(leaves[i]), np.asarray(ref[i]))
+    # with its attention off the block is x + MLP(LN(x + out bias))
+    P = ft.tree_util.tree_map(np.asarray, block)
+
+    def ln(x, p):
+        mu = x.mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(x.var(-1, keepdims=True) + 1e-6) * p.scale + p.bias
+    h = XS + P.attn.out.b
+    gl = np.asarray(fnn.gelu(ln(h, P.ln2) @ (P.up.w / 2) + P.up.b / 2))
+    np.testing.assert_allclose(np.asarray(y), h + gl @ P.down.w + P.down.b, atol=1e-12)
+    # the target network's copy got no gradient: this equals d/d(online) with target fixed
+    g_ref = ft.tree_util.tree_leaves(ft.grad(lambda b: fnp.sum(
+        b(XS[0], 5) * block(XS[1], 5)))(block))
+    close(g_ref, g, 1e-13)
+
+
 # -- every program above, the same source run by JAX -------------------------------------------
 # (apart from the tests above, which check each program without JAX, so that they run and
 # mean something where JAX is not installed)
@@ -2124,6 +2190,7 @@ JAX_CASES = {
     "ppo_gae": (_ppo_program, _ppo_data(), {}),
     "linearised_network": (_linearised_program, (), {}),
     "diffusion": (_diffusion_program, (np.array([0.7, -1.1]),), {}),
+    "tree_at": (_tree_at_program, (XS,), {}),
 }
 
 
