@@ -2158,6 +2158,68 @@ def test_equinox_tree_at_on_a_module():
     close(g_ref, g, 1e-13)
 
 
+ADAPT_PREC = np.array([[2.0, 0.9], [0.9, 1.0]])
+
+
+def _adaptation_program(L, n=120, target=0.8):
+    """blackjax's step-size adaptation: an HMC kernel (leapfrog in fori_loop, Metropolis on
+    the energy error) whose step size follows Nesterov's dual averaging towards a target
+    acceptance rate, the whole warm-up one jit'd scan over keys."""
+    jax, jnp, lax, random = L.jax, L.jnp, L.lax, L.random
+    H = _hmc_pieces(L, lambda q: -0.5 * q @ ADAPT_PREC @ q)
+
+    class DualAveraging(NamedTuple):
+        log_eps: Any
+        log_eps_bar: Any
+        h_bar: Any
+        t: Any
+
+    def da_update(s, accept, mu, gamma=0.05, t0=10.0, kappa=0.75):
+        t = s.t + 1
+        eta = 1.0 / (t + t0)
+        h_bar = (1 - eta) * s.h_bar + eta * (target - accept)
+        log_eps = mu - jnp.sqrt(t) / gamma * h_bar
+        w = t ** -kappa
+        return DualAveraging(log_eps, w * log_eps + (1 - w) * s.log_eps_bar, h_bar, t)
+
+    def hmc(key, state, eps, steps=5):
+        k1, k2 = random.split(key)
+        p0 = random.normal(k1, state.position.shape)
+        q, p, lp, g = H.leapfrog(state.position, p0, state.grad, eps, steps)
+        log_ratio = (lp - 0.5 * p @ p) - (state.logdensity - 0.5 * p0 @ p0)
+        accept = jnp.minimum(1.0, jnp.exp(log_ratio))
+        new = H.State(q, lp, g)
+        take = jnp.log(random.uniform(k2)) < log_ratio
+        return jax.tree_util.tree_map(lambda a, b: jnp.where(take, a, b), new, state), accept
+
+    @jax.jit
+    def warmup(key, q0, eps0):
+        mu = jnp.log(10 * eps0)
+
+        def one(c, k):
+            state, da = c
+            state, accept = hmc(k, state, jnp.exp(da.log_eps))
+            return (state, da_update(da, accept, mu)), (accept, jnp.exp(da.log_eps))
+        da0 = DualAveraging(jnp.log(eps0), 0.0, 0.0, 0.0)
+        return lax.scan(one, (H.init(q0), da0), random.split(key, n))
+    (state, da), (accepts, eps) = warmup(random.PRNGKey(4), jnp.array([1.0, -1.0]), 1.0)
+    return da, accepts, eps
+
+
+def test_step_size_dual_averaging_reaches_its_target():
+    da, accepts, eps = _adaptation_program(FT)
+    accepts, eps = np.asarray(accepts), np.asarray(eps)
+    # the dual averaging recursion again, by NumPy, from the acceptance statistics it saw
+    log_eps, log_bar, h_bar, mu = 0.0, 0.0, 0.0, np.log(10.0)
+    for t, a in enumerate(accepts, start=1):
+        np.testing.assert_allclose(eps[t - 1], np.exp(log_eps), rtol=1e-13)
+        h_bar = (1 - 1 / (t + 10)) * h_bar + (0.8 - a) / (t + 10)
+        log_eps = mu - np.sqrt(t) / 0.05 * h_bar
+        log_bar = t ** -0.75 * log_eps + (1 - t ** -0.75) * log_bar
+    close((log_eps, log_bar, h_bar), (da.log_eps, da.log_eps_bar, da.h_bar), 1e-12)
+    assert abs(np.mean(accepts[60:]) - 0.8) < 0.12 and 0.05 < np.exp(log_bar) < 2.0
+
+
 # -- every program above, the same source run by JAX -------------------------------------------
 # (apart from the tests above, which check each program without JAX, so that they run and
 # mean something where JAX is not installed)
@@ -2191,6 +2253,8 @@ JAX_CASES = {
     "linearised_network": (_linearised_program, (), {}),
     "diffusion": (_diffusion_program, (np.array([0.7, -1.1]),), {}),
     "tree_at": (_tree_at_program, (XS,), {}),
+    # (dual averaging amplifies rounding: the first 25 steps only, before an accept flips)
+    "step_size_adaptation": (_adaptation_program, (25,), dict(tol=1e-9)),
 }
 
 
