@@ -212,6 +212,27 @@ def test_custom_root_tangent_solve_closure_as_jax():
     np.testing.assert_allclose(float(ft.grad(sqrt_by_newton)(2.0)), 0.5 / np.sqrt(2.0))
 
 
+@pytest.mark.xfail(strict=True, reason="a gap: custom_linear_solve's solve may not close over a "
+                   "differentiated value (JAX allows it; functrans raises CustomRuleError)")
+def test_custom_linear_solve_solve_closure_as_jax():
+    """jaxopt's common idiom: ``solve`` applies a factorisation of the very matrix that
+    ``matvec`` multiplies by, closing over the parameters being differentiated. JAX gives
+    those closed-over values no tangent through ``solve`` (it is the inverse of ``matvec``,
+    whose own closure carries the derivative); functrans refuses them."""
+    A = np.array([[3.0, 1.0], [1.0, 2.0]])
+
+    def f(a):
+        m = A + a * fnp.eye(2)
+        x = flax.custom_linear_solve(lambda v: m @ v, fnp.ones(2),
+                                     lambda mv, b: fnp.linalg.solve(m, b), symmetric=True)
+        return fnp.sum(x ** 2)
+    x = np.linalg.solve(A + 0.5 * np.eye(2), np.ones(2))
+    assert abs(float(f(0.5)) - x @ x) < 1e-14
+    # d/da |x|^2 = -2 x^T (A + a I)^-1 x
+    np.testing.assert_allclose(float(ft.grad(f)(0.5)),
+                               -2 * x @ np.linalg.solve(A + 0.5 * np.eye(2), x), rtol=1e-12)
+
+
 @pytest.mark.xfail(strict=True, reason="functrans.random.bits defaults to uint32 where JAX with "
                    "x64 (which functrans's float64 default mirrors) gives uint64; random.py is "
                    "another helper's this session")
