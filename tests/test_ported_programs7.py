@@ -72,8 +72,8 @@ def _against_jax(program, *args, tol=1e-10, whole=False):
     close(res, out, tol)
 
 
-# -- regressions found while porting: dot_product_attention's sequence lengths and local
-# windows, fori_loop's unroll, functrans.experimental.ode -----------------------------------------
+# -- regressions found while porting (dot_product_attention's sequence lengths and local
+# windows, fori_loop's unroll, functrans.experimental.ode, finfo, where, eigh), then the gaps ---
 
 
 def _attention_np(q, k, v, keep, q_valid):
