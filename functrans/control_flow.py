@@ -1512,15 +1512,19 @@ scan_p.def_batch(_scan_batch)
 scan_p.batch_sees_interp = True
 
 
-def fori_loop(lower, upper, body_fun, init_val):
+def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """``val = body_fun(i, val)`` for ``i`` from ``lower`` to ``upper - 1``, from ``init_val``
     (``jax.lax.fori_loop``).
 
     With concrete bounds this is a Python ``for`` loop (``i`` a Python int) and, while staging
     (``jit``), one ``scan`` equation (``i`` an integer array), differentiable in both modes
     under every transform. With abstract bounds it is a ``while_loop`` (reverse mode then
-    only outside ``jit``).
+    only outside ``jit``). ``unroll`` (None, a bool or an int >= 1) is accepted for
+    compatibility and, as ``scan``'s, has no effect.
     """
+    if not (unroll is None or type(unroll) is bool or (type(unroll) is int and unroll >= 1)):
+        raise TypeError(f"fori_loop's unroll must be None, a bool or an int >= 1; got "
+                        f"{unroll!r}.")
     if not callable(body_fun):
         raise TypeError("fori_loop(lower, upper, body_fun, init_val): body_fun must be a "
                         "function.")

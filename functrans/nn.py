@@ -332,15 +332,23 @@ def one_hot(x, num_classes, *, dtype=None, axis=-1):
 
 
 def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None,
-                          is_causal=False):
+                          is_causal=False, query_seq_lengths=None, key_value_seq_lengths=None,
+                          local_window_size=None, implementation=None):
     """Scaled dot-product attention, as ``jax.nn.dot_product_attention``:
     ``softmax(q k^T * scale + bias, masked) v`` for ``query`` of shape (B, T, N, H) (or
     (T, N, H)), ``key`` and ``value`` (B, S, K, H) with N a multiple of K (grouped-query
     attention repeats each key/value head N / K times). ``scale`` defaults to 1/sqrt(H);
     ``bias`` and ``mask`` broadcast to (B, N, T, S) (``mask`` True keeps an entry);
-    ``is_causal`` keeps key positions ``s <= t``. A query row with every entry masked
-    attends to all keys equally (the mean of ``value``, as JAX). Returns (B, T, N, H) (or
-    (T, N, H))."""
+    ``is_causal`` keeps key positions ``s <= t``; ``local_window_size`` ``(left, right)``
+    (an int: both) keeps ``t - left <= s <= t + right``; ``query_seq_lengths`` and
+    ``key_value_seq_lengths`` (integer arrays of shape (B,); (1,) unbatched) keep
+    ``t < query_len[b]`` and ``s < kv_len[b]``, and the outputs of the padded queries
+    (``t >= query_len[b]``) are zero. A query row with every entry masked attends to all
+    keys equally (the mean of ``value``, as JAX). ``implementation`` may be None or
+    ``"xla"`` (the one computation there is). Returns (B, T, N, H) (or (T, N, H))."""
+    if implementation not in (None, "xla"):
+        raise ValueError(f"dot_product_attention: implementation must be None or 'xla' "
+                         f"(functrans has no cuDNN kernel); got {implementation!r}.")
     q, k, v = _float(query), _float(key), _float(value)
     unbatched = q.ndim == 3
     if unbatched:
@@ -369,6 +377,23 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     if is_causal:
         causal = _iota(q, t)[:, None] >= _iota(q, s)[None, :]
         keep = causal if keep is None else keep & causal
+    if local_window_size is not None:
+        left, right = _window(local_window_size)
+        d = _iota(q, t)[:, None] - _iota(q, s)[None, :]
+        window = (d <= left) & (d >= -right)
+        keep = window if keep is None else keep & window
+    q_valid = None
+    for lengths, size, name in ((query_seq_lengths, t, "query_seq_lengths"),
+                                (key_value_seq_lengths, s, "key_value_seq_lengths")):
+        if lengths is None:
+            continue
+        valid = _iota(q, size)[None, :] < _seq_lengths(lengths, b, name)[:, None]   # (B, size)
+        if name == "query_seq_lengths":
+            q_valid = valid
+            pad = valid[:, None, :, None]
+        else:
+            pad = valid[:, None, None, :]
+        keep = pad if keep is None else keep & pad
     if keep is None:
         weights = _sp.softmax(logits, axis=-1)
     else:
@@ -378,7 +403,28 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         logits = fnp.where(any_kept, logits, 0.0)
         weights = softmax(logits, axis=-1, where=keep | ~any_kept)
     out = fnp.einsum("bnts,bsnh->btnh", weights, v)
+    if q_valid is not None:
+        out = fnp.where(q_valid[:, :, None, None], out, 0.0)
     return out[0, ...] if unbatched else out
+
+
+def _window(size):
+    """local_window_size as (left, right): an int for both, or a pair of ints >= 0."""
+    pair = (size, size) if isinstance(size, int) else tuple(size)
+    if len(pair) != 2 or not all(isinstance(w, int) and w >= 0 for w in pair):
+        raise ValueError(f"dot_product_attention: local_window_size must be an int >= 0 or a "
+                         f"pair (left, right) of them; got {size!r}.")
+    return pair
+
+
+def _seq_lengths(lengths, b, name):
+    """A sequence-lengths argument: an integer array of shape (B,)."""
+    lengths = fnp.asarray(lengths)
+    if lengths.shape != (b,) or not fnp.isdtype(lengths.dtype, "integral"):
+        raise ValueError(f"dot_product_attention: {name} must be an integer array of shape "
+                         f"({b},) (one length per batch entry); got {lengths.dtype} of shape "
+                         f"{tuple(lengths.shape)}.")
+    return lengths
 
 
 def _attention_operand(a, unbatched):

@@ -398,6 +398,11 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     except UnsupportedBackendError as e:
         return _typed_keys(e, "where", lambda a, b: where(args[0], a, b), args[1:], args[:1])
     args[1:] = vals
+    if type(args[0]) in _SCALARS:
+        # a Python condition (jnp.where(training, ...)) becomes a boolean array of the
+        # operands' library: torch's where takes no Python bool
+        operand = args[1] if type(args[1]) not in _SCALARS else args[2]
+        args[0] = _to_array(bool(args[0]), like=operand)
     shapes = [_shape(a) for a in args if type(a) not in _SCALARS]
     shape = broadcast_shapes(*shapes)
     args = [a if type(a) in _SCALARS else _st.broadcast_to(a, shape) for a in args]

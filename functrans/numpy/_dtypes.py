@@ -79,6 +79,16 @@ class finfo_object:
         self.max = float(info.max)
         self.min = float(info.min)
         self.smallest_normal = float(info.smallest_normal)
+        # NumPy's and JAX's other names, which ported code reads (numpyro clamps
+        # probabilities to [tiny, 1 - eps])
+        self.tiny = self.smallest_normal
+        self.smallest_subnormal = float(info.smallest_subnormal)
+        self.epsneg = float(info.epsneg)
+        self.resolution = float(info.resolution)
+        self.precision = int(info.precision)
+        self.nmant, self.nexp = int(info.nmant), int(info.nexp)
+        self.machep, self.negep = int(info.machep), int(info.negep)
+        self.minexp, self.maxexp = int(info.minexp), int(info.maxexp)
         self.dtype = d
 
     def __repr__(self):
@@ -101,7 +111,9 @@ class iinfo_object:
 
 def finfo(type, /):
     """Limits of a floating-point dtype (or of an array's dtype): ``bits``, ``eps``, ``max``,
-    ``min``, ``smallest_normal``, ``dtype`` (real for complex input)."""
+    ``min``, ``smallest_normal``, ``dtype`` (real for complex input), and NumPy's other
+    attributes (``tiny``, ``smallest_subnormal``, ``epsneg``, ``resolution``, ``precision``,
+    ``nmant``, ``nexp``, ``machep``, ``negep``, ``minexp``, ``maxexp``)."""
     d = _as_dt(type)
     if d.kind not in "fc":
         raise ValueError(f"finfo needs a floating-point dtype; got {d.name}")

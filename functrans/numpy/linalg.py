@@ -113,16 +113,33 @@ def _uplo(x, UPLO, what):
     return matrix_transpose(conj(x)) if UPLO == "U" else x
 
 
-def eigh(x, /, UPLO="L"):
+def _symmetrized(x, symmetrize_input, what):
+    """``jax.numpy``'s ``symmetrize_input``: True eigendecomposes ``(x + x^H) / 2`` (both
+    triangles count, and so does the derivative); False (NumPy's way, the default here)
+    reads one triangle."""
+    if type(symmetrize_input) is not bool:
+        raise TypeError(f"{what}: symmetrize_input must be True or False; got "
+                        f"{symmetrize_input!r}")
+    if not symmetrize_input:
+        return x
+    x = _square(_float(x), what)
+    return (x + matrix_transpose(conj(x))) / 2
+
+
+def eigh(x, /, UPLO="L", *, symmetrize_input=False):
     """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix.
-    ``UPLO`` (NumPy's): the triangle read, 'L' (the default) or 'U'."""
-    return EighResult(*_la.eigh(_uplo(x, UPLO, "eigh")))
+    ``UPLO`` (NumPy's): the triangle read, 'L' (the default) or 'U'. ``symmetrize_input``
+    (``jax.numpy``'s, whose default is True): use ``(x + x^H) / 2`` instead, where a
+    matrix that is symmetric only up to rounding should count both triangles."""
+    return EighResult(*_la.eigh(_uplo(_symmetrized(x, symmetrize_input, "eigh"), UPLO,
+                                      "eigh")))
 
 
-def eigvalsh(x, /, UPLO="L"):
-    """Eigenvalues (ascending) of a symmetric (Hermitian) matrix; ``UPLO`` as in
-    :func:`eigh`."""
-    return _la.eigvalsh(_uplo(x, UPLO, "eigvalsh"))
+def eigvalsh(x, /, UPLO="L", *, symmetrize_input=False):
+    """Eigenvalues (ascending) of a symmetric (Hermitian) matrix; ``UPLO`` and
+    ``symmetrize_input`` as in :func:`eigh`."""
+    return _la.eigvalsh(_uplo(_symmetrized(x, symmetrize_input, "eigvalsh"), UPLO,
+                              "eigvalsh"))
 
 
 def eig(a):

@@ -1,0 +1,7 @@
+"""``functrans.experimental``: the names of ``jax.experimental`` that functrans has
+(``io_callback``; ``experimental.ode.odeint``, which is :func:`functrans.ode.odeint`)."""
+
+from ..callbacks import io_callback  # noqa: F401
+from . import ode  # noqa: F401
+
+__all__ = ["io_callback", "ode"]
