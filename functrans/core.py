@@ -299,7 +299,7 @@ class EvalInterpreter(Interpreter):
             if b is None:
                 if type(a) in _SCALAR_DTYPES:
                     continue
-                b = _leaked(prim, a) if isinstance(a, Tracer) else resolve_type(type(a))
+                b = _leaked(prim, a) if isinstance(a, Tracer) else resolve_type(type(a), a)
             if backend is None:
                 backend = b
             elif b is not backend:

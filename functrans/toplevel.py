@@ -43,7 +43,7 @@ class _ArrayMeta(type):
         if not (hasattr(x, "shape") and hasattr(x, "dtype")):
             return False
         try:
-            _backends.resolve_type(t)
+            _backends.resolve_type(t, x)
         except Exception:
             return False
         return True

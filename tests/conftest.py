@@ -152,7 +152,10 @@ class BackendCase:
         # "library" or "library@device": the backend's name, and the device inputs live on.
         self.name, _, device = param.partition("@")
         self.id = param
-        self.backend = fb.get_backend(self.name)
+        if self.name in OPT_IN_BACKENDS:
+            self.backend = OPT_IN_BACKENDS[self.name]()
+        else:
+            self.backend = fb.get_backend(self.name)
         self.xp = self.backend.xp
         self.device = self.xp.Device(device) if device else None
 
@@ -209,15 +212,32 @@ def _skip_reason(name):
     return None
 
 
-ALL_BACKENDS = ("numpy", "array_api_strict", "array_api_strict@device1", "torch", "cupy")
+def _jax_backend():
+    # JAX reached through its Array API namespace alone: functrans has no backend module for
+    # it, so this is the backend made on first sight for any standard library
+    # (functrans/backends/standard_backend.py); float64 needs JAX's x64 mode.
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import functrans.backends as fb
+    return fb.backend_of(jax.numpy.zeros(()))
+
+
+# Libraries run only when FUNCTRANS_TEST_BACKENDS names them (their runs are long, and CI does
+# not install them): name -> a function giving the backend.
+OPT_IN_BACKENDS = {"jax": _jax_backend}
+
+ALL_BACKENDS = ("numpy", "array_api_strict", "array_api_strict@device1", "torch", "cupy",
+                *OPT_IN_BACKENDS)
 _only = os.environ.get("FUNCTRANS_TEST_BACKENDS")
-_selected = ALL_BACKENDS if not _only else tuple(n.strip() for n in _only.split(","))
+_selected = (tuple(n for n in ALL_BACKENDS if n not in OPT_IN_BACKENDS) if not _only
+             else tuple(n.strip() for n in _only.split(",")))
 
 BACKEND_PARAMS = []
 for _name in ALL_BACKENDS:
     _reason = _skip_reason(_name)
     if _name not in _selected:
-        _reason = f"{_name} is left out by FUNCTRANS_TEST_BACKENDS={_only}"
+        _reason = (f"{_name} is left out by FUNCTRANS_TEST_BACKENDS={_only}" if _only else
+                   f"{_name} runs only when asked: FUNCTRANS_TEST_BACKENDS=...,{_name}")
     BACKEND_PARAMS.append(pytest.param(_name, id=_name, marks=(
         pytest.mark.skip(reason=_reason),) if _reason else ()))
 

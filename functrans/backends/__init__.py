@@ -236,6 +236,13 @@ class Backend:
         is)."""
         return self.xp.asarray(x, copy=True)
 
+    def set_items(self, x, index, values):
+        """``x`` with ``x[index] = values``, for ``x`` a new array of the caller's own (it may
+        be written and returned): the standard's ``__setitem__``, unless the library's arrays
+        cannot be written (JAX's; see :mod:`.standard_backend`)."""
+        x[index] = values
+        return x
+
     def refused_subclass(self, t: type) -> str | None:
         """Why arrays of ``t``, a subclass of one of this library's array types, cannot be
         taken (an error message), or None to take them as the library's arrays."""
@@ -445,16 +452,18 @@ def backend_of(x) -> Backend:
     """The backend owning array ``x`` (a dictionary hit after the first call per type)."""
     b = _by_type.get(type(x))
     if b is None:
-        b = resolve_type(type(x))
+        b = resolve_type(type(x), x)
     return b
 
 
-def resolve_type(t: type) -> Backend:
+def resolve_type(t: type, example=None) -> Backend:
     """Find the backend of a type not yet in the dispatch table, and cache it there.
 
     In order: a subclass of a known array type; a built-in backend named after the type's
     top-level module (imported now); an entry point of that name; then every other entry
-    point of the group (loaded once each). Raises UnsupportedBackendError if none owns it.
+    point of the group (loaded once each); then, given an ``example`` of the type that is an
+    Array API array (array-api-compat recognises it), a backend made from its namespace
+    (:mod:`.standard_backend`). Raises UnsupportedBackendError if none owns it.
     """
     b = _by_subclass(t)
     if b is not None:
@@ -472,6 +481,13 @@ def resolve_type(t: type) -> Backend:
         b = _by_type.get(t) or _by_subclass(t)
         if b is not None:
             return b
+    if example is not None:
+        from .standard_backend import backend_for
+        b = backend_for(t, example)
+        if b is not None:
+            if b.name in _by_name:  # (a library's name already taken: keep both apart)
+                b.name = f"{b.name}:{t.__module__}.{t.__qualname__}"
+            return register(b)
     return _unsupported(t)
 
 

@@ -219,8 +219,7 @@ def _diag_embed_impl(b, v, offset, n, m):
     _, sl = _diag_slice(n, m, offset)
     batch = tuple(v.shape[:-1])
     out = b.xp.zeros(batch + (n * m,), dtype=v.dtype, device=b.device(v))
-    out[..., sl] = v
-    return b.xp.reshape(out, batch + (n, m))
+    return b.xp.reshape(b.set_items(out, (..., sl), v), batch + (n, m))
 
 
 diag_embed_p = primitive("diag_embed")

@@ -202,8 +202,7 @@ slice_p.def_batch(lambda a, d, idx: (slice_(a[0], ((0, a[0].shape[0], 1),) + idx
 def _scatter_slice_impl(b, x, shape, idx):
     slices, flips = _forward_slices(idx)
     out = b.xp.zeros(shape, dtype=x.dtype, device=b.device(x))
-    out[slices] = b.xp.flip(x, axis=flips) if flips else x
-    return out
+    return b.set_items(out, slices, b.xp.flip(x, axis=flips) if flips else x)
 
 
 # The transpose of slicing: the operand placed into zeros of the sliced array's shape.

@@ -1,0 +1,99 @@
+"""A backend made on first sight for any other library that follows the Array API standard.
+
+An array whose library functrans has no backend for, and which array-api-compat recognises
+as an Array API array (it has ``__array_namespace__``, or array-api-compat wraps its library:
+JAX, Dask, ndonnx, pydata/sparse...), gets a backend built from its namespace: the standard's
+dtypes that the namespace has, its devices, and the generic extras of :mod:`.generic` and
+:mod:`.special_generic` (written on the standard, as array-api-strict uses them). So code
+written for functrans runs and differentiates on such arrays without registering anything;
+a registered backend or an entry point of the library's name still comes first (one can add
+the library's own special functions, or faster paths)."""
+
+from __future__ import annotations
+
+import array_api_compat
+
+from .. import dtypes as _dt
+from . import Backend
+
+_STANDARD_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                    "uint64", "float32", "float64", "complex64", "complex128")
+
+
+class StandardBackend(Backend):
+    """A backend of a library reached only through its Array API namespace."""
+
+    def device(self, x):
+        return array_api_compat.device(x)
+
+    def to_device(self, x, device):
+        return x if device == self.device(x) else array_api_compat.to_device(x, device)
+
+    def to_numpy(self, x):
+        import numpy as np
+        try:
+            return np.from_dlpack(x)
+        except Exception:  # (a library without DLPack, or a device NumPy cannot read)
+            return np.asarray(x)
+
+
+class AtSetBackend(StandardBackend):
+    """Arrays that cannot be written in place but take ``x.at[index].set(values)``."""
+
+    def set_items(self, x, index, values):
+        return x.at[index].set(values)
+
+
+class ReadOnlyBackend(StandardBackend):
+    """Arrays that cannot be written in place, with no other way known here: the few
+    operations that place values into a new array (the transposes of slicing and of the
+    diagonal) raise; the rest works."""
+
+    def set_items(self, x, index, values):
+        from ..errors import UnsupportedBackendError
+        raise UnsupportedBackendError(
+            f"Backend {self.name!r}: its arrays cannot be written (x[index] = v), which this "
+            f"operation needs to place values into a new array, and they have no "
+            f"x.at[index].set(v) either. Register a backend for the library that overrides "
+            f"Backend.set_items (see docs/backends.md).")
+
+
+def library_name(xp, t: type) -> str:
+    """The library's name: the top-level module of its namespace (``jax`` for jax.numpy,
+    ``dask`` for array-api-compat's wrapper of dask.array), else of the array type."""
+    name = getattr(xp, "__name__", "") or t.__module__
+    return name.removeprefix("array_api_compat.").split(".")[0]
+
+
+def backend_for(t: type, x) -> Backend | None:
+    """A new backend for ``x`` (of type ``t``) if it is an Array API array of a library with
+    no backend yet, else None. Named by :func:`library_name`."""
+    if not array_api_compat.is_array_api_obj(x):
+        return None
+    try:
+        xp = array_api_compat.array_namespace(x)
+    except TypeError:
+        return None
+    pairs = []
+    for name in _STANDARD_DTYPES:
+        native = getattr(xp, name, None)
+        if native is None:
+            continue
+        try:  # the dtype objects the library's arrays carry, and the namespace's own name
+            carried = xp.zeros((), dtype=native).dtype
+        except Exception:
+            continue
+        pairs.append((native, _dt.BY_NAME[name]))
+        if carried is not native:
+            pairs.append((carried, _dt.BY_NAME[name]))
+    if not pairs:
+        return None
+    cls = StandardBackend
+    probe = xp.zeros(1, dtype=pairs[0][0])
+    try:
+        probe[0] = probe[0]
+    except Exception:  # arrays that cannot be written: JAX's offer x.at[i].set(v) instead
+        cls = AtSetBackend if hasattr(probe, "at") else ReadOnlyBackend
+    b = cls(library_name(xp, t), xp, [t], pairs)
+    b.device_types = (type(b.device(x)),) if b.device(x) is not None else ()
+    return b
