@@ -17,22 +17,18 @@ import textwrap
 import numpy as np
 import pytest
 
-import functrans as ft
 import functrans.backends as fb
 import functrans.numpy as fnp
 from functrans.errors import BackendMismatchError, UnsupportedBackendError
-from functrans.testing import check_grads
 
 # Functions whose derivatives go through every kind of implementation: elementwise, the
 # transposes of slicing and of the diagonal (which place values into new arrays), gathers and
 # their scatter-add, reductions, linear algebra, a special function, a scan.
 PROGRAM = """
 import numpy as np
-import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.special as fsp
 import functrans.backends as fb
-from functrans.testing import check_grads
 
 def f(x):
     return (fnp.sum(fnp.sin(x[1:, ::2]) ** 2)
