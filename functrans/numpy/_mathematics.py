@@ -245,14 +245,24 @@ def cbrt(x, /):
     x = _as_float(x)
     if _dtype(x).kind == "c":
         raise TypeError("cbrt: complex input is not supported")
-    r = pow(abs(x), 1.0 / 3.0)
+    # |x| by its sign bit, not abs: abs's derivative at 0 is 0 (its subgradient convention),
+    # which made the derivative at 0 inf * 0 = nan instead of the limit +inf
+    mag = _signbit_abs(x)
+    r = pow(mag, 1.0 / 3.0)
     # one Newton step on r**3 = |x| rounds perfect cubes to the exact root
     keep = logical_or(equal(r, 0.0), isinf(r))
     safe = where(keep, 1.0, r)
-    ax = where(keep, 1.0, abs(x))
+    ax = where(keep, 1.0, mag)
     r = where(keep, r, subtract(safe, divide(subtract(safe * safe * safe, ax),
                                              3.0 * safe * safe)))
     return copysign(r, x)
+
+
+def _signbit_abs(x):
+    """``|x|`` chosen by the sign bit: the same values as ``abs``, but a derivative of +-1 at
+    +-0 (abs takes 0 there), for functions that put the sign back with ``copysign`` and so
+    are smooth through 0."""
+    return where(signbit(x), negative(x), x)
 
 
 def sinc(x, /):
@@ -326,7 +336,9 @@ def fmod(x1, x2, /):
     x1, x2 = _as_operand(x1), _as_operand(x2)
     r = remainder(x1, x2)  # the sign of x2 (0 where x2 is 0, for integers)
     if _is_inexact(r):
-        return copysign(remainder(abs(x1), abs(x2)), x1)
+        # |x1| by its sign bit: with abs (derivative 0 at 0) fmod's derivative in x1 was 0
+        # at x1 = 0 instead of 1
+        return copysign(remainder(_signbit_abs(x1), abs(x2)), x1)
     # integers: r - x2 where r's sign is not x1's; no |x| that overflows at the dtype's
     # minimum (int8 -128 fmod 127 is -1)
     adjust = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))
@@ -340,10 +352,17 @@ def logaddexp2(x1, x2, /):
     """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
     _no_complex("logaddexp2", x1, x2)
     x1, x2 = _float_pair(x1, x2)
-    m = maximum(x1, x2)
-    tie = equal(x1, x2)
-    d = negative(abs(where(tie, 0.0, subtract(x1, x2))))
-    return add(m, multiply(log1p(pow(2.0, d)), _LOG2E))
+    # x1 + log2(1 + 2**-(x1 - x2)) where x1 >= x2, else the same with the roles swapped: each
+    # branch is smooth and sees only the differences it is chosen for (so its 2**d never
+    # overflows into a nan derivative). The former max(x1, x2) + log2(1 + 2**-|x1 - x2|) had
+    # kinks that cancel in value but not in AD: its second derivative at x1 = x2 was 0.
+    d = subtract(x1, x2)
+    d = where(logical_and(equal(x1, x2), isinf(x1)), 0.0, d)  # equal infinities: inf - inf
+    up = greater_equal(d, 0.0)
+    d_up = where(up, d, 0.0)
+    d_down = where(up, 0.0, d)
+    return where(up, add(x1, multiply(log1p(pow(2.0, negative(d_up))), _LOG2E)),
+                 add(x2, multiply(log1p(pow(2.0, d_down)), _LOG2E)))
 
 
 def float_power(x1, x2, /):
@@ -973,8 +992,14 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         x0, x1 = take(xp, jc), take(xp, add(jc, 1))
         y0, y1 = take(fp, jc), take(fp, add(jc, 1))
         slope = divide(subtract(y1, y0), subtract(x1, x0))
-        out = where(equal(x0, x), y0, add(multiply(slope, subtract(x, x0)), y0))
-        out = where(equal(j, m - 1), last, out)
+        # At a knot the value is y0 (NumPy's, even where the slope is not finite), but it
+        # still goes through the line so that the derivative in x is the slope to the right
+        # (as JAX's) rather than 0 (and the knot's derivatives reach x0, x1 and y1 too).
+        at_knot = logical_and(equal(x0, x), logical_not(isfinite(slope)))
+        out = where(at_knot, y0, add(multiply(slope, subtract(x, x0)), y0))
+        # at the last knot (exactly ``last``) the line of the last segment, for its slope
+        end = where(isfinite(slope), add(last, multiply(slope, subtract(x, x1))), last)
+        out = where(equal(j, m - 1), end, out)
     out = where(less(x, x_lo), lval, out)
     out = where(greater(x, x_hi), rval, out)
     return where(isnan(x), astype(x, _dtype(out)), out)

@@ -1,0 +1,130 @@
+"""Review s16: derivatives at special points (kinks, ties, singular points), linear algebra
+derivatives, dtype and library propagation through the transforms, and transform composition,
+against JAX (x64), finite differences and closed forms. Regressions for the silent wrong answers
+found (each fails on the code before its fix), and checks of behaviour confirmed against the
+references.
+
+Conventions kept where JAX differs (each checked here): ``|x|``'s derivative at 0 is 0 (JAX: 1),
+so are the vector norms' derivatives at a zero entry; ``clip`` passes the whole derivative at its
+bounds (JAX: 1/2); ``fmax``/``fmin`` share it at ties as ``maximum`` does (JAX: all to ``x2``);
+``power(x, y)``'s derivative in ``x`` at ``x = y = 0`` is 0 (JAX: nan; ``x ** 0`` is constant).
+Where JAX is wrong: the second derivative of ``hypot`` (JAX 0.10 gives 0 away from the origin,
+the closed form is ``y**2 / r**3``) and ``ldexp(x, n)``'s derivative at ``x = 0`` (JAX: 1, the
+closed form is ``2**n``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.testing import check_grads
+
+
+def _np(backend, x):
+    return backend.to_numpy(x)
+
+
+# -- derivatives at special points -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x", [0.0, 1.0, -1.0, 6.0, -2.5])
+def test_logaddexp2_second_derivative_at_ties(backend, x):
+    # log2(2**x + 2**y) = y + log2(1 + 2**(x - y)); at x = y its second derivative in x is
+    # ln2 / 4. It was 0: the formula max(x, y) + log2(1 + 2**-|x - y|) has kinks that cancel
+    # in value but not under AD.
+    xa, ya = backend.asarray(x), backend.asarray(x)
+    h = ft.hessian(fnp.logaddexp2, argnums=(0, 1))(xa, ya)
+    want = math.log(2.0) / 4.0
+    np.testing.assert_allclose(_np(backend, h[0][0]), want, rtol=1e-12)
+    np.testing.assert_allclose(_np(backend, h[0][1]), -want, rtol=1e-12)
+    np.testing.assert_allclose(_np(backend, h[1][1]), want, rtol=1e-12)
+    g = ft.grad(fnp.logaddexp2, argnums=(0, 1))(xa, ya)
+    np.testing.assert_allclose([_np(backend, g[0]), _np(backend, g[1])], [0.5, 0.5], rtol=1e-15)
+    check_grads(fnp.logaddexp2, (xa, ya), order=3)
+
+
+def test_logaddexp2_values_and_infinities_unchanged():
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.normal(size=40) * 30, [np.inf, -np.inf, np.nan, 0.0, 1e308, 5.0]])
+    b = np.concatenate([rng.normal(size=40) * 30, [np.inf, -np.inf, 1.0, 0.0, 1e308, 5.0]])
+    A, B = np.meshgrid(a, b)
+    with np.errstate(invalid="ignore"):
+        want = np.logaddexp2(A, B)
+    got = np.asarray(fnp.logaddexp2(A, B))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
+    np.testing.assert_allclose(got, want, rtol=4e-15, atol=1e-15)
+    # derivatives at infinite and far apart operands: the softmax weights, no nan
+    g = ft.grad(fnp.logaddexp2, argnums=(0, 1))
+    assert [float(v) for v in g(np.inf, 1.0)] == [1.0, 0.0]
+    assert [float(v) for v in g(-np.inf, 1.0)] == [0.0, 1.0]
+    assert [float(v) for v in g(1e4, -1e4)] == [1.0, 0.0]
+    assert fnp.logaddexp2(np.float32(1.0), 2.0).dtype == np.float32
+
+
+@pytest.mark.parametrize("y", [2.0, -1.0, 3.5])
+def test_fmod_derivative_at_zero_numerator(backend, y):
+    # fmod(x, y) = x near x = 0: the derivative is 1. It was 0 there (abs's derivative at 0).
+    for x in (0.0, -0.0):
+        xa = backend.asarray(x)
+        assert float(_np(backend, ft.grad(lambda v: fnp.fmod(v, y))(xa))) == 1.0
+        assert float(_np(backend, ft.jacfwd(lambda v: fnp.fmod(v, y))(xa))) == 1.0
+    xs = backend.asarray([0.0, 1.25, -1.25, 7.5, -7.5])
+    check_grads(lambda v, w: fnp.fmod(v, w), (xs, backend.asarray(y)), order=2)
+
+
+def test_fmod_values_and_signs_match_numpy():
+    x = np.array([-1.0, -0.0, 0.0, 1e-300, 2.0, -2.0, 7.5, -7.5, np.inf, -np.inf])
+    for y in (2.0, -2.0, np.inf, 1e-300):
+        with np.errstate(invalid="ignore"):
+            want = np.fmod(x, y)
+        got = np.asarray(fnp.fmod(x, y))
+        np.testing.assert_array_equal(got, want)
+        ok = ~np.isnan(want)
+        np.testing.assert_array_equal(np.signbit(got[ok]), np.signbit(want[ok]))
+
+
+def test_cbrt_derivative_at_zero_is_infinite(backend):
+    # d/dx x**(1/3) -> +inf at 0 from both sides (JAX: inf); it was inf * 0 = nan.
+    for x in (0.0, -0.0):
+        xa = backend.asarray(x)
+        assert float(_np(backend, ft.grad(fnp.cbrt)(xa))) == math.inf
+        assert float(_np(backend, ft.jacfwd(fnp.cbrt)(xa))) == math.inf
+    x = np.array([-8.0, -0.0, 0.0, 1e-300, 27.0, np.inf, -np.inf, np.nan])
+    got = np.asarray(fnp.cbrt(x))
+    np.testing.assert_array_equal(got, np.cbrt(x))
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(np.cbrt(x)))
+    check_grads(fnp.cbrt, (backend.asarray([-8.0, -0.5, 0.3, 27.0]),), order=2)
+
+
+def test_interp_derivative_in_x_at_the_knots(backend):
+    # At a knot the derivative in x is the slope of the segment to its right (JAX's), and at
+    # the last knot that of the last segment; it was 0 at every knot.
+    xp = np.arange(5.0)
+    fp = xp ** 2
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 2.5, -1.0, 5.0])
+    d = ft.jacfwd(lambda v: fnp.interp(v, backend.asarray(xp), backend.asarray(fp)))(
+        backend.asarray(x))
+    np.testing.assert_array_equal(np.diag(_np(backend, d)), [1.0, 3.0, 5.0, 7.0, 7.0, 5.0, 0.0, 0.0])
+    r = ft.jacrev(lambda v: fnp.interp(v, backend.asarray(xp), backend.asarray(fp)))(
+        backend.asarray(x))
+    np.testing.assert_array_equal(_np(backend, r), _np(backend, d))
+    # through the knots themselves (xp and fp): the line's derivatives, as JAX's
+    jx = ft.jacrev(lambda p: fnp.interp(backend.asarray(x[:5]), p, p ** 2))(backend.asarray(xp))
+    # at x = xp[i] < xp[-1] the value is fp[i] + (xp[i] + xp[i+1]) (x - xp[i]): d/dxp[i] is
+    # 2 xp[i] - (xp[i] + xp[i+1]) = -1; at the last knot fp[-1] + slope (x - xp[-1]) gives
+    # 2 xp[-1] - slope = 8 - 7 = 1
+    want = -np.eye(5)
+    want[4, 4] = 1.0
+    np.testing.assert_allclose(_np(backend, jx), want, atol=1e-12)
+    # values at the knots stay NumPy's exactly (also where a slope is infinite)
+    xp2 = np.array([0.0, 1, 1, 2, 3, 3])
+    fp2 = np.array([1.0, np.inf, 2, -1.0, 5, 6])
+    x2 = np.array([0.0, 0.5, 1, 1.5, 2, 2.5, 3, 4, -0.5])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(np.asarray(fnp.interp(x2, xp2, fp2)), np.interp(x2, xp2, fp2))
