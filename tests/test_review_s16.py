@@ -128,3 +128,27 @@ def test_interp_derivative_in_x_at_the_knots(backend):
     x2 = np.array([0.0, 0.5, 1, 1.5, 2, 2.5, 3, 4, -0.5])
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(np.asarray(fnp.interp(x2, xp2, fp2)), np.interp(x2, xp2, fp2))
+
+
+@pytest.mark.parametrize("base", [-2.0, 1j, 2.0 + 1.0j, 3.0])
+def test_complex_power_of_a_python_number_base(backend, base):
+    # d/dz c**z = log(c) c**z with the principal log: for a negative real c the real log
+    # (nan) was used, a silently nan derivative; a complex c raised a TypeError.
+    z = backend.asarray([0.5 + 0.3j, 2.0 - 1.0j], dtype="complex128")
+    want = np.log(complex(base)) * complex(base) ** backend.to_numpy(z)
+    for jac in (ft.jacfwd, ft.jacrev):
+        d = _np(backend, jac(lambda v: base ** v, holomorphic=True)(z))
+        np.testing.assert_allclose(np.diag(d), want, rtol=1e-13)
+    g = ft.grad(lambda v: fnp.sum(fnp.abs(fnp.power(base, v)) ** 2))(z)
+    # |c**z|**2 = exp(2 Re(z log c)) = f: JAX's gradient df/dx - i df/dy is 2 f log(c)
+    lc = np.log(complex(base))
+    val = np.exp(2 * (backend.to_numpy(z) * lc).real)
+    np.testing.assert_allclose(_np(backend, g), 2 * val * lc, rtol=1e-12)
+
+
+def test_real_power_of_a_negative_python_number_keeps_nan_derivative_in_the_exponent():
+    # (-2.0) ** y for real y is real only at integers; its derivative in y is nan (as JAX),
+    # while the derivative in a positive base's exponent is log(c) c**y.
+    assert math.isnan(float(ft.grad(lambda y: (-2.0) ** y)(2.0)))
+    np.testing.assert_allclose(float(ft.grad(lambda y: 3.0 ** y)(2.0)), 9.0 * math.log(3.0))
+    assert float(ft.grad(lambda y: 0.0 ** y)(2.0)) == 0.0
