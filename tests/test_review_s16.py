@@ -152,3 +152,21 @@ def test_real_power_of_a_negative_python_number_keeps_nan_derivative_in_the_expo
     assert math.isnan(float(ft.grad(lambda y: (-2.0) ** y)(2.0)))
     np.testing.assert_allclose(float(ft.grad(lambda y: 3.0 ** y)(2.0)), 9.0 * math.log(3.0))
     assert float(ft.grad(lambda y: 0.0 ** y)(2.0)) == 0.0
+
+
+def test_modf_fraction_derivative_at_negative_integers(backend):
+    # The fractional part x - trunc(x) has derivative 1 everywhere; at negative integers (and
+    # -0.0) it was -1: copysign(+0.0, x) flipped the tangent to put back NumPy's -0.0.
+    x = backend.asarray([-3.0, -1.0, -0.0, 0.0, 2.0, -2.5, 1.25])
+    for jac in (ft.jacfwd, ft.jacrev):
+        d = _np(backend, jac(lambda v: fnp.modf(v)[0])(x))
+        np.testing.assert_array_equal(np.diag(d), np.ones(7))
+        np.testing.assert_array_equal(_np(backend, jac(lambda v: fnp.modf(v)[1])(x)), np.zeros((7, 7)))
+    v = np.array([-3.5, -1.0, -0.0, 0.0, 1.0, np.inf, -np.inf, np.nan, 1e300, -1e-300, -7.0])
+    frac, whole = fnp.modf(v)
+    nfrac, nwhole = np.modf(v)
+    np.testing.assert_array_equal(np.asarray(frac), nfrac)
+    np.testing.assert_array_equal(np.asarray(whole), nwhole)
+    ok = ~np.isnan(nfrac)
+    np.testing.assert_array_equal(np.signbit(np.asarray(frac))[ok], np.signbit(nfrac)[ok])
+    assert fnp.modf(np.float32(-2.0))[0].dtype == np.float32

@@ -444,8 +444,12 @@ def modf(x, /):
     fractional part is 1, of the integral part 0."""
     x = _as_float(x)
     whole = trunc(x)
-    frac = where(isinf(x), 0.0, subtract(x, whole))
-    return copysign(frac, x), whole
+    # x - trunc(x) is exact and has x's sign except where it is 0; written as -(trunc(x) - x)
+    # for a negative x, to give -0.0 there (NumPy's) with the derivative still 1 (copysign of
+    # a +0.0 flipped it to -1 at negative integers)
+    neg = signbit(x)
+    frac = where(neg, negative(subtract(whole, x)), subtract(x, whole))
+    return where(isinf(x), copysign(_st.full_like(x, 0.0), x), frac), whole
 
 # -- cumulative functions --------------------------------------------------------------------
 
