@@ -64,6 +64,9 @@ def test_logaddexp2_values_and_infinities_unchanged():
     assert [float(v) for v in g(np.inf, 1.0)] == [1.0, 0.0]
     assert [float(v) for v in g(-np.inf, 1.0)] == [0.0, 1.0]
     assert [float(v) for v in g(1e4, -1e4)] == [1.0, 0.0]
+    assert [float(v) for v in g(np.inf, np.inf)] == [0.5, 0.5]  # as logaddexp's
+    assert [float(v) for v in g(-np.inf, -np.inf)] == [0.5, 0.5]
+    assert fnp.logaddexp2(np.array([1.0], np.float32), 2.0).dtype == np.float32
     assert fnp.logaddexp2(np.float32(1.0), 2.0).dtype == np.float32
 
 

@@ -356,13 +356,15 @@ def logaddexp2(x1, x2, /):
     # branch is smooth and sees only the differences it is chosen for (so its 2**d never
     # overflows into a nan derivative). The former max(x1, x2) + log2(1 + 2**-|x1 - x2|) had
     # kinks that cancel in value but not in AD: its second derivative at x1 = x2 was 0.
-    d = subtract(x1, x2)
-    d = where(logical_and(equal(x1, x2), isinf(x1)), 0.0, d)  # equal infinities: inf - inf
+    same_inf = logical_and(equal(x1, x2), isinf(x1))
+    d = where(same_inf, 0.0, subtract(x1, x2))  # equal infinities: 0, not inf - inf
     up = greater_equal(d, 0.0)
     d_up = where(up, d, 0.0)
     d_down = where(up, 0.0, d)
-    return where(up, add(x1, multiply(log1p(pow(2.0, negative(d_up))), _LOG2E)),
-                 add(x2, multiply(log1p(pow(2.0, d_down)), _LOG2E)))
+    out = where(up, add(x1, multiply(log1p(pow(2.0, negative(d_up))), _LOG2E)),
+                add(x2, multiply(log1p(pow(2.0, d_down)), _LOG2E)))
+    # equal infinities: the infinity, with the derivative split evenly (as logaddexp's)
+    return where(same_inf, multiply(add(x1, x2), 0.5), out)
 
 
 def float_power(x1, x2, /):
