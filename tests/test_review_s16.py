@@ -173,3 +173,61 @@ def test_modf_fraction_derivative_at_negative_integers(backend):
     ok = ~np.isnan(nfrac)
     np.testing.assert_array_equal(np.signbit(np.asarray(frac))[ok], np.signbit(nfrac)[ok])
     assert fnp.modf(np.float32(-2.0))[0].dtype == np.float32
+
+
+# -- linear algebra ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["identity", "repeated", "rotation", "tall_orthonormal"])
+def test_polar_derivatives_at_repeated_singular_values(backend, name):
+    # u = a (a^H a)^{-1/2} and p = (a^H a)^{1/2} are smooth wherever a has full rank, but their
+    # derivatives went through the SVD's (1 / (s_i^2 - s_j^2)) and were nan at the identity,
+    # at any orthogonal matrix, wherever two singular values are equal (JAX's default is
+    # finite there).
+    import functrans.scipy.linalg as fsl
+    rng = np.random.default_rng(3)
+    a = {"identity": np.eye(3), "repeated": np.diag([2.0, 2.0, 3.0]),
+         "rotation": np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+         "tall_orthonormal": np.linalg.qr(rng.normal(size=(5, 3)))[0]}[name]
+    sides = ("right",) if a.shape[0] > a.shape[1] else ("right", "left")
+    for side in sides:
+        for k in (0, 1):
+            def f(v, k=k, side=side):
+                return fsl.polar(v, side=side)[k]
+            x = backend.asarray(a)
+            d = _np(backend, ft.jacfwd(f)(x))
+            r = _np(backend, ft.jacrev(f)(x))
+            assert np.isfinite(d).all() and np.isfinite(r).all()
+            np.testing.assert_allclose(d, r, atol=1e-12)
+            check_grads(f, (x,), order=1)
+    if name == "identity":
+        # closed form at I: du = (da - da^T) / 2, dp = (da + da^T) / 2
+        da = rng.normal(size=(3, 3))
+        (u, p), (du, dp) = ft.jvp(lambda v: fsl.polar(v), (backend.asarray(a),),
+                                  (backend.asarray(da),))
+        np.testing.assert_allclose(_np(backend, du), (da - da.T) / 2, atol=1e-12)
+        np.testing.assert_allclose(_np(backend, dp), (da + da.T) / 2, atol=1e-12)
+
+
+def test_polar_values_match_scipy_and_complex_derivatives():
+    import scipy.linalg
+    import functrans.scipy.linalg as fsl
+    rng = np.random.default_rng(4)
+    for shape in [(3, 3), (5, 3), (3, 5), (2, 3, 3)]:
+        a = rng.normal(size=shape)
+        for side in ("right", "left"):
+            u, p = fsl.polar(a, side=side)
+            if a.ndim == 2:
+                su, sp = scipy.linalg.polar(a, side=side)
+                np.testing.assert_allclose(np.asarray(u), su, atol=1e-12)
+                np.testing.assert_allclose(np.asarray(p), sp, atol=1e-12)
+            check_grads(lambda v, side=side: fsl.polar(v, side=side), (a,), order=2)
+    # complex, through the real and imaginary parts (also the identity)
+    for re, im in [(rng.normal(size=(3, 3)), rng.normal(size=(3, 3))),
+                   (np.eye(3), np.zeros((3, 3))), (rng.normal(size=(4, 2)), rng.normal(size=(4, 2)))]:
+        for side in ("right", "left"):
+            def f(x, y, side=side):
+                u, p = fsl.polar(x + 1j * y, side=side)
+                return fnp.real(u), fnp.imag(u), fnp.real(p), fnp.imag(p)
+            check_grads(f, (re, im), order=1)
+    assert ft.jacfwd(lambda v: fsl.polar(v)[0])(np.eye(3, dtype=np.float32)).dtype == np.float32
