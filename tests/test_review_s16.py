@@ -297,3 +297,218 @@ def test_expm_derivatives_at_zero_identity_and_large_norm():
     t = rng.normal(size=(3, 3))
     _, d = ft.jvp(fsl.expm, (np.zeros((3, 3)),), (t,))
     np.testing.assert_allclose(np.asarray(d), t, atol=1e-14)
+
+
+# -- conventions at kinks and singular points (checked against JAX and closed forms) -----------
+
+
+def _d(f, x, backend):
+    """First and second derivatives of a scalar function at x, forward and reverse."""
+    xa = backend.asarray(x)
+    return [float(_np(backend, t(f)(xa))) for t in (
+        ft.grad, ft.jacfwd, lambda g: ft.grad(ft.grad(g)), lambda g: ft.jacfwd(ft.jacfwd(g)))]
+
+
+def test_derivatives_at_ties_and_kinks(backend):
+    x = backend.asarray([1.0, 3.0, 3.0, 2.0, 3.0])
+    # maximum/max/sort/median share ties evenly, as JAX
+    g = _np(backend, ft.grad(lambda v: fnp.max(v))(x))
+    np.testing.assert_allclose(g, [0, 1 / 3, 1 / 3, 0, 1 / 3])
+    g = ft.grad(lambda a, b: fnp.maximum(a, b), argnums=(0, 1))(backend.asarray(2.0),
+                                                                 backend.asarray(2.0))
+    assert [float(_np(backend, v)) for v in g] == [0.5, 0.5]
+    g = _np(backend, ft.grad(lambda v: fnp.median(v))(backend.asarray([1.0, 1.0, 0.0, 3.0])))
+    np.testing.assert_allclose(g, [0.5, 0.5, 0.0, 0.0])
+    # conventions kept where JAX differs: |x|' (0) = 0, clip passes the derivative at its
+    # bounds, fmax/fmin share it at ties
+    assert _d(fnp.abs, 0.0, backend)[:2] == [0.0, 0.0]
+    assert _d(lambda v: fnp.clip(v, -1.0, 1.0), 1.0, backend)[:2] == [1.0, 1.0]
+    g = ft.grad(fnp.fmax, argnums=(0, 1))(backend.asarray(1.0), backend.asarray(1.0))
+    assert [float(_np(backend, v)) for v in g] == [0.5, 0.5]
+
+
+def test_derivatives_at_singular_points(backend):
+    inf = math.inf
+    assert _d(fnp.sqrt, 0.0, backend)[:2] == [inf, inf]
+    assert _d(lambda v: v ** 0, 0.0, backend) == [0.0, 0.0, 0.0, 0.0]
+    assert _d(lambda v: fnp.power(v, 1.0), 0.0, backend)[2:] == [0.0, 0.0]  # JAX: nan
+    assert _d(fnp.log1p, -1.0, backend)[:2] == [inf, inf]
+    assert _d(fnp.arcsin, 1.0, backend)[:2] == [inf, inf]
+    assert _d(fnp.arccos, -1.0, backend)[:2] == [-inf, -inf]
+    d = _d(fnp.sinc, 0.0, backend)
+    np.testing.assert_allclose(d, [0.0, 0.0, -math.pi ** 2 / 3, -math.pi ** 2 / 3], rtol=1e-14)
+    # the double-where pattern keeps the unselected branch's infinities out
+    f = lambda v: fnp.where(v > 0, fnp.sqrt(fnp.where(v > 0, v, 1.0)), 0.0)  # noqa: E731
+    assert _d(f, 0.0, backend) == [0.0, 0.0, 0.0, 0.0]
+    # d/dy 0**y = 0 (log 0 taken as 0, as JAX)
+    assert float(_np(backend, ft.grad(lambda y: fnp.power(0.0, y))(backend.asarray(2.0)))) == 0.0
+
+
+def test_derivatives_where_jax_is_wrong_follow_the_closed_form(backend):
+    # d^2/dx^2 hypot(x, y) = y^2 / r^3 (JAX 0.10: 0)
+    h = ft.hessian(fnp.hypot, argnums=(0, 1))(backend.asarray(1.0), backend.asarray(1.0))
+    np.testing.assert_allclose(_np(backend, h[0][0]), 2 ** -1.5, rtol=1e-14)
+    np.testing.assert_allclose(_np(backend, h[0][1]), -(2 ** -1.5), rtol=1e-14)
+    # at the origin hypot's derivative is taken as 0 (a subgradient; JAX: 1/2)
+    g = ft.grad(fnp.hypot, argnums=(0, 1))(backend.asarray(0.0), backend.asarray(0.0))
+    assert [float(_np(backend, v)) for v in g] == [0.0, 0.0]
+    # ldexp(x, 5) = 32 x, also at x = 0 (JAX: 1)
+    assert _d(lambda v: fnp.ldexp(v, 5), 0.0, backend)[:2] == [32.0, 32.0]
+
+
+def test_complex_arccosh_derivative_on_the_principal_branch():
+    # d/dz arccosh z = 1 / (sqrt(z - 1) sqrt(z + 1)); JAX uses 1 / sqrt(z^2 - 1), the wrong
+    # sign for Re z < 0
+    for z in (-0.5 + 0.3j, -2.0 - 0.1j, 0.3 + 2j):
+        got = complex(ft.grad(fnp.arccosh, holomorphic=True)(np.array(z)))
+        h = 1e-7
+        fd = (np.arccosh(z + h) - np.arccosh(z - h)) / (2 * h)
+        np.testing.assert_allclose(got, 1 / (np.sqrt(z - 1) * np.sqrt(z + 1)), rtol=1e-13)
+        np.testing.assert_allclose(got, fd, rtol=1e-6)
+
+
+def test_logsumexp_and_softmax_with_minus_infinity(backend):
+    import functrans.nn as fnn
+    import functrans.scipy.special as fss
+    x = backend.asarray([-math.inf, 0.0, 1.0])
+    g = _np(backend, ft.grad(fss.logsumexp)(x))
+    e = np.exp([0.0, 1.0])
+    np.testing.assert_allclose(g, [0.0, *(e / e.sum())], rtol=1e-14)
+    j = _np(backend, ft.jacrev(fnn.softmax)(x))
+    assert np.isfinite(j).all() and (j[0] == 0).all() and (j[:, 0] == 0).all()
+    # all -inf: the value is -inf and the derivative 0 (JAX: nan)
+    g = _np(backend, ft.grad(fss.logsumexp)(backend.asarray([-math.inf, -math.inf])))
+    np.testing.assert_array_equal(g, [0.0, 0.0])
+
+
+# -- dtype and library propagation --------------------------------------------------------------
+
+
+def _f32_cases():
+    import functrans.lax as flax
+    import functrans.scipy.special as fss
+    return {
+        "elementwise": lambda x: fnp.sum(fnp.sin(x) * 2.0 + x ** 0.5),
+        "fixed": lambda x: fnp.sum(fnp.logaddexp2(x, 1.0) + fnp.fmod(x, 0.7) + fnp.cbrt(x)
+                                   + fnp.modf(x)[0]),
+        "reductions": lambda x: fss.logsumexp(x) + fnp.var(x) + fnp.median(x),
+        "linalg": lambda x: fnp.linalg.det(
+            fnp.outer(x, x) + fnp.eye(3, dtype=x.dtype, device=fnp.device(x))),
+        "scan": lambda x: flax.scan(lambda c, v: (c * v + 1.0, c), x[0], x)[0],
+        "cond": lambda x: flax.cond(fnp.sum(x) > 0, lambda v: fnp.sum(v ** 2),
+                                    lambda v: fnp.sum(v), x),
+    }
+
+
+@pytest.mark.parametrize("case", ["elementwise", "fixed", "reductions", "linalg", "scan", "cond"])
+def test_float32_stays_float32_in_its_library_through_every_transform(backend, case):
+    f = _f32_cases()[case]
+    x = backend.asarray([1.2, 0.7, 2.1], dtype="float32")
+    t = backend.asarray([1.0, 0.5, 0.2], dtype="float32")
+    xs = backend.asarray([[1.2, 0.7, 2.1], [0.3, 1.1, 1.9]], dtype="float32")
+    outs = [f(x), ft.grad(f)(x), ft.jit(ft.grad(f))(x), ft.jacfwd(f)(x), ft.jacrev(f)(x),
+            ft.hessian(f)(x), *ft.jvp(f, (x,), (t,)), ft.vjp(f, x)[1](backend.asarray(
+                1.0, dtype="float32"))[0], ft.linearize(f, x)[1](t), ft.vmap(ft.grad(f))(xs),
+            ft.jit(ft.vmap(f))(xs)]
+    for o in outs:
+        assert backend.is_own(o)
+        assert backend.to_numpy(o).dtype == np.float32
+
+
+def test_integer_and_complex_inputs_as_jax():
+    from functrans.errors import ComplexDerivativeError, IntegerInputError
+    for tr in (ft.grad, ft.jacfwd, ft.jacrev, ft.hessian):
+        with pytest.raises(IntegerInputError):
+            tr(lambda v: fnp.sum(v * 2.0))(np.arange(3))
+        with pytest.raises(IntegerInputError):
+            tr(lambda v: fnp.sum(v * 2.0))(np.array([True, False]))
+    np.testing.assert_array_equal(ft.jacrev(lambda v: v * 2.0, allow_int=True)(np.arange(3)),
+                                  np.zeros((3, 3)))
+    z = np.array([1.0 + 2.0j, -0.5 + 0.3j])
+    # real function of complex input: df/dx - i df/dy (JAX's convention)
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(fnp.abs(v) ** 2))(z), 2 * np.conj(z))
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(fnp.real(v * v)))(z), 2 * z)
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(v * v), holomorphic=True)(z), 2 * z)
+    np.testing.assert_allclose(np.diag(ft.jacrev(lambda v: v ** 3, holomorphic=True)(z)),
+                               3 * z ** 2)
+    with pytest.raises(ComplexDerivativeError):
+        ft.grad(lambda v: fnp.sum(v * v))(z)
+    with pytest.raises(ComplexDerivativeError):
+        ft.grad(lambda v: fnp.sum(v * v), holomorphic=True)(np.array([1.0, 2.0]))
+    g = ft.grad(lambda v: fnp.sum(fnp.abs(v)))(z.astype(np.complex64))
+    assert g.dtype == np.complex64
+
+
+# -- transform composition ----------------------------------------------------------------------
+
+
+def test_perturbation_confusion(backend):
+    one = backend.asarray(1.0)
+    x = backend.asarray(1.7)
+    # d/dx (x * d/dy (x + y)) = 1, in every pairing of modes
+    for outer in (ft.grad, ft.jacfwd):
+        for inner in (ft.grad, ft.jacfwd):
+            g = outer(lambda a: a * inner(lambda b: a + b)(one))(x)
+            assert float(_np(backend, g)) == 1.0
+    # d/dx (x * d/dy (x * y)) at y = x: d/dx x^2 = 2x
+    g = ft.grad(lambda a: a * ft.grad(lambda b: a * b)(a))(x)
+    np.testing.assert_allclose(float(_np(backend, g)), 2 * 1.7, rtol=1e-15)
+    # nested jvp of the same function: second derivative of sin(x) x
+    f = lambda v: fnp.sin(v) * v  # noqa: E731
+    d2 = ft.jvp(lambda a: ft.jvp(f, (a,), (one,))[1], (x,), (one,))[1]
+    np.testing.assert_allclose(float(_np(backend, d2)), 2 * math.cos(1.7) - 1.7 * math.sin(1.7),
+                               rtol=1e-14)
+
+
+def test_hessians_through_control_flow(backend):
+    import functrans.lax as flax
+    v = backend.asarray([0.3, -1.2, 2.0])
+
+    def loop(u):  # a while loop with a fixed trip count, differentiated in reverse too
+        return fnp.sum(flax.while_loop(lambda c: c[1] < 3,
+                                       lambda c: (fnp.sin(c[0]) * u + c[0], c[1] + 1), (u, 0))[0])
+
+    def scanned(u):
+        # (fnp.multiply: the first carry is a raw array, which array_api_strict's operators
+        # refuse to combine with a tracer)
+        return flax.scan(lambda c, a: (fnp.multiply(c, fnp.sin(a)) + a ** 2, c),
+                         backend.asarray(1.0), u)[0]
+
+    def branched(u):
+        return flax.cond(fnp.sum(u) > 0, lambda w: fnp.sum(fnp.sin(w) * w),
+                         lambda w: fnp.sum(w ** 3), u)
+
+    for f in (loop, scanned, branched):
+        h = _np(backend, ft.hessian(f)(v))
+        np.testing.assert_allclose(h, _np(backend, ft.jacfwd(ft.jacfwd(f))(v)), rtol=1e-12)
+        np.testing.assert_allclose(h, _np(backend, ft.jacrev(ft.grad(f))(v)), rtol=1e-12)
+        check_grads(f, (v,), order=2)
+    # a trip count that depends on the input: d/dx x^k, k the first power >= 10
+    g = ft.vmap(ft.grad(lambda x: flax.while_loop(lambda c: c < 10.0,
+                                                  lambda c: fnp.multiply(c, x),
+                                                  backend.asarray(1.0))))(
+        backend.asarray([1.5, 2.0, 3.0]))
+    np.testing.assert_allclose(_np(backend, g), [6 * 1.5 ** 5, 4 * 2.0 ** 3, 3 * 3.0 ** 2])
+
+
+def test_linearize_then_transpose_and_custom_rules_under_vmap(backend):
+    v = backend.asarray([0.3, -1.2, 2.0])
+    m = backend.asarray([[1.0, 2.0, 0.5], [0.3, -1.0, 0.7]])
+    _, lin = ft.linearize(lambda u: fnp.sin(u) * u[0], v)
+    ct = backend.asarray([2.0, 2.0, 2.0])
+    (got,) = ft.linear_transpose(lin, v)(ct)
+    want = ft.vjp(lambda u: fnp.sin(u) * u[0], v)[1](ct)[0]
+    np.testing.assert_allclose(_np(backend, got), _np(backend, want), rtol=1e-14)
+
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), 3.0 * t * fnp.cos(x)  # deliberately not sin's: the rule must be used
+
+    g = ft.grad(lambda w: fnp.sum(ft.vmap(lambda r: f(r) * r)(w)))(m)
+    mn = _np(backend, m)
+    np.testing.assert_allclose(_np(backend, g), 3.0 * np.cos(mn) * mn + np.sin(mn), rtol=1e-14)
