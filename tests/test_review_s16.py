@@ -4,13 +4,24 @@ against JAX (x64), finite differences and closed forms. Regressions for the sile
 found (each fails on the code before its fix), and checks of behaviour confirmed against the
 references.
 
+Fixed: logaddexp2's second derivative at ties (0, the kinks of max + log2(1 + 2**-|d|) cancel in
+value only); fmod's derivative in x1 at x1 = 0 (0: abs's derivative at 0) and modf's fractional
+part at negative integers (-1: copysign of +0.0); cbrt's derivative at 0 (nan, now +inf);
+interp's derivative in x at the knots (0); d/dz c**z for a negative real Python number c
+(silently nan) or a complex one (TypeError); scipy.linalg.polar's derivatives at repeated
+singular values (nan at the identity and at every orthogonal matrix).
+
 Conventions kept where JAX differs (each checked here): ``|x|``'s derivative at 0 is 0 (JAX: 1),
 so are the vector norms' derivatives at a zero entry; ``clip`` passes the whole derivative at its
 bounds (JAX: 1/2); ``fmax``/``fmin`` share it at ties as ``maximum`` does (JAX: all to ``x2``);
 ``power(x, y)``'s derivative in ``x`` at ``x = y = 0`` is 0 (JAX: nan; ``x ** 0`` is constant).
 Where JAX is wrong: the second derivative of ``hypot`` (JAX 0.10 gives 0 away from the origin,
-the closed form is ``y**2 / r**3``) and ``ldexp(x, n)``'s derivative at ``x = 0`` (JAX: 1, the
-closed form is ``2**n``).
+the closed form is ``y**2 / r**3``), ``ldexp(x, n)``'s derivative at ``x = 0`` (JAX: 1, the
+closed form is ``2**n``) and the holomorphic derivative of ``arccosh`` for ``Re z < 0`` (JAX
+takes the other branch of ``sqrt(z**2 - 1)``).
+
+Found and not fixed (strict xfails below): det's derivative at a singular matrix, and
+fnp.linalg.eigvalsh's (eigh's, cholesky's) derivative for a non-symmetric input.
 """
 
 from __future__ import annotations
