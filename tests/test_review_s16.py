@@ -531,3 +531,22 @@ def test_linearize_then_transpose_and_custom_rules_under_vmap(backend):
     g = ft.grad(lambda w: fnp.sum(ft.vmap(lambda r: f(r) * r)(w)))(m)
     mn = _np(backend, m)
     np.testing.assert_allclose(_np(backend, g), 3.0 * np.cos(mn) * mn + np.sin(mn), rtol=1e-14)
+
+
+def test_nanmedian_with_infinities_is_numpys():
+    # the middle value (or the mean of the two middle ones): a lerp at 0 between a middle -inf
+    # and the next value gave -inf + inf * 0 = nan
+    import warnings
+    rng = np.random.default_rng(7)
+    cases = [np.array([-np.inf, -np.inf, 1.0]), np.array([-np.inf, -np.inf, 1.0, 2.0]),
+             np.array([np.inf, 1.0, np.nan, 3.0, 2.0]), np.array([-np.inf, np.inf, 1.0, np.nan]),
+             np.where(rng.random((5, 6)) < 0.3, np.nan, rng.normal(size=(5, 6)))]
+    for c in cases:
+        for axis in ([None] if c.ndim == 1 else [None, 0, 1]):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # NumPy's inf - inf
+                want = np.nanmedian(c, axis=axis)
+            np.testing.assert_allclose(np.asarray(fnp.nanmedian(c, axis=axis)), want,
+                                       rtol=1e-15)
+    g = ft.grad(fnp.nanmedian)(np.array([1.0, np.nan, 3.0, 4.0, 0.0]))
+    np.testing.assert_array_equal(np.asarray(g), [0.5, 0.0, 0.5, 0.0, 0.0])

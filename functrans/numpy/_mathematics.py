@@ -720,7 +720,7 @@ def _median_impl(name, a, axis, keepdims, ignore_nan):
             if _is_inexact(x):
                 out = where(any(isnan(x), axis=0), math.nan, out)
         return reshape(out, kept) if keepdims else out
-    return nanquantile(a, 0.5, axis=axis, keepdims=keepdims)
+    return _quantile_impl(name, a, 0.5, axis, "linear", keepdims, True, 1, median=True)
 
 
 def _take0(s, i):
@@ -741,7 +741,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """Median along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
-    NumPy's warning). Computed by linear interpolation between the two middle values."""
+    NumPy's warning): the middle value, or the mean of the two middle values, as NumPy's."""
     _no_out("nanmedian", out)
     return _median_impl("nanmedian", a, axis, keepdims, True)
 
@@ -794,7 +794,7 @@ def _flatten_list(q):
     return out
 
 
-def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale):
+def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median=False):
     if method not in _METHODS:
         raise NotImplementedError(
             f"{name}: method={method!r} is not supported; use one of {', '.join(_METHODS)}")
@@ -852,7 +852,12 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale):
             gamma = subtract(vi, prev)
         if weak:
             gamma = astype(gamma, fd)
-        out = _lerp(lo, hi, gamma)
+        if median:
+            # NumPy's nanmedian: the middle value, or the mean of the two middle values (a
+            # lerp at 0 gave -inf + inf * 0 = nan for a middle -inf next to a finite value)
+            out = where(equal(gamma, 0.0), lo, divide(add(lo, hi), 2.0))
+        else:
+            out = _lerp(lo, hi, gamma)
     if count is not None:
         out = where(equal(count, 0.0), math.nan, out)
     elif has_nan:
