@@ -9,7 +9,8 @@ value only); fmod's derivative in x1 at x1 = 0 (0: abs's derivative at 0) and mo
 part at negative integers (-1: copysign of +0.0); cbrt's derivative at 0 (nan, now +inf);
 interp's derivative in x at the knots (0); d/dz c**z for a negative real Python number c
 (silently nan) or a complex one (TypeError); scipy.linalg.polar's derivatives at repeated
-singular values (nan at the identity and at every orthogonal matrix).
+singular values (nan at the identity and at every orthogonal matrix); nanmedian's value with a
+middle -inf (nan; NumPy's middle value or mean of the two middle values now).
 
 Conventions kept where JAX differs (each checked here): ``|x|``'s derivative at 0 is 0 (JAX: 1),
 so are the vector norms' derivatives at a zero entry; ``clip`` passes the whole derivative at its
