@@ -245,14 +245,24 @@ def cbrt(x, /):
     x = _as_float(x)
     if _dtype(x).kind == "c":
         raise TypeError("cbrt: complex input is not supported")
-    r = pow(abs(x), 1.0 / 3.0)
+    # |x| by its sign bit, not abs: abs's derivative at 0 is 0 (its subgradient convention),
+    # which made the derivative at 0 inf * 0 = nan instead of the limit +inf
+    mag = _signbit_abs(x)
+    r = pow(mag, 1.0 / 3.0)
     # one Newton step on r**3 = |x| rounds perfect cubes to the exact root
     keep = logical_or(equal(r, 0.0), isinf(r))
     safe = where(keep, 1.0, r)
-    ax = where(keep, 1.0, abs(x))
+    ax = where(keep, 1.0, mag)
     r = where(keep, r, subtract(safe, divide(subtract(safe * safe * safe, ax),
                                              3.0 * safe * safe)))
     return copysign(r, x)
+
+
+def _signbit_abs(x):
+    """``|x|`` chosen by the sign bit: the same values as ``abs``, but a derivative of +-1 at
+    +-0 (abs takes 0 there), for functions that put the sign back with ``copysign`` and so
+    are smooth through 0."""
+    return where(signbit(x), negative(x), x)
 
 
 def sinc(x, /):
@@ -326,7 +336,9 @@ def fmod(x1, x2, /):
     x1, x2 = _as_operand(x1), _as_operand(x2)
     r = remainder(x1, x2)  # the sign of x2 (0 where x2 is 0, for integers)
     if _is_inexact(r):
-        return copysign(remainder(abs(x1), abs(x2)), x1)
+        # |x1| by its sign bit: with abs (derivative 0 at 0) fmod's derivative in x1 was 0
+        # at x1 = 0 instead of 1
+        return copysign(remainder(_signbit_abs(x1), abs(x2)), x1)
     # integers: r - x2 where r's sign is not x1's; no |x| that overflows at the dtype's
     # minimum (int8 -128 fmod 127 is -1)
     adjust = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))
@@ -340,10 +352,19 @@ def logaddexp2(x1, x2, /):
     """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
     _no_complex("logaddexp2", x1, x2)
     x1, x2 = _float_pair(x1, x2)
-    m = maximum(x1, x2)
-    tie = equal(x1, x2)
-    d = negative(abs(where(tie, 0.0, subtract(x1, x2))))
-    return add(m, multiply(log1p(pow(2.0, d)), _LOG2E))
+    # x1 + log2(1 + 2**-(x1 - x2)) where x1 >= x2, else the same with the roles swapped: each
+    # branch is smooth and sees only the differences it is chosen for (so its 2**d never
+    # overflows into a nan derivative). The former max(x1, x2) + log2(1 + 2**-|x1 - x2|) had
+    # kinks that cancel in value but not in AD: its second derivative at x1 = x2 was 0.
+    same_inf = logical_and(equal(x1, x2), isinf(x1))
+    d = where(same_inf, 0.0, subtract(x1, x2))  # equal infinities: 0, not inf - inf
+    up = greater_equal(d, 0.0)
+    d_up = where(up, d, 0.0)
+    d_down = where(up, 0.0, d)
+    out = where(up, add(x1, multiply(log1p(pow(2.0, negative(d_up))), _LOG2E)),
+                add(x2, multiply(log1p(pow(2.0, d_down)), _LOG2E)))
+    # equal infinities: the infinity, with the derivative split evenly (as logaddexp's)
+    return where(same_inf, multiply(add(x1, x2), 0.5), out)
 
 
 def float_power(x1, x2, /):
@@ -425,8 +446,12 @@ def modf(x, /):
     fractional part is 1, of the integral part 0."""
     x = _as_float(x)
     whole = trunc(x)
-    frac = where(isinf(x), 0.0, subtract(x, whole))
-    return copysign(frac, x), whole
+    # x - trunc(x) is exact and has x's sign except where it is 0; written as -(trunc(x) - x)
+    # for a negative x, to give -0.0 there (NumPy's) with the derivative still 1 (copysign of
+    # a +0.0 flipped it to -1 at negative integers)
+    neg = signbit(x)
+    frac = where(neg, negative(subtract(whole, x)), subtract(x, whole))
+    return where(isinf(x), copysign(_st.full_like(x, 0.0), x), frac), whole
 
 # -- cumulative functions --------------------------------------------------------------------
 
@@ -695,7 +720,7 @@ def _median_impl(name, a, axis, keepdims, ignore_nan):
             if _is_inexact(x):
                 out = where(any(isnan(x), axis=0), math.nan, out)
         return reshape(out, kept) if keepdims else out
-    return nanquantile(a, 0.5, axis=axis, keepdims=keepdims)
+    return _quantile_impl(name, a, 0.5, axis, "linear", keepdims, True, 1, median=True)
 
 
 def _take0(s, i):
@@ -716,7 +741,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """Median along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
-    NumPy's warning). Computed by linear interpolation between the two middle values."""
+    NumPy's warning): the middle value, or the mean of the two middle values, as NumPy's."""
     _no_out("nanmedian", out)
     return _median_impl("nanmedian", a, axis, keepdims, True)
 
@@ -769,7 +794,7 @@ def _flatten_list(q):
     return out
 
 
-def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale):
+def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median=False):
     if method not in _METHODS:
         raise NotImplementedError(
             f"{name}: method={method!r} is not supported; use one of {', '.join(_METHODS)}")
@@ -827,7 +852,12 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale):
             gamma = subtract(vi, prev)
         if weak:
             gamma = astype(gamma, fd)
-        out = _lerp(lo, hi, gamma)
+        if median:
+            # NumPy's nanmedian: the middle value, or the mean of the two middle values (a
+            # lerp at 0 gave -inf + inf * 0 = nan for a middle -inf next to a finite value)
+            out = where(equal(gamma, 0.0), lo, divide(add(lo, hi), 2.0))
+        else:
+            out = _lerp(lo, hi, gamma)
     if count is not None:
         out = where(equal(count, 0.0), math.nan, out)
     elif has_nan:
@@ -973,8 +1003,14 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         x0, x1 = take(xp, jc), take(xp, add(jc, 1))
         y0, y1 = take(fp, jc), take(fp, add(jc, 1))
         slope = divide(subtract(y1, y0), subtract(x1, x0))
-        out = where(equal(x0, x), y0, add(multiply(slope, subtract(x, x0)), y0))
-        out = where(equal(j, m - 1), last, out)
+        # At a knot the value is y0 (NumPy's, even where the slope is not finite), but it
+        # still goes through the line so that the derivative in x is the slope to the right
+        # (as JAX's) rather than 0 (and the knot's derivatives reach x0, x1 and y1 too).
+        at_knot = logical_and(equal(x0, x), logical_not(isfinite(slope)))
+        out = where(at_knot, y0, add(multiply(slope, subtract(x, x0)), y0))
+        # at the last knot (exactly ``last``) the line of the last segment, for its slope
+        end = where(isfinite(slope), add(last, multiply(slope, subtract(x, x1))), last)
+        out = where(equal(j, m - 1), end, out)
     out = where(less(x, x_lo), lval, out)
     out = where(greater(x, x_hi), rval, out)
     return where(isnan(x), astype(x, _dtype(out)), out)

@@ -6,6 +6,7 @@ Operands have equal shapes and dtypes; a Python scalar operand is a weakly typed
 
 from __future__ import annotations
 
+import cmath
 import math
 
 from .. import buffers
@@ -273,14 +274,23 @@ def _pow_jvp(primals, tangents):
             t_out = mul(tx, mul(y, pow(base, sub(y, 1))))
     if ty is not None:
         # d/dy x**y = log(x) x**y, taken as 0 where x == 0 (as JAX does).
-        logx = log(select(eq(x, 0), 1.0, x)) if not _is_scalar(x) else _scalar_log(x)
+        if _is_scalar(x):
+            logx = _scalar_log(x, _aval(out).dtype.kind == "c")
+        else:
+            logx = log(select(eq(x, 0), 1.0, x))
         t_y = mul(ty, mul(out, logx))
         t_out = t_y if t_out is None else add(t_out, t_y)
     return out, t_out
 
 
-def _scalar_log(c):
-    return math.log(c) if c > 0 else (0.0 if c == 0 else float("nan"))
+def _scalar_log(c, complex_result):
+    """log of a Python-number base: principal complex log where the power is complex (a
+    negative or complex base, whose real log is nan or undefined), 0 at 0."""
+    if c == 0:
+        return 0.0
+    if complex_result or type(c) is complex:
+        return cmath.log(c)
+    return math.log(c) if c > 0 else float("nan")
 
 
 pow_p = elementwise("pow", "pow", _pow_jvp)

@@ -843,12 +843,29 @@ def polar(a, side="right"):
     (M, N) matrix (or a stack): ``u`` (M, N) with orthonormal columns or rows, ``p``
     Hermitian positive semidefinite (N, N), or (M, M) for 'left'. From the reduced SVD
     ``a = W diag(s) V^H``: ``u = W V^H``, ``p = V diag(s) V^H`` ('left': ``W diag(s)
-    W^H``). Derivatives are the SVD's (distinct nonzero singular values)."""
+    W^H``).
+
+    Where ``p`` is square in the short side of ``a`` ('right' with M >= N, 'left' with
+    M <= N), the first derivatives are those of ``u = a (a^H a)^{-1/2}`` and ``p``, which
+    need only ``s_i + s_j > 0`` (full rank): they are finite at repeated singular values (an
+    orthogonal ``a``, the identity). Otherwise, and for higher orders, they are the SVD's
+    (distinct nonzero singular values)."""
     if side not in ("right", "left"):
         raise ValueError(f"polar: side must be 'right' or 'left'; got {side!r}")
     a = _lapack_float(a)
     if len(_shape(a)) < 2:
         raise ValueError(f"polar: a must be a matrix (or a stack); got shape {_shape(a)}")
+    m, n = _shape(a)[-2:]
+    if side == "right" and m >= n:
+        return _polar_tall()(a)
+    if side == "left" and m <= n:
+        # a = p u  <=>  a^H = u^H p: the right decomposition of the tall a^H
+        u, p = _polar_tall()(_h(a))
+        return _h(u), p
+    return _polar_svd(a, side)
+
+
+def _polar_svd(a, side):
     w, s, vh = svd(a, full_matrices=False)
     u = fnp.matmul(w, vh)
     s = fnp.astype(s, _dtype(a))[..., None, :]
@@ -857,6 +874,46 @@ def polar(a, side="right"):
     else:
         p = fnp.matmul(w * s, _h(w))
     return u, p
+
+
+_polar_tall_fn = None
+
+
+def _polar_tall():
+    """``polar(a, 'right')`` for M >= N as a custom_jvp function (made once)."""
+    global _polar_tall_fn
+    if _polar_tall_fn is None:
+        from ..custom import custom_jvp
+        _polar_tall_fn = custom_jvp(lambda a: _polar_svd(a, "right"))
+        _polar_tall_fn.defjvp(_polar_tall_jvp)
+    return _polar_tall_fn
+
+
+def _polar_tall_jvp(primals, tangents):
+    # a = W S V^H (reduced), u = W V^H, p = V S V^H. With K = W^H da V:
+    #   p dp + dp p = da^H a + a^H da  gives  V^H dp V = (S K + K^H S) / (s_i + s_j),
+    #   du = (da - u dp) p^{-1}  gives  W^H du V = (K - K^H) / (s_i + s_j), plus, for a
+    #   tall a, (I - W W^H) da V S^{-1} V^H outside W's columns.
+    # Only sums s_i + s_j divide: no 1 / (s_i^2 - s_j^2) as in the SVD's own derivative.
+    (a,), (da,) = primals, tangents
+    w, s, vh = svd(a, full_matrices=False)
+    v = _h(vh)
+    u = fnp.matmul(w, vh)
+    sc = fnp.astype(s, _dtype(a))
+    p = fnp.matmul(fnp.multiply(v, sc[..., None, :]), vh)
+    k = fnp.matmul(fnp.matmul(_h(w), da), v)
+    kh = _h(k)
+    # (fnp's functions, not operators: a raw array_api_strict array refuses a tracer operand)
+    si, sj = sc[..., :, None], sc[..., None, :]
+    denom = fnp.add(si, sj)
+    x = fnp.divide(fnp.subtract(k, kh), denom)
+    y = fnp.divide(fnp.add(fnp.multiply(si, k), fnp.multiply(kh, sj)), denom)
+    du = fnp.matmul(fnp.matmul(w, x), vh)
+    if _shape(a)[-2] > _shape(a)[-1]:
+        rest = fnp.subtract(fnp.matmul(da, v), fnp.matmul(w, k))
+        du = fnp.add(du, fnp.matmul(fnp.divide(rest, sj), vh))
+    dp = fnp.matmul(fnp.matmul(v, y), vh)
+    return (u, p), (du, dp)
 
 
 def funm(A, func, disp=True):
