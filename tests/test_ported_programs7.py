@@ -272,9 +272,11 @@ def test_eigh_symmetrize_input_as_jax(backend):
         np.testing.assert_allclose(
             backend.to_numpy(fnp.linalg.eigvalsh(x, UPLO=uplo, symmetrize_input=True)),
             sym[0], rtol=1e-14)
-        np.testing.assert_allclose(   # NumPy's reading of one triangle stays the default
+        np.testing.assert_allclose(   # NumPy's reading of one triangle where UPLO is given
             backend.to_numpy(fnp.linalg.eigh(x, UPLO=uplo)[0]),
             np.linalg.eigh(a, UPLO=uplo)[0], rtol=1e-14)
+        np.testing.assert_allclose(   # and JAX's symmetrising where it is not
+            backend.to_numpy(fnp.linalg.eigvalsh(x)), sym[0], rtol=1e-14)
     # both triangles carry the derivative: d lambda_0 / dA = v0 v0^T symmetrised, halved off
     # the diagonal onto each triangle
     g = ft.grad(lambda a: fnp.linalg.eigh(a, symmetrize_input=True)[0][0])(x)

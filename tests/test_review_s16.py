@@ -255,22 +255,27 @@ def test_det_derivative_at_a_singular_matrix_is_the_adjugate():
     np.testing.assert_allclose(np.asarray(ft.grad(fnp.linalg.det)(a)), cof, atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="found by review s16, not fixed (a convention to choose): "
-                   "fnp.linalg.eigh/eigvalsh/cholesky read one triangle (NumPy's values) but "
-                   "differentiate the symmetric part of the perturbation (JAX's rule, made for "
-                   "JAX's symmetrized values); for a non-symmetric input the derivative is not "
-                   "that of the values computed. scipy.linalg's versions are consistent")
-def test_eigvalsh_derivative_matches_its_values_for_a_non_symmetric_input():
-    a = np.array([[2.0, 0.7, -0.3], [0.1, 1.0, 0.4], [0.5, -0.2, 3.0]])
-    check_grads(fnp.linalg.eigvalsh, (a,), order=1)
-
-
-@pytest.mark.xfail(strict=True, reason="found by review s16, not fixed: as eigvalsh's, "
-                   "fnp.linalg.cholesky reads the lower triangle but differentiates the "
-                   "symmetric part of the perturbation")
-def test_cholesky_derivative_matches_its_values_for_a_non_symmetric_input():
+# (fixed by choosing JAX's convention: fnp.linalg.eigh/eigvalsh/cholesky decompose (x + x^H)/2
+# by default (symmetrize_input=True), so the derivative is that of the values; for a Hermitian
+# input the values are NumPy's exactly)
+@pytest.mark.parametrize("fn", ["eigvalsh", "cholesky", "eigh"])
+def test_hermitian_decompositions_derivatives_match_their_values_for_any_input(fn):
     a = np.array([[4.0, 0.7, -0.3], [0.1, 3.0, 0.4], [0.5, -0.2, 5.0]])
-    check_grads(fnp.linalg.cholesky, (a,), order=1)
+    f = {"eigvalsh": fnp.linalg.eigvalsh, "cholesky": fnp.linalg.cholesky,
+         "eigh": lambda v: fnp.abs(fnp.linalg.eigh(v)[1])}[fn]   # (|V|: sign-free)
+    check_grads(f, (a,), order=2)
+    s = a + a.T
+    want = {"eigvalsh": np.linalg.eigvalsh, "cholesky": np.linalg.cholesky,
+            "eigh": lambda v: np.abs(np.linalg.eigh(v)[1])}[fn]
+    np.testing.assert_array_equal(np.asarray(f(s)), want(s))      # NumPy's, bit for bit
+    # gradients stay symmetric for a symmetric input, as JAX's
+    weights = np.arange(1.0, 1.0 + np.size(want(s))).reshape(np.shape(want(s)))
+    g = np.asarray(ft.grad(lambda v: fnp.sum(f(v) * weights))(s))
+    np.testing.assert_allclose(g, g.T, atol=1e-12)
+    # NumPy's one-triangle reading stays available
+    if fn != "eigh":
+        low = getattr(fnp.linalg, fn)(a, symmetrize_input=False)
+        np.testing.assert_array_equal(np.asarray(low), getattr(np.linalg, fn)(a))
 
 
 def test_triangle_reading_linalg_derivatives_are_consistent_in_scipy_linalg():

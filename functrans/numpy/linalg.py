@@ -54,10 +54,15 @@ def _square(x, what):
     return x
 
 
-def cholesky(x, /, *, upper=False):
+def cholesky(x, /, *, upper=False, symmetrize_input=True):
     """The Cholesky factor of a symmetric (Hermitian) positive-definite matrix: lower
-    triangular ``L`` with ``x = L L^H`` (or upper ``U = L^H`` if ``upper``)."""
-    low = _la.cholesky(_square(_float(x), "cholesky"))
+    triangular ``L`` with ``x = L L^H`` (or upper ``U = L^H`` if ``upper``).
+    ``symmetrize_input`` (``jax.numpy``'s, True by default as there): factor ``(x + x^H) /
+    2``, so that the derivative, which moves ``x`` only within the Hermitian matrices, is
+    that of the values computed; the same as NumPy's for a Hermitian ``x`` (NumPy reads the
+    lower triangle of any other). False reads the lower triangle, and then its derivative
+    assumes the perturbations Hermitian too."""
+    low = _la.cholesky(_symmetrized(x, symmetrize_input, None, "cholesky"))
     return matrix_transpose(conj(low)) if upper else low
 
 
@@ -113,33 +118,41 @@ def _uplo(x, UPLO, what):
     return matrix_transpose(conj(x)) if UPLO == "U" else x
 
 
-def _symmetrized(x, symmetrize_input, what):
-    """``jax.numpy``'s ``symmetrize_input``: True eigendecomposes ``(x + x^H) / 2`` (both
-    triangles count, and so does the derivative); False (NumPy's way, the default here)
-    reads one triangle."""
+def _symmetrized(x, symmetrize_input, UPLO, what):
+    """``x`` as the Hermitian decompositions read it. ``symmetrize_input`` (``jax.numpy``'s):
+    True decomposes ``(x + x^H) / 2``: both triangles count, so the derivative (which moves
+    ``x`` only within the Hermitian matrices) is that of the values, and for a Hermitian
+    ``x`` the values are NumPy's exactly. False reads the triangle ``UPLO`` names, as NumPy;
+    the derivative then assumes the perturbations Hermitian too. None (the default): True,
+    unless ``UPLO`` is given (a NumPy call asking for one triangle)."""
+    if symmetrize_input is None:
+        symmetrize_input = UPLO is None
     if type(symmetrize_input) is not bool:
         raise TypeError(f"{what}: symmetrize_input must be True or False; got "
                         f"{symmetrize_input!r}")
     if not symmetrize_input:
-        return x
+        return _uplo(x, "L" if UPLO is None else UPLO, what)
+    if UPLO not in (None, "L", "U"):
+        raise ValueError(f"{what}: UPLO must be 'L' or 'U'; got {UPLO!r}")
     x = _square(_float(x), what)
     return (x + matrix_transpose(conj(x))) / 2
 
 
-def eigh(x, /, UPLO="L", *, symmetrize_input=False):
+def eigh(x, /, UPLO=None, *, symmetrize_input=None):
     """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix.
-    ``UPLO`` (NumPy's): the triangle read, 'L' (the default) or 'U'. ``symmetrize_input``
-    (``jax.numpy``'s, whose default is True): use ``(x + x^H) / 2`` instead, where a
-    matrix that is symmetric only up to rounding should count both triangles."""
-    return EighResult(*_la.eigh(_uplo(_symmetrized(x, symmetrize_input, "eigh"), UPLO,
-                                      "eigh")))
+
+    By default, as ``jax.numpy``'s, it decomposes ``(x + x^H) / 2``: the values are NumPy's
+    for a Hermitian ``x``, and the derivative is that of the values for any ``x``. Given
+    ``UPLO`` ('L' or 'U', NumPy's), it reads that triangle only, as NumPy does (the
+    derivative then assumes Hermitian perturbations); ``symmetrize_input`` (True or False)
+    chooses explicitly."""
+    return EighResult(*_la.eigh(_symmetrized(x, symmetrize_input, UPLO, "eigh")))
 
 
-def eigvalsh(x, /, UPLO="L", *, symmetrize_input=False):
+def eigvalsh(x, /, UPLO=None, *, symmetrize_input=None):
     """Eigenvalues (ascending) of a symmetric (Hermitian) matrix; ``UPLO`` and
     ``symmetrize_input`` as in :func:`eigh`."""
-    return _la.eigvalsh(_uplo(_symmetrized(x, symmetrize_input, "eigvalsh"), UPLO,
-                              "eigvalsh"))
+    return _la.eigvalsh(_symmetrized(x, symmetrize_input, UPLO, "eigvalsh"))
 
 
 def eig(a):
