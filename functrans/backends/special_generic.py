@@ -709,11 +709,74 @@ def wofz(backend, z, /):
     return xp.where(on_axis, exact, w)
 
 
+# -- double-double arithmetic (pairs hi + lo, |lo| <= ulp(hi) / 2: about 32 digits) ------------
+# (for series whose terms cancel: with the terms' ratios and the sum carried in twice the
+# precision, a cancellation of up to about 1e13 still leaves a float64-accurate value. Dekker's
+# splitting, no fused multiply-add: the standard has none. Magnitudes must stay below about
+# 1e290, where the splitting's 2^27 + 1 factor would overflow.)
+
+_SPLITTER = 134217729.0  # 2^27 + 1
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fast_two_sum(a, b):  # (|a| >= |b|)
+    s = a + b
+    return s, b - (s - a)
+
+
+def _split(a):
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dd_mul(xh, xl, yh, yl):
+    p, e = _two_prod(xh, yh)
+    return _fast_two_sum(p, e + (xh * yl + xl * yh))
+
+
+def _dd_mul_d(xh, xl, y):
+    p, e = _two_prod(xh, y)
+    return _fast_two_sum(p, e + xl * y)
+
+
+def _dd_add(xh, xl, yh, yl):
+    s, e = _two_sum(xh, yh)
+    t, f = _two_sum(xl, yl)
+    s, e = _fast_two_sum(s, e + t)
+    return _fast_two_sum(s, e + f)
+
+
+def _dd_div(xh, xl, yh, yl):
+    q1 = xh / yh
+    ph, pl = _dd_mul_d(yh, yl, q1)
+    rh, rl = _two_sum(xh, -ph)
+    q2 = (rh + (rl + xl - pl)) / yh
+    return _fast_two_sum(q1, q2)
+
+
 # -- special15: the confluent hypergeometric function 1F1 -------------------------------------
 
 _HYP_TERMS = 400        # terms of the power series (x up to a few hundred, moderate a, b)
 _HYP_ASYMPTOTIC = 40    # terms of the asymptotic series (|x| >= 30)
 _HYP_COND = 64.0        # largest sum |t_k| / |sum t_k| accepted (error ~ that * 400 eps)
+# The same for a series summed in double-double, on sum_k (k + 1) |t_k| instead: term k
+# carries a relative error of at most about 15 k units of 2^-104 (the roundings of its k
+# ratios), so the error is below 7.4e-31 times that sum, at most 2e-14 relative when the sum
+# is below this times |value|.
+_HYP_DD_COND = 2.5e16
 
 
 def _series_1f1(xp, a, b, x):
@@ -748,6 +811,38 @@ def _series_1f1(xp, a, b, x):
     return total, size, ok
 
 
+def _series_1f1_dd(xp, a, b, x):
+    """The power series of 1F1 with its terms and their sum in double-double (for the
+    elements whose terms cancel too much for float64): (the sum rounded to float64,
+    sum_k (k + 1) |t_k| (its error bound over 7.4e-31: see _HYP_DD_COND), whether the
+    terms left out are below 1e-18 of the sum, none came near overflow and the sum is not
+    so small that the low parts lose digits). Elements with x = 0 stop at once (a stand-in
+    for those not wanted)."""
+    zero = xp.zeros_like(x)
+    th, tl = xp.ones_like(x), zero
+    sh, sl = th, zero
+    size = th
+    reach = 2.0 * (xp.abs(a) + xp.abs(b) + xp.abs(x)) + 10.0
+    ok = zero != 0.0
+    poles = bool(xp.any((b <= 0.0) & (b == xp.floor(b))))
+    for k in range(_HYP_TERMS):
+        # the ratio (a + k) x / ((b + k) (k + 1)), with a + k and b + k exact pairs
+        nh, nl = _dd_mul_d(*_two_sum(a, float(k)), x)
+        bh, bl = _two_sum(b, float(k))
+        if poles:
+            bh = xp.where((bh == 0.0) & (bl == 0.0), xp.ones_like(bh), bh)
+        dh, dl = _dd_mul_d(bh, bl, float(k + 1))
+        th, tl = _dd_div(*_dd_mul(th, tl, nh, nl), dh, dl)
+        sh, sl = _dd_add(sh, sl, th, tl)
+        size = size + float(k + 2) * xp.abs(th)
+        if k % 10 == 9:
+            ok = ok | (((xp.abs(th) <= 1e-18 * xp.abs(sh)) & (reach <= float(k)))
+                       | (th == 0.0))
+            if bool(xp.all(ok)):
+                break
+    return sh + sl, size, ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
+
+
 def _gamma_sign(xp, x):
     odd = (x < 0.0) & ((xp.floor(x) - 2.0 * xp.floor(0.5 * xp.floor(x))) == 1.0)
     return xp.where(odd, -xp.ones_like(x), xp.ones_like(x))
@@ -765,10 +860,11 @@ def _rgamma_ratio(backend, p, q):
 
 
 def _asymptotic_2f0(xp, p, q, x):
-    """sum_k (p)_k (q)_k / (k! x^k) for large |x| (truncated before its terms grow) and
-    whether its smallest term is negligible."""
+    """sum_k (p)_k (q)_k / (k! x^k) for large |x| (truncated before its terms grow), the sum
+    of the |terms| kept and whether its smallest term is negligible."""
     term = xp.ones_like(x)
     total = term
+    size = term
     small = xp.ones_like(x)
     growing = xp.zeros_like(x) != 0.0
     for k in range(_HYP_ASYMPTOTIC):
@@ -776,8 +872,9 @@ def _asymptotic_2f0(xp, p, q, x):
         growing = growing | (xp.abs(new) > xp.abs(term))
         term = xp.where(growing, xp.zeros_like(term), new)
         total = total + term
+        size = size + xp.abs(term)
         small = xp.where(growing, small, xp.abs(term))
-    return total, small <= 1e-16 * xp.abs(total)
+    return total, size, small <= 1e-16 * xp.abs(total)
 
 
 def hyp1f1(backend, a, b, x, /):
@@ -786,36 +883,65 @@ def hyp1f1(backend, a, b, x, /):
     at x or, by Kummer's transformation M(a, b, x) = e^x M(b - a, b, -x), at -x, whichever
     has less cancellation (400 terms); for |x| >= 30 where neither is well conditioned,
     the asymptotic expansions M ~ Gamma(b)/Gamma(a) e^x x^(a-b) 2F0(b-a, 1-a; 1/x) +
-    Gamma(b)/Gamma(b-a) (-x)^(-a) 2F0(a, a-b+1; -1/x). nan where none of these reaches
-    about 1e-13 (large cancellation, or |a|, |b| large against |x|)."""
+    Gamma(b)/Gamma(b-a) (-x)^(-a) 2F0(a, a-b+1; -1/x); where these cancel or do not
+    converge, the two power series again in double-double arithmetic (cancellation up to
+    1e12). nan where none of these reaches about 1e-13 relative (cancellation beyond that,
+    or |a|, |b| large against |x| beyond 400 terms)."""
     xp = backend.xp
     # (the rounding error of a sum is about eps times the sum of |terms|: accepted where
-    # that is at most _HYP_COND eps relative to the value, or absolute where |value| < 1,
-    # near the function's zeros)
-    one = xp.ones_like(x)
+    # that is at most _HYP_COND eps relative to the value; a smaller value, such as one
+    # near a zero of M or the e^x of Kummer's transformation at large negative x, is
+    # relative to itself too: an absolute criterion let through values of 1e-21 with
+    # errors of 30 %)
     s1, size1, ok1 = _series_1f1(xp, a, b, x)
-    cond1 = size1 / xp.maximum(xp.abs(s1), one)
-    ok1 = ok1 & (cond1 <= _HYP_COND)
-    if bool(xp.all(ok1 & (cond1 <= 2.0))):  # (no cancellation to speak of: done)
+    cond1 = _rel_cond(xp, s1, size1, ok1)
+    if bool(xp.all(cond1 <= 2.0)):  # (no cancellation to speak of: done)
         return s1
     s2, size2, ok2 = _series_1f1(xp, b - a, b, -x)
-    ex = xp.exp(xp.where(ok2, x, xp.zeros_like(x)))
-    cond2 = ex * size2 / xp.maximum(ex * xp.abs(s2), one)
-    ok2 = ok2 & (cond2 <= _HYP_COND)
-    first = ok1 & ~(ok2 & (cond2 < cond1))
-    out = xp.where(first, s1, ex * s2)
-    done = first | ok2
+    cond2 = _rel_cond(xp, s2, size2, ok2)
+    first = cond1 <= cond2
+    out = xp.where(first, s1, xp.exp(x) * s2)
+    cond = xp.minimum(cond1, cond2)
+    done = cond <= _HYP_COND
     big = xp.abs(x) >= 30.0
-    if not bool(xp.any(~done & big)):
-        return xp.where(done, out, xp.full_like(out, math.nan))
-    # asymptotic: |x| >= 30 (in terms of y = |x|, with M at -y by Kummer's transformation)
+    if bool(xp.any(~done & big)):
+        asym, asym_ok = _asymptotic_1f1(backend, a, b, x, big)
+        out = xp.where(done, out, asym)
+        done = done | (big & asym_ok)
+    if bool(xp.all(done)):
+        return out
+    # the rest (cancellation): both series in double-double, the others at x = 0
+    zero = xp.zeros_like(x)
+    xr = xp.where(done, zero, x)
+    d1, dsize1, dok1 = _series_1f1_dd(xp, a, b, xr)
+    d2, dsize2, dok2 = _series_1f1_dd(xp, b - a, b, -xr)
+    dcond1 = _rel_cond(xp, d1, dsize1, dok1)
+    dcond2 = _rel_cond(xp, d2, dsize2, dok2)
+    dd = xp.where(dcond1 <= dcond2, d1, xp.exp(x) * d2)
+    good = xp.minimum(dcond1, dcond2) <= _HYP_DD_COND
+    return xp.where(done, out, xp.where(good, dd, xp.full_like(out, math.nan)))
+
+
+def _rel_cond(xp, value, size, ok):
+    """sum of |terms| / |value| (the relative error over the rounding error of one term),
+    inf where the series did not converge or the value is 0."""
+    c = size / xp.abs(value)
+    return xp.where(ok & (c == c), c, xp.full_like(c, math.inf))
+
+
+def _asymptotic_1f1(backend, a, b, x, big):
+    """M(a, b, x) for |x| >= 30 (``big``; other elements: any value) by its asymptotic
+    expansion, and where it is accurate (both 2F0 series converged and neither they nor
+    the sum of the two parts cancel by more than _HYP_COND)."""
+    xp = backend.xp
+    # in terms of y = |x|, with M at -y by Kummer's transformation
     y = xp.where(big, xp.abs(x), xp.full_like(x, 30.0))
     neg = x < 0.0
     p = xp.where(neg, b - a, a)  # M(a, b, x) = e^x M(b - a, b, y) for x = -y < 0
     lg1, sg1 = _rgamma_ratio(backend, b, p)
-    f1, c1 = _asymptotic_2f0(xp, b - p, 1.0 - p, y)
+    f1, n1, c1 = _asymptotic_2f0(xp, b - p, 1.0 - p, y)
     lg2, sg2 = _rgamma_ratio(backend, b, b - p)
-    f2, c2 = _asymptotic_2f0(xp, p, p - b + 1.0, -y)
+    f2, n2, c2 = _asymptotic_2f0(xp, p, p - b + 1.0, -y)
     # the dominant term e^y y^(p-b) Gamma(b)/Gamma(p) f1 and the algebraic one
     # Gamma(b)/Gamma(b-p) y^(-p) cos(pi p) f2 (the real part of (-y)^(-p)), the e^x of
     # Kummer's transformation taken into the exponents
@@ -823,11 +949,13 @@ def hyp1f1(backend, a, b, x, /):
     e1 = lg1 + y + (p - b) * xp.log(y) + shift
     e2 = lg2 - p * xp.log(y) + shift
     pf = p - 2.0 * xp.round(0.5 * p)  # p reduced to [-1, 1] for cos(pi p)
-    t1 = sg1 * f1 * xp.exp(e1)
-    t2 = sg2 * f2 * xp.cos(math.pi * pf) * xp.exp(e2)
+    g1 = sg1 * xp.exp(e1)
+    g2 = sg2 * xp.cos(math.pi * pf) * xp.exp(e2)
+    t1, t2 = g1 * f1, g2 * f2
     asym = t1 + t2
-    asym_ok = big & c1 & c2
-    return xp.where(done, out, xp.where(asym_ok, asym, xp.full_like(out, math.nan)))
+    size = xp.abs(g1) * n1 + xp.abs(g2) * n2
+    ok = big & c1 & c2 & (size <= _HYP_COND * xp.abs(asym))
+    return asym, ok
 
 
 # -- special15b: the Gauss hypergeometric function 2F1 ----------------------------------------
@@ -835,7 +963,7 @@ def hyp1f1(backend, a, b, x, /):
 _HYP2_TERMS = 1500     # most terms of the power series (|z| <= 1/2 needs about 60)
 
 
-def _series_2f1(xp, a, b, c, z):
+def _series_2f1_double(xp, a, b, c, z):
     """sum_k (a)_k (b)_k / (c)_k z^k / k! for 0 <= |z| < 1 (or a polynomial: a or b a
     non-positive integer), with the sum of |terms| and whether the terms left out are
     negligible. Stops early where every element has converged (terms below 1e-17 of the sum
@@ -869,6 +997,54 @@ def _series_2f1(xp, a, b, c, z):
                 if bool(xp.all(ok | hopeless)):
                     break
     return total, size, ok
+
+
+def _series_2f1(xp, a, b, c, z):
+    """The power series of 2F1 (as :func:`_series_2f1_double`), summed again in
+    double-double where its terms cancel by more than _HYP_COND: then with an effective sum
+    of |terms| (max(|value|, sum_k (k + 1) |t_k| * _HYP_COND / _HYP_DD_COND)) that stands
+    for the smaller rounding error, so that the callers' criteria (and their sums of parts)
+    keep their meaning."""
+    f, size, ok = _series_2f1_double(xp, a, b, c, z)
+    redo = ok & (size > _HYP_COND * xp.abs(f))
+    if not bool(xp.any(redo)):
+        return f, size, ok
+    zero = xp.zeros_like(z)
+    fd, sd, okd = _series_2f1_dd(xp, a, b, c, xp.where(redo, z, zero))
+    sd = xp.maximum(xp.abs(fd), sd * (_HYP_COND / _HYP_DD_COND))
+    use = redo & okd
+    return xp.where(use, fd, f), xp.where(use, sd, size), ok
+
+
+def _series_2f1_dd(xp, a, b, c, z):
+    """The power series of 2F1 in double-double (see :func:`_series_1f1_dd`): the sum
+    rounded to float64, sum_k (k + 1) |t_k|, whether it converged (terms below 1e-18 of the
+    sum past the hump, none near overflow). Elements with z = 0 stop at once."""
+    zero = xp.zeros_like(z)
+    th, tl = xp.ones_like(z), zero
+    sh, sl = th, zero
+    size = th
+    reach = xp.abs(a) + xp.abs(b) + xp.abs(c) + 10.0
+    ok = zero != 0.0
+    poles = bool(xp.any((c <= 0.0) & (c == xp.floor(c))))
+    for k in range(_HYP2_TERMS):
+        nh, nl = _dd_mul(*_two_sum(a, float(k)), *_two_sum(b, float(k)))
+        nh, nl = _dd_mul_d(nh, nl, z)
+        ch, cl = _two_sum(c, float(k))
+        if poles:
+            ch = xp.where((ch == 0.0) & (cl == 0.0), xp.ones_like(ch), ch)
+        dh, dl = _dd_mul_d(ch, cl, float(k + 1))
+        th, tl = _dd_div(*_dd_mul(th, tl, nh, nl), dh, dl)
+        sh, sl = _dd_add(sh, sl, th, tl)
+        size = size + float(k + 2) * xp.abs(th)
+        if k % 10 == 9:
+            ok = ok | (((xp.abs(th) <= 1e-18 * xp.abs(sh)) & (reach <= float(k)))
+                       | (th == 0.0))
+            if bool(xp.all(ok)):
+                break
+            if k % 100 == 99 and bool(xp.all(ok | (size >= 1e290))):
+                break
+    return sh + sl, size, ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
 
 
 def _gamma_ratio(backend, c, p, q, r):
@@ -1008,9 +1184,10 @@ def _unit_2f1(backend, a, b, c, z, w=None, need=None):
 
 
 def _cond(xp, value, size, ok):
-    """sum of |terms| / max(|value|, 1) (relative error over eps; absolute where
-    |value| < 1, near zeros), inf where the series did not converge."""
-    c = size / xp.maximum(xp.abs(value), xp.ones_like(value))
+    """sum of |terms| / |value| (the relative error over eps), inf where the series did not
+    converge. (Relative also where |value| < 1: an absolute criterion let through small
+    values with relative errors of 1e-8.)"""
+    c = size / xp.abs(value)
     return xp.where(ok & (c == c), c, xp.full_like(c, math.inf))
 
 
