@@ -528,35 +528,47 @@ def gammaincc(backend, a, x, /):
 
 def _beta_cf(backend, a, b, x):
     """The continued fraction of I_x(a, b) (modified Lentz), good for
-    x < (a + 1) / (a + b + 2)."""
+    x < (a + 1) / (a + b + 2).
+
+    Its coefficients are computed for ``_INCOMPLETE_CHECK`` steps at once (one array with
+    the steps on a new leading axis), so that a step is ten operations, and convergence is
+    checked after 4, 8, 16 steps, then every 16: Lentz's guard
+    against a zero denominator is ``+ tiny`` (a no-op unless the denominator is within a
+    few units of the smallest normal number) instead of a comparison and a select. The
+    inner loop runs on the torch backend under the quantiles' Halley iterations, where its
+    per-operation cost dominated (session 16: about 25 operations a step before)."""
     xp = backend.xp
     eps = 0.5 * xp.finfo(x.dtype).eps
     tiny = xp.finfo(x.dtype).smallest_normal
     qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c = xp.ones_like(x)
-    d = 1.0 - qab * x / qap
-    d = xp.where(xp.abs(d) < tiny, xp.full_like(d, tiny), d)
-    d = 1.0 / d
-    h = d
-    for m in range(1, _INCOMPLETE_MAX_STEPS + 1):
-        m2 = 2.0 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = xp.where(xp.abs(d) < tiny, xp.full_like(d, tiny), d)
-        c = 1.0 + aa / c
-        c = xp.where(xp.abs(c) < tiny, xp.full_like(c, tiny), c)
-        d = 1.0 / d
-        h = h * d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = xp.where(xp.abs(d) < tiny, xp.full_like(d, tiny), d)
-        c = 1.0 + aa / c
-        c = xp.where(xp.abs(c) < tiny, xp.full_like(c, tiny), c)
-        d = 1.0 / d
-        delta = d * c
-        h = h * delta
-        if m % _INCOMPLETE_CHECK == 0 and _all_true(backend, xp.abs(delta - 1.0) <= eps):
-            break
+    one = xp.ones_like(x)
+    c = one
+    d = one / ((1.0 - qab * x / qap) + tiny)  # (one / d: a scalar's 1.0 / d is two operations
+    h = d                                     # on torch)
+    n = _INCOMPLETE_CHECK
+    steps = xp.arange(n, dtype=x.dtype, device=backend.device(x))
+    steps = xp.reshape(steps, (n,) + (1,) * x.ndim)
+    for start in range(1, _INCOMPLETE_MAX_STEPS + 1, n):
+        m = steps + float(start)
+        m2 = m + m
+        am2 = a + m2
+        even = m * (b - m) * x / ((qam + m2) * am2)
+        odd = -(a + m) * (qab + m) * x / (am2 * (qap + m2))
+        for i in range(n):
+            aa = even[i, ...]
+            d = one / ((1.0 + aa * d) + tiny)
+            c = (1.0 + aa / c) + tiny
+            h = h * (d * c)
+            aa = odd[i, ...]
+            d = one / ((1.0 + aa * d) + tiny)
+            c = (1.0 + aa / c) + tiny
+            delta = d * c
+            h = h * delta
+            # (checked after 4, 8 and 16 steps, then every 16: many elements need fewer
+            # than 10)
+            if (i == n - 1 or (start == 1 and i in (3, 7))) and _all_true(
+                    backend, xp.abs(delta - 1.0) <= eps):
+                return h
     return h
 
 

@@ -46,12 +46,15 @@ compare them with SciPy and mpmath); the methods, by function:
   ``|w|``.
 - ``hyp1f1``: the power series at ``x`` or at ``-x`` by Kummer's transformation (whichever
   cancels less; up to 400 terms, stopping once every element has converged), the
-  asymptotic expansion for ``|x| >= 30``; nan where none of them is accurate to about
-  1e-13 (relative, absolute where ``|1F1| < 1``).
+  asymptotic expansion for ``|x| >= 30`` (its two parts checked for cancellation), and
+  where these cancel, both series again in double-double arithmetic (pairs of floats, about
+  32 digits: a cancellation up to about 1e16 still leaves 1e-14); nan where none of them is
+  accurate to about 1e-13 relative (session 16: relative also for small values).
 - ``hyp2f1``: the power series, the transformation to ``1 - x`` (A-S 15.3.6, with its
   logarithmic limits 15.3.10-11 for an integer ``c - a - b``) for ``x >= 1/2`` and Pfaff's
-  transformations for ``x < 0``, whichever cancels least (series up to 1500 terms); nan
-  where none is accurate to about 1e-13.
+  transformations for ``x < 0``, whichever cancels least (series up to 1500 terms, summed
+  again in double-double where their terms cancel); nan where none is accurate to about
+  1e-13 relative (a few 1e-12 where the transformations' two parts cancel).
 - ``jv``: the power series for ``z^2/4 <= max(1, v + 1)``, Hankel's expansion for
   ``z >= 25`` where it converges, Miller's backward recurrence (normalised by the sum
   ``sum_k (a + 2k) Gamma(a + k) / k! J_{a+2k} = (z/2)^a``, ``a`` the order's fractional
