@@ -58,7 +58,7 @@ compare them with SciPy and mpmath); the methods, by function:
 - ``jv``: the power series for ``z^2/4 <= max(1, v + 1)``, Hankel's expansion for
   ``z >= 25`` where it converges, Miller's backward recurrence (normalised by the sum
   ``sum_k (a + 2k) Gamma(a + k) / k! J_{a+2k} = (z/2)^a``, ``a`` the order's fractional
-  part) elsewhere; ``|v| <= 2000``.
+  part; each element stops at its own lowest order) elsewhere; ``|v| <= 2000``.
 """
 
 from __future__ import annotations
@@ -1368,18 +1368,28 @@ def _jv_miller(backend, v, z):
     orders u = a + k (a the fractional part of v), from k = M well beyond max(v, z) down to
     0 (and below, for negative v), normalised by sum_k w_k J_{a+2k} = (z/2)^a / ... with
     w_0 = Gamma(a + 1), w_k = (a + 2k) Gamma(a + k) / k! (J_0 + 2 J_2 + 2 J_4 + ... = 1
-    for integer v); rescaled by 1e-250 whenever the values grow past 1e250."""
+    for integer v); rescaled by 1e-250 whenever the values grow past 1e250.
+
+    Each element stops at its own lowest order min(v, 0) (the loop runs to the lowest of
+    the array): an element carried on into the negative orders another one needs grew
+    there, and the rescaling that followed took its found value and its norm to 0 (nan or
+    0 for values such as J_20.95(39.4) = 0.058 and J_153(47) = 9e-62 before session 16).
+    Below order 0, where the norm is complete, the rescalings are counted instead of being
+    applied to the norm, which would underflow for the values of 1e300 of large negative
+    orders."""
     xp = backend.xp
     a = v - xp.floor(v)
     m = v - a
     far = float(xp.max(xp.maximum(xp.abs(m), z)))
     top = int(far + 30.0 + 6.0 * far ** (1.0 / 3.0))
     top += top % 2
-    lo = int(float(xp.min(xp.minimum(m, xp.zeros_like(m)))))
+    own_lo = xp.minimum(m, xp.zeros_like(m))
+    lo = int(float(xp.min(own_lo)))
     nxt = xp.zeros_like(z)
     cur = xp.full_like(z, 1e-280)
     found = xp.zeros_like(z)
     norm = xp.zeros_like(z)
+    scales = xp.zeros_like(z)  # the rescalings by 1e-250 below order 0 (not in norm)
     # g_k = Gamma(a + k) / k!, from g_1 = Gamma(a + 1) down: computed upwards once here
     g1 = xp.exp(_g.lgamma(backend, a + 1.0))
     gk = [None, g1]
@@ -1394,13 +1404,25 @@ def _jv_miller(backend, v, z):
         if k == lo:
             break
         prev = (2.0 * (a + float(k)) / z) * cur - nxt
-        nxt, cur = cur, prev
+        if k <= 0:  # (the elements past their lowest order keep their values)
+            live = own_lo < float(k)
+            nxt, cur = xp.where(live, cur, nxt), xp.where(live, prev, cur)
+        else:
+            nxt, cur = cur, prev
         big = xp.abs(cur) > 1e250
         if bool(xp.any(big)):
             scale = xp.where(big, xp.full_like(z, 1e-250), xp.ones_like(z))
-            nxt, cur, found, norm = nxt * scale, cur * scale, found * scale, norm * scale
+            nxt, cur, found = nxt * scale, cur * scale, found * scale
+            if k > 0:
+                norm = norm * scale
+            else:
+                scales = scales + xp.where(big, xp.ones_like(z), xp.zeros_like(z))
     hs = 0.5 * z
-    return found / norm * xp.exp(a * xp.log(hs))
+    out = found / norm * xp.exp(a * xp.log(hs))
+    # (at most a few: a value above 1e250^2 / 1e-280 would overflow anyway)
+    for r in range(int(float(xp.max(scales))) if scales.size else 0):
+        out = xp.where(scales > float(r), out * 1e250, out)
+    return out
 
 
 def jv(backend, v, z, /):
