@@ -37,6 +37,9 @@ def _samples(n):
     # jv(v, z)
     out["jv v~U(-50,50) z~U(0,100)"] = ("jv", u(-50, 50, n), u(0, 100, n))
     out["jv v~U(-500,500) z~exp(U(-5,7))"] = ("jv", u(-500, 500, n), np.exp(u(-5, 7, n)))
+    # (added in session 16, last so that the samples above keep their points)
+    out["hyp1f1 a~U(-200,0) b~U(0,50) x~U(-60,60)"] = ("hyp1f1", u(-200, 0, n), u(0, 50, n),
+                                                      u(-60, 60, n))
     return out
 
 

@@ -814,13 +814,13 @@ def _series_1f1(xp, a, b, x):
     return total, size, ok
 
 
-def _series_1f1_dd(xp, a, b, x):
+def _series_1f1_dd(xp, a, b, x, pair=False):
     """The power series of 1F1 with its terms and their sum in double-double (for the
     elements whose terms cancel too much for float64): (the sum rounded to float64,
     sum_k (k + 1) |t_k| (its error bound over 7.4e-31: see _HYP_DD_COND), whether the
     terms left out are below 1e-18 of the sum, none came near overflow and the sum is not
     so small that the low parts lose digits). Elements with x = 0 stop at once (a stand-in
-    for those not wanted)."""
+    for those not wanted). ``pair``: the sum as its two parts (high, low) instead."""
     zero = xp.zeros_like(x)
     th, tl = xp.ones_like(x), zero
     sh, sl = th, zero
@@ -843,7 +843,8 @@ def _series_1f1_dd(xp, a, b, x):
                        | (th == 0.0))
             if bool(xp.all(ok)):
                 break
-    return sh + sl, size, ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
+    ok = ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
+    return ((sh, sl) if pair else sh + sl), size, ok
 
 
 def _gamma_sign(xp, x):
@@ -922,7 +923,72 @@ def hyp1f1(backend, a, b, x, /):
     dcond2 = _rel_cond(xp, d2, dsize2, dok2)
     dd = xp.where(dcond1 <= dcond2, d1, xp.exp(x) * d2)
     good = xp.minimum(dcond1, dcond2) <= _HYP_DD_COND
-    return xp.where(done, out, xp.where(good, dd, xp.full_like(out, math.nan)))
+    out = xp.where(done, out, xp.where(good, dd, xp.full_like(out, math.nan)))
+    done = done | good
+    # the rest with a large negative a (after Kummer's transformation where x < 0): the
+    # recurrence in a from a start near 0
+    want = ~done & (xp.where(x < 0.0, b - a, a) < -1.0)
+    if bool(xp.any(want)):
+        rec, rec_ok = _recurrence_1f1(backend, a, b, x, want)
+        out = xp.where(want & rec_ok, rec, out)
+    return out
+
+
+def _recurrence_1f1(backend, a, b, x, want):
+    """M(a, b, x) for p < -1 (``want``; the others: any value), p = a where x >= 0, else
+    p = b - a with M = e^x M(b - a, b, -x) (Kummer): from M(p0 + 1) and M(p0),
+    p0 = p + n in [-1, 0) (n an integer: p0 exact), by the recurrence in a
+    (b - a) M(a - 1) = a M(a + 1) - (2a - b + x) M(a), n steps down, with the starting
+    values (power series) and the steps in double-double. Its two solutions oscillate
+    alike for x > 0 (it is the Laguerre polynomials' upward recurrence): the amplification
+    A of relative errors in the starting values (from the same recurrence in float64 on
+    the unit starts) is measured, and the result kept where A times the starting values'
+    error bounds (and n units of 1e-30) is below 2e-14; with whether it is."""
+    xp = backend.xp
+    zero = xp.zeros_like(x)
+    one = xp.ones_like(x)
+    flip = x < 0.0
+    p = xp.where(want, xp.where(flip, b - a, a), -one * 1.5)
+    y = xp.where(want, xp.abs(x), zero)
+    bw = xp.where(want, b, one)
+    n = -xp.floor(p) - 1.0
+    # (b - a_j = 0 on the way only where b - p0 is an integer: not computed)
+    p0 = p + n
+    hit = (bw - p0) == xp.floor(bw - p0)
+    n = xp.where(hit, zero, n)
+    ys = xp.where(hit, zero, y)
+    (m1h, m1l), size1, ok1 = _series_1f1_dd(xp, p0 + 1.0, bw, ys, pair=True)
+    (m0h, m0l), size0, ok0 = _series_1f1_dd(xp, p0, bw, ys, pair=True)
+    # relative error bounds of the starting values (see _HYP_DD_COND)
+    r1 = 7.4e-31 * size1 / xp.abs(m1h)
+    r0 = 7.4e-31 * size0 / xp.abs(m0h)
+    top = int(float(xp.max(n)))
+    # (the float64 runs on the unit starts: P from (M(p0 + 1), M(p0)) = (1, 0), Q from (0, 1))
+    pu, pc, qu, qc = one, zero, zero, one
+    uh, ul, ch, cl = m1h, m1l, m0h, m0l
+    for j in range(top):
+        aj = p0 - float(j)
+        live = n > float(j)
+        ah, al = _two_sum(aj + aj, -bw)
+        kh, kl = _dd_add(ah, al, ys, zero)  # 2a - b + x
+        th, tl = _dd_mul_d(uh, ul, aj)
+        sh, sl = _dd_mul(kh, kl, ch, cl)
+        nh, nl = _dd_add(th, tl, -sh, -sl)
+        dh, dl = _two_sum(bw, -aj)
+        mh, ml = _dd_div(nh, nl, dh, dl)
+        k = kh
+        d = dh
+        pn = (aj * pu - k * pc) / d
+        qn = (aj * qu - k * qc) / d
+        uh, ul = xp.where(live, ch, uh), xp.where(live, cl, ul)
+        ch, cl = xp.where(live, mh, ch), xp.where(live, ml, cl)
+        pu, pc = xp.where(live, pc, pu), xp.where(live, pn, pc)
+        qu, qc = xp.where(live, qc, qu), xp.where(live, qn, qc)
+    value = ch + cl
+    amp = (xp.abs(m1h * pc) + xp.abs(m0h * qc)) / xp.abs(value)
+    err = amp * (xp.maximum(r0, r1) + 1e-30 * (n + 1.0))
+    ok = want & ok1 & ok0 & ~hit & (err <= 2e-14) & (amp == amp)
+    return xp.where(flip, xp.exp(x) * value, value), ok
 
 
 def _rel_cond(xp, value, size, ok):
