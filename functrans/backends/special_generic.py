@@ -48,8 +48,10 @@ compare them with SciPy and mpmath); the methods, by function:
   cancels less; up to 400 terms, stopping once every element has converged), the
   asymptotic expansion for ``|x| >= 30`` (its two parts checked for cancellation), and
   where these cancel, both series again in double-double arithmetic (pairs of floats, about
-  32 digits: a cancellation up to about 1e16 still leaves 1e-14); nan where none of them is
-  accurate to about 1e-13 relative (session 16: relative also for small values).
+  32 digits: a cancellation up to about 1e16 still leaves 1e-14), and for a large negative
+  ``a`` (or ``b - a``, for ``x < 0``) the recurrence in ``a`` from a start near 0 (with its
+  measured error amplification); nan where none of them is accurate to about 1e-13
+  relative (session 16: relative also for small values).
 - ``hyp2f1``: the power series, the transformation to ``1 - x`` (A-S 15.3.6, with its
   logarithmic limits 15.3.10-11 for an integer ``c - a - b``) for ``x >= 1/2`` and Pfaff's
   transformations for ``x < 0``, whichever cancels least (series up to 1500 terms, summed
@@ -889,8 +891,10 @@ def hyp1f1(backend, a, b, x, /):
     the asymptotic expansions M ~ Gamma(b)/Gamma(a) e^x x^(a-b) 2F0(b-a, 1-a; 1/x) +
     Gamma(b)/Gamma(b-a) (-x)^(-a) 2F0(a, a-b+1; -1/x); where these cancel or do not
     converge, the two power series again in double-double arithmetic (cancellation up to
-    1e12). nan where none of these reaches about 1e-13 relative (cancellation beyond that,
-    or |a|, |b| large against |x| beyond 400 terms)."""
+    about 1e16), and for p < -1 (p = a, or b - a for x < 0) the recurrence in a from
+    p + n in [-1, 0). nan where none of these reaches about 1e-13 relative (mostly a large
+    negative b with a and x of opposite signs: the recurrence unstable, the series
+    cancelling beyond 1e16)."""
     xp = backend.xp
     # (the rounding error of a sum is about eps times the sum of |terms|: accepted where
     # that is at most _HYP_COND eps relative to the value; a smaller value, such as one
