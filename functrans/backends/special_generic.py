@@ -1115,8 +1115,16 @@ def _series_2f1_dd(xp, a, b, c, z):
                        | (th == 0.0))
             if bool(xp.all(ok)):
                 break
-            if k % 100 == 99 and bool(xp.all(ok | (size >= 1e290))):
-                break
+            if k % 100 == 99 and k < _HYP2_TERMS - 1:
+                # as in the float64 series: give up on the elements whose terms, falling by
+                # about |z| a term, need 1.5 times more terms than are left
+                r = xp.abs(z)
+                rs = xp.where(ok | (r == 0.0) | (r >= 1.0), xp.full_like(r, 0.5), r)
+                need = xp.log(1e-18 * xp.abs(sh) / xp.abs(xp.where(th == 0.0, sh, th)))
+                hopeless = ~ok & (reach <= float(k)) & (need / xp.log(rs)
+                                                        > 1.5 * (_HYP2_TERMS - k))
+                if bool(xp.all(ok | hopeless | (size >= 1e290))):
+                    break
     return sh + sl, size, ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
 
 
