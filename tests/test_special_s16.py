@@ -163,3 +163,20 @@ def test_hyp1f1_recurrence_in_a(backend):
     assert fin.mean() >= 0.9
     assert np.isnan(_generic(backend, "hyp1f1", [40.17145799515751], [-39.78075235734081],
                              [-37.55279919151447]))[0]
+
+
+def test_hyp2f1_where_scipy_is_wrong(backend):
+    """Points where SciPy's hyp2f1 (1.17) is wrong without a sign of it (relative errors
+    1.5e-10 .. 4e-3): every backend now gives mpmath's value to 1e-12; on NumPy the generic
+    version's value, SciPy's only where that is nan (session 16; SciPy's before)."""
+    pts = [(-20.55596592705976, 1.4696840392494153, 26.70575879049158, -1.595677402452802),
+           (15.902249465006008, -17.98105121466546, -29.080568964503485, -2.798203806329065),
+           (12.354114318424486, -18.203748250794664, -25.60821412260006, -0.2673594080466404),
+           (-3.0983442954949005, -21.895236273478876, 24.37512480118913, -1.6311185286968626),
+           (8.848066916159251, -3.72520582450867, -8.66998329401566, 0.4249075202312995),
+           (9.900914257021721, 3.600877674236404, -8.99602909651491, -1942.797705880799)]
+    args = [np.array(v) for v in zip(*pts)]
+    ref = _exact(mp.hyp2f1, pts)
+    assert np.all(np.abs(sc.hyp2f1(*args) - ref) > 1e-10 * np.abs(ref))  # (SciPy's errors)
+    out = backend.to_numpy(fsp.hyp2f1(*(backend.asarray(v) for v in args)))
+    np.testing.assert_allclose(out, ref, rtol=1e-12)
