@@ -152,8 +152,10 @@ def test_jv_orders_of_one_array_do_not_disturb_each_other(backend):
 def test_hyp1f1_recurrence_in_a(backend):
     """Large negative a against x > 0 (or b - a against x < 0): the recurrence in a from a
     start near 0 (session 15: nan for 61 % of a in (-200, 0), b in (0, 50), |x| < 60;
-    session 16: 2 %), within 1e-12 of mpmath; a point where the recurrence is unstable
-    (b < 0) stays nan."""
+    session 16: 2 %), within 1e-12 of mpmath; a large negative b: the recurrence in b, and
+    nan where its amplification is too large. (A point where the recurrence in a amplifies
+    the errors of its starting values by 5e12: with those summed to 1e-18 only, its value
+    was 1.5e-9 off before that was counted.)"""
     rng = np.random.default_rng(1606)
     n = 40
     a, b, x = rng.uniform(-200, 0, n), rng.uniform(0, 50, n), rng.uniform(-60, 60, n)
@@ -161,8 +163,12 @@ def test_hyp1f1_recurrence_in_a(backend):
     out = _generic(backend, "hyp1f1", a, b, x)
     fin = _check(out, ref, 1e-12)
     assert fin.mean() >= 0.9
-    assert np.isnan(_generic(backend, "hyp1f1", [40.17145799515751], [-39.78075235734081],
-                             [-37.55279919151447]))[0]
+    pts = [(40.17145799515751, -39.78075235734081, -37.55279919151447),
+           (43.524683263775515, 0.537421997152407, -43.63236532248826)]
+    out = _generic(backend, "hyp1f1", *(np.array(v) for v in zip(*pts)))
+    np.testing.assert_allclose(out, _exact(mp.hyp1f1, pts), rtol=1e-12)
+    assert np.isnan(_generic(backend, "hyp1f1", [39.89045892274618], [-43.790165915763254],
+                             [-47.14125790074968]))[0]
 
 
 def test_hyp2f1_where_scipy_is_wrong(backend):

@@ -49,8 +49,9 @@ compare them with SciPy and mpmath); the methods, by function:
   asymptotic expansion for ``|x| >= 30`` (its two parts checked for cancellation), and
   where these cancel, both series again in double-double arithmetic (pairs of floats, about
   32 digits: a cancellation up to about 1e16 still leaves 1e-14), and for a large negative
-  ``a`` (or ``b - a``, for ``x < 0``) the recurrence in ``a`` from a start near 0 (with its
-  measured error amplification); nan where none of them is accurate to about 1e-13
+  ``a`` (or ``b - a``, for ``x < 0``) the recurrence in ``a`` from a start near 0, for a
+  negative ``b`` the recurrence in ``b`` (each with its measured error amplification); nan
+  where none of them is accurate to about 1e-13
   relative (session 16: relative also for small values).
 - ``hyp2f1``: the power series, the transformation to ``1 - x`` (A-S 15.3.6, with its
   logarithmic limits 15.3.10-11 for an integer ``c - a - b``) for ``x >= 1/2`` and Pfaff's
@@ -816,13 +817,15 @@ def _series_1f1(xp, a, b, x):
     return total, size, ok
 
 
-def _series_1f1_dd(xp, a, b, x, pair=False):
+def _series_1f1_dd(xp, a, b, x, pair=False, tol=1e-18):
     """The power series of 1F1 with its terms and their sum in double-double (for the
     elements whose terms cancel too much for float64): (the sum rounded to float64,
     sum_k (k + 1) |t_k| (its error bound over 7.4e-31: see _HYP_DD_COND), whether the
     terms left out are below 1e-18 of the sum, none came near overflow and the sum is not
     so small that the low parts lose digits). Elements with x = 0 stop at once (a stand-in
-    for those not wanted). ``pair``: the sum as its two parts (high, low) instead."""
+    for those not wanted). ``pair``: the sum as its two parts (high, low) instead; ``tol``:
+    the terms left out below this times the sum (their sum below about 3 times that: the
+    terms then fall by a factor 0.75 or more each)."""
     zero = xp.zeros_like(x)
     th, tl = xp.ones_like(x), zero
     sh, sl = th, zero
@@ -841,7 +844,7 @@ def _series_1f1_dd(xp, a, b, x, pair=False):
         sh, sl = _dd_add(sh, sl, th, tl)
         size = size + float(k + 2) * xp.abs(th)
         if k % 10 == 9:
-            ok = ok | (((xp.abs(th) <= 1e-18 * xp.abs(sh)) & (reach <= float(k)))
+            ok = ok | (((xp.abs(th) <= tol * xp.abs(sh)) & (reach <= float(k)))
                        | (th == 0.0))
             if bool(xp.all(ok)):
                 break
@@ -892,9 +895,10 @@ def hyp1f1(backend, a, b, x, /):
     Gamma(b)/Gamma(b-a) (-x)^(-a) 2F0(a, a-b+1; -1/x); where these cancel or do not
     converge, the two power series again in double-double arithmetic (cancellation up to
     about 1e16), and for p < -1 (p = a, or b - a for x < 0) the recurrence in a from
-    p + n in [-1, 0). nan where none of these reaches about 1e-13 relative (mostly a large
-    negative b with a and x of opposite signs: the recurrence unstable, the series
-    cancelling beyond 1e16)."""
+    p + n in [-1, 0), and for b < 0 the recurrence in b from b + n in (0, 1). nan where none
+    of these reaches about 1e-13 relative (mostly a large negative b with a and x of
+    opposite signs: the recurrences amplifying errors too much, the series cancelling
+    beyond 1e16)."""
     xp = backend.xp
     # (the rounding error of a sum is about eps times the sum of |terms|: accepted where
     # that is at most _HYP_COND eps relative to the value; a smaller value, such as one
@@ -935,7 +939,54 @@ def hyp1f1(backend, a, b, x, /):
     if bool(xp.any(want)):
         rec, rec_ok = _recurrence_1f1(backend, a, b, x, want)
         out = xp.where(want & rec_ok, rec, out)
+        done = done | (want & rec_ok)
+    # the rest with b < 0 (not an integer): the recurrence in b from b + n in (0, 1)
+    want = ~done & (b < 0.0) & (b != xp.floor(b))
+    if bool(xp.any(want)):
+        rec, rec_ok = _recurrence_b_1f1(backend, a, b, x, want)
+        out = xp.where(want & rec_ok, rec, out)
     return out
+
+
+_HYP_B_AMPLIFICATION = 10.0  # the largest error amplification of the recurrence in b kept
+
+
+def _recurrence_b_1f1(backend, a, b, x, want):
+    """M(a, b, x) for b < 0, not an integer (``want``; the others: any value), from
+    M(a, b0 + 1, x) and M(a, b0, x), b0 = b + n in (0, 1) (exact), computed by
+    :func:`hyp1f1` itself (positive b), by the recurrence in b
+    b (b - 1) M(b - 1) = -b (1 - b - x) M(b) - x (b - a) M(b + 1), n steps down (in
+    float64). Its error amplification A (from the same recurrence on the unit starts) is
+    measured: kept where A <= _HYP_B_AMPLIFICATION (then about A times the starting values'
+    error of about 1e-14, plus n roundings: session 16's samples, A was 1 to 20 for most
+    points with a large negative b against a, x of the other sign); with whether it is."""
+    xp = backend.xp
+    zero = xp.zeros_like(x)
+    one = xp.ones_like(x)
+    bw = xp.where(want, b, -one * 0.5)
+    n = -xp.floor(bw)
+    b0 = bw + n
+    aw = xp.where(want, a, zero)
+    xw = xp.where(want, x, zero)
+    m1 = hyp1f1(backend, aw, b0 + 1.0, xw)
+    m0 = hyp1f1(backend, aw, b0, xw)
+    pu, pc, qu, qc = one, zero, zero, one
+    mu, mc = m1, m0
+    for j in range(int(float(xp.max(n))) if n.size else 0):
+        bj = b0 - float(j)
+        live = n > float(j)
+        f0 = -bj * (1.0 - bj - xw)
+        f1 = -xw * (bj - aw)
+        den = bj * (bj - 1.0)
+        mn = (f0 * mc + f1 * mu) / den
+        pn = (f0 * pc + f1 * pu) / den
+        qn = (f0 * qc + f1 * qu) / den
+        mu, mc = xp.where(live, mc, mu), xp.where(live, mn, mc)
+        pu, pc = xp.where(live, pc, pu), xp.where(live, pn, pc)
+        qu, qc = xp.where(live, qc, qu), xp.where(live, qn, qc)
+    amp = (xp.abs(m1 * pc) + xp.abs(m0 * qc)) / xp.abs(mc)
+    ok = want & (amp <= _HYP_B_AMPLIFICATION) & (mc == mc) & (xp.abs(mc) < math.inf)
+    return mc, ok
 
 
 def _recurrence_1f1(backend, a, b, x, want):
@@ -961,11 +1012,14 @@ def _recurrence_1f1(backend, a, b, x, want):
     hit = (bw - p0) == xp.floor(bw - p0)
     n = xp.where(hit, zero, n)
     ys = xp.where(hit, zero, y)
-    (m1h, m1l), size1, ok1 = _series_1f1_dd(xp, p0 + 1.0, bw, ys, pair=True)
-    (m0h, m0l), size0, ok0 = _series_1f1_dd(xp, p0, bw, ys, pair=True)
-    # relative error bounds of the starting values (see _HYP_DD_COND)
-    r1 = 7.4e-31 * size1 / xp.abs(m1h)
-    r0 = 7.4e-31 * size0 / xp.abs(m0h)
+    # (the series summed to 1e-30 of their value: their errors are amplified)
+    (m1h, m1l), size1, ok1 = _series_1f1_dd(xp, p0 + 1.0, bw, ys, pair=True, tol=1e-30)
+    (m0h, m0l), size0, ok0 = _series_1f1_dd(xp, p0, bw, ys, pair=True, tol=1e-30)
+    # relative error bounds of the starting values: rounding (see _HYP_DD_COND) and the
+    # terms left out (session 16: the latter, 3e-18 with the default tolerance, was missed
+    # at first, and an amplification of 5e12 gave an error of 1.5e-9)
+    r1 = 7.4e-31 * size1 / xp.abs(m1h) + 3e-30
+    r0 = 7.4e-31 * size0 / xp.abs(m0h) + 3e-30
     top = int(float(xp.max(n)))
     # (the float64 runs on the unit starts: P from (M(p0 + 1), M(p0)) = (1, 0), Q from (0, 1))
     pu, pc, qu, qc = one, zero, zero, one
