@@ -75,7 +75,7 @@ def test_hyp1f1_small_values_are_relative_or_nan(backend):
     # series, the others by the recurrence in a (a < -1 against x > 0, or b - a < -1
     # against x < 0 through Kummer's transformation)
     assert fin[:6].all()
-    # (the share with a value: 96 % of this sample in session 16, 71 % in session 15)
+    # (the share with a value: all of this sample in session 16, 71 % in session 15)
     assert fin.mean() >= 0.9
 
 
