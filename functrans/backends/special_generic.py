@@ -46,16 +46,22 @@ compare them with SciPy and mpmath); the methods, by function:
   ``|w|``.
 - ``hyp1f1``: the power series at ``x`` or at ``-x`` by Kummer's transformation (whichever
   cancels less; up to 400 terms, stopping once every element has converged), the
-  asymptotic expansion for ``|x| >= 30``; nan where none of them is accurate to about
-  1e-13 (relative, absolute where ``|1F1| < 1``).
+  asymptotic expansion for ``|x| >= 30`` (its two parts checked for cancellation), and
+  where these cancel, both series again in double-double arithmetic (pairs of floats, about
+  32 digits: a cancellation up to about 1e16 still leaves 1e-14), and for a large negative
+  ``a`` (or ``b - a``, for ``x < 0``) the recurrence in ``a`` from a start near 0, for a
+  negative ``b`` the recurrence in ``b`` (each with its measured error amplification); nan
+  where none of them is accurate to about 1e-13
+  relative (session 16: relative also for small values).
 - ``hyp2f1``: the power series, the transformation to ``1 - x`` (A-S 15.3.6, with its
   logarithmic limits 15.3.10-11 for an integer ``c - a - b``) for ``x >= 1/2`` and Pfaff's
-  transformations for ``x < 0``, whichever cancels least (series up to 1500 terms); nan
-  where none is accurate to about 1e-13.
+  transformations for ``x < 0``, whichever cancels least (series up to 1500 terms, summed
+  again in double-double where their terms cancel); nan where none is accurate to about
+  1e-13 relative (a few 1e-12 where the transformations' two parts cancel).
 - ``jv``: the power series for ``z^2/4 <= max(1, v + 1)``, Hankel's expansion for
   ``z >= 25`` where it converges, Miller's backward recurrence (normalised by the sum
   ``sum_k (a + 2k) Gamma(a + k) / k! J_{a+2k} = (z/2)^a``, ``a`` the order's fractional
-  part) elsewhere; ``|v| <= 2000``.
+  part; each element stops at its own lowest order) elsewhere; ``|v| <= 2000``.
 """
 
 from __future__ import annotations
@@ -709,11 +715,74 @@ def wofz(backend, z, /):
     return xp.where(on_axis, exact, w)
 
 
+# -- double-double arithmetic (pairs hi + lo, |lo| <= ulp(hi) / 2: about 32 digits) ------------
+# (for series whose terms cancel: with the terms' ratios and the sum carried in twice the
+# precision, a cancellation of up to about 1e13 still leaves a float64-accurate value. Dekker's
+# splitting, no fused multiply-add: the standard has none. Magnitudes must stay below about
+# 1e290, where the splitting's 2^27 + 1 factor would overflow.)
+
+_SPLITTER = 134217729.0  # 2^27 + 1
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fast_two_sum(a, b):  # (|a| >= |b|)
+    s = a + b
+    return s, b - (s - a)
+
+
+def _split(a):
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dd_mul(xh, xl, yh, yl):
+    p, e = _two_prod(xh, yh)
+    return _fast_two_sum(p, e + (xh * yl + xl * yh))
+
+
+def _dd_mul_d(xh, xl, y):
+    p, e = _two_prod(xh, y)
+    return _fast_two_sum(p, e + xl * y)
+
+
+def _dd_add(xh, xl, yh, yl):
+    s, e = _two_sum(xh, yh)
+    t, f = _two_sum(xl, yl)
+    s, e = _fast_two_sum(s, e + t)
+    return _fast_two_sum(s, e + f)
+
+
+def _dd_div(xh, xl, yh, yl):
+    q1 = xh / yh
+    ph, pl = _dd_mul_d(yh, yl, q1)
+    rh, rl = _two_sum(xh, -ph)
+    q2 = (rh + (rl + xl - pl)) / yh
+    return _fast_two_sum(q1, q2)
+
+
 # -- special15: the confluent hypergeometric function 1F1 -------------------------------------
 
 _HYP_TERMS = 400        # terms of the power series (x up to a few hundred, moderate a, b)
 _HYP_ASYMPTOTIC = 40    # terms of the asymptotic series (|x| >= 30)
 _HYP_COND = 64.0        # largest sum |t_k| / |sum t_k| accepted (error ~ that * 400 eps)
+# The same for a series summed in double-double, on sum_k (k + 1) |t_k| instead: term k
+# carries a relative error of at most about 15 k units of 2^-104 (the roundings of its k
+# ratios), so the error is below 7.4e-31 times that sum, at most 2e-14 relative when the sum
+# is below this times |value|.
+_HYP_DD_COND = 2.5e16
 
 
 def _series_1f1(xp, a, b, x):
@@ -748,6 +817,41 @@ def _series_1f1(xp, a, b, x):
     return total, size, ok
 
 
+def _series_1f1_dd(xp, a, b, x, pair=False, tol=1e-18):
+    """The power series of 1F1 with its terms and their sum in double-double (for the
+    elements whose terms cancel too much for float64): (the sum rounded to float64,
+    sum_k (k + 1) |t_k| (its error bound over 7.4e-31: see _HYP_DD_COND), whether the
+    terms left out are below 1e-18 of the sum, none came near overflow and the sum is not
+    so small that the low parts lose digits). Elements with x = 0 stop at once (a stand-in
+    for those not wanted). ``pair``: the sum as its two parts (high, low) instead; ``tol``:
+    the terms left out below this times the sum (their sum below about 3 times that: the
+    terms then fall by a factor 0.75 or more each)."""
+    zero = xp.zeros_like(x)
+    th, tl = xp.ones_like(x), zero
+    sh, sl = th, zero
+    size = th
+    reach = 2.0 * (xp.abs(a) + xp.abs(b) + xp.abs(x)) + 10.0
+    ok = zero != 0.0
+    poles = bool(xp.any((b <= 0.0) & (b == xp.floor(b))))
+    for k in range(_HYP_TERMS):
+        # the ratio (a + k) x / ((b + k) (k + 1)), with a + k and b + k exact pairs
+        nh, nl = _dd_mul_d(*_two_sum(a, float(k)), x)
+        bh, bl = _two_sum(b, float(k))
+        if poles:
+            bh = xp.where((bh == 0.0) & (bl == 0.0), xp.ones_like(bh), bh)
+        dh, dl = _dd_mul_d(bh, bl, float(k + 1))
+        th, tl = _dd_div(*_dd_mul(th, tl, nh, nl), dh, dl)
+        sh, sl = _dd_add(sh, sl, th, tl)
+        size = size + float(k + 2) * xp.abs(th)
+        if k % 10 == 9:
+            ok = ok | (((xp.abs(th) <= tol * xp.abs(sh)) & (reach <= float(k)))
+                       | (th == 0.0))
+            if bool(xp.all(ok)):
+                break
+    ok = ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
+    return ((sh, sl) if pair else sh + sl), size, ok
+
+
 def _gamma_sign(xp, x):
     odd = (x < 0.0) & ((xp.floor(x) - 2.0 * xp.floor(0.5 * xp.floor(x))) == 1.0)
     return xp.where(odd, -xp.ones_like(x), xp.ones_like(x))
@@ -765,10 +869,11 @@ def _rgamma_ratio(backend, p, q):
 
 
 def _asymptotic_2f0(xp, p, q, x):
-    """sum_k (p)_k (q)_k / (k! x^k) for large |x| (truncated before its terms grow) and
-    whether its smallest term is negligible."""
+    """sum_k (p)_k (q)_k / (k! x^k) for large |x| (truncated before its terms grow), the sum
+    of the |terms| kept and whether its smallest term is negligible."""
     term = xp.ones_like(x)
     total = term
+    size = term
     small = xp.ones_like(x)
     growing = xp.zeros_like(x) != 0.0
     for k in range(_HYP_ASYMPTOTIC):
@@ -776,8 +881,9 @@ def _asymptotic_2f0(xp, p, q, x):
         growing = growing | (xp.abs(new) > xp.abs(term))
         term = xp.where(growing, xp.zeros_like(term), new)
         total = total + term
+        size = size + xp.abs(term)
         small = xp.where(growing, small, xp.abs(term))
-    return total, small <= 1e-16 * xp.abs(total)
+    return total, size, small <= 1e-16 * xp.abs(total)
 
 
 def hyp1f1(backend, a, b, x, /):
@@ -786,36 +892,207 @@ def hyp1f1(backend, a, b, x, /):
     at x or, by Kummer's transformation M(a, b, x) = e^x M(b - a, b, -x), at -x, whichever
     has less cancellation (400 terms); for |x| >= 30 where neither is well conditioned,
     the asymptotic expansions M ~ Gamma(b)/Gamma(a) e^x x^(a-b) 2F0(b-a, 1-a; 1/x) +
-    Gamma(b)/Gamma(b-a) (-x)^(-a) 2F0(a, a-b+1; -1/x). nan where none of these reaches
-    about 1e-13 (large cancellation, or |a|, |b| large against |x|)."""
+    Gamma(b)/Gamma(b-a) (-x)^(-a) 2F0(a, a-b+1; -1/x); where these cancel or do not
+    converge, the two power series again in double-double arithmetic (cancellation up to
+    about 1e16), and for p < -1 (p = a, or b - a for x < 0) the recurrence in a from
+    p + n in [-1, 0), and for b < 0 the recurrence in b from b + n in (0, 1). nan where none
+    of these reaches about 1e-13 relative (mostly a large negative b with a and x of
+    opposite signs: the recurrences amplifying errors too much, the series cancelling
+    beyond 1e16)."""
     xp = backend.xp
     # (the rounding error of a sum is about eps times the sum of |terms|: accepted where
-    # that is at most _HYP_COND eps relative to the value, or absolute where |value| < 1,
-    # near the function's zeros)
-    one = xp.ones_like(x)
+    # that is at most _HYP_COND eps relative to the value; a smaller value, such as one
+    # near a zero of M or the e^x of Kummer's transformation at large negative x, is
+    # relative to itself too: an absolute criterion let through values of 1e-21 with
+    # errors of 30 %)
     s1, size1, ok1 = _series_1f1(xp, a, b, x)
-    cond1 = size1 / xp.maximum(xp.abs(s1), one)
-    ok1 = ok1 & (cond1 <= _HYP_COND)
-    if bool(xp.all(ok1 & (cond1 <= 2.0))):  # (no cancellation to speak of: done)
+    cond1 = _rel_cond(xp, s1, size1, ok1)
+    if bool(xp.all(cond1 <= 2.0)):  # (no cancellation to speak of: done)
         return s1
     s2, size2, ok2 = _series_1f1(xp, b - a, b, -x)
-    ex = xp.exp(xp.where(ok2, x, xp.zeros_like(x)))
-    cond2 = ex * size2 / xp.maximum(ex * xp.abs(s2), one)
-    ok2 = ok2 & (cond2 <= _HYP_COND)
-    first = ok1 & ~(ok2 & (cond2 < cond1))
-    out = xp.where(first, s1, ex * s2)
-    done = first | ok2
+    cond2 = _rel_cond(xp, s2, size2, ok2)
+    first = cond1 <= cond2
+    out = xp.where(first, s1, xp.exp(x) * s2)
+    cond = xp.minimum(cond1, cond2)
+    done = cond <= _HYP_COND
     big = xp.abs(x) >= 30.0
-    if not bool(xp.any(~done & big)):
-        return xp.where(done, out, xp.full_like(out, math.nan))
-    # asymptotic: |x| >= 30 (in terms of y = |x|, with M at -y by Kummer's transformation)
+    if bool(xp.any(~done & big)):
+        asym, asym_ok = _asymptotic_1f1(backend, a, b, x, big)
+        out = xp.where(done, out, asym)
+        done = done | (big & asym_ok)
+    if bool(xp.all(done)):
+        return out
+    # the rest (cancellation): both series in double-double, the others at x = 0
+    zero = xp.zeros_like(x)
+    xr = xp.where(done, zero, x)
+    d1, dsize1, dok1 = _series_1f1_dd(xp, a, b, xr)
+    d2, dsize2, dok2 = _series_1f1_dd(xp, b - a, b, -xr)
+    dcond1 = _rel_cond(xp, d1, dsize1, dok1)
+    dcond2 = _rel_cond(xp, d2, dsize2, dok2)
+    dd = xp.where(dcond1 <= dcond2, d1, xp.exp(x) * d2)
+    good = xp.minimum(dcond1, dcond2) <= _HYP_DD_COND
+    out = xp.where(done, out, xp.where(good, dd, xp.full_like(out, math.nan)))
+    done = done | good
+    # the rest with a large negative a (after Kummer's transformation where x < 0): the
+    # recurrence in a from a start near 0
+    want = ~done & (xp.where(x < 0.0, b - a, a) < -1.0)
+    if bool(xp.any(want)):
+        rec, rec_ok = _recurrence_1f1(backend, a, b, x, want)
+        out = xp.where(want & rec_ok, rec, out)
+        done = done | (want & rec_ok)
+    # the rest with b < 0 (not an integer): the recurrence in b from b + n in (0, 1)
+    want = ~done & (b < 0.0) & (b != xp.floor(b))
+    if bool(xp.any(want)):
+        rec, rec_ok = _recurrence_b_1f1(backend, a, b, x, want)
+        out = xp.where(want & rec_ok, rec, out)
+    return out
+
+
+_HYP_B_AMPLIFICATION = 10.0  # the largest error amplification of the recurrence in b kept
+
+
+def _recurrence_b_1f1(backend, a, b, x, want):
+    """M(a, b, x) for b < 0, not an integer (``want``; the others: any value), from
+    M(a, b0 + 1, x) and M(a, b0, x), b0 = b + n in (0, 1) (exact), computed by
+    :func:`hyp1f1` itself (positive b), by the recurrence in b
+    b (b - 1) M(b - 1) = -b (1 - b - x) M(b) - x (b - a) M(b + 1), n steps down, in
+    double-double. Its amplification A of the starting values' errors (from the unit runs
+    in float64) is measured and kept at most _HYP_B_AMPLIFICATION (then about A times the
+    starting values' error of about 1e-14; session 16's samples: A was 1 to 20 for most
+    points with a large negative b against a, x of the other sign), and the float64 run
+    must agree (:func:`_recurrence_agrees`); with whether both hold."""
+    xp = backend.xp
+    zero = xp.zeros_like(x)
+    one = xp.ones_like(x)
+    bw = xp.where(want, b, -one * 0.5)
+    n = -xp.floor(bw)
+    b0 = bw + n
+    aw = xp.where(want, a, zero)
+    xw = xp.where(want, x, zero)
+    m1 = hyp1f1(backend, aw, b0 + 1.0, xw)
+    m0 = hyp1f1(backend, aw, b0, xw)
+    pu, pc, qu, qc = one, zero, zero, one
+    uh, ul, ch, cl = m1, zero, m0, zero
+    for j in range(int(float(xp.max(n))) if n.size else 0):
+        bj = b0 - float(j)
+        live = n > float(j)
+        # f0 = -b (1 - b - x), f1 = -x (b - a), den = b (b - 1), in double-double
+        h, l = _two_sum(1.0 - bj, -xw)  # (1 - bj: exact, bj in (-n, 1))
+        f0h, f0l = _dd_mul_d(h, l, -bj)
+        h, l = _two_sum(bj, -aw)
+        f1h, f1l = _dd_mul_d(h, l, -xw)
+        h, l = _two_sum(bj, -1.0)
+        dh, dl = _dd_mul_d(h, l, bj)
+        th, tl = _dd_mul(f0h, f0l, ch, cl)
+        sh, sl = _dd_mul(f1h, f1l, uh, ul)
+        mh, ml = _dd_div(*_dd_add(th, tl, sh, sl), dh, dl)
+        pn = (f0h * pc + f1h * pu) / dh
+        qn = (f0h * qc + f1h * qu) / dh
+        uh, ul = xp.where(live, ch, uh), xp.where(live, cl, ul)
+        ch, cl = xp.where(live, mh, ch), xp.where(live, ml, cl)
+        pu, pc = xp.where(live, pc, pu), xp.where(live, pn, pc)
+        qu, qc = xp.where(live, qc, qu), xp.where(live, qn, qc)
+    value = ch + cl
+    amp = (xp.abs(m1 * pc) + xp.abs(m0 * qc)) / xp.abs(value)
+    ok = (want & (amp <= _HYP_B_AMPLIFICATION) & (value == value)
+          & (xp.abs(value) < math.inf) & _recurrence_agrees(xp, m1 * pc + m0 * qc, value, amp))
+    return value, ok
+
+
+def _recurrence_1f1(backend, a, b, x, want):
+    """M(a, b, x) for p < -1 (``want``; the others: any value), p = a where x >= 0, else
+    p = b - a with M = e^x M(b - a, b, -x) (Kummer): from M(p0 + 1) and M(p0),
+    p0 = p + n in [-1, 0) (n an integer: p0 exact), by the recurrence in a
+    (b - a) M(a - 1) = a M(a + 1) - (2a - b + x) M(a), n steps down, with the starting
+    values (power series) and the steps in double-double. Its two solutions oscillate
+    alike for x > 0 (it is the Laguerre polynomials' upward recurrence): the amplification
+    A of relative errors in the starting values (from the same recurrence in float64 on
+    the unit starts) is measured, and the result kept where A times the starting values'
+    error bounds (and n units of 1e-30) is below 2e-14; with whether it is."""
+    xp = backend.xp
+    zero = xp.zeros_like(x)
+    one = xp.ones_like(x)
+    flip = x < 0.0
+    p = xp.where(want, xp.where(flip, b - a, a), -one * 1.5)
+    y = xp.where(want, xp.abs(x), zero)
+    bw = xp.where(want, b, one)
+    n = -xp.floor(p) - 1.0
+    # (b - a_j = 0 on the way only where b - p0 is an integer: not computed)
+    p0 = p + n
+    hit = (bw - p0) == xp.floor(bw - p0)
+    n = xp.where(hit, zero, n)
+    ys = xp.where(hit, zero, y)
+    # (the series summed to 1e-30 of their value: their errors are amplified)
+    (m1h, m1l), size1, ok1 = _series_1f1_dd(xp, p0 + 1.0, bw, ys, pair=True, tol=1e-30)
+    (m0h, m0l), size0, ok0 = _series_1f1_dd(xp, p0, bw, ys, pair=True, tol=1e-30)
+    # relative error bounds of the starting values: rounding (see _HYP_DD_COND) and the
+    # terms left out (session 16: the latter, 3e-18 with the default tolerance, was missed
+    # at first, and an amplification of 5e12 gave an error of 1.5e-9)
+    r1 = 7.4e-31 * size1 / xp.abs(m1h) + 3e-30
+    r0 = 7.4e-31 * size0 / xp.abs(m0h) + 3e-30
+    top = int(float(xp.max(n)))
+    # (the float64 runs on the unit starts: P from (M(p0 + 1), M(p0)) = (1, 0), Q from (0, 1))
+    pu, pc, qu, qc = one, zero, zero, one
+    uh, ul, ch, cl = m1h, m1l, m0h, m0l
+    for j in range(top):
+        aj = p0 - float(j)
+        live = n > float(j)
+        ah, al = _two_sum(aj + aj, -bw)
+        kh, kl = _dd_add(ah, al, ys, zero)  # 2a - b + x
+        th, tl = _dd_mul_d(uh, ul, aj)
+        sh, sl = _dd_mul(kh, kl, ch, cl)
+        nh, nl = _dd_add(th, tl, -sh, -sl)
+        dh, dl = _two_sum(bw, -aj)
+        mh, ml = _dd_div(nh, nl, dh, dl)
+        k = kh
+        d = dh
+        pn = (aj * pu - k * pc) / d
+        qn = (aj * qu - k * qc) / d
+        uh, ul = xp.where(live, ch, uh), xp.where(live, cl, ul)
+        ch, cl = xp.where(live, mh, ch), xp.where(live, ml, cl)
+        pu, pc = xp.where(live, pc, pu), xp.where(live, pn, pc)
+        qu, qc = xp.where(live, qc, qu), xp.where(live, qn, qc)
+    value = ch + cl
+    amp = (xp.abs(m1h * pc) + xp.abs(m0h * qc)) / xp.abs(value)
+    err = amp * (xp.maximum(r0, r1) + 1e-30 * (n + 1.0))
+    ok = (want & ok1 & ok0 & ~hit & (err <= 2e-14) & (amp == amp)
+          & _recurrence_agrees(xp, m1h * pc + m0h * qc, value, amp))
+    return xp.where(flip, xp.exp(x) * value, value), ok
+
+
+def _recurrence_agrees(xp, plain, value, amp):
+    """Whether a recurrence's float64 run (``plain``: the unit runs combined) agrees with its
+    double-double run to max(1e-4, 1e-14 amp) relative (``amp``: the amplification of the
+    starting values' errors). That amplification does not bound the one of the roundings
+    along the way (where the solution passes far below the unit runs, or a step's terms
+    cancel): the float64 run's error shows it, eps (amp + L) for a local amplification L,
+    against about 5e-32 L for the double-double run, so that L stays below 100 amp (and the
+    double-double run's error below the bound on amp's share) or below 1e12 (its error
+    below 1e-19). (Session 16: values 9e-9 and 7.5e-7 off, with b < 0, before this check.)"""
+    bound = xp.maximum(xp.full_like(amp, 1e-4), 1e-14 * amp)
+    return xp.abs(plain - value) <= bound * xp.abs(value)
+
+
+def _rel_cond(xp, value, size, ok):
+    """sum of |terms| / |value| (the relative error over the rounding error of one term),
+    inf where the series did not converge or the value is 0."""
+    c = size / xp.abs(value)
+    return xp.where(ok & (c == c), c, xp.full_like(c, math.inf))
+
+
+def _asymptotic_1f1(backend, a, b, x, big):
+    """M(a, b, x) for |x| >= 30 (``big``; other elements: any value) by its asymptotic
+    expansion, and where it is accurate (both 2F0 series converged and neither they nor
+    the sum of the two parts cancel by more than _HYP_COND)."""
+    xp = backend.xp
+    # in terms of y = |x|, with M at -y by Kummer's transformation
     y = xp.where(big, xp.abs(x), xp.full_like(x, 30.0))
     neg = x < 0.0
     p = xp.where(neg, b - a, a)  # M(a, b, x) = e^x M(b - a, b, y) for x = -y < 0
     lg1, sg1 = _rgamma_ratio(backend, b, p)
-    f1, c1 = _asymptotic_2f0(xp, b - p, 1.0 - p, y)
+    f1, n1, c1 = _asymptotic_2f0(xp, b - p, 1.0 - p, y)
     lg2, sg2 = _rgamma_ratio(backend, b, b - p)
-    f2, c2 = _asymptotic_2f0(xp, p, p - b + 1.0, -y)
+    f2, n2, c2 = _asymptotic_2f0(xp, p, p - b + 1.0, -y)
     # the dominant term e^y y^(p-b) Gamma(b)/Gamma(p) f1 and the algebraic one
     # Gamma(b)/Gamma(b-p) y^(-p) cos(pi p) f2 (the real part of (-y)^(-p)), the e^x of
     # Kummer's transformation taken into the exponents
@@ -823,11 +1100,13 @@ def hyp1f1(backend, a, b, x, /):
     e1 = lg1 + y + (p - b) * xp.log(y) + shift
     e2 = lg2 - p * xp.log(y) + shift
     pf = p - 2.0 * xp.round(0.5 * p)  # p reduced to [-1, 1] for cos(pi p)
-    t1 = sg1 * f1 * xp.exp(e1)
-    t2 = sg2 * f2 * xp.cos(math.pi * pf) * xp.exp(e2)
+    g1 = sg1 * xp.exp(e1)
+    g2 = sg2 * xp.cos(math.pi * pf) * xp.exp(e2)
+    t1, t2 = g1 * f1, g2 * f2
     asym = t1 + t2
-    asym_ok = big & c1 & c2
-    return xp.where(done, out, xp.where(asym_ok, asym, xp.full_like(out, math.nan)))
+    size = xp.abs(g1) * n1 + xp.abs(g2) * n2
+    ok = big & c1 & c2 & (size <= _HYP_COND * xp.abs(asym))
+    return asym, ok
 
 
 # -- special15b: the Gauss hypergeometric function 2F1 ----------------------------------------
@@ -835,7 +1114,7 @@ def hyp1f1(backend, a, b, x, /):
 _HYP2_TERMS = 1500     # most terms of the power series (|z| <= 1/2 needs about 60)
 
 
-def _series_2f1(xp, a, b, c, z):
+def _series_2f1_double(xp, a, b, c, z):
     """sum_k (a)_k (b)_k / (c)_k z^k / k! for 0 <= |z| < 1 (or a polynomial: a or b a
     non-positive integer), with the sum of |terms| and whether the terms left out are
     negligible. Stops early where every element has converged (terms below 1e-17 of the sum
@@ -869,6 +1148,62 @@ def _series_2f1(xp, a, b, c, z):
                 if bool(xp.all(ok | hopeless)):
                     break
     return total, size, ok
+
+
+def _series_2f1(xp, a, b, c, z):
+    """The power series of 2F1 (as :func:`_series_2f1_double`), summed again in
+    double-double where its terms cancel by more than _HYP_COND: then with an effective sum
+    of |terms| (max(|value|, sum_k (k + 1) |t_k| * _HYP_COND / _HYP_DD_COND)) that stands
+    for the smaller rounding error, so that the callers' criteria (and their sums of parts)
+    keep their meaning."""
+    f, size, ok = _series_2f1_double(xp, a, b, c, z)
+    redo = ok & (size > _HYP_COND * xp.abs(f))
+    if not bool(xp.any(redo)):
+        return f, size, ok
+    zero = xp.zeros_like(z)
+    fd, sd, okd = _series_2f1_dd(xp, a, b, c, xp.where(redo, z, zero))
+    sd = xp.maximum(xp.abs(fd), sd * (_HYP_COND / _HYP_DD_COND))
+    use = redo & okd
+    return xp.where(use, fd, f), xp.where(use, sd, size), ok
+
+
+def _series_2f1_dd(xp, a, b, c, z):
+    """The power series of 2F1 in double-double (see :func:`_series_1f1_dd`): the sum
+    rounded to float64, sum_k (k + 1) |t_k|, whether it converged (terms below 1e-18 of the
+    sum past the hump, none near overflow). Elements with z = 0 stop at once."""
+    zero = xp.zeros_like(z)
+    th, tl = xp.ones_like(z), zero
+    sh, sl = th, zero
+    size = th
+    reach = xp.abs(a) + xp.abs(b) + xp.abs(c) + 10.0
+    ok = zero != 0.0
+    poles = bool(xp.any((c <= 0.0) & (c == xp.floor(c))))
+    for k in range(_HYP2_TERMS):
+        nh, nl = _dd_mul(*_two_sum(a, float(k)), *_two_sum(b, float(k)))
+        nh, nl = _dd_mul_d(nh, nl, z)
+        ch, cl = _two_sum(c, float(k))
+        if poles:
+            ch = xp.where((ch == 0.0) & (cl == 0.0), xp.ones_like(ch), ch)
+        dh, dl = _dd_mul_d(ch, cl, float(k + 1))
+        th, tl = _dd_div(*_dd_mul(th, tl, nh, nl), dh, dl)
+        sh, sl = _dd_add(sh, sl, th, tl)
+        size = size + float(k + 2) * xp.abs(th)
+        if k % 10 == 9:
+            ok = ok | (((xp.abs(th) <= 1e-18 * xp.abs(sh)) & (reach <= float(k)))
+                       | (th == 0.0))
+            if bool(xp.all(ok)):
+                break
+            if k % 100 == 99 and k < _HYP2_TERMS - 1:
+                # as in the float64 series: give up on the elements whose terms, falling by
+                # about |z| a term, need 1.5 times more terms than are left
+                r = xp.abs(z)
+                rs = xp.where(ok | (r == 0.0) | (r >= 1.0), xp.full_like(r, 0.5), r)
+                need = xp.log(1e-18 * xp.abs(sh) / xp.abs(xp.where(th == 0.0, sh, th)))
+                hopeless = ~ok & (reach <= float(k)) & (need / xp.log(rs)
+                                                        > 1.5 * (_HYP2_TERMS - k))
+                if bool(xp.all(ok | hopeless | (size >= 1e290))):
+                    break
+    return sh + sl, size, ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
 
 
 def _gamma_ratio(backend, c, p, q, r):
@@ -1008,9 +1343,10 @@ def _unit_2f1(backend, a, b, c, z, w=None, need=None):
 
 
 def _cond(xp, value, size, ok):
-    """sum of |terms| / max(|value|, 1) (relative error over eps; absolute where
-    |value| < 1, near zeros), inf where the series did not converge."""
-    c = size / xp.maximum(xp.abs(value), xp.ones_like(value))
+    """sum of |terms| / |value| (the relative error over eps), inf where the series did not
+    converge. (Relative also where |value| < 1: an absolute criterion let through small
+    values with relative errors of 1e-8.)"""
+    c = size / xp.abs(value)
     return xp.where(ok & (c == c), c, xp.full_like(c, math.inf))
 
 
@@ -1188,18 +1524,28 @@ def _jv_miller(backend, v, z):
     orders u = a + k (a the fractional part of v), from k = M well beyond max(v, z) down to
     0 (and below, for negative v), normalised by sum_k w_k J_{a+2k} = (z/2)^a / ... with
     w_0 = Gamma(a + 1), w_k = (a + 2k) Gamma(a + k) / k! (J_0 + 2 J_2 + 2 J_4 + ... = 1
-    for integer v); rescaled by 1e-250 whenever the values grow past 1e250."""
+    for integer v); rescaled by 1e-250 whenever the values grow past 1e250.
+
+    Each element stops at its own lowest order min(v, 0) (the loop runs to the lowest of
+    the array): an element carried on into the negative orders another one needs grew
+    there, and the rescaling that followed took its found value and its norm to 0 (nan or
+    0 for values such as J_20.95(39.4) = 0.058 and J_153(47) = 9e-62 before session 16).
+    Below order 0, where the norm is complete, the rescalings are counted instead of being
+    applied to the norm, which would underflow for the values of 1e300 of large negative
+    orders."""
     xp = backend.xp
     a = v - xp.floor(v)
     m = v - a
     far = float(xp.max(xp.maximum(xp.abs(m), z)))
     top = int(far + 30.0 + 6.0 * far ** (1.0 / 3.0))
     top += top % 2
-    lo = int(float(xp.min(xp.minimum(m, xp.zeros_like(m)))))
+    own_lo = xp.minimum(m, xp.zeros_like(m))
+    lo = int(float(xp.min(own_lo)))
     nxt = xp.zeros_like(z)
     cur = xp.full_like(z, 1e-280)
     found = xp.zeros_like(z)
     norm = xp.zeros_like(z)
+    scales = xp.zeros_like(z)  # the rescalings by 1e-250 below order 0 (not in norm)
     # g_k = Gamma(a + k) / k!, from g_1 = Gamma(a + 1) down: computed upwards once here
     g1 = xp.exp(_g.lgamma(backend, a + 1.0))
     gk = [None, g1]
@@ -1214,13 +1560,25 @@ def _jv_miller(backend, v, z):
         if k == lo:
             break
         prev = (2.0 * (a + float(k)) / z) * cur - nxt
-        nxt, cur = cur, prev
+        if k <= 0:  # (the elements past their lowest order keep their values)
+            live = own_lo < float(k)
+            nxt, cur = xp.where(live, cur, nxt), xp.where(live, prev, cur)
+        else:
+            nxt, cur = cur, prev
         big = xp.abs(cur) > 1e250
         if bool(xp.any(big)):
             scale = xp.where(big, xp.full_like(z, 1e-250), xp.ones_like(z))
-            nxt, cur, found, norm = nxt * scale, cur * scale, found * scale, norm * scale
+            nxt, cur, found = nxt * scale, cur * scale, found * scale
+            if k > 0:
+                norm = norm * scale
+            else:
+                scales = scales + xp.where(big, xp.ones_like(z), xp.zeros_like(z))
     hs = 0.5 * z
-    return found / norm * xp.exp(a * xp.log(hs))
+    out = found / norm * xp.exp(a * xp.log(hs))
+    # (at most a few: a value above 1e250^2 / 1e-280 would overflow anyway)
+    for r in range(int(float(xp.max(scales))) if scales.size else 0):
+        out = xp.where(scales > float(r), out * 1e250, out)
+    return out
 
 
 def jv(backend, v, z, /):
