@@ -1308,10 +1308,13 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
     differentiated.
 
     As in JAX, ``f`` is staged once to find what it closes over (so it must not branch on
-    its argument's values with Python's ``if``); ``solve`` runs on the concrete values when
-    nothing is staged (a Python loop works there), and under ``jit``/``vmap`` must use
-    ``functrans.lax`` control flow. ``solve`` and ``tangent_solve`` must not close over
-    values being differentiated. Higher derivatives differentiate the rule again."""
+    its argument's values with Python's ``if``). Under a transform ``solve`` and
+    ``tangent_solve`` are staged too, and the values they close over get no derivative
+    through them (JAX's rule: they may read the parameters being differentiated, such as
+    a known Jacobian); one that cannot be staged (a Python loop on values) runs as it is,
+    which works with no transform or under ``grad``/``vmap`` when it closes over nothing
+    being differentiated, and not under ``jit``. Higher derivatives differentiate the rule
+    again."""
     from .api import jvp as _jvp
     from .custom import custom_jvp
     from .numpy import stop_gradient
@@ -1332,18 +1335,33 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
         return lambda x: tree_unflatten(
             x_tree, list(graph(*tree_flatten(x)[0], *consts)))
 
-    def run(x0, consts):
+    def solved(x0, consts):
         return _call_solver(solve, f_at(consts), x_tree, x0, has_aux)
 
+    def t_solved(y, sol_cs):  # tangent_solve on the linearization of f at the root
+        sol, cs = sol_cs[:nx], sol_cs[nx:]
+
+        def g(v):
+            _, t = _jvp(lambda *x: list(graph(*x, *cs)), tuple(sol),
+                        tuple(tree_flatten(v)[0]))
+            return tree_unflatten(x_tree, list(t))
+        dx = tree_flatten(tangent_solve(g, tree_unflatten(x_tree, list(y))))[0]
+        return [fnp.astype(_array(d), _dtype(s), copy=False) for d, s in zip(dx, sol)], None
+
+    # As custom_linear_solve's: the solvers staged under a transform, what they close over
+    # passed as inputs without derivatives (JAX's rule), or called as they are.
+    run, extra = _staged_solver(solved, x0_leaves, consts, has_aux)
+    t_run, t_extra = _staged_solver(t_solved, x0_leaves, [*x0_leaves, *consts], False)
+
     @custom_jvp
-    def root(x0, consts):
-        return run(x0, consts)
+    def root(x0, consts, ex, tex):
+        return run(x0, consts, ex)
 
     @root.defjvp
     def root_jvp(primals, tangents):
-        x0, cs = primals
-        _, dcs = tangents
-        sol, aux = root(x0, cs)
+        x0, cs, ex, tex = primals
+        _, dcs, _, _ = tangents
+        sol, aux = root(x0, cs, ex, tex)
         floats = _float_positions(cs)
         if floats:
             def of_consts(*fc):
@@ -1356,17 +1374,12 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
             rhs = list(rhs)
         else:
             rhs = [fnp.zeros_like(s) for s in sol]
-
-        def g(v):
-            _, t = _jvp(lambda *x: list(graph(*x, *cs)), tuple(sol),
-                        tuple(tree_flatten(v)[0]))
-            return tree_unflatten(x_tree, list(t))
-        dx = tree_flatten(tangent_solve(g, tree_unflatten(x_tree, rhs)))[0]
-        dx = [fnp.negative(fnp.astype(d, _dtype(s), copy=False)) for d, s in zip(dx, sol)]
+        dx, _ = t_run(rhs, [*sol, *cs], tex)
+        dx = [fnp.negative(d) for d in dx]
         aux_t = None if aux is None else _zero_tangents(aux)
         return (sol, aux), (dx, aux_t)
 
-    sol, aux = root(x0_leaves, consts)
+    sol, aux = root(x0_leaves, consts, extra, t_extra)
     assert len(sol) == nx
     sol = tree_unflatten(x_tree, sol)
     if has_aux:
@@ -1400,9 +1413,13 @@ def custom_linear_solve(matvec, b, solve, transpose_solve=None, symmetric=False,
     Differences from JAX: without ``transpose_solve`` and not ``symmetric``, reverse mode
     transposes the operations of ``solve`` (JAX refuses; it works where ``solve`` is linear
     operation by operation, such as a dense ``linalg.solve``); ``matvec`` is staged once to
-    find what it closes over (no Python ``if`` on its argument's values); ``solve`` and
-    ``transpose_solve`` must not close over values being differentiated. Forward mode also
-    evaluates ``transpose_solve`` once on zeros (its value is discarded)."""
+    find what it closes over (no Python ``if`` on its argument's values). As in JAX, the
+    values ``solve`` and ``transpose_solve`` close over get no derivative through them (a
+    solve may apply a factorisation of the matrix being differentiated): under a transform
+    they are staged once to find those values; a solver that cannot be staged (a Python
+    loop on values) runs as it is, outside ``jit``, where it must then close over nothing
+    being differentiated. Under a transform ``transpose_solve`` is also staged on zeros
+    (its value is discarded)."""
     b_leaves, b_tree = tree_flatten(b)
     b_leaves = [_array(v) for v in b_leaves]
 
@@ -1441,15 +1458,14 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
         vm = lambda u: tree_unflatten(b_tree, list(pull(tree_flatten(u)[0])))  # noqa: E731
         return _call_solver(transpose_solve, vm, b_tree, xl, has_aux)[0], None
 
-    run = (lambda bl, cs, ex: solved(bl, cs))  # noqa: E731
-    t_run, extra, t_extra = None, [], []
-    if _staging_active():
-        # jit records the rules below and replays them, so the solvers may not close over its
-        # values (a preconditioner that is a jit argument): both solvers are staged here,
-        # what they close over becoming explicit inputs without derivatives, as in JAX.
-        run, extra = _solver_with_inputs(solved, b_leaves, consts, has_aux)
-        if transpose_solve is not None:
-            t_run, t_extra = _solver_with_inputs(t_solved, b_leaves, consts, False)
+    # Under a transform the solvers are staged, what they close over becoming explicit
+    # inputs without derivatives (as JAX does): a solve may then read the values being
+    # differentiated (a factorisation of the very matrix matvec multiplies by), and jit,
+    # which records the rules below to replay them, may pass a preconditioner as its
+    # argument. A solver that cannot be staged (a Python loop on values) is called as it is.
+    run, extra = _staged_solver(solved, b_leaves, consts, has_aux)
+    t_run, t_extra = (None, []) if transpose_solve is None else _staged_solver(
+        t_solved, b_leaves, consts, False)
 
     def of_consts(x, cs, floats):
         def f(*fc):
@@ -1494,17 +1510,15 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
         _, pull = _vjp(lambda *v: list(graph(*v, *cs)), *x)
         t_graph, t_consts = _closure_convert(lambda *u: list(pull(list(u))), xbar,
                                              "custom_linear_solve")
-        if t_run is None:  # (the aux values of the user's solvers are dropped here)
-            t_solve, b_solve = transpose_solve, solve
-            if has_aux:
-                t_solve = lambda mv, r: transpose_solve(mv, r)[0]  # noqa: E731
-                b_solve = lambda mv, r: solve(mv, r)[0]  # noqa: E731
-        else:  # the staged solvers, on their inputs saved here
-            def t_solve(mv, r):
-                return tree_unflatten(b_tree, t_run(tree_flatten(r)[0], cs, tex)[0])
+        # the solvers of the transposed problem, their aux values dropped: staged ones on
+        # their inputs saved here, else the user's
+        def t_solve(mv, r):
+            if t_run is None:
+                return transpose_solve(mv, r)[0] if has_aux else transpose_solve(mv, r)
+            return tree_unflatten(b_tree, t_run(tree_flatten(r)[0], cs, tex)[0])
 
-            def b_solve(mv, r):
-                return tree_unflatten(b_tree, run(tree_flatten(r)[0], cs, ex)[0])
+        def b_solve(mv, r):
+            return tree_unflatten(b_tree, run(tree_flatten(r)[0], cs, ex)[0])
         bbar, _ = _linear_solve(t_graph, t_consts, xbar, b_tree, t_solve, b_solve, False)
         floats = _float_positions(cs)
         cbar = [None] * len(cs)
@@ -1517,6 +1531,23 @@ def _linear_solve(graph, consts, b_leaves, b_tree, solve, transpose_solve, has_a
     op = custom_vjp(fun)
     op.defvjp(fwd, bwd)
     return op(b_leaves, consts, extra, t_extra)
+
+
+def _staged_solver(solved, b_leaves, consts, has_aux):
+    """``(run, extra)``: ``run(bl, cs, extra)`` gives ``solved(bl, cs)``, staged once under a
+    transform with ``extra`` what it closes over; unstaged (``extra`` empty) with no
+    transform around, or where staging fails outside jit (a solver needing concrete
+    values). Under jit a failure is raised: the rules could not be replayed."""
+    direct = (lambda bl, cs, ex: solved(bl, cs)), []  # noqa: E731
+    from .core import EvalInterpreter, _current
+    if type(_current.get()) is EvalInterpreter:
+        return direct
+    try:
+        return _solver_with_inputs(solved, b_leaves, consts, has_aux)
+    except Exception:
+        if _staging_active():
+            raise
+        return direct
 
 
 def _staging_active():

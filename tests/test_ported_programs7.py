@@ -196,13 +196,12 @@ def test_finfo_has_numpys_other_attributes(dtype):
                                [2.0])
 
 
-@pytest.mark.xfail(strict=True, reason="a gap: custom_root's tangent_solve may not close over a "
-                   "differentiated value (JAX allows it; functrans raises CustomRuleError)")
+# (fixed in lax_ops: under a transform the solvers are staged and what they close over passed
+# as inputs without derivatives, as JAX does)
 def test_custom_root_tangent_solve_closure_as_jax():
     """JAX lets tangent_solve (and solve) close over values being differentiated: they get no
     tangent, which is right at first order since tangent_solve only inverts the root's
-    Jacobian. functrans refuses them (its custom_root docstring says so) with an error that
-    says JAX raises too, which it does not."""
+    Jacobian."""
     def sqrt_by_newton(c):
         return flax.custom_root(
             lambda x: x ** 2 - c, 1.0,
@@ -212,13 +211,12 @@ def test_custom_root_tangent_solve_closure_as_jax():
     np.testing.assert_allclose(float(ft.grad(sqrt_by_newton)(2.0)), 0.5 / np.sqrt(2.0))
 
 
-@pytest.mark.xfail(strict=True, reason="a gap: custom_linear_solve's solve may not close over a "
-                   "differentiated value (JAX allows it; functrans raises CustomRuleError)")
+# (fixed as the one above)
 def test_custom_linear_solve_solve_closure_as_jax():
     """jaxopt's common idiom: ``solve`` applies a factorisation of the very matrix that
     ``matvec`` multiplies by, closing over the parameters being differentiated. JAX gives
     those closed-over values no tangent through ``solve`` (it is the inverse of ``matvec``,
-    whose own closure carries the derivative); functrans refuses them."""
+    whose own closure carries the derivative)."""
     A = np.array([[3.0, 1.0], [1.0, 2.0]])
 
     def f(a):
