@@ -209,3 +209,8 @@ def dynamic_update_index_in_dim(operand, update, index, axis, *,
         update = fnp.expand_dims(update, axis=axis)
     return dynamic_update_slice_in_dim(operand, update, index, axis,
                                        allow_negative_indices=allow_negative_indices)
+
+
+# typed keys (functrans.random's) in the structural operations: applied to their words
+from .numpy import _keys  # noqa: E402
+_keys.wrap_table(globals(), "functrans.lax", _keys.LAX)

@@ -313,6 +313,7 @@ class KeyArray:
     ``asarray``... and those written on them); the others refuse it."""
 
     __slots__ = ("_w0", "_w1")
+    _typed_keys = True  # (a backend look-up on one refuses it by name: see backends)
     __array_ufunc__ = None  # NumPy's operators and ufuncs defer to the errors below
 
     def __init__(self, w0, w1):
@@ -404,6 +405,12 @@ class KeyArray:
     def copy(self):
         return self._map(fnp.asarray)
 
+    @property
+    def at(self):
+        """``keys.at[idx].set(new_keys)`` and ``.get()``, as JAX's; the other updates
+        (``add``, ``min``...) are arithmetic, refused."""
+        return _KeyAt(self)
+
     def __eq__(self, other):
         if not isinstance(other, KeyArray):
             raise _key_type_error("== between a key array and another type")
@@ -437,6 +444,46 @@ class KeyArray:
         return f"Array({self.shape}, dtype=key<fry>) overlaying:\n{shown}"
 
     __str__ = __repr__
+
+
+class _KeyAt:
+    __slots__ = ("keys",)
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def __getitem__(self, idx):
+        return _KeyIndexUpdate(self.keys, idx)
+
+
+class _KeyIndexUpdate:
+    """``keys.at[idx]``: ``get`` and ``set`` applied to both words (jax.numpy's modes)."""
+
+    __slots__ = ("keys", "idx")
+
+    def __init__(self, keys, idx):
+        self.keys, self.idx = keys, idx
+
+    def _update(self, w):
+        from .array_methods import _IndexUpdate
+        return _IndexUpdate(w, self.idx)
+
+    def _index_parts(self):
+        return self.idx if isinstance(self.idx, tuple) else (self.idx,)
+
+    def get(self, **kwargs):
+        return _on_words("at[...].get", lambda w: self._update(w).get(**kwargs),
+                         (self.keys,), self._index_parts())
+
+    def set(self, values, **kwargs):
+        return _on_words("at[...].set", lambda w, v: self._update(w).set(v, **kwargs),
+                         (self.keys, values), self._index_parts())
+
+    def __getattr__(self, name):
+        if name in ("add", "subtract", "multiply", "mul", "divide", "power", "min", "max",
+                    "apply"):
+            raise _key_type_error(f"keys.at[...].{name}")
+        raise AttributeError(f"keys.at[...] has no attribute {name!r}")
 
 
 def _refuse(what):

@@ -1,0 +1,265 @@
+"""Typed keys (functrans.random's ``key<fry>`` arrays) in the structural functions of
+functrans.numpy and functrans.lax, by one mechanism: the function applied to each of the
+keys' two ``uint32`` words.
+
+A key array is two words of the keys' shape; a function that only moves, copies or selects
+elements (``transpose``, ``take``, ``split``, ``dynamic_slice``...) gives the keys' result when
+applied to the first words and to the second words. The functions named in the tables below
+are wrapped so that their ordinary call runs first, untouched (no check is added to it: a key
+array has no backend, so the call fails at once); only when it fails and a key is among the
+operands is it run again on the words. Each table entry says which parameters may hold keys:
+keys anywhere else (an index, a condition) and non-keys beside keys (numbers to stack with
+keys) are refused, as JAX refuses them, instead of being computed on the words.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from .. import dtypes as _dt
+
+_VAR = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+
+
+def _key_array_type():
+    from ..random import KeyArray
+    return KeyArray
+
+
+def _leaves(v):
+    """The values inside nested lists and tuples (a stack's arrays, a block's rows)."""
+    if type(v) in (list, tuple):
+        for o in v:
+            yield from _leaves(o)
+    elif type(v) is dict:  # (keyword arguments collected by **kwargs)
+        for o in v.values():
+            yield from _leaves(o)
+    else:
+        yield v
+
+
+def _has_keys(args, kwargs):
+    K = _key_array_type()
+    for v in (*args, *kwargs.values()):
+        for leaf in _leaves(v):
+            if type(leaf) is K or isinstance(leaf, _dt.KeyDType):
+                return True
+    return False
+
+
+def _words(v, i, K):
+    """``v`` with each key array in it replaced by its word ``i`` (``_w0``/``_w1``)."""
+    if type(v) in (list, tuple):
+        return type(v)(_words(o, i, K) for o in v)
+    if type(v) is K:
+        return v._w1 if i else v._w0
+    return v
+
+
+def _join(r0, r1, K, name):
+    """The results of the two word calls as key arrays (lists and tuples kept)."""
+    if type(r0) in (list, tuple):
+        return type(r0)(_join(a, b, K, name) for a, b in zip(r0, r1))
+    out = K(r0, r1)
+    from ..random import _check_typed
+    _check_typed(out, name)
+    return out
+
+
+def refusal(name, what):
+    """The TypeError for typed keys where ``name`` cannot take them."""
+    return TypeError(f"{name}: {what}; typed keys (dtype key<fry>) only take structural "
+                     f"operations (reshaping, indexing, joining, selecting), as JAX's; "
+                     f"functrans.random.key_data(keys) gives their uint32 data and "
+                     f"functrans.random.wrap_key_data makes keys of uint32 data")
+
+
+def _on_words(fn, name, sig, spec, args, kwargs):
+    """``fn(*args, **kwargs)`` for operands holding typed keys: on the words, or refused."""
+    K = _key_array_type()
+    keys, kind, check = spec
+    bound = sig.bind(*args, **kwargs)  # (a wrong call is reported by the call itself)
+    given = bound.arguments
+    dtype_kw = None
+    for pname, v in given.items():
+        leaves = list(_leaves(v))
+        if pname == "dtype" and v is not None:
+            dtype_kw = v
+            continue
+        if pname in keys:
+            for leaf in leaves:
+                if leaf is not None and type(leaf) is not K and \
+                        not isinstance(leaf, _dt.KeyDType):
+                    d = getattr(leaf, "dtype", type(leaf).__name__)
+                    raise refusal(name, f"cannot combine typed keys with values of dtype {d} "
+                                        f"(its {pname!r})")
+        elif any(type(leaf) is K for leaf in leaves):
+            raise refusal(name, f"its {pname!r} cannot be typed keys")
+    if check is not None:
+        why = check(given, K)
+        if why:
+            raise refusal(name, why)
+    if callable(kind):  # a function of its own on keys (isin, result_type)
+        return kind(**given)
+    key_dtype = dtype_kw is not None and isinstance(dtype_kw, _dt.KeyDType)
+    if dtype_kw is not None and not key_dtype:
+        if kind != "like" or any(type(leaf) is K for p in keys[1:]
+                                 for leaf in _leaves(given.get(p))):
+            raise refusal(name, f"typed keys cannot be cast to {dtype_kw!r}")
+        # zeros_like(keys, dtype=float32): only the keys' shape is used
+        bound.arguments = {p: _words(v, 0, K) for p, v in given.items()}
+        return fn(*bound.args, **bound.kwargs)
+    results = []
+    for i in (0, 1):
+        bound.arguments = {p: (_dt.uint32 if p == "dtype" and key_dtype else _words(v, i, K))
+                           for p, v in given.items()}
+        results.append(fn(*bound.args, **bound.kwargs))
+    r0, r1 = results
+    if kind in ("all", "any"):
+        return _joined(kind, r0, r1)
+    return _join(r0, r1, K, name)
+
+
+def _joined(kind, r0, r1):
+    if type(r0) is bool:  # (array_equal's Python bool)
+        return (r0 and r1) if kind == "all" else (r0 or r1)
+    if kind == "all":  # a comparison: equal where both words are
+        from ._elementwise import logical_and
+        return logical_and(r0, r1)
+    from ._elementwise import logical_or
+    return logical_or(r0, r1)
+
+
+def compare_keys(fn, name, kind, x1, x2):
+    """``fn(x1, x2)`` (``equal``, ``not_equal``) on typed keys: on each word, the two results
+    joined by and ('all') or or ('any'); keys beside other values are refused."""
+    K = _key_array_type()
+    for x in (x1, x2):
+        if type(x) is not K:
+            d = getattr(x, "dtype", type(x).__name__)
+            raise refusal(name, f"cannot compare typed keys with values of dtype {d}")
+    return _joined(kind, fn(x1._w0, x2._w0), fn(x1._w1, x2._w1))
+
+
+def takes_keys(fn, name, keys, kind="map", check=None):
+    """``fn`` taking typed keys in its parameters ``keys`` (names), applied to their words.
+    ``kind``: 'map' (the result is keys: arrays or lists of them), 'like' (only the keys'
+    shape is used: a non-key ``dtype`` gives that dtype's array), 'all'/'any' (a comparison:
+    the words' boolean results joined by and/or), or a function called with the arguments
+    by name instead (where the words cannot be taken apart: ``isin``). ``check(given, KeyArray)``, if any, returns
+    why a call is refused (or None)."""
+    sig = inspect.signature(fn)
+    for p in keys:
+        if p not in sig.parameters:
+            raise ValueError(f"{name} has no parameter {p!r}")
+    spec = (tuple(keys), kind, check)
+
+    @functools.wraps(fn)
+    def _with_keys(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            if not _has_keys(args, kwargs):
+                raise
+        return _on_words(fn, name, sig, spec, args, kwargs)
+    _with_keys._takes_keys = spec
+    return _with_keys
+
+
+def wrap_table(namespace, prefix, table):
+    """Wrap the functions of ``namespace`` (a module's globals) named in ``table``:
+    ``{name: (key parameters, kind[, check])}``."""
+    for n, entry in table.items():
+        keys, kind, *rest = entry
+        namespace[n] = takes_keys(namespace[n], f"{prefix}.{n}", keys, kind, *rest)
+
+
+# -- the tables -------------------------------------------------------------------------------
+
+
+def _pad_check(given, K):
+    mode = given.get("mode", "constant")
+    if mode not in ("edge", "wrap", "reflect", "symmetric"):
+        return (f"mode={mode!r} is refused (it pads with numbers or statistics); the modes "
+                f"that copy elements ('edge', 'wrap', 'reflect', 'symmetric') take keys")
+    return None
+
+
+def _needs(param):
+    def check(given, K):
+        if param not in given:
+            return f"give {param} as a typed key"
+        return None
+    return check
+
+
+def _isin(element, test_elements, assume_unique=False, invert=False, kind=None):
+    # each key against every test key: keys have no order to sort and search by
+    from . import any as any_, equal, expand_dims, logical_not, ravel
+    found = any_(equal(expand_dims(element, -1), ravel(test_elements)), axis=-1)
+    return logical_not(found) if invert else found
+
+
+def _result_type(arrays_and_dtypes):
+    if all(isinstance(getattr(a, "dtype", a), _dt.KeyDType) for a in arrays_and_dtypes):
+        return _dt.key_fry
+    raise refusal("functrans.numpy.result_type", "typed keys promote with no other dtype")
+
+
+NUMPY = {
+    "transpose": (("a",), "map"), "swapaxes": (("a",), "map"),
+    "moveaxis": (("x",), "map"), "rollaxis": (("a",), "map"),
+    "ravel": (("a",), "map"), "copy": (("a",), "map"),
+    "array": (("object",), "map"),
+    "take": (("a",), "map"), "take_along_axis": (("x",), "map"),
+    "tile": (("x",), "map"), "repeat": (("x",), "map"), "roll": (("x",), "map"),
+    "resize": (("a",), "map"),
+    "split": (("ary",), "map"), "array_split": (("ary",), "map"),
+    "hsplit": (("ary",), "map"), "vsplit": (("ary",), "map"), "dsplit": (("ary",), "map"),
+    "unstack": (("x",), "map"),
+    "atleast_1d": (("arys",), "map"), "atleast_2d": (("arys",), "map"),
+    "atleast_3d": (("arys",), "map"),
+    "dstack": (("tup",), "map"), "column_stack": (("tup",), "map"),
+    "row_stack": (("tup",), "map"),
+    "flipud": (("m",), "map"), "fliplr": (("m",), "map"), "rot90": (("m",), "map"),
+    "diagonal": (("a",), "map"), "tril": (("x",), "map"), "triu": (("x",), "map"),
+    "delete": (("arr",), "map"), "insert": (("arr", "values"), "map"),
+    "compress": (("a",), "map"), "extract": (("arr",), "map"),
+    "select": (("choicelist", "default"), "map", _needs("default")),
+    "meshgrid": (("arrays",), "map"),
+    "pad": (("array",), "map", _pad_check),
+    "place": (("arr", "vals"), "map"), "put": (("a", "v"), "map"),
+    "fill_diagonal": (("a", "val"), "map"),
+    "zeros_like": (("x",), "like"), "ones_like": (("x",), "like"),
+    "empty_like": (("x",), "like"),
+    "full_like": (("x", "fill_value"), "like"),
+    "zeros": ((), "map"), "ones": ((), "map"), "empty": ((), "map"),
+    "full": (("fill_value",), "map"),
+    "array_equal": (("a1", "a2"), "all"), "array_equiv": (("a1", "a2"), "all"),
+    "stop_gradient": (("x",), "map"),
+    # (keys are never NaN nor infinite, as JAX answers for every non-float dtype)
+    "isnan": (("x",), "any"), "isinf": (("x",), "any"), "isfinite": (("x",), "all"),
+    "iscomplexobj": (("x",), "any"), "isrealobj": (("x",), "all"),
+    "isin": (("element", "test_elements"), _isin),
+    "result_type": (("arrays_and_dtypes",), _result_type),
+}
+
+LAX = {
+    "dynamic_slice": (("operand",), "map"),
+    "dynamic_update_slice": (("operand", "update"), "map"),
+    "dynamic_slice_in_dim": (("operand",), "map"),
+    "dynamic_update_slice_in_dim": (("operand", "update"), "map"),
+    "dynamic_index_in_dim": (("operand",), "map"),
+    "dynamic_update_index_in_dim": (("operand", "update"), "map"),
+    "select": (("on_true", "on_false"), "map"),
+    "select_n": (("cases",), "map"),
+    "concatenate": (("operands",), "map"),
+    "slice": (("operand",), "map"), "slice_in_dim": (("operand",), "map"),
+    "index_in_dim": (("operand",), "map"), "collapse": (("operand",), "map"),
+    "pad": (("operand", "padding_value"), "map"),
+    "gather": (("operand",), "map"), "index_take": (("src",), "map"),
+    "scatter": (("operand", "updates"), "map"),
+    "full": (("fill_value",), "map"), "full_like": (("x", "fill_value"), "like"),
+    "eq": (("x", "y"), "all"), "ne": (("x", "y"), "any"),
+}
