@@ -363,12 +363,15 @@ class KeyArray:
 
     def __getitem__(self, index):
         parts = index if isinstance(index, tuple) else (index,)
-        if any(isinstance(k, _Tracer) for k in parts):
-            # a traced index (keys[i] under vmap or jit): functrans's indexing, since the
-            # words may be plain arrays of a library that cannot take a tracer
-            from .numpy._indexing import _getitem
-            return self._map(lambda w: _getitem(w, index))
-        return self._map(lambda w: w[index])
+        if not any(isinstance(k, _Tracer) for k in parts):
+            try:  # the library's own indexing: the common case
+                return self._map(lambda w: w[index])
+            except (IndexError, TypeError):
+                pass  # (array-api-strict wants every axis indexed: keys[0] of a 2-d array)
+        # a traced index (keys[i] under vmap or jit), or one the library refuses: functrans's
+        # NumPy-style indexing, which takes tracers and partial indices on every library
+        from .numpy._indexing import _getitem
+        return self._map(lambda w: _getitem(w, index))
 
     def reshape(self, *shape, order="C"):
         if order != "C":
@@ -472,11 +475,11 @@ class _KeyIndexUpdate:
         return self.idx if isinstance(self.idx, tuple) else (self.idx,)
 
     def get(self, **kwargs):
-        return _on_words("at[...].get", lambda w: self._update(w).get(**kwargs),
+        return _on_words("keys.at[...].get", lambda w: self._update(w).get(**kwargs),
                          (self.keys,), self._index_parts())
 
     def set(self, values, **kwargs):
-        return _on_words("at[...].set", lambda w, v: self._update(w).set(v, **kwargs),
+        return _on_words("keys.at[...].set", lambda w, v: self._update(w).set(v, **kwargs),
                          (self.keys, values), self._index_parts())
 
     def __getattr__(self, name):
@@ -518,18 +521,44 @@ def _on_words(name, fn, keys, others=()):
     for k in keys:
         if type(k) is not KeyArray:
             d = getattr(k, "dtype", type(k).__name__)
-            raise TypeError(f"functrans.numpy.{name}: cannot combine typed keys (dtype "
+            raise TypeError(f"{_who(name)}: cannot combine typed keys (dtype "
                             f"key<fry>) with values of dtype {d}; functrans.random."
                             f"wrap_key_data makes keys of uint32 data")
         _check_typed(k, name)
     for o in others:
         if type(o) is KeyArray:
-            raise _key_type_error(f"functrans.numpy.{name}'s condition")
-    out0 = fn(*[k._w0 for k in keys])
-    out1 = fn(*[k._w1 for k in keys])
+            raise _key_type_error(f"{_who(name)}'s condition or index")
+    wide = bool(keys) and _arith(keys[0]._w0) is _I64
+    out0 = _narrow(fn(*[_widen(k._w0, wide) for k in keys]), wide)
+    out1 = _narrow(fn(*[_widen(k._w1, wide) for k in keys]), wide)
     if isinstance(out0, (list, tuple)):
         return type(out0)(KeyArray(a, b) for a, b in zip(out0, out1))
     return KeyArray(out0, out1)
+
+
+def _who(name):
+    """The function the user called, for a message (``stack``, not the ``concat`` it calls);
+    else functrans.numpy's ``name``."""
+    from .backends import _called_function
+    found = _called_function()
+    if found != "this operation":
+        return found
+    return name if "." in name else f"functrans.numpy.{name}"
+
+
+# The words of keys of a library without uint32 kernels for some structural operations
+# (PyTorch has no flip, gather or scatter of uint32) are moved as int64 values, which hold
+# every 32-bit value, and made uint32 again after (``wide``: the words' arithmetic is _I64).
+def _widen(w, wide):
+    return fnp.astype(w, fnp.int64) if wide else w
+
+
+def _narrow(r, wide):
+    if not wide:
+        return r
+    if isinstance(r, (list, tuple)):
+        return type(r)(_narrow(o, wide) for o in r)
+    return fnp.astype(r, fnp.uint32) if _dt.dtype_of(r) is _dt.int64 else r
 
 
 def _typed(w0, w1):

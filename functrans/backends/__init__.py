@@ -517,6 +517,18 @@ def _key_refusal(name):
 _PUBLIC_MODULES = ("functrans.numpy", "functrans.lax", "functrans.scipy", "functrans.nn")
 
 
+def _closure_name(frame):
+    """The name of the module-level function, made by a factory, that ``frame`` runs: the
+    one of that code whose closure holds the frame's free variables."""
+    code, local = frame.f_code, frame.f_locals
+    for n, g in list(frame.f_globals.items()):
+        if getattr(g, "__code__", None) is code and g.__closure__ is not None and all(
+                v in local and c.cell_contents is local[v]
+                for v, c in zip(code.co_freevars, g.__closure__)):
+            return getattr(g, "__name__", n)
+    return None
+
+
 def _called_function():
     """The public functrans function the caller called (for an error message): of the
     frames of functrans.numpy, .lax... on the stack, the outermost of those next to each
@@ -526,9 +538,8 @@ def _called_function():
         mod = f.f_globals.get("__name__", "")
         if mod.startswith(_PUBLIC_MODULES):
             fn = f.f_code.co_name
-            if fn in ("fn", "op"):  # made by a factory (functrans.numpy's add...): its name
-                fn = f.f_locals.get("name")
-                fn = fn if isinstance(fn, str) else "_"
+            if f.f_code.co_freevars:  # made by a factory (functrans.numpy's add...)
+                fn = _closure_name(f) or "_"
             if not fn.startswith(("_", "<")):
                 public = ".".join(p for p in mod.split(".") if not p.startswith("_"))
                 name = f"{public.replace('lax_ops', 'lax')}.{fn}"

@@ -39,6 +39,14 @@ def _leaves(v):
         yield v
 
 
+def _describe(v):
+    if hasattr(v, "shape") and hasattr(v, "dtype"):
+        return f"values of dtype {v.dtype}"
+    if isinstance(v, (bool, int, float, complex)):
+        return f"a Python {type(v).__name__}"
+    return f"{getattr(v, '__name__', v)!s}"
+
+
 def _has_keys(args, kwargs):
     K = _key_array_type()
     for v in (*args, *kwargs.values()):
@@ -48,13 +56,22 @@ def _has_keys(args, kwargs):
     return False
 
 
-def _words(v, i, K):
-    """``v`` with each key array in it replaced by its word ``i`` (``_w0``/``_w1``)."""
+def _words(v, i, K, wide=False):
+    """``v`` with each key array in it replaced by its word ``i`` (``_w0``/``_w1``), as int64
+    where ``wide`` (see functrans.random._widen)."""
     if type(v) in (list, tuple):
-        return type(v)(_words(o, i, K) for o in v)
+        return type(v)(_words(o, i, K, wide) for o in v)
     if type(v) is K:
-        return v._w1 if i else v._w0
+        from ..random import _widen
+        return _widen(v._w1 if i else v._w0, wide)
     return v
+
+
+def _first_key(v, K):
+    for leaf in _leaves(v):
+        if type(leaf) is K:
+            return leaf
+    return None
 
 
 def _join(r0, r1, K, name):
@@ -91,8 +108,7 @@ def _on_words(fn, name, sig, spec, args, kwargs):
             for leaf in leaves:
                 if leaf is not None and type(leaf) is not K and \
                         not isinstance(leaf, _dt.KeyDType):
-                    d = getattr(leaf, "dtype", type(leaf).__name__)
-                    raise refusal(name, f"cannot combine typed keys with values of dtype {d} "
+                    raise refusal(name, f"cannot combine typed keys with {_describe(leaf)} "
                                         f"(its {pname!r})")
         elif any(type(leaf) is K for leaf in leaves):
             raise refusal(name, f"its {pname!r} cannot be typed keys")
@@ -110,15 +126,19 @@ def _on_words(fn, name, sig, spec, args, kwargs):
         # zeros_like(keys, dtype=float32): only the keys' shape is used
         bound.arguments = {p: _words(v, 0, K) for p, v in given.items()}
         return fn(*bound.args, **bound.kwargs)
+    from ..random import _I64, _arith, _narrow
+    first = _first_key(list(given.values()), K)
+    wide = first is not None and _arith(first._w0) is _I64
+    word_dtype = _dt.int64 if wide else _dt.uint32
     results = []
     for i in (0, 1):
-        bound.arguments = {p: (_dt.uint32 if p == "dtype" and key_dtype else _words(v, i, K))
-                           for p, v in given.items()}
+        bound.arguments = {p: (word_dtype if p == "dtype" and key_dtype
+                               else _words(v, i, K, wide)) for p, v in given.items()}
         results.append(fn(*bound.args, **bound.kwargs))
     r0, r1 = results
     if kind in ("all", "any"):
         return _joined(kind, r0, r1)
-    return _join(r0, r1, K, name)
+    return _join(_narrow(r0, wide), _narrow(r1, wide), K, name)
 
 
 def _joined(kind, r0, r1):
@@ -137,9 +157,11 @@ def compare_keys(fn, name, kind, x1, x2):
     K = _key_array_type()
     for x in (x1, x2):
         if type(x) is not K:
-            d = getattr(x, "dtype", type(x).__name__)
-            raise refusal(name, f"cannot compare typed keys with values of dtype {d}")
-    return _joined(kind, fn(x1._w0, x2._w0), fn(x1._w1, x2._w1))
+            raise refusal(name, f"cannot compare typed keys with {_describe(x)}")
+    from ..random import _I64, _arith, _widen
+    wide = _arith(x1._w0) is _I64
+    return _joined(kind, fn(_widen(x1._w0, wide), _widen(x2._w0, wide)),
+                   fn(_widen(x1._w1, wide), _widen(x2._w1, wide)))
 
 
 def takes_keys(fn, name, keys, kind="map", check=None):
@@ -245,6 +267,13 @@ NUMPY = {
     "result_type": (("arrays_and_dtypes",), _result_type),
 }
 
+def _convert(operand, new_dtype):
+    if isinstance(new_dtype, _dt.KeyDType):  # (keys to keys: themselves, as JAX's)
+        return operand
+    raise refusal("functrans.lax.convert_element_type", f"typed keys cannot be cast to "
+                                                         f"{new_dtype!r}")
+
+
 LAX = {
     "dynamic_slice": (("operand",), "map"),
     "dynamic_update_slice": (("operand", "update"), "map"),
@@ -262,4 +291,5 @@ LAX = {
     "scatter": (("operand", "updates"), "map"),
     "full": (("fill_value",), "map"), "full_like": (("x", "fill_value"), "like"),
     "eq": (("x", "y"), "all"), "ne": (("x", "y"), "any"),
+    "convert_element_type": (("operand",), _convert),
 }
