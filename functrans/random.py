@@ -307,10 +307,17 @@ class KeyArray:
     Differences from JAX's: it is a pytree node whose two children are the keys' ``uint32``
     words (each of the keys' shape), not a leaf, so that the transforms see through it
     (``functrans.tree.tree_leaves(key)`` gives the two words; a function mapped over leaves by
-    ``tree_map`` gets them). Of ``functrans.numpy``'s functions, the structural ones of its
-    core take it as JAX's do (``stack``, ``concat``/``concatenate``, ``where``, ``reshape``,
-    ``expand_dims``, ``squeeze``, ``broadcast_to``, ``permute_dims``, ``flip``,
-    ``asarray``... and those written on them); the others refuse it."""
+    ``tree_map`` gets them).
+
+    As in JAX, the functions of ``functrans.numpy`` and ``functrans.lax`` that only move,
+    copy or select elements take key arrays and give key arrays (``reshape``, ``transpose``,
+    ``take``, ``roll``, ``tile``, ``split``, ``stack``, ``where``, ``pad`` by copying,
+    ``zeros_like``, ``lax.dynamic_slice``, ``lax.dynamic_update_slice``, ``lax.select_n``,
+    ``lax.gather``, ``keys.at[i].set(k)``..., listed in ``functrans/numpy/_keys.py`` and the
+    docs), with traced indices too: each gives the keys whose data are its result on each of
+    the two words. ``==``, ``equal``, ``array_equal``, ``isin`` compare keys. Every other
+    function (arithmetic, order, reductions, casts to numbers, keys beside numbers or as
+    indices) refuses keys with a TypeError naming it, as JAX's."""
 
     __slots__ = ("_w0", "_w1")
     _typed_keys = True  # (a backend look-up on one refuses it by name: see backends)
