@@ -45,6 +45,7 @@ import numpy as _np
 from . import dtypes as _dt
 from . import numpy as fnp
 from . import tree as _tree
+from .numpy import _keys as _keys_mechanism
 from .backends import backend_of as _backend_of
 from .core import Tracer as _Tracer
 from .primitives.structural import iota as _iota
@@ -517,6 +518,7 @@ del _op, _what
 
 _tree.register_pytree_node(KeyArray, lambda k: ((k._w0, k._w1), _IMPL),
                            lambda _, words: KeyArray(*words))
+_keys_mechanism.KeyArray = KeyArray  # (the wrapper of the structural functions knows it)
 
 
 def _on_words(name, fn, keys, others=()):

@@ -19,7 +19,7 @@ import inspect
 
 from .. import dtypes as _dt
 
-_VAR = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+KeyArray = None  # functrans.random.KeyArray, set when functrans.random is imported
 
 
 def _key_array_type():
@@ -179,11 +179,14 @@ def takes_keys(fn, name, keys, kind="map", check=None):
 
     @functools.wraps(fn)
     def _with_keys(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception:
-            if not _has_keys(args, kwargs):
-                raise
+        # keys as the first operand go to the words at once: the ordinary call would fail
+        # only after some work (under jit, equations staged for nothing)
+        if not args or type(args[0]) is not KeyArray:
+            try:
+                return fn(*args, **kwargs)
+            except Exception:
+                if not _has_keys(args, kwargs):
+                    raise
         return _on_words(fn, name, sig, spec, args, kwargs)
     _with_keys._takes_keys = spec
     return _with_keys
