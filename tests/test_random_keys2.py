@@ -121,6 +121,12 @@ NUMPY_CASES = {
                  _words_ref(lambda w: np.pad(w, ((1, 0), (0, 2)), mode="wrap"))),
     "pad reflect": (lambda m, k, a: m.pad(k, 1, mode="reflect"),
                     _words_ref(lambda w: np.pad(w, 1, mode="reflect"))),
+    "put": (lambda m, k, a: m.put(k, a([1, 5]), k[2, :2], inplace=False),
+            _words_ref(lambda w: _put(w.ravel(), [1, 5], w[2, :2]).reshape(4, 3))),
+    "place": (lambda m, k, a: m.place(k, a(np.eye(4, 3, dtype=bool)), k[1], inplace=False),
+              _words_ref(lambda w: _put(w, np.eye(4, 3, dtype=bool), w[1]))),
+    "fill_diagonal": (lambda m, k, a: m.fill_diagonal(k, k[0, 1], inplace=False),
+                      _words_ref(lambda w: _put(w, np.eye(4, 3, dtype=bool), w[0, 1]))),
     "zeros_like": (lambda m, k, a: m.zeros_like(k), _words_ref(np.zeros_like)),
     "ones_like": (lambda m, k, a: m.ones_like(k), _words_ref(np.ones_like)),
     "full_like": (lambda m, k, a: m.full_like(k, k[1, 2]),
@@ -401,6 +407,9 @@ REFUSED = [
     (lambda m, l, k: l.convert_element_type(k, m.uint32), "convert_element_type"),
     (lambda m, l, k: l.scatter_add(k, m.asarray([[0]]), k[:1], _scatter_dn(l)), "scatter_add"),
     (lambda m, l, k: k + 1, "+"), (lambda m, l, k: k < k, "<"),
+    # keys are never written in place
+    (lambda m, l, k: m.fill_diagonal(k, k[0, 0]), "fill_diagonal"),
+    (lambda m, l, k: m.put(k, m.asarray([0]), k[0, 0]), "put"),
 ]
 # refused here; not by JAX, whose calls fail for another reason or are not refused
 OURS_ONLY = {"take": lambda m, l, k: m.take(k, k[0]),  # (an index of keys: JAX casts it)
@@ -420,7 +429,7 @@ def test_what_jax_refuses_is_refused_by_name(backend, i):
     with pytest.raises(TypeError, match="key_data"):
         ft.vmap(lambda k: call(fnp, fl, k))(fnp.stack([k, k]))
     if jax is not None and backend.name == "numpy":  # the list is JAX's
-        with pytest.raises((TypeError, ValueError)):
+        with pytest.raises((TypeError, ValueError, NotImplementedError)):
             call(jnp, jl, jax.random.wrap_key_data(DATA))
 
 

@@ -78,10 +78,10 @@ def _join(r0, r1, K, name):
     """The results of the two word calls as key arrays (lists and tuples kept)."""
     if type(r0) in (list, tuple):
         return type(r0)(_join(a, b, K, name) for a, b in zip(r0, r1))
-    out = K(r0, r1)
-    from ..random import _check_typed
-    _check_typed(out, name)
-    return out
+    for w in (r0, r1):  # (a structural function gives words of the words' dtype)
+        if getattr(w, "dtype", None) is None or _dt.dtype_of(w) is not _dt.uint32:
+            raise refusal(name, f"it gives {type(w).__name__} on the keys' words, not keys")
+    return K(r0, r1)
 
 
 def refusal(name, what):
@@ -211,6 +211,12 @@ def _pad_check(given, K):
     return None
 
 
+def _not_in_place(given, K):
+    if given.get("inplace", True):
+        return "keys are not written in place; pass inplace=False (as JAX requires)"
+    return None
+
+
 def _needs(param):
     def check(given, K):
         if param not in given:
@@ -254,8 +260,9 @@ NUMPY = {
     "select": (("choicelist", "default"), "map", _needs("default")),
     "meshgrid": (("arrays",), "map"),
     "pad": (("array",), "map", _pad_check),
-    "place": (("arr", "vals"), "map"), "put": (("a", "v"), "map"),
-    "fill_diagonal": (("a", "val"), "map"),
+    "place": (("arr", "vals"), "map", _not_in_place),
+    "put": (("a", "v"), "map", _not_in_place),
+    "fill_diagonal": (("a", "val"), "map", _not_in_place),
     "zeros_like": (("x",), "like"), "ones_like": (("x",), "like"),
     "empty_like": (("x",), "like"),
     "full_like": (("x", "fill_value"), "like"),
