@@ -442,8 +442,13 @@ def test_keys_in_the_wrong_place_are_refused(name):
 def test_the_wrapper_leaves_other_calls_as_they_were():
     """The structural functions keep their signatures and docs, and an error of a call
     without keys is that call's own (the words path is not tried)."""
-    from functrans.numpy import _manipulation, _reshaping
+    from functrans.numpy import _keys, _manipulation, _reshaping
     assert inspect.signature(fnp.tile) == inspect.signature(_manipulation.tile)
+    for ns, table in ((fnp, _keys.NUMPY), (fl, _keys.LAX)):  # (the wrappers' own signatures)
+        for n in table:
+            w = getattr(ns, n)
+            assert inspect.signature(w, follow_wrapped=False) == inspect.signature(
+                w.__wrapped__, follow_wrapped=False), n
     assert fnp.transpose.__doc__ == _reshaping.transpose.__doc__
     assert fnp.transpose.__wrapped__ is _reshaping.transpose
     with pytest.raises(Exception) as direct:
