@@ -133,6 +133,21 @@ NUMPY_CASES = {
                   _words_ref(lambda w: np.full_like(w, w[1, 2]))),
     "full": (lambda m, k, a: m.full((2, 2), k[1, 2]),
              _words_ref(lambda w: np.full((2, 2), w[1, 2]))),
+    # (a number fills both words, as JAX's)
+    "full_like number": (lambda m, k, a: m.full_like(k, 5), _words_ref(lambda w: w * 0 + 5)),
+    "full number": (lambda m, k, a: m.full((2,), 7, dtype=k.dtype),
+                    _words_ref(lambda w: np.full((2,), 7, np.uint32))),
+    "choose": (lambda m, k, a: m.choose(a([0, 1, 0]), [k[0], k[3]]),
+               _words_ref(lambda w: np.choose([0, 1, 0], [w[0], w[3]]))),
+    "diagflat": (lambda m, k, a: m.diagflat(k[1]), _words_ref(lambda w: np.diagflat(w[1]))),
+    "real": (lambda m, k, a: m.real(k), _words_ref(np.copy)),
+    "conj": (lambda m, k, a: m.conj(k), _words_ref(np.copy)),
+    "imag": (lambda m, k, a: m.imag(k), _words_ref(np.zeros_like)),
+    "nan_to_num": (lambda m, k, a: m.nan_to_num(k), _words_ref(np.copy)),
+    "vstack 1-d": (lambda m, k, a: m.vstack([k[0], k[1]]),
+                   _words_ref(lambda w: np.vstack([w[0], w[1]]))),
+    "hstack 0-d": (lambda m, k, a: m.hstack([k[0, 0], k[1, 1]]),
+                   _words_ref(lambda w: np.hstack([w[0, 0], w[1, 1]]))),
     "stack": (lambda m, k, a: m.stack([k, k], axis=-1), _words_ref(lambda w: np.stack([w, w], -1))),
     "reshape": (lambda m, k, a: m.reshape(k, (2, 6)), _words_ref(lambda w: w.reshape(2, 6))),
     "expand_dims": (lambda m, k, a: m.expand_dims(k, 1), _words_ref(lambda w: w[:, None])),
@@ -183,6 +198,8 @@ LAX_CASES = {
                 _words_ref(lambda w: _put(w, 2, w[0]))),
     "full_like": (lambda m, k, a: m.full_like(k, k[0, 1]),
                   _words_ref(lambda w: np.full_like(w, w[0, 1]))),
+    "full number": (lambda m, k, a: m.full((3,), 2 ** 32 - 1, k.dtype),
+                    _words_ref(lambda w: np.full((3,), 2 ** 32 - 1, np.uint32))),
     "convert_element_type": (lambda m, k, a: m.convert_element_type(k, k.dtype),
                              _words_ref(np.copy)),
 }
@@ -217,10 +234,12 @@ def _index_maker(backend):
     return a
 
 
-def _as_data(backend, r):
+def _as_data(backend, r, own=True):
     if isinstance(r, (list, tuple)):
-        return [_as_data(backend, o) for o in r]
+        return [_as_data(backend, o, own) for o in r]
     assert isinstance(r, fr.KeyArray), type(r)
+    if not own:  # (keys made from a number: on the default backend, as fnp.full's arrays)
+        return np.asarray(fr.key_data(r))
     assert backend.is_own(fr.key_data(r))
     return backend.to_numpy(fr.key_data(r))
 
@@ -251,7 +270,8 @@ def _check_equal(got, want, name):
 def test_structural_functions_on_keys(backend, family, name, case):
     call, ref = case
     got = call(_ns(family), _keys(backend), _index_maker(backend))
-    got = _as_data(backend, list(got) if isinstance(got, tuple) else got)
+    got = _as_data(backend, list(got) if isinstance(got, tuple) else got,
+                   own=name != "full number")
     assert np.asarray(got[0] if isinstance(got, list) else got).dtype == np.uint32
     _check_equal(got, ref(DATA), name)
     if jax is not None and backend.name == "numpy":
@@ -413,7 +433,9 @@ REFUSED = [
 ]
 # refused here; not by JAX, whose calls fail for another reason or are not refused
 OURS_ONLY = {"take": lambda m, l, k: m.take(k, k[0]),  # (an index of keys: JAX casts it)
-             "pad mean": lambda m, l, k: m.pad(k, 1, mode="mean")}
+             "pad mean": lambda m, l, k: m.pad(k, 1, mode="mean"),
+             "full_like float": lambda m, l, k: m.full_like(k, 0.5),
+             "full_like negative": lambda m, l, k: m.full_like(k, -1)}
 
 
 @pytest.mark.parametrize("i", range(len(REFUSED)))

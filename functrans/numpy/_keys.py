@@ -96,7 +96,7 @@ def refusal(name, what):
 def _on_words(fn, name, sig, spec, args, kwargs):
     """``fn(*args, **kwargs)`` for operands holding typed keys: on the words, or refused."""
     K = _key_array_type()
-    keys, kind, check = spec
+    keys, kind, check, numbers = spec
     bound = sig.bind(*args, **kwargs)  # (a wrong call is reported by the call itself)
     given = bound.arguments
     dtype_kw = None
@@ -105,6 +105,8 @@ def _on_words(fn, name, sig, spec, args, kwargs):
         if pname == "dtype" and v is not None:
             dtype_kw = v
             continue
+        if pname in numbers and type(v) is int and 0 <= v < 2 ** 32:
+            continue  # (a fill value: the key whose two words are it, as JAX's)
         if pname in keys:
             for leaf in leaves:
                 if leaf is not None and type(leaf) is not K and \
@@ -165,13 +167,14 @@ def compare_keys(fn, name, kind, x1, x2):
                    fn(_widen(x1._w1, wide), _widen(x2._w1, wide)))
 
 
-def takes_keys(fn, name, keys, kind="map", check=None):
+def takes_keys(fn, name, keys, kind="map", check=None, numbers=()):
     """``fn`` taking typed keys in its parameters ``keys`` (names), applied to their words.
     ``kind``: 'map' (the result is keys: arrays or lists of them), 'like' (only the keys'
     shape is used: a non-key ``dtype`` gives that dtype's array), 'all'/'any' (a comparison:
     the words' boolean results joined by and/or), or a function called with the arguments
     by name instead (where the words cannot be taken apart: ``isin``). ``check(given,
-    KeyArray)``, if any, returns why a call is refused (or None).
+    KeyArray)``, if any, returns why a call is refused (or None). ``numbers``: parameters
+    (a fill value) that may also be a Python int, the key both of whose words it is.
 
     The wrapper has ``fn``'s own signature (written out and compiled once), so that a call
     without keys costs what a call of ``fn`` does plus one type check: no packing of
@@ -180,7 +183,7 @@ def takes_keys(fn, name, keys, kind="map", check=None):
     for p in keys:
         if p not in sig.parameters:
             raise ValueError(f"{name} has no parameter {p!r}")
-    spec = (tuple(keys), kind, check)
+    spec = (tuple(keys), kind, check, frozenset(numbers))
     P = inspect.Parameter
     params, call, pos, kws, scope = [], [], [], [], {}
     star = False
@@ -315,9 +318,14 @@ NUMPY = {
     "fill_diagonal": (("a", "val"), "map", _not_in_place),
     "zeros_like": (("x",), "like"), "ones_like": (("x",), "like"),
     "empty_like": (("x",), "like"),
-    "full_like": (("x", "fill_value"), "like"),
+    "full_like": (("x", "fill_value"), "like", None, ("fill_value",)),
     "zeros": ((), "map"), "ones": ((), "map"), "empty": ((), "map"),
-    "full": (("fill_value",), "map"),
+    "full": (("fill_value",), "map", None, ("fill_value",)),
+    "vstack": (("tup",), "map"), "hstack": (("tup",), "map"), "block": (("arrays",), "map"),
+    "append": (("arr", "values"), "map"), "broadcast_arrays": (("arrays",), "map"),
+    "choose": (("choices",), "map"), "diag": (("v",), "map"), "diagflat": (("v",), "map"),
+    "real": (("x",), "map"), "imag": (("x",), "map"), "conj": (("x",), "map"),
+    "conjugate": (("x",), "map"), "nan_to_num": (("x",), "map"),
     "array_equal": (("a1", "a2"), "all"), "array_equiv": (("a1", "a2"), "all"),
     "stop_gradient": (("x",), "map"),
     "iscomplexobj": (("x",), "any"), "isrealobj": (("x",), "all"),
@@ -347,7 +355,9 @@ LAX = {
     "pad": (("operand", "padding_value"), "map"),
     "gather": (("operand",), "map"), "index_take": (("src",), "map"),
     "scatter": (("operand", "updates"), "map"),
-    "full": (("fill_value",), "map"), "full_like": (("x", "fill_value"), "like"),
+    "full": (("fill_value",), "map", None, ("fill_value",)),
+    "full_like": (("x", "fill_value"), "like", None, ("fill_value",)),
+    "empty": ((), "map"),
     "eq": (("x", "y"), "all"), "ne": (("x", "y"), "any"),
     "convert_element_type": (("operand",), _convert),
 }
