@@ -5,11 +5,19 @@ keys' two ``uint32`` words.
 A key array is two words of the keys' shape; a function that only moves, copies or selects
 elements (``transpose``, ``take``, ``split``, ``dynamic_slice``...) gives the keys' result when
 applied to the first words and to the second words. The functions named in the tables below
-are wrapped so that their ordinary call runs first, untouched (no check is added to it: a key
-array has no backend, so the call fails at once); only when it fails and a key is among the
-operands is it run again on the words. Each table entry says which parameters may hold keys:
-keys anywhere else (an index, a condition) and non-keys beside keys (numbers to stack with
-keys) are refused, as JAX refuses them, instead of being computed on the words.
+are wrapped (the wrapper has the function's own signature): a call whose first operand is
+not a key array runs the function untouched, and only if it fails with a key among the
+operands (a key array has no backend, so it fails) is it run again on the words; a first
+operand of keys goes to the words at once. Each table entry says which parameters may hold
+keys: keys anywhere else (an index, a condition) and non-keys beside keys (numbers to stack
+with keys) are refused, as JAX refuses them, instead of being computed on the words.
+
+The hottest structural functions (``reshape``, ``where``, ``stack``, ``concat``...) are not
+wrapped: they catch the failure themselves (``_typed_keys`` in ._base, free while nothing is
+raised) and apply themselves to the words by functrans.random's ``_on_words``; ``equal``,
+``not_equal`` and ``isnan``/``isinf``/``isfinite`` likewise, in their factories. The refusal of
+keys by every other function is at the backend look-up (functrans.backends), which names
+the function called.
 """
 
 from __future__ import annotations
@@ -247,7 +255,7 @@ def takes_keys(fn, name, keys, kind="map", check=None, numbers=()):
 
 def wrap_table(namespace, prefix, table):
     """Wrap the functions of ``namespace`` (a module's globals) named in ``table``:
-    ``{name: (key parameters, kind[, check])}``."""
+    ``{name: (key parameters, kind[, check[, numbers]])}`` (see :func:`takes_keys`)."""
     for n, entry in table.items():
         keys, kind, *rest = entry
         namespace[n] = takes_keys(namespace[n], f"{prefix}.{n}", keys, kind, *rest)
@@ -332,6 +340,7 @@ NUMPY = {
     "isin": (("element", "test_elements"), _isin),
     "result_type": (("arrays_and_dtypes",), _result_type),
 }
+
 
 def _convert(operand, new_dtype):
     if isinstance(new_dtype, _dt.KeyDType):  # (keys to keys: themselves, as JAX's)
