@@ -256,9 +256,15 @@ def takes_keys(fn, name, keys, kind="map", check=None, numbers=()):
 def wrap_table(namespace, prefix, table):
     """Wrap the functions of ``namespace`` (a module's globals) named in ``table``:
     ``{name: (key parameters, kind[, check[, numbers]])}`` (see :func:`takes_keys`)."""
+    wrapped = {}
     for n, entry in table.items():
         keys, kind, *rest = entry
-        namespace[n] = takes_keys(namespace[n], f"{prefix}.{n}", keys, kind, *rest)
+        wrapped[id(namespace[n])] = namespace[n] = takes_keys(namespace[n], f"{prefix}.{n}",
+                                                              keys, kind, *rest)
+    for n, v in list(namespace.items()):  # the functions' other names (row_stack = vstack)
+        w = wrapped.get(id(v))
+        if w is not None and w.__wrapped__ is v:
+            namespace[n] = w
 
 
 # -- the tables -------------------------------------------------------------------------------
@@ -313,7 +319,6 @@ NUMPY = {
     "atleast_1d": (("arys",), "map"), "atleast_2d": (("arys",), "map"),
     "atleast_3d": (("arys",), "map"),
     "dstack": (("tup",), "map"), "column_stack": (("tup",), "map"),
-    "row_stack": (("tup",), "map"),
     "flipud": (("m",), "map"), "fliplr": (("m",), "map"), "rot90": (("m",), "map"),
     "diagonal": (("a",), "map"), "tril": (("x",), "map"), "triu": (("x",), "map"),
     "delete": (("arr",), "map"), "insert": (("arr", "values"), "map"),
@@ -333,7 +338,7 @@ NUMPY = {
     "append": (("arr", "values"), "map"), "broadcast_arrays": (("arrays",), "map"),
     "choose": (("choices",), "map"), "diag": (("v",), "map"), "diagflat": (("v",), "map"),
     "real": (("x",), "map"), "imag": (("x",), "map"), "conj": (("x",), "map"),
-    "conjugate": (("x",), "map"), "nan_to_num": (("x",), "map"),
+    "nan_to_num": (("x",), "map"),
     "array_equal": (("a1", "a2"), "all"), "array_equiv": (("a1", "a2"), "all"),
     "stop_gradient": (("x",), "map"),
     "iscomplexobj": (("x",), "any"), "isrealobj": (("x",), "all"),
