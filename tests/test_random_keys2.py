@@ -485,3 +485,40 @@ def test_the_wrapper_leaves_other_calls_as_they_were():
     with pytest.raises(Exception, match="axis") as info:
         fnp.roll(fr.wrap_key_data(DATA), 1, axis=5)
     assert not isinstance(info.value, TypeError) or "key" not in str(info.value)
+
+
+# the functions whose answer on keys is no keys (comparisons, tests, shape queries)
+NON_KEY_ANSWERS = {"array_equal", "array_equiv", "equal", "not_equal", "isin", "isnan", "isinf",
+                   "isfinite", "iscomplexobj", "isrealobj", "isscalar", "iterable", "ndim",
+                   "shape", "size", "result_type", "eq", "ne"}
+# calling these with keys would write files or call the keys
+NOT_SWEPT = {"save", "savez", "savez_compressed", "savetxt", "load", "loadtxt", "genfromtxt",
+             "fromfile", "tofile", "vectorize", "frompyfunc", "piecewise", "apply_along_axis",
+             "apply_over_axes", "fromfunction", "cond", "switch", "while_loop", "fori_loop",
+             "scan", "map", "custom_root", "custom_linear_solve", "associative_scan",
+             "reduce", "reduce_window", "platform_dependent", "seterrcall", "set_printoptions",
+             "printoptions", "errstate", "setbufsize", "seterr"}
+
+
+@pytest.mark.parametrize("module", ["numpy", "lax"])
+def test_no_function_computes_silently_on_the_words(module):
+    """Every public function called with keys (one or two operands) gives keys, refuses them
+    or fails on the call's shape; a non-key answer only where JAX gives one too."""
+    ns = fnp if module == "numpy" else fl
+    k = fr.split(fr.key(0), (3, 3))
+    silent = []
+    for n in sorted(dir(ns)):
+        f = getattr(ns, n)
+        if n.startswith("_") or n in NOT_SWEPT or isinstance(f, type) or not callable(f):
+            continue
+        for args in ((k,), (k, k), (k[0],)):
+            try:
+                r = f(*args)
+            except Exception:
+                continue  # (refused, or not a call this function takes)
+            is_keys = isinstance(r, fr.KeyArray) or (
+                isinstance(r, (list, tuple)) and r and
+                all(isinstance(o, fr.KeyArray) for o in r))
+            if not is_keys and n not in NON_KEY_ANSWERS:
+                silent.append(f"{n}{args and len(args)}: {type(r).__name__}")
+    assert not silent, silent
