@@ -514,7 +514,8 @@ def _key_refusal(name):
             f"their uint32 data.")
 
 
-_PUBLIC_MODULES = ("functrans.numpy", "functrans.lax", "functrans.scipy", "functrans.nn")
+_PUBLIC_MODULES = ("functrans.numpy.", "functrans.lax.", "functrans.scipy.", "functrans.nn.",
+                   "functrans.lax_ops")
 
 
 def _closure_name(frame):
@@ -536,14 +537,14 @@ def _called_function():
     f, name = sys._getframe(2), None
     while f is not None:
         mod = f.f_globals.get("__name__", "")
-        if mod.startswith(_PUBLIC_MODULES):
+        if (mod + ".").startswith(_PUBLIC_MODULES):
             fn = f.f_code.co_name
             if f.f_code.co_freevars:  # made by a factory (functrans.numpy's add...)
                 fn = _closure_name(f) or "_"
             if not fn.startswith(("_", "<")):
                 public = ".".join(p for p in mod.split(".") if not p.startswith("_"))
                 name = f"{public.replace('lax_ops', 'lax')}.{fn}"
-        elif name is not None or not mod.startswith("functrans"):
+        elif name is not None or not (mod == "functrans" or mod.startswith("functrans.")):
             break
         f = f.f_back
     return name or "this operation"
