@@ -284,14 +284,6 @@ def _not_in_place(given, K):
     return None
 
 
-def _needs(param):
-    def check(given, K):
-        if param not in given:
-            return f"give {param} as a typed key"
-        return None
-    return check
-
-
 def _isin(element, test_elements, assume_unique=False, invert=False, kind=None):
     # each key against every test key: keys have no order to sort and search by
     from . import any as any_, equal, expand_dims, logical_not, ravel
@@ -323,7 +315,7 @@ NUMPY = {
     "diagonal": (("a",), "map"), "tril": (("x",), "map"), "triu": (("x",), "map"),
     "delete": (("arr",), "map"), "insert": (("arr", "values"), "map"),
     "compress": (("a",), "map"), "extract": (("arr",), "map"),
-    "select": (("choicelist", "default"), "map", _needs("default")),
+    "select": (("choicelist", "default"), "map"),  # (its default 0 is no key: refused)
     "meshgrid": (("arrays",), "map"),
     "pad": (("array",), "map", _pad_check),
     "place": (("arr", "vals"), "map", _not_in_place),
