@@ -143,7 +143,9 @@ class UnsupportedBackendError(FunctransError, TypeError):
     """A value's type belongs to no registered backend, or a backend lacks a named extra.
 
     Register the library (see the Backends page), or use a library that provides the
-    function.
+    function. Typed random keys (dtype ``key<fry>``) reaching a function that keys do not
+    take (arithmetic, ``sort``, ``sum``...) raise it too, naming the function:
+    ``functrans.random.key_data(keys)`` gives their ``uint32`` words.
     """
 
     anchor = "unsupportedbackenderror"

@@ -74,7 +74,7 @@ def select(pred, on_true, on_false):
         raise TypeError(f"select: pred, on_true and on_false must have one shape; got "
                         f"{[tuple(getattr(a, 'shape', ())) for a in (pred, on_true, on_false)]}"
                         f" (functrans.numpy.where broadcasts).")
-    if getattr(pred, "dtype", None) != fnp.bool:
+    if not hasattr(pred, "dtype") or _dt.as_dtype(pred.dtype, strict=False) is not _dt.bool_:
         raise TypeError("select: pred must be a boolean array.")
     d1, d2 = getattr(on_true, "dtype", None), getattr(on_false, "dtype", None)
     if d1 is not None and d2 is not None and _dt.as_dtype(d1) is not _dt.as_dtype(d2):
@@ -209,3 +209,8 @@ def dynamic_update_index_in_dim(operand, update, index, axis, *,
         update = fnp.expand_dims(update, axis=axis)
     return dynamic_update_slice_in_dim(operand, update, index, axis,
                                        allow_negative_indices=allow_negative_indices)
+
+
+# typed keys (functrans.random's) in the structural operations: applied to their words
+from .numpy import _keys  # noqa: E402
+_keys.wrap_table(globals(), "functrans.lax", _keys.LAX)

@@ -45,6 +45,7 @@ import numpy as _np
 from . import dtypes as _dt
 from . import numpy as fnp
 from . import tree as _tree
+from .numpy import _keys as _keys_mechanism
 from .backends import backend_of as _backend_of
 from .core import Tracer as _Tracer
 from .primitives.structural import iota as _iota
@@ -307,12 +308,20 @@ class KeyArray:
     Differences from JAX's: it is a pytree node whose two children are the keys' ``uint32``
     words (each of the keys' shape), not a leaf, so that the transforms see through it
     (``functrans.tree.tree_leaves(key)`` gives the two words; a function mapped over leaves by
-    ``tree_map`` gets them). Of ``functrans.numpy``'s functions, the structural ones of its
-    core take it as JAX's do (``stack``, ``concat``/``concatenate``, ``where``, ``reshape``,
-    ``expand_dims``, ``squeeze``, ``broadcast_to``, ``permute_dims``, ``flip``,
-    ``asarray``... and those written on them); the others refuse it."""
+    ``tree_map`` gets them).
+
+    As in JAX, the functions of ``functrans.numpy`` and ``functrans.lax`` that only move,
+    copy or select elements take key arrays and give key arrays (``reshape``, ``transpose``,
+    ``take``, ``roll``, ``tile``, ``split``, ``stack``, ``where``, ``pad`` by copying,
+    ``zeros_like``, ``lax.dynamic_slice``, ``lax.dynamic_update_slice``, ``lax.select_n``,
+    ``lax.gather``, ``keys.at[i].set(k)``..., listed in ``functrans/numpy/_keys.py`` and the
+    docs), with traced indices too: each gives the keys whose data are its result on each of
+    the two words. ``==``, ``equal``, ``array_equal``, ``isin`` compare keys. Every other
+    function (arithmetic, order, reductions, casts to numbers, keys beside numbers or as
+    indices) refuses keys with a TypeError naming it, as JAX's."""
 
     __slots__ = ("_w0", "_w1")
+    _typed_keys = True  # (a backend look-up on one refuses it by name: see backends)
     __array_ufunc__ = None  # NumPy's operators and ufuncs defer to the errors below
 
     def __init__(self, w0, w1):
@@ -362,12 +371,15 @@ class KeyArray:
 
     def __getitem__(self, index):
         parts = index if isinstance(index, tuple) else (index,)
-        if any(isinstance(k, _Tracer) for k in parts):
-            # a traced index (keys[i] under vmap or jit): functrans's indexing, since the
-            # words may be plain arrays of a library that cannot take a tracer
-            from .numpy._indexing import _getitem
-            return self._map(lambda w: _getitem(w, index))
-        return self._map(lambda w: w[index])
+        if not any(isinstance(k, _Tracer) for k in parts):
+            try:  # the library's own indexing: the common case
+                return self._map(lambda w: w[index])
+            except (IndexError, TypeError):
+                pass  # (array-api-strict wants every axis indexed: keys[0] of a 2-d array)
+        # a traced index (keys[i] under vmap or jit), or one the library refuses: functrans's
+        # NumPy-style indexing, which takes tracers and partial indices on every library
+        from .numpy._indexing import _getitem
+        return self._map(lambda w: _getitem(w, index))
 
     def reshape(self, *shape, order="C"):
         if order != "C":
@@ -404,6 +416,12 @@ class KeyArray:
     def copy(self):
         return self._map(fnp.asarray)
 
+    @property
+    def at(self):
+        """``keys.at[idx].set(new_keys)`` and ``.get()``, as JAX's; the other updates
+        (``add``, ``min``...) are arithmetic, refused."""
+        return _KeyAt(self)
+
     def __eq__(self, other):
         if not isinstance(other, KeyArray):
             raise _key_type_error("== between a key array and another type")
@@ -439,6 +457,46 @@ class KeyArray:
     __str__ = __repr__
 
 
+class _KeyAt:
+    __slots__ = ("keys",)
+
+    def __init__(self, keys):
+        self.keys = keys
+
+    def __getitem__(self, idx):
+        return _KeyIndexUpdate(self.keys, idx)
+
+
+class _KeyIndexUpdate:
+    """``keys.at[idx]``: ``get`` and ``set`` applied to both words (jax.numpy's modes)."""
+
+    __slots__ = ("keys", "idx")
+
+    def __init__(self, keys, idx):
+        self.keys, self.idx = keys, idx
+
+    def _update(self, w):
+        from .array_methods import _IndexUpdate
+        return _IndexUpdate(w, self.idx)
+
+    def _index_parts(self):
+        return self.idx if isinstance(self.idx, tuple) else (self.idx,)
+
+    def get(self, **kwargs):
+        return _on_words("keys.at[...].get", lambda w: self._update(w).get(**kwargs),
+                         (self.keys,), self._index_parts())
+
+    def set(self, values, **kwargs):
+        return _on_words("keys.at[...].set", lambda w, v: self._update(w).set(v, **kwargs),
+                         (self.keys, values), self._index_parts())
+
+    def __getattr__(self, name):
+        if name in ("add", "subtract", "multiply", "mul", "divide", "power", "min", "max",
+                    "apply"):
+            raise _key_type_error(f"keys.at[...].{name}")
+        raise AttributeError(f"keys.at[...] has no attribute {name!r}")
+
+
 def _refuse(what):
     def method(self, *args):
         raise _key_type_error(what)
@@ -460,6 +518,7 @@ del _op, _what
 
 _tree.register_pytree_node(KeyArray, lambda k: ((k._w0, k._w1), _IMPL),
                            lambda _, words: KeyArray(*words))
+_keys_mechanism.KeyArray = KeyArray  # (the wrapper of the structural functions knows it)
 
 
 def _on_words(name, fn, keys, others=()):
@@ -471,18 +530,44 @@ def _on_words(name, fn, keys, others=()):
     for k in keys:
         if type(k) is not KeyArray:
             d = getattr(k, "dtype", type(k).__name__)
-            raise TypeError(f"functrans.numpy.{name}: cannot combine typed keys (dtype "
+            raise TypeError(f"{_who(name)}: cannot combine typed keys (dtype "
                             f"key<fry>) with values of dtype {d}; functrans.random."
                             f"wrap_key_data makes keys of uint32 data")
         _check_typed(k, name)
     for o in others:
         if type(o) is KeyArray:
-            raise _key_type_error(f"functrans.numpy.{name}'s condition")
-    out0 = fn(*[k._w0 for k in keys])
-    out1 = fn(*[k._w1 for k in keys])
+            raise _key_type_error(f"{_who(name)}'s condition or index")
+    wide = bool(keys) and _arith(keys[0]._w0) is _I64
+    out0 = _narrow(fn(*[_widen(k._w0, wide) for k in keys]), wide)
+    out1 = _narrow(fn(*[_widen(k._w1, wide) for k in keys]), wide)
     if isinstance(out0, (list, tuple)):
         return type(out0)(KeyArray(a, b) for a, b in zip(out0, out1))
     return KeyArray(out0, out1)
+
+
+def _who(name):
+    """The function the user called, for a message (``stack``, not the ``concat`` it calls);
+    else functrans.numpy's ``name``."""
+    from .backends import _called_function
+    found = _called_function()
+    if found != "this operation":
+        return found
+    return name if "." in name else f"functrans.numpy.{name}"
+
+
+# The words of keys of a library without uint32 kernels for some structural operations
+# (PyTorch has no flip, gather or scatter of uint32) are moved as int64 values, which hold
+# every 32-bit value, and made uint32 again after (``wide``: the words' arithmetic is _I64).
+def _widen(w, wide):
+    return fnp.astype(w, fnp.int64) if wide else w
+
+
+def _narrow(r, wide):
+    if not wide:
+        return r
+    if isinstance(r, (list, tuple)):
+        return type(r)(_narrow(o, wide) for o in r)
+    return fnp.astype(r, fnp.uint32) if _dt.dtype_of(r) is _dt.int64 else r
 
 
 def _typed(w0, w1):

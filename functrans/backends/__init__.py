@@ -19,6 +19,7 @@ import importlib
 import importlib.metadata
 import warnings
 import contextvars
+import sys
 
 from .. import dtypes as _dt
 from ..errors import BackendMismatchError, UnsupportedBackendError
@@ -508,6 +509,8 @@ def _by_subclass(t):
 
 
 def _unsupported(t):
+    if getattr(t, "_typed_keys", False):  # functrans.random's key arrays
+        raise UnsupportedBackendError(_key_refusal(_called_function()))
     if t.__module__ == "numpy" and issubclass(t, _np_generic()):
         raise UnsupportedBackendError(
             f"NumPy scalars of type numpy.{t.__qualname__} are not supported by functrans (it "
@@ -518,6 +521,49 @@ def _unsupported(t):
         f"Values of type {t.__module__}.{t.__qualname__} belong to no functrans backend. "
         f"Pass arrays of a supported library ({', '.join(_lazy_modules)}), or register one "
         f"(functrans.backends.register, or the entry-point group {ENTRY_POINT_GROUP!r}).")
+
+
+def _key_refusal(name):
+    return (f"{name} does not accept typed keys (dtype key<fry>): they have no arithmetic, "
+            f"order, reductions or casts, only structural operations (reshaping, indexing, "
+            f"joining, selecting, == and !=), as JAX's. functrans.random.key_data(keys) gives "
+            f"their uint32 data.")
+
+
+_PUBLIC_MODULES = ("functrans.numpy.", "functrans.lax.", "functrans.scipy.", "functrans.nn.",
+                   "functrans.lax_ops")
+
+
+def _closure_name(frame):
+    """The name of the module-level function, made by a factory, that ``frame`` runs: the
+    one of that code whose closure holds the frame's free variables."""
+    code, local = frame.f_code, frame.f_locals
+    for n, g in list(frame.f_globals.items()):
+        if getattr(g, "__code__", None) is code and g.__closure__ is not None and all(
+                v in local and c.cell_contents is local[v]
+                for v, c in zip(code.co_freevars, g.__closure__)):
+            return getattr(g, "__name__", n)
+    return None
+
+
+def _called_function():
+    """The public functrans function the caller called (for an error message): of the
+    frames of functrans.numpy, .lax... on the stack, the outermost of those next to each
+    other above the innermost one (so ``mean``, not the ``sum`` it calls)."""
+    f, name = sys._getframe(2), None
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if (mod + ".").startswith(_PUBLIC_MODULES):
+            fn = f.f_code.co_name
+            if f.f_code.co_freevars:  # made by a factory (functrans.numpy's add...)
+                fn = _closure_name(f) or "_"
+            if not fn.startswith(("_", "<")):
+                public = ".".join(p for p in mod.split(".") if not p.startswith("_"))
+                name = f"{public.replace('lax_ops', 'lax')}.{fn}"
+        elif name is not None or not (mod == "functrans" or mod.startswith("functrans.")):
+            break
+        f = f.f_back
+    return name or "this operation"
 
 
 # -- entry points ------------------------------------------------------------------------------

@@ -52,6 +52,10 @@ from ._functional import *  # noqa: F401,F403,E402
 from ._misc import *  # noqa: F401,F403,E402
 from ._io import *  # noqa: F401,F403,E402
 
+# typed keys (functrans.random's) in the structural functions: applied to their words
+from . import _keys  # noqa: E402
+_keys.wrap_table(globals(), "functrans.numpy", _keys.NUMPY)
+
 __array_api_version__ = "2024.12"
 
 e = 2.718281828459045

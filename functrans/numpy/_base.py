@@ -241,6 +241,10 @@ def _from_sequence(x):
     return asarray(x)
 
 
+def _key_operand(*args):
+    return builtins.any(isinstance(getattr(a, "dtype", None), _dt.KeyDType) for a in args)
+
+
 def _typed_keys(e, name, fn, keys, others=()):
     """The slow path of a structural function an operand of which has no backend (``e``, the
     error that gave): where the operands hold typed keys (functrans.random's key arrays),
@@ -254,33 +258,41 @@ def _typed_keys(e, name, fn, keys, others=()):
 # -- elementwise arithmetic --------------------------------------------------------------------
 
 
-def _binary_function(prim, name, doc):
+def _binary_function(prim, name, doc, keys=None):
     """A namespace function for a binary elementwise primitive. The common cases (an array
     with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
-    through broadcasting and promotion in :func:`_binary`."""
+    through broadcasting and promotion in :func:`_binary`. ``keys`` ('all' or 'any'): the
+    function compares typed keys (functrans.random's), both words joined by and/or; only
+    reached where the call failed (a key array has no backend), so nothing on the way."""
     bind = prim.bind
     impls_get = prim._impls.get
 
     def fn(x1, x2, /):
-        t1, t2 = type(x1), type(x2)
-        f = impls_get(t1)
-        if f is not None and _current_get() is _EVAL:
-            # No transform and an array of a backend seen before: straight to the library
-            # when no promotion or broadcasting is needed.
-            if t2 is t1:
-                if x1.dtype is x2.dtype and x1.shape == x2.shape:
+        try:  # (free in Python 3.11+ while nothing is raised)
+            t1, t2 = type(x1), type(x2)
+            f = impls_get(t1)
+            if f is not None and _current_get() is _EVAL:
+                # No transform and an array of a backend seen before: straight to the
+                # library when no promotion or broadcasting is needed.
+                if t2 is t1:
+                    if x1.dtype is x2.dtype and x1.shape == x2.shape:
+                        return f(x1, x2)
+                elif t2 in _REAL_SCALARS and id(x1.dtype) in _INEXACT:
                     return f(x1, x2)
-            elif t2 in _REAL_SCALARS and id(x1.dtype) in _INEXACT:
-                return f(x1, x2)
-        if t2 in _SCALARS:
-            if t1 in _INEXACT_TRACERS and t2 is not complex:
+            if t2 in _SCALARS:
+                if t1 in _INEXACT_TRACERS and t2 is not complex:
+                    return bind(x1, x2)
+                if t1 not in _NOT_ARRAY and t2 is not complex and id(x1.dtype) in _INEXACT:
+                    return bind(x1, x2)
+            elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
+                    x1.shape == x2.shape:
                 return bind(x1, x2)
-            if t1 not in _NOT_ARRAY and t2 is not complex and id(x1.dtype) in _INEXACT:
-                return bind(x1, x2)
-        elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
-                x1.shape == x2.shape:
-            return bind(x1, x2)
-        return _binary(prim, x1, x2)
+            return _binary(prim, x1, x2)
+        except Exception:
+            if keys is None or not _key_operand(x1, x2):
+                raise
+        from ._keys import compare_keys
+        return compare_keys(fn, f"functrans.numpy.{name}", keys, x1, x2)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     return fn
@@ -368,8 +380,8 @@ sqrt = _float_function(_ew.sqrt_p, "sqrt", "Elementwise square root (its derivat
 
 # -- comparisons: boolean results, no derivative -----------------------------------------------
 
-equal = _binary_function(_ew.eq_p, "equal", "Elementwise ``x1 == x2``.")
-not_equal = _binary_function(_ew.ne_p, "not_equal", "Elementwise ``x1 != x2``.")
+equal = _binary_function(_ew.eq_p, "equal", "Elementwise ``x1 == x2``.", keys="all")
+not_equal = _binary_function(_ew.ne_p, "not_equal", "Elementwise ``x1 != x2``.", keys="any")
 less = _binary_function(_ew.lt_p, "less", "Elementwise ``x1 < x2``.")
 less_equal = _binary_function(_ew.le_p, "less_equal", "Elementwise ``x1 <= x2``.")
 greater = _binary_function(_ew.gt_p, "greater", "Elementwise ``x1 > x2``.")
