@@ -773,10 +773,11 @@ def _bits64(k, shape, name):
 
 @_takes_key
 def bits(key, shape=(), dtype=None):
-    """Uniformly random unsigned integers (``uint32`` by default; ``uint8``, ``uint16`` and
-    ``uint64`` too) of ``shape``."""
+    """Uniformly random unsigned integers of ``shape``: ``uint64`` by default (JAX's in its
+    64-bit mode, which functrans's float64 default mirrors), ``uint8``, ``uint16`` and
+    ``uint32`` too; the same bits as JAX's for each."""
     shape = _name_shape(shape, "bits")
-    d = _dt.uint32 if dtype is None else _dt.as_dtype(dtype)
+    d = _dt.uint64 if dtype is None else _dt.as_dtype(dtype)
     if d.kind != "u":
         raise TypeError(f"functrans.random.bits: dtype must be an unsigned integer type; got "
                         f"{d.name}")

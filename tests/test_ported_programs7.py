@@ -231,9 +231,7 @@ def test_custom_linear_solve_solve_closure_as_jax():
                                -2 * x @ np.linalg.solve(A + 0.5 * np.eye(2), x), rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="functrans.random.bits defaults to uint32 where JAX with "
-                   "x64 (which functrans's float64 default mirrors) gives uint64; random.py is "
-                   "another helper's this session")
+# (fixed: bits defaults to uint64, JAX's in x64)
 def test_random_bits_default_dtype_as_jax_x64():
     b = frandom.bits(frandom.PRNGKey(1), (3,))
     assert b.dtype == fnp.uint64

@@ -70,7 +70,7 @@ def test_split_fold_in_bits_match_jax(jr, backend, seed):
         _same(backend, fr.fold_in(k, data), jr.fold_in(jk, data))
     _same(backend, fr.fold_in(k, backend.asarray(12, dtype="int64")), jr.fold_in(jk, 12))
     for shape in ((), (7,), (3, 4)):
-        _same(backend, fr.bits(k, shape), jr.bits(jk, shape, "uint32"))
+        _same(backend, fr.bits(k, shape), jr.bits(jk, shape))   # uint64 (x64) by default
     for dt in ("uint8", "uint16", "uint64"):
         _same(backend, fr.bits(k, (5,), dt), jr.bits(jk, (5,), dt))
 
@@ -180,7 +180,7 @@ def test_results_have_the_keys_library_and_requested_dtypes(backend):
     c = backend.asarray(np.eye(2))
     results = {
         "split": (fr.split(k, 3), "uint32"), "fold_in": (fr.fold_in(k, 1), "uint32"),
-        "bits": (fr.bits(k, (2,)), "uint32"), "uniform": (fr.uniform(k, (2,)), "float64"),
+        "bits": (fr.bits(k, (2,)), "uint64"), "uniform": (fr.uniform(k, (2,)), "float64"),
         "uniform32": (fr.uniform(k, (2,), fnp.float32), "float32"),
         "normal32": (fr.normal(k, (2,), "float32"), "float32"),
         "randint": (fr.randint(k, (2,), 0, 5), "int64"),
