@@ -83,12 +83,13 @@ def eval_graph(graph: Graph, args, last=None) -> list:
             else:
                 produced.add(outputs)
         if out is None:
-            ins = [env[x] if type(x) is Var else x for x in inputs]
+            # (no local list of the inputs: it would keep dying arrays alive past retire)
             if prim in EFFECTFUL:  # (no traced operand: recorded by a jit around, not run)
                 from .callbacks import _bind_effect
-                out = _bind_effect(prim, ins, params)
+                out = _bind_effect(prim, [env[x] if type(x) is Var else x for x in inputs],
+                                   params)
             else:
-                out = bind(prim, *ins, **params)
+                out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
         if prim.multiple_results:
             env.update(zip(outputs, out))
         else:

@@ -26,9 +26,11 @@ from functrans.errors import BackendMismatchError, UnsupportedBackendError
 # their scatter-add, reductions, linear algebra, a special function, a scan.
 PROGRAM = """
 import numpy as np
+import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.special as fsp
 import functrans.backends as fb
+from functrans.testing import check_grads
 
 def f(x):
     return (fnp.sum(fnp.sin(x[1:, ::2]) ** 2)

@@ -485,9 +485,9 @@ def resolve_type(t: type, example=None) -> Backend:
     if example is not None:
         from .standard_backend import backend_for
         b = backend_for(t, example)
-        if b is not None:
-            if b.name in _by_name:  # (a library's name already taken: keep both apart)
-                b.name = f"{b.name}:{t.__module__}.{t.__qualname__}"
+        # (not for a library that has a backend already: its other types, such as NumPy's
+        # scalars of dtypes functrans lacks, stay refused with that backend's reasons)
+        if b is not None and b.name not in _by_name and b.name not in _lazy_modules:
             return register(b)
     return _unsupported(t)
 

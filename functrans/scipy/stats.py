@@ -257,10 +257,10 @@ class _MultivariateNormal:
             maha = fnp.sum(fnp.divide(dev * dev, c), axis=-1)
             logdet = fnp.sum(fnp.log(c)) * (dim if cov.ndim == 0 else 1)
         else:
-            # (functrans.numpy's cholesky reads the lower triangle and differentiates the
-            # symmetric part of a perturbation: a symmetric gradient in cov, as JAX's and
-            # autograd's, so that a step along it keeps cov symmetric)
-            low = fnp.linalg.cholesky(cov)
+            # (SciPy's values: the lower triangle read; the derivative is along symmetric
+            # perturbations, a symmetric gradient in cov as JAX's and autograd's, so that a
+            # step along it keeps cov symmetric)
+            low = fnp.linalg.cholesky(cov, symmetrize_input=False)
             n = math.prod(batch)
             rhs = fnp.matrix_transpose(fnp.reshape(dev, (n, dim)))
             z = _linalg.solve_triangular(low, rhs, lower=True)
