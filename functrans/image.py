@@ -23,6 +23,7 @@ import operator
 from . import dtypes as _dt
 from . import numpy as fnp
 from .lax_ops import Precision
+from .numpy._products import _jax_options
 
 __all__ = ["ResizeMethod", "resize", "scale_and_translate"]
 
@@ -189,9 +190,8 @@ def _image(image):
 
 
 def _check_precision(name, precision):
-    if precision is not None and not isinstance(precision, (Precision, str)):
-        raise TypeError(f"{name}: precision must be None, a string or a "
-                        f"functrans.lax.Precision; got {precision!r}")
+    # the products' own check (None, a lax.Precision, its name, or a pair of them)
+    _jax_options(name, [], precision, None)
 
 
 def _resample(x, shape, dims, scales, translations, method, antialias):
@@ -232,7 +232,7 @@ def scale_and_translate(image, shape, spatial_dims, scale, translation, method,
         >>> import numpy as np
         >>> from functrans.image import scale_and_translate
         >>> x = np.array([0.0, 1.0, 2.0, 3.0])
-        >>> scale_and_translate(x, (4,), (0,), np.array([1.0]), np.array([1.0]), "linear")
+        >>> scale_and_translate(x, (4,), (0,), np.array([1.0]), np.array([0.5]), "linear")
         array([0. , 0.5, 1.5, 2.5])
     """
     name = "scale_and_translate"

@@ -223,6 +223,23 @@ def test_dtypes_match_jax():
                                                                          "linear").dtype
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_derivatives_match_jax(method):
+    jax = _jax()
+    x = RNG.normal(size=(5, 6))
+    cot = RNG.normal(size=(7, 4))
+    s, t = np.array([1.37, 0.61]), np.array([0.21, -0.33])
+    for antialias in (True, False):
+        def loss(sat, np_):
+            return lambda a, sc, tr: np_.sum(sat(a, (7, 4), (0, 1), sc, tr, method,
+                                                 antialias) ** 2 * cot)
+        want = jax.grad(loss(jax.image.scale_and_translate, jax.numpy), argnums=(0, 1, 2))(
+            x, s, t)
+        got = ft.grad(loss(fimage.scale_and_translate, fnp), argnums=(0, 1, 2))(x, s, t)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, np.asarray(w), rtol=1e-10, atol=1e-12)
+
+
 # -- derivatives, transforms, backends ----------------------------------------------------------
 
 
@@ -230,6 +247,7 @@ def test_dtypes_match_jax():
 def test_derivatives(backend, method):
     x = backend.asarray(RNG.normal(size=(4, 5)))
     check_grads(lambda a: fimage.resize(a, (7, 3), method), (x,), order=2)
+    check_grads(lambda a: fimage.resize(a, (2, 9), method, antialias=False), (x,), order=1)
     # in the scale and the translation (points where no sample lands on a kernel's kink)
     s, t = backend.asarray([1.37, 0.61]), backend.asarray([0.21, -0.33])
     for antialias in (True, False):
@@ -251,6 +269,9 @@ def test_backends(backend):
     np.testing.assert_allclose(backend.to_numpy(got), _sat_loop(x, (6, 5, 4), (0,), (2.0,),
                                                                 (0.5,), "cubic", True),
                                atol=1e-12)
+    # nearest picks pixels: its derivative copies (and adds up) cotangents
+    check_grads(lambda a: fimage.resize(a, (3, 8, 2), "nearest"), (backend.asarray(x),),
+                order=2)
     got = fimage.resize(backend.asarray(np.arange(12).reshape(3, 4), "int32"), (5, 2), "nearest")
     assert backend.is_own(got) and backend.to_numpy(got).dtype == np.int32
 
@@ -264,6 +285,9 @@ def test_vmap_and_jit():
                                want, atol=1e-13)
     np.testing.assert_array_equal(ft.jit(lambda a: fimage.resize(a, (3, 2, 7), "nearest"))(x),
                                   fimage.resize(x, (3, 2, 7), "nearest"))
+    np.testing.assert_array_equal(ft.vmap(lambda a: fimage.resize(a, (2, 7), "nearest"),
+                                          in_axes=2, out_axes=2)(x),
+                                  fimage.resize(x, (2, 7, 5), "nearest"))
     # batched over the scale and translation, and staged with them as arguments
     img = x[0]
     scales = np.array([[1.5, 0.8], [0.6, 2.0], [1.0, 1.3]])
@@ -321,8 +345,17 @@ def test_errors():
         fimage.scale_and_translate(x, (8, 4), (0, -2), [2.0, 2.0], [0.0, 0.0], "linear")
     with pytest.raises(ValueError, match="out of range"):
         fimage.scale_and_translate(x, (8, 4), (2,), [2.0], [0.0], "linear")
-    with pytest.raises(TypeError, match="precision"):
+    with pytest.raises(ValueError, match="precision must be"):
         fimage.resize(x, (8, 8), "linear", precision=3)
+    for p in (None, "highest", ft.lax.Precision.DEFAULT, ("high", "default")):
+        fimage.resize(x, (8, 8), "linear", precision=p)
     # shapes that are accepted: zero sizes, and an image of its own size
     assert fimage.resize(x, (0, 8), "linear").shape == (0, 8)
     np.testing.assert_array_equal(fimage.resize(x, (4, 4), "cubic"), x)
+
+
+def test_docstring_examples():
+    import doctest
+    result = doctest.testmod(fimage, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+    assert ft.image is fimage  # (ft.image.resize after import functrans, as jax.image)
