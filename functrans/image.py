@@ -130,10 +130,10 @@ def _weights(m, n, scale, translation, kernel, antialias, pad, device):
     the edge pixels ``pad`` times beyond each end (PyTorch's bicubic)."""
     wdt = scale.dtype
     inv = 1.0 / scale
-    # the centre of output pixel j, in input coordinates shifted by -0.5 (input pixel i's
-    # centre is then at i)
     out_idx = fnp.arange(n, dtype=wdt, device=device)
-    # (fnp.multiply: a library's own operator may refuse a tracer on the right)
+    # the centre of each output pixel mapped back into the input, shifted by -0.5 so that
+    # input pixel i is centred at i (fnp.multiply: a library's own operator may refuse a
+    # tracer on its right)
     centre = fnp.multiply(out_idx + 0.5, inv) - translation * inv - 0.5
     if kernel is _AREA:
         lo = fnp.multiply(out_idx, inv) - translation * inv  # output cells [lo, lo + 1/scale)
