@@ -23,7 +23,7 @@ from .compiling import jit  # noqa: F401
 from .custom import closure_convert, custom_jvp, custom_vjp  # noqa: F401
 from . import lax  # noqa: F401
 from .lax_ops import block_until_ready, device_put, disable_jit  # noqa: F401
-from . import nn, ops, random, tree  # noqa: F401  (ft.nn.relu after import functrans, as jax)
+from . import image, nn, ops, random, tree  # noqa: F401  (ft.nn.relu after import functrans, as jax)
 from .numpy import stop_gradient  # noqa: F401
 from .tree import register_pytree_node  # noqa: F401
 

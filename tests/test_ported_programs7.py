@@ -291,13 +291,15 @@ def test_bfloat16_mixed_precision():
     assert (x * 2).dtype == fnp.bfloat16
 
 
-@pytest.mark.xfail(strict=True, reason="a gap: no functrans.image (jax.image.resize / "
-                   "scale_and_translate, used by diffusion and vision models' up- and "
-                   "down-sampling)")
 def test_image_resize_as_jax():
+    # jax.image.resize as diffusion and vision models use it to up- and down-sample
     import functrans.image as fimage
     out = fimage.resize(np.arange(16.0).reshape(4, 4), (8, 8), "bilinear")
     assert out.shape == (8, 8)
+    # bilinear interpolation of the plane 4 r + c at the output centres (clamped to the
+    # input's outer centres)
+    c = np.clip((np.arange(8) + 0.5) / 2 - 0.5, 0, 3)
+    np.testing.assert_allclose(out, 4 * c[:, None] + c[None, :], atol=1e-13)
 
 
 # -- optax-style gradient transformations --------------------------------------------------------
