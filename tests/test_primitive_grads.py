@@ -488,6 +488,9 @@ CASES = [
     Case("triangular_solve", _triangular_solve_case, ((M33, SMALL), ((3, 2), REAL))),
     unary("inv", _inv_case, SMALL, M33), unary("det", _det_case, SMALL, M33),
     unary("slogdet", _slogdet_case, SMALL, M33),
+    # (order 1: adjugate's rule is a polynomial in the SVD's factors, right at every matrix;
+    # its own derivative goes through svd's, defined at distinct non-zero singular values)
+    unary("adjugate", lambda a: L.adjugate(a), REAL, M33, order=1),
     unary("cholesky", _cholesky_case, SMALL, M33),
     unary("eigh", _eigh_case, fts.real(-0.3, 0.3), M33),
     unary("eigvalsh", _eigvalsh_case, fts.real(-0.3, 0.3), M33),

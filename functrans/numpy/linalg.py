@@ -67,12 +67,18 @@ def cholesky(x, /, *, upper=False, symmetrize_input=True):
 
 
 def det(x, /):
-    """The determinant (derivative ``det(x) tr(x^{-1} dx)``; needs ``x`` invertible)."""
+    """The determinant. Its derivative ``tr(adj(x) dx)`` (the adjugate, ``det(x) x^{-1}``
+    where ``x`` is invertible) holds at singular ``x`` too, as JAX's; second derivatives
+    hold at every matrix (the identity, singular ones), higher ones where the singular
+    values are distinct and non-zero."""
     return _la.det(_square(_float(x), "det"))
 
 
 def slogdet(x, /):
-    """Sign and natural log of the absolute value of the determinant."""
+    """Sign and natural log of the absolute value of the determinant. At a singular ``x``
+    (sign 0, log -inf) the log has no derivative (it is unbounded near it; JAX returns
+    infinities and nans): differentiating there raises NumPy's (the backend's) singular
+    matrix error."""
     return SlogdetResult(*_la.slogdet(_square(_float(x), "slogdet")))
 
 

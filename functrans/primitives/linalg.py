@@ -381,16 +381,102 @@ inv_p.def_jvp(_inv_jvp)
 
 
 def _det_jvp(primals, tangents):
-    # d det(x) = det(x) tr(x^{-1} dx); needs x invertible.
+    # d det(x) = tr(adj(x) dx): the adjugate exists at singular x too (rank n-1: rank one;
+    # below: zero), where det(x) tr(x^{-1} dx) does not.
     x, = primals
-    y = det(x)
-    return y, mul(y, _trace(solve(x, tangents[0])))
+    nb = len(x.shape) - 2
+    return det(x), reduce_sum(mul(matrix_transpose(adjugate(x)), tangents[0]), (nb, nb + 1))
 
 
 det_p = primitive("det")
 det_p.def_impl(lambda b, x: b.xp.linalg.det(x))
 det_p.def_abstract_eval(lambda x: ShapedArray(tuple(x.shape[:-2]), x.dtype))
 det_p.def_jvp(_det_jvp)
+
+
+def _finite(b, x):
+    return bool(b.to_numpy(b.xp.all(b.xp.isfinite(x))))
+
+
+def _adjugate_by_svd(b, x):
+    """adj(x) = det(U) det(V^H) V adj(S) U^H for x = U S V^H (adj(AB) = adj(B) adj(A), and
+    adj(U) = det(U) U^H for a unitary U); adj(S) is diagonal with the products of the other
+    singular values: no division, right at every rank."""
+    xp = b.xp
+    u, s, vh = xp.linalg.svd(x, full_matrices=False)
+    eye = xp.eye(x.shape[-1], dtype=s.dtype, device=b.device(x))
+    others = xp.prod(s[..., None, :] * (1 - eye) + eye, axis=-1)
+    c = xp.linalg.det(u) * xp.linalg.det(vh)
+    cplx = xp.isdtype(x.dtype, "complex floating")
+    v = xp.conj(xp.matrix_transpose(vh)) if cplx else xp.matrix_transpose(vh)
+    uh = xp.conj(xp.matrix_transpose(u)) if cplx else xp.matrix_transpose(u)
+    return c[..., None, None] * ((v * xp.astype(others, x.dtype)[..., None, :]) @ uh)
+
+
+def _adjugate_impl(b, x):
+    xp = b.xp
+    if 0 in tuple(x.shape):
+        return xp.asarray(x, copy=True)
+    # det(x) x^{-1} from LU factorizations (as cheap as the solve it replaces): accurate
+    # near singular matrices too (the tiny pivot cancels between the two); an exactly
+    # singular one (the inverse fails or overflows) takes the SVD (some 7x the cost).
+    try:
+        out = xp.linalg.det(x)[..., None, None] * xp.linalg.inv(x)
+    except (ValueError, RuntimeError, ArithmeticError):
+        out = None
+    if out is not None and _finite(b, out):
+        return out
+    if not _finite(b, x):
+        nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
+        return xp.broadcast_to(nan, tuple(x.shape)) if out is None else out
+    return _adjugate_by_svd(b, x)
+
+
+def _cofactor_products(s):
+    """P[..., i, j] = prod of s_l over l not in {i, j} (i != j), 0 on the diagonal: the
+    coefficients of the derivative of adj(diag(s)) (no division: s may hold zeros)."""
+    n = s.shape[-1]
+    batch = tuple(s.shape[:-1])
+    nb = len(batch)
+    keep = tuple(range(nb))
+    shape3 = batch + (n, n, n)
+    eye = diag_embed(ones_like(s))
+    e_il = broadcast_in_dim(eye, shape3, keep + (nb, nb + 2))
+    e_jl = broadcast_in_dim(eye, shape3, keep + (nb + 1, nb + 2))
+    mask = sub(add(e_il, e_jl), mul(e_il, e_jl))
+    s3 = broadcast_in_dim(s, shape3, keep + (nb + 2,))
+    prods = reduce_prod(add(mul(s3, sub(1.0, mask)), mask), (nb + 2,))
+    return mul(prods, sub(1.0, eye))
+
+
+def _adjugate_jvp(primals, tangents):
+    # With x = U S V^H, x + dx = U (S + K) V^H, K = U^H dx V, so adj(x + dx) =
+    # c V adj(S + K) U^H (c = det(U) det(V^H)), and at a diagonal S
+    # d adj(S)[K]_ii = sum_{k != i} P_ik K_kk, d adj(S)[K]_ij = -P_ij K_ij (i != j),
+    # P_ij the product of the singular values other than s_i, s_j: a polynomial in the
+    # singular values, right at singular x and at repeated singular values (the identity).
+    # (Only a second derivative of det reaches this rule; a third goes through svd's.)
+    x, = primals
+    out = adjugate(x)
+    u, s, vh = svd(x, False)
+    n = x.shape[-1]
+    batch = tuple(x.shape[:-2])
+    nb = len(batch)
+    as_x = _as_dtype_of(x)
+    k = matmul(matmul(_h(u), tangents[0]), _h(vh))
+    p = as_x(_cofactor_products(s))
+    dk = sub(diag_embed(reduce_sum(mul(p, _rows(diagonal(k), n)), (nb + 1,))), mul(p, k))
+    c = broadcast_in_dim(mul(det(u), det(vh)), batch + (n, n), tuple(range(nb)))
+    return out, mul(c, matmul(matmul(_h(vh), dk), _h(u)))
+
+
+# adjugate(x): the transposed cofactor matrix of each square matrix (det(x) x^{-1} where x is
+# invertible), for det's derivative.
+adjugate_p = primitive("adjugate")
+adjugate_p.same_aval = True
+adjugate_p.def_impl(_adjugate_impl)
+adjugate_p.def_abstract_eval(lambda x: x)
+adjugate_p.def_jvp(_adjugate_jvp)
 
 
 def _slogdet_jvp(primals, tangents):
@@ -711,14 +797,15 @@ solve_p.def_batch(_solve_batch)
 
 # The other primitives act on the trailing axes (stacks of matrices): the batch axis is one
 # more leading axis.
-for _p in (diagonal_p, diag_embed_p, inv_p, det_p, slogdet_p, cholesky_p, eigh_p, eigvalsh_p,
-           eig_p, eigvals_p, triangular_solve_p, qr_p, svd_p, svdvals_p, pinv_p):
+for _p in (diagonal_p, diag_embed_p, inv_p, det_p, adjugate_p, slogdet_p, cholesky_p, eigh_p,
+           eigvalsh_p, eig_p, eigvals_p, triangular_solve_p, qr_p, svd_p, svdvals_p, pinv_p):
     _p.def_batch(leading_rule(_p))
 
 
 # Bound methods rather than wrappers: one Python frame less per operation.
 inv = inv_p.bind
 det = det_p.bind
+adjugate = adjugate_p.bind
 slogdet = slogdet_p.bind
 cholesky = cholesky_p.bind
 eigvalsh = eigvalsh_p.bind
@@ -733,7 +820,7 @@ def pinv(x, rtol=None):
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
 from .elementwise import conj, div, imag, mul, neg, real, sub  # noqa: E402
-from .reductions import reduce_sum  # noqa: E402
+from .reductions import reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, convert_element_type, ones_like,  # noqa: E402
                          tri)
 
