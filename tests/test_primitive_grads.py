@@ -547,6 +547,7 @@ INDIRECT = {
     "scatter_slice": "slice",  # the transpose of slicing (reverse mode of x[1:, ::2])
     "sin_cos": "sin",  # sin and cos at once, bound by their JVP rules
     "tanh_slope": "tanh",  # tanh and 1 - tanh^2 at once, bound by its JVP rule
+    "asin_slope": "asin",  # 1 / sqrt(1 - x^2), bound by asin's and acos's JVP rules
     "custom_vjp_lin": "custom_vjp_call",  # the linear map a custom_vjp function's JVP emits
     "checkpoint_lin": "checkpoint_call",  # the rematerialised tangent map of checkpoint
     "cond_lin": "cond",  # a cond's tangent map in reverse mode with an abstract index

@@ -417,18 +417,28 @@ def _adjugate_impl(b, x):
     xp = b.xp
     if 0 in tuple(x.shape):
         return xp.asarray(x, copy=True)
-    # det(x) x^{-1} from LU factorizations (as cheap as the solve it replaces): accurate
-    # near singular matrices too (the tiny pivot cancels between the two); an exactly
-    # singular one (the inverse fails or overflows) takes the SVD (some 7x the cost).
+    # NumPy's det and inv factor x by the same LAPACK call (getrf), so det(x) x^{-1} keeps
+    # its tiny pivot near a singular x in both, where it cancels; elsewhere (torch's det and
+    # inv need not round alike: errors of det(x) x^{-1} ~ cond(x) eps) one QR factorization,
+    # adj(x) = adj(R) adj(Q) = det(Q) prod(diag R) R^{-1} Q^H (the solve with the triangular
+    # R pivots on R's own diagonal; some 3x the cost). At an exactly singular x (the solve
+    # fails, or inf * 0) the SVD, some 7x.
     try:
-        out = xp.linalg.det(x)[..., None, None] * xp.linalg.inv(x)
+        if b.name in ("numpy", "array_api_strict"):
+            out = xp.linalg.det(x)[..., None, None] * xp.linalg.inv(x)
+        else:
+            q, r = xp.linalg.qr(x)
+            cplx = xp.isdtype(x.dtype, "complex floating")
+            qh = xp.conj(xp.matrix_transpose(q)) if cplx else xp.matrix_transpose(q)
+            scale = xp.linalg.det(q) * xp.prod(xp.linalg.diagonal(r), axis=-1)
+            out = scale[..., None, None] * xp.linalg.solve(r, qh)
     except (ValueError, RuntimeError, ArithmeticError):
         out = None
     if out is not None and _finite(b, out):
         return out
     if not _finite(b, x):
         nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
-        return xp.broadcast_to(nan, tuple(x.shape)) if out is None else out
+        return xp.broadcast_to(nan, tuple(x.shape))
     return _adjugate_by_svd(b, x)
 
 
