@@ -219,3 +219,58 @@ def test_entr_derivatives_at_zero_match_jax():
     for f, jf in [(ft.grad(fss.entr), jax.grad(jss.entr)),
                   (ft.grad(ft.grad(fss.entr)), jax.grad(jax.grad(jss.entr)))]:
         assert float(f(0.0)) == float(jf(0.0))
+
+
+# -- qr: every shape and mode ------------------------------------------------------------------
+
+_QR_SHAPES = [((4, 2), "complete"), ((2, 4), "reduced"), ((2, 4), "complete"), ((2, 4), "r"),
+              ((5, 3), "complete"), ((2, 3, 4), "complete"), ((2, 4, 3), "complete")]
+
+
+def _qr_fn(mode):
+    if mode == "r":
+        return lambda x: fnp.linalg.qr(x, mode="r")
+    return lambda x: tuple(fnp.linalg.qr(x, mode=mode))
+
+
+@pytest.mark.parametrize("shape, mode", _QR_SHAPES)
+def test_qr_derivatives_in_every_shape_and_mode(backend, shape, mode):
+    rng = np.random.default_rng(sum(shape))
+    a = backend.asarray(rng.normal(size=shape))
+    check_grads(_qr_fn(mode), (a,), order=2)
+
+
+@pytest.mark.parametrize("shape, mode", [((4, 2), "complete"), ((2, 4), "complete")])
+def test_qr_complex_derivatives(shape, mode):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=shape) + 1j * rng.normal(size=shape)
+    v = rng.normal(size=shape) + 1j * rng.normal(size=shape)
+    (q, r), (dq, dr) = ft.jvp(_qr_fn(mode), (a,), (v,))
+    # central differences of NumPy's factorization (check_grads covers real values only)
+    e = 1e-6
+    (qp, rp), (qm, rm) = np.linalg.qr(a + e * v, mode=mode), np.linalg.qr(a - e * v, mode=mode)
+    np.testing.assert_allclose(np.asarray(dq), (qp - qm) / (2 * e), atol=1e-8)
+    np.testing.assert_allclose(np.asarray(dr), (rp - rm) / (2 * e), atol=1e-8)
+    # the factorization's identities hold to first order: d(QR) = dx, Q^H dQ skew
+    q, r, dq, dr = map(np.asarray, (q, r, dq, dr))
+    np.testing.assert_allclose(dq @ r + q @ dr, v, atol=1e-12)
+    s = q.conj().T @ dq
+    np.testing.assert_allclose(s, -s.conj().T, atol=1e-12)
+    np.testing.assert_allclose(np.tril(dr, -1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.diagonal(dr).imag, 0.0, atol=1e-12)
+
+
+@needs_jax
+@pytest.mark.parametrize("shape, mode", _QR_SHAPES)
+@pytest.mark.parametrize("cplx", [False, True])
+def test_qr_derivatives_match_jax(shape, mode, cplx):
+    rng = np.random.default_rng(7)
+    a, v = rng.normal(size=shape), rng.normal(size=shape)
+    if cplx:
+        a, v = a + 1j * rng.normal(size=shape), v + 1j * rng.normal(size=shape)
+    jf = ((lambda x: jnp.linalg.qr(x, mode="r")) if mode == "r"
+          else (lambda x: tuple(jnp.linalg.qr(x, mode=mode))))
+    _, t = ft.jvp(_qr_fn(mode), (a,), (v,))
+    _, jt = jax.jvp(jf, (a,), (v,))
+    for got, want in zip(jax.tree_util.tree_leaves(t), jax.tree_util.tree_leaves(jt)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-12)

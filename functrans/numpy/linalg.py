@@ -187,9 +187,12 @@ def qr(x, /, mode="reduced"):
     """QR decomposition: ``Q`` with orthonormal columns and upper-triangular ``R``
     (``mode`` 'reduced' or 'complete'; NumPy's 'r' gives ``R`` alone).
 
-    Differentiable (real or complex) for at least as many rows as columns, ``R``
-    invertible; complex ``R`` has a real diagonal (LAPACK's convention), which fixes the
-    phases of ``Q``'s columns, and the derivative follows it."""
+    Differentiable (real or complex) in every shape and mode, as JAX's, where the leading
+    square block of ``R`` is invertible; complex ``R`` has a real diagonal (LAPACK's
+    convention), which fixes the phases of ``Q``'s columns, and the derivative follows it.
+    The extra columns of a tall ``Q`` in mode 'complete' are LAPACK's choice (Householder
+    reflections); their derivative is that of this choice, which jumps (no derivative) where
+    a reflection is the identity (a column already zero below the diagonal)."""
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r'; got {mode!r}")
     if mode == "r":

@@ -658,17 +658,21 @@ def _qr_aval(x, mode):
     return [ShapedArray(batch + (m, k), x.dtype), ShapedArray(batch + (k, n), x.dtype)]
 
 
-def _qr_jvp(primals, tangents, mode):
-    # For m >= n (reduced): with C = Q^T dx R^{-1} and O = low(C) - low(C)^T (low: strictly
-    # lower part), dQ = Q (O - C) + dx R^{-1} and dR = (C - O) R.
-    x, = primals
-    q, r = qr(x, mode)
-    m, n = x.shape[-2], x.shape[-1]
-    if m < n or (mode == "complete" and m != n):
-        raise NotImplementedError(
-            f"The derivative of qr is implemented for matrices with at least as many rows as "
-            f"columns (and mode='reduced' unless square); got shape {x.shape}, mode={mode!r}.")
-    t = tangents[0]
+def _block(x, rows=None, cols=None):
+    """x[..., rows[0]:rows[1], cols[0]:cols[1]] (None: the whole axis)."""
+    shape = tuple(x.shape)
+    idx = [(0, d, 1) for d in shape]
+    if rows is not None:
+        idx[-2] = (rows[0], rows[1], 1)
+    if cols is not None:
+        idx[-1] = (cols[0], cols[1], 1)
+    return slice_(x, idx)
+
+
+def _thin_qr_tangents(x, q, r, t):
+    # For x = Q R with R square and invertible: with C = Q^H dx R^{-1} and
+    # O = low(C) - low(C)^H (low: strictly lower part), dQ = Q (O - C) + dx R^{-1} and
+    # dR = (C - O) R.
     dx_rinv = _h(solve(_h(r), _h(t)))
     c = matmul(_h(q), dx_rinv)
     low = tri(c, -1, True)
@@ -677,7 +681,47 @@ def _qr_jvp(primals, tangents, mode):
         # LAPACK's R has a real diagonal, so Q^H dQ = O also takes the imaginary part of
         # diag(C): then dR = (C - O) R stays upper triangular with a real diagonal.
         o = add(o, diag_embed(_i_times(imag(diagonal(c)), _aval(x).dtype)))
-    return [q, r], [add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)]
+    return add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)
+
+
+def _qr_jvp(primals, tangents, mode):
+    x, = primals
+    q, r = qr(x, mode)
+    m, n = x.shape[-2], x.shape[-1]
+    t = tangents[0]
+    if m <= n:
+        # Wide: x = [x1 x2] = Q [R1 R2] with x1 = Q R1 square (its rule), R2 = Q^H x2.
+        dq, dr = _thin_qr_tangents(x, q, _block(r, cols=(0, m)), _block(t, cols=(0, m)))
+        if m < n:
+            x2, t2 = _block(x, cols=(m, n)), _block(t, cols=(m, n))
+            dr = concat([dr, add(matmul(_h(dq), x2), matmul(_h(q), t2))], len(x.shape) - 1)
+        return [q, r], [dq, dr]
+    if mode == "reduced":
+        return [q, r], list(_thin_qr_tangents(x, q, r, t))
+    # Complete, tall: [Q1 Q2] with Q1 R1 the reduced factorization (its rule; R's other rows
+    # are zero). Q2 is LAPACK's choice, fixed by the Householder form Q = I - V T V^H
+    # (V = [V1; V2], V1 unit lower triangular): with Z = V2 V1^{-1} = Q_pn (Q_nn - I)^{-1}
+    # (Q1 = [Q_nn; Q_pn]) the blocks of Q give Q2 = Q1 Z^H + [-Z^H; I], a function of Q1:
+    # dQ2 = dQ1 Z^H + (Q1 - [I; 0]) (Q_nn - I)^{-H} (dQ_pn - Z dQ_nn)^H. (Q_nn - I is
+    # singular where a Householder step is the identity, tau = 0: there LAPACK's Q and R
+    # jump with the sign of a column, and have no derivative.)
+    q1, r1 = _block(q, cols=(0, n)), _block(r, rows=(0, n))
+    dq1, dr1 = _thin_qr_tangents(x, q1, r1, t)
+    q_nn, q_pn = _block(q1, rows=(0, n)), _block(q1, rows=(n, m))
+    eye = diag_embed(ones_like(diagonal(q_nn)))
+    a = sub(q_nn, eye)
+    zh = solve(_h(a), _h(q_pn))                                            # Z^H
+    w = _h(solve(a, _h(sub(q1, scatter_slice(eye, tuple(q1.shape), _block_idx(q1, n))))))
+    dz = sub(_block(dq1, rows=(n, m)), matmul(_h(zh), _block(dq1, rows=(0, n))))
+    dq2 = add(matmul(dq1, zh), matmul(w, _h(dz)))
+    nd = len(x.shape)
+    dr = scatter_slice(dr1, tuple(r.shape), _block_idx(r, n))
+    return [q, r], [concat([dq1, dq2], nd - 1), dr]
+
+
+def _block_idx(x, n):
+    """The slice of x's first n rows (for scatter_slice)."""
+    return tuple((0, d, 1) for d in tuple(x.shape)[:-2]) + ((0, n, 1), (0, x.shape[-1], 1))
 
 
 qr_p = primitive("qr", multiple_results=True)
@@ -831,8 +875,8 @@ from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
 from .elementwise import conj, div, imag, mul, neg, real, sub  # noqa: E402
 from .reductions import reduce_prod, reduce_sum  # noqa: E402
-from .structural import (broadcast_in_dim, convert_element_type, ones_like,  # noqa: E402
-                         tri)
+from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
+                         ones_like, scatter_slice, slice_, tri)
 
 
 # -- linalg14: Sylvester equations, the matrix square root, the Schur decomposition -----------
