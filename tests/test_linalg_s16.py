@@ -1,7 +1,8 @@
 """Session 16 (helper "linalg"): derivative gaps found by the review (tests/test_review_s16.py).
 
 det's derivative through the adjugate (right at singular matrices, second derivatives at every
-matrix); the derivatives of hypot at infinities, arcsin/arccos at +-1 in reverse-over-reverse,
+matrix); qr's derivatives in every shape and mode; hessenberg's missing derivative at zero
+columns below the subdiagonal (a jump: documented); the derivatives of hypot at infinities, arcsin/arccos at +-1 in reverse-over-reverse,
 entr at 0; float_power(-inf, +-0.5); fmax/fmin of another library's array and a NumPy scalar.
 Values and derivatives against closed forms and finite differences, and against JAX (x64) where
 it is installed.
@@ -14,9 +15,11 @@ import math
 
 import numpy as np
 import pytest
+import scipy.linalg
 
 import functrans as ft
 import functrans.numpy as fnp
+import functrans.scipy.linalg as fsl
 import functrans.scipy.special as fss
 from functrans.testing import check_grads
 
@@ -274,3 +277,28 @@ def test_qr_derivatives_match_jax(shape, mode, cplx):
     _, jt = jax.jvp(jf, (a,), (v,))
     for got, want in zip(jax.tree_util.tree_leaves(t), jax.tree_util.tree_leaves(jt)):
         np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-12)
+
+
+# -- hessenberg at a zero column below the subdiagonal: no derivative exists -------------------
+
+
+def test_hessenberg_jumps_where_a_column_below_the_subdiagonal_is_zero(backend):
+    a = np.triu(np.arange(1.0, 17.0).reshape(4, 4))
+    a[1, 0] = 2.0                       # already Hessenberg: every reflector is the identity
+    e = np.zeros((4, 4))
+    e[3, 0] = 1e-9
+    h0 = _np(backend, fsl.hessenberg(backend.asarray(a)))
+    hp = _np(backend, fsl.hessenberg(backend.asarray(a + e)))
+    np.testing.assert_allclose(h0, scipy.linalg.hessenberg(a), atol=1e-12)
+    np.testing.assert_allclose(hp, scipy.linalg.hessenberg(a + e), atol=1e-7)
+    assert np.abs(hp - h0).max() > 1.0      # a jump of order 1 for a step of 1e-9
+    # reverse mode: nan (no derivative), not a finite wrong value
+    g = _np(backend, ft.grad(lambda x: fnp.sum(fsl.hessenberg(x)))(backend.asarray(a)))
+    assert np.all(np.isnan(g))
+    # forward mode along a perturbation that keeps the Hessenberg pattern: H = a + t v
+    v = np.triu(np.ones((4, 4)), -1)
+    _, t = ft.jvp(fsl.hessenberg, (backend.asarray(a),), (backend.asarray(v),))
+    np.testing.assert_allclose(_np(backend, t), v, atol=1e-12)
+    # and away from such matrices, the derivatives are right
+    rng = np.random.default_rng(5)
+    check_grads(fsl.hessenberg, (backend.asarray(rng.normal(size=(4, 4))),), order=2)
