@@ -2,10 +2,10 @@
 
 det's derivative through the adjugate (right at singular matrices, second derivatives at every
 matrix); qr's derivatives in every shape and mode; hessenberg's missing derivative at zero
-columns below the subdiagonal (a jump: documented); the derivatives of hypot at infinities, arcsin/arccos at +-1 in reverse-over-reverse,
-entr at 0; float_power(-inf, +-0.5); fmax/fmin of another library's array and a NumPy scalar.
-Values and derivatives against closed forms and finite differences, and against JAX (x64) where
-it is installed.
+columns below the subdiagonal (a jump: documented); the derivatives of hypot at infinities,
+arcsin/arccos at +-1 in reverse-over-reverse, entr at 0; float_power(-inf, +-0.5);
+fmax/fmin of another library's array and a NumPy scalar. Values and derivatives against
+closed forms and finite differences, and against JAX (x64) where it is installed.
 """
 
 from __future__ import annotations
@@ -302,3 +302,31 @@ def test_hessenberg_jumps_where_a_column_below_the_subdiagonal_is_zero(backend):
     # and away from such matrices, the derivatives are right
     rng = np.random.default_rng(5)
     check_grads(fsl.hessenberg, (backend.asarray(rng.normal(size=(4, 4))),), order=2)
+
+
+class _OtherLibrary:
+    """A backend seen under another name: the adjugate's generic (QR) path on its arrays."""
+
+    def __init__(self, b):
+        self._b = b
+        self.name = "another"
+
+    def __getattr__(self, attr):
+        return getattr(self._b, attr)
+
+
+@pytest.mark.parametrize("name", sorted(_MATRICES))
+def test_adjugate_generic_path(backend, name):
+    from functrans.backends import backend_of
+    from functrans.primitives import linalg as L
+    a = _MATRICES[name]
+    x = backend.asarray(a)
+    adj = _np(backend, L._adjugate_impl(_OtherLibrary(backend_of(x)), x))
+    np.testing.assert_allclose(adj, _cofactors(a).T, atol=1e-12 * max(1.0, np.abs(a).max() ** 3))
+    # near a singular matrix: one factorization, the tiny pivot cancels (within rounding of
+    # the adjugate's own size, not cond(x) times it)
+    v = _RNG.normal(size=a.shape)
+    y = backend.asarray(a + 1e-7 * v)
+    got = _np(backend, L._adjugate_impl(_OtherLibrary(backend_of(y)), y))
+    np.testing.assert_allclose(got, _cofactors(a + 1e-7 * v).T,
+                               atol=1e-12 * max(1.0, np.abs(a).max() ** 3))

@@ -77,8 +77,8 @@ def det(x, /):
 def slogdet(x, /):
     """Sign and natural log of the absolute value of the determinant. At a singular ``x``
     (sign 0, log -inf) the log has no derivative (it is unbounded near it; JAX returns
-    infinities and nans): differentiating there raises NumPy's (the backend's) singular
-    matrix error."""
+    infinities and nans): differentiating there fails with the library's singular-matrix
+    error (NumPy's LinAlgError, torch's), as solve does."""
     return SlogdetResult(*_la.slogdet(_square(_float(x), "slogdet")))
 
 

@@ -418,14 +418,16 @@ def _adjugate_impl(b, x):
     if 0 in tuple(x.shape):
         return xp.asarray(x, copy=True)
     # NumPy's det and inv factor x by the same LAPACK call (getrf), so det(x) x^{-1} keeps
-    # its tiny pivot near a singular x in both, where it cancels; elsewhere (torch's det and
-    # inv need not round alike: errors of det(x) x^{-1} ~ cond(x) eps) one QR factorization,
+    # its tiny pivot near a singular x in both, where it cancels; torch's det and inv round
+    # apart (errors ~ cond(x) eps), so there both come from one torch LU; elsewhere one QR,
     # adj(x) = adj(R) adj(Q) = det(Q) prod(diag R) R^{-1} Q^H (the solve with the triangular
     # R pivots on R's own diagonal; some 3x the cost). At an exactly singular x (the solve
     # fails, or inf * 0) the SVD, some 7x.
     try:
         if b.name in ("numpy", "array_api_strict"):
             out = xp.linalg.det(x)[..., None, None] * xp.linalg.inv(x)
+        elif b.name == "torch":
+            out = _torch_det_times_inv(x)
         else:
             q, r = xp.linalg.qr(x)
             cplx = xp.isdtype(x.dtype, "complex floating")
@@ -440,6 +442,17 @@ def _adjugate_impl(b, x):
         nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
         return xp.broadcast_to(nan, tuple(x.shape))
     return _adjugate_by_svd(b, x)
+
+
+def _torch_det_times_inv(x):
+    """det(x) x^{-1} from one LU factorization (torch)."""
+    import torch
+    lu, piv = torch.linalg.lu_factor(x)
+    n = x.shape[-1]
+    swaps = (piv != torch.arange(1, n + 1, dtype=piv.dtype, device=piv.device)).sum(-1)
+    det = torch.prod(torch.diagonal(lu, dim1=-2, dim2=-1), -1) * (1 - 2 * (swaps % 2))
+    eye = torch.eye(n, dtype=x.dtype, device=x.device).expand(x.shape)
+    return det[..., None, None] * torch.linalg.lu_solve(lu, piv, eye)
 
 
 def _cofactor_products(s):
