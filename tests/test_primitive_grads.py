@@ -488,6 +488,9 @@ CASES = [
     Case("triangular_solve", _triangular_solve_case, ((M33, SMALL), ((3, 2), REAL))),
     unary("inv", _inv_case, SMALL, M33), unary("det", _det_case, SMALL, M33),
     unary("slogdet", _slogdet_case, SMALL, M33),
+    # (order 1: adjugate's rule is a polynomial in the SVD's factors, right at every matrix;
+    # its own derivative goes through svd's, defined at distinct non-zero singular values)
+    unary("adjugate", lambda a: L.adjugate(a), REAL, M33, order=1),
     unary("cholesky", _cholesky_case, SMALL, M33),
     unary("eigh", _eigh_case, fts.real(-0.3, 0.3), M33),
     unary("eigvalsh", _eigvalsh_case, fts.real(-0.3, 0.3), M33),
@@ -544,6 +547,7 @@ INDIRECT = {
     "scatter_slice": "slice",  # the transpose of slicing (reverse mode of x[1:, ::2])
     "sin_cos": "sin",  # sin and cos at once, bound by their JVP rules
     "tanh_slope": "tanh",  # tanh and 1 - tanh^2 at once, bound by its JVP rule
+    "asin_slope": "asin",  # 1 / sqrt(1 - x^2), bound by asin's and acos's JVP rules
     "custom_vjp_lin": "custom_vjp_call",  # the linear map a custom_vjp function's JVP emits
     "checkpoint_lin": "checkpoint_call",  # the rematerialised tangent map of checkpoint
     "cond_lin": "cond",  # a cond's tangent map in reverse mode with an abstract index

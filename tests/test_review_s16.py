@@ -21,8 +21,9 @@ the closed form is ``y**2 / r**3``), ``ldexp(x, n)``'s derivative at ``x = 0`` (
 closed form is ``2**n``) and the holomorphic derivative of ``arccosh`` for ``Re z < 0`` (JAX
 takes the other branch of ``sqrt(z**2 - 1)``).
 
-Found and not fixed (strict xfails below): det's derivative at a singular matrix, and
-fnp.linalg.eigvalsh's (eigh's, cholesky's) derivative for a non-symmetric input.
+Found and fixed since (tests kept below, more in tests/test_linalg_s16.py): det's derivative at
+a singular matrix (the adjugate now), and fnp.linalg.eigvalsh's (eigh's, cholesky's) derivative
+for a non-symmetric input.
 """
 
 from __future__ import annotations
@@ -245,9 +246,7 @@ def test_polar_values_match_scipy_and_complex_derivatives():
     assert ft.jacfwd(lambda v: fsl.polar(v)[0])(np.eye(3, dtype=np.float32)).dtype == np.float32
 
 
-@pytest.mark.xfail(strict=True, reason="found by review s16, not fixed: det's derivative solves "
-                   "with x (d det = det tr(x^-1 dx)), so it raises LinAlgError at a singular "
-                   "matrix, where the derivative (the adjugate) exists; JAX gives it")
+# (fixed: det's derivative through the adjugate primitive, right at every rank)
 def test_det_derivative_at_a_singular_matrix_is_the_adjugate():
     a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
     # adj(a)^T: the cofactor matrix

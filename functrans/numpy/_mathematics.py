@@ -22,8 +22,9 @@ from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ShapeError
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axes, _normalize_axis,
-                    _shape, _to_array, add, astype, broadcast_shapes, broadcast_to,
+from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _dtype, _normalize_axes,
+                    _normalize_axis, _numpy_scalars_beside, _shape, _to_array, add, astype,
+                    broadcast_shapes, broadcast_to,
                     concat, divide, equal, flip, greater, greater_equal, less,
                     less_equal, matmul, max, maximum, mean, min, minimum, multiply,
                     negative, pow, reshape, sin, sqrt, square, subtract, where)
@@ -318,6 +319,9 @@ def fmin(x1, x2, /):
 
 
 def _fminmax(fn, x1, x2):
+    if type(x1) in _NUMPY_SCALARS or type(x2) in _NUMPY_SCALARS:
+        # (beside another library's array: a 0-d array of it, as the binary functions do)
+        x1, x2 = _numpy_scalars_beside(x1, x2)
     x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
     x1, x2 = _as_operand(x1), _as_operand(x2)
     if not (_is_inexact(x1) or _is_inexact(x2)):
@@ -385,7 +389,13 @@ def float_power(x1, x2, /):
         if _dtype(other).kind != "c":
             other = _st.convert_element_type(other, _dt.complex128)
         x1, x2 = (x1, other) if type(x1) is complex else (other, x2)
-    return pow(x1, x2)
+    out = pow(x1, x2)
+    if type(x2) is float and abs(x2) == 0.5 and type(x1) is not complex and \
+            _dtype(x1).kind == "f":
+        # NumPy and torch take sqrt (rsqrt) for these exponents: nan at -inf, where C's pow,
+        # and NumPy's float_power, give inf (0)
+        out = where(equal(x1, -math.inf), math.inf if x2 > 0 else 0.0, out)
+    return out
 
 
 def fix(x, /, out=None):

@@ -67,12 +67,18 @@ def cholesky(x, /, *, upper=False, symmetrize_input=True):
 
 
 def det(x, /):
-    """The determinant (derivative ``det(x) tr(x^{-1} dx)``; needs ``x`` invertible)."""
+    """The determinant. Its derivative ``tr(adj(x) dx)`` (the adjugate, ``det(x) x^{-1}``
+    where ``x`` is invertible) holds at singular ``x`` too, as JAX's; second derivatives
+    hold at every matrix (the identity, singular ones), higher ones where the singular
+    values are distinct and non-zero."""
     return _la.det(_square(_float(x), "det"))
 
 
 def slogdet(x, /):
-    """Sign and natural log of the absolute value of the determinant."""
+    """Sign and natural log of the absolute value of the determinant. At a singular ``x``
+    (sign 0, log -inf) the log has no derivative (it is unbounded near it; JAX returns
+    infinities and nans): differentiating there fails with the library's singular-matrix
+    error (NumPy's LinAlgError, torch's), as solve does."""
     return SlogdetResult(*_la.slogdet(_square(_float(x), "slogdet")))
 
 
@@ -181,9 +187,12 @@ def qr(x, /, mode="reduced"):
     """QR decomposition: ``Q`` with orthonormal columns and upper-triangular ``R``
     (``mode`` 'reduced' or 'complete'; NumPy's 'r' gives ``R`` alone).
 
-    Differentiable (real or complex) for at least as many rows as columns, ``R``
-    invertible; complex ``R`` has a real diagonal (LAPACK's convention), which fixes the
-    phases of ``Q``'s columns, and the derivative follows it."""
+    Differentiable (real or complex) in every shape and mode, as JAX's, where the leading
+    square block of ``R`` is invertible; complex ``R`` has a real diagonal (LAPACK's
+    convention), which fixes the phases of ``Q``'s columns, and the derivative follows it.
+    The extra columns of a tall ``Q`` in mode 'complete' are LAPACK's choice (Householder
+    reflections); their derivative is that of this choice, which jumps (no derivative) where
+    a reflection is the identity (a column already zero below the diagonal)."""
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r'; got {mode!r}")
     if mode == "r":

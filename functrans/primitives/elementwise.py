@@ -484,10 +484,22 @@ def _one_minus_sq(x):
     return mul(sub(1.0, x), add(x, 1.0))
 
 
-asin_p = unary("asin", "asin",
-               lambda t, x, y: div(t, sqrt(_one_minus_sq(x))))
-acos_p = unary("acos", "acos",
-               lambda t, x, y: neg(div(t, sqrt(_one_minus_sq(x)))))
+def _asin_slope_impl(b, x):
+    return 1.0 / b.xp.sqrt((1.0 - x) * (1.0 + x))
+
+
+def _asin_slope_jvp(primals, tangents):
+    x, = primals
+    g = asin_slope_p.bind(x)
+    return g, mul(tangents[0], mul(x, mul(g, mul(g, g))))
+
+
+# 1 / sqrt(1 - x^2), asin's derivative (minus acos's), as one primitive with the rule
+# d g = x g^3 dx: through the product (1 - x)(1 + x), a reverse pass met inf * 0 at |x| = 1
+# (nan where a forward pass gives the infinite limit).
+asin_slope_p = elementwise("asin_slope", _asin_slope_impl, _asin_slope_jvp)
+asin_p = unary("asin", "asin", lambda t, x, y: mul(t, asin_slope_p.bind(x)))
+acos_p = unary("acos", "acos", lambda t, x, y: neg(mul(t, asin_slope_p.bind(x))))
 atan_p = unary("atan", "atan",
                lambda t, x, y: div(t, add(mul(x, x), 1.0)))
 asinh_p = unary("asinh", "asinh",
@@ -616,11 +628,20 @@ def _hypot_jvp(primals, tangents):
     safe = select(origin, 1.0, out)
     t = None
     if tx is not None:
-        t = mul(tx, div(x, safe))
+        t = mul(tx, _hypot_ratio(x, y, safe))
     if ty is not None:
-        tt = mul(ty, div(y, safe))
+        tt = mul(ty, _hypot_ratio(y, x, safe))
         t = tt if t is None else add(t, tt)
     return out, select(origin, 0.0, t)
+
+
+def _hypot_ratio(v, other, r):
+    # v / hypot: inf / inf at an infinite v beside a finite operand, where its limit is
+    # sign(v) (both infinite: no limit, the nan stays).
+    ratio = div(v, r)
+    if type(other) in (int, float):
+        return select(isinf_p.bind(v), sign(v), ratio) if math.isfinite(other) else ratio
+    return select(logical_and(isinf_p.bind(v), isfinite_p.bind(other)), sign(v), ratio)
 
 
 hypot_p = elementwise("hypot", "hypot", _hypot_jvp)

@@ -381,16 +381,125 @@ inv_p.def_jvp(_inv_jvp)
 
 
 def _det_jvp(primals, tangents):
-    # d det(x) = det(x) tr(x^{-1} dx); needs x invertible.
+    # d det(x) = tr(adj(x) dx): the adjugate exists at singular x too (rank n-1: rank one;
+    # below: zero), where det(x) tr(x^{-1} dx) does not.
     x, = primals
-    y = det(x)
-    return y, mul(y, _trace(solve(x, tangents[0])))
+    nb = len(x.shape) - 2
+    return det(x), reduce_sum(mul(matrix_transpose(adjugate(x)), tangents[0]), (nb, nb + 1))
 
 
 det_p = primitive("det")
 det_p.def_impl(lambda b, x: b.xp.linalg.det(x))
 det_p.def_abstract_eval(lambda x: ShapedArray(tuple(x.shape[:-2]), x.dtype))
 det_p.def_jvp(_det_jvp)
+
+
+def _finite(b, x):
+    return bool(b.to_numpy(b.xp.all(b.xp.isfinite(x))))
+
+
+def _adjugate_by_svd(b, x):
+    """adj(x) = det(U) det(V^H) V adj(S) U^H for x = U S V^H (adj(AB) = adj(B) adj(A), and
+    adj(U) = det(U) U^H for a unitary U); adj(S) is diagonal with the products of the other
+    singular values: no division, right at every rank."""
+    xp = b.xp
+    u, s, vh = xp.linalg.svd(x, full_matrices=False)
+    eye = xp.eye(x.shape[-1], dtype=s.dtype, device=b.device(x))
+    others = xp.prod(s[..., None, :] * (1 - eye) + eye, axis=-1)
+    c = xp.linalg.det(u) * xp.linalg.det(vh)
+    cplx = xp.isdtype(x.dtype, "complex floating")
+    v = xp.conj(xp.matrix_transpose(vh)) if cplx else xp.matrix_transpose(vh)
+    uh = xp.conj(xp.matrix_transpose(u)) if cplx else xp.matrix_transpose(u)
+    return c[..., None, None] * ((v * xp.astype(others, x.dtype)[..., None, :]) @ uh)
+
+
+def _adjugate_impl(b, x):
+    xp = b.xp
+    if 0 in tuple(x.shape):
+        return xp.asarray(x, copy=True)
+    # NumPy's det and inv factor x by the same LAPACK call (getrf), so det(x) x^{-1} keeps
+    # its tiny pivot near a singular x in both, where it cancels; torch's det and inv round
+    # apart (errors ~ cond(x) eps), so there both come from one torch LU; elsewhere one QR,
+    # adj(x) = adj(R) adj(Q) = det(Q) prod(diag R) R^{-1} Q^H (the solve with the triangular
+    # R pivots on R's own diagonal; some 3x the cost). At an exactly singular x (the solve
+    # fails, or inf * 0) the SVD, some 7x.
+    try:
+        if b.name in ("numpy", "array_api_strict"):
+            out = xp.linalg.det(x)[..., None, None] * xp.linalg.inv(x)
+        elif b.name == "torch":
+            out = _torch_det_times_inv(x)
+        else:
+            q, r = xp.linalg.qr(x)
+            cplx = xp.isdtype(x.dtype, "complex floating")
+            qh = xp.conj(xp.matrix_transpose(q)) if cplx else xp.matrix_transpose(q)
+            scale = xp.linalg.det(q) * xp.prod(xp.linalg.diagonal(r), axis=-1)
+            out = scale[..., None, None] * xp.linalg.solve(r, qh)
+    except (ValueError, RuntimeError, ArithmeticError):
+        out = None
+    if out is not None and _finite(b, out):
+        return out
+    if not _finite(b, x):
+        nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
+        return xp.broadcast_to(nan, tuple(x.shape))
+    return _adjugate_by_svd(b, x)
+
+
+def _torch_det_times_inv(x):
+    """det(x) x^{-1} from one LU factorization (torch)."""
+    import torch
+    lu, piv = torch.linalg.lu_factor(x)
+    n = x.shape[-1]
+    swaps = (piv != torch.arange(1, n + 1, dtype=piv.dtype, device=piv.device)).sum(-1)
+    det = torch.prod(torch.diagonal(lu, dim1=-2, dim2=-1), -1) * (1 - 2 * (swaps % 2))
+    eye = torch.eye(n, dtype=x.dtype, device=x.device).expand(x.shape)
+    return det[..., None, None] * torch.linalg.lu_solve(lu, piv, eye)
+
+
+def _cofactor_products(s):
+    """P[..., i, j] = prod of s_l over l not in {i, j} (i != j), 0 on the diagonal: the
+    coefficients of the derivative of adj(diag(s)) (no division: s may hold zeros)."""
+    n = s.shape[-1]
+    batch = tuple(s.shape[:-1])
+    nb = len(batch)
+    keep = tuple(range(nb))
+    shape3 = batch + (n, n, n)
+    eye = diag_embed(ones_like(s))
+    e_il = broadcast_in_dim(eye, shape3, keep + (nb, nb + 2))
+    e_jl = broadcast_in_dim(eye, shape3, keep + (nb + 1, nb + 2))
+    mask = sub(add(e_il, e_jl), mul(e_il, e_jl))
+    s3 = broadcast_in_dim(s, shape3, keep + (nb + 2,))
+    prods = reduce_prod(add(mul(s3, sub(1.0, mask)), mask), (nb + 2,))
+    return mul(prods, sub(1.0, eye))
+
+
+def _adjugate_jvp(primals, tangents):
+    # With x = U S V^H, x + dx = U (S + K) V^H, K = U^H dx V, so adj(x + dx) =
+    # c V adj(S + K) U^H (c = det(U) det(V^H)), and at a diagonal S
+    # d adj(S)[K]_ii = sum_{k != i} P_ik K_kk, d adj(S)[K]_ij = -P_ij K_ij (i != j),
+    # P_ij the product of the singular values other than s_i, s_j: a polynomial in the
+    # singular values, right at singular x and at repeated singular values (the identity).
+    # (Only a second derivative of det reaches this rule; a third goes through svd's.)
+    x, = primals
+    out = adjugate(x)
+    u, s, vh = svd(x, False)
+    n = x.shape[-1]
+    batch = tuple(x.shape[:-2])
+    nb = len(batch)
+    as_x = _as_dtype_of(x)
+    k = matmul(matmul(_h(u), tangents[0]), _h(vh))
+    p = as_x(_cofactor_products(s))
+    dk = sub(diag_embed(reduce_sum(mul(p, _rows(diagonal(k), n)), (nb + 1,))), mul(p, k))
+    c = broadcast_in_dim(mul(det(u), det(vh)), batch + (n, n), tuple(range(nb)))
+    return out, mul(c, matmul(matmul(_h(vh), dk), _h(u)))
+
+
+# adjugate(x): the transposed cofactor matrix of each square matrix (det(x) x^{-1} where x is
+# invertible), for det's derivative.
+adjugate_p = primitive("adjugate")
+adjugate_p.same_aval = True
+adjugate_p.def_impl(_adjugate_impl)
+adjugate_p.def_abstract_eval(lambda x: x)
+adjugate_p.def_jvp(_adjugate_jvp)
 
 
 def _slogdet_jvp(primals, tangents):
@@ -562,17 +671,21 @@ def _qr_aval(x, mode):
     return [ShapedArray(batch + (m, k), x.dtype), ShapedArray(batch + (k, n), x.dtype)]
 
 
-def _qr_jvp(primals, tangents, mode):
-    # For m >= n (reduced): with C = Q^T dx R^{-1} and O = low(C) - low(C)^T (low: strictly
-    # lower part), dQ = Q (O - C) + dx R^{-1} and dR = (C - O) R.
-    x, = primals
-    q, r = qr(x, mode)
-    m, n = x.shape[-2], x.shape[-1]
-    if m < n or (mode == "complete" and m != n):
-        raise NotImplementedError(
-            f"The derivative of qr is implemented for matrices with at least as many rows as "
-            f"columns (and mode='reduced' unless square); got shape {x.shape}, mode={mode!r}.")
-    t = tangents[0]
+def _block(x, rows=None, cols=None):
+    """x[..., rows[0]:rows[1], cols[0]:cols[1]] (None: the whole axis)."""
+    shape = tuple(x.shape)
+    idx = [(0, d, 1) for d in shape]
+    if rows is not None:
+        idx[-2] = (rows[0], rows[1], 1)
+    if cols is not None:
+        idx[-1] = (cols[0], cols[1], 1)
+    return slice_(x, idx)
+
+
+def _thin_qr_tangents(x, q, r, t):
+    # For x = Q R with R square and invertible: with C = Q^H dx R^{-1} and
+    # O = low(C) - low(C)^H (low: strictly lower part), dQ = Q (O - C) + dx R^{-1} and
+    # dR = (C - O) R.
     dx_rinv = _h(solve(_h(r), _h(t)))
     c = matmul(_h(q), dx_rinv)
     low = tri(c, -1, True)
@@ -581,7 +694,47 @@ def _qr_jvp(primals, tangents, mode):
         # LAPACK's R has a real diagonal, so Q^H dQ = O also takes the imaginary part of
         # diag(C): then dR = (C - O) R stays upper triangular with a real diagonal.
         o = add(o, diag_embed(_i_times(imag(diagonal(c)), _aval(x).dtype)))
-    return [q, r], [add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)]
+    return add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)
+
+
+def _qr_jvp(primals, tangents, mode):
+    x, = primals
+    q, r = qr(x, mode)
+    m, n = x.shape[-2], x.shape[-1]
+    t = tangents[0]
+    if m <= n:
+        # Wide: x = [x1 x2] = Q [R1 R2] with x1 = Q R1 square (its rule), R2 = Q^H x2.
+        dq, dr = _thin_qr_tangents(x, q, _block(r, cols=(0, m)), _block(t, cols=(0, m)))
+        if m < n:
+            x2, t2 = _block(x, cols=(m, n)), _block(t, cols=(m, n))
+            dr = concat([dr, add(matmul(_h(dq), x2), matmul(_h(q), t2))], len(x.shape) - 1)
+        return [q, r], [dq, dr]
+    if mode == "reduced":
+        return [q, r], list(_thin_qr_tangents(x, q, r, t))
+    # Complete, tall: [Q1 Q2] with Q1 R1 the reduced factorization (its rule; R's other rows
+    # are zero). Q2 is LAPACK's choice, fixed by the Householder form Q = I - V T V^H
+    # (V = [V1; V2], V1 unit lower triangular): with Z = V2 V1^{-1} = Q_pn (Q_nn - I)^{-1}
+    # (Q1 = [Q_nn; Q_pn]) the blocks of Q give Q2 = Q1 Z^H + [-Z^H; I], a function of Q1:
+    # dQ2 = dQ1 Z^H + (Q1 - [I; 0]) (Q_nn - I)^{-H} (dQ_pn - Z dQ_nn)^H. (Q_nn - I is
+    # singular where a Householder step is the identity, tau = 0: there LAPACK's Q and R
+    # jump with the sign of a column, and have no derivative.)
+    q1, r1 = _block(q, cols=(0, n)), _block(r, rows=(0, n))
+    dq1, dr1 = _thin_qr_tangents(x, q1, r1, t)
+    q_nn, q_pn = _block(q1, rows=(0, n)), _block(q1, rows=(n, m))
+    eye = diag_embed(ones_like(diagonal(q_nn)))
+    a = sub(q_nn, eye)
+    zh = solve(_h(a), _h(q_pn))                                            # Z^H
+    w = _h(solve(a, _h(sub(q1, scatter_slice(eye, tuple(q1.shape), _block_idx(q1, n))))))
+    dz = sub(_block(dq1, rows=(n, m)), matmul(_h(zh), _block(dq1, rows=(0, n))))
+    dq2 = add(matmul(dq1, zh), matmul(w, _h(dz)))
+    nd = len(x.shape)
+    dr = scatter_slice(dr1, tuple(r.shape), _block_idx(r, n))
+    return [q, r], [concat([dq1, dq2], nd - 1), dr]
+
+
+def _block_idx(x, n):
+    """The slice of x's first n rows (for scatter_slice)."""
+    return tuple((0, d, 1) for d in tuple(x.shape)[:-2]) + ((0, n, 1), (0, x.shape[-1], 1))
 
 
 qr_p = primitive("qr", multiple_results=True)
@@ -711,14 +864,15 @@ solve_p.def_batch(_solve_batch)
 
 # The other primitives act on the trailing axes (stacks of matrices): the batch axis is one
 # more leading axis.
-for _p in (diagonal_p, diag_embed_p, inv_p, det_p, slogdet_p, cholesky_p, eigh_p, eigvalsh_p,
-           eig_p, eigvals_p, triangular_solve_p, qr_p, svd_p, svdvals_p, pinv_p):
+for _p in (diagonal_p, diag_embed_p, inv_p, det_p, adjugate_p, slogdet_p, cholesky_p, eigh_p,
+           eigvalsh_p, eig_p, eigvals_p, triangular_solve_p, qr_p, svd_p, svdvals_p, pinv_p):
     _p.def_batch(leading_rule(_p))
 
 
 # Bound methods rather than wrappers: one Python frame less per operation.
 inv = inv_p.bind
 det = det_p.bind
+adjugate = adjugate_p.bind
 slogdet = slogdet_p.bind
 cholesky = cholesky_p.bind
 eigvalsh = eigvalsh_p.bind
@@ -733,9 +887,9 @@ def pinv(x, rtol=None):
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
 from .elementwise import conj, div, imag, mul, neg, real, sub  # noqa: E402
-from .reductions import reduce_sum  # noqa: E402
-from .structural import (broadcast_in_dim, convert_element_type, ones_like,  # noqa: E402
-                         tri)
+from .reductions import reduce_prod, reduce_sum  # noqa: E402
+from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
+                         ones_like, scatter_slice, slice_, tri)
 
 
 # -- linalg14: Sylvester equations, the matrix square root, the Schur decomposition -----------

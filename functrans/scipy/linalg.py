@@ -797,9 +797,15 @@ def hessenberg(a, calc_q=False, overwrite_a=False, check_finite=True):
 
     LAPACK's reduction (gehrd) written with whole-array operations: one Householder
     reflector per column with LAPACK's sign choice, so the values are SciPy's up to
-    rounding, on every backend; batches of matrices are accepted. Differentiable (through
-    the reflectors) where no column below the subdiagonal is zero. Integers become
-    float64."""
+    rounding, on every backend; batches of matrices are accepted. Integers become float64.
+
+    Differentiable (through the reflectors) where no column below the subdiagonal is zero
+    as the reduction meets it (JAX's has no derivative at all). Where one is (a matrix
+    already in Hessenberg form, a tridiagonal one, a triangular one) LAPACK's reflector is
+    the identity, and perturbing that column away from zero switches to a reflection: ``H``
+    and ``Q`` jump (SciPy's too), so no derivative exists there. Reverse mode then gives
+    nan; forward mode gives the derivative along the perturbations that keep those columns
+    zero (right for them only)."""
     a = _general(a, "hessenberg")
     n = _shape(a)[-1]
     cplx = _dtype(a).kind == "c"

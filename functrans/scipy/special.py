@@ -391,12 +391,16 @@ def xlog1py(x, y, /):
 def entr(x, /):
     """The entropy term ``-x * log(x)`` for ``x > 0``; 0 at 0 and ``-inf`` for ``x < 0``.
 
-    Derivative ``-(log(x) + 1)`` for ``x > 0``; taken as 0 at ``x == 0`` (where the true
-    one is infinite) and below."""
+    Derivative ``-(log(x) + 1)`` for ``x > 0``; at ``x == 0`` its one-sided limit ``+inf``
+    (the second ``-inf``), as JAX's; 0 below (a constant ``-inf``; JAX: nan)."""
     x = _real(x, "entr", small_to_float32=True)
     pos = x > 0.0
+    zero = x == 0.0
     xs = _where(pos, x, 1.0)
-    out = _where(pos, -(xs * fnp.log(xs)), _where(x == 0.0, fnp.zeros_like(x), -_inf))
+    # at 0: sqrt of the zeros, value 0 with sqrt's infinite derivatives there, of the signs
+    # of entr's one-sided ones (-log(0) - 1 = +inf, -1/0 = -inf, 1/0**2 = +inf)
+    at_zero = fnp.sqrt(_where(zero, x, 0.0))
+    out = _where(pos, -(xs * fnp.log(xs)), _where(zero, at_zero, -_inf))
     return _where(x != x, x, out)
 
 
