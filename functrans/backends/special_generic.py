@@ -817,6 +817,41 @@ def _series_1f1(xp, a, b, x):
     return total, size, ok
 
 
+def _dd_hypergeometric(xp, uppers, lower, z, reach, tol, terms, hopeless=None):
+    """The terms t_k of a hypergeometric series (ratio prod_u (u + k) z / ((lower + k)
+    (k + 1))) and their sum in double-double: (sum high, sum low, sum_k (k + 2) |t_k|, whether
+    the terms left out are below ``tol`` of the sum past ``reach`` (or zero)). Checked every
+    10 terms; ``hopeless(k, t, sum, ok, size)``, every 100, may stop early."""
+    zero = xp.zeros_like(z)
+    th, tl = xp.ones_like(z), zero
+    sh, sl = th, zero
+    size = th
+    ok = zero != 0.0
+    poles = bool(xp.any((lower <= 0.0) & (lower == xp.floor(lower))))
+    for k in range(terms):
+        # the ratio's factors as exact pairs: u + k and lower + k
+        nh, nl = _two_sum(uppers[0], float(k))
+        for u in uppers[1:]:
+            nh, nl = _dd_mul(nh, nl, *_two_sum(u, float(k)))
+        nh, nl = _dd_mul_d(nh, nl, z)
+        ch, cl = _two_sum(lower, float(k))
+        if poles:
+            ch = xp.where((ch == 0.0) & (cl == 0.0), xp.ones_like(ch), ch)
+        dh, dl = _dd_mul_d(ch, cl, float(k + 1))
+        th, tl = _dd_div(*_dd_mul(th, tl, nh, nl), dh, dl)
+        sh, sl = _dd_add(sh, sl, th, tl)
+        size = size + float(k + 2) * xp.abs(th)
+        if k % 10 == 9:
+            ok = ok | (((xp.abs(th) <= tol * xp.abs(sh)) & (reach <= float(k)))
+                       | (th == 0.0))
+            if bool(xp.all(ok)):
+                break
+            if hopeless is not None and k % 100 == 99 and k < terms - 1 and \
+                    hopeless(k, th, sh, ok, size):
+                break
+    return sh, sl, size, ok
+
+
 def _series_1f1_dd(xp, a, b, x, pair=False, tol=1e-18):
     """The power series of 1F1 with its terms and their sum in double-double (for the
     elements whose terms cancel too much for float64): (the sum rounded to float64,
@@ -826,28 +861,8 @@ def _series_1f1_dd(xp, a, b, x, pair=False, tol=1e-18):
     for those not wanted). ``pair``: the sum as its two parts (high, low) instead; ``tol``:
     the terms left out below this times the sum (their sum below about 3 times that: the
     terms then fall by a factor 0.75 or more each)."""
-    zero = xp.zeros_like(x)
-    th, tl = xp.ones_like(x), zero
-    sh, sl = th, zero
-    size = th
     reach = 2.0 * (xp.abs(a) + xp.abs(b) + xp.abs(x)) + 10.0
-    ok = zero != 0.0
-    poles = bool(xp.any((b <= 0.0) & (b == xp.floor(b))))
-    for k in range(_HYP_TERMS):
-        # the ratio (a + k) x / ((b + k) (k + 1)), with a + k and b + k exact pairs
-        nh, nl = _dd_mul_d(*_two_sum(a, float(k)), x)
-        bh, bl = _two_sum(b, float(k))
-        if poles:
-            bh = xp.where((bh == 0.0) & (bl == 0.0), xp.ones_like(bh), bh)
-        dh, dl = _dd_mul_d(bh, bl, float(k + 1))
-        th, tl = _dd_div(*_dd_mul(th, tl, nh, nl), dh, dl)
-        sh, sl = _dd_add(sh, sl, th, tl)
-        size = size + float(k + 2) * xp.abs(th)
-        if k % 10 == 9:
-            ok = ok | (((xp.abs(th) <= tol * xp.abs(sh)) & (reach <= float(k)))
-                       | (th == 0.0))
-            if bool(xp.all(ok)):
-                break
+    sh, sl, size, ok = _dd_hypergeometric(xp, (a,), b, x, reach, tol, _HYP_TERMS)
     ok = ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
     return ((sh, sl) if pair else sh + sl), size, ok
 
@@ -1171,38 +1186,18 @@ def _series_2f1_dd(xp, a, b, c, z):
     """The power series of 2F1 in double-double (see :func:`_series_1f1_dd`): the sum
     rounded to float64, sum_k (k + 1) |t_k|, whether it converged (terms below 1e-18 of the
     sum past the hump, none near overflow). Elements with z = 0 stop at once."""
-    zero = xp.zeros_like(z)
-    th, tl = xp.ones_like(z), zero
-    sh, sl = th, zero
-    size = th
     reach = xp.abs(a) + xp.abs(b) + xp.abs(c) + 10.0
-    ok = zero != 0.0
-    poles = bool(xp.any((c <= 0.0) & (c == xp.floor(c))))
-    for k in range(_HYP2_TERMS):
-        nh, nl = _dd_mul(*_two_sum(a, float(k)), *_two_sum(b, float(k)))
-        nh, nl = _dd_mul_d(nh, nl, z)
-        ch, cl = _two_sum(c, float(k))
-        if poles:
-            ch = xp.where((ch == 0.0) & (cl == 0.0), xp.ones_like(ch), ch)
-        dh, dl = _dd_mul_d(ch, cl, float(k + 1))
-        th, tl = _dd_div(*_dd_mul(th, tl, nh, nl), dh, dl)
-        sh, sl = _dd_add(sh, sl, th, tl)
-        size = size + float(k + 2) * xp.abs(th)
-        if k % 10 == 9:
-            ok = ok | (((xp.abs(th) <= 1e-18 * xp.abs(sh)) & (reach <= float(k)))
-                       | (th == 0.0))
-            if bool(xp.all(ok)):
-                break
-            if k % 100 == 99 and k < _HYP2_TERMS - 1:
-                # as in the float64 series: give up on the elements whose terms, falling by
-                # about |z| a term, need 1.5 times more terms than are left
-                r = xp.abs(z)
-                rs = xp.where(ok | (r == 0.0) | (r >= 1.0), xp.full_like(r, 0.5), r)
-                need = xp.log(1e-18 * xp.abs(sh) / xp.abs(xp.where(th == 0.0, sh, th)))
-                hopeless = ~ok & (reach <= float(k)) & (need / xp.log(rs)
-                                                        > 1.5 * (_HYP2_TERMS - k))
-                if bool(xp.all(ok | hopeless | (size >= 1e290))):
-                    break
+
+    def hopeless(k, th, sh, ok, size):
+        # as in the float64 series: give up on the elements whose terms, falling by about
+        # |z| a term, need 1.5 times more terms than are left
+        r = xp.abs(z)
+        rs = xp.where(ok | (r == 0.0) | (r >= 1.0), xp.full_like(r, 0.5), r)
+        need = xp.log(1e-18 * xp.abs(sh) / xp.abs(xp.where(th == 0.0, sh, th)))
+        gone = ~ok & (reach <= float(k)) & (need / xp.log(rs) > 1.5 * (_HYP2_TERMS - k))
+        return bool(xp.all(ok | gone | (size >= 1e290)))
+    sh, sl, size, ok = _dd_hypergeometric(xp, (a, b), c, z, reach, 1e-18, _HYP2_TERMS,
+                                          hopeless)
     return sh + sl, size, ok & (size < 1e290) & (xp.abs(sh) > 1e-270)
 
 
