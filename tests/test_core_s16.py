@@ -124,3 +124,42 @@ def test_effects_without_arguments_inside_a_nested_jit_run_at_every_call():
     assert "debug_callback" in text and "io_callback" in text
     ft.jit(ft.grad(lambda x: fnp.sum(inner(x))))(np.ones(2))
     assert seen == ["debug", "io"]
+
+
+def test_negative_is_a_unary_ufunc_with_at(backend):
+    # jax.numpy's one unary ufunc: negative.at negates once per time a position is named
+    # (NumPy's unbuffered rule: named twice, negated twice), at concrete or traced indices
+    a = np.arange(1.0, 6.0)
+    idx = np.array([0, 2, 2, 4, 4, 4])
+    want = a.copy()
+    np.negative.at(want, idx)
+    x, i = backend.asarray(a), backend.asarray(idx, dtype="int64")
+    got = fnp.negative.at(x, i, inplace=False)
+    assert backend.is_own(got)
+    np.testing.assert_array_equal(backend.to_numpy(got), want)
+    np.testing.assert_array_equal(backend.to_numpy(x), a)        # not written
+    got = ft.jit(lambda x, i: fnp.negative.at(x, i, inplace=False))(x, i)
+    np.testing.assert_array_equal(backend.to_numpy(got), want)
+    w = np.arange(5.0) + 0.5
+    g = ft.grad(lambda x: fnp.sum(fnp.negative.at(x, i, inplace=False) * backend.asarray(w)))(x)
+    np.testing.assert_array_equal(backend.to_numpy(g), np.where(want < 0, -w, w))
+    rows = ft.vmap(lambda j: fnp.negative.at(x, j, inplace=False))(
+        backend.asarray(np.array([[0, 0], [1, 3]]), dtype="int64"))
+    np.testing.assert_array_equal(backend.to_numpy(rows), [a, a * [1, -1, 1, -1, 1]])
+    assert fnp.negative.identity is None and (fnp.negative.nin, fnp.negative.nout) == (1, 1)
+    with pytest.raises(ValueError, match="only supported for binary functions"):
+        fnp.negative.reduce(x)
+    with pytest.raises(TypeError, match="takes no values"):
+        fnp.negative.at(x, i, x, inplace=False)
+
+
+def test_negative_at_in_place_on_numpy_and_tracers():
+    a = np.arange(1.0, 6.0)
+    fnp.negative.at(a, [1, 1, 3])
+    np.testing.assert_array_equal(a, [1.0, 2.0, 3.0, -4.0, 5.0])
+
+    def f(x):
+        y = x * 1.0
+        fnp.negative.at(y, np.array([0, 4, 4, 4]))   # the tracer is rebound
+        return fnp.sum(y * np.arange(5.0))
+    np.testing.assert_array_equal(ft.grad(f)(np.ones(5)), [0.0, 1.0, 2.0, 3.0, -4.0])

@@ -535,6 +535,64 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
     return fn
 
 
+def _unary_ufunc_methods(fn):
+    """Give the unary function ``fn`` (``negative``: jax.numpy's one unary ufunc) NumPy's
+    ufunc attributes: ``at`` (``a[indices] = fn(a[indices])``, once per time a position is
+    named), ``identity`` None, ``nin``/``nout``; the reductions refuse, as NumPy's."""
+    name = fn.__name__
+
+    def binary_only(method):
+        def refuse(*args, **kwargs):
+            raise ValueError(f"{name}.{method}: only supported for binary functions (as "
+                             f"NumPy's)")
+        refuse.__name__ = method
+        return refuse
+
+    def at(a, indices, b=None, /, *, inplace=True):
+        """NumPy's unbuffered in-place ``a[indices] = negative(a[indices])``: a position
+        named twice is negated twice. On a NumPy array it is NumPy's own; on a tracer the
+        tracer is rebound to the result; ``inplace=False`` (jax.numpy's form) returns the
+        result and leaves ``a`` unchanged. The indices may be traced."""
+        from ..core import Tracer
+        from ..primitives import indexing as _ix
+        from ._base import where
+        from ._indexing import _getitem
+        if b is not None:
+            raise TypeError(f"{name}.at: a unary function takes no values (b)")
+        if not isinstance(a, Tracer) and inplace and not isinstance(indices, Tracer):
+            import numpy as _np
+            if isinstance(a, _np.ndarray):
+                getattr(_np, name).at(a, _host_indices(indices))
+                return None
+        if isinstance(a, (list, tuple)) or type(a) in _SCALARS:
+            raise TypeError(f"{name}.at: a must be an array")
+        shape = tuple(a.shape)
+        n = 1
+        for d in shape:
+            n *= d
+        p = _st.reshape(_getitem(_st.reshape(_st.iota(a, n), shape), indices), (-1,))
+        # how many times each position is named: an odd count applies fn once
+        ones = _st.full_like(p, 1.0, dtype=_dt.float64)
+        named = _ix.scatter_add(ones, (p,), (n,))
+        odd = _st.reshape(named - 2.0 * floor(named / 2.0) == 1.0, shape)
+        new = where(odd, fn(a), a)
+        if not inplace:
+            return new
+        if not isinstance(a, Tracer):
+            raise TypeError(f"{name}.at: the indices are traced but the array is not, and "
+                            f"a plain array cannot hold a traced value: start from a traced "
+                            f"array, or use inplace=False and the result")
+        a[...] = new
+        return None
+
+    fn.at = at
+    for method in ("outer", "reduce", "accumulate", "reduceat"):
+        setattr(fn, method, binary_only(method))
+    fn.identity = None
+    fn.nin, fn.nout = 1, 1
+    return fn
+
+
 _NUMPY_NAME = {"pow": "power", "atan2": "arctan2"}
 
 
@@ -646,6 +704,7 @@ def _attach_ufunc_methods():
         table.setdefault(f, (None, None))
     for f, (red, acc) in table.items():
         _ufunc_methods(f, red, acc)
+    _unary_ufunc_methods(b.negative)
 
 
 _attach_ufunc_methods()
