@@ -69,8 +69,10 @@ def cholesky(x, /, *, upper=False, symmetrize_input=True):
 def det(x, /):
     """The determinant. Its derivative ``tr(adj(x) dx)`` (the adjugate, ``det(x) x^{-1}``
     where ``x`` is invertible) holds at singular ``x`` too, as JAX's; second derivatives
-    hold at every matrix (the identity, singular ones), higher ones where the singular
-    values are distinct and non-zero."""
+    hold at every matrix (the identity, singular ones), higher ones at well-conditioned
+    matrices (smallest singular value above 1e-3 times the largest: the identity,
+    orthogonal ones) and where the singular values are distinct and non-zero (not yet at
+    repeated singular values of an ill-conditioned or singular matrix)."""
     return _la.det(_square(_float(x), "det"))
 
 
