@@ -438,10 +438,23 @@ def _adjugate_impl(b, x):
         out = None
     if out is not None and _finite(b, out):
         return out
-    if not _finite(b, x):
+    # Matrix by matrix: the SVD where the fast result is not finite, nan where x is not (a
+    # nan in one matrix of a stack must not turn the others' adjugates into nan).
+    x_ok = _all_finite(xp, x)
+    if not bool(b.to_numpy(xp.any(x_ok))):
         nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
         return xp.broadcast_to(nan, tuple(x.shape))
-    return _adjugate_by_svd(b, x)
+    eye = xp.eye(x.shape[-1], dtype=x.dtype, device=b.device(x))
+    by_svd = _adjugate_by_svd(b, xp.where(x_ok[..., None, None], x, eye))
+    if out is not None:
+        by_svd = xp.where(_all_finite(xp, out)[..., None, None], out, by_svd)
+    nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
+    return xp.where(x_ok[..., None, None], by_svd, nan)
+
+
+def _all_finite(xp, x):
+    """Whether each matrix of x has only finite entries (shape x.shape[:-2])."""
+    return xp.all(xp.isfinite(x), axis=(-2, -1))
 
 
 def _torch_det_times_inv(x):
@@ -493,7 +506,13 @@ def _adjugate_jvp(primals, tangents):
     nb = len(batch)
     keep = tuple(range(nb))
     full = batch + (n, n)
-    s0 = svdvals(stop_gradient_p.bind(x))
+    # diag(1, ..., n), distinct singular values, for the branch not taken
+    safe = diag_embed(reduce_sum(tri(ones_like(x), 0, True), (nb + 1,)))
+    # which matrices are well conditioned (on values only; a matrix with a nan or inf
+    # counts as one: its tangent is then nan, from its adjugate's)
+    x0 = stop_gradient_p.bind(x)
+    z = reduce_sum(mul(x0, 0.0), (nb, nb + 1))                            # nan if not finite
+    s0 = svdvals(select(broadcast_in_dim(eq(z, z), full, keep), x0, safe))
     well = gt(_block_vec(s0, n - 1), mul(_block_vec(s0, 0), _ADJ_COND))       # (..., )
     well_m = broadcast_in_dim(well, full, keep)
     d = det(x)
@@ -501,8 +520,6 @@ def _adjugate_jvp(primals, tangents):
     tr = reduce_sum(mul(matrix_transpose(out), t), (nb, nb + 1))
     t_inv = div(sub(mul(broadcast_in_dim(tr, full, keep), out), matmul(matmul(out, t), out)),
                 broadcast_in_dim(d_safe, full, keep))
-    # diag(1, ..., n), distinct singular values, for the branch not taken
-    safe = diag_embed(reduce_sum(tri(ones_like(x), 0, True), (nb + 1,)))
     xs = select(well_m, safe, x)
     u, s, vh = svd(xs, False)
     as_x = _as_dtype_of(x)
@@ -916,7 +933,7 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import conj, div, gt, imag, mul, neg, real, select, sub  # noqa: E402
+from .elementwise import conj, div, eq, gt, imag, mul, neg, real, select, sub  # noqa: E402
 from .reductions import reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
                          ones_like, scatter_slice, slice_, stop_gradient_p, tri)
