@@ -5,7 +5,7 @@ and mpmath. Each test below failed on the code before its fix (or is a strict xf
 
 Fixed: the Hermitian decompositions' symmetrization overflowed for entries above half the
 largest float ((x + x^H) / 2: eigvalsh gave nan, cholesky inf, where NumPy's values are
-finite); hyp2f1 on NumPy took SciPy's value where the generic version has none, and SciPy's is
+finite; now x + (x^H / 2 - x / 2), also finite for a huge antisymmetric part); hyp2f1 on NumPy took SciPy's value where the generic version has none, and SciPy's is
 silently wrong at some of those points too (up to 1.5e-4 relative).
 
 det's third derivative went through svd's derivative (in adjugate's rule): nan at the identity
@@ -71,6 +71,15 @@ def test_hermitian_decompositions_of_huge_entries_are_numpys(backend, cplx):
     x32 = np.array([[2.5e38, 5e37], [5e37, 2.5e38]], dtype=np.float32)
     got = _np(backend, fnp.linalg.eigvalsh(backend.asarray(x32, dtype="float32")))
     np.testing.assert_allclose(got, np.linalg.eigvalsh(x32), rtol=1e-6)
+
+
+def test_symmetrization_of_a_huge_antisymmetric_part(backend):
+    # the Hermitian part of [[1, M], [-M, 1]] is the identity (x^H - x would overflow)
+    big = 1.5e308
+    x = np.array([[1.0, big], [-big, 1.0]])
+    xb = backend.asarray(x)
+    np.testing.assert_allclose(_np(backend, fnp.linalg.eigvalsh(xb)), [1.0, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(_np(backend, fnp.linalg.cholesky(xb)), np.eye(2), rtol=1e-15)
 
 
 def test_symmetrized_derivative_unchanged(backend):

@@ -143,9 +143,10 @@ def _symmetrized(x, symmetrize_input, UPLO, what):
     if UPLO not in (None, "L", "U"):
         raise ValueError(f"{what}: UPLO must be 'L' or 'U'; got {UPLO!r}")
     x = _square(_float(x), what)
-    # x + (x^H - x) / 2, not (x + x^H) / 2: exactly x for a Hermitian x (its real diagonal),
-    # where the sum overflows for entries above half the largest float
-    return x + (matrix_transpose(conj(x)) - x) / 2
+    # x + (x^H / 2 - x / 2), not (x + x^H) / 2: exactly x for a Hermitian x (its real
+    # diagonal), where the sum overflows for entries above half the largest float; no
+    # intermediate exceeds max |x| (x^H - x would for a huge antisymmetric part)
+    return x + (matrix_transpose(conj(x)) / 2 - x / 2)
 
 
 def eigh(x, /, UPLO=None, *, symmetrize_input=None):
