@@ -69,8 +69,10 @@ def cholesky(x, /, *, upper=False, symmetrize_input=True):
 def det(x, /):
     """The determinant. Its derivative ``tr(adj(x) dx)`` (the adjugate, ``det(x) x^{-1}``
     where ``x`` is invertible) holds at singular ``x`` too, as JAX's; second derivatives
-    hold at every matrix (the identity, singular ones), higher ones where the singular
-    values are distinct and non-zero."""
+    hold at every matrix (the identity, singular ones), higher ones at well-conditioned
+    matrices (smallest singular value above 1e-3 times the largest: the identity,
+    orthogonal ones) and where the singular values are distinct and non-zero (not yet at
+    repeated singular values of an ill-conditioned or singular matrix)."""
     return _la.det(_square(_float(x), "det"))
 
 
@@ -141,7 +143,10 @@ def _symmetrized(x, symmetrize_input, UPLO, what):
     if UPLO not in (None, "L", "U"):
         raise ValueError(f"{what}: UPLO must be 'L' or 'U'; got {UPLO!r}")
     x = _square(_float(x), what)
-    return (x + matrix_transpose(conj(x))) / 2
+    # x + (x^H / 2 - x / 2), not (x + x^H) / 2: exactly x for a Hermitian x (its real
+    # diagonal), where the sum overflows for entries above half the largest float; no
+    # intermediate exceeds max |x| (x^H - x would for a huge antisymmetric part)
+    return x + (matrix_transpose(conj(x)) / 2 - x / 2)
 
 
 def eigh(x, /, UPLO=None, *, symmetrize_input=None):

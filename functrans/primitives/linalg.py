@@ -438,10 +438,23 @@ def _adjugate_impl(b, x):
         out = None
     if out is not None and _finite(b, out):
         return out
-    if not _finite(b, x):
+    # Matrix by matrix: the SVD where the fast result is not finite, nan where x is not (a
+    # nan in one matrix of a stack must not turn the others' adjugates into nan).
+    x_ok = _all_finite(xp, x)
+    if not bool(b.to_numpy(xp.any(x_ok))):
         nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
         return xp.broadcast_to(nan, tuple(x.shape))
-    return _adjugate_by_svd(b, x)
+    eye = xp.eye(x.shape[-1], dtype=x.dtype, device=b.device(x))
+    by_svd = _adjugate_by_svd(b, xp.where(x_ok[..., None, None], x, eye))
+    if out is not None:
+        by_svd = xp.where(_all_finite(xp, out)[..., None, None], out, by_svd)
+    nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
+    return xp.where(x_ok[..., None, None], by_svd, nan)
+
+
+def _all_finite(xp, x):
+    """Whether each matrix of x has only finite entries (shape x.shape[:-2])."""
+    return xp.all(xp.isfinite(x), axis=(-2, -1))
 
 
 def _torch_det_times_inv(x):
@@ -473,24 +486,58 @@ def _cofactor_products(s):
 
 
 def _adjugate_jvp(primals, tangents):
-    # With x = U S V^H, x + dx = U (S + K) V^H, K = U^H dx V, so adj(x + dx) =
-    # c V adj(S + K) U^H (c = det(U) det(V^H)), and at a diagonal S
+    # Where x is well conditioned: d adj = (tr(adj dx) adj - adj dx adj) / det (from
+    # adj = det x^{-1}), made of adjugate and det again, so that every higher derivative
+    # holds (the identity, orthogonal matrices: repeated singular values, where svd's
+    # derivative is nan). Its cancellation costs about eps cond(x), hence the bound.
+    # Elsewhere the SVD: with x = U S V^H, x + dx = U (S + K) V^H, K = U^H dx V, so
+    # adj(x + dx) = c V adj(S + K) U^H (c = det(U) det(V^H)), and at a diagonal S
     # d adj(S)[K]_ii = sum_{k != i} P_ik K_kk, d adj(S)[K]_ij = -P_ij K_ij (i != j),
     # P_ij the product of the singular values other than s_i, s_j: a polynomial in the
-    # singular values, right at singular x and at repeated singular values (the identity).
-    # (Only a second derivative of det reaches this rule; a third goes through svd's.)
+    # singular values, right at singular x and at repeated singular values. (Only a second
+    # derivative of det reaches this rule; a third there goes through svd's, nan or wrong
+    # at repeated singular values of an ill-conditioned x.) Each branch sees a harmless
+    # operand where the other is taken, so that neither gives nan to the derivatives.
     x, = primals
+    t = tangents[0]
     out = adjugate(x)
-    u, s, vh = svd(x, False)
     n = x.shape[-1]
     batch = tuple(x.shape[:-2])
     nb = len(batch)
+    keep = tuple(range(nb))
+    full = batch + (n, n)
+    # diag(1, ..., n), distinct singular values, for the branch not taken
+    safe = diag_embed(reduce_sum(tri(ones_like(x), 0, True), (nb + 1,)))
+    # which matrices are well conditioned (on values only; a matrix with a nan or inf
+    # counts as one: its tangent is then nan, from its adjugate's)
+    x0 = stop_gradient_p.bind(x)
+    z = reduce_sum(mul(x0, 0.0), (nb, nb + 1))                            # nan if not finite
+    s0 = svdvals(select(broadcast_in_dim(eq(z, z), full, keep), x0, safe))
+    well = gt(_block_vec(s0, n - 1), mul(_block_vec(s0, 0), _ADJ_COND))       # (..., )
+    well_m = broadcast_in_dim(well, full, keep)
+    d = det(x)
+    d_safe = select(well, d, ones_like(d))
+    tr = reduce_sum(mul(matrix_transpose(out), t), (nb, nb + 1))
+    t_inv = div(sub(mul(broadcast_in_dim(tr, full, keep), out), matmul(matmul(out, t), out)),
+                broadcast_in_dim(d_safe, full, keep))
+    xs = select(well_m, safe, x)
+    u, s, vh = svd(xs, False)
     as_x = _as_dtype_of(x)
-    k = matmul(matmul(_h(u), tangents[0]), _h(vh))
+    k = matmul(matmul(_h(u), t), _h(vh))
     p = as_x(_cofactor_products(s))
     dk = sub(diag_embed(reduce_sum(mul(p, _rows(diagonal(k), n)), (nb + 1,))), mul(p, k))
-    c = broadcast_in_dim(mul(det(u), det(vh)), batch + (n, n), tuple(range(nb)))
-    return out, mul(c, matmul(matmul(_h(vh), dk), _h(u)))
+    c = broadcast_in_dim(mul(det(u), det(vh)), full, keep)
+    t_svd = mul(c, matmul(matmul(_h(vh), dk), _h(u)))
+    return out, select(well_m, t_inv, t_svd)
+
+
+_ADJ_COND = 1e-3  # smallest / largest singular value above which the division is used
+
+
+def _block_vec(v, i):
+    """v[..., i] (a singular value of each matrix)."""
+    idx = tuple((0, d, 1) for d in tuple(v.shape)[:-1]) + ((i, i + 1, 1),)
+    return reshape(slice_(v, idx), tuple(v.shape)[:-1])
 
 
 # adjugate(x): the transposed cofactor matrix of each square matrix (det(x) x^{-1} where x is
@@ -886,10 +933,10 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import conj, div, imag, mul, neg, real, sub  # noqa: E402
+from .elementwise import conj, div, eq, gt, imag, mul, neg, real, select, sub  # noqa: E402
 from .reductions import reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
-                         ones_like, scatter_slice, slice_, tri)
+                         ones_like, scatter_slice, slice_, stop_gradient_p, tri)
 
 
 # -- linalg14: Sylvester equations, the matrix square root, the Schur decomposition -----------

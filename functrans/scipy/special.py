@@ -1357,12 +1357,13 @@ def hyp2f1(a, b, c, x, /):
     ``b``, ``c``: NotImplementedError.
 
     Values from cupyx on CuPy. Elsewhere (NumPy, torch, array-api-strict) the generic
-    version of :mod:`functrans.backends.special_generic` (on NumPy since session 16, with
-    SciPy's value only where the generic one is nan: SciPy's is wrong without a sign of it
-    in places, relative errors above 1e-10 at 23 % of ``a, b, c`` in (-30, 30), ``x`` in
-    (-3, 1), up to 1e13; the generic version is about 250 times slower than SciPy's on
-    NumPy, 0.5 ms for a scalar): the power series, the transformation to ``1 - x`` (Abramowitz-Stegun 15.3.6, and its logarithmic limits
-    15.3.10-11 where ``c - a - b`` is an integer) and Pfaff's transformations for ``x < 0``,
+    version of :mod:`functrans.backends.special_generic` (on NumPy since session 16, nan
+    where it has no accurate value: SciPy's is wrong without a sign of it in places,
+    relative errors above 1e-10 at 23 % of ``a, b, c`` in (-30, 30), ``x`` in (-3, 1), up
+    to 1e13, also at some of the points where the generic version has none; the generic
+    version is about 250 times slower than SciPy's on NumPy, 0.5 ms for a scalar): the
+    power series, the transformation to ``1 - x`` (Abramowitz-Stegun 15.3.6, and its
+    logarithmic limits 15.3.10-11 where ``c - a - b`` is an integer) and Pfaff's transformations for ``x < 0``,
     whichever cancels least, with series whose terms cancel summed again in double-double
     arithmetic (about 32 digits); about 1e-13 relative, also for small values (a few 1e-12
     where the transformations' parts cancel, as SciPy's), and nan where none of them is
