@@ -174,6 +174,10 @@ def _binary(prim, x, y):
             x, y = _numpy_scalars_beside(x, y)
         if _dtype_of(x) is not _dtype_of(y):
             (x, y), _ = _promote_arrays((x, y))
+    elif type(x) is not type(y) and (type(x) in _NUMPY_SCALARS or type(y) in _NUMPY_SCALARS):
+        # (one dtype object, two libraries: a NumPy scalar beside an array of a library that
+        # uses NumPy's dtypes, as JAX's and Dask's do)
+        x, y = _numpy_scalars_beside(x, y)
     sx, sy = x.shape, y.shape
     if sx != sy:
         shape = broadcast_shapes(tuple(sx), tuple(sy))
