@@ -436,6 +436,8 @@ def test_closed_over_arrays_are_those_seen_while_staging(backend):
     """As in jax.jit: the graph keeps a copy of what the function closes over, so a later
     change in place is seen by no operation (not by some and not others), with and without
     a transform inside; the copies stay on the closed-over arrays' device."""
+    if not backend.backend.writable:
+        pytest.skip(f"{backend.name} arrays cannot be written in place: nothing to alias")
     W = backend.asarray([[1.0, 2.0], [3.0, 4.0]])
     if backend.name == "numpy":
         W = np.array(W)  # writeable, to change it below
@@ -661,6 +663,8 @@ def test_results_never_alias_the_arguments_or_each_other(backend):
     """The graph cannot tell ``return x`` from ``return fnp.asarray(x, copy=True)``: results
     are always arrays of their own, so writing into one never changes an argument, another
     result, or what a later call returns."""
+    if not backend.backend.writable:
+        pytest.skip(f"{backend.name} arrays cannot be written in place: nothing to alias")
     x = backend.asarray([1.0, 2.0])
     if backend.name == "numpy":
         x = np.array(x)
