@@ -437,7 +437,7 @@ def test_closed_over_arrays_are_those_seen_while_staging(backend):
     change in place is seen by no operation (not by some and not others), with and without
     a transform inside; the copies stay on the closed-over arrays' device."""
     if not backend.backend.writable:
-        pytest.skip(f"{backend.name} arrays cannot be written in place: nothing to alias")
+        pytest.skip(f"{backend.name} arrays cannot be written in place: W cannot change")
     W = backend.asarray([[1.0, 2.0], [3.0, 4.0]])
     if backend.name == "numpy":
         W = np.array(W)  # writeable, to change it below
