@@ -466,8 +466,8 @@ def _initial_value(x, value, name="initial"):
     """A reduction's ``initial`` (or fill value) as a 0-d array of ``x``'s dtype and
     library: a number, or a 0-d array or tracer (differentiable, as JAX's)."""
     if type(value) in _SCALARS or isinstance(value, _np.generic):
-        return _st.full_like(_st.reshape(_st.iota(x, 1, _dtype(x)), ()), value,
-                             dtype=_dtype(x))
+        # (an int64 iota: the standard's arange takes no bool dtype, and JAX's refuses it)
+        return _st.full_like(_st.reshape(_st.iota(x, 1), ()), value, dtype=_dtype(x))
     value = _as_operand(value)
     if _shape(value) != ():
         raise ShapeError(f"{name} must be a scalar; got an array of shape {_shape(value)}")
