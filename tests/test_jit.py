@@ -116,13 +116,17 @@ def test_every_namespace_function(backend, spec):
             if fnp.isdtype(fnp.result_type(leaf), "real floating"):
                 total = total + fnp.sum(leaf * leaf)
         return total
+    # (NumPy's in-place form on a plain array of a library whose arrays cannot be written,
+    # JAX's, raises: test_namespace_grads checks it; the eager values come through vjp)
+    eager = (spec.fn if backend.backend.writable or not getattr(spec.fn, "writes_in_place", False)
+             else lambda *a: ft.vjp(spec.fn, *a)[0])
     jf = ft.jit(spec.fn)
     if spec.name in DATA_DEPENDENT_SHAPES or spec.data_dependent:  # as under jax.jit: a clear error
         with pytest.raises(ConcretizationError, match="jit of"):
             jf(*args)
         return
-    _close(jf(*args), spec.fn(*args), backend, tol=1e-10)
-    _close(jf(*args), spec.fn(*args), backend, tol=1e-10)  # the cached graph
+    _close(jf(*args), eager(*args), backend, tol=1e-10)
+    _close(jf(*args), eager(*args), backend, tol=1e-10)  # the cached graph
     nums = tuple(range(len(args)))
     want = ft.grad(loss, argnums=nums)(*args)
     if spec.fwd_only:
@@ -432,6 +436,8 @@ def test_closed_over_arrays_are_those_seen_while_staging(backend):
     """As in jax.jit: the graph keeps a copy of what the function closes over, so a later
     change in place is seen by no operation (not by some and not others), with and without
     a transform inside; the copies stay on the closed-over arrays' device."""
+    if not backend.backend.writable:
+        pytest.skip(f"{backend.name} arrays cannot be written in place: W cannot change")
     W = backend.asarray([[1.0, 2.0], [3.0, 4.0]])
     if backend.name == "numpy":
         W = np.array(W)  # writeable, to change it below
@@ -657,6 +663,8 @@ def test_results_never_alias_the_arguments_or_each_other(backend):
     """The graph cannot tell ``return x`` from ``return fnp.asarray(x, copy=True)``: results
     are always arrays of their own, so writing into one never changes an argument, another
     result, or what a later call returns."""
+    if not backend.backend.writable:
+        pytest.skip(f"{backend.name} arrays cannot be written in place: nothing to alias")
     x = backend.asarray([1.0, 2.0])
     if backend.name == "numpy":
         x = np.array(x)

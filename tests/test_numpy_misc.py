@@ -421,7 +421,7 @@ def test_memory_overlap_of_separate_arrays_tracers_and_python_data(backend):
     x, y = backend.asarray([1.0, 2.0]), backend.asarray([1.0, 2.0])
     assert fnp.may_share_memory(x, 1.0) is False and fnp.shares_memory([1.0], x) is False
     assert fnp.may_share_memory(x, np.zeros(2)) is False
-    if backend.name != "array_api_strict":
+    if backend.name in ("numpy", "torch", "cupy"):  # (the libraries that can tell)
         assert fnp.may_share_memory(x, y) is False and fnp.shares_memory(x, y) is False
     seen = []
 

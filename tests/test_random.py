@@ -162,11 +162,15 @@ def test_samplers_are_their_formulas(backend):
     k = _key(backend, 8)
     tiny = np.finfo(np.float64).tiny
     u = lambda lo, hi: backend.to_numpy(fr.uniform(k, (500,), minval=lo, maxval=hi))  # noqa
+    log1p = np.log1p
+    if backend.name == "jax":  # XLA's log1p on CPU is ~120 ulp off NumPy's near -0.4 (JAX's
+        # own accuracy): the formula is checked with the library's log1p there
+        log1p = lambda v: backend.to_numpy(backend.xp.log1p(backend.asarray(v)))  # noqa: E731
     cases = {
         "normal": np.sqrt(2) * sp.erfinv(u(np.nextafter(-1.0, 0.0), 1.0)),
-        "exponential": -np.log1p(-u(0.0, 1.0)),
+        "exponential": -log1p(-u(0.0, 1.0)),
         "gumbel": -np.log(-np.log(u(tiny, 1.0))),
-        "logistic": np.log(u(tiny, 1.0)) - np.log1p(-u(tiny, 1.0)),
+        "logistic": np.log(u(tiny, 1.0)) - log1p(-u(tiny, 1.0)),
     }
     for name, want in cases.items():
         got = backend.to_numpy(getattr(fr, name)(k, (500,)))

@@ -408,7 +408,10 @@ def test_complex_values(backend, trans):
     np.testing.assert_allclose(_np(backend, fsl.det(ab)), sl.det(a), rtol=1e-12)
 
 
-def test_singular_and_indefinite_matrices_raise(backend):
+def test_singular_and_indefinite_matrices_raise(backend, request):
+    if backend.name == "jax":  # (the standard leaves a singular solve unspecified)
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "JAX's linalg.solve of a singular matrix returns inf/nan instead of raising")))
     z = backend.asarray(np.zeros((2, 2)))
     b = backend.asarray(np.ones(2))
     with pytest.raises(Exception):

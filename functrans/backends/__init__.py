@@ -237,6 +237,10 @@ class Backend:
         is)."""
         return self.xp.asarray(x, copy=True)
 
+    # Whether the library's arrays can be written in place (``x[index] = v``); functions with
+    # NumPy's in-place semantics (``fnp.put``, ``fnp.copyto``...) need it on a plain array.
+    writable = True
+
     def set_items(self, x, index, values):
         """``x`` with ``x[index] = values``, for ``x`` a new array of the caller's own (it may
         be written and returned): the standard's ``__setitem__``, unless the library's arrays

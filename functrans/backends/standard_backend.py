@@ -40,6 +40,8 @@ class StandardBackend(Backend):
 class AtSetBackend(StandardBackend):
     """Arrays that cannot be written in place but take ``x.at[index].set(values)``."""
 
+    writable = False
+
     def set_items(self, x, index, values):
         return x.at[index].set(values)
 
@@ -48,6 +50,8 @@ class ReadOnlyBackend(StandardBackend):
     """Arrays that cannot be written in place, with no other way known here: the few
     operations that place values into a new array (the transposes of slicing and of the
     diagonal) raise; the rest works."""
+
+    writable = False
 
     def set_items(self, x, index, values):
         from ..errors import UnsupportedBackendError

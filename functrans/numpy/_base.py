@@ -174,6 +174,10 @@ def _binary(prim, x, y):
             x, y = _numpy_scalars_beside(x, y)
         if _dtype_of(x) is not _dtype_of(y):
             (x, y), _ = _promote_arrays((x, y))
+    elif type(x) is not type(y) and (type(x) in _NUMPY_SCALARS or type(y) in _NUMPY_SCALARS):
+        # (one dtype object, two libraries: a NumPy scalar beside an array of a library that
+        # uses NumPy's dtypes, as JAX's and Dask's do)
+        x, y = _numpy_scalars_beside(x, y)
     sx, sy = x.shape, y.shape
     if sx != sy:
         shape = broadcast_shapes(tuple(sx), tuple(sy))
@@ -462,8 +466,8 @@ def _initial_value(x, value, name="initial"):
     """A reduction's ``initial`` (or fill value) as a 0-d array of ``x``'s dtype and
     library: a number, or a 0-d array or tracer (differentiable, as JAX's)."""
     if type(value) in _SCALARS or isinstance(value, _np.generic):
-        return _st.full_like(_st.reshape(_st.iota(x, 1, _dtype(x)), ()), value,
-                             dtype=_dtype(x))
+        # (an int64 iota: the standard's arange takes no bool dtype, and JAX's refuses it)
+        return _st.full_like(_st.reshape(_st.iota(x, 1), ()), value, dtype=_dtype(x))
     value = _as_operand(value)
     if _shape(value) != ():
         raise ShapeError(f"{name} must be a scalar; got an array of shape {_shape(value)}")

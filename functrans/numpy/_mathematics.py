@@ -126,7 +126,7 @@ def _operand(x):
 
 def _like(x, value, dtype=None):
     """A 0-d array holding ``value`` on ``x``'s backend and device (no derivative)."""
-    one = _st.reshape(_st.iota(x, 1, _dtype(x)), ())
+    one = _st.reshape(_st.iota(x, 1), ())  # (int64: the standard's arange takes no bool)
     return _st.full_like(one, value, dtype=dtype or _dtype(x))
 
 

@@ -537,9 +537,19 @@ def _store(a, new, name, inplace):
                         f"array, or make the array an input of the transform")
     # (the destination's own __setitem__ would convert another library's array silently, as
     # NumPy's does, or fail with that library's error, as torch's does)
-    check_same_backend(backend_of(a), backend_of(new), name)
+    b = backend_of(a)
+    check_same_backend(b, backend_of(new), name)
+    if not b.writable:
+        raise TypeError(_not_writable(name, b))
     a[...] = new
     return None
+
+
+def _not_writable(name, b):
+    fix = ("use where(mask, values, a), a new array" if name in ("copyto", "putmask") else
+           "pass inplace=False and use the result")
+    return (f"{name}: {b.name} arrays cannot be written in place, which this NumPy-style "
+            f"in-place update needs on an array outside any transform; {fix} instead")
 
 
 def _unchanged(a, inplace):

@@ -122,8 +122,8 @@ def _cumulative(prim, x, axis, dtype, include_initial, initial):
 def _init_like(x, shape, value):
     """An array of ``shape`` filled with ``value``, on ``x``'s backend."""
     flat = _st.reshape(x, (-1,))
-    one = _st.iota(flat, 1, _dtype(x))
-    return _st.broadcast_to(_st.full_like(_st.reshape(one, ()), value), shape)
+    one = _st.iota(flat, 1)  # (int64: the standard's arange takes no bool)
+    return _st.broadcast_to(_st.full_like(_st.reshape(one, ()), value, dtype=_dtype(x)), shape)
 
 
 def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
