@@ -505,15 +505,7 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
                 new = flat
                 for k, i in enumerate(ps.tolist()):
                     new = _setitem(new, i, fn(new[i], vals[k]))
-        new = _st.reshape(new, shape)
-        if not inplace:
-            return new
-        if not isinstance(a, Tracer):
-            raise TypeError(f"{name}.at: the values are traced but the array is not, and a "
-                            f"plain array cannot hold a traced value: start from a traced "
-                            f"array, or use inplace=False and the result")
-        a[...] = new
-        return None
+        return _at_result(name, a, _st.reshape(new, shape), inplace)
 
     def reduceat(a, indices, axis=0, dtype=None, out=None):
         """NumPy's ``reduceat``: ``reduce`` of ``a[indices[i]:indices[i+1]]`` along ``axis``
@@ -575,15 +567,7 @@ def _unary_ufunc_methods(fn):
         ones = _st.full_like(p, 1.0, dtype=_dt.float64)
         named = _ix.scatter_add(ones, (p,), (n,))
         odd = _st.reshape(named - 2.0 * floor(named / 2.0) == 1.0, shape)
-        new = where(odd, fn(a), a)
-        if not inplace:
-            return new
-        if not isinstance(a, Tracer):
-            raise TypeError(f"{name}.at: the indices are traced but the array is not, and "
-                            f"a plain array cannot hold a traced value: start from a traced "
-                            f"array, or use inplace=False and the result")
-        a[...] = new
-        return None
+        return _at_result(name, a, where(odd, fn(a), a), inplace)
 
     fn.at = at
     for method in ("outer", "reduce", "accumulate", "reduceat"):
@@ -591,6 +575,22 @@ def _unary_ufunc_methods(fn):
     fn.identity = None
     fn.nin, fn.nout = 1, 1
     return fn
+
+
+def _at_result(name, a, new, inplace):
+    """The end of a ufunc's ``at``: ``new`` with ``inplace=False``; else ``a`` (a tracer) is
+    rebound to it. A plain array here is not NumPy's written by NumPy (a traced index or
+    value, or another library): it cannot take the result in place."""
+    from ..core import Tracer
+    if not inplace:
+        return new
+    if not isinstance(a, Tracer):
+        raise TypeError(f"{name}.at: the result cannot be written into this "
+                        f"{type(a).__name__} in place (only a NumPy array with concrete "
+                        f"indices and values is, or a traced array): use inplace=False "
+                        f"and the result")
+    a[...] = new
+    return None
 
 
 _NUMPY_NAME = {"pow": "power", "atan2": "arctan2"}
