@@ -458,7 +458,6 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         (as ``x[i] = v`` is). ``inplace=False`` (jax.numpy's form) returns the result and
         leaves ``a`` unchanged."""
         from ..core import Tracer
-        from ._indexing import _getitem
         if b is None:
             raise TypeError(f"{name}.at: b (the values) is needed for a binary function")
         if not isinstance(a, Tracer) and not isinstance(b, Tracer) and inplace \
@@ -467,14 +466,8 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
             if isinstance(a, _np.ndarray):
                 getattr(_np, _NUMPY_NAME.get(name, name)).at(a, indices, b)
                 return None
-        if isinstance(a, (list, tuple)) or type(a) in _SCALARS:
-            raise TypeError(f"{name}.at: a must be an array")
         from ._base import broadcast_to
-        shape = tuple(a.shape)
-        n = 1
-        for d in shape:
-            n *= d
-        pos = _getitem(_st.reshape(_st.iota(a, n), shape), indices)
+        shape, n, pos = _at_positions(name, a, indices)
         p = _st.reshape(pos, (-1,))
         vals = _st.reshape(broadcast_to(_cast_to(a, b), tuple(pos.shape)), tuple(p.shape))
         flat = _st.reshape(a, (n,))
@@ -548,7 +541,6 @@ def _unary_ufunc_methods(fn):
         from ..core import Tracer
         from ..primitives import indexing as _ix
         from ._base import where
-        from ._indexing import _getitem
         if b is not None:
             raise TypeError(f"{name}.at: a unary function takes no values (b)")
         if not isinstance(a, Tracer) and inplace and not isinstance(indices, Tracer):
@@ -556,13 +548,8 @@ def _unary_ufunc_methods(fn):
             if isinstance(a, _np.ndarray):
                 getattr(_np, name).at(a, _host_indices(indices))
                 return None
-        if isinstance(a, (list, tuple)) or type(a) in _SCALARS:
-            raise TypeError(f"{name}.at: a must be an array")
-        shape = tuple(a.shape)
-        n = 1
-        for d in shape:
-            n *= d
-        p = _st.reshape(_getitem(_st.reshape(_st.iota(a, n), shape), indices), (-1,))
+        shape, n, pos = _at_positions(name, a, indices)
+        p = _st.reshape(pos, (-1,))
         # how many times each position is named: an odd count applies fn once
         ones = _st.full_like(p, 1.0, dtype=_dt.float64)
         named = _ix.scatter_add(ones, (p,), (n,))
@@ -575,6 +562,19 @@ def _unary_ufunc_methods(fn):
     fn.identity = None
     fn.nin, fn.nout = 1, 1
     return fn
+
+
+def _at_positions(name, a, indices):
+    """``(shape, size, positions)`` for a ufunc's ``at``: the flat positions in ``a`` that
+    ``indices`` name (traced indices too), as ``a[indices]`` of ``a``'s flat positions."""
+    from ._indexing import _getitem
+    if isinstance(a, (list, tuple)) or type(a) in _SCALARS:
+        raise TypeError(f"{name}.at: a must be an array")
+    shape = tuple(a.shape)
+    n = 1
+    for d in shape:
+        n *= d
+    return shape, n, _getitem(_st.reshape(_st.iota(a, n), shape), indices)
 
 
 def _at_result(name, a, new, inplace):

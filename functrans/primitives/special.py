@@ -97,13 +97,19 @@ polygamma_p.same_aval = True  # the operand's aval, whatever n
 # -- regularized incomplete gamma and beta functions --------------------------------------------
 
 
-def _no_shape_tangent(name, tangents, params):
-    for t, p in zip(tangents, params):
+def _refuse(name, pairs, what, kind="parameter", only="the last argument"):
+    """Refuse a tangent in a parameter whose derivative is not implemented: ``pairs`` of
+    (tangent, parameter name)."""
+    for t, n in pairs:
         if t is not None:
             raise NotImplementedError(
-                f"{name}: the derivative with respect to the shape parameter {p} is not "
-                f"implemented (only the derivative with respect to x is); stop_gradient {p} "
-                f"or differentiate with respect to x only")
+                f"{name}: the derivative with respect to the {kind} {n} is not "
+                f"implemented (only the derivative with respect to {what}); stop_gradient {n} "
+                f"or differentiate with respect to {only} only")
+
+
+def _no_shape_tangent(name, tangents, params):
+    _refuse(name, zip(tangents, params), "x is", "shape parameter", "x")
 
 
 def _gamma_slope(a, x):
@@ -589,15 +595,6 @@ hyp1f1_p = elementwise("hyp1f1", lambda bk, a, b, x: bk.extra("hyp1f1")(a, b, x)
 # (d/dx = a b / c 2F1(a + 1, b + 1; c + 1; x)); jv(v, z): the Bessel function of the first
 # kind, differentiable in z only (J_v' = (J_{v-1} - J_{v+1}) / 2). Through the backend
 # extras of those names (SciPy on NumPy, cupyx on CuPy, special_generic elsewhere).
-
-
-def _refuse(name, pairs, what):
-    for t, n in pairs:
-        if t is not None:
-            raise NotImplementedError(
-                f"{name}: the derivative with respect to the parameter {n} is not "
-                f"implemented (only the derivative with respect to {what}); stop_gradient {n} "
-                f"or differentiate with respect to the last argument only")
 
 
 def _hyp2f1_jvp(primals, tangents):
