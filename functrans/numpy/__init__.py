@@ -66,6 +66,13 @@ newaxis = None
 
 
 def __getattr__(name):
+    if name == "special":
+        # SciPy's special functions, reached as the Array API's anticipated ``special``
+        # extension: SciPy (SCIPY_ARRAY_API=1) calls ``xp.special.erf`` for a namespace that
+        # has one, so scipy.special.erf(tracer) is functrans's, differentiable, instead of
+        # a conversion to NumPy.
+        from ..scipy import special
+        return special
     raise AttributeError(
         f"functrans.numpy has no function {name!r}. It implements the Array API standard "
         f"({__array_api_version__}) and NumPy's common functions beyond it, and never falls "
