@@ -171,10 +171,18 @@ def full_like(x, /, fill_value, dtype=None, order="K", subok=True, shape=None, *
     _order(order, "full_like")
     x = _as_operand(x)
     if type(fill_value) not in _SCALARS:  # a 0-d array or tracer: broadcast
-        out = broadcast_to(astype(fill_value, dtype or _dtype(x)),
-                           _shape(x) if shape is None else shape)
+        out = _fresh(broadcast_to(astype(fill_value, dtype or _dtype(x)),
+                                  _shape(x) if shape is None else shape))
         return out if device is None else asarray(out, device=device)
     return _like(x, fill_value, dtype, shape, device)
+
+
+def _fresh(out):
+    """A broadcast plain array copied into an array of its own, as ``full`` makes one: the
+    broadcast is a view of the value (read-only on NumPy and array-api-strict, and on torch
+    writing one element would write them all, and the caller's value). Tracers are values,
+    never views."""
+    return out if isinstance(out, Tracer) else backend_of(out).copy(out)
 
 
 @_with_at
@@ -187,7 +195,8 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     if isinstance(fill_value, Tracer) or (type(fill_value) not in _SCALARS
                                           and hasattr(fill_value, "shape")):
         v = fill_value if dtype is None else astype(fill_value, dtype)
-        return broadcast_to(reshape(v, ()), shape)
+        out = _fresh(broadcast_to(reshape(v, ()), shape))
+        return out if device is None else asarray(out, device=device)
     b = _backend(device)
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
