@@ -297,6 +297,25 @@ def _run_scipy_checks(backend_ids):
         for name, (f, want) in by_hand.items():
             out[f"{bid}|{name}|by_hand"] = _status(lambda: np.testing.assert_allclose(
                 to_np(ft.grad(f)(make(v))), want, rtol=1e-12, atol=1e-14))
+    # SciPy code that makes an array without saying where (lmoment: xp.arange(n, dtype=...))
+    # gets one of the default backend (NumPy) beside the input's library; with
+    # functrans.default_backend set to the input's library it runs
+    import scipy.stats as st
+
+    def lmoment(x):
+        return st.lmoment(x, order=2)
+    want = ft.grad(lmoment)(v)
+    check_grads(lmoment, (v,), order=1, modes=("rev",))
+    for bid in backend_ids:
+        if bid == "numpy" or "@" in bid:  # (the default backend makes arrays on the first device)
+            continue
+        make, to_np = _array_maker(bid)
+        out[f"{bid}|lmoment|plain"] = _status(lambda: ft.grad(lmoment)(make(v)))
+
+        def within():
+            with ft.default_backend(bid):
+                np.testing.assert_allclose(to_np(ft.grad(lmoment)(make(v))), want, rtol=1e-12)
+        out[f"{bid}|lmoment|default_backend"] = _status(within)
     print(json.dumps(out))
 
 
@@ -415,6 +434,31 @@ def test_scipy_gap(scipy_results, name):
     kind, pattern = GAP_EXPECTED[name]
     assert status.startswith(kind + ":") and pattern in status, status  # else: another failure
     raise _EXC[kind](status)
+
+
+def _other_library(backend):
+    if backend.name == "numpy" or backend.device is not None:
+        pytest.skip("NumPy is the default backend; the default backend makes arrays on the "
+                    "library's first device")
+
+
+def test_scipy_array_made_without_a_device_with_the_default_backend(scipy_results, backend):
+    _other_library(backend)
+    _ok(scipy_results, f"{backend.id}|lmoment|default_backend")
+
+
+@pytest.mark.xfail(reason="scipy.stats.lmoment makes xp.arange(n, dtype=x.dtype) without a "
+                          "device: functrans.numpy makes it with the default backend (NumPy), "
+                          "which does not mix with the input's library (BackendMismatchError); "
+                          "`with functrans.default_backend(<the library>)` around the call "
+                          "makes it work (the test above)",
+                   raises=ferrors.BackendMismatchError, strict=True)
+def test_scipy_array_made_without_a_device(scipy_results, backend):
+    _other_library(backend)
+    status = scipy_results[f"{backend.id}|lmoment|plain"]
+    if status != "ok":
+        assert status.startswith("BackendMismatchError:"), status
+        raise ferrors.BackendMismatchError(status)
 
 
 # -- SciPy's programs ------------------------------------------------------------------------
