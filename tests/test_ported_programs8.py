@@ -153,6 +153,9 @@ def _scipy_gaps():
         "welch": grad(lambda x: sg.welch(x, nperseg=4)[1]),
         "expectile": grad(lambda x: st.expectile(x, 0.3)),
         "j0": grad(ss.j0),  # (not in functrans.scipy.special)
+        "binom": grad(lambda x: ss.binom(5.0, x)),
+        "Normal": grad(lambda x: st.Normal(mu=x, sigma=1.2).logpdf(0.3)),
+        "softplus": grad(ss.softplus),
         # scipy writes a tracer into an array it made with xp.empty
         "cumulative_simpson": grad(lambda x: si.cumulative_simpson(x * x, x=x)),
         "find_root": grad(lambda x: find_root(lambda t, c: t ** 3 - c, (x * 0.0, x * 0.0 + 3.0),
@@ -196,6 +199,12 @@ GAP_REASONS = {
     "welch": "scipy.signal.welch (csd) calls np.asarray on its input",
     "expectile": "scipy.stats.expectile calls np.asarray on its input",
     "j0": "functrans.scipy.special has no j0, so SciPy's fallback converts to NumPy",
+    "binom": "functrans.scipy.special has no binom (it has comb), so SciPy's fallback "
+             "converts to NumPy",
+    "Normal": "the new distribution infrastructure (scipy.stats.Normal...) converts its "
+              "parameters with np.asarray",
+    "softplus": "scipy.special.softplus is NumPy's logaddexp ufunc (not converted to the "
+                "standard), which tracers refuse (__array_ufunc__ = None)",
     "cumulative_simpson": "SciPy fills an array made by xp.empty (a plain NumPy array) with "
                           "traced values by item assignment",
     "find_root": "SciPy's elementwise iterative methods (here Chandrupatla's) keep their "
@@ -415,7 +424,9 @@ GAP_EXPECTED = {
         "variation", "quantile", "median_abs_deviation", "tmean", "ttest_1samp", "pearsonr",
         "chisquare", "boxcox_llf", "lfilter", "derivative")},
     **{n: ("TracerArrayConversionError", "converted to a NumPy array") for n in (
-        "simpson", "dct", "convolve", "detrend", "welch", "expectile", "j0")},
+        "simpson", "dct", "convolve", "detrend", "welch", "expectile", "j0", "binom",
+        "Normal")},
+    "softplus": ("TypeError", "does not support ufuncs"),
     **{n: ("DerivativeDroppedError", "a NumPy array cannot hold") for n in (
         "cumulative_simpson", "find_root", "tanhsinh")},
     "pmean_jit": ("ConcretizationError", ""), "hmean_vmap": ("ConcretizationError", ""),
