@@ -52,9 +52,8 @@ SCIPY_CHECKED = (1, 17)
 
 
 def _scipy_cases():
-    """name -> (function of one array, data, whether vmap and jit are checked too). Each runs
-    on every backend: value against SciPy's on NumPy, derivatives against finite differences,
-    vmap against a loop and jit against the eager value."""
+    """name -> (function of one array, data), each run on every backend (see
+    _run_scipy_checks for the checks)."""
     import scipy.cluster.vq as vq
     import scipy.fft as sfft
     import scipy.integrate as si
