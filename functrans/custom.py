@@ -164,6 +164,14 @@ def _split_nondiff(args, nondiff_argnums, what, fun):
     return fixed, rest, merge
 
 
+def _check_rule(rule, what, fun):
+    """A rule given to defjvp/defjvps/defvjp must be a function (checked where it is given,
+    not where it is first called, under some transform)."""
+    if not callable(rule):
+        raise TypeError(f"{what} of custom function {_name(fun)} expects a function; got "
+                        f"{type(rule).__name__}.")
+
+
 class custom_jvp:
     """A function with a user-defined JVP rule.
 
@@ -194,6 +202,7 @@ class custom_jvp:
         self.jvp_rule = None
 
     def defjvp(self, rule):
+        _check_rule(rule, "defjvp", self.fun)
         self.jvp_rule = rule
         return rule
 
@@ -204,8 +213,16 @@ class custom_jvp:
         if self.nondiff_argnums:
             raise TypeError(f"custom_jvp function {_name(self.fun)}: defjvps cannot be used "
                             f"with nondiff_argnums (as in JAX); define the rule with defjvp.")
+        for f in jvps:
+            if f is not None:
+                _check_rule(f, "defjvps", self.fun)
 
         def rule(primals, tangents):
+            if len(jvps) != len(primals):  # zip would drop the others' derivatives
+                raise CustomRuleError(
+                    f"custom_jvp function {_name(self.fun)}: defjvps was given {len(jvps)} "
+                    f"rule(s) but the function is called with {len(primals)} argument(s); "
+                    f"give one per argument, None for one the output does not depend on.")
             # Through the custom function itself (as JAX), so that the derivative of the
             # rule, at the next order, meets this rule again rather than ``fun``'s own.
             out = self(*primals)
@@ -498,6 +515,8 @@ def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
     """The user's ``bwd`` on the cotangents ``cts`` (a pytree): one cotangent per argument
     leaf, each of its argument's shape; ``None`` stands for zeros (as in JAX)."""
     res = bwd(residuals, cts)
+    if type(res) is list:  # (JAX takes a list too)
+        res = tuple(res)
     if not isinstance(res, tuple):
         raise CustomRuleError(f"The bwd rule of custom_vjp function {name} must return a tuple "
                               f"with one cotangent per argument; got {type(res).__name__}.")
@@ -650,6 +669,8 @@ class custom_vjp:
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd):
+        _check_rule(fwd, "defvjp's fwd", self.fun)
+        _check_rule(bwd, "defvjp's bwd", self.fun)
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args, **kwargs):
