@@ -257,6 +257,10 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
     name = getattr(fun, "__name__", type(fun).__name__)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
+    elif isinstance(in_axes, dict):  # (a prefix of the tuple of arguments, never of a dict)
+        raise BatchingError(f"vmap of {name}: in_axes must be an int, None or a tuple with one "
+                            f"entry per positional argument; got a dict. For a dict argument, "
+                            f"put the dict in the tuple: in_axes=({in_axes!r},).")
     if axis_size is not None:
         try:
             ok = operator.index(axis_size) >= 0
