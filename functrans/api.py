@@ -742,6 +742,7 @@ def eval_shape(fun, *args, **kwargs):
         >>> ft.eval_shape(lambda x: fnp.stack([x, x]), ft.ShapeDtypeStruct((3,), "float32"))
         ShapedArray(f32[2,3])
     """
+    check_function(fun, "eval_shape")
     leaves, tree = tree_flatten((args, kwargs))
     arrays = [x for x in leaves if type(x) is not ShapedArray]
     interp = StagingInterpreter(_current.get(), [_as_input(x) for x in arrays][:1])
@@ -1356,6 +1357,7 @@ def make_graph(fun, static_argnums=()):
           return v4
         }
     """
+    check_function(fun, "make_graph")
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     @functools.wraps(fun)
