@@ -102,29 +102,40 @@ def test_a_non_function_or_a_generator_function_is_refused_at_set_up(name):
         make(_gen)
 
 
-def test_float0_cotangents_of_integer_outputs_and_tangents_of_integer_primals():
-    x = np.array([0.5, -1.0, 2.0])
+def test_float0_or_zero_cotangents_of_integer_outputs_and_tangents_of_integer_primals(
+        backend):
+    xv = [0.5, -1.0, 2.0]
+    x = backend.asarray(xv)
 
     def f(x):
-        return x * x, (x > 0).astype(np.int32)
+        return x * x, fnp.astype(x > 0, fnp.int32)
 
     _, pullback = ft.vjp(f, x)
-    for ct in (np.zeros(3, ft.float0), np.zeros(3, np.int32), np.zeros(3)):
-        (g,) = pullback((np.ones(3), ct))
-        np.testing.assert_allclose(g, 2.0 * x, rtol=1e-15)
+    cts = [backend.asarray([0, 0, 0], "int32"), backend.asarray([0.0, 0.0, 0.0])]
+    if backend.name == "numpy":
+        cts.append(np.zeros(3, ft.float0))  # JAX's form (NumPy arrays only, as JAX's)
+    for ct in cts:
+        (g,) = pullback((backend.asarray([1.0, 1.0, 1.0]), ct))
+        np.testing.assert_allclose(backend.to_numpy(g), 2.0 * np.array(xv), rtol=1e-15)
+        assert backend.is_own(g)
     with pytest.raises(TangentMismatchError, match=r"cotangent 1 has shape \(2,\), but its "
                                                    r"output \(of dtype int32"):
-        pullback((np.ones(3), np.zeros(2, ft.float0)))
-    # Batched cotangents (a tracer) with a float0 one for the integer output.
-    rows = ft.vmap(lambda c: pullback((c, np.zeros(3, ft.float0)))[0])(np.eye(3))
-    np.testing.assert_allclose(rows, np.diag(2.0 * x), rtol=1e-15)
+        pullback((backend.asarray([1.0, 1.0, 1.0]), backend.asarray([0, 0], "int32")))
+    if backend.name == "numpy":  # batched cotangents (a tracer), a float0 one for the integer
+        rows = ft.vmap(lambda c: pullback((c, np.zeros(3, ft.float0)))[0])(np.eye(3))
+        np.testing.assert_allclose(rows, np.diag(2.0 * np.array(xv)), rtol=1e-15)
+        _, t = ft.jvp(lambda x, n: x * n, (x, np.arange(3)),
+                      (np.ones(3), np.zeros(3, ft.float0)))  # (jvp took float0 already)
+        np.testing.assert_allclose(t, [0.0, 1.0, 2.0])
 
-    _, f_jvp = ft.linearize(lambda x, n: x * n, x, np.arange(3))
-    np.testing.assert_allclose(f_jvp(np.ones(3), np.zeros(3, ft.float0)), [0.0, 1.0, 2.0])
-    _, t = ft.jvp(lambda x, n: x * n, (x, np.arange(3)), (np.ones(3), np.zeros(3, ft.float0)))
-    np.testing.assert_allclose(t, [0.0, 1.0, 2.0])  # (jvp took them already)
+    n = backend.asarray([0, 1, 2], "int64")
+    _, f_jvp = ft.linearize(lambda x, n: x * n, x, n)
+    for tn in ([backend.asarray([0.0, 0.0, 0.0])]
+               + ([np.zeros(3, ft.float0)] if backend.name == "numpy" else [])):
+        t = f_jvp(backend.asarray([1.0, 1.0, 1.0]), tn)
+        np.testing.assert_allclose(backend.to_numpy(t), [0.0, 1.0, 2.0])
     with pytest.raises(TangentMismatchError, match=r"linearize: tangent 1 has shape \(2,\)"):
-        f_jvp(np.ones(3), np.zeros(2, ft.float0))
+        f_jvp(backend.asarray([1.0, 1.0, 1.0]), backend.asarray([0, 0], "int64"))
 
 
 def test_jvp_primals_and_tangents_must_be_containers_of_one_type():
