@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 
 import optree
 
@@ -147,6 +148,10 @@ def _split_nondiff(args, nondiff_argnums, what, fun):
             raise TypeError(f"{what} {_name(fun)}: nondiff_argnums {nondiff_argnums} is out "
                             f"of range for a call with {n} argument(s).")
     nums = sorted({i % n for i in nondiff_argnums})
+    if len(nums) != len(nondiff_argnums):  # the rules would get fewer than they were told
+        raise TypeError(f"{what} {_name(fun)}: nondiff_argnums {nondiff_argnums} names an "
+                        f"argument more than once (for a call with {n} argument(s)); list "
+                        f"each once.")
     fixed = tuple(args[i] for i in nums)
     if any(isinstance(x, Tracer) for x in tree_flatten(fixed)[0]):
         raise CustomRuleError(
@@ -162,6 +167,17 @@ def _split_nondiff(args, nondiff_argnums, what, fun):
             full.append(next(it) if i in nums else next(jt))
         return tuple(full)
     return fixed, rest, merge
+
+
+def _argnums(nums, what, fun):
+    """``nondiff_argnums`` as a tuple of ints, checked where it is given."""
+    try:
+        if isinstance(nums, (str, bytes)):
+            raise TypeError
+        return tuple(operator.index(i) for i in nums)
+    except TypeError:
+        raise TypeError(f"{what} of {_name(fun)}: nondiff_argnums must be a tuple of ints "
+                        f"(argument positions); got {nums!r}.") from None
 
 
 def _check_rule(rule, what, fun):
@@ -197,7 +213,7 @@ class custom_jvp:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = _argnums(nondiff_argnums, "custom_jvp", fun)
         self._sig = _signature(fun)
         self.jvp_rule = None
 
@@ -664,7 +680,7 @@ class custom_vjp:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = _argnums(nondiff_argnums, "custom_vjp", fun)
         self._sig = _signature(fun)
         self.fwd = self.bwd = None
 

@@ -44,6 +44,10 @@ Fixed (each test below failed before its fix):
   without a word (JAX refuses all three).
 - scan took a negative or non-int unroll (JAX refuses), and lax.map a non-function f (Python's
   bare "'int' object is not callable").
+- custom_jvp/custom_vjp took nondiff_argnums of any type (a string failed at the call with
+  "'<=' not supported between instances of 'int' and 'str'") and one naming an argument twice
+  (the rule then got one value fewer than it was written for: "missing 1 required
+  positional argument").
 - custom_vjp's bwd returning a list was refused (JAX takes it as the tuple); defvjp/defjvp
   given a non-function failed only at the first derivative; defjvps with fewer rules than
   arguments silently dropped the others' derivatives.
@@ -325,3 +329,30 @@ def test_vmap_in_axes_given_as_a_dict_says_to_put_it_in_a_tuple():
     np.testing.assert_array_equal(
         ft.vmap(lambda d: d["a"] * fnp.sum(d["b"]), in_axes=({"a": 0, "b": None},))(d),
         [0.0, 2.0, 4.0])
+
+
+def test_nondiff_argnums_must_be_argument_positions_each_named_once():
+    from functools import partial
+    for deco in (ft.custom_jvp, ft.custom_vjp):
+        for bad in ("n", 1, [0.5]):
+            with pytest.raises(TypeError, match=rf"{deco.__name__} of f: nondiff_argnums must "
+                                                r"be a tuple of ints \(argument positions\)"):
+                @partial(deco, nondiff_argnums=bad)
+                def f(x, n):
+                    return x * n
+
+    @partial(ft.custom_jvp, nondiff_argnums=(1, -1))  # one argument twice
+    def g(x, n):
+        return x * n
+
+    g.defjvp(lambda n, m, p, t: (g(p[0], n), t[0] * n))
+    with pytest.raises(TypeError, match=r"nondiff_argnums \(1, -1\) names an argument more "
+                                        r"than once \(for a call with 2 argument\(s\)\)"):
+        ft.grad(g)(2.0, 3.0)
+
+    @partial(ft.custom_jvp, nondiff_argnums=(-1,))  # negative: counted from the end
+    def h(x, n):
+        return x * n
+
+    h.defjvp(lambda n, p, t: (h(p[0], n), 10.0 * t[0] * n))
+    assert float(ft.grad(h)(2.0, 3.0)) == 30.0  # the rule's value (deliberately not f's)
