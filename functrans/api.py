@@ -9,6 +9,8 @@ import functools
 import math
 import operator
 
+import numpy as _np
+
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
@@ -16,12 +18,16 @@ from .batching import pmap, vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
-                     IntegerInputError, NonScalarOutputError, TangentMismatchError)
+                     IntegerInputError, NonScalarOutputError, TangentMismatchError,
+                     UnsupportedBackendError, check_function)
 from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
 from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
+
+# JAX's dtype of the tangents of integer and boolean values (functrans.float0).
+_FLOAT0 = _np.dtype([("float0", "V")])
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
            "linearize", "make_graph", "vmap", "pmap", "linear_transpose", "eval_shape",
@@ -121,6 +127,18 @@ def _split_args(f, args, kwargs, argnums):
     return leaves, tree, call
 
 
+def _const_output(o, like, what, i):
+    """An output leaf that is no tracer (a constant) as an array of the inputs' library (see
+    _scalar_like); a clear error for a value that is no array (a string, an object)."""
+    if type(o) not in _by_type and type(o) not in _SCALAR_DTYPES and (
+            not hasattr(o, "shape") or isinstance(o, type)):
+        raise TypeError(f"{what}: output leaf {i} is a {type(o).__name__}; a transformed "
+                        f"function returns arrays and Python numbers (in any pytree, None "
+                        f"for nothing). Return other values outside the transformed function "
+                        f"(or, from a derivative's function, as auxiliary data: has_aux=True).")
+    return _as_input(_scalar_like(o, like))
+
+
 def _fname(f):
     return getattr(f, "__name__", type(f).__name__)
 
@@ -141,7 +159,7 @@ def _linearize_tree(call, leaves, has_aux, what, in_tree=None):
         # Constant outputs in the inputs' library and device, as the others are.
         for i, o in enumerate(o_leaves):
             if not isinstance(o, Tracer):
-                o_leaves[i] = _as_input(_scalar_like(o, like))
+                o_leaves[i] = _const_output(o, like, what, i)
         if has_aux:
             a_leaves, a_tree = tree_flatten(aux)
             box.append(a_tree)
@@ -173,10 +191,16 @@ def jvp(fun, primals, tangents, has_aux=False):
         >>> ft.jvp(fnp.sin, (0.0,), (1.0,))
         (array(0.), array(1.))
     """
+    check_function(fun, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(fun, primals, tangents): primals and tangents must be tuples or "
                         f"lists of arguments; got {type(primals).__name__} and "
                         f"{type(tangents).__name__}. For one argument write (x,) and (t,).")
+    if type(primals) is not type(tangents):  # as JAX: their trees differ at the root
+        raise TangentMismatchError(
+            f"jvp: primals and tangents must be containers of one type, as their trees must "
+            f"match; got a {type(primals).__name__} and a {type(tangents).__name__}. Pass "
+            f"two tuples: jvp(f, (x,), (t,)).")
     p_leaves, p_tree = tree_flatten(tuple(primals))
     t_leaves, t_tree = tree_flatten(tuple(tangents))
     if p_tree != t_tree:
@@ -191,14 +215,10 @@ def jvp(fun, primals, tangents, has_aux=False):
         if type(t) in _SCALAR_DTYPES and pa.dtype.kind in "fc":
             t = _check_like(t, pa, "jvp: tangent", i, p)
         if not _dt.is_float(pa.dtype):
-            # Integers and booleans carry no tangent; one given must still match the shape.
-            if hasattr(t, "shape") and tuple(t.shape) != pa.shape:
-                raise TangentMismatchError(
-                    f"jvp: tangent {i} has shape {tuple(t.shape)}, but its primal (of dtype "
-                    f"{pa.dtype.name}, which carries no derivative) has shape {pa.shape}.")
+            _integer_tangent(t, pa, "jvp: tangent", i, p)  # carries none: checked, unused
             ins.append(p)
             continue
-        ta = get_aval(t)
+        ta = _leaf_aval(t, "jvp: tangent", i)
         if ta.shape != pa.shape or ta.dtype is not pa.dtype:
             raise TangentMismatchError(
                 f"jvp: tangent {i} has shape {ta.shape} and dtype {ta.dtype.name}, but its "
@@ -221,8 +241,8 @@ def jvp(fun, primals, tangents, has_aux=False):
             primals_out.append(o.primal)
             tangents_out.append(o.tangent)
         else:
-            o = o if isinstance(o, Tracer) else _as_input(
-                _scalar_like(o, p_leaves[0] if p_leaves else None))
+            o = o if isinstance(o, Tracer) else _const_output(
+                o, p_leaves[0] if p_leaves else None, f"jvp of {_fname(fun)}", len(primals_out))
             primals_out.append(o)
             tangents_out.append(fnp.zeros_like(o))
     res = (tree_unflatten(out_tree, _array_leaves(primals_out)),
@@ -250,6 +270,7 @@ def linearize(fun, *primals, has_aux=False):
         >>> f_jvp(2.0)
         array(2.)
     """
+    check_function(fun, "linearize")
     leaves, in_tree = tree_flatten(primals)
     leaves = [_as_input(p) for p in leaves]
     outs, out_tree, graph, aux = _linearize_tree(
@@ -261,7 +282,8 @@ def linearize(fun, *primals, has_aux=False):
         if t_tree != in_tree:
             raise TangentMismatchError(f"linearize: tangents must have the structure of the "
                                        f"primals, {in_tree}; got {t_tree}.")
-        t_leaves = [_check_like(t, a, "linearize: tangent", i, p)
+        t_leaves = [_check_like(t, a, "linearize: tangent", i, p) if _dt.is_float(a.dtype)
+                    else _integer_tangent(t, a, "linearize: tangent", i, p)
                     for i, (t, a, p) in enumerate(zip(t_leaves, avals, leaves))]
         res = forward(graph, t_leaves)
         return _arrays(tree_unflatten(out_tree, [fnp.zeros_like(o) if r is None else r
@@ -272,13 +294,55 @@ def linearize(fun, *primals, has_aux=False):
 
 def _check_like(t, aval, what, i, like):
     t = _scalar_like(t, like, aval.dtype)  # a Python number: made next to ``like``
-    ta = get_aval(t)
+    ta = _leaf_aval(t, what, i)
     if ta.shape != aval.shape or ta.dtype is not aval.dtype:
         raise TangentMismatchError(
             f"{what} {i} has shape {ta.shape} and dtype {ta.dtype.name}, but it must match "
             f"shape {aval.shape} and dtype {aval.dtype.name}.")
     _check_place(t, like, what, i)
     return t
+
+
+def _leaf_aval(t, what, i):
+    """The abstract value of a tangent or cotangent leaf, with an error naming it where it is
+    no array (rather than an AttributeError from deep inside)."""
+    if type(t) in _by_type or type(t) in _SCALAR_DTYPES or isinstance(t, Tracer) or (
+            hasattr(t, "shape") and not isinstance(t, type)):
+        try:
+            return get_aval(t)
+        except UnsupportedBackendError:
+            if not _is_float0(t):
+                raise
+            raise TangentMismatchError(
+                f"{what} {i} has JAX's dtype float0, which stands for the tangent of an "
+                f"integer or boolean value; this one belongs to a floating value: give an "
+                f"array of its dtype.") from None
+    raise TangentMismatchError(
+        f"{what} {i} is a {type(t).__name__}; tangents and cotangents are arrays (or Python "
+        f"numbers) of the shape and dtype of their primal.")
+
+
+def _is_float0(t):
+    # JAX's float0 arrays are NumPy arrays of a structured dtype no backend has.
+    return type(t) is _np.ndarray and t.dtype == _FLOAT0
+
+
+def _integer_tangent(t, aval, what, i, like):
+    """The tangent (or cotangent) of a value of integer or boolean dtype, which carries none:
+    JAX's float0 zeros, or an array of any dtype (its values are not used), of the value's
+    shape. Returns ``t``, or zeros like ``like`` (the value) where ``t`` is not an array of
+    its type and dtype."""
+    float0 = _is_float0(t)
+    shape = tuple(t.shape) if float0 else _leaf_aval(t, what, i).shape
+    if shape != aval.shape:
+        whose = "output" if "cotangent" in what else "primal"
+        raise TangentMismatchError(
+            f"{what} {i} has shape {shape}, but its {whose} (of dtype {aval.dtype.name}, which "
+            f"carries no derivative) has shape {aval.shape}.")
+    if not float0 and (type(t) is type(like) or isinstance(t, Tracer)) and \
+            get_aval(t).dtype is aval.dtype:
+        return t
+    return fnp.zeros_like(like)
 
 
 def _check_place(t, like, what, i):
@@ -310,6 +374,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         >>> vjp_fun(1.0)
         (array(6.),)
     """
+    check_function(fun, "vjp")
     if reduce_axes:
         _no_reduce_axes(reduce_axes, "vjp")
     leaves, in_tree = tree_flatten(primals)
@@ -317,8 +382,17 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         if type(p) not in _by_type:
             leaves[i] = _as_input(p)
     outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree)
+    # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
+    exact = [not _dt.is_float(get_aval(o).dtype) for o in outs]
+    exact = exact if any(exact) else None
 
-    def vjp_fun(cotangent):
+    def vjp_fun(cotangent, *more):
+        if more:
+            raise TypeError(
+                f"the function vjp returned for {_fname(fun)} takes one cotangent, of the "
+                f"structure of the output ({out_tree}), but was called with {1 + len(more)} "
+                f"arguments. For a function returning a tuple, pass a tuple: "
+                f"vjp_fun((ct1, ct2)).")
         ct_leaves, ct_tree = tree_flatten(cotangent)
         if ct_tree != out_tree:
             raise TangentMismatchError(
@@ -327,7 +401,9 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         for i, (c, o) in enumerate(zip(ct_leaves, outs)):
             t = type(c)  # the common case first: an array like the output
             b = _by_type.get(t) if t is type(o) else None
-            if not (b is not None and c.shape == o.shape and c.dtype == o.dtype):
+            if exact is not None and exact[i]:
+                ct_leaves[i] = _integer_tangent(c, get_aval(o), "vjp: cotangent", i, o)
+            elif not (b is not None and c.shape == o.shape and c.dtype == o.dtype):
                 ct_leaves[i] = _check_like(c, get_aval(o), "vjp: cotangent", i, o)
             elif b.devices:
                 _check_place(c, o, "vjp: cotangent", i)
@@ -603,7 +679,7 @@ def linear_transpose(fun, *primals):
     ``f_t`` with ``f_t(cotangent) == (A^T cotangent, ...)`` where ``f(x) = A x``, a tuple
     with one cotangent per primal (as ``vjp_fun``). ``primals`` give the inputs' shapes,
     dtypes and library (their values are not used); they are real or complex floating arrays
-    or pytrees of them.
+    or pytrees of them, or ``ShapeDtypeStruct``s (arrays of the default backend, as JAX's).
 
     ``f`` is staged once and checked to be linear: every operation on its inputs must have a
     transpose (no ``sin``, no comparisons, no product of two input-dependent values, no
@@ -629,9 +705,11 @@ def linear_transpose(fun, *primals):
         >>> f_t(np.ones(3))
         (array([ 9., 12.]),)
     """
+    check_function(fun, "linear_transpose")
     name = _fname(fun)
     leaves, in_tree = tree_flatten(primals)
-    leaves = [_as_input(x) for x in leaves]
+    # A ShapeDtypeStruct (as JAX's) stands for an array of the default backend.
+    leaves = [_shaped_zeros(x) if type(x) is ShapedArray else _as_input(x) for x in leaves]
     for i, x in enumerate(leaves):
         if not _dt.is_inexact(get_aval(x).dtype):
             raise TypeError(f"linear_transpose of {name}: input {i} is "
@@ -649,6 +727,11 @@ def linear_transpose(fun, *primals):
     return transposed
 
 
+def _shaped_zeros(a):
+    b = _default_backend()
+    return b.xp.zeros(a.shape, dtype=b.native_dtype(a.dtype))
+
+
 def eval_shape(fun, *args, **kwargs):
     """The shapes and dtypes of ``fun(*args, **kwargs)`` without computing it: a pytree of
     :class:`ShapedArray` (``.shape``, ``.dtype``) of the result's structure. Arguments are
@@ -659,6 +742,7 @@ def eval_shape(fun, *args, **kwargs):
         >>> ft.eval_shape(lambda x: fnp.stack([x, x]), ft.ShapeDtypeStruct((3,), "float32"))
         ShapedArray(f32[2,3])
     """
+    check_function(fun, "eval_shape")
     leaves, tree = tree_flatten((args, kwargs))
     arrays = [x for x in leaves if type(x) is not ShapedArray]
     interp = StagingInterpreter(_current.get(), [_as_input(x) for x in arrays][:1])
@@ -696,6 +780,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
         >>> ft.value_and_grad(lambda x: x ** 3)(2.0)
         (array(8.), array(12.))
     """
+    check_function(fun, "value_and_grad")
     if reduce_axes:
         _no_reduce_axes(reduce_axes, "value_and_grad")
     return functools.wraps(fun)(_value_and_grad(fun, argnums, has_aux, holomorphic,
@@ -790,6 +875,7 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, redu
         >>> ft.grad(ft.grad(fnp.sin))(0.0)
         array(-0.)
     """
+    check_function(fun, "grad")
     if reduce_axes:
         _no_reduce_axes(reduce_axes, "grad")
     vg = _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
@@ -811,6 +897,8 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
         >>> ft.elementwise_grad(fnp.sin)(np.array([0.0, np.pi]))
         array([ 1., -1.])
     """
+    check_function(fun, "elementwise_grad")
+
     def summed(*args, **kwargs):
         out = fun(*args, **kwargs)
         out, aux = _aux_pair(out, "elementwise_grad") if has_aux else (out, None)
@@ -957,6 +1045,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None)
         array([[2., 0.],
                [0., 4.]])
     """
+    check_function(fun, "jacfwd")
     return _jacobian(fun, argnums, has_aux, "fwd", chunk_size, holomorphic)
 
 
@@ -984,6 +1073,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
         array([[2., 0.],
                [0., 4.]])
     """
+    check_function(fun, "jacrev")
     return _jacobian(fun, argnums, has_aux, "rev", chunk_size, holomorphic, allow_int)
 
 
@@ -1009,8 +1099,8 @@ def _tangent_map(call, leaves, has_aux, box):
                 primals.append(o.primal)
                 tangents_out.append(o.tangent)
             else:
-                o = o if isinstance(o, Tracer) else _as_input(
-                    _scalar_like(o, leaves[0] if leaves else None))
+                o = o if isinstance(o, Tracer) else _const_output(
+                    o, leaves[0] if leaves else None, "jacfwd", len(primals))
                 primals.append(o)
                 tangents_out.append(fnp.zeros_like(o))
         box[:] = [primals, o_tree, _strip(aux, interp) if has_aux else None]
@@ -1079,6 +1169,12 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                                                          f"jacrev of {name}")
             out_avals = [get_aval(o) for o in outs]
             for i, a in enumerate(out_avals):
+                if not _dt.is_float(a.dtype):  # (as JAX: no reverse pass from it)
+                    raise NonScalarOutputError(
+                        f"jacrev of {name}: output {i} has dtype {a.dtype.name}; reverse mode "
+                        f"needs floating-point outputs (an integer or boolean output has no "
+                        f"derivative). Return it as auxiliary data (has_aux=True), or use "
+                        f"jacfwd, whose block for it is zeros.")
                 _check_complex(f"jacrev of {name}", f"output {i}", a.dtype, holomorphic)
             blocks = []
             for i, o in enumerate(outs):
@@ -1140,6 +1236,7 @@ def hessian(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None
         array([[ 6.,  0.],
                [ 0., 12.]])
     """
+    check_function(fun, "hessian")
     return jacfwd(jacrev(fun, argnums, has_aux, holomorphic, chunk_size=chunk_size), argnums,
                   has_aux, holomorphic, chunk_size=chunk_size)
 
@@ -1260,6 +1357,7 @@ def make_graph(fun, static_argnums=()):
           return v4
         }
     """
+    check_function(fun, "make_graph")
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     @functools.wraps(fun)

@@ -17,7 +17,7 @@ import optree
 
 from .backends.numpy_backend import plain as _plain
 from .core import _SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current, get_aval
-from .errors import BatchingError, ConcretizationError, MissingRuleError
+from .errors import BatchingError, ConcretizationError, MissingRuleError, check_function
 from .tree import NAMESPACE, tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "pmap"]
@@ -184,6 +184,20 @@ def _axes_leaves(axes, tree, what, name):
     return leaves
 
 
+def _leaf_path(tree, i, root):
+    """Leaf ``i`` of ``tree`` named as the user wrote it (``args[1]['x']``), for messages."""
+    try:
+        path = optree.tree_paths(tree, namespace=NAMESPACE)[i]
+    except Exception:  # noqa: BLE001  (a name is a nicety: the index will do)
+        return f"leaf {i}"
+    return root + "".join(f"[{k!r}]" for k in path) if path else f"the whole {root}"
+
+
+def _arg_path(args, kwargs, i, n_pos):
+    return (_leaf_path(args, i, "args") if i < n_pos
+            else _leaf_path(kwargs, i - n_pos, "kwargs"))
+
+
 def _move_axis(x, src, dst):
     from . import numpy as fnp
     return x if src == dst else fnp.moveaxis(x, src, dst)
@@ -229,6 +243,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         ...     fnp.asarray([[1.0, 2.0], [3.0, 4.0]]), fnp.asarray([1.0, 1.0]))
         array([3., 7.])
     """
+    check_function(fun, "vmap")
     if axis_name is not None:
         try:
             hash(axis_name)
@@ -242,6 +257,10 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
     name = getattr(fun, "__name__", type(fun).__name__)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
+    elif isinstance(in_axes, dict):  # (a prefix of the tuple of arguments, never of a dict)
+        raise BatchingError(f"vmap of {name}: in_axes must be an int, None or a tuple with one "
+                            f"entry per positional argument; got a dict. For a dict argument, "
+                            f"put the dict in the tuple: in_axes=({in_axes!r},).")
     if axis_size is not None:
         try:
             ok = operator.index(axis_size) >= 0
@@ -280,17 +299,20 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
             nd = len(x.shape)
             if not -nd <= ax < nd:
                 raise BatchingError(
-                    f"vmap of {name}: in_axes {ax} is out of range for argument leaf {i} of "
-                    f"shape {tuple(x.shape)}.")
+                    f"vmap of {name}: in_axes {ax} is out of range for argument leaf {i} "
+                    f"({_arg_path(args, kwargs, i, n_pos)}) of shape {tuple(x.shape)}.")
             sizes.append((i, tuple(x.shape), ax % nd, x.shape[ax]))
         if sizes:
             distinct = {s[3] for s in sizes}
             if len(distinct) > 1 or (size is not None and size not in distinct):
                 desc = ", ".join(f"leaf {i} (shape {s}) axis {a} has size {n}"
                                  for i, s, a, n in sizes)
+                where = ", ".join(f"{_arg_path(args, kwargs, i, n_pos)} is leaf {i}"
+                                  for i, *_ in sizes)
                 raise BatchingError(
                     f"vmap of {name}: the mapped axes must all have the same size, but {desc}"
                     + (f" and axis_size is {size}" if size is not None else "")
+                    + f" ({where})"
                     + ". Map over axes of equal length, or mark the argument unmapped with "
                       "None in in_axes" + (
                           "." if all(i < n_pos for i, *_ in sizes) else
@@ -321,30 +343,32 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
             if ax is _UNMAPPED:
                 if mapped:
                     raise BatchingError(
-                        f"vmap of {name}: output leaf {j} depends on the batch, but out_axes "
-                        f"is None for it; give it an axis in out_axes.")
+                        f"vmap of {name}: output leaf {j} ({_leaf_path(out, j, 'output')}) "
+                        f"depends on the batch, but out_axes is None for it; give it an axis "
+                        f"in out_axes.")
                 res.append(_plain(o))
                 continue
             v = o.val if mapped else _broadcast_out(
-                o, size, leaves[sizes[0][0]] if sizes else None)
+                o, size, leaves[sizes[0][0]] if sizes else None, name, j)
             nd = len(v.shape)
             if not -nd <= ax < nd:
                 raise BatchingError(
-                    f"vmap of {name}: out_axes {ax} is out of range for output leaf {j}, "
-                    f"which has {nd - 1} dimension(s) before batching.")
+                    f"vmap of {name}: out_axes {ax} is out of range for output leaf {j} "
+                    f"({_leaf_path(out, j, 'output')}), which has {nd - 1} dimension(s) "
+                    f"before batching.")
             v = _move_axis(v, 0, ax % nd)
             res.append(_plain(v))
         return tree_unflatten(o_tree, res)
     return batched
 
 
-def _broadcast_out(o, size, like):
+def _broadcast_out(o, size, like, name="fun", j=0):
     """An output that does not depend on the batch, repeated for every batch member. A
     Python scalar becomes an array of the library and device of ``like`` (a mapped input),
     as the batched outputs are, rather than of the default backend."""
     from . import numpy as fnp
-    from .api import _scalar_like
-    o = fnp.asarray(_scalar_like(o, like))
+    from .api import _const_output
+    o = fnp.asarray(_const_output(o, like, f"vmap of {name}", j))
     return fnp.broadcast_to(fnp.expand_dims(o, axis=0), (size,) + tuple(o.shape))
 
 

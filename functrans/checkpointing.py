@@ -29,7 +29,7 @@ from . import dtypes as _dt
 from .backends import backend_of
 from .core import (_SCALAR_DTYPES, ShapedArray, Tracer, _by_type_get, _current, get_aval,
                    primitive)
-from .errors import ConcretizationError, CustomRuleError
+from .errors import ConcretizationError, CustomRuleError, check_function
 from .graph import Graph, Var
 from .interpreters import StagingInterpreter, StagingTracer
 from .tree import tree_flatten, tree_unflatten
@@ -503,8 +503,7 @@ def checkpoint(fun):
         >>> ft.grad(lambda x: fnp.sum(block(block(x))))(fnp.asarray([0.5, 1.0]))
         array([0.62933451, 0.20593521])
     """
-    if not callable(fun):
-        raise TypeError(f"checkpoint expects a function; got {type(fun).__name__}.")
+    check_function(fun, "checkpoint")
     name = getattr(fun, "__name__", repr(fun))
 
     @functools.wraps(fun)

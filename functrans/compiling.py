@@ -43,7 +43,7 @@ from .checkpointing import _fresh, _stage, _static
 from .collectives import axis_env
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
 from .graph import Graph, Var, _last_uses, eval_graph, exact_key, prune, read_vars
-from .errors import RestagingWarning
+from .errors import RestagingWarning, check_function
 from .numpy import device
 from .tree import NAMESPACE, tree_flatten
 
@@ -301,20 +301,20 @@ def _check_output(x, name):
         f"(ft.register_pytree_node), or return arrays.")
 
 
-def _static_spec(fun, static_argnums, static_argnames):
+def _static_spec(fun, static_argnums, static_argnames, kind="static"):
     """The positions and names of the static arguments (each given either way, as JAX
-    does, where the signature relates them)."""
+    does, where the signature relates them); ``kind="donate"`` for the donated ones."""
     nums = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
     names = (static_argnames,) if isinstance(static_argnames, str) else static_argnames
     try:
         nums = tuple(operator.index(i) for i in nums)
         names = tuple(names)
     except TypeError:
-        raise TypeError(f"jit: static_argnums must be an int or ints, static_argnames a "
+        raise TypeError(f"jit: {kind}_argnums must be an int or ints, {kind}_argnames a "
                         f"string or strings; got {static_argnums!r} and "
                         f"{static_argnames!r}.") from None
     if not all(isinstance(n, str) for n in names):
-        raise TypeError(f"jit: static_argnames must be strings; got {static_argnames!r}.")
+        raise TypeError(f"jit: {kind}_argnames must be strings; got {static_argnames!r}.")
     try:
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):  # a builtin or callable without a signature
@@ -324,7 +324,7 @@ def _static_spec(fun, static_argnums, static_argnames):
     has_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
     for i in nums:
         if not has_varargs and not -len(positional) <= i < len(positional):
-            raise ValueError(f"jit: static_argnums {i} is out of range for a function of "
+            raise ValueError(f"jit: {kind}_argnums {i} is out of range for a function of "
                              f"{len(positional)} positional argument(s).")
     nums = {i % len(positional) if i < 0 and positional and not has_varargs else i
             for i in nums}
@@ -333,7 +333,7 @@ def _static_spec(fun, static_argnums, static_argnames):
         known = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
         for n in names:
             if n not in known:
-                raise ValueError(f"jit: static_argnames {n!r} is not a parameter of the "
+                raise ValueError(f"jit: {kind}_argnames {n!r} is not a parameter of the "
                                  f"function (it has {sorted(known)}).")
     for i in list(nums):
         if 0 <= i < len(positional) and params[i].kind is not params[i].POSITIONAL_ONLY:
@@ -396,10 +396,18 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
         >>> f(fnp.asarray([0.5, 1.0]))
         array([0.84147098, 0.90929743])
     """
-    if not callable(fun):
-        raise TypeError(f"jit expects a function; got {type(fun).__name__}.")
-    del donate_argnums, donate_argnames, keep_unused, inline  # no effect here (see above)
+    check_function(fun, "jit")
     static_nums, static_names = _static_spec(fun, static_argnums, static_argnames)
+    if donate_argnums != () or donate_argnames != ():
+        # No effect here (see above), but checked as JAX checks them, so that code written
+        # for jax.jit fails here where it would there.
+        d_nums, d_names = _static_spec(fun, donate_argnums, donate_argnames, "donate")
+        both = sorted(d_nums & static_nums) or sorted(d_names & static_names)
+        if both:
+            raise ValueError(f"jit: argument {both[0]!r} is both static and donated; a static "
+                             f"argument is no array to donate: leave it out of "
+                             f"donate_argnums/donate_argnames.")
+    del donate_argnums, donate_argnames, keep_unused, inline  # no effect here (see above)
     name = getattr(fun, "__name__", repr(fun))
     cache: OrderedDict = OrderedDict()
     lock = threading.Lock()

@@ -1009,10 +1009,18 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     still stored at its element's index. ``f`` must keep the carry's tree structure, shapes
     and dtypes. Eagerly it is a Python loop; while staging (``jit``, ``make_graph``) it is one
     ``scan`` equation, however many steps. Every transform differentiates it, to any order.
-    ``unroll`` is accepted for compatibility and has no effect.
+    ``unroll`` (a bool or an int >= 0, as JAX's) is accepted for compatibility and has no
+    effect.
     """
     if not callable(f):
         raise TypeError("scan(f, init, xs): f must be a function.")
+    if type(unroll) is not bool:
+        try:
+            ok = operator.index(unroll) >= 0
+        except TypeError:
+            ok = False
+        if not ok:  # (checked though unused, so that code JAX refuses fails here too)
+            raise ValueError(f"scan's unroll must be a bool or an int >= 0; got {unroll!r}.")
     c_leaves, c_tree = _carry_leaves(init, "scan")
     x_leaves, x_tree = tree_flatten(xs)
     n = length
@@ -1568,6 +1576,8 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     results stacked (``jax.lax.map``): a ``scan`` with no carry. With ``batch_size``, the
     scan runs over batches of that many members, each batch through ``vmap(f)`` (and the
     remainder through one more), as in JAX: fewer steps, more memory per step."""
+    if not callable(f):
+        raise TypeError(f"lax.map(f, xs): f must be a function; got {type(f).__name__}.")
     if batch_size is None:
         return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
     from .batching import vmap

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 
 import optree
 
@@ -147,6 +148,10 @@ def _split_nondiff(args, nondiff_argnums, what, fun):
             raise TypeError(f"{what} {_name(fun)}: nondiff_argnums {nondiff_argnums} is out "
                             f"of range for a call with {n} argument(s).")
     nums = sorted({i % n for i in nondiff_argnums})
+    if len(nums) != len(nondiff_argnums):  # the rules would get fewer than they were told
+        raise TypeError(f"{what} {_name(fun)}: nondiff_argnums {nondiff_argnums} names an "
+                        f"argument more than once (for a call with {n} argument(s)); list "
+                        f"each once.")
     fixed = tuple(args[i] for i in nums)
     if any(isinstance(x, Tracer) for x in tree_flatten(fixed)[0]):
         raise CustomRuleError(
@@ -162,6 +167,25 @@ def _split_nondiff(args, nondiff_argnums, what, fun):
             full.append(next(it) if i in nums else next(jt))
         return tuple(full)
     return fixed, rest, merge
+
+
+def _argnums(nums, what, fun):
+    """``nondiff_argnums`` as a tuple of ints, checked where it is given."""
+    try:
+        if isinstance(nums, (str, bytes)):
+            raise TypeError
+        return tuple(operator.index(i) for i in nums)
+    except TypeError:
+        raise TypeError(f"{what} of {_name(fun)}: nondiff_argnums must be a tuple of ints "
+                        f"(argument positions); got {nums!r}.") from None
+
+
+def _check_rule(rule, what, fun):
+    """A rule given to defjvp/defjvps/defvjp must be a function (checked where it is given,
+    not where it is first called, under some transform)."""
+    if not callable(rule):
+        raise TypeError(f"{what} of custom function {_name(fun)} expects a function; got "
+                        f"{type(rule).__name__}.")
 
 
 class custom_jvp:
@@ -189,11 +213,12 @@ class custom_jvp:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = _argnums(nondiff_argnums, "custom_jvp", fun)
         self._sig = _signature(fun)
         self.jvp_rule = None
 
     def defjvp(self, rule):
+        _check_rule(rule, "defjvp", self.fun)
         self.jvp_rule = rule
         return rule
 
@@ -204,8 +229,16 @@ class custom_jvp:
         if self.nondiff_argnums:
             raise TypeError(f"custom_jvp function {_name(self.fun)}: defjvps cannot be used "
                             f"with nondiff_argnums (as in JAX); define the rule with defjvp.")
+        for f in jvps:
+            if f is not None:
+                _check_rule(f, "defjvps", self.fun)
 
         def rule(primals, tangents):
+            if len(jvps) != len(primals):  # zip would drop the others' derivatives
+                raise CustomRuleError(
+                    f"custom_jvp function {_name(self.fun)}: defjvps was given {len(jvps)} "
+                    f"rule(s) but the function is called with {len(primals)} argument(s); "
+                    f"give one per argument, None for one the output does not depend on.")
             # Through the custom function itself (as JAX), so that the derivative of the
             # rule, at the next order, meets this rule again rather than ``fun``'s own.
             out = self(*primals)
@@ -498,6 +531,8 @@ def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
     """The user's ``bwd`` on the cotangents ``cts`` (a pytree): one cotangent per argument
     leaf, each of its argument's shape; ``None`` stands for zeros (as in JAX)."""
     res = bwd(residuals, cts)
+    if type(res) is list:  # (JAX takes a list too)
+        res = tuple(res)
     if not isinstance(res, tuple):
         raise CustomRuleError(f"The bwd rule of custom_vjp function {name} must return a tuple "
                               f"with one cotangent per argument; got {type(res).__name__}.")
@@ -645,11 +680,13 @@ class custom_vjp:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = _argnums(nondiff_argnums, "custom_vjp", fun)
         self._sig = _signature(fun)
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd):
+        _check_rule(fwd, "defvjp's fwd", self.fun)
+        _check_rule(bwd, "defvjp's bwd", self.fun)
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args, **kwargs):

@@ -8,6 +8,8 @@ catches any of them; several also derive from the matching built-in (``TypeError
 
 from __future__ import annotations
 
+import inspect
+
 DOCS = "https://functrans.readthedocs.io/en/latest/errors/"
 
 
@@ -182,3 +184,27 @@ class RestagingWarning(UserWarning):
     """A jitted function was staged again and again for new values of a Python number
     argument (each value is part of its signature): pass a number that changes from call to
     call as an array (``fnp.asarray(lr)``), or silence this with ``warnings.filterwarnings``."""
+
+
+def check_function(fun, what):
+    """Refuse, where a transform is set up (as JAX does), a ``fun`` that is not a function or
+    is a generator function: called, it would fail later with a message about something
+    else (an int not callable, a generator that belongs to no backend). Cheap: some rules
+    set up transforms at every call."""
+    if not callable(fun):
+        raise TypeError(f"{what} expects a function; got {type(fun).__name__} "
+                        f"{_short_repr(fun)}.")
+    code = getattr(fun, "__code__", None)
+    if code is not None and code.co_flags & _GENERATOR_FLAGS:
+        raise TypeError(f"{what} expects a function returning arrays, but "
+                        f"{getattr(fun, '__name__', 'it')} is a generator function (it "
+                        f"yields): a transform needs the values it returns. Return them "
+                        f"(stack them with functrans.numpy.stack, or collect them in a tuple).")
+
+
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR
+
+
+def _short_repr(x):
+    r = repr(x)
+    return r if len(r) <= 60 else r[:57] + "..."
