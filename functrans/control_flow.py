@@ -1527,12 +1527,17 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     With concrete bounds this is a Python ``for`` loop (``i`` a Python int) and, while staging
     (``jit``), one ``scan`` equation (``i`` an integer array), differentiable in both modes
     under every transform. With abstract bounds it is a ``while_loop`` (reverse mode then
-    only outside ``jit``). ``unroll`` (None, a bool or an int >= 1) is accepted for
-    compatibility and, as ``scan``'s, has no effect.
+    only outside ``jit``). ``unroll`` (None, a bool or an int >= 0, as JAX's) is accepted
+    for compatibility and, as ``scan``'s, has no effect.
     """
-    if not (unroll is None or type(unroll) is bool or (type(unroll) is int and unroll >= 1)):
-        raise TypeError(f"fori_loop's unroll must be None, a bool or an int >= 1; got "
-                        f"{unroll!r}.")
+    if unroll is not None and type(unroll) is not bool:
+        try:
+            ok = operator.index(unroll) >= 0
+        except TypeError:
+            ok = False
+        if not ok:
+            raise ValueError(f"fori_loop's unroll must be None, a bool or an int >= 0; got "
+                             f"{unroll!r}.")
     if not callable(body_fun):
         raise TypeError("fori_loop(lower, upper, body_fun, init_val): body_fun must be a "
                         "function.")

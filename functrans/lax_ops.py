@@ -1192,6 +1192,9 @@ def associative_scan(fn, elems, reverse=False, axis=0):
     ``2 log2(n)`` calls of ``fn``, each on whole slices. ``fn`` must be associative and act
     elementwise on slices (pytrees of arrays whose leading shapes match). With ``reverse``,
     the scan runs from the end. Differentiable, and works under ``vmap`` and ``jit``."""
+    if not callable(fn):
+        raise TypeError(f"lax.associative_scan: fn must be a function of two pytrees of "
+                        f"slices; got {type(fn).__name__} {fn!r}.")
     leaves, tree = tree_flatten(elems)
     if not leaves:
         return elems

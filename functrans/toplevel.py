@@ -279,6 +279,12 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=(), static_
     del prevent_cse
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    if not all(type(i) is int for i in nums):
+        raise TypeError(f"checkpoint: static_argnums must be an int or a tuple of ints; got "
+                        f"{static_argnums!r}.")
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"checkpoint: static_argnames must be a str or a tuple of strs; got "
+                        f"{static_argnames!r}.")
     inner = checkpointing.checkpoint(fun)
     if not nums and not names:
         return inner
@@ -286,8 +292,12 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=(), static_
     @functools.wraps(fun)
     def with_static(*args, **kw):
         for i in nums:
-            if -len(args) <= i < len(args):
-                _check_static(args[i], f"static_argnums {i}")
+            if not -len(args) <= i < len(args):
+                raise ValueError(
+                    f"checkpoint: static_argnums {i} is out of range for a call with "
+                    f"{len(args)} positional arguments (from {-len(args)} to "
+                    f"{len(args) - 1}); pass the argument positionally, or fix the index.")
+            _check_static(args[i], f"static_argnums {i}")
         for n in names:
             if n in kw:
                 _check_static(kw[n], f"static_argnames {n!r}")
@@ -296,15 +306,12 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=(), static_
 
 
 def _check_static(x, what):
-    if isinstance(x, Tracer) or (hasattr(x, "shape") and not isinstance(x, type)):
-        raise TypeError(f"checkpoint: the argument named by {what} is an array or a value "
-                        f"being transformed; static arguments must be hashable non-array "
-                        f"values (as in JAX).")
-    try:
-        hash(x)
-    except TypeError:
-        raise TypeError(f"checkpoint: the argument named by {what} must be hashable (as in "
-                        f"JAX); got {type(x).__name__}.") from None
+    # (JAX's checkpoint takes any value here, hashable or not, a plain array included: it
+    # is passed through as a constant; only a value being transformed cannot be static.)
+    if isinstance(x, Tracer):
+        raise TypeError(f"checkpoint: the argument named by {what} is a value being "
+                        f"transformed (a tracer), which cannot be static: drop it from "
+                        f"static_argnums/static_argnames, or pass a plain value.")
 
 
 def _checkpoint_doc():
@@ -317,8 +324,8 @@ def _checkpoint_doc():
     inputs and recomputes everything else in the backward pass (JAX's
     ``nothing_saveable``). Results and derivatives are identical under every policy; only
     the balance of memory and compute differs from JAX's for policies that save more.
-    ``static_argnums``/``static_argnames`` name arguments that must be hashable non-array
-    values (all such values are passed as they are here anyway); ``prevent_cse`` has no
+    ``static_argnums``/``static_argnames`` name arguments passed as they are, never
+    differentiated (any value, as JAX's; not a value being transformed); ``prevent_cse`` has no
     effect (functrans never merges the recomputation with the forward pass).
     """)
 

@@ -166,12 +166,13 @@ def test_dot_product_attention_lengths_unbatched_vmapped_and_errors():
 def test_fori_loop_takes_unroll():
     def body(i, c):
         return c * 0.5 + i
-    for unroll in (None, True, False, 2):
+    for unroll in (None, True, False, 2, 0, np.int64(3)):  # (0 and NumPy's ints: as JAX)
         assert float(flax.fori_loop(0, 4, body, 1.0, unroll=unroll)) == 4.3125
         assert float(ft.jit(lambda c: flax.fori_loop(0, 4, body, c, unroll=unroll))(1.0)) \
             == 4.3125
-    with pytest.raises(TypeError, match="unroll must be None, a bool or an int >= 1"):
-        flax.fori_loop(0, 4, body, 1.0, unroll=0)
+    for bad in (-1, 1.5, "2"):
+        with pytest.raises(ValueError, match="unroll must be None, a bool or an int >= 0"):
+            flax.fori_loop(0, 4, body, 1.0, unroll=bad)
 
 
 def test_experimental_ode_is_where_jax_has_it():

@@ -48,6 +48,10 @@ Fixed (each test below failed before its fix):
   "'<=' not supported between instances of 'int' and 'str'") and one naming an argument twice
   (the rule then got one value fewer than it was written for: "missing 1 required
   positional argument").
+- checkpoint's static_argnums out of range or not ints were taken without a word (JAX
+  refuses), while unhashable static values, which JAX takes, were refused; lax.associative_scan
+  with a non-function fn failed with Python's bare "'int' object is not callable"; fori_loop
+  refused unroll=0 and NumPy's integers, which JAX takes (fixed after the review).
 - custom_vjp's bwd returning a list was refused (JAX takes it as the tuple); defvjp/defjvp
   given a non-function failed only at the first derivative; defjvps with fewer rules than
   arguments silently dropped the others' derivatives.
@@ -59,10 +63,7 @@ while_loop/fori_loop with zero steps never run the body, so branches or bodies t
 the structure or dtype pass unnoticed (JAX traces them all); while_loop's cond_fun may return
 a number (truthiness; JAX needs a boolean); jit and checkpoint take strings as arguments and
 results; custom_vjp functions work under jvp and keep non-array residuals (JAX refuses both);
-checkpoint's static_argnums out of range or not ints are taken without a word (JAX refuses;
-functrans/toplevel.py); lax.associative_scan with a non-function fn fails with Python's bare
-"'int' object is not callable" (functrans/lax_ops.py); fori_loop refuses unroll=0, which JAX
-takes (tests/test_ported_programs7.py asserts the refusal); an eager
+an eager
 fori_loop/while_loop/cond whose body assigns into its carry (c[0] = v) writes into the
 caller's init array, as plain NumPy code would. A nonzero tangent of an integer primal (and
 cotangent of an integer output) is ignored without a word where JAX refuses anything but
@@ -356,3 +357,24 @@ def test_nondiff_argnums_must_be_argument_positions_each_named_once():
 
     h.defjvp(lambda n, p, t: (h(p[0], n), 10.0 * t[0] * n))
     assert float(ft.grad(h)(2.0, 3.0)) == 30.0  # the rule's value (deliberately not f's)
+
+
+def test_checkpoint_static_argnums_associative_scan_fn_and_fori_loop_unroll_as_jax():
+    def f(x, opts):
+        return x * len(opts)
+    # unhashable static values are fine (JAX passes them through); indices are checked
+    assert float(ft.grad(ft.checkpoint(f, static_argnums=(1,)))(2.0, [1, 2])) == 2.0
+    assert float(ft.checkpoint(f, static_argnums=(-1,))(2.0, np.ones(3))) == 6.0
+    with pytest.raises(ValueError, match="static_argnums 5 is out of range"):
+        ft.checkpoint(f, static_argnums=(5,))(2.0, [1])
+    with pytest.raises(TypeError, match="static_argnums must be an int or a tuple of ints"):
+        ft.checkpoint(f, static_argnums=("a",))
+    with pytest.raises(TypeError, match="is a value being transformed"):
+        ft.grad(lambda x: ft.checkpoint(f, static_argnums=(0,))(x, [1]))(2.0)
+    with pytest.raises(TypeError, match="associative_scan: fn must be a function"):
+        ft.lax.associative_scan(3, np.arange(3.0))
+    body = lambda i, c: c + i  # noqa: E731
+    for unroll in (0, np.int64(2)):
+        assert int(ft.lax.fori_loop(0, 3, body, 0, unroll=unroll)) == 3
+    with pytest.raises(ValueError, match="unroll must be None, a bool or an int >= 0"):
+        ft.lax.fori_loop(0, 3, body, 0, unroll=-1)
