@@ -209,6 +209,7 @@ def jvp(fun, primals, tangents, has_aux=False):
             f"{p_tree} and tangents {t_tree}.")
     p_leaves = [_as_input(p) for p in p_leaves]
     interp = JVPInterpreter(_current.get())
+    interp.device_source = p_leaves[0] if p_leaves else None
     ins = []
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
@@ -232,6 +233,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     finally:
         _current.reset(token)
         interp.active = False
+        interp.device_source = None  # (a caller's array: not kept alive by leaked tracers)
     if has_aux:
         out, aux = _aux_pair(out, "jvp")
     out_leaves, out_tree = tree_flatten(out)
@@ -1082,6 +1084,7 @@ def _tangent_map(call, leaves, has_aux, box):
     input). The primal outputs and aux, the same for every tangent, go to ``box``."""
     def tangent_map(tangents):
         interp = JVPInterpreter(_current.get())
+        interp.device_source = leaves[0] if leaves else None
         ins = [JVPTracer(interp, x, t) for x, t in zip(leaves, tangents)]
         token = _current.set(interp)
         try:
@@ -1089,6 +1092,7 @@ def _tangent_map(call, leaves, has_aux, box):
         finally:
             _current.reset(token)
             interp.active = False
+            interp.device_source = None
         aux = None
         if has_aux:
             out, aux = _aux_pair(out, "jacfwd")

@@ -70,9 +70,13 @@ INEXACT_TRACER_TYPES.add(JVPTracer)
 
 
 class JVPInterpreter(Interpreter):
-    """Carries (primal, tangent) pairs through each primitive's ``jvp`` rule."""
+    """Carries (primal, tangent) pairs through each primitive's ``jvp`` rule.
 
-    __slots__ = ()
+    ``device_source`` (set by forward mode's transforms, unset under linearize, whose staging
+    has one): one of the values being differentiated, whose library and device the arrays
+    created inside take (see functrans.numpy's creation functions)."""
+
+    __slots__ = ("device_source",)
 
     def process(self, prim, args, params):
         if len(args) == 2:  # the common case, unrolled (this is the hottest loop there is)

@@ -256,6 +256,57 @@ def test_default_backend_unknown_name():
     with pytest.raises(UnsupportedBackendError, match="No backend named"):
         ft.default_backend("nope")
 
+
+# -- arrays created inside a transform: where the values it transforms are -------------------
+
+
+def _makes_its_own_constants(x):
+    # Array API code making constants without a device, as SciPy's does: inside a transform
+    # they are made on the library and device of the values transformed (a NumPy array beside
+    # a torch or CuPy tracer would be a BackendMismatchError). (matmul, not @: a plain
+    # array-api-strict array on the left refuses a tracer, array-api-strict issue #188)
+    xp = x.__array_namespace__()
+    w = xp.linspace(1.0, 2.0, 3)
+    return (xp.sum(x * xp.asarray(0.5) + xp.zeros(3) + x * x * xp.ones(3) + x * w)
+            + xp.sum(xp.matmul(xp.eye(3), x)) + xp.sum(x * xp.full((3,), 2.0))
+            + xp.sum(x * xp.arange(3)) + xp.sum(x * xp.asarray([1.0, 2.0, 3.0])))
+
+
+def _constants_gradient(x):
+    return 0.5 + 2 * x + np.linspace(1.0, 2.0, 3) + 1 + 2 + np.arange(3) + np.arange(1, 4)
+
+
+def test_arrays_created_inside_a_transform_are_where_its_inputs_are(backend):
+    xn = np.array([0.3, -0.2, 0.7])
+    x = backend.asarray(xn)
+    want = _constants_gradient(xn)
+    results = {
+        "grad": ft.grad(_makes_its_own_constants)(x),
+        "jit(grad)": ft.jit(ft.grad(_makes_its_own_constants))(x),
+        "grad(jit)": ft.grad(ft.jit(_makes_its_own_constants))(x),
+        "jacrev": ft.jacrev(_makes_its_own_constants)(x),
+        "jacfwd": ft.jacfwd(_makes_its_own_constants)(x),
+        "jvp": ft.jvp(_makes_its_own_constants, (x,), (backend.asarray([1.0, 0, 0]),))[1],
+        "checkpoint": ft.grad(ft.checkpoint(_makes_its_own_constants))(x),
+        "vmap(grad)": ft.vmap(ft.grad(_makes_its_own_constants))(fnp.stack([x, x]))[1, ...],
+        "hessian": fnp.linalg.diagonal(ft.hessian(_makes_its_own_constants)(x)),
+    }
+    expected = dict.fromkeys(results, want)
+    expected["jvp"] = want[0]
+    expected["hessian"] = np.full(3, 2.0)
+    for name, r in results.items():
+        assert backend.is_own(r), (name, type(r), getattr(r, "device", None))
+        np.testing.assert_allclose(backend.to_numpy(r), expected[name], rtol=1e-13,
+                                   err_msg=name)
+    # outside a transform (nothing to follow) and where a device is named: as before
+    assert type(fnp.zeros(2)) is not type(x) or backend.name == "numpy"
+    if backend.device is not None:
+        def named(x):
+            z = fnp.zeros(3, device=backend.xp.Device("CPU_DEVICE"))
+            assert backend.backend.device(z) != backend.device
+            return fnp.sum(x * x)
+        ft.grad(named)(x)
+
 # -- mixing two libraries -----------------------------------------------------------------------
 
 

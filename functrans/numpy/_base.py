@@ -51,7 +51,7 @@ def _to_array(x, dtype=None, like=None):
     """A Python scalar (or nested list of them) as an array of the default backend, or of the
     library and device of the array behind ``like`` (which may be traced) where there is one;
     of ``dtype``, else the one NumPy gives Python values (floats float64 on every backend)."""
-    b, device = _default_backend(), None
+    b, device = _creation_place()
     if like is not None:
         c = _concrete_value(like)
         if c is not None:
@@ -825,7 +825,11 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     if type(obj) in _SCALARS or isinstance(obj, (list, tuple)):
         if dtype is None and _contains_float(obj):
             dtype = _dt.float64
-        return _default_backend().asarray(obj, dtype=dtype, device=device)
+        if device is None:
+            b, device = _creation_place()
+            return b.asarray(obj, dtype=dtype, device=device)
+        return (_backend_of_device(device) or _default_backend()).asarray(
+            obj, dtype=dtype, device=device)
     try:
         b = backend_of(obj)
     except UnsupportedBackendError:
@@ -866,6 +870,26 @@ def device(x, /):
     if x is None:
         return _default_backend().device(_default_backend().xp.asarray(0.0))
     return backend_of(x).device(x)
+
+
+def _creation_place():
+    """``(backend, device)`` for an array created without a device (a creation function, a
+    Python number or list made an array): inside a transform, the library and device of the
+    values it transforms, so that code creating constants (``xp.asarray(0.5)``, ``xp.zeros``)
+    runs unchanged on torch, CuPy or array-api-strict inputs, as it does outside; else the
+    default backend (device None: the library's default)."""
+    interp = _current.get()
+    while interp is not None and interp is not _EVAL:
+        src = getattr(interp, "device_source", None)  # forward mode, linearize, staging
+        if src is None:
+            src = getattr(interp, "like", None)  # vmap: a mapped argument
+        if src is not None:
+            c = _concrete_value(src)
+            if c is not None:
+                b = backend_of(c)
+                return b, (b.device(c) if b.name != "numpy" else None)
+        interp = interp.parent
+    return _default_backend(), None
 
 
 def _concrete_value(x):

@@ -14,7 +14,8 @@ from ..backends import backend_of, default as _default_backend
 from ..backends.numpy_backend import with_at as _with_at_view
 from ..core import Tracer
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _first_array, _python_dtype, _shape,
+from ._base import (_SCALARS, _as_operand, _creation_place, _dtype, _first_array,
+                    _python_dtype, _shape,
                     _to_array, astype,
                     broadcast_to, reshape)
 from ._base import asarray as _asarray_base
@@ -35,8 +36,11 @@ def _with_at(make):
 
 def _backend(device):
     """The backend that creates arrays on ``device``: the backend whose library the device
-    object belongs to (an array_api_strict or torch device...), else the default one."""
-    if device is None or isinstance(device, str):
+    object belongs to (an array_api_strict or torch device...); without one, inside a
+    transform, the library of the values it transforms, else the default one."""
+    if device is None:
+        return _creation_place()[0]
+    if isinstance(device, str):
         return _default_backend()
     return _fb.backend_of_device(device) or _default_backend()
 
@@ -55,6 +59,10 @@ def _kw(b, dtype, device):
     kw = {}
     if dtype is not None:
         kw["dtype"] = b.native_dtype(dtype)
+    if device is None:  # inside a transform: the device of the values it transforms
+        place_b, place_device = _creation_place()
+        if place_b is b:
+            device = place_device
     if device is not None:
         kw["device"] = device
     return kw
