@@ -48,15 +48,15 @@ _NOT_ARRAY_OR_NP_SCALAR = _NOT_ARRAY | _NUMPY_SCALARS  # (NumPy scalars may need
 
 
 def _to_array(x, dtype=None, like=None):
-    """A Python scalar (or nested list of them) as an array of the default backend, or of the
-    library and device of the array behind ``like`` (which may be traced) where there is one;
-    of ``dtype``, else the one NumPy gives Python values (floats float64 on every backend)."""
-    b, device = _creation_place()
-    if like is not None:
-        c = _concrete_value(like)
-        if c is not None:
-            b = backend_of(c)
-            device = b.device(c) if b.name != "numpy" else None
+    """A Python scalar (or nested list of them) as an array of the library and device of the
+    array behind ``like`` (which may be traced) where there is one, else where
+    :func:`_creation_place` says; of ``dtype``, else the one NumPy gives Python values (floats float64 on every backend)."""
+    c = None if like is None else _concrete_value(like)
+    if c is not None:
+        b = backend_of(c)
+        device = b.device(c) if b.name != "numpy" else None
+    else:
+        b, device = _creation_place()
     if dtype is None:
         dtype = _SCALAR_DTYPES.get(type(x)) or _python_dtype(x)
     return b.asarray(x, dtype=dtype, device=device)
