@@ -45,6 +45,29 @@ class AtSetBackend(StandardBackend):
     def set_items(self, x, index, values):
         return x.at[index].set(values)
 
+    at_add = False  # whether ``x.at[index]`` has ``add`` too (found when the backend is made)
+
+    def load_extra(self, name):
+        # ``x.at[index].add(values)`` is such a library's own scatter-add: one operation,
+        # where the generic one (sort and a segmented scan) takes a few dozen, each a new
+        # compilation on a library that compiles per shape (JAX)
+        if name == "scatter_add" and self.at_add:
+            return self._at_scatter_add
+        return None
+
+    def _at_scatter_add(self, x, index, values, /, *, axis=0):
+        parts = tuple(index) if isinstance(index, (tuple, list)) else (index,)
+        if not -x.ndim <= axis < x.ndim:
+            raise ValueError(f"scatter_add: axis {axis} is out of range for an array of "
+                             f"{x.ndim} dimensions")
+        axis %= x.ndim
+        if axis + len(parts) > x.ndim:
+            raise ValueError(f"scatter_add: {len(parts)} index arrays from axis {axis} for an "
+                             f"array of shape {tuple(x.shape)}")
+        # (adjacent integer arrays after ``axis`` full slices: the values' axes for them
+        # stand in their place, as the contract's shape of ``values`` says)
+        return x.at[(slice(None),) * axis + parts].add(values)
+
 
 class ReadOnlyBackend(StandardBackend):
     """Arrays that cannot be written in place, with no other way known here: the few
@@ -99,5 +122,10 @@ def backend_for(t: type, x) -> Backend | None:
     except Exception:  # arrays that cannot be written: JAX's offer x.at[i].set(v) instead
         cls = AtSetBackend if hasattr(probe, "at") else ReadOnlyBackend
     b = cls(library_name(xp, t), xp, [t], pairs)
+    if cls is AtSetBackend:
+        try:
+            b.at_add = callable(getattr(probe.at[0], "add", None))
+        except Exception:
+            pass
     b.device_types = (type(b.device(x)),) if b.device(x) is not None else ()
     return b
