@@ -122,8 +122,14 @@ def test_round_decimals(backend, decimals, dtype):
         x = np.array([1.255, 2.5, -0.5, 0.125, 1234.5678, -3.14159, 1e10 / 3, NAN, INF,
                       -0.0]).astype(dtype)
     want = np.round(x, decimals)
-    check(backend, fnp.round(_conv(backend, x), decimals), want, rtol=0)
-    check(backend, fnp.around(_conv(backend, x), decimals=decimals), want, rtol=0)
+    rtol = 0
+    if backend.name == "jax" and decimals and dtype != "int64":
+        # XLA's CPU division of a vector is not correctly rounded (float32 [13, 13] / 10 is
+        # 1.3000001, an ulp high; float64 12346 / 10 is 1234.6000000000001): NumPy's scaling
+        # by 10**decimals and back lands an ulp or two away there
+        rtol = 2 * np.finfo(dtype).eps
+    check(backend, fnp.round(_conv(backend, x), decimals), want, rtol=rtol)
+    check(backend, fnp.around(_conv(backend, x), decimals=decimals), want, rtol=rtol)
 
 
 def test_round_bool_negative_decimals_is_an_error(backend):
