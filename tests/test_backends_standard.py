@@ -170,3 +170,35 @@ def test_jax_scatter_add_is_its_own_at_add_and_keeps_the_contract():
                          timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split()[-1] == "ok"
+
+
+def test_jax_without_x64_keeps_its_dtypes_names():
+    # JAX's default mode narrows float64 to float32 (int64 to int32...): its float32 and
+    # int32 arrays are float32 and int32 for functrans too, not the wider names whose
+    # requests they answer (they were float64 and int64, and tolerances went with them)
+    pytest.importorskip("jax")
+    code = textwrap.dedent("""
+        import warnings
+        warnings.simplefilter("ignore")  # (JAX's on asking for a dtype it narrows)
+        import jax.numpy as jnp
+        import numpy as np
+        import functrans as ft
+        import functrans.numpy as fnp
+        x = jnp.asarray([0.5, 1.0, 2.0], dtype=jnp.float32)
+        i = jnp.arange(3)
+        assert fnp.result_type(x) == fnp.float32 and fnp.result_type(i) == fnp.int32
+        assert fnp.sin(x).dtype == jnp.float32
+        g = ft.grad(lambda v: fnp.sum(fnp.sin(v) * fnp.take(v, i)))(x)
+        assert g.dtype == jnp.float32, g.dtype
+        np.testing.assert_allclose(np.asarray(g), np.cos([0.5, 1, 2]) * [0.5, 1, 2]
+                                   + np.sin([0.5, 1, 2]), rtol=1e-6)
+        assert fnp.sum(i).dtype == jnp.int32 and int(fnp.sum(i)) == 3
+        # NumPy's arrays keep theirs
+        assert fnp.result_type(np.ones(2, np.float32)) == fnp.float32
+        assert fnp.result_type(np.ones(2)) == fnp.float64
+        print("ok")
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-1] == "ok"

@@ -11,6 +11,8 @@ the library's own special functions, or faster paths)."""
 
 from __future__ import annotations
 
+import warnings
+
 import array_api_compat
 
 from .. import dtypes as _dt
@@ -117,17 +119,24 @@ def backend_for(t: type, x) -> Backend | None:
     except TypeError:
         return None
     pairs = []
+    seen = []  # the dtypes the arrays of the names taken so far carry
     for name in _STANDARD_DTYPES:
         native = getattr(xp, name, None)
         if native is None:
             continue
         try:  # the dtype objects the library's arrays carry, and the namespace's own name
-            carried = xp.zeros((), dtype=native).dtype
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (JAX warns where it narrows the dtype)
+                carried = xp.zeros((), dtype=native).dtype
         except Exception:
             continue
         pairs.append((native, _dt.BY_NAME[name]))
-        if carried is not native:
+        # (a dtype the library narrows to one taken already, as JAX without x64 makes
+        # float64 arrays float32: asking for it gives what the library gives, but the
+        # arrays' dtype keeps its own name; the NumPy dtype objects JAX shares included)
+        if carried is not native and not any(carried == c for c in seen):
             pairs.append((carried, _dt.BY_NAME[name]))
+        seen.append(carried)
     if not pairs:
         return None
     cls = StandardBackend
