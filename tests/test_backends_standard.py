@@ -118,3 +118,87 @@ def test_registered_backends_come_first():
     with pytest.raises(BackendMismatchError):
         import array_api_strict as xp
         fnp.add(np.ones(2), xp.ones(2))
+
+
+def test_jax_scatter_add_is_its_own_at_add_and_keeps_the_contract():
+    # an immutable library with ``x.at[i].add`` adds through it (one operation, where the
+    # generic scatter-add takes dozens, each compiled anew for each shape on JAX); the same
+    # sums as NumPy's add.at, for every form of index the contract allows
+    pytest.importorskip("jax")
+    code = textwrap.dedent("""
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        import numpy as np
+        import functrans.backends as fb
+        from functrans.backends.generic import scatter_add as generic_scatter_add
+        b = fb.backend_of(jnp.zeros(()))
+        fn = b.extra("scatter_add")
+        assert fn.__name__ == "_at_scatter_add", fn
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(4, 5, 3))
+        cases = [
+            (np.array([0, 3, 0, -1, 3, 3]), 0, (6, 5, 3)),
+            (np.array([[4, -5], [0, 4]]), 1, (4, 2, 2, 3)),
+            ((np.array([1, 1, 3]), np.array([2, -1, 2])), 0, (3, 3)),
+            ((np.array([[0, 4], [4, 4]]), np.array([[2, 2], [0, 2]])), 1, (4, 2, 2)),
+            (np.array([], dtype=np.int64), 2, (4, 5, 0)),
+        ]
+        for index, axis, vshape in cases:
+            v = rng.normal(size=vshape)
+            want = x.copy()
+            parts = index if isinstance(index, tuple) else (index,)
+            np.add.at(want, (slice(None),) * axis + parts, v)
+            jindex = tuple(map(jnp.asarray, parts)) if isinstance(index, tuple) \\
+                else jnp.asarray(index)
+            jx = jnp.asarray(x)
+            got = fn(jx, jindex, jnp.asarray(v), axis=axis)
+            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-14, atol=1e-15)
+            np.testing.assert_allclose(np.asarray(got), np.asarray(generic_scatter_add(
+                b, jx, jindex, jnp.asarray(v), axis=axis)), rtol=1e-14, atol=1e-15)
+            np.testing.assert_array_equal(np.asarray(jx), x)  # the input is left as it was
+        for bad_axis in (3, -4):
+            try:
+                fn(jnp.asarray(x), jnp.asarray([0]), jnp.zeros((1, 5, 3)), axis=bad_axis)
+            except ValueError as e:
+                assert "out of range" in str(e), e
+            else:
+                raise AssertionError(f"axis {bad_axis} was taken")
+        print("ok")
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-1] == "ok"
+
+
+def test_jax_without_x64_keeps_its_dtypes_names():
+    # JAX's default mode narrows float64 to float32 (int64 to int32...): its float32 and
+    # int32 arrays are float32 and int32 for functrans too, not the wider names whose
+    # requests they answer (they were float64 and int64, and tolerances went with them)
+    pytest.importorskip("jax")
+    code = textwrap.dedent("""
+        import warnings
+        warnings.simplefilter("ignore")  # (JAX's on asking for a dtype it narrows)
+        import jax.numpy as jnp
+        import numpy as np
+        import functrans as ft
+        import functrans.numpy as fnp
+        x = jnp.asarray([0.5, 1.0, 2.0], dtype=jnp.float32)
+        i = jnp.arange(3)
+        assert fnp.result_type(x) == fnp.float32 and fnp.result_type(i) == fnp.int32
+        assert fnp.sin(x).dtype == jnp.float32
+        g = ft.grad(lambda v: fnp.sum(fnp.sin(v) * fnp.take(v, i)))(x)
+        assert g.dtype == jnp.float32, g.dtype
+        np.testing.assert_allclose(np.asarray(g), np.cos([0.5, 1, 2]) * [0.5, 1, 2]
+                                   + np.sin([0.5, 1, 2]), rtol=1e-6)
+        assert fnp.sum(i).dtype == jnp.int32 and int(fnp.sum(i)) == 3
+        # NumPy's arrays keep theirs
+        assert fnp.result_type(np.ones(2, np.float32)) == fnp.float32
+        assert fnp.result_type(np.ones(2)) == fnp.float64
+        print("ok")
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-1] == "ok"

@@ -425,6 +425,17 @@ def test_histogram_bin_estimators(backend, method):
             run(backend, "histogram_bin_edges", data, method)
 
 
+def test_stone_refuses_repeated_edges_as_numpy(backend):
+    # 40 float32 values a few ulp apart: stone's trial histograms reach a number of bins
+    # whose float32 edges repeat, which NumPy refuses (at that number, in the message)
+    d = np.float32(1) + np.arange(40, dtype=np.float32) * np.float32(1.2e-7)
+    with pytest.raises(ValueError) as ref:
+        np.histogram(d, "stone")
+    count = str(ref.value).split("Cannot create ")[1].split()[0]
+    with pytest.raises(ValueError, match=f"Too many bins .* Cannot create {count} "):
+        fnp.histogram(backend.asarray(d, dtype="float32"), "stone")
+
+
 def test_histogram_errors(backend):
     a = backend.asarray(A)
     with pytest.raises(ValueError, match="max must be larger than min"):

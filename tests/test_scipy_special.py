@@ -28,6 +28,22 @@ def _np(backend, out):
     return backend.to_numpy(out)
 
 
+# XLA, JAX's compiler, flushes subnormal floats to zero on the CPU, in the inputs of every
+# operation and in its results: no function can see or give a subnormal number there.
+_FLUSHES_SUBNORMALS = ("jax",)
+
+
+def _flush(backend, a):
+    """``a`` as a library that flushes subnormals sees (or gives) it: each subnormal value a
+    zero of its sign; elsewhere ``a`` unchanged. SciPy's value of the flushed input, flushed,
+    is what such a library can give."""
+    a = np.asarray(a)
+    if backend.name not in _FLUSHES_SUBNORMALS or a.dtype.kind != "f":
+        return a
+    tiny = np.abs(a) < np.finfo(a.dtype).smallest_normal
+    return np.where(tiny, np.copysign(np.zeros_like(a), a), a)
+
+
 def test_every_function_is_in_the_table():
     from .test_namespace_grads import TABLE
     tested = {s.name for s in TABLE}
@@ -211,6 +227,9 @@ def test_logsumexp_special_cases(backend):
         (dict(a=[1e308, 1e308]), {}),
         (dict(a=3.0), {}),
     ]
+    # XLA's exp is not correctly rounded (exp(-1) an ulp low), and the case b = [-1, 0.5]
+    # ends in the cancellation log(0.132) + 2 = -0.024, which makes that ulp 80 times larger
+    atol = 4 * np.finfo(np.float64).eps if backend.name == "jax" else 0.0
     for arrays, kw in cases:
         args = {k: backend.asarray(v) for k, v in arrays.items()}
         out = fsp.logsumexp(args.pop("a"), **args, **kw)
@@ -220,7 +239,7 @@ def test_logsumexp_special_cases(backend):
         outs = out if isinstance(out, tuple) else (out,)
         refs = ref if isinstance(ref, tuple) else (ref,)
         for o, r in zip(outs, refs):
-            _compare(_np(backend, o), r, 1e-14)
+            _compare(_np(backend, o), r, 1e-14, atol=atol)
             assert _np(backend, o).shape == np.shape(r)
 
 
@@ -540,7 +559,8 @@ def test_ndtr_log_ndtr_float32_tails(backend):
                          (fsp.log_ndtr, sc.log_ndtr, x)):
         out = _np(backend, f(backend.asarray(xs, dtype="float32")))
         assert out.dtype == np.float32
-        np.testing.assert_allclose(out, ref_f(xs), rtol=4 * np.finfo(np.float32).eps)
+        np.testing.assert_allclose(out, _flush(backend, ref_f(xs)),
+                                   rtol=4 * np.finfo(np.float32).eps)
     g = _np(backend, ft.grad(lambda t: ft.numpy.sum(fsp.log_ndtr(t)))(
         backend.asarray([-40.0, -9.0, 2.0], dtype="float32")))
     assert g.dtype == np.float32
@@ -970,14 +990,14 @@ def test_special14_unary_values(backend, name):
     out = _np(backend, f(backend.asarray(xs)))
     assert out.dtype == np.float64
     with np.errstate(all="ignore"):
-        ref = ref_f(xs)
+        ref = _flush(backend, ref_f(xs))
     # (erfcx below -10: SciPy's own error is 5e-14 there, ours 3e-16 against mpmath)
     _close14(out, ref, 1e-13 if name != "erfcx" else 2e-13)
     x32 = xs.astype(np.float32)
     out32 = _np(backend, f(backend.asarray(x32, dtype="float32")))
     assert out32.dtype == np.float32
     with np.errstate(all="ignore"):
-        ref32 = ref_f(x32)
+        ref32 = _flush(backend, ref_f(_flush(backend, x32)))
     fine = np.abs(ref32) > 1e-30
     np.testing.assert_allclose(out32[fine], ref32[fine], rtol=3e-6, equal_nan=True)
     small = _np(backend, f(backend.asarray([1, 2], dtype="int16")))
@@ -1200,7 +1220,7 @@ def test_special14b_unary_values(backend, name):
         xs = xs[~(np.abs(xs) > 100.0) | ~np.isfinite(xs)]
     with np.errstate(all="ignore"):
         ref = ref_f(xs)
-        ref32 = ref_f(xs.astype(np.float32))
+        ref32 = ref_f(_flush(backend, xs.astype(np.float32)))
     out = f(backend.asarray(xs))
     out32 = f(backend.asarray(xs.astype(np.float32), dtype="float32"))
     if name == "spence":
@@ -1353,7 +1373,8 @@ def test_special14b_vmap_jit_and_no_mutation(backend):
 
 # -- special15: wofz, hyp1f1 ----------------------------------------------------------------------
 
-_GENERIC_ONLY = ("array_api_strict", "torch")
+# (jax: the backend made from a standard namespace has only the generic extras)
+_GENERIC_ONLY = ("array_api_strict", "torch", "jax")
 
 
 def test_special15_wofz_values(backend):

@@ -542,8 +542,11 @@ def test_mvn_invalid(backend):
         mvn.logpdf(x, [0, 0, 0], backend.asarray(np.ones((1, 3, 3))))
     with pytest.raises(TypeError, match="multivariate_normal.logpdf: complex input"):
         mvn.logpdf(backend.asarray([1j], dtype="complex128"))
-    with pytest.raises(Exception):  # not positive definite: the backend's error
-        mvn.logpdf(x, None, backend.asarray(-np.eye(3)))
+    if backend.name == "jax":  # (JAX's cholesky gives nan there, raising nothing)
+        assert np.isnan(_np(backend, mvn.logpdf(x, None, backend.asarray(-np.eye(3)))))
+    else:
+        with pytest.raises(Exception):  # not positive definite: the backend's error
+            mvn.logpdf(x, None, backend.asarray(-np.eye(3)))
 
 
 def test_mvn_not_mutated_and_derivatives(backend):

@@ -11,6 +11,8 @@ the library's own special functions, or faster paths)."""
 
 from __future__ import annotations
 
+import warnings
+
 import array_api_compat
 
 from .. import dtypes as _dt
@@ -22,6 +24,21 @@ _STANDARD_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16"
 
 class StandardBackend(Backend):
     """A backend of a library reached only through its Array API namespace."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.impls.setdefault("cholesky", self._cholesky_of_lower)
+
+    def _cholesky_of_lower(self, x):
+        # functrans's cholesky reads the lower triangle (NumPy's rule); the standard's
+        # takes a Hermitian matrix and leaves any other unspecified (JAX's averages it with
+        # its transpose), so the library is given the Hermitian matrix of that triangle
+        xp = self.xp
+        below = xp.tril(x, k=-1)
+        above = xp.matrix_transpose(below)
+        if xp.isdtype(x.dtype, "complex floating"):
+            above = xp.conj(above)
+        return xp.linalg.cholesky(xp.tril(x) + above)
 
     def device(self, x):
         return array_api_compat.device(x)
@@ -44,6 +61,29 @@ class AtSetBackend(StandardBackend):
 
     def set_items(self, x, index, values):
         return x.at[index].set(values)
+
+    at_add = False  # whether ``x.at[index]`` has ``add`` too (found when the backend is made)
+
+    def load_extra(self, name):
+        # ``x.at[index].add(values)`` is such a library's own scatter-add: one operation,
+        # where the generic one (sort and a segmented scan) takes a few dozen, each a new
+        # compilation on a library that compiles per shape (JAX)
+        if name == "scatter_add" and self.at_add:
+            return self._at_scatter_add
+        return None
+
+    def _at_scatter_add(self, x, index, values, /, *, axis=0):
+        parts = tuple(index) if isinstance(index, (tuple, list)) else (index,)
+        if not -x.ndim <= axis < x.ndim:
+            raise ValueError(f"scatter_add: axis {axis} is out of range for an array of "
+                             f"{x.ndim} dimensions")
+        axis %= x.ndim
+        if axis + len(parts) > x.ndim:
+            raise ValueError(f"scatter_add: {len(parts)} index arrays from axis {axis} for an "
+                             f"array of shape {tuple(x.shape)}")
+        # (adjacent integer arrays after ``axis`` full slices: the values' axes for them
+        # stand in their place, as the contract's shape of ``values`` says)
+        return x.at[(slice(None),) * axis + parts].add(values)
 
 
 class ReadOnlyBackend(StandardBackend):
@@ -79,17 +119,24 @@ def backend_for(t: type, x) -> Backend | None:
     except TypeError:
         return None
     pairs = []
+    seen = []  # the dtypes the arrays of the names taken so far carry
     for name in _STANDARD_DTYPES:
         native = getattr(xp, name, None)
         if native is None:
             continue
         try:  # the dtype objects the library's arrays carry, and the namespace's own name
-            carried = xp.zeros((), dtype=native).dtype
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (JAX warns where it narrows the dtype)
+                carried = xp.zeros((), dtype=native).dtype
         except Exception:
             continue
         pairs.append((native, _dt.BY_NAME[name]))
-        if carried is not native:
+        # (a dtype the library narrows to one taken already, as JAX without x64 makes
+        # float64 arrays float32: asking for it gives what the library gives, but the
+        # arrays' dtype keeps its own name; the NumPy dtype objects JAX shares included)
+        if carried is not native and not any(carried == c for c in seen):
             pairs.append((carried, _dt.BY_NAME[name]))
+        seen.append(carried)
     if not pairs:
         return None
     cls = StandardBackend
@@ -99,5 +146,10 @@ def backend_for(t: type, x) -> Backend | None:
     except Exception:  # arrays that cannot be written: JAX's offer x.at[i].set(v) instead
         cls = AtSetBackend if hasattr(probe, "at") else ReadOnlyBackend
     b = cls(library_name(xp, t), xp, [t], pairs)
+    if cls is AtSetBackend:
+        try:
+            b.at_add = callable(getattr(probe.at[0], "add", None))
+        except Exception:
+            pass
     b.device_types = (type(b.device(x)),) if b.device(x) is not None else ()
     return b

@@ -104,23 +104,28 @@ def _outer_edges(name, a, range_):
     return (where(same, subtract(first, 0.5), first), where(same, add(last, 0.5), last))
 
 
+def _linspace_ends(first, last, like):
+    """The endpoints of :func:`_linspace` as 0-d arrays of the dtype it computes in."""
+    if type(first) in _SCALARS and type(last) in _SCALARS:
+        one = _st.reshape(_st.iota(like, 1, _dt.float64), ())
+        return (_st.full_like(one, first, dtype=_dt.float64),
+                _st.full_like(one, last, dtype=_dt.float64))
+    arr = first if type(first) not in _SCALARS else last
+    cd = _float_dtype(_dtype(arr))
+    first_a = astype(first, cd) if type(first) not in _SCALARS else \
+        _st.full_like(astype(last, cd), first)
+    last_a = astype(last, cd) if type(last) not in _SCALARS else \
+        _st.full_like(first_a, last)
+    return first_a, last_a
+
+
 def _linspace(first, last, num, dtype, like):
     """``num`` evenly spaced values from ``first`` to ``last`` (each a Python number or a 0-d
     array) as NumPy's ``linspace`` computes them (``i * step + first``, the last one
     ``last`` exactly), on ``like``'s backend and device: computed in float64 from Python
     numbers, else in the endpoints' floating dtype, and cast to ``dtype``."""
     div = num - 1
-    if type(first) in _SCALARS and type(last) in _SCALARS:
-        one = _st.reshape(_st.iota(like, 1, _dt.float64), ())
-        first_a = _st.full_like(one, first, dtype=_dt.float64)
-        last_a = _st.full_like(one, last, dtype=_dt.float64)
-    else:
-        arr = first if type(first) not in _SCALARS else last
-        cd = _float_dtype(_dtype(arr))
-        first_a = astype(first, cd) if type(first) not in _SCALARS else \
-            _st.full_like(astype(last, cd), first)
-        last_a = astype(last, cd) if type(last) not in _SCALARS else \
-            _st.full_like(first_a, last)
+    first_a, last_a = _linspace_ends(first, last, like)
     if div < 1:  # a single value: ``first``, as NumPy's linspace gives
         y = _st.reshape(first_a, (1,))
     else:
@@ -268,10 +273,10 @@ def _width(method, x, n, outer):
     if n <= 1 or ptp == 0:
         return 0
     upper = builtins.max(100, builtins.int(sqrt_n))
+    squares = _stone_squares(x, n, upper, outer)
     best, best_j = None, None
     for k in builtins.range(1, upper + 1):
-        p = divide(histogram(x, bins=k, range=outer)[0], float(n))
-        j = (2 - (n + 1) * _host(sum(multiply(p, p)))) / (ptp / k)
+        j = (2 - (n + 1) * squares[k - 1]) / (ptp / k)
         if best_j is None or j < best_j:
             best, best_j = k, j
     if best == upper:
@@ -279,6 +284,47 @@ def _width(method, x, n, outer):
         warnings.warn("The number of bins estimated may be suboptimal.", RuntimeWarning,
                       stacklevel=4)
     return ptp / best
+
+
+def _stone_squares(x, n, upper, outer):
+    """For k = 1..upper, ``sum(p * p)`` where ``p = histogram(x, k, range=outer)[0] / n``
+    (a host float64 array): all the histograms at once, from the sorted data and a
+    (upper, upper + 1) table of their edges (row k - 1: the k + 1 edges :func:`_linspace`
+    gives, then ``last`` repeated), so a few array operations of fixed shapes replace
+    ``upper`` histograms of as many shapes (each a new compilation on a library that
+    compiles per shape, such as JAX). ``x`` lies within ``outer``."""
+    import numpy as _np
+    from ..backends import backend_of
+    from ._searching import sort
+    if isinstance(x, Tracer):  # (the estimators need the values: an eager tracer's)
+        x = x._concrete("histogram's bin estimator 'stone'")
+    outer = tuple(v._concrete("histogram's range") if isinstance(v, Tracer) else v
+                  for v in outer)
+    first, last = _outer_edges("histogram", x, outer)
+    dts = [_dtype(x)] + [_dtype(v) for v in (first, last) if type(v) not in _SCALARS]
+    first_a, last_a = _linspace_ends(first, last, x)
+    cd = _dtype(first_a)
+    k = reshape(add(_st.iota(first_a, upper, cd), 1.0), (upper, 1))  # bins of each row
+    i = reshape(_st.iota(first_a, upper + 1, cd), (1, upper + 1))
+    edges = add(multiply(i, divide(subtract(last_a, first_a), k)), first_a)
+    tail = greater_equal(i, k)  # the last edge of each row, and the padding after it
+    edges = where(tail, last_a, edges)
+    edges = astype(edges, _float_dtype(*dts))
+    # NumPy refuses repeated edges ("Too many bins"): the first k that has them raises here
+    # as its histogram would have
+    bad = any(logical_and(greater_equal(edges[:, :-1], edges[:, 1:]),
+                          logical_not(tail[:, 1:])), axis=1)
+    bad = _np.asarray(backend_of(bad).to_numpy(bad))
+    if bad.any():
+        raise ValueError(f"histogram: Too many bins for data range. Cannot create "
+                         f"{builtins.int(_np.argmax(bad)) + 1} finite-sized bins.")
+    # values below each edge; at the last edge (the last bin is closed) the values up to it
+    xs = sort(x)
+    below = where(tail, searchsorted(xs, edges, side="right"),
+                  searchsorted(xs, edges, side="left"))
+    p = divide(subtract(below[:, 1:], below[:, :-1]), float(n))
+    squares = sum(multiply(p, p), axis=1)
+    return _np.asarray(backend_of(squares).to_numpy(squares), dtype=_np.float64)
 
 
 def _scalar_bins(bins, name="histogram"):

@@ -249,6 +249,12 @@ def cbrt(x, /):
     # |x| by its sign bit, not abs: abs's derivative at 0 is 0 (its subgradient convention),
     # which made the derivative at 0 inf * 0 = nan instead of the limit +inf
     mag = _signbit_abs(x)
+    # Tiny |x| is scaled up by 2**(3k) first (exactly) and the root back by 2**-k: the
+    # residual r**3 - |x| of the Newton step would be subnormal, too coarse (1e-14 off for
+    # subnormal x) or flushed to zero (XLA), leaving pow's error (57 ulp on JAX at 1e-300)
+    lo, k = (2.0 ** -90, 20) if _dtype(x) is _dt.float32 else (2.0 ** -900, 100)
+    tiny = less(mag, lo)
+    mag = where(tiny, multiply(mag, 2.0 ** (3 * k)), mag)
     r = pow(mag, 1.0 / 3.0)
     # one Newton step on r**3 = |x| rounds perfect cubes to the exact root
     keep = logical_or(equal(r, 0.0), isinf(r))
@@ -256,7 +262,7 @@ def cbrt(x, /):
     ax = where(keep, 1.0, mag)
     r = where(keep, r, subtract(safe, divide(subtract(safe * safe * safe, ax),
                                              3.0 * safe * safe)))
-    return copysign(r, x)
+    return copysign(where(tiny, multiply(r, 2.0 ** -k), r), x)
 
 
 def _signbit_abs(x):

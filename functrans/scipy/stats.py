@@ -282,8 +282,9 @@ class _MultivariateNormal:
         read, as SciPy's; its gradient is symmetric, as JAX's and autograd's), a scalar (times the identity) or a 1-d diagonal. As SciPy, the
         result has the batch shape of ``x`` with its length-1 axes removed. Differences:
         ``allow_singular=True`` is refused (NotImplementedError); a full ``cov`` that is not
-        positive definite raises the backend's error from the Cholesky factorization, and a
-        scalar or diagonal ``cov`` with an entry <= 0 gives nan (SciPy raises ValueError)."""
+        positive definite raises the backend's error from the Cholesky factorization (or
+        gives nan where the library's factorization does: JAX's), and a scalar or diagonal
+        ``cov`` with an entry <= 0 gives nan (SciPy raises ValueError)."""
         return self._logpdf(x, mean, cov, allow_singular, "multivariate_normal.logpdf")
 
     def pdf(self, x, mean=None, cov=1, allow_singular=False):
