@@ -17,7 +17,8 @@ import optree
 
 from .backends.numpy_backend import plain as _plain
 from .core import _SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current, get_aval
-from .errors import BatchingError, ConcretizationError, MissingRuleError, check_function
+from .errors import (BatchingError, ConcretizationError, MissingRuleError, check_function,
+                     is_nonnegative_int)
 from .tree import NAMESPACE, tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "pmap"]
@@ -262,11 +263,7 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
                             f"entry per positional argument; got a dict. For a dict argument, "
                             f"put the dict in the tuple: in_axes=({in_axes!r},).")
     if axis_size is not None:
-        try:
-            ok = operator.index(axis_size) >= 0
-        except TypeError:
-            ok = False
-        if not ok:
+        if not is_nonnegative_int(axis_size):
             raise BatchingError(f"vmap of {name}: axis_size must be a non-negative int (the "
                                 f"batch size); got {axis_size!r}.")
         axis_size = operator.index(axis_size)

@@ -41,7 +41,7 @@ from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _restricted, _stage, _static
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    primitive)
-from .errors import ConcretizationError
+from .errors import ConcretizationError, is_nonnegative_int
 from .graph import Graph, Var, _last_uses, eval_graph, prune
 from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
 from .reverse import backward
@@ -1014,13 +1014,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """
     if not callable(f):
         raise TypeError("scan(f, init, xs): f must be a function.")
-    if type(unroll) is not bool:
-        try:
-            ok = operator.index(unroll) >= 0
-        except TypeError:
-            ok = False
-        if not ok:  # (checked though unused, so that code JAX refuses fails here too)
-            raise ValueError(f"scan's unroll must be a bool or an int >= 0; got {unroll!r}.")
+    # (checked though unused, so that code JAX refuses fails here too)
+    if type(unroll) is not bool and not is_nonnegative_int(unroll):
+        raise ValueError(f"scan's unroll must be a bool or an int >= 0; got {unroll!r}.")
     c_leaves, c_tree = _carry_leaves(init, "scan")
     x_leaves, x_tree = tree_flatten(xs)
     n = length
@@ -1530,14 +1526,9 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     only outside ``jit``). ``unroll`` (None, a bool or an int >= 0, as JAX's) is accepted
     for compatibility and, as ``scan``'s, has no effect.
     """
-    if unroll is not None and type(unroll) is not bool:
-        try:
-            ok = operator.index(unroll) >= 0
-        except TypeError:
-            ok = False
-        if not ok:
-            raise ValueError(f"fori_loop's unroll must be None, a bool or an int >= 0; got "
-                             f"{unroll!r}.")
+    if not (unroll is None or type(unroll) is bool or is_nonnegative_int(unroll)):
+        raise ValueError(f"fori_loop's unroll must be None, a bool or an int >= 0; got "
+                         f"{unroll!r}.")
     if not callable(body_fun):
         raise TypeError("fori_loop(lower, upper, body_fun, init_val): body_fun must be a "
                         "function.")

@@ -9,6 +9,7 @@ catches any of them; several also derive from the matching built-in (``TypeError
 from __future__ import annotations
 
 import inspect
+import operator
 
 DOCS = "https://functrans.readthedocs.io/en/latest/errors/"
 
@@ -203,6 +204,15 @@ def check_function(fun, what):
 
 
 _GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR
+
+
+def is_nonnegative_int(x) -> bool:
+    """Whether ``x`` is an integer >= 0 (a Python or NumPy int, anything with __index__): the
+    check of a size or count argument before its own error message."""
+    try:
+        return operator.index(x) >= 0
+    except TypeError:
+        return False
 
 
 def _short_repr(x):

@@ -96,12 +96,18 @@ SCIPY = textwrap.dedent("""
 def test_scipy_logsumexp_with_array_api_support():
     # SciPy updates arrays in place through array_api_extra.at: asarray(x, copy=True), then
     # x[idx] = y, which tracers do functionally. A subprocess: SCIPY_ARRAY_API is read once.
+    _run_with_scipy_array_api(SCIPY)
+
+
+def _run_with_scipy_array_api(script):
+    """``script`` in a fresh interpreter with SCIPY_ARRAY_API=1 (SciPy reads it once, at its
+    import), which prints "ok" at its end."""
     pytest.importorskip("scipy")
     pytest.importorskip("array_api_strict")
     env = dict(os.environ, SCIPY_ARRAY_API="1")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    r = subprocess.run([sys.executable, "-c", SCIPY], env=env, capture_output=True,
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-2000:]
 
@@ -149,14 +155,7 @@ print("ok")
 def test_scipy_array_api_functions_are_differentiable():
     # SciPy (SCIPY_ARRAY_API=1) calls xp.special.<name> for a namespace that has one, the
     # Array API's anticipated extension; without it, it converts the tracer to NumPy.
-    pytest.importorskip("scipy")
-    pytest.importorskip("array_api_strict")
-    env = dict(os.environ, SCIPY_ARRAY_API="1")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    r = subprocess.run([sys.executable, "-c", SCIPY_SPECIAL], env=env, capture_output=True,
-                       text=True, timeout=120)
-    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-2000:]
+    _run_with_scipy_array_api(SCIPY_SPECIAL)
 
 
 # -- control flow over values --------------------------------------------------------------------
