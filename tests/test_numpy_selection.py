@@ -679,3 +679,23 @@ def test_choose_and_put_along_axis_under_vmap(backend):
     for k in range(4):
         np.put_along_axis(want[k], pos[k], 7.0, 0)
     _check(backend, ft.vmap(put_row)(backend.asarray(arr), backend.asarray(pos, "int64")), want)
+
+
+def test_ordering_functions_take_booleans_as_numpy(backend):
+    # NumPy orders booleans (False < True); torch's argmax/argmin and array-api-strict's
+    # max/min/sort/argsort/argmax refuse them, so functrans orders them as uint8
+    data = np.array([[False, True, True], [False, False, False]])
+    b = backend.asarray(data, dtype="bool")
+    for name in ("argmax", "argmin", "nanargmax", "nanargmin"):
+        for axis in (None, 0, 1):
+            got = backend.to_numpy(getattr(fnp, name)(b, axis=axis))
+            np.testing.assert_array_equal(got, getattr(np, name)(data, axis=axis))
+    for name in ("max", "min", "sort", "argsort"):
+        got = getattr(fnp, name)(b, axis=1)
+        want = getattr(np, name)(data, axis=1)
+        assert backend.to_numpy(got).dtype == want.dtype, name
+        np.testing.assert_array_equal(backend.to_numpy(got), want)
+    got = fnp.min(b, axis=0, initial=True, where=backend.asarray([True, False, True], "bool"))
+    np.testing.assert_array_equal(backend.to_numpy(got), [False, True, False])
+    np.testing.assert_array_equal(backend.to_numpy(fnp.sort(b, axis=None, descending=True)),
+                                  [True, True, False, False, False, False])

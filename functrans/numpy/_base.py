@@ -506,6 +506,8 @@ def max(x, /, axis=None, *, keepdims=False, initial=None, where=None):
     """Maximum over ``axis``; ties share the derivative equally. NumPy's ``initial`` (a lower
     bound included in every slice) and ``where`` (a boolean mask of the elements taking part;
     needs ``initial``)."""
+    if _is_bool_array(x):
+        return _bool_extreme(max, x, axis, keepdims, initial, where)
     if initial is None and where is None:
         return _reduce(_red.reduce_max, x, axis, keepdims)
     return _extreme(_red.reduce_max, _ew.max_p.bind, "max", x, axis, keepdims, initial, where)
@@ -514,9 +516,23 @@ def max(x, /, axis=None, *, keepdims=False, initial=None, where=None):
 def min(x, /, axis=None, *, keepdims=False, initial=None, where=None):
     """Minimum over ``axis``; ties share the derivative equally. NumPy's ``initial`` (an
     upper bound included in every slice) and ``where`` (needs ``initial``)."""
+    if _is_bool_array(x):
+        return _bool_extreme(min, x, axis, keepdims, initial, where)
     if initial is None and where is None:
         return _reduce(_red.reduce_min, x, axis, keepdims)
     return _extreme(_red.reduce_min, _ew.min_p.bind, "min", x, axis, keepdims, initial, where)
+
+
+def _is_bool_array(x):
+    return type(x) not in _SCALARS and hasattr(x, "dtype") and _dtype(x) is _dt.bool_
+
+
+def _bool_extreme(extreme, x, axis, keepdims, initial, where):
+    # NumPy's max/min of booleans (any/all along the axis, with initial and where), through
+    # uint8: array-api-strict's max and min refuse booleans
+    out = extreme(_st.convert_element_type(x, _dt.uint8), axis, keepdims=keepdims,
+                  initial=None if initial is None else int(bool(initial)), where=where)
+    return _st.convert_element_type(out, _dt.bool_)
 
 
 def _count(x, mask, axes, keepdims):

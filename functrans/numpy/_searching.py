@@ -22,8 +22,15 @@ from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _promote_arr
                     _reduce, _shape, _to_array)
 
 
+def _as_ordered(x):
+    """``x`` with booleans as uint8 (False < True), which every library orders: NumPy sorts
+    and compares booleans, while torch's argmax and array-api-strict's ordering functions
+    refuse them."""
+    return _st.convert_element_type(x, _dt.uint8) if _dtype(x) is _dt.bool_ else x
+
+
 def _arg_reduction(prim, x, axis, keepdims):
-    x = _as_operand(x)
+    x = _as_ordered(_as_operand(x))
     shape = _shape(x)
     if axis is None:
         out = prim.bind(_st.reshape(x, (-1,)), axis=0)
@@ -164,7 +171,8 @@ def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True)
         x, axis = _st.reshape(x, (-1,)), 0
     if not _shape(x):
         return x
-    return _so.sort(x, _normalize_axis(axis, len(_shape(x))), descending)
+    out = _so.sort(_as_ordered(x), _normalize_axis(axis, len(_shape(x))), descending)
+    return _st.convert_element_type(out, _dt.bool_) if _dtype(x) is _dt.bool_ else out
 
 
 def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True):
@@ -177,7 +185,7 @@ def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=Tr
         x, axis = _st.reshape(x, (-1,)), 0
     if not _shape(x):
         return _st.full_like(x, 0, dtype=_dt.int64)
-    return _so.argsort(x, _normalize_axis(axis, len(_shape(x))), descending)
+    return _so.argsort(_as_ordered(x), _normalize_axis(axis, len(_shape(x))), descending)
 
 
 UniqueAllResult = namedtuple("UniqueAllResult",
