@@ -21,13 +21,10 @@ from .errors import (BackendMismatchError, ComplexDerivativeError, Concretizatio
                      IntegerInputError, NonScalarOutputError, TangentMismatchError,
                      UnsupportedBackendError, check_function)
 from .graph import Graph, Var, eval_graph, prune
-from .numpy._base import _concrete_value
+from .numpy._base import _concrete_value, _place_of
 from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
 from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
-
-# JAX's dtype of the tangents of integer and boolean values (functrans.float0).
-_FLOAT0 = _np.dtype([("float0", "V")])
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
            "linearize", "make_graph", "vmap", "pmap", "linear_transpose", "eval_shape",
@@ -326,7 +323,7 @@ def _leaf_aval(t, what, i):
 
 def _is_float0(t):
     # JAX's float0 arrays are NumPy arrays of a structured dtype no backend has.
-    return type(t) is _np.ndarray and t.dtype == _FLOAT0
+    return type(t) is _np.ndarray and t.dtype == _dt.float0
 
 
 def _integer_tangent(t, aval, what, i, like):
@@ -965,10 +962,7 @@ def _basis(x):
 def _concrete_backend(x):
     """The backend and device of the concrete array behind ``x`` (through any tracers)."""
     x = _concrete_value(x)
-    if x is None:
-        return _default_backend(), None
-    b = backend_of(x)
-    return b, (b.device(x) if b.name != "numpy" else None)
+    return (_default_backend(), None) if x is None else _place_of(x)
 
 
 def _scalar_like(o, like, dtype=None):

@@ -214,6 +214,12 @@ def scalar_result(d: DType, scalar) -> DType:
 import numpy as _numpy  # noqa: E402  (for the scalar class hierarchy only)
 
 
+# JAX's dtype of the tangents of integer and boolean values (functrans.float0): jvp's
+# tangents and vjp's cotangents of such values may be given as float0 arrays (zeros), as
+# JAX's are; integer values carry no tangent in functrans.
+float0 = _numpy.dtype([("float0", "V")])
+
+
 class extended(_numpy.generic):
     """The abstract class above the dtypes that are not NumPy's (``jax.dtypes.extended``):
     here only :class:`prng_key`'s. A subclass of ``numpy.generic`` (as JAX's), never

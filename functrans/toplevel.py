@@ -20,10 +20,9 @@ __all__ = ["Array", "checkpoint", "clear_caches", "custom_gradient", "default_ba
            "local_device_count", "local_devices", "named_call", "named_scope",
            "process_count", "process_index", "remat", "typeof"]
 
-# JAX's dtype of the tangents of integer values. functrans gives integer inputs zero
-# gradients of their own dtype (grad(allow_int=True)), and integer values carry no tangent;
-# float0 is here for code that names it.
-float0 = np.dtype([("float0", "V")])
+# JAX's dtype of the tangents of integer values (grad(allow_int=True) gives integer inputs
+# zero gradients of their own dtype): here for code that names it.
+float0 = _dt.float0
 
 
 # -- arrays ----------------------------------------------------------------------------------

@@ -50,13 +50,10 @@ _NOT_ARRAY_OR_NP_SCALAR = _NOT_ARRAY | _NUMPY_SCALARS  # (NumPy scalars may need
 def _to_array(x, dtype=None, like=None):
     """A Python scalar (or nested list of them) as an array of the library and device of the
     array behind ``like`` (which may be traced) where there is one, else where
-    :func:`_creation_place` says; of ``dtype``, else the one NumPy gives Python values (floats float64 on every backend)."""
+    :func:`_creation_place` says; of ``dtype``, else the one NumPy gives Python values
+    (floats float64 on every backend)."""
     c = None if like is None else _concrete_value(like)
-    if c is not None:
-        b = backend_of(c)
-        device = b.device(c) if b.name != "numpy" else None
-    else:
-        b, device = _creation_place()
+    b, device = _creation_place() if c is None else _place_of(c)
     if dtype is None:
         dtype = _SCALAR_DTYPES.get(type(x)) or _python_dtype(x)
     return b.asarray(x, dtype=dtype, device=device)
@@ -902,10 +899,16 @@ def _creation_place():
         if src is not None:
             c = _concrete_value(src)
             if c is not None:
-                b = backend_of(c)
-                return b, (b.device(c) if b.name != "numpy" else None)
+                return _place_of(c)
         interp = interp.parent
     return _default_backend(), None
+
+
+def _place_of(c):
+    """``(backend, device)`` of the concrete array ``c`` (device None for NumPy's, which has
+    one)."""
+    b = backend_of(c)
+    return b, (b.device(c) if b.name != "numpy" else None)
 
 
 def _concrete_value(x):
