@@ -304,6 +304,9 @@ def test_arrays_created_inside_a_transform_are_where_its_inputs_are(backend):
         def named(x):
             z = fnp.zeros(3, device=backend.xp.Device("CPU_DEVICE"))
             assert backend.backend.device(z) != backend.device
+            # an array's copy, and an array like it, stay on its own device
+            for c in (fnp.asarray(z, copy=True), fnp.empty_like(z)):
+                assert backend.backend.device(c) == backend.backend.device(z)
             return fnp.sum(x * x)
         ft.grad(named)(x)
 

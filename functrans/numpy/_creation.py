@@ -34,15 +34,16 @@ def _with_at(make):
     return with_at
 
 
-def _backend(device):
-    """The backend that creates arrays on ``device``: the backend whose library the device
-    object belongs to (an array_api_strict or torch device...); without one, inside a
-    transform, the library of the values it transforms, else the default one."""
+def _place(device):
+    """``(backend, device)`` that create an array asked for on ``device``: the backend whose
+    library the device object belongs to (an array_api_strict or torch device...); without
+    a device, inside a transform, the library and device of the values it transforms, else
+    the default backend (see _creation_place)."""
     if device is None:
-        return _creation_place()[0]
+        return _creation_place()
     if isinstance(device, str):
-        return _default_backend()
-    return _fb.backend_of_device(device) or _default_backend()
+        return _default_backend(), device
+    return _fb.backend_of_device(device) or _default_backend(), device
 
 
 _ORDERS = (None, "C", "F", "A", "K")
@@ -59,10 +60,6 @@ def _kw(b, dtype, device):
     kw = {}
     if dtype is not None:
         kw["dtype"] = b.native_dtype(dtype)
-    if device is None:  # inside a transform: the device of the values it transforms
-        place_b, place_device = _creation_place()
-        if place_b is b:
-            device = place_device
     if device is not None:
         kw["device"] = device
     return kw
@@ -92,7 +89,8 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
     if dtype is None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
         dtype = _python_dtype(obj)  # NumPy's, on every backend (torch's own is float32)
     if device is not None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
-        return _backend(device).asarray(obj, dtype=dtype, device=device)
+        b, device = _place(device)
+        return b.asarray(obj, dtype=dtype, device=device)
     # A NumPy array comes back as a view with ``.at`` (no copy: writes to either show in
     # both, as with NumPy's asarray), so that jax.numpy's ``asarray(x).at[i].set(v)`` works.
     return _with_at_view(_asarray_base(obj, dtype=dtype, device=device, copy=copy))
@@ -107,7 +105,7 @@ def _has_array(obj):
 @_with_at
 def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
     """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64."""
-    b = _backend(device)
+    b, device = _place(device)
     if stop is None:
         start, stop = 0, start
     if dtype is None and builtins.any(type(v) is float for v in (start, stop, step)):
@@ -119,7 +117,7 @@ def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
 def empty(shape, dtype=None, order="C", *, device=None, like=None):
     """An uninitialised array (float64 by default)."""
     _order(order, "empty")
-    b = _backend(device)
+    b, device = _place(device)
     return b.xp.empty(shape, **_kw(b, dtype or _dt.float64, device))
 
 
@@ -205,7 +203,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
         v = fill_value if dtype is None else astype(fill_value, dtype)
         out = _fresh(broadcast_to(reshape(v, ()), shape))
         return out if device is None else asarray(out, device=device)
-    b = _backend(device)
+    b, device = _place(device)
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
                  complex: _dt.complex128}[type(fill_value)]
@@ -217,7 +215,7 @@ def zeros(shape, dtype=None, order="C", *, device=None, like=None):
     """Zeros of ``shape`` (float64 by default); ``dtype`` may be positional and NumPy's
     ``order`` is accepted (and ignored), as in ``np.zeros(3, np.float32)``."""
     _order(order, "zeros")
-    b = _backend(device)
+    b, device = _place(device)
     return b.xp.zeros(shape, **_kw(b, dtype or _dt.float64, device))
 
 
@@ -225,7 +223,7 @@ def zeros(shape, dtype=None, order="C", *, device=None, like=None):
 def ones(shape, dtype=None, order="C", *, device=None, like=None):
     """Ones of ``shape`` (float64 by default)."""
     _order(order, "ones")
-    b = _backend(device)
+    b, device = _place(device)
     return b.xp.ones(shape, **_kw(b, dtype or _dt.float64, device))
 
 
@@ -234,7 +232,7 @@ def eye(n_rows, n_cols=None, /, k=0, dtype=None, order="C", *, device=None, like
     """A 2-d array with ones on diagonal ``k`` and zeros elsewhere (float64 by default);
     NumPy's positional ``k`` and ``dtype`` (``np.eye(3, 3, 1)``)."""
     _order(order, "eye")
-    b = _backend(device)
+    b, device = _place(device)
     return b.xp.eye(n_rows, n_cols, k=k, **_kw(b, dtype or _dt.float64, device))
 
 
@@ -267,7 +265,7 @@ def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, a
         div = (num - 1 if endpoint else num) or 1
         frac = multiply(steps, 1.0 / div)
         return add(astype(asarray(start), d), multiply(frac, subtract(stop, start)))
-    b = _backend(device)
+    b, device = _place(device)
     if dtype is None:
         dtype = _dt.complex128 if complex in (type(start), type(stop)) else _dt.float64
     return b.xp.linspace(start, stop, num, endpoint=endpoint, **_kw(b, dtype, device))
