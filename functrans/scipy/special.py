@@ -43,7 +43,11 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            # special15
            "wofz", "hyp1f1",
            # special15b
-           "hyp2f1", "jv", "bessel_jn", "sph_harm_y"]
+           "hyp2f1", "jv", "bessel_jn", "sph_harm_y",
+           # special18
+           "betaincc", "stdtr", "stdtrit", "chdtr", "chdtrc", "chdtri", "gdtr", "gdtrc",
+           "pdtr", "pdtrc", "pdtri", "fdtr", "fdtrc", "fdtri", "bdtr", "bdtrc", "bdtri",
+           "nbdtr", "nbdtrc", "nbdtri"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -1555,3 +1559,395 @@ def sph_harm_y(n, m, theta, phi, *, diff_n=0):
     y = fnp.add(re, fnp.multiply(im, 1j))
     bad = fnp.logical_not(fnp.isfinite(theta) & fnp.isfinite(phi))
     return _where(bad, fnp.full_like(y, complex(math.nan, math.nan)), y)
+
+
+# -- special18: the distribution functions of SciPy's cdflib names -----------------------------
+# (each composed of the incomplete gamma and beta functions above, so differentiable wherever
+# those are: in the continuous arguments, to second order in the shapes; the integer counts
+# of the discrete distributions are floored and carry no derivative)
+
+
+def _weak64(name, args, fn):
+    """``fn`` of the operands as SciPy's ``ff->f`` ufuncs see them (:func:`_real_weak`),
+    computed in float64 (float32 rounded once)."""
+    args = _real_weak(args, name)
+    if _dtype(args[0]) is _dt.float32:
+        return fnp.astype(fn(*(fnp.astype(v, _dt.float64) for v in args)), _dt.float32)
+    return fn(*args)
+
+
+def _inc_beta(a, b, x, y):
+    """``I_x(a, b)`` for ``a, b > 0`` finite and ``0 <= x <= 1``, given ``y = 1 - x`` computed
+    precisely (not by the subtraction, where the caller has a better formula). For
+    ``x <= 1/2`` directly; above, as ``1 - I_y(b, a)`` where that loses less than the rounding
+    of ``x`` does: the subtraction costs a factor ``c / (1 - c)`` (``c = I_y(b, a)``), the
+    rounding of ``x`` a factor ``x I'_x / I_x``, so the subtraction is taken where
+    ``c < x I'_x = x^a y^(b-1) / B(a, b)``. Each evaluation sees its own elements only (the
+    others a stand-in), so that neither gives a nan derivative where it is not used."""
+    upper = x > 0.5
+    comp = _sp.betainc(b, a, _where(upper, y, 0.5))
+    xs, ys = fnp.stop_gradient(_where(upper, x, 0.75)), fnp.stop_gradient(_where(upper, y, 0.25))
+    a0, b0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
+    log_xslope = fnp.subtract(fnp.add(fnp.multiply(a0, fnp.log(xs)),
+                                      fnp.multiply(b0 - 1.0, fnp.log(ys))),
+                              fnp.subtract(fnp.add(_sp.lgamma(a0), _sp.lgamma(b0)),
+                                           _sp.lgamma(fnp.add(a0, b0))))
+    use_sub = fnp.logical_and(upper, fnp.log(fnp.stop_gradient(comp)) < log_xslope)
+    direct = _sp.betainc(a, b, _where(use_sub, 0.5, x))
+    return _where(use_sub, 1.0 - comp, direct)
+
+
+def _beta_cdf_edges(a, b, x, y, lower):
+    """``I_x(a, b)`` (``lower``) or its complement ``I_y(b, a)`` with betainc's values at the
+    edges of its domain (SciPy's), ``y = 1 - x`` given precisely."""
+    bad = _any(a < 0.0, b < 0.0, x < 0.0, x > 1.0, _all(a == 0.0, b == 0.0),
+               _all(a == _inf, b == _inf), a != a, b != b, x != x, y != y)
+    inner = _all(a > 0.0, b > 0.0, a < _inf, b < _inf)
+    to_one = _any(_all(x == 1.0, fnp.logical_not(inner)),
+                  _all(_any(a == 0.0, b == _inf), x != 0.0))
+    to_zero = _any(_all(x == 0.0, fnp.logical_not(inner)), b == 0.0, a == _inf)
+    ok = fnp.logical_not(_any(bad, to_one, to_zero))
+    a_s, b_s = _where(ok, a, 1.0), _where(ok, b, 1.0)
+    x_s, y_s = _where(ok, x, 0.5), _where(ok, y, 0.5)
+    out = _inc_beta(a_s, b_s, x_s, y_s) if lower else _inc_beta(b_s, a_s, y_s, x_s)
+    hi, lo = (1.0, 0.0) if lower else (0.0, 1.0)
+    out = _where(to_one, hi, _where(to_zero, lo, out))
+    return _where(bad, math.nan, out)
+
+
+def betaincc(a, b, x, /):
+    """The complement of the regularized incomplete beta function, ``1 - I_x(a, b)``, for
+    ``a, b >= 0`` and ``0 <= x <= 1``, computed without the subtraction where the result is
+    small (as ``I_(1-x)(b, a)`` where ``x > 1/2``; the subtraction elsewhere, where it is
+    exact enough).
+
+    As SciPy: 1 at ``x = 0`` and 0 at ``x = 1``, and the complements of :func:`betainc`'s
+    values at the edges (nan at the same places). Derivatives: minus betainc's (in ``x``
+    exactly, in ``a`` and ``b`` to second order). float32 only for float32 (or small integer)
+    operands, computed in float64."""
+    def f(a, b, x):
+        return _beta_cdf_edges(a, b, x, 1.0 - x, False)
+    return _weak64("betaincc", (a, b, x), f)
+
+
+def _t_density_at_0(d):
+    """The Student t density at 0, ``Gamma((d + 1)/2) / (sqrt(d pi) Gamma(d/2))``."""
+    return fnp.exp(fnp.subtract(fnp.subtract(_sp.lgamma(0.5 * d + 0.5), _sp.lgamma(0.5 * d)),
+                                0.5 * fnp.log(d * math.pi)))
+
+
+def stdtr(df, t, /):
+    """The cumulative distribution function of Student's t distribution with ``df > 0``
+    degrees of freedom, ``P(T <= t)``.
+
+    The tail ``P(T > |t|) = I_x(df/2, 1/2) / 2``, ``x = df / (df + t**2)``, is computed with
+    both ``x`` and ``1 - x = t**2 / (df + t**2)`` (so accurate for small ``|t|`` and in the
+    lower tail); ``ndtr(t)`` for ``df = inf``. As SciPy: nan for ``df <= 0`` and nan; 0 and
+    1 at ``t = -inf`` and ``inf``. Derivatives in ``t`` (the density, any order) and ``df``
+    (to second order, through betainc's shape derivatives); at ``t = 0`` exactly the value
+    1/2 carries the slope of the density there."""
+    def f(df, t):
+        bad = _any(df <= 0.0, df != df, t != t)
+        inf = df == _inf
+        d = _where(_any(bad, inf), 1.0, df)
+        at0 = t == 0.0
+        ts = _where(_any(at0, bad), 1.0, t)
+        t2 = fnp.multiply(ts, ts)
+        big = t2 == _inf
+        t2s = _where(big, 1.0, t2)
+        s = fnp.add(d, t2s)
+        tail = 0.5 * _inc_beta(0.5 * d, fnp.full_like(d, 0.5),
+                               fnp.divide(d, s), fnp.divide(t2s, s))
+        tail = _where(big, 0.0, tail)
+        out = _where(ts < 0.0, tail, 1.0 - tail)
+        # at t = 0: 1/2, with the density's slope (the tail's slope there is inf * 0)
+        out = _where(at0, fnp.add(0.5, fnp.multiply(t, _t_density_at_0(d))), out)
+        out = _where(inf, ndtr(_where(bad, 0.0, t)), out)
+        return _where(bad, math.nan, out)
+    return _weak64("stdtr", (df, t), f)
+
+
+def stdtrit(df, p, /):
+    """The inverse of :func:`stdtr` in ``t``: the ``t`` with ``stdtr(df, t) = p``, for
+    ``df > 0`` and ``0 <= p <= 1``.
+
+    ``-inf`` at ``p = 0`` (SciPy gives ``+inf`` there, and ``inf`` for some tiny ``p`` where
+    the quantile is finite: ``stdtrit(3, 1e-300)`` is ``-1.03e100``), ``inf`` at 1; nan for
+    ``df <= 0``, ``p`` outside [0, 1] and nan; ``ndtri(p)`` for ``df = inf``. Computed as
+    :func:`functrans.scipy.stats.t`'s ``ppf`` (through ``betaincinv``; see there):
+    differentiable in ``p`` (any order) and ``df`` (to second order)."""
+    from . import stats as _stats
+
+    def f(df, p):
+        bad = _any(df <= 0.0, df != df, p < 0.0, p > 1.0, p != p)
+        d = _where(bad, 1.0, df)
+        out = _stats.t.ppf(_where(bad, 0.5, p), d)
+        return _where(bad, math.nan, out)
+    return _weak64("stdtrit", (df, p), f)
+
+
+def chdtr(v, x, /):
+    """The chi-square cumulative distribution function with ``v`` degrees of freedom,
+    ``gammainc(v/2, x/2)`` (its values at the edges: 0 at ``x = 0``, 1 for ``v = 0`` and
+    ``x > 0``, nan for negative arguments, nan, ``v = x = 0`` and ``v = x = inf``).
+    Derivatives in ``x`` (any order) and ``v`` (to second order), as :func:`gammainc`'s."""
+    return _weak64("chdtr", (v, x), lambda v, x: _gamma_edges(0.5 * v, 0.5 * x, True))
+
+
+def chdtrc(v, x, /):
+    """The chi-square survival function ``gammaincc(v/2, x/2)``, accurate where it is tiny
+    (edges: the complements of :func:`chdtr`'s). Derivatives as :func:`gammaincc`'s."""
+    return _weak64("chdtrc", (v, x), lambda v, x: _gamma_edges(0.5 * v, 0.5 * x, False))
+
+
+def chdtri(v, p, /):
+    """The inverse of :func:`chdtrc` in ``x``: ``2 gammainccinv(v/2, p)``, the ``x`` with
+    ``chdtrc(v, x) = p`` (``inf`` at ``p = 0``, 0 at ``p = 1``, nan for ``v < 0``, ``p``
+    outside [0, 1] and nan; for ``v = 0`` and ``0 < p < 1`` nan, where SciPy gives 0 for
+    some small ``p``). Derivatives as :func:`gammainccinv`'s."""
+    return _weak64("chdtri", (v, p),
+                   lambda v, p: 2.0 * _gamma_inverse(0.5 * v, p, True, "chdtri"))
+
+
+def gdtr(a, b, x, /):
+    """The gamma cumulative distribution function with rate ``a`` and shape ``b``,
+    ``gammainc(b, a x)``, with :func:`gammainc`'s values where ``a x`` or ``b`` is at an edge
+    of its domain (as SciPy: nan for ``x < 0``, and where ``a x < 0``).
+    Derivatives in ``a``, ``x`` (any order) and ``b`` (second order)."""
+    return _weak64("gdtr", (a, b, x), lambda a, b, x: _where(
+        x < 0.0, math.nan, _gamma_edges(b, fnp.multiply(a, x), True)))
+
+
+def gdtrc(a, b, x, /):
+    """The gamma survival function ``gammaincc(b, a x)`` (as :func:`gdtr`; 1 at
+    ``x = 0``), accurate where it is tiny."""
+    return _weak64("gdtrc", (a, b, x), lambda a, b, x: _where(
+        x < 0.0, math.nan, _gamma_edges(b, fnp.multiply(a, x), False)))
+
+
+def _count(k):
+    """An integer count of the discrete distributions: floored, without a derivative."""
+    return fnp.floor(fnp.stop_gradient(k))
+
+
+def pdtr(k, m, /):
+    """The Poisson cumulative distribution function ``sum_(j <= k) exp(-m) m**j / j!`` =
+    ``gammaincc(floor(k) + 1, m)``, for ``k >= 0`` (floored, as SciPy) and ``m >= 0``.
+
+    As SciPy: nan for negative ``k`` or ``m`` and nan; 1 at ``m = 0`` and for ``k = inf``,
+    0 at ``m = inf`` (nan where both are infinite). Derivative in ``m`` (any order): minus
+    the Poisson probability of ``floor(k)``; none in ``k``. (At ``m = 0`` a nan ``k`` gives 1,
+    as SciPy.)"""
+    def f(k, m):
+        bad = k < 0.0  # (a nan k gives nan through the shape k + 1)
+        out = _gamma_edges(_count(_where(bad, 0.0, k)) + 1.0, m, False)
+        return _where(bad, math.nan, _where(_all(k != k, m == 0.0), 1.0, out))
+    return _weak64("pdtr", (k, m), f)
+
+
+def pdtrc(k, m, /):
+    """The Poisson survival function ``sum_(j > k) exp(-m) m**j / j!`` =
+    ``gammainc(floor(k) + 1, m)`` (as :func:`pdtr`, the complementary values), accurate
+    where it is tiny."""
+    def f(k, m):
+        bad = k < 0.0  # (a nan k gives nan through the shape k + 1)
+        out = _gamma_edges(_count(_where(bad, 0.0, k)) + 1.0, m, True)
+        return _where(bad, math.nan, _where(_all(k != k, m == 0.0), 0.0, out))
+    return _weak64("pdtrc", (k, m), f)
+
+
+def pdtri(k, y, /):
+    """The inverse of :func:`pdtr` in ``m``: ``gammainccinv(floor(k) + 1, y)``, the Poisson
+    mean with ``pdtr(k, m) = y``, for ``k > -1`` (truncated towards 0, as SciPy does here)
+    and ``0 <= y < 1``.
+
+    As SciPy: ``inf`` at ``y = 0``; nan at ``y = 1`` (every ``m <= 0`` gives it), for
+    negative or infinite ``k``, ``y`` outside [0, 1) and nan. Derivative in ``y`` as
+    :func:`gammainccinv`'s; none in ``k``."""
+    def f(k, y):
+        bad = _any(k <= -1.0, k != k, k == _inf, y >= 1.0)
+        # (SciPy truncates this k towards 0: -0.5 counts as 0)
+        kt = fnp.trunc(fnp.stop_gradient(_where(bad, 0.0, k)))
+        out = _gamma_inverse(kt + 1.0, _where(bad, 0.5, y), True,
+                             "pdtri")
+        return _where(bad, math.nan, out)
+    return _weak64("pdtri", (k, y), f)
+
+
+def _f_args(n, m, x):
+    """``u = n x / (m + n x)`` and ``w = 1 - u = m / (m + n x)``, each computed directly
+    (``u = 1``, ``w = 0`` at ``x = inf``)."""
+    big = x == _inf
+    xs = _where(big, 1.0, x)
+    nx = fnp.multiply(n, xs)
+    s = fnp.add(m, nx)
+    u, w = fnp.divide(nx, s), fnp.divide(m, s)
+    return _where(big, 1.0, u), _where(big, 0.0, w)
+
+
+def _f_cdf(dfn, dfd, x, lower):
+    bad = _any(dfn <= 0.0, dfd <= 0.0, x < 0.0, dfn != dfn, dfd != dfd)
+    n, m = _where(bad, 1.0, dfn), _where(bad, 1.0, dfd)
+    u, w = _f_args(n, m, _where(bad, 1.0, x))
+    out = _beta_cdf_edges(0.5 * n, 0.5 * m, u, w, lower)
+    # (x = inf: 1 for the cdf, also where both degrees of freedom are infinite, as SciPy)
+    out = _where(x == _inf, 1.0 if lower else 0.0, out)
+    return _where(bad, math.nan, out)
+
+
+def fdtr(dfn, dfd, x, /):
+    """The F distribution's cumulative distribution function with ``dfn`` and ``dfd``
+    degrees of freedom, ``I_u(dfn/2, dfd/2)`` with ``u = dfn x / (dfd + dfn x)``, for
+    ``x >= 0`` (``1 - u`` computed directly, and used where ``u`` is close to 1).
+
+    As SciPy: nan for ``dfn <= 0``, ``dfd <= 0``, ``x < 0`` and nan; 0 at ``x = 0``, 1 at
+    ``x = inf``; betainc's values where a degree of freedom is infinite. Derivatives in
+    ``x`` (any order) and the degrees of freedom (second order)."""
+    return _weak64("fdtr", (dfn, dfd, x), lambda n, m, x: _f_cdf(n, m, x, True))
+
+
+def fdtrc(dfn, dfd, x, /):
+    """The F distribution's survival function ``I_w(dfd/2, dfn/2)``,
+    ``w = dfd / (dfd + dfn x)``, accurate where it is tiny (as :func:`fdtr`, the
+    complementary values)."""
+    return _weak64("fdtrc", (dfn, dfd, x), lambda n, m, x: _f_cdf(n, m, x, False))
+
+
+def fdtri(dfn, dfd, p, /):
+    """The inverse of :func:`fdtr` in ``x``: the ``x >= 0`` with ``fdtr(dfn, dfd, x) = p``
+    (0 at ``p = 0``, ``inf`` at 1; nan for ``dfn <= 0``, ``dfd <= 0``, infinite degrees of
+    freedom, ``p`` outside [0, 1] and nan). Computed as :func:`functrans.scipy.stats.f`'s ``ppf`` (through ``betaincinv``,
+    from the side of the two complementary problems whose root is below 1/2):
+    differentiable in ``p`` (any order) and the degrees of freedom (second order)."""
+    from . import stats as _stats
+
+    def f(n, m, p):
+        # (infinite degrees of freedom: nan, also at p = 0 and 1, as SciPy)
+        bad = _any(n <= 0.0, m <= 0.0, n != n, m != m, p < 0.0, p > 1.0, p != p,
+                   n == _inf, m == _inf)
+        out = _stats.f.ppf(_where(bad, 0.5, p), _where(bad, 1.0, n), _where(bad, 1.0, m))
+        return _where(bad, math.nan, out)
+    return _weak64("fdtri", (dfn, dfd, p), f)
+
+
+def _counts(k, n, floor_k):
+    """SciPy's integer arguments of the binomial functions: ``n`` truncated towards 0 (a C
+    int), ``k`` floored (``bdtr*``) or truncated (``nbdtr*``); no derivatives in either (a nan
+    or infinite ``n`` counts as invalid: -1)."""
+    k, n = fnp.stop_gradient(k), fnp.stop_gradient(n)
+    kk = _where(fnp.isfinite(k), k, 0.0)
+    kc = fnp.floor(kk) if floor_k else fnp.trunc(kk)
+    # (an infinite k keeps its value where it is floored, and counts as -1 where truncated)
+    kc = _where(fnp.isfinite(k), kc, k if floor_k else -1.0)
+    return kc, _where(fnp.isfinite(n), fnp.trunc(_where(fnp.isfinite(n), n, 0.0)), -1.0)
+
+
+def bdtr(k, n, p, /):
+    """The binomial cumulative distribution function ``sum_(j <= k) C(n, j) p**j
+    (1-p)**(n-j)`` = ``I_(1-p)(n - k, k + 1)``, with SciPy's integer arguments: ``k``
+    floored, ``n`` truncated towards 0 (as SciPy's C int), ``0 <= k <= n``,
+    ``0 <= p <= 1``.
+
+    As SciPy: 1 where ``k = n``; nan for ``k < 0``, ``k > n``, ``p`` outside [0, 1], an
+    infinite or nan ``n``, and nan. Derivative in ``p`` (any order); none in ``k`` and
+    ``n`` (integers)."""
+    def f(k, n, p):
+        kc, nc = _counts(k, n, True)
+        bad = _any(k != k, p != p, p < 0.0, p > 1.0, kc < 0.0, fnp.greater(kc, nc))
+        top = fnp.equal(kc, nc)
+        ok = fnp.logical_not(_any(bad, top))
+        a, b = _where(ok, fnp.subtract(nc, kc), 1.0), _where(ok, kc + 1.0, 1.0)
+        ps = _where(ok, p, 0.5)
+        out = _where(top, 1.0, _beta_cdf_edges(a, b, 1.0 - ps, ps, True))
+        return _where(bad, math.nan, out)
+    return _weak64("bdtr", (k, n, p), f)
+
+
+def bdtrc(k, n, p, /):
+    """The binomial survival function ``sum_(j > k) C(n, j) p**j (1-p)**(n-j)`` =
+    ``I_p(k + 1, n - k)``, accurate where it is tiny (integer arguments as :func:`bdtr`'s).
+
+    As SciPy: 1 for ``k < 0``, else nan for ``k > n`` and 0 for ``k = n``; nan for ``p``
+    outside [0, 1], an infinite or nan ``n``, and nan. Derivative in ``p`` (any order)."""
+    def f(k, n, p):
+        kc, nc = _counts(k, n, True)
+        bad = _any(k != k, p != p, p < 0.0, p > 1.0, fnp.logical_not(fnp.isfinite(n)))
+        low = kc < 0.0
+        bad = fnp.logical_or(bad, fnp.logical_and(fnp.greater(kc, nc), fnp.logical_not(low)))
+        top = fnp.equal(kc, nc)
+        ok = fnp.logical_not(_any(bad, low, top))
+        a, b = _where(ok, kc + 1.0, 1.0), _where(ok, fnp.subtract(nc, kc), 1.0)
+        ps = _where(ok, p, 0.5)
+        out = _where(low, 1.0, _where(top, 0.0, _beta_cdf_edges(a, b, ps, 1.0 - ps, True)))
+        return _where(bad, math.nan, out)
+    return _weak64("bdtrc", (k, n, p), f)
+
+
+def bdtri(k, n, y, /):
+    """The inverse of :func:`bdtr` in ``p``: the success probability with
+    ``bdtr(k, n, p) = y``, for ``0 <= k < n`` (integer arguments as :func:`bdtr`'s) and
+    ``0 <= y <= 1`` (1 at ``y = 0``, 0 at ``y = 1``): ``betaincinv(k + 1, n - k, 1 - y)``
+    where ``y >= 1/2`` (``1 - y`` exact), ``1 - betaincinv(n - k, k + 1, y)`` below. nan for
+    ``k < 0``, ``k >= n``, ``y`` outside [0, 1] and nan, as SciPy. Derivative in ``y`` (any
+    order)."""
+    def f(k, n, y):
+        kc, nc = _counts(k, n, True)
+        bad = _any(k != k, y != y, y < 0.0, y > 1.0, kc < 0.0, fnp.greater_equal(kc, nc))
+        a, b = _where(bad, 1.0, kc + 1.0), _where(bad, 1.0, fnp.subtract(nc, kc))
+        ys = _where(bad, 0.5, y)
+        hi = ys >= 0.5
+        p_hi = betaincinv(a, b, 1.0 - _where(hi, ys, 0.5))
+        p_lo = 1.0 - betaincinv(b, a, _where(hi, 0.5, ys))
+        return _where(bad, math.nan, _where(hi, p_hi, p_lo))
+    return _weak64("bdtri", (k, n, y), f)
+
+
+def _negative_binomial(k, n, p, name, fn):
+    """``fn(k + 1, n, p)`` with SciPy's integer arguments (``k`` and ``n`` truncated
+    towards 0) and domain: nan for ``k < 0``, ``p`` outside [0, 1] and nan; ``fn`` gives
+    the values of the incomplete beta functions at ``n <= 0``."""
+    def f(k, n, p):
+        kc, nc = _counts(k, n, False)
+        bad = _any(k != k, n != n, p != p, p < 0.0, p > 1.0, kc < 0.0)
+        return _where(bad, math.nan, fn(_where(bad, 1.0, kc + 1.0), _where(bad, 1.0, nc),
+                                        _where(bad, 0.5, p)))
+    return _weak64(name, (k, n, p), f)
+
+
+def _shape_positive(b, value):
+    """nan where the shape ``b`` of an incomplete beta function is ``<= 0`` (as SciPy's
+    cephes ``incbet``, before its edges)."""
+    return _where(b <= 0.0, math.nan, value)
+
+
+def nbdtr(k, n, p, /):
+    """The negative binomial cumulative distribution function (at most ``k`` failures before
+    the ``n``-th success, success probability ``p``) ``I_p(n, k + 1)``, with ``k`` and ``n``
+    truncated towards 0 (SciPy's C ints), ``k >= 0``, ``n > 0``, ``0 <= p <= 1``.
+
+    As SciPy: nan outside, for an infinite or nan ``n`` and for nan. Derivative in ``p`` (any
+    order); none in ``k`` and ``n`` (integers)."""
+    def f(k1, n, p):
+        ns = _where(n > 0.0, n, 1.0)
+        return _shape_positive(n, _beta_cdf_edges(ns, k1, p, 1.0 - p, True))
+    return _negative_binomial(k, n, p, "nbdtr", f)
+
+
+def nbdtrc(k, n, p, /):
+    """The negative binomial survival function ``I_(1-p)(k + 1, n)``, accurate where it is
+    tiny (arguments as :func:`nbdtr`'s)."""
+    def f(k1, n, p):
+        ns = _where(n > 0.0, n, 1.0)
+        return _shape_positive(n, _beta_cdf_edges(ns, k1, p, 1.0 - p, False))
+    return _negative_binomial(k, n, p, "nbdtrc", f)
+
+
+def nbdtri(k, n, y, /):
+    """The inverse of :func:`nbdtr` in ``p``: ``betaincinv(n, k + 1, y)`` (arguments as
+    :func:`nbdtr`'s; as SciPy 0 at ``y = 0`` and 1 at ``y = 1`` whatever ``n``, nan for
+    ``n <= 0`` between). Derivative in ``y`` (any order)."""
+    def f(k1, n, y):
+        ns = _where(n > 0.0, n, 1.0)
+        out = _shape_positive(n, betaincinv(ns, k1, y))
+        return _where(y == 0.0, 0.0, _where(y == 1.0, 1.0, out))
+    return _negative_binomial(k, n, y, "nbdtri", f)

@@ -1118,18 +1118,20 @@ def _f_quantile(q, n, m, upper):
     """The x of the F distribution with cdf(x) = q (sf(x) = q where ``upper``), from
     ``u = n x / (n x + m)`` (``I_u(n/2, m/2) = cdf``) or ``w = 1 - u``
     (``I_w(m/2, n/2) = sf``): the one of the two solved for the probability given is used
-    where it is at most 1/2 (so that ``1 - u`` or ``1 - w`` is exact), the other elsewhere."""
+    where it is at most 1/2 (so that ``1 - u`` or ``1 - w`` is exact), or where that
+    probability is below 1/2 (the other problem's ``1 - q`` would round it away), the other
+    elsewhere."""
     hn, hm = 0.5 * n, 0.5 * m
     if upper:
         w = _special.betaincinv(hm, hn, q)
-        first = w <= 0.5
+        first = fnp.logical_or(w <= 0.5, q < 0.5)
         u = _special.betaincinv(hn, hm, 1.0 - fnp.where(first, 0.5, q))
         ws = fnp.where(first, w, 0.5)
         a = fnp.divide(fnp.multiply(m, 1.0 - ws), fnp.multiply(n, ws))
         b = fnp.divide(fnp.multiply(m, u), fnp.multiply(n, 1.0 - u))
     else:
         u = _special.betaincinv(hn, hm, q)
-        first = u <= 0.5
+        first = fnp.logical_or(u <= 0.5, q < 0.5)
         w = _special.betaincinv(hm, hn, 1.0 - fnp.where(first, 0.5, q))
         us = fnp.where(first, u, 0.5)
         a = fnp.divide(fnp.multiply(m, us), fnp.multiply(n, 1.0 - us))
