@@ -47,7 +47,11 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            # special18
            "betaincc", "stdtr", "stdtrit", "chdtr", "chdtrc", "chdtri", "gdtr", "gdtrc",
            "pdtr", "pdtrc", "pdtri", "fdtr", "fdtrc", "fdtri", "bdtr", "bdtrc", "bdtri",
-           "nbdtr", "nbdtrc", "nbdtri"]
+           "nbdtr", "nbdtrc", "nbdtri",
+           # special18b
+           "cbrt", "sindg", "cosdg", "tandg", "cotdg", "radian", "cosm1", "exp2", "exp10",
+           "exprel", "rgamma", "sinc", "inv_boxcox", "inv_boxcox1p", "huber", "pseudo_huber",
+           "binom", "zetac"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -1951,3 +1955,376 @@ def nbdtri(k, n, y, /):
         out = _shape_positive(n, betaincinv(ns, k1, y))
         return _where(y == 0.0, 0.0, _where(y == 1.0, 1.0, out))
     return _negative_binomial(k, n, y, "nbdtri", f)
+
+
+# -- special18b: elementary functions (cbrt, degrees, cosm1, exp2, exp10, exprel, radian,
+# rgamma, sinc, inv_boxcox, inv_boxcox1p, huber, pseudo_huber, binom, zetac) ----------------
+# (composed of functrans.numpy's operations and the primitives above, so their derivatives
+# come from those: any order)
+
+
+def cbrt(x, /):
+    """The real cube root, ``cbrt(-8) = -2`` (``functrans.numpy.cbrt``). Derivative
+    ``1 / (3 cbrt(x)**2)`` (``inf`` at 0). Integers give float64."""
+    return _in64(fnp.cbrt, _real(x, "cbrt"))
+
+
+# beyond this SciPy (cephes) declares a total loss of precision of an angle in degrees: 0
+_DEGREE_LOSS = 1e14
+
+
+def _degrees(x):
+    """``(q, d)``: ``x = 360 j + 90 q + d`` with ``q`` in 0..3 and ``|d| <= 45``, both exact
+    (the reduction has no rounding), ``d`` with derivative 1 in ``x``, ``q`` none."""
+    r = fnp.fmod(x, 360.0)  # (exact, of x's sign: no rounding of a small negative x)
+    q = fnp.round(fnp.stop_gradient(r) / 90.0)
+    d = r - 90.0 * q
+    return fnp.remainder(q, 4.0), d
+
+
+def _sin_cos_degrees(x):
+    """``(sin, cos)`` of ``x`` degrees, exact at the multiples of 90 (0, +-1)."""
+    q, d = _degrees(x)
+    t = d * (math.pi / 180.0)
+    s, c = fnp.sin(t), fnp.cos(t)
+    sin = _where(q == 0.0, s, _where(q == 1.0, c, _where(q == 2.0, -s, -c)))
+    cos = _where(q == 0.0, c, _where(q == 1.0, -s, _where(q == 2.0, -c, s)))
+    return sin, cos, q, d
+
+
+def _lost(x, out):
+    """SciPy's values beyond ``1e14`` degrees (0; also at +-inf) and at nan."""
+    return _where(x != x, x, _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, out))
+
+
+def sindg(x, /):
+    """The sine of an angle ``x`` in degrees, exact at the multiples of 90 (the angle is
+    reduced exactly to ``[-45, 45]`` about a multiple of 90 first). As SciPy: 0 for
+    ``|x| > 1e14`` (total loss of precision) and at ``+-inf``. Derivative:
+    ``pi/180 cosdg(x)``."""
+    def f(x):
+        xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
+        return _lost(x, _sin_cos_degrees(xs)[0])
+    return _in64(f, _real(x, "sindg"))
+
+
+def cosdg(x, /):
+    """The cosine of an angle ``x`` in degrees, exact at the multiples of 90 (as
+    :func:`sindg`). Derivative: ``-pi/180 sindg(x)``."""
+    def f(x):
+        xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
+        return _lost(x, _sin_cos_degrees(xs)[1])
+    return _in64(f, _real(x, "cosdg"))
+
+
+def _tan_degrees(x, cot):
+    xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
+    q, d = _degrees(xs)
+    tn = fnp.tan(d * (math.pi / 180.0))
+    # exactly +-1 at the odd multiples of 45, as SciPy (with tan's derivatives)
+    half = fnp.abs(fnp.stop_gradient(d)) == 45.0
+    tn = _where(half, fnp.add(fnp.subtract(tn, fnp.stop_gradient(tn)), fnp.sign(
+        fnp.stop_gradient(d))), tn)
+    # tan(90 q + d) = tan(d) for even q, -1/tan(d) for odd q; cot = 1/tan (inf, not -inf,
+    # where tan(d) = 0, as SciPy)
+    odd = fnp.remainder(q, 2.0) == 1.0
+    zero = tn == 0.0
+    inv = 1.0 / _where(zero, 1.0, tn)
+    if cot:
+        out = _where(odd, fnp.negative(tn), _where(zero, _inf, inv))
+    else:
+        out = _where(odd, _where(zero, _inf, fnp.negative(inv)), tn)
+    return _lost(x, out)
+
+
+def tandg(x, /):
+    """The tangent of an angle ``x`` in degrees: exactly 0 at the multiples of 180,
+    ``+-1`` at the odd multiples of 45 and ``inf`` (as SciPy, whatever the side) at the odd
+    multiples of 90; 0 for ``|x| > 1e14`` and at ``+-inf``. Derivative:
+    ``pi/180 (1 + tandg(x)**2)``."""
+    return _in64(lambda x: _tan_degrees(x, False), _real(x, "tandg"))
+
+
+def cotdg(x, /):
+    """The cotangent of an angle ``x`` in degrees: exactly 0 at the odd multiples of 90,
+    ``+-1`` at the odd multiples of 45, ``inf`` at the multiples of 180 (as SciPy); 0 for
+    ``|x| > 1e14`` and at ``+-inf``. Derivative: ``-pi/180 (1 + cotdg(x)**2)``."""
+    return _in64(lambda x: _tan_degrees(x, True), _real(x, "cotdg"))
+
+
+def radian(d, m, s, /):
+    """An angle of ``d`` degrees, ``m`` minutes and ``s`` seconds in radians,
+    ``pi/180 (d + m/60 + s/3600)``. Derivatives: ``pi/180``, ``pi/10800``,
+    ``pi/648000``."""
+    return _weak64("radian", (d, m, s), lambda d, m, s: fnp.multiply(
+        fnp.add(fnp.add(d, fnp.divide(m, 60.0)), fnp.divide(s, 3600.0)), math.pi / 180.0))
+
+
+def cosm1(x, /):
+    """``cos(x) - 1``, accurate near 0 (as ``-2 sin(x/2)**2``): ``cosm1(1e-9)`` is
+    ``-5e-19``. nan at ``+-inf``. Derivative: ``-sin(x)``."""
+    def f(x):
+        h = fnp.sin(0.5 * x)
+        return -2.0 * (h * h)
+    return _in64(f, _real(x, "cosm1"))
+
+
+def exp2(x, /):
+    """``2**x``. Derivative: ``log(2) 2**x``."""
+    return _in64(fnp.exp2, _real(x, "exp2"))
+
+
+def exp10(x, /):
+    """``10**x`` (``functrans.numpy.power``: correctly rounded where the library's ``pow``
+    is). Derivative: ``log(10) 10**x``."""
+    return _in64(lambda x: fnp.power(fnp.full_like(fnp.stop_gradient(x), 10.0), x),
+                 _real(x, "exp10"))
+
+
+def _exprel_series(z):
+    """``expm1(z) / z`` by its Taylor series (for ``|z| < 1/2``; 1 at 0)."""
+    series = 1.0 / math.factorial(_EXPREL_TERMS + 1)
+    for j in range(_EXPREL_TERMS, 0, -1):
+        series = series * z + 1.0 / math.factorial(j)
+    return series
+
+
+def exprel(x, /):
+    """The relative error exponential ``(exp(x) - 1) / x`` (1 at 0), by its Taylor series
+    for ``|x| < 1/2`` (accurate there, derivatives too: ``1/2`` at 0), ``expm1(x) / x``
+    beyond; ``inf`` above about 709.78, 0 at ``-inf``. Derivative:
+    ``(x exp(x) - expm1(x)) / x**2``."""
+    def f(x):
+        small = fnp.abs(x) < 0.5
+        xs = _where(small, x, 0.0)
+        xl = _where(small, 1.0, x)
+        inf = fnp.isinf(xl)
+        far = _where(inf, _where(xl > 0.0, _inf, 0.0),
+                     fnp.divide(fnp.expm1(_where(inf, 1.0, xl)), _where(inf, 1.0, xl)))
+        return _where(small, _exprel_series(xs), far)
+    return _in64(f, _real(x, "exprel"))
+
+
+def _sin_pi(x):
+    """``sin(pi x)``, exactly 0 at the integers and accurate near them (the argument reduced
+    exactly to ``[-1/2, 1/2]`` first)."""
+    r = fnp.subtract(x, 2.0 * fnp.round(fnp.stop_gradient(x) * 0.5))  # [-1, 1]
+    r = _where(r > 0.5, fnp.subtract(1.0, r), _where(r < -0.5, fnp.subtract(-1.0, r), r))
+    return fnp.sin(r * math.pi)
+
+
+def rgamma(x, /):
+    """The reciprocal of the gamma function, ``1 / Gamma(x)``: 0 at the poles
+    ``0, -1, -2, ...`` (with the derivatives of the entire function there:
+    ``(-1)**n n!`` at ``-n``), at ``+inf`` (and where it underflows, above about 171.6) and
+    at ``-inf``; ``+-inf`` where it overflows (below about -184). ``exp(-gammaln(x))`` for
+    ``x >= 1/2`` and ``sin(pi x) Gamma(1 - x) / pi`` below (the reflection formula, with the
+    sine's argument reduced exactly), so the relative error grows like
+    ``|gammaln| eps``. Derivative: ``-rgamma(x) digamma(x)``."""
+    def f(x):
+        hi = x >= 0.5
+        fin = fnp.isfinite(x)
+        xh = _where(_all(hi, fin), x, 1.0)
+        xl = _where(_any(hi, fnp.logical_not(fin)), 0.0, x)
+        upper = fnp.exp(fnp.negative(_sp.lgamma(xh)))
+        g = fnp.exp(_sp.lgamma(1.0 - xl))
+        lower = fnp.multiply(_sin_pi(xl), g) * (1.0 / math.pi)
+        # (an overflowing Gamma(1 - x) at a pole: 0 * inf; the value there is 0)
+        lower = _where(lower == lower, lower, 0.0)
+        out = _where(hi, upper, lower)
+        return _where(fin, out, _where(x != x, x, 0.0))
+    return _in64(f, _real(x, "rgamma"))
+
+
+def sinc(x, /):
+    """The normalized sinc function ``sin(pi x) / (pi x)`` (1 at 0), as SciPy's (NumPy's
+    ``sinc``, :func:`functrans.numpy.sinc`). Derivative:
+    ``(cos(pi x) - sinc(x)) / x`` (0 at 0)."""
+    return fnp.sinc(_real(x, "sinc"))
+
+
+def _log1p_over(z):
+    """``log1p(z) / z`` (1 at 0): its Taylor series ``sum_j (-z)**j / (j + 1)`` for
+    ``|z| < 1e-2``, the quotient beyond."""
+    small = fnp.abs(z) < 1e-2
+    zs = _where(small, z, 0.0)
+    series = 0.1
+    for j in range(9, 0, -1):
+        series = series * fnp.negative(zs) + 1.0 / j
+    zl = _where(small, 1.0, z)
+    return _where(small, series, fnp.divide(fnp.log1p(zl), zl))
+
+
+def _inv_boxcox_log(y, lmbda):
+    """``log1p(lmbda y) / lmbda`` (``y`` at ``lmbda = 0``), accurate for small ``lmbda y``."""
+    return fnp.multiply(y, _log1p_over(fnp.multiply(lmbda, y)))
+
+
+def _inv_boxcox_edges(y, lmbda, exp, low):
+    """``exp`` of :func:`_inv_boxcox_log`; at ``y = +-inf`` the limits (``inf`` for
+    ``y = inf``, ``low`` for ``y = -inf``, where ``lmbda y >= 0``; nan elsewhere), as SciPy."""
+    inf = fnp.isinf(y)
+    out = exp(_inv_boxcox_log(_where(inf, 0.0, y), lmbda))
+    limit = _where(fnp.multiply(fnp.sign(y), lmbda) >= 0.0, _where(y > 0.0, _inf, low),
+                   math.nan)
+    return _where(inf, _where(fnp.isinf(lmbda), math.nan, limit), out)
+
+
+def inv_boxcox(y, lmbda, /):
+    """The inverse of :func:`boxcox`: ``(1 + lmbda y)**(1/lmbda)`` (``exp(y)`` at
+    ``lmbda = 0``), as ``exp(y log1p(z)/z)``, ``z = lmbda y``, with the series of
+    ``log1p(z)/z`` for ``|z| < 1e-2`` (accurate for small ``lmbda``, derivatives too). nan
+    where ``1 + lmbda y < 0``; at ``y = +-inf`` the limits (``inf``, 0) where they exist. Derivatives: those of the formula, in both arguments."""
+    return _weak64("inv_boxcox", (y, lmbda),
+                   lambda y, lm: _inv_boxcox_edges(y, lm, fnp.exp, 0.0))
+
+
+def inv_boxcox1p(y, lmbda, /):
+    """The inverse of :func:`boxcox1p`: ``(1 + lmbda y)**(1/lmbda) - 1`` (``expm1(y)`` at
+    ``lmbda = 0``), as ``expm1`` of the logarithm of :func:`inv_boxcox` (accurate for small
+    results and small ``lmbda``)."""
+    return _weak64("inv_boxcox1p", (y, lmbda),
+                   lambda y, lm: _inv_boxcox_edges(y, lm, fnp.expm1, -1.0))
+
+
+def huber(delta, r, /):
+    """Huber's loss: ``r**2 / 2`` for ``|r| <= delta``, ``delta (|r| - delta/2)`` beyond;
+    ``inf`` for ``delta < 0``, as SciPy. Derivatives: in ``r``, ``r`` inside and
+    ``delta sign(r)`` beyond; in ``delta``, 0 inside and ``|r| - delta`` beyond (continuous
+    at ``|r| = delta``)."""
+    def f(delta, r):
+        a = fnp.abs(r)
+        inside = fnp.less_equal(a, delta)
+        quad = 0.5 * fnp.multiply(r, r)
+        lin = fnp.multiply(delta, fnp.subtract(a, 0.5 * delta))
+        return _where(delta < 0.0, _inf, _where(inside, quad, lin))
+    return _weak64("huber", (delta, r), f)
+
+
+def pseudo_huber(delta, r, /):
+    """The pseudo-Huber loss ``delta**2 (sqrt(1 + (r/delta)**2) - 1)``, computed as
+    ``r**2 / (sqrt(1 + (r/delta)**2) + 1)`` (no cancellation for small ``r/delta``, no
+    overflow for large ones: ``pseudo_huber(1, 1e200)`` is ``1e200``, SciPy's ``inf``); 0
+    for ``delta = 0`` or ``r = 0`` and ``inf`` for ``delta < 0`` whatever the other (also
+    nan), nan for ``delta = inf``, as SciPy.
+    Derivatives: ``r / sqrt(1 + (r/delta)**2)`` in ``r``; in ``delta``,
+    ``2 delta (sqrt(1 + t**2) - 1) - r**2/(delta sqrt(1 + t**2))`` (``t = r/delta``)."""
+    def f(delta, r):
+        pos = delta > 0.0
+        ds = _where(pos, delta, 1.0)
+        h = fnp.hypot(fnp.ones_like(fnp.stop_gradient(r)), fnp.divide(r, ds))
+        den = fnp.add(h, 1.0)
+        a = fnp.abs(r)
+        big = a > 1e100
+        rs = _where(big, 0.0, r)
+        out = _where(big, fnp.multiply(a, fnp.divide(a, den)), fnp.divide(fnp.multiply(rs, rs), den))
+        out = _where(_any(r != r, delta == _inf), math.nan, _where(a == _inf, _inf, out))
+        # (SciPy's order: delta < 0 gives inf, then delta = 0 or r = 0 gives 0, even for a
+        # nan delta)
+        out = _where(_any(delta == 0.0, r == 0.0), 0.0, _where(delta != delta, math.nan, out))
+        return _where(delta < 0.0, _inf, out)
+    return _weak64("pseudo_huber", (delta, r), f)
+
+
+_BINOM_PRODUCT = 20  # integer k below this: the product formula, as SciPy
+
+
+def _binom_general(n, m):
+    """``Gamma(n + 1) / (Gamma(m + 1) Gamma(n - m + 1))`` for ``n + 1`` not a pole: in
+    logarithms with the gamma functions' signs (the ratio ``Gamma(n + 1) / Gamma(n - m + 1)``
+    by Stirling's series where both are at least 10); where ``m + 1`` or ``n - m + 1`` is a
+    pole (the value 0), as ``gamma(n + 1) rgamma(m + 1) rgamma(n - m + 1)``, whose
+    derivatives there are those of the entire function ``rgamma``."""
+    z = fnp.add(fnp.subtract(n, m), 1.0)
+    n1, m1 = n + 1.0, m + 1.0
+    pole = _any(_is_pole(z), _is_pole(m1))
+    zs, ms, n1s, m1s = (_where(pole, d, v) for v, d in ((z, 2.0), (m, 1.0), (n1, 3.0),
+                                                         (m1, 2.0)))
+    big = _all(zs >= 10.0, n1s >= 10.0, ms >= 0.0)
+    lp = _where(big, _log_poch_positive(_where(big, zs, 10.0), _where(big, ms, 1.0)),
+                fnp.subtract(_sp.lgamma(_where(big, 1.0, n1s)), _sp.lgamma(_where(big, 1.0, zs))))
+    sign = fnp.multiply(fnp.multiply(_gamma_sign(n1s), _gamma_sign(m1s)), _gamma_sign(zs))
+    smooth = fnp.multiply(fnp.exp(fnp.subtract(lp, _sp.lgamma(m1s))), sign)
+    at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
+                                        rgamma(_where(pole, m1, 1.0))),
+                           rgamma(_where(pole, z, 1.0)))
+    at_pole = _where(at_pole == at_pole, at_pole, 0.0)
+    return _where(pole, at_pole, smooth)
+
+
+def binom(n, k, /):
+    """The binomial coefficient ``Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1))`` for real
+    ``n`` and ``k``, as SciPy's ``binom``.
+
+    nan for the negative integers ``n`` (and nan); 0 where ``Gamma(k + 1)`` or
+    ``Gamma(n - k + 1)`` has a pole and ``Gamma(n + 1)`` has none (so 0 for integers
+    ``k < 0`` or ``k > n >= 0``); for ``n = inf``: 0 for ``k < 0``, 1 for ``k = 0``,
+    ``inf`` for the integers ``0 < k < 20``, nan otherwise (as SciPy); nan for infinite
+    ``k``. For an integer
+    ``0 <= k < 20`` (``n - k`` for a whole ``n >= 0`` and ``k > n/2``; ``n`` not within
+    1e-8 of 0 unless it is 0) the value is the product ``prod_i (n - k + i) / i``, exact
+    for integer results, as SciPy's; elsewhere ``sign exp(gammaln(n + 1) - gammaln(m + 1) -
+    gammaln(n - m + 1))`` with ``m = min(k, n - k)`` where ``0 <= n - k``, ``m = k``
+    otherwise, the first difference by Stirling's series where ``n - m + 1 >= 10`` (as
+    :func:`poch`: its precision kept for large ``n``; about 1e-13 relative, growing like the
+    size of the logarithm times eps; for ``n`` within 1e-8 of 0 and integer ``k``, where
+    ``n - k + 1`` is close to a pole, about 1e-7). SciPy's asymptotic forms for
+    ``k > 1e8 |n|`` are not used: there the values differ (nan or 0 for SciPy's tiny ones).
+
+    Derivatives (any order, in both arguments) are those of the gamma-function formula,
+    ``binom (digamma(n + 1) - digamma(n - k + 1))`` in ``n`` and
+    ``binom (digamma(n - k + 1) - digamma(k + 1))`` in ``k``, also where the value comes
+    from the product, and where the value is 0 at a pole of ``Gamma(k + 1)`` or
+    ``Gamma(n - k + 1)`` (from ``rgamma``'s, there: not 0)."""
+    def f(n, k):
+        bad = _any(_all(n < 0.0, n == fnp.floor(n)), n != n, k != k, fnp.isinf(k))
+        n_inf = n == _inf
+        ok = fnp.logical_not(_any(bad, n_inf))
+        ns, ks = _where(ok, n, 1.0), _where(ok, k, 0.0)
+        nks = fnp.subtract(ns, ks)
+        # (the symmetry k -> n - k only where n - k >= 0: near the poles of a negative
+        # n - k its rounding would cost digits)
+        m = _where(_all(ns >= 0.0, nks >= 0.0, fnp.less(nks, ks)), nks, ks)
+        general = _binom_general(ns, m)
+        # the product, for integer k in [0, 20) (after the symmetry for a whole n)
+        kc = fnp.stop_gradient(ks)
+        nc = fnp.stop_gradient(ns)
+        whole_k = kc == fnp.floor(kc)
+        whole_n = _all(nc == fnp.floor(nc), nc > 0.0)
+        kx = _where(_all(whole_k, whole_n, kc > 0.5 * nc), nc - kc, kc)
+        use = _all(whole_k, _any(fnp.abs(nc) > 1e-8, nc == 0.0), kx >= 0.0,
+                   kx < float(_BINOM_PRODUCT))
+        kx = _where(use, kx, 0.0)
+        num, den = fnp.ones_like(nc), fnp.ones_like(nc)
+        for i in range(1, _BINOM_PRODUCT):
+            inside = kx >= float(i)
+            num = _where(inside, num * (nc - kx + float(i)), num)
+            den = _where(inside, den * float(i), den)
+        product = num / den
+        # (the product's value, the general formula's derivatives, where those are finite)
+        smooth = fnp.isfinite(general)
+        exact = fnp.add(product, _where(smooth, fnp.subtract(general, fnp.stop_gradient(
+            general)), 0.0))
+        out = _where(use, exact, general)
+        whole = k == fnp.floor(k)
+        at_inf = _where(k < 0.0, 0.0, _where(k == 0.0, 1.0, _where(
+            _all(whole, k < float(_BINOM_PRODUCT)), _inf, math.nan)))
+        out = _where(n_inf, at_inf, out)
+        return _where(bad, math.nan, out)
+    return _weak64("binom", (n, k), f)
+
+
+def zetac(x, /):
+    """``zeta(x) - 1`` (the Riemann zeta function minus 1), accurate for large ``x``: for
+    ``x > 1`` it is the Hurwitz zeta function ``zeta(x, 2) = sum_(k >= 2) k**-x``, computed
+    directly (``zetac(60)`` is ``8.67e-19``, where ``zeta(60) - 1`` is 0); for ``x < 1``
+    ``zeta(x) - 1`` (see :func:`zeta`). ``inf`` at 1, 0 at ``inf``, nan at ``-inf`` and nan,
+    as SciPy. Like :func:`zeta`'s, its derivative in ``x`` has no closed form:
+    differentiating raises NotImplementedError."""
+    def f(x):
+        above = x > 1.0
+        high = _sp.zeta(_where(above, x, 2.0), fnp.full_like(x, 2.0))
+        low = fnp.subtract(zeta(_where(above, 0.0, x)), 1.0)
+        out = _where(above, _where(x == _inf, 0.0, high), low)
+        return _where(x == 1.0, _inf, _where(_any(x == -_inf, x != x), math.nan, out))
+    return _in64(f, _real(x, "zetac"))
