@@ -107,6 +107,18 @@ EXTRAS = {
               "first).",
     "jv": "jv(v, z) -> array: the Bessel function of the first kind J_v(z) on two real "
           "floating arrays of one shape (finite; nan for z < 0 with v not an integer).",
+    "j0": "j0(x) -> array: the Bessel function of the first kind of order 0 (nan at +-inf).",
+    "j1": "j1(x) -> array: the Bessel function of the first kind of order 1 (nan at +-inf).",
+    "y0": "y0(x) -> array: the Bessel function of the second kind of order 0 (x > 0; -inf "
+          "at 0, nan below).",
+    "y1": "y1(x) -> array: the Bessel function of the second kind of order 1 (x > 0; -inf "
+          "at 0, nan below).",
+    "k0": "k0(x) -> array: the modified Bessel function of the second kind of order 0 "
+          "(x > 0; inf at 0, nan below).",
+    "k0e": "k0e(x) -> array: exp(x) k0(x).",
+    "k1": "k1(x) -> array: the modified Bessel function of the second kind of order 1 "
+          "(x > 0; inf at 0, nan below).",
+    "k1e": "k1e(x) -> array: exp(x) k1(x).",
     "solve_triangular": "solve_triangular(a, b, lower) -> array: a^{-1} b for a stack of "
                         "triangular matrices a (..., M, M) (zero outside the lower triangle "
                         "if lower, else the upper) and b (..., M, K) of the same batch shape.",

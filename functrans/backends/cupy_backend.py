@@ -32,7 +32,8 @@ _SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln
             "dawsn": "dawsn", "hurwitz_zeta": "zeta",
             # (where cupyx has them; the generic versions otherwise)
             "spence": "spence", "sici": "sici", "fresnel": "fresnel", "hyp1f1": "hyp1f1",
-            "hyp2f1": "hyp2f1", "jv": "jv"}
+            "hyp2f1": "hyp2f1", "jv": "jv", "j0": "j0", "j1": "j1", "y0": "y0", "y1": "y1",
+            "k0": "k0", "k0e": "k0e", "k1": "k1", "k1e": "k1e"}
 
 
 class CuPyBackend(Backend):

@@ -120,8 +120,14 @@ backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
     "i1": torch.special.i1,
     "i1e": torch.special.i1e,
     "hurwitz_zeta": torch.special.zeta,
+    # (the modified Bessel functions K of orders 0 and 1: about 1e-15 relative; j0, j1, y0,
+    # y1: the generic ones, torch's bessel_j0... are accurate to about 2e-6 only)
+    "k0": torch.special.modified_bessel_k0,
+    "k0e": torch.special.scaled_modified_bessel_k0,
+    "k1": torch.special.modified_bessel_k1,
+    "k1e": torch.special.scaled_modified_bessel_k1,
     # (exp1, expi, expn, dawsn, riemann_zeta, spence, sici, fresnel, owens_t, wofz, hyp1f1,
-    # hyp2f1, jv: the generic ones; torch has none of them, only J_0 and J_1 of jv)
+    # hyp2f1, jv: the generic ones; torch has none of them, only J_0 and J_1 of jv, above)
     # (gammainc, gammaincc, betainc and their inverses gammaincinv, gammainccinv,
     # betaincinv: the generic ones; torch.special's gammainc and gammaincc are accurate to
     # about 2e-9 only, and it has none of the others)

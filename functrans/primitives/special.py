@@ -2,7 +2,8 @@
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
 functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, wofz (the Faddeeva function, on
 complex arrays), hyp1f1 (Kummer's function, differentiable in x only), hyp2f1 (the Gauss
-hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only), the regularized
+hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only), the Bessel
+functions of orders 0 and 1 j0, j1, y0, y1, k0, k0e, k1, k1e, the regularized
 incomplete gamma and beta functions gammainc, gammaincc and betainc, and their inverses in
 the last operand gammaincinv, gammainccinv and betaincinv.
 
@@ -634,6 +635,39 @@ def _jv_jvp(primals, tangents):
 # values)
 jv_p = elementwise("jv", lambda bk, v, z: bk.extra("jv")(v, z), _jv_jvp)
 
+# -- session 18: Bessel functions j0, j1, y0, y1, k0, k0e, k1, k1e ------------------------------
+# Through the backend extras of those names (SciPy on NumPy, torch.special's bessel_j0...,
+# cupyx on CuPy, functrans.backends.special_generic elsewhere); the derivatives are closed
+# forms written with these primitives: j0' = -j1, j1' = j0 - j1/x (1/2 at 0), y0' = -y1,
+# y1' = y0 - y1/x, k0' = -k1, k1' = -k0 - k1/x, k0e' = k0e - k1e, k1e' = k1e (1 - 1/x) - k0e.
+
+# j1(x)/x = sum_k (-x^2/4)^k / (2 k! (k+1)!): its Taylor coefficients in x^2, for |x| < 1e-2
+_J1_OVER_X = tuple((-0.25) ** k / (2.0 * math.factorial(k) * math.factorial(k + 1))
+                   for k in range(6))
+
+
+def _j1_over_x(x, value):
+    """``j1(x) / x`` (``value`` is j1 at x), by its Taylor polynomial near 0, so that it and
+    its derivatives are right at x = 0 too."""
+    small = lt(abs_(x), 1e-2)
+    xs = select(small, x, 0.0)
+    x2 = mul(xs, xs)
+    poly = _J1_OVER_X[-1]
+    for c in reversed(_J1_OVER_X[:-1]):
+        poly = add(mul(poly, x2), c)
+    return select(small, poly, div(value, select(small, 1.0, x)))
+
+
+j0_p = unary("j0", _via_extra("j0"), lambda t, x, y: neg(mul(t, j1(x))))
+j1_p = unary("j1", _via_extra("j1"), lambda t, x, y: mul(t, sub(j0(x), _j1_over_x(x, y))))
+y0_p = unary("y0", _via_extra("y0"), lambda t, x, y: neg(mul(t, y1(x))))
+y1_p = unary("y1", _via_extra("y1"), lambda t, x, y: mul(t, sub(y0(x), div(y, x))))
+k0_p = unary("k0", _via_extra("k0"), lambda t, x, y: neg(mul(t, k1(x))))
+k1_p = unary("k1", _via_extra("k1"), lambda t, x, y: neg(mul(t, add(k0(x), div(y, x)))))
+k0e_p = unary("k0e", _via_extra("k0e"), lambda t, x, y: mul(t, sub(y, k1e(x))))
+k1e_p = unary("k1e", _via_extra("k1e"),
+              lambda t, x, y: mul(t, sub(mul(y, sub(1.0, div(1.0, x))), k0e(x))))
+
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
@@ -670,3 +704,11 @@ wofz = wofz_p.bind
 hyp1f1 = hyp1f1_p.bind
 hyp2f1 = hyp2f1_p.bind
 jv = jv_p.bind
+j0 = j0_p.bind
+j1 = j1_p.bind
+y0 = y0_p.bind
+y1 = y1_p.bind
+k0 = k0_p.bind
+k0e = k0e_p.bind
+k1 = k1_p.bind
+k1e = k1e_p.bind

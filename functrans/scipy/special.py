@@ -51,7 +51,9 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            # special18b
            "cbrt", "sindg", "cosdg", "tandg", "cotdg", "radian", "cosm1", "exp2", "exp10",
            "exprel", "rgamma", "sinc", "inv_boxcox", "inv_boxcox1p", "huber", "pseudo_huber",
-           "binom", "zetac"]
+           "binom", "zetac",
+           # special18c
+           "j0", "j1", "y0", "y1", "yn", "k0", "k0e", "k1", "k1e"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -2328,3 +2330,182 @@ def zetac(x, /):
         out = _where(above, _where(x == _inf, 0.0, high), low)
         return _where(x == 1.0, _inf, _where(_any(x == -_inf, x != x), math.nan, out))
     return _in64(f, _real(x, "zetac"))
+
+
+# -- special18c: Bessel functions of integer order: j0, j1, y0, y1, yn, k0, k0e, k1, k1e -------
+
+_BESSEL_VALUES = """Values from SciPy on NumPy, cupyx on CuPy, ``torch.special``'s for ``k0``,
+    ``k0e``, ``k1``, ``k1e`` on torch (its ``bessel_j0``, ``bessel_y0``... are accurate to
+    about 2e-6 only: not used), else the generic version of
+    :mod:`functrans.backends.special_generic` ({method}). float32 input is computed in float64 and rounded once; integers give
+    float64."""
+
+
+def _second_kind(name, prim, x, at0, at_inf):
+    """A Bessel function defined for ``x > 0``: nan below 0 and at nan, ``at0`` at 0,
+    ``at_inf`` at ``inf``; elsewhere the primitive (which sees those points as 1)."""
+    def f(x):
+        ok = _all(x > 0.0, x < _inf)
+        out = prim(_where(ok, x, 1.0))
+        out = _where(x == 0.0, at0, _where(x == _inf, at_inf, out))
+        return _where(_any(x < 0.0, x != x), math.nan, out)
+    return _in64(f, _real(x, name))
+
+
+def j0(x, /):
+    """The Bessel function of the first kind of order 0, ``J_0(x)`` (even); nan at ``+-inf``
+    and nan, as SciPy. Derivative: ``-j1(x)``.
+
+    """ + _BESSEL_VALUES.format(method="``jv``'s: the power series, Miller's recurrence and "
+                                "Hankel's expansion; about 1e-14 relative to the envelope "
+                                "``min(1, sqrt(2 / (pi |x|)))``, 5e-13 near ``x = 1e4`` "
+                                "(the rounding of a large ``x``)")
+    def f(x):
+        fin = fnp.isfinite(x)
+        return _where(fin, _sp.j0(_where(fin, x, 0.0)), math.nan)
+    return _in64(f, _real(x, "j0"))
+
+
+def j1(x, /):
+    """The Bessel function of the first kind of order 1, ``J_1(x)`` (odd); nan at ``+-inf``
+    and nan, as SciPy. Derivative: ``j0(x) - j1(x)/x`` (1/2 at 0).
+
+    """ + _BESSEL_VALUES.format(method="as :func:`j0`'s")
+    def f(x):
+        fin = fnp.isfinite(x)
+        return _where(fin, _sp.j1(_where(fin, x, 0.0)), math.nan)
+    return _in64(f, _real(x, "j1"))
+
+
+_Y_METHOD = ("its power series up to 2, Neumann's series ``Y_0 = 2/pi ((log(x/2) + gamma) J_0 "
+             "- 2 sum_k (-1)^k J_2k / k)`` (and its derivative for ``Y_1``) with the ``J_n`` "
+             "of Miller's recurrence up to 25, Hankel's expansion beyond; about 1e-14 "
+             "relative to the envelope ``sqrt(2 / (pi x))`` away from 0, 5e-13 near "
+             "``x = 1e4``")
+
+
+def y0(x, /):
+    """The Bessel function of the second kind of order 0, ``Y_0(x)``, for ``x > 0``:
+    ``-inf`` at 0, nan for ``x < 0``, at ``inf`` and nan, as SciPy. Derivative:
+    ``-y1(x)``.
+
+    """ + _BESSEL_VALUES.format(method=_Y_METHOD)
+    return _second_kind("y0", _sp.y0, x, -_inf, math.nan)
+
+
+def y1(x, /):
+    """The Bessel function of the second kind of order 1, ``Y_1(x)``, for ``x > 0``:
+    ``-inf`` at 0, nan for ``x < 0``, at ``inf`` and nan, as SciPy. Derivative:
+    ``y0(x) - y1(x)/x``.
+
+    """ + _BESSEL_VALUES.format(method=_Y_METHOD)
+    return _second_kind("y1", _sp.y1, x, -_inf, math.nan)
+
+
+_K_METHOD = ("the power series up to 1, the trapezoidal rule on "
+             "``exp(x) K_nu(x) = int_0^inf exp(-2 x sinh(t/2)**2) cosh(nu t) dt`` (whose "
+             "integrand is analytic in a strip: geometric convergence) up to 25, the "
+             "asymptotic expansion beyond; about 2e-15 relative")
+
+
+def k0(x, /):
+    """The modified Bessel function of the second kind of order 0, ``K_0(x)``, for
+    ``x > 0``: ``inf`` at 0, 0 at ``inf`` (and where it underflows, beyond about 705), nan
+    for ``x < 0`` and nan, as SciPy. Derivative: ``-k1(x)``.
+
+    """ + _BESSEL_VALUES.format(method=_K_METHOD)
+    return _second_kind("k0", _sp.k0, x, _inf, 0.0)
+
+
+def k0e(x, /):
+    """The exponentially scaled ``exp(x) K_0(x)`` (finite for all ``x > 0``, about
+    ``sqrt(pi / (2x))`` for large ``x``): ``inf`` at 0, 0 at ``inf``, nan below 0, as
+    SciPy. Derivative: ``k0e(x) - k1e(x)``.
+
+    """ + _BESSEL_VALUES.format(method=_K_METHOD)
+    return _second_kind("k0e", _sp.k0e, x, _inf, 0.0)
+
+
+def k1(x, /):
+    """The modified Bessel function of the second kind of order 1, ``K_1(x)``, for
+    ``x > 0`` (edges as :func:`k0`'s). Derivative: ``-k0(x) - k1(x)/x``.
+
+    """ + _BESSEL_VALUES.format(method=_K_METHOD)
+    return _second_kind("k1", _sp.k1, x, _inf, 0.0)
+
+
+def k1e(x, /):
+    """The exponentially scaled ``exp(x) K_1(x)`` (edges as :func:`k0e`'s). Derivative:
+    ``k1e(x) (1 - 1/x) - k0e(x)``.
+
+    """ + _BESSEL_VALUES.format(method=_K_METHOD)
+    return _second_kind("k1e", _sp.k1e, x, _inf, 0.0)
+
+
+def _integer_order(n, name):
+    """An integer order given as a Python number or a concrete array (its values set the
+    length of the recurrence), truncated towards 0 as SciPy's C int: a float64 array or
+    a Python float, and whether it was a Python int (SciPy's ``ld->d`` loop: float64)."""
+    if isinstance(n, _Tracer):
+        raise TypeError(f"{name}: the order n must be concrete (a Python int or an integer "
+                        f"array, not a traced value): it sets the length of the recurrence; "
+                        f"the function has no derivative in n")
+    if type(n) is bool or type(n) is int:
+        return float(n), True
+    if type(n) is float:
+        return (float(math.trunc(n)) if math.isfinite(n) else n), False
+    if type(n) is complex:
+        raise TypeError(f"{name}: complex input is not supported (real only)")
+    d = _dtype(n)
+    if d.kind == "c":
+        raise TypeError(f"{name}: complex input ({d.name}) is not supported")
+    return n, False
+
+
+def yn(n, x, /):
+    """The Bessel function of the second kind of integer order ``n``, ``Y_n(x)``, for
+    ``x > 0``.
+
+    ``n`` is a Python number or a concrete array (its values set the recurrence's length;
+    a traced ``n``: TypeError), truncated towards 0 as SciPy does (``yn(2.5, x)`` is
+    ``yn(2, x)``); ``Y_-n = (-1)**n Y_n``. As SciPy: ``-inf`` at ``x = 0`` (``+inf`` for
+    the negative odd orders), nan for ``x < 0``, at ``inf`` and nan; ``-inf`` where the
+    value overflows (large ``n``, small ``x``). A Python int ``n`` gives float64, as SciPy's
+    ``ld->d`` loop. Computed by the upward recurrence ``Y_(k+1) = 2k/x Y_k - Y_(k-1)`` from
+    :func:`y0` and :func:`y1` (stable for ``Y``), so its derivative in ``x``,
+    ``(Y_(n-1) - Y_(n+1)) / 2``, comes from those: any order. None in ``n``."""
+    order, python_int = _integer_order(n, "yn")
+    if python_int or type(order) is float:
+        x = _real(x, "yn")
+        if python_int:
+            x = fnp.astype(x, _dt.float64)
+        nf = fnp.full_like(fnp.stop_gradient(x), order)
+    else:
+        nf, x = _real_weak((order, x), "yn")
+        x = fnp.broadcast_to(x, nf.shape) if tuple(x.shape) != tuple(nf.shape) else x
+    nf = fnp.stop_gradient(nf)
+
+    def f(nf, x):
+        ok = _all(x > 0.0, x < _inf)
+        xs = _where(ok, x, 1.0)
+        nt = fnp.trunc(_where(fnp.isfinite(nf), nf, 0.0))
+        m = fnp.abs(nt)
+        top = int(float(fnp.max(m))) if _size(m) else 0
+        prev, cur = y0(xs), y1(xs)
+        out = _where(m == 0.0, prev, cur)
+        for k in range(1, top):
+            new = fnp.subtract(fnp.multiply(fnp.divide(2.0 * k, xs), cur), prev)
+            new = _where(fnp.isfinite(cur), new, cur)  # (past an overflow: -inf, not nan)
+            prev, cur = cur, new
+            out = _where(m == float(k + 1), cur, out)
+        odd = fnp.remainder(m, 2.0) == 1.0
+        flip = fnp.logical_and(nt < 0.0, odd)
+        out = _where(flip, fnp.negative(out), out)
+        at0 = _where(flip, _inf, -_inf)
+        out = _where(x == 0.0, at0, out)
+        return _where(_any(x < 0.0, x != x, x == _inf, nf != nf, fnp.isinf(nf)), math.nan,
+                      out)
+    if _dtype(x) is _dt.float32:
+        return fnp.astype(f(fnp.astype(nf, _dt.float64), fnp.astype(x, _dt.float64)),
+                          _dt.float32)
+    return f(nf, x)
