@@ -1374,6 +1374,91 @@ TABLE += [
     _sp_binary("sph_harm_y", "real", "real", fn=_sph_parts, shapes=_B15B, **_S1T),
 ]
 
+# -- special18 -- (functrans.scipy.special: SciPy's distribution functions, the elementary ones
+# and the Bessel functions j0 ... k1e, yn; tests/test_special_scipy_dispatch.py checks their
+# values; zetac, which has no derivative, is in NO_DERIVATIVE of tests/test_scipy_special.py)
+_S3 = [((3,), (3,), (3,))]
+_B18 = [((), ()), ((3,), (3,))]
+
+
+def _sp3(name, doms, fn, **kw):
+    return Spec("special." + name, fn, doms, _S3, **kw)
+
+
+TABLE += [
+    _sp3("betaincc", ["pos", "pos", "unit"],
+         lambda a, b, x: fsp.betaincc(a * 2.0, b + 1.0, _q(x)), **_S1T),
+    _sp_binary("stdtr", "pos", "real", fn=lambda d, t: (fsp.stdtr(d * 3.0, t * 2.0),
+                                                        fsp.stdtr(d * 30.0, t * 4.0)),
+               shapes=_B18, **_S1T),
+    _sp_binary("stdtrit", "pos", "unit", fn=lambda d, p: fsp.stdtrit(d * 3.0, _q(p)),
+               shapes=_B18, backends=_ROOTS),
+    _sp_binary("chdtr", fn=lambda v, x: fsp.chdtr(v * 2.0, x * 3.0), shapes=_B18, **_S1T),
+    _sp_binary("chdtrc", fn=lambda v, x: fsp.chdtrc(v * 2.0, x * 3.0), shapes=_B18, **_S1T),
+    _sp_binary("chdtri", "pos", "unit", fn=lambda v, p: fsp.chdtri(v * 2.0, _q(p)),
+               shapes=_B18, backends=_ROOTS),
+    _sp3("gdtr", ["pos", "pos", "pos"], lambda a, b, x: fsp.gdtr(a, b * 2.0, x), **_S1T),
+    _sp3("gdtrc", ["pos", "pos", "pos"], lambda a, b, x: fsp.gdtrc(a, b * 2.0, x), **_S1T),
+    # (the counts k, n: integers, floored; no derivative in them)
+    _sp_unary("pdtr", "pos", fn=lambda m: fsp.pdtr(3.0, m * 2.0), shapes=_U15B, **_S1T),
+    _sp_unary("pdtrc", "pos", fn=lambda m: fsp.pdtrc(2.5, m * 2.0), shapes=_U15B, **_S1T),
+    _sp_unary("pdtri", "unit", fn=lambda p: fsp.pdtri(2.0, _q(p)), shapes=_U15B,
+              backends=_ROOTS),
+    _sp3("fdtr", ["pos", "pos", "pos"], lambda n, m, x: fsp.fdtr(n * 2.0, m * 3.0, x),
+         **_S1T),
+    _sp3("fdtrc", ["pos", "pos", "pos"], lambda n, m, x: fsp.fdtrc(n * 2.0, m * 3.0, x),
+         **_S1T),
+    _sp3("fdtri", ["pos", "pos", "unit"], lambda n, m, p: fsp.fdtri(n * 2.0, m * 3.0, _q(p)),
+         backends=_ROOTS),
+    _sp_unary("bdtr", "unit", fn=lambda p: fsp.bdtr(3.0, 10.0, _q(p)), shapes=_U15B, **_S1T),
+    _sp_unary("bdtrc", "unit", fn=lambda p: fsp.bdtrc(2.5, 7.0, _q(p)), shapes=_U15B,
+              **_S1T),
+    _sp_unary("bdtri", "unit", fn=lambda p: fsp.bdtri(2.0, 5.0, _q(p)), shapes=_U15B,
+              backends=_ROOTS),
+    _sp_unary("nbdtr", "unit", fn=lambda p: fsp.nbdtr(2.0, 3.0, _q(p)), shapes=_U15B,
+              **_S1T),
+    _sp_unary("nbdtrc", "unit", fn=lambda p: fsp.nbdtrc(1.0, 3.5, _q(p)), shapes=_U15B,
+              **_S1T),
+    _sp_unary("nbdtri", "unit", fn=lambda p: fsp.nbdtri(3.0, 2.0, _q(p)), shapes=_U15B,
+              backends=_ROOTS),
+    _sp_unary("cbrt", "nonzero"),
+    _sp_unary("sindg", fn=lambda x: fsp.sindg(x * 100.0)),
+    _sp_unary("cosdg", fn=lambda x: fsp.cosdg(x * 100.0)),
+    _sp_unary("tandg", fn=lambda x: fsp.tandg(x * 50.0)),
+    _sp_unary("cotdg", fn=lambda x: fsp.cotdg(x * 50.0 + 90.0)),
+    Spec("special.radian", fsp.radian, ["real", "real", "real"], _S3),
+    _sp_unary("cosm1"), _sp_unary("exp2"), _sp_unary("exp10"),
+    _sp_unary("exprel", fn=lambda x: (fsp.exprel(x * 0.2), fsp.exprel(x * 4.0))),
+    # (through the poles at 0, -1, ...: rgamma is entire)
+    _sp_unary("rgamma", fn=lambda x: fsp.rgamma(x * 3.0)),
+    _sp_unary("sinc", fn=lambda x: fsp.sinc(x * 2.0)),
+    _sp_binary("inv_boxcox", "real", "real",
+               fn=lambda y, lm: (fsp.inv_boxcox(y, lm * 0.1), fsp.inv_boxcox(y, lm * 1e-4))),
+    _sp_binary("inv_boxcox1p", "real", "real",
+               fn=lambda y, lm: (fsp.inv_boxcox1p(y, lm * 0.1),
+                                 fsp.inv_boxcox1p(y * 1e-3, lm * 1e-4))),
+    _sp_binary("huber", "pos", "real", fn=lambda d, r: fsp.huber(d, r * 2.0)),
+    _sp_binary("pseudo_huber", "pos", "real", fn=lambda d, r: fsp.pseudo_huber(d, r * 2.0)),
+    _sp_binary("binom", fn=lambda n, k: (fsp.binom(n * 5.0 + 2.0, k * 2.0),
+                                         fsp.binom(n * -0.3 - 0.1, k),
+                                         fsp.binom(n * 40.0 + 100.0, k * 3.0))),
+    _sp_unary("j0", fn=lambda x: (fsp.j0(x * 5.0), fsp.j0(x + 30.0)), **_S1T),
+    _sp_unary("j1", fn=lambda x: (fsp.j1(x * 5.0), fsp.j1(x + 30.0)), **_S1T),
+    _sp_unary("y0", "pos", fn=lambda x: (fsp.y0(x), fsp.y0(x * 6.0), fsp.y0(x + 30.0)),
+              **_S1T),
+    _sp_unary("y1", "pos", fn=lambda x: (fsp.y1(x), fsp.y1(x * 6.0), fsp.y1(x + 30.0)),
+              **_S1T),
+    _sp_unary("yn", "pos", fn=lambda x: (fsp.yn(3, x * 2.0), fsp.yn(-2, x + 3.0)), **_S1T),
+    _sp_unary("k0", "pos", fn=lambda x: (fsp.k0(x * 0.5), fsp.k0(x * 6.0), fsp.k0(x + 30.0)),
+              **_S1T),
+    _sp_unary("k1", "pos", fn=lambda x: (fsp.k1(x * 0.5), fsp.k1(x * 6.0), fsp.k1(x + 30.0)),
+              **_S1T),
+    _sp_unary("k0e", "pos", fn=lambda x: (fsp.k0e(x * 0.5), fsp.k0e(x * 6.0),
+                                          fsp.k0e(x + 30.0)), **_S1T),
+    _sp_unary("k1e", "pos", fn=lambda x: (fsp.k1e(x * 0.5), fsp.k1e(x * 6.0),
+                                          fsp.k1e(x + 30.0)), **_S1T),
+]
+
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------
 # Only functions that do not depend on each eigenvector's free phase; array-api-strict has no
 # eig (tests/test_linalg_eig.py checks its error).

@@ -428,6 +428,12 @@ CASES = [
                                         fnp.full_like(x, 2.5), x),
           fts.real(-2.0, 0.9), shape=(3,), order=1),
     unary("jv", lambda z: Sp.jv(fnp.full_like(z, 1.0), z), POS, shape=(3,), order=1),
+    # session 18's Bessel functions of orders 0 and 1 (values:
+    # tests/test_special_scipy_dispatch.py; the generic versions are slow on array-api-strict)
+    unary("j0", Sp.j0, shape=(3,)), unary("j1", Sp.j1, shape=(3,)),
+    unary("y0", Sp.y0, POS, shape=(3,)), unary("y1", Sp.y1, POS, shape=(3,)),
+    unary("k0", Sp.k0, POS), unary("k1", Sp.k1, POS), unary("k0e", Sp.k0e, POS),
+    unary("k1e", Sp.k1e, POS),
     unary("betaincinv", lambda y: Sp.betaincinv(fnp.full_like(y, 2.0), fnp.full_like(y, 3.5), y),
           fts.real(0.1, 0.9), shape=(3,), order=1),
     unary("expm1", _ns("expm1", E.expm1)), unary("log1p", _ns("log1p", E.log1p), POS),
