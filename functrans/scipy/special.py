@@ -2462,6 +2462,12 @@ def _integer_order(n, name):
     return n, False
 
 
+def _concrete_values(a):
+    """The values of a concrete array of any backend, as a list of Python floats."""
+    from ..backends import backend_of
+    return [float(v) for v in backend_of(a).to_numpy(a).reshape(-1)]
+
+
 def yn(n, x, /):
     """The Bessel function of the second kind of integer order ``n``, ``Y_n(x)``, for
     ``x > 0``.
@@ -2475,6 +2481,12 @@ def yn(n, x, /):
     :func:`y0` and :func:`y1` (stable for ``Y``), so its derivative in ``x``,
     ``(Y_(n-1) - Y_(n+1)) / 2``, comes from those: any order. None in ``n``."""
     order, python_int = _integer_order(n, "yn")
+    # (the recurrence's length, from the concrete orders: before x's batching reaches them)
+    if type(order) is float:
+        top = int(abs(order)) if math.isfinite(order) else 0
+    else:
+        values = [abs(math.trunc(v)) for v in _concrete_values(order) if math.isfinite(v)]
+        top = int(max(values, default=0))
     if python_int or type(order) is float:
         x = _real(x, "yn")
         if python_int:
@@ -2490,7 +2502,6 @@ def yn(n, x, /):
         xs = _where(ok, x, 1.0)
         nt = fnp.trunc(_where(fnp.isfinite(nf), nf, 0.0))
         m = fnp.abs(nt)
-        top = int(float(fnp.max(m))) if _size(m) else 0
         prev, cur = y0(xs), y1(xs)
         out = _where(m == 0.0, prev, cur)
         for k in range(1, top):
