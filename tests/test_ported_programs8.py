@@ -77,6 +77,8 @@ def _scipy_cases():
         "gammainc": (s(lambda x: ss.gammainc(2.0, x)), x),
         "betainc": (s(lambda x: ss.betainc(2.0, 3.0, x / 3)), x),
         "stdtr": (s(lambda x: ss.stdtr(3.0, x - 1.0)), x),
+        # (gaps until session 18, which added them to functrans.scipy.special)
+        "j0": (s(ss.j0), x), "binom": (s(lambda x: ss.binom(5.0, x)), x),
         # reductions of scipy.special
         "logsumexp": (lambda x: ss.logsumexp(x, axis=1), m),
         "logsumexp_b": (lambda x: ss.logsumexp(x, b=x * x), m),
@@ -151,8 +153,6 @@ def _scipy_gaps():
         "detrend": grad(lambda x: sg.detrend(x) ** 2),
         "welch": grad(lambda x: sg.welch(x, nperseg=4)[1]),
         "expectile": grad(lambda x: st.expectile(x, 0.3)),
-        "j0": grad(ss.j0),  # (not in functrans.scipy.special)
-        "binom": grad(lambda x: ss.binom(5.0, x)),
         "Normal": grad(lambda x: st.Normal(mu=x, sigma=1.2).logpdf(0.3)),
         "softplus": grad(ss.softplus),
         # scipy writes a tracer into an array it made with xp.empty
@@ -197,9 +197,6 @@ GAP_REASONS = {
     "detrend": "scipy.signal.detrend calls np.asarray on its input",
     "welch": "scipy.signal.welch (csd) calls np.asarray on its input",
     "expectile": "scipy.stats.expectile calls np.asarray on its input",
-    "j0": "functrans.scipy.special has no j0, so SciPy's fallback converts to NumPy",
-    "binom": "functrans.scipy.special has no binom (it has comb), so SciPy's fallback "
-             "converts to NumPy",
     "Normal": "the new distribution infrastructure (scipy.stats.Normal...) converts its "
               "parameters with np.asarray",
     "softplus": "scipy.special.softplus is NumPy's logaddexp ufunc (not converted to the "
@@ -373,7 +370,7 @@ def test_namespace_has_the_special_extension():
 
 
 ELEMENTWISE = ["expit", "logit", "erf", "erfc", "gammaln", "psi", "ndtr", "ndtri", "log_ndtr",
-               "entr", "xlogy", "rel_entr", "i0", "gammainc", "betainc", "stdtr"]
+               "entr", "xlogy", "rel_entr", "i0", "gammainc", "betainc", "stdtr", "j0", "binom"]
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -424,8 +421,7 @@ GAP_EXPECTED = {
         "variation", "quantile", "median_abs_deviation", "tmean", "ttest_1samp", "pearsonr",
         "chisquare", "boxcox_llf", "lfilter", "derivative")},
     **{n: ("TracerArrayConversionError", "converted to a NumPy array") for n in (
-        "simpson", "dct", "convolve", "detrend", "welch", "expectile", "j0", "binom",
-        "Normal")},
+        "simpson", "dct", "convolve", "detrend", "welch", "expectile", "Normal")},
     "softplus": ("TypeError", "does not support ufuncs"),
     **{n: ("DerivativeDroppedError", "a NumPy array cannot hold") for n in (
         "cumulative_simpson", "find_root", "tanhsinh")},
