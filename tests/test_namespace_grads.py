@@ -1457,6 +1457,10 @@ TABLE += [
                                           fsp.k0e(x + 30.0)), **_S1T),
     _sp_unary("k1e", "pos", fn=lambda x: (fsp.k1e(x * 0.5), fsp.k1e(x * 6.0),
                                           fsp.k1e(x + 30.0)), **_S1T),
+    # (through m = 0, where the closed forms of the derivatives are 0/0; negative m)
+    _sp_unary("ellipk", fn=lambda m: (fsp.ellipk(m * 0.6), fsp.ellipk(m * 10.0 - 20.0))),
+    _sp_unary("ellipkm1", "pos", fn=lambda p: (fsp.ellipkm1(p * 1e-3), fsp.ellipkm1(p * 2.0))),
+    _sp_unary("ellipe", fn=lambda m: (fsp.ellipe(m * 0.6), fsp.ellipe(m * 10.0 - 20.0))),
 ]
 
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------

@@ -157,7 +157,7 @@ def test_scipy_integer_conventions():
 
 
 ELEMENTARY = ["cbrt", "sindg", "cosdg", "tandg", "cotdg", "cosm1", "exp2", "exp10", "exprel",
-              "rgamma", "sinc", "zetac"]
+              "rgamma", "sinc", "zetac", "ellipk", "ellipkm1", "ellipe"]
 _X = np.concatenate([np.linspace(-400.0, 400.0, 81), [
     -1e14, 1e14, 1.5e14, 1e20, 45.0, -45.0, 135.0, 225.0, 90.0, -90.0, 270.0, 180.0, -180.0,
     0.0, 1e-9, 0.3, 1.5, 2.5, 700.0, -720.5, -3.0, -1.0, -0.5, -170.5, -185.5, 171.5, 172.0,
@@ -185,6 +185,8 @@ def test_elementary_functions_against_scipy(backend, name):
             # at a rounded 1 - x), where SciPy's is exact
             known |= np.abs(_X) < 1e-6
             rtol = 1e-12
+    if name == "ellipe":
+        rtol = 5e-14  # (about K ulps where 1 - m or 1 / (1 - m) is tiny)
     if name == "rgamma" and backend.name != "numpy":
         rtol = 1e-12  # (the library's own gammaln: |gammaln| eps)
     _compare(got, want, _X[None], rtol, known)
@@ -338,6 +340,23 @@ def test_elementary_derivatives_at_special_points():
         ft.grad(fsp.zetac)(3.0)
 
 
+def test_elliptic_integrals():
+    m = np.array([-1e10, -3.0, -0.5, 0.0, 0.3, 0.9, 0.999, 1 - 1e-12])
+    k, e = ss.ellipk(m), ss.ellipe(m)
+    np.testing.assert_allclose(fsp.ellipkm1(1.0 - m[:-1]), k[:-1], rtol=1e-14)
+    np.testing.assert_allclose(fsp.ellipkm1(1e-300), ss.ellipkm1(1e-300), rtol=1e-15)
+    # the derivatives of the AGM iteration against the closed forms (the limits at m = 0)
+    with np.errstate(all="ignore"):
+        dk = np.where(m == 0, np.pi / 8, (e - (1 - m) * k) / (2 * m * (1 - m)))
+        de = np.where(m == 0, -np.pi / 8, (e - k) / (2 * m))
+    np.testing.assert_allclose(ft.vmap(ft.grad(fsp.ellipk))(m[1:-1]), dk[1:-1], rtol=1e-12)
+    np.testing.assert_allclose(ft.vmap(ft.grad(fsp.ellipe))(m[1:-1]), de[1:-1], rtol=1e-12)
+    p = np.array([1e-10, 0.3, 2.0])
+    np.testing.assert_allclose(ft.vmap(ft.grad(fsp.ellipkm1))(p),
+                               (p * ss.ellipkm1(p) - ss.ellipe(1 - p)) / (2 * p * (1 - p)),
+                               rtol=1e-12)
+
+
 def test_bessel_derivatives():
     x = np.array([0.4, 2.0, 7.5, 30.0])
     pairs = {"j0": -ss.j1(x), "j1": ss.j0(x) - ss.j1(x) / x, "y0": -ss.y1(x),
@@ -380,6 +399,7 @@ cases = {
     "rgamma": lambda x: ss.rgamma(x - 1.0), "exprel": ss.exprel, "sindg": lambda x: ss.sindg(x * 50),
     "cosm1": ss.cosm1, "inv_boxcox": lambda x: ss.inv_boxcox(x, 0.3),
     "pseudo_huber": lambda x: ss.pseudo_huber(1.0, x), "exp10": ss.exp10,
+    "ellipk": lambda x: ss.ellipk(x - 1.1), "ellipkm1": ss.ellipkm1,
 }
 for name, f in cases.items():
     # the value is SciPy's own (on NumPy), the derivative exists and matches finite
@@ -408,8 +428,8 @@ def test_scipy_special_functions_dispatch_to_functrans():
 def test_every_scipy_dispatched_function_is_there():
     from scipy.special import _support_alternative_backends as sab
     names = {info.name for info in sab._special_funcs}
-    # (lpmv, ellipk, ellipkm1: not yet)
+    # (lpmv: not yet)
     missing = sorted(n for n in names if not hasattr(fsp, n))
-    assert missing == ["ellipk", "ellipkm1", "lpmv"], missing
+    assert missing == ["lpmv"], missing
     for n in names - set(missing):
         assert getattr(fnp.special, n) is getattr(fsp, n)
