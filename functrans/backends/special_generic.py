@@ -1,8 +1,9 @@
 """More special functions written once on the Array API standard: the generic extras behind
 ``erfcx``, the modified Bessel functions ``i0``, ``i0e``, ``i1``, ``i1e``, the exponential
 integrals ``exp1``, ``expi``, ``expn``, ``dawsn``, the Hurwitz and Riemann zeta functions,
-``spence``, ``sici``, ``fresnel``, ``owens_t``, ``wofz``, ``hyp1f1``, ``hyp2f1`` and ``jv``
-(see :data:`functrans.backends.EXTRAS` for the contracts; the extra of ``zeta`` is
+``spence``, ``sici``, ``fresnel``, ``owens_t``, ``wofz``, ``hyp1f1``, ``hyp2f1``, ``jv`` and
+the Bessel functions of orders 0 and 1 ``j0``, ``j1``, ``y0``, ``y1``, ``k0``, ``k0e``, ``k1``,
+``k1e`` (see :data:`functrans.backends.EXTRAS` for the contracts; the extra of ``zeta`` is
 ``hurwitz_zeta``).
 
 Each is a fixed sequence of vectorised operations (series, continued fractions evaluated from
@@ -58,6 +59,14 @@ compare them with SciPy and mpmath); the methods, by function:
   transformations for ``x < 0``, whichever cancels least (series up to 1500 terms, summed
   again in double-double where their terms cancel); nan where none is accurate to about
   1e-13 relative (a few 1e-12 where the transformations' two parts cancel).
+- ``j0``, ``j1``: ``jv``'s. ``y0``, ``y1``: the power series up to 2, Neumann's series
+  ``Y_0 = 2/pi ((log(x/2) + gamma) J_0 - 2 sum_k (-1)^k J_2k / k)`` (and its derivative for
+  ``Y_1``) with the ``J_n`` of Miller's backward recurrence from order 80 up to 25, Hankel's
+  expansion beyond (about 3e-14 relative to the envelope). ``k0``, ``k1`` (and the scaled
+  ``k0e = e^x k0``, ``k1e``): the power series up to 1, the trapezoidal rule on
+  ``e^x K_nu(x) = int_0^inf exp(-2x sinh^2(t/2)) cosh(nu t) dt`` (step 0.1, 64 points: the
+  integrand is analytic in a strip, so the rule converges geometrically) up to 25, the
+  asymptotic expansion beyond (about 2e-15 relative).
 - ``jv``: the power series for ``z^2/4 <= max(1, v + 1)``, Hankel's expansion for
   ``z >= 25`` where it converges, Miller's backward recurrence (normalised by the sum
   ``sum_k (a + 2k) Gamma(a + k) / k! J_{a+2k} = (z/2)^a``, ``a`` the order's fractional
@@ -1694,32 +1703,29 @@ def _hankel_y(xp, x, nu):
 
 
 def _y_series(xp, x):
-    """Y0 and Y1 by their power series (0 < x <= 2): with L = log(x/2) + gamma,
-    Y0 = 2/pi (L J0 + sum_k>=1 (-1)^(k+1) H_k (x^2/4)^k / k!^2),
-    Y1 = 2/pi (L J1 - 1/x) - x/(2 pi) sum_k>=0 (-1)^k (H_k + H_(k+1) - ...)."""
+    """Y0 and Y1 by their power series (0 < x <= 2), with L = log(x/2) + gamma, q = x^2/4
+    and the harmonic numbers H_k:
+    Y0 = 2/pi (L J0 - sum_k>=1 H_k (-q)^k / k!^2),
+    Y1 = 2/pi (L J1 - 1/x) - 1/pi (x/2) sum_k>=0 (H_k + H_(k+1)) (-q)^k / (k! (k+1)!)
+    (the digamma values psi(k + 1) = H_k - gamma, their gamma terms folded into L J1); the
+    terms fall at least as fast as q^k / k!^2, q <= 1: 35 of them."""
     q = 0.25 * x * x
     lg = xp.log(0.5 * x) + _EULER
-    # J0, J1 and the harmonic sums, term by term (35 terms: q <= 1)
     t0 = xp.ones_like(x)   # (-q)^k / k!^2
-    t1 = 0.5 * x          # (x/2) (-q)^k / (k! (k+1)!)
+    t1 = 0.5 * x           # (x/2) (-q)^k / (k! (k+1)!)
     j0s, j1s = t0, t1
     h = 0.0
     s0 = xp.zeros_like(x)
-    s1 = t1 * (0.0 + 1.0)  # (x/2) sum (-q)^k/(k!(k+1)!) (H_k + H_(k+1)), k = 0: H_1 = 1
+    s1 = t1                # k = 0: H_0 + H_1 = 1
     for k in range(1, 36):
-        h_prev = h
         h = h + 1.0 / k
         t0 = t0 * (-q / float(k * k))
         t1 = t1 * (-q / float(k * (k + 1)))
         j0s = j0s + t0
         j1s = j1s + t1
-        s0 = s0 - t0 * h       # (-1)^(k+1) H_k q^k / k!^2 = -t0 H_k
+        s0 = s0 - t0 * h
         s1 = s1 + t1 * (h + h + 1.0 / (k + 1))
-        del h_prev
     y0 = (2.0 / math.pi) * (lg * j0s + s0)
-    # Y1 = 2/pi (L J1 - 1/x) - 1/pi sum_k (-q)^k (x/2) / (k!(k+1)!) (H_k + H_(k+1)) / ... :
-    # with psi(k+1) = H_k - gamma: Y1 = 2/pi (log(x/2) J1 - 1/x) - 1/pi sum (x/2) (-q)^k
-    # (psi(k+1) + psi(k+2)) / (k!(k+1)!); the gamma terms are folded into L J1 above.
     y1 = (2.0 / math.pi) * (lg * j1s - 1.0 / x) - (1.0 / math.pi) * s1
     return y0, y1
 
