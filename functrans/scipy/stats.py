@@ -875,35 +875,21 @@ class _T(_Shaped):
     _safe_shape = 1.0
     _notes = "``df > 0`` (``df = inf`` is the normal distribution), else nan."
     _cdf_methods = ("cdf", "sf", "ppf", "isf")
-    _cdf_notes = ("Through :func:`functrans.scipy.special.betainc` (``ndtr`` for "
+    _cdf_notes = ("Through :func:`functrans.scipy.special.stdtr` (betainc; ``ndtr`` for "
                   "``df = inf``): differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to "
-                  "second order in ``df``, through betainc's derivatives in its shapes).")
+                  "second order in ``df``, through betainc's derivatives in its shapes; at "
+                  "the median too).")
 
     def _check(self, df):
         return df > 0.0
 
-    def _tail(self, z, df):
-        """P(T > |z|): 0.5 betainc(df/2, 1/2, df / (df + z^2)) far out, and
-        0.5 - 0.5 betainc(1/2, df/2, z^2 / (df + z^2)) for z^2 < min(df, 1) (where the
-        first argument would be close to 1, and the tail is not small)."""
-        inf = df == math.inf
-        d = fnp.where(inf, 1.0, df)
-        z2 = z * z
-        near = fnp.less(z2, fnp.minimum(d, 1.0))
-        zn = fnp.where(near, z2, d)   # each branch sees its own elements only
-        zf = fnp.where(near, d, z2)
-        far_t = 0.5 * _special.betainc(0.5 * d, 0.5, fnp.divide(d, fnp.add(d, zf)))
-        near_t = 0.5 - 0.5 * _special.betainc(0.5, 0.5 * d, fnp.divide(zn, fnp.add(d, zn)))
-        tail = fnp.where(near, near_t, far_t)
-        return fnp.where(inf, _special.ndtr(-fnp.abs(z)), tail)
-
     def _cdf(self, z, df):
-        tail = self._tail(z, df)
-        return fnp.where(z < 0.0, tail, 1.0 - tail)
+        # (functrans.scipy.special.stdtr: accurate near 0 and in both tails, with the
+        # density's slope at z = 0, where the incomplete beta function's is inf * 0)
+        return _special.stdtr(df, z)
 
     def _sf(self, z, df):
-        tail = self._tail(z, df)
-        return fnp.where(z > 0.0, tail, 1.0 - tail)
+        return _special.stdtr(df, fnp.negative(z))
 
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv` (``ndtri`` for "
                   "``df = inf``): with the tail probability ``p = min(q, 1 - q)``, "
