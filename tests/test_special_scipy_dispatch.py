@@ -297,6 +297,10 @@ def test_distribution_derivatives_are_the_densities():
     g = ft.vmap(ft.grad(lambda t: fsp.stdtr(df, t)))(t)
     np.testing.assert_allclose(g, pdf, rtol=1e-12)  # (at t = 0 too: not nan)
     assert float(ft.grad(ft.grad(lambda t: fsp.stdtr(df, t)))(0.0)) == 0.0
+    # regression: scipy.stats.t's cdf (now through stdtr) had a nan derivative at the median
+    import functrans.scipy.stats as fst
+    np.testing.assert_allclose(ft.grad(lambda z: fst.t.cdf(z, df))(0.0), pdf[2], rtol=1e-13)
+    np.testing.assert_allclose(ft.grad(lambda z: fst.t.sf(z, df))(0.0), -pdf[2], rtol=1e-13)
     x = np.array([0.3, 2.0, 9.0])
     np.testing.assert_allclose(ft.vmap(ft.grad(lambda x: fsp.chdtr(3.0, x)))(x),
                                x ** 0.5 * np.exp(-x / 2) / (2 ** 1.5 * math.gamma(1.5)),
