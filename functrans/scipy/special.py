@@ -1824,9 +1824,9 @@ def fdtrc(dfn, dfd, x, /):
 def fdtri(dfn, dfd, p, /):
     """The inverse of :func:`fdtr` in ``x``: the ``x >= 0`` with ``fdtr(dfn, dfd, x) = p``
     (0 at ``p = 0``, ``inf`` at 1; nan for ``dfn <= 0``, ``dfd <= 0``, infinite degrees of
-    freedom, ``p`` outside [0, 1] and nan). Computed as :func:`functrans.scipy.stats.f`'s ``ppf`` (through ``betaincinv``,
-    from the side of the two complementary problems whose root is below 1/2):
-    differentiable in ``p`` (any order) and the degrees of freedom (second order)."""
+    freedom, ``p`` outside [0, 1] and nan). Computed as :func:`functrans.scipy.stats.f`'s
+    ``ppf`` (through ``betaincinv``, from the side of the two complementary problems whose
+    root is below 1/2, or the direct one below ``p = 1/2``): differentiable in ``p`` (any order) and the degrees of freedom (second order)."""
     from . import stats as _stats
 
     def f(n, m, p):
@@ -2178,7 +2178,8 @@ def inv_boxcox(y, lmbda, /):
     """The inverse of :func:`boxcox`: ``(1 + lmbda y)**(1/lmbda)`` (``exp(y)`` at
     ``lmbda = 0``), as ``exp(y log1p(z)/z)``, ``z = lmbda y``, with the series of
     ``log1p(z)/z`` for ``|z| < 1e-2`` (accurate for small ``lmbda``, derivatives too). nan
-    where ``1 + lmbda y < 0``; at ``y = +-inf`` the limits (``inf``, 0) where they exist. Derivatives: those of the formula, in both arguments."""
+    where ``1 + lmbda y < 0``; at ``y = +-inf`` the limits (``inf``, 0) where they exist.
+    Derivatives: those of the formula, in both arguments."""
     return _weak64("inv_boxcox", (y, lmbda),
                    lambda y, lm: _inv_boxcox_edges(y, lm, fnp.exp, 0.0))
 
@@ -2221,7 +2222,8 @@ def pseudo_huber(delta, r, /):
         a = fnp.abs(r)
         big = a > 1e100
         rs = _where(big, 0.0, r)
-        out = _where(big, fnp.multiply(a, fnp.divide(a, den)), fnp.divide(fnp.multiply(rs, rs), den))
+        out = _where(big, fnp.multiply(a, fnp.divide(a, den)),
+                     fnp.divide(fnp.multiply(rs, rs), den))
         out = _where(_any(r != r, delta == _inf), math.nan, _where(a == _inf, _inf, out))
         # (SciPy's order: delta < 0 gives inf, then delta = 0 or r = 0 gives 0, even for a
         # nan delta)
@@ -2339,8 +2341,8 @@ def zetac(x, /):
 _BESSEL_VALUES = """Values from SciPy on NumPy, cupyx on CuPy, ``torch.special``'s for ``k0``,
     ``k0e``, ``k1``, ``k1e`` on torch (its ``bessel_j0``, ``bessel_y0``... are accurate to
     about 2e-6 only: not used), else the generic version of
-    :mod:`functrans.backends.special_generic` ({method}). float32 input is computed in float64 and rounded once; integers give
-    float64."""
+    :mod:`functrans.backends.special_generic` ({method}). float32 input is computed in
+    float64 and rounded once; integers give float64."""
 
 
 def _second_kind(name, prim, x, at0, at_inf):
