@@ -94,17 +94,50 @@ class _Pieces(list):
         self.base = base
 
 
-class _Prod:
-    """A cotangent equal to the product ``a * b``, not yet computed: the transpose of a
-    product hands each linear operand one of these, so that a second cotangent reaching the
-    same variable is added in one mul_add (``a b + c d``, ``a b + c``) instead of a product
-    and a sum. Computed when the variable's own equation (or the result) needs it."""
+class _Sum:
+    """A cotangent equal to a sum of products ``a1 b1 + a2 b2 + ... (+ rest)``, not yet
+    computed: the transpose of a product hands each linear operand one product, and further
+    cotangents reaching the same variable join the sum, so that the variable's cotangent
+    costs one mul_add when its own equation (or the result) needs it instead of one
+    operation per use. Under nested differentiation every operation saved here is a rule run
+    at each level above. ``terms`` is flat, ``[a1, b1, a2, b2, ...]``; a product by a real
+    Python scalar whose other factor is already in the sum by a scalar merges into that term
+    (``a c1 + a c2 = a (c1 + c2)``: nested derivatives meet such pairs, ``d(y y)``...)."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ("terms", "rest")
 
-    def __init__(self, a, b):
-        self.a = a
-        self.b = b
+    def __init__(self, a, b, rest=None):
+        self.terms = [a, b]
+        self.rest = rest
+
+    def add_pair(self, a, b):
+        terms = self.terms
+        ta, tb = type(a), type(b)
+        if ta is float or ta is int:
+            a, b, ta, tb = b, a, tb, ta  # the scalar second
+        if tb is float or tb is int:
+            for i in range(0, len(terms), 2):
+                c = terms[i + 1]
+                if terms[i] is a and (type(c) is float or type(c) is int):
+                    terms[i + 1] = c + b
+                    return
+        if len(terms) >= _MAX_PAIRS * 2:
+            # Bounded, so that pending products keep few arrays alive.
+            self.rest = self.value()
+            terms.clear()
+        terms += (a, b)
+
+    def add_dense(self, ct):
+        self.rest = ct if self.rest is None else _add_p.bind(self.rest, ct)
+
+    def value(self):
+        t, rest = self.terms, self.rest
+        if rest is None:
+            return _mul_p.bind(*t) if len(t) == 2 else _mul_add_p.bind(*t)
+        return _mul_add_p.bind(*t, rest)
+
+
+_MAX_PAIRS = 8
 
 
 def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> list:
@@ -146,8 +179,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                             env.add(x, c)
                     continue
                 cts = env.materialize(cts, outputs.aval)
-            elif tc is _Prod:
-                cts = _mul_p.bind(cts.a, cts.b)
+            elif tc is _Sum:
+                cts = cts.value()
             elif tc is _Pieces:
                 cts = env.dense(outputs, cts)
             if prim is _slice_p:
@@ -193,7 +226,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
         c = None if v is None else ct_env.get(v)
         if type(c) is Fill:
             c = env.materialize(c, v.aval, owned=True)
-        elif type(c) is _Pieces or type(c) is _Prod:
+        elif type(c) is _Pieces or type(c) is _Sum:
             c = env.dense(v, c)
         elif c is not None and id(c) in env.borrowed:
             c = _copy(c)
@@ -220,8 +253,8 @@ class _Env:
             d[var] = ct
             return
         tp = type(prev)
-        if tp is _Prod and type(ct) is not Fill:
-            d[var] = _mul_add_p.bind(prev.a, prev.b, ct)  # a b + ct
+        if tp is _Sum and type(ct) is not Fill:
+            prev.add_dense(ct)  # a b + ... + ct
             return
         if tp is not Fill and tp is not _Pieces and type(ct) is not Fill:
             d[var] = _add_p.bind(prev, ct)
@@ -238,25 +271,28 @@ class _Env:
         fill, other = (prev, ct) if tp is Fill else (ct, prev)
         if (type(other) is not _Pieces and type(fill.value) in (int, float)
                 and var.aval.dtype.kind == "f"):
-            d[var] = (_mul_add_p.bind(other.a, other.b, fill.value) if type(other) is _Prod
-                      else _add_p.bind(other, fill.value))
+            if type(other) is _Sum:
+                other.add_dense(fill.value)
+                d[var] = other
+            else:
+                d[var] = _add_p.bind(other, fill.value)
             return
         d[var] = _add_p.bind(self.dense(var, prev), self.dense(var, ct))
 
     def add_product(self, var, a, b):
-        """Add the cotangent ``a * b`` to ``var``'s, fused with a cotangent already there."""
+        """Add the cotangent ``a * b`` to ``var``'s, joining a sum pending there."""
         d = self.d
         prev = d.get(var)
         if prev is None:
-            d[var] = _Prod(a, b)
+            d[var] = _Sum(a, b)
             return
         tp = type(prev)
-        if tp is _Prod:
-            d[var] = _mul_add_p.bind(prev.a, prev.b, a, b)
+        if tp is _Sum:
+            prev.add_pair(a, b)
         elif tp is Fill or tp is _Pieces:
             self.add(var, _mul_p.bind(a, b))
         else:
-            d[var] = _mul_add_p.bind(a, b, prev)  # prev + a b
+            d[var] = _Sum(a, b, prev)  # prev + a b
 
     def add_piece(self, var, idx, ct):
         d = self.d
@@ -272,8 +308,8 @@ class _Env:
         t = type(ct)
         if t is Fill:
             return self.materialize(ct, var.aval)
-        if t is _Prod:
-            return _mul_p.bind(ct.a, ct.b)
+        if t is _Sum:
+            return ct.value()
         if t is _Pieces:
             j = _join(ct, var.aval.shape)
             return j if ct.base is None else _add_p.bind(ct.base, j)
