@@ -268,8 +268,17 @@ class EvalInterpreter(Interpreter):
     __slots__ = ()
 
     def process(self, prim, args, params):
-        # Fast path for operands of one backend (and Python scalars); _backend otherwise.
+        # Fastest path: the implementation cached under the first operand's array type (see
+        # Primitive.impl_for: only types their backend owns are keys), with one operand or
+        # a second of the same type or a Python scalar. One look-up, no backend in between.
         n = len(args)
+        if n == 1 or n == 2:
+            t = type(args[0])
+            fn = prim._impls.get(t)
+            if fn is not None and (n == 1 or type(args[1]) is t
+                                   or type(args[1]) in _SCALAR_DTYPES):
+                return fn(*args, **params) if params else fn(*args)
+        # Operands of one backend (and Python scalars) otherwise; _backend for the rest.
         backend = _by_type_get(type(args[0])) if n else None
         if backend is not None and n > 1:
             if n == 2:
