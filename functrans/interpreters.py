@@ -11,6 +11,8 @@ from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
 from .graph import Var
 
+_new = object.__new__
+
 # -- forward mode --------------------------------------------------------------------------
 
 
@@ -87,6 +89,12 @@ class JVPInterpreter(Interpreter):
                 return self.parent.process(prim, args, params)
             primals = [a.primal if own_a else a, b.primal if own_b else b]
             tangents = [a.tangent if own_a else None, b.tangent if own_b else None]
+        elif len(args) == 1:  # (sin, exp...)
+            a = args[0]
+            if type(a) is not JVPTracer or a._interp is not self:
+                return self.parent.process(prim, args, params)
+            primals = [a.primal]
+            tangents = [a.tangent]
         else:
             primals = tangents = None
             i = 0
@@ -110,7 +118,14 @@ class JVPInterpreter(Interpreter):
             _current.reset(token)
         if prim.multiple_results:
             return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tan)]
-        return out if tan is None else JVPTracer(self, out, tan)
+        if tan is None:
+            return out
+        # JVPTracer(self, out, tan) without the Python frame of __init__ (one per operation).
+        t = _new(JVPTracer)
+        t._interp = self
+        t.primal = out
+        t.tangent = tan
+        return t
 
     def _inline(self, prim, args, params):
         if prim.jvp_inline is None:
@@ -176,6 +191,11 @@ class StagingInterpreter(Interpreter):
                 return self.parent.process(prim, args, params)
             own = a if own_a else b
             inputs = [a._var if own_a else a, b._var if own_b else b]
+        elif len(args) == 1:
+            own = args[0]
+            if type(own) is not StagingTracer or own._interp is not self:
+                return self.parent.process(prim, args, params)
+            inputs = [own._var]
         else:
             own = None
             for a in args:
@@ -199,9 +219,14 @@ class StagingInterpreter(Interpreter):
             outs = [Var(a) for a in out_aval]
             self.eqns.append((prim, inputs, params, outs))
             return [StagingTracer(self, v) for v in outs]
-        out = Var(out_aval)
+        # Var(out_aval) and StagingTracer(self, out) without the frames of their __init__.
+        out = _new(Var)
+        out.aval = out_aval
         self.eqns.append((prim, inputs, params, out))
-        return StagingTracer(self, out)
+        t = _new(StagingTracer)
+        t._interp = self
+        t._var = out
+        return t
 
 
 class TangentRecorder(StagingInterpreter):
