@@ -180,7 +180,10 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                     continue
                 cts = env.materialize(cts, outputs.aval)
             elif tc is _Sum:
-                cts = cts.value()
+                t = cts.terms
+                # (one product, the common case: _Sum.value inline)
+                cts = (_mul_p.bind(t[0], t[1]) if len(t) == 2 and cts.rest is None
+                       else cts.value())
             elif tc is _Pieces:
                 cts = env.dense(outputs, cts)
             if prim is _slice_p:
@@ -192,7 +195,10 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                 # The product of the cotangent with the residual partner, left pending.
                 a, b = inputs
                 if type(a) is Var:
-                    env.add_product(a, cts, b)
+                    if get(a) is None:  # (the first cotangent of a: add_product inline)
+                        ct_env[a] = _Sum(cts, b)
+                    else:
+                        env.add_product(a, cts, b)
                 elif type(b) is Var:
                     env.add_product(b, a, cts)
                 continue
