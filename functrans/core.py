@@ -166,7 +166,7 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
-        return _current.get().process(self, args, params)
+        return _current_get().process(self, args, params)
 
     # Decorators to attach rules right below the primitive's declaration.
     def def_impl(self, f):
@@ -334,6 +334,7 @@ def _mixed(prim, b1, b2):
 EVAL = EvalInterpreter(None)
 _current: contextvars.ContextVar[Interpreter] = contextvars.ContextVar(
     "functrans.interpreter", default=EVAL)
+_current_get = _current.get  # (bind's: one attribute look-up less per operation)
 
 
 def current_interpreter() -> Interpreter:

@@ -12,6 +12,7 @@ from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleErro
 from .graph import Var
 
 _new = object.__new__
+_current_set, _current_reset = _current.set, _current.reset
 
 # -- forward mode --------------------------------------------------------------------------
 
@@ -97,25 +98,23 @@ class JVPInterpreter(Interpreter):
             tangents = [a.tangent]
         else:
             primals = tangents = None
-            i = 0
-            for a in args:
+            for i, a in enumerate(args):
                 if type(a) is JVPTracer and a._interp is self:
                     if primals is None:
                         primals = list(args)
                         tangents = [None] * len(args)
                     primals[i] = a.primal
                     tangents[i] = a.tangent
-                i += 1
             if primals is None:  # nothing of ours: forward untouched
                 return self.parent.process(prim, args, params)
         rule = prim.jvp
         if rule is None:
             return self._inline(prim, args, params)
-        token = _current.set(self.parent)
+        token = _current_set(self.parent)
         try:
             out, tan = rule(primals, tangents, **params) if params else rule(primals, tangents)
         finally:
-            _current.reset(token)
+            _current_reset(token)
         if prim.multiple_results:
             return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tan)]
         if tan is None:
@@ -197,15 +196,15 @@ class StagingInterpreter(Interpreter):
                 return self.parent.process(prim, args, params)
             inputs = [own._var]
         else:
-            own = None
-            for a in args:
+            own = inputs = None
+            for i, a in enumerate(args):
                 if type(a) is StagingTracer and a._interp is self:
-                    own = a
-                    break
+                    if own is None:
+                        own = a
+                        inputs = list(args)
+                    inputs[i] = a._var
             if own is None:
                 return self.parent.process(prim, args, params)
-            inputs = [a._var if type(a) is StagingTracer and a._interp is self else a
-                      for a in args]
         if prim.inline is not None:
             return prim.inline(*args, **params)  # runs with this interpreter current
         if prim.same_aval:
