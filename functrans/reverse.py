@@ -112,14 +112,12 @@ class _Sum:
 
     def add_pair(self, a, b):
         terms = self.terms
-        ta, tb = type(a), type(b)
-        if ta is float or ta is int:
-            a, b, ta, tb = b, a, tb, ta  # the scalar second
-        if tb is float or tb is int:
+        if type(a) in _REAL:
+            a, b = b, a  # the scalar second
+        if type(b) in _REAL:
             for i in range(0, len(terms), 2):
-                c = terms[i + 1]
-                if terms[i] is a and (type(c) is float or type(c) is int):
-                    terms[i + 1] = c + b
+                if terms[i] is a and type(terms[i + 1]) in _REAL:
+                    terms[i + 1] += b
                     return
         if len(terms) >= _MAX_PAIRS * 2:
             # Bounded, so that pending products keep few arrays alive.
@@ -138,6 +136,7 @@ class _Sum:
 
 
 _MAX_PAIRS = 8
+_REAL = frozenset((float, int))
 
 
 def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> list:
@@ -203,14 +202,13 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                     env.add_product(b, a, cts)
                 continue
             if prim is _mul_add_p:
-                n = len(inputs)
-                for i in range(0, n - 1, 2):
-                    a, b = inputs[i], inputs[i + 1]
+                pairs = iter(inputs)
+                for a, b in zip(pairs, pairs):  # (a lone last term is left out)
                     if type(a) is Var:
                         env.add_product(a, cts, b)
                     elif type(b) is Var:
                         env.add_product(b, a, cts)
-                if n % 2 and type(inputs[-1]) is Var:
+                if len(inputs) % 2 and type(inputs[-1]) is Var:
                     env.add(inputs[-1], cts)
                 continue
         rule = prim.transpose
