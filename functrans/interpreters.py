@@ -30,7 +30,10 @@ class JVPTracer(Tracer):
 
     @property
     def aval(self):
-        return get_aval(self.primal)
+        p = self.primal
+        while type(p) is JVPTracer:  # nested forward modes: no frame per level
+            p = p.primal
+        return get_aval(p)
 
     # Cheaper than building an aval: these are on the hot path of functrans.numpy.
     @property
