@@ -102,7 +102,8 @@ class _Sum:
     operation per use. Under nested differentiation every operation saved here is a rule run
     at each level above. ``terms`` is flat, ``[a1, b1, a2, b2, ...]``; a product by a real
     Python scalar whose other factor is already in the sum by a scalar merges into that term
-    (``a c1 + a c2 = a (c1 + c2)``: nested derivatives meet such pairs, ``d(y y)``...)."""
+    (``a c1 + a c2 = a (c1 + c2)``: one cotangent reaching a variable through ``x * 2`` and
+    ``x * 3``, or through two rules' constants, as nested derivatives do)."""
 
     __slots__ = ("terms", "rest")
 
@@ -126,7 +127,16 @@ class _Sum:
         terms += (a, b)
 
     def add_dense(self, ct):
-        self.rest = ct if self.rest is None else _add_p.bind(self.rest, ct)
+        """Add a dense cotangent or a real Python scalar (a fill's value)."""
+        r = self.rest
+        if r is None:
+            self.rest = ct
+        elif type(r) in _REAL:
+            # Two fills' values add in Python: bound, they would become an array of the
+            # default library, not of the one being differentiated.
+            self.rest = r + ct if type(ct) in _REAL else _add_p.bind(ct, r)
+        else:
+            self.rest = _add_p.bind(r, ct)
 
     def value(self):
         t, rest = self.terms, self.rest

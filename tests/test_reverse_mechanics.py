@@ -261,3 +261,15 @@ def test_many_products_reaching_one_variable():
     np.testing.assert_allclose(g, 2 * s * x, rtol=1e-13)
     H = ft.hessian(f)(x)
     np.testing.assert_allclose(H, 2 * np.diag(s), rtol=1e-13, atol=1e-15)
+
+
+def test_fills_meeting_a_pending_sum_stay_in_the_operands_library(backend):
+    # x's cotangent: a pending product (through sin(sin(x))), then two fills (from x + x):
+    # the fills' values add as Python numbers, never as an array of the default library.
+    def f(x):
+        return fnp.sum(x + x) + fnp.sum(fnp.sin(fnp.sin(x)))
+    x0 = np.array([0.3, 0.5])
+    g = ft.grad(f)(backend.asarray(x0))
+    assert backend.is_own(g), type(g)
+    np.testing.assert_allclose(backend.to_numpy(g), 2 + np.cos(np.sin(x0)) * np.cos(x0),
+                               rtol=1e-14)
