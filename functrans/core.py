@@ -166,7 +166,7 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
-        return _current.get().process(self, args, params)
+        return _current_get().process(self, args, params)
 
     # Decorators to attach rules right below the primitive's declaration.
     def def_impl(self, f):
@@ -268,8 +268,17 @@ class EvalInterpreter(Interpreter):
     __slots__ = ()
 
     def process(self, prim, args, params):
-        # Fast path for operands of one backend (and Python scalars); _backend otherwise.
+        # Fastest path: the implementation cached under the first operand's array type (see
+        # Primitive.impl_for: only types their backend owns are keys), with one operand or
+        # a second of the same type or a Python scalar. One look-up, no backend in between.
         n = len(args)
+        if n == 1 or n == 2:
+            t = type(args[0])
+            fn = prim._impls.get(t)
+            if fn is not None and (n == 1 or type(args[1]) is t
+                                   or type(args[1]) in _SCALAR_DTYPES):
+                return fn(*args, **params) if params else fn(*args)
+        # Operands of one backend (and Python scalars) otherwise; _backend for the rest.
         backend = _by_type_get(type(args[0])) if n else None
         if backend is not None and n > 1:
             if n == 2:
@@ -325,6 +334,7 @@ def _mixed(prim, b1, b2):
 EVAL = EvalInterpreter(None)
 _current: contextvars.ContextVar[Interpreter] = contextvars.ContextVar(
     "functrans.interpreter", default=EVAL)
+_current_get = _current.get  # (bind's: one attribute look-up less per operation)
 
 
 def current_interpreter() -> Interpreter:

@@ -11,6 +11,9 @@ from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
 from .graph import Var
 
+_new = object.__new__
+_current_set, _current_reset = _current.set, _current.reset
+
 # -- forward mode --------------------------------------------------------------------------
 
 
@@ -27,7 +30,10 @@ class JVPTracer(Tracer):
 
     @property
     def aval(self):
-        return get_aval(self.primal)
+        p = self.primal
+        while type(p) is JVPTracer:  # nested forward modes: no frame per level
+            p = p.primal
+        return get_aval(p)
 
     # Cheaper than building an aval: these are on the hot path of functrans.numpy.
     @property
@@ -87,30 +93,41 @@ class JVPInterpreter(Interpreter):
                 return self.parent.process(prim, args, params)
             primals = [a.primal if own_a else a, b.primal if own_b else b]
             tangents = [a.tangent if own_a else None, b.tangent if own_b else None]
+        elif len(args) == 1:  # (sin, exp...)
+            a = args[0]
+            if type(a) is not JVPTracer or a._interp is not self:
+                return self.parent.process(prim, args, params)
+            primals = [a.primal]
+            tangents = [a.tangent]
         else:
             primals = tangents = None
-            i = 0
-            for a in args:
+            for i, a in enumerate(args):
                 if type(a) is JVPTracer and a._interp is self:
                     if primals is None:
                         primals = list(args)
                         tangents = [None] * len(args)
                     primals[i] = a.primal
                     tangents[i] = a.tangent
-                i += 1
             if primals is None:  # nothing of ours: forward untouched
                 return self.parent.process(prim, args, params)
         rule = prim.jvp
         if rule is None:
             return self._inline(prim, args, params)
-        token = _current.set(self.parent)
+        token = _current_set(self.parent)
         try:
             out, tan = rule(primals, tangents, **params) if params else rule(primals, tangents)
         finally:
-            _current.reset(token)
+            _current_reset(token)
         if prim.multiple_results:
             return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tan)]
-        return out if tan is None else JVPTracer(self, out, tan)
+        if tan is None:
+            return out
+        # JVPTracer(self, out, tan) without the Python frame of __init__ (one per operation).
+        t = _new(JVPTracer)
+        t._interp = self
+        t.primal = out
+        t.tangent = tan
+        return t
 
     def _inline(self, prim, args, params):
         if prim.jvp_inline is None:
@@ -176,16 +193,21 @@ class StagingInterpreter(Interpreter):
                 return self.parent.process(prim, args, params)
             own = a if own_a else b
             inputs = [a._var if own_a else a, b._var if own_b else b]
+        elif len(args) == 1:
+            own = args[0]
+            if type(own) is not StagingTracer or own._interp is not self:
+                return self.parent.process(prim, args, params)
+            inputs = [own._var]
         else:
-            own = None
-            for a in args:
+            own = inputs = None
+            for i, a in enumerate(args):
                 if type(a) is StagingTracer and a._interp is self:
-                    own = a
-                    break
+                    if own is None:
+                        own = a
+                        inputs = list(args)
+                    inputs[i] = a._var
             if own is None:
                 return self.parent.process(prim, args, params)
-            inputs = [a._var if type(a) is StagingTracer and a._interp is self else a
-                      for a in args]
         if prim.inline is not None:
             return prim.inline(*args, **params)  # runs with this interpreter current
         if prim.same_aval:
@@ -199,9 +221,14 @@ class StagingInterpreter(Interpreter):
             outs = [Var(a) for a in out_aval]
             self.eqns.append((prim, inputs, params, outs))
             return [StagingTracer(self, v) for v in outs]
-        out = Var(out_aval)
+        # Var(out_aval) and StagingTracer(self, out) without the frames of their __init__.
+        out = _new(Var)
+        out.aval = out_aval
         self.eqns.append((prim, inputs, params, out))
-        return StagingTracer(self, out)
+        t = _new(StagingTracer)
+        t._interp = self
+        t._var = out
+        return t
 
 
 class TangentRecorder(StagingInterpreter):

@@ -94,17 +94,59 @@ class _Pieces(list):
         self.base = base
 
 
-class _Prod:
-    """A cotangent equal to the product ``a * b``, not yet computed: the transpose of a
-    product hands each linear operand one of these, so that a second cotangent reaching the
-    same variable is added in one mul_add (``a b + c d``, ``a b + c``) instead of a product
-    and a sum. Computed when the variable's own equation (or the result) needs it."""
+class _Sum:
+    """A cotangent equal to a sum of products ``a1 b1 + a2 b2 + ... (+ rest)``, not yet
+    computed: the transpose of a product hands each linear operand one product, and further
+    cotangents reaching the same variable join the sum, so that the variable's cotangent
+    costs one mul_add when its own equation (or the result) needs it instead of one
+    operation per use. Under nested differentiation every operation saved here is a rule run
+    at each level above. ``terms`` is flat, ``[a1, b1, a2, b2, ...]``; a product by a real
+    Python scalar whose other factor is already in the sum by a scalar merges into that term
+    (``a c1 + a c2 = a (c1 + c2)``: one cotangent reaching a variable through ``x * 2`` and
+    ``x * 3``, or through two rules' constants, as nested derivatives do)."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ("terms", "rest")
 
-    def __init__(self, a, b):
-        self.a = a
-        self.b = b
+    def __init__(self, a, b, rest=None):
+        self.terms = [a, b]
+        self.rest = rest
+
+    def add_pair(self, a, b):
+        terms = self.terms
+        if type(a) in _REAL:
+            a, b = b, a  # the scalar second
+        if type(b) in _REAL:
+            for i in range(0, len(terms), 2):
+                if terms[i] is a and type(terms[i + 1]) in _REAL:
+                    terms[i + 1] += b
+                    return
+        if len(terms) >= _MAX_PAIRS * 2:
+            # Bounded, so that pending products keep few arrays alive.
+            self.rest = self.value()
+            terms.clear()
+        terms += (a, b)
+
+    def add_dense(self, ct):
+        """Add a dense cotangent or a real Python scalar (a fill's value)."""
+        r = self.rest
+        if r is None:
+            self.rest = ct
+        elif type(r) in _REAL:
+            # Two fills' values add in Python: bound, they would become an array of the
+            # default library, not of the one being differentiated.
+            self.rest = r + ct if type(ct) in _REAL else _add_p.bind(ct, r)
+        else:
+            self.rest = _add_p.bind(r, ct)
+
+    def value(self):
+        t, rest = self.terms, self.rest
+        if rest is None:
+            return _mul_p.bind(*t) if len(t) == 2 else _mul_add_p.bind(*t)
+        return _mul_add_p.bind(*t, rest)
+
+
+_MAX_PAIRS = 8
+_REAL = frozenset((float, int))
 
 
 def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> list:
@@ -146,8 +188,11 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                             env.add(x, c)
                     continue
                 cts = env.materialize(cts, outputs.aval)
-            elif tc is _Prod:
-                cts = _mul_p.bind(cts.a, cts.b)
+            elif tc is _Sum:
+                t = cts.terms
+                # (one product, the common case: _Sum.value inline)
+                cts = (_mul_p.bind(t[0], t[1]) if len(t) == 2 and cts.rest is None
+                       else cts.value())
             elif tc is _Pieces:
                 cts = env.dense(outputs, cts)
             if prim is _slice_p:
@@ -159,19 +204,21 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                 # The product of the cotangent with the residual partner, left pending.
                 a, b = inputs
                 if type(a) is Var:
-                    env.add_product(a, cts, b)
+                    if get(a) is None:  # (the first cotangent of a: add_product inline)
+                        ct_env[a] = _Sum(cts, b)
+                    else:
+                        env.add_product(a, cts, b)
                 elif type(b) is Var:
                     env.add_product(b, a, cts)
                 continue
             if prim is _mul_add_p:
-                n = len(inputs)
-                for i in range(0, n - 1, 2):
-                    a, b = inputs[i], inputs[i + 1]
+                pairs = iter(inputs)
+                for a, b in zip(pairs, pairs):  # (a lone last term is left out)
                     if type(a) is Var:
                         env.add_product(a, cts, b)
                     elif type(b) is Var:
                         env.add_product(b, a, cts)
-                if n % 2 and type(inputs[-1]) is Var:
+                if len(inputs) % 2 and type(inputs[-1]) is Var:
                     env.add(inputs[-1], cts)
                 continue
         rule = prim.transpose
@@ -193,7 +240,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
         c = None if v is None else ct_env.get(v)
         if type(c) is Fill:
             c = env.materialize(c, v.aval, owned=True)
-        elif type(c) is _Pieces or type(c) is _Prod:
+        elif type(c) is _Pieces or type(c) is _Sum:
             c = env.dense(v, c)
         elif c is not None and id(c) in env.borrowed:
             c = _copy(c)
@@ -220,8 +267,8 @@ class _Env:
             d[var] = ct
             return
         tp = type(prev)
-        if tp is _Prod and type(ct) is not Fill:
-            d[var] = _mul_add_p.bind(prev.a, prev.b, ct)  # a b + ct
+        if tp is _Sum and type(ct) is not Fill:
+            prev.add_dense(ct)  # a b + ... + ct
             return
         if tp is not Fill and tp is not _Pieces and type(ct) is not Fill:
             d[var] = _add_p.bind(prev, ct)
@@ -238,25 +285,28 @@ class _Env:
         fill, other = (prev, ct) if tp is Fill else (ct, prev)
         if (type(other) is not _Pieces and type(fill.value) in (int, float)
                 and var.aval.dtype.kind == "f"):
-            d[var] = (_mul_add_p.bind(other.a, other.b, fill.value) if type(other) is _Prod
-                      else _add_p.bind(other, fill.value))
+            if type(other) is _Sum:
+                other.add_dense(fill.value)
+                d[var] = other
+            else:
+                d[var] = _add_p.bind(other, fill.value)
             return
         d[var] = _add_p.bind(self.dense(var, prev), self.dense(var, ct))
 
     def add_product(self, var, a, b):
-        """Add the cotangent ``a * b`` to ``var``'s, fused with a cotangent already there."""
+        """Add the cotangent ``a * b`` to ``var``'s, joining a sum pending there."""
         d = self.d
         prev = d.get(var)
         if prev is None:
-            d[var] = _Prod(a, b)
+            d[var] = _Sum(a, b)
             return
         tp = type(prev)
-        if tp is _Prod:
-            d[var] = _mul_add_p.bind(prev.a, prev.b, a, b)
+        if tp is _Sum:
+            prev.add_pair(a, b)
         elif tp is Fill or tp is _Pieces:
             self.add(var, _mul_p.bind(a, b))
         else:
-            d[var] = _mul_add_p.bind(a, b, prev)  # prev + a b
+            d[var] = _Sum(a, b, prev)  # prev + a b
 
     def add_piece(self, var, idx, ct):
         d = self.d
@@ -272,8 +322,8 @@ class _Env:
         t = type(ct)
         if t is Fill:
             return self.materialize(ct, var.aval)
-        if t is _Prod:
-            return _mul_p.bind(ct.a, ct.b)
+        if t is _Sum:
+            return ct.value()
         if t is _Pieces:
             j = _join(ct, var.aval.shape)
             return j if ct.base is None else _add_p.bind(ct.base, j)

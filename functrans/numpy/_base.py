@@ -264,8 +264,8 @@ def _binary_function(prim, name, doc, keys=None):
     with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
     through broadcasting and promotion in :func:`_binary`. ``keys`` ('all' or 'any'): the
     function compares typed keys (functrans.random's), both words joined by and/or; only
-    reached where the call failed (a key array has no backend), so nothing on the way."""
-    bind = prim.bind
+    reached where the call failed (a key array has no backend), so nothing on the way.
+    Binding calls the current interpreter directly: ``prim.bind`` without its frame."""
     impls_get = prim._impls.get
 
     def fn(x1, x2, /):
@@ -282,12 +282,12 @@ def _binary_function(prim, name, doc, keys=None):
                     return f(x1, x2)
             if t2 in _SCALARS:
                 if t1 in _INEXACT_TRACERS and t2 is not complex:
-                    return bind(x1, x2)
+                    return _current_get().process(prim, (x1, x2), {})
                 if t1 not in _NOT_ARRAY and t2 is not complex and id(x1.dtype) in _INEXACT:
-                    return bind(x1, x2)
+                    return _current_get().process(prim, (x1, x2), {})
             elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
                     x1.shape == x2.shape:
-                return bind(x1, x2)
+                return _current_get().process(prim, (x1, x2), {})
             return _binary(prim, x1, x2)
         except Exception:
             if keys is None or not _key_operand(x1, x2):
@@ -301,8 +301,7 @@ def _binary_function(prim, name, doc, keys=None):
 
 def _float_function(prim, name, doc):
     """A namespace function for a unary primitive defined on floating point (integers are
-    promoted to float64 first, as NumPy does)."""
-    bind = prim.bind
+    promoted to float64 first, as NumPy does). Binds as :func:`_binary_function` does."""
     impls_get = prim._impls.get
 
     def fn(x, /):
@@ -313,9 +312,9 @@ def _float_function(prim, name, doc):
         if f is not None and id(x.dtype) in _INEXACT and _current_get() is _EVAL:
             return f(x)
         if type(x) in _INEXACT_TRACERS:
-            return bind(x)
+            return _current_get().process(prim, (x,), {})
         if type(x) not in _NOT_ARRAY and id(x.dtype) in _INEXACT:
-            return bind(x)
+            return _current_get().process(prim, (x,), {})
         return _unary_float(prim, x)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc

@@ -187,9 +187,7 @@ def _mul_add_jvp(primals, tangents):
             a, b, c, d = primals
             return out, mul_add(ta, b, a, tb, tc, d, c, td)
     terms = []
-    for i in range(0, n - 1, 2):
-        a, b = primals[i], primals[i + 1]
-        ta, tb = tangents[i], tangents[i + 1]
+    for a, b, ta, tb in zip(primals[::2], primals[1::2], tangents[::2], tangents[1::2]):
         if ta is not None:
             terms += (ta, b)
         if tb is not None:
