@@ -22,7 +22,8 @@ from .errors import (BackendMismatchError, ComplexDerivativeError, Concretizatio
                      UnsupportedBackendError, check_function)
 from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value, _place_of
-from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
+from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
+                           StagingTracer, constant)
 from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
 
@@ -70,6 +71,8 @@ _registry_hooks.append(_RETURNED_AS_IS.clear)
 
 def _as_array(x):
     t = type(x)
+    if t is ConstTracer:  # the transform returns: a constant made inside is a plain array
+        return constant(x.primal)  # (or a constant of a forward mode still running)
     if isinstance(x, Tracer) or t in _SCALAR_DTYPES:
         _RETURNED_AS_IS[t] = True
         return x

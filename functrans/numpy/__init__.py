@@ -56,6 +56,28 @@ from ._io import *  # noqa: F401,F403,E402
 from . import _keys  # noqa: E402
 _keys.wrap_table(globals(), "functrans.numpy", _keys.NUMPY)
 
+
+def _as_constants(fn):
+    """A creation function whose array, made under forward mode, is a constant tracer
+    (functrans.interpreters.ConstTracer), so that third-party code which asks
+    ``array_namespace`` of it and of a tracer finds one namespace; a plain array elsewhere."""
+    import functools
+
+    from ..interpreters import constant
+
+    @functools.wraps(fn)
+    def creation(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return [constant(o) for o in out] if type(out) is list else constant(out)
+    return creation
+
+
+for _name in ("arange", "asarray", "empty", "empty_like", "eye", "full", "full_like",
+              "linspace", "ones", "ones_like", "zeros", "zeros_like", "meshgrid", "array",
+              "asanyarray", "identity", "tri", "copy"):
+    globals()[_name] = _as_constants(globals()[_name])
+del _name
+
 __array_api_version__ = "2024.12"
 
 e = 2.718281828459045
