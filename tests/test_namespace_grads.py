@@ -1082,7 +1082,7 @@ TABLE += [
 ]
 
 # -- special14 -- (functrans.scipy.special: erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn,
-# zeta (in q), loggamma, gammasgn, multigammaln, poch, factorial, comb, boxcox, boxcox1p,
+# zeta (in q), loggamma, gammasgn, multigammaln, poch, factorial, comb, binom, boxcox, boxcox1p,
 # kl_div, rel_entr, logsumexp(where=); tests/test_scipy_special.py checks their values)
 # (the generic extras take seconds per check on array-api-strict, and on torch where it has
 # no version of its own: one shape there)
@@ -1117,6 +1117,9 @@ TABLE += [
     _sp_unary("factorial", "pos", fn=lambda n: fsp.factorial(n * 3.0), **_S1),
     _sp_binary("comb", fn=lambda n, k: (fsp.comb(n * 5.0 + 4.0, k * 2.0),
                                         fsp.comb(n * 5.0 + 20.0, k * 2.0)), **_S1),
+    _sp_binary("binom", fn=lambda n, k: (fsp.binom(n * 5.0 + 4.0, k * 2.0),
+                                         fsp.binom(n * 2.0 - 3.3, k + 2.5),
+                                         fsp.binom(n + 1.5, k * 0.2 + 2.7)), **_S1),
     _sp_binary("boxcox", "pos", "real", fn=lambda x, lm: (fsp.boxcox(x, lm * 0.1),
                                                           fsp.boxcox(x * 3.0, lm * 2.0)), **_S1),
     _sp_binary("boxcox1p", "pos", "real", fn=lambda x, lm: (fsp.boxcox1p(x - 0.4, lm * 0.1),

@@ -36,7 +36,7 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            "gammainc", "gammaincc", "betainc", "gammaincinv", "gammainccinv", "betaincinv",
            # special14
            "erfcx", "i0", "i0e", "i1", "i1e", "exp1", "expi", "expn", "dawsn", "zeta",
-           "loggamma", "gammasgn", "multigammaln", "poch", "factorial", "comb", "boxcox",
+           "loggamma", "gammasgn", "multigammaln", "poch", "factorial", "comb", "binom", "boxcox",
            "boxcox1p", "kl_div", "rel_entr",
            # special14b
            "spence", "sici", "fresnel", "owens_t", "bernoulli",
@@ -1008,6 +1008,29 @@ def comb(N, k, *, exact=False, repetition=False):
         out = _where(inside, out, general)
         out = _where(_all(k == 0.0, N0 >= 0.0), 1.0, out)
     return out
+
+
+def binom(n, k, /):
+    """SciPy's binomial coefficient of real ``n`` and ``k``: ``comb(n, k)`` where
+    ``0 <= k <= n`` (its accuracy and derivatives), elsewhere the general
+    ``Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1)) = poch(n - k + 1, k) / Gamma(k + 1)``
+    (0 where ``k`` is a negative integer, as SciPy; nan for ``n`` a negative integer).
+    Derivatives in ``n`` and ``k``: those of these expressions (not where a pole makes it 0,
+    as at integer ``n < k``, where the derivative is taken as 0)."""
+    n, k = _real_weak((n, k), "binom")
+    inside = _all(fnp.less_equal(k, n), k >= 0.0)
+    c = comb(_where(inside, n, 1.0), _where(inside, k, 0.0))
+    ko = _where(inside, 0.5, k)
+    general = fnp.multiply(poch(fnp.add(fnp.subtract(_where(inside, 1.0, n), ko), 1.0), ko),
+                           _rgamma(fnp.add(ko, 1.0)))
+    out = _where(inside, c, general)
+    return _where(_all(n < 0.0, n == fnp.floor(n)), math.nan, out)
+
+
+def _rgamma(z):
+    """``1 / Gamma(z)``, 0 at the poles (0, -1, -2...)."""
+    pole = _all(z <= 0.0, z == fnp.floor(z))
+    return _where(pole, 0.0, fnp.divide(1.0, gamma(_where(pole, 0.5, z))))
 
 
 _EXPREL_TERMS = 18
