@@ -18,10 +18,11 @@ converted tracers to NumPy (TracerArrayConversionError): SciPy looks for them in
 has none; ``functrans.numpy.special`` now holds ``functrans.scipy.special``'s functions. And
 ``full``/``full_like`` with a 0-d array as the value gave a broadcast view (read-only on NumPy
 and array-api-strict, all elements one memory cell on torch) where SciPy writes into the new
-array. Then the gaps, as strict xfails: mostly SciPy mixing a plain array (a comparison's
-result, an ``xp.asarray`` constant, an array from a creation function: functrans.numpy makes
-plain arrays, which carry no derivative) with a tracer, in ``array_namespace`` or by item
-assignment, or calling ``np.asarray``; then the programs.
+array. And SciPy mixing the constants it makes (a comparison's result, an ``xp.asarray``
+constant, an array from a creation function) with a tracer, in ``array_namespace`` ("Multiple
+namespaces") or by item assignment: under forward mode functrans.numpy's constants are
+tracers too (CONSTANTS). Then the gaps, as strict xfails: the same mix under jit and vmap,
+SciPy calling ``np.asarray``, Python control flow on values; then the programs.
 """
 
 from __future__ import annotations
@@ -622,16 +623,32 @@ def test_logistic_regression_gradient_and_hessian_in_closed_form(backend):
                                    rtol=1e-13)
 
 
-@pytest.mark.xfail(reason="array_namespace(w, X) with X a plain array (data not "
-                          "differentiated) and w a tracer: array-api-compat refuses the two "
-                          "namespaces (Multiple namespaces); call array_namespace on the "
-                          "differentiated arguments, or differentiate the data too",
+@pytest.mark.xfail(reason="array_namespace(w, X) with X a plain array the user passed (data "
+                          "not differentiated) and w a tracer: array-api-compat refuses the "
+                          "two namespaces (Multiple namespaces); call array_namespace on the "
+                          "differentiated arguments, differentiate the data too, or make it "
+                          "a constant tracer first (below)",
                    raises=TypeError, strict=True)
 def test_array_namespace_of_parameters_and_plain_data():
     def loss(w, X):
         xp = array_namespace(w, X)
         return xp.sum(xp.matmul(X, w) ** 2)
     ft.grad(loss)(LR_W, LR_X)
+
+
+def test_array_namespace_of_parameters_and_data_made_a_constant(backend):
+    # functrans.numpy.asarray of the data inside the transform: a constant tracer, whose
+    # namespace is the parameters' (the workaround the xfail above names)
+    def loss(w, X):
+        X = fnp.asarray(X)
+        xp = array_namespace(w, X)
+        return xp.sum(xp.matmul(X, w) ** 2)
+    w, X = backend.asarray(LR_W), backend.asarray(LR_X)
+    g = ft.grad(loss)(w, X)
+    assert backend.is_own(g)
+    np.testing.assert_allclose(backend.to_numpy(g), 2 * LR_X.T @ (LR_X @ LR_W), rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(ft.hessian(loss)(w, X)), 2 * LR_X.T @ LR_X,
+                               rtol=1e-12)
 
 
 GP_X = np.linspace(-1.0, 1.5, 6)
