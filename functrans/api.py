@@ -72,7 +72,10 @@ _registry_hooks.append(_RETURNED_AS_IS.clear)
 def _as_array(x):
     t = type(x)
     if t is ConstTracer:  # the transform returns: a constant made inside is a plain array
-        return constant(x.primal)  # (or a constant of a forward mode still running)
+        x = constant(x.primal)  # (or a constant of a forward mode still running)
+        t = type(x)
+        if t is ConstTracer:
+            return x
     if isinstance(x, Tracer) or t in _SCALAR_DTYPES:
         _RETURNED_AS_IS[t] = True
         return x

@@ -58,16 +58,24 @@ _keys.wrap_table(globals(), "functrans.numpy", _keys.NUMPY)
 
 
 def _as_constants(fn):
-    """A creation function whose array, made under forward mode, is a constant tracer
-    (functrans.interpreters.ConstTracer), so that third-party code which asks
-    ``array_namespace`` of it and of a tracer finds one namespace; a plain array elsewhere."""
+    """A creation function whose array, made under forward mode by user or third-party code,
+    is a constant tracer (functrans.interpreters.ConstTracer), so that code which asks
+    ``array_namespace`` of it and of a tracer finds one namespace; a plain array elsewhere,
+    and for functrans's own modules, which are written for plain arrays beside tracers (and
+    combine them with operators, which array-api-strict's arrays refuse a tracer in)."""
     import functools
+    import sys
 
-    from ..interpreters import constant
+    from ..interpreters import JVPInterpreter, constant
+    from ..core import _current
+    getframe, current = sys._getframe, _current.get
 
     @functools.wraps(fn)
     def creation(*args, **kwargs):
         out = fn(*args, **kwargs)
+        if type(current()) is not JVPInterpreter or \
+                getframe(1).f_globals.get("__name__", "").startswith("functrans."):
+            return out
         return [constant(o) for o in out] if type(out) is list else constant(out)
     return creation
 
