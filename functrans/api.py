@@ -258,9 +258,11 @@ def jvp(fun, primals, tangents, has_aux=False):
 
 
 def _strip(tree, interp):
-    """Replace this interpreter's tracers in ``tree`` by their primal values."""
+    """Replace this interpreter's tracers in ``tree`` by their primal values (and constant
+    tracers by plain arrays, or constants of a forward mode still running)."""
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [x.primal if type(x) is JVPTracer and x._interp is interp else x
+    return tree_unflatten(t, [x.primal if type(x) is JVPTracer and x._interp is interp
+                              else constant(x.primal) if type(x) is ConstTracer else x
                               for x in leaves])
 
 
