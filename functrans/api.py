@@ -257,6 +257,12 @@ def jvp(fun, primals, tangents, has_aux=False):
     return res
 
 
+def _unconst(tree):
+    """``tree`` with its constant tracers as plain arrays (or constants of the forward mode or
+    vmap now running)."""
+    return tree_map(lambda x: constant(x.primal) if type(x) is ConstTracer else x, tree)
+
+
 def _strip(tree, interp):
     """Replace this interpreter's tracers in ``tree`` by their primal values (and constant
     tracers by plain arrays, or constants of a forward mode still running)."""
@@ -1159,6 +1165,8 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                 tmap([fnp.zeros_like(x) for x in leaves])
                 cols = None
             outs, out_tree, aux = box
+            # (kept aside under jacfwd's vmap: constant tracers of it are plain arrays here)
+            outs, aux = _unconst(outs), _unconst(aux)
             out_avals = [get_aval(o) for o in outs]
             for i, a in enumerate(out_avals):
                 _check_complex(f"jacfwd of {name}", f"output {i}", a.dtype, holomorphic,

@@ -320,7 +320,7 @@ class EvalInterpreter(Interpreter):
         out = self.process(prim, tuple(a.primal if type(a) is _ConstTracer else a
                                        for a in args), params)
         interp = _current.get()
-        if type(interp) is not _JVPInterpreter:
+        if type(interp) not in _CONSTANT_INTERPRETERS:
             return out
         if prim.multiple_results:
             return [o if type(o) in _SCALAR_DTYPES else _ConstTracer(interp, o) for o in out]
@@ -588,7 +588,7 @@ def _take_slots(dst: Tracer, src: Tracer) -> None:
 # functrans.numpy defines the operators above; it imports this module first.
 from . import numpy as _fnp  # noqa: E402
 from .interpreters import ConstTracer as _ConstTracer  # noqa: E402
-from .interpreters import JVPInterpreter as _JVPInterpreter  # noqa: E402
+from .interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS  # noqa: E402
 
 # The namespace's binary functions take (x1, x2) and so serve directly as the forward
 # operators: one Python frame less on the hottest path of user code.

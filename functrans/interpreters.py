@@ -71,7 +71,7 @@ INEXACT_TRACER_TYPES.add(JVPTracer)
 
 
 class ConstTracer(JVPTracer):
-    """A constant made inside forward mode (a creation function's array, a comparison's or
+    """A constant made inside forward mode or vmap (a creation function's array, a comparison's or
     ``argmax``'s result, anything with no derivative), held as a tracer so that its namespace
     is functrans.numpy, as its neighbours' is: third-party code that asks
     ``array_api_compat.array_namespace(tracer, constant)`` then finds one namespace (JAX's
@@ -124,21 +124,28 @@ class ConstTracer(JVPTracer):
             object.__setattr__(self, "__class__", JVPTracer)
             self.primal, self.tangent = new.primal, new.tangent
         else:
-            raise TypeError(
-                f"Cannot assign a value traced by another transform ({new!r}) in place into "
-                f"a constant array made under forward mode: build the array with "
-                f"functrans.numpy.where, stack or concat instead of item assignment.")
+            raise DerivativeDroppedError(
+                f"y[idx] = value, with y an array made inside a transform (a constant) and "
+                f"value traced by another one ({new!r}: vmap's batch, jit's staging, or a "
+                f"transform nested inside): y cannot hold it. Write y = y.at[idx].set(value) "
+                f"(JAX's functional update), or start y from a traced value "
+                f"(y = functrans.numpy.asarray(x, copy=True)) and assign into that.")
 
 
 def constant(value):
-    """``value`` as a :class:`ConstTracer` where user code runs under forward mode (the
-    current interpreter is a JVP interpreter) and ``value`` is a plain array; else as it is.
+    """``value`` as a :class:`ConstTracer` where user code runs under forward mode or vmap
+    (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a plain array;
+    else as it is.
     Outside transforms, and for tracers and Python scalars, a no-op."""
     interp = _current.get()
-    if type(interp) is JVPInterpreter and not isinstance(value, Tracer) \
+    if type(interp) in CONSTANT_INTERPRETERS and not isinstance(value, Tracer) \
             and hasattr(value, "shape") and type(value) not in _SCALARS:
         return ConstTracer(interp, value)
     return value
+
+
+# Interpreters under which user code's constants are ConstTracers (vmap's join in batching).
+CONSTANT_INTERPRETERS: set = set()
 
 
 class JVPInterpreter(Interpreter):
@@ -199,6 +206,8 @@ class JVPInterpreter(Interpreter):
         finally:
             _current.reset(token)
 
+
+CONSTANT_INTERPRETERS.add(JVPInterpreter)
 
 # -- staging -------------------------------------------------------------------------------
 

@@ -66,14 +66,14 @@ def _as_constants(fn):
     import functools
     import sys
 
-    from ..interpreters import JVPInterpreter, constant
+    from ..interpreters import CONSTANT_INTERPRETERS, constant
     from ..core import _current
     getframe, current = sys._getframe, _current.get
 
     @functools.wraps(fn)
     def creation(*args, **kwargs):
         out = fn(*args, **kwargs)
-        if type(current()) is not JVPInterpreter or \
+        if type(current()) not in CONSTANT_INTERPRETERS or \
                 getframe(1).f_globals.get("__name__", "").startswith("functrans."):
             return out
         return [constant(o) for o in out] if type(out) is list else constant(out)
