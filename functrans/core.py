@@ -313,7 +313,7 @@ class EvalInterpreter(Interpreter):
 
     def _with_constants(self, prim, args, params):
         """Evaluate with the constants held as tracers (functrans.interpreters.ConstTracer)
-        unwrapped. Where user code under forward mode called the operation (its JVP
+        unwrapped. Where user code under forward mode or vmap called the operation (that
         interpreter current: the operation reached here by being forwarded, not from a rule,
         which runs with the interpreter below current), the result is such a constant again,
         so that constants stay in functrans.numpy's namespace until the transform returns."""

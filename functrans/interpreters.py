@@ -71,18 +71,19 @@ INEXACT_TRACER_TYPES.add(JVPTracer)
 
 
 class ConstTracer(JVPTracer):
-    """A constant made inside forward mode or vmap (a creation function's array, a comparison's or
-    ``argmax``'s result, anything with no derivative), held as a tracer so that its namespace
-    is functrans.numpy, as its neighbours' is: third-party code that asks
-    ``array_api_compat.array_namespace(tracer, constant)`` then finds one namespace (JAX's
-    constants are JAX arrays for the same reason). Its tangent is a symbolic zero (None).
+    """A constant made inside forward mode or vmap (a creation function's array; under
+    forward mode also a comparison's or ``argmax``'s result, anything with no derivative),
+    held as a tracer so that its namespace is functrans.numpy, as its neighbours' is:
+    third-party code that asks ``array_api_compat.array_namespace(tracer, constant)`` then
+    finds one namespace (JAX's constants are JAX arrays for the same reason). Its tangent is a
+    symbolic zero (None).
 
-    No interpreter owns one (they test ``type(x) is JVPTracer``), so each takes it for the
-    constant it is; the evaluator unwraps it and, while user code under forward mode is
-    running, wraps the result again (:meth:`EvalInterpreter._with_constants`): constants
-    stay constants. ``_interp`` is the forward mode it was made in (item assignment of one of
-    its tracers turns it into that tracer). Transforms return plain arrays
-    (``api._as_array``)."""
+    No interpreter owns one (they test ``type(x) is JVPTracer``...), so each takes it for the
+    constant it is; the evaluator unwraps it and, while user code under forward mode or vmap
+    is running, wraps the result again (:meth:`EvalInterpreter._with_constants`): constants
+    stay constants. ``_interp`` is the interpreter it was made under (item assignment of one
+    of its JVP tracers turns it into that tracer: the classes share their layout). Transforms
+    return plain arrays (``api._as_array``, ``batching._plain``)."""
 
     __slots__ = ()
 
