@@ -317,8 +317,8 @@ class EvalInterpreter(Interpreter):
         interpreter current: the operation reached here by being forwarded, not from a rule,
         which runs with the interpreter below current), the result is such a constant again,
         so that constants stay in functrans.numpy's namespace until the transform returns."""
-        out = self.process(prim, tuple(a.primal if type(a) is _ConstTracer else a
-                                       for a in args), params)
+        out = self.process(prim, tuple([a.primal if type(a) is _ConstTracer else a
+                                        for a in args]), params)
         interp = _current.get()
         if type(interp) not in _CONSTANT_INTERPRETERS:
             return out
