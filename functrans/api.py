@@ -22,7 +22,8 @@ from .errors import (BackendMismatchError, ComplexDerivativeError, Concretizatio
                      UnsupportedBackendError, check_function)
 from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value, _place_of
-from .interpreters import JVPInterpreter, JVPTracer, StagingInterpreter, StagingTracer
+from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
+                           StagingTracer, constant)
 from .reverse import Fill, backward, forward, linearize_flat
 from .tree import tree_flatten, tree_map, tree_unflatten
 
@@ -70,6 +71,11 @@ _registry_hooks.append(_RETURNED_AS_IS.clear)
 
 def _as_array(x):
     t = type(x)
+    if t is ConstTracer:  # the transform returns: a constant made inside is a plain array
+        x = constant(x.primal)  # (or a constant of a forward mode still running)
+        t = type(x)
+        if t is ConstTracer:
+            return x
     if isinstance(x, Tracer) or t in _SCALAR_DTYPES:
         _RETURNED_AS_IS[t] = True
         return x
@@ -251,10 +257,18 @@ def jvp(fun, primals, tangents, has_aux=False):
     return res
 
 
+def _unconst(tree):
+    """``tree`` with its constant tracers as plain arrays (or constants of the forward mode or
+    vmap now running)."""
+    return tree_map(lambda x: constant(x.primal) if type(x) is ConstTracer else x, tree)
+
+
 def _strip(tree, interp):
-    """Replace this interpreter's tracers in ``tree`` by their primal values."""
+    """Replace this interpreter's tracers in ``tree`` by their primal values (and constant
+    tracers by plain arrays, or constants of a forward mode still running)."""
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [x.primal if type(x) is JVPTracer and x._interp is interp else x
+    return tree_unflatten(t, [x.primal if type(x) is JVPTracer and x._interp is interp
+                              else constant(x.primal) if type(x) is ConstTracer else x
                               for x in leaves])
 
 
@@ -1151,6 +1165,8 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                 tmap([fnp.zeros_like(x) for x in leaves])
                 cols = None
             outs, out_tree, aux = box
+            # (kept aside under jacfwd's vmap: constant tracers of it are plain arrays here)
+            outs, aux = _unconst(outs), _unconst(aux)
             out_avals = [get_aval(o) for o in outs]
             for i, a in enumerate(out_avals):
                 _check_complex(f"jacfwd of {name}", f"output {i}", a.dtype, holomorphic,

@@ -186,12 +186,10 @@ class _IndexUpdate:
     def set(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         upd, crop = self._in_bounds(mode, "set")
         x, idx = upd.x, upd.idx
-        if isinstance(x, core.Tracer):
-            y = _fnp().asarray(x, copy=True)
-            y[idx] = values
-        else:
-            from .numpy._indexing import _setitem  # a plain array: never written to
-            y = _with_at(_setitem(x, idx, values))
+        from .numpy._indexing import _setitem  # (functional: x is never written to)
+        y = _setitem(x, idx, values)
+        if not isinstance(x, core.Tracer):
+            y = _with_at(y)
         return y if crop is None else crop(y)
 
     def apply(self, func, *, mode=None, indices_are_sorted=False, unique_indices=False):

@@ -15,8 +15,9 @@ import operator
 
 import optree
 
-from .backends.numpy_backend import plain as _plain
+from .backends.numpy_backend import plain as _plain_numpy
 from .core import _SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current, get_aval
+from .interpreters import CONSTANT_INTERPRETERS, ConstTracer, constant
 from .errors import (BatchingError, ConcretizationError, MissingRuleError, check_function,
                      is_nonnegative_int)
 from .tree import NAMESPACE, tree_flatten, tree_unflatten
@@ -114,6 +115,14 @@ class BatchInterpreter(Interpreter):
             _current.reset(token)
 
 
+def _plain(x):
+    """An output as the plain array it is (a constant tracer's array, or one of a transform
+    still running; an AtArray as a NumPy array)."""
+    if type(x) is ConstTracer:
+        x = constant(x.primal)
+    return _plain_numpy(x)
+
+
 class _AdoptingBatchInterpreter(BatchInterpreter):
     """The batch of a user's function that a custom primitive's batching rule re-runs under
     a vmap of its own (custom_jvp, custom_vjp): values the function closes over from the vmaps
@@ -134,6 +143,9 @@ class _AdoptingBatchInterpreter(BatchInterpreter):
                          if type(a) is BatchTracer and a._interp in adopted else a
                          for a in args)
         return BatchInterpreter.process(self, prim, args, params)
+
+
+CONSTANT_INTERPRETERS.update((BatchInterpreter, _AdoptingBatchInterpreter))
 
 
 def vmap_within(batch_interp, fun, in_axes=0, out_axes=0):

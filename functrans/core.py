@@ -293,6 +293,8 @@ class EvalInterpreter(Interpreter):
                         break
         if backend is None:
             backend = self._backend(prim, args)
+            if backend is None:  # constants held as tracers among the operands
+                return self._with_constants(prim, args, params)
         fn = prim._impls.get(backend)
         if fn is None:
             fn = prim.impl_for(backend)
@@ -308,12 +310,30 @@ class EvalInterpreter(Interpreter):
             if b is None:
                 if type(a) in _SCALAR_DTYPES:
                     continue
+                if type(a) is _ConstTracer:
+                    return None
                 b = _leaked(prim, a) if isinstance(a, Tracer) else resolve_type(type(a), a)
             if backend is None:
                 backend = b
             elif b is not backend:
                 _mixed(prim, backend, b)
         return default_backend_() if backend is None else backend
+
+
+    def _with_constants(self, prim, args, params):
+        """Evaluate with the constants held as tracers (functrans.interpreters.ConstTracer)
+        unwrapped. Where user code under forward mode or vmap called the operation (that
+        interpreter current: the operation reached here by being forwarded, not from a rule,
+        which runs with the interpreter below current), the result is such a constant again,
+        so that constants stay in functrans.numpy's namespace until the transform returns."""
+        out = self.process(prim, tuple([a.primal if type(a) is _ConstTracer else a
+                                        for a in args]), params)
+        interp = _current.get()
+        if type(interp) not in _CONSTANT_INTERPRETERS:
+            return out
+        if prim.multiple_results:
+            return [o if type(o) in _SCALAR_DTYPES else _ConstTracer(interp, o) for o in out]
+        return out if type(out) in _SCALAR_DTYPES else _ConstTracer(interp, out)
 
 
 def _leaked(prim, tracer):
@@ -577,6 +597,8 @@ def _take_slots(dst: Tracer, src: Tracer) -> None:
 
 # functrans.numpy defines the operators above; it imports this module first.
 from . import numpy as _fnp  # noqa: E402
+from .interpreters import ConstTracer as _ConstTracer  # noqa: E402
+from .interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS  # noqa: E402
 
 # The namespace's binary functions take (x1, x2) and so serve directly as the forward
 # operators: one Python frame less on the hottest path of user code.

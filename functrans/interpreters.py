@@ -6,6 +6,7 @@ interpreter that records the tangent side (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
+from .core import _SCALAR_DTYPES as _SCALARS
 from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _current, get_aval
 from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
@@ -75,6 +76,85 @@ class JVPTracer(Tracer):
 INEXACT_TRACER_TYPES.add(JVPTracer)
 
 
+class ConstTracer(JVPTracer):
+    """A constant made inside forward mode or vmap (a creation function's array; under
+    forward mode also a comparison's or ``argmax``'s result, anything with no derivative),
+    held as a tracer so that its namespace is functrans.numpy, as its neighbours' is:
+    third-party code that asks ``array_api_compat.array_namespace(tracer, constant)`` then
+    finds one namespace (JAX's constants are JAX arrays for the same reason). Its tangent is a
+    symbolic zero (None).
+
+    No interpreter owns one (they test ``type(x) is JVPTracer``...), so each takes it for the
+    constant it is; the evaluator unwraps it and, while user code under forward mode or vmap
+    is running, wraps the result again (:meth:`EvalInterpreter._with_constants`): constants
+    stay constants. ``_interp`` is the interpreter it was made under (item assignment of one
+    of its JVP tracers turns it into that tracer: the classes share their layout). Transforms
+    return plain arrays (``api._as_array``, ``batching._plain``)."""
+
+    __slots__ = ()
+
+    def __init__(self, interp, value):
+        self._interp = interp
+        self.primal = value
+        self.tangent = None
+
+    def _concrete(self, what):
+        return self.primal
+
+    # Nothing to drop: a constant converts like the array it holds.
+    def __float__(self):
+        return float(self.primal)
+
+    def __complex__(self):
+        return complex(self.primal)
+
+    def item(self, *args):
+        return self.primal.item(*args)
+
+    def tolist(self):
+        return self.primal.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+        return np.asarray(self.primal, dtype=dtype)
+
+    def __setitem__(self, key, value):
+        from . import numpy as fnp
+        new = fnp._setitem(self, key, value)
+        if not isinstance(new, Tracer):  # (under an interpreter that keeps no constants)
+            self.primal = new
+        elif type(new) is ConstTracer:
+            self.primal = new.primal
+        elif type(new) is JVPTracer and new._interp is self._interp:
+            # A traced value written in: from now on this object is that tracer (the two
+            # classes share their layout, so the object itself changes class).
+            object.__setattr__(self, "__class__", JVPTracer)
+            self.primal, self.tangent = new.primal, new.tangent
+        else:
+            raise DerivativeDroppedError(
+                f"y[idx] = value, with y an array made inside a transform (a constant) and "
+                f"value traced by another one ({new!r}: vmap's batch, jit's staging, or a "
+                f"transform nested inside): y cannot hold it. Write y = y.at[idx].set(value) "
+                f"(JAX's functional update), or start y from a traced value "
+                f"(y = functrans.numpy.asarray(x, copy=True)) and assign into that.")
+
+
+def constant(value):
+    """``value`` as a :class:`ConstTracer` where user code runs under forward mode or vmap
+    (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a plain array;
+    else as it is.
+    Outside transforms, and for tracers and Python scalars, a no-op."""
+    interp = _current.get()
+    if type(interp) in CONSTANT_INTERPRETERS and not isinstance(value, Tracer) \
+            and hasattr(value, "shape") and type(value) not in _SCALARS:
+        return ConstTracer(interp, value)
+    return value
+
+
+# Interpreters under which user code's constants are ConstTracers (vmap's join in batching).
+CONSTANT_INTERPRETERS: set = set()
+
+
 class JVPInterpreter(Interpreter):
     """Carries (primal, tangent) pairs through each primitive's ``jvp`` rule.
 
@@ -119,9 +199,13 @@ class JVPInterpreter(Interpreter):
         finally:
             _current_reset(token)
         if prim.multiple_results:
-            return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tan)]
-        if tan is None:
-            return out
+            return [(o if isinstance(o, Tracer) or type(o) in _SCALARS
+                     else ConstTracer(self, o)) if t is None
+                    else JVPTracer(self, o, t) for o, t in zip(out, tan)]
+        if tan is None:  # no derivative (a comparison, argmax...): a constant
+            if isinstance(out, Tracer) or type(out) in _SCALARS:
+                return out
+            return ConstTracer(self, out)
         # JVPTracer(self, out, tan) without the Python frame of __init__ (one per operation).
         t = _new(JVPTracer)
         t._interp = self
@@ -138,6 +222,8 @@ class JVPInterpreter(Interpreter):
         finally:
             _current.reset(token)
 
+
+CONSTANT_INTERPRETERS.add(JVPInterpreter)
 
 # -- staging -------------------------------------------------------------------------------
 

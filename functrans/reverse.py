@@ -13,7 +13,8 @@ from __future__ import annotations
 from .core import Tracer, _current, get_aval
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
-from .interpreters import JVPInterpreter, JVPTracer, StagingTracer, TangentRecorder
+from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingTracer,
+                           TangentRecorder, constant)
 
 
 def linearize_flat(fun, primals, with_aux=False, avals=None):
@@ -55,8 +56,8 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
             out_atoms.append(None)
     graph = Graph(in_vars, staging.eqns, out_atoms)
     if with_aux:
-        aux = [a.primal if type(a) is JVPTracer and a._interp is jvp_interp else a
-               for a in aux]
+        aux = [a.primal if type(a) is JVPTracer and a._interp is jvp_interp
+               else constant(a.primal) if type(a) is ConstTracer else a for a in aux]
         return out_primals, graph, aux
     return out_primals, graph
 

@@ -87,9 +87,13 @@ def test_writing_a_tracer_into_an_array_functrans_made_points_to_at():
         y = fnp.zeros(3)
         y[0] = x[0]  # a NumPy array (with .at) cannot hold the tracer
         return fnp.sum(y)
-    for transform in (ft.grad, ft.vmap, ft.jit):
+    for transform in (ft.vmap, ft.jit):
         with pytest.raises(errors.DerivativeDroppedError, match=r"y = y\.at\[idx\]\.set"):
             transform(f)(np.ones(3) if transform is not ft.vmap else np.ones((2, 3)))
+    # under forward mode (grad, jvp...) the zeros are a constant tracer (ConstTracer), which
+    # item assignment of a traced value turns into that tracer, as it would in NumPy
+    np.testing.assert_array_equal(ft.grad(f)(np.ones(3)), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(ft.jvp(f, (np.ones(3),), (np.arange(3.0) + 2,))[1], 2.0)
     y = fnp.zeros(3)
     y[[0, 2]] = [5.0, 6.0]  # plain values: written as NumPy writes them
     np.testing.assert_array_equal(y, [5.0, 0.0, 6.0])

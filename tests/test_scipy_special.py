@@ -1128,6 +1128,13 @@ def test_special14_factorial_comb_multigammaln(backend):
         out = _np(backend, fsp.comb(backend.asarray(N), backend.asarray(k), repetition=rep))
         with np.errstate(all="ignore"):
             _close14(out, sc.comb(N, k, repetition=rep), 2e-12)
+    # binom: comb inside 0 <= k <= n, the general coefficient elsewhere (negative or
+    # fractional n, k > n, negative k), nan at negative integer n
+    n = np.array([5., 4, 2.5, -2.5, 3, 3, 0.5, 7.3, -1.5, 10, 2, -3, 0, 20, 3, 1000, np.nan])
+    k = np.array([2., 4, 1.5, 3, 5, -1, 2, 2.2, -0.5, 3, 0, 2, 0, 7, 4.5, 500, 1])
+    out = _np(backend, fsp.binom(backend.asarray(n), backend.asarray(k)))
+    with np.errstate(all="ignore"):
+        _close14(out, sc.binom(n, k), 2e-12)
     for f in (lambda: fsp.factorial(3, exact=True), lambda: fsp.comb(5, 2, exact=True)):
         with pytest.raises(ValueError, match="exact=True is not supported"):
             f()

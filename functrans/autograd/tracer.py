@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .. import numpy as fnp
 from ..core import Tracer
+from ..interpreters import ConstTracer
 from ..tree import tree_map
 
 __all__ = ["Box", "getval", "isbox"]
@@ -37,9 +38,14 @@ def getval(x):
     still a tracer of those transforms (there is no concrete value there), one whose
     derivative is zero."""
     if isinstance(x, Tracer):
-        return fnp.stop_gradient(x)
-    return tree_map(lambda leaf: fnp.stop_gradient(leaf) if isinstance(leaf, Tracer)
+        return _plain(fnp.stop_gradient(x))
+    return tree_map(lambda leaf: _plain(fnp.stop_gradient(leaf)) if isinstance(leaf, Tracer)
                     else leaf, x)
+
+
+def _plain(v):
+    # (a value with no derivative left is a constant tracer under forward mode: its array)
+    return v.primal if type(v) is ConstTracer else v
 
 
 class _BoxMeta(type):

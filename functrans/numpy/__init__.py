@@ -56,6 +56,36 @@ from ._io import *  # noqa: F401,F403,E402
 from . import _keys  # noqa: E402
 _keys.wrap_table(globals(), "functrans.numpy", _keys.NUMPY)
 
+
+def _as_constants(fn):
+    """A creation function whose array, made under forward mode by user or third-party code,
+    is a constant tracer (functrans.interpreters.ConstTracer), so that code which asks
+    ``array_namespace`` of it and of a tracer finds one namespace; a plain array elsewhere,
+    and for functrans's own modules, which are written for plain arrays beside tracers (and
+    combine them with operators, which array-api-strict's arrays refuse a tracer in)."""
+    import functools
+    import sys
+
+    from ..interpreters import CONSTANT_INTERPRETERS, constant
+    from ..core import _current
+    getframe, current = sys._getframe, _current.get
+
+    @functools.wraps(fn)
+    def creation(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        if type(current()) not in CONSTANT_INTERPRETERS or \
+                getframe(1).f_globals.get("__name__", "").startswith("functrans."):
+            return out
+        return [constant(o) for o in out] if type(out) is list else constant(out)
+    return creation
+
+
+for _name in ("arange", "asarray", "empty", "empty_like", "eye", "full", "full_like",
+              "linspace", "ones", "ones_like", "zeros", "zeros_like", "meshgrid", "array",
+              "asanyarray", "identity", "tri", "copy"):
+    globals()[_name] = _as_constants(globals()[_name])
+del _name
+
 __array_api_version__ = "2024.12"
 
 e = 2.718281828459045

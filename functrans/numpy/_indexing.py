@@ -302,7 +302,11 @@ def _setitem(x, key, value):
                                _st.full_like(_st.slice_(p, ((0, 1, 1),)), True,
                                              dtype=_dt.bool_)], 0)
             vals = _ew.select(last, vals, _st.full_like(vals, 0))
-    placed = _ix.scatter_add(vals, (p,), (n,))
+    if _dtype(vals).kind == "b":  # (no library adds booleans: placed as 0/1, each once)
+        placed = _ew.ne_p.bind(_ix.scatter_add(_st.convert_element_type(vals, _dt.uint8),
+                                               (p,), (n,)), 0)
+    else:
+        placed = _ix.scatter_add(vals, (p,), (n,))
     return _st.reshape(_ew.select(hit, placed, flat), shape)
 
 

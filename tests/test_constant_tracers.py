@@ -1,0 +1,163 @@
+"""Constants as tracers under forward mode and vmap (functrans.interpreters.ConstTracer).
+
+Inside the differentiating transforms (jvp, grad, vjp, linearize, jacfwd, jacrev, hessian)
+and vmap, arrays that user or third-party code makes with functrans.numpy's creation
+functions, and (under forward mode) the derivative-free results of operations on tracers
+(comparisons, argmax), are tracers whose
+namespace is functrans.numpy, so that ``array_api_compat.array_namespace(tracer, constant)``
+finds one namespace. They never leave a transform: results and auxiliary data come back as
+arrays of the input's library.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import optree
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.core import Tracer
+from functrans.interpreters import ConstTracer, JVPTracer
+from functrans.testing import check_grads
+
+compat = pytest.importorskip("array_api_compat")
+
+X = np.array([0.5, -1.25, 2.0])
+
+
+def _made_inside(x):
+    """Constants of every kind, next to the tracer ``x``."""
+    xp = compat.array_namespace(x)
+    return {"asarray": xp.asarray(0.5, dtype=x.dtype, device=compat.device(x)),
+            "zeros": xp.zeros(x.shape, dtype=x.dtype, device=compat.device(x)),
+            "zeros_like": xp.zeros_like(x), "full_like": xp.full_like(x, 2.0),
+            "arange": xp.arange(3, device=compat.device(x)),
+            "greater": x > 0.0, "argmax": xp.argmax(x), "isnan": xp.isnan(x),
+            "sum_of_constants": xp.sum(xp.ones_like(x) * 3.0)}
+
+
+@pytest.mark.parametrize("transform", ["grad", "jvp", "jacfwd", "jacrev", "hessian"])
+def test_constants_share_the_tracers_namespace_and_leave_as_plain_arrays(backend, transform):
+    seen = {}
+
+    def f(x):
+        consts = _made_inside(x)
+        for name, c in consts.items():
+            seen[name] = type(c)
+            assert compat.array_namespace(x, c) is fnp, name  # (was: Multiple namespaces)
+        s = consts["asarray"] * fnp.sum(x * x) + fnp.sum(fnp.where(consts["greater"], x, 0.0))
+        return s, consts
+    x = backend.asarray(X)
+    run = {"grad": lambda: ft.grad(f, has_aux=True)(x),
+           "jvp": lambda: ft.jvp(f, (x,), (x,), has_aux=True),
+           "jacfwd": lambda: ft.jacfwd(f, has_aux=True)(x),
+           "jacrev": lambda: ft.jacrev(f, has_aux=True)(x),
+           "hessian": lambda: ft.hessian(f, has_aux=True)(x)}[transform]
+    out = run()
+    assert set(seen.values()) == {ConstTracer}, seen
+    for leaf in optree.tree_leaves(out):
+        assert backend.is_own(leaf) or isinstance(leaf, np.generic), type(leaf)
+    # d/dx [0.5 sum x^2 + sum(x where x > 0)] = x + (x > 0)
+    want = X + (X > 0)
+    if transform == "grad":
+        np.testing.assert_allclose(backend.to_numpy(out[0]), want, rtol=1e-15)
+    if transform == "jacrev":
+        np.testing.assert_allclose(backend.to_numpy(out[0]), want, rtol=1e-15)
+    if transform == "hessian":
+        np.testing.assert_allclose(backend.to_numpy(out[0]), np.eye(3), rtol=1e-15)
+    if transform == "jvp":
+        np.testing.assert_allclose(float(backend.to_numpy(out[1])), want @ X, rtol=1e-15)
+
+
+def test_under_vmap_created_arrays_are_constants_too(backend):
+    # (comparisons of a batch are batches there: only what is made from nothing is constant)
+    kinds = []
+
+    def f(x):
+        c = fnp.zeros(x.shape, dtype=x.dtype, device=compat.device(x))
+        k = fnp.arange(3, device=compat.device(x))
+        kinds.append((type(c), type(k)))
+        assert compat.array_namespace(x, c, k, x > 0.0) is fnp
+        return x * 2.0 + c, k
+    xs = backend.asarray(np.stack([X, 3 * X]))
+    y, k = ft.vmap(f, out_axes=(0, None))(xs)
+    assert kinds == [(ConstTracer, ConstTracer)]
+    assert backend.is_own(y) and backend.is_own(k)
+    np.testing.assert_array_equal(backend.to_numpy(k), [0, 1, 2])
+    g = ft.grad(lambda x: fnp.sum(ft.vmap(f)(fnp.stack([x, 3.0 * x]))[0]))(backend.asarray(X))
+    np.testing.assert_allclose(backend.to_numpy(g), [8.0] * 3)
+
+
+def test_plain_arrays_outside_transforms_and_under_jit(backend):
+    x = backend.asarray(X)
+    assert backend.is_own(fnp.zeros_like(x)) and backend.is_own(x > 0.0)
+    kinds = []
+
+    def f(x):
+        kinds.append(type(fnp.asarray(1.0)))
+        return x * 2.0
+    ft.jit(f)(x)
+    # (under jit, the innermost transform, constants stay plain arrays)
+    assert kinds and ConstTracer not in kinds, kinds
+
+
+def test_constants_convert_like_their_arrays():
+    def f(x):
+        c = fnp.asarray([1.5, -2.0])
+        m = x > 0.0
+        assert float(c[0]) == 1.5 and bool(m[0]) and int(fnp.argmax(x)) == 2
+        assert c.tolist() == [1.5, -2.0] and c[1].item() == -2.0
+        np.testing.assert_array_equal(np.asarray(c), [1.5, -2.0])  # nothing to drop
+        with pytest.raises(ft.errors.DerivativeDroppedError):
+            float(x[0])                                          # (a traced value still refuses)
+        return fnp.sum(x)
+    ft.grad(f)(X)
+
+
+def test_item_assignment_of_a_traced_value_turns_the_constant_into_that_tracer(backend):
+    def f(x):
+        traced = isinstance(x, Tracer)  # (check_grads also calls f on plain arrays)
+        y = fnp.zeros(4, dtype=x.dtype, device=compat.device(x))
+        assert not traced or type(y) is ConstTracer
+        y[1:] = x * x            # (what array_api_extra.at does, and SciPy through it)
+        assert not traced or type(y) is JVPTracer
+        y[0] = 3.0               # a constant written into a traced array: still traced
+        return fnp.sum(y * y)
+    x = backend.asarray(X)
+    check_grads(f, (x,), order=2)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(f)(x)), 4 * X ** 3, rtol=1e-14)
+
+    def g(x):
+        y = fnp.zeros(3)
+        y[fnp.argmax(x)] = 1.0   # constants into a constant: a constant
+        assert type(y) is ConstTracer
+        return fnp.sum(y * x)
+    np.testing.assert_allclose(ft.grad(g)(X), [0.0, 0.0, 1.0])
+
+
+def test_assigning_a_tracer_of_another_transform_into_a_constant_is_refused():
+    def f(x):
+        y = fnp.zeros(3)
+
+        def inner(z):
+            y[0] = z[0]  # a tracer of the inner jvp into the outer grad's constant
+            return fnp.sum(z)
+        ft.jvp(inner, (x,), (x,))
+        return fnp.sum(x)
+    with pytest.raises(ft.errors.DerivativeDroppedError, match="another one"):
+        ft.grad(f)(X)
+
+
+def test_nested_transforms_keep_constants_of_the_outer_one():
+    def inner(x):
+        c = fnp.full_like(x, 3.0)
+        return fnp.sum(c * x * x), c
+
+    def outer(x):
+        g, c = ft.grad(inner, has_aux=True)(x)   # c: a constant of the outer grad here
+        assert compat.array_namespace(x, c) is fnp  # (a ConstTracer; under jit, staged)
+        return fnp.sum(g * x)                    # sum 6 x^2
+    np.testing.assert_allclose(ft.grad(outer)(X), 12 * X, rtol=1e-15)
+    np.testing.assert_allclose(ft.jacfwd(ft.grad(outer))(X), 12 * np.eye(3), rtol=1e-15)
+    np.testing.assert_allclose(ft.jit(ft.grad(outer))(X), 12 * X, rtol=1e-15)
