@@ -17,7 +17,8 @@ from .generic import polygamma as _generic_polygamma
 
 _pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float32", "float64", "complex64", "complex128") if hasattr(torch, n)]
+    "float16", "bfloat16", "float32", "float64", "complex64", "complex128")
+    if hasattr(torch, n)]
 
 
 def _scatter_add(x, index, values, /, *, axis=0):

@@ -364,7 +364,9 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         except Exception as e:
             raise TypeError(f"{name}.{what}: no loop of {name} reduces {d.name} (the result "
                             f"has another dtype), as in NumPy") from e
-        if to.name not in _dt.BY_NAME:  # NumPy's float16 loop for bool: the function's own
+        if to.name not in _dt.BY_NAME or (to.name == "float16" and d.name != "float16"):
+            # NumPy's float16 loop for bool and small integers: the function's own dtype
+            # (functrans makes integers float64, as jax.numpy with x64)
             to = _np.dtype(_dtype(fn(a, a)).name)
         return a if to == d else astype(a, to.name)
 
