@@ -309,6 +309,7 @@ class Backend:
                     for o in (out if isinstance(out, tuple) else (out,))]
             return tuple(back) if isinstance(out, tuple) else back[0]
         call.__name__ = getattr(fn, "__name__", "extra")
+        call.__wrapped__ = fn
         return call
 
     def has_extra(self, name: str) -> bool:

@@ -101,7 +101,10 @@ class TorchBackend(Backend):
         return x.to(device)
 
     def to_numpy(self, x):
-        return x.detach().cpu().resolve_conj().numpy()
+        x = x.detach().cpu().resolve_conj()
+        if x.dtype is torch.bfloat16:  # NumPy has no bfloat16: float32 holds every value
+            x = x.to(torch.float32)
+        return x.numpy()
 
 
 backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={

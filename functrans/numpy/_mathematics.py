@@ -252,7 +252,9 @@ def cbrt(x, /):
     # Tiny |x| is scaled up by 2**(3k) first (exactly) and the root back by 2**-k: the
     # residual r**3 - |x| of the Newton step would be subnormal, too coarse (1e-14 off for
     # subnormal x) or flushed to zero (XLA), leaving pow's error (57 ulp on JAX at 1e-300)
-    lo, k = (2.0 ** -90, 20) if _dtype(x) is _dt.float32 else (2.0 ** -900, 100)
+    # (float16's range holds 2**15 at most; bfloat16 has float32's)
+    lo, k = {_dt.float16: (2.0 ** -14, 5), _dt.bfloat16: (2.0 ** -90, 20),
+             _dt.float32: (2.0 ** -90, 20)}.get(_dtype(x), (2.0 ** -900, 100))
     tiny = less(mag, lo)
     mag = where(tiny, multiply(mag, 2.0 ** (3 * k)), mag)
     r = pow(mag, 1.0 / 3.0)
