@@ -241,6 +241,23 @@ def test_bfloat16_promotion_against_torch():
     assert fnp.promote_types(fnp.bfloat16, "float16") is fnp.float32
 
 
+@pytest.mark.parametrize("name", ["arctan2", "hypot", "copysign", "logaddexp", "logaddexp2",
+                                  "nextafter", "heaviside"])
+@pytest.mark.parametrize("other", ["int8", "uint8", "bool", "float16", "float32"])
+def test_float_binary_functions_promote_as_arithmetic(name, other):
+    # an integer operand takes the float operand's dtype (int8 with float16 is float16, as
+    # NumPy gives), not float64 first
+    x = np.asarray([0.5, -1.0, 0.0], np.float16)
+    y = np.asarray([1, 0, 1], other)
+    for a, b in ((x, y), (y, x)):
+        got = getattr(fnp, name)(a, b)
+        want = getattr(np, name)(a, b)
+        assert got.dtype == want.dtype == fnp.result_type(a, b)
+        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=1e-3)
+    # integers alone: float64 (functrans's rule, as jax.numpy with x64; NumPy: float16)
+    assert getattr(fnp, name)(y, y).dtype == (y.dtype if other.startswith("float") else np.float64)
+
+
 def test_float_folds_of_int8_stay_functrans_float64():
     # NumPy's own loops for int8 and bool are float16 (np.sin(int8) is float16); functrans
     # gives integers float64, as jax.numpy with x64, and is unchanged by having float16

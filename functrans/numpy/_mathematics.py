@@ -289,8 +289,13 @@ def sinc(x, /):
 
 
 def _float_pair(x1, x2):
-    """Both operands promoted to their common floating dtype (integers to float64); Python
-    scalars stay weak."""
+    """Both operands promoted to their common floating dtype (an integer array to the other's
+    float dtype, or float64); Python scalars stay weak."""
+    from ._elementwise import _float_operands
+    x1 = x1 if type(x1) in _SCALARS else _as_operand(x1)
+    x2 = x2 if type(x2) in _SCALARS else _as_operand(x2)
+    if type(x1) not in _SCALARS and type(x2) not in _SCALARS:
+        x1, x2 = _float_operands(x1, x2)
     x1 = x1 if type(x1) in _SCALARS else _as_float(x1)
     x2 = x2 if type(x2) in _SCALARS else _as_float(x2)
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
