@@ -413,3 +413,17 @@ def test_bfloat16_graph_prints_bf16():
     assert "bf16[3]" in str(g) and "f16" not in str(g).replace("bf16", "")
     g = ft.make_graph(lambda x: fnp.sin(x) * 2.0)(np.ones(3, np.float16))
     assert "f16[3]" in str(g)
+
+
+def test_check_grads_in_half_precision(backend):
+    from functrans.testing import GradCheckError, check_grads
+    for name in _half_cases(backend):
+        x = _make(backend, np.linspace(0.6, 1.4, 4), name)
+        for f in (fnp.sin, lambda v: v * v * v, lambda v: fnp.sum(fnp.sin(v) * v)):
+            check_grads(f, (x,), order=2)
+        # and a wrong rule is still caught at these tolerances (in bfloat16 only a gross one)
+        factor = 1.5 if name == "float16" else -1.0
+        wrong = ft.custom_jvp(fnp.sin)
+        wrong.defjvp(lambda p, t: (fnp.sin(p[0]), factor * fnp.cos(p[0]) * t[0]))
+        with pytest.raises(GradCheckError):
+            check_grads(wrong, (x,), order=1, modes=("fwd",))
