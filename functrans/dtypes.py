@@ -79,8 +79,9 @@ ALL = STANDARD + HALF
 BY_NAME = {d.name: d for d in ALL}
 
 _NO_NUMPY_BFLOAT16 = ("NumPy has no bfloat16 dtype (only the ml_dtypes package adds one, and "
-                      "functrans does not use it): use bfloat16 with torch tensors, or "
-                      "float16 or float32 with NumPy arrays.")
+                      "functrans does not use it): use bfloat16 with torch tensors (a creation "
+                      "function makes one with device=torch.device('cpu'), or from a tensor "
+                      "with zeros_like...), or float16 or float32 with NumPy arrays.")
 
 # id(native dtype object) -> DType, filled by the backends; every DType maps to itself, so
 # ``_by_id.get(id(x.dtype))`` works for tracers and arrays of any backend alike. Keyed by
