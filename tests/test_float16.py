@@ -427,3 +427,14 @@ def test_check_grads_in_half_precision(backend):
         wrong.defjvp(lambda p, t: (fnp.sin(p[0]), factor * fnp.cos(p[0]) * t[0]))
         with pytest.raises(GradCheckError):
             check_grads(wrong, (x,), order=1, modes=("fwd",))
+
+
+def test_numpy_float16_scalars_are_0d_float16():
+    # (refused before float16 was a functrans dtype)
+    g = ft.grad(lambda x: fnp.sin(x) * x)(np.float16(1.0))
+    assert isinstance(g, np.ndarray) and g.shape == () and g.dtype == np.float16
+    np.testing.assert_allclose(float(g), np.sin(1.0) + np.cos(1.0), rtol=1e-3)
+    torch = pytest.importorskip("torch")
+    t = torch.ones(3, dtype=torch.float16)
+    assert fnp.multiply(t, np.float16(2.0)).dtype == torch.float16
+    assert fnp.multiply(t, np.float32(2.0)).dtype == torch.float32  # NumPy scalars are typed

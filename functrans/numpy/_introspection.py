@@ -174,6 +174,12 @@ def _scalar_class(arg, name):
     return _np_dtype(_dtype_arg(arg, name)).type
 
 
+def _is_bfloat16(arg):
+    """Whether a dtype argument of issubdtype (not one of NumPy's classes) is bfloat16."""
+    return not (isinstance(arg, type) and issubclass(arg, _np.generic)) and \
+        _dtype_arg(arg, "issubdtype") is _dt.bfloat16
+
+
 def issubdtype(arg1, arg2):
     """Whether the dtype ``arg1`` is lower than or equal to ``arg2`` in NumPy's type
     hierarchy: ``arg2`` may be a dtype (then the test is equality of dtypes) or one of
@@ -181,14 +187,12 @@ def issubdtype(arg1, arg2):
     a typed random key's dtype ``functrans.dtypes.prng_key``/``extended``."""
     if isinstance(arg1, _dt.KeyDType) or isinstance(arg2, _dt.KeyDType):
         return _dt.issubdtype(arg1, arg2)
-    if not (isinstance(arg1, type) and issubclass(arg1, _np.generic)) and \
-            _dtype_arg(arg1, "issubdtype") is _dt.bfloat16:
+    if _is_bfloat16(arg1):
         # no NumPy class of its own: a floating type (as in JAX), equal to itself only
         if isinstance(arg2, type) and issubclass(arg2, _np.generic):
             return issubclass(_np.floating, arg2)
-        return _dtype_arg(arg2, "issubdtype") is _dt.bfloat16
-    if not (isinstance(arg2, type) and issubclass(arg2, _np.generic)) and \
-            _dtype_arg(arg2, "issubdtype") is _dt.bfloat16:
+        return _is_bfloat16(arg2)
+    if _is_bfloat16(arg2):
         return False
     return issubclass(_scalar_class(arg1, "issubdtype"), _scalar_class(arg2, "issubdtype"))
 
