@@ -438,3 +438,25 @@ def test_numpy_float16_scalars_are_0d_float16():
     t = torch.ones(3, dtype=torch.float16)
     assert fnp.multiply(t, np.float16(2.0)).dtype == torch.float16
     assert fnp.multiply(t, np.float32(2.0)).dtype == torch.float32  # NumPy scalars are typed
+
+
+def test_means_and_variances_of_half_accumulate_in_float32(backend):
+    # 20000 values: their float16 sum overflows (above 65504) and float16 counts exactly only
+    # to 2048; the mean and variance are in range, as NumPy's mean and torch's and JAX's
+    # mean/var give them (NumPy's var overflows to inf)
+    for name in _half_cases(backend):
+        data = np.where(np.arange(20000) % 2 == 0, 300.0, 1.0)
+        x = _make(backend, data, name)
+        want = {"mean": 150.5, "var": 149.5 ** 2, "std": 149.5, "nanmean": 150.5,
+                "nanvar": 149.5 ** 2, "nanstd": 149.5}
+        for fname, value in want.items():
+            y = getattr(fnp, fname)(x)
+            assert _dtype_name(y) == name
+            np.testing.assert_allclose(float(_values(backend, y)), value, rtol=RTOL[name])
+        if name == "float16":
+            assert float(_values(backend, fnp.mean(x))) == float(np.mean(data.astype(np.float16)))
+        # the derivative comes back in the input's dtype
+        g = ft.grad(lambda v: fnp.mean(v) + fnp.std(v))(x[:8])
+        g64 = ft.grad(lambda v: fnp.mean(v) + fnp.std(v))(data[:8])
+        assert _dtype_name(g) == name
+        np.testing.assert_allclose(_values(backend, g), g64, rtol=RTOL[name], atol=1e-3)

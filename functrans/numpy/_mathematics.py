@@ -555,6 +555,9 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         a = astype(a, dtype)
     if not _is_inexact(a):
         return _mean(a, axis=axis, keepdims=keepdims, where=where)
+    if _dtype(a) in _dt.HALF:  # (float16 counts exactly only to 2048): in float32
+        return astype(nanmean(astype(a, _dt.float32), axis, keepdims=keepdims, where=where),
+                      _dtype(a))
     keep = logical_not(isnan(a))
     if where is not None:
         keep = logical_and(keep, where)
@@ -591,6 +594,9 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         a = astype(a, dtype)
     if not _is_inexact(a):
         return var(a, axis=axis, correction=ddof, keepdims=keepdims)
+    if _dtype(a) in _dt.HALF:  # in float32, as var
+        return astype(nanvar(astype(a, _dt.float32), axis, ddof=ddof, keepdims=keepdims),
+                      _dtype(a))
     nan = isnan(a)
     rd = _real_dtype(a)
     cnt = sum(astype(logical_not(nan), rd), axis=axis, keepdims=True)
@@ -607,6 +613,11 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
            mean=None, correction=None):
     """Standard deviation along ``axis`` of the non-NaN entries (``sqrt(nanvar(...))``)."""
+    a = _as_operand(a)
+    if dtype is None and _dtype(a) in _dt.HALF:  # in float32, as std
+        return astype(nanstd(astype(a, _dt.float32), axis, out=out, ddof=ddof,
+                             keepdims=keepdims, where=where, mean=mean, correction=correction),
+                      _dtype(a))
     return sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
                        where=where, mean=mean, correction=correction))
 
