@@ -482,3 +482,41 @@ def test_random_refuses_half_samples_and_takes_half_parameters():
     np.testing.assert_array_equal(ft.random.categorical(key, np.log(p), shape=(20,)),
                                   ft.random.categorical(key, np.log(p32), shape=(20,)))
     np.testing.assert_array_equal(ft.random.geometric(key, p), ft.random.geometric(key, p32))
+
+
+def _one_argument_special_functions():
+    from functrans.scipy import special
+    x = np.linspace(0.15, 0.85, 5)
+    names = []
+    for name in sorted(getattr(special, "__all__", dir(special))):
+        f = getattr(special, name, None)
+        if name.startswith("_") or not callable(f) or isinstance(f, type):
+            continue
+        try:
+            y = f(x)
+        except Exception:  # (not a function of one real array)
+            continue
+        if not isinstance(y, tuple):
+            names.append(name)
+    return names
+
+
+@pytest.mark.parametrize("name", _one_argument_special_functions())
+def test_every_special_function_of_one_argument_in_float16(name):
+    # a function written on functrans.numpy in float64 constants (series, AGM, reductions)
+    # must not overflow in 16 bits: values and derivatives as the float64 ones, rounded
+    from functrans.scipy import special
+    f = getattr(special, name)
+    x16 = np.linspace(0.15, 0.85, 5).astype(np.float16)
+    x64 = x16.astype(np.float64)
+    y, y64 = f(x16), f(x64)
+    # float16, or the dtype the function gives float64 input (polygamma, factorial: float64)
+    assert y.dtype in (np.float16, y64.dtype) or (y64.dtype.kind == "c" and y.dtype.kind == "c")
+    np.testing.assert_allclose(np.asarray(y, np.complex128), y64, rtol=2e-2, atol=1e-3)
+    try:
+        g64 = ft.grad(lambda v: fnp.sum(fnp.real(f(v))))(x64)
+    except NotImplementedError:  # (no derivative in any dtype: zeta's in its exponent)
+        return
+    g = ft.grad(lambda v: fnp.sum(fnp.real(f(v))))(x16)
+    assert g.dtype == np.float16
+    np.testing.assert_allclose(g.astype(np.float64), g64, rtol=5e-2, atol=1e-2)
