@@ -66,6 +66,10 @@ def _dtype(dtype, name):
         raise TypeError(f"functrans.nn.initializers.{name}: dtype must be a real floating "
                         f"dtype (float32 or float64); got {d} (complex initializers are not "
                         f"supported)")
+    if d in _dt.HALF:
+        raise TypeError(f"functrans.nn.initializers.{name}: no {d.name} initial values "
+                        f"(functrans.random draws float32 and float64 only); make them in "
+                        f"float32 and cast: astype(init(key, shape, float32), {d.name}).")
     return d
 
 

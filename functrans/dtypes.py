@@ -49,12 +49,16 @@ class DType:
         (``np.zeros(2, dtype=fnp.float32)``, ``x.astype(fnp.float64)``), as it takes
         ``jnp.float32``."""
         import numpy
+        if self is bfloat16:
+            raise TypeError(_NO_NUMPY_BFLOAT16)
         return numpy.dtype(self.name)
 
     @property
     def short(self) -> str:
-        """Short form used when printing graphs: f64, i32, bool."""
-        return "bool" if self.kind == "b" else f"{self.kind}{self.bits}"
+        """Short form used when printing graphs: f64, i32, bool, bf16."""
+        if self.kind == "b":
+            return "bool"
+        return "bf16" if self is bfloat16 else f"{self.kind}{self.bits}"
 
 
 bool_ = DType("bool", "b", 8)
@@ -62,10 +66,22 @@ int8, int16, int32, int64 = (DType(f"int{n}", "i", n) for n in (8, 16, 32, 64))
 uint8, uint16, uint32, uint64 = (DType(f"uint{n}", "u", n) for n in (8, 16, 32, 64))
 float32, float64 = DType("float32", "f", 32), DType("float64", "f", 64)
 complex64, complex128 = DType("complex64", "c", 64), DType("complex128", "c", 128)
+# The half-precision floats, beyond the Array API: IEEE float16 (NumPy, torch, CuPy) and
+# bfloat16 (torch; NumPy has it only through ml_dtypes, which functrans does not use).
+# There is no complex dtype of either: a complex value with one of them is complex64.
+float16, bfloat16 = DType("float16", "f", 16), DType("bfloat16", "f", 16)
 
-ALL = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
-       float32, float64, complex64, complex128)
+# The Array API standard's dtypes (what __array_namespace_info__ lists).
+STANDARD = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+            float32, float64, complex64, complex128)
+HALF = (float16, bfloat16)
+ALL = STANDARD + HALF
 BY_NAME = {d.name: d for d in ALL}
+
+_NO_NUMPY_BFLOAT16 = ("NumPy has no bfloat16 dtype (only the ml_dtypes package adds one, and "
+                      "functrans does not use it): use bfloat16 with torch tensors (a creation "
+                      "function makes one with device=torch.device('cpu'), or from a tensor "
+                      "with zeros_like...), or float16 or float32 with NumPy arrays.")
 
 # id(native dtype object) -> DType, filled by the backends; every DType maps to itself, so
 # ``_by_id.get(id(x.dtype))`` works for tracers and arrays of any backend alike. Keyed by
@@ -148,7 +164,9 @@ def is_inexact(d: DType) -> bool:
 
 
 _FLOAT_OF_COMPLEX = {complex64: float32, complex128: float64}
-_COMPLEX_OF_FLOAT = {float32: complex64, float64: complex128}
+# (no complex half: a half float made complex is complex64, as in NumPy, JAX and torch)
+_COMPLEX_OF_FLOAT = {float16: complex64, bfloat16: complex64, float32: complex64,
+                     float64: complex128}
 
 
 def real_dtype(d: DType) -> DType:
@@ -169,8 +187,11 @@ def _promote_pair(a: DType, b: DType) -> DType:
             return b
         if kb in "iu":
             return a
-        bits = max(real_dtype(a).bits, real_dtype(b).bits)
-        real = float64 if bits == 64 else float32
+        ra, rb = real_dtype(a), real_dtype(b)
+        if ra is rb or ra.bits != rb.bits:
+            real = ra if ra.bits >= rb.bits else rb
+        else:  # float16 with bfloat16: neither holds the other, float32 holds both
+            real = float32
         return _COMPLEX_OF_FLOAT[real] if "c" in (ka, kb) else real
     if ka == kb:
         return a if a.bits >= b.bits else b

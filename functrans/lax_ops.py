@@ -237,7 +237,7 @@ def _logistic(x):
 
 def _conj(x):
     if _dtype(x).kind == "f":
-        x = fnp.astype(x, "complex64" if _dtype(x).bits == 32 else "complex128")
+        x = fnp.astype(x, "complex128" if _dtype(x).bits == 64 else "complex64")
     return fnp.conj(x)
 
 
@@ -2292,7 +2292,7 @@ def mulhi(x, y, /):
     return fnp.astype(hi, d)
 
 
-_FLOAT_LAYOUT = {"float32": (8, 23), "float64": (11, 52)}
+_FLOAT_LAYOUT = {"float16": (5, 10), "bfloat16": (8, 7), "float32": (8, 23), "float64": (11, 52)}
 
 
 def _reduce_precision_value(x, exponent_bits, mantissa_bits):

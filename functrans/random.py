@@ -797,7 +797,21 @@ def _float_dtype(dtype, name):
     if d.kind != "f":
         raise TypeError(f"functrans.random.{name}: dtype must be a real floating type "
                         f"(float32 or float64); got {d.name}")
+    if d in _dt.HALF:
+        # JAX draws these from 16-bit random words, which functrans does not reproduce
+        raise TypeError(f"functrans.random.{name}: no {d.name} samples (functrans draws "
+                        f"float32 and float64 only); draw float32 and cast: "
+                        f"astype({name}(key, ..., dtype=float32), {d.name}).")
     return d
+
+
+def _computation_dtype(pd):
+    """The float dtype to draw in beside a parameter of dtype ``pd`` (None: not an array):
+    its own, float32 for a half-precision one (the draws are compared, not returned),
+    float64 for anything else."""
+    if pd is not None and pd.kind == "f":
+        return _dt.float32 if pd in _dt.HALF else pd
+    return _dt.float64
 
 
 def _param(x, dtype, like):
@@ -971,7 +985,7 @@ def bernoulli(key, p=0.5, shape=None):
     of ``p`` by default)."""
     like = _key_words(key, "bernoulli")[0]
     pd = _dt.as_dtype(p.dtype, strict=False) if hasattr(p, "dtype") else None
-    d = pd if pd is not None and pd.kind == "f" else _dt.float64
+    d = _computation_dtype(pd)
     p = _param(p, d, like)
     shape = tuple(p.shape) if shape is None else _name_shape(shape, "bernoulli")
     _check_shape("bernoulli", shape, p.shape)
@@ -1130,8 +1144,8 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
             raise ValueError(f"functrans.random.choice: p must have shape ({n},) (the "
                              f"population's size); got {tuple(p.shape)}")
         pd = _dt.as_dtype(p.dtype, strict=False)
-        if pd.kind != "f":
-            p = fnp.astype(p, fnp.float64)
+        if pd.kind != "f" or pd in _dt.HALF:
+            p = fnp.astype(p, _computation_dtype(pd))
         if replace:
             c = fnp.cumulative_sum(p)
             r = _mul(c[-1], 1 - _unit(key, shape, _dt.as_dtype(p.dtype), "choice"))
@@ -1160,8 +1174,9 @@ def categorical(key, logits, axis=-1, shape=None):
     """Indices drawn with probabilities ``softmax(logits)`` along ``axis`` (the Gumbel-max
     trick, as JAX); ``shape`` defaults to the other axes' shape and must end with it."""
     logits = fnp.asarray(logits)
-    if _dt.as_dtype(logits.dtype, strict=False).kind != "f":
-        logits = fnp.astype(logits, fnp.float64)
+    ld = _dt.as_dtype(logits.dtype, strict=False)
+    if ld.kind != "f" or ld in _dt.HALF:
+        logits = fnp.astype(logits, _computation_dtype(ld))
     if logits.ndim == 0:
         raise ValueError("functrans.random.categorical: logits must have at least one "
                          "dimension")
@@ -1754,7 +1769,7 @@ def geometric(key, p, shape=None, dtype=None):
     od = _int_out_dtype(dtype, "geometric")
     like = _key_words(key, "geometric")[0]
     pd = _dt.as_dtype(p.dtype, strict=False) if hasattr(p, "dtype") else None
-    d = pd if pd is not None and pd.kind == "f" else _dt.float64
+    d = _computation_dtype(pd)
     p = fnp.stop_gradient(_param(p, d, like))
     shape = _shape_params("geometric", shape, p)
     bad = fnp.logical_not(fnp.logical_and(fnp.greater_equal(p, 0.0), fnp.less_equal(p, 1.0)))

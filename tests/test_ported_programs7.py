@@ -284,12 +284,18 @@ def test_eigh_symmetrize_input_as_jax(backend):
         fnp.linalg.eigh(x, symmetrize_input="yes")
 
 
-@pytest.mark.xfail(strict=True, reason="a gap: no bfloat16 (flax/optax mixed precision casts "
-                   "parameters and activations to jnp.bfloat16); it needs ml_dtypes' type "
-                   "in the NumPy backend and a mapping for torch's")
+@pytest.mark.xfail(strict=True, reason="a gap: no bfloat16 on NumPy arrays (flax/optax mixed "
+                   "precision casts parameters and activations to jnp.bfloat16); it needs "
+                   "ml_dtypes' type in the NumPy backend (torch's bfloat16 works: below)")
 def test_bfloat16_mixed_precision():
     x = fnp.ones(3, dtype=fnp.bfloat16)
     assert (x * 2).dtype == fnp.bfloat16
+
+
+def test_bfloat16_mixed_precision_on_torch():
+    torch = pytest.importorskip("torch")
+    x = fnp.ones(3, dtype=fnp.bfloat16, device=torch.device("cpu"))
+    assert (x * 2).dtype == torch.bfloat16 == fnp.bfloat16
 
 
 def test_image_resize_as_jax():

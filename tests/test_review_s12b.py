@@ -161,7 +161,8 @@ def test_hypot_reduce_starts_at_its_identity(kw):
 
 @pytest.mark.parametrize("name", ["logaddexp", "hypot", "arctan2", "copysign", "logaddexp2"])
 def test_float_folds_of_bool_arrays(name):
-    # NumPy's loop for bool is float16, which functrans lacks: the function's own dtype
+    # NumPy's loop for bool is float16; functrans's function gives float64 for booleans (as
+    # jax.numpy with x64), and so does its fold
     b = np.array([[True, False, True], [True, True, False]])
     f = getattr(fnp, name)
     want = getattr(np, name).reduce(b, axis=1).astype(np.float64)

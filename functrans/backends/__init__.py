@@ -128,6 +128,17 @@ EXTRAS = {
 }
 
 
+def _dtype_list(backend) -> str:
+    """The dtypes a backend has, by name, for error messages."""
+    return ", ".join(d.name for d in _dt.ALL if d in backend._to_native)
+
+
+# Extras computed in the operands' own precision, float16 included: the others compute
+# float16 and bfloat16 in float32 (Backend._half_in_float32); the linear algebra ones are
+# refused in half precision before they are reached (functrans.primitives.linalg).
+_ANY_PRECISION = ("scatter_add", "solve_triangular", "eig")
+
+
 class Backend:
     """One array library as seen by functrans.
 
@@ -211,9 +222,8 @@ class Backend:
         except KeyError:
             raise UnsupportedBackendError(
                 f"Backend {self.name!r}: arrays of dtype {x.dtype} are not supported by "
-                f"functrans (it has the Array API dtypes: bool, int8..int64, uint8..uint64, "
-                f"float32, float64, complex64, complex128). Cast the array first, for "
-                f"example with astype(x, float32).") from None
+                f"functrans on this library (it has {_dtype_list(self)}). Cast the array "
+                f"first, for example with astype(x, float32).") from None
 
     def native_dtype(self, dtype):
         """This library's dtype object for a functrans dtype (or anything ``as_dtype`` takes)."""
@@ -223,8 +233,11 @@ class Backend:
         try:
             return self._to_native[d]
         except KeyError:
+            if d is _dt.bfloat16 and self.name == "numpy":
+                raise UnsupportedBackendError(_dt._NO_NUMPY_BFLOAT16) from None
             raise UnsupportedBackendError(
-                f"Backend {self.name!r} has no dtype {d.name}.") from None
+                f"Backend {self.name!r} has no dtype {d.name} (it has {_dtype_list(self)}); "
+                f"use one of those, or arrays of a library that has {d.name}.") from None
 
     # -- creation and devices ----------------------------------------------------------------
     def asarray(self, value, dtype=None, device=None):
@@ -283,6 +296,34 @@ class Backend:
             fn = self._extra_cache[name] = self._find_extra(name)
         return fn
 
+    def _half_in_float32(self, fn):
+        """``fn`` (a special function) computing float16/bfloat16 operands in float32 and
+        giving its floating results back in their dtype, as JAX does: libraries have no
+        half-precision versions of these, or upcast silently (SciPy gives float64), and the
+        generic series lose their accuracy in 16 bits."""
+        halves = [n for d, n in self._to_native.items() if d in _dt.HALF]
+        if not halves:
+            return fn
+        f32, xp = self._to_native[_dt.float32], self.xp
+
+        def call(*args):
+            half = None
+            for a in args:
+                d = getattr(a, "dtype", None)
+                if d is not None and any(d == h for h in halves):
+                    half = d
+                    break
+            if half is None:
+                return fn(*args)
+            out = fn(*[xp.astype(a, f32) if getattr(a, "dtype", None) == half else a
+                       for a in args])
+            back = [xp.astype(o, half) if xp.isdtype(o.dtype, "real floating") else o
+                    for o in (out if isinstance(out, tuple) else (out,))]
+            return tuple(back) if isinstance(out, tuple) else back[0]
+        call.__name__ = getattr(fn, "__name__", "extra")
+        call.__wrapped__ = fn
+        return call
+
     def has_extra(self, name: str) -> bool:
         try:
             self.extra(name)
@@ -304,6 +345,8 @@ class Backend:
             g = GENERIC.get(name)
             if g is not None:
                 fn = functools.partial(g, self)
+        if fn is not None and name not in _ANY_PRECISION:
+            fn = self._half_in_float32(fn)
         if fn is None:
             if name not in EXTRAS:
                 raise UnsupportedBackendError(
@@ -531,7 +574,7 @@ def _unsupported(t):
         raise UnsupportedBackendError(
             f"NumPy scalars of type numpy.{t.__qualname__} are not supported by functrans (it "
             f"has the Array API dtypes: bool, int8..int64, uint8..uint64, float32, float64, "
-            f"complex64, complex128). Convert the value first (float(x), or "
+            f"complex64, complex128, and float16). Convert the value first (float(x), or "
             f"numpy.float64(x)).")
     raise UnsupportedBackendError(
         f"Values of type {t.__module__}.{t.__qualname__} belong to no functrans backend. "

@@ -17,7 +17,7 @@ from . import Backend, register
 from .generic import scatter_add as _generic_scatter_add
 
 _NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-          "float32", "float64", "complex64", "complex128")
+          "float16", "float32", "float64", "complex64", "complex128")
 # CuPy arrays use NumPy's dtype objects.
 _pairs = [(np.dtype(n), _dt.BY_NAME[n]) for n in _NAMES]
 

@@ -18,7 +18,7 @@ from .. import dtypes as _dt
 from . import Backend, register
 
 _NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-          "float32", "float64", "complex64", "complex128")
+          "float16", "float32", "float64", "complex64", "complex128")
 _pairs = []
 for _n in _NAMES:
     _pairs.append((np.dtype(_n), _dt.BY_NAME[_n]))

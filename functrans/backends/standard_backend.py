@@ -19,7 +19,9 @@ from .. import dtypes as _dt
 from . import Backend
 
 _STANDARD_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                    "uint64", "float32", "float64", "complex64", "complex128")
+                    "uint64", "float32", "float64", "complex64", "complex128",
+                    # beyond the standard, where the library has them (JAX: both)
+                    "float16", "bfloat16")
 
 
 class StandardBackend(Backend):

@@ -17,7 +17,8 @@ from .generic import polygamma as _generic_polygamma
 
 _pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float32", "float64", "complex64", "complex128") if hasattr(torch, n)]
+    "float16", "bfloat16", "float32", "float64", "complex64", "complex128")
+    if hasattr(torch, n)]
 
 
 def _scatter_add(x, index, values, /, *, axis=0):
@@ -100,7 +101,10 @@ class TorchBackend(Backend):
         return x.to(device)
 
     def to_numpy(self, x):
-        return x.detach().cpu().resolve_conj().numpy()
+        x = x.detach().cpu().resolve_conj()
+        if x.dtype is torch.bfloat16:  # NumPy has no bfloat16: float32 holds every value
+            x = x.to(torch.float32)
+        return x.numpy()
 
 
 backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={

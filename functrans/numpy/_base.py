@@ -549,6 +549,11 @@ def mean(x, /, axis=None, *, keepdims=False, dtype=None, where=None):
             x = _st.convert_element_type(x, d)
     elif not _is_float_array(x):
         x = _st.convert_element_type(x, _dt.float64)
+    half = _dtype_of(x)
+    if half in _dt.HALF:  # summed in float32 and rounded back, as NumPy's, torch's and JAX's
+        out = mean(_st.convert_element_type(x, _dt.float32), axis, keepdims=keepdims,
+                   where=where)
+        return _st.convert_element_type(out, half)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
     mask = _where_mask(x, where, "mean")

@@ -3,6 +3,8 @@ namespace ``__array_namespace_info__``."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as _np
 
 from .. import dtypes as _dt
@@ -68,12 +70,35 @@ def result_type(*arrays_and_dtypes):
     return out
 
 
+class _BinaryFormat:
+    """The machine limits of a binary floating-point format with ``nmant`` stored mantissa
+    bits and ``nexp`` exponent bits, named as NumPy's ``finfo`` names them."""
+
+    def __init__(self, nmant, nexp):
+        self.nmant, self.nexp = nmant, nexp
+        self.maxexp = 2 ** (nexp - 1)
+        self.minexp = 2 - self.maxexp
+        self.machep, self.negep = -nmant, -nmant - 1
+        self.eps, self.epsneg = 2.0 ** -nmant, 2.0 ** (-nmant - 1)
+        self.max = (2.0 - self.eps) * 2.0 ** (self.maxexp - 1)
+        self.min = -self.max
+        self.smallest_normal = 2.0 ** self.minexp
+        self.smallest_subnormal = 2.0 ** (self.minexp - nmant)
+        self.precision = int(-math.log10(self.eps))
+        self.resolution = 10.0 ** -self.precision
+
+
+def _bfloat16_info():
+    # (NumPy has no bfloat16 to ask: 8 exponent bits as float32's, 7 stored mantissa bits)
+    return _BinaryFormat(7, 8)
+
+
 class finfo_object:
     """Machine limits of a floating-point dtype (as returned by :func:`finfo`)."""
 
     def __init__(self, dtype):
         d = _dt.real_dtype(dtype)
-        info = _np.finfo(d.name)
+        info = _bfloat16_info() if d is _dt.bfloat16 else _np.finfo(d.name)
         self.bits = d.bits
         self.eps = float(info.eps)
         self.max = float(info.max)
@@ -173,7 +198,8 @@ class _Info:
                 "integral": _dt.int64, "indexing": _dt.int64}
 
     def dtypes(self, *, device=None, kind=None):
-        out = {d.name: d for d in _dt.ALL}
+        # the standard's dtypes (float16 and bfloat16 are beyond it, and not on every library)
+        out = {d.name: d for d in _dt.STANDARD}
         if kind is not None:
             out = {n: d for n, d in out.items() if isdtype(d, kind)}
         return out

@@ -141,21 +141,32 @@ def reciprocal(x, /):
     return divide(1.0, x)
 
 
+def _float_operands(x1, x2):
+    """Integer and boolean array operands as floats: of the other operand's floating dtype
+    where it is a floating array (the promotion rule: int8 with float16 is float16, int32
+    with float32 float32), else float64. Python scalars stay weak, as floats."""
+    d1 = None if type(x1) in _SCALARS else _dtype(x1)
+    d2 = None if type(x2) in _SCALARS else _dtype(x2)
+
+    def as_float(x, d, other):
+        if d is None:
+            return float(x) if type(x) is not complex else x
+        if d.kind in "fc":
+            return x
+        target = other if other is not None and other.kind == "f" else _dt.float64
+        return _st.convert_element_type(x, target)
+    return as_float(x1, d1, d2), as_float(x2, d2, d1)
+
+
 def _float_binary(prim, name, doc):
-    """A binary function on floating point: integer operands are promoted to float64."""
+    """A binary function on floating point: integer operands are promoted to the other
+    operand's float dtype, or float64 (see _float_operands)."""
     def fn(x1, x2, /):
         if isinstance(x1, (list, tuple)):
             x1 = _as_operand(x1)
         if isinstance(x2, (list, tuple)):
             x2 = _as_operand(x2)
-        if type(x1) in _SCALARS:
-            x1 = float(x1) if type(x1) is not complex else x1
-        elif _dtype(x1).kind not in "fc":
-            x1 = _st.convert_element_type(x1, _dt.float64)
-        if type(x2) in _SCALARS:
-            x2 = float(x2) if type(x2) is not complex else x2
-        elif _dtype(x2).kind not in "fc":
-            x2 = _st.convert_element_type(x2, _dt.float64)
+        x1, x2 = _float_operands(x1, x2)
         return _binary(prim, x1, x2)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -364,7 +375,9 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         except Exception as e:
             raise TypeError(f"{name}.{what}: no loop of {name} reduces {d.name} (the result "
                             f"has another dtype), as in NumPy") from e
-        if to.name not in _dt.BY_NAME:  # NumPy's float16 loop for bool: the function's own
+        if to.name not in _dt.BY_NAME or (to.name == "float16" and d.name != "float16"):
+            # NumPy's float16 loop for bool and small integers: the function's own dtype
+            # (functrans makes integers float64, as jax.numpy with x64)
             to = _np.dtype(_dtype(fn(a, a)).name)
         return a if to == d else astype(a, to.name)
 

@@ -163,6 +163,8 @@ def promote_types(type1, type2):
     ``promote_types(float32, int64)`` is float64, and int64 with uint64 is float64), as a
     functrans.numpy dtype."""
     d1, d2 = _dtype_arg(type1, "promote_types"), _dtype_arg(type2, "promote_types")
+    if _dt.bfloat16 in (d1, d2):  # not NumPy's: JAX's and torch's rules (with float16: float32)
+        return _dt.result_type(d1, d2)
     return _from_np(_np.promote_types(_np_dtype(d1), _np_dtype(d2)), "promote_types")
 
 
@@ -172,6 +174,12 @@ def _scalar_class(arg, name):
     return _np_dtype(_dtype_arg(arg, name)).type
 
 
+def _is_bfloat16(arg):
+    """Whether a dtype argument of issubdtype (not one of NumPy's classes) is bfloat16."""
+    return not (isinstance(arg, type) and issubclass(arg, _np.generic)) and \
+        _dtype_arg(arg, "issubdtype") is _dt.bfloat16
+
+
 def issubdtype(arg1, arg2):
     """Whether the dtype ``arg1`` is lower than or equal to ``arg2`` in NumPy's type
     hierarchy: ``arg2`` may be a dtype (then the test is equality of dtypes) or one of
@@ -179,37 +187,32 @@ def issubdtype(arg1, arg2):
     a typed random key's dtype ``functrans.dtypes.prng_key``/``extended``."""
     if isinstance(arg1, _dt.KeyDType) or isinstance(arg2, _dt.KeyDType):
         return _dt.issubdtype(arg1, arg2)
+    if _is_bfloat16(arg1):
+        # no NumPy class of its own: a floating type (as in JAX), equal to itself only
+        if isinstance(arg2, type) and issubclass(arg2, _np.generic):
+            return issubclass(_np.floating, arg2)
+        return _is_bfloat16(arg2)
+    if _is_bfloat16(arg2):
+        return False
     return issubclass(_scalar_class(arg1, "issubdtype"), _scalar_class(arg2, "issubdtype"))
-
-
-_PRECISION = {_dt.float32: 1, _dt.float64: 2, _dt.complex64: 1, _dt.complex128: 2}
 
 
 def common_type(*arrays):
     """The floating-point dtype NumPy's ``common_type`` gives arrays: the widest of their
-    precisions (integers count as float64), complex if any is complex.
-
-    Difference from NumPy: with no arrays NumPy answers float16, which functrans has no dtype
-    for (NotImplementedError)."""
-    if not arrays:
-        raise NotImplementedError("common_type: with no arrays NumPy answers float16, which "
-                                  "functrans has no dtype for; pass at least one array")
-    precision, is_complex = 0, False
+    precisions (integers count as float64), complex if any is complex; float16 for no
+    arrays, as NumPy (float16 with bfloat16, which NumPy lacks, is float32)."""
+    out = None
     for a in arrays:
         if not _is_array(a):
             raise TypeError(f"common_type: expected arrays; got {type(a).__name__}")
         d = _dtype(a)
         if d.kind in "iu":
-            p = 2
-        elif d.kind in "fc":
-            p = _PRECISION[d]
-        else:
+            d = _dt.float64
+        elif d.kind not in "fc":
             raise TypeError("common_type: can't get common type for non-numeric array "
                             f"(dtype {d.name})")
-        is_complex = is_complex or d.kind == "c"
-        precision = max(precision, p)
-    return (_dt.complex64, _dt.complex128)[precision - 1] if is_complex else \
-        (_dt.float32, _dt.float64)[precision - 1]
+        out = d if out is None else _dt.result_type(out, d)
+    return _dt.float16 if out is None else out
 
 
 def min_scalar_type(a, /):
@@ -218,8 +221,8 @@ def min_scalar_type(a, /):
     dimensions, its own dtype.
 
     Differences from NumPy: a 0-d array's value is needed (concrete arrays and ``grad``/``jvp``
-    tracers; under ``jit`` or ``vmap`` a ConcretizationError). Where NumPy answers float16
-    (any float that fits it, 1.0 included) functrans has no such dtype: NotImplementedError."""
+    tracers; under ``jit`` or ``vmap`` a ConcretizationError). A float that fits float16
+    (1.0 included) gives float16, as in NumPy."""
     if _is_array(a) and not isinstance(a, _np.generic):
         if len(_shape(a)):
             return _dtype(a)

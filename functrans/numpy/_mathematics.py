@@ -252,7 +252,9 @@ def cbrt(x, /):
     # Tiny |x| is scaled up by 2**(3k) first (exactly) and the root back by 2**-k: the
     # residual r**3 - |x| of the Newton step would be subnormal, too coarse (1e-14 off for
     # subnormal x) or flushed to zero (XLA), leaving pow's error (57 ulp on JAX at 1e-300)
-    lo, k = (2.0 ** -90, 20) if _dtype(x) is _dt.float32 else (2.0 ** -900, 100)
+    # (float16's range holds 2**15 at most; bfloat16 has float32's)
+    lo, k = {_dt.float16: (2.0 ** -14, 5), _dt.bfloat16: (2.0 ** -90, 20),
+             _dt.float32: (2.0 ** -90, 20)}.get(_dtype(x), (2.0 ** -900, 100))
     tiny = less(mag, lo)
     mag = where(tiny, multiply(mag, 2.0 ** (3 * k)), mag)
     r = pow(mag, 1.0 / 3.0)
@@ -287,8 +289,13 @@ def sinc(x, /):
 
 
 def _float_pair(x1, x2):
-    """Both operands promoted to their common floating dtype (integers to float64); Python
-    scalars stay weak."""
+    """Both operands promoted to their common floating dtype (an integer array to the other's
+    float dtype, or float64); Python scalars stay weak."""
+    from ._elementwise import _float_operands
+    x1 = x1 if type(x1) in _SCALARS else _as_operand(x1)
+    x2 = x2 if type(x2) in _SCALARS else _as_operand(x2)
+    if type(x1) not in _SCALARS and type(x2) not in _SCALARS:
+        x1, x2 = _float_operands(x1, x2)
     x1 = x1 if type(x1) in _SCALARS else _as_float(x1)
     x2 = x2 if type(x2) in _SCALARS else _as_float(x2)
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
@@ -548,6 +555,9 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         a = astype(a, dtype)
     if not _is_inexact(a):
         return _mean(a, axis=axis, keepdims=keepdims, where=where)
+    if _dtype(a) in _dt.HALF:  # (float16 counts exactly only to 2048): in float32
+        return astype(nanmean(astype(a, _dt.float32), axis, keepdims=keepdims, where=where),
+                      _dtype(a))
     keep = logical_not(isnan(a))
     if where is not None:
         keep = logical_and(keep, where)
@@ -584,6 +594,9 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         a = astype(a, dtype)
     if not _is_inexact(a):
         return var(a, axis=axis, correction=ddof, keepdims=keepdims)
+    if _dtype(a) in _dt.HALF:  # in float32, as var
+        return astype(nanvar(astype(a, _dt.float32), axis, ddof=ddof, keepdims=keepdims),
+                      _dtype(a))
     nan = isnan(a)
     rd = _real_dtype(a)
     cnt = sum(astype(logical_not(nan), rd), axis=axis, keepdims=True)
@@ -600,6 +613,11 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
            mean=None, correction=None):
     """Standard deviation along ``axis`` of the non-NaN entries (``sqrt(nanvar(...))``)."""
+    a = _as_operand(a)
+    if dtype is None and _dtype(a) in _dt.HALF:  # in float32, as std
+        return astype(nanstd(astype(a, _dt.float32), axis, out=out, ddof=ddof,
+                             keepdims=keepdims, where=where, mean=mean, correction=correction),
+                      _dtype(a))
     return sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
                        where=where, mean=mean, correction=correction))
 

@@ -7,8 +7,8 @@
 
 The dtype aliases are functrans's own :class:`~functrans.dtypes.DType` objects, chosen as
 NumPy 2 defines them on 64-bit Linux (``int_``, ``intp``, ``long`` are ``int64``; ``intc``
-is ``int32``...), so they are accepted wherever a dtype is. ``float16``/``half`` and
-``longdouble`` have no functrans dtype and are absent.
+is ``int32``...), so they are accepted wherever a dtype is; ``half`` is ``float16``.
+``longdouble`` has no functrans dtype and is absent.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ._statistics import sum as _sum
 __all__ = [
     # dtype names (NumPy's meaning on 64-bit Linux), dtype(), constants
     "bool_", "int_", "intp", "uint", "intc", "uintc", "long", "ulong", "longlong",
-    "ulonglong", "byte", "ubyte", "short", "ushort", "single", "double", "csingle",
+    "ulonglong", "byte", "ubyte", "short", "ushort", "half", "single", "double", "csingle",
     "cdouble", "dtype", "euler_gamma",
     # floating-point errors, iteration, bits, formatting, layout, memory
     "errstate", "seterr", "geterr", "ndindex", "ndenumerate", "packbits", "unpackbits",
@@ -52,7 +52,7 @@ uint = ulong = ulonglong = _dt.uint64
 intc, uintc = _dt.int32, _dt.uint32
 byte, ubyte = _dt.int8, _dt.uint8
 short, ushort = _dt.int16, _dt.uint16
-single, double = _dt.float32, _dt.float64
+half, single, double = _dt.float16, _dt.float32, _dt.float64
 csingle, cdouble = _dt.complex64, _dt.complex128
 
 euler_gamma = 0.5772156649015329
@@ -66,14 +66,17 @@ def dtype(dtype, align=False, copy=False):
 
     Difference from NumPy: it returns functrans's dtype object (one per name, equal to
     NumPy's: ``fnp.dtype("f8") == np.float64``), not a ``numpy.dtype``, and only for the
-    dtypes functrans has (bool, the integers, float32/64, complex64/128); others
-    (``float16``, strings, structured dtypes) and arrays are a TypeError. ``align`` and
+    dtypes functrans has (bool, the integers, float16/32/64, complex64/128, and bfloat16
+    by name or as torch's); others (``longdouble``, strings, structured dtypes) and arrays
+    are a TypeError. ``align`` and
     ``copy`` are accepted and change nothing (they concern structured dtypes)."""
     obj = dtype
     if isinstance(obj, _dt.DType):
         return obj
     if obj is None:
         return _dt.float64
+    if isinstance(obj, str) and obj in _dt.BY_NAME:  # (NumPy does not know "bfloat16")
+        return _dt.BY_NAME[obj]
     if isinstance(obj, (str, type, _np.dtype)):
         try:
             name = _np.dtype(obj).name
@@ -87,7 +90,7 @@ def dtype(dtype, align=False, copy=False):
         found = _dt.as_dtype(obj, strict=False)
     if found is None:
         raise TypeError(f"dtype: {obj!r} is not a data type functrans has; it has "
-                        f"{', '.join(_dt.BY_NAME)} (no float16, longdouble, strings or "
+                        f"{', '.join(_dt.BY_NAME)} (no longdouble, strings or "
                         f"structured dtypes)")
     return found
 

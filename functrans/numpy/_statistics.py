@@ -78,6 +78,11 @@ def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
     x = _as_operand(x)
     if _dtype(x).kind not in "fc":
         x = _st.convert_element_type(x, _dt.float64)
+    half = _dtype(x)
+    if half in _dt.HALF:  # in float32 and rounded back (as JAX, torch; NumPy's overflows)
+        out = var(_st.convert_element_type(x, _dt.float32), axis, correction=correction,
+                  keepdims=keepdims, where=where)
+        return _st.convert_element_type(out, half)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
     mask = _where_mask(x, where, "var")
@@ -100,6 +105,12 @@ def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
     ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError); ``where``
     as in :func:`var`."""
     correction = _correction("std", correction, ddof)
+    x = _as_operand(x)
+    half = _dtype(x)
+    if half in _dt.HALF:  # (the variance itself may be beyond float16's range)
+        out = std(_st.convert_element_type(x, _dt.float32), axis, correction=correction,
+                  keepdims=keepdims, where=where)
+        return _st.convert_element_type(out, half)
     return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims, where=where))
 
 

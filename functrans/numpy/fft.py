@@ -5,8 +5,10 @@ Each transform is linear, so its derivative is the transform of the tangent and 
 transpose another transform (see :mod:`functrans.primitives.fft`). ``n``/``s`` pad the input
 with zeros or truncate it along the transformed axes, as NumPy does; ``norm`` is
 ``"backward"`` (the default; NumPy's ``None`` means the same), ``"ortho"`` or ``"forward"``.
-Real input to a complex transform is made complex first; results are complex64 for float32
-or complex64 input and complex128 otherwise (integers count as float64), as NumPy 2 gives.
+Real input to a complex transform is made complex first; results are complex64 for float32,
+float16, bfloat16 or complex64 input and complex128 otherwise (integers count as float64), as
+NumPy 2 gives (half-precision input is transformed in float32; ``irfft``/``hfft`` of real
+half-precision input give its dtype back, as NumPy's).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _complex(x):
         return x
     if d.kind not in "fiub":
         raise TypeError(f"fft: the input must be numeric; got {d.name}")
-    return _st.convert_element_type(x, _dt.complex64 if d is _dt.float32 else _dt.complex128)
+    return _st.convert_element_type(x, _dt._COMPLEX_OF_FLOAT.get(d, _dt.complex128))
 
 
 def _real(x, name):
@@ -50,6 +52,8 @@ def _real(x, name):
     if d.kind == "c":
         raise TypeError(f"fft.{name}: the input must be real; got {d.name} (use fft.fft for "
                         f"complex input)")
+    if d in _dt.HALF:  # no transforms in half precision (NumPy's are in float32 too)
+        return _st.convert_element_type(x, _dt.float32)
     if d.kind == "f":
         return x
     return _st.convert_element_type(x, _dt.float64)
@@ -177,7 +181,9 @@ def _r2c(x, s, axes, norm, name):
 
 
 def _c2r(x, s, axes, norm, name):
-    x = _complex(_operand(x))
+    x = _operand(x)
+    half = _dtype(x) if _dtype(x) in _dt.HALF else None
+    x = _complex(x)
     s, axes = _shape_and_axes(x, s, axes, name, last_default=lambda m: 2 * (m - 1))
     if not axes:
         raise ValueError(f"fft.{name}: at least one axis must be transformed")
@@ -185,7 +191,9 @@ def _c2r(x, s, axes, norm, name):
         x = _fit(x, a, n)
     n = s[-1]
     x = _fit(x, axes[-1], n // 2 + 1)  # the half spectrum an output of length n reads
-    return _fft.irfft(x, axes, n, _norm(norm, name))
+    out = _fft.irfft(x, axes, n, _norm(norm, name))
+    # a real half-precision input gives its dtype back, as NumPy (computed in float32)
+    return out if half is None else _st.convert_element_type(out, half)
 
 
 def rfft(x, n=None, axis=-1, norm=None):
@@ -226,7 +234,9 @@ def hfft(x, n=None, axis=-1, norm=None):
     spectrum of length ``n``, default ``2 * (m - 1)``)."""
     from ._elementwise import conj
     norm = _SWAPPED[_norm(norm, "hfft")]
-    return _c2r(conj(_complex(_operand(x))), _one(n, "hfft"), [axis], norm, "hfft")
+    x = _operand(x)
+    out = _c2r(conj(_complex(x)), _one(n, "hfft"), [axis], norm, "hfft")
+    return _st.convert_element_type(out, _dtype(x)) if _dtype(x) in _dt.HALF else out
 
 
 def ihfft(x, n=None, axis=-1, norm=None):

@@ -21,11 +21,11 @@ from .structural import convert_element_type, flip, scatter_slice, slice_
 
 
 def _complex_dtype(d):
-    return _dt.complex64 if d in (_dt.float32, _dt.complex64) else _dt.complex128
+    return _dt.complex64 if d in (_dt.float32, _dt.complex64) + _dt.HALF else _dt.complex128
 
 
 def _real_dtype(d):
-    return _dt.float32 if d in (_dt.float32, _dt.complex64) else _dt.float64
+    return _dt.float32 if d in (_dt.float32, _dt.complex64) + _dt.HALF else _dt.float64
 
 
 def _last_axis_slice(shape, axis, start, stop):

@@ -1174,3 +1174,46 @@ def schur(a, output="real", sort=None):
 
 
 from ..errors import UnsupportedBackendError  # noqa: E402
+
+
+# -- no half precision ---------------------------------------------------------------------------
+# LAPACK (and so NumPy, SciPy, torch on the CPU, JAX) has no float16 or bfloat16
+# factorizations: these are refused with advice, rather than computed in another precision
+# behind the user's back or failing inside the library with its own message.
+
+
+def _is_half(d):
+    return d is _dt.float16 or d is _dt.bfloat16
+
+
+def _refuse_half(name, d):
+    raise TypeError(
+        f"{name}: no {d.name} version (linear algebra factorizations have none, as in NumPy "
+        f"and JAX). Cast the operands to float32 first (astype(x, float32)), and the result "
+        f"back to {d.name} if you want it in {d.name}.")
+
+
+def _full_precision_only(p):
+    impl, aval = p.impl, p.abstract_eval
+
+    def checked_impl(b, *args, **params):
+        for a in args:
+            d = getattr(a, "dtype", None)
+            if d is not None and _is_half(_dt._by_id.get(id(d))):
+                _refuse_half(p.name, _dt._by_id[id(d)])
+        return impl(b, *args, **params)
+
+    def checked_aval(*avals, **params):
+        for a in avals:
+            if _is_half(getattr(a, "dtype", None)):
+                _refuse_half(p.name, a.dtype)
+        return aval(*avals, **params)
+
+    p.def_impl(checked_impl)
+    p.def_abstract_eval(checked_aval)
+
+
+for _p in (solve_p, triangular_solve_p, inv_p, det_p, adjugate_p, slogdet_p, cholesky_p, eigh_p,
+           eigvalsh_p, eig_p, eigvals_p, qr_p, svd_p, svdvals_p, pinv_p, sylvester_p, sqrtm_p,
+           schur_p):
+    _full_precision_only(_p)

@@ -673,10 +673,12 @@ betaincinv.__doc__ += "\n    " + _INVERSE_NOTE.format(
 
 
 def _in64(fn, x):
-    """``fn(x)`` computed in float64, in ``x``'s dtype (float32 rounded once, as SciPy's
-    float32 loops compute)."""
-    if _dtype(x) is _dt.float32:
-        return fnp.astype(fn(fnp.astype(x, _dt.float64)), _dt.float32)
+    """``fn(x)`` computed in float64, in ``x``'s dtype (float32, float16 and bfloat16
+    rounded once, as SciPy's float32 loops compute; in 16 bits the series and constants
+    would overflow)."""
+    d = _dtype(x)
+    if d is _dt.float32 or d in _dt.HALF:
+        return fnp.astype(fn(fnp.astype(x, _dt.float64)), d)
     return fn(x)
 
 

@@ -24,24 +24,32 @@ from ..tree import NAMESPACE, tree_flatten, tree_unflatten
 FD_DEFAULTS = {
     "float64": {"eps": 1e-6, "atol": 1e-6, "rtol": 1e-6},
     "float32": {"eps": 1e-3, "atol": 1e-2, "rtol": 1e-2},
+    # half precision: a coarse check (11 and 8 significant bits leave little to compare)
+    "float16": {"eps": 1e-1, "atol": 5e-2, "rtol": 5e-2},
+    "bfloat16": {"eps": 2.5e-1, "atol": 2e-1, "rtol": 2e-1},
 }
 # Tolerances for comparing two derivatives computed by AD (no finite differences): only the
 # rounding of different evaluation orders separates them.
 AD_DEFAULTS = {
     "float64": {"atol": 1e-8, "rtol": 1e-8},
     "float32": {"atol": 1e-4, "rtol": 1e-4},
+    "float16": {"atol": 1e-2, "rtol": 1e-2},
+    "bfloat16": {"atol": 5e-2, "rtol": 5e-2},
 }
-_ULP = {"float64": float(np.finfo(np.float64).eps), "float32": float(np.finfo(np.float32).eps)}
+_ULP = {"float64": 2.0 ** -52, "float32": 2.0 ** -23, "float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
 
 
 def _real_name(d: _dt.DType) -> str:
-    """The tolerance class of a dtype: float16 and other narrow floats use float32's."""
-    return "float64" if d.kind in "fc" and _dt.real_dtype(d).bits >= 64 else "float32"
+    """The tolerance class of a dtype: float64, float32 (complex64 too), float16, bfloat16."""
+    if d.kind not in "fc":
+        return "float64"
+    r = _dt.real_dtype(d)
+    return r.name if r.name in _ULP else "float32"
 
 
 def least_precise(*dtypes) -> str:
     names = [_real_name(d) for d in dtypes if d is not None]
-    return "float32" if "float32" in names else "float64"
+    return max(names, key=_ULP.__getitem__, default="float64")
 
 
 def fd_tolerances(dtype_name, eps=None, atol=None, rtol=None):
@@ -122,7 +130,9 @@ def random_host(rng: np.random.Generator, x) -> np.ndarray:
     """A standard normal NumPy array of ``x``'s shape, drawn in ``x``'s precision (float32
     values for float32; complex: real and imaginary parts standard normal)."""
     shape = tuple(get_aval(x).shape)
-    npd = np.float32 if _real_name(dtype_of(x)) == "float32" else np.float64
+    # (bfloat16: float32 values, which the backend rounds; NumPy has no bfloat16)
+    npd = {"float32": np.float32, "float16": np.float16, "bfloat16": np.float32}.get(
+        _real_name(dtype_of(x)), np.float64)
     if dtype_of(x).kind == "c":
         re, im = rng.standard_normal(shape), rng.standard_normal(shape)
         return (re + 1j * im).astype(np.complex64 if npd is np.float32 else np.complex128)

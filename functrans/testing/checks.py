@@ -17,7 +17,8 @@
   function instead of one per leaf. Inputs of different precisions are still taken one at a
   time (each has its own step).
 
-Random directions are drawn with NumPy's generator (in float32 for float32 inputs) and made
+Random directions are drawn with NumPy's generator (in float32 for float32 and bfloat16
+inputs, float16 for float16 ones) and made
 into arrays by the input's own backend, on its device; the function is evaluated on that
 backend's arrays. Integer and boolean leaves are held fixed.
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import api
+from .. import dtypes as _dt
 from . import _util as U
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "GradCheckError"]
@@ -50,8 +52,12 @@ def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=None, atol=None, rto
             those; ...).
         modes: any of ``"fwd"`` (JVP vs finite differences) and ``"rev"`` (VJP by the
             dot-product identity, against the JVP and against finite differences).
-        eps: finite-difference step (default per dtype: 1e-6 for float64, 1e-3 for float32).
-        atol, rtol: tolerances (default per dtype: 1e-6 for float64, 1e-2 for float32). A
+        eps: finite-difference step (default per dtype: 1e-6 for float64, 1e-3 for float32,
+            0.1 for float16, 0.25 for bfloat16).
+        atol, rtol: tolerances (default per dtype: 1e-6 for float64, 1e-2 for float32, 5e-2
+            for float16, 0.2 for bfloat16: in half precision a coarse check, which refuses
+            points where the rounding of ``f`` swamps its change; check in float64 to test a
+            rule, in half precision to test that the dtype goes through). A
             JVP passes when ``|a - b| <= atol + rtol * max(|a|, |b|)`` element by element,
             plus the rounding error of the finite difference and its truncation error
             (estimated with a second step ``2 eps``, at most ``rtol`` times the output's
@@ -209,8 +215,11 @@ class _Level:
         eps = self._tol(i)[0]
         xh = U.host(x)
         plus, minus = np.asarray(xh + eps * v0), np.asarray(xh - eps * v0)
+        points = (U.like(x, plus), U.like(x, minus))
+        if U.dtype_of(x) is _dt.bfloat16:  # (NumPy has none: rounded on x's backend)
+            plus, minus = U.host(points[0]), U.host(points[1])
         v_h = self.dirs_h[i] = np.asarray((plus - minus) / (2 * eps))
-        self._points[i] = (U.like(x, plus), U.like(x, minus))
+        self._points[i] = points
         v_eff = U.like(x, v_h)
         if U.max_abs(v_h - v0) > 0.5 * U.max_abs(v0):
             raise ValueError(
