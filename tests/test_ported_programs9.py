@@ -598,3 +598,200 @@ def test_procrustes_gradient_by_the_envelope_theorem(backend):
     np.testing.assert_allclose(backend.to_numpy(ga), 2 * rot.T @ (rot @ a0 - b0), rtol=1e-10)
     np.testing.assert_allclose(backend.to_numpy(gb), -2 * (rot @ a0 - b0), rtol=1e-10)
     check_grads(_procrustes_min, (a, b), order=1)
+
+
+# -- Gaussian mixture: one EM step is a scaled gradient step (Xu & Jordan 1996) -------------------
+
+
+def _gmm_loglik(means, logits, x):
+    """Log-likelihood of a mixture of unit-covariance Gaussians."""
+    d = x.shape[1]
+    sq = fnp.sum(fnp.subtract(x[:, None, :], means[None, :, :]) ** 2, axis=-1)  # (N, K)
+    logw = logits - ft.nn.logsumexp(logits)
+    comp = fnp.subtract(logw, 0.5 * sq) - 0.5 * d * float(np.log(2 * np.pi))
+    return fnp.sum(ft.nn.logsumexp(comp, axis=1))
+
+
+def _gmm_em_means(means, logits, x):
+    sq = fnp.sum(fnp.subtract(x[:, None, :], means[None, :, :]) ** 2, axis=-1)
+    resp = ft.nn.softmax(logits - ft.nn.logsumexp(logits) - 0.5 * sq, axis=1)  # (N, K)
+    nk = fnp.sum(resp, axis=0)
+    return fnp.matmul(fnp.transpose(resp), x) / nk[:, None], nk
+
+
+def test_gmm_em_step_is_a_gradient_step_scaled_by_the_counts(backend):
+    x0 = np.concatenate([RNG.normal(size=(12, 2)) - 2.0, RNG.normal(size=(9, 2)) + 1.5])
+    m0 = np.array([[-1.0, -1.0], [0.5, 1.0], [2.0, -0.5]])
+    l0 = np.array([0.1, -0.3, 0.2])
+    x, means, logits = backend.asarray(x0), backend.asarray(m0), backend.asarray(l0)
+    g = ft.jit(ft.grad(_gmm_loglik))(means, logits, x)
+    new, nk = _gmm_em_means(means, logits, x)
+    # mu_k' - mu_k = (1 / N_k) dL/dmu_k, exactly, for unit covariances
+    np.testing.assert_allclose(backend.to_numpy(new) - m0,
+                               backend.to_numpy(g) / backend.to_numpy(nk)[:, None],
+                               rtol=1e-11, atol=1e-13)
+    # the gradient in the mixing logits is the counts minus their expectation
+    gl = ft.grad(_gmm_loglik, argnums=1)(means, logits, x)
+    w = np.exp(l0) / np.exp(l0).sum()
+    np.testing.assert_allclose(backend.to_numpy(gl), backend.to_numpy(nk) - 21 * w,
+                               rtol=1e-11, atol=1e-12)
+    # EM never lowers the likelihood, and a few steps reach a point where the gradient vanishes
+    m, prev = means, -np.inf
+    for _ in range(200):
+        m, _ = _gmm_em_means(m, logits, x)
+        cur = float(backend.to_numpy(_gmm_loglik(m, logits, x)))
+        assert cur >= prev - 1e-10
+        prev = cur
+    assert np.abs(backend.to_numpy(ft.grad(_gmm_loglik)(m, logits, x))).max() < 1e-8
+    # per-point log-likelihood gradients by vmap sum to the whole one
+    per = ft.vmap(ft.grad(lambda m, xi: _gmm_loglik(m, logits, fnp.expand_dims(xi, 0))),
+                  in_axes=(None, 0))(means, x)
+    np.testing.assert_allclose(backend.to_numpy(per).sum(0), backend.to_numpy(g), rtol=1e-11)
+    check_grads(lambda m, l: _gmm_loglik(m, l, x), (means, logits), order=2)
+
+
+# -- matrix functions and least squares against their known derivatives ---------------------------
+
+
+def test_expm_lstsq_and_pinv_derivatives_against_scipys_and_closed_forms(backend):
+    import scipy.linalg as sl
+    import functrans.scipy.linalg as fsl
+
+    a0 = RNG.normal(size=(4, 4)) * 0.7
+    e0 = RNG.normal(size=(4, 4))
+    a, e = backend.asarray(a0), backend.asarray(e0)
+    val, tan = ft.jvp(fsl.expm, (a,), (e,))
+    ref_val, ref_tan = sl.expm_frechet(a0, e0)
+    np.testing.assert_allclose(backend.to_numpy(val), ref_val, rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(tan), ref_tan, rtol=1e-10, atol=1e-12)
+    # reverse mode: <U, L(A, E)> = <L(A^T, U), E> (the Frechet derivative's adjoint)
+    u0 = RNG.normal(size=(4, 4))
+    (ga,) = ft.vjp(fsl.expm, a)[1](backend.asarray(u0))
+    np.testing.assert_allclose(backend.to_numpy(ga), sl.expm_frechet(a0.T, u0)[1],
+                               rtol=1e-10, atol=1e-12)
+    # a rotation as the exponential of a skew matrix, differentiated in its angle
+    def rot(theta):
+        k = fnp.stack([fnp.stack([theta * 0.0, -theta]), fnp.stack([theta, theta * 0.0])])
+        return fsl.expm(k)
+    th = backend.asarray(0.8)
+    np.testing.assert_allclose(backend.to_numpy(ft.jacfwd(rot)(th)),
+                               [[-np.sin(0.8), -np.cos(0.8)], [np.cos(0.8), -np.sin(0.8)]],
+                               rtol=1e-11)
+
+    # least squares: x(b) = pinv(A) b, so dx/db = pinv(A); and the residual's gradient in A
+    m0, b0 = RNG.normal(size=(7, 3)), RNG.normal(size=7)
+    m, b = backend.asarray(m0), backend.asarray(b0)
+    pinv = np.linalg.pinv(m0)
+
+    def solve(b):
+        return fnp.linalg.lstsq(m, b, rcond=None)[0]
+    np.testing.assert_allclose(backend.to_numpy(ft.jacrev(solve)(b)), pinv, rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(ft.jacfwd(solve)(b)), pinv, rtol=1e-10,
+                               atol=1e-12)
+
+    def resid(m):
+        xs = fnp.linalg.lstsq(m, b, rcond=None)[0]
+        return fnp.sum((fnp.matmul(m, xs) - b) ** 2)
+    xs0 = pinv @ b0
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(resid)(m)),
+                               2 * np.outer(m0 @ xs0 - b0, xs0), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(ft.jacfwd(fnp.linalg.pinv)(m)).reshape(21, 21),
+                               _fd_jac(np.linalg.pinv, m0), rtol=1e-6, atol=1e-8)
+
+
+def _fd_jac(f, x, eps=1e-6):
+    cols = []
+    for i in range(x.size):
+        d = np.zeros(x.size)
+        d[i] = eps
+        d = d.reshape(x.shape)
+        cols.append(((f(x + d) - f(x - d)) / (2 * eps)).ravel())
+    return np.array(cols).T
+
+
+# -- sphere tracing through fori_loop ------------------------------------------------------------
+
+
+def _sdf(p, center, radius):
+    return fnp.linalg.norm(p - center) - radius
+
+
+def _trace(origin, direction, center, radius, steps=40):
+    def body(_, t):
+        return _sdf(fnp.multiply(t, direction) + origin, center, radius) + t
+    return flax.fori_loop(0, steps, body, origin[0] * 0.0)
+
+
+def test_sphere_tracing_hit_distances_and_their_derivatives(backend):
+    c0, r0 = np.array([0.3, -0.2, 5.0]), 1.2
+    center, radius = backend.asarray(c0), backend.asarray(r0)
+    origin = backend.asarray([0.0, 0.0, 0.0])
+    dirs0 = np.array([[0.0, 0.0, 1.0], [0.05, -0.03, 1.0], [0.1, 0.0, 1.0]])
+    dirs0 /= np.linalg.norm(dirs0, axis=1, keepdims=True)
+    dirs = backend.asarray(dirs0)
+
+    def hit(d, center, radius):  # the ray-sphere intersection in closed form
+        oc = -d @ center
+        disc = oc ** 2 - (center @ center - radius ** 2)
+        return -oc - np.sqrt(disc)
+    ts = ft.jit(ft.vmap(_trace, in_axes=(None, 0, None, None)))(origin, dirs, center, radius)
+    want = np.array([hit(d, c0, r0) for d in dirs0])
+    np.testing.assert_allclose(backend.to_numpy(ts), want, rtol=1e-10)
+    # d t / d r at a converged hit: the closed form's derivative
+    gr = ft.vmap(ft.grad(_trace, argnums=3), in_axes=(None, 0, None, None))(
+        origin, dirs, center, radius)
+    fd = np.array([(hit(d, c0, r0 + 1e-6) - hit(d, c0, r0 - 1e-6)) / 2e-6 for d in dirs0])
+    np.testing.assert_allclose(backend.to_numpy(gr), fd, rtol=1e-6)
+    gc = ft.grad(lambda c: fnp.sum(ft.vmap(lambda d: _trace(origin, d, c, radius))(dirs)))(
+        center)
+    fdc = [sum((hit(d, c0 + h, r0) - hit(d, c0 - h, r0)) / 2e-6 for d in dirs0)
+           for h in np.eye(3) * 1e-6]
+    np.testing.assert_allclose(backend.to_numpy(gc), fdc, rtol=1e-6, atol=1e-8)
+
+
+# -- RK4 and its forward sensitivities: the discrete derivative is RK4 on the variational system ---
+
+
+def _lotka_volterra(y, p):
+    a, b, c, d = p[0], p[1], p[2], p[3]
+    return fnp.stack([a * y[0] - b * y[0] * y[1], d * y[0] * y[1] - c * y[1]])
+
+
+def _rk4(f, y0, p, h, n):
+    def step(y, _):
+        k1 = f(y, p)
+        k2 = f(y + 0.5 * h * k1, p)
+        k3 = f(y + 0.5 * h * k2, p)
+        k4 = f(y + h * k3, p)
+        return y + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4), None
+    y, _ = flax.scan(step, y0, None, length=n)
+    return y
+
+
+def test_rk4_parameter_jacobian_equals_rk4_on_the_sensitivity_equations(backend):
+    y00, p0, h, n = np.array([1.0, 0.5]), np.array([1.1, 0.4, 0.9, 0.3]), 0.05, 60
+
+    def augmented(z, p):  # (y, S = dy/dp) with dS/dt = f_y S + f_p, in NumPy
+        y, s = z[:2], z[2:].reshape(2, 4)
+        a, b, c, d = p
+        fy = np.array([[a - b * y[1], -b * y[0]], [d * y[1], d * y[0] - c]])
+        fp = np.array([[y[0], -y[0] * y[1], 0.0, 0.0], [0.0, 0.0, -y[1], y[0] * y[1]]])
+        dy = np.array([a * y[0] - b * y[0] * y[1], d * y[0] * y[1] - c * y[1]])
+        return np.concatenate([dy, (fy @ s + fp).ravel()])
+    z = np.concatenate([y00, np.zeros(8)])
+    for _ in range(n):
+        k1 = augmented(z, p0)
+        k2 = augmented(z + 0.5 * h * k1, p0)
+        k3 = augmented(z + 0.5 * h * k2, p0)
+        k4 = augmented(z + h * k3, p0)
+        z = z + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    y0, p = backend.asarray(y00), backend.asarray(p0)
+    np.testing.assert_allclose(backend.to_numpy(_rk4(_lotka_volterra, y0, p, h, n)), z[:2],
+                               rtol=1e-12)
+    for jac in (ft.jacfwd, ft.jacrev):
+        got = ft.jit(jac(lambda p: _rk4(_lotka_volterra, y0, p, h, n)))(p)
+        np.testing.assert_allclose(backend.to_numpy(got), z[2:].reshape(2, 4), rtol=1e-11,
+                                   atol=1e-13)
+    check_grads(lambda y0, p: _rk4(_lotka_volterra, y0, p, h, 8), (y0, p), order=2,
+                modes=("rev",))

@@ -191,3 +191,11 @@ def test_jvp_accepts_and_refuses_as_jax(case):
     want = outcome(lambda: jax.jvp(lambda x: x * 2, (p,), (t,)))
     got = outcome(lambda: ft.jvp(lambda x: x * 2, (p,), (t,)))
     assert got == want
+
+
+def test_the_identity_checks_with_integer_leaves_pass_them_zero_tangents():
+    from functrans.testing import identities as idt
+    x, n = np.asarray([0.5, -1.0, 2.0]), np.arange(1, 4)
+    idt.check_linearize_jvp(_scale, (x, n))
+    idt.check_jvp_vjp_adjoint(_scale, (x, n))
+    idt.check_jvp_linear(_scale, (x, n))
