@@ -22,6 +22,29 @@ with the imports swapped to functrans and run on every backend of the ``backend`
   ``slogdet`` against the paper's closed form, and gradients of both through ``vmap``.
 - the explicit heat equation through ``lax.fori_loop``: its Jacobian is a matrix power.
 - orthogonal Procrustes by the SVD: the gradient of the minimum against the envelope theorem.
+- a Gaussian mixture: one EM step of the means is the gradient step scaled by the counts
+  (Xu & Jordan 1996); EM's ascent to a point of zero gradient; per-point gradients by vmap.
+- ``expm`` against SciPy's ``expm_frechet`` (both modes), ``lstsq`` (its Jacobian in the
+  right-hand side is the pseudo-inverse) and ``pinv``.
+- sphere tracing of a signed distance function through ``fori_loop``, vmapped over rays,
+  against the ray-sphere intersection in closed form.
+- RK4 through ``lax.scan``: its parameter Jacobian equals RK4 run on the forward sensitivity
+  equations (explicit Runge-Kutta commutes with differentiation).
+- the CTC loss (Graves et al. 2006) by the forward algorithm in log space (-inf states,
+  ``logaddexp``, NumPy index tables), against enumerating every alignment.
+- GRAPE (Khaneja et al. 2005): a qubit gate's fidelity through complex ``expm``.
+- structural compliance with a stiffness matrix assembled by scatter-add (Sigmund's 99-line
+  topology optimisation): the sensitivity is minus the element energies.
+
+First the regression found while porting them: NumPy integer and boolean arrays used as
+indices (``x[np_rows, np_cols]``, ``take``, ``take_along_axis``, ``.at[np_idx]``) of a torch,
+array-api-strict or CuPy tracer raised BackendMismatchError ('gather' got arrays of two
+backends), where plain torch indexes with them (functrans/numpy/_indexing.py,
+``_host_index``); then one gap, as a strict xfail (``.at`` of an array made by a creation
+function inside a transform, on libraries other than NumPy); then the programs. Written the
+way the suite's backends need: array-api-strict's operators refuse a tracer on their right
+(its issue #188), so a plain array never comes first in an operator beside a tracer; plain
+array-api-strict arrays refuse NumPy index arrays, so those programs run under ``jit``.
 
 Each program is checked against an independent reference (a closed form, an enumeration,
 central differences in float64 by ``check_grads``, or JAX with x64 where installed). The code
@@ -83,6 +106,30 @@ def test_numpy_index_arrays_index_a_traced_array_of_any_library(backend):
         np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-13)
     assert float(backend.to_numpy(ft.jit(f)(x))) == pytest.approx(value, rel=1e-13)
     np.testing.assert_allclose(backend.to_numpy(ft.vmap(lambda r: r[rows])(x)), x0[:, rows])
+
+
+# -- gap, as a strict xfail ----------------------------------------------------------------------
+
+
+def test_at_of_an_array_created_inside_a_transform(backend, request):
+    """JAX's usual way to build an array, ``jnp.zeros(n).at[idx].add(v)`` with ``v`` traced,
+    ported to torch or array-api-strict inputs: the creation function gives the library's own
+    array even inside grad (it depends on no input, so it is no tracer), and only NumPy's
+    results carry ``.at`` (functrans's AtArray subclass); torch's Tensor and
+    array-api-strict's Array cannot. ``fnp.add.at(z, idx, v, inplace=False)`` works on every
+    library (the compliance program below uses it)."""
+    if backend.name != "numpy":
+        request.applymarker(pytest.mark.xfail(
+            strict=True, raises=AttributeError,
+            reason="creation functions return the library's own array, which has no .at "
+                   "(only NumPy's results get it, through the AtArray subclass)"))
+    idx = np.array([0, 2, 2])
+
+    def f(v):
+        z = fnp.zeros((3,), dtype=v.dtype, device=v.device)
+        return fnp.sum(z.at[idx].add(v) ** 2)
+    g = ft.grad(f)(backend.asarray([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(backend.to_numpy(g), [2.0, 10.0, 10.0])
 
 
 # -- t-SNE ----------------------------------------------------------------------------------------
@@ -795,3 +842,158 @@ def test_rk4_parameter_jacobian_equals_rk4_on_the_sensitivity_equations(backend)
                                    atol=1e-13)
     check_grads(lambda y0, p: _rk4(_lotka_volterra, y0, p, h, 8), (y0, p), order=2,
                 modes=("rev",))
+
+
+# -- CTC loss by the forward algorithm (Graves et al. 2006) ---------------------------------------
+
+
+def _ctc_loss(logits, labels):
+    """-log p(labels | logits) summed over every alignment, in log space; ``labels`` a tuple
+    of class ids (0 is the blank). Unreachable states hold -inf, and logaddexp must keep
+    their derivatives finite."""
+    labels = np.asarray(labels)
+    logp = logits - ft.nn.logsumexp(logits, axis=1, keepdims=True)  # (T, C)
+    ext = np.zeros(2 * len(labels) + 1, dtype=np.int64)
+    ext[1::2] = labels
+    skip = np.zeros(len(ext), dtype=bool)
+    skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
+    emit = logp[:, ext]  # (T, S): a NumPy index array into a traced array
+    skip = fnp.asarray(skip.tolist(), device=emit.device)  # (a mask: in the library)
+    neg = fnp.full_like(emit[0, :1], -np.inf)
+    alpha0 = fnp.concatenate([emit[0, :2], fnp.full_like(emit[0, 2:], -np.inf)])
+
+    def step(alpha, e):
+        one = fnp.concatenate([neg, alpha[:-1]])
+        two = fnp.where(skip, fnp.concatenate([neg, neg, alpha[:-2]]), -np.inf)
+        return fnp.logaddexp(fnp.logaddexp(alpha, one), two) + e, None
+    alpha, _ = flax.scan(step, alpha0, emit[1:])
+    return -fnp.logaddexp(alpha[-1], alpha[-2])
+
+
+def _ctc_enumerate(logits, labels):
+    t, c = logits.shape
+    y = np.exp(logits - logits.max(1, keepdims=True))
+    y /= y.sum(1, keepdims=True)
+    total, occ = 0.0, np.zeros_like(y)
+    for path in itertools.product(range(c), repeat=t):
+        collapsed = [k for i, k in enumerate(path) if k != 0 and (i == 0 or path[i - 1] != k)]
+        if collapsed == list(labels):
+            pr = np.prod([y[i, k] for i, k in enumerate(path)])
+            total += pr
+            for i, k in enumerate(path):
+                occ[i, k] += pr
+    return -np.log(total), y - occ / total  # the loss and its gradient in the logits
+
+
+def test_ctc_loss_and_gradient_against_enumerating_the_alignments(backend):
+    labels = (1, 2, 2)  # a repeat: the blank between them is required
+    u0 = RNG.normal(size=(6, 3))
+    loss, grad = _ctc_enumerate(u0, labels)
+    u = backend.asarray(u0)
+    # (under jit: plain array-api-strict arrays refuse NumPy index arrays)
+    value = ft.jit(_ctc_loss, static_argnums=1)(u, labels)
+    np.testing.assert_allclose(float(backend.to_numpy(value)), loss, rtol=1e-12)
+    for g in (ft.grad(_ctc_loss)(u, labels), ft.jit(ft.grad(_ctc_loss), static_argnums=1)(
+            u, labels)):
+        g = backend.to_numpy(g)
+        assert np.isfinite(g).all()
+        np.testing.assert_allclose(g, grad, rtol=1e-10, atol=1e-13)
+    batch = backend.asarray(np.stack([u0, u0[::-1], 0.5 * u0]))
+    per = ft.vmap(ft.grad(_ctc_loss), in_axes=(0, None))(batch, labels)
+    for i, ui in enumerate([u0, u0[::-1], 0.5 * u0]):
+        np.testing.assert_allclose(backend.to_numpy(per)[i], _ctc_enumerate(ui, labels)[1],
+                                   rtol=1e-10, atol=1e-13)
+    h = backend.to_numpy(ft.hessian(_ctc_loss)(u, labels))
+    assert np.isfinite(h).all()
+    check_grads(ft.jit(lambda u: _ctc_loss(u, labels)), (u,), order=2)
+
+
+# -- GRAPE: a quantum gate's fidelity differentiated through complex matrix exponentials ----------
+
+
+_SX = np.array([[0, 1], [1, 0]], complex)
+_SY = np.array([[0, -1j], [1j, 0]])
+_SZ = np.diag([1.0 + 0j, -1.0])
+
+
+def _gate_fidelity(u, ops, target, dt):
+    """|tr(target^H U)|^2 / 4 for U the product of exp(-i dt H_k), H_k = sz/2 + u_k0 sx +
+    u_k1 sy: piecewise-constant controls, as in GRAPE (Khaneja et al. 2005)."""
+    import functrans.scipy.linalg as fsl
+    sx, sy, sz = ops
+    prop = fnp.eye(2, dtype=sx.dtype, device=sx.device)
+    for k in range(u.shape[0]):
+        h = u[k, 0] * sx + u[k, 1] * sy + 0.5 * sz
+        prop = fnp.matmul(fsl.expm(-1j * dt * h), prop)
+    overlap = fnp.trace(fnp.matmul(fnp.conj(fnp.transpose(target)), prop))
+    return fnp.abs(overlap) ** 2 / 4
+
+
+def test_grape_gate_fidelity_gradient_through_complex_expm(backend):
+    import scipy.linalg as sl
+    dt, u0 = 0.3, RNG.normal(size=(5, 2))
+
+    def fid_np(u):
+        prop = np.eye(2, dtype=complex)
+        for k in range(len(u)):
+            prop = sl.expm(-1j * dt * (0.5 * _SZ + u[k, 0] * _SX + u[k, 1] * _SY)) @ prop
+        return abs(np.trace(_SX.conj().T @ prop)) ** 2 / 4
+    ops = tuple(backend.asarray(m, dtype="complex128") for m in (_SX, _SY, _SZ))
+    target = backend.asarray(_SX, dtype="complex128")
+    u = backend.asarray(u0)
+    np.testing.assert_allclose(float(backend.to_numpy(_gate_fidelity(u, ops, target, dt))),
+                               fid_np(u0), rtol=1e-13)
+    fd = _fd_jac(lambda v: np.array([fid_np(v)]), u0)[0].reshape(5, 2)
+    for g in (ft.grad(_gate_fidelity)(u, ops, target, dt),
+              ft.jit(ft.grad(_gate_fidelity), static_argnums=3)(u, ops, target, dt)):
+        assert backend.to_numpy(g).dtype == np.float64
+        np.testing.assert_allclose(backend.to_numpy(g), fd, rtol=1e-7, atol=1e-9)
+    h = backend.to_numpy(ft.hessian(_gate_fidelity)(u, ops, target, dt)).reshape(10, 10)
+    np.testing.assert_allclose(h, h.T, atol=1e-13)
+    check_grads(lambda u: _gate_fidelity(u, ops, target, dt), (u,), order=2, modes=("rev",))
+
+
+# -- structural compliance (SIMP's sensitivity, Sigmund's "99-line" topology optimisation) ---------
+
+
+def _spring_network():
+    """A 1-D network of springs between nodes (neighbours and a few longer ones); node 0 is
+    fixed. Returns each element's two free-node indices (-1: the fixed node) and the load."""
+    elems = [(i, i + 1) for i in range(6)] + [(0, 3), (2, 5), (1, 6)]
+    return np.array(elems), np.array([0.0, 0.3, -0.2, 0.5, 0.0, -0.4, 1.0])
+
+
+def _stiffness(dens, elems, n, penal=3.0):
+    """K = sum_e rho_e^p k_e, assembled by a scatter-add at NumPy index tables."""
+    ke = fnp.asarray([1.0, -1.0, -1.0, 1.0], dtype=dens.dtype, device=dens.device)
+    rows = np.repeat(elems, 2, axis=1).ravel()  # (i, i, j, j) per element
+    cols = np.tile(elems, (1, 2)).ravel()       # (i, j, i, j)
+    vals = fnp.reshape(fnp.reshape(dens ** penal, (-1, 1)) * ke, (-1,))
+    k = fnp.zeros((n, n), dtype=dens.dtype, device=dens.device)
+    return fnp.add.at(k, (rows, cols), vals, inplace=False)
+
+
+def _compliance(dens, elems, load):
+    n = load.shape[0]
+    k = _stiffness(dens, elems, n)[1:, 1:] + 0.0  # node 0 fixed
+    u = fnp.linalg.solve(k, load[1:])
+    return fnp.sum(u * load[1:])
+
+
+def test_compliance_sensitivity_is_minus_the_element_energies(backend):
+    elems, load0 = _spring_network()
+    dens0 = RNG.uniform(0.4, 1.0, size=len(elems))
+    dens, load = backend.asarray(dens0), backend.asarray(load0)
+    k = np.zeros((7, 7))
+    for e, (i, j) in enumerate(elems):
+        k[np.ix_([i, j], [i, j])] += dens0[e] ** 3 * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    u = np.concatenate([[0.0], np.linalg.solve(k[1:, 1:], load0[1:])])
+    np.testing.assert_allclose(float(backend.to_numpy(_compliance(dens, elems, load))),
+                               load0 @ u, rtol=1e-12)
+    # dC/drho_e = -p rho_e^(p-1) u_e^T k_e u_e
+    want = np.array([-3 * dens0[e] ** 2 * (u[i] - u[j]) ** 2 for e, (i, j) in enumerate(elems)])
+    for g in (ft.grad(_compliance)(dens, elems, load),
+              ft.jit(ft.grad(_compliance), static_argnums=1)(dens, tuple(map(tuple, elems)),
+                                                              load)):
+        np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-10)
+    check_grads(lambda d: _compliance(d, elems, load), (dens,), order=2)
