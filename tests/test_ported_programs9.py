@@ -40,7 +40,9 @@ First the regression found while porting them: NumPy integer and boolean arrays 
 indices (``x[np_rows, np_cols]``, ``take``, ``take_along_axis``, ``.at[np_idx]``) of a torch,
 array-api-strict or CuPy tracer raised BackendMismatchError ('gather' got arrays of two
 backends), where plain torch indexes with them (functrans/numpy/_indexing.py,
-``_host_index``); then one gap, as a strict xfail (``.at`` of an array made by a creation
+``_host_index``); so did NumPy segment ids (``ops.segment_sum``...) and ``bincount``'s
+positions beside another library's data, and a NumPy integer scalar as ``lax.dynamic_slice``'s
+start (functrans/lax.py, ``_starts``); then one gap, as a strict xfail (``.at`` of an array made by a creation
 function inside a transform, on libraries other than NumPy); then the programs. Written the
 way the suite's backends need: array-api-strict's operators refuse a tracer on their right
 (its issue #188), so a plain array never comes first in an operator beside a tracer; plain
@@ -106,6 +108,46 @@ def test_numpy_index_arrays_index_a_traced_array_of_any_library(backend):
         np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-13)
     assert float(backend.to_numpy(ft.jit(f)(x))) == pytest.approx(value, rel=1e-13)
     np.testing.assert_allclose(backend.to_numpy(ft.vmap(lambda r: r[rows])(x)), x0[:, rows])
+
+
+def test_numpy_segment_ids_and_bincount_positions_beside_another_librarys_data(backend):
+    """jax.ops.segment_sum(messages, receivers) with the graph's NumPy receivers (a graph
+    network's usual code), and bincount(np_ids, weights=...), on torch or array-api-strict
+    data: BackendMismatchError ('scatter_add' got arrays of two backends); the ids are
+    positions, taken as index arrays are."""
+    ids = np.array([0, 0, 1, 2, 2])
+    d0 = np.arange(5.0) / 3
+    d = backend.asarray(d0)
+    sums = np.array([d0[:2].sum(), d0[2], d0[3:].sum()])
+
+    def f(d):
+        return (fnp.sum(ft.ops.segment_sum(d, ids, num_segments=3) ** 2)
+                + fnp.sum(fnp.bincount(ids, weights=d, length=3) ** 2)
+                + fnp.sum(ft.ops.segment_max(d, ids, num_segments=3)))
+    want = 4 * sums[ids] + np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+    for grad in (ft.grad(f), ft.jit(ft.grad(f))):
+        g = grad(d)
+        assert backend.is_own(g)
+        np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-13)
+    np.testing.assert_allclose(backend.to_numpy(ft.ops.segment_sum(d, ids)), sums, rtol=1e-14)
+
+
+def test_dynamic_slice_takes_numpy_integer_starts_beside_any_library(backend):
+    """A NumPy integer scalar as a start index (``for i in np.arange(...)``) was made a NumPy
+    0-d array, which then met the torch operand: BackendMismatchError ('add' got arrays of
+    two backends). NumPy scalars are numbers beside every library (functrans/lax.py)."""
+    x0 = np.arange(6.0)
+    x = backend.asarray(x0)
+    for i in np.arange(-2, 6):
+        start = min(i + 6 if i < 0 else i, 4)  # from the end, then clamped (JAX's rule)
+        np.testing.assert_array_equal(backend.to_numpy(flax.dynamic_slice(x, (i,), (2,))),
+                                      x0[start:start + 2])
+    g = ft.grad(lambda x: fnp.sum(flax.dynamic_slice(x, (np.int32(1),), (3,)) ** 2))(x)
+    np.testing.assert_allclose(backend.to_numpy(g), [0.0, 2.0, 4.0, 6.0, 0.0, 0.0])
+    up = flax.dynamic_update_slice(x, x[:2], (np.uint8(3),))
+    np.testing.assert_array_equal(backend.to_numpy(up), [0.0, 1.0, 2.0, 0.0, 1.0, 5.0])
+    got = ft.jit(lambda x: flax.dynamic_slice_in_dim(x, np.int64(4), 2))(x)
+    np.testing.assert_array_equal(backend.to_numpy(got), [4.0, 5.0])
 
 
 # -- gap, as a strict xfail ----------------------------------------------------------------------
