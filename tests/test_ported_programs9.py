@@ -42,7 +42,9 @@ array-api-strict or CuPy tracer raised BackendMismatchError ('gather' got arrays
 backends), where plain torch indexes with them (functrans/numpy/_indexing.py,
 ``_host_index``); so did NumPy segment ids (``ops.segment_sum``...) and ``bincount``'s
 positions beside another library's data, and a NumPy integer scalar as ``lax.dynamic_slice``'s
-start (functrans/lax.py, ``_starts``); then one gap, as a strict xfail (``.at`` of an array made by a creation
+start (functrans/lax.py, ``_starts``), and NumPy scalars elsewhere (indices, ``fori_loop``'s
+bounds, ``full``/``full_like``/``asarray`` values, ``axis``, ``tile``'s repetitions); then
+one gap, as a strict xfail (``.at`` of an array made by a creation
 function inside a transform, on libraries other than NumPy); then the programs. Written the
 way the suite's backends need: array-api-strict's operators refuse a tracer on their right
 (its issue #188), so a plain array never comes first in an operator beside a tracer; plain
@@ -148,6 +150,42 @@ def test_dynamic_slice_takes_numpy_integer_starts_beside_any_library(backend):
     np.testing.assert_array_equal(backend.to_numpy(up), [0.0, 1.0, 2.0, 0.0, 1.0, 5.0])
     got = ft.jit(lambda x: flax.dynamic_slice_in_dim(x, np.int64(4), 2))(x)
     np.testing.assert_array_equal(backend.to_numpy(got), [4.0, 5.0])
+
+
+def test_numpy_scalars_are_numbers_beside_any_library(backend):
+    """NumPy's scalars (what ``for i in np.arange(n)``, ``x.shape`` arithmetic and NumPy's
+    reductions give) in JAX code run on torch or array-api-strict inputs were taken as NumPy
+    arrays: ``x[np.int64(2)]`` and ``take`` under grad ('gather' got arrays of two backends),
+    ``fori_loop(np.int64(0), ...)`` ('scan' ...), ``full_like(x, np.float64(2))`` and
+    ``asarray(np.float32(1.5), device=...)`` or ``one_hot(np.int64(2), ...)`` (NumPy arrays),
+    ``sum(x, axis=np.int64(0))`` and ``tile(x, np.int64(2))`` ("'numpy.int64' object is not
+    iterable")."""
+    x0 = np.arange(1.0, 7.0)
+    x = backend.asarray(x0)
+
+    def f(x):
+        a = x[np.int64(2)] * fnp.take(x, np.int32(-1))
+        b = flax.fori_loop(np.int64(0), np.int64(3), lambda i, c: c + x[i], x[np.int64(0)])
+        c = fnp.sum(fnp.sum(fnp.tile(x, np.int64(2)), axis=np.int64(0)))
+        d = fnp.sum(x * fnp.full_like(x, np.float64(2.0)))
+        e = fnp.sum(x * ft.nn.one_hot(np.int64(1), 6, dtype=x.dtype))
+        return a + b + c + d + e
+    value = x0[2] * x0[-1] + x0[0] + x0[:3].sum() + 2 * x0.sum() + 2 * x0.sum() + x0[1]
+    want = np.full(6, 4.0) + [2.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    want[2] += x0[-1]
+    want[-1] += x0[2]
+    want[1] += 1.0
+    for grad in (ft.grad(f), ft.jit(ft.grad(f))):
+        g = grad(x)
+        assert backend.is_own(g)
+        np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-14)
+    assert float(backend.to_numpy(ft.jit(f)(x))) == pytest.approx(value, rel=1e-14)
+    dev = backend.backend.device(x)
+    for made in (fnp.asarray(np.float32(1.5), device=dev),
+                 fnp.asarray([np.float64(1.0), 2.0], device=dev),
+                 fnp.full((2,), np.float32(1.5), device=dev)):
+        assert backend.is_own(made)
+    assert backend.to_numpy(fnp.full((2,), np.float32(1.5), device=dev)).dtype == np.float32
 
 
 # -- gap, as a strict xfail ----------------------------------------------------------------------

@@ -328,6 +328,10 @@ def _check_bounds(k, n, where, what):
 def _as_index(x, k):
     """A list or Python bool index as an array on the device (and library) of ``x``; a NumPy
     index array beside another library's array as :func:`_host_index` makes it."""
+    if isinstance(k, _np.integer):  # NumPy's integer scalars index as Python's ints do
+        return operator.index(k)
+    if isinstance(k, _np.bool_):
+        k = bool(k)
     if isinstance(k, list) or type(k) is bool:
         from ._creation import asarray
         return asarray(k, device=device(x))
@@ -340,7 +344,7 @@ def _host_index(k, x):
     are, made in ``x``'s library on its device, as torch and CuPy index with them: positions
     are no data that the rule against mixing libraries guards, and plain torch code doing
     this must not fail only once it is differentiated."""
-    if not (isinstance(k, _np.ndarray) and k.dtype.kind in "biu"):
+    if not (isinstance(k, (_np.ndarray, _np.integer, _np.bool_)) and k.dtype.kind in "biu"):
         return k
     c = _concrete_value(x)
     if c is None or isinstance(c, _np.ndarray):
