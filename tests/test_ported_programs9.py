@@ -43,7 +43,8 @@ backends), where plain torch indexes with them (functrans/numpy/_indexing.py,
 ``_host_index``); so did NumPy segment ids (``ops.segment_sum``...) and ``bincount``'s
 positions beside another library's data, and a NumPy integer scalar as ``lax.dynamic_slice``'s
 start (functrans/lax.py, ``_starts``), and NumPy scalars elsewhere (indices, ``fori_loop``'s
-bounds, ``full``/``full_like``/``asarray`` values, ``axis``, ``tile``'s repetitions); then
+bounds, ``full``/``full_like``/``asarray`` values, ``linspace``'s endpoints, ``axis``,
+``tile``'s repetitions); then
 one gap, as a strict xfail (``.at`` of an array made by a creation
 function inside a transform, on libraries other than NumPy); then the programs. Written the
 way the suite's backends need: array-api-strict's operators refuse a tracer on their right
@@ -158,8 +159,9 @@ def test_numpy_scalars_are_numbers_beside_any_library(backend):
     arrays: ``x[np.int64(2)]`` and ``take`` under grad ('gather' got arrays of two backends),
     ``fori_loop(np.int64(0), ...)`` ('scan' ...), ``full_like(x, np.float64(2))`` and
     ``asarray(np.float32(1.5), device=...)`` or ``one_hot(np.int64(2), ...)`` (NumPy arrays),
-    ``sum(x, axis=np.int64(0))`` and ``tile(x, np.int64(2))`` ("'numpy.int64' object is not
-    iterable")."""
+    ``sum(x, axis=np.int64(0))``, ``tile(x, np.int64(2))`` and ``full(np.int64(2), v)``
+    ("'numpy.int64' object is not iterable"); ``linspace(np.float64(0), 1, n, device=...)``
+    (a NumPy array whatever the device)."""
     x0 = np.arange(1.0, 7.0)
     x = backend.asarray(x0)
 
@@ -183,7 +185,9 @@ def test_numpy_scalars_are_numbers_beside_any_library(backend):
     dev = backend.backend.device(x)
     for made in (fnp.asarray(np.float32(1.5), device=dev),
                  fnp.asarray([np.float64(1.0), 2.0], device=dev),
-                 fnp.full((2,), np.float32(1.5), device=dev)):
+                 fnp.full((2,), np.float32(1.5), device=dev),
+                 fnp.full(np.int64(2), 1.5, device=dev),
+                 fnp.linspace(np.float64(0.0), 1.0, np.int64(3), device=dev)):
         assert backend.is_own(made)
     assert backend.to_numpy(fnp.full((2,), np.float32(1.5), device=dev)).dtype == np.float32
 

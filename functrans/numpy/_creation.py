@@ -214,7 +214,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     the value: bool, int64, float64 or complex128). A 0-d tracer value is broadcast
     (differentiably)."""
     _order(order, "full")
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = (int(shape),) if isinstance(shape, (int, _np.integer)) else tuple(shape)
     if isinstance(fill_value, _np.generic):  # a number of its dtype, made where full makes
         dtype = _dt.dtype_of(fill_value) if dtype is None else dtype
         fill_value = fill_value.item()
@@ -275,6 +275,14 @@ def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, a
     library; NumPy's array endpoints (broadcast together, the samples along ``axis``),
     ``retstep`` (also return the spacing) and positional ``endpoint``/``dtype`` work as
     there."""
+    if isinstance(start, _np.generic) or isinstance(stop, _np.generic):
+        # NumPy scalars are numbers (made on ``device``); a floating one sets the dtype,
+        # as NumPy's result type of the endpoints
+        inexact = [v.dtype for v in (start, stop)
+                   if isinstance(v, _np.generic) and v.dtype.kind in "fc"]
+        if dtype is None and inexact:
+            dtype = _dt.dtype_of(_np.result_type(*inexact).type(0))
+        start, stop = (v.item() if isinstance(v, _np.generic) else v for v in (start, stop))
     if retstep or axis != 0 or _not_0d(start) or _not_0d(stop):
         return _linspace_numpy(start, stop, num, endpoint, retstep, dtype, axis)
     if type(start) not in _SCALARS or type(stop) not in _SCALARS:
