@@ -14,7 +14,7 @@ import numpy as _np
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
-from .batching import pmap, vmap
+from .batching import _leaf_path, pmap, vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
@@ -214,22 +214,14 @@ def jvp(fun, primals, tangents, has_aux=False):
     interp = JVPInterpreter(_current.get())
     interp.device_source = p_leaves[0] if p_leaves else None
     ins = []
+    name = _Leaves("jvp", "tangent", tuple(tangents), "tangents")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
-        if type(t) in _SCALAR_DTYPES and pa.dtype.kind in "fc":
-            t = _check_like(t, pa, "jvp: tangent", i, p)
         if not _dt.is_float(pa.dtype):
-            _integer_tangent(t, pa, "jvp: tangent", i, p)  # carries none: checked, unused
+            _integer_tangent(t, pa, name, i, p)  # carries none: checked, unused
             ins.append(p)
             continue
-        ta = _leaf_aval(t, "jvp: tangent", i)
-        if ta.shape != pa.shape or ta.dtype is not pa.dtype:
-            raise TangentMismatchError(
-                f"jvp: tangent {i} has shape {ta.shape} and dtype {ta.dtype.name}, but its "
-                f"primal has shape {pa.shape} and dtype {pa.dtype.name}; each tangent must "
-                f"match its primal.")
-        _check_place(t, p, "jvp: tangent", i)
-        ins.append(JVPTracer(interp, p, t))
+        ins.append(JVPTracer(interp, p, _check_like(t, pa, name, i, p)))
     token = _current.set(interp)
     try:
         out = fun(*tree_unflatten(p_tree, ins))
@@ -295,8 +287,9 @@ def linearize(fun, *primals, has_aux=False):
         if t_tree != in_tree:
             raise TangentMismatchError(f"linearize: tangents must have the structure of the "
                                        f"primals, {in_tree}; got {t_tree}.")
-        t_leaves = [_check_like(t, a, "linearize: tangent", i, p) if _dt.is_float(a.dtype)
-                    else _integer_tangent(t, a, "linearize: tangent", i, p)
+        name = _Leaves("linearize", "tangent", tangents, "tangents")
+        t_leaves = [_check_like(t, a, name, i, p) if _dt.is_float(a.dtype)
+                    else _integer_tangent(t, a, name, i, p)
                     for i, (t, a, p) in enumerate(zip(t_leaves, avals, leaves))]
         res = forward(graph, t_leaves)
         return _arrays(tree_unflatten(out_tree, [fnp.zeros_like(o) if r is None else r
@@ -305,18 +298,55 @@ def linearize(fun, *primals, has_aux=False):
     return (out, f_jvp, aux) if has_aux else (out, f_jvp)
 
 
-def _check_like(t, aval, what, i, like):
-    t = _scalar_like(t, like, aval.dtype)  # a Python number: made next to ``like``
-    ta = _leaf_aval(t, what, i)
-    if ta.shape != aval.shape or ta.dtype is not aval.dtype:
+class _Leaves:
+    """Names leaf ``i`` of the (co)tangents a transform was given, for its messages:
+    ``jvp: tangent 1 (tangents[0]['w'])``. The path is worked out only when an error needs it."""
+    __slots__ = ("transform", "kind", "tree", "root")
+
+    def __init__(self, transform, kind, tree, root):
+        self.transform, self.kind, self.tree, self.root = transform, kind, tree, root
+
+    def __call__(self, i):
+        return f"{self.transform}: {self.kind} {i} ({_leaf_path(self.tree, i, self.root)})"
+
+    @property
+    def whose(self):  # the value a leaf is the (co)tangent of
+        return "output" if self.kind == "cotangent" else "primal"
+
+
+def _check_like(t, aval, name, i, like):
+    """A (co)tangent of a floating (or complex) value: an array of its shape and dtype, or a
+    Python number made into one. As JAX, a dtype that differs is refused (no silent
+    casts); Python floats are weakly typed (they take the value's precision), but a Python
+    int or bool is an integer, never a floating tangent."""
+    if type(t) in _SCALAR_DTYPES:
+        if type(t) in (int, bool) or (type(t) is complex and aval.dtype.kind != "c"):
+            raise TangentMismatchError(
+                f"{name(i)} is the Python {type(t).__name__} {t!r}, but its {name.whose} has "
+                f"dtype {aval.dtype.name}, and the {name.kind} of a {aval.dtype.name} value "
+                f"has that dtype too; pass {_float_literal(t)} or an array of dtype "
+                f"{aval.dtype.name}.")
+        t = _scalar_like(t, like, aval.dtype)  # made next to ``like``
+    ta = _leaf_aval(t, name, i)
+    if ta.shape != aval.shape:
         raise TangentMismatchError(
-            f"{what} {i} has shape {ta.shape} and dtype {ta.dtype.name}, but it must match "
-            f"shape {aval.shape} and dtype {aval.dtype.name}.")
-    _check_place(t, like, what, i)
+            f"{name(i)} has shape {ta.shape} and dtype {ta.dtype.name}, but it must match "
+            f"its {name.whose}'s shape {aval.shape} and dtype {aval.dtype.name}.")
+    if ta.dtype is not aval.dtype:
+        raise TangentMismatchError(
+            f"{name(i)} has dtype {ta.dtype.name}, but its {name.whose} has dtype "
+            f"{aval.dtype.name}; as in JAX, the {name.kind} of a {aval.dtype.name} value must "
+            f"be {aval.dtype.name} too (no implicit cast): pass it as "
+            f"astype(t, {aval.dtype.name}).")
+    _check_place(t, like, name, i)
     return t
 
 
-def _leaf_aval(t, what, i):
+def _float_literal(t):
+    return repr(float(t.real) if type(t) is complex else float(t))
+
+
+def _leaf_aval(t, name, i):
     """The abstract value of a tangent or cotangent leaf, with an error naming it where it is
     no array (rather than an AttributeError from deep inside)."""
     if type(t) in _by_type or type(t) in _SCALAR_DTYPES or isinstance(t, Tracer) or (
@@ -327,12 +357,12 @@ def _leaf_aval(t, what, i):
             if not _is_float0(t):
                 raise
             raise TangentMismatchError(
-                f"{what} {i} has JAX's dtype float0, which stands for the tangent of an "
+                f"{name(i)} has JAX's dtype float0, which stands for the tangent of an "
                 f"integer or boolean value; this one belongs to a floating value: give an "
                 f"array of its dtype.") from None
     raise TangentMismatchError(
-        f"{what} {i} is a {type(t).__name__}; tangents and cotangents are arrays (or Python "
-        f"numbers) of the shape and dtype of their primal.")
+        f"{name(i)} is a {type(t).__name__}; tangents and cotangents are arrays (or Python "
+        f"numbers) of the shape and dtype of their {name.whose}.")
 
 
 def _is_float0(t):
@@ -340,25 +370,48 @@ def _is_float0(t):
     return type(t) is _np.ndarray and t.dtype == _dt.float0
 
 
-def _integer_tangent(t, aval, what, i, like):
-    """The tangent (or cotangent) of a value of integer or boolean dtype, which carries none:
-    JAX's float0 zeros, or an array of any dtype (its values are not used), of the value's
-    shape. Returns ``t``, or zeros like ``like`` (the value) where ``t`` is not an array of
-    its type and dtype."""
+def _integer_tangent(t, aval, name, i, like):
+    """The tangent (or cotangent) of a value of integer or boolean dtype, which carries none.
+    A tangent is JAX's float0 zeros or, as no library but NumPy has float0, zeros of any dtype
+    of the value's shape; a nonzero one is refused, as JAX refuses every other tangent (its
+    values would be silently dropped). A cotangent of an integer output may hold anything of
+    its shape (JAX ignores its values too). Returns ``t``, or zeros like ``like`` (the value)
+    where ``t`` is not an array of its type and dtype."""
     float0 = _is_float0(t)
-    shape = tuple(t.shape) if float0 else _leaf_aval(t, what, i).shape
+    shape = tuple(t.shape) if float0 else _leaf_aval(t, name, i).shape
     if shape != aval.shape:
-        whose = "output" if "cotangent" in what else "primal"
         raise TangentMismatchError(
-            f"{what} {i} has shape {shape}, but its {whose} (of dtype {aval.dtype.name}, which "
-            f"carries no derivative) has shape {aval.shape}.")
+            f"{name(i)} has shape {shape}, but its {name.whose} (of dtype {aval.dtype.name}, "
+            f"which carries no derivative) has shape {aval.shape}.")
+    if not float0 and name.kind == "tangent" and not _all_zero(t):
+        got = (f"the Python {type(t).__name__} {t!r}" if type(t) in _SCALAR_DTYPES
+               else f"nonzero (of dtype {get_aval(t).dtype.name})")
+        raise TangentMismatchError(
+            f"{name(i)} is {got}, but its primal has dtype "
+            f"{aval.dtype.name}, which carries no derivative, so the tangent would be "
+            f"ignored. JAX takes only float0 tangents there: pass "
+            f"numpy.zeros({aval.shape}, functrans.dtypes.float0) (NumPy primals) or zeros of "
+            f"the primal's shape, or make this input a float to differentiate along it.")
     if not float0 and (type(t) is type(like) or isinstance(t, Tracer)) and \
             get_aval(t).dtype is aval.dtype:
         return t
     return fnp.zeros_like(like)
 
 
-def _check_place(t, like, what, i):
+def _all_zero(t):
+    """Whether the (co)tangent ``t`` holds only zeros; True where its values are not known
+    (staged under jit), which is then taken unchecked."""
+    if type(t) in _SCALAR_DTYPES:
+        return t == 0
+    while isinstance(t, Tracer):  # a JVP tracer's value, a batch tracer's values
+        t = getattr(t, "primal", None) if type(t) is JVPTracer else getattr(t, "val", None)
+        if t is None:
+            return True
+    b = _by_type.get(type(t))
+    return True if b is None else not _np.any(b.to_numpy(t))
+
+
+def _check_place(t, like, name, i):
     """A tangent or cotangent of another library or device than its primal (or output) is
     refused, as mixed operands are: it would come back as the gradient of an input of
     another library, or fail inside the backward pass."""
@@ -367,12 +420,12 @@ def _check_place(t, like, what, i):
         return
     if bt is not bl:
         raise BackendMismatchError(
-            f"{what} {i} is a {bt.name} array, but it belongs to a {bl.name} array. "
+            f"{name(i)} is a {bt.name} array, but it belongs to a {bl.name} array. "
             f"functrans never copies between libraries implicitly: make it with "
             f"{bl.name}'s own functions (or convert it with from_dlpack).")
     if bt.devices and bt.device(t) != bl.device(like):
         raise BackendMismatchError(
-            f"{what} {i} is on device {bt.device(t)!r}, but it belongs to an array on "
+            f"{name(i)} is on device {bt.device(t)!r}, but it belongs to an array on "
             f"{bl.device(like)!r}; move it there first (x.to_device(...)).")
 
 # -- reverse mode ------------------------------------------------------------------------------
@@ -411,15 +464,16 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
             raise TangentMismatchError(
                 f"vjp: the cotangent must have the tree structure of the output, {out_tree}; "
                 f"got {ct_tree}.")
+        name = _Leaves("vjp", "cotangent", cotangent, "cotangent")
         for i, (c, o) in enumerate(zip(ct_leaves, outs)):
             t = type(c)  # the common case first: an array like the output
             b = _by_type.get(t) if t is type(o) else None
             if exact is not None and exact[i]:
-                ct_leaves[i] = _integer_tangent(c, get_aval(o), "vjp: cotangent", i, o)
+                ct_leaves[i] = _integer_tangent(c, get_aval(o), name, i, o)
             elif not (b is not None and c.shape == o.shape and c.dtype == o.dtype):
-                ct_leaves[i] = _check_like(c, get_aval(o), "vjp: cotangent", i, o)
+                ct_leaves[i] = _check_like(c, get_aval(o), name, i, o)
             elif b.devices:
-                _check_place(c, o, "vjp: cotangent", i)
+                _check_place(c, o, name, i)
         cts = backward(graph, ct_leaves)
         return in_tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
     out = out_tree.unflatten(_array_leaves(outs))

@@ -35,6 +35,8 @@ from __future__ import annotations
 import math
 import operator
 
+import numpy as _np
+
 from . import buffers
 from . import dtypes as _dt
 from . import numpy as fnp
@@ -1538,6 +1540,8 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
                                        and get_aval(b).dtype.kind in "iu"):
             raise TypeError(f"fori_loop's {name} must be an integer; got "
                             f"{repr(b) if type(b) in _SCALAR_DTYPES else get_aval(b).str_short()}.")
+    # NumPy's integer scalars are numbers, as Python's are (not NumPy arrays in the loop)
+    lower, upper = (int(b) if isinstance(b, _np.integer) else b for b in (lower, upper))
     lo, hi = _concrete(lower), _concrete(upper)
     if lo is not None and hi is not None:
         lo, hi = int(lo), int(hi)

@@ -588,7 +588,9 @@ def _transposed_bwd(backend, operands, bwd, diff, res_tree, res_dynamic, res_sta
     _, transpose_of_bwd = vjp(
         lambda *cts: _apply_bwd(bwd, residuals, tree_unflatten(out_tree, list(cts)), in_tree,
                                 name, in_avals), *ct0)
-    return list(transpose_of_bwd(list(tangents)))
+    # (a Python int's zero tangent meets bwd's floating cotangent of that input: as a float)
+    return list(transpose_of_bwd([float(t) if type(t) in (int, bool) else t
+                                  for t in tangents]))
 
 
 def _custom_vjp_lin_impl(backend, *operands, **params):

@@ -29,6 +29,8 @@ from __future__ import annotations
 import builtins
 import operator
 
+import numpy as _np
+
 from . import convolution as _convolution
 from . import dtypes as _dt
 from . import lax_ops as _lax_ops
@@ -105,7 +107,8 @@ def _starts(operand, start_indices, sizes, what, allow_negative=True):
     # the positions computed from it: arange(300, dtype=uint8) wraps).
     out = []
     for s, n, d, neg in zip(starts, sizes, shape, negative):
-        if hasattr(s, "shape"):
+        # (a NumPy integer scalar is a number, as beside any library: not a NumPy array)
+        if hasattr(s, "shape") and not isinstance(s, _np.integer):
             s = fnp.astype(s, fnp.int64)
             if neg:
                 s = fnp.where(fnp.less(s, 0), fnp.add(s, d), s)

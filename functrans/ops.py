@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import dtypes as _dt
 from . import numpy as fnp
 from .core import Tracer
+from .numpy._indexing import _host_index
 from .primitives import indexing as _ix
 from .primitives import structural as _st
 
@@ -27,6 +28,7 @@ def _prepare(data, segment_ids, num_segments, mode, what):
     ids = segment_ids
     if not hasattr(ids, "shape") or type(ids) in (bool, int, float, complex):
         ids = fnp.asarray(ids)
+    ids = _host_index(ids, data)  # (NumPy ids beside another library's data: positions)
     mode = getattr(mode, "name", mode)
     mode = mode.lower() if isinstance(mode, str) else mode
     if mode not in _MODES:

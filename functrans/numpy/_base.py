@@ -208,7 +208,7 @@ def _normalize_axes(axis, ndim, what="axis"):
         if 0 <= axis < ndim:
             return (axis,)  # the common case
         axis = (axis,)
-    elif isinstance(axis, int):
+    elif isinstance(axis, (int, _np.integer)):  # (NumPy's integers too, as NumPy takes)
         axis = (axis,)
     out = []
     for a in axis:

@@ -8,6 +8,8 @@ import builtins
 import functools
 import operator
 
+import numpy as _np
+
 from .. import dtypes as _dt
 from .. import backends as _fb
 from ..backends import backend_of, default as _default_backend
@@ -76,6 +78,13 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
     (differentiable in the tracers).
     """
     _order(order, "asarray")
+    if isinstance(obj, _np.generic) or (isinstance(obj, (list, tuple)) and _has_array(obj)
+                                        and _only_numbers(obj)):
+        # NumPy scalars are numbers of their dtype: made where Python numbers are made (on
+        # ``device``, in a transform's library), not NumPy arrays
+        a = _np.asarray(obj)
+        dtype = _dt.dtype_of(a) if dtype is None else dtype
+        obj = a.tolist()
     if isinstance(obj, (list, tuple)) and _has_array(obj):
         from ._base import _to_array, stack
         like = _first_array(obj)  # numbers join the arrays' library and device
@@ -94,6 +103,12 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
     # A NumPy array comes back as a view with ``.at`` (no copy: writes to either show in
     # both, as with NumPy's asarray), so that jax.numpy's ``asarray(x).at[i].set(v)`` works.
     return _with_at_view(_asarray_base(obj, dtype=dtype, device=device, copy=copy))
+
+
+def _only_numbers(obj):
+    if isinstance(obj, (list, tuple)):
+        return builtins.all(_only_numbers(o) for o in obj)
+    return type(obj) in _SCALARS or isinstance(obj, _np.generic)
 
 
 def _has_array(obj):
@@ -176,6 +191,8 @@ def full_like(x, /, fill_value, dtype=None, order="K", subok=True, shape=None, *
     ``shape``; no derivative in ``x`` (a traced 0-d ``fill_value`` keeps its own)."""
     _order(order, "full_like")
     x = _as_operand(x)
+    if isinstance(fill_value, _np.generic):  # a NumPy scalar is a number: x's place
+        fill_value = fill_value.item()
     if type(fill_value) not in _SCALARS:  # a 0-d array or tracer: broadcast
         out = _fresh(broadcast_to(astype(fill_value, dtype or _dtype(x)),
                                   _shape(x) if shape is None else shape))
@@ -197,7 +214,10 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     the value: bool, int64, float64 or complex128). A 0-d tracer value is broadcast
     (differentiably)."""
     _order(order, "full")
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = (int(shape),) if isinstance(shape, (int, _np.integer)) else tuple(shape)
+    if isinstance(fill_value, _np.generic):  # a number of its dtype, made where full makes
+        dtype = _dt.dtype_of(fill_value) if dtype is None else dtype
+        fill_value = fill_value.item()
     if isinstance(fill_value, Tracer) or (type(fill_value) not in _SCALARS
                                           and hasattr(fill_value, "shape")):
         v = fill_value if dtype is None else astype(fill_value, dtype)
@@ -255,6 +275,14 @@ def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, a
     library; NumPy's array endpoints (broadcast together, the samples along ``axis``),
     ``retstep`` (also return the spacing) and positional ``endpoint``/``dtype`` work as
     there."""
+    if isinstance(start, _np.generic) or isinstance(stop, _np.generic):
+        # NumPy scalars are numbers (made on ``device``); a floating one sets the dtype,
+        # as NumPy's result type of the endpoints
+        inexact = [v.dtype for v in (start, stop)
+                   if isinstance(v, _np.generic) and v.dtype.kind in "fc"]
+        if dtype is None and inexact:
+            dtype = _dt.dtype_of(_np.result_type(*inexact).type(0))
+        start, stop = (v.item() if isinstance(v, _np.generic) else v for v in (start, stop))
     if retstep or axis != 0 or _not_0d(start) or _not_0d(stop):
         return _linspace_numpy(start, stop, num, endpoint, retstep, dtype, axis)
     if type(start) not in _SCALARS or type(stop) not in _SCALARS:

@@ -565,6 +565,9 @@ def bincount(x, weights=None, minlength=0, *, length=None):
         raise ValueError("bincount: 'minlength' must not be negative")
     x = _operand(x, weights if weights is not None and not isinstance(weights, (list, tuple))
                  else None)
+    if weights is not None:  # (NumPy positions beside another library's weights)
+        from ._indexing import _host_index
+        x = _host_index(x, weights)
     if len(_shape(x)) != 1:
         raise ValueError(f"bincount: x must be 1-dimensional; got shape {_shape(x)} (NumPy: "
                          f"object too deep / of too small depth for desired array)")
@@ -610,6 +613,9 @@ def _bincount_length(x, weights, length):
     length = _check_size("bincount", length, "length", "the static number of bins")
     x = _operand(x, weights if weights is not None and not isinstance(weights, (list, tuple))
                  else None)
+    if weights is not None:  # (NumPy positions beside another library's weights)
+        from ._indexing import _host_index
+        x = _host_index(x, weights)
     if len(_shape(x)) != 1:
         raise ValueError(f"bincount: x must be 1-dimensional; got shape {_shape(x)}")
     if _dtype(x).kind not in "biu":

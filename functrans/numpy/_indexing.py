@@ -12,6 +12,8 @@ import builtins
 import math
 import operator
 
+import numpy as _np
+
 from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ShapeError
@@ -21,8 +23,9 @@ from ..primitives import indexing as _ix
 from ..primitives import reductions as _red
 from ..primitives import sorting as _so
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _basic_index, _dtype, _normalize_axis, _shape,
-                    _to_array, broadcast_shapes, broadcast_to, device, maximum, minimum, where)
+from ._base import (_SCALARS, _as_operand, _basic_index, _concrete_value, _dtype,
+                    _normalize_axis, _place_of, _shape, _to_array, broadcast_shapes,
+                    broadcast_to, device, maximum, minimum, where)
 from ._base import _getitem as _basic_getitem
 
 
@@ -154,6 +157,7 @@ def take(a, indices, axis=None, out=None, mode="raise", *, fill_value=None):
                 type(indices) not in _SCALARS and _has_float(indices)):
             raise IndexError("take: indices must be integers")
         indices = _to_array(indices, like=x)
+    indices = _host_index(indices, x)
     if _dtype(indices).kind not in "iu":  # NumPy's TypeError (no 'same_kind' cast to intp)
         raise TypeError(f"take: indices must be integers; got {_dtype(indices).name}")
     if axis is None:
@@ -231,6 +235,7 @@ def take_along_axis(x, indices, /, *, axis=-1):
     """Elements of ``x`` at ``indices`` along ``axis``, matched position by position along
     the other axes (which broadcast). Differentiable in ``x``."""
     x = _as_operand(x)
+    indices = _host_index(indices, x)
     nd = len(_shape(x))
     if len(_shape(indices)) != nd:
         raise ShapeError(f"take_along_axis: indices must have the array's rank {nd}; got "
@@ -325,11 +330,31 @@ def _check_bounds(k, n, where, what):
 
 
 def _as_index(x, k):
-    """A list or Python bool index as an array on the device (and library) of ``x``."""
+    """A list or Python bool index as an array on the device (and library) of ``x``; a NumPy
+    index array beside another library's array as :func:`_host_index` makes it."""
+    if isinstance(k, _np.integer):  # NumPy's integer scalars index as Python's ints do
+        return operator.index(k)
+    if isinstance(k, _np.bool_):
+        k = bool(k)
     if isinstance(k, list) or type(k) is bool:
         from ._creation import asarray
         return asarray(k, device=device(x))
-    return k
+    return _host_index(k, x)
+
+
+def _host_index(k, x):
+    """NumPy integer or boolean arrays used as indices of another library's array (JAX code's
+    usual ``x[np_rows, np_cols]``, index tables built with NumPy once) are taken as lists
+    are, made in ``x``'s library on its device, as torch and CuPy index with them: positions
+    are no data that the rule against mixing libraries guards, and plain torch code doing
+    this must not fail only once it is differentiated."""
+    if not (isinstance(k, (_np.ndarray, _np.integer, _np.bool_)) and k.dtype.kind in "biu"):
+        return k
+    c = _concrete_value(x)
+    if c is None or isinstance(c, _np.ndarray):
+        return k
+    b, dev = _place_of(c)
+    return b.asarray(k, device=dev)
 
 
 def _strip_ones(s):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import operator
 
+import numpy as _np
+
 from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ShapeError
@@ -101,7 +103,7 @@ def tile(x, repetitions, /):
     """Repeat the whole of ``x`` ``repetitions[i]`` times along each axis (an int: along the
     last axis, as NumPy's ``tile``)."""
     x = _as_operand(x)
-    reps = ((int(repetitions),) if isinstance(repetitions, int) else
+    reps = ((int(repetitions),) if isinstance(repetitions, (int, _np.integer)) else
             tuple(int(r) for r in repetitions))
     shape = _shape(x)
     nd = max(len(shape), len(reps))

@@ -256,7 +256,8 @@ class _Level:
         and the primal outputs the JVP returned (NumPy copies)."""
         if i not in self._jvps:
             moved = self._members(i)
-            ts = [self.dirs[k] if k in moved else (U.zeros_like(x) if k in self.dirs else x)
+            # (integer leaves, not differentiated, take zero tangents as well)
+            ts = [self.dirs[k] if k in moved else U.zeros_like(x)
                   for k, x in enumerate(self.xs)]
             primals = U.unflatten(self.in_tree, self.xs)
             tangents = U.unflatten(self.in_tree, ts)
@@ -443,7 +444,7 @@ class _Level:
     # -- higher orders -----------------------------------------------------------------------
     def recurse_fwd(self):
         f = self.f
-        ts = [U.random_like(self.rng, x) if k in self.dirs else x
+        ts = [U.random_like(self.rng, x) if k in self.dirs else U.zeros_like(x)
               for k, x in enumerate(self.xs)]
 
         def f_jvp(primals, tangents):
