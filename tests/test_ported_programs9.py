@@ -45,8 +45,8 @@ positions beside another library's data, and a NumPy integer scalar as ``lax.dyn
 start (functrans/lax.py, ``_starts``), and NumPy scalars elsewhere (indices, ``fori_loop``'s
 bounds, ``full``/``full_like``/``asarray`` values, ``linspace``'s endpoints, ``axis``,
 ``tile``'s repetitions); then
-one gap, as a strict xfail (``.at`` of an array made by a creation
-function inside a transform, on libraries other than NumPy); then the programs. Written the
+``.at`` of an array made by a creation function inside a transform on every library (a
+constant tracer there; under jit alone still NumPy only); then the programs. Written the
 way the suite's backends need: array-api-strict's operators refuse a tracer on their right
 (its issue #188), so a plain array never comes first in an operator beside a tracer; plain
 array-api-strict arrays refuse NumPy index arrays, so those programs run under ``jit``.
@@ -192,28 +192,35 @@ def test_numpy_scalars_are_numbers_beside_any_library(backend):
     assert backend.to_numpy(fnp.full((2,), np.float32(1.5), device=dev)).dtype == np.float32
 
 
-# -- gap, as a strict xfail ----------------------------------------------------------------------
+# -- .at of a creation function's array ---------------------------------------------------------
 
 
-def test_at_of_an_array_created_inside_a_transform(backend, request):
+def test_at_of_an_array_created_inside_a_transform(backend):
     """JAX's usual way to build an array, ``jnp.zeros(n).at[idx].add(v)`` with ``v`` traced,
-    ported to torch or array-api-strict inputs: the creation function gives the library's own
-    array even inside grad (it depends on no input, so it is no tracer), and only NumPy's
-    results carry ``.at`` (functrans's AtArray subclass); torch's Tensor and
-    array-api-strict's Array cannot. ``fnp.add.at(z, idx, v, inplace=False)`` works on every
-    library (the compliance program below uses it)."""
-    if backend.name != "numpy":
-        request.applymarker(pytest.mark.xfail(
-            strict=True, raises=AttributeError,
-            reason="creation functions return the library's own array, which has no .at "
-                   "(only NumPy's results get it, through the AtArray subclass)"))
+    ported to any library: under grad, jvp and vmap the creation function's array is a
+    constant tracer (functrans.interpreters.ConstTracer), which has ``.at`` on every library.
+    Under jit alone it is the library's own array, and only NumPy's results carry ``.at``
+    (functrans's AtArray subclass): torch's Tensor and array-api-strict's Array cannot.
+    ``fnp.add.at(z, idx, v, inplace=False)`` works everywhere (the compliance program uses
+    it)."""
     idx = np.array([0, 2, 2])
 
     def f(v):
         z = fnp.zeros((3,), dtype=v.dtype, device=v.device)
         return fnp.sum(z.at[idx].add(v) ** 2)
-    g = ft.grad(f)(backend.asarray([1.0, 2.0, 3.0]))
+    x = backend.asarray([1.0, 2.0, 3.0])
+    g = ft.grad(f)(x)
     np.testing.assert_allclose(backend.to_numpy(g), [2.0, 10.0, 10.0])
+    np.testing.assert_allclose(backend.to_numpy(ft.jit(ft.grad(f))(x)), [2.0, 10.0, 10.0])
+    _, t = ft.jvp(f, (x,), (backend.asarray([1.0, 0.0, 0.0]),))
+    np.testing.assert_allclose(float(backend.to_numpy(t)), 2.0)
+    np.testing.assert_allclose(backend.to_numpy(ft.vmap(f)(fnp.stack([x, 2.0 * x]))),
+                               [26.0, 104.0])
+    if backend.name == "numpy":
+        np.testing.assert_allclose(float(ft.jit(f)(x)), 26.0)
+    else:
+        with pytest.raises(AttributeError, match="at"):
+            ft.jit(f)(x)
 
 
 # -- t-SNE ----------------------------------------------------------------------------------------
