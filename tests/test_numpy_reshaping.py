@@ -318,6 +318,26 @@ def test_array_copies_and_nested_tracers(backend):
     with pytest.raises(NotImplementedError, match="like"):
         fnp.array(x, like=x)
 
+    # asarray's copy=False never copies either, as the standard's and NumPy's (it copied)
+    with pytest.raises(ValueError, match="needs a copy"):
+        fnp.asarray(x, dtype="float32", copy=False)
+    with pytest.raises(ValueError, match="needs a copy"):
+        fnp.asarray([1.0, 2.0], copy=False)
+    with pytest.raises(ValueError, match="needs a copy"):
+        fnp.asarray([x, x], copy=False)
+    if backend.name == "numpy":  # (a view with .at, of the same memory)
+        assert np.shares_memory(fnp.asarray(x, dtype=fnp.float64, copy=False), x)
+    with pytest.raises(ValueError, match="needs a copy"):
+        ft.grad(lambda v: fnp.sum(fnp.asarray(v, dtype=fnp.float32, copy=False)))(x)
+    # device=, as jax.numpy.array's (NumPy's array has none): where asarray's puts it
+    dev = x.device
+    y = fnp.array([[1.0, 2.0]], device=dev, ndmin=3)
+    assert backend.is_own(y) and y.shape == (1, 1, 2) and y.device == dev
+    y = fnp.array(x, device=dev)
+    assert y is not x and backend.is_own(y)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(
+        lambda v: fnp.sum(fnp.array([v, 2.0 * v], device=dev) ** 2))(x)), 10.0 * np.arange(3.0))
+
     def f(t):
         return fnp.sum(fnp.array([[t, 2.0 * t], [t * t, 1.0]], ndmin=3) ** 2)
     t = backend.asarray(1.5)

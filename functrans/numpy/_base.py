@@ -836,10 +836,14 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
         if device is not None:
             obj = obj.to_device(device)  # itself where it is; moving one is refused
         if dtype is not None and _dtype(obj) is not _dt.as_dtype(dtype):
+            if copy is False:
+                _copy_needed("a change of dtype")
             return astype(obj, dtype)
         # A copy is a new tracer object (tracers share no memory: see Tracer.__setitem__).
         return obj.__copy__() if copy else obj
     if type(obj) in _SCALARS or isinstance(obj, (list, tuple)):
+        if copy is False:
+            _copy_needed("a Python scalar or sequence")
         if dtype is None and _contains_float(obj):
             dtype = _dt.float64
         if device is None:
@@ -871,8 +875,17 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     # (a NumPy scalar, np.float64(2.5), becomes a 0-d array as with numpy.asarray)
     keep = (dtype is None and device is None
             and not (b.name == "numpy" and type(obj) is not _np.ndarray))
+    if copy is False and not keep and (device is not None or _dtype(obj) is not _dt.as_dtype(
+            dtype if dtype is not None else _dtype(obj))):
+        _copy_needed("a change of dtype" if device is None else "a move to another device")
     out = obj if keep else b.asarray(obj, dtype=dtype, device=device)
     return b.copy(out) if copy and out is obj else out
+
+
+def _copy_needed(why):
+    # (the standard's and NumPy's asarray: copy=False never copies, and says so)
+    raise ValueError(f"asarray: copy=False, but making this array needs a copy ({why}); "
+                     f"pass copy=None to copy only where needed")
 
 
 def _contains_float(obj):

@@ -86,7 +86,9 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
         dtype = _dt.dtype_of(a) if dtype is None else dtype
         obj = a.tolist()
     if isinstance(obj, (list, tuple)) and _has_array(obj):
-        from ._base import _to_array, stack
+        from ._base import _copy_needed, _to_array, stack
+        if copy is False:
+            _copy_needed("a sequence of arrays")
         like = _first_array(obj)  # numbers join the arrays' library and device
         out = stack([asarray(o) if _has_array(o) else _to_array(o, like=like) for o in obj],
                     axis=0)

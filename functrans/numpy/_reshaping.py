@@ -518,21 +518,25 @@ def copy(a, order="K", subok=False):
 
 @_with_at
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndmax=0,
-          like=None):
+          like=None, device=None):
     """An array from ``object`` (an array, tracer, Python scalar or nested sequence, which may
     hold tracers: then differentiable in them), copied unless ``copy`` is None or False, cast
     to ``dtype`` and with at least ``ndmin`` dimensions (leading axes of length 1).
 
     ``copy=False`` raises ValueError where a copy is needed (a sequence or a change of dtype),
-    as in NumPy. ``ndmax`` and ``like`` are not supported; ``order`` and ``subok`` have no
-    effect on the values."""
+    as in NumPy. ``device`` (JAX's ``jnp.array`` has it; NumPy's ``array`` does not) puts
+    the array there, as :func:`asarray`'s does. ``ndmax`` and ``like`` are not supported;
+    ``order`` and ``subok`` have no effect on the values."""
     if like is not None:
         raise NotImplementedError("array: like= is not supported; use fnp.asarray(..., "
                                   "device=...)")
     if ndmax:
         raise NotImplementedError("array: ndmax= (object arrays) is not supported")
     _check_order("array", order if order is not None else "K")
-    if copy is False:
+    if device is not None:
+        # (asarray's copy has array's meaning: always, only where needed, or never)
+        out = _asarray(object, dtype=dtype, device=device, copy=copy)
+    elif copy is False:
         if _is_plain(object):
             raise ValueError("array: unable to avoid a copy while creating an array from a "
                              "Python sequence or scalar (copy=False)")
