@@ -326,9 +326,17 @@ class EvalInterpreter(Interpreter):
         interpreter current: the operation reached here by being forwarded, not from a rule,
         which runs with the interpreter below current), the result is such a constant again,
         so that constants stay in functrans.numpy's namespace until the transform returns."""
-        out = self.process(prim, tuple([a.primal if type(a) is _ConstTracer else a
-                                        for a in args]), params)
-        interp = _current.get()
+        # The implementation runs with the evaluator current, as a rule runs with the
+        # interpreter below: what it computes (a solver's or a loop's body, given the
+        # constants' values) is plain, not constants that functrans's own code would meet
+        # with plain arrays.
+        token = _current.set(self)
+        try:
+            out = self.process(prim, tuple([a.primal if type(a) is _ConstTracer else a
+                                            for a in args]), params)
+        finally:
+            _current.reset(token)
+        interp = token.old_value
         if type(interp) not in _CONSTANT_INTERPRETERS:
             return out
         if prim.multiple_results:

@@ -146,7 +146,8 @@ def constant(value):
     Outside transforms, and for tracers and Python scalars, a no-op."""
     interp = _current.get()
     if type(interp) in CONSTANT_INTERPRETERS and not isinstance(value, Tracer) \
-            and hasattr(value, "shape") and type(value) not in _SCALARS:
+            and hasattr(value, "shape") and type(value) not in _SCALARS \
+            and not getattr(type(value), "_typed_keys", False):  # (keys: no arithmetic)
         return ConstTracer(interp, value)
     return value
 

@@ -65,7 +65,9 @@ def _as_constants(fn):
     ``array_namespace`` of it and of a tracer finds one namespace; a plain array elsewhere,
     and for functrans's own modules, which are written for plain arrays beside tracers (and
     combine them with operators, which array-api-strict's arrays refuse a tracer in)."""
+    import builtins
     import functools
+    import inspect
     import sys
 
     from ..interpreters import CONSTANT_INTERPRETERS, constant
@@ -79,6 +81,10 @@ def _as_constants(fn):
                 getframe(1).f_globals.get("__name__", "").startswith("functrans."):
             return out
         return [constant(o) for o in out] if type(out) is list else constant(out)
+    own = inspect.signature(fn, follow_wrapped=False)
+    if builtins.any(p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                    for p in own.parameters.values()):
+        creation.__signature__ = own  # (fn's, not (*args, **kwargs); else inspect follows)
     return creation
 
 

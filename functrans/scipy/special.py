@@ -1567,7 +1567,8 @@ def sph_harm_y(n, m, theta, phi, *, diff_n=0):
     re = fnp.astype(fnp.multiply(out, fnp.cos(angle)), _dt.complex128)
     im = fnp.astype(fnp.multiply(out, fnp.sin(angle)), _dt.complex128)
     y = fnp.add(re, fnp.multiply(im, 1j))
-    bad = fnp.logical_not(fnp.isfinite(theta) & fnp.isfinite(phi))
+    # (logical_and, not &: a plain array-api-strict array refuses a tracer on its right)
+    bad = fnp.logical_not(fnp.logical_and(fnp.isfinite(theta), fnp.isfinite(phi)))
     return _where(bad, fnp.full_like(y, complex(math.nan, math.nan)), y)
 
 
