@@ -5,6 +5,8 @@ generic code is run on every backend (on NumPy directly, whose namespace takes S
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import scipy.special as sc
@@ -186,3 +188,23 @@ def test_hyp2f1_where_scipy_is_wrong(backend):
     assert np.all(np.abs(sc.hyp2f1(*args) - ref) > 1e-10 * np.abs(ref))  # (SciPy's errors)
     out = backend.to_numpy(fsp.hyp2f1(*(backend.asarray(v) for v in args)))
     np.testing.assert_allclose(out, ref, rtol=1e-12)
+
+
+def test_riemann_zeta_near_zero(backend):
+    """Below 1/2 the generic zeta reflects to zeta(1 - s), whose pole term took 1 - s - 1
+    from the rounded 1 - s: relative error eps / |s| there, 1.4e-8 absolute at s = 1e-9 and
+    1e-5 at 1e-12 (session 18). With the exact -s, and the reflection's product taken
+    directly rather than in logarithms, ~1e-15 near 0 (zeta(0) = -1/2, slope -log(2 pi)/2)
+    and relative accuracy at the trivial zeros' neighbours (sin(pi s / 2) from the reduced
+    argument)."""
+    t = np.geomspace(1e-12, 0.1, 12)
+    s = np.concatenate([t, -t, [0.0, 0.3, 0.49, -1.3, -2.0 + 1e-9, -6.0 - 1e-7, -17.99,
+                                -25.5, -40.25]])
+    ref = _exact(mp.zeta, [(v,) for v in s])
+    out = _generic(backend, "riemann_zeta", s)
+    np.testing.assert_allclose(out[:24], ref[:24], rtol=2e-15)
+    np.testing.assert_allclose(out[24:], ref[24:], rtol=2e-14)
+    # the derivative at 0 from the values either side
+    h = 1e-6
+    d = (_generic(backend, "riemann_zeta", [h]) - _generic(backend, "riemann_zeta", [-h]))
+    np.testing.assert_allclose(d / (2 * h), -0.5 * math.log(2 * math.pi), rtol=1e-9)

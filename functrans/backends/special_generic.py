@@ -390,12 +390,18 @@ def zeta(backend, s, q, /):
     return xp.where(bad, _f(xp, q, math.nan), out)
 
 
-def _riemann_em(xp, s):
-    """zeta(s) for s >= 1/2, s != 1, by the direct sum of k < 16 and Euler-Maclaurin."""
+def _riemann_em(xp, s, sm1=None):
+    """zeta(s) for s >= 1/2, s != 1, by the direct sum of k < 16 and Euler-Maclaurin;
+    ``sm1``: s - 1 where it is known more precisely than from s (the pole term's)."""
     acc = xp.zeros_like(s)
     for k in range(1, int(_ZETA_LOW)):
         acc = acc + float(k) ** (-s)
-    return acc + _zeta_em(xp, s, _f(xp, s, _ZETA_LOW))
+    y = _f(xp, s, _ZETA_LOW)
+    if sm1 is None:
+        return acc + _zeta_em(xp, s, y)
+    # the pole term y^(1-s)/(s-1) with the exact s - 1; the rest is smooth in s
+    pole = y ** (1.0 - s) / (s - 1.0)
+    return acc + (_zeta_em(xp, s, y) - pole) + y ** (-sm1) / sm1
 
 
 def riemann_zeta(backend, s, /):
@@ -405,16 +411,29 @@ def riemann_zeta(backend, s, /):
     finite = xp.isfinite(s)
     sr = xp.where(right & finite & (s != 1.0), s, _f(xp, s, 2.0))
     direct = _riemann_em(xp, sr)
-    # s < 1/2: zeta(s) = 2^s pi^(s-1) sin(pi s / 2) Gamma(1 - s) zeta(1 - s), in logarithms
+    # s < 1/2: zeta(s) = 2^s pi^(s-1) sin(pi s / 2) Gamma(1 - s) zeta(1 - s). zeta(1 - s)
+    # with the exact -s as (1 - s) - 1: near s = 0 the rounding of 1 - s alone, relative
+    # eps / |s| in its pole term, made errors of 1e-8 at s = 1e-9.
     sl = xp.where(right | ~finite, _f(xp, s, -0.5), s)
     t = 1.0 - sl
-    z1 = _riemann_em(xp, t)
+    z1 = _riemann_em(xp, t, -sl)
     half = 0.5 * sl
     r = half - 2.0 * xp.round(0.5 * half)  # s/2 reduced to [-1, 1], exactly
-    sine = xp.sin(math.pi * r)
-    log_mag = (sl * math.log(2.0) + (sl - 1.0) * math.log(math.pi) + _g.lgamma(backend, t)
+    # sin(pi r) from r - round(r) in [-1/2, 1/2] (exact): relative accuracy also near the
+    # zeros at the negative even integers, where r is near +-1
+    k = xp.round(r)
+    sine = xp.sin(math.pi * (r - k)) * (1.0 - 2.0 * xp.abs(k))
+    lg = _g.lgamma(backend, t)
+    # the product directly where nothing overflows (s > -20: a few roundings, where the
+    # logarithms' sum lost eps times the size of its parts); in logarithms below
+    near = sl > -20.0
+    sn = xp.where(near, sl, xp.zeros_like(sl))
+    gamma = xp.exp(xp.where(near, lg, 0.0 * lg))
+    product = (2.0 ** sn) * (math.pi ** (sn - 1.0)) * sine * gamma * z1
+    log_mag = (sl * math.log(2.0) + (sl - 1.0) * math.log(math.pi) + lg
                + xp.log(xp.abs(sine)) + xp.log(xp.abs(z1)))
     left = xp.where((sine < 0.0) != (z1 < 0.0), -xp.exp(log_mag), xp.exp(log_mag))
+    left = xp.where(near, product, left)
     left = xp.where(sl == xp.round(half) * 2.0, xp.zeros_like(left), left)  # even integers
     left = xp.where(sl == 0.0, _f(xp, s, -0.5), left)
     out = xp.where(right, direct, left)
