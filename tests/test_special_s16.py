@@ -257,9 +257,14 @@ def test_hyp2f1_polynomials(backend):
     np.testing.assert_allclose(got[1:], ref[1:], rtol=5e-14, atol=0)
 
 
-def test_hyp2f1_polynomial_near_a_root_is_nan_not_noise(backend):
-    """Where the value is below the recurrence's rounding (2F1(-60, 6; 4; 0.99) = 1.7e-114
-    among parts near 1e20; SciPy's 3.4e-26 is noise), nan rather than a wrong value; and
-    the exact zero 2F1(-27, 34; 4; 1/2) that neither run reaches exactly: nan, not 1e-36."""
-    out = _generic(backend, "hyp2f1", [-60.0, -27.0], [6.0, 34.0], [4.0, 4.0], [0.99, 0.5])
-    assert np.all(np.isnan(out))
+def test_hyp2f1_polynomial_roots(backend):
+    """At a root the recurrence's value cancels to its own rounding: 0 where both runs say
+    so (2F1(-27, 34; 4; 1/2) = 0, P_3(0) = 2F1(-3, 4; 1; 1/2) = 0, and P_3^2(0) through
+    2F1(-3, 4; 3; 1/2): nan before, the generic lpmv's zeros); where only the double-double
+    run resolves the value and it is below what that run can vouch for
+    (2F1(-60, 6; 4; 0.99) = 1.7e-114 among parts near 1e20; SciPy's 3.4e-26 is noise):
+    nan rather than a wrong value."""
+    out = _generic(backend, "hyp2f1", [-27.0, -3.0, -3.0, -60.0], [34.0, 4.0, 4.0, 6.0],
+                   [4.0, 1.0, 3.0, 4.0], [0.5, 0.5, 0.5, 0.99])
+    np.testing.assert_array_equal(out[:3], 0.0)
+    assert np.isnan(out[3])

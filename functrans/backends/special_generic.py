@@ -1489,7 +1489,8 @@ def _polynomial_2f1(xp, a, b, c, x, where):
     two runs agree (see _recurrence_agrees: the double-double run's error is about 4e-16
     times their difference, so that an agreement to 100 % leaves it near 1e-15) and the
     last step's parts cancel by less than 1e18 (where the float64 run is exact, say 0 at a
-    root, the difference tells nothing); degrees above _HYP2_DEGREE are left out. (The recurrence is how the polynomial's value
+    root, the difference tells nothing), or by more than 1e28 (a root: 0); degrees above
+    _HYP2_DEGREE are left out. (The recurrence is how the polynomial's value
     survives where its terms cancel by 1e25 and more: near its roots, beyond |x| = 1.)"""
     one = xp.ones_like(x)
     zero = xp.zeros_like(x)
@@ -1536,9 +1537,13 @@ def _polynomial_2f1(xp, a, b, c, x, where):
     value = xp.where(n == 0.0, one, h1 + l1)
     ok = (use & (xp.abs(plain - value) <= xp.abs(value)) & (xp.abs(h1) < 1e290)
           & (xp.abs(value) >= 1e-18 * xp.where(n == 0.0, one, last)))
-    # a root both runs reach exactly (as at dyadic x and small parameters): 0
-    ok = ok | (use & (plain == 0.0) & (value == 0.0))
-    return value, ok
+    # at a root (the value below 1e-28 of the last step's parts, the float64 run's below
+    # 1e-12: zero to the recurrence's precision, say P_3(0)): 0, off by about 1e-30 of the
+    # parts at most (exact where the root is a float)
+    scale = xp.where(n == 0.0, one, last)
+    root = (use & (xp.abs(h1) < 1e290) & (xp.abs(value) <= 1e-28 * scale)
+            & (xp.abs(plain) <= 1e-12 * scale))
+    return xp.where(root, zero, value), ok | root
 
 
 # -- special15b: the Bessel function of the first kind J_v ------------------------------------
