@@ -404,6 +404,7 @@ cases = {
     "cosm1": ss.cosm1, "inv_boxcox": lambda x: ss.inv_boxcox(x, 0.3),
     "pseudo_huber": lambda x: ss.pseudo_huber(1.0, x), "exp10": ss.exp10,
     "ellipk": lambda x: ss.ellipk(x - 1.1), "ellipkm1": ss.ellipkm1,
+    "lpmv": lambda x: ss.lpmv(2, 1.7, x * 0.4 - 0.3),
 }
 for name, f in cases.items():
     # the value is SciPy's own (on NumPy), the derivative exists and matches finite
