@@ -1461,6 +1461,9 @@ TABLE += [
     _sp_unary("ellipk", fn=lambda m: (fsp.ellipk(m * 0.6), fsp.ellipk(m * 10.0 - 20.0))),
     _sp_unary("ellipkm1", "pos", fn=lambda p: (fsp.ellipkm1(p * 1e-3), fsp.ellipkm1(p * 2.0))),
     _sp_unary("ellipe", fn=lambda m: (fsp.ellipe(m * 0.6), fsp.ellipe(m * 10.0 - 20.0))),
+    # (a positive order, and a negative one of an integer degree: a polynomial)
+    _sp_unary("lpmv", "unit", fn=lambda x: (fsp.lpmv(2, 1.7, x), fsp.lpmv(-1, 4.0, x)),
+              shapes=_U15B, **_S1T),
 ]
 
 # -- linalg.eig, linalg.eigvals (functrans/primitives/linalg.py) ------------------------------

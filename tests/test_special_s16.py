@@ -5,6 +5,8 @@ generic code is run on every backend (on NumPy directly, whose namespace takes S
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import scipy.special as sc
@@ -186,3 +188,83 @@ def test_hyp2f1_where_scipy_is_wrong(backend):
     assert np.all(np.abs(sc.hyp2f1(*args) - ref) > 1e-10 * np.abs(ref))  # (SciPy's errors)
     out = backend.to_numpy(fsp.hyp2f1(*(backend.asarray(v) for v in args)))
     np.testing.assert_allclose(out, ref, rtol=1e-12)
+
+
+def test_riemann_zeta_near_zero(backend):
+    """Below 1/2 the generic zeta reflects to zeta(1 - s), whose pole term took 1 - s - 1
+    from the rounded 1 - s: relative error eps / |s| there, 1.4e-8 absolute at s = 1e-9 and
+    1e-5 at 1e-12 (session 18). With the exact -s, and the reflection's product taken
+    directly rather than in logarithms, ~1e-15 near 0 (zeta(0) = -1/2, slope -log(2 pi)/2)
+    and relative accuracy at the trivial zeros' neighbours (sin(pi s / 2) from the reduced
+    argument)."""
+    t = np.geomspace(1e-12, 0.1, 12)
+    s = np.concatenate([t, -t, [0.0, 0.3, 0.49, -1.3, -2.0 + 1e-9, -6.0 - 1e-7, -17.99,
+                                -25.5, -40.25]])
+    ref = _exact(mp.zeta, [(v,) for v in s])
+    out = _generic(backend, "riemann_zeta", s)
+    np.testing.assert_allclose(out[:24], ref[:24], rtol=2e-15)
+    np.testing.assert_allclose(out[24:], ref[24:], rtol=2e-14)
+    # the derivative at 0 from the values either side
+    h = 1e-6
+    d = (_generic(backend, "riemann_zeta", [h]) - _generic(backend, "riemann_zeta", [-h]))
+    np.testing.assert_allclose(d / (2 * h), -0.5 * math.log(2 * math.pi), rtol=1e-9)
+
+
+def _polynomial_2f1_exact(a, b, c, x):
+    """2F1 with a or b a non-positive integer, as the exact rational sum of its terms at the
+    floats given (mpmath cannot settle the exact zeros)."""
+    from fractions import Fraction
+    a, b, c, x = (Fraction(float(v)) for v in (a, b, c, x))
+    if b <= 0 and b.denominator == 1 and (a > 0 or a.denominator != 1 or b > a):
+        a, b = b, a
+    term = total = Fraction(1)
+    k = 0
+    while a + k != 0:
+        term = term * (a + k) * (b + k) / ((c + k) * (k + 1)) * x
+        total += term
+        k += 1
+    return float(total)
+
+
+def test_hyp2f1_polynomials(backend):
+    """a or b a non-positive integer: the terminating series, whose terms cancel by 1e25 and
+    more near the polynomial's roots and beyond |x| = 1, by the recurrence in the degree
+    (float64 and double-double runs compared). Session 18: nan for 9 % of these (e.g.
+    2F1(-5, 6; 1; 1/2) = 0, 2F1(-27, 34; 4; 3/4) = -7.2494278552e-5, both SciPy's values)
+    and errors up to 1.6e-13; now each within 5e-14 of the exact sum, at any x (SciPy's
+    value beyond |x| = 1 is the polynomial's as well)."""
+    named = [(-5.0, 6.0, 1.0, 0.5), (-27.0, 34.0, 4.0, 0.75), (-3.0, 2.0, 1.0, 2.0),
+             (-20.0, 5.0, 7.0, 5.0), (6.0, -10.0, 2.5, -3.0), (-1.0, 5.0, 2.0, 0.4),
+             (-60.0, 34.0, 1.0, 0.5), (-40.0, -40.0, 0.5, 0.75), (0.0, 3.0, 2.0, 40.0)]
+    rng = np.random.default_rng(1807)
+    n = 40
+    a = -rng.integers(0, 60, n).astype(float)
+    b, c = rng.uniform(-50, 50, n), rng.uniform(-30, 30, n)
+    x = np.concatenate([rng.uniform(-1, 1, n // 2), rng.uniform(-30, 30, n // 2)])
+    swap = rng.random(n) < 0.3
+    pts = named + list(zip(np.where(swap, b, a), np.where(swap, a, b), c, x))
+    args = [np.array(v) for v in zip(*pts)]
+    ref = np.array([_polynomial_2f1_exact(*p) for p in pts])
+    out = _generic(backend, "hyp2f1", *args)
+    assert out[0] == 0.0
+    np.testing.assert_allclose(out[1:], ref[1:], rtol=5e-14, atol=0)
+    # SciPy agrees at the named points, but for 1 - 5 (0.4) / 2: 0 there, while the float
+    # 0.4 is 0.4 + 2.2e-17 (the exact value at it: -5.55e-17, functrans's)
+    keep = np.arange(len(named)) != 5
+    np.testing.assert_allclose(sc.hyp2f1(*(v[:len(named)][keep] for v in args)),
+                               ref[:len(named)][keep], rtol=1e-13, atol=1e-300)
+    got = backend.to_numpy(fsp.hyp2f1(*(backend.asarray(v) for v in args)))
+    np.testing.assert_allclose(got[1:], ref[1:], rtol=5e-14, atol=0)
+
+
+def test_hyp2f1_polynomial_roots(backend):
+    """At a root the recurrence's value cancels to its own rounding: 0 where both runs say
+    so (2F1(-27, 34; 4; 1/2) = 0, P_3(0) = 2F1(-3, 4; 1; 1/2) = 0, and P_3^2(0) through
+    2F1(-3, 4; 3; 1/2): nan before, the generic lpmv's zeros); where only the double-double
+    run resolves the value and it is below what that run can vouch for
+    (2F1(-60, 6; 4; 0.99) = 1.7e-114 among parts near 1e20; SciPy's 3.4e-26 is noise):
+    nan rather than a wrong value."""
+    out = _generic(backend, "hyp2f1", [-27.0, -3.0, -3.0, -60.0], [34.0, 4.0, 4.0, 6.0],
+                   [4.0, 1.0, 3.0, 4.0], [0.5, 0.5, 0.5, 0.99])
+    np.testing.assert_array_equal(out[:3], 0.0)
+    assert np.isnan(out[3])

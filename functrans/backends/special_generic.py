@@ -390,12 +390,18 @@ def zeta(backend, s, q, /):
     return xp.where(bad, _f(xp, q, math.nan), out)
 
 
-def _riemann_em(xp, s):
-    """zeta(s) for s >= 1/2, s != 1, by the direct sum of k < 16 and Euler-Maclaurin."""
+def _riemann_em(xp, s, sm1=None):
+    """zeta(s) for s >= 1/2, s != 1, by the direct sum of k < 16 and Euler-Maclaurin;
+    ``sm1``: s - 1 where it is known more precisely than from s (the pole term's)."""
     acc = xp.zeros_like(s)
     for k in range(1, int(_ZETA_LOW)):
         acc = acc + float(k) ** (-s)
-    return acc + _zeta_em(xp, s, _f(xp, s, _ZETA_LOW))
+    y = _f(xp, s, _ZETA_LOW)
+    if sm1 is None:
+        return acc + _zeta_em(xp, s, y)
+    # the pole term y^(1-s)/(s-1) with the exact s - 1; the rest is smooth in s
+    pole = y ** (1.0 - s) / (s - 1.0)
+    return acc + (_zeta_em(xp, s, y) - pole) + y ** (-sm1) / sm1
 
 
 def riemann_zeta(backend, s, /):
@@ -405,16 +411,29 @@ def riemann_zeta(backend, s, /):
     finite = xp.isfinite(s)
     sr = xp.where(right & finite & (s != 1.0), s, _f(xp, s, 2.0))
     direct = _riemann_em(xp, sr)
-    # s < 1/2: zeta(s) = 2^s pi^(s-1) sin(pi s / 2) Gamma(1 - s) zeta(1 - s), in logarithms
+    # s < 1/2: zeta(s) = 2^s pi^(s-1) sin(pi s / 2) Gamma(1 - s) zeta(1 - s). zeta(1 - s)
+    # with the exact -s as (1 - s) - 1: near s = 0 the rounding of 1 - s alone, relative
+    # eps / |s| in its pole term, made errors of 1e-8 at s = 1e-9.
     sl = xp.where(right | ~finite, _f(xp, s, -0.5), s)
     t = 1.0 - sl
-    z1 = _riemann_em(xp, t)
+    z1 = _riemann_em(xp, t, -sl)
     half = 0.5 * sl
     r = half - 2.0 * xp.round(0.5 * half)  # s/2 reduced to [-1, 1], exactly
-    sine = xp.sin(math.pi * r)
-    log_mag = (sl * math.log(2.0) + (sl - 1.0) * math.log(math.pi) + _g.lgamma(backend, t)
+    # sin(pi r) from r - round(r) in [-1/2, 1/2] (exact): relative accuracy also near the
+    # zeros at the negative even integers, where r is near +-1
+    k = xp.round(r)
+    sine = xp.sin(math.pi * (r - k)) * (1.0 - 2.0 * xp.abs(k))
+    lg = _g.lgamma(backend, t)
+    # the product directly where nothing overflows (s > -20: a few roundings, where the
+    # logarithms' sum lost eps times the size of its parts); in logarithms below
+    near = sl > -20.0
+    sn = xp.where(near, sl, xp.zeros_like(sl))
+    gamma = xp.exp(xp.where(near, lg, 0.0 * lg))
+    product = (2.0 ** sn) * (math.pi ** (sn - 1.0)) * sine * gamma * z1
+    log_mag = (sl * math.log(2.0) + (sl - 1.0) * math.log(math.pi) + lg
                + xp.log(xp.abs(sine)) + xp.log(xp.abs(z1)))
     left = xp.where((sine < 0.0) != (z1 < 0.0), -xp.exp(log_mag), xp.exp(log_mag))
+    left = xp.where(near, product, left)
     left = xp.where(sl == xp.round(half) * 2.0, xp.zeros_like(left), left)  # even integers
     left = xp.where(sl == 0.0, _f(xp, s, -0.5), left)
     out = xp.where(right, direct, left)
@@ -1367,13 +1386,23 @@ def hyp2f1(backend, a, b, c, x, /):
     whichever cancels less; for x < 0 the
     power series (x > -1) or Pfaff's transformations (1-x)^(-a) 2F1(a, c - b; c; z),
     (1-x)^(-b) 2F1(c - a, b; c; z), z = x / (x - 1) in [0, 1), each with the same choice;
-    a polynomial (a or b a non-positive integer) also by its terms at any x. At x = 1 with
+    a polynomial (a or b a non-positive integer, degree up to 2000) by the recurrence in
+    its degree at any x (checked by a double-double run; else as above, or by its terms
+    beyond x = 1). At x = 1 with
     c - a - b <= 0: +-inf (the sign of Gamma(c) / (Gamma(a) Gamma(b))). nan where none is
     accurate to about 1e-13 (the sum of |terms| above 64 times max(|value|, 1): large
     cancellation)."""
     xp = backend.xp
     zero = xp.zeros_like(x)
     poly = (((a <= 0.0) & (a == xp.floor(a))) | ((b <= 0.0) & (b == xp.floor(b))))
+    # a polynomial: first the recurrence in its degree, kept wherever its two runs agree
+    # (its terms cancel far beyond double-double's reach near the roots and beyond |x| = 1);
+    # the other ways below only for the rest (x = 0 standing in for the others: cheap)
+    done = None
+    live = poly & xp.isfinite(x)
+    if bool(xp.any(live)):
+        f_r, done = _polynomial_2f1(xp, a, b, c, x, live)
+        x = xp.where(done, zero, x)
     neg = x < 0.0
     inside = (x >= -0.9) & (x <= 1.0)
     # candidates (value, condition): the direct series where it converges
@@ -1423,7 +1452,8 @@ def hyp2f1(backend, a, b, c, x, /):
         f_p = _terminating_2f1(xp, a, b, c, x, cpole)
         f, cond = xp.where(cpole, f_p, f), xp.where(cpole, zero, cond)
     bad = (cond > _HYP_COND) | ((x > 1.0) & ~poly)
-    return xp.where(bad, xp.full_like(f, math.nan), f)
+    f = xp.where(bad, xp.full_like(f, math.nan), f)
+    return f if done is None else xp.where(done, f_r, f)
 
 
 def _terminating_2f1(xp, a, b, c, x, where):
@@ -1447,6 +1477,74 @@ def _terminating_2f1(xp, a, b, c, x, where):
         term = xp.where(live, term * ratio * x, xp.zeros_like(term))
         total = total + term
     return total
+
+_HYP2_DEGREE = 2000  # the highest degree of a polynomial 2F1 summed by the recurrence
+
+
+def _polynomial_2f1(xp, a, b, c, x, where):
+    """2F1(-n, p; c; x) (``where``: a or b a non-positive integer -n, the larger if both,
+    and c not a pole before the sum ends) by Gauss's contiguous relation in the first
+    parameter, (c - a) F(a - 1) = -(2a - c + (p - a) x) F(a) - a (x - 1) F(a + 1), from
+    F(0) = 1, F(-1) = 1 - p x / c, run in float64 and in double-double. With whether the
+    two runs agree (see _recurrence_agrees: the double-double run's error is about 4e-16
+    times their difference, so that an agreement to 100 % leaves it near 1e-15) and the
+    last step's parts cancel by less than 1e18 (where the float64 run is exact, say 0 at a
+    root, the difference tells nothing), or by more than 1e28 (a root: 0); degrees above
+    _HYP2_DEGREE are left out. (The recurrence is how the polynomial's value
+    survives where its terms cancel by 1e25 and more: near its roots, beyond |x| = 1.)"""
+    one = xp.ones_like(x)
+    zero = xp.zeros_like(x)
+
+    cpole = (c <= 0.0) & (c == xp.floor(c))
+
+    def terminates(v):  # (before a pole of c: the namespace passes no other there)
+        return ((v <= 0.0) & (v == xp.floor(v)) & ((v >= c) | ~cpole)
+                & (v >= -_HYP2_DEGREE) & where)
+    ta, tb = terminates(a), terminates(b)
+    use_a = ta & (~tb | (a >= b))
+    use = use_a | tb
+    n = -xp.where(use_a, a, xp.where(tb, b, zero))
+    p = xp.where(use_a, b, a)
+    p = xp.where(use, p, zero)
+    z = xp.where(use, x, zero)
+    cs = xp.where(use & (c != 0.0), c, one)
+    degree = int(xp.max(n)) if bool(xp.any(use)) else 0
+    # F(0), F(-1) in both precisions
+    g0, g1 = one, 1.0 - p * z / cs
+    h0, l0 = one, zero
+    ph, pl = _two_prod(p, z)
+    qh, ql = _dd_div(ph, pl, cs, zero)
+    h1, l1 = _dd_add(one, zero, -qh, -ql)
+    last = 1.0 + xp.abs(qh)  # (the size of the last step's parts)
+    zm1h, zm1l = _two_sum(z, -1.0)
+    for k in range(1, degree):
+        live = n > float(k)
+        # a = -k: coefficients 2a - c + (p - a) z, a (z - 1) and c - a
+        e = -2.0 * k - cs + (p + k) * z
+        d = -k * (z - 1.0)
+        g2 = -(e * g1 + d * g0) / (cs + k)
+        sh, sl = _dd_mul_d(*_two_sum(p, float(k)), z)
+        eh, el = _dd_add(sh, sl, *_two_sum(-cs, -2.0 * k))
+        dh, dl = _dd_mul_d(zm1h, zm1l, -float(k))
+        th, tl = _dd_add(*_dd_mul(eh, el, h1, l1), *_dd_mul(dh, dl, h0, l0))
+        h2, l2 = _dd_div(-th, -tl, *_two_sum(cs, float(k)))
+        step = (xp.abs(eh * h1) + xp.abs(dh * h0)) / xp.abs(cs + k)
+        last = xp.where(live, step, last)
+        g0, g1 = xp.where(live, g1, g0), xp.where(live, g2, g1)
+        h0, l0 = xp.where(live, h1, h0), xp.where(live, l1, l0)
+        h1, l1 = xp.where(live, h2, h1), xp.where(live, l2, l1)
+    plain = xp.where(n == 0.0, one, g1)
+    value = xp.where(n == 0.0, one, h1 + l1)
+    ok = (use & (xp.abs(plain - value) <= xp.abs(value)) & (xp.abs(h1) < 1e290)
+          & (xp.abs(value) >= 1e-18 * xp.where(n == 0.0, one, last)))
+    # at a root (the value below 1e-28 of the last step's parts, the float64 run's below
+    # 1e-12: zero to the recurrence's precision, say P_3(0)): 0, off by about 1e-30 of the
+    # parts at most (exact where the root is a float)
+    scale = xp.where(n == 0.0, one, last)
+    root = (use & (xp.abs(h1) < 1e290) & (xp.abs(value) <= 1e-28 * scale)
+            & (xp.abs(plain) <= 1e-12 * scale))
+    return xp.where(root, zero, value), ok | root
+
 
 # -- special15b: the Bessel function of the first kind J_v ------------------------------------
 
