@@ -322,10 +322,11 @@ class EvalInterpreter(Interpreter):
 
     def _with_constants(self, prim, args, params):
         """Evaluate with the constants held as tracers (functrans.interpreters.ConstTracer)
-        unwrapped. Where user code under forward mode or vmap called the operation (that
-        interpreter current: the operation reached here by being forwarded, not from a rule,
-        which runs with the interpreter below current), the result is such a constant again,
-        so that constants stay in functrans.numpy's namespace until the transform returns."""
+        unwrapped. Where user code under forward mode, vmap or a staging called the
+        operation (that interpreter current: the operation reached here by being forwarded,
+        not from a rule, which runs with the interpreter below current), the result is such a
+        constant again, so that constants stay in functrans.numpy's namespace until the
+        transform returns."""
         out = self.process(prim, tuple([a.primal if type(a) is _ConstTracer else a
                                         for a in args]), params)
         interp = _current.get()
