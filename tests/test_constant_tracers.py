@@ -298,3 +298,38 @@ def test_under_jit_item_assignment_of_a_staged_value_into_a_constant_says_what_t
     with pytest.raises(ft.errors.DerivativeDroppedError, match=r"y\.at\[idx\]\.set"):
         ft.jit(f)(X)
     np.testing.assert_allclose(ft.jit(g)(X), [X[0], 0.0, 0.0])
+
+
+def test_under_jit_a_callback_of_constants_runs_at_every_call():
+    # (a constant's callback was recorded in the graph while constants were plain arrays
+    # under jit; held as tracers, it must still be, not run once while staging)
+    seen = []
+
+    def f(x):
+        ft.debug.callback(lambda c: seen.append(np.asarray(c).tolist()), fnp.arange(2.0))
+        return x * 2.0
+    jf = ft.jit(f)
+    for _ in range(3):
+        jf(X)
+    assert seen == [[0.0, 1.0]] * 3
+
+
+@pytest.mark.parametrize("transform", ["jit", "grad"])
+def test_lax_arguments_that_must_be_concrete_take_constants(transform):
+    # (scatter_apply's repeated indices, polygamma's order and bitcast_convert_type's operand
+    # refused a constant tracer as "not concrete")
+    from functrans import lax
+    dn = lax.ScatterDimensionNumbers((), (0,), (0,))
+
+    def f(x):
+        idx = fnp.asarray([[1], [2], [1]])
+        y = lax.scatter_apply(x, idx, lambda v: v * 2.0, dn, update_shape=(3,))
+        bits = lax.bitcast_convert_type(fnp.asarray([1.0]), fnp.int64)
+        return (y + lax.polygamma(fnp.asarray(1.0), x)) * fnp.sum(bits > 0)
+    x = np.array([1.5, 2.0, 3.0])
+    want = x * [1.0, 4.0, 2.0] + [0.9348022005446793, 0.6449340668482264,
+                                  0.3949340668482264]   # trigamma(x) (SciPy's polygamma)
+    if transform == "jit":
+        np.testing.assert_allclose(ft.jit(f)(x), want, rtol=1e-13)
+    else:
+        check_grads(f, (x,), order=1, modes=("fwd", "rev"))
