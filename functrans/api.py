@@ -725,7 +725,8 @@ def _stage_inline(inputs, params, where, like):
         _current.reset(token)
         interp.active = False
         interp.device_source = None
-    outs = [o._var if type(o) is StagingTracer and o._interp is interp else o for o in outs]
+    outs = [o._var if type(o) is StagingTracer and o._interp is interp
+            else o.primal if type(o) is ConstTracer else o for o in outs]
     return Graph([a._var for a in args if type(a) is StagingTracer and a._interp is interp],
                  interp.eqns, outs)
 
@@ -1449,8 +1450,8 @@ def make_graph(fun, static_argnums=()):
             interp.active = False
             interp.device_source = None
         o_leaves, o_tree = tree_flatten(out)
-        outs = [o._var if type(o) is StagingTracer and o._interp is interp else o
-                for o in o_leaves]
+        outs = [o._var if type(o) is StagingTracer and o._interp is interp
+                else o.primal if type(o) is ConstTracer else o for o in o_leaves]
         names = _arg_names(fun, args, dyn, tree, leaves)
         return Graph(in_vars, interp.eqns, outs, tree, o_tree, names)
     return staged

@@ -176,6 +176,9 @@ def _bind_effect(prim, operands, params):
     would reach the evaluation below ``jit``'s staging and run once while staging: here it is
     recorded in the staged graph instead, to run at every call of the compiled function, as
     JAX's effects do."""
+    from .interpreters import ConstTracer
+    # (a constant held as a tracer is a concrete array: recorded or run as one)
+    operands = [x.primal if type(x) is ConstTracer else x for x in operands]
     if any(isinstance(x, Tracer) for x in operands):
         return prim.bind(*operands, **params)
     interp = _jit_staging()

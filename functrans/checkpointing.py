@@ -31,7 +31,7 @@ from .core import (_SCALAR_DTYPES, ShapedArray, Tracer, _by_type_get, _current, 
                    primitive)
 from .errors import ConcretizationError, CustomRuleError, check_function
 from .graph import Graph, Var
-from .interpreters import StagingInterpreter, StagingTracer
+from .interpreters import CONSTANT_INTERPRETERS, ConstTracer, StagingInterpreter, StagingTracer
 from .tree import tree_flatten, tree_unflatten
 
 checkpoint_call_p = primitive("checkpoint_call", multiple_results=True)
@@ -216,7 +216,8 @@ class _Staging(StagingInterpreter):
     def _lift(self, args):
         out = None
         for i, a in enumerate(args):
-            if isinstance(a, Tracer) and not (type(a) is StagingTracer and a._interp is self):
+            if isinstance(a, Tracer) and type(a) is not ConstTracer and not (
+                    type(a) is StagingTracer and a._interp is self):
                 entry = self.lifted.get(id(a))
                 if entry is None:
                     entry = self.lifted[id(a)] = (self.new_input(a.aval), a)
@@ -227,8 +228,8 @@ class _Staging(StagingInterpreter):
 
     def _kept(self, prim, args, params):
         """Record the call of a user rule or a nested checkpoint as one equation."""
-        inputs = [a._var if type(a) is StagingTracer and a._interp is self else a
-                  for a in args]
+        inputs = [a._var if type(a) is StagingTracer and a._interp is self
+                  else a.primal if type(a) is ConstTracer else a for a in args]
         if prim is checkpoint_call_p:
             outs = params["fun"].outputs
         else:
@@ -277,6 +278,9 @@ def _check_closure(interp, prim, params, inputs, scratch, outs):
         f"function (an argument or an intermediate) instead of taking it as an argument: "
         f"{transform} records the call to replay it with its rule, and a closed-over value "
         f"cannot be replayed. Pass the value to it as an argument.")
+
+
+CONSTANT_INTERPRETERS.add(_Staging)  # (jit's: constants made inside are tracers too)
 
 
 def _static(x):
@@ -341,6 +345,8 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
             return x
         if type(x) is StagingTracer and x._interp is interp:
             return x._var
+        if type(x) is ConstTracer:  # (a result made inside: the graph keeps the array)
+            x = x.primal
         i = slots.get(id(x))
         if i is None:
             i = slots[id(x)] = len(captured)

@@ -322,10 +322,11 @@ class EvalInterpreter(Interpreter):
 
     def _with_constants(self, prim, args, params):
         """Evaluate with the constants held as tracers (functrans.interpreters.ConstTracer)
-        unwrapped. Where user code under forward mode or vmap called the operation (that
-        interpreter current: the operation reached here by being forwarded, not from a rule,
-        which runs with the interpreter below current), the result is such a constant again,
-        so that constants stay in functrans.numpy's namespace until the transform returns."""
+        unwrapped. Where user code under forward mode, vmap or a staging called the
+        operation (that interpreter current: the operation reached here by being forwarded,
+        not from a rule, which runs with the interpreter below current), the result is such a
+        constant again, so that constants stay in functrans.numpy's namespace until the
+        transform returns."""
         # The implementation runs with the evaluator current, as a rule runs with the
         # interpreter below: what it computes (a solver's or a loop's body, given the
         # constants' values) is plain, not constants that functrans's own code would meet

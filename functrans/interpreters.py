@@ -77,19 +77,22 @@ INEXACT_TRACER_TYPES.add(JVPTracer)
 
 
 class ConstTracer(JVPTracer):
-    """A constant made inside forward mode or vmap (a creation function's array; under
-    forward mode also a comparison's or ``argmax``'s result, anything with no derivative),
-    held as a tracer so that its namespace is functrans.numpy, as its neighbours' is:
-    third-party code that asks ``array_api_compat.array_namespace(tracer, constant)`` then
-    finds one namespace (JAX's constants are JAX arrays for the same reason). Its tangent is a
-    symbolic zero (None).
+    """A constant made inside forward mode, vmap or a staging (jit, make_jaxpr, checkpoint...):
+    a creation function's array; under forward mode also a comparison's or ``argmax``'s
+    result, anything with no derivative. Held as a tracer so that its namespace is
+    functrans.numpy, as its neighbours' is: third-party code that asks
+    ``array_api_compat.array_namespace(tracer, constant)`` then finds one namespace (JAX's
+    constants are JAX arrays for the same reason). Its tangent is a symbolic zero (None).
 
     No interpreter owns one (they test ``type(x) is JVPTracer``...), so each takes it for the
-    constant it is; the evaluator unwraps it and, while user code under forward mode or vmap
-    is running, wraps the result again (:meth:`EvalInterpreter._with_constants`): constants
-    stay constants. ``_interp`` is the interpreter it was made under (item assignment of one
-    of its JVP tracers turns it into that tracer: the classes share their layout). Transforms
-    return plain arrays (``api._as_array``, ``batching._plain``)."""
+    constant it is; the evaluator unwraps it and, while user code under one of
+    CONSTANT_INTERPRETERS is running, wraps the result again
+    (:meth:`EvalInterpreter._with_constants`): constants stay constants, and keep their value
+    (Python control flow on one works under jit too). A staging records the array it holds,
+    never the tracer, so graphs (and jit's caches) hold plain arrays. ``_interp`` is the
+    interpreter it was made under (item assignment of one of its JVP tracers turns it into
+    that tracer: the classes share their layout). Transforms return plain arrays
+    (``api._as_array``, ``batching._plain``, ``checkpointing._stage``)."""
 
     __slots__ = ()
 
@@ -140,9 +143,9 @@ class ConstTracer(JVPTracer):
 
 
 def constant(value):
-    """``value`` as a :class:`ConstTracer` where user code runs under forward mode or vmap
-    (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a plain array;
-    else as it is.
+    """``value`` as a :class:`ConstTracer` where user code runs under forward mode, vmap or a
+    staging (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a
+    plain array; else as it is.
     Outside transforms, and for tracers and Python scalars, a no-op."""
     interp = _current.get()
     if type(interp) in CONSTANT_INTERPRETERS and not isinstance(value, Tracer) \
@@ -152,7 +155,8 @@ def constant(value):
     return value
 
 
-# Interpreters under which user code's constants are ConstTracers (vmap's join in batching).
+# Interpreters under which user code's constants are ConstTracers (vmap's join in batching,
+# the stagings': StagingInterpreter here, jit's in checkpointing).
 CONSTANT_INTERPRETERS: set = set()
 
 
@@ -279,7 +283,9 @@ class StagingInterpreter(Interpreter):
             if not (own_a or own_b):
                 return self.parent.process(prim, args, params)
             own = a if own_a else b
-            inputs = [a._var if own_a else a, b._var if own_b else b]
+            # (a constant held as a tracer is recorded as the array it holds)
+            inputs = [a._var if own_a else a.primal if type(a) is ConstTracer else a,
+                      b._var if own_b else b.primal if type(b) is ConstTracer else b]
         elif len(args) == 1:
             own = args[0]
             if type(own) is not StagingTracer or own._interp is not self:
@@ -287,14 +293,19 @@ class StagingInterpreter(Interpreter):
             inputs = [own._var]
         else:
             own = inputs = None
+            consts = False
             for i, a in enumerate(args):
                 if type(a) is StagingTracer and a._interp is self:
                     if own is None:
                         own = a
                         inputs = list(args)
                     inputs[i] = a._var
+                elif type(a) is ConstTracer:
+                    consts = True
             if own is None:
                 return self.parent.process(prim, args, params)
+            if consts:
+                inputs = [x.primal if type(x) is ConstTracer else x for x in inputs]
         if prim.inline is not None:
             return prim.inline(*args, **params)  # runs with this interpreter current
         if prim.same_aval:
@@ -316,6 +327,12 @@ class StagingInterpreter(Interpreter):
         t._interp = self
         t._var = out
         return t
+
+
+# User code staged by jit, make_graph, make_jaxpr, eval_shape, checkpoint makes constants
+# held as tracers too (as JAX's omnistaging does); not the TangentRecorder, under which only
+# rules run.
+CONSTANT_INTERPRETERS.add(StagingInterpreter)
 
 
 class TangentRecorder(StagingInterpreter):

@@ -749,6 +749,9 @@ def bitcast_convert_type(operand, new_dtype):
     from .backends import backend_of
     from .core import Tracer
     x = _array(operand)
+    from .interpreters import ConstTracer
+    if type(x) is ConstTracer:  # (a constant made inside a transform: concrete)
+        x = x.primal
     if isinstance(x, Tracer):
         raise TypeError("lax.bitcast_convert_type is not supported on values being "
                         "transformed (grad, vmap, jit): call it on concrete arrays.")
@@ -2061,6 +2064,9 @@ def _apply_at(xf, flat, func, unique, size):
     from .core import Tracer
     from .numpy._base import _to_array
     from .numpy._indexing import _setitem
+    from .interpreters import ConstTracer
+    if type(flat) is ConstTracer:  # (constant indices made inside a transform: concrete)
+        flat = flat.primal
     if isinstance(flat, Tracer):
         if not unique:
             raise NotImplementedError(
@@ -2573,6 +2579,9 @@ def polygamma(m, x):
     ``functrans.scipy.special.polygamma``, whose derivative in ``x`` applies."""
     (m, x), d = _special_operands("polygamma", (m, x))
     from .core import Tracer
+    from .interpreters import ConstTracer
+    if type(m) is ConstTracer:  # (an order made inside a transform: concrete)
+        m = m.primal
     if isinstance(m, Tracer):
         raise NotImplementedError("lax.polygamma: the order m must be concrete (not traced "
                                   "by jit, vmap or a derivative).")

@@ -1,9 +1,9 @@
-"""Constants as tracers under forward mode and vmap (functrans.interpreters.ConstTracer).
+"""Constants as tracers under forward mode, vmap and jit (functrans.interpreters.ConstTracer).
 
-Inside the differentiating transforms (jvp, grad, vjp, linearize, jacfwd, jacrev, hessian)
-and vmap, arrays that user or third-party code makes with functrans.numpy's creation
-functions, and (under forward mode) the derivative-free results of operations on tracers
-(comparisons, argmax), are tracers whose
+Inside the differentiating transforms (jvp, grad, vjp, linearize, jacfwd, jacrev, hessian),
+vmap and the stagings (jit, make_jaxpr, make_graph, checkpoint), arrays that user or
+third-party code makes with functrans.numpy's creation functions, and (under forward mode)
+the derivative-free results of operations on tracers (comparisons, argmax), are tracers whose
 namespace is functrans.numpy, so that ``array_api_compat.array_namespace(tracer, constant)``
 finds one namespace. They never leave a transform: results and auxiliary data come back as
 arrays of the input's library.
@@ -89,17 +89,10 @@ def test_under_vmap_created_arrays_are_constants_too(backend):
     np.testing.assert_allclose(backend.to_numpy(g), [8.0] * 3)
 
 
-def test_plain_arrays_outside_transforms_and_under_jit(backend):
+def test_plain_arrays_outside_transforms(backend):
     x = backend.asarray(X)
     assert backend.is_own(fnp.zeros_like(x)) and backend.is_own(x > 0.0)
-    kinds = []
-
-    def f(x):
-        kinds.append(type(fnp.asarray(1.0)))
-        return x * 2.0
-    ft.jit(f)(x)
-    # (under jit, the innermost transform, constants stay plain arrays)
-    assert kinds and ConstTracer not in kinds, kinds
+    assert backend.is_own(fnp.sum(fnp.ones_like(x)) * 2.0)
 
 
 def test_constants_convert_like_their_arrays():
@@ -161,3 +154,182 @@ def test_nested_transforms_keep_constants_of_the_outer_one():
     np.testing.assert_allclose(ft.grad(outer)(X), 12 * X, rtol=1e-15)
     np.testing.assert_allclose(ft.jacfwd(ft.grad(outer))(X), 12 * np.eye(3), rtol=1e-15)
     np.testing.assert_allclose(ft.jit(ft.grad(outer))(X), 12 * X, rtol=1e-15)
+
+
+# -- under jit (and the other stagings) -------------------------------------------------
+
+
+def _created(x):
+    """Constants made from nothing (under jit ``zeros_like(x)`` or a comparison of ``x`` is
+    staged, not constant)."""
+    xp = compat.array_namespace(x)
+    return {"asarray": xp.asarray(0.5, dtype=x.dtype, device=compat.device(x)),
+            "zeros": xp.zeros(x.shape, dtype=x.dtype, device=compat.device(x)),
+            "full": xp.full(x.shape, 2.0, dtype=x.dtype, device=compat.device(x)),
+            "arange": xp.arange(3, device=compat.device(x)),
+            "sum_of_constants": xp.sum(xp.ones(x.shape, dtype=x.dtype,
+                                               device=compat.device(x)) * 3.0)}
+
+
+def test_under_jit_constants_are_tracers_and_results_plain_arrays(backend):
+    traces, seen = [], {}
+
+    def f(x):
+        traces.append(1)
+        consts = _created(x)
+        for name, c in consts.items():
+            seen[name] = type(c)
+            assert compat.array_namespace(x, c) is fnp, name  # (was: Multiple namespaces)
+        return consts["asarray"] * fnp.sum(x * x) + consts["sum_of_constants"], consts
+    jf = ft.jit(f)
+    x = backend.asarray(X)
+    out1 = jf(x)
+    out2 = jf(backend.asarray(2.0 * X))
+    assert len(traces) == 1 and jf.cache_size() == 1   # staged once: no constant in the key
+    assert set(seen.values()) == {ConstTracer}, seen
+    for out in (out1, out2):
+        for leaf in optree.tree_leaves(out):
+            assert backend.is_own(leaf), type(leaf)
+    np.testing.assert_allclose(backend.to_numpy(out1[0]), 0.5 * X @ X + 9.0, rtol=1e-15)
+    np.testing.assert_allclose(backend.to_numpy(out2[0]), 2.0 * X @ X + 9.0, rtol=1e-15)
+    for consts in (out1[1], out2[1]):
+        np.testing.assert_array_equal(backend.to_numpy(consts["full"]), [2.0] * 3)
+        np.testing.assert_array_equal(backend.to_numpy(consts["arange"]), [0, 1, 2])
+        assert float(backend.to_numpy(consts["sum_of_constants"])) == 9.0
+    assert out1[1]["zeros"] is not out2[1]["zeros"]   # each call's results are its own
+
+
+def test_under_jit_python_control_flow_on_constants(backend):
+    traces = []
+
+    def f(x):
+        traces.append(1)
+        c = fnp.asarray([1.0, 2.0], dtype=x.dtype, device=compat.device(x))
+        assert type(c) is ConstTracer
+        if (c > 0).all():                      # concrete: a constant's comparison
+            x = x * 2.0
+        n = int(fnp.sum(c))                    # 3
+        for i in range(n):
+            x = x + float(c[i % 2])
+        k = fnp.arange(n, device=compat.device(x))
+        return x[int(k[-1]) - 1] + float(c[1])
+    x = backend.asarray(X)
+    jf = ft.jit(f)
+    for scale in (1.0, 3.0):
+        want = 2.0 * scale * X[1] + 4.0 + 2.0
+        np.testing.assert_allclose(float(backend.to_numpy(jf(backend.asarray(scale * X)))),
+                                   want, rtol=1e-15)
+    assert len(traces) == 1
+
+
+def test_jit_nested_with_vmap_and_grad(backend):
+    kinds = []
+
+    def f(x):
+        c = fnp.full(x.shape, 3.0, dtype=x.dtype, device=compat.device(x))
+        kinds.append(type(c._interp).__name__ if type(c) is ConstTracer else type(c))
+        assert compat.array_namespace(x, c) is fnp
+        return fnp.sum(c * x * x)             # gradient 6 x
+    x = backend.asarray(X)
+    xs = backend.asarray(np.stack([X, 2.0 * X]))
+    want = np.array([3.0 * X @ X, 12.0 * X @ X])
+    for name, run, expect, kind in [
+            ("jit(vmap)", lambda: ft.jit(ft.vmap(f))(xs), want, "BatchInterpreter"),
+            ("vmap(jit)", lambda: ft.vmap(ft.jit(f))(xs), want, "_Staging"),
+            ("grad(jit)", lambda: ft.grad(ft.jit(f))(x), 6.0 * X, "_Staging"),
+            ("jit(grad)", lambda: ft.jit(ft.grad(f))(x), 6.0 * X, "JVPInterpreter")]:
+        kinds.clear()
+        out = run()
+        assert backend.is_own(out), (name, type(out))
+        np.testing.assert_allclose(backend.to_numpy(out), expect, rtol=1e-14, err_msg=name)
+        assert kinds == [kind], (name, kinds)
+
+
+def test_jit_of_grad_making_constants_is_cached():
+    # regression: a constant of grad's forward mode was recorded in the staged graph as the
+    # tracer holding it, which made jit treat the graph as one call's only (never cached)
+    traces = []
+
+    def f(x):
+        traces.append(1)
+        return fnp.sum(x * fnp.ones(3) + fnp.arange(3.0))
+    jg = ft.jit(ft.grad(f))
+    for _ in range(3):
+        np.testing.assert_allclose(jg(X), [1.0] * 3)
+    assert len(traces) == 1 and jg.cache_size() == 1
+
+
+def test_make_jaxpr_and_make_graph_keep_plain_constants():
+    def f(x):
+        c = fnp.arange(3.0)
+        assert type(c) is ConstTracer and compat.array_namespace(x, c) is fnp
+        return x * c + fnp.sum(fnp.ones(3)), c   # (the sum of constants is folded)
+    closed = ft.make_jaxpr(f)(X)
+    assert closed.consts and not any(isinstance(c, Tracer) for c in closed.consts)
+    assert "ConstTracer" not in str(closed)
+    y, c = ft.jaxpr.eval_jaxpr(closed.jaxpr, closed.consts, X)
+    np.testing.assert_allclose(y, X * [0.0, 1.0, 2.0] + 3.0)
+    np.testing.assert_array_equal(c, [0.0, 1.0, 2.0])
+    graph = ft.make_graph(f)(X)
+    assert not any(isinstance(o, Tracer) for o in graph.outputs)
+    assert not any(isinstance(a, Tracer) for _, ins, _, _ in graph.eqns for a in ins)
+    np.testing.assert_allclose(graph(X)[0], X * [0.0, 1.0, 2.0] + 3.0)
+
+
+def test_checkpoint_and_eval_shape_make_constants_too(backend):
+    def f(x):
+        c = fnp.full_like(x, 0.5)
+        assert compat.array_namespace(x, c) is fnp
+        return fnp.sum(c * x * x)
+    x = backend.asarray(X)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(ft.checkpoint(f))(x)), X, rtol=1e-15)
+    assert ft.eval_shape(f, x).shape == ()
+
+
+def test_under_jit_item_assignment_of_a_staged_value_into_a_constant_says_what_to_do():
+    def f(x):
+        y = fnp.zeros(3)
+        y[0] = x[0]
+        return y
+
+    def g(x):
+        y = fnp.zeros(3)
+        return y.at[0].set(x[0])             # what to write instead
+    with pytest.raises(ft.errors.DerivativeDroppedError, match=r"y\.at\[idx\]\.set"):
+        ft.jit(f)(X)
+    np.testing.assert_allclose(ft.jit(g)(X), [X[0], 0.0, 0.0])
+
+
+def test_under_jit_a_callback_of_constants_runs_at_every_call():
+    # (a constant's callback was recorded in the graph while constants were plain arrays
+    # under jit; held as tracers, it must still be, not run once while staging)
+    seen = []
+
+    def f(x):
+        ft.debug.callback(lambda c: seen.append(np.asarray(c).tolist()), fnp.arange(2.0))
+        return x * 2.0
+    jf = ft.jit(f)
+    for _ in range(3):
+        jf(X)
+    assert seen == [[0.0, 1.0]] * 3
+
+
+@pytest.mark.parametrize("transform", ["jit", "grad"])
+def test_lax_arguments_that_must_be_concrete_take_constants(transform):
+    # (scatter_apply's repeated indices, polygamma's order and bitcast_convert_type's operand
+    # refused a constant tracer as "not concrete")
+    from functrans import lax
+    dn = lax.ScatterDimensionNumbers((), (0,), (0,))
+
+    def f(x):
+        idx = fnp.asarray([[1], [2], [1]])
+        y = lax.scatter_apply(x, idx, lambda v: v * 2.0, dn, update_shape=(3,))
+        bits = lax.bitcast_convert_type(fnp.asarray([1.0]), fnp.int64)
+        return (y + lax.polygamma(fnp.asarray(1.0), x)) * fnp.sum(bits > 0)
+    x = np.array([1.5, 2.0, 3.0])
+    want = x * [1.0, 4.0, 2.0] + [0.9348022005446793, 0.6449340668482264,
+                                  0.3949340668482264]   # trigamma(x) (SciPy's polygamma)
+    if transform == "jit":
+        np.testing.assert_allclose(ft.jit(f)(x), want, rtol=1e-13)
+    else:
+        check_grads(f, (x,), order=1, modes=("fwd", "rev"))

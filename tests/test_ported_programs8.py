@@ -21,8 +21,8 @@ and array-api-strict, all elements one memory cell on torch) where SciPy writes 
 array. And SciPy mixing the constants it makes (a comparison's result, an ``xp.asarray``
 constant, an array from a creation function) with a tracer, in ``array_namespace`` ("Multiple
 namespaces") or by item assignment: under forward mode functrans.numpy's constants are
-tracers too (CONSTANTS; under vmap as well). Then the gaps, as strict xfails: the same mix
-under jit, SciPy calling ``np.asarray``, Python control flow on values; then the programs.
+tracers too (CONSTANTS; under vmap and jit as well: JIT_TOO). Then the gaps, as strict xfails:
+SciPy calling ``np.asarray``, Python control flow on values; then the programs.
 """
 
 from __future__ import annotations
@@ -134,9 +134,9 @@ EAGER_ONLY = ("pmean", "hmean", "tvar", "tstd")
 # SciPy functions that meet the constants they make (xp.asarray(p), xp.zeros, a comparison's
 # result) with the tracers through array_namespace, or write traced values into them by item
 # assignment: under forward mode (jvp, grad, jacfwd...) functrans.numpy's constants are
-# tracers too (functrans.interpreters.ConstTracer), so both work; under jit they are plain
-# arrays still (see the gaps). Eager forward and reverse mode, and vmap for VMAP_TOO (the
-# others check values with Python `if`s or select by boolean masks, which vmap cannot do).
+# tracers too (functrans.interpreters.ConstTracer), so both work; under vmap and jit as well.
+# Eager forward and reverse mode; vmap for VMAP_TOO and jit for JIT_TOO (the others check
+# values with Python `if`s or select by boolean masks, which vmap and jit cannot do).
 CONSTANTS = ("variation", "quantile", "median_abs_deviation", "tmean", "ttest_1samp",
              "pearsonr", "chisquare", "boxcox_llf", "derivative", "cumulative_simpson",
              "find_root", "tanhsinh")
@@ -144,6 +144,9 @@ CONSTANTS = ("variation", "quantile", "median_abs_deviation", "tmean", "ttest_1s
 # which does not copy a NumPy array into another library: NumPy inputs only.
 NUMPY_ONLY = ("derivative",)
 VMAP_TOO = ("variation", "ttest_1samp", "boxcox_llf")
+# (variation and ttest_1samp under jit were "Multiple namespaces": an xp.asarray constant of
+# theirs beside the staged tracer)
+JIT_TOO = ("variation", "ttest_1samp", "boxcox_llf")
 
 
 # run on array-api-strict's second device too (the rest, for time, on its first only)
@@ -164,9 +167,8 @@ def _scipy_gaps():
     def grad(f):
         return lambda x: ft.grad(lambda x: fnp.sum(f(x)))(x)
     return {
-        # a plain array next to a tracer in array_namespace, refused by array-api-compat:
-        # functrans.numpy's constants are tracers under forward mode and vmap, plain arrays
-        # under jit
+        # a Python `if` on whether the data holds a NaN (until the constants were tracers
+        # under jit too, "Multiple namespaces" came first)
         "quantile_jit": ft.jit(lambda x: st.quantile(x, 0.3)),
         # NumPy-only code paths (np.asarray of the argument)
         "lfilter": grad(lambda x: sg.lfilter(fnp.asarray([1.0, 0.5]),
@@ -187,9 +189,9 @@ def _scipy_gaps():
 
 
 GAP_REASONS = {
-    "quantile_jit": "scipy.stats.quantile makes `p` with xp.asarray: under jit a plain array "
-                    "(functrans.numpy's constants are tracers under forward mode and vmap), "
-                    "which array_namespace refuses beside the staged tracer",
+    "quantile_jit": "scipy.stats.quantile checks its data for NaNs with a Python `if` "
+                    "(`if contains_nans:`), which jit cannot stage (nor can jax.jit); its "
+                    "xp.asarray constants are constant tracers under jit, as under grad",
     "lfilter": "scipy.signal.lfilter runs NumPy's _linear_filter on np.asarray of its inputs "
                "for every namespace but NumPy's",
     "simpson": "scipy.integrate.simpson calls np.asarray on its input (NumPy only)",
@@ -270,13 +272,30 @@ def _run_scipy_checks(backend_ids):
                     for a, b in zip(derivatives(), derivs[name]):
                         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
+            def jitted():  # values; jit of the derivatives, derivatives of jit (JIT_TOO)
+                np.testing.assert_allclose(to_np(ft.jit(f)(x)), ref, rtol=1e-12, atol=1e-13)
+                jf = ft.jit(f)
+                if bid == "numpy":  # against finite differences
+                    check_grads(jf, (x,), order=1, modes=("fwd", "rev"))
+                of_jit = (to_np(ft.grad(lambda x: fnp.sum(jf(x) ** 2))(x)),
+                          to_np(ft.jvp(jf, (x,), (x,))[1]))
+                jit_of = ft.jit(lambda x: (ft.grad(lambda x: fnp.sum(f(x) ** 2))(x),
+                                           ft.jvp(f, (x,), (x,))[1]))(x)
+                for a, b, c in zip(of_jit, jit_of, derivs[name]):
+                    np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-14)
+                    np.testing.assert_allclose(to_np(b), c, rtol=1e-12, atol=1e-14)
+
             def vmap():
                 two = np.stack([np.array(data), 1.5 * np.array(data)])
                 want = np.stack([ref, np.asarray(f(two[1]))])
                 got = ft.vmap(f)(make(two))
                 np.testing.assert_allclose(to_np(got), want, rtol=1e-12, atol=1e-13)
-            for check in ((grads, vmap) if name in VMAP_TOO else (grads,)) if eager \
-                    else (grads, jit, vmap):
+            if not eager:
+                checks = (grads, jit, vmap)
+            else:
+                checks = (grads,) + ((vmap,) if name in VMAP_TOO else ()) + (
+                    (jitted,) if name in JIT_TOO else ())
+            for check in checks:
                 status = _status(check)
                 if bid in backend_ids:
                     out[f"{bid}|{name}|{check.__name__}"] = status
@@ -421,7 +440,7 @@ _EXC = {"TypeError": TypeError, "TracerArrayConversionError": ferrors.TracerArra
 
 # (the expected exception and message of each, without importing SciPy in this process)
 GAP_EXPECTED = {
-    "quantile_jit": ("TypeError", "Multiple namespaces"),
+    "quantile_jit": ("ConcretizationError", "bool()"),
     **{n: ("TracerArrayConversionError", "converted to a NumPy array") for n in (
         "lfilter", "simpson", "dct", "convolve", "detrend", "welch", "expectile", "Normal")},
     "softplus": ("TypeError", "does not support ufuncs"),
@@ -488,10 +507,13 @@ def test_scipy_validating_function_eagerly(scipy_results, backend, name):
 @pytest.mark.parametrize("name", CONSTANTS)
 def test_scipy_constants_beside_tracers(scipy_results, backend, name):
     # (were "Multiple namespaces" from array_namespace, or DerivativeDroppedError from a
-    # traced value written into a plain array made by xp.zeros/xp.full/xp.empty)
+    # traced value written into a plain array made by xp.zeros/xp.full/xp.empty; under jit
+    # too for JIT_TOO)
     if name in NUMPY_ONLY and backend.name != "numpy":
         pytest.skip("SciPy makes this function's weights with NumPy (see NUMPY_ONLY)")
-    for check in ("grads", "vmap") if name in VMAP_TOO else ("grads",):
+    checks = ("grads",) + (("vmap",) if name in VMAP_TOO else ()) + (
+        ("jitted",) if name in JIT_TOO else ())
+    for check in checks:
         _ok(scipy_results, f"{backend.id}|{name}|{check}")
 
 

@@ -197,12 +197,11 @@ def test_numpy_scalars_are_numbers_beside_any_library(backend):
 
 def test_at_of_an_array_created_inside_a_transform(backend):
     """JAX's usual way to build an array, ``jnp.zeros(n).at[idx].add(v)`` with ``v`` traced,
-    ported to any library: under grad, jvp and vmap the creation function's array is a
-    constant tracer (functrans.interpreters.ConstTracer), which has ``.at`` on every library.
-    Under jit alone it is the library's own array, and only NumPy's results carry ``.at``
-    (functrans's AtArray subclass): torch's Tensor and array-api-strict's Array cannot.
-    ``fnp.add.at(z, idx, v, inplace=False)`` works everywhere (the compliance program uses
-    it)."""
+    ported to any library: under grad, jvp, vmap and jit the creation function's array is a
+    constant tracer (functrans.interpreters.ConstTracer), which has ``.at`` on every library
+    (under jit alone it was the library's own array, and only NumPy's, functrans's AtArray
+    subclass, carried ``.at``). ``fnp.add.at(z, idx, v, inplace=False)`` works everywhere too
+    (the compliance program uses it)."""
     idx = np.array([0, 2, 2])
 
     def f(v):
@@ -216,11 +215,13 @@ def test_at_of_an_array_created_inside_a_transform(backend):
     np.testing.assert_allclose(float(backend.to_numpy(t)), 2.0)
     np.testing.assert_allclose(backend.to_numpy(ft.vmap(f)(fnp.stack([x, 2.0 * x]))),
                                [26.0, 104.0])
-    if backend.name == "numpy":
-        np.testing.assert_allclose(float(ft.jit(f)(x)), 26.0)
-    else:
-        with pytest.raises(AttributeError, match="at"):
-            ft.jit(f)(x)
+    jf = ft.jit(f)
+    for scale in (1.0, 2.0):
+        out = jf(scale * x)
+        assert backend.is_own(out)
+        np.testing.assert_allclose(float(backend.to_numpy(out)), 26.0 * scale ** 2)
+    assert jf.cache_size() == 1
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(ft.jit(f))(x)), [2.0, 10.0, 10.0])
 
 
 # -- t-SNE ----------------------------------------------------------------------------------------

@@ -60,11 +60,12 @@ _keys.wrap_table(globals(), "functrans.numpy", _keys.NUMPY)
 
 
 def _as_constants(fn):
-    """A creation function whose array, made under forward mode by user or third-party code,
-    is a constant tracer (functrans.interpreters.ConstTracer), so that code which asks
-    ``array_namespace`` of it and of a tracer finds one namespace; a plain array elsewhere,
-    and for functrans's own modules, which are written for plain arrays beside tracers (and
-    combine them with operators, which array-api-strict's arrays refuse a tracer in)."""
+    """A creation function whose array, made under forward mode, vmap or a staging (jit...)
+    by user or third-party code, is a constant tracer (functrans.interpreters.ConstTracer),
+    so that code which asks ``array_namespace`` of it and of a tracer finds one namespace; a
+    plain array elsewhere, and for functrans's own modules, which are written for plain
+    arrays beside tracers (and combine them with operators, which array-api-strict's arrays
+    refuse a tracer in)."""
     import builtins
     import functools
     import inspect
