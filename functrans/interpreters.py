@@ -171,7 +171,10 @@ class JVPInterpreter(Interpreter):
             own_b = type(b) is JVPTracer and b._interp is self
             if not (own_a or own_b):
                 return self.parent.process(prim, args, params)
-            primals = [a.primal if own_a else a, b.primal if own_b else b]
+            # (a constant's array to the rule: the levels below need not unwrap it again
+            # for each operation there, nor reverse mode's graph hold it)
+            primals = [a.primal if own_a or type(a) is ConstTracer else a,
+                       b.primal if own_b or type(b) is ConstTracer else b]
             tangents = [a.tangent if own_a else None, b.tangent if own_b else None]
         elif len(args) == 1:  # (sin, exp...)
             a = args[0]
@@ -181,15 +184,21 @@ class JVPInterpreter(Interpreter):
             tangents = [a.tangent]
         else:
             primals = tangents = None
+            consts = False
             for i, a in enumerate(args):
-                if type(a) is JVPTracer and a._interp is self:
+                t = type(a)
+                if t is JVPTracer and a._interp is self:
                     if primals is None:
                         primals = list(args)
                         tangents = [None] * len(args)
                     primals[i] = a.primal
                     tangents[i] = a.tangent
+                elif t is ConstTracer:
+                    consts = True
             if primals is None:  # nothing of ours: forward untouched
                 return self.parent.process(prim, args, params)
+            if consts:
+                primals = [a.primal if type(a) is ConstTracer else a for a in primals]
         rule = prim.jvp
         if rule is None:
             return self._inline(prim, args, params)
@@ -205,7 +214,11 @@ class JVPInterpreter(Interpreter):
         if tan is None:  # no derivative (a comparison, argmax...): a constant
             if isinstance(out, Tracer) or type(out) in _SCALARS:
                 return out
-            return ConstTracer(self, out)
+            t = _new(ConstTracer)
+            t._interp = self
+            t.primal = out
+            t.tangent = None
+            return t
         # JVPTracer(self, out, tan) without the Python frame of __init__ (one per operation).
         t = _new(JVPTracer)
         t._interp = self
