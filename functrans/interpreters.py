@@ -118,6 +118,41 @@ class ConstTracer(JVPTracer):
         import numpy as np
         return np.asarray(self.primal, dtype=dtype)
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # NumPy's ufuncs on a constant (np.exp(c), ndarray * c): functrans.numpy's function of
+        # that name, so the result stays a constant; NumPy's on the arrays otherwise (out=,
+        # ufunc.reduce...), as for the plain array the constant holds.
+        from . import numpy as fnp
+        fn = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
+        if fn is not None and "out" not in kwargs:
+            return fn(*inputs, **kwargs)
+        import numpy as np
+        inputs = [np.asarray(a) if type(a) is ConstTracer else a for a in inputs]
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.primal.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.primal.__dlpack_device__()
+
+    def __format__(self, spec):
+        return format(self.primal, spec)
+
+    def __str__(self):
+        return str(self.primal)
+
+    def __repr__(self):
+        return f"ConstTracer({self.primal!r})"
+
+    def __hash__(self):
+        # as its value's (NumPy's integer scalars key dicts: lookup[argmax(x)]); arrays, which
+        # have none, by identity as tracers are
+        try:
+            return hash(self.primal)
+        except TypeError:
+            return id(self)
+
     def __setitem__(self, key, value):
         from . import numpy as fnp
         new = fnp._setitem(self, key, value)
