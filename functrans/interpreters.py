@@ -186,6 +186,16 @@ def constant(value):
     return value
 
 
+def fixed_values(tree):
+    """``tree`` with its constant tracers as the arrays they hold: values a transform takes
+    as fixed (jit's static arguments, custom rules' nondiff_argnums) rather than traced."""
+    from .tree import tree_flatten, tree_unflatten
+    leaves, t = tree_flatten(tree)
+    if not any(type(x) is ConstTracer for x in leaves):
+        return tree
+    return tree_unflatten(t, [x.primal if type(x) is ConstTracer else x for x in leaves])
+
+
 # Interpreters under which user code's constants are ConstTracers (vmap's join in batching).
 CONSTANT_INTERPRETERS: set = set()
 
