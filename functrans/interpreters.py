@@ -160,11 +160,12 @@ class ConstTracer(JVPTracer):
             self.primal = new
         elif type(new) is ConstTracer:
             self.primal = new.primal
-        elif type(new) is JVPTracer and new._interp is self._interp:
+        elif type(new) is JVPTracer and _encloses(new._interp, self._interp):
             # A traced value written in: from now on this object is that tracer (the two
-            # classes share their layout, so the object itself changes class).
+            # classes share their layout, so the object itself changes class). Its forward
+            # mode's or one enclosing it (then the constant outlives none of its values).
             object.__setattr__(self, "__class__", JVPTracer)
-            self.primal, self.tangent = new.primal, new.tangent
+            self._interp, self.primal, self.tangent = new._interp, new.primal, new.tangent
         else:
             raise DerivativeDroppedError(
                 f"y[idx] = value, with y an array made inside a transform (a constant) and "
@@ -172,6 +173,16 @@ class ConstTracer(JVPTracer):
                 f"transform nested inside): y cannot hold it. Write y = y.at[idx].set(value) "
                 f"(JAX's functional update), or start y from a traced value "
                 f"(y = functrans.numpy.asarray(x, copy=True)) and assign into that.")
+
+
+def _encloses(outer, interp):
+    """Whether ``outer`` is ``interp`` or an interpreter below it (one whose values a
+    function running under ``interp`` may close over)."""
+    while interp is not None:
+        if interp is outer:
+            return True
+        interp = interp.parent
+    return False
 
 
 def constant(value):
