@@ -11,6 +11,8 @@ arrays of the input's library.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import optree
 import pytest
@@ -161,3 +163,93 @@ def test_nested_transforms_keep_constants_of_the_outer_one():
     np.testing.assert_allclose(ft.grad(outer)(X), 12 * X, rtol=1e-15)
     np.testing.assert_allclose(ft.jacfwd(ft.grad(outer))(X), 12 * np.eye(3), rtol=1e-15)
     np.testing.assert_allclose(ft.jit(ft.grad(outer))(X), 12 * X, rtol=1e-15)
+
+
+# -- review: constants used as NumPy users use arrays -----------------------------------------
+
+
+def test_numpy_functions_and_formatting_see_the_constants_values(backend):
+    def f(x):
+        c = fnp.full_like(x, 0.5)
+        e = np.exp(c)                    # a ufunc: functrans.numpy's, still a constant
+        assert type(e) is ConstTracer
+        np.testing.assert_allclose(backend.to_numpy(e.primal), np.exp(np.full(3, 0.5)))
+        s = np.add(c, 1.0)
+        assert compat.array_namespace(x, s) is fnp
+        np.testing.assert_allclose(backend.to_numpy(s.primal), [1.5] * 3)
+        if not backend.name.startswith("array_api_strict"):  # (no NumPy conversion on
+            buf = np.zeros(3)                                # its device1, no format spec)
+            np.multiply(c, 2.0, out=buf)  # out=: NumPy's, into the user's buffer
+            np.testing.assert_allclose(buf, [1.0] * 3)
+            np.testing.assert_allclose(np.add.reduce(c), 1.5)
+            k = fnp.sum(x > 0.0)
+            assert f"{k:d} {fnp.sum(c):.2f}" == "2 1.50"
+        assert str(c) == str(c.primal) and repr(c.primal) in repr(c)
+        return fnp.sum(x * c)
+    x = backend.asarray(X)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(f)(x)), [0.5] * 3)
+
+
+def test_dlpack_of_a_constant_exports_its_array():
+    def f(x):
+        c = fnp.arange(3.0)
+        np.testing.assert_array_equal(np.from_dlpack(c), [0.0, 1.0, 2.0])
+        return fnp.sum(x * c)
+    np.testing.assert_allclose(ft.grad(f)(X), [0.0, 1.0, 2.0])
+
+
+def test_integer_constants_key_dicts_by_value():
+    weights = {0: 1.0, 1: 10.0, 2: 100.0}   # (np.int64 keys as before: hash by value)
+
+    def f(x):
+        return weights[fnp.argmax(x)] * fnp.sum(x)
+    np.testing.assert_allclose(ft.grad(f)(X), [100.0] * 3)
+    np.testing.assert_allclose(ft.jacfwd(f)(X), [100.0] * 3)
+
+
+def test_constants_are_fixed_values_for_static_and_nondiff_arguments():
+    times = ft.jit(lambda y, k: y * k, static_argnums=1)
+
+    def f(x):
+        return fnp.sum(times(x, fnp.sum(x > 0.0)))   # k: 2 (was: 'a value being transformed')
+    np.testing.assert_allclose(ft.grad(f)(X), [2.0] * 3)
+
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(1,))
+    def scale(x, k):
+        return x * k
+
+    @scale.defjvp
+    def scale_jvp(k, primals, tangents):
+        return scale(primals[0], k), tangents[0] * k
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(scale(x, fnp.asarray(3.0))))(X),
+                               [3.0] * 3)
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(scale(x, fnp.argmax(x))))(X),
+                               [2.0] * 3)
+    with pytest.raises(TypeError, match="hashable"):  # an array is still no static value
+        ft.grad(lambda x: fnp.sum(times(x, fnp.ones(3))))(X)
+
+
+def test_rules_and_reverse_modes_graph_get_the_constants_arrays():
+    # (unwrapped once by forward mode, not at every level below: also the speed of
+    # where(x > 0, x, 0.1 * x) chains under grad)
+    from functrans.reverse import linearize_flat
+
+    def f(xs):
+        x, = xs
+        return [fnp.sum(fnp.where(x > 0.0, x, 0.1 * x) * fnp.ones(3))]
+    _, graph = linearize_flat(f, [X])
+    held = [type(a) for eqn in graph.eqns for a in eqn[1]]
+    assert ConstTracer not in held, held
+
+
+def test_a_value_of_an_enclosing_transform_written_into_an_inner_constant():
+    def outer(x):
+        def inner(y):
+            z = fnp.zeros(3)
+            z[0] = x[0]      # the outer grad's tracer: z becomes it (it outlives z)
+            z[2] = 3.0
+            return fnp.sum(z * y * y)
+        return fnp.sum(ft.grad(inner)(x))
+    # sum(2 z y) at y = x: 2 x0^2 + 6 x2, so [4 x0, 0, 6] (as JAX with .at[].set)
+    for transform in (ft.grad, ft.jacfwd, ft.jacrev):
+        np.testing.assert_allclose(transform(outer)(X), [4 * X[0], 0.0, 6.0], rtol=1e-15)
