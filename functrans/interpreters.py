@@ -6,8 +6,7 @@ interpreter that records the tangent side (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
-from .core import _SCALAR_DTYPES as _SCALARS
-from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _current, get_aval
+from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, _current, get_aval
 from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
 from .graph import Var
@@ -187,12 +186,11 @@ def _encloses(outer, interp):
 
 def constant(value):
     """``value`` as a :class:`ConstTracer` where user code runs under forward mode or vmap
-    (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a plain array;
-    else as it is.
-    Outside transforms, and for tracers and Python scalars, a no-op."""
+    (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a plain array
+    (of a backend's array or scalar type); else as it is. Outside transforms, and for tracers,
+    Python scalars and typed random keys, a no-op."""
     interp = _current.get()
-    if type(interp) in CONSTANT_INTERPRETERS and not isinstance(value, Tracer) \
-            and hasattr(value, "shape") and type(value) not in _SCALARS:
+    if type(interp) in CONSTANT_INTERPRETERS and _by_type_get(type(value)) is not None:
         return ConstTracer(interp, value)
     return value
 
@@ -264,11 +262,11 @@ class JVPInterpreter(Interpreter):
         finally:
             _current_reset(token)
         if prim.multiple_results:
-            return [(o if isinstance(o, Tracer) or type(o) in _SCALARS
-                     else ConstTracer(self, o)) if t is None
+            return [(ConstTracer(self, o) if _by_type_get(type(o)) is not None else o)
+                    if t is None
                     else JVPTracer(self, o, t) for o, t in zip(out, tan)]
         if tan is None:  # no derivative (a comparison, argmax...): a constant
-            if isinstance(out, Tracer) or type(out) in _SCALARS:
+            if _by_type_get(type(out)) is None:  # (a tracer, a number, typed keys)
                 return out
             t = _new(ConstTracer)
             t._interp = self
