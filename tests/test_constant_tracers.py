@@ -253,3 +253,47 @@ def test_a_value_of_an_enclosing_transform_written_into_an_inner_constant():
     # sum(2 z y) at y = x: 2 x0^2 + 6 x2, so [4 x0, 0, 6] (as JAX with .at[].set)
     for transform in (ft.grad, ft.jacfwd, ft.jacrev):
         np.testing.assert_allclose(transform(outer)(X), [4 * X[0], 0.0, 6.0], rtol=1e-15)
+
+
+def test_every_creation_function_makes_constants(backend):
+    # (not only zeros/arange...: logspace, the index helpers, windows, fftfreq, NumPy's random
+    # numbers; tuples of arrays element by element)
+    def f(x):
+        # (no device: inside a transform, the library and device of the values transformed)
+        made = {"logspace": fnp.logspace(0.0, 1.0, 3), "geomspace": fnp.geomspace(1.0, 4.0, 3),
+                "indices": fnp.indices((3,))[0], "tril_indices": fnp.tril_indices(3)[0],
+                "hanning": fnp.hanning(3), "fftfreq": fnp.fft.fftfreq(3),
+                "fromfunction": fnp.fromfunction(lambda i: i, (3,), dtype=x.dtype)}
+        for name, c in made.items():
+            assert type(c) is ConstTracer, name
+            assert compat.array_namespace(x, c) is fnp, name
+        s = sum(fnp.sum(c * x) for c in made.values() if c.shape == (3,))
+        return s, made
+    x = backend.asarray(X)
+    g, made = ft.grad(f, has_aux=True)(x)
+    want = sum(backend.to_numpy(c) for c in made.values() if c.shape == (3,))
+    np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-15)
+    for c in made.values():
+        assert backend.is_own(c)
+
+
+def test_numpy_random_numbers_are_constants_and_shuffle_works_on_them():
+    import functrans.numpy.random as npr
+    data = np.arange(5.0)
+
+    def f(x):
+        npr.seed(3)
+        noise = npr.randn(3)
+        assert type(noise) is ConstTracer
+        order = fnp.asarray(data)
+        npr.shuffle(order)          # in place on the constant (was: TypeError), as NumPy
+        return fnp.sum(x * noise) + fnp.sum(x * order[:3]), (noise, order)
+    g, (noise, order) = ft.grad(f, has_aux=True)(X)
+    np.random.seed(3)
+    want_noise = np.random.randn(3)
+    want_order = np.arange(5.0)
+    np.random.shuffle(want_order)
+    np.testing.assert_array_equal(noise, want_noise)
+    np.testing.assert_array_equal(order, want_order)
+    np.testing.assert_allclose(g, want_noise + want_order[:3], rtol=1e-15)
+    np.testing.assert_array_equal(data, np.arange(5.0))  # the user's array: not shuffled
