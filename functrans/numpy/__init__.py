@@ -82,9 +82,10 @@ def _as_constants(fn):
         if type(out) is list or type(out) is tuple:  # (meshgrid, tril_indices...)
             return type(out)([constant(o) for o in out])
         return constant(out)
-    # fn's own signature where it has one (typed keys' wrappers): functools.wraps drops it
+    # fn's own signature where it is the whole one (typed keys' wrappers have theirs), as
+    # functools.wraps drops it; else signature() follows __wrapped__ to it
     own = inspect.signature(fn, follow_wrapped=False)
-    if own != inspect.signature(creation, follow_wrapped=False):
+    if own == inspect.signature(fn):
         creation.__signature__ = own
     return creation
 
