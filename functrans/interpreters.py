@@ -115,7 +115,9 @@ class ConstTracer(JVPTracer):
 
     def __array__(self, dtype=None, copy=None):
         import numpy as np
-        return np.asarray(self.primal, dtype=dtype)
+        if copy:  # (np.array(c) asks for one: its array may be the user's, from asarray)
+            return np.array(self.primal, dtype=dtype, copy=True)
+        return np.asarray(self.primal, dtype=dtype, copy=copy)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # NumPy's ufuncs on a constant (np.exp(c), ndarray * c): functrans.numpy's function of
@@ -128,6 +130,12 @@ class ConstTracer(JVPTracer):
         import numpy as np
         inputs = [np.asarray(a) if type(a) is ConstTracer else a for a in inputs]
         return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __deepcopy__(self, memo):
+        # the array copied, the interpreter shared (a copy of the whole stack is no constant
+        # of the running transform)
+        import copy
+        return ConstTracer(self._interp, copy.deepcopy(self.primal, memo))
 
     def __dlpack__(self, *args, **kwargs):
         return self.primal.__dlpack__(*args, **kwargs)
