@@ -122,11 +122,11 @@ class ConstTracer(JVPTracer):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # NumPy's ufuncs on a constant (np.exp(c), ndarray * c): functrans.numpy's function of
         # that name, so the result stays a constant; NumPy's on the arrays otherwise (out=,
-        # ufunc.reduce...), as for the plain array the constant holds.
+        # dtype=, ufunc.reduce...), as for the plain array the constant holds.
         from . import numpy as fnp
         fn = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
-        if fn is not None and "out" not in kwargs:
-            return fn(*inputs, **kwargs)
+        if fn is not None and not kwargs:
+            return fn(*inputs)
         import numpy as np
         inputs = [np.asarray(a) if type(a) is ConstTracer else a for a in inputs]
         return getattr(ufunc, method)(*inputs, **kwargs)
