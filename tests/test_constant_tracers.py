@@ -182,6 +182,7 @@ def test_numpy_functions_and_formatting_see_the_constants_values(backend):
             np.multiply(c, 2.0, out=buf)  # out=: NumPy's, into the user's buffer
             np.testing.assert_allclose(buf, [1.0] * 3)
             np.testing.assert_allclose(np.add.reduce(c), 1.5)
+            assert np.add(c, 1.0, dtype=np.float32).dtype == np.float32  # (keywords: NumPy's)
             k = fnp.sum(x > 0.0)
             assert f"{k:d} {fnp.sum(c):.2f}" == "2 1.50"
         assert str(c) == str(c.primal) and repr(c.primal) in repr(c)
