@@ -152,6 +152,15 @@ class ConstTracer(JVPTracer):
     def __repr__(self):
         return f"ConstTracer({self.primal!r})"
 
+    # c == None: False, as for JAX's arrays (Python's identity once both sides decline)
+    def __eq__(self, other):
+        from . import numpy as fnp
+        return NotImplemented if other is None else fnp.equal(self, other)
+
+    def __ne__(self, other):
+        from . import numpy as fnp
+        return NotImplemented if other is None else fnp.not_equal(self, other)
+
     def __hash__(self):
         # as its value's (NumPy's integer scalars key dicts: lookup[argmax(x)]); arrays, which
         # have none, by identity as tracers are

@@ -330,3 +330,12 @@ def test_copies_of_a_constant_never_share_the_users_array():
         return fnp.sum(x * c) + fnp.sum(x * d)
     np.testing.assert_allclose(ft.grad(f)(X), 2 * data)
     np.testing.assert_array_equal(data, [1.0, 2.0, 3.0])  # (was [99, 2, 3])
+
+
+def test_a_constant_compared_with_none_is_false():
+    def f(x):
+        c = fnp.zeros(3)
+        assert (c == None) is False and (c != None) is True  # noqa: E711 (was AttributeError)
+        assert bool(fnp.all(c == 0.0))
+        return fnp.sum(x * (c + 1.0))
+    np.testing.assert_allclose(ft.grad(f)(X), [1.0] * 3)
