@@ -74,15 +74,21 @@ class BatchInterpreter(Interpreter):
 
     def process(self, prim, args, params):
         vals = dims = None
+        consts = False
         i = 0
         for a in args:
-            if type(a) is BatchTracer and a._interp is self:
+            t = type(a)
+            if t is BatchTracer and a._interp is self:
                 if vals is None:
                     vals = list(args)
                     dims = [None] * len(args)
                 vals[i] = a.val
                 dims[i] = 0
+            elif t is ConstTracer:
+                consts = True
             i += 1
+        if consts and vals is not None:  # (the rule gets a constant's array, as forward mode's)
+            vals = [a.primal if type(a) is ConstTracer else a for a in vals]
         if vals is None:
             # Nothing batched: the parent handles it once for the whole batch; except a
             # collective over this vmap's name (psum of a constant is size × it).

@@ -42,6 +42,7 @@ from .backends import _default, default as default_backend_
 from .checkpointing import _fresh, _stage, _static
 from .collectives import axis_env
 from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
+from .interpreters import fixed_values
 from .graph import Graph, Var, _last_uses, eval_graph, exact_key, prune, read_vars
 from .errors import RestagingWarning, check_function
 from .numpy import device
@@ -419,6 +420,9 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
         n = len(args)
         pos = sorted({i % n if i < 0 else i for i in static_nums if -n <= i < n})
         names = [k for k in static_names if k in kwargs]
+        # (a constant made inside an enclosing transform is a fixed value: its array)
+        args = tuple(fixed_values(a) if i in pos else a for i, a in enumerate(args))
+        kwargs = {k: fixed_values(v) if k in names else v for k, v in kwargs.items()}
         static = tuple(args[i] for i in pos) + tuple(kwargs[k] for k in names)
         for v in static:
             try:

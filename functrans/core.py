@@ -341,8 +341,9 @@ class EvalInterpreter(Interpreter):
         if type(interp) not in _CONSTANT_INTERPRETERS:
             return out
         if prim.multiple_results:
-            return [o if type(o) in _SCALAR_DTYPES else _ConstTracer(interp, o) for o in out]
-        return out if type(out) in _SCALAR_DTYPES else _ConstTracer(interp, out)
+            return [_ConstTracer(interp, o) if _by_type_get(type(o)) is not None else o
+                    for o in out]
+        return _ConstTracer(interp, out) if _by_type_get(type(out)) is not None else out
 
 
 def _leaked(prim, tracer):

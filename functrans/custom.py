@@ -17,6 +17,7 @@ import optree
 
 from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
 from .errors import CustomRuleError, UnexpectedTracerError
+from .interpreters import fixed_values
 from .tree import NAMESPACE, tree_flatten, tree_map, tree_unflatten
 
 
@@ -152,7 +153,7 @@ def _split_nondiff(args, nondiff_argnums, what, fun):
         raise TypeError(f"{what} {_name(fun)}: nondiff_argnums {nondiff_argnums} names an "
                         f"argument more than once (for a call with {n} argument(s)); list "
                         f"each once.")
-    fixed = tuple(args[i] for i in nums)
+    fixed = fixed_values(tuple(args[i] for i in nums))  # (constants: their arrays)
     if any(isinstance(x, Tracer) for x in tree_flatten(fixed)[0]):
         raise CustomRuleError(
             f"{what} {_name(fun)}: an argument named in nondiff_argnums {nondiff_argnums} is "

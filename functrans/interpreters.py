@@ -6,8 +6,7 @@ interpreter that records the tangent side (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
-from .core import _SCALAR_DTYPES as _SCALARS
-from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _current, get_aval
+from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, _current, get_aval
 from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
 from .graph import Var
@@ -119,7 +118,59 @@ class ConstTracer(JVPTracer):
 
     def __array__(self, dtype=None, copy=None):
         import numpy as np
-        return np.asarray(self.primal, dtype=dtype)
+        if copy:  # (np.array(c) asks for one: its array may be the user's, from asarray)
+            return np.array(self.primal, dtype=dtype, copy=True)
+        return np.asarray(self.primal, dtype=dtype, copy=copy)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # NumPy's ufuncs on a constant (np.exp(c), ndarray * c): functrans.numpy's function of
+        # that name, so the result stays a constant; NumPy's on the arrays otherwise (out=,
+        # dtype=, ufunc.reduce...), as for the plain array the constant holds.
+        from . import numpy as fnp
+        fn = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
+        if fn is not None and not kwargs:
+            return fn(*inputs)
+        import numpy as np
+        inputs = [np.asarray(a) if type(a) is ConstTracer else a for a in inputs]
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __deepcopy__(self, memo):
+        # the array copied, the interpreter shared (a copy of the whole stack is no constant
+        # of the running transform)
+        import copy
+        return ConstTracer(self._interp, copy.deepcopy(self.primal, memo))
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.primal.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.primal.__dlpack_device__()
+
+    def __format__(self, spec):
+        return format(self.primal, spec)
+
+    def __str__(self):
+        return str(self.primal)
+
+    def __repr__(self):
+        return f"ConstTracer({self.primal!r})"
+
+    # c == None: False, as for JAX's arrays (Python's identity once both sides decline)
+    def __eq__(self, other):
+        from . import numpy as fnp
+        return NotImplemented if other is None else fnp.equal(self, other)
+
+    def __ne__(self, other):
+        from . import numpy as fnp
+        return NotImplemented if other is None else fnp.not_equal(self, other)
+
+    def __hash__(self):
+        # as its value's (NumPy's integer scalars key dicts: lookup[argmax(x)]); arrays, which
+        # have none, by identity as tracers are
+        try:
+            return hash(self.primal)
+        except TypeError:
+            return id(self)
 
     def __setitem__(self, key, value):
         from . import numpy as fnp
@@ -128,11 +179,12 @@ class ConstTracer(JVPTracer):
             self.primal = new
         elif type(new) is ConstTracer:
             self.primal = new.primal
-        elif type(new) is JVPTracer and new._interp is self._interp:
+        elif type(new) is JVPTracer and _encloses(new._interp, self._interp):
             # A traced value written in: from now on this object is that tracer (the two
-            # classes share their layout, so the object itself changes class).
+            # classes share their layout, so the object itself changes class). Its forward
+            # mode's or one enclosing it (then the constant outlives none of its values).
             object.__setattr__(self, "__class__", JVPTracer)
-            self.primal, self.tangent = new.primal, new.tangent
+            self._interp, self.primal, self.tangent = new._interp, new.primal, new.tangent
         else:
             raise DerivativeDroppedError(
                 f"y[idx] = value, with y an array made inside a transform (a constant) and "
@@ -142,17 +194,35 @@ class ConstTracer(JVPTracer):
                 f"(y = functrans.numpy.asarray(x, copy=True)) and assign into that.")
 
 
+def _encloses(outer, interp):
+    """Whether ``outer`` is ``interp`` or an interpreter below it (one whose values a
+    function running under ``interp`` may close over)."""
+    while interp is not None:
+        if interp is outer:
+            return True
+        interp = interp.parent
+    return False
+
+
 def constant(value):
     """``value`` as a :class:`ConstTracer` where user code runs under forward mode, vmap or a
     staging (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a
-    plain array; else as it is.
-    Outside transforms, and for tracers and Python scalars, a no-op."""
+    plain array (of a backend's array or scalar type); else as it is. Outside transforms, and for tracers,
+    Python scalars and typed random keys, a no-op."""
     interp = _current.get()
-    if type(interp) in CONSTANT_INTERPRETERS and not isinstance(value, Tracer) \
-            and hasattr(value, "shape") and type(value) not in _SCALARS \
-            and not getattr(type(value), "_typed_keys", False):  # (keys: no arithmetic)
+    if type(interp) in CONSTANT_INTERPRETERS and _by_type_get(type(value)) is not None:
         return ConstTracer(interp, value)
     return value
+
+
+def fixed_values(tree):
+    """``tree`` with its constant tracers as the arrays they hold: values a transform takes
+    as fixed (jit's static arguments, custom rules' nondiff_argnums) rather than traced."""
+    from .tree import tree_flatten, tree_unflatten
+    leaves, t = tree_flatten(tree)
+    if not any(type(x) is ConstTracer for x in leaves):
+        return tree
+    return tree_unflatten(t, [x.primal if type(x) is ConstTracer else x for x in leaves])
 
 
 # Interpreters under which user code's constants are ConstTracers (vmap's join in batching,
@@ -176,7 +246,10 @@ class JVPInterpreter(Interpreter):
             own_b = type(b) is JVPTracer and b._interp is self
             if not (own_a or own_b):
                 return self.parent.process(prim, args, params)
-            primals = [a.primal if own_a else a, b.primal if own_b else b]
+            # (a constant's array to the rule: the levels below need not unwrap it again
+            # for each operation there, nor reverse mode's graph hold it)
+            primals = [a.primal if own_a or type(a) is ConstTracer else a,
+                       b.primal if own_b or type(b) is ConstTracer else b]
             tangents = [a.tangent if own_a else None, b.tangent if own_b else None]
         elif len(args) == 1:  # (sin, exp...)
             a = args[0]
@@ -186,15 +259,21 @@ class JVPInterpreter(Interpreter):
             tangents = [a.tangent]
         else:
             primals = tangents = None
+            consts = False
             for i, a in enumerate(args):
-                if type(a) is JVPTracer and a._interp is self:
+                t = type(a)
+                if t is JVPTracer and a._interp is self:
                     if primals is None:
                         primals = list(args)
                         tangents = [None] * len(args)
                     primals[i] = a.primal
                     tangents[i] = a.tangent
+                elif t is ConstTracer:
+                    consts = True
             if primals is None:  # nothing of ours: forward untouched
                 return self.parent.process(prim, args, params)
+            if consts:
+                primals = [a.primal if type(a) is ConstTracer else a for a in primals]
         rule = prim.jvp
         if rule is None:
             return self._inline(prim, args, params)
@@ -204,13 +283,17 @@ class JVPInterpreter(Interpreter):
         finally:
             _current_reset(token)
         if prim.multiple_results:
-            return [(o if isinstance(o, Tracer) or type(o) in _SCALARS
-                     else ConstTracer(self, o)) if t is None
+            return [(ConstTracer(self, o) if _by_type_get(type(o)) is not None else o)
+                    if t is None
                     else JVPTracer(self, o, t) for o, t in zip(out, tan)]
         if tan is None:  # no derivative (a comparison, argmax...): a constant
-            if isinstance(out, Tracer) or type(out) in _SCALARS:
+            if _by_type_get(type(out)) is None:  # (a tracer, a number, typed keys)
                 return out
-            return ConstTracer(self, out)
+            t = _new(ConstTracer)
+            t._interp = self
+            t.primal = out
+            t.tangent = None
+            return t
         # JVPTracer(self, out, tan) without the Python frame of __init__ (one per operation).
         t = _new(JVPTracer)
         t._interp = self

@@ -1968,3 +1968,19 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
     out = fnp.stack(counts, axis=-1) if m else fnp.zeros(shape, dtype=fnp.float64,
                                                          device=fnp.device(p))
     return fnp.astype(out, od)
+
+
+# Samples drawn by user code under forward mode or vmap are constant tracers, as the
+# creation functions' arrays (functrans.numpy's wrapper; functrans's own callers get plain
+# arrays). Keys stay as they are.
+def _samples_as_constants():
+    from .numpy import _as_constants
+    keep = {"key", "PRNGKey", "split", "fold_in", "key_data", "clone", "key_impl",
+            "key_dtype", "wrap_key_data", "KeyArray"}
+    g = globals()
+    for name in __all__:
+        if name not in keep:
+            g[name] = _as_constants(g[name])
+
+
+_samples_as_constants()

@@ -11,6 +11,8 @@ arrays of the input's library.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import optree
 import pytest
@@ -213,7 +215,6 @@ def test_under_jit_python_control_flow_on_constants(backend):
             x = x + float(c[i % 2])
         k = fnp.arange(n, device=compat.device(x))
         return x[int(k[-1]) - 1] + float(c[1])
-    x = backend.asarray(X)
     jf = ft.jit(f)
     for scale in (1.0, 3.0):
         want = 2.0 * scale * X[1] + 4.0 + 2.0
@@ -333,3 +334,179 @@ def test_lax_arguments_that_must_be_concrete_take_constants(transform):
         np.testing.assert_allclose(ft.jit(f)(x), want, rtol=1e-13)
     else:
         check_grads(f, (x,), order=1, modes=("fwd", "rev"))
+
+
+# -- review: constants used as NumPy users use arrays -----------------------------------------
+
+
+def test_numpy_functions_and_formatting_see_the_constants_values(backend):
+    def f(x):
+        c = fnp.full_like(x, 0.5)
+        e = np.exp(c)                    # a ufunc: functrans.numpy's, still a constant
+        assert type(e) is ConstTracer
+        np.testing.assert_allclose(backend.to_numpy(e.primal), np.exp(np.full(3, 0.5)))
+        s = np.add(c, 1.0)
+        assert compat.array_namespace(x, s) is fnp
+        np.testing.assert_allclose(backend.to_numpy(s.primal), [1.5] * 3)
+        if not backend.name.startswith("array_api_strict"):  # (no NumPy conversion on
+            buf = np.zeros(3)                                # its device1, no format spec)
+            np.multiply(c, 2.0, out=buf)  # out=: NumPy's, into the user's buffer
+            np.testing.assert_allclose(buf, [1.0] * 3)
+            np.testing.assert_allclose(np.add.reduce(c), 1.5)
+            assert np.add(c, 1.0, dtype=np.float32).dtype == np.float32  # (keywords: NumPy's)
+            k = fnp.sum(x > 0.0)
+            assert f"{k:d} {fnp.sum(c):.2f}" == "2 1.50"
+        assert str(c) == str(c.primal) and repr(c.primal) in repr(c)
+        return fnp.sum(x * c)
+    x = backend.asarray(X)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(f)(x)), [0.5] * 3)
+
+
+def test_dlpack_of_a_constant_exports_its_array():
+    def f(x):
+        c = fnp.arange(3.0)
+        np.testing.assert_array_equal(np.from_dlpack(c), [0.0, 1.0, 2.0])
+        return fnp.sum(x * c)
+    np.testing.assert_allclose(ft.grad(f)(X), [0.0, 1.0, 2.0])
+
+
+def test_integer_constants_key_dicts_by_value():
+    weights = {0: 1.0, 1: 10.0, 2: 100.0}   # (np.int64 keys as before: hash by value)
+
+    def f(x):
+        return weights[fnp.argmax(x)] * fnp.sum(x)
+    np.testing.assert_allclose(ft.grad(f)(X), [100.0] * 3)
+    np.testing.assert_allclose(ft.jacfwd(f)(X), [100.0] * 3)
+
+
+def test_constants_are_fixed_values_for_static_and_nondiff_arguments():
+    times = ft.jit(lambda y, k: y * k, static_argnums=1)
+
+    def f(x):
+        return fnp.sum(times(x, fnp.sum(x > 0.0)))   # k: 2 (was: 'a value being transformed')
+    np.testing.assert_allclose(ft.grad(f)(X), [2.0] * 3)
+
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(1,))
+    def scale(x, k):
+        return x * k
+
+    @scale.defjvp
+    def scale_jvp(k, primals, tangents):
+        return scale(primals[0], k), tangents[0] * k
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(scale(x, fnp.asarray(3.0))))(X),
+                               [3.0] * 3)
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(scale(x, fnp.argmax(x))))(X),
+                               [2.0] * 3)
+    with pytest.raises(TypeError, match="hashable"):  # an array is still no static value
+        ft.grad(lambda x: fnp.sum(times(x, fnp.ones(3))))(X)
+
+
+def test_rules_and_reverse_modes_graph_get_the_constants_arrays():
+    # (unwrapped once by forward mode, not at every level below: also the speed of
+    # where(x > 0, x, 0.1 * x) chains under grad)
+    from functrans.reverse import linearize_flat
+
+    def f(xs):
+        x, = xs
+        return [fnp.sum(fnp.where(x > 0.0, x, 0.1 * x) * fnp.ones(3))]
+    _, graph = linearize_flat(f, [X])
+    held = [type(a) for eqn in graph.eqns for a in eqn[1]]
+    assert ConstTracer not in held, held
+
+
+def test_a_value_of_an_enclosing_transform_written_into_an_inner_constant():
+    def outer(x):
+        def inner(y):
+            z = fnp.zeros(3)
+            z[0] = x[0]      # the outer grad's tracer: z becomes it (it outlives z)
+            z[2] = 3.0
+            return fnp.sum(z * y * y)
+        return fnp.sum(ft.grad(inner)(x))
+    # sum(2 z y) at y = x: 2 x0^2 + 6 x2, so [4 x0, 0, 6] (as JAX with .at[].set)
+    for transform in (ft.grad, ft.jacfwd, ft.jacrev):
+        np.testing.assert_allclose(transform(outer)(X), [4 * X[0], 0.0, 6.0], rtol=1e-15)
+
+
+def test_every_creation_function_makes_constants(backend):
+    # (not only zeros/arange...: logspace, the index helpers, windows, fftfreq, NumPy's random
+    # numbers; tuples of arrays element by element)
+    def f(x):
+        # (no device: inside a transform, the library and device of the values transformed)
+        made = {"logspace": fnp.logspace(0.0, 1.0, 3), "geomspace": fnp.geomspace(1.0, 4.0, 3),
+                "indices": fnp.indices((3,))[0], "tril_indices": fnp.tril_indices(3)[0],
+                "hanning": fnp.hanning(3), "fftfreq": fnp.fft.fftfreq(3),
+                "fromfunction": fnp.fromfunction(lambda i: i, (3,), dtype=x.dtype)}
+        for name, c in made.items():
+            assert type(c) is ConstTracer, name
+            assert compat.array_namespace(x, c) is fnp, name
+        s = sum(fnp.sum(c * x) for c in made.values() if c.shape == (3,))
+        return s, made
+    x = backend.asarray(X)
+    g, made = ft.grad(f, has_aux=True)(x)
+    want = sum(backend.to_numpy(c) for c in made.values() if c.shape == (3,))
+    np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-15)
+    for c in made.values():
+        assert backend.is_own(c)
+
+
+def test_numpy_random_numbers_are_constants_and_shuffle_works_on_them():
+    import functrans.numpy.random as npr
+    data = np.arange(5.0)
+
+    def f(x):
+        npr.seed(3)
+        noise = npr.randn(3)
+        assert type(noise) is ConstTracer
+        order = fnp.asarray(data)
+        npr.shuffle(order)          # in place on the constant (was: TypeError), as NumPy
+        return fnp.sum(x * noise) + fnp.sum(x * order[:3]), (noise, order)
+    g, (noise, order) = ft.grad(f, has_aux=True)(X)
+    np.random.seed(3)
+    want_noise = np.random.randn(3)
+    want_order = np.arange(5.0)
+    np.random.shuffle(want_order)
+    np.testing.assert_array_equal(noise, want_noise)
+    np.testing.assert_array_equal(order, want_order)
+    np.testing.assert_allclose(g, want_noise + want_order[:3], rtol=1e-15)
+    np.testing.assert_array_equal(data, np.arange(5.0))  # the user's array: not shuffled
+
+
+def test_functrans_random_samples_are_constants(backend):
+    import inspect
+    key = backend.asarray(np.asarray(ft.random.PRNGKey(0)), dtype="uint32")  # (its library)
+
+    def f(x):
+        noise = ft.random.normal(key, x.shape, dtype=x.dtype)
+        assert type(noise) is ConstTracer
+        assert compat.array_namespace(x, noise) is fnp   # (was: Multiple namespaces)
+        return fnp.sum(x * noise), noise
+    x = backend.asarray(X)
+    g, noise = ft.grad(f, has_aux=True)(x)
+    want = ft.random.normal(key, (3,), dtype=x.dtype)       # the same numbers outside
+    np.testing.assert_array_equal(backend.to_numpy(g), backend.to_numpy(want))
+    np.testing.assert_array_equal(backend.to_numpy(noise), backend.to_numpy(want))
+    assert "shape" in inspect.signature(ft.random.normal).parameters
+
+
+def test_copies_of_a_constant_never_share_the_users_array():
+    import copy
+    data = np.array([1.0, 2.0, 3.0])
+
+    def f(x):
+        c = fnp.asarray(data)          # (holds the user's array itself)
+        b = np.array(c)                # a copy, as np.array promises
+        b[0] = 99.0
+        d = copy.deepcopy({"c": c})["c"]
+        assert type(d) is ConstTracer and not np.shares_memory(np.asarray(d), data)
+        return fnp.sum(x * c) + fnp.sum(x * d)
+    np.testing.assert_allclose(ft.grad(f)(X), 2 * data)
+    np.testing.assert_array_equal(data, [1.0, 2.0, 3.0])  # (was [99, 2, 3])
+
+
+def test_a_constant_compared_with_none_is_false():
+    def f(x):
+        c = fnp.zeros(3)
+        assert (c == None) is False and (c != None) is True  # noqa: E711 (was AttributeError)
+        assert bool(fnp.all(c == 0.0))
+        return fnp.sum(x * (c + 1.0))
+    np.testing.assert_allclose(ft.grad(f)(X), [1.0] * 3)

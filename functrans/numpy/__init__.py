@@ -66,7 +66,6 @@ def _as_constants(fn):
     plain array elsewhere, and for functrans's own modules, which are written for plain
     arrays beside tracers (and combine them with operators, which array-api-strict's arrays
     refuse a tracer in)."""
-    import builtins
     import functools
     import inspect
     import sys
@@ -81,18 +80,27 @@ def _as_constants(fn):
         if type(current()) not in CONSTANT_INTERPRETERS or \
                 getframe(1).f_globals.get("__name__", "").startswith("functrans."):
             return out
-        return [constant(o) for o in out] if type(out) is list else constant(out)
+        if type(out) is list or type(out) is tuple:  # (meshgrid, tril_indices...)
+            return type(out)([constant(o) for o in out])
+        return constant(out)
+    # fn's own signature where it is the whole one (typed keys' wrappers have theirs), as
+    # functools.wraps drops it; else signature() follows __wrapped__ to it
     own = inspect.signature(fn, follow_wrapped=False)
-    if builtins.any(p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                    for p in own.parameters.values()):
-        creation.__signature__ = own  # (fn's, not (*args, **kwargs); else inspect follows)
+    if own == inspect.signature(fn):
+        creation.__signature__ = own
     return creation
 
 
 for _name in ("arange", "asarray", "empty", "empty_like", "eye", "full", "full_like",
               "linspace", "ones", "ones_like", "zeros", "zeros_like", "meshgrid", "array",
-              "asanyarray", "identity", "tri", "copy"):
+              "asanyarray", "identity", "tri", "copy", "logspace", "geomspace", "indices",
+              "tril_indices", "triu_indices", "diag_indices", "tril_indices_from",
+              "triu_indices_from", "diag_indices_from", "mask_indices", "fromfunction",
+              "fromiter", "frombuffer", "fromstring", "from_dlpack", "hanning", "hamming",
+              "blackman", "bartlett", "kaiser", "load", "loadtxt"):
     globals()[_name] = _as_constants(globals()[_name])
+for _name in ("fftfreq", "rfftfreq"):
+    setattr(fft, _name, _as_constants(getattr(fft, _name)))
 del _name
 
 __array_api_version__ = "2024.12"

@@ -198,7 +198,8 @@ def fromfunction(function, shape, *, dtype=float, like=None, **kwargs):
     if like is not None:
         raise NotImplementedError("fromfunction: like= is not supported")
     from ._reshaping import indices
-    return function(*indices(tuple(shape), dtype=dtype), **kwargs)
+    ix = indices(tuple(shape), dtype=dtype)  # (by index: array-api-strict's don't iterate)
+    return function(*[ix[i, ...] for i in range(ix.shape[0])], **kwargs)
 
 
 def mask_indices(n, mask_func, k=0):

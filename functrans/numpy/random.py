@@ -78,17 +78,19 @@ def _arg(x, fname):
 
 
 def _out(r):
-    """A NumPy result as an array of the default backend (NumPy scalars stay scalars)."""
+    """A NumPy result as an array of the default backend (NumPy scalars stay scalars); under
+    forward mode or vmap a constant tracer, as the creation functions' arrays."""
     if not isinstance(r, _np.ndarray):
         return r
     from ..backends import default
     from ..backends.numpy_backend import with_at
+    from ..interpreters import constant
     b = default()
     if b.name == "numpy":
-        return with_at(r.view(_np.ndarray))
+        return constant(with_at(r.view(_np.ndarray)))
     if r.dtype.kind in "OSUV":  # strings, objects (choice of a list of names): NumPy's
         return r
-    return b.xp.asarray(r)
+    return constant(b.xp.asarray(r))
 
 
 def _wrap_method(method, fname):
@@ -172,6 +174,14 @@ class _Sampler:
         """Shuffle the NumPy array (or list) ``x`` along its first axis, in place, and return
         None. A traced or non-NumPy array cannot be changed in place: use ``x =
         permutation(x)``, which is also differentiable."""
+        from ..interpreters import ConstTracer
+        if type(x) is ConstTracer and not _foreign(x.primal):
+            # an array made inside a transform (a constant): shuffled as NumPy would, on a
+            # copy (its array may be the user's, from asarray), which the constant then holds
+            y = x.primal.copy()
+            self._state.shuffle(y, *args, **kwargs)
+            x.primal = y
+            return
         if isinstance(x, Tracer) or _foreign(x):
             raise TypeError(
                 f"shuffle works in place, so only on NumPy arrays (and lists); got "
