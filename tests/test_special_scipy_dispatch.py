@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -28,6 +25,8 @@ import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.special as fsp
 from functrans.testing import check_grads
+
+from .test_namespace_interop import _run_with_scipy_array_api
 
 ss = pytest.importorskip("scipy.special")
 
@@ -422,12 +421,7 @@ print("ok")
 
 def test_scipy_special_functions_dispatch_to_functrans():
     pytest.importorskip("array_api_compat")
-    env = dict(os.environ, SCIPY_ARRAY_API="1")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    r = subprocess.run([sys.executable, "-c", SCIPY_DISPATCH], env=env, capture_output=True,
-                       text=True, timeout=300)
-    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+    _run_with_scipy_array_api(SCIPY_DISPATCH, timeout=300)
 
 
 def test_every_scipy_dispatched_function_is_there():

@@ -1751,22 +1751,21 @@ def pdtr(k, m, /):
     0 at ``m = inf`` (nan where both are infinite). Derivative in ``m`` (any order): minus
     the Poisson probability of ``floor(k)``; none in ``k``. (At ``m = 0`` a nan ``k`` gives 1,
     as SciPy.)"""
-    def f(k, m):
-        bad = k < 0.0  # (a nan k gives nan through the shape k + 1)
-        out = _gamma_edges(_count(_where(bad, 0.0, k)) + 1.0, m, False)
-        return _where(bad, math.nan, _where(_all(k != k, m == 0.0), 1.0, out))
-    return _weak64("pdtr", (k, m), f)
+    return _weak64("pdtr", (k, m), lambda k, m: _poisson(k, m, False))
+
+
+def _poisson(k, m, upper):
+    """pdtr (``upper``: pdtrc) of float64 ``k`` and ``m``."""
+    bad = k < 0.0  # (a nan k gives nan through the shape k + 1)
+    out = _gamma_edges(_count(_where(bad, 0.0, k)) + 1.0, m, upper)
+    return _where(bad, math.nan, _where(_all(k != k, m == 0.0), 0.0 if upper else 1.0, out))
 
 
 def pdtrc(k, m, /):
     """The Poisson survival function ``sum_(j > k) exp(-m) m**j / j!`` =
     ``gammainc(floor(k) + 1, m)`` (as :func:`pdtr`, the complementary values), accurate
     where it is tiny."""
-    def f(k, m):
-        bad = k < 0.0  # (a nan k gives nan through the shape k + 1)
-        out = _gamma_edges(_count(_where(bad, 0.0, k)) + 1.0, m, True)
-        return _where(bad, math.nan, _where(_all(k != k, m == 0.0), 0.0, out))
-    return _weak64("pdtrc", (k, m), f)
+    return _weak64("pdtrc", (k, m), lambda k, m: _poisson(k, m, True))
 
 
 def pdtri(k, y, /):
