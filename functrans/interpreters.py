@@ -111,10 +111,18 @@ class ConstTracer(JVPTracer):
         return complex(self.primal)
 
     def item(self, *args):
-        return self.primal.item(*args)
+        return self._host().item(*args)
 
     def tolist(self):
-        return self.primal.tolist()
+        return self._host().tolist()
+
+    def _host(self):
+        # (array-api-strict's arrays have neither item nor tolist: through NumPy)
+        p = self.primal
+        if hasattr(p, "item") and hasattr(p, "tolist"):
+            return p
+        from .backends import backend_of
+        return backend_of(p).to_numpy(p)
 
     def __array__(self, dtype=None, copy=None):
         import numpy as np

@@ -510,3 +510,23 @@ def test_a_constant_compared_with_none_is_false():
         assert bool(fnp.all(c == 0.0))
         return fnp.sum(x * (c + 1.0))
     np.testing.assert_allclose(ft.grad(f)(X), [1.0] * 3)
+
+
+@pytest.mark.parametrize("transform", ["grad", "jit", "vmap"])
+def test_item_and_tolist_of_a_constant_on_every_library(backend, transform):
+    # (array-api-strict's arrays have neither method: the constant converts through NumPy)
+    seen = []
+
+    def f(x):
+        c = fnp.asarray([1.0, 2.0], device=x.device)
+        assert type(c) is ConstTracer
+        seen.append((c[0].item(), c.tolist(), fnp.argmax(c).item()))
+        return fnp.sum(x * c[1].item())
+    x = backend.asarray([1.0, 3.0])
+    if transform == "vmap":
+        out = ft.vmap(f)(fnp.stack([x, x]))
+    else:
+        out = getattr(ft, transform)(f)(x)
+    assert backend.is_own(out)
+    assert seen[0] == (1.0, [1.0, 2.0], 1)
+    assert type(seen[0][0]) is float and type(seen[0][2]) is int
