@@ -100,7 +100,8 @@ def _call_jvp(primals, tangents, fun, policy=None):
         outs = list(outs)
         return outs, [t if _carries(o) else None for o, t in zip(outs, tans)]
     # (the saved values are computed as further outputs of the same evaluation)
-    ext = fun if plan is None else Graph(fun.in_vars, fun.eqns, fun.outputs + plan.keep)
+    ext = fun if plan is None or not plan.keep else Graph(fun.in_vars, fun.eqns,
+                                                          fun.outputs + plan.keep)
     if _has_custom(fun) and any(isinstance(p, Tracer) for p in primals):
         # The primal outputs as the function's JVP computes them: a custom_vjp's fwd (a
         # custom_jvp rule's primal output), not the custom call, is what the transforms
@@ -201,22 +202,23 @@ class _Plan:
     def __repr__(self):  # (shown in printed graphs)
         return f"plan(saving {len(self.keep)})"
 
-    def replay(self, args, kept, reuse):
-        """The function's outputs at ``out_float`` from its inputs ``args`` and the kept
-        values, under the transforms current (linearize), ``reuse`` beneath them."""
+    def replay(self, args, kept, reuse, out_float):
+        """The function's outputs at ``out_float`` (some of the plan's) from its inputs
+        ``args`` and the kept values, under the transforms current (linearize), ``reuse``
+        beneath them."""
         env = dict(zip(self.in_vars, args))
         saved = dict(zip(self.keep, kept))
         interp = _current.get()
         last = self.last
         for k, (action, prim, inputs, params, outs) in enumerate(self.eqns):
             many = prim.multiple_results
-            if action is _LOAD:
+            if action == _LOAD:
                 for o in (outs if many else (outs,)):
                     if o in saved:
                         env[o] = saved[o]
             else:
                 vals = [env[x] if type(x) is Var else x for x in inputs]
-                if action is _REUSE:
+                if action == _REUSE:
                     reuse.arm(prim, params, [_primal_of(v, interp) for v in vals],
                               [saved[o] for o in outs] if many else [saved[outs]])
                     try:
@@ -236,7 +238,7 @@ class _Plan:
             for x in last.get(k, ()):
                 env.pop(x, None)
         return [env[self.outputs[i]] if type(self.outputs[i]) is Var else self.outputs[i]
-                for i in self.out_float]
+                for i in out_float]
 
 
 def _primal_of(v, interp):
@@ -326,7 +328,7 @@ def _plan(fun, policy, diff, out_float):
     its inputs at ``diff``, for its outputs at ``out_float`` (cached on ``fun``)."""
     from .api import _param_vars
     cache = fun.__dict__.setdefault("_plans", {})
-    key = (policy, diff, out_float)
+    key = (id(policy), diff, out_float)  # (the plan keeps the policy alive)
     plan = cache.get(key)
     if plan is not None:
         return plan
@@ -387,7 +389,7 @@ def _plan(fun, policy, diff, out_float):
     plan.last = {}
     for k in range(len(steps) - 1, -1, -1):
         action, _, inputs, params, outs = steps[k]
-        reads = [] if action is _LOAD else [x for x in inputs if type(x) is Var]
+        reads = [] if action == _LOAD else [x for x in inputs if type(x) is Var]
         for x in reads + [v for v in (outs if steps[k][1].multiple_results else (outs,))
                           if v not in done]:
             if x not in done:
@@ -421,7 +423,7 @@ def _lin_transpose(cts, *args, fun, n_tan, diff, out_float, out_avals, plan=None
     n, m = len(diff), len(kept)
 
     def pullback(*xs):  # the differentiated inputs, the kept values, the cotangents present
-        if plan is None:
+        if not kept:  # (nothing kept: every equation runs again)
             g = _restricted(fun, primals, diff, out_float)
             _, graph = linearize_flat(lambda ys: g(*ys), list(xs[:n]))
         else:
@@ -429,7 +431,7 @@ def _lin_transpose(cts, *args, fun, n_tan, diff, out_float, out_avals, plan=None
                 args = list(primals)
                 for i, y in zip(diff, ys):
                     args[i] = y
-                return plan.replay(args, xs[n:n + m], reuse)
+                return plan.replay(args, xs[n:n + m], reuse, out_float)
             reuse = _Reuse(_current.get())
             token = _current.set(reuse)
             try:
@@ -790,6 +792,11 @@ def checkpoint(fun, policy=None):
         >>> block = ft.checkpoint(lambda x: fnp.sin(fnp.sin(x)))
         >>> ft.grad(lambda x: fnp.sum(block(block(x))))(fnp.asarray([0.5, 1.0]))
         array([0.62933451, 0.20593521])
+        >>> keep = ft.checkpoint(lambda x: fnp.sin(x @ x),  # x @ x kept, not recomputed
+        ...                      policy=ft.checkpoint_policies.dots_saveable)
+        >>> ft.grad(lambda x: fnp.sum(keep(x)))(fnp.asarray([[0.5, 1.0], [0.0, 2.0]]))
+        array([[ 0.16776881, -2.00285904],
+               [ 2.8152688 , -3.4157181 ]])
     """
     check_function(fun, "checkpoint")
     if policy is not None and not callable(policy):
