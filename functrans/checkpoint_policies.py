@@ -1,12 +1,23 @@
-"""``functrans.checkpoint_policies``: the names of JAX's rematerialisation policies
+"""``functrans.checkpoint_policies``: JAX's rematerialisation policies
 (``jax.checkpoint_policies``), for ``functrans.checkpoint(f, policy=...)``.
 
-Each is a function ``policy(primitive, *avals, **params) -> bool`` answering, as JAX's
-does, whether a result of that primitive would be saved (functions taking names or other
-policies return such a function). functrans's ``checkpoint`` accepts any of them and saves
-nothing whatever the policy says: a checkpointed block keeps only its inputs and recomputes
-the rest in the backward pass (``nothing_saveable``). Results and derivatives are the same
-under every policy; only memory and compute differ from JAX's for policies that save more.
+A policy is a function ``policy(prim, *avals, **params) -> bool``: asked about each primitive
+that the checkpointed function applies (``prim``, with the abstract values of its operands
+and its parameters), it answers True where that primitive's results are to be kept from the
+forward pass, False where the backward pass recomputes them. Functions taking names or other
+policies return such a function; a policy of your own is any function of that form.
+
+With ``nothing_saveable`` (or no policy) a checkpointed block keeps only its inputs; with
+``everything_saveable`` it is differentiated as if it were not checkpointed; in between, the
+backward pass's recomputation uses the kept results instead of running those primitives
+again (``dots_saveable`` keeps the matrix products, ``save_only_these_names`` the values
+labelled with :func:`functrans.ad_checkpoint.checkpoint_name`). Results and derivatives are
+the same under every policy; only memory and compute differ.
+
+Calls of ``custom_jvp``/``custom_vjp`` functions, nested checkpoints (which follow their own
+policies) and callbacks are not asked about. Matrix products are ``matmul`` and ``tensordot``
+here (JAX's ``dot_general``). There is no host memory to offload to: the offloading policies
+keep on the device what JAX would move to the host.
 """
 
 from __future__ import annotations
@@ -25,17 +36,17 @@ def _name(prim):
 
 
 def everything_saveable(prim, *avals, **params):
-    """Save every result (no recomputation in JAX)."""
+    """Keep every result: the block is differentiated as if it were not checkpointed."""
     return True
 
 
 def nothing_saveable(prim, *avals, **params):
-    """Save nothing: recompute everything (what functrans always does)."""
+    """Keep nothing: recompute everything from the block's inputs (checkpoint's default)."""
     return False
 
 
 def dots_saveable(prim, *avals, **params):
-    """Save the results of matrix products."""
+    """Keep the results of matrix products (``matmul``, ``tensordot``)."""
     return _name(prim) in _DOTS
 
 
@@ -43,56 +54,84 @@ checkpoint_dots = dots_saveable
 
 
 def dots_with_no_batch_dims_saveable(prim, *avals, **params):
-    """Save the results of matrix products between 2-d operands (no batch dimensions)."""
-    return _name(prim) in _DOTS and all(len(getattr(a, "shape", ())) <= 2 for a in avals)
+    """Keep the results of matrix products without batch dimensions: ``matmul`` of operands
+    of at most two dimensions, and ``tensordot`` (a contraction, never batched)."""
+    name = _name(prim)
+    if name == "matmul":
+        return all(len(getattr(a, "shape", ())) <= 2 for a in avals)
+    return name in _DOTS
 
 
 checkpoint_dots_with_no_batch_dims = dots_with_no_batch_dims_saveable
 
 
-def _names_policy(doc, keep):
-    def policy(prim, *avals, name=None, **params):
-        return _name(prim) == "name" and keep(name)
-    policy.__doc__ = doc
+def _named(policy, name, names):
+    policy.__name__ = policy.__qualname__ = f"{name}({', '.join(map(repr, names))})"
     return policy
+
+
+def _check_names(who, names):
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError(f"{who}: names are strings (those given to checkpoint_name); "
+                            f"got {n!r}.")
+    return frozenset(names)
 
 
 def save_only_these_names(*names_which_can_be_saved):
-    """A policy saving the values named (``checkpoint_name``) in ``names_which_can_be_saved``."""
-    names = set(names_which_can_be_saved)
-    return _names_policy("Saves the named values listed.", lambda n: n in names)
+    """A policy keeping the values labelled (``checkpoint_name``) with one of these names,
+    and nothing else."""
+    names = _check_names("save_only_these_names", names_which_can_be_saved)
+
+    def policy(prim, *avals, **params):
+        return _name(prim) == "name" and params.get("name") in names
+    return _named(policy, "save_only_these_names", names_which_can_be_saved)
 
 
 def save_any_names_but_these(*names_not_to_save):
-    """A policy saving every named value except those listed."""
-    names = set(names_not_to_save)
-    return _names_policy("Saves the named values not listed.", lambda n: n not in names)
+    """A policy keeping the labelled values whose names are not listed, and nothing else."""
+    names = _check_names("save_any_names_but_these", names_not_to_save)
+
+    def policy(prim, *avals, **params):
+        return _name(prim) == "name" and params.get("name") not in names
+    return _named(policy, "save_any_names_but_these", names_not_to_save)
 
 
 def save_anything_except_these_names(*names_not_to_save):
-    """A policy saving everything except the values with the names listed."""
-    names = set(names_not_to_save)
+    """A policy keeping every result except the labelled values with these names (a value
+    is still kept when the primitive that computed it is)."""
+    names = _check_names("save_anything_except_these_names", names_not_to_save)
 
-    def policy(prim, *avals, name=None, **params):
-        return not (_name(prim) == "name" and name in names)
-    return policy
+    def policy(prim, *avals, **params):
+        return not (_name(prim) == "name" and params.get("name") in names)
+    return _named(policy, "save_anything_except_these_names", names_not_to_save)
 
 
 def save_from_both_policies(policy_1, policy_2):
-    """A policy saving what either policy saves."""
+    """A policy keeping what either policy keeps."""
+    for p in (policy_1, policy_2):
+        if not callable(p):
+            raise TypeError(f"save_from_both_policies takes two policies (functions); got "
+                            f"{p!r}.")
+
     def policy(prim, *avals, **params):
         return bool(policy_1(prim, *avals, **params) or policy_2(prim, *avals, **params))
+    policy.__name__ = policy.__qualname__ = (
+        f"save_from_both_policies({getattr(policy_1, '__name__', policy_1)}, "
+        f"{getattr(policy_2, '__name__', policy_2)})")
     return policy
 
 
 def offload_dot_with_no_batch_dims(offload_src, offload_dst):
-    """JAX's policy moving matrix products' results to another memory (``offload_src`` to
-    ``offload_dst``); here as :func:`dots_with_no_batch_dims_saveable`."""
+    """JAX's policy moving the results of matrix products to another memory (``offload_src``
+    to ``offload_dst``, device to host); here, with no host memory to move them to, they are
+    kept where they are: :func:`dots_with_no_batch_dims_saveable`."""
     return dots_with_no_batch_dims_saveable
 
 
 def save_and_offload_only_these_names(*, names_which_can_be_saved,
                                       names_which_can_be_offloaded, offload_src, offload_dst):
-    """JAX's policy saving some named values and offloading others; here as
-    :func:`save_only_these_names` of both lists."""
+    """JAX's policy keeping some labelled values and offloading others to another memory;
+    here, with nowhere to offload to, :func:`save_only_these_names` of both lists (the
+    offloaded values are kept too)."""
     return save_only_these_names(*names_which_can_be_saved, *names_which_can_be_offloaded)

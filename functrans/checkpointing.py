@@ -19,23 +19,47 @@ mode (concrete tangents) it is the function's own JVP; when the tangents are bei
 ``checkpoint_lin`` equation, linear in the tangents, whose only residuals are the inputs. The
 transpose of ``checkpoint_lin`` is the rematerialisation: a linearize and backward pass of the
 staged function at the saved inputs.
+
+A ``policy`` (JAX's ``jax.checkpoint_policies``) chooses results to keep as well. It is asked
+about each primitive the staged function applies, ``policy(prim, *input_avals, **params)``;
+the forward pass then keeps the results it marks saveable (those the recomputation reads),
+and ``checkpoint_lin`` carries them as more residuals. The recomputation (:class:`_Plan`)
+replays the staged equations with those values in place: an equation whose results are kept
+and whose operands carry no tangent is not run, nor is what only it needed; one whose
+operands carry tangents still goes through its JVP rule, for its tangent, but the rule's own
+evaluation of the primitive on the same operands is answered with the kept value
+(:class:`_Reuse`). ``name`` (``checkpoint_name``) labels a value for the name-based policies.
 """
 
 from __future__ import annotations
 
 import functools
 
+import numpy as _np
+
 from . import dtypes as _dt
 from .backends import backend_of
-from .core import (_SCALAR_DTYPES, ShapedArray, Tracer, _by_type_get, _current, get_aval,
-                   primitive)
+from .core import (_SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _by_type_get, _current,
+                   bind, get_aval, primitive)
 from .errors import ConcretizationError, CustomRuleError, check_function
-from .graph import Graph, Var
-from .interpreters import CONSTANT_INTERPRETERS, ConstTracer, StagingInterpreter, StagingTracer
+from .graph import EFFECTFUL, Graph, Var, exact_key
+from .interpreters import (CONSTANT_INTERPRETERS, ConstTracer, JVPTracer, StagingInterpreter,
+                           StagingTracer)
 from .tree import tree_flatten, tree_unflatten
 
 checkpoint_call_p = primitive("checkpoint_call", multiple_results=True)
 checkpoint_lin_p = primitive("checkpoint_lin", multiple_results=True)
+
+# -- name: checkpoint_name's label, the identity otherwise --------------------------------------
+# Its tangent is the operand's own (no equation on the tangent side); a recomputation reads
+# through it (see _Plan).
+name_p = primitive("name")
+name_p.same_aval = True
+name_p.def_impl(lambda backend, x, name: x)
+name_p.def_abstract_eval(lambda x, name: x)
+name_p.def_jvp(lambda p, t, name: (name_p.bind(p[0], name=name), t[0]))
+name_p.def_transpose(lambda ct, x, name: [ct])
+name_p.def_batch(lambda args, dims, name: (name_p.bind(args[0], name=name), dims[0]))
 
 
 def _restricted(fun, primals, diff, out_float=None):
@@ -52,7 +76,7 @@ def _restricted(fun, primals, diff, out_float=None):
 # -- checkpoint_call: fun(*args) for a flat, staged fun ----------------------------------------
 
 
-def _call_jvp(primals, tangents, fun):
+def _call_jvp(primals, tangents, fun, policy=None):
     from .api import jvp
     diff = [i for i, t in enumerate(tangents) if t is not None]
     d_tans = [tangents[i] for i in diff]
@@ -63,22 +87,41 @@ def _call_jvp(primals, tangents, fun):
         outs = list(outs)
         return outs, [t if _carries(o) else None for o, t in zip(outs, tans)]
     # Tangents being recorded (reverse mode): the outputs alone now, nothing of the function's
-    # inside kept, and one linear equation whose residuals are the inputs.
+    # inside kept (but what a policy saves), and one linear equation whose residuals are the
+    # inputs (and the saved values).
+    out_float = tuple(i for i, o in enumerate(fun.outputs)
+                      if type(o) is Var and _dt.is_float(o.aval.dtype))
+    plan = _plan(fun, policy, tuple(diff), out_float) if policy is not None else None
+    if plan is not None and plan.everything:
+        # Every result saveable: no rematerialisation at all, the function's own JVP (the
+        # linearize around keeps what its rules need, as without checkpoint).
+        outs, tans = jvp(_restricted(fun, primals, diff), tuple(primals[i] for i in diff),
+                         tuple(d_tans))
+        outs = list(outs)
+        return outs, [t if _carries(o) else None for o, t in zip(outs, tans)]
+    # (the saved values are computed as further outputs of the same evaluation)
+    ext = fun if plan is None or not plan.keep else Graph(fun.in_vars, fun.eqns,
+                                                          fun.outputs + plan.keep)
     if _has_custom(fun) and any(isinstance(p, Tracer) for p in primals):
         # The primal outputs as the function's JVP computes them: a custom_vjp's fwd (a
         # custom_jvp rule's primal output), not the custom call, is what the transforms
         # around this one differentiate, as without checkpoint. The linear graph is dropped.
         from .reverse import linearize_flat
-        g = _restricted(fun, primals, diff)
+        g = _restricted(ext, primals, diff)
         outs = linearize_flat(lambda xs: g(*xs), [primals[i] for i in diff])[0]
     else:
-        outs = fun(*primals)
+        outs = ext(*primals)
+    kept = outs[len(fun.outputs):]
+    del outs[len(fun.outputs):]
     out_float = tuple(i for i, o in enumerate(outs) if _carries(o))
+    if plan is not None and not set(out_float) <= set(plan.out_float):
+        plan, kept = None, []  # (an output the plan did not expect: recompute everything)
     # The inputs are operands, not parameters: where the tangents are staged by something
     # other than linearize (make_graph of a jvp), the inputs may be its tracers too.
     lin = checkpoint_lin_p.bind(
-        *d_tans, *primals, fun=fun, n_tan=len(d_tans), diff=tuple(diff),
-        out_float=out_float, out_avals=tuple(get_aval(outs[i]) for i in out_float))
+        *d_tans, *primals, *kept, fun=fun, n_tan=len(d_tans), diff=tuple(diff),
+        out_float=out_float, out_avals=tuple(get_aval(outs[i]) for i in out_float),
+        **({} if plan is None else {"plan": plan}))
     tans = [None] * len(outs)
     for i, t in zip(out_float, lin):
         tans[i] = t
@@ -99,7 +142,7 @@ def _carries(o):
     return type(o) not in _SCALAR_DTYPES and _dt.is_float(get_aval(o).dtype)
 
 
-def _call_batch(args, dims, fun, batch_interp):
+def _call_batch(args, dims, fun, batch_interp, policy=None):
     # The batched function, staged again and still checkpointed (a transform outside this
     # vmap keeps rematerialising it). Unbatched operands stay unbatched (no broadcast of
     # the weights to the batch), and outputs that do not depend on the batch stay so.
@@ -125,54 +168,290 @@ def _call_batch(args, dims, fun, batch_interp):
         return res
     leaves, in_tree = tree_flatten((tuple(args), {}))
     graph, captured, _ = _stage(batched, leaves, in_tree, "a batched checkpoint")
-    outs = checkpoint_call_p.bind(*args, *captured, fun=graph)
+    outs = checkpoint_call_p.bind(*args, *captured, fun=graph,
+                                  **({} if policy is None else {"policy": policy}))
     return outs, out_dims
 
 
-checkpoint_call_p.def_impl(lambda backend, *args, fun: list(fun(*args)))
+checkpoint_call_p.def_impl(lambda backend, *args, fun, policy=None: list(fun(*args)))
 checkpoint_call_p.def_jvp(_call_jvp)
 checkpoint_call_p.def_batch(_call_batch)
 checkpoint_call_p.batch_sees_interp = True
 # Staged (make_graph, or the forward of a staged hvp): the function's own operations.
-checkpoint_call_p.inline = lambda *args, fun: list(fun(*args))
+checkpoint_call_p.inline = lambda *args, fun, policy=None: list(fun(*args))
+
+# -- policies: what the forward pass keeps, and the recomputation that reads it ----------------
+
+_LOAD, _REUSE, _RUN = 0, 1, 2  # what the recomputation does with an equation (see _plan)
+
+
+class _Plan:
+    """The recomputation of a staged function under a policy. ``eqns`` holds
+    ``(action, prim, inputs, params, outputs)`` in order, where the action is ``_RUN`` (bind
+    it), ``_REUSE`` (bind it, its primitive's own evaluation on the same operands answered
+    with the kept results: the operands carry tangents, which its JVP rule still gives) or
+    ``_LOAD`` (the kept results stand for it; nothing it reads is recomputed for it).
+    ``keep`` lists the variables whose values the forward pass keeps, ``outputs`` the
+    function's outputs (read through ``name``), ``last`` the variables no later equation
+    reads, by equation index. Built once per staged function, policy and differentiated
+    inputs."""
+
+    __slots__ = ("in_vars", "eqns", "outputs", "keep", "last", "out_float", "policy",
+                 "everything")
+
+    def __repr__(self):  # (shown in printed graphs)
+        return f"plan(saving {len(self.keep)})"
+
+    def replay(self, args, kept, reuse, out_float):
+        """The function's outputs at ``out_float`` (some of the plan's) from its inputs
+        ``args`` and the kept values, under the transforms current (linearize), ``reuse``
+        beneath them."""
+        env = dict(zip(self.in_vars, args))
+        saved = dict(zip(self.keep, kept))
+        interp = _current.get()
+        last = self.last
+        for k, (action, prim, inputs, params, outs) in enumerate(self.eqns):
+            many = prim.multiple_results
+            if action == _LOAD:
+                for o in (outs if many else (outs,)):
+                    if o in saved:
+                        env[o] = saved[o]
+            else:
+                vals = [env[x] if type(x) is Var else x for x in inputs]
+                if action == _REUSE:
+                    reuse.arm(prim, params, [_primal_of(v, interp) for v in vals],
+                              [saved[o] for o in outs] if many else [saved[outs]])
+                    try:
+                        out = bind(prim, *vals, **params)
+                    finally:
+                        reuse.arm(None, None, None, None)
+                elif prim in EFFECTFUL:
+                    from .callbacks import _bind_effect
+                    out = _bind_effect(prim, vals, params)
+                else:
+                    out = bind(prim, *vals, **params)
+                del vals
+                if many:
+                    env.update(zip(outs, out))
+                else:
+                    env[outs] = out
+            for x in last.get(k, ()):
+                env.pop(x, None)
+        return [env[self.outputs[i]] if type(self.outputs[i]) is Var else self.outputs[i]
+                for i in out_float]
+
+
+def _primal_of(v, interp):
+    """What a JVP rule of ``interp`` receives for the operand ``v``."""
+    t = type(v)
+    if (t is JVPTracer and v._interp is interp) or t is ConstTracer:
+        return v.primal
+    return v
+
+
+class _Reuse(Interpreter):
+    """Beneath the linearize of a recomputation: while armed with an equation, answers the
+    evaluation of its primitive on its operands (its JVP rule's primal result) with the kept
+    results; a primitive computing several results at once, one of them the kept one
+    (``sin_cos`` for ``sin``), computes only the others where its ``project`` allows.
+    Everything else is passed to the interpreter below."""
+
+    __slots__ = ("prim", "params", "operands", "values")
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.prim = None
+
+    def arm(self, prim, params, operands, values):
+        self.prim, self.params, self.operands, self.values = prim, params, operands, values
+
+    def process(self, prim, args, params):
+        want = self.prim
+        if want is not None and len(args) == len(self.operands) and all(
+                (a.primal if type(a) is ConstTracer else a) is b
+                for a, b in zip(args, self.operands)):
+            if prim is want and _same_params(params, self.params):
+                return list(self.values) if prim.multiple_results else self.values[0]
+            if prim.multiple_results and prim.project is not None and len(self.values) == 1:
+                out = self._projected(prim, args, params)
+                if out is not None:
+                    return out
+        return self.parent.process(prim, args, params)
+
+    def _projected(self, prim, args, params):
+        n = len(prim.abstract_eval(*[get_aval(a) for a in args], **params))
+        parts = [prim.project(i, **params) for i in range(n)]
+        hit = [i for i, q in enumerate(parts)
+               if q is not None and q[0] is self.prim and _same_params(q[1], self.params)]
+        if not hit or any(q is None for i, q in enumerate(parts) if i != hit[0]):
+            return None
+        return [self.values[0] if i == hit[0] else self.parent.process(q[0], args, q[1])
+                for i, q in enumerate(parts)]
+
+
+def _same_params(p, q):
+    if p is q:
+        return True
+    if p.keys() != q.keys():
+        return False
+    for k, v in p.items():
+        w = q[k]
+        if v is w:
+            continue
+        try:
+            if type(v) is not type(w) or not bool(exact_key(v) == exact_key(w)):
+                return False
+        except (TypeError, ValueError):  # (arrays of several elements)
+            return False
+    return True
+
+
+def _ask(policy, prim, inputs, params):
+    """The policy's answer for one equation: True to keep its results."""
+    avals = [x.aval if type(x) is Var else get_aval(x) for x in inputs]
+    answer = policy(prim, *avals, **params)
+    if type(answer) is bool:
+        return answer
+    if isinstance(answer, _np.bool_):
+        return bool(answer)
+    name = getattr(policy, "__name__", None) or type(policy).__name__
+    raise TypeError(
+        f"checkpoint: the policy {name!r} returned {answer!r} (of type "
+        f"{type(answer).__name__}) for the primitive {prim.name!r}; a policy answers True "
+        f"(keep that primitive's results for the backward pass) or False (recompute them). "
+        f"Return a bool, as the functions of functrans.checkpoint_policies do, e.g. "
+        f"lambda prim, *avals, **params: prim.name == 'matmul'.")
+
+
+def _plan(fun, policy, diff, out_float):
+    """The :class:`_Plan` of the staged function ``fun`` under ``policy``, differentiated in
+    its inputs at ``diff``, for its outputs at ``out_float`` (cached on ``fun``)."""
+    from .api import _param_vars
+    cache = fun.__dict__.setdefault("_plans", {})
+    key = (id(policy), diff, out_float)  # (the plan keeps the policy alive)
+    plan = cache.get(key)
+    if plan is not None:
+        return plan
+    # name is the identity: read through it; a kept name keeps the value it labels.
+    alias, eqns, save, everything = {}, [], set(), True
+    for prim, inputs, params, outs in fun.eqns:
+        inputs = [alias.get(x, x) if type(x) is Var else x for x in inputs]
+        if prim is name_p:
+            alias[outs] = inputs[0]
+            if _ask(policy, prim, inputs, params):
+                if type(inputs[0]) is Var:
+                    save.add(inputs[0])
+            else:
+                everything = False
+            continue
+        eqns.append((prim, inputs, params, outs))
+        # (calls of custom rules and nested checkpoints decide for themselves; callbacks run
+        # again, as without a policy)
+        if prim in _KEPT or prim in EFFECTFUL:
+            continue
+        if _ask(policy, prim, inputs, params):
+            save.update(outs if prim.multiple_results else (outs,))
+        else:
+            everything = False
+    outputs = [alias.get(x, x) if type(x) is Var else x for x in fun.outputs]
+    dep = {fun.in_vars[i] for i in diff}  # the values carrying tangents
+    for prim, inputs, params, outs in eqns:
+        if any(type(x) is Var and x in dep for x in inputs) or any(
+                v in dep for v in _param_vars(params)):
+            dep.update(outs if prim.multiple_results else (outs,))
+    live = {outputs[i] for i in out_float if type(outputs[i]) is Var}
+    steps, keep = [], []
+    for prim, inputs, params, outs in reversed(eqns):
+        many = prim.multiple_results
+        results = outs if many else (outs,)
+        if prim not in EFFECTFUL and not any(o in live for o in results):
+            continue  # nothing the recomputation returns reads it
+        if any(o in save for o in results):
+            tangents = any(type(x) is Var and x in dep for x in inputs) and any(
+                _dt.is_float(o.aval.dtype) for o in results)
+            if not tangents:  # the kept values stand for it
+                steps.append((_LOAD, prim, inputs, params, outs))
+                keep += [o for o in results if o in live]
+                continue
+            steps.append((_REUSE, prim, inputs, params, outs))
+            keep += results
+        else:
+            steps.append((_RUN, prim, inputs, params, outs))
+        live.update(x for x in inputs if type(x) is Var)
+        live.update(_param_vars(params))
+    steps.reverse()
+    plan = _Plan()
+    plan.in_vars, plan.eqns, plan.outputs = fun.in_vars, steps, outputs
+    plan.keep = keep[::-1]
+    plan.out_float, plan.policy, plan.everything = out_float, policy, everything
+    # the variables read for the last time at each step (a kept value too, once read)
+    done = {outputs[i] for i in out_float if type(outputs[i]) is Var}
+    plan.last = {}
+    for k in range(len(steps) - 1, -1, -1):
+        action, _, inputs, params, outs = steps[k]
+        reads = [] if action == _LOAD else [x for x in inputs if type(x) is Var]
+        for x in reads + [v for v in (outs if steps[k][1].multiple_results else (outs,))
+                          if v not in done]:
+            if x not in done:
+                done.add(x)
+                plan.last.setdefault(k, []).append(x)
+    cache[key] = plan
+    return plan
 
 # -- checkpoint_lin: the tangent map, with the inputs as its only residuals --------------------
 
 
-def _lin_forward(*args, fun, n_tan, diff, out_float, out_avals):
+def _lin_forward(*args, fun, n_tan, diff, out_float, out_avals, plan=None):
     """The tangent map evaluated forward (linearize's ``f_jvp``, or under another transform):
     the function's JVP at the saved inputs, recomputing its primal."""
     from .api import jvp
-    tangents, primals = args[:n_tan], args[n_tan:]
+    tangents, primals = args[:n_tan], args[n_tan:n_tan + len(fun.in_vars)]
     g = _restricted(fun, primals, diff, out_float)
     return list(jvp(g, tuple(primals[i] for i in diff), tuple(tangents))[1])
 
 
-def _lin_transpose(cts, *args, fun, n_tan, diff, out_float, out_avals):
-    """The rematerialisation: linearize the function again at its saved inputs, then run its
-    backward pass on the cotangents of its outputs."""
+def _lin_transpose(cts, *args, fun, n_tan, diff, out_float, out_avals, plan=None):
+    """The rematerialisation: linearize the function again at its saved inputs (with the
+    values a policy kept in place: see :class:`_Plan`), then run its backward pass on the
+    cotangents of its outputs."""
     from .reverse import backward, linearize_flat
-    primals = args[n_tan:]
+    n_in = len(fun.in_vars)
+    primals, kept = args[n_tan:n_tan + n_in], args[n_tan + n_in:]
     present = [k for k, c in enumerate(cts) if c is not None]
     if not present:
         return [None] * len(args)
-    n = len(diff)
+    n, m = len(diff), len(kept)
 
-    def pullback(*xs):  # the differentiated inputs, then the cotangents that are present
-        g = _restricted(fun, primals, diff, out_float)
-        _, graph = linearize_flat(lambda ys: g(*ys), list(xs[:n]))
+    def pullback(*xs):  # the differentiated inputs, the kept values, the cotangents present
+        if not kept:  # (nothing kept: every equation runs again)
+            g = _restricted(fun, primals, diff, out_float)
+            _, graph = linearize_flat(lambda ys: g(*ys), list(xs[:n]))
+        else:
+            def g(ys):
+                args = list(primals)
+                for i, y in zip(diff, ys):
+                    args[i] = y
+                return plan.replay(args, xs[n:n + m], reuse, out_float)
+            reuse = _Reuse(_current.get())
+            token = _current.set(reuse)
+            try:
+                _, graph = linearize_flat(g, list(xs[:n]))
+            finally:
+                _current.reset(token)
+                reuse.active = False
         full = [None] * len(cts)
-        for k, c in zip(present, xs[n:]):
+        for k, c in zip(present, xs[n + m:]):
             full[k] = c
         return backward(graph, full, consume=True)
-    xs = [primals[i] for i in diff] + [cts[k] for k in present]
+    xs = [primals[i] for i in diff] + list(kept) + [cts[k] for k in present]
     if any(isinstance(x, Tracer) for x in (*xs, *primals)):
         # Under a transform of the backward pass itself (grad of grad): the pullback is
-        # checkpointed in turn, so that level keeps only its inputs too.
-        res = checkpoint(pullback)(*xs)
+        # checkpointed in turn (under the same policy), so that level keeps only its inputs
+        # too (and what the policy saves).
+        res = checkpoint(pullback, None if plan is None else plan.policy)(*xs)
     else:
         res = pullback(*xs)
-    return list(res) + [None] * len(primals)
+    return list(res) + [None] * (len(primals) + m)
 
 
 checkpoint_lin_p.def_impl(lambda backend, *tangents, **params: _lin_forward(*tangents,
@@ -486,7 +765,7 @@ _WHY = {
 }
 
 
-def checkpoint(fun):
+def checkpoint(fun, policy=None):
     """``fun`` rematerialised in reverse mode: its intermediates are not kept for the
     backward pass but recomputed when the pass reaches it (``jax.checkpoint``, also known as
     ``remat``).
@@ -498,6 +777,11 @@ def checkpoint(fun):
     memory of its gradient to about one block's intermediates; under a transform of the
     backward pass itself (``grad`` of ``grad``) the block's pullback is checkpointed in turn.
 
+    ``policy`` (see :mod:`functrans.checkpoint_policies`), a function
+    ``policy(prim, *input_avals, **params) -> bool``, keeps more: the results of the
+    primitives it answers True for are kept from the forward pass, and the recomputation
+    uses them instead of running those primitives again (nor what only they needed).
+
     Each call stages ``fun`` (as ``make_graph`` does) to record the operations to replay, so
     ``fun`` runs once per call, under every transform, and it cannot branch in Python on the
     values of its array arguments (use ``functrans.numpy.where``); Python numbers and other
@@ -508,16 +792,25 @@ def checkpoint(fun):
         >>> block = ft.checkpoint(lambda x: fnp.sin(fnp.sin(x)))
         >>> ft.grad(lambda x: fnp.sum(block(block(x))))(fnp.asarray([0.5, 1.0]))
         array([0.62933451, 0.20593521])
+        >>> keep = ft.checkpoint(lambda x: fnp.sin(x @ x),  # x @ x kept, not recomputed
+        ...                      policy=ft.checkpoint_policies.dots_saveable)
+        >>> ft.grad(lambda x: fnp.sum(keep(x)))(fnp.asarray([[0.5, 1.0], [0.0, 2.0]]))
+        array([[ 0.16776881, -2.00285904],
+               [ 2.8152688 , -3.4157181 ]])
     """
     check_function(fun, "checkpoint")
+    if policy is not None and not callable(policy):
+        raise TypeError(f"checkpoint: policy must be None or a function (see "
+                        f"functrans.checkpoint_policies); got {policy!r}.")
     name = getattr(fun, "__name__", repr(fun))
+    extra = {} if policy is None else {"policy": policy}
 
     @functools.wraps(fun)
     def checkpointed(*args, **kwargs):
         leaves, in_tree = tree_flatten((args, kwargs))
         graph, captured, rebuild = _stage(fun, leaves, in_tree, name)
         arrays = [x for x in leaves if not _static(x)]
-        outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph)
+        outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph, **extra)
         return rebuild(_fresh(list(outs), arrays, frozenset(id(c) for c in captured)))
     return checkpointed
 

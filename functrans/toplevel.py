@@ -284,7 +284,7 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=(), static_
     if not all(isinstance(n, str) for n in names):
         raise TypeError(f"checkpoint: static_argnames must be a str or a tuple of strs; got "
                         f"{static_argnames!r}.")
-    inner = checkpointing.checkpoint(fun)
+    inner = checkpointing.checkpoint(fun, policy)
     if not nums and not names:
         return inner
 
@@ -318,11 +318,12 @@ def _checkpoint_doc():
     return (checkpointing.checkpoint.__doc__.rstrip() + """
 
     JAX's keyword arguments are accepted: ``policy`` (a function from
-    ``functrans.checkpoint_policies`` or one of your own) is checked to be a function, and
-    then functrans saves nothing whatever it says: every checkpointed block keeps only its
-    inputs and recomputes everything else in the backward pass (JAX's
-    ``nothing_saveable``). Results and derivatives are identical under every policy; only
-    the balance of memory and compute differs from JAX's for policies that save more.
+    ``functrans.checkpoint_policies`` or one of your own, ``policy(prim, *avals, **params)
+    -> bool``) chooses the results kept from the forward pass besides the inputs (by
+    default none, JAX's ``nothing_saveable``; ``everything_saveable`` is no checkpoint at
+    all); results and derivatives are identical under every policy, only the balance of
+    memory and compute changes. A policy returning anything but a bool is a TypeError when
+    the block is differentiated.
     ``static_argnums``/``static_argnames`` name arguments passed as they are, never
     differentiated (any value, as JAX's; not a value being transformed); ``prevent_cse`` has no
     effect (functrans never merges the recomputation with the forward pass).

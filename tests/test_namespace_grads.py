@@ -2024,6 +2024,7 @@ TESTED_ELSEWHERE.update({
     "debug_callback": "functrans.debug (tests/test_api15.py)",
     "custom_vmap_call": "custom_batching (tests/test_api15.py)",
 })
+TESTED_ELSEWHERE["name"] = "checkpoint_name (tests/test_checkpoint_policies.py)"
 # Primitives that are linear in some operand and so need a transpose rule.
 LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all",
           "add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",
@@ -2031,7 +2032,7 @@ LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
           "solve", "checkpoint_lin", "cond_lin", "scan_lin", "eager_lin", "fft", "rfft",
-          "irfft", "triangular_solve"}
+          "irfft", "triangular_solve", "name"}
 
 
 def _functrans_primitives():

@@ -90,6 +90,9 @@ def binary(prim, fn, d1=REAL, d2=REAL, shape=M23, **kw):
 
 
 
+_named = ft.ad_checkpoint.checkpoint_name
+
+
 def _tensordot_case(x, y):
     # contracted axes paired out of order on both sides (listed in two orders), an outer
     # product and a contraction of all but one axis of each
@@ -518,6 +521,10 @@ CASES = [
     # Staging inlines it (the graph shows the function's own operations).
     unary("checkpoint_call", ft.checkpoint(lambda x: fnp.sin(fnp.tanh(x) * x) * x),
           staged=False),
+    # checkpoint_name's label (the identity), inside and outside a checkpoint with a policy
+    unary("name", lambda x: _named(fnp.sin(x) * x, "a") * ft.checkpoint(
+        lambda x: fnp.exp(_named(fnp.sin(x), "b")) * x,
+        policy=ft.checkpoint_policies.save_only_these_names("b"))(x)),
     # -- control flow (functrans.lax): a fresh jit per call, so that every call stages the
     # function with its reverse-mode part (cond_lin, scan_lin and eager_lin are transposed
     # while staging); checking the jitted function evaluates the graph's cond/scan/while and
