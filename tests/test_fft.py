@@ -152,6 +152,23 @@ def test_frequencies_of_an_array_spacing(backend, name):
     np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-14, atol=1e-14)
 
 
+def test_transforms_of_arrays_with_no_values(backend):
+    """A zero-length axis that is not transformed (a batch of no members under vmap): an empty
+    result of NumPy's shape and dtype on every library (torch's MKL FFT refused it); a
+    zero-length transformed axis is still an error."""
+    x = backend.asarray(np.zeros((0, 4)))
+    for name, kw in (("fft", {}), ("ifft", {}), ("rfft", {}), ("irfft", {"n": 6}),
+                     ("fftn", {"axes": (1,)}), ("irfftn", {"axes": (-1,)})):
+        got = getattr(FFT, name)(x, **kw)
+        want = getattr(np.fft, name)(np.zeros((0, 4)), **kw)
+        assert backend.is_own(got) and tuple(got.shape) == want.shape, name
+        assert fnp.result_type(got) == fnp.result_type(want), name
+    got = ft.vmap(lambda v: FFT.rfft(v, n=6))(backend.asarray(np.zeros((0, 5))))
+    assert backend.is_own(got) and tuple(got.shape) == (0, 4)
+    with pytest.raises((ValueError, RuntimeError), match="[Ii]nvalid number of"):
+        FFT.fft(backend.asarray(np.zeros((2, 0))))
+
+
 @pytest.mark.parametrize("axes", [None, 0, 1, (1, 0)])
 def test_shifts(backend, axes):
     x = backend.asarray(np.arange(15.0).reshape(3, 5))

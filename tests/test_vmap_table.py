@@ -59,16 +59,19 @@ def _batched_args(members, in_axes, backend):
                  else backend.asarray(members[0][i]) for i, ax in enumerate(in_axes))
 
 
-def _check(got, outs, backend, what):
-    want_leaves, want_tree = zip(*[optree.tree_flatten(o) for o in outs])
+def _check(got, outs, backend, what, like=None):
+    """``got`` is ``outs`` (the members' results) stacked; with no members, ``like`` gives
+    the tree, shapes and dtypes."""
+    like_leaves, like_tree = optree.tree_flatten(outs[0] if like is None else like)
     got_leaves, got_tree = optree.tree_flatten(got)
-    assert got_tree == want_tree[0], (what, got_tree, want_tree[0])
+    assert got_tree == like_tree, (what, got_tree, like_tree)
     for j, g in enumerate(got_leaves):
-        members = [w[j] for w in want_leaves]
+        members = [optree.tree_leaves(o)[j] for o in outs]
         assert backend.is_own(g), (what, j, type(g))
-        want_dtype = fnp.result_type(members[0])
+        want_dtype = fnp.result_type(like_leaves[j])
         assert fnp.result_type(g) == want_dtype, (what, j, fnp.result_type(g), want_dtype)
-        want = np.stack([backend.to_numpy(m) for m in members])
+        want = (np.stack([backend.to_numpy(m) for m in members]) if members else
+                np.zeros((0,) + np.shape(backend.to_numpy(like_leaves[j]))))
         got_np = backend.to_numpy(g)
         assert got_np.shape == want.shape, (what, j, got_np.shape, want.shape)
         np.testing.assert_allclose(got_np, want, rtol=TOL, atol=TOL, err_msg=f"{what}, leaf {j}")
@@ -101,9 +104,26 @@ def test_vmap_of_every_namespace_function(backend, spec):
         axes_cases += [(0,) + (None,) * (nargs - 1), (None,) + (0,) * (nargs - 1)]
     for in_axes in axes_cases:
         got = ft.vmap(fn, in_axes=in_axes)(*_batched_args(members, in_axes, backend))
-        _check(got, _loop(fn, members, in_axes, backend), backend, f"in_axes={in_axes}")
+        outs = _loop(fn, members, in_axes, backend)
+        _check(got, outs, backend, f"in_axes={in_axes}")
+    # A batch of no members: empty results of the members' shapes and dtypes, as under JAX.
+    none = ft.vmap(fn)(*(backend.asarray(np.zeros((0,) + np.shape(a))) for a in members[0]))
+    _check(none, outs[:0], backend, "no members", like=outs[0])
     if backend.name not in GRAD_BACKENDS:
         return
     g = ft.grad(_loss(spec.fn), argnums=tuple(range(nargs)))
     _check(ft.vmap(g)(*_batched_args(members, full, backend)),
            _loop(g, members, full, backend), backend, "vmap(grad)")
+
+
+def test_triangular_solve_of_a_stack_of_no_matrices(backend):
+    """SciPy refuses a stack of no matrices (a vmap over no members reaches it): the solve
+    of nothing is an empty array of the result's shape."""
+    sl = ft.scipy.linalg
+    a = backend.asarray(np.zeros((0, 3, 3)))
+    b = backend.asarray(np.zeros((0, 3, 2)))
+    got = sl.solve_triangular(a, b, lower=True)
+    assert backend.is_own(got) and tuple(got.shape) == (0, 3, 2)
+    assert fnp.result_type(got) == fnp.float64
+    got = ft.vmap(lambda m, v: sl.solve_triangular(m, v))(a, b[..., 0])
+    assert backend.is_own(got) and tuple(got.shape) == (0, 3)
