@@ -7,7 +7,8 @@ entry of tests/test_namespace_grads.py's TABLE (its last shapes): every argument
 gradient of a scalar loss batched, each against a loop over the members: the same values,
 dtypes, library and tree; and a batch of no members gives empty results of the members'
 shapes and dtypes. Functions whose result shapes depend on the values refuse vmap with a
-clear error, as under JAX.
+clear error, as under JAX. The functions without derivatives (integer and boolean results)
+get the same check from a table of their own below.
 """
 
 from __future__ import annotations
@@ -123,3 +124,103 @@ def test_triangular_solve_of_a_stack_of_no_matrices(backend):
     assert fnp.result_type(got) == fnp.float64
     got = ft.vmap(lambda m, v: sl.solve_triangular(m, v))(a, b[..., 0])
     assert backend.is_own(got) and tuple(got.shape) == (0, 3)
+
+
+# -- the namespace's functions without derivatives (NO_DERIVATIVE of test_namespace_grads) ----
+
+def _floats(*shape):
+    return lambda rng: rng.uniform(-2.0, 2.0, (N,) + shape)
+
+
+def _ints(*shape, lo=0, hi=6):
+    return lambda rng: rng.integers(lo, hi, (N,) + shape)
+
+
+# name -> (function, a maker of each argument's batch (NumPy data, the batch axis first))
+NO_DERIVATIVE_CASES = {
+    "argmax": (lambda x: (fnp.argmax(x, axis=-1), fnp.argmax(x)), [_floats(2, 4)]),
+    "argmin": (lambda x: fnp.argmin(x, axis=0, keepdims=True), [_floats(2, 4)]),
+    "argsort": (lambda x: fnp.argsort(x, axis=0, descending=True), [_floats(4, 2)]),
+    "searchsorted": (lambda a, v: (fnp.searchsorted(fnp.sort(a), v),
+                                   fnp.searchsorted(fnp.sort(a), v, side="right")),
+                     [_floats(5), _floats(2, 2)]),
+    "count_nonzero": (lambda x: (fnp.count_nonzero(x > 0, axis=-1), fnp.count_nonzero(x > 0)),
+                      [_floats(2, 4)]),
+    "all_any": (lambda x: (fnp.all(x > -1, axis=0), fnp.any(x > 1)), [_floats(2, 4)]),
+    "comparisons": (lambda x, y: (fnp.less(x, y), fnp.equal(x, y), fnp.greater_equal(x, y),
+                                  fnp.not_equal(x, y), fnp.less_equal(x, y),
+                                  fnp.logical_xor(x > 0, y > 0), fnp.logical_not(x > 0),
+                                  fnp.logical_and(x > 0, y > 0), fnp.logical_or(x > 0, y > 0)),
+                    [_floats(4), _floats(4)]),
+    "classification": (lambda x: (fnp.isfinite(x / 0.0), fnp.isinf(x / 0.0), fnp.isnan(x / 0.0),
+                                  fnp.signbit(x), fnp.isposinf(x / 0.0), fnp.isneginf(x / 0.0),
+                                  fnp.iscomplex(x), fnp.isreal(x)), [_floats(4)]),
+    "bitwise": (lambda i, j: (fnp.bitwise_and(i, j), fnp.bitwise_or(i, j), fnp.bitwise_xor(i, j),
+                              fnp.bitwise_left_shift(i, j), fnp.bitwise_right_shift(i, j),
+                              fnp.bitwise_invert(i), fnp.bitwise_count(i)),
+                [_ints(4), _ints(4)]),
+    "gcd_lcm": (lambda i, j: (fnp.gcd(i, j), fnp.lcm(i, j)),
+                [_ints(4, lo=1, hi=20), _ints(4, lo=1, hi=20)]),
+    "nanargmax": (lambda x: (fnp.nanargmax(x, axis=-1), fnp.nanargmin(x)), [_floats(2, 4)]),
+    "isclose": (lambda x, y: fnp.isclose(x, y, atol=1.0), [_floats(4), _floats(4)]),
+    "digitize": (lambda x, b: (fnp.digitize(x, fnp.sort(b)),
+                               fnp.digitize(x, fnp.flip(fnp.sort(b)), right=True)),
+                 [_floats(5), _floats(4)]),
+    "isin": (lambda x, y: (fnp.isin(fnp.round(x), fnp.round(y)),
+                           fnp.isin(fnp.round(x), fnp.round(y), invert=True)),
+             [_floats(2, 3), _floats(4)]),
+    "argpartition": (lambda x: fnp.sort(fnp.argpartition(x, 2, axis=-1)[..., :2], axis=-1),
+                     [_floats(2, 5)]),
+    "lexsort": (lambda a, b: fnp.lexsort((fnp.round(a), fnp.round(b))), [_floats(6), _floats(6)]),
+    "unravel_index": (lambda i: fnp.unravel_index(i, (3, 4)), [_ints(5, hi=12)]),
+    "ravel_multi_index": (lambda i, j: fnp.ravel_multi_index((i, j), (3, 4)),
+                          [_ints(5, hi=3), _ints(5, hi=4)]),
+    "one_hot": (lambda i: ft.nn.one_hot(i, 5), [_ints(4, hi=5)]),
+    "matrix_rank": (lambda a: fnp.linalg.matrix_rank(a), [_floats(3, 3)]),
+    "stop_gradient": (lambda x: fnp.stop_gradient(x), [_floats(4)]),
+    "like": (lambda x: (fnp.zeros_like(x), fnp.ones_like(x), fnp.empty_like(x) * 0.0),
+             [_floats(4)]),
+    "packbits": (lambda x: fnp.unpackbits(fnp.packbits(x > 0, axis=-1), axis=-1),
+                 [_floats(2, 9)]),
+    "fftfreq": (lambda d: (fnp.fft.fftfreq(5, d), fnp.fft.rfftfreq(5, d)),
+                [lambda rng: rng.uniform(0.5, 2.0, (N,))]),
+}
+# Their results' shapes or their Python results need the values: a clear error under vmap.
+NO_DERIVATIVE_REFUSED = {
+    "flatnonzero": (lambda x: fnp.flatnonzero(x > 0), [_floats(4)]),
+    "argwhere": (lambda x: fnp.argwhere(x > 0), [_floats(4)]),
+    "bincount": (lambda i: fnp.bincount(i), [_ints(5)]),
+    "allclose": (lambda x, y: fnp.allclose(x, y), [_floats(4), _floats(4)]),  # Python bools
+    "array_equal": (lambda x, y: fnp.array_equal(x, y), [_floats(4), _floats(4)]),
+    "array_equiv": (lambda x, y: fnp.array_equiv(x, y), [_floats(4), _floats(4)]),
+}
+
+
+def _batch_of(makers, backend):
+    rng = np.random.default_rng(7)
+    data = [make(rng) for make in makers]
+    return [backend.asarray(d, dtype=d.dtype) for d in data], data
+
+
+@pytest.mark.parametrize("name", NO_DERIVATIVE_CASES)
+def test_vmap_of_functions_without_derivatives(backend, name):
+    fn, makers = NO_DERIVATIVE_CASES[name]
+    batched, data = _batch_of(makers, backend)
+    with np.errstate(all="ignore"):
+        outs = [fn(*(backend.asarray(d[k], dtype=d.dtype) for d in data)) for k in range(N)]
+        _check(ft.vmap(fn)(*batched), outs, backend, name)
+        if len(data) >= 2:  # the first argument alone unbatched (one value for every member)
+            outs = [fn(*(backend.asarray(d[0 if i == 0 else k], dtype=d.dtype)
+                         for i, d in enumerate(data))) for k in range(N)]
+            first = backend.asarray(data[0][0], dtype=data[0].dtype)
+            in_axes = (None,) + (0,) * (len(data) - 1)
+            _check(ft.vmap(fn, in_axes=in_axes)(first, *batched[1:]), outs, backend,
+                   f"in_axes={in_axes}")
+
+
+@pytest.mark.parametrize("name", NO_DERIVATIVE_REFUSED)
+def test_vmap_refuses_value_dependent_results(backend, name):
+    fn, makers = NO_DERIVATIVE_REFUSED[name]
+    batched, _ = _batch_of(makers, backend)
+    with pytest.raises((BatchingError, ConcretizationError), match="vmap"):
+        ft.vmap(fn)(*batched)
