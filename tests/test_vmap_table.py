@@ -224,3 +224,36 @@ def test_vmap_refuses_value_dependent_results(backend, name):
     batched, _ = _batch_of(makers, backend)
     with pytest.raises((BatchingError, ConcretizationError), match="vmap"):
         ft.vmap(fn)(*batched)
+
+
+def _repeat_to(x, counts, total):
+    """NumPy's repeat cut at ``total``, or padded there with the last element (JAX's
+    ``total_repeat_length``)."""
+    r = np.repeat(x, counts)
+    return r[:total] if len(r) >= total else np.concatenate([r, np.full(total - len(r), x[-1])])
+
+
+def test_repeat_with_batched_counts_and_a_total_length(backend):
+    """Batched counts give members of different lengths: refused, with the way out named;
+    with ``total_repeat_length`` (JAX's) the length is fixed and vmap, jit and grad run."""
+    rng = np.random.default_rng(3)
+    xs, counts = rng.uniform(-1.0, 1.0, (N, 4)), rng.integers(0, 3, (N, 4))
+    x, c = backend.asarray(xs), backend.asarray(counts, dtype="int64")
+    with pytest.raises(ConcretizationError, match="repeat: .*total_repeat_length"):
+        ft.vmap(fnp.repeat)(x, c)
+    for total in (0, 3, int(counts.sum(axis=1).max()) + 2):
+        def f(x, c, total=total):
+            return fnp.repeat(x, c, total_repeat_length=total)
+        want = np.stack([_repeat_to(xs[k], counts[k], total) for k in range(N)])
+        for got in (ft.vmap(f)(x, c), ft.jit(ft.vmap(f))(x, c), ft.vmap(ft.jit(f))(x, c)):
+            assert backend.is_own(got)
+            np.testing.assert_allclose(backend.to_numpy(got), want, rtol=0, atol=0)
+        g = ft.vmap(ft.grad(lambda x, c: fnp.sum(f(x, c) ** 2)))(x, c)
+        ones = [_repeat_to(np.arange(4), counts[k], total) for k in range(N)]
+        want_g = np.stack([2 * xs[k] * np.bincount(ones[k], minlength=4) for k in range(N)])
+        np.testing.assert_allclose(backend.to_numpy(g), want_g, rtol=1e-14, atol=1e-14)
+    # a plain int count too (the length then follows total_repeat_length, not n * count)
+    got = fnp.repeat(x[0, ...], 2, total_repeat_length=5)
+    np.testing.assert_allclose(backend.to_numpy(got), _repeat_to(xs[0], 2, 5), rtol=0, atol=0)
+    with pytest.raises(ValueError, match="total_repeat_length must not be negative"):
+        fnp.repeat(x[0, ...], 2, total_repeat_length=-1)
