@@ -369,8 +369,8 @@ class NumPyArrayMethods:
     def squeeze(self, axis=None):
         return _fnp().squeeze(self, axis=axis)
 
-    def repeat(self, repeats, axis=None):
-        return _fnp().repeat(self, repeats, axis=axis)
+    def repeat(self, repeats, axis=None, *, total_repeat_length=None):
+        return _fnp().repeat(self, repeats, axis=axis, total_repeat_length=total_repeat_length)
 
     def diagonal(self, offset=0, axis1=0, axis2=1):
         return _fnp().diagonal(self, offset=offset, axis1=axis1, axis2=axis2)

@@ -130,6 +130,45 @@ def test_frequencies_follow_the_default_backend(backend):
     np.testing.assert_allclose(backend.to_numpy(f), np.fft.fftfreq(6, 0.5))
 
 
+@pytest.mark.parametrize("name", ["fftfreq", "rfftfreq"])
+def test_frequencies_of_an_array_spacing(backend, name):
+    """A spacing given as an array (or a tracer: vmap over it, its derivative) gives the
+    frequencies on its library and device; the counts were made on the default library and
+    could not be divided by an array of another."""
+    f = getattr(FFT, name)
+    d = backend.asarray(0.5)
+    got = f(5, d)
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), getattr(np.fft, name)(5, 0.5), rtol=1e-15)
+    ds = backend.asarray([0.5, 0.25, 2.0])
+    batched = ft.vmap(lambda d: f(6, d))(ds)
+    assert backend.is_own(batched)
+    np.testing.assert_allclose(backend.to_numpy(batched),
+                               np.stack([getattr(np.fft, name)(6, v) for v in (0.5, 0.25, 2.0)]),
+                               rtol=1e-15)
+    g = ft.grad(lambda d: fnp.sum(f(6, d)))(d)  # d/dd of sum(k / (n d)) = -sum(k) / (n d^2)
+    want = -np.sum(getattr(np.fft, name)(6, 1.0)) / 0.25
+    assert backend.is_own(g)
+    np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-14, atol=1e-14)
+
+
+def test_transforms_of_arrays_with_no_values(backend):
+    """A zero-length axis that is not transformed (a batch of no members under vmap): an empty
+    result of NumPy's shape and dtype on every library (torch's MKL FFT refused it); a
+    zero-length transformed axis is still an error."""
+    x = backend.asarray(np.zeros((0, 4)))
+    for name, kw in (("fft", {}), ("ifft", {}), ("rfft", {}), ("irfft", {"n": 6}),
+                     ("fftn", {"axes": (1,)}), ("irfftn", {"axes": (-1,)})):
+        got = getattr(FFT, name)(x, **kw)
+        want = getattr(np.fft, name)(np.zeros((0, 4)), **kw)
+        assert backend.is_own(got) and tuple(got.shape) == want.shape, name
+        assert fnp.result_type(got) == fnp.result_type(want), name
+    got = ft.vmap(lambda v: FFT.rfft(v, n=6))(backend.asarray(np.zeros((0, 5))))
+    assert backend.is_own(got) and tuple(got.shape) == (0, 4)
+    with pytest.raises((ValueError, RuntimeError), match="[Ii]nvalid number of"):
+        FFT.fft(backend.asarray(np.zeros((2, 0))))
+
+
 @pytest.mark.parametrize("axes", [None, 0, 1, (1, 0)])
 def test_shifts(backend, axes):
     x = backend.asarray(np.arange(15.0).reshape(3, 5))

@@ -66,6 +66,9 @@ def _scipy_solve_triangular():
     stacks = tuple(int(p) for p in scipy.__version__.split(".")[:2]) >= (1, 15)
 
     def solve_triangular(a, b, lower):
+        if 0 in a.shape[:-2] or 0 in b.shape[:-2]:  # (SciPy refuses a stack of no matrices)
+            shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:]
+            return np.zeros(shape, np.result_type(a.dtype, b.dtype))
         if a.ndim > 2 and not stacks:
             return np.linalg.solve(a, b)
         return scipy.linalg.solve_triangular(a, b, lower=lower, check_finite=False)

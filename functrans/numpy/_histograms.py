@@ -583,8 +583,9 @@ def bincount(x, weights=None, minlength=0, *, length=None):
             if isinstance(e, ConcretizationError):
                 raise ConcretizationError(
                     "bincount: the length of its result is max(x) + 1, a value, so x must "
-                    "be concrete (not traced under jit); with a fixed number of bins, "
-                    "histogram counts under jit") from e
+                    "be concrete (not traced under jit, nor a batch under vmap, whose "
+                    "members' lengths would differ); with a fixed number of bins, "
+                    "histogram counts under jit and vmap") from e
             raise
         if lo < 0:
             raise ValueError("bincount: 'list' argument must have no negative elements")

@@ -10,7 +10,8 @@ import numpy as _np
 
 from .. import dtypes as _dt
 from ..core import Tracer
-from ..errors import ShapeError
+from ..errors import ConcretizationError, ShapeError
+from ..primitives import elementwise as _ew
 from ..primitives import indexing as _ix
 from ..primitives import reductions as _red
 from ..primitives import sorting as _so
@@ -35,10 +36,18 @@ def moveaxis(x, source, destination, /):
     return _st.transpose(x, tuple(order))
 
 
-def repeat(x, repeats, /, axis=None):
+def repeat(x, repeats, /, axis=None, *, total_repeat_length=None):
     """Repeat each element of ``x`` ``repeats`` times along ``axis`` (the flattened array if
-    ``None``). ``repeats`` is an int or an integer array (with concrete values)."""
+    ``None``). ``repeats`` is an int or an integer array, whose sum is the result's length:
+    its values must be concrete, unless ``total_repeat_length`` (JAX's) gives that length,
+    which lets a traced ``repeats`` through ``jit`` and ``vmap``: the repeated elements are
+    cut at that length, or the last one repeated up to it."""
     x = _as_operand(x)
+    if total_repeat_length is not None:
+        total_repeat_length = operator.index(total_repeat_length)
+        if total_repeat_length < 0:
+            raise ValueError(f"repeat: total_repeat_length must not be negative; got "
+                             f"{total_repeat_length}")
     if axis is None:
         x = reshape(x, (-1,))
         axis = 0
@@ -46,8 +55,9 @@ def repeat(x, repeats, /, axis=None):
     nd = len(shape)
     axis = _normalize_axis(axis, nd)
     n = shape[axis]
-    if isinstance(repeats, int) or (hasattr(repeats, "shape") and _shape(repeats) == ()
-                                    and not isinstance(repeats, Tracer)):
+    if total_repeat_length is None and (
+            isinstance(repeats, int) or (hasattr(repeats, "shape") and _shape(repeats) == ()
+                                         and not isinstance(repeats, Tracer))):
         r = int(repeats)
         big = shape[:axis + 1] + (r,) + shape[axis + 1:]
         y = _st.broadcast_in_dim(x, big, tuple(range(axis + 1)) + tuple(range(axis + 2, nd + 1)))
@@ -59,10 +69,24 @@ def repeat(x, repeats, /, axis=None):
         repeats = _st.broadcast_to(repeats, (n,))
     # Position j of the result reads element searchsorted(cumsum(repeats), j, 'right').
     ends = _red.cumsum(repeats, 0)
-    total = int(_red.reduce_sum(repeats, (0,))) if n else 0
+    if total_repeat_length is not None:
+        total = total_repeat_length
+        if n == 0 and total:
+            raise ValueError(f"repeat: nothing to repeat up to total_repeat_length {total} "
+                             f"(axis {axis} has length 0)")
+    else:
+        try:
+            total = int(_red.reduce_sum(repeats, (0,))) if n else 0
+        except ConcretizationError as e:
+            raise ConcretizationError(
+                f"repeat: the result's length is sum(repeats), a value, which traced repeats "
+                f"(under jit, or a batch under vmap) do not have: give the length as "
+                f"total_repeat_length, or pass concrete repeats. {e.message}") from e
     pos = _st.iota(repeats, total, _dt.int64)
     pos = pos if _dtype(ends) is _dt.int64 else _st.convert_element_type(pos, _dtype(ends))
     idx = _so.searchsorted_p.bind(ends, pos, side="right")
+    if total_repeat_length is not None and n:  # past sum(repeats): the last element again
+        idx = _ew.minimum(idx, _st.full_like(idx, n - 1))
     perm = (axis,) + tuple(i for i in range(nd) if i != axis)
     out = _ix.gather(_st.transpose(x, perm), (idx,))
     back = tuple(range(1, axis + 1)) + (0,) + tuple(range(axis + 1, nd))

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import operator
 
+import numpy as _np
+
 from .. import dtypes as _dt
 from ..errors import ShapeError
 from ..primitives import fft as _fft
@@ -254,22 +256,30 @@ def _freq_dtype(dtype):
     return d
 
 
+def _counts(lo, hi, d, dtype, device):
+    """``arange(lo, hi)``: on ``d``'s library and device where ``d`` is an array or a tracer
+    (made on the default library, it would not divide by ``d`` of another one)."""
+    from ._base import add, astype
+    from ._creation import arange
+    if device is None and not isinstance(d, (int, float, complex, _np.generic)):
+        return add(astype(_st.iota(d, hi - lo), dtype), lo)
+    return arange(lo, hi, dtype=dtype, device=device)
+
+
 def fftfreq(n, d=1.0, *, dtype=None, device=None):
     """The sample frequencies of :func:`fft` for ``n`` points ``d`` apart: ``[0, 1, ...,
-    -(n // 2), ..., -1] / (n d)``."""
-    from ._creation import arange
+    -(n // 2), ..., -1] / (n d)``. An array ``d`` (or a tracer) gives them on its library."""
     n = _length(n, None, "fftfreq")
     dt = _freq_dtype(dtype)
-    pos = arange(0, (n - 1) // 2 + 1, dtype=dt, device=device)
-    neg = arange(-(n // 2), 0, dtype=dt, device=device)
+    pos = _counts(0, (n - 1) // 2 + 1, d, dt, device)
+    neg = _counts(-(n // 2), 0, d, dt, device)
     return _divide(_concat([pos, neg]), n * d)
 
 
 def rfftfreq(n, d=1.0, *, dtype=None, device=None):
     """The sample frequencies of :func:`rfft`: ``[0, 1, ..., n // 2] / (n d)``."""
-    from ._creation import arange
     n = _length(n, None, "rfftfreq")
-    return _divide(arange(0, n // 2 + 1, dtype=_freq_dtype(dtype), device=device), n * d)
+    return _divide(_counts(0, n // 2 + 1, d, _freq_dtype(dtype), device), n * d)
 
 
 def _shift(x, axes, sign):

@@ -35,7 +35,19 @@ def _last_axis_slice(shape, axis, start, stop):
 # -- fft: complex to complex -------------------------------------------------------------------
 
 
+def _no_values(b, x, axes, shape, dtype):
+    """The transform of an array with no values (a zero-length axis not transformed, as a
+    batch of no members): empty, of ``shape`` and ``dtype`` (torch's MKL FFT refuses it; a
+    zero-length transformed axis still goes to the library, which says what is wrong)."""
+    if 0 not in tuple(x.shape) or not all(x.shape[a] for a in axes):
+        return None
+    return b.xp.zeros(shape, dtype=b.native_dtype(dtype), device=b.device(x))
+
+
 def _fft_impl(b, x, axes, inverse, norm):
+    empty = _no_values(b, x, axes, tuple(x.shape), b.dtype(x))
+    if empty is not None:
+        return empty
     f = b.xp.fft.ifftn if inverse else b.xp.fft.fftn
     return f(x, axes=list(axes), norm=norm)
 
@@ -73,8 +85,16 @@ def _rfft_transpose(ct, x, axes, norm):
     return [real(fft(full, axes, False, norm))]
 
 
+def _rfft_impl(b, x, axes, norm):
+    aval = _rfft_aval(get_aval(x), axes, norm)
+    empty = _no_values(b, x, axes, aval.shape, aval.dtype)
+    if empty is not None:
+        return empty
+    return b.xp.fft.rfftn(x, axes=list(axes), norm=norm)
+
+
 rfft_p = primitive("rfft")
-rfft_p.def_impl(lambda b, x, axes, norm: b.xp.fft.rfftn(x, axes=list(axes), norm=norm))
+rfft_p.def_impl(_rfft_impl)
 rfft_p.def_abstract_eval(_rfft_aval)
 rfft_p.def_jvp(lambda primals, tangents, **params: (rfft(primals[0], **params),
                                                       rfft(tangents[0], **params)))
@@ -90,6 +110,10 @@ def rfft(x, axes, norm):
 
 
 def _irfft_impl(b, x, axes, n, norm):
+    aval = _irfft_aval(get_aval(x), axes, n, norm)
+    empty = _no_values(b, x, axes, aval.shape, aval.dtype)
+    if empty is not None:
+        return empty
     s = [x.shape[a] for a in axes[:-1]] + [n]
     return b.xp.fft.irfftn(x, s=s, axes=list(axes), norm=norm)
 

@@ -203,7 +203,8 @@ def _getrf(a):
         p = fnp.argmax(fnp.where(rows >= k, size, -fnp.ones_like(size)), axis=-1)
         pivots.append(p)
         pk = p[..., None]
-        order = fnp.where(rows == k, pk, fnp.where(rows == pk, k, rows))   # swap rows k, p
+        # (the pivot, maybe a tracer, on the left: array-api-strict refuses one on the right)
+        order = fnp.where(rows == k, pk, fnp.where(pk == rows, k, rows))   # swap rows k, p
         a = fnp.take_along_axis(a, fnp.broadcast_to(order[..., :, None], _shape(a)), axis=-2)
         pivot = a[..., k:k + 1, k:k + 1]
         safe = fnp.where(pivot == 0, fnp.ones_like(pivot), pivot)
@@ -224,7 +225,7 @@ def _permutation(piv, m):
         pk = fnp.astype(piv[..., k:k + 1], perm.dtype)
         at_k = perm[..., k:k + 1]
         at_p = fnp.take_along_axis(perm, pk, axis=-1)
-        perm = fnp.where(rows == k, at_p, fnp.where(rows == pk, at_k, perm))
+        perm = fnp.where(rows == k, at_p, fnp.where(pk == rows, at_k, perm))  # (as in _getrf)
     return perm
 
 
