@@ -138,6 +138,9 @@ class ConstTracer(JVPTracer):
         fn = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
         if fn is not None and not kwargs:
             return fn(*inputs)
+        _refuse_writes(f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else
+                                                     f".{method}"),
+                       method == "at" and type(inputs[0]) is ConstTracer, kwargs)
         import numpy as np
         inputs = [np.asarray(a) if type(a) is ConstTracer else a for a in inputs]
         return getattr(ufunc, method)(*inputs, **kwargs)
@@ -168,6 +171,8 @@ class ConstTracer(JVPTracer):
                     raise
             else:
                 return _as_constant_results(out)
+        _refuse_writes(f"numpy.{name}", name in _NUMPY_IN_PLACE and bool(args)
+                       and type(args[0]) is ConstTracer, kwargs)
         return func(*_held_arrays(args), **_held_arrays(kwargs))
 
     @classmethod
@@ -185,12 +190,8 @@ class ConstTracer(JVPTracer):
                 f"constant: torch's functions cannot carry its derivative or batch. Use "
                 f"functrans.numpy (or x.__array_namespace__(), what array_api_compat's "
                 f"array_namespace returns) for computations on transformed values.")
-        if (name.endswith("_") and not name.endswith("__")) or \
-                _has_constant(kwargs.get("out")):
-            raise TypeError(
-                f"torch.{name} would write into a constant made inside a transform in place "
-                f"(its tensor may be the caller's, which functrans never changes). Write "
-                f"c = torch.{name.rstrip('_')}(c, ...) without out=, or c[idx] = value.")
+        _refuse_writes(f"torch.{name}", name.endswith("_") and not name.endswith("__"),
+                       kwargs)
         out = func(*_held_arrays(args), **_held_arrays(kwargs))
         return out if name in _CONVERSIONS else _as_constant_results(out)
 
@@ -305,6 +306,24 @@ _NUMPY_QUERIES = frozenset(("result_type", "can_cast", "min_scalar_type", "commo
 _CONVERSIONS = frozenset(("as_tensor", "asarray", "tensor", "from_numpy", "numpy", "tolist",
                           "item"))
 _SIGNATURES: dict = {}
+
+
+# NumPy's functions that write into their first argument (functrans.numpy's rebind a
+# constant to the updated value instead; NumPy's would write into the array it holds)
+_NUMPY_IN_PLACE = frozenset(("copyto", "put", "place", "putmask", "fill_diagonal",
+                             "put_along_axis"))
+
+
+def _refuse_writes(what, in_place, kwargs):
+    """A TypeError where ``what`` would write into a constant's array: in place, or into
+    ``out=``. (The array may be the caller's, which functrans never changes; a constant
+    changes by item assignment, which rebinds it.)"""
+    if in_place or _has_constant(kwargs.get("out")):
+        raise TypeError(
+            f"{what} would write into the array of a constant made inside a transform (it "
+            f"may be the caller's, which functrans never changes). Compute a new value "
+            f"without out= (c = f(c, ...)), or write c[idx] = value or "
+            f"c = c.at[idx].set(value), which update the constant itself.")
 
 
 def _numpy_query(func, args, kwargs):

@@ -201,8 +201,9 @@ def test_torch_functions_on_a_constant_give_constants(transform):
         for v in (e, s, srt.values, srt.indices, r, w):
             _is_constant_beside(v, x)
         assert torch.numel(c) == 3 and type(torch.as_tensor(c)) is torch.Tensor
-        with pytest.raises(TypeError, match="in place"):
-            torch.add(c, 1.0, out=c)
+        for write in (lambda: torch.add(c, 1.0, out=c), lambda: torch.relu_(c)):
+            with pytest.raises(TypeError, match="would write into the array of a constant"):
+                write()
         with pytest.raises(TypeError, match="functrans.numpy"):
             F.mse_loss(c, x)                       # a traced value among the arguments
         return fnp.sum(x * e) + s * fnp.sum(x * r) + fnp.sum(x * w) + fnp.sum(srt.values)
@@ -324,3 +325,26 @@ def test_ndarray_attributes_a_constant_lacks_say_what_to_do(backend):
         assert not hasattr(c, "ctypes") and hasattr(c, "__array_namespace__")
         return fnp.sum(x * c)
     ft.grad(f)(backend.asarray(X[:2]))
+
+
+@pytest.mark.parametrize("transform", ["grad", "jit"])
+def test_numpy_writes_into_a_constants_array_are_refused_and_updates_rebind(transform):
+    data = np.array([1.0, 2.0, 3.0])     # (writable: nothing must write into it)
+
+    def f(x):
+        c = fnp.asarray(data)             # holds the caller's array itself
+        for write in (lambda: np.add(c, 1.0, out=c), lambda: np.add.at(c, [0], 1.0),
+                      lambda: np.sum(c, out=fnp.asarray(0.0)),
+                      # (NumPy's put, where functrans.numpy's cannot take the arguments)
+                      lambda: c.__array_function__(np.put, (ConstTracer,), (c, [0], [7.0]),
+                                                   {"bogus": 1})):
+            with pytest.raises(TypeError, match="would write into the array of a constant"):
+                write()
+        np.copyto(c, 5.0)                 # functrans.numpy's: c rebound, data untouched
+        np.put(c, [0], [7.0])
+        assert type(c) is ConstTracer
+        return fnp.sum(x * c)
+    out = getattr(ft, transform)(f)(X)
+    want = np.array([7.0, 5.0, 5.0])
+    np.testing.assert_allclose(out, want if transform == "grad" else X @ want)
+    np.testing.assert_array_equal(data, [1.0, 2.0, 3.0])
