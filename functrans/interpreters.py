@@ -184,6 +184,13 @@ class ConstTracer(JVPTracer):
         # its derivative or fail on it) and in place (the tensor may be the caller's).
         kwargs = kwargs or {}
         name = getattr(func, "__name__", repr(func))
+        if args and type(args[0]) is not ConstTracer and name not in _TENSOR_INDEXING and \
+                getattr(func, "__objclass__", None) is not None:
+            # A method of a plain tensor given a constant: an operator (t * c, t == c) is
+            # then the constant's reflected one, functrans.numpy's, as c * t and
+            # ndarray * c are (torch turns this NotImplemented into NotImplemented);
+            # t.mul(c) stays torch's TypeError, as before constants were tracers.
+            return NotImplemented
         if _has_tracer((args, kwargs)):
             raise TypeError(
                 f"torch.{name} was given a value being transformed (a tracer) beside a "
@@ -306,6 +313,8 @@ _NUMPY_QUERIES = frozenset(("result_type", "can_cast", "min_scalar_type", "commo
 _CONVERSIONS = frozenset(("as_tensor", "asarray", "tensor", "from_numpy", "numpy", "tolist",
                           "item"))
 _SIGNATURES: dict = {}
+# a plain tensor indexed by constants (t[c], t[c] = v): torch's, with the arrays held
+_TENSOR_INDEXING = frozenset(("__getitem__", "__setitem__"))
 
 
 # NumPy's functions that write into their first argument (functrans.numpy's rebind a

@@ -217,6 +217,25 @@ def test_torch_functions_on_a_constant_give_constants(transform):
                                rtol=1e-14)
 
 
+def test_a_plain_tensors_operators_with_a_constant_are_functrans_numpys():
+    torch = pytest.importorskip("torch")
+    w = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float32)   # (data, not transformed)
+
+    def f(x):
+        c = fnp.asarray(2.0, dtype=fnp.float64)
+        left, right = w * c, c * w         # the same promotion either side (the Array
+        for r in (left, right, w == c):    # API's: float64), as ndarray * c
+            _is_constant_beside(r, x)
+        assert left.dtype == right.dtype == fnp.float64
+        picked = w[fnp.argmax(x)]          # a plain tensor indexed by a constant: torch's
+        _is_constant_beside(picked, x)
+        with pytest.raises(TypeError):
+            w.mul(c)                       # (a method given a constant: torch's TypeError)
+        return fnp.sum(x * left) * picked
+    x = torch.tensor(X, dtype=torch.float64)
+    np.testing.assert_allclose(ft.grad(f)(x).numpy(), [6.0, 12.0, 18.0])
+
+
 def test_torch_functions_on_constants_of_other_libraries_fail_as_on_their_arrays():
     torch = pytest.importorskip("torch")
 
