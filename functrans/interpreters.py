@@ -188,7 +188,7 @@ class ConstTracer(JVPTracer):
                 getattr(func, "__objclass__", None) is not None:
             # A method of a plain tensor given a constant: an operator (t * c, t == c) is
             # then the constant's reflected one, functrans.numpy's, as c * t and
-            # ndarray * c are (torch turns this NotImplemented into NotImplemented);
+            # ndarray * c are (torch's operator then returns NotImplemented to Python);
             # t.mul(c) stays torch's TypeError, as before constants were tracers.
             return NotImplemented
         if _has_tracer((args, kwargs)):
