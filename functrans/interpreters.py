@@ -138,9 +138,110 @@ class ConstTracer(JVPTracer):
         fn = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
         if fn is not None and not kwargs:
             return fn(*inputs)
+        _refuse_writes(f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else
+                                                     f".{method}"),
+                       method == "at" and type(inputs[0]) is ConstTracer, kwargs)
         import numpy as np
         inputs = [np.asarray(a) if type(a) is ConstTracer else a for a in inputs]
         return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        # NumPy's functions on a constant (np.concatenate([c, x]), np.linalg.norm(c),
+        # np.result_type(c)), as __array_ufunc__: functrans.numpy's function of that name,
+        # whose array results are constants; NumPy's on the arrays where functrans.numpy has
+        # none or cannot take the arguments, as on the plain array the constant holds.
+        # Called from functrans's own code: NumPy's on the arrays, as before constants were
+        # tracers (that code is written for plain arrays).
+        import sys
+        name = func.__name__
+        if name in _NUMPY_QUERIES:
+            return _numpy_query(func, args, kwargs)
+        mod = func.__module__
+        fn = None
+        if not sys._getframe(1).f_globals.get("__name__", "").startswith("functrans."):
+            from . import numpy as fnp
+            ns = fnp if mod == "numpy" else \
+                getattr(fnp, mod[6:], None) if mod.startswith("numpy.") else None
+            fn = getattr(ns, name, None)
+        if fn is not None and _accepts(fn, args, kwargs):
+            try:
+                out = fn(*args, **kwargs)
+            except NotImplementedError:  # (an option functrans.numpy lacks)
+                if _has_tracer((args, kwargs)):
+                    raise
+            else:
+                return _as_constant_results(out)
+        _refuse_writes(f"numpy.{name}", name in _NUMPY_IN_PLACE and bool(args)
+                       and type(args[0]) is ConstTracer, kwargs)
+        return func(*_held_arrays(args), **_held_arrays(kwargs))
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        # torch's own functions on a constant that holds a tensor (torch.exp(c), c @ W in
+        # torch code): torch's on the tensors, the tensors they return constants again (a
+        # constant's values have no derivative, so any function of constants alone is one).
+        # Refused where a value being transformed is among the arguments (torch would drop
+        # its derivative or fail on it) and in place (the tensor may be the caller's).
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", repr(func))
+        if args and type(args[0]) is not ConstTracer and name not in _TENSOR_INDEXING and \
+                getattr(func, "__objclass__", None) is not None:
+            # A method of a plain tensor given a constant: an operator (t * c, t == c) is
+            # then the constant's reflected one, functrans.numpy's, as c * t and
+            # ndarray * c are (torch's operator then returns NotImplemented to Python);
+            # t.mul(c) stays torch's TypeError, as before constants were tracers.
+            return NotImplemented
+        if _has_tracer((args, kwargs)):
+            raise TypeError(
+                f"torch.{name} was given a value being transformed (a tracer) beside a "
+                f"constant: torch's functions cannot carry its derivative or batch. Use "
+                f"functrans.numpy (or x.__array_namespace__(), what array_api_compat's "
+                f"array_namespace returns) for computations on transformed values.")
+        _refuse_writes(f"torch.{name}", name.endswith("_") and not name.endswith("__"),
+                       kwargs)
+        out = func(*_held_arrays(args), **_held_arrays(kwargs))
+        return out if name in _CONVERSIONS else _as_constant_results(out)
+
+    def __reduce__(self):
+        # pickled as the array it holds; unpickled under a transform it is a constant of
+        # that transform, elsewhere the plain array (the interpreter is not data)
+        return constant, (self.primal,)
+
+    def __round__(self, ndigits=None):
+        # A 0-d constant as NumPy's scalars (functrans.numpy's reductions give 0-d arrays
+        # where NumPy's give scalars): round(c) an int, round(c, n) a constant of c's dtype.
+        if self.primal.shape:
+            raise TypeError(f"round() of an array of shape {tuple(self.primal.shape)} (NumPy's "
+                            f"arrays refuse it too): write functrans.numpy.round(c, decimals)")
+        if ndigits is None:
+            return round(self.item())
+        from . import numpy as fnp
+        return fnp.round(self, ndigits)
+
+    def view(self, *args, **kwargs):
+        """The held array's ``view`` (NumPy's: another dtype or array type over the same
+        data; torch's: another shape), a constant."""
+        p = self.primal
+        if not hasattr(p, "view"):
+            self.__getattr__("view")
+        return constant(p.view(*args, **kwargs))
+
+    def __getattr__(self, name):
+        # Names nothing else defines: NumPy's ``flags`` and ``strides`` of the array held
+        # (read-only information); for the rest of ndarray's (c.base, c.tobytes), what to do.
+        if name.startswith("__") or name in ("primal", "tangent", "_interp"):
+            raise AttributeError(name)
+        p = self.primal
+        if name in ("flags", "strides") and hasattr(p, name):
+            return getattr(p, name)
+        held = f"{type(p).__module__.split('.')[0]} {type(p).__name__}"
+        why = f"which has no {name!r}" if not hasattr(p, name) else \
+            f"whose {name!r} it does not pass on"
+        raise AttributeError(
+            f"{name!r}: a constant made inside a transform is a tracer holding its array "
+            f"(a {held}, {why}), with the Array API's attributes and NumPy's common "
+            f"methods. Use functrans.numpy's functions, or np.asarray(c) for a NumPy array "
+            f"of its values (no longer a constant of the transform).")
 
     def __deepcopy__(self, memo):
         # the array copied, the interpreter shared (a copy of the whole stack is no constant
@@ -173,12 +274,13 @@ class ConstTracer(JVPTracer):
         return NotImplemented if other is None else fnp.not_equal(self, other)
 
     def __hash__(self):
-        # as its value's (NumPy's integer scalars key dicts: lookup[argmax(x)]); arrays, which
-        # have none, by identity as tracers are
+        # as its value's (NumPy's integer scalars key dicts: lookup[argmax(x)]); a 0-d array
+        # as the scalar NumPy would have returned (fnp.sum gives 0-d arrays where np.sum
+        # gives scalars); other arrays, which have none, by identity as tracers are
         try:
             return hash(self.primal)
         except TypeError:
-            return id(self)
+            return hash(self.item()) if not self.primal.shape else id(self)
 
     def __setitem__(self, key, value):
         from . import numpy as fnp
@@ -202,6 +304,115 @@ class ConstTracer(JVPTracer):
                 f"(y = functrans.numpy.asarray(x, copy=True)) and assign into that.")
 
 
+# NumPy's functions on constants that answer about dtypes or memory: NumPy's answer
+# (np.result_type(c) is a numpy.dtype, as for the array held), not functrans.numpy's.
+_NUMPY_QUERIES = frozenset(("result_type", "can_cast", "min_scalar_type", "common_type",
+                            "shares_memory", "may_share_memory"))
+# torch's functions that convert their argument to a tensor: the tensor held, as np.asarray
+# gives a constant's array
+_CONVERSIONS = frozenset(("as_tensor", "asarray", "tensor", "from_numpy", "numpy", "tolist",
+                          "item"))
+_SIGNATURES: dict = {}
+# a plain tensor indexed by constants (t[c], t[c] = v): torch's, with the arrays held
+_TENSOR_INDEXING = frozenset(("__getitem__", "__setitem__"))
+
+
+# NumPy's functions that write into their first argument (functrans.numpy's rebind a
+# constant to the updated value instead; NumPy's would write into the array it holds)
+_NUMPY_IN_PLACE = frozenset(("copyto", "put", "place", "putmask", "fill_diagonal",
+                             "put_along_axis"))
+
+
+def _refuse_writes(what, in_place, kwargs):
+    """A TypeError where ``what`` would write into a constant's array: in place, or into
+    ``out=``. (The array may be the caller's, which functrans never changes; a constant
+    changes by item assignment, which rebinds it.)"""
+    if in_place or _has_constant(kwargs.get("out")):
+        raise TypeError(
+            f"{what} would write into the array of a constant made inside a transform (it "
+            f"may be the caller's, which functrans never changes). Compute a new value "
+            f"without out= (c = f(c, ...)), or write c[idx] = value or "
+            f"c = c.at[idx].set(value), which update the constant itself.")
+
+
+def _numpy_query(func, args, kwargs):
+    # (a value being transformed stands for its dtype: NumPy's promotion of arrays
+    # depends on their dtypes only)
+    import numpy as np
+
+    def plain(a):
+        if type(a) is ConstTracer:
+            p = a.primal
+            if isinstance(p, (np.ndarray, np.generic)):
+                return p
+            from .backends import backend_of
+            return backend_of(p).to_numpy(p)
+        if isinstance(a, Tracer):
+            return np.dtype(a.dtype)
+        if type(a) in (list, tuple):
+            return type(a)(plain(b) for b in a)
+        return a
+    return func(*[plain(a) for a in args], **{k: plain(v) for k, v in kwargs.items()})
+
+
+def _accepts(fn, args, kwargs):
+    """Whether ``fn``'s signature takes these arguments (NumPy's out=, casting=... that
+    functrans.numpy's function lacks send the call to NumPy)."""
+    import inspect
+    sig = _SIGNATURES.get(fn)
+    if sig is None:
+        try:
+            sig = _SIGNATURES[fn] = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return True
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError:
+        return False
+    return True
+
+
+def _held_arrays(tree):
+    """``tree`` (arguments: lists, tuples, dicts) with its constants as the arrays held."""
+    t = type(tree)
+    if t is ConstTracer:
+        return tree.primal
+    if t is list or t is tuple:
+        return t([_held_arrays(a) for a in tree])
+    if t is dict:
+        return {k: _held_arrays(v) for k, v in tree.items()}
+    return tree
+
+
+def _has_tracer(tree):
+    """Whether a tracer other than a constant is in ``tree`` (lists, tuples, dicts)."""
+    t = type(tree)
+    if t is list or t is tuple:
+        return any(_has_tracer(a) for a in tree)
+    if t is dict:
+        return any(_has_tracer(a) for a in tree.values())
+    return t is not ConstTracer and isinstance(tree, Tracer)
+
+
+def _has_constant(tree):
+    t = type(tree)
+    if t is list or t is tuple:
+        return any(_has_constant(a) for a in tree)
+    return t is ConstTracer
+
+
+def _as_constant_results(out):
+    """A result (an array, or a tuple or list of them: NamedTuples too) with its plain
+    arrays as constants (under a transform that keeps them)."""
+    if isinstance(out, (tuple, list)):
+        vals = [constant(o) for o in out]
+        t = type(out)
+        if t is tuple or t is list:
+            return t(vals)
+        return t(*vals) if hasattr(t, "_fields") else t(vals)  # (NamedTuple; torch's)
+    return constant(out)
+
+
 def _encloses(outer, interp):
     """Whether ``outer`` is ``interp`` or an interpreter below it (one whose values a
     function running under ``interp`` may close over)."""
@@ -215,8 +426,8 @@ def _encloses(outer, interp):
 def constant(value):
     """``value`` as a :class:`ConstTracer` where user code runs under forward mode, vmap or a
     staging (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a
-    plain array (of a backend's array or scalar type); else as it is. Outside transforms, and for tracers,
-    Python scalars and typed random keys, a no-op."""
+    plain array (of a backend's array or scalar type); else as it is. Outside transforms,
+    and for tracers, Python scalars and typed random keys, a no-op."""
     interp = _current.get()
     if type(interp) in CONSTANT_INTERPRETERS and _by_type_get(type(value)) is not None:
         return ConstTracer(interp, value)

@@ -97,11 +97,16 @@ for _name in ("arange", "asarray", "empty", "empty_like", "eye", "full", "full_l
               "tril_indices", "triu_indices", "diag_indices", "tril_indices_from",
               "triu_indices_from", "diag_indices_from", "mask_indices", "fromfunction",
               "fromiter", "frombuffer", "fromstring", "from_dlpack", "hanning", "hamming",
-              "blackman", "bartlett", "kaiser", "load", "loadtxt"):
+              "blackman", "bartlett", "kaiser", "load", "loadtxt", "fromfile",
+              "ascontiguousarray", "asfortranarray", "asarray_chkfinite", "require", "ix_"):
     globals()[_name] = _as_constants(globals()[_name])
 for _name in ("fftfreq", "rfftfreq"):
     setattr(fft, _name, _as_constants(getattr(fft, _name)))
-del _name
+# NumPy's index objects: mgrid[0:2, 0:3], ogrid[...], r_[a, 0:3], c_[a, b] (the frame
+# below a subscript's __getitem__ is the code subscripting, as for a call)
+for _cls in {type(mgrid), type(r_)}:
+    _cls.__getitem__ = _as_constants(_cls.__getitem__)
+del _name, _cls
 
 __array_api_version__ = "2024.12"
 

@@ -1248,6 +1248,11 @@ def bernoulli(n):
     return fnp.asarray(values, dtype=_dt.float64)
 
 
+# a table made from a number: under a transform, a constant, as functrans.numpy's creation
+# functions make (its namespace functrans.numpy's beside the values transformed)
+bernoulli = fnp._as_constants(bernoulli)
+
+
 # -- special15: wofz, hyp1f1, hyp2f1, bessel_jn, jv, sph_harm_y ----------------------------------
 
 _SQRT_PI = math.sqrt(math.pi)
