@@ -91,7 +91,7 @@ def test_pinn_residual_loss_and_its_parameter_gradient(backend):
     params, xs = _on(backend, PINN), backend.asarray(PINN_X)
     f = lambda p, xs: pinn_loss(fnp, ft, p, xs)  # noqa: E731
     jf = lambda p, xs: pinn_loss(jnp, jax, p, xs)  # noqa: E731
-    want_v, want_g = jax.value_and_grad(jf)(_jnp(PINN), jnp.asarray(PINN_X))
+    want_v, want_g = jax.jit(jax.value_and_grad(jf))(_jnp(PINN), jnp.asarray(PINN_X))
     v, g = ft.value_and_grad(f)(params, xs)
     assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-12)
     assert all(backend.is_own(leaf) for leaf in ft.tree_util.tree_leaves(g))
@@ -139,7 +139,7 @@ def test_wgan_gradient_penalty_double_backprop(backend):
     key = frandom.key(3, device=backend.backend.device(real))  # samples follow the key's library
     f = lambda th, r, fk, k: wgan_gp_loss(fnp, ft, frandom, th, r, fk, k)  # noqa: E731
     jf = lambda th, r, fk, k: wgan_gp_loss(jnp, jax, jax.random, th, r, fk, k)  # noqa: E731
-    want_v, want_g = jax.value_and_grad(jf)(_jnp(GP_CRITIC), jnp.asarray(GP_REAL),
+    want_v, want_g = jax.jit(jax.value_and_grad(jf))(_jnp(GP_CRITIC), jnp.asarray(GP_REAL),
                                            jnp.asarray(GP_FAKE), jax.random.key(3))
     for fn in (ft.value_and_grad(f), ft.jit(ft.value_and_grad(f))):
         v, g = fn(theta, real, fake, key)
@@ -292,7 +292,7 @@ def test_pseudo_spectral_burgers_and_its_initial_condition_gradient(backend):
     dev = backend.backend.device(u0)
     f = lambda u0, nu: loss(fnp, flax, u0, nu, weight, dev)  # noqa: E731
     jf = lambda u0, nu: loss(jnp, jax.lax, u0, nu, jnp.sin(x))  # noqa: E731
-    want = jax.grad(jf, argnums=(0, 1))(jnp.asarray(u0_np), 0.05)
+    want = jax.jit(jax.grad(jf, argnums=(0, 1)))(jnp.asarray(u0_np), 0.05)
     nu = backend.asarray(0.05)
     for fn in (ft.grad(f, argnums=(0, 1)), ft.jit(ft.grad(f, argnums=(0, 1)))):
         g = fn(u0, nu)
@@ -304,3 +304,174 @@ def test_pseudo_spectral_burgers_and_its_initial_condition_gradient(backend):
     u, _ = burgers(fnp, flax, small, 0.05, 0.01, 40, dev)
     np.testing.assert_allclose(backend.to_numpy(u), 1e-8 * np.sin(3 * x) * np.exp(-0.05 * 9 * 0.4),
                                rtol=1e-5, atol=1e-20)
+
+
+# -- Levenberg-Marquardt --------------------------------------------------------------------------
+
+LM_T = np.linspace(0.0, 3.0, 12)
+LM_Y = 2.5 * np.exp(-1.3 * LM_T) + 0.4 * np.cos(2.0 * LM_T) + 0.01 * RNG.normal(size=12)
+
+
+def lm_fit(np_, T, lax, t, y, p0, iters=30):
+    """Levenberg-Marquardt with Nielsen's damping update; J^T J v as vjp(jvp(v)), the normal
+    equations' matrix built column by column with vmap."""
+    def resid(p):
+        return p[0] * np_.exp(-p[1] * t) + p[2] * np_.cos(2.0 * t) - y
+
+    def jtj(p):
+        lin = lambda v: T.jvp(resid, (p,), (v,))[1]  # noqa: E731
+        _, back = T.vjp(resid, p)
+        return T.vmap(lambda v: back(lin(v))[0])(np_.eye(3, dtype=p.dtype))
+
+    def cond(s):
+        return s[3] < iters
+
+    def body(s):
+        p, lam, nu, i = s
+        r, back = T.vjp(resid, p)
+        g = back(r)[0]
+        a = jtj(p)
+        step = np_.linalg.solve(a + lam * np_.diag(np_.diag(a)), -g)
+        new = p + step
+        gain = (np_.sum(r ** 2) - np_.sum(resid(new) ** 2)) / (
+            np_.sum(step * (lam * np_.diag(a) * step - g)))
+        ok = gain > 0
+        lam = np_.where(ok, lam * np_.maximum(1.0 / 3, 1 - (2 * gain - 1) ** 3), lam * nu)
+        nu = np_.where(ok, 2.0, 2 * nu)
+        return np_.where(ok, new, p), lam, nu, i + 1
+    p, *_ = lax.while_loop(cond, body, (p0, 1e-3 * np_.ones_like(p0[0]),
+                                        2.0 * np_.ones_like(p0[0]), 0))
+    return p
+
+
+def test_levenberg_marquardt_with_jvp_vjp_against_scipy(backend):
+    from scipy.optimize import least_squares
+    t, y, p0 = backend.asarray(LM_T), backend.asarray(LM_Y), backend.asarray([1.0, 0.5, 0.0])
+    want = least_squares(lambda p: p[0] * np.exp(-p[1] * LM_T) + p[2] * np.cos(2 * LM_T) - LM_Y,
+                         [1.0, 0.5, 0.0], method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15).x
+    for _ in range(3):  # SciPy's answer polished by Gauss-Newton (its J^T r is ~1e-9)
+        e = np.exp(-want[1] * LM_T)
+        jac = np.stack([e, -want[0] * LM_T * e, np.cos(2 * LM_T)], 1)
+        r = want[0] * e + want[2] * np.cos(2 * LM_T) - LM_Y
+        want = want - np.linalg.solve(jac.T @ jac, jac.T @ r)
+    got = ft.jit(lambda t, y, p0: lm_fit(fnp, ft, flax, t, y, p0))(t, y, p0)
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-9)
+    # J^T J by jvp-then-vjp is jacfwd's J^T J
+    resid = lambda p: p[0] * fnp.exp(-p[1] * t) + p[2] * fnp.cos(2.0 * t) - y  # noqa: E731
+    j = backend.to_numpy(ft.jacfwd(resid)(got))
+    jr = backend.to_numpy(ft.jacrev(resid)(got))
+    np.testing.assert_allclose(jr, j, rtol=1e-13)
+    _, back = ft.vjp(resid, got)
+    cols = ft.vmap(lambda v: back(ft.jvp(resid, (got,), (v,))[1])[0])(
+        fnp.eye(3, dtype=got.dtype, device=backend.backend.device(got)))
+    np.testing.assert_allclose(backend.to_numpy(cols), j.T @ j, rtol=1e-12)
+    # at the optimum the gradient J^T r vanishes
+    assert np.abs(backend.to_numpy(back(resid(got))[0])).max() < 1e-10
+
+
+# -- spring-mass chain by leapfrog ---------------------------------------------------------------
+
+def chain(np_, lax, k, m, q0, p0, dt, steps):
+    """Masses on a line joined by springs of stiffness k (walls at both ends)."""
+    def potential(q):
+        ext = np_.concatenate([q[:1], q[1:] - q[:-1], -q[-1:]])
+        return 0.5 * np_.sum(np_.multiply(ext ** 2, k))
+
+    def energy(q, p):  # (divide: p may be plain beside a traced m, issue #188)
+        return np_.sum(np_.divide(p ** 2, 2 * m)) + potential(q)
+    force = lambda q: -_grad_of(np_)(potential)(q)  # noqa: E731
+
+    def step(c, _):
+        q, p = c  # (the traced terms first: q, p start plain, issue #188)
+        p = 0.5 * dt * force(q) + p
+        q = dt * p / m + q
+        p = 0.5 * dt * force(q) + p
+        return (q, p), energy(q, p)
+    (q, p), e = lax.scan(step, (q0, p0), None, length=steps)
+    return q, p, e, energy(q0, p0)
+
+
+def _grad_of(np_):
+    if np_ is fnp:
+        return ft.grad
+    import jax
+    return jax.grad
+
+
+def test_spring_mass_chain_leapfrog_energy_and_stiffness_sensitivities(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    k0, m0 = np.array([1.0, 2.0, 1.5, 0.5]), np.array([1.0, 0.5, 2.0])
+    q0, p0 = np.array([0.1, -0.2, 0.05]), np.zeros(3)
+    k, m, q, p = (backend.asarray(a) for a in (k0, m0, q0, p0))
+    qT, pT, e, e0 = ft.jit(lambda *a: chain(fnp, flax, *a, 0.01, 100))(k, m, q, p)
+    e_np = backend.to_numpy(e)
+    assert np.abs(e_np - float(backend.to_numpy(e0))).max() < 5e-4 * float(backend.to_numpy(e0))
+    # against the exact solution by the eigenmodes of M^-1 K
+    kmat = np.diag(k0[:-1] + k0[1:]) - np.diag(k0[1:-1], 1) - np.diag(k0[1:-1], -1)
+    w2, v = np.linalg.eig(np.diag(1 / m0) @ kmat)
+    c = np.linalg.solve(v, q0)
+    exact = (v * np.cos(np.sqrt(w2.real) * 1.0)) @ c
+    np.testing.assert_allclose(backend.to_numpy(qT), exact.real, atol=2e-4)
+
+    def final(k, m, q0, np_, lax):
+        qT, pT, _, _ = chain(np_, lax, k, m, q0, 0.0 * q0, 0.01, 100)
+        return np_.sum(qT ** 2)
+    want = jax.jit(jax.grad(final, argnums=(0, 1)), static_argnums=(3, 4))(
+        jnp.asarray(k0), jnp.asarray(m0), jnp.asarray(q0), jnp, jax.lax)
+    fn = lambda k, m, q0: final(k, m, q0, fnp, flax)  # noqa: E731
+    close(want, _np(backend, ft.jit(ft.grad(fn, argnums=(0, 1)))(k, m, q)), tol=1e-10)
+    # eagerly (scan runs its steps one by one), shorter
+    short = lambda k, m, q0: fnp.sum(chain(fnp, flax, k, m, q0, 0.0 * q0, 0.01, 5)[0])  # noqa
+    jshort = lambda k, m, q0: jnp.sum(chain(jnp, jax.lax, k, m, q0, 0.0 * q0, 0.01, 5)[0])  # noqa
+    close(jax.grad(jshort, argnums=(0, 1))(jnp.asarray(k0), jnp.asarray(m0), jnp.asarray(q0)),
+          _np(backend, ft.grad(short, argnums=(0, 1))(k, m, q)), tol=1e-12)
+    # a batch of initial displacements by vmap
+    qs = backend.asarray(np.stack([q0, 2 * q0, -q0]))
+    got = ft.jit(ft.vmap(lambda q0: fn(k, m, q0)))(qs)
+    one = float(backend.to_numpy(ft.jit(fn)(k, m, q)))
+    np.testing.assert_allclose(backend.to_numpy(got), [one, 4 * one, one], rtol=1e-12)
+
+
+# -- REINFORCE on a contextual bandit -------------------------------------------------------------
+
+RF_PHI = RNG.normal(size=(3, 4))  # 3 contexts, 4 features
+RF_THETA = RNG.normal(size=(4, 5)) / 2  # 5 actions
+RF_REWARD = RNG.normal(size=(3, 5))
+
+
+def test_reinforce_surrogate_gradient_and_its_expectation(backend):
+    phi, theta, reward = (backend.asarray(a) for a in (RF_PHI, RF_THETA, RF_REWARD))
+    dev = backend.backend.device(phi)
+
+    def surrogate(theta, phi, reward, key, n):
+        ks, ka = frandom.split(key)
+        s = frandom.randint(ks, (n,), 0, 3)
+        logits = phi[s] @ theta
+        a = frandom.categorical(ka, logits)
+        logp = ft.nn.log_softmax(logits)[fnp.arange(n), a]
+        r = ft.lax.stop_gradient(reward[s, a])
+        return -fnp.mean(r * logp), (s, a)
+
+    key = frandom.key(5, device=dev)
+    # (phi and reward are jit's arguments, so tracers: a plain NumPy or array-api-strict
+    # array indexed at traced positions is an error there, torch's is indexed)
+    g, (s, a) = ft.jit(ft.grad(surrogate, has_aux=True), static_argnums=4)(
+        theta, phi, reward, key, 8)
+    s, a = backend.to_numpy(s), backend.to_numpy(a)
+    logits = RF_PHI[s] @ RF_THETA
+    pi = np.exp(logits - logits.max(1, keepdims=True))
+    pi /= pi.sum(1, keepdims=True)
+    want = -np.einsum("n,nf,na->fa", RF_REWARD[s, a], RF_PHI[s], np.eye(5)[a] - pi) / 8
+    assert backend.is_own(g)
+    np.testing.assert_allclose(backend.to_numpy(g), want, rtol=1e-12)
+
+    # the exact policy gradient of -E[r], by enumerating contexts and actions
+    def expected(theta):
+        pi = ft.nn.softmax(fnp.matmul(phi, theta))
+        return -fnp.mean(fnp.sum(fnp.multiply(pi, reward), axis=1))
+    exact = backend.to_numpy(ft.grad(expected)(theta))
+    est = backend.to_numpy(ft.jit(ft.grad(lambda *a: surrogate(*a, 40000)[0]))(
+        theta, phi, reward, key))
+    assert np.abs(est - exact).max() < 0.05 * np.abs(exact).max() + 0.01
