@@ -34,6 +34,7 @@ tracer.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -475,3 +476,157 @@ def test_reinforce_surrogate_gradient_and_its_expectation(backend):
     est = backend.to_numpy(ft.jit(ft.grad(lambda *a: surrogate(*a, 40000)[0]))(
         theta, phi, reward, key))
     assert np.abs(est - exact).max() < 0.05 * np.abs(exact).max() + 0.01
+
+
+# -- Riemannian geometry: Christoffel symbols and curvature by jacfwd ------------------------------
+
+def christoffel(np_, T, metric, x):
+    """Gamma^k_ij = g^kl (d_i g_lj + d_j g_li - d_l g_ij) / 2, the derivatives by jacfwd."""
+    dg = T.jacfwd(metric)(x)  # dg[l, j, i] = d_i g_lj
+    ginv = np_.linalg.inv(metric(x))
+    rhs = dg + np_.permute_dims(dg, (0, 2, 1)) - np_.permute_dims(dg, (2, 1, 0))
+    return 0.5 * np_.einsum("kl,lji->kij", ginv, rhs)
+
+
+def scalar_curvature(np_, T, metric, x):
+    gam = christoffel(np_, T, metric, x)
+    dgam = T.jacfwd(lambda x: christoffel(np_, T, metric, x))(x)  # [k, i, j, m] = d_m G^k_ij
+    riemann = (np_.einsum("rnsm->rsmn", dgam) - np_.einsum("rmsn->rsmn", dgam)
+               + np_.einsum("rml,lns->rsmn", gam, gam) - np_.einsum("rnl,lms->rsmn", gam, gam))
+    ricci = np_.einsum("rsrn->sn", riemann)
+    return np_.sum(np_.linalg.inv(metric(x)) * ricci)
+
+
+def test_christoffel_symbols_and_curvature_of_the_sphere_and_hyperbolic_plane(backend):
+    radius = backend.asarray(2.0)
+
+    def sphere(x):  # (theta, phi)
+        return fnp.stack([fnp.stack([fnp.ones_like(x[0]), fnp.zeros_like(x[0])]),
+                          fnp.stack([fnp.zeros_like(x[0]), fnp.sin(x[0]) ** 2])]) * radius ** 2
+
+    def half_plane(x):  # Poincare half-plane, curvature -1
+        return fnp.eye(2, dtype=x.dtype, device=x.device) / x[1] ** 2
+    x = backend.asarray([0.7, 1.3])
+    gam = backend.to_numpy(christoffel(fnp, ft, sphere, x))
+    want = np.zeros((2, 2, 2))
+    want[0, 1, 1] = -np.sin(0.7) * np.cos(0.7)
+    want[1, 0, 1] = want[1, 1, 0] = 1 / np.tan(0.7)
+    np.testing.assert_allclose(gam, want, atol=1e-15)
+    pts = backend.asarray([[0.7, 1.3], [1.2, -0.4], [2.5, 3.0]])
+    r = ft.vmap(lambda x: scalar_curvature(fnp, ft, sphere, x))(pts)
+    np.testing.assert_allclose(backend.to_numpy(r), [2 / 4.0] * 3, rtol=1e-12)
+    r = ft.jit(ft.vmap(lambda x: scalar_curvature(fnp, ft, half_plane, x)))(pts + 0.0 * pts + 1)
+    np.testing.assert_allclose(backend.to_numpy(r), [-2.0] * 3, rtol=1e-12)
+    # the curvature's derivative in the radius: d(2/r^2)/dr = -4/r^3
+    dr = ft.grad(lambda rad: scalar_curvature(
+        fnp, ft, lambda x: rad ** 2 * fnp.stack([fnp.stack([1.0 + 0.0 * x[0], 0.0 * x[0]]),
+                                                 fnp.stack([0.0 * x[0], fnp.sin(x[0]) ** 2])]),
+        x))(radius)
+    assert float(backend.to_numpy(dr)) == pytest.approx(-4 / 8.0, rel=1e-12)
+
+
+def geodesic(np_, T, lax, metric, x0, v0, dt, steps):
+    """x'' = -Gamma(x)[v, v] by RK4 in lax.scan."""
+    def acc(x, v):
+        return -np_.einsum("kij,i,j->k", christoffel(np_, T, metric, x), v, v)
+
+    def step(c, _):  # (increments first: x or v may be plain beside traced ones, #188)
+        x, v = c
+        k1x, k1v = v, acc(x, v)
+        k2x, k2v = 0.5 * dt * k1v + v, acc(0.5 * dt * k1x + x, 0.5 * dt * k1v + v)
+        k3x, k3v = 0.5 * dt * k2v + v, acc(0.5 * dt * k2x + x, 0.5 * dt * k2v + v)
+        k4x, k4v = dt * k3v + v, acc(dt * k3x + x, dt * k3v + v)
+        return ((k1x + 2 * k2x + 2 * k3x + k4x) * (dt / 6) + x,
+                (k1v + 2 * k2v + 2 * k3v + k4v) * (dt / 6) + v), x
+    return lax.scan(step, (x0, v0), None, length=steps)
+
+
+def test_geodesics_on_the_sphere_are_great_circles(backend):
+    def make(np_):
+        return lambda x: np_.stack([np_.stack([1.0 + 0.0 * x[0], 0.0 * x[0]]),
+                                    np_.stack([0.0 * x[0], np_.sin(x[0]) ** 2])])
+    x0, v0 = backend.asarray([1.0, 0.2]), backend.asarray([0.3, 0.8])
+    run = ft.jit(lambda x0, v0: geodesic(fnp, ft, flax, make(fnp), x0, v0, 0.05, 40))
+    (xT, vT), path = run(x0, v0)
+    th, ph = backend.to_numpy(path).T
+
+    def embed(th, ph):
+        return np.stack([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)], -1)
+    p0 = embed(1.0, 0.2)
+    d0 = np.array([np.cos(1.0) * np.cos(0.2) * 0.3 - np.sin(1.0) * np.sin(0.2) * 0.8,
+                   np.cos(1.0) * np.sin(0.2) * 0.3 + np.sin(1.0) * np.cos(0.2) * 0.8,
+                   -np.sin(1.0) * 0.3])
+    normal = np.cross(p0, d0)
+    assert np.abs(embed(th, ph) @ normal).max() < 1e-7  # on the great circle's plane
+    speed = 0.3 ** 2 + np.sin(1.0) ** 2 * 0.8 ** 2
+    xT_, vT_ = backend.to_numpy(xT), backend.to_numpy(vT)
+    assert vT_[0] ** 2 + np.sin(xT_[0]) ** 2 * vT_[1] ** 2 == pytest.approx(speed, rel=1e-8)
+
+    def end(x0, v0):
+        (xT, _), _ = geodesic(fnp, ft, flax, make(fnp), x0, v0, 0.05, 40)
+        return fnp.sum(xT ** 2)
+    check_grads(ft.jit(end), (x0, v0), order=1, modes=("fwd", "rev"))  # (JAX's compile of
+    # this scan takes seconds: central differences are the reference)
+    check_grads(lambda v0: fnp.sum(geodesic(fnp, ft, flax, make(fnp), x0, v0, 0.05, 3)[0][0]),
+                (v0,), order=1, modes=("rev",))  # eagerly, shorter
+
+
+# -- Bayesian linear regression: the evidence and its gradient -------------------------------------
+
+BLR_PHI = np.stack([np.ones(15), np.linspace(-1, 1, 15), np.linspace(-1, 1, 15) ** 2], 1)
+BLR_Y = BLR_PHI @ np.array([0.5, -1.0, 2.0]) + 0.3 * RNG.normal(size=15)
+
+
+def log_evidence(np_, log_ab, phi, y):
+    """ln p(y | alpha, beta) of y = phi w + noise, w ~ N(0, I/alpha), noise ~ N(0, I/beta)."""
+    alpha, beta = np_.exp(log_ab[0]), np_.exp(log_ab[1])
+    n, m = phi.shape
+    a = alpha * np_.eye(m, dtype=phi.dtype, device=phi.device) + beta * (phi.T @ phi)
+    mean = beta * np_.linalg.solve(a, phi.T @ y)
+    fit = np_.matmul(phi, mean)  # (not phi @ mean: issue #188)
+    e = 0.5 * beta * np_.sum((-fit + y) ** 2) + 0.5 * alpha * np_.sum(mean ** 2)
+    return (0.5 * m * np_.log(alpha) + 0.5 * n * np_.log(beta) - e
+            - 0.5 * np_.linalg.slogdet(a)[1] - 0.5 * n * math.log(2 * math.pi))
+    # (math.log: functrans.numpy's log of a Python float is NumPy's scalar, the default
+    # backend's, which array-api-strict's own operators refuse in check_grads's plain runs)
+
+
+def test_bayesian_linear_regression_evidence_gradient_in_closed_form(backend):
+    from scipy.stats import multivariate_normal
+    phi, y = backend.asarray(BLR_PHI), backend.asarray(BLR_Y)
+    log_ab = np.log([0.5, 8.0])
+    f = lambda t: log_evidence(fnp, t, phi, y)  # noqa: E731
+    t = backend.asarray(log_ab)
+    alpha, beta = np.exp(log_ab)
+    cov = np.eye(15) / beta + BLR_PHI @ BLR_PHI.T / alpha
+    want = multivariate_normal(np.zeros(15), cov).logpdf(BLR_Y)
+    assert float(backend.to_numpy(ft.jit(f)(t))) == pytest.approx(want, rel=1e-12)
+    # Bishop (3.86)-(3.92): d/d alpha = M/2a - m^T m/2 - tr(A^-1)/2, d/d beta likewise
+    a = alpha * np.eye(3) + beta * BLR_PHI.T @ BLR_PHI
+    ainv = np.linalg.inv(a)
+    m = beta * ainv @ BLR_PHI.T @ BLR_Y
+    d_alpha = 1.5 / alpha - 0.5 * m @ m - 0.5 * np.trace(ainv)
+    d_beta = (7.5 / beta - 0.5 * np.sum((BLR_Y - BLR_PHI @ m) ** 2)
+              - 0.5 * np.trace(ainv @ BLR_PHI.T @ BLR_PHI))
+    for grad in (ft.grad(f), ft.jit(ft.grad(f))):
+        g = grad(t)
+        assert backend.is_own(g)
+        np.testing.assert_allclose(backend.to_numpy(g), [alpha * d_alpha, beta * d_beta],
+                                   rtol=1e-10)
+    check_grads(f, (t,), order=2, modes=("fwd", "rev"))
+    # empirical Bayes by Newton's method with the Hessian: MacKay's fixed point at the end
+    def newton(t, _):
+        return t - fnp.linalg.solve(ft.hessian(f)(t), ft.grad(f)(t)), None
+    t_star, _ = ft.jit(lambda t: flax.scan(newton, t, None, length=12))(t)
+    alpha, beta = np.exp(backend.to_numpy(t_star))
+    lam = np.linalg.eigvalsh(beta * BLR_PHI.T @ BLR_PHI)
+    gamma = np.sum(lam / (alpha + lam))
+    m = beta * np.linalg.solve(alpha * np.eye(3) + beta * BLR_PHI.T @ BLR_PHI, BLR_PHI.T @ BLR_Y)
+    assert alpha == pytest.approx(gamma / (m @ m), rel=1e-9)
+    assert 1 / beta == pytest.approx(np.sum((BLR_Y - BLR_PHI @ m) ** 2) / (15 - gamma), rel=1e-9)
+    # the evidence over a grid of hyperparameters by vmap
+    grid = np.log([[0.5, 8.0], [1.0, 4.0], [2.0, 16.0]])
+    got = ft.vmap(f)(backend.asarray(grid))
+    want = [multivariate_normal(np.zeros(15), np.eye(15) / b + BLR_PHI @ BLR_PHI.T / a)
+            .logpdf(BLR_Y) for a, b in np.exp(grid)]
+    np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-12)
