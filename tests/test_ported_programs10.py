@@ -630,3 +630,175 @@ def test_bayesian_linear_regression_evidence_gradient_in_closed_form(backend):
     want = [multivariate_normal(np.zeros(15), np.eye(15) / b + BLR_PHI @ BLR_PHI.T / a)
             .logpdf(BLR_Y) for a, b in np.exp(grid)]
     np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-12)
+
+
+# -- implicit MAML: custom_root with CG on Hessian-vector products -----------------------------------
+
+IM_X = RNG.normal(size=(3, 8, 4))  # 3 tasks, 8 examples, 4 features
+IM_W = RNG.normal(size=(3, 4))
+IM_Y = np.einsum("tnf,tf->tn", IM_X, IM_W) + 0.1 * RNG.normal(size=(3, 8))
+IM_XT, IM_YT = IM_X[:, :4] + 0.5, IM_Y[:, :4] + 0.2  # each task's held-out data
+IM_LAM = 0.7
+
+
+def imaml_task_loss(theta, x, y, xt, yt, lam=IM_LAM):
+    """Rajeswaran et al. 2019: the held-out loss at the proximally regularised inner optimum,
+    differentiated implicitly: d phi*/d theta = lam (H + lam I)^-1, applied by CG on hvps."""
+    def inner(phi):
+        return 0.5 * fnp.mean((fnp.matmul(x, phi) - y) ** 2) + 0.5 * lam * fnp.sum(
+            (phi - theta) ** 2)
+    grad_inner = ft.grad(inner)
+
+    def solve(f, phi0):  # gradient descent to convergence, in a while_loop
+        def body(c):
+            phi, _ = c
+            step = f(phi)
+            return phi - 0.3 * step, fnp.sqrt(fnp.sum(step ** 2))
+        return flax.while_loop(lambda c: c[1] > 1e-13, body, (phi0, fnp.ones_like(phi0[0])))[0]
+
+    def tangent_solve(g, v):
+        return ft.scipy.sparse.linalg.cg(g, v, tol=1e-14)[0]
+    phi = flax.custom_root(grad_inner, fnp.zeros_like(theta), solve, tangent_solve)
+    return 0.5 * fnp.mean((fnp.matmul(xt, phi) - yt) ** 2)
+
+
+def test_imaml_meta_gradient_by_custom_root_and_cg(backend):
+    x, y, xt, yt = (backend.asarray(a) for a in (IM_X, IM_Y, IM_XT, IM_YT))
+    theta0 = np.array([0.1, -0.2, 0.3, 0.0])
+    theta = backend.asarray(theta0)
+
+    def meta(theta):
+        return fnp.mean(ft.vmap(imaml_task_loss, in_axes=(None, 0, 0, 0, 0))(
+            theta, x, y, xt, yt))
+    # closed form: phi* = (X^T X / n + lam I)^-1 (X^T y / n + lam theta), a linear map of theta
+    value, grad = 0.0, np.zeros(4)
+    for t in range(3):
+        a = IM_X[t].T @ IM_X[t] / 8 + IM_LAM * np.eye(4)
+        phi = np.linalg.solve(a, IM_X[t].T @ IM_Y[t] / 8 + IM_LAM * theta0)
+        r = IM_XT[t] @ phi - IM_YT[t]
+        value += 0.5 * np.mean(r ** 2) / 3
+        grad += IM_LAM * np.linalg.solve(a, IM_XT[t].T @ r / 4) / 3
+    assert float(backend.to_numpy(meta(theta))) == pytest.approx(value, rel=1e-10)
+    for fn in (ft.grad(meta), ft.jit(ft.grad(meta))):
+        g = fn(theta)
+        assert backend.is_own(g)
+        np.testing.assert_allclose(backend.to_numpy(g), grad, rtol=1e-9, atol=1e-12)
+    # the meta-gradient's own derivative (the inner map is linear: a constant Hessian)
+    h = ft.jacfwd(ft.grad(meta))(theta)
+    hess = sum(IM_LAM ** 2 * np.linalg.solve(
+        IM_X[t].T @ IM_X[t] / 8 + IM_LAM * np.eye(4),
+        IM_XT[t].T @ IM_XT[t] / 4 @ np.linalg.inv(IM_X[t].T @ IM_X[t] / 8 + IM_LAM * np.eye(4)))
+        for t in range(3)) / 3
+    np.testing.assert_allclose(backend.to_numpy(h), hess, rtol=1e-8, atol=1e-11)
+
+
+# -- influence functions (Koh & Liang 2017) --------------------------------------------------------
+
+IF_X = np.concatenate([RNG.normal(size=(20, 2)), np.ones((20, 1))], 1)
+IF_Y = (IF_X[:, 0] - 0.5 * IF_X[:, 1] + 0.3 * RNG.normal(size=20) > 0).astype(float)
+IF_XT, IF_YT = np.array([0.4, -1.0, 1.0]), 1.0
+IF_REG = 0.1
+
+
+def _if_point_loss(theta, x, y):
+    z = fnp.sum(theta * x)  # (the traced factor first: issue #188)
+    return fnp.logaddexp(0.0, z) - z * y
+
+
+def _if_fit(x, y, w):
+    def risk(theta):
+        return fnp.sum(ft.vmap(_if_point_loss, in_axes=(None, 0, 0))(theta, x, y) * w) + \
+            0.5 * IF_REG * fnp.sum(theta ** 2)
+
+    def newton(theta, _):
+        return theta - fnp.linalg.solve(ft.hessian(risk)(theta), ft.grad(risk)(theta)), None
+    return flax.scan(newton, fnp.zeros_like(x[0, :]), None, length=15)[0], risk
+
+
+def test_influence_functions_by_cg_on_hvps_against_refitting(backend):
+    x, y = backend.asarray(IF_X), backend.asarray(IF_Y)
+    xt, yt = backend.asarray(IF_XT), backend.asarray(IF_YT)
+
+    @ft.jit
+    def influences(x, y, xt, yt):
+        theta, risk = _if_fit(x, y, fnp.ones_like(y))
+        g_test = ft.grad(_if_point_loss)(theta, xt, yt)
+
+        def hvp(v):
+            return ft.jvp(ft.grad(risk), (theta,), (v,))[1]
+        s_test = ft.scipy.sparse.linalg.cg(hvp, g_test, tol=1e-14)[0]
+        per_example = ft.vmap(ft.grad(_if_point_loss), in_axes=(None, 0, 0))(theta, x, y)
+        return -(per_example @ s_test)
+    got = backend.to_numpy(influences(x, y, xt, yt))
+    # d/d eps of the test loss after refitting with example i weighted 1 + eps
+    refit = ft.jit(lambda w: _if_point_loss(_if_fit(x, y, w)[0], xt, yt))
+    eps = 1e-5
+    for i in (0, 7, 13):
+        e = np.zeros(20)
+        e[i] = eps
+        up = float(backend.to_numpy(refit(backend.asarray(1 + e))))
+        down = float(backend.to_numpy(refit(backend.asarray(1 - e))))
+        assert got[i] == pytest.approx((up - down) / (2 * eps), rel=1e-6, abs=1e-9)
+    # and in closed form by the dense Hessian
+    w = np.zeros(3)
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-IF_X @ w))
+        hess = IF_X.T @ (IF_X * (p * (1 - p))[:, None]) + IF_REG * np.eye(3)
+        w -= np.linalg.solve(hess, IF_X.T @ (p - IF_Y) + IF_REG * w)
+    g_test = (1 / (1 + np.exp(-IF_XT @ w)) - IF_YT) * IF_XT
+    want = -((p - IF_Y)[:, None] * IF_X) @ np.linalg.solve(hess, g_test)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+# -- a graph attention layer by segment softmax ------------------------------------------------------
+
+GAT_SEND = np.array([0, 1, 2, 3, 4, 1, 2, 0, 3, 4, 2, 0])
+GAT_RECV = np.array([0, 1, 2, 3, 4, 0, 0, 1, 2, 2, 4, 3])
+GAT_P = {"W": RNG.normal(size=(3, 4)), "a_src": RNG.normal(size=(4,)),
+         "a_dst": RNG.normal(size=(4,))}
+GAT_X = RNG.normal(size=(2, 5, 3))  # a batch of two graphs' node features
+
+
+def gat_layer(p, x):
+    """Velickovic et al. 2018, one head: attention over each node's incoming edges, the
+    softmax per receiving node by segment_max and segment_sum (the graph as NumPy ids)."""
+    h = fnp.matmul(x, p["W"])
+    logits = ft.nn.leaky_relu(fnp.matmul(h, p["a_src"])[GAT_SEND]
+                              + fnp.matmul(h, p["a_dst"])[GAT_RECV], 0.2)
+    top = ft.ops.segment_max(logits, GAT_RECV, num_segments=5)
+    e = fnp.exp(logits - ft.lax.stop_gradient(top)[GAT_RECV])
+    att = e / ft.ops.segment_sum(e, GAT_RECV, num_segments=5)[GAT_RECV]
+    return ft.ops.segment_sum(att[:, None] * h[GAT_SEND], GAT_RECV, num_segments=5)
+
+
+GAT_ADJ = np.zeros((5, 5), dtype=bool)
+GAT_ADJ[GAT_RECV, GAT_SEND] = True
+
+
+def gat_dense(p, x, adj):
+    """The same layer with a dense adjacency mask (the reference). ``adj`` in x's library:
+    functrans.numpy.asarray(a NumPy array, device=another library's) is refused, as is a NumPy
+    mask beside another library's arrays (functrans never copies between libraries)."""
+    h = fnp.matmul(x, p["W"])
+    s = (fnp.matmul(h, p["a_dst"])[:, None] + fnp.matmul(h, p["a_src"])[None, :])
+    s = ft.nn.leaky_relu(s, 0.2)
+    att = ft.nn.softmax(fnp.where(adj, s, -fnp.inf), axis=1)
+    return fnp.matmul(att, h)
+
+
+def test_graph_attention_by_segment_softmax_against_the_dense_mask(backend):
+    p, xs = _on(backend, GAT_P), backend.asarray(GAT_X)
+    adj = backend.asarray(GAT_ADJ, dtype=bool)
+    dense = lambda p, x: gat_dense(p, x, adj)  # noqa: E731
+    if backend.name != "numpy":
+        with pytest.raises(ft.errors.BackendMismatchError, match="never copies between libr"):
+            fnp.asarray(GAT_ADJ, device=backend.backend.device(xs))
+    got = ft.vmap(gat_layer, in_axes=(None, 0))(p, xs)
+    want = ft.vmap(dense, in_axes=(None, 0))(p, xs)
+    np.testing.assert_allclose(backend.to_numpy(got), backend.to_numpy(want), rtol=1e-12)
+
+    def loss(layer):
+        return lambda p, xs: fnp.sum(ft.vmap(layer, in_axes=(None, 0))(p, xs) ** 2)
+    g = ft.jit(ft.grad(loss(gat_layer)))(p, xs)
+    close(_np(backend, ft.grad(loss(dense))(p, xs)), _np(backend, g), tol=1e-11)
+    check_grads(loss(gat_layer), (p, xs), order=1, modes=("rev",))
