@@ -423,11 +423,9 @@ def test_spring_mass_chain_leapfrog_energy_and_stiffness_sensitivities(backend):
         jnp.asarray(k0), jnp.asarray(m0), jnp.asarray(q0), jnp, jax.lax)
     fn = lambda k, m, q0: final(k, m, q0, fnp, flax)  # noqa: E731
     close(want, _np(backend, ft.jit(ft.grad(fn, argnums=(0, 1)))(k, m, q)), tol=1e-10)
-    # eagerly (scan runs its steps one by one), shorter
-    short = lambda k, m, q0: fnp.sum(chain(fnp, flax, k, m, q0, 0.0 * q0, 0.01, 5)[0])  # noqa
-    jshort = lambda k, m, q0: jnp.sum(chain(jnp, jax.lax, k, m, q0, 0.0 * q0, 0.01, 5)[0])  # noqa
-    close(jax.grad(jshort, argnums=(0, 1))(jnp.asarray(k0), jnp.asarray(m0), jnp.asarray(q0)),
-          _np(backend, ft.grad(short, argnums=(0, 1))(k, m, q)), tol=1e-12)
+    # eagerly (scan runs its steps one by one), shorter, against central differences
+    short = lambda k, m: fnp.sum(chain(fnp, flax, k, m, q, 0.0 * q, 0.01, 5)[0])  # noqa: E731
+    check_grads(short, (k, m), order=1, modes=("rev",))
     # a batch of initial displacements by vmap
     qs = backend.asarray(np.stack([q0, 2 * q0, -q0]))
     got = ft.jit(ft.vmap(lambda q0: fn(k, m, q0)))(qs)
@@ -802,3 +800,108 @@ def test_graph_attention_by_segment_softmax_against_the_dense_mask(backend):
     g = ft.jit(ft.grad(loss(gat_layer)))(p, xs)
     close(_np(backend, ft.grad(loss(dense))(p, xs)), _np(backend, g), tol=1e-11)
     check_grads(loss(gat_layer), (p, xs), order=1, modes=("rev",))
+
+
+# -- Viterbi: the best path's score, its gradient the path (Danskin) -----------------------------------
+
+VT_E = RNG.normal(size=(2, 5, 3))  # two sequences, 5 steps, 3 states
+VT_A = RNG.normal(size=(3, 3))
+
+
+def viterbi(emit, trans):
+    """The best score by a max-plus forward pass in lax.scan, the path by backtracking the
+    argmax pointers in a reverse scan."""
+    def forward(score, e):
+        cand = score[:, None] + trans  # cand[i, j]: from state i to j
+        return fnp.max(cand, axis=0) + e, fnp.argmax(cand, axis=0)
+    last, back = flax.scan(forward, emit[0], emit[1:])
+    end = fnp.argmax(last)
+
+    def backtrack(state, ptr):
+        prev = ptr[state]
+        return prev, state
+    first, path = flax.scan(backtrack, end, back, reverse=True)
+    return fnp.max(last), fnp.concat([first[None], path])
+
+
+def test_viterbi_score_gradient_is_the_best_path_by_enumeration(backend):
+    emit, trans = backend.asarray(VT_E), backend.asarray(VT_A)
+    for b in range(2):
+        scores = {p: VT_E[b, np.arange(5), p].sum() + sum(VT_A[p[t], p[t + 1]] for t in range(4))
+                  for p in itertools.product(range(3), repeat=5)}
+        best = max(scores, key=scores.get)
+        s, path = ft.jit(viterbi)(emit[b, ...], trans)
+        assert float(backend.to_numpy(s)) == pytest.approx(scores[best], rel=1e-13)
+        np.testing.assert_array_equal(backend.to_numpy(path), best)
+        ge, ga = ft.grad(lambda e, a: viterbi(e, a)[0], argnums=(0, 1))(emit[b, ...], trans)
+        want_e = np.zeros((5, 3))
+        want_e[np.arange(5), best] = 1.0
+        want_a = np.zeros((3, 3))
+        np.add.at(want_a, (best[:-1], best[1:]), 1.0)
+        np.testing.assert_array_equal(backend.to_numpy(ge), want_e)
+        np.testing.assert_array_equal(backend.to_numpy(ga), want_a)
+    # a batch by vmap, the path gradients through jit
+    s, paths = ft.vmap(viterbi, in_axes=(0, None))(emit, trans)
+    g = ft.jit(ft.grad(lambda e: fnp.sum(ft.vmap(viterbi, in_axes=(0, None))(e, trans)[0])))(emit)
+    onehots = np.eye(3)[backend.to_numpy(paths)]
+    np.testing.assert_array_equal(backend.to_numpy(g), onehots)
+
+
+# -- Newton-Schulz orthogonalisation (Muon's) against the polar factor ------------------------------
+
+NS_G = RNG.normal(size=(3, 4, 4))
+
+
+def newton_schulz(g, iters=40):
+    """The polar factor U V^T of g = U S V^T by X <- (3 X - X X^T X) / 2 from g / |g|_F."""
+    x = g / fnp.sqrt(fnp.sum(g ** 2))
+    return flax.fori_loop(0, iters, lambda i, x: 1.5 * x - 0.5 * (x @ x.mT @ x), x)
+
+
+def test_newton_schulz_polar_factor_and_its_derivative_in_closed_form(backend):
+    g = backend.asarray(NS_G)
+    q = ft.jit(ft.vmap(newton_schulz))(g)
+    u, s, vt = np.linalg.svd(NS_G)
+    np.testing.assert_allclose(backend.to_numpy(q), u @ vt, atol=1e-12)
+    # d(U V^T) = U ((W - W^T) / (s_i + s_j)) V^T with W = U^T dG V
+    dg = RNG.normal(size=(3, 4, 4))
+    w = np.swapaxes(u, -1, -2) @ dg @ np.swapaxes(vt, -1, -2)
+    dq = u @ ((w - np.swapaxes(w, -1, -2)) / (s[:, :, None] + s[:, None, :])) @ vt
+    _, t = ft.jvp(ft.vmap(newton_schulz), (g,), (backend.asarray(dg),))
+    np.testing.assert_allclose(backend.to_numpy(t), dq, atol=1e-9)
+    c = RNG.normal(size=(3, 4, 4))
+    cg = ft.jit(ft.grad(lambda g: fnp.sum(ft.vmap(newton_schulz)(g) * backend.asarray(c))))(g)
+    assert np.sum(backend.to_numpy(cg) * dg) == pytest.approx(np.sum(c * dq), rel=1e-8)
+
+
+# -- Gumbel-softmax with the straight-through estimator ----------------------------------------------
+
+GS_LOGITS = np.array([0.5, -1.0, 1.5, 0.0])
+
+
+def st_gumbel_softmax(key, logits, tau=0.5):
+    g = frandom.gumbel(key, logits.shape, dtype=logits.dtype)
+    soft = ft.nn.softmax((logits + g) / tau)
+    hard = ft.nn.one_hot(fnp.argmax(soft), logits.shape[0], dtype=logits.dtype)
+    return hard + soft - ft.lax.stop_gradient(soft), soft
+
+
+def test_straight_through_gumbel_softmax(backend):
+    logits = backend.asarray(GS_LOGITS)
+    keys = frandom.split(frandom.key(11, device=backend.backend.device(logits)), 20000)
+    y, soft = ft.jit(ft.vmap(st_gumbel_softmax, in_axes=(0, None)))(keys, logits)
+    y = backend.to_numpy(y)
+    hard = np.round(y)  # (hard + soft - soft: one-hot up to rounding, in JAX too)
+    np.testing.assert_allclose(y, hard, atol=1e-15)
+    assert set(np.unique(hard)) == {0.0, 1.0} and (hard.sum(1) == 1).all()
+    p = np.exp(GS_LOGITS) / np.exp(GS_LOGITS).sum()
+    np.testing.assert_allclose(hard.mean(0), p, atol=0.015)  # the Gumbel-max trick
+    # the forward value is one-hot, the gradient the relaxed sample's
+    w = backend.asarray([1.0, -2.0, 0.5, 3.0])
+    k = keys[3]
+    g_st = ft.grad(lambda l: fnp.sum(st_gumbel_softmax(k, l)[0] * w))(logits)
+    g_soft = ft.grad(lambda l: fnp.sum(st_gumbel_softmax(k, l)[1] * w))(logits)
+    np.testing.assert_allclose(backend.to_numpy(g_st), backend.to_numpy(g_soft), rtol=1e-14)
+    s = backend.to_numpy(soft[3, :])
+    want = (s * (backend.to_numpy(w) - s @ backend.to_numpy(w))) / 0.5
+    np.testing.assert_allclose(backend.to_numpy(g_st), want, rtol=1e-12)
