@@ -905,3 +905,100 @@ def test_straight_through_gumbel_softmax(backend):
     s = backend.to_numpy(soft[3, :])
     want = (s * (backend.to_numpy(w) - s @ backend.to_numpy(w))) / 0.5
     np.testing.assert_allclose(backend.to_numpy(g_st), want, rtol=1e-12)
+
+
+# -- a linear neural ODE through functrans.ode.odeint, against the matrix exponential -------------
+
+ODE_A = RNG.normal(size=(3, 3)) / 2
+ODE_Y0 = RNG.normal(size=(2, 3))
+ODE_C = RNG.normal(size=(3,))
+
+
+def test_odeint_linear_system_gradient_against_expm_frechet(backend):
+    from scipy.linalg import expm, expm_frechet
+    a, y0s, c = (backend.asarray(v) for v in (ODE_A, ODE_Y0, ODE_C))
+    t = backend.asarray([0.0, 0.5, 1.0])
+
+    def loss(a, y0):
+        ys = ft.ode.odeint(lambda y, t, a: fnp.matmul(a, y), y0, t, a, rtol=1e-11, atol=1e-11)
+        return fnp.sum(ys[-1] * c)
+    batch = ft.jit(lambda a, y0s: fnp.sum(ft.vmap(loss, in_axes=(None, 0))(a, y0s)))
+    value = sum(ODE_C @ expm(ODE_A) @ y for y in ODE_Y0)
+    assert float(backend.to_numpy(batch(a, y0s))) == pytest.approx(value, rel=1e-9)
+    ga, gy = ft.grad(batch, argnums=(0, 1))(a, y0s)
+    assert backend.is_own(ga)
+    e = RNG.normal(size=(3, 3))
+    frechet = expm_frechet(ODE_A, e, compute_expm=False)
+    want = sum(ODE_C @ frechet @ y for y in ODE_Y0)
+    assert np.sum(backend.to_numpy(ga) * e) == pytest.approx(want, rel=1e-8)
+    np.testing.assert_allclose(backend.to_numpy(gy), np.tile(expm(ODE_A).T @ ODE_C, (2, 1)),
+                               rtol=1e-8)
+
+
+# -- MAML (Finn et al. 2017): one inner SGD step per task, tasks by vmap ---------------------------
+
+MAML_P = {"w1": RNG.normal(size=(1, 16)), "b1": np.zeros(16),
+          "w2": RNG.normal(size=(16, 1)) / 4, "b2": np.zeros(1)}
+MAML_PHASE = np.array([0.0, 0.8, 2.0, -1.0])
+MAML_X = RNG.uniform(-3, 3, size=(4, 2, 10, 1))  # tasks, (support, query), points, 1
+
+
+def maml_loss(np_, T, p, x, phase, lr=0.05):
+    def net(p, x):
+        return np_.tanh(x @ p["w1"] + p["b1"]) @ p["w2"] + p["b2"]
+
+    def mse(p, x, y):
+        return np_.mean((net(p, x) - y) ** 2)
+
+    def task(x, phase):
+        y = np_.sin(x + phase)
+        g = T.grad(mse)(p, x[0], y[0])
+        fast = T.tree_util.tree_map(lambda w, d: -lr * d + w, p, g)  # (#188: d first)
+        return mse(fast, x[1], y[1])
+    return np_.mean(T.vmap(task)(x, phase))
+
+
+def _maml_numpy(p, x, phase, lr=0.05):
+    """The MAML loss and first-order MAML's gradient (each task's query-loss gradient at its
+    adapted parameters, averaged), by hand in NumPy."""
+    def grads(p, x, y):  # mse of tanh(x w1 + b1) w2 + b2, and its gradient
+        h = np.tanh(x @ p["w1"] + p["b1"])
+        r = h @ p["w2"] + p["b2"] - y
+        d = 2 * r / r.size
+        dh = (d @ p["w2"].T) * (1 - h ** 2)
+        return np.mean(r ** 2), {"w1": x.T @ dh, "b1": dh.sum(0), "w2": h.T @ d, "b2": d.sum(0)}
+    value, first_order = 0.0, {k: 0.0 for k in p}
+    for xt, ph in zip(x, phase):
+        y = np.sin(xt + ph)
+        fast = {k: p[k] - lr * g for k, g in grads(p, xt[0], y[0])[1].items()}
+        v, g = grads(fast, xt[1], y[1])
+        value += v / len(x)
+        first_order = {k: first_order[k] + g[k] / len(x) for k in p}
+    return value, first_order
+
+
+def test_maml_second_order_meta_gradient_over_tasks_by_vmap(backend):
+    want_v, want_fo = _maml_numpy(MAML_P, MAML_X, MAML_PHASE)
+    p, x, phase = _on(backend, MAML_P), backend.asarray(MAML_X), backend.asarray(MAML_PHASE)
+    f = lambda p, x, ph: maml_loss(fnp, ft, p, x, ph)  # noqa: E731
+    v, g = ft.value_and_grad(f)(p, x, phase)
+    vj, gj = ft.jit(ft.value_and_grad(f))(p, x, phase)
+    assert float(backend.to_numpy(v)) == pytest.approx(want_v, rel=1e-12)
+    assert float(backend.to_numpy(vj)) == pytest.approx(want_v, rel=1e-12)
+    close(_np(backend, g), _np(backend, gj), tol=1e-12)
+    # the second-order gradient against central differences (JAX's compile of it takes
+    # seconds here; test_ported_programs2 compares a MAML loop with JAX)
+    check_grads(lambda p: f(p, x, phase), (p,), order=1, modes=("rev",))
+
+    # first-order MAML (stop_gradient through the inner gradient) differs from the full one
+    def fo(p, x, ph):
+        def task(x, phase):
+            y = fnp.sin(x + phase)
+            net = lambda p, x: fnp.tanh(x @ p["w1"] + p["b1"]) @ p["w2"] + p["b2"]  # noqa
+            g = ft.grad(lambda p: fnp.mean((net(p, x[0]) - y[0]) ** 2))(p)
+            fast = ft.tree_util.tree_map(lambda w, d: -0.05 * ft.lax.stop_gradient(d) + w, p, g)
+            return fnp.mean((net(fast, x[1]) - y[1]) ** 2)
+        return fnp.mean(ft.vmap(task)(x, ph))
+    g_fo = _np(backend, ft.grad(fo)(p, x, phase))
+    close(want_fo, g_fo, tol=1e-12)
+    assert not np.allclose(g_fo["w1"], backend.to_numpy(g["w1"]), rtol=1e-6)
