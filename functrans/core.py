@@ -509,9 +509,11 @@ class Tracer(NumPyArrayMethods):
         import torch
         if func is torch.Tensor.__getitem__ and not kwargs:
             return _fnp._getitem(*args)
-        name = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+        name = getattr(func, "__name__", None) or repr(func)
+        owner = "Tensor." if "Tensor" in (getattr(func, "__qualname__", "") or "") else ""
         raise TypeError(
-            f"torch's {name} got a functrans tracer; torch's own functions cannot be traced. "
+            f"torch.{owner}{name} got a functrans tracer; torch's own functions cannot be "
+            f"traced. "
             f"Use functrans.numpy's functions (or x.__array_namespace__()) inside "
             f"transformed functions.")
 

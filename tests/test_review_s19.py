@@ -60,9 +60,12 @@ def test_torch_operators_beside_a_tracer_still_reach_the_tracer():
 
 def test_torch_functions_given_a_tracer_say_what_to_use():
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match=r"torch's .*sum got a functrans tracer.*functrans"
+    with pytest.raises(TypeError, match=r"torch\.sum got a functrans tracer.*functrans"
                                         r"\.numpy"):
         ft.grad(lambda x: torch.sum(x))(torch.ones(2, dtype=torch.float64))
+    with pytest.raises(TypeError, match=r"torch\.Tensor\.add got a functrans tracer"):
+        ft.grad(lambda x: torch.ones(2, dtype=torch.float64).add(x))(
+            torch.ones(2, dtype=torch.float64))
 
 
 def test_plain_numpy_or_strict_array_indexed_at_traced_positions_names_take(backend):
