@@ -1126,3 +1126,71 @@ def test_transformer_block_with_layer_norm_trained_by_adam_over_a_dict(backend):
     # the causal mask: the first token's output does not depend on later tokens
     jac = ft.jacrev(lambda x: block(fnp, nn, p, x)[0])(x[0, ...])
     assert np.abs(backend.to_numpy(jac)[:, 1:]).max() == 0.0
+
+
+# -- REINFORCE over episodes: a rollout in lax.scan with keys in the carry -------------------------
+
+EP_P = RNG.dirichlet(np.ones(4), size=(4, 2))  # P[s, a] -> next-state probabilities
+EP_R = RNG.normal(size=(4, 2))
+EP_THETA = RNG.normal(size=(4, 2)) / 2
+
+
+def episode(theta, trans, reward, key, length=3):
+    """A rollout from state 0: actions from the softmax policy, next states from ``trans``;
+    the REINFORCE surrogate -G * sum log pi(a_t | s_t), with the visited states and actions.
+    (The tables are arguments: under jit they are tracers; a plain NumPy or array-api-strict
+    table indexed at traced states raises TracerArrayConversionError, a torch one indexes.)"""
+    def step(c, _):
+        s, key, logp, ret = c
+        key, ka, ks = frandom.split(key, 3)
+        logits = theta[s]
+        a = frandom.categorical(ka, logits)
+        nxt = frandom.categorical(ks, fnp.log(trans[s, a]))
+        return (nxt, key, logp + ft.nn.log_softmax(logits)[a], ret + reward[s, a]), (s, a)
+    zero = fnp.zeros((), dtype=theta.dtype, device=theta.device)
+    (_, _, logp, ret), (states, actions) = flax.scan(
+        step, (fnp.asarray(0, device=theta.device), key, zero, zero), None, length=length)
+    return -ft.lax.stop_gradient(ret) * logp, (states, actions, ret)
+
+
+def test_reinforce_over_episodes_rolled_out_in_scan(backend):
+    theta, trans, reward = (backend.asarray(a) for a in (EP_THETA, EP_P, EP_R))
+    key = frandom.key(2, device=backend.backend.device(theta))
+    grad = ft.jit(ft.grad(episode, has_aux=True))
+    g, (states, actions, ret) = grad(theta, trans, reward, key)
+    states, actions = backend.to_numpy(states), backend.to_numpy(actions)
+    pi = np.exp(EP_THETA) / np.exp(EP_THETA).sum(1, keepdims=True)
+    want = np.zeros((4, 2))
+    for s, a in zip(states, actions):
+        want[s] += np.eye(2)[a] - pi[s]
+    assert float(backend.to_numpy(ret)) == pytest.approx(EP_R[states, actions].sum(), rel=1e-14)
+    np.testing.assert_allclose(backend.to_numpy(g), -EP_R[states, actions].sum() * want,
+                               rtol=1e-12, atol=1e-15)
+    # torch takes its plain tables closed over (indexed at traced states)
+    if backend.name == "torch":
+        g2, _ = ft.grad(lambda th, k: episode(th, trans, reward, k), has_aux=True)(theta, key)
+        np.testing.assert_allclose(backend.to_numpy(g2), backend.to_numpy(g), rtol=1e-15)
+    elif backend.name == "numpy":
+        with pytest.raises(ft.errors.TracerArrayConversionError, match="take"):
+            ft.jit(lambda th, k: episode(th, trans, reward, k))(theta, key)
+
+    # the exact gradient of -E[G] by enumerating every 3-step history
+    def exact(th):
+        pi = np.exp(th) / np.exp(th).sum(1, keepdims=True)
+        total = 0.0
+        for hist in itertools.product(range(2), range(4), range(2), range(4), range(2)):
+            a0, s1, a1, s2, a2 = hist
+            prob = (pi[0, a0] * EP_P[0, a0, s1] * pi[s1, a1] * EP_P[s1, a1, s2] * pi[s2, a2])
+            total += prob * (EP_R[0, a0] + EP_R[s1, a1] + EP_R[s2, a2])
+        return -total
+    h = 1e-6
+    fd = np.zeros((4, 2))
+    for i in range(4):
+        for j in range(2):
+            e = np.zeros((4, 2))
+            e[i, j] = h
+            fd[i, j] = (exact(EP_THETA + e) - exact(EP_THETA - e)) / (2 * h)
+    keys = frandom.split(key, 20000)
+    many = ft.jit(ft.vmap(lambda k: grad(theta, trans, reward, k)[0]))(keys)
+    est = backend.to_numpy(many).mean(0)
+    assert np.abs(est - fd).max() < 0.06 * np.abs(fd).max() + 0.02

@@ -96,3 +96,28 @@ def test_tracer_compared_with_ellipsis_none_or_slice_is_not_equal(backend, other
     got = ft.jit(lambda x: (x == 2.0, x != x))(x)
     np.testing.assert_array_equal(backend.to_numpy(got[0]), [False, True])
     np.testing.assert_array_equal(backend.to_numpy(got[1]), [False, False])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_staged_scan_with_large_and_small_ys_keeps_each_output(backend, reverse):
+    """A staged scan writes each large output (>= buffers.MIN_BYTES in all) step by step into
+    one buffer and stacks the small ones at the end; with both kinds among its outputs the
+    small ones were read from one list with a stride counting the large ones too: wrong
+    values (a length-1 result, or another output's steps) or 'need at least one array to
+    stack'. Found rolling out 20000 episodes by vmap (large states, small scalars)."""
+    from functrans import buffers
+    n = buffers.MIN_BYTES // 8 + 1
+    big = backend.asarray(np.arange(float(n)))
+
+    def body(c, x):
+        return c + 1.0, (c, c * big, c + 10.0, x)
+    xs = backend.asarray([5.0, 6.0, 7.0])
+    for run in (ft.jit(lambda c, xs: ft.lax.scan(body, c, xs, reverse=reverse)),
+                lambda c, xs: ft.lax.scan(body, c, xs, reverse=reverse)):
+        carry, (a, b, c, d) = run(backend.asarray(0.0), xs)
+        steps = np.array([2.0, 1.0, 0.0]) if reverse else np.array([0.0, 1.0, 2.0])
+        assert float(backend.to_numpy(carry)) == 3.0
+        np.testing.assert_array_equal(backend.to_numpy(a), steps)
+        np.testing.assert_array_equal(backend.to_numpy(b)[:, 3], 3 * steps)
+        np.testing.assert_array_equal(backend.to_numpy(c), steps + 10)
+        np.testing.assert_array_equal(backend.to_numpy(d), [5.0, 6.0, 7.0])
