@@ -40,14 +40,18 @@ every backend of the ``backend`` fixture:
 - MAML (Finn et al. 2017) with tasks by ``vmap``, second and first order.
 - a pre-norm transformer block with layer norm and causal attention, trained by Adam written
   with ``tree_map`` over a params dict.
+- REINFORCE over episodes rolled out in ``lax.scan`` with keys in the carry, 20000 of them by
+  ``vmap``, against the exact policy gradient by enumerating every history.
 
 Every reference is independent: a closed form, an enumeration, SciPy, NumPy by hand, central
 differences (``check_grads``), or JAX with x64 (where its compile is quick). The code is
 written for this file; none is copied from the sources named.
 
-The regression found while porting (tests/test_review_s19.py): a plain torch tensor indexed
-at traced positions (``table[i]``) took the tracer for a sequence of indices ('too many
-indices'); it now indexes as a tracer does. array-api-strict's indexing compared the tracer
+The regressions found while porting (tests/test_review_s19.py): a staged ``scan`` whose
+outputs were both large (written step by step into a buffer) and small (stacked at the end)
+returned wrong values for the small ones (functrans/control_flow.py). A plain torch tensor
+indexed at traced positions (``table[i]``) took the tracer for a sequence of indices ('too
+many indices'); it now indexes as a tracer does. array-api-strict's indexing compared the tracer
 with ``...`` through ``functrans.numpy.equal`` (AttributeError); it now reaches the clear
 TracerArrayConversionError, as NumPy does. Documented differences met on the way, written
 around here: a creation function outside a transform makes NumPy arrays unless given a device
