@@ -1058,12 +1058,12 @@ def block(np_, nn, p, x):
     h = ln(x)
 
     def heads(w):
-        return np_.reshape(h @ w, (t, TB_H, TB_D // TB_H)).transpose(1, 0, 2)
+        return np_.permute_dims(np_.reshape(h @ w, (t, TB_H, TB_D // TB_H)), (1, 0, 2))
     q, k, v = heads(p["wq"]), heads(p["wk"]), heads(p["wv"])
-    s = q @ k.transpose(0, 2, 1) / np_.sqrt(TB_D / TB_H)
-    mask = np_.tril(np_.ones((t, t), dtype=bool))
+    s = q @ np_.permute_dims(k, (0, 2, 1)) / np_.sqrt(TB_D / TB_H)
+    mask = np_.tril(np_.ones((t, t), dtype=bool, device=x.device))
     a = nn.softmax(np_.where(mask, s, -1e30), axis=-1) @ v
-    x = x + np_.reshape(a.transpose(1, 0, 2), (t, TB_D)) @ p["wo"]
+    x = x + np_.reshape(np_.permute_dims(a, (1, 0, 2)), (t, TB_D)) @ p["wo"]
     return x + nn.gelu(ln(x) @ p["w1"]) @ p["w2"]
 
 
