@@ -8,7 +8,10 @@ attribute 'dtype'). torch now hands the call to the tracer's ``__torch_function_
 indexes as a tracer is (as JAX does); array-api-strict reaches the conversion and its clear
 TracerArrayConversionError (NumPy's error already), whose hint names ``take``. A tracer
 compared with ``...``, None or a slice is not equal (Python's identity), and torch's own
-functions given a tracer say to use functrans.numpy's."""
+functions given a tracer say to use functrans.numpy's.
+
+And a staged ``scan`` (under ``jit``) whose outputs were both large and small returned wrong
+values for the small ones (functrans/control_flow.py, ``_scan_impl``)."""
 
 from __future__ import annotations
 
