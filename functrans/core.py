@@ -509,6 +509,11 @@ class Tracer(NumPyArrayMethods):
         import torch
         if func is torch.Tensor.__getitem__ and not kwargs:
             return _fnp._getitem(*args)
+        if func is torch.Tensor.__setitem__:
+            raise TypeError(
+                "A functrans tracer cannot be written into a plain torch tensor (t[i] = x "
+                "inside a transform): build the array with functrans.numpy's functions "
+                "instead (stack, concat, where).")
         name = getattr(func, "__name__", None) or repr(func)
         owner = "Tensor." if "Tensor" in (getattr(func, "__qualname__", "") or "") else ""
         raise TypeError(

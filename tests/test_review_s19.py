@@ -66,6 +66,14 @@ def test_torch_functions_given_a_tracer_say_what_to_use():
     with pytest.raises(TypeError, match=r"torch\.sum got a functrans tracer.*functrans"
                                         r"\.numpy"):
         ft.grad(lambda x: torch.sum(x))(torch.ones(2, dtype=torch.float64))
+    def write(x):
+        buf = torch.zeros(3, dtype=torch.float64)
+        buf[0] = x[0]
+        return fnp.sum(x)
+    for t in (ft.grad, ft.jit):
+        with pytest.raises(TypeError, match=r"cannot be written into a plain torch tensor.*"
+                                            r"\(stack, concat, where\)"):
+            t(write)(torch.ones(2, dtype=torch.float64))
     with pytest.raises(TypeError, match=r"torch\.Tensor\.add got a functrans tracer"):
         ft.grad(lambda x: torch.ones(2, dtype=torch.float64).add(x))(
             torch.ones(2, dtype=torch.float64))
