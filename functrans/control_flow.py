@@ -1164,7 +1164,7 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
     consts = list(args[:n_consts])
     carry = list(args[n_consts:n_consts + n_carry])
     rows = [xp.unstack(x, axis=0) for x in args[n_consts + n_carry:]]
-    ys, bufs, run = [], None, None
+    ys, bufs, run = None, None, None  # ys[j]: the j-th output's steps, where not buffered
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
         ins = carry + [r[i] for r in rows] + consts
         if run is None:
@@ -1175,17 +1175,16 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
             bufs = [buffers.empty(backend, (length,) + tuple(y.shape), y.dtype, y)
                     if length * _nbytes(y) >= buffers.MIN_BYTES else None
                     for y in outs[n_carry:]]
+            ys = [[] for _ in bufs]
         for j, (buf, y) in enumerate(zip(bufs, outs[n_carry:])):
             if buf is None:
-                ys.append(y)
+                ys[j].append(y)
             else:
                 buf[i, ...] = y
-    n_y = len(bufs)
     stacked = []
     for j, buf in enumerate(bufs):
         if buf is None:
-            small = ys[j::n_y]
-            stacked.append(xp.stack(small[::-1] if reverse else small))
+            stacked.append(xp.stack(ys[j][::-1] if reverse else ys[j]))
         else:
             buffers.remember(buf)  # taken back by a later scan once nobody holds it
             stacked.append(buf)

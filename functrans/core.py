@@ -65,6 +65,7 @@ class ShapedArray:
 
 
 _SCALAR_DTYPES = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
+_NOT_OPERANDS = (type(Ellipsis), type(None), slice)
 
 
 def get_aval(x) -> ShapedArray:
@@ -466,7 +467,8 @@ class Tracer(NumPyArrayMethods):
             f"of numpy functions inside transformed functions, or return the value and "
             f"convert it outside the transform."
             + (" If it came from indexing a plain array with a traced index (x[i] with x a "
-               "NumPy array and i traced), write functrans.numpy.take(x, i, axis=0) instead."
+               "NumPy or array-api-strict array and i traced), write "
+               "functrans.numpy.take(x, i, axis=0) instead."
                if self.aval.dtype.kind in "iub" else ""))
 
     def __float__(self):
@@ -497,6 +499,28 @@ class Tracer(NumPyArrayMethods):
 
     def __hash__(self):
         return id(self)
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        # torch hands here its calls that have a tracer among their arguments. A plain
+        # tensor indexed at traced positions (a table lookup, as JAX code writes it) is
+        # indexed as a tracer is. torch's other functions cannot trace: a TypeError, which
+        # torch's operators turn into NotImplemented, so `tensor * tracer` reaches __rmul__.
+        import torch
+        if func is torch.Tensor.__getitem__ and not kwargs:
+            return _fnp._getitem(*args)
+        if func is torch.Tensor.__setitem__:
+            raise TypeError(
+                "A functrans tracer cannot be written into a plain torch tensor (t[i] = x "
+                "inside a transform): build the array with functrans.numpy's functions "
+                "instead (stack, concat, where).")
+        name = getattr(func, "__name__", None) or repr(func)
+        owner = "Tensor." if "Tensor" in (getattr(func, "__qualname__", "") or "") else ""
+        raise TypeError(
+            f"torch.{owner}{name} got a functrans tracer; torch's own functions cannot be "
+            f"traced. "
+            f"Use functrans.numpy's functions (or x.__array_namespace__()) inside "
+            f"transformed functions.")
 
     def __dlpack__(self, *a, **k):
         raise TracerArrayConversionError("A tracer cannot be exported with DLPack; return "
@@ -544,8 +568,14 @@ class Tracer(NumPyArrayMethods):
     def __le__(self, o): return _fnp.less_equal(self, o)
     def __gt__(self, o): return _fnp.greater(self, o)
     def __ge__(self, o): return _fnp.greater_equal(self, o)
-    def __eq__(self, o): return _fnp.equal(self, o)  # noqa: E704
-    def __ne__(self, o): return _fnp.not_equal(self, o)
+    # Beside what is never an operand (``...``, None, a slice: what a library's indexing code
+    # compares the parts of an index with) == and != fall back to Python's identity.
+    def __eq__(self, o):
+        return NotImplemented if type(o) in _NOT_OPERANDS else _fnp.equal(self, o)
+
+    def __ne__(self, o):
+        return NotImplemented if type(o) in _NOT_OPERANDS else _fnp.not_equal(self, o)
+
     def __getitem__(self, key): return _fnp._getitem(self, key)
 
     def __setitem__(self, key, value):
@@ -615,7 +645,7 @@ from .interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS  # noq
 for _op, _fn in (("__add__", "add"), ("__sub__", "subtract"), ("__mul__", "multiply"),
                  ("__truediv__", "divide"), ("__pow__", "pow"), ("__matmul__", "matmul"),
                  ("__lt__", "less"), ("__le__", "less_equal"), ("__gt__", "greater"),
-                 ("__ge__", "greater_equal"), ("__eq__", "equal"), ("__ne__", "not_equal")):
+                 ("__ge__", "greater_equal")):
     setattr(Tracer, _op, getattr(_fnp, _fn))
 Tracer.__iadd__, Tracer.__isub__ = Tracer.__add__, Tracer.__sub__
 Tracer.__imul__, Tracer.__itruediv__ = Tracer.__mul__, Tracer.__truediv__
