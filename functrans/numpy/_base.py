@@ -177,10 +177,36 @@ def _binary(prim, x, y):
         x, y = _numpy_scalars_beside(x, y)
     sx, sy = x.shape, y.shape
     if sx != sy:
-        shape = broadcast_shapes(tuple(sx), tuple(sy))
-        x = _st.broadcast_to(x, shape)
-        y = _st.broadcast_to(y, shape)
+        sx, sy = tuple(sx), tuple(sy)
+        plan = _BROADCASTS.get((sx, sy))
+        if plan is None:
+            plan = _broadcast_plan(sx, sy)
+        shape, dx, dy = plan
+        if dx is not None:
+            x = _bcast_bind(x, shape=shape, dims=dx)
+        if dy is not None:
+            y = _bcast_bind(y, shape=shape, dims=dy)
     return prim.bind(x, y)
+
+
+# (shape of x1, shape of x2) -> (their broadcast shape, then for each the dims of a
+# broadcast_in_dim to it, None where it has that shape already): a binary operation on
+# unequal shapes (a bias add) repeats with the same shapes at every step.
+_BROADCASTS: dict = {}
+
+
+def _broadcast_plan(sx, sy):
+    shape = broadcast_shapes(sx, sy)
+    n = len(shape)
+    plan = (shape, None if sx == shape else tuple(range(n - len(sx), n)),
+            None if sy == shape else tuple(range(n - len(sy), n)))
+    if len(_BROADCASTS) > 4096:  # bounded: shapes vary without limit in some programs
+        _BROADCASTS.clear()
+    _BROADCASTS[(sx, sy)] = plan
+    return plan
+
+
+_bcast_bind = _st.broadcast_p.bind
 
 
 def _unary_float(prim, x):
@@ -427,10 +453,16 @@ def _reduce(red, x, axis, keepdims):
     x = _as_operand(x)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
-    out = red(x, axes) if axes else x
-    if keepdims:
-        out = _st.reshape(out, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+    if not axes:
+        return x
+    out = red(x, axes)
+    if keepdims:  # (the reduced shape has fewer axes: always a reshape, bound directly)
+        out = _reshape_bind(out, shape=tuple(1 if i in axes else d
+                                             for i, d in enumerate(shape)))
     return out
+
+
+_reshape_bind = _st.reshape_p.bind
 
 
 

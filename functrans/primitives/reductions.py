@@ -26,7 +26,8 @@ reduce_sum_p = primitive("reduce_sum")
 # a primitive's result has its operand's dtype (functrans.numpy chooses the accumulator).
 reduce_sum_p.def_impl(lambda b, x, axes: b.xp.sum(x, axis=axes, dtype=x.dtype))
 reduce_sum_p.def_abstract_eval(_reduced_aval)
-reduce_sum_p.def_jvp(lambda p, t, axes: (reduce_sum(p[0], axes), reduce_sum(t[0], axes)))
+reduce_sum_p.def_jvp(lambda p, t, axes: (reduce_sum_p.bind(p[0], axes=axes),
+                                         reduce_sum_p.bind(t[0], axes=axes)))
 reduce_sum_p.def_transpose(lambda ct, x, axes: [_expand_back(ct, x.aval.shape, axes)])
 reduce_sum_p.def_batch(axes_rule(reduce_sum_p, "axes", many=True))
 

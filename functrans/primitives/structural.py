@@ -13,7 +13,10 @@ from ._batching import all_batched, axes_rule, leading_rule, shift, unbatched_ru
 reshape_p = primitive("reshape")
 reshape_p.def_impl(lambda b, x, shape: b.xp.reshape(x, shape))
 reshape_p.def_abstract_eval(lambda x, shape: ShapedArray(shape, x.dtype))
-reshape_p.def_jvp(lambda p, t, shape: (reshape(p[0], shape), reshape(t[0], shape)))
+# The rules bind directly: their shapes are resolved tuples already (reshape() below resolves
+# -1 and skips no-op reshapes before binding), and these run once per reshape differentiated.
+reshape_p.def_jvp(lambda p, t, shape: (reshape_p.bind(p[0], shape=shape),
+                                       reshape_p.bind(t[0], shape=shape)))
 reshape_p.def_transpose(lambda ct, x, shape: [reshape(ct, x.aval.shape)])
 reshape_p.def_batch(lambda a, d, shape: (reshape(a[0], (a[0].shape[0],) + shape), 0))
 
@@ -45,17 +48,32 @@ def _broadcast_impl(b, x, shape, dims):
 
 def _broadcast_transpose(ct, x, shape, dims):
     in_shape = x.aval.shape
-    summed = [a for a in range(len(shape)) if a not in dims]
-    summed += [d for i, d in enumerate(dims) if in_shape[i] == 1 and shape[d] != 1]
-    out = reduce_sum(ct, tuple(sorted(summed))) if summed else ct
-    return [reshape(out, in_shape)]
+    key = (in_shape, shape, dims)
+    plan = _SUMMED.get(key)
+    if plan is None:
+        summed = [a for a in range(len(shape)) if a not in dims]
+        summed += [d for i, d in enumerate(dims) if in_shape[i] == 1 and shape[d] != 1]
+        summed = tuple(sorted(summed))
+        # (whether the sum leaves in_shape already: then no reshape is bound)
+        left = tuple(d for a, d in enumerate(shape) if a not in summed)
+        plan = _SUMMED[key] = (summed, left == in_shape)
+        if len(_SUMMED) > 4096:  # bounded: shapes vary without limit in some programs
+            _SUMMED.clear()
+    summed, fits = plan
+    out = reduce_sum_p.bind(ct, axes=summed) if summed else ct
+    return [out if fits else reshape_p.bind(out, shape=in_shape)]
+
+
+# (in_shape, shape, dims) -> (the axes a broadcast's transpose sums, whether that sum has
+# the operand's shape), worked out once: a bias broadcast is transposed at every step.
+_SUMMED: dict = {}
 
 
 broadcast_p = primitive("broadcast_in_dim")
 broadcast_p.def_impl(_broadcast_impl)
 broadcast_p.def_abstract_eval(lambda x, shape, dims: ShapedArray(shape, x.dtype))
-broadcast_p.def_jvp(lambda p, t, shape, dims: (broadcast_in_dim(p[0], shape, dims),
-                                               broadcast_in_dim(t[0], shape, dims)))
+broadcast_p.def_jvp(lambda p, t, shape, dims: (broadcast_p.bind(p[0], shape=shape, dims=dims),
+                                               broadcast_p.bind(t[0], shape=shape, dims=dims)))
 broadcast_p.def_transpose(_broadcast_transpose)
 broadcast_p.def_batch(lambda a, d, shape, dims: (
     broadcast_in_dim(a[0], (a[0].shape[0],) + shape, (0,) + shift(dims)), 0))
@@ -99,6 +117,8 @@ def transpose(x, perm):
 
 def matrix_transpose(x):
     n = len(x.shape)
+    if n == 2:  # (every matmul's transpose rule: bound directly)
+        return transpose_p.bind(x, perm=(1, 0))
     return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
 
 # -- concat --------------------------------------------------------------------------------
@@ -321,7 +341,7 @@ stop_gradient_p.def_jvp(lambda p, t: (stop_gradient_p.bind(p[0]), None))
 stop_gradient_p.def_batch(leading_rule(stop_gradient_p))
 
 
-from .reductions import reduce_sum  # noqa: E402
+from .reductions import reduce_sum, reduce_sum_p  # noqa: E402
 
 # -- iota: 0, 1, ..., n-1 on the backend (and device) of a template operand -------------------
 # Namespace functions use it to make index arrays next to the data they index.
