@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..core import ShapedArray, primitive
 from ._batching import all_batched, axes_rule
 from .elementwise import mul
-from .structural import broadcast_in_dim
+from .structural import broadcast_in_dim, broadcast_p
 
 
 def _reduced_aval(x, axes):
@@ -28,7 +28,20 @@ reduce_sum_p.def_impl(lambda b, x, axes: b.xp.sum(x, axis=axes, dtype=x.dtype))
 reduce_sum_p.def_abstract_eval(_reduced_aval)
 reduce_sum_p.def_jvp(lambda p, t, axes: (reduce_sum_p.bind(p[0], axes=axes),
                                          reduce_sum_p.bind(t[0], axes=axes)))
-reduce_sum_p.def_transpose(lambda ct, x, axes: [_expand_back(ct, x.aval.shape, axes)])
+def _reduce_sum_transpose(ct, x, axes):
+    shape = x.aval.shape
+    key = (shape, axes)
+    dims = _KEPT.get(key)
+    if dims is None:
+        if len(_KEPT) > 4096:  # bounded: shapes vary without limit in some programs
+            _KEPT.clear()
+        dims = _KEPT[key] = _kept(len(shape), axes)
+    return [broadcast_p.bind(ct, shape=shape, dims=dims)]
+
+
+# (operand shape, axes) -> the kept axes, for the transpose of a sum repeated at every step
+_KEPT: dict = {}
+reduce_sum_p.def_transpose(_reduce_sum_transpose)
 reduce_sum_p.def_batch(axes_rule(reduce_sum_p, "axes", many=True))
 
 
