@@ -222,6 +222,15 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                 if len(inputs) % 2 and type(inputs[-1]) is Var:
                     env.add(inputs[-1], cts)
                 continue
+            if prim is _add_p:
+                # (the transpose rule inline: each linear operand takes the cotangent as it is)
+                for x in inputs:
+                    if type(x) is Var:
+                        if get(x) is None:
+                            ct_env[x] = cts
+                        else:
+                            env.add(x, cts)
+                continue
         rule = prim.transpose
         if rule is None:
             raise MissingRuleError(
