@@ -71,7 +71,7 @@ def _reduce_chooser_jvp(prim):
         x, = primals
         out = prim.bind(x, axes=axes)
         w = chooser_weights_p.bind(x, out, axes=axes)
-        return out, reduce_sum(mul(tangents[0], w), axes)
+        return out, reduce_sum_p.bind(mul(tangents[0], w), axes=axes)
     return jvp
 
 
