@@ -76,3 +76,52 @@ def test_len_of_a_tracer_still_works_and_plain_numpy_indexing_still_refused():
         warnings.simplefilter("error")
         with pytest.raises(TypeError, match="functrans.numpy"):
             ft.jit(g)(torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("transform", ["jit", "vmap", "grad"])
+def test_torch_table_indexed_by_a_constant_beside_a_tracer(transform):
+    # constant (made inside the transform) and traced index parts together: the constant's
+    # __torch_function__ (the most derived) answered, and refused the traced part; a
+    # constant holding NumPy positions indexes as those plain NumPy positions do
+    torch = _torch()
+    t0 = np.arange(16.0).reshape(4, 4) ** 1.5
+    table = torch.tensor(t0)
+
+    def f(x):
+        i = fnp.argsort(x)[:2]
+        c_np = fnp.asarray(np.array([1, 2]))
+        c_t = fnp.asarray(torch.tensor([3, 0]))
+        y = fnp.asarray(table)  # a constant holding the table
+        return (fnp.sum(table[c_np, i] * x[0]) + fnp.sum(table[i, c_t]) * x[1]
+                + fnp.sum(table[c_t, fnp.argmax(x)]) + fnp.sum(y[i, c_np]) * x[2]
+                + fnp.sum(x[c_np]) + fnp.sum(x[i, None][:, c_np[:1] * 0]))
+
+    def want(x):
+        i = np.argsort(x)[:2]
+        return ((t0[[1, 2], i] * x[0]).sum() + t0[i, [3, 0]].sum() * x[1]
+                + t0[[3, 0], np.argmax(x)].sum() + t0[i, [1, 2]].sum() * x[2]
+                + x[[1, 2]].sum() + x[i].sum())
+    x0 = np.array([0.3, 2.0, 1.1, 0.7])
+    if transform == "vmap":
+        xs = np.stack([x0, x0[::-1]])
+        np.testing.assert_allclose(ft.vmap(f)(torch.tensor(xs)).numpy(),
+                                   [want(x0), want(x0[::-1])], rtol=1e-14)
+    elif transform == "jit":
+        assert float(ft.jit(f)(torch.tensor(x0))) == pytest.approx(want(x0), rel=1e-14)
+    else:
+        e = np.eye(4)
+        num = [(want(x0 + 1e-6 * e[k]) - want(x0 - 1e-6 * e[k])) / 2e-6 for k in range(4)]
+        np.testing.assert_allclose(ft.grad(f)(torch.tensor(x0)).numpy(), num, rtol=1e-7,
+                                   atol=1e-7)
+
+
+def test_torch_write_beside_a_constant_index_is_refused_clearly():
+    torch = _torch()
+    t = torch.zeros(4)
+
+    def f(x):
+        t[fnp.asarray(np.array([1]))] = x[0]
+        return x
+    with pytest.raises(TypeError, match="functrans.numpy"):
+        ft.jit(f)(torch.ones(2))
+    assert not t.any()
