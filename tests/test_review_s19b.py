@@ -125,3 +125,115 @@ def test_torch_write_beside_a_constant_index_is_refused_clearly():
     with pytest.raises(TypeError, match="functrans.numpy"):
         ft.jit(f)(torch.ones(2))
     assert not t.any()
+
+
+# -- the staged scan with buffered and small outputs, against JAX ------------------------------
+
+def _jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+@pytest.mark.parametrize("kw", [{}, {"reverse": True}, {"unroll": 3},
+                                {"reverse": True, "unroll": 4}])
+def test_staged_scan_mixed_outputs_under_jit_grad_and_vmap_match_jax(kw):
+    jax = _jax()
+    jnp = jax.numpy
+    L, N = 90, 100  # a (N,) float64 y over L steps is past buffers.MIN_BYTES: buffered
+    rng = np.random.default_rng(0)
+    xs0, w0 = rng.normal(size=(L, N)), rng.normal(size=N)
+
+    def body(lib):
+        def step(c, x):
+            big = lib.sin(c * x)
+            return c * 0.9 + 0.1 * big, (big, lib.sum(big) * c[0], big[:2] * 3.0,
+                                         lib.stack([lib.sum(x), lib.max(c)]))
+        return step
+
+    def loss(lib, scan):
+        def f(w, xs):
+            c, (a, b, d, e) = scan(body(lib), w, xs, **kw)
+            return lib.sum(c) + lib.sum(a * 0.5) + lib.sum(b ** 2) + lib.sum(d) + lib.sum(e * e)
+        return f
+    ff, fj = loss(fnp, ft.lax.scan), loss(jnp, jax.lax.scan)
+    ws = np.stack([w0, 0.5 * w0])
+    np.testing.assert_allclose(ft.jit(ff)(w0, xs0), fj(w0, xs0), rtol=1e-12)
+    gw = np.asarray(jax.grad(fj)(w0, xs0))
+    for g in (ft.jit(ft.grad(ff)), ft.grad(ft.jit(ff))):
+        np.testing.assert_allclose(g(w0, xs0), gw, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ft.vmap(ft.jit(ff), in_axes=(0, None))(ws, xs0),
+                               jax.vmap(fj, in_axes=(0, None))(ws, xs0), rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(ft.vmap(ft.grad(ff), in_axes=(0, None)))(ws, xs0),
+                               jax.vmap(jax.grad(fj), in_axes=(0, None))(ws, xs0),
+                               rtol=1e-10, atol=1e-12)
+    got = ft.jit(lambda w, x: ft.lax.scan(body(fnp), w, x, **kw))(w0, xs0)
+    want = jax.lax.scan(body(jnp), w0, xs0, **kw)
+    for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-14)
+
+
+def test_staged_scan_mixed_outputs_on_torch_and_strict(backend):
+    L, N = 90, 100
+    rng = np.random.default_rng(1)
+    xs0, w0 = rng.normal(size=(L, N)), rng.normal(size=N)
+
+    def step(c, x):
+        big = fnp.sin(c * x)
+        return c * 0.9 + 0.1 * big, (big, fnp.sum(big) * c[0], x[:2], big * 2.0)
+    for reverse in (False, True):
+        c, ys = ft.jit(lambda w, x: ft.lax.scan(step, w, x, reverse=reverse))(
+            backend.asarray(w0), backend.asarray(xs0))
+        cw, want = w0.copy(), []
+        for i in (range(L - 1, -1, -1) if reverse else range(L)):
+            big = np.sin(cw * xs0[i])
+            want.append((big, big.sum() * cw[0], xs0[i, :2], 2.0 * big))
+            cw = 0.9 * cw + 0.1 * big
+        want = [np.stack(t) for t in zip(*(want[::-1] if reverse else want))]
+        np.testing.assert_allclose(backend.to_numpy(c), cw, rtol=1e-13)
+        for a, b in zip(ys, want):
+            np.testing.assert_allclose(backend.to_numpy(a), b, rtol=1e-13, atol=1e-15)
+
+
+# -- repeat's total_repeat_length against JAX ---------------------------------------------------
+
+_REPEATS = [(2, None, 9), (2, None, 14), ([1, 0, 3], 1, 3), ([1, 0, 3], 1, 6), ([1, 0, 3], 1, 2),
+            ([2, 1], 0, 5), ([2, 1], 0, 0), (3, 1, 4), ([1, 2, 0, 1, 1, 0], None, 4),
+            ([0, 0, 0], 1, 2)]
+
+
+@pytest.mark.parametrize("r,axis,total", _REPEATS)
+def test_repeat_total_repeat_length_under_transforms_matches_jax(r, axis, total):
+    jax = _jax()
+    jnp = jax.numpy
+    x0 = np.arange(1.0, 7.0).reshape(2, 3) ** 1.3
+    r = np.asarray(r) if isinstance(r, list) else r
+
+    def f(x, r):
+        return fnp.repeat(x, r, axis=axis, total_repeat_length=total)
+
+    def fj(x, r):
+        return jnp.repeat(x, r, axis=axis, total_repeat_length=total)
+    want = np.asarray(fj(x0, r))
+    ct = np.cos(np.arange(want.size)).reshape(want.shape)
+    np.testing.assert_array_equal(ft.jit(f)(x0, r), want)
+    np.testing.assert_array_equal(
+        ft.jit(lambda x, r: fnp.asarray(x).repeat(r, axis=axis, total_repeat_length=total))(
+            x0, r), want)
+    gj = np.asarray(jax.grad(lambda x: jnp.sum(fj(x, r) * ct))(x0))
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(f(x, r) * ct))(x0), gj, rtol=1e-14)
+    np.testing.assert_allclose(ft.jit(ft.grad(lambda x, r: fnp.sum(f(x, r) * ct)))(x0, r), gj,
+                               rtol=1e-14)
+    t = np.cos(x0)
+    np.testing.assert_allclose(ft.jvp(lambda x: f(x, r), (x0,), (t,))[1],
+                               jax.jvp(lambda x: fj(x, r), (x0,), (t,))[1], rtol=1e-14)
+    if np.ndim(r) == 1:
+        rs = np.stack([r, r[::-1]])
+        np.testing.assert_array_equal(ft.vmap(f, in_axes=(None, 0))(x0, rs),
+                                      jax.vmap(fj, in_axes=(None, 0))(x0, rs))
+        np.testing.assert_array_equal(ft.vmap(f)(np.stack([x0, 2 * x0]), rs),
+                                      jax.vmap(fj)(np.stack([x0, 2 * x0]), rs))
+        np.testing.assert_allclose(
+            ft.vmap(ft.grad(lambda x, r: fnp.sum(f(x, r) * ct)), in_axes=(None, 0))(x0, rs),
+            jax.vmap(jax.grad(lambda x, r: jnp.sum(fj(x, r) * ct)), in_axes=(None, 0))(x0, rs),
+            rtol=1e-14)
