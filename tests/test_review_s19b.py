@@ -5,7 +5,13 @@ A plain torch tensor indexed by a tracer (``table[i]``): torch's indexing asked 
 its length and items before handing the call to ``__torch_function__`` (its heuristic for
 "a non-tuple sequence of indices"), which warned (a UserWarning deprecated since torch 2.9)
 and traced throwaway ``i[k]`` items. A tracer is no sequence of indices there: the length
-query made by another library's subscript now declines."""
+query made by another library's subscript now declines. ``table[c, i]`` with ``c`` a
+constant made inside the transform reached the constant's ``__torch_function__`` (the most
+derived), which refused the traced ``i``; and a constant holding NumPy positions, unlike the
+plain NumPy array, could not index another library's array (BackendMismatchError).
+
+Also checked against JAX: the staged scan with buffered and small outputs (jit, grad,
+vmap, reverse, unroll) and repeat's ``total_repeat_length`` (jit, grad, jvp, vmap)."""
 
 from __future__ import annotations
 
