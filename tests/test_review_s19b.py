@@ -243,3 +243,26 @@ def test_repeat_total_repeat_length_under_transforms_matches_jax(r, axis, total)
             ft.vmap(ft.grad(lambda x, r: fnp.sum(f(x, r) * ct)), in_axes=(None, 0))(x0, rs),
             jax.vmap(jax.grad(lambda x, r: jnp.sum(fj(x, r) * ct)), in_axes=(None, 0))(x0, rs),
             rtol=1e-14)
+
+
+@pytest.mark.parametrize("total", [None, 4])
+def test_repeat_refuses_repeats_of_the_wrong_shape_sign_or_dtype(total):
+    # were: a repeats of 2 for an axis of 3 gave a result (of 2 elements' repeats), one of 4
+    # an IndexError, negative counts a result, float counts a result or "'float' object is
+    # not iterable"; NumPy and JAX refuse them
+    x = np.arange(3.0)
+    kw = {"total_repeat_length": total}
+    for r in (np.array([1, 2]), [1, 2, 3, 4], np.ones((3, 1), np.int64)):
+        with pytest.raises(ValueError, match=r"repeats.*shape"):
+            fnp.repeat(x, r, **kw)
+        with pytest.raises(ValueError, match=r"repeats.*shape"):  # (traced: shapes known)
+            ft.jit(lambda r: fnp.repeat(x, r, total_repeat_length=4))(np.asarray(r))
+    for r in (np.array([-1, 2, 3]), -2):
+        with pytest.raises(ValueError, match="negative"):
+            fnp.repeat(x, r, **kw)
+    for r in (2.0, np.array([1.0, 2.0, 0.0])):
+        with pytest.raises(TypeError, match="integer"):
+            fnp.repeat(x, r, **kw)
+    # what works stays: bools count as 0/1 (as in NumPy), a list, a 0-d array
+    np.testing.assert_array_equal(fnp.repeat(x, [True, False, True]), [0.0, 2.0])
+    np.testing.assert_array_equal(fnp.repeat(x, np.array(2)), np.repeat(x, 2))
