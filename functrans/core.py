@@ -13,8 +13,10 @@ evaluates: it calls the primitive's ``impl`` on concrete arrays through their ba
 from __future__ import annotations
 
 import contextvars
+import dis as _dis
 import functools
 import operator
+import sys as _sys
 import weakref
 
 from . import dtypes as _dt
@@ -66,6 +68,26 @@ class ShapedArray:
 
 _SCALAR_DTYPES = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
 _NOT_OPERANDS = (type(Ellipsis), type(None), slice)
+
+# Opcodes during which a C-level container's subscript runs (len() asked of its index there
+# is that library's indexing, never the user's len(); functrans's own __getitem__ runs in
+# a frame of its own). Python 3.14 writes x[i] as BINARY_OP with NB_SUBSCR.
+_SUBSCRIPT_OPS = frozenset(_dis.opmap[n] for n in ("BINARY_SUBSCR", "STORE_SUBSCR",
+                                                    "DELETE_SUBSCR") if n in _dis.opmap)
+try:
+    _NB_SUBSCR = [n for n, _ in _dis._nb_ops].index("NB_SUBSCR")
+except (AttributeError, ValueError):
+    _NB_SUBSCR = None
+
+
+def _in_foreign_subscript(frame):
+    code, i = frame.f_code.co_code, frame.f_lasti
+    if not 0 <= i < len(code):
+        return False
+    op = code[i]
+    return op in _SUBSCRIPT_OPS or (_NB_SUBSCR is not None
+                                    and op == _dis.opmap.get("BINARY_OP")
+                                    and code[i + 1] == _NB_SUBSCR)
 
 
 def get_aval(x) -> ShapedArray:
@@ -449,6 +471,12 @@ class Tracer(NumPyArrayMethods):
     def __len__(self):
         if not self.shape:
             raise TypeError("len() of a 0-d array")
+        if _in_foreign_subscript(_sys._getframe(1)):
+            # Another library's indexing (a plain torch tensor's ``table[i]``) asking whether
+            # the index is a sequence of indices (torch's heuristic warns, then iterates the
+            # tracer): it is one index. Declining sends torch to ``__torch_function__``.
+            raise TypeError("a tracer used as an index is one array, not a sequence of "
+                            "indices")
         return self.shape[0]
 
     def __iter__(self):

@@ -191,6 +191,10 @@ class ConstTracer(JVPTracer):
             # ndarray * c are (torch's operator then returns NotImplemented to Python);
             # t.mul(c) stays torch's TypeError, as before constants were tracers.
             return NotImplemented
+        if name in _TENSOR_INDEXING and _has_tracer((args, kwargs)):
+            # t[c, i] with i traced: indexed as a tracer index is (Tracer's), the constants
+            # as the arrays they hold (NumPy positions index a tensor as plain ones do)
+            return super().__torch_function__(func, types, _held_arrays(args), kwargs)
         if _has_tracer((args, kwargs)):
             raise TypeError(
                 f"torch.{name} was given a value being transformed (a tracer) beside a "

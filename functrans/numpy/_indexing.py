@@ -16,6 +16,7 @@ import numpy as _np
 
 from .. import dtypes as _dt
 from ..core import Tracer
+from ..interpreters import ConstTracer
 from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..backends import backend_of
@@ -339,6 +340,11 @@ def _as_index(x, k):
     if isinstance(k, list) or type(k) is bool:
         from ._creation import asarray
         return asarray(k, device=device(x))
+    if type(k) is ConstTracer and isinstance(k.primal, _np.ndarray):
+        # positions fixed inside the transform (fnp.asarray(np_idx)): as the NumPy array
+        # held, so indexing another library's array with them works as with np_idx itself
+        held = _host_index(k.primal, x)
+        return k if held is k.primal else held
     return _host_index(k, x)
 
 

@@ -10,6 +10,7 @@ import numpy as _np
 
 from .. import dtypes as _dt
 from ..core import Tracer
+from ..interpreters import ConstTracer
 from ..errors import ConcretizationError, ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import indexing as _ix
@@ -55,18 +56,35 @@ def repeat(x, repeats, /, axis=None, *, total_repeat_length=None):
     nd = len(shape)
     axis = _normalize_axis(axis, nd)
     n = shape[axis]
+    if isinstance(repeats, (float, complex)) or (
+            hasattr(repeats, "shape") and _dtype(repeats).kind not in "iub"):
+        got = repr(repeats) if isinstance(repeats, (float, complex)) else \
+            f"an array of dtype {_dtype(repeats).name}"
+        raise TypeError(f"repeat: repeats are integer counts; got {got} (write "
+                        f"fnp.astype(repeats, int) if they are whole numbers)")
     if total_repeat_length is None and (
             isinstance(repeats, int) or (hasattr(repeats, "shape") and _shape(repeats) == ()
                                          and not isinstance(repeats, Tracer))):
         r = int(repeats)
+        if r < 0:
+            raise ValueError(f"repeat: repeats may not be negative; got {r}")
         big = shape[:axis + 1] + (r,) + shape[axis + 1:]
         y = _st.broadcast_in_dim(x, big, tuple(range(axis + 1)) + tuple(range(axis + 2, nd + 1)))
         return _st.reshape(y, shape[:axis] + (n * r,) + shape[axis + 1:])
     if type(repeats) in _SCALARS or isinstance(repeats, (list, tuple)):
         repeats = _to_array(list(repeats) if not isinstance(repeats, int) else repeats,
                             like=x)
+    if _dtype(repeats).kind == "b":  # (counts of 0 and 1, as NumPy casts them)
+        repeats = _st.convert_element_type(repeats, _dt.int64)
     if _shape(repeats) == ():
         repeats = _st.broadcast_to(repeats, (n,))
+    elif _shape(repeats) != (n,):
+        raise ValueError(f"repeat: repeats of shape {_shape(repeats)} for axis {axis} of "
+                         f"length {n}: give one count per element, shape ({n},), or one "
+                         f"count for all")
+    if n and (not isinstance(repeats, Tracer) or type(repeats) is ConstTracer) \
+            and int(_red.reduce_min(repeats, (0,))) < 0:  # (traced counts: not inspected)
+        raise ValueError("repeat: repeats may not be negative")
     # Position j of the result reads element searchsorted(cumsum(repeats), j, 'right').
     ends = _red.cumsum(repeats, 0)
     if total_repeat_length is not None:
