@@ -17,7 +17,7 @@ from ..primitives import indexing as _ix
 from ..primitives import reductions as _red
 from ..primitives import sorting as _so
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axes, _normalize_axis, _shape,
+from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _shape,
                     _to_array, concat, reshape)
 
 

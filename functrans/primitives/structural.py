@@ -341,7 +341,7 @@ stop_gradient_p.def_jvp(lambda p, t: (stop_gradient_p.bind(p[0]), None))
 stop_gradient_p.def_batch(leading_rule(stop_gradient_p))
 
 
-from .reductions import reduce_sum, reduce_sum_p  # noqa: E402
+from .reductions import reduce_sum_p  # noqa: E402
 
 # -- iota: 0, 1, ..., n-1 on the backend (and device) of a template operand -------------------
 # Namespace functions use it to make index arrays next to the data they index.
