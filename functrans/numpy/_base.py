@@ -8,6 +8,7 @@ tracers inside transforms.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import operator
 
@@ -178,10 +179,7 @@ def _binary(prim, x, y):
     sx, sy = x.shape, y.shape
     if sx != sy:
         sx, sy = tuple(sx), tuple(sy)
-        plan = _BROADCASTS.get((sx, sy))
-        if plan is None:
-            plan = _broadcast_plan(sx, sy)
-        shape, dx, dy = plan
+        shape, dx, dy = _broadcast_plan(sx, sy)
         if dx is not None:
             x = _bcast_bind(x, shape=shape, dims=dx)
         if dy is not None:
@@ -189,21 +187,15 @@ def _binary(prim, x, y):
     return prim.bind(x, y)
 
 
-# (shape of x1, shape of x2) -> (their broadcast shape, then for each the dims of a
-# broadcast_in_dim to it, None where it has that shape already): a binary operation on
-# unequal shapes (a bias add) repeats with the same shapes at every step.
-_BROADCASTS: dict = {}
-
-
+@functools.lru_cache(maxsize=4096)
 def _broadcast_plan(sx, sy):
+    """The broadcast shape of operands of shapes ``sx`` and ``sy``, then for each the dims of a
+    broadcast_in_dim to it (None where it has that shape already): a binary operation on
+    unequal shapes (a bias add) repeats with the same shapes at every step."""
     shape = broadcast_shapes(sx, sy)
     n = len(shape)
-    plan = (shape, None if sx == shape else tuple(range(n - len(sx), n)),
+    return (shape, None if sx == shape else tuple(range(n - len(sx), n)),
             None if sy == shape else tuple(range(n - len(sy), n)))
-    if len(_BROADCASTS) > 4096:  # bounded: shapes vary without limit in some programs
-        _BROADCASTS.clear()
-    _BROADCASTS[(sx, sy)] = plan
-    return plan
 
 
 _bcast_bind = _st.broadcast_p.bind

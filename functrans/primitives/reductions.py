@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..core import ShapedArray, primitive
 from ._batching import all_batched, axes_rule
 from .elementwise import mul
@@ -16,6 +18,10 @@ def _kept(ndim, axes):
     return tuple(i for i in range(ndim) if i not in axes)
 
 
+# (for the transpose of a sum, repeated with the same axes at every step)
+_kept_cached = functools.lru_cache(maxsize=4096)(_kept)
+
+
 def _expand_back(y, shape, axes):
     """Broadcast a reduced result back to the operand's shape."""
     return broadcast_in_dim(y, shape, _kept(len(shape), axes))
@@ -28,20 +34,8 @@ reduce_sum_p.def_impl(lambda b, x, axes: b.xp.sum(x, axis=axes, dtype=x.dtype))
 reduce_sum_p.def_abstract_eval(_reduced_aval)
 reduce_sum_p.def_jvp(lambda p, t, axes: (reduce_sum_p.bind(p[0], axes=axes),
                                          reduce_sum_p.bind(t[0], axes=axes)))
-def _reduce_sum_transpose(ct, x, axes):
-    shape = x.aval.shape
-    key = (shape, axes)
-    dims = _KEPT.get(key)
-    if dims is None:
-        if len(_KEPT) > 4096:  # bounded: shapes vary without limit in some programs
-            _KEPT.clear()
-        dims = _KEPT[key] = _kept(len(shape), axes)
-    return [broadcast_p.bind(ct, shape=shape, dims=dims)]
-
-
-# (operand shape, axes) -> the kept axes, for the transpose of a sum repeated at every step
-_KEPT: dict = {}
-reduce_sum_p.def_transpose(_reduce_sum_transpose)
+reduce_sum_p.def_transpose(lambda ct, x, axes: [
+    broadcast_p.bind(ct, shape=x.aval.shape, dims=_kept_cached(len(x.aval.shape), axes))])
 reduce_sum_p.def_batch(axes_rule(reduce_sum_p, "axes", many=True))
 
 

@@ -3,6 +3,8 @@ flip, slicing, dtype conversion. All are linear; each transpose is one rule."""
 
 from __future__ import annotations
 
+import functools
+
 from .. import dtypes as _dt
 from ..core import ShapedArray, primitive
 from ..graph import Var
@@ -46,27 +48,23 @@ def _broadcast_impl(b, x, shape, dims):
     return b.xp.broadcast_to(b.xp.reshape(x, tuple(expanded)), shape)
 
 
+@functools.lru_cache(maxsize=4096)
+def _broadcast_transpose_plan(in_shape, shape, dims):
+    """The axes a broadcast's transpose sums, and whether that sum has the operand's shape
+    already (then no reshape is bound): worked out once, as a bias broadcast is transposed at
+    every step."""
+    summed = [a for a in range(len(shape)) if a not in dims]
+    summed += [d for i, d in enumerate(dims) if in_shape[i] == 1 and shape[d] != 1]
+    summed = tuple(sorted(summed))
+    left = tuple(d for a, d in enumerate(shape) if a not in summed)
+    return summed, left == in_shape
+
+
 def _broadcast_transpose(ct, x, shape, dims):
     in_shape = x.aval.shape
-    key = (in_shape, shape, dims)
-    plan = _SUMMED.get(key)
-    if plan is None:
-        summed = [a for a in range(len(shape)) if a not in dims]
-        summed += [d for i, d in enumerate(dims) if in_shape[i] == 1 and shape[d] != 1]
-        summed = tuple(sorted(summed))
-        # (whether the sum leaves in_shape already: then no reshape is bound)
-        left = tuple(d for a, d in enumerate(shape) if a not in summed)
-        plan = _SUMMED[key] = (summed, left == in_shape)
-        if len(_SUMMED) > 4096:  # bounded: shapes vary without limit in some programs
-            _SUMMED.clear()
-    summed, fits = plan
+    summed, fits = _broadcast_transpose_plan(in_shape, shape, dims)
     out = reduce_sum_p.bind(ct, axes=summed) if summed else ct
     return [out if fits else reshape_p.bind(out, shape=in_shape)]
-
-
-# (in_shape, shape, dims) -> (the axes a broadcast's transpose sums, whether that sum has
-# the operand's shape), worked out once: a bias broadcast is transposed at every step.
-_SUMMED: dict = {}
 
 
 broadcast_p = primitive("broadcast_in_dim")
