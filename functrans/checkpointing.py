@@ -42,9 +42,9 @@ from .backends import backend_of
 from .core import (_SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _by_type_get, _current,
                    bind, get_aval, primitive)
 from .errors import ConcretizationError, CustomRuleError, check_function
-from .graph import EFFECTFUL, Graph, Var, exact_key
-from .interpreters import (CONSTANT_INTERPRETERS, ConstTracer, JVPTracer, StagingInterpreter,
-                           StagingTracer)
+from .graph import EFFECTFUL, Graph, Var, eval_graph, exact_key
+from .interpreters import (CONSTANT_INTERPRETERS, ConstTracer, JVPInterpreter, JVPTracer,
+                           StagingInterpreter, StagingTracer)
 from .tree import tree_flatten, tree_unflatten
 
 checkpoint_call_p = primitive("checkpoint_call", multiple_results=True)
@@ -182,7 +182,8 @@ checkpoint_call_p.inline = lambda *args, fun, policy=None: list(fun(*args))
 
 # -- policies: what the forward pass keeps, and the recomputation that reads it ----------------
 
-_LOAD, _REUSE, _RUN = 0, 1, 2  # what the recomputation does with an equation (see _plan)
+# what the recomputation does with an equation (see _Plan, _plan)
+_LOAD, _REUSE, _RUN, _FROM_OUT, _TANGENT = range(5)
 
 
 class _Plan:
@@ -207,6 +208,7 @@ class _Plan:
         ``args`` and the kept values, under the transforms current (linearize), ``reuse``
         beneath them."""
         env = dict(zip(self.in_vars, args))
+        tans = {}  # the values needed for their tangent only: their tangents (None: zero)
         saved = dict(zip(self.keep, kept))
         interp = _current.get()
         last = self.last
@@ -216,6 +218,12 @@ class _Plan:
                 for o in (outs if many else (outs,)):
                     if o in saved:
                         env[o] = saved[o]
+            elif action == _FROM_OUT:
+                env[outs] = _from_output(interp, prim, params, saved[outs],
+                                         [_tangent_of(x, env, tans, interp) for x in inputs])
+            elif action == _TANGENT:
+                out = _tangent_only(interp, params, inputs, env, tans)
+                tans.update(zip(outs if many else (outs,), out))
             else:
                 vals = [env[x] if type(x) is Var else x for x in inputs]
                 if action == _REUSE:
@@ -237,8 +245,58 @@ class _Plan:
                     env[outs] = out
             for x in last.get(k, ()):
                 env.pop(x, None)
+                tans.pop(x, None)
         return [env[self.outputs[i]] if type(self.outputs[i]) is Var else self.outputs[i]
                 for i in out_float]
+
+
+def _tangent_of(x, env, tans, interp):
+    """The tangent of the operand ``x`` under the linearize ``interp`` (None for none)."""
+    if type(x) is not Var:
+        return None
+    v = env.get(x)
+    if v is None:
+        return tans.get(x)
+    return v.tangent if type(v) is JVPTracer and v._interp is interp else None
+
+
+def _from_output(interp, prim, params, y, tangents):
+    """The kept result ``y`` of ``prim``, with the tangent its ``jvp_from_output`` gives."""
+    if all(t is None for t in tangents):
+        return y
+    token = _current.set(interp.parent)  # (where JVP rules run: see JVPInterpreter)
+    try:
+        t = prim.jvp_from_output(tangents, y, **params)
+    finally:
+        _current.reset(token)
+    return y if t is None else JVPTracer(interp, y, t)
+
+
+def _tangent_only(interp, rule, inputs, env, tans):
+    """The tangents of an equation's results by its :class:`_TangentRule` (None for each
+    where no operand carries one), its primal result not computed."""
+    ts = [_tangent_of(x, env, tans, interp) if m else None
+          for x, m in zip(inputs, rule.tangent)]
+    if all(t is None for t in ts):
+        return [None] * len(rule.outs)
+    args = [_primal_of(env[x], interp) if r else None
+            for x, r in zip(inputs, rule.primal) if type(x) is Var]
+    for x, m, t in zip(inputs, rule.tangent, ts):
+        if m:  # (a zero where one that could carry a tangent has none: stop_gradient...)
+            args.append(t if t is not None else _zeros(interp, x.aval))
+    token = _current.set(interp.parent)
+    try:
+        out = iter(eval_graph(rule.graph, args))
+    finally:
+        _current.reset(token)
+    return [next(out) if m else None for m in rule.outs]
+
+
+def _zeros(interp, aval):
+    from .api import _concrete_backend
+    b, device = _concrete_backend(interp.parent.device_source)
+    return b.xp.zeros(aval.shape, dtype=b.native_dtype(aval.dtype),
+                      **({"device": device} if device is not None else {}))
 
 
 def _primal_of(v, interp):
@@ -323,6 +381,69 @@ def _ask(policy, prim, inputs, params):
         f"lambda prim, *avals, **params: prim.name == 'matmul'.")
 
 
+
+class _TangentRule:
+    """An equation's JVP rule staged with its result's primal pruned away: ``graph`` maps the
+    operands' primals, then their tangents (those marked in ``primal``/``tangent``, one flag
+    per operand; ``tangent`` marks the ones expected to carry one), to the tangents of the
+    results marked in ``outs``; ``primal`` marks only the primals it reads."""
+
+    __slots__ = ("graph", "primal", "tangent", "outs")
+
+
+def _tangent_rule(prim, inputs, params, dep):
+    """The :class:`_TangentRule` of an equation whose results are needed for their tangents
+    alone (the operand of a rule written from a kept output), or None where its rule cannot
+    be staged on abstract values. Reading no primal result (a product's tangent is
+    ``dx @ W + x @ dW``), it spares the recomputation the primitive itself."""
+    from .api import _param_vars
+    from .graph import prune
+    if prim.jvp is None or prim in _KEPT or prim in EFFECTFUL or _param_vars(params):
+        return None
+    staging = StagingInterpreter(_current.get())
+    jvp_interp = JVPInterpreter(staging)
+    primal, tangent, args = [], [], []
+    for x in inputs:
+        if type(x) is not Var:  # (a Python number: a constant of the rule)
+            primal.append(None)
+            tangent.append(None)
+            args.append(x)
+            continue
+        p = staging.new_input(x.aval)
+        primal.append(p._var)
+        if x in dep and _dt.is_float(x.aval.dtype):
+            t = staging.new_input(x.aval)
+            tangent.append(t._var)
+            args.append(JVPTracer(jvp_interp, p, t))
+        else:
+            tangent.append(None)
+            args.append(p)
+    token = _current.set(jvp_interp)
+    try:
+        out = bind(prim, *args, **params)
+    except Exception:  # (a rule needing concrete values: the equation is run whole instead)
+        return None
+    finally:
+        _current.reset(token)
+        jvp_interp.active = staging.active = False
+    outs, tans = (out if prim.multiple_results else [out]), []
+    for o in outs:
+        t = o.tangent if type(o) is JVPTracer and o._interp is jvp_interp else None
+        if t is not None and not (type(t) is StagingTracer and t._interp is staging):
+            return None  # (a constant tangent: left to the whole rule)
+        tans.append(t)
+    graph = prune(Graph([v for v in primal + tangent if v is not None], staging.eqns,
+                        [t._var for t in tans if t is not None]))
+    read = {x for _, ins, _, _ in graph.eqns for x in ins if type(x) is Var}
+    read.update(x for x in graph.outputs if type(x) is Var)
+    rule = _TangentRule()
+    rule.graph = graph
+    rule.primal = tuple(v is not None and v in read for v in primal)
+    rule.tangent = tuple(v is not None for v in tangent)
+    rule.outs = tuple(t is not None for t in tans)
+    return rule
+
+
 def _plan(fun, policy, diff, out_float):
     """The :class:`_Plan` of the staged function ``fun`` under ``policy``, differentiated in
     its inputs at ``diff``, for its outputs at ``out_float`` (cached on ``fun``)."""
@@ -359,23 +480,40 @@ def _plan(fun, policy, diff, out_float):
         if any(type(x) is Var and x in dep for x in inputs) or any(
                 v in dep for v in _param_vars(params)):
             dep.update(outs if prim.multiple_results else (outs,))
+    # Walking back from the outputs: ``live`` values are needed whole (primal and tangent),
+    # ``tlive`` ones for their tangent only (read by a rule written from a kept output).
     live = {outputs[i] for i in out_float if type(outputs[i]) is Var}
+    tlive = set()
     steps, keep = [], []
     for prim, inputs, params, outs in reversed(eqns):
         many = prim.multiple_results
         results = outs if many else (outs,)
-        if prim not in EFFECTFUL and not any(o in live for o in results):
+        whole = prim in EFFECTFUL or any(o in live for o in results)
+        if not whole and not any(o in tlive for o in results):
             continue  # nothing the recomputation returns reads it
+        tangents = any(type(x) is Var and x in dep for x in inputs) and any(
+            _dt.is_float(o.aval.dtype) for o in results)
+        if not whole and not tangents:
+            continue  # only its tangent is read, and it has none
         if any(o in save for o in results):
-            tangents = any(type(x) is Var and x in dep for x in inputs) and any(
-                _dt.is_float(o.aval.dtype) for o in results)
             if not tangents:  # the kept values stand for it
                 steps.append((_LOAD, prim, inputs, params, outs))
                 keep += [o for o in results if o in live]
                 continue
-            steps.append((_REUSE, prim, inputs, params, outs))
             keep += results
+            if prim.jvp_from_output is not None and not many and not _param_vars(params):
+                # its tangent from the kept value: of its operands, only their tangents
+                steps.append((_FROM_OUT, prim, inputs, params, outs))
+                tlive.update(x for x in inputs if type(x) is Var and x in dep)
+                continue
+            steps.append((_REUSE, prim, inputs, params, outs))
         else:
+            rule = None if whole else _tangent_rule(prim, inputs, params, dep)
+            if rule is not None:  # its tangent alone, from the operands the rule reads
+                steps.append((_TANGENT, prim, inputs, rule, outs))
+                live.update(x for x, r in zip(inputs, rule.primal) if r)
+                tlive.update(x for x, r in zip(inputs, rule.tangent) if r)
+                continue
             steps.append((_RUN, prim, inputs, params, outs))
         live.update(x for x in inputs if type(x) is Var)
         live.update(_param_vars(params))

@@ -133,6 +133,10 @@ class Primitive:
     - ``transpose(cotangent, *args, **params)``: for primitives linear in some arguments. The
       linear arguments arrive as :class:`Var` (with an ``aval``), the others as values; it
       returns one cotangent (or ``None``) per argument.
+    - ``jvp_from_output(tangents, out, **params)``, optional: the output tangent from the
+      operands' tangents and the result alone, for functions whose derivative is one of
+      their value (``exp``, ``tanh``, ``sqrt``). A checkpoint's recomputation uses it for a
+      kept result, so that the operands themselves need not be recomputed.
     - ``batch``: reserved for ``vmap``.
 
     Primitives are shape-strict: array operands have equal shapes and dtypes, and axes are
@@ -142,8 +146,8 @@ class Primitive:
 
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
-                 "into", "project", "value_free", "batch_sees_interp", "collective", "_impls",
-                 "__weakref__")
+                 "into", "project", "value_free", "batch_sees_interp", "collective",
+                 "jvp_from_output", "_impls", "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -179,6 +183,9 @@ class Primitive:
         # A collective over a vmap's named axis (functrans.collectives): the vmap of that name
         # applies its batching rule even to operands it does not batch.
         self.collective = False
+        # Optional: the tangent written from the result instead of the operands (see the
+        # class docstring); never used by forward mode itself, which runs ``jvp``.
+        self.jvp_from_output = None
         # backend -> callable(*args, **params), filled on first use; also array type ->
         # the same callable for the types the backend owns, so that functrans.numpy's fast
         # paths find it with one look-up (cleared when the backends registry changes)
@@ -233,6 +240,13 @@ class Primitive:
         """Forward mode evaluates ``f(*args, **params)`` on the JVP tracers instead of a rule."""
         self.jvp = None
         self.jvp_inline = f
+        return f
+
+    def def_jvp_from_output(self, f):
+        """``f(tangents, out, **params)``: the output tangent from the operands' tangents
+        (``None`` for symbolic zeros; at least one is not) and the result ``out`` alone. It
+        must agree with ``jvp`` everywhere, to every order when differentiated."""
+        self.jvp_from_output = f
         return f
 
     def def_transpose(self, f):

@@ -52,14 +52,17 @@ def elementwise(name, impl, jvp=None, transpose=None, abstract_eval=_array_aval)
     return p
 
 
-def unary(name, impl, tangent):
+def unary(name, impl, tangent, from_output=False):
     """An elementwise function of one operand; ``tangent(t, x, y)`` gives the output tangent
-    from the input tangent ``t``, the input ``x`` and the output ``y``."""
+    from the input tangent ``t``, the input ``x`` and the output ``y``. ``from_output``: it
+    reads ``y`` only (never ``x``), and is the primitive's ``jvp_from_output`` too."""
     def jvp(primals, tangents):
         x = primals[0]
         y = p.bind(x)
         return y, tangent(tangents[0], x, y)
     p = elementwise(name, impl, jvp)
+    if from_output:
+        p.def_jvp_from_output(lambda tangents, y: tangent(tangents[0], None, y))
     return p
 
 
@@ -324,7 +327,7 @@ min_p = elementwise("min", "minimum", _min_jvp)
 
 # -- transcendental ------------------------------------------------------------------------
 
-exp_p = unary("exp", "exp", lambda t, x, y: mul(t, y))
+exp_p = unary("exp", "exp", lambda t, x, y: mul(t, y), from_output=True)
 log_p = unary("log", "log", lambda t, x, y: div(t, x))
 
 
@@ -413,9 +416,11 @@ def _tanh_jvp(primals, tangents):
 
 
 tanh_p = elementwise("tanh", "tanh", _tanh_jvp)
+# (1 - y^2 as tanh_slope computes it, so that both rules give the same tangent)
+tanh_p.def_jvp_from_output(lambda tangents, y: mul(tangents[0], sub(1.0, mul(y, y))))
 tanh_slope_p.project = lambda i, factor: (tanh_p, {}) if i == 0 else None
 # d sqrt(x) = t / (2 sqrt(x)): infinite at 0, as in JAX.
-sqrt_p = unary("sqrt", "sqrt", lambda t, x, y: div(t, mul(y, 2.0)))
+sqrt_p = unary("sqrt", "sqrt", lambda t, x, y: div(t, mul(y, 2.0)), from_output=True)
 
 # -- comparisons: boolean results, no tangent ----------------------------------------------
 
@@ -469,11 +474,11 @@ select_p.def_batch(leading_rule(select_p))
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
-expm1_p = unary("expm1", "expm1", lambda t, x, y: mul(t, add(y, 1.0)))
+expm1_p = unary("expm1", "expm1", lambda t, x, y: mul(t, add(y, 1.0)), from_output=True)
 log1p_p = unary("log1p", "log1p", lambda t, x, y: div(t, add(x, 1.0)))
 log2_p = unary("log2", "log2", lambda t, x, y: div(t, mul(x, _LN2)))
 log10_p = unary("log10", "log10", lambda t, x, y: div(t, mul(x, _LN10)))
-tan_p = unary("tan", "tan", lambda t, x, y: mul(t, add(mul(y, y), 1.0)))
+tan_p = unary("tan", "tan", lambda t, x, y: mul(t, add(mul(y, y), 1.0)), from_output=True)
 sinh_p = unary("sinh", "sinh", lambda t, x, y: mul(t, cosh(x)))
 cosh_p = unary("cosh", "cosh", lambda t, x, y: mul(t, sinh(x)))
 # The inverse functions' derivatives are infinite at the ends of their domains, as in JAX.
