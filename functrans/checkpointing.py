@@ -183,7 +183,7 @@ checkpoint_call_p.inline = lambda *args, fun, policy=None: list(fun(*args))
 # -- policies: what the forward pass keeps, and the recomputation that reads it ----------------
 
 # what the recomputation does with an equation (see _Plan, _plan)
-_LOAD, _REUSE, _RUN, _FROM_OUT, _TANGENT = range(5)
+_LOAD, _REUSE, _RUN, _FROM_OUT, _TANGENT, _LINEAR = range(6)
 
 
 class _Plan:
@@ -224,6 +224,14 @@ class _Plan:
             elif action == _TANGENT:
                 out = _tangent_only(interp, params, inputs, env, tans)
                 tans.update(zip(outs if many else (outs,), out))
+            elif action == _LINEAR:
+                ys = [saved[o] for o in outs] if many else [saved[outs]]
+                out = [y if t is None else JVPTracer(interp, y, t) for y, t in zip(
+                    ys, _tangent_only(interp, params, inputs, env, tans))]
+                if many:
+                    env.update(zip(outs, out))
+                else:
+                    env[outs] = out[0]
             else:
                 vals = [env[x] if type(x) is Var else x for x in inputs]
                 if action == _REUSE:
@@ -279,6 +287,19 @@ def _tangent_only(interp, rule, inputs, env, tans):
           for x, m in zip(inputs, rule.tangent)]
     if all(t is None for t in ts):
         return [None] * len(rule.outs)
+    have = tuple(t is not None for t in ts)
+    if have != rule.tangent:
+        fewer = rule.fewer.get(have, False)
+        if fewer is False:
+            prim, inputs, params = rule.eqn
+            fewer = _tangent_rule(prim, inputs, params,
+                                  {x for x, h in zip(inputs, have) if h})
+            if fewer is not None and any(r and not q for r, q in zip(fewer.primal,
+                                                                   rule.primal)):
+                fewer = None
+            rule.fewer[have] = fewer
+        if fewer is not None:
+            rule = fewer
     args = [_primal_of(env[x], interp) if r else None
             for x, r in zip(inputs, rule.primal) if type(x) is Var]
     for x, m, t in zip(inputs, rule.tangent, ts):
@@ -386,9 +407,12 @@ class _TangentRule:
     """An equation's JVP rule staged with its result's primal pruned away: ``graph`` maps the
     operands' primals, then their tangents (those marked in ``primal``/``tangent``, one flag
     per operand; ``tangent`` marks the ones expected to carry one), to the tangents of the
-    results marked in ``outs``; ``primal`` marks only the primals it reads."""
+    results marked in ``outs``; ``primal`` marks only the primals it reads. ``fewer``: the
+    rules staged for fewer tangents than planned (an operand under ``stop_gradient``), by
+    the operands that have one, or None where such a rule reads a primal this one does not
+    (then the missing tangents are zeros)."""
 
-    __slots__ = ("graph", "primal", "tangent", "outs")
+    __slots__ = ("graph", "primal", "tangent", "outs", "eqn", "fewer")
 
 
 def _tangent_rule(prim, inputs, params, dep):
@@ -441,6 +465,7 @@ def _tangent_rule(prim, inputs, params, dep):
     rule.primal = tuple(v is not None and v in read for v in primal)
     rule.tangent = tuple(v is not None for v in tangent)
     rule.outs = tuple(t is not None for t in tans)
+    rule.eqn, rule.fewer = (prim, inputs, params), {}
     return rule
 
 
@@ -505,6 +530,12 @@ def _plan(fun, policy, diff, out_float):
                 # its tangent from the kept value: of its operands, only their tangents
                 steps.append((_FROM_OUT, prim, inputs, params, outs))
                 tlive.update(x for x in inputs if type(x) is Var and x in dep)
+                continue
+            rule = _tangent_rule(prim, inputs, params, dep)
+            if rule is not None and not any(rule.primal):
+                # a tangent that reads no value (a sum, a reshape): likewise
+                steps.append((_LINEAR, prim, inputs, rule, outs))
+                tlive.update(x for x, r in zip(inputs, rule.tangent) if r)
                 continue
             steps.append((_REUSE, prim, inputs, params, outs))
         else:
