@@ -415,6 +415,15 @@ class _TangentRule:
     __slots__ = ("graph", "primal", "tangent", "outs", "eqn", "fewer")
 
 
+def _opaque(param):
+    """Whether an equation's parameter is a graph or a function (control flow, user rules):
+    such rules may tell a backward pass's recording from a staging, so they are not staged
+    apart from the recomputation."""
+    if isinstance(param, (tuple, list)):
+        return any(_opaque(v) for v in param)
+    return isinstance(param, Graph) or (callable(param) and not isinstance(param, type))
+
+
 def _tangent_rule(prim, inputs, params, dep):
     """The :class:`_TangentRule` of an equation whose results are needed for their tangents
     alone (the operand of a rule written from a kept output), or None where its rule cannot
@@ -422,7 +431,8 @@ def _tangent_rule(prim, inputs, params, dep):
     ``dx @ W + x @ dW``), it spares the recomputation the primitive itself."""
     from .api import _param_vars
     from .graph import prune
-    if prim.jvp is None or prim in _KEPT or prim in EFFECTFUL or _param_vars(params):
+    if (prim.jvp is None or prim in _KEPT or prim in EFFECTFUL or _param_vars(params)
+            or any(_opaque(v) for v in params.values())):
         return None
     staging = StagingInterpreter(_current.get())
     jvp_interp = JVPInterpreter(staging)

@@ -16,6 +16,7 @@ import math
 
 from . import numpy as fnp
 from .errors import ShapeError
+from .primitives.elementwise import relu_p as _relu_p
 from .primitives.structural import iota as _iota
 from .scipy import special as _sp
 
@@ -50,6 +51,10 @@ def relu(x):
     """The rectified linear unit ``max(x, 0)``; derivative 0 at 0 (as JAX). Integer input
     stays integer."""
     x = fnp.asarray(x)
+    if fnp.isdtype(x.dtype, "real floating"):
+        # (a primitive whose derivative is written from its result: a checkpoint keeping
+        # relu(x @ W) need not recompute x @ W)
+        return _relu_p.bind(x)
     # x <= 0 picks the zero, so that nan stays nan (as JAX's and torch's relu)
     return fnp.where(x <= 0, fnp.zeros_like(x), x)
 

@@ -450,6 +450,7 @@ CASES = [
     unary("acosh", _ns("acosh", E.acosh_p.bind), fts.real(1.2, 4.0)),
     unary("atanh", _ns("atanh", E.atanh_p.bind), fts.real(-0.8, 0.8)),
     unary("abs", _ns("abs", E.abs_), NONZERO),
+    unary("relu", ft.nn.relu, NONZERO),
     unary("conj", E.conj), unary("real", E.real),
     # -- elementwise, binary
     binary("add", fnp.add), binary("sub", fnp.subtract), binary("mul", fnp.multiply),

@@ -469,6 +469,30 @@ select_p.def_jvp(_select_jvp)
 select_p.def_transpose(_select_transpose)
 select_p.def_batch(leading_rule(select_p))
 
+# -- relu ------------------------------------------------------------------------------------
+
+
+def _relu_impl(b, x):
+    zero = b.xp.zeros_like(x)
+    return b.xp.where(x <= zero, zero, x)  # (x <= 0 picks the zero: nan stays nan)
+
+
+def _relu_tangent(t, y):
+    # y is 0 exactly where x <= 0 (the derivative 0 there, at 0 too) and x elsewhere, nan
+    # included: the derivative is one of the result.
+    return select(eq(y, 0.0), 0.0, t)
+
+
+def _relu_jvp(primals, tangents):
+    y = relu_p.bind(primals[0])
+    return y, _relu_tangent(tangents[0], y)
+
+
+# max(x, 0) with derivative 0 at 0 (JAX's relu; maximum splits it there), one primitive so
+# that its derivative is written from its result (see Primitive.jvp_from_output).
+relu_p = elementwise("relu", _relu_impl, _relu_jvp)
+relu_p.def_jvp_from_output(lambda tangents, y: _relu_tangent(tangents[0], y))
+
 # -- more transcendental functions ------------------------------------------------------------
 
 _LN2 = math.log(2.0)
