@@ -1,0 +1,237 @@
+"""A kept value that is an elementwise function's output: where the function's derivative is
+written from its result (``tanh``: ``1 - y**2``, ``exp``: ``y``, ``sqrt``, ``expm1``, ``tan``,
+``nn.relu``), a checkpoint keeping it (by name or by primitive) does not recompute its
+operand in the backward pass, as in JAX: keeping ``h = tanh(x @ W)`` spares ``x @ W``, whose
+tangent ``dx @ W + x @ dW`` needs ``x`` and ``W`` only. The derivatives are those of the
+function without checkpoint, under every transform and backend, and each rule written from
+an output is checked numerically to second order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.ad_checkpoint import checkpoint_name
+from functrans.core import registry
+from functrans.testing import check_grads
+
+from .test_checkpoint_policies import _close, _kept, _passes
+
+cp = ft.checkpoint_policies
+
+# name -> (the function, the primitive it binds, a scale and shift keeping x @ W in its domain)
+FUNCTIONS = {
+    "tanh": (fnp.tanh, "tanh", 1.0, 0.0),
+    "exp": (fnp.exp, "exp", 0.5, 0.0),
+    "sqrt": (fnp.sqrt, "sqrt", 0.1, 2.0),  # (x @ W) * 0.1 + 2 > 0 for the draws below
+    "expm1": (fnp.expm1, "expm1", 0.5, 0.0),
+    "tan": (fnp.tan, "tan", 0.2, 0.0),
+    "relu": (ft.nn.relu, "relu", 1.0, 0.0),
+}
+
+
+def _block(fn, scale, shift):
+    def blk(W, x):
+        # (fnp.matmul: a strict array @ a tracer is array-api-strict issue #188)
+        h = checkpoint_name(fn(fnp.matmul(x, W) * scale + shift), "h")
+        return fnp.sum(fnp.sin(h) * 0.5)
+    return blk
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((4, 4)) * 0.7, rng.standard_normal((3, 4))
+
+
+# -- what the backward pass recomputes --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_keeping_the_output_spares_the_product_that_made_its_operand(name):
+    fn, prim, scale, shift = FUNCTIONS[name]
+    blk = _block(fn, scale, shift)
+    W, x = _data()
+    _, plain = _passes(blk, W, x)  # (the transposes of the product: two products)
+    by_name = ft.checkpoint(blk, policy=cp.save_only_these_names("h"))
+    by_prim = ft.checkpoint(blk, policy=lambda p, *avals, **params: p.name == prim)
+    _, nothing = _passes(ft.checkpoint(blk, policy=cp.nothing_saveable), W, x)
+    assert nothing["matmul"] == plain["matmul"] + 1  # recomputing everything: one more
+    for f in (by_name, by_prim):
+        _, bwd = _passes(f, W, x)
+        assert bwd["matmul"] == plain["matmul"], (name, bwd)
+        assert bwd[prim] == 0, (name, bwd)  # nor the function itself (its value is kept)
+        assert [len(k) for k in _kept(f, W, x)] == [1]  # only h is kept
+        for a, b in zip(ft.grad(f, (0, 1))(W, x), ft.grad(blk, (0, 1))(W, x)):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    # differentiated in one of the two only, the product's tangent needs the other's value
+    for argnums in (0, 1):
+        _, bwd = _passes(lambda v: by_name(*((v, x) if argnums == 0 else (W, v))),
+                         (W, x)[argnums])
+        assert bwd["matmul"] == 1, (name, argnums, bwd)  # the one transpose
+
+
+def test_what_still_recomputes_the_operand():
+    # A derivative written from the input (log: 1/x), maximum(z, 0) (at z == 0 it splits
+    # the derivative, which the result cannot tell from z < 0), sigmoid (from the input, so
+    # that it stays accurate where sigmoid(x) rounds to 1), and an operand something else
+    # needs too: x @ W runs again in the backward pass.
+    W, x = _data()
+    cases = {
+        "log": lambda z: fnp.log(z * 0.1 + 2.0),
+        "maximum": lambda z: fnp.maximum(z, 0.0),
+        "sigmoid": ft.nn.sigmoid,
+        "tanh, z read by sin too": None,
+    }
+    for what, fn in cases.items():
+        if fn is None:
+            def blk(W, x):
+                z = fnp.matmul(x, W)
+                return fnp.sum(fnp.sin(checkpoint_name(fnp.tanh(z), "h")) + fnp.sin(z))
+        else:
+            def blk(W, x, fn=fn):
+                return fnp.sum(fnp.sin(checkpoint_name(fn(fnp.matmul(x, W)), "h")))
+        _, plain = _passes(blk, W, x)
+        f = ft.checkpoint(blk, policy=cp.save_only_these_names("h"))
+        _, bwd = _passes(f, W, x)
+        assert bwd["matmul"] == plain["matmul"] + 1, (what, bwd)
+        for a, b in zip(ft.grad(f, (0, 1))(W, x), ft.grad(blk, (0, 1))(W, x)):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_a_kept_value_whose_tangent_reads_no_value_spares_its_operands_too():
+    # h = reshape(x @ W + b): the sum's and the reshape's tangents are those of their operands
+    # (JAX does not recompute x @ W there either).
+    rng = np.random.default_rng(1)
+    W, x, b = rng.standard_normal((4, 4)), rng.standard_normal((3, 4)), rng.standard_normal(4)
+
+    def blk(W, x, b):
+        h = checkpoint_name(fnp.reshape(fnp.matmul(x, W) + b, (4, 3)), "h")
+        return fnp.sum(fnp.sin(h))
+    f = ft.checkpoint(blk, policy=cp.save_only_these_names("h"))
+    _, plain = _passes(blk, W, x, b)
+    _, bwd = _passes(f, W, x, b)
+    assert bwd["matmul"] == plain["matmul"] and bwd["add"] == 0, bwd
+    for a, c in zip(ft.grad(f, (0, 1, 2))(W, x, b), ft.grad(blk, (0, 1, 2))(W, x, b)):
+        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(ft.hessian(f)(W, x, b), ft.hessian(blk)(W, x, b), rtol=1e-12,
+                               atol=1e-14)
+
+
+def test_an_operand_without_the_tangent_the_plan_expected():
+    # stop_gradient(x) and floor(x) depend on x but carry no tangent: their products'
+    # tangents are then those of W alone (no product of zeros), and still nothing recomputes
+    # x @ W.
+    W, x = _data(2)
+
+    def blk(W, x):
+        z = fnp.matmul(ft.lax.stop_gradient(x), W) + fnp.matmul(fnp.floor(x), W)
+        return fnp.sum(fnp.sin(checkpoint_name(fnp.tanh(z), "h")))
+    f = ft.checkpoint(blk, policy=cp.save_only_these_names("h"))
+    _, plain = _passes(blk, W, x)
+    _, bwd = _passes(f, W, x)
+    assert bwd["matmul"] == plain["matmul"], bwd
+    for argnums in (0, 1, (0, 1)):
+        got, want = ft.grad(f, argnums)(W, x), ft.grad(blk, argnums)(W, x)
+        for a, b in zip(*((got, want) if argnums == (0, 1) else ((got,), (want,)))):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(ft.grad(f, 1)(W, x), np.zeros_like(x))
+
+
+def test_grad_of_grad_keeps_the_saving():
+    fn, _, scale, shift = FUNCTIONS["tanh"]
+    blk = _block(fn, scale, shift)
+    W, x = _data(3)
+
+    def outer(b):
+        inner = ft.grad(lambda W: b(W, x))
+        return lambda W: fnp.sum(inner(W) ** 2)
+    named = ft.checkpoint(blk, policy=cp.save_only_these_names("h"))
+    nothing = ft.checkpoint(blk, policy=cp.nothing_saveable)
+    (_, bwd_named), (_, bwd_nothing) = _passes(outer(named), W), _passes(outer(nothing), W)
+    assert bwd_named["matmul"] < bwd_nothing["matmul"], (bwd_named, bwd_nothing)
+    np.testing.assert_allclose(ft.grad(outer(named))(W), ft.grad(outer(blk))(W), rtol=1e-12)
+
+
+# -- the derivatives do not change -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_derivatives_are_the_plain_functions(backend, name):
+    fn, _, scale, shift = FUNCTIONS[name]
+    plain = _block(fn, scale, shift)
+    ck = ft.checkpoint(plain, policy=cp.save_only_these_names("h"))
+    W0, x0 = _data(4)
+    W, x = backend.asarray(W0), backend.asarray(x0)
+    _close(ck(W, x), plain(W, x), backend)
+    for argnums in (0, 1, (0, 1)):
+        a, b = ft.grad(ck, argnums)(W, x), ft.grad(plain, argnums)(W, x)
+        for u, v in zip(*((a, b) if argnums == (0, 1) else ((a,), (b,)))):
+            _close(u, v, backend)
+    (ya, pa), (yb, pb) = ft.vjp(ck, W, x), ft.vjp(plain, W, x)
+    for u, v in zip(pa(ya), pb(yb)):
+        _close(u, v, backend)
+
+    def rows(W):  # several outputs, for jacrev
+        return fnp.sin(checkpoint_name(fn(fnp.matmul(x, W) * scale + shift), "h"))
+    _close(ft.jacrev(ft.checkpoint(rows, policy=cp.save_only_these_names("h")))(W),
+           ft.jacrev(rows)(W), backend)
+    _close(ft.hessian(ck)(W, x), ft.hessian(plain)(W, x), backend)
+    _close(ft.jvp(ck, (W, x), (W, x))[1], ft.jvp(plain, (W, x), (W, x))[1], backend)
+    v = backend.asarray(np.random.default_rng(5).standard_normal((4, 4)))
+
+    def grad_grad(f):
+        return ft.grad(lambda W: fnp.sum(ft.grad(f)(W, x) * v))(W)
+    _close(grad_grad(ck), grad_grad(plain), backend)
+    _close(ft.jit(ft.grad(ck))(W, x), ft.grad(plain)(W, x), backend)
+    xs = fnp.stack([x, x * -0.5])
+    _close(ft.vmap(ft.grad(ck), in_axes=(None, 0))(W, xs),
+           ft.vmap(ft.grad(plain), in_axes=(None, 0))(W, xs), backend)
+    _close(ft.grad(lambda W: fnp.sum(ft.vmap(ck, in_axes=(None, 0))(W, xs) ** 2))(W),
+           ft.grad(lambda W: fnp.sum(ft.vmap(plain, in_axes=(None, 0))(W, xs) ** 2))(W),
+           backend)
+
+
+# -- each rule written from an output, checked numerically -------------------------------------
+
+RNG = np.random.default_rng(7)
+DOMAINS = {  # primitive -> points inside its domain (away from relu's kink)
+    "exp": lambda n: RNG.standard_normal(n),
+    "tanh": lambda n: RNG.standard_normal(n) * 1.5,
+    "sqrt": lambda n: RNG.uniform(0.3, 3.0, n),
+    "expm1": lambda n: RNG.standard_normal(n),
+    "tan": lambda n: RNG.uniform(-1.2, 1.2, n),
+    "relu": lambda n: RNG.uniform(0.2, 2.0, n) * RNG.choice([-1.0, 1.0], n),
+}
+WITH_RULE = sorted(n for n, p in registry.items() if p.jvp_from_output is not None)
+
+
+def test_every_rule_written_from_an_output_is_checked_here():
+    assert set(WITH_RULE) == set(DOMAINS), "add a domain for the new rule to DOMAINS"
+
+
+@pytest.mark.parametrize("name", WITH_RULE)
+def test_the_rule_from_the_output_agrees_with_finite_differences(name):
+    prim = registry[name]
+    n = 6
+    x, t, s = DOMAINS[name](n), RNG.standard_normal(n), RNG.standard_normal(n)
+    f = prim.bind
+
+    def from_output(x):  # the tangent along t, written from f(x) alone
+        return prim.jvp_from_output([t], f(x))
+    # first order: central differences, and the primitive's own rule
+    eps = 1e-6
+    fd = (f(x + eps * t) - f(x - eps * t)) / (2 * eps)
+    np.testing.assert_allclose(from_output(x), fd, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(from_output(x), ft.jvp(f, (x,), (t,))[1], rtol=1e-14,
+                               atol=1e-15)
+    # second order: its derivative along s (through f(x)) against second differences of f
+    h = 1e-4
+    fd2 = (f(x + h * t + h * s) - f(x + h * t - h * s) - f(x - h * t + h * s)
+           + f(x - h * t - h * s)) / (4 * h * h)
+    np.testing.assert_allclose(ft.jvp(from_output, (x,), (s,))[1], fd2, rtol=1e-5, atol=1e-6)
+    check_grads(from_output, (x,), order=2)
+    # and with the tangent itself a variable (the rule is linear in it)
+    check_grads(lambda x, t: prim.jvp_from_output([t], f(x)), (x, t), order=2)
+
