@@ -25,10 +25,17 @@ about each primitive the staged function applies, ``policy(prim, *input_avals, *
 the forward pass then keeps the results it marks saveable (those the recomputation reads),
 and ``checkpoint_lin`` carries them as more residuals. The recomputation (:class:`_Plan`)
 replays the staged equations with those values in place: an equation whose results are kept
-and whose operands carry no tangent is not run, nor is what only it needed; one whose
-operands carry tangents still goes through its JVP rule, for its tangent, but the rule's own
-evaluation of the primitive on the same operands is answered with the kept value
-(:class:`_Reuse`). ``name`` (``checkpoint_name``) labels a value for the name-based policies.
+and whose operands carry no tangent is not run, nor is what only it needed. One whose
+operands carry tangents needs a tangent too. Where its primitive's derivative is written
+from its result (``jvp_from_output``: ``exp``, ``tanh``, ``sqrt``, ``expm1``, ``tan``,
+``relu``), or its tangent reads no value at all (a sum, a reshape), that tangent comes from
+the kept value and the operands' tangents alone, as in JAX: the operands are then needed for
+their tangents only, and an equation needed so is replaced by its JVP rule staged with its
+primal result pruned away (:class:`_TangentRule`; a product's tangent ``dx @ W + x @ dW``
+without ``x @ W``), so keeping ``tanh(x @ W)`` does not recompute ``x @ W``. Otherwise the
+equation goes through its JVP rule, whose evaluation of the primitive on the same operands
+is answered with the kept value (:class:`_Reuse`), and its operands are recomputed.
+``name`` (``checkpoint_name``) labels a value for the name-based policies.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from .backends import backend_of
 from .core import (_SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _by_type_get, _current,
                    bind, get_aval, primitive)
 from .errors import ConcretizationError, CustomRuleError, check_function
-from .graph import EFFECTFUL, Graph, Var, eval_graph, exact_key
+from .graph import EFFECTFUL, Graph, Var, eval_graph, exact_key, prune
 from .interpreters import (CONSTANT_INTERPRETERS, ConstTracer, JVPInterpreter, JVPTracer,
                            StagingInterpreter, StagingTracer)
 from .tree import tree_flatten, tree_unflatten
@@ -190,9 +197,13 @@ class _Plan:
     """The recomputation of a staged function under a policy. ``eqns`` holds
     ``(action, prim, inputs, params, outputs)`` in order, where the action is ``_RUN`` (bind
     it), ``_REUSE`` (bind it, its primitive's own evaluation on the same operands answered
-    with the kept results: the operands carry tangents, which its JVP rule still gives) or
-    ``_LOAD`` (the kept results stand for it; nothing it reads is recomputed for it).
-    ``keep`` lists the variables whose values the forward pass keeps, ``outputs`` the
+    with the kept results: the operands carry tangents, which its JVP rule still gives),
+    ``_LOAD`` (the kept results stand for it; nothing it reads is recomputed for it),
+    ``_FROM_OUT`` (a kept result with its tangent by the primitive's ``jvp_from_output``:
+    of its operands only their tangents are read), ``_LINEAR`` (kept results whose tangents
+    read no value, a sum's or a reshape's: likewise) or ``_TANGENT`` (only the tangents of
+    its results are read, by those two: computed by a :class:`_TangentRule`, which reads
+    only some of the operands' values, in place of ``params``). ``keep`` lists the variables whose values the forward pass keeps, ``outputs`` the
     function's outputs (read through ``name``), ``last`` the variables no later equation
     reads, by equation index. Built once per staged function, policy and differentiated
     inputs."""
@@ -402,7 +413,6 @@ def _ask(policy, prim, inputs, params):
         f"lambda prim, *avals, **params: prim.name == 'matmul'.")
 
 
-
 class _TangentRule:
     """An equation's JVP rule staged with its result's primal pruned away: ``graph`` maps the
     operands' primals, then their tangents (those marked in ``primal``/``tangent``, one flag
@@ -425,12 +435,12 @@ def _opaque(param):
 
 
 def _tangent_rule(prim, inputs, params, dep):
-    """The :class:`_TangentRule` of an equation whose results are needed for their tangents
-    alone (the operand of a rule written from a kept output), or None where its rule cannot
-    be staged on abstract values. Reading no primal result (a product's tangent is
-    ``dx @ W + x @ dW``), it spares the recomputation the primitive itself."""
+    """The :class:`_TangentRule` of an equation, differentiated in its operands in ``dep``,
+    or None where its rule cannot be staged on abstract values. For results needed for
+    their tangents alone (the operand of a rule written from a kept output) or whose values
+    are kept: reading no primal result (a product's tangent is ``dx @ W + x @ dW``), it
+    spares the recomputation the primitive itself."""
     from .api import _param_vars
-    from .graph import prune
     if (prim.jvp is None or prim in _KEPT or prim in EFFECTFUL or _param_vars(params)
             or any(_opaque(v) for v in params.values())):
         return None
@@ -959,7 +969,9 @@ def checkpoint(fun, policy=None):
     ``policy`` (see :mod:`functrans.checkpoint_policies`), a function
     ``policy(prim, *input_avals, **params) -> bool``, keeps more: the results of the
     primitives it answers True for are kept from the forward pass, and the recomputation
-    uses them instead of running those primitives again (nor what only they needed).
+    uses them instead of running those primitives again (nor what only they needed). A
+    kept value whose derivative is written from it (``tanh``, ``exp``, ``sqrt``...) spares
+    its operands' recomputation too: keeping ``tanh(x @ W)`` does not run ``x @ W`` again.
 
     Each call stages ``fun`` (as ``make_graph`` does) to record the operations to replay, so
     ``fun`` runs once per call, under every transform, and it cannot branch in Python on the
