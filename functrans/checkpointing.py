@@ -294,12 +294,11 @@ def _from_output(interp, prim, params, y, tangents):
 def _tangent_only(interp, rule, inputs, env, tans):
     """The tangents of an equation's results by its :class:`_TangentRule` (None for each
     where no operand carries one), its primal result not computed."""
-    ts = [_tangent_of(x, env, tans, interp) if m else None
-          for x, m in zip(inputs, rule.tangent)]
+    ts = [_tangent_of(x, env, tans, interp) if r else None for x, r in zip(inputs, rule.read)]
     if all(t is None for t in ts):
         return [None] * len(rule.outs)
     have = tuple(t is not None for t in ts)
-    if have != rule.tangent:
+    if have != rule.read:
         fewer = rule.fewer.get(have, False)
         if fewer is False:
             prim, inputs, params = rule.eqn
@@ -313,9 +312,9 @@ def _tangent_only(interp, rule, inputs, env, tans):
             rule = fewer
     args = [_primal_of(env[x], interp) if r else None
             for x, r in zip(inputs, rule.primal) if type(x) is Var]
-    for x, m, t in zip(inputs, rule.tangent, ts):
-        if m:  # (a zero where one that could carry a tangent has none: stop_gradient...)
-            args.append(t if t is not None else _zeros(interp, x.aval))
+    for x, m, r, t in zip(inputs, rule.tangent, rule.read, ts):
+        if m:  # (a zero where one read that could carry a tangent has none: stop_gradient)
+            args.append(t if t is not None or not r else _zeros(interp, x.aval))
     token = _current.set(interp.parent)
     try:
         out = iter(eval_graph(rule.graph, args))
@@ -415,14 +414,14 @@ def _ask(policy, prim, inputs, params):
 
 class _TangentRule:
     """An equation's JVP rule staged with its result's primal pruned away: ``graph`` maps the
-    operands' primals, then their tangents (those marked in ``primal``/``tangent``, one flag
-    per operand; ``tangent`` marks the ones expected to carry one), to the tangents of the
-    results marked in ``outs``; ``primal`` marks only the primals it reads. ``fewer``: the
+    operands' primals, then their tangents (those expected to carry one, marked in
+    ``tangent``; one flag per operand), to the tangents of the results marked in ``outs``;
+    ``primal`` and ``read`` mark the primals and the tangents it reads. ``fewer``: the
     rules staged for fewer tangents than planned (an operand under ``stop_gradient``), by
     the operands that have one, or None where such a rule reads a primal this one does not
     (then the missing tangents are zeros)."""
 
-    __slots__ = ("graph", "primal", "tangent", "outs", "eqn", "fewer")
+    __slots__ = ("graph", "primal", "tangent", "read", "outs", "eqn", "fewer")
 
 
 def _opaque(param):
@@ -484,6 +483,7 @@ def _tangent_rule(prim, inputs, params, dep):
     rule.graph = graph
     rule.primal = tuple(v is not None and v in read for v in primal)
     rule.tangent = tuple(v is not None for v in tangent)
+    rule.read = tuple(v is not None and v in read for v in tangent)
     rule.outs = tuple(t is not None for t in tans)
     rule.eqn, rule.fewer = (prim, inputs, params), {}
     return rule
@@ -555,7 +555,7 @@ def _plan(fun, policy, diff, out_float):
             if rule is not None and not any(rule.primal):
                 # a tangent that reads no value (a sum, a reshape): likewise
                 steps.append((_LINEAR, prim, inputs, rule, outs))
-                tlive.update(x for x, r in zip(inputs, rule.tangent) if r)
+                tlive.update(x for x, r in zip(inputs, rule.read) if r)
                 continue
             steps.append((_REUSE, prim, inputs, params, outs))
         else:
@@ -563,7 +563,7 @@ def _plan(fun, policy, diff, out_float):
             if rule is not None:  # its tangent alone, from the operands the rule reads
                 steps.append((_TANGENT, prim, inputs, rule, outs))
                 live.update(x for x, r in zip(inputs, rule.primal) if r)
-                tlive.update(x for x, r in zip(inputs, rule.tangent) if r)
+                tlive.update(x for x, r in zip(inputs, rule.read) if r)
                 continue
             steps.append((_RUN, prim, inputs, params, outs))
         live.update(x for x in inputs if type(x) is Var)
