@@ -49,7 +49,7 @@ from .backends import backend_of
 from .core import (_SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _by_type_get, _current,
                    bind, get_aval, primitive)
 from .errors import ConcretizationError, CustomRuleError, check_function
-from .graph import EFFECTFUL, Graph, Var, eval_graph, exact_key, prune
+from .graph import EFFECTFUL, Graph, Var, eval_graph, exact_key, prune, read_vars
 from .interpreters import (CONSTANT_INTERPRETERS, ConstTracer, JVPInterpreter, JVPTracer,
                            StagingInterpreter, StagingTracer)
 from .tree import tree_flatten, tree_unflatten
@@ -301,9 +301,7 @@ def _tangent_only(interp, rule, inputs, env, tans):
     if have != rule.read:
         fewer = rule.fewer.get(have, False)
         if fewer is False:
-            prim, inputs, params = rule.eqn
-            fewer = _tangent_rule(prim, inputs, params,
-                                  {x for x, h in zip(inputs, have) if h})
+            fewer = _rule_for(*rule.eqn, have)
             if fewer is not None and any(r and not q for r, q in zip(fewer.primal,
                                                                    rule.primal)):
                 fewer = None
@@ -441,21 +439,61 @@ def _tangent_rule(prim, inputs, params, dep):
     spares the recomputation the primitive itself."""
     from .api import _param_vars
     if (prim.jvp is None or prim in _KEPT or prim in EFFECTFUL or _param_vars(params)
-            or any(_opaque(v) for v in params.values())):
+            or any(_opaque(v) for v in params.values())
+            or any(type(x) is not Var and type(x) not in _SCALAR_DTYPES for x in inputs)):
         return None
+    sig = tuple(x.aval if type(x) is Var else x for x in inputs)
+    diff = tuple(type(x) is Var and x in dep and _dt.is_float(x.aval.dtype) for x in inputs)
+    return _rule_for(prim, sig, params, diff)
+
+
+class _Signature:
+    """An equation's primitive, operands (abstract values, or Python numbers), parameters
+    and differentiated operands, as a key of the cache of staged rules."""
+
+    __slots__ = ("eqn", "key")
+
+    def __init__(self, eqn, key):
+        self.eqn, self.key = eqn, key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return self.key == other.key
+
+
+def _rule_for(prim, sig, params, diff):
+    """:func:`_staged_rule`, cached where the parameters are hashable (a checkpointed
+    function is staged again at each call, and so is its plan)."""
+    key = (prim, tuple(s if type(s) is ShapedArray else exact_key(s) for s in sig),
+           tuple(sorted((k, exact_key(v)) for k, v in params.items())), diff)
+    try:
+        hash(key)
+    except TypeError:
+        return _staged_rule(prim, sig, params, diff)
+    return _cached_rule(_Signature((prim, sig, params, diff), key))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_rule(signature):
+    return _staged_rule(*signature.eqn)
+
+
+def _staged_rule(prim, sig, params, diff):
     staging = StagingInterpreter(_current.get())
     jvp_interp = JVPInterpreter(staging)
     primal, tangent, args = [], [], []
-    for x in inputs:
-        if type(x) is not Var:  # (a Python number: a constant of the rule)
+    for s, d in zip(sig, diff):
+        if type(s) is not ShapedArray:  # (a Python number: a constant of the rule)
             primal.append(None)
             tangent.append(None)
-            args.append(x)
+            args.append(s)
             continue
-        p = staging.new_input(x.aval)
+        p = staging.new_input(s)
         primal.append(p._var)
-        if x in dep and _dt.is_float(x.aval.dtype):
-            t = staging.new_input(x.aval)
+        if d:
+            t = staging.new_input(s)
             tangent.append(t._var)
             args.append(JVPTracer(jvp_interp, p, t))
         else:
@@ -477,15 +515,17 @@ def _tangent_rule(prim, inputs, params, dep):
         tans.append(t)
     graph = prune(Graph([v for v in primal + tangent if v is not None], staging.eqns,
                         [t._var for t in tans if t is not None]))
-    read = {x for _, ins, _, _ in graph.eqns for x in ins if type(x) is Var}
-    read.update(x for x in graph.outputs if type(x) is Var)
+    if any(type(x) is not Var and type(x) not in _SCALAR_DTYPES
+           for _, ins, _, _ in graph.eqns for x in ins):
+        return None  # (an array the rule made, of some library: left to the whole rule)
+    read = read_vars(graph)
     rule = _TangentRule()
     rule.graph = graph
     rule.primal = tuple(v is not None and v in read for v in primal)
     rule.tangent = tuple(v is not None for v in tangent)
     rule.read = tuple(v is not None and v in read for v in tangent)
     rule.outs = tuple(t is not None for t in tans)
-    rule.eqn, rule.fewer = (prim, inputs, params), {}
+    rule.eqn, rule.fewer = (prim, sig, params), {}
     return rule
 
 
