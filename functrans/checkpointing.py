@@ -585,19 +585,25 @@ def _plan(fun, policy, diff, out_float):
                 steps.append((_LOAD, prim, inputs, params, outs))
                 keep += [o for o in results if o in live]
                 continue
-            keep += results
             if prim.jvp_from_output is not None and not many and not _param_vars(params):
                 # its tangent from the kept value: of its operands, only their tangents
                 steps.append((_FROM_OUT, prim, inputs, params, outs))
+                keep += results
                 tlive.update(x for x in inputs if type(x) is Var and x in dep)
                 continue
             rule = _tangent_rule(prim, inputs, params, dep)
             if rule is not None and not any(rule.primal):
-                # a tangent that reads no value (a sum, a reshape): likewise
-                steps.append((_LINEAR, prim, inputs, rule, outs))
+                # a tangent that reads no value (a sum, a reshape): likewise; the kept
+                # value itself only where it is read
+                if whole:
+                    steps.append((_LINEAR, prim, inputs, rule, outs))
+                    keep += results
+                else:
+                    steps.append((_TANGENT, prim, inputs, rule, outs))
                 tlive.update(x for x, r in zip(inputs, rule.read) if r)
                 continue
             steps.append((_REUSE, prim, inputs, params, outs))
+            keep += results
         else:
             rule = None if whole else _tangent_rule(prim, inputs, params, dep)
             if rule is not None:  # its tangent alone, from the operands the rule reads

@@ -235,3 +235,23 @@ def test_the_rule_from_the_output_agrees_with_finite_differences(name):
     # and with the tangent itself a variable (the rule is linear in it)
     check_grads(lambda x, t: prim.jvp_from_output([t], f(x)), (x, t), order=2)
 
+
+
+def test_a_kept_value_read_for_its_tangent_only_is_not_kept():
+    # h1 = x @ W + b and h2 = tanh(h1) both named: h2's tangent needs h1's tangent only, and
+    # h1's tangent needs no value, so of the two only h2 is kept (and x @ W not recomputed).
+    rng = np.random.default_rng(8)
+    W, x, b = rng.standard_normal((4, 4)), rng.standard_normal((3, 4)), rng.standard_normal(4)
+
+    def blk(W, x, b):
+        h1 = checkpoint_name(fnp.matmul(x, W) + b, "h1")
+        return fnp.sum(fnp.sin(checkpoint_name(fnp.tanh(h1), "h2")))
+    both = ft.checkpoint(blk, policy=cp.save_only_these_names("h1", "h2"))
+    (kept,) = _kept(both, W, x, b)
+    assert len(kept) == 1
+    np.testing.assert_allclose(kept[0], np.tanh(x @ W + b), rtol=1e-15)
+    _, plain = _passes(blk, W, x, b)
+    _, bwd = _passes(both, W, x, b)
+    assert bwd["matmul"] == plain["matmul"] and bwd["add"] == 0, bwd
+    for a, c in zip(ft.grad(both, (0, 1, 2))(W, x, b), ft.grad(blk, (0, 1, 2))(W, x, b)):
+        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
