@@ -566,7 +566,8 @@ def _plan(fun, policy, diff, out_float):
                 v in dep for v in _param_vars(params)):
             dep.update(outs if prim.multiple_results else (outs,))
     # Walking back from the outputs: ``live`` values are needed whole (primal and tangent),
-    # ``tlive`` ones for their tangent only (read by a rule written from a kept output).
+    # ``tlive`` ones for their tangent only (read by a rule written from a kept output, or
+    # by a tangent that reads no value).
     live = {outputs[i] for i in out_float if type(outputs[i]) is Var}
     tlive = set()
     steps, keep = [], []
