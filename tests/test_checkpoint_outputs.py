@@ -255,3 +255,52 @@ def test_a_kept_value_read_for_its_tangent_only_is_not_kept():
     assert bwd["matmul"] == plain["matmul"] and bwd["add"] == 0, bwd
     for a, c in zip(ft.grad(both, (0, 1, 2))(W, x, b), ft.grad(blk, (0, 1, 2))(W, x, b)):
         np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-15)
+
+
+# -- many primitives, under policies that keep much ---------------------------------------------
+
+
+def _many(W, x):
+    """Products, slices, concatenation, scans, reductions, sorting, broadcasting and the
+    functions with rules written from their outputs: every way of replaying an equation."""
+    z = fnp.matmul(x, W)
+    a = fnp.concat([z[:, :2], fnp.exp(z[:, 2:])], axis=1)
+    b = fnp.cumulative_sum(a, axis=0) + fnp.max(a, axis=1, keepdims=True)
+    c = fnp.where(b > 0, fnp.tanh(b), fnp.sqrt(b * b + 1.0))
+    d = fnp.sort(c, axis=1)[::-1] * fnp.mean(c)
+    e = fnp.matmul(d, fnp.permute_dims(W, (1, 0))) + fnp.broadcast_to(fnp.sum(d, axis=0),
+                                                                        (3, 4))
+    f = ft.nn.relu(e) + fnp.expm1(checkpoint_name(fnp.tanh(e), "h") * 0.3)
+    g = fnp.linalg.vector_norm(f, axis=1) + fnp.prod(fnp.cos(f[:, :2]), axis=1)
+    return fnp.sum(g ** 2) + fnp.sum(fnp.log1p(fnp.abs(f)))
+
+
+KEEPING_MUCH = {
+    "all but products": lambda p, *avals, **params: p.name != "matmul",
+    "elementwise": lambda p, *avals, **params: p.name in (
+        "tanh", "exp", "sqrt", "expm1", "relu", "add", "mul", "select"),
+    "structural": lambda p, *avals, **params: p.name in (
+        "concat", "reshape", "broadcast_in_dim", "transpose", "slice", "reduce_sum", "cumsum",
+        "sort", "flip"),
+    "names": cp.save_only_these_names("h"),
+    "dots": cp.dots_saveable,
+}
+
+
+@pytest.mark.parametrize("policy", KEEPING_MUCH)
+def test_many_primitives_under_policies_that_keep_much(backend, policy):
+    W0, x0 = _data(9)
+    W, x = backend.asarray(W0), backend.asarray(x0)
+    f = ft.checkpoint(_many, policy=KEEPING_MUCH[policy])
+    for argnums in (0, 1):
+        _close(ft.grad(f, argnums)(W, x), ft.grad(_many, argnums)(W, x), backend, 1e-11)
+    _close(ft.hessian(f)(W, x), ft.hessian(_many)(W, x), backend, 1e-10)
+    v = backend.asarray(np.random.default_rng(10).standard_normal((4, 4)))
+
+    def grad_grad(g):
+        return ft.grad(lambda W: fnp.sum(ft.grad(g)(W, x) * v))(W)
+    _close(grad_grad(f), grad_grad(_many), backend, 1e-10)
+    _close(ft.jit(ft.grad(f))(W, x), ft.grad(_many)(W, x), backend, 1e-11)
+    xs = fnp.stack([x, x * -0.5])
+    _close(ft.vmap(ft.grad(f), in_axes=(None, 0))(W, xs),
+           ft.vmap(ft.grad(_many), in_axes=(None, 0))(W, xs), backend, 1e-11)
