@@ -203,9 +203,9 @@ class _Plan:
     of its operands only their tangents are read), ``_LINEAR`` (kept results whose tangents
     read no value, a sum's or a reshape's: likewise) or ``_TANGENT`` (only the tangents of
     its results are read, by those two: computed by a :class:`_TangentRule`, which reads
-    only some of the operands' values, in place of ``params``). ``keep`` lists the variables whose values the forward pass keeps, ``outputs`` the
-    function's outputs (read through ``name``), ``last`` the variables no later equation
-    reads, by equation index. Built once per staged function, policy and differentiated
+    only some of the operands' values, in place of ``params``). ``keep`` lists the
+    variables whose values the forward pass keeps, ``outputs`` the function's outputs (read
+    through ``name``), ``last`` the variables no later equation reads, by equation index. Built once per staged function, policy and differentiated
     inputs."""
 
     __slots__ = ("in_vars", "eqns", "outputs", "keep", "last", "out_float", "policy",
