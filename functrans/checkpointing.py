@@ -205,8 +205,8 @@ class _Plan:
     its results are read, by those two: computed by a :class:`_TangentRule`, which reads
     only some of the operands' values, in place of ``params``). ``keep`` lists the
     variables whose values the forward pass keeps, ``outputs`` the function's outputs (read
-    through ``name``), ``last`` the variables no later equation reads, by equation index. Built once per staged function, policy and differentiated
-    inputs."""
+    through ``name``), ``last`` the variables no later equation reads, by equation index.
+    Built once per staged function, policy and differentiated inputs."""
 
     __slots__ = ("in_vars", "eqns", "outputs", "keep", "last", "out_float", "policy",
                  "everything")
