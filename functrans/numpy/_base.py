@@ -69,6 +69,17 @@ def _to_array(x, dtype=None, like=None):
 _getframe = sys._getframe
 
 
+def _made_for_caller(out):
+    """``out``, an array a functrans function made from no data at all (``Rotation.identity``),
+    as a constant where user code called that function (the caller of this one's caller)
+    under forward mode, vmap or a staging, as the creation functions' arrays are for user
+    code's calls; plain for functrans's own calls."""
+    if type(_current_get()) in _CONSTANT_INTERPRETERS and \
+            not _getframe(2).f_globals.get("__name__", "").startswith("functrans."):
+        return _constant(out)
+    return out
+
+
 def _user_data(out, data):
     """``out``, the array made of Python ``data`` (a number, a list) with no array beside
     it, as a constant (functrans.interpreters.ConstTracer) where user code gave ``data`` to a
@@ -407,7 +418,7 @@ def divide(x1, x2, /):
     if type(x2) not in _SCALARS and not f2 and not f1:
         x2 = _st.convert_element_type(x2, _dt.float64)
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        x1 = _to_array(float(x1))
+        x1 = _to_array(x1, _dt.float64) if type(x1) is not complex else _to_array(float(x1))
     return _binary(_ew.div_p, x1, x2)
 
 
@@ -467,7 +478,7 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
     x1, x2 = args[1], args[2]
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        args[1] = _to_array(x1, like=condition)
+        args[1] = _to_array(x1, like=args[0])  # (the condition as an array, if a list)
     try:
         vals, _ = _promote_arrays(args[1:])
     except UnsupportedBackendError as e:
