@@ -172,3 +172,75 @@ def test_rotation_identity_is_a_constant(backend, transform):
         return value(v), np.array(grad)
     np.testing.assert_allclose(out, _expect(transform, value_and_grad), rtol=1e-7)
     assert not isinstance(Rotation.identity().quat, Tracer)   # outside: a plain array
+
+
+# -- weak references ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transform", ["grad", "vmap", "jit"])
+def test_tracers_and_constants_take_weak_references(backend, transform):
+    import gc
+    import weakref
+    refs = []
+
+    def f(x):
+        c = fnp.asarray([1.0, 2.0, 3.0])
+        refs.extend([weakref.ref(c), weakref.ref(x), weakref.ref(x * c)])
+        assert refs[0]() is c and refs[1]() is x
+        cache = weakref.WeakValueDictionary({"c": c})   # (as caches of arrays do)
+        assert cache["c"] is c
+        if transform == "grad":
+            c[0] = x[0]                    # c becomes a tracer of grad: still the object
+            assert refs[0]() is c and type(c) is not ConstTracer
+        return fnp.sum(x * c)
+    out = _run(transform, f, backend.asarray(X), backend)
+    c = np.array([1.0, 2.0, 3.0])
+    if transform == "vmap":
+        want = np.array([X @ c, 2.0 * X @ c])
+    else:
+        want = X @ c if transform == "jit" else np.array([2.0 * X[0], 2.0, 3.0])
+    np.testing.assert_allclose(out, want, rtol=1e-14)
+    gc.collect()
+    assert all(r() is None for r in refs)   # nothing kept alive by the transform
+
+
+# -- a plain tensor's methods given a constant -------------------------------------------
+
+
+@pytest.mark.parametrize("transform", ["grad", "vmap", "jit"])
+def test_a_plain_tensors_operator_methods_with_a_constant_are_its_operators(transform):
+    torch = pytest.importorskip("torch")
+    w = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float32)   # (data, not transformed)
+    case = type("Case", (), {"is_own": staticmethod(lambda a: isinstance(a, torch.Tensor)),
+                             "to_numpy": staticmethod(lambda a: a.numpy())})
+
+    def f(x):
+        c = fnp.asarray(2.0, dtype=fnp.float64)
+        pairs = [(w.mul(c), w * c), (w.multiply(c), w * c), (w.add(c), w + c),
+                 (w.sub(c), w - c), (w.div(c), w / c), (w.true_divide(c), w / c),
+                 (w.pow(c), w ** c), (w.remainder(c), w % c), (w.floor_divide(c), w // c),
+                 (w.eq(c), w == c), (w.ne(c), w != c), (w.lt(c), w < c), (w.le(c), w <= c),
+                 (w.gt(c), w > c), (w.ge(c), w >= c)]
+        for by_method, by_operator in pairs:
+            _is_constant_beside(by_method, x, case)
+            assert by_method.dtype == by_operator.dtype     # (the Array API's promotion)
+            assert torch.equal(by_method.primal, by_operator.primal)
+        v = fnp.asarray([1.0, 0.5, 0.25], dtype=fnp.float32)
+        assert torch.equal(w.matmul(v).primal, (w @ v).primal)
+        # torch's other methods, and the operator methods' torch-only keywords: torch's on
+        # the tensors, a constant as torch.add(w, c, alpha=2) is
+        scaled = w.add(c, alpha=2)
+        _is_constant_beside(scaled, x, case)
+        np.testing.assert_allclose(scaled.primal.numpy(), [5.0, 6.0, 8.0])
+        assert type(w.dot(v)) is ConstTracer
+        # in place into the plain tensor (the caller's to change): torch's, the tensor back
+        w2 = w.clone()
+        assert w2.mul_(c) is w2 and torch.equal(w2, 2.0 * w)
+        with pytest.raises(TypeError, match="functrans.numpy"):
+            torch.add(w.mul(c), x)         # (torch's function given a traced value)
+        return fnp.sum(x * pairs[0][0]) + fnp.sum(pairs[2][0] * x)
+    x = torch.tensor(X, dtype=torch.float64)
+    out = _run(transform, f, x, case)
+    coef = 2.0 * np.array([1.0, 2.0, 4.0]) + np.array([1.0, 2.0, 4.0]) + 2.0
+    np.testing.assert_allclose(out, _expect(transform, lambda v: (v @ coef, coef)),
+                               rtol=1e-14)
