@@ -435,7 +435,9 @@ class Tracer(NumPyArrayMethods):
     Each interpreter defines its subclass with ``aval`` and ``_concrete()``.
     """
 
-    __slots__ = ("_interp",)
+    # (__weakref__: weak references to arrays, as to JAX's tracers and NumPy's arrays, work
+    # on tracers and constants; 8 bytes a tracer)
+    __slots__ = ("_interp", "__weakref__")
     # NumPy must hand `ndarray * tracer` to the tracer instead of building an object array.
     __array_ufunc__ = None
     __array_priority__ = 1000

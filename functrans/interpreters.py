@@ -184,13 +184,21 @@ class ConstTracer(JVPTracer):
         # its derivative or fail on it) and in place (the tensor may be the caller's).
         kwargs = kwargs or {}
         name = getattr(func, "__name__", repr(func))
-        if args and type(args[0]) is not ConstTracer and name not in _TENSOR_INDEXING and \
-                getattr(func, "__objclass__", None) is not None:
-            # A method of a plain tensor given a constant: an operator (t * c, t == c) is
-            # then the constant's reflected one, functrans.numpy's, as c * t and
-            # ndarray * c are (torch's operator then returns NotImplemented to Python);
-            # t.mul(c) stays torch's TypeError, as before constants were tracers.
-            return NotImplemented
+        method = bool(args) and type(args[0]) is not ConstTracer and \
+            name not in _TENSOR_INDEXING and getattr(func, "__objclass__", None) is not None
+        if method or (args and type(args[0]) is not ConstTracer
+                      and func in _torch_operators()):
+            # A method of a plain tensor given a constant: an operator (t * c, t == c;
+            # t ** c and t // c, which torch writes in Python) is then the constant's
+            # reflected one, functrans.numpy's, as c * t and ndarray * c are (torch's
+            # operator then returns NotImplemented to Python); the methods that spell an
+            # operator (t.mul(c), t.eq(c)) likewise
+            if name.startswith("__") or not method:
+                return NotImplemented
+            op = _TENSOR_OPERATOR_METHODS.get(name)
+            if op is not None and len(args) == 2 and not kwargs:
+                from . import numpy as fnp
+                return getattr(fnp, op)(*args)
         if name in _TENSOR_INDEXING and _has_tracer((args, kwargs)):
             # t[c, i] with i traced: indexed as a tracer index is (Tracer's), the constants
             # as the arrays they hold (NumPy positions index a tensor as plain ones do)
@@ -201,9 +209,11 @@ class ConstTracer(JVPTracer):
                 f"constant: torch's functions cannot carry its derivative or batch. Use "
                 f"functrans.numpy (or x.__array_namespace__(), what array_api_compat's "
                 f"array_namespace returns) for computations on transformed values.")
-        _refuse_writes(f"torch.{name}", name.endswith("_") and not name.endswith("__"),
-                       kwargs)
+        in_place = name.endswith("_") and not name.endswith("__")
+        _refuse_writes(f"torch.{name}", in_place and not method, kwargs)
         out = func(*_held_arrays(args), **_held_arrays(kwargs))
+        if method and in_place:  # (t.mul_(c), t.copy_(c): into the plain tensor, t itself)
+            return out
         return out if name in _CONVERSIONS else _as_constant_results(out)
 
     def __reduce__(self):
@@ -322,6 +332,34 @@ _CONVERSIONS = frozenset(("as_tensor", "asarray", "tensor", "from_numpy", "numpy
 _SIGNATURES: dict = {}
 # a plain tensor indexed by constants (t[c], t[c] = v): torch's, with the arrays held
 _TENSOR_INDEXING = frozenset(("__getitem__", "__setitem__"))
+_TORCH_OPERATORS: list = []
+
+
+def _torch_operators():
+    """torch.Tensor's binary operators (some are Python functions named after the method
+    they call: ``Tensor.__pow__`` is ``pow``)."""
+    if not _TORCH_OPERATORS:
+        import torch
+        _TORCH_OPERATORS.append(frozenset(
+            getattr(torch.Tensor, f"__{r}{n}__") for n in (
+                "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and",
+                "or", "xor", "lshift", "rshift") for r in ("", "r")
+            if hasattr(torch.Tensor, f"__{r}{n}__")))
+    return _TORCH_OPERATORS[0]
+
+
+# torch.Tensor's methods that spell an operator, and functrans.numpy's function of that
+# operator (t.mul(c) is t * c)
+_TENSOR_OPERATOR_METHODS = {
+    "mul": "multiply", "multiply": "multiply", "add": "add", "sub": "subtract",
+    "subtract": "subtract", "div": "divide", "divide": "divide", "true_divide": "divide",
+    "floor_divide": "floor_divide", "remainder": "remainder", "pow": "pow",
+    "matmul": "matmul", "eq": "equal", "ne": "not_equal", "not_equal": "not_equal",
+    "lt": "less", "less": "less", "le": "less_equal", "less_equal": "less_equal",
+    "gt": "greater", "greater": "greater", "ge": "greater_equal",
+    "greater_equal": "greater_equal", "bitwise_and": "bitwise_and",
+    "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor",
+    "bitwise_left_shift": "bitwise_left_shift", "bitwise_right_shift": "bitwise_right_shift"}
 
 
 # NumPy's functions that write into their first argument (functrans.numpy's rebind a

@@ -547,6 +547,10 @@ TABLE += [
            shapes=[((3, 3), (3,)), ((2, 3), (2,)), ((2, 4), (2, 3))]),
     binary("lstsq_rcond", "mat", "real", fn=lambda a, b: LA.lstsq(a, b, rcond=1e-3)[0],
            shapes=[((3, 2), (3, 2))], data_dependent=True),
+    # jax.numpy's residuals (whatever the rank): nothing depends on the rank's value
+    binary("lstsq_fixed_resid", "mat", "real",
+           fn=lambda a, b: LA.lstsq(a, b, numpy_resid=False)[:2],
+           shapes=[((4, 2), (4,)), ((3, 3), (3, 2)), ((2, 3), (2,)), ((4, 3), (4, 2))]),
     unary("vander", fn=lambda x: (fnp.vander(x), fnp.vander(x, 4, increasing=True)),
           shapes=[((3,),)]),
     # without full= nothing depends on the rank's value, so jit works

@@ -280,6 +280,65 @@ def test_lstsq_errors_and_jit(backend):
     _check(backend, got, np.linalg.lstsq(A54.T, B52[:3])[0], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("a,b,kw", LSTSQ_CASES)
+def test_lstsq_fixed_residuals(backend, a, b, kw):
+    # numpy_resid=False (jax.numpy's): x, rank and s as NumPy's; the residuals are the
+    # squared norms of b - a x's columns whatever the rank and shape, (K,) or (1,)
+    want = np.linalg.lstsq(a, b, **kw)
+    got = fnp.linalg.lstsq(backend.asarray(a, dtype=a.dtype.name),
+                           backend.asarray(b, dtype=b.dtype.name), numpy_resid=False, **kw)
+    tol = 2e-5 if a.dtype == np.float32 else 1e-10
+    bb = (b if b.ndim == 2 else b[:, None]).astype(np.float64)
+    r = bb - a.astype(np.float64) @ want[0].reshape(a.shape[1], bb.shape[1]).astype(np.float64)
+    resid = np.sum(r * r, axis=0).astype(want[3].dtype)
+    _check(backend, (got[0], got[2], got[3]), (want[0], np.asarray(want[2], np.int32),
+                                                want[3]), rtol=tol, atol=tol)
+    _check(backend, got[1], resid, rtol=tol, atol=tol)
+
+
+def test_lstsq_fixed_residuals_as_jax_with_jit_vmap_and_grads():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    complex_a = A54 + 1j * RNG.normal(size=A54.shape)
+    cases = [(A54, B52[:, 0]), (A54, B52), (A54.T, B52[:3]), (RANK1, B52),
+             (np.zeros((4, 0)), B52[:4]), (np.zeros((0, 3)), np.zeros((0, 2))),
+             (complex_a, B52 + 0j)]
+    for a, b in cases:
+        got = fnp.linalg.lstsq(a, b, numpy_resid=False)
+        want = jnp.linalg.lstsq(a, b)            # (numpy_resid=False is JAX's default)
+        for g, w in zip(got[:2] + got[3:], want[:2] + want[3:]):
+            assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, w.shape, a.shape)
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+        assert int(got[2]) == int(want[2])
+
+    def ours(a, b):
+        return fnp.linalg.lstsq(a, b, numpy_resid=False)
+
+    def theirs(a, b):
+        return jnp.linalg.lstsq(a, b)
+    a_s, b_s = np.stack([A54, 2.0 * A54, RANK1]), np.stack([B52, B52 + 1.0, B52])
+    for g, w in zip(ft.vmap(ours)(a_s, b_s) + ft.jit(ours)(A54, B52),
+                    jax.vmap(theirs)(a_s, b_s) + jax.jit(theirs)(A54, B52)):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-10, atol=1e-12)
+    for a, b in [(A54, B52[:, 0]), (A54, B52), (A54.T, B52[:3])]:
+        for i in (0, 1):   # the solution's and the residuals' derivatives, in a and b
+            g = ft.grad(lambda a, b: fnp.sum(fnp.sin(ours(a, b)[i])), argnums=(0, 1))(a, b)
+            w = jax.grad(lambda a, b: jnp.sum(jnp.sin(theirs(a, b)[i])), argnums=(0, 1))(a, b)
+            for gg, ww in zip(g, w):
+                np.testing.assert_allclose(gg, np.asarray(ww), rtol=1e-8, atol=1e-10)
+
+
+def test_lstsq_numpys_residuals_under_vmap_name_the_keyword(backend):
+    a_s = backend.asarray(np.stack([A54, 2.0 * A54]))
+    with pytest.raises(ConcretizationError, match="numpy_resid=False"):
+        ft.vmap(lambda a: fnp.linalg.lstsq(a, backend.asarray(B52))[1])(a_s)
+    got = ft.vmap(lambda a: fnp.linalg.lstsq(a, backend.asarray(B52),
+                                             numpy_resid=False)[1])(a_s)
+    want = [np.linalg.lstsq(m, B52)[1] for m in (A54, 2.0 * A54)]
+    _check(backend, got, np.stack(want), rtol=1e-10, atol=1e-12)
+
+
 VANDER_CASES = [(F1, ()), (F1, (3,)), (F1, (3, True)), (I6, ()), (np.array([True, False]), ()),
                 (F1.astype("float32"), ()), (F1, (0,)), (F1, (1,)), (F1[:0], ())]
 

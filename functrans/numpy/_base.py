@@ -11,6 +11,7 @@ import builtins
 import functools
 import math
 import operator
+import sys
 
 import numpy as _np
 
@@ -20,6 +21,8 @@ from ..backends import default as _default_backend
 from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
 from ..core import Tracer, _current
 from ..errors import BackendMismatchError, ShapeError, UnsupportedBackendError
+from ..interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS
+from ..interpreters import constant as _constant
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import reductions as _red
@@ -54,10 +57,63 @@ def _to_array(x, dtype=None, like=None):
     :func:`_creation_place` says; of ``dtype``, else the one NumPy gives Python values
     (floats float64 on every backend)."""
     c = None if like is None else _concrete_value(like)
-    b, device = _creation_place() if c is None else _place_of(c)
     if dtype is None:
         dtype = _SCALAR_DTYPES.get(type(x)) or _python_dtype(x)
-    return b.asarray(x, dtype=dtype, device=device)
+    if c is not None:
+        b, device = _place_of(c)
+        return b.asarray(x, dtype=dtype, device=device)
+    b, device = _creation_place()
+    return _user_data(b.asarray(x, dtype=dtype, device=device), x)
+
+
+_getframe = sys._getframe
+
+
+def _made_for_caller(out):
+    """``out``, an array a functrans function made from no data at all (``Rotation.identity``),
+    as a constant where user code called that function (the caller of this one's caller)
+    under forward mode, vmap or a staging, as the creation functions' arrays are for user
+    code's calls; plain for functrans's own calls."""
+    if type(_current_get()) in _CONSTANT_INTERPRETERS and \
+            not _getframe(2).f_globals.get("__name__", "").startswith("functrans."):
+        return _constant(out)
+    return out
+
+
+def _user_data(out, data):
+    """``out``, the array made of Python ``data`` (a number, a list) with no array beside
+    it, as a constant (functrans.interpreters.ConstTracer) where user code gave ``data`` to a
+    functrans.numpy function under forward mode, vmap or a staging: as if it had written
+    ``asarray(data)``, which gives one. The result then stays in functrans.numpy's namespace
+    beside the traced values and keeps their library, as jax.numpy's results are JAX arrays
+    under ``jit``. Data of functrans's own (a literal inside one of its functions) stays a
+    plain array: that code combines plain arrays with operators, and array-api-strict's
+    refuse a tracer there. Only Python data pays for the look-up, never arrays."""
+    if type(_current_get()) not in _CONSTANT_INTERPRETERS:
+        return out
+    # The functrans frame that user code called: ``data`` must be among its arguments
+    # (or one level inside a list or tuple of them, as *args and sequences of rows are).
+    f, entry = _getframe(2), None
+    while f is not None and f.f_globals.get("__name__", "").startswith("functrans."):
+        f, entry = f.f_back, f
+    if entry is None or f is None:
+        return out
+    code = entry.f_code
+    n = code.co_argcount + code.co_kwonlyargcount + (code.co_flags & 4 and 1) + \
+        (code.co_flags & 8 and 1)  # (*args, **kwargs)
+    given = entry.f_locals
+    for name in code.co_varnames[:n]:
+        v = given.get(name)
+        if v is data:
+            return _constant(out)
+        t = type(v)
+        if t is dict:
+            v, t = tuple(v.values()), tuple
+        if (t is list or t is tuple) and builtins.any(
+                o is data or (type(o) in _SEQUENCES and builtins.any(p is data for p in o))
+                for o in v):
+            return _constant(out)
+    return out
 
 
 def _python_dtype(value):
@@ -208,8 +264,8 @@ def _unary_float(prim, x):
         x = _from_sequence(x)
     if type(x) not in _SCALARS and id(x.dtype) in _INEXACT:
         return prim.bind(x)
-    if type(x) in _SCALARS:
-        x = _to_array(float(x))
+    if type(x) in _SCALARS:  # (x itself, not float(x): see _user_data)
+        x = _to_array(x, _dt.float64) if type(x) is not complex else _to_array(float(x))
     elif not _is_float_array(x):
         x = _st.convert_element_type(x, _dt.float64)
     return prim.bind(x)
@@ -362,7 +418,7 @@ def divide(x1, x2, /):
     if type(x2) not in _SCALARS and not f2 and not f1:
         x2 = _st.convert_element_type(x2, _dt.float64)
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        x1 = _to_array(float(x1))
+        x1 = _to_array(x1, _dt.float64) if type(x1) is not complex else _to_array(float(x1))
     return _binary(_ew.div_p, x1, x2)
 
 
@@ -422,7 +478,7 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
     x1, x2 = args[1], args[2]
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        args[1] = _to_array(x1, like=condition)
+        args[1] = _to_array(x1, like=args[0])  # (the condition as an array, if a list)
     try:
         vals, _ = _promote_arrays(args[1:])
     except UnsupportedBackendError as e:
@@ -872,7 +928,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
             dtype = _dt.float64
         if device is None:
             b, device = _creation_place()
-            return b.asarray(obj, dtype=dtype, device=device)
+            return _user_data(b.asarray(obj, dtype=dtype, device=device), obj)
         return (_backend_of_device(device) or _default_backend()).asarray(
             obj, dtype=dtype, device=device)
     try:

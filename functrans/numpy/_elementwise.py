@@ -213,7 +213,7 @@ def bitwise_invert(x, /):
 
 def _as_bool(x):
     if type(x) in _SCALARS:
-        return _to_array(bool(x))
+        return _to_array(x, _dt.bool_)  # (x itself: see _base._user_data)
     x = _as_operand(x)
     return x if _dtype(x).kind == "b" else _st.convert_element_type(x, _dt.bool_)
 

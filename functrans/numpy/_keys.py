@@ -246,7 +246,10 @@ def takes_keys(fn, name, keys, kind="map", check=None, numbers=()):
            f"            if not _m._has_keys({args}, {kwargs}):\n"
            f"                raise\n"
            f"    return _m._on_words(_fn, _name, _sig, _spec, {args}, {kwargs})\n")
-    scope.update(_fn=fn, _name=name, _sig=sig, _spec=spec, _m=sys.modules[__name__])
+    # (__name__: the wrapper's frames are functrans's own, as functrans.numpy asks who
+    # called a function by its frames' module)
+    scope.update(_fn=fn, _name=name, _sig=sig, _spec=spec, _m=sys.modules[__name__],
+                 __name__=__name__)
     exec(compile(src, f"<functrans.numpy._keys: {name}>", "exec"), scope)
     wrapper = functools.wraps(fn)(scope[fn.__name__])
     wrapper._takes_keys = spec

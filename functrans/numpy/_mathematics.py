@@ -299,7 +299,7 @@ def _float_pair(x1, x2):
     x1 = x1 if type(x1) in _SCALARS else _as_float(x1)
     x2 = x2 if type(x2) in _SCALARS else _as_float(x2)
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        x1 = _to_array(float(x1) if type(x1) is not complex else x1)
+        x1 = _to_array(x1, _dt.float64 if type(x1) is not complex else None)
     elif type(x1) in _SCALARS and type(x1) is not complex:
         x1 = float(x1)
     elif type(x2) in _SCALARS and type(x2) is not complex:

@@ -17,7 +17,7 @@ import operator
 from collections import namedtuple
 
 from .. import dtypes as _dt
-from ..errors import ShapeError
+from ..errors import ConcretizationError, ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import structural as _st
@@ -526,7 +526,7 @@ def cond(x, p=None):
     return multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(x), ord=p))
 
 
-def lstsq(a, b, rcond=None):
+def lstsq(a, b, rcond=None, *, numpy_resid=True):
     """The least-squares solution ``x`` of ``a @ x = b`` (``a`` of shape ``(M, N)``, ``b``
     of shape ``(M,)`` or ``(M, K)``), NumPy's ``linalg.lstsq``: returns ``(x, residuals,
     rank, s)``. ``x`` comes from the SVD of ``a``, singular values at most ``rcond *
@@ -538,16 +538,22 @@ def lstsq(a, b, rcond=None):
     ``b``), else it is empty; ``rank`` is a 0-d int32 array and ``s`` the singular values
     (descending).
 
+    ``numpy_resid=False`` (jax.numpy's keyword, and its default there): ``residuals`` always
+    holds those squared norms, whatever the rank and shape (zeros, up to rounding, where
+    ``a @ x = b`` is solved exactly), so its shape does not depend on the rank's value and
+    the whole result runs under ``jit`` and ``vmap``.
+
     ``x`` and ``residuals`` are differentiable where the rank stays the same (and, through
-    the SVD, the singular values are distinct). Whether there are residuals depends on the
-    rank's value: for ``M > N`` it needs concrete values (under ``jit`` or ``vmap`` a
-    ConcretizationError)."""
-    return _lstsq(a, b, rcond, True)
+    the SVD, the singular values are distinct). With NumPy's residuals, whether there are
+    any depends on the rank's value: for ``M > N`` it needs concrete values (under ``jit``
+    or ``vmap`` a ConcretizationError that names ``numpy_resid=False``)."""
+    return _lstsq(a, b, rcond, True if numpy_resid else "always")
 
 
 def _lstsq(a, b, rcond, residuals):
-    """:func:`lstsq`; without ``residuals`` (then None) nothing depends on the rank's value,
-    so it also runs under ``jit`` and ``vmap``."""
+    """:func:`lstsq`; ``residuals``: True (NumPy's), ``"always"`` (jax.numpy's
+    ``numpy_resid=False``) or False (None returned). Only NumPy's depend on the rank's
+    value; the rest also runs under ``jit`` and ``vmap``."""
     a, b = _float(a), _float(b)
     (a, b), _ = _promote_arrays([a, b])
     sa, sb = _shape(a), _shape(b)
@@ -577,7 +583,9 @@ def _lstsq(a, b, rcond, residuals):
         x = _st.broadcast_to(_st.reshape(_st.full_like(_st.iota(a, 1, dt), 0), ()), (n, k))
         s = _st.convert_element_type(_st.reshape(_st.iota(a, 0), (0,)), rdt)
         rank = _st.convert_element_type(_st.reshape(_st.iota(a, 1), ()), _dt.int32)
-        if residuals:
+        if residuals == "always":  # (x = 0: the norms of b's columns; zeros for m = 0)
+            resid = _squared_column_norms(bb)
+        elif residuals:
             r = abs(bb)
             resid = sum(multiply(r, r), axis=0) if (m > n == 0) else _st.slice_(
                 _st.reshape(_st.iota(a, 1, rdt), (1,)), ((0, 0, 1),))
@@ -592,7 +600,9 @@ def _lstsq(a, b, rcond, residuals):
         y = multiply(_st.reshape(inv_s, (_shape(s)[0], 1)), y)
         x = matmul(matrix_transpose(conj(vh)), y)
         rank = _st.convert_element_type(sum(big), _dt.int32)
-        if residuals and m > n and builtins.int(rank) == n:
+        if residuals == "always":
+            resid = _squared_column_norms(_ew.sub(bb, matmul(a, x)))
+        elif residuals and m > n and _full_rank(rank, n):
             r = abs(_ew.sub(bb, matmul(a, x)))
             resid = sum(multiply(r, r), axis=0)
         elif residuals:
@@ -606,6 +616,24 @@ def _lstsq(a, b, rcond, residuals):
         if resid is not None:
             resid = _st.convert_element_type(resid, ordt)
     return x, resid, rank, s
+
+
+def _squared_column_norms(r):
+    """``sum(|r|**2, axis=0)``, real, smooth at ``r = 0`` (the residuals of an exact solve)."""
+    if _dtype(r).kind == "c":
+        return sum(real(multiply(conj(r), r)), axis=0)
+    return sum(multiply(r, r), axis=0)
+
+
+def _full_rank(rank, n):
+    try:
+        return builtins.int(rank) == n
+    except ConcretizationError as e:
+        raise ConcretizationError(
+            f"linalg.lstsq: NumPy's residuals are there only where the rank (a value) is "
+            f"full, so their shape is not known under jit or vmap. Pass numpy_resid=False "
+            f"(jax.numpy's: the squared residual norms whatever the rank, of shape (K,)), or "
+            f"use only x and s.") from e
 
 
 def tensorinv(a, ind=2):

@@ -72,7 +72,7 @@ def _real(x, name, small_to_float32=False):
     if type(x) in _SCALARS:
         if type(x) is complex:
             raise TypeError(f"{name}: complex input is not supported (real only)")
-        return _to_array(float(x))
+        return _to_array(x, _dt.float64)  # (x itself: see numpy._base._user_data)
     d = _dtype(x)
     if d.kind == "f":
         return x
@@ -700,7 +700,7 @@ def _real_weak(args, name):
     else:
         target = _dt.float64
     if not arrays:
-        return fnp.broadcast_arrays(*[_to_array(float(a)) for a in args])
+        return fnp.broadcast_arrays(*[_to_array(a, _dt.float64) for a in args])
     first = arrays[0]
     out = []
     for a in args:
@@ -1283,7 +1283,7 @@ def wofz(z, /):
     ``~exp(-x**2)`` just above the axis at large ``x``, has that error relative to ``|w|``,
     not to itself)."""
     if type(z) in _SCALARS:
-        z = _to_array(complex(z))
+        z = _to_array(z, _dt.complex128)
     d = _dtype(z)
     if d.kind != "c":
         z = _st.convert_element_type(z, _dt.complex128)
@@ -1474,7 +1474,7 @@ def bessel_jn(z, *, v, n_iter=50):
     if v < 0:
         raise ValueError(f"bessel_jn: v must be a non-negative integer, got {v}")
     if type(z) in _SCALARS:
-        z = _to_array(float(z))
+        z = _to_array(z, _dt.float64)
     d = _dtype(z)
     if d.kind == "c":
         raise TypeError(f"bessel_jn: complex input ({d.name}) is not supported")

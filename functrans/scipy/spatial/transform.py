@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from ... import numpy as fnp
+from ...numpy._base import _made_for_caller
 from ...numpy._indexing import _getitem
 from ...numpy._mathematics import _operand
 from ...tree import register_pytree_node_class
@@ -234,7 +235,7 @@ class Rotation:
     def identity(cls, num=None, dtype=fnp.float64):
         """The identity rotation (``num=None``), or ``num`` of them."""
         shape = (4,) if num is None else (int(num), 4)
-        q = fnp.zeros(shape, dtype=dtype)
+        q = _made_for_caller(fnp.zeros(shape, dtype=dtype))  # (a constant, for user code)
         return cls(fnp.concat([q[..., :3], fnp.ones_like(q[..., 3:])], axis=-1))
 
     @classmethod
