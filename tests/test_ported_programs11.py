@@ -277,3 +277,177 @@ def test_rational_quadratic_spline_flow_logdet_and_likelihood_gradient(backend):
         assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-12)
         close(want_g, _np(backend, g), tol=1e-10)
     check_grads(lambda w: nll(fnp, ft, {**p, "w": w}, xs), (p["w"],), order=1, modes=("rev",))
+
+
+# -- a bootstrap particle filter with systematic resampling, keys split in the scan ------------------
+
+PF_Y = np.array([0.3, 0.9, 0.4, -0.2, -0.8, -0.1, 0.6, 1.1])
+
+
+def particle_filter(np_, lax, random, a, q, r, ys, key, n=256, device=None):
+    """log p(y_1..T) estimated for x_t = a x_{t-1} + q e_t, y_t = x_t + r u_t, x_0 = 0; the
+    resampling indices are constants of the gradient (the estimator's usual choice)."""
+    def step(carry, y):
+        x, key = carry
+        key, k_move, k_res = random.split(key, 3)
+        x = a * x + q * random.normal(k_move, (n,), dtype=ys.dtype)
+        logw = -0.5 * ((-x + y) / r) ** 2 - np_.log(r) - 0.5 * math.log(2 * math.pi)
+        m = lax.stop_gradient(np_.max(logw))
+        w = np_.exp(logw - m)
+        ll = m + np_.log(np_.mean(w))
+        cdf = np_.cumsum(lax.stop_gradient(w)) / lax.stop_gradient(np_.sum(w))
+        u = (random.uniform(k_res, (), dtype=ys.dtype) + np_.arange(n, dtype=ys.dtype, device=device)) / n
+        idx = np_.clip(np_.searchsorted(cdf, u), 0, n - 1)
+        return (np_.take(x, idx), key), ll
+    x0 = np_.zeros((n,), dtype=ys.dtype, device=device)  # (NumPy's without the device)
+    _, lls = lax.scan(step, (x0, key), ys)
+    return np_.sum(lls)
+
+
+def kalman_loglik(a, q, r, ys):
+    m, P, ll = 0.0, 0.0, 0.0
+    for y in ys:
+        m, P = a * m, a * a * P + q * q
+        S = P + r * r
+        ll += -0.5 * (math.log(2 * math.pi * S) + (y - m) ** 2 / S)
+        K = P / S
+        m, P = m + K * (y - m), (1 - K) * P
+    return ll
+
+
+def test_particle_filter_with_keys_in_scan_against_jax_and_the_kalman_filter(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    ys = backend.asarray(PF_Y)
+    dev = _dev(backend, ys)
+    a, q, r = (backend.asarray(v) for v in (0.8, 0.5, 0.4))
+    f = lambda a, q, r, key: particle_filter(fnp, flax, frandom, a, q, r, ys, key,  # noqa: E731
+                                             device=dev)
+    jf = lambda a, q, r, key: particle_filter(jnp, jax.lax, jax.random, a, q, r,  # noqa: E731
+                                              jnp.asarray(PF_Y), key)
+    # the same keys give JAX's particles: the estimate and its gradient agree
+    want_v, want_g = jax.value_and_grad(jf, argnums=(0, 1, 2))(0.8, 0.5, 0.4, jax.random.key(7))
+    for fn in (ft.value_and_grad(f, argnums=(0, 1, 2)),
+               ft.jit(ft.value_and_grad(f, argnums=(0, 1, 2)))):
+        v, g = fn(a, q, r, frandom.key(7, device=dev))
+        assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-10)
+        close(want_g, _np(backend, g), tol=1e-8)
+    # many filters at once by vmap over keys: their mean likelihood is near the exact one
+    keys = frandom.split(frandom.key(0, device=dev), 64)
+    lls = backend.to_numpy(ft.jit(ft.vmap(f, in_axes=(None, None, None, 0)))(a, q, r, keys))
+    exact = kalman_loglik(0.8, 0.5, 0.4, PF_Y)
+    assert abs(np.mean(lls) - exact) < 4 * np.std(lls) / 8 + 0.02
+    assert lls[0] == pytest.approx(float(backend.to_numpy(f(a, q, r, keys[0]))), rel=1e-13)
+    # (the score with the resampling indices held constant is biased, so it is checked
+    # against JAX's above only)
+
+
+# -- a variational quantum eigensolver on a state vector, against the parameter-shift rule ----------
+
+VQE_N, VQE_LAYERS, VQE_H = 4, 2, 0.7
+VQE_THETA = RNG.uniform(0, 2 * np.pi, size=(VQE_LAYERS, 2, VQE_N))
+
+
+def vqe_energy(np_, theta, n=VQE_N, h=VQE_H, device=None):
+    """<psi(theta)| -sum Z_i Z_i+1 - h sum X_i |psi(theta)>, psi from |0..0> by layers of RY,
+    RX on every qubit and a chain of CNOTs; the state a (2,)*n complex tensor."""
+    letters = "abcdefgh"[:n]
+    c128 = np_.complex128
+
+    def apply1(psi, gate, q):
+        out = letters.replace(letters[q], "z")
+        return np_.einsum(f"z{letters[q]},{letters}->{out}", gate, psi)
+
+    def ry(t):
+        c, s = np_.cos(t / 2), np_.sin(t / 2)
+        return np_.astype(np_.stack([np_.stack([c, -s]), np_.stack([s, c])]), c128)
+
+    def rx(t):
+        c, s = np_.astype(np_.cos(t / 2), c128), np_.astype(np_.sin(t / 2), c128)
+        return np_.stack([np_.stack([c, -1j * s]), np_.stack([-1j * s, c])])
+    cnot = np.zeros((2, 2, 2, 2), dtype=complex)
+    for i, j in itertools.product(range(2), repeat=2):
+        cnot[i, (i + j) % 2, i, j] = 1.0
+    cnot = np_.asarray(cnot.tolist(), device=device)  # (a NumPy array is not moved: a list)
+
+    psi = np_.reshape(np_.concat([np_.ones((1,), dtype=c128, device=device),
+                                  np_.zeros((2 ** n - 1,), dtype=c128, device=device)]),
+                      (2,) * n)
+    for layer in range(theta.shape[0]):
+        for q in range(n):
+            psi = apply1(psi, ry(theta[layer, 0, q]), q)
+            psi = apply1(psi, rx(theta[layer, 1, q]), q)
+        for q in range(n - 1):
+            a, b = letters[q], letters[q + 1]
+            out = letters.replace(a, "y").replace(b, "z")
+            psi = np_.einsum(f"yz{a}{b},{letters}->{out}", cnot, psi)
+    prob = np_.real(psi * np_.conj(psi))
+    z = np_.asarray([1.0, -1.0], device=device)
+    zz = 0.0
+    for q in range(n - 1):
+        zq = np_.reshape(z, tuple(2 if k == q else 1 for k in range(n)))
+        zq1 = np_.reshape(z, tuple(2 if k == q + 1 else 1 for k in range(n)))
+        zz = zz + np_.sum(prob * zq * zq1)
+    xs = 0.0
+    for q in range(n):
+        flipped = np_.flip(psi, axis=q)
+        xs = xs + np_.real(np_.sum(np_.conj(psi) * flipped))
+    return -zz - h * xs
+
+
+def test_vqe_energy_gradient_and_hessian_are_the_parameter_shift_rules(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    theta = backend.asarray(VQE_THETA)
+    e = lambda t: vqe_energy(fnp, t, device=_dev(backend, theta))  # noqa: E731
+    # the energy against a dense Hamiltonian and circuit in NumPy
+    assert float(backend.to_numpy(e(theta))) == pytest.approx(_vqe_dense(VQE_THETA), rel=1e-12)
+    want = jax.grad(lambda t: vqe_energy(jnp, t))(jnp.asarray(VQE_THETA))
+    g = ft.jit(ft.grad(e))(theta)
+    assert backend.is_own(g)
+    np.testing.assert_allclose(backend.to_numpy(g), np.asarray(want), atol=1e-12)
+    # parameter shift: dE/dt_k = (E(t + pi/2 e_k) - E(t - pi/2 e_k)) / 2, every shift by vmap
+    eye = np.eye(VQE_THETA.size).reshape((-1,) + VQE_THETA.shape)
+    shifted = backend.asarray(np.concatenate([VQE_THETA + np.pi / 2 * eye,
+                                              VQE_THETA - np.pi / 2 * eye]))
+    es = backend.to_numpy(ft.vmap(e)(shifted))
+    k = VQE_THETA.size
+    np.testing.assert_allclose(backend.to_numpy(g).ravel(), (es[:k] - es[k:]) / 2, atol=1e-12)
+    # the second-order shift rule for the Hessian (a few entries), and its symmetry
+    H = backend.to_numpy(ft.hessian(e)(theta)).reshape(k, k)
+    np.testing.assert_allclose(H, H.T, atol=1e-12)
+    for i, j in [(0, 0), (0, 5), (3, 11), (7, 15)]:
+        pp = _vqe_dense(VQE_THETA + np.pi / 2 * (eye[i] + eye[j]))
+        pm = _vqe_dense(VQE_THETA + np.pi / 2 * (eye[i] - eye[j]))
+        mp = _vqe_dense(VQE_THETA - np.pi / 2 * (eye[i] - eye[j]))
+        mm = _vqe_dense(VQE_THETA - np.pi / 2 * (eye[i] + eye[j]))
+        assert H[i, j] == pytest.approx((pp - pm - mp + mm) / 4, abs=1e-11)
+
+
+def _vqe_dense(theta, n=VQE_N, h=VQE_H):
+    X = np.array([[0, 1], [1, 0]], dtype=complex)
+    Y = np.array([[0, -1j], [1j, 0]])
+    Z = np.diag([1.0, -1.0]).astype(complex)
+
+    def on(ops):  # a Kronecker product, qubit 0 the most significant
+        out = np.eye(1)
+        for o in ops:
+            out = np.kron(out, o)
+        return out
+    I2 = np.eye(2)
+    H = sum(-on([Z if k in (q, q + 1) else I2 for k in range(n)]) for q in range(n - 1))
+    H = H + sum(-h * on([X if k == q else I2 for k in range(n)]) for q in range(n))
+    import scipy.linalg
+    psi = np.zeros(2 ** n, dtype=complex)
+    psi[0] = 1
+    for layer in theta:
+        for q in range(n):
+            psi = on([scipy.linalg.expm(-0.5j * layer[0, q] * Y) if k == q else I2
+                      for k in range(n)]) @ psi
+            psi = on([scipy.linalg.expm(-0.5j * layer[1, q] * X) if k == q else I2
+                      for k in range(n)]) @ psi
+        for q in range(n - 1):
+            P0, P1 = np.diag([1.0, 0]), np.diag([0, 1.0])
+            psi = (on([P0 if k == q else I2 for k in range(n)])
+                   + on([P1 if k == q else (X if k == q + 1 else I2) for k in range(n)])) @ psi
+    return float(np.real(psi.conj() @ H @ psi))
