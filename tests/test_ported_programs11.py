@@ -451,3 +451,135 @@ def _vqe_dense(theta, n=VQE_N, h=VQE_H):
             psi = (on([P0 if k == q else I2 for k in range(n)])
                    + on([P1 if k == q else (X if k == q + 1 else I2) for k in range(n)])) @ psi
     return float(np.real(psi.conj() @ H @ psi))
+
+
+# -- normal modes of a molecule: the Hessian of a force field, eigh and Hellmann-Feynman -----------
+
+NH3_POS = np.array([[0.0, 0.0, 0.12], [0.94, 0.0, -0.27], [-0.47, 0.81, -0.27],
+                    [-0.47, -0.81, -0.27]]) + RNG.normal(size=(4, 3)) * 0.02
+NH3_MASS = np.array([14.0, 1.0, 1.0, 1.0])
+NH3_BONDS = [(0, 1), (0, 2), (0, 3)]
+NH3_ANGLES = [(1, 0, 2), (1, 0, 3), (2, 0, 3)]
+
+
+def force_field(np_, x, k, rest):
+    """Harmonic bonds and angles; ``rest`` the rest lengths and angles, ``k`` (kb, ka)."""
+    e = 0.0
+    for n, (i, j) in enumerate(NH3_BONDS):
+        r = np_.sqrt(np_.sum((x[i] - x[j]) ** 2))
+        e = e + 0.5 * np_.multiply(k[0], (r - rest[n]) ** 2)  # (not k[0] * ...: #188)
+    for n, (i, j, m) in enumerate(NH3_ANGLES):
+        u, v = x[i] - x[j], x[m] - x[j]
+        c = np_.sum(u * v) / np_.sqrt(np_.sum(u * u) * np_.sum(v * v))
+        e = e + 0.5 * np_.multiply(k[1], (np_.arccos(c) - rest[3 + n]) ** 2)
+    return e
+
+
+def test_molecular_normal_modes_hessian_zero_modes_and_hellmann_feynman(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    x0 = NH3_POS
+    rest = [np.linalg.norm(x0[i] - x0[j]) for i, j in NH3_BONDS]
+    for i, j, m in NH3_ANGLES:
+        u, v = x0[i] - x0[j], x0[m] - x0[j]
+        rest.append(np.arccos(u @ v / np.linalg.norm(u) / np.linalg.norm(v)))
+    x, k, rest_b = backend.asarray(x0), backend.asarray([5.0, 0.8]), backend.asarray(rest)
+    # the geometry is the rest geometry: a stationary point
+    g = ft.grad(force_field, argnums=1)(fnp, x, k, rest_b)
+    np.testing.assert_allclose(backend.to_numpy(g), 0.0, atol=1e-12)
+    flat = lambda xf, k: force_field(fnp, fnp.reshape(xf, (4, 3)), k, rest_b)  # noqa: E731
+    H = ft.jit(ft.hessian(flat))(fnp.reshape(x, (12,)), k)
+    jflat = lambda xf: force_field(jnp, xf.reshape(4, 3), jnp.asarray([5.0, 0.8]),  # noqa: E731
+                                   jnp.asarray(rest))
+    Hj = np.asarray(jax.hessian(jflat)(jnp.asarray(x0.ravel())))
+    Hn = backend.to_numpy(H)
+    np.testing.assert_allclose(Hn, Hj, atol=1e-10)
+    np.testing.assert_allclose(Hn, Hn.T, atol=1e-12)
+    # translations are null vectors; six zero modes (3 translations, 3 rotations), six positive
+    for d in range(3):
+        t = np.zeros((4, 3))
+        t[:, d] = 1.0
+        np.testing.assert_allclose(Hn @ t.ravel(), 0.0, atol=1e-10)
+    minv = np.repeat(NH3_MASS, 3) ** -0.5
+
+    def modes(k):
+        Hk = ft.hessian(flat)(fnp.reshape(x, (12,)), k)
+        mw = backend.asarray(minv)
+        return fnp.linalg.eigh(Hk * mw[:, None] * mw[None, :])
+    lam = backend.to_numpy(modes(k)[0])
+    assert np.all(np.abs(lam[:6]) < 1e-9) and np.all(lam[6:] > 1e-3)
+    # Hellmann-Feynman: the energy is linear in (kb, ka), so d lambda / d k = v^T H_k v with
+    # H_k the Hessian of that term alone at k = 1
+    top = lambda k: modes(k)[0][-1]  # noqa: E731
+    dk = backend.to_numpy(ft.grad(top)(k))
+    v = backend.to_numpy(modes(k)[1])[:, -1]
+    for n, unit in enumerate(([1.0, 0.0], [0.0, 1.0])):
+        Hu = backend.to_numpy(ft.hessian(flat)(fnp.reshape(x, (12,)), backend.asarray(unit)))
+        assert dk[n] == pytest.approx(v @ (minv[:, None] * Hu * minv[None, :]) @ v, rel=1e-8)
+    # the frequencies' gradients in the positions, as JAX's (a third derivative)
+    fr = lambda xf: fnp.sum(fnp.sqrt(fnp.linalg.eigvalsh(  # noqa: E731
+        ft.hessian(flat)(xf, k) * backend.asarray(minv)[:, None]
+        * backend.asarray(minv)[None, :])[6:]))
+    jfr = lambda xf: jnp.sum(jnp.sqrt(jnp.linalg.eigvalsh(  # noqa: E731
+        minv[:, None] * jax.hessian(jflat)(xf) * minv[None, :])[6:]))
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(fr)(fnp.reshape(x, (12,)))),
+                               np.asarray(jax.grad(jfr)(jnp.asarray(x0.ravel()))), atol=1e-8)
+
+
+# -- an LSTM with a NamedTuple carry in scan, its Jacobians by jacrev ---------------------------------
+
+LSTMState = collections.namedtuple("LSTMState", "h c")
+LSTM_P = {"W": RNG.normal(size=(4 * 3, 2)) / 2, "U": RNG.normal(size=(4 * 3, 3)) / 2,
+          "b": RNG.normal(size=(4 * 3,)) / 3}
+LSTM_X = RNG.normal(size=(6, 2))
+LSTM_S0 = LSTMState(RNG.normal(size=3) / 2, RNG.normal(size=3) / 2)
+
+
+def lstm_cell(np_, p, s, x):
+    z = np_.matmul(p["U"], s.h) + np_.matmul(p["W"], x) + p["b"]  # (the traced term first)
+    i, f, g, o = (z[3 * k:3 * k + 3] for k in range(4))
+    sig = lambda v: 1 / (1 + np_.exp(-v))  # noqa: E731
+    c = sig(f) * s.c + sig(i) * np_.tanh(g)
+    return LSTMState(sig(o) * np_.tanh(c), c)
+
+
+def lstm_run(np_, lax, p, s0, xs):
+    def step(s, x):
+        s = lstm_cell(np_, p, s, x)
+        return s, np_.sum(s.h)
+    return lax.scan(step, s0, xs)
+
+
+def test_lstm_namedtuple_carry_jacrev_is_the_chain_of_step_jacobians(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    p, xs = _on(backend, LSTM_P), backend.asarray(LSTM_X)
+    s0 = LSTMState(*(backend.asarray(v) for v in LSTM_S0))
+    final = lambda s0, p: lstm_run(fnp, flax, p, s0, xs)[0]  # noqa: E731
+    jac = ft.jit(ft.jacrev(final))(s0, p)
+    assert isinstance(jac, LSTMState) and isinstance(jac.h, LSTMState)
+    # the Jacobian of the final state in the initial one: the product of each step's, as a
+    # (6 x 6) matrix over (h, c)
+    def step_matrix(s):
+        x_t = s[1]
+        j = ft.jacfwd(lambda v: fnp.concat(list(lstm_cell(fnp, p, LSTMState(v[:3], v[3:]), x_t))))(
+            fnp.concat([s[0].h, s[0].c]))
+        return backend.to_numpy(j)
+    s, prod = s0, np.eye(6)
+    for t in range(xs.shape[0]):
+        prod = step_matrix((s, xs[t, :])) @ prod
+        s = lstm_cell(fnp, p, s, xs[t, :])
+    dense = np.block([[backend.to_numpy(jac.h.h), backend.to_numpy(jac.h.c)],
+                      [backend.to_numpy(jac.c.h), backend.to_numpy(jac.c.c)]])
+    np.testing.assert_allclose(dense, prod, atol=1e-12)
+    # the Jacobians in the parameters, and jacfwd over a pytree of outputs, as JAX's
+    jfinal = lambda s0, p: lstm_run(jnp, jax.lax, p, s0, jnp.asarray(LSTM_X))[0]  # noqa: E731
+    want = jax.jacrev(jfinal, argnums=1)(LSTMState(*_jnp(tuple(LSTM_S0))), _jnp(LSTM_P))
+    got = ft.jacrev(final, argnums=1)(s0, p)
+    close(want, _np(backend, got), tol=1e-11)
+    close(want, _np(backend, ft.jit(ft.jacfwd(final, argnums=1))(s0, p)), tol=1e-11)
+    # the summed outputs' gradient through both the carry and the stacked outputs
+    total = lambda s0, p: fnp.sum(lstm_run(fnp, flax, p, s0, xs)[1])  # noqa: E731
+    jtotal = lambda s0, p: jnp.sum(lstm_run(jnp, jax.lax, p, s0, jnp.asarray(LSTM_X))[1])  # noqa: E731
+    close(jax.grad(jtotal, argnums=(0, 1))(LSTMState(*_jnp(tuple(LSTM_S0))), _jnp(LSTM_P)),
+          _np(backend, ft.jit(ft.grad(total, argnums=(0, 1)))(s0, p)), tol=1e-11)
