@@ -583,3 +583,124 @@ def test_lstm_namedtuple_carry_jacrev_is_the_chain_of_step_jacobians(backend):
     jtotal = lambda s0, p: jnp.sum(lstm_run(jnp, jax.lax, p, s0, jnp.asarray(LSTM_X))[1])  # noqa: E731
     close(jax.grad(jtotal, argnums=(0, 1))(LSTMState(*_jnp(tuple(LSTM_S0))), _jnp(LSTM_P)),
           _np(backend, ft.jit(ft.grad(total, argnums=(0, 1)))(s0, p)), tol=1e-11)
+
+
+# -- a convolutional autoencoder: dilated, depthwise and transposed convolutions, max pooling --------
+
+CAE_DN = ("NCHW", "OIHW", "NCHW")
+CAE_P = {"W1": RNG.normal(size=(4, 3, 3, 3)) / 3, "W2": RNG.normal(size=(4, 1, 3, 3)) / 3,
+         "W3": RNG.normal(size=(3, 4, 3, 3)) / 3}
+CAE_X = RNG.normal(size=(3, 3, 8, 8))
+
+
+def autoencoder(np_, lax, p, x):
+    h = lax.conv_general_dilated(x, p["W1"], (1, 1), "SAME", rhs_dilation=(2, 2),
+                                 dimension_numbers=CAE_DN)
+    h = np_.tanh(h)
+    h = lax.conv_general_dilated(h, p["W2"], (1, 1), "SAME", feature_group_count=4,
+                                 dimension_numbers=CAE_DN)  # depthwise
+    h = lax.reduce_window(h, -np_.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+    return lax.conv_transpose(h, p["W3"], (2, 2), "SAME", dimension_numbers=CAE_DN)
+
+
+def test_conv_autoencoder_transposed_depthwise_dilated_and_pooled_as_jax(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    p, x = _on(backend, CAE_P), backend.asarray(CAE_X)
+
+    def loss(np_, lax, p, x):
+        return np_.mean((autoencoder(np_, lax, p, x) - x) ** 2)
+    want_v, want_g = jax.value_and_grad(lambda p: loss(jnp, jax.lax, p, jnp.asarray(CAE_X)))(
+        _jnp(CAE_P))
+    for fn in (ft.value_and_grad, lambda f: ft.jit(ft.value_and_grad(f))):
+        v, g = fn(lambda p: loss(fnp, flax, p, x))(p)
+        assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-12)
+        assert backend.is_own(g["W3"])
+        close(want_g, _np(backend, g), tol=1e-12)
+    # per-example gradients by vmap (each example a batch of one)
+    per = ft.vmap(ft.grad(lambda p, x: loss(fnp, flax, p, x[None])), in_axes=(None, 0))(p, x)
+    jper = jax.vmap(jax.grad(lambda p, x: loss(jnp, jax.lax, p, x[None])), in_axes=(None, 0))(
+        _jnp(CAE_P), jnp.asarray(CAE_X))
+    close(jper, _np(backend, per), tol=1e-12)
+    # a transposed convolution with the kernel transposed is the strided convolution's VJP
+    K = backend.asarray(RNG.normal(size=(4, 3, 3, 3)))
+    conv = lambda v: flax.conv_general_dilated(v, K, (2, 2), "SAME",  # noqa: E731
+                                               dimension_numbers=CAE_DN)
+    out, vjp = ft.vjp(conv, x)
+    y = backend.asarray(RNG.normal(size=tuple(out.shape)))
+    ct = flax.conv_transpose(y, K, (2, 2), "SAME", dimension_numbers=CAE_DN,
+                             transpose_kernel=True)
+    np.testing.assert_allclose(backend.to_numpy(ct), backend.to_numpy(vjp(y)[0]), atol=1e-12)
+    # max pooling routes the cotangent to each window's maximum
+    pool = lambda v: flax.reduce_window(v, -fnp.inf, flax.max, (1, 1, 2, 2), (1, 1, 2, 2),  # noqa: E731
+                                        "VALID")
+    gp = backend.to_numpy(ft.grad(lambda v: fnp.sum(pool(v)))(x))
+    win = CAE_X.reshape(3, 3, 4, 2, 4, 2)
+    is_max = win == win.max(axis=(3, 5), keepdims=True)
+    np.testing.assert_array_equal(gp, is_max.reshape(3, 3, 8, 8).astype(float))
+
+
+# -- a spatial transformer: an affine grid sampled bilinearly by map_coordinates --------------------
+
+ST_IMG = RNG.normal(size=(3, 10, 10))
+ST_THETA = np.array([[[0.9, 0.1, 0.3], [-0.2, 1.1, -0.1]], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+                     [[0.7, -0.3, 0.2], [0.3, 0.8, 0.25]]]) + RNG.normal(size=(3, 2, 3)) * 0.01
+
+
+def spatial_transform(np_, ndimage, theta, img, out=7, device=None):
+    """Sample ``img`` at theta @ (u, v, 1) for a grid (u, v) in [-1, 1]^2 (normalised image
+    coordinates), bilinearly with zeros outside."""
+    lin = np_.linspace(-1.0, 1.0, out, dtype=img.dtype, device=device)
+    u = np_.reshape(np_.broadcast_to(lin[:, None], (out, out)), (-1,))
+    v = np_.reshape(np_.broadcast_to(lin[None, :], (out, out)), (-1,))
+    src_r = theta[0, 0] * u + theta[0, 1] * v + theta[0, 2]
+    src_c = theta[1, 0] * u + theta[1, 1] * v + theta[1, 2]
+    h, w = img.shape
+    rows, cols = (src_r + 1) * ((h - 1) / 2), (src_c + 1) * ((w - 1) / 2)
+    return np_.reshape(ndimage.map_coordinates(img, [rows, cols], order=1, mode="constant"),
+                       (out, out))
+
+
+def test_spatial_transformer_by_map_coordinates_over_an_in_axes_dict(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    import jax.scipy.ndimage as jnd
+    import scipy.ndimage
+    import functrans.scipy.ndimage as fnd
+    imgs, thetas = backend.asarray(ST_IMG), backend.asarray(ST_THETA)
+    dev = _dev(backend, imgs)
+    # the identity transform on a grid of the image's size gives the image back
+    same = spatial_transform(fnp, fnd, backend.asarray(np.eye(2, 3)), imgs[0, ...], out=10,
+                             device=dev)
+    np.testing.assert_allclose(backend.to_numpy(same), ST_IMG[0], atol=1e-13)
+    # SciPy's bilinear sampling at the same points ("constant" is JAX's, SciPy's "grid-constant")
+    lin = np.linspace(-1, 1, 7)
+    u, v = np.meshgrid(lin, lin, indexing="ij")
+    th = ST_THETA[2]
+    pts = [(th[0, 0] * u + th[0, 1] * v + th[0, 2] + 1) * 4.5,
+           (th[1, 0] * u + th[1, 1] * v + th[1, 2] + 1) * 4.5]
+    want = scipy.ndimage.map_coordinates(ST_IMG[2], pts, order=1, mode="grid-constant")
+    got = spatial_transform(fnp, fnd, thetas[2, ...], imgs[2, ...], device=dev)
+    np.testing.assert_allclose(backend.to_numpy(got), want, atol=1e-13)
+
+    target = backend.asarray(RNG.normal(size=(7, 7)))
+    batch = {"theta": thetas, "img": imgs}
+
+    def loss(np_, nd, b, target, device=None):
+        return np_.sum((spatial_transform(np_, nd, b["theta"], b["img"], device=device)
+                        - target) ** 2)
+    per = ft.jit(ft.vmap(ft.grad(lambda b: loss(fnp, fnd, b, target, dev)),
+                         in_axes=({"theta": 0, "img": 0},)))(batch)
+    jt = jnp.asarray(backend.to_numpy(target))
+    jper = jax.vmap(jax.grad(lambda b: loss(jnp, jnd, b, jt)),
+                    in_axes=({"theta": 0, "img": 0},))(_jnp({"theta": ST_THETA, "img": ST_IMG}))
+    close(jper, _np(backend, per), tol=1e-11)
+    # one image shared by all transforms: in_axes None in the dict
+    shared = ft.vmap(lambda b: loss(fnp, fnd, b, target, dev), in_axes=({"theta": 0, "img": None},))
+    vals = backend.to_numpy(shared({"theta": thetas, "img": imgs[0, ...]}))
+    for i in range(3):
+        one = loss(fnp, fnd, {"theta": thetas[i, ...], "img": imgs[0, ...]}, target, dev)
+        assert vals[i] == pytest.approx(float(backend.to_numpy(one)), rel=1e-13)
+    # the sampling points lie between pixels: central differences hold for theta
+    check_grads(lambda t: loss(fnp, fnd, {"theta": t, "img": imgs[2, ...]}, target, dev),
+                (thetas[2, ...],), order=1, eps=1e-7)
