@@ -704,3 +704,106 @@ def test_spatial_transformer_by_map_coordinates_over_an_in_axes_dict(backend):
     # the sampling points lie between pixels: central differences hold for theta
     check_grads(lambda t: loss(fnp, fnd, {"theta": t, "img": imgs[2, ...]}, target, dev),
                 (thetas[2, ...],), order=1, eps=1e-7)
+
+
+# -- Plackett-Luce ranking likelihood by a reverse cumulative logsumexp ------------------------------
+
+PL_X = RNG.normal(size=(5, 4, 3))  # 5 queries, 4 items each, 3 features
+PL_PERM = np.stack([RNG.permutation(4) for _ in range(5)])
+PL_W = RNG.normal(size=3)
+
+
+def plackett_luce_logp(np_, lax, s, perm):
+    """log P(perm | scores s): sum_i s_perm[i] - logsumexp_{j >= i} s_perm[j]."""
+    sp = np_.take(s, perm)
+    return np_.sum(sp) - np_.sum(lax.cumlogsumexp(sp, reverse=True))
+
+
+def test_plackett_luce_by_reverse_cumlogsumexp_over_an_in_axes_dict(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    s = backend.asarray([0.3, -1.2, 0.8, 0.1])
+    perms = backend.asarray(list(itertools.permutations(range(4))), dtype="int64")
+    logp = ft.vmap(lambda p: plackett_luce_logp(fnp, flax, s, p))(perms)
+    # a distribution over the 24 rankings; its total's gradient is zero
+    assert float(backend.to_numpy(fnp.sum(fnp.exp(logp)))) == pytest.approx(1.0, rel=1e-13)
+    gz = ft.grad(lambda s: fnp.sum(fnp.exp(ft.vmap(lambda p: plackett_luce_logp(fnp, flax, s, p))(
+        perms))))(s)
+    np.testing.assert_allclose(backend.to_numpy(gz), 0.0, atol=1e-14)
+    # the score's gradient in closed form: 1 - the softmax mass of each stage containing k
+    s0 = np.array([0.3, -1.2, 0.8, 0.1])
+    perm = PL_PERM[0]
+    want = np.ones(4)
+    for i in range(4):
+        rest = perm[i:]
+        e = np.exp(s0[rest] - s0[rest].max())
+        want[rest] -= e / e.sum()
+    g = ft.grad(plackett_luce_logp, argnums=2)(fnp, flax, s, backend.asarray(perm, dtype="int64"))
+    np.testing.assert_allclose(backend.to_numpy(g), want, atol=1e-14)
+
+    # a linear scorer fitted to observed rankings: queries by vmap over a dict
+    batch = {"X": backend.asarray(PL_X), "perm": backend.asarray(PL_PERM, dtype="int64")}
+
+    def nll(np_, T, lax, w, batch):
+        one = lambda b: -plackett_luce_logp(np_, lax, np_.matmul(b["X"], w), b["perm"])  # noqa: E731
+        return np_.mean(T.vmap(one, in_axes=({"X": 0, "perm": 0},))(batch))
+    want_v, want_g = jax.value_and_grad(lambda w: nll(jnp, jax, jax.lax, w, _jnp(
+        {"X": PL_X, "perm": PL_PERM})))(jnp.asarray(PL_W))
+    w = backend.asarray(PL_W)
+    for fn in (ft.value_and_grad, lambda f: ft.jit(ft.value_and_grad(f))):
+        v, g = fn(lambda w: nll(fnp, ft, flax, w, batch))(w)
+        assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-13)
+        np.testing.assert_allclose(backend.to_numpy(g), np.asarray(want_g), atol=1e-13)
+    H = ft.hessian(lambda w: nll(fnp, ft, flax, w, batch))(w)
+    Hj = jax.hessian(lambda w: nll(jnp, jax, jax.lax, w, _jnp({"X": PL_X, "perm": PL_PERM})))(
+        jnp.asarray(PL_W))
+    np.testing.assert_allclose(backend.to_numpy(H), np.asarray(Hj), atol=1e-12)
+    assert np.all(np.linalg.eigvalsh(backend.to_numpy(H)) > 0)  # convex in w
+
+
+# -- a determinantal point process: log-likelihood of subsets by slogdet ----------------------------
+
+DPP_F = RNG.normal(size=(5, 3))
+DPP_SUBSETS = [(0, 2), (1, 3, 4), (2,), (0, 1, 4)]
+
+
+def dpp_loglik(np_, feats, subsets, device=None):
+    """mean over observed subsets Y of log det(L_Y) - log det(L + I), L = F F^T + 0.1 I."""
+    n = feats.shape[0]
+    eye = np_.eye(n, dtype=feats.dtype, device=device)
+    L = np_.matmul(feats, feats.T) + 0.1 * eye
+    norm = np_.linalg.slogdet(L + eye)[1]
+    total = 0.0
+    for Y in subsets:
+        idx = np.asarray(Y)
+        # (take, not L[np.ix_(idx, idx)]: array-api-strict indexes only by its own arrays)
+        total = total + np_.linalg.slogdet(np_.take(np_.take(L, idx, axis=0), idx, axis=1))[1]
+    return total / len(subsets) - norm
+
+
+def test_dpp_subset_likelihood_normalises_and_its_gradient(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    F = backend.asarray(DPP_F)
+    # P(Y) = det(L_Y) / det(L + I) sums to one over all 32 subsets (the empty one det = 1)
+    every = [Y for r in range(1, 6) for Y in itertools.combinations(range(5), r)]
+    dev = _dev(backend, F)
+    probs = [math.exp(float(backend.to_numpy(dpp_loglik(fnp, F, [Y], dev)))) for Y in every]
+    L = DPP_F @ DPP_F.T + 0.1 * np.eye(5)
+    empty = 1 / np.linalg.det(L + np.eye(5))
+    assert sum(probs) + empty == pytest.approx(1.0, rel=1e-12)
+    # the expected subset size is tr(L (L + I)^-1), the sum of marginal probabilities
+    size = sum(p * len(Y) for p, Y in zip(probs, every))
+    assert size == pytest.approx(np.trace(L @ np.linalg.inv(L + np.eye(5))), rel=1e-12)
+    want_v, want_g = jax.value_and_grad(lambda F: dpp_loglik(jnp, F, DPP_SUBSETS))(
+        jnp.asarray(DPP_F))
+    for fn in (ft.value_and_grad, lambda f: ft.jit(ft.value_and_grad(f))):
+        v, g = fn(lambda F: dpp_loglik(fnp, F, DPP_SUBSETS, dev))(F)
+        assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-13)
+        np.testing.assert_allclose(backend.to_numpy(g), np.asarray(want_g), atol=1e-12)
+    # d/dL log det(L + I) = (L + I)^-1: the gradient in F of the normaliser alone
+    eye = fnp.eye(5, dtype=F.dtype, device=dev)
+    gn = ft.grad(lambda F: fnp.linalg.slogdet(fnp.matmul(F, F.T) + 1.1 * eye)[1])(F)
+    np.testing.assert_allclose(backend.to_numpy(gn),
+                               2 * np.linalg.inv(L + np.eye(5)) @ DPP_F, atol=1e-13)
+    check_grads(lambda F: dpp_loglik(fnp, F, DPP_SUBSETS, dev), (F,), order=2)
