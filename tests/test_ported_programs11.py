@@ -807,3 +807,65 @@ def test_dpp_subset_likelihood_normalises_and_its_gradient(backend):
     np.testing.assert_allclose(backend.to_numpy(gn),
                                2 * np.linalg.inv(L + np.eye(5)) @ DPP_F, atol=1e-13)
     check_grads(lambda F: dpp_loglik(fnp, F, DPP_SUBSETS, dev), (F,), order=2)
+
+
+# -- CVaR of a portfolio by top_k, Rockafellar-Uryasev, and quantiles --------------------------------
+
+CVAR_R = RNG.normal(size=(40, 4)) * np.array([0.02, 0.05, 0.1, 0.03]) + np.array(
+    [0.01, 0.02, 0.04, 0.015])
+CVAR_LOGITS = np.array([0.2, -0.1, 0.3, 0.0])
+
+
+def portfolio_cvar(np_, lax, logits, R, k=4):
+    """The mean of the k largest scenario losses of softmax(logits) weights (CVaR at 1 - k/N)."""
+    w = np_.exp(logits - np_.max(logits))
+    w = w / np_.sum(w)
+    losses = -np_.matmul(R, w)
+    return np_.mean(lax.top_k(losses, k)[0])
+
+
+def test_portfolio_cvar_by_top_k_rockafellar_uryasev_and_quantiles(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    R, logits = backend.asarray(CVAR_R), backend.asarray(CVAR_LOGITS)
+    f = lambda lg: portfolio_cvar(fnp, flax, lg, R)  # noqa: E731
+    want_v, want_g = jax.value_and_grad(lambda lg: portfolio_cvar(jnp, jax.lax, lg, CVAR_R))(
+        jnp.asarray(CVAR_LOGITS))
+    for fn in (ft.value_and_grad(f), ft.jit(ft.value_and_grad(f))):
+        v, g = fn(logits)
+        assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-13)
+        np.testing.assert_allclose(backend.to_numpy(g), np.asarray(want_g), atol=1e-14)
+    # Rockafellar-Uryasev: CVaR = min_t t + E (L - t)_+ / (1 - alpha), attained at the VaR; by
+    # the envelope theorem its gradient at that t (held) is the CVaR's
+    def ru(lg, t):
+        w = fnp.exp(lg) / fnp.sum(fnp.exp(lg))
+        losses = -fnp.matmul(R, w)
+        return fnp.mean(fnp.maximum(fnp.subtract(losses, t), 0.0)) / 0.1 + t  # (#188)
+    w_np = np.exp(CVAR_LOGITS) / np.exp(CVAR_LOGITS).sum()
+    t_star = np.sort(-CVAR_R @ w_np)[-5:-3].mean()  # (between the 5th and 4th largest: no tie)
+    tb = backend.asarray(t_star)
+    assert float(backend.to_numpy(ru(logits, tb))) == pytest.approx(float(want_v), rel=1e-13)
+    ts = backend.asarray(t_star + np.array([-0.01, -0.001, 0.001, 0.01]))
+    # (flat between the 5th and 4th largest losses, rising outside)
+    assert np.all(backend.to_numpy(ft.vmap(ru, in_axes=(None, 0))(logits, ts))
+                  >= float(want_v) - 1e-15)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(ru)(logits, tb)), np.asarray(want_g),
+                               atol=1e-13)
+    # the VaR as a quantile (method "higher": the 37th of 40 sorted losses)
+    losses = -fnp.matmul(R, backend.asarray(w_np))
+    q = fnp.quantile(losses, 0.9, method="higher")
+    assert float(backend.to_numpy(q)) == pytest.approx(np.sort(-CVAR_R @ w_np)[36], rel=1e-15)
+    # a linear quantile is piecewise linear in q: its slope the gap of the order statistics
+    # times (N - 1) (central differences; JAX 0.10.2's gradient in q is zero here)
+    srt = np.sort(-CVAR_R @ w_np)
+    dq = ft.grad(lambda q: fnp.quantile(losses, q))(backend.asarray(0.3))
+    pos = 0.3 * 39
+    assert float(backend.to_numpy(dq)) == pytest.approx(
+        39 * (srt[int(pos) + 1] - srt[int(pos)]), rel=1e-12)
+    # quantiles of every asset's returns, their Jacobian in the returns as JAX's
+    qs = np.array([0.1, 0.5, 0.9])
+    jq = ft.jacrev(lambda R: fnp.quantile(R, backend.asarray(qs), axis=0))(R)
+    want_jq = jax.jacrev(lambda R: jnp.quantile(R, jnp.asarray(qs), axis=0))(jnp.asarray(CVAR_R))
+    np.testing.assert_allclose(backend.to_numpy(jq), np.asarray(want_jq), atol=1e-15)
+    np.testing.assert_allclose(backend.to_numpy(ft.vmap(fnp.median, in_axes=1)(R)),
+                               np.median(CVAR_R, axis=0), rtol=1e-15)
