@@ -869,3 +869,211 @@ def test_portfolio_cvar_by_top_k_rockafellar_uryasev_and_quantiles(backend):
     np.testing.assert_allclose(backend.to_numpy(jq), np.asarray(want_jq), atol=1e-15)
     np.testing.assert_allclose(backend.to_numpy(ft.vmap(fnp.median, in_axes=1)(R)),
                                np.median(CVAR_R, axis=0), rtol=1e-15)
+
+
+# -- an optimiser library: NamedTuple states, a fori_loop trainer jitted with static_argnames -------
+
+AdamState = collections.namedtuple("AdamState", "count mu nu")
+LionState = collections.namedtuple("LionState", "mu")
+RmsState = collections.namedtuple("RmsState", "nu")
+OPT_X = RNG.normal(size=(16, 3))
+OPT_Y = np.tanh(OPT_X @ np.array([0.5, -1.0, 0.3])) + 0.05 * RNG.normal(size=16)
+OPT_P = {"w": RNG.normal(size=(3,)) / 2, "b": np.array(0.1)}
+
+
+def optimizer(np_, tree_map, name, lr, b1=0.9, b2=0.99, eps=1e-8):
+    if name == "adam":
+        def init(p):
+            z = tree_map(np_.zeros_like, p)
+            return AdamState(0, z, z)
+
+        def update(g, s, p):
+            mu = tree_map(lambda m, g: b1 * m + (1 - b1) * g, s.mu, g)
+            nu = tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, s.nu, g)
+            c = s.count + 1
+            upd = tree_map(lambda m, v: -lr * (m / (1 - b1 ** c)) / (np_.sqrt(v / (1 - b2 ** c))
+                                                                      + eps), mu, nu)
+            return upd, AdamState(c, mu, nu)
+    elif name == "lion":
+        def init(p):
+            return LionState(tree_map(np_.zeros_like, p))
+
+        def update(g, s, p):
+            upd = tree_map(lambda m, g, p: -lr * (np_.sign(b1 * m + (1 - b1) * g) + 0.01 * p),
+                           s.mu, g, p)
+            return upd, LionState(tree_map(lambda m, g: b2 * m + (1 - b2) * g, s.mu, g))
+    elif name == "rmsprop":
+        def init(p):
+            return RmsState(tree_map(np_.zeros_like, p))
+
+        def update(g, s, p):
+            nu = tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, s.nu, g)
+            return tree_map(lambda g, v: -lr * g / (np_.sqrt(v) + eps), g, nu), RmsState(nu)
+    else:
+        raise ValueError(name)
+    return init, update
+
+
+def train(np_, T, lax, tree_map, params, X, y, *, steps, name, lr=0.05):
+    def loss(p):
+        return np_.mean((np_.tanh(np_.matmul(X, p["w"]) + p["b"]) - y) ** 2)
+    init, update = optimizer(np_, tree_map, name, lr)
+
+    def body(i, carry):
+        p, s = carry
+        upd, s = update(T.grad(loss)(p), s, p)
+        return tree_map(lambda a, b: a + b, p, upd), s
+    p, s = lax.fori_loop(0, steps, body, (params, init(params)))
+    return p, s, loss(p)
+
+
+def test_optimizer_states_as_namedtuples_trained_under_jit_with_static_argnames(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    X, y, p0 = backend.asarray(OPT_X), backend.asarray(OPT_Y), _on(backend, OPT_P)
+    run = ft.jit(functools.partial(train, fnp, ft, flax, ft.tree_util.tree_map),
+                 static_argnames=("steps", "name"))
+    jrun = jax.jit(functools.partial(train, jnp, jax, jax.lax, jax.tree_util.tree_map),
+                   static_argnames=("steps", "name"))
+    for name, cls in (("adam", AdamState), ("lion", LionState), ("rmsprop", RmsState)):
+        p, s, final = run(p0, X, y, steps=60, name=name)
+        jp, js, jfinal = jrun(_jnp(OPT_P), jnp.asarray(OPT_X), jnp.asarray(OPT_Y), steps=60,
+                              name=name)
+        assert isinstance(s, cls) and backend.is_own(p["w"])
+        close(jp, _np(backend, p), tol=1e-10)
+        close(tuple(js), tuple(_np(backend, s)), tol=1e-10)
+        assert float(backend.to_numpy(final)) < 0.5 * float(backend.to_numpy(
+            run(p0, X, y, steps=0, name=name)[2]))
+    # one Adam step from a zero state moves each parameter by lr * sign(g) (|g| >> eps)
+    g = ft.grad(lambda p: train(fnp, ft, flax, ft.tree_util.tree_map, p, X, y, steps=0,
+                                name="adam")[2])(p0)
+    p1, s1, _ = run(p0, X, y, steps=1, name="adam")
+    assert int(backend.to_numpy(s1.count)) == 1
+    close(_np(backend, ft.tree_util.tree_map(lambda a, g: a - 0.05 * fnp.sign(g), p0, g)),
+          _np(backend, p1), tol=1e-8)
+    # a static argument must be hashable; an unknown optimiser's error comes through jit
+    with pytest.raises(TypeError, match="hashable"):
+        run(p0, X, y, steps=["3"], name="adam")
+    with pytest.raises(ValueError, match="sgd"):
+        run(p0, X, y, steps=3, name="sgd")
+
+
+# -- a model as a registered dataclass with a static field: jit(vmap(vmap(grad))) -------------------
+
+def _mlp_class(tree_util):
+    @functools.partial(tree_util.register_dataclass, data_fields=["w1", "b1", "w2"],
+                       meta_fields=["act"])
+    @dataclasses.dataclass
+    class MLP:
+        w1: object
+        b1: object
+        w2: object
+        act: str = "tanh"
+    return MLP
+
+
+MLP = _mlp_class(ft.tree_util)
+DC_W1 = RNG.normal(size=(3, 5, 2))  # three ensemble members' first layers
+DC_B1, DC_W2 = RNG.normal(size=(5,)), RNG.normal(size=(5,))
+DC_X, DC_Y = RNG.normal(size=(7, 2)), RNG.normal(size=(7,))
+
+
+def mlp_loss(np_, m, x, y, reduction):
+    act = {"tanh": np_.tanh, "softplus": lambda v: np_.logaddexp(v, 0.0)}[m.act]
+    r = (np_.sum(m.w2 * act(np_.matmul(m.w1, x) + m.b1)) - y) ** 2
+    return r if reduction == "sum" else r / 2
+
+
+def test_dataclass_ensemble_per_example_gradients_by_jit_vmap_vmap_grad(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    JMLP = _mlp_class(jax.tree_util)
+    X, y = backend.asarray(DC_X), backend.asarray(DC_Y)
+    for act in ("tanh", "softplus"):
+        m = MLP(backend.asarray(DC_W1), backend.asarray(DC_B1), backend.asarray(DC_W2), act)
+        # the ensemble's first layers by in_axes given as the dataclass itself
+        f = ft.jit(ft.vmap(ft.vmap(ft.grad(functools.partial(mlp_loss, fnp)),
+                                   in_axes=(None, 0, 0, None)),
+                           in_axes=(MLP(0, None, None, act), None, None, None)),
+                   static_argnums=3)
+        jf = jax.vmap(jax.vmap(jax.grad(functools.partial(mlp_loss, jnp)),
+                               in_axes=(None, 0, 0, None)),
+                      in_axes=(JMLP(0, None, None, act), None, None, None))
+        want = jf(JMLP(*_jnp((DC_W1, DC_B1, DC_W2)), act), jnp.asarray(DC_X),
+                  jnp.asarray(DC_Y), "half")
+        for reduction, scale in (("half", 1.0), ("sum", 2.0)):
+            g = f(m, X, y, reduction)
+            assert isinstance(g, MLP) and g.act == act and backend.is_own(g.w1)
+            assert tuple(g.w1.shape) == (3, 7, 5, 2) and tuple(g.b1.shape) == (3, 7, 5)
+            for name in ("w1", "b1", "w2"):
+                np.testing.assert_allclose(backend.to_numpy(getattr(g, name)),
+                                           scale * np.asarray(getattr(want, name)), atol=1e-13)
+        # by hand for one member and one example: tanh' = 1 - tanh^2, softplus' = sigmoid
+        z = DC_W1[1] @ DC_X[4] + DC_B1
+        a, da = ((np.tanh(z), 1 - np.tanh(z) ** 2) if act == "tanh"
+                 else (np.logaddexp(z, 0), 1 / (1 + np.exp(-z))))
+        r = DC_W2 @ a - DC_Y[4]
+        np.testing.assert_allclose(backend.to_numpy(g.w2)[1, 4], 2 * r * a, rtol=1e-12)
+        np.testing.assert_allclose(backend.to_numpy(g.b1)[1, 4], 2 * r * DC_W2 * da, rtol=1e-12)
+    # in_axes whose static field differs from the argument's is a structure mismatch
+    with pytest.raises(ft.errors.BatchingError, match="structure"):
+        ft.vmap(lambda m: mlp_loss(fnp, m, X[0, :], y[0], "sum"),
+                in_axes=(MLP(0, None, None, "tanh"),))(m)  # (m.act is "softplus")
+
+
+# -- hard-routed mixture of experts: lax.switch on a batched index under vmap ------------------------
+
+MOE_P = {"router": RNG.normal(size=(3, 4)), "W": RNG.normal(size=(3, 2, 4)) / 2}
+MOE_X = RNG.normal(size=(9, 4))
+
+
+def moe(np_, lax, p, x):
+    logits = np_.matmul(p["router"], x)
+    k = np_.argmax(logits)
+    gate = np_.max(np_.exp(logits - np_.max(logits)) / np_.sum(np_.exp(logits - np_.max(logits))))
+    experts = [lambda x: np_.tanh(np_.matmul(p["W"][0, ...], x)),
+               lambda x: np_.maximum(np_.matmul(p["W"][1, ...], x), 0.0),
+               lambda x: np_.sin(np_.matmul(p["W"][2, ...], x))]
+    return gate * lax.switch(k, experts, x)
+
+
+def test_mixture_of_experts_switch_on_a_batched_index_as_jax(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    p, xs = _on(backend, MOE_P), backend.asarray(MOE_X)
+    out = backend.to_numpy(ft.vmap(lambda x: moe(fnp, flax, p, x))(xs))
+    # by hand: each example through its own expert
+    acts = [np.tanh, lambda v: np.maximum(v, 0.0), np.sin]
+    for i, x in enumerate(MOE_X):
+        lg = MOE_P["router"] @ x
+        k = int(np.argmax(lg))
+        gate = np.exp(lg[k] - lg.max()) / np.exp(lg - lg.max()).sum()
+        np.testing.assert_allclose(out[i], gate * acts[k](MOE_P["W"][k] @ x), rtol=1e-13)
+    assert len(set(np.argmax(MOE_X @ MOE_P["router"].T, axis=1))) == 3  # every expert used
+
+    def loss(np_, T, lax, p, xs):
+        return np_.sum(T.vmap(lambda x: moe(np_, lax, p, x))(xs) ** 2)
+    want_v, want_g = jax.value_and_grad(lambda p: loss(jnp, jax, jax.lax, p, jnp.asarray(MOE_X)))(
+        _jnp(MOE_P))
+    for fn in (ft.value_and_grad, lambda f: ft.jit(ft.value_and_grad(f))):
+        v, g = fn(lambda p: loss(fnp, ft, flax, p, xs))(p)
+        assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-13)
+        close(want_g, _np(backend, g), tol=1e-12)
+    # an expert's weights get gradient only from the examples routed to it
+    routed = np.argmax(MOE_X @ MOE_P["router"].T, axis=1)
+    for k in range(3):
+        sub = backend.asarray(MOE_X[routed == k])
+        gk = ft.grad(lambda p: loss(fnp, ft, flax, p, sub))(p)
+        np.testing.assert_allclose(backend.to_numpy(gk["W"])[k], backend.to_numpy(g["W"])[k],
+                                   atol=1e-13)
+    # per-example Jacobians (jacrev under vmap) of the routed output in the input
+    jac = ft.vmap(ft.jacrev(lambda x: moe(fnp, flax, p, x)))(xs)
+    jjac = jax.vmap(jax.jacrev(lambda x: moe(jnp, jax.lax, _jnp(MOE_P), x)))(jnp.asarray(MOE_X))
+    np.testing.assert_allclose(backend.to_numpy(jac), np.asarray(jjac), atol=1e-13)
+    # an out-of-range index is clamped, batched or not, as JAX's
+    idx = backend.asarray([-2, 0, 1, 2, 7], dtype="int64")
+    branches = [lambda v: v + 1.0, lambda v: v * 10.0, lambda v: -v]
+    got = ft.vmap(lambda i, v: flax.switch(i, branches, v))(idx, backend.asarray(np.ones(5)))
+    np.testing.assert_array_equal(backend.to_numpy(got), [2.0, 2.0, 10.0, -1.0, -1.0])
+    assert float(backend.to_numpy(flax.switch(backend.asarray(9, dtype="int64"), branches,
+                                              backend.asarray(1.0)))) == -1.0
