@@ -1077,3 +1077,81 @@ def test_mixture_of_experts_switch_on_a_batched_index_as_jax(backend):
     np.testing.assert_array_equal(backend.to_numpy(got), [2.0, 2.0, 10.0, -1.0, -1.0])
     assert float(backend.to_numpy(flax.switch(backend.asarray(9, dtype="int64"), branches,
                                               backend.asarray(1.0)))) == -1.0
+
+
+# -- an E(n)-equivariant graph network (Satorras et al. 2021) by segment_sum and .at[].add -----------
+
+EGNN_N, EGNN_F, EGNN_M = 5, 3, 4
+EGNN_SRC, EGNN_DST = (np.array(e) for e in zip(*[(i, j) for i in range(EGNN_N)
+                                                   for j in range(EGNN_N) if i != j]))
+EGNN_P = {"We": RNG.normal(size=(EGNN_M, 2 * EGNN_F + 1)) / 2, "be": RNG.normal(size=EGNN_M) / 2,
+          "wx": RNG.normal(size=EGNN_M) / 4, "Wh": RNG.normal(size=(EGNN_F, EGNN_F + EGNN_M)) / 2,
+          "v": RNG.normal(size=EGNN_F)}
+EGNN_H, EGNN_XYZ = RNG.normal(size=(EGNN_N, EGNN_F)), RNG.normal(size=(EGNN_N, 3))
+
+
+def egnn_layer(np_, segment_sum, p, h, x, src, dst, scatter="segment"):
+    n = h.shape[0]
+    hs, hd = np_.take(h, src, axis=0), np_.take(h, dst, axis=0)
+    diff = np_.take(x, dst, axis=0) - np_.take(x, src, axis=0)  # x_i - x_j for edge j -> i
+    d2 = np_.sum(diff * diff, axis=1, keepdims=True)
+    m = np_.tanh(np_.matmul(np_.concat([hd, hs, d2], axis=1), p["We"].T) + p["be"])
+    shift = np_.matmul(m, p["wx"])[:, None] * diff / (n - 1)  # (traced factors first: #188)
+    if scatter == "segment":
+        dx = segment_sum(shift, dst, num_segments=n)
+        mi = segment_sum(m, dst, num_segments=n)
+    else:  # the same sums by the functional ufunc.at (x.at[] is on tracers and NumPy only)
+        dx = np_.add.at(np_.zeros_like(x), dst, shift, inplace=False)
+        mi = np_.add.at(np_.zeros_like(m[:n, :]), dst, m, inplace=False)
+    h = np_.tanh(np_.matmul(np_.concat([h, mi], axis=1), p["Wh"].T)) + h
+    return h, dx + x
+
+
+def egnn_energy(np_, segment_sum, p, h, x, scatter="segment"):
+    h, x = egnn_layer(np_, segment_sum, p, h, x, EGNN_SRC, EGNN_DST, scatter)
+    h, x = egnn_layer(np_, segment_sum, p, h, x, EGNN_SRC, EGNN_DST, scatter)
+    return np_.sum(np_.matmul(h, p["v"])), x
+
+
+def test_egnn_is_equivariant_its_forces_rotate_and_gradients_as_jax(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    from functrans.ops import segment_sum
+    p, h, x = _on(backend, EGNN_P), backend.asarray(EGNN_H), backend.asarray(EGNN_XYZ)
+    e, y = egnn_energy(fnp, segment_sum, p, h, x)
+    e2, y2 = egnn_energy(fnp, segment_sum, p, h, x, scatter="at")
+    assert float(backend.to_numpy(e2)) == pytest.approx(float(backend.to_numpy(e)), rel=1e-14)
+    np.testing.assert_allclose(backend.to_numpy(y2), backend.to_numpy(y), atol=1e-14)
+    # a rotation (with a reflection) and a translation: the energy is invariant, the
+    # positions move with them, and so do the forces -dE/dx
+    Q = np.linalg.qr(RNG.normal(size=(3, 3)))[0]
+    t = RNG.normal(size=3)
+    xr = backend.asarray(EGNN_XYZ @ Q.T + t)
+    er, yr = egnn_energy(fnp, segment_sum, p, h, xr)
+    assert float(backend.to_numpy(er)) == pytest.approx(float(backend.to_numpy(e)), rel=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(yr), backend.to_numpy(y) @ Q.T + t, atol=1e-12)
+    force = lambda x: ft.grad(lambda x: -egnn_energy(fnp, segment_sum, p, h, x)[0])(x)  # noqa: E731
+    np.testing.assert_allclose(backend.to_numpy(force(xr)), backend.to_numpy(force(x)) @ Q.T,
+                               atol=1e-12)
+    # the forces sum to zero (translation invariance)
+    np.testing.assert_allclose(backend.to_numpy(force(x)).sum(0), 0.0, atol=1e-12)
+
+    # a force-matching loss's gradient in the parameters (second order), as JAX's, both scatters
+    target = RNG.normal(size=(EGNN_N, 3))
+
+    def loss(np_, T, seg, p, h, x, target, scatter):
+        f = T.grad(lambda x: -egnn_energy(np_, seg, p, h, x, scatter)[0])(x)
+        return np_.sum((f - target) ** 2)
+    want = jax.grad(lambda p: loss(jnp, jax, jax.ops.segment_sum, p, jnp.asarray(EGNN_H),
+                                   jnp.asarray(EGNN_XYZ), target, "segment"))(_jnp(EGNN_P))
+    tb = backend.asarray(target)
+    for scatter in ("segment", "at"):
+        g = ft.jit(ft.grad(lambda p: loss(fnp, ft, segment_sum, p, h, x, tb, scatter)))(p)
+        close(want, _np(backend, g), tol=1e-11)
+    # a batch of conformations by vmap, their energies one by one
+    xs = backend.asarray(EGNN_XYZ[None] + 0.1 * RNG.normal(size=(4, EGNN_N, 3)))
+    es = ft.jit(ft.vmap(lambda x: egnn_energy(fnp, segment_sum, p, h, x)[0]))(xs)
+    for i in range(4):
+        one = egnn_energy(fnp, segment_sum, p, h, xs[i, ...])[0]
+        assert float(backend.to_numpy(es[i])) == pytest.approx(float(backend.to_numpy(one)),
+                                                               rel=1e-13)
