@@ -526,9 +526,9 @@ def cond(x, p=None):
     return multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(x), ord=p))
 
 
-def lstsq(a, b, rcond=None):
+def lstsq(a, b, rcond=None, *, numpy_resid=False):
     """The least-squares solution ``x`` of ``a @ x = b`` (``a`` of shape ``(M, N)``, ``b``
-    of shape ``(M,)`` or ``(M, K)``), NumPy's ``linalg.lstsq``: returns ``(x, residuals,
+    of shape ``(M,)`` or ``(M, K)``), ``jax.numpy.linalg.lstsq``: returns ``(x, residuals,
     rank, s)``. ``x`` comes from the SVD of ``a``, singular values at most ``rcond *
     max(s)`` counting as zero (``rcond=None``: float64's machine precision times ``max(M,
     N)``; a negative ``rcond``: float64's machine precision). As in NumPy, single-precision
@@ -538,16 +538,22 @@ def lstsq(a, b, rcond=None):
     ``b``), else it is empty; ``rank`` is a 0-d int32 array and ``s`` the singular values
     (descending).
 
+    ``residuals`` are, as JAX's by default, the squared norms of the columns of ``b - a @
+    x`` whatever the rank (shape ``(K,)``, ``(1,)`` for a 1-d ``b``), so ``lstsq`` runs
+    under ``jit`` and ``vmap``. ``numpy_resid=True`` gives NumPy's instead: those norms only
+    when the rank is ``N`` and ``M > N``, else an empty array; for ``M > N`` that depends on
+    the rank's value, so under ``jit`` or ``vmap`` it raises a ConcretizationError.
+
     ``x`` and ``residuals`` are differentiable where the rank stays the same (and, through
-    the SVD, the singular values are distinct). Whether there are residuals depends on the
-    rank's value: for ``M > N`` it needs concrete values (under ``jit`` or ``vmap`` a
-    ConcretizationError)."""
-    return _lstsq(a, b, rcond, True)
+    the SVD, the singular values are distinct)."""
+    return _lstsq(a, b, rcond, "numpy" if numpy_resid else "full")
 
 
 def _lstsq(a, b, rcond, residuals):
-    """:func:`lstsq`; without ``residuals`` (then None) nothing depends on the rank's value,
-    so it also runs under ``jit`` and ``vmap``."""
+    """:func:`lstsq`; ``residuals``: ``"full"`` (JAX's), ``"numpy"`` or true (NumPy's, which
+    for ``M > N`` depend on the rank's value), or false (None: then nothing depends on the
+    rank's value, so it also runs under ``jit`` and ``vmap``)."""
+    full_resid = residuals == "full"
     a, b = _float(a), _float(b)
     (a, b), _ = _promote_arrays([a, b])
     sa, sb = _shape(a), _shape(b)
@@ -579,7 +585,7 @@ def _lstsq(a, b, rcond, residuals):
         rank = _st.convert_element_type(_st.reshape(_st.iota(a, 1), ()), _dt.int32)
         if residuals:
             r = abs(bb)
-            resid = sum(multiply(r, r), axis=0) if (m > n == 0) else _st.slice_(
+            resid = sum(multiply(r, r), axis=0) if (m > n == 0 or full_resid) else _st.slice_(
                 _st.reshape(_st.iota(a, 1, rdt), (1,)), ((0, 0, 1),))
     else:
         u, s, vh = _la.svd(a, False)
@@ -592,7 +598,7 @@ def _lstsq(a, b, rcond, residuals):
         y = multiply(_st.reshape(inv_s, (_shape(s)[0], 1)), y)
         x = matmul(matrix_transpose(conj(vh)), y)
         rank = _st.convert_element_type(sum(big), _dt.int32)
-        if residuals and m > n and builtins.int(rank) == n:
+        if full_resid or (residuals and m > n and builtins.int(rank) == n):
             r = abs(_ew.sub(bb, matmul(a, x)))
             resid = sum(multiply(r, r), axis=0)
         elif residuals:
