@@ -1155,3 +1155,60 @@ def test_egnn_is_equivariant_its_forces_rotate_and_gradients_as_jax(backend):
         one = egnn_energy(fnp, segment_sum, p, h, xs[i, ...])[0]
         assert float(backend.to_numpy(es[i])) == pytest.approx(float(backend.to_numpy(one)),
                                                                rel=1e-13)
+
+
+# -- LOESS: a weighted local-linear fit at every query point by vmap over lstsq ----------------------
+
+LOESS_X = np.sort(RNG.uniform(0, 3, size=25))
+LOESS_Y = np.sin(2 * LOESS_X) + 0.1 * RNG.normal(size=25)
+
+
+def loess(np_, T, x, y, queries, bandwidth, degree=2):
+    """Tricube-weighted local polynomial fits (Cleveland 1979), one lstsq per query."""
+    def one(q):
+        d = -q + x  # (the tracer first: #188)
+        u = np_.abs(d) / bandwidth
+        # the root of the tricube weight, written without sqrt(0) (whose infinite slope
+        # times a zero tangent is NaN in forward mode, in JAX as here)
+        sw = np_.where(u < 1, (1 - np_.minimum(u, 1.0) ** 3) ** 1.5, 0.0)
+        V = np_.stack([d ** k for k in range(degree + 1)], axis=1)
+        coef, resid, rank, _ = np_.linalg.lstsq(V * sw[:, None], sw * y)
+        return coef[0], resid[0], rank
+    return T.vmap(one)(queries)
+
+
+def test_loess_by_vmap_over_lstsq_and_its_derivatives(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    x, y = backend.asarray(LOESS_X), backend.asarray(LOESS_Y)
+    qs = backend.asarray(np.linspace(0.2, 2.8, 6))
+    for fn in (lambda *a: loess(fnp, ft, *a), ft.jit(lambda *a: loess(fnp, ft, *a))):
+        fit, resid, rank = fn(x, y, qs, backend.asarray(0.8))
+        want = loess(jnp, jax, jnp.asarray(LOESS_X), jnp.asarray(LOESS_Y),
+                     jnp.linspace(0.2, 2.8, 6), 0.8)
+        close(tuple(want[:2]), (backend.to_numpy(fit), backend.to_numpy(resid)), tol=1e-11)
+        np.testing.assert_array_equal(backend.to_numpy(rank), 3)
+    # by hand: the weighted normal equations at each query
+    for q, f in zip(np.linspace(0.2, 2.8, 6), backend.to_numpy(fit)):
+        u = np.abs(LOESS_X - q) / 0.8
+        w = np.where(u < 1, (1 - u ** 3) ** 3, 0.0)
+        V = np.vander(LOESS_X - q, 3, increasing=True)
+        assert f == pytest.approx(np.linalg.solve(V.T @ (w[:, None] * V), V.T @ (w * LOESS_Y))[0],
+                                  rel=1e-10)
+    # the smoother is linear in y: its Jacobian is the hat matrix's rows, and reproduces
+    # a quadratic exactly
+    hat = backend.to_numpy(ft.jacrev(lambda y: loess(fnp, ft, x, y, qs, 0.8)[0])(y))
+    np.testing.assert_allclose(hat.sum(1), 1.0, atol=1e-12)
+    quad = 1.0 - 2 * LOESS_X + 0.5 * LOESS_X ** 2
+    qs_np = np.linspace(0.2, 2.8, 6)
+    np.testing.assert_allclose(hat @ quad, 1.0 - 2 * qs_np + 0.5 * qs_np ** 2, atol=1e-11)
+    # the bandwidth's gradient of a held-out error, as JAX's and central differences
+    yq = backend.asarray(np.sin(2 * qs_np))
+
+    def cv(np_, T, x, y, qs, yq, h):
+        return np_.mean((loess(np_, T, x, y, qs, h)[0] - yq) ** 2)
+    g = ft.jit(ft.grad(lambda h: cv(fnp, ft, x, y, qs, yq, h)))(backend.asarray(0.8))
+    gj = jax.grad(lambda h: cv(jnp, jax, jnp.asarray(LOESS_X), jnp.asarray(LOESS_Y),
+                               jnp.asarray(qs_np), jnp.sin(2 * qs_np), h))(0.8)
+    assert float(backend.to_numpy(g)) == pytest.approx(float(gj), rel=1e-9)
+    check_grads(lambda h: cv(fnp, ft, x, y, qs, yq, h), (backend.asarray(0.8),), order=1)
