@@ -1212,3 +1212,63 @@ def test_loess_by_vmap_over_lstsq_and_its_derivatives(backend):
                                jnp.asarray(qs_np), jnp.sin(2 * qs_np), h))(0.8)
     assert float(backend.to_numpy(g)) == pytest.approx(float(gj), rel=1e-9)
     check_grads(lambda h: cv(fnp, ft, x, y, qs, yq, h), (backend.asarray(0.8),), order=1)
+
+
+# -- deep CCA's objective: canonical correlations by eigh (whitening) and svd ------------------------
+
+CCA_X = RNG.normal(size=(40, 3))
+CCA_Y = CCA_X @ RNG.normal(size=(3, 3)) * 0.5 + RNG.normal(size=(40, 3))
+CCA_P = {"A": RNG.normal(size=(3, 3)), "B": RNG.normal(size=(3, 3))}
+
+
+def cca_correlations(np_, p, X, Y, reg=1e-3):
+    """The canonical correlations of the views tanh(X A) and tanh(Y B) (Andrew et al. 2013):
+    the singular values of S_xx^-1/2 S_xy S_yy^-1/2, inverse roots by eigh."""
+    H1, H2 = np_.tanh(np_.matmul(X, p["A"])), np_.tanh(np_.matmul(Y, p["B"]))
+    H1, H2 = H1 - np_.mean(H1, axis=0), H2 - np_.mean(H2, axis=0)
+    n, d = H1.shape
+    eye = np_.eye(d, dtype=H1.dtype)
+
+    def inv_sqrt(S):
+        w, V = np_.linalg.eigh(S)
+        return np_.matmul(V / np_.sqrt(w), V.T)
+    # (eye first: under jit it is a constant tracer, which array-api-strict's operators
+    # refuse on their right, #188)
+    Sxx = reg * eye + np_.matmul(H1.T, H1) / (n - 1)
+    Syy = reg * eye + np_.matmul(H2.T, H2) / (n - 1)
+    Sxy = np_.matmul(H1.T, H2) / (n - 1)
+    T = np_.matmul(np_.matmul(inv_sqrt(Sxx), Sxy), inv_sqrt(Syy))
+    return np_.linalg.svd(T, compute_uv=False)
+
+
+def test_deep_cca_correlations_by_eigh_and_svd_and_their_gradients(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    import scipy.linalg
+    p, X, Y = _on(backend, CCA_P), backend.asarray(CCA_X), backend.asarray(CCA_Y)
+    # (eye without a device: under jit it is a constant of the tracers' library)
+    f = lambda p: fnp.sum(ft.jit(lambda p: cca_correlations(fnp, p, X, Y))(p))  # noqa: E731
+    rho = backend.to_numpy(ft.jit(lambda p: cca_correlations(fnp, p, X, Y))(p))
+    # against SciPy: the correlations are the roots of the generalised eigenvalues of
+    # S_xy S_yy^-1 S_yx v = rho^2 S_xx v
+    H1 = np.tanh(CCA_X @ CCA_P["A"])
+    H2 = np.tanh(CCA_Y @ CCA_P["B"])
+    H1, H2 = H1 - H1.mean(0), H2 - H2.mean(0)
+    Sxx, Syy = H1.T @ H1 / 39 + 1e-3 * np.eye(3), H2.T @ H2 / 39 + 1e-3 * np.eye(3)
+    Sxy = H1.T @ H2 / 39
+    ev = scipy.linalg.eigh(Sxy @ np.linalg.solve(Syy, Sxy.T), Sxx, eigvals_only=True)
+    np.testing.assert_allclose(rho, np.sqrt(ev[::-1]), rtol=1e-10)
+    assert np.all(np.diff(rho) < -1e-3)  # distinct: the SVD's derivative is defined
+    want_v, want_g = jax.value_and_grad(lambda p: jnp.sum(cca_correlations(
+        jnp, p, jnp.asarray(CCA_X), jnp.asarray(CCA_Y))))(_jnp(CCA_P))
+    for fn in (ft.value_and_grad(f), ft.jit(ft.value_and_grad(f))):
+        v, g = fn(p)
+        assert float(backend.to_numpy(v)) == pytest.approx(float(want_v), rel=1e-12)
+        close(want_g, _np(backend, g), tol=1e-9)
+    # the leading correlation's Hessian in A (forward over reverse through eigh and svd)
+    top = lambda A: ft.jit(lambda A: cca_correlations(fnp, {**p, "A": A}, X, Y))(A)[0]  # noqa: E731
+    H = backend.to_numpy(ft.hessian(top)(p["A"]))
+    Hj = jax.hessian(lambda A: cca_correlations(jnp, {**_jnp(CCA_P), "A": A}, jnp.asarray(CCA_X),
+                                                jnp.asarray(CCA_Y))[0])(jnp.asarray(CCA_P["A"]))
+    np.testing.assert_allclose(H, np.asarray(Hj), atol=1e-8)
+    check_grads(top, (p["A"],), order=1)
