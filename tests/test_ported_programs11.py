@@ -1272,3 +1272,67 @@ def test_deep_cca_correlations_by_eigh_and_svd_and_their_gradients(backend):
                                                 jnp.asarray(CCA_Y))[0])(jnp.asarray(CCA_P["A"]))
     np.testing.assert_allclose(H, np.asarray(Hj), atol=1e-8)
     check_grads(top, (p["A"],), order=1)
+
+
+# -- a matrix product state: norm and magnetisation by einsum transfer matrices in a scan ------------
+
+MPS_N, MPS_D = 6, 3
+MPS_A = RNG.normal(size=(MPS_N, MPS_D, 2, MPS_D)) / 2
+MPS_L, MPS_R = RNG.normal(size=MPS_D), RNG.normal(size=MPS_D)
+
+
+def mps_environments(np_, lax, A, l, r):
+    """<psi|psi> and <psi| sum_i Z_i |psi> for psi[s] = l^T A_1[s_1] ... A_n[s_n] r, by a scan
+    over sites carrying the plain environment and the one with a Z inserted."""
+    one = np_.ones_like(l[:1])  # (Z's diagonal in l's library: no device to name)
+    z = np_.concat([one, -one])
+
+    def step(carry, Ai):
+        env, envz = carry
+        new = np_.einsum("ab,asc,bsd->cd", env, Ai, Ai)
+        newz = np_.einsum("ab,asc,bsd->cd", envz, Ai, Ai) + np_.einsum("ab,asc,s,bsd->cd", env,
+                                                                         Ai, z, Ai)
+        return (new, newz), np_.trace(new)
+    rr = np_.einsum("c,d->cd", r, r)
+    init = (np_.einsum("a,b->ab", l, l), np_.zeros_like(rr))
+    (env, envz), traces = lax.scan(step, init, A)
+    return {"norm": np_.sum(env * rr), "z": np_.sum(envz * rr), "traces": traces}
+
+
+def test_mps_magnetisation_by_scanned_einsums_against_the_dense_state(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    A, l, r = backend.asarray(MPS_A), backend.asarray(MPS_L), backend.asarray(MPS_R)
+    out = _np(backend, mps_environments(fnp, flax, A, l, r))
+    # the dense state: every amplitude by matrix products
+    psi = np.array([MPS_L @ np.linalg.multi_dot([MPS_A[i, :, s, :] for i, s in enumerate(bits)])
+                    @ MPS_R for bits in itertools.product(range(2), repeat=MPS_N)])
+    zsum = np.array([sum(1 - 2 * b for b in bits)
+                     for bits in itertools.product(range(2), repeat=MPS_N)])
+    assert out["norm"] == pytest.approx(psi @ psi, rel=1e-12)
+    assert out["z"] == pytest.approx(psi @ (zsum * psi), rel=1e-11)
+
+    def mag(np_, lax, A, l, r):
+        e = mps_environments(np_, lax, A, l, r)
+        return e["z"] / e["norm"]
+    want = jax.grad(lambda A: mag(jnp, jax.lax, A, jnp.asarray(MPS_L), jnp.asarray(MPS_R)))(
+        jnp.asarray(MPS_A))
+    g = ft.jit(ft.grad(lambda A: mag(fnp, flax, A, l, r)))(A)
+    np.testing.assert_allclose(backend.to_numpy(g), np.asarray(want), atol=1e-11)
+    # the magnetisation is invariant under a gauge change A_i -> G^-1 A_i G between sites:
+    # its gradient is orthogonal to that direction (the generator's derivative is zero)
+    G = RNG.normal(size=(MPS_D, MPS_D)) * 0.1
+    dA = np.zeros_like(MPS_A)
+    dA[2] = -np.einsum("ab,bsc->asc", G, MPS_A[2])
+    dA[1] = np.einsum("asb,bc->asc", MPS_A[1], G)
+    assert float(np.sum(backend.to_numpy(g) * dA)) == pytest.approx(0.0, abs=1e-11)
+    # the Jacobian of a dict of outputs (a carry pytree through the scan), reverse and forward
+    jr = ft.jacrev(lambda l: mps_environments(fnp, flax, A, l, r))(l)
+    jf = ft.jacfwd(lambda l: mps_environments(fnp, flax, A, l, r))(l)
+    jj = jax.jacrev(lambda l: mps_environments(jnp, jax.lax, jnp.asarray(MPS_A), l,
+                                               jnp.asarray(MPS_R)))(jnp.asarray(MPS_L))
+    close(jj, _np(backend, jr), tol=1e-11)
+    close(jj, _np(backend, jf), tol=1e-11)
+    # the norm is a quadratic form in l: l^T H l / 2 with H its Hessian
+    Hn = backend.to_numpy(ft.hessian(lambda l: mps_environments(fnp, flax, A, l, r)["norm"])(l))
+    assert MPS_L @ Hn @ MPS_L / 2 == pytest.approx(out["norm"], rel=1e-12)
