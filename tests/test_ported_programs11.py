@@ -1336,3 +1336,73 @@ def test_mps_magnetisation_by_scanned_einsums_against_the_dense_state(backend):
     # the norm is a quadratic form in l: l^T H l / 2 with H its Hessian
     Hn = backend.to_numpy(ft.hessian(lambda l: mps_environments(fnp, flax, A, l, r)["norm"])(l))
     assert MPS_L @ Hn @ MPS_L / 2 == pytest.approx(out["norm"], rel=1e-12)
+
+
+# -- 2-D pose-graph SLAM by Gauss-Newton: residuals by vmap over an edge dict, jacfwd, fori_loop -----
+
+def _se2_between(np_, a, b):
+    """The pose of b seen from a (x, y, theta each)."""
+    c, s = np_.cos(a[2]), np_.sin(a[2])
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    dth = b[2] - a[2]
+    return np_.stack([c * dx + s * dy, -s * dx + c * dy, np_.arctan2(np_.sin(dth), np_.cos(dth))])
+
+
+POSES_TRUE = np.array([[0.0, 0.0, 0.0], [1.0, 0.1, 0.3], [1.8, 0.9, 1.2], [1.2, 1.8, 2.4],
+                       [0.2, 1.3, -2.6]])
+POSE_EDGES = {"i": np.array([0, 1, 2, 3, 4, 0, 1]), "j": np.array([1, 2, 3, 4, 0, 2, 3])}
+POSE_MEAS = np.stack([_se2_between(np, POSES_TRUE[i], POSES_TRUE[j])
+                      for i, j in zip(POSE_EDGES["i"], POSE_EDGES["j"])])
+POSES_INIT = POSES_TRUE + RNG.normal(size=POSES_TRUE.shape) * np.array([0.15, 0.15, 0.1])
+
+
+def pose_graph_residuals(np_, T, flat, edges, meas, anchor):
+    poses = np_.reshape(flat, (-1, 3))
+
+    def one(e):
+        pred = _se2_between(np_, np_.take(poses, e["i"], axis=0), np_.take(poses, e["j"], axis=0))
+        d = pred - e["meas"]
+        return np_.concat([d[:2], np_.arctan2(np_.sin(d[2:]), np_.cos(d[2:]))])
+    r = T.vmap(one, in_axes=({"i": 0, "j": 0, "meas": 0},))({**edges, "meas": meas})
+    # the first pose anchored (gauge freedom)
+    return np_.concat([np_.reshape(r, (-1,)), 10.0 * (poses[0, :] - anchor)])
+
+
+def gauss_newton(np_, T, lax, flat0, edges, meas, iters):
+    def body(k, flat):
+        r = pose_graph_residuals(np_, T, flat, edges, meas, flat0[:3])
+        J = T.jacfwd(pose_graph_residuals, argnums=2)(np_, T, flat, edges, meas, flat0[:3])
+        return flat - np_.linalg.solve(np_.matmul(J.T, J), np_.matmul(J.T, r))
+    return lax.fori_loop(0, iters, body, flat0)
+
+
+def test_pose_graph_slam_gauss_newton_recovers_the_loop_as_jax(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    edges = {k: backend.asarray(v, dtype="int64") for k, v in POSE_EDGES.items()}
+    meas, flat0 = backend.asarray(POSE_MEAS), backend.asarray(POSES_INIT.ravel())
+    solve = ft.jit(lambda f0, m: gauss_newton(fnp, ft, flax, f0, edges, m, 8))
+    flat = backend.to_numpy(solve(flat0, meas))
+    # noiseless measurements: the solution is the true loop moved rigidly onto pose 0's start
+    anchor = flat0[:3]
+    r_final = backend.to_numpy(pose_graph_residuals(fnp, ft, backend.asarray(flat), edges, meas,
+                                                    anchor))
+    np.testing.assert_allclose(r_final, 0.0, atol=1e-10)
+    poses = flat.reshape(-1, 3)
+    for i, j in zip(POSE_EDGES["i"], POSE_EDGES["j"]):
+        rel = _se2_between(np, poses[i], poses[j])
+        np.testing.assert_allclose(rel, _se2_between(np, POSES_TRUE[i], POSES_TRUE[j]),
+                                   atol=1e-10)
+    jflat = jax.jit(lambda f0, m: gauss_newton(jnp, jax, jax.lax, f0, _jnp(POSE_EDGES), m, 8))(
+        jnp.asarray(POSES_INIT.ravel()), jnp.asarray(POSE_MEAS))
+    np.testing.assert_allclose(flat, np.asarray(jflat), atol=1e-10)
+    # the solution's sensitivity to the measurements by implicit differentiation: at a zero
+    # residual d x* / d m = (J^T J)^-1 J^T (d r / d m) ... against jacfwd through the loop
+    sens = backend.to_numpy(ft.jacfwd(lambda m: solve(flat0, m))(meas)).reshape(15, -1)
+    x_star = backend.asarray(flat)
+    J = backend.to_numpy(ft.jacfwd(pose_graph_residuals, argnums=2)(fnp, ft, x_star, edges, meas,
+                                                                    anchor))
+    Jm = backend.to_numpy(ft.jacfwd(lambda m: pose_graph_residuals(fnp, ft, x_star, edges, m,
+                                                                   anchor))(meas))
+    Jm = Jm.reshape(J.shape[0], -1)
+    np.testing.assert_allclose(sens, -np.linalg.solve(J.T @ J, J.T @ Jm), atol=1e-8)
