@@ -1406,3 +1406,68 @@ def test_pose_graph_slam_gauss_newton_recovers_the_loop_as_jax(backend):
                                                                    anchor))(meas))
     Jm = Jm.reshape(J.shape[0], -1)
     np.testing.assert_allclose(sens, -np.linalg.solve(J.T @ J, J.T @ Jm), atol=1e-8)
+
+
+# -- causal top-k sparse attention: masks by where, the kept keys by lax.top_k ----------------------
+
+ATT_X = RNG.normal(size=(7, 8))
+ATT_P = {"Wq": RNG.normal(size=(8, 2, 4)) / 3, "Wk": RNG.normal(size=(8, 2, 4)) / 3,
+         "Wv": RNG.normal(size=(8, 2, 4)) / 3}
+
+
+def topk_attention(np_, lax, p, x, k):
+    """Two heads; each query attends to its k best-scoring earlier (or same) positions."""
+    q = np_.einsum("td,dhe->hte", x, p["Wq"])
+    kk = np_.einsum("td,dhe->hte", x, p["Wk"])
+    v = np_.einsum("td,dhe->hte", x, p["Wv"])
+    s = np_.einsum("hte,hse->hts", q, kk) / math.sqrt(q.shape[-1])
+    # (the mask in s's library: a NumPy mask beside another library's arrays is refused)
+    causal = np_.tril(np_.ones_like(s, dtype=bool))
+    s = np_.where(causal, s, -np_.inf)
+    thr = lax.top_k(s, k)[0][..., -1:]
+    s = np_.where(s >= thr, s, -np_.inf)
+    w = np_.exp(s - np_.max(s, axis=-1, keepdims=True))
+    w = w / np_.sum(w, axis=-1, keepdims=True)
+    return np_.einsum("hts,hse->the", w, v)
+
+
+def test_causal_top_k_attention_against_a_dense_mask_and_jax(backend):
+    jax = _jax()
+    import jax.numpy as jnp
+    import functrans.nn as fnn
+    p, x = _on(backend, ATT_P), backend.asarray(ATT_X)
+    # keeping every key is causal attention
+    full = topk_attention(fnp, flax, p, x, 7)
+    q, kk, v = (fnp.einsum("td,dhe->the", x, p[n]) for n in ("Wq", "Wk", "Wv"))
+    ref = fnn.dot_product_attention(q, kk, v, is_causal=True)
+    np.testing.assert_allclose(backend.to_numpy(full), backend.to_numpy(ref), atol=1e-14)
+    # top 3: against the softmax over an index mask built by hand
+    out = backend.to_numpy(topk_attention(fnp, flax, p, x, 3))
+    qn, kn, vn = (np.einsum("td,dhe->hte", ATT_X, ATT_P[n]) for n in ("Wq", "Wk", "Wv"))
+    for h in range(2):
+        s = qn[h] @ kn[h].T / 2.0
+        for t in range(7):
+            keep = np.argsort(-s[t, :t + 1])[:3]
+            w = np.exp(s[t, keep] - s[t, keep].max())
+            np.testing.assert_allclose(out[t, h], (w / w.sum()) @ vn[h][keep], atol=1e-14)
+
+    def loss(np_, lax, p, x):
+        return np_.sum(topk_attention(np_, lax, p, x, 3) ** 2)
+    want_v, want_g = jax.value_and_grad(lambda p: loss(jnp, jax.lax, p, jnp.asarray(ATT_X)))(
+        _jnp(ATT_P))
+    for fn in (ft.value_and_grad, lambda f: ft.jit(ft.value_and_grad(f))):
+        val, g = fn(lambda p: loss(fnp, flax, p, x))(p)
+        assert float(backend.to_numpy(val)) == pytest.approx(float(want_v), rel=1e-13)
+        close(want_g, _np(backend, g), tol=1e-12)
+    # a batch of sequences by vmap, and the input Jacobian (no gradient to the masked keys:
+    # a later position never moves an earlier output)
+    xs = backend.asarray(RNG.normal(size=(3, 7, 8)))
+    bo = ft.vmap(lambda x: topk_attention(fnp, flax, p, x, 3))(xs)
+    for i in range(3):
+        np.testing.assert_allclose(backend.to_numpy(bo)[i],
+                                   backend.to_numpy(topk_attention(fnp, flax, p, xs[i, ...], 3)),
+                                   atol=1e-14)
+    jac = backend.to_numpy(ft.jacrev(lambda x: topk_attention(fnp, flax, p, x, 3))(x))
+    for t in range(7):
+        assert np.all(jac[t, :, :, t + 1:, :] == 0.0)
+    assert np.all(np.isfinite(jac))
