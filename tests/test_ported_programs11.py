@@ -6,14 +6,60 @@ combinations of transforms:
 - Kepler's equation solved by Newton in a ``while_loop`` inside a ``custom_jvp`` (the implicit
   derivative), a radial-velocity fit over a ``NamedTuple`` orbit: ``jit(vmap(grad))`` per
   observation, ``jacrev`` against ``jacfwd``, ``hessian`` through the rule.
+- sparse variational GP regression (Titsias's bound): ``cholesky`` and ``solve_triangular``
+  gradients in ARD hyperparameters and inducing inputs; with inducing inputs at the data it
+  is SciPy's exact marginal likelihood, whose noise gradient has a closed form.
+- a rational-quadratic spline coupling flow: bins by ``searchsorted`` and ``take``, the
+  log-determinant against ``slogdet`` of ``jacfwd``.
+- a bootstrap particle filter with systematic resampling, keys split in a ``scan``: JAX's
+  particles bit for bit, filters by ``vmap`` over keys near the Kalman likelihood.
+- a variational quantum eigensolver on a complex state tensor by ``einsum``: gradient and
+  Hessian against the parameter-shift rules, energy against a dense Hamiltonian.
+- the normal modes of a molecule: ``hessian`` of a force field, six zero modes, Hellmann-
+  Feynman for ``eigh``'s derivative, the frequencies' gradient (third order).
+- an LSTM with a ``NamedTuple`` carry in ``scan``: ``jacrev`` is the chain of step Jacobians.
+- a convolutional autoencoder: dilated, depthwise (``feature_group_count``) and transposed
+  convolutions and max pooling by ``reduce_window``; ``conv_transpose`` as a conv's VJP.
+- a spatial transformer by ``map_coordinates`` over an ``in_axes`` dict, against SciPy.
+- Plackett-Luce rankings by a reverse ``cumlogsumexp``: normalised over all permutations,
+  the score's gradient in closed form, a convex Hessian.
+- a determinantal point process: subset likelihoods by ``slogdet`` sum to one, the expected
+  size is tr(L (L + I)^-1).
+- portfolio CVaR by ``top_k``, the Rockafellar-Uryasev envelope, quantile derivatives.
+- optimisers (Adam, Lion, RMSProp) with ``NamedTuple`` states in a ``fori_loop`` trainer under
+  ``jit`` with ``static_argnames``.
+- an ensemble as a registered dataclass with a static field: ``jit(vmap(vmap(grad)))`` with
+  the dataclass as ``in_axes``.
+- a hard-routed mixture of experts: ``lax.switch`` on a batched index.
+- an E(n)-equivariant graph network by ``segment_sum`` and ``ufunc.at``: invariance,
+  equivariant forces, force matching (second order).
+- LOESS by ``vmap`` over ``lstsq``: the hat matrix by ``jacrev``, the bandwidth's gradient.
+- deep CCA's canonical correlations by ``eigh`` whitening and ``svd``, against SciPy.
+- a matrix product state: ``einsum`` transfer matrices in a ``scan``, gauge invariance, a
+  dict of outputs under ``jacrev``/``jacfwd``.
+- 2-D pose-graph SLAM by Gauss-Newton: residuals by ``vmap`` over an edge dict, ``jacfwd`` in
+  a jitted ``fori_loop``, measurement sensitivities by implicit differentiation.
+- causal top-k sparse attention against ``dot_product_attention`` and a hand-built mask.
+- Lotka-Volterra with a neural term through ``odeint``: the conserved quantity, gradients by
+  ``vmap`` over initial states, Liouville's formula for the flow's determinant.
 
 Every reference is independent of functrans: a closed form, an enumeration, SciPy, NumPy by
 hand, central differences (``check_grads``), or JAX 0.10.2 with x64. The code is written for
 this file.
 
+The regression found while porting (tests/test_review_s20.py): ``linalg.lstsq`` raised a
+ConcretizationError under ``jit`` and ``vmap`` for any ``M > N`` matrix (NumPy's residuals,
+whose shape is the rank's); it now returns JAX's residuals (``numpy_resid=True``: NumPy's).
+Documented differences met on the way, written around here: creation functions outside a
+transform make NumPy arrays unless given a device; ``x.at[]`` exists on tracers and NumPy
+arrays only (``ufunc.at(..., inplace=False)`` works everywhere); a NumPy mask beside another
+library's arrays is refused; map_coordinates' ``"constant"`` is SciPy's ``"grid-constant"``.
+And two of JAX's own: ``sqrt`` at zero has an infinite slope (forward mode gives NaN there, so
+LOESS's weights avoid it), and JAX 0.10.2's ``quantile`` has a zero gradient in ``q``.
+
 Written the way the suite's backends need: array-api-strict's operators refuse a tracer on
 their right (its issue #188), so a plain array never comes first in an operator beside a
-tracer.
+tracer (nor beside a custom rule's tangents or a constant made under ``jit``).
 """
 
 from __future__ import annotations
