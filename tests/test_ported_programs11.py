@@ -181,7 +181,7 @@ def test_kepler_newton_while_loop_inside_custom_jvp_radial_velocity_fit(backend)
     assert float(backend.to_numpy(h)) == pytest.approx(float(hj), rel=1e-10)
 
 
-# -- sparse variational GP regression (Titsias 2009) ------------------------------------------------
+# -- sparse variational GP regression (Titsias 2009) ----------------------------------------------
 
 SGP_X = RNG.uniform(-2, 2, size=(12, 2))
 SGP_Y = np.sin(SGP_X[:, 0]) * np.cos(SGP_X[:, 1]) + 0.1 * RNG.normal(size=12)
@@ -221,7 +221,8 @@ def test_sparse_gp_titsias_bound_gradients_in_hyperparameters_and_inducing_input
     import functrans.scipy.linalg as fsl
     X, y, theta = backend.asarray(SGP_X), backend.asarray(SGP_Y), _on(backend, SGP_THETA)
     f = lambda th, X, y: titsias_bound(fnp, fsl, th, X, y)  # noqa: E731
-    jf = lambda th: titsias_bound(jnp, jsl, th, jnp.asarray(SGP_X), jnp.asarray(SGP_Y))  # noqa: E731
+    jX, jy = jnp.asarray(SGP_X), jnp.asarray(SGP_Y)
+    jf = lambda th: titsias_bound(jnp, jsl, th, jX, jy)  # noqa: E731
     want_v, want_g = jax.value_and_grad(jf)(_jnp(SGP_THETA))
     for fn in (ft.value_and_grad(f), ft.jit(ft.value_and_grad(f))):
         v, g = fn(theta, X, y)
@@ -250,10 +251,11 @@ def test_sparse_gp_titsias_bound_gradients_in_hyperparameters_and_inducing_input
     assert float(backend.to_numpy(g["log_sn"])) == pytest.approx(d_sn, rel=1e-6)
 
 
-# -- a rational-quadratic spline coupling flow (Durkan et al. 2019) ---------------------------------
+# -- a rational-quadratic spline coupling flow (Durkan et al. 2019) -------------------------------
 
 RQS_K, RQS_B = 5, 3.0
-RQS_W = {"w": RNG.normal(size=(2, 2, 3 * RQS_K - 1)) / 2, "b": RNG.normal(size=(2, 3 * RQS_K - 1)) / 2}
+RQS_W = {"w": RNG.normal(size=(2, 2, 3 * RQS_K - 1)) / 2,
+         "b": RNG.normal(size=(2, 3 * RQS_K - 1)) / 2}
 RQS_X = RNG.normal(size=(6, 4))
 
 
@@ -325,7 +327,7 @@ def test_rational_quadratic_spline_flow_logdet_and_likelihood_gradient(backend):
     check_grads(lambda w: nll(fnp, ft, {**p, "w": w}, xs), (p["w"],), order=1, modes=("rev",))
 
 
-# -- a bootstrap particle filter with systematic resampling, keys split in the scan ------------------
+# -- a bootstrap particle filter with systematic resampling, keys split in the scan ---------------
 
 PF_Y = np.array([0.3, 0.9, 0.4, -0.2, -0.8, -0.1, 0.6, 1.1])
 
@@ -342,7 +344,8 @@ def particle_filter(np_, lax, random, a, q, r, ys, key, n=256, device=None):
         w = np_.exp(logw - m)
         ll = m + np_.log(np_.mean(w))
         cdf = np_.cumsum(lax.stop_gradient(w)) / lax.stop_gradient(np_.sum(w))
-        u = (random.uniform(k_res, (), dtype=ys.dtype) + np_.arange(n, dtype=ys.dtype, device=device)) / n
+        grid = np_.arange(n, dtype=ys.dtype, device=device)
+        u = (random.uniform(k_res, (), dtype=ys.dtype) + grid) / n
         idx = np_.clip(np_.searchsorted(cdf, u), 0, n - 1)
         return (np_.take(x, idx), key), ll
     x0 = np_.zeros((n,), dtype=ys.dtype, device=device)  # (NumPy's without the device)
@@ -388,7 +391,7 @@ def test_particle_filter_with_keys_in_scan_against_jax_and_the_kalman_filter(bac
     # against JAX's above only)
 
 
-# -- a variational quantum eigensolver on a state vector, against the parameter-shift rule ----------
+# -- a variational quantum eigensolver on a state vector, against the parameter-shift rule --------
 
 VQE_N, VQE_LAYERS, VQE_H = 4, 2, 0.7
 VQE_THETA = RNG.uniform(0, 2 * np.pi, size=(VQE_LAYERS, 2, VQE_N))
@@ -572,7 +575,7 @@ def test_molecular_normal_modes_hessian_zero_modes_and_hellmann_feynman(backend)
                                np.asarray(jax.grad(jfr)(jnp.asarray(x0.ravel()))), atol=1e-8)
 
 
-# -- an LSTM with a NamedTuple carry in scan, its Jacobians by jacrev ---------------------------------
+# -- an LSTM with a NamedTuple carry in scan, its Jacobians by jacrev -----------------------------
 
 LSTMState = collections.namedtuple("LSTMState", "h c")
 LSTM_P = {"W": RNG.normal(size=(4 * 3, 2)) / 2, "U": RNG.normal(size=(4 * 3, 3)) / 2,
@@ -626,12 +629,13 @@ def test_lstm_namedtuple_carry_jacrev_is_the_chain_of_step_jacobians(backend):
     close(want, _np(backend, ft.jit(ft.jacfwd(final, argnums=1))(s0, p)), tol=1e-11)
     # the summed outputs' gradient through both the carry and the stacked outputs
     total = lambda s0, p: fnp.sum(lstm_run(fnp, flax, p, s0, xs)[1])  # noqa: E731
-    jtotal = lambda s0, p: jnp.sum(lstm_run(jnp, jax.lax, p, s0, jnp.asarray(LSTM_X))[1])  # noqa: E731
+    jxs = jnp.asarray(LSTM_X)
+    jtotal = lambda s0, p: jnp.sum(lstm_run(jnp, jax.lax, p, s0, jxs)[1])  # noqa: E731
     close(jax.grad(jtotal, argnums=(0, 1))(LSTMState(*_jnp(tuple(LSTM_S0))), _jnp(LSTM_P)),
           _np(backend, ft.jit(ft.grad(total, argnums=(0, 1)))(s0, p)), tol=1e-11)
 
 
-# -- a convolutional autoencoder: dilated, depthwise and transposed convolutions, max pooling --------
+# -- a convolutional autoencoder: dilated, depthwise and transposed convolutions, max pooling -----
 
 CAE_DN = ("NCHW", "OIHW", "NCHW")
 CAE_P = {"W1": RNG.normal(size=(4, 3, 3, 3)) / 3, "W2": RNG.normal(size=(4, 1, 3, 3)) / 3,
@@ -678,15 +682,15 @@ def test_conv_autoencoder_transposed_depthwise_dilated_and_pooled_as_jax(backend
                              transpose_kernel=True)
     np.testing.assert_allclose(backend.to_numpy(ct), backend.to_numpy(vjp(y)[0]), atol=1e-12)
     # max pooling routes the cotangent to each window's maximum
-    pool = lambda v: flax.reduce_window(v, -fnp.inf, flax.max, (1, 1, 2, 2), (1, 1, 2, 2),  # noqa: E731
-                                        "VALID")
+    def pool(v):
+        return flax.reduce_window(v, -fnp.inf, flax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
     gp = backend.to_numpy(ft.grad(lambda v: fnp.sum(pool(v)))(x))
     win = CAE_X.reshape(3, 3, 4, 2, 4, 2)
     is_max = win == win.max(axis=(3, 5), keepdims=True)
     np.testing.assert_array_equal(gp, is_max.reshape(3, 3, 8, 8).astype(float))
 
 
-# -- a spatial transformer: an affine grid sampled bilinearly by map_coordinates --------------------
+# -- a spatial transformer: an affine grid sampled bilinearly by map_coordinates ------------------
 
 ST_IMG = RNG.normal(size=(3, 10, 10))
 ST_THETA = np.array([[[0.9, 0.1, 0.3], [-0.2, 1.1, -0.1]], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
@@ -752,7 +756,7 @@ def test_spatial_transformer_by_map_coordinates_over_an_in_axes_dict(backend):
                 (thetas[2, ...],), order=1, eps=1e-7)
 
 
-# -- Plackett-Luce ranking likelihood by a reverse cumulative logsumexp ------------------------------
+# -- Plackett-Luce ranking likelihood by a reverse cumulative logsumexp ---------------------------
 
 PL_X = RNG.normal(size=(5, 4, 3))  # 5 queries, 4 items each, 3 features
 PL_PERM = np.stack([RNG.permutation(4) for _ in range(5)])
@@ -791,7 +795,8 @@ def test_plackett_luce_by_reverse_cumlogsumexp_over_an_in_axes_dict(backend):
     batch = {"X": backend.asarray(PL_X), "perm": backend.asarray(PL_PERM, dtype="int64")}
 
     def nll(np_, T, lax, w, batch):
-        one = lambda b: -plackett_luce_logp(np_, lax, np_.matmul(b["X"], w), b["perm"])  # noqa: E731
+        def one(b):
+            return -plackett_luce_logp(np_, lax, np_.matmul(b["X"], w), b["perm"])
         return np_.mean(T.vmap(one, in_axes=({"X": 0, "perm": 0},))(batch))
     want_v, want_g = jax.value_and_grad(lambda w: nll(jnp, jax, jax.lax, w, _jnp(
         {"X": PL_X, "perm": PL_PERM})))(jnp.asarray(PL_W))
@@ -807,7 +812,7 @@ def test_plackett_luce_by_reverse_cumlogsumexp_over_an_in_axes_dict(backend):
     assert np.all(np.linalg.eigvalsh(backend.to_numpy(H)) > 0)  # convex in w
 
 
-# -- a determinantal point process: log-likelihood of subsets by slogdet ----------------------------
+# -- a determinantal point process: log-likelihood of subsets by slogdet --------------------------
 
 DPP_F = RNG.normal(size=(5, 3))
 DPP_SUBSETS = [(0, 2), (1, 3, 4), (2,), (0, 1, 4)]
@@ -855,7 +860,7 @@ def test_dpp_subset_likelihood_normalises_and_its_gradient(backend):
     check_grads(lambda F: dpp_loglik(fnp, F, DPP_SUBSETS, dev), (F,), order=2)
 
 
-# -- CVaR of a portfolio by top_k, Rockafellar-Uryasev, and quantiles --------------------------------
+# -- CVaR of a portfolio by top_k, Rockafellar-Uryasev, and quantiles -----------------------------
 
 CVAR_R = RNG.normal(size=(40, 4)) * np.array([0.02, 0.05, 0.1, 0.03]) + np.array(
     [0.01, 0.02, 0.04, 0.015])
@@ -917,7 +922,7 @@ def test_portfolio_cvar_by_top_k_rockafellar_uryasev_and_quantiles(backend):
                                np.median(CVAR_R, axis=0), rtol=1e-15)
 
 
-# -- an optimiser library: NamedTuple states, a fori_loop trainer jitted with static_argnames -------
+# -- an optimiser library: NamedTuple states, a fori_loop trainer jitted with static_argnames -----
 
 AdamState = collections.namedtuple("AdamState", "count mu nu")
 LionState = collections.namedtuple("LionState", "mu")
@@ -1004,7 +1009,7 @@ def test_optimizer_states_as_namedtuples_trained_under_jit_with_static_argnames(
         run(p0, X, y, steps=3, name="sgd")
 
 
-# -- a model as a registered dataclass with a static field: jit(vmap(vmap(grad))) -------------------
+# -- a model as a registered dataclass with a static field: jit(vmap(vmap(grad))) -----------------
 
 def _mlp_class(tree_util):
     @functools.partial(tree_util.register_dataclass, data_fields=["w1", "b1", "w2"],
@@ -1067,7 +1072,7 @@ def test_dataclass_ensemble_per_example_gradients_by_jit_vmap_vmap_grad(backend)
                 in_axes=(MLP(0, None, None, "tanh"),))(m)  # (m.act is "softplus")
 
 
-# -- hard-routed mixture of experts: lax.switch on a batched index under vmap ------------------------
+# -- hard-routed mixture of experts: lax.switch on a batched index under vmap ---------------------
 
 MOE_P = {"router": RNG.normal(size=(3, 4)), "W": RNG.normal(size=(3, 2, 4)) / 2}
 MOE_X = RNG.normal(size=(9, 4))
@@ -1125,7 +1130,7 @@ def test_mixture_of_experts_switch_on_a_batched_index_as_jax(backend):
                                               backend.asarray(1.0)))) == -1.0
 
 
-# -- an E(n)-equivariant graph network (Satorras et al. 2021) by segment_sum and .at[].add -----------
+# -- an E(n)-equivariant graph network (Satorras et al. 2021) by segment_sum and .at[].add --------
 
 EGNN_N, EGNN_F, EGNN_M = 5, 3, 4
 EGNN_SRC, EGNN_DST = (np.array(e) for e in zip(*[(i, j) for i in range(EGNN_N)
@@ -1203,7 +1208,7 @@ def test_egnn_is_equivariant_its_forces_rotate_and_gradients_as_jax(backend):
                                                                rel=1e-13)
 
 
-# -- LOESS: a weighted local-linear fit at every query point by vmap over lstsq ----------------------
+# -- LOESS: a weighted local-linear fit at every query point by vmap over lstsq -------------------
 
 LOESS_X = np.sort(RNG.uniform(0, 3, size=25))
 LOESS_Y = np.sin(2 * LOESS_X) + 0.1 * RNG.normal(size=25)
@@ -1260,7 +1265,7 @@ def test_loess_by_vmap_over_lstsq_and_its_derivatives(backend):
     check_grads(lambda h: cv(fnp, ft, x, y, qs, yq, h), (backend.asarray(0.8),), order=1)
 
 
-# -- deep CCA's objective: canonical correlations by eigh (whitening) and svd ------------------------
+# -- deep CCA's objective: canonical correlations by eigh (whitening) and svd ---------------------
 
 CCA_X = RNG.normal(size=(40, 3))
 CCA_Y = CCA_X @ RNG.normal(size=(3, 3)) * 0.5 + RNG.normal(size=(40, 3))
@@ -1320,7 +1325,7 @@ def test_deep_cca_correlations_by_eigh_and_svd_and_their_gradients(backend):
     check_grads(top, (p["A"],), order=1)
 
 
-# -- a matrix product state: norm and magnetisation by einsum transfer matrices in a scan ------------
+# -- a matrix product state: norm and magnetisation by einsum transfer matrices in a scan ---------
 
 MPS_N, MPS_D = 6, 3
 MPS_A = RNG.normal(size=(MPS_N, MPS_D, 2, MPS_D)) / 2
@@ -1384,7 +1389,7 @@ def test_mps_magnetisation_by_scanned_einsums_against_the_dense_state(backend):
     assert MPS_L @ Hn @ MPS_L / 2 == pytest.approx(out["norm"], rel=1e-12)
 
 
-# -- 2-D pose-graph SLAM by Gauss-Newton: residuals by vmap over an edge dict, jacfwd, fori_loop -----
+# -- 2-D pose-graph SLAM by Gauss-Newton: residuals by vmap over an edge dict, jacfwd, fori_loop ---
 
 def _se2_between(np_, a, b):
     """The pose of b seen from a (x, y, theta each)."""
@@ -1454,7 +1459,7 @@ def test_pose_graph_slam_gauss_newton_recovers_the_loop_as_jax(backend):
     np.testing.assert_allclose(sens, -np.linalg.solve(J.T @ J, J.T @ Jm), atol=1e-8)
 
 
-# -- causal top-k sparse attention: masks by where, the kept keys by lax.top_k ----------------------
+# -- causal top-k sparse attention: masks by where, the kept keys by lax.top_k --------------------
 
 ATT_X = RNG.normal(size=(7, 8))
 ATT_P = {"Wq": RNG.normal(size=(8, 2, 4)) / 3, "Wk": RNG.normal(size=(8, 2, 4)) / 3,
@@ -1519,7 +1524,7 @@ def test_causal_top_k_attention_against_a_dense_mask_and_jax(backend):
     assert np.all(np.isfinite(jac))
 
 
-# -- a Lotka-Volterra model with a neural correction through odeint: vmap over initial states -------
+# -- a Lotka-Volterra model with a neural correction through odeint: vmap over initial states -----
 
 LV_P = {"a": 1.1, "b": 0.4, "c": 0.4, "d": 0.1, "W": np.array([[0.1, -0.2], [0.05, 0.0]])}
 LV_T = np.linspace(0.0, 5.0, 6)
@@ -1558,8 +1563,8 @@ def test_lotka_volterra_odeint_invariant_and_gradients_by_vmap_over_initial_stat
                                    rtol=1e-7, atol=1e-8)
     # the final state's Jacobian in the initial one: forward mode through the solver and the
     # adjoint agree; its determinant is exp of the integrated divergence along the path
-    final = lambda y0: odeint(lambda y, t, p: lotka_volterra(fnp, y, t, p), y0, ts, p0,  # noqa: E731
-                              **tol)[-1]
+    def final(y0):
+        return odeint(lambda y, t, p: lotka_volterra(fnp, y, t, p), y0, ts, p0, **tol)[-1]
     Jf = backend.to_numpy(ft.jacfwd(final)(y0s[0, ...]))
     Jr = backend.to_numpy(ft.jacrev(final)(y0s[0, ...]))
     np.testing.assert_allclose(Jf, Jr, rtol=1e-7, atol=1e-9)
