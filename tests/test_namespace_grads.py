@@ -538,18 +538,20 @@ TABLE += [
                                   return_inverse=True, return_counts=True)[0],
           shapes=[((2, 3),)], data_dependent=True),
     # least squares, polynomial fitting
-    binary("lstsq", "mat", "real", fn=lambda a, b: (LA.lstsq(a, b)[0], LA.lstsq(a, b)[1],
-                                                    LA.lstsq(a, b)[3]),
+    # NumPy's residuals: whether there are any depends on the rank's value
+    binary("lstsq", "mat", "real",
+           fn=lambda a, b: tuple(LA.lstsq(a, b, numpy_resid=True)[i] for i in (0, 1, 3)),
            shapes=[((4, 2), (4,)), ((4, 3), (4, 2))], data_dependent=True),
     # no residuals for M <= N: nothing depends on the rank's value, so jit works
     binary("lstsq_square_wide", "mat", "real",
-           fn=lambda a, b: (LA.lstsq(a, b)[0], LA.lstsq(a, b)[3]),
+           fn=lambda a, b: tuple(LA.lstsq(a, b, numpy_resid=True)[i] for i in (0, 3)),
            shapes=[((3, 3), (3,)), ((2, 3), (2,)), ((2, 4), (2, 3))]),
-    binary("lstsq_rcond", "mat", "real", fn=lambda a, b: LA.lstsq(a, b, rcond=1e-3)[0],
+    binary("lstsq_rcond", "mat", "real",
+           fn=lambda a, b: LA.lstsq(a, b, rcond=1e-3, numpy_resid=True)[0],
            shapes=[((3, 2), (3, 2))], data_dependent=True),
-    # jax.numpy's residuals (whatever the rank): nothing depends on the rank's value
-    binary("lstsq_fixed_resid", "mat", "real",
-           fn=lambda a, b: LA.lstsq(a, b, numpy_resid=False)[:2],
+    # jax.numpy's residuals, the default (whatever the rank): nothing depends on the rank's
+    # value
+    binary("lstsq_fixed_resid", "mat", "real", fn=lambda a, b: LA.lstsq(a, b)[:2],
            shapes=[((4, 2), (4,)), ((3, 3), (3, 2)), ((2, 3), (2,)), ((4, 3), (4, 2))]),
     unary("vander", fn=lambda x: (fnp.vander(x), fnp.vander(x, 4, increasing=True)),
           shapes=[((3,),)]),

@@ -5,6 +5,7 @@ errors, and vmap against a Python loop."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -260,11 +261,17 @@ LSTSQ_CASES = [(A54, B52[:, 0], {}), (A54, B52, {}), (A54.T, B52[:3], {}),
 @pytest.mark.parametrize("a,b,kw", LSTSQ_CASES)
 def test_lstsq(backend, a, b, kw):
     want = np.linalg.lstsq(a, b, **kw)
-    got = fnp.linalg.lstsq(backend.asarray(a, dtype=a.dtype.name),
-                           backend.asarray(b, dtype=b.dtype.name), **kw)
+    ab, bb = backend.asarray(a, dtype=a.dtype.name), backend.asarray(b, dtype=b.dtype.name)
+    got = fnp.linalg.lstsq(ab, bb, **kw, numpy_resid=True)
     assert isinstance(got, tuple) and len(got) == 4
     tol = 2e-5 if a.dtype == np.float32 else 1e-10
     _check(backend, tuple(got), tuple(np.asarray(w) for w in want), rtol=tol, atol=tol)
+    # JAX's residuals (the default): |b - a x|^2 by column whatever the rank and shape
+    x, resid, rank, s = fnp.linalg.lstsq(ab, bb, **kw)
+    x0 = np.asarray(want[0])
+    r = (b if b.ndim == 2 else b[:, None]) - a @ (x0 if x0.ndim == 2 else x0[:, None])
+    _check(backend, (x, resid, rank, s), (want[0], (r * r).sum(0).astype(want[3].dtype),
+                                          want[2], want[3]), rtol=tol, atol=tol)
 
 
 def test_lstsq_errors_and_jit(backend):
@@ -273,8 +280,10 @@ def test_lstsq_errors_and_jit(backend):
     with pytest.raises(Exception, match="two-dimensional"):
         fnp.linalg.lstsq(backend.asarray(F3), backend.asarray(B52))
     a, b = backend.asarray(A54), backend.asarray(B52)
-    with pytest.raises(ConcretizationError, match="jit of"):
-        ft.jit(fnp.linalg.lstsq)(a, b)  # residuals' shape depends on the rank
+    with pytest.raises(ConcretizationError, match="jit of"):  # NumPy's residuals' shape
+        ft.jit(functools.partial(fnp.linalg.lstsq, numpy_resid=True))(a, b)  # is the rank's
+    _check(backend, ft.jit(fnp.linalg.lstsq)(a, b),
+           tuple(backend.to_numpy(v) for v in fnp.linalg.lstsq(a, b)), rtol=1e-13, atol=1e-13)
     got = ft.jit(lambda a, b: fnp.linalg.lstsq(a, b)[0])(backend.asarray(A54.T),
                                                            backend.asarray(B52[:3]))
     _check(backend, got, np.linalg.lstsq(A54.T, B52[:3])[0], rtol=1e-10, atol=1e-12)
@@ -332,9 +341,8 @@ def test_lstsq_fixed_residuals_as_jax_with_jit_vmap_and_grads():
 def test_lstsq_numpys_residuals_under_vmap_name_the_keyword(backend):
     a_s = backend.asarray(np.stack([A54, 2.0 * A54]))
     with pytest.raises(ConcretizationError, match="numpy_resid=False"):
-        ft.vmap(lambda a: fnp.linalg.lstsq(a, backend.asarray(B52))[1])(a_s)
-    got = ft.vmap(lambda a: fnp.linalg.lstsq(a, backend.asarray(B52),
-                                             numpy_resid=False)[1])(a_s)
+        ft.vmap(lambda a: fnp.linalg.lstsq(a, backend.asarray(B52), numpy_resid=True)[1])(a_s)
+    got = ft.vmap(lambda a: fnp.linalg.lstsq(a, backend.asarray(B52))[1])(a_s)
     want = [np.linalg.lstsq(m, B52)[1] for m in (A54, 2.0 * A54)]
     _check(backend, got, np.stack(want), rtol=1e-10, atol=1e-12)
 

@@ -526,27 +526,26 @@ def cond(x, p=None):
     return multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(x), ord=p))
 
 
-def lstsq(a, b, rcond=None, *, numpy_resid=True):
+def lstsq(a, b, rcond=None, *, numpy_resid=False):
     """The least-squares solution ``x`` of ``a @ x = b`` (``a`` of shape ``(M, N)``, ``b``
-    of shape ``(M,)`` or ``(M, K)``), NumPy's ``linalg.lstsq``: returns ``(x, residuals,
-    rank, s)``. ``x`` comes from the SVD of ``a``, singular values at most ``rcond *
-    max(s)`` counting as zero (``rcond=None``: float64's machine precision times ``max(M,
-    N)``; a negative ``rcond``: float64's machine precision). As in NumPy, single-precision
-    input is solved in double precision (so its rank is decided as for float64) and the
-    results are rounded back. ``residuals`` holds the squared norms of the columns of ``b -
-    a @ x`` when the rank is ``N`` and ``M > N`` (shape ``(K,)``, or ``(1,)`` for a 1-d
-    ``b``), else it is empty; ``rank`` is a 0-d int32 array and ``s`` the singular values
-    (descending).
+    of shape ``(M,)`` or ``(M, K)``), as ``jax.numpy.linalg.lstsq``: returns ``(x,
+    residuals, rank, s)``. ``x`` comes from the SVD of ``a``, singular values at most
+    ``rcond * max(s)`` counting as zero (``rcond=None``: float64's machine precision times
+    ``max(M, N)``; a negative ``rcond``: float64's machine precision). As in NumPy,
+    single-precision input is solved in double precision (so its rank is decided as for
+    float64) and the results are rounded back. ``rank`` is a 0-d int32 array and ``s`` the
+    singular values (descending).
 
-    ``numpy_resid=False`` (jax.numpy's keyword, and its default there): ``residuals`` always
-    holds those squared norms, whatever the rank and shape (zeros, up to rounding, where
-    ``a @ x = b`` is solved exactly), so its shape does not depend on the rank's value and
-    the whole result runs under ``jit`` and ``vmap``.
+    ``residuals`` are, as JAX's by default, the squared norms of the columns of ``b - a @
+    x`` whatever the rank and shape (shape ``(K,)``, or ``(1,)`` for a 1-d ``b``; zeros, up
+    to rounding, where ``a @ x = b`` is solved exactly), so their shape does not depend on
+    the rank's value and ``lstsq`` runs under ``jit`` and ``vmap``. ``numpy_resid=True``
+    gives NumPy's: those norms only when the rank is ``N`` and ``M > N``, else an empty
+    array; for ``M > N`` that needs concrete values (under ``jit`` or ``vmap`` a
+    ConcretizationError that names ``numpy_resid=False``).
 
     ``x`` and ``residuals`` are differentiable where the rank stays the same (and, through
-    the SVD, the singular values are distinct). With NumPy's residuals, whether there are
-    any depends on the rank's value: for ``M > N`` it needs concrete values (under ``jit``
-    or ``vmap`` a ConcretizationError that names ``numpy_resid=False``)."""
+    the SVD, the singular values are distinct)."""
     return _lstsq(a, b, rcond, True if numpy_resid else "always")
 
 

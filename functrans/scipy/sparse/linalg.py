@@ -264,7 +264,7 @@ def gmres(A, b, x0=None, *, tol=1e-05, atol=0.0, restart=20, maxiter=None, M=Non
             V, H = fori_loop(0, restart, arnoldi, (V, H))
             e1 = fnp.zeros((restart + 1,), dtype=b_flat.dtype, device=fnp.device(b_flat))
             e1 = _set_row(e1, 0, beta)
-            y = fnp.matmul(fnp.linalg.pinv(H), e1)  # (lstsq needs a concrete rank)
+            y = fnp.matmul(fnp.linalg.pinv(H), e1)  # (the least-squares solution)
             return x + fnp.matmul(fnp.matrix_transpose(V[:restart, ...]), y)
 
         def residual(x):

@@ -1,0 +1,56 @@
+"""Review s20: regressions found porting round 11's programs (test_ported_programs11.py).
+
+``linalg.lstsq`` followed NumPy's residuals (an empty array unless ``M > N`` and the rank is
+``N``), whose shape depends on the rank's value: any call with ``M > N`` under ``jit`` or
+``vmap`` raised a ConcretizationError, even ``lstsq(a, b)[0]`` (JAX code's usual use, which
+JAX runs). It now returns JAX's residuals by default (``|b - a x|^2`` by column, whatever the
+rank) and takes JAX's ``numpy_resid=True`` for NumPy's."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.errors import ConcretizationError
+
+RNG = np.random.default_rng(20)
+
+
+def test_lstsq_under_jit_and_vmap_with_jax_residuals(backend):
+    A = RNG.normal(size=(3, 5, 4))
+    A[2] = np.outer(RNG.normal(size=5), RNG.normal(size=4))  # rank one
+    b = RNG.normal(size=5)
+    a_b, b_b = backend.asarray(A), backend.asarray(b)
+
+    def fit(a):
+        x, resid, rank, s = fnp.linalg.lstsq(a, b_b)
+        return x, resid, rank
+    for fn in (ft.vmap(fit), ft.jit(ft.vmap(fit))):
+        x, resid, rank = fn(a_b)
+        for i in range(3):
+            want = np.linalg.lstsq(A[i], b, rcond=None)
+            np.testing.assert_allclose(backend.to_numpy(x)[i], want[0], atol=1e-12)
+            r = b - A[i] @ want[0]
+            np.testing.assert_allclose(backend.to_numpy(resid)[i], [r @ r], rtol=1e-10)
+            assert int(backend.to_numpy(rank)[i]) == want[2]
+    # the gradient of the fit's error, per matrix, against central differences
+    g = ft.jit(ft.vmap(ft.grad(lambda a: fnp.linalg.lstsq(a, b_b)[1][0])))(a_b[:2, ...])
+    for i in range(2):
+        e = RNG.normal(size=(5, 4))
+
+        def err(t):
+            x = np.linalg.lstsq(A[i] + t * e, b, rcond=None)[0]
+            r = b - (A[i] + t * e) @ x
+            return r @ r
+        fd = (err(1e-6) - err(-1e-6)) / 2e-6
+        assert float(np.sum(backend.to_numpy(g)[i] * e)) == pytest.approx(fd, rel=1e-6)
+    # NumPy's residuals on request: eagerly, and refused under jit where the rank decides
+    got = fnp.linalg.lstsq(a_b[2, ...], b_b, numpy_resid=True)[1]
+    assert tuple(got.shape) == (0,)
+    assert tuple(fnp.linalg.lstsq(a_b[2, ...], b_b)[1].shape) == (1,)
+    with pytest.raises(ConcretizationError, match="jit of"):
+        ft.jit(functools.partial(fnp.linalg.lstsq, numpy_resid=True))(a_b[0, ...], b_b)
