@@ -198,6 +198,18 @@ def _min_case(b):
 
 
 @with_backend
+def _max_case_keepdims(b):
+    return lambda x: fnp.max(x * 0.5 + fnp.reshape(_spread(b, 6), (2, 3)), axis=1,
+                             keepdims=True) * x
+
+
+@with_backend
+def _min_case_keepdims(b):
+    return lambda x: fnp.min(x * 0.5 + fnp.reshape(_spread(b, 6), (2, 3)), axis=(0, 1),
+                             keepdims=True) * x
+
+
+@with_backend
 def _sort_case(b):
     return lambda x: So.sort(x * 0.5 + fnp.reshape(_spread(b, 6), (2, 3)), axis=1)
 
@@ -481,6 +493,10 @@ CASES = [
     unary("reduce_sum", lambda x: fnp.sum(x, axis=0)),
     unary("reduce_max", _max_case, fts.real(-0.3, 0.3)),
     unary("reduce_min", _min_case, fts.real(-0.3, 0.3)),
+    # keepdims=True: a parameter of the primitive (no reshape)
+    unary("reduce_sum", lambda x: fnp.sum(x, axis=1, keepdims=True) * x),
+    unary("reduce_max", _max_case_keepdims, fts.real(-0.3, 0.3)),
+    unary("reduce_min", _min_case_keepdims, fts.real(-0.3, 0.3)),
     unary("reduce_prod", lambda x: R.reduce_prod(x, (1,)), NONZERO),
     unary("cumsum", lambda x: R.cumsum(x, 1)),
     unary("cumprod", lambda x: R.cumprod(x, 1), NONZERO),
