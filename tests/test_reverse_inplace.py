@@ -169,3 +169,21 @@ def test_float32_and_small_arrays_take_the_bound_path(counted):
     small = rng.standard_normal(16)
     ft.grad(lambda x: fnp.sum(fnp.tanh(fnp.sin(x))))(small)
     assert counted == []
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_products_by_a_rule_constant_are_written_in_place(counted, dtype):
+    rng = np.random.default_rng(7)
+    x0 = rng.uniform(-1.0, 1.0, 70_000).astype(dtype)
+    x = x0.copy()
+
+    def chain(x):  # each step's cotangent times 0.9 and times cos: both in place
+        for _ in range(5):
+            x = fnp.sin(x) * 0.9 + 0.1
+        return fnp.sum(x)
+
+    g, g_ref = _both(ft.grad(chain), x)
+    assert counted.count("mul") >= 5
+    assert g.dtype == dtype
+    np.testing.assert_array_equal(g, g_ref)
+    np.testing.assert_array_equal(x, x0)
