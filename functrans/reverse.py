@@ -198,12 +198,17 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                     continue
                 cts = env.materialize(cts, outputs.aval)
             elif tc is _Sum:
-                # (this loop's names let go of earlier equations' residuals and cotangents, so
-                # that one only the sum holds can take the product: _product)
-                a = b = x = c = res = None
-                # (one product, the common case: _Sum.value inline)
-                cts = (_product(cts.terms, borrowed) if len(cts.terms) == 2 and cts.rest is None
-                       else cts.value(borrowed))
+                t = cts.terms
+                if len(t) != 2 or cts.rest is not None:
+                    cts = cts.value(borrowed)
+                elif (_INPLACE and (type(t[0]) is _ndarray and t[0].nbytes >= _ELIDE_BYTES
+                                    or type(t[1]) is _ndarray and t[1].nbytes >= _ELIDE_BYTES)):
+                    # (this loop's names let go of earlier equations' residuals and
+                    # cotangents, so that one only the sum holds can take the product)
+                    a = b = x = c = res = None
+                    cts = _product(t, borrowed)
+                else:  # (one product of small or abstract factors, the common case)
+                    cts = _mul_p.bind(t[0], t[1])
             elif tc is _Pieces:
                 cts = env.dense(outputs, cts)
             if prim is _slice_p:
@@ -291,8 +296,11 @@ class _Env:
             prev.add_dense(ct)  # a b + ... + ct
             return
         if tp is not Fill and tp is not _Pieces and type(ct) is not Fill:
-            prev = None  # (the dictionary's reference the only one: see _add_into)
-            d[var] = _add_into(d.pop(var), ct, self.borrowed)
+            if tp is _ndarray and prev.nbytes >= _ELIDE_BYTES and _INPLACE:
+                prev = None  # (the dictionary's reference the only one: see _add_into)
+                d[var] = _add_into(d.pop(var), ct, self.borrowed)
+            else:
+                d[var] = _add_p.bind(prev, ct)
             return
         if tp is _Pieces:
             ct = self.dense(var, ct)
@@ -420,9 +428,12 @@ def _product(terms, borrowed):
     the list held is then held by this function's name alone: ``_refcount(a) == _SOLE``)."""
     b = terms.pop()
     a = terms.pop()
-    if _INPLACE and _current.get() is _EVAL:
-        ta, tb = type(a), type(b)
-        if ta is _ndarray and a.nbytes >= _ELIDE_BYTES:
+    ta, tb = type(a), type(b)
+    # (the cheapest tests first: most products in small programs are of small arrays)
+    big_a = ta is _ndarray and a.nbytes >= _ELIDE_BYTES
+    if ((big_a or tb is _ndarray and b.nbytes >= _ELIDE_BYTES) and _INPLACE
+            and _current.get() is _EVAL):
+        if big_a:
             if tb is _ndarray:
                 if a.shape == b.shape and a.dtype == b.dtype:
                     if _refcount(a) == _SOLE and _own(a, borrowed):
@@ -442,9 +453,9 @@ def _product(terms, borrowed):
 def _add_into(a, b, borrowed):
     """``a + b``, written into ``a`` when only this call holds it (the caller passes the
     value it has just removed from its dictionary)."""
-    if (_INPLACE and type(a) is _ndarray and type(b) is _ndarray and a.nbytes >= _ELIDE_BYTES
-            and a.shape == b.shape and a.dtype == b.dtype and _current.get() is _EVAL
-            and _refcount(a) == _SOLE and _own(a, borrowed)):
+    if (type(a) is _ndarray and a.nbytes >= _ELIDE_BYTES and type(b) is _ndarray
+            and a.shape == b.shape and a.dtype == b.dtype and _INPLACE
+            and _current.get() is _EVAL and _refcount(a) == _SOLE and _own(a, borrowed)):
         return _np.add(a, b, out=a)
     return _add_p.bind(a, b)
 
