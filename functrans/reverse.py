@@ -10,7 +10,11 @@ single JVP rule per primitive, so forward and reverse mode cannot disagree.
 
 from __future__ import annotations
 
-from .core import Tracer, _current, get_aval
+import sys
+
+import numpy as _np
+
+from .core import EVAL as _EVAL, Tracer, _current, get_aval
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingTracer,
@@ -139,11 +143,15 @@ class _Sum:
         else:
             self.rest = _add_p.bind(r, ct)
 
-    def value(self):
+    def value(self, borrowed=()):
         t, rest = self.terms, self.rest
         if rest is None:
-            return _mul_p.bind(*t) if len(t) == 2 else _mul_add_p.bind(*t)
-        return _mul_add_p.bind(*t, rest)
+            if len(t) == 2:
+                # (_product takes the factors out of the sum, which then holds the product)
+                self.rest = rest = _product(t, borrowed)
+                return rest
+            return _mul_add_p.bind(*t)
+        return _mul_add_p.bind(*t, rest) if t else rest
 
 
 _MAX_PAIRS = 8
@@ -191,9 +199,16 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                 cts = env.materialize(cts, outputs.aval)
             elif tc is _Sum:
                 t = cts.terms
-                # (one product, the common case: _Sum.value inline)
-                cts = (_mul_p.bind(t[0], t[1]) if len(t) == 2 and cts.rest is None
-                       else cts.value())
+                if len(t) != 2 or cts.rest is not None:
+                    cts = cts.value(borrowed)
+                elif (_INPLACE and (type(t[0]) is _ndarray and t[0].nbytes >= _ELIDE_BYTES
+                                    or type(t[1]) is _ndarray and t[1].nbytes >= _ELIDE_BYTES)):
+                    # (this loop's names let go of earlier equations' residuals and
+                    # cotangents, so that one only the sum holds can take the product)
+                    a = b = x = c = res = None
+                    cts = _product(t, borrowed)
+                else:  # (one product of small or abstract factors, the common case)
+                    cts = _mul_p.bind(t[0], t[1])
             elif tc is _Pieces:
                 cts = env.dense(outputs, cts)
             if prim is _slice_p:
@@ -281,7 +296,11 @@ class _Env:
             prev.add_dense(ct)  # a b + ... + ct
             return
         if tp is not Fill and tp is not _Pieces and type(ct) is not Fill:
-            d[var] = _add_p.bind(prev, ct)
+            if tp is _ndarray and prev.nbytes >= _ELIDE_BYTES and _INPLACE:
+                prev = None  # (the dictionary's reference the only one: see _add_into)
+                d[var] = _add_into(d.pop(var), ct, self.borrowed)
+            else:
+                d[var] = _add_p.bind(prev, ct)
             return
         if tp is _Pieces:
             ct = self.dense(var, ct)
@@ -333,7 +352,7 @@ class _Env:
         if t is Fill:
             return self.materialize(ct, var.aval)
         if t is _Sum:
-            return ct.value()
+            return ct.value(self.borrowed)
         if t is _Pieces:
             j = _join(ct, var.aval.shape)
             return j if ct.base is None else _add_p.bind(ct.base, j)
@@ -381,6 +400,104 @@ def _join(pieces, shape):
         c = _scatter_slice(c, shape, idx)
         total = c if total is None else _add_p.bind(total, c)
     return total
+
+
+# -- products and sums written into a dead operand -----------------------------------------
+# NumPy reuses the buffer of a large temporary operand for the result of ``a * b`` written in
+# Python (its "temporary elision"); a product bound as a primitive never qualifies, so a
+# backward pass would allocate a new array for each cotangent times residual (the tanh
+# slope...) and each accumulated sum. Here an operand that only this pass references (its
+# reference count says so), that owns its memory and has the result's shape and dtype,
+# takes the result instead: the same ufunc on the same values, one large allocation less,
+# and memory that is already in cache. Only at the bottom of the interpreter stack, on NumPy
+# arrays of at least NumPy's own threshold for elision; anything else is bound as before.
+
+_ndarray = _np.ndarray
+_ELIDE_BYTES = 256 * 1024
+_refcount = sys.getrefcount
+
+
+def _own(a, borrowed):
+    """``a`` owns its (writable) memory and is no residual passed on as a cotangent."""
+    f = a.flags
+    return f.owndata and f.writeable and not f.writebackifcopy and id(a) not in borrowed
+
+
+def _product(terms, borrowed):
+    """The product of the two factors in ``terms`` (which it empties, so that a factor only
+    the list held is then held by this function's name alone: ``_refcount(a) == _SOLE``)."""
+    b = terms.pop()
+    a = terms.pop()
+    ta, tb = type(a), type(b)
+    # (the cheapest tests first: most products in small programs are of small arrays)
+    big_a = ta is _ndarray and a.nbytes >= _ELIDE_BYTES
+    if ((big_a or tb is _ndarray and b.nbytes >= _ELIDE_BYTES) and _INPLACE
+            and _current.get() is _EVAL):
+        if big_a:
+            if tb is _ndarray:
+                if a.shape == b.shape and a.dtype == b.dtype:
+                    if _refcount(a) == _SOLE and _own(a, borrowed):
+                        return _np.multiply(a, b, out=a)
+                    if _refcount(b) == _SOLE and _own(b, borrowed):
+                        return _np.multiply(a, b, out=b)
+            elif ((tb is float or tb is int) and _refcount(a) == _SOLE and _own(a, borrowed)
+                    and _np.result_type(a, b) == a.dtype):
+                return _np.multiply(a, b, out=a)  # (a rule's constant factor: x * 0.9)
+        elif ((ta is float or ta is int) and tb is _ndarray and b.nbytes >= _ELIDE_BYTES
+                and _refcount(b) == _SOLE and _own(b, borrowed)
+                and _np.result_type(b, a) == b.dtype):
+            return _np.multiply(a, b, out=b)
+    return _mul_p.bind(a, b)
+
+
+def _add_into(a, b, borrowed):
+    """``a + b``, written into ``a`` when only this call holds it (the caller passes the
+    value it has just removed from its dictionary)."""
+    if (type(a) is _ndarray and a.nbytes >= _ELIDE_BYTES and type(b) is _ndarray
+            and a.shape == b.shape and a.dtype == b.dtype and _INPLACE
+            and _current.get() is _EVAL and _refcount(a) == _SOLE and _own(a, borrowed)):
+        return _np.add(a, b, out=a)
+    return _add_p.bind(a, b)
+
+
+def _sole_count():
+    a = _np.empty(0)
+    return _refcount(a)  # one local variable's reference, as in _product and _add_into
+
+
+def _check_inplace():
+    """Whether this interpreter counts references as _product and _add_into assume: each
+    writes into an operand that nobody else holds, and never into one held elsewhere."""
+    n = _ELIDE_BYTES // 8
+
+    def data(x):
+        return x.__array_interface__["data"][0]  # (no reference to x kept)
+
+    def fresh(v):
+        return _np.full(n, v)
+
+    terms = [fresh(1.0), fresh(2.0)]
+    at = data(terms[0])
+    r = _product(terms, ())
+    ok = data(r) == at and r[0] == 2.0
+    a, b = fresh(1.0), fresh(2.0)
+    r = _product([a, b], ())
+    ok = ok and r is not a and r is not b and a[0] == 1.0 and b[0] == 2.0 and r[0] == 2.0
+    r = _product([a, fresh(3.0)], ())  # the second factor unshared: it takes the product
+    ok = ok and r is not a and a[0] == 1.0 and r[0] == 3.0
+    terms = [fresh(1.0), 0.5]
+    at = data(terms[0])
+    r = _product(terms, ())
+    ok = ok and data(r) == at and r[0] == 0.5
+    r = _product([0.5, a], ())
+    ok = ok and r is not a and a[0] == 1.0 and r[0] == 0.5
+    d = {0: fresh(1.0)}
+    at = data(d[0])
+    r = _add_into(d.pop(0), b, ())
+    ok = ok and data(r) == at and r[0] == 3.0 and b[0] == 2.0
+    d = {0: a}
+    r = _add_into(d.pop(0), b, ())
+    return ok and r is not a and a[0] == 1.0 and r[0] == 3.0
 
 
 def _copy(x):
@@ -484,3 +601,15 @@ _FILL_RULES = {_add_p: _fill_add, _sub_p: _fill_sub, _neg_p: _fill_neg, _mul_p: 
                _mul_add_p: _fill_mul_add, _div_p: _fill_div, _reduce_sum_p: _fill_same,
                _reshape_p: _fill_same, _transpose_p: _fill_same, _convert_p: _fill_convert,
                _broadcast_p: _fill_broadcast}
+
+# The count of a value held by one name of a function (with getrefcount's own argument),
+# and whether the functions above see the counts they expect: on CPython with its GIL, checked
+# here on arrays held and not held elsewhere; on any other Python, or should the check not
+# pass, every product and sum is bound as before.
+_SOLE = _sole_count()
+_INPLACE = True
+try:
+    _INPLACE = (sys.implementation.name == "cpython"
+                and getattr(sys, "_is_gil_enabled", lambda: True)() and _check_inplace())
+except Exception:  # (a probe: any failure means "not in place")
+    _INPLACE = False

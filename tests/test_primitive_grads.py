@@ -712,3 +712,21 @@ def test_pow_mixed_second_derivative_at_zero_exponent():
     np.testing.assert_allclose(np.asarray(g), 0.5)
     H = np.asarray(ft.hessian(lambda v: v[0] ** v[1])(np.array([2.0, 0.0])))
     np.testing.assert_allclose(H, H.T)
+
+
+# keepdims=True is a parameter of the reductions (no reshape): its rules checked the same way
+# (one Case per primitive above, so these are a test of their own)
+@pytest.mark.parametrize("which", ["sum", "max", "min"])
+def test_reductions_with_keepdims(backend, which):
+    b = backend
+    x = b.asarray(np.array([[0.1, -0.2, 0.3], [0.25, 0.05, -0.15]]))
+    offset = fnp.reshape(_spread(b, 6), (2, 3))
+    if which == "sum":
+        f = lambda x: fnp.sum(x, axis=1, keepdims=True) * x  # noqa: E731
+    elif which == "max":
+        f = lambda x: fnp.max(x * 0.5 + offset, axis=1, keepdims=True) * x  # noqa: E731
+    else:
+        f = lambda x: fnp.min(x * 0.5 + offset, axis=(0, 1), keepdims=True) * x  # noqa: E731
+    check_grads(f, (x,), order=2)
+    graph = str(ft.make_graph(f)(x))
+    assert "keepdims" in graph and "reshape" not in graph

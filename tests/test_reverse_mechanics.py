@@ -137,6 +137,33 @@ def test_max_tangent_is_shared_by_ties():
     assert "chooser_weights" in names and "eq" not in names and "div" not in names
 
 
+def test_keepdims_reductions_are_one_primitive_each_way():
+    # sum/max/min with keepdims bind the reduction with keepdims (no reshape), and the
+    # transposes of their sums and of the length-1 broadcasts are single sums/broadcasts
+    x = np.array([[1.0, 3.0, 2.0], [2.0, 0.0, -1.0]])
+
+    def lse(y):
+        m = fnp.max(y, axis=1, keepdims=True)
+        s = fnp.log(fnp.sum(fnp.exp(y - m), axis=1, keepdims=True)) + m
+        return fnp.sum(s - fnp.min(y, axis=1, keepdims=True))
+
+    g, names = _evaluated(ft.grad(lse), x)
+    assert "reshape" not in names
+    soft = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    arg_min = (x == x.min(axis=1, keepdims=True)).astype(float)
+    np.testing.assert_allclose(g, soft - arg_min, rtol=1e-14)
+    graph = str(ft.make_graph(ft.grad(lse))(x))
+    assert "keepdims" in graph and "reshape" not in graph
+    # the same results through vmap and jit, and with the primitive's result shape
+    np.testing.assert_allclose(ft.vmap(ft.grad(lambda r: lse(r[None])))(x), g, rtol=1e-14)
+    np.testing.assert_allclose(ft.jit(ft.grad(lse))(x), g, rtol=1e-14)
+    for f in (fnp.sum, fnp.max, fnp.min):
+        out = f(x, axis=(0, 1), keepdims=True)
+        assert out.shape == (1, 1)
+        t = ft.jvp(lambda y: f(y, axis=0, keepdims=True), (x,), (np.ones_like(x),))[1]
+        assert t.shape == (1, 3)
+
+
 def _tanh_derivative(k, y):
     """d^k/dx^k tanh(x) as a polynomial in y = tanh(x): P_0 = y, P_{k+1} = P_k'(y) (1 - y^2)."""
     P = np.polynomial.Polynomial

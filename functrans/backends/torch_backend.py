@@ -58,10 +58,12 @@ def _accumulation(name, axis_param):
     fn = getattr(_xp, name)
 
     def impl(x, **params):
-        axis = params[axis_param]
+        kw = {"axis": params[axis_param]}
+        if params.get("keepdims"):  # (the reductions' parameter, only when true)
+            kw["keepdims"] = True
         if x.dtype in _WIDE_UNSIGNED:
-            return fn(x.to(torch.int64), axis=axis).to(x.dtype)
-        return fn(x, axis=axis, dtype=x.dtype)
+            return fn(x.to(torch.int64), **kw).to(x.dtype)
+        return fn(x, dtype=x.dtype, **kw)
     return impl
 
 

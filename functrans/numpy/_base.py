@@ -503,14 +503,17 @@ def _reduce(red, x, axis, keepdims):
     axes = _normalize_axes(axis, len(shape))
     if not axes:
         return x
-    out = red(x, axes)
-    if keepdims:  # (the reduced shape has fewer axes: always a reshape, bound directly)
-        out = _reshape_bind(out, shape=tuple(1 if i in axes else d
-                                             for i, d in enumerate(shape)))
-    return out
+    if keepdims:
+        if red in _KEEPDIMS:  # (one primitive, which keeps the axes itself)
+            return red(x, axes, keepdims=True)
+        # (the reduced shape has fewer axes: always a reshape, bound directly)
+        return _reshape_bind(red(x, axes), shape=tuple(1 if i in axes else d
+                                                       for i, d in enumerate(shape)))
+    return red(x, axes)
 
 
 _reshape_bind = _st.reshape_p.bind
+_KEEPDIMS = frozenset((_red.reduce_sum, _red.reduce_max, _red.reduce_min))
 
 
 

@@ -10,7 +10,10 @@ from .elementwise import mul
 from .structural import broadcast_in_dim, broadcast_p
 
 
-def _reduced_aval(x, axes):
+def _reduced_aval(x, axes, keepdims=False):
+    if keepdims:
+        return ShapedArray(tuple(1 if i in axes else d for i, d in enumerate(x.shape)),
+                           x.dtype)
     return ShapedArray(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
 
 
@@ -27,15 +30,35 @@ def _expand_back(y, shape, axes):
     return broadcast_in_dim(y, shape, _kept(len(shape), axes))
 
 
+def _keepdims(keepdims):
+    return {"keepdims": True} if keepdims else {}  # (left out when False, as bound by most)
+
+
+def _sum_jvp(p, t, axes, keepdims=False):
+    kw = _keepdims(keepdims)
+    return reduce_sum_p.bind(p[0], axes=axes, **kw), reduce_sum_p.bind(t[0], axes=axes, **kw)
+
+
+def _sum_transpose(ct, x, axes, keepdims=False):
+    n = len(x.aval.shape)
+    # (with keepdims the summed axes are there, of length 1: broadcast in place)
+    dims = _all_axes(n) if keepdims else _kept_cached(n, axes)
+    return [broadcast_p.bind(ct, shape=x.aval.shape, dims=dims)]
+
+
+_all_axes = functools.lru_cache(maxsize=64)(lambda n: tuple(range(n)))
+
+# ``keepdims=True`` (a parameter only when true): the summed axes stay, of length 1, as
+# NumPy's keepdims, so that ``sum(x, axis, keepdims=True)`` is one operation rather than a
+# sum and a reshape (and its derivatives one each, rather than two).
 reduce_sum_p = primitive("reduce_sum")
 # ``dtype=x.dtype``: libraries widen small integers when they accumulate (int32 -> int64);
 # a primitive's result has its operand's dtype (functrans.numpy chooses the accumulator).
-reduce_sum_p.def_impl(lambda b, x, axes: b.xp.sum(x, axis=axes, dtype=x.dtype))
+reduce_sum_p.def_impl(lambda b, x, axes, keepdims=False: b.xp.sum(x, axis=axes, dtype=x.dtype,
+                                                                  keepdims=keepdims))
 reduce_sum_p.def_abstract_eval(_reduced_aval)
-reduce_sum_p.def_jvp(lambda p, t, axes: (reduce_sum_p.bind(p[0], axes=axes),
-                                         reduce_sum_p.bind(t[0], axes=axes)))
-reduce_sum_p.def_transpose(lambda ct, x, axes: [
-    broadcast_p.bind(ct, shape=x.aval.shape, dims=_kept_cached(len(x.aval.shape), axes))])
+reduce_sum_p.def_jvp(_sum_jvp)
+reduce_sum_p.def_transpose(_sum_transpose)
 reduce_sum_p.def_batch(axes_rule(reduce_sum_p, "axes", many=True))
 
 
@@ -61,37 +84,40 @@ chooser_weights_p.def_batch(lambda a, d, axes: (
 def _reduce_chooser_jvp(prim):
     # The tangent is averaged over the positions that attain the result (ties share it
     # equally, as in JAX).
-    def jvp(primals, tangents, axes):
+    def jvp(primals, tangents, axes, keepdims=False):
         x, = primals
-        out = prim.bind(x, axes=axes)
+        kw = _keepdims(keepdims)
+        out = prim.bind(x, axes=axes, **kw)
         w = chooser_weights_p.bind(x, out, axes=axes)
-        return out, reduce_sum_p.bind(mul(tangents[0], w), axes=axes)
+        return out, reduce_sum_p.bind(mul(tangents[0], w), axes=axes, **kw)
     return jvp
 
 
 reduce_max_p = primitive("reduce_max")
-reduce_max_p.def_impl(lambda b, x, axes: b.xp.max(x, axis=axes))
+reduce_max_p.def_impl(lambda b, x, axes, keepdims=False: b.xp.max(x, axis=axes,
+                                                                  keepdims=keepdims))
 reduce_max_p.def_abstract_eval(_reduced_aval)
 reduce_max_p.def_jvp(_reduce_chooser_jvp(reduce_max_p))
 reduce_max_p.def_batch(axes_rule(reduce_max_p, "axes", many=True))
 
 reduce_min_p = primitive("reduce_min")
-reduce_min_p.def_impl(lambda b, x, axes: b.xp.min(x, axis=axes))
+reduce_min_p.def_impl(lambda b, x, axes, keepdims=False: b.xp.min(x, axis=axes,
+                                                                  keepdims=keepdims))
 reduce_min_p.def_abstract_eval(_reduced_aval)
 reduce_min_p.def_jvp(_reduce_chooser_jvp(reduce_min_p))
 reduce_min_p.def_batch(axes_rule(reduce_min_p, "axes", many=True))
 
 
-def reduce_sum(x, axes):
-    return reduce_sum_p.bind(x, axes=tuple(axes))
+def reduce_sum(x, axes, keepdims=False):
+    return reduce_sum_p.bind(x, axes=tuple(axes), **_keepdims(keepdims))
 
 
-def reduce_max(x, axes):
-    return reduce_max_p.bind(x, axes=tuple(axes))
+def reduce_max(x, axes, keepdims=False):
+    return reduce_max_p.bind(x, axes=tuple(axes), **_keepdims(keepdims))
 
 
-def reduce_min(x, axes):
-    return reduce_min_p.bind(x, axes=tuple(axes))
+def reduce_min(x, axes, keepdims=False):
+    return reduce_min_p.bind(x, axes=tuple(axes), **_keepdims(keepdims))
 
 
 # -- products -----------------------------------------------------------------------------------

@@ -50,21 +50,25 @@ def _broadcast_impl(b, x, shape, dims):
 
 @functools.lru_cache(maxsize=4096)
 def _broadcast_transpose_plan(in_shape, shape, dims):
-    """The axes a broadcast's transpose sums, and whether that sum has the operand's shape
-    already (then no reshape is bound): worked out once, as a bias broadcast is transposed at
-    every step."""
+    """The axes a broadcast's transpose sums and the sum's parameters ({} or keepdims) if it
+    has the operand's shape already (then no reshape is bound), else None: worked out once,
+    as a bias broadcast is transposed at every step."""
     summed = [a for a in range(len(shape)) if a not in dims]
     summed += [d for i, d in enumerate(dims) if in_shape[i] == 1 and shape[d] != 1]
     summed = tuple(sorted(summed))
-    left = tuple(d for a, d in enumerate(shape) if a not in summed)
-    return summed, left == in_shape
+    if tuple(d for a, d in enumerate(shape) if a not in summed) == in_shape:
+        return summed, {}
+    if tuple(1 if a in summed else d for a, d in enumerate(shape)) == in_shape:
+        return summed, {"keepdims": True}  # (length-1 axes broadcast: kept by the sum)
+    return summed, None
 
 
 def _broadcast_transpose(ct, x, shape, dims):
     in_shape = x.aval.shape
-    summed, fits = _broadcast_transpose_plan(in_shape, shape, dims)
-    out = reduce_sum_p.bind(ct, axes=summed) if summed else ct
-    return [out if fits else reshape_p.bind(out, shape=in_shape)]
+    summed, keep = _broadcast_transpose_plan(in_shape, shape, dims)
+    if keep is not None:
+        return [reduce_sum_p.bind(ct, axes=summed, **keep) if summed else ct]
+    return [reshape_p.bind(reduce_sum_p.bind(ct, axes=summed), shape=in_shape)]
 
 
 broadcast_p = primitive("broadcast_in_dim")
