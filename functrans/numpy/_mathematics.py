@@ -354,7 +354,9 @@ def fmod(x1, x2, /):
     r = remainder(x1, x2)  # the sign of x2 (0 where x2 is 0, for integers)
     if _is_inexact(r):
         # |x1| by its sign bit: with abs (derivative 0 at 0) fmod's derivative in x1 was 0
-        # at x1 = 0 instead of 1
+        # at x1 = 0 instead of 1. An integer or boolean x1 (with a float x2) is cast first:
+        # its own negative wraps at the minimum (int8 -128 fmod 2.5 was -2.0) or is refused
+        x1 = x1 if _is_inexact(x1) else _st.convert_element_type(x1, _dtype(r))
         return copysign(remainder(_signbit_abs(x1), abs(x2)), x1)
     # integers: r - x2 where r's sign is not x1's; no |x| that overflows at the dtype's
     # minimum (int8 -128 fmod 127 is -1)
