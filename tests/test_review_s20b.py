@@ -12,6 +12,9 @@ Fixed (each test failed before its fix):
   before casting: ``fmod(int8 -128, 2.5)`` was -2.0 (the negative wrapped to -128; NumPy and
   JAX: -0.5), also under jit and vmap and in the derivative in ``x2``, and a boolean ``x1``
   raised NumPy's "boolean negative is not supported" (NumPy gives floats).
+- ``vecdot`` of small integers or booleans widened to int64 (uint64), through ``sum``'s
+  NumPy promotion: ``vecdot`` of two uint8 vectors was 305 (uint64) where NumPy, JAX and the
+  Array API give 49 (uint8, wrapping), and of booleans a count instead of NumPy's ``any``.
 - ``custom_jvp.defjvp`` and ``custom_vjp.defvjp`` refused JAX's ``symbolic_zeros`` argument
   as an unexpected keyword, so JAX code passing ``symbolic_zeros=False`` failed; it is taken
   now, and ``True`` (SymbolicZero objects, which functrans has not) is refused saying that
@@ -554,3 +557,23 @@ def test_jacobians_of_mixed_pytrees_nest_as_jax(name):
           tj(f3(jnp), argnums=(0, 1))(A[0].astype(np.float32), A[1]), rtol=1e-6)
     _same(tf(lambda s: ({"y": s * A}, {"aux": s + 1}), has_aux=True)(0.5),
           tj(lambda s: ({"y": s * A}, {"aux": s + 1}), has_aux=True)(0.5))
+
+
+# -- vecdot keeps the operands' dtype ------------------------------------------------------
+
+@pytest.mark.parametrize("dtype,data", [("int8", [-128, 127, 0, 5, -3]),
+                                        ("uint8", [0, 255, 7, 128, 1]),
+                                        ("int16", [300, -2, 9, 1000, 7]),
+                                        ("bool", [True, False, True, False, False])])
+def test_vecdot_of_integers_and_booleans_keeps_their_dtype(backend, dtype, data):
+    if dtype == "bool" and backend.name == "array_api_strict":
+        pytest.skip("array-api-strict multiplies no booleans (the standard's vecdot is numeric)")
+    x = np.array(data, dtype)
+    y = x[::-1].copy()
+    want = np.vecdot(x, y)   # wraps as NumPy's (and JAX's) integers do; booleans: any(x & y)
+    for got in (fnp.vecdot(backend.asarray(x, dtype), backend.asarray(y, dtype)),
+                ft.jit(fnp.linalg.vecdot)(backend.asarray(x, dtype), backend.asarray(y, dtype))):
+        assert backend.is_own(got)
+        g = backend.to_numpy(got)
+        assert g.dtype == want.dtype
+        assert g == want
