@@ -15,6 +15,8 @@ Fixed (each test failed before its fix):
 - ``vecdot`` of small integers or booleans widened to int64 (uint64), through ``sum``'s
   NumPy promotion: ``vecdot`` of two uint8 vectors was 305 (uint64) where NumPy, JAX and the
   Array API give 49 (uint8, wrapping), and of booleans a count instead of NumPy's ``any``.
+- ``gcd`` of integers with the dtype's minimum could be negative (int8 ``gcd(-3, -128)`` was
+  -1: ``abs`` of the minimum wraps to itself and the remainders took its sign); NumPy: 1.
 - ``custom_jvp.defjvp`` and ``custom_vjp.defvjp`` refused JAX's ``symbolic_zeros`` argument
   as an unexpected keyword, so JAX code passing ``symbolic_zeros=False`` failed; it is taken
   now, and ``True`` (SymbolicZero objects, which functrans has not) is refused saying that
@@ -577,3 +579,19 @@ def test_vecdot_of_integers_and_booleans_keeps_their_dtype(backend, dtype, data)
         g = backend.to_numpy(got)
         assert g.dtype == want.dtype
         assert g == want
+
+
+# -- gcd/lcm at the integer minimum --------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+def test_gcd_and_lcm_equal_numpys_on_every_pair_of_small_integers(dtype):
+    v = np.arange(np.iinfo(dtype).min, np.iinfo(dtype).max + 1).astype(dtype)
+    a, b = np.meshgrid(v, v)
+    for name in ("gcd", "lcm"):
+        got, want = getattr(fnp, name)(a, b), getattr(np, name)(a, b)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    a, b = np.array([-3, -128, 6, -32768], np.int16), np.array([-32768, -128, -4, -32768],
+                                                                np.int16)
+    for run in (fnp.gcd, ft.jit(fnp.gcd), ft.vmap(fnp.gcd)):
+        np.testing.assert_array_equal(run(a, b), np.gcd(a, b))

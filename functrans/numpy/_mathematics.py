@@ -2031,7 +2031,9 @@ def gcd(x1, x2, /):
         zero = equal(b, 0)
         r = remainder(a, where(zero, _st.full_like(b, 1), b))
         a, b = where(zero, a, b), where(zero, b, r)
-    return a
+    # |dtype min| wraps to itself, and remainder takes the divisor's sign, so a negative
+    # gcd can come out (int8 gcd(-3, -128) was -1): its magnitude, as NumPy's
+    return abs(a)
 
 
 def lcm(x1, x2, /):
