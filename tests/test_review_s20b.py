@@ -8,10 +8,11 @@ differed and what the review confirmed.
 
 Fixed (each test failed before its fix):
 
-- ``fmod`` of an integer or boolean ``x1`` by a float ``x2`` took ``x1``'s own negative
-  before casting: ``fmod(int8 -128, 2.5)`` was -2.0 (the negative wrapped to -128; NumPy and
-  JAX: -0.5), also under jit and vmap and in the derivative in ``x2``, and a boolean ``x1``
-  raised NumPy's "boolean negative is not supported" (NumPy gives floats).
+- ``fmod`` with an integer or boolean operand and a float other took the integer's own
+  magnitude before casting: ``fmod(int8 -128, 2.5)`` was -2.0 (NumPy and JAX: -0.5) and
+  ``fmod(2.5, int8 -128)`` 125.5 (NumPy: 2.5), as ``|-128|`` wraps to -128, also under jit
+  and vmap and in the derivative in ``x2``; a boolean ``x1`` raised NumPy's "boolean
+  negative is not supported" (NumPy gives floats).
 - ``vecdot`` of small integers or booleans widened to int64 (uint64), through ``sum``'s
   NumPy promotion: ``vecdot`` of two uint8 vectors was 305 (uint64) where NumPy, JAX and the
   Array API give 49 (uint8, wrapping), and of booleans a count instead of NumPy's ``any``.
@@ -79,6 +80,16 @@ def test_fmod_of_integers_by_a_float_casts_before_taking_the_magnitude(x2):
     np.testing.assert_array_equal(ft.jit(fnp.fmod)(X1, x2), want)
     np.testing.assert_array_equal(ft.vmap(fnp.fmod, (0, 0 if np.ndim(x2) else None))(X1, x2),
                                   want)
+
+
+def test_fmod_of_a_float_by_the_integer_minimum():
+    for x2 in (X1, np.array([-32768, 7, -1, 32767, 5], np.int16)):
+        for x1 in (2.5, -1.5, np.float32(0.7), np.array([2.5, -3.0, 1.0, 0.5, -0.25])):
+            want = np.fmod(x1, x2)
+            got = fnp.fmod(x1, x2)
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(ft.jit(fnp.fmod)(x1, x2), want)
 
 
 def test_fmod_of_the_int16_minimum_and_of_booleans():
@@ -424,7 +435,8 @@ def test_python_scalars_are_weak_in_binary_functions_eager_and_under_jit(op, dt)
     for s in (2, 2.5, True):
         for args in ((arr, s), (s, arr)):
             want = jo(*args)
-            for got in (fo(*args), ft.jit(lambda a: fo(*(a if x is arr else x for x in args)))(arr)):
+            staged = ft.jit(lambda a: fo(*(a if x is arr else x for x in args)))(arr)
+            for got in (fo(*args), staged):
                 assert got.dtype == want.dtype, (args, got.dtype, want.dtype)
                 np.testing.assert_allclose(got, want, rtol=2e-3)
 

@@ -354,9 +354,11 @@ def fmod(x1, x2, /):
     r = remainder(x1, x2)  # the sign of x2 (0 where x2 is 0, for integers)
     if _is_inexact(r):
         # |x1| by its sign bit: with abs (derivative 0 at 0) fmod's derivative in x1 was 0
-        # at x1 = 0 instead of 1. An integer or boolean x1 (with a float x2) is cast first:
-        # its own negative wraps at the minimum (int8 -128 fmod 2.5 was -2.0) or is refused
-        x1 = x1 if _is_inexact(x1) else _st.convert_element_type(x1, _dtype(r))
+        # at x1 = 0 instead of 1. An integer or boolean operand (with a float other) is cast
+        # first: its own |.| wraps at the minimum (int8 -128 fmod 2.5 was -2.0, 2.5 fmod
+        # int8 -128 was 125.5) or is refused (booleans)
+        x1, x2 = (x if _is_inexact(x) else _st.convert_element_type(x, _dtype(r))
+                  for x in (x1, x2))
         return copysign(remainder(_signbit_abs(x1), abs(x2)), x1)
     # integers: r - x2 where r's sign is not x1's; no |x| that overflows at the dtype's
     # minimum (int8 -128 fmod 127 is -1)
