@@ -189,6 +189,18 @@ def _check_rule(rule, what, fun):
                         f"{type(rule).__name__}.")
 
 
+def _no_symbolic_zeros(symbolic_zeros, what, fun):
+    """JAX's ``symbolic_zeros=True`` hands the rules SymbolicZero objects (custom_vjp's fwd
+    CustomVJPPrimal wrappers); functrans has neither and passes zero tangents and
+    cotangents as zero arrays, so only ``False`` (JAX's default) is taken."""
+    if symbolic_zeros:
+        raise NotImplementedError(
+            f"{what} of custom function {_name(fun)}: symbolic_zeros={symbolic_zeros!r} is "
+            f"not supported; functrans passes zero tangents and cotangents to the rules as "
+            f"zero arrays. Drop the argument (or pass symbolic_zeros=False) and write the "
+            f"rule for arrays only.")
+
+
 class custom_jvp:
     """A function with a user-defined JVP rule.
 
@@ -218,8 +230,9 @@ class custom_jvp:
         self._sig = _signature(fun)
         self.jvp_rule = None
 
-    def defjvp(self, rule):
+    def defjvp(self, rule, symbolic_zeros=False):
         _check_rule(rule, "defjvp", self.fun)
+        _no_symbolic_zeros(symbolic_zeros, "defjvp", self.fun)
         self.jvp_rule = rule
         return rule
 
@@ -687,9 +700,10 @@ class custom_vjp:
         self._sig = _signature(fun)
         self.fwd = self.bwd = None
 
-    def defvjp(self, fwd, bwd):
+    def defvjp(self, fwd, bwd, symbolic_zeros=False):
         _check_rule(fwd, "defvjp's fwd", self.fun)
         _check_rule(bwd, "defvjp's bwd", self.fun)
+        _no_symbolic_zeros(symbolic_zeros, "defvjp", self.fun)
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args, **kwargs):

@@ -354,7 +354,11 @@ def fmod(x1, x2, /):
     r = remainder(x1, x2)  # the sign of x2 (0 where x2 is 0, for integers)
     if _is_inexact(r):
         # |x1| by its sign bit: with abs (derivative 0 at 0) fmod's derivative in x1 was 0
-        # at x1 = 0 instead of 1
+        # at x1 = 0 instead of 1. An integer or boolean operand (with a float other) is cast
+        # first: its own |.| wraps at the minimum (int8 -128 fmod 2.5 was -2.0, 2.5 fmod
+        # int8 -128 was 125.5) or is refused (booleans)
+        x1, x2 = (x if _is_inexact(x) else _st.convert_element_type(x, _dtype(r))
+                  for x in (x1, x2))
         return copysign(remainder(_signbit_abs(x1), abs(x2)), x1)
     # integers: r - x2 where r's sign is not x1's; no |x| that overflows at the dtype's
     # minimum (int8 -128 fmod 127 is -1)
@@ -2029,7 +2033,9 @@ def gcd(x1, x2, /):
         zero = equal(b, 0)
         r = remainder(a, where(zero, _st.full_like(b, 1), b))
         a, b = where(zero, a, b), where(zero, b, r)
-    return a
+    # |dtype min| wraps to itself, and remainder takes the divisor's sign, so a negative
+    # gcd can come out (int8 gcd(-3, -128) was -1): its magnitude, as NumPy's
+    return abs(a)
 
 
 def lcm(x1, x2, /):
