@@ -235,6 +235,15 @@ def test_ldexp(backend):
     run(backend, "ldexp", x, e, rtol=0)
     run(backend, "ldexp", np.array([1, 2]), np.array([3, -1]), rtol=0)
     run(backend, "ldexp", x.astype("float32"), e, rtol=0)
+    # a narrower float whose 2**x2 alone overflows or underflows its dtype, though the
+    # result does not (computed in float64, rounded once)
+    x32 = np.array([0.7, 1.5, 3.0e-39, 2.0e38, -1.0], np.float32)
+    e32 = np.array([128, -149, 127, -250, 100])
+    run(backend, "ldexp", x32, e32, rtol=0)
+    for n in (128, -150, 200):
+        got = fnp.ldexp(backend.asarray(x32, dtype="float32"), n)
+        np.testing.assert_array_equal(backend.to_numpy(got), np.ldexp(x32, n))
+        assert fnp.result_type(got) == fnp.float32
     with pytest.raises(TypeError, match="ldexp: the exponent"):
         fnp.ldexp(backend.asarray(x), backend.asarray(x))
 

@@ -446,20 +446,28 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 def ldexp(x1, x2, /):
     """Elementwise ``x1 * 2**x2`` for integer exponents ``x2`` (a float ``x2`` is a
-    TypeError, as in NumPy). Computed as a product with ``2.0**x2``: where that power alone
-    overflows or underflows (|x2| > 1023) the result may differ from NumPy's."""
+    TypeError, as in NumPy). Computed as a product with ``2.0**x2``, in float64 for the
+    narrower floats (where ``2**x2`` alone may overflow though the result does not, as
+    ``ldexp(float32 0.7, 128)``; the product is exact there and rounded once when cast
+    back). For float64, where that power alone overflows or underflows (|x2| > 1023) the
+    result may differ from NumPy's."""
     if type(x2) is float or (type(x2) not in _SCALARS and _dtype(x2).kind not in "iub"):
         raise TypeError("ldexp: the exponent x2 must be an integer (scalar or array)")
     _no_complex("ldexp", x1)
     x1 = x1 if type(x1) in _SCALARS else _as_float(x1)
     if type(x1) is int:
         x1 = float(x1)
+    narrow = None
+    if type(x1) not in _SCALARS and _dtype(x1) is not _dt.float64:
+        narrow = _dtype(x1)
+        x1 = _st.convert_element_type(x1, _dt.float64)
     if type(x2) in _SCALARS:
-        p = 2.0 ** int(x2)
-        return multiply(_to_array(x1) if type(x1) in _SCALARS else x1, p)
-    ref = x1 if type(x1) not in _SCALARS else None
-    e = _st.convert_element_type(x2, _dtype(ref) if ref is not None else _dt.float64)
-    return multiply(x1, pow(2.0, e))
+        out = multiply(_to_array(x1) if type(x1) in _SCALARS else x1, 2.0 ** int(x2))
+    else:
+        ref = x1 if type(x1) not in _SCALARS else None
+        e = _st.convert_element_type(x2, _dtype(ref) if ref is not None else _dt.float64)
+        out = multiply(x1, pow(2.0, e))
+    return out if narrow is None else _st.convert_element_type(out, narrow)
 
 
 def divmod(x1, x2, /):
