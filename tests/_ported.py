@@ -23,3 +23,19 @@ def close(a, b, tol=1e-10):
         x, y = np.asarray(x), np.asarray(y)
         assert x.shape == y.shape, (x.shape, y.shape)
         np.testing.assert_allclose(y, x, rtol=tol, atol=tol)
+
+
+def _np(backend, tree):
+    """A pytree of ``backend``'s arrays as NumPy arrays."""
+    return optree.tree_map(backend.to_numpy, tree)
+
+
+def _on(backend, tree):
+    """A pytree of NumPy data as ``backend``'s arrays."""
+    return optree.tree_map(backend.asarray, tree)
+
+
+def _jnp(tree):
+    """A pytree of NumPy data as JAX arrays."""
+    import jax.numpy as jnp
+    return optree.tree_map(jnp.asarray, tree)

@@ -15,25 +15,7 @@ from functrans.interpreters import ConstTracer
 
 compat = pytest.importorskip("array_api_compat")
 
-X = np.array([0.5, -1.25, 2.0])
-TRANSFORMS = ["grad", "jacfwd", "vmap", "jit"]
-
-
-def _run(transform, f, x, backend):
-    """``f`` (x of shape (3,) -> a number) under ``transform``; its result as NumPy."""
-    if transform == "vmap":
-        out = ft.vmap(f)(fnp.stack([x, 2.0 * x]))
-    else:
-        out = getattr(ft, transform)(f)(x)
-    assert backend.is_own(out), type(out)
-    return backend.to_numpy(out)
-
-
-def _expect(transform, value_and_grad):
-    """What ``_run`` gives for a function with this (value, gradient) at X (and 2 X)."""
-    if transform == "vmap":
-        return np.array([value_and_grad(X)[0], value_and_grad(2.0 * X)[0]])
-    return value_and_grad(X)[0 if transform == "jit" else 1]
+from .test_constant_tracers2 import TRANSFORMS, X, _expect, _run
 
 
 def _is_constant_beside(c, x, backend):

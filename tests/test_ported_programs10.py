@@ -80,22 +80,9 @@ import functrans.numpy as fnp
 import functrans.random as frandom
 from functrans.testing import check_grads
 
-from ._ported import _jax, close
+from ._ported import _jax, _jnp, _np, _on, close
 
 RNG = np.random.default_rng(10)
-
-
-def _np(backend, tree):
-    return ft.tree_util.tree_map(backend.to_numpy, tree)
-
-
-def _on(backend, tree):
-    return ft.tree_util.tree_map(backend.asarray, tree)
-
-
-def _jnp(tree):
-    import jax.numpy as jnp
-    return ft.tree_util.tree_map(jnp.asarray, tree)
 
 
 # -- PINN for u'' = f on [0, 1] ------------------------------------------------------------------

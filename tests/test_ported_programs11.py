@@ -79,22 +79,9 @@ import functrans.numpy as fnp
 import functrans.random as frandom
 from functrans.testing import check_grads
 
-from ._ported import _jax, close
+from ._ported import _jax, _jnp, _np, _on, close
 
 RNG = np.random.default_rng(11)
-
-
-def _np(backend, tree):
-    return ft.tree_util.tree_map(backend.to_numpy, tree)
-
-
-def _on(backend, tree):
-    return ft.tree_util.tree_map(backend.asarray, tree)
-
-
-def _jnp(tree):
-    import jax.numpy as jnp
-    return ft.tree_util.tree_map(jnp.asarray, tree)
 
 
 def _dev(backend, x):

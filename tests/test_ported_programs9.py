@@ -69,13 +69,9 @@ import functrans.numpy as fnp
 from functrans.flatten_util import ravel_pytree
 from functrans.testing import check_grads
 
-from ._ported import _jax, close
+from ._ported import _jax, _np, close
 
 RNG = np.random.default_rng(9)
-
-
-def _np(backend, tree):
-    return ft.tree_util.tree_map(backend.to_numpy, tree)
 
 
 # -- regression: NumPy index arrays into another library's traced array --------------------------
