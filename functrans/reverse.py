@@ -11,6 +11,7 @@ single JVP rule per primitive, so forward and reverse mode cannot disagree.
 from __future__ import annotations
 
 import sys
+import _weakref
 
 import numpy as _np
 
@@ -415,12 +416,16 @@ def _join(pieces, shape):
 _ndarray = _np.ndarray
 _ELIDE_BYTES = 256 * 1024
 _refcount = sys.getrefcount
+_weakrefs = _weakref.getweakrefcount
 
 
 def _own(a, borrowed):
-    """``a`` owns its (writable) memory and is no residual passed on as a cotangent."""
+    """``a`` owns its (writable) memory, is no residual passed on as a cotangent, and has no
+    weak references: a weak reference is not counted, yet its holder (a WeakValueDictionary
+    cache of constants...) still reaches the array while the pass keeps it alive."""
     f = a.flags
-    return f.owndata and f.writeable and not f.writebackifcopy and id(a) not in borrowed
+    return (f.owndata and f.writeable and not f.writebackifcopy and id(a) not in borrowed
+            and not _weakrefs(a))
 
 
 def _product(terms, borrowed):

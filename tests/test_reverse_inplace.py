@@ -187,3 +187,34 @@ def test_products_by_a_rule_constant_are_written_in_place(counted, dtype):
     assert g.dtype == dtype
     np.testing.assert_array_equal(g, g_ref)
     np.testing.assert_array_equal(x, x0)
+
+
+def test_an_array_reached_through_a_weak_reference_is_never_written():
+    # A constant cached by weak reference is held strongly by the pass alone (its count says
+    # "sole"), yet the cache still hands it out: written into, it would become the gradient
+    # and every later call would read the gradient's values as the constant.
+    import weakref
+    cache = weakref.WeakValueDictionary()
+
+    def const(key, value):
+        c = cache.get(key)
+        if c is None:
+            c = np.full(SHAPE, value)
+            cache[key] = c
+        return c
+
+    def f(x, y):  # s's cotangent reaches both products: the constant is the free factor
+        s = x * const("c", 2.0) + y * const("d", 3.0)
+        return fnp.sum(fnp.tanh(s))
+
+    rng = np.random.default_rng(8)
+    x, y = _data(rng, SHAPE, SHAPE)
+    g, g_ref = _both(ft.grad(f, argnums=(0, 1)), x, y)
+    for key, value in (("c", 2.0), ("d", 3.0)):
+        if key in cache:  # alive only while a gradient is (wrongly) that array
+            np.testing.assert_array_equal(cache[key], np.full(SHAPE, value))
+    for a, b in zip(g, g_ref):
+        np.testing.assert_array_equal(a, b)
+    d = 1 - np.tanh(2.0 * x + 3.0 * y) ** 2
+    np.testing.assert_allclose(g[0], 2.0 * d, rtol=1e-12)
+    np.testing.assert_allclose(g[1], 3.0 * d, rtol=1e-12)
