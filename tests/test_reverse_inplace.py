@@ -218,3 +218,26 @@ def test_an_array_reached_through_a_weak_reference_is_never_written():
     d = 1 - np.tanh(2.0 * x + 3.0 * y) ** 2
     np.testing.assert_allclose(g[0], 2.0 * d, rtol=1e-12)
     np.testing.assert_allclose(g[1], 3.0 * d, rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["flip", "flip_then_transpose", "unit_axis_sum", "diagonal"])
+def test_a_gradient_is_never_a_view_of_a_callers_array(case):
+    # A fill of ones times the caller's array is that array (borrowed, copied if it is a
+    # result); a transpose returning a view of it (flip, the broadcast of a sum's transpose)
+    # must pass the copy on, or the gradient aliases w and ``g *= lr`` rewrites w.
+    rng = np.random.default_rng(9)
+    x, w = _data(rng, 40_000, 40_000)
+    x0, w0 = x.copy(), w.copy()
+    f = {"flip": lambda x: fnp.sum(fnp.flip(x) * w),
+         "flip_then_transpose": lambda x: fnp.sum(
+             fnp.reshape(fnp.flip(x), (200, 200)).T * w.reshape(200, 200)),
+         "unit_axis_sum": lambda x: fnp.sum(fnp.sum(fnp.reshape(x, (1, -1)), axis=0) * w),
+         "diagonal": lambda x: fnp.sum(fnp.diagonal(fnp.reshape(x, (200, 200))) * w[:200]),
+         }[case]
+    g, g_ref = _both(ft.grad(f), x)
+    np.testing.assert_array_equal(g, g_ref)
+    assert not np.shares_memory(g, w)
+    assert g.flags.writeable
+    g *= 2.0  # the caller's arrays stay as they were
+    np.testing.assert_array_equal(w, w0)
+    np.testing.assert_array_equal(x, x0)
