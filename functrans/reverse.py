@@ -11,6 +11,7 @@ single JVP rule per primitive, so forward and reverse mode cannot disagree.
 from __future__ import annotations
 
 import sys
+import _weakref
 
 import numpy as _np
 
@@ -252,8 +253,11 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                 f"Reverse mode reached {prim.name!r} in the linear part of the computation, "
                 f"but it has no transpose rule (it is not linear in its tangent inputs).")
         res = rule(cts, *inputs, **params) if params else rule(cts, *inputs)
-        if borrowed and prim in _VIEWS and id(cts) in borrowed:
-            borrowed.update(id(c) for c in res if c is not None)
+        if borrowed and id(cts) in borrowed:
+            # A view of a borrowed residual is borrowed too (copied if it is a result): the
+            # listed rules' results may be views on any library; NumPy says which are.
+            borrowed.update(id(c) for c in res if c is not None and (
+                prim in _VIEWS or type(c) is _ndarray and c.base is not None))
         for x, c in zip(inputs, res):
             if c is not None and type(x) is Var:
                 if get(x) is None:  # the common case: the first cotangent of x
@@ -415,12 +419,16 @@ def _join(pieces, shape):
 _ndarray = _np.ndarray
 _ELIDE_BYTES = 256 * 1024
 _refcount = sys.getrefcount
+_weakrefs = _weakref.getweakrefcount
 
 
 def _own(a, borrowed):
-    """``a`` owns its (writable) memory and is no residual passed on as a cotangent."""
+    """``a`` owns its (writable) memory, is no residual passed on as a cotangent, and has no
+    weak references: a weak reference is not counted, yet its holder (a WeakValueDictionary
+    cache of constants...) still reaches the array while the pass keeps it alive."""
     f = a.flags
-    return f.owndata and f.writeable and not f.writebackifcopy and id(a) not in borrowed
+    return (f.owndata and f.writeable and not f.writebackifcopy and id(a) not in borrowed
+            and not _weakrefs(a))
 
 
 def _product(terms, borrowed):
@@ -588,15 +596,18 @@ from .primitives.elementwise import mul_p as _mul_p, neg_p as _neg_p, sub_p as _
 from .primitives.elementwise import div_p as _div_p  # noqa: E402
 from .primitives.elementwise import mul_add_p as _mul_add_p  # noqa: E402
 from .primitives.reductions import reduce_sum_p as _reduce_sum_p  # noqa: E402
+from .primitives.linalg import diag_embed_p as _diag_embed_p  # noqa: E402
 from .primitives.structural import (broadcast_in_dim as _broadcast, broadcast_p as _broadcast_p,  # noqa
                                     concat as _concat, concat_p as _concat_p,
-                                    convert_p as _convert_p,
+                                    convert_p as _convert_p, flip_p as _flip_p,
+                                    scatter_slice_p as _scatter_slice_p,
                                     full_like as _full_like, reshape as _reshape,
                                     reshape_p as _reshape_p, scatter_slice as _scatter_slice,
                                     slice_p as _slice_p, transpose_p as _transpose_p)
 
-# Their transposes return views of (or the very) cotangent they get.
-_VIEWS = {_add_p, _reshape_p, _transpose_p, _broadcast_p, _concat_p}
+# Their transposes may return views of (or the very) cotangent they get.
+_VIEWS = {_add_p, _reshape_p, _transpose_p, _broadcast_p, _concat_p, _flip_p, _reduce_sum_p,
+          _scatter_slice_p, _diag_embed_p}
 _FILL_RULES = {_add_p: _fill_add, _sub_p: _fill_sub, _neg_p: _fill_neg, _mul_p: _fill_mul,
                _mul_add_p: _fill_mul_add, _div_p: _fill_div, _reduce_sum_p: _fill_same,
                _reshape_p: _fill_same, _transpose_p: _fill_same, _convert_p: _fill_convert,

@@ -187,3 +187,122 @@ def test_products_by_a_rule_constant_are_written_in_place(counted, dtype):
     assert g.dtype == dtype
     np.testing.assert_array_equal(g, g_ref)
     np.testing.assert_array_equal(x, x0)
+
+
+def test_an_array_reached_through_a_weak_reference_is_never_written():
+    # A constant cached by weak reference is held strongly by the pass alone (its count says
+    # "sole"), yet the cache still hands it out: written into, it would become the gradient
+    # and every later call would read the gradient's values as the constant.
+    import weakref
+    cache = weakref.WeakValueDictionary()
+
+    def const(key, value):
+        c = cache.get(key)
+        if c is None:
+            c = np.full(SHAPE, value)
+            cache[key] = c
+        return c
+
+    def f(x, y):  # s's cotangent reaches both products: the constant is the free factor
+        s = x * const("c", 2.0) + y * const("d", 3.0)
+        return fnp.sum(fnp.tanh(s))
+
+    rng = np.random.default_rng(8)
+    x, y = _data(rng, SHAPE, SHAPE)
+    g, g_ref = _both(ft.grad(f, argnums=(0, 1)), x, y)
+    for key, value in (("c", 2.0), ("d", 3.0)):
+        if key in cache:  # alive only while a gradient is (wrongly) that array
+            np.testing.assert_array_equal(cache[key], np.full(SHAPE, value))
+    for a, b in zip(g, g_ref):
+        np.testing.assert_array_equal(a, b)
+    d = 1 - np.tanh(2.0 * x + 3.0 * y) ** 2
+    np.testing.assert_allclose(g[0], 2.0 * d, rtol=1e-12)
+    np.testing.assert_allclose(g[1], 3.0 * d, rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["flip", "flip_then_transpose", "unit_axis_sum", "diagonal"])
+def test_a_gradient_is_never_a_view_of_a_callers_array(case):
+    # A fill of ones times the caller's array is that array (borrowed, copied if it is a
+    # result); a transpose returning a view of it (flip, the broadcast of a sum's transpose)
+    # must pass the copy on, or the gradient aliases w and ``g *= lr`` rewrites w.
+    rng = np.random.default_rng(9)
+    x, w = _data(rng, 40_000, 40_000)
+    x0, w0 = x.copy(), w.copy()
+    f = {"flip": lambda x: fnp.sum(fnp.flip(x) * w),
+         "flip_then_transpose": lambda x: fnp.sum(
+             fnp.reshape(fnp.flip(x), (200, 200)).T * w.reshape(200, 200)),
+         "unit_axis_sum": lambda x: fnp.sum(fnp.sum(fnp.reshape(x, (1, -1)), axis=0) * w),
+         "diagonal": lambda x: fnp.sum(fnp.diagonal(fnp.reshape(x, (200, 200))) * w[:200]),
+         }[case]
+    g, g_ref = _both(ft.grad(f), x)
+    np.testing.assert_array_equal(g, g_ref)
+    assert not np.shares_memory(g, w)
+    assert g.flags.writeable
+    g *= 2.0  # the caller's arrays stay as they were
+    np.testing.assert_array_equal(w, w0)
+    np.testing.assert_array_equal(x, x0)
+
+
+def test_views_and_read_only_constants_made_inside_the_function_are_never_written():
+    # Residuals only the pass holds, yet the memory of a caller's array: a view (reshape,
+    # slice) of w or v, or a read-only broadcast; the product must not be written there.
+    rng = np.random.default_rng(10)
+    x, y, w, v = _data(rng, SHAPE, SHAPE, SHAPE, SHAPE)
+    w0, v0 = w.copy(), v.copy()
+
+    def f(x, y):
+        s = (x * w.reshape(-1).reshape(SHAPE) + y * v[:, ::1]
+             + fnp.sin(x) * np.broadcast_to(w[0], SHAPE) + fnp.cos(y) * w.T.T)
+        return fnp.sum(fnp.tanh(s))
+
+    g, g_ref = _both(ft.grad(f, argnums=(0, 1)), x, y)
+    np.testing.assert_array_equal(w, w0)
+    np.testing.assert_array_equal(v, v0)
+    for a, b in zip(g, g_ref):
+        np.testing.assert_array_equal(a, b)
+    d = 1 - np.tanh(x * w0 + y * v0 + np.sin(x) * w0[0] + np.cos(y) * w0) ** 2
+    np.testing.assert_allclose(g[0], d * (w0 + np.cos(x) * w0[0]), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(g[1], d * (v0 - np.sin(y) * w0), rtol=1e-10, atol=1e-14)
+
+
+C_HELD, D_HELD = _data(np.random.default_rng(11), SHAPE, SHAPE)
+
+
+def test_arrays_the_caller_holds_are_never_written():
+    # s's cotangent is tanh's slope (a residual passed on, not writable): each product may
+    # only be written into the other factor, the caller's C_HELD or D_HELD, held elsewhere.
+    c0, d0 = C_HELD.copy(), D_HELD.copy()
+    rng = np.random.default_rng(12)
+    x, y = _data(rng, SHAPE, SHAPE)
+
+    def f(x, y):
+        return fnp.sum(fnp.tanh(x * C_HELD + y * D_HELD))
+
+    g, g_ref = _both(ft.grad(f, argnums=(0, 1)), x, y)
+    np.testing.assert_array_equal(C_HELD, c0)
+    np.testing.assert_array_equal(D_HELD, d0)
+    for a, b in zip(g, g_ref):
+        np.testing.assert_array_equal(a, b)
+    d = 1 - np.tanh(x * c0 + y * d0) ** 2
+    np.testing.assert_allclose(g[0], d * c0, rtol=1e-12)
+    np.testing.assert_allclose(g[1], d * d0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("guard, check", [
+    ("_own", test_views_and_read_only_constants_made_inside_the_function_are_never_written),
+    ("_refcount", test_arrays_the_caller_holds_are_never_written),
+    ("_refcount", test_vjp_called_twice_and_its_cotangent_untouched),
+    ("_weakrefs", test_an_array_reached_through_a_weak_reference_is_never_written)])
+def test_the_guards_are_what_keep_the_callers_arrays(monkeypatch, guard, check):
+    # The tests above must be able to fail: with one guard loosened, each writes into memory
+    # the caller still sees (or reads back through a cache).
+    global C_HELD, D_HELD
+    loose = {"_own": lambda a, borrowed: a.flags.writeable and id(a) not in borrowed,
+             "_refcount": lambda a: reverse._SOLE,
+             "_weakrefs": lambda a: 0}[guard]
+    monkeypatch.setattr(reverse, guard, loose)
+    try:
+        with pytest.raises(AssertionError):
+            check()
+    finally:
+        C_HELD, D_HELD = _data(np.random.default_rng(11), SHAPE, SHAPE)
