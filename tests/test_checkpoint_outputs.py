@@ -17,7 +17,7 @@ from functrans.ad_checkpoint import checkpoint_name
 from functrans.core import registry
 from functrans.testing import check_grads
 
-from .test_checkpoint_policies import _close, _kept, _passes
+from .test_checkpoint_policies import _close, _kept, _passes, _same_higher_order
 
 cp = ft.checkpoint_policies
 
@@ -218,14 +218,7 @@ def test_derivatives_are_the_plain_functions(backend, name):
     _close(ft.hessian(ck)(W, x), ft.hessian(plain)(W, x), backend)
     _close(ft.jvp(ck, (W, x), (W, x))[1], ft.jvp(plain, (W, x), (W, x))[1], backend)
     v = backend.asarray(np.random.default_rng(5).standard_normal((4, 4)))
-
-    def grad_grad(f):
-        return ft.grad(lambda W: fnp.sum(ft.grad(f)(W, x) * v))(W)
-    _close(grad_grad(ck), grad_grad(plain), backend)
-    _close(ft.jit(ft.grad(ck))(W, x), ft.grad(plain)(W, x), backend)
-    xs = fnp.stack([x, x * -0.5])
-    _close(ft.vmap(ft.grad(ck), in_axes=(None, 0))(W, xs),
-           ft.vmap(ft.grad(plain), in_axes=(None, 0))(W, xs), backend)
+    xs = _same_higher_order(ck, plain, W, x, v, backend)
     _close(ft.grad(lambda W: fnp.sum(ft.vmap(ck, in_axes=(None, 0))(W, xs) ** 2))(W),
            ft.grad(lambda W: fnp.sum(ft.vmap(plain, in_axes=(None, 0))(W, xs) ** 2))(W),
            backend)

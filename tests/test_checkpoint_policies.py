@@ -66,6 +66,19 @@ def _close(a, b, backend, rtol=1e-12):
                                atol=1e-12)
 
 
+def _same_higher_order(ck, plain, W, x, v, backend):
+    """grad of grad (along ``v``), jit of grad and vmap of grad of the checkpointed ``ck``
+    equal ``plain``'s; returns the batch of ``x`` used."""
+    def grad_grad(f):
+        return ft.grad(lambda W: fnp.sum(ft.grad(f)(W, x) * v))(W)
+    _close(grad_grad(ck), grad_grad(plain), backend)
+    _close(ft.jit(ft.grad(ck))(W, x), ft.grad(plain)(W, x), backend)
+    xs = fnp.stack([x, x * -0.5])
+    _close(ft.vmap(ft.grad(ck), in_axes=(None, 0))(W, xs),
+           ft.vmap(ft.grad(plain), in_axes=(None, 0))(W, xs), backend)
+    return xs
+
+
 def _leaves(a):
     return a if isinstance(a, tuple) else (a,)
 
@@ -134,15 +147,8 @@ def test_derivatives_are_the_plain_functions_under_every_policy(backend, policy)
     inner = ft.checkpoint(block, policy=POLICIES[policy])
     _close(ft.jacrev(lambda W: inner(W, x))(W), ft.jacrev(lambda W: block(W, x))(W), backend)
     _close(ft.hessian(ck)(W, x), ft.hessian(plain)(W, x), backend)
-    v = backend.asarray(rng.standard_normal((3, 3)))
-
-    def grad_grad(f):
-        return ft.grad(lambda W: fnp.sum(ft.grad(f)(W, x) * v))(W)
-    _close(grad_grad(ck), grad_grad(plain), backend)
-    _close(ft.jit(ft.grad(ck))(W, x), ft.grad(plain)(W, x), backend)
-    xs = fnp.stack([x, x * -0.5])
-    _close(ft.vmap(ft.grad(ck), in_axes=(None, 0))(W, xs),
-           ft.vmap(ft.grad(plain), in_axes=(None, 0))(W, xs), backend)
+    xs = _same_higher_order(ck, plain, W, x, backend.asarray(rng.standard_normal((3, 3))),
+                            backend)
     # (the batched block under grad: the policy goes with the staged batched function)
     _close(ft.grad(lambda W: fnp.sum(ft.vmap(inner, in_axes=(None, 0))(W, xs) ** 2))(W),
            ft.grad(lambda W: fnp.sum(ft.vmap(block, in_axes=(None, 0))(W, xs) ** 2))(W),
