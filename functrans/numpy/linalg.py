@@ -632,10 +632,10 @@ def _full_rank(rank, n):
         return builtins.int(rank) == n
     except ConcretizationError as e:
         raise ConcretizationError(
-            f"linalg.lstsq: NumPy's residuals are there only where the rank (a value) is "
-            f"full, so their shape is not known under jit or vmap. Pass numpy_resid=False "
-            f"(jax.numpy's: the squared residual norms whatever the rank, of shape (K,)), or "
-            f"use only x and s.") from e
+            "linalg.lstsq: NumPy's residuals (numpy_resid=True) are there only where the "
+            "rank (a value) is full, so their shape is not known under jit or vmap. Leave "
+            "numpy_resid=False, the default (jax.numpy's: the squared residual norms whatever "
+            "the rank, of shape (K,)), or use only x and s.") from e
 
 
 def tensorinv(a, ind=2):
