@@ -4,7 +4,11 @@
 ``N``), whose shape depends on the rank's value: any call with ``M > N`` under ``jit`` or
 ``vmap`` raised a ConcretizationError, even ``lstsq(a, b)[0]`` (JAX code's usual use, which
 JAX runs). It now returns JAX's residuals by default (``|b - a x|^2`` by column, whatever the
-rank) and takes JAX's ``numpy_resid=True`` for NumPy's."""
+rank) and takes JAX's ``numpy_resid=True`` for NumPy's.
+
+On torch, ``searchsorted`` on a non-contiguous sorted sequence or values (a row of a
+transposed stack, as vmap's members are) let torch's "non-contiguous ... extra data copy"
+warning through; torch's backend now hands it contiguous tensors."""
 
 from __future__ import annotations
 
@@ -54,3 +58,25 @@ def test_lstsq_under_jit_and_vmap_with_jax_residuals(backend):
     assert tuple(fnp.linalg.lstsq(a_b[2, ...], b_b)[1].shape) == (1,)
     with pytest.raises(ConcretizationError, match="jit of"):
         ft.jit(functools.partial(fnp.linalg.lstsq, numpy_resid=True))(a_b[0, ...], b_b)
+
+
+def test_torch_searchsorted_gets_contiguous_operands(monkeypatch):
+    torch = pytest.importorskip("torch")
+    seen = []
+    real = torch.searchsorted
+
+    def checked(x1, x2, *args, **kwargs):
+        seen.append((x1.is_contiguous(), x2.is_contiguous()))
+        return real(x1, x2, *args, **kwargs)
+    monkeypatch.setattr(torch, "searchsorted", checked)
+    rows = np.sort(RNG.normal(size=(6, 4)), axis=0).T  # each row sorted
+    y = torch.asarray(np.ascontiguousarray(rows.T)).T  # a transposed (non-contiguous) view
+    assert not y[0].is_contiguous() and not y[1].is_contiguous()
+    for side in ("left", "right"):
+        got = fnp.searchsorted(y[0], y[1], side=side)
+        np.testing.assert_array_equal(got.numpy(), np.searchsorted(rows[0], rows[1], side=side))
+    q = torch.asarray(RNG.normal(size=(2, 4))).T
+    got = ft.vmap(fnp.searchsorted)(y, q)
+    want = [np.searchsorted(rows[i], q.numpy()[i]) for i in range(4)]
+    np.testing.assert_array_equal(got.numpy(), np.stack(want))
+    assert seen and all(a and b for a, b in seen), seen

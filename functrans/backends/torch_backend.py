@@ -87,8 +87,14 @@ def _flip(x, axes):
     return torch.flip(x.view(signed), axes).view(x.dtype)
 
 
+def _searchsorted(x1, x2, side):
+    # (torch copies a non-contiguous operand itself, but warns the first time it does)
+    return _xp.searchsorted(x1.contiguous(), x2.contiguous(), side=side)
+
+
 _IMPLS = {"gather": _gather,
           "flip": _flip,
+          "searchsorted": _searchsorted,
           "reduce_sum": _accumulation("sum", "axes"),
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
