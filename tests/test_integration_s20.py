@@ -369,3 +369,35 @@ def test_classifier_training_with_python_class_weights_and_remat(monkeypatch):
     jg = jax.grad(jloss)({k_: jnp.asarray(v) for k_, v in params.items()}, jnp.asarray(x),
                          jnp.asarray(onehot))
     close({k_: np.asarray(v) for k_, v in jg.items()}, g, tol=1e-11)
+
+
+# -- found while writing these programs ------------------------------------------------------
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, ax: fnp.argmax(x, axis=ax),
+    lambda x, ax: fnp.argsort(x, axis=ax),
+    lambda x, ax: fnp.cumsum(x, axis=ax),
+    lambda x, ax: fnp.diff(x, axis=ax),
+    lambda x, ax: fnp.stack([x, x], axis=ax),
+    lambda x, ax: fnp.take_along_axis(x, np.zeros((2, 3), dtype=np.int64), axis=ax),
+])
+def test_one_axis_functions_name_a_bad_axis(call):
+    # A tuple or float where one axis is taken raised "'<=' not supported between instances
+    # of 'int' and 'tuple'" (or about tuple indices): say what axis must be.
+    x = np.arange(6.0).reshape(2, 3)
+    for bad in ((0, 1), 1.0):
+        with pytest.raises(TypeError, match="axis must be one integer"):
+            call(x, bad)
+    np.testing.assert_array_equal(call(x, np.int64(1)), call(x, 1))  # NumPy's integers do
+
+
+def test_moveaxis_takes_numpy_integers():
+    # np.int64 axes (what an index computed with NumPy is) raised "'numpy.int64' object is
+    # not iterable"; NumPy takes them.
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for src, dst in ((np.int64(2), 0), (1, np.intp(-1)), (np.array(0), np.int32(1)),
+                     ([np.int64(0), 2], (1, np.int64(0)))):
+        np.testing.assert_array_equal(fnp.moveaxis(x, src, dst), np.moveaxis(x, src, dst))
+    g = ft.grad(lambda x: fnp.sum(fnp.moveaxis(x, np.int64(2), 0)[0] ** 2))(x)
+    np.testing.assert_array_equal(g, np.where(np.arange(4) == 0, 2 * x, 0.0))
