@@ -371,6 +371,55 @@ def test_classifier_training_with_python_class_weights_and_remat(monkeypatch):
     close({k_: np.asarray(v) for k_, v in jg.items()}, g, tol=1e-11)
 
 
+def _block_with_custom_rule(lib, name, relu, remat, policy, logsumexp, custom):
+    def blk(W, x):
+        h = name(lib.tanh(x @ W), "h")
+        s = name(lib.sqrt(h * h + 1.0), "s")
+        e = name(lib.exp(-s), "e")
+        out = custom(relu(h - 0.2)) + e - logsumexp(h, axis=-1, keepdims=True)
+        return lib.sum(out * lib.mean(h, axis=0, keepdims=True))
+    return remat(blk, policy=policy)
+
+
+@pytest.mark.parametrize("policy", ["save_only_these_names", "save_any_names_but_these",
+                                    "nothing_saveable", "everything_saveable", "dots_saveable"])
+def test_policies_over_kept_outputs_custom_vjp_and_keepdims_match_jax(policy):
+    # Chained kept outputs (tanh -> sqrt -> exp), a custom_vjp inside the checkpoint and
+    # keepdims reductions of a kept value: JAX's remat with the same policy as reference.
+    jax = _jax()
+    jnp = jax.numpy
+    if policy == "save_only_these_names":
+        pol, jpol = (m.save_only_these_names("h", "e")
+                     for m in (cp, jax.checkpoint_policies))
+    elif policy == "save_any_names_but_these":
+        pol, jpol = (m.save_any_names_but_these("s") for m in (cp, jax.checkpoint_policies))
+    else:
+        pol, jpol = getattr(cp, policy), getattr(jax.checkpoint_policies, policy)
+
+    @ft.custom_vjp
+    def sq(r):
+        return r * r
+    sq.defvjp(lambda r: (r * r, r), lambda r, g: (2 * r * g,))
+
+    @jax.custom_vjp
+    def jsq(r):
+        return r * r
+    jsq.defvjp(lambda r: (r * r, r), lambda r, g: (2 * r * g,))
+
+    f = _block_with_custom_rule(fnp, checkpoint_name, ft.nn.relu, ft.checkpoint, pol,
+                                ft.nn.logsumexp, sq)
+    jf = _block_with_custom_rule(jnp, _jax_name(), jax.nn.relu, jax.checkpoint, jpol,
+                                 jax.nn.logsumexp, jsq)
+    rng = np.random.default_rng(8)
+    W, x = rng.standard_normal((4, 4)) * 0.5, rng.standard_normal((3, 4))
+    xs = np.stack([x, -x])
+    close([np.asarray(v) for v in jax.grad(jf, (0, 1))(W, x)], list(ft.grad(f, (0, 1))(W, x)))
+    close(np.asarray(jax.vmap(jax.grad(jf), in_axes=(None, 0))(W, xs)),
+          ft.jit(ft.vmap(ft.grad(f), in_axes=(None, 0)))(W, xs))
+    close([np.asarray(v) for v in jax.jacrev(jax.grad(jf))(W, x)],
+          list(ft.jacrev(ft.grad(f))(W, x)))
+
+
 # -- found while writing these programs ------------------------------------------------------
 
 
