@@ -420,6 +420,36 @@ def test_policies_over_kept_outputs_custom_vjp_and_keepdims_match_jax(policy):
           list(ft.jacrev(ft.grad(f))(W, x)))
 
 
+def _scored_log_softmax(lib, logsumexp, W, x):
+    # The bias and class scores as Python lists (constants under the transforms)
+    logits = x @ W + lib.asarray([0.1, -0.2, 0.3])
+    lp = logits - logsumexp(logits, axis=1, keepdims=True)
+    m = lib.max(lp, axis=0, keepdims=True)
+    return lib.sum(lib.exp(lp - m) * lib.asarray([[1.0, 2.0, 0.5]])) + lib.sum(W * W) * 0.5
+
+
+def test_keepdims_log_softmax_with_list_constants_hessian_on_backends(backend):
+    jax = _jax()
+    jnp = jax.numpy
+    rng = np.random.default_rng(9)
+    W, xs = rng.standard_normal((4, 3)), rng.standard_normal((2, 5, 4))
+
+    def jf(W, x):
+        return _scored_log_softmax(jnp, jax.nn.logsumexp, W, x)
+    jg = np.asarray(jax.vmap(jax.grad(jf), in_axes=(None, 0))(W, xs))
+    jh = np.asarray(jax.vmap(jax.hessian(jf), in_axes=(None, 0))(W, xs))
+
+    def f(W, x):
+        return _scored_log_softmax(fnp, ft.nn.logsumexp, W, x)
+    Wb, xb = backend.asarray(W), backend.asarray(xs)
+    for fn, ref in ((ft.jit(ft.vmap(ft.grad(f), in_axes=(None, 0))), jg),
+                    (ft.jit(ft.vmap(ft.hessian(f), in_axes=(None, 0))), jh),
+                    (ft.vmap(ft.jacfwd(ft.grad(f)), in_axes=(None, 0)), jh)):
+        out = fn(Wb, xb)
+        assert backend.is_own(out)
+        close(ref, backend.to_numpy(out))
+
+
 # -- found while writing these programs ------------------------------------------------------
 
 
