@@ -15,6 +15,8 @@ import _weakref
 
 import numpy as _np
 
+from .backends.numpy_backend import AtArray as _AtArray
+
 from .core import EVAL as _EVAL, Tracer, _current, get_aval
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
@@ -202,8 +204,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
                 t = cts.terms
                 if len(t) != 2 or cts.rest is not None:
                     cts = cts.value(borrowed)
-                elif (_INPLACE and (type(t[0]) is _ndarray and t[0].nbytes >= _ELIDE_BYTES
-                                    or type(t[1]) is _ndarray and t[1].nbytes >= _ELIDE_BYTES)):
+                elif (_INPLACE and (type(t[0]) in _HOST and t[0].nbytes >= _ELIDE_BYTES
+                                    or type(t[1]) in _HOST and t[1].nbytes >= _ELIDE_BYTES)):
                     # (this loop's names let go of earlier equations' residuals and
                     # cotangents, so that one only the sum holds can take the product)
                     a = b = x = c = res = None
@@ -257,7 +259,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> lis
             # A view of a borrowed residual is borrowed too (copied if it is a result): the
             # listed rules' results may be views on any library; NumPy says which are.
             borrowed.update(id(c) for c in res if c is not None and (
-                prim in _VIEWS or type(c) is _ndarray and c.base is not None))
+                prim in _VIEWS or type(c) in _HOST and c.base is not None))
         for x, c in zip(inputs, res):
             if c is not None and type(x) is Var:
                 if get(x) is None:  # the common case: the first cotangent of x
@@ -300,7 +302,7 @@ class _Env:
             prev.add_dense(ct)  # a b + ... + ct
             return
         if tp is not Fill and tp is not _Pieces and type(ct) is not Fill:
-            if tp is _ndarray and prev.nbytes >= _ELIDE_BYTES and _INPLACE:
+            if tp in _HOST and prev.nbytes >= _ELIDE_BYTES and _INPLACE:
                 prev = None  # (the dictionary's reference the only one: see _add_into)
                 d[var] = _add_into(d.pop(var), ct, self.borrowed)
             else:
@@ -417,6 +419,9 @@ def _join(pieces, shape):
 # arrays of at least NumPy's own threshold for elision; anything else is bound as before.
 
 _ndarray = _np.ndarray
+# NumPy's arrays and functrans.numpy's (AtArray: what a creation function made, and all
+# computed from one; a program starting from fnp.zeros has nothing else)
+_HOST = frozenset((_ndarray, _AtArray))
 _ELIDE_BYTES = 256 * 1024
 _refcount = sys.getrefcount
 _weakrefs = _weakref.getweakrefcount
@@ -427,8 +432,23 @@ def _own(a, borrowed):
     weak references: a weak reference is not counted, yet its holder (a WeakValueDictionary
     cache of constants...) still reaches the array while the pass keeps it alive."""
     f = a.flags
-    return (f.owndata and f.writeable and not f.writebackifcopy and id(a) not in borrowed
+    if not f.owndata:
+        return _own_wrapped(a, borrowed)
+    return (f.writeable and not f.writebackifcopy and id(a) not in borrowed
             and not _weakrefs(a))
+
+
+def _own_wrapped(a, borrowed):
+    """Whether ``a``, an AtArray NumPy computed (a ufunc's result on functrans.numpy's arrays
+    is a plain array NumPy wraps as an AtArray view), may take a result: its base a plain
+    array held by ``a`` alone, and neither of them passed on or weakly referenced."""
+    b = a.base
+    if type(a) is not _AtArray or type(b) is not _ndarray or _refcount(b) != _SOLE_BASE:
+        return False
+    f, fb = a.flags, b.flags
+    return (f.writeable and fb.owndata and fb.writeable and not fb.writebackifcopy
+            and id(a) not in borrowed and id(b) not in borrowed
+            and not _weakrefs(a) and not _weakrefs(b))
 
 
 def _product(terms, borrowed):
@@ -438,11 +458,11 @@ def _product(terms, borrowed):
     a = terms.pop()
     ta, tb = type(a), type(b)
     # (the cheapest tests first: most products in small programs are of small arrays)
-    big_a = ta is _ndarray and a.nbytes >= _ELIDE_BYTES
-    if ((big_a or tb is _ndarray and b.nbytes >= _ELIDE_BYTES) and _INPLACE
+    big_a = ta in _HOST and a.nbytes >= _ELIDE_BYTES
+    if ((big_a or tb in _HOST and b.nbytes >= _ELIDE_BYTES) and _INPLACE
             and _current.get() is _EVAL):
         if big_a:
-            if tb is _ndarray:
+            if tb in _HOST:
                 if a.shape == b.shape and a.dtype == b.dtype:
                     if _refcount(a) == _SOLE and _own(a, borrowed):
                         return _np.multiply(a, b, out=a)
@@ -451,7 +471,7 @@ def _product(terms, borrowed):
             elif ((tb is float or tb is int) and _refcount(a) == _SOLE and _own(a, borrowed)
                     and _np.result_type(a, b) == a.dtype):
                 return _np.multiply(a, b, out=a)  # (a rule's constant factor: x * 0.9)
-        elif ((ta is float or ta is int) and tb is _ndarray and b.nbytes >= _ELIDE_BYTES
+        elif ((ta is float or ta is int) and tb in _HOST and b.nbytes >= _ELIDE_BYTES
                 and _refcount(b) == _SOLE and _own(b, borrowed)
                 and _np.result_type(b, a) == b.dtype):
             return _np.multiply(a, b, out=b)
@@ -461,7 +481,7 @@ def _product(terms, borrowed):
 def _add_into(a, b, borrowed):
     """``a + b``, written into ``a`` when only this call holds it (the caller passes the
     value it has just removed from its dictionary)."""
-    if (type(a) is _ndarray and a.nbytes >= _ELIDE_BYTES and type(b) is _ndarray
+    if (type(a) in _HOST and a.nbytes >= _ELIDE_BYTES and type(b) in _HOST
             and a.shape == b.shape and a.dtype == b.dtype and _INPLACE
             and _current.get() is _EVAL and _refcount(a) == _SOLE and _own(a, borrowed)):
         return _np.add(a, b, out=a)
@@ -471,6 +491,12 @@ def _add_into(a, b, borrowed):
 def _sole_count():
     a = _np.empty(0)
     return _refcount(a)  # one local variable's reference, as in _product and _add_into
+
+
+def _sole_base_count():
+    a = _np.empty(0).view(_AtArray)
+    b = a.base
+    return _refcount(b)  # the view's reference and one local variable's, as in _own_wrapped
 
 
 def _check_inplace():
@@ -505,7 +531,16 @@ def _check_inplace():
     ok = ok and data(r) == at and r[0] == 3.0 and b[0] == 2.0
     d = {0: a}
     r = _add_into(d.pop(0), b, ())
-    return ok and r is not a and a[0] == 1.0 and r[0] == 3.0
+    ok = ok and r is not a and a[0] == 1.0 and r[0] == 3.0
+    # AtArray views: of an array nothing else holds (written), of one held here (not)
+    terms = [fresh(1.0).view(_AtArray), b]
+    at = data(terms[0])
+    r = _product(terms, ())
+    ok = ok and data(r) == at and r[0] == 2.0
+    v = a.view(_AtArray)
+    r = _product([v, b], ())
+    del v
+    return ok and a[0] == 1.0 and r[0] == 2.0 and data(r) != data(a)
 
 
 def _copy(x):
@@ -618,6 +653,7 @@ _FILL_RULES = {_add_p: _fill_add, _sub_p: _fill_sub, _neg_p: _fill_neg, _mul_p: 
 # here on arrays held and not held elsewhere; on any other Python, or should the check not
 # pass, every product and sum is bound as before.
 _SOLE = _sole_count()
+_SOLE_BASE = _sole_base_count()
 _INPLACE = True
 try:
     _INPLACE = (sys.implementation.name == "cpython"

@@ -297,9 +297,20 @@ def _normalize_axes(axis, ndim, what="axis"):
 
 
 def _normalize_axis(axis, ndim):
+    if type(axis) is not int:
+        axis = _one_axis(axis)
     if not -ndim <= axis < ndim:
         raise ShapeError(f"axis {axis} is out of bounds for an array of {ndim} dimensions")
     return axis % ndim
+
+
+def _one_axis(axis):
+    """``axis`` (a NumPy integer...) as an int, for a function working along one axis."""
+    try:
+        return operator.index(axis)
+    except TypeError:
+        raise TypeError(f"axis must be one integer here (this function works along a single "
+                        f"axis); got {axis!r} of type {type(axis).__name__}") from None
 
 
 def _as_operand(x):

@@ -25,8 +25,9 @@ def moveaxis(x, source, destination, /):
     """Move axes ``source`` to positions ``destination`` (ints or tuples of ints)."""
     x = _as_operand(x)
     nd = len(_shape(x))
-    src = (source,) if isinstance(source, int) else tuple(source)
-    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    # (one axis: an int or NumPy integer, as NumPy takes; else a sequence of them)
+    src = (source,) if hasattr(source, "__index__") else tuple(source)
+    dst = (destination,) if hasattr(destination, "__index__") else tuple(destination)
     if len(src) != len(dst):
         raise ShapeError("moveaxis: source and destination need the same number of axes")
     src = [_normalize_axis(a, nd) for a in src]
