@@ -62,13 +62,15 @@ def test_lstsq_under_jit_and_vmap_with_jax_residuals(backend):
 
 def test_torch_searchsorted_gets_contiguous_operands(monkeypatch):
     torch = pytest.importorskip("torch")
+    from functrans.backends import torch_backend
     seen = []
-    real = torch.searchsorted
+    xp = torch_backend._xp  # (array-api-compat's torch namespace: what the backend calls)
+    real = xp.searchsorted
 
     def checked(x1, x2, *args, **kwargs):
         seen.append((x1.is_contiguous(), x2.is_contiguous()))
         return real(x1, x2, *args, **kwargs)
-    monkeypatch.setattr(torch, "searchsorted", checked)
+    monkeypatch.setattr(xp, "searchsorted", checked)
     rows = np.sort(RNG.normal(size=(6, 4)), axis=0).T  # each row sorted
     y = torch.asarray(np.ascontiguousarray(rows.T)).T  # a transposed (non-contiguous) view
     assert not y[0].is_contiguous() and not y[1].is_contiguous()
