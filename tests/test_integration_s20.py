@@ -19,6 +19,7 @@ import functrans.reverse  # noqa: F401  (the module: functrans.reverse is also a
 from functrans.ad_checkpoint import checkpoint_name
 
 from ._ported import _jax, close
+from .test_reverse_inplace import count_in_place as _count_in_place
 
 reverse = sys.modules["functrans.reverse"]
 cp = ft.checkpoint_policies
@@ -55,27 +56,6 @@ def _mlp_loss(checkpointed, xp=fnp, relu=ft.nn.relu, name=checkpoint_name):
         pred = blk(p, x) @ p["w3"]
         return xp.mean((pred - y) ** 2)
     return loss
-
-
-def _count_in_place(monkeypatch):
-    """A list that gets an entry for each product or sum the backward pass writes in place
-    (so that a bitwise comparison with the pass switched off is not one of two equal runs)."""
-    calls = []
-
-    class _Spy:
-        def __getattr__(self, name):
-            return getattr(np, name)
-
-        def multiply(self, *a, **k):
-            calls.append("mul")
-            return np.multiply(*a, **k)
-
-        def add(self, *a, **k):
-            calls.append("add")
-            return np.add(*a, **k)
-
-    monkeypatch.setattr(reverse, "_np", _Spy())
-    return calls
 
 
 def _train(loss, params, x, y, steps=4, lr=0.05):

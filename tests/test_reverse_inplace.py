@@ -25,6 +25,12 @@ def _data(rng, *shapes):
 @pytest.fixture
 def counted(monkeypatch):
     """Counts the products and sums written in place."""
+    return count_in_place(monkeypatch)
+
+
+def count_in_place(monkeypatch):
+    """A list that gets an entry for each product or sum the backward pass writes in place
+    from now on."""
     calls = []
 
     class _Spy:
