@@ -158,7 +158,7 @@ class ConstTracer(JVPTracer):
             return _numpy_query(func, args, kwargs)
         mod = func.__module__
         fn = None
-        if not sys._getframe(1).f_globals.get("__name__", "").startswith("functrans."):
+        if not functrans_frame(sys._getframe(1)):
             from . import numpy as fnp
             ns = fnp if mod == "numpy" else \
                 getattr(fnp, mod[6:], None) if mod.startswith("numpy.") else None
@@ -466,6 +466,12 @@ def _encloses(outer, interp):
             return True
         interp = interp.parent
     return False
+
+
+def functrans_frame(frame):
+    """Whether ``frame`` runs functrans's own code, which is written for plain arrays (user
+    code's calls are the ones that get constants)."""
+    return frame.f_globals.get("__name__", "").startswith("functrans.")
 
 
 def constant(value):

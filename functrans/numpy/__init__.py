@@ -70,15 +70,14 @@ def _as_constants(fn):
     import inspect
     import sys
 
-    from ..interpreters import CONSTANT_INTERPRETERS, constant
+    from ..interpreters import CONSTANT_INTERPRETERS, constant, functrans_frame
     from ..core import _current
     getframe, current = sys._getframe, _current.get
 
     @functools.wraps(fn)
     def creation(*args, **kwargs):
         out = fn(*args, **kwargs)
-        if type(current()) not in CONSTANT_INTERPRETERS or \
-                getframe(1).f_globals.get("__name__", "").startswith("functrans."):
+        if type(current()) not in CONSTANT_INTERPRETERS or functrans_frame(getframe(1)):
             return out
         if type(out) is list or type(out) is tuple:  # (meshgrid, tril_indices...)
             return type(out)([constant(o) for o in out])

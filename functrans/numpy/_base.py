@@ -23,6 +23,7 @@ from ..core import Tracer, _current
 from ..errors import BackendMismatchError, ShapeError, UnsupportedBackendError
 from ..interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS
 from ..interpreters import constant as _constant
+from ..interpreters import functrans_frame as _functrans_frame
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import reductions as _red
@@ -74,8 +75,7 @@ def _made_for_caller(out):
     as a constant where user code called that function (the caller of this one's caller)
     under forward mode, vmap or a staging, as the creation functions' arrays are for user
     code's calls; plain for functrans's own calls."""
-    if type(_current_get()) in _CONSTANT_INTERPRETERS and \
-            not _getframe(2).f_globals.get("__name__", "").startswith("functrans."):
+    if type(_current_get()) in _CONSTANT_INTERPRETERS and not _functrans_frame(_getframe(2)):
         return _constant(out)
     return out
 
@@ -94,7 +94,7 @@ def _user_data(out, data):
     # The functrans frame that user code called: ``data`` must be among its arguments
     # (or one level inside a list or tuple of them, as *args and sequences of rows are).
     f, entry = _getframe(2), None
-    while f is not None and f.f_globals.get("__name__", "").startswith("functrans."):
+    while f is not None and _functrans_frame(f):
         f, entry = f.f_back, f
     if entry is None or f is None:
         return out
