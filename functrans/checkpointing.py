@@ -1169,7 +1169,11 @@ def checkpoint(fun, policy=None):
     ``fun`` runs once per call, under every transform, and it cannot branch in Python on the
     values of its array arguments (use ``functrans.numpy.where``); Python numbers and other
     non-array arguments (strings, flags) are passed as they are and may steer control flow.
-    Keyword arguments are handled like positional ones.
+    Keyword arguments are handled like positional ones. What ``fun`` closes over is read at
+    every call; with a policy, what is derived from the staged operations alone (the
+    policy's answers, which results to keep and what to recompute) is reused by later calls
+    that stage the same operations on the same shapes and dtypes, so a policy should answer
+    from its arguments only (``functrans.clear_caches()`` forgets those plans).
 
     Example:
         >>> block = ft.checkpoint(lambda x: fnp.sin(fnp.sin(x)))
