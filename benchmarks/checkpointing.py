@@ -78,8 +78,8 @@ def memory(width=128, depth=32, batch=1024, repeat=5):
     save_h = P.save_only_these_names("h")
 
     def named(block):  # the block with each layer's output named "h"
-        from functrans.ad_checkpoint import checkpoint_name
         import functrans.numpy as fnp
+        from functrans.ad_checkpoint import checkpoint_name
 
         def blk(ps, h):
             for W, b in ps:
@@ -124,7 +124,6 @@ def memory(width=128, depth=32, batch=1024, repeat=5):
 
 def overhead(rounds=15, number=20):
     import functrans as ft
-    import functrans.numpy as fnp
     from functrans import checkpointing
     P = ft.checkpoint_policies
     print("\nper-call cost of a checkpointed block under grad, plans cached or not "
@@ -157,7 +156,6 @@ def overhead(rounds=15, number=20):
                       f"{(ma - mb) * 1e6:9.1f}  ({(ma - mb) / ma * 100:.0f}%)")
     finally:
         checkpointing.CACHE_SIZE = old
-    del fnp
 
 
 def main(argv=None):
