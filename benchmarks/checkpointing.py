@@ -5,8 +5,8 @@ memory: the gradient of a deep tanh MLP (``h <- tanh(h @ W + b)``, float64) with
 parameter differentiated, plain and with its layers grouped into checkpointed blocks, under
 several policies. Reported: the peak of the memory NumPy allocates while ``grad`` runs
 (``tracemalloc``, which NumPy reports its array buffers to; the parameters and the input,
-allocated before, are not counted), and the time of one gradient (median of a few calls,
-interleaved across the variants, tracemalloc off). Every gradient is checked against the plain one.
+allocated before, are not counted), and the CPU time of one gradient (median of a few
+calls, interleaved across the variants, tracemalloc off). Every gradient is checked against the plain one.
 
 overhead: the time of ``grad`` of a small and a medium checkpointed MLP with a policy,
 with the plans cached (``functrans.checkpointing.CACHE_SIZE`` = 128, the default) and
@@ -65,7 +65,7 @@ def peak_bytes(fn):
     return out, peak - base
 
 
-def memory(width=128, depth=32, batch=1024, repeat=5):
+def memory(width=128, depth=32, batch=1024, repeat=9):
     import functrans as ft
     P = ft.checkpoint_policies
     params, x = mlp_data(width, depth, batch)
@@ -113,9 +113,9 @@ def memory(width=128, depth=32, batch=1024, repeat=5):
     times = [[] for _ in variants]  # (interleaved: the machine's load drifts)
     for _ in range(repeat):
         for g, ts in zip(grads_fns, times):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             g(params, x)
-            ts.append(time.perf_counter() - t0)
+            ts.append(time.process_time() - t0)
     times = [statistics.median(ts) for ts in times]
     for (name, _, _), peak, t in zip(variants, peaks, times):
         print(f"  {name:44s} {peak / 1e6:8.1f} {peaks[0] / peak:8.2f} {t * 1e3:8.1f} "
