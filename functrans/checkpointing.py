@@ -41,15 +41,18 @@ is answered with the kept value (:class:`_Reuse`), and its operands are recomput
 from __future__ import annotations
 
 import functools
+import threading
+import types
+from collections import OrderedDict
 
 import numpy as _np
 
 from . import dtypes as _dt
 from .backends import backend_of
-from .core import (_SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _by_type_get, _current,
-                   bind, get_aval, primitive)
+from .core import (_SCALAR_DTYPES, Interpreter, Primitive, ShapedArray, Tracer, _by_type_get,
+                   _current, bind, get_aval, primitive)
 from .errors import ConcretizationError, CustomRuleError, check_function
-from .graph import EFFECTFUL, Graph, Var, eval_graph, exact_key, prune, read_vars
+from .graph import EFFECTFUL, Graph, Var, _last_uses, eval_graph, exact_key, prune, read_vars
 from .interpreters import (CONSTANT_INTERPRETERS, ConstTracer, JVPInterpreter, JVPTracer,
                            StagingInterpreter, StagingTracer)
 from .tree import tree_flatten, tree_unflatten
@@ -107,8 +110,7 @@ def _call_jvp(primals, tangents, fun, policy=None):
         outs = list(outs)
         return outs, [t if _carries(o) else None for o, t in zip(outs, tans)]
     # (the saved values are computed as further outputs of the same evaluation)
-    ext = fun if plan is None or not plan.keep else Graph(fun.in_vars, fun.eqns,
-                                                          fun.outputs + plan.keep)
+    ext, last = (fun, None) if plan is None or not plan.keep else plan.ext
     if _has_custom(fun) and any(isinstance(p, Tracer) for p in primals):
         # The primal outputs as the function's JVP computes them: a custom_vjp's fwd (a
         # custom_jvp rule's primal output), not the custom call, is what the transforms
@@ -117,7 +119,7 @@ def _call_jvp(primals, tangents, fun, policy=None):
         g = _restricted(ext, primals, diff)
         outs = linearize_flat(lambda xs: g(*xs), [primals[i] for i in diff])[0]
     else:
-        outs = ext(*primals)
+        outs = eval_graph(ext, primals, last)
     kept = outs[len(fun.outputs):]
     del outs[len(fun.outputs):]
     out_float = tuple(i for i, o in enumerate(outs) if _carries(o))
@@ -175,6 +177,8 @@ def _call_batch(args, dims, fun, batch_interp, policy=None):
         return res
     leaves, in_tree = tree_flatten((tuple(args), {}))
     graph, captured, _ = _stage(batched, leaves, in_tree, "a batched checkpoint")
+    if policy is not None:
+        graph = _intern(graph, _library(list(args) + captured))
     outs = checkpoint_call_p.bind(*args, *captured, fun=graph,
                                   **({} if policy is None else {"policy": policy}))
     return outs, out_dims
@@ -205,11 +209,13 @@ class _Plan:
     its results are read, by those two: computed by a :class:`_TangentRule`, which reads
     only some of the operands' values, in place of ``params``). ``keep`` lists the
     variables whose values the forward pass keeps, ``outputs`` the function's outputs (read
-    through ``name``), ``last`` the variables no later equation reads, by equation index.
-    Built once per staged function, policy and differentiated inputs."""
+    through ``name``), ``last`` the variables no later equation reads, by equation index,
+    ``ext`` (where something is kept) the forward pass's graph, whose outputs are followed
+    by the kept values, and its last uses. Built once per staged graph (of every call that
+    stages the same one: see :func:`_intern`), policy and differentiated inputs."""
 
     __slots__ = ("in_vars", "eqns", "outputs", "keep", "last", "out_float", "policy",
-                 "everything")
+                 "everything", "ext")
 
     def __repr__(self):  # (shown in printed graphs)
         return f"plan(saving {len(self.keep)})"
@@ -531,13 +537,30 @@ def _staged_rule(prim, sig, params, diff):
 
 def _plan(fun, policy, diff, out_float):
     """The :class:`_Plan` of the staged function ``fun`` under ``policy``, differentiated in
-    its inputs at ``diff``, for its outputs at ``out_float`` (cached on ``fun``)."""
+    its inputs at ``diff``, for its outputs at ``out_float``: cached on ``fun``, which
+    :func:`_intern` makes the same object for every call staging the same graph (at most
+    ``PLANS_PER_GRAPH`` plans, the least recently used dropped first)."""
+    cache = fun.__dict__.get("_plans")
+    if cache is None:
+        cache = fun.__dict__.setdefault("_plans", OrderedDict())
+    key = (id(policy), diff, out_float)  # (the plan keeps the policy alive: ids stay unique)
+    with _cache_lock:
+        plan = cache.get(key)
+        if plan is not None:
+            cache.move_to_end(key)
+            return plan
+    plan = _build_plan(fun, policy, diff, out_float)
+    with _cache_lock:
+        cache[key] = plan
+        while len(cache) > max(PLANS_PER_GRAPH, 1):
+            cache.popitem(last=False)
+    return plan
+
+
+def _build_plan(fun, policy, diff, out_float):
+    """The :class:`_Plan` (see :func:`_plan`), built: the policy asked about each
+    equation, the recomputation chosen equation by equation."""
     from .api import _param_vars
-    cache = fun.__dict__.setdefault("_plans", {})
-    key = (id(policy), diff, out_float)  # (the plan keeps the policy alive)
-    plan = cache.get(key)
-    if plan is not None:
-        return plan
     # name is the identity: read through it; a kept name keeps the value it labels.
     alias, eqns, save, everything = {}, [], set(), True
     for prim, inputs, params, outs in fun.eqns:
@@ -631,7 +654,9 @@ def _plan(fun, policy, diff, out_float):
             if x not in done:
                 done.add(x)
                 plan.last.setdefault(k, []).append(x)
-    cache[key] = plan
+    if plan.keep:
+        ext = Graph(fun.in_vars, fun.eqns, fun.outputs + plan.keep)
+        plan.ext = ext, _last_uses(ext)
     return plan
 
 # -- checkpoint_lin: the tangent map, with the inputs as its only residuals --------------------
@@ -1001,6 +1026,126 @@ _WHY = {
 }
 
 
+# -- reusing plans: one graph object per staged structure ---------------------------------------
+# Each call stages the function again: what it closes over is read afresh (an array rebound
+# or changed in place between calls is seen). Only what is derived from the graph's structure
+# is reused: a call staging a graph equal to a cached one in everything evaluation reads
+# (input shapes, dtypes and weak types, the primitives, how they are wired, their parameters,
+# the Python numbers) gets the cached graph object itself, and with it the plans cached on it
+# (see _plan), the rematerialisation's choices under a policy. The graph holds no data: the
+# arrays it reads are its inputs, passed at each call. The interpreters around the call do not
+# enter: a plan only reads the graph and the policy, and applies under any transform.
+CACHE_SIZE = 128      # staged graphs kept (0: stage and plan at every call, caching nothing)
+PLANS_PER_GRAPH = 8   # plans kept per graph (policies, differentiated inputs)
+
+_graphs: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+_ATOMS = frozenset((int, float, complex, bool, str, bytes, type(None), type(Ellipsis)))
+_BY_IDENTITY = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                functools.partial, Primitive, _dt.DType, type)
+
+
+class _Uncacheable(Exception):
+    pass
+
+
+def _signature(graph):
+    """A hashable description of ``graph``, equal for two graphs only where evaluating them
+    on the same inputs does the same: input and result shapes, dtypes and weak types, each
+    equation's primitive, operands (by position, or the Python number) and parameters, the
+    outputs. Raises :class:`_Uncacheable` where the graph holds something not described so
+    (an array, a variable or a tracer in an equation or its parameters, a custom function's
+    primal graph, a parameter of an unknown kind)."""
+    if type(graph) is not Graph or set(vars(graph)) - _GRAPH_FIELDS or (
+            graph.in_tree is not None or graph.out_tree is not None):
+        raise _Uncacheable
+    num = {}
+
+    def number(v):
+        num[v] = len(num)
+        a = v.aval
+        return a.shape, a.dtype, a.weak_type
+
+    def operand(x):
+        if type(x) is Var:
+            return num[x]  # (a KeyError, a variable from elsewhere, is uncacheable too)
+        if type(x) in _SCALAR_DTYPES:
+            return type(x), repr(x)
+        raise _Uncacheable
+    ins = tuple([number(v) for v in graph.in_vars])
+    eqns = []
+    for prim, inputs, params, outs in graph.eqns:
+        key = (prim, tuple([operand(x) for x in inputs]),
+               tuple([(k, _param_key(v)) for k, v in sorted(params.items())]),
+               tuple([number(o) for o in outs]) if prim.multiple_results else number(outs))
+        eqns.append(key)
+    return ins, tuple(eqns), tuple([operand(x) for x in graph.outputs])
+
+
+_GRAPH_FIELDS = frozenset(("input_names", "in_vars", "eqns", "outputs", "in_tree", "out_tree",
+                           "_plans", "_programs"))
+
+
+def _param_key(v):
+    """An equation parameter as part of a :func:`_signature` (functions, primitives and
+    dtypes by identity: the key holds them, so no other object takes their id)."""
+    t = type(v)
+    if t in _ATOMS:
+        return t, repr(v)
+    if t is tuple or t is list:
+        return t, tuple([_param_key(x) for x in v])
+    if t is dict:
+        try:
+            return t, tuple(sorted((k, _param_key(x)) for k, x in v.items()))
+        except TypeError:  # (keys that do not sort)
+            raise _Uncacheable from None
+    if t is slice:
+        return t, _param_key(v.start), _param_key(v.stop), _param_key(v.step)
+    if t is Graph:  # a nested graph (a nested checkpoint's, a branch of cond...)
+        return t, _signature(v)
+    if t is _np.dtype or isinstance(v, _BY_IDENTITY):
+        return t, v
+    raise _Uncacheable
+
+
+def _intern(graph, library):
+    """The cached graph of ``graph``'s signature for arrays of ``library`` (the type of the
+    concrete arrays), or ``graph`` itself, now cached (the least recently used dropped past
+    ``CACHE_SIZE``); ``graph`` where it cannot be described."""
+    if CACHE_SIZE <= 0:
+        return graph
+    try:
+        key = (library, _signature(graph))
+        with _cache_lock:
+            hit = _graphs.get(key)
+            if hit is not None:
+                _graphs.move_to_end(key)
+                return hit
+            _graphs[key] = graph
+    except (_Uncacheable, KeyError, TypeError):  # (TypeError: a parameter not hashable)
+        return graph
+    with _cache_lock:
+        while len(_graphs) > CACHE_SIZE:
+            _graphs.popitem(last=False)
+    return graph
+
+
+def _library(values):
+    """The type of the concrete array behind the first of ``values`` that has one."""
+    from .numpy._base import _concrete_value
+    for v in values:
+        c = _concrete_value(v)
+        if c is not None:
+            return type(c)
+    return None
+
+
+def clear_cache():
+    """Forget every cached graph and plan (``functrans.checkpointing.clear_cache()``)."""
+    with _cache_lock:
+        _graphs.clear()
+
+
 def checkpoint(fun, policy=None):
     """``fun`` rematerialised in reverse mode: its intermediates are not kept for the
     backward pass but recomputed when the pass reaches it (``jax.checkpoint``, also known as
@@ -1024,7 +1169,11 @@ def checkpoint(fun, policy=None):
     ``fun`` runs once per call, under every transform, and it cannot branch in Python on the
     values of its array arguments (use ``functrans.numpy.where``); Python numbers and other
     non-array arguments (strings, flags) are passed as they are and may steer control flow.
-    Keyword arguments are handled like positional ones.
+    Keyword arguments are handled like positional ones. What ``fun`` closes over is read at
+    every call; with a policy, what is derived from the staged operations alone (the
+    policy's answers, which results to keep and what to recompute) is reused by later calls
+    that stage the same operations on the same shapes and dtypes, so a policy should answer
+    from its arguments only (``functrans.clear_caches()`` forgets those plans).
 
     Example:
         >>> block = ft.checkpoint(lambda x: fnp.sin(fnp.sin(x)))
@@ -1048,6 +1197,8 @@ def checkpoint(fun, policy=None):
         leaves, in_tree = tree_flatten((args, kwargs))
         graph, captured, rebuild = _stage(fun, leaves, in_tree, name)
         arrays = [x for x in leaves if not _static(x)]
+        if policy is not None:  # (without a policy there is no plan to reuse)
+            graph = _intern(graph, _library(arrays or captured))
         outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph, **extra)
         return rebuild(_fresh(list(outs), arrays, frozenset(id(c) for c in captured)))
     return checkpointed

@@ -166,8 +166,10 @@ def default_backend_name():
 
 def clear_caches():
     """Forget every cached staged graph (``jax.clear_caches``): those of every jitted
-    function, and of staged Hessian-vector products. The next calls stage again."""
-    from . import compiling, trace_cache
+    function, of staged Hessian-vector products, and the plans of checkpointed functions.
+    The next calls stage (and plan) again."""
+    from . import checkpointing, compiling, trace_cache
+    checkpointing.clear_cache()
     for f in list(compiling._JITTED):
         f.clear_cache()
     with trace_cache._lock:
