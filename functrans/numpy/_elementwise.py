@@ -36,6 +36,8 @@ expm1 = _float_function(_ew.expm1_p, "expm1", "Elementwise ``exp(x) - 1``, accur
 log1p = _float_function(_ew.log1p_p, "log1p", "Elementwise ``log(1 + x)``, accurate near 0.")
 log2 = _float_function(_ew.log2_p, "log2", "Elementwise base-2 logarithm.")
 log10 = _float_function(_ew.log10_p, "log10", "Elementwise base-10 logarithm.")
+for _f in (acos, acosh, asin, asinh, atan, atanh, cosh, sinh, tan, expm1, log1p, log2, log10):
+    _f.__module__ = __name__  # made in ._base: where pickle and the API reference look them up
 
 
 def _rounding(prim, name, doc):
