@@ -433,7 +433,9 @@ def _check_place(t, like, name, i):
 
 def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     """Reverse mode: ``(fun(*primals), vjp_fun)`` where ``vjp_fun(cotangent)`` returns the
-    tuple of cotangents of the primals, one reverse pass each.
+    tuple of cotangents of the primals, one reverse pass each. With ``has_aux=True``,
+    ``fun`` returns ``(output, aux)`` and ``vjp`` returns ``(output, vjp_fun, aux)``;
+    ``reduce_axes`` must be ``()`` (JAX's named mapped axes do not exist here).
 
     Example:
         >>> y, vjp_fun = ft.vjp(lambda x: x * x, 3.0)
@@ -960,6 +962,7 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
     array-valued ``fun`` (one reverse pass, the output's cotangent all ones), which is the
     derivative of each output element with respect to its own input element when ``fun``
     acts elementwise: ``elementwise_grad(fnp.tanh)(x)`` is ``1 - tanh(x)**2``.
+    ``argnums`` and ``has_aux`` are [`grad`][functrans.grad]'s.
 
     Example:
         >>> ft.elementwise_grad(fnp.sin)(np.array([0.0, np.pi]))
@@ -1415,6 +1418,8 @@ def make_graph(fun, static_argnums=()):
     """Stage ``fun`` to the IR: ``make_graph(f)(*args)`` returns a :class:`Graph` — the
     evaluation trace of ``f`` for arguments of these shapes and dtypes — which prints as a
     numbered list of equations and can be evaluated by calling it on flat arguments.
+    The arguments at ``static_argnums`` (an int or a tuple) are not inputs: their values are
+    used as they are while staging (Python numbers appear in the graph as constants).
 
     Example:
         >>> print(ft.make_graph(lambda x, y: fnp.sin(x) * y)(1.0, 2.0))

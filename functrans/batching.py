@@ -398,7 +398,7 @@ def pmap(fun, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnu
     static to the ``jit`` (hashable). ``devices`` and ``backend`` must be None: there is no
     placement of members on devices here (put the arguments on a device with
     ``functrans.device_put`` or choose the library with ``functrans.default_backend``).
-    ``donate_argnums`` is accepted and has no effect."""
+    ``axis_size`` is :func:`vmap`'s; ``donate_argnums`` is accepted and has no effect."""
     from .compiling import jit
     if devices is not None or backend is not None:
         raise NotImplementedError(
