@@ -31,6 +31,7 @@ import operator
 
 import numpy as _np
 
+from . import collectives as _collectives
 from . import convolution as _convolution
 from . import dtypes as _dt
 from . import lax_ops as _lax_ops
@@ -65,7 +66,7 @@ __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gra
            "conv_general_dilated_local", "padtype_to_pads", "conv_shape_tuple",
            "conv_general_permutations", "conv_general_shape_tuple",
            "conv_transpose_shape_tuple", "reduce_window_shape_tuple",
-           "ConvGeneralDilatedDimensionNumbers"] + _lax_ops.__all__
+           "ConvGeneralDilatedDimensionNumbers"] + _lax_ops.__all__ + _collectives.__all__
 
 
 def select(pred, on_true, on_false):

@@ -47,3 +47,16 @@ def test_elementwise_functions_pickle():
 
     for fn in (fnp.cosh, fnp.tan, fnp.arcsin, fnp.log1p, fnp.log10, fnp.expm1):
         assert pickle.loads(pickle.dumps(fn)) is fn
+
+
+def test_lax_all_has_the_collectives():
+    """``from functrans.lax import *`` (and the API reference, filtered by ``__all__``) sees
+    the collectives, as every other jax.lax name."""
+    import functrans.collectives
+    import functrans.lax
+
+    missing = [n for n in functrans.collectives.__all__ if n not in functrans.lax.__all__]
+    assert not missing
+    ns = {}
+    exec("from functrans.lax import *", ns)
+    assert ns["psum"] is functrans.lax.psum and ns["axis_index"] is functrans.lax.axis_index
