@@ -504,8 +504,10 @@ def positive(x, /):
 
 
 def square(x, /):
-    """Elementwise ``x * x``."""
+    """Elementwise ``x * x`` (booleans give int8, as in NumPy, which has no boolean loop)."""
     x = _as_operand(x)
+    if _dtype_of(x) is _dt.bool_:
+        x = _st.convert_element_type(x, _dt.int8)
     return _ew.mul_p.bind(x, x)
 
 

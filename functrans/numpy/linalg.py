@@ -330,7 +330,7 @@ def vecdot(x1, x2, /, *, axis=-1):
     x1, x2 = _as_operand(x1), _as_operand(x2)
     shape = _broadcast_shapes(_shape(x1), _shape(x2))
     axis = _normalize_axis(axis, len(shape))
-    prod = multiply(conj(x1), x2)
+    prod = multiply(conj(x1) if _dtype(x1).kind == "c" else x1, x2)
     # in the operands' promoted dtype, as NumPy, JAX and the Array API (sum alone widens
     # small integers to int64, and booleans to integers: NumPy's vecdot of booleans is any)
     return sum(prod, axis=axis, dtype=_dtype(prod))
