@@ -1542,9 +1542,12 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     singular_values, rcond)``. Differentiable in ``x``, ``y`` and ``w``.
 
     Differences from NumPy: ``cov`` is not supported (NotImplementedError) and no
-    RankWarning is issued for a poorly conditioned fit. With ``full``, whether there are
-    residuals depends on the rank's value (concrete values only; under ``jit`` or ``vmap``
-    of a traced ``x`` a ConcretizationError); without it, any input may be traced."""
+    RankWarning is issued for a poorly conditioned fit. With ``full``, NumPy's residuals
+    are there only where the rank is full (and ``len(x) > deg + 1``), so their shape depends
+    on the rank's value: where it is not a value (under ``jit`` or ``vmap`` of a traced
+    ``x`` or ``w``) they are ``jax.numpy``'s instead, the squared residual norms whatever the
+    rank (shape ``(1,)``, or ``(K,)`` for a 2-d ``y``; NumPy's where the rank is full). The
+    rank, singular values and ``rcond`` are arrays and a float under every transform."""
     from .linalg import _lstsq
     if cov:
         raise NotImplementedError("polyfit: cov=True is not supported; leave cov=False")
@@ -1578,7 +1581,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
         rhs = rhs if _dtype(rhs) is ydt else astype(rhs, ydt)
     scale = sqrt(sum(multiply(lhs, lhs), axis=0))
     lhs = divide(lhs, scale)
-    c, resids, rank, s = _lstsq(lhs, rhs, rcond, full)
+    c, resids, rank, s = _lstsq(lhs, rhs, rcond, "where known" if full else False)
     c = divide(c, scale if len(_shape(c)) == 1 else _st.reshape(scale, (order, 1)))
     if full:
         return c, resids, rank, s, rcond
