@@ -175,8 +175,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     borrowed residual is, so that no result is (or views) an array the caller passed in.
     """
     env = _Env(template)
-    if borrow:
-        env.borrowed.update(id(c) for c in out_cts if c is not None and type(c) is not Fill)
+    if borrow:  # (arrays only: a tracer is a value, never written into)
+        env.borrowed.update(id(c) for c in out_cts if type(c) in _by_type)
     ct_env = env.d
     for v, ct in zip(graph.outputs, out_cts):
         if type(v) is Var and ct is not None:

@@ -113,3 +113,18 @@ def test_a_view_of_the_cotangent_is_copied_too():
     (g,) = pb(ct)
     g *= 0.0
     np.testing.assert_array_equal(base, np.arange(12.0))
+
+
+def test_traced_cotangents_are_not_copied():
+    # Under a transform the cotangent is a tracer (a value, never written into): nothing to
+    # copy, and no tracer type may reach the backend registry as if it were an array
+    import functrans.backends as fb
+    from functrans.core import Tracer
+    x, ct = np.ones(3), np.arange(3.0)
+    g = ft.grad(lambda c: fnp.sum(ft.vjp(lambda a: a, x)[1](c)[0] * c))(ct)
+    np.testing.assert_allclose(g, 2 * ct)
+    out = ft.jit(lambda c: ft.vjp(lambda a: fnp.flip(a), x)[1](c)[0])(ct)
+    np.testing.assert_allclose(out, ct[::-1])
+    t = ft.vmap(lambda c: ft.jvp(lambda a: a, (x,), (c,))[1])(np.ones((2, 3)))
+    np.testing.assert_allclose(t, np.ones((2, 3)))
+    assert not [k for k in fb._by_type if issubclass(k, Tracer)]
