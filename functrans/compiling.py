@@ -154,6 +154,29 @@ class Lowered:
         return f"<Lowered jit of {self._name}>"
 
 
+class Traced:
+    """``jit(f).trace(*args)`` (``jax.jit``'s): ``jaxpr``, the staged program as a
+    ``ClosedJaxpr`` (the arrays the function closes over are its constants), ``out_info``,
+    and ``lower()``."""
+
+    def __init__(self, lowered):
+        self._lowered = lowered
+        self.out_info = lowered.out_info
+
+    @property
+    def jaxpr(self):
+        from .jaxpr import ClosedJaxpr, Jaxpr, _to_jaxpr
+        entry = self._lowered._entry
+        g = entry.primal
+        jx, consts = _to_jaxpr(g)
+        k = len(g.in_vars) - len(entry.captured)
+        return ClosedJaxpr(Jaxpr(list(g.in_vars[k:]) + jx.constvars, jx.invars[:k], jx.eqns,
+                                 jx.outvars), list(entry.captured) + consts)
+
+    def lower(self):
+        return self._lowered
+
+
 class Compiled:
     """The callable of a :class:`Lowered` (``jit(f).lower(*args).compile()``): runs the
     staged graph for arguments of the shapes, dtypes and devices it was lowered for, given
@@ -664,6 +687,11 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
                 f"and of plain arrays.")
         return Lowered(name, entry, key, in_tree, lambda a, kw: signature(a, kw, static))
 
+    def trace(*args, **kwargs):
+        """``lower(*args, **kwargs)`` seen as ``jax.jit``'s ``trace``: a :class:`Traced`
+        with the staged program as a ``jaxpr`` and ``lower()``."""
+        return Traced(lower(*args, **kwargs))
+
     def clear_cache():
         """Forget every staged graph of this function."""
         with lock:
@@ -671,6 +699,7 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
 
     jitted.clear_cache = clear_cache
     jitted.lower = lower
+    jitted.trace = trace
     jitted.cache_size = lambda: len(cache)
     _JITTED.add(jitted)
     return jitted

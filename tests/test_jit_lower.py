@@ -93,3 +93,19 @@ def test_unsupported_parts_say_so():
             call()
     with pytest.raises(TypeError, match="lower"):
         ft.grad(lambda v: fnp.sum(ft.jit(f).lower(v, v).compile()(x, x)))(x)
+
+
+def test_trace_gives_the_jaxpr_and_lowers(backend):
+    from functrans.jaxpr import eval_jaxpr
+    w = backend.asarray([1.0, 2.0, 3.0])
+    x = backend.asarray([0.5, -1.0, 2.0])
+    g = ft.jit(lambda v: fnp.sum(fnp.sin(v) * w))  # (the tracer first: array-api-strict)
+    traced = g.trace(x)
+    closed = traced.jaxpr
+    assert [e.primitive.name for e in closed.eqns][:1] == ["sin"]
+    assert len(closed.jaxpr.invars) == 1 and len(closed.consts) == 1  # w: a constant
+    (out,) = eval_jaxpr(closed.jaxpr, closed.consts, x)
+    np.testing.assert_allclose(float(backend.to_numpy(out)), float(backend.to_numpy(g(x))))
+    assert traced.out_info.shape == ()
+    np.testing.assert_allclose(backend.to_numpy(traced.lower().compile()(x)),
+                               backend.to_numpy(g(x)))
