@@ -76,3 +76,13 @@ def test_ldexp_derivative_wide(backend):
     t = ft.jvp(lambda v: fnp.ldexp(v, 1100), (x,), (backend.asarray([1e-300, 0.0, 0.0]),))[1]
     np.testing.assert_allclose(backend.to_numpy(t), [np.ldexp(1e-300, 1100), 0.0, 0.0],
                                rtol=1e-15)
+
+
+def test_ldexp_takes_lists(backend):
+    x = backend.asarray([1e-300, 1.5])
+    got = fnp.ldexp(x, [1100, -3])
+    assert backend.is_own(got)
+    _same(backend.to_numpy(got), np.ldexp([1e-300, 1.5], [1100, -3]))
+    _same(np.asarray(fnp.ldexp([1.0, 2.0], [1, 2])), np.ldexp([1.0, 2.0], [1, 2]))
+    with pytest.raises(TypeError, match="integer"):
+        fnp.ldexp(x, [1.5, 2.0])

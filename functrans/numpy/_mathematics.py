@@ -452,6 +452,10 @@ def ldexp(x1, x2, /):
     integers), else by way of ``x1``'s own exponent (``frexp``), so that ``ldexp(1e-300,
     1100)`` and ``ldexp(1e300, -1100)`` are right, and results below float64's normal range
     are rounded once."""
+    if isinstance(x1, (list, tuple)):  # (NumPy's array-likes)
+        x1 = _as_operand(x1)
+    if isinstance(x2, (list, tuple)):
+        x2 = _as_operand(x2)
     if type(x2) is float or (type(x2) not in _SCALARS and _dtype(x2).kind not in "iub"):
         raise TypeError("ldexp: the exponent x2 must be an integer (scalar or array)")
     _no_complex("ldexp", x1)
