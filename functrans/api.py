@@ -24,7 +24,7 @@ from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
                            StagingTracer, constant)
-from .reverse import Fill, backward, forward, linearize_flat
+from .reverse import Fill, backward, forward, linearize_flat, unshared
 from .tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
@@ -243,7 +243,7 @@ def jvp(fun, primals, tangents, has_aux=False):
             primals_out.append(o)
             tangents_out.append(fnp.zeros_like(o))
     res = (tree_unflatten(out_tree, _array_leaves(primals_out)),
-           tree_unflatten(out_tree, _array_leaves(tangents_out)))
+           tree_unflatten(out_tree, _array_leaves(unshared(tangents_out, t_leaves))))
     if has_aux:
         return res + (_strip(aux, interp),)
     return res
@@ -291,7 +291,7 @@ def linearize(fun, *primals, has_aux=False):
         t_leaves = [_check_like(t, a, name, i, p) if _dt.is_float(a.dtype)
                     else _integer_tangent(t, a, name, i, p)
                     for i, (t, a, p) in enumerate(zip(t_leaves, avals, leaves))]
-        res = forward(graph, t_leaves)
+        res = unshared(forward(graph, t_leaves), t_leaves)
         return _arrays(tree_unflatten(out_tree, [fnp.zeros_like(o) if r is None else r
                                                  for o, r in zip(outs, res)]))
     out = _arrays(tree_unflatten(out_tree, outs))
@@ -476,7 +476,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
                 ct_leaves[i] = _check_like(c, get_aval(o), name, i, o)
             elif b.devices:
                 _check_place(c, o, name, i)
-        cts = backward(graph, ct_leaves)
+        cts = backward(graph, ct_leaves, borrow=True)
         return in_tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
     out = out_tree.unflatten(_array_leaves(outs))
     if has_aux:

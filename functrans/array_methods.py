@@ -399,7 +399,8 @@ class NumPyArrayMethods:
         return _fnp().round(self, decimals=decimals)
 
     def conj(self):
-        return _fnp().conj(self)
+        # (NumPy's method keeps a boolean array as it is; the function gives int8)
+        return self if self.dtype.kind == "b" else _fnp().conj(self)
 
     conjugate = conj
 

@@ -41,9 +41,10 @@ from .backends import backend_of
 from .backends import _default, default as default_backend_
 from .checkpointing import _fresh, _stage, _static
 from .collectives import axis_env
-from .core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _by_type_get, _current, _mixed
+from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _by_type_get, _current,
+                   _mixed)
 from .interpreters import fixed_values
-from .graph import Graph, Var, _last_uses, eval_graph, exact_key, prune, read_vars
+from .graph import Graph, Var, _last_uses, eval_graph, exact_key, format_graph, prune, read_vars
 from .errors import RestagingWarning, check_function
 from .numpy import device
 from .tree import NAMESPACE, tree_flatten
@@ -107,6 +108,148 @@ class _Entry:
         else:  # under a transform: each primitive through it
             outs = eval_graph(self.graph, inputs, self.last)
         return self.rebuild(_fresh(outs, arrays, self.captured_ids))
+
+
+class Lowered:
+    """A jitted function staged for given arguments, ahead of its calls
+    (``jit(f).lower(*args)``, as ``jax.jit``'s): ``compile()`` gives the :class:`Compiled`
+    callable, ``as_text()`` the staged graph as text (functrans's graph printer);
+    ``in_tree``, ``out_tree`` and ``out_info`` (a pytree of ``ShapeDtypeStruct``) describe
+    its arguments and results. functrans has no compiler below its graphs: there is no
+    compiler IR and no cost or memory analysis (NotImplementedError)."""
+
+    def __init__(self, name, entry, key, in_tree, signature):
+        self._name, self._entry, self._key, self._signature = name, entry, key, signature
+        self.in_tree = in_tree
+        avals = [v.aval if type(v) is Var else v for v in entry.primal.outputs]
+        self.out_info = entry.rebuild(avals)
+        self.out_tree = tree_flatten(self.out_info)[1]
+
+    def as_text(self, dialect=None, **kwargs):
+        """The staged graph (what a call runs), one equation per line."""
+        if dialect is not None:
+            raise NotImplementedError(
+                f"as_text: functrans has no compiler dialects (got dialect={dialect!r}); "
+                f"as_text() prints the staged graph, make_jaxpr(f)(*args) the jaxpr.")
+        return format_graph(self._entry.primal)
+
+    def compile(self, compiler_options=None):
+        """The :class:`Compiled` callable (nothing more to compile: graphs run as they are,
+        a large one as generated Python from its second call)."""
+        if compiler_options:
+            raise NotImplementedError("compile: functrans has no compiler options (got "
+                                      f"{sorted(compiler_options)}); call compile().")
+        return Compiled(self)
+
+    def compiler_ir(self, dialect=None):
+        raise NotImplementedError(
+            "compiler_ir: functrans stages to its own graphs, with no XLA/StableHLO below "
+            "them; as_text() prints the graph, make_jaxpr(f)(*args) gives the jaxpr.")
+
+    def cost_analysis(self):
+        raise NotImplementedError("cost_analysis: functrans has no compiler to estimate "
+                                  "costs; as_text() lists the operations.")
+
+    def __repr__(self):
+        return f"<Lowered jit of {self._name}>"
+
+
+class Traced:
+    """``jit(f).trace(*args)`` (``jax.jit``'s): ``jaxpr``, the staged program as a
+    ``ClosedJaxpr`` (the arrays the function closes over are its constants), ``out_info``,
+    and ``lower()``."""
+
+    def __init__(self, lowered):
+        self._lowered = lowered
+        self.out_info = lowered.out_info
+
+    @property
+    def jaxpr(self):
+        from .jaxpr import ClosedJaxpr, Jaxpr, _to_jaxpr
+        entry = self._lowered._entry
+        g = entry.primal
+        jx, consts = _to_jaxpr(g)
+        k = len(g.in_vars) - len(entry.captured)
+        return ClosedJaxpr(Jaxpr(list(g.in_vars[k:]) + jx.constvars, jx.invars[:k], jx.eqns,
+                                 jx.outvars), list(entry.captured) + consts)
+
+    def lower(self):
+        return self._lowered
+
+
+class Compiled:
+    """The callable of a :class:`Lowered` (``jit(f).lower(*args).compile()``): runs the
+    staged graph for arguments of the shapes, dtypes and devices it was lowered for, given
+    without the static arguments (fixed when lowering, as in JAX), and raises TypeError
+    naming the first difference for any others. It runs outside transforms (call the jitted
+    function itself inside them)."""
+
+    def __init__(self, lowered):
+        self._lowered = lowered
+        self.in_tree, self.out_tree = lowered.in_tree, lowered.out_tree
+        self.out_info = lowered.out_info
+
+    def __call__(self, *args, **kwargs):
+        low = self._lowered
+        key, _, in_tree, arrays, traced = low._signature(args, kwargs)
+        if traced:
+            raise TypeError(
+                f"jit of {low._name}: a compiled function runs on arrays, not on values being "
+                f"transformed (grad, vmap...); call the jitted function itself inside "
+                f"transforms.")
+        if key != low._key:
+            raise TypeError(f"jit of {low._name}: the compiled function was lowered for "
+                            f"other arguments: {_difference(low._key, key)}. Lower it again "
+                            f"for these (jit(f).lower(*args).compile()), or call the jitted "
+                            f"function, which stages once per signature.")
+        return low._entry.run(arrays, False)
+
+    def as_text(self):
+        return self._lowered.as_text()
+
+    def cost_analysis(self):
+        return self._lowered.cost_analysis()
+
+    def memory_analysis(self):
+        raise NotImplementedError("memory_analysis: functrans has no compiler to analyse "
+                                  "memory; as_text() lists the operations.")
+
+    def runtime_executable(self):
+        raise NotImplementedError("runtime_executable: there is no executable below the "
+                                  "staged graph; call the Compiled object itself.")
+
+    def __repr__(self):
+        return f"<Compiled jit of {self._lowered._name}>"
+
+
+def _difference(old, new):
+    """Words for the first difference of two jit signatures (see ``signature`` in jit)."""
+    if old[0] != new[0]:
+        return (f"arguments of structure {old[0]}, called with {new[0]} (static arguments "
+                f"are left out of a compiled function's call)")
+    if old[2] != new[2]:
+        return "another default backend (functrans.default_backend)"
+    start = 4 if _has_dict(old[0]) else 3  # (after the dicts' key orders, if any)
+    for i, (a, b) in enumerate(zip(old[start:], new[start:])):
+        if a != b:
+            return f"leaf {i} of the arguments was {_describe(a)}, is {_describe(b)}"
+    return "another signature"
+
+
+def _describe(k):
+    if type(k) is tuple and len(k) == 4 and isinstance(k[0], type):
+        t, shape, dtype, dev = k
+        d = getattr(dtype, "name", None) or str(dtype)
+        where = f" on {dev}" if dev is not None else ""
+        return f"a {t.__module__.split('.')[0]} array of shape {tuple(shape)} and dtype {d}{where}"
+    if type(k) is tuple and len(k) == 2 and k[0] in _SCALAR_DTYPES:
+        return f"the Python {k[0].__name__} {k[1]}"
+    return repr(k)
+
+
+def _shaped_zeros(a):
+    b = default_backend_()
+    return b.xp.zeros(a.shape, dtype=b.native_dtype(a.dtype))
 
 
 def _count_restaging(restaged, key, name):
@@ -450,14 +593,9 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             return fun(*full, **kw, **{k: kwargs[k] for k in names})
         return dyn_args, dyn_kwargs, (tuple(pos), tuple(names), static), call
 
-    @functools.wraps(fun)
-    def jitted(*args, **kwargs):
-        if _jit_disabled_get():  # inside functrans.disable_jit(): the plain function
-            return fun(*args, **kwargs)
-        if static_nums or static_names:
-            args, kwargs, static, call = split(args, kwargs)
-        else:
-            static, call = None, fun
+    def signature(args, kwargs, static):
+        """(the cache key of these traced arguments, their leaves and tree, the arrays among
+        them, whether one is a tracer)."""
         leaves, in_tree = tree_flatten((args, kwargs))
         # (the default backend as set, None for NumPy's: what Python numbers are made on)
         keys, arrays, traced = [in_tree, static, _default_get()], [], False
@@ -482,27 +620,77 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             env = axis_env(cur)  # (a collective's result depends on them)
             if env:
                 keys.append(env)
-        key = tuple(keys)
+        return tuple(keys), leaves, in_tree, arrays, traced
+
+    def staged(key, call, leaves, in_tree, traced):
+        """(the cached entry for ``key``, staged now if there is none; ``traced``, true too
+        where the graph closes over a value of a transform around the call)."""
         entry = cache.get(key)
         if entry is not None:
             try:
                 cache.move_to_end(key)
             except KeyError:  # dropped by another thread meanwhile: it is still usable
                 pass
+            return entry, traced
+        _count_restaging(restaged, key, name)
+        graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit", _check_output)
+        entry = _Entry(graph, captured, rebuild, name)
+        # A value of a transform around this call (a closure over its tracer) is this
+        # call's only: such a graph is used once, not kept.
+        if any(isinstance(c, Tracer) for c in captured):
+            traced = True
         else:
-            _count_restaging(restaged, key, name)
-            graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit", _check_output)
-            entry = _Entry(graph, captured, rebuild, name)
-            # A value of a transform around this call (a closure over its tracer) is this
-            # call's only: such a graph is used once, not kept.
-            if any(isinstance(c, Tracer) for c in captured):
-                traced = True
-            else:
-                with lock:
-                    cache[key] = entry
-                    while len(cache) > CACHE_SIZE:
-                        cache.popitem(last=False)
+            with lock:
+                cache[key] = entry
+                while len(cache) > CACHE_SIZE:
+                    cache.popitem(last=False)
+        return entry, traced
+
+    @functools.wraps(fun)
+    def jitted(*args, **kwargs):
+        if _jit_disabled_get():  # inside functrans.disable_jit(): the plain function
+            return fun(*args, **kwargs)
+        if static_nums or static_names:
+            args, kwargs, static, call = split(args, kwargs)
+        else:
+            static, call = None, fun
+        key, leaves, in_tree, arrays, traced = signature(args, kwargs, static)
+        entry, traced = staged(key, call, leaves, in_tree, traced)
         return entry.run(arrays, traced)
+
+    def lower(*args, **kwargs):
+        """The function staged for these arguments, ahead of its calls (``jax.jit``'s
+        ``lower``): a :class:`Lowered` whose ``compile()`` gives the callable that runs the
+        staged graph for arguments of these shapes, dtypes and devices (and these static
+        values, which it then no longer takes) and whose ``as_text()`` prints the graph. A
+        ``ShapeDtypeStruct`` stands for an array of the default backend."""
+        leaves, tree = tree_flatten((args, kwargs))
+        if any(type(x) is ShapedArray for x in leaves):
+            args, kwargs = tree.unflatten([_shaped_zeros(x) if type(x) is ShapedArray else x
+                                           for x in leaves])
+        if static_nums or static_names:
+            args, kwargs, static, call = split(args, kwargs)
+        else:
+            static, call = None, fun
+        key, leaves, in_tree, arrays, traced = signature(args, kwargs, static)
+        if traced:
+            raise TypeError(
+                f"jit of {name}: lower() was given values being transformed (tracers of "
+                f"grad, vmap...); a lowered function is staged for arrays, and runs outside "
+                f"transforms. Lower with arrays or ShapeDtypeStructs, and call the jitted "
+                f"function itself inside transforms.")
+        entry, traced = staged(key, call, leaves, in_tree, traced)
+        if traced:
+            raise TypeError(
+                f"jit of {name}: the function closes over a value being transformed, so its "
+                f"graph holds for this call only; lower() needs a function of its arguments "
+                f"and of plain arrays.")
+        return Lowered(name, entry, key, in_tree, lambda a, kw: signature(a, kw, static))
+
+    def trace(*args, **kwargs):
+        """``lower(*args, **kwargs)`` seen as ``jax.jit``'s ``trace``: a :class:`Traced`
+        with the staged program as a ``jaxpr`` and ``lower()``."""
+        return Traced(lower(*args, **kwargs))
 
     def clear_cache():
         """Forget every staged graph of this function."""
@@ -510,6 +698,8 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             cache.clear()
 
     jitted.clear_cache = clear_cache
+    jitted.lower = lower
+    jitted.trace = trace
     jitted.cache_size = lambda: len(cache)
     _JITTED.add(jitted)
     return jitted

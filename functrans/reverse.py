@@ -15,6 +15,7 @@ import _weakref
 
 import numpy as _np
 
+from .backends import _by_type
 from .backends.numpy_backend import AtArray as _AtArray
 
 from .core import EVAL as _EVAL, Tracer, _current, get_aval
@@ -161,16 +162,21 @@ _MAX_PAIRS = 8
 _REAL = frozenset((float, int))
 
 
-def backward(graph: Graph, out_cts, consume: bool = False, template=None) -> list:
+def backward(graph: Graph, out_cts, consume: bool = False, template=None,
+             borrow: bool = False) -> list:
     """Transpose a linear graph: the cotangents of its inputs given those of its outputs.
 
     A loop over the equations in reverse order, never recursion. Cotangents are popped once
     used and equations whose output cotangent is a symbolic zero (``None``) are skipped. With
     ``consume`` the equations are popped too, so residuals are freed as the pass goes. An
     output cotangent may be a :class:`Fill` (it then needs ``template``, an array whose
-    backend and device a materialised fill takes).
+    backend and device a materialised fill takes). With ``borrow`` the output cotangents are
+    the caller's arrays: one that reaches a result as it is (or a view of it) is copied, as a
+    borrowed residual is, so that no result is (or views) an array the caller passed in.
     """
     env = _Env(template)
+    if borrow:  # (arrays only: a tracer is a value, never written into)
+        env.borrowed.update(id(c) for c in out_cts if type(c) in _by_type)
     ct_env = env.d
     for v, ct in zip(graph.outputs, out_cts):
         if type(v) is Var and ct is not None:
@@ -546,6 +552,35 @@ def _check_inplace():
 def _copy(x):
     from .backends import backend_of
     return backend_of(x).copy(x)
+
+
+def _memory_root(x):
+    """The array that owns the memory ``x`` views (``x`` itself if it owns it): NumPy's and
+    CuPy's ``base``, torch's ``_base``, through array-api-strict's wrapped NumPy array."""
+    if type(x) is _ndarray and x.base is None:
+        return x  # (the common case)
+    inner = getattr(x, "_array", None)  # (array-api-strict's Array wraps a NumPy array)
+    if type(inner) is _ndarray:
+        x = inner
+    while True:
+        b = getattr(x, "base", None)
+        if b is None:
+            b = getattr(x, "_base", None)  # (torch's views)
+        if b is None or not hasattr(b, "shape"):
+            return x
+        x = b
+
+
+def unshared(outs, given):
+    """``outs`` (concrete arrays or None) with each one that is, or views the memory of, an
+    array among ``given`` (the caller's arguments) copied: a transform's result must not
+    alias what the caller passed in (``g *= lr`` on it would rewrite the caller's array).
+    A copy only for such pass-through results."""
+    roots = {id(_memory_root(g)) for g in given if type(g) in _by_type}
+    if not roots:
+        return outs
+    return [_copy(o) if type(o) in _by_type and id(_memory_root(o)) in roots else o
+            for o in outs]
 
 
 # -- cotangents that are a constant fill ------------------------------------------------------

@@ -18,6 +18,7 @@ import numpy as _np
 from .. import dtypes as _dt
 from ..backends import backend_of, backend_of_device as _backend_of_device
 from ..backends import default as _default_backend
+from ..backends import _by_type
 from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
 from ..core import Tracer, _current
 from ..errors import BackendMismatchError, ShapeError, UnsupportedBackendError
@@ -31,6 +32,7 @@ from ..primitives import structural as _st
 
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
 _current_get = _current.get
+_by_type_get = _by_type.get
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _REAL_SCALARS = frozenset(t for t in _SCALARS if t is not complex)
 _SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
@@ -63,7 +65,7 @@ def _to_array(x, dtype=None, like=None):
     if c is not None:
         b, device = _place_of(c)
         return b.asarray(x, dtype=dtype, device=device)
-    b, device = _creation_place()
+    b, device = _data_place(x)
     return _user_data(b.asarray(x, dtype=dtype, device=device), x)
 
 
@@ -91,29 +93,81 @@ def _user_data(out, data):
     refuse a tracer there. Only Python data pays for the look-up, never arrays."""
     if type(_current_get()) not in _CONSTANT_INTERPRETERS:
         return out
-    # The functrans frame that user code called: ``data`` must be among its arguments
-    # (or one level inside a list or tuple of them, as *args and sequences of rows are).
-    f, entry = _getframe(2), None
+    args = _entry_arguments(_getframe(2))
+    return out if args is None or not _given(data, args) else _constant(out)
+
+
+def _entry_arguments(f):
+    """The values of the arguments user code gave the functrans function it called (the
+    outermost functrans frame from ``f`` up; ``**kwargs`` as a tuple of its values), or None
+    where ``f`` runs in no such call."""
+    entry = None
     while f is not None and _functrans_frame(f):
         f, entry = f.f_back, f
     if entry is None or f is None:
-        return out
+        return None
     code = entry.f_code
     n = code.co_argcount + code.co_kwonlyargcount + (code.co_flags & 4 and 1) + \
         (code.co_flags & 8 and 1)  # (*args, **kwargs)
     given = entry.f_locals
-    for name in code.co_varnames[:n]:
-        v = given.get(name)
+    out = [given.get(name) for name in code.co_varnames[:n]]
+    return [tuple(v.values()) if type(v) is dict else v for v in out]
+
+
+def _given(data, args):
+    """Whether ``data`` is among ``args`` (or one or two levels inside a list or tuple of
+    them, as *args and sequences of rows are)."""
+    for v in args:
         if v is data:
-            return _constant(out)
+            return True
         t = type(v)
-        if t is dict:
-            v, t = tuple(v.values()), tuple
         if (t is list or t is tuple) and builtins.any(
                 o is data or (type(o) in _SEQUENCES and builtins.any(p is data for p in o))
                 for o in v):
-            return _constant(out)
-    return out
+            return True
+    return False
+
+
+def _data_place(data):
+    """``(backend, device)`` for Python ``data`` (a number, a list) made an array with no
+    array named beside it. Inside a transform, :func:`_creation_place`'s. Outside, where user
+    code gave ``data`` to a functrans function together with an array (``multiply(tensor,
+    [1.5, 2.5])``, ``stack([tensor, [0.0, 1.0]])``), that array's library and device, as
+    NumPy makes array-likes arrays beside the other operands; else the default backend's.
+    Only Python data pays for the look at the caller's arguments, never arrays."""
+    if _current_get() is not _EVAL:
+        return _creation_place()
+    args = _entry_arguments(_getframe(2))
+    if args is not None and _given(data, args):
+        for v in args:
+            a = _array_among(v)
+            if a is not None:
+                return _place_of(a)
+    return _default_backend(), None
+
+
+def _array_among(v):
+    """``v`` if it is an array of a backend (not a NumPy scalar: those move to the other
+    operands' library too), else the first such item of the list or tuple ``v``, else None."""
+    t = type(v)
+    if t is list or t is tuple:
+        for o in v:
+            if type(o) not in _NOT_ARRAY_OR_NP_SCALAR and _is_backend_array(o):
+                return o
+        return None
+    return v if t not in _NOT_ARRAY_OR_NP_SCALAR and _is_backend_array(v) else None
+
+
+def _is_backend_array(v):
+    if _by_type_get(type(v)) is not None:
+        return True
+    if v is None or isinstance(v, Tracer) or not hasattr(v, "shape"):
+        return False
+    try:
+        backend_of(v)
+    except (UnsupportedBackendError, TypeError):
+        return False
+    return True
 
 
 def _python_dtype(value):
@@ -450,8 +504,10 @@ def positive(x, /):
 
 
 def square(x, /):
-    """Elementwise ``x * x``."""
+    """Elementwise ``x * x`` (booleans give int8, as in NumPy, which has no boolean loop)."""
     x = _as_operand(x)
+    if _dtype_of(x) is _dt.bool_:
+        x = _st.convert_element_type(x, _dt.int8)
     return _ew.mul_p.bind(x, x)
 
 
@@ -941,7 +997,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
         if dtype is None and _contains_float(obj):
             dtype = _dt.float64
         if device is None:
-            b, device = _creation_place()
+            b, device = _data_place(obj)
             return _user_data(b.asarray(obj, dtype=dtype, device=device), obj)
         return (_backend_of_device(device) or _default_backend()).asarray(
             obj, dtype=dtype, device=device)

@@ -15,6 +15,7 @@ from .. import dtypes as _dt
 from ..primitives import elementwise as _ew
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _binary, _dtype, _float_function, _key_operand,
+                    _promote_arrays,
                     _to_array)
 from ._base import divide, maximum, minimum, where  # noqa: F401
 
@@ -68,13 +69,15 @@ def round(x, /, decimals=0):
     """
     decimals = _operator.index(decimals)
     x = _as_operand(x)
-    if decimals == 0:
-        return _round0(x)
     kind = _dtype(x).kind
     if kind == "b":
-        if decimals > 0:
-            return x
-        raise TypeError("round: booleans cannot be rounded to a negative number of decimals")
+        if decimals < 0:
+            raise TypeError("round: booleans cannot be rounded to a negative number of "
+                            "decimals")
+        # (NumPy has no boolean loop: it rounds them as float16, its smallest float)
+        return _st.convert_element_type(x, _dt.float16)
+    if decimals == 0:
+        return _round0(x)
     if kind in "iu":
         if decimals > 0:
             return x
@@ -121,9 +124,13 @@ def sign(x, /):
 
 
 def conj(x, /):
-    """Elementwise complex conjugate (real input is returned as it is)."""
+    """Elementwise complex conjugate (real input is returned as it is; booleans as int8, as
+    in NumPy)."""
     x = _as_operand(x)
-    return _ew.conj_p.bind(x) if _dtype(x).kind == "c" else x
+    k = _dtype(x).kind
+    if k == "b":
+        return _st.convert_element_type(x, _dt.int8)
+    return _ew.conj_p.bind(x) if k == "c" else x
 
 
 def real(x, /):
@@ -139,7 +146,12 @@ def imag(x, /):
 
 
 def reciprocal(x, /):
-    """Elementwise ``1 / x``."""
+    """Elementwise ``1 / x`` (booleans give int8 ones and zeros, NumPy's integer
+    reciprocal of them)."""
+    if type(x) not in _SCALARS:
+        x = _as_operand(x)
+        if _dtype(x).kind == "b":
+            return _st.convert_element_type(x, _dt.int8)
     return divide(1.0, x)
 
 
@@ -284,6 +296,24 @@ def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
     d = _dtype(x)
     if min is None and max is None:
         return x
+    if d.kind == "b":
+        # (outside the standard's clip, which keeps x's dtype: NumPy's promotion with the
+        # bounds, clip(mask, 0, 1) an int64 array)
+        bounds = [_as_operand(v) if isinstance(v, (list, tuple)) else v
+                  for v in (min, max) if v is not None]
+        _, target = _promote_arrays([x, *bounds])
+        if target is not d:
+            x, d = _st.convert_element_type(x, target), target
+        else:  # boolean bounds: max is or, min is and (the standard orders no booleans)
+            out = x
+            if min is not None:
+                out = _binary(_ew.logical_or_p, out, bounds[0])
+            if max is not None:
+                out = _binary(_ew.logical_and_p, out, bounds[-1])
+            if tuple(out.shape) != tuple(x.shape):
+                raise ValueError(f"clip: the bounds must broadcast to x's shape "
+                                 f"{tuple(x.shape)}")
+            return out
 
     def bound(v):
         if isinstance(v, (list, tuple)):

@@ -446,11 +446,16 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 def ldexp(x1, x2, /):
     """Elementwise ``x1 * 2**x2`` for integer exponents ``x2`` (a float ``x2`` is a
-    TypeError, as in NumPy). Computed as a product with ``2.0**x2``, in float64 for the
-    narrower floats (where ``2**x2`` alone may overflow though the result does not, as
-    ``ldexp(float32 0.7, 128)``; the product is exact there and rounded once when cast
-    back). For float64, where that power alone overflows or underflows (|x2| > 1023) the
-    result may differ from NumPy's."""
+    TypeError, as in NumPy), exact with one rounding, as NumPy's: computed in float64 (for the
+    narrower floats too, cast back at the end), as a product with ``2.0**x2`` where that
+    power is a float64 (an exponent in [-1074, 1023]: a Python int, or an array of 8-bit
+    integers), else by way of ``x1``'s own exponent (``frexp``), so that ``ldexp(1e-300,
+    1100)`` and ``ldexp(1e300, -1100)`` are right, and results below float64's normal range
+    are rounded once."""
+    if isinstance(x1, (list, tuple)):  # (NumPy's array-likes)
+        x1 = _as_operand(x1)
+    if isinstance(x2, (list, tuple)):
+        x2 = _as_operand(x2)
     if type(x2) is float or (type(x2) not in _SCALARS and _dtype(x2).kind not in "iub"):
         raise TypeError("ldexp: the exponent x2 must be an integer (scalar or array)")
     _no_complex("ldexp", x1)
@@ -461,13 +466,45 @@ def ldexp(x1, x2, /):
     if type(x1) not in _SCALARS and _dtype(x1) is not _dt.float64:
         narrow = _dtype(x1)
         x1 = _st.convert_element_type(x1, _dt.float64)
-    if type(x2) in _SCALARS:
+    if type(x2) in _SCALARS and -1074 <= int(x2) <= 1023:
         out = multiply(_to_array(x1) if type(x1) in _SCALARS else x1, 2.0 ** int(x2))
-    else:
+    elif type(x2) not in _SCALARS and _dtype(x2).bits == 8:
         ref = x1 if type(x1) not in _SCALARS else None
         e = _st.convert_element_type(x2, _dtype(ref) if ref is not None else _dt.float64)
         out = multiply(x1, pow(2.0, e))
+    else:
+        out = _ldexp_wide(x1 if type(x1) not in _SCALARS else _to_array(x1, like=x2), x2)
     return out if narrow is None else _st.convert_element_type(out, narrow)
+
+
+def _ldexp_wide(x, n):
+    """``ldexp`` of float64 ``x`` for any integer ``n``. The value: with ``x = m 2**k``
+    (``frexp``), ``m * 2**(k + n)``, where that power is still a float64 (subnormal ones
+    too, so the one product rounds once); above float64's range by ``2 m`` and a power one
+    smaller, then doubled (overflowing to inf as it should). The derivative, ``2**n``, is
+    applied in two halves, so that a tangent reaching a representable result is not lost
+    where ``2**n`` alone (or the value) underflows or overflows."""
+    # (beyond +-2200 every float64 result is 0 or inf: clipped, k + n stays exact)
+    if type(n) in _SCALARS:
+        n = float(builtins.max(-2200, builtins.min(2200, int(n))))
+    else:
+        n = _clip(_as_float64(n), -2200.0, 2200.0)
+    c = _st.stop_gradient_p.bind(x)
+    m, k = frexp(c)
+    s = add(astype(k, _dt.float64), n)
+    low = multiply(m, pow(2.0, _clip(s, -1100.0, 1023.0)))
+    high = multiply(multiply(multiply(m, 2.0), pow(2.0, minimum(subtract(s, 1.0), 1023.0))),
+                    pow(2.0, _clip(subtract(s, 1024.0), 0.0, 2.0)))
+    value = where(greater_equal(s, 1024.0), high, low)
+    # value - 0 * 2**n: the value (and the sign of a zero) unchanged, the derivative 2**n
+    h = _clip(floor(multiply(n, 0.5)), -1074.0, 1023.0)
+    rest = _clip(subtract(n, h), -1074.0, 1023.0)
+    slope = multiply(multiply(subtract(c, x), pow(2.0, h)), pow(2.0, rest))
+    return where(isfinite(c), subtract(value, slope), x)  # (inf * 2**n: NaN where it underflows)
+
+
+def _clip(v, lo, hi):
+    return minimum(maximum(v, lo), hi)
 
 
 def divmod(x1, x2, /):
@@ -1509,9 +1546,12 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     singular_values, rcond)``. Differentiable in ``x``, ``y`` and ``w``.
 
     Differences from NumPy: ``cov`` is not supported (NotImplementedError) and no
-    RankWarning is issued for a poorly conditioned fit. With ``full``, whether there are
-    residuals depends on the rank's value (concrete values only; under ``jit`` or ``vmap``
-    of a traced ``x`` a ConcretizationError); without it, any input may be traced."""
+    RankWarning is issued for a poorly conditioned fit. With ``full``, NumPy's residuals
+    are there only where the rank is full (and ``len(x) > deg + 1``), so their shape depends
+    on the rank's value: where it is not a value (under ``jit`` or ``vmap`` of a traced
+    ``x`` or ``w``) they are ``jax.numpy``'s instead, the squared residual norms whatever the
+    rank (shape ``(1,)``, or ``(K,)`` for a 2-d ``y``; NumPy's where the rank is full). The
+    rank, singular values and ``rcond`` are arrays and a float under every transform."""
     from .linalg import _lstsq
     if cov:
         raise NotImplementedError("polyfit: cov=True is not supported; leave cov=False")
@@ -1545,7 +1585,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
         rhs = rhs if _dtype(rhs) is ydt else astype(rhs, ydt)
     scale = sqrt(sum(multiply(lhs, lhs), axis=0))
     lhs = divide(lhs, scale)
-    c, resids, rank, s = _lstsq(lhs, rhs, rcond, full)
+    c, resids, rank, s = _lstsq(lhs, rhs, rcond, "where known" if full else False)
     c = divide(c, scale if len(_shape(c)) == 1 else _st.reshape(scale, (order, 1)))
     if full:
         return c, resids, rank, s, rcond

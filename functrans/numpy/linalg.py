@@ -330,7 +330,7 @@ def vecdot(x1, x2, /, *, axis=-1):
     x1, x2 = _as_operand(x1), _as_operand(x2)
     shape = _broadcast_shapes(_shape(x1), _shape(x2))
     axis = _normalize_axis(axis, len(shape))
-    prod = multiply(conj(x1), x2)
+    prod = multiply(conj(x1) if _dtype(x1).kind == "c" else x1, x2)
     # in the operands' promoted dtype, as NumPy, JAX and the Array API (sum alone widens
     # small integers to int64, and booleans to integers: NumPy's vecdot of booleans is any)
     return sum(prod, axis=axis, dtype=_dtype(prod))
@@ -554,8 +554,9 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
 
 def _lstsq(a, b, rcond, residuals):
     """:func:`lstsq`; ``residuals``: True (NumPy's), ``"always"`` (jax.numpy's
-    ``numpy_resid=False``) or False (None returned). Only NumPy's depend on the rank's
-    value; the rest also runs under ``jit`` and ``vmap``."""
+    ``numpy_resid=False``), ``"where known"`` (NumPy's where the rank is a value, else
+    jax.numpy's: polyfit's ``full``) or False (None returned). Only NumPy's depend on the
+    rank's value; the rest also runs under ``jit`` and ``vmap``."""
     a, b = _float(a), _float(b)
     (a, b), _ = _promote_arrays([a, b])
     sa, sb = _shape(a), _shape(b)
@@ -602,6 +603,10 @@ def _lstsq(a, b, rcond, residuals):
         y = multiply(_st.reshape(inv_s, (_shape(s)[0], 1)), y)
         x = matmul(matrix_transpose(conj(vh)), y)
         rank = _st.convert_element_type(sum(big), _dt.int32)
+        if residuals == "where known" and m > n:
+            # NumPy's where the rank is a value here, else (under jit or vmap of a traced
+            # a) jax.numpy's, whose shape the rank does not decide
+            residuals = True if _rank_known(rank) else "always"
         if residuals == "always":
             resid = _squared_column_norms(_ew.sub(bb, matmul(a, x)))
         elif residuals and m > n and _full_rank(rank, n):
@@ -625,6 +630,14 @@ def _squared_column_norms(r):
     if _dtype(r).kind == "c":
         return sum(real(multiply(conj(r), r)), axis=0)
     return sum(multiply(r, r), axis=0)
+
+
+def _rank_known(rank):
+    try:
+        builtins.int(rank)
+    except ConcretizationError:
+        return False
+    return True
 
 
 def _full_rank(rank, n):
