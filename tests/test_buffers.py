@@ -13,7 +13,7 @@ import functrans as ft
 import functrans.buffers as buffers
 import functrans.numpy as fnp
 from functrans.core import primitive
-from functrans.graph import eval_graph
+from functrans.graph import Var, eval_graph
 
 N = 2 * buffers.MIN_BYTES // 8  # float64 elements: large enough to take part
 
@@ -499,3 +499,20 @@ def test_a_dropped_output_made_read_only_is_not_taken(monkeypatch):
     del first
     np.testing.assert_array_equal(eval_graph(g, [x, y])[0], ref)
     assert not any(found)
+
+
+def test_a_graph_whose_equations_changed_is_planned_again():
+    # What each equation reuses, and where each value dies, is worked out once per graph and
+    # kept on it: an equation added since must be seen (here it reads a value that, by the
+    # old plan, died and was reused before it).
+    x, _ = _inputs()
+    g = ft.make_graph(lambda a: fnp.exp(fnp.sin(a)) * 2.0)(x)
+    np.testing.assert_allclose(eval_graph(g, [x])[0], np.exp(np.sin(x)) * 2.0)
+    sin_eqn = next(e for e in g.eqns if e[0].name == "sin")
+    mul_eqn = g.eqns[-1]
+    extra = Var(mul_eqn[3].aval)
+    g.eqns.append((mul_eqn[0], (sin_eqn[3], 3.0), {}, extra))
+    g.outputs.append(extra)
+    out = eval_graph(g, [x])
+    np.testing.assert_allclose(out[0], np.exp(np.sin(x)) * 2.0)
+    np.testing.assert_allclose(out[1], np.sin(x) * 3.0)

@@ -117,6 +117,8 @@ def roll(x, /, shift, axis=None):
     x = _as_operand(x)
     if axis is None:
         shape = _shape(x)
+        if len(shape) == 1:  # already flat: no reshapes around the roll
+            return roll(x, shift, axis=0)
         return reshape(roll(reshape(x, (-1,)), shift, axis=0), shape)
     # An integer of any kind (NumPy's too) is one shift or axis; else a sequence of them.
     shifts = (operator.index(shift),) if hasattr(shift, "__index__") else tuple(shift)
