@@ -119,10 +119,11 @@ def _plan(graph: Graph):
     """``(last uses, reuse kind of each equation)`` for evaluating ``graph`` with memory
     reuse, kept on the graph for its next evaluations (made again should its equations,
     outputs or the size threshold have changed)."""
-    eqns, outputs = graph.eqns, graph.outputs
+    eqns = graph.eqns
+    outputs = tuple(map(id, graph.outputs))  # (ids: a constant output may be an array)
     plan = getattr(graph, "_eval_plan", None)
     if (plan is not None and plan[2] is eqns and plan[3] == len(eqns)
-            and plan[4] is outputs and plan[5] == buffers.MIN_BYTES):
+            and plan[4] == outputs and plan[5] == buffers.MIN_BYTES):
         return plan
     kinds = [buffers.reuse_kind(prim, params, out) for prim, _, params, out in eqns]
     plan = (_last_uses(graph), kinds, eqns, len(eqns), outputs, buffers.MIN_BYTES)

@@ -520,3 +520,16 @@ def test_a_graph_whose_equations_changed_is_planned_again():
     out = eval_graph(g, [x])
     np.testing.assert_allclose(out[0], np.exp(np.sin(x)) * 2.0)
     np.testing.assert_allclose(out[1], np.sin(x) * 3.0)
+
+
+def test_a_graph_whose_outputs_changed_is_planned_again():
+    # The same, with only an output added: the value it names must not be dropped at what
+    # was its last use.
+    x, _ = _inputs()
+    g = ft.make_graph(lambda a: fnp.exp(fnp.sin(a)) * 2.0)(x)
+    eval_graph(g, [x])
+    sin_out = next(e for e in g.eqns if e[0].name == "sin")[3]
+    g.outputs.append(sin_out)
+    out = eval_graph(g, [x])
+    np.testing.assert_allclose(out[0], np.exp(np.sin(x)) * 2.0)
+    np.testing.assert_allclose(out[1], np.sin(x))
