@@ -82,19 +82,43 @@ def would_reuse(graph, backends) -> bool:
                for o in (outputs if type(outputs) is list else (outputs,)))
 
 
-def evaluate_into(prim, inputs, params, outputs, env, dying, produced):
-    """The equation's result computed into reused memory, or None (then the caller binds
-    as usual). ``dying`` are the variables no later equation reads; ``produced`` those
-    computed in this evaluation."""
+# What evaluate_into may do with an equation (see reuse_kind): nothing (the caller binds),
+# write an elementwise result with the namespace's function, or use the primitive's ``into``
+# rule, which may (OVER) or may not write over an operand.
+NONE, ELEMENTWISE, INTO, INTO_OVER = 0, 1, 2, 3
+
+
+def reuse_kind(prim, params, outputs) -> int:
+    """Which of the kinds above an equation is: it depends on the primitive, its parameters
+    and the shapes of its results only, so a graph evaluated many times works it out once."""
     elementwise = prim.same_aval and prim.namespace_impl is not None and not params
     if not elementwise and prim.into is None:
-        return None
+        return NONE
     avals = [o.aval for o in outputs] if prim.multiple_results else [outputs.aval]
     if not all(_big(a) for a in avals):
+        return NONE
+    if elementwise:
+        return ELEMENTWISE
+    if (getattr(prim.into, "may_overwrite", False) and not params
+            and not prim.multiple_results):
+        return INTO_OVER
+    return INTO
+
+
+def evaluate_into(prim, inputs, params, outputs, env, dying, produced, kind=None):
+    """The equation's result computed into reused memory, or None (then the caller binds
+    as usual). ``dying`` are the variables no later equation reads; ``produced`` those
+    computed in this evaluation; ``kind`` is ``reuse_kind`` of the equation (worked out
+    here if not given)."""
+    if kind is None:
+        kind = reuse_kind(prim, params, outputs)
+    if kind == NONE:
         return None
-    if elementwise or (getattr(prim.into, "may_overwrite", False) and not params
-                       and not prim.multiple_results):
-        out = _write_over(prim, inputs, env, dying, produced, avals[0])
+    elementwise = kind == ELEMENTWISE
+    multiple = prim.multiple_results
+    aval = outputs[0].aval if multiple else outputs.aval
+    if kind != INTO:
+        out = _write_over(prim, inputs, env, dying, produced, aval)
         if out is not None:
             return out
     vals = [env[x] if type(x) is Var else x for x in inputs]
@@ -103,13 +127,13 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced):
         return None
     backend = _by_type_get(type(first))
     if backend is None or not _operands_match(
-            vals, type(first), backend, avals[0].dtype if elementwise else None):
+            vals, type(first), backend, aval.dtype if elementwise else None):
         return None
     if elementwise:
         fn = backend.writer_into(prim.namespace_impl)
         if fn is None:
             return None
-    bufs = _take(type(first), avals)
+    bufs = _take(type(first), [o.aval for o in outputs] if multiple else [outputs.aval])
     if bufs is None:
         return None
     out = fn(*vals, out=bufs[0]) if elementwise else prim.into(backend, bufs, *vals, **params)

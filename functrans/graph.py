@@ -67,17 +67,27 @@ def eval_graph(graph: Graph, args, last=None) -> list:
     if len(args) != len(graph.in_vars):
         raise TypeError(f"this graph takes {len(graph.in_vars)} inputs; got {len(args)}")
     env = dict(zip(graph.in_vars, args))
-    if last is None:
-        last = _last_uses(graph)
     # Variables computed in this evaluation: only their arrays may be reused, never an
     # input's (the caller's) or a constant.
     produced = (set() if type(_current.get()) is EvalInterpreter and buffers.ENABLED
                 else None)
+    if produced is not None:
+        # What each equation may reuse depends only on the graph: worked out once per graph
+        # (with the last uses, unless the caller gives them).
+        plan = _plan(graph)
+        kinds = plan[1]
+        if last is None:
+            last = plan[0]
+    elif last is None:
+        last = _last_uses(graph)
+    evaluate_into = buffers.evaluate_into
     for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
         dying = last.get(i, ())
         out = None
         if produced is not None:
-            out = buffers.evaluate_into(prim, inputs, params, outputs, env, dying, produced)
+            if kinds[i]:
+                out = evaluate_into(prim, inputs, params, outputs, env, dying, produced,
+                                    kinds[i])
             if prim.multiple_results:
                 produced.update(outputs)
             else:
@@ -103,6 +113,22 @@ def eval_graph(graph: Graph, args, last=None) -> list:
             if type(x) is Var and x in produced:
                 buffers.lend(env, x)
     return [env[x] if type(x) is Var else x for x in graph.outputs]
+
+
+def _plan(graph: Graph):
+    """``(last uses, reuse kind of each equation)`` for evaluating ``graph`` with memory
+    reuse, kept on the graph for its next evaluations (made again should its equations,
+    outputs or the size threshold have changed)."""
+    eqns = graph.eqns
+    outputs = tuple(map(id, graph.outputs))  # (ids: a constant output may be an array)
+    plan = getattr(graph, "_eval_plan", None)
+    if (plan is not None and plan[2] is eqns and plan[3] == len(eqns)
+            and plan[4] == outputs and plan[5] == buffers.MIN_BYTES):
+        return plan
+    kinds = [buffers.reuse_kind(prim, params, out) for prim, _, params, out in eqns]
+    plan = (_last_uses(graph), kinds, eqns, len(eqns), outputs, buffers.MIN_BYTES)
+    graph._eval_plan = plan
+    return plan
 
 
 def _last_uses(graph: Graph) -> dict:

@@ -81,14 +81,17 @@ class Recorder(Interpreter):
         if prim.inline is not None or prim.jvp_inline is not None:
             self.cacheable = False  # a custom rule: not in the trace
         operands = tuple([self._operand(a) for a in args])
-        try:
-            described = tuple((k, exact_key(v)) for k, v in sorted(params.items()))
-            hash(described)
-        except TypeError:
-            self.cacheable = False
-            described = None
+        described = ()
+        if params:  # (most primitives have none)
+            try:
+                described = tuple((k, exact_key(v)) for k, v in sorted(params.items()))
+                hash(described)
+            except TypeError:
+                self.cacheable = False
+                described = None
         out = self.parent.process(prim, args, params)
-        results = tuple(self._number(o) for o in (out if prim.multiple_results else (out,)))
+        results = (tuple([self._number(o) for o in out]) if prim.multiple_results
+                   else (self._number(out),))
         self.entries.append((prim, described, operands, results))
         return out
 

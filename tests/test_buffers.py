@@ -13,7 +13,7 @@ import functrans as ft
 import functrans.buffers as buffers
 import functrans.numpy as fnp
 from functrans.core import primitive
-from functrans.graph import eval_graph
+from functrans.graph import Var, eval_graph
 
 N = 2 * buffers.MIN_BYTES // 8  # float64 elements: large enough to take part
 
@@ -260,7 +260,7 @@ def test_what_is_kept_is_bounded_and_can_be_released(monkeypatch):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("case", ["sin_cos", "tanh_slope", "tanh_slope_factor", "concat0",
-                                  "concat1"])
+                                  "concat1", "roll0", "roll1"])
 def test_into_rules_compute_what_impl_does(case, dtype):
     from functrans.backends import get_backend
     from functrans.core import registry
@@ -275,6 +275,8 @@ def test_into_rules_compute_what_impl_does(case, dtype):
         "tanh_slope_factor": ("tanh_slope", (x,), {"factor": True}),
         "concat0": ("concat", (x, y), {"axis": 0}),
         "concat1": ("concat", (x, y), {"axis": 1}),
+        "roll0": ("roll", (x,), {"shift": 2, "axis": 0}),
+        "roll1": ("roll", (x,), {"shift": 6, "axis": 1}),
     }[case]
     prim = registry[name]
     expected = prim.impl(b, *args, **params)
@@ -287,19 +289,21 @@ def test_into_rules_compute_what_impl_does(case, dtype):
         np.testing.assert_array_equal(g_, e)
 
 
-@pytest.mark.parametrize("n", [3, 4, 5])
+@pytest.mark.parametrize("n", [3, 4, 5, 9])
 @pytest.mark.parametrize("alias", [None, 0, 1, 2, 3, 4, "twice"])
-def test_mul_add_into_with_the_result_in_any_operand(n, alias):
+@pytest.mark.parametrize("shape", [(5, 4), (3, 40001)])  # (the second: block by block)
+def test_mul_add_into_with_the_result_in_any_operand(n, alias, shape):
     # mul_add's into rule may be handed an operand's own array as the result (written over
     # when the operand dies): it must give the impl's value to the bit, or refuse (None).
     from functrans.backends import get_backend
-    from functrans.primitives.elementwise import mul_add_p
+    from functrans.primitives.elementwise import _blocks, mul_add_p
 
     if alias not in (None, "twice") and alias >= n:
         pytest.skip("no such operand")
     b = get_backend("numpy")
     rng = np.random.default_rng(7)
-    xs = [rng.standard_normal((5, 4)) for _ in range(n)]
+    xs = [rng.standard_normal(shape) for _ in range(n)]
+    assert (_blocks(xs[0]) is None) == (shape == (5, 4))
     if alias == "twice":  # one array read twice (x0 and x2), the result written into it
         xs[2] = xs[0]
     expected = mul_add_p.impl(b, *xs)
@@ -499,3 +503,33 @@ def test_a_dropped_output_made_read_only_is_not_taken(monkeypatch):
     del first
     np.testing.assert_array_equal(eval_graph(g, [x, y])[0], ref)
     assert not any(found)
+
+
+def test_a_graph_whose_equations_changed_is_planned_again():
+    # What each equation reuses, and where each value dies, is worked out once per graph and
+    # kept on it: an equation added since must be seen (here it reads a value that, by the
+    # old plan, died and was reused before it).
+    x, _ = _inputs()
+    g = ft.make_graph(lambda a: fnp.exp(fnp.sin(a)) * 2.0)(x)
+    np.testing.assert_allclose(eval_graph(g, [x])[0], np.exp(np.sin(x)) * 2.0)
+    sin_eqn = next(e for e in g.eqns if e[0].name == "sin")
+    mul_eqn = g.eqns[-1]
+    extra = Var(mul_eqn[3].aval)
+    g.eqns.append((mul_eqn[0], (sin_eqn[3], 3.0), {}, extra))
+    g.outputs.append(extra)
+    out = eval_graph(g, [x])
+    np.testing.assert_allclose(out[0], np.exp(np.sin(x)) * 2.0)
+    np.testing.assert_allclose(out[1], np.sin(x) * 3.0)
+
+
+def test_a_graph_whose_outputs_changed_is_planned_again():
+    # The same, with only an output added: the value it names must not be dropped at what
+    # was its last use.
+    x, _ = _inputs()
+    g = ft.make_graph(lambda a: fnp.exp(fnp.sin(a)) * 2.0)(x)
+    eval_graph(g, [x])
+    sin_out = next(e for e in g.eqns if e[0].name == "sin")[3]
+    g.outputs.append(sin_out)
+    out = eval_graph(g, [x])
+    np.testing.assert_allclose(out[0], np.exp(np.sin(x)) * 2.0)
+    np.testing.assert_allclose(out[1], np.sin(x))

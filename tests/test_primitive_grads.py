@@ -473,6 +473,7 @@ CASES = [
     unary("transpose", lambda x: fnp.permute_dims(x, (1, 0))),
     binary("concat", lambda x, y: fnp.concat([x, y, x], axis=1)),
     unary("flip", lambda x: fnp.flip(x, axis=1)),
+    unary("roll", lambda x: fnp.roll(x, (1, -1), axis=(0, 1))),
     unary("slice", lambda x: x[1:, ::2]),
     unary("convert_element_type", lambda x: fnp.astype(x, fnp.float32) * 2.0),
     unary("tri", lambda x: S.tri(x, 0, True), shape=M33),

@@ -184,20 +184,31 @@ class NumPyBackend(Backend):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.devices = False  # the CPU only
+        self._writers = {}
 
     def writer_into(self, name):
         # Only where the namespace's function is NumPy's ufunc itself (not a wrapper such
         # as ceil's, which keeps integers), so that writing with out= computes the same.
+        # (Asked once per equation of every evaluation reusing memory: remembered by name.)
+        try:
+            return self._writers[name]
+        except KeyError:
+            pass
         if name == "concat":
-            return np.concatenate
-        fn = getattr(self.xp, name, None)
-        return fn if isinstance(fn, np.ufunc) else None
+            fn = np.concatenate
+        else:
+            fn = getattr(self.xp, name, None)
+            fn = fn if isinstance(fn, np.ufunc) else None
+        self._writers[name] = fn
+        return fn
 
     def overwritable(self, x):
         # C order too: a kept array of another order, written with out=, would give later
         # reductions another summation order than NumPy's own result would.
-        return (type(x) is np.ndarray and x.flags.owndata and x.flags.writeable
-                and x.flags.c_contiguous)
+        if type(x) is not np.ndarray:
+            return False
+        f = x.flags
+        return f.owndata and f.writeable and f.c_contiguous
 
     def copy(self, x):
         # (np.array rather than x.copy(): an AtArray's copy is a plain array)

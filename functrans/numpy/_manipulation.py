@@ -18,7 +18,7 @@ from ..primitives import reductions as _red
 from ..primitives import sorting as _so
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _shape,
-                    _to_array, concat, reshape)
+                    _to_array, reshape)
 
 
 def moveaxis(x, source, destination, /):
@@ -117,6 +117,8 @@ def roll(x, /, shift, axis=None):
     x = _as_operand(x)
     if axis is None:
         shape = _shape(x)
+        if len(shape) == 1:  # already flat: no reshapes around the roll
+            return roll(x, shift, axis=0)
         return reshape(roll(reshape(x, (-1,)), shift, axis=0), shape)
     # An integer of any kind (NumPy's too) is one shift or axis; else a sequence of them.
     shifts = (operator.index(shift),) if hasattr(shift, "__index__") else tuple(shift)
@@ -134,11 +136,7 @@ def roll(x, /, shift, axis=None):
         s = int(s) % n
         if s == 0:
             continue
-        tail = [(0, d, 1) for d in shape]
-        head = [(0, d, 1) for d in shape]
-        tail[a] = (n - s, n, 1)
-        head[a] = (0, n - s, 1)
-        x = concat([_st.slice_(x, tuple(tail)), _st.slice_(x, tuple(head))], axis=a)
+        x = _st.roll(x, s, a)
     return x
 
 

@@ -185,6 +185,43 @@ flip_p.def_batch(axes_rule(flip_p, "axes", many=True))
 def flip(x, axes):
     return flip_p.bind(x, axes=tuple(axes))
 
+# -- roll ----------------------------------------------------------------------------------
+# A cyclic shift along one axis (``shift`` in [1, n), ``axis`` non-negative: functrans.numpy's
+# roll normalises both and binds one per axis). One equation rather than two slices and a
+# concat: linear, its transpose is the opposite shift, and it is evaluated into kept memory.
+
+
+def _roll_parts(shape, shift, axis):
+    tail = [slice(None)] * len(shape)
+    head = [slice(None)] * len(shape)
+    n = shape[axis]
+    tail[axis] = slice(n - shift, n)
+    head[axis] = slice(0, n - shift)
+    return tuple(tail), tuple(head)
+
+
+def _roll_into(b, outs, x, shift, axis):
+    # (the same pieces, in the same order, as the library's own roll would copy)
+    fn = b.writer_into("concat")
+    if fn is None:
+        return None
+    tail, head = _roll_parts(x.shape, shift, axis)
+    return fn((x[tail], x[head]), axis=axis, out=outs[0])
+
+
+roll_p = primitive("roll")
+roll_p.same_aval = True
+roll_p.def_impl(lambda b, x, shift, axis: b.xp.roll(x, shift, axis=axis))
+roll_p.into = _roll_into
+roll_p.def_abstract_eval(lambda x, shift, axis: x)
+roll_p.def_jvp(lambda p, t, shift, axis: (roll(p[0], shift, axis), roll(t[0], shift, axis)))
+roll_p.def_transpose(lambda ct, x, shift, axis: [roll(ct, x.aval.shape[axis] - shift, axis)])
+roll_p.def_batch(axes_rule(roll_p, "axis", many=False))
+
+
+def roll(x, shift, axis):
+    return roll_p.bind(x, shift=shift, axis=axis)
+
 # -- basic slicing: one (start, stop, step) per axis, already normalised ----------------------
 
 
