@@ -210,10 +210,12 @@ def softmax(x, axis=-1, where=None):
     if where is None:
         return _sp.softmax(x, axis=axis)
     where = fnp.broadcast_to(fnp.asarray(where), x.shape)
-    e = fnp.exp(_masked_shift(x, axis, where))
+    e = fnp.exp(_masked_shift(x, axis, where, keep_inf=True))
     s = fnp.sum(e, axis=axis, keepdims=True)
-    # a slice with nothing kept sums to 0: its entries are 0 (as JAX's), not 0 / 0
-    return e / fnp.where(s > 0, s, 1.0)
+    # A slice with nothing kept is 0 (as JAX's), not 0 / 0; one whose kept entries are all
+    # -inf, or hold a nan or +inf, is nan as without where (a test of s would divide by 1).
+    kept = fnp.any(where, axis=axis, keepdims=True)
+    return fnp.where(where, e / fnp.where(kept, s, 1.0), 0.0)
 
 
 def log_softmax(x, axis=-1, where=None):
@@ -228,11 +230,14 @@ def log_softmax(x, axis=-1, where=None):
     return fnp.where(where, t - lse, -fnp.inf)
 
 
-def _masked_shift(x, axis, where):
-    """``x`` minus its maximum over the kept entries, ``-inf`` at the excluded ones."""
+def _masked_shift(x, axis, where, keep_inf=False):
+    """``x`` minus its maximum over the kept entries, ``-inf`` at the excluded ones. An
+    infinite maximum is replaced by 0 (``keep_inf``: only ``-inf``, so that a ``+inf`` makes
+    the softmax's slice nan, as without ``where``)."""
     kept = fnp.where(where, x, -fnp.inf)
     m = fnp.max(kept, axis=axis, keepdims=True)
-    m = fnp.stop_gradient(fnp.where(fnp.isfinite(m), m, 0.0))
+    ok = m > -fnp.inf if keep_inf else fnp.isfinite(m)
+    m = fnp.stop_gradient(fnp.where(ok, m, 0.0))
     return kept - m
 
 

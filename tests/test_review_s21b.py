@@ -1,0 +1,80 @@
+"""Review s21b: functrans.nn, functrans.numpy.fft, functrans.random's distributions and the
+cumulative, sorting and nan-aware statistics, against JAX 0.10.2 (x64), NumPy/SciPy and
+finite differences (several hundred probes side by side; the ones kept here pin what
+differed).
+
+Fixed (each test failed before its fix):
+
+- ``nn.softmax(x, where=...)`` gave the unnormalised ``exp(x - max)`` of the kept entries
+  when a kept entry was nan (the zero-sum guard ``s > 0`` was false for a nan sum, which
+  was then replaced by 1), 0 for kept entries that were all ``-inf`` and ``[nan, 0, ...]``
+  with a kept ``+inf``, where ``where=None`` (and JAX) give nan; the excluded entries of
+  such a slice were nan, not 0.
+
+Where JAX differs and functrans is right (pinned here against finite differences):
+
+- ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
+  entries with ``b == 0`` before differentiating, so gives 0).
+"""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.nn as fnn
+import functrans.numpy as fnp
+
+
+def _fd(f, x, t, h=1e-6):
+    return (f(x + h * t) - f(x - h * t)) / (2 * h)
+
+
+# -- nn -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x, where, expected", [
+    # a kept nan: nan on the kept entries, 0 on the excluded ones
+    ([np.nan, 1.0, 2.0, 3.0], [True, True, True, True], [np.nan] * 4),
+    ([np.nan, 1.0, 2.0, 3.0], [True, False, True, False], [np.nan, 0.0, np.nan, 0.0]),
+    # kept entries all -inf: 0 / 0
+    ([-np.inf] * 4, [True] * 4, [np.nan] * 4),
+    ([-np.inf, 0.0, -np.inf, 5.0], [True, False, True, False], [np.nan, 0.0, np.nan, 0.0]),
+    # a kept +inf: inf / inf
+    ([np.inf, 1.0, 2.0, 3.0], [True] * 4, [np.nan] * 4),
+    ([np.inf, 1.0, 2.0, 3.0], [True, False, True, False], [np.nan, 0.0, np.nan, 0.0]),
+    # nothing kept stays 0
+    ([-np.inf] * 4, [False] * 4, [0.0] * 4),
+    ([1.0, 2.0, 3.0, 4.0], [False] * 4, [0.0] * 4),
+])
+def test_softmax_where_nonfinite_kept(x, where, expected):
+    x = np.array(x)
+    where = np.array(where)
+    out = np.asarray(fnn.softmax(x, where=where))
+    np.testing.assert_array_equal(out, np.array(expected))
+    if where.all():
+        np.testing.assert_array_equal(out, np.asarray(fnn.softmax(x)))
+    # the excluded entries carry no derivative, whatever the kept ones hold
+    t = np.arange(1.0, 5.0)
+    dout = np.asarray(ft.jvp(lambda y: fnn.softmax(y, where=where), (x,), (t,))[1])
+    np.testing.assert_array_equal(dout[~where], 0.0)
+
+
+def test_softmax_where_finite_matches_unmasked_slice():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 5)) * 30
+    where = np.array([True, False, True, True, False])
+    out = np.asarray(fnn.softmax(x, where=where))
+    np.testing.assert_allclose(out[:, where], np.asarray(fnn.softmax(x[:, where])), rtol=1e-14)
+    np.testing.assert_array_equal(out[:, ~where], 0.0)
+
+
+def test_logsumexp_derivative_in_zero_weight():
+    # d/db_i log(sum_j b_j exp(a_j)) = exp(a_i) / s, also at b_i = 0 (JAX gives 0 there).
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    b = np.array([1.0, -1.0, 2.0, 0.0])
+    g = np.asarray(ft.grad(lambda b: fnn.logsumexp(a, b=b))(b))
+    s = np.sum(b * np.exp(a))
+    np.testing.assert_allclose(g, np.exp(a) / s, rtol=1e-13)
+    e3 = np.eye(4)[3]
+    fd = _fd(lambda b: float(np.log(np.sum(b * np.exp(a)))), b, e3)
+    np.testing.assert_allclose(g[3], fd, rtol=1e-7)
