@@ -299,9 +299,16 @@ def tanh(x):
     return fnp.tanh(x)
 
 
-def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, *,
+                algorithm="stable"):
     """``(x - mean) / sqrt(variance + epsilon)`` along ``axis`` (the mean and variance are
-    computed unless given; ``where`` restricts them to the marked entries)."""
+    computed unless given; ``where`` restricts them to the marked entries). ``algorithm``
+    (JAX's keyword) says how the variance is computed: ``"stable"`` (the default here; JAX's
+    default is ``"fast"``) as ``mean((x - mean)^2)``, ``"fast"`` as JAX's ``mean(x^2) -
+    mean^2`` clipped at 0, which loses every digit when the mean is large beside the spread."""
+    if algorithm not in ("stable", "fast"):
+        raise ValueError(f"standardize: algorithm must be 'stable' or 'fast'; got "
+                         f"{algorithm!r}")
     x = _float(x)
     if where is not None:
         # the masked means never read the excluded entries (a nan there stays out)
@@ -311,7 +318,12 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
         mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
     d = fnp.subtract(x, mean)
     if variance is None:
-        variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
+        if algorithm == "stable":
+            variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
+        else:
+            variance = fnp.maximum(
+                fnp.subtract(fnp.mean(x * x, axis=axis, keepdims=True, where=where),
+                             fnp.multiply(mean, mean)), 0.0)
     if isinstance(variance, (int, float)):
         return d / math.sqrt(variance + epsilon)
     return fnp.divide(d, fnp.sqrt(fnp.add(variance, epsilon)))

@@ -78,3 +78,32 @@ def test_logsumexp_derivative_in_zero_weight():
     e3 = np.eye(4)[3]
     fd = _fd(lambda b: float(np.log(np.sum(b * np.exp(a)))), b, e3)
     np.testing.assert_allclose(g[3], fd, rtol=1e-7)
+
+
+@pytest.mark.parametrize("algorithm", ["stable", "fast"])
+def test_standardize_algorithm(algorithm):
+    # JAX's keyword (refused before as an unexpected argument); "fast" is JAX's one-pass
+    # variance, clipped at 0
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 5)) + 2.0
+    m = x.mean(-1, keepdims=True)
+    if algorithm == "stable":
+        v = ((x - m) ** 2).mean(-1, keepdims=True)
+    else:
+        v = np.maximum((x * x).mean(-1, keepdims=True) - m * m, 0.0)
+    out = np.asarray(fnn.standardize(x, algorithm=algorithm))
+    np.testing.assert_allclose(out, (x - m) / np.sqrt(v + 1e-5), rtol=1e-12)
+    t = rng.standard_normal(x.shape)
+    d = np.asarray(ft.jvp(lambda y: fnn.standardize(y, algorithm=algorithm), (x,), (t,))[1])
+    fd = _fd(lambda y: np.asarray(fnn.standardize(y, algorithm=algorithm)), x, t)
+    np.testing.assert_allclose(d, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_standardize_default_is_two_pass():
+    # a decision: the default is the accurate two-pass variance (JAX's default, "fast",
+    # gives 0 variance here: every digit of the spread cancels)
+    x = 1e9 + np.array([[0.0, 1.0, 2.0, 3.0]])
+    out = np.asarray(fnn.standardize(x, epsilon=0.0))
+    np.testing.assert_allclose(out, (x - x.mean()) / x.std(), rtol=1e-9)
+    with pytest.raises(ValueError, match="algorithm must be 'stable' or 'fast'"):
+        fnn.standardize(x, algorithm="two-pass")
