@@ -10,6 +10,12 @@ Fixed (each test failed before its fix):
   was then replaced by 1), 0 for kept entries that were all ``-inf`` and ``[nan, 0, ...]``
   with a kept ``+inf``, where ``where=None`` (and JAX) give nan; the excluded entries of
   such a slice were nan, not 0.
+- ``nn.standardize`` refused JAX's ``algorithm`` keyword (now taken; the default stays the
+  two-pass variance, JAX's default is ``"fast"``: a documented difference).
+- ``random.uniform`` with array (or non-power-of-two-wide) bounds wider than about 1e300 gave
+  nan everywhere (JAX: its values): the exact multiply-add that reproduces XLA's FMA split the
+  width by ``2**27 + 1``, which overflowed; it is now scaled by a power of two first (and a
+  width that is itself infinite gives JAX's ``inf``, not nan).
 
 Where JAX differs and functrans is right (pinned here against finite differences):
 
@@ -107,3 +113,23 @@ def test_standardize_default_is_two_pass():
     np.testing.assert_allclose(out, (x - x.mean()) / x.std(), rtol=1e-9)
     with pytest.raises(ValueError, match="algorithm must be 'stable' or 'fast'"):
         fnn.standardize(x, algorithm="two-pass")
+
+
+# -- random ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lo, hi", [(1e300, 1.7e308), (-1.7e308, -1e300), (-3.0, 1e301),
+                                    (-8e307, 8e307)])
+def test_uniform_huge_bounds_finite(lo, hi):
+    import functrans.random as fr
+    for seed in range(3):
+        u = np.asarray(fr.uniform(fr.key(seed), (200,), minval=lo, maxval=hi))
+        assert np.all(np.isfinite(u)) and np.all(u >= lo) and np.all(u < hi)
+        # the same multiply-add with one rounding as without the overflow: the unit uniform
+        # times the width plus lo, to a few ulp
+        unit = np.asarray(fr.uniform(fr.key(seed), (200,)))
+        np.testing.assert_allclose(u, unit * (hi - lo) + lo, rtol=1e-15, atol=1e-15 * (hi - lo))
+    # array bounds take the same path
+    u = np.asarray(fr.uniform(fr.key(0), (2,), minval=np.array([lo, 0.0]),
+                              maxval=np.array([hi, 1.0])))
+    assert np.all(np.isfinite(u))
