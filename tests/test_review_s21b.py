@@ -19,13 +19,16 @@ Fixed (each test failed before its fix):
 - ``random.gamma``'s (so ``beta``'s, ``dirichlet``'s...) implicit derivative in float32 was
   up to 0.5% off at large shapes (a = 1e4; JAX's within 1e-4): ``z + gammaln(a) - a log z``
   cancels; the slope is now computed in float64 and cast back.
+- ``scipy.fft.dct``/``dst`` (and their inverses and n-d forms) of float16 input gave float64
+  (the twiddle factors promoted it); SciPy gives float32, as ``numpy.fft`` here does.
 
 Checked and left as they are: every ``nn`` activation's value and first and second
 derivatives at +-1e3, +-710, +-inf, nan, the kinks and the tails, float32 and float64 (functrans
 is as accurate as JAX or more: JAX's ``gelu`` loses 4e-6 relative at x = -6 in float64, all of
 it in float32; its ``sigmoid``' and ``softplus''`` flush tails to 0); ``one_hot`` (out of
 range, negative, float, bool dtypes, axes); ``glu``; the initializers' statistics against JAX's;
-``fft``/``ifft``/``rfft``/``irfft``/``hfft``/``ihfft`` and their n-d forms (n odd/even,
+``scipy.fft``'s DCT/DST types 1-4 (n, axes, norm, orthogonalize; JVP and the dot-product
+identity); ``fft``/``ifft``/``rfft``/``irfft``/``hfft``/``ihfft`` and their n-d forms (n odd/even,
 truncating and padding, every norm, axes; JVP and VJP against JAX with complex cotangents,
 gradients of real losses, hessians, vmap, jit): no difference; ``fftshift``/``fftfreq``;
 cumsum/cumprod with one, two and all zeros (gradients, hessians and third derivatives
@@ -164,3 +167,18 @@ def test_gamma_float32_implicit_derivative_large_shape():
         dpda = (sc.gammainc(a + h, x) - sc.gammainc(a - h, x)) / (2 * h)
         ref = -dpda / stats.gamma.pdf(x, a)
         assert abs(g - ref) <= 1e-5 * abs(ref)
+
+
+# -- fft ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dct", "idct", "dst", "idst", "dctn", "idstn"])
+def test_scipy_r2r_half_precision_is_float32(name):
+    import scipy.fft as sf
+
+    import functrans.scipy.fft as ff
+    x = np.arange(6.0).astype(np.float16)
+    out = getattr(ff, name)(x)
+    ref = getattr(sf, name)(x)
+    assert np.asarray(out).dtype == ref.dtype == np.float32
+    np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-5, atol=1e-5)
