@@ -112,9 +112,11 @@ def softplus(x):
 
 
 def soft_sign(x):
-    """``x / (|x| + 1)``."""
+    """``x / (|x| + 1)`` (``+-1`` at ``+-inf``, not ``inf / inf``)."""
     x = _float(x)
-    return x / (fnp.abs(x) + 1.0)
+    inf = fnp.isinf(x)
+    xs = fnp.where(inf, 0.0, x)
+    return fnp.where(inf, fnp.sign(x), xs / (fnp.abs(xs) + 1.0))
 
 
 def silu(x):
@@ -156,7 +158,10 @@ def gelu(x, approximate=True):
     the tanh form ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``."""
     x = _float(x)
     if approximate:
-        inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
+        # beyond |x| = 30 the sigmoid below is 0 or 1 (its argument is past -+2000): the cube
+        # sees a clipped x, so that it cannot overflow (inf * 0 = nan in the derivative)
+        xc = fnp.where(x > 30.0, 30.0, fnp.where(x < -30.0, -30.0, x))
+        inner = _SQRT_2_OVER_PI * (xc + 0.044715 * (xc * xc * xc))
         # (1 + tanh(z)) / 2 is sigmoid(2 z): no cancellation for large negative x.
         return x * sigmoid(2.0 * inner)
     return 0.5 * x * _sp.erfc(-x * _SQRT1_2)
@@ -180,15 +185,25 @@ def mish(x):
 
 
 def squareplus(x, b=4):
-    """``(x + sqrt(x^2 + b)) / 2``: a smooth, algebraic relu."""
+    """``(x + sqrt(x^2 + b)) / 2``: a smooth, algebraic relu. Computed with ``hypot`` (no
+    overflow of ``x^2``), and as ``b / (2 (sqrt(x^2 + b) - x))`` for negative ``x`` (no
+    cancellation: JAX's formula loses every digit from ``x = -1e8`` and gives ``inf`` from
+    ``|x| = 1.4e154``)."""
     x = _float(x)
-    return (x + fnp.sqrt(x * x + b)) / 2.0
+    c = math.sqrt(b) if isinstance(b, (int, float)) else fnp.sqrt(b)
+    neg = x < 0
+    xp = fnp.where(neg, 0.0, x)   # each branch sees only its own inputs
+    xn = fnp.where(neg, x, 0.0)
+    pos_part = (xp + fnp.hypot(xp, c)) / 2.0
+    neg_part = fnp.divide(b, 2.0 * (fnp.hypot(xn, c) - xn))
+    return fnp.where(neg, neg_part, pos_part)
 
 
 def sparse_plus(x):
     """0 for ``x <= -1``, ``(x + 1)^2 / 4`` on (-1, 1), ``x`` from 1 on."""
     x = _float(x)
-    mid = (x + 1.0) ** 2 / 4.0
+    xm = fnp.where(fnp.abs(x) >= 1.0, 0.0, x)  # ((x + 1)^2 would overflow for a huge x)
+    mid = (xm + 1.0) ** 2 / 4.0
     return fnp.where(x <= -1, _full(x, 0.0), fnp.where(x >= 1, x, mid))
 
 

@@ -37,8 +37,18 @@ nan inputs, quantile/percentile (every method JAX has, derivatives in ``x`` and 
 average with weights; the gamma/beta/dirichlet/chisquare/t reparameterised gradients in
 expectation and gamma's against the implicit derivative ``-(dP/da) / p`` (mpmath).
 
-Where JAX differs and functrans is right (pinned here against finite differences):
+Where JAX differs and functrans is right (pinned here against finite differences or
+limits; JAX is as the old code for each fix above):
 
+- ``nn.squareplus`` lost every digit for negative ``x`` (``(x + sqrt(x^2 + b)) / 2`` cancels:
+  1% off at ``x = -1e7`` in float64, 0.7% at ``x = -1e3`` in float32, 0 from ``-1e9``) and was
+  ``inf`` from ``|x| = 1.4e154`` (``x^2`` overflowed; nan at ``-inf``); now ``hypot`` and
+  ``b / (2 (sqrt(x^2 + b) - x))`` below 0, to an ulp.
+- ``nn.soft_sign(+-inf)`` is ``+-1`` (was ``inf / inf``, nan).
+- ``nn.gelu``'s (tanh form) derivative was nan for ``|x|`` above ~5e102 (float64; 7e12 in
+  float32): the cube overflowed, ``inf * 0``; ``nn.sparse_plus``'s reverse-mode derivative
+  was nan above ~1e154 (``(x + 1)^2`` overflowed in the branch not taken). The module
+  promises branches not taken never put a nan into a derivative.
 - ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
   entries with ``b == 0`` before differentiating, so gives 0).
 """
@@ -92,6 +102,49 @@ def test_softmax_where_finite_matches_unmasked_slice():
     out = np.asarray(fnn.softmax(x, where=where))
     np.testing.assert_allclose(out[:, where], np.asarray(fnn.softmax(x[:, where])), rtol=1e-14)
     np.testing.assert_array_equal(out[:, ~where], 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_squareplus_accurate_for_negative_and_huge(dtype):
+    big = 1e300 if dtype == np.float64 else 1e30
+    x = np.array([-np.inf, -big, -1e9, -1e7, -1e3, -3.0, 0.0, 2.0, 1e5, big, np.inf], dtype)
+    for b in (4, 0.5):
+        xx = x.astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = np.hypot(xx, np.sqrt(b))
+            ref = np.where(xx < 0, b / (2 * (r - xx)), (xx + r) / 2)   # the same, exactly
+        ref[0] = 0.0
+        out = np.asarray(fnn.squareplus(x, b))
+        assert out.dtype == dtype
+        rtol = 1e-15 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(out, ref.astype(dtype), rtol=rtol, atol=0)
+        d = np.asarray(ft.vmap(ft.grad(lambda y: fnn.squareplus(y, b)))(x[1:-1]))
+        dref = (1 + xx[1:-1] / r[1:-1]) / 2
+        dref = np.where(xx[1:-1] < 0, b / (2 * r[1:-1] * (r[1:-1] - xx[1:-1])), dref)
+        np.testing.assert_allclose(d, dref.astype(dtype), rtol=10 * rtol, atol=0)
+
+
+def test_soft_sign_at_infinity():
+    x = np.array([-np.inf, np.inf, 1e300])
+    np.testing.assert_array_equal(np.asarray(fnn.soft_sign(x)), [-1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(np.asarray(ft.vmap(ft.grad(fnn.soft_sign))(x)), 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_huge_inputs_give_finite_derivatives(dtype):
+    big = 1e300 if dtype == np.float64 else 1e30
+    x = np.array([-big, -1e150, 1e150, big]).astype(dtype)
+    x = x[np.isfinite(x)]
+    want = (x > 0).astype(dtype)
+    for f in (fnn.gelu, fnn.sparse_plus):
+        np.testing.assert_array_equal(np.asarray(ft.vmap(ft.grad(f))(x)), want)
+        np.testing.assert_array_equal(np.asarray(ft.vjp(f, x)[1](np.ones_like(x))[0]), want)
+        np.testing.assert_array_equal(np.asarray(ft.jvp(f, (x,), (np.ones_like(x),))[1]), want)
+    # values unchanged, nan stays nan
+    np.testing.assert_array_equal(np.asarray(fnn.sparse_plus(np.array([np.nan, -2.0, 0.0, 3.0]))),
+                                  [np.nan, 0.0, 0.25, 3.0])
+    np.testing.assert_allclose(np.asarray(fnn.gelu(np.array([-40.0, 29.0, 31.0, 40.0]))),
+                               [0.0, 29.0, 31.0, 40.0], rtol=1e-15, atol=1e-300)
 
 
 def test_logsumexp_derivative_in_zero_weight():
