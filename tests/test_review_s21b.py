@@ -49,6 +49,8 @@ limits; JAX is as the old code for each fix above):
   float32): the cube overflowed, ``inf * 0``; ``nn.sparse_plus``'s reverse-mode derivative
   was nan above ~1e154 (``(x + 1)^2`` overflowed in the branch not taken). The module
   promises branches not taken never put a nan into a derivative.
+- ``numpy.nanvar``/``nanstd`` refused ``where=`` (NumPy's and JAX's keyword): taken now, the
+  entries it leaves out treated as NaNs are; their derivative is 0 (JAX's is nan).
 - ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
   entries with ``b == 0`` before differentiating, so gives 0).
 """
@@ -235,3 +237,20 @@ def test_scipy_r2r_half_precision_is_float32(name):
     ref = getattr(sf, name)(x)
     assert np.asarray(out).dtype == ref.dtype == np.float32
     np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-5, atol=1e-5)
+
+
+# -- statistics -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kw", [{}, {"ddof": 1}, {"axis": 1}, {"axis": 0, "keepdims": True}])
+def test_nanvar_nanstd_where(kw):
+    x = np.array([[1.0, np.nan, 3.0, 4.0], [2.0, 5.0, np.nan, 0.0]])
+    w = np.array([[True, True, False, True], [True, True, True, False]])
+    for name in ("nanvar", "nanstd"):
+        np.testing.assert_allclose(np.asarray(getattr(fnp, name)(x, where=w, **kw)),
+                                   getattr(np, name)(x, where=w, **kw), rtol=1e-14)
+    g = np.asarray(ft.grad(lambda y: fnp.nansum(fnp.nanvar(y, where=w, **kw)))(x))
+    assert np.all(g[~w | np.isnan(x)] == 0.0)
+    t = np.where(np.isnan(x), 0.0, np.arange(1.0, 9.0).reshape(2, 4))
+    fd = _fd(lambda y: np.nansum(np.nanvar(y, where=w, **kw)), x, t)
+    np.testing.assert_allclose(np.sum(np.where(np.isnan(x), 0.0, g) * t), fd, rtol=1e-7)

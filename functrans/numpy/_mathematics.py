@@ -595,21 +595,24 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
            mean=None, correction=None):
     """Variance along ``axis`` of the non-NaN entries, with ``count - ddof`` degrees of
     freedom (NaN where that is not positive, as for an all-NaN slice). ``correction`` is
-    another name for ``ddof`` (giving both is an error). ``where=`` and ``mean=`` are not
+    another name for ``ddof`` (giving both is an error). ``where=`` (a boolean mask
+    broadcast with ``a``) leaves out the entries it marks False, as NaNs are; ``mean=`` is not
     supported."""
     _no_out("nanvar", out)
-    _unsupported("nanvar", where=where, mean=mean)
+    _unsupported("nanvar", mean=mean)
     _check_float_dtype("nanvar", dtype)
     ddof = _ddof("nanvar", ddof if ddof != 0 else None, correction)
     a = _as_operand(a)
     if dtype is not None:
         a = astype(a, dtype)
     if not _is_inexact(a):
-        return var(a, axis=axis, correction=ddof, keepdims=keepdims)
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where)
     if _dtype(a) in _dt.HALF:  # in float32, as var
-        return astype(nanvar(astype(a, _dt.float32), axis, ddof=ddof, keepdims=keepdims),
-                      _dtype(a))
+        return astype(nanvar(astype(a, _dt.float32), axis, ddof=ddof, keepdims=keepdims,
+                             where=where), _dtype(a))
     nan = isnan(a)
+    if where is not None:
+        nan = logical_or(nan, logical_not(where))
     rd = _real_dtype(a)
     cnt = sum(astype(logical_not(nan), rd), axis=axis, keepdims=True)
     filled = _where(nan, 0.0, a)
