@@ -13,6 +13,7 @@ dtype (integer input becomes float64, except in ``relu``, which keeps it, as JAX
 from __future__ import annotations
 
 import math
+import operator
 
 from . import numpy as fnp
 from .errors import ShapeError
@@ -354,7 +355,14 @@ def one_hot(x, num_classes, *, dtype=None, axis=-1):
         raise TypeError(f"one_hot: x must hold class indices (integers or real numbers); "
                         f"got {x.dtype}")
     x = fnp.stop_gradient(x)
-    num_classes = int(num_classes)
+    given = num_classes
+    try:
+        num_classes = operator.index(num_classes)
+    except TypeError:
+        num_classes = None
+    if num_classes is None or num_classes < 0:
+        raise TypeError(f"one_hot: num_classes must be an integer >= 0 (a static count, not "
+                        f"an array or a float); got {given!r}")
     nd = x.ndim + 1
     ax = axis + nd if axis < 0 else axis
     if not 0 <= ax < nd:

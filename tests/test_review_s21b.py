@@ -51,6 +51,8 @@ limits; JAX is as the old code for each fix above):
   promises branches not taken never put a nan into a derivative.
 - ``numpy.nanvar``/``nanstd`` refused ``where=`` (NumPy's and JAX's keyword): taken now, the
   entries it leaves out treated as NaNs are; their derivative is 0 (JAX's is nan).
+- ``nn.one_hot``'s ``num_classes`` went through ``int()``: 3.5 was silently 3, ``"3"`` was
+  taken and -1 gave an empty axis; now an integer >= 0 or a TypeError (as JAX).
 - ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
   entries with ``b == 0`` before differentiating, so gives 0).
 """
@@ -254,3 +256,12 @@ def test_nanvar_nanstd_where(kw):
     t = np.where(np.isnan(x), 0.0, np.arange(1.0, 9.0).reshape(2, 4))
     fd = _fd(lambda y: np.nansum(np.nanvar(y, where=w, **kw)), x, t)
     np.testing.assert_allclose(np.sum(np.where(np.isnan(x), 0.0, g) * t), fd, rtol=1e-7)
+
+
+@pytest.mark.parametrize("bad", [3.5, -1, "3", None])
+def test_one_hot_num_classes_must_be_a_count(bad):
+    # 3.5 was truncated to 3 and "3" parsed, silently; -1 gave an empty axis (JAX refuses all)
+    with pytest.raises(TypeError, match="num_classes must be an integer >= 0"):
+        fnn.one_hot(np.array([0, 1, 2]), bad)
+    np.testing.assert_array_equal(np.asarray(fnn.one_hot(np.array([0, 2]), np.int64(3))),
+                                  np.eye(3)[[0, 2]])
