@@ -53,6 +53,10 @@ limits; JAX is as the old code for each fix above):
   entries it leaves out treated as NaNs are; their derivative is 0 (JAX's is nan).
 - ``nn.one_hot``'s ``num_classes`` went through ``int()``: 3.5 was silently 3, ``"3"`` was
   taken and -1 gave an empty axis; now an integer >= 0 or a TypeError (as JAX).
+- ``quantile``/``percentile``/``nanquantile``/``nanpercentile`` (linear)'s derivative in ``q``
+  at ``q = 1`` was 0 (both interpolation ends were the last value); it is the slope to the
+  value below, the only side there is (JAX: 0, and 0 at ``q = 0`` too, where functrans
+  already gave the slope above).
 - ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
   entries with ``b == 0`` before differentiating, so gives 0).
 """
@@ -265,3 +269,35 @@ def test_one_hot_num_classes_must_be_a_count(bad):
         fnn.one_hot(np.array([0, 1, 2]), bad)
     np.testing.assert_array_equal(np.asarray(fnn.one_hot(np.array([0, 2]), np.int64(3))),
                                   np.eye(3)[[0, 2]])
+
+
+@pytest.mark.parametrize("name, scale", [("quantile", 1.0), ("percentile", 100.0),
+                                         ("nanquantile", 1.0), ("nanpercentile", 100.0)])
+def test_quantile_derivative_in_q_at_the_ends(name, scale):
+    x = np.array([3.0, 1.0, 4.0, 1.5, 9.0])
+    if name.startswith("nan"):
+        x = np.concatenate([x, [np.nan]])
+    f = lambda q: getattr(fnp, name)(x, q)        # noqa: E731
+    g = lambda q: float(getattr(np, name)(x, q))  # noqa: E731
+    h = 1e-6 * scale
+    one_sided = {0.0: (g(h) - g(0.0)) / h, scale: (g(scale) - g(scale - h)) / h}
+    for q, ref in one_sided.items():
+        np.testing.assert_allclose(float(ft.grad(f)(q)), ref, rtol=1e-6)
+    for q in (0.3 * scale, 0.9 * scale):
+        np.testing.assert_allclose(float(ft.grad(f)(q)), (g(q + h) - g(q - h)) / (2 * h),
+                                   rtol=1e-6)
+    # the value at q = 1 is the largest entry, exactly; its derivative in x goes there
+    assert float(f(scale)) == 9.0
+    gx = np.asarray(ft.grad(lambda y: getattr(fnp, name)(y, scale))(x))
+    np.testing.assert_array_equal(gx[:5], [0.0, 0.0, 0.0, 0.0, 1.0])
+
+
+def test_quantile_q_derivative_float32_and_rows():
+    x = np.array([[1.0, 2.0, 6.0], [0.0, -1.0, 4.0]], np.float32)
+    out = fnp.quantile(x, 1.0, axis=1)
+    assert np.asarray(out).dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(ft.jacobian(lambda q: fnp.quantile(x, q, axis=1))(
+        np.float32(1.0))), np.array([8.0, 8.0], np.float32))
+    xn = np.array([[1.0, np.nan], [2.0, 5.0]])
+    np.testing.assert_array_equal(np.asarray(ft.jacobian(
+        lambda q: fnp.nanquantile(xn, q, axis=1))(1.0)), [0.0, 3.0])

@@ -907,6 +907,15 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median
             out = where(equal(gamma, 0.0), lo, divide(add(lo, hi), 2.0))
         else:
             out = _lerp(lo, hi, gamma)
+        if method == "linear" and not median and (count is not None or n > 1):
+            # At q = 1 (above) both ends are the last value: the value is right, but its
+            # derivative in q needs the slope to the value below (only the left side exists
+            # there). Added as (vi - vi) * slope: +0 in value, whatever the slope.
+            below = _as_float(take_along_axis(s, index(subtract(i0, 1.0)), axis=0))
+            slope = subtract(hi, below)
+            slope = where(logical_and(above, isfinite(slope)), slope, 0.0)
+            dv = astype(subtract(_st.stop_gradient_p.bind(vi), vi), _dtype(out))
+            out = subtract(out, multiply(dv, astype(slope, _dtype(out))))
     if count is not None:
         out = where(equal(count, 0.0), math.nan, out)
     elif has_nan:
