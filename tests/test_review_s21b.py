@@ -57,6 +57,12 @@ limits; JAX is as the old code for each fix above):
   at ``q = 1`` was 0 (both interpolation ends were the last value); it is the slope to the
   value below, the only side there is (JAX: 0, and 0 at ``q = 0`` too, where functrans
   already gave the slope above).
+- ``celu``'s second derivative at 0 is ``1 / alpha``, the left one (the branch ``x <= 0``
+  taken there, as ``elu``'s and ``selu``'s in both libraries); JAX's ``max(x, 0) + alpha
+  expm1(min(x, 0) / alpha)`` splits the tie at 0 and gives ``1 / (4 alpha)``, neither side.
+- the sort of ``descending=True``'s derivative at ties follows ``argsort(descending=True)``
+  (stable: the first of equal entries first, as NumPy's ``argsort(-x, kind='stable')`` and
+  torch); JAX's reverses the tied entries, unlike its own ``argsort``.
 - ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
   entries with ``b == 0`` before differentiating, so gives 0).
 """
@@ -153,6 +159,24 @@ def test_huge_inputs_give_finite_derivatives(dtype):
                                   [np.nan, 0.0, 0.25, 3.0])
     np.testing.assert_allclose(np.asarray(fnn.gelu(np.array([-40.0, 29.0, 31.0, 40.0]))),
                                [0.0, 29.0, 31.0, 40.0], rtol=1e-15, atol=1e-300)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 2.0])
+def test_celu_second_derivative_at_zero_is_the_left_one(alpha):
+    d2 = ft.grad(ft.grad(lambda x: fnn.celu(x, alpha)))
+    np.testing.assert_allclose(float(d2(0.0)), 1.0 / alpha, rtol=1e-15)
+    np.testing.assert_allclose(float(d2(-1e-9)), 1.0 / alpha, rtol=1e-8)
+    assert float(d2(1e-9)) == 0.0
+    assert float(ft.grad(lambda x: fnn.celu(x, alpha))(0.0)) == 1.0
+
+
+def test_sort_descending_tangent_follows_stable_argsort():
+    x = np.array([1.0, 1.0, 0.0, 1.0, 2.0, 0.0])
+    t = np.arange(6.0)
+    idx = np.asarray(fnp.argsort(x, descending=True))
+    np.testing.assert_array_equal(idx, np.argsort(-x, kind="stable"))
+    dout = np.asarray(ft.jvp(lambda y: fnp.sort(y, descending=True), (x,), (t,))[1])
+    np.testing.assert_array_equal(dout, t[idx])
 
 
 def test_logsumexp_derivative_in_zero_weight():
