@@ -1096,6 +1096,7 @@ def permutation(key, x, axis=0, independent=False):
     if isinstance(x, int) and not isinstance(x, bool):
         if x < 0:
             raise ValueError(f"functrans.random.permutation: x must be non-negative; got {x}")
+        _axis(axis, 1, "permutation")  # (range(x) is 1-d: axis 0 or -1, as JAX)
         return _shuffle(key, _iota(k0, x), 0)
     x = fnp.asarray(x)
     if x.ndim == 0:

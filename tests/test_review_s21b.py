@@ -63,6 +63,7 @@ limits; JAX is as the old code for each fix above):
 - the sort of ``descending=True``'s derivative at ties follows ``argsort(descending=True)``
   (stable: the first of equal entries first, as NumPy's ``argsort(-x, kind='stable')`` and
   torch); JAX's reverses the tied entries, unlike its own ``argsort``.
+- ``random.permutation(key, n, axis)`` ignored an ``axis`` out of range for ``range(n)``.
 - ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
   entries with ``b == 0`` before differentiating, so gives 0).
 """
@@ -325,3 +326,12 @@ def test_quantile_q_derivative_float32_and_rows():
     xn = np.array([[1.0, np.nan], [2.0, 5.0]])
     np.testing.assert_array_equal(np.asarray(ft.jacobian(
         lambda q: fnp.nanquantile(xn, q, axis=1))(1.0)), [0.0, 3.0])
+
+
+def test_permutation_of_an_int_checks_axis():
+    # range(x) is 1-d: axis 1 was ignored silently (JAX: out of bounds)
+    import functrans.random as fr
+    np.testing.assert_array_equal(np.asarray(fr.permutation(fr.key(0), 5, -1)),
+                                  np.asarray(fr.permutation(fr.key(0), 5)))
+    with pytest.raises(ValueError, match="axis 1 is out of bounds"):
+        fr.permutation(fr.key(0), 5, 1)
