@@ -1,17 +1,28 @@
-"""Review s21b: functrans.nn, functrans.numpy.fft, functrans.random's distributions and the
-cumulative, sorting and nan-aware statistics, against JAX 0.10.2 (x64), NumPy/SciPy and
-finite differences (several hundred probes side by side; the ones kept here pin what
-differed).
+"""Review s21b: functrans.nn, functrans.numpy.fft (and scipy.fft), functrans.random's
+distributions and the cumulative, sorting and nan-aware statistics, against JAX 0.10.2 (x64),
+NumPy/SciPy, mpmath and finite differences (several thousand probes side by side; the ones
+kept here pin what differed).
 
-Fixed (each test failed before its fix):
+Fixed (each test failed before its fix; JAX has the ones marked *):
 
 - ``nn.softmax(x, where=...)`` gave the unnormalised ``exp(x - max)`` of the kept entries
   when a kept entry was nan (the zero-sum guard ``s > 0`` was false for a nan sum, which
   was then replaced by 1), 0 for kept entries that were all ``-inf`` and ``[nan, 0, ...]``
   with a kept ``+inf``, where ``where=None`` (and JAX) give nan; the excluded entries of
   such a slice were nan, not 0.
+- * ``nn.squareplus`` lost every digit for negative ``x`` (``(x + sqrt(x^2 + b)) / 2``
+  cancels: 1% off at ``x = -1e7`` in float64, 0.7% at ``x = -1e3`` in float32, 0 from
+  ``-1e9``) and was ``inf`` from ``|x| = 1.4e154`` (``x^2`` overflowed; nan at ``-inf``); now
+  ``hypot`` and ``b / (2 (sqrt(x^2 + b) - x))`` below 0, to an ulp.
+- * ``nn.soft_sign(+-inf)`` is ``+-1`` (was ``inf / inf``, nan).
+- * ``nn.gelu``'s (tanh form) derivative was nan for ``|x|`` above ~5e102 (float64; 7e12 in
+  float32): the cube overflowed, ``inf * 0``; ``nn.sparse_plus``'s reverse-mode derivative
+  was nan above ~1e154 (``(x + 1)^2`` overflowed in the branch not taken). The module
+  promises branches not taken never put a nan into a derivative.
 - ``nn.standardize`` refused JAX's ``algorithm`` keyword (now taken; the default stays the
   two-pass variance, JAX's default is ``"fast"``: a documented difference).
+- ``nn.one_hot``'s ``num_classes`` went through ``int()``: 3.5 was silently 3, ``"3"`` was
+  taken and -1 gave an empty axis; now an integer >= 0 or a TypeError (as JAX).
 - ``random.uniform`` with array (or non-power-of-two-wide) bounds wider than about 1e300 gave
   nan everywhere (JAX: its values): the exact multiply-add that reproduces XLA's FMA split the
   width by ``2**27 + 1``, which overflowed; it is now scaled by a power of two first (and a
@@ -19,53 +30,55 @@ Fixed (each test failed before its fix):
 - ``random.gamma``'s (so ``beta``'s, ``dirichlet``'s...) implicit derivative in float32 was
   up to 0.5% off at large shapes (a = 1e4; JAX's within 1e-4): ``z + gammaln(a) - a log z``
   cancels; the slope is now computed in float64 and cast back.
+- ``random.permutation(key, n, axis)`` ignored an ``axis`` out of range for ``range(n)``.
 - ``scipy.fft.dct``/``dst`` (and their inverses and n-d forms) of float16 input gave float64
   (the twiddle factors promoted it); SciPy gives float32, as ``numpy.fft`` here does.
+- ``numpy.nanvar``/``nanstd`` refused ``where=`` (NumPy's and JAX's keyword): taken now, the
+  entries it leaves out treated as NaNs are; their derivative is 0 (JAX's is nan).
+- * ``quantile``/``percentile``/``nanquantile``/``nanpercentile`` (linear)'s derivative in
+  ``q`` at ``q = 1`` was 0 (both interpolation ends were the last value); it is the slope to
+  the value below, the only side there is (JAX gives 0 at ``q = 0`` too, where functrans
+  already gave the slope above).
+
+Where JAX differs and functrans is kept (pinned here against finite differences or limits):
+
+- ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
+  entries with ``b == 0`` before differentiating, so gives 0).
+- ``celu``'s second derivative at 0 is ``1 / alpha``, the left one (the branch ``x <= 0``
+  taken there, as ``elu``'s and ``selu``'s in both libraries); JAX's ``max(x, 0) + alpha
+  expm1(min(x, 0) / alpha)`` splits the tie at 0 and gives ``1 / (4 alpha)``, neither side.
+- ``sort(descending=True)``'s derivative at ties follows ``argsort(descending=True)``
+  (stable: the first of equal entries first, as NumPy's ``argsort(-x, kind='stable')`` and
+  torch's); JAX's reverses the tied entries, unlike its own ``argsort``.
 
 Checked and left as they are: every ``nn`` activation's value and first and second
 derivatives at +-1e3, +-710, +-inf, nan, the kinks and the tails, float32 and float64 (functrans
 is as accurate as JAX or more: JAX's ``gelu`` loses 4e-6 relative at x = -6 in float64, all of
-it in float32; its ``sigmoid``' and ``softplus''`` flush tails to 0); ``one_hot`` (out of
-range, negative, float, bool dtypes, axes); ``glu``; the initializers' statistics against JAX's;
+it in float32; its ``sigmoid``' and ``softplus''`` flush tails to 0); softmax/log_softmax/
+logsumexp/logmeanexp with ``where`` (broadcast masks, axis tuples, keepdims, ``b``,
+``return_sign``; values, VJPs, hessians); ``one_hot`` (out of range, negative, float, bool,
+dtypes, axes); ``glu``; ``dot_product_attention`` (masks, bias, causal, windows, sequence
+lengths, grouped heads); the initializers against JAX's (statistics; the same draws);
 ``scipy.fft``'s DCT/DST types 1-4 (n, axes, norm, orthogonalize; JVP and the dot-product
-identity); ``fft``/``ifft``/``rfft``/``irfft``/``hfft``/``ihfft`` and their n-d forms (n odd/even,
-truncating and padding, every norm, axes; JVP and VJP against JAX with complex cotangents,
-gradients of real losses, hessians, vmap, jit): no difference; ``fftshift``/``fftfreq``;
+identity); ``fft``/``ifft``/``rfft``/``irfft``/``hfft``/``ihfft`` and their n-d forms (n
+odd/even, truncating and padding, every norm, axes; JVP and VJP against JAX with complex
+cotangents, gradients of real losses, hessians, vmap, jit; torch and array-api-strict against
+NumPy): no difference; ``fftshift``/``fftfreq``; ``random``'s key/split/fold_in/bits/uniform/
+randint/bernoulli/permutation/choice/categorical/rademacher bit for bit against JAX, the
+transcendental samplers to rounding, truncated_normal's and multivariate_normal's gradients;
 cumsum/cumprod with one, two and all zeros (gradients, hessians and third derivatives
-against finite differences), cummax/cummin/cumlogsumexp, nan-aware reductions' gradients at
-nan inputs, quantile/percentile (every method JAX has, derivatives in ``x`` and ``q``),
-average with weights; the gamma/beta/dirichlet/chisquare/t reparameterised gradients in
-expectation and gamma's against the implicit derivative ``-(dP/da) / p`` (mpmath).
+against finite differences), cummax/cummin/cumlogsumexp, the nan-aware reductions' gradients
+at nan inputs and all-nan slices, quantile/percentile (every method JAX has, derivatives in
+``x`` and ``q``), average with weights, ptp; the gamma/beta/dirichlet/chisquare/t
+reparameterised gradients in expectation and gamma's against the implicit derivative
+``-(dP/da) / p`` (mpmath).
 
-Where JAX differs and functrans is right (pinned here against finite differences or
-limits; JAX is as the old code for each fix above):
-
-- ``nn.squareplus`` lost every digit for negative ``x`` (``(x + sqrt(x^2 + b)) / 2`` cancels:
-  1% off at ``x = -1e7`` in float64, 0.7% at ``x = -1e3`` in float32, 0 from ``-1e9``) and was
-  ``inf`` from ``|x| = 1.4e154`` (``x^2`` overflowed; nan at ``-inf``); now ``hypot`` and
-  ``b / (2 (sqrt(x^2 + b) - x))`` below 0, to an ulp.
-- ``nn.soft_sign(+-inf)`` is ``+-1`` (was ``inf / inf``, nan).
-- ``nn.gelu``'s (tanh form) derivative was nan for ``|x|`` above ~5e102 (float64; 7e12 in
-  float32): the cube overflowed, ``inf * 0``; ``nn.sparse_plus``'s reverse-mode derivative
-  was nan above ~1e154 (``(x + 1)^2`` overflowed in the branch not taken). The module
-  promises branches not taken never put a nan into a derivative.
-- ``numpy.nanvar``/``nanstd`` refused ``where=`` (NumPy's and JAX's keyword): taken now, the
-  entries it leaves out treated as NaNs are; their derivative is 0 (JAX's is nan).
-- ``nn.one_hot``'s ``num_classes`` went through ``int()``: 3.5 was silently 3, ``"3"`` was
-  taken and -1 gave an empty axis; now an integer >= 0 or a TypeError (as JAX).
-- ``quantile``/``percentile``/``nanquantile``/``nanpercentile`` (linear)'s derivative in ``q``
-  at ``q = 1`` was 0 (both interpolation ends were the last value); it is the slope to the
-  value below, the only side there is (JAX: 0, and 0 at ``q = 0`` too, where functrans
-  already gave the slope above).
-- ``celu``'s second derivative at 0 is ``1 / alpha``, the left one (the branch ``x <= 0``
-  taken there, as ``elu``'s and ``selu``'s in both libraries); JAX's ``max(x, 0) + alpha
-  expm1(min(x, 0) / alpha)`` splits the tie at 0 and gives ``1 / (4 alpha)``, neither side.
-- the sort of ``descending=True``'s derivative at ties follows ``argsort(descending=True)``
-  (stable: the first of equal entries first, as NumPy's ``argsort(-x, kind='stable')`` and
-  torch); JAX's reverses the tied entries, unlike its own ``argsort``.
-- ``random.permutation(key, n, axis)`` ignored an ``axis`` out of range for ``range(n)``.
-- ``logsumexp``'s derivative in ``b`` at ``b == 0`` is ``exp(a) / s`` (JAX drops the
-  entries with ``b == 0`` before differentiating, so gives 0).
+Left (same in JAX): the second and third derivatives of ``sigmoid``/``softplus``/
+``log_sigmoid``/``silu`` near 0 lose digits (``1 - 2 sigmoid(x)`` cancels: 1e-4 relative at
+``x = 1e-12``), and ``tanh``'' is 0 beyond ``|x| = 19`` (``1 - tanh^2``); ``silu``, ``gelu``
+and ``mish`` are nan at ``-inf`` (``-inf * 0``); ``standardize``'s gradient is nan everywhere
+when an entry ``where`` leaves out is nan (its own output is nan, and ``0 * nan`` in the
+division's derivative).
 """
 
 import numpy as np
