@@ -273,6 +273,9 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     if where is not None:
         a = _float(a)
         b = _where_weights(a, b, where)
+        # the excluded entries leave a too: their weight 0 times a nan cotangent (a nan kept
+        # entry) was a nan derivative for them
+        a = fnp.where(where, a, 0.0)
     return _sp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
 
 

@@ -19,6 +19,8 @@ Fixed (each test failed before its fix; JAX has the ones marked *):
   float32): the cube overflowed, ``inf * 0``; ``nn.sparse_plus``'s reverse-mode derivative
   was nan above ~1e154 (``(x + 1)^2`` overflowed in the branch not taken). The module
   promises branches not taken never put a nan into a derivative.
+- ``nn.logsumexp``/``logmeanexp(where=...)``: with a nan among the kept entries, the
+  excluded ones got a nan derivative (their zero weight times the nan cotangent); 0 now.
 - ``nn.standardize`` refused JAX's ``algorithm`` keyword (now taken; the default stays the
   two-pass variance, JAX's default is ``"fast"``: a documented difference).
 - ``nn.one_hot``'s ``num_classes`` went through ``int()``: 3.5 was silently 3, ``"3"`` was
@@ -348,3 +350,14 @@ def test_permutation_of_an_int_checks_axis():
                                   np.asarray(fr.permutation(fr.key(0), 5)))
     with pytest.raises(ValueError, match="axis 1 is out of bounds"):
         fr.permutation(fr.key(0), 5, 1)
+
+
+def test_logsumexp_where_excluded_entries_get_no_nan_derivative():
+    # a nan kept entry makes the value nan; the excluded entries' derivative stays 0 (it was
+    # 0 * nan through their zero weight; JAX gives 0)
+    x = np.array([np.nan, 1.0, 2.0, 3.0])
+    m = np.array([True, False, True, False])
+    for f in (fnn.logsumexp, fnn.logmeanexp):
+        g = np.asarray(ft.grad(lambda y: f(y, where=m))(x))
+        assert np.isnan(g[0]) and np.isnan(g[2])
+        np.testing.assert_array_equal(g[~m], 0.0)
