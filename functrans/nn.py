@@ -13,6 +13,7 @@ dtype (integer input becomes float64, except in ``relu``, which keeps it, as JAX
 from __future__ import annotations
 
 import math
+import operator
 
 from . import numpy as fnp
 from .errors import ShapeError
@@ -112,9 +113,11 @@ def softplus(x):
 
 
 def soft_sign(x):
-    """``x / (|x| + 1)``."""
+    """``x / (|x| + 1)`` (``+-1`` at ``+-inf``, not ``inf / inf``)."""
     x = _float(x)
-    return x / (fnp.abs(x) + 1.0)
+    inf = fnp.isinf(x)
+    xs = fnp.where(inf, 0.0, x)
+    return fnp.where(inf, fnp.sign(x), xs / (fnp.abs(xs) + 1.0))
 
 
 def silu(x):
@@ -156,7 +159,10 @@ def gelu(x, approximate=True):
     the tanh form ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``."""
     x = _float(x)
     if approximate:
-        inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
+        # beyond |x| = 30 the sigmoid below is 0 or 1 (its argument is past -+2000): the cube
+        # sees a clipped x, so that it cannot overflow (inf * 0 = nan in the derivative)
+        xc = fnp.where(x > 30.0, 30.0, fnp.where(x < -30.0, -30.0, x))
+        inner = _SQRT_2_OVER_PI * (xc + 0.044715 * (xc * xc * xc))
         # (1 + tanh(z)) / 2 is sigmoid(2 z): no cancellation for large negative x.
         return x * sigmoid(2.0 * inner)
     return 0.5 * x * _sp.erfc(-x * _SQRT1_2)
@@ -180,15 +186,25 @@ def mish(x):
 
 
 def squareplus(x, b=4):
-    """``(x + sqrt(x^2 + b)) / 2``: a smooth, algebraic relu."""
+    """``(x + sqrt(x^2 + b)) / 2``: a smooth, algebraic relu. Computed with ``hypot`` (no
+    overflow of ``x^2``), and as ``b / (2 (sqrt(x^2 + b) - x))`` for negative ``x`` (no
+    cancellation: JAX's formula loses every digit from ``x = -1e8`` and gives ``inf`` from
+    ``|x| = 1.4e154``)."""
     x = _float(x)
-    return (x + fnp.sqrt(x * x + b)) / 2.0
+    c = math.sqrt(b) if isinstance(b, (int, float)) else fnp.sqrt(b)
+    neg = x < 0
+    xp = fnp.where(neg, 0.0, x)   # each branch sees only its own inputs
+    xn = fnp.where(neg, x, 0.0)
+    pos_part = (xp + fnp.hypot(xp, c)) / 2.0
+    neg_part = fnp.divide(b, 2.0 * (fnp.hypot(xn, c) - xn))
+    return fnp.where(neg, neg_part, pos_part)
 
 
 def sparse_plus(x):
     """0 for ``x <= -1``, ``(x + 1)^2 / 4`` on (-1, 1), ``x`` from 1 on."""
     x = _float(x)
-    mid = (x + 1.0) ** 2 / 4.0
+    xm = fnp.where(fnp.abs(x) >= 1.0, 0.0, x)  # ((x + 1)^2 would overflow for a huge x)
+    mid = (xm + 1.0) ** 2 / 4.0
     return fnp.where(x <= -1, _full(x, 0.0), fnp.where(x >= 1, x, mid))
 
 
@@ -210,10 +226,12 @@ def softmax(x, axis=-1, where=None):
     if where is None:
         return _sp.softmax(x, axis=axis)
     where = fnp.broadcast_to(fnp.asarray(where), x.shape)
-    e = fnp.exp(_masked_shift(x, axis, where))
+    e = fnp.exp(_masked_shift(x, axis, where, keep_inf=True))
     s = fnp.sum(e, axis=axis, keepdims=True)
-    # a slice with nothing kept sums to 0: its entries are 0 (as JAX's), not 0 / 0
-    return e / fnp.where(s > 0, s, 1.0)
+    # A slice with nothing kept is 0 (as JAX's), not 0 / 0; one whose kept entries are all
+    # -inf, or hold a nan or +inf, is nan as without where (a test of s would divide by 1).
+    kept = fnp.any(where, axis=axis, keepdims=True)
+    return fnp.where(where, e / fnp.where(kept, s, 1.0), 0.0)
 
 
 def log_softmax(x, axis=-1, where=None):
@@ -228,11 +246,14 @@ def log_softmax(x, axis=-1, where=None):
     return fnp.where(where, t - lse, -fnp.inf)
 
 
-def _masked_shift(x, axis, where):
-    """``x`` minus its maximum over the kept entries, ``-inf`` at the excluded ones."""
+def _masked_shift(x, axis, where, keep_inf=False):
+    """``x`` minus its maximum over the kept entries, ``-inf`` at the excluded ones. An
+    infinite maximum is replaced by 0 (``keep_inf``: only ``-inf``, so that a ``+inf`` makes
+    the softmax's slice nan, as without ``where``)."""
     kept = fnp.where(where, x, -fnp.inf)
     m = fnp.max(kept, axis=axis, keepdims=True)
-    m = fnp.stop_gradient(fnp.where(fnp.isfinite(m), m, 0.0))
+    ok = m > -fnp.inf if keep_inf else fnp.isfinite(m)
+    m = fnp.stop_gradient(fnp.where(ok, m, 0.0))
     return kept - m
 
 
@@ -252,6 +273,9 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     if where is not None:
         a = _float(a)
         b = _where_weights(a, b, where)
+        # the excluded entries leave a too: their weight 0 times a nan cotangent (a nan kept
+        # entry) was a nan derivative for them
+        a = fnp.where(where, a, 0.0)
     return _sp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
 
 
@@ -294,9 +318,16 @@ def tanh(x):
     return fnp.tanh(x)
 
 
-def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, *,
+                algorithm="stable"):
     """``(x - mean) / sqrt(variance + epsilon)`` along ``axis`` (the mean and variance are
-    computed unless given; ``where`` restricts them to the marked entries)."""
+    computed unless given; ``where`` restricts them to the marked entries). ``algorithm``
+    (JAX's keyword) says how the variance is computed: ``"stable"`` (the default here; JAX's
+    default is ``"fast"``) as ``mean((x - mean)^2)``, ``"fast"`` as JAX's ``mean(x^2) -
+    mean^2`` clipped at 0, which loses every digit when the mean is large beside the spread."""
+    if algorithm not in ("stable", "fast"):
+        raise ValueError(f"standardize: algorithm must be 'stable' or 'fast'; got "
+                         f"{algorithm!r}")
     x = _float(x)
     if where is not None:
         # the masked means never read the excluded entries (a nan there stays out)
@@ -306,7 +337,12 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
         mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
     d = fnp.subtract(x, mean)
     if variance is None:
-        variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
+        if algorithm == "stable":
+            variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
+        else:
+            variance = fnp.maximum(
+                fnp.subtract(fnp.mean(x * x, axis=axis, keepdims=True, where=where),
+                             fnp.multiply(mean, mean)), 0.0)
     if isinstance(variance, (int, float)):
         return d / math.sqrt(variance + epsilon)
     return fnp.divide(d, fnp.sqrt(fnp.add(variance, epsilon)))
@@ -322,7 +358,14 @@ def one_hot(x, num_classes, *, dtype=None, axis=-1):
         raise TypeError(f"one_hot: x must hold class indices (integers or real numbers); "
                         f"got {x.dtype}")
     x = fnp.stop_gradient(x)
-    num_classes = int(num_classes)
+    given = num_classes
+    try:
+        num_classes = operator.index(num_classes)
+    except TypeError:
+        num_classes = None
+    if num_classes is None or num_classes < 0:
+        raise TypeError(f"one_hot: num_classes must be an integer >= 0 (a static count, not "
+                        f"an array or a float); got {given!r}")
     nd = x.ndim + 1
     ax = axis + nd if axis < 0 else axis
     if not 0 <= ax < nd:

@@ -906,18 +906,23 @@ def _uniform(k, shape, dtype, minval, maxval, name):
     w = _sub(hi, lo)
     plain = _add(_mul(u, w), lo)
     # XLA fuses this multiply-add into an FMA (one rounding): its values, plain's derivative
-    out = _add(plain, fnp.stop_gradient(_sub(_fma(u, w, lo), plain)))
+    fix = _sub(_fma(u, w, lo), plain)
+    out = _add(plain, fnp.stop_gradient(fnp.where(fnp.isfinite(fix), fix, 0.0)))
     return fnp.maximum(lo, out)
 
 
 def _fma(a, b, c):
     """``a * b + c`` with one rounding (values only; float32 through float64, float64 with
     Dekker's exact product and Knuth's exact sum, whose last addition rounds once but for
-    rare ties)."""
+    rare ties), for ``a`` in [0, 1)."""
     a, b, c = (fnp.stop_gradient(v) for v in (a, b, c))
     if _dt.as_dtype(a.dtype, strict=False) is _dt.float32:
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
         return fnp.astype(_add(_mul(a, b), c), fnp.float32)
+    # Dekker's split multiplies by 2**27 + 1 and overflows above ~2**996: scale such b (and
+    # c) by 2**-64 and the result back, exactly (a is a uniform in [0, 1))
+    scale = fnp.where(fnp.abs(b) > 2.0 ** 996, 2.0 ** -64, 1.0)
+    b, c = _mul(b, scale), _mul(c, scale)
     p = _mul(a, b)
     ah, al = _split(a)
     bh, bl = _split(b)
@@ -926,7 +931,7 @@ def _fma(a, b, c):
     s = _add(p, c)
     v = _sub(s, p)
     t = _add(_sub(p, _sub(s, v)), _sub(c, v))  # s + t == p + c exactly
-    return _add(s, _add(t, e))
+    return fnp.divide(_add(s, _add(t, e)), scale)
 
 
 def _split(x):
@@ -1091,6 +1096,7 @@ def permutation(key, x, axis=0, independent=False):
     if isinstance(x, int) and not isinstance(x, bool):
         if x < 0:
             raise ValueError(f"functrans.random.permutation: x must be non-negative; got {x}")
+        _axis(axis, 1, "permutation")  # (range(x) is 1-d: axis 0 or -1, as JAX)
         return _shuffle(key, _iota(k0, x), 0)
     x = fnp.asarray(x)
     if x.ndim == 0:
@@ -1316,7 +1322,9 @@ def _implicit_log_gamma(alpha, lx):
     def _(primals, tangents):
         a, y = primals
         out = link(a, y)  # (itself again, so that the slope's own derivative sees log z move)
-        slope = fnp.astype(_log_gamma_shape_slope(a, out), out.dtype)
+        # in float64: z + gammaln(a) - a log z cancels (to ~1e-3 absolute at a = 1e4 in float32)
+        wide = (fnp.astype(a, fnp.float64), fnp.astype(out, fnp.float64))
+        slope = fnp.astype(_log_gamma_shape_slope(*wide), out.dtype)
         return out, _mul(slope, tangents[0])
 
     return link(fnp.broadcast_to(alpha, lx.shape), lx)

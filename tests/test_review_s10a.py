@@ -245,7 +245,11 @@ _ACTIVATIONS = ["relu", "relu6", "sigmoid", "softplus", "soft_sign", "silu", "lo
 def test_activation_values_and_grads_match_jax(name):
     f, jf = getattr(nn, name), getattr(jax.nn, name)
     x = _EXTREME
+    if name in ("soft_sign", "squareplus"):  # JAX's nan at +-inf: see test_review_s21b
+        x = x[np.isfinite(x)]
     np.testing.assert_allclose(f(x), jf(x), rtol=1e-9, atol=1e-300, equal_nan=True)
+    if name in ("gelu", "sparse_plus"):  # JAX's gradient is nan at +-inf: test_review_s21b
+        x = x[np.isfinite(x)]
     g, gj = ft.vmap(ft.grad(f))(x), jax.jit(jax.vmap(jax.grad(jf)))(x)
     np.testing.assert_allclose(g, gj, rtol=1e-9, atol=1e-15, equal_nan=True)
     xf = np.array([-2.5, -0.7, 0.3, 1.2, 4.0])  # second derivatives away from the kinks

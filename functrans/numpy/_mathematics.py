@@ -632,21 +632,24 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
            mean=None, correction=None):
     """Variance along ``axis`` of the non-NaN entries, with ``count - ddof`` degrees of
     freedom (NaN where that is not positive, as for an all-NaN slice). ``correction`` is
-    another name for ``ddof`` (giving both is an error). ``where=`` and ``mean=`` are not
+    another name for ``ddof`` (giving both is an error). ``where=`` (a boolean mask
+    broadcast with ``a``) leaves out the entries it marks False, as NaNs are; ``mean=`` is not
     supported."""
     _no_out("nanvar", out)
-    _unsupported("nanvar", where=where, mean=mean)
+    _unsupported("nanvar", mean=mean)
     _check_float_dtype("nanvar", dtype)
     ddof = _ddof("nanvar", ddof if ddof != 0 else None, correction)
     a = _as_operand(a)
     if dtype is not None:
         a = astype(a, dtype)
     if not _is_inexact(a):
-        return var(a, axis=axis, correction=ddof, keepdims=keepdims)
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where)
     if _dtype(a) in _dt.HALF:  # in float32, as var
-        return astype(nanvar(astype(a, _dt.float32), axis, ddof=ddof, keepdims=keepdims),
-                      _dtype(a))
+        return astype(nanvar(astype(a, _dt.float32), axis, ddof=ddof, keepdims=keepdims,
+                             where=where), _dtype(a))
     nan = isnan(a)
+    if where is not None:
+        nan = logical_or(nan, logical_not(where))
     rd = _real_dtype(a)
     cnt = sum(astype(logical_not(nan), rd), axis=axis, keepdims=True)
     filled = _where(nan, 0.0, a)
@@ -941,6 +944,15 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median
             out = where(equal(gamma, 0.0), lo, divide(add(lo, hi), 2.0))
         else:
             out = _lerp(lo, hi, gamma)
+        if method == "linear" and not median and (count is not None or n > 1):
+            # At q = 1 (above) both ends are the last value: the value is right, but its
+            # derivative in q needs the slope to the value below (only the left side exists
+            # there). Added as (vi - vi) * slope: +0 in value, whatever the slope.
+            below = _as_float(take_along_axis(s, index(subtract(i0, 1.0)), axis=0))
+            slope = subtract(hi, below)
+            slope = where(logical_and(above, isfinite(slope)), slope, 0.0)
+            dv = astype(subtract(_st.stop_gradient_p.bind(vi), vi), _dtype(out))
+            out = subtract(out, multiply(dv, astype(slope, _dtype(out))))
     if count is not None:
         out = where(equal(count, 0.0), math.nan, out)
     elif has_nan:

@@ -11,8 +11,8 @@ own (a DCT's transpose is another DCT) and every transform (``jit``, ``vmap``) a
 Conventions are SciPy's: ``norm`` is ``None``/``"backward"`` (the forward transform
 unscaled), ``"ortho"`` or ``"forward"``; ``orthogonalize`` defaults to ``norm == "ortho"``;
 ``n``/``s`` truncate or zero-pad along the transformed axes; integer and boolean input
-becomes float64, float32 stays float32, and complex input is transformed in its real and
-imaginary parts.
+becomes float64, float32 stays float32 (float16 and bfloat16 become float32), and complex
+input is transformed in its real and imaginary parts.
 
 Differences from SciPy: no ``overwrite_x``, ``workers`` or ``plan`` arguments (the Fourier
 transforms are :mod:`functrans.numpy.fft`'s, with NumPy's signatures); no ``fht``,
@@ -56,10 +56,13 @@ def _check_type(type, name):
 
 
 def _float_input(x, name):
-    """``x`` as an array of a floating dtype (integers and booleans as float64)."""
+    """``x`` as an array of a floating dtype (integers and booleans as float64, half
+    precision as float32, as SciPy)."""
     x = _operand(x)
     if not hasattr(x, "shape"):
         x = fnp.asarray(x)
+    if _dt.as_dtype(x.dtype, strict=False) in _dt.HALF:
+        return fnp.astype(x, fnp.float32)
     if fnp.isdtype(x.dtype, ("real floating", "complex floating")):
         return x
     if fnp.isdtype(x.dtype, ("integral", "bool")):
