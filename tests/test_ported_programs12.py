@@ -168,3 +168,178 @@ def test_pagerank_by_custom_linear_solve_and_its_derivatives_in_closed_form(back
     Vs = RNG.dirichlet(np.ones(PR_N), size=3)
     ps = ft.jit(ft.vmap(f, in_axes=(None, 0, None)))(A, backend.asarray(Vs), alpha)
     np.testing.assert_allclose(backend.to_numpy(ps), (1 - PR_ALPHA) * Vs @ G.T, atol=1e-13)
+
+
+# -- a European call priced by Fourier inversion (Gil-Pelaez) of the characteristic function ------
+
+GL_X, GL_W = np.polynomial.legendre.leggauss(128)
+FOURIER_U, FOURIER_W = 30.0 * (GL_X + 1), 30.0 * GL_W  # nodes and weights on [0, 60]
+
+
+def fourier_call(np_, S0, K, sigma, r, t, u, w):
+    """C = S0 P1 - K exp(-r t) P2, each probability the Gil-Pelaez integral of the log-price's
+    characteristic function (Black-Scholes dynamics here), by Gauss-Legendre on complex u."""
+    def phi(z):  # (the tracers first: #188)
+        return np_.exp((np_.log(S0) + (r - 0.5 * sigma ** 2) * t) * (1j * z)
+                       - (0.5 * sigma ** 2 * t) * (z * z))
+    e = np_.exp(np_.log(K) * (-1j * u)) / (1j * u)
+    p1 = 0.5 + np_.sum(np_.real(e * phi(u - 1j) / (S0 * math.exp(r * t))) * w) / math.pi
+    p2 = 0.5 + np_.sum(np_.real(e * phi(u)) * w) / math.pi
+    return p1 * S0 - p2 * K * math.exp(-r * t)
+
+
+def test_fourier_inversion_call_price_and_greeks_against_black_scholes(backend):
+    from scipy.stats import norm
+    S0, r, t = 100.0, 0.03, 0.75
+    Ks, sig = np.array([80.0, 95.0, 100.0, 110.0, 130.0]), 0.25
+    u = backend.asarray(FOURIER_U, dtype="complex128")
+    w = backend.asarray(FOURIER_W)
+    price = lambda S0, K, s: fourier_call(fnp, S0, K, s, r, t, u, w)  # noqa: E731
+    d1 = (np.log(S0 / Ks) + (r + sig ** 2 / 2) * t) / (sig * np.sqrt(t))
+    d2 = d1 - sig * np.sqrt(t)
+    bs = S0 * norm.cdf(d1) - Ks * np.exp(-r * t) * norm.cdf(d2)
+    S, K, s = backend.asarray(S0), backend.asarray(Ks), backend.asarray(sig)
+    c = ft.jit(ft.vmap(price, in_axes=(None, 0, None)))(S, K, s)
+    assert backend.is_own(c)
+    np.testing.assert_allclose(backend.to_numpy(c), bs, rtol=1e-11)
+    # delta N(d1), vega S0 n(d1) sqrt(t), gamma n(d1) / (S0 sigma sqrt(t)), dC/dK -exp(-rt) N(d2)
+    delta, dK, vega = ft.vmap(ft.grad(price, argnums=(0, 1, 2)), in_axes=(None, 0, None))(S, K, s)
+    np.testing.assert_allclose(backend.to_numpy(delta), norm.cdf(d1), atol=1e-11)
+    np.testing.assert_allclose(backend.to_numpy(dK), -np.exp(-r * t) * norm.cdf(d2), atol=1e-11)
+    np.testing.assert_allclose(backend.to_numpy(vega), S0 * norm.pdf(d1) * np.sqrt(t),
+                               rtol=1e-10)
+    gamma = ft.vmap(ft.hessian(price), in_axes=(None, 0, None))(S, K, s)
+    np.testing.assert_allclose(backend.to_numpy(gamma), norm.pdf(d1) / (S0 * sig * np.sqrt(t)),
+                               rtol=1e-9)
+    # the density: d2C/dK2 = exp(-rt) times the terminal price's lognormal density, forward mode
+    dens = ft.jacfwd(ft.grad(price, argnums=1), argnums=1)(S, K[1], s)
+    want = np.exp(-r * t) * norm.pdf(d2[1]) / (Ks[1] * sig * np.sqrt(t))
+    assert float(backend.to_numpy(dens)) == pytest.approx(want, rel=1e-9)
+
+
+# -- a masked autoregressive flow layer (MADE, Germain et al. 2015; MAF, Papamakarios et al. 2017) --
+
+MAF_D, MAF_H = 4, 10
+_deg_h = np.arange(MAF_H) % (MAF_D - 1) + 1  # hidden unit k sees inputs 1..deg_h[k]
+MAF_MASKS = ((_deg_h[:, None] >= np.arange(1, MAF_D + 1)[None]).astype(float),   # (H, D)
+             (np.arange(1, MAF_D + 1)[:, None] > _deg_h[None]).astype(float))    # (D, H)
+MAF_P = {"W1": RNG.normal(size=(MAF_H, MAF_D)) / 2, "b1": RNG.normal(size=MAF_H) / 4,
+         "Wm": RNG.normal(size=(MAF_D, MAF_H)) / 2, "bm": RNG.normal(size=MAF_D) / 4,
+         "Wa": RNG.normal(size=(MAF_D, MAF_H)) / 4, "ba": RNG.normal(size=MAF_D) / 4}
+MAF_X = RNG.normal(size=(5, MAF_D))
+
+
+def maf(np_, T, lax, masks):
+    M1, M2 = masks
+
+    def made(p, x):  # the shift and log-scale of x_i from x_<i alone
+        h = np_.tanh(np_.matmul(p["W1"] * M1, x) + p["b1"])  # (matmul: either may be plain)
+        return np_.matmul(p["Wm"] * M2, h) + p["bm"], np_.matmul(p["Wa"] * M2, h) + p["ba"]
+
+    def forward(p, x):  # data to noise, and log |det dz/dx|
+        mu, alpha = made(p, x)
+        return (x - mu) * np_.exp(-alpha), -np_.sum(alpha)
+
+    def inverse(p, z):  # D sweeps: sweep i fixes x_i (the ones before it are already right)
+        return lax.fori_loop(0, M1.shape[1], lambda i, x: z * np_.exp(made(p, x)[1])
+                             + made(p, x)[0], np_.zeros_like(z))
+
+    def nll(p, xs):
+        def one(x):
+            z, logdet = forward(p, x)
+            return 0.5 * np_.sum(z * z) + 0.5 * z.shape[0] * math.log(2 * math.pi) - logdet
+        return np_.mean(T.vmap(one)(xs))
+    return forward, inverse, nll
+
+
+@functools.cache
+def _maf_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    _, _, nll = maf(jnp, jax, jax.lax, _jnp(MAF_MASKS))
+    v, g = jax.value_and_grad(nll)(_jnp(MAF_P), jnp.asarray(MAF_X))
+    return float(v), jax.tree.map(np.asarray, g)
+
+
+def test_masked_autoregressive_flow_triangular_jacobian_inverse_and_likelihood(backend):
+    forward, inverse, nll = maf(fnp, ft, flax, _on(backend, MAF_MASKS))
+    p, xs = _on(backend, MAF_P), backend.asarray(MAF_X)
+    for i in range(2):
+        x = xs[i, :]
+        J = backend.to_numpy(ft.jacfwd(lambda x: forward(p, x)[0])(x))
+        np.testing.assert_array_equal(np.triu(J, 1), 0.0)  # autoregressive
+        sign, logdet = np.linalg.slogdet(J)
+        assert sign == 1.0
+        assert float(backend.to_numpy(forward(p, x)[1])) == pytest.approx(logdet, rel=1e-12)
+        # the inverse by sequential sweeps undoes the forward pass; its Jacobian is J's inverse
+        z = forward(p, x)[0]
+        np.testing.assert_allclose(backend.to_numpy(inverse(p, z)), MAF_X[i], atol=1e-13)
+        Ji = backend.to_numpy(ft.jacrev(lambda z: inverse(p, z))(z))
+        np.testing.assert_allclose(Ji, np.linalg.inv(J), atol=1e-11)
+    want_v, want_g = _maf_jax()
+    for fn in (ft.value_and_grad(nll), ft.jit(ft.value_and_grad(nll))):
+        v, g = fn(p, xs)
+        assert float(backend.to_numpy(v)) == pytest.approx(want_v, rel=1e-13)
+        assert backend.is_own(g["W1"])
+        close(want_g, _np(backend, g), tol=1e-11)
+    # a masked-out weight has no effect, so its gradient is exactly zero
+    g = _np(backend, ft.grad(nll)(p, xs))
+    assert np.all(g["W1"][MAF_MASKS[0] == 0] == 0) and np.all(g["Wa"][MAF_MASKS[1] == 0] == 0)
+    check_grads(lambda Wa: nll({**p, "Wa": Wa}, xs), (p["Wa"],), order=2, modes=("rev",))
+
+
+# -- a mixture density network (Bishop 1994) --------------------------------------------------------
+
+MDN_K, MDN_H = 3, 6
+MDN_P = {"w1": RNG.normal(size=MDN_H), "b1": RNG.normal(size=MDN_H) / 2,
+         "W2": RNG.normal(size=(MDN_H, 3 * MDN_K)) / 2, "b2": RNG.normal(size=3 * MDN_K) / 4}
+MDN_X = np.linspace(-1.0, 1.0, 7)
+MDN_Y = np.sin(2 * MDN_X) + 0.3 * RNG.normal(size=7)
+
+
+def mdn(np_, T, K=MDN_K):
+    def params(p, x):
+        h = np_.tanh(np_.multiply(p["w1"], x) + p["b1"])  # (either may be plain: #188)
+        out = h @ p["W2"] + p["b2"]
+        logits = out[:K]
+        return logits - _lse(np_, logits), out[K:2 * K], out[2 * K:]
+
+    def logpdf(p, x, y):
+        logpi, mu, logsig = params(p, x)
+        z = np_.subtract(mu, y) * np_.exp(-logsig)  # (either may be plain: #188)
+        return _lse(np_, logpi - 0.5 * z * z - logsig - 0.5 * math.log(2 * math.pi))
+
+    def nll(p, xs, ys):
+        return -np_.mean(T.vmap(logpdf, in_axes=(None, 0, 0))(p, xs, ys))
+    return params, logpdf, nll
+
+
+@functools.cache
+def _mdn_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    _, _, nll = mdn(jnp, jax)
+    v, g = jax.value_and_grad(nll)(_jnp(MDN_P), jnp.asarray(MDN_X), jnp.asarray(MDN_Y))
+    return float(v), jax.tree.map(np.asarray, g)
+
+
+def test_mixture_density_network_normalised_and_its_gradients(backend):
+    params, logpdf, nll = mdn(fnp, ft)
+    p, xs, ys = _on(backend, MDN_P), backend.asarray(MDN_X), backend.asarray(MDN_Y)
+    # the conditional density integrates to one and has the mixture's mean (trapezoid rule on
+    # a wide grid: spectrally accurate for a Gaussian mixture)
+    grid = np.linspace(-25.0, 25.0, 4001)
+    dens = backend.to_numpy(fnp.exp(ft.jit(ft.vmap(logpdf, in_axes=(None, None, 0)))(
+        p, xs[2], backend.asarray(grid))))
+    h = grid[1] - grid[0]
+    assert dens.sum() * h == pytest.approx(1.0, abs=1e-11)
+    logpi, mu, _ = (backend.to_numpy(a) for a in params(p, xs[2]))
+    assert (dens * grid).sum() * h == pytest.approx(np.exp(logpi) @ mu, abs=1e-10)
+    # gradients against JAX, and the per-example gradients (vmap of grad) average to them
+    want_v, want_g = _mdn_jax()
+    v, g = ft.value_and_grad(nll)(p, xs, ys)
+    assert float(backend.to_numpy(v)) == pytest.approx(want_v, rel=1e-13)
+    close(want_g, _np(backend, g), tol=1e-12)
+    per = ft.jit(ft.vmap(ft.grad(lambda p, x, y: -logpdf(p, x, y)), in_axes=(None, 0, 0)))(p, xs, ys)
+    close(want_g, {k: backend.to_numpy(a).mean(axis=0) for k, a in per.items()}, tol=1e-12)
+    check_grads(lambda W2: nll({**p, "W2": W2}, xs, ys), (p["W2"],), order=2)
