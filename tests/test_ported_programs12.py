@@ -343,3 +343,122 @@ def test_mixture_density_network_normalised_and_its_gradients(backend):
     per = ft.jit(ft.vmap(ft.grad(lambda p, x, y: -logpdf(p, x, y)), in_axes=(None, 0, 0)))(p, xs, ys)
     close(want_g, {k: backend.to_numpy(a).mean(axis=0) for k, a in per.items()}, tol=1e-12)
     check_grads(lambda W2: nll({**p, "W2": W2}, xs, ys), (p["W2"],), order=2)
+
+
+# -- a 2-D physics-informed network: the Laplacian by jvp of grad (forward over reverse) ------------
+
+PINN2_P = {"W1": RNG.normal(size=(2, 10)), "b1": RNG.normal(size=10) / 2,
+           "W2": RNG.normal(size=(10, 10)) / 3, "b2": RNG.normal(size=10) / 2,
+           "w3": RNG.normal(size=10) / 3, "b3": np.array(0.1)}
+PINN2_XY = RNG.uniform(0.0, 1.0, size=(6, 2))
+
+
+def pinn2d(np_, T, device=None):
+    def u(p, xy):
+        h = np_.tanh(xy @ p["W1"] + p["b1"])
+        h = np_.tanh(h @ p["W2"] + p["b2"])
+        return h @ p["w3"] + p["b3"]
+
+    def laplacian(f, xy):  # the Hessian's rows by jvp of grad along each basis vector, its trace
+        eye = np_.eye(xy.shape[0], dtype=xy.dtype, device=device)
+        rows = T.vmap(lambda e: T.jvp(T.grad(f), (xy,), (e,))[1])(eye)
+        return np_.sum(np_.diagonal(rows))
+
+    def loss(p, pts):  # -lap u = 2 pi^2 sin(pi x) sin(pi y) in the square, u = 0 on its edge
+        src = 2 * math.pi ** 2 * np_.sin(math.pi * pts[:, 0]) * np_.sin(math.pi * pts[:, 1])
+        res = T.vmap(lambda xy: laplacian(lambda z: u(p, z), xy))(pts) + src
+        edge = np_.concat([pts[:, :1] * 0.0, pts[:, 1:]], axis=1)  # the points moved to x = 0
+        return np_.mean(res * res) + np_.mean(T.vmap(lambda xy: u(p, xy))(edge) ** 2)
+    return u, laplacian, loss
+
+
+@functools.cache
+def _pinn2d_jax():
+    jax = _jax()
+    _, _, loss = pinn2d(jax.numpy, jax)
+    v, g = jax.value_and_grad(loss)(_jnp(PINN2_P), jax.numpy.asarray(PINN2_XY))
+    return float(v), jax.tree.map(np.asarray, g)
+
+
+def test_pinn_laplacian_by_jvp_of_grad_and_the_loss_gradient(backend):
+    p, pts = _on(backend, PINN2_P), backend.asarray(PINN2_XY)
+    u, laplacian, loss = pinn2d(fnp, ft, device=backend.backend.device(pts))
+    # closed forms: a harmonic function, and an eigenfunction of the Laplacian
+    harm = lambda xy: fnp.exp(xy[0]) * fnp.sin(xy[1]) + xy[0] ** 2 - xy[1] ** 2  # noqa: E731
+    eig = lambda xy: fnp.sin(math.pi * xy[0]) * fnp.sin(math.pi * xy[1])  # noqa: E731
+    lh = ft.vmap(lambda xy: laplacian(harm, xy))(pts)
+    np.testing.assert_allclose(backend.to_numpy(lh), 0.0, atol=1e-12)
+    le = ft.jit(ft.vmap(lambda xy: laplacian(eig, xy)))(pts)
+    want = -2 * math.pi ** 2 * np.sin(math.pi * PINN2_XY[:, 0]) * np.sin(math.pi * PINN2_XY[:, 1])
+    np.testing.assert_allclose(backend.to_numpy(le), want, atol=1e-11)
+    # the network's: the trace of its hessian
+    for i in range(2):
+        H = backend.to_numpy(ft.hessian(lambda xy: u(p, xy))(pts[i, :]))
+        got = laplacian(lambda xy: u(p, xy), pts[i, :])
+        assert float(backend.to_numpy(got)) == pytest.approx(np.trace(H), rel=1e-12)
+    # the loss's parameter gradient (third order: reverse over forward over reverse) against JAX
+    want_v, want_g = _pinn2d_jax()
+    v, g = ft.jit(ft.value_and_grad(loss))(p, pts)
+    assert float(backend.to_numpy(v)) == pytest.approx(want_v, rel=1e-12)
+    assert backend.is_own(g["W2"])
+    close(want_g, _np(backend, g), tol=1e-10)
+    check_grads(lambda b2: loss({**p, "b2": b2}, pts), (p["b2"],), order=1)
+
+
+# -- a Hamiltonian neural network (Greydanus et al. 2019): the field is J grad H ---------------------
+
+HNN_P = {"W1": RNG.normal(size=(2, 8)), "b1": RNG.normal(size=8) / 2,
+         "w2": RNG.normal(size=8) / 2}
+HNN_Z = RNG.normal(size=(6, 2))
+
+
+def hnn(np_, T):
+    def H(p, z):
+        return np_.sum(np_.tanh(z @ p["W1"] + p["b1"]) * p["w2"]) + 0.5 * np_.sum(z * z)
+
+    def field(p, z):  # dq/dt = dH/dp, dp/dt = -dH/dq
+        g = T.grad(H, argnums=1)(p, z)
+        return np_.stack([g[1], -g[0]])
+
+    def loss(p, zs):  # fitted to the harmonic oscillator's field (p, -q)
+        f = T.vmap(field, in_axes=(None, 0))(p, zs)
+        target = np_.stack([zs[:, 1], -zs[:, 0]], axis=1)
+        return np_.mean(np_.sum((f - target) ** 2, axis=1))
+    return H, field, loss
+
+
+@functools.cache
+def _hnn_jax():
+    jax = _jax()
+    _, _, loss = hnn(jax.numpy, jax)
+    g = jax.grad(loss)(_jnp(HNN_P), jax.numpy.asarray(HNN_Z))
+    h = jax.hessian(lambda w2: loss({**_jnp(HNN_P), "w2": w2}, jax.numpy.asarray(HNN_Z)))(
+        jax.numpy.asarray(HNN_P["w2"]))
+    return jax.tree.map(np.asarray, g), np.asarray(h)
+
+
+def test_hamiltonian_network_field_is_divergence_free_and_conserves_its_energy(backend):
+    H, field, loss = hnn(fnp, ft)
+    p, zs = _on(backend, HNN_P), backend.asarray(HNN_Z)
+    for i in range(3):
+        z = zs[i, :]
+        J = backend.to_numpy(ft.jacfwd(lambda z: field(p, z))(z))
+        assert abs(np.trace(J)) < 1e-12  # Liouville: the flow keeps phase-space volume
+        # J = S hess(H) with S the symplectic matrix: J^T S + S J = 0 (the field is Hamiltonian)
+        S = np.array([[0.0, 1.0], [-1.0, 0.0]])
+        np.testing.assert_allclose(J.T @ S + S @ J, 0.0, atol=1e-12)
+        np.testing.assert_allclose(J, S @ backend.to_numpy(ft.hessian(lambda z: H(p, z))(z)),
+                                   atol=1e-12)
+        # H is constant along the field
+        dH = ft.jvp(lambda z: H(p, z), (z,), (field(p, z),))[1]
+        assert abs(float(backend.to_numpy(dH))) < 1e-12
+    # zero network weights give the oscillator exactly
+    zero = {k: fnp.zeros_like(v) for k, v in p.items()}
+    assert float(backend.to_numpy(loss(zero, zs))) == 0.0
+    want_g, want_h = _hnn_jax()
+    close(want_g, _np(backend, ft.jit(ft.grad(loss))(p, zs)), tol=1e-12)
+    h = ft.hessian(lambda w2: loss({**p, "w2": w2}, zs))(p["w2"])
+    close(want_h, backend.to_numpy(h), tol=1e-11)
+    # the loss is quadratic in the output weights: its hessian is constant
+    h0 = ft.hessian(lambda w2: loss({**p, "w2": w2}, zs))(zero["w2"])
+    close(backend.to_numpy(h), backend.to_numpy(h0), tol=1e-12)
