@@ -462,3 +462,171 @@ def test_hamiltonian_network_field_is_divergence_free_and_conserves_its_energy(b
     # the loss is quadratic in the output weights: its hessian is constant
     h0 = ft.hessian(lambda w2: loss({**p, "w2": w2}, zs))(zero["w2"])
     close(backend.to_numpy(h), backend.to_numpy(h0), tol=1e-12)
+
+
+# -- GARCH(1,1) by maximum likelihood: the variance recursion in scan, Newton with hessian -----------
+
+def _simulate_garch(n, omega, alpha, beta, rng):
+    eps, s2 = np.empty(n), omega / (1 - alpha - beta)
+    for t in range(n):
+        eps[t] = math.sqrt(s2) * rng.normal()
+        s2 = omega + alpha * eps[t] ** 2 + beta * s2
+    return eps
+
+
+GARCH_EPS = _simulate_garch(120, 0.1, 0.15, 0.75, RNG)
+GARCH_THETA = np.array([0.12, 0.12, 0.72])  # omega, alpha, beta
+
+
+def garch_nll(np_, lax, theta, eps):
+    omega, alpha, beta = theta[0], theta[1], theta[2]
+
+    def step(s2, e):
+        ll = -0.5 * (math.log(2 * math.pi) + np_.log(s2) + np_.divide(e * e, s2))
+        return omega + alpha * (e * e) + beta * s2, ll
+    s2_0 = np_.mean(eps * eps)  # the usual start: the sample variance
+    _, lls = lax.scan(step, s2_0, eps)
+    return -np_.sum(lls)
+
+
+def _garch_nll_by_hand(theta, eps):
+    omega, alpha, beta = theta
+    s2, nll = np.mean(eps ** 2), 0.0
+    for e in eps:
+        nll += 0.5 * (math.log(2 * math.pi) + math.log(s2) + e * e / s2)
+        s2 = omega + alpha * e * e + beta * s2
+    return nll
+
+
+@functools.cache
+def _garch_jax():
+    jax = _jax()
+    f = lambda th: garch_nll(jax.numpy, jax.lax, th, jax.numpy.asarray(GARCH_EPS))  # noqa: E731
+    th = jax.numpy.asarray(GARCH_THETA)
+    return np.asarray(jax.grad(f)(th)), np.asarray(jax.hessian(f)(th))
+
+
+def test_garch_likelihood_in_scan_newton_fit_and_standard_errors(backend):
+    from scipy.optimize import minimize
+    eps = backend.asarray(GARCH_EPS)
+    f = lambda th: garch_nll(fnp, flax, th, eps)  # noqa: E731
+    th = backend.asarray(GARCH_THETA)
+    assert float(backend.to_numpy(f(th))) == pytest.approx(
+        _garch_nll_by_hand(GARCH_THETA, GARCH_EPS), rel=1e-13)
+    want_g, want_h = _garch_jax()
+    close(want_g, backend.to_numpy(ft.grad(f)(th)), tol=1e-10)
+    close(want_h, backend.to_numpy(ft.jit(ft.hessian(f))(th)), tol=1e-9)
+    check_grads(f, (th,), order=1, modes=("rev",))
+    # Newton's method with the exact hessian, jitted in a fori_loop, from SciPy's optimum rounded
+    # to two decimals, reaches it (Nelder-Mead on the likelihood by hand), and beyond
+    ref = minimize(lambda t: _garch_nll_by_hand(t, GARCH_EPS), GARCH_THETA, method="Nelder-Mead",
+                   options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
+    newton = ft.jit(lambda th: flax.fori_loop(
+        0, 4, lambda i, th: th - fnp.linalg.solve(ft.hessian(f)(th), ft.grad(f)(th)), th))
+    th_hat = newton(backend.asarray(np.round(ref.x, 2)))
+    assert backend.is_own(th_hat)
+    g_hat = backend.to_numpy(ft.grad(f)(th_hat))
+    assert np.max(np.abs(g_hat)) < 1e-9
+    np.testing.assert_allclose(backend.to_numpy(th_hat), ref.x, atol=2e-6)
+    # standard errors from the observed information: positive definite at the optimum
+    H = backend.to_numpy(ft.hessian(f)(th_hat))
+    np.testing.assert_allclose(H, H.T, atol=1e-9)
+    assert np.all(np.linalg.eigvalsh(H) > 0)
+
+
+# -- an Ornstein-Uhlenbeck process's exact likelihood: Newton reaches the AR(1) closed form -----------
+
+OU_DT = 0.1
+
+
+def _simulate_ou(n, theta, mu, sigma, rng, dt=OU_DT):
+    x = np.empty(n + 1)
+    x[0] = mu
+    a, sd = math.exp(-theta * dt), sigma * math.sqrt((1 - math.exp(-2 * theta * dt)) / (2 * theta))
+    for k in range(n):
+        x[k + 1] = mu + (x[k] - mu) * a + sd * rng.normal()
+    return x
+
+
+OU_X = _simulate_ou(120, 1.5, 0.4, 0.6, RNG)
+
+
+def ou_nll(np_, p, x, dt=OU_DT):
+    """-log p(x_1.. | x_0) for dx = theta (mu - x) dt + sigma dW with p = (log theta, mu,
+    log sigma): Gaussian transitions with known mean and variance."""
+    theta, mu, sigma = np_.exp(p[0]), p[1], np_.exp(p[2])
+    a = np_.exp(-theta * dt)
+    var = sigma ** 2 * (1 - a * a) / (2 * theta)
+    r = np_.subtract(x[1:], np_.multiply(a, np_.subtract(x[:-1], mu)) + mu)  # (#188)
+    return 0.5 * np_.sum(r * r) / var + 0.5 * (x.shape[0] - 1) * np_.log(2 * math.pi * var)
+
+
+def test_ou_likelihood_newton_fit_is_the_ar1_least_squares_fit(backend):
+    x = backend.asarray(OU_X)
+    f = lambda p: ou_nll(fnp, p, x)  # noqa: E731
+    # the closed form: least squares of x_{k+1} on x_k gives phi, c and the residual variance
+    X, Y = OU_X[:-1], OU_X[1:]
+    phi = np.cov(X, Y, bias=True)[0, 1] / np.var(X)
+    c = Y.mean() - phi * X.mean()
+    s2 = np.mean((Y - c - phi * X) ** 2)
+    theta = -math.log(phi) / OU_DT
+    want = np.array([math.log(theta), c / (1 - phi),
+                     0.5 * math.log(2 * theta * s2 / (1 - phi ** 2))])
+    # the gradient vanishes there
+    g = backend.to_numpy(ft.grad(f)(backend.asarray(want)))
+    assert np.max(np.abs(g)) < 1e-9
+    step = lambda i, p: p - fnp.linalg.solve(ft.hessian(f)(p), ft.grad(f)(p))  # noqa: E731
+    p_hat = ft.jit(lambda p: flax.fori_loop(0, 12, step, p))(backend.asarray(want + 0.15))
+    np.testing.assert_allclose(backend.to_numpy(p_hat), want, atol=1e-10)
+    # the hessian in closed form for mu: (n - 1) (1 - phi)^2 / s2
+    H = backend.to_numpy(ft.hessian(f)(backend.asarray(want)))
+    assert H[1, 1] == pytest.approx(len(Y) * (1 - phi) ** 2 / s2, rel=1e-10)
+    check_grads(f, (backend.asarray(want + 0.15),), order=2)
+
+
+# -- Bradley-Terry ratings: Hunter's MM algorithm in fori_loop, sensitivities to the results ---------
+
+BT_N = 5
+BT_W = RNG.integers(1, 7, size=(BT_N, BT_N)) * (1 - np.eye(BT_N))  # W[i, j]: i's wins over j
+
+
+def bradley_terry(np_, lax, n_iter=300):
+    def loglik(beta, W):
+        return np_.sum((beta[:, None] - np_.logaddexp(beta[:, None], beta[None, :])) * W)
+
+    def mm(W):  # w_i <- wins_i / sum_j n_ij / (w_i + w_j), in log space, centred
+        N = W + W.T
+        wins = np_.sum(W, axis=1)
+
+        def body(i, beta):
+            w = np_.exp(beta)
+            b = np_.log(wins / np_.sum(N / (w[:, None] + w[None, :]), axis=1))
+            return b - np_.mean(b)
+        return lax.fori_loop(0, n_iter, body, np_.zeros_like(wins))
+    return loglik, mm
+
+
+def test_bradley_terry_mm_reaches_the_mle_and_its_sensitivity_to_the_results(backend):
+    loglik, mm = bradley_terry(fnp, flax)
+    W = backend.asarray(BT_W)
+    beta = mm(W)
+    b = backend.to_numpy(beta)
+    g = backend.to_numpy(ft.grad(loglik)(beta, W))
+    assert np.max(np.abs(g)) < 1e-11
+    # the hessian: rows summing to zero (only differences of ratings matter), else negative
+    H = backend.to_numpy(ft.hessian(loglik)(beta, W))
+    np.testing.assert_allclose(H.sum(axis=1), 0.0, atol=1e-12)
+    ev = np.linalg.eigvalsh(H)
+    assert abs(ev[-1]) < 1e-12 and np.all(ev[:-1] < -0.1)
+    # d beta / dW through the 300 unrolled MM steps against the implicit function theorem:
+    # dg_i/dW_kl = s(b_l - b_k)(delta_ik - delta_il), d beta = -pinv(H) dg (centred ratings)
+    sig = 1 / (1 + np.exp(-(b[None, :] - b[:, None])))  # sig[k, l] = s(b_l - b_k)
+    dg = np.zeros((BT_N, BT_N, BT_N))
+    for k in range(BT_N):
+        for l in range(BT_N):
+            dg[k, k, l] += sig[k, l]
+            dg[l, k, l] -= sig[k, l]
+    want = -np.einsum("ij,jkl->ikl", np.linalg.pinv(H), dg)
+    for jac in (ft.jacrev(mm), ft.jit(ft.jacfwd(mm))):
+        J = backend.to_numpy(jac(W))
+        np.testing.assert_allclose(J, want, atol=1e-9)
