@@ -630,3 +630,128 @@ def test_bradley_terry_mm_reaches_the_mle_and_its_sensitivity_to_the_results(bac
     for jac in (ft.jacrev(mm), ft.jit(ft.jacfwd(mm))):
         J = backend.to_numpy(jac(W))
         np.testing.assert_allclose(J, want, atol=1e-9)
+
+
+# -- rotary position embeddings (RoPE, Su et al. 2021) in causal multi-head attention --------------
+
+ROPE_L, ROPE_H, ROPE_D = 6, 2, 4
+ROPE_P = {"Wq": RNG.normal(size=(ROPE_H * ROPE_D, ROPE_H * ROPE_D)) / 3,
+          "Wk": RNG.normal(size=(ROPE_H * ROPE_D, ROPE_H * ROPE_D)) / 3,
+          "Wv": RNG.normal(size=(ROPE_H * ROPE_D, ROPE_H * ROPE_D)) / 3}
+ROPE_X = RNG.normal(size=(ROPE_L, ROPE_H * ROPE_D))
+ROPE_FREQS = 100.0 ** (-np.arange(ROPE_D // 2) / (ROPE_D // 2))
+
+
+def rope_attention(np_, T):
+    def rotate(x, pos, freqs):  # pairs (x_i, x_{i+D/2}) turned by pos * freq_i
+        ang = pos[:, None] * freqs[None, :]
+        c, s = np_.cos(ang), np_.sin(ang)
+        half = x.shape[-1] // 2
+        x1, x2 = x[:, :half], x[:, half:]
+        return np_.concat([x1 * c - x2 * s, x1 * s + x2 * c], axis=-1)
+
+    def head(q, k, v, pos, freqs, mask):
+        # (matmul, not @: either side may be a plain array, #188)
+        s = np_.matmul(rotate(q, pos, freqs), rotate(k, pos, freqs).T) / math.sqrt(q.shape[-1])
+        s = np_.where(mask, s, -1e30)
+        a = np_.exp(s - np_.max(s, axis=-1, keepdims=True))
+        return np_.matmul(a / np_.sum(a, axis=-1, keepdims=True), v)
+
+    def attend(p, x, pos, freqs, mask):
+        L = x.shape[0]
+        q, k, v = (np_.reshape(np_.matmul(x, p[w]), (L, ROPE_H, ROPE_D)) for w in ("Wq", "Wk", "Wv"))
+        out = T.vmap(head, in_axes=(1, 1, 1, None, None, None))(q, k, v, pos, freqs, mask)
+        return np_.reshape(np_.permute_dims(out, (1, 0, 2)), (L, ROPE_H * ROPE_D))
+    return rotate, attend
+
+
+@functools.cache
+def _rope_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    _, attend = rope_attention(jnp, jax)
+    loss = lambda p, x: jnp.sum(jnp.tanh(attend(p, x, jnp.arange(6.0), jnp.asarray(ROPE_FREQS),  # noqa: E731
+                                                   jnp.tril(jnp.ones((6, 6), dtype=bool)))))
+    return jax.tree.map(np.asarray, jax.grad(loss, argnums=(0, 1))(_jnp(ROPE_P), jnp.asarray(ROPE_X)))
+
+
+def test_rope_attention_depends_on_relative_positions_and_is_causal(backend):
+    rotate, attend = rope_attention(fnp, ft)
+    p, x = _on(backend, ROPE_P), backend.asarray(ROPE_X)
+    freqs = backend.asarray(ROPE_FREQS)
+    mask = backend.asarray(np.tril(np.ones((ROPE_L, ROPE_L))), dtype="bool")
+    pos = backend.asarray(np.arange(ROPE_L, dtype=float))
+    out = attend(p, x, pos, freqs, mask)
+    # shifting every position by the same amount changes nothing (scores see m - n only)
+    shifted = attend(p, x, backend.asarray(np.arange(ROPE_L) + 17.25), freqs, mask)
+    np.testing.assert_allclose(backend.to_numpy(shifted), backend.to_numpy(out), atol=1e-12)
+    # <R(m) q, R(n) k> = <q, R(n - m) k>
+    q, k = backend.asarray(RNG.normal(size=(1, ROPE_D))), backend.asarray(RNG.normal(size=(1, ROPE_D)))
+    lhs = fnp.sum(rotate(q, backend.asarray([3.0]), freqs) * rotate(k, backend.asarray([7.5]), freqs))
+    rhs = fnp.sum(q * rotate(k, backend.asarray([4.5]), freqs))
+    assert float(backend.to_numpy(lhs)) == pytest.approx(float(backend.to_numpy(rhs)), rel=1e-12)
+    # causal: row i of the output depends on rows j <= i of the input only
+    J = backend.to_numpy(ft.jacrev(lambda x: attend(p, x, pos, freqs, mask))(x))
+    for i in range(ROPE_L):
+        np.testing.assert_array_equal(J[i, :, i + 1:, :], 0.0)
+    Jf = backend.to_numpy(ft.jit(ft.jacfwd(lambda x: attend(p, x, pos, freqs, mask)))(x))
+    np.testing.assert_allclose(Jf, J, atol=1e-12)
+    loss = lambda p, x: fnp.sum(fnp.tanh(attend(p, x, pos, freqs, mask)))  # noqa: E731
+    close(_rope_jax(), _np(backend, ft.grad(loss, argnums=(0, 1))(p, x)), tol=1e-11)
+    check_grads(lambda Wq: loss({**p, "Wq": Wq}, x), (p["Wq"],), order=1)
+
+
+# -- split-step Fourier for the Schroedinger equation, differentiated in the potential --------------
+
+SCH_N, SCH_LEN, SCH_DT, SCH_STEPS = 64, 20.0, 0.02, 50
+SCH_X = (np.arange(SCH_N) - SCH_N // 2) * (SCH_LEN / SCH_N)
+SCH_K = 2 * np.pi * np.fft.fftfreq(SCH_N, SCH_LEN / SCH_N)
+SCH_PSI0 = np.exp(-(SCH_X - 1.0) ** 2 / 2 + 0.5j * SCH_X) / np.pi ** 0.25
+
+
+def split_step(np_, lax, omega, psi0, x, k, dt=SCH_DT, steps=SCH_STEPS):
+    """i psi_t = -psi_xx / 2 + omega^2 x^2 / 2 psi by Strang splitting; returns the final
+    norm and mean position."""
+    half_v = np_.exp((omega ** 2 * x * x) * (-0.25j * dt))  # (the tracer first: #188)
+    kinetic = np_.exp((k * k) * (-0.5j * dt))
+
+    def step(psi, _):
+        psi = half_v * psi
+        psi = np_.fft.ifft(np_.fft.fft(psi) * kinetic)
+        return half_v * psi, None
+    psi, _ = lax.scan(step, psi0, None, length=steps)
+    dx = float(x[1] - x[0])
+    dens = np_.real(psi * np_.conj(psi))
+    return np_.sum(dens) * dx, np_.sum(dens * x) * dx
+
+
+@functools.cache
+def _split_step_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    f = lambda w: split_step(jnp, jax.lax, w, jnp.asarray(SCH_PSI0), jnp.asarray(SCH_X),  # noqa: E731
+                             jnp.asarray(SCH_K))[1]
+    return float(f(1.3)), float(jax.grad(f)(1.3))
+
+
+def test_split_step_schroedinger_norm_ehrenfest_and_the_potentials_gradient(backend):
+    psi0 = backend.asarray(SCH_PSI0, dtype="complex128")
+    x, k = backend.asarray(SCH_X), backend.asarray(SCH_K)
+    f = lambda w: split_step(fnp, flax, w, psi0, x, k)  # noqa: E731
+    w = backend.asarray(1.3)
+    norm, mean = f(w)
+    assert float(backend.to_numpy(norm)) == pytest.approx(1.0, abs=1e-12)  # unitary steps
+    # Ehrenfest, exact for a quadratic potential: <x>(t) = x0 cos(wt) + p0 sin(wt) / w (the
+    # splitting's error is O(dt^2))
+    t = SCH_DT * SCH_STEPS
+    exact = lambda w: 1.0 * np.cos(w * t) + 0.5 * np.sin(w * t) / w  # noqa: E731
+    assert float(backend.to_numpy(mean)) == pytest.approx(exact(1.3), abs=1e-4)
+    d_exact = (exact(1.3 + 1e-6) - exact(1.3 - 1e-6)) / 2e-6
+    want_v, want_g = _split_step_jax()
+    for g in (ft.grad(lambda w: f(w)[1])(w), ft.jit(ft.jacfwd(lambda w: f(w)[1]))(w)):
+        assert float(backend.to_numpy(g)) == pytest.approx(want_g, rel=1e-10)
+        assert float(backend.to_numpy(g)) == pytest.approx(d_exact, abs=1e-3)
+    assert float(backend.to_numpy(mean)) == pytest.approx(want_v, rel=1e-12)
+    # the norm's derivative is zero to rounding, in both modes
+    assert abs(float(backend.to_numpy(ft.grad(lambda w: f(w)[0])(w)))) < 1e-12
+    check_grads(lambda w: f(w)[1], (w,), order=2)
