@@ -755,3 +755,81 @@ def test_split_step_schroedinger_norm_ehrenfest_and_the_potentials_gradient(back
     # the norm's derivative is zero to rounding, in both modes
     assert abs(float(backend.to_numpy(ft.grad(lambda w: f(w)[0])(w)))) < 1e-12
     check_grads(lambda w: f(w)[1], (w,), order=2)
+
+
+# -- a deep equilibrium layer: Anderson acceleration forward, an adjoint fixed point in custom_vjp -----
+
+DEQ_N = 5
+_w = RNG.normal(size=(DEQ_N, DEQ_N))
+DEQ_W = 0.6 * _w / np.linalg.norm(_w, 2)  # a contraction: tanh(W z + x) has a unique fixed point
+DEQ_X = RNG.normal(size=(3, DEQ_N))
+
+
+def deq(np_, T, lax, m=3, iters=25, lam=1e-10, device=None):
+    def cell(W, z, x):
+        return np_.tanh(np_.matmul(W, z) + x)  # (matmul: either may be plain, #188)
+
+    def anderson(g, z0):
+        """Type-II Anderson mixing over the last m iterates, kept as rolling buffers."""
+        zs = [z0]
+        for _ in range(m - 1):  # m plain iterations fill the history
+            zs.append(g(zs[-1]))
+        X = np_.stack(zs)
+        G = np_.stack([g(z) for z in zs])
+
+        def body(i, XG):
+            X, G = XG
+            F = G - X  # residuals
+            A = F @ F.T + lam * np_.eye(m, dtype=F.dtype, device=device)
+            ones = np_.ones_like(F[:, 0])
+            a = np_.linalg.solve(A, ones)
+            a = a / np_.sum(a)  # the affine combination of least residual
+            z = a @ G
+            return (np_.concat([X[1:, :], z[None, :]]), np_.concat([G[1:, :], g(z)[None, :]]))
+        X, G = lax.fori_loop(0, iters, body, (X, G))
+        return G[-1, :]
+
+    @T.custom_vjp
+    def layer(W, x):
+        return anderson(lambda z: cell(W, z, x), np_.zeros_like(x))
+
+    def layer_fwd(W, x):
+        z = layer(W, x)
+        return z, (W, x, z)
+
+    def layer_bwd(res, gz):  # u = gz + (dcell/dz)^T u, then u pulled back to W and x
+        W, x, z = res
+        _, pull = T.vjp(lambda W, x, z: cell(W, z, x), W, x, z)
+        u = lax.fori_loop(0, 80, lambda i, u: pull(u)[2] + gz, gz)
+        gW, gx, _ = pull(u)
+        return gW, gx
+    layer.defvjp(layer_fwd, layer_bwd)
+
+    def unrolled(W, x, n=80):
+        return lax.fori_loop(0, n, lambda i, z: cell(W, z, x), np_.zeros_like(x))
+    return layer, unrolled
+
+
+def test_deq_anderson_forward_and_implicit_backward_against_the_closed_form(backend):
+    layer, unrolled = deq(fnp, ft, flax, device=backend.backend.device(backend.asarray(0.0)))
+    W, xs = backend.asarray(DEQ_W), backend.asarray(DEQ_X)
+    x = xs[0, :]
+    z = backend.to_numpy(layer(W, x))
+    np.testing.assert_allclose(z, np.tanh(DEQ_W @ z + DEQ_X[0]), atol=1e-13)
+    # the implicit function theorem: dz = (I - D W)^-1 D (dW z + dx), D = diag(1 - z^2)
+    D = np.diag(1 - z ** 2)
+    Ainv = np.linalg.inv(np.eye(DEQ_N) - D @ DEQ_W)
+    want_x = Ainv @ D
+    want_W = np.einsum("ij,k->ijk", Ainv @ D, z)
+    JW, Jx = ft.jacrev(layer, argnums=(0, 1))(W, x)
+    np.testing.assert_allclose(backend.to_numpy(Jx), want_x, atol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(JW), want_W, atol=1e-12)
+    # the unrolled iteration (differentiated step by step) agrees
+    close(_np(backend, ft.jacrev(unrolled, argnums=(0, 1))(W, x)), _np(backend, (JW, Jx)),
+          tol=1e-12)
+    # a loss over a batch, by jit(vmap(grad)) through the custom rule
+    loss = lambda W, x: fnp.sum(layer(W, x) ** 2)  # noqa: E731
+    per = ft.jit(ft.vmap(ft.grad(loss), in_axes=(None, 0)))(W, xs)
+    ref = ft.vmap(ft.grad(lambda W, x: fnp.sum(unrolled(W, x) ** 2)), in_axes=(None, 0))(W, xs)
+    assert backend.is_own(per)
+    close(backend.to_numpy(ref), backend.to_numpy(per), tol=1e-12)
