@@ -833,3 +833,115 @@ def test_deq_anderson_forward_and_implicit_backward_against_the_closed_form(back
     ref = ft.vmap(ft.grad(lambda W, x: fnp.sum(unrolled(W, x) ** 2)), in_axes=(None, 0))(W, xs)
     assert backend.is_own(per)
     close(backend.to_numpy(ref), backend.to_numpy(per), tol=1e-12)
+
+
+# -- skip-gram with negative sampling (Mikolov et al. 2013): gathers by NumPy indices ---------------
+
+SG_V, SG_D, SG_K = 9, 3, 2
+SG_E = {"inp": RNG.normal(size=(SG_V, SG_D)) / 2, "out": RNG.normal(size=(SG_V, SG_D)) / 2}
+SG_CENTER = np.array([0, 2, 2, 5, 7])
+SG_CONTEXT = np.array([1, 3, 0, 6, 2])
+SG_NEG = np.array([[4, 6], [1, 5], [5, 7], [0, 3], [5, 4]])  # word 8 never appears
+
+
+def sgns_loss(np_, T, E, center, context, neg):
+    def one(c, o, n):
+        # (take, not E["inp"][c]: a plain NumPy table can't be indexed by a traced position)
+        v = np_.take(E["inp"], c, axis=0)
+        pos = np_.sum(np_.take(E["out"], o, axis=0) * v)
+        negs = np_.take(E["out"], n, axis=0) @ v
+        # -log s(pos) - sum log s(-neg), with log s(t) = -log(1 + e^-t)
+        return np_.logaddexp(0.0, -pos) + np_.sum(np_.logaddexp(0.0, negs))
+    return np_.mean(T.vmap(one)(center, context, neg))
+
+
+def _sgns_grad_by_hand(E, center, context, neg):
+    sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    gi, go = np.zeros_like(E["inp"]), np.zeros_like(E["out"])
+    for c, o, ns in zip(center, context, neg):
+        v, u = E["inp"][c], E["out"][o]
+        gi[c] += (sig(u @ v) - 1) * u
+        go[o] += (sig(u @ v) - 1) * v
+        for n in ns:
+            gi[c] += sig(E["out"][n] @ v) * E["out"][n]
+            go[n] += sig(E["out"][n] @ v) * v
+    return {"inp": gi / len(center), "out": go / len(center)}
+
+
+def test_skip_gram_negative_sampling_gradient_by_hand_and_sparse_rows(backend):
+    E = _on(backend, SG_E)
+    idx = (SG_CENTER, SG_CONTEXT, SG_NEG)  # NumPy index arrays beside any library's tables
+    f = lambda E: sgns_loss(fnp, ft, E, *idx)  # noqa: E731
+    want = _sgns_grad_by_hand(SG_E, *idx)
+    for fn in (ft.grad(f), ft.jit(ft.grad(f))):
+        g = fn(E)
+        assert backend.is_own(g["out"])
+        close(want, _np(backend, g), tol=1e-13)
+    g = _np(backend, ft.grad(f)(E))
+    np.testing.assert_array_equal(g["inp"][8], 0.0)  # never a centre, context or negative
+    np.testing.assert_array_equal(g["out"][8], 0.0)
+    unused_centres = sorted(set(range(SG_V)) - set(SG_CENTER))
+    np.testing.assert_array_equal(g["inp"][unused_centres], 0.0)
+    # the hessian-vector product in the input table, forward over reverse, by central differences
+    check_grads(lambda inp: f({**E, "inp": inp}), (E["inp"],), order=2, modes=("fwd", "rev"))
+
+
+# -- matrix completion by alternating least squares (ALS): each half-step zeroes a gradient --------
+
+MC_Y = RNG.normal(size=(6, 2)) @ RNG.normal(size=(2, 5)) + 0.05 * RNG.normal(size=(6, 5))
+MC_M = (RNG.uniform(size=(6, 5)) < 0.7).astype(float)
+MC_U, MC_V, MC_LAM = RNG.normal(size=(6, 2)), RNG.normal(size=(5, 2)), 0.1
+
+
+def als(np_, T, lax, lam=MC_LAM, device=None):
+    def loss(U, V, Y, M):
+        R = np_.subtract(Y, np_.matmul(U, V.T)) * M  # (either may be plain: #188)
+        return np_.sum(R * R) + lam * (np_.sum(U * U) + np_.sum(V * V))
+
+    def solve_rows(V, Y, M):  # row i: (V^T diag(m_i) V + lam I) u_i = V^T diag(m_i) y_i
+        eye = np_.eye(V.shape[1], dtype=V.dtype, device=device)
+        return T.vmap(lambda m, y: np_.linalg.solve(
+            np_.matmul(np_.multiply(V.T, m), V) + lam * eye,
+            np_.matmul(np_.multiply(V.T, m), y)))(M, Y)
+
+    def fit(U, V, Y, M, sweeps):
+        def sweep(i, UV):
+            U, V = UV
+            U = solve_rows(V, Y, M)
+            return U, solve_rows(U, Y.T, M.T)
+        return lax.fori_loop(0, sweeps, sweep, (U, V))
+    return loss, solve_rows, fit
+
+
+def test_matrix_completion_als_half_steps_zero_the_gradient(backend):
+    Y, M = backend.asarray(MC_Y), backend.asarray(MC_M)
+    U, V = backend.asarray(MC_U), backend.asarray(MC_V)
+    loss, solve_rows, fit = als(fnp, ft, flax, device=backend.backend.device(Y))
+    # the gradient in closed form: -2 (M * (Y - U V^T)) V + 2 lam U
+    gU = backend.to_numpy(ft.grad(loss)(U, V, Y, M))
+    np.testing.assert_allclose(gU, -2 * (MC_M * (MC_Y - MC_U @ MC_V.T)) @ MC_V + 2 * MC_LAM * MC_U,
+                               atol=1e-12)
+    # an ALS half-step is the exact minimiser in U: the gradient there vanishes
+    U1 = solve_rows(V, Y, M)
+    assert np.max(np.abs(backend.to_numpy(ft.grad(loss)(U1, V, Y, M)))) < 1e-12
+    # the loss never increases over sweeps (a jitted fori_loop)
+    fitj = ft.jit(fit, static_argnums=4)
+    losses = [float(backend.to_numpy(loss(*fitj(U, V, Y, M, s), Y, M))) for s in range(4)]
+    assert all(b <= a + 1e-12 for a, b in zip(losses, losses[1:])) and losses[3] < losses[0] / 2
+    # the half-step is linear in Y: row i's Jacobian is A_i^-1 V^T diag(m_i), other rows zero
+    J = backend.to_numpy(ft.jacrev(lambda Y: solve_rows(V, Y, M))(Y))
+    J2 = backend.to_numpy(ft.jacfwd(lambda Y: solve_rows(V, Y, M))(Y))
+    for i in range(6):
+        A = MC_V.T @ (MC_M[i][:, None] * MC_V) + MC_LAM * np.eye(2)
+        want = np.zeros((2, 6, 5))
+        want[:, i, :] = np.linalg.solve(A, MC_V.T * MC_M[i])
+        np.testing.assert_allclose(J[i], want, atol=1e-12)
+        np.testing.assert_allclose(J2[i], want, atol=1e-12)
+    # the Hessian in U is block diagonal by rows, 2 (V^T diag(m_i) V + lam I)
+    H = backend.to_numpy(ft.hessian(loss)(U, V, Y, M))
+    for i in range(6):
+        for j in range(6):
+            want = 2 * (MC_V.T @ (MC_M[i][:, None] * MC_V) + MC_LAM * np.eye(2)) if i == j else 0
+            np.testing.assert_allclose(H[i, :, j, :], want, atol=1e-12)
+    # the objective's sensitivity to the data through one sweep, against central differences
+    check_grads(lambda Y: loss(*fit(U, V, Y, M, 1), Y, M), (Y,), order=1)
