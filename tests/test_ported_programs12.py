@@ -945,3 +945,210 @@ def test_matrix_completion_als_half_steps_zero_the_gradient(backend):
             np.testing.assert_allclose(H[i, :, j, :], want, atol=1e-12)
     # the objective's sensitivity to the data through one sweep, against central differences
     check_grads(lambda Y: loss(*fit(U, V, Y, M, 1), Y, M), (Y,), order=1)
+
+
+# -- knowledge distillation with temperature and label smoothing (Hinton et al. 2015) --------------
+
+KD_S = RNG.normal(size=(4, 5))
+KD_T = RNG.normal(size=(4, 5)) * 2
+KD_Y = np.eye(5)[[1, 0, 4, 2]]
+
+
+def distillation(np_, T):
+    def log_softmax(z):
+        return z - _lse(np_, z, axis=-1, keepdims=True)
+
+    def kd(s, t, temp):  # temp^2 KL(softmax(t / temp) || softmax(s / temp))
+        lt = log_softmax(t / temp)
+        kl = np_.sum(np_.multiply(np_.exp(lt), np_.subtract(lt, log_softmax(s / temp))))
+        return kl * temp ** 2  # (#188: temp may be a plain array)
+
+    def smoothed_ce(s, y, eps):
+        q = y * (1 - eps) + eps / y.shape[-1]
+        return -np_.sum(np_.multiply(q, log_softmax(s)))
+
+    def loss(s, t, y, temp, eps=0.1, w=0.7):
+        per = T.vmap(lambda s, t, y: w * kd(s, t, temp) + (1 - w) * smoothed_ce(s, y, eps))(s, t, y)
+        return np_.mean(per)
+    return kd, smoothed_ce, loss
+
+
+def test_distillation_and_label_smoothing_gradients_in_closed_form(backend):
+    kd, ce, loss = distillation(fnp, ft)
+    s, t, y = backend.asarray(KD_S), backend.asarray(KD_T), backend.asarray(KD_Y)
+    temp = 2.5
+    sm = lambda z: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)  # noqa: E501,E731
+    # d kd / ds = temp (softmax(s / temp) - softmax(t / temp)); the hessian is diag(p) - p p^T
+    g = ft.vmap(ft.grad(kd), in_axes=(0, 0, None))(s, t, temp)
+    np.testing.assert_allclose(backend.to_numpy(g), temp * (sm(KD_S / temp) - sm(KD_T / temp)),
+                               atol=1e-13)
+    p = sm(KD_S[0] / temp)
+    H = backend.to_numpy(ft.hessian(kd)(s[0, :], t[0, :], temp))
+    np.testing.assert_allclose(H, np.diag(p) - np.outer(p, p), atol=1e-13)
+    # the student equal to the teacher: zero loss, zero gradient
+    assert abs(float(backend.to_numpy(kd(t[0, :], t[0, :], temp)))) < 1e-14
+    assert np.max(np.abs(backend.to_numpy(ft.grad(kd)(t[0, :], t[0, :], temp)))) < 1e-14
+    # label smoothing: softmax(s) - ((1 - eps) y + eps / K)
+    gce = ft.jit(ft.vmap(ft.grad(ce), in_axes=(0, 0, None)))(s, y, 0.1)
+    np.testing.assert_allclose(backend.to_numpy(gce), sm(KD_S) - (0.9 * KD_Y + 0.02), atol=1e-13)
+    # the whole loss's Jacobian in the logits, both modes; the temperature by differences
+    J = ft.jacrev(loss)(s, t, y, temp)
+    want = (0.7 * temp * (sm(KD_S / temp) - sm(KD_T / temp)) + 0.3 * (sm(KD_S) - (0.9 * KD_Y + 0.02))) / 4
+    np.testing.assert_allclose(backend.to_numpy(J), want, atol=1e-13)
+    np.testing.assert_allclose(backend.to_numpy(ft.jacfwd(loss)(s, t, y, temp)), want, atol=1e-13)
+    check_grads(lambda tau: loss(s, t, y, tau), (backend.asarray(temp),), order=2)
+
+
+# -- maximum mean discrepancy with a Gaussian kernel, and a particle flow that decreases it ---------
+
+MMD_X = RNG.normal(size=(7, 2))
+MMD_Y = RNG.normal(size=(6, 2)) * 0.7 + np.array([1.0, -0.5])
+
+
+def mmd2(np_, X, Y, ell, unbiased=True):
+    def k(A, B):
+        d = A[:, None, :] - B[None, :, :]
+        return np_.exp(np_.divide(np_.sum(d * d, axis=-1), -2 * ell ** 2))  # (#188)
+    m, n = X.shape[0], Y.shape[0]
+    if unbiased:  # the kernel's diagonal is one
+        xx = (np_.sum(k(X, X)) - m) / (m * (m - 1))
+        yy = (np_.sum(k(Y, Y)) - n) / (n * (n - 1))
+    else:
+        xx, yy = np_.mean(k(X, X)), np_.mean(k(Y, Y))
+    return xx + yy - 2 * np_.mean(k(X, Y))
+
+
+def _mmd2_by_hand(X, Y, ell):
+    k = lambda a, b: math.exp(-np.sum((a - b) ** 2) / (2 * ell ** 2))  # noqa: E731
+    m, n = len(X), len(Y)
+    xx = sum(k(X[i], X[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(k(Y[i], Y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    return xx + yy - 2 * sum(k(a, b) for a in X for b in Y) / (m * n)
+
+
+@functools.cache
+def _mmd_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    return [np.asarray(a) for a in jax.grad(lambda X, ell: mmd2(jnp, X, jnp.asarray(MMD_Y), ell),
+                                            argnums=(0, 1))(jnp.asarray(MMD_X), 0.8)]
+
+
+def test_mmd_gradients_and_a_particle_flow_toward_the_target(backend):
+    X, Y, ell = backend.asarray(MMD_X), backend.asarray(MMD_Y), backend.asarray(0.8)
+    f = lambda X, ell: mmd2(fnp, X, Y, ell)  # noqa: E731
+    assert float(backend.to_numpy(f(X, ell))) == pytest.approx(_mmd2_by_hand(MMD_X, MMD_Y, 0.8),
+                                                              rel=1e-13)
+    close(_mmd_jax(), _np(backend, ft.grad(f, argnums=(0, 1))(X, ell)), tol=1e-13)
+    check_grads(f, (X, ell), order=2, modes=("rev",))
+    # the biased estimate of a sample against itself is zero, with zero gradient
+    same = lambda X: mmd2(fnp, X, Y, 0.8, unbiased=False)  # noqa: E731
+    assert abs(float(backend.to_numpy(same(Y)))) < 1e-15
+    assert np.max(np.abs(backend.to_numpy(ft.grad(same)(Y)))) < 1e-15
+    # gradient descent on the particles, jitted in a fori_loop, lowers the discrepancy
+    flow = ft.jit(lambda X: flax.fori_loop(0, 30, lambda i, X: X - 2.0 * ft.grad(same)(X), X))
+    X1 = flow(X)
+    assert backend.is_own(X1)
+    before, after = (float(backend.to_numpy(same(Z))) for Z in (X, X1))
+    assert after < 0.3 * before
+
+
+# -- conjugate gradients unrolled: after n steps its derivatives are those of A^-1 b -------------------
+
+CG_N = 5
+_q = np.linalg.qr(RNG.normal(size=(CG_N, CG_N)))[0]
+CG_A = _q @ np.diag(np.linspace(1.0, 4.0, CG_N)) @ _q.T
+CG_B = RNG.normal(size=CG_N)
+
+
+def conjugate_gradients(np_, lax, A, b, n_iter):
+    def body(i, s):
+        x, r, p, rr = s
+        Ap = np_.matmul(A, p)  # (either may be plain: #188)
+        alpha = np_.divide(rr, np_.sum(Ap * p))  # (#188: the first carry is plain)
+        x, r = np_.add(x, alpha * p), np_.subtract(r, alpha * Ap)
+        rr_new = np_.sum(r * r)
+        return x, r, r + (rr_new / rr) * p, rr_new
+    x0 = np_.zeros_like(b)
+    return lax.fori_loop(0, n_iter, body, (x0, b, b, np_.sum(b * b)))[0]
+
+
+def cg_while(np_, lax, A, b, tol=1e-24):
+    def cond(s):
+        return s[3] > tol
+
+    def body(s):
+        x, r, p, rr = s
+        Ap = np_.matmul(A, p)
+        alpha = np_.divide(rr, np_.sum(Ap * p))  # (#188: the first carry is plain)
+        x, r = np_.add(x, alpha * p), np_.subtract(r, alpha * Ap)
+        rr_new = np_.sum(r * r)
+        return x, r, r + (rr_new / rr) * p, rr_new
+    return lax.while_loop(cond, body, (np_.zeros_like(b), b, b, np_.sum(b * b)))[0]
+
+
+def test_unrolled_conjugate_gradients_derivatives_are_those_of_the_solve(backend):
+    A, b = backend.asarray(CG_A), backend.asarray(CG_B)
+    f = lambda A, b: conjugate_gradients(fnp, flax, A, b, CG_N)  # noqa: E731
+    x = np.linalg.solve(CG_A, CG_B)
+    Ai = np.linalg.inv(CG_A)
+    np.testing.assert_allclose(backend.to_numpy(f(A, b)), x, atol=1e-12)
+    JA, Jb = ft.jacrev(f, argnums=(0, 1))(A, b)
+    np.testing.assert_allclose(backend.to_numpy(Jb), Ai, atol=1e-10)
+    # (CG reads A as symmetric: its derivative is the solve's along symmetric directions only)
+    sym = lambda J: (J + np.swapaxes(J, 1, 2)) / 2  # noqa: E731
+    np.testing.assert_allclose(sym(backend.to_numpy(JA)), sym(-np.einsum("ki,j->kij", Ai, x)),
+                               atol=1e-10)
+    E = RNG.normal(size=(CG_N, CG_N))
+    E = E + E.T
+    dx = ft.jvp(lambda A: f(A, b), (A,), (backend.asarray(E),))[1]
+    np.testing.assert_allclose(backend.to_numpy(dx), -Ai @ E @ x, atol=1e-10)
+    # forward mode through a while_loop that stops on the residual, and vmap over right sides
+    g = lambda b: cg_while(fnp, flax, A, b)  # noqa: E731
+    tangent = RNG.normal(size=CG_N)
+    _, dx = ft.jvp(g, (b,), (backend.asarray(tangent),))
+    np.testing.assert_allclose(backend.to_numpy(dx), Ai @ tangent, atol=1e-10)
+    Bs = RNG.normal(size=(3, CG_N))
+    xs = ft.jit(ft.vmap(g))(backend.asarray(Bs))
+    np.testing.assert_allclose(backend.to_numpy(xs), Bs @ Ai.T, atol=1e-12)
+
+
+# -- a kernel density estimate's leave-one-out likelihood: the bandwidth by Newton ---------------------
+
+KDE_X = np.concatenate([RNG.normal(size=12), RNG.normal(size=8) * 0.5 + 3.0])
+
+
+def kde_loo(np_, log_h, x, off):
+    """The leave-one-out log-likelihood of a Gaussian KDE with bandwidth exp(log_h); ``off``
+    the off-diagonal mask."""
+    h = np_.exp(log_h)
+    d = np_.divide(x[:, None] - x[None, :], h)  # (#188)
+    K = np_.exp(-0.5 * d * d) / (math.sqrt(2 * math.pi) * h)
+    dens = np_.sum(np_.where(off, K, 0.0), axis=1) / (x.shape[0] - 1)
+    return np_.sum(np_.log(dens))
+
+
+def _kde_loo_by_hand(h, x):
+    n, out = len(x), 0.0
+    for i in range(n):
+        s = sum(math.exp(-0.5 * ((x[i] - x[j]) / h) ** 2) for j in range(n) if j != i)
+        out += math.log(s / ((n - 1) * math.sqrt(2 * math.pi) * h))
+    return out
+
+
+def test_kde_leave_one_out_bandwidth_by_newton(backend):
+    from scipy.optimize import minimize_scalar
+    x = backend.asarray(KDE_X)
+    off = backend.asarray(1 - np.eye(len(KDE_X)), dtype="bool")
+    f = lambda lh: kde_loo(fnp, lh, x, off)  # noqa: E731
+    assert float(backend.to_numpy(f(backend.asarray(math.log(0.7))))) == pytest.approx(
+        _kde_loo_by_hand(0.7, KDE_X), rel=1e-13)
+    check_grads(f, (backend.asarray(math.log(0.7)),), order=2)
+    newton = ft.jit(lambda lh: flax.fori_loop(
+        0, 12, lambda i, lh: lh - ft.grad(f)(lh) / ft.hessian(f)(lh), lh))
+    lh = newton(backend.asarray(math.log(0.5)))
+    ref = minimize_scalar(lambda lh: -_kde_loo_by_hand(math.exp(lh), KDE_X),
+                          bracket=(-3.0, 0.0), tol=1e-12)
+    assert float(backend.to_numpy(lh)) == pytest.approx(ref.x, abs=1e-6)
+    assert abs(float(backend.to_numpy(ft.grad(f)(lh)))) < 1e-10
+    assert float(backend.to_numpy(ft.hessian(f)(lh))) < 0  # a maximum
