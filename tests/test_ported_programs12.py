@@ -1152,3 +1152,124 @@ def test_kde_leave_one_out_bandwidth_by_newton(backend):
     assert float(backend.to_numpy(lh)) == pytest.approx(ref.x, abs=1e-6)
     assert abs(float(backend.to_numpy(ft.grad(f)(lh)))) < 1e-10
     assert float(backend.to_numpy(ft.hessian(f)(lh))) < 0  # a maximum
+
+
+# -- the shooting method: the launch angle that hits a target, by Newton inside custom_root -------------
+
+def shooting(np_, T, lax, v0=30.0, g=9.81, steps=16):
+    def height_at(theta, D, k):
+        """The height at horizontal distance D of a projectile launched at angle theta with
+        quadratic drag k |v| v: RK4 in x on (y, vx, vy)."""
+        def rhs(s):
+            y, vx, vy = s[0], s[1], s[2]
+            speed = np_.sqrt(vx * vx + vy * vy)
+            drag = speed * k  # (the tracer first: #188)
+            return np_.stack([vy / vx, -drag, (-g - drag * vy) / vx])
+        h = D / steps
+
+        def step(i, s):
+            k1 = rhs(s)  # (h may be a plain array: on the right, #188)
+            k2 = rhs(s + k1 * (0.5 * h))
+            k3 = rhs(s + k2 * (0.5 * h))
+            k4 = rhs(s + k3 * h)
+            return s + (k1 + 2 * k2 + 2 * k3 + k4) * (h / 6)
+        s0 = np_.stack([0.0 * theta, v0 * np_.cos(theta), v0 * np_.sin(theta)])
+        return lax.fori_loop(0, steps, step, s0)[0]
+
+    def angle(D, k, theta0):
+        def newton(f, th):
+            return lax.fori_loop(0, 6, lambda i, th: th - f(th) / T.grad(f)(th), th)
+        # (the tangent problem is scalar and linear: its slope is g(1))
+        return lax.custom_root(lambda th: height_at(th, D, k), theta0, newton,
+                               lambda g, y: y / g(1.0))
+    return height_at, angle
+
+
+def test_shooting_method_angle_and_its_sensitivity_by_custom_root(backend):
+    height_at, angle = shooting(fnp, ft, flax)
+    D, th0 = backend.asarray(60.0), backend.asarray(0.4)
+    # without drag: RK4 is exact (the height is a polynomial in x), and the angle is
+    # asin(g D / v0^2) / 2 with d theta / dD = g / (2 v0^2 cos 2 theta)
+    zero = backend.asarray(0.0)
+    th = float(backend.to_numpy(angle(D, zero, th0)))
+    want = 0.5 * math.asin(9.81 * 60.0 / 900.0)
+    assert th == pytest.approx(want, rel=1e-12)
+    dth = ft.grad(angle)(D, zero, th0)
+    assert float(backend.to_numpy(dth)) == pytest.approx(9.81 / (1800.0 * math.cos(2 * want)),
+                                                         rel=1e-10)
+    # with drag: the implicit derivatives against differences of re-solved angles
+    k = backend.asarray(0.004)
+    gD, gk = ft.grad(angle, argnums=(0, 1))(D, k, th0)
+    for arg, g, eps in ((0, gD, 1e-4), (1, gk, 1e-7)):
+        args = [60.0, 0.004]
+        hi, lo = list(args), list(args)
+        hi[arg] += eps
+        lo[arg] -= eps
+        fd = (float(backend.to_numpy(angle(*map(backend.asarray, hi), th0)))
+              - float(backend.to_numpy(angle(*map(backend.asarray, lo), th0)))) / (2 * eps)
+        assert float(backend.to_numpy(g)) == pytest.approx(fd, rel=1e-6)
+    # the rule is the implicit function theorem: -dh/dD / dh/dtheta at the solution
+    th_k = angle(D, k, th0)
+    ht, hd = ft.grad(height_at, argnums=(0, 1))(th_k, D, k)
+    assert float(backend.to_numpy(gD)) == pytest.approx(
+        -float(backend.to_numpy(hd)) / float(backend.to_numpy(ht)), rel=1e-12)
+    # several targets at once, under jit
+    Ds = np.array([30.0, 45.0, 60.0])
+    ths = ft.jit(ft.vmap(angle, in_axes=(0, None, None)))(backend.asarray(Ds), zero, th0)
+    np.testing.assert_allclose(backend.to_numpy(ths), 0.5 * np.arcsin(9.81 * Ds / 900.0),
+                               rtol=1e-12)
+
+
+# -- a multivariate Student t's log-density by Cholesky, against SciPy ---------------------------------
+
+MVT_D = 3
+MVT_X = RNG.standard_t(5, size=(6, MVT_D))
+MVT_THETA = {"loc": RNG.normal(size=MVT_D) / 3, "raw": RNG.normal(size=(MVT_D, MVT_D)) / 3,
+             "log_df": np.array(math.log(4.0))}
+
+
+def mvt_logpdf(np_, T, special, linalg, theta, x):
+    """log t_df(x; loc, L L^T) with L lower triangular, exp'd diagonal."""
+    d = x.shape[-1]
+    raw = theta["raw"]
+    L = np_.tril(raw, -1) + np_.diag(np_.exp(np_.diagonal(raw)))
+    df = np_.exp(theta["log_df"])
+
+    def one(xi):
+        z = linalg.solve_triangular(L, np_.subtract(xi, theta["loc"]), lower=True)
+        quad = np_.log1p(np_.sum(z * z) / df) * (0.5 * (df + d))  # (a tracer: first, #188)
+        return -quad + (special.gammaln((df + d) / 2) - special.gammaln(df / 2)
+                        - 0.5 * d * np_.log(df * math.pi) - np_.sum(np_.diagonal(raw)))
+    return T.vmap(one)(x)
+
+
+@functools.cache
+def _mvt_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    import jax.scipy.linalg as jsl
+    import jax.scipy.special as jsp
+    f = lambda th: jnp.sum(mvt_logpdf(jnp, jax, jsp, jsl, th, jnp.asarray(MVT_X)))  # noqa: E731
+    return jax.tree.map(np.asarray, jax.grad(f)(_jnp(MVT_THETA)))
+
+
+def test_multivariate_t_logpdf_by_cholesky_as_scipy_and_its_gradients(backend):
+    from scipy.stats import multivariate_t
+    import functrans.scipy.linalg as fsl
+    import functrans.scipy.special as fsp
+    theta, x = _on(backend, MVT_THETA), backend.asarray(MVT_X)
+    f = lambda th, x: mvt_logpdf(fnp, ft, fsp, fsl, th, x)  # noqa: E731
+    raw = MVT_THETA["raw"]
+    L = np.tril(raw, -1) + np.diag(np.exp(np.diag(raw)))
+    want = multivariate_t(MVT_THETA["loc"], L @ L.T, df=4.0).logpdf(MVT_X)
+    np.testing.assert_allclose(backend.to_numpy(f(theta, x)), want, rtol=1e-12)
+    loss = lambda th: fnp.sum(f(th, x))  # noqa: E731
+    for fn in (ft.grad(loss), ft.jit(ft.grad(loss))):
+        g = fn(theta)
+        assert backend.is_own(g["raw"])
+        close(_mvt_jax(), _np(backend, g), tol=1e-11)
+    # the score in the location averages to zero under the model (checked on the density's
+    # gradient at its mode: the location itself)
+    gx = ft.grad(lambda xi: fnp.sum(f(theta, xi[None, :])))(theta["loc"])
+    np.testing.assert_allclose(backend.to_numpy(gx), 0.0, atol=1e-13)
+    check_grads(lambda df: loss({**theta, "log_df": df}), (theta["log_df"],), order=2)
