@@ -84,7 +84,7 @@ def _soft_mdp_jax():
     jax = _jax()
     import jax.numpy as jnp
     value, _, _ = soft_mdp(jnp, jax, jax.lax, jnp.asarray(MDP_P))
-    return np.asarray(value(jnp.asarray(MDP_R))), np.asarray(jax.jacrev(value)(jnp.asarray(MDP_R)))
+    return np.asarray(value(jnp.asarray(MDP_R))), np.asarray(jax.jit(jax.jacrev(value))(jnp.asarray(MDP_R)))
 
 
 def test_soft_value_iteration_by_custom_root_its_gradient_is_the_occupancy(backend):
@@ -144,7 +144,7 @@ def _pagerank_jax():
     import jax.numpy as jnp
     f = lambda A, v, a: pagerank(jnp, jax.lax, A, v, a)  # noqa: E731
     args = (jnp.asarray(PR_A), jnp.asarray(PR_V), PR_ALPHA)
-    return np.asarray(f(*args)), [np.asarray(j) for j in jax.jacrev(f, argnums=(0, 1, 2))(*args)]
+    return np.asarray(f(*args)), [np.asarray(j) for j in jax.jit(jax.jacrev(f, argnums=(0, 1, 2)))(*args)]
 
 
 def test_pagerank_by_custom_linear_solve_and_its_derivatives_in_closed_form(backend):
@@ -257,7 +257,7 @@ def _maf_jax():
     jax = _jax()
     import jax.numpy as jnp
     _, _, nll = maf(jnp, jax, jax.lax, _jnp(MAF_MASKS))
-    v, g = jax.value_and_grad(nll)(_jnp(MAF_P), jnp.asarray(MAF_X))
+    v, g = jax.jit(jax.value_and_grad(nll))(_jnp(MAF_P), jnp.asarray(MAF_X))
     return float(v), jax.tree.map(np.asarray, g)
 
 
@@ -319,7 +319,7 @@ def _mdn_jax():
     jax = _jax()
     import jax.numpy as jnp
     _, _, nll = mdn(jnp, jax)
-    v, g = jax.value_and_grad(nll)(_jnp(MDN_P), jnp.asarray(MDN_X), jnp.asarray(MDN_Y))
+    v, g = jax.jit(jax.value_and_grad(nll))(_jnp(MDN_P), jnp.asarray(MDN_X), jnp.asarray(MDN_Y))
     return float(v), jax.tree.map(np.asarray, g)
 
 
@@ -376,7 +376,7 @@ def pinn2d(np_, T, device=None):
 def _pinn2d_jax():
     jax = _jax()
     _, _, loss = pinn2d(jax.numpy, jax)
-    v, g = jax.value_and_grad(loss)(_jnp(PINN2_P), jax.numpy.asarray(PINN2_XY))
+    v, g = jax.jit(jax.value_and_grad(loss))(_jnp(PINN2_P), jax.numpy.asarray(PINN2_XY))
     return float(v), jax.tree.map(np.asarray, g)
 
 
@@ -431,9 +431,9 @@ def hnn(np_, T):
 def _hnn_jax():
     jax = _jax()
     _, _, loss = hnn(jax.numpy, jax)
-    g = jax.grad(loss)(_jnp(HNN_P), jax.numpy.asarray(HNN_Z))
-    h = jax.hessian(lambda w2: loss({**_jnp(HNN_P), "w2": w2}, jax.numpy.asarray(HNN_Z)))(
-        jax.numpy.asarray(HNN_P["w2"]))
+    g = jax.jit(jax.grad(loss))(_jnp(HNN_P), jax.numpy.asarray(HNN_Z))
+    h = jax.jit(jax.hessian(lambda w2: loss({**_jnp(HNN_P), "w2": w2},
+                                            jax.numpy.asarray(HNN_Z))))(jax.numpy.asarray(HNN_P["w2"]))
     return jax.tree.map(np.asarray, g), np.asarray(h)
 
 
@@ -474,7 +474,7 @@ def _simulate_garch(n, omega, alpha, beta, rng):
     return eps
 
 
-GARCH_EPS = _simulate_garch(120, 0.1, 0.15, 0.75, RNG)
+GARCH_EPS = _simulate_garch(120, 0.1, 0.15, 0.75, np.random.default_rng(3))
 GARCH_THETA = np.array([0.12, 0.12, 0.72])  # omega, alpha, beta
 
 
@@ -503,7 +503,7 @@ def _garch_jax():
     jax = _jax()
     f = lambda th: garch_nll(jax.numpy, jax.lax, th, jax.numpy.asarray(GARCH_EPS))  # noqa: E731
     th = jax.numpy.asarray(GARCH_THETA)
-    return np.asarray(jax.grad(f)(th)), np.asarray(jax.hessian(f)(th))
+    return np.asarray(jax.jit(jax.grad(f))(th)), np.asarray(jax.jit(jax.hessian(f))(th))
 
 
 def test_garch_likelihood_in_scan_newton_fit_and_standard_errors(backend):
@@ -548,7 +548,7 @@ def _simulate_ou(n, theta, mu, sigma, rng, dt=OU_DT):
     return x
 
 
-OU_X = _simulate_ou(120, 1.5, 0.4, 0.6, RNG)
+OU_X = _simulate_ou(120, 1.5, 0.4, 0.6, np.random.default_rng(121))  # (its own stream)
 
 
 def ou_nll(np_, p, x, dt=OU_DT):
@@ -672,7 +672,7 @@ def _rope_jax():
     _, attend = rope_attention(jnp, jax)
     loss = lambda p, x: jnp.sum(jnp.tanh(attend(p, x, jnp.arange(6.0), jnp.asarray(ROPE_FREQS),  # noqa: E731
                                                    jnp.tril(jnp.ones((6, 6), dtype=bool)))))
-    return jax.tree.map(np.asarray, jax.grad(loss, argnums=(0, 1))(_jnp(ROPE_P), jnp.asarray(ROPE_X)))
+    return jax.tree.map(np.asarray, jax.jit(jax.grad(loss, argnums=(0, 1)))(_jnp(ROPE_P), jnp.asarray(ROPE_X)))
 
 
 def test_rope_attention_depends_on_relative_positions_and_is_causal(backend):
@@ -709,7 +709,7 @@ SCH_K = 2 * np.pi * np.fft.fftfreq(SCH_N, SCH_LEN / SCH_N)
 SCH_PSI0 = np.exp(-(SCH_X - 1.0) ** 2 / 2 + 0.5j * SCH_X) / np.pi ** 0.25
 
 
-def split_step(np_, lax, omega, psi0, x, k, dt=SCH_DT, steps=SCH_STEPS):
+def split_step(np_, lax, omega, psi0, x, k, dt=SCH_DT, steps=SCH_STEPS, dx=SCH_LEN / SCH_N):
     """i psi_t = -psi_xx / 2 + omega^2 x^2 / 2 psi by Strang splitting; returns the final
     norm and mean position."""
     half_v = np_.exp((omega ** 2 * x * x) * (-0.25j * dt))  # (the tracer first: #188)
@@ -720,7 +720,6 @@ def split_step(np_, lax, omega, psi0, x, k, dt=SCH_DT, steps=SCH_STEPS):
         psi = np_.fft.ifft(np_.fft.fft(psi) * kinetic)
         return half_v * psi, None
     psi, _ = lax.scan(step, psi0, None, length=steps)
-    dx = float(x[1] - x[0])
     dens = np_.real(psi * np_.conj(psi))
     return np_.sum(dens) * dx, np_.sum(dens * x) * dx
 
@@ -731,7 +730,7 @@ def _split_step_jax():
     import jax.numpy as jnp
     f = lambda w: split_step(jnp, jax.lax, w, jnp.asarray(SCH_PSI0), jnp.asarray(SCH_X),  # noqa: E731
                              jnp.asarray(SCH_K))[1]
-    return float(f(1.3)), float(jax.grad(f)(1.3))
+    return float(f(1.3)), float(jax.jit(jax.grad(f))(1.3))
 
 
 def test_split_step_schroedinger_norm_ehrenfest_and_the_potentials_gradient(backend):
@@ -1030,8 +1029,8 @@ def _mmd2_by_hand(X, Y, ell):
 def _mmd_jax():
     jax = _jax()
     import jax.numpy as jnp
-    return [np.asarray(a) for a in jax.grad(lambda X, ell: mmd2(jnp, X, jnp.asarray(MMD_Y), ell),
-                                            argnums=(0, 1))(jnp.asarray(MMD_X), 0.8)]
+    g = jax.jit(jax.grad(lambda X, ell: mmd2(jnp, X, jnp.asarray(MMD_Y), ell), argnums=(0, 1)))
+    return [np.asarray(a) for a in g(jnp.asarray(MMD_X), 0.8)]
 
 
 def test_mmd_gradients_and_a_particle_flow_toward_the_target(backend):
@@ -1250,7 +1249,7 @@ def _mvt_jax():
     import jax.scipy.linalg as jsl
     import jax.scipy.special as jsp
     f = lambda th: jnp.sum(mvt_logpdf(jnp, jax, jsp, jsl, th, jnp.asarray(MVT_X)))  # noqa: E731
-    return jax.tree.map(np.asarray, jax.grad(f)(_jnp(MVT_THETA)))
+    return jax.tree.map(np.asarray, jax.jit(jax.grad(f))(_jnp(MVT_THETA)))
 
 
 def test_multivariate_t_logpdf_by_cholesky_as_scipy_and_its_gradients(backend):
