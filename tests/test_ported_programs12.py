@@ -1272,3 +1272,176 @@ def test_multivariate_t_logpdf_by_cholesky_as_scipy_and_its_gradients(backend):
     gx = ft.grad(lambda xi: fnp.sum(f(theta, xi[None, :])))(theta["loc"])
     np.testing.assert_allclose(backend.to_numpy(gx), 0.0, atol=1e-13)
     check_grads(lambda df: loss({**theta, "log_df": df}), (theta["log_df"],), order=2)
+
+
+# -- a Gumbel-softmax VAE (Jang et al. 2017) with keys split per example -----------------------------
+
+GS_D, GS_L, GS_K = 6, 2, 3
+GS_P = {"We": RNG.normal(size=(GS_D, GS_L * GS_K)) / 2, "be": RNG.normal(size=GS_L * GS_K) / 4,
+        "Wd": RNG.normal(size=(GS_L * GS_K, GS_D)) / 2, "bd": RNG.normal(size=GS_D) / 4}
+GS_X = (RNG.uniform(size=(5, GS_D)) < 0.5).astype(float)
+
+
+def gumbel_vae(np_, T, random, nn):
+    def encode(p, x):
+        return np_.reshape(np_.matmul(x, p["We"]) + p["be"], (GS_L, GS_K))
+
+    def kl_uniform(logits):  # KL(q || uniform) per latent, summed
+        logq = nn.log_softmax(logits, axis=-1)
+        return np_.sum(np_.exp(logq) * logq) + GS_L * math.log(GS_K)
+
+    def neg_elbo(p, x, key, tau):
+        logits = encode(p, x)
+        g = random.gumbel(key, logits.shape, dtype=logits.dtype)
+        y = nn.softmax(np_.add(logits, g) / tau, axis=-1)  # (either may be plain: #188)
+        out = np_.matmul(np_.reshape(y, (GS_L * GS_K,)), p["Wd"]) + p["bd"]
+        # Bernoulli log-likelihood: x log s(o) + (1 - x) log s(-o)
+        rec = np_.sum(np_.multiply(x, nn.log_sigmoid(out)) + np_.multiply(1 - x, nn.log_sigmoid(-out)))
+        return -rec + kl_uniform(logits)  # (rec depends on every parameter: first, #188)
+
+    def loss(p, xs, key, tau=0.7):
+        keys = random.split(key, xs.shape[0])
+        return np_.mean(T.vmap(neg_elbo, in_axes=(None, 0, 0, None))(p, xs, keys, tau))
+    return kl_uniform, neg_elbo, loss
+
+
+@functools.cache
+def _gumbel_vae_jax():
+    jax = _jax()
+    _, _, loss = gumbel_vae(jax.numpy, jax, jax.random, jax.nn)
+    v, g = jax.jit(jax.value_and_grad(loss))(_jnp(GS_P), jax.numpy.asarray(GS_X), jax.random.key(3))
+    return float(v), jax.tree.map(np.asarray, g)
+
+
+def test_gumbel_softmax_vae_with_jaxs_keys_and_the_kl_gradient(backend):
+    import functrans.random as frandom
+    kl, neg_elbo, loss = gumbel_vae(fnp, ft, frandom, ft.nn)
+    p, xs = _on(backend, GS_P), backend.asarray(GS_X)
+    key = frandom.key(3, device=backend.backend.device(xs))
+    # the same keys draw JAX's Gumbel noise: the loss and its gradient are JAX's
+    want_v, want_g = _gumbel_vae_jax()
+    for fn in (ft.value_and_grad(loss), ft.jit(ft.value_and_grad(loss))):
+        v, g = fn(p, xs, key)
+        assert float(backend.to_numpy(v)) == pytest.approx(want_v, rel=1e-12)
+        assert backend.is_own(g["Wd"])
+        close(want_g, _np(backend, g), tol=1e-11)
+    # the KL term's gradient in the logits: q (log q - sum q log q), per latent
+    logits = RNG.normal(size=(GS_L, GS_K))
+    q = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    want = q * (np.log(q) - (q * np.log(q)).sum(-1, keepdims=True))
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(kl)(backend.asarray(logits))), want,
+                               atol=1e-14)
+    # for one fixed key the objective is smooth: central differences in the decoder bias
+    k1 = frandom.split(key, 2)[1]
+    check_grads(lambda bd: neg_elbo({**p, "bd": bd}, xs[0, :], k1, 0.7), (p["bd"],), order=2)
+
+
+# -- random Fourier features (Rahimi & Recht 2007): JAX's draws, the kernel in expectation ----------
+
+RFF_X = RNG.normal(size=(4, 2))
+
+
+def rff(np_, random, x, key, ell, m):
+    kw, kb = random.split(key)
+    W = random.normal(kw, (x.shape[-1], m), dtype=x.dtype)
+    b = random.uniform(kb, (m,), dtype=x.dtype, minval=0.0, maxval=2 * math.pi)
+    return math.sqrt(2.0 / m) * np_.cos(np_.matmul(x, W) / ell + b)
+
+
+@functools.cache
+def _rff_jax():
+    jax = _jax()
+    f = lambda ell: rff(jax.numpy, jax.random, jax.numpy.asarray(RFF_X), jax.random.key(5),  # noqa: E731
+                        ell, 64)
+    return np.asarray(f(0.9)), np.asarray(jax.jit(jax.jacfwd(f))(0.9))
+
+
+def test_random_fourier_features_match_jax_and_approximate_the_rbf_kernel(backend):
+    import functrans.random as frandom
+    x = backend.asarray(RFF_X)
+    dev = backend.backend.device(x)
+    f = lambda ell, key, m=64: rff(fnp, frandom, x, key, ell, m)  # noqa: E731
+    ell = backend.asarray(0.9)
+    want_v, want_j = _rff_jax()
+    close(want_v, backend.to_numpy(f(ell, frandom.key(5, device=dev))), tol=1e-13)
+    close(want_j, backend.to_numpy(ft.jacfwd(f)(ell, frandom.key(5, device=dev))), tol=1e-12)
+    # the Gram matrix of the features estimates exp(-|x - y|^2 / (2 ell^2)), and so does its
+    # derivative in ell, averaged over 200 keys by vmap (each 400 features)
+    gram = lambda ell, key: (lambda z: z @ z.T)(f(ell, key, 400))  # noqa: E731
+    keys = frandom.split(frandom.key(0, device=dev), 200)
+    K = backend.to_numpy(fnp.mean(ft.jit(ft.vmap(gram, in_axes=(None, 0)))(ell, keys), axis=0))
+    d2 = ((RFF_X[:, None] - RFF_X[None]) ** 2).sum(-1)
+    exact = np.exp(-d2 / (2 * 0.81))
+    np.testing.assert_allclose(K, exact, atol=0.01)
+    dK = backend.to_numpy(fnp.mean(ft.vmap(ft.jacfwd(gram), in_axes=(None, 0))(ell, keys), axis=0))
+    np.testing.assert_allclose(dK, exact * d2 / 0.9 ** 3, atol=0.02)
+
+
+# -- circular convolution by rfft/irfft: its Jacobians are circulant matrices ---------------------------
+
+def test_fft_circular_convolution_jacobians_are_circulant(backend):
+    for n in (8, 7):  # (irfft needs n for odd lengths)
+        xv, hv = RNG.normal(size=n), RNG.normal(size=n)
+        x, h = backend.asarray(xv), backend.asarray(hv)
+        # (multiply: either spectrum may be plain, #188)
+        conv = lambda x, h: fnp.fft.irfft(fnp.multiply(fnp.fft.rfft(x), fnp.fft.rfft(h)), n=n)  # noqa: E731,E501
+        direct = np.array([sum(xv[j] * hv[(i - j) % n] for j in range(n)) for i in range(n)])
+        np.testing.assert_allclose(backend.to_numpy(conv(x, h)), direct, atol=1e-13)
+        C = np.array([[hv[(i - j) % n] for j in range(n)] for i in range(n)])
+        for jac in (ft.jacfwd, ft.jacrev):
+            np.testing.assert_allclose(backend.to_numpy(jac(conv)(x, h)), C, atol=1e-13)
+        # zero-padded to n + k - 1, the same product is NumPy's linear convolution
+        k = 3
+        lin = lambda x, h: fnp.fft.irfft(fnp.multiply(  # noqa: E731
+            fnp.fft.rfft(x, n=n + k - 1), fnp.fft.rfft(h[:k], n=n + k - 1)), n=n + k - 1)
+        np.testing.assert_allclose(backend.to_numpy(lin(x, h)), np.convolve(xv, hv[:k]),
+                                   atol=1e-13)
+        Jh = backend.to_numpy(ft.jacrev(lin, argnums=1)(x, h))
+        T = np.zeros((n + k - 1, n))
+        for j in range(k):
+            T[j:j + n, j] = xv
+        np.testing.assert_allclose(Jh, T, atol=1e-13)
+        check_grads(lambda h: fnp.sum(fnp.sin(conv(x, h))), (h,), order=2)
+
+
+# -- NeuralSort (Grover et al. 2019): a relaxed sorting permutation ------------------------------------
+
+NS_S = np.array([0.3, -1.2, 2.0, 0.9, -0.1])
+NS_SCALE = 5 + 1 - 2 * np.arange(1.0, 6.0)  # n + 1 - 2i
+
+
+def neural_sort(np_, s, tau, scale):
+    """Row i: softmax(((n + 1 - 2i) s - A 1) / tau), A_jk = |s_j - s_k|."""
+    A = np_.abs(s[:, None] - s[None, :])
+    logits = (np_.multiply(scale[:, None], s[None, :]) - np_.sum(A, axis=1)[None, :]) / tau
+    return np_.exp(logits - _lse(np_, logits, axis=1, keepdims=True))
+
+
+@functools.cache
+def _neural_sort_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    f = lambda s: jnp.sum(neural_sort(jnp, s, 0.5, jnp.asarray(NS_SCALE))[:2] @ s)  # noqa: E731
+    return np.asarray(jax.jit(jax.grad(f))(jnp.asarray(NS_S)))
+
+
+def test_neural_sort_rows_become_the_sorting_permutation(backend):
+    s, scale = backend.asarray(NS_S), backend.asarray(NS_SCALE)
+    order = np.argsort(-NS_S)
+    # a small temperature gives the permutation matrix sorting in decreasing order
+    P = backend.to_numpy(neural_sort(fnp, s, 0.01, scale))
+    np.testing.assert_allclose(P, np.eye(5)[order], atol=1e-12)
+    # any temperature: rows are distributions; the soft top-2 sum's gradient against JAX
+    P = backend.to_numpy(neural_sort(fnp, s, 0.5, scale))
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-14)
+    top2 = lambda s: fnp.sum(neural_sort(fnp, s, 0.5, scale)[:2, :] @ s)  # noqa: E731
+    close(_neural_sort_jax(), backend.to_numpy(ft.grad(top2)(s)), tol=1e-12)
+    # at a small temperature that gradient is the indicator of the two largest entries
+    hard = ft.grad(lambda s: fnp.sum(neural_sort(fnp, s, 0.01, scale)[:2, :] @ s))(s)
+    want = np.zeros(5)
+    want[order[:2]] = 1.0
+    np.testing.assert_allclose(backend.to_numpy(hard), want, atol=1e-10)
+    J = ft.jacrev(lambda s: neural_sort(fnp, s, 0.5, scale))(s)
+    np.testing.assert_allclose(backend.to_numpy(J), backend.to_numpy(
+        ft.jit(ft.jacfwd(lambda s: neural_sort(fnp, s, 0.5, scale)))(s)), atol=1e-13)
+    check_grads(top2, (s,), order=2)
