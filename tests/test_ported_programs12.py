@@ -1270,13 +1270,14 @@ def test_shooting_method_angle_and_its_sensitivity_by_custom_root(backend):
     # with drag: the implicit derivatives against differences of re-solved angles
     k = backend.asarray(0.004)
     gD, gk = ft.grad(angle, argnums=(0, 1))(D, k, th0)
+    angle_j = ft.jit(angle)
     for arg, g, eps in ((0, gD, 1e-4), (1, gk, 1e-7)):
         args = [60.0, 0.004]
         hi, lo = list(args), list(args)
         hi[arg] += eps
         lo[arg] -= eps
-        fd = (float(backend.to_numpy(angle(*map(backend.asarray, hi), th0)))
-              - float(backend.to_numpy(angle(*map(backend.asarray, lo), th0)))) / (2 * eps)
+        fd = (float(backend.to_numpy(angle_j(*map(backend.asarray, hi), th0)))
+              - float(backend.to_numpy(angle_j(*map(backend.asarray, lo), th0)))) / (2 * eps)
         assert float(backend.to_numpy(g)) == pytest.approx(fd, rel=1e-6)
     # the rule is the implicit function theorem: -dh/dD / dh/dtheta at the solution
     th_k = angle(D, k, th0)
@@ -1518,3 +1519,67 @@ def test_neural_sort_rows_become_the_sorting_permutation(backend):
     np.testing.assert_allclose(backend.to_numpy(J), backend.to_numpy(
         ft.jit(ft.jacfwd(lambda s: neural_sort(fnp, s, 0.5, scale)))(s)), atol=1e-13)
     check_grads(top2, (s,), order=2)
+
+
+# -- a hierarchical beta-binomial model (BDA's rat tumours, small): scipy.stats and Laplace -----------
+
+BB_N = np.array([20.0, 19.0, 17.0, 25.0, 14.0, 22.0])
+BB_Y = np.array([1.0, 3.0, 2.0, 6.0, 4.0, 2.0])
+GL60_X, GL60_W = np.polynomial.legendre.leggauss(60)
+
+
+def beta_binomial(np_, stats):
+    def log_post(phi, y, n):  # phi = (log a, log b); a gamma(2, 1) prior on each, Jacobian included
+        a, b = np_.exp(phi[0]), np_.exp(phi[1])
+        lik = np_.sum(stats.betabinom.logpmf(y, n, a, b))
+        return lik + stats.gamma.logpdf(a, 2.0) + stats.gamma.logpdf(b, 2.0) + phi[0] + phi[1]
+
+    def marginal_by_quadrature(a, b, y, n, u, w):  # log of the integral over theta on (0, 1)
+        th = (u + 1) / 2
+        lp = np_.add(stats.binom.logpmf(y, n, th), stats.beta.logpdf(th, a, b))  # (#188)
+        return np_.log(np_.sum(np_.exp(lp) * w) / 2)
+    return log_post, marginal_by_quadrature
+
+
+def test_hierarchical_beta_binomial_gradients_quadrature_and_laplace(backend):
+    import scipy.stats as sst
+    import functrans.scipy.stats as fst
+    log_post, marginal = beta_binomial(fnp, fst)
+    y, n = backend.asarray(BB_Y), backend.asarray(BB_N)
+    f = lambda phi: log_post(phi, y, n)  # noqa: E731
+    phi = backend.asarray([0.5, 2.0])
+    a, b = math.exp(0.5), math.exp(2.0)
+    want = (sst.betabinom.logpmf(BB_Y, BB_N, a, b).sum() + sst.gamma.logpdf(a, 2.0)
+            + sst.gamma.logpdf(b, 2.0) + 2.5)
+    assert float(backend.to_numpy(f(phi))) == pytest.approx(want, rel=1e-12)
+    # the gradient in closed form (digamma), a gamma(2, 1) prior adding 1 - a per log-scale
+    from scipy.special import digamma as psi
+    da = np.sum(psi(BB_Y + a) - psi(BB_N + a + b) - psi(a) + psi(a + b))
+    db = np.sum(psi(BB_N - BB_Y + b) - psi(BB_N + a + b) - psi(b) + psi(a + b))
+    want_g = np.array([a * da + 2 - a, b * db + 2 - b])
+    close(want_g, backend.to_numpy(ft.grad(f)(phi)), tol=1e-12)
+    close(want_g, backend.to_numpy(ft.jit(ft.grad(f))(phi)), tol=1e-12)
+    # (not against JAX: 0.10.2's betaln, so its betabinom and their gradients, are good to
+    # ~1e-8 relative only, and its staging of them is slow)
+    # the beta-binomial pmf is the binomial averaged over the beta: values and derivatives in
+    # (a, b) of its log (digamma through betaln) against Gauss-Legendre quadrature of the
+    # binomial and beta densities (their derivatives through the integrand)
+    # (integer a, b: the integrand is a polynomial, its derivatives a polynomial times logs)
+    u, w = backend.asarray(GL60_X), backend.asarray(GL60_W)
+    A, B = backend.asarray(2.0), backend.asarray(7.0)
+    for j in (0, 3):
+        yj, nj = backend.asarray(BB_Y[j]), backend.asarray(BB_N[j])
+        direct = lambda a, b: fst.betabinom.logpmf(yj, nj, a, b)  # noqa: E731
+        quad = lambda a, b: marginal(a, b, yj, nj, u, w)  # noqa: E731
+        assert float(backend.to_numpy(quad(A, B))) == pytest.approx(
+            float(backend.to_numpy(direct(A, B))), rel=1e-9)
+        # (the derivative's integrand has a log at 0: the rule converges more slowly)
+        close(_np(backend, ft.grad(quad, argnums=(0, 1))(A, B)),
+              _np(backend, ft.grad(direct, argnums=(0, 1))(A, B)), tol=1e-6)
+    # the posterior mode by Newton, and the Laplace approximation's curvature there
+    step = lambda i, p: p - fnp.linalg.solve(ft.hessian(f)(p), ft.grad(f)(p))  # noqa: E731
+    mode = ft.jit(lambda p: flax.fori_loop(0, 10, step, p))(phi)
+    assert np.max(np.abs(backend.to_numpy(ft.grad(f)(mode)))) < 1e-10
+    H = backend.to_numpy(ft.hessian(f)(mode))
+    assert np.all(np.linalg.eigvalsh(H) < 0)
+    check_grads(f, (mode,), order=2)
