@@ -1635,3 +1635,67 @@ def test_kronecker_gp_likelihood_by_eigh_of_the_factors(backend):
         np.testing.assert_allclose(backend.to_numpy(fn(th)), want_g, rtol=1e-9)
     close(_kron_gp_jax(), backend.to_numpy(ft.grad(f)(th)), tol=1e-10)
     check_grads(f, (th,), order=2, modes=("rev",))
+
+
+# -- minibatch SGD for softmax regression: keys and permutations in scan ------------------------------
+
+SR_X = RNG.normal(size=(12, 3))
+SR_LABELS = RNG.integers(0, 4, size=12)  # NumPy integers, as a data pipeline gives them
+
+
+def sgd_softmax_regression(np_, T, lax, random, nn, epochs=3, batch=4, lr=0.5):
+    def loss(W, x, labels):
+        logp = nn.log_softmax(np_.matmul(x, W), axis=-1)
+        picked = np_.take_along_axis(logp, labels[:, None], axis=1)  # labels: NumPy positions
+        return -np_.mean(picked)
+
+    def train(W, x, labels, key):
+        def epoch(carry, _):
+            W, key = carry
+            key, sub = random.split(key)
+            perm = random.permutation(sub, x.shape[0])
+
+            def step(W, idx):
+                xb, yb = np_.take(x, idx, axis=0), np_.take(labels, idx, axis=0)
+                return W - lr * T.grad(loss)(W, xb, yb), None
+            W, _ = lax.scan(step, W, np_.reshape(perm, (-1, batch)))
+            return (W, key), loss(W, x, labels)
+        (W, _), losses = lax.scan(epoch, (W, key), None, length=epochs)
+        return W, losses
+    return loss, train
+
+
+@functools.cache
+def _sgd_softmax_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    _, train = sgd_softmax_regression(jnp, jax, jax.lax, jax.random, jax.nn)
+    f = jax.jit(lambda W0: train(W0, jnp.asarray(SR_X), SR_LABELS, jax.random.key(11)))
+    W, losses = f(jnp.zeros((3, 4)))
+    return np.asarray(W), np.asarray(losses)
+
+
+def test_minibatch_sgd_with_permutation_keys_and_numpy_labels_through_jit(backend):
+    import functrans.random as frandom
+    loss, train = sgd_softmax_regression(fnp, ft, flax, frandom, ft.nn)
+    x = backend.asarray(SR_X)
+    dev = backend.backend.device(x)
+    W0 = backend.asarray(np.zeros((3, 4)))
+    # the gradient of the loss in closed form: x^T (softmax - one_hot) / n
+    P = np.exp(SR_X @ np.ones((3, 4)) * 0.1)
+    P /= P.sum(1, keepdims=True)
+    W1 = backend.asarray(np.full((3, 4), 0.1))
+    want = SR_X.T @ (P - np.eye(4)[SR_LABELS]) / 12
+    np.testing.assert_allclose(backend.to_numpy(ft.jit(ft.grad(loss))(W1, x, SR_LABELS)), want,
+                               atol=1e-14)
+    # the same keys shuffle as JAX's do: the trained weights and the losses are JAX's
+    want_W, want_losses = _sgd_softmax_jax()
+    # (labels that are gathered from, not only positions, are data: in x's library)
+    labels = backend.asarray(SR_LABELS, dtype="int64")
+    trainj = ft.jit(train)
+    for _ in range(2):
+        W, losses = trainj(W0, x, labels, frandom.key(11, device=dev))
+        assert backend.is_own(W)
+        close(want_W, backend.to_numpy(W), tol=1e-12)
+        close(want_losses, backend.to_numpy(losses), tol=1e-12)
+    assert np.all(np.diff(backend.to_numpy(losses)) < 0)
