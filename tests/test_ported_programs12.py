@@ -1699,3 +1699,67 @@ def test_minibatch_sgd_with_permutation_keys_and_numpy_labels_through_jit(backen
         close(want_W, backend.to_numpy(W), tol=1e-12)
         close(want_losses, backend.to_numpy(losses), tol=1e-12)
     assert np.all(np.diff(backend.to_numpy(losses)) < 0)
+
+
+# -- a monotone piecewise-linear calibration map by interp, and a signed logsumexp ---------------------
+
+CAL_S = np.array([-2.3, -1.1, -0.4, 0.2, 0.7, 1.6, 2.4])
+CAL_Y = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0])
+CAL_KNOTS = np.linspace(-3.0, 3.0, 5)
+
+
+def calibration(np_, raw, s, y, knots):
+    """Calibrated probabilities interp(s, knots, fp) with fp increasing from 0 to 1 (a
+    normalised cumulative sum of softplus increments); the log-loss."""
+    inc = np_.logaddexp(raw, 0.0)
+    fp = np_.concat([np_.zeros_like(inc[:1]), np_.cumsum(inc)]) / np_.sum(inc)
+    p = np_.clip(np_.interp(s, knots, fp), 1e-6, 1 - 1e-6)
+    return -np_.mean(np_.multiply(y, np_.log(p)) + np_.multiply(1 - y, np_.log1p(-p)))
+
+
+@functools.cache
+def _calibration_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    f = lambda raw, knots: calibration(jnp, raw, jnp.asarray(CAL_S), jnp.asarray(CAL_Y), knots)  # noqa: E731,E501
+    return [np.asarray(a) for a in jax.jit(jax.grad(f, argnums=(0, 1)))(
+        jnp.asarray([0.3, -0.2, 0.5, 0.1]), jnp.asarray(CAL_KNOTS))]
+
+
+def test_interp_calibration_gradients_in_values_and_knots(backend):
+    s, y = backend.asarray(CAL_S), backend.asarray(CAL_Y)
+    raw, knots = backend.asarray([0.3, -0.2, 0.5, 0.1]), backend.asarray(CAL_KNOTS)
+    f = lambda raw, knots: calibration(fnp, raw, s, y, knots)  # noqa: E731
+    # the calibrated values against NumPy's interp
+    inc = np.logaddexp([0.3, -0.2, 0.5, 0.1], 0.0)
+    fp = np.concatenate([[0.0], np.cumsum(inc)]) / inc.sum()
+    p = np.interp(CAL_S, CAL_KNOTS, fp)
+    want = -np.mean(CAL_Y * np.log(p) + (1 - CAL_Y) * np.log1p(-p))
+    assert float(backend.to_numpy(f(raw, knots))) == pytest.approx(want, rel=1e-13)
+    # the gradients in the increments and in the knot positions, against JAX and differences
+    g = ft.grad(f, argnums=(0, 1))(raw, knots)
+    close(_calibration_jax(), _np(backend, g), tol=1e-12)
+    check_grads(f, (raw, knots), order=1)
+    # d p / d s is the slope of the segment holding s
+    dp = ft.vmap(ft.grad(lambda si: fnp.interp(si, knots, backend.asarray(fp))))(s)
+    seg = np.searchsorted(CAL_KNOTS, CAL_S) - 1
+    np.testing.assert_allclose(backend.to_numpy(dp), np.diff(fp)[seg] / np.diff(CAL_KNOTS)[seg],
+                               rtol=1e-13)
+
+
+def test_signed_logsumexp_of_a_density_difference(backend):
+    import functrans.scipy.special as fsp
+    from scipy.special import logsumexp as sp_lse
+    a = backend.asarray([0.5, -1.0, 2.0, 0.1])
+    b = backend.asarray([1.0, -2.0, 0.7, -0.3])
+    out, sign = fsp.logsumexp(a, b=b, return_sign=True)
+    want, want_sign = sp_lse([0.5, -1.0, 2.0, 0.1], b=[1.0, -2.0, 0.7, -0.3], return_sign=True)
+    assert float(backend.to_numpy(out)) == pytest.approx(want, rel=1e-14)
+    assert float(backend.to_numpy(sign)) == want_sign
+    # d/da_i log|sum b e^a| = b_i e^a_i / sum b e^a; d/db_i = e^a_i / sum b e^a
+    an, bn = np.array([0.5, -1.0, 2.0, 0.1]), np.array([1.0, -2.0, 0.7, -0.3])
+    tot = np.sum(bn * np.exp(an))
+    ga, gb = ft.grad(lambda a, b: fsp.logsumexp(a, b=b, return_sign=True)[0], argnums=(0, 1))(a, b)
+    np.testing.assert_allclose(backend.to_numpy(ga), bn * np.exp(an) / tot, rtol=1e-13)
+    np.testing.assert_allclose(backend.to_numpy(gb), np.exp(an) / tot, rtol=1e-13)
+    check_grads(lambda a, b: fsp.logsumexp(a, b=b, return_sign=True)[0], (a, b), order=2)
