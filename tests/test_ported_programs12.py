@@ -54,6 +54,20 @@ the reference, and run on every backend of the ``backend`` fixture:
 - circular and linear convolution by ``rfft``/``irfft``: circulant and Toeplitz Jacobians.
 - NeuralSort's relaxed permutation: the sorting permutation as the temperature falls, and the
   soft top-k's gradient.
+- a hierarchical beta-binomial model through ``functrans.scipy.stats`` (``betabinom``,
+  ``gamma``, ``binom``, ``beta``): SciPy's values, the digamma closed form of the gradient, the
+  marginal against Gauss-Legendre quadrature of binomial times beta, the posterior mode by
+  Newton.
+- a Gaussian process on a grid, its Kronecker-structured likelihood by ``eigh`` of the factors,
+  against SciPy and the trace formula of its gradient.
+- minibatch SGD for softmax regression: ``random.permutation`` per epoch in a ``scan`` carrying
+  keys, bit for bit with JAX; NumPy labels as positions through ``jit``.
+- a monotone calibration map by ``interp``: gradients in the values and the knots; a signed
+  ``logsumexp`` (``b=``, ``return_sign=``) against SciPy and its gradient in closed form.
+- Allen-Cahn by explicit steps with periodic ``roll``: the energy decreases, the step's Jacobian
+  and the energy's gradient in closed form.
+- an orthogonal layer by ``qr`` (sign-fixed) and the nuclear norm by ``svd``, whose gradient is
+  U V^T.
 
 Every reference is independent of functrans: a closed form, SciPy, NumPy by hand, central
 differences (``check_grads``), or JAX 0.10.2 with x64 (computed once per module, not once per
@@ -65,7 +79,10 @@ BackendMismatchError in the gather (outside a transform they already worked); th
 primitives now place them in the table's library. Documented behaviour met on the way, written
 around here: a plain NumPy table cannot be indexed at traced positions (``take`` instead); a
 creation function in a loop body makes NumPy arrays unless given a device; JAX's tracers have
-no ``device`` (the programs take one as an argument).
+no ``device`` (the programs take one as an argument); an array gathered *from* (labels
+indexed by a permutation) is data, so a NumPy one beside another library's positions is
+refused. And one of JAX's own: 0.10.2's ``betaln`` (so ``betabinom``) is accurate to ~1e-8
+relative only, as are its gradients, where functrans agrees with SciPy to ~1e-14.
 
 Written the way the suite's backends need: array-api-strict's operators refuse a tracer on
 their right (its issue #188), so a plain array never comes first in an operator beside a
@@ -1763,3 +1780,91 @@ def test_signed_logsumexp_of_a_density_difference(backend):
     np.testing.assert_allclose(backend.to_numpy(ga), bn * np.exp(an) / tot, rtol=1e-13)
     np.testing.assert_allclose(backend.to_numpy(gb), np.exp(an) / tot, rtol=1e-13)
     check_grads(lambda a, b: fsp.logsumexp(a, b=b, return_sign=True)[0], (a, b), order=2)
+
+
+# -- Allen-Cahn by explicit steps with periodic rolls: the energy decreases, the step's Jacobian -----
+
+AC_N, AC_EPS, AC_DT = 16, 0.08, 0.02
+AC_U0 = 0.3 * np.sin(2 * np.pi * np.arange(AC_N) / AC_N) + 0.1 * RNG.normal(size=AC_N)
+
+
+def allen_cahn(np_, lax, h=1.0 / AC_N, eps=AC_EPS, dt=AC_DT):
+    def lap(u):
+        return (np_.roll(u, 1) - 2 * u + np_.roll(u, -1)) / (h * h)
+
+    def step(u):
+        return u + dt * (eps ** 2 * lap(u) + u - u ** 3)
+
+    def energy(u):
+        du = (np_.roll(u, -1) - u) / h
+        return h * np_.sum(0.5 * eps ** 2 * du * du + 0.25 * (u * u - 1) ** 2)
+
+    def run(u0, n):
+        return lax.fori_loop(0, n, lambda i, u: step(u), u0)
+    return lap, step, energy, run
+
+
+def test_allen_cahn_rolls_energy_decay_and_step_jacobian(backend):
+    lap, step, energy, run = allen_cahn(fnp, flax)
+    u0 = backend.asarray(AC_U0)
+    # the energy never increases along the explicit steps (dt below the stability bound)
+    es = [float(backend.to_numpy(energy(run(u0, n)))) for n in (0, 5, 10, 20)]
+    assert all(b < a for a, b in zip(es, es[1:]))
+    # one step's Jacobian: I + dt (eps^2 L + diag(1 - 3 u^2)) with L the periodic Laplacian
+    h = 1.0 / AC_N
+    L = (np.roll(np.eye(AC_N), 1, axis=0) - 2 * np.eye(AC_N) + np.roll(np.eye(AC_N), -1, axis=0))
+    want = np.eye(AC_N) + AC_DT * (AC_EPS ** 2 * L / h ** 2 + np.diag(1 - 3 * AC_U0 ** 2))
+    for jac in (ft.jacfwd, ft.jacrev):
+        np.testing.assert_allclose(backend.to_numpy(jac(step)(u0)), want, atol=1e-12)
+    # the energy's gradient is h (-eps^2 L u / h^2 + u^3 - u), the negative of the flow
+    g = backend.to_numpy(ft.grad(energy)(u0))
+    np.testing.assert_allclose(g, h * (-AC_EPS ** 2 * L @ AC_U0 / h ** 2 + AC_U0 ** 3 - AC_U0),
+                               atol=1e-12)
+    # the final energy's sensitivity to the initial state, through the jitted loop
+    final = lambda u0: energy(run(u0, 10))  # noqa: E731
+    gj = ft.jit(ft.grad(final))(u0)
+    assert backend.is_own(gj)
+    check_grads(final, (u0,), order=1)
+
+
+# -- QR and SVD in a program: an orthogonal layer by QR, the nuclear norm's gradient ------------------
+
+QS_W = RNG.normal(size=(4, 4))
+QS_X = RNG.normal(size=(4, 3))
+
+
+def orthogonal_layer(np_, W):
+    Q, R = np_.linalg.qr(W)
+    return Q * np_.sign(np_.diagonal(R))[None, :]  # the unique Q with a positive diagonal R
+
+
+@functools.cache
+def _qr_svd_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    X = jnp.asarray(QS_X)
+    f = lambda W: jnp.sum(jnp.tanh(orthogonal_layer(jnp, W) @ X))  # noqa: E731
+    nuc = lambda W: jnp.sum(jnp.linalg.svd(W, compute_uv=False))  # noqa: E731
+    W = jnp.asarray(QS_W)
+    return np.asarray(jax.jit(jax.grad(f))(W)), np.asarray(jax.jit(jax.grad(nuc))(W))
+
+
+def test_orthogonal_layer_by_qr_and_the_nuclear_norm_gradient(backend):
+    W, X = backend.asarray(QS_W), backend.asarray(QS_X)
+    Q = backend.to_numpy(orthogonal_layer(fnp, W))
+    np.testing.assert_allclose(Q.T @ Q, np.eye(4), atol=1e-13)
+    f = lambda W: fnp.sum(fnp.tanh(orthogonal_layer(fnp, W) @ X))  # noqa: E731
+    nuc = lambda W: fnp.sum(fnp.linalg.svd(W, compute_uv=False))  # noqa: E731
+    want_f, want_nuc = _qr_svd_jax()
+    close(want_f, backend.to_numpy(ft.grad(f)(W)), tol=1e-11)
+    # the nuclear norm's gradient is U V^T (distinct nonzero singular values)
+    U, _, Vt = np.linalg.svd(QS_W)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(nuc)(W)), U @ Vt, atol=1e-12)
+    close(want_nuc, backend.to_numpy(ft.jit(ft.grad(nuc))(W)), tol=1e-12)
+    # Q depends on W's column space only through Gram-Schmidt: scaling a column by c > 0
+    # leaves Q unchanged, so the directional derivative along W e_j e_j^T vanishes
+    E = np.zeros((4, 4))
+    E[:, 2] = QS_W[:, 2]
+    dQ = ft.jvp(lambda W: orthogonal_layer(fnp, W), (W,), (backend.asarray(E),))[1]
+    np.testing.assert_allclose(backend.to_numpy(dQ), 0.0, atol=1e-12)
+    check_grads(f, (W,), order=2, modes=("rev",))
