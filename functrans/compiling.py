@@ -222,7 +222,7 @@ def _compile(graph, values, last):
                 continue
             if backend is None:
                 backend = b
-            elif b is not backend:
+            elif b is not backend and not prim.mixed_operands:
                 _mixed(prim, backend, b)
         if backend is None:
             backend = default_backend_() if host is None else host

@@ -43,6 +43,7 @@ from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _restricted, _stage, _static
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    primitive)
+from .backends import backend_of
 from .errors import ConcretizationError, is_nonnegative_int
 from .graph import Graph, Var, _last_uses, eval_graph, prune
 from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
@@ -599,6 +600,7 @@ cond_p.def_abstract_eval(lambda index, *avals, branches, **_: _out_avals(branche
 cond_p.def_jvp(_cond_jvp)
 cond_p.def_batch(_cond_batch)
 cond_p.batch_sees_interp = True
+cond_p.mixed_operands = True
 
 # -- cond_lin: a cond's tangent map, linear in the tangents, with the inputs as residuals ------
 
@@ -855,6 +857,7 @@ while_p.def_abstract_eval(lambda *avals, n_cc, n_bc, **_: list(avals[n_cc + n_bc
 while_p.def_jvp(_while_jvp)
 while_p.def_batch(_while_batch)
 while_p.batch_sees_interp = True
+while_p.mixed_operands = True
 
 class _WhileLoop:
     """A ``while`` equation's loop as a function of its operands, run in Python (on values
@@ -1160,10 +1163,10 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
     # Large ys are written step by step into arrays made at the first step (while they are
     # in cache, and into memory taken back from earlier calls: no page faults); small ones
     # are stacked at the end.
-    xp = backend.xp
+    # (each array's own library: the operands may mix them, see Primitive.mixed_operands)
     consts = list(args[:n_consts])
     carry = list(args[n_consts:n_consts + n_carry])
-    rows = [xp.unstack(x, axis=0) for x in args[n_consts + n_carry:]]
+    rows = [backend_of(x).xp.unstack(x, axis=0) for x in args[n_consts + n_carry:]]
     ys, bufs, run = None, None, None  # ys[j]: the j-th output's steps, where not buffered
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
         ins = carry + [r[i] for r in rows] + consts
@@ -1172,7 +1175,7 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
         outs = run(*ins)
         carry = list(outs[:n_carry])
         if bufs is None:
-            bufs = [buffers.empty(backend, (length,) + tuple(y.shape), y.dtype, y)
+            bufs = [buffers.empty(backend_of(y), (length,) + tuple(y.shape), y.dtype, y)
                     if length * _nbytes(y) >= buffers.MIN_BYTES else None
                     for y in outs[n_carry:]]
             ys = [[] for _ in bufs]
@@ -1184,7 +1187,7 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
     stacked = []
     for j, buf in enumerate(bufs):
         if buf is None:
-            stacked.append(xp.stack(ys[j][::-1] if reverse else ys[j]))
+            stacked.append(backend_of(ys[j][0]).xp.stack(ys[j][::-1] if reverse else ys[j]))
         else:
             buffers.remember(buf)  # taken back by a later scan once nobody holds it
             stacked.append(buf)
@@ -1515,6 +1518,7 @@ scan_p.def_abstract_eval(_scan_abstract_eval)
 scan_p.def_jvp(_scan_jvp)
 scan_p.def_batch(_scan_batch)
 scan_p.batch_sees_interp = True
+scan_p.mixed_operands = True
 
 
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):

@@ -147,7 +147,8 @@ class Primitive:
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
                  "into", "project", "value_free", "batch_sees_interp", "collective",
-                 "jvp_from_output", "host_indices", "_impls", "__weakref__")
+                 "jvp_from_output", "host_indices", "mixed_operands", "_impls",
+                 "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -190,6 +191,10 @@ class Primitive:
         # or boolean ones beside another library's data are made in that library, as the
         # namespace does for them outside a transform (see place_host_indices).
         self.host_indices = None
+        # The implementation runs graphs on the operands (cond, while, scan): they may belong
+        # to several libraries, as the same Python code may mix them outside jit; the graphs'
+        # own primitives hold each operation to one library.
+        self.mixed_operands = False
         # backend -> callable(*args, **params), filled on first use; also array type ->
         # the same callable for the types the backend owns, so that functrans.numpy's fast
         # paths find it with one look-up (cleared when the backends registry changes)
@@ -358,7 +363,7 @@ class EvalInterpreter(Interpreter):
                 b = _leaked(prim, a) if isinstance(a, Tracer) else resolve_type(type(a), a)
             if backend is None:
                 backend = b
-            elif b is not backend:
+            elif b is not backend and not prim.mixed_operands:
                 _mixed(prim, backend, b)
         return default_backend_() if backend is None else backend
 

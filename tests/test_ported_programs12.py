@@ -73,10 +73,13 @@ Every reference is independent of functrans: a closed form, SciPy, NumPy by hand
 differences (``check_grads``), or JAX 0.10.2 with x64 (computed once per module, not once per
 backend). The code is written for this file.
 
-The regression found while porting (tests/test_review_s21.py): NumPy integer index arrays
+The regressions found while porting (tests/test_review_s21.py): NumPy integer index arrays
 passed through ``jit`` or ``vmap`` beside a torch or array-api-strict table raised
 BackendMismatchError in the gather (outside a transform they already worked); the index
-primitives now place them in the table's library. Documented behaviour met on the way, written
+primitives now place them in the table's library. And NumPy operands of ``scan``, ``cond`` and
+``while_loop`` under ``jit`` beside another library's (minibatch positions as the scan's
+``xs``, a NumPy predicate) raised it in the control-flow primitive, where the same code runs
+outside ``jit``; those primitives now leave the rule to the operations of their bodies. Documented behaviour met on the way, written
 around here: a plain NumPy table cannot be indexed at traced positions (``take`` instead); a
 creation function in a loop body makes NumPy arrays unless given a device; JAX's tracers have
 no ``device`` (the programs take one as an argument); an array gathered *from* (labels

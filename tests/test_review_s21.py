@@ -10,6 +10,13 @@
   (``Primitive.host_indices``), and evaluation (eager and jit's compiled graphs) makes NumPy
   integer and boolean arrays there in the data's library and device. A NumPy *data* array
   beside another library's is still refused.
+- The same arrays as operands of ``lax.scan``, ``cond`` or ``while_loop`` under ``jit`` (the
+  positions of each minibatch as the scan's ``xs``, a NumPy boolean predicate, a NumPy integer
+  counter in the carry) raised BackendMismatchError ('scan' got arrays of two backends), where
+  the same code outside ``jit`` runs. Those primitives run graphs on their operands, whose own
+  primitives hold each operation to one library: they now accept operands of several
+  (``Primitive.mixed_operands``), and scan unstacks and stacks each array with its own
+  library. Data of two libraries meeting inside the body is still refused there.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import numpy as np
 import pytest
 
 import functrans as ft
+import functrans.lax as flax
 import functrans.numpy as fnp
 import functrans.ops as fops
 from functrans.errors import BackendMismatchError
@@ -84,3 +92,40 @@ def test_numpy_data_beside_another_library_is_still_refused(backend):
     with pytest.raises(BackendMismatchError):  # float 'positions' are data
         ft.jit(lambda E, w: fops.segment_sum(w, np.array([0, 1, 1]), num_segments=2) + E[0, 0])(
             E, np.ones(3))
+
+
+def test_control_flow_under_jit_takes_numpy_operands_as_outside_it(backend):
+    E = backend.asarray(TABLE)
+    batches = np.array([[0, 1], [4, 2], [3, 3]])  # minibatch positions, NumPy's
+
+    def epoch(E, batches):
+        def step(c, rows):
+            return c + fnp.sum(fnp.take(E, rows, axis=0) ** 2), fnp.sum(rows)
+        return flax.scan(step, 0.0, batches)
+
+    def gated(E, flag):
+        return flax.cond(flag, lambda: fnp.sum(E), lambda: -fnp.sum(E))
+
+    def counted(E, n):
+        return flax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 2.0), (n, E))
+    want = epoch(TABLE, batches)
+    for fn in (epoch, ft.jit(epoch), ft.jit(epoch)):
+        total, sums = fn(E, batches)
+        assert float(backend.to_numpy(total)) == pytest.approx(float(want[0]), rel=1e-15)
+        np.testing.assert_array_equal(np.asarray(backend.to_numpy(sums)), [1, 6, 6])
+    g = ft.jit(ft.grad(lambda E, b: epoch(E, b)[0]))(E, batches)
+    assert backend.is_own(g)
+    np.testing.assert_allclose(backend.to_numpy(g),
+                               ft.grad(lambda E, b: epoch(E, b)[0])(TABLE, batches), rtol=1e-15)
+    for flag in (np.array(True), np.array(False)):
+        out = ft.jit(gated)(E, flag)
+        assert backend.is_own(out)
+        assert float(backend.to_numpy(out)) == pytest.approx(
+            float(gated(TABLE, flag)), rel=1e-15)
+    n, E8 = ft.jit(counted)(E, np.array(0))
+    assert int(np.asarray(backend.to_numpy(n))) == 3 and backend.is_own(E8)
+    np.testing.assert_allclose(backend.to_numpy(E8), 8 * TABLE, rtol=1e-15)
+    if backend.name != "numpy":  # NumPy data meeting another library's in the body: refused
+        with pytest.raises(BackendMismatchError):
+            ft.jit(lambda E, b: flax.scan(lambda c, r: (c + fnp.sum(r * E[0, 0]), None), 0.0,
+                                          b))(E, batches.astype(float))
