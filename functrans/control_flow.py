@@ -600,7 +600,6 @@ cond_p.def_abstract_eval(lambda index, *avals, branches, **_: _out_avals(branche
 cond_p.def_jvp(_cond_jvp)
 cond_p.def_batch(_cond_batch)
 cond_p.batch_sees_interp = True
-cond_p.mixed_operands = True
 
 # -- cond_lin: a cond's tangent map, linear in the tangents, with the inputs as residuals ------
 
@@ -857,7 +856,6 @@ while_p.def_abstract_eval(lambda *avals, n_cc, n_bc, **_: list(avals[n_cc + n_bc
 while_p.def_jvp(_while_jvp)
 while_p.def_batch(_while_batch)
 while_p.batch_sees_interp = True
-while_p.mixed_operands = True
 
 class _WhileLoop:
     """A ``while`` equation's loop as a function of its operands, run in Python (on values
@@ -881,6 +879,10 @@ class _WhileLoop:
 # known only when the loop runs.
 eager_call_p = primitive("eager_call", multiple_results=True)
 eager_lin_p = primitive("eager_lin", multiple_results=True)
+# They run graphs (or Python functions) on their operands, whose own operations hold each to
+# one library: operands of several libraries are accepted (see Primitive.mixed_operands).
+for _p in (cond_p, cond_lin_p, while_p, scan_p, scan_lin_p, eager_call_p, eager_lin_p):
+    _p.mixed_operands = True
 
 
 def _eager_call_jvp(primals, tangents, fun, out_avals):
@@ -1518,7 +1520,6 @@ scan_p.def_abstract_eval(_scan_abstract_eval)
 scan_p.def_jvp(_scan_jvp)
 scan_p.def_batch(_scan_batch)
 scan_p.batch_sees_interp = True
-scan_p.mixed_operands = True
 
 
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):

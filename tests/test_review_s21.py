@@ -14,9 +14,10 @@
   positions of each minibatch as the scan's ``xs``, a NumPy boolean predicate, a NumPy integer
   counter in the carry) raised BackendMismatchError ('scan' got arrays of two backends), where
   the same code outside ``jit`` runs. Those primitives run graphs on their operands, whose own
-  primitives hold each operation to one library: they now accept operands of several
-  (``Primitive.mixed_operands``), and scan unstacks and stacks each array with its own
-  library. Data of two libraries meeting inside the body is still refused there.
+  primitives hold each operation to one library: they (and their linearised and eager
+  pullback forms) now accept operands of several (``Primitive.mixed_operands``), and scan
+  unstacks and stacks each array with its own library. Data of two libraries meeting inside
+  the body is still refused there.
 """
 
 from __future__ import annotations
@@ -125,6 +126,12 @@ def test_control_flow_under_jit_takes_numpy_operands_as_outside_it(backend):
     n, E8 = ft.jit(counted)(E, np.array(0))
     assert int(np.asarray(backend.to_numpy(n))) == 3 and backend.is_own(E8)
     np.testing.assert_allclose(backend.to_numpy(E8), 8 * TABLE, rtol=1e-15)
+    # reverse mode through them (the while loop's eager pullback, cond's linear map)
+    for f, arg, scale in ((counted, np.array(0), 8.0), (gated, np.array(False), -1.0)):
+        loss = lambda E, a: fnp.sum((f(E, a)[1] if f is counted else f(E, a)) * 1.0)  # noqa: E731
+        g = ft.jit(ft.grad(loss))(E, arg)
+        assert backend.is_own(g)
+        np.testing.assert_allclose(backend.to_numpy(g), np.full((5, 3), scale), rtol=1e-15)
     if backend.name != "numpy":  # NumPy data meeting another library's in the body: refused
         with pytest.raises(BackendMismatchError):
             ft.jit(lambda E, b: flax.scan(lambda c, r: (c + fnp.sum(r * E[0, 0]), None), 0.0,
