@@ -1246,7 +1246,7 @@ def test_kde_leave_one_out_bandwidth_by_newton(backend):
 
 # -- the shooting method: the launch angle that hits a target, by Newton inside custom_root --------
 
-def shooting(np_, T, lax, v0=30.0, g=9.81, steps=16):
+def shooting(np_, T, lax, v0=30.0, g=9.81, steps=12):
     def height_at(theta, D, k):
         """The height at horizontal distance D of a projectile launched at angle theta with
         quadratic drag k |v| v: RK4 in x on (y, vx, vy)."""
@@ -1268,7 +1268,7 @@ def shooting(np_, T, lax, v0=30.0, g=9.81, steps=16):
 
     def angle(D, k, theta0):
         def newton(f, th):
-            return lax.fori_loop(0, 6, lambda i, th: th - f(th) / T.grad(f)(th), th)
+            return lax.fori_loop(0, 5, lambda i, th: th - f(th) / T.grad(f)(th), th)
         # (the tangent problem is scalar and linear: its slope is g(1))
         return lax.custom_root(lambda th: height_at(th, D, k), theta0, newton,
                                lambda g, y: y / g(1.0))
