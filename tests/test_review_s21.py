@@ -136,3 +136,43 @@ def test_control_flow_under_jit_takes_numpy_operands_as_outside_it(backend):
         with pytest.raises(BackendMismatchError):
             ft.jit(lambda E, b: flax.scan(lambda c, r: (c + fnp.sum(r * E[0, 0]), None), 0.0,
                                           b))(E, batches.astype(float))
+
+
+def test_forward_mode_refuses_a_custom_vjp_whose_bwd_is_not_linear(backend):
+    """Gradient clipping by custom_vjp (JAX's documented example) under forward mode gave a
+    zero derivative silently: forward mode uses bwd's transpose, found as bwd's vjp at a
+    cotangent of ones, where a clip below one has slope zero. bwd's linearity is now checked
+    there (<B c, t> = <c, B^T t>) and a CustomRuleError says to use reverse mode."""
+    import functools
+    from functrans.errors import CustomRuleError
+
+    @functools.partial(ft.custom_vjp, nondiff_argnums=(0,))
+    def clip_gradient(lim, x):
+        return x
+    clip_gradient.defvjp(lambda lim, x: (x, None),
+                         lambda lim, _, g: (fnp.clip(g, -lim, lim),))
+
+    @ft.custom_vjp
+    def halve_gradient(x):
+        return x
+    halve_gradient.defvjp(lambda x: (x, None), lambda _, g: (0.5 * g,))
+
+    x = backend.asarray([0.1, -2.0, 1.5])
+    f = lambda x: fnp.sum(clip_gradient(0.5, x) ** 2)  # noqa: E731
+    # reverse mode: the clipped gradient, 2x clipped to [-0.5, 0.5]; forward over reverse
+    # differentiates the clipping itself (as JAX's hessian does)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(f)(x)), [0.2, -0.5, 0.5])
+    np.testing.assert_allclose(backend.to_numpy(ft.hessian(f)(x)), np.diag([2.0, 0.0, 0.0]))
+    for fwd in (lambda: ft.jvp(f, (x,), (x,)), lambda: ft.jacfwd(f)(x),
+                lambda: ft.jit(ft.jacfwd(f))(x)):
+        with pytest.raises(CustomRuleError, match="not linear in its cotangent"):
+            fwd()
+    # a linear bwd keeps its forward mode: the transpose of halving is halving
+    g = lambda x: fnp.sum(halve_gradient(x) ** 2)  # noqa: E731
+    np.testing.assert_allclose(backend.to_numpy(ft.jacfwd(g)(x)),
+                               backend.to_numpy(ft.grad(g)(x)), rtol=1e-15)
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(g)(x)), [0.1, -2.0, 1.5], rtol=1e-15)
+    # and a clip that never binds is linear where it is evaluated: allowed
+    np.testing.assert_allclose(
+        backend.to_numpy(ft.jvp(lambda x: clip_gradient(10.0, x), (x,), (x,))[1]),
+        backend.to_numpy(x), rtol=1e-15)
