@@ -18,6 +18,12 @@
   pullback forms) now accept operands of several (``Primitive.mixed_operands``), and scan
   unstacks and stacks each array with its own library. Data of two libraries meeting inside
   the body is still refused there.
+- Forward mode (``jvp``, ``jacfwd``) through a ``custom_vjp`` function whose ``bwd`` clips the
+  cotangent (JAX's gradient-clipping example) gave a zero derivative without a word: forward
+  mode uses bwd's transpose, computed as bwd's vjp at a cotangent of ones, and a clip below
+  one has slope zero there. A bwd that is not linear has no transpose: functrans/custom.py
+  now checks <B c, t> = <c, B^T t> and raises CustomRuleError (JAX refuses forward mode of
+  every custom_vjp function); reverse mode, and forward over reverse, are unchanged.
 """
 
 from __future__ import annotations
