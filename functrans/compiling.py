@@ -42,7 +42,7 @@ from .backends import _default, default as default_backend_
 from .checkpointing import _fresh, _stage, _static
 from .collectives import axis_env
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _by_type_get, _current,
-                   _mixed)
+                   _mixed, place_host_indices)
 from .interpreters import fixed_values
 from .graph import Graph, Var, _last_uses, eval_graph, exact_key, format_graph, prune, read_vars
 from .errors import RestagingWarning, check_function
@@ -353,20 +353,25 @@ def _compile(graph, values, last):
     lines = []
     read = read_vars(graph)
     for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
-        backend = None
-        for x in inputs:
+        backend = host = None
+        for j, x in enumerate(inputs):
             b = backends.get(x) if type(x) is Var else (
                 None if type(x) in _SCALAR_DTYPES else backend_of(x))
             if b is None:
                 continue
+            if prim.host_indices is not None and j >= prim.host_indices and b.name == "numpy":
+                host = b  # NumPy positions: placed beside the data when called
+                continue
             if backend is None:
                 backend = b
-            elif b is not backend:
+            elif b is not backend and not prim.mixed_operands:
                 _mixed(prim, backend, b)
         if backend is None:
-            backend = default_backend_()
+            backend = default_backend_() if host is None else host
         fn = f"f{i}"
         scope[fn] = prim.impl_for(backend)
+        if host is not None and backend is not host:
+            scope[fn] = functools.partial(_with_host_indices, prim, scope[fn])
         call = f"{fn}({', '.join(name(x) for x in inputs)}"
         if params:
             scope[f"p{i}"] = params
@@ -388,6 +393,10 @@ def _compile(graph, values, last):
     source = f"def program({args}):\n" + "\n".join(lines) + "\n"
     exec(compile(source, "<functrans.jit>", "exec"), scope)
     return scope["program"]
+
+
+def _with_host_indices(prim, impl, *args, **params):
+    return impl(*place_host_indices(prim, args), **params)
 
 
 def _other_key(x, name):

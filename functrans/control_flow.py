@@ -43,6 +43,7 @@ from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _restricted, _stage, _static
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    primitive)
+from .backends import backend_of
 from .errors import ConcretizationError, is_nonnegative_int
 from .graph import Graph, Var, _last_uses, eval_graph, prune
 from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
@@ -878,6 +879,10 @@ class _WhileLoop:
 # known only when the loop runs.
 eager_call_p = primitive("eager_call", multiple_results=True)
 eager_lin_p = primitive("eager_lin", multiple_results=True)
+# They run graphs (or Python functions) on their operands, whose own operations hold each to
+# one library: operands of several libraries are accepted (see Primitive.mixed_operands).
+for _p in (cond_p, cond_lin_p, while_p, scan_p, scan_lin_p, eager_call_p, eager_lin_p):
+    _p.mixed_operands = True
 
 
 def _eager_call_jvp(primals, tangents, fun, out_avals):
@@ -1160,10 +1165,10 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
     # Large ys are written step by step into arrays made at the first step (while they are
     # in cache, and into memory taken back from earlier calls: no page faults); small ones
     # are stacked at the end.
-    xp = backend.xp
+    # (each array's own library: the operands may mix them, see Primitive.mixed_operands)
     consts = list(args[:n_consts])
     carry = list(args[n_consts:n_consts + n_carry])
-    rows = [xp.unstack(x, axis=0) for x in args[n_consts + n_carry:]]
+    rows = [backend_of(x).xp.unstack(x, axis=0) for x in args[n_consts + n_carry:]]
     ys, bufs, run = None, None, None  # ys[j]: the j-th output's steps, where not buffered
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
         ins = carry + [r[i] for r in rows] + consts
@@ -1172,7 +1177,7 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
         outs = run(*ins)
         carry = list(outs[:n_carry])
         if bufs is None:
-            bufs = [buffers.empty(backend, (length,) + tuple(y.shape), y.dtype, y)
+            bufs = [buffers.empty(backend_of(y), (length,) + tuple(y.shape), y.dtype, y)
                     if length * _nbytes(y) >= buffers.MIN_BYTES else None
                     for y in outs[n_carry:]]
             ys = [[] for _ in bufs]
@@ -1184,7 +1189,7 @@ def _scan_impl(backend, *args, body, n_consts, n_carry, length, reverse):
     stacked = []
     for j, buf in enumerate(bufs):
         if buf is None:
-            stacked.append(xp.stack(ys[j][::-1] if reverse else ys[j]))
+            stacked.append(backend_of(ys[j][0]).xp.stack(ys[j][::-1] if reverse else ys[j]))
         else:
             buffers.remember(buf)  # taken back by a later scan once nobody holds it
             stacked.append(buf)

@@ -147,7 +147,8 @@ class Primitive:
     __slots__ = ("name", "impl", "abstract_eval", "jvp", "transpose", "batch",
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
                  "into", "project", "value_free", "batch_sees_interp", "collective",
-                 "jvp_from_output", "_impls", "__weakref__")
+                 "jvp_from_output", "host_indices", "mixed_operands", "_impls",
+                 "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -186,6 +187,14 @@ class Primitive:
         # Optional: the tangent written from the result instead of the operands (see the
         # class docstring); never used by forward mode itself, which runs ``jvp``.
         self.jvp_from_output = None
+        # Operands from this position on are positions (gather's index arrays): NumPy integer
+        # or boolean ones beside another library's data are made in that library, as the
+        # namespace does for them outside a transform (see place_host_indices).
+        self.host_indices = None
+        # The implementation runs graphs on the operands (cond, while, scan): they may belong
+        # to several libraries, as the same Python code may mix them outside jit; the graphs'
+        # own primitives hold each operation to one library.
+        self.mixed_operands = False
         # backend -> callable(*args, **params), filled on first use; also array type ->
         # the same callable for the types the backend owns, so that functrans.numpy's fast
         # paths find it with one look-up (cleared when the backends registry changes)
@@ -329,6 +338,8 @@ class EvalInterpreter(Interpreter):
                         backend = None
                         break
         if backend is None:
+            if prim.host_indices is not None:
+                args = place_host_indices(prim, args)
             backend = self._backend(prim, args)
             if backend is None:  # constants held as tracers among the operands
                 return self._with_constants(prim, args, params)
@@ -352,7 +363,7 @@ class EvalInterpreter(Interpreter):
                 b = _leaked(prim, a) if isinstance(a, Tracer) else resolve_type(type(a), a)
             if backend is None:
                 backend = b
-            elif b is not backend:
+            elif b is not backend and not prim.mixed_operands:
                 _mixed(prim, backend, b)
         return default_backend_() if backend is None else backend
 
@@ -381,6 +392,33 @@ class EvalInterpreter(Interpreter):
             return [_ConstTracer(interp, o) if _by_type_get(type(o)) is not None else o
                     for o in out]
         return _ConstTracer(interp, out) if _by_type_get(type(out)) is not None else out
+
+
+def place_host_indices(prim, args):
+    """``args`` with the NumPy integer and boolean arrays among the index operands of ``prim``
+    (from ``prim.host_indices`` on) made in the library, and on the device, of its first
+    other array operand: NumPy index arrays passed through jit or vmap reach the primitive
+    as such, where outside a transform functrans.numpy converted them already."""
+    import numpy as np
+    k = prim.host_indices
+    target = None
+    for a in args[:k]:
+        if type(a) in _SCALAR_DTYPES or isinstance(a, (np.ndarray, Tracer)):
+            continue
+        target = a
+        break
+    if target is None:
+        return args
+    out = list(args)
+    b = dev = None
+    for i in range(k, len(args)):
+        a = args[i]
+        if isinstance(a, np.ndarray) and a.dtype.kind in "biu":
+            if b is None:
+                b = backend_of(target)
+                dev = b.device(target)
+            out[i] = b.asarray(np.asarray(a), device=dev)
+    return tuple(out)
 
 
 def _leaked(prim, tracer):

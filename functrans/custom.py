@@ -599,12 +599,51 @@ def _transposed_bwd(backend, operands, bwd, diff, res_tree, res_dynamic, res_sta
     ct0 = [_ones_like_aval(a, like) if like is not None
            else backend.xp.ones(a.shape, dtype=backend.native_dtype(a.dtype))
            for a in out_avals]
-    _, transpose_of_bwd = vjp(
+    at_ct0, transpose_of_bwd = vjp(
         lambda *cts: _apply_bwd(bwd, residuals, tree_unflatten(out_tree, list(cts)), in_tree,
                                 name, in_avals), *ct0)
     # (a Python int's zero tangent meets bwd's floating cotangent of that input: as a float)
-    return list(transpose_of_bwd([float(t) if type(t) in (int, bool) else t
-                                  for t in tangents]))
+    tangents = [float(t) if type(t) in (int, bool) else t for t in tangents]
+    out = list(transpose_of_bwd(tangents))
+    # bwd must be linear in the cotangent (not a gradient clip, JAX's own example): else its
+    # "transpose", the vjp at ct0, depends on that arbitrary point and forward mode would be
+    # silently wrong (zero, for a clip below one). Checked where bwd(ct0) is concrete: with
+    # the tangents where they are (plain jvp), else (vmap's, jacfwd's) with ones.
+    if not any(isinstance(v, Tracer) for v in at_ct0):
+        if any(isinstance(v, Tracer) for v in (*tangents, *out)):
+            w = [1.0 if type(a) in _SCALAR_DTYPES else _ones_like_aval(get_aval(a), a)
+                 for a in at_ct0]
+            _check_linear_bwd(at_ct0, w, ct0, list(transpose_of_bwd(w)), name)
+        else:
+            _check_linear_bwd(at_ct0, tangents, ct0, out, name)
+    return out
+
+
+def _check_linear_bwd(at_ct0, tangents, ct0, transposed, name):
+    """Raise unless <B ct0, t> = <ct0, B^T t>, as for the linear map B that bwd must be."""
+    import numpy as np
+    from .backends import backend_of
+    vals = [*at_ct0, *tangents, *ct0, *transposed]
+    if any(isinstance(v, Tracer) for v in vals):
+        return
+    host = [np.asarray(v) if type(v) in _SCALAR_DTYPES or isinstance(v, (np.ndarray, np.generic))
+            else np.asarray(backend_of(v).to_numpy(v)) for v in vals]
+    n, m = len(at_ct0), len(tangents)
+    b_c, t, c, bt_t = host[:n], host[n:n + m], host[n + m:n + m + len(ct0)], host[n + m + len(ct0):]
+    lhs = sum(np.sum(x * y) for x, y in zip(b_c, t))
+    rhs = sum(np.sum(x * y) for x, y in zip(c, bt_t))
+    scale = (sum(np.sum(np.abs(x) * np.abs(y)) for x, y in zip(b_c, t))
+             + sum(np.sum(np.abs(x) * np.abs(y)) for x, y in zip(c, bt_t)))
+    kinds = [x.dtype for x in host if x.dtype.kind in "fc"]
+    eps = max((np.finfo(d).eps for d in kinds), default=np.finfo(np.float64).eps)
+    # (loose enough for a bwd solving iteratively to a tolerance; a clip is off by O(1))
+    if abs(lhs - rhs) > max(np.sqrt(eps), 1e-6) * scale + np.finfo(np.float64).tiny:
+        raise CustomRuleError(
+            f"The bwd rule of custom_vjp function {name} is not linear in its cotangent (a "
+            f"gradient-clipping rule, say), so forward mode (jvp, jacfwd, hessian...) cannot "
+            f"use its transpose (JAX refuses forward mode of any custom_vjp function). "
+            f"Differentiate it in reverse mode only, or give the function a custom_jvp rule "
+            f"for forward mode.")
 
 
 def _custom_vjp_lin_impl(backend, *operands, **params):
@@ -681,7 +720,9 @@ class custom_vjp:
 
     ``fwd(*args)`` returns ``(output, residuals)``; ``bwd(residuals, cotangent)`` returns a
     tuple with one cotangent per argument (``None`` for a zero one). Forward mode (``jvp``)
-    uses the transpose of ``bwd``, so the custom rule is honoured there too.
+    uses the transpose of ``bwd``, so the custom rule is honoured there too; a ``bwd`` that
+    is not linear in the cotangent (a gradient clip) has none, and forward mode raises
+    CustomRuleError.
 
     ``nondiff_argnums`` names arguments that are not differentiated: ``fwd`` still takes every
     argument, ``bwd`` takes them first, ``bwd(*nondiff, residuals, cotangent)``, and returns

@@ -81,6 +81,7 @@ def _gather_transpose(ct, x, *idx):
 
 
 gather_p = primitive("gather")
+gather_p.host_indices = 1
 gather_p.def_impl(_gather_impl)
 gather_p.def_abstract_eval(_gather_aval)
 gather_p.def_jvp(lambda p, t: (gather(p[0], p[1:]), None if t[0] is None
@@ -134,6 +135,7 @@ def _scatter_add_impl(b, v, *idx, shape):
 
 
 scatter_add_p = primitive("scatter_add")
+scatter_add_p.host_indices = 1
 scatter_add_p.def_impl(_scatter_add_impl)
 scatter_add_p.def_abstract_eval(lambda v, *idx, shape: ShapedArray(shape, v.dtype))
 scatter_add_p.def_jvp(lambda p, t, shape: (scatter_add(p[0], p[1:], shape),
@@ -176,6 +178,7 @@ def _along_aval(x, idx, axis):
 
 
 take_along_axis_p = primitive("take_along_axis")
+take_along_axis_p.host_indices = 1
 take_along_axis_p.def_impl(_take_along_impl)
 take_along_axis_p.def_abstract_eval(_along_aval)
 take_along_axis_p.def_jvp(
@@ -215,6 +218,7 @@ def _scatter_along_impl(b, v, idx, axis, shape):
 
 
 scatter_along_axis_p = primitive("scatter_along_axis")
+scatter_along_axis_p.host_indices = 1
 scatter_along_axis_p.def_impl(_scatter_along_impl)
 scatter_along_axis_p.def_abstract_eval(
     lambda v, idx, axis, shape: ShapedArray(shape, v.dtype))
