@@ -8,6 +8,12 @@ Fixed (each test failed before its fix):
   slice (NaN only when nothing at all is left), ``where`` without ``initial`` is NumPy's
   ValueError. Skipped entries get a zero derivative; ties share it as ``max``/``min`` with
   ``initial``/``where`` do. (No all-NaN RuntimeWarning, as before and as ``nanmean``.)
+- ``nn.logsumexp``/``scipy.special.logsumexp`` of a negative sum without ``return_sign``:
+  the value was nan but the derivative in ``a`` and ``b`` finite (log's ``1 / s`` on the
+  negative sum, the derivative of ``log|s|``), with NumPy's "invalid value in log" warning;
+  now nan with a zero derivative, JAX 0.10.2's (its ``where(sign < 0, nan, out)``). Kept
+  JAX's rather than nan: a nan value already shows, and a zero keeps the other slices'
+  gradients usable; with ``return_sign`` the derivative of ``log|s|`` is unchanged.
 """
 
 import math
@@ -144,3 +150,36 @@ def test_nanmax_nanmin_initial_where_derivatives(backend, name):
     np.testing.assert_array_equal(gnan, [0.0, 0.0, 0.5, 0.5, 0.0])
     assert math.isnan(float(backend.to_numpy(getattr(fnp, name)(
         backend.asarray(xn), initial=NAN, where=False))))
+
+
+# -- logsumexp of a negative sum -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mod", ["nn", "scipy"])
+def test_logsumexp_negative_sum_nan_without_derivative(backend, mod):
+    import functrans.nn as fnn
+    import functrans.scipy.special as fsp
+    lse = fnn.logsumexp if mod == "nn" else fsp.logsumexp
+    a = np.array([[1.0, 2.0, 0.5], [1.0, 2.0, 0.5]])
+    b = np.array([[1.0, -2.0, 0.5], [1.0, 2.0, 0.5]])  # row 0 sums to a negative number
+    A, B = backend.asarray(a), backend.asarray(b)
+    with _no_warn():
+        out = backend.to_numpy(lse(A, axis=1, b=B))
+    assert math.isnan(out[0])
+    np.testing.assert_allclose(out[1], np.log(np.sum(b[1] * np.exp(a[1]))), rtol=1e-15)
+    # JAX 0.10.2: nan with a zero derivative in a and b (was log's 1 / s: finite)
+    ga, gb = ft.grad(lambda a, b: fnp.sum(lse(a, axis=1, b=b)), argnums=(0, 1))(A, B)
+    ga, gb = backend.to_numpy(ga), backend.to_numpy(gb)
+    np.testing.assert_array_equal(ga[0], 0.0)
+    np.testing.assert_array_equal(gb[0], 0.0)
+    s1 = np.sum(b[1] * np.exp(a[1]))
+    np.testing.assert_allclose(ga[1], b[1] * np.exp(a[1]) / s1, rtol=1e-14)
+    np.testing.assert_allclose(gb[1], np.exp(a[1]) / s1, rtol=1e-14)
+    _, t = ft.jvp(lambda x: lse(x, b=B[0, ...]), (A[0, ...],), (backend.asarray(np.ones(3)),))
+    assert float(backend.to_numpy(t)) == 0.0
+    gv = backend.to_numpy(ft.vmap(ft.grad(lambda x, w: lse(x, b=w)))(A, B))
+    np.testing.assert_array_equal(gv, np.stack([np.zeros(3), ga[1]]))
+    # with return_sign the derivative of log|s| stays
+    g = backend.to_numpy(ft.grad(lambda x: lse(x, b=B[0, ...], return_sign=True)[0])(A[0, ...]))
+    np.testing.assert_allclose(g, b[0] * np.exp(a[0]) / np.sum(b[0] * np.exp(a[0])),
+                               rtol=1e-14)
