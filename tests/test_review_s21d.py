@@ -14,6 +14,12 @@ Fixed (each test failed before its fix):
   now nan with a zero derivative, JAX 0.10.2's (its ``where(sign < 0, nan, out)``). Kept
   JAX's rather than nan: a nan value already shows, and a zero keeps the other slices'
   gradients usable; with ``return_sign`` the derivative of ``log|s|`` is unchanged.
+- ``random.fold_in(key, data)`` took a Python int modulo ``2**32`` (``fold_in(k, 2**32)`` was
+  ``fold_in(k, 0)``, ``-1`` was ``2**32 - 1``); JAX 0.10.2 raises OverflowError ("out of
+  bounds for uint32") for a Python int outside ``[0, 2**32)`` and wraps only arrays (its
+  ``uint32`` conversion), which functrans now does too. NumPy integer scalars (wrapped, as
+  in JAX) are taken on every library, and Python bools as 0/1 (JAX takes them; they were a
+  TypeError).
 """
 
 import math
@@ -183,3 +189,35 @@ def test_logsumexp_negative_sum_nan_without_derivative(backend, mod):
     g = backend.to_numpy(ft.grad(lambda x: lse(x, b=B[0, ...], return_sign=True)[0])(A[0, ...]))
     np.testing.assert_allclose(g, b[0] * np.exp(a[0]) / np.sum(b[0] * np.exp(a[0])),
                                rtol=1e-14)
+
+
+# -- random.fold_in's data --------------------------------------------------------------------
+
+
+def test_fold_in_data_out_of_uint32_range(backend):
+    import functrans.random as fr
+    key = fr.key(backend.asarray(np.array(3), dtype="int64"))
+    raw = fr.PRNGKey(backend.asarray(np.array(3), dtype="int64"))
+
+    def words(k):
+        return backend.to_numpy(fr.key_data(k))
+
+    # JAX 0.10.2: a Python int must fit uint32 (OverflowError); was taken modulo 2**32
+    for bad in (2**32, -1, -2**31, 2**64):
+        for k in (key, raw):
+            with pytest.raises(OverflowError, match="fold_in: data=.* out of bounds for uint32"):
+                fr.fold_in(k, bad)
+    top = words(fr.fold_in(key, 2**32 - 1))
+    assert not np.array_equal(top, words(fr.fold_in(key, 0)))
+    # arrays (NumPy scalars included) are converted as JAX's: the value modulo 2**32
+    cases = [(np.int64(2**32), 0), (np.int64(-1), 2**32 - 1), (np.int8(-1), 2**32 - 1),
+             (np.uint32(5), 5), (np.uint64(2**32 + 7), 7)]
+    if backend.name == "numpy":
+        cases.append((np.array(-1, dtype=np.int32), 2**32 - 1))
+    for arr, same in cases:
+        np.testing.assert_array_equal(words(fr.fold_in(key, arr)),
+                                      words(fr.fold_in(key, same)))
+    d = backend.asarray(np.array(-1), dtype="int64")
+    np.testing.assert_array_equal(words(fr.fold_in(key, d)), top)
+    np.testing.assert_array_equal(backend.to_numpy(fr.fold_in(raw, True)),
+                                  backend.to_numpy(fr.fold_in(raw, 1)))
