@@ -20,6 +20,12 @@ Fixed (each test failed before its fix):
   ``uint32`` conversion), which functrans now does too. NumPy integer scalars (wrapped, as
   in JAX) are taken on every library, and Python bools as 0/1 (JAX takes them; they were a
   TypeError).
+- ``lax.top_k`` ordered ``-0.0`` and ``0.0`` as equal (index order) and every NaN first;
+  JAX 0.10.2's top_k uses the IEEE total order: ``0.0`` before ``-0.0``, a NaN without the
+  sign bit above ``inf``, one with it below ``-inf`` (last). Values and indices now match
+  JAX's (checked on random mixes of signed zeros, infinities and signed NaNs, float32 and
+  float64, any axis); NaNs of one sign tie (JAX orders them by payload). ``lax.sort`` is
+  JAX's already (``-0.0 == 0.0``, stable; all NaNs last) and unchanged.
 """
 
 import math
@@ -221,3 +227,40 @@ def test_fold_in_data_out_of_uint32_range(backend):
     np.testing.assert_array_equal(words(fr.fold_in(key, d)), top)
     np.testing.assert_array_equal(backend.to_numpy(fr.fold_in(raw, True)),
                                   backend.to_numpy(fr.fold_in(raw, 1)))
+
+
+# -- lax.top_k's order of -0.0, 0.0 and signed NaNs -------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_top_k_total_order_of_zeros_and_nans(backend, dtype):
+    import functrans.lax as fl
+    # JAX 0.10.2's top_k (values and indices): -nan < -inf < -1 < -0.0 < 0.0 < 1 < inf < nan,
+    # equal entries in index order (lax.sort, by contrast, keeps -0.0 == 0.0 and all NaNs last,
+    # which functrans's sort does too)
+    x = np.array([0.0, -0.0, 1.0, -0.0, 0.0, NAN, -1.0, -NAN, np.inf, -np.inf, NAN, -NAN])
+    assert np.signbit(x[7]) and not np.signbit(x[5])
+    want_idx = np.array([5, 10, 8, 2, 0, 4, 1, 3, 6, 9, 7, 11])
+    X = backend.asarray(x, dtype=dtype)
+    for k in (len(x), 4, 6, 0):
+        v, i = fl.top_k(X, k)
+        v, i = backend.to_numpy(v), backend.to_numpy(i)
+        np.testing.assert_array_equal(i, want_idx[:k])
+        assert i.dtype == np.int32
+        np.testing.assert_array_equal(np.signbit(v), np.signbit(x[want_idx[:k]]))
+        np.testing.assert_array_equal(v, x[want_idx[:k]].astype(dtype))
+    # along another axis, under vmap and jit, with the derivative following the indices
+    z = np.array([[-0.0, 0.0, -0.0], [0.0, -0.0, 0.0]])
+    Z = backend.asarray(z, dtype=dtype)
+    np.testing.assert_array_equal(backend.to_numpy(fl.top_k(Z, 1, axis=0)[1]), [[1, 0, 1]])
+    np.testing.assert_array_equal(backend.to_numpy(ft.vmap(lambda r: fl.top_k(r, 2)[1])(Z)),
+                                  [[1, 0], [0, 2]])
+    np.testing.assert_array_equal(backend.to_numpy(ft.jit(lambda r: fl.top_k(r, 2)[1])(Z)),
+                                  [[1, 0], [0, 2]])
+    g = backend.to_numpy(ft.grad(lambda r: fnp.sum(fl.top_k(r, 1)[0]))(
+        backend.asarray(z[0], dtype=dtype)))
+    np.testing.assert_array_equal(g, [0.0, 1.0, 0.0])
+    # lax.sort unchanged: -0.0 and 0.0 stay in input order, NaNs last
+    s = backend.to_numpy(fl.sort(backend.asarray(x[:8], dtype=dtype)))
+    np.testing.assert_array_equal(np.signbit(s), [True, False, True, True, False, False,
+                                                  False, True])
