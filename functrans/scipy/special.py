@@ -252,9 +252,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
 
     ``b`` (weights, broadcast with ``a``) may be negative: with ``return_sign`` the result is
     ``(log|s|, sign(s))`` for the sum ``s``, otherwise a negative sum gives nan (with a zero
-    derivative in ``a`` and ``b``, as JAX's). Entries with ``b == 0`` are ignored (also where ``a`` is infinite); an empty or all ``-inf`` sum
-    gives ``-inf`` (sign 0). The derivative in ``a`` is the softmax ``b exp(a) / s``, and is
-    taken as 0 where the whole sum is 0 (all ``-inf``); the maximum carries no derivative.
+    derivative in ``a`` and ``b``, as JAX's). Entries with ``b == 0`` are ignored (also
+    where ``a`` is infinite); an empty or all ``-inf`` sum gives ``-inf`` (sign 0). The
+    derivative in ``a`` is the softmax ``b exp(a) / s``, and is taken as 0 where the whole
+    sum is 0 (all ``-inf``); the maximum carries no derivative.
     Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite).
 
     ``where`` (JAX's keyword; SciPy has none): a boolean mask broadcast with ``a``; only the
