@@ -991,14 +991,30 @@ def sort_key_val(keys, values, dimension=-1, is_stable=True):
 
 def top_k(operand, k, *, axis=-1):
     """The ``k`` largest values along ``axis`` (last by default), in decreasing order, and
-    their int32 indices (``jax.lax.top_k``); ties keep the lower index first."""
+    their int32 indices (``jax.lax.top_k``); ties keep the lower index first. Floats are
+    ordered as JAX's (IEEE total order, unlike ``sort``): ``-0.0`` below ``0.0``, a NaN
+    with the sign bit set below ``-inf``, one without above ``inf`` (NaNs of one sign tie;
+    JAX orders them by payload)."""
     x = _array(operand)
     axis = _axis(axis, x.ndim, "lax.top_k")
     k = operator.index(k)
     if not 0 <= k <= x.shape[axis]:
         raise ValueError(f"lax.top_k: k={k} must be between 0 and the axis size "
                          f"{x.shape[axis]}.")
-    order = fnp.argsort(x, axis=axis, descending=True, stable=True)
+    if _dtype(x).kind == "f":
+        # two stable sorts: by the value (NaNs as infinities of their sign), ties then
+        # broken by a key that puts each NaN beyond its infinity and 0.0 above -0.0
+        v = fnp.stop_gradient(x)
+        nan, pos = fnp.isnan(v), fnp.logical_not(fnp.signbit(v))
+        tie = fnp.add(fnp.astype(pos, fnp.int8),
+                      fnp.astype(fnp.where(nan, fnp.where(pos, 4, -2), 2), fnp.int8))
+        v = fnp.where(nan, fnp.where(pos, float("inf"), float("-inf")), v)
+        first = fnp.argsort(tie, axis=axis, descending=True, stable=True)
+        order = fnp.take_along_axis(first, fnp.argsort(
+            fnp.take_along_axis(v, first, axis=axis), axis=axis, descending=True,
+            stable=True), axis=axis)
+    else:
+        order = fnp.argsort(x, axis=axis, descending=True, stable=True)
     idx = _take(order, 0, k, axis)
     return [fnp.take_along_axis(x, idx, axis=axis), fnp.astype(idx, fnp.int32)]
 

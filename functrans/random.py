@@ -744,13 +744,21 @@ def split(key, num=2):
 
 
 def fold_in(key, data):
-    """A new key from ``key`` and the integer ``data`` (taken modulo ``2**32``): the same
-    ``(key, data)`` always gives the same key, different data give independent ones. Typed
-    for a typed ``key``, raw for a raw one."""
+    """A new key from ``key`` and the integer ``data``: the same ``(key, data)`` always gives
+    the same key, different data give independent ones. Typed for a typed ``key``, raw for a
+    raw one. As in JAX, ``data`` is a ``uint32``: a Python int outside ``[0, 2**32)`` is an
+    OverflowError, and a 0-d integer array or NumPy integer scalar is converted, its value
+    taken modulo ``2**32`` (so ``-1`` as an array is ``2**32 - 1``)."""
     typed = isinstance(key, KeyArray)
     w, k0, k1 = _words(_raw_key(key, "fold_in"), "fold_in")
-    if type(data) is int:
-        d = fnp.full_like(k0, data & _M32)
+    if type(data) in (int, bool):
+        if not 0 <= data <= _M32:
+            raise OverflowError(f"functrans.random.fold_in: data={data} is out of bounds for "
+                                f"uint32 (0 to 2**32 - 1), as in JAX; pass data % 2**32 for "
+                                f"the value modulo 2**32")
+        d = fnp.full_like(k0, int(data))
+    elif isinstance(data, _np.integer):  # (on any library, as a Python int is)
+        d = fnp.full_like(k0, int(data) & _M32)
     else:
         dd = _dt.as_dtype(data.dtype, strict=False) if hasattr(data, "dtype") else None
         if dd is None or dd.kind not in "iu" or tuple(data.shape) != ():

@@ -361,9 +361,8 @@ def test_nan_reductions_parameters(backend):
         run(backend, "nanvar", x, axis=0, ddof=4)  # dof <= 0 where a column has 4 values
     with pytest.raises(ValueError, match="ddof and correction"):
         fnp.nanvar(backend.asarray(x), ddof=1, correction=1)
-    with pytest.raises(NotImplementedError, match="nanmax: the parameter initial="):
-        fnp.nanmax(backend.asarray(x), initial=1.0)
-    # where= is supported (tests/test_reductions_where.py); initial= of nanmax is not
+    run(backend, "nanmax", x, axis=0, initial=1.0)  # more in tests/test_review_s21d.py
+    # where= is supported (tests/test_reductions_where.py)
     with np.errstate(invalid="ignore"):
         np.testing.assert_allclose(
             backend.to_numpy(fnp.nansum(backend.asarray(x), where=backend.asarray(

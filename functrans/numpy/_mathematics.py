@@ -22,9 +22,9 @@ from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ShapeError
 from ..primitives import structural as _st
-from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _dtype, _normalize_axes,
-                    _normalize_axis, _numpy_scalars_beside, _shape, _to_array, add, astype,
-                    broadcast_shapes, broadcast_to,
+from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _dtype, _initial_value,
+                    _normalize_axes, _normalize_axis, _numpy_scalars_beside, _shape,
+                    _to_array, _where_mask, add, astype, broadcast_shapes, broadcast_to,
                     concat, divide, equal, flip, greater, greater_equal, less,
                     less_equal, matmul, max, maximum, mean, min, minimum, multiply,
                     negative, pow, reshape, sin, sqrt, square, subtract, where)
@@ -676,26 +676,40 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 
 def _nan_extreme(name, red, fill, a, axis, out, keepdims, initial, where_):
     _no_out(name, out)
-    _unsupported(name, initial=initial, where=where_)
     a = _as_operand(a)
     if _dtype(a).kind == "c":
         raise NotImplementedError(f"{name}: complex input is not supported")
+    mask = _where_mask(a, where_, name)
+    if mask is not None and initial is None:
+        raise ValueError(f"{name}: where= needs initial= (the {name[3:]}imum of no elements "
+                         f"is undefined), as in NumPy")
     if not _is_inexact(a):
-        return red(a, axis=axis, keepdims=keepdims)
+        return red(a, axis=axis, keepdims=keepdims, initial=initial, where=mask)
     nan = isnan(a)
-    r = red(where(nan, fill, a), axis=axis, keepdims=keepdims)
-    return where(all(nan, axis=axis, keepdims=keepdims), math.nan, r)
+    if initial is None:
+        r = red(where(nan, fill, a), axis=axis, keepdims=keepdims)
+        return where(all(nan, axis=axis, keepdims=keepdims), math.nan, r)
+    # NumPy's fmax/fmin reduction: NaNs (in ``a`` or ``initial``) are skipped like the
+    # entries ``where`` leaves out; NaN only when nothing is left
+    keep = logical_not(nan) if mask is None else logical_and(logical_not(nan), mask)
+    init = _initial_value(a, initial)
+    ok = logical_not(isnan(init))
+    r = red(a, axis=axis, keepdims=keepdims, initial=where(ok, init, fill), where=keep)
+    return where(logical_or(ok, any(keep, axis=axis, keepdims=keepdims)), r, math.nan)
 
 
 def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """Maximum along ``axis`` ignoring NaNs (NaN for an all-NaN slice, without NumPy's
-    warning). ``initial=`` and ``where=`` are not supported."""
+    warning). ``initial=`` (a lower bound included in every slice; the result of an empty
+    or all-NaN one) and ``where=`` (a boolean mask of the entries taking part; needs
+    ``initial``) as in NumPy; NaNs and left-out entries get no derivative."""
     return _nan_extreme("nanmax", max, -math.inf, a, axis, out, keepdims, initial, where)
 
 
 def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """Minimum along ``axis`` ignoring NaNs (NaN for an all-NaN slice, without NumPy's
-    warning). ``initial=`` and ``where=`` are not supported."""
+    warning). ``initial=`` (an upper bound included in every slice) and ``where=`` (needs
+    ``initial``) as in :func:`nanmax`."""
     return _nan_extreme("nanmin", min, math.inf, a, axis, out, keepdims, initial, where)
 
 

@@ -251,10 +251,11 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     first).
 
     ``b`` (weights, broadcast with ``a``) may be negative: with ``return_sign`` the result is
-    ``(log|s|, sign(s))`` for the sum ``s``, otherwise a negative sum gives nan. Entries
-    with ``b == 0`` are ignored (also where ``a`` is infinite); an empty or all ``-inf`` sum
-    gives ``-inf`` (sign 0). The derivative in ``a`` is the softmax ``b exp(a) / s``, and is
-    taken as 0 where the whole sum is 0 (all ``-inf``); the maximum carries no derivative.
+    ``(log|s|, sign(s))`` for the sum ``s``, otherwise a negative sum gives nan (with a zero
+    derivative in ``a`` and ``b``, as JAX's). Entries with ``b == 0`` are ignored (also
+    where ``a`` is infinite); an empty or all ``-inf`` sum gives ``-inf`` (sign 0). The
+    derivative in ``a`` is the softmax ``b exp(a) / s``, and is taken as 0 where the whole
+    sum is 0 (all ``-inf``); the maximum carries no derivative.
     Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite).
 
     ``where`` (JAX's keyword; SciPy has none): a boolean mask broadcast with ``a``; only the
@@ -298,7 +299,15 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
         sign = fnp.sign(s)
         s = fnp.abs(s)
     empty = s == 0.0
-    out = fnp.add(_where(empty, -_inf, fnp.log(_where(empty, 1.0, s))), m)
+    if return_sign:
+        out = _where(empty, -_inf, fnp.log(_where(empty, 1.0, s)))
+    else:
+        # a negative sum: nan with no derivative, as JAX (not log's 1 / s, a finite
+        # derivative of a nan value)
+        neg = s < 0.0
+        out = _where(empty, -_inf, _where(neg, math.nan,
+                                          fnp.log(_where(empty | neg, 1.0, s))))
+    out = fnp.add(out, m)
     if not keepdims:
         out = fnp.reshape(out, tuple(d for i, d in enumerate(out.shape) if i not in axes))
         if return_sign:
