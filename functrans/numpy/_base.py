@@ -644,7 +644,11 @@ def _extreme(red, pair, name, x, axis, keepdims, initial, where):
         out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape)) if keepdims else \
             tuple(d for i, d in enumerate(shape) if i not in axes)
         return _st.broadcast_to(init, out_shape)
-    out = _reduce(red, _fill_outside(x, mask, init), axis, keepdims)
+    # Left-out entries are filled with the reduction's identity for floats (-inf for max),
+    # not with ``initial``: filled with it they tied with it and took shares of the derivative
+    # from the kept entries. Integers carry no derivative, so ``initial`` does there.
+    fill = (-math.inf if red is _red.reduce_max else math.inf) if _is_float_array(x) else init
+    out = _reduce(red, _fill_outside(x, mask, fill), axis, keepdims)
     return pair(out, _st.broadcast_to(init, _shape(out)))
 
 
