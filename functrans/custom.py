@@ -133,10 +133,13 @@ def _resolve(fun, sig, args, kwargs, what):
     except TypeError as e:
         raise TypeError(f"{what} {_name(fun)}: {e}") from None
     bound.apply_defaults()
-    if bound.kwargs:
-        raise TypeError(f"{what} {_name(fun)}: keyword-only arguments "
-                        f"{sorted(bound.kwargs)} cannot be passed to the rules by position; "
-                        f"make them positional (or close over them).")
+    # A keyword-only argument left to its default (a functools.partial's keyword) is the
+    # function's own business, as in JAX: the rules do not see it either.
+    given = sorted(k for k in bound.kwargs if k in kwargs)
+    if given:
+        raise TypeError(f"{what} {_name(fun)}: keyword-only arguments {given} cannot be "
+                        f"passed to the rules by position; make them positional (or close "
+                        f"over them).")
     return tuple(bound.args)
 
 
