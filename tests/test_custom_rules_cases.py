@@ -561,8 +561,22 @@ def test_custom_function_closing_over_inner_transform_value():
                 return x * y, x * t
             return g(z)
         return ft.vmap(f)(fnp.arange(3.0))
-    with pytest.raises(CustomRuleError, match="as an argument"):
+    with pytest.raises(CustomRuleError, match="g .or its rule. closes over a value of a "
+                                              "vmap or jit.*BatchTracer.*as an argument"):
         ft.jvp(h, (1.0,), (2.0,))
+
+    # (the same for a function a vmap batches that closes over a jit's value inside it)
+    def call(f, *args):
+        f = ft.custom_jvp(f)
+        f.defjvp(lambda primals, tangents: (f(*primals), sum(tangents)))
+        return f(*args)
+
+    def fun(x):
+        return call(lambda y: ft.jit(lambda w: call(lambda v: w + v, y))(x), x)
+    close(fun(3.0), 6.0)
+    with pytest.raises(CustomRuleError, match="closes over a value of a vmap or jit.*"
+                                              "StagingTracer"):
+        ft.vmap(fun)(np.arange(3.0))
 
     def case(L):
         @L.custom_jvp
