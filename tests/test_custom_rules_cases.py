@@ -69,7 +69,7 @@ def _sin_twice_cos(L):
     @f.defjvp
     def f_jvp(primals, tangents):
         (x,), (t,) = primals, tangents
-        return f(x), 2.0 * L.np.cos(x) * t
+        return f(x), t * (2.0 * L.np.cos(x))  # (tracer first: array-api-strict #188)
     return f
 
 
@@ -792,7 +792,7 @@ def _sin_vjp(L):
         return f(x), L.np.cos(x)
 
     def bwd(cos_x, g):
-        return (2.0 * cos_x * g,)
+        return (g * (2.0 * cos_x),)
     f.defvjp(fwd, bwd)
     return f
 
@@ -1301,4 +1301,108 @@ def test_vjp_integer_cotangent_under_jit():
             return x
         f.defvjp(lambda x, y: (x, None), lambda _, g: (0.0 * g, None))
         return L.jit(lambda y: L.vjp(f, 0.5, y)[1](1.0)[0])(1)
+    same(case)
+
+
+# -- the same rules on every backend ---------------------------------------------------------
+
+
+def test_rules_on_backend_arrays(backend):
+    x = backend.asarray([0.3, -1.2, 2.0])
+    f = _sin_twice_cos(FT)
+    v = _sin_vjp(FT)
+    want = 2 * np.cos(backend.to_numpy(x))
+    # (custom_jvp: jvp, grad of a sum, vmap of grad; custom_vjp: grad, vmap, jvp by transpose)
+    close(backend.to_numpy(ft.jvp(f, (x,), (fnp.ones_like(x),))[1]), want)
+    close(backend.to_numpy(ft.grad(lambda x: f(x).sum())(x)), want)
+    close(backend.to_numpy(ft.vmap(ft.grad(f))(x)), want)
+    close(backend.to_numpy(ft.grad(lambda x: v(x).sum())(x)), want)
+    close(backend.to_numpy(ft.vmap(ft.grad(v))(x)), want)
+    close(backend.to_numpy(ft.jvp(v, (x,), (fnp.ones_like(x),))[1]), want)
+
+    @ft.custom_vjp
+    def g(x, y):
+        return x * fnp.sin(y)
+    g.defvjp(lambda x, y: (g(x, y), fnp.cos(y)), lambda c, ct: (None, ct * (2.0 * c)))
+    close(backend.to_numpy(ft.grad(lambda x: g(x, x).sum())(x)), want)
+    close(backend.to_numpy(ft.grad(lambda x: ft.lax.scan(
+        lambda c, _: (v(c), None), x, None, length=1)[0].sum())(x)), want)
+
+
+# -- custom_root and custom_linear_solve -----------------------------------------------------
+
+
+def _newton(L, steps=30):
+    def solve(f, x0):
+        df = L.grad(f)
+        return L.lax.fori_loop(0, steps, lambda i, x: x - f(x) / df(x), x0)
+    return solve
+
+
+def test_custom_root_implicit_derivative_under_transforms():
+    def case(L):
+        def cube_root(a):
+            f = lambda x: x ** 3 - a  # noqa: E731
+            return L.lax.custom_root(f, 1.0, _newton(L), lambda g, y: y / g(1.0))
+        a = L.np.array([2.0, 8.0, 27.0])
+        return (cube_root(8.0), L.grad(cube_root)(8.0), L.grad(L.grad(cube_root))(8.0),
+                L.jvp(cube_root, (8.0,), (1.0,)), L.vmap(cube_root)(a),
+                L.vmap(L.grad(cube_root))(a), L.jit(L.grad(cube_root))(8.0))
+    got = same(case, tol=1e-8)
+    close(got[1], 8.0 ** (-2 / 3) / 3, 1e-8)
+
+
+def test_custom_root_has_aux_gets_no_derivative():
+    def case(L):
+        def root(a):
+            f = lambda x: x ** 2 - a  # noqa: E731
+
+            def solve(f, x0):
+                x = _newton(L)(f, x0)
+                return x, x * 10.0
+            r, aux = L.lax.custom_root(f, 1.0, solve, lambda g, y: y / g(1.0), has_aux=True)
+            return r + L.lax.stop_gradient(aux) * 0.0 + aux
+        return root(4.0), L.grad(root)(4.0)
+    got = same(case, tol=1e-8)
+    close(got[1], 0.25, 1e-8)
+
+
+def test_custom_linear_solve_derivatives():
+    def case(L):
+        a = L.np.array([[4.0, 1.0], [1.0, 3.0]])
+        b = L.np.array([1.0, 2.0])
+        dense = lambda mv, r: L.np.linalg.solve(a, r)  # noqa: E731
+
+        def sym(a, b):
+            return L.lax.custom_linear_solve(lambda x: a @ x, b,
+                                             lambda mv, r: L.np.linalg.solve(a, r),
+                                             symmetric=True)
+
+        def gen(a, b):
+            return L.lax.custom_linear_solve(
+                lambda x: a @ x, b, lambda mv, r: L.np.linalg.solve(a, r),
+                transpose_solve=lambda vm, r: L.np.linalg.solve(a.T, r))
+        g = L.np.array([[2.0, 1.0], [0.5, 3.0]])
+        out = [L.lax.custom_linear_solve(lambda x: a @ x, b, dense, symmetric=True)]
+        for fn, m in ((sym, a), (gen, g)):
+            loss = lambda m, b: L.np.sum(fn(m, b) ** 2)  # noqa: E731
+            out += [fn(m, b), L.grad(loss, (0, 1))(m, b), L.jvp(fn, (m, b), (m, b)),
+                    L.vmap(fn, (None, 0))(m, L.np.stack([b, 2 * b])),
+                    L.hessian(loss, 1)(m, b)]
+        return out
+    same(case, tol=1e-9)
+
+
+def test_custom_linear_solve_pytree_right_hand_side():
+    def case(L):
+        d = {"u": L.np.array([2.0, 4.0]), "v": L.np.array(5.0)}
+
+        def solve_diag(d, b):
+            mv = lambda x: {"u": d["u"] * x["u"], "v": d["v"] * x["v"]}  # noqa: E731
+            return L.lax.custom_linear_solve(
+                mv, b, lambda _, r: {"u": r["u"] / d["u"], "v": r["v"] / d["v"]},
+                symmetric=True)
+        b = {"u": L.np.array([1.0, 1.0]), "v": L.np.array(2.0)}
+        loss = lambda d, b: sum(L.np.sum(t ** 2) for t in solve_diag(d, b).values())  # noqa
+        return solve_diag(d, b), L.grad(loss, (0, 1))(d, b)
     same(case)
