@@ -1415,3 +1415,121 @@ def test_custom_linear_solve_pytree_right_hand_side():
         loss = lambda d, b: sum(L.np.sum(t ** 2) for t in solve_diag(d, b).values())  # noqa
         return solve_diag(d, b), L.grad(loss, (0, 1))(d, b)
     same(case)
+
+
+# -- more combinations: pytrees in nondiff_argnums, control flow and stop_gradient in rules,
+# nested custom functions ----------------------------------------------------------------------
+
+
+def test_nondiff_argnums_pytree_and_negative_position():
+    def case(L):
+        @functools.partial(L.custom_vjp, nondiff_argnums=(-1,))
+        def scaled(x, cfg):
+            return cfg["fn"](x) * cfg["k"]
+
+        def fwd(x, cfg):
+            return scaled(x, cfg), x
+
+        def bwd(cfg, x, g):
+            return (g * cfg["k"] * 10.0 * L.np.cos(x),)
+        scaled.defvjp(fwd, bwd)
+        cfg = {"fn": L.np.sin, "k": 3}
+        x = L.np.array([0.1, 0.7])
+        return (scaled(x, cfg), L.grad(lambda x: scaled(x, cfg).sum())(x),
+                L.vmap(L.grad(lambda x: scaled(x, cfg)))(x),
+                L.jit(L.grad(lambda x: scaled(x, cfg).sum()))(x))
+    # (JAX refuses a function among a nondiff argument's leaves; functrans takes any
+    # fixed value there)
+    x = np.array([0.1, 0.7])
+    close(case(FT), (3 * np.sin(x), 30 * np.cos(x), 30 * np.cos(x), 30 * np.cos(x)))
+    with pytest.raises(TypeError, match="not a valid JAX type"):
+        case(JX)
+
+
+def test_rules_with_control_flow_and_stop_gradient():
+    def case(L):
+        @L.custom_jvp
+        def f(x):
+            return L.lax.cond(x > 0, L.np.sin, L.np.cos, x)
+
+        @f.defjvp
+        def f_jvp(primals, tangents):
+            (x,), (t,) = primals, tangents
+            slope = L.lax.cond(x > 0, lambda x: 2.0 * L.np.cos(x), lambda x: -3.0 * L.np.sin(x), x)
+            n = L.lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 1.5), (0, 1.0))[1]
+            return f(x), t * slope * n + L.lax.stop_gradient(x) * 0.0 * t
+
+        @L.custom_vjp
+        def v(x):
+            return x ** 2
+        v.defvjp(lambda x: (x ** 2, x),
+                 lambda x, g: (L.lax.fori_loop(0, 2, lambda i, a: a + g * L.lax.stop_gradient(x), 0.0 * g),))
+        out = []
+        for x in (0.8, -0.4):
+            out += [L.jvp(f, (x,), (1.0,)), L.grad(f)(x), L.grad(L.grad(f))(x),
+                    L.grad(v)(x), L.grad(L.grad(v))(x), L.grad(lambda x: v(L.np.sin(x)))(x)]
+        out.append(L.vmap(L.grad(f))(L.np.array([0.8, -0.4])))
+        return out
+    same(case)
+
+
+def test_nested_custom_functions():
+    # A custom_jvp function whose rule calls a custom_vjp function, and the reverse.
+    def case(L):
+        v = _sin_vjp(L)
+
+        @L.custom_jvp
+        def outer(x):
+            return v(x) * 2.0
+
+        @outer.defjvp
+        def outer_jvp(primals, tangents):
+            (x,), (t,) = primals, tangents
+            return outer(x), t * L.np.cos(v(x)) * 5.0
+
+        @L.custom_vjp
+        def inner(x):
+            return outer(x) + x
+        inner.defvjp(lambda x: (inner(x), x),
+                     lambda x, g: (g * L.grad(outer)(x) + g,))
+        return (L.grad(outer)(0.3), L.grad(L.grad(outer))(0.3), L.grad(inner)(0.3),
+                L.grad(L.grad(inner))(0.3), L.vmap(L.grad(inner))(L.np.array([0.3, 0.6])),
+                L.jit(L.grad(inner))(0.3))
+    same(case)
+
+
+def test_residuals_holding_python_values_and_none():
+    # (functrans takes any Python value among the residuals; JAX refuses a string there)
+    def case(L, tag):
+        @L.custom_vjp
+        def f(x, y):
+            return x * y
+
+        def fwd(x, y):
+            res = {"y": y, "n": 2, "none": None, "x": x}
+            if tag:
+                res["tag"] = "mul"
+            return f(x, y), res
+
+        def bwd(r, g):
+            return g * r["y"] * r["n"], g * r["x"] if r.get("tag", "mul") == "mul" else None
+        f.defvjp(fwd, bwd)
+        x = L.np.array([1.0, 2.0])
+        return (L.grad(lambda x, y: f(x, y).sum(), (0, 1))(x, x + 1.0),
+                L.vmap(L.grad(f, (0, 1)))(x, x + 1.0),
+                L.jit(L.grad(lambda x: f(x, 3.0 * x).sum()))(x))
+    close(case(FT, True), case(JX, False))
+    close(case(FT, True), case(FT, False))
+
+
+def test_vjp_cotangent_dtype_from_bwd():
+    # bwd returning float32 for a float64 input: both libraries return bwd's float32.
+    def case(L):
+        @L.custom_vjp
+        def f(x):
+            return x * 2.0
+        f.defvjp(lambda x: (f(x), None), lambda _, g: ((g * 2.0).astype(L.np.float32),))
+        return L.grad(lambda x: f(x).sum())(L.np.array([1.0, 2.0]))
+    got, want = case(FT), case(JX)
+    close(got, want)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
