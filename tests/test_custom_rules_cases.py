@@ -622,7 +622,8 @@ def test_jvp_under_checkpoint():
         f = _sin_twice_cos(L)
         g = lambda x: f(f(x))  # noqa: E731
         r = L.checkpoint(g)
-        return (r(2.0), L.grad(r)(2.0), L.grad(L.grad(r))(2.0), L.grad(L.checkpoint(L.grad(g)))(2.0),
+        return (r(2.0), L.grad(r)(2.0), L.grad(L.grad(r))(2.0),
+                L.grad(L.checkpoint(L.grad(g)))(2.0),
                 L.grad(L.grad(L.grad(r)))(2.0), L.grad(L.grad(g))(2.0))
     got = same(case)
     close(got[2], got[5])
@@ -1463,7 +1464,8 @@ def test_rules_with_control_flow_and_stop_gradient():
         def v(x):
             return x ** 2
         v.defvjp(lambda x: (x ** 2, x),
-                 lambda x, g: (L.lax.fori_loop(0, 2, lambda i, a: a + g * L.lax.stop_gradient(x), 0.0 * g),))
+                 lambda x, g: (L.lax.fori_loop(
+                     0, 2, lambda i, a: a + g * L.lax.stop_gradient(x), 0.0 * g),))
         out = []
         for x in (0.8, -0.4):
             out += [L.jvp(f, (x,), (1.0,)), L.grad(f)(x), L.grad(L.grad(f))(x),
