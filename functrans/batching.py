@@ -18,11 +18,14 @@ import optree
 from .backends.numpy_backend import plain as _plain_numpy
 from .core import _SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current, get_aval
 from .interpreters import CONSTANT_INTERPRETERS, ConstTracer, constant
-from .errors import (BatchingError, ConcretizationError, MissingRuleError, check_function,
-                     is_nonnegative_int)
+from .errors import (BatchingError, ConcretizationError, FunctransError, MissingRuleError,
+                     check_function, is_nonnegative_int)
 from .tree import NAMESPACE, tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "pmap"]
+
+
+_CUSTOM_CALLS = ("custom_jvp_call", "custom_vjp_call")
 
 
 class BatchTracer(Tracer):
@@ -92,10 +95,25 @@ class BatchInterpreter(Interpreter):
         if vals is None:
             # Nothing batched: the parent handles it once for the whole batch; except a
             # collective over this vmap's name (psum of a constant is size × it).
-            if (self.axis_name is None or not prim.collective
+            if prim.name in _CUSTOM_CALLS:
+                # A custom function whose arguments are not batched may still close over
+                # this vmap's values: its rules, run beneath, would not reach them. Then it
+                # is batched as a whole, its arguments broadcast (as JAX does always).
+                try:
+                    return self.parent.process(prim, args, params)
+                except FunctransError as e:
+                    size = self._own_leak_size(e)
+                    if size is None or all(type(a) in _SCALAR_DTYPES for a in args):
+                        raise
+                from .primitives._batching import with_batch
+                vals = [a if type(a) in _SCALAR_DTYPES else with_batch(a, None, size)
+                        for a in args]
+                dims = [None if type(a) in _SCALAR_DTYPES else 0 for a in args]
+            elif (self.axis_name is None or not prim.collective
                     or self.axis_name not in params["axis_name"]):
                 return self.parent.process(prim, args, params)
-            vals, dims = list(args), [None] * len(args)
+            else:
+                vals, dims = list(args), [None] * len(args)
         rule = prim.batch
         if rule is None:
             if prim.jvp_inline is not None:  # defined by traceable operations: run those
@@ -112,6 +130,16 @@ class BatchInterpreter(Interpreter):
         if prim.multiple_results:
             return [o if d is None else BatchTracer(self, o) for o, d in zip(out, out_dim)]
         return out if out_dim is None else BatchTracer(self, out)
+
+    def _own_leak_size(self, e):
+        """The batch size where ``e`` (or what caused it) reports one of this vmap's tracers
+        reaching an operation beneath it, else None."""
+        while e is not None:
+            t = getattr(e, "tracer", None)
+            if type(t) is BatchTracer and t._interp is self:
+                return t.val.shape[0]
+            e = e.__cause__ or e.__context__
+        return None
 
     def _inline(self, prim, args, params):
         token = _current.set(self)

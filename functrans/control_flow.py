@@ -1225,9 +1225,11 @@ def _scan_jvp(primals, tangents, body, n_consts, n_carry, length, reverse):
         fl = tuple(_floats([v.aval for v in body.in_vars[:n_carry]]))
         xd = tuple(j for j in range(nx) if tangents[start + j] is not None)
         kd = tuple(i for i in range(n_consts) if tangents[i] is not None)
-        with_res, lin = _linearized(body, n_carry, nx, fl, xd, kd)
-        res = scan_p.bind(*primals, body=with_res, n_consts=n_consts, n_carry=n_carry,
-                          length=length, reverse=reverse)
+        with_res, lin, extra = _linearized(body, n_carry, nx, fl, xd, kd)
+        # (with_res's own captures, which body did not have, are constants after body's)
+        res = scan_p.bind(*primals[:n_consts], *extra, *primals[n_consts:], body=with_res,
+                          n_consts=n_consts + len(extra), n_carry=n_carry, length=length,
+                          reverse=reverse)
         n_out = len(body.outputs)
         outs, stacked = res[:n_out], res[n_out:]
         out_float = _floats([get_aval(o) for o in outs])
@@ -1306,6 +1308,7 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
 
     - ``with_res``: ``body`` that also returns its residuals (the values its tangent map
       reads that it computed, or took as its carry), which a scan stacks step by step;
+    - ``extra``: the values ``with_res`` captures beyond ``body``'s inputs, its last inputs;
     - ``lin``: the tangent map, a linear graph whose inputs are those residuals, the xs
       elements, the constants, then the tangents, and whose outputs are the tangents of the
       body's outputs (None where zero).
@@ -1342,7 +1345,9 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
                         where[id(x)] = ("input", k)
         box.update(graph=graph, where=where, n_res=len(stacked))
         return list(outs) + stacked
-    g_res, _ = _stage_flat(with_res, in_avals, "scan's f", "scan")
+    # Its captures: values the rules of custom functions in body close over (body holds
+    # the custom function as one equation, so they were not among its own constants).
+    g_res, extra = _stage_flat(with_res, in_avals, "scan's f", "scan")
     graph, where, n_res = box["graph"], box["where"], box["n_res"]
     res_vars = [Var(a) for a in _out_avals(g_res)[len(body.outputs):]]
     x_vars = [Var(a) for a in in_avals[n_carry:]]  # the xs elements, then the constants
@@ -1362,8 +1367,8 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
     lin.var_params = frozenset(k for k, (e, e0) in enumerate(zip(eqns, graph.eqns))
                                if e[2] is not e0[2])
     lin.outputs_avals = _out_avals(body)
-    cache[key] = (g_res, lin)
-    return g_res, lin
+    cache[key] = (g_res, lin, extra)
+    return g_res, lin, extra
 
 def _param_tracers(params):
     """The tracers inside an equation's parameters (a custom_vjp's residuals are one of its

@@ -422,11 +422,13 @@ def place_host_indices(prim, args):
 
 
 def _leaked(prim, tracer):
-    raise UnexpectedTracerError(
+    err = UnexpectedTracerError(
         f"A tracer ({tracer!r}) reached {prim.name!r} after the transform that created it "
         f"had returned (or from a transform that is not an enclosing one). A transform's "
         f"tracers are only valid inside the function being transformed; return the values "
         f"you need from it instead of storing them in globals, lists or attributes.")
+    err.tracer = tracer  # (custom.py tells a custom rule's closure which kind it was)
+    raise err
 
 
 def _mixed(prim, b1, b2):

@@ -9,6 +9,7 @@ reverse mode records (inside a custom_jvp rule), which stays one equation transp
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import operator
@@ -91,11 +92,24 @@ def _custom_jvp_batch(args, dims, fun, rule, in_tree, out_box, batch_interp):
     from .batching import vmap_within
     from .primitives._batching import all_batched
     axes = _batched_in_axes(args, in_tree)
-    outs = custom_jvp_call_p.bind(*all_batched(args, dims),
-                                  fun=vmap_within(batch_interp, fun, in_axes=axes),
-                                  rule=vmap_within(batch_interp, rule, in_axes=(axes, axes)),
-                                  in_tree=in_tree, out_box=out_box)
+    with _leaks_named(fun, "custom_jvp"):
+        outs = custom_jvp_call_p.bind(*all_batched(args, dims),
+                                      fun=vmap_within(batch_interp, fun, in_axes=axes),
+                                      rule=vmap_within(batch_interp, rule, in_axes=(axes, axes)),
+                                      in_tree=in_tree, out_box=out_box)
     return outs, [0] * len(outs)
+
+
+@contextlib.contextmanager
+def _leaks_named(fun, kind):
+    """A vmap's or jit's tracer leaking from a batched custom function: say what it means."""
+    from .interpreters import JVPTracer
+    try:
+        yield
+    except UnexpectedTracerError as e:
+        if type(getattr(e, "tracer", None)) in (type(None), JVPTracer):
+            raise
+        raise _leak_error(e, fun, kind) from e
 
 
 custom_jvp_call_p.def_batch(_custom_jvp_batch)
@@ -133,10 +147,13 @@ def _resolve(fun, sig, args, kwargs, what):
     except TypeError as e:
         raise TypeError(f"{what} {_name(fun)}: {e}") from None
     bound.apply_defaults()
-    if bound.kwargs:
-        raise TypeError(f"{what} {_name(fun)}: keyword-only arguments "
-                        f"{sorted(bound.kwargs)} cannot be passed to the rules by position; "
-                        f"make them positional (or close over them).")
+    # A keyword-only argument left to its default (a functools.partial's keyword) is the
+    # function's own business, as in JAX: the rules do not see it either.
+    given = sorted(k for k in bound.kwargs if k in kwargs)
+    if given:
+        raise TypeError(f"{what} {_name(fun)}: keyword-only arguments {given} cannot be "
+                        f"passed to the rules by position; make them positional (or close "
+                        f"over them).")
     return tuple(bound.args)
 
 
@@ -346,7 +363,23 @@ def _run_rule(rule, args, fun, kind):
     try:
         return rule(*args)
     except UnexpectedTracerError as e:
-        raise _closure_error(fun, kind) from e
+        raise _leak_error(e, fun, kind) from e
+
+
+def _leak_error(e, fun, kind):
+    """What a leaked tracer met while running a custom function's rules means: a value being
+    differentiated that is not an argument, or (a vmap's or jit's tracer) a value of a
+    transform applied inside the one that handles the call."""
+    from .interpreters import JVPTracer
+    t = getattr(e, "tracer", None)
+    if t is None or type(t) is JVPTracer:
+        return _closure_error(fun, kind)
+    return CustomRuleError(
+        f"{kind} function {_name(fun)} (or its rule) closes over a value of a vmap or jit "
+        f"applied inside the transform that handles the call ({type(t).__name__}): its "
+        f"rules run beneath that transform, where the value cannot be reached (JAX takes "
+        f"this). Pass that value as an argument (functrans.closure_convert turns what a "
+        f"function closes over into arguments).")
 
 
 def _processing_interp(args):
@@ -510,9 +543,11 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box, batch_interp)
         return tuple(tree_unflatten(in_tree, [c if z is None else z
                                               for c, z in zip(leaves, zeros)]))
 
-    outs = custom_vjp_call_p.bind(*all_batched(args, dims),
-                                  fun=vmap_within(batch_interp, fun, in_axes=axes),
-                                  fwd=batched_fwd, bwd=bwd_, in_tree=in_tree, out_box=out_box)
+    with _leaks_named(fun, "custom_vjp"):
+        outs = custom_vjp_call_p.bind(*all_batched(args, dims),
+                                      fun=vmap_within(batch_interp, fun, in_axes=axes),
+                                      fwd=batched_fwd, bwd=bwd_, in_tree=in_tree,
+                                      out_box=out_box)
     return outs, [0] * len(outs)
 
 
