@@ -39,7 +39,7 @@ from . import buffers
 from . import dtypes as _dt
 from .backends import backend_of
 from .backends import _default, default as default_backend_
-from .checkpointing import _fresh, _stage, _static
+from .checkpointing import _fresh, _kept_ids, _stage, _static
 from .collectives import axis_env
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _by_type_get, _current,
                    _mixed)
@@ -86,7 +86,7 @@ class _Entry:
         self.graph = Graph(in_vars, graph.eqns, graph.outputs)
         self.primal = Graph(in_vars, primal.eqns, primal.outputs)
         self.captured = _snapshot([captured[i] for i in kept], name)
-        self.captured_ids = frozenset(id(c) for c in self.captured)
+        self.captured_ids = _kept_ids(self.captured)
         self.rebuild = rebuild
         self.last = _last_uses(self.graph)
         self.primal_last = _last_uses(self.primal)
