@@ -410,3 +410,11 @@ def test_masked_attention_with_booleans_ldexp_and_masked_softmax_matches_jax(bac
     s = fnp.matmul(args[0], fnp.matrix_transpose(args[1]))
     np.testing.assert_array_equal(backend.to_numpy(fnp.ldexp(s, -1)),
                                   backend.to_numpy(s) * 0.5)
+
+
+def test_lowered_text_names_dtype_parameters(backend):
+    # (a dtype parameter printed as its class, [dtype=DType]: fnp's dtypes are callable)
+    x = backend.asarray([1, 2, 3], dtype="int64")
+    text = ft.jit(lambda v: fnp.astype(v, fnp.float32) * 2.0).lower(x).as_text()
+    assert "convert_element_type" in text and "[dtype=float32]" in text, text
+    assert "DType" not in text
