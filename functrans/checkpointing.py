@@ -1148,12 +1148,15 @@ def _intern(graph, library):
 
 
 def _library(values):
-    """The type of the concrete array behind the first of ``values`` that has one."""
+    """The backend (else the type) of the concrete array behind the first of ``values`` that
+    has one: NumPy's arrays and functrans.numpy's AtArray (made by fnp.zeros, fnp.eye...)
+    share their plans."""
     from .numpy._base import _concrete_value
     for v in values:
         c = _concrete_value(v)
         if c is not None:
-            return type(c)
+            t = type(c)
+            return _by_type_get(t) or t
     return None
 
 

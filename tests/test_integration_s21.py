@@ -418,3 +418,18 @@ def test_lowered_text_names_dtype_parameters(backend):
     text = ft.jit(lambda v: fnp.astype(v, fnp.float32) * 2.0).lower(x).as_text()
     assert "convert_element_type" in text and "[dtype=float32]" in text, text
     assert "DType" not in text
+
+
+def test_checkpoint_plans_shared_by_numpy_arrays_and_atarrays(plan_builds):
+    # fnp.eye/zeros/ones make AtArray (NumPy arrays with .at); a training loop mixing them
+    # with np.ndarray parameters built a second plan for the same graph
+    c = ft.checkpoint(lambda W, x: fnp.tanh(fnp.matmul(x, W)), policy=cp.dots_saveable)
+    x = np.ones((2, 2))
+
+    def loss(W):
+        return fnp.sum(c(W, x) ** 2)
+    g1 = ft.grad(loss)(np.eye(2) * 0.5)
+    g2 = ft.grad(loss)(fnp.eye(2) * 0.5)
+    assert type(fnp.eye(2)) is not np.ndarray
+    assert len(plan_builds) == 1, plan_builds
+    np.testing.assert_array_equal(g1, g2)
