@@ -433,3 +433,28 @@ def test_checkpoint_plans_shared_by_numpy_arrays_and_atarrays(plan_builds):
     assert type(fnp.eye(2)) is not np.ndarray
     assert len(plan_builds) == 1, plan_builds
     np.testing.assert_array_equal(g1, g2)
+
+
+def test_vmapped_tangent_maps_and_pullbacks_do_not_alias_the_callers_batch(backend):
+    # The batched form of the pass-through rule: vmap(lin)(T), vmap(pullback)(C) and vmap of
+    # an identity handed back the caller's T (or a view of it), so an in-place update of the
+    # batched tangents rewrote the caller's basis.
+    x = backend.asarray([1.0, 2.0, 3.0])
+    _, lin = ft.linearize(lambda a: fnp.flip(a), x)
+    _, pull = ft.vjp(lambda a: fnp.reshape(a, (3, 1)), x)
+    T = _writable(backend, np.eye(3))
+    C = _writable(backend, np.arange(9.0).reshape(3, 3, 1))
+    runs = [
+        (lambda: ft.vmap(lin)(T), T),
+        (lambda: ft.vmap(pull)(C)[0], C),
+        (lambda: ft.vmap(lambda t: ft.jvp(lambda a: a, (x,), (t,))[1])(T), T),
+        (lambda: ft.vmap(lambda a: a)(T), T),
+        (lambda: ft.vmap(lambda a: a[1:], in_axes=1)(T), T),
+    ]
+    for run, given in runs:
+        keep = backend.to_numpy(given).copy()
+        out = run()
+        out *= 5.0
+        np.testing.assert_array_equal(backend.to_numpy(given), keep)
+    # the values: the batched tangent map is the flip of each row
+    np.testing.assert_array_equal(backend.to_numpy(ft.vmap(lin)(T)), np.eye(3)[:, ::-1])
