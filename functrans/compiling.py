@@ -230,10 +230,32 @@ def _difference(old, new):
     if old[2] != new[2]:
         return "another default backend (functrans.default_backend)"
     start = 4 if _has_dict(old[0]) else 3  # (after the dicts' key orders, if any)
+    if start == 4 and old[3] != new[3]:
+        return (f"dictionaries with their keys in another order (lowered: "
+                f"{_key_orders(old[3])}; called: {_key_orders(new[3])}); results keep the "
+                f"arguments' key order, so it is part of the signature: pass the keys in "
+                f"the order lowered")
     for i, (a, b) in enumerate(zip(old[start:], new[start:])):
         if a != b:
             return f"leaf {i} of the arguments was {_describe(a)}, is {_describe(b)}"
     return "another signature"
+
+
+def _key_orders(orders):
+    """The key orders in ``_dict_orders``'s nesting (a dict's keys are the tuple that holds no
+    tuple), in words."""
+    found = []
+
+    def walk(o):
+        if type(o) is not tuple:
+            return
+        if o and not any(type(k) is tuple for k in o):
+            found.append(list(o))
+            return
+        for v in o:
+            walk(v)
+    walk(orders)
+    return ", ".join(map(str, found))
 
 
 def _describe(k):

@@ -458,3 +458,25 @@ def test_vmapped_tangent_maps_and_pullbacks_do_not_alias_the_callers_batch(backe
         np.testing.assert_array_equal(backend.to_numpy(given), keep)
     # the values: the batched tangent map is the flip of each row
     np.testing.assert_array_equal(backend.to_numpy(ft.vmap(lin)(T)), np.eye(3)[:, ::-1])
+
+
+def test_compiled_step_names_a_dict_key_order_difference(backend):
+    # Gradients keep a dict's key order (test_lead_s21), so the order is part of a compiled
+    # function's signature; refusing a reordered dict said only "another signature".
+    def step(p, x):
+        g = ft.grad(lambda q: fnp.sum((x * q["w"] + q["b"]) ** 2))(p)
+        return {k: p[k] - 0.1 * g[k] for k in p}
+
+    x = backend.asarray([0.0, 1.0, 2.0])
+    p1 = {"w": backend.asarray(2.0), "b": backend.asarray(-1.0)}
+    p2 = {"b": p1["b"], "w": p1["w"]}
+    compiled = ft.jit(step).lower(p1, x).compile()
+    out = compiled(p1, x)
+    assert list(out) == ["w", "b"]
+    with pytest.raises(TypeError, match=r"keys in another order.*\['w', 'b'\].*\['b', 'w'\]"):
+        compiled(p2, x)
+    # the jitted function takes either order, each keeping its own
+    again = ft.jit(step)(p2, x)
+    assert list(again) == ["b", "w"]
+    for k in out:
+        np.testing.assert_array_equal(backend.to_numpy(out[k]), backend.to_numpy(again[k]))
