@@ -301,7 +301,8 @@ def signbit(x, /):
 def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
     """Clamp ``x`` to ``[min, max]``; the result has ``x``'s dtype (for a Python number,
     NumPy's array of it promoted with array bounds) and, as NumPy's, the shape of ``x``
-    broadcast with the bounds. ``a_min`` and ``a_max`` are NumPy's older names of the bounds (``np.clip(x, a_min=0, a_max=None)``).
+    broadcast with the bounds. ``a_min`` and ``a_max`` are NumPy's older names of the bounds
+    (``np.clip(x, a_min=0, a_max=None)``).
 
     The derivative flows to ``x`` where ``min <= x <= max`` (both ends included), and to the
     bound that is chosen elsewhere.
