@@ -401,8 +401,23 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
                     f"before batching.")
             v = _move_axis(v, 0, ax % nd)
             res.append(_plain(v))
-        return tree_unflatten(o_tree, res)
+        # an output that passes a mapped argument through (vmap of an identity, of a
+        # tangent map or pullback: NumPy's and torch's views) is copied, as jit's results and
+        # jvp's tangents are: writing into it must not change the caller's array
+        return tree_unflatten(o_tree, _own_memory(res, leaves))
     return batched
+
+
+def _own_memory(res, leaves):
+    """``res`` with the outputs that are, or view, a given array copied (:func:`unshared`),
+    after the common case's quick check: NumPy arrays owning their memory, none given."""
+    for o in res:
+        if type(o) is not _ndarray or o.base is not None:
+            return _unshared(res, leaves)
+        for g in leaves:
+            if g is o:
+                return _unshared(res, leaves)
+    return res
 
 
 def _broadcast_out(o, size, like, name="fun", j=0):
@@ -457,3 +472,8 @@ def pmap(fun, axis_name=None, *, in_axes=0, out_axes=0, static_broadcasted_argnu
                                               axis_size=axis_size), static_argnums=pos)
         return f(*args, **kwargs)
     return mapped
+
+
+from numpy import ndarray as _ndarray  # noqa: E402
+
+from .reverse import unshared as _unshared  # noqa: E402

@@ -979,34 +979,51 @@ def _inline_primal(graph, operands, out):
 
 
 def _fresh(outs, arguments, captured_ids):
-    """``outs`` with a copy in place of every array that is an argument, one the graph keeps
-    (made while staging, or closed over), or an earlier output: the graph cannot tell
-    ``return x`` from ``return fnp.asarray(x, copy=True)``, nor two equal ``zeros_like``
-    that pruning made one, so results are always arrays of their own (0-d arrays, not NumPy
+    """``outs`` with a copy in place of every array that is, or views the memory of, an
+    argument, one the graph keeps (made while staging, or closed over), or an earlier output:
+    the graph cannot tell ``return x`` from ``return fnp.asarray(x, copy=True)``, nor two
+    equal ``zeros_like`` that pruning made one, and NumPy's and torch's reshape, flip and
+    slices are views, so results are always arrays of their own (0-d arrays, not NumPy
     scalars), which the caller may write into."""
-    seen = None  # the ids of earlier outputs
+    seen = None  # the ids of earlier outputs' memory (captured_ids: see _kept_ids)
+    arg_roots = None
     for i, o in enumerate(outs):
         backend = _by_type_get(type(o))
         if backend is None:
             if type(o) in _SCALAR_DTYPES or isinstance(o, Tracer):
                 continue
             backend = backend_of(o)
-        k = id(o)
-        dup = k in captured_ids or (seen is not None and k in seen)
+        k = root = id(o)
+        if type(o) is not _np.ndarray or o.base is not None:
+            root = id(_memory_root(o))
+        dup = k in captured_ids or (seen is not None and root in seen)
         if not dup:
-            for a in arguments:  # (few: compared directly rather than put in a set)
-                if a is o:
-                    dup = True
-                    break
+            if root == k:  # (its own memory: only the argument itself shares it)
+                for a in arguments:  # (few: compared directly rather than put in a set)
+                    if a is o:
+                        dup = True
+                        break
+            else:  # a view: of an argument's memory, or of one the graph keeps?
+                if arg_roots is None:
+                    arg_roots = {id(_memory_root(a)) for a in arguments
+                                 if _by_type_get(type(a)) is not None}
+                dup = root in arg_roots or root in captured_ids
         if dup:
             outs[i] = backend.copy(o)
         else:
             if not o.shape:  # a NumPy scalar from a reduction: a 0-d array
                 o = outs[i] = backend.as_array(o)
+                root = id(o)
             if seen is None:
                 seen = set()
-            seen.add(id(o))
+            seen.add(root)
     return outs
+
+
+def _kept_ids(captured):
+    """The ids of the arrays a graph keeps and of the memory they view, for :func:`_fresh`."""
+    return frozenset([*map(id, captured), *(id(_memory_root(c)) for c in captured
+                                            if _by_type_get(type(c)) is not None)])
 
 
 # What each staging caller does, for its errors: (why it stages, why an assignment into an
@@ -1131,12 +1148,15 @@ def _intern(graph, library):
 
 
 def _library(values):
-    """The type of the concrete array behind the first of ``values`` that has one."""
+    """The backend (else the type) of the concrete array behind the first of ``values`` that
+    has one: NumPy's arrays and functrans.numpy's AtArray (made by fnp.zeros, fnp.eye...)
+    share their plans."""
     from .numpy._base import _concrete_value
     for v in values:
         c = _concrete_value(v)
         if c is not None:
-            return type(c)
+            t = type(c)
+            return _by_type_get(t) or t
     return None
 
 
@@ -1200,12 +1220,13 @@ def checkpoint(fun, policy=None):
         if policy is not None:  # (without a policy there is no plan to reuse)
             graph = _intern(graph, _library(arrays or captured))
         outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph, **extra)
-        return rebuild(_fresh(list(outs), arrays, frozenset(id(c) for c in captured)))
+        return rebuild(_fresh(list(outs), arrays, _kept_ids(captured)))
     return checkpointed
 
 
 remat = checkpoint
 
 from .custom import custom_jvp_call_p, custom_vjp_call_p  # noqa: E402
+from .reverse import _memory_root  # noqa: E402
 
 _KEPT = {checkpoint_call_p, custom_jvp_call_p, custom_vjp_call_p}

@@ -39,7 +39,7 @@ from . import buffers
 from . import dtypes as _dt
 from .backends import backend_of
 from .backends import _default, default as default_backend_
-from .checkpointing import _fresh, _stage, _static
+from .checkpointing import _fresh, _kept_ids, _stage, _static
 from .collectives import axis_env
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _by_type_get, _current,
                    _mixed, place_host_indices)
@@ -86,7 +86,7 @@ class _Entry:
         self.graph = Graph(in_vars, graph.eqns, graph.outputs)
         self.primal = Graph(in_vars, primal.eqns, primal.outputs)
         self.captured = _snapshot([captured[i] for i in kept], name)
-        self.captured_ids = frozenset(id(c) for c in self.captured)
+        self.captured_ids = _kept_ids(self.captured)
         self.rebuild = rebuild
         self.last = _last_uses(self.graph)
         self.primal_last = _last_uses(self.primal)
@@ -230,10 +230,32 @@ def _difference(old, new):
     if old[2] != new[2]:
         return "another default backend (functrans.default_backend)"
     start = 4 if _has_dict(old[0]) else 3  # (after the dicts' key orders, if any)
+    if start == 4 and old[3] != new[3]:
+        return (f"dictionaries with their keys in another order (lowered: "
+                f"{_key_orders(old[3])}; called: {_key_orders(new[3])}); results keep the "
+                f"arguments' key order, so it is part of the signature: pass the keys in "
+                f"the order lowered")
     for i, (a, b) in enumerate(zip(old[start:], new[start:])):
         if a != b:
             return f"leaf {i} of the arguments was {_describe(a)}, is {_describe(b)}"
     return "another signature"
+
+
+def _key_orders(orders):
+    """The key orders in ``_dict_orders``'s nesting (a dict's keys are the tuple that holds no
+    tuple), in words."""
+    found = []
+
+    def walk(o):
+        if type(o) is not tuple:
+            return
+        if o and not any(type(k) is tuple for k in o):
+            found.append(list(o))
+            return
+        for v in o:
+            walk(v)
+    walk(orders)
+    return ", ".join(map(str, found))
 
 
 def _describe(k):

@@ -8,6 +8,7 @@ linear graphs that ``linearize`` stages (see :mod:`functrans.reverse`).
 from __future__ import annotations
 
 from .core import EvalInterpreter, ShapedArray, _current, bind
+from .dtypes import DType as _DType
 
 
 # Primitives with an effect (a callback run for what it does): staged equations of theirs are
@@ -151,6 +152,8 @@ def _fmt_param(v):
     if isinstance(v, tuple) and any(isinstance(s, slice) for s in v):
         return "(" + ", ".join(f"{s.start}:{s.stop}:{s.step}" if isinstance(s, slice) else str(s)
                                for s in v) + ")"
+    if isinstance(v, _DType):  # (callable, as fnp.float64(3) is, but named by .name)
+        return v.name
     if callable(v):
         return getattr(v, "__name__", type(v).__name__)
     if isinstance(v, ShapedArray):

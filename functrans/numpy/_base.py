@@ -763,9 +763,11 @@ def broadcast_arrays(*arrays):
         return [broadcast_to(a, shape) for a in arrays]
 
 
-def permute_dims(x, /, axes):
-    """Permute the axes of ``x``."""
+def permute_dims(x, /, axes=None):
+    """Permute the axes of ``x``; without ``axes``, reverse them (NumPy 2's default)."""
     x = _as_operand(x)
+    if axes is None:
+        axes = range(len(_shape(x)) - 1, -1, -1)
     axes = tuple(_normalize_axis(a, len(_shape(x))) for a in axes)
     if sorted(axes) != list(range(len(_shape(x)))):
         raise ShapeError(f"axes {axes} is not a permutation of the {len(_shape(x))} axes")

@@ -146,13 +146,34 @@ def imag(x, /):
 
 
 def reciprocal(x, /):
-    """Elementwise ``1 / x`` (booleans give int8 ones and zeros, NumPy's integer
-    reciprocal of them)."""
-    if type(x) not in _SCALARS:
-        x = _as_operand(x)
-        if _dtype(x).kind == "b":
-            return _st.convert_element_type(x, _dt.int8)
-    return divide(1.0, x)
+    """Elementwise ``1 / x``. Integers keep their dtype, as NumPy's integer reciprocal: ``1 / x``
+    rounded toward zero (1 and -1 themselves, other nonzero values 0) and at 0 NumPy's value
+    on this machine (0 for 8- and 16-bit and unsigned integers, the most negative int32 or
+    int64 on x86), without NumPy's divide-by-zero warning. Booleans give int8. Integer
+    results carry no derivative."""
+    if type(x) is float or type(x) is complex:
+        return divide(1.0, x)
+    x = _as_operand(x)
+    d = _dtype(x)
+    if d.kind == "b":
+        return _st.convert_element_type(x, _dt.int8)
+    if d.kind not in "iu":
+        return divide(1.0, x)
+    out = where(_binary(_ew.eq_p, x, 1), x, _st.zeros_like(x))
+    if d.kind == "i":
+        out = where(_binary(_ew.eq_p, x, -1), x, out)
+    at_zero = _integer_reciprocal_of_zero(d.name)
+    if at_zero:
+        out = where(_binary(_ew.eq_p, x, 0), _st.full_like(x, at_zero), out)
+    return out
+
+
+def _integer_reciprocal_of_zero(name):
+    """What NumPy's reciprocal gives for an integer 0 of dtype ``name`` (C's conversion of
+    inf, which depends on the machine)."""
+    import numpy as np
+    with np.errstate(all="ignore"):
+        return int(np.reciprocal(np.zeros((), name)))
 
 
 def _float_operands(x1, x2):
@@ -278,8 +299,10 @@ def signbit(x, /):
 
 
 def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
-    """Clamp ``x`` to ``[min, max]``; the result has ``x``'s dtype and shape. ``a_min`` and
-    ``a_max`` are NumPy's older names of the bounds (``np.clip(x, a_min=0, a_max=None)``).
+    """Clamp ``x`` to ``[min, max]``; the result has ``x``'s dtype (for a Python number,
+    NumPy's array of it promoted with array bounds) and, as NumPy's, the shape of ``x``
+    broadcast with the bounds. ``a_min`` and ``a_max`` are NumPy's older names of the bounds
+    (``np.clip(x, a_min=0, a_max=None)``).
 
     The derivative flows to ``x`` where ``min <= x <= max`` (both ends included), and to the
     bound that is chosen elsewhere.
@@ -292,7 +315,15 @@ def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
         if max is not None:
             raise TypeError("clip: give max or a_max, not both")
         max = a_max
+    scalar_x = type(x) in _SCALARS
     x = _as_operand(x)
+    if scalar_x:
+        # NumPy makes a Python number x an array (int64, float64, bool) and promotes it with
+        # array bounds (np.clip(2, float_array) is float64)
+        d = _dt.result_type(_dtype(x), *[_dtype(_as_operand(v)) for v in (min, max)
+                                         if v is not None and type(v) not in _SCALARS])
+        if d is not _dtype(x):
+            x = _st.convert_element_type(x, d)
     d = _dtype(x)
     if min is None and max is None:
         return x
@@ -310,9 +341,6 @@ def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
                 out = _binary(_ew.logical_or_p, out, bounds[0])
             if max is not None:
                 out = _binary(_ew.logical_and_p, out, bounds[-1])
-            if tuple(out.shape) != tuple(x.shape):
-                raise ValueError(f"clip: the bounds must broadcast to x's shape "
-                                 f"{tuple(x.shape)}")
             return out
 
     def bound(v):
@@ -328,8 +356,6 @@ def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
     if max is not None:
         hi = bound(max)
         out = where(_binary(_ew.gt_p, out, hi), hi, out)
-    if tuple(out.shape) != tuple(x.shape):
-        raise ValueError(f"clip: the bounds must broadcast to x's shape {tuple(x.shape)}")
     return out if _dtype(out) is d else _st.convert_element_type(out, d)
 
 

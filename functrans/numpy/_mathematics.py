@@ -1969,28 +1969,45 @@ def _chebyshev(t, coefs):
     return add(subtract(multiply(t, b1), b2), coefs[0])
 
 
-def _bessel_parts(x, small, large, times_x):
+def _bessel_parts(x, small, large, odd):
+    """``I0(x)`` or (``odd``) ``I1(x)`` from Chebyshev fits in ``|x|/4 - 1`` for ``|x| <= 8``
+    and ``16/|x| - 1`` beyond."""
     ax = abs(x)
     near = less_equal(ax, 8.0)
     xs = where(near, ax, 0.0)
     xl = where(near, 16.0, ax)
     vs = multiply(exp(xs), _chebyshev(subtract(divide(xs, 4.0), 1.0), small))
-    if times_x:
-        vs = multiply(vs, xs)
     vl = divide(multiply(exp(xl), _chebyshev(subtract(divide(16.0, xl), 1.0), large)),
                 sqrt(xl))
+    if odd:
+        # the factor x signed rather than |x| with the sign put back, so that the derivative
+        # at 0 is I1'(0) = 1/2 (that of |x| is 0 there): i0's second derivative
+        vs = multiply(vs, where(near, x, 0.0))
+        vl = where(less(x, 0.0), negative(vl), vl)
     return where(near, vs, vl)
 
 
 def _i1(x):
     """The modified Bessel function of the first kind of order 1 (private: i0's
     derivative)."""
-    r = _bessel_parts(x, _I1_SMALL, _I1_LARGE, True)
-    return where(less(x, 0.0), negative(r), r)
+    return _bessel_parts(x, _I1_SMALL, _I1_LARGE, True)
+
+
+# 1/(k!)**2, the power series' coefficients in (x/2)**2
+_I0_SERIES = tuple(1.0 / math.factorial(k) ** 2 for k in range(17))
 
 
 def _i0_plain(x):
-    return _bessel_parts(x, _I0_SMALL, _I0_LARGE, False)
+    # |x| <= 3: the power series (positive terms; within 2 ulps, exactly 1 at 0, where the
+    # Chebyshev fit gives 1 - 2**-53), the Chebyshev fits beyond
+    ax = abs(x)
+    near = less_equal(ax, 3.0)
+    h = multiply(where(near, ax, 0.0), 0.5)
+    y = multiply(h, h)
+    series = _st.full_like(y, _I0_SERIES[-1])
+    for c in _I0_SERIES[-2::-1]:
+        series = add(multiply(series, y), c)
+    return where(near, series, _bessel_parts(x, _I0_SMALL, _I0_LARGE, False))
 
 
 def _i0_rule(primals, tangents):

@@ -25,7 +25,7 @@ import operator
 
 from .. import dtypes as _dt
 from .. import numpy as fnp
-from ..numpy._base import _SCALARS, _dtype, _normalize_axes, _to_array
+from ..numpy._base import _SCALARS, _as_operand, _dtype, _normalize_axes, _to_array
 from ..primitives import special as _sp
 from ..primitives import structural as _st
 from ..core import Tracer as _Tracer
@@ -67,8 +67,16 @@ _inf = math.inf
 _SMALL = frozenset(("bool", "int8", "uint8", "int16", "uint16"))
 
 
+def _array_like(x):
+    """A list or tuple (SciPy's array-likes) as an array, of the library of the arrays given
+    beside it; anything else as it is."""
+    t = type(x)
+    return _as_operand(x) if t is list or t is tuple else x
+
+
 def _real(x, name, small_to_float32=False):
     """``x`` as a real floating array: integers and booleans promoted, complex refused."""
+    x = _array_like(x)
     if type(x) in _SCALARS:
         if type(x) is complex:
             raise TypeError(f"{name}: complex input is not supported (real only)")
@@ -98,6 +106,7 @@ def _real_pair(x, y, name):
     arrays, float64 otherwise (Python numbers count as float64); broadcast together."""
     # A Python number becomes a float64 array like the other operand (its backend and
     # device); two Python numbers, arrays of the default backend.
+    x, y = _array_like(x), _array_like(y)
     if type(x) in _SCALARS and type(y) not in _SCALARS:
         x = fnp.full_like(_real(y, name), _real_scalar(x, name), dtype=_dt.float64)
     elif type(y) in _SCALARS and type(x) not in _SCALARS:
@@ -111,6 +120,7 @@ def _real_pair(x, y, name):
 def _real_many(args, name):
     """Operands as SciPy's ufuncs of several arguments see them (see :func:`_real_pair`):
     float32 only where all are float32 arrays; broadcast together."""
+    args = [_array_like(a) for a in args]
     arrays = [a for a in args if type(a) not in _SCALARS]
     if not arrays:
         args = [_real(a, name) for a in args]
@@ -700,6 +710,7 @@ def _real_weak(args, name):
     """Operands of a SciPy ufunc whose float32 loop comes first (``ff->f``): float32 where
     every array operand is float32 or a small integer type, float64 otherwise; Python numbers
     take the arrays' dtype (NumPy 2's weak scalars); broadcast together."""
+    args = [_array_like(a) for a in args]
     for a in args:
         if type(a) is complex:
             raise TypeError(f"{name}: complex input is not supported (real only)")
@@ -1291,6 +1302,7 @@ def wofz(z, /):
     ``|w|`` (off the real axis, a part much smaller than ``|w|``, such as the real part
     ``~exp(-x**2)`` just above the axis at large ``x``, has that error relative to ``|w|``,
     not to itself)."""
+    z = _array_like(z)
     if type(z) in _SCALARS:
         z = _to_array(z, _dt.complex128)
     d = _dtype(z)
@@ -2502,7 +2514,7 @@ def yn(n, x, /):
     ``ld->d`` loop. Computed by the upward recurrence ``Y_(k+1) = 2k/x Y_k - Y_(k-1)`` from
     :func:`y0` and :func:`y1` (stable for ``Y``), so its derivative in ``x``,
     ``(Y_(n-1) - Y_(n+1)) / 2``, comes from those: any order. None in ``n``."""
-    order, python_int = _integer_order(n, "yn")
+    order, python_int = _integer_order(_array_like(n), "yn")
     # (the recurrence's length, from the concrete orders: before x's batching reaches them)
     if type(order) is float:
         top = int(abs(order)) if math.isfinite(order) else 0
