@@ -147,7 +147,12 @@ def as_dtype(obj, strict: bool = True) -> DType | None:
 
 def dtype_of(x) -> DType:
     """The DType of a tracer or of an array of any registered backend (one dict look-up)."""
-    d = _by_id.get(id(x.dtype))
+    try:
+        d = _by_id.get(id(x.dtype))
+    except AttributeError:  # not an array (a string...): the backends' error, naming it
+        from .backends import backend_of
+        backend_of(x)
+        raise
     if d is None:
         from .core import get_aval
         return get_aval(x).dtype

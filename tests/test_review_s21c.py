@@ -119,3 +119,81 @@ def test_item_write_into_derivative_free_result_hessian(backend, op):
     want = np.zeros((3, 3))
     want[0, 0], want[0, 1], want[1, 0] = 2 * x[1], 2 * x[0], 2 * x[0]
     np.testing.assert_allclose(out, want, rtol=1e-12)
+
+
+# -- values of no backend ---------------------------------------------------------------------
+
+NOT_ARRAYS = [pytest.param("abc", id="str"), pytest.param(object(), id="object")]
+
+
+@pytest.mark.parametrize("value", NOT_ARRAYS)
+@pytest.mark.parametrize("call", [
+    lambda v: fnp.sin(v), lambda v: fnp.exp(v), lambda v: fnp.arccos(v),
+    lambda v: fnp.add(v, 1.0), lambda v: fnp.add(1.0, v), lambda v: fnp.multiply(v, v),
+    lambda v: fnp.bitwise_and(v, 1), lambda v: fnp.sum(v), lambda v: fnp.mean(v),
+    lambda v: fnp.amax(v), lambda v: fnp.matmul(v, v), lambda v: fnp.cumsum(v),
+    lambda v: fnp.full(3, v)], ids=["sin", "exp", "arccos", "add_left", "add_right",
+                                    "multiply", "bitwise_and", "sum", "mean", "amax",
+                                    "matmul", "cumsum", "full"])
+def test_value_of_no_backend_names_function_and_type(call, value):
+    from functrans.errors import UnsupportedBackendError
+    with pytest.raises(UnsupportedBackendError) as info:
+        call(value)
+    assert isinstance(info.value, TypeError)  # (as docs/errors.md says)
+    msg = str(info.value)
+    assert f"builtins.{type(value).__name__}" in msg
+    assert "functrans.numpy." in msg  # the function called (acos for arccos: its alias)
+
+
+@pytest.mark.parametrize("value", NOT_ARRAYS)
+@pytest.mark.parametrize("name", ["add", "multiply", "matmul", "arctan2", "maximum",
+                                  "bitwise_and", "equal", "where"])
+def test_value_of_no_backend_beside_an_array(backend, name, value):
+    from functrans.errors import UnsupportedBackendError
+    a = backend.asarray([1.0, 2.0, 3.0])
+    f = getattr(fnp, name)
+    for args in ((a, value), (value, a)):
+        if name == "where":
+            args = (a > 1.5, *args)
+        with pytest.raises(UnsupportedBackendError, match=type(value).__name__):
+            f(*args)
+
+
+def _public_functions():
+    import inspect
+    return [n for n in dir(fnp) if not n.startswith("_") and callable(getattr(fnp, n))
+            and not inspect.isclass(getattr(fnp, n))]
+
+
+@pytest.mark.parametrize("value", NOT_ARRAYS)
+def test_every_function_refuses_a_value_of_no_backend_clearly(value):
+    # Called with the value where its first array (or its first two) would go: an error,
+    # never an AttributeError or KeyError from inside, and the backends' error names the
+    # function and the type.
+    import warnings
+    from functrans.errors import UnsupportedBackendError
+    leaked = []
+    files = {"fromfile", "load", "loadtxt", "genfromtxt", "fromregex", "save", "savez",
+             "savez_compressed", "savetxt"}  # (a str is a file name there)
+    for name in _public_functions():
+        if name in files:
+            continue
+        f = getattr(fnp, name)
+        for args in ((value,), (value, value)):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    f(*args)
+            except UnsupportedBackendError as e:
+                if name != "stop_gradient" and ("functrans.numpy." not in str(e)
+                                                or type(value).__name__ not in str(e)):
+                    leaked.append((name, str(e)[:80]))
+            except (AttributeError, KeyError) as e:
+                leaked.append((name, repr(e)))
+            except TypeError as e:
+                if "required" in str(e):  # (more arguments needed: try with two)
+                    continue
+            except Exception:  # noqa: BLE001 (ValueError for numbers of a str...)
+                pass
+            break
+    assert not leaked, leaked

@@ -243,6 +243,8 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
         v = fill_value if dtype is None else astype(fill_value, dtype)
         out = _fresh(broadcast_to(reshape(v, ()), shape))
         return out if device is None else asarray(out, device=device)
+    if type(fill_value) not in _SCALARS:
+        backend_of(fill_value)  # (a str, an object(): the error for a value of no backend)
     b, device = _place(device)
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
@@ -280,6 +282,10 @@ def from_dlpack(x, /, *, device=None, copy=None):
     """An array of the default backend sharing memory with a DLPack-capable ``x``."""
     if isinstance(x, Tracer):
         return x
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(f"from_dlpack: expected an array of a library that supports DLPack "
+                        f"(one with __dlpack__); got {type(x).__module__}."
+                        f"{type(x).__qualname__}")
     b = _default_backend()
     kw = {} if device is None else {"device": device}
     if copy is not None:
