@@ -197,3 +197,66 @@ def test_every_function_refuses_a_value_of_no_backend_clearly(value):
                 pass
             break
     assert not leaked, leaked
+
+
+# -- pickling ----------------------------------------------------------------------------------
+
+def _namespaces():
+    import pkgutil
+
+    import functrans.scipy
+    return (["functrans", "functrans.numpy", "functrans.numpy.linalg", "functrans.numpy.fft",
+             "functrans.numpy.random", "functrans.lax", "functrans.nn",
+             "functrans.nn.initializers", "functrans.random"]
+            + sorted(f"functrans.scipy.{m.name}"
+                     for m in pkgutil.iter_modules(functrans.scipy.__path__)
+                     if not m.name.startswith("_")))
+
+
+@pytest.mark.parametrize("module", _namespaces())
+def test_public_functions_pickle_and_are_found_where_they_say(module):
+    import importlib
+    import pickle
+    import sys
+    import types
+
+    mod = importlib.import_module(module)
+    lost = []
+    for name in dir(mod):
+        fn = getattr(mod, name)
+        if name.startswith("_") or not isinstance(fn, types.FunctionType):
+            continue
+        home = sys.modules[fn.__module__]
+        for part in fn.__qualname__.split("."):
+            home = getattr(home, part, None)
+        if home is not fn:
+            lost.append(f"{name} ({fn.__module__}.{fn.__qualname__})")
+            continue
+        try:
+            ok = pickle.loads(pickle.dumps(fn)) is fn
+        except pickle.PicklingError as e:
+            ok = str(e)
+        if ok is not True:
+            lost.append(f"{name}: {ok}")
+    assert not lost, lost
+
+
+def test_wrapped_functions_pickle():
+    import pickle
+
+    import functrans.lax as lax
+    for fn in (fnp.zeros, fnp.asarray, fnp.append, fnp.tril, fnp.conjugate, fnp.row_stack,
+               fnp.stop_gradient, lax.pad, lax.full_like, lax.stop_gradient):
+        assert pickle.loads(pickle.dumps(fn)) is fn
+
+
+def test_dtypes_pickle_to_themselves():
+    # (DTypes compare by identity: an unpickled copy was another object, equal to nothing)
+    import copy
+    import pickle
+
+    from functrans import dtypes
+    for d in dtypes.ALL:
+        assert pickle.loads(pickle.dumps(d)) is d
+        assert copy.deepcopy(d) is d
+    assert pickle.loads(pickle.dumps(fnp.float32)) == fnp.float32
