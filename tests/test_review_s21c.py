@@ -16,6 +16,11 @@
   functrans.numpy._creation.zeros"), as for about 120 other functions whose wrapper kept
   the wrapped function's ``__module__`` and ``__qualname__``; every public function of
   functrans.numpy, lax, nn, random and scipy.* is now found where those say, and pickles.
+  DTypes pickled (and deep-copied) to new objects, equal to nothing (they compare by
+  identity); they come back as themselves now.
+
+Documented, not changed: ``nn.relu``'s derivative at NaN is 1 (the NaN keeps its tangent;
+JAX: 0), now listed in docs/api/nn.md and docs/coming-from-jax.md; pinned here.
 """
 
 from __future__ import annotations
@@ -260,3 +265,10 @@ def test_dtypes_pickle_to_themselves():
         assert pickle.loads(pickle.dumps(d)) is d
         assert copy.deepcopy(d) is d
     assert pickle.loads(pickle.dumps(fnp.float32)) == fnp.float32
+
+
+def test_relu_derivative_at_nan_is_one_as_documented(backend):
+    import functrans.nn as nn
+    x = backend.asarray([float("nan"), -1.0, 0.0, 2.0])
+    out = backend.to_numpy(ft.elementwise_grad(nn.relu)(x))
+    np.testing.assert_array_equal(out, [1.0, 0.0, 0.0, 1.0])
