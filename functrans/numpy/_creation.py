@@ -16,6 +16,7 @@ from ..backends import backend_of, default as _default_backend
 from ..backends.numpy_backend import with_at as _with_at_view
 from ..core import Tracer, _current
 from ..interpreters import ConstTracer as _ConstTracer, JVPTracer as _JVPTracer
+from ..interpreters import constant as _constant
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _concrete_value, _creation_place, _dtype,
                     _first_array, _place_of, _python_dtype, _shape,
@@ -155,8 +156,8 @@ def _filled(x, fill_value, dtype):
     """``fill_value`` with the shape and dtype (or ``dtype``) of ``x``. Where ``x`` is a
     forward-mode tracer (grad's, hessian's...) under vmap or jit, the primitive's result is
     that vmap's or jit's tracer, into which ``y[i] = v`` (``v`` traced by the caller's level)
-    cannot write: a plain array where ``x``'s values are instead, which the creation
-    functions' wrapper makes a constant of the caller's level, as for ``zeros(x.shape)``."""
+    cannot write: an array where ``x``'s values are instead, a constant of the level running
+    (as ``zeros(x.shape)`` gives)."""
     out = _st.full_like(x, fill_value, dtype=dtype)
     if type(x) is not _JVPTracer or not isinstance(out, Tracer) or type(out) is _ConstTracer:
         return out
@@ -167,7 +168,10 @@ def _filled(x, fill_value, dtype):
         return out
     c = _concrete_value(x)
     b, device = _creation_place() if c is None else _place_of(c)
-    return b.xp.full(_shape(x), fill_value, **_kw(b, dtype or _dtype(x), device))
+    # (a constant, not a plain array, also for functrans's own code, which meets tracers
+    # with it: array-api-strict's operators refuse a tracer on their right)
+    return _constant(_with_at_view(b.xp.full(_shape(x), fill_value,
+                                             **_kw(b, dtype or _dtype(x), device))))
 
 
 def _like(x, fill_value, dtype, shape, device):
