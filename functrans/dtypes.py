@@ -35,6 +35,10 @@ class DType:
     # key next to the native dtypes or names it compares equal to.
     __hash__ = object.__hash__
 
+    def __reduce__(self):
+        # by name: unpickled (or copied), the one DType of that name (they compare by identity)
+        return _named, (self.name,)
+
     def __call__(self, value):
         """``fnp.float32(x)``: ``x`` as an array of this dtype (a 0-d one for a number), as
         ``jnp.float32(x)`` (NumPy's gives a scalar; arrays and tracers are cast alike)."""
@@ -77,6 +81,10 @@ STANDARD = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
 HALF = (float16, bfloat16)
 ALL = STANDARD + HALF
 BY_NAME = {d.name: d for d in ALL}
+
+
+def _named(name: str) -> DType:
+    return BY_NAME[name]
 
 _NO_NUMPY_BFLOAT16 = ("NumPy has no bfloat16 dtype (only the ml_dtypes package adds one, and "
                       "functrans does not use it): use bfloat16 with torch tensors (a creation "
@@ -147,7 +155,12 @@ def as_dtype(obj, strict: bool = True) -> DType | None:
 
 def dtype_of(x) -> DType:
     """The DType of a tracer or of an array of any registered backend (one dict look-up)."""
-    d = _by_id.get(id(x.dtype))
+    try:
+        d = _by_id.get(id(x.dtype))
+    except AttributeError:  # not an array (a string...): the backends' error, naming it
+        from .backends import backend_of
+        backend_of(x)
+        raise
     if d is None:
         from .core import get_aval
         return get_aval(x).dtype

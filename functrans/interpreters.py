@@ -553,12 +553,18 @@ class JVPInterpreter(Interpreter):
         finally:
             _current_reset(token)
         if prim.multiple_results:
-            return [(ConstTracer(self, o) if _by_type_get(type(o)) is not None else o)
+            return [(ConstTracer(self, o.primal if type(o) is ConstTracer else o)
+                     if type(o) is ConstTracer or _by_type_get(type(o)) is not None else o)
                     if t is None
                     else JVPTracer(self, o, t) for o, t in zip(out, tan)]
         if tan is None:  # no derivative (a comparison, argmax...): a constant
             if _by_type_get(type(out)) is None:  # (a tracer, a number, typed keys)
-                return out
+                if type(out) is not ConstTracer:
+                    return out
+                # a constant of the forward mode beneath (its rule ran there) is one of
+                # this level too: made here, so that this level's tracers may be written
+                # into it (y = zeros_like(x); y[0] = x[0] under hessian)
+                out = out.primal
             t = _new(ConstTracer)
             t._interp = self
             t.primal = out

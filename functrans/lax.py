@@ -218,3 +218,7 @@ def dynamic_update_index_in_dim(operand, update, index, axis, *,
 # typed keys (functrans.random's) in the structural operations: applied to their words
 from .numpy import _keys  # noqa: E402
 _keys.wrap_table(globals(), "functrans.lax", _keys.LAX)
+
+
+from ._naming import rehome as _rehome  # noqa: E402
+_rehome(globals(), __name__)  # (its wrapped functions: pickle and the API reference)

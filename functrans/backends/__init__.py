@@ -576,9 +576,12 @@ def _unsupported(t):
             f"has the Array API dtypes: bool, int8..int64, uint8..uint64, float32, float64, "
             f"complex64, complex128, and float16). Convert the value first (float(x), or "
             f"numpy.float64(x)).")
+    name, what = _called_function(), f"{t.__module__}.{t.__qualname__}"
     raise UnsupportedBackendError(
-        f"Values of type {t.__module__}.{t.__qualname__} belong to no functrans backend. "
-        f"Pass arrays of a supported library ({', '.join(_lazy_modules)}), or register one "
+        (f"Values of type {what} belong to no functrans backend. " if name == "this operation"
+         else f"{name}() got a value of type {what}: values of that type belong to no "
+              f"functrans backend. ")
+        + f"Pass arrays of a supported library ({', '.join(_lazy_modules)}), or register one "
         f"(functrans.backends.register, or the entry-point group {ENTRY_POINT_GROUP!r}).")
 
 
@@ -597,7 +600,10 @@ def _closure_name(frame):
     """The name of the module-level function, made by a factory, that ``frame`` runs: the
     one of that code whose closure holds the frame's free variables."""
     code, local = frame.f_code, frame.f_locals
-    for n, g in list(frame.f_globals.items()):
+    # (the factory's module, else the namespace of the module the function was made for)
+    public = sys.modules.get(".".join(p for p in frame.f_globals.get("__name__", "").split(".")
+                                      if not p.startswith("_")))
+    for n, g in [*frame.f_globals.items(), *(vars(public).items() if public else ())]:
         if getattr(g, "__code__", None) is code and g.__closure__ is not None and all(
                 v in local and c.cell_contents is local[v]
                 for v, c in zip(code.co_freevars, g.__closure__)):

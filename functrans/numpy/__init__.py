@@ -129,3 +129,7 @@ def __getattr__(name):
         f"({__array_api_version__}) and NumPy's common functions beyond it, and never falls "
         f"back to NumPy silently; write {name!r} with the functions it has, or report it as "
         f"missing.")
+
+
+from .._naming import rehome as _rehome  # noqa: E402
+_rehome(globals(), __name__)  # (its wrapped functions: pickle and the API reference)

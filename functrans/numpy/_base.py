@@ -46,7 +46,10 @@ _dtype = _dtype_of = _dt.dtype_of
 
 
 def _shape(x) -> tuple:
-    return tuple(x.shape)
+    try:  # (free in Python 3.11+ while nothing is raised)
+        return tuple(x.shape)
+    except AttributeError as e:
+        _not_array(e, x)
 
 
 # NumPy's scalar types (np.float64 is a subclass of float, but typed, and NumPy's own)
@@ -262,39 +265,43 @@ def _with_scalar(x, s):
 
 def _binary(prim, x, y):
     """Bind a binary elementwise primitive with NumPy-style broadcasting and promotion."""
-    if type(x) in _SEQUENCES:
-        x = _from_sequence(x)
-    if type(y) in _SEQUENCES:
-        y = _from_sequence(y)
-    if type(y) in _SCALARS:
+    try:  # (free in Python 3.11+ while nothing is raised)
+        if type(x) in _SEQUENCES:
+            x = _from_sequence(x)
+        if type(y) in _SEQUENCES:
+            y = _from_sequence(y)
+        if type(y) in _SCALARS:
+            if type(x) in _SCALARS:
+                x = _to_array(x)
+            elif type(y) is not complex and id(x.dtype) in _INEXACT:
+                return prim.bind(x, y)  # the common case: no promotion needed
+            return prim.bind(_with_scalar(x, y), y)
         if type(x) in _SCALARS:
-            x = _to_array(x)
-        elif type(y) is not complex and id(x.dtype) in _INEXACT:
-            return prim.bind(x, y)  # the common case: no promotion needed
-        return prim.bind(_with_scalar(x, y), y)
-    if type(x) in _SCALARS:
-        if type(x) is not complex and id(y.dtype) in _INEXACT:
-            return prim.bind(x, y)
-        return prim.bind(x, _with_scalar(y, x))
-    dx, dy = x.dtype, y.dtype
-    if dx is not dy:  # (two libraries' dtype objects too: a NumPy scalar beside a tensor)
-        if type(x) in _NUMPY_SCALARS or type(y) in _NUMPY_SCALARS:
+            if type(x) is not complex and id(y.dtype) in _INEXACT:
+                return prim.bind(x, y)
+            return prim.bind(x, _with_scalar(y, x))
+        dx, dy = x.dtype, y.dtype
+        if dx is not dy:  # (two libraries' dtype objects: a NumPy scalar beside a tensor)
+            if type(x) in _NUMPY_SCALARS or type(y) in _NUMPY_SCALARS:
+                x, y = _numpy_scalars_beside(x, y)
+            if _dtype_of(x) is not _dtype_of(y):
+                (x, y), _ = _promote_arrays((x, y))
+        elif type(x) is not type(y) and (type(x) in _NUMPY_SCALARS
+                                         or type(y) in _NUMPY_SCALARS):
+            # (one dtype object, two libraries: a NumPy scalar beside an array of a library
+            # that uses NumPy's dtypes, as JAX's and Dask's do)
             x, y = _numpy_scalars_beside(x, y)
-        if _dtype_of(x) is not _dtype_of(y):
-            (x, y), _ = _promote_arrays((x, y))
-    elif type(x) is not type(y) and (type(x) in _NUMPY_SCALARS or type(y) in _NUMPY_SCALARS):
-        # (one dtype object, two libraries: a NumPy scalar beside an array of a library that
-        # uses NumPy's dtypes, as JAX's and Dask's do)
-        x, y = _numpy_scalars_beside(x, y)
-    sx, sy = x.shape, y.shape
-    if sx != sy:
-        sx, sy = tuple(sx), tuple(sy)
-        shape, dx, dy = _broadcast_plan(sx, sy)
-        if dx is not None:
-            x = _bcast_bind(x, shape=shape, dims=dx)
-        if dy is not None:
-            y = _bcast_bind(y, shape=shape, dims=dy)
-    return prim.bind(x, y)
+        sx, sy = x.shape, y.shape
+        if sx != sy:
+            sx, sy = tuple(sx), tuple(sy)
+            shape, dx, dy = _broadcast_plan(sx, sy)
+            if dx is not None:
+                x = _bcast_bind(x, shape=shape, dims=dx)
+            if dy is not None:
+                y = _bcast_bind(y, shape=shape, dims=dy)
+        return prim.bind(x, y)
+    except AttributeError as e:
+        _not_array(e, x, y)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -398,6 +405,15 @@ def _typed_keys(e, name, fn, keys, others=()):
 # -- elementwise arithmetic --------------------------------------------------------------------
 
 
+def _not_array(e, *operands):
+    """Raise, for ``e`` (an AttributeError) saying that one of ``operands`` lacks an array's
+    attribute (``dtype``, ``shape``), the error for a value of no backend (a str, an
+    object()), naming the function called; else ``e`` again."""
+    if builtins.any(e.obj is o for o in operands):
+        backend_of(e.obj)  # (raises UnsupportedBackendError)
+    raise e
+
+
 def _binary_function(prim, name, doc, keys=None):
     """A namespace function for a binary elementwise primitive. The common cases (an array
     with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
@@ -428,6 +444,8 @@ def _binary_function(prim, name, doc, keys=None):
                     x1.shape == x2.shape:
                 return _current_get().process(prim, (x1, x2), {})
             return _binary(prim, x1, x2)
+        except AttributeError as e:
+            _not_array(e, x1, x2)
         except Exception:
             if keys is None or not _key_operand(x1, x2):
                 raise
@@ -447,14 +465,17 @@ def _float_function(prim, name, doc):
         # No transform active and an array of a backend seen before (its type is then a key
         # of the primitive's implementations): what the evaluator would do, without its
         # frames. A tracer (even a leaked one) owns no backend, so it takes the full path.
-        f = impls_get(type(x))
-        if f is not None and id(x.dtype) in _INEXACT and _current_get() is _EVAL:
-            return f(x)
-        if type(x) in _INEXACT_TRACERS:
-            return _current_get().process(prim, (x,), {})
-        if type(x) not in _NOT_ARRAY and id(x.dtype) in _INEXACT:
-            return _current_get().process(prim, (x,), {})
-        return _unary_float(prim, x)
+        try:  # (free in Python 3.11+ while nothing is raised)
+            f = impls_get(type(x))
+            if f is not None and id(x.dtype) in _INEXACT and _current_get() is _EVAL:
+                return f(x)
+            if type(x) in _INEXACT_TRACERS:
+                return _current_get().process(prim, (x,), {})
+            if type(x) not in _NOT_ARRAY and id(x.dtype) in _INEXACT:
+                return _current_get().process(prim, (x,), {})
+            return _unary_float(prim, x)
+        except AttributeError as e:
+            _not_array(e, x)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     return fn
@@ -882,7 +903,10 @@ def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
     if type(x1) not in _SCALARS and type(x2) not in _SCALARS:
         # The common case, two matrices of one dtype: nothing to promote, reshape or
         # broadcast, so straight to the primitive (which checks the contracted sizes).
-        s1, s2 = x1.shape, x2.shape
+        try:
+            s1, s2 = x1.shape, x2.shape
+        except AttributeError as e:
+            _not_array(e, x1, x2)
         if (len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]
                 and _dtype_of(x1) is _dtype_of(x2)):
             return _la.matmul(x1, x2)

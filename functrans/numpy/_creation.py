@@ -14,10 +14,12 @@ from .. import dtypes as _dt
 from .. import backends as _fb
 from ..backends import backend_of, default as _default_backend
 from ..backends.numpy_backend import with_at as _with_at_view
-from ..core import Tracer
+from ..core import Tracer, _current
+from ..interpreters import ConstTracer as _ConstTracer, JVPTracer as _JVPTracer
+from ..interpreters import constant as _constant
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _creation_place, _dtype, _first_array,
-                    _python_dtype, _shape,
+from ._base import (_SCALARS, _as_operand, _concrete_value, _creation_place, _dtype,
+                    _first_array, _place_of, _python_dtype, _shape,
                     _to_array, astype,
                     broadcast_to, reshape)
 from ._base import asarray as _asarray_base
@@ -145,9 +147,31 @@ def empty_like(x, /, dtype=None, order="K", subok=True, *, device=None):
     if isinstance(x, (list, tuple)):
         x = asarray(x)
     if isinstance(x, Tracer):
-        return _st.full_like(x, 0, dtype=None if dtype is None else _dt.as_dtype(dtype))
+        return _filled(x, 0, None if dtype is None else _dt.as_dtype(dtype))
     b = backend_of(x)
     return b.xp.empty_like(x, **_kw(b, dtype, device))
+
+
+def _filled(x, fill_value, dtype):
+    """``fill_value`` with the shape and dtype (or ``dtype``) of ``x``. Where ``x`` is a
+    forward-mode tracer (grad's, hessian's...) under vmap or jit, the primitive's result is
+    that vmap's or jit's tracer, into which ``y[i] = v`` (``v`` traced by the caller's level)
+    cannot write: an array where ``x``'s values are instead, a constant of the level running
+    (as ``zeros(x.shape)`` gives)."""
+    out = _st.full_like(x, fill_value, dtype=dtype)
+    if type(x) is not _JVPTracer or not isinstance(out, Tracer) or type(out) is _ConstTracer:
+        return out
+    from ..trace_cache import Recorder
+    if type(_current.get()) is Recorder:
+        # (hvp's recorded trace: a fresh array there would be a constant of the staged graph
+        # that is not among the function's captured arrays, and never let it be reused)
+        return out
+    c = _concrete_value(x)
+    b, device = _creation_place() if c is None else _place_of(c)
+    # (a constant, not a plain array, also for functrans's own code, which meets tracers
+    # with it: array-api-strict's operators refuse a tracer on their right)
+    return _constant(_with_at_view(b.xp.full(_shape(x), fill_value,
+                                             **_kw(b, dtype or _dtype(x), device))))
 
 
 def _like(x, fill_value, dtype, shape, device):
@@ -156,7 +180,7 @@ def _like(x, fill_value, dtype, shape, device):
     x = _as_operand(x)
     dt = None if dtype is None else _dt.as_dtype(dtype)
     if shape is None:
-        out = _st.full_like(x, fill_value, dtype=dt)
+        out = _filled(x, fill_value, dt)
     else:
         shape = (tuple(operator.index(d) for d in shape) if isinstance(shape, (tuple, list))
                  else (operator.index(shape),))
@@ -170,8 +194,7 @@ def zeros_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=No
     derivative."""
     _order(order, "zeros_like")
     if shape is None and device is None:
-        return _st.full_like(_as_operand(x), 0,
-                             dtype=None if dtype is None else _dt.as_dtype(dtype))
+        return _filled(_as_operand(x), 0, None if dtype is None else _dt.as_dtype(dtype))
     return _like(x, 0, dtype, shape, device)
 
 
@@ -181,8 +204,7 @@ def ones_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=Non
     derivative."""
     _order(order, "ones_like")
     if shape is None and device is None:
-        return _st.full_like(_as_operand(x), 1,
-                             dtype=None if dtype is None else _dt.as_dtype(dtype))
+        return _filled(_as_operand(x), 1, None if dtype is None else _dt.as_dtype(dtype))
     return _like(x, 1, dtype, shape, device)
 
 
@@ -225,6 +247,8 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
         v = fill_value if dtype is None else astype(fill_value, dtype)
         out = _fresh(broadcast_to(reshape(v, ()), shape))
         return out if device is None else asarray(out, device=device)
+    if type(fill_value) not in _SCALARS:
+        backend_of(fill_value)  # (a str, an object(): the error for a value of no backend)
     b, device = _place(device)
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
@@ -262,6 +286,10 @@ def from_dlpack(x, /, *, device=None, copy=None):
     """An array of the default backend sharing memory with a DLPack-capable ``x``."""
     if isinstance(x, Tracer):
         return x
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(f"from_dlpack: expected an array of a library that supports DLPack "
+                        f"(one with __dlpack__); got {type(x).__module__}."
+                        f"{type(x).__qualname__}")
     b = _default_backend()
     kw = {} if device is None else {"device": device}
     if copy is not None:
