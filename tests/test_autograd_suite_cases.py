@@ -96,7 +96,8 @@ def _assert_close(a, b, tol):
 def _run(make, nums, arg_lists, kw_lists=None, *, order=2, modes=("fwd", "rev"),
          compare=True, tol=1e-10):
     """autograd's ``combo_check``: every combination of the candidate arguments and keyword
-    arguments; every failure is collected and reported together."""
+    arguments; every failure is collected and reported together. ``compare``: whether to
+    compare with autograd too, or the function (np -> fun) to compare instead."""
     kw_lists = kw_lists or {}
     names = list(kw_lists)
     fun = make(fanp)
@@ -108,7 +109,8 @@ def _run(make, nums, arg_lists, kw_lists=None, *, order=2, modes=("fwd", "rev"),
             try:
                 check_grads(fun, tuple(nums), modes=list(modes), order=order)(*args, **kwargs)
                 if compare:
-                    compare_with_autograd(make, args, nums, kwargs, tol)
+                    compare_with_autograd(make if compare is True else compare, args, nums,
+                                          kwargs, tol)
             except Exception as e:  # noqa: BLE001 -- collected and reported below
                 failures.append(f"{where}: {type(e).__name__}: {str(e)[:300]}")
     assert not failures, "\n".join(failures)
@@ -463,3 +465,110 @@ def test_astype_gradient_keeps_the_input_dtype():
     g = fa.grad(lambda x: fanp.sum(fanp.sin(x.astype("float64"))))(x)
     assert g.dtype == onp.float32
     onp.testing.assert_allclose(g, onp.cos(onp.arange(3.0)), rtol=1e-6)
+
+
+# -- test_linalg.py (reverse mode, as autograd checks these) ---------------------------------
+
+def _psd(n):
+    m = R(n, n)
+    return m @ m.T
+
+
+def _sym(fun):
+    """autograd's check_symmetric_matrix_grads: the function of the symmetrised lower
+    triangle, so that every direction of the check stays symmetric."""
+    def wrapped(np):
+        f = fun(np)
+
+        def g(a, *rest):
+            lo = np.tril(a)
+            return f((lo + np.swapaxes(lo, -1, -2)) / 2.0, *rest)
+        return g
+    return wrapped
+
+
+def _linalg_cases():
+    a8 = R(8, 8)
+    b_solve = R(8, 7)
+    a6 = R(6, 6) + np_eye(6)
+    stacked_psd = onp.stack([_psd(5) + 5 * np_eye(5) for _ in range(3)])
+    chol_stack = onp.stack([_psd(6) for _ in range(3)])
+    eigh_batch = R(2, 3, 6, 6) + 10 * np_eye(6)
+    eigh_batch = onp.einsum("...ij,...kj->...ik", eigh_batch, eigh_batch)
+    svd = lambda np: lambda x: tuple(np.linalg.svd(x, full_matrices=False))  # noqa: E731
+    s_only = lambda np: lambda x: np.linalg.svd(x, full_matrices=False,  # noqa: E731
+                                                compute_uv=False)
+    b1d, b3, b33 = R(8), R(5, 4), R(5, 4, 6)
+    return [
+        ("inv", lambda np: np.linalg.inv, (a8 @ a8 + np_eye(8),)),
+        ("inv_3d", lambda np: np.linalg.inv, (R(4, 4, 4) + 5 * np_eye(4),)),
+        ("inv_4d", lambda np: np.linalg.inv, (R(4, 4, 4, 4) + 5 * np_eye(4),)),
+        ("solve_arg1", lambda np: lambda a: np.linalg.solve(a, b_solve),
+         (R(8, 8) + 10 * np_eye(8),)),
+        ("solve_arg1_1d", lambda np: lambda a: np.linalg.solve(a, b1d),
+         (R(8, 8) + 10 * np_eye(8),)),
+        ("solve_arg2", lambda np: lambda b: np.linalg.solve(a6, b), (R(6, 5),)),
+        # a stack of vectors is b[..., None] in NumPy 2 (NumPy 1 guessed it from the shapes)
+        ("solve_arg1_3d", lambda np: lambda a: np.linalg.solve(a, b3[..., None]),
+         (R(5, 4, 4) + 5 * np_eye(4),)),
+        ("solve_arg1_3d_3d", lambda np: lambda a: np.linalg.solve(a, b33),
+         (R(5, 4, 4) + 5 * np_eye(4),)),
+        ("det", lambda np: np.linalg.det, (R(6, 6),)),
+        ("det_3d", lambda np: np.linalg.det, (R(3, 3, 3),)),
+        ("slogdet", lambda np: lambda x: np.linalg.slogdet(x)[1], (a6,)),
+        ("slogdet_negated", lambda np: lambda x: np.linalg.slogdet(x)[1], (-a6,)),
+        ("slogdet_3d", lambda np: lambda x: np.sum(np.linalg.slogdet(x)[1]), (stacked_psd,)),
+        ("vector_2norm", lambda np: np.linalg.norm, (R(6),)),
+        ("frobenius_norm", lambda np: np.linalg.norm, (R(6, 5),)),
+        ("frobenius_norm_axis", lambda np: lambda x: np.linalg.norm(x, axis=(0, 1)),
+         (R(6, 5, 4),)),
+    ] + [
+        (f"vector_norm_ord{o}", lambda np, o=o: lambda x: np.linalg.norm(x, ord=o), (R(6),))
+        for o in (2, 3, 4)
+    ] + [
+        (f"norm_axis{a}", lambda np, a=a: lambda x: np.linalg.norm(x, axis=a), (R(6, 5, 4),))
+        for a in (0, 1, 2)
+    ] + [
+        ("norm_nuclear", lambda np: lambda x: np.linalg.norm(x, ord="nuc"), (R(6, 5),)),
+        ("norm_nuclear_axis", lambda np: lambda x: np.linalg.norm(x, ord="nuc", axis=(0, 1)),
+         (R(6, 5, 4),)),
+        ("eigh_lower", _sym(lambda np: lambda x: tuple(np.linalg.eigh(x))), (_psd(6),)),
+        ("eigh_upper", _sym(lambda np: lambda x: tuple(np.linalg.eigh(x, "U"))), (_psd(6),),
+         _EIGH_U_SQUARED),
+        ("eigh_lower_batched", _sym(lambda np: lambda x: tuple(np.linalg.eigh(x))),
+         (eigh_batch,)),
+        ("eigh_upper_batched", _sym(lambda np: lambda x: tuple(np.linalg.eigh(x, "U"))),
+         (eigh_batch,), _EIGH_U_SQUARED),
+        ("cholesky", _sym(lambda np: np.linalg.cholesky), (_psd(6),)),
+        ("cholesky_batched", _sym(lambda np: np.linalg.cholesky), (chol_stack,)),
+        ("cholesky_reparameterization", _sym(lambda np: lambda a: np.linalg.norm(
+            np.dot(np.linalg.cholesky(a), onp.random.RandomState(0).randn(a.shape[0])))),
+         (_psd(6),)),
+        ("svd_wide_2d", svd, (R(3, 5),)),
+        ("svd_wide_3d", svd, (R(4, 3, 5),)),
+        ("svd_square_2d", svd, (R(4, 4),)),
+        ("svd_square_3d", svd, (R(3, 4, 4),)),
+        ("svd_tall_2d", svd, (R(5, 3),)),
+        ("svd_tall_3d", svd, (R(4, 5, 3),)),
+        ("svd_only_s_2d", s_only, (R(5, 3),)),
+        ("svd_only_s_3d", s_only, (R(4, 5, 3),)),
+    ]
+
+
+# eigh(x, "U"): an eigenvector's sign is arbitrary, and ours may differ from NumPy's for the
+# upper triangle (ours decomposes the symmetric matrix it reads): compared through v ** 2
+_EIGH_U_SQUARED = _sym(lambda np: lambda x: (lambda w, v: (w, v ** 2))(*np.linalg.eigh(x, "U")))
+
+
+def np_eye(n):
+    return onp.eye(n)
+
+
+LINALG_CASES = _linalg_cases()
+
+
+@pytest.mark.parametrize("case", LINALG_CASES, ids=[c[0] for c in LINALG_CASES])
+def test_linalg_case(case):
+    make, args = case[1:3]
+    _run(make, [0], [[a] for a in args], modes=("rev",), tol=1e-8,
+         compare=case[3] if len(case) > 3 else True)
