@@ -71,7 +71,11 @@ def compare_with_autograd(make, args, nums, kwargs=None, tol=1e-10):
     agnp = _ag_np()
     import autograd
     kwargs = kwargs or {}
-    ours_f, theirs_f = make(fanp), make(agnp)
+    try:
+        theirs_f = make(agnp)
+    except AttributeError:
+        return  # newer than the installed autograd (norm.ppf): checked numerically only
+    ours_f = make(fanp)
     ours, theirs = ours_f(*args, **kwargs), theirs_f(*args, **kwargs)
     _assert_close(ours, theirs, tol)
     w = _weights(theirs)
@@ -572,3 +576,214 @@ def test_linalg_case(case):
     make, args = case[1:3]
     _run(make, [0], [[a] for a in args], modes=("rev",), tol=1e-8,
          compare=case[3] if len(case) > 3 else True)
+
+
+# -- test_scipy.py (reverse mode unless autograd's case says otherwise) ----------------------
+
+def _sp(np):
+    """The scipy namespace beside ``np``: functrans.autograd.scipy or autograd.scipy."""
+    if np is fanp:
+        return fa.scipy
+    for m in ("stats", "special", "signal", "linalg", "integrate"):
+        importlib.import_module(f"autograd.scipy.{m}")
+    return importlib.import_module("autograd.scipy")
+
+
+def _symmetrized(fun, argnum):
+    def sym_fun(*args, **kwargs):
+        args = list(args)
+        a = args[argnum]
+        args[argnum] = 0.5 * (a + a.swapaxes(-1, -2)) if a.ndim > 1 else a
+        return fun(*args, **kwargs)
+    return sym_fun
+
+
+def _pos(*shape):
+    return R(*shape) ** 2 + 1.1
+
+
+def _scipy_cases():
+    st = lambda dist, f: lambda np: getattr(getattr(_sp(np).stats, dist), f)  # noqa: E731
+    sp = lambda f: lambda np: getattr(_sp(np).special, f)  # noqa: E731
+    psd = lambda m: m.T @ m + onp.eye(m.shape[0])  # noqa: E731
+    alpha = _R.rand(4) ** 2 + 1.2
+    xd = _R.dirichlet(alpha)
+    cases = [
+        ("chi2_pdf", st("chi2", "pdf"), [0], [[_pos(4)], [1, 2, 3]], {}),
+        ("chi2_cdf", st("chi2", "cdf"), [0], [[_pos(4)], [1, 2, 3]], {}),
+        ("chi2_logpdf", st("chi2", "logpdf"), [0], [[_pos(4)], [1, 2, 3]], {}),
+        ("beta_cdf", st("beta", "cdf"), [0], [[U(0, 1, 4)], [_pos(4)], [_pos(4)]], {}),
+        ("beta_pdf", st("beta", "pdf"), [0, 1, 2], [[U(0, 1, 4)], [_pos(4)], [_pos(4)]], {}),
+        ("beta_logpdf", st("beta", "logpdf"), [0, 1, 2],
+         [[U(0, 1, 4)], [_pos(4)], [_pos(4)]], {}),
+        ("gamma_cdf", st("gamma", "cdf"), [0], [[_pos(4)], [_pos(4)]], {}),
+        ("gamma_pdf", st("gamma", "pdf"), [0, 1], [[_pos(4)], [_pos(4)]], {}),
+        ("gamma_logpdf", st("gamma", "logpdf"), [0, 1], [[_pos(4)], [_pos(4)]], {}),
+    ] + [
+        (f"norm_{f}", st("norm", f), [0, 1, 2], [[R(4)], [R(4)], [_pos(4)]], {})
+        for f in ("pdf", "cdf", "sf", "logpdf", "logcdf", "logsf")
+    ] + [
+        (f"norm_{f}", st("norm", f), [0, 1, 2], [[U(0.05, 0.95, 4)], [R(4)], [_pos(4)]], {})
+        for f in ("ppf", "isf")
+    ] + [
+        (f"norm_{f}_broadcast", st("norm", f), [0, 1, 2],
+         [[R(4, 3)], [R(1, 3)], [_pos(4, 1)]], {})
+        for f in ("pdf", "cdf", "sf", "logpdf", "logcdf", "logsf")
+    ] + [
+        (f"norm_{f}_broadcast", st("norm", f), [0, 1, 2],
+         [[U(0.05, 0.95, 4, 3)], [R(1, 3)], [_pos(4, 1)]], {})
+        for f in ("ppf", "isf")
+    ] + [
+        (f"poisson_{f}", st("poisson", f), [1], [[onp.round(R(4) ** 2)], [_pos(4)]], {})
+        for f in ("cdf", "logpmf", "pmf")
+    ] + [
+        (f"poisson_{f}_broadcast", st("poisson", f), [1],
+         [[onp.round(R(4, 3) ** 2)], [_pos(4, 1)]], {})
+        for f in ("cdf", "logpmf", "pmf")
+    ] + [
+        (f"t_{f}", st("t", f), nums, [[R(4)], [R(4) ** 2 + 2.1], [R(4)], [R(4) ** 2 + 2.1]], {})
+        for f, nums in (("pdf", [0, 1, 2, 3]), ("cdf", [0, 2]), ("logpdf", [0, 1, 2, 3]),
+                        ("logcdf", [0, 2]))
+    ] + [
+        (f"t_{f}_broadcast", st("t", f), nums,
+         [[R(4, 3)], [R(1, 3) ** 2 + 2.1], [R(4, 3)], [R(4, 1) ** 2 + 2.1]], {})
+        for f, nums in (("pdf", [0, 1, 2, 3]), ("cdf", [0, 2]), ("logpdf", [0, 1, 2, 3]),
+                        ("logcdf", [0, 2]))
+    ] + [
+        ("mvn_pdf", lambda np: _symmetrized(_sp(np).stats.multivariate_normal.pdf, 2),
+         [0, 1, 2], [[R(4)], [R(4)], [psd(R(4, 4))]], {"allow_singular": [False]}),
+        ("mvn_logpdf", lambda np: _symmetrized(_sp(np).stats.multivariate_normal.logpdf, 2),
+         [0, 1, 2], [[R(4)], [R(4)], [psd(R(4, 4))]], {"allow_singular": [False]}),
+        ("mvn_entropy", lambda np: _symmetrized(_sp(np).stats.multivariate_normal.entropy, 1),
+         [0, 1], [[10 * R(4)], [psd(R(4, 4))]], {}),
+        ("mvn_pdf_broadcast", lambda np: _symmetrized(_sp(np).stats.multivariate_normal.pdf, 2),
+         [0, 1, 2], [[R(5, 4)], [R(4)], [psd(R(4, 4))]], {}),
+        ("mvn_logpdf_broadcast",
+         lambda np: _symmetrized(_sp(np).stats.multivariate_normal.logpdf, 2),
+         [0, 1, 2], [[R(5, 4)], [R(4)], [psd(R(4, 4))]], {}),
+        ("dirichlet_pdf_x", lambda np: lambda x, a: _sp(np).stats.dirichlet.pdf(x / sum(x), a),
+         [0], [[xd], [alpha]], {}),
+        ("dirichlet_pdf_alpha", st("dirichlet", "pdf"), [1], [[xd], [alpha]], {}),
+        ("dirichlet_logpdf_x",
+         lambda np: lambda x, a: _sp(np).stats.dirichlet.logpdf(x / sum(x), a),
+         [0], [[xd], [alpha]], {}),
+        ("dirichlet_logpdf_alpha", st("dirichlet", "logpdf"), [1], [[xd], [alpha]], {}),
+        ("beta", sp("beta"), [0, 1], [[_pos(4)], [_pos(4)]], {}),
+        ("betainc", sp("betainc"), [2], [[_pos(4)], [_pos(4)], [U(0, 1, 4)]], {}),
+        ("betaln", sp("betaln"), [0, 1], [[_pos(4)], [_pos(4)]], {}),
+        ("gammainc", sp("gammainc"), [1], [[1], [R(4) ** 2 + 1.3]], {}),
+        ("gammaincc", sp("gammaincc"), [1], [[1], [R(4) ** 2 + 1.3]], {}),
+        ("polygamma", sp("polygamma"), [1], [[0], [R(4) ** 2 + 1.3]], {}),
+        ("jn", sp("jn"), [1], [[2], [R(4) ** 2 + 1.3]], {}),
+        ("yn", sp("yn"), [1], [[2], [R(4) ** 2 + 1.3]], {}),
+        ("multigammaln", sp("multigammaln"), [0], [[U(4, 5), U(4, 5, 2, 3)], [1, 2, 3]], {}),
+    ]
+    return [c + ({"modes": ("rev",)},) for c in cases] + [
+        ("logsumexp1", sp("logsumexp"), [0], [[onp.array([1.1]), R(4), R(3, 4)]],
+         {"axis": [None, 0], "keepdims": [True, False]}, {}),
+        ("logsumexp2", sp("logsumexp"), [0], [[R(3, 4), R(4, 5, 6), R(1, 5)]],
+         {"axis": [None, 0, 1], "keepdims": [True, False]}, {}),
+        ("logsumexp3", sp("logsumexp"), [0], [[R(4)]],
+         {"b": [onp.exp(R(4))], "axis": [None, 0], "keepdims": [True, False]}, {}),
+        ("logsumexp4", sp("logsumexp"), [0], [[R(3, 4)]],
+         {"b": [onp.exp(R(3, 4))], "axis": [None, 0, 1], "keepdims": [True, False]}, {}),
+        ("logsumexp5", sp("logsumexp"), [0], [[R(2, 3, 4)]],
+         {"b": [onp.exp(R(2, 3, 4))], "axis": [None, 0, 1], "keepdims": [True, False]}, {}),
+        ("logsumexp6", lambda np: lambda a: _sp(np).special.logsumexp(a, axis=1, keepdims=True),
+         [0], [[R(1, 5)]], {}, {}),
+        ("sqrtm_symmetric_psd", lambda np: _symmetrized(_sp(np).linalg.sqrtm, 0), [0],
+         [[_psd(3) + onp.eye(3)]], {}, {}),
+        ("solve_sylvester", lambda np: _sp(np).linalg.solve_sylvester, [0, 1, 2],
+         [[R(3, 3)], [R(3, 3)], [R(3, 3)]], {}, {}),
+    ]
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="sqrtm of a real matrix with a negative eigenvalue: its root is "
+                          "complex, and a real input cannot give a complex result here "
+                          "(documented; pass a complex matrix)")
+def test_sqrtm_of_a_symmetric_matrix_with_negative_eigenvalues():
+    a = onp.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.5], [0.0, 0.5, -1.0]])
+    check_grads(_symmetrized(fa.scipy.linalg.sqrtm, 0), modes=["fwd", "rev"])(a)
+
+
+@pytest.mark.parametrize("name", ["iv", "ive"])
+@pytest.mark.xfail(strict=True, raises=AttributeError,
+                   reason="modified Bessel functions of real order are not in "
+                          "functrans.scipy.special (i0, i1, i0e, i1e are; documented)")
+def test_modified_bessel_of_real_order(name):
+    check_grads(lambda x: getattr(fa.scipy.special, name)(2.5, x), modes=["rev"])(
+        R(4) ** 2 + 1.3)
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="functrans's special functions take real input only (documented)")
+def test_error_function_of_complex_input(name):
+    check_grads(getattr(fa.scipy.special, name), modes=["rev"])(0.3 + 0.2j)
+
+
+def test_functions_added_for_autograds_suite_match_scipy():
+    import scipy.special as ss
+    import scipy.stats as sst
+    y = onp.array([1e-300, 1e-10, 0.05, 0.7, 1.0, 1.5, 1.95, 2.0, -0.1, 2.1])
+    onp.testing.assert_allclose(fa.scipy.special.erfcinv(y), ss.erfcinv(y), rtol=1e-13)
+    x = onp.array([0.5, 1.3, 4.0, -2.0])
+    onp.testing.assert_allclose(fa.scipy.special.jn(3, x), ss.jn(3, x), rtol=1e-12)
+    t = onp.array([-30.0, -1.0, 0.3, 5.0])
+    for f in ("logcdf", "logsf"):
+        onp.testing.assert_allclose(getattr(fa.scipy.stats.t, f)(t, 3.5, 0.2, 1.5),
+                                    getattr(sst.t, f)(t, 3.5, 0.2, 1.5), rtol=1e-10)
+    m = R(4, 4)
+    cov, mu = m @ m.T + onp.eye(4), R(4)
+    mvn = fa.scipy.stats.multivariate_normal
+    for args in ((mu, cov), (None, cov), (mu, onp.full(4, 2.0)), (0.0, 2.0), ()):
+        onp.testing.assert_allclose(mvn.entropy(*args),
+                                    sst.multivariate_normal.entropy(*args), rtol=1e-12)
+    # d entropy / d cov = inv(cov) / 2 (symmetric), and no dependence on the mean
+    onp.testing.assert_allclose(fa.grad(lambda c: mvn.entropy(mu, c))(cov),
+                                0.5 * onp.linalg.inv(cov), rtol=1e-10)
+    onp.testing.assert_array_equal(fa.grad(lambda m: mvn.entropy(m, cov))(mu), 0.0)
+
+
+UNARY_SPECIAL = [("psi", (0.3, 2.0), False), ("digamma", (0.3, 2.0), False),
+                 ("gamma", (0.3, 2.0), False), ("gammaln", (0.3, 2.0), False),
+                 ("gammasgn", (0.3, 2.0), False), ("rgamma", (0.3, 2.0), False),
+                 ("j0", (0.2, 20.0), False), ("j1", (0.2, 20.0), False),
+                 ("y0", (0.2, 20.0), False), ("y1", (0.2, 20.0), False),
+                 ("i0", (0.2, 20.0), False), ("i1", (0.2, 20.0), False),
+                 ("erf", (-3.0, 3.0), False), ("erfc", (-3.0, 3.0), False),
+                 ("erfinv", (-0.95, 0.95), False), ("erfcinv", (0.05, 1.95), False),
+                 ("logit", (0.1, 0.9), False), ("expit", (-4.05, 4.95), False)]
+
+SCIPY_CASES = _scipy_cases()
+
+
+@pytest.mark.parametrize("case", SCIPY_CASES, ids=[c[0] for c in SCIPY_CASES])
+def test_scipy_case(case):
+    _, make, nums, arg_lists, kws, opts = case
+    _run(make, nums, arg_lists, kws, tol=1e-8, **opts)
+
+
+@pytest.mark.parametrize("name,lims,cplx", UNARY_SPECIAL, ids=[u[0] for u in UNARY_SPECIAL])
+def test_special_unary(name, lims, cplx):
+    lo, hi = lims
+    make = lambda np: getattr(_sp(np).special, name)  # noqa: E731
+    _run(make, [0], [[U(lo, hi), U(lo, hi, 2), U(lo, hi, 3, 2), U(lo, hi, 1, 2)]],
+         modes=("rev",), tol=1e-8)
+    if cplx:
+        _run(make, [0], [[U(lo, hi) + 0.1j * U(lo, hi), U(lo, hi, 3, 2) + 0.1j * _R.rand(3, 2)]],
+             modes=("rev",), tol=1e-8)
+
+
+def test_logsumexp_gradient_of_gradient():
+    f = lambda a: fa.scipy.special.logsumexp(a, axis=1, keepdims=True)  # noqa: E731
+    check_grads(lambda a: fa.grad(f)(a), modes=["fwd", "rev"])(R(1, 5))
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+def test_convolve(mode):
+    conv = lambda np: lambda a, b: _sp(np).signal.convolve(a, b, mode=mode)  # noqa: E731
+    _run(conv, [0, 1], [[R(4), R(5), R(6)], [R(2), R(3), R(4)]], modes=("rev",), tol=1e-8)
+    _run(conv, [0, 1], [[R(4, 3), R(5, 4), R(6, 7)], [R(2, 2), R(3, 2), R(4, 2), R(4, 1)]],
+         modes=("rev",), tol=1e-8)
