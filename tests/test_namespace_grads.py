@@ -1263,6 +1263,20 @@ def _stft_parts(z):
 
 
 TABLE += [
+    # added for autograd's test suite (tests/test_autograd_suite_cases.py)
+    _sp_unary("erfcinv", "pos", fn=lambda x: fsp.erfcinv(x * 0.5 + 0.2)),
+    _sp_unary("jn", "pos", fn=lambda x: fsp.jn(2, x)),
+    Spec("stats.t.logcdf", lambda x, df: (fst.t.logcdf(x, df + 1.0, 0.3, 1.5),
+                                          fst.t.logsf(x, df + 1.0)),
+         ["real", "pos"], [((3,), (3,))]),
+    Spec("stats.multivariate_normal.entropy",
+         lambda a: fst.multivariate_normal.entropy(
+             None, fnp.add(a @ fnp.matrix_transpose(a), fnp.diag(fnp.ones_like(a[0, ...])))),
+         ["real"], [((3, 3),)]),
+]
+
+
+TABLE += [
     # (the step function's derivatives: 0 in q and p, 1 in loc)
     Spec("stats.bernoulli.ppf", lambda u, p, lo: fst.bernoulli.ppf(_q(u) * 0.3, p * 0.1 + 0.4,
                                                                   lo),

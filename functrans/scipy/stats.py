@@ -296,11 +296,11 @@ class _MultivariateNormal:
         """The differential entropy ``(d (1 + log(2 pi)) + log det(cov)) / 2`` of the
         ``d``-dimensional distribution, as SciPy's; ``cov`` as in :meth:`logpdf` (positive
         definite). It does not depend on ``mean``, which only gives ``d``."""
-        if mean is None:
-            shape = fnp.shape(cov)
-            mean = fnp.zeros((1 if len(shape) == 0 else shape[0],), dtype=fnp.float64)
+        if mean is None:  # (zeros of cov's library and device)
+            c = cov if hasattr(cov, "shape") else fnp.asarray(cov, dtype=fnp.float64)
+            mean = fnp.zeros_like(fnp.reshape(c if c.ndim < 2 else c[0, ...], (-1,)),
+                                  dtype=fnp.float64)
         dim = max(math.prod(fnp.shape(mean)), 1)
-        mean = fnp.reshape(fnp.asarray(mean, dtype=fnp.float64), (dim,))
         # (the log density at the mean: -(log det(cov) + d log(2 pi)) / 2)
         at_mean = self._logpdf(mean, mean, cov, False, "multivariate_normal.entropy")
         return fnp.subtract(0.5 * dim, at_mean)
