@@ -787,3 +787,131 @@ def test_convolve(mode):
     _run(conv, [0, 1], [[R(4), R(5), R(6)], [R(2), R(3), R(4)]], modes=("rev",), tol=1e-8)
     _run(conv, [0, 1], [[R(4, 3), R(5, 4), R(6, 7)], [R(2, 2), R(3, 2), R(4, 2), R(4, 1)]],
          modes=("rev",), tol=1e-8)
+
+
+# -- test_fft.py (reverse mode, as autograd checks these) -------------------------------------
+
+def _hermitian(name, mat):
+    """An inverse real transform's input, made Hermitian by the forward transform."""
+    return getattr(onp.fft, name[1:])(mat) if name.startswith("ir") else mat
+
+
+def _fft_cases():
+    F = lambda name, **kw: lambda np: lambda x: getattr(np.fft, name)(x, **kw)  # noqa: E731
+    cases = [
+        ("fft", F("fft"), R(5, 5)), ("fft_ortho", F("fft", norm="ortho"), R(5, 5)),
+        ("fft_axis", F("fft", axis=0), R(5, 5)), ("ifft", F("ifft"), R(5, 5)),
+        ("fft2", F("fft2"), R(5, 5) / 10), ("ifft2", F("ifft2"), R(5, 5)),
+        ("fftn", F("fftn"), R(5, 5) / 10), ("ifftn", F("ifftn"), R(5, 5)),
+        ("rfft", F("rfft"), R(4, 4) / 10), ("rfft_ortho", F("rfft", norm="ortho"), R(4, 4) / 10),
+        ("rfft_axes", F("rfft", axis=0), R(4, 4) / 10),
+        ("irfft", F("irfft"), onp.fft.rfft(R(4, 4) / 10)),
+        ("irfft_ortho", F("irfft", norm="ortho"), onp.fft.rfft(R(4, 4) / 10)),
+        ("rfft2", F("rfft2"), R(4, 4) / 10), ("irfft2", F("irfft2"), onp.fft.rfft2(R(4, 4) / 10)),
+        ("rfftn", F("rfftn"), R(4, 4, 4) / 10),
+        ("rfftn_subset", lambda np: lambda x: np.fft.rfftn(x)[(0, 1, 0), (3, 3, 2)],
+         R(4, 4, 4) / 10),
+        ("rfftn_axes", F("rfftn", axes=(0, 2)), R(4, 4, 4) / 10),
+        ("irfftn", F("irfftn"), onp.fft.rfftn(R(4, 4, 4) / 10)),
+        ("irfftn_subset", lambda np: lambda x: np.fft.irfftn(x)[(0, 1, 0), (3, 3, 2)],
+         onp.fft.rfftn(R(4, 4, 4) / 10)),
+        ("fftshift", F("fftshift"), R(5, 5) / 10), ("fftshift_even", F("fftshift"), R(4, 4) / 10),
+        ("fftshift_axes", F("fftshift", axes=1), R(5, 5) / 10),
+        ("ifftshift", F("ifftshift"), R(5, 5)), ("ifftshift_even", F("ifftshift"), R(4, 4)),
+        ("ifftshift_axes", F("ifftshift", axes=1), R(5, 5)),
+    ]
+    for name, d in (("fft", 5), ("ifft", 5), ("rfft", 4), ("irfft", 4)):
+        for n in (-2, 2):
+            cases.append((f"{name}_n{n:+d}", lambda np, name=name, d=d, n=n: lambda x: getattr(
+                np.fft, name)(x, d + n), _hermitian(name, R(d, d))))
+    for name, d in (("fft2", 5), ("ifft2", 5), ("fftn", 5), ("ifftn", 5), ("rfft2", 4),
+                    ("irfft2", 4), ("rfftn", 4), ("irfftn", 4)):
+        cases.append((f"{name}_s", lambda np, name=name, d=d: lambda x: getattr(np.fft, name)(
+            x, s=[d + 2, d - 2], axes=[0, 2]), _hermitian(name, R(d, d, d) / 10)))
+    return cases
+
+
+FFT_CASES = _fft_cases()
+
+
+def test_rfftn_with_an_odd_last_axis_is_differentiated():
+    # autograd raises NotImplementedError for this one; ours is checked numerically
+    x = R(5, 5, 5) / 10
+    check_grads(fanp.fft.rfftn, modes=["rev"])(x)
+    agnp = _ag_np()
+    import autograd
+    with pytest.raises(NotImplementedError):
+        autograd.grad(lambda x: agnp.sum(agnp.real(agnp.fft.rfftn(x))))(x)
+
+
+def test_a_tuple_inside_an_index_is_a_sequence_of_integers():
+    # NumPy's x[(0, 1, 0), (3, 3, 2)] is x[[0, 1, 0], [3, 3, 2]]: it raised IndexError on
+    # tracers
+    x = R(4, 4, 3)
+    for key in [((0, 1, 0), (3, 3, 2)), ((0, 1), slice(None), (2, 0)), (1, (0, 2))]:
+        onp.testing.assert_array_equal(fanp.asarray(x)[key], x[key])
+        g = fa.grad(lambda x: fanp.sum(x[key] ** 2))(x)
+        expected = onp.zeros_like(x)
+        onp.add.at(expected, key, 2 * x[key])
+        onp.testing.assert_allclose(g, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make,x", [c[1:] for c in FFT_CASES], ids=[c[0] for c in FFT_CASES])
+def test_fft_case(make, x):
+    _run(make, [0], [[x]], modes=("rev",), tol=1e-9)
+
+
+# -- test_scalar_ops.py: a function of a scalar and its derivative, each checked --------------
+
+SCALAR_OPS = [  # (id, np -> fun, points)
+    ("abs", lambda np: lambda x: 3.0 * np.abs(x), (1.1, -1.1)),
+    ("sin", lambda np: lambda x: 3.0 * np.sin(x), (0.7,)),
+    ("sign", lambda np: lambda x: 3.0 * np.sign(x), (1.1, -1.1)),
+    ("exp", lambda np: lambda x: 3.0 * np.exp(x), (0.7,)),
+    ("log", lambda np: lambda x: 3.0 * np.log(x), (0.7,)),
+    ("log2", lambda np: lambda x: 3.0 * np.log2(x), (0.7,)),
+    ("log10", lambda np: lambda x: 3.0 * np.log10(x), (0.7,)),
+    ("log1p", lambda np: lambda x: 3.0 * np.log1p(x), (0.7,)),
+    ("expm1", lambda np: lambda x: 3.0 * np.expm1(x), (0.7,)),
+    ("neg", lambda np: lambda x: 3.0 * -x, (0.7,)),
+    ("cos", lambda np: lambda x: 3.0 * np.cos(x), (0.7,)),
+    ("tan", lambda np: lambda x: 3.0 * np.tan(x), (0.7,)),
+    ("cosh", lambda np: lambda x: 3.0 * np.cosh(x), (0.7,)),
+    ("sinh", lambda np: lambda x: 3.0 * np.sinh(x), (0.7,)),
+    ("tanh", lambda np: lambda x: 3.0 * np.tanh(x), (0.7,)),
+    ("arccos", lambda np: lambda x: 3.0 * np.arccos(x), (0.1,)),
+    ("arcsin", lambda np: lambda x: 3.0 * np.arcsin(x), (0.1,)),
+    ("arctan", lambda np: lambda x: 3.0 * np.arctan(x), (0.2,)),
+    ("arccosh", lambda np: lambda x: 3.0 * np.arccosh(x), (1.7,)),
+    ("arcsinh", lambda np: lambda x: 3.0 * np.arcsinh(x), (0.2,)),
+    ("arctanh", lambda np: lambda x: 3.0 * np.arctanh(x), (0.2,)),
+    ("sqrt", lambda np: lambda x: 3.0 * np.sqrt(x), (10.0,)),
+    ("power_base", lambda np: lambda x: np.power(x, 2.5), (1.7,)),
+    ("power_exponent", lambda np: lambda y: 3.0 * np.power(1.7, y), (2.2,)),
+    ("power_exponent_zero_base", lambda np: lambda y: np.power(0.0, y), (3.0,)),
+    ("mod_first", lambda np: lambda x: np.mod(x, 2.0), (2.3, -2.3)),
+    ("mod_second", lambda np: lambda y: np.mod(2.3, y), (1.1, -1.1)),
+    ("divide_first", lambda np: lambda x: np.divide(x, 2.0), (1.7,)),
+    ("divide_second", lambda np: lambda y: np.divide(2.0, y), (1.7,)),
+    ("multiply_first", lambda np: lambda x: np.multiply(x, 2.0), (1.7,)),
+    ("multiply_second", lambda np: lambda y: np.multiply(2.0, y), (1.7,)),
+    ("true_divide", lambda np: lambda x: np.true_divide(x, 2.0), (1.7,)),
+    ("reciprocal", lambda np: np.reciprocal, (1.7,)),
+    ("negative", lambda np: np.negative, (1.7,)),
+    ("rad2deg", lambda np: lambda x: np.rad2deg(x) / 50.0, (1.7,)),
+    ("deg2rad", lambda np: np.deg2rad, (1.7,)),
+    ("radians", lambda np: np.radians, (1.7,)),
+    ("degrees", lambda np: lambda x: np.degrees(x) / 50.0, (1.7,)),
+    ("sinc", lambda np: np.sinc, (1.7,)),
+]
+
+
+@pytest.mark.parametrize("make,points", [c[1:] for c in SCALAR_OPS],
+                         ids=[c[0] for c in SCALAR_OPS])
+def test_scalar_op(make, points):
+    deriv = lambda np: fa.grad(make(np)) if np is fanp else importlib.import_module(  # noqa
+        "autograd").grad(make(np))
+    for x in points:
+        _run(make, [0], [[x]])
+        _run(deriv, [0], [[x]], compare=False)
+        compare_with_autograd(deriv, [x], [0])

@@ -84,7 +84,8 @@ def _checked(fun, args, **kwargs):
         return  # boolean/integer outputs (np.all, np.argmax): no derivative, as in autograd
     flat = [_tree.flatten(a) for a in args]
     flags = [[_onp.iscomplexobj(x) for x in leaves] for leaves, _ in flat]
-    if not any(any(f) for f in flags):
+    if not any(any(f) for f in flags) and not any(
+            _fnp.iscomplexobj(o) for o in _tree.leaves(out)):
         _check_grads(fun, tuple(args), **kwargs)
         return
     split_args = tuple([(_onp.real(x), _onp.imag(x)) if c else x for x, c in zip(leaves, f)]
