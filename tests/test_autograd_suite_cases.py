@@ -915,3 +915,209 @@ def test_scalar_op(make, points):
         _run(make, [0], [[x]])
         _run(deriv, [0], [[x]], compare=False)
         compare_with_autograd(deriv, [x], [0])
+
+
+# -- test_core.py: Python floats through make_vjp, both arguments ----------------------------
+
+CORE_BINARY = [("add", op.add), ("sub", op.sub), ("div", op.truediv), ("mul", op.mul),
+               ("pow", op.pow), ("mod", op.mod)]
+CORE_COMPARE = [("eq", op.eq), ("ne", op.ne), ("le", op.le), ("ge", op.ge), ("lt", op.lt),
+                ("gt", op.gt)]
+
+
+def _vjp_grad(fun, argnum):
+    def g(*args):
+        vjp, _ = fa.make_vjp(fun, argnum)(*args)
+        return vjp(1.0)
+    return g
+
+
+@pytest.mark.parametrize("fun", [c[1] for c in CORE_BINARY], ids=[c[0] for c in CORE_BINARY])
+def test_core_binary_on_python_floats(fun):
+    x, y, eps = 0.7, 1.8, 1e-6
+    gx, gy = _vjp_grad(fun, 0)(x, y), _vjp_grad(fun, 1)(x, y)
+    onp.testing.assert_allclose(gx, (fun(x + eps, y) - fun(x - eps, y)) / (2 * eps), rtol=1e-6)
+    onp.testing.assert_allclose(gy, (fun(x, y + eps) - fun(x, y - eps)) / (2 * eps), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fun", [c[1] for c in CORE_COMPARE], ids=[c[0] for c in CORE_COMPARE])
+def test_core_comparison_has_no_derivative(fun):
+    # autograd: a zero gradient (with a warning that the output does not depend on the input)
+    for argnum in (0, 1):
+        out = fa.grad(lambda x, y: fun(x, y) * 1.0, argnum)(0.7, 1.8)
+        assert float(out) == 0.0
+
+
+# -- test_dict.py, test_list.py, test_tuple.py: containers as arguments ------------------------
+
+def _containers():
+    a, b, c = R(5, 6), R(4, 3), R(2, 4)
+    return [("dict", {"item_1": a, "item_2": b, "item_X": c}, ("item_1", "item_2", "item_X")),
+            ("list", [a, b, c], (0, 1, 2)), ("tuple", (a, b, c), (0, 1, 2))]
+
+
+CONTAINERS = _containers()
+
+
+@pytest.mark.parametrize("box,keys", [c[1:] for c in CONTAINERS], ids=[c[0] for c in CONTAINERS])
+def test_container_getter(box, keys):
+    k1, k2, kx = keys
+    g = fa.grad(lambda d: fanp.sum(d[k1]) + fanp.sum(d[k2]) + fanp.sum(d[k2]))(box)
+    assert type(g) is type(box)
+    onp.testing.assert_array_equal(g[k1], onp.ones_like(box[k1]))
+    onp.testing.assert_array_equal(g[k2], 2 * onp.ones_like(box[k2]))
+    onp.testing.assert_array_equal(g[kx], onp.zeros_like(box[kx]))
+
+
+@pytest.mark.parametrize("box,keys", [c[1:] for c in CONTAINERS], ids=[c[0] for c in CONTAINERS])
+def test_container_gradients_and_their_gradients(box, keys):
+    k1, k2, _ = keys
+
+    def fun(d):
+        return fanp.sum(fanp.sin(d[k1])) + fanp.sum(fanp.cos(d[k2]))
+
+    def d_fun(d):
+        g = fa.grad(fun)(d)
+        return fanp.sum(g[k1]) + fanp.sum(fanp.sin(g[k1])) + fanp.sum(fanp.sin(g[k2]))
+    check_grads(fun)(box)
+    check_grads(d_fun)(box)
+    check_grads(fun, box)  # the older form (test_list.py's)
+    check_grads(d_fun, box)
+
+
+def test_dict_iteration_items_values_keys():
+    box = CONTAINERS[0][1]
+
+    def iterated(d):
+        a = b = 0.0
+        for i, k in enumerate(sorted(d)):
+            a = a + fanp.sum(fanp.sin(d[k])) * (i + 1.0)
+            b = b + fanp.sum(fanp.cos(d[k]))
+        return a + b
+
+    def viewed(d):
+        a = b = 0.0
+        for i, (k, v) in enumerate(sorted(d.items(), key=op.itemgetter(0))):
+            a = a + fanp.sum(fanp.sin(v)) * (i + 1.0)
+            b = b + fanp.sum(fanp.cos(v))
+        for v in d.values():
+            a = a + fanp.sum(fanp.sin(v))
+        for k in sorted(d.keys()):
+            a = a + fanp.sum(fanp.cos(d[k]))
+        return a + b
+    for fun in (iterated, viewed):
+        check_grads(fun)(box)
+        check_grads(lambda d: fanp.sum(fanp.sin(fa.grad(fun)(d)["item_2"])))(box)
+
+
+@pytest.mark.parametrize("d", [{"item_1": 3.0}, {"item_2": 4.0}, {}])
+def test_dict_get(d):
+    check_grads(lambda d, x: d.get("item_1", x) ** 2, argnum=(0, 1))(d, 2.0)
+
+
+def test_dict_tuple_list_constructors_and_isinstance():
+    check_grads(lambda x: fa.dict([("a", x)], b=x), modes=["rev"])(1.0)
+    check_grads(lambda x: fa.dict({"a": x}), modes=["rev"])(1.0)
+    assert fa.dict() == {} and fa.dict(()) == {} and fa.dict({}) == {}
+
+    def fun(x):
+        assert fa.isinstance(x, dict) and fa.isinstance(x, fa.dict)
+        return x["x"]
+    assert float(fa.grad(fun)({"x": 1.0})["x"]) == 1.0
+
+    def fun_t(x):
+        assert fa.isinstance(x, tuple) and fa.isinstance(x, fa.tuple)
+        return x[0]
+    g = fa.grad(fun_t)((1.0, 2.0, 3.0))
+    assert isinstance(g, tuple) and [float(v) for v in g] == [1.0, 0.0, 0.0]
+
+
+def test_tuple_nested_higher_order():
+    def outer(x):
+        inner = lambda y: y[0] * y[1]  # noqa: E731
+        return fanp.sum(fanp.sin(fanp.array(fa.grad(inner)(fa.tuple((x, x))))))
+    check_grads(outer)(5.0)
+    check_grads(fa.grad(outer))(10.0)
+    check_grads(fa.grad(fa.grad(outer)))(10.0)
+
+
+# -- test_wrappers.py: the differential operators ---------------------------------------------
+
+def test_value_and_grad_return_both():
+    fun = lambda x: 3.0 * x ** 3.2  # noqa: E731
+    f, d = fa.value_and_grad(fun)(1.7)
+    assert f == fun(1.7) and d == fa.grad(fun)(1.7)
+    fun2 = lambda x: fanp.sum(fanp.sin(x) ** 2)  # noqa: E731
+    x = R(5)
+    v, g = fa.value_and_grad(fun2)(x)
+    onp.testing.assert_allclose(v, fun2(x), rtol=1e-14)
+    onp.testing.assert_allclose(g, fa.grad(fun2)(x), rtol=1e-14)
+
+
+def test_hessian_of_a_quadratic():
+    h = R(5, 5)
+    onp.testing.assert_allclose(fa.hessian(lambda x: fanp.dot(fanp.dot(x, h), x))(R(5)),
+                                h + h.T, rtol=1e-12)
+
+
+def _nd(f, x, eps=1e-6):
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+def test_elementwise_grad_one_and_several_arguments():
+    f = lambda a: a + fanp.sin(a) + fanp.cosh(a)  # noqa: E731
+    a = R(10)
+    onp.testing.assert_allclose(fa.elementwise_grad(f)(a), [_nd(f, x) for x in a], rtol=1e-6)
+    f2 = lambda a, b: a + fanp.sin(a) + fanp.cosh(b)  # noqa: E731
+    b = R(10)
+    onp.testing.assert_allclose(fa.elementwise_grad(f2, argnum=1)(0.9, b),
+                                [_nd(lambda y: f2(0.9, y), y) for y in b], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(5,), (5, 4), (5, 4, 3)])
+def test_hessian_vector_product(shape):
+    fun = lambda a: fanp.sum(fanp.sin(a))  # noqa: E731
+    a, v = R(*shape), R(*shape)
+    h = fa.hessian(fun)(a)
+    onp.testing.assert_allclose(fa.hessian_vector_product(fun)(a, v),
+                                onp.tensordot(h, v, axes=v.ndim), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape,vshape", [((5,), (5,)), ((5, 4), (5, 4)), ((5, 4, 3), (5, 4))])
+def test_vector_jacobian_product(shape, vshape):
+    fun = lambda a: fanp.roll(fanp.sin(a), 1)  # noqa: E731
+    a, v = R(*shape), R(*vshape)
+    j = fa.jacobian(fun)(a)
+    onp.testing.assert_allclose(fa.vector_jacobian_product(fun)(a, v),
+                                onp.tensordot(v, j, axes=v.ndim), rtol=1e-12, atol=1e-14)
+
+
+def test_grad_of_a_partial_and_gradient_dtypes():
+    import functools
+    fa.grad(functools.partial(lambda x, y: x, y=1))
+    f = lambda x: fanp.sum(x ** 2)  # noqa: E731
+    for dt in (onp.float32, onp.float16):
+        assert fa.grad(f)(R(10, 10).astype(dt)).dtype.type is dt
+
+
+def test_checkpoint_correctness():
+    bar = lambda x, y: 2 * x + y + 5  # noqa: E731
+    cbar = fa.checkpoint(bar)
+    foo = lambda x: bar(x, x / 3.0) + bar(x, x ** 2)  # noqa: E731
+    foo2 = lambda x: cbar(x, x / 3.0) + cbar(x, x ** 2)  # noqa: E731
+    assert onp.allclose(foo(3.0), foo2(3.0)) and onp.allclose(fa.grad(foo)(3.0),
+                                                              fa.grad(foo2)(3.0))
+    baz = lambda *args: sum(args)  # noqa: E731
+    cbaz = fa.checkpoint(baz)
+    assert onp.allclose(fa.grad(lambda x: baz(x, x / 3.0))(3.0),
+                        fa.grad(lambda x: cbaz(x, x / 3.0))(3.0))
+
+
+def test_multigrad_dict_against_finite_differences():
+    def fun(a, b, c, d, e, f=1.1, g=9.0):
+        return a + fanp.sin(b) + fanp.cosh(c) + fanp.cos(d) + fanp.tan(e) + f + g
+    args = dict(a=0.5, b=-0.3, c=0.2, d=-1.1, e=0.7)
+    g = fa.multigrad_dict(fun)(f=0.6, g=-0.1, **args)
+    for k, v in args.items():
+        num = _nd(lambda t: fun(**{**args, k: t}, f=0.6, g=-0.1), v)
+        onp.testing.assert_allclose(g[k], num, rtol=1e-6)
