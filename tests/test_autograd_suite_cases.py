@@ -1121,3 +1121,124 @@ def test_multigrad_dict_against_finite_differences():
     for k, v in args.items():
         num = _nd(lambda t: fun(**{**args, k: t}, f=0.6, g=-0.1), v)
         onp.testing.assert_allclose(g[k], num, rtol=1e-6)
+
+
+# -- test_binary_ops.py: every pair of shapes, the function and its two gradients -------------
+
+def _pairs():
+    vals = [2.0, R(6), R(7, 6), R(1, 6)]
+    return list(itertools.product(vals, vals))
+
+
+BINARY_OPS = [  # (id, op, transform of the first argument, of the second)
+    ("mul", op.mul, None, None), ("add", op.add, None, None), ("sub", op.sub, None, None),
+    ("div", op.truediv, lambda x: onp.sqrt(x ** 2 + 0.5), lambda y: onp.sqrt(y ** 2 + 0.5)),
+    ("pow", op.pow, lambda x: onp.abs(x) + 1.1, onp.round),
+]
+
+
+@pytest.mark.parametrize("fun,ta,tb", [c[1:] for c in BINARY_OPS], ids=[c[0] for c in BINARY_OPS])
+def test_binary_op_and_its_gradients(fun, ta, tb):
+    scalar = lambda x, y: fanp.sum(fun(x, y))  # noqa: E731
+    d0 = lambda x, y: fanp.sum(fa.grad(scalar, 0)(x, y))  # noqa: E731
+    d1 = lambda x, y: fanp.sum(fa.grad(scalar, 1)(x, y))  # noqa: E731
+    failures = []
+    for a, b in _pairs():
+        a, b = (ta or (lambda v: v))(a), (tb or (lambda v: v))(b)
+        for f in (scalar, d0, d1):
+            try:
+                check_grads(f, a, b)
+                check_grads(f, (0, 1))(a, b)
+            except AssertionError as e:
+                failures.append(f"{onp.shape(a)} {onp.shape(b)}: {str(e)[:200]}")
+        try:
+            compare_with_autograd(lambda np: fun, [a, b], [0, 1])
+        except AssertionError as e:
+            failures.append(f"vs autograd {onp.shape(a)} {onp.shape(b)}: {str(e)[:200]}")
+    assert not failures, "\n".join(failures)
+
+
+# -- test_complex.py ---------------------------------------------------------------------------
+
+def test_gradient_of_real_part_is_real_or_complex_as_the_input():
+    df = fa.grad(lambda x: fanp.sum(fanp.real(x)))
+    assert onp.isrealobj(df(2.0)) and onp.iscomplexobj(df(1.0j))
+    assert onp.isrealobj(df(1.0))
+
+
+@pytest.mark.parametrize("name,points", [
+    ("angle", (0.3, 0.4 + 0.7j)), ("abs", (1.1, 2.1, 1.1 + 1.2j, 1.1 + 1.3j))])
+def test_complex_function_and_its_gradient(name, points):
+    f = getattr(fanp, name)
+    for x in points:
+        check_grads(f)(x)
+        check_grads(lambda x: fa.grad(f)(x))(x)
+        compare_with_autograd(lambda np: getattr(np, name), [x], [0])
+        compare_with_autograd(
+            lambda np: fa.grad(getattr(np, name)) if np is fanp
+            else importlib.import_module("autograd").grad(getattr(np, name)), [x], [0])
+
+
+# -- test_logic.py -----------------------------------------------------------------------------
+
+def test_assert_on_traced_values_and_boolean_outputs():
+    def fun(x):
+        assert fanp.allclose(x, (x * 3.0) / 3.0)
+        return fanp.sum(x)
+    check_grads(fun)(onp.array([1.0, 2.0, 3.0]))
+    with pytest.raises(TypeError):
+        fa.grad(lambda x: fanp.allclose(x, (x * 3.0) / 3.0))(onp.array([1.0, 2.0, 3.0]))
+
+
+def test_primitive_without_rules_raises_not_implemented():
+    fun = fa.extend.primitive(lambda x: 2.0 * x)
+    with pytest.raises(NotImplementedError):
+        fa.grad(fun)(1.0)
+    with pytest.raises(NotImplementedError):
+        fa.deriv(fun)(1.0)
+
+
+def test_python_branch_on_iscomplex():
+    fun = lambda x: fanp.real(x ** 2 if fanp.iscomplex(x) else fanp.sum(x))  # noqa: E731
+    for x in (2.0, 5.0, 2.0 + 1j):
+        check_grads(fun)(x)
+
+
+# -- test_jacobian.py --------------------------------------------------------------------------
+
+def test_jacobian_cases():
+    fun = lambda x: fanp.sum(fanp.sin(x), axis=1, keepdims=True)  # noqa: E731
+    a = R(1, 3)
+    onp.testing.assert_allclose(fa.grad(fun)(a), fa.jacobian(fun)(a).reshape(1, 3))
+    v = R()
+    onp.testing.assert_allclose(fa.jacobian(lambda x: fanp.array([x, x ** 2, x ** 3]))(v),
+                                [1.0, 2 * v, 3 * v ** 2], rtol=1e-12)
+    scalar_funs = [lambda x: fanp.sum(x ** 3),
+                   lambda x: fanp.prod(fanp.sin(x) + fanp.sin(x)),
+                   lambda x: fa.grad(lambda y: fanp.exp(y) * fanp.tanh(x[0]))(x[1])]
+    x = R(5)
+    jac = fa.jacobian(lambda x: fanp.array([f(x) for f in scalar_funs]))(x)
+    onp.testing.assert_allclose(jac, onp.vstack([fa.grad(f)(x) for f in scalar_funs]),
+                                rtol=1e-12)
+    fun = lambda x: fanp.sin(fanp.outer(x, x)) + fanp.cos(fanp.dot(x, x))  # noqa: E731
+    assert fa.jacobian(fun)(R(2)).shape == (2, 2, 2)
+    assert fa.jacobian(fa.jacobian(fun))(R(2)).shape == (2, 2, 2, 2)
+    check_grads(lambda x: fanp.sum(fanp.sin(fa.jacobian(fun)(x))))(R(2))
+    check_grads(lambda x: fanp.sum(fanp.sin(fa.jacobian(fa.jacobian(fun))(x))))(R(2))
+
+
+# -- test_builtins.py --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("type_,yes,no", [
+    (list, [[]], [()]), (fanp.ndarray, [onp.zeros(1)], [[]]),
+    ((tuple, list), [[], ()], [onp.zeros(1)])])
+def test_builtins_isinstance_under_grad(type_, yes, no):
+    def checker(ex, t, truth):
+        assert fa.builtins.isinstance(ex, t) == truth
+        return 1.0
+    for ex in yes:
+        checker(ex, type_, True)
+        fa.grad(checker)(ex, type_, True)
+    for ex in no:
+        checker(ex, type_, False)
+        fa.grad(checker)(ex, type_, False)
