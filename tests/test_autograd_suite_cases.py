@@ -1377,3 +1377,69 @@ def test_vspace_axioms(value):
     assert same(total, vs.ones())
     for v in basis + [vs.zeros(), vs.ones(), vs.randn()]:
         assert vs == fa.extend.vspace(v)
+
+
+# -- test_graphs.py: fan-out, closures, repeated differentiation, singleton outputs -----------
+
+def _to_scalar(x):
+    return fanp.sum(fanp.real(fanp.sin(x)))
+
+
+def _graph_cases():
+    v = R(10)
+    fan = lambda x: fanp.sin(fanp.sin(x) + fanp.sin(x))  # noqa: E731
+    two = lambda x, y: fanp.sin(fanp.sin(x) + fanp.sin(y))  # noqa: E731
+    hv = lambda x, w: fanp.sin(fanp.dot(w, fa.grad(lambda x: fanp.sin(fanp.dot(x, v)))(x)))  # noqa
+
+    def outgrad(a, index=False, shift=1.0):
+        b = a + shift
+        c = (b[0] if index else b) + 1.5
+        return _to_scalar(a + b + c)
+
+    def real_imag(a):
+        return _to_scalar(fanp.abs(fanp.real(a)) ** 1.4 + fanp.abs(fanp.imag(a)) ** 1.3)
+    cz = R(5, 3) + 0.1j * R(5, 3)
+    return [
+        ("fanout", fan, (R(),)), ("fanout_grad", fa.grad(fan), (0.4,)),
+        ("fanout_grad_grad", fa.grad(fa.grad(fan)), (0.4,)),
+        ("hess_vector_prod", hv, (R(10), R(10))),
+        ("enclosing_scope", lambda x: x * fa.grad(lambda y: x * y)(2.0), (1.0,)),
+        ("enclosing_scope_2", lambda x: x * fa.grad(lambda y: y * x)(2.0), (1.0,)),
+        ("mutating_outgrad", outgrad, (R(5),)),
+        ("mutating_outgrad_indexing", lambda a: outgrad(a, True), (R(5),)),
+        ("complex_outgrad_indexing", lambda a: outgrad(a, True, 1.0j), (R(5),)),
+        ("complex_outgrad_indexing_grad",
+         lambda a: _to_scalar(fa.grad(lambda a: outgrad(a, True, 1.0j))(a)), (R(5),)),
+        ("complex_real_imag", real_imag, (cz,)),
+        ("complex_real_imag_grad", lambda a: _to_scalar(fa.grad(real_imag)(a)), (cz,)),
+        ("third_derivative", fa.grad(fa.grad(fa.grad(fan))), (0.4,)),
+        ("third_derivative_other_args", fa.grad(fa.grad(fa.grad(two), 1)), (R(), R())),
+        ("third_derivative_other_args2", fa.grad(fa.grad(fa.grad(two, 1)), 1), (R(), R())),
+    ] + [
+        (f"singleton_output_{axis}_{keep}_{shape}",
+         lambda x, axis=axis, keep=keep: fanp.sum(fanp.sin(x), axis=axis, keepdims=keep), (R(*shape),))
+        for axis, keep, shape in ((None, True, (3, 3)), (0, True, (3, 1)), (1, True, (1, 3)),
+                                  (0, False, (3, 1)), (1, False, (1, 3)))
+    ]
+
+
+GRAPH_CASES = _graph_cases()
+
+
+@pytest.mark.parametrize("fun,args", [c[1:] for c in GRAPH_CASES], ids=[c[0] for c in GRAPH_CASES])
+def test_graph_case(fun, args):
+    check_grads(fun, tuple(range(len(args))))(*args)
+    check_grads(fun, *args)
+
+
+def test_constant_and_identity_functions():
+    assert onp.allclose(fa.grad(lambda x: 1)(2.0), 0.0)
+    df = fa.grad(lambda x: x)
+    assert onp.allclose(df(2.0), 1.0) and onp.allclose(fa.grad(df)(2.0), 0.0)
+
+
+@pytest.mark.parametrize("axis,keep,shape", [(None, True, (3, 3)), (0, True, (3, 1)),
+                                             (1, True, (1, 3))])
+def test_singleton_output_gradient_of_gradient(axis, keep, shape):
+    fun = lambda x: fanp.sum(fanp.sin(x), axis=axis, keepdims=keep)  # noqa: E731
+    check_grads(lambda x: fanp.sum(fa.grad(fun)(x)))(R(*shape))
