@@ -1443,3 +1443,83 @@ def test_constant_and_identity_functions():
 def test_singleton_output_gradient_of_gradient(axis, keep, shape):
     fun = lambda x: fanp.sum(fanp.sin(x), axis=axis, keepdims=keep)  # noqa: E731
     check_grads(lambda x: fanp.sum(fa.grad(fun)(x)))(R(*shape))
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("trans", ["T", "N", "C", 0, 1, 2])
+def test_solve_triangular(trans, lower):
+    # autograd's later test_linalg.py: every trans option, each argument
+    a, b1, b2 = R(6, 6) + 10 * onp.eye(6), R(6), R(6, 5)
+    st = lambda np: _sp(np).linalg.solve_triangular  # noqa: E731
+    kw = {"trans": [trans], "lower": [lower]}
+    _run(st, [0], [[a], [b1]], kw, modes=("rev",), tol=1e-9)
+    _run(st, [1], [[a], [b1, b2]], kw, modes=("rev",), tol=1e-9)
+
+
+# autograd's current test_linalg.py adds pinv, eig and complex inputs; checked here through
+# functions that do not depend on the eigen/singular vectors' arbitrary phases
+def _herm(n):
+    m = R(n, n) + 1j * R(n, n)
+    return m @ m.conj().T + n * onp.eye(n)
+
+
+LINALG_MORE = [
+    ("pinv_square", lambda np: np.linalg.pinv, [R(4, 4)], ("fwd", "rev")),
+    ("pinv_tall", lambda np: np.linalg.pinv, [R(5, 3)], ("fwd", "rev")),
+    ("pinv_wide", lambda np: np.linalg.pinv, [R(3, 5)], ("fwd", "rev")),
+    ("pinv_batched", lambda np: np.linalg.pinv, [R(2, 4, 3)], ("fwd", "rev")),
+    ("eig_values_real", lambda np: lambda a: np.linalg.eig(a)[0], [R(4, 4)], ("rev",)),
+    ("eig_vector_moduli_real", lambda np: lambda a: np.abs(np.linalg.eig(a)[1]), [R(4, 4)],
+     ("rev",)),
+    ("eig_values_complex", lambda np: lambda a: np.linalg.eig(a)[0],
+     [R(3, 3) + 1j * R(3, 3)], ("rev",)),
+    ("eig_values_batched", lambda np: lambda a: np.linalg.eig(a)[0], [R(2, 3, 3)], ("rev",)),
+    ("svd_complex_s", lambda np: lambda a: np.linalg.svd(a, compute_uv=False),
+     [R(4, 3) + 1j * R(4, 3)], ("rev",)),
+    ("svd_complex_reconstruction", lambda np: lambda a: (lambda u, s, vh: np.abs(u) * s[None]
+                                                         )(*np.linalg.svd(a, full_matrices=False)),
+     [R(4, 3) + 1j * R(4, 3)], ("rev",)),
+    # (eigh of a Hermitian-projected input: ours decomposes (a + a^H) / 2 by default and
+    # NumPy's reads one triangle, so only on Hermitian directions do the two agree)
+    ("eigh_complex_values", lambda np: lambda a: np.linalg.eigh(
+        (a + np.conj(np.swapaxes(a, -1, -2))) / 2)[0], [_herm(4)], ("rev",)),
+    ("eigh_complex_projectors", lambda np: lambda a: (lambda w, v: np.abs(v) ** 2)(
+        *np.linalg.eigh((a + np.conj(np.swapaxes(a, -1, -2))) / 2)), [_herm(4)], ("rev",)),
+    ("inv_complex", lambda np: np.linalg.inv, [R(3, 3) + 1j * R(3, 3) + 3 * onp.eye(3)],
+     ("fwd", "rev")),
+    ("det_complex", lambda np: np.linalg.det, [R(3, 3) + 1j * R(3, 3)], ("fwd", "rev")),
+    ("solve_complex", lambda np: lambda a, b: np.linalg.solve(a, b),
+     [R(3, 3) + 1j * R(3, 3) + 3 * onp.eye(3), R(3, 2) + 1j * R(3, 2)], ("fwd", "rev")),
+]
+
+
+def test_cholesky_of_complex_input_against_finite_differences():
+    # autograd's cholesky derivative drops the conjugates (its gradient here is real and
+    # wrong); ours is checked numerically and against a finite-difference gradient
+    a = _herm(3)
+    w, v = R(3, 3), R(3, 3)
+
+    def loss(np):
+        def f(a):
+            chol = np.linalg.cholesky((a + np.conj(np.swapaxes(a, -1, -2))) / 2)
+            return np.sum(np.real(chol) * w + np.imag(chol) * v)
+        return f
+    check_grads(loss(fanp), modes=["fwd", "rev"])(a)
+    f, eps = loss(onp), 1e-6
+    fd = onp.zeros((3, 3), complex)
+    for i, j in itertools.product(range(3), range(3)):
+        e = onp.zeros((3, 3))
+        e[i, j] = eps
+        fd[i, j] = ((f(a + e) - f(a - e)) + 1j * (f(a + 1j * e) - f(a - 1j * e))) / (2 * eps)
+    # functrans's (and autograd's) convention for a real function of complex z: the
+    # conjugate of df/dx + i df/dy
+    onp.testing.assert_allclose(fa.grad(loss(fanp))(a), onp.conj(fd), atol=1e-7)
+    agnp = _ag_np()
+    import autograd
+    assert not onp.allclose(autograd.grad(loss(agnp))(a), onp.conj(fd), atol=1e-3)
+
+
+@pytest.mark.parametrize("make,args,modes", [c[1:] for c in LINALG_MORE],
+                         ids=[c[0] for c in LINALG_MORE])
+def test_linalg_more(make, args, modes):
+    _run(make, list(range(len(args))), [[a] for a in args], modes=modes, tol=1e-8)
