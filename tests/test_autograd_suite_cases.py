@@ -97,6 +97,12 @@ def _assert_close(a, b, tol):
     onp.testing.assert_allclose(a_, b_, rtol=tol, atol=tol)
 
 
+def _shape_of(a):
+    if isinstance(a, (tuple, list)) and not all(isinstance(v, (int, float)) for v in a):
+        return type(a)(_shape_of(v) for v in a)
+    return onp.shape(a)
+
+
 def _run(make, nums, arg_lists, kw_lists=None, *, order=2, modes=("fwd", "rev"),
          compare=True, tol=1e-10):
     """autograd's ``combo_check``: every combination of the candidate arguments and keyword
@@ -109,7 +115,7 @@ def _run(make, nums, arg_lists, kw_lists=None, *, order=2, modes=("fwd", "rev"),
     for args in itertools.product(*arg_lists):
         for kvals in itertools.product(*(kw_lists[n] for n in names)):
             kwargs = dict(zip(names, kvals))
-            where = f"shapes {[onp.shape(a) for a in args]} kwargs {kwargs}"
+            where = f"shapes {[_shape_of(a) for a in args]} kwargs {kwargs}"
             try:
                 check_grads(fun, tuple(nums), modes=list(modes), order=order)(*args, **kwargs)
                 if compare:
@@ -1523,3 +1529,128 @@ def test_cholesky_of_complex_input_against_finite_differences():
                          ids=[c[0] for c in LINALG_MORE])
 def test_linalg_more(make, args, modes):
     _run(make, list(range(len(args))), [[a] for a in args], modes=modes, tol=1e-8)
+
+
+# test_systematic.py, later additions: the rest of NumPy's array functions
+def _einsum_sublists(np):
+    return lambda *ops: np.einsum(*ops)
+
+
+COMBOS_MORE = [
+    # (repeats and reps positionally: functrans's are positional-only, the Array API's way)
+    ("repeat", lambda np: np.repeat, [0], [[R(2, 3, 4), R(3, 1)], [0, 1, 2]],
+     {"axis": [None, 0, 1]}),
+    ("diff", lambda np: np.diff, [0], [[R(5, 5), R(5, 5, 5)]], {"n": [1, 2], "axis": [0, 1]}),
+    ("diff_length_1", lambda np: np.diff, [0], [[R(1), R(1, 1)]], {"axis": [0]}),
+    ("diff_axis1", lambda np: np.diff, [0], [[R(1, 1), R(3, 1)]], {"axis": [1]}),
+    ("tile_4d", lambda np: np.tile, [0], [[R(2, 1, 3, 1)], [(1, 4, 1, 2)]], {}),
+    ("tile_2d", lambda np: np.tile, [0], [[R(1, 2)], [(1, 2), (2, 3), (3, 2, 1)]], {}),
+    ("tile_1d", lambda np: np.tile, [0], [[R(1)], [(2,), 2]], {}),
+    ("kron", lambda np: np.kron, [0, 1], [[R(5, 5), R(4, 4)], [R(3, 3), R(2, 2)]], {}),
+    ("inner", lambda np: np.inner, [0, 1], [[1.5, R(3), R(2, 3)], [0.3, R(3), R(4, 3)]], {}),
+    ("dot_3d", lambda np: np.dot, [0, 1],
+     [[1.5, R(3), R(2, 3), R(2, 2, 3)], [0.3, R(3), R(3, 4), R(2, 3, 4)]], {}),
+    ("matmul", lambda np: np.matmul, [0, 1],
+     [[R(3), R(2, 3), R(2, 2, 3)], [R(3), R(3, 4), R(2, 3, 4)]], {}),
+    ("tensordot_5", lambda np: np.tensordot, [0, 1], [[R(4)], [R()]], {"axes": [0]}),
+    ("tensordot_6", lambda np: np.tensordot, [0, 1], [[R(2, 6)], [R(6, 3)]],
+     {"axes": [[[-1], [0]]]}),
+    ("fmax", lambda np: np.fmax, [0, 1], [[R(1), R(1, 4), R(3, 4)], [R(1), R(1, 4), R(3, 4)]],
+     {}),
+    ("fmin", lambda np: np.fmin, [0, 1], [[R(1), R(1, 4), R(3, 4)], [R(1), R(1, 4), R(3, 4)]],
+     {}),
+    ("einsum_matmult_broadcast", lambda np: np.einsum, [1, 2],
+     [["...ij,...jk->...ik"], [R(2, 3), R(2, 2, 3)], [R(3, 4), R(2, 3, 4)]], {}),
+    ("einsum_ellipses_2d", lambda np: np.einsum, [1, 2],
+     [["...jk,...lj->...lk", "...,...->..."], [R(4, 4), R(3, 4, 4)], [R(4, 4), R(3, 4, 4)]],
+     {}),
+    ("einsum_ellipses_tail", lambda np: np.einsum, [1, 2],
+     [["jk...,lj...->lk..."], [R(3, 2), R(3, 2, 4)], [R(2, 3), R(2, 3, 4)]], {}),
+    ("einsum_ellipses_center", lambda np: np.einsum, [1, 2],
+     [["j...k,lj...->lk..."], [R(2, 2), R(2, 2, 2)], [R(2, 2), R(2, 2, 2)]], {}),
+    ("einsum_sublist_transpose", _einsum_sublists, [0],
+     [[R(1, 1), R(4, 4), R(3, 4)], [[0, 1]], [[1, 0]]], {}),
+    ("einsum_sublist_matmult", _einsum_sublists, [0, 2],
+     [[R(2, 3)], [[0, 1]], [R(3, 4)], [[1, 2]], [[0, 2]]], {}),
+    ("einsum_sublist_matmult_broadcast", _einsum_sublists, [0, 2],
+     [[R(2, 3), R(2, 2, 3)], [[Ellipsis, 0, 1]], [R(3, 4), R(2, 3, 4)], [[Ellipsis, 1, 2]],
+      [[Ellipsis, 0, 2]]], {}),
+    ("einsum_sublist_covsum", _einsum_sublists, [0, 2],
+     [[R(3, 4, 4)], [[0, 1, 2]], [R(4, 4, 3)], [[3, 1, 0]], [[3, 2, 0]]], {}),
+    ("einsum_sublist_three_args", _einsum_sublists, [0, 2],
+     [[R(3, 4, 4)], [[0, 1, 2]], [R(4, 4, 3)], [[3, 1, 0]], [R(4, 4, 3)], [[3, 3, 0]],
+      [[3, 2, 0]]], {}),
+    ("trace_3d", lambda np: np.trace, [0], [[R(3, 4, 5)]], {"offset": [-1, 0, 1]}),
+    ("diag_k", lambda np: np.diag, [0], [[R(5, 5), R(5)]], {"k": [-1, 0, 1]}),
+    ("tril_k", lambda np: np.tril, [0], [[R(5, 5), R(5, 5, 4)]], {"k": [-1, 0, 1]}),
+    ("triu_k", lambda np: np.triu, [0], [[R(5, 5), R(5, 5, 4)]], {"k": [-1, 0, 1]}),
+    ("swapaxes", lambda np: np.swapaxes, [0], [[R(3, 4, 5)]],
+     {"axis1": [0, 1, 2], "axis2": [0, 1, 2]}),
+    ("rollaxis", lambda np: np.rollaxis, [0], [[R(2, 3, 4)]],
+     {"axis": [0, 1, 2], "start": [0, 1, 2, 3]}),
+    ("cross", lambda np: np.cross, [0, 1], [[R(3, 3)], [R(3, 3)]],
+     {"axisa": [-1, 0, 1], "axisb": [-1, 0, 1], "axisc": [-1, 0, 1], "axis": [None, -1, 0, 1]}),
+    ("vsplit", lambda np: np.vsplit, [0], [[R(4, 8), R(4, 4, 4)], [2, [1, 2]]], {}),
+    ("hsplit", lambda np: np.hsplit, [0], [[R(4, 8), R(4, 4, 4)], [2, [1, 2]]], {}),
+    ("dsplit", lambda np: np.dsplit, [0], [[R(4, 4, 4)], [2, [1, 2]]], {}),
+    ("split_1d", lambda np: np.split, [0], [[R(1), R(7)], [1]], {"axis": [0]}),
+    ("split_2d", lambda np: np.split, [0], [[R(4, 8)], [4, [1, 2]]], {"axis": [0, 1]}),
+    ("split_3d", lambda np: np.split, [0], [[R(4, 4, 4)], [2, [1, 2]]], {"axis": [0, 1, 2]}),
+    ("array_split_1d", lambda np: np.array_split, [0], [[R(1), R(7)], [1, 3]], {"axis": [0]}),
+    ("array_split_2d", lambda np: np.array_split, [0], [[R(7, 7)], [4, [3, 5]]],
+     {"axis": [0, 1]}),
+    ("array_split_3d", lambda np: np.array_split, [0], [[R(7, 7, 7)], [4, [3, 5]]],
+     {"axis": [0, 1, 2]}),
+    ("concatenate_tuple", lambda np: np.concatenate, [0], [[(R(1), R(3)), [R(1), R(3)]]],
+     {"axis": [0]}),
+    ("concatenate_2d", lambda np: np.concatenate, [0], [[(R(2, 2), R(2, 2))]], {"axis": [0, 1]}),
+    ("concatenate_3d", lambda np: np.concatenate, [0], [[(R(2, 2, 2), R(2, 2, 2))]],
+     {"axis": [0, 1, 2]}),
+    ("vstack", lambda np: np.vstack, [0],
+     [[R(2), (R(2), R(2)), R(2, 3), (R(2, 4), R(1, 4)), R(2, 3, 4), (R(2, 3, 4), R(5, 3, 4))]],
+     {}),
+    ("hstack", lambda np: np.hstack, [0],
+     [[R(2), (R(2), R(2)), R(3, 2), (R(3, 4), R(3, 5)), R(2, 3, 4), (R(2, 1, 4), R(2, 5, 4))]],
+     {}),
+    ("stack", lambda np: np.stack, [0], [[(R(2),), (R(2), R(2))]], {"axis": [0, 1]}),
+    ("column_stack", lambda np: np.column_stack, [0],
+     [[R(2), (R(2), R(2)), R(2, 2), (R(2, 2), R(2, 2))]], {}),
+    ("select", lambda np: np.select, [1],
+     [[[R(3, 4, 5) > 0, R(3, 4, 5) > 0, R(3, 4, 5) > 0]], [[R(3, 4, 5), R(3, 4, 5), R(3, 4, 5)]]],
+     {"default": [0.0, 1.1]}),
+]
+
+
+# autograd 1.9.1 under NumPy 2 differentiates the split family wrongly (the gradient of a
+# weighted sum of the pieces puts the first piece's weights on every piece, or fails for
+# split points given as a list): checked numerically here, and pinned below
+_AUTOGRAD_WRONG = {"vsplit", "hsplit", "dsplit", "split_1d", "split_2d", "split_3d",
+                   "array_split_1d", "array_split_2d", "array_split_3d"}
+
+
+@pytest.mark.parametrize("case", COMBOS_MORE, ids=[c[0] for c in COMBOS_MORE])
+def test_combination_more(case):
+    name, make, nums, arg_lists, kws = case
+    _run(make, nums, arg_lists, kws, compare=name not in _AUTOGRAD_WRONG)
+
+
+@pytest.mark.parametrize("name,sections,axis", [("vsplit", 2, 0), ("hsplit", [1, 3], 1),
+                                                ("array_split", 3, 0), ("split", [1, 2], 1)])
+def test_split_gradient_gives_each_piece_its_weights(name, sections, axis):
+    x = R(4, 6)
+
+    def cut(np, x):
+        f = getattr(np, name)
+        return f(x, sections, axis) if name in ("split", "array_split") else f(x, sections)
+    ws = [R(*p.shape) for p in cut(onp, x)]
+
+    def loss(x):
+        return sum(fanp.sum(fanp.real(p) * w) for p, w in zip(cut(fanp, x), ws))
+    onp.testing.assert_array_equal(fa.grad(loss)(x), onp.concatenate(ws, axis=axis))
+
+
+def test_einsum_with_a_repeated_index_in_an_operand():
+    # ijk,lji,lli->lki differentiated in its third operand too (the diagonal it reads):
+    # autograd's derivative raises there; ours is checked
+    ops = [R(3, 4, 4), [0, 1, 2], R(4, 4, 3), [3, 1, 0], R(4, 4, 3), [3, 3, 0], [3, 2, 0]]
+    check_grads(fanp.einsum, (0, 2, 4))(*ops)
