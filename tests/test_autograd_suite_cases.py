@@ -1654,3 +1654,40 @@ def test_einsum_with_a_repeated_index_in_an_operand():
     # autograd's derivative raises there; ours is checked
     ops = [R(3, 4, 4), [0, 1, 2], R(4, 4, 3), [3, 1, 0], R(4, 4, 3), [3, 3, 0], [3, 2, 0]]
     check_grads(fanp.einsum, (0, 2, 4))(*ops)
+
+
+def test_solve_banded():
+    # test_scipy.py: l = u = 1, a (3, 5) band, b (5,), first order, reverse mode
+    sb = lambda np: _sp(np).linalg.solve_banded  # noqa: E731
+    band = R(3, 5)
+    band[1] += 4.0  # (diagonally dominant)
+    _run(sb, [1, 2], [[(1, 1)], [band], [R(5)]], modes=("rev",), order=1, tol=1e-9)
+
+
+# autograd's current test_wrappers.py: the other operators
+def test_grad_and_aux_make_jvp_make_hvp_make_ggnvp_grad_named_deriv():
+    x, v = R(4), R(4)
+    fun = lambda x: fanp.sum(fanp.sin(x) * x ** 2)  # noqa: E731
+    g, aux = fa.grad_and_aux(lambda x: (fun(x), fanp.cos(x)))(x)
+    onp.testing.assert_allclose(g, fa.grad(fun)(x), rtol=1e-14)
+    onp.testing.assert_allclose(aux, onp.cos(x), rtol=1e-14)
+    vec = lambda x: fanp.tanh(fanp.roll(x, 1) * x)  # noqa: E731
+    ans, jv = fa.make_jvp(vec)(x)(v)
+    onp.testing.assert_allclose(jv, fa.jacobian(vec)(x) @ v, rtol=1e-12)
+    onp.testing.assert_allclose(ans, vec(x), rtol=1e-14)
+    hvp, grad_x = fa.make_hvp(fun)(x)
+    onp.testing.assert_allclose(hvp(v), fa.hessian(fun)(x) @ v, rtol=1e-12)
+    onp.testing.assert_allclose(grad_x, fa.grad(fun)(x), rtol=1e-14)
+    # Gauss-Newton: J^T H_g J v with f = vec, g a function of f's output
+    gfun = lambda y: fanp.sum(y ** 4)  # noqa: E731
+    j, hg = fa.jacobian(vec)(x), fa.hessian(gfun)(vec(x))
+    onp.testing.assert_allclose(fa.make_ggnvp(vec, gfun)(x)(v), j.T @ hg @ j @ v, rtol=1e-11)
+    gn = fa.grad_named(lambda a, b: fanp.sum(a * fanp.sin(b)), "b")(x, v)
+    onp.testing.assert_allclose(gn, x * onp.cos(v), rtol=1e-14)
+    onp.testing.assert_allclose(fa.deriv(fanp.tanh)(0.3), 1 - onp.tanh(0.3) ** 2, rtol=1e-14)
+    compare = _ag_np() and importlib.import_module("autograd")
+    agnp = _ag_np()
+    onp.testing.assert_allclose(
+        fa.make_ggnvp(vec, gfun)(x)(v),
+        compare.make_ggnvp(lambda x: agnp.tanh(agnp.roll(x, 1) * x),
+                           lambda y: agnp.sum(y ** 4))(x)(v), rtol=1e-11)

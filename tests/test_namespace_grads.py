@@ -710,6 +710,9 @@ TABLE += [
         fsl.solve_triangular(a, b), fsl.solve_triangular(a, b, lower=True, trans=1),
         fsl.solve_triangular(a, b, trans="C", unit_diagonal=True)),
         ["mat", "real"], [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3, 1))]),
+    Spec("scipy.linalg.solve_banded", lambda ab, b: fsl.solve_banded(
+        (1, 1), fnp.concat([ab[:1, ...], ab[1:2, ...] + 5.0, ab[2:, ...]], axis=0), b),
+        ["real", "real"], [((3, 4), (4,)), ((3, 4), (4, 2))]),
     Spec("scipy.linalg.cholesky", lambda a: (fsl.cholesky(a), fsl.cholesky(a, lower=True)),
          ["spd"], [((3, 3),), ((2, 2, 2),)]),
     # not symmetric: only the chosen triangle is read
