@@ -908,8 +908,22 @@ SCALAR_OPS = [  # (id, np -> fun, points)
     ("deg2rad", lambda np: np.deg2rad, (1.7,)),
     ("radians", lambda np: np.radians, (1.7,)),
     ("degrees", lambda np: lambda x: np.degrees(x) / 50.0, (1.7,)),
-    ("sinc", lambda np: np.sinc, (1.7,)),
+    ("sinc", lambda np: lambda x: 3.0 * np.sinc(x), (1.7, 7.3)),
+    ("exp2", lambda np: lambda x: 3.0 * np.exp2(x), (0.7,)),
+    ("power_base_random_exponent", lambda np: lambda x: np.power(x, 2.3), (1.4,)),
+    ("power_exponent_small_base", lambda np: lambda y: np.power(0.8, y), (0.3,)),
+    ("mod_both", lambda np: lambda x: np.mod(x, 0.37) + np.mod(0.81, x), (0.55,)),
 ]
+
+
+def test_abs_at_zero_and_power_zero_exponent_at_zero():
+    # abs at its kink: the derivative 0 (the central difference's); x ** 0 at 0: 0, and so
+    # its second derivative (autograd's issue 116: 0 * inf must not give nan)
+    check_grads(lambda x: 3.0 * fanp.abs(x), order=1)(0.0)
+    assert float(fa.grad(lambda x: 3.0 * fanp.abs(x))(0.0)) == 0.0
+    f = lambda x: fanp.power(x, 0.0)  # noqa: E731
+    assert float(fa.grad(f)(0.0)) == 0.0 and float(fa.grad(fa.grad(f))(0.0)) == 0.0
+    assert float(fa.deriv(f)(0.0)) == 0.0
 
 
 @pytest.mark.parametrize("make,points", [c[1:] for c in SCALAR_OPS],
