@@ -1705,3 +1705,13 @@ def test_grad_and_aux_make_jvp_make_hvp_make_ggnvp_grad_named_deriv():
         fa.make_ggnvp(vec, gfun)(x)(v),
         compare.make_ggnvp(lambda x: agnp.tanh(agnp.roll(x, 1) * x),
                            lambda y: agnp.sum(y ** 4))(x)(v), rtol=1e-11)
+
+
+def test_odeint():
+    # test_scipy.py: derivatives in the initial state, the times and the extra arguments
+    def make(np):
+        def func(y, t, arg1, arg2):
+            return -np.sqrt(t) - y + arg1 - np.mean((y + arg2) ** 2)
+        return lambda y0, t, args: _sp(np).integrate.odeint(func, y0, t, args)
+    _run(make, [0, 1, 2], [[R(3)], [onp.linspace(0.1, 0.2, 4)], [(R(3), R(3))]],
+         modes=("rev",), tol=1e-6)
