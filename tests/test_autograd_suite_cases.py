@@ -1551,15 +1551,15 @@ def _einsum_sublists(np):
 
 
 COMBOS_MORE = [
-    # (repeats and reps positionally: functrans's are positional-only, the Array API's way)
-    ("repeat", lambda np: np.repeat, [0], [[R(2, 3, 4), R(3, 1)], [0, 1, 2]],
-     {"axis": [None, 0, 1]}),
+    ("repeat", lambda np: np.repeat, [0], [[R(2, 3, 4), R(3, 1)]],
+     {"repeats": [0, 1, 2], "axis": [None, 0, 1]}),
     ("diff", lambda np: np.diff, [0], [[R(5, 5), R(5, 5, 5)]], {"n": [1, 2], "axis": [0, 1]}),
     ("diff_length_1", lambda np: np.diff, [0], [[R(1), R(1, 1)]], {"axis": [0]}),
     ("diff_axis1", lambda np: np.diff, [0], [[R(1, 1), R(3, 1)]], {"axis": [1]}),
-    ("tile_4d", lambda np: np.tile, [0], [[R(2, 1, 3, 1)], [(1, 4, 1, 2)]], {}),
-    ("tile_2d", lambda np: np.tile, [0], [[R(1, 2)], [(1, 2), (2, 3), (3, 2, 1)]], {}),
-    ("tile_1d", lambda np: np.tile, [0], [[R(1)], [(2,), 2]], {}),
+    # (repeats= and reps= by keyword, as NumPy takes them: functrans's were positional-only)
+    ("tile_4d", lambda np: np.tile, [0], [[R(2, 1, 3, 1)]], {"reps": [(1, 4, 1, 2)]}),
+    ("tile_2d", lambda np: np.tile, [0], [[R(1, 2)]], {"reps": [(1, 2), (2, 3), (3, 2, 1)]}),
+    ("tile_1d", lambda np: np.tile, [0], [[R(1)]], {"reps": [(2,), 2]}),
     ("kron", lambda np: np.kron, [0, 1], [[R(5, 5), R(4, 4)], [R(3, 3), R(2, 2)]], {}),
     ("inner", lambda np: np.inner, [0, 1], [[1.5, R(3), R(2, 3)], [0.3, R(3), R(4, 3)]], {}),
     ("dot_3d", lambda np: np.dot, [0, 1],
