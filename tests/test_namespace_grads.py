@@ -710,6 +710,9 @@ TABLE += [
         fsl.solve_triangular(a, b), fsl.solve_triangular(a, b, lower=True, trans=1),
         fsl.solve_triangular(a, b, trans="C", unit_diagonal=True)),
         ["mat", "real"], [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3, 1))]),
+    Spec("scipy.linalg.solve_banded", lambda ab, b: fsl.solve_banded(
+        (1, 1), fnp.concat([ab[:1, ...], ab[1:2, ...] + 5.0, ab[2:, ...]], axis=0), b),
+        ["real", "real"], [((3, 4), (4,)), ((3, 4), (4, 2))]),
     Spec("scipy.linalg.cholesky", lambda a: (fsl.cholesky(a), fsl.cholesky(a, lower=True)),
          ["spd"], [((3, 3),), ((2, 2, 2),)]),
     # not symmetric: only the chosen triangle is read
@@ -1260,6 +1263,21 @@ def _kde_integrals(data, m, other):
 
 def _stft_parts(z):
     return fnp.real(z), fnp.imag(z)
+
+
+TABLE += [
+    # added for autograd's test suite (tests/test_autograd_suite_cases.py)
+    _sp_unary("erfcinv", "pos", fn=lambda x: fsp.erfcinv(x * 0.5 + 0.2)),
+    _sp_unary("jn", "pos", fn=lambda x: fsp.jn(2, x)),
+    Spec("stats.t.logcdf", lambda x, df: fst.t.logcdf(x, df + 1.0, 0.3, 1.5),
+         ["real", "pos"], [((3,), (3,))]),
+    Spec("stats.t.logsf", lambda x, df: fst.t.logsf(x, df + 1.0),
+         ["real", "pos"], [((3,), (3,))]),
+    Spec("stats.multivariate_normal.entropy",
+         lambda a: fst.multivariate_normal.entropy(
+             None, fnp.add(a @ fnp.matrix_transpose(a), fnp.diag(fnp.ones_like(a[0, ...])))),
+         ["real"], [((3, 3),)]),
+]
 
 
 TABLE += [

@@ -35,10 +35,11 @@ def _compare(out, ref, rtol=1e-13, atol=0.0):
 
 LS_DISTS = ["expon", "uniform", "laplace", "logistic", "cauchy"]
 LS_METHODS = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf"]
-OBJECTS = {"norm": METHODS, "multivariate_normal": ["logpdf", "pdf"],
+OBJECTS = {"norm": METHODS, "multivariate_normal": ["logpdf", "pdf", "entropy"],
            **{d: LS_METHODS for d in LS_DISTS},
            **{d: LS_METHODS + ["isf"] for d in ("cauchy", "logistic")},
-           **{d: ["logpdf", "pdf", "cdf", "sf", "ppf", "isf"] for d in ("t", "f")},
+           "f": ["logpdf", "pdf", "cdf", "sf", "ppf", "isf"],
+           "t": ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf", "ppf", "isf"],
            **{d: ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf", "ppf", "isf"]
               for d in ("beta", "chi2")},
            "gamma": ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf", "ppf", "isf"],

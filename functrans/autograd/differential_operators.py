@@ -107,6 +107,11 @@ def _as_scalar(fun, what, shape_box=None):
     accepts any output of size 1); any other output is a TypeError, as in autograd."""
     def scalar_fun(x):
         out = fun(x)
+        if (type(out) is int or (not isinstance(out, Tracer) and hasattr(out, "dtype")
+                                 and str(out.dtype).startswith(("int", "uint")))):
+            # an integer that does not depend on x (``lambda x: 1``): autograd's zero
+            # derivative of a constant output (bool stays an error, as in autograd)
+            out = fnp.asarray(out, dtype=fnp.float64)
         size = _size(out)
         if size != 1:
             shape = getattr(out, "shape", type(out).__name__)

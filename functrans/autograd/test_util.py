@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as _onp
+
+from .. import numpy as _fnp
+from .. import tree as _tree
 from ..testing import check_grads as _check_grads
 
 __all__ = ["check_grads", "combo_check"]
@@ -32,14 +36,16 @@ def check_grads(fun, *args, **kwargs):
     against central finite differences with tolerances per dtype (1e-6 for float64) that
     allow for the finite difference's own error, and VJPs by the dot-product identity; its
     random directions come from a fixed seed (autograd's from NumPy's global state, which
-    this does not touch). A failure says which derivative and where.
+    this does not touch). A failure says which derivative and where. Complex arguments and
+    outputs are checked as pairs of real ones (real and imaginary parts), which checks the
+    derivative as a real-linear map, holomorphic or not.
     """
     if args and not _is_argnum(args[0]):
         if kwargs:
             raise TypeError(f"check_grads(fun, *args): the older form takes no keyword "
                             f"arguments; got {sorted(kwargs)}. Write "
                             f"check_grads(fun, argnum, modes=..., order=...)(*args).")
-        _check_grads(fun, tuple(args), order=1, modes=("rev",))
+        _checked(fun, tuple(args), order=1, modes=("rev",))
         return None
     return _nary_check(fun, *args, **kwargs)
 
@@ -65,9 +71,35 @@ def _nary_check(fun, argnum=0, modes=("fwd", "rev"), order=2):
                 full[i] = x
             return fun(*full, **kwargs)
         partial_fun.__name__ = getattr(fun, "__name__", "fun")
-        _check_grads(partial_fun, tuple(args[i] for i in nums), order=order, modes=modes)
+        _checked(partial_fun, tuple(args[i] for i in nums), order=order, modes=modes)
     check.__name__ = f"check_grads_of_{getattr(fun, '__name__', 'fun')}_wrt_argnum_{argnum}"
     return check
+
+
+def _checked(fun, args, **kwargs):
+    """functrans.testing.check_grads, which checks real values only: a complex leaf of an
+    argument becomes a pair (real part, imaginary part), a complex output leaf its two parts."""
+    out = fun(*args)
+    if not any(_onp.issubdtype(_fnp.result_type(o), _onp.inexact) for o in _tree.leaves(out)):
+        return  # boolean/integer outputs (np.all, np.argmax): no derivative, as in autograd
+    flat = [_tree.flatten(a) for a in args]
+    flags = [[_onp.iscomplexobj(x) for x in leaves] for leaves, _ in flat]
+    if not any(any(f) for f in flags) and not any(
+            _fnp.iscomplexobj(o) for o in _tree.leaves(out)):
+        _check_grads(fun, tuple(args), **kwargs)
+        return
+    split_args = tuple([(_onp.real(x), _onp.imag(x)) if c else x for x, c in zip(leaves, f)]
+                       for (leaves, _), f in zip(flat, flags))
+
+    def real_fun(*xs):
+        full = tuple(_tree.unflatten(treedef, [p[0] + 1j * p[1] if c else p
+                                               for p, c in zip(x, f)])
+                     for x, (_, treedef), f in zip(xs, flat, flags))
+        out = fun(*full)
+        return _tree.map(lambda o: (_fnp.real(o), _fnp.imag(o))
+                         if _fnp.iscomplexobj(o) else o, out)
+    real_fun.__name__ = getattr(fun, "__name__", "fun")
+    _check_grads(real_fun, split_args, **kwargs)
 
 
 def combo_check(fun, *args, **kwargs):

@@ -326,7 +326,7 @@ def _unary_float(prim, x):
     if type(x) not in _SCALARS and id(x.dtype) in _INEXACT:
         return prim.bind(x)
     if type(x) in _SCALARS:  # (x itself, not float(x): see _user_data)
-        x = _to_array(x, _dt.float64) if type(x) is not complex else _to_array(float(x))
+        x = _to_array(x, _dt.float64) if type(x) is not complex else _to_array(x)
     elif not _is_float_array(x):
         x = _st.convert_element_type(x, _dt.float64)
     return prim.bind(x)

@@ -40,6 +40,8 @@ def _getitem(x, key):
     together, NumPy's placement of the indexed axes) and boolean masks."""
     if not isinstance(key, tuple):
         key = (key,)
+    # a tuple inside the index is a sequence of integers, as in NumPy: x[(0, 1), (3, 2)]
+    key = tuple(builtins.list(k) if type(k) is tuple else k for k in key)
     if not builtins.any(_is_array_index(k) or type(k) is bool for k in key):
         return _basic_getitem(x, key)
     return _advanced(x, key)

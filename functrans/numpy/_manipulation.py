@@ -38,7 +38,7 @@ def moveaxis(x, source, destination, /):
     return _st.transpose(x, tuple(order))
 
 
-def repeat(x, repeats, /, axis=None, *, total_repeat_length=None):
+def repeat(x, /, repeats, axis=None, *, total_repeat_length=None):
     """Repeat each element of ``x`` ``repeats`` times along ``axis`` (the flattened array if
     ``None``). ``repeats`` is an int or an integer array, whose sum is the result's length:
     its values must be concrete, unless ``total_repeat_length`` (JAX's) gives that length,
@@ -140,12 +140,13 @@ def roll(x, /, shift, axis=None):
     return x
 
 
-def tile(x, repetitions, /):
-    """Repeat the whole of ``x`` ``repetitions[i]`` times along each axis (an int: along the
+def tile(x, /, reps):
+    """Repeat the whole of ``x`` ``reps[i]`` times along each axis (an int: along the
     last axis, as NumPy's ``tile``)."""
     x = _as_operand(x)
-    reps = ((int(repetitions),) if isinstance(repetitions, (int, _np.integer)) else
-            tuple(int(r) for r in repetitions))
+    # (``reps`` and ``repeats`` also by keyword, as NumPy's)
+    reps = ((int(reps),) if isinstance(reps, (int, _np.integer)) else
+            tuple(int(r) for r in reps))
     shape = _shape(x)
     nd = max(len(shape), len(reps))
     shape = (1,) * (nd - len(shape)) + shape

@@ -101,7 +101,8 @@ def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
 
 
 def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None):
-    """Standard deviation over ``axis`` (the derivative is infinite where it is 0);
+    """Standard deviation over ``axis`` (the derivative is infinite where it is 0, except
+    over slices of one element, where it is identically 0 and so is its derivative);
     ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError); ``where``
     as in :func:`var`."""
     correction = _correction("std", correction, ddof)
@@ -111,6 +112,11 @@ def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
         out = std(_st.convert_element_type(x, _dt.float32), axis, correction=correction,
                   keepdims=keepdims, where=where)
         return _st.convert_element_type(out, half)
+    shape = _shape(x)
+    if where is None and math.prod(shape[a] for a in _normalize_axes(axis, len(shape))) == 1:
+        # one element per slice: the variance is identically 0 (with a zero derivative, as
+        # autograd's), and sqrt's infinite slope there would make it nan
+        return var(x, axis=axis, correction=correction, keepdims=keepdims)
     return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims, where=where))
 
 

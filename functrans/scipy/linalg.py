@@ -1366,3 +1366,30 @@ def leslie(f, s):
     idx[0, :] = 1 + _np.arange(n)
     idx[_np.arange(1, n), _np.arange(n - 1)] = 1 + n + _np.arange(n - 1)
     return _gather(vals, idx)
+
+
+__all__ += ["solve_banded"]
+
+
+def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """The solution ``x`` of ``a @ x = b`` for a banded ``a`` given in SciPy's band storage:
+    ``l_and_u = (l, u)`` the numbers of sub- and super-diagonals, ``ab`` of shape
+    ``(l + u + 1, M)`` with ``ab[u + i - j, j] = a[i, j]`` (the other entries of ``ab`` are
+    not read); ``b`` is ``(M,)`` or ``(M, K)``. Solved as the dense matrix (``O(M^2)``
+    memory; SciPy's banded LU is ``O(M (l + u))``), differentiable in ``ab`` and ``b``."""
+    import numpy as _np
+    l, u = (int(v) for v in l_and_u)
+    if l < 0 or u < 0:
+        raise ValueError(f"solve_banded: l and u must not be negative; got {(l, u)}")
+    ab, b = _convs((ab, b))
+    s = _shape(ab)
+    if len(s) != 2 or s[0] != l + u + 1:
+        raise ValueError(f"solve_banded: ab must have shape (l + u + 1, M) = ({l + u + 1}, M) "
+                         f"for (l, u) = {(l, u)}; got {s}")
+    n = s[1]
+    cols = _np.arange(n)
+    rows = u + cols[:, None] - cols[None, :]
+    # (index 0 is a zero put in front of ab's flattened entries: the entries outside the band)
+    index = _np.where((rows >= 0) & (rows <= l + u), 1 + rows * n + cols[None, :], 0)
+    vals = fnp.concat([fnp.zeros_like(ab[0, :1]), fnp.reshape(ab, (-1,))], axis=-1)
+    return solve(_gather(vals, index), b)

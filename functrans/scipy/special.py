@@ -57,7 +57,9 @@ __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "g
            # special18d
            "ellipk", "ellipkm1", "ellipe",
            # special18e
-           "lpmv"]
+           "lpmv",
+           # autograd's test suite
+           "erfcinv", "jn"]
 
 _SQRT1_2 = math.sqrt(0.5)
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -450,6 +452,14 @@ def ndtr(x, /):
         # (100 ulp at x = -12): computed in float64 and rounded once, as SciPy does.
         return fnp.astype(ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
     return 0.5 * _sp.erfc(x * -_SQRT1_2)
+
+
+def erfcinv(y, /):
+    """The inverse of :func:`erfc`: the ``x`` with ``erfc(x) = y``, for ``y`` in [0, 2]
+    (``inf`` at 0, ``-inf`` at 2, nan outside), as ``-ndtri(y / 2) / sqrt(2)`` (accurate
+    near 0 and 2). Derivative: ``-sqrt(pi)/2 * exp(erfcinv(y)**2)``."""
+    y = _real(y, "erfcinv", small_to_float32=True)
+    return -ndtri(y * 0.5) * _SQRT1_2
 
 
 def ndtri(y, /):
@@ -1435,6 +1445,12 @@ def hyp2f1(a, b, c, x, /):
                  1.0, out)
     return _where(_any(fnp.isinf(a), fnp.isinf(b), fnp.isinf(x), a != a, b != b, c != c,
                        x != x), math.nan, out)
+
+
+def jn(n, z, /):
+    """SciPy's other name for :func:`jv` (of an integer order ``n``, but any real order is
+    accepted, as SciPy's)."""
+    return jv(n, z)
 
 
 def jv(v, z, /):

@@ -292,6 +292,19 @@ class _MultivariateNormal:
         :meth:`logpdf`)."""
         return fnp.exp(self._logpdf(x, mean, cov, allow_singular, "multivariate_normal.pdf"))
 
+    def entropy(self, mean=None, cov=1):
+        """The differential entropy ``(d (1 + log(2 pi)) + log det(cov)) / 2`` of the
+        ``d``-dimensional distribution, as SciPy's; ``cov`` as in :meth:`logpdf` (positive
+        definite). It does not depend on ``mean``, which only gives ``d``."""
+        if mean is None:  # (zeros of cov's library and device)
+            c = cov if hasattr(cov, "shape") else fnp.asarray(cov, dtype=fnp.float64)
+            mean = fnp.zeros_like(fnp.reshape(c if c.ndim < 2 else c[0, ...], (-1,)),
+                                  dtype=fnp.float64)
+        dim = max(math.prod(fnp.shape(mean)), 1)
+        # (the log density at the mean: -(log det(cov) + d log(2 pi)) / 2)
+        at_mean = self._logpdf(mean, mean, cov, False, "multivariate_normal.entropy")
+        return fnp.subtract(0.5 * dim, at_mean)
+
 
 multivariate_normal = _MultivariateNormal()
 
@@ -874,7 +887,7 @@ class _T(_Shaped):
     name = "t"
     _safe_shape = 1.0
     _notes = "``df > 0`` (``df = inf`` is the normal distribution), else nan."
-    _cdf_methods = ("cdf", "sf", "ppf", "isf")
+    _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
     _cdf_notes = ("Through :func:`functrans.scipy.special.stdtr` (betainc; ``ndtr`` for "
                   "``df = inf``): differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to "
                   "second order in ``df``, through betainc's derivatives in its shapes; at "
