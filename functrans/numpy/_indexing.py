@@ -319,6 +319,12 @@ def _setitem(x, key, value):
 def _check_bounds(k, n, where, what):
     """NumPy's IndexError for an integer index array with an entry outside [-n, n), checked
     where the indices are concrete (under a transform they are values of the graph)."""
+    from ..batching import BatchTracer
+    # Under vmap the members' indices are concrete: check them, as the gather that follows
+    # indexes the members' rows flattened together, where an out-of-range index would read
+    # another member's element instead of failing.
+    while type(k) is BatchTracer:
+        k = k.val
     if isinstance(k, Tracer) or not math.prod(_shape(k)):
         return
     axes = tuple(range(len(_shape(k))))
