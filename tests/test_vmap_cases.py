@@ -732,6 +732,9 @@ def test_out_of_range_mapped_index_raises_where_jax_clamps():
             ft.vmap(lambda x, i: x[i])(x, np.array(i))
         with pytest.raises(IndexError, match="out of bounds"):
             ft.vmap(lambda x, i: fnp.take(x, i))(x, np.array(i))
+        msg = r"take_along_axis: index -?\d is out of bounds for axis 0 with size 3"
+        with pytest.raises(IndexError, match=msg):
+            ft.vmap(lambda x, i: fnp.take_along_axis(x, i, axis=0))(x, np.array(i)[:, None])
     np.testing.assert_array_equal(jax.vmap(lambda x, i: x[i])(x, np.array([5, 0, 0, 0])),
                                   [2.0, 3.0, 6.0, 9.0])
     np.testing.assert_array_equal(

@@ -243,6 +243,8 @@ def take_along_axis(x, indices, /, *, axis=-1):
                          f"shape {_shape(indices)}")
     axis = _normalize_axis(axis, nd)
     xs, js = list(_shape(x)), list(_shape(indices))
+    # (checked here, on the caller's axis: the library's own message would count a vmap's axis)
+    _check_bounds(indices, xs[axis], f"axis {axis}", "take_along_axis: index")
     other = broadcast_shapes(tuple(xs[:axis] + [1] + xs[axis + 1:]),
                              tuple(js[:axis] + [1] + js[axis + 1:]))
     xt = tuple(other[:axis]) + (xs[axis],) + tuple(other[axis + 1:])
