@@ -704,6 +704,35 @@ def zero_size_batch_with_pytree_and_kwargs(m):
                                                       "b": np.ones(3)}, s=np.zeros(0))
 
 
+@case
+def roll_by_a_mapped_shift(m):
+    s = np.array([1, -2, 7])
+    return (m.vmap(lambda x, s: m.np.roll(x, s))(R(3, 2, 5), s),
+            m.vmap(lambda x, s: m.np.roll(x, s, axis=1))(R(3, 2, 5), s),
+            m.vmap(m.grad(lambda x, s: m.np.sum(m.np.roll(x, s) * m.np.arange(5.0))))(R(3, 5), s))
+
+
+@case
+def dynamic_slice_starts_clamped(m):
+    return (m.vmap(lambda x, i: m.lax.dynamic_slice(x, (i,), (2,)))(R(4, 5),
+                                                                     np.array([-3, 4, 9, 1])),
+            m.vmap(lambda x, i: m.lax.dynamic_index_in_dim(x, i, axis=1, keepdims=False))(
+                R(3, 4, 5), np.array([0, 3, 2])))
+
+
+@case
+def more_structured_ops(m):
+    return (m.vmap(lambda x: m.lax.map(lambda r: r * m.np.sum(r), x))(R(2, 3, 4)),
+            m.vmap(lambda x: m.lax.associative_scan(m.np.add, x), in_axes=1)(R(5, 3)),
+            m.vmap(m.np.linalg.solve, in_axes=(None, 1))(R(3, 3) + 3 * np.eye(3), R(3, 4)),
+            m.vmap(lambda x: m.lax.top_k(x, 2))(R(3, 5)),
+            m.vmap(lambda x: m.np.nonzero(x, size=2, fill_value=-1))(
+                np.array([[0.0, 1.0, 2.0], [0.0, 0.0, 3.0]])),
+            m.vmap(lambda x: m.np.take(x, np.array([0, 5, -9]), mode="fill", fill_value=-1.0))(
+                R(3, 4)),
+            m.vmap(lambda x: m.lax.psum({"a": x, "b": 2 * x}, "i"), axis_name="i")(R(3)))
+
+
 # -- the cases, run --------------------------------------------------------------------------
 
 _JAX_EAGER = {"custom_jvp_under_vmap_and_its_derivative"}
