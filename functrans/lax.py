@@ -71,8 +71,13 @@ __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gra
 
 def select(pred, on_true, on_false):
     """``on_true`` where ``pred`` else ``on_false``, elementwise (``jax.lax.select``): the
-    three of one shape, ``pred`` boolean (``functrans.numpy.where`` also broadcasts)."""
-    shapes = {tuple(getattr(a, "shape", ())) for a in (pred, on_true, on_false)}
+    three of one shape, ``pred`` boolean, or a boolean scalar choosing whole arrays
+    (``functrans.numpy.where`` also broadcasts)."""
+    if type(pred) is bool:
+        pred = fnp.asarray(pred)
+    shapes = {tuple(getattr(a, "shape", ())) for a in (on_true, on_false)}
+    if getattr(pred, "shape", None) != ():
+        shapes.add(tuple(getattr(pred, "shape", ())))
     if len(shapes) != 1:
         raise TypeError(f"select: pred, on_true and on_false must have one shape; got "
                         f"{[tuple(getattr(a, 'shape', ())) for a in (pred, on_true, on_false)]}"
@@ -148,6 +153,8 @@ def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indic
     array (``jax.lax.dynamic_update_slice``): a negative start counts from the end of its
     axis (unless ``allow_negative_indices`` is false), then each start is clamped so that
     the update fits."""
+    if not hasattr(update, "ndim"):  # a Python scalar, for a 0-d operand: of its dtype
+        update = fnp.asarray(update, dtype=operand.dtype, device=fnp.device(operand))
     if update.ndim != operand.ndim:
         raise TypeError(f"dynamic_update_slice: update has {update.ndim} axes, operand "
                         f"{operand.ndim}.")

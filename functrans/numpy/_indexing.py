@@ -245,6 +245,8 @@ def take_along_axis(x, indices, /, *, axis=-1):
                          f"shape {_shape(indices)}")
     axis = _normalize_axis(axis, nd)
     xs, js = list(_shape(x)), list(_shape(indices))
+    # (checked here, on the caller's axis: the library's own message would count a vmap's axis)
+    _check_bounds(indices, xs[axis], f"axis {axis}", "take_along_axis: index")
     other = broadcast_shapes(tuple(xs[:axis] + [1] + xs[axis + 1:]),
                              tuple(js[:axis] + [1] + js[axis + 1:]))
     xt = tuple(other[:axis]) + (xs[axis],) + tuple(other[axis + 1:])
@@ -321,6 +323,12 @@ def _setitem(x, key, value):
 def _check_bounds(k, n, where, what):
     """NumPy's IndexError for an integer index array with an entry outside [-n, n), checked
     where the indices are concrete (under a transform they are values of the graph)."""
+    from ..batching import BatchTracer
+    # Under vmap the members' indices are concrete: check them, as the gather that follows
+    # indexes the members' rows flattened together, where an out-of-range index would read
+    # another member's element instead of failing.
+    while type(k) is BatchTracer:
+        k = k.val
     if isinstance(k, Tracer) or not math.prod(_shape(k)):
         return
     axes = tuple(range(len(_shape(k))))

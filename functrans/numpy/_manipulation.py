@@ -121,7 +121,10 @@ def roll(x, /, shift, axis=None):
             return roll(x, shift, axis=0)
         return reshape(roll(reshape(x, (-1,)), shift, axis=0), shape)
     # An integer of any kind (NumPy's too) is one shift or axis; else a sequence of them.
-    shifts = (operator.index(shift),) if hasattr(shift, "__index__") else tuple(shift)
+    if isinstance(shift, Tracer) and not _shape(shift):  # (a traced shift: by a take below)
+        shifts = (shift,)
+    else:
+        shifts = (operator.index(shift),) if hasattr(shift, "__index__") else tuple(shift)
     axes = (operator.index(axis),) if hasattr(axis, "__index__") else tuple(axis)
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)
@@ -132,6 +135,11 @@ def roll(x, /, shift, axis=None):
         a = _normalize_axis(a, len(shape))
         n = shape[a]
         if n == 0:
+            continue
+        if isinstance(s, Tracer):  # (under jit or vmap, as JAX's): out[i] = x[(i - s) % n]
+            from . import arange, remainder, subtract, take
+            s = _st.convert_element_type(s, _dt.int64)
+            x = take(x, remainder(subtract(arange(n, dtype=_dt.int64), s), n), axis=a)
             continue
         s = int(s) % n
         if s == 0:

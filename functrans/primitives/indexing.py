@@ -42,7 +42,13 @@ def _normalized(b, idx, dims, shape, device):
             # int64 before adding n: in a narrow index dtype i + n overflows (NumPy raises,
             # torch wraps around to a wrong index).
             i = xp.astype(i, xp.int64)
-            out.append(xp.where(i < 0, i + n, i))
+            i = xp.where(i < 0, i + n, i)
+            if len(idx) > 1 and n:
+                # The components are flattened into one row index: one out of its range would
+                # land in another row (under vmap, another member's). Checked eagerly before
+                # this where the indices are concrete; staged ones clamp, as JAX's do.
+                i = xp.clip(i, 0, n - 1)
+            out.append(i)
     return out
 
 
