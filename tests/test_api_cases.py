@@ -578,6 +578,26 @@ MORE_CASES = {
         lambda m: xnp.sum(m.T.reshape(-1) * xnp.arange(6.0)))(A),
     "value_and_grad_tree_aux": lambda api, xnp: api.value_and_grad(
         lambda d: (d["a"] @ d["a"], [d["a"]]), has_aux=True)({"a": x3}),
+    # (ones probed next, found alike)
+    "static_argnums_by_name": lambda api, xnp: api.jit(lambda x, n: x * n if n > 2 else x, static_argnums=1)(x3, n=3),
+    "static_argnames_positional": lambda api, xnp: api.jit(lambda x, n: x * n if n > 2 else x, static_argnames="n")(x3, 3),
+    "jacrev_tuple_out": lambda api, xnp: api.jacrev(lambda x: (x[0] * x, xnp.sum(x)))(x3),
+    "linearize_of_jit": lambda api, xnp: api.linearize(api.jit(lambda x: xnp.sin(x)), x3)[1](x3),
+    "vjp_of_jit": lambda api, xnp: api.vjp(api.jit(lambda x, y: x * y), x3, 2.0)[1](x3),
+    "checkpoint_tree_out": lambda api, xnp: api.grad(lambda x: api.checkpoint(lambda x: {"a": x ** 2, "b": [xnp.sin(x)]})(x)["b"][0] * 3.0)(0.3),
+    "checkpoint_prevent_cse": lambda api, xnp: api.grad(api.checkpoint(lambda x: x ** 3, prevent_cse=False))(0.3),
+    "nested_jit_static": lambda api, xnp: api.jit(lambda x: api.jit(lambda y, k: y * k, static_argnums=1)(x, 3))(x3),
+    "custom_node_none": lambda api, xnp: api.grad(lambda p: p.a ** 2)(Pair(2.0, None)),
+    "grad_argnums_with_kwargs": lambda api, xnp: api.grad(lambda a, b, c=1.0: a * b * c, argnums=1)(2.0, 3.0, c=4.0),
+    "where_broadcast": lambda api, xnp: api.grad(lambda x: xnp.sum(xnp.where(x > 0, x, 0.0) * x3))(np.ones((2, 3))),
+    "jit_dict_kwarg": lambda api, xnp: api.jit(lambda *, d: d["a"] * 2)(d={"a": x3}),
+    "grad_of_sum_of_list": lambda api, xnp: api.grad(lambda xs: sum(x ** 2 for x in xs))([1.0, 2.0]),
+    "jvp_python_int_primal_output": lambda api, xnp: api.jvp(lambda x: x * 2.0, (3.0,), (1.0,)),
+    "eval_shape_int": lambda api, xnp: api.eval_shape(lambda x: (x > 0).sum(), x3),
+    "hessian_scalar": lambda api, xnp: api.hessian(lambda x: x ** 4)(1.5),
+    "jacfwd_int_arg_allow_int": lambda api, xnp: api.jacrev(lambda x: x * 2.0)(x3),
+    "vmap_namedtuple": lambda api, xnp: api.vmap(lambda p: Point(p.y, p.x * 2))(Point(x3, x3 + 1)),
+    "grad_tuple_argnums_tree": lambda api, xnp: api.grad(lambda a, b: a["x"] * b[0], argnums=(0, 1))({"x": 2.0}, [3.0]),
 }
 CASES.update(MORE_CASES)
 
@@ -611,6 +631,14 @@ def test_gradient_of_an_integer_input_is_integer_zeros_where_jax_gives_float0():
     assert np.asarray(g[1]).dtype.kind == "i" and int(g[1]) == 0
     gj = jax.grad(lambda x, n: x * n, argnums=(0, 1), allow_int=True)(2.0, 3)
     assert gj[1].dtype == jax.dtypes.float0
+
+
+def test_jvp_tangent_of_an_integer_output_is_integer_zeros_where_jax_gives_float0():
+    f = lambda x: (x * 2.0, (x > 0).astype(np.int32))
+    _, (_, t) = ft.jvp(f, (x3,), (x3,))
+    assert np.asarray(t).dtype == np.int32 and not np.any(np.asarray(t))
+    _, (_, tj) = jax.jvp(f, (x3,), (x3,))
+    assert tj.dtype == jax.dtypes.float0
 
 
 def test_device_put_passes_strings_through_where_jax_refuses():
