@@ -659,6 +659,17 @@ def test_gradient_of_an_integer_input_is_integer_zeros_where_jax_gives_float0():
     assert gj[1].dtype == jax.dtypes.float0
 
 
+def test_linear_transpose_names_itself_for_a_cotangent_of_the_wrong_shape():
+    # It said "vjp: cotangent 0 ..." (the vjp it is built on), which the caller never called.
+    from functrans.errors import TangentMismatchError
+    t = ft.linear_transpose(lambda x: x * 2.0, x3)
+    with pytest.raises(TangentMismatchError, match=r"^linear_transpose of <lambda>: cotangent 0 "
+                                                   r".*shape \(4,\).*\(3,\)"):
+        t(np.ones(4))
+    with pytest.raises(TangentMismatchError, match="^linear_transpose of <lambda>: "):
+        t([np.ones(3)])
+
+
 def test_jvp_tangent_of_an_integer_output_is_integer_zeros_where_jax_gives_float0():
     f = lambda x: (x * 2.0, (x > 0).astype(np.int32))
     _, (_, t) = ft.jvp(f, (x3,), (x3,))
