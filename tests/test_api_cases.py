@@ -678,6 +678,22 @@ def test_jvp_tangent_of_an_integer_output_is_integer_zeros_where_jax_gives_float
     assert tj.dtype == jax.dtypes.float0
 
 
+def test_jit_python_numbers_are_static_and_constant_results_stay_python_values():
+    calls = []
+    f = ft.jit(lambda x, s: (calls.append(s), x * s)[1])
+    f(x3, 1.0)
+    f(x3, 2.0)
+    assert calls == [1.0, 2.0]  # JAX traces once, with s a weakly typed scalar
+    calls_j = []
+    jax.jit(lambda x, s: (calls_j.append(s), x * s)[1])(x3, 1.0)
+    assert len(calls_j) == 1 and not isinstance(calls_j[0], float)
+    out = ft.jit(lambda l: l[0] + l[1])([1.0, 2.0])
+    assert type(out) is float and out == 3.0
+    assert isinstance(jax.jit(lambda l: l[0] + l[1])([1.0, 2.0]), jax.Array)
+    got = ft.jit(lambda x: (x, 2))(np.ones(1))
+    assert type(got[1]) is int
+
+
 def test_device_put_passes_strings_through_where_jax_refuses():
     assert ft.device_put({"a": "abc", "b": None})["a"] == "abc"
     with pytest.raises(TypeError):
