@@ -493,6 +493,18 @@ def _leak_from_jit(api, xnp):
     return kept[0] + 1.0
 
 
+def _leak_from(transform):
+    def case(api, xnp):
+        kept = []
+
+        def f(x):
+            kept.append(x)
+            return x * 2.0
+        getattr(api, transform)(f)(x3 if transform == "vmap" else 1.0)
+        return kept[0] + 1.0
+    return case
+
+
 def _custom_jvp_without_rule(api, xnp):
     f = api.custom_jvp(lambda x: x ** 2)
     return api.grad(f)(2.0)
@@ -516,6 +528,12 @@ ERROR_CASES = {
         lambda x: x * 2.0, x3)(np.ones(4)),
     "leaked_tracer_from_jit": _leak_from_jit,
     "custom_jvp_without_rule": _custom_jvp_without_rule,
+    "leaked_tracer_from_grad": _leak_from("grad"),
+    "leaked_tracer_from_vmap": _leak_from("vmap"),
+    "value_and_grad_of_tuple_output": lambda api, xnp: api.value_and_grad(lambda x: (x, x))(1.0),
+    "jacrev_of_integer_input": lambda api, xnp: api.jacrev(lambda x: x * 2)(np.arange(3)),
+    "grad_of_bool_input": lambda api, xnp: api.grad(lambda x: x * 2)(True),
+    "vmap_without_arguments": lambda api, xnp: api.vmap(lambda: 1.0)(),
 }
 
 
@@ -595,6 +613,11 @@ MORE_CASES = {
     "value_and_grad_tree_aux": lambda api, xnp: api.value_and_grad(
         lambda d: (d["a"] @ d["a"], [d["a"]]), has_aux=True)({"a": x3}),
     # (ones probed next, found alike)
+    "hessian_of_list_input_vector_output": lambda api, xnp: api.hessian(
+        lambda x: x[0] ** 2 * x[1] * np.array([1.0, 2.0]))([1.0, 2.0]),
+    "grad_where_nan_unselected": lambda api, xnp: api.grad(
+        lambda x: xnp.where(x > 0, x, xnp.nan))(1.0),
+    "grad_none_argument": lambda api, xnp: api.grad(lambda x: 1.0)(None),
     "static_argnums_by_name": lambda api, xnp: (
         api.jit(lambda x, n: x * n if n > 2 else x, static_argnums=1)(x3, n=3)),
     "static_argnames_positional": lambda api, xnp: (
