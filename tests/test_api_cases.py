@@ -9,7 +9,12 @@ with argnums, has_aux, holomorphic, allow_int, pytrees of every kind, kwargs, pa
 methods, closures over tracers, stop_gradient, custom pytree nodes, jnp.where's nan-gradient
 trap, checkpoint and custom_jvp basics. Cases where both should refuse the input are in
 ERROR_CASES; bad input already probed in test_review_s17.py is not repeated. Differences kept
-on purpose are pinned at the end of the file.
+on purpose are pinned at the end of the file (derivatives at kinks, integer zeros for JAX's
+float0, jit's static Python numbers and Python-valued results, device_put of strings).
+
+Fixed on the way: fnp.ones/zeros/empty given a traced size under jit gave NumPy's "expected a
+sequence of integers, got 'StagingTracer'" (now a ConcretizationError saying what to do), and
+linear_transpose's function reported a wrong cotangent as "vjp: ..." (now names itself).
 """
 
 from __future__ import annotations
