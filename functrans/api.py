@@ -793,7 +793,12 @@ def linear_transpose(fun, *primals):
 
     @functools.wraps(fun)
     def transposed(cotangent):
-        return tree_unflatten(in_tree, list(vjp_fun(cotangent)))
+        try:
+            cts = vjp_fun(cotangent)
+        except TangentMismatchError as e:  # (vjp's words, which the caller never called)
+            msg = e.message.removeprefix("vjp: ").removeprefix("vjp's pullback: ")
+            raise TangentMismatchError(f"linear_transpose of {name}: {msg}") from None
+        return tree_unflatten(in_tree, list(cts))
     return transposed
 
 

@@ -132,12 +132,24 @@ def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
     return b.xp.arange(start, stop, step, **_kw(b, dtype, device))
 
 
+def _dims(shape):
+    """``shape`` with each traced size made an int: a concrete one gives its value, an abstract
+    one (staged under jit) raises the ConcretizationError that says what to do, where the
+    array library would only say it wants integers."""
+    from ..core import Tracer
+    if isinstance(shape, Tracer):
+        return operator.index(shape)
+    if isinstance(shape, (tuple, list)) and any(isinstance(d, Tracer) for d in shape):
+        return tuple(operator.index(d) for d in shape)
+    return shape
+
+
 @_with_at
 def empty(shape, dtype=None, order="C", *, device=None, like=None):
     """An uninitialised array (float64 by default)."""
     _order(order, "empty")
     b, device = _place(device)
-    return b.xp.empty(shape, **_kw(b, dtype or _dt.float64, device))
+    return b.xp.empty(_dims(shape), **_kw(b, dtype or _dt.float64, device))
 
 
 @_with_at
@@ -262,7 +274,7 @@ def zeros(shape, dtype=None, order="C", *, device=None, like=None):
     ``order`` is accepted (and ignored), as in ``np.zeros(3, np.float32)``."""
     _order(order, "zeros")
     b, device = _place(device)
-    return b.xp.zeros(shape, **_kw(b, dtype or _dt.float64, device))
+    return b.xp.zeros(_dims(shape), **_kw(b, dtype or _dt.float64, device))
 
 
 @_with_at
@@ -270,7 +282,7 @@ def ones(shape, dtype=None, order="C", *, device=None, like=None):
     """Ones of ``shape`` (float64 by default)."""
     _order(order, "ones")
     b, device = _place(device)
-    return b.xp.ones(shape, **_kw(b, dtype or _dt.float64, device))
+    return b.xp.ones(_dims(shape), **_kw(b, dtype or _dt.float64, device))
 
 
 @_with_at
