@@ -1324,7 +1324,8 @@ def hvp(fun, primals, tangents):
     reused by later calls where ``fun``'s own trace repeats: each call traces ``fun`` once by
     itself to check (twice when its trace is new), and arrays ``fun`` captures are read
     afresh each call (see :mod:`functrans.trace_cache`; ``functrans.trace_cache.ENABLED =
-    False`` turns this off). On NumPy, the run computes large intermediates into the memory
+    False`` turns this off); a function that writes into a ``zeros_like`` (``ones_like``...)
+    of its input is staged anew each call. On NumPy, the run computes large intermediates into the memory
     of ones that died, and keeps up to 64 MiB of such arrays, and its result once you drop
     it, for the next call (:func:`functrans.buffers.release` frees them).
 
@@ -1380,7 +1381,17 @@ def _staged_hvp(fun, primals, tangents, nums):
     def hessian_times(*args):
         return jvp(grad(recorded, argnums=nums), args[:k], args[k:])[1]
 
-    graph = prune(make_graph(hessian_times)(*primals, *tangents))
+    likes = trace_cache.traced_likes()
+    try:
+        graph = prune(make_graph(hessian_times)(*primals, *tangents))
+    except TypeError:
+        if trace_cache.traced_likes() == likes:
+            raise
+        # ``y = zeros_like(x); y[0] = x[0]``: the zeros were the staging's, which the write
+        # cannot change; again with the zeros as arrays of fun's level (never cached)
+        sink.clear()
+        with trace_cache.writing_likes():
+            graph = prune(make_graph(hessian_times)(*primals, *tangents))
     if top and len(sink) == 1:
         rec, outs = sink[0]
         trace_cache.store(rec.key(outs, context), graph, rec.consts)

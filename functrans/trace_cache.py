@@ -35,6 +35,36 @@ ENABLED = True   # False: stage on every call, as if nothing were cached (read b
 
 _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
+_local = threading.local()  # .likes: see note_traced_like; .writable: see writable_likes
+
+
+def note_traced_like() -> None:
+    """Called by functrans.numpy's ``zeros_like``, ``ones_like``... of a forward-mode tracer
+    under a :class:`Recorder`, which give the staging's tracer (in the trace, so cacheable):
+    ``y[i] = v`` into it then fails (``v`` is the caller's level's), and hvp stages again
+    with :func:`writable_likes` on."""
+    _local.likes = getattr(_local, "likes", 0) + 1
+
+
+def traced_likes() -> int:
+    return getattr(_local, "likes", 0)
+
+
+def writable_likes() -> bool:
+    """Whether ``zeros_like``... under a :class:`Recorder` give a constant of the caller's
+    level, into which its values can be written, and make the trace uncacheable."""
+    return getattr(_local, "writable", False)
+
+
+class writing_likes:
+    """Context manager: :func:`writable_likes` on, in this thread."""
+
+    def __enter__(self):
+        self.before = writable_likes()
+        _local.writable = True
+
+    def __exit__(self, *exc):
+        _local.writable = self.before
 
 
 class Recorder(Interpreter):

@@ -7,6 +7,13 @@
   for binary functions (``fnp.add``'s: Python numbers weakly, NEP 50), an out-of-range Python
   integer bound is ignored where it clips nothing and NumPy's OverflowError elsewhere (it
   wrapped around: ``clip(int8_array, 300)`` gave 44), and a NaN bound gives NaN as NumPy's.
+- ``hvp`` on large inputs (``2**14`` elements or more, where it stages and caches its graphs)
+  of ``y = zeros_like(x); y[0] = x[0]; return sum(y * x)`` raised TypeError ("Cannot assign
+  to StagingTracer... in place"), while small inputs and ``hessian`` worked: under hvp's
+  recorded trace the ``*_like`` of a traced ``x`` was the staging's value, which the write of
+  a value of ``fun``'s level cannot change. hvp now stages such a function again with the
+  array made as a constant of ``fun``'s level (what hessian does); that trace is not cached
+  (each call stages anew), while functions that only read a ``*_like`` stay cached.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+from functrans import api, trace_cache
+
+from .test_review_s21c import MAKERS, _hessian, _written
 
 DTYPES = ["bool", "int8", "uint8", "int32", "int64", "float16", "float32", "float64"]
 BOUNDS = {
@@ -130,3 +140,85 @@ def test_clip_derivative_passes_inside_and_at_the_bounds():
     np.testing.assert_array_equal(np.diag(h), [0, 2, 2, 2, 0])
     t = ft.jvp(lambda x: fnp.clip(x, 1, 2), (x64,), (np.ones(5),))[1]
     np.testing.assert_array_equal(t, [0, 1, 1, 1, 0])
+
+
+# -- hvp of item writes into a *_like of x, on inputs large enough to stage and cache ---------
+
+
+@pytest.fixture
+def cache_lookups():
+    """One entry per hvp cache look-up: whether it found a graph."""
+    trace_cache.clear()
+    found, real = [], trace_cache.lookup
+
+    def counting(key):
+        graph = real(key)
+        found.append(graph is not None)
+        return graph
+
+    trace_cache.lookup = counting
+    try:
+        yield found
+    finally:
+        trace_cache.lookup = real
+        trace_cache.clear()
+
+
+def _large(seed=0):
+    rng = np.random.default_rng(seed)
+    n = api._HVP_STAGE_SIZE
+    return rng.uniform(0.5, 1.5, n), rng.normal(size=n)
+
+
+def _hvp_expected(x, v, c):
+    out = np.empty_like(x)
+    out[:3] = _hessian(x[:3], c) @ v[:3]
+    out[3:] = 2.0 * v[3:] if c == "x" else 0.0  # (sum of x_i^2 for a traced copy)
+    return out
+
+
+@pytest.mark.parametrize("name", [n for n in MAKERS if n != "zeros_shape"])
+def test_hvp_of_item_writes_into_an_array_made_from_x_on_large_inputs(name, cache_lookups):
+    make, c = MAKERS[name]
+    f = _written(make, c)
+    for seed in range(3):  # (new values each call: a stale graph would show)
+        x, v = _large(seed)
+        got = ft.hvp(f, (x,), (v,))
+        np.testing.assert_allclose(got, _hvp_expected(x, v, c), rtol=1e-12, atol=1e-12)
+    assert len(cache_lookups) == 3
+
+
+def test_hvp_of_item_writes_with_the_cache_off_and_under_jit():
+    f = _written(MAKERS["zeros_like"][0], 0.0)
+    x, v = _large()
+    want = _hvp_expected(x, v, 0.0)
+    trace_cache.ENABLED = False
+    try:
+        np.testing.assert_allclose(ft.hvp(f, (x,), (v,)), want, rtol=1e-12, atol=1e-12)
+    finally:
+        trace_cache.ENABLED = True
+    got = ft.jit(lambda x, v: ft.hvp(f, (x,), (v,)))(x, v)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_hvp_of_item_writes_under_backends(backend):
+    f = _written(MAKERS["ones_like"][0], 1.0)
+    x, v = _large()
+    got = ft.hvp(f, (backend.asarray(x),), (backend.asarray(v),))
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), _hvp_expected(x, v, 1.0), rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_hvp_still_caches_functions_that_only_read_a_like_array(cache_lookups):
+    x, v = _large()
+    f = lambda y: fnp.sum(fnp.zeros_like(y) + fnp.full_like(y, 2.0) * y ** 3)  # noqa: E731
+    for _ in range(3):
+        np.testing.assert_allclose(ft.hvp(f, (x,), (v,)), 12.0 * x * v, rtol=1e-12)
+    assert cache_lookups == [False, True, True]
+    # a writing function beside it neither gets nor spoils its graph
+    g = _written(MAKERS["zeros_like"][0], 0.0)
+    np.testing.assert_allclose(ft.hvp(g, (x,), (v,)), _hvp_expected(x, v, 0.0), rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_allclose(ft.hvp(f, (x,), (v,)), 12.0 * x * v, rtol=1e-12)
+    assert cache_lookups[-1] is True
