@@ -18,8 +18,8 @@ from .batching import _leaf_path, pmap, vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
-                     IntegerInputError, NonScalarOutputError, TangentMismatchError,
-                     UnsupportedBackendError, check_function)
+                     DerivativeDroppedError, IntegerInputError, NonScalarOutputError,
+                     TangentMismatchError, UnsupportedBackendError, check_function)
 from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
@@ -1325,9 +1325,10 @@ def hvp(fun, primals, tangents):
     itself to check (twice when its trace is new), and arrays ``fun`` captures are read
     afresh each call (see :mod:`functrans.trace_cache`; ``functrans.trace_cache.ENABLED =
     False`` turns this off); a function that writes into a ``zeros_like`` (``ones_like``...)
-    of its input is staged anew each call. On NumPy, the run computes large intermediates into the memory
-    of ones that died, and keeps up to 64 MiB of such arrays, and its result once you drop
-    it, for the next call (:func:`functrans.buffers.release` frees them).
+    of its input is staged anew each call, and one that writes a traced value into an array
+    made from no input (``y = zeros(n); y[0] = x[0]``) runs eagerly, as it cannot be staged.
+    On NumPy, the run computes large intermediates into the memory of ones that died, and
+    keeps up to 64 MiB of such arrays, and its result once you drop it, for the next call (:func:`functrans.buffers.release` frees them).
 
     Example:
         >>> ft.hvp(lambda x: fnp.sum(x ** 3), (fnp.asarray([1.0, 2.0]),),
@@ -1351,10 +1352,12 @@ def hvp(fun, primals, tangents):
         # what H v needs and run freeing each array after its last use, it makes a third
         # fewer passes over memory. A function whose Python control flow needs concrete
         # values cannot be staged and runs eagerly instead (what it printed while being
-        # staged, it prints again).
+        # staged, it prints again); so does one that writes a traced value into an array it
+        # made from no traced value (y = zeros(n); y[0] = x[0]), which a staging cannot hold
+        # (as under jit) but forward-over-reverse can.
         try:
             out = _staged_hvp(fun, primals, tangents, nums)
-        except ConcretizationError:
+        except (ConcretizationError, DerivativeDroppedError):
             out = hessian_times(*primals, *tangents)
     return out[0] if k == 1 else out
 

@@ -13,7 +13,10 @@
   recorded trace the ``*_like`` of a traced ``x`` was the staging's value, which the write of
   a value of ``fun``'s level cannot change. hvp now stages such a function again with the
   array made as a constant of ``fun``'s level (what hessian does); that trace is not cached
-  (each call stages anew), while functions that only read a ``*_like`` stay cached.
+  (each call stages anew), while functions that only read a ``*_like`` stay cached. With
+  ``y = zeros(x.shape)`` instead (a constant, which no staging can hold a traced value in, as
+  under jit) it raised DerivativeDroppedError: hvp now runs such a function eagerly, as one
+  whose control flow needs concrete values.
 """
 
 from __future__ import annotations
@@ -177,7 +180,7 @@ def _hvp_expected(x, v, c):
     return out
 
 
-@pytest.mark.parametrize("name", [n for n in MAKERS if n != "zeros_shape"])
+@pytest.mark.parametrize("name", list(MAKERS))
 def test_hvp_of_item_writes_into_an_array_made_from_x_on_large_inputs(name, cache_lookups):
     make, c = MAKERS[name]
     f = _written(make, c)
@@ -185,7 +188,8 @@ def test_hvp_of_item_writes_into_an_array_made_from_x_on_large_inputs(name, cach
         x, v = _large(seed)
         got = ft.hvp(f, (x,), (v,))
         np.testing.assert_allclose(got, _hvp_expected(x, v, c), rtol=1e-12, atol=1e-12)
-    assert len(cache_lookups) == 3
+    # (zeros(x.shape) written into cannot be staged, as under jit: hvp runs eagerly)
+    assert len(cache_lookups) == (0 if name == "zeros_shape" else 3)
 
 
 def test_hvp_of_item_writes_with_the_cache_off_and_under_jit():
