@@ -1328,7 +1328,8 @@ def hvp(fun, primals, tangents):
     of its input is staged anew each call, and one that writes a traced value into an array
     made from no input (``y = zeros(n); y[0] = x[0]``) runs eagerly, as it cannot be staged.
     On NumPy, the run computes large intermediates into the memory of ones that died, and
-    keeps up to 64 MiB of such arrays, and its result once you drop it, for the next call (:func:`functrans.buffers.release` frees them).
+    keeps up to 64 MiB of such arrays, and its result once you drop it, for the next call
+    (:func:`functrans.buffers.release` frees them).
 
     Example:
         >>> ft.hvp(lambda x: fnp.sum(x ** 3), (fnp.asarray([1.0, 2.0]),),
