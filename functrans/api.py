@@ -1376,7 +1376,8 @@ def _staged_hvp(fun, primals, tangents, nums):
         context = (k, in_tree, tuple((type(x), a.shape, a.dtype)
                                      for x, a in zip(leaves, avals)), _default_backend().name)
         rec, outs = _trace_alone(fun, primals)
-        graph = trace_cache.lookup(rec.key(outs, context))
+        alone_key = rec.key(outs, context)
+        graph = trace_cache.lookup(alone_key)
         if graph is not None:
             return tree_unflatten(graph.out_tree, eval_graph(graph, leaves + rec.consts))
     sink = []
@@ -1385,17 +1386,28 @@ def _staged_hvp(fun, primals, tangents, nums):
     def hessian_times(*args):
         return jvp(grad(recorded, argnums=nums), args[:k], args[k:])[1]
 
-    likes = trace_cache.traced_likes()
-    try:
-        graph = prune(make_graph(hessian_times)(*primals, *tangents))
-    except TypeError:
-        if trace_cache.traced_likes() == likes:
-            raise
+    def stage():
+        return prune(make_graph(hessian_times)(*primals, *tangents))
+
+    def stage_writable():
         # ``y = zeros_like(x); y[0] = x[0]``: the zeros were the staging's, which the write
-        # cannot change; again with the zeros as arrays of fun's level (never cached)
+        # cannot change; staged with them as arrays of fun's level instead (never cached)
         sink.clear()
         with trace_cache.writing_likes():
-            graph = prune(make_graph(hessian_times)(*primals, *tangents))
+            return stage()
+
+    if top and trace_cache.writes_into_likes(alone_key):
+        graph = stage_writable()  # (this trace did so before: at once)
+    else:
+        likes = trace_cache.traced_likes()
+        try:
+            graph = stage()
+        except TypeError:
+            if trace_cache.traced_likes() == likes:
+                raise
+            graph = stage_writable()
+            if top:
+                trace_cache.note_writes_into_likes(alone_key)
     if top and len(sink) == 1:
         rec, outs = sink[0]
         trace_cache.store(rec.key(outs, context), graph, rec.consts)

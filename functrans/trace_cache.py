@@ -56,6 +56,28 @@ def writable_likes() -> bool:
     return getattr(_local, "writable", False)
 
 
+_writers: OrderedDict = OrderedDict()  # keys of traces that write into a *_like of an input
+
+
+def note_writes_into_likes(key) -> None:
+    if key is None:
+        return
+    with _lock:
+        _writers[key] = True
+        _writers.move_to_end(key)
+        while len(_writers) > CACHE_SIZE:
+            _writers.popitem(last=False)
+
+
+def writes_into_likes(key) -> bool:
+    """Whether hvp found the function whose own trace has this key writing into a
+    ``zeros_like``... of its input (then it stages with :func:`writable_likes` on at once)."""
+    if key is None:
+        return False
+    with _lock:
+        return key in _writers
+
+
 class writing_likes:
     """Context manager: :func:`writable_likes` on, in this thread."""
 
@@ -219,3 +241,4 @@ def clear() -> None:
     """Forget every cached graph."""
     with _lock:
         _cache.clear()
+        _writers.clear()

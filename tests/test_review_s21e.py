@@ -226,3 +226,27 @@ def test_hvp_still_caches_functions_that_only_read_a_like_array(cache_lookups):
                                atol=1e-12)
     np.testing.assert_allclose(ft.hvp(f, (x,), (v,)), 12.0 * x * v, rtol=1e-12)
     assert cache_lookups[-1] is True
+
+
+def test_hvp_stages_a_writing_function_once_per_call_after_the_first(cache_lookups):
+    # the first call finds the write (a staging that fails, then one that works); later calls
+    # with the same trace stage the working way at once: fun runs alone, then staged
+    runs = [0]
+
+    def f(x):
+        runs[0] += 1
+        y = fnp.zeros_like(x)
+        y[0] = x[0] * x[1]
+        return fnp.sum(y * x)
+
+    x, v = _large()
+    want = np.zeros_like(x)
+    want[:2] = [2 * x[1] * v[0] + 2 * x[0] * v[1], 2 * x[0] * v[0]]
+    for expected_runs in (3, 2, 2):
+        runs[0] = 0
+        np.testing.assert_allclose(ft.hvp(f, (x,), (v,)), want, rtol=1e-12, atol=1e-12)
+        assert runs[0] == expected_runs
+    trace_cache.clear()  # (forgets it too)
+    runs[0] = 0
+    ft.hvp(f, (x,), (v,))
+    assert runs[0] == 3
