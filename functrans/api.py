@@ -18,8 +18,8 @@ from .batching import _leaf_path, pmap, vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
-                     IntegerInputError, NonScalarOutputError, TangentMismatchError,
-                     UnsupportedBackendError, check_function)
+                     DerivativeDroppedError, IntegerInputError, NonScalarOutputError,
+                     TangentMismatchError, UnsupportedBackendError, check_function)
 from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
@@ -1329,9 +1329,12 @@ def hvp(fun, primals, tangents):
     reused by later calls where ``fun``'s own trace repeats: each call traces ``fun`` once by
     itself to check (twice when its trace is new), and arrays ``fun`` captures are read
     afresh each call (see :mod:`functrans.trace_cache`; ``functrans.trace_cache.ENABLED =
-    False`` turns this off). On NumPy, the run computes large intermediates into the memory
-    of ones that died, and keeps up to 64 MiB of such arrays, and its result once you drop
-    it, for the next call (:func:`functrans.buffers.release` frees them).
+    False`` turns this off); a function that writes into a ``zeros_like`` (``ones_like``...)
+    of its input is staged anew each call, and one that writes a traced value into an array
+    made from no input (``y = zeros(n); y[0] = x[0]``) runs eagerly, as it cannot be staged.
+    On NumPy, the run computes large intermediates into the memory of ones that died, and
+    keeps up to 64 MiB of such arrays, and its result once you drop it, for the next call
+    (:func:`functrans.buffers.release` frees them).
 
     Example:
         >>> ft.hvp(lambda x: fnp.sum(x ** 3), (fnp.asarray([1.0, 2.0]),),
@@ -1355,10 +1358,12 @@ def hvp(fun, primals, tangents):
         # what H v needs and run freeing each array after its last use, it makes a third
         # fewer passes over memory. A function whose Python control flow needs concrete
         # values cannot be staged and runs eagerly instead (what it printed while being
-        # staged, it prints again).
+        # staged, it prints again); so does one that writes a traced value into an array it
+        # made from no traced value (y = zeros(n); y[0] = x[0]), which a staging cannot hold
+        # (as under jit) but forward-over-reverse can.
         try:
             out = _staged_hvp(fun, primals, tangents, nums)
-        except ConcretizationError:
+        except (ConcretizationError, DerivativeDroppedError):
             out = hessian_times(*primals, *tangents)
     return out[0] if k == 1 else out
 
@@ -1376,7 +1381,8 @@ def _staged_hvp(fun, primals, tangents, nums):
         context = (k, in_tree, tuple((type(x), a.shape, a.dtype)
                                      for x, a in zip(leaves, avals)), _default_backend().name)
         rec, outs = _trace_alone(fun, primals)
-        graph = trace_cache.lookup(rec.key(outs, context))
+        alone_key = rec.key(outs, context)
+        graph = trace_cache.lookup(alone_key)
         if graph is not None:
             return tree_unflatten(graph.out_tree, eval_graph(graph, leaves + rec.consts))
     sink = []
@@ -1385,7 +1391,28 @@ def _staged_hvp(fun, primals, tangents, nums):
     def hessian_times(*args):
         return jvp(grad(recorded, argnums=nums), args[:k], args[k:])[1]
 
-    graph = prune(make_graph(hessian_times)(*primals, *tangents))
+    def stage():
+        return prune(make_graph(hessian_times)(*primals, *tangents))
+
+    def stage_writable():
+        # ``y = zeros_like(x); y[0] = x[0]``: the zeros were the staging's, which the write
+        # cannot change; staged with them as arrays of fun's level instead (never cached)
+        sink.clear()
+        with trace_cache.writing_likes():
+            return stage()
+
+    if top and trace_cache.writes_into_likes(alone_key):
+        graph = stage_writable()  # (this trace did so before: at once)
+    else:
+        likes = trace_cache.traced_likes()
+        try:
+            graph = stage()
+        except TypeError:
+            if trace_cache.traced_likes() == likes:
+                raise
+            graph = stage_writable()
+            if top:
+                trace_cache.note_writes_into_likes(alone_key)
     if top and len(sink) == 1:
         rec, outs = sink[0]
         trace_cache.store(rec.key(outs, context), graph, rec.consts)

@@ -35,6 +35,58 @@ ENABLED = True   # False: stage on every call, as if nothing were cached (read b
 
 _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
+_local = threading.local()  # .likes: see note_traced_like; .writable: see writable_likes
+
+
+def note_traced_like() -> None:
+    """Called by functrans.numpy's ``zeros_like``, ``ones_like``... of a forward-mode tracer
+    under a :class:`Recorder`, which give the staging's tracer (in the trace, so cacheable):
+    ``y[i] = v`` into it then fails (``v`` is the caller's level's), and hvp stages again
+    with :func:`writable_likes` on."""
+    _local.likes = getattr(_local, "likes", 0) + 1
+
+
+def traced_likes() -> int:
+    return getattr(_local, "likes", 0)
+
+
+def writable_likes() -> bool:
+    """Whether ``zeros_like``... under a :class:`Recorder` give a constant of the caller's
+    level, into which its values can be written, and make the trace uncacheable."""
+    return getattr(_local, "writable", False)
+
+
+_writers: OrderedDict = OrderedDict()  # keys of traces that write into a *_like of an input
+
+
+def note_writes_into_likes(key) -> None:
+    if key is None:
+        return
+    with _lock:
+        _writers[key] = True
+        _writers.move_to_end(key)
+        while len(_writers) > CACHE_SIZE:
+            _writers.popitem(last=False)
+
+
+def writes_into_likes(key) -> bool:
+    """Whether hvp found the function whose own trace has this key writing into a
+    ``zeros_like``... of its input (then it stages with :func:`writable_likes` on at once)."""
+    if key is None:
+        return False
+    with _lock:
+        return key in _writers
+
+
+class writing_likes:
+    """Context manager: :func:`writable_likes` on, in this thread."""
+
+    def __enter__(self):
+        self.before = writable_likes()
+        _local.writable = True
+
+    def __exit__(self, *exc):
+        _local.writable = self.before
 
 
 class Recorder(Interpreter):
@@ -189,3 +241,4 @@ def clear() -> None:
     """Forget every cached graph."""
     with _lock:
         _cache.clear()
+        _writers.clear()

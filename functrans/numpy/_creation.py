@@ -173,17 +173,22 @@ def _filled(x, fill_value, dtype):
     out = _st.full_like(x, fill_value, dtype=dtype)
     if type(x) is not _JVPTracer or not isinstance(out, Tracer) or type(out) is _ConstTracer:
         return out
-    from ..trace_cache import Recorder
-    if type(_current.get()) is Recorder:
-        # (hvp's recorded trace: a fresh array there would be a constant of the staged graph
-        # that is not among the function's captured arrays, and never let it be reused)
-        return out
+    from .. import trace_cache
+    rec = _current.get()
+    if type(rec) is trace_cache.Recorder:
+        # hvp's recorded trace: a fresh array there would be a constant of the staged graph
+        # that is not among the function's captured arrays, and never let it be reused; so
+        # only where hvp stages again after an item write into ``out`` failed, uncached
+        if not trace_cache.writable_likes():
+            trace_cache.note_traced_like()
+            return out
+        rec.cacheable = False
     c = _concrete_value(x)
     b, device = _creation_place() if c is None else _place_of(c)
     # (a constant, not a plain array, also for functrans's own code, which meets tracers
     # with it: array-api-strict's operators refuse a tracer on their right)
-    return _constant(_with_at_view(b.xp.full(_shape(x), fill_value,
-                                             **_kw(b, dtype or _dtype(x), device))))
+    arr = _with_at_view(b.xp.full(_shape(x), fill_value, **_kw(b, dtype or _dtype(x), device)))
+    return _ConstTracer(x._interp, arr) if type(rec) is trace_cache.Recorder else _constant(arr)
 
 
 def _like(x, fill_value, dtype, shape, device):

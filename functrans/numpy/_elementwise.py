@@ -15,7 +15,7 @@ from .. import dtypes as _dt
 from ..primitives import elementwise as _ew
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _binary, _dtype, _float_function, _key_operand,
-                    _promote_arrays,
+                    _SEQUENCES, _promote_arrays,
                     _to_array)
 from ._base import divide, maximum, minimum, where  # noqa: F401
 
@@ -299,10 +299,13 @@ def signbit(x, /):
 
 
 def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
-    """Clamp ``x`` to ``[min, max]``; the result has ``x``'s dtype (for a Python number,
-    NumPy's array of it promoted with array bounds) and, as NumPy's, the shape of ``x``
-    broadcast with the bounds. ``a_min`` and ``a_max`` are NumPy's older names of the bounds
-    (``np.clip(x, a_min=0, a_max=None)``).
+    """Clamp ``x`` to ``[min, max]``. As NumPy's (a ufunc), ``x`` and the bounds are promoted
+    together, Python numbers weakly (NEP 50): ``clip(int_array, 1.5, 2.5)`` is float64,
+    ``clip(float32_array, 0, 1)`` float32, ``clip(int8_array, np.int16(1), None)`` int16; the
+    shape is ``x``'s broadcast with the bounds, and a NaN bound gives NaN. A Python integer
+    bound outside an integer dtype's range is ignored where it clips nothing (``min=-300`` for
+    int8) and an OverflowError elsewhere, as in NumPy. ``a_min`` and ``a_max`` are NumPy's
+    older names of the bounds (``np.clip(x, a_min=0, a_max=None)``).
 
     The derivative flows to ``x`` where ``min <= x <= max`` (both ends included), and to the
     bound that is chosen elsewhere.
@@ -315,48 +318,56 @@ def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
         if max is not None:
             raise TypeError("clip: give max or a_max, not both")
         max = a_max
-    scalar_x = type(x) in _SCALARS
     x = _as_operand(x)
-    if scalar_x:
-        # NumPy makes a Python number x an array (int64, float64, bool) and promotes it with
-        # array bounds (np.clip(2, float_array) is float64)
-        d = _dt.result_type(_dtype(x), *[_dtype(_as_operand(v)) for v in (min, max)
-                                         if v is not None and type(v) not in _SCALARS])
-        if d is not _dtype(x):
-            x = _st.convert_element_type(x, d)
-    d = _dtype(x)
-    if min is None and max is None:
+    given = [_as_operand(v) if type(v) in _SEQUENCES else v for v in (min, max)
+             if v is not None]
+    if not given:
         return x
-    if d.kind == "b":
-        # (outside the standard's clip, which keeps x's dtype: NumPy's promotion with the
-        # bounds, clip(mask, 0, 1) an int64 array)
-        bounds = [_as_operand(v) if isinstance(v, (list, tuple)) else v
-                  for v in (min, max) if v is not None]
-        _, target = _promote_arrays([x, *bounds])
-        if target is not d:
-            x, d = _st.convert_element_type(x, target), target
-        else:  # boolean bounds: max is or, min is and (the standard orders no booleans)
-            out = x
-            if min is not None:
-                out = _binary(_ew.logical_or_p, out, bounds[0])
-            if max is not None:
-                out = _binary(_ew.logical_and_p, out, bounds[-1])
-            return out
-
-    def bound(v):
-        if isinstance(v, (list, tuple)):
-            v = _as_operand(v)
-        if type(v) in _SCALARS:
-            return v if d.kind in "fc" or type(v) is not float else int(v)
-        return v if _dtype(v) is d else _st.convert_element_type(v, d)
+    (x, *given), d = _promote_arrays([x, *given])
+    lo = given[0] if min is not None else None
+    hi = given[-1] if max is not None else None
+    if d.kind in "iu":
+        lo, hi = _int_bound(lo, hi, d, "min"), _int_bound(hi, lo, d, "max")
+    if d.kind == "b":  # (boolean bounds: max is and, min is or; the standard orders no bools)
+        out = x
+        if lo is not None:
+            out = _binary(_ew.logical_or_p, out, lo)
+        if hi is not None:
+            out = _binary(_ew.logical_and_p, out, hi)
+        return out
     out = x
-    if min is not None:
-        lo = bound(min)
-        out = where(_binary(_ew.lt_p, out, lo), lo, out)
-    if max is not None:
-        hi = bound(max)
-        out = where(_binary(_ew.gt_p, out, hi), hi, out)
+    if lo is not None:
+        out = where(_picks(_ew.lt_p, out, lo, d), lo, out)
+    if hi is not None:
+        out = where(_picks(_ew.gt_p, out, hi, d), hi, out)
     return out if _dtype(out) is d else _st.convert_element_type(out, d)
+
+
+def _int_bound(v, other, d, which):
+    """A Python integer bound of an integer dtype ``d``: None where it lies beyond the range on
+    the side where it clips nothing, NumPy's OverflowError on the other."""
+    if type(v) is not int:
+        return v
+    import numpy as _np
+    info = _np.iinfo(d.name)
+    if info.min <= v <= info.max:
+        return v
+    if (v < info.min) == (which == "min"):
+        return None
+    raise OverflowError(f"clip: {which}={v} is out of bounds for {d.name} (the dtype of x "
+                        f"promoted with the bounds), as in NumPy; cast x to a wider dtype "
+                        f"first (astype(x, int64))")
+
+
+def _picks(cmp, out, b, d):
+    """Where clip takes the bound ``b``: beyond it, or where it is NaN (NumPy propagates NaN
+    bounds)."""
+    c = _binary(cmp, out, b)
+    if d.kind not in "fc":
+        return c
+    if type(b) in _SCALARS:
+        return _st.full_like(c, True, dtype=_dt.bool_) if b != b else c
+    return _binary(_ew.logical_or_p, c, _ew.isnan_p.bind(b))
 
 
 # -- NumPy's ufunc methods: add.reduce, multiply.outer, maximum.accumulate, add.at ... ----------
