@@ -44,3 +44,59 @@ def test_max_min_with_where_and_initial_left_out_entries_take_no_share(backend):
     assert float(fnp.max(x, where=none, initial=2.0)) == 2.0
     g = ft.grad(lambda x: fnp.max(x, where=none, initial=2.0))(x)
     np.testing.assert_array_equal(backend.to_numpy(g), np.zeros(5))
+
+
+def _unique_reference(x, size, fill_value, equal_nan):
+    """What jax.numpy.unique(..., size=) gives, written from NumPy's unique: the first
+    ``size`` unique values, then ``fill_value`` (default the smallest value); indices of
+    fillers are the smallest value's, counts 0; inverse unchanged."""
+    values, index, inverse, counts = np.unique(x, return_index=True, return_inverse=True,
+                                               return_counts=True, equal_nan=equal_nan)
+    m = len(values)
+    fill = values[0] if fill_value is None else fill_value
+    pad = max(size - m, 0)
+    return (np.concatenate([values[:size], np.full(pad, fill, values.dtype)]),
+            np.concatenate([index[:size], np.full(pad, index[0])]),
+            inverse.reshape(np.shape(x)),
+            np.concatenate([counts[:size], np.zeros(pad, counts.dtype)]))
+
+
+def test_unique_with_size_on_every_backend_under_jit_vmap_and_grad(backend):
+    import functrans.numpy as fnp
+
+    data = [[3.0, 1.0, 3.0, 2.0, np.nan, np.nan], [1.0, 1.0, 1.0, 2.0], [5.0]]
+    for d in data:
+        x = backend.asarray(d)
+        for size in (1, 2, 4, 7):
+            for fill_value in (None, -1.0):
+                for equal_nan in (True, False):
+                    kw = dict(size=size, fill_value=fill_value, equal_nan=equal_nan,
+                              return_index=True, return_inverse=True, return_counts=True)
+                    want = _unique_reference(np.asarray(d), size, fill_value, equal_nan)
+                    for got in (fnp.unique(x, **kw), ft.jit(lambda x: fnp.unique(x, **kw))(x)):
+                        for g, w in zip(got, want):
+                            assert backend.is_own(g)
+                            np.testing.assert_array_equal(backend.to_numpy(g), w)
+    rows = backend.asarray([[1.0, 1.0, 2.0], [3.0, 3.0, 3.0], [2.0, 1.0, 0.0]])
+    got = ft.vmap(lambda r: fnp.unique(r, size=3))(rows)
+    np.testing.assert_array_equal(backend.to_numpy(got), [[1, 2, 1], [3, 3, 3], [0, 1, 2]])
+    # the derivative of each value is that of its first occurrence; a default filler is the
+    # smallest value, derivative included (as JAX)
+    x = backend.asarray([1.0, 1.0, 2.0])
+    g = ft.grad(lambda x: fnp.sum(fnp.unique(x, size=3)))(x)
+    np.testing.assert_array_equal(backend.to_numpy(g), [2.0, 0.0, 1.0])
+    g = ft.grad(lambda x: fnp.sum(fnp.unique(x, size=4, fill_value=0.0) ** 2))(x)
+    np.testing.assert_array_equal(backend.to_numpy(g), [2.0, 0.0, 4.0])
+
+
+def test_unique_size_errors():
+    import pytest
+
+    import functrans.numpy as fnp
+
+    with pytest.raises(TypeError, match="fill_value= needs size="):
+        fnp.unique(np.arange(3.0), fill_value=0.0)
+    with pytest.raises(ValueError, match="positive"):
+        fnp.unique(np.arange(3.0), size=0)
+    with pytest.raises(NotImplementedError, match="reshape to 1-d"):
+        fnp.unique(np.ones((2, 2)), axis=0, size=2)

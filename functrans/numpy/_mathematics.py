@@ -1431,7 +1431,7 @@ def ediff1d(ary, to_end=None, to_begin=None):
 
 
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
-           equal_nan=True, sorted=True):
+           equal_nan=True, sorted=True, size=None, fill_value=None):
     """The sorted unique values of the flattened ``ar``, or with ``axis`` its unique slices
     along that axis (sorted lexicographically, as NumPy compares them: element by element,
     NaN after every number); with ``return_index``, ``return_inverse`` or
@@ -1447,10 +1447,21 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     The result's shape depends on the values: it needs concrete values (plain arrays and the
     eager transforms ``grad``, ``jvp``, ``vjp``; under ``jit`` a ConcretizationError, under
     ``vmap`` a BatchingError). The derivative of the values is that of each value's (slice's)
-    first occurrence."""
+    first occurrence.
+
+    ``size`` (``jax.numpy.unique``'s keyword): exactly ``size`` values, the first ``size``
+    unique ones followed by ``fill_value`` (by default the smallest value, with its
+    derivative); the index of a filler is that of the smallest value, its count 0. The
+    shape is then known beforehand, so it works under ``jit`` and ``vmap`` (flattened or
+    1-d input)."""
     from ._searching import unique_all
     ar = _operand(ar)
     shape = _shape(ar)
+    if size is not None:
+        return _unique_sized(ar, size, fill_value, return_index, return_inverse,
+                             return_counts, axis, equal_nan)
+    if fill_value is not None:
+        raise TypeError("unique: fill_value= needs size=")
     if axis is not None:
         ax = _normalize_axis(operator.index(axis), len(shape))
         if len(shape) > 1:
@@ -1474,6 +1485,53 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
         out.append(_st.reshape(astype(inverse, _dt.int64), shape))
     if return_counts:
         out.append(astype(counts, _dt.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _unique_sized(ar, size, fill_value, return_index, return_inverse, return_counts, axis,
+                  equal_nan):
+    """unique(..., size=size) from a stable sort: a group starts where a sorted value differs
+    from the one before it; the first ``size`` starts (``nonzero(size=)``) give the values,
+    their first occurrences and, from the next start, the counts."""
+    from ._searching import nonzero
+    shape = _shape(ar)
+    if axis is not None and len(shape) > 1:
+        raise NotImplementedError("unique: size= with axis= on an array of 2 or more "
+                                  "dimensions is not supported; reshape to 1-d or leave out "
+                                  "size")
+    size = operator.index(size)
+    if size < 1:
+        raise ValueError(f"unique: size must be a positive integer; got {size}")
+    n = math.prod(shape)
+    if n == 0:
+        raise ValueError("unique: size= needs a non-empty array (there is no smallest value "
+                         "to fill with)")
+    x = _st.reshape(ar, (n,))
+    perm = argsort(x, stable=True)
+    s = take(x, perm)
+    starts = _st.full_like(s[:1], True, dtype=_dt.bool_)
+    if n > 1:
+        new = not_equal(s[1:], s[:-1])
+        if equal_nan and _is_inexact(s):
+            new = logical_and(new, logical_not(logical_and(isnan(s[1:]), isnan(s[:-1]))))
+        starts = concat([starts, new])
+    pos = nonzero(starts, size=size + 1, fill_value=n)[0]
+    first = pos[:size]
+    kept = less(first, n)
+    first = where(kept, first, 0)
+    index = take(perm, first)
+    values = take(x, index)
+    if fill_value is not None:
+        values = where(kept, values, _initial_value(values, fill_value, "fill_value"))
+    out = [values]
+    if return_index:
+        out.append(astype(index, _dt.int64))
+    if return_inverse:
+        group = cumulative_sum(astype(starts, _dt.int64)) - 1
+        inverse = take(group, argsort(perm, stable=True))
+        out.append(_st.reshape(astype(inverse, _dt.int64), shape))
+    if return_counts:
+        out.append(astype(where(kept, pos[1:] - first, 0), _dt.int64))
     return out[0] if len(out) == 1 else tuple(out)
 
 
