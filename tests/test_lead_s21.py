@@ -100,3 +100,14 @@ def test_unique_size_errors():
         fnp.unique(np.arange(3.0), size=0)
     with pytest.raises(NotImplementedError, match="reshape to 1-d"):
         fnp.unique(np.ones((2, 2)), axis=0, size=2)
+
+
+def test_divide_of_two_python_numbers_one_complex():
+    # divide(1j, 2) took float() of the complex dividend (TypeError); NumPy gives 0.5j
+    import functrans.numpy as fnp
+
+    for x1, x2 in ((1j, 2), (1j, 2.0), (1 + 2j, 1j), (1, 2j), (3, 2)):
+        got = fnp.divide(x1, x2)
+        want = np.divide(x1, x2)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        np.testing.assert_array_equal(np.asarray(got), want)

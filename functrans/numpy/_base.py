@@ -504,7 +504,7 @@ def divide(x1, x2, /):
     if type(x2) not in _SCALARS and not f2 and not f1:
         x2 = _st.convert_element_type(x2, _dt.float64)
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        x1 = _to_array(x1, _dt.float64) if type(x1) is not complex else _to_array(float(x1))
+        x1 = _to_array(x1, _dt.float64) if type(x1) is not complex else _to_array(x1)
     return _binary(_ew.div_p, x1, x2)
 
 
