@@ -28,6 +28,7 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans import api, trace_cache
 
+from .test_hvp_cache import _counting_lookups
 from .test_review_s21c import MAKERS, _hessian, _written
 
 DTYPES = ["bool", "int8", "uint8", "int32", "int64", "float16", "float32", "float64"]
@@ -152,18 +153,10 @@ def test_clip_derivative_passes_inside_and_at_the_bounds():
 def cache_lookups():
     """One entry per hvp cache look-up: whether it found a graph."""
     trace_cache.clear()
-    found, real = [], trace_cache.lookup
-
-    def counting(key):
-        graph = real(key)
-        found.append(graph is not None)
-        return graph
-
-    trace_cache.lookup = counting
     try:
-        yield found
+        with _counting_lookups() as found:
+            yield found
     finally:
-        trace_cache.lookup = real
         trace_cache.clear()
 
 
