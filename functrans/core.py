@@ -25,7 +25,7 @@ from .backends import _by_type, _registry_hooks as _backends_registry_hooks, bac
 from .backends import default as default_backend_
 from .array_methods import NumPyArrayMethods
 from .errors import (BackendMismatchError, MissingRuleError, TracerArrayConversionError,
-                     UnexpectedTracerError)
+                     UnexpectedTracerError, UnsupportedBackendError)
 
 # -- abstract values -----------------------------------------------------------------------
 
@@ -419,6 +419,20 @@ def place_host_indices(prim, args):
                 dev = b.device(target)
             out[i] = b.asarray(np.asarray(a), device=dev)
     return tuple(out)
+
+
+def is_concrete_array(x) -> bool:
+    """Whether ``x`` is an array of a backend, not a tracer (one whose type the dispatch table
+    has not met yet included: a program's first call may hand over a torch tensor)."""
+    if type(x) in _by_type:
+        return True
+    if isinstance(x, Tracer) or not hasattr(x, "shape"):
+        return False
+    try:
+        backend_of(x)
+    except (UnsupportedBackendError, TypeError):
+        return False
+    return True
 
 
 def _leaked(prim, tracer):

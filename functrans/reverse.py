@@ -18,8 +18,8 @@ import numpy as _np
 from .backends import _by_type
 from .backends.numpy_backend import AtArray as _AtArray
 
-from .core import EVAL as _EVAL, Tracer, _current, get_aval
-from .errors import MissingRuleError, UnsupportedBackendError
+from .core import EVAL as _EVAL, Tracer, _current, get_aval, is_concrete_array
+from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingTracer,
                            TangentRecorder, constant)
@@ -576,26 +576,11 @@ def unshared(outs, given):
     array among ``given`` (the caller's arguments) copied: a transform's result must not
     alias what the caller passed in (``g *= lr`` on it would rewrite the caller's array).
     A copy only for such pass-through results."""
-    roots = {id(_memory_root(g)) for g in given if _is_array(g)}
+    roots = {id(_memory_root(g)) for g in given if is_concrete_array(g)}
     if not roots:
         return outs
-    return [_copy(o) if _is_array(o) and id(_memory_root(o)) in roots else o
+    return [_copy(o) if is_concrete_array(o) and id(_memory_root(o)) in roots else o
             for o in outs]
-
-
-def _is_array(x):
-    """Whether ``x`` is a concrete array of a backend (one whose type the dispatch table has
-    not met yet included: the first call of a program may pass a torch tensor through)."""
-    if type(x) in _by_type:
-        return True
-    if isinstance(x, Tracer) or not hasattr(x, "shape"):
-        return False
-    from .backends import backend_of
-    try:
-        backend_of(x)
-    except (UnsupportedBackendError, TypeError):
-        return False
-    return True
 
 
 # -- cotangents that are a constant fill ------------------------------------------------------

@@ -18,9 +18,8 @@ import numpy as _np
 from .. import dtypes as _dt
 from ..backends import backend_of, backend_of_device as _backend_of_device
 from ..backends import default as _default_backend
-from ..backends import _by_type
 from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
-from ..core import Tracer, _current
+from ..core import Tracer, _current, is_concrete_array as _is_concrete_array
 from ..errors import BackendMismatchError, ShapeError, UnsupportedBackendError
 from ..interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS
 from ..interpreters import constant as _constant
@@ -32,7 +31,6 @@ from ..primitives import structural as _st
 
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
 _current_get = _current.get
-_by_type_get = _by_type.get
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _REAL_SCALARS = frozenset(t for t in _SCALARS if t is not complex)
 _SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
@@ -155,22 +153,10 @@ def _array_among(v):
     t = type(v)
     if t is list or t is tuple:
         for o in v:
-            if type(o) not in _NOT_ARRAY_OR_NP_SCALAR and _is_backend_array(o):
+            if type(o) not in _NOT_ARRAY_OR_NP_SCALAR and _is_concrete_array(o):
                 return o
         return None
-    return v if t not in _NOT_ARRAY_OR_NP_SCALAR and _is_backend_array(v) else None
-
-
-def _is_backend_array(v):
-    if _by_type_get(type(v)) is not None:
-        return True
-    if v is None or isinstance(v, Tracer) or not hasattr(v, "shape"):
-        return False
-    try:
-        backend_of(v)
-    except (UnsupportedBackendError, TypeError):
-        return False
-    return True
+    return v if t not in _NOT_ARRAY_OR_NP_SCALAR and _is_concrete_array(v) else None
 
 
 def _python_dtype(value):
