@@ -15,9 +15,13 @@ import functools
 from . import dtypes as _dt
 from .core import _SCALAR_DTYPES, ShapedArray, get_aval
 from .graph import Graph, Var
+from .primitives.elementwise import _array_aval, _bool_aval, select_p
 from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["make_jaxpr", "eval_jaxpr", "ClosedJaxpr", "Jaxpr", "JaxprEqn", "Literal"]
+
+# Abstract evaluations of the elementwise primitives, whose operands promote together.
+_PROMOTING_EVALS = (_array_aval, _bool_aval)
 
 _WIDTH = 80  # a jaxpr longer than this is printed one equation per line, as JAX does
 
@@ -27,9 +31,9 @@ class Literal:
 
     __slots__ = ("val", "aval")
 
-    def __init__(self, val):
+    def __init__(self, val, aval=None):
         self.val = val
-        self.aval = get_aval(val)
+        self.aval = get_aval(val) if aval is None else aval
 
     def __repr__(self):
         return f"Literal({self.val!r})"
@@ -129,7 +133,10 @@ class _Printer:
 
     def operand(self, x):
         if type(x) is Literal:
-            return f"{x.val!r}:{x.aval.str_short()}"
+            val = x.val
+            if type(val) in (int, float) and x.aval.dtype.kind in "fc":
+                val = float(val)  # 2 in a float32 multiply is 2.0:f32[], as JAX prints
+            return f"{val!r}:{x.aval.str_short()}"
         return self.name(x)
 
     def binder(self, v):
@@ -199,9 +206,26 @@ def _to_jaxpr(graph):
     eqns = []
     for prim, inputs, params, outputs in graph.eqns:
         outs = list(outputs) if prim.multiple_results else [outputs]
-        eqns.append(JaxprEqn(prim, [operand(x) for x in inputs], outs, dict(params)))
+        ins = [operand(x) for x in inputs]
+        if prim.abstract_eval in _PROMOTING_EVALS:
+            _weak_literals(ins, 0)
+        elif prim is select_p:  # the predicate does not promote with the branches
+            _weak_literals(ins, 1)
+        eqns.append(JaxprEqn(prim, ins, outs, dict(params)))
     outvars = [operand(x) for x in graph.outputs]
     return Jaxpr(constvars, list(graph.in_vars), eqns, outvars), consts
+
+
+def _weak_literals(ins, start):
+    """Give the Python-number operands of an elementwise equation the dtype they take
+    there (weak typing: ``x * 2`` with float32 ``x`` multiplies by a float32 2)."""
+    arrays = [x.aval for x in ins[start:] if type(x) is not Literal]
+    if not arrays:
+        return
+    d = arrays[0].dtype
+    for i, x in enumerate(ins):
+        if i >= start and type(x) is Literal and type(x.val) in _SCALAR_DTYPES:
+            ins[i] = Literal(x.val, ShapedArray((), _dt.scalar_result(d, x.val), True))
 
 
 def eval_jaxpr(jaxpr, consts, *args, propagate_source_info=True):

@@ -93,7 +93,8 @@ def test_make_jaxpr_prints_like_jax_and_has_its_attributes():
     assert closed.consts[0] is c and closed.out_avals[0].shape == ()
     closed, shape = ft.make_jaxpr(lambda x, n: x * n, static_argnums=1,
                                   return_shape=True)(np.ones(2), 3)
-    assert "mul a 3:i64[]" in str(closed) and shape.shape == (2,)
+    # The Python int takes the array's dtype there (weak typing), printed as JAX does.
+    assert "mul a 3.0:f64[]" in str(closed) and shape.shape == (2,)
     assert "b:f64[2] = mul a 2.0" in str(ft.make_jaxpr(lambda *, x: x * 2.0)(x=np.ones(2)))
     with pytest.raises(NotImplementedError, match="axis_env"):
         ft.make_jaxpr(fnp.sin, axis_env=[("i", 2)])(1.0)
@@ -398,3 +399,23 @@ def test_docstring_examples(name):
     result = doctest.testmod(module, extraglobs={"ft": ft, "fnp": fnp, "np": np},
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_make_jaxpr_literals_print_the_dtype_they_take():
+    # A Python number in an elementwise equation takes the array operand's dtype (it was
+    # printed 2:i64[] in a float32 multiply, which reads as a promotion that never happens).
+    f32 = np.ones(3, np.float32)
+    assert "mul a 2.0:f32[]" in str(ft.make_jaxpr(lambda x: x * 2)(f32))
+    text = str(ft.make_jaxpr(lambda x: fnp.where(x > 0, x, 0) + 1j)(f32))
+    assert "gt a 0.0:f32[]" in text and "0.0:f32[]" in text.split("select")[1]
+    assert "1j:c64[]" in text
+    # An int array with an int literal keeps the int; with a float literal it is float64.
+    i32 = np.ones(3, np.int32)
+    assert "add a 1:i32[]" in str(ft.make_jaxpr(lambda x: x + 1)(i32))
+    assert "2.5:f64[]" in str(ft.make_jaxpr(lambda x: x * 2.5)(i32))
+    # The Literal keeps the Python number; evaluating the jaxpr gives float32 as before.
+    closed = ft.make_jaxpr(lambda x: x * 2)(f32)
+    lit = closed.eqns[0].invars[1]
+    assert isinstance(lit, ft.jaxpr.Literal) and lit.val == 2 and type(lit.val) is int
+    assert lit.aval.weak_type and lit.aval.dtype == np.float32
+    assert ft.jaxpr.eval_jaxpr(closed.jaxpr, closed.consts, f32)[0].dtype == np.float32
