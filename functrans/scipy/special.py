@@ -267,7 +267,9 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     derivative in ``a`` and ``b``, as JAX's). Entries with ``b == 0`` are ignored (also
     where ``a`` is infinite); an empty or all ``-inf`` sum gives ``-inf`` (sign 0). The
     derivative in ``a`` is the softmax ``b exp(a) / s``, and is taken as 0 where the whole
-    sum is 0 (all ``-inf``); the maximum carries no derivative.
+    sum is 0 (all ``-inf``); the maximum carries no derivative. Weighted terms that cancel to
+    exactly 0 give ``-inf`` with an infinite derivative (``±inf``; nan for the entries adding
+    nothing), as JAX.
     Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite).
 
     ``where`` (JAX's keyword; SciPy has none): a boolean mask broadcast with ``a``; only the
@@ -307,18 +309,21 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     if b is not None:
         e = fnp.multiply(e, b)  # (b may be a tracer where a is not: fnp, not the operator)
     s = fnp.sum(e, axis=axes, keepdims=True)
+    # Nothing in the sum (all -inf, or no weight): -inf with derivative 0. Terms that cancel
+    # to exactly 0 are a sum log really meets at 0: -inf with log's infinite derivative.
+    dead = s == 0.0
+    if b is not None:
+        dead = dead & ~fnp.any(e != 0.0, axis=axes, keepdims=True)
     if return_sign:
         sign = fnp.sign(s)
-        s = fnp.abs(s)
-    empty = s == 0.0
-    if return_sign:
-        out = _where(empty, -_inf, fnp.log(_where(empty, 1.0, s)))
+        s = _where(s == 0.0, s, fnp.abs(s))  # |s|, whose derivative at 0 would stop log's
+        out = _where(dead, -_inf, fnp.log(_where(dead, 1.0, s)))
     else:
         # a negative sum: nan with no derivative, as JAX (not log's 1 / s, a finite
         # derivative of a nan value)
         neg = s < 0.0
-        out = _where(empty, -_inf, _where(neg, math.nan,
-                                          fnp.log(_where(empty | neg, 1.0, s))))
+        out = _where(dead, -_inf, _where(neg, math.nan,
+                                         fnp.log(_where(dead | neg, 1.0, s))))
     out = fnp.add(out, m)
     if not keepdims:
         out = fnp.reshape(out, tuple(d for i, d in enumerate(out.shape) if i not in axes))
