@@ -41,3 +41,64 @@ def test_logsumexp_of_terms_cancelling_to_zero_has_an_infinite_derivative(backen
     e = np.array([-np.e, 2 * np.e ** 2])
     np.testing.assert_allclose(
         backend.to_numpy(ft.grad(lambda y: fsp.logsumexp(y, b=w))(y)), e / e.sum())
+
+
+_FFT_CASES = [("fft", (6,)), ("fft", (4, 6)), ("ifft", (3, 4, 6)), ("rfft", (4, 6)),
+              ("irfft", (4, 6)), ("irfft", (7,))]
+
+
+@pytest.mark.parametrize("kind,lengths", _FFT_CASES)
+def test_lax_fft_matches_numpy_and_its_derivatives_check(backend, kind, lengths):
+    import functrans.lax as flax
+    import functrans.numpy as fnp
+    from functrans.testing import check_grads
+
+    rng = np.random.default_rng(3)
+    shape = (3, 4, 6) if kind != "irfft" else (3,) + lengths[:-1] + (lengths[-1] // 2 + 1,)
+    if kind == "irfft" and len(lengths) == 1:
+        shape = (3, 4, lengths[-1] // 2 + 1)
+    re, im = rng.normal(size=shape), rng.normal(size=shape)
+    data = re if kind == "rfft" else re + 1j * im
+    axes = tuple(range(-len(lengths), 0))
+    expected = {"fft": np.fft.fftn, "ifft": np.fft.ifftn, "rfft": np.fft.rfftn}.get(kind)
+    expected = (expected(data, axes=axes) if expected is not None
+                else np.fft.irfftn(data, s=lengths, axes=axes))
+    dtype = "float64" if kind == "rfft" else "complex128"
+    got = flax.fft(backend.asarray(data, dtype), kind, lengths)
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), expected, rtol=1e-12, atol=1e-12)
+    kind_enum = flax.FftType[kind.upper()]
+    np.testing.assert_allclose(backend.to_numpy(flax.fft(backend.asarray(data, dtype),
+                                                         kind_enum, lengths)), expected,
+                               atol=1e-12)
+    w = backend.asarray(rng.normal(size=expected.shape))
+
+    def f(re, im):
+        z = re if kind == "rfft" else fnp.add(re, fnp.multiply(im, 1j))
+        out = flax.fft(z, kind, lengths)
+        if kind == "irfft":
+            return fnp.sum(out * w)
+        return fnp.sum(fnp.real(out) * w + fnp.imag(out) * w * 0.5)
+    check_grads(f, (backend.asarray(re), backend.asarray(im)), order=2)
+    jitted = ft.jit(lambda z: flax.fft(z, kind, lengths))(backend.asarray(data, dtype))
+    np.testing.assert_allclose(backend.to_numpy(jitted), expected, atol=1e-12)
+
+
+def test_lax_fft_refuses_bad_input_clearly():
+    import functrans.lax as flax
+
+    x = np.ones((3, 4, 6))
+    with pytest.raises(ValueError, match="RFFT takes real input"):
+        flax.fft(x + 0j, "rfft", (6,))
+    with pytest.raises(ValueError, match=r"last 1 axes must equal fft_lengths \(5,\)"):
+        flax.fft(x, "fft", (5,))
+    with pytest.raises(ValueError, match="unknown fft_type 'dct'"):
+        flax.fft(x, "dct", (6,))
+    with pytest.raises(ValueError, match=r"must be \(4,\) for fft_lengths \(6,\)"):
+        flax.fft(x + 0j, "irfft", (6,))
+    with pytest.raises(ValueError, match="1 to 3 axes"):
+        flax.fft(x, "fft", ())
+    with pytest.raises(ValueError, match="fewer axes"):
+        flax.fft(np.ones(6), "fft", (1, 6))
+    # Real input to FFT is taken as complex, float32 staying single precision.
+    assert flax.fft(x.astype(np.float32), "fft", (6,)).dtype == np.complex64
