@@ -102,3 +102,74 @@ def test_lax_fft_refuses_bad_input_clearly():
         flax.fft(np.ones(6), "fft", (1, 6))
     # Real input to FFT is taken as complex, float32 staying single precision.
     assert flax.fft(x.astype(np.float32), "fft", (6,)).dtype == np.complex64
+
+
+def test_slerp_matches_scipy_and_differentiates(backend):
+    st = pytest.importorskip("scipy.spatial.transform")
+    import functrans.numpy as fnp
+    from functrans.scipy.spatial.transform import Rotation, Slerp
+    from functrans.testing import check_grads
+
+    angles = np.deg2rad(np.array([[90.0, 0, 0], [0, 45, 0], [0, 0, -30], [10, 20, 30]]))
+    key_times = np.array([0.0, 1.0, 2.0, 3.5])
+    asked = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 3.5])
+    expected = st.Slerp(key_times, st.Rotation.from_euler("zxy", angles))(asked).as_matrix()
+    keys = Rotation.from_euler("zxy", backend.asarray(angles))
+    slerp = Slerp(backend.asarray(key_times), keys)
+    got = slerp(backend.asarray(asked)).as_matrix()
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), expected, atol=1e-12)
+    one = Slerp.init(backend.asarray(key_times), keys)(1.25)
+    assert one.single
+    np.testing.assert_allclose(backend.to_numpy(one.as_matrix()), st.Slerp(
+        key_times, st.Rotation.from_euler("zxy", angles))(1.25).as_matrix(), atol=1e-12)
+    # derivatives in the times asked for, the key times and the key rotations
+    t = backend.asarray([0.3, 1.7, 2.9])
+    check_grads(lambda t: Slerp(backend.asarray(key_times), keys)(t).as_rotvec(), (t,),
+                order=2)
+    check_grads(lambda k: Slerp(k, keys)(t).as_quat(), (backend.asarray(key_times),),
+                order=1)
+    check_grads(lambda a: Slerp(backend.asarray(key_times), Rotation.from_euler("zxy", a))(
+        t).as_matrix(), (backend.asarray(angles),), order=1)
+    # a pytree: through jit and vmap
+    staged = ft.jit(lambda s, t: s(t).as_matrix())(slerp, backend.asarray(asked))
+    np.testing.assert_allclose(backend.to_numpy(staged), expected, atol=1e-12)
+    mapped = ft.vmap(lambda t: slerp(t).as_matrix())(backend.asarray(asked))
+    np.testing.assert_allclose(backend.to_numpy(mapped), expected, atol=1e-12)
+    # SciPy's checks where the times are concrete
+    with pytest.raises(ValueError, match="strictly increasing"):
+        Slerp(backend.asarray([0.0, 1.0, 1.0, 2.0]), keys)
+    with pytest.raises(ValueError, match="within the key times' range"):
+        slerp(backend.asarray([4.0]))
+    with pytest.raises(ValueError, match="at least 2 rotations"):
+        Slerp(backend.asarray([0.0]), keys[0])
+    with pytest.raises(ValueError, match="one time per rotation"):
+        Slerp(backend.asarray([0.0, 1.0]), keys)
+    with pytest.raises(TypeError, match="must be a Rotation"):
+        Slerp(backend.asarray(key_times), fnp.ones((4, 4)))
+
+
+def test_like_keyword_makes_arrays_in_that_arrays_library(backend):
+    # NumPy's like=: the creation functions accepted it and ignored it (a NumPy array beside
+    # a torch/strict one, then a BackendMismatchError at the first operation).
+    import functrans.numpy as fnp
+
+    x = backend.asarray([1.0, 2.0, 3.0])
+    made = [fnp.asarray(1.25, like=x), fnp.asarray([1, 2], like=x), fnp.arange(3, like=x),
+            fnp.zeros(2, like=x), fnp.ones((2, 2), like=x), fnp.empty(2, like=x),
+            fnp.full(2, 3.0, like=x), fnp.eye(2, like=x), fnp.identity(2, like=x),
+            fnp.tri(2, like=x), fnp.array([1.0, 2.0], like=x),
+            fnp.asanyarray(2.0, like=x), fnp.require([1.0], like=x),
+            fnp.ascontiguousarray(1.0, like=x), fnp.asfortranarray([1.0], like=x)]
+    for a in made:
+        assert backend.is_own(a), type(a)
+    np.testing.assert_array_equal(backend.to_numpy(fnp.tri(2, like=x)), np.tri(2))
+    assert backend.to_numpy(fnp.array([1.0, 2.0], dtype="float32", ndmin=2,
+                                      like=x)).shape == (1, 2)
+    # inside transforms, a tracer as like
+    g = ft.grad(lambda x: fnp.sum(x * fnp.arange(3.0, like=x)))(x)
+    np.testing.assert_array_equal(backend.to_numpy(g), [0.0, 1.0, 2.0])
+    out = ft.jit(lambda x: x + fnp.ones(3, like=x))(x)
+    np.testing.assert_array_equal(backend.to_numpy(out), [2.0, 3.0, 4.0])
+    with pytest.raises(TypeError, match="like= must be an array"):
+        fnp.zeros(2, like=[1.0])

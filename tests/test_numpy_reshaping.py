@@ -315,8 +315,10 @@ def test_array_copies_and_nested_tracers(backend):
         fnp.array([1.0, 2.0], copy=False)
     with pytest.raises(ValueError, match="copy"):
         fnp.array(x, dtype="float32", copy=False)
-    with pytest.raises(NotImplementedError, match="like"):
-        fnp.array(x, like=x)
+    # like= makes Python data in that array's library and device; arrays stay themselves
+    assert backend.is_own(fnp.array([1.0, 2.0], like=x))
+    y = fnp.array(x, like=x)
+    assert y is not x and backend.is_own(y)
 
     # asarray's copy=False never copies either, as the standard's and NumPy's (it copied)
     with pytest.raises(ValueError, match="needs a copy"):
@@ -464,8 +466,8 @@ def test_errors(backend):
         fnp.squeeze(a, axis=0)
     with pytest.raises(ValueError, match="repeated axis"):
         fnp.expand_dims(a, (1, 1))
-    with pytest.raises(NotImplementedError, match="like"):
-        fnp.identity(3, like=a)
+    with pytest.raises(TypeError, match="like= must be an array"):
+        fnp.identity(3, like=[1.0])
 
 
 def test_standard_calls_unchanged(backend):

@@ -305,15 +305,15 @@ def _check_order(name, order, allowed=("C", "F", "A", "K")):
                          f"{order!r}")
 
 
-def _no_like(name, like):
-    if like is not None:
-        raise NotImplementedError(f"{name}: like= is not supported; leave it None (the result "
-                                  f"is of the input's library)")
+def _asarray_in(data, dtype, like):
+    """Python data as an array of ``like``'s library and device."""
+    return asarray(data, dtype=None if dtype is None else _to_dtype(dtype), like=like)
 
 
-def _asarray(a, dtype, copy=None, device=None):
+def _asarray(a, dtype, copy=None, device=None, like=None):
+    # like=: Python data is made in like's library and device; arrays stay as they are
     return asarray(a, dtype=None if dtype is None else _to_dtype(dtype), copy=copy,
-                   device=device)
+                   device=device, like=like)
 
 
 def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
@@ -321,16 +321,14 @@ def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     functrans has no array subclasses, so this is :func:`asarray`. ``order`` is checked and
     otherwise ignored (memory layout is the library's)."""
     _check_order("asanyarray", order)
-    _no_like("asanyarray", like)
-    return _asarray(a, dtype, copy, device)
+    return _asarray(a, dtype, copy, device, like)
 
 
 def ascontiguousarray(a, dtype=None, *, like=None):
     """``a`` as an array of at least one dimension (a scalar becomes shape ``(1,)``, as in
     NumPy), cast to ``dtype`` if given. Memory layout is the library's: otherwise this is
     :func:`asarray`."""
-    _no_like("ascontiguousarray", like)
-    out = _asarray(a, dtype)
+    out = _asarray(a, dtype, like=like)
     return _st.reshape(out, (1,)) if len(_shape(out)) == 0 else out
 
 
@@ -365,7 +363,6 @@ def require(a, dtype=None, requirements=None, *, like=None):
     subclass to adjust, so the layout flags are checked ('C' with 'F' is a ValueError, an
     unknown flag a KeyError, as in NumPy) and otherwise met as they are; 'W' (writeable) and
     'O' (owns its data) give a copy."""
-    _no_like("require", like)
     if requirements is None:
         requirements = ()
     elif isinstance(requirements, str):
@@ -379,5 +376,5 @@ def require(a, dtype=None, requirements=None, *, like=None):
         flags.add(_FLAGS[key])
     if "C" in flags and "F" in flags:
         raise ValueError('require: cannot specify both "C" and "F" order')
-    return _asarray(a, dtype, copy=True if flags & {"W", "O"} else None)
+    return _asarray(a, dtype, copy=True if flags & {"W", "O"} else None, like=like)
 

@@ -525,11 +525,14 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
 
     ``copy=False`` raises ValueError where a copy is needed (a sequence or a change of dtype),
     as in NumPy. ``device`` (JAX's ``jnp.array`` has it; NumPy's ``array`` does not) puts
-    the array there, as :func:`asarray`'s does. ``ndmax`` and ``like`` are not supported;
-    ``order`` and ``subok`` have no effect on the values."""
-    if like is not None:
-        raise NotImplementedError("array: like= is not supported; use fnp.asarray(..., "
-                                  "device=...)")
+    the array there, as :func:`asarray`'s does; ``like`` (NumPy's) makes Python data in
+    that array's library and device (arrays stay where they are). ``ndmax`` is not
+    supported; ``order`` and ``subok`` have no effect on the values."""
+    if like is not None and device is None and _is_plain(object) and \
+            _first_array([object]) is None:
+        from ._introspection import _asarray_in
+        object = _asarray_in(object, dtype, like)
+        dtype = None
     if ndmax:
         raise NotImplementedError("array: ndmax= (object arrays) is not supported")
     _check_order("array", order if order is not None else "K")
@@ -563,23 +566,19 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
 @_with_at
 def identity(n, dtype=None, *, like=None):
     """The ``n`` by ``n`` identity matrix (float64 unless ``dtype`` is given), of the default
-    backend. ``like`` is not supported."""
-    if like is not None:
-        raise NotImplementedError("identity: like= is not supported; use fnp.eye(n, "
-                                  "device=...)")
-    return _eye(operator.index(n), dtype=_dt.float64 if dtype is None else _dt.as_dtype(dtype))
+    backend (or of ``like``'s library and device)."""
+    return _eye(operator.index(n), dtype=_dt.float64 if dtype is None else _dt.as_dtype(dtype),
+                like=like)
 
 
 @_with_at
 def tri(N, M=None, k=0, dtype=float, *, like=None):
     """An ``N`` by ``M`` array with ones at and below diagonal ``k`` and zeros elsewhere
-    (float64 by default), of the default backend. ``like`` is not supported."""
-    if like is not None:
-        raise NotImplementedError("tri: like= is not supported")
+    (float64 by default), of the default backend (or of ``like``'s library and device)."""
     N = operator.index(N)
     M = N if M is None else operator.index(M)
     from ._creation import ones
-    return _tril(ones((N, M), dtype=_dt.as_dtype(dtype)), k=operator.index(k))
+    return _tril(ones((N, M), dtype=_dt.as_dtype(dtype), like=like), k=operator.index(k))
 
 # -- append, delete, insert, block -------------------------------------------------------------
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 
 from ... import numpy as fnp
+from ...core import is_concrete_array
 from ...numpy._base import _made_for_caller
 from ...numpy._indexing import _getitem
 from ...numpy._mathematics import _operand
 from ...tree import register_pytree_node_class
 
-__all__ = ["Rotation"]
+__all__ = ["Rotation", "Slerp"]
 
 _NAME = "functrans.scipy.spatial.transform.Rotation"
 
@@ -116,7 +117,7 @@ class Rotation:
     ValueError; ``as_euler`` at gimbal lock sets the third angle (the first for an intrinsic
     sequence) to 0 as SciPy, but without SciPy's warning; ``from_matrix`` does not
     orthogonalize a matrix that is not a rotation (Markley's method on its entries, as
-    JAX's); no ``Slerp``, ``align_vectors``, ``reduce``, ``create_group``, ``approx_equal``,
+    JAX's); no ``align_vectors``, ``reduce``, ``create_group``, ``approx_equal``,
     ``as_davenport``/``from_davenport``.
     """
 
@@ -423,3 +424,88 @@ class Rotation:
     def single(self):
         """Whether this is one rotation (not an array of them)."""
         return self.quat.ndim == 1
+
+
+_SLERP = "functrans.scipy.spatial.transform.Slerp"
+
+
+@register_pytree_node_class
+class Slerp:
+    """Spherical linear interpolation of rotations (``scipy.spatial.transform.Slerp``,
+    ``jax.scipy.spatial.transform.Slerp``): ``Slerp(times, rotations)`` (or JAX's
+    ``Slerp.init(times, rotations)``) for at least two key rotations at increasing key
+    times; calling it with times (a number or a 1-d array) gives the rotations between the
+    keys, at constant angular velocity from one key to the next.
+
+    Differentiable in the times asked for, the key times and the key rotations' quaternions,
+    and a pytree (through ``jit``, ``vmap``, ``grad``). Where the key times or the times
+    asked for are concrete arrays, SciPy's checks apply (key times strictly increasing, the
+    times within the keys' range: ValueError); under a transform they cannot be read, and
+    times outside the range extrapolate along the first or last segment, as JAX's."""
+
+    def __init__(self, times, rotations):
+        if not isinstance(rotations, Rotation):
+            raise TypeError(f"{_SLERP}: rotations must be a Rotation; got "
+                            f"{type(rotations).__name__}")
+        if rotations.single or len(rotations) < 2:
+            raise ValueError(f"{_SLERP}: rotations must hold at least 2 rotations")
+        if rotations.quat.ndim != 2:
+            raise ValueError(f"{_SLERP}: rotations must be a 1-d array of rotations; got "
+                             f"quaternions of shape {tuple(rotations.quat.shape)}")
+        times = _array(times)
+        if times.dtype != rotations.quat.dtype:
+            times = fnp.astype(times, rotations.quat.dtype)
+        if times.ndim != 1 or times.shape[0] != len(rotations):
+            raise ValueError(f"{_SLERP}: times must be 1-d with one time per rotation "
+                             f"({len(rotations)}); got shape {tuple(times.shape)}")
+        if is_concrete_array(times) and not bool(fnp.all(fnp.diff(times) > 0)):
+            raise ValueError(f"{_SLERP}: times must be strictly increasing")
+        self._set(times, rotations)
+
+    def _set(self, times, rotations):
+        self.times = times
+        self.rotations = rotations
+        # each segment's start and the rotation vector taking it to the next key
+        self._starts = rotations[:-1]
+        self._steps = (self._starts.inv() * rotations[1:]).as_rotvec()
+
+    @classmethod
+    def init(cls, times, rotations):
+        """JAX's constructor: the same as ``Slerp(times, rotations)``."""
+        return cls(times, rotations)
+
+    def tree_flatten(self):
+        return (self.times, self.rotations), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        self = object.__new__(cls)
+        self._set(*children)
+        return self
+
+    def __repr__(self):
+        return f"Slerp(times={self.times!r}, rotations={self.rotations!r})"
+
+    def __call__(self, times):
+        """The interpolated rotation(s) at ``times`` (a number: one rotation)."""
+        if not hasattr(times, "shape"):  # Python data: in the key times' library
+            times = fnp.asarray(times, like=self.times)
+        t = _array(times)
+        if t.ndim > 1:
+            raise ValueError(f"{_SLERP}: times must be a number or 1-d; got shape "
+                             f"{tuple(t.shape)}")
+        single = t.ndim == 0
+        t = fnp.reshape(t, (-1,))
+        if is_concrete_array(t) and is_concrete_array(self.times) and t.shape[0] and (
+                bool(fnp.any(t < self.times[0])) or bool(fnp.any(t > self.times[-1]))):
+            raise ValueError(f"{_SLERP}: times must be within the key times' range "
+                             f"[{float(self.times[0])}, {float(self.times[-1])}]")
+        # the segment of each time: the last key before it (the first segment at the first key)
+        seg = fnp.clip(fnp.searchsorted(fnp.stop_gradient(self.times),
+                                        fnp.stop_gradient(t)) - 1, 0, self.times.shape[0] - 2)
+        t0 = fnp.take(self.times, seg)
+        alpha = fnp.divide(fnp.subtract(t, t0), fnp.subtract(fnp.take(self.times, seg + 1), t0))
+        step = Rotation.from_rotvec(fnp.multiply(fnp.take(self._steps, seg, axis=0),
+                                                 alpha[:, None]))
+        out = Rotation(fnp.take(self._starts.quat, seg, axis=0)) * step
+        return out[0] if single else out
