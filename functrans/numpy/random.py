@@ -38,6 +38,7 @@ import functools
 
 import numpy as _np
 
+from ..batching import refuse_random_draw
 from ..core import Tracer
 from ..tree import tree_flatten
 
@@ -96,6 +97,7 @@ def _out(r):
 def _wrap_method(method, fname):
     @functools.wraps(method)
     def sampler(*args, **kwargs):
+        refuse_random_draw(fname)
         args = tuple(_arg(a, fname) for a in args)
         kwargs = {k: _arg(v, fname) for k, v in kwargs.items()}
         return _out(method(*args, **kwargs))
@@ -127,6 +129,7 @@ class _Sampler:
     def permutation(self, x, *args, **kwargs):
         """A random permutation of ``range(x)`` (an int), or of the first axis of the array
         ``x``, which may be traced: NumPy draws the order and the values are gathered."""
+        refuse_random_draw("permutation")
         if isinstance(x, Tracer) or _foreign(x):
             shape = tuple(x.shape)
             if not shape:
@@ -140,6 +143,7 @@ class _Sampler:
     def choice(self, a, *args, **kwargs):
         """NumPy's ``choice``: a sample of ``a`` (an int for ``range(a)``, or a 1-d array,
         which may be traced: NumPy draws the positions and the values are gathered)."""
+        refuse_random_draw("choice")
         if isinstance(a, Tracer) or _foreign(a):
             shape = tuple(a.shape)
             args = tuple(_arg(v, "choice") for v in args)
@@ -174,6 +178,7 @@ class _Sampler:
         """Shuffle the NumPy array (or list) ``x`` along its first axis, in place, and return
         None. A traced or non-NumPy array cannot be changed in place: use ``x =
         permutation(x)``, which is also differentiable."""
+        refuse_random_draw("shuffle")
         from ..interpreters import ConstTracer
         if type(x) is ConstTracer and not _foreign(x.primal):
             # an array made inside a transform (a constant): shuffled as NumPy would, on a
