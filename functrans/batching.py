@@ -408,7 +408,7 @@ def _chunked(batched, fun, in_axes, out_axes, chunk_size):
         parts = []
         for start in range(0, n, chunk_size):
             piece = slice(start, min(start + chunk_size, n))
-            ins = [x if ax is _UNMAPPED else x[(slice(None),) * (ax % len(x.shape)) + (piece,)]
+            ins = [x if ax is _UNMAPPED else x[(slice(None),) * (ax % len(x.shape)) + (piece, ...)]
                    for x, ax in zip(leaves, axes_l)]
             parts.append(batched(*tree_unflatten(tree, ins[:n_pos]),
                                  **tree_unflatten(k_tree, ins[n_pos:])))

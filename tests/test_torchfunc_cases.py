@@ -109,7 +109,6 @@ def _tf():
     ns.transpose = lambda x, axes=None: x.permute(*(axes or reversed(range(x.ndim))))
     ns.take = lambda x, i: torch.take(x, i)
     ns.expand_dims = torch.unsqueeze
-    ns.maximum = lambda a, b: torch.clamp(a, min=b) if not torch.is_tensor(b) else torch.maximum(a, b)
     ns.relu = torch.relu
     ns.log_softmax = lambda x, axis=-1: torch.log_softmax(x, dim=axis)
     ns.logsumexp = lambda x, axis=-1: torch.logsumexp(x, dim=axis, keepdim=True)
@@ -271,7 +270,9 @@ def grad_and_vjp_composed(m):
 @case
 def argnums_positive_negative_and_reordered(m):
     x, y = R(), R()
-    f = lambda a, b: a * b * b
+    # (the differentiated argument first in each product: array-api-strict's operators raise
+    # TypeError for a functrans tracer on their right, array-api-strict issue #188)
+    f = lambda a, b: a * b * b if isinstance(a, ft.core.Tracer) else b * b * a
     X, Y = m.arr(x), m.arr(y)
     gx, gy = y * y, 2 * x * y
     return [(m.grad(f, argnums=0)(X, Y), gx), (m.grad(f, argnums=1)(X, Y), gy),
@@ -308,7 +309,7 @@ def grad_with_aux_tensor_and_pytree(m):
 def value_and_grad_with_aux(m):
     x = R(3)
     (v, aux), g = m.value_and_grad(lambda t: (m.sum(t * t), m.exp(t)), has_aux=True)(m.arr(x))
-    v2, g2 = m.value_and_grad(lambda a, b: m.sum(a * b), argnums=1)(m.arr(x), m.arr(2 * x))
+    v2, g2 = m.value_and_grad(lambda a, b: m.sum(b * a), argnums=1)(m.arr(x), m.arr(2 * x))
     return [(v, np.sum(x * x)), (aux, np.exp(x)), (g, 2 * x), (v2, 2 * np.sum(x * x)), (g2, x)]
 
 
@@ -475,14 +476,15 @@ def jacobian_argnums_and_output_structure(m):
     d = lambda c: c * np.eye(3)
     out = []
     for _, jac in _both_jacs(m):
-        r1, r2, r3 = jac(f, argnums=(0, 1))(X, Y), jac(f, argnums=0)(X, Y), jac(f, argnums=(0,))(X, Y)
+        r1, r2 = jac(f, argnums=(0, 1))(X, Y), jac(f, argnums=0)(X, Y)
+        r3 = jac(f, argnums=(0,))(X, Y)
         r4 = jac(g, argnums=(0, 1))(X, Y)
         assert _kinds(r1) == _kinds(((0, 0), (0, 0))) and _kinds(r2) == _kinds((0, 0))
         assert _kinds(r3) == _kinds(((0,), (0,))) and _kinds(r4) == _kinds(
             {"left": (0, 0), "right": (0, 0)})
         out += [(r1, ((d(2), d(3)), (d(4), d(5)))), (r2, (d(2), d(4))), (r3, ((d(2),), (d(4),))),
                 (r4, {"left": (d(2), d(3)), "right": (d(4), d(5))}),
-                (jac(lambda a, b: a * b, argnums=1)(X, Y), np.diag(x)),
+                (jac(lambda a, b: b * a, argnums=1)(X, Y), np.diag(x)),
                 (jac(lambda a, b: a * b, argnums=(0, 1))(X, Y), (np.diag(y), np.diag(x))),
                 (jac(lambda a, b: a * b, argnums=(0,))(X, Y), (np.diag(y),)),
                 (jac(lambda a, b: a * 2 + b * 3)(X, Y), d(2))]
@@ -521,7 +523,8 @@ def jacobian_dimensionality_and_unrelated_parts(m):
     c = m.arr(R(2, 3))
     out = []
     for _, jac in _both_jacs(m):
-        out += [(jac(lambda v: v)(m.arr(R())), 1.0), (jac(lambda v: v)(m.arr(R(1))), np.ones((1, 1))),
+        out += [(jac(lambda v: v)(m.arr(R())), 1.0),
+                (jac(lambda v: v)(m.arr(R(1))), np.ones((1, 1))),
                 (jac(lambda a, b: a, argnums=(0, 1))(m.arr(x), m.arr(y)),
                  (np.eye(6).reshape(2, 3, 2, 3), np.zeros((2, 3, 2, 3)))),
                 (jac(lambda a: c)(m.arr(x)), np.zeros((2, 3, 2, 3)))]
@@ -565,8 +568,8 @@ def jacobian_against_finite_differences(m):
     f = lambda mm: lambda a, b: (mm.matmul(a * a, b), mm.matmul(a, mm.sum(a, axis=1) * b),
                                  mm.sum(b))
     g = lambda mm: lambda a, b: mm.matmul(mm.cos(a) * a, mm.sin(b))
-    ref_f = tuple((fd_jac(lambda a, k=k: f(NP)(a, y)[k], x), fd_jac(lambda b, k=k: f(NP)(x, b)[k], y))
-                  for k in range(3))
+    ref_f = tuple((fd_jac(lambda a, k=k: f(NP)(a, y)[k], x),
+                   fd_jac(lambda b, k=k: f(NP)(x, b)[k], y)) for k in range(3))
     ref_g = (fd_jac(lambda a: g(NP)(a, y), x), fd_jac(lambda b: g(NP)(x, b), y))
     out = []
     for _, jac in _both_jacs(m):
@@ -723,7 +726,7 @@ def linearize_cases(m):
     batched = m.vmap(f2)(m.arr(xts))
     ones = m.arr(np.ones(3))
     z = R(3)
-    _, f3 = m.linearize(lambda v: m.grad(lambda w: m.sum(ones * w * w * w))(v), m.arr(z))
+    _, f3 = m.linearize(lambda v: m.grad(lambda w: m.sum(w * w * w * ones))(v), m.arr(z))
     zt = R(3)
     ins = {"x": R(3, 1), "yz": (R(3, 1), R(3, 1))}
     ints = {"x": R(3, 1), "yz": (R(3, 1), R(3, 1))}
@@ -853,7 +856,7 @@ def maml_regression_inner_loop(m):
         if batched:
             ls = mm.vmap(functools.partial(task_loss, mm, params))(*data)
             return mm.mean(ls)
-        return sum(task_loss(mm, params, *[d[i] for d in data]) for i in range(tasks)) / tasks
+        return sum(task_loss(mm, params, *[d[i, ...] for d in data]) for i in range(tasks)) / tasks
     P = optree.tree_map(m.arr, p)
     g_batched = m.grad(lambda q: outer(m, q, True))(P)
     g_loop = m.grad(lambda q: outer(m, q, False))(P)
@@ -967,3 +970,245 @@ def test_case_matches_torch_func(name):
     _RNG[0] = np.random.default_rng(0)
     theirs = [v for v, _ in CASES[name](tf)]
     _same(ours, theirs, tol=1e-10, what=name)
+
+
+# -- vmap's chunk_size and randomness (torch.func's keywords) -------------------------------------
+
+def test_vmap_chunk_size_with_trees_kwargs_unmapped_outputs_and_jit(backend):
+    p = {"a": R(7, 3), "b": R(3, 7)}
+    f = lambda p, c, *, s: ({"y": p["a"] * fnp.permute_dims(p["b"], (0,)) * s, "c": c * 2.0},
+                            fnp.sum(p["a"]))
+    on = lambda t: optree.tree_map(backend.asarray, t)
+    kw = dict(in_axes=({"a": 0, "b": 1}, None), out_axes=({"y": 1, "c": None}, 0))
+    want = ft.vmap(f, **kw)(on(p), backend.asarray(5.0), s=backend.asarray(np.arange(7.0)))
+    for c in (1, 2, 3, 6, 7, 8):
+        got = ft.vmap(f, chunk_size=c, **kw)(on(p), backend.asarray(5.0),
+                                            s=backend.asarray(np.arange(7.0)))
+        _same(got, want, tol=0, what=f"chunk {c}")
+        jitted = ft.jit(ft.vmap(f, chunk_size=c, **kw))
+        _same(jitted(on(p), backend.asarray(5.0), s=backend.asarray(np.arange(7.0))), want,
+              tol=1e-15, what=f"jit chunk {c}")
+    # a zero-size batch and nested chunked vmaps
+    _same(ft.vmap(lambda v: v * 2, chunk_size=2)(backend.asarray(np.zeros((0, 3)))),
+          np.zeros((0, 3)))
+    x = R(5, 4, 3)
+    g = ft.vmap(ft.vmap(lambda v: fnp.sum(v ** 2), chunk_size=3), in_axes=2, chunk_size=2)
+    # mapped over axis 2, then over axis 0 of the rest: out[k, i] = sum_j x[i, j, k]^2
+    _same(g(backend.asarray(x)), np.einsum("ijk,ijk->ki", x, x), tol=1e-12)
+
+
+def test_vmap_chunk_size_and_randomness_errors():
+    x = np.ones((4, 2))
+    with pytest.raises(ValueError, match="chunk_size must be a positive int or None; got 0"):
+        ft.vmap(lambda v: v, chunk_size=0)
+    with pytest.raises(ValueError, match="got -2"):
+        ft.vmap(lambda v: v, chunk_size=-2)
+    with pytest.raises(ValueError, match="got True"):
+        ft.vmap(lambda v: v, chunk_size=True)
+    with pytest.raises(ft.errors.BatchingError, match="chunk_size cannot be used with axis_name"):
+        ft.vmap(lambda v: v, axis_name="i", chunk_size=2)
+    # batched's own errors come through unchanged
+    with pytest.raises(ft.errors.BatchingError, match="same size"):
+        ft.vmap(lambda a, b: a + b, chunk_size=1)(np.ones(3), np.ones(4))
+    with pytest.raises(ft.errors.BatchingError, match="in_axes has 1 entries"):
+        ft.vmap(lambda a, b: a + b, in_axes=(0,), chunk_size=1)(np.ones(3), np.ones(3))
+    with pytest.raises(TypeError, match=r"randomness='different' is not supported.*"
+                                        r"functrans\.random\.split\(key, n\)"):
+        ft.vmap(lambda v: v, randomness="different")
+    with pytest.raises(ValueError, match="randomness must be 'same' or 'error'; got 'sometimes'"):
+        ft.vmap(lambda v: v, randomness="sometimes")
+    for kw, hint in (("in_dims", "in_axes"), ("out_dims", "out_axes")):
+        with pytest.raises(TypeError, match=f"torch.func's keyword argument '{kw}'.*{hint}"):
+            ft.vmap(lambda v: v, **{kw: 0})(x)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'in_axis'"):
+        ft.vmap(lambda v: v, in_axis=0)
+    with pytest.raises(TypeError, match="jvp.*'strict'.*zero tangents"):
+        ft.jvp(fnp.sin, (x,), (x,), strict=True)
+    with pytest.raises(TypeError, match="jacfwd.*'randomness'"):
+        ft.jacfwd(fnp.sin, randomness="same")
+    with pytest.raises(TypeError, match="jacrev.*'_preallocate_and_copy'"):
+        ft.jacrev(fnp.sin, _preallocate_and_copy=True)
+
+
+def test_vmap_randomness_same_error_and_keys():
+    import functrans.numpy.random as npr
+    x = np.zeros((4, 3))
+    same = ft.vmap(lambda v: v + npr.randn(3))(x)
+    np.testing.assert_array_equal(same, np.broadcast_to(same[0], (4, 3)))
+    same2 = ft.vmap(lambda v: v + npr.uniform(size=3), randomness="same")(x)
+    np.testing.assert_array_equal(same2, np.broadcast_to(same2[0], (4, 3)))
+    for draw in (lambda: npr.randn(3), lambda: npr.normal(0.0, 1.0, 3),
+                 lambda: npr.permutation(3), lambda: npr.default_rng(0).normal(size=3),
+                 lambda: npr.RandomState(0).choice(3, 3)):
+        with pytest.raises(ft.errors.BatchingError, match="randomness='error'.*inside it"):
+            ft.vmap(lambda v: v + draw(), randomness="error")(x)
+        # also from under another transform inside the vmap
+        with pytest.raises(ft.errors.BatchingError, match="randomness='error'"):
+            ft.vmap(ft.grad(lambda v: fnp.sum(v * draw())), randomness="error")(x)
+    # outside the vmap, drawing works again
+    assert npr.randn(2).shape == (2,)
+    # different numbers per member: keys mapped over the batch; the same: one unmapped key
+    keys = frandom.split(frandom.PRNGKey(0), 4)
+    diff = ft.vmap(lambda k, v: v + frandom.normal(k, (3,)))(keys, x)
+    assert len({tuple(r) for r in np.asarray(diff)}) == 4
+    one = ft.vmap(lambda k, v: v + frandom.normal(k, (3,)), in_axes=(None, 0))(keys[0], x)
+    np.testing.assert_array_equal(one, np.broadcast_to(np.asarray(one)[0], (4, 3)))
+
+
+def test_torch_func_randomness_for_comparison():
+    # what the keys above stand for in torch.func: randomness='different' and 'same'
+    torch = pytest.importorskip("torch")
+    x = torch.zeros(4, 3, dtype=torch.float64)
+    d = torch.func.vmap(lambda v: v + torch.randn(3, dtype=torch.float64),
+                        randomness="different")(x)
+    s = torch.func.vmap(lambda v: v + torch.randn(3, dtype=torch.float64), randomness="same")(x)
+    assert len({tuple(r.tolist()) for r in d}) == 4
+    assert torch.equal(s, s[0].expand(4, 3))
+    with pytest.raises(RuntimeError):
+        torch.func.vmap(lambda v: v + torch.randn(3))(x)
+
+
+@pytest.mark.parametrize("lib", ["functrans", "torch.func"])
+def test_ensemble_with_the_same_dropout_in_every_member(lib):
+    # torch.func's test_find_learning_rate_ensembling: models trained with different learning
+    # rates under vmap see the same dropout mask (torch.func: randomness='same'; functrans: one
+    # key, unmapped), so their losses agree and their updated weights do not.
+    _RNG[0] = np.random.default_rng(1)
+    pts, labels = R(16, 4), (R(16) > 0).astype(np.int64)
+    p = _mlp_params(4, 5, 2)
+    if lib == "functrans":
+        m = _ft()
+
+        def keep_mask(key):
+            return fnp.astype(frandom.bernoulli(key, 0.7, (16, 4)), fnp.float64)
+        mask_arg, in_axes_extra = frandom.PRNGKey(3), None
+    else:
+        m = _tf()
+        import torch
+
+        def keep_mask(_):
+            return (torch.rand(16, 4) < 0.7).to(torch.float64)
+        mask_arg, in_axes_extra = None, None
+
+    def step(params, x, t, lr, key):
+        def loss(q):
+            z = _mlp(m, q, x * keep_mask(key) / 0.7)
+            return -m.mean(m.sum(m.log_softmax(z) * m.onehot(t, 2), axis=-1))
+        val, g = m.value_and_grad(loss)(params)
+        return val, {k: params[k] - lr * g[k] for k in params}
+    stacked = optree.tree_map(lambda a: m.arr(np.stack([a, a])), p)
+    kw = {"randomness": "same"} if lib == "torch.func" else {}
+    losses, new = m.vmap(step, in_axes=(0, None, None, 0, in_axes_extra), **kw)(
+        stacked, m.arr(pts), m.iarr(labels), m.arr([0.2, 0.4]), mask_arg)
+    losses, new = _to_numpy(losses), _to_np_tree(new)
+    assert losses[0] == losses[1]
+    assert not np.allclose(new["w1"][0], new["w1"][1])
+
+
+# -- where functrans deliberately differs from torch.func (as JAX does) ---------------------------
+
+def test_outputs_and_aux_that_torch_func_refuses():
+    torch = pytest.importorskip("torch")
+    tfn = torch.func
+    x, t = R(3), R(3)
+    X, T = torch.tensor(x), torch.tensor(t)
+    # aux of Python numbers and strings: torch.func refuses; functrans (and JAX) pass them on
+    for aux in (1, 1.0, "abc"):
+        with pytest.raises(RuntimeError, match="Expected tensors"):
+            tfn.grad(lambda v: (v.sum(), aux), has_aux=True)(X)
+        g, a = ft.grad(lambda v: (fnp.sum(v), [v, aux]), has_aux=True)(x)
+        assert a[1] == aux and type(a[1]) is type(aux)
+        np.testing.assert_array_equal(g, np.ones(3))
+    # the (output, aux) pair as a list: JAX's rule (a pair, tuple or list); torch.func wants a
+    # tuple
+    with pytest.raises(RuntimeError, match="should be a tuple"):
+        tfn.grad(lambda v: [v.sum(), v], has_aux=True)(X)
+    g, a = ft.grad(lambda v: [fnp.sum(v), v], has_aux=True)(x)
+    np.testing.assert_array_equal(g, np.ones(3))
+    with pytest.raises(TypeError, match="must return a pair"):
+        ft.grad(lambda v: (fnp.sum(v), v, v), has_aux=True)(x)
+    # outputs that are Python numbers or empty: torch.func refuses; here they are constants
+    for out in (None, ()):
+        with pytest.raises(RuntimeError, match="non-empty output"):
+            tfn.vjp(lambda _: out, X)
+        _, f = ft.vjp(lambda _: out, x)
+        _same(f(out), (np.zeros(3),))
+        assert ft.jacrev(lambda _: out)(x) == out and ft.jacfwd(lambda _: out)(x) == out
+    with pytest.raises(RuntimeError, match="return only tensors"):
+        tfn.jvp(lambda _: 12.2, (X,), (T,))
+    _same(ft.jvp(lambda _: 12.2, (x,), (t,)), (12.2, 0.0))
+    _same(ft.jacrev(lambda _: 12.2)(x), np.zeros(3))
+    # a forward-mode Jacobian of a real-to-complex function: torch.func refuses, JAX and
+    # functrans give it; reverse mode needs holomorphic=True in all three
+    f = lambda v: fnp.conj(v * 0.5j)
+    with pytest.raises(RuntimeError, match="jacfwd: Expected all outputs"):
+        tfn.jacfwd(lambda v: torch.conj(v * 0.5j))(X)
+    _same(ft.jacfwd(f)(x), np.diag(np.full(3, -0.5j)))
+    with pytest.raises(ft.errors.ComplexDerivativeError, match="holomorphic=True"):
+        ft.jacrev(f)(x)
+    # argnums as a list: JAX accepts any sequence of ints; torch.func only int or tuple
+    with pytest.raises(RuntimeError, match="int or Tuple"):
+        tfn.grad(torch.mul, argnums=[0])(X, T)
+    _same(ft.grad(lambda a, b: fnp.sum(a * b), argnums=[0])(x, t), (t,))
+
+
+def test_argnums_and_structure_errors_match_torch_funcs_cases():
+    x, s = R(3), np.array(0.5)
+    mul = lambda a, b: a * b
+    for bad, exc, msg in ((-3, ValueError, "argnums -3 is out of range"),
+                          (2, ValueError, "argnums 2 is out of range"),
+                          (("0",), TypeError, "must be an int or a tuple of ints"),
+                          ((0, 0), ValueError, "more than once"),
+                          ((0, -2), ValueError, "more than once")):
+        with pytest.raises(exc, match=msg):
+            ft.grad(mul, argnums=bad)(s, s)
+    for jac in (ft.jacrev, ft.jacfwd):
+        with pytest.raises(ValueError, match="argnums is empty"):
+            jac(fnp.sin, argnums=())(x)
+        with pytest.raises(TypeError, match="got 0.0"):
+            jac(fnp.sin, argnums=0.0)(x)
+        with pytest.raises(TypeError, match=r"got \(1, 0.0\)"):
+            jac(mul, argnums=(1, 0.0))(x, x)
+        with pytest.raises(TypeError, match="output leaf 0 is a str"):
+            jac(lambda _: "abc")(x)
+    _, f = ft.vjp(lambda v: (v, (v, v)), s)
+    with pytest.raises(ft.errors.TangentMismatchError, match="tree structure of the output"):
+        f(((s, (s, s)),))
+    one = np.array(1.0)
+    with pytest.raises(TypeError, match="must be tuples or lists"):
+        ft.jvp(lambda v: v, one, one)
+    with pytest.raises(ft.errors.TangentMismatchError, match="same tree structure"):
+        ft.jvp(lambda v: v, ((one, one), one), (one, one))
+    with pytest.raises(ft.errors.TangentMismatchError, match="same tree structure"):
+        ft.jvp(fnp.sin, (x,), (x, x))
+    with pytest.raises(ft.errors.TangentMismatchError, match="containers of one type"):
+        ft.jvp(fnp.sin, (x,), [x])
+    _, lf = ft.linearize(fnp.sin, x[:, None])
+    with pytest.raises(ft.errors.TangentMismatchError, match="structure of the primals"):
+        lf((x[:, None], x[:, None]))
+    with pytest.raises(ft.errors.TangentMismatchError, match=r"shape \(1, 3, 1\)"):
+        lf(x[None, :, None])
+    with pytest.raises(ft.errors.TangentMismatchError, match="dtype float32"):
+        lf(x[:, None].astype(np.float32))
+
+
+def test_transformed_functions_keep_the_name():
+    def my_fn(t):
+        return fnp.sum(t)
+    for tr in (ft.grad, ft.vmap, ft.jacrev, ft.jacfwd, ft.hessian, ft.value_and_grad,
+               functools.partial(ft.vmap, chunk_size=2)):
+        assert tr(my_fn).__name__ == "my_fn"
+
+
+def test_keyword_arguments_are_mapped_as_in_jax_not_passed_through():
+    # torch.func.vmap passes keyword arguments unchanged to every member; functrans (as JAX)
+    # maps them over their axis 0. Unmapped values go positionally with None in in_axes.
+    torch = pytest.importorskip("torch")
+    x, b = np.arange(3.0), np.arange(3.0) * 10
+    theirs = torch.func.vmap(lambda a, b: a + b)(torch.tensor(x), b=torch.tensor(b))
+    np.testing.assert_array_equal(theirs.numpy(), x[:, None] + b[None, :])
+    np.testing.assert_array_equal(ft.vmap(lambda a, b: a + b)(x, b=b), x + b)
+    np.testing.assert_array_equal(ft.vmap(lambda a, b: a + b, in_axes=(0, None))(x, b),
+                                  theirs.numpy())
+    with pytest.raises(ft.errors.BatchingError, match=r"kwargs\['b'\]\) of shape \(\)"):
+        ft.vmap(lambda a, b: a * b)(x, b=np.array(2.0))
