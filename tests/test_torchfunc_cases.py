@@ -1212,3 +1212,159 @@ def test_keyword_arguments_are_mapped_as_in_jax_not_passed_through():
                                   theirs.numpy())
     with pytest.raises(ft.errors.BatchingError, match=r"kwargs\['b'\]\) of shape \(\)"):
         ft.vmap(lambda a, b: a * b)(x, b=np.array(2.0))
+
+
+# -- one operation at a time: derivatives of order one to three, against torch.func ---------------
+#
+# Each entry: functrans's function, torch's (None where torch has none), and the interval the
+# inputs are drawn from (away from kinks and poles, where conventions may differ). Values and
+# derivatives are checked against finite differences on every backend, and against torch.func
+# (values, grad, jacfwd, jacrev, vmap of grad, hessian and a third derivative).
+
+def _ops():
+    import functrans.nn as fnn
+    import functrans.scipy.special as fsp
+    try:
+        import torch
+        tF, tsp = torch.nn.functional, torch.special
+    except ImportError:
+        torch = tF = tsp = None
+
+    def T(name, mod="torch"):
+        if torch is None:
+            return None
+        return getattr({"torch": torch, "F": tF, "special": tsp}[mod], name)
+    u = (-2.0, 2.0)
+    pos, unit, big = (0.2, 3.0), (-0.9, 0.9), (1.1, 3.0)
+    ops = {
+        # name: (functrans, torch, domain)
+        "sin": (fnp.sin, T("sin"), u), "cos": (fnp.cos, T("cos"), u),
+        "tan": (fnp.tan, T("tan"), (-1.2, 1.2)), "exp": (fnp.exp, T("exp"), u),
+        "expm1": (fnp.expm1, T("expm1"), u), "log": (fnp.log, T("log"), pos),
+        "log1p": (fnp.log1p, T("log1p"), (-0.8, 2.0)), "log2": (fnp.log2, T("log2"), pos),
+        "log10": (fnp.log10, T("log10"), pos), "sqrt": (fnp.sqrt, T("sqrt"), pos),
+        "cbrt": (fnp.cbrt, None, pos), "tanh": (fnp.tanh, T("tanh"), u),
+        "sinh": (fnp.sinh, T("sinh"), u), "cosh": (fnp.cosh, T("cosh"), u),
+        "arcsin": (fnp.arcsin, T("asin"), unit), "arccos": (fnp.arccos, T("acos"), unit),
+        "arctan": (fnp.arctan, T("atan"), u), "arcsinh": (fnp.arcsinh, T("asinh"), u),
+        "arccosh": (fnp.arccosh, T("acosh"), big), "arctanh": (fnp.arctanh, T("atanh"), unit),
+        "abs": (fnp.abs, T("abs"), u), "square": (fnp.square, T("square"), u),
+        "reciprocal": (fnp.reciprocal, T("reciprocal"), pos), "exp2": (fnp.exp2, T("exp2"), u),
+        "sinc": (fnp.sinc, T("sinc"), u), "deg2rad": (fnp.deg2rad, T("deg2rad"), u),
+        "erf": (fsp.erf, T("erf", "special"), u), "erfc": (fsp.erfc, T("erfc", "special"), u),
+        "erfinv": (fsp.erfinv, T("erfinv", "special"), unit),
+        "gammaln": (fsp.gammaln, T("gammaln", "special"), pos),
+        "digamma": (fsp.digamma, T("digamma", "special"), pos),
+        "expit": (fsp.expit, T("expit", "special"), u),
+        "logit": (fsp.logit, T("logit", "special"), (0.1, 0.9)),
+        "entr": (fsp.entr, T("entr", "special"), pos), "i0": (fsp.i0, T("i0", "special"), u),
+        "i0e": (fsp.i0e, T("i0e", "special"), u), "i1": (fsp.i1, T("i1", "special"), u),
+        "i1e": (fsp.i1e, T("i1e", "special"), u), "ndtr": (fsp.ndtr, T("ndtr", "special"), u),
+        "ndtri": (fsp.ndtri, T("ndtri", "special"), (0.1, 0.9)),
+        "log_ndtr": (fsp.log_ndtr, T("log_ndtr", "special"), u),
+        "relu": (fnn.relu, T("relu"), u), "relu6": (fnn.relu6, T("relu6", "F"), (-2.0, 8.0)),
+        "sigmoid": (fnn.sigmoid, T("sigmoid"), u),
+        "softplus": (fnn.softplus, T("softplus", "F"), u),
+        "silu": (fnn.silu, T("silu", "F"), u),
+        "gelu_tanh": (fnn.gelu, None if torch is None else
+                      (lambda x: tF.gelu(x, approximate="tanh")), u),
+        "gelu_exact": (lambda x: fnn.gelu(x, approximate=False), T("gelu", "F"), u),
+        "elu": (fnn.elu, T("elu", "F"), u), "celu": (fnn.celu, T("celu", "F"), u),
+        "selu": (fnn.selu, T("selu", "F"), u),
+        "leaky_relu": (fnn.leaky_relu, T("leaky_relu", "F"), u),
+        "hard_tanh": (fnn.hard_tanh, T("hardtanh", "F"), u),
+        "log_sigmoid": (fnn.log_sigmoid, T("logsigmoid", "F"), u),
+        "mish": (fnn.mish, T("mish", "F"), u),
+        # (torch has no forward mode for hardsigmoid: its formula instead)
+        "hard_sigmoid": (fnn.hard_sigmoid, None if torch is None else
+                         (lambda x: tF.relu6(x + 3) / 6), u),
+        "hard_swish": (fnn.hard_swish, T("hardswish", "F"), u),
+    }
+    return ops
+
+
+_OPS = _ops()
+
+
+def _op_draw(dom, *shape):
+    # away from the kinks of relu-like functions at 0, -3, 3, 6, -1, 1 (by construction)
+    x = _RNG[0].uniform(dom[0], dom[1], size=shape)
+    for k in (-3.0, -1.0, 0.0, 1.0, 3.0, 6.0):
+        near = np.abs(x - k) < 0.05
+        x[near] = k + 0.05 * np.sign(x[near] - k + 1e-300)
+    return x
+
+
+def _op_transforms(m, f, x, v):
+    """The transforms of the elementwise ``f`` compared for each operation."""
+    s = lambda t: m.sum(f(t))
+    X, V = m.arr(x), m.arr(v)
+    return [f(X), m.grad(s)(X), m.jacfwd(f)(V), m.jacrev(f)(V), m.vmap(m.grad(s))(X),
+            m.hessian(s)(V), m.jacfwd(m.hessian(s))(V), m.jvp(f, (V,), (m.ones_like(V),))]
+
+
+@pytest.mark.parametrize("name", sorted(_OPS))
+def test_op_derivatives_match_torch_func(name):
+    f, tf, dom = _OPS[name]
+    if tf is None:
+        pytest.skip(f"torch has no {name}" if _OPS[name][1] is None else "torch not installed")
+    _RNG[0] = np.random.default_rng(zlib_crc(name))
+    x, v = _op_draw(dom, 3, 4), _op_draw(dom, 4)
+    ft_ns, tf_ns = _ft(), _tf()
+    _same(_op_transforms(ft_ns, f, x, v), _op_transforms(tf_ns, tf, x, v), tol=1e-9, what=name)
+
+
+@pytest.mark.parametrize("name", sorted(_OPS))
+def test_op_derivatives_match_finite_differences(name, backend):
+    f, _, dom = _OPS[name]
+    _RNG[0] = np.random.default_rng(zlib_crc(name))
+    v = _op_draw(dom, 4)
+    m = _ft(backend)
+    V = m.arr(v)
+    s = lambda t: fnp.sum(f(t))
+    fv = lambda t: backend.to_numpy(f(backend.asarray(t)))
+    d1 = fd_jac(fv, v)
+    _same(m.jacfwd(f)(V), d1, tol=1e-6, what=f"{name} jacfwd")
+    _same(m.jacrev(f)(V), d1, tol=1e-6, what=f"{name} jacrev")
+    g = lambda t: backend.to_numpy(ft.grad(s)(backend.asarray(t)))
+    _same(m.hessian(s)(V), fd_jac(g, v), tol=1e-6, what=f"{name} hessian")
+
+
+def zlib_crc(name):
+    import zlib
+    return zlib.crc32(name.encode())
+
+
+def test_conventions_at_kinks_against_torch_func():
+    # Where a function has no derivative both libraries pick one. The same: abs at 0 (0),
+    # clip at a bound (passed through), x ** 0 at 0 (0), ties of max/min (split equally),
+    # products with zeros. Different (functrans keeps JAX's): the norm of a zero vector and the
+    # standard deviation of equal values (nan; torch: 0), leaky_relu at 0 (slope 1; torch:
+    # the negative slope), hard_tanh at its corners (1; torch: 0).
+    torch = pytest.importorskip("torch")
+    import functrans.nn as fnn
+    tF = torch.nn.functional
+    same = [(fnp.abs, torch.abs, 0.0), (lambda x: fnp.clip(x, 0.0, 1.0),
+                                        lambda x: torch.clamp(x, 0.0, 1.0), 0.0),
+            (lambda x: fnp.clip(x, 0.0, 1.0), lambda x: torch.clamp(x, 0.0, 1.0), 1.0),
+            (lambda x: x ** 0.0, lambda x: x ** 0.0, 0.0), (fnn.relu, torch.relu, 0.0),
+            (lambda x: fnp.max(x), torch.amax, [1.0, 3.0, 3.0]),
+            (lambda x: fnp.min(x), torch.amin, [1.0, 1.0, 3.0]),
+            (lambda x: fnp.prod(x), torch.prod, [0.0, 2.0, 3.0]),
+            (lambda x: fnp.prod(x), torch.prod, [0.0, 0.0, 3.0]),
+            (lambda x: fnp.sum(fnp.cumprod(x)), lambda x: torch.cumprod(x, 0).sum(),
+             [2.0, 0.0, 3.0])]
+    for f, tf, x in same:
+        x = np.asarray(x, dtype=np.float64)
+        _same(ft.grad(f)(x), torch.func.grad(tf)(torch.tensor(x)), tol=0)
+    differ = [(lambda x: fnp.linalg.norm(x), torch.linalg.vector_norm, [0.0, 0.0], [np.nan] * 2,
+               [0.0, 0.0]),
+              (lambda x: fnp.std(x), lambda x: torch.std(x, correction=0), [1.0, 1.0],
+               [np.nan] * 2, [0.0, 0.0]),
+              (fnn.leaky_relu, tF.leaky_relu, 0.0, 1.0, 0.01),
+              (fnn.hard_tanh, tF.hardtanh, 1.0, 1.0, 0.0),
+              (fnn.hard_tanh, tF.hardtanh, -1.0, 1.0, 0.0)]
+    for f, tf, x, ours, theirs in differ:
+        x = np.asarray(x, dtype=np.float64)
+        np.testing.assert_array_equal(ft.grad(f)(x), ours)
+        np.testing.assert_array_equal(torch.func.grad(tf)(torch.tensor(x)).numpy(), theirs)
