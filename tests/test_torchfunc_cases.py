@@ -1368,3 +1368,120 @@ def test_conventions_at_kinks_against_torch_func():
         x = np.asarray(x, dtype=np.float64)
         np.testing.assert_array_equal(ft.grad(f)(x), ours)
         np.testing.assert_array_equal(torch.func.grad(tf)(torch.tensor(x)).numpy(), theirs)
+
+
+# -- reductions, shape and linear-algebra operations: the same transforms, against torch.func ------
+
+def _matrix_ops():
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    L = fnp.linalg
+
+    def T(f):
+        return None if torch is None else f
+    tl = None if torch is None else torch.linalg
+    g, spd, wide = "general", "spd", "wide"
+    return {
+        # name: (functrans on a 3x3 (wide: 3x4) matrix, torch's, which matrices)
+        "sum_axis0": (lambda a: fnp.sum(a, axis=0), T(lambda a: a.sum(0)), g),
+        "mean_axis1": (lambda a: fnp.mean(a, axis=1), T(lambda a: a.mean(1)), g),
+        "var": (lambda a: fnp.var(a, axis=1), T(lambda a: a.var(1, correction=0)), g),
+        "std_ddof1": (lambda a: fnp.std(a, axis=0, ddof=1), T(lambda a: a.std(0)), g),
+        "prod": (lambda a: fnp.prod(a, axis=1), T(lambda a: a.prod(1)), g),
+        "cumsum": (lambda a: fnp.cumsum(a, axis=1), T(lambda a: a.cumsum(1)), g),
+        "cumprod": (lambda a: fnp.cumprod(a, axis=0), T(lambda a: a.cumprod(0)), g),
+        "logsumexp": (lambda a: ft.scipy.special.logsumexp(a, axis=1),
+                      T(lambda a: torch.logsumexp(a, 1)), g),
+        "softmax": (lambda a: ft.nn.softmax(a, axis=0), T(lambda a: torch.softmax(a, 0)), g),
+        "log_softmax": (lambda a: ft.nn.log_softmax(a), T(lambda a: torch.log_softmax(a, -1)), g),
+        "max": (lambda a: fnp.max(a, axis=1), T(lambda a: a.amax(1)), g),
+        "min": (lambda a: fnp.min(a, axis=0), T(lambda a: a.amin(0)), g),
+        "sort": (lambda a: fnp.sort(a, axis=1), T(lambda a: torch.sort(a, 1)[0]), g),
+        "transpose_matmul": (lambda a: fnp.matmul(a, fnp.permute_dims(a, (1, 0))),
+                             T(lambda a: a @ a.T), wide),
+        "einsum": (lambda a: fnp.einsum("ij,jk,kl->il", a, a, a), T(lambda a: torch.einsum(
+            "ij,jk,kl->il", a, a, a)), g),
+        "kron": (lambda a: fnp.kron(a, a), T(lambda a: torch.kron(a, a)), g),
+        "cross": (lambda a: fnp.cross(a[0, :], a[1, :]),
+                  T(lambda a: torch.linalg.cross(a[0], a[1])), g),
+        "trace": (lambda a: fnp.trace(a), T(lambda a: torch.trace(a)), g),
+        "diagonal": (lambda a: fnp.diagonal(a, 1), T(lambda a: torch.diagonal(a, 1)), wide),
+        "tril": (lambda a: fnp.tril(a, -1), T(lambda a: torch.tril(a, -1)), g),
+        "triu": (lambda a: fnp.triu(a), T(lambda a: torch.triu(a)), wide),
+        "outer": (lambda a: fnp.outer(a[0, :], a[1, :]), T(lambda a: torch.outer(a[0], a[1])), g),
+        "flip_roll": (lambda a: fnp.roll(fnp.flip(a, axis=0), 1, axis=1),
+                      T(lambda a: torch.roll(torch.flip(a, (0,)), 1, 1)), wide),
+        "vector_norm": (lambda a: L.vector_norm(a, axis=1), T(lambda a: tl.vector_norm(a, dim=1)),
+                        g),
+        "vector_norm_3": (lambda a: L.vector_norm(a, ord=3, axis=0),
+                          T(lambda a: tl.vector_norm(a, ord=3, dim=0)), g),
+        "fro_norm": (lambda a: L.norm(a), T(lambda a: tl.matrix_norm(a)), wide),
+        "nuc_norm": (lambda a: L.matrix_norm(a, ord="nuc"), T(lambda a: tl.matrix_norm(a, "nuc")),
+                     wide),
+        "spectral_norm": (lambda a: L.matrix_norm(a, ord=2), T(lambda a: tl.matrix_norm(a, 2)), g),
+        "det": (L.det, T(lambda a: tl.det(a)), g),
+        "slogdet": (lambda a: L.slogdet(a)[1], T(lambda a: tl.slogdet(a)[1]), g),
+        "inv": (L.inv, T(lambda a: tl.inv(a)), g),
+        "solve": (lambda a: L.solve(a, a[:, :1] + 1.0),
+                  T(lambda a: tl.solve(a, a[:, :1] + 1.0)), g),
+        "cholesky": (L.cholesky, T(lambda a: tl.cholesky(a)), spd),
+        "eigvalsh": (L.eigvalsh, T(lambda a: tl.eigvalsh(a)), spd),
+        "svdvals": (L.svdvals, T(lambda a: tl.svdvals(a)), wide),
+        "pinv": (L.pinv, T(lambda a: tl.pinv(a)), wide),
+        "matrix_power": (lambda a: L.matrix_power(a, 3), T(lambda a: tl.matrix_power(a, 3)), g),
+        "matrix_power_neg": (lambda a: L.matrix_power(a, -2), T(lambda a: tl.matrix_power(a, -2)),
+                             g),
+        "expm": (lambda a: ft.scipy.linalg.expm(a * 0.5),
+                 T(lambda a: torch.linalg.matrix_exp(a * 0.5)), g),
+    }
+
+
+_MATRIX_OPS = _matrix_ops()
+
+
+def _matrix_draw(kind):
+    if kind == "wide":
+        return R(3, 4)
+    a = R(3, 3)
+    if kind == "spd":
+        return a @ a.T + 3 * np.eye(3)
+    return a + 3 * np.eye(3)  # well conditioned
+
+
+def _matrix_transforms(m, f, a, w, spd):
+    # an SPD input moves along symmetric directions only (the rules of cholesky and eigvalsh
+    # read one triangle or assume symmetry; the two libraries read different ones)
+    sym = (lambda t: (t + m.transpose(t)) / 2) if spd else (lambda t: t)
+    s = lambda t: m.sum(f(sym(t)) * w(m))
+    A = m.arr(a)
+    return [f(A), m.grad(s)(A), m.jacfwd(lambda t: f(sym(t)))(A),
+            m.jacrev(lambda t: f(sym(t)))(A), m.hessian(s)(A),
+            m.vmap(m.grad(s))(m.arr(np.stack([a, a * 1.01])))]
+
+
+@pytest.mark.parametrize("name", sorted(_MATRIX_OPS))
+def test_matrix_op_derivatives_match_torch_func(name):
+    f, tf, kind = _MATRIX_OPS[name]
+    if tf is None:
+        pytest.skip("torch not installed")
+    _RNG[0] = np.random.default_rng(zlib_crc(name))
+    a = _matrix_draw(kind)
+    wv = R(*np.shape(f(a)))
+    w = lambda m: m.arr(wv)
+    _same(_matrix_transforms(_ft(), f, a, w, kind == "spd"),
+          _matrix_transforms(_tf(), tf, a, w, kind == "spd"), tol=1e-8, what=name)
+
+
+@pytest.mark.parametrize("name", sorted(_MATRIX_OPS))
+def test_matrix_op_derivatives_match_finite_differences(name, backend):
+    f, _, kind = _MATRIX_OPS[name]
+    _RNG[0] = np.random.default_rng(zlib_crc(name))
+    a = _matrix_draw(kind)
+    sym = (lambda t: (t + fnp.permute_dims(t, (1, 0))) / 2) if kind == "spd" else (lambda t: t)
+    fs = lambda t: f(sym(t))
+    fv = lambda t: backend.to_numpy(fs(backend.asarray(t)))
+    d1 = fd_jac(fv, a)
+    _same(ft.jacfwd(fs)(backend.asarray(a)), d1, tol=1e-6, what=f"{name} jacfwd")
+    _same(ft.jacrev(fs)(backend.asarray(a)), d1, tol=1e-6, what=f"{name} jacrev")
