@@ -1485,3 +1485,115 @@ def test_matrix_op_derivatives_match_finite_differences(name, backend):
     d1 = fd_jac(fv, a)
     _same(ft.jacfwd(fs)(backend.asarray(a)), d1, tol=1e-6, what=f"{name} jacfwd")
     _same(ft.jacrev(fs)(backend.asarray(a)), d1, tol=1e-6, what=f"{name} jacrev")
+
+
+# -- batching rules: operations with axes under vmap, the batch axis in various places ------------
+
+def _vmap_ops():
+    try:
+        import torch
+    except ImportError:
+        torch = None
+
+    def T(f):
+        return None if torch is None else f
+    return {
+        # name: (functrans f, torch f, per-member shapes of the arguments)
+        "sum_neg_axis_keepdims": (lambda x: fnp.sum(x, axis=-1, keepdims=True),
+                                  T(lambda x: x.sum(-1, keepdim=True)), [(3, 4)]),
+        "var_axis0": (lambda x: fnp.var(x, axis=0), T(lambda x: x.var(0, correction=0)), [(3, 4)]),
+        "cumsum_axis1": (lambda x: fnp.cumsum(x, axis=1), T(lambda x: x.cumsum(1)), [(3, 4)]),
+        "softmax_axis0": (lambda x: ft.nn.softmax(x, axis=0), T(lambda x: torch.softmax(x, 0)),
+                          [(3, 4)]),
+        "sort_axis0": (lambda x: fnp.sort(x, axis=0), T(lambda x: torch.sort(x, 0)[0]), [(3, 4)]),
+        "argsort": (lambda x: fnp.argsort(x, axis=-1), T(lambda x: torch.argsort(x, -1)), [(3, 4)]),
+        "argmax_axis0": (lambda x: fnp.argmax(x, axis=0), T(lambda x: torch.argmax(x, 0)),
+                         [(3, 4)]),
+        "flip": (lambda x: fnp.flip(x, axis=1), T(lambda x: torch.flip(x, (1,))), [(3, 4)]),
+        "roll": (lambda x: fnp.roll(x, 2, axis=0), T(lambda x: torch.roll(x, 2, 0)), [(3, 4)]),
+        "moveaxis": (lambda x: fnp.moveaxis(x, 0, -1), T(lambda x: torch.movedim(x, 0, -1)),
+                     [(2, 3, 4)]),
+        "reshape": (lambda x: fnp.reshape(x, (4, 3)), T(lambda x: x.reshape(4, 3)), [(3, 4)]),
+        "expand_squeeze": (lambda x: fnp.squeeze(fnp.expand_dims(x, 0), axis=0) * 2,
+                           T(lambda x: x.unsqueeze(0).squeeze(0) * 2), [(3, 4)]),
+        "transpose": (lambda x: fnp.permute_dims(x, (2, 0, 1)), T(lambda x: x.permute(2, 0, 1)),
+                      [(2, 3, 4)]),
+        "diagonal": (lambda x: fnp.diagonal(x, -1), T(lambda x: torch.diagonal(x, -1)), [(3, 4)]),
+        "tile": (lambda x: fnp.tile(x, (2, 1)), T(lambda x: x.repeat(2, 1)), [(3, 4)]),
+        "repeat": (lambda x: fnp.repeat(x, 2, axis=1), T(lambda x: x.repeat_interleave(2, 1)),
+                   [(3, 4)]),
+        "pad": (lambda x: fnp.pad(x, ((1, 0), (0, 2))),
+                T(lambda x: torch.nn.functional.pad(x, (0, 2, 1, 0))), [(3, 4)]),
+        "getitem_mixed": (lambda x: x[1:, ::2], T(lambda x: x[1:, ::2]), [(3, 4)]),
+        "getitem_int": (lambda x: x[-1, 1:], T(lambda x: x[-1, 1:]), [(3, 4)]),
+        "matmul": (fnp.matmul, T(lambda a, b: a @ b), [(3, 4), (4, 2)]),
+        "matmul_vec": (fnp.matmul, T(lambda a, b: a @ b), [(3, 4), (4,)]),
+        "concat_axis1": (lambda a, b: fnp.concat([a, b], axis=1),
+                         T(lambda a, b: torch.cat([a, b], 1)), [(3, 4), (3, 2)]),
+        "stack_neg": (lambda a, b: fnp.stack([a, b], axis=-1),
+                      T(lambda a, b: torch.stack([a, b], -1)), [(3, 4), (3, 4)]),
+        "where_broadcast": (lambda a, b: fnp.where(a > 0, a, b),
+                            T(lambda a, b: torch.where(a > 0, a, b)), [(3, 4), (4,)]),
+        "take_along_axis": (lambda a, i: fnp.take_along_axis(a, i, axis=1),
+                            T(lambda a, i: torch.take_along_dim(a, i, 1)),
+                            [(3, 4), "idx(3,2)<4"]),
+        "take_axis0": (lambda a, i: fnp.take(a, i, axis=0),
+                       T(lambda a, i: torch.index_select(a, 0, i)), [(3, 4), "idx(5,)<3"]),
+        "einsum": (lambda a, b: fnp.einsum("ij,kj->ik", a, b),
+                   T(lambda a, b: torch.einsum("ij,kj->ik", a, b)), [(3, 4), (2, 4)]),
+        "tensordot": (lambda a, b: fnp.tensordot(a, b, axes=([1], [0])),
+                      T(lambda a, b: torch.tensordot(a, b, dims=([1], [0]))), [(3, 4), (4, 2)]),
+        "clip_batched_bounds": (lambda a, lo: fnp.clip(a, lo, lo + 1.0),
+                                T(lambda a, lo: torch.clamp(a, lo, lo + 1.0)), [(3, 4), (4,)]),
+        "solve_batched": (lambda a, b: fnp.linalg.solve(a + 4 * fnp.eye(3), b),
+                          T(lambda a, b: torch.linalg.solve(a + 4 * torch.eye(
+                              3, dtype=torch.float64), b)), [(3, 3), (3, 2)]),
+    }
+
+
+_VMAP_OPS = _vmap_ops()
+
+
+def _vmap_draw(spec, n, ax):
+    if isinstance(spec, str):  # "idx(shape)<bound": integer indices
+        shape = tuple(int(s) for s in spec[4:spec.index(")")].split(",") if s)
+        bound = int(spec.split("<")[1])
+        d = _RNG[0].integers(0, bound, size=(n,) + shape)
+    else:
+        d = R(n, *spec)
+    return np.moveaxis(d, 0, ax)
+
+
+_AXES_CONFIGS = [(0, 0), (1, -1), (-1, 1)]
+
+
+@pytest.mark.parametrize("name", sorted(_VMAP_OPS))
+def test_vmap_op_in_every_axis_matches_torch_func_and_a_loop(name):
+    f, tf, specs = _VMAP_OPS[name]
+    for in_ax, out_ax in _AXES_CONFIGS:
+        _RNG[0] = np.random.default_rng(zlib_crc(name))
+        n = 5
+        # every argument mapped over in_ax; then the first mapped, the others not
+        args = [_vmap_draw(s, n, in_ax if not isinstance(s, str) else 0) for s in specs]
+        axes_sets = [tuple(in_ax if not isinstance(s, str) else 0 for s in specs)]
+        if len(specs) > 1:
+            first_only = [a if k == 0 else np.take(a, 0, axis=ax)
+                          for k, (a, ax) in enumerate(zip(args, axes_sets[0]))]
+            axes_sets.append((axes_sets[0][0],) + (None,) * (len(specs) - 1))
+        for axes in axes_sets:
+            call = args if axes is axes_sets[0] else first_only
+            ours = ft.vmap(f, in_axes=axes, out_axes=out_ax)(*call)
+            members = [f(*[a if ax is None else np.take(a, i, axis=ax)
+                           for a, ax in zip(call, axes)]) for i in range(n)]
+            loop = np.stack([np.asarray(mm) for mm in members], axis=out_ax)
+            _same(ours, loop, tol=1e-12, what=f"{name} {axes} -> {out_ax}")
+            if tf is not None and _tf_available():
+                import torch
+                theirs = torch.func.vmap(tf, in_dims=axes, out_dims=out_ax)(
+                    *[torch.tensor(a) for a in call])
+                _same(ours, theirs, tol=1e-12, what=f"{name} {axes} -> {out_ax} torch")
+
+
+def _tf_available():
+    import importlib.util
+    return importlib.util.find_spec("torch") is not None
