@@ -197,6 +197,22 @@ def vmap_within(batch_interp, fun, in_axes=0, out_axes=0):
 # The name of the innermost running vmap(..., randomness="error"), whose function must not
 # draw from NumPy's global random state (functrans.numpy.random asks refuse_random_draw).
 _NO_RANDOM = contextvars.ContextVar("functrans_vmap_no_random", default=None)
+# The running vmaps with randomness="different", outermost first: (interpreter, batch size).
+_DIFFERENT = contextvars.ContextVar("functrans_vmap_different", default=())
+
+
+def different_random_levels():
+    """The running ``vmap(..., randomness="different")`` levels, outermost first, as pairs
+    (interpreter, batch size): a draw inside is made once per member of each."""
+    return _DIFFERENT.get()
+
+
+def batched_sample(value, levels):
+    """``value`` (an array of shape ``sizes + sample_shape``, one sample per member of the
+    ``levels``) as the batch tracers of those levels (the outermost's innermost)."""
+    for interp, _ in levels:
+        value = BatchTracer(interp, value)
+    return value
 
 
 def refuse_random_draw(what):
@@ -295,9 +311,10 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
             ``axis_name`` (a collective would see one chunk only).
         randomness: (torch.func's keyword) what draws from NumPy's global random state
             (:mod:`functrans.numpy.random`) inside ``fun`` do: ``"same"`` (the default; one
-            draw serves every member, as the module documents), or ``"error"`` (refuse
-            them). Per-member randomness comes from keys: map ``fun`` over
-            ``functrans.random.split(key, n)`` (``"different"`` is refused with that advice).
+            draw serves every member, as the module documents), ``"different"`` (each
+            member draws its own, in member order), or ``"error"`` (refuse them). With
+            :mod:`functrans.random`'s keys the choice is explicit instead: map ``fun`` over
+            ``split(key, n)`` for different numbers, pass one key unmapped for the same.
 
     Returns:
         A function taking the same arguments as ``fun``, with the batch axis in the mapped
@@ -328,22 +345,15 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         except TypeError:
             raise BatchingError(f"vmap: axis_name must be hashable (a string, usually); got "
                                 f"{axis_name!r}.") from None
-    if randomness not in ("same", "error"):
-        if randomness == "different":
-            raise TypeError(
-                "vmap: randomness='different' is not supported: draws from NumPy's global "
-                "state (functrans.numpy.random) are made once for the whole batch. For "
-                "different numbers in each member, draw with keys and map over them: "
-                "vmap(f)(functrans.random.split(key, n)), f sampling with "
-                "functrans.random.normal(k, shape)...")
-        raise ValueError(f"vmap: randomness must be 'same' or 'error'; got {randomness!r}.")
+    if randomness not in ("same", "different", "error"):
+        raise ValueError(f"vmap: randomness must be 'same', 'different' or 'error'; got "
+                         f"{randomness!r}.")
     if chunk_size is not None:
         chunk_size = _positive_chunk(chunk_size, "vmap")
         if axis_name is not None:
             raise BatchingError("vmap: chunk_size cannot be used with axis_name: a collective "
                                 "over the axis would see one chunk of the batch only.")
-    batched = _vmap(fun, in_axes, out_axes, axis_size, (), axis_name,
-                    randomness == "error")
+    batched = _vmap(fun, in_axes, out_axes, axis_size, (), axis_name, randomness)
     if chunk_size is None:
         return batched
     return _chunked(batched, fun, in_axes, out_axes, chunk_size)
@@ -422,7 +432,7 @@ def _chunked(batched, fun, in_axes, out_axes, chunk_size):
     return run
 
 
-def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, no_random=False):
+def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness="same"):
     name = getattr(fun, "__name__", type(fun).__name__)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
@@ -494,12 +504,17 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, no_random=
         for i, _, ax, _ in sizes:
             ins[i] = BatchTracer(interp, _move_axis(leaves[i], ax, 0))
         token = _current.set(interp)
-        refusing = _NO_RANDOM.set(name) if no_random else None
+        if randomness == "error":
+            rtoken = _NO_RANDOM.set(name)
+        elif randomness == "different":
+            rtoken = _DIFFERENT.set(_DIFFERENT.get() + ((interp, size),))
+        else:
+            rtoken = None
         try:
             out = fun(*tree_unflatten(tree, ins[:n_pos]), **tree_unflatten(k_tree, ins[n_pos:]))
         finally:
-            if refusing is not None:
-                _NO_RANDOM.reset(refusing)
+            if rtoken is not None:
+                rtoken.var.reset(rtoken)
             _current.reset(token)
             interp.active = False
             interp.like = None  # not kept alive by a leaked tracer

@@ -1012,10 +1012,8 @@ def test_vmap_chunk_size_and_randomness_errors():
         ft.vmap(lambda a, b: a + b, chunk_size=1)(np.ones(3), np.ones(4))
     with pytest.raises(ft.errors.BatchingError, match="in_axes has 1 entries"):
         ft.vmap(lambda a, b: a + b, in_axes=(0,), chunk_size=1)(np.ones(3), np.ones(3))
-    with pytest.raises(TypeError, match=r"randomness='different' is not supported.*"
-                                        r"functrans\.random\.split\(key, n\)"):
-        ft.vmap(lambda v: v, randomness="different")
-    with pytest.raises(ValueError, match="randomness must be 'same' or 'error'; got 'sometimes'"):
+    with pytest.raises(ValueError, match="randomness must be 'same', 'different' or 'error'; "
+                                         "got 'sometimes'"):
         ft.vmap(lambda v: v, randomness="sometimes")
     for kw, hint in (("in_dims", "in_axes"), ("out_dims", "out_axes")):
         with pytest.raises(TypeError, match=f"torch.func's keyword argument '{kw}'.*{hint}"):
@@ -1053,6 +1051,76 @@ def test_vmap_randomness_same_error_and_keys():
     assert len({tuple(r) for r in np.asarray(diff)}) == 4
     one = ft.vmap(lambda k, v: v + frandom.normal(k, (3,)), in_axes=(None, 0))(keys[0], x)
     np.testing.assert_array_equal(one, np.broadcast_to(np.asarray(one)[0], (4, 3)))
+
+
+def test_vmap_randomness_different_draws_as_a_loop_over_members():
+    import functrans.numpy.random as npr
+    x = np.zeros((4, 3))
+    # each member draws in turn from the global state: the numbers of a loop over members
+    npr.seed(5)
+    got = ft.vmap(lambda v: v + npr.randn(3), randomness="different")(x)
+    np.random.seed(5)
+    np.testing.assert_array_equal(got, np.random.randn(4, 3))
+    npr.seed(5)
+    got = ft.vmap(lambda v: v + npr.normal(0.0, 2.0, size=3), randomness="different",
+                  chunk_size=3)(x)
+    np.random.seed(5)
+    np.testing.assert_array_equal(got, np.random.normal(0.0, 2.0, size=(4, 3)))
+    # nested: different in both, or only in the outer vmap
+    npr.seed(1)
+    both = ft.vmap(ft.vmap(lambda v: v + npr.rand(), randomness="different"),
+                   randomness="different")(x)
+    np.random.seed(1)
+    np.testing.assert_array_equal(both, np.random.rand(4, 3))
+    npr.seed(1)
+    outer = ft.vmap(ft.vmap(lambda v: v + npr.rand()), randomness="different")(x)
+    np.random.seed(1)
+    np.testing.assert_array_equal(outer, np.broadcast_to(np.random.rand(4)[:, None], (4, 3)))
+    # permutations and choices per member, of a traced array and of plain values
+    rows = np.tile(np.arange(6.0), (5, 1))
+    perms = ft.vmap(npr.permutation, randomness="different")(rows)
+    assert all(sorted(r) == list(range(6)) for r in perms.tolist())
+    assert len({tuple(r) for r in perms.tolist()}) > 1
+    ints = ft.vmap(lambda v: npr.permutation(6) + 0 * v, randomness="different")(np.zeros(5))
+    assert ints.shape == (5, 6) and len({tuple(r) for r in ints.tolist()}) > 1
+    picks = ft.vmap(lambda v: npr.choice(v, 3, replace=False), randomness="different")(rows)
+    assert picks.shape == (5, 3) and all(len(set(r)) == 3 for r in picks.tolist())
+    gen = ft.vmap(lambda v: v + npr.default_rng(0).normal(size=2), randomness="different")(
+        np.zeros((3, 2)))
+    np.testing.assert_array_equal(gen, np.random.default_rng(0).normal(size=(3, 2)))
+    # under grad inside the vmap, and a zero-size batch
+    npr.seed(2)
+    g = ft.vmap(ft.grad(lambda w: fnp.sum(w * npr.randn(3))), randomness="different")(x)
+    np.random.seed(2)
+    np.testing.assert_array_equal(g, np.random.randn(4, 3))
+    assert ft.vmap(lambda v: v * npr.randn(), randomness="different")(np.zeros(0)).shape == (0,)
+    # what cannot be batched
+    with pytest.raises(TypeError, match="write x = permutation"):
+        ft.vmap(lambda v: npr.shuffle(np.arange(3)), randomness="different")(x)
+    with pytest.raises(TypeError, match="bytes.*cannot be batched"):
+        ft.vmap(lambda v: npr.bytes(2), randomness="different")(x)
+    # 'error' anywhere around wins
+    with pytest.raises(ft.errors.BatchingError, match="randomness='error'"):
+        ft.vmap(ft.vmap(lambda v: v + npr.rand(), randomness="different"),
+                randomness="error")(x)
+
+
+def test_vmap_randomness_different_on_other_backends(backend):
+    # samples are arrays of the default backend (functrans.numpy.random's rule); indices for
+    # a permutation of a traced array go to that array's library and device
+    import functrans.numpy.random as npr
+    rows = backend.asarray(np.tile(np.arange(4.0), (3, 1)))
+    perms = ft.vmap(npr.permutation, randomness="different")(rows)
+    assert backend.is_own(perms)
+    assert all(sorted(r) == [0.0, 1.0, 2.0, 3.0] for r in backend.to_numpy(perms).tolist())
+    if backend.device is None:  # (the default backend's samples are on its default device)
+        x = backend.asarray(np.zeros((3, 2)))
+        npr.seed(7)
+        with ft.default_backend(backend.name):
+            got = ft.vmap(lambda v: v + npr.randn(2), randomness="different")(x)
+        np.random.seed(7)
+        np.testing.assert_array_equal(backend.to_numpy(got), np.random.randn(3, 2))
+        assert backend.is_own(got)
 
 
 def test_torch_func_randomness_for_comparison():
