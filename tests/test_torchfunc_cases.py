@@ -1367,8 +1367,11 @@ def _op_transforms(m, f, x, v):
     """The transforms of the elementwise ``f`` compared for each operation."""
     s = lambda t: m.sum(f(t))
     X, V = m.arr(x), m.arr(v)
+    _, pullback = m.vjp(f, V)
     return [f(X), m.grad(s)(X), m.jacfwd(f)(V), m.jacrev(f)(V), m.vmap(m.grad(s))(X),
-            m.hessian(s)(V), m.jacfwd(m.hessian(s))(V), m.jvp(f, (V,), (m.ones_like(V),))]
+            m.hessian(s)(V), m.jacfwd(m.hessian(s))(V), m.jvp(f, (V,), (m.ones_like(V),)),
+            # batched (co)tangents: vmap over the pullback and over jvp's tangents
+            m.vmap(pullback)(X), m.vmap(lambda t: m.jvp(f, (V,), (t,))[1])(X)]
 
 
 @pytest.mark.parametrize("name", sorted(_OPS))
@@ -1524,9 +1527,13 @@ def _matrix_transforms(m, f, a, w, spd):
     sym = (lambda t: (t + m.transpose(t)) / 2) if spd else (lambda t: t)
     s = lambda t: m.sum(f(sym(t)) * w(m))
     A = m.arr(a)
+    out, pullback = m.vjp(lambda t: f(sym(t)), A)
+    cts = m.arr(np.stack([np.ones(np.shape(_to_numpy(out))), np.asarray(_to_numpy(w(m)))]))
     return [f(A), m.grad(s)(A), m.jacfwd(lambda t: f(sym(t)))(A),
             m.jacrev(lambda t: f(sym(t)))(A), m.hessian(s)(A),
-            m.vmap(m.grad(s))(m.arr(np.stack([a, a * 1.01])))]
+            m.vmap(m.grad(s))(m.arr(np.stack([a, a * 1.01]))), m.vmap(pullback)(cts),
+            m.vmap(lambda t: m.jvp(lambda u: f(sym(u)), (A,), (t,))[1])(
+                m.arr(np.stack([np.ones_like(a), a])))]
 
 
 @pytest.mark.parametrize("name", sorted(_MATRIX_OPS))
