@@ -86,6 +86,8 @@ def _ft(backend=None):
                                                       axis)
     ns.stop_gradient = ft.stop_gradient
     ns.onehot = lambda i, n: ft.nn.one_hot(i, n, dtype=fnp.float64)
+    ns.set_first = lambda a, b: a.at[:b.shape[0]].set(b)
+    ns.set_even = lambda a, b: a.at[::2].set(b)
     return ns
 
 
@@ -115,6 +117,18 @@ def _tf():
     ns.stop_gradient = lambda x: x.detach()
     # (torch's one_hot reads the labels' range, which vmap refuses)
     ns.onehot = lambda i, n: (i.unsqueeze(-1) == torch.arange(n)).to(torch.float64)
+
+    def set_first(a, b):
+        a = a.clone()
+        a[:b.shape[0]] = b
+        return a
+    ns.set_first = set_first
+
+    def set_even(a, b):
+        a = a.clone()
+        a[::2] = b
+        return a
+    ns.set_even = set_even
 
     def vmap(f, in_axes=0, out_axes=0, **kw):
         return tfn.vmap(f, in_dims=in_axes, out_dims=out_axes, **kw)
@@ -595,6 +609,42 @@ def jacobian_with_zero_dim_parts_and_a_default_argument(m):
         out.append((jac(k)(m.arr(x), m.arr(y)), np.diag(3 * y)))
         out.append((jac(lambda t, n: t + n)(m.arr(R(3, 3)), 3), np.eye(9).reshape(3, 3, 3, 3)))
     return out
+
+
+@case
+def jacobian_through_an_index_update(m):
+    # torch.func's test_inplace (x[:2] = y in place); an index update here (x.at[:2].set(y))
+    x, y, z = R(3), R(2), R(2)
+
+    def g(a, b, c):
+        a = m.set_first(a, b)
+        return m.stack([m.sum(a ** 2), m.sum(c ** 3)])[:, None]
+    ref = ((np.zeros((2, 1, 3)), np.zeros((2, 1, 2)), np.zeros((2, 1, 2))))
+    ref[0][0, 0, 2] = 2 * x[2]
+    ref[1][0, 0] = 2 * y
+    ref[2][1, 0] = 3 * z ** 2
+    return [(jac(g, argnums=(0, 1, 2))(m.arr(x), m.arr(y), m.arr(z)), ref)
+            for _, jac in _both_jacs(m)]
+
+
+@case
+def vmap_of_jvp_through_an_index_update(m):
+    # torch.func's TestVmapJvpInplaceView: a view written in place under vmap of jvp; here
+    # an index update of a strided slice, the batch on the last axis of some arguments
+    B = 3
+    x, xt, y, yt = R(6, B), R(6, B), R(B, 3), R(B, 3)
+
+    def push(a, at, b, bt):
+        return m.jvp(lambda a, b: m.set_even(a, b), (a, b), (at, bt))
+    out, tan = m.vmap(push, in_axes=(1, 1, 0, 0))(m.arr(x), m.arr(xt), m.arr(y), m.arr(yt))
+    ref_out, ref_tan = x.T.copy(), xt.T.copy()
+    ref_out[:, ::2], ref_tan[:, ::2] = y, yt
+    y1 = R(3)
+    out1, tan1 = m.vmap(push, in_axes=(1, 1, None, None))(m.arr(x), m.arr(xt), m.arr(y1),
+                                                          m.arr(yt[0]))
+    ref_out1, ref_tan1 = x.T.copy(), xt.T.copy()
+    ref_out1[:, ::2], ref_tan1[:, ::2] = y1, yt[0]
+    return [(out, ref_out), (tan, ref_tan), (out1, ref_out1), (tan1, ref_tan1)]
 
 
 @case
