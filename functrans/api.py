@@ -14,7 +14,7 @@ import numpy as _np
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
-from .batching import _leaf_path, _torch_spellings, pmap, vmap
+from .batching import _leaf_path, _positive_chunk, _torch_spellings, pmap, vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
@@ -1063,15 +1063,6 @@ def _batched_map(f, basis, chunk_size):
     basis vectors), or in chunks of ``chunk_size`` basis vectors, concatenated, to bound the
     memory of very large Jacobians."""
     n = tree_flatten(basis)[0][0].shape[0]
-    # Checked first: a bad chunk_size must not pass unnoticed when it happens to exceed n.
-    if chunk_size is not None:
-        try:
-            ok = type(chunk_size) is not bool and operator.index(chunk_size) >= 1
-        except TypeError:
-            ok = False
-        if not ok:
-            raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}.")
-        chunk_size = operator.index(chunk_size)
     if chunk_size is None or chunk_size >= n:
         return vmap(f)(basis)
     # Stops clipped to n: the standard leaves out-of-bounds slice stops unspecified.
@@ -1206,6 +1197,8 @@ def _joint_basis(leaves):
 
 def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=False):
     name = _fname(fun)
+    if chunk_size is not None:  # (checked here: a bad one must not wait for a large input)
+        chunk_size = _positive_chunk(chunk_size, f"jac{mode} of {name}")
 
     @functools.wraps(fun)
     def jac_fun(*args, **kwargs):

@@ -1722,3 +1722,10 @@ def test_vmap_op_in_every_axis_matches_torch_func_and_a_loop(name):
 def _tf_available():
     import importlib.util
     return importlib.util.find_spec("torch") is not None
+
+
+def test_a_bad_chunk_size_is_refused_when_the_transform_is_made():
+    for tr in (ft.jacfwd, ft.jacrev, ft.hessian, ft.vmap):
+        with pytest.raises(ValueError, match=r"chunk_size must be a positive int or None; "
+                                             r"got -2"):
+            tr(lambda z: z * 2, chunk_size=-2)
