@@ -48,7 +48,8 @@ def _common_ops(xp, name):
         tanh=xp.tanh, sqrt=xp.sqrt, sum=xp.sum, mean=xp.mean, stack=xp.stack,
         concat=xp.concatenate, matmul=xp.matmul, where=xp.where, maximum=xp.maximum,
         outer=xp.outer, reshape=xp.reshape, transpose=xp.transpose, cov=xp.cov,
-        take=xp.take, logsumexp=None, ones_like=xp.ones_like, zeros_like=xp.zeros_like,
+        take=xp.take, take0=lambda x, i: xp.take(x, i, axis=0), ones_like=xp.ones_like,
+        zeros_like=xp.zeros_like,
         squeeze=xp.squeeze, expand_dims=xp.expand_dims)
 
 
@@ -88,6 +89,9 @@ def _ft(backend=None):
     ns.onehot = lambda i, n: ft.nn.one_hot(i, n, dtype=fnp.float64)
     ns.set_first = lambda a, b: a.at[:b.shape[0]].set(b)
     ns.set_even = lambda a, b: a.at[::2].set(b)
+    ns.conv = lambda x, w: ft.lax.conv(x, w, (1, 1), "VALID")  # NCHW, OIHW
+    ns.maxpool2 = lambda x: ft.lax.reduce_window(x, -np.inf, ft.lax.max, (1, 1, 2, 2),
+                                                 (1, 1, 2, 2), "VALID")
     return ns
 
 
@@ -110,6 +114,7 @@ def _tf():
     ns.reshape = torch.reshape
     ns.transpose = lambda x, axes=None: x.permute(*(axes or reversed(range(x.ndim))))
     ns.take = lambda x, i: torch.take(x, i)
+    ns.take0 = lambda x, i: torch.index_select(x, 0, i)
     ns.expand_dims = torch.unsqueeze
     ns.relu = torch.relu
     ns.log_softmax = lambda x, axis=-1: torch.log_softmax(x, dim=axis)
@@ -129,6 +134,8 @@ def _tf():
         a[::2] = b
         return a
     ns.set_even = set_even
+    ns.conv = torch.nn.functional.conv2d
+    ns.maxpool2 = lambda x: torch.nn.functional.max_pool2d(x, 2)
 
     def vmap(f, in_axes=0, out_axes=0, **kw):
         return tfn.vmap(f, in_dims=in_axes, out_dims=out_axes, **kw)
@@ -914,6 +921,69 @@ def maml_regression_inner_loop(m):
     F = _ft()
     ref = fd_dir(lambda q: outer(F, q, False), p, ds)
     return [(g_batched, _to_np_tree(g_loop)), (tree_dot(g_batched, ds), ref)]
+
+
+@case
+def maml_with_a_small_convolutional_net(m):
+    # torch.func's test_maml_omniglot, smaller: convolution, max pooling, a per-example
+    # normalisation, two inner steps per task under vmap (so the convolution's kernel is
+    # batched in the second step), the outer gradient through both
+    p = {"w": R(2, 1, 3, 3) * 0.5, "b": R(2) * 0.1, "W": R(18, 3) * 0.3, "c": R(3) * 0.1}
+    tasks = 2
+    xs, ys = R(tasks, 4, 1, 8, 8), _RNG[0].integers(0, 3, size=(tasks, 4))
+    xq, yq = R(tasks, 5, 1, 8, 8), _RNG[0].integers(0, 3, size=(tasks, 5))
+
+    def net(mm, q, x):
+        h = mm.relu(mm.conv(x, q["w"]) + mm.expand_dims(mm.expand_dims(q["b"], -1), -1))
+        h = mm.maxpool2(h)
+        h = mm.reshape(h, (h.shape[0], 18))
+        mu = mm.mean(h, axis=1)
+        h = (h - mu[:, None]) / mm.sqrt(mm.mean((h - mu[:, None]) ** 2, axis=1) + 1e-3)[:, None]
+        return mm.matmul(h, q["W"]) + q["c"]
+
+    def ce(mm, z, t):
+        return -mm.mean(mm.sum(mm.log_softmax(z) * mm.onehot(t, 3), axis=-1))
+
+    def task(mm, q, a, b, c, d):
+        for _ in range(2):
+            g = mm.grad(lambda r: ce(mm, net(mm, r, a), b))(q)
+            q = {k: q[k] - 0.1 * g[k] for k in q}
+        return ce(mm, net(mm, q, c), d)
+
+    def outer(mm, q, batched):
+        data = (mm.arr(xs), mm.iarr(ys), mm.arr(xq), mm.iarr(yq))
+        if batched:
+            return mm.sum(mm.vmap(functools.partial(task, mm, q))(*data))
+        return sum(task(mm, q, *[d[i, ...] for d in data]) for i in range(tasks))
+    P = optree.tree_map(m.arr, p)
+    g_batched = m.grad(lambda q: outer(m, q, True))(P)
+    g_loop = m.grad(lambda q: outer(m, q, False))(P)
+    ds = optree.tree_map(lambda a: R(*a.shape), p)
+    ref = fd_dir(lambda q: outer(_ft(), q, False), p, ds)
+    return [(g_batched, _to_np_tree(g_loop)), (tree_dot(g_batched, ds), ref)]
+
+
+@case
+def per_example_grads_through_an_embedding_with_repeated_tokens(m):
+    # torch.func's test_per_sample_grads_embeddingnet: a gather whose reverse pass adds into
+    # repeated rows, under vmap of grad
+    V, d = 6, 3
+    p = {"E": R(V, d), "W": R(d, 2) * 0.5}
+    tokens = np.array([[0, 2, 2, 5], [1, 1, 1, 1], [3, 0, 4, 0]])
+    targets = np.array([0, 1, 1])
+
+    def loss(mm, q, tok, t):
+        e = mm.mean(mm.take0(q["E"], tok), axis=0)
+        return -mm.sum(mm.log_softmax(mm.matmul(e, q["W"])) * mm.onehot(t, 2))
+    P = optree.tree_map(m.arr, p)
+    got = m.vmap(m.grad(functools.partial(loss, m)), in_axes=(None, 0, 0))(
+        P, m.iarr(tokens), m.iarr(targets))
+    ds = optree.tree_map(lambda a: R(*a.shape), p)
+    refs = [fd_dir(lambda q, i=i: loss(NP, q, tokens[i], targets[i]), p, ds) for i in range(3)]
+    dots = [tree_dot(optree.tree_map(lambda g, i=i: _to_numpy(g)[i], got), ds) for i in range(3)]
+    unused = sorted(set(range(V)) - set(tokens[0].tolist()))  # rows example 0 never reads
+    return [(got, None), (np.array(dots), np.array(refs)),
+            (_to_numpy(got["E"])[0][unused], np.zeros((len(unused), d)))]
 
 
 @case
