@@ -80,7 +80,7 @@ def _ft(backend=None):
         ns.iarr = lambda a: backend.asarray(a, dtype="int64")
     ns.grad, ns.value_and_grad, ns.vjp, ns.jvp = ft.grad, ft.value_and_grad, ft.vjp, ft.jvp
     ns.jacrev, ns.jacfwd, ns.hessian, ns.linearize = ft.jacrev, ft.jacfwd, ft.hessian, ft.linearize
-    ns.vmap = ft.vmap
+    ns.vmap, ns.jit = ft.vmap, ft.jit
     ns.relu = ft.nn.relu
     ns.log_softmax = lambda x, axis=-1: ft.nn.log_softmax(x, axis=axis)
     ns.logsumexp = lambda x, axis=-1: fnp.expand_dims(ft.scipy.special.logsumexp(x, axis=axis),
@@ -157,6 +157,7 @@ def _tf():
     ns.grad, ns.vjp, ns.jvp, ns.hessian = tfn.grad, tfn.vjp, tfn.jvp, tfn.hessian
     ns.linearize, ns.vmap, ns.value_and_grad = tfn.linearize, vmap, value_and_grad
     ns.jacrev, ns.jacfwd = jacrev, jacfwd
+    ns.jit = lambda f: f
     return ns
 
 
@@ -1034,6 +1035,33 @@ def lennard_jones_force_fit(m):
         out.append((tree_dot(g, ds), ref))
         out.append((g, None))
     return out
+
+
+# -- TestCompileTransforms: staged (functrans.jit; torch.compile is left out: its compile time) --
+
+@case
+def jit_of_vmap_of_nested_jacobians_with_aux(m):
+    D, B = 2, 4
+    p = {"W": R(D, D), "b": R(D)}
+    x = R(B, D)
+
+    def predict(q, v):
+        out = m.relu(m.matmul(q["W"], v) + q["b"]) + 0.1 * m.tanh(v) ** 3
+        return out, out
+    fn = m.vmap(m.jacfwd(m.jacrev(predict, argnums=1, has_aux=True), argnums=1, has_aux=True),
+                in_axes=(None, 0))
+    P = optree.tree_map(m.arr, p)
+    eager = fn(P, m.arr(x))
+    staged = m.jit(fn)(P, m.arr(x))
+    # the second derivative of relu(W v + b) is zero (almost everywhere): only 0.1 tanh^3's
+    t = np.tanh(x)
+    d2 = 0.1 * (6 * t * (1 - t ** 2) ** 2 - 6 * t ** 3 * (1 - t ** 2))
+    hess = np.zeros((B, D, D, D))
+    for i in range(D):
+        hess[:, i, i, i] = d2[:, i]
+    z = x @ p["W"].T + p["b"]
+    out = np.maximum(z, 0) + 0.1 * t ** 3
+    return [(eager, (hess, out)), (staged, _to_np_tree(eager))]
 
 
 # -- test_vmap topics that differ from JAX's ------------------------------------------------------
