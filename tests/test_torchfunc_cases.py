@@ -1827,3 +1827,16 @@ def test_a_bad_chunk_size_is_refused_when_the_transform_is_made():
         with pytest.raises(ValueError, match=r"chunk_size must be a positive int or None; "
                                              r"got -2"):
             tr(lambda z: z * 2, chunk_size=-2)
+
+
+def test_torch_func_names_point_to_functrans_spellings():
+    for name, hint in (("grad_and_value", r"value_and_grad.*\(value, grad\)"),
+                       ("functional_call", "dict of parameters"),
+                       ("stack_module_state", "functrans.numpy.stack"),
+                       ("functionalize", r"x\.at\[i\]\.set")):
+        with pytest.raises(AttributeError, match=f"no '{name}' \\(a torch.func name\\); use "
+                                                 f".*{hint}"):
+            getattr(ft, name)
+    assert not hasattr(ft, "no_such_name")
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        ft.no_such_name
