@@ -46,11 +46,9 @@ def _common_ops(xp, name):
     return dict(
         name=name, sin=xp.sin, cos=xp.cos, tan=xp.tan, exp=xp.exp, log=xp.log,
         tanh=xp.tanh, sqrt=xp.sqrt, sum=xp.sum, mean=xp.mean, stack=xp.stack,
-        concat=xp.concatenate, matmul=xp.matmul, where=xp.where, maximum=xp.maximum,
-        outer=xp.outer, reshape=xp.reshape, transpose=xp.transpose, cov=xp.cov,
-        take=xp.take, take0=lambda x, i: xp.take(x, i, axis=0), ones_like=xp.ones_like,
-        zeros_like=xp.zeros_like,
-        squeeze=xp.squeeze, expand_dims=xp.expand_dims)
+        matmul=xp.matmul, where=xp.where, reshape=xp.reshape, transpose=xp.transpose,
+        cov=xp.cov, take=xp.take, take0=lambda x, i: xp.take(x, i, axis=0),
+        ones_like=xp.ones_like, squeeze=xp.squeeze, expand_dims=xp.expand_dims)
 
 
 def _np_ns():
@@ -59,7 +57,6 @@ def _np_ns():
     ns.iarr = lambda a: np.array(a, dtype=np.int64)
     ns.relu = lambda x: np.maximum(x, 0.0)
     ns.log_softmax = lambda x, axis=-1: x - _np_logsumexp(x, axis)
-    ns.logsumexp = _np_logsumexp
     ns.stop_gradient = lambda x: x
     ns.onehot = lambda i, n: np.eye(n)[i]
     return ns
@@ -83,8 +80,6 @@ def _ft(backend=None):
     ns.vmap, ns.jit = ft.vmap, ft.jit
     ns.relu = ft.nn.relu
     ns.log_softmax = lambda x, axis=-1: ft.nn.log_softmax(x, axis=axis)
-    ns.logsumexp = lambda x, axis=-1: fnp.expand_dims(ft.scipy.special.logsumexp(x, axis=axis),
-                                                      axis)
     ns.stop_gradient = ft.stop_gradient
     ns.onehot = lambda i, n: ft.nn.one_hot(i, n, dtype=fnp.float64)
     ns.set_first = lambda a, b: a.at[:b.shape[0]].set(b)
@@ -104,13 +99,12 @@ def _tf():
 
     def dim(f):
         return lambda x, axis=None, **k: f(x, **k) if axis is None else f(x, dim=axis, **k)
-    for n in ("sin", "cos", "tan", "exp", "log", "tanh", "sqrt", "outer", "where", "maximum",
-              "matmul", "ones_like", "zeros_like", "cov"):
+    for n in ("sin", "cos", "tan", "exp", "log", "tanh", "sqrt", "where", "matmul", "ones_like",
+              "cov"):
         setattr(ns, n, getattr(torch, n))
     ns.sum, ns.mean = dim(torch.sum), dim(torch.mean)
     ns.squeeze = dim(torch.squeeze)
     ns.stack = lambda xs, axis=0: torch.stack(list(xs), dim=axis)
-    ns.concat = lambda xs, axis=0: torch.cat(list(xs), dim=axis)
     ns.reshape = torch.reshape
     ns.transpose = lambda x, axes=None: x.permute(*(axes or reversed(range(x.ndim))))
     ns.take = lambda x, i: torch.take(x, i)
@@ -118,7 +112,6 @@ def _tf():
     ns.expand_dims = torch.unsqueeze
     ns.relu = torch.relu
     ns.log_softmax = lambda x, axis=-1: torch.log_softmax(x, dim=axis)
-    ns.logsumexp = lambda x, axis=-1: torch.logsumexp(x, dim=axis, keepdim=True)
     ns.stop_gradient = lambda x: x.detach()
     # (torch's one_hot reads the labels' range, which vmap refuses)
     ns.onehot = lambda i, n: (i.unsqueeze(-1) == torch.arange(n)).to(torch.float64)
