@@ -9,13 +9,19 @@ torch.func's vmap differs from JAX's (in_dims trees, out_dims, chunk_size, rando
 
 Each case is written once against a namespace ``m`` (the transforms under their JAX names,
 ``m.vmap(f, in_axes, out_axes)``, and a few array functions) and returns a list of pairs
-``(value, reference)``: the value computed through ``m``, and a reference computed without
-either library's transforms (a closed form in NumPy, central finite differences in float64,
-a loop over examples). Two tests run every case:
+``(value, reference)``: the value computed through ``m``, and a reference (a closed form in
+NumPy, central finite differences in float64, a loop over examples; None where the torch.func
+comparison alone checks the value). Two tests run every case:
 
 - ``test_case_matches_reference``: functrans, on every backend, against the references;
 - ``test_case_matches_torch_func``: functrans (NumPy inputs) against torch.func (float64
   tensors), value for value (torch is installed in CI, so this runs there too).
+
+Then tables, each entry checked the same two ways: elementwise operations (derivatives of
+order one to three, batched tangents and cotangents), reductions and linear algebra, and
+operations with axes under vmap with the batch axis in various places. The last part pins
+where functrans deliberately differs from torch.func (as JAX does) and tests the torch.func
+keywords functrans takes (vmap's chunk_size and randomness) or refuses with a pointer.
 """
 
 from __future__ import annotations
