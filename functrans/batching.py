@@ -409,9 +409,11 @@ def _chunked(batched, fun, in_axes, out_axes, chunk_size):
         k_leaves, k_tree = tree_flatten(kwargs)
         n_pos = len(leaves)
         leaves, axes_l = leaves + k_leaves, axes_l + [0] * len(k_leaves)
-        sizes = {x.shape[ax] for x, ax in zip(leaves, axes_l)
-                 if ax is not _UNMAPPED and hasattr(x, "shape") and -len(x.shape) <= ax
-                 < len(x.shape)}
+        mapped = [(x, ax) for x, ax in zip(leaves, axes_l) if ax is not _UNMAPPED]
+        if not all(hasattr(x, "shape") and type(x) not in _SCALAR_DTYPES
+                   and -len(x.shape) <= ax < len(x.shape) for x, ax in mapped):
+            return batched(*args, **kwargs)  # (its error)
+        sizes = {x.shape[ax] for x, ax in mapped}
         if len(sizes) != 1 or next(iter(sizes)) <= chunk_size:
             return batched(*args, **kwargs)  # one chunk, or batched's error
         n = sizes.pop()

@@ -1159,6 +1159,10 @@ def test_vmap_chunk_size_and_randomness_errors():
         ft.vmap(lambda a, b: a + b, chunk_size=1)(np.ones(3), np.ones(4))
     with pytest.raises(ft.errors.BatchingError, match="in_axes has 1 entries"):
         ft.vmap(lambda a, b: a + b, in_axes=(0,), chunk_size=1)(np.ones(3), np.ones(3))
+    with pytest.raises(ft.errors.BatchingError, match="leaf 1 is a float, which has no axis"):
+        ft.vmap(lambda a, b: a + b, chunk_size=1)(np.ones(3), 2.0)
+    with pytest.raises(ft.errors.BatchingError, match="in_axes 2 is out of range"):
+        ft.vmap(lambda a: a, in_axes=2, chunk_size=1)(np.ones(3))
     with pytest.raises(ValueError, match="randomness must be 'same', 'different' or 'error'; "
                                          "got 'sometimes'"):
         ft.vmap(lambda v: v, randomness="sometimes")
