@@ -854,6 +854,58 @@ def _custom_sum(m):
     return MySum.apply
 
 
+@case
+def op_with_its_own_batching_rule(m):
+    # the same sum with a batching rule of its own (functrans.custom_batching.custom_vmap;
+    # torch.autograd.Function's vmap staticmethod), which must be the one used under vmap
+    mysum, calls = _sum_with_vmap_rule(m)
+    x, x3 = R(2, 3, 4), R(2, 3)
+    out = [(m.vmap(mysum, (0, None))(m.arr(x), 0), x.sum(1)),
+           (m.vmap(m.vmap(mysum, (0, None)), (0, None))(m.arr(x), 0), x.sum(2)),
+           (m.vmap(mysum, (1, None))(m.arr(x), 1), np.moveaxis(x, 1, 0).sum(2)),
+           (m.vmap(m.grad(mysum), (0, None))(m.arr(x3), 0), np.ones((2, 3)))]
+    assert len(calls) >= 3, calls  # (the rule ran for each vmap of it)
+    return out
+
+
+def _sum_with_vmap_rule(m):
+    calls = []
+    if m.name == "functrans":
+        @ft.custom_batching.custom_vmap
+        def mysum(x, dim):
+            return fnp.sum(x, axis=dim)
+
+        @mysum.def_vmap
+        def rule(axis_size, in_batched, x, dim):
+            calls.append(in_batched)
+            if in_batched[0]:  # the batch leads x
+                return fnp.sum(x, axis=dim + 1), True
+            return fnp.sum(x, axis=dim), False
+        return mysum, calls
+    import torch
+
+    class MySum(torch.autograd.Function):
+        @staticmethod
+        def forward(x, dim):
+            return torch.sum(x, dim)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.dim, ctx.shape = inputs[1], inputs[0].shape
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.unsqueeze(ctx.dim).expand(ctx.shape), None
+
+        @staticmethod
+        def vmap(info, in_dims, x, dim):
+            calls.append(in_dims)
+            if in_dims[0] is None:
+                return MySum.apply(x, dim), None
+            return MySum.apply(x.movedim(in_dims[0], 0), dim + 1), 0
+    return MySum.apply, calls
+
+
 # -- TestComposability ---------------------------------------------------------------------------
 
 @case
