@@ -46,3 +46,23 @@ tree_util = tree
 _sys.modules[__name__ + ".tree_util"] = tree
 
 __version__ = "0.1.0"
+
+# torch.func's names that functrans spells JAX's way or has no need for: AttributeError with
+# what to write instead.
+_TORCH_FUNC_NAMES = {
+    "grad_and_value": "value_and_grad (JAX's name), which returns (value, grad) where "
+                      "torch.func's grad_and_value returns (grad, value)",
+    "functional_call": "no such call: the transforms take functions of pytrees of arrays; "
+                       "write the model as a function of a dict of parameters",
+    "stack_module_state": "functrans.tree.map(lambda *a: functrans.numpy.stack(a), *params) "
+                          "over the models' parameter pytrees",
+    "functionalize": "no such transform: functrans's functions are functional already (an "
+                     "index update is x.at[i].set(v), a new array)",
+}
+
+
+def __getattr__(name):
+    hint = _TORCH_FUNC_NAMES.get(name)
+    if hint is not None:
+        raise AttributeError(f"functrans has no {name!r} (a torch.func name); use {hint}.")
+    raise AttributeError(f"module 'functrans' has no attribute {name!r}")

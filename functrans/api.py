@@ -14,7 +14,7 @@ import numpy as _np
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
-from .batching import _leaf_path, pmap, vmap
+from .batching import _leaf_path, _positive_chunk, _torch_spellings, pmap, vmap
 from . import trace_cache
 from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
 from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
@@ -177,7 +177,7 @@ def _linearize_tree(call, leaves, has_aux, what, in_tree=None):
 # -- forward mode ------------------------------------------------------------------------------
 
 
-def jvp(fun, primals, tangents, has_aux=False):
+def jvp(fun, primals, tangents, has_aux=False, **kwargs):
     """Forward mode: ``(fun(*primals), J(primals) @ tangents)`` in one pass.
 
     Args:
@@ -195,6 +195,8 @@ def jvp(fun, primals, tangents, has_aux=False):
         (array(0.), array(1.))
     """
     check_function(fun, "jvp")
+    if kwargs:
+        _torch_spellings("jvp", kwargs)
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(fun, primals, tangents): primals and tangents must be tuples or "
                         f"lists of arguments; got {type(primals).__name__} and "
@@ -1061,15 +1063,6 @@ def _batched_map(f, basis, chunk_size):
     basis vectors), or in chunks of ``chunk_size`` basis vectors, concatenated, to bound the
     memory of very large Jacobians."""
     n = tree_flatten(basis)[0][0].shape[0]
-    # Checked first: a bad chunk_size must not pass unnoticed when it happens to exceed n.
-    if chunk_size is not None:
-        try:
-            ok = type(chunk_size) is not bool and operator.index(chunk_size) >= 1
-        except TypeError:
-            ok = False
-        if not ok:
-            raise ValueError(f"chunk_size must be a positive int or None; got {chunk_size!r}.")
-        chunk_size = operator.index(chunk_size)
     if chunk_size is None or chunk_size >= n:
         return vmap(f)(basis)
     # Stops clipped to n: the standard leaves out-of-bounds slice stops unspecified.
@@ -1094,7 +1087,7 @@ def _block(stacked, out_shape, in_shape, rows_are_outputs):
     return fnp.reshape(fnp.permute_dims(s, (1, 0)), out_shape + in_shape)
 
 
-def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None, **kwargs):
     """The Jacobian by forward mode: the JVPs along every basis vector of the inputs, computed
     in one batched pass (``vmap`` of ``jvp``; the primal is computed once). The result has,
     for every output leaf and every input leaf, a block of shape ``out.shape + in.shape``.
@@ -1119,11 +1112,13 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None)
                [0., 4.]])
     """
     check_function(fun, "jacfwd")
+    if kwargs:
+        _torch_spellings("jacfwd", kwargs)
     return _jacobian(fun, argnums, has_aux, "fwd", chunk_size, holomorphic)
 
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
-           chunk_size=None):
+           chunk_size=None, **kwargs):
     """The Jacobian by reverse mode: ``fun`` is linearized once, and the reverse pass runs
     batched over every basis vector of an output (``vmap`` of the transpose). Same result
     layout as [`jacfwd`][functrans.jacfwd].
@@ -1147,6 +1142,8 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
                [0., 4.]])
     """
     check_function(fun, "jacrev")
+    if kwargs:
+        _torch_spellings("jacrev", kwargs)
     return _jacobian(fun, argnums, has_aux, "rev", chunk_size, holomorphic, allow_int)
 
 
@@ -1200,6 +1197,8 @@ def _joint_basis(leaves):
 
 def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=False):
     name = _fname(fun)
+    if chunk_size is not None:  # (checked here: a bad one must not wait for a large input)
+        chunk_size = _positive_chunk(chunk_size, f"jac{mode} of {name}")
 
     @functools.wraps(fun)
     def jac_fun(*args, **kwargs):

@@ -10,6 +10,7 @@ below untouched, so work that does not depend on the batch runs once.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import operator
 
@@ -193,6 +194,40 @@ def vmap_within(batch_interp, fun, in_axes=0, out_axes=0):
 # -- vmap --------------------------------------------------------------------------------------
 
 
+# The name of the innermost running vmap(..., randomness="error"), whose function must not
+# draw from NumPy's global random state (functrans.numpy.random asks refuse_random_draw).
+_NO_RANDOM = contextvars.ContextVar("functrans_vmap_no_random", default=None)
+# The running vmaps with randomness="different", outermost first: (interpreter, batch size).
+_DIFFERENT = contextvars.ContextVar("functrans_vmap_different", default=())
+
+
+def different_random_levels():
+    """The running ``vmap(..., randomness="different")`` levels, outermost first, as pairs
+    (interpreter, batch size): a draw inside is made once per member of each."""
+    return _DIFFERENT.get()
+
+
+def batched_sample(value, levels):
+    """``value`` (an array of shape ``sizes + sample_shape``, one sample per member of the
+    ``levels``) as the batch tracers of those levels (the outermost's innermost)."""
+    for interp, _ in levels:
+        value = BatchTracer(interp, value)
+    return value
+
+
+def refuse_random_draw(what):
+    """Raise if a vmap with ``randomness="error"`` is running: ``what`` (a sampler of
+    functrans.numpy.random) would give every batch member the same numbers."""
+    name = _NO_RANDOM.get()
+    if name is not None:
+        raise BatchingError(
+            f"vmap of {name} (randomness='error'): functrans.numpy.random.{what} was called "
+            f"inside it, and would give every batch member the same numbers. Draw outside and "
+            f"pass the sample in, use randomness='same' if one draw for the whole batch is "
+            f"meant, or draw with keys mapped over the batch (vmap(f)(functrans.random.split("
+            f"key, n))) for different numbers per member.")
+
+
 class _Unmapped:
     """Stands for ``None`` in ``in_axes``/``out_axes`` while broadcasting them over the
     argument trees (where ``None`` would otherwise be an empty subtree)."""
@@ -250,7 +285,8 @@ def _move_axis(x, src, dst):
     return x if src == dst else fnp.moveaxis(x, src, dst)
 
 
-def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
+def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None, *,
+         chunk_size=None, randomness="same", **kwargs):
     """Vectorise ``fun`` over an axis of its arguments: ``vmap(f)(xs)`` is ``f`` applied to each
     ``xs[i]``, stacked — computed by running ``f`` once on the whole arrays.
 
@@ -269,6 +305,16 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         axis_size: the batch size, needed only when no argument is mapped.
         spmd_axis_name: accepted for JAX's signature; it places the batch on a device mesh
             in JAX, and has no effect here (one device; values are the same).
+        chunk_size: (torch.func's keyword) run ``fun`` on at most this many batch members
+            at a time and concatenate the results: the same values, with the memory of a
+            chunk instead of the whole batch. ``None`` runs the whole batch at once. Not with
+            ``axis_name`` (a collective would see one chunk only).
+        randomness: (torch.func's keyword) what draws from NumPy's global random state
+            (:mod:`functrans.numpy.random`) inside ``fun`` do: ``"same"`` (the default; one
+            draw serves every member, as the module documents), ``"different"`` (each
+            member draws its own, in member order), or ``"error"`` (refuse them). With
+            :mod:`functrans.random`'s keys the choice is explicit instead: map ``fun`` over
+            ``split(key, n)`` for different numbers, pass one key unmapped for the same.
 
     Returns:
         A function taking the same arguments as ``fun``, with the batch axis in the mapped
@@ -291,16 +337,104 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         array([3., 7.])
     """
     check_function(fun, "vmap")
+    if kwargs:
+        _torch_spellings("vmap", kwargs)
     if axis_name is not None:
         try:
             hash(axis_name)
         except TypeError:
             raise BatchingError(f"vmap: axis_name must be hashable (a string, usually); got "
                                 f"{axis_name!r}.") from None
-    return _vmap(fun, in_axes, out_axes, axis_size, (), axis_name)
+    if randomness not in ("same", "different", "error"):
+        raise ValueError(f"vmap: randomness must be 'same', 'different' or 'error'; got "
+                         f"{randomness!r}.")
+    if chunk_size is not None:
+        chunk_size = _positive_chunk(chunk_size, "vmap")
+        if axis_name is not None:
+            raise BatchingError("vmap: chunk_size cannot be used with axis_name: a collective "
+                                "over the axis would see one chunk of the batch only.")
+    batched = _vmap(fun, in_axes, out_axes, axis_size, (), axis_name, randomness)
+    if chunk_size is None:
+        return batched
+    return _chunked(batched, fun, in_axes, out_axes, chunk_size)
 
 
-def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
+# torch.func's names for vmap's and the other transforms' arguments, and what to write here
+_TORCH_SPELLINGS = {
+    "in_dims": "in_axes (JAX's name for torch.func's in_dims; same meaning)",
+    "out_dims": "out_axes (JAX's name for torch.func's out_dims; same meaning)",
+    "strict": "nothing: jvp's outputs that do not depend on the inputs get zero tangents",
+    "_preallocate_and_copy": "nothing: the Jacobian is assembled the same way either way",
+    "randomness": "nothing here: draws of functrans.numpy.random inside the Jacobian's "
+                  "batched pass are made once, the same for every basis vector (torch.func's "
+                  "'same'); vmap takes randomness='same' or 'error'",
+}
+
+
+def _torch_spellings(what, kwargs):
+    """A TypeError for keyword arguments ``what`` does not take, naming torch.func's
+    spellings' equivalents here."""
+    name = next(iter(kwargs))
+    hint = _TORCH_SPELLINGS.get(name)
+    if hint is not None:
+        raise TypeError(f"{what}() got torch.func's keyword argument {name!r}; functrans "
+                        f"takes {hint}.")
+    raise TypeError(f"{what}() got an unexpected keyword argument {name!r}.")
+
+
+def _positive_chunk(chunk_size, what):
+    try:
+        ok = type(chunk_size) is not bool and operator.index(chunk_size) >= 1
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{what}: chunk_size must be a positive int or None; got "
+                         f"{chunk_size!r}.")
+    return operator.index(chunk_size)
+
+
+def _chunked(batched, fun, in_axes, out_axes, chunk_size):
+    """``batched`` (vmap of ``fun``) run on ``chunk_size`` batch members at a time, the
+    results concatenated along their ``out_axes`` (outputs with out_axes None: the first
+    chunk's, which do not depend on the batch)."""
+    name = getattr(fun, "__name__", type(fun).__name__)
+
+    @functools.wraps(fun)
+    def run(*args, **kwargs):
+        axes = tuple(in_axes) if isinstance(in_axes, list) else in_axes
+        if isinstance(axes, tuple) and len(axes) != len(args):
+            return batched(*args, **kwargs)  # (its error)
+        leaves, tree = tree_flatten(args)
+        axes_l = _axes_leaves(axes, args, "in_axes", name)
+        k_leaves, k_tree = tree_flatten(kwargs)
+        n_pos = len(leaves)
+        leaves, axes_l = leaves + k_leaves, axes_l + [0] * len(k_leaves)
+        mapped = [(x, ax) for x, ax in zip(leaves, axes_l) if ax is not _UNMAPPED]
+        if not all(hasattr(x, "shape") and type(x) not in _SCALAR_DTYPES
+                   and -len(x.shape) <= ax < len(x.shape) for x, ax in mapped):
+            return batched(*args, **kwargs)  # (its error)
+        sizes = {x.shape[ax] for x, ax in mapped}
+        if len(sizes) != 1 or next(iter(sizes)) <= chunk_size:
+            return batched(*args, **kwargs)  # one chunk, or batched's error
+        n = sizes.pop()
+        parts = []
+        for start in range(0, n, chunk_size):
+            piece = slice(start, min(start + chunk_size, n))
+            ins = [x if ax is _UNMAPPED else x[(slice(None),) * (ax % len(x.shape)) + (piece, ...)]
+                   for x, ax in zip(leaves, axes_l)]
+            parts.append(batched(*tree_unflatten(tree, ins[:n_pos]),
+                                 **tree_unflatten(k_tree, ins[n_pos:])))
+        from .numpy import concat
+        first, o_tree = tree_flatten(parts[0])
+        o_axes = _axes_leaves(out_axes, parts[0], "out_axes", name)
+        flat = [tree_flatten(p)[0] for p in parts]
+        out = [o if ax is _UNMAPPED else concat([p[j] for p in flat], axis=ax)
+               for j, (o, ax) in enumerate(zip(first, o_axes))]
+        return tree_unflatten(o_tree, out)
+    return run
+
+
+def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness="same"):
     name = getattr(fun, "__name__", type(fun).__name__)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
@@ -372,9 +506,17 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None):
         for i, _, ax, _ in sizes:
             ins[i] = BatchTracer(interp, _move_axis(leaves[i], ax, 0))
         token = _current.set(interp)
+        if randomness == "error":
+            rtoken = _NO_RANDOM.set(name)
+        elif randomness == "different":
+            rtoken = _DIFFERENT.set(_DIFFERENT.get() + ((interp, size),))
+        else:
+            rtoken = None
         try:
             out = fun(*tree_unflatten(tree, ins[:n_pos]), **tree_unflatten(k_tree, ins[n_pos:]))
         finally:
+            if rtoken is not None:
+                rtoken.var.reset(rtoken)
             _current.reset(token)
             interp.active = False
             interp.like = None  # not kept alive by a leaked tracer

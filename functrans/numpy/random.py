@@ -27,9 +27,11 @@ Draws happen when the Python code runs, so where it runs once for many values th
 made once: inside ``functrans.jit`` the numbers are drawn while the function is staged and
 become constants of the graph, so every later call of the jitted function gives the *same*
 numbers (as NumPy's random functions do inside ``jax.jit``); under ``vmap`` one draw
-serves the whole batch (every example gets the same numbers, the same permutation). Draw
-outside and pass the sample in as an argument, or use :mod:`functrans.random`, whose keys
-are arguments.
+serves the whole batch (every example gets the same numbers, the same permutation), unless
+the vmap says otherwise: ``vmap(f, randomness="different")`` draws once per member, in
+member order (the numbers of a loop over the members), and ``randomness="error"`` refuses
+draws. Draw outside and pass the sample in as an argument, or use :mod:`functrans.random`,
+whose keys are arguments.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import functools
 
 import numpy as _np
 
+from ..batching import batched_sample, different_random_levels, refuse_random_draw
 from ..core import Tracer
 from ..tree import tree_flatten
 
@@ -93,11 +96,44 @@ def _out(r):
     return constant(b.xp.asarray(r))
 
 
+def _per_member(draw, levels, fname, like=None):
+    """``draw()`` once for each member of the running ``vmap(..., randomness="different")``
+    levels (in member order), stacked as those levels' batch: an array of the default
+    backend, or of ``like``'s library and device (indices into ``like``)."""
+    sizes = tuple(n for _, n in levels)
+    n = 1
+    for k in sizes:
+        n *= k
+    samples = [_np.asarray(draw()) for _ in range(max(n, 1))][:n] or None
+    if samples is None:  # a zero-size batch: one draw for the shape and dtype, none kept
+        s = _np.asarray(draw())
+        r = _np.empty(sizes + s.shape, s.dtype)
+    else:
+        r = _np.stack(samples).reshape(sizes + samples[0].shape)
+    if r.dtype.kind in "OSUV":
+        raise TypeError(f"functrans.numpy.random.{fname} under vmap(..., randomness="
+                        f"'different'): its samples ({r.dtype}) cannot be batched; draw "
+                        f"outside the vmap.")
+    if like is not None:
+        from ..api import _concrete_backend
+        b, device = _concrete_backend(like)
+        value = b.xp.asarray(r, **({"device": device} if device is not None else {}))
+    else:
+        from ..backends import default
+        b = default()
+        value = r if b.name == "numpy" else b.xp.asarray(r)
+    return batched_sample(value, levels)
+
+
 def _wrap_method(method, fname):
     @functools.wraps(method)
     def sampler(*args, **kwargs):
+        refuse_random_draw(fname)
         args = tuple(_arg(a, fname) for a in args)
         kwargs = {k: _arg(v, fname) for k, v in kwargs.items()}
+        levels = different_random_levels()
+        if levels:
+            return _per_member(lambda: method(*args, **kwargs), levels, fname)
         return _out(method(*args, **kwargs))
     sampler.__doc__ = (f"NumPy's ``{fname}``, drawing from the wrapped NumPy state; the "
                        f"result is a constant array of the default backend (see "
@@ -127,19 +163,31 @@ class _Sampler:
     def permutation(self, x, *args, **kwargs):
         """A random permutation of ``range(x)`` (an int), or of the first axis of the array
         ``x``, which may be traced: NumPy draws the order and the values are gathered."""
+        refuse_random_draw("permutation")
         if isinstance(x, Tracer) or _foreign(x):
             shape = tuple(x.shape)
             if not shape:
                 raise TypeError("permutation: x must be an integer or an array of at least "
                                 "one dimension; got a 0-d array.")
             axis = _axis_arg(self, "permutation", args, kwargs, len(shape))
+            levels = different_random_levels()
+            if levels:  # an order per member
+                from . import take
+                idx = _per_member(lambda: self._state.permutation(shape[axis]), levels,
+                                  "permutation", like=x)
+                return take(x, idx, axis=axis)
             idx = self._state.permutation(shape[axis])
             return _take0(x, idx, axis)
+        levels = different_random_levels()
+        if levels:
+            return _per_member(lambda: self._state.permutation(x, *args, **kwargs), levels,
+                               "permutation")
         return _out(self._state.permutation(x, *args, **kwargs))
 
     def choice(self, a, *args, **kwargs):
         """NumPy's ``choice``: a sample of ``a`` (an int for ``range(a)``, or a 1-d array,
         which may be traced: NumPy draws the positions and the values are gathered)."""
+        refuse_random_draw("choice")
         if isinstance(a, Tracer) or _foreign(a):
             shape = tuple(a.shape)
             args = tuple(_arg(v, "choice") for v in args)
@@ -164,16 +212,31 @@ class _Sampler:
             elif len(shape) != 1:
                 raise ValueError("choice: a must be an integer or a 1-d array; got shape "
                                  f"{shape}.")
+            levels = different_random_levels()
+            if levels:  # positions per member
+                from . import take
+                idx = _per_member(lambda: self._state.choice(shape[axis], *args, **kwargs),
+                                  levels, "choice", like=a)
+                return take(a, idx, axis=axis)
             idx = self._state.choice(shape[axis], *args, **kwargs)
             return _take0(a, idx, axis)
         args = tuple(_arg(v, "choice") for v in args)
         kwargs = {k: _arg(v, "choice") for k, v in kwargs.items()}
+        levels = different_random_levels()
+        if levels:
+            a = _arg(a, "choice")
+            return _per_member(lambda: self._state.choice(a, *args, **kwargs), levels, "choice")
         return _out(self._state.choice(_arg(a, "choice"), *args, **kwargs))
 
     def shuffle(self, x, *args, **kwargs):
         """Shuffle the NumPy array (or list) ``x`` along its first axis, in place, and return
         None. A traced or non-NumPy array cannot be changed in place: use ``x =
         permutation(x)``, which is also differentiable."""
+        refuse_random_draw("shuffle")
+        if different_random_levels():
+            raise TypeError(
+                "shuffle under vmap(..., randomness='different'): one array shuffled in place "
+                "cannot hold an order per member; write x = permutation(x) instead.")
         from ..interpreters import ConstTracer
         if type(x) is ConstTracer and not _foreign(x.primal):
             # an array made inside a transform (a constant): shuffled as NumPy would, on a
