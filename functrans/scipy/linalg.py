@@ -27,6 +27,8 @@ Conventions shared by all:
 
 from __future__ import annotations
 
+import math
+import operator
 
 from .. import dtypes as _dt
 from .. import lax as _lax
@@ -427,7 +429,7 @@ _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
 _THETA13 = 5.371920351148152
 
 
-def expm(A):
+def expm(A, *, upper_triangular=False, max_squarings=None):
     """The matrix exponential ``sum_k A^k / k!`` of a square matrix, or of each matrix of a
     stack ``(..., n, n)`` (as SciPy >= 1.9).
 
@@ -442,7 +444,15 @@ def expm(A):
     Differentiable to any order (built from matmul and solve). Integer input gives
     float64, float32 stays float32 (booleans: float64, where SciPy gives float16);
     complex input is accepted. Fewer than two dimensions or non-square: ValueError (SciPy's
-    ``LinAlgError`` is a subclass)."""
+    ``LinAlgError`` is a subclass).
+
+    JAX's keywords: ``upper_triangular`` is accepted as a hint (the result is the same
+    whatever it says; JAX's is wrong for a matrix that is not upper triangular);
+    a matrix needing more than ``max_squarings`` squarings gives NaN, as JAX. The default
+    ``None`` sets no limit, as SciPy (JAX's default 16 gives NaN for, e.g., the nilpotent
+    ``[[0, 1e6], [0, 0]]``, whose exponential is finite)."""
+    if max_squarings is not None:
+        max_squarings = operator.index(max_squarings)
     a = fnp.asarray(A)
     shape = _shape(a)
     if len(shape) < 2:
@@ -462,6 +472,10 @@ def expm(A):
     big = fnp.logical_and(norm > _THETA13, fnp.isfinite(norm))
     safe = fnp.where(big, norm, 2.0 * _THETA13)
     s = fnp.where(big, fnp.ceil(fnp.log2(safe / _THETA13)), 0.0)
+    too_many = None
+    if max_squarings is not None:
+        too_many = fnp.reshape(s > max_squarings, shape[:-2] + (1, 1))
+        s = fnp.minimum(s, float(max_squarings))
     s = fnp.reshape(fnp.astype(s, _dtype(norm)), shape[:-2] + (1, 1))
     a = fnp.multiply(a, fnp.astype(fnp.pow(2.0, -s), _dtype(a)))
     eye = fnp.eye(n, dtype=_dtype(a), device=fnp.device(a))
@@ -486,7 +500,10 @@ def expm(A):
     def square(c):
         i, r = c
         return fnp.add(i, 1), fnp.where(fnp.greater(s, i), fnp.matmul(r, r), r)
-    return _lax.while_loop(more, square, (fnp.zeros_like(steps), r))[1]
+    r = _lax.while_loop(more, square, (fnp.zeros_like(steps), r))[1]
+    if too_many is None:
+        return r
+    return fnp.where(too_many, fnp.full_like(r, math.nan), r)
 
 
 def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False,
