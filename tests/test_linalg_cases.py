@@ -1291,3 +1291,67 @@ def test_case_matches_jax(name):
             jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError):
         theirs = _run(c, jx)
     _compare(_run(c, ours), theirs, c.jax_tol)
+
+
+# -- result dtypes, against NumPy/SciPy --------------------------------------------------------
+
+def _dtype_input(dt, kind):
+    a = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    if kind == "int":
+        a = np.round(a * 2)
+    if np.dtype(dt).kind == "c":
+        a = a + 0.1j * np.triu(a, 1) - 0.1j * np.tril(a, -1)  # Hermitian, positive definite
+    return a.astype(dt)
+
+
+_DTYPE_CASES = {
+    "cholesky": lambda L, S, a: L.cholesky(a), "det": lambda L, S, a: L.det(a),
+    "slogdet": lambda L, S, a: tuple(L.slogdet(a)), "inv": lambda L, S, a: L.inv(a),
+    "pinv": lambda L, S, a: L.pinv(a), "eigh": lambda L, S, a: tuple(L.eigh(a)),
+    "eigvalsh": lambda L, S, a: L.eigvalsh(a), "svd": lambda L, S, a: tuple(L.svd(a)),
+    "svdvals": lambda L, S, a: L.svdvals(a), "qr": lambda L, S, a: tuple(L.qr(a)),
+    "norm": lambda L, S, a: (L.norm(a), L.norm(a, 2), L.norm(a, "nuc"), L.norm(a[0], 3)),
+    "cond": lambda L, S, a: L.cond(a), "matrix_power": lambda L, S, a: (L.matrix_power(a, 3),
+                                                                        L.matrix_power(a, 0)),
+    "solve": lambda L, S, a: L.solve(a, a[:, 0]), "lstsq": lambda L, S, a: L.lstsq(a, a)[0],
+    "trace": lambda L, S, a: L.trace(a), "outer": lambda L, S, a: L.outer(a[0], a[1]),
+    "cross": lambda L, S, a: L.cross(a[0], a[1]), "vecdot": lambda L, S, a: L.vecdot(a, a),
+    "tensorinv": lambda L, S, a: L.tensorinv(a, 1), "multi_dot": lambda L, S, a: L.multi_dot([a, a, a]),
+    "vector_norm": lambda L, S, a: L.vector_norm(a, ord=3),
+    "matrix_norm": lambda L, S, a: L.matrix_norm(a, ord=1),
+    "sp.lu": lambda L, S, a: tuple(S.lu(a)), "sp.lu_factor": lambda L, S, a: S.lu_factor(a)[0],
+    "sp.lu_solve": lambda L, S, a: S.lu_solve(S.lu_factor(a), a[0]),
+    "sp.cho_solve": lambda L, S, a: S.cho_solve(S.cho_factor(a), a[0]),
+    "sp.solve_triangular": lambda L, S, a: S.solve_triangular(a, a[0], lower=True),
+    "sp.expm": lambda L, S, a: S.expm(a / 4), "sp.det": lambda L, S, a: S.det(a),
+    "sp.inv": lambda L, S, a: S.inv(a), "sp.solve": lambda L, S, a: S.solve(a, a[0]),
+    "sp.block_diag": lambda L, S, a: S.block_diag(a, a[:2]), "sp.toeplitz": lambda L, S, a: S.toeplitz(a[0]),
+    "sp.hankel": lambda L, S, a: S.hankel(a[0], a[1]), "sp.circulant": lambda L, S, a: S.circulant(a[0]),
+    "sp.eigh": lambda L, S, a: tuple(S.eigh(a)), "sp.svd": lambda L, S, a: tuple(S.svd(a)),
+    "sp.qr": lambda L, S, a: tuple(S.qr(a)), "sp.polar": lambda L, S, a: tuple(S.polar(a)),
+    "sp.expm_frechet": lambda L, S, a: tuple(S.expm_frechet(a / 4, a)),
+    "sp.sqrtm": lambda L, S, a: S.sqrtm(a), "sp.schur": lambda L, S, a: tuple(S.schur(a)),
+    "sp.hessenberg": lambda L, S, a: S.hessenberg(a), "sp.solve_sylvester": lambda L, S, a: S.solve_sylvester(a, a, a),
+}
+
+
+@pytest.mark.parametrize("name", list(_DTYPE_CASES))
+def test_result_dtypes_match_numpy_scipy(name):
+    f = _DTYPE_CASES[name]
+    for dt, kind in [("float32", "float"), ("complex64", "float"), ("float64", "float"),
+                     ("complex128", "float"), ("int64", "int"), ("bool", "int")]:
+        a = _dtype_input(dt, kind)
+        if dt == "bool":
+            a = np.eye(3, dtype=bool) | (a > 2)
+        try:
+            want = f(np.linalg, sla, a)
+        except Exception:  # NumPy/SciPy refuse this dtype: nothing to compare
+            continue
+        got = f(fnp.linalg, fsl, a)
+        for i, (x, y) in enumerate(zip(optree.tree_leaves(got), optree.tree_leaves(want))):
+            y = np.asarray(y)
+            if dt == "bool" and y.dtype.kind == "f" and np.asarray(x).dtype == np.float64:
+                continue  # functrans's float functions of bool give float64 (documented)
+            if dt in ("int64", "bool") and y.dtype == np.float16:
+                continue
+            assert np.asarray(x).dtype == y.dtype, (name, dt, i, np.asarray(x).dtype, y.dtype)

@@ -286,7 +286,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
 
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
     """The LU factorization with partial pivoting ``a = p @ l @ u`` of ``a`` (..., M, N), as
-    SciPy: ``(p, l, u)`` with ``p`` a permutation matrix (M, M) of ``a``'s dtype (with
+    SciPy: ``(p, l, u)`` with ``p`` a permutation matrix (M, M) of ``a``'s real dtype (with
     ``p_indices``, the int32 rows ``p`` with ``a = l[p] @ u``), ``l`` (M, K) unit lower
     triangular and ``u`` (K, N) upper triangular, ``K = min(M, N)``; ``(p @ l, u)`` if
     ``permute_l``. The pivots are :func:`lu_factor`'s."""
@@ -305,7 +305,8 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
             fnp.astype(rows, _dt.int64)[..., :, None], _shape(lower)), axis=-2), upper
     if p_indices:
         return rows, lower, upper
-    p = fnp.astype(rows[..., :, None] == _iota(rows, m, _dtype(rows)), _dtype(a))
+    # (real even for complex a, as SciPy: a permutation)
+    p = fnp.astype(rows[..., :, None] == _iota(rows, m, _dtype(rows)), _dt.real_dtype(_dtype(a)))
     return p, lower, upper
 
 
@@ -592,7 +593,7 @@ def toeplitz(c, r=None):
     c = fnp.asarray(c)
     c = fnp.reshape(c, (1,)) if not _shape(c) else c
     if r is None:
-        r = fnp.conj(c)
+        r = fnp.conj(c) if _dtype(c).kind == "c" else c  # (conj of bool would be int8)
     else:
         r = _convs((r, c))[0]
         r = fnp.reshape(r, (1,)) if not _shape(r) else r
