@@ -26,6 +26,8 @@ from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _prom
                     _shape, matmul, matrix_transpose, max, min, multiply,
                     pow, reshape, sqrt)
 from ._elementwise import abs, conj, real
+from ._manipulation import moveaxis as _moveaxis
+from ._statistics import any as _any
 from ._statistics import sum
 
 __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
@@ -198,6 +200,10 @@ def qr(x, /, mode="reduced"):
     The extra columns of a tall ``Q`` in mode 'complete' are LAPACK's choice (Householder
     reflections); their derivative is that of this choice, which jumps (no derivative) where
     a reflection is the identity (a column already zero below the diagonal)."""
+    if mode == "raw":
+        raise NotImplementedError(
+            "qr: mode='raw' (LAPACK's Householder vectors and scalars) is not supported; use "
+            "mode='reduced' or 'complete' for Q and R")
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r'; got {mode!r}")
     if mode == "r":
@@ -244,6 +250,9 @@ def matrix_rank(x, /, tol=None, hermitian=False, *, rtol=None):
     if tol is not None and rtol is not None:
         raise ValueError("matrix_rank: give tol or rtol, not both (as in NumPy).")
     x = _float(x)
+    if len(_shape(x)) < 2:  # NumPy: a vector (or scalar) has rank 1 unless it is all zeros
+        nonzero = _ew.ne(x, _st.full_like(x, 0))
+        return _st.convert_element_type(_any(nonzero), _dt.int64)
     s = _la.svdvals(x)
     if tol is not None:
         tol = _st.broadcast_to(_as_operand(tol), _shape(s)[:-1])
@@ -277,9 +286,16 @@ def outer(x1, x2, /):
 
 
 def cross(x1, x2, /, *, axis=-1):
-    """Cross product of 3-element vectors along ``axis`` (which broadcasts)."""
+    """Cross product of 3-element vectors along ``axis`` of each operand (as NumPy: the
+    vector axis is moved last in each, the rest broadcasts, and the result's vectors lie
+    along ``axis`` of the broadcast shape)."""
     x1, x2 = _as_operand(x1), _as_operand(x2)
     (x1, x2), _ = _promote_arrays([x1, x2])
+    if axis >= 0 and len(_shape(x1)) != len(_shape(x2)):
+        # a non-negative axis names each operand's own axis: move it last in each first
+        x1, x2 = (_moveaxis(v, _normalize_axis(axis, len(_shape(v))), -1) for v in (x1, x2))
+        out = cross(x1, x2, axis=-1)
+        return _moveaxis(out, -1, _normalize_axis(axis, len(_shape(out))))
     shape = _broadcast_shapes(_shape(x1), _shape(x2))
     x1, x2 = _st.broadcast_to(x1, shape), _st.broadcast_to(x2, shape)
     axis = _normalize_axis(axis, len(shape))
@@ -326,8 +342,13 @@ def tensordot(x1, x2, /, *, axes=2):
 
 
 def vecdot(x1, x2, /, *, axis=-1):
-    """Dot product of vectors along ``axis`` (conjugating ``x1``); other axes broadcast."""
+    """Dot product of vectors along ``axis`` (conjugating ``x1``); other axes broadcast.
+    A non-negative ``axis`` names each operand's own axis, as NumPy and JAX (the two differ
+    when the operands have different numbers of dimensions)."""
     x1, x2 = _as_operand(x1), _as_operand(x2)
+    if axis >= 0 and len(_shape(x1)) != len(_shape(x2)):
+        x1, x2 = (_moveaxis(v, _normalize_axis(axis, len(_shape(v))), -1) for v in (x1, x2))
+        axis = -1
     shape = _broadcast_shapes(_shape(x1), _shape(x2))
     axis = _normalize_axis(axis, len(shape))
     prod = multiply(conj(x1) if _dtype(x1).kind == "c" else x1, x2)
@@ -397,21 +418,29 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 def matrix_power(x, n, /):
     """``x`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
     the identity)."""
-    x = _float(x)
+    n = operator.index(n)
+    # integers and booleans keep their dtype for n >= 0, as NumPy (booleans: or of ands)
+    x = _as_operand(x) if n >= 0 else _float(x)
     _square(x, "matrix_power")
-    n = int(n)
     if n == 0:
         return _la.diag_embed(_st.full_like(_la.diagonal(x), 1))
     if n < 0:
         x, n = _la.inv(x), -n
+    boolean = _dtype(x) is _dt.bool_
+    if boolean:  # (torch and array-api-strict have no boolean matmul): counts, then != 0
+        x = _st.convert_element_type(x, _dt.int64)
+
+    def product(a, b):
+        c = matmul(a, b)
+        return _st.convert_element_type(_ew.ne(c, _st.full_like(c, 0)), _dt.int64) if boolean else c
     result, base = None, x
     while n:
         if n & 1:
-            result = base if result is None else _la.matmul(result, base)
+            result = base if result is None else product(result, base)
         n >>= 1
         if n:
-            base = _la.matmul(base, base)
-    return result
+            base = product(base, base)
+    return _ew.ne(result, _st.full_like(result, 0)) if boolean else result
 
 
 # -- NumPy's names beyond the standard -----------------------------------------------------------

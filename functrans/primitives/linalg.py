@@ -645,8 +645,17 @@ def _complex_of(dtype):
 
 
 def _eig_impl(b, x):
-    w, v = b.extra("eig")(x)
-    return [w, v]
+    # LAPACK refuses non-finite input (NumPy raises): such matrices get NaN eigenvalues and
+    # eigenvectors, as JAX; the others of a stack are unaffected
+    xp = b.xp
+    finite = xp.all(xp.isfinite(x), axis=(-2, -1))
+    if bool(xp.all(finite)):
+        w, v = b.extra("eig")(x)
+        return [w, v]
+    keep = finite[..., None, None]
+    w, v = b.extra("eig")(xp.where(keep, x, xp.zeros_like(x)))
+    return [xp.where(keep[..., 0], w, xp.full_like(w, math.nan)),
+            xp.where(keep, v, xp.full_like(v, math.nan))]
 
 
 def _eig_aval(x):
@@ -700,7 +709,7 @@ def _eigvals_jvp(primals, tangents):
 
 
 eigvals_p = primitive("eigvals")
-eigvals_p.def_impl(lambda b, x: b.extra("eig")(x)[0])
+eigvals_p.def_impl(lambda b, x: _eig_impl(b, x)[0])
 eigvals_p.def_abstract_eval(lambda x: _eig_aval(x)[0])
 eigvals_p.def_jvp(_eigvals_jvp)
 

@@ -27,6 +27,8 @@ Conventions shared by all:
 
 from __future__ import annotations
 
+import math
+import operator
 
 from .. import dtypes as _dt
 from .. import lax as _lax
@@ -284,7 +286,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
 
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
     """The LU factorization with partial pivoting ``a = p @ l @ u`` of ``a`` (..., M, N), as
-    SciPy: ``(p, l, u)`` with ``p`` a permutation matrix (M, M) of ``a``'s dtype (with
+    SciPy: ``(p, l, u)`` with ``p`` a permutation matrix (M, M) of ``a``'s real dtype (with
     ``p_indices``, the int32 rows ``p`` with ``a = l[p] @ u``), ``l`` (M, K) unit lower
     triangular and ``u`` (K, N) upper triangular, ``K = min(M, N)``; ``(p @ l, u)`` if
     ``permute_l``. The pivots are :func:`lu_factor`'s."""
@@ -303,7 +305,8 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
             fnp.astype(rows, _dt.int64)[..., :, None], _shape(lower)), axis=-2), upper
     if p_indices:
         return rows, lower, upper
-    p = fnp.astype(rows[..., :, None] == _iota(rows, m, _dtype(rows)), _dtype(a))
+    # (real even for complex a, as SciPy: a permutation)
+    p = fnp.astype(rows[..., :, None] == _iota(rows, m, _dtype(rows)), _dt.real_dtype(_dtype(a)))
     return p, lower, upper
 
 
@@ -427,7 +430,7 @@ _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
 _THETA13 = 5.371920351148152
 
 
-def expm(A):
+def expm(A, *, upper_triangular=False, max_squarings=None):
     """The matrix exponential ``sum_k A^k / k!`` of a square matrix, or of each matrix of a
     stack ``(..., n, n)`` (as SciPy >= 1.9).
 
@@ -442,7 +445,15 @@ def expm(A):
     Differentiable to any order (built from matmul and solve). Integer input gives
     float64, float32 stays float32 (booleans: float64, where SciPy gives float16);
     complex input is accepted. Fewer than two dimensions or non-square: ValueError (SciPy's
-    ``LinAlgError`` is a subclass)."""
+    ``LinAlgError`` is a subclass).
+
+    JAX's keywords: ``upper_triangular`` is accepted as a hint (the result is the same
+    whatever it says; JAX's is wrong for a matrix that is not upper triangular);
+    a matrix needing more than ``max_squarings`` squarings gives NaN, as JAX. The default
+    ``None`` sets no limit, as SciPy (JAX's default 16 gives NaN for, e.g., the nilpotent
+    ``[[0, 1e6], [0, 0]]``, whose exponential is finite)."""
+    if max_squarings is not None:
+        max_squarings = operator.index(max_squarings)
     a = fnp.asarray(A)
     shape = _shape(a)
     if len(shape) < 2:
@@ -462,6 +473,10 @@ def expm(A):
     big = fnp.logical_and(norm > _THETA13, fnp.isfinite(norm))
     safe = fnp.where(big, norm, 2.0 * _THETA13)
     s = fnp.where(big, fnp.ceil(fnp.log2(safe / _THETA13)), 0.0)
+    too_many = None
+    if max_squarings is not None:
+        too_many = fnp.reshape(s > max_squarings, shape[:-2] + (1, 1))
+        s = fnp.minimum(s, float(max_squarings))
     s = fnp.reshape(fnp.astype(s, _dtype(norm)), shape[:-2] + (1, 1))
     a = fnp.multiply(a, fnp.astype(fnp.pow(2.0, -s), _dtype(a)))
     eye = fnp.eye(n, dtype=_dtype(a), device=fnp.device(a))
@@ -486,7 +501,10 @@ def expm(A):
     def square(c):
         i, r = c
         return fnp.add(i, 1), fnp.where(fnp.greater(s, i), fnp.matmul(r, r), r)
-    return _lax.while_loop(more, square, (fnp.zeros_like(steps), r))[1]
+    r = _lax.while_loop(more, square, (fnp.zeros_like(steps), r))[1]
+    if too_many is None:
+        return r
+    return fnp.where(too_many, fnp.full_like(r, math.nan), r)
 
 
 def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False,
@@ -575,7 +593,7 @@ def toeplitz(c, r=None):
     c = fnp.asarray(c)
     c = fnp.reshape(c, (1,)) if not _shape(c) else c
     if r is None:
-        r = fnp.conj(c)
+        r = fnp.conj(c) if _dtype(c).kind == "c" else c  # (conj of bool would be int8)
     else:
         r = _convs((r, c))[0]
         r = fnp.reshape(r, (1,)) if not _shape(r) else r
