@@ -439,7 +439,19 @@ for _name, _fn, _k, _what in [
     _b(_name, _fn, _k, _what)
 del _name, _fn, _k, _what
 # (named for the code below and for linters: the loops above made them)
-add, mul, max, min = (globals()[_n] for _n in ("add", "mul", "max", "min"))  # noqa: A001
+add, max, min = (globals()[_n] for _n in ("add", "max", "min"))  # noqa: A001
+_mul_same_dtype = globals()["mul"]
+
+
+def mul(x, y, *, out_dtype=None):
+    """``x * y`` elementwise (``jax.lax.mul``). With ``out_dtype`` (as in JAX 0.10) both
+    operands are first converted to it (so their dtypes may differ: float32 times float16
+    into float64) and multiplied in it; the derivatives flow back through the
+    conversions."""
+    if out_dtype is not None:
+        d = _dt.as_dtype(out_dtype)
+        x, y = (a if _is_py(a) else convert_element_type(a, d) for a in (x, y))
+    return _mul_same_dtype(x, y)
 
 ELEMENTWISE = ["neg", "abs", "sign", "floor", "ceil", "round", "is_finite", "exp", "exp2",
                "expm1", "log", "log1p", "sqrt", "rsqrt", "cbrt", "sin", "cos", "tan", "asin",

@@ -23,6 +23,7 @@ import collections
 import functools
 import math
 import types
+import warnings
 import zlib
 
 import numpy as np
@@ -35,6 +36,8 @@ import functrans.lax as flax
 import functrans.numpy as fnp
 from functrans.testing import check_grads
 
+from .conftest import BackendCase
+
 try:
     import jax
 except ImportError:  # as in CI: the JAX comparisons skip, the reference checks still run
@@ -43,7 +46,7 @@ except ImportError:  # as in CI: the JAX comparisons skip, the reference checks 
 FT = types.SimpleNamespace(name="functrans", lax=flax, np=fnp, jvp=ft.jvp, vjp=ft.vjp,
                            grad=ft.grad, jacfwd=ft.jacfwd, jacrev=ft.jacrev, jit=ft.jit,
                            vmap=ft.vmap, value_and_grad=ft.value_and_grad,
-                           linear_transpose=ft.linear_transpose)
+                           linear_transpose=ft.linear_transpose, c=lambda a: a)
 
 
 def _jx():
@@ -55,7 +58,7 @@ def _jx():
                                  grad=jax.grad, jacfwd=jax.jacfwd, jacrev=jax.jacrev,
                                  jit=jax.jit, vmap=jax.vmap,
                                  value_and_grad=jax.value_and_grad,
-                                 linear_transpose=jax.linear_transpose)
+                                 linear_transpose=jax.linear_transpose, c=jnp.asarray)
 
 
 def close(a, b, tol=1e-10):
@@ -69,7 +72,7 @@ def close(a, b, tol=1e-10):
 
 # -- the cases ---------------------------------------------------------------------------------
 
-Case = collections.namedtuple("Case", "make args order eps tol ref jax_order")
+Case = collections.namedtuple("Case", "make args order eps tol ref jax_order everywhere")
 CASES = {}
 
 
@@ -77,11 +80,13 @@ def _rng(name):
     return np.random.default_rng(zlib.crc32(name.encode()))
 
 
-def add_case(name, make, args, order=2, eps=None, tol=None, ref=None, jax_order=2):
+def add_case(name, make, args, order=2, eps=None, tol=None, ref=None, jax_order=2,
+             everywhere=True):
     """``make(m)`` is the function of ``args``; ``ref(*args)`` its value by NumPy/SciPy;
-    ``jax_order`` how far JAX differentiates it (0: value only; 1: no second order)."""
+    ``jax_order`` how far JAX differentiates it (0: value only; 1: no second order);
+    ``everywhere``: on every backend (else on NumPy only, to keep the file's time down)."""
     assert name not in CASES, name
-    CASES[name] = Case(make, tuple(args), order, eps, tol, ref, jax_order)
+    CASES[name] = Case(make, tuple(args), order, eps, tol, ref, jax_order, everywhere)
 
 
 def _draw(rng, kind, shape):
@@ -222,7 +227,7 @@ add_case("integer_pow",
          [_draw(_rng("ip"), "not_small", (2, 3))],
          ref=lambda x: (x ** 3, x ** -2.0, np.ones_like(x), x))
 add_case("pow_integer_exponent_array",
-         lambda m: lambda x: m.lax.pow(x, np.array([[0, 1, 3], [-1, 2, -3]])),
+         lambda m: lambda x: m.lax.pow(x, m.c(np.array([[0, 1, 3], [-1, 2, -3]]))),
          [_draw(_rng("pia"), "not_small", (2, 3))],
          ref=lambda x: x ** np.array([[0, 1, 3], [-1, 2, -3]], dtype=float))
 add_case("igamma_both_arguments", lambda m: m.lax.igamma,
@@ -232,11 +237,11 @@ add_case("igammac_both_arguments", lambda m: m.lax.igammac,
          [_draw(_rng("igc"), "positive", (2, 3)), _draw(_rng("igc2"), "positive", (2, 3))],
          ref=sps.gammaincc, tol=1e-5, jax_order=1)
 add_case("polygamma_in_x",
-         lambda m: lambda x: (m.lax.polygamma(np.full((2, 3), 1.0), x),
-                              m.lax.polygamma(np.full((2, 3), 2.0), x)),
+         lambda m: lambda x: (m.lax.polygamma(m.c(np.full((2, 3), 1.0)), x),
+                              m.lax.polygamma(m.c(np.full((2, 3), 2.0)), x)),
          [_draw(_rng("pg"), "positive", (2, 3))],
          ref=lambda x: (sps.polygamma(1, x), sps.polygamma(2, x)))
-add_case("zeta_in_q", lambda m: lambda q: m.lax.zeta(np.full((2, 3), 3.0), q),
+add_case("zeta_in_q", lambda m: lambda q: m.lax.zeta(m.c(np.full((2, 3), 3.0)), q),
          [_draw(_rng("z"), "positive", (2, 3))], ref=lambda q: sps.zeta(3.0, q),
          jax_order=0)  # (JAX's zeta has no derivative)
 
@@ -288,11 +293,14 @@ for _shape in [(4,), (3, 4), (2, 3, 4)]:
 
 
 def add_bilinear(name, make, lhs, rhs, ref=None, order=2):
-    """A function linear in each argument: each checked alone (a large step is exact)."""
-    add_case(name + "_lhs", lambda m: (lambda f: lambda a: f(a, rhs))(make(m)), [lhs],
-             order=order, eps=1.0, ref=None if ref is None else (lambda a: ref(a, rhs)))
-    add_case(name + "_rhs", lambda m: (lambda f: lambda b: f(lhs, b))(make(m)), [rhs],
-             order=order, eps=1.0, ref=None if ref is None else (lambda b: ref(lhs, b)))
+    """A function linear in each argument: each checked alone (a large step is exact; on
+    NumPy), and both together (on every backend)."""
+    add_case(name + "_lhs", lambda m: (lambda f: lambda a: f(a, m.c(rhs)))(make(m)), [lhs],
+             order=order, eps=1.0, ref=None if ref is None else (lambda a: ref(a, rhs)),
+             everywhere=False)
+    add_case(name + "_rhs", lambda m: (lambda f: lambda b: f(m.c(lhs), b))(make(m)), [rhs],
+             order=order, eps=1.0, ref=None if ref is None else (lambda b: ref(lhs, b)),
+             everywhere=False)
     add_case(name + "_both", make, [lhs, rhs], order=order, ref=ref)
 
 
@@ -496,7 +504,7 @@ def _pad_ref(x, v, config):
 for _k, (_shape, _config) in enumerate([((), ()), ((2, 3), ((1, 2, 1), (0, 1, 0))),
                                         ((2, 3), ((-1, 0, 0), (-1, 0, 2)))]):
     _r = _rng(f"pad{_k}")
-    add_case(f"pad_{_k}", (lambda c: lambda m: lambda x: m.lax.pad(x, np.array(0.0), c))(
+    add_case(f"pad_{_k}", (lambda c: lambda m: lambda x: m.lax.pad(x, m.c(np.array(0.0)), c))(
         _config), [_r.normal(size=_shape)], eps=1.0,
         ref=(lambda c: lambda x: _pad_ref(x, 0.0, c))(_config))
     add_case(f"pad_{_k}_padding_value", (lambda c: lambda m: lambda x, v: m.lax.pad(x, v, c))(
@@ -522,14 +530,14 @@ for _arg_shape, _pred_shapes in [((), [()]), ((3,), [(), (3,)]), ((2, 3), [(), (
         _r = _rng(f"sel{_arg_shape}{_pred_shape}")
         _pred = _r.random(_pred_shape) < 0.5
         add_case(f"select_{len(_arg_shape)}d_pred{len(_pred_shape)}d",
-                 (lambda p: lambda m: lambda a, b: m.lax.select(p, a, b))(_pred),
+                 (lambda p: lambda m: lambda a, b: m.lax.select(m.c(p), a, b))(_pred),
                  [_r.normal(size=_arg_shape), _r.normal(size=_arg_shape)], eps=1.0,
                  ref=(lambda p: lambda a, b: np.where(p, a, b))(_pred))
 _which = np.array([[0, 2, 1], [1, 0, 2]])
-add_case("select_n_three_cases", lambda m: lambda a, b, c: m.lax.select_n(_which, a, b, c),
+add_case("select_n_three_cases", lambda m: lambda a, b, c: m.lax.select_n(m.c(_which), a, b, c),
          [_rng("sn").normal(size=(2, 3)) for _ in range(3)], eps=1.0,
          ref=lambda a, b, c: np.choose(_which, [a, b, c]))
-add_case("select_n_boolean", lambda m: lambda a, b: m.lax.select_n(_which == 1, a, b),
+add_case("select_n_boolean", lambda m: lambda a, b: m.lax.select_n(m.c(_which == 1), a, b),
          [_rng("snb").normal(size=(2, 3)) for _ in range(2)], eps=1.0,
          ref=lambda a, b: np.where(_which == 1, b, a))
 
@@ -566,13 +574,13 @@ for _k, (_shape, _start, _size) in enumerate([((3,), (1,), (1,)), ((5, 3), (1, 1
         return x
     _st = np.array(_start)
     add_case(f"dynamic_update_slice_{_k}",
-             (lambda s: lambda m: lambda x, y: m.lax.dynamic_update_slice(x, y, s))(_st),
+             (lambda s: lambda m: lambda x, y: m.lax.dynamic_update_slice(x, y, m.c(s)))(_st),
              [_op, _upd], eps=1.0, ref=_dus_ref)
     add_case(f"dynamic_update_slice_{_k}_operand",
-             (lambda s, u: lambda m: lambda x: m.lax.dynamic_update_slice(x, u, s))(_st, _upd),
+             (lambda s, u: lambda m: lambda x: m.lax.dynamic_update_slice(x, m.c(u), m.c(s)))(_st, _upd),
              [_op], eps=1.0, ref=(lambda u, r: lambda x: r(x, u))(_upd, _dus_ref))
     add_case(f"dynamic_update_slice_{_k}_update",
-             (lambda s, o: lambda m: lambda y: m.lax.dynamic_update_slice(o, y, s))(_st, _op),
+             (lambda s, o: lambda m: lambda y: m.lax.dynamic_update_slice(m.c(o), y, m.c(s)))(_st, _op),
              [_upd], eps=1.0, ref=(lambda o, r: lambda y: r(o, y))(_op, _dus_ref))
 add_case("dynamic_index_out_of_range_negative",
          lambda m: lambda x: m.lax.dynamic_index_in_dim(x, -8, 0),
@@ -603,7 +611,7 @@ for _k, (_shape, _dims) in enumerate(_REDUCE_SHAPES):
               else _r.uniform(0.5, 1.5, _shape) * _r.choice([-1.0, 1.0], _shape))
         add_case(f"reduce_with_{_opname}_{_k}",
                  (lambda op, init, d: lambda m: lambda x: m.lax.reduce(
-                     x, np.array(init), getattr(m.lax, op), d))(_opname, _init, _dims),
+                     x, m.c(np.array(init)), getattr(m.lax, op), d))(_opname, _init, _dims),
                  [_x], eps=_eps,
                  ref=(lambda f, d: lambda x: f(x, axis=d) if d else x)(_npf, _dims))
     if 0 not in _shape and _dims:
@@ -618,7 +626,7 @@ for _k, (_shape, _dims) in enumerate(_REDUCE_SHAPES):
     # a pair reduced together: sums of the first, products of the second
     add_case(f"reduce_pair_{_k}",
              (lambda d: lambda m: lambda a, b: m.lax.reduce(
-                 (a, b), (np.array(0.0), np.array(1.0)),
+                 (a, b), (m.c(np.array(0.0)), m.c(np.array(1.0))),
                  lambda x, y: (x[0] + y[0], x[1] * y[1]), d))(_dims),
              [_r.normal(size=_shape), _r.uniform(0.5, 1.5, _shape)],
              ref=(lambda d: lambda a, b: (np.sum(a, axis=d), np.prod(b, axis=d)) if d
@@ -654,7 +662,7 @@ for _k, (_shape, _dims, _strides, _padding, _base, _win) in enumerate(_reduce_wi
 
         def _rw(m, op=_opname, init=_init, d=_dims, s=_strides, p=_padding, b=_base, w=_win):
             def f(x):
-                y = m.lax.reduce_window(x, np.array(init), getattr(m.lax, op), d, s, p, b, w)
+                y = m.lax.reduce_window(x, m.c(np.array(init)), getattr(m.lax, op), d, s, p, b, w)
                 # a window of padding alone gives the identity (+-inf), whose differences are
                 # nan: set to 0 (its derivative is 0 either way)
                 return m.np.where(m.np.isinf(y), 0.0, y)
@@ -752,7 +760,7 @@ for _g, (_shape, _dn, _sizes, _idx_sets) in enumerate(_GATHERS):
             _collapse = bool(_dn["collapsed_slice_dims"])
             add_case(f"gather_{_g}_{_mode}_{_t}",
                      (lambda i, dn, z, md: lambda m: lambda x: m.lax.gather(
-                         x, i, m.lax.GatherDimensionNumbers(**dn), z, mode=md,
+                         x, m.c(i), m.lax.GatherDimensionNumbers(**dn), z, mode=md,
                          fill_value=-1))(_idx, _dn, _sizes, _mode),
                      [_rng(f"g{_g}").normal(size=_shape)], eps=1.0,
                      ref=(lambda i, z, c, md: lambda x: _gather_ref(x, i, z, c, md))(
@@ -795,7 +803,7 @@ for _g, (_shape, _dn, _ushape, _window, _idx_sets, _unique) in enumerate(_SCATTE
             _idx = np.array(_idx)
             add_case(f"scatter_add_{_g}_{_mode}_{_t}",
                      (lambda i, dn, md: lambda m: lambda x, y: m.lax.scatter_add(
-                         x, i, y, m.lax.ScatterDimensionNumbers(**dn), mode=md))(
+                         x, m.c(i), y, m.lax.ScatterDimensionNumbers(**dn), mode=md))(
                          _idx, _dn, _mode), [_x, _u], eps=1.0,
                      ref=(lambda i, w, md: lambda x, y: _scatter_ref(x, i, y, w, md, np.add))(
                          _idx, _window, _mode))
@@ -805,7 +813,7 @@ for _g, (_shape, _dn, _ushape, _window, _idx_sets, _unique) in enumerate(_SCATTE
         _idx = _uidx if _op == "scatter" else np.array(_idx_sets[0])
         add_case(f"{_op}_{_g}",
                  (lambda op, i, dn: lambda m: lambda x, y: getattr(m.lax, op)(
-                     x, i, y, m.lax.ScatterDimensionNumbers(**dn)))(_op, _idx, _dn),
+                     x, m.c(i), y, m.lax.ScatterDimensionNumbers(**dn)))(_op, _idx, _dn),
                  [_x, _u], eps=1e-3, tol=1e-5 if _op == "scatter_mul" else None,
                  ref=(lambda i, w, c: lambda x, y: _scatter_ref(x, i, y, w, "clip", c))(
                      _idx, _window, _COMBINE[_op]),
@@ -813,14 +821,14 @@ for _g, (_shape, _dn, _ushape, _window, _idx_sets, _unique) in enumerate(_SCATTE
                  jax_order=0 if _op == "scatter_mul" else 2)
     add_case(f"scatter_mul_{_g}_unique_indices",
              (lambda i, dn: lambda m: lambda x, y: m.lax.scatter_mul(
-                 x, i, y, m.lax.ScatterDimensionNumbers(**dn), unique_indices=True))(
+                 x, m.c(i), y, m.lax.ScatterDimensionNumbers(**dn), unique_indices=True))(
                  _uidx, _dn), [_x, _u], eps=1e-3, tol=1e-5,
              ref=(lambda i, w: lambda x, y: _scatter_ref(x, i, y, w, "clip", np.multiply))(
                  _uidx, _window))
 _DIAG = np.stack(np.diag_indices(5), axis=-1)
 add_case("scatter_constant_update_on_diagonal",
          lambda m: lambda x: m.lax.scatter(
-             x, _DIAG, np.arange(5.0), m.lax.ScatterDimensionNumbers(
+             x, m.c(_DIAG), m.c(np.arange(5.0)), m.lax.ScatterDimensionNumbers(
                  update_window_dims=(), inserted_window_dims=(0, 1),
                  scatter_dims_to_operand_dims=(0, 1))),
          [_rng("diag").normal(size=(5, 5))], eps=1.0,
@@ -836,7 +844,8 @@ for _k, (_idxs, _axes) in enumerate([((np.array([0, 2, 1]),), (0,)),
         # (advanced indices of non-adjacent axes go first, as in index_take)
         return np.moveaxis(x[tuple(sel)], 0, 0) if axes != (0, 2) else x[idxs[0], :, idxs[1]]
     add_case(f"index_take_{_k}",
-             (lambda i, a: lambda m: lambda x: m.lax.index_take(x, i, a))(_idxs, _axes),
+             (lambda i, a: lambda m: lambda x: m.lax.index_take(
+                 x, tuple(m.c(k) for k in i), a))(_idxs, _axes),
              [_rng(f"it{_k}").normal(size=(3, 4, 5))], eps=1.0, ref=_it_ref)
 
 add_case("rem_broadcast_rows",
@@ -851,18 +860,46 @@ add_case("rem_broadcast_columns",
          ref=np.fmod)
 
 
+for _shape, _axis in [((4,), 0), ((5, 5), 0), ((3, 1, 4), 0), ((3, 1, 4), 1)]:
+    add_case(f"top_k_{_shape}_axis{_axis}".replace(" ", ""),
+             (lambda a: lambda m: lambda x: m.lax.top_k(x, 1, axis=a)[0])(_axis),
+             [_unique_values(_rng(f"tka{_shape}{_axis}"), _shape)], eps=1e-3,
+             ref=(lambda a: lambda x: np.max(x, axis=a, keepdims=True))(_axis))
+# lax.mul(..., out_dtype=): operands of any float dtypes, converted to out_dtype first
+for _d1, _d2, _do in [("float32", "float64", "float64"), ("float64", "float32", "float64"),
+                      ("float64", "float64", "float64")]:
+    add_case(f"mul_out_dtype_{_d1}_{_d2}",
+             (lambda d1, d2, do: lambda m: lambda x, y: m.lax.mul(
+                 m.lax.convert_element_type(x, d1), m.lax.convert_element_type(y, d2),
+                 out_dtype=do))(_d1, _d2, _do),
+             [np.array([0.5, -1.25, 2.0]), np.array([1.5, 3.0, -0.75])],
+             # (linear in each: a large step, above float32's rounding; values exact in it)
+             eps=0.5, tol=1e-6, ref=lambda x, y: x * y)
+
 # -- running the cases ---------------------------------------------------------------------------
 
 def _on(backend, data):
     return tuple(backend.asarray(a, dtype=a.dtype) for a in data)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.everywhere))
 def test_value_and_derivatives(name, backend):
     """The value against NumPy/SciPy, and the derivatives up to the case's order in both modes
     against central differences (the dot-product identity for VJPs), in float64."""
+    _check_case(name, backend)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if not c.everywhere))
+def test_value_and_derivatives_numpy(name):
+    _check_case(name, BackendCase("numpy"))
+
+
+def _check_case(name, backend):
     c = CASES[name]
-    f = c.make(FT)
+    # (constants of a case on the backend too: functrans never copies between libraries)
+    m = types.SimpleNamespace(**{**vars(FT), "c": lambda a: backend.asarray(
+        a, dtype=np.asarray(a).dtype)})
+    f = c.make(m)
     args = _on(backend, c.args)
     if c.ref is not None:
         got = optree.tree_map(backend.to_numpy, f(*args))
@@ -906,3 +943,181 @@ def test_matches_jax(name):
     got = _derivatives(FT, c.make(FT), c.args, c.jax_order)
     want = _derivatives(JX, c.make(JX), c.args, c.jax_order)
     close(got, want, 1e-9 if c.tol is None else c.tol)
+
+
+# -- single tests of lax_autodiff_test ------------------------------------------------------------
+
+def _both(case, jax_check=None):
+    """``case(FT)``; where JAX is installed also ``case(JX)``, handed to ``jax_check`` (or
+    compared with functrans's)."""
+    got = case(FT)
+    if jax is not None:
+        want = case(_jx())
+        if jax_check is None:
+            close(got, want)
+        else:
+            jax_check(want)
+    return got
+
+
+def test_stop_gradient_in_derivatives_of_each_order():
+    def case(m):
+        f = lambda x: m.lax.sin(x) * m.lax.cos(m.lax.stop_gradient(x))  # noqa: E731
+        return (m.grad(f)(3.14), m.grad(m.grad(f))(3.14),
+                m.grad(lambda x: m.lax.stop_gradient({"foo": x})["foo"])(3.0))
+    g1, g2, g3 = _both(case)
+    close(g1, np.cos(3.14) * np.cos(3.14))
+    close(g2, -np.sin(3.14) * np.cos(3.14))
+    close(g3, 0.0)
+    with pytest.raises(TypeError, match="belong to no functrans backend"):
+        flax.stop_gradient(lambda x: x)
+
+
+def test_pow_second_derivatives_at_zero_exponent():
+    x, y = 4.0, 0.0
+    want = ((0.0, 1 / x), (1 / x, np.log(x) ** 2))
+    got = _both(lambda m: (m.jacfwd(m.jacfwd(m.lax.pow, (0, 1)), (0, 1))(x, y),
+                           m.jacrev(m.jacrev(m.lax.pow, (0, 1)), (0, 1))(x, y)))
+    close(got, (want, want))
+
+
+def test_pow_derivatives_at_zero_to_the_zero():
+    # d/dx x**0 is 0 at x = 0 in functrans (x**0 is 1 everywhere); JAX gives nan
+    # (docs/coming-from-jax.md, "Conventions at kinks")
+    def jax_gives_nan(want):
+        assert np.isnan(want[0]) and want[1] == 0.0
+    got = _both(lambda m: m.grad(m.lax.pow, (0, 1))(0.0, 0.0), jax_gives_nan)
+    close(got, (0.0, 0.0))
+    close(_both(lambda m: m.grad(m.jit(lambda x, n: x ** n))(0.0, 0)), 0.0)
+
+
+def test_pow_with_integer_exponents_and_zero_powers():
+    def case(m):
+        fs = [lambda z: m.np.sum(z ** m.np.arange(0, 2, dtype=int)),
+              lambda z: m.np.sum(z ** m.np.arange(0, 2, dtype=float)),
+              lambda z: 1 + z, lambda z: z ** 0 + z, lambda z: z ** 0.0 + z]
+        return [m.grad(f)(3.14) for f in fs]
+    close(_both(case), [1.0] * 5)
+
+
+def test_pow_jacobian_with_scalar_exponent_under_jit():
+    got = _both(lambda m: m.jacrev(m.jit(m.lax.pow))(m.lax.iota("float64", 4), 2))
+    close(got, np.diag(2 * np.arange(4.0)))
+
+
+def test_sixth_derivative_of_reciprocal():
+    def case(m):
+        g = lambda x: 1 / x  # noqa: E731
+        for _ in range(6):
+            g = m.grad(g)
+        return g(4.0)
+    close(_both(case), 720 / 4.0 ** 7)
+
+
+def test_linear_transpose_of_real_and_imag():
+    got = _both(lambda m: (m.linear_transpose(lambda x: x.real, 1j)(1.0),
+                           m.linear_transpose(lambda x: x.imag, 1j)(1.0)))
+    close(got, ((1.0 + 0j,), (-1j,)))
+
+
+def test_scatter_apply_is_differentiated():
+    # JAX raises NotImplementedError for derivatives of scatter_apply (x.at[i].apply(f));
+    # functrans differentiates it: f's derivative at the updated entries, 1 elsewhere
+    x = np.array([1.0, 2.0])
+    dn = flax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+                                      scatter_dims_to_operand_dims=(0,))
+    f = lambda x: flax.scatter_apply(x, np.array([[1]]), fnp.sin, dn, update_shape=(1,))  # noqa: E731
+    want = np.diag([1.0, np.cos(2.0)])
+    close(ft.jacfwd(f)(x), want)
+    close(ft.jacrev(f)(x), want)
+    check_grads(f, (x,), order=2)
+    if jax is not None:
+        J = _jx()
+        jdn = J.lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+                                            scatter_dims_to_operand_dims=(0,))
+        with pytest.raises(NotImplementedError):
+            J.jacfwd(lambda x: J.lax.scatter_apply(x, np.array([[1]]), J.np.sin, jdn,
+                                                  update_shape=(1,)))(x)
+
+
+def test_argmax_has_zero_derivative():
+    def case(m):
+        f = lambda x: m.lax.convert_element_type(m.lax.argmax(x, 0, np.int64), np.float64)  # noqa
+        return m.grad(f)(np.array([1.0, 3.0, 2.0]))
+    close(_both(case), np.zeros(3))
+    # (the tangent of the integer output: an integer zero here, JAX's float0)
+    out, tan = ft.jvp(lambda x: flax.argmax(x, 0, np.int64), (np.array([1.0, 3.0, 2.0]),),
+                      (np.ones(3),))
+    assert out == 1 and tan == 0
+
+
+def test_dot_general_with_preferred_element_type_has_a_jacobian():
+    def case(m):
+        f = lambda x: m.lax.dot_general(x, x, (((), ()), ((), ())),  # noqa: E731
+                                        preferred_element_type=np.float32)
+        return m.jacrev(f)(np.ones((), np.float16))
+    got = _both(case)
+    assert np.asarray(got).dtype == np.float16
+    close(np.asarray(got, dtype=float), 2.0)
+
+
+def test_jacrev_of_vmapped_out_of_range_dynamic_index():
+    def case(m):
+        f = lambda x, i: m.lax.dynamic_index_in_dim(x, i, axis=0, keepdims=False)  # noqa
+        x, i = np.array([1.0]), np.array([1])  # (out of range: clamped to 0)
+        return m.jacrev(f)(x, i[0]), m.jacrev(m.vmap(f, (None, 0)))(x, i)
+    got = _both(case)
+    close(got, (np.array([1.0]), np.array([[1.0]])))
+
+
+def test_convert_element_type_complex_to_real_gradient():
+    def case(m):
+        return m.grad(lambda z: m.lax.convert_element_type(z, np.float64))(
+            np.complex128(1 + 2j))
+    with warnings.catch_warnings():  # (the imaginary part dropped: NumPy's ComplexWarning)
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        close(_both(case), 1.0 + 0j)
+
+
+def test_kinks_max_min_clamp_abs():
+    # ties of max/min share the derivative equally, as in JAX; abs at 0 has derivative 0
+    # (JAX: 1; docs/coming-from-jax.md, "Conventions at kinks")
+    got = _both(lambda m: (m.grad(m.lax.max, (0, 1))(1.0, 1.0),
+                           m.grad(m.lax.min, (0, 1))(1.0, 1.0)))
+    close(got, ((0.5, 0.5), (0.5, 0.5)))
+    close(ft.grad(flax.abs)(0.0), 0.0)
+
+
+_HOLOMORPHIC = {"exp": np.exp, "sin": np.cos, "log": lambda z: 1 / z,
+                "sqrt": lambda z: 0.5 / np.sqrt(z), "tanh": lambda z: 1 / np.cosh(z) ** 2}
+
+
+@pytest.mark.parametrize("name", sorted(_HOLOMORPHIC))
+def test_complex_vjp_convention_holomorphic(name, backend):
+    # JAX's convention: the pullback of a holomorphic f multiplies by f'(z), no conjugate
+    z = np.array([0.7 + 0.4j, -1.1 + 0.9j])
+    ct = np.array([1.0 + 0.0j, 0.3 - 2.0j])
+    _, pull = ft.vjp(getattr(flax, name), backend.asarray(z, dtype="complex128"))
+    (got,) = pull(backend.asarray(ct, dtype="complex128"))
+    close(backend.to_numpy(got), ct * _HOLOMORPHIC[name](z))
+
+
+def test_complex_vjp_convention_of_parts():
+    z = np.array([3.0 + 4.0j, -1.0 + 0.5j])
+    want_abs = np.conj(z) / np.abs(z)  # (the cotangent 1 of a real output)
+    close(ft.vjp(flax.abs, z)[1](np.ones(2))[0], want_abs)
+    close(ft.vjp(flax.real, z)[1](np.ones(2))[0], np.ones(2) + 0j)
+    close(ft.vjp(flax.imag, z)[1](np.ones(2))[0], -1j * np.ones(2))
+    ct = np.array([1.0 + 2.0j, -0.5j])
+    close(ft.vjp(flax.conj, z)[1](ct)[0], np.conj(ct))
+
+
+@pytest.mark.parametrize("name", COMPLEX_OPS)
+def test_complex_vjp_matches_jax(name):
+    JX = _jx()
+    n = next(k for nm, k, _, _, _ in ELEMENTWISE if nm == name)
+    r = _rng(name + "_raw")
+    args = tuple(r.uniform(0.5, 2.0, (3,)) + 1j * r.uniform(0.3, 1.2, (3,)) for _ in range(n))
+    got = _derivatives(FT, getattr(FT.lax, name), args)
+    want = _derivatives(JX, getattr(JX.lax, name), args)
+    close(got, want, 1e-9)
