@@ -268,11 +268,15 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     into G groups, each convolved with its share of the output features (G = features:
     depthwise). Any number of spatial axes.
 
-    Differences from JAX: ``batch_group_count`` other than 1 raises NotImplementedError;
-    ``precision`` is checked and has no effect (the backend's own precision);
-    ``preferred_element_type`` casts both operands to it before the convolution."""
+    ``batch_group_count`` B splits the batch into B consecutive groups, each convolved with
+    its share of the output features (the output has ``batch / B`` members; how JAX writes
+    the kernel's gradient of a grouped convolution); one of the two group counts must be 1.
+
+    Differences from JAX: ``precision`` is checked and has no effect (the backend's own
+    precision); ``preferred_element_type`` casts both operands to it before the
+    convolution."""
     what = "conv_general_dilated"
-    _not_supported(what, precision, preferred_element_type, batch_group_count)
+    _not_supported(what, precision, preferred_element_type)
     lhs, rhs = _preferred(fnp.asarray(lhs), fnp.asarray(rhs), preferred_element_type)
     if fnp.result_type(lhs) is not fnp.result_type(rhs):
         raise TypeError(f"{what}: lhs and rhs must have one dtype (as in jax.lax); got "
@@ -290,6 +294,21 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     x = fnp.permute_dims(lhs, (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],))
     w = fnp.permute_dims(rhs, tuple(dn.rhs_spec)) if tuple(dn.rhs_spec) != tuple(
         range(rhs.ndim)) else rhs
+    B = operator.index(batch_group_count)
+    if B != 1:
+        if B < 1 or G != 1:
+            raise ValueError(f"{what}: batch_group_count={B} must be positive, and "
+                             f"feature_group_count must then be 1 (got {G}).")
+        if x.shape[0] % B or w.shape[0] % B:
+            raise ValueError(f"{what}: batch_group_count={B} must divide the batch "
+                             f"({x.shape[0]}) and the output features ({w.shape[0]}).")
+        # batch group g becomes feature group g: (B, N/B, spatial..., C) to
+        # (N/B, spatial..., B * C)
+        n, rest = x.shape[0] // B, tuple(x.shape[1:-1])
+        x = fnp.reshape(x, (B, n) + rest + (x.shape[-1],))
+        x = fnp.moveaxis(x, 0, -2)
+        x = fnp.reshape(x, (n,) + rest + (B * x.shape[-1],))
+        G = B
     N, C = x.shape[0], x.shape[-1]
     O, Ci = w.shape[0], w.shape[1]
     ksize = tuple(w.shape[2:])

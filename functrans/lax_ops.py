@@ -4,7 +4,7 @@ Every function here is written on :mod:`functrans.numpy` (and ``functrans.scipy.
 so it runs on every backend and under every transform; none adds a primitive. They keep
 ``jax.lax``'s strictness: operands of an elementwise operation must have one dtype (a
 ``TypeError`` names the dtypes, as JAX's does) and one shape, except that a 0-d operand
-broadcasts. Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 (JAX with
+broadcasts, and so does an axis of length 1 between operands of one rank (as in JAX 0.10). Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 (JAX with
 ``jax_enable_x64`` refuses it), but a number of a wider kind than the array's dtype (a
 float beside an integer array) is refused.
 
@@ -83,11 +83,7 @@ def _operands(name, args, kinds, same_shape=True):
                         f"{', '.join(t.name for t in dts)} (functrans.numpy's functions "
                         f"promote; convert with lax.convert_element_type).")
     if same_shape:
-        shapes = [tuple(args[i].shape) for i in idx]
-        big = {s for s in shapes if s != ()}
-        if len(big) > 1:
-            raise TypeError(f"lax.{name} requires arguments of one shape (a 0-d one "
-                            f"broadcasts), got {', '.join(map(str, shapes))}.")
+        _check_shapes(name, [tuple(args[i].shape) for i in idx])
     if d.kind not in kinds:
         words = ", ".join(_KIND_WORDS[k] for k in kinds)
         raise TypeError(f"lax.{name} does not accept dtype {d.name}; accepted: {words}.")
@@ -96,6 +92,24 @@ def _operands(name, args, kinds, same_shape=True):
             raise TypeError(f"lax.{name}: the Python number {a!r} cannot take the operands' "
                             f"dtype {d.name}.")
     return args, d
+
+
+def _check_shapes(name, shapes):
+    # As jax.lax (0.10): a 0-d operand broadcasts, and so do axes of length 1 between
+    # operands of one rank; operands of different ranks are refused.
+    big = [s for s in shapes if s != ()]
+    if not big:
+        return
+    bad = len({len(s) for s in big}) > 1
+    if not bad:
+        for sizes in zip(*big):
+            if len(set(sizes) - {1}) > 1:
+                bad = True
+    if bad:
+        raise TypeError(f"lax.{name} requires arguments of one shape (a 0-d one broadcasts, "
+                        f"and so does an axis of length 1 between arguments of one rank), got "
+                        f"{', '.join(map(str, shapes))}; functrans.numpy's functions "
+                        f"broadcast across ranks.")
 
 
 def _unary(name, fn, kinds, doc):
@@ -174,9 +188,7 @@ def pow(x, y):  # noqa: A001 (jax.lax's name)
     x = _array(x) if not _is_py(x) else x
     if not _is_py(y) and hasattr(y, "dtype") and _dtype(y).kind in "iu":
         (x,), d = _operands("pow", (x,), _FC)
-        if y.ndim and x.ndim and tuple(y.shape) != tuple(x.shape):
-            raise TypeError(f"lax.pow requires arguments of one shape (a 0-d one "
-                            f"broadcasts), got {tuple(x.shape)}, {tuple(y.shape)}.")
+        _check_shapes("pow", [tuple(x.shape), tuple(y.shape)])
         return fnp.astype(fnp.power(x, y), d, copy=False)
     (x, y), d = _operands("pow", (x, y), _FC)
     return fnp.power(x, y)
@@ -427,7 +439,19 @@ for _name, _fn, _k, _what in [
     _b(_name, _fn, _k, _what)
 del _name, _fn, _k, _what
 # (named for the code below and for linters: the loops above made them)
-add, mul, max, min = (globals()[_n] for _n in ("add", "mul", "max", "min"))  # noqa: A001
+add, max, min = (globals()[_n] for _n in ("add", "max", "min"))  # noqa: A001
+_mul_same_dtype = globals()["mul"]
+
+
+def mul(x, y, *, out_dtype=None):
+    """``x * y`` elementwise (``jax.lax.mul``). With ``out_dtype`` (as in JAX 0.10) both
+    operands are first converted to it (so their dtypes may differ: float32 times float16
+    into float64) and multiplied in it; the derivatives flow back through the
+    conversions."""
+    if out_dtype is not None:
+        d = _dt.as_dtype(out_dtype)
+        x, y = (a if _is_py(a) else convert_element_type(a, d) for a in (x, y))
+    return _mul_same_dtype(x, y)
 
 ELEMENTWISE = ["neg", "abs", "sign", "floor", "ceil", "round", "is_finite", "exp", "exp2",
                "expm1", "log", "log1p", "sqrt", "rsqrt", "cbrt", "sin", "cos", "tan", "asin",

@@ -481,8 +481,11 @@ def test_signal_dtypes(backend):
 def test_errors(backend):
     x = backend.asarray(np.ones((1, 2, 4, 4)))
     w = backend.asarray(np.ones((2, 2, 2, 2)))
-    with pytest.raises(NotImplementedError, match="batch_group_count"):
+    with pytest.raises(ValueError, match=r"batch_group_count=2 must divide the batch \(1\)"):
         lax.conv_general_dilated(x, w, (1, 1), "VALID", batch_group_count=2)
+    with pytest.raises(ValueError, match="feature_group_count must then be 1"):
+        lax.conv_general_dilated(x, w, (1, 1), "VALID", batch_group_count=2,
+                                 feature_group_count=2)
     with pytest.raises(ValueError, match="precision"):
         lax.conv_general_dilated(x, w, (1, 1), "VALID", precision="most")
     # precision is accepted (no effect), preferred_element_type computes in that dtype
