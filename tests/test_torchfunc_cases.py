@@ -655,6 +655,19 @@ def vmap_of_jvp_through_an_index_update(m):
 
 
 @case
+def jacobians_of_boolean_mask_indexing(m):
+    # torch.func's test_chunk_jacrev_chunksize_one: an operation whose shape depends on the
+    # values; the mask is the primal's, so every chunk of the basis sees the same shape
+    x = np.array([1.0, -2.0, 3.0, -4.0, 0.5])
+    f = lambda v: v[v > 0] ** 2
+    d = np.zeros((3, 5))
+    d[0, 0], d[1, 2], d[2, 4] = 2 * x[0], 2 * x[2], 2 * x[4]
+    h = np.diag(np.where(x > 0, 6 * x, 0.0))
+    return [(m.jacrev(f, chunk_size=1)(m.arr(x)), d), (m.jacrev(f, chunk_size=2)(m.arr(x)), d),
+            (m.jacfwd(f)(m.arr(x)), d), (m.hessian(lambda v: m.sum(v[v > 0] ** 3))(m.arr(x)), h)]
+
+
+@case
 def jacrev_chunk_sizes_agree(m):
     x, y = R(10, 2), R(1, 2)
     f = lambda a, b: ((m.sin(a), a + b), (a + 2, m.sum(a)))
