@@ -1247,6 +1247,7 @@ def test_vmap_chunk_size_and_randomness_errors():
 def test_vmap_randomness_same_error_and_keys():
     import functrans.numpy.random as npr
     x = np.zeros((4, 3))
+    npr.seed(6)
     same = ft.vmap(lambda v: v + npr.randn(3))(x)
     np.testing.assert_array_equal(same, np.broadcast_to(same[0], (4, 3)))
     same2 = ft.vmap(lambda v: v + npr.uniform(size=3), randomness="same")(x)
@@ -1294,6 +1295,7 @@ def test_vmap_randomness_different_draws_as_a_loop_over_members():
     np.testing.assert_array_equal(outer, np.broadcast_to(np.random.rand(4)[:, None], (4, 3)))
     # permutations and choices per member, of a traced array and of plain values
     rows = np.tile(np.arange(6.0), (5, 1))
+    npr.seed(3)
     perms = ft.vmap(npr.permutation, randomness="different")(rows)
     assert all(sorted(r) == list(range(6)) for r in perms.tolist())
     assert len({tuple(r) for r in perms.tolist()}) > 1
@@ -1325,6 +1327,7 @@ def test_vmap_randomness_different_on_other_backends(backend):
     # samples are arrays of the default backend (functrans.numpy.random's rule); indices for
     # a permutation of a traced array go to that array's library and device
     import functrans.numpy.random as npr
+    npr.seed(4)
     rows = backend.asarray(np.tile(np.arange(4.0), (3, 1)))
     perms = ft.vmap(npr.permutation, randomness="different")(rows)
     assert backend.is_own(perms)
@@ -1342,6 +1345,7 @@ def test_vmap_randomness_different_on_other_backends(backend):
 def test_torch_func_randomness_for_comparison():
     # what the keys above stand for in torch.func: randomness='different' and 'same'
     torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
     x = torch.zeros(4, 3, dtype=torch.float64)
     d = torch.func.vmap(lambda v: v + torch.randn(3, dtype=torch.float64),
                         randomness="different")(x)
@@ -1369,6 +1373,7 @@ def test_ensemble_with_the_same_dropout_in_every_member(lib):
     else:
         m = _tf()
         import torch
+        torch.manual_seed(0)
 
         def keep_mask(_):
             return (torch.rand(16, 4) < 0.7).to(torch.float64)
