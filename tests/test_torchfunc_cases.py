@@ -1841,9 +1841,11 @@ def _vmap_ops():
                       T(lambda a, b: torch.tensordot(a, b, dims=([1], [0]))), [(3, 4), (4, 2)]),
         "clip_batched_bounds": (lambda a, lo: fnp.clip(a, lo, lo + 1.0),
                                 T(lambda a, lo: torch.clamp(a, lo, lo + 1.0)), [(3, 4), (4,)]),
-        "solve_batched": (lambda a, b: fnp.linalg.solve(a + 4 * fnp.eye(3), b),
-                          T(lambda a, b: torch.linalg.solve(a + 4 * torch.eye(
-                              3, dtype=torch.float64), b)), [(3, 3), (3, 2)]),
+        # (the shift built from the argument: an eye() would be the default backend's)
+        "solve_batched": (lambda a, b: fnp.linalg.solve(
+                              a + fnp.diag(fnp.ones_like(a[0, :]) * 4), b),
+                          T(lambda a, b: torch.linalg.solve(
+                              a + torch.diag(torch.ones_like(a[0]) * 4), b)), [(3, 3), (3, 2)]),
     }
 
 
@@ -1913,3 +1915,19 @@ def test_torch_func_names_point_to_functrans_spellings():
     assert not hasattr(ft, "no_such_name")
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         ft.no_such_name
+
+
+@pytest.mark.parametrize("name", sorted(_VMAP_OPS))
+def test_vmap_op_in_every_axis_on_every_backend(name, backend):
+    f, _, specs = _VMAP_OPS[name]
+    on = lambda a: backend.asarray(a, dtype="int64" if a.dtype.kind == "i" else "float64")
+    for in_ax, out_ax in _AXES_CONFIGS[1:]:
+        _RNG[0] = np.random.default_rng(zlib_crc(name))
+        n = 3
+        axes = tuple(in_ax if not isinstance(s, str) else 0 for s in specs)
+        args = [_vmap_draw(s, n, ax) for s, ax in zip(specs, axes)]
+        ours = ft.vmap(f, in_axes=axes, out_axes=out_ax)(*[on(a) for a in args])
+        assert backend.is_own(ours)
+        members = [backend.to_numpy(f(*[on(np.take(a, i, axis=ax)) for a, ax in zip(args, axes)]))
+                   for i in range(n)]
+        _same(ours, np.stack(members, axis=out_ax), tol=1e-12, what=f"{name} {axes} -> {out_ax}")
