@@ -1931,3 +1931,26 @@ def test_vmap_op_in_every_axis_on_every_backend(name, backend):
         members = [backend.to_numpy(f(*[on(np.take(a, i, axis=ax)) for a, ax in zip(args, axes)]))
                    for i in range(n)]
         _same(ours, np.stack(members, axis=out_ax), tol=1e-12, what=f"{name} {axes} -> {out_ax}")
+
+
+def test_complex_conventions_against_torch_func():
+    # functrans keeps JAX's conventions for complex numbers. The gradient of a real function
+    # of z = x + iy is df/dx - i df/dy (PyTorch's is its conjugate, the direction of steepest
+    # ascent); vjp's cotangent multiplies the Jacobian unconjugated (PyTorch conjugates it).
+    # jvp agrees.
+    torch = pytest.importorskip("torch")
+    z = np.array([1 + 2j, -0.5 + 0.3j])
+    x, y = z.real, z.imag
+    g = ft.grad(lambda v: fnp.sum(fnp.real(v) * fnp.imag(v) ** 2))(z)
+    np.testing.assert_allclose(g, y ** 2 - 1j * (2 * x * y), rtol=1e-14)
+    gt = torch.func.grad(lambda v: torch.sum(v.real * v.imag ** 2))(torch.tensor(z)).numpy()
+    np.testing.assert_allclose(g, np.conj(gt), rtol=1e-14)
+    v = np.array([1 + 1j, 0.5 - 2j])
+    ours = ft.vjp(fnp.sin, z)[1](v)[0]
+    np.testing.assert_allclose(ours, v * np.cos(z), rtol=1e-14)
+    theirs = torch.func.vjp(torch.sin, torch.tensor(z))[1](torch.tensor(v))[0].numpy()
+    np.testing.assert_allclose(theirs, v * np.conj(np.cos(z)), rtol=1e-14)
+    tan = ft.jvp(fnp.sin, (z,), (v,))[1]
+    np.testing.assert_allclose(
+        tan, torch.func.jvp(torch.sin, (torch.tensor(z),), (torch.tensor(v),))[1].numpy(),
+        rtol=1e-14)
