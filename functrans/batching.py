@@ -367,7 +367,7 @@ _TORCH_SPELLINGS = {
     "_preallocate_and_copy": "nothing: the Jacobian is assembled the same way either way",
     "randomness": "nothing here: draws of functrans.numpy.random inside the Jacobian's "
                   "batched pass are made once, the same for every basis vector (torch.func's "
-                  "'same'); vmap takes randomness='same' or 'error'",
+                  "'same'); vmap takes randomness='same', 'different' or 'error'",
 }
 
 
@@ -383,6 +383,8 @@ def _torch_spellings(what, kwargs):
 
 
 def _positive_chunk(chunk_size, what):
+    """``chunk_size`` as an int, or a ValueError unless it is a positive integer (not a
+    bool)."""
     try:
         ok = type(chunk_size) is not bool and operator.index(chunk_size) >= 1
     except TypeError:
