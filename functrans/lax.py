@@ -48,6 +48,7 @@ from .convolution import (ConvGeneralDilatedDimensionNumbers,  # noqa: F401
                           conv_shape_tuple, conv_transpose_shape_tuple, padtype_to_pads,
                           reduce_window_shape_tuple)
 from .lax_fft import FftType, fft  # noqa: F401
+from .toplevel import composite  # noqa: F401
 from .lax_ops import *  # noqa: F401,F403
 from .numpy import stop_gradient  # noqa: F401
 
@@ -68,7 +69,7 @@ __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gra
            "conv_general_permutations", "conv_general_shape_tuple",
            "conv_transpose_shape_tuple", "reduce_window_shape_tuple",
            "ConvGeneralDilatedDimensionNumbers", "fft",
-           "FftType"] + _lax_ops.__all__ + _collectives.__all__
+           "FftType", "composite"] + _lax_ops.__all__ + _collectives.__all__
 
 
 def select(pred, on_true, on_false):

@@ -185,6 +185,24 @@ def named_call(fun, *, name=None):
     return fun
 
 
+def composite(decomposition, name, version=0):
+    """``decomposition`` itself (``jax.lax.composite`` marks a function as one named operation
+    that a compiler may replace by its own; functrans runs the decomposition, which is what
+    defines the operation's values and derivatives in JAX too). ``name`` and ``version``
+    are checked as JAX checks them."""
+    if not callable(decomposition):
+        raise TypeError(f"composite expects a function; got {type(decomposition).__name__}.")
+    if not isinstance(name, str):
+        raise TypeError(f"composite: name must be a string; got {type(name).__name__}.")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ValueError(f"composite: version must be a non-negative int; got {version!r}.")
+
+    @functools.wraps(decomposition)
+    def composite_fn(*args, **kwargs):
+        return decomposition(*args, **kwargs)
+    return composite_fn
+
+
 @contextlib.contextmanager
 def named_scope(name):
     """A context manager (or decorator) that does nothing here (``jax.named_scope`` names

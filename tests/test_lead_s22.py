@@ -173,3 +173,27 @@ def test_like_keyword_makes_arrays_in_that_arrays_library(backend):
     np.testing.assert_array_equal(backend.to_numpy(out), [2.0, 3.0, 4.0])
     with pytest.raises(TypeError, match="like= must be an array"):
         fnp.zeros(2, like=[1.0])
+
+
+def test_lax_composite_runs_its_decomposition_under_every_transform(backend):
+    import functrans.lax as flax
+    import functrans.numpy as fnp
+
+    def tangent(x, *, scale=1.0):
+        return scale * fnp.sin(x) / fnp.cos(x)
+    tan = flax.composite(tangent, "my.tangent")
+    assert tan.__name__ == "tangent"
+    x = backend.asarray([0.1, 0.4, -0.7])
+    np.testing.assert_allclose(backend.to_numpy(tan(x, scale=2.0)),
+                               2 * np.tan(backend.to_numpy(x)), rtol=1e-13)
+    g = ft.grad(lambda x: fnp.sum(ft.jit(tan)(x)))(x)
+    np.testing.assert_allclose(backend.to_numpy(g), 1 / np.cos(backend.to_numpy(x)) ** 2,
+                               rtol=1e-12)
+    vm = ft.vmap(ft.grad(tan))(x)
+    np.testing.assert_allclose(backend.to_numpy(vm), backend.to_numpy(g), rtol=1e-12)
+    with pytest.raises(TypeError, match="name must be a string"):
+        flax.composite(tangent, 3)
+    with pytest.raises(ValueError, match="version must be a non-negative int"):
+        flax.composite(tangent, "t", version=-1)
+    with pytest.raises(TypeError, match="expects a function"):
+        flax.composite("tan", "t")
