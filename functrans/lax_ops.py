@@ -263,6 +263,12 @@ def clamp(min, x, max):  # noqa: A002 (jax.lax's names)
     one strictly between the bounds, a bound where it is the result, and none of them where
     ``x`` equals a bound."""
     (lo, x, hi), d = _operands("clamp", (min, x, max), "iuf")
+    for bound, what in ((lo, "min"), (hi, "max")):
+        # (no broadcasting of length-1 axes here, as in JAX)
+        shape = () if _is_py(bound) else tuple(bound.shape)
+        if shape not in ((), tuple(x.shape)):
+            raise TypeError(f"lax.clamp requires {what} to be 0-d or of the operand's shape "
+                            f"{tuple(x.shape)}; got {shape}.")
     value = fnp.minimum(fnp.maximum(x, lo), hi)
     if d.kind != "f":
         return value

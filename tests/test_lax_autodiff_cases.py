@@ -1122,3 +1122,24 @@ def test_complex_vjp_matches_jax(name):
     got = _derivatives(FT, getattr(FT.lax, name), args)
     want = _derivatives(JX, getattr(JX.lax, name), args)
     close(got, want, 1e-9)
+
+
+def test_length_one_axes_broadcast_between_operands_of_one_rank():
+    # jax.lax 0.10 broadcasts them (JAX's test pairs shapes (3, 4), (3, 1), (1, 4), ()); other
+    # rank mismatches, and clamp's bounds, stay refused as in JAX
+    def case(m):
+        a, b = np.arange(3.0).reshape(3, 1), np.arange(4.0).reshape(1, 4) + 1
+        f = lambda a, b: m.lax.mul(m.lax.atan2(a, b), m.lax.pow(b, a))  # noqa: E731
+        return f(a, b), m.grad(lambda a, b: m.np.sum(f(a, b)), (0, 1))(a, b)
+    got = _both(case)
+    a, b = np.arange(3.0).reshape(3, 1), np.arange(4.0).reshape(1, 4) + 1
+    close(got[0], np.arctan2(a, b) * b ** a)
+    check_grads(lambda a, b: flax.mul(flax.atan2(a, b), flax.pow(b, a)), (a, b), order=2)
+    with pytest.raises(TypeError, match="one shape"):
+        flax.add(np.ones((3, 4)), np.ones(4))
+    with pytest.raises(TypeError, match="one shape"):
+        flax.add(np.ones((3, 4)), np.ones((2, 4)))
+    with pytest.raises(TypeError, match="min to be 0-d or of the operand's shape"):
+        flax.clamp(np.ones((3, 1)), np.ones((3, 4)), 2.0)
+    with pytest.raises(TypeError, match="max to be 0-d or of the operand's shape"):
+        flax.clamp(0.0, np.ones((3, 4)), np.ones((1, 4)))
