@@ -631,6 +631,21 @@ for _k, (_shape, _dims) in enumerate(_REDUCE_SHAPES):
              [_r.normal(size=_shape), _r.uniform(0.5, 1.5, _shape)],
              ref=(lambda d: lambda a, b: (np.sum(a, axis=d), np.prod(b, axis=d)) if d
                   else (a, b))(_dims))
+for _k, _dims in enumerate([(), (0,), (1, 2), (0, 1, 2)]):
+    _r = _rng(f"redc{_k}")
+    add_case(f"reduce_add_complex_{_k}",
+             (lambda d: lambda m: lambda a, b: (lambda y: (m.np.real(y), m.np.imag(y)))(
+                 m.lax.reduce(m.lax.complex(a, b), m.c(np.array(0j)), m.lax.add, d)))(_dims),
+             [_r.normal(size=(3, 4, 5)), _r.normal(size=(3, 4, 5))], eps=1.0,
+             ref=(lambda d: lambda a, b: (np.sum(a, axis=d), np.sum(b, axis=d)) if d
+                  else (a, b))(_dims))
+add_case("conv_general_dilated_complex",
+         lambda m: lambda a, b, c, d: (lambda y: (m.np.real(y), m.np.imag(y)))(
+             m.lax.conv_general_dilated(m.lax.complex(a, b), m.lax.complex(c, d), (1, 2),
+                                        ((1, 0), (0, 1)), (2, 1), (1, 2),
+                                        feature_group_count=2)),
+         [_rng("cgc").normal(size=(2, 4, 4, 5)), _rng("cgc2").normal(size=(2, 4, 4, 5)),
+          _rng("cgc3").normal(size=(4, 2, 2, 2)), _rng("cgc4").normal(size=(4, 2, 2, 2))])
 add_case("reduce_prod_with_zeros", lambda m: lambda x: m.lax.reduce_prod(x, (1,)),
          [np.array([[1.0, 0.0, 3.0, 0.5], [0.0, 2.0, 0.0, 1.5], [1.0, 2.0, 3.0, 0.0]])],
          eps=1e-5, ref=lambda x: np.prod(x, 1))  # (two zeros: a third-order term)
