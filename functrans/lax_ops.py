@@ -4,7 +4,8 @@ Every function here is written on :mod:`functrans.numpy` (and ``functrans.scipy.
 so it runs on every backend and under every transform; none adds a primitive. They keep
 ``jax.lax``'s strictness: operands of an elementwise operation must have one dtype (a
 ``TypeError`` names the dtypes, as JAX's does) and one shape, except that a 0-d operand
-broadcasts, and so does an axis of length 1 between operands of one rank (as in JAX 0.10). Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 (JAX with
+broadcasts, and so does an axis of length 1 between operands of one rank (as in JAX
+0.10). Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 (JAX with
 ``jax_enable_x64`` refuses it), but a number of a wider kind than the array's dtype (a
 float beside an integer array) is refused.
 
