@@ -687,6 +687,16 @@ for _k, (_shape, _dims, _strides, _padding, _base, _win) in enumerate(_reduce_wi
                  [_x], order=3 if (_opname == "add" and _k % 10 == 0) else 2,
                  eps=1.0 if _opname == "add" else 1e-3)
 
+# beyond JAX's test (JAX has no VJP of these: values compared only)
+add_case("reduce_window_max_window_dilation",
+         lambda m: lambda x: m.lax.reduce_window(x, m.c(np.array(-np.inf)), m.lax.max, (2, 2),
+                                                 (1, 1), "VALID", (1, 1), (1, 2)),
+         [_unique_values(_rng("rwmd"), (4, 6))], eps=1e-3, jax_order=0)
+add_case("reduce_window_mul_padded",
+         lambda m: lambda x: m.lax.reduce_window(x, m.c(np.array(1.0)), m.lax.mul, (2, 2),
+                                                 (1, 2), "SAME", (2, 1), (1, 2)),
+         [_rng("rwm").uniform(0.5, 1.5, (4, 6))], jax_order=0)
+
 # -- cumulative ops, sorting ---------------------------------------------------------------------
 
 _CUMREF = {"cumsum": np.cumsum, "cumprod": np.cumprod, "cummax": np.maximum.accumulate,
