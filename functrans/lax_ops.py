@@ -4,7 +4,8 @@ Every function here is written on :mod:`functrans.numpy` (and ``functrans.scipy.
 so it runs on every backend and under every transform; none adds a primitive. They keep
 ``jax.lax``'s strictness: operands of an elementwise operation must have one dtype (a
 ``TypeError`` names the dtypes, as JAX's does) and one shape, except that a 0-d operand
-broadcasts, and so does an axis of length 1 between operands of one rank (as in JAX 0.10). Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 (JAX with
+broadcasts, and so does an axis of length 1 between operands of one rank (as in JAX
+0.10). Python numbers are weakly typed: ``lax.add(x_f32, 2.0)`` is float32 (JAX with
 ``jax_enable_x64`` refuses it), but a number of a wider kind than the array's dtype (a
 float beside an integer array) is refused.
 
@@ -263,6 +264,12 @@ def clamp(min, x, max):  # noqa: A002 (jax.lax's names)
     one strictly between the bounds, a bound where it is the result, and none of them where
     ``x`` equals a bound."""
     (lo, x, hi), d = _operands("clamp", (min, x, max), "iuf")
+    for bound, what in ((lo, "min"), (hi, "max")):
+        # (no broadcasting of length-1 axes here, as in JAX)
+        shape = () if _is_py(bound) else tuple(bound.shape)
+        if shape not in ((), tuple(x.shape)):
+            raise TypeError(f"lax.clamp requires {what} to be 0-d or of the operand's shape "
+                            f"{tuple(x.shape)}; got {shape}.")
     value = fnp.minimum(fnp.maximum(x, lo), hi)
     if d.kind != "f":
         return value
