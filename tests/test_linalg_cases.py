@@ -1228,6 +1228,47 @@ def qr_multiply_values(m):
     return out
 
 
+# -- batching and staging (JAX's *Batching tests) ---------------------------------------------
+
+@case()
+def vmap_with_unmapped_operands(m):
+    a, b = R(4, 3, 3) + 3 * np.eye(3), R(4, 3, 2)
+    lo = np.tril(R(4, 3, 3)) + 3 * np.eye(3)
+    solve = m.vmap(m.la.solve, in_axes=(0, None))
+    tri = lambda a, b: m.sp.solve_triangular(a, b, lower=True)
+    return (solve(m.arr(a), m.arr(b[0])), m.vmap(m.la.solve, in_axes=(None, 0))(m.arr(a[0]), m.arr(b)),
+            m.vmap(tri, in_axes=(0, None))(m.arr(lo), m.arr(b[0])),
+            m.vmap(tri, in_axes=(None, 0))(m.arr(lo[0]), m.arr(b)),
+            m.vmap(tri)(m.arr(lo), m.arr(b)),
+            m.vmap(lambda a, b: m.la.lstsq(a, b)[0], in_axes=(0, None))(m.arr(R(4, 5, 3)), m.arr(R(5, 2))),
+            m.vmap(lambda c, b: m.sp.cho_solve((c, True), b), in_axes=(0, None))(m.arr(lo), m.arr(b[0])))
+
+
+@case(ref_tol=1e-8)
+def vmap_and_jit_of_decompositions(m):
+    x = R(3, 4, 4)
+    s = _sym(m, m.arr(x)) + m.arr(4 * np.eye(4))
+    f = m.jit(m.vmap(lambda a: (m.la.cholesky(a), m.la.eigvalsh(a), m.la.det(a), m.la.inv(a),
+                                m.la.svd(a, compute_uv=False), m.la.slogdet(a)[1],
+                                m.la.norm(a, 2), m.la.pinv(a), m.sp.expm(a / 8),
+                                m.la.matrix_power(a, 3))))
+    q = m.vmap(lambda a: _qr_fixed(m, a))(m.arr(x))
+    lu = m.vmap(m.sp.lu_factor)(m.arr(x))
+    solved = m.vmap(lambda l, p, b: m.sp.lu_solve((l, p), b))(lu[0], lu[1], m.arr(R(3, 4)))
+    return f(s), q, solved
+
+
+@case(ref_tol=1e-7)
+def derivatives_under_vmap(m):
+    x, t = R(3, 4, 4), R(3, 4, 4)
+    def loss(a):
+        s = a @ a.T + 4.0 * m.np.eye(4)
+        return (m.la.slogdet(s)[1] + m.np.sum(m.la.eigvalsh(s) ** 2) + m.np.sum(m.la.inv(s))
+                + m.np.sum(m.la.svd(a, compute_uv=False)) + m.np.sum(m.la.cholesky(s)))
+    g = m.vmap(m.grad(loss))
+    return g(m.arr(x)), m.vmap(lambda a, t: m.jvp(m.grad(loss), (a,), (t,))[1])(m.arr(x), m.arr(t))
+
+
 # -- runners -----------------------------------------------------------------------------------
 
 def _host(tree, backend=None):
@@ -1471,3 +1512,23 @@ def test_a_tracer_never_becomes_a_library_of_its_own():
         return fnp.sum(x)
     ft.grad(f)(np.ones(2))
     assert not [b for b in fb._by_type.values() if b.name == "functrans"]
+
+
+def test_singular_and_indefinite_matrices_raise_where_jax_gives_nan():
+    # functrans keeps NumPy's errors (a batch with one bad matrix raises as a whole); JAX
+    # returns NaN/inf there. det, slogdet and lu_factor of a singular matrix are values.
+    sing, indef = np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[1.0, 2.0], [2.0, 1.0]])
+    for f, a in [(fnp.linalg.inv, sing), (lambda x: fnp.linalg.solve(x, np.ones(2)), sing),
+                 (fnp.linalg.cholesky, indef), (fsl.inv, sing), (lambda x: fsl.cho_factor(x)[0], indef),
+                 (ft.jit(fnp.linalg.inv), sing), (ft.vmap(fnp.linalg.inv), np.stack([np.eye(2), sing]))]:
+        with pytest.raises(np.linalg.LinAlgError):
+            f(a)
+    assert float(fnp.linalg.det(sing)) == 0.0
+    assert float(fnp.linalg.slogdet(sing)[1]) == -np.inf
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return
+    jx = _jax_ns()
+    assert not np.all(np.isfinite(np.asarray(jx.la.inv(sing))))
+    assert np.any(np.isnan(np.asarray(jx.la.cholesky(indef))))
