@@ -565,15 +565,50 @@ def svdvals(a, overwrite_a=False, check_finite=True):
     return _LA.svdvals(_lapack_float(a))
 
 
+def _column_pivots(a):
+    """The column order of LAPACK's ``geqp3`` (QR with column pivoting): at each step the
+    remaining column of largest norm once the chosen ones are projected out (the first such
+    on ties), by Gram-Schmidt on whole arrays (every backend, ``jit``, ``vmap``); int32.
+    Only near-ties, where rounding decides, may choose differently from LAPACK."""
+    w = fnp.stop_gradient(a)
+    m, n = _shape(w)[-2:]
+    cols = _iota(w, n)
+    perm = fnp.broadcast_to(cols, _shape(w)[:-2] + (n,))
+    for k in range(min(m, n)):
+        size = fnp.sum(fnp.real(fnp.conj(w) * w), axis=-2)
+        p = fnp.argmax(fnp.where(cols >= k, size, -fnp.ones_like(size)), axis=-1)
+        pk = fnp.astype(p, perm.dtype)[..., None]
+        order = fnp.where(cols == k, pk, fnp.where(pk == cols, k, cols))  # swap columns k, p
+        perm = fnp.take_along_axis(perm, order, axis=-1)
+        w = fnp.take_along_axis(w, fnp.broadcast_to(order[..., None, :], _shape(w)), axis=-1)
+        q = w[..., :, k:k + 1]
+        norm = fnp.sqrt(fnp.sum(fnp.real(fnp.conj(q) * q), axis=-2, keepdims=True))
+        q = q / fnp.astype(fnp.where(norm == 0, fnp.ones_like(norm), norm), _dtype(w))
+        later = (cols > k)[None, :]
+        w = fnp.where(later, w - q * fnp.sum(fnp.conj(q) * w, axis=-2, keepdims=True),
+                      fnp.zeros_like(w))
+    return fnp.astype(perm, _dt.int32)
+
+
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
     """QR decomposition as SciPy's: ``mode`` 'full' (``Q`` square), 'economic' (reduced)
-    or 'r' (a 1-tuple ``(R,)``, as SciPy returns it). ``pivoting`` and mode 'raw' raise
-    NotImplementedError. Derivatives as :func:`functrans.numpy.linalg.qr`."""
-    if pivoting or mode == "raw":
-        raise NotImplementedError("qr: pivoting and mode='raw' are not supported.")
+    or 'r' (a 1-tuple ``(R,)``, as SciPy returns it). ``pivoting=True`` adds the int32
+    column order ``P`` with ``a[:, P] = Q @ R`` (``(Q, R, P)``, ``(R, P)`` for 'r'), chosen
+    as LAPACK's ``geqp3`` chooses it; the factors are those of ``a[:, P]``, differentiable
+    (``P`` is constant nearby). Mode 'raw' raises NotImplementedError. Derivatives as
+    :func:`functrans.numpy.linalg.qr`."""
+    if mode == "raw":
+        raise NotImplementedError("qr: mode='raw' is not supported (use 'full' or 'economic').")
     if mode not in ("full", "economic", "r"):
         raise ValueError(f"qr: mode must be 'full', 'economic', 'r' or 'raw'; got {mode!r}")
     a = _lapack_float(a)
+    if len(_shape(a)) < 2:
+        raise ValueError(f"qr: expected a matrix (or a stack of them); got shape {_shape(a)}")
+    if pivoting:
+        p = _column_pivots(a)
+        ap = fnp.take_along_axis(a, fnp.broadcast_to(
+            fnp.astype(p, _dt.int64)[..., None, :], _shape(a)), axis=-1)
+        return qr(ap, mode=mode) + (p,)
     m, n = _shape(a)[-2:]
     if mode == "r":  # the complete R: the reduced one and, for a tall matrix, zero rows
         r = _LA.qr(a, mode="reduced")[1]
