@@ -1112,10 +1112,8 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
     """The product of ``Q`` of the (economic) QR decomposition of ``a`` (M, N) with ``c``:
     ``(c @ Q, R)`` for ``mode='right'`` (``c`` (..., M) or (P, M)), ``(Q @ c, R)`` for
     'left' (``c`` (K,) or (K, P), ``K = min(M, N)``); ``conj(Q)`` with ``conjugate``. ``R``
-    is (K, N). Derivatives as :func:`qr`'s (M >= N). ``pivoting`` raises
-    NotImplementedError."""
-    if pivoting:
-        raise NotImplementedError("qr_multiply: pivoting is not supported")
+    is (K, N). Derivatives as :func:`qr`'s (M >= N). ``pivoting=True`` factors
+    ``a[:, P]`` as :func:`qr` does and returns ``(product, R, P)``."""
     if mode not in ("left", "right"):
         raise ValueError(f"qr_multiply: mode must be 'left' or 'right'; got {mode!r}")
     a, c = _convs((a, c))
@@ -1125,7 +1123,7 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
         raise ValueError(f"qr_multiply: a must be a matrix; got shape {_shape(a)}")
     dt = fnp.result_type(a, _lapack_float(c))
     a, c = fnp.astype(a, dt), fnp.astype(c, dt)
-    q, r = qr(a, mode="economic")
+    q, r, *piv = qr(a, mode="economic", pivoting=pivoting)
     if conjugate:
         q = fnp.conj(q)
     m, k = _shape(q)
@@ -1134,12 +1132,12 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
         if _shape(c)[-1] != m:
             raise ValueError(f"qr_multiply: c must have {m} columns for mode='right'; got "
                              f"shape {_shape(c)}")
-        return fnp.matmul(c, q), r
+        return (fnp.matmul(c, q), r, *piv)
     if _shape(c)[0] != k:
         raise ValueError(f"qr_multiply: c must have {k} rows for mode='left'; got shape "
                          f"{_shape(c)}")
     out = fnp.matmul(q, c[:, None] if vec else c)
-    return (out[:, 0] if vec else out), r
+    return ((out[:, 0] if vec else out), r, *piv)
 
 
 # -- special matrices ----------------------------------------------------------------------
