@@ -1569,3 +1569,26 @@ def test_singular_and_indefinite_matrices_raise_where_jax_gives_nan():
     jx = _jax_ns()
     assert not np.all(np.isfinite(np.asarray(jx.la.inv(sing))))
     assert np.any(np.isnan(np.asarray(jx.la.cholesky(indef))))
+
+
+def test_jax_keywords_are_accepted():
+    # slogdet(method=), polar(method=, eps=, max_iterations=), dft(dtype=),
+    # solve_sylvester(method=), eigh_tridiagonal(key=), expm(upper_triangular=, max_squarings=)
+    a = R(3, 3) + 3 * np.eye(3)
+    for meth in ("lu", "qr"):
+        _compare(tuple(fnp.linalg.slogdet(a, method=meth)), tuple(np.linalg.slogdet(a)), 1e-12)
+    with pytest.raises(NotImplementedError, match="complex"):
+        fnp.linalg.slogdet(a.astype(complex), method="qr")
+    for meth in ("qdwh", "svd"):
+        _compare(fsl.polar(a, method=meth, eps=1e-6, max_iterations=10), sla.polar(a), 1e-12)
+        _compare(fsl.solve_sylvester(a, a.T, a, method={"qdwh": "schur", "svd": "eigen"}[meth]),
+                 sla.solve_sylvester(a, a.T, a), 1e-12)
+    for f in (lambda: fnp.linalg.slogdet(a, method="svd"), lambda: fsl.polar(a, method="x"),
+              lambda: fsl.solve_sylvester(a, a, a, method="x"), lambda: fsl.dft(3, dtype="float32")):
+        with pytest.raises(ValueError):
+            f()
+    d = fsl.dft(4, scale="n", dtype="complex64")
+    assert np.asarray(d).dtype == np.complex64
+    np.testing.assert_allclose(np.asarray(d), sla.dft(4, scale="n"), rtol=1e-6, atol=1e-7)
+    _compare(fsl.eigh_tridiagonal(np.ones(4), np.arange(3.0), eigvals_only=True, key=None),
+             sla.eigh_tridiagonal(np.ones(4), np.arange(3.0), eigvals_only=True), 1e-12)

@@ -675,7 +675,7 @@ def _batched(arrays):
     return [fnp.broadcast_to(x, batch + _shape(x)[-2:]) for x in arrays]
 
 
-def solve_sylvester(a, b, q):
+def solve_sylvester(a, b, q, *, method=None):
     """The solution ``X`` of the Sylvester equation ``a X + X b = q`` (``a`` (M, M), ``b``
     (N, N), ``q`` (M, N); batch axes broadcast).
 
@@ -684,7 +684,10 @@ def solve_sylvester(a, b, q):
     ``O((MN)^3)`` work there. Differentiable in all three (the derivative is another
     Sylvester equation; linear in ``q``). Where ``a`` and ``-b`` share an eigenvalue the
     equation is singular: SciPy's solver gives inf/nan or an error, the dense solve raises the
-    backend's error."""
+    backend's error. JAX's ``method`` ('schur' or 'eigen') is accepted and changes
+    nothing (JAX's ``tol``, a check of the residual, is not)."""
+    if method not in (None, "schur", "eigen"):
+        raise ValueError(f"solve_sylvester: method must be 'schur' or 'eigen'; got {method!r}")
     a, b, q = _convs((a, b, q))
     a, b = _general(a, "solve_sylvester"), _general(b, "solve_sylvester")
     q = _float(fnp.asarray(q))
@@ -898,7 +901,7 @@ def hessenberg(a, calc_q=False, overwrite_a=False, check_finite=True):
     return (h, q) if calc_q else h
 
 
-def polar(a, side="right"):
+def polar(a, side="right", *, method=None, eps=None, max_iterations=None):
     """The polar decomposition ``a = u p`` (``side='right'``) or ``a = p u`` ('left') of an
     (M, N) matrix (or a stack): ``u`` (M, N) with orthonormal columns or rows, ``p``
     Hermitian positive semidefinite (N, N), or (M, M) for 'left'. From the reduced SVD
@@ -909,9 +912,12 @@ def polar(a, side="right"):
     M <= N), the first derivatives are those of ``u = a (a^H a)^{-1/2}`` and ``p``, which
     need only ``s_i + s_j > 0`` (full rank): they are finite at repeated singular values (an
     orthogonal ``a``, the identity). Otherwise, and for higher orders, they are the SVD's
-    (distinct nonzero singular values)."""
+    (distinct nonzero singular values). JAX's ``method`` ('qdwh' or 'svd'), ``eps`` and
+    ``max_iterations`` are accepted: the result is always the SVD's (equal up to rounding)."""
     if side not in ("right", "left"):
         raise ValueError(f"polar: side must be 'right' or 'left'; got {side!r}")
+    if method not in (None, "qdwh", "svd"):
+        raise ValueError(f"polar: method must be 'qdwh' or 'svd'; got {method!r}")
     a = _lapack_float(a)
     if len(_shape(a)) < 2:
         raise ValueError(f"polar: a must be a matrix (or a stack); got shape {_shape(a)}")
@@ -1057,7 +1063,7 @@ _SELECT = {"a": "a", "all": "a", 0: "a", "v": "v", "value": "v", 1: "v", "i": "i
 
 
 def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
-                     check_finite=True, tol=0.0, lapack_driver="auto"):
+                     check_finite=True, tol=0.0, lapack_driver="auto", *, key=None):
     """Eigenvalues (ascending) and eigenvectors of the real symmetric tridiagonal matrix with
     diagonal ``d`` (N,) and off-diagonal ``e`` (N-1,) (stacks: leading axes).
 
@@ -1066,7 +1072,8 @@ def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
     dense solver's and may differ from SciPy's (LAPACK's stemr). ``select`` 'a', 'i' (the
     eigenvalues of indices ``select_range[0] .. select_range[1]``) or 'v' (those in the
     half-open interval ``(lo, hi]``: a result whose size depends on the values, so not under
-    ``jit``/``vmap``). ``tol`` and ``lapack_driver`` are accepted and have no effect.
+    ``jit``/``vmap``). ``tol``, ``lapack_driver`` and JAX's ``key`` are accepted and have
+    no effect.
     Complex input raises, as in SciPy."""
     if lapack_driver not in ("auto", "stemr", "stebz", "sterf", "stev"):
         raise ValueError(f"eigh_tridiagonal: lapack_driver must be 'auto', 'stemr', 'stebz', "
@@ -1219,14 +1226,20 @@ def convolution_matrix(a, n, mode="full"):
     return _gather(vals, idx)
 
 
-def dft(n, scale=None):
+def dft(n, scale=None, *, dtype=None):
     """The (n, n) discrete Fourier transform matrix ``W[j, k] = exp(-2 pi i j k / n)``,
-    divided by ``sqrt(n)`` for ``scale='sqrtn'`` or by ``n`` for 'n'; complex128, on the
-    default library (there is no input array). The phases are reduced modulo ``n`` before
-    the exponential (SciPy takes powers): equal up to rounding."""
+    divided by ``sqrt(n)`` for ``scale='sqrtn'`` or by ``n`` for 'n'; complex128 (or JAX's
+    ``dtype``, a complex one), on the default library (there is no input array). The phases
+    are reduced modulo ``n`` before the exponential (SciPy takes powers): equal up to
+    rounding."""
     import numpy as _np
     if scale not in (None, "sqrtn", "n"):
         raise ValueError(f"dft: scale must be None, 'sqrtn' or 'n'; got {scale!r}")
+    if dtype is not None:
+        dt = _dt.as_dtype(dtype)
+        if dt.kind != "c":
+            raise ValueError(f"dft: dtype must be a complex floating-point type; got {dt.name}")
+        return fnp.astype(dft(n, scale), dt)
     n = int(n)
     k = _np.arange(n)
     w = _np.exp(-2j * _np.pi * ((k[:, None] * k[None, :]) % max(n, 1)) / max(n, 1))
