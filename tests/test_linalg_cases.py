@@ -1592,3 +1592,70 @@ def test_jax_keywords_are_accepted():
     np.testing.assert_allclose(np.asarray(d), sla.dft(4, scale="n"), rtol=1e-6, atol=1e-7)
     _compare(fsl.eigh_tridiagonal(np.ones(4), np.arange(3.0), eigvals_only=True, key=None),
              sla.eigh_tridiagonal(np.ones(4), np.arange(3.0), eigvals_only=True), 1e-12)
+
+
+# -- more derivatives against finite differences (NumPy inputs) ---------------------------------
+
+def _more_derivative_cases():
+    r = np.random.default_rng(3)
+    n = r.normal
+    w, b, a = n(size=(3, 5)), n(size=(3, 2)), n(size=(4, 4))
+    wc, s = w + 1j * n(size=(3, 5)), a + a.T
+    big = a / np.abs(a).sum(0).max()
+    spd4 = lambda x: x @ x.T + 3 * np.eye(4)
+    fix = types.SimpleNamespace(la=fnp.linalg, np=fnp)
+    return {
+        "lstsq_wide": (lambda a, b: fnp.linalg.lstsq(a, b)[0], [w, b]),
+        "lstsq_wide_complex": (lambda a, b: fnp.linalg.lstsq(a, b)[0], [wc, b + 0j]),
+        "pinv_wide_complex": (fnp.linalg.pinv, [wc]),
+        "expm_30_squarings": (fsl.expm, [30 * big]),
+        "expm_stack_of_mixed_norms": (fsl.expm, [np.stack([0.1 * a, 20 * big])]),
+        "vmap_expm": (ft.vmap(fsl.expm), [np.stack([0.1 * a, 20 * big])]),
+        "empty_cholesky_inv_det": (lambda x: (fnp.linalg.cholesky(x), fnp.linalg.inv(x),
+                                              fnp.linalg.det(x)), [np.zeros((0, 0))]),
+        "eigh_1x1": (fnp.linalg.eigh, [np.array([[2.0]])]),
+        "eigh_upper_unsymmetrized": (lambda x: fnp.linalg.eigh(
+            fnp.triu(x) + fnp.triu(x, 1).T, UPLO="U", symmetrize_input=False)[0], [s]),
+        "norm_-2_complex": (lambda x: fnp.linalg.norm(x, -2), [wc[:, :3]]),
+        "cond_-2": (lambda x: fnp.linalg.cond(x, -2), [a]),
+        "matrix_norm_-1": (lambda x: fnp.linalg.matrix_norm(x, ord=-1), [a]),
+        "svd_wide_complex_vectors": (lambda x: _svd_fixed(fix, x), [wc]),
+        "qr_wide_complete_r": (lambda x: fnp.linalg.qr(x, mode="complete")[1], [w]),
+        "lu_permute_l": (lambda x: fsl.lu(x, permute_l=True), [n(size=(4, 3))]),
+        "cho_factor_upper": (lambda x: fnp.triu(fsl.cho_factor(spd4(x), lower=False)[0]), [a]),
+        "scipy_eigh_generalized": (lambda x, y: fsl.eigh(x + x.T, spd4(y), eigvals_only=True),
+                                   [a, n(size=(4, 4))]),
+        "scipy_solve_pos": (lambda x, y: fsl.solve(spd4(x), y, assume_a="pos"), [a, n(size=(4, 2))]),
+        "scipy_solve_sym_lower": (lambda x, y: fsl.solve(x, y, assume_a="sym", lower=True),
+                                  [s + 8 * np.eye(4), n(size=(4,))]),
+        "scipy_inv_pos": (lambda x: fsl.inv(spd4(x), assume_a="pos"), [a]),
+        "solve_banded": (lambda ab, y: fsl.solve_banded((1, 1), ab, y),
+                         [n(size=(3, 5)) + np.array([[0], [4], [0]]), n(size=(5,))]),
+        "continuous_lyapunov": (lambda x, q: fsl.solve_continuous_lyapunov(x - 5 * np.eye(4), q), [a, s]),
+        "discrete_lyapunov": (lambda x, q: fsl.solve_discrete_lyapunov(0.2 * x, q), [a, s]),
+        "eigh_tridiagonal": (lambda d, e: fsl.eigh_tridiagonal(d, e, eigvals_only=True),
+                             [n(size=5), n(size=4)]),
+        "tensorsolve": (fnp.linalg.tensorsolve, [n(size=(2, 3, 6)) + 3 * np.eye(6).reshape(2, 3, 6),
+                                                 n(size=(2, 3))]),
+        "multi_dot_four": (lambda *xs: fnp.linalg.multi_dot(list(xs)),
+                           [n(size=(2, 3)), n(size=(3, 4)), n(size=(4, 2)), n(size=(2,))]),
+        "vector_norm_half_and_-inf": (lambda x: (fnp.linalg.vector_norm(x, ord=0.5, axis=0),
+                                                 fnp.linalg.vector_norm(x, ord=-np.inf, axis=1)),
+                                      [np.abs(a) + 0.5]),
+    }
+
+
+_MORE = _more_derivative_cases()
+
+
+@pytest.mark.parametrize("name", list(_MORE))
+def test_more_derivatives_against_finite_differences(name):
+    f, xs = _MORE[name]
+    rng = np.random.default_rng(4)
+    ts = _like_random(rng, xs)
+    got = _host(ft.jvp(f, tuple(xs), tuple(ts))[1])
+    _compare(got, _fd_jvp(lambda *a: _host(f(*a)), xs, ts)[1], 1e-6)
+    out, pull = ft.vjp(f, *xs)
+    ct = _like_random(rng, _host(out))
+    lhs, rhs = _pair(ct, got), _pair(_host(pull(ct)), ts)
+    assert abs(lhs - rhs) <= 1e-8 * (1 + abs(lhs)), (lhs, rhs)
