@@ -1659,3 +1659,38 @@ def test_more_derivatives_against_finite_differences(name):
     ct = _like_random(rng, _host(out))
     lhs, rhs = _pair(ct, got), _pair(_host(pull(ct)), ts)
     assert abs(lhs - rhs) <= 1e-8 * (1 + abs(lhs)), (lhs, rhs)
+
+
+# -- vmap of values and of JVPs equals a loop --------------------------------------------------
+
+_BATCHED = {**_VJP_CASES,
+            **{k: (v[0], [np.shape(x) for x in v[1]]) for k, v in _MORE.items()
+               if k not in ("vmap_expm", "empty_cholesky_inv_det")},
+            "sqrtm": (fsl.sqrtm, [(3, 3)]),
+            "qr_pivoting": (lambda x: fsl.qr(x, pivoting=True, mode="economic")[:2], [(4, 3)]),
+            "solve_sylvester": (fsl.solve_sylvester, [(2, 2), (3, 3), (2, 3)]),
+            "hessenberg": (lambda x: fnp.abs(fsl.hessenberg(x)), [(4, 4)])}
+
+
+@pytest.mark.parametrize("name", list(_BATCHED))
+def test_vmap_of_values_and_jvps_equals_a_loop(name):
+    f, shapes = _BATCHED[name]
+    rng = np.random.default_rng(6)
+    xs = []
+    for s in shapes:
+        x = rng.normal(size=(3,) + tuple(s))
+        if len(s) >= 2 and s[-1] == s[-2]:
+            x = x + 3 * np.eye(s[-1])
+        if name == "tensorinv":
+            x = x + 3 * np.eye(6).reshape(6, 2, 3)
+        if name == "solve_triangular" and not xs:
+            x = np.tril(x)
+        if name == "sqrtm":
+            x = x @ np.swapaxes(x, -1, -2)
+        xs.append(x)
+    _compare(_host(ft.vmap(f)(*xs)), _loop_vmap(lambda *a: _host(f(*a)))(*xs), 1e-10)
+    ts = [rng.normal(size=x.shape) for x in xs]
+    k = len(xs)
+    tangent = lambda *a: ft.jvp(f, a[:k], a[k:])[1]
+    _compare(_host(ft.vmap(tangent)(*xs, *ts)), _loop_vmap(lambda *a: _host(tangent(*a)))(*xs, *ts),
+             1e-9)
