@@ -34,6 +34,7 @@ import scipy.linalg as sla
 import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.linalg as fsl
+from functrans.lax import linalg as flax_linalg
 from functrans.testing import check_grads
 
 # -- the reference namespace: NumPy/SciPy, finite differences ----------------------------------
@@ -119,9 +120,21 @@ def _loop_vmap(f, in_axes=0):
     return batched
 
 
+def _ref_triangular_solve(a, b, left_side=False, lower=False, transpose_a=False,
+                          conjugate_a=False, unit_diagonal=False):
+    # jax.lax.linalg.triangular_solve's meaning, by a dense solve of op(a)'s triangle
+    a = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        a = a - np.diag(np.diagonal(a)) + np.eye(a.shape[-1])
+    a = np.conj(a) if conjugate_a else a
+    a = a.T if transpose_a else a
+    return np.linalg.solve(a, b) if left_side else np.linalg.solve(a.T, b.T).T
+
+
 REF = types.SimpleNamespace(
     name="reference", jax_run=False, np=np, la=np.linalg, sp=sla, arr=np.asarray,
     eig=lambda a: tuple(np.linalg.eig(a)), eigvals=np.linalg.eigvals,
+    triangular_solve=_ref_triangular_solve,
     jvp=_fd_jvp, grad=_fd_grad, vjp=_fd_vjp, jacfwd=_fd_jac, jacrev=_fd_jac,
     hessian=lambda f: _fd_jac(_fd_grad(f)), vmap=_loop_vmap, jit=lambda f, **k: f)
 
@@ -131,7 +144,8 @@ def _ft(backend=None):
         x, dtype=np.asarray(x).dtype.name))
     return types.SimpleNamespace(
         name="functrans", jax_run=False, np=fnp, la=fnp.linalg, sp=fsl, arr=arr,
-        eig=lambda a: tuple(fnp.linalg.eig(a)), eigvals=fnp.linalg.eigvals, jvp=ft.jvp,
+        eig=lambda a: tuple(fnp.linalg.eig(a)), eigvals=fnp.linalg.eigvals,
+        triangular_solve=flax_linalg.triangular_solve, jvp=ft.jvp,
         grad=ft.grad,
         vjp=ft.vjp, jacfwd=ft.jacfwd, jacrev=ft.jacrev, hessian=ft.hessian, vmap=ft.vmap,
         jit=ft.jit)
@@ -147,7 +161,8 @@ def _jax_ns():
                             enable_eigvec_derivs=True)
     return types.SimpleNamespace(
         name="jax", jax_run=True, np=jnp, la=jnp.linalg, sp=jsl, arr=jnp.asarray,
-        eig=lambda a: tuple(eig(a)), eigvals=lambda a: eig(a)[0], jvp=jax.jvp,
+        eig=lambda a: tuple(eig(a)), eigvals=lambda a: eig(a)[0],
+        triangular_solve=jax.lax.linalg.triangular_solve, jvp=jax.jvp,
         grad=jax.grad, vjp=jax.vjp, jacfwd=jax.jacfwd, jacrev=jax.jacrev,
         hessian=jax.hessian, vmap=jax.vmap, jit=jax.jit)
 
@@ -1262,6 +1277,40 @@ def qr_multiply_values(m):
                 out.append(m.np.abs(r))
                 q, rr = m.sp.qr(a, mode="economic")
                 out.append(res @ m.np.conj(q.T) if mode == "right" else m.np.conj(q.T) @ res)
+    return out
+
+
+# lax.linalg.triangular_solve (JAX's testTriangularSolveGrad / Batching) ---------------------
+
+@case(ref_tol=1e-7, jax_tol=1e-9)
+def lax_triangular_solve_every_option(m):
+    out = []
+    for dt in ("float64", "complex128"):
+        for left, bs in ((True, (4, 2)), (False, (3, 4))):
+            for lower in (False, True):
+                for ta in (False, True):
+                    for ca in ((False, True) if dt == "complex128" else (False,)):
+                        for ud in (False, True):
+                            a = np.tril(R(4, 4, dtype=dt)) + 5 * np.eye(4)
+                            a = a if lower else T(a).copy()
+                            kw = dict(left_side=left, lower=lower, transpose_a=ta,
+                                      conjugate_a=ca, unit_diagonal=ud)
+                            f = functools.partial(m.triangular_solve, **kw)
+                            ta_, b, tb = np.tril(R(4, 4, dtype=dt)), R(*bs, dtype=dt), R(*bs, dtype=dt)
+                            ta_ = ta_ if lower else T(ta_).copy()
+                            out.append(m.jvp(f, (m.arr(a), m.arr(b)), (m.arr(ta_), m.arr(tb))))
+    return out
+
+
+@case(ref_tol=1e-9, jax_tol=1e-9)
+def lax_triangular_solve_under_vmap(m):
+    a = np.tril(R(2, 4, 4)) + 5 * np.eye(4)
+    out = []
+    for left, a_, b_, axes in [(False, a[0], R(2, 3, 4), (None, 0)), (False, a, R(3, 4), (0, None)),
+                               (False, a, R(2, 3, 4), (0, 0)), (True, a, R(2, 4, 3), (0, 0)),
+                               (True, a, R(2, 2, 4, 3), (None, 0))]:
+        f = functools.partial(m.triangular_solve, lower=True, left_side=left)
+        out.append(m.vmap(f, in_axes=axes)(m.arr(a_), m.arr(b_)))
     return out
 
 
