@@ -550,6 +550,8 @@ def _check_inplace():
 
 
 def _copy(x):
+    if isinstance(x, Tracer):  # (under an outer transform: a value, nothing to unshare)
+        return x
     from .backends import backend_of
     return backend_of(x).copy(x)
 

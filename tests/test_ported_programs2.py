@@ -191,8 +191,10 @@ def test_scipy_linalg_eigh_svd_qr_toeplitz_as_scipy():
     close(sl.svd(a)[1], fsl.svd(a)[1])
     g = ft.grad(lambda c: fnp.sum(fsl.toeplitz(c, 2 * c) ** 2))(np.array([1.0, 2.0, 3.0]))
     close(g, _fd(lambda c: np.sum(sl.toeplitz(c, 2 * c) ** 2), np.array([1.0, 2.0, 3.0])), 1e-6)
+    for x, y in zip(fsl.qr(a, pivoting=True), sl.qr(a, pivoting=True)):  # (supported now)
+        close(y, x)
     with pytest.raises(NotImplementedError):
-        fsl.qr(a, pivoting=True)
+        fsl.qr(a, mode="raw")
 
 
 def test_fftconvolve_as_scipy():

@@ -541,7 +541,8 @@ def resolve_type(t: type, example=None) -> Backend:
         b = _by_type.get(t) or _by_subclass(t)
         if b is not None:
             return b
-    if example is not None:
+    if example is not None and not t.__module__.startswith("functrans."):
+        # (functrans's own tracers carry __array_namespace__: never a library of their own)
         from .standard_backend import backend_for
         b = backend_for(t, example)
         # (not for a library that has a backend already: its other types, such as NumPy's

@@ -78,11 +78,18 @@ def det(x, /):
     return _la.det(_square(_float(x), "det"))
 
 
-def slogdet(x, /):
+def slogdet(x, /, *, method=None):
     """Sign and natural log of the absolute value of the determinant. At a singular ``x``
     (sign 0, log -inf) the log has no derivative (it is unbounded near it; JAX returns
     infinities and nans): differentiating there fails with the library's singular-matrix
-    error (NumPy's LinAlgError, torch's), as solve does."""
+    error (NumPy's LinAlgError, torch's), as solve does. JAX's ``method`` ('lu', the
+    default, or 'qr') is accepted: both give this LU-based result (as JAX, 'qr' is refused
+    for complex input)."""
+    if method not in (None, "lu", "qr"):
+        raise ValueError(f"slogdet: method must be None, 'lu' or 'qr'; got {method!r}")
+    if method == "qr" and _dtype(_as_operand(x)).kind == "c":
+        raise NotImplementedError("slogdet: method='qr' is not implemented for complex input "
+                                  "(as in JAX); use method='lu'")
     return SlogdetResult(*_la.slogdet(_square(_float(x), "slogdet")))
 
 

@@ -565,15 +565,50 @@ def svdvals(a, overwrite_a=False, check_finite=True):
     return _LA.svdvals(_lapack_float(a))
 
 
+def _column_pivots(a):
+    """The column order of LAPACK's ``geqp3`` (QR with column pivoting): at each step the
+    remaining column of largest norm once the chosen ones are projected out (the first such
+    on ties), by Gram-Schmidt on whole arrays (every backend, ``jit``, ``vmap``); int32.
+    Only near-ties, where rounding decides, may choose differently from LAPACK."""
+    w = fnp.stop_gradient(a)
+    m, n = _shape(w)[-2:]
+    cols = _iota(w, n)
+    perm = fnp.broadcast_to(cols, _shape(w)[:-2] + (n,))
+    for k in range(min(m, n)):
+        size = fnp.sum(fnp.real(fnp.conj(w) * w), axis=-2)
+        p = fnp.argmax(fnp.where(cols >= k, size, -fnp.ones_like(size)), axis=-1)
+        pk = fnp.astype(p, perm.dtype)[..., None]
+        order = fnp.where(cols == k, pk, fnp.where(pk == cols, k, cols))  # swap columns k, p
+        perm = fnp.take_along_axis(perm, order, axis=-1)
+        w = fnp.take_along_axis(w, fnp.broadcast_to(order[..., None, :], _shape(w)), axis=-1)
+        q = w[..., :, k:k + 1]
+        norm = fnp.sqrt(fnp.sum(fnp.real(fnp.conj(q) * q), axis=-2, keepdims=True))
+        q = q / fnp.astype(fnp.where(norm == 0, fnp.ones_like(norm), norm), _dtype(w))
+        later = (cols > k)[None, :]
+        w = fnp.where(later, w - q * fnp.sum(fnp.conj(q) * w, axis=-2, keepdims=True),
+                      fnp.zeros_like(w))
+    return fnp.astype(perm, _dt.int32)
+
+
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
     """QR decomposition as SciPy's: ``mode`` 'full' (``Q`` square), 'economic' (reduced)
-    or 'r' (a 1-tuple ``(R,)``, as SciPy returns it). ``pivoting`` and mode 'raw' raise
-    NotImplementedError. Derivatives as :func:`functrans.numpy.linalg.qr`."""
-    if pivoting or mode == "raw":
-        raise NotImplementedError("qr: pivoting and mode='raw' are not supported.")
+    or 'r' (a 1-tuple ``(R,)``, as SciPy returns it). ``pivoting=True`` adds the int32
+    column order ``P`` with ``a[:, P] = Q @ R`` (``(Q, R, P)``, ``(R, P)`` for 'r'), chosen
+    as LAPACK's ``geqp3`` chooses it; the factors are those of ``a[:, P]``, differentiable
+    (``P`` is constant nearby). Mode 'raw' raises NotImplementedError. Derivatives as
+    :func:`functrans.numpy.linalg.qr`."""
+    if mode == "raw":
+        raise NotImplementedError("qr: mode='raw' is not supported (use 'full' or 'economic').")
     if mode not in ("full", "economic", "r"):
         raise ValueError(f"qr: mode must be 'full', 'economic', 'r' or 'raw'; got {mode!r}")
     a = _lapack_float(a)
+    if len(_shape(a)) < 2:
+        raise ValueError(f"qr: expected a matrix (or a stack of them); got shape {_shape(a)}")
+    if pivoting:
+        p = _column_pivots(a)
+        ap = fnp.take_along_axis(a, fnp.broadcast_to(
+            fnp.astype(p, _dt.int64)[..., None, :], _shape(a)), axis=-1)
+        return qr(ap, mode=mode) + (p,)
     m, n = _shape(a)[-2:]
     if mode == "r":  # the complete R: the reduced one and, for a tall matrix, zero rows
         r = _LA.qr(a, mode="reduced")[1]
@@ -640,7 +675,7 @@ def _batched(arrays):
     return [fnp.broadcast_to(x, batch + _shape(x)[-2:]) for x in arrays]
 
 
-def solve_sylvester(a, b, q):
+def solve_sylvester(a, b, q, *, method=None):
     """The solution ``X`` of the Sylvester equation ``a X + X b = q`` (``a`` (M, M), ``b``
     (N, N), ``q`` (M, N); batch axes broadcast).
 
@@ -649,7 +684,10 @@ def solve_sylvester(a, b, q):
     ``O((MN)^3)`` work there. Differentiable in all three (the derivative is another
     Sylvester equation; linear in ``q``). Where ``a`` and ``-b`` share an eigenvalue the
     equation is singular: SciPy's solver gives inf/nan or an error, the dense solve raises the
-    backend's error."""
+    backend's error. JAX's ``method`` ('schur' or 'eigen') is accepted and changes
+    nothing (JAX's ``tol``, a check of the residual, is not)."""
+    if method not in (None, "schur", "eigen"):
+        raise ValueError(f"solve_sylvester: method must be 'schur' or 'eigen'; got {method!r}")
     a, b, q = _convs((a, b, q))
     a, b = _general(a, "solve_sylvester"), _general(b, "solve_sylvester")
     q = _float(fnp.asarray(q))
@@ -863,7 +901,7 @@ def hessenberg(a, calc_q=False, overwrite_a=False, check_finite=True):
     return (h, q) if calc_q else h
 
 
-def polar(a, side="right"):
+def polar(a, side="right", *, method=None, eps=None, max_iterations=None):
     """The polar decomposition ``a = u p`` (``side='right'``) or ``a = p u`` ('left') of an
     (M, N) matrix (or a stack): ``u`` (M, N) with orthonormal columns or rows, ``p``
     Hermitian positive semidefinite (N, N), or (M, M) for 'left'. From the reduced SVD
@@ -874,9 +912,12 @@ def polar(a, side="right"):
     M <= N), the first derivatives are those of ``u = a (a^H a)^{-1/2}`` and ``p``, which
     need only ``s_i + s_j > 0`` (full rank): they are finite at repeated singular values (an
     orthogonal ``a``, the identity). Otherwise, and for higher orders, they are the SVD's
-    (distinct nonzero singular values)."""
+    (distinct nonzero singular values). JAX's ``method`` ('qdwh' or 'svd'), ``eps`` and
+    ``max_iterations`` are accepted: the result is always the SVD's (equal up to rounding)."""
     if side not in ("right", "left"):
         raise ValueError(f"polar: side must be 'right' or 'left'; got {side!r}")
+    if method not in (None, "qdwh", "svd"):
+        raise ValueError(f"polar: method must be 'qdwh' or 'svd'; got {method!r}")
     a = _lapack_float(a)
     if len(_shape(a)) < 2:
         raise ValueError(f"polar: a must be a matrix (or a stack); got shape {_shape(a)}")
@@ -1022,7 +1063,7 @@ _SELECT = {"a": "a", "all": "a", 0: "a", "v": "v", "value": "v", 1: "v", "i": "i
 
 
 def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
-                     check_finite=True, tol=0.0, lapack_driver="auto"):
+                     check_finite=True, tol=0.0, lapack_driver="auto", *, key=None):
     """Eigenvalues (ascending) and eigenvectors of the real symmetric tridiagonal matrix with
     diagonal ``d`` (N,) and off-diagonal ``e`` (N-1,) (stacks: leading axes).
 
@@ -1031,7 +1072,8 @@ def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
     dense solver's and may differ from SciPy's (LAPACK's stemr). ``select`` 'a', 'i' (the
     eigenvalues of indices ``select_range[0] .. select_range[1]``) or 'v' (those in the
     half-open interval ``(lo, hi]``: a result whose size depends on the values, so not under
-    ``jit``/``vmap``). ``tol`` and ``lapack_driver`` are accepted and have no effect.
+    ``jit``/``vmap``). ``tol``, ``lapack_driver`` and JAX's ``key`` are accepted and have
+    no effect.
     Complex input raises, as in SciPy."""
     if lapack_driver not in ("auto", "stemr", "stebz", "sterf", "stev"):
         raise ValueError(f"eigh_tridiagonal: lapack_driver must be 'auto', 'stemr', 'stebz', "
@@ -1077,10 +1119,8 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
     """The product of ``Q`` of the (economic) QR decomposition of ``a`` (M, N) with ``c``:
     ``(c @ Q, R)`` for ``mode='right'`` (``c`` (..., M) or (P, M)), ``(Q @ c, R)`` for
     'left' (``c`` (K,) or (K, P), ``K = min(M, N)``); ``conj(Q)`` with ``conjugate``. ``R``
-    is (K, N). Derivatives as :func:`qr`'s (M >= N). ``pivoting`` raises
-    NotImplementedError."""
-    if pivoting:
-        raise NotImplementedError("qr_multiply: pivoting is not supported")
+    is (K, N). Derivatives as :func:`qr`'s (M >= N). ``pivoting=True`` factors
+    ``a[:, P]`` as :func:`qr` does and returns ``(product, R, P)``."""
     if mode not in ("left", "right"):
         raise ValueError(f"qr_multiply: mode must be 'left' or 'right'; got {mode!r}")
     a, c = _convs((a, c))
@@ -1090,7 +1130,7 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
         raise ValueError(f"qr_multiply: a must be a matrix; got shape {_shape(a)}")
     dt = fnp.result_type(a, _lapack_float(c))
     a, c = fnp.astype(a, dt), fnp.astype(c, dt)
-    q, r = qr(a, mode="economic")
+    q, r, *piv = qr(a, mode="economic", pivoting=pivoting)
     if conjugate:
         q = fnp.conj(q)
     m, k = _shape(q)
@@ -1099,12 +1139,12 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
         if _shape(c)[-1] != m:
             raise ValueError(f"qr_multiply: c must have {m} columns for mode='right'; got "
                              f"shape {_shape(c)}")
-        return fnp.matmul(c, q), r
+        return (fnp.matmul(c, q), r, *piv)
     if _shape(c)[0] != k:
         raise ValueError(f"qr_multiply: c must have {k} rows for mode='left'; got shape "
                          f"{_shape(c)}")
     out = fnp.matmul(q, c[:, None] if vec else c)
-    return (out[:, 0] if vec else out), r
+    return ((out[:, 0] if vec else out), r, *piv)
 
 
 # -- special matrices ----------------------------------------------------------------------
@@ -1186,14 +1226,20 @@ def convolution_matrix(a, n, mode="full"):
     return _gather(vals, idx)
 
 
-def dft(n, scale=None):
+def dft(n, scale=None, *, dtype=None):
     """The (n, n) discrete Fourier transform matrix ``W[j, k] = exp(-2 pi i j k / n)``,
-    divided by ``sqrt(n)`` for ``scale='sqrtn'`` or by ``n`` for 'n'; complex128, on the
-    default library (there is no input array). The phases are reduced modulo ``n`` before
-    the exponential (SciPy takes powers): equal up to rounding."""
+    divided by ``sqrt(n)`` for ``scale='sqrtn'`` or by ``n`` for 'n'; complex128 (or JAX's
+    ``dtype``, a complex one), on the default library (there is no input array). The phases
+    are reduced modulo ``n`` before the exponential (SciPy takes powers): equal up to
+    rounding."""
     import numpy as _np
     if scale not in (None, "sqrtn", "n"):
         raise ValueError(f"dft: scale must be None, 'sqrtn' or 'n'; got {scale!r}")
+    if dtype is not None:
+        dt = _dt.as_dtype(dtype)
+        if dt.kind != "c":
+            raise ValueError(f"dft: dtype must be a complex floating-point type; got {dt.name}")
+        return fnp.astype(dft(n, scale), dt)
     n = int(n)
     k = _np.arange(n)
     w = _np.exp(-2j * _np.pi * ((k[:, None] * k[None, :]) % max(n, 1)) / max(n, 1))
