@@ -281,6 +281,16 @@ def _reclaim(key):
     return buf if _by_type_get(type(buf)).overwritable(buf) else None
 
 
+def take(array_type, shape, dtype):
+    """A kept array of this type, shape and (functrans) dtype, or a remembered one its caller
+    has dropped; None where there is none (then the caller allocates as usual). For eager
+    operations that can compute their result into given memory (a matrix product): a result
+    in memory already in use costs no page faults."""
+    if not ENABLED or not (_spare or _lent):
+        return None
+    return _pop((array_type, shape, dtype))
+
+
 def scratch(like):
     """An array of ``like``'s type, shape and dtype for a temporary inside one equation's
     ``into`` rule: a kept one, else a new one, which :func:`give_back` then keeps for the
@@ -327,7 +337,10 @@ def _pop(key):
     stack = _spare.get(key)
     if not stack:
         return _reclaim(key) if _lent else None
-    buf = stack.pop()
+    try:
+        buf = stack.pop()
+    except IndexError:  # (another thread took the last one since)
+        return None
     _spare_bytes -= buf.nbytes
     return buf
 
