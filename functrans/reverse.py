@@ -189,13 +189,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     # the bottom of the stack, large ones that die so are kept for reuse (see _retire).
     todo = eqns if consume else eqns[:]
     retire = consume and _INPLACE and buffers.ENABLED and _current.get() is _EVAL
-    dead = None
     while todo:
-        if dead is not None:
-            _retire(dead, borrowed)
         prim, inputs, params, outputs = todo.pop()
-        if retire:
-            dead = inputs
         if prim.multiple_results:
             cts = [env.dense(v, pop(v, None)) for v in outputs]
             if all(c is None for c in cts):
@@ -280,11 +275,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     ct_env[x] = c
                 else:
                     env.add(x, c)
-        if (retire and type(cts) is _ndarray and cts.nbytes >= _ELIDE_BYTES
-                and _refcount(cts) == _SOLE and _free(cts, borrowed)):
-            buffers.give_back(cts)  # a cotangent this equation used last
-    if dead is not None:
-        _retire(dead, borrowed)
+        if retire:  # (the residuals of products die in _product, of these rules here)
+            x = c = res = None
+            _retire(inputs, borrowed)
+            if (type(cts) is _ndarray and cts.nbytes >= _ELIDE_BYTES
+                    and _refcount(cts) == _SOLE and _free(cts, borrowed)):
+                buffers.keep_dead(cts)  # a cotangent this equation used last
     out = []
     for v in graph.in_vars:
         c = None if v is None else ct_env.get(v)
@@ -494,7 +490,7 @@ def _retire(inputs, borrowed):
     for x in inputs:
         if (type(x) is _ndarray and x.nbytes >= _ELIDE_BYTES and _refcount(x) == _IN_LIST
                 and _free(x, borrowed)):
-            buffers.give_back(x)
+            buffers.keep_dead(x)
 
 
 def _product(terms, borrowed):
