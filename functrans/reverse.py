@@ -470,11 +470,11 @@ def _own_wrapped(a, borrowed):
 
 def _free(a, borrowed):
     """Whether ``a`` (a NumPy array only this pass holds) may be kept for reuse: it owns its
-    memory, is writable and C-ordered (see buffers), and is neither a residual passed on as
-    a cotangent nor weakly referenced."""
+    memory, is writable, C-ordered (see buffers) and of floating point, and is neither a
+    residual passed on as a cotangent nor weakly referenced."""
     f = a.flags
     return (f.owndata and f.writeable and f.c_contiguous and not f.writebackifcopy
-            and id(a) not in borrowed and not _weakrefs(a))
+            and a.dtype.kind in "fc" and id(a) not in borrowed and not _weakrefs(a))
 
 
 def _kept_like(a):

@@ -57,9 +57,12 @@ def _data(x):
     return x.__array_interface__["data"][0]
 
 
-def test_repeated_grads_equal_the_grad_without_reuse_to_the_bit():
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_repeated_grads_equal_the_grad_without_reuse_to_the_bit(dtype):
     rng = np.random.default_rng(0)
     params, X, Y = _mlp(rng)
+    params = {k: v.astype(dtype) for k, v in params.items()}
+    X, Y = X.astype(dtype), Y.astype(dtype)
     g = ft.grad(_loss)
     for step in range(4):
         got = g(params, X, Y)
