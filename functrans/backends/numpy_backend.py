@@ -332,7 +332,8 @@ def _matmul(x, y):
         # A large product into memory already in use, where a dead array of its shape is
         # kept (see _reused): the same BLAS call writing into a C-ordered array.
         n, m = x.shape[0], y.shape[1]
-        if n * m * x.itemsize >= _REUSE_BYTES and x.dtype is y.dtype:
+        if (n * m * x.itemsize >= _REUSE_BYTES and x.dtype is y.dtype
+                and x.dtype.kind in "fc"):
             buf = _reused((n, m), x)
             if buf is not None:
                 return np.matmul(x, y, out=buf)
