@@ -13,6 +13,10 @@ at least ``MIN_BYTES``:
   caller has dropped one, a later evaluation takes it like a kept one. A loop that calls
   ``hvp`` and discards each result then runs in the same memory every time.
 
+Eager reverse mode takes part too (functrans.reverse): grad's backward pass keeps the large
+residuals and cotangents it used last and remembers the gradients it returns, and the NumPy
+backend computes large matrix products and tanh slopes into kept arrays (:func:`take`).
+
 Only an array computed inside the evaluation and held by nothing but the evaluation is ever
 reused: never the caller's inputs, a constant, an output the caller still holds, an array a
 view still looks into, or one someone else kept a reference to. Which holders there are is
@@ -35,6 +39,7 @@ from .core import _by_type_get
 
 MIN_BYTES = 1 << 16          # below this, allocation is cheap and reuse is not worth a check
 SPARE_LIMIT = 64 << 20       # bytes of dead arrays kept for later evaluations
+DEAD_PER_KEY = 2             # arrays an eager pass keeps per shape and dtype (see keep_dead)
 LENT_PER_KEY = 8             # results remembered per shape and dtype (each miss reads them all)
 
 _spare: dict = {}            # (array type, shape, functrans dtype) -> [arrays nothing holds]
@@ -281,6 +286,16 @@ def _reclaim(key):
     return buf if _by_type_get(type(buf)).overwritable(buf) else None
 
 
+def take(array_type, shape, dtype):
+    """A kept array of this type, shape and (functrans) dtype, or a remembered one its caller
+    has dropped; None where there is none (then the caller allocates as usual). For eager
+    operations that can compute their result into given memory (a matrix product): a result
+    in memory already in use costs no page faults."""
+    if not ENABLED or not (_spare or _lent):
+        return None
+    return _pop((array_type, shape, dtype))
+
+
 def scratch(like):
     """An array of ``like``'s type, shape and dtype for a temporary inside one equation's
     ``into`` rule: a kept one, else a new one, which :func:`give_back` then keeps for the
@@ -290,6 +305,15 @@ def scratch(like):
     if buf is None:
         buf = backend.xp.empty(like.shape, dtype=like.dtype)
     return buf
+
+
+def keep_dead(buf) -> None:
+    """Keep ``buf``, an array that died in an eager pass (one nothing else holds), unless
+    ``DEAD_PER_KEY`` of its shape and dtype are kept already: eager operations take only a
+    few kinds of results from here, so that more would hold memory nobody takes."""
+    stack = _spare.get(_key(buf, _by_type_get(type(buf))))
+    if stack is None or len(stack) < DEAD_PER_KEY:
+        give_back(buf)
 
 
 def give_back(buf) -> None:
@@ -327,7 +351,10 @@ def _pop(key):
     stack = _spare.get(key)
     if not stack:
         return _reclaim(key) if _lent else None
-    buf = stack.pop()
+    try:
+        buf = stack.pop()
+    except IndexError:  # (another thread took the last one since)
+        return None
     _spare_bytes -= buf.nbytes
     return buf
 

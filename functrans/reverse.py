@@ -18,6 +18,7 @@ import numpy as _np
 from .backends import _by_type
 from .backends.numpy_backend import AtArray as _AtArray
 
+from . import buffers
 from .core import EVAL as _EVAL, Tracer, _current, get_aval, is_concrete_array
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
@@ -184,8 +185,10 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     eqns = graph.eqns
     pop, get = ct_env.pop, ct_env.get
     borrowed = env.borrowed
-    # With consume the equations are popped as the pass goes, freeing their residuals.
+    # With consume the equations are popped as the pass goes, freeing their residuals; at
+    # the bottom of the stack, large ones that die so are kept for reuse (see _retire).
     todo = eqns if consume else eqns[:]
+    retire = consume and _INPLACE and buffers.ENABLED and _current.get() is _EVAL
     while todo:
         prim, inputs, params, outputs = todo.pop()
         if prim.multiple_results:
@@ -272,6 +275,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     ct_env[x] = c
                 else:
                     env.add(x, c)
+        if retire:  # (the residuals of products die in _product, of these rules here)
+            x = c = res = None
+            _retire(inputs, borrowed)
+            if (type(cts) is _ndarray and cts.nbytes >= _ELIDE_BYTES
+                    and _refcount(cts) == _SOLE and _free(cts, borrowed)):
+                buffers.keep_dead(cts)  # a cotangent this equation used last
     out = []
     for v in graph.in_vars:
         c = None if v is None else ct_env.get(v)
@@ -281,6 +290,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             c = env.dense(v, c)
         elif c is not None and id(c) in env.borrowed:
             c = _copy(c)
+        if retire and type(c) is _ndarray and c.nbytes >= _ELIDE_BYTES:
+            buffers.remember(c)  # taken back by a later pass once the caller drops it
         out.append(c)
     return out
 
@@ -457,6 +468,31 @@ def _own_wrapped(a, borrowed):
             and not _weakrefs(a) and not _weakrefs(b))
 
 
+def _free(a, borrowed):
+    """Whether ``a`` (a NumPy array only this pass holds) may be kept for reuse: it owns its
+    memory, is writable, C-ordered (see buffers) and of floating point, and is neither a
+    residual passed on as a cotangent nor weakly referenced."""
+    f = a.flags
+    return (f.owndata and f.writeable and f.c_contiguous and not f.writebackifcopy
+            and a.dtype.kind in "fc" and id(a) not in borrowed and not _weakrefs(a))
+
+
+def _kept_like(a):
+    """A dead array kept by functrans.buffers with ``a``'s shape and dtype, or None."""
+    b = _by_type.get(_ndarray)
+    return None if b is None else buffers.take(_ndarray, a.shape, b.dtype(a))
+
+
+def _retire(inputs, borrowed):
+    """Keep for reuse (functrans.buffers) the large residuals among ``inputs``, the operands
+    of an equation the pass has consumed, that nothing else holds: later large results of
+    the pass (or of the next call) are then computed into memory already in use."""
+    for x in inputs:
+        if (type(x) is _ndarray and x.nbytes >= _ELIDE_BYTES and _refcount(x) == _IN_LIST
+                and _free(x, borrowed)):
+            buffers.keep_dead(x)
+
+
 def _product(terms, borrowed):
     """The product of the two factors in ``terms`` (which it empties, so that a factor only
     the list held is then held by this function's name alone: ``_refcount(a) == _SOLE``)."""
@@ -474,6 +510,12 @@ def _product(terms, borrowed):
                         return _np.multiply(a, b, out=a)
                     if _refcount(b) == _SOLE and _own(b, borrowed):
                         return _np.multiply(a, b, out=b)
+                    if (ta is _ndarray and tb is _ndarray and a.flags.c_contiguous
+                            and b.flags.c_contiguous):
+                        # (both held elsewhere: into a kept dead array, where there is one)
+                        buf = _kept_like(a)
+                        if buf is not None:
+                            return _np.multiply(a, b, out=buf)
             elif ((tb is float or tb is int) and _refcount(a) == _SOLE and _own(a, borrowed)
                     and _np.result_type(a, b) == a.dtype):
                 return _np.multiply(a, b, out=a)  # (a rule's constant factor: x * 0.9)
@@ -497,6 +539,12 @@ def _add_into(a, b, borrowed):
 def _sole_count():
     a = _np.empty(0)
     return _refcount(a)  # one local variable's reference, as in _product and _add_into
+
+
+def _in_list_count():
+    inputs = [_np.empty(0)]
+    for x in inputs:
+        return _refcount(x)  # the list's reference and the loop's, as in _retire
 
 
 def _sole_base_count():
@@ -691,6 +739,7 @@ _FILL_RULES = {_add_p: _fill_add, _sub_p: _fill_sub, _neg_p: _fill_neg, _mul_p: 
 # pass, every product and sum is bound as before.
 _SOLE = _sole_count()
 _SOLE_BASE = _sole_base_count()
+_IN_LIST = _in_list_count()
 _INPLACE = True
 try:
     _INPLACE = (sys.implementation.name == "cpython"

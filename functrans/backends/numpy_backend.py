@@ -328,7 +328,25 @@ def _matmul(x, y):
     if (x.shape[-1] == 1 and x.ndim >= 2 and y.ndim >= 2 and y.shape[-2] == 1
             and x.dtype.kind != "c" and y.dtype.kind != "c"):
         return np.multiply(x, y)
+    if x.ndim == 2 and y.ndim == 2 and type(x) is np.ndarray and type(y) is np.ndarray:
+        # A large product into memory already in use, where a dead array of its shape is
+        # kept (see _reused): the same BLAS call writing into a C-ordered array.
+        n, m = x.shape[0], y.shape[1]
+        if (n * m * x.itemsize >= _REUSE_BYTES and x.dtype is y.dtype
+                and x.dtype.kind in "fc"):
+            buf = _reused((n, m), x)
+            if buf is not None:
+                return np.matmul(x, y, out=buf)
     return np.matmul(x, y)
+
+
+_REUSE_BYTES = 1 << 16  # (functrans.buffers.MIN_BYTES)
+
+
+def _reused(shape, like):
+    """A dead array of ``shape`` and ``like``'s dtype kept by functrans.buffers, or None."""
+    from .. import buffers
+    return buffers.take(np.ndarray, shape, backend.dtype(like))
 
 
 def _convert(x, dtype):
@@ -352,8 +370,14 @@ def _chooser_weights(x, out, axes):
 def _tanh_slope(x, factor):
     # The generic impl's values (tanh, 1 - y*y, -2y); 1 - y*y is computed into y*y's array
     # rather than into a second temporary the size of x.
-    y = np.tanh(x)
-    s = np.multiply(y, y)
+    if type(x) is np.ndarray and x.nbytes >= _REUSE_BYTES and x.flags.c_contiguous:
+        y = _reused(x.shape, x)
+        y = np.tanh(x) if y is None else np.tanh(x, out=y)
+        s = _reused(x.shape, x)
+        s = np.multiply(y, y) if s is None else np.multiply(y, y, out=s)
+    else:
+        y = np.tanh(x)
+        s = np.multiply(y, y)
     if type(s) is np.ndarray:
         np.subtract(1.0, s, out=s)
     else:  # a NumPy scalar
