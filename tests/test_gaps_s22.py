@@ -47,3 +47,230 @@ def test_hessian_still_works_after_naming():
     h, aux = ft.hessian(lambda x: (fnp.sum(x ** 3), x[0]), has_aux=True)(np.array([1.0, 2.0]))
     np.testing.assert_allclose(h, np.diag([6.0, 12.0]))
     assert float(aux) == 1.0
+
+
+# -- x.at[...] out of range: jax.numpy's default (reads clamp, writes drop) ------------------
+
+def _jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+_AT_OPS = ["get", "set", "add", "multiply", "min", "max"]
+
+
+def _at(v, i, op, mode=None):
+    u = v.at[i]
+    kw = {} if mode is None else {"mode": mode}
+    if op == "get":
+        return u.get(**kw)
+    return getattr(u, op)(v[0] * 0 + 2.5, **kw)  # (values on v's library and device)
+
+
+@pytest.mark.parametrize("how", ["eager", "jit", "vmap"])
+@pytest.mark.parametrize("op", _AT_OPS)
+def test_at_default_out_of_range_is_jaxs(backend, op, how):
+    jax = _jax()
+    xn = np.arange(1.0, 13.0).reshape(4, 3)
+    x = backend.asarray(xn)
+    idx = np.array([0, 5, -1, -9, 2, 2])
+    jx = jax.numpy.asarray(xn)
+    want = np.asarray(_at(jx, jax.numpy.asarray(idx), op))
+    if how == "eager":
+        got = ft.jvp(lambda v: _at(v, backend.asarray(idx, "int64"), op), (x,),
+                     (fnp.ones_like(x),))[0]
+        assert backend.is_own(got)
+    elif how == "jit":
+        got = ft.jit(lambda v, i: _at(v, i, op))(x, backend.asarray(idx, "int64"))
+    else:  # each row of indices mapped: one out of range, one in range per member
+        rows = np.array([[7, 1], [-1, -8]])
+        xs = backend.asarray(np.stack([xn, -xn]))  # (mapped too: a tracer has .at)
+        got = ft.vmap(lambda v, i: _at(v, i, op))(xs, backend.asarray(rows, "int64"))
+        want = np.stack([np.asarray(_at(s * jx, jax.numpy.asarray(r), op))
+                         for s, r in zip((1.0, -1.0), rows)])
+    np.testing.assert_allclose(backend.to_numpy(got), want)
+    np.testing.assert_array_equal(backend.to_numpy(x), xn)  # never written to
+
+
+@pytest.mark.parametrize("op", _AT_OPS)
+def test_at_scalar_index_out_of_range_eager_and_jit(op):
+    jax = _jax()
+    xn = np.arange(5.0)
+    for i in (7, -7, 5, -5, 4):
+        want = np.asarray(_at(jax.numpy.asarray(xn), i, op))
+        np.testing.assert_allclose(_at(fnp.asarray(xn), i, op), want, err_msg=str(i))
+        np.testing.assert_allclose(ft.jit(lambda v, i: _at(v, i, op))(xn, i), want,
+                                   err_msg=str(i))
+
+
+@pytest.mark.parametrize("mode", [None, "clip", "drop", "fill"])
+@pytest.mark.parametrize("op", _AT_OPS)
+def test_at_modes_match_jax_with_grads(op, mode):
+    jax = _jax()
+    xn = np.linspace(0.3, 2.1, 12).reshape(4, 3)
+    # (JAX differentiates scatter_mul only at unique positions: none repeats for multiply
+    # but where 'clip' moves two onto one)
+    idx = np.array([0, 5, -1, -9, 1 if op == "multiply" else 3])
+    if op == "get" and mode == "fill":
+        fun = lambda m, v: v.at[idx].get(mode="fill", fill_value=0.5)  # noqa: E731
+    else:
+        fun = lambda m, v: _at(v, idx, op, mode)  # noqa: E731
+    want_val = np.asarray(fun(jax.numpy, jax.numpy.asarray(xn)))
+    # JAX's default read clamps but its derivative drops the clamped reads (its transpose
+    # scatters with promise_in_bounds, which XLA drops); ours is the derivative of the
+    # clamped read, which JAX's mode='clip' gives
+    jfun = (lambda m, v: _at(v, idx, op, "clip")) if op == "get" and mode is None else fun
+    if op == "multiply":  # (JAX's derivative needs the promise)
+        jfun = lambda m, v: v.at[idx].multiply(2.5, mode=mode, unique_indices=True)  # noqa
+    want_grad = None if (op, mode) == ("multiply", "clip") else np.asarray(jax.grad(lambda v: jax.numpy.sum(jax.numpy.sin(jfun(None, v))))(
+        jax.numpy.asarray(xn)))
+    np.testing.assert_allclose(fun(None, fnp.asarray(xn)), want_val)
+    g = ft.grad(lambda v: fnp.sum(fnp.sin(fun(None, v))))(xn)
+    if want_grad is not None:
+        np.testing.assert_allclose(g, want_grad, atol=1e-12)
+    np.testing.assert_allclose(ft.jit(ft.grad(lambda v: fnp.sum(fnp.sin(fun(None, v)))))(xn),
+                               g, atol=1e-12)
+    if op in ("set", "add", "multiply") or (op == "get" and mode == "fill"):
+        # (min/max: kinks; NaN fills of 'drop' reads; clamped reads are covered above)
+        check_grads(lambda v: fun(None, fnp.asarray(v)), (xn,), order=2)
+
+
+def test_at_traced_index_grads_jit_vmap():
+    # grads through values and operand at traced (jit) indices, some out of range
+    xn = np.linspace(-1.0, 1.0, 6)
+
+    def f(x, v, i):
+        x = fnp.asarray(x)  # (a plain NumPy array has no .at)
+        y = x.at[i].add(v * 3.0)
+        return fnp.sum(y ** 2) + fnp.sum(x.at[i].get() * v)
+    i = np.array([1, 8, -2, -7])
+    v = np.array([0.5, -1.0, 2.0, 0.25])
+    g = ft.grad(f, argnums=(0, 1))(xn, v, i)
+    gj = ft.jit(ft.grad(f, argnums=(0, 1)))(xn, v, i)
+    for a, b in zip(g, gj):
+        np.testing.assert_allclose(a, b)
+    jax = _jax()
+    jf = lambda x, v, i: jax.numpy.sum(x.at[i].add(v * 3.0) ** 2) + jax.numpy.sum(  # noqa
+        x.at[i].get(mode="clip") * v)  # (JAX's default read: see the test above)
+    jg = jax.grad(jf, argnums=(0, 1))(xn, v, i)
+    for a, b in zip(g, jg):
+        np.testing.assert_allclose(a, np.asarray(b))
+    rows = ft.vmap(lambda i: ft.grad(f)(xn, v, i))(np.stack([i, i[::-1]]))
+    np.testing.assert_allclose(rows[1], ft.grad(f)(xn, v, i[::-1]))
+    check_grads(lambda x, v: f(x, v, i), (xn, v), order=2)
+
+
+def test_at_masks_and_promise_in_bounds():
+    x = fnp.asarray(np.arange(6.0))
+    m = np.array([True, False, True, False, False, True])
+    np.testing.assert_array_equal(ft.jit(lambda v: v.at[m].set(-1.0))(np.arange(6.0)),
+                                  np.where(m, -1.0, np.arange(6.0)))
+    np.testing.assert_array_equal(x.at[m].get(mode="drop"), [0.0, 2.0, 5.0])
+    with pytest.raises(IndexError, match="out of bounds"):
+        x.at[9].set(1.0, mode="promise_in_bounds")
+    with pytest.raises(IndexError, match="out of bounds"):
+        ft.jit(lambda v, i: v.at[i].get(mode="promise_in_bounds"))(np.arange(6.0), 9)
+
+
+# -- unique(x, size=, axis=) on n-d input: jax.numpy's ---------------------------------------
+
+_UNIQUE_CASES = {
+    "rows": (np.array([[3., 1.], [0., 2.], [3., 1.], [-1., 5.], [0., 2.]]), 0),
+    "cols": (np.array([[3., 1.], [0., 2.], [3., 1.], [-1., 5.], [0., 2.]]).T, 1),
+    "3d mid": (np.arange(24.).reshape(2, 3, 4) % 5, 1),
+    "3d last": (np.array([[[1., 2., 1.], [0., 0., 0.]], [[5., 3., 5.], [1., 1., 1.]]]), -1),
+    "zeros signs": (np.array([[0., 1.], [-0., 1.], [2., 2.]]), 0),
+    "ints": (np.array([[2, 3], [2, 3], [1, 9]]), 0),
+}
+
+
+def _jnp_unique(x, axis, **kw):
+    jax = _jax()
+    r = jax.numpy.unique(jax.numpy.asarray(x), axis=axis, return_index=True,
+                         return_inverse=True, return_counts=True, **kw)
+    return [np.asarray(a) for a in r]
+
+
+@pytest.mark.parametrize("how", ["eager", "jit"])
+@pytest.mark.parametrize("size", [2, 6])
+@pytest.mark.parametrize("case", list(_UNIQUE_CASES))
+def test_unique_size_axis_matches_jax(backend, case, size, how):
+    xn, axis = _UNIQUE_CASES[case]
+    dtype = "int64" if xn.dtype.kind == "i" else "float64"
+    x = backend.asarray(xn, dtype)
+
+    def f(v):
+        return fnp.unique(v, axis=axis, size=size, return_index=True, return_inverse=True,
+                          return_counts=True)
+    got = f(x) if how == "eager" else ft.jit(f)(x)
+    want = _jnp_unique(xn, axis, size=size)
+    for g, w in zip(got, want):
+        assert backend.is_own(g)
+        np.testing.assert_array_equal(backend.to_numpy(g), w)
+    if size > 1:  # fill_value for the missing slices
+        v = fnp.unique(x, axis=axis, size=size, fill_value=9)
+        np.testing.assert_array_equal(backend.to_numpy(v),
+                                      _jnp_unique(xn, axis, size=size, fill_value=9)[0])
+
+
+def test_unique_size_axis_vmap(backend):
+    xn, _ = _UNIQUE_CASES["rows"]
+    xs = backend.asarray(np.stack([xn, xn[::-1], xn * 0 + 1.0]))
+    got = ft.vmap(lambda v: fnp.unique(v, axis=0, size=4, return_counts=True))(xs)
+    for b, member in enumerate(np.stack([xn, xn[::-1], xn * 0 + 1.0])):
+        want = _jnp_unique(member, 0, size=4)
+        np.testing.assert_array_equal(backend.to_numpy(got[0])[b], want[0])
+        np.testing.assert_array_equal(backend.to_numpy(got[1])[b], want[3])
+
+
+@pytest.mark.parametrize("equal_nan", [True, False])
+def test_unique_size_axis_nans_as_jax(equal_nan):
+    xn = np.array([[1., np.nan], [1., np.nan], [0., 0.], [-0., 0.]])
+    got = fnp.unique(xn, axis=0, size=4, return_index=True, return_inverse=True,
+                     return_counts=True, equal_nan=equal_nan)
+    for g, w in zip(got, _jnp_unique(xn, 0, size=4, equal_nan=equal_nan)):
+        np.testing.assert_array_equal(g, w)
+    # without size, NumPy's rule: NaN slices never alike
+    np.testing.assert_array_equal(fnp.unique(xn, axis=0, return_counts=True)[1],
+                                  np.unique(xn, axis=0, return_counts=True)[1])
+
+
+def test_unique_size_axis_other_dtypes_and_edges():
+    jax = _jax()
+    xb = np.array([[True, False], [True, False], [False, False]])
+    np.testing.assert_array_equal(fnp.unique(xb, axis=0, size=3),
+                                  jax.numpy.unique(xb, axis=0, size=3))
+    xc = np.array([[1 + 1j, 2], [1 + 1j, 2], [1 - 1j, 0]])
+    for g, w in zip(fnp.unique(xc, axis=0, size=3, return_counts=True),
+                    jax.numpy.unique(xc, axis=0, size=3, return_counts=True)):
+        np.testing.assert_array_equal(g, w)
+    # slices without elements: all alike (JAX's result ignores size there)
+    v, c = fnp.unique(np.zeros((3, 0)), axis=0, size=2, return_counts=True)
+    assert v.shape == (2, 0) and c.tolist() == [3, 0]
+    # no slices: fill_value needed, as in JAX
+    with pytest.raises(ValueError, match="fill_value"):
+        fnp.unique(np.zeros((0, 2)), axis=0, size=2)
+    v = fnp.unique(np.zeros((0, 2)), axis=0, size=2, fill_value=3.0)
+    np.testing.assert_array_equal(v, jax.numpy.unique(np.zeros((0, 2)), axis=0, size=2,
+                                                      fill_value=3.0))
+    with pytest.raises(ValueError, match="size must be a positive"):
+        fnp.unique(xb, axis=0, size=0)
+
+
+def test_unique_size_axis_grads():
+    jax = _jax()
+    xn = np.array([[3., 1.], [0., 2.], [3., 1.], [-1., 5.], [0., 2.]]) * 0.3
+
+    def f(m, x, **kw):
+        return m.sum(m.sin(m.unique(x, axis=0, size=5, **kw)) * m.arange(10.0).reshape(5, 2))
+    for kw in ({}, {"fill_value": 0.5}):
+        want = np.asarray(jax.grad(lambda x: f(jax.numpy, x, **kw))(xn))
+        np.testing.assert_allclose(ft.grad(lambda x: f(fnp, x, **kw))(xn), want)
+        np.testing.assert_allclose(ft.jit(ft.grad(lambda x: f(fnp, x, **kw)))(xn), want)
+    # distinct slices (a repeat splits when perturbed): finite differences hold
+    xd = xn[[0, 1, 3]]
+    check_grads(lambda x: fnp.unique(x, axis=0, size=5, fill_value=0.5), (xd,), order=2)
+    check_grads(lambda x: fnp.unique(x, axis=1, size=4), (xd.T,), order=2)
+    rows = ft.vmap(ft.grad(lambda x: f(fnp, x)))(np.stack([xn, xn[::-1]]))
+    np.testing.assert_allclose(rows[1], ft.grad(lambda x: f(fnp, x))(xn[::-1]))
