@@ -274,3 +274,93 @@ def test_unique_size_axis_grads():
     check_grads(lambda x: fnp.unique(x, axis=1, size=4), (xd.T,), order=2)
     rows = ft.vmap(ft.grad(lambda x: f(fnp, x)))(np.stack([xn, xn[::-1]]))
     np.testing.assert_allclose(rows[1], ft.grad(lambda x: f(fnp, x))(xn[::-1]))
+
+
+# -- scipy.special.iv / ive (modified Bessel functions of the first kind, real order) --------
+
+import scipy.special as _sc  # noqa: E402
+
+import functrans.scipy.special as fsp  # noqa: E402
+from functrans.backends import special_generic as _sg  # noqa: E402
+
+
+def _iv_grid():
+    v = np.concatenate([np.linspace(0.0, 40.0, 41), [0.3, 2.7, 10.1, 100.5, 250.0],
+                        -np.array([0.3, 0.7, 1.3, 2.6, 5.25, 10.4, 1.0, 2.0, 7.0])])
+    x = np.exp(np.linspace(-6.0, 6.6, 40))
+    V, X = np.meshgrid(v, x)
+    V, X = V.ravel(), X.ravel()
+    keep = (V ** 2 <= X) | (X <= 600)  # (the generic version's reach)
+    return V[keep], X[keep]
+
+
+def test_ive_generic_matches_scipy():
+    # the generic version (torch, array-api-strict, CuPy) on NumPy arrays, against SciPy
+    import functrans.backends as fb
+    V, X = _iv_grid()
+    V = np.concatenate([V, [0.0, 1.0, 3.0, -3.0, 2.5, 0.0, -0.5, 4.0]])
+    X = np.concatenate([X, [-2.0, -0.5, -7.0, -60.0, 0.0, 0.0, 0.0, 650.0]])
+    got = _sg.ive(fb.get_backend("numpy"), V, X)
+    want = _sc.ive(V, X)
+    ok = np.isfinite(want) & (want != 0)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=5e-13, atol=0)
+    assert got[-2] == np.inf and got[-3] == 1.0 and got[-4] == 0.0  # at 0 (SciPy: nan at -0.5)
+    # past the series' reach, a large order: nan (documented)
+    assert np.isnan(_sg.ive(fb.get_backend("numpy"), np.array([30.0]), np.array([700.0])))[0]
+
+
+_IV_EDGES_V = np.array([0, 1, 2.5, -0.5, -1.3, -2, 7, 0.3, np.inf, -np.inf, np.nan, 1, 0.5, 3,
+                        -3, 4, 0.0])
+_IV_EDGES_X = np.array([0, 0, 0, 0, 0, 0, 3, -3, 2, -2, 1, np.inf, -1, -2, -2.5, -np.inf,
+                        -40.0])
+
+
+@pytest.mark.parametrize("name", ["iv", "ive"])
+def test_iv_ive_values_and_edges_on_every_backend(backend, name):
+    V, X = _iv_grid()
+    V, X = np.concatenate([V, _IV_EDGES_V]), np.concatenate([X, _IV_EDGES_X])
+    got = backend.to_numpy(getattr(fsp, name)(backend.asarray(V), backend.asarray(X)))
+    want = getattr(_sc, name)(V, X)
+    if name == "ive":  # SciPy's ive gives nan where its iv has a value: ours gives it
+        fix = ((X == 0) & (V < 0) & (V != np.floor(V))) | (np.isinf(V) & np.isfinite(X))
+        want = np.where(fix, _sc.iv(V, X), want)
+    np.testing.assert_allclose(got, want, rtol=5e-13, atol=1e-300, equal_nan=True)
+
+
+def test_iv_dtypes_python_numbers_and_transforms():
+    assert fsp.iv(np.float32(1), np.float32(2)).dtype == np.float32
+    assert fsp.ive(np.ones(2, np.float32), 2.0).dtype == np.float32  # (SciPy's too)
+    assert fsp.iv(1, np.arange(3)).dtype == np.float64
+    np.testing.assert_allclose(fsp.iv(1.5, 2.0), _sc.iv(1.5, 2.0), rtol=1e-14)
+    x = np.array([0.5, 2.0, 9.0])
+    np.testing.assert_allclose(ft.jit(fsp.iv)(1.5, x), _sc.iv(1.5, x), rtol=1e-14)
+    np.testing.assert_allclose(ft.vmap(lambda v: fsp.ive(v, x))(np.array([0.0, 2.5])),
+                               _sc.ive(np.array([[0.0], [2.5]]), x), rtol=1e-14)
+    with pytest.raises(TypeError, match="complex"):
+        fsp.iv(1.0, 1j)
+
+
+def test_iv_ive_derivatives():
+    x = np.linspace(-3.0, 3.0, 7)
+    g = ft.grad(lambda x: fnp.sum(fsp.iv(2.0, x)))(x)
+    np.testing.assert_allclose(g, (_sc.iv(1, x) + _sc.iv(3, x)) / 2, rtol=1e-13)
+    g = ft.grad(lambda x: fnp.sum(fsp.ive(1.0, x)))(x)
+    want = (_sc.ive(0, x) + _sc.ive(2, x)) / 2 - np.sign(x) * _sc.ive(1, x)
+    np.testing.assert_allclose(g, want, rtol=1e-13, atol=1e-300)
+    # at 0: I_1'(0) = 1/2, I_1''(0) = 0, I_0''(0) = 1/2; ive(0, x)'s corner: the average, 0
+    assert ft.grad(lambda x: fsp.iv(1.0, x))(0.0) == 0.5
+    assert ft.grad(ft.grad(lambda x: fsp.iv(1.0, x)))(0.0) == 0.0
+    assert ft.grad(ft.grad(lambda x: fsp.iv(0.0, x)))(0.0) == 0.5
+    assert ft.grad(lambda x: fsp.ive(0.0, x))(0.0) == 0.0
+    for v in (0.0, 1.0, 2.5, -1.3, 12.0):
+        check_grads(lambda x: fsp.iv(v, x), (np.array([0.4, 1.7, 6.0]),), order=2)
+        check_grads(lambda x: fsp.ive(v, x), (np.array([0.4, 1.7, 60.0]),), order=2)
+    check_grads(lambda x: fsp.iv(3.0, x), (np.array([-2.5, -0.3]),), order=2)
+    with pytest.raises(NotImplementedError, match="with respect to the parameter v"):
+        ft.grad(lambda v: fsp.iv(v, 2.0))(1.0)
+
+
+def test_iv_derivatives_generic(backend):
+    x = backend.asarray([0.4, 1.7, 6.0])
+    check_grads(lambda x: fsp.iv(1.5, x), (x,), order=1)
+    check_grads(lambda x: fsp.ive(2.0, -x), (x,), order=1)
