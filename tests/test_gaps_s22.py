@@ -364,3 +364,42 @@ def test_iv_derivatives_generic(backend):
     x = backend.asarray([0.4, 1.7, 6.0])
     check_grads(lambda x: fsp.iv(1.5, x), (x,), order=1)
     check_grads(lambda x: fsp.ive(2.0, -x), (x,), order=1)
+
+
+# -- complex erf / erfc (SciPy's; JAX refuses complex input) ----------------------------------
+
+def _complex_grid():
+    re, im = np.meshgrid(np.concatenate([np.linspace(-6, 6, 25), [1e-8, -1e-12, 0.0]]),
+                         np.concatenate([np.linspace(-5, 5, 21), [1e-9, 0.0]]))
+    return (re + 1j * im).ravel()
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_complex_erf_matches_scipy(backend, name):
+    z = _complex_grid()
+    got = backend.to_numpy(getattr(fsp, name)(backend.asarray(z, "complex128")))
+    want = getattr(_sc, name)(z)
+    assert got.dtype == np.complex128
+    np.testing.assert_allclose(got, want, rtol=2e-14, atol=0)
+    # Python complex numbers and complex64
+    np.testing.assert_allclose(getattr(fsp, name)(0.5 - 2j), getattr(_sc, name)(0.5 - 2j),
+                               rtol=1e-14)
+    got32 = getattr(fsp, name)(backend.asarray(z[:40], "complex64"))
+    assert backend.to_numpy(got32).dtype == np.complex64
+
+
+def test_complex_erf_derivatives():
+    z = np.array([0.3 + 0.2j, 2.0 - 1.0j, -1.5 + 0.5j, 0.9j, -3.0 - 0.1j])
+    slope = 2.0 / np.sqrt(np.pi) * np.exp(-z ** 2)
+    for name, sign in (("erf", 1.0), ("erfc", -1.0)):
+        f = getattr(fsp, name)
+        _, t = ft.jvp(f, (z,), (np.ones_like(z),))
+        np.testing.assert_allclose(t, sign * slope, rtol=1e-13)
+        # second order: erf'' = -2 z erf'
+        _, t2 = ft.jvp(lambda w: ft.jvp(f, (w,), (fnp.ones_like(w),))[1], (z,),
+                       (np.ones_like(z),))
+        np.testing.assert_allclose(t2, sign * -2.0 * z * slope, rtol=1e-12)
+        g = ft.grad(lambda w: f(w), holomorphic=True)(complex(z[1]))
+        np.testing.assert_allclose(g, sign * slope[1], rtol=1e-13)
+    # real input keeps the real path (and its dtype)
+    assert fsp.erf(np.array([0.5])).dtype == np.float64
