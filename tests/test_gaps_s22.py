@@ -403,3 +403,51 @@ def test_complex_erf_derivatives():
         np.testing.assert_allclose(g, sign * slope[1], rtol=1e-13)
     # real input keeps the real path (and its dtype)
     assert fsp.erf(np.array([0.5])).dtype == np.float64
+
+
+# -- creation functions beside another library's array ----------------------------------------
+
+from functrans.errors import BackendMismatchError  # noqa: E402
+
+
+def test_created_numpy_beside_torch_says_what_to_do():
+    torch = pytest.importorskip("torch")
+    n, x = torch.tensor(3), torch.arange(5.0)
+    # outside a transform a creation function makes NumPy arrays (the default backend); the
+    # operators said "not supported between 'AtArray' and 'Tensor'" (== a silent False)
+    for f in (lambda: fnp.arange(5) < n, lambda: n > fnp.arange(5),
+              lambda: fnp.arange(5) == n, lambda: fnp.zeros(5) + x,
+              lambda: fnp.asarray(2.0) ** x, lambda: fnp.where(fnp.arange(5) < n, x, 0.0)):
+        # (x * fnp.ones(5), the tensor first, is torch's own operator, which converts)
+        with pytest.raises(BackendMismatchError,
+                           match=r"like=x .*default_backend\('torch'\)"):
+            f()
+    # the fixes it names
+    np.testing.assert_array_equal((fnp.arange(5, like=n) < n).numpy(), [1, 1, 1, 0, 0])
+    np.testing.assert_array_equal((fnp.arange(5, device=n.device) < n).numpy(),
+                                  [1, 1, 1, 0, 0])
+    with ft.default_backend("torch"):
+        assert isinstance(fnp.arange(5) < n, torch.Tensor)
+    # inside a transform creation follows the transformed values' library (as before)
+    g = ft.grad(lambda x: fnp.sum(fnp.where(fnp.arange(5) < n, x, 0.0)))(x)
+    np.testing.assert_array_equal(g.numpy(), [1, 1, 1, 0, 0])
+    # NumPy's own operators are unchanged on these arrays
+    a = fnp.arange(3)
+    np.testing.assert_array_equal(a + np.ones(3, int), [1, 2, 3])
+    np.testing.assert_array_equal(2 - a, [2, 1, 0])
+    assert (a == a).all() and int(a @ a) == 5
+
+
+@pytest.mark.parametrize("make", [
+    lambda like: fnp.arange(4, like=like), lambda like: fnp.zeros((2, 2), like=like),
+    lambda like: fnp.ones(3, like=like), lambda like: fnp.full(2, 1.5, like=like),
+    lambda like: fnp.eye(2, like=like), lambda like: fnp.empty(3, like=like)])
+def test_creation_like_places_on_its_library_and_device(backend, make):
+    x = backend.asarray([1.0, 2.0])
+    out = make(x)
+    assert backend.is_own(out)  # (array-api-strict's second device included)
+    # a tracer's like: its values' library and device
+    _, made = ft.grad(lambda v: (fnp.sum(v), make(v)), has_aux=True)(x)
+    assert backend.is_own(made)
+    # a Python number's like: where numbers are made
+    assert isinstance(make(2.0), np.ndarray)

@@ -170,6 +170,45 @@ for _name in ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__
     setattr(AtArray, _name, _in_place(_name))
 
 
+def _foreign(other):
+    """Whether ``other`` is a concrete array of another library (a torch tensor, a CuPy
+    array...), which NumPy's operators and that library's both refuse with a bare TypeError."""
+    from ..core import Tracer, is_concrete_array
+    if isinstance(other, (np.ndarray, np.generic, Tracer)) or not hasattr(other, "shape"):
+        return False
+    return is_concrete_array(other)
+
+
+def _binary_operator(name, fn_name, reflected):
+    # An operator with another library's array goes to functrans.numpy's function, which
+    # says what is wrong and what to do (BackendMismatchError), where the two libraries'
+    # operators would give a bare TypeError (or, for ==, a silent False).
+    method = getattr(np.ndarray, name)
+
+    def op(self, other):
+        out = method(self, other)
+        if out is NotImplemented and _foreign(other):
+            from .. import numpy as fnp
+            f = getattr(fnp, fn_name)
+            return f(other, self) if reflected else f(self, other)
+        return out
+    op.__name__ = name
+    return op
+
+
+for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
+                   ("truediv", "divide"), ("floordiv", "floor_divide"), ("mod", "remainder"),
+                   ("pow", "pow"), ("matmul", "matmul"), ("and", "bitwise_and"),
+                   ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+                   ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
+    setattr(AtArray, f"__{_name}__", _binary_operator(f"__{_name}__", _fn, False))
+    setattr(AtArray, f"__r{_name}__", _binary_operator(f"__r{_name}__", _fn, True))
+for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                   ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")):
+    setattr(AtArray, f"__{_name}__", _binary_operator(f"__{_name}__", _fn, False))
+AtArray.__hash__ = None  # (as ndarray's: defining __eq__ would otherwise ask for one)
+
+
 def with_at(x):
     """A plain NumPy array ``x`` as an :class:`AtArray` (a view); anything else as it is."""
     return x.view(AtArray) if type(x) is np.ndarray else x

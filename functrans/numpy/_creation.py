@@ -38,11 +38,17 @@ def _with_at(make):
     return with_at
 
 
-def _place(device):
+def _place(device, like=None):
     """``(backend, device)`` that create an array asked for on ``device``: the backend whose
-    library the device object belongs to (an array_api_strict or torch device...); without
-    a device, inside a transform, the library and device of the values it transforms, else
-    the default backend (see _creation_place)."""
+    library the device object belongs to (an array_api_strict or torch device...); with
+    ``like`` (an array or tracer; NumPy's keyword), its library and device; without either,
+    inside a transform, the library and device of the values it transforms, else the
+    default backend (see _creation_place)."""
+    if like is not None and device is None:
+        if type(like) in _SCALARS or isinstance(like, (_np.generic, list, tuple)):
+            return _creation_place()  # (numbers: made where numbers are)
+        c = _concrete_value(like)
+        return _creation_place() if c is None else _place_of(c)
     if device is None:
         return _creation_place()
     if isinstance(device, str):
@@ -124,7 +130,7 @@ def _has_array(obj):
 @_with_at
 def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
     """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64."""
-    b, device = _place(device)
+    b, device = _place(device, like)
     if stop is None:
         start, stop = 0, start
     if dtype is None and builtins.any(type(v) is float for v in (start, stop, step)):
@@ -148,7 +154,7 @@ def _dims(shape):
 def empty(shape, dtype=None, order="C", *, device=None, like=None):
     """An uninitialised array (float64 by default)."""
     _order(order, "empty")
-    b, device = _place(device)
+    b, device = _place(device, like)
     return b.xp.empty(_dims(shape), **_kw(b, dtype or _dt.float64, device))
 
 
@@ -266,7 +272,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
         return out if device is None else asarray(out, device=device)
     if type(fill_value) not in _SCALARS:
         backend_of(fill_value)  # (a str, an object(): the error for a value of no backend)
-    b, device = _place(device)
+    b, device = _place(device, like)
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
                  complex: _dt.complex128}[type(fill_value)]
@@ -278,7 +284,7 @@ def zeros(shape, dtype=None, order="C", *, device=None, like=None):
     """Zeros of ``shape`` (float64 by default); ``dtype`` may be positional and NumPy's
     ``order`` is accepted (and ignored), as in ``np.zeros(3, np.float32)``."""
     _order(order, "zeros")
-    b, device = _place(device)
+    b, device = _place(device, like)
     return b.xp.zeros(_dims(shape), **_kw(b, dtype or _dt.float64, device))
 
 
@@ -286,7 +292,7 @@ def zeros(shape, dtype=None, order="C", *, device=None, like=None):
 def ones(shape, dtype=None, order="C", *, device=None, like=None):
     """Ones of ``shape`` (float64 by default)."""
     _order(order, "ones")
-    b, device = _place(device)
+    b, device = _place(device, like)
     return b.xp.ones(_dims(shape), **_kw(b, dtype or _dt.float64, device))
 
 
@@ -295,7 +301,7 @@ def eye(n_rows, n_cols=None, /, k=0, dtype=None, order="C", *, device=None, like
     """A 2-d array with ones on diagonal ``k`` and zeros elsewhere (float64 by default);
     NumPy's positional ``k`` and ``dtype`` (``np.eye(3, 3, 1)``)."""
     _order(order, "eye")
-    b, device = _place(device)
+    b, device = _place(device, like)
     return b.xp.eye(n_rows, n_cols, k=k, **_kw(b, dtype or _dt.float64, device))
 
 
