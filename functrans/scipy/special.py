@@ -1561,8 +1561,9 @@ def ive(v, x, /):
 
     Values from SciPy on NumPy; elsewhere (torch, array-api-strict, CuPy) the generic
     version of :mod:`functrans.backends.special_generic`: Hankel's expansion for
-    ``x >= 50`` where ``v**2 <= x``, the power series up to ``x = 600`` otherwise, about
-    1e-14 relative (3e-13 for orders in the hundreds); nan where ``v**2 > |x| > 600``."""
+    ``x >= 50`` where ``v**2 <= x``, the power series up to ``x = 600`` otherwise, Debye's
+    uniform expansion beyond; about 1e-14 relative (3e-13 for orders in the hundreds, 1e-12
+    in the thousands); nan for a negative fractional order ``|v| > |x| > 600``."""
     v, x = _real_weak((v, x), "ive")
     if _dtype(x) is _dt.float32:
         return fnp.astype(ive(fnp.astype(v, _dt.float64), fnp.astype(x, _dt.float64)),
