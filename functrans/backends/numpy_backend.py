@@ -46,8 +46,8 @@ _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "hurwitz_zeta": "zeta", "riemann_zeta": "zeta", "spence": "spence",
           "sici": "sici", "fresnel": "fresnel", "owens_t": "owens_t",
           "wofz": "wofz", "hyp1f1": "hyp1f1",
-          "hyp2f1": "hyp2f1", "jv": "jv", "ive": "ive", "j0": "j0", "j1": "j1", "y0": "y0", "y1": "y1",
-          "k0": "k0", "k0e": "k0e", "k1": "k1", "k1e": "k1e"}
+          "hyp2f1": "hyp2f1", "jv": "jv", "ive": "ive", "j0": "j0", "j1": "j1", "y0": "y0",
+          "y1": "y1", "k0": "k0", "k0e": "k0e", "k1": "k1", "k1e": "k1e"}
 
 
 def _eig(x):

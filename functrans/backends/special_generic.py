@@ -2,9 +2,9 @@
 ``erfcx``, the modified Bessel functions ``i0``, ``i0e``, ``i1``, ``i1e``, the exponential
 integrals ``exp1``, ``expi``, ``expn``, ``dawsn``, the Hurwitz and Riemann zeta functions,
 ``spence``, ``sici``, ``fresnel``, ``owens_t``, ``wofz``, ``hyp1f1``, ``hyp2f1``, ``jv``,
-``ive`` and the Bessel functions of orders 0 and 1 ``j0``, ``j1``, ``y0``, ``y1``, ``k0``, ``k0e``, ``k1``,
-``k1e`` (see :data:`functrans.backends.EXTRAS` for the contracts; the extra of ``zeta`` is
-``hurwitz_zeta``).
+``ive`` and the Bessel functions of orders 0 and 1 ``j0``, ``j1``, ``y0``, ``y1``, ``k0``,
+``k0e``, ``k1``, ``k1e`` (see :data:`functrans.backends.EXTRAS` for the contracts; the extra
+of ``zeta`` is ``hurwitz_zeta``).
 
 Each is a fixed sequence of vectorised operations (series, continued fractions evaluated from
 a fixed depth, asymptotic expansions; no loop whose length depends on the data), computed in
