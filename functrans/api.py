@@ -975,6 +975,7 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
     """
     check_function(fun, "elementwise_grad")
 
+    @functools.wraps(fun)  # (errors name fun and elementwise_grad, not grad of summed)
     def summed(*args, **kwargs):
         out = fun(*args, **kwargs)
         out, aux = _aux_pair(out, "elementwise_grad") if has_aux else (out, None)
@@ -984,7 +985,13 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
                             f"of ones for a pytree of outputs.")
         total = fnp.sum(fnp.asarray(out)) if type(out) in _SCALAR_DTYPES else fnp.sum(out)
         return (total, aux) if has_aux else total
-    return functools.wraps(fun)(grad(summed, argnums, has_aux))
+    vg = _value_and_grad(summed, argnums, has_aux, False, what="elementwise_grad")
+
+    @functools.wraps(fun)
+    def elementwise_grad_fun(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+    return elementwise_grad_fun
 
 
 def _aux_pair(out, what):

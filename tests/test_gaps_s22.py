@@ -34,6 +34,10 @@ def _double(x):
     (lambda: ft.vjp(_double, np.ones(3))[1](np.ones(2)), r"^vjp: cotangent 0"),
     (lambda: ft.linearize(_double, np.ones(3))[1](np.ones(2)), r"^linearize: tangent 0"),
     (lambda: ft.jvp(_double, (np.ones(3),), (np.ones(2),)), r"^jvp: tangent 0"),
+    (lambda: ft.elementwise_grad(_double)(np.array([1, 2])),
+     r"^elementwise_grad of _double: input 0"),
+    (lambda: ft.elementwise_grad(_double, argnums=2)(np.ones(2)),
+     r"^elementwise_grad of _double: argnums"),
 ])
 def test_errors_name_the_transform_called(call, match):
     with pytest.raises((TypeError, ValueError, IntegerInputError, NonScalarOutputError),
