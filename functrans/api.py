@@ -861,7 +861,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
     if reduce_axes:
         _no_reduce_axes(reduce_axes, "value_and_grad")
     return functools.wraps(fun)(_value_and_grad(fun, argnums, has_aux, holomorphic,
-                                                allow_int))
+                                                allow_int, "value_and_grad"))
 
 
 def _no_reduce_axes(reduce_axes, what):
@@ -871,11 +871,11 @@ def _no_reduce_axes(reduce_axes, what):
                                   f"have; only () is accepted.")
 
 
-def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False):
-    name = _fname(fun)
+def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="grad"):
+    name = f"{what} of {_fname(fun)}"  # errors name the transform the user called
 
     def value_and_grad_fun(*args, **kwargs):
-        single, nums = _argnums_tuple(argnums, len(args), f"grad of {name}")
+        single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, tree, call = _split_args(fun, args, kwargs, nums)
         avals = [get_aval(x) for x in leaves]
         for i, a in enumerate(avals):
@@ -884,30 +884,30 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False):
                 if allow_int:
                     continue  # its gradient: zeros of its own dtype (JAX: float0)
                 raise IntegerInputError(
-                    f"grad of {name}: input {i} of the differentiated arguments (argnums="
+                    f"{name}: input {i} of the differentiated arguments (argnums="
                     f"{argnums}) has dtype {d.name}; gradients need floating-point inputs. "
                     f"Pass a float (1.0, not 1), cast with astype, leave the argument out "
                     f"of argnums, or pass allow_int=True for zero gradients there.")
-            _check_complex(f"grad of {name}", f"input {i}", d, holomorphic, forbid=False)
+            _check_complex(name, f"input {i}", d, holomorphic, forbid=False)
         box = []
 
         def flat(xs):
             out = call(xs)
             aux = None
             if has_aux:
-                out, aux = _aux_pair(out, f"grad of {name}")
-            a = _output_aval(out, f"grad of {name}", has_aux)
+                out, aux = _aux_pair(out, name)
+            a = _output_aval(out, name, has_aux)
             if a.shape != ():
                 raise NonScalarOutputError(
-                    f"grad of {name} needs a scalar output (shape ()), but the function "
+                    f"{name} needs a scalar output (shape ()), but the function "
                     f"returned shape {a.shape}. Use jacrev (or jacfwd) for the Jacobian, vjp "
                     f"for a vector-Jacobian product, or reduce the output (for example with "
                     f"sum) first.")
             if not _dt.is_float(a.dtype):
                 raise NonScalarOutputError(
-                    f"grad of {name} needs a floating-point output, but the function returned "
+                    f"{name} needs a floating-point output, but the function returned "
                     f"dtype {a.dtype.name}: an integer or boolean output has no derivative.")
-            _check_complex(f"grad of {name}", "the output", a.dtype, holomorphic)
+            _check_complex(name, "the output", a.dtype, holomorphic)
             if has_aux:
                 a_leaves, a_tree = tree_flatten(aux)
                 box.append(a_tree)
@@ -977,6 +977,7 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
     """
     check_function(fun, "elementwise_grad")
 
+    @functools.wraps(fun)  # (errors name fun and elementwise_grad, not grad of summed)
     def summed(*args, **kwargs):
         out = fun(*args, **kwargs)
         out, aux = _aux_pair(out, "elementwise_grad") if has_aux else (out, None)
@@ -986,7 +987,13 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
                             f"of ones for a pytree of outputs.")
         total = fnp.sum(fnp.asarray(out)) if type(out) in _SCALAR_DTYPES else fnp.sum(out)
         return (total, aux) if has_aux else total
-    return functools.wraps(fun)(grad(summed, argnums, has_aux))
+    vg = _value_and_grad(summed, argnums, has_aux, False, what="elementwise_grad")
+
+    @functools.wraps(fun)
+    def elementwise_grad_fun(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+    return elementwise_grad_fun
 
 
 def _aux_pair(out, what):
@@ -1195,26 +1202,27 @@ def _joint_basis(leaves):
     return bases
 
 
-def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=False):
-    name = _fname(fun)
+def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=False,
+              what=None):
+    name = f"{what or 'jac' + mode} of {_fname(fun)}"  # hessian's errors say hessian
     if chunk_size is not None:  # (checked here: a bad one must not wait for a large input)
-        chunk_size = _positive_chunk(chunk_size, f"jac{mode} of {name}")
+        chunk_size = _positive_chunk(chunk_size, name)
 
     @functools.wraps(fun)
     def jac_fun(*args, **kwargs):
-        single, nums = _argnums_tuple(argnums, len(args), f"jac{mode} of {name}")
+        single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, in_tree, call = _split_args(fun, args, kwargs, nums)
         for i, x in enumerate(leaves):
             if not _dt.is_float(get_aval(x).dtype):
                 if allow_int:
                     continue  # its block: zeros of its own dtype
                 raise IntegerInputError(
-                    f"jac{mode} of {name}: input {i} has dtype {get_aval(x).dtype.name}; "
+                    f"{name}: input {i} has dtype {get_aval(x).dtype.name}; "
                     f"Jacobians need floating-point inputs" + (
                         " (jacrev(allow_int=True) gives zero blocks for integer inputs)."
                         if mode == "rev" else "."))
             # Complex inputs need holomorphic=True in forward mode only (as in JAX).
-            _check_complex(f"jac{mode} of {name}", f"input {i}", get_aval(x).dtype,
+            _check_complex(name, f"input {i}", get_aval(x).dtype,
                            holomorphic, forbid=mode == "fwd")
         in_avals = [get_aval(x) for x in leaves]
         if mode == "fwd":
@@ -1231,7 +1239,7 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
             outs, aux = _unconst(outs), _unconst(aux)
             out_avals = [get_aval(o) for o in outs]
             for i, a in enumerate(out_avals):
-                _check_complex(f"jacfwd of {name}", f"output {i}", a.dtype, holomorphic,
+                _check_complex(name, f"output {i}", a.dtype, holomorphic,
                                forbid=False)
             blocks, offset = [[None] * len(leaves) for _ in outs], 0
             for j, a in enumerate(in_avals):
@@ -1242,16 +1250,16 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                 offset += a.size
         else:
             outs, out_tree, graph, aux = _linearize_tree(call, leaves, has_aux,
-                                                         f"jacrev of {name}")
+                                                         name)
             out_avals = [get_aval(o) for o in outs]
             for i, a in enumerate(out_avals):
                 if not _dt.is_float(a.dtype):  # (as JAX: no reverse pass from it)
                     raise NonScalarOutputError(
-                        f"jacrev of {name}: output {i} has dtype {a.dtype.name}; reverse mode "
+                        f"{name}: output {i} has dtype {a.dtype.name}; reverse mode "
                         f"needs floating-point outputs (an integer or boolean output has no "
                         f"derivative). Return it as auxiliary data (has_aux=True), or use "
                         f"jacfwd, whose block for it is zeros.")
-                _check_complex(f"jacrev of {name}", f"output {i}", a.dtype, holomorphic)
+                _check_complex(name, f"output {i}", a.dtype, holomorphic)
             blocks = []
             for i, o in enumerate(outs):
                 if out_avals[i].size == 0:
@@ -1313,8 +1321,8 @@ def hessian(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None
                [ 0., 12.]])
     """
     check_function(fun, "hessian")
-    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic, chunk_size=chunk_size), argnums,
-                  has_aux, holomorphic, chunk_size=chunk_size)
+    inner = _jacobian(fun, argnums, has_aux, "rev", chunk_size, holomorphic, what="hessian")
+    return _jacobian(inner, argnums, has_aux, "fwd", chunk_size, holomorphic, what="hessian")
 
 
 def hvp(fun, primals, tangents):

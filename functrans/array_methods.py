@@ -101,10 +101,12 @@ class _IndexUpdate:
     """``x.at[idx]``: jax.numpy's functional updates of ``x`` at ``idx``; each returns a new
     array and leaves ``x`` unchanged. Repeated indices accumulate for ``add``, ``multiply``,
     ``min`` and ``max`` (each one applies, as ``numpy.add.at``); for ``set`` the last wins.
-    Out-of-range indices follow ``mode``: None or 'promise_in_bounds' raise IndexError where
-    the indices are concrete (NumPy's rule; jax.numpy's default clamps reads and drops
-    writes), 'clip' clamps them into range, 'drop' and 'fill' skip out-of-range updates, and
-    a ``get`` gives ``fill_value`` there (NaN for inexact dtypes, as jax.numpy)."""
+    Out-of-range integer indices follow ``mode``, as in jax.numpy: None (the default)
+    clamps them for ``get`` and drops their updates otherwise, eagerly and under ``jit`` or
+    ``vmap`` alike; 'clip' clamps them into range, 'drop' and 'fill' skip out-of-range
+    updates, and a ``get`` gives ``fill_value`` there (NaN for inexact dtypes);
+    'promise_in_bounds' checks nothing (an out-of-range concrete index raises IndexError,
+    as plain indexing ``x[i]`` does: NumPy's rule, not jax.numpy's clamp)."""
 
     __slots__ = ("x", "idx")
 
@@ -121,7 +123,9 @@ class _IndexUpdate:
             raise ValueError(f"x.at[...].{name}(mode={mode!r}): mode must be one of None, "
                              f"'promise_in_bounds', 'clip', 'drop' or 'fill' (jax.numpy's "
                              f"modes)")
-        if mode in (None, "promise_in_bounds"):
+        if mode is None:  # jax.numpy's defaults: reads clamp, writes drop
+            mode = "clip" if name == "get" else "drop"
+        if mode == "promise_in_bounds" or self._concretely_in_range():
             return self, None
         fnp, x = _fnp(), self.x
         shape = tuple(x.shape)
@@ -141,7 +145,8 @@ class _IndexUpdate:
         for k, w in zip(key, widths):
             if k is Ellipsis:
                 axis += max(rest, 0)
-            elif w == 1 and not isinstance(k, slice):
+            elif w == 1 and not isinstance(k, slice) and not (
+                    hasattr(k, "dtype") and _dtype(k).kind == "b"):  # (a 1-d mask)
                 n = shape[axis] if axis < len(shape) else 0
                 k = self._bounded_index(k, n, mode == "clip")
                 if mode != "clip":
@@ -157,6 +162,33 @@ class _IndexUpdate:
                      constant_values=fill)
         crop = tuple(slice(0, n) if a in padded else slice(None) for a, n in enumerate(shape))
         return _IndexUpdate(xp, tuple(new_key)), (lambda y: y[crop])
+
+    def _concretely_in_range(self):
+        """Whether every integer index is concrete and in range (then no mode changes
+        anything, and the update skips the padding the modes need)."""
+        shape = tuple(self.x.shape)
+        key = self.idx if isinstance(self.idx, tuple) else (self.idx,)
+        if any(k is Ellipsis or k is None or isinstance(k, list) for k in key) or \
+                len(key) > len(shape):
+            return False  # (axes not counted here: the general path handles them)
+        for k, n in zip(key, shape):
+            if isinstance(k, slice) or type(k) is bool:
+                return False
+            if isinstance(k, numpy.ndarray):
+                if k.dtype.kind not in "iu" or (k.size and not (-n <= k.min() and
+                                                                k.max() < n)):
+                    return False
+            elif not hasattr(k, "shape"):
+                try:
+                    k = operator.index(k)
+                except TypeError:
+                    return False
+                if not -n <= k < n:
+                    return False
+            elif not core.is_concrete_array(k) or _dtype(k).kind not in "iu" or (
+                    k.size and not bool(_fnp().all((k >= -n) & (k < n)))):
+                return False
+        return True
 
     @staticmethod
     def _bounded_index(k, n, clip):
@@ -210,13 +242,13 @@ class _IndexUpdate:
                 "need func applied twice, which cannot be counted without the index values. "
                 "Pass unique_indices=True if no position repeats, or use concrete indices.")
         if ps is None or numpy.unique(ps).size == ps.size:
-            y = upd.set(func(x[idx]))
+            y = upd.set(func(x[idx]), mode="promise_in_bounds")  # (upd's are in range)
         else:
             uniq, counts = numpy.unique(ps, return_counts=True)
             flat = fnp.reshape(x, (-1,))
             for k in range(1, int(counts.max()) + 1):  # k-th visit of each position
                 sel = uniq[counts >= k]
-                flat = _IndexUpdate(flat, sel).set(func(flat[sel]))
+                flat = _IndexUpdate(flat, sel).set(func(flat[sel]), mode="promise_in_bounds")
             y = _with_at(fnp.reshape(flat, shape))
         return y if crop is None else crop(y)
 

@@ -449,7 +449,23 @@ def _mixed(prim, b1, b2):
     raise BackendMismatchError(
         f"{prim.name!r} got arrays of two backends, {b1.name!r} and {b2.name!r}. functrans "
         f"never copies between libraries or devices implicitly: convert one of them first "
-        f"(for example with the target library's asarray or from_dlpack).")
+        f"(for example with the target library's asarray or from_dlpack)."
+        + _creation_hint(b1.name, b2.name))
+
+
+def _creation_hint(n1, n2):
+    """Where one side is the default backend's: the likely cause (a creation function run
+    outside a transform) and its fixes."""
+    from .backends import default as _default
+    d = _default().name
+    if d not in (n1, n2):
+        return ""
+    other = n2 if n1 == d else n1
+    return (f" If the {d} array came from a functrans.numpy creation function called outside "
+            f"a transform (arange, zeros, ones, full, eye, asarray of numbers...), which makes "
+            f"arrays of the default backend ({d}), create it beside the other with like=x "
+            f"(or device=x.device), or make {other!r} the default: "
+            f"functrans.default_backend({other!r}).")
 
 
 EVAL = EvalInterpreter(None)

@@ -1397,6 +1397,9 @@ TABLE += [
     _sp_unary("bessel_jn", fn=lambda z: fsp.bessel_jn(z * 3.0, v=2), order=1, shapes=_U15B,
               **_S1T),
     _sp_binary("sph_harm_y", "real", "real", fn=_sph_parts, shapes=_B15B, **_S1T),
+    # session 22: iv/ive in x (a fractional order on x > 0, an integer one on both signs)
+    _sp_unary("iv", "pos", fn=lambda x: fsp.iv(1.5, x * 3.0), shapes=_U15B, **_S1T),
+    _sp_unary("ive", fn=lambda x: fsp.ive(3.0, x * 4.0), shapes=_U15B, **_S1T),
 ]
 
 # -- special18 -- (functrans.scipy.special: SciPy's distribution functions, the elementary ones

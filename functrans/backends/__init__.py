@@ -107,6 +107,10 @@ EXTRAS = {
               "first).",
     "jv": "jv(v, z) -> array: the Bessel function of the first kind J_v(z) on two real "
           "floating arrays of one shape (finite; nan for z < 0 with v not an integer).",
+    "ive": "ive(v, x) -> array: the scaled modified Bessel function of the first kind "
+           "exp(-|x|) I_v(x) on two real floating arrays of one shape (finite; x < 0 only "
+           "with an integer v; 1, 0 or inf at x = 0 for v = 0, v > 0 and a negative "
+           "fractional v).",
     "j0": "j0(x) -> array: the Bessel function of the first kind of order 0 (nan at +-inf).",
     "j1": "j1(x) -> array: the Bessel function of the first kind of order 1 (nan at +-inf).",
     "y0": "y0(x) -> array: the Bessel function of the second kind of order 0 (x > 0; -inf "

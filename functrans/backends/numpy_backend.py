@@ -46,8 +46,8 @@ _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "hurwitz_zeta": "zeta", "riemann_zeta": "zeta", "spence": "spence",
           "sici": "sici", "fresnel": "fresnel", "owens_t": "owens_t",
           "wofz": "wofz", "hyp1f1": "hyp1f1",
-          "hyp2f1": "hyp2f1", "jv": "jv", "j0": "j0", "j1": "j1", "y0": "y0", "y1": "y1",
-          "k0": "k0", "k0e": "k0e", "k1": "k1", "k1e": "k1e"}
+          "hyp2f1": "hyp2f1", "jv": "jv", "ive": "ive", "j0": "j0", "j1": "j1", "y0": "y0",
+          "y1": "y1", "k0": "k0", "k0e": "k0e", "k1": "k1", "k1e": "k1e"}
 
 
 def _eig(x):
@@ -168,6 +168,45 @@ for _name in ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__
               "__ipow__", "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__",
               "__irshift__"):
     setattr(AtArray, _name, _in_place(_name))
+
+
+def _foreign(other):
+    """Whether ``other`` is a concrete array of another library (a torch tensor, a CuPy
+    array...), which NumPy's operators and that library's both refuse with a bare TypeError."""
+    from ..core import Tracer, is_concrete_array
+    if isinstance(other, (np.ndarray, np.generic, Tracer)) or not hasattr(other, "shape"):
+        return False
+    return is_concrete_array(other)
+
+
+def _binary_operator(name, fn_name, reflected):
+    # An operator with another library's array goes to functrans.numpy's function, which
+    # says what is wrong and what to do (BackendMismatchError), where the two libraries'
+    # operators would give a bare TypeError (or, for ==, a silent False).
+    method = getattr(np.ndarray, name)
+
+    def op(self, other):
+        out = method(self, other)
+        if out is NotImplemented and _foreign(other):
+            from .. import numpy as fnp
+            f = getattr(fnp, fn_name)
+            return f(other, self) if reflected else f(self, other)
+        return out
+    op.__name__ = name
+    return op
+
+
+for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
+                   ("truediv", "divide"), ("floordiv", "floor_divide"), ("mod", "remainder"),
+                   ("pow", "pow"), ("matmul", "matmul"), ("and", "bitwise_and"),
+                   ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+                   ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
+    setattr(AtArray, f"__{_name}__", _binary_operator(f"__{_name}__", _fn, False))
+    setattr(AtArray, f"__r{_name}__", _binary_operator(f"__r{_name}__", _fn, True))
+for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                   ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")):
+    setattr(AtArray, f"__{_name}__", _binary_operator(f"__{_name}__", _fn, False))
+AtArray.__hash__ = None  # (as ndarray's: defining __eq__ would otherwise ask for one)
 
 
 def with_at(x):

@@ -36,7 +36,7 @@ __all__ = ["ndim", "shape", "size", "isscalar", "iscomplexobj", "isrealobj", "it
            "asanyarray", "ascontiguousarray", "asarray_chkfinite", "require",
            # NumPy's abstract scalar classes (for issubdtype)
            "generic", "number", "integer", "signedinteger", "unsignedinteger", "inexact",
-           "floating", "complexfloating"]
+           "floating", "complexfloating", "character", "flexible"]
 
 generic = _np.generic
 number = _np.number
@@ -46,6 +46,7 @@ unsignedinteger = _np.unsignedinteger
 inexact = _np.inexact
 floating = _np.floating
 complexfloating = _np.complexfloating
+character, flexible = _np.character, _np.flexible  # (no functrans dtype is either)
 
 bitwise_not = invert = bitwise_invert
 left_shift = bitwise_left_shift

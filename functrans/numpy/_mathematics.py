@@ -1452,8 +1452,10 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     ``size`` (``jax.numpy.unique``'s keyword): exactly ``size`` values, the first ``size``
     unique ones followed by ``fill_value`` (by default the smallest value, with its
     derivative); the index of a filler is that of the smallest value, its count 0. The
-    shape is then known beforehand, so it works under ``jit`` and ``vmap`` (flattened or
-    1-d input)."""
+    shape is then known beforehand, so it works under ``jit`` and ``vmap``. With ``axis``
+    on an array of 2 or more dimensions, the fillers are the smallest slice (or slices of
+    ``fill_value``), and ``equal_nan`` makes slices alike where they differ only by NaNs in
+    the same places, as in jax.numpy (without ``size`` NumPy's rule holds: never)."""
     from ._searching import unique_all
     ar = _operand(ar)
     shape = _shape(ar)
@@ -1495,13 +1497,13 @@ def _unique_sized(ar, size, fill_value, return_index, return_inverse, return_cou
     their first occurrences and, from the next start, the counts."""
     from ._searching import nonzero
     shape = _shape(ar)
-    if axis is not None and len(shape) > 1:
-        raise NotImplementedError("unique: size= with axis= on an array of 2 or more "
-                                  "dimensions is not supported; reshape to 1-d or leave out "
-                                  "size")
     size = operator.index(size)
     if size < 1:
         raise ValueError(f"unique: size must be a positive integer; got {size}")
+    if axis is not None and len(shape) > 1:
+        ax = _normalize_axis(operator.index(axis), len(shape))
+        return _unique_slices_sized(ar, ax, size, fill_value, return_index, return_inverse,
+                                    return_counts, equal_nan)
     n = math.prod(shape)
     if n == 0:
         raise ValueError("unique: size= needs a non-empty array (there is no smallest value "
@@ -1532,6 +1534,74 @@ def _unique_sized(ar, size, fill_value, return_index, return_inverse, return_cou
         out.append(_st.reshape(astype(inverse, _dt.int64), shape))
     if return_counts:
         out.append(astype(where(kept, pos[1:] - first, 0), _dt.int64))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _unique_slices_sized(ar, axis, size, fill_value, return_index, return_inverse,
+                         return_counts, equal_nan):
+    """unique(ar, axis=axis, size=size) for an array of 2 or more dimensions, as
+    jax.numpy's: the slices sorted lexicographically (stably), a group starting wherever a
+    slice differs from the one before it (NaNs alike with ``equal_nan``), the first ``size``
+    starts found by ``nonzero(size=)``; fillers are the smallest slice (or ``fill_value``),
+    their index the smallest slice's and their count 0. No shape depends on the values."""
+    from ._searching import nonzero
+    from ._selection import lexsort
+    shape = _shape(ar)
+    n = shape[axis]
+    rest = shape[:axis] + shape[axis + 1:]
+    k = math.prod(rest)
+    front = _st.transpose(ar, (axis,) + tuple(i for i in range(len(shape)) if i != axis))
+    if n == 0:
+        if fill_value is None:
+            raise ValueError("unique: size= needs a non-empty axis, or fill_value= (there is "
+                             "no smallest slice to fill with)")
+        fill = _initial_value(ar, fill_value, "fill_value")
+        values = _st.broadcast_to(fill, (size,) + rest)
+        zeros = _st.full_like(_st.iota(ar, size, _dt.int64), 0)
+        first, inverse, counts = zeros, _st.iota(ar, 0, _dt.int64), zeros
+    else:
+        rows = _st.reshape(front, (n, k))
+        plain = _st.stop_gradient_p.bind(rows)  # the grouping carries no derivative
+        if _dtype(plain).kind == "b":
+            plain = astype(plain, _dt.int8)
+        cols = [_st.reshape(_st.slice_(plain, ((0, n, 1), (j, j + 1, 1))), (n,))
+                for j in range(k)]
+        if _dtype(plain).kind == "c":
+            cols = [part for c in cols for part in (real(c), imag(c))]
+        order = (lexsort(cols[::-1]) if cols  # the first element is the primary key
+                 else _st.iota(rows, n, _dt.int64))
+        head = _st.full_like(_st.iota(rows, 1, _dt.int64), True, dtype=_dt.bool_)
+        if n > 1 and k:
+            srt = take(plain, order, axis=0)
+            a = _st.slice_(srt, ((1, n, 1), (0, k, 1)))
+            b = _st.slice_(srt, ((0, n - 1, 1), (0, k, 1)))
+            differ = not_equal(a, b)
+            if equal_nan and _is_inexact(plain):  # (jax.numpy's rule; NumPy's ignores it)
+                differ = logical_and(differ, logical_not(logical_and(isnan(a), isnan(b))))
+            new = concat([head, any(differ, axis=1)])
+        else:  # one slice, or slices without elements (all alike)
+            new = concat([head, _st.full_like(_st.iota(rows, n - 1, _dt.int64), False,
+                                              dtype=_dt.bool_)])
+        pos = nonzero(new, size=size + 1, fill_value=n)[0]
+        first = pos[:size]
+        kept = less(first, n)
+        counts = where(kept, pos[1:] - first, 0)
+        first = take(order, where(kept, first, 0))
+        group = subtract(cumulative_sum(astype(new, _dt.int64)), 1)
+        inverse = take(group, argsort(order, stable=True))
+        values = take(front, astype(first, _dt.int64), axis=0)
+        if fill_value is not None:
+            kept = _st.reshape(kept, (size,) + (1,) * len(rest))
+            values = where(kept, values, _initial_value(values, fill_value, "fill_value"))
+    values = _st.transpose(values, tuple(range(1, axis + 1)) + (0,)
+                           + tuple(range(axis + 1, len(shape))))
+    out = [values]
+    if return_index:
+        out.append(astype(first, _dt.int64))
+    if return_inverse:
+        out.append(astype(inverse, _dt.int64))
+    if return_counts:
+        out.append(astype(counts, _dt.int64))
     return out[0] if len(out) == 1 else tuple(out)
 
 

@@ -2,7 +2,8 @@
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
 functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, wofz (the Faddeeva function, on
 complex arrays), hyp1f1 (Kummer's function, differentiable in x only), hyp2f1 (the Gauss
-hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only), the Bessel
+hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only), ive (the
+scaled modified Bessel function exp(-|x|) I_v(x), in x only), the Bessel
 functions of orders 0 and 1 j0, j1, y0, y1, k0, k0e, k1, k1e, the regularized
 incomplete gamma and beta functions gammainc, gammaincc and betainc, and their inverses in
 the last operand gammaincinv, gammainccinv and betaincinv.
@@ -635,6 +636,27 @@ def _jv_jvp(primals, tangents):
 # values)
 jv_p = elementwise("jv", lambda bk, v, z: bk.extra("jv")(v, z), _jv_jvp)
 
+# -- session 22: ive(v, x) = exp(-|x|) I_v(x), the modified Bessel function of the first kind of
+# real order, scaled; differentiable in x only: I_v' = (I_{v-1} + I_{v+1}) / 2, so
+# ive' = (ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) ive(v, x) (sign(0) = 0: at x = 0 the
+# average of the two one-sided derivatives of exp(-|x|)).
+
+
+def _ive_jvp(primals, tangents):
+    v, x = primals
+    tv, tx = tangents
+    _refuse("ive", ((tv, "v"),), "x is: (ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) ive(v, x)")
+    out = ive(v, x)
+    if tx is None:
+        return out, None
+    slope = sub(mul(add(ive(sub(v, 1.0), x), ive(add(v, 1.0), x)), 0.5), mul(sign(x), out))
+    return out, mul(tx, slope)
+
+
+# ive(v, x): operands of one shape and dtype (finite; x < 0 only with an integer v: the
+# namespace gives the other points their values)
+ive_p = elementwise("ive", lambda bk, v, x: bk.extra("ive")(v, x), _ive_jvp)
+
 # -- session 18: Bessel functions j0, j1, y0, y1, k0, k0e, k1, k1e ------------------------------
 # Through the backend extras of those names (SciPy on NumPy, torch.special's bessel_j0...,
 # cupyx on CuPy, functrans.backends.special_generic elsewhere); the derivatives are closed
@@ -704,6 +726,7 @@ wofz = wofz_p.bind
 hyp1f1 = hyp1f1_p.bind
 hyp2f1 = hyp2f1_p.bind
 jv = jv_p.bind
+ive = ive_p.bind
 j0 = j0_p.bind
 j1 = j1_p.bind
 y0 = y0_p.bind
