@@ -369,3 +369,45 @@ def test_a_check_that_could_not_fail_says_so():
     check_grads(lambda x: 1e3 + fnp.sin(x), (x,), order=1)  # resolvable: still checked
     with pytest.raises(GradCheckError):
         check_grads(lambda x: wrong(x) - 1e9 + 1e3, (x,), order=1)
+
+
+def test_check_grads_takes_complex_inputs_and_outputs_as_real_pairs(backend):
+    import functrans.lax as flax
+    z = backend.asarray([0.3 + 0.2j, -0.5 + 1.0j], "complex128")
+    x = backend.asarray([0.7, -0.2])
+    # holomorphic, non-holomorphic, complex -> real, real -> complex, mixed arguments
+    check_grads(lambda z: fnp.sin(z) * fnp.conj(z), (z,), order=2)
+    check_grads(lambda z, x: fnp.abs(z) ** 2 + x * fnp.real(fnp.exp(z)), (z, x), order=2)
+    check_grads(lambda x: flax.complex(x, fnp.sin(x)) * (2 - 1j), (x,), order=2)
+    check_grads(lambda z: fnp.log(z), (1.0 + 2.0j,), order=3)
+
+    # a complex rule that is wrong (cos of the conjugate) is caught
+    @ft.custom_jvp
+    def wrong(z):
+        return fnp.sin(z)
+
+    @wrong.defjvp
+    def _(primals, tangents):
+        return fnp.sin(primals[0]), fnp.cos(fnp.conj(primals[0])) * tangents[0]
+    with pytest.raises(GradCheckError, match="argument 0 at path \\[0\\]"):
+        check_grads(wrong, (z,), order=1)
+
+
+def test_check_grads_leaves_out_outputs_not_finite_at_the_point(backend):
+    import functrans.lax as flax
+    x = backend.asarray([0.3, 0.5, 0.1, 0.9])
+    # a max over padding only is -inf there, with derivative 0: was inf - inf = nan
+    check_grads(lambda x: flax.reduce_window(x, -np.inf, flax.max, (3,), (1,), [(2, 2)]),
+                (x,), order=2)
+    check_grads(lambda x: fnp.where(x > 0.4, np.inf, fnp.sin(x)), (x,), order=2)
+
+    @ft.custom_jvp
+    def wrong(x):
+        return fnp.where(x > 0.4, np.inf, fnp.sin(x))
+
+    @wrong.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return wrong(x), fnp.where(x > 0.4, 0.0, 2 * fnp.cos(x)) * t
+    with pytest.raises(GradCheckError, match="disagrees with central finite differences"):
+        check_grads(wrong, (x,), order=1)  # the finite entries are still compared

@@ -25,10 +25,13 @@ backend's arrays. Integer and boolean leaves are held fixed.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import api
 from .. import dtypes as _dt
+from ..tree import tree_leaves, tree_map
 from . import _util as U
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "GradCheckError"]
@@ -65,6 +68,11 @@ def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=None, atol=None, rto
             ``|a - b| <= atol + rtol * sum |terms|`` plus the rounding error.
         seed: seed of the random directions (the check is deterministic).
 
+    Complex inputs and outputs are checked as pairs of real ones (real and imaginary parts:
+    the real-linear map a complex derivative is, holomorphic or not). Output entries that
+    are not finite at ``args`` (inf, nan) are left out of the comparisons; the others are
+    compared as usual.
+
     Raises:
         GradCheckError: (an AssertionError) describing the first disagreement.
 
@@ -87,8 +95,55 @@ def check_grads(f, args, order=2, modes=("fwd", "rev"), eps=None, atol=None, rto
                         f"{type(args).__name__}. For one argument write (x,).")
     opts = {"eps": eps, "atol": atol, "rtol": rtol}
     rng = np.random.default_rng(seed)
-    _Level(f, tuple(args), U.fun_name(f), _top_arg, _top_out, 1, order, modes, opts, rng,
-           seed).run()
+    name = U.fun_name(f)
+    f, args = _complex_as_pairs(f, tuple(args))
+    _Level(f, args, name, _top_arg, _top_out, 1, order, modes, opts, rng, seed).run()
+
+
+class ComplexParts(NamedTuple):
+    """A complex leaf as two real ones: messages name them by the leaf's path followed by
+    ``[0]`` (real part) or ``[1]`` (imaginary part)."""
+
+    real: object
+    imag: object
+
+
+def _is_complex_leaf(x):
+    if type(x) is complex:
+        return True
+    return hasattr(x, "dtype") and not isinstance(x, ComplexParts) \
+        and U.dtype_of(x).kind == "c"
+
+
+def _complex_as_pairs(f, args):
+    """``f`` and ``args`` with every complex input and output leaf taken as the pair of its
+    real and imaginary parts: the real function of real arguments whose derivatives are
+    ``f``'s (a complex derivative is the real-linear map on the pairs, which covers
+    holomorphic and non-holomorphic functions alike, and its transpose is the VJP functrans
+    computes through the complex operations). ``f`` unchanged when nothing is complex."""
+    import functrans.lax as lax
+    import functrans.numpy as fnp
+
+    def split(x):
+        if _is_complex_leaf(x):
+            x = U.as_concrete(x) if type(x) is complex else x
+            return ComplexParts(fnp.real(x), fnp.imag(x))
+        return x
+
+    def join(node):
+        return lax.complex(node.real, node.imag) if isinstance(node, ComplexParts) else node
+
+    def is_parts(node):
+        return isinstance(node, ComplexParts)
+    has_complex_input = any(_is_complex_leaf(x) for x in tree_leaves(args))
+    out = f(*args)
+    if not has_complex_input and not any(_is_complex_leaf(y) for y in tree_leaves(out)):
+        return f, args
+
+    def real_f(*pairs):
+        return tree_map(split, f(*tree_map(join, pairs, is_leaf=is_parts)))
+    real_f.__name__ = U.fun_name(f)
+    return real_f, tree_map(split, args)
 
 
 def check_jvp(f, args, eps=None, atol=None, rtol=None, *, seed=0):
@@ -176,6 +231,10 @@ class _Level:
         self.fout = [o for o, y in enumerate(self.ys) if U.is_real_float(y)]
         self.out_dtypes = [U.dtype_of(self.ys[o]) for o in self.fout]
         self.ys_h = [U.host(y) if o in self.fout else None for o, y in enumerate(self.ys)]
+        # Entries not finite at the base point (a max over padding only, log(0)...) have no
+        # derivative to compare there (inf - inf in the differences): they are left out.
+        self.kept = {o: None if np.isfinite(self.ys_h[o]).all() else np.isfinite(self.ys_h[o])
+                     for o in self.fout}
         if self.order == 1 and not (self.fin and self.fout):
             which = "argument" if not self.fin else "output"
             raise TypeError(
@@ -287,6 +346,8 @@ class _Level:
             for o, (a, b) in enumerate(zip(yp, ym)):
                 if o in self.fout:
                     a, b = U.host(a), U.host(b)  # the same IEEE arithmetic, on the host
+                    if self.kept[o] is not None:
+                        a, b = self._finite_part(o, a), self._finite_part(o, b)
                     fds.append((a - b) / (2 * k * eps))
                     mags.append(max(U.max_abs(a), U.max_abs(b)))
                 else:
@@ -305,6 +366,8 @@ class _Level:
                 _, atol, rtol, dname = self._tol(i, o)
                 jv = t_out[o] if t_out[o] is not None else np.zeros_like(self.ys_h[o])
                 fd = fds[o]
+                if self.kept[o] is not None:
+                    jv, fd = self._finite_part(o, jv), self._finite_part(o, fd)
                 noise = 4 * U.ulp(dname) * mags[o] / eps
                 # max |J v|, max |fd| and the elementwise excess over the allowance
                 m_jv, m_fd, over = U.excess_and_sizes(jv, fd, atol, rtol, noise)
@@ -326,7 +389,7 @@ class _Level:
                     # the finite difference's own error, estimated from a second step 2 eps
                     # (it does not depend on the JVP under check), allowed up to the
                     # tolerance of the largest element
-                    trunc = np.abs(self.fd_along(i, 2)[0][o] - fd)
+                    trunc = np.abs(self._finite_part(o, self.fd_along(i, 2)[0][o]) - fd)
                     cap = rtol * size
                     over = U.excess(jv, fd, atol, rtol, noise, np.minimum(trunc, cap))
                 if not over <= 0:
@@ -351,6 +414,12 @@ class _Level:
     def _check_primal(self, p_out, how):
         for o in self.fout:
             a, b = p_out[o], self.ys_h[o]
+            kept = self.kept[o]
+            if kept is not None:  # the same non-finite values, then the finite ones compared
+                same = np.array_equal(np.asarray(a)[~kept], b[~kept], equal_nan=True)
+                a, b = self._finite_part(o, np.asarray(a)), self._finite_part(o, b)
+                if not same:
+                    a = np.where(kept, a, np.asarray(np.inf, a.dtype))
             err, rel = U.errors(a, b)
             atol, rtol = U.ad_tolerances(U.least_precise(U.dtype_of(b)))
             if not U.within(err, atol, rtol, max(U.max_abs(a), U.max_abs(b))):
@@ -370,7 +439,9 @@ class _Level:
         # directions move all inputs at once
         groups = [self.fout] if self.keys == [_ALL] else [[o] for o in self.fout]
         for outs in groups:
-            us = {o: U.random_like(self.rng, self.ys[o]) for o in outs}
+            us = {o: U.like(self.ys[o], self._finite_part(o, U.random_host(self.rng,
+                                                                             self.ys[o])))
+                  for o in outs}
             cts = [us[o] if o in us else U.zeros_like(yk) for o, yk in enumerate(self.ys)]
             res = pull(U.unflatten(self.out_tree, cts))
             vjps = [U.host(U.as_concrete(r)) for r in self.in_tree.flatten_up_to(tuple(res))]
@@ -383,7 +454,8 @@ class _Level:
                 # the cotangent covers (single terms when one at a time)
                 rhs_terms = [U.dot_and_scale(vjps[j], self.dirs_h[j])
                              for j in self._members(i)]
-                lhs_terms = [U.dot_and_scale(us_h[o], t_out[o] if t_out[o] is not None
+                lhs_terms = [U.dot_and_scale(us_h[o], self._finite_part(o, t_out[o])
+                                             if t_out[o] is not None
                                              else np.zeros_like(self.ys_h[o])) for o in outs]
                 rhs, lhs = _total(rhs_terms, 0), _total(lhs_terms, 0)
                 scale = max(_total(lhs_terms, 1), _total(rhs_terms, 1))
@@ -398,7 +470,8 @@ class _Level:
                             f"<u, J v> with J v by jvp:     {lhs!r}",
                             f"<J^T u, v> with J^T u by vjp: {rhs!r}"])
                 fds, eps, mags = self.fd_along(i)
-                fd_terms = [U.dot_and_scale(us_h[o], fds[o]) for o in outs]
+                fd_terms = [U.dot_and_scale(us_h[o], self._finite_part(o, fds[o]))
+                            for o in outs]
                 lhs_fd = _total(fd_terms, 0)
                 scale_fd = max(scale, _total(fd_terms, 1))
                 noise = _total([(4 * U.ulp(dname) * mags[o] / eps * U.abs_sum(us_h[o]),)
@@ -414,6 +487,12 @@ class _Level:
                             f"* {scale_fd:.3e} + rounding {noise:.3e})",
                             f"<u, J v> with J v by finite differences: {lhs_fd!r}",
                             f"<J^T u, v> with J^T u by vjp:            {rhs!r}"])
+
+    def _finite_part(self, o, a):
+        """``a`` (NumPy values over output ``o``) with 0 where ``o`` is not finite at the base
+        point."""
+        kept = self.kept[o]
+        return a if kept is None else np.where(kept, a, np.zeros((), a.dtype))
 
     def _rev_common(self, i, outs, us_h):
         only_in = " only" if i is not _ALL else ""
