@@ -164,7 +164,9 @@ def _householder_reduce(a):
     for k in range(n - 1):
         x = a[..., k + 1:, k]
         alpha, rest = x[..., 0], x[..., 1:]
-        xnorm = fnp.linalg.vector_norm(rest, axis=-1)
+        # (no norm of an empty vector: its derivative would be 0/0 at the second order)
+        xnorm = fnp.linalg.vector_norm(rest, axis=-1) if k < n - 2 else \
+            fnp.zeros_like(fnp.real(alpha) if cplx else alpha)
         nonzero = xnorm != 0
         if cplx:
             nonzero = nonzero | (fnp.imag(alpha) != 0)
@@ -294,7 +296,7 @@ def householder_product(a, taus):
     q = fnp.broadcast_to(fnp.eye(m, n, dtype=_dtype(a), device=fnp.device(a)), a.shape)
     for i in range(k - 1, -1, -1):
         v, t = _reflector(a, taus, i)
-        q = q - t * fnp.matmul(v, fnp.matmul(_h(v), q))
+        q = fnp.subtract(q, fnp.multiply(t, fnp.matmul(v, fnp.matmul(_h(v), q))))
     return q
 
 
@@ -317,9 +319,9 @@ def ormqr(a, taus, c, *, left=True, transpose=False):
         if transpose:
             t = fnp.conj(t)
         if left:
-            c = c - t * fnp.matmul(v, fnp.matmul(_h(v), c))
+            c = fnp.subtract(c, fnp.multiply(t, fnp.matmul(v, fnp.matmul(_h(v), c))))
         else:
-            c = c - t * fnp.matmul(fnp.matmul(c, v), _h(v))
+            c = fnp.subtract(c, fnp.multiply(t, fnp.matmul(fnp.matmul(c, v), _h(v))))
     return c
 
 
@@ -345,10 +347,11 @@ def cholesky_update(r_matrix, w_vector):
     for k in range(n):
         rkk, wk = r[..., k, k], w[..., k]
         rho = fnp.hypot(rkk, wk)
-        c, s = rho / rkk, wk / rkk
-        row = (r[..., k, k + 1:] + s[..., None] * w[..., k + 1:]) / c[..., None]
-        w = fnp.concat([w[..., :k + 1], c[..., None] * w[..., k + 1:]
-                        - s[..., None] * row], axis=-1)
+        c, s = fnp.divide(rho, rkk), fnp.divide(wk, rkk)
+        row = fnp.divide(fnp.add(r[..., k, k + 1:], fnp.multiply(s[..., None], w[..., k + 1:])),
+                         c[..., None])
+        w = fnp.concat([w[..., :k + 1], fnp.subtract(fnp.multiply(c[..., None], w[..., k + 1:]),
+                                                     fnp.multiply(s[..., None], row))], axis=-1)
         rows.append(fnp.concat([fnp.zeros_like(r[..., k, :k]), rho[..., None], row], axis=-1))
     return fnp.stack(rows, axis=-2)
 
@@ -367,7 +370,8 @@ def symmetric_product(a_matrix, c_matrix, *, alpha=1.0, beta=0.0, symmetrize_out
             or c.shape[-1] != a.shape[-2]:
         raise ValueError(f"lax.linalg.symmetric_product: expected a (..., n, k) and c "
                          f"(..., n, n); got shapes {a.shape} and {c.shape}")
-    return alpha * fnp.matmul(a, fnp.matrix_transpose(a)) + beta * c
+    return fnp.add(fnp.multiply(alpha, fnp.matmul(a, fnp.matrix_transpose(a))),
+                   fnp.multiply(beta, c))
 
 
 # -- qdwh -----------------------------------------------------------------------------------
@@ -397,32 +401,35 @@ def _qdwh_iterate(x, max_iterations, eps):
 
     def qr_step(args):   # stable while c is large: [sqrt(c) u; I] = [q1; q2] r
         u, a, b, c = args
-        stacked = fnp.concat([fnp.astype(fnp.sqrt(c), dt) * u,
+        # (fnp's functions rather than operators throughout: the loop's tracers meet raw
+        # arrays, which array_api_strict's operators refuse on the left)
+        stacked = fnp.concat([fnp.multiply(fnp.astype(fnp.sqrt(c), dt), u),
                               fnp.broadcast_to(eye, u.shape[:-2] + (n, n))], axis=-2)
         q, _ = fnp.linalg.qr(stacked)
         q1, q2 = q[..., :m, :], q[..., m:, :]
-        return (fnp.astype(b / c, dt) * u
-                + fnp.astype((a - b / c) / fnp.sqrt(c), dt) * fnp.matmul(q1, _h(q2)))
+        return fnp.add(fnp.multiply(fnp.astype(b / c, dt), u),
+                       fnp.multiply(fnp.astype((a - b / c) / fnp.sqrt(c), dt),
+                                    fnp.matmul(q1, _h(q2))))
 
     def cholesky_step(args):   # cheaper once c is small: u (I + c u^H u)^-1
         u, a, b, c = args
-        z = eye + fnp.astype(c, dt) * fnp.matmul(_h(u), u)
-        return (fnp.astype(b / c, dt) * u
-                + fnp.astype(a - b / c, dt) * _h(fnp.linalg.solve(z, _h(u))))
+        z = fnp.add(eye, fnp.multiply(fnp.astype(c, dt), fnp.matmul(_h(u), u)))
+        return fnp.add(fnp.multiply(fnp.astype(b / c, dt), u),
+                       fnp.multiply(fnp.astype(a - b / c, dt), _h(fnp.linalg.solve(z, _h(u)))))
 
     def converged(l, diff):
-        return (fnp.abs(1.0 - l) <= tol_l) & (diff <= tol_norm)
+        return fnp.logical_and(fnp.abs(1.0 - l) <= tol_l, diff <= tol_norm)
 
     def keep_going(state):
         u, l, k, diff = state
-        return (k < max_iterations) & ~converged(l, diff)
+        return fnp.logical_and(k < max_iterations, fnp.logical_not(converged(l, diff)))
 
     def step(state):
         u, l, k, _ = state
         a, b, c = weights(l)
         new = cond(c > 100.0, qr_step, cholesky_step, (u, a, b, c))
-        diff = fnp.max(fnp.linalg.matrix_norm(new - u))
-        l = fnp.minimum(l * (a + b * l * l) / (1.0 + c * l * l), fnp.asarray(1.0, dtype=rdt))
+        diff = fnp.max(fnp.linalg.matrix_norm(fnp.subtract(new, u)))
+        l = fnp.minimum(l * (a + b * l * l) / (1.0 + c * l * l), fnp.ones_like(l))
         return new, l, k + 1, diff
 
     start = (u0, fnp.asarray(eps, dtype=rdt, device=fnp.device(x)),
@@ -451,7 +458,8 @@ def _qdwh_attach():
         def rule(primals, tangents):
             (x, u), (dx, _) = primals, tangents
             _, (du, dh) = _sla._polar_tall_jvp((x,), (dx,))
-            return attach(x, u), (du, dh)
+            # (the primal through the custom function, so that the next order meets this rule)
+            return _qdwh_attach_fn(x, u), (du, dh)
 
         _qdwh_attach_fn = custom_jvp(attach)
         _qdwh_attach_fn.defjvp(rule)
