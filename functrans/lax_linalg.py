@@ -391,7 +391,8 @@ def _qdwh_iterate(x, max_iterations, eps):
     tol_norm = tol_l ** (1.0 / 3.0)
     rdt = _real_dtype(x)
 
-    def weights(l):
+    def weights(l):   # (in float64: l^4 underflows float32 near convergence)
+        l = fnp.astype(l, _dt.float64)
         l2 = l * l
         gamma = fnp.cbrt(4.0 * (1.0 - l2) / (l2 * l2))
         root = fnp.sqrt(1.0 + gamma)
@@ -429,7 +430,9 @@ def _qdwh_iterate(x, max_iterations, eps):
         a, b, c = weights(l)
         new = cond(c > 100.0, qr_step, cholesky_step, (u, a, b, c))
         diff = fnp.max(fnp.linalg.matrix_norm(fnp.subtract(new, u)))
-        l = fnp.minimum(l * (a + b * l * l) / (1.0 + c * l * l), fnp.ones_like(l))
+        wide = fnp.astype(l, _dt.float64)
+        wide = wide * (a + b * wide * wide) / (1.0 + c * wide * wide)
+        l = fnp.astype(fnp.minimum(wide, fnp.ones_like(wide)), rdt)
         return new, l, k + 1, diff
 
     start = (u0, fnp.asarray(eps, dtype=rdt, device=fnp.device(x)),

@@ -376,3 +376,22 @@ def test_same_as_jax(cplx):
         _close(L.cholesky_update(r, w), jl.cholesky_update(r, w))
         _close(L.symmetric_product(a, a + a.T, alpha=2.0, beta=3.0),
                jl.symmetric_product(a, a + a.T, alpha=2.0, beta=3.0))
+
+
+def test_float32_and_small_sizes():
+    x = RNG.standard_normal((5, 3)).astype(np.float32)
+    u, h, k, ok = L.qdwh(x)
+    assert np.asarray(u).dtype == np.asarray(h).dtype == np.float32 and bool(ok)
+    pu, ph = sla.polar(x.astype(np.float64))
+    _close(u, pu, 1e-5)
+    _close(h, ph, 1e-5)
+    for n in (1, 2):
+        a = RNG.standard_normal((n, n))
+        out, taus = L.hessenberg(a)
+        ref = lapack.dgehrd(a)
+        _close(out, ref[0])
+        assert np.asarray(taus).shape == (n - 1,)
+        for got, want in zip(L.tridiagonal(a), lapack.dsytrd(a, lower=1)[:4]):
+            _close(got, want)
+    q = L.householder_product(RNG.standard_normal((4, 2)), np.zeros(0))
+    _close(q, np.eye(4, 2))
