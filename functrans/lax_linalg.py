@@ -89,7 +89,10 @@ def eig(x, *, compute_left_eigenvectors=True, compute_right_eigenvectors=True,
     """``[w, vl, vr]`` of ``(..., n, n)`` matrices (``jax.lax.linalg.eig``): the eigenvalues
     ``w`` and the left (``vl[..., :, j]^H x = w[j] vl[..., :, j]^H``) and right eigenvectors
     as columns, each of unit norm with its largest entry real; all complex. A list without
-    the eigenvector kinds not asked for (``[w]`` with neither).
+    the eigenvector kinds not asked for (``[w]`` with neither). The left eigenvectors are
+    the rows of the inverse of the right ones (rescaled), so for a defective matrix (no
+    basis of eigenvectors) they are inaccurate, or the inverse raises, where LAPACK
+    computes them on their own.
 
     Derivatives as JAX's: the eigenvalues' alone when no eigenvector is computed; with
     eigenvectors, differentiating raises NotImplementedError unless

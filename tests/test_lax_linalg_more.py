@@ -395,3 +395,15 @@ def test_float32_and_small_sizes():
             _close(got, want)
     q = L.householder_product(RNG.standard_normal((4, 2)), np.zeros(0))
     _close(q, np.eye(4, 2))
+
+
+def test_reflector_products_under_jit_and_vmap(backend):
+    a = RNG.standard_normal((3, 5, 3))
+    taus = RNG.standard_normal((3, 3))
+    c = RNG.standard_normal((3, 5, 2))
+    args = [_put(backend, v) for v in (a, taus, c)]
+    q = _np(backend, ft.vmap(ft.jit(L.householder_product))(*args[:2]))
+    prod = _np(backend, ft.jit(lambda a, t, c: L.ormqr(a, t, c, transpose=True))(*args))
+    for i in range(3):
+        _close(q[i], lapack.dorgqr(a[i], taus[i])[0])
+        _close(prod[i], lapack.dormqr("L", "T", a[i], taus[i], c[i], lwork=64)[0])
