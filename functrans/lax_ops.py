@@ -29,6 +29,7 @@ import types as _types
 import typing
 
 from . import dtypes as _dt
+from . import lax_linalg as _lax_linalg
 from . import numpy as fnp
 from .tree import tree_flatten, tree_unflatten
 
@@ -2847,8 +2848,10 @@ def _linalg_tridiagonal_solve(dl, d, du, b, *, perturb_singular=False):
 
 linalg = _types.ModuleType("functrans.lax.linalg", """``jax.lax.linalg`` (as
 ``functrans.lax.linalg``): ``cholesky``, ``triangular_solve``, ``eigh``, ``qr``, ``svd``,
-``lu``, ``lu_pivots_to_permutation`` and ``tridiagonal_solve`` with JAX's signatures and result
-orders (``eigh`` returns ``(v, w)``, ``lu`` ``(lu, pivots, permutation)``), written on
+``lu``, ``lu_pivots_to_permutation``, ``tridiagonal_solve``, ``eig``, ``schur``, ``qdwh``,
+``hessenberg``, ``tridiagonal``, ``householder_product``, ``ormqr``, ``cholesky_update`` and
+``symmetric_product`` with JAX's signatures and result orders (``eigh`` returns ``(v, w)``,
+``lu`` ``(lu, pivots, permutation)``), written on
 :mod:`functrans.numpy.linalg` and :mod:`functrans.scipy.linalg`, so every transform applies.
 """)
 for _n, _f in (("cholesky", _linalg_cholesky), ("triangular_solve", _linalg_triangular_solve),
@@ -2858,8 +2861,15 @@ for _n, _f in (("cholesky", _linalg_cholesky), ("triangular_solve", _linalg_tria
     _f.__name__ = _f.__qualname__ = _n
     _f.__module__ = "functrans.lax.linalg"
     setattr(linalg, _n, _f)
+_LINALG_MORE = ["eig", "schur", "qdwh", "hessenberg", "tridiagonal", "householder_product",
+                "ormqr", "cholesky_update", "symmetric_product", "EigImplementation",
+                "EighImplementation", "SvdAlgorithm"]
+for _n in _LINALG_MORE:
+    _f = getattr(_lax_linalg, _n)
+    _f.__module__ = "functrans.lax.linalg"
+    setattr(linalg, _n, _f)
 linalg.__all__ = ["cholesky", "triangular_solve", "eigh", "qr", "svd", "lu",
-                  "lu_pivots_to_permutation", "tridiagonal_solve"]
+                  "lu_pivots_to_permutation", "tridiagonal_solve"] + _LINALG_MORE
 _sys.modules.setdefault("functrans.lax.linalg", linalg)
 del _n, _f
 
