@@ -342,6 +342,23 @@ def test_staged_products_written_over_dying_operands_match(writes, monkeypatch):
     assert "mul_add" in writes
 
 
+def test_mul_add_with_coefficients_writes_over_a_dying_operand(writes, monkeypatch):
+    # A neg and a doubling folded into the mul_add (graph.prune): it still writes over an
+    # operand that dies there, to the bit of the unfolded graph without reuse.
+    from functrans.graph import prune
+    from functrans.primitives.elementwise import mul_add
+
+    x, v = _inputs()
+    g = ft.make_graph(lambda a, b: mul_add(-fnp.sin(a), b, fnp.exp(a) * 2.0, b, a))(x, v)
+    pruned = prune(g)
+    assert [e[2].get("coef") for e in pruned.eqns if e[0].name == "mul_add"] == [
+        (-1.0, 2.0, 1.0)]
+    ref = _reference(g, [x, v], monkeypatch)
+    for _ in range(2):
+        np.testing.assert_array_equal(eval_graph(pruned, [x, v])[0], ref[0])
+    assert "mul_add" in writes
+
+
 def test_threads_share_the_kept_arrays_safely():
     import threading
 
