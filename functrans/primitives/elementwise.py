@@ -231,7 +231,9 @@ def _mul_add_block_scaled(mul, add, out, tmp, xs, first, rest, lone, scale):
     # The sum is kept divided by the coefficient of the term last added: powers of two
     # (and -1) scale exactly, so ``s + c t = c (s / c + t)`` to the bit, and a change of
     # coefficient costs one in-cache pass (a change of sign none: ``t - r``) instead of one
-    # per scaled term; one more at the end unless the last coefficient is 1.
+    # per scaled term; one more at the end unless the last coefficient is 1. (Where a
+    # partial sum is exactly zero, its sign may differ from the unfolded operations': equal
+    # values, and a zero that another term then joins gives the same bits.)
     n, get = len(xs), scale.get
     if first is None:  # out is xs[2]'s memory: the sum starts from it
         c, terms = get(2, 1.0), (0,)
