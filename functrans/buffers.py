@@ -104,8 +104,7 @@ def reuse_kind(prim, params, outputs) -> int:
         return NONE
     if elementwise:
         return ELEMENTWISE
-    if (getattr(prim.into, "may_overwrite", False) and not params
-            and not prim.multiple_results):
+    if getattr(prim.into, "may_overwrite", False) and not prim.multiple_results:
         return INTO_OVER
     return INTO
 
@@ -123,7 +122,7 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced, kind=None
     multiple = prim.multiple_results
     aval = outputs[0].aval if multiple else outputs.aval
     if kind != INTO:
-        out = _write_over(prim, inputs, env, dying, produced, aval)
+        out = _write_over(prim, inputs, params, env, dying, produced, aval)
         if out is not None:
             return out
     vals = [env[x] if type(x) is Var else x for x in inputs]
@@ -162,7 +161,7 @@ def _operands_match(vals, array_type, backend, dtype) -> bool:
     return True
 
 
-def _write_over(prim, inputs, env, dying, produced, aval):
+def _write_over(prim, inputs, params, env, dying, produced, aval):
     """``prim(*inputs)`` written into the array of an operand that dies at this equation:
     one computed in this evaluation, held by nothing but ``env``, owning its memory, of the
     result's shape and dtype, with every other operand an array of the same library and
@@ -189,7 +188,7 @@ def _write_over(prim, inputs, env, dying, produced, aval):
             return fn(*vals, out=buf)
         # An into rule that orders its work so that writing over an operand is safe (it
         # returns None where it cannot: then the next dying operand, or a kept array).
-        out = prim.into(backend, [buf], *vals)
+        out = prim.into(backend, [buf], *vals, **params)
         if out is not None:
             return out
     return None

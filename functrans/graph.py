@@ -7,6 +7,9 @@ linear graphs that ``linearize`` stages (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
+import math
+
+from . import dtypes as _dt
 from .core import EvalInterpreter, ShapedArray, _current, bind
 from .dtypes import DType as _DType
 
@@ -247,10 +250,75 @@ def prune(graph: Graph) -> Graph:
         live.update(x for x in inputs if type(x) is Var)
         kept.append(eqn)
     kept.reverse()
+    kept = _fold_scales(kept, outs)
     pruned = Graph(graph.in_vars, kept, outs, graph.in_tree, graph.out_tree, graph.input_names)
     # A projected equation may repeat another (sin, beside a sin_cos read for its sin): once
     # more, to merge it (projected equations have one result, so this ends).
     return prune(pruned) if projected else pruned
+
+
+def _fold_scales(eqns, outs):
+    """``eqns`` with each ``neg z`` and ``z * c`` (``c`` a Python power of two) read by
+    nothing but one operand of a mul_add folded into that term's coefficient: one pass over
+    the array fewer, and bit for bit the same (see mul_add's ``coef``). Derivatives stage
+    both (the cosine's tangent ``-sin``, ``x * x``'s ``2 x``) beside the product rule's sum."""
+    scaled = {}
+    for prim, inputs, params, outputs in eqns:
+        name = prim.name
+        if params or (name != "neg" and name != "mul"):
+            continue
+        if name == "neg":
+            z, c = inputs[0], -1.0
+        else:
+            z, c = inputs
+            if type(z) is not Var:
+                z, c = c, z
+            if type(c) not in (float, int) or not _coef_term(c):
+                continue
+        if type(z) is Var and z.aval == outputs.aval and _dt.is_inexact(z.aval.dtype):
+            scaled[outputs] = (z, float(c))
+    if not scaled:
+        return eqns
+    uses = {}
+    for eqn in eqns:
+        for x in eqn[1]:
+            if type(x) is Var:
+                uses[x] = uses.get(x, 0) + 1
+    for x in outs:
+        if type(x) is Var:
+            uses[x] = uses.get(x, 0) + 2  # (an output is never folded away)
+    folded, new = set(), []
+    for eqn in eqns:
+        prim, inputs, params, outputs = eqn
+        if prim.name == "mul_add" and any(type(x) is Var and x in scaled for x in inputs):
+            xs, n = list(inputs), len(inputs)
+            coef = list(params.get("coef") or [1.0] * (n // 2 + 1))
+            for i, x in enumerate(xs):
+                # (a lone last term's index // 2 is its place in coef, after the pairs')
+                while type(x) is Var and x in scaled and uses[x] == 1:
+                    z, c = scaled[x]
+                    if not _coef_term(coef[i // 2] * c):
+                        break
+                    coef[i // 2] *= c
+                    folded.add(x)
+                    xs[i] = x = z
+            if xs != list(inputs):
+                params = {k: v for k, v in params.items() if k != "coef"}
+                if any(c != 1.0 for c in coef):
+                    params["coef"] = tuple(coef)
+                eqn = (prim, tuple(xs), params, outputs)
+        new.append(eqn)
+    if not folded:
+        return eqns
+    # (the folded equations' results are read nowhere now; their own inputs are read by the
+    # mul_add, which comes later)
+    return [e for e in new if e[0].multiple_results or e[3] not in folded]
+
+
+def _coef_term(c):
+    # A power of two (or its negative), by which c (a b) is (c a) b to the bit, barring
+    # results in the subnormal range.
+    return c != 0 and math.isfinite(c) and abs(math.frexp(c)[0]) == 0.5
 
 
 def _eqn_key(prim, inputs, params):

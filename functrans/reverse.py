@@ -239,7 +239,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 elif type(b) is Var:
                     env.add_product(b, a, cts)
                 continue
-            if prim is _mul_add_p:
+            if prim is _mul_add_p and not params:  # (with coefficients: its rule)
                 pairs = iter(inputs)
                 for a, b in zip(pairs, pairs):  # (a lone last term is left out)
                     if type(a) is Var:
@@ -673,6 +673,8 @@ def _fill_mul(v, inputs, params, env):
 
 def _fill_mul_add(v, inputs, params, env):
     # Each pair as a product (see _fill_mul); the lone last term takes the fill itself.
+    if params:  # (coefficients: the transpose rule, on the materialised fill)
+        return None
     n = len(inputs)
     res = [None] * n
     for i in range(0, n - 1, 2):

@@ -292,7 +292,8 @@ def test_into_rules_compute_what_impl_does(case, dtype):
 @pytest.mark.parametrize("n", [3, 4, 5, 9])
 @pytest.mark.parametrize("alias", [None, 0, 1, 2, 3, 4, "twice"])
 @pytest.mark.parametrize("shape", [(5, 4), (3, 40001)])  # (the second: block by block)
-def test_mul_add_into_with_the_result_in_any_operand(n, alias, shape):
+@pytest.mark.parametrize("scaled", [False, True])
+def test_mul_add_into_with_the_result_in_any_operand(n, alias, shape, scaled):
     # mul_add's into rule may be handed an operand's own array as the result (written over
     # when the operand dies): it must give the impl's value to the bit, or refuse (None).
     from functrans.backends import get_backend
@@ -306,11 +307,19 @@ def test_mul_add_into_with_the_result_in_any_operand(n, alias, shape):
     assert (_blocks(xs[0]) is None) == (shape == (5, 4))
     if alias == "twice":  # one array read twice (x0 and x2), the result written into it
         xs[2] = xs[0]
-    expected = mul_add_p.impl(b, *xs)
+    # (scaled: coefficients on the terms, the lone term's last, as graph.prune folds them)
+    params = {"coef": (-1.0, 2.0, 0.5, -4.0, 1.0, -2.0)[:n // 2] + (-0.5,)} if scaled else {}
+    expected = mul_add_p.impl(b, *xs, **params)
+    if scaled:  # the unfused operations: each coefficient scales a term's first factor
+        c, ref = params["coef"], 0.0
+        for k in range(n // 2):
+            ref = ref + (c[k] * xs[2 * k]) * xs[2 * k + 1] if k else (c[k] * xs[0]) * xs[1]
+        ref = ref + c[-1] * xs[-1] if n % 2 else ref
+        np.testing.assert_array_equal(expected, ref)
     out = (xs[0] if alias == "twice" else np.full_like(xs[0], np.nan) if alias is None
            else xs[alias])
     kept = [x.copy() for x in xs]
-    got = mul_add_p.into(b, [out], *xs)
+    got = mul_add_p.into(b, [out], *xs, **params)
     if got is None:
         # refused: nothing was written
         assert all(np.array_equal(x, k) for x, k in zip(xs, kept))
@@ -330,6 +339,23 @@ def test_staged_products_written_over_dying_operands_match(writes, monkeypatch):
     ref = _reference(g, [x, v], monkeypatch)
     for _ in range(2):  # the second evaluation also takes kept arrays
         np.testing.assert_array_equal(eval_graph(g, [x, v])[0], ref[0])
+    assert "mul_add" in writes
+
+
+def test_mul_add_with_coefficients_writes_over_a_dying_operand(writes, monkeypatch):
+    # A neg and a doubling folded into the mul_add (graph.prune): it still writes over an
+    # operand that dies there, to the bit of the unfolded graph without reuse.
+    from functrans.graph import prune
+    from functrans.primitives.elementwise import mul_add
+
+    x, v = _inputs()
+    g = ft.make_graph(lambda a, b: mul_add(-fnp.sin(a), b, fnp.exp(a) * 2.0, b, a))(x, v)
+    pruned = prune(g)
+    assert [e[2].get("coef") for e in pruned.eqns if e[0].name == "mul_add"] == [
+        (-1.0, 2.0, 1.0)]
+    ref = _reference(g, [x, v], monkeypatch)
+    for _ in range(2):
+        np.testing.assert_array_equal(eval_graph(pruned, [x, v])[0], ref[0])
     assert "mul_add" in writes
 
 

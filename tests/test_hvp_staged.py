@@ -191,3 +191,51 @@ def test_prune_keeps_equations_with_parameters_equal_only_by_value_apart():
     g = ft.make_graph(lambda a: (fnp.full_like(a, 0.0), 1.0 / fnp.full_like(a, -0.0)))(x)
     with np.errstate(divide="ignore"):
         np.testing.assert_array_equal(eval_graph(prune(g), [x])[1], -np.inf)
+
+
+def test_prune_folds_negations_and_power_of_two_scalings_into_mul_add():
+    # A neg or ``z * c`` (c a power of two) read only by a mul_add becomes that term's
+    # coefficient: one pass fewer, the same bits. Read elsewhere too, scaled by 3.0, or an
+    # integer product: kept.
+    from functrans.primitives.elementwise import mul_add
+
+    def f(a, b, c):
+        return mul_add(-a, b, c * 3.0, b, a * 2.0), mul_add(-c, b, a, -(b * 0.5), c)
+
+    def g(a, b, c):
+        n = -a
+        return mul_add(n, b, c), n
+
+    rng = np.random.default_rng(1)
+    args = [rng.standard_normal(40_000) for _ in range(3)]  # (into, block by block)
+    for fun, coef in [(f, [(-1.0, 1.0, 2.0), (-1.0, -0.5, 1.0)]), (g, [None])]:
+        graph = ft.make_graph(fun)(*args)
+        pruned = prune(graph)
+        adds = [e for e in pruned.eqns if e[0].name == "mul_add"]
+        assert [e[2].get("coef") for e in adds] == coef
+        names = [e[0].name for e in pruned.eqns]
+        assert names.count("neg") == (1 if fun is g else 0)
+        assert names.count("mul") == (1 if fun is f else 0)  # c * 3.0
+        for _ in range(2):  # (the second evaluation writes into kept arrays)
+            for got, want in zip(pruned(*args), graph(*args)):
+                np.testing.assert_array_equal(got, want)
+    ints = [np.arange(4), np.arange(4), np.arange(4)]
+    graph = prune(ft.make_graph(lambda a, b, c: mul_add(a * 2, b, c))(*ints))
+    assert "coef" not in graph.eqns[-1][2]
+
+
+def test_staged_hvp_folds_the_scalings_to_the_bit(backend):
+    # W5's hvp: cos's tangent -sin and tanh(x)**2's 2 tanh(x) (with its tangent) fold into
+    # the cotangent's mul_add; the values are those of the unfolded graph, bit for bit.
+    rng = np.random.default_rng(2)
+    x, v = (backend.asarray(rng.standard_normal(BIG)) for _ in range(2))
+    graph = ft.make_graph(lambda y, t: _eager_hvp(_roll_loss, (y,), (t,)))(x, v)
+    pruned = prune(graph)
+    names = [e[0].name for e in pruned.eqns]
+    assert "neg" not in names
+    assert not any(e[0].name == "mul" and 2.0 in e[1] for e in pruned.eqns)
+    assert [e[2].get("coef") for e in pruned.eqns if e[0].name == "mul_add"] == [
+        (2.0, 2.0, 1.0, -1.0, 1.0)]
+    for _ in range(2):
+        np.testing.assert_array_equal(backend.to_numpy(pruned(x, v)[0]),
+                                      backend.to_numpy(graph(x, v)[0]))

@@ -710,6 +710,24 @@ def test_primitive_grads(backend, case, request):
 # -- wrong derivatives found by the table ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("coef", [(2.0, -1.0, 0.5), (-1.0, 4.0, 1.0), (-2.0, 0.5)],
+                         ids=["5 operands", "4 operands", "3 operands"])
+def test_mul_add_with_coefficients(backend, coef):
+    # mul_add's ``coef`` (a staged neg or ``x * 2.0`` folded into a term by graph.prune):
+    # the value and every rule (jvp, transpose, to order 2) on every backend. With an even
+    # number of operands the last coefficient is a placeholder.
+    n = 2 * (len(coef) - 1) + (0 if coef == (-1.0, 4.0, 1.0) else 1)
+    rng = np.random.default_rng(3)
+    xs = [rng.uniform(-1.5, 1.5, M23) for _ in range(n)]
+    args = tuple(backend.asarray(x) for x in xs)
+    f = lambda *xs: E.mul_add_p.bind(*xs, coef=coef)  # noqa: E731
+    want = sum(coef[k] * xs[2 * k] * xs[2 * k + 1] for k in range(n // 2))
+    if n % 2:
+        want = want + coef[-1] * xs[-1]
+    np.testing.assert_allclose(backend.to_numpy(f(*args)), want, rtol=1e-15)
+    check_grads(f, args, order=2)
+
+
 def test_pow_mixed_second_derivative_at_zero_exponent():
     g = ft.grad(ft.grad(fnp.pow, argnums=0), argnums=1)(2.0, 0.0)
     np.testing.assert_allclose(np.asarray(g), 0.5)

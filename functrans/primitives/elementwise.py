@@ -131,9 +131,11 @@ def _mul_transpose(ct, x, y):
 mul_p = elementwise("mul", "multiply", _mul_jvp, _mul_transpose)
 
 
-def _mul_add_impl(b, *xs):
+def _mul_add_impl(b, *xs, coef=None):
     # Operators: every Array API array has them, and on NumPy scalars (what 0-d results
     # are) they skip the ufunc machinery.
+    if coef is not None:
+        return _mul_add_scaled(xs, coef)
     n = len(xs)
     if n == 4:
         return xs[0] * xs[1] + xs[2] * xs[3]
@@ -145,7 +147,23 @@ def _mul_add_impl(b, *xs):
     return out + xs[-1] if n % 2 else out
 
 
-def _mul_add_into(b, outs, *xs):
+def _mul_add_scaled(xs, coef):
+    # ``coef[k]`` times the k-th term (the lone term last): the order of _mul_add_impl, with
+    # each term scaled after its product (the coefficients are powers of two).
+    n = len(xs)
+    out = None
+    for k, i in enumerate(range(0, n - 1, 2)):
+        t = xs[i] * xs[i + 1]
+        if coef[k] != 1.0:
+            t = t * coef[k]
+        out = t if out is None else out + t
+    if n % 2:
+        t = xs[-1] if coef[-1] == 1.0 else xs[-1] * coef[-1]
+        out = t if out is None else out + t
+    return out
+
+
+def _mul_add_into(b, outs, *xs, coef=None):
     # The operations of _mul_add_impl into the result, which may be the array of an operand
     # (see functrans.buffers): the order is chosen so that no operand is read after the
     # result is written, and None is returned where no order is safe. Additions are
@@ -165,13 +183,22 @@ def _mul_add_into(b, outs, *xs):
         first, rest, lone = None, (0,), True  # x0 x1 + x2, x2 the result's own array
     else:
         return None
-    if not rest:
+    if not rest and coef is None:
         out = mul(xs[first], xs[first + 1], out=buf)
         return add(out, xs[-1], out=out) if lone else out
+    # (each term's coefficient by the position of its first operand)
+    scale = None
+    if coef is not None:
+        scale = {2 * k: c for k, c in enumerate(coef[:n // 2]) if c != 1.0}
+        if n % 2 and coef[-1] != 1.0:
+            scale[n - 1] = coef[-1]
+        scale["subtract"] = b.writer_into("subtract")
+        if scale["subtract"] is None:
+            return None
     blocks = _blocks(buf)
     if blocks is None:  # (small, or not C-ordered: whole arrays, a kept one as temporary)
         tmp = buffers.scratch(buf)
-        _mul_add_block(mul, add, buf, tmp, xs, first, rest, lone)
+        _mul_add_block(mul, add, buf, tmp, xs, first, rest, lone, scale)
         buffers.give_back(tmp)
         return buf
     # Elementwise: each block of the result reads only the same block of the operands, so
@@ -182,11 +209,15 @@ def _mul_add_into(b, outs, *xs):
     for i, j in blocks:
         _mul_add_block(mul, add, out[i:j], tmp[:j - i],
                        [x[i:j] if type(x) not in _SCALAR_DTYPES else x for x in flat],
-                       first, rest, lone)
+                       first, rest, lone, scale)
     return buf
 
 
-def _mul_add_block(mul, add, out, tmp, xs, first, rest, lone):
+def _mul_add_block(mul, add, out, tmp, xs, first, rest, lone, scale=None):
+    # ``scale``: None, or {index of a term's first operand: its coefficient (where not 1),
+    # "subtract": the library's subtract into an array}.
+    if scale:
+        return _mul_add_block_scaled(mul, add, out, tmp, xs, first, rest, lone, scale)
     if first is None:  # out is xs[2]'s memory: the product first, then the sum into it
         return add(mul(xs[0], xs[1], out=tmp), xs[2], out=out)
     mul(xs[first], xs[first + 1], out=out)
@@ -194,6 +225,35 @@ def _mul_add_block(mul, add, out, tmp, xs, first, rest, lone):
         add(out, mul(xs[i], xs[i + 1], out=tmp), out=out)
     if lone:
         add(out, xs[-1], out=out)
+
+
+def _mul_add_block_scaled(mul, add, out, tmp, xs, first, rest, lone, scale):
+    # The sum is kept divided by the coefficient of the term last added: powers of two
+    # (and -1) scale exactly, so ``s + c t = c (s / c + t)`` to the bit, and a change of
+    # coefficient costs one in-cache pass (a change of sign none: ``t - r``) instead of one
+    # per scaled term; one more at the end unless the last coefficient is 1. (Where a
+    # partial sum is exactly zero, its sign may differ from the unfolded operations': equal
+    # values, and a zero that another term then joins gives the same bits.)
+    n, get = len(xs), scale.get
+    if first is None:  # out is xs[2]'s memory: the sum starts from it
+        c, terms = get(2, 1.0), (0,)
+    else:
+        mul(xs[first], xs[first + 1], out=out)
+        c, terms = get(first, 1.0), (*rest, n - 1) if lone else rest
+    sub = scale["subtract"]
+    for i in terms:
+        t = xs[i] if i == n - 1 and n % 2 else mul(xs[i], xs[i + 1], out=tmp)
+        ci = get(i, 1.0)
+        r = c / ci
+        if r == 1.0:
+            add(out, t, out=out)
+        elif r == -1.0:
+            sub(t, out, out=out)
+        else:
+            add(mul(out, r, out=out), t, out=out)
+        c = ci
+    if c != 1.0:
+        mul(out, c, out=out)
 
 
 # Bytes per block where a rule works through large arrays block by block: a block of the
@@ -215,9 +275,11 @@ def _blocks(buf):
 _mul_add_into.may_overwrite = True  # safe with the result in an operand's memory
 
 
-def _mul_add_jvp(primals, tangents):
+def _mul_add_jvp(primals, tangents, coef=None):
     # The product rule on every pair, in one mul_add: (a b)' = a' b + a b'; a lone term
-    # contributes its own tangent.
+    # contributes its own tangent; each keeps its term's coefficient.
+    if coef is not None:
+        return _mul_add_jvp_scaled(primals, tangents, coef)
     out = mul_add(*primals)
     n = len(primals)
     if n == 4:  # the common case, unrolled when every operand carries a tangent
@@ -239,18 +301,56 @@ def _mul_add_jvp(primals, tangents):
     return out, mul(*terms) if len(terms) == 2 else mul_add(*terms)
 
 
-def _mul_add_transpose(ct, *xs):
+def _mul_add_jvp_scaled(primals, tangents, coef):
+    out = mul_add_p.bind(*primals, coef=coef)
+    n = len(primals)
+    terms, cs = [], []
+    for k, i in enumerate(range(0, n - 1, 2)):
+        a, b, ta, tb = primals[i], primals[i + 1], tangents[i], tangents[i + 1]
+        if ta is not None:
+            terms += (ta, b)
+            cs.append(coef[k])
+        if tb is not None:
+            terms += (a, tb)
+            cs.append(coef[k])
+    if n % 2 and tangents[-1] is not None:
+        terms.append(tangents[-1])
+        cs.append(coef[-1])
+    elif terms:
+        cs.append(1.0)  # (no lone term: its place in coef, unused)
+    if not terms:
+        return out, None
+    return out, _bind_scaled(terms, cs)
+
+
+def _bind_scaled(terms, cs):
+    """mul_add of ``terms`` with coefficients ``cs`` (one per pair, and one for the lone
+    term, or a placeholder where there is none), without the parameter when all are one."""
+    if all(c == 1.0 for c in cs):
+        return terms[0] if len(terms) == 1 else (
+            mul(*terms) if len(terms) == 2 else mul_add(*terms))
+    if len(terms) == 1:
+        return mul(terms[0], cs[-1])
+    return mul_add_p.bind(*terms, coef=tuple(cs))
+
+
+def _mul_add_transpose(ct, *xs, coef=None):
     # Linear in one operand of each pair (the other is a residual) and in the lone term.
     n = len(xs)
     res = [None] * n
-    for i in range(0, n - 1, 2):
+    for k, i in enumerate(range(0, n - 1, 2)):
         a, b = xs[i], xs[i + 1]
         if type(a) is Var:
             res[i] = mul(ct, b)
         elif type(b) is Var:
             res[i + 1] = mul(a, ct)
+        else:
+            continue
+        if coef is not None and coef[k] != 1.0:
+            j = i if res[i] is not None else i + 1
+            res[j] = mul(res[j], coef[k])
     if n % 2 and type(xs[-1]) is Var:
-        res[-1] = ct
+        res[-1] = ct if coef is None or coef[-1] == 1.0 else mul(ct, coef[-1])
     return res
 
 
@@ -258,7 +358,10 @@ def _mul_add_transpose(ct, *xs):
 # tangent of a product of two traced factors (the product rule), and, in reverse mode, a
 # cotangent accumulated from products. Staged and transposed as one equation rather than
 # products and sums, and at every level of nested differentiation its tangent is again one
-# mul_add, so the operations that higher derivatives pile up stay few.
+# mul_add, so the operations that higher derivatives pile up stay few. Parameter ``coef``
+# (only where one is not 1): a coefficient per term, the lone term's last (a placeholder
+# where there is none), each a power of two or minus one, so that a staged ``neg`` or
+# ``x * 2.0`` feeding a term folds into it (see graph.prune) to the bit.
 mul_add_p = elementwise("mul_add", _mul_add_impl, _mul_add_jvp, _mul_add_transpose)
 mul_add_p.into = _mul_add_into
 
