@@ -214,3 +214,232 @@ def test_per_example_gradients_in_chunks(backend):
     close(_per_example_jax(), backend.to_numpy(whole), tol=1e-14)
     with pytest.raises((ValueError, TypeError), match="chunk_size"):
         ft.vmap(ft.grad(loss), in_axes=(None, 0, 0), chunk_size=0)(w, x, y)
+
+
+# -- a bag of embeddings with padding ids past the table: JAX's .at defaults ---------------------
+
+EB_V, EB_D = 6, 3
+EB_TABLE = RNG.normal(size=(EB_V, EB_D))
+EB_IDS = np.array([[0, 2, 2, 6, 6], [5, -1, 1, 6, 6], [3, 3, 3, 3, 0], [4, 6, 6, 6, 6]])
+EB_TARGET = RNG.normal(size=(4, EB_D))
+EB_LR = 0.1
+
+
+def embedding_bag(np_, ids):
+    """Mean of each bag's embeddings, padding id EB_V (past the table) read as zeros; the
+    SGD step scatters each token's gradient, the padding tokens' dropped by the default."""
+    count = np_.sum(ids != EB_V, axis=1)[:, None]
+
+    def loss(table):
+        emb = np_.asarray(table).at[ids].get(mode="fill", fill_value=0.0)
+        pooled = np_.sum(emb, axis=1) / count
+        return np_.sum(pooled * np_.asarray(EB_TARGET.tolist(), like=table))
+
+    def sgd(table):
+        # the per-token gradient, as a sparse update would send it
+        tok = np_.broadcast_to(np_.asarray(EB_TARGET.tolist(), like=table)[:, None]
+                               / count[..., None], ids.shape + (EB_D,))
+        return np_.asarray(table).at[np_.reshape(ids, (-1,))].add(
+            -EB_LR * np_.reshape(tok, (-1, EB_D)))
+
+    def clamped(table):
+        return np_.asarray(table).at[ids].get()  # JAX's default for a gather: clamp into range
+    return loss, sgd, clamped
+
+
+@functools.cache
+def _embedding_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+
+    class J:
+        def __getattr__(self, n):
+            return (lambda a, like=None: jnp.asarray(a)) if n == "asarray" else getattr(jnp, n)
+    loss, sgd, clamped = embedding_bag(J(), jnp.asarray(EB_IDS))
+    t = jnp.asarray(EB_TABLE)
+    return tuple(np.asarray(v) for v in (loss(t), jax.grad(loss)(t), sgd(t), clamped(t)))
+
+
+def test_embedding_bag_with_padding_past_the_table(backend):
+    ids = backend.asarray(EB_IDS, dtype="int64")
+    loss, sgd, clamped = embedding_bag(fnp, ids)
+    # (a plain table has .at only where functrans.numpy made it: on every library, under jit)
+    eager = backend.name == "numpy" and backend.device is None
+    table = backend.asarray(EB_TABLE)
+    # by hand: each real token's row gets its bag's target over the bag's size
+    count = (EB_IDS != EB_V).sum(1)
+    want_g = np.zeros_like(EB_TABLE)
+    for b in range(4):
+        for i in EB_IDS[b]:
+            if i != EB_V:
+                want_g[i] += EB_TARGET[b] / count[b]
+    want_loss = sum((EB_TABLE[[i for i in EB_IDS[b] if i != EB_V]].sum(0) / count[b]
+                     * EB_TARGET[b]).sum() for b in range(4))
+    for f in (loss, ft.jit(loss))[1 - eager:]:
+        np.testing.assert_allclose(backend.to_numpy(f(table)), want_loss, rtol=1e-13)
+    for g in (ft.grad(loss), ft.jit(ft.grad(loss))):
+        np.testing.assert_allclose(backend.to_numpy(g(table)), want_g, atol=1e-14)
+    # the scatter drops the padding tokens: the sparse step is the dense one
+    for step in (sgd, ft.jit(sgd))[1 - eager:]:
+        new = step(table)
+        assert backend.is_own(new)
+        np.testing.assert_allclose(backend.to_numpy(new), EB_TABLE - EB_LR * want_g,
+                                   atol=1e-14)
+    np.testing.assert_array_equal(backend.to_numpy(table), EB_TABLE)  # not written to
+    # the gather's default clamps the padding onto the last row
+    np.testing.assert_array_equal(backend.to_numpy(ft.jit(clamped)(table)),
+                                  EB_TABLE[np.clip(EB_IDS, -EB_V, EB_V - 1)])
+    # mode="clip" on the scatter sends the padding to the last row instead
+    ones = backend.asarray(np.ones((EB_IDS.size, EB_D)))
+    flat = fnp.reshape(ids, (-1,))
+    clip = ft.jit(lambda t, i, u: t.at[i].add(u, mode="clip"))(table, flat, ones)
+    want = EB_TABLE.copy()
+    np.add.at(want, np.clip(EB_IDS.reshape(-1), -EB_V, EB_V - 1), 1.0)
+    np.testing.assert_allclose(backend.to_numpy(clip), want, atol=1e-14)
+    # the scatter's gradient in the updates: zero for the dropped tokens
+    gu = ft.grad(lambda u: fnp.sum(fnp.asarray(table).at[flat].add(u) ** 2))(ones)
+    dropped = EB_IDS.reshape(-1) == EB_V
+    assert np.all(backend.to_numpy(gu)[dropped] == 0)
+    assert np.all(backend.to_numpy(gu)[~dropped] != 0)
+    want_j = _embedding_jax()
+    close(want_j, (backend.to_numpy(ft.jit(loss)(table)),
+                   backend.to_numpy(ft.grad(loss)(table)), backend.to_numpy(ft.jit(sgd)(table)),
+                   backend.to_numpy(ft.jit(clamped)(table))), tol=1e-13)
+
+
+# -- deduplicated sparse gradients by unique(size=) under jit ------------------------------------
+
+DD_IDS = np.array([4, 1, 4, 0, 1, 4, 2, 0])
+DD_K = 6  # room for more unique ids than there are: the rest is fill (past the table)
+
+
+def dedup_update(np_, table, ids, grads):
+    """Sum the gradients of repeated ids first (one row update per unique id), as sparse
+    optimisers do; the fill ids are past the table, so their (zero) rows are dropped."""
+    uniq, inv = np_.unique(ids, size=DD_K, fill_value=EB_V, return_inverse=True)
+    summed = np_.zeros((DD_K, EB_D), like=grads).at[np_.reshape(inv, (-1,))].add(grads)
+    return np_.asarray(table).at[uniq].add(-EB_LR * summed), uniq, summed
+
+
+@functools.cache
+def _dedup_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+
+    class J:
+        def __getattr__(self, n):
+            return ((lambda s, like=None: jnp.zeros(s)) if n == "zeros" else getattr(jnp, n))
+    grads = np.arange(DD_IDS.size * EB_D, dtype=float).reshape(-1, EB_D) / 10
+    out = jax.jit(functools.partial(dedup_update, J()))(*_jnp((EB_TABLE, DD_IDS, grads)))
+    return tuple(map(np.asarray, out))
+
+
+def test_dedup_gradients_by_unique_with_size_under_jit(backend):
+    grads_np = np.arange(DD_IDS.size * EB_D, dtype=float).reshape(-1, EB_D) / 10
+    table, grads = _on(backend, (EB_TABLE, grads_np))
+    ids = backend.asarray(DD_IDS, dtype="int64")
+    eager = backend.name == "numpy" and backend.device is None
+    want_u = np.full(DD_K, EB_V)
+    u = np.unique(DD_IDS)
+    want_u[: u.size] = u
+    want_s = np.zeros((DD_K, EB_D))
+    for k, i in enumerate(u):
+        want_s[k] = grads_np[DD_IDS == i].sum(0)
+    dense = EB_TABLE.copy()
+    np.add.at(dense, DD_IDS, -EB_LR * grads_np)
+    for f in (functools.partial(dedup_update, fnp),
+              ft.jit(functools.partial(dedup_update, fnp)))[1 - eager:]:
+        new, uniq, summed = f(table, ids, grads)
+        assert backend.is_own(new) and backend.is_own(summed)
+        np.testing.assert_array_equal(backend.to_numpy(uniq), want_u)
+        np.testing.assert_allclose(backend.to_numpy(summed), want_s, atol=1e-14)
+        np.testing.assert_allclose(backend.to_numpy(new), dense, atol=1e-14)
+    # differentiable in the gradients: each row of the update its id's count of -lr
+    J = ft.jacrev(lambda g: dedup_update(fnp, table, ids, g)[0])(grads)
+    np.testing.assert_allclose(backend.to_numpy(J).sum(axis=(1, 3)).sum(1),
+                               [-EB_LR * EB_D * np.sum(DD_IDS == v) for v in range(EB_V)],
+                               atol=1e-14)
+    close(_dedup_jax(), _np(backend, ft.jit(functools.partial(dedup_update, fnp))(
+        table, ids, grads)), tol=1e-14)
+    # unique rows of an edge list, padded to a static size under jit
+    edges = backend.asarray([[0, 1], [2, 3], [0, 1], [1, 0], [2, 3]], dtype="int64")
+    rows, inv = ft.jit(lambda e: fnp.unique(e, axis=0, size=5, fill_value=-1,
+                                            return_inverse=True))(edges)
+    np.testing.assert_array_equal(backend.to_numpy(rows),
+                                  [[0, 1], [1, 0], [2, 3], [-1, -1], [-1, -1]])
+    np.testing.assert_array_equal(backend.to_numpy(inv).reshape(-1), [0, 2, 0, 1, 2])
+
+
+# -- Gauss-Newton with pivoted QR ---------------------------------------------------------------
+
+GN_T = np.linspace(0.0, 4.0, 20)
+GN_Y = 2.5 * np.exp(-1.3 * GN_T) + 0.4 + 0.01 * RNG.normal(size=GN_T.size)
+GN_THETA0 = np.array([1.0, 1.0, 0.0])
+
+
+def gauss_newton(np_, T, lax, qr, solve_triangular, steps=15):
+    """Fit a exp(-b t) + c; each step solves the linearised least squares by QR with column
+    pivoting (R's diagonal non-increasing: the rank-revealing factorisation)."""
+    def residual(theta, y):
+        t = np_.asarray(GN_T.tolist(), like=y)
+        return np_.subtract(np_.multiply(theta[0], np_.exp(np_.multiply(-theta[1], t)))
+                            + theta[2], y)
+
+    def step(theta, y):
+        r = residual(theta, y)
+        J = T.jacfwd(residual)(theta, y)
+        Q, R, P = qr(J, mode="economic", pivoting=True)
+        z = solve_triangular(R, -np_.matmul(np_.matrix_transpose(Q), r))
+        # (a plain array of torch or array-api-strict has no .at: undo the pivoting by a
+        # gather, not JAX's zeros_like(z).at[P].set(z))
+        return np_.add(theta, np_.take(z, np_.argsort(P)))
+
+    def fit(y, theta0):
+        return lax.fori_loop(0, steps, lambda i, th: step(th, y), theta0)
+    return fit, residual
+
+
+@functools.cache
+def _gn_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+
+    class J:
+        def __getattr__(self, n):
+            return (lambda a, like=None: jnp.asarray(a)) if n == "asarray" else getattr(jnp, n)
+    fit, _ = gauss_newton(J(), jax, jax.lax, jax.scipy.linalg.qr,
+                          jax.scipy.linalg.solve_triangular)
+    return np.asarray(jax.jit(fit)(*_jnp((GN_Y, GN_THETA0))))
+
+
+def test_gauss_newton_with_pivoted_qr(backend):
+    fit, residual = gauss_newton(fnp, ft, flax, fsl.qr, fsl.solve_triangular)
+    y, theta0 = _on(backend, (GN_Y, GN_THETA0))
+    ref = scipy.optimize.least_squares(
+        lambda th: th[0] * np.exp(-th[1] * GN_T) + th[2] - GN_Y, GN_THETA0,
+        xtol=1e-15, ftol=1e-15, gtol=1e-15).x
+    for f in (fit, ft.jit(fit)):
+        theta = f(y, theta0)
+        assert backend.is_own(theta)
+        np.testing.assert_allclose(backend.to_numpy(theta), ref, rtol=1e-9)
+    # the factorisation: J[:, P] = Q R with |diag R| non-increasing, Q orthonormal
+    J = ft.jacfwd(residual)(backend.asarray(ref), y)
+    Q, R, P = fsl.qr(J, mode="economic", pivoting=True)
+    Jn, Qn, Rn, Pn = (backend.to_numpy(a) for a in (J, Q, R, P))
+    np.testing.assert_allclose(Qn @ Rn, Jn[:, Pn], atol=1e-13)
+    np.testing.assert_allclose(Qn.T @ Qn, np.eye(3), atol=1e-13)
+    assert np.all(np.diff(np.abs(np.diag(Rn))) <= 0)
+    np.testing.assert_array_equal(np.sort(Pn), [0, 1, 2])
+    # the fitted parameters' derivative in the data, through the unrolled steps, against the
+    # implicit function theorem on J^T r = 0 (with the residuals' second derivatives)
+    D = backend.to_numpy(ft.jacrev(fit)(y, backend.asarray(ref)))
+    a, b, _ = ref
+    e = np.exp(-b * GN_T)
+    r = a * e + ref[2] - GN_Y
+    Jr = np.stack([e, -a * GN_T * e, np.ones_like(e)], axis=1)
+    H = Jr.T @ Jr
+    H[0, 1] += np.sum(r * -GN_T * e)
+    H[1, 0] += np.sum(r * -GN_T * e)
+    H[1, 1] += np.sum(r * a * GN_T ** 2 * e)
+    np.testing.assert_allclose(D, np.linalg.solve(H, Jr.T), atol=1e-9)
+    close(_gn_jax(), backend.to_numpy(fit(y, theta0)), tol=1e-10)
