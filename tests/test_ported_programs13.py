@@ -443,3 +443,226 @@ def test_gauss_newton_with_pivoted_qr(backend):
     H[1, 1] += np.sum(r * a * GN_T ** 2 * e)
     np.testing.assert_allclose(D, np.linalg.solve(H, Jr.T), atol=1e-9)
     close(_gn_jax(), backend.to_numpy(fit(y, theta0)), tol=1e-10)
+
+
+# -- an MC-dropout ensemble by vmap(randomness="different") ---------------------------------------
+
+DO_H, DO_D, DO_M, DO_KEEP = 5, 3, 6, 0.7
+DO_W = RNG.normal(size=(DO_H, DO_D))
+DO_V = RNG.normal(size=DO_H)
+DO_X = RNG.normal(size=DO_D)
+
+
+def dropout_net(W, v, x):
+    import functrans.numpy.random as npr
+    mask = npr.uniform(size=DO_H) < DO_KEEP
+    h = fnp.multiply(fnp.tanh(W @ x), fnp.astype(mask, fnp.float64)) / DO_KEEP
+    return fnp.vecdot(v, h)
+
+
+def test_mc_dropout_ensemble_draws_per_member(backend):
+    import functrans.numpy.random as npr
+    if backend.device is not None:
+        pytest.skip("functrans.numpy.random draws on the default device of a library")
+    W, v, x = _on(backend, (DO_W, DO_V, DO_X))
+    members = fnp.zeros(DO_M, like=x)
+
+    def ensemble(v, randomness):
+        return ft.vmap(lambda _: dropout_net(W, v, x), randomness=randomness)(members)
+    h = np.tanh(DO_W @ DO_X)
+    with ft.default_backend(backend.name):
+        npr.seed(7)
+        preds = ensemble(v, "different")
+        assert backend.is_own(preds)
+        np.random.seed(7)  # the numbers of a loop over the members, in member order
+        masks = np.random.uniform(size=(DO_M, DO_H)) < DO_KEEP
+        np.testing.assert_allclose(backend.to_numpy(preds), masks @ (DO_V * h) / DO_KEEP,
+                                   atol=1e-14)
+        assert len({tuple(m) for m in masks}) > 1  # the members did differ
+        # the ensemble mean's gradient in v: each member's kept units, averaged
+        npr.seed(7)
+        g = ft.grad(lambda v: fnp.mean(ensemble(v, "different")))(v)
+        np.testing.assert_allclose(backend.to_numpy(g), masks.mean(0) * h / DO_KEEP,
+                                   atol=1e-14)
+        # "same": one draw serves every member
+        npr.seed(7)
+        same = backend.to_numpy(ensemble(v, "same"))
+        np.testing.assert_allclose(same, np.full(DO_M, (masks[0] * DO_V * h).sum() / DO_KEEP),
+                                   atol=1e-14)
+        with pytest.raises(Exception, match="randomness"):
+            ensemble(v, "error")
+        # chunks draw in the same member order
+        npr.seed(7)
+        chunked = ft.vmap(lambda _: dropout_net(W, v, x), randomness="different",
+                          chunk_size=4)(members)
+        np.testing.assert_allclose(backend.to_numpy(chunked), backend.to_numpy(preds),
+                                   atol=1e-14)
+
+
+# -- fitting keyframes of a rotation trajectory through Slerp ------------------------------------
+
+SL_TIMES = np.array([0.0, 1.0, 3.0])
+SL_KEYS = np.array([[0.05, -0.02, 0.01], [0.3, 0.1, -0.2], [1.0, 0.5, 0.2]])
+SL_TRUE = SL_KEYS + 0.2 * RNG.normal(size=SL_KEYS.shape)
+# (no sample at a keyframe's time: there JAX 0.10.2's gradient is nan, through from_rotvec
+# of a zero vector, where functrans's is finite; checked below)
+SL_T = np.array([0.1, 0.4, 0.9, 1.5, 2.2, 2.9])
+
+
+def slerp_fit(np_, Rotation, make_slerp):
+    """The keyframes' rotation vectors fitted to target quaternions at sample times, with the
+    sign-invariant distance 1 - <q, q_target>^2."""
+    def quats(rv):
+        s = make_slerp(np_.asarray(SL_TIMES.tolist(), like=rv), Rotation.from_rotvec(rv))
+        return s(np_.asarray(SL_T.tolist(), like=rv)).as_quat()
+
+    def loss(rv, target):
+        return np_.sum(1.0 - np_.sum(quats(rv) * target, axis=-1) ** 2)
+    return quats, loss
+
+
+@functools.cache
+def _slerp_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    from jax.scipy.spatial.transform import Rotation, Slerp
+
+    class J:
+        def __getattr__(self, n):
+            return (lambda a, like=None: jnp.asarray(a)) if n == "asarray" else getattr(jnp, n)
+    quats, loss = slerp_fit(J(), Rotation, Slerp.init)
+    tq = quats(jnp.asarray(SL_TRUE))
+    rv = jnp.asarray(SL_KEYS)
+    return np.asarray(quats(rv)), np.asarray(loss(rv, tq)), np.asarray(jax.grad(loss)(rv, tq))
+
+
+def test_rotation_trajectory_fit_through_slerp(backend):
+    import scipy.spatial.transform as sst
+
+    from functrans.scipy.spatial.transform import Rotation, Slerp
+    quats, loss = slerp_fit(fnp, Rotation, Slerp)
+    rv = backend.asarray(SL_KEYS)
+    want_q = sst.Slerp(SL_TIMES, sst.Rotation.from_rotvec(SL_KEYS))(SL_T).as_quat()
+    want_t = sst.Slerp(SL_TIMES, sst.Rotation.from_rotvec(SL_TRUE))(SL_T).as_quat()
+    q = backend.to_numpy(quats(rv))
+    # (the sign of a quaternion is free: compare q q^T)
+    np.testing.assert_allclose(q[:, :, None] * q[:, None], want_q[:, :, None] * want_q[:, None],
+                               atol=1e-13)
+    target = backend.asarray(want_t)
+    np.testing.assert_allclose(backend.to_numpy(loss(rv, target)),
+                               np.sum(1 - np.sum(want_q * want_t, -1) ** 2), atol=1e-13)
+    check_grads(lambda r: loss(r, target), (rv,), order=1)
+    # gradient descent lowers the loss and reaches the true keyframes' fit
+    step = ft.jit(lambda r: r - 0.5 * ft.grad(loss)(r, target))
+    losses = []
+    for _ in range(60):
+        losses.append(float(backend.to_numpy(loss(rv, target))))
+        rv = step(rv)
+    assert all(b <= a + 1e-15 for a, b in zip(losses, losses[1:]))
+    assert losses[-1] < 1e-6 * losses[0]
+    q_j, l_j, g_j = _slerp_jax()
+    rv0, tq = backend.asarray(SL_KEYS), backend.asarray(np.asarray(
+        _slerp_jax_target()))
+    close(l_j, backend.to_numpy(loss(rv0, tq)), tol=1e-12)
+    close(g_j, backend.to_numpy(ft.grad(loss)(rv0, tq)), tol=1e-11)
+    # at the keyframes' own times the derivative is finite (JAX's nan) and is the keyframe's
+    at_keys = ft.jacrev(lambda r: Slerp(fnp.asarray(SL_TIMES.tolist(), like=r),
+                                        Rotation.from_rotvec(r))(
+        fnp.asarray(SL_TIMES.tolist(), like=r)).as_rotvec())(rv0)
+    np.testing.assert_allclose(backend.to_numpy(at_keys),
+                               np.eye(3)[:, None, :, None] * np.eye(3)[None, :, None, :],
+                               atol=1e-12)
+    qq = backend.to_numpy(quats(rv0))
+    np.testing.assert_allclose(qq[:, :, None] * qq[:, None], q_j[:, :, None] * q_j[:, None],
+                               atol=1e-13)
+
+
+@functools.cache
+def _slerp_jax_target():
+    _jax()
+    import jax.numpy as jnp
+    from jax.scipy.spatial.transform import Rotation, Slerp
+    return np.asarray(Slerp.init(jnp.asarray(SL_TIMES), Rotation.from_rotvec(
+        jnp.asarray(SL_TRUE)))(jnp.asarray(SL_T)).as_quat())
+
+
+# -- the Voigt profile by the complex erf (the Faddeeva function) ---------------------------------
+
+VG_X = np.linspace(-3.0, 3.0, 13)
+VG_SIGMA, VG_GAMMA = 0.8, 0.5
+
+
+def voigt(x, gamma, sigma=VG_SIGMA):
+    """Re w(z) / (sigma sqrt(2 pi)), z = (x + i gamma) / (sigma sqrt 2), where the Faddeeva
+    function w(z) = exp(-z^2) erfc(-i z) = exp(-z^2) (1 + erf(i z))."""
+    z = fnp.add(x, 1j * gamma) / float(sigma * np.sqrt(2.0))
+    w = fnp.exp(-z * z) * (1.0 + fsp.erf(1j * z))
+    return fnp.real(w) / (sigma * float(np.sqrt(2 * np.pi)))
+
+
+def test_voigt_profile_by_complex_erf(backend):
+    x, gamma = backend.asarray(VG_X), backend.asarray(VG_GAMMA)
+    want = scipy.special.voigt_profile(VG_X, VG_SIGMA, VG_GAMMA)
+    for f in (voigt, ft.jit(voigt)):
+        out = f(x, gamma)
+        assert backend.is_own(out)
+        np.testing.assert_allclose(backend.to_numpy(out), want, rtol=1e-12)
+    # w'(z) = -2 z w(z) + 2 i / sqrt(pi), through the chain rule into x and gamma
+    s2 = VG_SIGMA * np.sqrt(2.0)
+    z = (VG_X + 1j * VG_GAMMA) / s2
+    w = scipy.special.wofz(z)
+    dw = -2 * z * w + 2j / np.sqrt(np.pi)
+    norm = VG_SIGMA * np.sqrt(2 * np.pi)
+    dx = ft.vmap(ft.grad(voigt), in_axes=(0, None))(x, gamma)
+    np.testing.assert_allclose(backend.to_numpy(dx), np.real(dw) / s2 / norm, atol=1e-12)
+    dg = ft.jacfwd(voigt, argnums=1)(x, gamma)
+    np.testing.assert_allclose(backend.to_numpy(dg), np.real(1j * dw) / s2 / norm, atol=1e-12)
+    # as gamma -> 0 the Gaussian
+    np.testing.assert_allclose(backend.to_numpy(voigt(x, backend.asarray(1e-12))),
+                               scipy.stats.norm.pdf(VG_X, scale=VG_SIGMA), atol=1e-11)
+    check_grads(voigt, (x, gamma), order=2)
+
+
+# -- the Skellam distribution through iv and ive ---------------------------------------------------
+
+SK_K = np.array([-4, -1, 0, 0, 2, 3, 1, -2, 5, 0])
+SK_MU = np.array([2.5, 1.7])
+
+
+def skellam_loglik(mu, k, scaled=True):
+    """log pmf(k) = -(mu1 + mu2) + k/2 log(mu1/mu2) + log I_|k|(2 sqrt(mu1 mu2)); by the
+    exponentially scaled ive (log I = log ive + s) or by iv itself."""
+    s = 2.0 * fnp.sqrt(mu[0] * mu[1])
+    kf = fnp.astype(k, fnp.float64)
+    logi = fnp.log(fsp.ive(fnp.abs(kf), s)) + s if scaled else fnp.log(fsp.iv(fnp.abs(kf), s))
+    return fnp.sum(logi + fnp.multiply(kf, 0.5 * fnp.log(mu[0] / mu[1])) - (mu[0] + mu[1]))
+
+
+def test_skellam_likelihood_through_iv_and_ive(backend):
+    mu, k = backend.asarray(SK_MU), backend.asarray(SK_K, dtype="int64")
+    want = scipy.stats.skellam.logpmf(SK_K, SK_MU[0], SK_MU[1]).sum()
+    for f in (skellam_loglik, functools.partial(skellam_loglik, scaled=False),
+              ft.jit(skellam_loglik)):
+        np.testing.assert_allclose(backend.to_numpy(f(mu, k)), want, rtol=1e-12)
+    # I_k'(s) = (I_{k-1}(s) + I_{k+1}(s)) / 2
+    m1, m2 = SK_MU
+    s = 2 * np.sqrt(m1 * m2)
+    a = np.abs(SK_K)
+    ratio = (scipy.special.iv(a - 1, s) + scipy.special.iv(a + 1, s)) / 2 / scipy.special.iv(a, s)
+    want_g = np.array([np.sum(-1 + SK_K / (2 * m1) + ratio * np.sqrt(m2 / m1)),
+                       np.sum(-1 - SK_K / (2 * m2) + ratio * np.sqrt(m1 / m2))])
+    for scaled in (True, False):
+        g = ft.grad(skellam_loglik)(mu, k, scaled)
+        np.testing.assert_allclose(backend.to_numpy(g), want_g, rtol=1e-11)
+    check_grads(lambda m: skellam_loglik(m, k), (mu,), order=2)
+    # the maximum-likelihood rates: mu1 - mu2 is the sample mean, mu1 + mu2 the variance's
+    # moment match is not the MLE; Newton from the moments reaches where the gradient is zero
+    m = backend.asarray([SK_K.mean() + 2.0, 2.0])
+    for _ in range(20):
+        m = m - fnp.linalg.solve(ft.hessian(skellam_loglik)(m, k), ft.grad(skellam_loglik)(m, k))
+    m_np = backend.to_numpy(m)
+    np.testing.assert_allclose(m_np[0] - m_np[1], SK_K.mean(), atol=1e-10)
+    ref = scipy.optimize.minimize(lambda p: -scipy.stats.skellam.logpmf(SK_K, *p).sum(),
+                                  m_np + 0.1, method="Nelder-Mead",
+                                  options=dict(xatol=1e-10, fatol=1e-14, maxiter=4000)).x
+    np.testing.assert_allclose(m_np, ref, atol=1e-6)
