@@ -666,3 +666,212 @@ def test_skellam_likelihood_through_iv_and_ive(backend):
                                   m_np + 0.1, method="Nelder-Mead",
                                   options=dict(xatol=1e-10, fatol=1e-14, maxiter=4000)).x
     np.testing.assert_allclose(m_np, ref, atol=1e-6)
+
+
+# -- Bayesian optimisation: a GP's expected improvement and its gradient by jacfwd ----------------
+
+BO_X = np.array([-1.6, -0.9, -0.2, 0.4, 1.1, 1.7])
+BO_Y = np.sin(3 * BO_X) + 0.3 * BO_X
+BO_ELL, BO_NOISE = 0.6, 1e-6
+BO_Q = np.linspace(-1.8, 1.8, 9)
+
+
+def expected_improvement(np_, ndtr):
+    """EI for minimisation under a zero-mean GP with an RBF kernel, at query points."""
+    def k(a, b):
+        return np_.exp(-0.5 * (a[:, None] - b[None, :]) ** 2 / BO_ELL ** 2)
+
+    def ei(q, X, y):
+        K = np_.add(k(X, X), BO_NOISE * np_.eye(X.shape[0], like=X))
+        Ks = k(q, X)
+        alpha = np_.linalg.solve(K, y)
+        mu = Ks @ alpha
+        v = np_.linalg.solve(K, np_.matrix_transpose(Ks))
+        sd = np_.sqrt(1.0 - np_.sum(Ks * np_.matrix_transpose(v), axis=1))
+        d = np_.subtract(np_.min(y), mu)
+        u = d / sd
+        pdf = np_.exp(-0.5 * u * u) / float(np.sqrt(2 * np.pi))
+        return d * ndtr(u) + sd * pdf
+    return ei
+
+
+@functools.cache
+def _ei_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    class J:
+        def __getattr__(self, n):
+            return (lambda k, like=None: jnp.eye(k)) if n == "eye" else getattr(jnp, n)
+    ei = expected_improvement(J(), jax.scipy.special.ndtr)
+    args = _jnp((BO_Q, BO_X, BO_Y))
+    return np.asarray(ei(*args)), np.asarray(jnp.diagonal(jax.jacfwd(ei)(*args)))
+
+
+def test_gp_expected_improvement_and_its_gradient(backend):
+    ei = expected_improvement(fnp, fsp.ndtr)
+    q, X, y = _on(backend, (BO_Q, BO_X, BO_Y))
+    # by hand: the posterior, EI = d Phi(u) + sd phi(u), and its derivative through mu, sd
+    k = lambda a, b: np.exp(-0.5 * (a[:, None] - b[None]) ** 2 / BO_ELL ** 2)  # noqa: E731
+    K = k(BO_X, BO_X) + BO_NOISE * np.eye(BO_X.size)
+    Ks = k(BO_Q, BO_X)
+    dKs = -Ks * (BO_Q[:, None] - BO_X[None]) / BO_ELL ** 2
+    mu = Ks @ np.linalg.solve(K, BO_Y)
+    Kinv_Ks = np.linalg.solve(K, Ks.T)
+    sd = np.sqrt(1 - np.sum(Ks * Kinv_Ks.T, 1))
+    dmu = dKs @ np.linalg.solve(K, BO_Y)
+    dsd = -np.sum(dKs * Kinv_Ks.T, 1) / sd
+    d = BO_Y.min() - mu
+    u = d / sd
+    want = d * scipy.stats.norm.cdf(u) + sd * scipy.stats.norm.pdf(u)
+    want_g = -scipy.stats.norm.cdf(u) * dmu + scipy.stats.norm.pdf(u) * dsd
+    for f in (ei, ft.jit(ei)):
+        out = f(q, X, y)
+        assert backend.is_own(out)
+        np.testing.assert_allclose(backend.to_numpy(out), want, rtol=1e-10)
+    J = ft.jacfwd(ei)(q, X, y)  # diagonal: each query's EI depends on itself only
+    Jn = backend.to_numpy(J)
+    np.testing.assert_allclose(np.diagonal(Jn), want_g, rtol=1e-8, atol=1e-12)
+    np.testing.assert_array_equal(Jn - np.diag(np.diagonal(Jn)), 0.0)
+    g = ft.vmap(ft.grad(lambda x: ei(x[None], X, y)[0]))(q)
+    np.testing.assert_allclose(backend.to_numpy(g), want_g, rtol=1e-8, atol=1e-12)
+    # the next query: gradient ascent from the grid's best point reaches a stationary EI
+    x0 = backend.asarray([BO_Q[np.argmax(want)]])
+    step = ft.jit(lambda x: x + 0.05 * ft.grad(lambda x: ei(x, X, y)[0])(x))
+    for _ in range(200):
+        x0 = step(x0)
+    gx = backend.to_numpy(ft.grad(lambda x: ei(x, X, y)[0])(x0))
+    np.testing.assert_allclose(gx, 0.0, atol=1e-7)
+    assert backend.to_numpy(ei(x0, X, y))[0] >= want.max()
+    v_j, g_j = _ei_jax()
+    close(v_j, backend.to_numpy(ei(q, X, y)), tol=1e-10)
+    close(g_j, np.diagonal(Jn), tol=1e-9)
+
+
+# -- a spring network: forces, the stiffness matrix, rigid motions (lax broadcasting) ----------------
+
+SN_P = np.array([[0.0, 0.0], [1.0, 0.1], [0.9, 1.2], [-0.1, 0.9], [0.5, 0.5]])
+SN_EDGES = np.array([[0, 1], [1, 2], [2, 3], [3, 0], [0, 4], [1, 4], [2, 4], [3, 4]])
+SN_ADJ = np.zeros((5, 5))
+SN_ADJ[SN_EDGES[:, 0], SN_EDGES[:, 1]] = SN_ADJ[SN_EDGES[:, 1], SN_EDGES[:, 0]] = 1.0
+SN_REST = 1.1 * np.linalg.norm(SN_P[:, None] - SN_P[None], axis=-1) * SN_ADJ
+SN_K = 3.0
+
+
+def spring_energy(np_, lax):
+    """Energy of Hookean springs over all pairs masked by the adjacency; the pairwise
+    differences by lax.sub of (n, 1, 2) and (1, n, 2), which lax broadcasts (length-1 axes)."""
+    def energy(P, rest):
+        d = lax.sub(P[:, None, :], P[None, :, :])
+        # (the lengths by vecdot along the last axis, with a floor away from the diagonal's 0)
+        r = np_.sqrt(np_.vecdot(d, d, axis=-1) + np_.asarray(np.eye(5).tolist(), like=P))
+        adj = np_.asarray(SN_ADJ.tolist(), like=P)
+        return 0.25 * SN_K * np_.sum(adj * (r - rest) ** 2)
+    return energy
+
+
+@functools.cache
+def _spring_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+
+    class J:
+        def __getattr__(self, n):
+            return (lambda a, like=None: jnp.asarray(a)) if n == "asarray" else getattr(jnp, n)
+    e = spring_energy(J(), jax.lax)
+    P, rest = _jnp((SN_P, SN_REST))
+    return np.asarray(e(P, rest)), np.asarray(jax.grad(e)(P, rest)), \
+        np.asarray(jax.hessian(e)(P, SN_REST / 1.1))
+
+
+def test_spring_network(backend):
+    energy = spring_energy(fnp, flax)
+    P, rest = _on(backend, (SN_P, SN_REST))
+    # by hand over the edge list
+    e_want, f_want = 0.0, np.zeros_like(SN_P)
+    for i, j in SN_EDGES:
+        d = SN_P[i] - SN_P[j]
+        r = np.linalg.norm(d)
+        e_want += 0.5 * SN_K * (r - SN_REST[i, j]) ** 2
+        f = SN_K * (r - SN_REST[i, j]) * d / r
+        f_want[i] -= f
+        f_want[j] += f
+    np.testing.assert_allclose(backend.to_numpy(energy(P, rest)), e_want, rtol=1e-13)
+    for g in (ft.grad(energy), ft.jit(ft.grad(energy))):
+        np.testing.assert_allclose(-backend.to_numpy(g(P, rest)), f_want, atol=1e-13)
+    # at rest lengths the Hessian is the stiffness matrix sum k u u^T per edge block
+    rest0 = backend.asarray(SN_REST / 1.1)
+    H = backend.to_numpy(ft.hessian(energy)(P, rest0)).reshape(10, 10)
+    Kw = np.zeros((10, 10))
+    for i, j in SN_EDGES:
+        u = (SN_P[i] - SN_P[j]) / np.linalg.norm(SN_P[i] - SN_P[j])
+        B = SN_K * np.outer(u, u)
+        for a, b, s in ((i, i, 1), (j, j, 1), (i, j, -1), (j, i, -1)):
+            Kw[2 * a:2 * a + 2, 2 * b:2 * b + 2] += s * B
+    np.testing.assert_allclose(H, Kw, atol=1e-12)
+    # the rigid motions (two translations, a rotation) are its null space; nothing else
+    ev = np.linalg.eigvalsh(H)
+    assert np.sum(np.abs(ev) < 1e-10) == 3 and ev.min() > -1e-10
+    rot = np.stack([-SN_P[:, 1], SN_P[:, 0]], 1).reshape(-1)
+    np.testing.assert_allclose(H @ rot, 0.0, atol=1e-12)
+    # energies of a batch of configurations
+    batch = SN_P + 0.1 * RNG.normal(size=(4, 5, 2))
+    eb = ft.jit(ft.vmap(energy, in_axes=(0, None)))(backend.asarray(batch), rest)
+    np.testing.assert_allclose(backend.to_numpy(eb),
+                               [float(backend.to_numpy(energy(backend.asarray(b), rest)))
+                                for b in batch], rtol=1e-13)
+    e_j, g_j, h_j = _spring_jax()
+    close(e_j, backend.to_numpy(energy(P, rest)), tol=1e-12)
+    close(g_j, backend.to_numpy(ft.grad(energy)(P, rest)), tol=1e-12)
+    close(h_j.reshape(10, 10), H, tol=1e-11)
+
+
+# -- InfoNCE (a contrastive loss) with vecdot along an axis -------------------------------------
+
+CL_N, CL_D, CL_TAU = 6, 4, 0.2
+CL_Z1 = RNG.normal(size=(CL_N, CL_D))
+CL_Z2 = CL_Z1 + 0.5 * RNG.normal(size=(CL_N, CL_D))
+
+
+def info_nce(np_, z1, z2):
+    """Symmetric InfoNCE of normalised embeddings: the positives on the diagonal."""
+    z1 = z1 / np_.linalg.norm(z1, axis=1, keepdims=True)
+    z2 = z2 / np_.linalg.norm(z2, axis=1, keepdims=True)
+    logits = np_.vecdot(z1[:, None, :], z2[None, :, :], axis=-1) / CL_TAU
+    diag = np_.vecdot(z1, z2, axis=1) / CL_TAU
+    return 0.5 * np_.mean(_lse(np_, logits, 1) - diag) \
+        + 0.5 * np_.mean(_lse(np_, logits, 0) - diag)
+
+
+@functools.cache
+def _nce_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    f = functools.partial(info_nce, jnp)
+    args = _jnp((CL_Z1, CL_Z2))
+    return np.asarray(f(*args)), tuple(map(np.asarray, jax.grad(f, argnums=(0, 1))(*args)))
+
+
+def test_info_nce_with_vecdot_along_an_axis(backend):
+    f = functools.partial(info_nce, fnp)
+    z1, z2 = _on(backend, (CL_Z1, CL_Z2))
+    n1 = CL_Z1 / np.linalg.norm(CL_Z1, axis=1, keepdims=True)
+    n2 = CL_Z2 / np.linalg.norm(CL_Z2, axis=1, keepdims=True)
+    L = n1 @ n2.T / CL_TAU
+    want = 0.5 * np.mean(scipy.special.logsumexp(L, 1) - np.diag(L)) \
+        + 0.5 * np.mean(scipy.special.logsumexp(L, 0) - np.diag(L))
+    np.testing.assert_allclose(backend.to_numpy(f(z1, z2)), want, rtol=1e-13)
+    # the gradient in the normalised embeddings, then through the normalisation
+    G = 0.5 * (scipy.special.softmax(L, 1) - np.eye(CL_N)) / CL_N \
+        + 0.5 * (scipy.special.softmax(L, 0) - np.eye(CL_N)) / CL_N
+    g_n1 = G @ n2 / CL_TAU
+    nrm = np.linalg.norm(CL_Z1, axis=1, keepdims=True)
+    g_z1 = (g_n1 - np.sum(g_n1 * n1, 1, keepdims=True) * n1) / nrm
+    for gr in (ft.grad(f), ft.jit(ft.grad(f))):
+        np.testing.assert_allclose(backend.to_numpy(gr(z1, z2)), g_z1, atol=1e-13)
+    # scale invariance of each row: the gradient is orthogonal to z1's rows
+    np.testing.assert_allclose(np.sum(backend.to_numpy(ft.grad(f)(z1, z2)) * CL_Z1, 1), 0.0,
+                               atol=1e-13)
+    check_grads(f, (z1, z2), order=2)
+    v_j, g_j = _nce_jax()
+    close(v_j, backend.to_numpy(f(z1, z2)), tol=1e-13)
+    close(g_j, _np(backend, ft.grad(f, argnums=(0, 1))(z1, z2)), tol=1e-13)
