@@ -875,3 +875,83 @@ def test_info_nce_with_vecdot_along_an_axis(backend):
     v_j, g_j = _nce_jax()
     close(v_j, backend.to_numpy(f(z1, z2)), tol=1e-13)
     close(g_j, _np(backend, ft.grad(f, argnums=(0, 1))(z1, z2)), tol=1e-13)
+
+
+# -- a neural ODE by odeint (adjoint gradients) with GELU as a lax.composite ------------------------
+
+NO_T = np.linspace(0.0, 2.0, 5)
+NO_Y0 = np.array([1.0, -0.5])
+NO_THETA = np.array([0.3, 1.7])  # the linear field: decay and rotation rates
+NO_W1 = 0.5 * RNG.normal(size=(8, 2))
+NO_W2 = 0.3 * RNG.normal(size=(2, 8))
+
+
+def neural_ode(np_, lax, odeint):
+    """dy/dt = A(theta) y + W2 gelu(W1 y), gelu a named composite of its tanh form."""
+    def gelu(x):
+        return lax.composite(
+            lambda x: 0.5 * x * (1.0 + np_.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))),
+            name="ported.gelu_tanh")(x)
+
+    def field(y, t, theta, W1, W2):
+        a, w = theta[0], theta[1]
+        lin = np_.stack([-a * y[0] + w * y[1], -w * y[0] - a * y[1]])
+        return lin + W2 @ gelu(W1 @ y)
+
+    def solve(y0, theta, W1, W2, t):
+        return odeint(field, y0, t, theta, W1, W2, rtol=1e-11, atol=1e-11)
+    return solve, gelu
+
+
+@functools.cache
+def _node_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+    from jax.experimental.ode import odeint
+    class L:  # (JAX 0.10.2 cannot differentiate a lax.composite: its decomposition itself)
+        def __getattr__(self, n):
+            return (lambda f, name: f) if n == "composite" else getattr(jax.lax, n)
+    solve, _ = neural_ode(jnp, L(), odeint)
+    args = _jnp((NO_Y0, NO_THETA, NO_W1, NO_W2, NO_T))
+
+    def end(y0, theta, W1, W2):
+        return jnp.sum(solve(y0, theta, W1, W2, args[4])[-1] ** 2)
+    return np.asarray(solve(*args)), tuple(
+        map(np.asarray, jax.grad(end, argnums=(0, 1, 2))(*args[:4])))
+
+
+def test_neural_ode_by_odeint_with_a_composite(backend):
+    from functrans.ode import odeint
+    solve, gelu = neural_ode(fnp, flax, odeint)
+    y0, theta, W1, W2, t = _on(backend, (NO_Y0, NO_THETA, NO_W1, NO_W2, NO_T))
+    # the composite is its decomposition, derivatives included
+    xs = backend.asarray(np.linspace(-3, 3, 7))
+    c = 0.7978845608028654
+    th = np.tanh(c * (np.linspace(-3, 3, 7) + 0.044715 * np.linspace(-3, 3, 7) ** 3))
+    xn = np.linspace(-3, 3, 7)
+    np.testing.assert_allclose(backend.to_numpy(gelu(xs)), 0.5 * xn * (1 + th), atol=1e-15)
+    np.testing.assert_allclose(
+        backend.to_numpy(ft.vmap(ft.grad(gelu))(xs)),
+        0.5 * (1 + th) + 0.5 * xn * (1 - th ** 2) * c * (1 + 3 * 0.044715 * xn ** 2),
+        atol=1e-14)
+    # without the network the flow is the damped rotation in closed form
+    zero = backend.asarray(np.zeros_like(NO_W2))
+    a, w = NO_THETA
+    rot = np.stack([np.stack([np.cos(w * NO_T), np.sin(w * NO_T)], -1),
+                    np.stack([-np.sin(w * NO_T), np.cos(w * NO_T)], -1)], 1)
+    want = np.exp(-a * NO_T)[:, None] * np.einsum("tij,j->ti", rot, NO_Y0)
+    np.testing.assert_allclose(backend.to_numpy(solve(y0, theta, W1, zero, t)), want,
+                               atol=1e-9)
+    # |y(T)|^2 = e^{-2aT} |y0|^2: its gradient in a and in y0
+    def end(y0, theta, W1, W2):
+        return fnp.sum(solve(y0, theta, W1, W2, t)[-1, :] ** 2)
+    T = NO_T[-1]
+    g0, gt = ft.grad(end, argnums=(0, 1))(y0, theta, W1, zero)
+    np.testing.assert_allclose(backend.to_numpy(g0), 2 * np.exp(-2 * a * T) * NO_Y0, atol=1e-8)
+    np.testing.assert_allclose(backend.to_numpy(gt),
+                               [-2 * T * np.exp(-2 * a * T) * NO_Y0 @ NO_Y0, 0.0], atol=1e-8)
+    # with the network: against JAX's odeint and central differences
+    y_j, g_j = _node_jax()
+    close(y_j, backend.to_numpy(solve(y0, theta, W1, W2, t)), tol=1e-8)
+    close(g_j, _np(backend, ft.grad(end, argnums=(0, 1, 2))(y0, theta, W1, W2)), tol=1e-7)
+    check_grads(lambda th: end(y0, th, W1, W2), (theta,), order=1, atol=1e-6, rtol=1e-6)
