@@ -955,3 +955,61 @@ def test_neural_ode_by_odeint_with_a_composite(backend):
     close(y_j, backend.to_numpy(solve(y0, theta, W1, W2, t)), tol=1e-8)
     close(g_j, _np(backend, ft.grad(end, argnums=(0, 1, 2))(y0, theta, W1, W2)), tol=1e-7)
     check_grads(lambda th: end(y0, th, W1, W2), (theta,), order=1, atol=1e-6, rtol=1e-6)
+
+
+# -- Legendre regression: the design matrix built in a fori_loop from like= zeros and .at ---------
+
+LG_X = np.linspace(-1.0, 1.0, 15)
+LG_Y = np.cos(2.5 * LG_X) + 0.1 * LG_X ** 3
+LG_DEG = 5
+
+
+def legendre_fit(np_, lax):
+    """Columns P_0..P_deg by Bonnet's recurrence, each set with .at in a fori_loop over a
+    zero matrix made in x's library (like=); the coefficients by least squares."""
+    def design(x):
+        V = np_.zeros((x.shape[0], LG_DEG + 1), like=x)
+        V = V.at[:, 0].set(1.0).at[:, 1].set(x)
+
+        def body(k, V):  # (k+1) P_{k+1} = (2k+1) x P_k - k P_{k-1}
+            nxt = (V[:, k] * x * (2 * k + 1) - V[:, k - 1] * k) / (k + 1)
+            return V.at[:, k + 1].set(nxt)
+        return lax.fori_loop(1, LG_DEG, body, V)
+
+    def fit(x, y):
+        return np_.linalg.lstsq(design(x), y)[0]
+    return design, fit
+
+
+@functools.cache
+def _legendre_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+
+    class J:
+        def __getattr__(self, n):
+            return (lambda s, like=None: jnp.zeros(s)) if n == "zeros" else getattr(jnp, n)
+    _, fit = legendre_fit(J(), jax.lax)
+    x, y = _jnp((LG_X, LG_Y))
+    return np.asarray(jax.jit(fit)(x, y)), np.asarray(jax.jacrev(fit, argnums=1)(x, y))
+
+
+def test_legendre_regression_from_like_zeros(backend):
+    design, fit = legendre_fit(fnp, flax)
+    x, y = _on(backend, (LG_X, LG_Y))
+    V = ft.jit(design)(x)  # (a plain array has .at where functrans.numpy made it NumPy's)
+    assert backend.is_own(V)
+    np.testing.assert_allclose(backend.to_numpy(V),
+                               np.polynomial.legendre.legvander(LG_X, LG_DEG), atol=1e-14)
+    want = np.polynomial.legendre.legfit(LG_X, LG_Y, LG_DEG)
+    c = ft.jit(fit)(x, y)
+    np.testing.assert_allclose(backend.to_numpy(c), want, atol=1e-12)
+    # linear in the data: the Jacobian is the design matrix's pseudo-inverse
+    pinv = np.linalg.pinv(np.polynomial.legendre.legvander(LG_X, LG_DEG))
+    for jac in (ft.jacrev(fit, argnums=1), ft.jacfwd(fit, argnums=1)):
+        np.testing.assert_allclose(backend.to_numpy(jac(x, y)), pinv, atol=1e-12)
+    # in the abscissae: against central differences
+    check_grads(ft.jit(lambda x: fit(x, y)), (x,), order=1)
+    c_j, j_j = _legendre_jax()
+    close(c_j, backend.to_numpy(c), tol=1e-12)
+    close(j_j, backend.to_numpy(ft.jacrev(fit, argnums=1)(x, y)), tol=1e-12)
