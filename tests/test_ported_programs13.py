@@ -34,6 +34,11 @@ older ones, most written once as ``program(np_, T, lax, ...)`` so the same text 
 - Legendre regression: the design matrix from ``zeros(like=)`` filled by ``.at`` in a
   ``fori_loop`` under ``jit``, against ``legvander``/``legfit``; the Jacobian is the
   pseudo-inverse.
+- DP-SGD: per-example gradients in chunks, clipped and averaged, under ``jit`` with a static
+  chunk size.
+- a weighted histogram by ``zeros(like=).at[bins].add``: bins past the range dropped by the
+  scatter's default, against ``np.histogram``; the Jacobian in the weights is the bins'
+  indicators.
 
 Every reference is independent of functrans: a closed form, SciPy, NumPy by hand, central
 differences (``check_grads``), or JAX 0.10.2 with x64 (computed once per module, not once per
@@ -1044,3 +1049,79 @@ def test_legendre_regression_from_like_zeros(backend):
     c_j, j_j = _legendre_jax()
     close(c_j, backend.to_numpy(c), tol=1e-12)
     close(j_j, backend.to_numpy(ft.jacrev(fit, argnums=1)(x, y)), tol=1e-12)
+
+
+# -- DP-SGD: per-example gradients in chunks, clipped, summed ------------------------------------
+
+DP_CLIP = 0.5
+
+
+def dp_sgd_gradient(w, x, y, chunk_size):
+    """Each example's gradient clipped to norm DP_CLIP, then averaged (the noise left out)."""
+    loss = functools.partial(logistic_loss, fnp)
+    g = ft.vmap(ft.grad(loss), in_axes=(None, 0, 0), chunk_size=chunk_size)(w, x, y)
+    norms = fnp.linalg.vector_norm(g, axis=1, keepdims=True)
+    return fnp.mean(g * fnp.minimum(1.0, DP_CLIP / norms), axis=0)
+
+
+def test_dp_sgd_clipped_per_example_gradients(backend):
+    w, x, y = _on(backend, (PE_W, PE_X, PE_Y))
+    g = (scipy.special.expit(PE_X @ PE_W) - PE_Y)[:, None] * PE_X
+    n = np.linalg.norm(g, axis=1, keepdims=True)
+    assert (n > DP_CLIP).any() and (n < DP_CLIP).any()  # both sides of the clip
+    want = np.mean(g * np.minimum(1.0, DP_CLIP / n), axis=0)
+    for chunk in (None, 2, 5):
+        for f in (dp_sgd_gradient, ft.jit(dp_sgd_gradient, static_argnums=3)):
+            out = f(w, x, y, chunk)
+            assert backend.is_own(out)
+            np.testing.assert_allclose(backend.to_numpy(out), want, atol=1e-14)
+    # a few steps: the weights move by at most DP_CLIP * lr per step
+    for _ in range(5):
+        new = w - 0.1 * dp_sgd_gradient(w, x, y, 4)
+        assert np.linalg.norm(backend.to_numpy(new - w)) <= 0.1 * DP_CLIP + 1e-15
+        w = new
+
+
+# -- a weighted histogram by scatter-add: out-of-range bins dropped, as JAX --
+
+HG_X = np.concatenate([RNG.normal(size=40), [5.0, 7.5, -0.3]])
+HG_W = RNG.uniform(0.5, 1.5, size=HG_X.size)
+HG_LO, HG_HI, HG_NB = -3.0, 3.0, 12
+
+
+def weighted_histogram(np_, x, w):
+    """Counts of weights per bin; a bin past the top is dropped by the scatter's default (JAX's
+    and functrans's), one below the bottom clipped to 0 first (negative positions count from
+    the end in a scatter, as in NumPy)."""
+    width = (HG_HI - HG_LO) / HG_NB
+    b = np_.astype(np_.floor((x - HG_LO) / width), np_.int64)
+    b = np_.where(b < 0, HG_NB, b)  # below the range: past the end too, so dropped
+    return np_.zeros(HG_NB, like=w).at[b].add(w)
+
+
+@functools.cache
+def _hist_jax():
+    jax = _jax()
+    import jax.numpy as jnp
+
+    class J:
+        def __getattr__(self, n):
+            return (lambda s, like=None: jnp.zeros(s)) if n == "zeros" else getattr(jnp, n)
+    f = functools.partial(weighted_histogram, J())
+    return np.asarray(jax.jit(f)(*_jnp((HG_X, HG_W))))
+
+
+def test_weighted_histogram_by_scatter_add(backend):
+    x, w = _on(backend, (HG_X, HG_W))
+    f = ft.jit(functools.partial(weighted_histogram, fnp))
+    want, _ = np.histogram(HG_X, bins=HG_NB, range=(HG_LO, HG_HI), weights=HG_W)
+    out = f(x, w)
+    assert backend.is_own(out)
+    np.testing.assert_allclose(backend.to_numpy(out), want, atol=1e-13)
+    # linear in the weights: each weight's column is its bin's indicator (zero when dropped)
+    J = backend.to_numpy(ft.jacrev(f, argnums=1)(x, w))
+    inside = (HG_X >= HG_LO) & (HG_X < HG_HI)
+    np.testing.assert_array_equal(J.sum(0), inside.astype(float))
+    bins = np.floor((HG_X[inside] - HG_LO) / ((HG_HI - HG_LO) / HG_NB)).astype(int)
+    np.testing.assert_array_equal(J[:, inside], np.eye(HG_NB)[:, bins])
+    close(_hist_jax(), backend.to_numpy(out), tol=1e-13)
