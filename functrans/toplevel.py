@@ -187,9 +187,12 @@ def named_call(fun, *, name=None):
 
 def composite(decomposition, name, version=0):
     """``decomposition`` itself (``jax.lax.composite`` marks a function as one named operation
-    that a compiler may replace by its own; functrans runs the decomposition, which is what
-    defines the operation's values and derivatives in JAX too). ``name`` and ``version``
-    are checked as JAX checks them."""
+    that a compiler may replace by its own; functrans runs the decomposition, which defines
+    the operation's values). ``name`` and ``version`` are checked as JAX checks them.
+
+    Differences from JAX: every transform applies, through the decomposition (JAX 0.10.2
+    has no JVP or batching rule for a composite: its ``grad``, ``jacfwd`` and ``vmap``
+    raise, so wrap it in ``jax.custom_jvp`` there)."""
     if not callable(decomposition):
         raise TypeError(f"composite expects a function; got {type(decomposition).__name__}.")
     if not isinstance(name, str):
