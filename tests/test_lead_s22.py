@@ -173,6 +173,23 @@ def test_like_keyword_makes_arrays_in_that_arrays_library(backend):
     np.testing.assert_array_equal(backend.to_numpy(out), [2.0, 3.0, 4.0])
     with pytest.raises(TypeError, match="like= must be an array"):
         fnp.zeros(2, like=[1.0])
+    # NumPy data given as an array joins like's library too (NumPy's like=); an array of the
+    # like's own library stays itself
+    moved = fnp.asarray(np.arange(3.0), like=x)
+    assert backend.is_own(moved)
+    np.testing.assert_array_equal(backend.to_numpy(moved), [0.0, 1.0, 2.0])
+    assert fnp.asarray(x, like=x) is x or backend.name == "numpy"
+
+
+def test_like_keyword_refuses_a_third_librarys_array():
+    import array_api_strict as xs
+    torch = pytest.importorskip("torch")
+    import functrans.numpy as fnp
+    from functrans.errors import BackendMismatchError
+
+    with pytest.raises(BackendMismatchError, match="like= asks for an array of "
+                       "'array_api_strict', but the given array belongs to 'torch'"):
+        fnp.asarray(torch.ones(2), like=xs.ones(1))
 
 
 def test_lax_composite_runs_its_decomposition_under_every_transform(backend):

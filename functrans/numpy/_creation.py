@@ -112,9 +112,30 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
                                                       or isinstance(obj, (list, tuple))):
         b, device = _place(device, like)
         return _with_at_view(b.asarray(obj, dtype=dtype, device=device))
+    if like is not None and device is None and not isinstance(obj, Tracer):
+        moved = _into_like(obj, dtype, like)
+        if moved is not None:
+            return moved
     # A NumPy array comes back as a view with ``.at`` (no copy: writes to either show in
     # both, as with NumPy's asarray), so that jax.numpy's ``asarray(x).at[i].set(v)`` works.
     return _with_at_view(_asarray_base(obj, dtype=dtype, device=device, copy=copy))
+
+
+def _into_like(obj, dtype, like):
+    """A NumPy array ``obj`` made in the library of ``like`` (another library's array: NumPy's
+    ``like=`` asks for that explicitly), None where ``obj`` is already of that library; an
+    array of a third library is refused (no implicit copies between libraries or devices)."""
+    b, device = _place(None, like)
+    src = backend_of(obj)
+    if src is b:
+        return None
+    if src.name != "numpy":
+        from ..errors import BackendMismatchError
+        raise BackendMismatchError(
+            f"asarray: like= asks for an array of {b.name!r}, but the given array belongs to "
+            f"{src.name!r}; functrans copies between libraries only from NumPy data. Convert "
+            f"it explicitly (for example with {b.name}'s from_dlpack or asarray).")
+    return b.asarray(obj, dtype=dtype, device=device)
 
 
 def _only_numbers(obj):
