@@ -5,7 +5,6 @@ numerically, on every backend that has the underlying operations (a clear error 
 
 from __future__ import annotations
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -18,7 +17,11 @@ from functrans.errors import UnsupportedBackendError
 from functrans.lax import linalg as L
 from functrans.testing import check_grads
 
-HAS_JAX = importlib.util.find_spec("jax") is not None
+try:
+    import jax as _jax_module  # noqa: F401
+    HAS_JAX = True
+except ImportError:
+    HAS_JAX = False
 needs_jax = pytest.mark.skipif(not HAS_JAX, reason="jax is not installed")
 
 RNG = np.random.default_rng(7)
