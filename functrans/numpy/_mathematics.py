@@ -1593,16 +1593,8 @@ def _unique_slices_sized(ar, axis, size, fill_value, return_index, return_invers
         if fill_value is not None:
             kept = _st.reshape(kept, (size,) + (1,) * len(rest))
             values = where(kept, values, _initial_value(values, fill_value, "fill_value"))
-    values = _st.transpose(values, tuple(range(1, axis + 1)) + (0,)
-                           + tuple(range(axis + 1, len(shape))))
-    out = [values]
-    if return_index:
-        out.append(astype(first, _dt.int64))
-    if return_inverse:
-        out.append(astype(inverse, _dt.int64))
-    if return_counts:
-        out.append(astype(counts, _dt.int64))
-    return out[0] if len(out) == 1 else tuple(out)
+    return _slices_result(values, axis, first, inverse, counts, return_index,
+                          return_inverse, return_counts)
 
 
 def _unique_slices(ar, axis, return_index, return_inverse, return_counts):
@@ -1645,8 +1637,16 @@ def _unique_slices(ar, axis, return_index, return_inverse, return_counts):
         counts = subtract(ends, starts)
         u = _shape(first)[0]
     values = take(front, astype(first, _dt.int64), axis=0)
-    values = _st.transpose(values, tuple(range(1, axis + 1)) + (0,)
-                           + tuple(range(axis + 1, len(shape))))
+    return _slices_result(values, axis, first, inverse, counts, return_index,
+                          return_inverse, return_counts)
+
+
+def _slices_result(values, axis, first, inverse, counts, return_index, return_inverse,
+                   return_counts):
+    """unique's result along ``axis`` from the unique slices stacked first (``values``) and
+    the slices' first positions, inverse and counts, as the flags ask."""
+    nd = len(_shape(values))
+    values = _st.transpose(values, tuple(range(1, axis + 1)) + (0,) + tuple(range(axis + 1, nd)))
     out = [values]
     if return_index:
         out.append(astype(first, _dt.int64))
