@@ -36,8 +36,8 @@ def _fft_type(fft_type):
 
 
 def fft(x, fft_type, fft_lengths):
-    """The ``fft_type`` transform of ``x`` over its last ``len(fft_lengths)`` axes (at most
-    three, at least one). For ``FFT``, ``IFFT`` and ``RFFT`` those axes must have exactly the lengths
+    """The ``fft_type`` transform of ``x`` over its last ``len(fft_lengths)`` axes (one to
+    three). For ``FFT``, ``IFFT`` and ``RFFT`` those axes must have exactly the lengths
     ``fft_lengths`` (no padding or cropping, as in JAX); for ``IRFFT``, ``fft_lengths`` are
     the output's lengths: the input's axes equal them except the last, which is
     ``fft_lengths[-1] // 2 + 1``. Real input to ``FFT``/``IFFT``/``IRFFT`` is taken as
