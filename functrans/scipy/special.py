@@ -188,20 +188,53 @@ psi = digamma
 def polygamma(n, x, /):
     """The polygamma function: the ``n``-th derivative of ``digamma`` at ``x``.
 
-    ``n`` is a static non-negative Python integer (SciPy also broadcasts an array of orders:
-    not supported here, TypeError; negative ``n``: ValueError rather than SciPy's nan). The
-    result is float64 whatever the floating dtype of ``x``, as SciPy gives it. Derivative:
-    ``polygamma(n + 1, x)``. Without a library version (array-api-strict, third-party
-    backends) negative ``x`` below -10 give nan."""
+    ``n`` is a non-negative Python integer (negative: ValueError rather than SciPy's nan), or
+    a concrete array of orders broadcast against ``x`` (as SciPy and JAX take it: each order
+    present is computed once and selected; nan where an order is negative or not integral, as
+    SciPy; a traced array of orders: TypeError). The result is float64 whatever the floating
+    dtype of ``x``, as SciPy gives it. Derivative: ``polygamma(n + 1, x)``; none in ``n``.
+    Without a library version (array-api-strict, third-party backends) negative ``x`` below
+    -10 give nan."""
+    if _is_order_array(n):
+        return _by_order("polygamma", n, x, lambda k, x: polygamma(k, x),
+                         lambda v: v >= 0 and v == math.floor(v))
     try:
         order = operator.index(n)
     except TypeError:
-        raise TypeError(f"polygamma: n must be a Python int (a static order); got "
-                        f"{type(n).__name__}. Arrays of orders are not supported.") from None
+        raise TypeError(f"polygamma: n must be a Python int or an integer array of orders; "
+                        f"got {type(n).__name__}") from None
     if order < 0:
         raise ValueError(f"polygamma: n must be >= 0; got {order}")
     x = fnp.astype(_real(x, "polygamma"), _dt.float64)
     return _sp.polygamma(x, n=order)
+
+
+def _is_order_array(n):
+    n = _array_like(n)
+    return type(n) not in _SCALARS and not isinstance(n, (bool, int, float))
+
+
+def _by_order(name, n, x, one, valid):
+    """``one(k, x)`` for each order ``k`` of the concrete array ``n`` (``int(k)`` where
+    ``valid(k)``, else nan), selected elementwise: broadcast over ``n`` and ``x``, float64."""
+    n = _array_like(n)
+    from ..interpreters import ConstTracer
+    if type(n) is ConstTracer:  # (orders made inside a transform: concrete)
+        n = n.primal
+    if isinstance(n, _Tracer):
+        raise TypeError(f"{name}: the orders n must be concrete (a Python int or an array "
+                        f"holding values, not a traced one): each order present is computed "
+                        f"once; the function has no derivative in n")
+    if _dtype(n).kind == "c":
+        raise TypeError(f"{name}: complex orders ({_dtype(n).name}) are not supported")
+    values = sorted({v for v in _concrete_values(n) if v == v})
+    nf, x = _real_weak((fnp.astype(n, _dt.float64), _real(x, name)), name)
+    nf, x = fnp.stop_gradient(nf), fnp.astype(x, _dt.float64)
+    out = fnp.full_like(x, math.nan)
+    for v in values:
+        if valid(v):
+            out = _where(nf == v, one(int(v), x), out)
+    return out
 
 
 def _gamma_sign(x):
@@ -819,20 +852,25 @@ def expi(x, /):
 def expn(n, x, /):
     """The generalized exponential integral ``E_n(x) = integral_1^inf exp(-x t) / t**n dt``.
 
-    ``n`` is a static non-negative Python integer (or an integral float); SciPy also
-    broadcasts arrays of orders: not supported here (TypeError). Negative ``n`` gives nan, as
-    SciPy. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and ``1 / (n - 1)`` above; nan
-    for ``x < 0``. The result is float64 whatever the floating dtype of ``x``, as SciPy
-    gives it for a Python ``n``. Derivative in ``x``: ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``);
-    there is none in the integer order ``n``."""
+    ``n`` is a Python integer (or an integral float), or a concrete array of orders broadcast
+    against ``x`` (as SciPy and JAX take it: each order present is computed once and
+    selected; non-integral orders truncated towards 0 as SciPy; a traced array: TypeError).
+    Negative ``n`` gives nan, as SciPy. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
+    ``1 / (n - 1)`` above; nan for ``x < 0``. The result is float64 whatever the floating
+    dtype of ``x``, as SciPy gives it for a Python ``n``. Derivative in ``x``:
+    ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``); there is none in the integer order ``n``."""
     if type(n) is float and n.is_integer():
         n = int(n)
+    if _is_order_array(n):
+        if _dtype(_array_like(n)).kind == "f":
+            n = fnp.trunc(_array_like(n))
+        return _by_order("expn", n, x, lambda k, x: expn(k, x), lambda v: v >= 0)
     try:
         order = operator.index(n)
     except TypeError:
-        raise TypeError(f"expn: n must be a Python int (a static order); got "
-                        f"{type(n).__name__}. Arrays of orders are not supported, and the "
-                        f"function has no derivative in its integer order.") from None
+        raise TypeError(f"expn: n must be a Python int or an array of orders; got "
+                        f"{type(n).__name__}. The function has no derivative in its integer "
+                        f"order.") from None
     x = fnp.astype(_real(x, "expn"), _dt.float64)
     if order < 0:
         return fnp.full_like(x, math.nan)
