@@ -234,20 +234,53 @@ psi = digamma
 def polygamma(n, x, /):
     """The polygamma function: the ``n``-th derivative of ``digamma`` at ``x``.
 
-    ``n`` is a static non-negative Python integer (SciPy also broadcasts an array of orders:
-    not supported here, TypeError; negative ``n``: ValueError rather than SciPy's nan). The
-    result is float64 whatever the floating dtype of ``x``, as SciPy gives it. Derivative:
-    ``polygamma(n + 1, x)``. Without a library version (array-api-strict, third-party
-    backends) negative ``x`` below -10 give nan."""
+    ``n`` is a non-negative Python integer (negative: ValueError rather than SciPy's nan), or
+    a concrete array of orders broadcast against ``x`` (as SciPy and JAX take it: each order
+    present is computed once and selected; nan where an order is negative or not integral, as
+    SciPy; a traced array of orders: TypeError). The result is float64 whatever the floating
+    dtype of ``x``, as SciPy gives it. Derivative: ``polygamma(n + 1, x)``; none in ``n``.
+    Without a library version (array-api-strict, third-party backends) negative ``x`` below
+    -10 give nan."""
+    if _is_order_array(n):
+        return _by_order("polygamma", n, x, lambda k, x: polygamma(k, x),
+                         lambda v: v >= 0 and v == math.floor(v))
     try:
         order = operator.index(n)
     except TypeError:
-        raise TypeError(f"polygamma: n must be a Python int (a static order); got "
-                        f"{type(n).__name__}. Arrays of orders are not supported.") from None
+        raise TypeError(f"polygamma: n must be a Python int or an integer array of orders; "
+                        f"got {type(n).__name__}") from None
     if order < 0:
         raise ValueError(f"polygamma: n must be >= 0; got {order}")
     x = fnp.astype(_real(x, "polygamma"), _dt.float64)
     return _sp.polygamma(x, n=order)
+
+
+def _is_order_array(n):
+    n = _array_like(n)
+    return type(n) not in _SCALARS and not isinstance(n, (bool, int, float))
+
+
+def _by_order(name, n, x, one, valid):
+    """``one(k, x)`` for each order ``k`` of the concrete array ``n`` (``int(k)`` where
+    ``valid(k)``, else nan), selected elementwise: broadcast over ``n`` and ``x``, float64."""
+    n = _array_like(n)
+    from ..interpreters import ConstTracer
+    if type(n) is ConstTracer:  # (orders made inside a transform: concrete)
+        n = n.primal
+    if isinstance(n, _Tracer):
+        raise TypeError(f"{name}: the orders n must be concrete (a Python int or an array "
+                        f"holding values, not a traced one): each order present is computed "
+                        f"once; the function has no derivative in n")
+    if _dtype(n).kind == "c":
+        raise TypeError(f"{name}: complex orders ({_dtype(n).name}) are not supported")
+    values = sorted({v for v in _concrete_values(n) if v == v})
+    nf, x = _real_weak((fnp.astype(n, _dt.float64), _real(x, name)), name)
+    nf, x = fnp.stop_gradient(nf), fnp.astype(x, _dt.float64)
+    out = fnp.full_like(x, math.nan)
+    for v in values:
+        if valid(v):
+            out = _where(nf == v, one(int(v), x), out)
+    return out
 
 
 def _gamma_sign(x):
@@ -273,14 +306,62 @@ def betaln(a, b, /):
     """The logarithm of the absolute value of the beta function,
     ``gammaln(a) + gammaln(b) - gammaln(a + b)``.
 
-    Computed by that formula: its absolute error is about eps times the size of the
-    ``gammaln`` terms, so for one argument much larger than 1 and the other small the
-    relative error exceeds SciPy's (which uses asymptotic expansions there). nan where
-    ``a``, ``b`` and ``a + b`` are poles together (SciPy gives the limit where it exists)."""
+    Where the larger argument is 10 or more (and both are positive and finite), Stirling's
+    series is used for the gamma functions of it and of the sum, so that their large parts
+    cancel exactly: ``betaln(1e30, 1)`` is ``-log(1e30)`` to rounding (the plain formula lost
+    everything there); elsewhere that formula, whose absolute error is about eps times the size
+    of the ``gammaln`` terms. ``-inf`` where one argument is ``inf`` and the other positive;
+    nan where ``a``, ``b`` and ``a + b`` are poles together (SciPy gives the limit where it
+    exists)."""
     a, b = _real_pair(a, b, "betaln")
-    # (fnp's functions, not operators, between the operands: one of them may be a plain
-    # array of a library whose operators refuse tracers, array-api-strict's)
-    return fnp.subtract(fnp.add(_sp.lgamma(a), _sp.lgamma(b)), _sp.lgamma(fnp.add(a, b)))
+    return _betaln(a, b)
+
+
+# Stirling's correction w(z) = lgamma(z) - ((z - 1/2) log z - z + log(2 pi) / 2): the
+# coefficients of its asymptotic series in 1/z (odd powers); from z = 10 on, these bring it
+# to about 1e-17.
+_STIRLING = (1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0, -1.0 / 1680.0, 1.0 / 1188.0,
+             -691.0 / 360360.0, 1.0 / 156.0)
+_STIRLING_FROM = 10.0
+
+
+def _stirling_correction(z):
+    r = fnp.divide(1.0, z)
+    r2 = fnp.multiply(r, r)
+    acc = _STIRLING[-1]
+    for c in reversed(_STIRLING[:-1]):
+        acc = fnp.add(fnp.multiply(r2, acc), c)
+    return fnp.multiply(acc, r)
+
+
+def _betaln(a, b):
+    """log|B(a, b)|: the plain formula, or where the larger argument ``hi`` is large, the
+    large gamma functions by Stirling: for ``lo < 10``,
+    ``lgamma(lo) - (hi - 1/2) log1p(lo/hi) - lo log(lo + hi) + lo + w(hi) - w(lo + hi)``; for
+    both large, ``log(2 pi)/2 - log(hi)/2 + (lo - 1/2) log(lo/(lo + hi)) - hi log1p(lo/hi)
+    + w(lo) + w(hi) - w(lo + hi)``."""
+    s = fnp.add(a, b)
+    plain = fnp.subtract(fnp.add(_sp.lgamma(a), _sp.lgamma(b)), _sp.lgamma(s))
+    # (ordered by a selection, not minimum/maximum: at a tie each argument keeps its whole
+    # derivative, so that second derivatives stay right there)
+    first = fnp.less_equal(a, b)
+    lo, hi = _where(first, a, b), _where(first, b, a)
+    big = _all(hi >= _STIRLING_FROM, hi < _inf, lo > 0.0)
+    to_inf = _all(hi == _inf, lo > 0.0, lo < _inf)  # (B(a, inf) = 0, as SciPy: -inf)
+    lo, hi = _where(big, lo, 1.0), _where(big, hi, _STIRLING_FROM)  # (the branch's own domain)
+    s = fnp.add(lo, hi)
+    w = fnp.subtract(_stirling_correction(hi), _stirling_correction(s))
+    log1p_ratio = fnp.multiply(hi, fnp.log1p(fnp.divide(lo, hi)))
+    one = fnp.add(fnp.subtract(fnp.add(_sp.lgamma(lo), fnp.multiply(0.5, fnp.log1p(
+        fnp.divide(lo, hi)))), fnp.add(log1p_ratio, fnp.multiply(lo, fnp.log(s)))),
+        fnp.add(lo, w))
+    both = fnp.add(
+        fnp.subtract(fnp.multiply(lo - 0.5, fnp.log(fnp.divide(lo, s))),
+                     fnp.add(log1p_ratio, fnp.multiply(0.5, fnp.log(hi)))),
+        fnp.add(fnp.add(w, _stirling_correction(_where(lo >= _STIRLING_FROM, lo, 1.0))),
+                _HALF_LOG_2PI))
+    out = _where(big, _where(lo >= _STIRLING_FROM, both, one), plain)
+    return _where(to_inf, -_inf, out)
 
 
 def beta(a, b, /):
@@ -290,8 +371,7 @@ def beta(a, b, /):
     a, b = _real_pair(a, b, "beta")
     s = fnp.add(a, b)
     sign = fnp.multiply(fnp.multiply(_gamma_sign(a), _gamma_sign(b)), _gamma_sign(s))
-    lg = fnp.subtract(fnp.add(_sp.lgamma(a), _sp.lgamma(b)), _sp.lgamma(s))
-    return fnp.multiply(fnp.exp(lg), sign)
+    return fnp.multiply(fnp.exp(_betaln(a, b)), sign)
 
 
 # -- reductions: logsumexp, softmax --------------------------------------------------------------
@@ -865,20 +945,25 @@ def expi(x, /):
 def expn(n, x, /):
     """The generalized exponential integral ``E_n(x) = integral_1^inf exp(-x t) / t**n dt``.
 
-    ``n`` is a static non-negative Python integer (or an integral float); SciPy also
-    broadcasts arrays of orders: not supported here (TypeError). Negative ``n`` gives nan, as
-    SciPy. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and ``1 / (n - 1)`` above; nan
-    for ``x < 0``. The result is float64 whatever the floating dtype of ``x``, as SciPy
-    gives it for a Python ``n``. Derivative in ``x``: ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``);
-    there is none in the integer order ``n``."""
+    ``n`` is a Python integer (or an integral float), or a concrete array of orders broadcast
+    against ``x`` (as SciPy and JAX take it: each order present is computed once and
+    selected; non-integral orders truncated towards 0 as SciPy; a traced array: TypeError).
+    Negative ``n`` gives nan, as SciPy. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
+    ``1 / (n - 1)`` above; nan for ``x < 0``. The result is float64 whatever the floating
+    dtype of ``x``, as SciPy gives it for a Python ``n``. Derivative in ``x``:
+    ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``); there is none in the integer order ``n``."""
     if type(n) is float and n.is_integer():
         n = int(n)
+    if _is_order_array(n):
+        if _dtype(_array_like(n)).kind == "f":
+            n = fnp.trunc(_array_like(n))
+        return _by_order("expn", n, x, lambda k, x: expn(k, x), lambda v: v >= 0)
     try:
         order = operator.index(n)
     except TypeError:
-        raise TypeError(f"expn: n must be a Python int (a static order); got "
-                        f"{type(n).__name__}. Arrays of orders are not supported, and the "
-                        f"function has no derivative in its integer order.") from None
+        raise TypeError(f"expn: n must be a Python int or an array of orders; got "
+                        f"{type(n).__name__}. The function has no derivative in its integer "
+                        f"order.") from None
     x = fnp.astype(_real(x, "expn"), _dt.float64)
     if order < 0:
         return fnp.full_like(x, math.nan)
@@ -905,8 +990,9 @@ def zeta(x, q=None):
     Hurwitz, as SciPy: ``inf`` at ``x = 1`` and at the poles ``q = 0, -1, -2, ...``; nan for
     ``x < 1``, for negative non-integer ``q`` with non-integer ``x``, and for nan; 0 at
     ``q = inf``; at ``x = inf``: 1 for ``q = 1``, ``inf`` for ``q < 1``, nan for ``q > 1``
-    (SciPy's value; the limit is 0). Without a library version (torch has one;
-    array-api-strict does not) negative ``q`` below about -48 give nan.
+    (SciPy's value; the limit is 0); above ``x = 1000`` the sum's first two terms, which
+    are the sum in float64 (SciPy gives nan from about 1e15). Without a library version
+    (torch has one; array-api-strict does not) negative ``q`` below about -48 give nan.
     Riemann: ``inf`` at 1, 0 at the negative even integers, 1 at ``inf``, nan at ``-inf``;
     below 1/2 by the reflection formula (the relative error grows like
     ``|log zeta(x)| eps``, about 1e-13 near x = -200, where SciPy's is about 2e-14).
@@ -927,7 +1013,14 @@ def zeta(x, q=None):
     # (negative q with an integer x: by the direct sum; its derivative needs it too)
     ok = fnp.logical_or(ok, _all(x > 1.0, fnp.logical_not(at_inf), q < 0.0,
                                  fnp.logical_not(pole), x == fnp.floor(x)))
-    out = _sp.zeta(_where(ok, x, 2.0), _where(ok, q, 1.0))
+    # A huge exponent: the first two terms are the sum in float64 (for q > 2 it underflows,
+    # as each term does; SciPy's series gives nan from about x = 1e15 on, the generic 1e18)
+    huge = _all(ok, x > 1e3, q > 0.0)
+    xh, qh = _where(huge, x, 2.0), _where(huge, q, 1.0)
+    direct = fnp.add(fnp.power(qh, fnp.negative(xh)), fnp.power(fnp.add(qh, 1.0),
+                                                                 fnp.negative(xh)))
+    ok = _all(ok, fnp.logical_not(huge))
+    out = _where(huge, direct, _sp.zeta(_where(ok, x, 2.0), _where(ok, q, 1.0)))
     out = _where(_any(x != x, q != q), math.nan, out)
     out = _where(at_inf, _where(q == 1.0, 1.0, _where(q < 1.0, fnp.full_like(out, _inf),
                                                        math.nan)), out)
