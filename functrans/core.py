@@ -462,10 +462,10 @@ def _creation_hint(n1, n2):
         return ""
     other = n2 if n1 == d else n1
     return (f" If the {d} array came from a functrans.numpy creation function called outside "
-            f"a transform (arange, zeros, ones, full, eye, asarray of numbers...), which makes "
-            f"arrays of the default backend ({d}), create it beside the other with like=x "
-            f"(or device=x.device), or make {other!r} the default: "
-            f"functrans.default_backend({other!r}).")
+            f"a transform (arange, zeros, ones, full, eye, asarray of numbers...) or from a "
+            f"functrans.numpy.random draw, which make arrays of the default backend ({d}), "
+            f"create it beside the other with like=x (or device=x.device), or make {other!r} "
+            f"the default: functrans.default_backend({other!r}).")
 
 
 EVAL = EvalInterpreter(None)
