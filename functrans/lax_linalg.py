@@ -152,6 +152,27 @@ def schur(x, *, compute_schur_vectors=True, sort_eig_vals=False, select_callable
 
 # -- Householder reflectors -----------------------------------------------------------------
 
+def _larfg(alpha, rest, cplx, dtype):
+    """LAPACK's Householder reflector ``H = I - tau v v^H`` (larfg) taking ``(alpha, rest)``
+    to ``(beta, 0, ...)``, ``beta = -sign(Re alpha) ||(alpha, rest)||``: ``(tau, tail)``, the
+    vector ``v`` being 1 then ``tail``. Where ``rest`` is zero (and alpha real) H is the
+    identity: tau 0, with safe values so that no 0/0 reaches a derivative."""
+    # (no norm of an empty vector: its derivative would be 0/0 at the second order)
+    xnorm = fnp.linalg.vector_norm(rest, axis=-1) if rest.shape[-1] else \
+        fnp.zeros_like(fnp.real(alpha) if cplx else alpha)
+    nonzero = xnorm != 0
+    if cplx:
+        nonzero = nonzero | (fnp.imag(alpha) != 0)
+    re = fnp.real(alpha) if cplx else alpha
+    beta = -fnp.copysign(fnp.hypot(fnp.abs(alpha), xnorm), re)
+    beta = fnp.where(nonzero, beta, fnp.ones_like(beta))
+    if cplx:
+        beta = fnp.astype(beta, dtype)
+    tau = fnp.where(nonzero, (beta - alpha) / beta, fnp.zeros_like(alpha))
+    gap = fnp.where(nonzero, alpha - beta, fnp.ones_like(alpha))
+    return tau, rest / gap[..., None]
+
+
 def _householder_reduce(a):
     """LAPACK gehrd's reduction of square ``a`` to upper Hessenberg form by reflectors
     ``H_k = I - tau_k v_k v_k^H`` (``v_k``: zeros to k, one at k + 1, then the entries it
@@ -167,21 +188,7 @@ def _householder_reduce(a):
     for k in range(n - 1):
         x = a[..., k + 1:, k]
         alpha, rest = x[..., 0], x[..., 1:]
-        # (no norm of an empty vector: its derivative would be 0/0 at the second order)
-        xnorm = fnp.linalg.vector_norm(rest, axis=-1) if k < n - 2 else \
-            fnp.zeros_like(fnp.real(alpha) if cplx else alpha)
-        nonzero = xnorm != 0
-        if cplx:
-            nonzero = nonzero | (fnp.imag(alpha) != 0)
-        re = fnp.real(alpha) if cplx else alpha
-        beta = -fnp.copysign(fnp.hypot(fnp.abs(alpha), xnorm), re)
-        # (safe values where H is the identity, so no 0/0 reaches a derivative)
-        beta = fnp.where(nonzero, beta, fnp.ones_like(beta))
-        if cplx:
-            beta = fnp.astype(beta, _dtype(a))
-        tau = fnp.where(nonzero, (beta - alpha) / beta, fnp.zeros_like(alpha))
-        gap = fnp.where(nonzero, alpha - beta, fnp.ones_like(alpha))
-        tail = rest / gap[..., None]
+        tau, tail = _larfg(alpha, rest, cplx, _dtype(a))
         v = fnp.concat([fnp.zeros_like(x[..., :1])] * (k + 1)
                        + [fnp.ones_like(x[..., :1]), tail], axis=-1)[..., :, None]
         t = tau[..., None, None]

@@ -33,6 +33,7 @@ import operator
 from .. import dtypes as _dt
 from .. import lax as _lax
 from .. import numpy as fnp
+from ..lax_linalg import _larfg
 from ..numpy._base import _dtype, _shape
 from ..numpy._reshaping import _convs
 from ..primitives.structural import iota as _iota
@@ -872,20 +873,8 @@ def hessenberg(a, calc_q=False, overwrite_a=False, check_finite=True):
     for k in range(n - 1 if cplx else n - 2):
         x = a[..., k + 1:, k]
         alpha, rest = x[..., 0], x[..., 1:]
-        xnorm = _LA.vector_norm(rest, axis=-1)
-        big = xnorm != 0
-        if cplx:
-            big = big | (fnp.imag(alpha) != 0)
-        re = fnp.real(alpha) if cplx else alpha
-        # beta = -sign(Re alpha) * ||(alpha, rest)||
-        beta = -fnp.copysign(fnp.hypot(fnp.abs(alpha), xnorm), re)
-        safe_beta = fnp.where(big, beta, fnp.ones_like(beta))
-        if cplx:
-            safe_beta = fnp.astype(safe_beta, _dtype(a))
-        tau = fnp.where(big, (safe_beta - alpha) / safe_beta, fnp.zeros_like(alpha))
-        gap = alpha - safe_beta
-        scale = fnp.where(big, gap, fnp.ones_like(gap))
-        v = fnp.concat([fnp.ones_like(alpha)[..., None], rest / scale[..., None]], axis=-1)
+        tau, tail = _larfg(alpha, rest, cplx, _dtype(a))
+        v = fnp.concat([fnp.ones_like(alpha)[..., None], tail], axis=-1)
         w = fnp.concat([fnp.zeros_like(x[..., :1])] * (k + 1) + [v], axis=-1)[..., :, None]
         wh = _h(w)
         t = tau[..., None, None]
