@@ -1545,7 +1545,6 @@ def _unique_slices_sized(ar, axis, size, fill_value, return_index, return_invers
     starts found by ``nonzero(size=)``; fillers are the smallest slice (or ``fill_value``),
     their index the smallest slice's and their count 0. No shape depends on the values."""
     from ._searching import nonzero
-    from ._selection import lexsort
     shape = _shape(ar)
     n = shape[axis]
     rest = shape[:axis] + shape[axis + 1:]
@@ -1561,15 +1560,7 @@ def _unique_slices_sized(ar, axis, size, fill_value, return_index, return_invers
         first, inverse, counts = zeros, _st.iota(ar, 0, _dt.int64), zeros
     else:
         rows = _st.reshape(front, (n, k))
-        plain = _st.stop_gradient_p.bind(rows)  # the grouping carries no derivative
-        if _dtype(plain).kind == "b":
-            plain = astype(plain, _dt.int8)
-        cols = [_st.reshape(_st.slice_(plain, ((0, n, 1), (j, j + 1, 1))), (n,))
-                for j in range(k)]
-        if _dtype(plain).kind == "c":
-            cols = [part for c in cols for part in (real(c), imag(c))]
-        order = (lexsort(cols[::-1]) if cols  # the first element is the primary key
-                 else _st.iota(rows, n, _dt.int64))
+        plain, order = _slice_order(rows, n, k)
         head = _st.full_like(_st.iota(rows, 1, _dt.int64), True, dtype=_dt.bool_)
         if n > 1 and k:
             srt = take(plain, order, axis=0)
@@ -1602,7 +1593,6 @@ def _unique_slices(ar, axis, return_index, return_inverse, return_counts):
     lexicographically (stable, so each group starts at its first occurrence), a new group
     wherever a slice differs from the one before it."""
     from ._searching import nonzero
-    from ._selection import lexsort
     shape = _shape(ar)
     n = shape[axis]
     rest = shape[:axis] + shape[axis + 1:]
@@ -1616,14 +1606,7 @@ def _unique_slices(ar, axis, return_index, return_inverse, return_counts):
         inverse = _st.full_like(_st.iota(rows, n, _dt.int64), 0)
         counts = _st.full_like(first, n)
     else:
-        plain = _st.stop_gradient_p.bind(rows)  # the grouping carries no derivative
-        if _dtype(plain).kind == "b":
-            plain = astype(plain, _dt.int8)
-        cols = [_st.reshape(_st.slice_(plain, ((0, n, 1), (j, j + 1, 1))), (n,))
-                for j in range(k)]
-        if _dtype(plain).kind == "c":
-            cols = [part for c in cols for part in (real(c), imag(c))]
-        order = lexsort(cols[::-1])  # the first element is the primary key
+        plain, order = _slice_order(rows, n, k)
         srt = take(plain, order, axis=0)
         changed = any(not_equal(_st.slice_(srt, ((1, n, 1), (0, k, 1))),
                                 _st.slice_(srt, ((0, n - 1, 1), (0, k, 1)))), axis=1)
@@ -1639,6 +1622,21 @@ def _unique_slices(ar, axis, return_index, return_inverse, return_counts):
     values = take(front, astype(first, _dt.int64), axis=0)
     return _slices_result(values, axis, first, inverse, counts, return_index,
                           return_inverse, return_counts)
+
+
+def _slice_order(rows, n, k):
+    """``(plain, order)`` for the ``n`` slices of ``k`` elements in ``rows``: the slices
+    without derivative (the grouping carries none; bools as int8) and their stable
+    lexicographic order, the first element the primary key (complex: real part first)."""
+    from ._selection import lexsort
+    plain = _st.stop_gradient_p.bind(rows)
+    if _dtype(plain).kind == "b":
+        plain = astype(plain, _dt.int8)
+    cols = [_st.reshape(_st.slice_(plain, ((0, n, 1), (j, j + 1, 1))), (n,)) for j in range(k)]
+    if _dtype(plain).kind == "c":
+        cols = [part for c in cols for part in (real(c), imag(c))]
+    order = lexsort(cols[::-1]) if cols else _st.iota(rows, n, _dt.int64)
+    return plain, order
 
 
 def _slices_result(values, axis, first, inverse, counts, return_index, return_inverse,

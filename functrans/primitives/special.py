@@ -636,7 +636,7 @@ def _jv_jvp(primals, tangents):
 # values)
 jv_p = elementwise("jv", lambda bk, v, z: bk.extra("jv")(v, z), _jv_jvp)
 
-# -- session 22: ive(v, x) = exp(-|x|) I_v(x), the modified Bessel function of the first kind of
+# -- ive(v, x) = exp(-|x|) I_v(x), the modified Bessel function of the first kind of
 # real order, scaled; differentiable in x only: I_v' = (I_{v-1} + I_{v+1}) / 2, so
 # ive' = (ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) ive(v, x) (sign(0) = 0: at x = 0 the
 # average of the two one-sided derivatives of exp(-|x|)).
