@@ -306,11 +306,6 @@ def _check_order(name, order, allowed=("C", "F", "A", "K")):
                          f"{order!r}")
 
 
-def _asarray_in(data, dtype, like):
-    """Python data as an array of ``like``'s library and device."""
-    return asarray(data, dtype=None if dtype is None else _to_dtype(dtype), like=like)
-
-
 def _asarray(a, dtype, copy=None, device=None, like=None):
     # like=: Python data is made in like's library and device; arrays stay as they are
     return asarray(a, dtype=None if dtype is None else _to_dtype(dtype), copy=copy,

@@ -530,8 +530,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
     supported; ``order`` and ``subok`` have no effect on the values."""
     if like is not None and device is None and _is_plain(object) and \
             _first_array([object]) is None:
-        from ._introspection import _asarray_in
-        object = _asarray_in(object, dtype, like)
+        object = _asarray(object, dtype=dtype, like=like)
         dtype = None
     if ndmax:
         raise NotImplementedError("array: ndmax= (object arrays) is not supported")
