@@ -356,7 +356,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
     batched = _vmap(fun, in_axes, out_axes, axis_size, (), axis_name, randomness)
     if chunk_size is None:
         return batched
-    return _chunked(batched, fun, in_axes, out_axes, chunk_size)
+    return _chunked(batched, fun, in_axes, out_axes, chunk_size, axis_size, randomness)
 
 
 # torch.func's names for vmap's and the other transforms' arguments, and what to write here
@@ -395,10 +395,11 @@ def _positive_chunk(chunk_size, what):
     return operator.index(chunk_size)
 
 
-def _chunked(batched, fun, in_axes, out_axes, chunk_size):
+def _chunked(batched, fun, in_axes, out_axes, chunk_size, axis_size, randomness):
     """``batched`` (vmap of ``fun``) run on ``chunk_size`` batch members at a time, the
     results concatenated along their ``out_axes`` (outputs with out_axes None: the first
-    chunk's, which do not depend on the batch)."""
+    chunk's, which do not depend on the batch). With nothing mapped, ``axis_size`` members
+    are made in chunks by vmaps of the chunks' sizes."""
     name = getattr(fun, "__name__", type(fun).__name__)
 
     @functools.wraps(fun)
@@ -416,16 +417,22 @@ def _chunked(batched, fun, in_axes, out_axes, chunk_size):
                    and -len(x.shape) <= ax < len(x.shape) for x, ax in mapped):
             return batched(*args, **kwargs)  # (its error)
         sizes = {x.shape[ax] for x, ax in mapped}
-        if len(sizes) != 1 or next(iter(sizes)) <= chunk_size:
+        if not mapped and isinstance(axis_size, int) and axis_size > chunk_size:
+            n = axis_size
+            run_chunk = {m: _vmap(fun, in_axes, out_axes, m, (), None, randomness)
+                         for m in {chunk_size, n % chunk_size} if m}
+        elif len(sizes) != 1 or next(iter(sizes)) <= chunk_size:
             return batched(*args, **kwargs)  # one chunk, or batched's error
-        n = sizes.pop()
+        else:
+            n, run_chunk = sizes.pop(), None
         parts = []
         for start in range(0, n, chunk_size):
             piece = slice(start, min(start + chunk_size, n))
             ins = [x if ax is _UNMAPPED else x[(slice(None),) * (ax % len(x.shape)) + (piece, ...)]
                    for x, ax in zip(leaves, axes_l)]
-            parts.append(batched(*tree_unflatten(tree, ins[:n_pos]),
-                                 **tree_unflatten(k_tree, ins[n_pos:])))
+            call = batched if run_chunk is None else run_chunk[piece.stop - piece.start]
+            parts.append(call(*tree_unflatten(tree, ins[:n_pos]),
+                              **tree_unflatten(k_tree, ins[n_pos:])))
         from .numpy import concat
         first, o_tree = tree_flatten(parts[0])
         o_axes = _axes_leaves(out_axes, parts[0], "out_axes", name)

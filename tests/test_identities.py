@@ -210,8 +210,25 @@ def test_complex_tangents():
         check_jvp_linear(f, (z,))
     check_jvp_linear(lambda z: z * fnp.exp(z), (z,))
     check_linearize_jvp(lambda z: z * fnp.exp(z), (z,))
-    with pytest.raises(NotImplementedError, match="complex"):
-        check_jvp_vjp_adjoint(lambda z: z * z, (z,))
+    # the adjoint identity pairs complex leaves by Re(sum(a * b)), JAX's convention
+    check_jvp_vjp_adjoint(lambda z: z * z, (z,))
+    check_jvp_vjp_adjoint(lambda z: fnp.sin(z) * fnp.conj(z), (z,))
+    check_jvp_vjp_adjoint(lambda z: fnp.abs(z) ** 2, (z,))  # complex -> real
+    check_jvp_vjp_adjoint(lambda x: fnp.exp(1j * x), (np.asarray([0.2, 0.7]),))  # real -> complex
+
+
+def test_conjugated_complex_transpose_is_caught():
+    """The linear map ``(2 + 1j) z`` whose transpose rule multiplies by the conjugate: right
+    for the conjugated (Hermitian) pairing, wrong for JAX's; the identity catches it."""
+    p = Primitive("test_scale_complex")
+    p.def_impl(lambda backend, x: x * (2 + 1j))
+    p.def_abstract_eval(lambda a: a)
+    p.same_aval = True
+    p.def_jvp(lambda primals, tangents: (p.bind(primals[0]), p.bind(tangents[0])))
+    p.def_transpose(lambda ct, x: [ct * (2 - 1j)])
+    z = np.asarray([0.3 + 0.5j, -1.2 + 0.1j])
+    with pytest.raises(IdentityError, match=r"check_jvp_vjp_adjoint: <u, J v>"):
+        check_jvp_vjp_adjoint(p.bind, (z,))
 
 
 def test_close_exclusions_are_all_respected():

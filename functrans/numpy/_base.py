@@ -1107,12 +1107,20 @@ def _concrete_value(x):
     return None if x is None or type(x) in _SCALARS else x
 
 
+def _stop_leaf(leaf):
+    if callable(leaf) and not hasattr(leaf, "shape"):
+        raise TypeError(
+            f"stop_gradient takes arrays or pytrees of arrays, not the function {leaf!r}; "
+            "stop the derivative of its result instead: stop_gradient(f(x))")
+    return _st.stop_gradient_p.bind(_as_operand(leaf))
+
+
 def stop_gradient(x):
     """``x`` itself, with a zero derivative under every transform (also nested ones); a
     pytree of arrays is stopped leaf by leaf."""
     if not (isinstance(x, Tracer) or type(x) in _SCALARS or hasattr(x, "shape")):
         from ..tree import tree_map
-        return tree_map(lambda leaf: _st.stop_gradient_p.bind(_as_operand(leaf)), x)
+        return tree_map(_stop_leaf, x)
     return _st.stop_gradient_p.bind(_as_operand(x))
 
 

@@ -173,8 +173,8 @@ def size(x) -> int:
 
 
 def vdot(a, b) -> float:
-    """``sum(a * b)`` as a Python float (computed on host copies)."""
-    return float((host(a) * host(b)).sum())
+    """``Re(sum(a * b))`` as a Python float (computed on host copies)."""
+    return float(np.real((host(a) * host(b)).sum()))
 
 
 def abs_dot(a, b) -> float:

@@ -1,0 +1,53 @@
+"""Session 23 (lead): clear errors and gaps closed."""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.lax as flax
+import functrans.numpy as fnp
+
+
+def test_stop_gradient_of_a_function_says_to_stop_its_result():
+    with pytest.raises(TypeError, match=r"stop_gradient\(f\(x\)\)"):
+        flax.stop_gradient(lambda x: x)
+    with pytest.raises(TypeError, match="not the function"):
+        fnp.stop_gradient({"f": np.sin, "x": np.ones(2)})
+    # pytrees of arrays are still stopped leaf by leaf
+    g = ft.grad(lambda x: flax.stop_gradient([x, x * 2.0])[1] * x)(3.0)
+    assert float(g) == 6.0
+
+
+def test_vmap_chunks_an_unmapped_axis_size(backend):
+    sizes = []
+
+    def f(x):
+        sizes.append(1)
+        return fnp.sin(x) * 2.0
+
+    x = backend.asarray([0.1, 0.2])
+    whole = ft.vmap(f, in_axes=None, axis_size=7)(x)
+    sizes.clear()
+    chunked = ft.vmap(f, in_axes=None, axis_size=7, chunk_size=3)(x)
+    assert len(sizes) == 3  # chunks of 3, 3 and 1, each traced once
+    assert tuple(chunked.shape) == (7, 2)
+    np.testing.assert_array_equal(backend.to_numpy(chunked), backend.to_numpy(whole))
+    assert backend.is_own(chunked)
+    moved = ft.vmap(f, in_axes=None, axis_size=7, chunk_size=3, out_axes=1)(x)
+    assert tuple(moved.shape) == (2, 7)
+    # fewer members than a chunk: one pass
+    assert tuple(ft.vmap(f, in_axes=None, axis_size=2, chunk_size=3)(x).shape) == (2, 2)
+
+
+def test_vmap_chunked_unmapped_randomness_different_matches_unchunked():
+    import functrans.numpy.random as fr
+
+    def draw():
+        return fr.normal(size=(2,))
+    fr.seed(5)
+    whole = ft.vmap(draw, axis_size=5, randomness="different")()
+    fr.seed(5)
+    chunked = ft.vmap(draw, axis_size=5, chunk_size=2, randomness="different")()
+    assert chunked.shape == (5, 2)
+    assert len({tuple(np.round(r, 12)) for r in np.asarray(chunked)}) == 5
+    np.testing.assert_array_equal(chunked, whole)
