@@ -500,6 +500,315 @@ def fori_traced_bounds_forward_mode_and_vmap(m):
             m.vmap(lambda x, n: m.jvp(lambda x: f(x, n), (x,), (m.np.ones_like(x),)))(x3, n_b)]
 
 
+
+# -- cond and switch ------------------------------------------------------------------------------
+
+
+def _tuple_branch_ref(x):
+    return (x, x) if x < 3 else (2 * x, 4 * x)
+
+
+@case(ref=lambda: [_tuple_branch_ref(x) for x in range(5)] * 2)
+def cond_tuple_outputs_eager_and_jit(m):
+    def f(x):
+        def false_fun(x):
+            y = m.lax.mul(2, x)
+            return y, m.lax.mul(2, y)
+        return m.lax.cond(m.lax.lt(x, 3), lambda x: (x, x), false_fun, x)
+    return [f(x) for x in range(5)] + [m.jit(f)(_i(m, x)) for x in range(5)]
+
+
+@case(ref=lambda: [v for x in (0, 1, 2) for v in (2 * x if x == 0 else x * x,) * 2]
+      + [v for x in (0, 1, 2) for v in (3 * x if x == 0 else x ** 3,) * 2])
+def cond_several_operands(m):
+    f2 = lambda x: m.lax.cond(x == 0, lambda a, b: a + b, lambda a, b: a * b, x, x)  # noqa
+    f3 = lambda x: m.lax.cond(x == 0, lambda a, b, c: a + b + c,  # noqa: E731
+                              lambda a, b, c: a * b * c, x, x, x)
+    return [v for f in (f2, f3) for x in (0, 1, 2) for v in (f(x), m.jit(f)(_i(m, x)))]
+
+
+@case(ref=lambda: [2, 9, 24])
+def cond_nested_inside_a_branch_closing_over_operand(m):
+    @m.jit
+    def f(x):
+        def outer_false(x):
+            return m.lax.cond(m.lax.lt(x, 5), lambda _: m.lax.mul(3, x),
+                              lambda y: m.lax.mul(y, x), 4)
+        return m.lax.cond(m.lax.lt(x, 2), lambda x: m.lax.mul(2, x), outer_false, x)
+    return [f(_i(m, 1)), f(_i(m, 3)), f(_i(m, 6))]
+
+
+@case(ref=lambda: [A(5), A(4), A(5.), A(4.), (A(1.), A(2.), A(3.)), (A(4.), A(2.), A(4.))])
+def cond_branch_returning_python_numbers(m):
+    j = m.jit(lambda x: m.lax.cond(x < 3, lambda x: 5, lambda x: x, x))
+    k = m.jit(lambda x: m.lax.cond(x < 3, lambda x: (1, 2., 3.),
+                                   lambda x: (x, 2., 4.), x))
+    return [j(_i(m, 0)), j(_i(m, 4)), j(m.a(0.)), j(m.a(4.)), k(m.a(0.)), k(m.a(4.))]
+
+
+@case(ref=lambda: [A([1., 2.]), A([3., 4.]) * np.sin(4.)] * 2)
+def cond_branches_closing_over_constant_arrays(m):
+    c1, c2 = m.a([1., 2.]), m.a([3., 4.])
+    f = lambda x: m.lax.cond(x < 2, lambda x: x * c1, lambda x: m.np.sin(x) * c2, x)  # noqa
+    return [f(m.a(1.)), f(m.a(4.)), m.jit(f)(m.a(1.)), m.jit(f)(m.a(4.))]
+
+
+@case(ref=lambda: [(False, A(0)), (False, A(0.)), (True, A(1)), (True, A(1.))] * 2
+      + [A(1.), A(1.), A(-1.), A(1.), A(1.), A(-1.)])
+def cond_number_predicates(m):
+    fun = lambda p: m.lax.cond(p, lambda x: (True, x), lambda x: (False, x), p)  # noqa: E731
+    out = [fun(p) for p in (0, 0., 1, 1.)]
+    out += [m.jit(fun)(m.a(p, dt)) for p, dt in ((0, "int64"), (0., "float64"), (1, "int64"),
+                                                  (1., "float64"))]
+    # any number: nonzero is true, as in JAX (an index-valued predicate is not clamped)
+    g = lambda p: m.lax.cond(p, lambda: m.a(1.), lambda: m.a(-1.))  # noqa: E731
+    for p in (_i(m, 2), m.a(-0.5), m.a(0.)):
+        out.append(g(p))
+    for p in (_i(m, 2), m.a(-0.5), m.a(0.)):
+        out.append(m.jit(g)(p))
+    return out
+
+
+def _cond_jvp_ref():
+    out = []
+    for x in (3.14, 2.72):
+        if x < 3:
+            out += [((np.sin(x), x), (np.cos(x) * x, x))] * 2 + [(-np.sin(x), 0.)]
+        else:
+            out += [((2 * x * x, 4 * x * x), (4 * x * x, 8 * x * x))] * 2 + [(4., 8.)]
+    return out
+
+
+@case(ref=_cond_jvp_ref)
+def cond_jvp_and_forward_second_order(m):
+    def fun(x):
+        def false_fun(x):
+            y = 2 * x * x
+            return y, 2 * y
+        return m.lax.cond(x < 3, lambda x: (m.np.sin(x), x), false_fun, x)
+    out = []
+    for x0 in (3.14, 2.72):
+        x, one = m.a(x0), m.a(1.)
+        out += [m.jvp(fun, (x,), (x,)), m.jvp(m.jit(fun), (x,), (x,)),
+                m.jvp(lambda x: m.jvp(fun, (x,), (one,))[1], (x,), (one,))[1]]
+    return out
+
+
+def _cond_grad_ref():
+    out = []
+    for x in (2.14, 1.72):
+        if x < 2:
+            f, df, d2f, d2g, dg = 3 * x, 3., 0., 6., 6 * x
+        else:
+            f, df, d2f, d2g, dg = np.sin(x), np.cos(x), -np.sin(x), -np.sin(x), np.cos(x)
+        out += [f, df, d2f, d2g, dg, d2g]
+    return out
+
+
+@case(ref=_cond_grad_ref)
+def cond_grad_under_jit_to_second_order(m):
+    f = m.jit(lambda x: m.lax.cond(x < 2, lambda x: 3. * x, m.np.sin, x))
+    g = lambda x: m.lax.cond(x < 2, lambda x: 3 * x ** 2, m.np.sin, x)  # noqa: E731
+    out = []
+    for x0 in (2.14, 1.72):
+        x = m.a(x0)
+        out += [f(x), m.grad(f)(x), m.grad(m.grad(f))(x), m.grad(m.grad(m.jit(g)))(x),
+                m.jit(m.grad(g))(x), m.hessian(g)(x)]
+    return out
+
+
+def _cond_vec_ref():
+    out = []
+    for x0 in (2.14, 1.72):
+        x = x0 * np.ones(2)
+        if x0 < 2:
+            out += [np.sum(x * [1, 2]), A([1., 2.]), np.zeros((2, 2)), np.sum(x * [1, 2])]
+        else:
+            out += [np.sum(np.sin(x)), np.cos(x), np.diag(-np.sin(x)), np.sum(np.cos(x) * x)]
+    return out
+
+
+@case(ref=_cond_vec_ref)
+def cond_vector_operand_grad_hessian_jvp(m):
+    c = m.a([1., 2.])
+    inner = m.jit(lambda x: m.lax.cond(x[0] < 2, lambda x: x * c, m.np.sin, x))
+    f = lambda x: m.np.sum(inner(x))  # noqa: E731
+    out = []
+    for x0 in (2.14, 1.72):
+        x = m.a(x0 * np.ones(2))
+        out += [f(x), m.grad(f)(x), m.hessian(f)(x), m.jvp(f, (x,), (x,))[1]]
+    return out
+
+
+def _cond_closure_ref():
+    y = 5.8
+    return [(A(2.), A(0.)), A(0.), (A(0.), 2 * np.cos(y)), -2 * np.sin(y)]
+
+
+@case(ref=_cond_closure_ref)
+def cond_branch_closing_over_a_differentiated_value(m):
+    fun = m.jit(lambda x, y: m.lax.cond(x < 3, lambda _: 2. * m.np.sin(y),
+                                        lambda x: 2. * x, x))
+    y = m.a(5.8)
+    out = []
+    for x0 in (3.14, 2.72):
+        x = m.a(x0)
+        out += [m.grad(fun, (0, 1))(x, y), m.grad(m.grad(fun, 1), 1)(x, y)]
+    return out
+
+
+@case(ref=lambda: [3., 6., np.sin(4.), 2 * np.cos(4.), np.sin(4.), 2 * np.cos(4.)])
+def cond_linearize(m):
+    f = lambda x: m.lax.cond(x < 2, lambda x: 3. * x, m.np.sin, x)  # noqa: E731
+    y1, l1 = m.linearize(f, m.a(1.))
+    y2, l2 = m.linearize(f, m.a(4.))
+    y3, l3 = m.linearize(m.jit(f), m.a(4.))
+    two = m.a(2.)
+    return [y1, l1(two), y2, l2(two), y3, l3(two)]
+
+
+def _vmap_grad_ref():
+    x = np.linspace(-1, 1, 20)
+    return [np.where(x > 0, 2 * x, 3 * x ** 2)] * 3
+
+
+@case(ref=_vmap_grad_ref)
+def cond_vmap_of_grad_batched_predicate(m):
+    f = lambda x: m.lax.cond(x > 0, lambda x: x ** 2, lambda x: x ** 3, x)  # noqa: E731
+    x = m.a(np.linspace(-1, 1, 20))
+    return [m.vmap(m.grad(f))(x), m.vmap(m.grad(m.jit(f)))(x), m.jit(m.vmap(m.grad(f)))(x)]
+
+
+@case(ref=lambda: [np.zeros(10), A([0., 1., 0.25])])
+def cond_grad_of_vmap_no_nan_from_the_branch_not_taken(m):
+    eps = 1e-3
+
+    def safe(x):
+        return m.lax.cond(x < eps, lambda _: eps, lambda _: m.np.sqrt(x), ())
+    g = m.grad(lambda x: m.np.sum(m.vmap(safe)(x)))
+    return [g(m.a(np.zeros(10))), g(m.a([0., 0.25, 4.]))]
+
+
+@case(ref=lambda: [np.ones(1), np.ones(3)])
+def cond_vmap_of_jacrev_of_nested_identity_conds(m):
+    cid = lambda x: m.lax.cond(x < 0., lambda x: x, lambda x: x, x)  # noqa: E731
+    return [m.vmap(m.jacrev(lambda x: cid(cid(x))))(m.a(np.ones(1))),
+            m.vmap(m.jacrev(lambda x: cid(cid(x))))(m.a([-1., 0., 2.]))]
+
+
+@case(ref=lambda: [A([1, 2]), A([-3, -4]), A([-3, -4]), A([-5, -5]), A([1, -5]), A([1, -4]),
+                   A([1, -4])])
+def cond_vmap_with_each_operand_batched_or_not(m):
+    def fun(x, y, z):
+        return m.lax.cond(m.lax.lt(x, 3), lambda yz: yz[0], lambda yz: m.lax.neg(yz[1]), (y, z))
+    y, z = _i(m, [1, 2]), _i(m, [3, 4])
+    return [m.vmap(fun, (None, 0, 0))(_i(m, 2), y, z), m.vmap(fun, (None, 0, 0))(_i(m, 4), y, z),
+            m.vmap(m.jit(fun), (None, 0, 0))(_i(m, 4), y, z),
+            m.vmap(fun, (None, 0, None))(_i(m, 4), y, _i(m, 5)),
+            m.vmap(fun, (0, 0, None))(_i(m, [2, 4]), y, _i(m, 5)),
+            m.vmap(fun)(_i(m, [2, 4]), y, z), m.vmap(m.jit(fun))(_i(m, [2, 4]), y, z)]
+
+
+def _cond_tree_ref():
+    x, y = _R(20, 3), _R(21, 3)
+    t = {"a": 2 * x, "b": (y, x + y)}
+    f = {"a": -x, "b": (y * y, x)}
+    g_t = {"x": 2 + 2 * (x + y), "y": 2 + 2 * (x + y)}
+    g_f = {"x": 2 * x - 1, "y": 4 * y}
+    stack = {"a": np.stack([t["a"], f["a"]]),
+             "b": (np.stack([t["b"][0], f["b"][0]]), np.stack([t["b"][1], f["b"][1]]))}
+    return [t, f, t, f, g_t, g_f, stack, stack]
+
+
+@case(ref=_cond_tree_ref)
+def cond_pytree_operands_and_outputs(m):
+    def f(p, d):
+        return m.lax.cond(p, lambda d: {"a": d["x"] * 2, "b": (d["y"], d["x"] + d["y"])},
+                          lambda d: {"a": -d["x"], "b": (d["y"] * d["y"], d["x"])}, d)
+
+    def loss(d, p):
+        o = f(p, d)
+        return m.np.sum(o["a"]) + 2 * m.np.sum(o["b"][0]) + m.np.sum(o["b"][1] ** 2)
+    d = {"x": m.a(_R(20, 3)), "y": m.a(_R(21, 3))}
+    t, fa = m.a(True, "bool"), m.a(False, "bool")
+    ps = m.a([True, False], "bool")
+    return [f(True, d), f(False, d), m.jit(f)(t, d), m.jit(f)(fa, d),
+            m.grad(m.jit(loss))(d, t), m.grad(loss)(d, fa),
+            m.vmap(f, (0, None))(ps, d), m.jit(m.vmap(f, (0, None)))(ps, d)]
+
+
+def _switch_ref(i):
+    return (i, i) if i <= 0 else (2 * i, 4 * i) if i == 1 else (i, -i)
+
+
+@case(ref=lambda: [_switch_ref(i) for i in (-1, 0, 1, 2, 3)] * 2
+      + [2 * x if x <= 0 else x * x for x in (-1, 0, 1, 2)] * 2 + [-7.] * 9)
+def switch_clamps_the_index(m):
+    branches = [lambda x: (x, x), lambda x: (m.lax.mul(2, x), m.lax.mul(4, x)),
+                lambda x: (x, -x)]
+    f = lambda i: m.lax.switch(i, branches, i)  # noqa: E731
+    out = [f(i) for i in (-1, 0, 1, 2, 3)] + [m.jit(f)(_i(m, i)) for i in (-1, 0, 1, 2, 3)]
+    g = lambda x: m.lax.switch(x, [m.lax.add, m.lax.mul], x, x)  # noqa: E731
+    out += [g(x) for x in (-1, 0, 1, 2)] + [m.jit(g)(_i(m, x)) for x in (-1, 0, 1, 2)]
+    one = lambda i, x: m.lax.switch(i, [lambda x: -x], x)  # noqa: E731
+    for h in (one, m.jit(one), m.jit(one, static_argnums=0)):
+        out += [h(i, m.a(7.)) for i in (-1, 0, 1)]
+    return out
+
+
+def _switch_derivs_ref():
+    out = []
+    for x in (-0.7, 0.7, 1.7, 2.7, 3.7):
+        i = min(max(int(np.floor(x)), 0), 2)
+        f, df, d2f = [(3 * x * x, 6 * x, 6.), (np.sin(x), np.cos(x), -np.sin(x)),
+                      (-x ** 3, -3 * x * x, -6 * x)][i]
+        out += [f, (f, df * 0.5), df, df, d2f, (f, 2 * df)]
+    return out
+
+
+@case(ref=_switch_derivs_ref)
+def switch_derivatives_with_index_from_the_operand(m):
+    branches = [lambda x: 3. * x * x, m.np.sin, lambda x: -x ** 3]
+
+    def f(x):
+        return m.lax.switch(m.lax.convert_element_type(x // 1, m.np.int32), branches, x)
+    out = []
+    for x0 in (-0.7, 0.7, 1.7, 2.7, 3.7):
+        x = m.a(x0)
+        y, lin = m.linearize(m.jit(f), x)
+        out += [f(x), m.jvp(f, (x,), (m.a(0.5),)), m.grad(f)(x), m.grad(m.jit(f))(x),
+                m.grad(m.grad(f))(x), (y, lin(m.a(2.)))]
+    return out
+
+
+@case(ref=lambda: [A(1.)] * 4)
+def switch_grad_with_branches_differing_in_weak_type(m):
+    one = m.a(1.)
+    branches = [lambda x: x, lambda x: x + one]
+    f = lambda x: m.lax.switch(m.lax.convert_element_type(x, m.np.int32), branches, x)  # noqa
+    return [m.grad(f)(m.a(0.)), m.grad(f)(m.a(1.)), m.grad(m.jit(f))(m.a(0.)),
+            m.grad(m.jit(f))(m.a(1.))]
+
+
+@case(ref=lambda: [A([1, 2]), A([-3, -4]), A([-3, -4]), A([-5, -5]), A([1, -5]), A([1, -4]),
+                   A([1, -4]), A([1, -4, 1])])
+def switch_vmap_with_each_operand_batched_or_not(m):
+    def fun(index, x, y, z):
+        branches = [lambda xyz: xyz[0], lambda xyz: m.lax.neg(xyz[1]),
+                    lambda xyz: m.lax.sign(xyz[2])]
+        return m.lax.switch(index, branches, (x, y, z))
+    x, y, w = _i(m, [1, 2]), _i(m, [3, 4]), _i(m, 9)
+    return [m.vmap(fun, (None, 0, 0, None))(_i(m, 0), x, y, w),
+            m.vmap(fun, (None, 0, 0, None))(_i(m, 1), x, y, w),
+            m.vmap(m.jit(fun), (None, 0, 0, None))(_i(m, 1), x, y, w),
+            m.vmap(fun, (None, 0, None, None))(_i(m, 1), x, _i(m, 5), w),
+            m.vmap(fun, (0, 0, None, None))(_i(m, [0, 1]), x, _i(m, 5), w),
+            m.vmap(fun)(_i(m, [0, 1]), x, y, _i(m, [9, 9])),
+            m.vmap(m.jit(fun))(_i(m, [0, 1]), x, y, _i(m, [9, 9])),
+            m.vmap(fun, (0, 0, 0, None))(_i(m, [-3, 1, 7]), _i(m, [1, 2, 3]), _i(m, [3, 4, 5]),
+                                         w)]
+
+
 # -- running the cases ----------------------------------------------------------------------------
 
 _NAMES = sorted(CASES)
