@@ -809,6 +809,510 @@ def switch_vmap_with_each_operand_batched_or_not(m):
                                          w)]
 
 
+
+# -- scan -----------------------------------------------------------------------------------------
+
+
+def _scan_f(np_, d, sum_sin=False):
+    """JAX's scan test body: a carry of 4, elements of 3, a closed-over ``d``."""
+    def f(c, a):
+        # (np_'s add and multiply: either side may be a plain array, the other a tracer, which
+        # array-api-strict's operators refuse, its issue #188)
+        if sum_sin:
+            b = np_.add(np_.add(np_.sum(np_.sin(a)), np_.sum(np_.sin(c))), np_.sum(np_.sin(d)))
+        else:
+            b = np_.cos(np_.add(np_.add(np_.sum(np_.sin(a)), np_.sum(np_.cos(c))),
+                                np_.sum(np_.tan(d))))
+        return np_.sin(np_.multiply(c, b)), b
+    return f
+
+
+def _scan_data(m=None):
+    d, c, xs = _R(30, 2), _R(31, 4), _R(32, 5, 3)
+    return (d, c, xs) if m is None else (m.a(d), m.a(c), m.a(xs))
+
+
+def _scan_values_ref():
+    d, c, xs = _scan_data()
+    return [np_scan(_scan_f(np, d), c, xs)] * 6
+
+
+@case(ref=_scan_values_ref)
+def scan_values_under_jit_and_unroll(m):
+    d, c, xs = _scan_data(m)
+    f = _scan_f(m.np, d)
+    out = []
+    for jit_scan in (False, True):
+        for jit_f in (False, True):
+            ff = m.jit(f) if jit_f else f
+            s = functools.partial(m.lax.scan, ff)
+            out.append((m.jit(s) if jit_scan else s)(c, xs))
+    out.append(m.lax.scan(f, c, xs, unroll=2))
+    out.append(m.jit(lambda c, xs: m.lax.scan(f, c, xs, unroll=True))(c, xs))
+    return out
+
+
+def _scan_jvp_ref():
+    d, c, xs = _scan_data()
+    run = lambda c, xs: np_scan(_scan_f(np, d), c, xs)  # noqa: E731
+    t = fd_jvp(run, (c, xs), (c, xs))
+    return [(run(c, xs), t)] * 2 + [t] * 2
+
+
+@case(ref=_scan_jvp_ref, tol=1e-7)
+def scan_jvp_and_linearize(m):
+    d, c, xs = _scan_data(m)
+    s = functools.partial(m.lax.scan, _scan_f(m.np, d))
+    return [m.jvp(s, (c, xs), (c, xs)), m.jvp(m.jit(s), (c, xs), (c, xs)),
+            m.linearize(s, c, xs)[1](c, xs), m.linearize(m.jit(s), c, xs)[1](c, xs)]
+
+
+def _scan_grad_ref():
+    d, c, xs = _scan_data()
+    f = _scan_f(np, d, sum_sin=True)
+    loss = lambda c, xs: np.sum(np_scan(f, c, xs)[0])  # noqa: E731
+    g = (fd_grad(loss, c, xs, argnum=0), fd_grad(loss, c, xs, argnum=1))
+    ct = (_R(33, 4), _R(34, 5))
+    return [g] * 3 + [fd_vjp(lambda c, xs: np_scan(f, c, xs), (c, xs), ct)]
+
+
+@case(ref=_scan_grad_ref, tol=1e-7)
+def scan_grad_and_vjp(m):
+    d, c, xs = _scan_data(m)
+    f = _scan_f(m.np, d, sum_sin=True)
+    loss = lambda c, xs: m.np.sum(m.lax.scan(f, c, xs)[0])  # noqa: E731
+    ct = (m.a(_R(33, 4)), m.a(_R(34, 5)))
+    return [m.grad(loss, (0, 1))(c, xs), m.grad(m.jit(loss), (0, 1))(c, xs),
+            m.jit(m.grad(loss, (0, 1)))(c, xs),
+            m.vjp(functools.partial(m.lax.scan, f), c, xs)[1](ct)]
+
+
+def _scan_so_f(np_):
+    d = 0.75
+
+    def f(c, a):
+        b = np_.sin(np_.multiply(c, np_.sum(np_.cos(d * a))))
+        c = 0.9 * np_.cos(d * np_.sum(np_.sin(np_.multiply(c, a))))
+        return c, b
+    return f
+
+
+def _scan_so_ref():
+    xs, w = np.arange(6.).reshape(3, 2) / 4, _R(40, 3)
+    f = _scan_so_f(np)
+
+    def loss(c, xs):
+        cT, ys = np_scan(f, c, xs)
+        return cT + np.sum(ys * w)
+    return [fd_hess(lambda c: loss(c, xs), 1.0), fd_hess(lambda xs: loss(1.0, xs), xs)]
+
+
+@case(ref=_scan_so_ref, tol=1e-6)
+def scan_second_order_reverse(m):
+    f = _scan_so_f(m.np)
+    xs, w = m.a(np.arange(6.).reshape(3, 2) / 4), m.a(_R(40, 3))
+
+    def loss(c, xs):
+        cT, ys = m.lax.scan(f, c, xs)
+        return cT + m.np.sum(ys * w)
+    return [m.hessian(loss)(m.a(1.0), xs), m.jacrev(m.grad(loss, 1), 1)(m.a(1.0), xs)]
+
+
+def _rnn_parts(np_, zeros):
+    def step(params, state, inp):
+        wt, wo = params
+        st = np_.concatenate([state, inp])
+        return np_.tanh(np_.matmul(wt, st)), np_.tanh(np_.matmul(wo, st))
+
+    def loss(params, inputs, targets, scan):
+        preds = scan(functools.partial(step, params), zeros, inputs)[1]
+        return np_.sum((preds - targets) ** 2)
+    return loss
+
+
+def _rnn_data():
+    return (_R(50, 2, 6), _R(51, 1, 6)), _R(52, 3, 4), _R(53, 3, 1), _R(54, 5, 3, 4), \
+        _R(55, 5, 3, 1)
+
+
+def _rnn_ref():
+    params, inputs, targets, b_in, b_tg = _rnn_data()
+    loss = _rnn_parts(np, np.zeros(2))
+    lo = lambda p0, p1: loss((p0, p1), inputs, targets, np_scan)  # noqa: E731
+    grad = tuple(fd_grad(lo, *params, argnum=k) for k in range(2))
+    jv = fd_jvp(lo, params, params)
+    return [lo(*params), grad, (lo(*params), jv),
+            A([loss(params, x, y, np_scan) for x, y in zip(b_in, b_tg)])]
+
+
+@case(ref=_rnn_ref, tol=1e-7)
+def scan_rnn_loss_grad_jvp_and_vmap(m):
+    params, inputs, targets, b_in, b_tg = (optree.tree_map(m.a, t) for t in _rnn_data())
+    loss = _rnn_parts(m.np, m.a(np.zeros(2)))
+    lo = m.jit(lambda params, inputs, targets: loss(params, inputs, targets, m.lax.scan))
+    return [lo(params, inputs, targets), m.grad(lo)(params, inputs, targets),
+            m.jvp(lambda p: lo(p, inputs, targets), (params,), (params,)),
+            m.vmap(lambda x, y: lo(params, x, y))(b_in, b_tg)]
+
+
+_SCAN_AXES = ((0, None), (None, 1), (1, 2), (0, 0), (None, 0))
+
+
+def _scan_vmap_ref():
+    d = _R(30, 2)
+    out = []
+    for k, (cb, xb) in enumerate(_SCAN_AXES):
+        c, xs = _scan_vmap_data(k, cb, xb)
+        res = []
+        for b in range(3):
+            cc = c if cb is None else np.take(c, b, axis=cb)
+            xx = xs if xb is None else np.take(xs, b, axis=xb)
+            res.append(np_scan(_scan_f(np, d), cc, xx))
+        out.append(optree.tree_map(lambda *r: np.stack(r), *res))
+    return out + [out[2]]
+
+
+def _scan_vmap_data(k, cb, xb):
+    c_shape, x_shape = [4], [5, 3]
+    if cb is not None:
+        c_shape.insert(cb, 3)
+    if xb is not None:
+        x_shape.insert(xb, 3)
+    return _R(60 + k, *c_shape), _R(70 + k, *x_shape)
+
+
+@case(ref=_scan_vmap_ref)
+def scan_vmap_in_axes(m):
+    d = m.a(_R(30, 2))
+    s = functools.partial(m.lax.scan, _scan_f(m.np, d))
+    out = []
+    for k, (cb, xb) in enumerate(_SCAN_AXES):
+        c, xs = (m.a(v) for v in _scan_vmap_data(k, cb, xb))
+        out.append(m.vmap(s, (cb, xb))(c, xs))
+    c, xs = (m.a(v) for v in _scan_vmap_data(2, 1, 2))
+    return out + [m.jit(m.vmap(m.jit(s), (1, 2)))(c, xs)]
+
+
+def _scan_tuples_f(np_):
+    def f(c, a):
+        a1, a2 = a
+        c1, c2 = c
+        b = np_.sum(np_.cos(a1)) * np_.sum(np_.tan(c2 * a2))
+        return (c1 * np_.sin(np_.sum(a1 * a2)), c2 * np_.cos(np_.sum(a1))), b
+    return f
+
+
+def _scan_tuples_data():
+    return (_R(80, 4, 2), _R(81, 4)), (_R(82, 3, 4), _R(83, 3, 5, 4))
+
+
+def _scan_tuples_ref():
+    (c1, c2), (a1, a2) = _scan_tuples_data()
+    f = _scan_tuples_f(np)
+    res = []
+    for i in range(4):
+        cc, bs = np_scan(lambda c, k: f(c, (a1[k, i], a2[k, :, i])), (c1[i], c2[i]), range(3))
+        res.append((cc, bs))
+    return optree.tree_map(lambda *r: np.stack(r), *res)
+
+
+@case(ref=_scan_tuples_ref)
+def scan_vmap_pytree_carry_and_xs_on_different_axes(m):
+    c, xs = optree.tree_map(m.a, _scan_tuples_data())
+    return m.vmap(lambda c, xs: m.lax.scan(_scan_tuples_f(m.np), c, xs), (0, (1, 2)))(c, xs)
+
+
+@case(ref=lambda: [(A([2.] * 3), A([3., 4., 5.]), np.zeros(3), np.zeros(3)), True])
+def scan_vmap_carry_becoming_batched_as_it_shifts(m):
+    def f(ci):
+        return m.lax.scan(lambda c, x: ((c[1], c[2], c[3], 0.), None), (0., 1., 2., ci),
+                          m.a(np.zeros(2)))
+    carry, ys = m.vmap(f)(m.a([3., 4., 5.]))
+    return [carry, ys is None]
+
+
+def _minimize_ref():
+    x0 = A([1., 2., 3.])
+    return [x0 - 7.5 * 0.5, np.sum(np.cos(1.0 - (x0 - 7.5 * 0.25))) * 7.5]
+
+
+@case(ref=_minimize_ref)
+def scan_grad_through_a_scan_whose_body_takes_a_grad(m):
+    def minimize(p):
+        energy = lambda conf: m.np.sum(conf * p)  # noqa: E731
+
+        def step(carry, x):
+            i, conf = carry
+            return (i + 1, (-0.1) * m.grad(energy)(conf) + conf), x
+        (_, xf), _ = m.lax.scan(step, (0, m.a([1., 2., 3.])), m.a(np.zeros((75, 0))))
+        return xf
+    loss = lambda p: m.np.sum(m.np.sin(1.0 - minimize(p)))  # noqa: E731
+    return [minimize(m.a(0.5)), m.grad(loss)(m.a(0.25))]
+
+
+def _neg_sin_ref():
+    x, d = 0.5, 1.0
+    for _ in range(10):
+        x, d = -np.sin(x), d * -np.cos(x)
+    return [d, x]
+
+
+@case(ref=_neg_sin_ref)
+def scan_jit_of_jacfwd_of_a_scan_taking_grads(m):
+    def loop(val):
+        return m.lax.scan(lambda x, i: (m.grad(m.np.cos)(x), i), val,
+                          _i(m, np.arange(10)))[0]
+    return [m.jit(m.jacfwd(loop))(m.a(0.5)), loop(m.a(0.5))]
+
+
+@case(ref=lambda: [np.arange(10), (A(16.), A([1., 2., 4., 8.])), np.arange(3.) * 2])
+def scan_without_xs_runs_length_steps(m):
+    arange = lambda n: m.lax.scan(lambda c, _: (c + 1, c), 0, None, length=n)[1]  # noqa
+    powers = m.jit(lambda x: m.lax.scan(lambda c, _: (c * x, c), m.a(1.), None, length=4))
+    # length given as well as xs: it must agree
+    both = m.lax.scan(lambda c, x: (c, x * 2), 0., m.a(np.arange(3.)), length=3)[1]
+    return [arange(10), powers(m.a(2.)), both]
+
+
+def _reverse_ref():
+    xi, xf, w = A([3, 1, 4, 1, 5, 9]), _R(90, 6), _R(91, 6)
+    rc = lambda x: np.cumsum(x[::-1])[::-1]  # noqa: E731
+    g = np.cumsum(w)
+    xs = {"a": _R(92, 6), "b": _R(93, 6, 2)}
+    ys = (np.cumsum(xs["a"][::-1])[::-1], xs["b"] * 2)
+    return [np.cumsum(xi), rc(xi), rc(xf), g, g, (A(np.sum(xs["a"])), ys),
+            {"a": np.ones(6) * np.arange(1, 7), "b": np.full((6, 2), 2.)}]
+
+
+@case(ref=_reverse_ref)
+def scan_reverse_with_pytrees_and_grads(m):
+    def cumsum(x, reverse):
+        return m.lax.scan(lambda c, x: (c + x, c + x), 0, x, reverse=reverse)[1]
+    xi, xf, w = _i(m, [3, 1, 4, 1, 5, 9]), m.a(_R(90, 6)), m.a(_R(91, 6))
+    loss = lambda x: m.np.sum(cumsum(x, True) * w)  # noqa: E731
+    xs = {"a": m.a(_R(92, 6)), "b": m.a(_R(93, 6, 2))}
+
+    def tree_scan(xs):
+        return m.lax.scan(lambda c, x: (m.np.add(c, x["a"]), (m.np.add(c, x["a"]), x["b"] * 2)),
+                          m.a(0.), xs,
+                          reverse=True)
+
+    def tree_loss(xs):
+        c, (s, b) = tree_scan(xs)
+        return m.np.sum(s) + m.np.sum(b)
+    return [cumsum(xi, False), cumsum(xi, True), m.jit(cumsum, static_argnums=1)(xf, True),
+            m.grad(loss)(xf), m.grad(m.jit(loss))(xf), m.jit(tree_scan)(xs),
+            m.grad(tree_loss)(xs)]
+
+
+def _nested_ref():
+    x = _R(100, 4, 3)
+    s, p, rows, ss = 0., 1., [], []
+    for row in x:
+        for v in row:
+            s, p = s + v, p * np.cos(v)
+        rows.append(np.sum(row))
+        ss.append(s)
+    out = ({"p": A(p), "s": A(s)}, (A(rows), A(ss)))
+
+    def loss(x):
+        s, p, tot = 0., 1., 0.
+        for row in x:
+            for v in row:
+                s, p = s + v, p * np.cos(v)
+            tot += s
+        return p + tot
+    return [out, True, out, fd_grad(loss, x)]
+
+
+@case(ref=_nested_ref, tol=1e-8)
+def scan_nested_with_dict_carry_and_no_inner_outputs(m):
+    box = []
+
+    def inner(c, v):
+        return {"s": m.np.add(c["s"], v), "p": m.np.multiply(c["p"], m.np.cos(v))}, None
+
+    def outer(c, row):
+        c2, none = m.lax.scan(inner, c, row)
+        box.append(none is None)
+        return c2, (m.np.sum(row), c2["s"])
+    init = {"s": m.a(0.), "p": m.a(1.)}
+    f = lambda x: m.lax.scan(outer, init, x)  # noqa: E731
+
+    def loss(x):
+        c, (_, ss) = f(x)
+        return c["p"] + m.np.sum(ss)
+    x = m.a(_R(100, 4, 3))
+    out = f(x)
+    return [out, all(box), m.jit(f)(x), m.grad(loss)(x)]
+
+
+_INTS = ("int8", "int16", "int32", "int64", "uint8")
+
+
+@case(ref=lambda: [(A(5), np.ones(5, int), True)] * (2 * len(_INTS)))
+def scan_python_int_init_takes_the_xs_dtype(m):
+    out = []
+    for dt in _INTS:
+        x = m.a(np.ones(5), dt)
+        for run in (m.lax.scan, m.jit(m.lax.scan, static_argnums=0)):
+            c, ys = run(lambda c, x: (c + x, x), 0, x)
+            out.append((c, ys, c.dtype == x.dtype))
+    return out
+
+
+def _hoist_ref():
+    a = np.arange(4.).reshape(2, 2)
+    b = a + 1.
+    p = np.linalg.matrix_power
+    g = sum(np.sum(p(mat, 3) @ np.ones(2)) for mat in (a, b, np.sin(b)))
+    return [g, g]
+
+
+@case(ref=_hoist_ref)
+def scan_grad_with_closed_over_matrices(m):
+    a = m.a(np.arange(4.).reshape(2, 2))
+    b = m.a(np.arange(4.).reshape(2, 2) + 1.)
+
+    def f(x):
+        def body(c, _):
+            c1, c2, c3 = c
+            return (m.np.matmul(a, c1), m.np.matmul(b, c2), m.np.matmul(m.np.sin(b), c3)), None
+        ones = m.a(np.ones(2))
+        (c1, c2, c3), _ = m.lax.scan(body, (x * ones, x * ones, x * ones), None, length=3)
+        return m.np.sum(c1) + m.np.sum(c2) + m.np.sum(c3)
+    return [m.grad(f)(m.a(1.)), m.grad(m.jit(f))(m.a(1.))]
+
+
+@case(ref=lambda: [(A([1.]), A([[0., 1., 2., 3., 4.]])),
+                   (A([1., 2.]), 3 * np.arange(10.).reshape(2, 5))])
+def scan_vmap_psum_over_the_named_axis(m):
+    def sf(state, x):
+        return state, m.np.multiply(m.lax.psum(state, "i"), x)
+    f = lambda s, xs: m.lax.scan(sf, s, xs)  # noqa: E731
+    v = m.vmap(f, axis_name="i")
+    return [v(m.a([1.]), m.a(np.arange(5.).reshape(1, 5))),
+            v(m.a([1., 2.]), m.a(np.arange(10.).reshape(2, 5)))]
+
+
+@case(ref=lambda: [(A(0.), np.zeros(0)), (np.ones(3), np.zeros((0, 3))), np.ones(3),
+                   (A(1.), np.zeros(0))])
+def scan_of_zero_steps(m):
+    f = lambda c, xs: m.lax.scan(lambda c, x: (c + x, x * 2), c, xs)  # noqa: E731
+    z3 = m.a(np.zeros((0, 3)))
+    return [f(m.a(0.), m.a(np.zeros(0))), m.jit(f)(m.a(np.ones(3)), z3),
+            m.grad(lambda c: m.np.sum(f(c, z3)[0]))(m.a(np.ones(3))),
+            m.jit(lambda c: m.lax.scan(lambda c, _: (c * 2, c), c, None, length=0))(m.a(1.))]
+
+
+def _cum_ref():
+    x, w = _R(110, 7), _R(111, 7)
+    lse = np.logaddexp.accumulate(x)
+    vals = [np.cumsum(x), np.cumprod(x), np.maximum.accumulate(x), lse]
+    lax_vals = vals + [np.cumsum(x[::-1])[::-1]]
+    grads = [fd_grad(lambda x: np.sum(f(x) * w), x) for f in (
+        np.cumsum, np.cumprod, np.maximum.accumulate, np.logaddexp.accumulate)]
+    return [vals, lax_vals, grads, grads]
+
+
+@case(ref=_cum_ref, tol=1e-7)
+def cumulative_ops_through_scan_and_lax(m):
+    x, w = m.a(_R(110, 7)), m.a(_R(111, 7))
+
+    def via_scan(op, init):
+        return lambda x: m.lax.scan(lambda c, v: (op(c, v), op(c, v)), m.a(init), x)[1]
+    scans = [via_scan(m.np.add, 0.), via_scan(m.np.multiply, 1.),
+             via_scan(m.np.maximum, -np.inf), via_scan(m.np.logaddexp, -np.inf)]
+    laxes = [m.lax.cumsum, m.lax.cumprod, m.lax.cummax, m.lax.cumlogsumexp]
+    return [[f(x) for f in scans], [f(x) for f in laxes] + [m.lax.cumsum(x, reverse=True)],
+            [m.grad(lambda x, f=f: m.np.sum(f(x) * w))(x) for f in scans],
+            [m.grad(lambda x, f=f: m.np.sum(f(x) * w))(x) for f in laxes]]
+
+
+# -- map ------------------------------------------------------------------------------------------
+
+
+def _map_ref():
+    xs, r = np.arange(10.), _R(120, 3, 5)
+    return [xs ** 2] * 4 + [np.zeros(0), {"p": xs * (xs + 1), "s": 2 * xs + 1}, np.sin(xs),
+                            np.cos(xs), r * r[:, :1], np.zeros((0, 2))]
+
+
+@case(ref=_map_ref)
+def map_plain_batched_empty_and_pytrees(m):
+    xs = m.a(np.arange(10.))
+    sq = lambda x: x ** 2  # noqa: E731
+    both = lambda d: {"s": d["a"] + d["b"], "p": d["a"] * d["b"]}  # noqa: E731
+    return [m.lax.map(sq, xs), m.lax.map(sq, xs, batch_size=3),
+            m.lax.map(sq, xs, batch_size=10), m.lax.map(sq, xs, batch_size=20),
+            m.lax.map(lambda x: x * x, m.a(np.zeros(0))),
+            m.lax.map(both, {"a": xs, "b": xs + 1}, batch_size=4),
+            m.jit(lambda xs: m.lax.map(m.np.sin, xs, batch_size=3))(xs),
+            m.grad(lambda xs: m.np.sum(m.lax.map(m.np.sin, xs, batch_size=3)))(xs),
+            m.vmap(lambda row: m.lax.map(lambda v: v * row[0], row, batch_size=2))(
+                m.a(_R(120, 3, 5))),
+            m.lax.map(lambda v: m.np.stack([v, v]), m.a(np.zeros(0)), batch_size=2)]
+
+
+# -- associative_scan -----------------------------------------------------------------------------
+
+_SHAPES = ([0], [1], [2], [5], [2, 3], [7, 5], [3, 4, 5])
+Pair = collections.namedtuple("Pair", ("first", "second"))
+
+
+def _assoc_ref():
+    out = []
+    for shape in _SHAPES:
+        data = np.arange(np.prod(shape)).reshape(shape) + 7
+        out.append([np.cumsum(data, axis=a) for a in range(-len(shape), len(shape))])
+    data = np.arange(100) + 32
+    mats = _R(130, 6, 2, 2)
+    prods, acc = [], np.eye(2)
+    for mat in mats:
+        acc = acc @ mat
+        prods.append(acc)
+    return [out, np.cumsum(data[::-1])[::-1], Pair(A([0., 1., 3.]), A([0., 10., 30.])),
+            A([False, True, False, True, True, False]), np.stack(prods)]
+
+
+@case(ref=_assoc_ref)
+def associative_scan_values(m):
+    out = []
+    for shape in _SHAPES:
+        data = _i(m, np.arange(np.prod(shape)).reshape(shape) + 7)
+        out.append([m.lax.associative_scan(operator.add, data, axis=a)
+                    for a in range(-len(shape), len(shape))])
+    pair = Pair(first=m.a([0., 1., 2.]), second=m.a([0., 10., 20.]))
+    # a combination that is associative but not commutative, through vmap (batch-aware)
+    matmul = m.vmap(m.np.matmul)
+    return [out, m.lax.associative_scan(operator.add, _i(m, np.arange(100) + 32), reverse=True),
+            m.lax.associative_scan(lambda a, b: Pair(a.first + b.first, a.second + b.second),
+                                   pair),
+            m.lax.associative_scan(m.lax.bitwise_xor,
+                                   m.a([False, True, True, True, False, True], "bool")),
+            m.lax.associative_scan(matmul, m.a(_R(130, 6, 2, 2)))]
+
+
+def _assoc_derivs_ref():
+    x, w, t = _R(140, 6, 2) * 0.5 + 1, _R(141, 6, 2), _R(142, 6, 2)
+    cp = lambda x: np.cumprod(x, axis=0)  # noqa: E731
+    rcp = lambda x: np.cumprod(x[:, ::-1], axis=1)[:, ::-1]  # noqa: E731
+    g = fd_grad(lambda x: np.sum(cp(x) * w), x)
+    return [cp(x), fd_jvp(cp, (x,), (t,)), g, g, cp(x), rcp(x),
+            fd_grad(lambda x: np.sum(rcp(x) * w), x), fd_hess(lambda x: np.sum(cp(x) * w), x)]
+
+
+@case(ref=_assoc_derivs_ref, tol=1e-6)
+def associative_scan_derivatives_axis_and_reverse(m):
+    x, w, t = m.a(_R(140, 6, 2) * 0.5 + 1), m.a(_R(141, 6, 2)), m.a(_R(142, 6, 2))
+    cp = lambda x: m.lax.associative_scan(operator.mul, x, axis=0)  # noqa: E731
+    rcp = lambda x: m.lax.associative_scan(m.np.multiply, x, reverse=True, axis=1)  # noqa
+    loss = lambda x: m.np.sum(cp(x) * w)  # noqa: E731
+    return [cp(x), m.jvp(cp, (x,), (t,))[1], m.grad(loss)(x), m.grad(m.jit(loss))(x),
+            m.vmap(cp, 1, 1)(x), m.jit(rcp)(x), m.grad(lambda x: m.np.sum(rcp(x) * w))(x),
+            m.hessian(loss)(x)]
+
+
 # -- running the cases ----------------------------------------------------------------------------
 
 _NAMES = sorted(CASES)
