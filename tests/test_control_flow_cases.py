@@ -1313,6 +1313,41 @@ def associative_scan_derivatives_axis_and_reverse(m):
             m.hessian(loss)(x)]
 
 
+
+# -- the same functions staged under checkpoint (JAX's new_checkpoint variants) -------------------
+
+
+def _ckpt_ref():
+    d, c, xs = _scan_data()
+    f = _scan_f(np, d, sum_sin=True)
+    loss = lambda c, xs: np.sum(np_scan(f, c, xs)[0])  # noqa: E731
+    g = (fd_grad(loss, c, xs, argnum=0), fd_grad(loss, c, xs, argnum=1))
+    x = 2.72
+    return [g, g, (np.sin(x) * 2, np.cos(x) * 2), A(-2 * np.sin(3.)),
+            (A(4.), A(4.)), A(4.)]
+
+
+@case(ref=_ckpt_ref, tol=1e-7)
+def control_flow_under_checkpoint(m):
+    d, c, xs = _scan_data(m)
+    f = _scan_f(m.np, d, sum_sin=True)
+    policies = m.checkpoint_policies
+    outs = []
+    for policy in (policies.nothing_saveable, policies.everything_saveable):
+        s = m.checkpoint(functools.partial(m.lax.scan, f), policy=policy)
+        outs.append(m.grad(lambda c, xs: m.np.sum(s(c, xs)[0]), (0, 1))(c, xs))
+
+    def cond_ck(x):
+        idx = m.lax.convert_element_type(x < 3, m.np.int32)
+        branches = [lambda x: 2 * m.np.cos(x), lambda x: 2 * m.np.sin(x)]
+        return m.checkpoint(lambda i, x: m.lax.switch(i, branches, x))(idx, x)
+    x = m.a(2.72)
+    outs += [m.jvp(cond_ck, (x,), (m.a(1.),)), m.grad(cond_ck)(m.a(3.))]
+    wl = m.checkpoint(lambda x: m.lax.while_loop(lambda v: v < 3., lambda v: v * 2., x))
+    outs += [m.jvp(wl, (m.a(1.),), (m.a(1.),)), m.jit(wl)(m.a(1.))]
+    return outs
+
+
 # -- running the cases ----------------------------------------------------------------------------
 
 _NAMES = sorted(CASES)
@@ -1339,3 +1374,250 @@ def test_case_against_jax(name):
         to_numpy = staticmethod(lambda x: fb.get_backend("numpy").to_numpy(x))
     got = _host(fn(_ft(_Numpy)))
     close(got, _host(fn(jx)), jax_tol, name)
+
+
+# -- errors ---------------------------------------------------------------------------------------
+# Each error is checked on functrans (in CI) and, where JAX is installed, JAX is checked to
+# refuse the same code, so that these stay errors a JAX user would recognise.
+
+
+def _raises_both(call, ft_match, exc=TypeError, jax_exc=None, backend=None):
+    """``call(m)`` raises ``exc`` (message matching ``ft_match``) on functrans, and raises
+    ``jax_exc`` (default ``exc``) on JAX where JAX is installed."""
+    from types import SimpleNamespace
+    be = backend or SimpleNamespace(asarray=lambda d, dtype="float64": np.array(d, dtype=dtype))
+    with pytest.raises(exc, match=ft_match):
+        call(_ft(be))
+    try:
+        jx = _jx()
+    except pytest.skip.Exception:
+        return
+    with pytest.raises(jax_exc or exc):
+        call(jx)
+
+
+def test_functions_that_are_not_callable_are_refused():
+    n = 42
+    _raises_both(lambda m: m.lax.fori_loop(0, 1, n, 0), "body_fun must be a function")
+    _raises_both(lambda m: m.lax.while_loop(n, n, 0), "must be functions")
+    _raises_both(lambda m: m.lax.switch(0, [n]), "every branch must be a function")
+    _raises_both(lambda m: m.lax.cond(True, n, n), "must be functions")
+    _raises_both(lambda m: m.lax.scan(n, 0, m.a([1.])), "f must be a function")
+    _raises_both(lambda m: m.lax.associative_scan(n, m.a([1.])), "fn must be a function")
+    _raises_both(lambda m: m.lax.map(n, m.a([1.])), "f must be a function")
+
+
+@pytest.mark.parametrize("pred, what", [(None, "NoneType"), ("foo", "str"), ((1., 1.), "tuple"),
+                                        (lambda x: True, "function")])
+def test_cond_predicate_must_be_a_scalar(pred, what):
+    _raises_both(lambda m: m.lax.cond(pred, lambda x: x, lambda x: -x, 1.),
+                 f"predicate must be a scalar array or a Python number; got {what}")
+
+
+def test_cond_predicate_with_several_elements_is_refused(backend):
+    p = backend.asarray([True, False], "bool")
+    for run in (lambda f: f, ft.jit):
+        with pytest.raises(TypeError, match=r"must be a scalar \(shape \(\)\); got shape \(2,\)"):
+            run(lambda p: flax.cond(p, lambda x: x, lambda x: -x, 1.))(p)
+    _raises_both(lambda m: m.lax.cond(m.a([True, False], "bool"), lambda x: x, lambda x: -x, 1.),
+                 "must be a scalar")
+
+
+def test_staged_cond_branches_must_agree(backend):
+    p = backend.asarray(True, "bool")
+    x = backend.asarray(1.)
+    with pytest.raises(TypeError, match="the branches must return the same tree structure"):
+        ft.jit(lambda p: flax.cond(p, lambda x: x, lambda x: (x, x), x))(p)
+    with pytest.raises(TypeError, match="same shapes and dtypes; output leaf 0 is f64\\[\\] in "
+                                        "false_fun and f64\\[1\\] in true_fun"):
+        ft.jit(lambda p: flax.cond(p, lambda x: fnp.reshape(x, (1,)), lambda x: x, x))(p)
+    with pytest.raises(TypeError, match="same shapes and dtypes.*f32"):
+        ft.jit(lambda p: flax.cond(p, lambda x: x, lambda x: fnp.astype(x, fnp.float32), x))(p)
+    with pytest.raises(TypeError, match="the same tree structure"):  # a batched predicate too
+        ft.vmap(lambda p: flax.cond(p, lambda: 2., lambda: (3., 3.)))(
+            backend.asarray([True, False], "bool"))
+    with pytest.raises(TypeError, match="branch 0 returns PyTreeSpec\\(\\*\\), branch 1"):
+        ft.jit(lambda i: flax.switch(i, [lambda: 2., lambda: (3., 3.)]))(
+            backend.asarray(1, "int64"))
+    _raises_both(lambda m: m.jit(lambda p: m.lax.cond(p, lambda: 2., lambda: (3., 3.)))(
+        m.a(True, "bool")), "the same tree structure")
+    _raises_both(lambda m: m.jit(lambda p: m.lax.cond(
+        p, lambda: m.a([1.]), lambda: m.a(1.)))(m.a(True, "bool")), "same shapes and dtypes")
+
+
+@pytest.mark.parametrize("index, match", [
+    (lambda x: 1, "index must be a scalar array or a Python number; got function"),
+    ("foo", "index must be a scalar array or a Python number; got str"),
+    ((1., 1.), "index must be a scalar array or a Python number; got tuple"),
+    (1.0, "index must be an integer; got a float"),
+])
+def test_switch_index_errors(index, match):
+    _raises_both(lambda m: m.lax.switch(index, [lambda _: 2., lambda _: 3.], 1.), match)
+
+
+def test_switch_without_branches_and_float_array_index(backend):
+    _raises_both(lambda m: m.lax.switch(0, [], 1.), "at least one branch", exc=ValueError)
+    with pytest.raises(TypeError, match="index must be an integer; got float64"):
+        flax.switch(backend.asarray(1.), [lambda: 1., lambda: 2.])
+
+
+def test_while_loop_type_errors(backend):
+    x = backend.asarray(0.)
+    _raises_both(lambda m: m.lax.while_loop(lambda c: (1., 1.), lambda c: c, 0.),
+                 "cond_fun result must be a scalar array or a Python number; got tuple")
+    for run in (lambda f: f, ft.jit):
+        with pytest.raises(TypeError, match=r"cond_fun result must be a scalar \(shape \(\)\)"):
+            run(lambda x: flax.while_loop(lambda c: c < 1, lambda c: c + 1, x))(
+                backend.asarray([0., 1.]))
+        with pytest.raises(TypeError, match="body_fun must return a value of the carry's "
+                                            "structure, PyTreeSpec\\(\\*\\); got "
+                                            "PyTreeSpec\\(\\(\\*, \\*\\)\\)"):
+            run(lambda x: flax.while_loop(lambda c: c < 1, lambda c: (c, c), x))(x)
+        with pytest.raises(TypeError, match="keep the carry's shapes and dtypes: leaf \\(the "
+                                            "whole carry\\) is f64\\[2\\] in the carry, "
+                                            "f64\\[4\\] as returned"):
+            run(lambda x: flax.while_loop(lambda c: c[0] < 3, lambda c: fnp.concat([c, c]),
+                                          x))(backend.asarray([0., 1.]))
+        with pytest.raises(TypeError, match="f64\\[\\] in the carry, f32\\[\\] as returned"):
+            run(lambda x: flax.while_loop(lambda c: c < 3,
+                                          lambda c: fnp.astype(c + 1, fnp.float32), x))(x)
+    _raises_both(lambda m: m.lax.while_loop(lambda c: True, lambda c: (1., 1.), 0.),
+                 "carry's structure")
+    _raises_both(lambda m: m.jit(lambda x: m.lax.while_loop(
+        lambda c: c[0] < 3, lambda c: m.np.concatenate([c, c]), x))(m.a([0., 1.])),
+        "shapes and dtypes")
+
+
+def test_scan_type_errors(backend):
+    a = backend.asarray(np.arange(5.))
+    for run in (lambda f: f, ft.jit):
+        with pytest.raises(TypeError, match="f must return a pair \\(carry, y\\); got an "
+                                            "array of shape \\(\\)"):
+            run(lambda a: flax.scan(lambda c, x: x, 0., a))(a)
+        with pytest.raises(TypeError, match="structure, PyTreeSpec\\(\\(\\*, \\(\\*, \\*\\)\\)"
+                                            "\\); got PyTreeSpec\\(\\(\\*, \\*, \\*\\)\\)"):
+            run(lambda a: flax.scan(lambda c, x: ((x, x, x), x), (1., (2., 3.)), a))(a)
+        with pytest.raises(TypeError, match="PyTreeSpec\\(None\\); got PyTreeSpec\\(\\*\\)"):
+            run(lambda a: flax.scan(lambda c, x: (x, x), None, a))(a)
+        with pytest.raises(TypeError, match="f64\\[\\] in the carry, f64\\[2\\] as returned"):
+            run(lambda a: flax.scan(lambda c, x: (fnp.stack([c, x]), x), a[0], a))(a)
+        with pytest.raises(TypeError, match="f64\\[\\] in the carry, i64\\[\\] as returned"):
+            run(lambda a: flax.scan(lambda c, x: (fnp.astype(x, fnp.int64), x), a[0], a))(a)
+    for call, match in [
+            (lambda m: m.lax.scan(lambda c, x: (c, x), 0, list(range(5))),
+             "every leaf of xs must be an array with a leading axis"),
+            (lambda m: m.lax.scan(lambda c, x: (c, x), 0., m.a(np.zeros((5, 1)))[0, 0]),
+             "leaf 0 is a 0-d array"),
+            (lambda m: m.lax.scan(lambda c, x: (c, x), 0., 3),
+             "every leaf of xs must be an array")]:
+        _raises_both(call, match, jax_exc=(TypeError, ValueError, IndexError))
+    _raises_both(lambda m: m.lax.scan(lambda c, x: (c, x), 0., (m.a(np.zeros(3)),
+                                                                m.a(np.zeros(4)))),
+                 "must all have the leading length 3; leaf 1 has shape \\(4,\\)", ValueError)
+    _raises_both(lambda m: m.lax.scan(lambda c, x: (c, x), 0., m.a(np.zeros(3)), length=4),
+                 "leading length 4 \\(length\\); leaf 0 has shape \\(3,\\)", ValueError)
+    _raises_both(lambda m: m.lax.scan(lambda c, x: (c, x), 0.), "give the number of steps",
+                 ValueError)
+    with pytest.raises(ValueError, match="must not be negative"):  # (JAX runs no step)
+        flax.scan(lambda c, x: (c, x), 0., None, length=-1)
+    _raises_both(lambda m: m.lax.scan(lambda c, x: (c, x), 0., m.a([1.]), unroll=-1),
+                 "unroll must be a bool or an int >= 0", ValueError)
+
+
+def test_fori_loop_and_map_argument_errors():
+    with pytest.raises(ValueError, match="unroll must be None, a bool or an int >= 0"):
+        flax.fori_loop(0, 2, lambda i, c: c, 0., unroll=-1)  # (JAX lets this one pass)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        flax.map(lambda x: x, np.array([1., 2.]), batch_size=0)  # (JAX maps unbatched)
+    with pytest.raises(TypeError, match="upper must be a scalar"):
+        flax.fori_loop(0, np.array([1, 2]), lambda i, c: c, 0.)
+
+
+# -- where functrans deliberately differs from JAX -------------------------------------------------
+
+
+def test_reverse_mode_through_while_loop_works_where_jax_refuses(backend):
+    def halve(x):
+        return flax.while_loop(lambda x: x > 1.0, lambda x: 0.5 * x, x)
+    x = backend.asarray(10.0)  # 10 -> 5 -> 2.5 -> 1.25 -> 0.625: x / 16
+    for g in (ft.grad(halve), ft.grad(ft.jit(halve)), ft.jit(ft.grad(halve))):
+        np.testing.assert_allclose(backend.to_numpy(g(x)), 1 / 16)
+    # a traced fori_loop bound makes it a while_loop: reverse mode under jit too
+    f = ft.jit(lambda x, n: flax.fori_loop(0, n, lambda i, c: c * x, fnp.ones_like(x)))
+    n = backend.asarray(3, "int64")
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(f)(backend.asarray(1.3), n)),
+                               3 * 1.3 ** 2)
+    # the vjp by the dot-product identity against central differences of the loop
+    _, pull = ft.vjp(halve, x)
+    np.testing.assert_allclose(backend.to_numpy(pull(backend.asarray(2.0))[0]),
+                               2.0 * (10.000001 / 16 - 9.999999 / 16) / 2e-6, rtol=1e-8)
+    try:
+        jx = _jx()
+    except pytest.skip.Exception:
+        return
+    traced_n = jx.jit(lambda x, n: jx.lax.fori_loop(0, n, lambda i, c: c * x, 1.0))
+    for fn in (lambda x: jx.lax.while_loop(lambda x: x > 1.0, lambda x: 0.5 * x, x),
+               lambda x: traced_n(x, 3)):
+        with pytest.raises(ValueError, match="Reverse-mode differentiation does not work for "
+                                             "lax.while_loop"):
+            jx.grad(fn)(10.0)
+
+
+def test_concrete_predicate_runs_only_the_chosen_branch():
+    # Python's if: the other branch is not run, so its disagreeing output is not seen (JAX
+    # traces both branches and refuses); staged, both are checked (above)
+    assert flax.cond(True, lambda: 2., lambda: (3., 3.)) == 2.
+    assert flax.switch(1, [lambda: 2., lambda: (3., 3.)]) == (3., 3.)
+    ran = []
+    flax.cond(False, lambda: ran.append("true_fun"), lambda: ran.append("false_fun"))
+    assert ran == ["false_fun"]
+    try:
+        jx = _jx()
+    except pytest.skip.Exception:
+        return
+    with pytest.raises(TypeError):
+        jx.lax.cond(True, lambda: 2., lambda: (3., 3.))
+
+
+def test_python_number_branch_output_takes_the_other_branch_dtype(backend):
+    # staged, a Python number returned by one branch takes the dtype the other branch gives
+    # that output (JAX refuses an int in one branch beside a float array in the other)
+    f = ft.jit(lambda x: flax.cond(x < 3, lambda x: 5, lambda x: x, x))
+    for v, want in ((0., 5.), (4., 4.)):
+        out = f(backend.asarray(v))
+        assert backend.to_numpy(out).dtype == np.float64
+        np.testing.assert_array_equal(backend.to_numpy(out), want)
+    try:
+        jx = _jx()
+    except pytest.skip.Exception:
+        return
+    with pytest.raises(TypeError, match="output types"):
+        jx.jit(lambda x: jx.lax.cond(x < 3, lambda x: 5, lambda x: x, x))(
+            jx.np.asarray(0.))
+
+
+def test_while_loop_cond_fun_may_return_a_number(backend):
+    # nonzero is true, as for cond's predicate (JAX wants a boolean from cond_fun)
+    x = backend.asarray(3.)
+    for run in (lambda f: f, ft.jit):
+        out = run(lambda x: flax.while_loop(lambda c: c, lambda c: c - 1., x))(x)
+        np.testing.assert_array_equal(backend.to_numpy(out), 0.)
+    try:
+        jx = _jx()
+    except pytest.skip.Exception:
+        return
+    with pytest.raises(TypeError, match="cond_fun must return a boolean scalar"):
+        jx.lax.while_loop(lambda c: c, lambda c: c - 1., 3.)
+
+
+def test_fori_loop_bounds_must_be_integers():
+    # JAX runs a float-bounded fori_loop (its index a float); functrans asks for integers
+    with pytest.raises(TypeError, match="fori_loop's lower must be an integer; got f64"):
+        ft.grad(lambda x: flax.fori_loop(x, x + 2., lambda i, c: c, x))(1.)
+    with pytest.raises(TypeError, match="fori_loop's upper must be an integer; got 2.5"):
+        flax.fori_loop(0, 2.5, lambda i, c: c, 1.)
+    try:
+        jx = _jx()
+    except pytest.skip.Exception:
+        return
+    assert float(jx.grad(lambda x: jx.lax.fori_loop(x, x + 2., lambda i, c: c, x))(1.)) == 1.
