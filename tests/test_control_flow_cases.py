@@ -1169,6 +1169,23 @@ def _hoist_ref():
     return [g, g]
 
 
+@case(ref=lambda: [(A(3.), A([0., 0., 2.]), True, True)] * 2 + [(A(3), True)] * 2)
+def scan_and_fori_python_number_carry_beside_narrower_arrays(m):
+    # a Python number in the carry is typed by the first step, its y too (JAX's weak types)
+    x = m.a(np.arange(3.), "float32")
+    out = []
+    for run in (m.lax.scan, m.jit(m.lax.scan, static_argnums=0)):
+        c, ys = run(lambda c, x: (c + x, c * 2), 0., x)
+        out.append((c, ys, c.dtype == x.dtype, ys.dtype == x.dtype))
+    # a traced int32 bound gives the index its dtype: an int32 carry stays int32
+    n, c0 = m.a(3, "int32"), m.a(0, "int32")
+    for f in (m.jit(lambda c, n: m.lax.fori_loop(0, n, lambda i, c: c + i, c)),
+              lambda c, n: m.lax.fori_loop(0, n, lambda i, c: c + i, c)):
+        r = f(c0, n)
+        out.append((r, r.dtype == c0.dtype))
+    return out
+
+
 @case(ref=_hoist_ref)
 def scan_grad_with_closed_over_matrices(m):
     a = m.a(np.arange(4.).reshape(2, 2))
@@ -1522,6 +1539,18 @@ def test_scan_type_errors(backend):
         flax.scan(lambda c, x: (c, x), 0., None, length=-1)
     _raises_both(lambda m: m.lax.scan(lambda c, x: (c, x), 0., m.a([1.]), unroll=-1),
                  "unroll must be a bool or an int >= 0", ValueError)
+
+
+def test_staged_fori_loop_index_widening_an_integer_carry_is_explained(backend):
+    # eagerly the index is a Python int; staged with Python int bounds it is an int64 array
+    # (functrans has no weak types), which widens an int32 carry: the error says to cast it
+    c = backend.asarray(0, "int32")
+    np.testing.assert_array_equal(
+        backend.to_numpy(flax.fori_loop(0, 3, lambda i, c: c + i, c)), 3)
+    with pytest.raises(TypeError, match="the loop index is an array of int64.*cast it"):
+        ft.jit(lambda c: flax.fori_loop(0, 3, lambda i, c: c + i, c))(c)
+    out = ft.jit(lambda c: flax.fori_loop(0, 3, lambda i, c: c + fnp.astype(i, c.dtype), c))(c)
+    np.testing.assert_array_equal(backend.to_numpy(out), 3)
 
 
 def test_fori_loop_and_map_argument_errors():
