@@ -383,6 +383,23 @@ def while_constant_members_empty_and_wide_carries(m):
             list(wide(_i(m, 0)))]
 
 
+
+@case(ref=lambda: [A(2), A(3), np.arange(5.), A([[6.] * 3, [5.] * 3, [4.] * 3, [3.] * 3])])
+def while_and_scan_under_vmap_with_axis_sizes_and_batched_constants(m):
+    # the same scan under two axis sizes (nothing cached across them)
+    f = lambda: m.lax.scan(lambda c, _: (m.lax.psum(1, "i"), None), 0, None, length=1)[0]  # noqa
+    # a body returning a constant: the carry is batched only by its input
+    const = lambda x: m.lax.while_loop(lambda _: False, lambda _: m.a(0.), x)  # noqa: E731
+
+    def fixed(i, x):  # the predicate batched by the carry, the body by a constant on axis 1
+        return m.lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] + x),
+                                (i, m.a(np.ones(3))))[1]
+    return [m.vmap(f, axis_name="i", axis_size=2, out_axes=None)(),
+            m.vmap(f, axis_name="i", axis_size=3, out_axes=None)(),
+            m.vmap(const)(m.a(np.arange(5.))),
+            m.vmap(fixed, in_axes=(0, 1))(_i(m, [0, 1, 2, 3]), m.a(np.ones((3, 4))))]
+
+
 # -- fori_loop ------------------------------------------------------------------------------------
 
 
