@@ -1263,6 +1263,33 @@ def cumulative_ops_through_scan_and_lax(m):
             [m.grad(lambda x, f=f: m.np.sum(f(x) * w))(x) for f in laxes]]
 
 
+
+_Z = np.array([1 + 2j, -0.5 + 0.3j, 0.2 - 1j])
+
+
+def _complex_loss_np(z):
+    c, ys = np_scan(lambda c, a: (c * a + np.sin(c), c), z[0], z)
+    w = c * c if np.real(c) > 0 else np.exp(c)  # (the cond's branches)
+    return np.real(np.sum(ys * np.conj(z))) + np.abs(w) ** 2
+
+
+def _complex_ref():
+    # JAX's convention for a real function of complex z: d/dx - i d/dy
+    gx = fd_grad(lambda x: _complex_loss_np(x + 1j * _Z.imag), _Z.real)
+    gy = fd_grad(lambda y: _complex_loss_np(_Z.real + 1j * y), _Z.imag)
+    return [_complex_loss_np(_Z), gx - 1j * gy, gx - 1j * gy]
+
+
+@case(ref=_complex_ref, tol=1e-7)
+def complex_values_through_scan_and_cond(m):
+    def loss(z):
+        c, ys = m.lax.scan(lambda c, a: (c * a + m.np.sin(c), c), z[0], z)
+        w = m.lax.cond(m.np.real(c) > 0, lambda c: c * c, m.np.exp, c)
+        return m.np.real(m.np.sum(ys * m.np.conj(z))) + m.np.abs(w) ** 2
+    z = m.a(_Z, "complex128")
+    return [loss(z), m.grad(loss)(z), m.grad(m.jit(loss))(z)]
+
+
 # -- map ------------------------------------------------------------------------------------------
 
 
