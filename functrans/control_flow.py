@@ -1570,9 +1570,11 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     With concrete bounds this is a Python ``for`` loop (``i`` a Python int) and, while staging
     (``jit``), one ``scan`` equation (``i`` an integer array), differentiable in both modes
-    under every transform. With abstract bounds it is a ``while_loop`` (reverse mode then
-    only outside ``jit``). ``unroll`` (None, a bool or an int >= 0, as JAX's) is accepted
-    for compatibility and, as ``scan``'s, has no effect.
+    under every transform. With abstract bounds it is a ``while_loop``, differentiable in
+    reverse mode too (under ``jit`` as well, as ``while_loop`` is). ``unroll`` (None, a bool
+    or an int >= 0, as JAX's) is accepted for compatibility and, as ``scan``'s, has no
+    effect. Staged, ``i`` has the dtype of an array bound, else int64 (there are no weak
+    types: cast it before adding it to a narrower integer carry).
     """
     if not (unroll is None or type(unroll) is bool or is_nonnegative_int(unroll)):
         raise ValueError(f"fori_loop's unroll must be None, a bool or an int >= 0; got "
@@ -1632,9 +1634,9 @@ def _fori_step(body_fun, i, val):
         if not narrow:
             raise
         raise TypeError(f"{e} Staged (under jit, or with traced bounds), the loop index is an "
-                        f"array of {get_aval(i).dtype.name}, not a Python int as it is eagerly: where it meets "
-                        f"a narrower integer carry, cast it (for example "
-                        f"functrans.numpy.astype(i, carry.dtype)).") from None
+                        f"array of {get_aval(i).dtype.name}, not a Python int as it is "
+                        f"eagerly: where it meets a narrower integer carry, cast it (for "
+                        f"example functrans.numpy.astype(i, carry.dtype)).") from None
     return tree_unflatten(tree, new)
 
 
