@@ -1053,20 +1053,26 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     if _staging():
         return _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse)
     avals = [get_aval(c) for c in c_leaves]
-    carry, ys, y_tree, y_avals = c_leaves, [], None, None
+    carry, ys, y_tree, y_avals, first = c_leaves, [], None, None, None
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
         x = tree_unflatten(x_tree, [leaf[i, ...] for leaf in x_leaves])
         new, y = _step_pair(f(tree_unflatten(c_tree, carry), x))
         like = _loop_like(carry, x_leaves)
+        if not ys:
+            first = (_typed_numbers(carry, new, c_tree, like), x)
         carry, avals = _check_carry(new, c_tree, avals, "scan's f (the carry it returns)", like,
                                     prev=carry)
         y_leaves, tree = _output_leaves(y, "scan's f", like)
         if y_tree is None:
             y_tree, y_avals = tree, [get_aval(v) for v in y_leaves]
         elif tree != y_tree or any(get_aval(v) != a for v, a in zip(y_leaves, y_avals)):
-            raise TypeError(f"scan: f must return ys of one structure, shape and dtype at "
-                            f"every step; got {y_tree} {[a.str_short() for a in y_avals]} and "
-                            f"then {tree} {[get_aval(v).str_short() for v in y_leaves]}.")
+            redone = _first_y_again(f, first, c_tree, tree, y_leaves, like) if len(ys) == 1 \
+                else None
+            if redone is None:
+                raise TypeError(f"scan: f must return ys of one structure, shape and dtype at "
+                                f"every step; got {y_tree} {[a.str_short() for a in y_avals]} "
+                                f"and then {tree} {[get_aval(v).str_short() for v in y_leaves]}.")
+            ys[0], y_avals = redone, [get_aval(v) for v in y_leaves]
         ys.append(y_leaves)
     like = _loop_like(carry, x_leaves)
     if n == 0:  # the ys' shapes from a staging of f; the carry's numbers typed as staged
@@ -1080,6 +1086,37 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
             ys.reverse()
         stacked = [fnp.stack([y[j] for y in ys]) for j in range(len(y_avals))]
     return tree_unflatten(c_tree, _arrays(carry, like)), tree_unflatten(y_tree, stacked)
+
+
+def _typed_numbers(carry, new, c_tree, like):
+    """``carry`` with each Python number made an array of the dtype the step returned in its
+    place (``new``), where that is not the number's own default dtype; None if none is."""
+    leaves, tree = tree_flatten(new)
+    if tree != c_tree:
+        return None  # (the check of the carry says so)
+    out, changed = list(carry), False
+    for i, (c, x) in enumerate(zip(carry, leaves)):
+        if type(c) not in _SCALAR_DTYPES or type(x) in _SCALAR_DTYPES or _static(x):
+            continue
+        a = get_aval(x)
+        if a.shape == () and a.dtype.kind in _FITS[type(c)] and a.dtype != get_aval(c).dtype:
+            out[i], changed = _to_array(c, a.dtype, like), True
+    return out if changed else None
+
+
+def _first_y_again(f, first, c_tree, tree, y_leaves, like):
+    """The first step's y again, from the carry with its Python numbers typed as that step
+    typed them (``first``: that carry, or None, and the step's x), where the first y's
+    dtypes differed from the second's only for want of that: as JAX's weak types would have
+    given it (0. beside float32 xs: float32 ys throughout). None where that does not help."""
+    typed, x = first
+    if typed is None:
+        return None
+    y0 = _step_pair(f(tree_unflatten(c_tree, typed), x))[1]
+    leaves, t0 = _output_leaves(y0, "scan's f", like)
+    if t0 != tree or any(get_aval(v) != get_aval(w) for v, w in zip(leaves, y_leaves)):
+        return None
+    return leaves
 
 
 def _step_pair(out):
@@ -1533,9 +1570,11 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     With concrete bounds this is a Python ``for`` loop (``i`` a Python int) and, while staging
     (``jit``), one ``scan`` equation (``i`` an integer array), differentiable in both modes
-    under every transform. With abstract bounds it is a ``while_loop`` (reverse mode then
-    only outside ``jit``). ``unroll`` (None, a bool or an int >= 0, as JAX's) is accepted
-    for compatibility and, as ``scan``'s, has no effect.
+    under every transform. With abstract bounds it is a ``while_loop``, differentiable in
+    reverse mode too (under ``jit`` as well, as ``while_loop`` is). ``unroll`` (None, a bool
+    or an int >= 0, as JAX's) is accepted for compatibility and, as ``scan``'s, has no
+    effect. Staged, ``i`` has the dtype of an array bound, else int64 (there are no weak
+    types: cast it before adding it to a narrower integer carry).
     """
     if not (unroll is None or type(unroll) is bool or is_nonnegative_int(unroll)):
         raise ValueError(f"fori_loop's unroll must be None, a bool or an int >= 0; got "
@@ -1564,20 +1603,41 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
         def step(carry, _):
             i, val = carry
-            leaves, tree = tree_flatten(val)
-            new = _check_carry(body_fun(i, val), tree, [get_aval(x) for x in leaves],
-                               "fori_loop's body_fun", _loop_like(leaves))[0]
-            return (i + 1, tree_unflatten(tree, new)), None
+            return (i + 1, _fori_step(body_fun, i, val)), None
         start = lower if type(lower) is not int else _to_array(
-            lo, like=_loop_like(tree_flatten(init_val)[0]))
+            lo, None if type(upper) is int else get_aval(upper).dtype,
+            _loop_like(tree_flatten(init_val)[0]))
         (_, val), _ = scan(step, (start, init_val), length=max(hi - lo, 0))
         return val
     like = _loop_like([lower, upper], tree_flatten(init_val)[0])
-    start = lower if type(lower) is not int else _to_array(lower, like=like)
+    # a Python int lower bound takes an array upper bound's dtype (the index's, as in JAX)
+    start = lower if type(lower) is not int else _to_array(
+        lower, None if type(upper) is int else get_aval(upper).dtype, like)
     # fnp's functions, not operators: a plain array of a strict library refuses a tracer
     _, val = while_loop(lambda c: fnp.less(c[0], upper),
-                        lambda c: (fnp.add(c[0], 1), body_fun(c[0], c[1])), (start, init_val))
+                        lambda c: (fnp.add(c[0], 1), _fori_step(body_fun, c[0], c[1])),
+                        (start, init_val))
     return val
+
+
+def _fori_step(body_fun, i, val):
+    """``body_fun(i, val)`` for a staged ``fori_loop`` (``i`` an integer array), the carry
+    checked, with a word on the index where it widened an integer carry."""
+    leaves, tree = tree_flatten(val)
+    try:
+        new = _check_carry(body_fun(i, val), tree, [get_aval(x) for x in leaves],
+                           "fori_loop's body_fun", _loop_like(leaves))[0]
+    except TypeError as e:
+        bits = _dt.dtype_of(i).bits
+        narrow = [x for x in leaves if type(x) not in _SCALAR_DTYPES and not _static(x)
+                  and _dt.dtype_of(x).kind in "iu" and _dt.dtype_of(x).bits < bits]
+        if not narrow:
+            raise
+        raise TypeError(f"{e} Staged (under jit, or with traced bounds), the loop index is an "
+                        f"array of {get_aval(i).dtype.name}, not a Python int as it is "
+                        f"eagerly: where it meets a narrower integer carry, cast it (for "
+                        f"example functrans.numpy.astype(i, carry.dtype)).") from None
+    return tree_unflatten(tree, new)
 
 
 def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)

@@ -116,7 +116,11 @@ def _starts(operand, start_indices, sizes, what, allow_negative=True):
     # the positions computed from it: arange(300, dtype=uint8) wraps).
     out = []
     for s, n, d, neg in zip(starts, sizes, shape, negative):
-        # (a NumPy integer scalar is a number, as beside any library: not a NumPy array)
+        # (a NumPy integer scalar is a number, as beside any library: not a NumPy array; so
+        # is a concrete 0-d NumPy integer array, such as lax.add(i, 1) makes of a loop's
+        # Python counter, which would otherwise be refused beside another library's operand)
+        if isinstance(s, _np.ndarray) and s.ndim == 0 and s.dtype.kind in "iu":
+            s = int(s)
         if hasattr(s, "shape") and not isinstance(s, _np.integer):
             s = fnp.astype(s, fnp.int64)
             if neg:
