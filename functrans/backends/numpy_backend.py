@@ -384,8 +384,13 @@ _REUSE_BYTES = 1 << 16  # (functrans.buffers.MIN_BYTES)
 
 def _reused(shape, like):
     """A dead array of ``shape`` and ``like``'s dtype kept by functrans.buffers, or None."""
-    from .. import buffers
-    return buffers.take(np.ndarray, shape, backend.dtype(like))
+    global _take
+    if _take is None:  # (functrans.buffers imports the backends: looked up on first use)
+        from ..buffers import take as _take
+    return _take(np.ndarray, shape, backend.dtype(like))
+
+
+_take = None
 
 
 def _convert(x, dtype):
