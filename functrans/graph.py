@@ -76,7 +76,10 @@ def eval_graph(graph: Graph, args, last=None) -> list:
     if last is None:
         last = _last_uses(graph)
     for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
-        out = _run(prim, inputs, params, env)
+        if prim in EFFECTFUL:
+            out = _run_effect(prim, inputs, params, env)
+        else:  # (no local list of the inputs: it would keep dying arrays alive past retire)
+            out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
         if prim.multiple_results:
             env.update(zip(outputs, out))
         else:
@@ -86,12 +89,10 @@ def eval_graph(graph: Graph, args, last=None) -> list:
     return [env[x] if type(x) is Var else x for x in graph.outputs]
 
 
-def _run(prim, inputs, params, env):
-    # (no local list of the inputs: it would keep dying arrays alive past retire)
-    if prim in EFFECTFUL:  # (no traced operand: recorded by a jit around, not run)
-        from .callbacks import _bind_effect
-        return _bind_effect(prim, [env[x] if type(x) is Var else x for x in inputs], params)
-    return bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
+def _run_effect(prim, inputs, params, env):
+    # (no traced operand: recorded by a jit around, not run)
+    from .callbacks import _bind_effect
+    return _bind_effect(prim, [env[x] if type(x) is Var else x for x in inputs], params)
 
 
 def _eval_reusing(graph, env, last):
@@ -103,7 +104,10 @@ def _eval_reusing(graph, env, last):
         if kind:
             out = evaluate_into(prim, inputs, params, outputs, env, dying, produced, kind)
         if out is None:
-            out = _run(prim, inputs, params, env)
+            if prim in EFFECTFUL:
+                out = _run_effect(prim, inputs, params, env)
+            else:
+                out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
         if multiple:
             env.update(zip(outputs, out))
         else:
