@@ -131,6 +131,7 @@ def matrix_transpose(x):
 
 _transpose_impls_get = transpose_p._impls.get
 
+
 # -- concat --------------------------------------------------------------------------------
 
 
