@@ -131,7 +131,8 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced, kind=None
         return None
     backend = _by_type_get(type(first))
     if backend is None or not _operands_match(
-            vals, type(first), backend, aval.dtype if elementwise else None):
+            vals, type(first), backend, aval.dtype if elementwise else None,
+            aval.shape if elementwise and prim.namespace_impl in _EXACT else None):
         return None
     if elementwise:
         fn = backend.writer_into(prim.namespace_impl)
@@ -147,18 +148,48 @@ def evaluate_into(prim, inputs, params, outputs, env, dying, produced, kind=None
     return out
 
 
-def _operands_match(vals, array_type, backend, dtype) -> bool:
+def _operands_match(vals, array_type, backend, dtype, shape=None) -> bool:
     """Whether every operand is a Python scalar or a C-ordered array of ``array_type`` (and,
     unless ``dtype`` is None, of that dtype): then writing with ``out=`` computes what the
-    library computes without it."""
+    library computes without it. With ``shape`` (the result's, for an operation rounded
+    exactly whatever the memory layout: see _EXACT), an operand may also be a broadcast view
+    (a bias) whose other strides follow C order, beside a C-ordered operand of that shape:
+    the library's own result is then C-ordered too."""
+    anchored = loose = False
     for v in vals:
-        if type(v) not in _PY_SCALARS and (
-                type(v) is not array_type or dtype is not None and backend.dtype(v) is not dtype
-                # an operand of another memory order would give the library's own result
-                # another order than the C-ordered array written into
-                or not getattr(getattr(v, "flags", None), "c_contiguous", True)):
+        if type(v) in _PY_SCALARS:
+            continue
+        if type(v) is not array_type or dtype is not None and backend.dtype(v) is not dtype:
             return False
+        flags = getattr(v, "flags", None)
+        if flags is None or flags.c_contiguous:
+            anchored = anchored or shape is not None and tuple(v.shape) == shape
+        # an operand of another memory order would give the library's own result another
+        # order than the C-ordered array written into
+        elif shape is not None and _c_broadcast(v.strides):
+            loose = True
+        else:
+            return False
+    return anchored or not loose
+
+
+def _c_broadcast(strides) -> bool:
+    """Strides of a broadcast view (some 0) whose others decrease, as C order's do."""
+    if 0 not in strides:
+        return False
+    prev = None
+    for s in strides:
+        if s:
+            if s < 0 or prev is not None and s >= prev:
+                return False
+            prev = s
     return True
+
+
+# Operations whose results are correctly rounded, so the same to the bit whichever loop the
+# library runs for the operands' memory layout (transcendental functions may take another
+# path for strided operands).
+_EXACT = frozenset(("add", "subtract", "multiply", "divide"))
 
 
 def _write_over(prim, inputs, params, env, dying, produced, aval):
@@ -182,7 +213,8 @@ def _write_over(prim, inputs, params, env, dying, produced, aval):
             if fn is None:
                 return None
         vals = [env[y] if type(y) is Var else y for y in inputs]
-        if not _operands_match(vals, type(buf), backend, aval.dtype):
+        if not _operands_match(vals, type(buf), backend, aval.dtype,
+                               aval.shape if prim.namespace_impl in _EXACT else None):
             return None
         if fn is not None:
             return fn(*vals, out=buf)

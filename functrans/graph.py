@@ -71,68 +71,86 @@ def eval_graph(graph: Graph, args, last=None) -> list:
     if len(args) != len(graph.in_vars):
         raise TypeError(f"this graph takes {len(graph.in_vars)} inputs; got {len(args)}")
     env = dict(zip(graph.in_vars, args))
-    # Variables computed in this evaluation: only their arrays may be reused, never an
-    # input's (the caller's) or a constant.
-    produced = (set() if type(_current.get()) is EvalInterpreter and buffers.ENABLED
-                else None)
-    if produced is not None:
-        # What each equation may reuse depends only on the graph: worked out once per graph
-        # (with the last uses, unless the caller gives them).
-        plan = _plan(graph)
-        kinds = plan[1]
-        if last is None:
-            last = plan[0]
-    elif last is None:
+    if type(_current.get()) is EvalInterpreter and buffers.ENABLED:
+        return _eval_reusing(graph, env, last)
+    if last is None:
         last = _last_uses(graph)
-    evaluate_into = buffers.evaluate_into
     for i, (prim, inputs, params, outputs) in enumerate(graph.eqns):
-        dying = last.get(i, ())
-        out = None
-        if produced is not None:
-            if kinds[i]:
-                out = evaluate_into(prim, inputs, params, outputs, env, dying, produced,
-                                    kinds[i])
-            if prim.multiple_results:
-                produced.update(outputs)
-            else:
-                produced.add(outputs)
-        if out is None:
-            # (no local list of the inputs: it would keep dying arrays alive past retire)
-            if prim in EFFECTFUL:  # (no traced operand: recorded by a jit around, not run)
-                from .callbacks import _bind_effect
-                out = _bind_effect(prim, [env[x] if type(x) is Var else x for x in inputs],
-                                   params)
-            else:
-                out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
+        if prim in EFFECTFUL:
+            out = _run_effect(prim, inputs, params, env)
+        else:  # (no local list of the inputs: it would keep dying arrays alive past retire)
+            out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
         if prim.multiple_results:
             env.update(zip(outputs, out))
         else:
             env[outputs] = out
-        for x in dying:
-            if produced is not None and x in produced:
-                buffers.retire(env, x)
+        for x in last.get(i, ()):
             del env[x]
-    if produced is not None:
-        for x in graph.outputs:
-            if type(x) is Var and x in produced:
-                buffers.lend(env, x)
     return [env[x] if type(x) is Var else x for x in graph.outputs]
 
 
-def _plan(graph: Graph):
-    """``(last uses, reuse kind of each equation)`` for evaluating ``graph`` with memory
-    reuse, kept on the graph for its next evaluations (made again should its equations,
-    outputs or the size threshold have changed)."""
+def _run_effect(prim, inputs, params, env):
+    # (no traced operand: recorded by a jit around, not run)
+    from .callbacks import _bind_effect
+    return _bind_effect(prim, [env[x] if type(x) is Var else x for x in inputs], params)
+
+
+def _eval_reusing(graph, env, last):
+    """eval_graph at the bottom of the stack, with memory reuse, by the graph's plan."""
+    steps, produced, lent = _plan(graph, last)
+    evaluate_into, retire = buffers.evaluate_into, buffers.retire
+    for prim, inputs, params, outputs, kind, dying, dies, multiple in steps:
+        out = None
+        if kind:
+            out = evaluate_into(prim, inputs, params, outputs, env, dying, produced, kind)
+        if out is None:
+            if prim in EFFECTFUL:
+                out = _run_effect(prim, inputs, params, env)
+            else:
+                out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
+        if multiple:
+            env.update(zip(outputs, out))
+        else:
+            env[outputs] = out
+        for x, computed in dies:
+            if computed:  # (only a value computed here may be reused: never an input's)
+                retire(env, x)
+            del env[x]
+    for x in lent:
+        buffers.lend(env, x)
+    return [env[x] if type(x) is Var else x for x in graph.outputs]
+
+
+def _plan(graph: Graph, last=None):
+    """How to evaluate ``graph`` with memory reuse, worked out once per graph and kept on it
+    for its next evaluations (made again should its equations, outputs, the size threshold
+    or the caller's ``last`` have changed): one step per equation, ``(prim, inputs, params,
+    outputs, reuse kind, dying variables, ((variable, computed here?) for each), several
+    results?)``; the set of the variables the equations compute (the only values that may be
+    reused; each is computed before any equation reads it); and the outputs to lend."""
     eqns = graph.eqns
     outputs = tuple(map(id, graph.outputs))  # (ids: a constant output may be an array)
     plan = getattr(graph, "_eval_plan", None)
     if (plan is not None and plan[2] is eqns and plan[3] == len(eqns)
-            and plan[4] == outputs and plan[5] == buffers.MIN_BYTES):
-        return plan
-    kinds = [buffers.reuse_kind(prim, params, out) for prim, _, params, out in eqns]
-    plan = (_last_uses(graph), kinds, eqns, len(eqns), outputs, buffers.MIN_BYTES)
-    graph._eval_plan = plan
-    return plan
+            and plan[4] == outputs and plan[5] == buffers.MIN_BYTES and plan[6] is last):
+        return plan[0], plan[1], plan[7]
+    uses = _last_uses(graph) if last is None else last
+    produced = set()
+    for prim, _, _, out in eqns:
+        if prim.multiple_results:
+            produced.update(out)
+        else:
+            produced.add(out)
+    produced = frozenset(produced)
+    steps = []
+    for i, (prim, inputs, params, out) in enumerate(eqns):
+        dying = tuple(uses.get(i, ()))
+        steps.append((prim, inputs, params, out, buffers.reuse_kind(prim, params, out), dying,
+                      tuple((x, x in produced) for x in dying), prim.multiple_results))
+    lent = tuple(dict.fromkeys(x for x in graph.outputs if type(x) is Var and x in produced))
+    graph._eval_plan = (steps, produced, eqns, len(eqns), outputs, buffers.MIN_BYTES, last,
+                        lent)
+    return steps, produced, lent
 
 
 def _last_uses(graph: Graph) -> dict:

@@ -648,6 +648,21 @@ def test_numpy_direct_impls_agree_with_the_generic_ones():
                              np.array([3.0, 2.0])), {"axes": (1,)}),
         ("chooser_weights", (np.array([[1.0, 3.0], [3.0, 0.0]]), np.float64(3.0)),
          {"axes": (0, 1)}),
+        # no ties (the weights are the mask), a NaN slice (nowhere attained: nan weights),
+        # -inf extremes, a tie in one slice only, an empty operand
+        ("chooser_weights", (np.array([[1.0, 3.0, 2.0], [2.0, 0.0, -1.0]]),
+                             np.array([3.0, 2.0])), {"axes": (1,)}),
+        ("chooser_weights", (np.array([[1.0, np.nan, 2.0], [2.0, 0.0, 3.0]]),
+                             np.array([np.nan, 3.0])), {"axes": (1,)}),
+        ("chooser_weights", (np.array([[np.nan, 1.0], [2.0, 2.0]]),  # as many matches
+                             np.array([np.nan, 2.0])), {"axes": (1,)}),  # as slices
+        ("chooser_weights", (np.array([[-np.inf, -np.inf], [1.0, 0.0]]),
+                             np.array([-np.inf, 1.0])), {"axes": (1,)}),
+        ("chooser_weights", (np.array([[1.0, 1.0], [4.0, 0.0], [0.0, 5.0]]),
+                             np.array([1.0, 4.0, 5.0])), {"axes": (1,)}),
+        ("chooser_weights", (np.array([[2.0, 1.0], [0.0, 5.0]]), np.float64(5.0)),
+         {"axes": (0, 1)}),
+        ("chooser_weights", (np.zeros((0, 3)), np.zeros(0)), {"axes": (1,)}),
         ("tanh_slope", (x,), {"factor": False}), ("tanh_slope", (x,), {"factor": True}),
         ("tanh_slope", (x.astype(np.float32),), {"factor": True}),
         ("tanh_slope", (np.float64(0.3),), {"factor": False}),

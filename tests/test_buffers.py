@@ -559,3 +559,44 @@ def test_a_graph_whose_outputs_changed_is_planned_again():
     out = eval_graph(g, [x])
     np.testing.assert_allclose(out[0], np.exp(np.sin(x)) * 2.0)
     np.testing.assert_allclose(out[1], np.sin(x))
+
+
+def test_a_bias_add_is_written_over_the_product_it_reads(writes, monkeypatch):
+    # x @ w + b: the broadcast bias is a view of strides (0, 8), which reads the same
+    # whatever array the sum is written into; the product dies there and takes it.
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((128, 16)), rng.standard_normal((16, 512))
+    b = rng.standard_normal(512)
+    g = ft.make_graph(lambda x, w, b: fnp.tanh(fnp.matmul(x, w) + b) * 2.0)(x, w, b)
+    ref = _reference(g, [x, w, b], monkeypatch)
+    out = eval_graph(g, [x, w, b])
+    np.testing.assert_array_equal(out[0], ref[0])
+    np.testing.assert_array_equal(out[0], np.tanh(x @ w + b) * 2.0)
+    assert "add" in writes and out[0].flags.c_contiguous
+
+
+def test_a_broadcast_operand_is_written_beside_only_for_exact_arithmetic(writes, monkeypatch):
+    # arctan2 may take another loop for a strided operand: not written with out= there.
+    rng = np.random.default_rng(4)
+    x, b = rng.standard_normal((128, 512)), rng.standard_normal(512)
+    g = ft.make_graph(lambda x, b: fnp.arctan2(fnp.sin(x), b))(x, b)
+    ref = _reference(g, [x, b], monkeypatch)
+    out = eval_graph(g, [x, b])
+    np.testing.assert_array_equal(out[0], ref[0])
+    assert "atan2" not in writes and "arctan2" not in writes
+
+
+def test_broadcast_operands_need_a_c_ordered_one_of_the_result_shape():
+    from functrans.backends import get_backend
+    nb = get_backend("numpy")
+    full = np.zeros((4, 3))
+    row = np.broadcast_to(np.arange(3.0), (4, 3))      # strides (0, 8)
+    col = np.broadcast_to(np.arange(4.0)[:, None], (4, 3))  # strides (8, 0)
+    f_view = np.broadcast_to(np.zeros((3, 4)).T[None], (2, 4, 3))  # strides (0, 8, 32)
+    match = buffers._operands_match
+    assert match([full, row], np.ndarray, nb, None, (4, 3))
+    assert match([col, full, 1.0], np.ndarray, nb, None, (4, 3))
+    assert not match([row, col], np.ndarray, nb, None, (4, 3))  # nothing fixes the order
+    assert not match([full, row], np.ndarray, nb, None)         # not exact arithmetic
+    assert not match([np.zeros((2, 4, 3)), f_view], np.ndarray, nb, None, (2, 4, 3))
+    assert not match([full, full.T.copy().T], np.ndarray, nb, None, (4, 3))  # F-ordered

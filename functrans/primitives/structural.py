@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 
 from .. import dtypes as _dt
-from ..core import ShapedArray, primitive
+from ..core import EVAL as _EVAL, ShapedArray, _current_get, primitive
 from ..graph import Var
 from ._batching import all_batched, axes_rule, leading_rule, shift, unbatched_rule
 
@@ -120,8 +120,17 @@ def transpose(x, perm):
 def matrix_transpose(x):
     n = len(x.shape)
     if n == 2:  # (every matmul's transpose rule: bound directly)
+        # With no transform active, an array of a backend seen before: what the evaluator
+        # would call, without its frames (a view, once per matmul of a reverse pass).
+        fn = _transpose_impls_get(type(x))
+        if fn is not None and _current_get() is _EVAL:
+            return fn(x, perm=(1, 0))
         return transpose_p.bind(x, perm=(1, 0))
     return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+_transpose_impls_get = transpose_p._impls.get
+
 
 # -- concat --------------------------------------------------------------------------------
 
