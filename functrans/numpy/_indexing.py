@@ -42,6 +42,14 @@ def _getitem(x, key):
         key = (key,)
     # a tuple inside the index is a sequence of integers, as in NumPy: x[(0, 1), (3, 2)]
     key = tuple(builtins.list(k) if type(k) is tuple else k for k in key)
+    for k in key:
+        if not (k is None or k is Ellipsis or isinstance(k, slice) or _is_array_index(k)
+                or hasattr(k, "__index__")):
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and integer or boolean "
+                f"arrays are valid indices; got {type(k).__name__} {k!r}" + (
+                    " (round it and convert it with int() first)"
+                    if isinstance(k, (float, _np.floating)) else ""))
     if not builtins.any(_is_array_index(k) or type(k) is bool for k in key):
         return _basic_getitem(x, key)
     return _advanced(x, key)
