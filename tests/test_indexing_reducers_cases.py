@@ -196,7 +196,8 @@ def test_getitem_beside_jax(shape, ix):
 def test_getitem_grads_beside_jax():
     x = _data((3, 4, 5))
     for ix in [(I([0, 2, 0]), slice(None, None, -2), I([-1, 2, 1])), (Ellipsis, I(1), None),
-               (I([[0], [2]]), slice(1, 3), I([1, 1, 3])), (x[0] > 0,), ([0, 0], 1)]:
+               (I([[0], [2]]), slice(1, 3), I([1, 1, 3])), (slice(None), x[0, :, 0] > 0),
+               ([0, 0], 1)]:
         g = lambda x: (x[ix] ** 3).sum()  # noqa: E731
         close(ft.grad(g)(x), np.asarray(jax.grad(g)(jnp.asarray(x))))
 
@@ -314,7 +315,7 @@ def test_index_errors_beside_jax():
     assert float(jax.jit(lambda x, i: x[i])(jnp.arange(3.0), 7)) == 2.0
     with pytest.raises(IndexError):
         ft.jit(lambda x, i: x[i])(np.arange(3.0), np.int64(7))
-    with pytest.raises(IndexError, match="too many indices"):
+    with pytest.raises(IndexError, match="(?i)too many indices"):
         jnp.zeros((2, 2))[0, 0, 0]
 
 
@@ -460,11 +461,10 @@ def test_at_modes_beside_jax():
     x, ix = np.arange(1.0, 6.0), I([-2, 7, -9, 1])
     for f in [lambda x: x.at[ix].get(), lambda x: x.at[ix].get(mode="fill", fill_value=-1.0),
               lambda x: x.at[ix].add(10.0), lambda x: x.at[ix].max(10.0, mode="clip"),
-              lambda x: x.at[ix].set(10.0, mode="drop"),
-              lambda x: jax.vmap(lambda i: x.at[i].add(1.0))(ix) if isinstance(x, jax.Array)
-              else ft.vmap(lambda i: ft.jit(lambda x, i: x.at[i].add(1.0))(x, i))(ix)]:
-        close(np.asarray(ft.jit(f)(x) if f.__code__.co_consts[:1] != (None,) else f(x)),
-              _jax_value(f, x))
+              lambda x: x.at[ix].set(10.0, mode="drop")]:
+        close(np.asarray(ft.jit(f)(x)), _jax_value(f, x))
+    f = lambda m: m.vmap(lambda x, i: x.at[i].add(1.0), in_axes=(None, 0))  # noqa: E731
+    close(np.asarray(f(FT)(fnp.asarray(x), ix)), np.asarray(f(JX)(jnp.asarray(x), ix)))
 
 
 @pytest.mark.parametrize("op", ["set", "add", "multiply", "min", "max"])
@@ -564,7 +564,10 @@ def test_take_along_axis_and_put_along_axis(backend):
     x = _data((3, 4, 2))
     idx = I([[[0], [3], [3]], [[1], [-1], [0]], [[2], [2], [2]]]).reshape(3, 3, 1)
     xb, ib = backend.asarray(x), backend.asarray(idx, dtype="int64")
-    close(_host(backend, fnp.take_along_axis(xb, ib, axis=1)), np.take_along_axis(x, idx, 1))
+    close(_host(backend, fnp.take_along_axis(xb, ib, 1)), np.take_along_axis(x, idx, 1))
+    flat = I([5, 0, -1, 5])
+    close(_host(backend, fnp.take_along_axis(xb, flat, axis=None)),
+          np.take_along_axis(x, flat, axis=None))
     g = ft.grad(lambda x: fnp.sum(fnp.take_along_axis(x, ib, axis=1) ** 2))(xb)
     ref = np.zeros_like(x)
     sel = np.take_along_axis(x, idx, 1)

@@ -242,11 +242,18 @@ def _has_float(seq):
     return False
 
 
-def take_along_axis(x, indices, /, *, axis=-1):
+def take_along_axis(x, indices, /, axis=-1):
     """Elements of ``x`` at ``indices`` along ``axis``, matched position by position along
-    the other axes (which broadcast). Differentiable in ``x``."""
+    the other axes (which broadcast). ``axis`` may be positional, as NumPy's
+    (``take_along_axis(x, i, 1)``); ``axis=None`` takes from the flattened ``x`` with 1-d
+    ``indices``. Differentiable in ``x``."""
     x = _as_operand(x)
     indices = _host_index(indices, x)
+    if axis is None:
+        if len(_shape(indices)) != 1:
+            raise ShapeError(f"take_along_axis: with axis=None the indices must be 1-d; got "
+                             f"shape {_shape(indices)}")
+        x, axis = _st.reshape(x, (math.prod(_shape(x)),)), 0
     nd = len(_shape(x))
     if len(_shape(indices)) != nd:
         raise ShapeError(f"take_along_axis: indices must have the array's rank {nd}; got "
