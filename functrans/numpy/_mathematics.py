@@ -1017,8 +1017,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     thirteen: 'linear' (default), 'lower', 'higher', 'nearest', 'midpoint', the discrete
     'inverted_cdf', 'averaged_inverted_cdf', 'closest_observation' and Hyndman & Fan's
     continuous 'interpolated_inverted_cdf', 'hazen', 'weibull', 'median_unbiased',
-    'normal_unbiased'; ``weights`` raises NotImplementedError. NaN where a slice has a NaN. Differentiable in
-    ``a`` (and in ``q`` for 'linear'). ``q`` outside [0, 1] is a ValueError when ``q`` has
+    'normal_unbiased'; ``weights`` raises NotImplementedError. NaN where a slice has a
+    NaN. Differentiable in ``a`` (and in ``q`` for 'linear'). ``q`` outside [0, 1] is a ValueError when ``q`` has
     concrete values (under a transform it is not checked)."""
     _no_out("quantile", out)
     _unsupported("quantile", weights=weights)
