@@ -362,6 +362,21 @@ def test_at_update(backend, op):
                                                             2.0))
 
 
+def test_at_traced_repeated_indices(backend):
+    """Indices that are arguments of jit and vmap (values unknown while staging): repeated
+    positions still each apply (set: the last), as numpy.ufunc.at."""
+    x, i = np.arange(6.0), I([1, 4, 1, 1, 5])
+    v = I([10.0, 20.0, 30.0, 40.0, 50.0])
+    xb, ib, vb = backend.asarray(x), backend.asarray(i, "int64"), backend.asarray(v)
+    for op in ("set", "add", "multiply", "min", "max"):
+        f = ft.jit(lambda x, i, v: getattr(x.at[i], op)(v))
+        close(_host(backend, f(xb, ib, vb)), _np_update(op, x, i, v))
+    got = ft.vmap(lambda i: ft.jit(lambda x, i, v: x.at[i].add(v))(xb, i, vb))(
+        backend.asarray(np.stack([i, i[::-1]]), "int64"))
+    close(_host(backend, got), np.stack([_np_update("add", x, i, v),
+                                         _np_update("add", x, i[::-1], v)]))
+
+
 @needs_jax
 @pytest.mark.parametrize("op", AT_OPS)
 def test_at_update_beside_jax(op):
