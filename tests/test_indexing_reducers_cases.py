@@ -912,6 +912,16 @@ def test_ties_convention(backend):
     close(g, np.array([[0, 1.0, 0, 0], [0, 1.0, 0, 0]]))  # stable order: the 2nd of equals
     g = _host(backend, ft.grad(lambda x: fnp.sum(fnp.median(x, axis=1)))(x))
     close(g, np.array([[0.5, 0.5, 0, 0], [0, 0.5, 0.5, 0]]))
+    # second order at ties: the weights are piecewise constant, so no curvature
+    for name in ("max", "median", "ptp"):
+        h = ft.hessian(lambda x: fnp.sum(getattr(fnp, name)(x, axis=1) ** 1))(x)
+        close(_host(backend, h), np.zeros((2, 4, 2, 4)))
+    h = ft.hessian(lambda x: fnp.sum(fnp.max(x, axis=1) ** 2))(x)
+    want = np.zeros((2, 4, 2, 4))
+    w = np.array([[0, 0.5, 0.5, 0], [0.25] * 4])
+    for r in range(2):
+        want[r, :, r, :] = 2 * np.outer(w[r], w[r])
+    close(_host(backend, h), want)
 
 
 @needs_jax
@@ -921,6 +931,8 @@ def test_ties_convention_beside_jax():
         f = lambda m: m.grad(lambda x: m.np.sum(getattr(m.np, name)(x, axis=1)))  # noqa
         close(ft.grad(lambda x: fnp.sum(getattr(fnp, name)(x, axis=1)))(x),
               np.asarray(f(JX)(x)))
+    h = lambda hess, np_: hess(lambda x: np_.sum(np_.max(x, axis=1) ** 2))  # noqa: E731
+    close(h(ft.hessian, fnp)(x), np.asarray(h(jax.hessian, jnp)(x)))
 
 
 def test_reductions_under_jit_and_vmap(backend):
