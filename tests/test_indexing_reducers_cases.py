@@ -985,3 +985,19 @@ def test_nan_reductions_skip_nans_in_derivatives(backend):
     hole = backend.asarray(~valid[1:], "bool")
     check_grads(lambda x: fnp.nanvar(fnp.where(hole, fnp.nan, x), axis=1, ddof=1),
                 (backend.asarray(_data((2, 4))),), order=2)
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "mean", "var", "any", "median", "nanmean",
+                                  "ptp", "count_nonzero", "average"])
+def test_reducer_axis_errors(backend, name):
+    x = backend.asarray(np.ones((2, 3)))
+    for axis, msg in [(2, "axis 2 is out of bounds for an array of 2 dimensions"),
+                      ((-3,), "out of bounds"), ((1, -1), "repeated axis"),
+                      ((0, 0), "repeated axis")]:
+        with pytest.raises(ValueError):  # NumPy's AxisError and ValueError are ValueErrors
+            getattr(np, name)(np.ones((2, 3)), axis=axis)
+        with pytest.raises(ValueError, match=msg):
+            getattr(fnp, name)(x, axis=axis)
+    # an empty tuple reduces nothing (the accumulator dtype still applies)
+    close(_host(backend, getattr(fnp, name)(x, axis=())), getattr(np, name)(np.ones((2, 3)),
+                                                                          axis=()))
