@@ -456,6 +456,17 @@ def test_at_modes(backend):
             run(lambda x: getattr(x.at[ix], op)(10.0, mode="promise_in_bounds"))
     with pytest.raises(ValueError, match="mode must be one of"):
         run(lambda x: x.at[0].set(1.0, mode="wrap"))
+    # derivatives of reads: the clamped position's value read (functrans's convention; JAX
+    # drops it unless mode='clip'), none from a filled one
+    g = ft.grad(lambda x: fnp.sum(x.at[ix].get(mode="fill", fill_value=0.0) ** 2))(xb)
+    want = np.zeros(n)
+    np.add.at(want, _np_norm(ix, n)[inside], 2 * x[_np_norm(ix, n)[inside]])
+    close(_host(backend, g), want)
+    g = ft.grad(lambda x: fnp.sum(x.at[ix].get(mode="clip") ** 2))(xb)
+    want = np.zeros(n)
+    np.add.at(want, clipped, 2 * x[clipped])
+    close(_host(backend, g), want)
+    check_grads(ft.jit(lambda x: x.at[ix].get() ** 3), (xb,), order=2)
     # traced indices under vmap: each member's own index, same modes
     ib = backend.asarray(ix, dtype="int64")
     got = ft.vmap(lambda i: ft.jit(lambda x, i: x.at[i].add(10.0))(xb, i))(ib)
