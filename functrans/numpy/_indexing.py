@@ -42,6 +42,14 @@ def _getitem(x, key):
         key = (key,)
     # a tuple inside the index is a sequence of integers, as in NumPy: x[(0, 1), (3, 2)]
     key = tuple(builtins.list(k) if type(k) is tuple else k for k in key)
+    for k in key:
+        if not (k is None or k is Ellipsis or isinstance(k, slice) or _is_array_index(k)
+                or hasattr(k, "__index__")):
+            raise IndexError(
+                f"only integers, slices (`:`), ellipsis (`...`), None and integer or boolean "
+                f"arrays are valid indices; got {type(k).__name__} {k!r}" + (
+                    " (round it and convert it with int() first)"
+                    if isinstance(k, (float, _np.floating)) else ""))
     if not builtins.any(_is_array_index(k) or type(k) is bool for k in key):
         return _basic_getitem(x, key)
     return _advanced(x, key)
@@ -234,11 +242,18 @@ def _has_float(seq):
     return False
 
 
-def take_along_axis(x, indices, /, *, axis=-1):
+def take_along_axis(x, indices, /, axis=-1):
     """Elements of ``x`` at ``indices`` along ``axis``, matched position by position along
-    the other axes (which broadcast). Differentiable in ``x``."""
+    the other axes (which broadcast). ``axis`` may be positional, as NumPy's
+    (``take_along_axis(x, i, 1)``); ``axis=None`` takes from the flattened ``x`` with 1-d
+    ``indices``. Differentiable in ``x``."""
     x = _as_operand(x)
     indices = _host_index(indices, x)
+    if axis is None:
+        if len(_shape(indices)) != 1:
+            raise ShapeError(f"take_along_axis: with axis=None the indices must be 1-d; got "
+                             f"shape {_shape(indices)}")
+        x, axis = _st.reshape(x, (math.prod(_shape(x)),)), 0
     nd = len(_shape(x))
     if len(_shape(indices)) != nd:
         raise ShapeError(f"take_along_axis: indices must have the array's rank {nd}; got "

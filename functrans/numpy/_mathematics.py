@@ -846,7 +846,13 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return _median_impl("nanmedian", a, axis, keepdims, True)
 
 
-_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+_METHODS = ("linear", "lower", "higher", "nearest", "midpoint", "inverted_cdf",
+            "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
+            "hazen", "weibull", "median_unbiased", "normal_unbiased")
+# Hyndman & Fan's continuous methods (NumPy's): the virtual index n q + a + q (1 - a - b) - 1,
+# interpolated as 'linear' (a = b = 1) is.
+_HF = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5), "weibull": (0.0, 0.0),
+       "median_unbiased": (1 / 3, 1 / 3), "normal_unbiased": (3 / 8, 3 / 8)}
 
 
 def _q_array(q, like):
@@ -922,8 +928,25 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median
         count = None
         top = float(n - 1)
     v = multiply(top, qf)
-    if method == "linear":
+    if method in _HF or method in ("inverted_cdf", "averaged_inverted_cdf",
+                                   "closest_observation"):
+        a_, b_ = _HF.get(method, (0.0, 1.0))
+        nn = add(top, 1.0)  # the slices' numbers of (valid) values
+        v = subtract(add(multiply(nn, qf), a_ + 0.0), 1.0)
+        if method in _HF:
+            v = add(v, multiply(qf, 1.0 - a_ - b_))
+        elif method == "closest_observation":
+            v = subtract(v, 0.5)
+    if method in ("linear",) + tuple(_HF) + ("averaged_inverted_cdf",):
         vi = v
+    elif method in ("inverted_cdf", "closest_observation"):
+        # NumPy's discrete ones: the order statistic above, or at a whole index the one
+        # there (closest_observation: there only when it is odd, 0-based)
+        prev = floor(v)
+        at = equal(v, prev)
+        if method == "closest_observation":
+            at = logical_and(at, equal(remainder(prev, 2.0), 1.0))
+        vi = where(at, prev, add(prev, 1.0))
     elif method == "lower":
         vi = floor(v)
     elif method == "higher":
@@ -937,17 +960,22 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median
     def index(i):  # clipped to the valid range, as integers
         i = maximum(minimum(i, top), 0.0)
         return astype(minimum(i, float(n - 1)), _dt.int64)
-    if method in ("lower", "higher", "nearest"):
+    if method in ("lower", "higher", "nearest", "inverted_cdf", "closest_observation"):
         out = take_along_axis(s, index(vi), axis=0)
     else:
         prev = floor(vi)
         above = greater_equal(vi, top)
+        if method != "linear":  # (below the first value: the first, as NumPy's)
+            prev = maximum(prev, -1.0)
+            vi = maximum(vi, -1.0)
         i0 = where(above, top, prev)
         i1 = where(above, top, add(prev, 1.0))
         lo = _as_float(take_along_axis(s, index(i0), axis=0))
         hi = _as_float(take_along_axis(s, index(i1), axis=0))
         if method == "midpoint":
             gamma = where(equal(prev, vi), _st.full_like(vi, 0.0), _st.full_like(vi, 0.5))
+        elif method == "averaged_inverted_cdf":
+            gamma = where(equal(prev, vi), _st.full_like(vi, 0.5), _st.full_like(vi, 1.0))
         else:
             gamma = subtract(vi, prev)
         if weak:
@@ -985,10 +1013,12 @@ def _lerp(a, b, t):
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None):
     """The ``q``-th quantiles (``q`` in [0, 1], a number or an array) along ``axis`` (None,
-    an int or a tuple); the result has ``q``'s shape in front. ``method`` is 'linear'
-    (default), 'lower', 'higher', 'nearest' or 'midpoint'; the other methods and
-    ``weights`` raise NotImplementedError. NaN where a slice has a NaN. Differentiable in
-    ``a`` (and in ``q`` for 'linear'). ``q`` outside [0, 1] is a ValueError when ``q`` has
+    an int or a tuple); the result has ``q``'s shape in front. ``method`` is any of NumPy's
+    thirteen: 'linear' (default), 'lower', 'higher', 'nearest', 'midpoint', the discrete
+    'inverted_cdf', 'averaged_inverted_cdf', 'closest_observation' and Hyndman & Fan's
+    continuous 'interpolated_inverted_cdf', 'hazen', 'weibull', 'median_unbiased',
+    'normal_unbiased'; ``weights`` raises NotImplementedError. NaN where a slice has a
+    NaN. Differentiable in ``a`` (and in ``q`` for 'linear'). ``q`` outside [0, 1] is a ValueError when ``q`` has
     concrete values (under a transform it is not checked)."""
     _no_out("quantile", out)
     _unsupported("quantile", weights=weights)

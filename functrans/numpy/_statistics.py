@@ -7,6 +7,7 @@ integers in uint64, floating point in its own dtype.
 
 from __future__ import annotations
 
+import builtins
 import math
 import operator
 
@@ -69,12 +70,34 @@ def _correction(name, correction, ddof):
     return 0.0 if correction is None else correction
 
 
-def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None):
+def _stat_dtype(name, x, dtype):
+    """``x`` in NumPy's ``dtype=`` of var/std (the dtype computed in, and the result's);
+    integer dtypes, whose truncated arithmetic NumPy applies to the mean and the
+    deviations, are refused."""
+    x = _as_operand(x)
+    if dtype is None:
+        return x
+    dt = _dt.as_dtype(dtype)
+    if dt.kind not in "fc":
+        raise TypeError(f"{name}: dtype must be a floating or complex dtype; got {dt.name} "
+                        f"(NumPy's integer arithmetic would truncate the mean: compute in "
+                        f"a float dtype and round the result)")
+    return astype(x, dt)
+
+
+def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None,
+        dtype=None):
     """Variance over ``axis``: the mean squared deviation, with ``N - correction`` degrees
-    of freedom (``correction`` 0 by default). ``ddof`` is NumPy's name for ``correction``
+    of freedom (``correction`` 0 by default; where that is 0 or less, inf, or nan for a
+    slice with no deviation, as NumPy's). ``ddof`` is NumPy's name for ``correction``
     (giving both is a ValueError); ``where``: NumPy's boolean mask of the elements taking
-    part (N counts them in each slice)."""
+    part (N counts them in each slice); ``dtype``: NumPy's, the floating or complex dtype
+    computed in (and of a complex dtype's result, as NumPy's)."""
     correction = _correction("var", correction, ddof)
+    if dtype is not None:
+        x = _stat_dtype("var", x, dtype)
+        out = var(x, axis, correction=correction, keepdims=keepdims, where=where)
+        return astype(out, _dtype(x))
     x = _as_operand(x)
     if _dtype(x).kind not in "fc":
         x = _st.convert_element_type(x, _dt.float64)
@@ -97,15 +120,21 @@ def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
         dof = _ew.sub(_count(s, mask, axes, keepdims), float(correction))
         return _ew.div(s, _ew.max_p.bind(dof, 0.0))
     dof = math.prod(shape[a] for a in axes) - correction
-    return _ew.div(s, float(dof)) if dof > 0 else _ew.mul(s, math.nan)
+    # (no degrees of freedom: NumPy's s / 0, inf, or nan where s is 0, as the where= path)
+    return _ew.div(s, float(builtins.max(dof, 0)))
 
 
-def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None):
+def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None,
+        dtype=None):
     """Standard deviation over ``axis`` (the derivative is infinite where it is 0, except
     over slices of one element, where it is identically 0 and so is its derivative);
     ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError); ``where``
-    as in :func:`var`."""
+    and ``dtype`` as in :func:`var`."""
     correction = _correction("std", correction, ddof)
+    if dtype is not None:
+        x = _stat_dtype("std", x, dtype)
+        out = std(x, axis, correction=correction, keepdims=keepdims, where=where)
+        return astype(out, _dtype(x))
     x = _as_operand(x)
     half = _dtype(x)
     if half in _dt.HALF:  # (the variance itself may be beyond float16's range)

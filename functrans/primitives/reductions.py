@@ -93,17 +93,39 @@ def _reduce_chooser_jvp(prim):
     return jvp
 
 
+def _nonempty(name, shape, axes):
+    """NumPy's ValueError for an extreme over no elements, on every backend (torch's is an
+    IndexError of its own words) and while staging."""
+    if any(shape[a] == 0 for a in axes):
+        hint = ("pass initial= (a value every slice includes)" if "arg" not in name else
+                "an empty slice has no position of its extreme")
+        raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                         f"identity (axis of length 0 in shape {tuple(shape)}): {hint}")
+
+
+def _extreme_impl(name, fn):
+    def impl(b, x, axes, keepdims=False):
+        _nonempty(name, x.shape, axes)
+        return fn(b.xp)(x, axis=axes, keepdims=keepdims)
+    return impl
+
+
+def _extreme_aval(name):
+    def aval(x, axes, keepdims=False):
+        _nonempty(name, x.shape, axes)
+        return _reduced_aval(x, axes, keepdims)
+    return aval
+
+
 reduce_max_p = primitive("reduce_max")
-reduce_max_p.def_impl(lambda b, x, axes, keepdims=False: b.xp.max(x, axis=axes,
-                                                                  keepdims=keepdims))
-reduce_max_p.def_abstract_eval(_reduced_aval)
+reduce_max_p.def_impl(_extreme_impl("maximum", lambda xp: xp.max))
+reduce_max_p.def_abstract_eval(_extreme_aval("maximum"))
 reduce_max_p.def_jvp(_reduce_chooser_jvp(reduce_max_p))
 reduce_max_p.def_batch(axes_rule(reduce_max_p, "axes", many=True))
 
 reduce_min_p = primitive("reduce_min")
-reduce_min_p.def_impl(lambda b, x, axes, keepdims=False: b.xp.min(x, axis=axes,
-                                                                  keepdims=keepdims))
-reduce_min_p.def_abstract_eval(_reduced_aval)
+reduce_min_p.def_impl(_extreme_impl("minimum", lambda xp: xp.min))
+reduce_min_p.def_abstract_eval(_extreme_aval("minimum"))
 reduce_min_p.def_jvp(_reduce_chooser_jvp(reduce_min_p))
 reduce_min_p.def_batch(axes_rule(reduce_min_p, "axes", many=True))
 
@@ -239,9 +261,16 @@ def cumprod(x, axis):
 
 def _index_reduction(name, fn):
     p = primitive(name)
-    p.def_impl(lambda b, x, axis: fn(b.xp)(x, axis=axis))
-    p.def_abstract_eval(lambda x, axis: ShapedArray(
-        tuple(d for i, d in enumerate(x.shape) if i != axis), _dt.int64))
+
+    def impl(b, x, axis):
+        _nonempty(name, x.shape, range(len(x.shape)) if axis is None else (axis,))
+        return fn(b.xp)(x, axis=axis)
+
+    def aval(x, axis):
+        _nonempty(name, x.shape, range(len(x.shape)) if axis is None else (axis,))
+        return ShapedArray(tuple(d for i, d in enumerate(x.shape) if i != axis), _dt.int64)
+    p.def_impl(impl)
+    p.def_abstract_eval(aval)
     p.def_jvp(lambda primals, tangents, axis: (p.bind(primals[0], axis=axis), None))
     p.def_batch(axes_rule(p, "axis", many=False))
     return p
