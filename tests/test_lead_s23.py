@@ -51,3 +51,37 @@ def test_vmap_chunked_unmapped_randomness_different_matches_unchunked():
     assert chunked.shape == (5, 2)
     assert len({tuple(np.round(r, 12)) for r in np.asarray(chunked)}) == 5
     np.testing.assert_array_equal(chunked, whole)
+
+
+def test_a_library_whose_take_wraps_gets_clamped_indices_not_other_elements(monkeypatch):
+    """CuPy's take wraps an out-of-range index around (no error): a staged gather replayed
+    with such an index must not read another element silently. Emulated on NumPy by a take
+    that wraps, as CuPy's does, and the backend flag CuPy's backend sets."""
+    from functrans.backends import get_backend
+    b = get_backend("numpy")
+    xp = b.xp
+    real_take, real_along = xp.take, xp.take_along_axis
+
+    def wrapping_take(x, i, axis=None):
+        return real_take(x, i % x.shape[axis or 0], axis=axis)
+
+    def wrapping_along(x, i, axis):
+        return real_along(x, i % x.shape[axis], axis=axis)
+    monkeypatch.setattr(xp, "take", wrapping_take)
+    monkeypatch.setattr(xp, "take_along_axis", wrapping_along)
+    x = np.asarray([10.0, 20.0, 30.0])
+    m = np.arange(6.0).reshape(2, 3)
+    f = ft.jit(lambda x, i: x[i])
+    g = ft.jit(lambda m, i: fnp.take_along_axis(m, i, axis=1))
+    f(x, np.asarray([0, 1]))
+    g(m, np.asarray([[0], [1]]))
+    # the flag off, the wrapping library's answer is silently another element
+    assert float(f(x, np.asarray([4]))[0]) == 20.0
+    monkeypatch.setattr(type(b), "index_wraps", True)
+    f = ft.jit(lambda x, i: x[i])
+    assert float(f(x, np.asarray([4]))[0]) == 30.0  # clamped, as JAX's staged gather
+    g = ft.jit(lambda m, i: fnp.take_along_axis(m, i, axis=1))
+    np.testing.assert_array_equal(g(m, np.asarray([[5], [-7]])), [[2.0], [3.0]])
+    # the derivative goes to the element read
+    dg = ft.grad(lambda x: fnp.sum(ft.jit(lambda x, i: x[i])(x, np.asarray([4, 0]))))(x)
+    np.testing.assert_array_equal(dg, [1.0, 0.0, 1.0])

@@ -171,6 +171,11 @@ class Backend:
         array([4., 0., 2.])
     """
 
+    # Whether the library's take wraps an out-of-range index around instead of raising
+    # (CuPy's does, for speed): gathers then clamp it, as JAX's staged gathers do, rather than
+    # read another element silently.
+    index_wraps = False
+
     def __init__(self, name, xp, array_types, dtypes, extras=None, impls=None):
         self.name = name
         self.xp = xp

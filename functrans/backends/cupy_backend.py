@@ -94,4 +94,5 @@ class CuPyBackend(Backend):
 
 backend = CuPyBackend("cupy", _xp, [cupy.ndarray], _pairs)
 backend.device_types = (cupy.cuda.Device,)
+backend.index_wraps = True  # (cupy.take wraps out-of-range indices)
 register(backend)

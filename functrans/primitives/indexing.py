@@ -43,10 +43,11 @@ def _normalized(b, idx, dims, shape, device):
             # torch wraps around to a wrong index).
             i = xp.astype(i, xp.int64)
             i = xp.where(i < 0, i + n, i)
-            if len(idx) > 1 and n:
+            if (len(idx) > 1 or b.index_wraps) and n:
                 # The components are flattened into one row index: one out of its range would
-                # land in another row (under vmap, another member's). Checked eagerly before
-                # this where the indices are concrete; staged ones clamp, as JAX's do.
+                # land in another row (under vmap, another member's); a library whose take
+                # wraps (CuPy) would read another element. Checked eagerly before this where
+                # the indices are concrete; staged ones clamp, as JAX's do.
                 i = xp.clip(i, 0, n - 1)
             out.append(i)
     return out
@@ -172,7 +173,10 @@ scatter_add_p.def_batch(_scatter_add_batch)
 def _take_along_impl(b, x, idx, axis):
     n = x.shape[axis]
     idx = b.xp.astype(idx, b.xp.int64)  # as in _normalized (and torch wants int64 here)
-    return b.xp.take_along_axis(x, b.xp.where(idx < 0, idx + n, idx), axis=axis)
+    idx = b.xp.where(idx < 0, idx + n, idx)
+    if b.index_wraps and n:  # (as in _normalized)
+        idx = b.xp.clip(idx, 0, n - 1)
+    return b.xp.take_along_axis(x, idx, axis=axis)
 
 
 def _along_aval(x, idx, axis):
@@ -212,6 +216,8 @@ def _scatter_along_impl(b, v, idx, axis, shape):
         if d == axis:
             i = xp.astype(idx, xp.int64)
             i = xp.where(i < 0, i + shape[d], i)
+            if b.index_wraps and shape[d]:  # (flattened: out of range is another row)
+                i = xp.clip(i, 0, shape[d] - 1)
         else:
             r = [1] * len(shape)
             r[d] = ishape[d]
