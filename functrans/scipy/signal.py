@@ -22,7 +22,7 @@ from .. import numpy as fnp
 from ..convolution import conv_general_dilated
 
 __all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
-           "detrend", "stft", "istft", "welch", "csd"]
+           "detrend", "stft", "istft", "welch", "csd", "get_window"]
 
 _MODES = ("full", "valid", "same")
 
@@ -473,6 +473,23 @@ _WINDOWS = {"hann": (0.5, 0.5), "han": (0.5, 0.5), "hamming": (0.54, 0.46),
             "box": (1.0,), "ones": (1.0,), "rect": (1.0,), "rectangular": (1.0,)}
 
 
+_OTHER_WINDOWS = ("bartlett", "barthann", "brthan", "bth", "triang", "triangle", "tri",
+                  "cosine", "halfcosine")
+
+
+def _shaped_window(key, m):
+    """The symmetric windows of length ``m`` that are not cosine sums (host floats)."""
+    n = _np.arange(m, dtype=float)
+    if key == "bartlett":
+        return 1.0 - _np.abs(2.0 * n / (m - 1) - 1.0)
+    if key in ("barthann", "brthan", "bth"):
+        f = _np.abs(n / (m - 1) - 0.5)
+        return 0.62 - 0.48 * f + 0.38 * _np.cos(2 * _np.pi * f)
+    if key in ("triang", "triangle", "tri"):
+        return 1.0 - _np.abs((2.0 * n - (m - 1)) / (m + m % 2))
+    return _np.sin(_np.pi / m * (n + 0.5))  # cosine
+
+
 def _named_window(window, m, name):
     """The values (host floats) of the window named ``window`` of length ``m``: periodic
     (SciPy's ``fftbins=True``, or the suffix '_periodic') or '_symmetric'."""
@@ -481,19 +498,45 @@ def _named_window(window, m, name):
     for suffix, per in (("_periodic", True), ("_symmetric", False)):
         if key.endswith(suffix):
             key, periodic = key[: -len(suffix)], per
-    if key not in _WINDOWS:
+    if key not in _WINDOWS and key not in _OTHER_WINDOWS:
         raise ValueError(f"{name}: the window {window!r} is not supported: use 'hann', "
-                         f"'hamming', 'blackman' or 'boxcar' (with SciPy's aliases and the "
-                         f"suffixes '_periodic' and '_symmetric'), or an array of the "
-                         f"window's values.")
+                         f"'hamming', 'blackman', 'boxcar', 'bartlett', 'barthann', 'triang' "
+                         f"or 'cosine' (with SciPy's aliases and the suffixes '_periodic' and "
+                         f"'_symmetric'), or an array of the window's values.")
     if m == 1:
         return _np.ones(1)
     size = m + 1 if periodic else m
+    if key in _OTHER_WINDOWS:
+        return _shaped_window(key, size)[:m]
     ang = _np.linspace(-_np.pi, _np.pi, size)
     w = _np.zeros(size)
     for k, a in enumerate(_WINDOWS[key]):
         w = w + a * _np.cos(k * ang)
     return w[:m]
+
+
+def get_window(window, Nx, fftbins=True):
+    """The window ``window`` of ``Nx`` points, as ``scipy.signal.get_window``: periodic
+    (for spectral analysis, ``fftbins=True``, the default) or symmetric (``fftbins=False``),
+    a float64 array of the default backend. ``window`` is a name ('hann', 'hamming',
+    'blackman', 'boxcar', 'bartlett', 'barthann', 'triang', 'cosine' and SciPy's aliases),
+    or a 1-tuple of one. Windows with parameters (SciPy's ``('kaiser', beta)``...) raise
+    ValueError: pass their values as an array where a window is taken."""
+    name = "get_window"
+    if isinstance(window, tuple) and len(window) == 1:
+        window = window[0]
+    if not isinstance(window, str):
+        raise ValueError(f"{name}: window must be a name (or a 1-tuple of one); windows with "
+                         f"parameters are not supported; got {window!r}.")
+    if isinstance(Nx, bool) or not isinstance(Nx, (int, _np.integer)) or Nx < 1:
+        raise ValueError(f"{name}: Nx must be a positive integer; got {Nx!r}.")
+    if window.endswith(("_periodic", "_symmetric")):
+        raise ValueError(f"{name}: name the window without a suffix and use fftbins; got "
+                         f"{window!r}.")
+    if window not in _WINDOWS and window not in _OTHER_WINDOWS:
+        _named_window(window, 1, name)  # (its error names the supported windows)
+    host = _named_window(window + ("_periodic" if fftbins else "_symmetric"), int(Nx), name)
+    return fnp.asarray(host.tolist(), dtype="float64")
 
 
 def _window(window, nperseg, like, name, input_length=None, default_nperseg=256):
