@@ -12,7 +12,6 @@ functrans.numpy and functrans.numpy.fft (the windows 'hann', 'hamming', 'blackma
 
 from __future__ import annotations
 
-import builtins
 import math
 import warnings
 
