@@ -352,6 +352,12 @@ def test_fft_errors():
         fnp.fft.fft(x, axis=-3)
     with pytest.raises(ValueError, match="invalid number of data points"):
         fnp.fft.fft(x, n=0)
+    with pytest.raises(TypeError, match="axis must be an integer.*use fft.fftn"):
+        fnp.fft.fft(x, axis=[1, 1])
+    with pytest.raises(TypeError, match="number of data points must be an integer"):
+        fnp.fft.fftfreq([0, 1, 2])
+    with pytest.raises(TypeError, match="must be an integer"):
+        fnp.fft.rfft(x, n=2.5)
     with pytest.raises(ValueError, match="norm must be one of"):
         fnp.fft.ifft(x, norm="unitary")
     with pytest.raises(ValueError, match="s and axes must have the same length"):
