@@ -710,6 +710,16 @@ def test_stft_istft_round_trip(backend):
         np.testing.assert_allclose(got[..., :64], x, atol=1e-12)
 
 
+def test_stft_istft_psd_scaling(backend):
+    # SciPy's scaling='psd' (JAX's stft and istft have no scaling argument)
+    x = R(50)
+    want = ssignal.stft(x, nperseg=16, scaling="psd")
+    run(backend, lambda m, a: m.signal.stft(a, nperseg=16, scaling="psd"), x, ref=want,
+        jax=False)
+    run(backend, lambda m, z: m.signal.istft(z, nperseg=16, scaling="psd"), want[2],
+        ref=ssignal.istft(want[2], nperseg=16, scaling="psd"), jax=False)
+
+
 SIGNAL_GRADS = [
     ("detrend-linear-bp", lambda m, a: m.signal.detrend(a, bp=[2]), (3, 6), False),
     ("detrend-constant-axis0", lambda m, a: m.signal.detrend(a, axis=0, type="constant"),
@@ -970,6 +980,20 @@ def test_scale_and_translate_derivatives(backend, method):
     f = lambda m, a, s, t: m.image.scale_and_translate(a, (4, 9), (0, 1), s, t,  # noqa: E731
                                                        method)
     grads(backend, f, x, np.array([1.37, 1.61]), np.array([0.21, -0.33]))
+
+
+def test_complex_images_and_coordinates(backend):
+    z = R(4, 5, complex_=True)
+    for method in ("linear", "cubic", "lanczos3"):
+        ref = _resample_reference(z, (7, 3), [0, 1], [7 / 4, 3 / 5], [0, 0], method, True)
+        run(backend, lambda m, a: m.image.resize(a, (7, 3), method), z, ref=ref)
+    grads(backend, lambda m, a: m.image.resize(a, (7, 3), "cubic"), z)
+    c = [np.array([0.3, 2.5, -0.7]), np.array([1.2, 4.7, 0.1])]
+    ref = sndimage.map_coordinates(z, np.array(c), order=1, mode="reflect")
+    f = lambda m, a, c0, c1: m.ndimage.map_coordinates(a, [c0, c1], order=1,  # noqa: E731
+                                                      mode="reflect")
+    run(backend, f, z, *c, ref=ref)
+    grads(backend, f, z, *c)
 
 
 def test_image_under_vmap_and_jit(backend):
