@@ -6,8 +6,9 @@ short-time Fourier analysis, differentiable, on every backend.
 :func:`functrans.lax.conv_general_dilated` (one stack of shifted slices and one matrix
 product; the smaller operand is taken as the kernel); ``detrend``, ``stft``, ``istft``,
 ``welch`` and ``csd`` with SciPy 1.17's signatures, defaults and values, built on
-functrans.numpy and functrans.numpy.fft (the windows 'hann', 'hamming', 'blackman' and
-'boxcar', by name or as arrays).
+functrans.numpy and functrans.numpy.fft (the windows 'hann', 'hamming', 'blackman',
+'boxcar', 'bartlett', 'barthann', 'triang' and 'cosine' by name, whose values
+``get_window`` gives, or any window as an array).
 """
 
 from __future__ import annotations
@@ -671,8 +672,9 @@ def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=
     ``scaling`` ('density': ``1 / (fs sum(win**2))``, 'spectrum': ``1 / sum(win)**2``), the
     one-sided spectra doubled but at 0 (and Nyquist). Returns ``(f, Pxy)``: the frequencies
     (float64, of the input's library) and the spectra with the frequencies on ``axis``.
-    ``window``: 'hann' (the default, periodic), 'hamming', 'blackman', 'boxcar' (SciPy's
-    names, aliases and '_periodic'/'_symmetric' suffixes) or an array; ``detrend``
+    ``window``: 'hann' (the default, periodic), 'hamming', 'blackman', 'boxcar',
+    'bartlett', 'barthann', 'triang', 'cosine' (SciPy's names, aliases and
+    '_periodic'/'_symmetric' suffixes) or an array; ``detrend``
     'constant', 'linear', False or a callable, called on each segment (shape
     ``(..., nperseg)``) as SciPy's. Differences:
     computed in float64 (complex128) and cast to SciPy's dtype (complex64 for float32
