@@ -61,8 +61,19 @@ def _real(x, name):
     return _st.convert_element_type(x, _dt.float64)
 
 
+def _index(v, what, name, hint=""):
+    if isinstance(v, bool):
+        raise TypeError(f"fft.{name}: {what} must be an integer; got {v!r}{hint}")
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"fft.{name}: {what} must be an integer; got {v!r}{hint}") from None
+
+
 def _axis(axis, nd, name):
-    a = operator.index(axis)
+    hint = f" (for several axes use fft.{name}n)" if name in ("fft", "ifft", "rfft",
+                                                              "irfft") else ""
+    a = _index(axis, "axis", name, hint)
     if not -nd <= a < nd:
         raise ShapeError(f"fft.{name}: axis {axis} is out of range for an array of "
                          f"{nd} dimensions")
@@ -84,7 +95,7 @@ def _fit(x, axis, n):
 def _length(n, default, name):
     if n is None:
         return default
-    n = operator.index(n)
+    n = _index(n, "the number of data points", name)
     if n < 1:
         raise ValueError(f"fft.{name}: invalid number of data points ({n}); it must be >= 1")
     return n
@@ -117,7 +128,7 @@ def _shape_and_axes(x, s, axes, name, last_default=None):
             raise ValueError(f"fft.{name}: s and axes must have the same length; got "
                              f"{len(s)} and {len(axes)}")
         # -1 keeps the input's length along that axis (NumPy 2, the Array API)
-        s = [_shape(x)[a] if n is not None and operator.index(n) == -1 else n
+        s = [_shape(x)[a] if n is not None and _index(n, "s", name) == -1 else n
              for a, n in zip(axes, s)]
     s = [_length(n, None, name) for n in s]
     return s, axes

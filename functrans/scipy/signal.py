@@ -6,13 +6,13 @@ short-time Fourier analysis, differentiable, on every backend.
 :func:`functrans.lax.conv_general_dilated` (one stack of shifted slices and one matrix
 product; the smaller operand is taken as the kernel); ``detrend``, ``stft``, ``istft``,
 ``welch`` and ``csd`` with SciPy 1.17's signatures, defaults and values, built on
-functrans.numpy and functrans.numpy.fft (the windows 'hann', 'hamming', 'blackman' and
-'boxcar', by name or as arrays).
+functrans.numpy and functrans.numpy.fft (the windows 'hann', 'hamming', 'blackman',
+'boxcar', 'bartlett', 'barthann', 'triang' and 'cosine' by name, whose values
+``get_window`` gives, or any window as an array).
 """
 
 from __future__ import annotations
 
-import builtins
 import math
 import warnings
 
@@ -22,7 +22,7 @@ from .. import numpy as fnp
 from ..convolution import conv_general_dilated
 
 __all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
-           "detrend", "stft", "istft", "welch", "csd"]
+           "detrend", "stft", "istft", "welch", "csd", "get_window"]
 
 _MODES = ("full", "valid", "same")
 
@@ -106,20 +106,27 @@ def _convolve(in1, in2, mode, what):
     return _conv_nd(in1, in2, ranges)
 
 
+def _check_precision(precision, what):
+    from ..convolution import _not_supported
+    _not_supported(f"scipy.signal.{what}", precision, None)
+
+
 def _check_method(method, what):
     if method not in ("auto", "direct", "fft"):
         raise ValueError(f"{what}: method must be 'auto', 'direct' or 'fft'; got "
                          f"{method!r}.")
 
 
-def convolve(in1, in2, mode="full", method="auto", *, axes=None, dot_axes=None):
+def convolve(in1, in2, mode="full", method="auto", precision=None, *, axes=None,
+             dot_axes=None):
     """The n-d convolution of ``in1`` and ``in2`` (``scipy.signal.convolve``), 'full',
     'valid' (one operand at least as large as the other along every axis) or 'same' (the
     size of ``in1``, centred on the full result). The result's dtype is the operands'
     common dtype (integers stay integers).
 
     ``method`` is accepted ('auto', 'direct', 'fft'); the computation is always direct
-    (exact, where SciPy's 'fft' rounds).
+    (exact, where SciPy's 'fft' rounds). ``precision`` (``jax.scipy.signal``'s keyword) is
+    checked and has no effect: every backend computes at the operands' precision.
 
     ``axes`` and ``dot_axes`` (keyword only) are ``autograd.scipy.signal.convolve``'s
     extension, for convolutional networks: ``axes=(axes1, axes2)`` pairs the axes of
@@ -129,6 +136,7 @@ def convolve(in1, in2, mode="full", method="auto", *, axes=None, dot_axes=None):
     what = "convolve"
     _check_method(method, what)
     _check_mode(mode, what)
+    _check_precision(precision, what)
     in1, in2 = _operands(in1, in2, what)
     if axes is not None or dot_axes is not None:
         return _convolve_axes(in1, in2, axes, dot_axes, mode, what)
@@ -206,14 +214,15 @@ def _convolve_axes(A, B, axes, dot_axes, mode, what):
     return fnp.reshape(y, out_ignore + tuple(y.shape[2:]))
 
 
-def correlate(in1, in2, mode="full", method="auto"):
+def correlate(in1, in2, mode="full", method="auto", precision=None):
     """The n-d cross-correlation of ``in1`` and ``in2`` (``scipy.signal.correlate``):
     ``z[k] = sum_l in1[l] conj(in2[l - k])``, the lag ``k`` over 'full', 'valid' or 'same'
-    (as in :func:`convolve`); it is ``convolve(in1, conj(in2) reversed)``. ``method`` as in
-    :func:`convolve`."""
+    (as in :func:`convolve`); it is ``convolve(in1, conj(in2) reversed)``. ``method`` and
+    ``precision`` as in :func:`convolve`."""
     what = "correlate"
     _check_method(method, what)
     _check_mode(mode, what)
+    _check_precision(precision, what)
     in1, in2 = _operands(in1, in2, what)
     special = _empty_or_scalar(in1, in2, what)
     if special is not None:
@@ -283,36 +292,103 @@ def _is_zero(v):
     return isinstance(v, (int, float, complex)) and v == 0
 
 
-def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
+def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, precision=None):
     """The 2-d convolution of ``in1`` and ``in2`` (``scipy.signal.convolve2d``), 'full',
     'valid' or 'same' (the size of ``in1``), ``in1`` extended beyond its edges by
     ``boundary``: 'fill' (with ``fillvalue``), 'wrap' (periodic) or 'symm' (mirrored, the
-    edge repeated)."""
+    edge repeated). ``precision`` as in :func:`convolve`."""
+    _check_precision(precision, "convolve2d")
     return _two_d(in1, in2, mode, boundary, fillvalue, "convolve2d", False)
 
 
-def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
+def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, precision=None):
     """The 2-d cross-correlation of ``in1`` and ``in2`` (``scipy.signal.correlate2d``),
-    ``in2`` conjugated; modes and boundaries as in :func:`convolve2d`."""
+    ``in2`` conjugated; modes, boundaries and ``precision`` as in :func:`convolve2d`."""
+    _check_precision(precision, "correlate2d")
     return _two_d(in1, in2, mode, boundary, fillvalue, "correlate2d", True)
+
+
+def _inexact_operands(in1, in2, what):
+    """The operands in their common dtype made inexact as SciPy's FFT convolutions do
+    (booleans and integers as float64)."""
+    in1, in2 = fnp.asarray(in1), fnp.asarray(in2)
+    dt = _np.result_type(*(_np.dtype(fnp.result_type(a).name) for a in (in1, in2)))
+    if dt.kind in "biu":
+        dt = _np.dtype("float64")
+    return tuple(a if fnp.result_type(a).name == dt.name else fnp.astype(a, dt.name)
+                 for a in (in1, in2))
+
+
+def _convolve_along(in1, in2, axes, mode, what):
+    """``in1`` and ``in2`` convolved along ``axes`` only, the other axes paired element by
+    element (equal lengths, or 1 broadcast): one grouped ``conv_general_dilated``, a group
+    per pair."""
+    nd = in1.ndim
+    rest = [a for a in range(nd) if a not in axes]
+    outer = []
+    for a in rest:
+        m, k = in1.shape[a], in2.shape[a]
+        if m != k and 1 not in (m, k):
+            raise ValueError(f"{what}: in1 and in2 must have equal lengths (or 1) along the "
+                             f"axes not convolved; got shapes {tuple(in1.shape)} and "
+                             f"{tuple(in2.shape)} with axes {tuple(axes)}.")
+        outer.append(max(m, k))
+    s1, s2 = [in1.shape[a] for a in axes], [in2.shape[a] for a in axes]
+    ranges = _full_range(mode, s1, s2, what)
+    if mode == "valid":
+        _valid_swap(s1, s2, what)
+    order = tuple(rest) + tuple(axes)
+    a = fnp.permute_dims(in1, order)
+    b = fnp.permute_dims(in2, order)
+    a = fnp.broadcast_to(a, tuple(outer) + tuple(s1))
+    b = fnp.broadcast_to(b, tuple(outer) + tuple(s2))
+    g = math.prod(outer)
+    out_conv = tuple(r[1] for r in ranges)
+    if g == 0 or 0 in s1 + s2 or 0 in out_conv:
+        y = fnp.zeros(tuple(outer) + out_conv, dtype=fnp.result_type(in1),
+                      device=fnp.device(in1))
+    else:
+        # the operand with fewer elements as the kernel (the convolution commutes)
+        if math.prod(s2) > math.prod(s1):
+            a, b, s1, s2 = b, a, s2, s1
+        k = len(axes)
+        x = fnp.reshape(a, (1, g) + tuple(s1))
+        w = fnp.flip(fnp.reshape(b, (g, 1) + tuple(s2)), axis=tuple(range(2, 2 + k)))
+        pads = [(kn - 1 - st, ln - m + st) for m, kn, (st, ln) in zip(s1, s2, ranges)]
+        y = conv_general_dilated(x, w, (1,) * k, pads, feature_group_count=g)
+        y = fnp.reshape(y, tuple(outer) + out_conv)
+    if mode == "same":  # SciPy's 'same' is in1's shape, a broadcast axis cut at its centre
+        keep = tuple(slice((n - in1.shape[a]) // 2, (n - in1.shape[a]) // 2 + in1.shape[a])
+                     for a, n in zip(rest, outer))
+        y = y[keep + (Ellipsis,)]
+    return fnp.permute_dims(y, tuple(int(i) for i in _np.argsort(order)))
 
 
 def _fft_like(name):
     def f(in1, in2, mode="full", axes=None):
         what = name
-        in1, in2 = _operands(in1, in2, what)
-        if axes is not None:
-            axs = (axes,) if isinstance(axes, int) else tuple(axes)
-            nd = builtins.max(in1.ndim, in2.ndim)
-            if sorted(int(a) % nd for a in axs) != list(range(nd)) or in1.ndim != in2.ndim:
-                raise NotImplementedError(f"{what}: axes other than all of them are not "
-                                          f"supported; use convolve over the full arrays.")
-        return convolve(in1, in2, mode=mode)
+        _check_mode(mode, what)
+        in1, in2 = _inexact_operands(in1, in2, what)
+        if in1.ndim != in2.ndim:
+            raise ValueError(f"{what}: in1 and in2 must have the same number of dimensions; "
+                             f"got {in1.ndim} and {in2.ndim}.")
+        if axes is None or in1.ndim == 0:
+            return convolve(in1, in2, mode=mode)
+        axs = (axes,) if isinstance(axes, int) else tuple(axes)
+        axs = _axis_list(axs, in1.ndim, what, "axes")
+        if len(set(axs)) != len(axs):
+            raise ValueError(f"{what}: axes has a repeated axis: {tuple(axes)}.")
+        if not axs:
+            raise ValueError(f"{what}: axes, when given, must name at least one axis.")
+        if sorted(axs) == list(range(in1.ndim)):
+            return convolve(in1, in2, mode=mode)
+        return _convolve_along(in1, in2, sorted(axs), mode, what)
     f.__name__ = f.__qualname__ = name
-    f.__doc__ = (f"``scipy.signal.{name}``: the same values as :func:`convolve` ('full', "
-                 f"'valid', 'same'), computed directly (exact, where SciPy's FFT rounds); "
-                 f"``axes`` naming all axes is accepted, a subset raises "
-                 f"NotImplementedError.")
+    f.__doc__ = (f"``scipy.signal.{name}``: the convolution of ``in1`` and ``in2`` along "
+                 f"``axes`` (all by default; along the others they pair element by element, "
+                 f"equal lengths or 1 broadcast), 'full', 'valid' or 'same' as in "
+                 f":func:`convolve`, computed directly (exact, where SciPy's FFT rounds). "
+                 f"Integer and boolean inputs give float64, as SciPy's.")
     return f
 
 
@@ -397,6 +473,23 @@ _WINDOWS = {"hann": (0.5, 0.5), "han": (0.5, 0.5), "hamming": (0.54, 0.46),
             "box": (1.0,), "ones": (1.0,), "rect": (1.0,), "rectangular": (1.0,)}
 
 
+_OTHER_WINDOWS = ("bartlett", "barthann", "brthan", "bth", "triang", "triangle", "tri",
+                  "cosine", "halfcosine")
+
+
+def _shaped_window(key, m):
+    """The symmetric windows of length ``m`` that are not cosine sums (host floats)."""
+    n = _np.arange(m, dtype=float)
+    if key == "bartlett":
+        return 1.0 - _np.abs(2.0 * n / (m - 1) - 1.0)
+    if key in ("barthann", "brthan", "bth"):
+        f = _np.abs(n / (m - 1) - 0.5)
+        return 0.62 - 0.48 * f + 0.38 * _np.cos(2 * _np.pi * f)
+    if key in ("triang", "triangle", "tri"):
+        return 1.0 - _np.abs((2.0 * n - (m - 1)) / (m + m % 2))
+    return _np.sin(_np.pi / m * (n + 0.5))  # cosine
+
+
 def _named_window(window, m, name):
     """The values (host floats) of the window named ``window`` of length ``m``: periodic
     (SciPy's ``fftbins=True``, or the suffix '_periodic') or '_symmetric'."""
@@ -405,19 +498,45 @@ def _named_window(window, m, name):
     for suffix, per in (("_periodic", True), ("_symmetric", False)):
         if key.endswith(suffix):
             key, periodic = key[: -len(suffix)], per
-    if key not in _WINDOWS:
+    if key not in _WINDOWS and key not in _OTHER_WINDOWS:
         raise ValueError(f"{name}: the window {window!r} is not supported: use 'hann', "
-                         f"'hamming', 'blackman' or 'boxcar' (with SciPy's aliases and the "
-                         f"suffixes '_periodic' and '_symmetric'), or an array of the "
-                         f"window's values.")
+                         f"'hamming', 'blackman', 'boxcar', 'bartlett', 'barthann', 'triang' "
+                         f"or 'cosine' (with SciPy's aliases and the suffixes '_periodic' and "
+                         f"'_symmetric'), or an array of the window's values.")
     if m == 1:
         return _np.ones(1)
     size = m + 1 if periodic else m
+    if key in _OTHER_WINDOWS:
+        return _shaped_window(key, size)[:m]
     ang = _np.linspace(-_np.pi, _np.pi, size)
     w = _np.zeros(size)
     for k, a in enumerate(_WINDOWS[key]):
         w = w + a * _np.cos(k * ang)
     return w[:m]
+
+
+def get_window(window, Nx, fftbins=True):
+    """The window ``window`` of ``Nx`` points, as ``scipy.signal.get_window``: periodic
+    (for spectral analysis, ``fftbins=True``, the default) or symmetric (``fftbins=False``),
+    a float64 array of the default backend. ``window`` is a name ('hann', 'hamming',
+    'blackman', 'boxcar', 'bartlett', 'barthann', 'triang', 'cosine' and SciPy's aliases),
+    or a 1-tuple of one. Windows with parameters (SciPy's ``('kaiser', beta)``...) raise
+    ValueError: pass their values as an array where a window is taken."""
+    name = "get_window"
+    if isinstance(window, tuple) and len(window) == 1:
+        window = window[0]
+    if not isinstance(window, str):
+        raise ValueError(f"{name}: window must be a name (or a 1-tuple of one); windows with "
+                         f"parameters are not supported; got {window!r}.")
+    if isinstance(Nx, bool) or not isinstance(Nx, (int, _np.integer)) or Nx < 1:
+        raise ValueError(f"{name}: Nx must be a positive integer; got {Nx!r}.")
+    if window.endswith(("_periodic", "_symmetric")):
+        raise ValueError(f"{name}: name the window without a suffix and use fftbins; got "
+                         f"{window!r}.")
+    if window not in _WINDOWS and window not in _OTHER_WINDOWS:
+        _named_window(window, 1, name)  # (its error names the supported windows)
+    host = _named_window(window + ("_periodic" if fftbins else "_symmetric"), int(Nx), name)
+    return fnp.asarray(host.tolist(), dtype="float64")
 
 
 def _window(window, nperseg, like, name, input_length=None, default_nperseg=256):
@@ -553,8 +672,9 @@ def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=
     ``scaling`` ('density': ``1 / (fs sum(win**2))``, 'spectrum': ``1 / sum(win)**2``), the
     one-sided spectra doubled but at 0 (and Nyquist). Returns ``(f, Pxy)``: the frequencies
     (float64, of the input's library) and the spectra with the frequencies on ``axis``.
-    ``window``: 'hann' (the default, periodic), 'hamming', 'blackman', 'boxcar' (SciPy's
-    names, aliases and '_periodic'/'_symmetric' suffixes) or an array; ``detrend``
+    ``window``: 'hann' (the default, periodic), 'hamming', 'blackman', 'boxcar',
+    'bartlett', 'barthann', 'triang', 'cosine' (SciPy's names, aliases and
+    '_periodic'/'_symmetric' suffixes) or an array; ``detrend``
     'constant', 'linear', False or a callable, called on each segment (shape
     ``(..., nperseg)``) as SciPy's. Differences:
     computed in float64 (complex128) and cast to SciPy's dtype (complex64 for float32
