@@ -16,10 +16,11 @@ random numbers: as easy as 1, 2, 3", SC 2011) applied to a 64-bit counter per el
 does with ``jax_threefry_partitionable`` on (its default since JAX 0.5). ``key``, ``split``,
 ``fold_in``, ``bits``, ``uniform``, ``randint``, ``bernoulli``, ``rademacher``,
 ``permutation``, ``choice`` and ``categorical`` give JAX's values exactly (with
-``jax_enable_x64``, whose defaults ``float64``/``int64`` are ours too; ``bits`` defaults to
-``uint32`` where JAX with x64 gives ``uint64``); the samplers built on transcendental
-functions (``normal``, ``gumbel``...) apply the same transforms to the same uniforms and agree
-to rounding (JAX's own float64 ``erf_inv``/``log1p`` on CPU are tens of ulp off).
+``jax_enable_x64``, whose defaults ``float64``/``int64``/``uint64`` are ours too); the
+samplers built on transcendental functions (``normal``, ``gumbel``...) apply the same
+transforms to the same uniforms and agree to rounding (JAX's own float64 ``erf_inv``/``log1p``
+on CPU are tens of ulp off), except ``truncated_normal`` in a tail, where JAX's transform
+loses every digit and ours does not.
 
 The cipher's 32-bit words are native ``uint32`` arrays on NumPy, array-api-strict and CuPy, and
 ``int64`` arrays holding 32-bit values on PyTorch (which has no ``uint32`` addition or shifts),
@@ -975,7 +976,9 @@ def normal(key, shape=(), dtype=None):
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Standard normal samples truncated to the open interval ``(lower, upper)`` (inverse
     transform sampling; the shape of ``lower`` and ``upper`` broadcast, by default).
-    Differentiable in ``lower`` and ``upper``."""
+    Differentiable in ``lower`` and ``upper``. JAX's values where the interval meets 0;
+    accurate in the tails too (``(10, 12)``, ``(-inf, -20)``), where JAX's draws all equal
+    a bound."""
     d = _float_dtype(dtype, "truncated_normal")
     like = _key_words(key, "truncated_normal")[0]
     lower, upper = _param(lower, d, like), _param(upper, d, like)
@@ -983,9 +986,26 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
         shape = fnp.broadcast_shapes(lower.shape, upper.shape)
     shape = _name_shape(shape, "truncated_normal")
     _check_shape("truncated_normal", shape, lower.shape, upper.shape)
+    # JAX's transform, sqrt2 erfinv(uniform(erf(lower / sqrt2), erf(upper / sqrt2))), loses
+    # every digit in a tail (erf(10 / sqrt2) is 1.0: JAX returns `upper` for every draw on
+    # (10, 12)); there the same map u -> F^-1(F(lower) + u (F(upper) - F(lower))) is
+    # computed with the normal CDF on the tail's side. JAX's form (and bits) where the
+    # interval meets 0. Each branch gets harmless bounds where it is not taken (no nan in
+    # a derivative).
+    pos, neg = lower > 0, upper < 0
+    mid = fnp.logical_not(fnp.logical_or(pos, neg))
     r2 = math.sqrt(2.0)
-    a, b = _sp.erf(lower / r2), _sp.erf(upper / r2)
+    a = _sp.erf(fnp.where(mid, lower, -1.0) / r2)
+    b = _sp.erf(fnp.where(mid, upper, 1.0) / r2)
     out = _sp.erfinv(_uniform(key, shape, d, a, b, "truncated_normal")) * r2
+    u = _unit(key, shape, d, "truncated_normal")
+    # lower > 0: 1 - F(x) = F(-x) is small and accurate
+    fl, fu = _sp.ndtr(-fnp.where(pos, lower, 1.0)), _sp.ndtr(-fnp.where(pos, upper, 2.0))
+    right = -_sp.ndtri(fl - u * (fl - fu))
+    # upper < 0: F itself is small
+    fl, fu = _sp.ndtr(fnp.where(neg, lower, -2.0)), _sp.ndtr(fnp.where(neg, upper, -1.0))
+    left = _sp.ndtri(fl + u * (fu - fl))
+    out = fnp.where(pos, right, fnp.where(neg, left, out))
     inf = fnp.full_like(like, math.inf, dtype=d)
     lo = fnp.nextafter(fnp.stop_gradient(lower), inf)
     hi = fnp.nextafter(fnp.stop_gradient(upper), -inf)
