@@ -1001,10 +1001,10 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     u = _unit(key, shape, d, "truncated_normal")
     # lower > 0: 1 - F(x) = F(-x) is small and accurate
     fl, fu = _sp.ndtr(-fnp.where(pos, lower, 1.0)), _sp.ndtr(-fnp.where(pos, upper, 2.0))
-    right = -_sp.ndtri(fl - u * (fl - fu))
+    right = -_sp.ndtri(_sub(fl, _mul(u, _sub(fl, fu))))
     # upper < 0: F itself is small
     fl, fu = _sp.ndtr(fnp.where(neg, lower, -2.0)), _sp.ndtr(fnp.where(neg, upper, -1.0))
-    left = _sp.ndtri(fl + u * (fu - fl))
+    left = _sp.ndtri(_add(fl, _mul(u, _sub(fu, fl))))
     out = fnp.where(pos, right, fnp.where(neg, left, out))
     inf = fnp.full_like(like, math.inf, dtype=d)
     lo = fnp.nextafter(fnp.stop_gradient(lower), inf)
