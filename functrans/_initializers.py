@@ -164,6 +164,8 @@ def _fans(shape, in_axis, out_axis, batch_axis, name):
         raise ValueError(f"functrans.nn.initializers.{name}: in_axis={in_axis}, "
                          f"out_axis={out_axis} or batch_axis={batch_axis} is out of range "
                          f"for shape {shape}") from None
+    if math.prod(shape) == 0:
+        return 0, 0  # (an empty array: no fan to divide by)
     receptive = math.prod(shape) / in_size / out_size / batch_size
     return in_size * receptive, out_size * receptive
 
@@ -186,6 +188,13 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     if distribution not in _DISTRIBUTIONS:
         raise ValueError(f"functrans.nn.initializers.variance_scaling: distribution must be "
                          f"one of {_DISTRIBUTIONS}; got {distribution!r}")
+    try:
+        ok = not isinstance(scale, bool) and float(scale) >= 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:  # (JAX takes a negative scale and returns nan)
+        raise ValueError(f"functrans.nn.initializers.variance_scaling: scale must be a "
+                         f"number >= 0 (the variance is scale / fan); got {scale!r}")
     default = dtype
 
     def init(key, shape, dtype=default):
@@ -195,7 +204,8 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
         fan_in, fan_out = _fans(shape, in_axis, out_axis, batch_axis, name)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
              "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
-        variance = scale / n
+        # a zero fan means an empty array (JAX divides by zero)
+        variance = scale / n if n else 0.0
         if distribution == "truncated_normal":
             return _random.truncated_normal(key, -2.0, 2.0, shape, d) * (
                 math.sqrt(variance) / _TRUNCATED_STD)

@@ -1326,3 +1326,53 @@ def test_case_vs_jax(JX, name):
         elif mode == "close":
             t = max(tol, 1e-6) if a.dtype == np.float32 else tol
             np.testing.assert_allclose(a, b, rtol=t, atol=t)
+
+
+# == bad input: clear errors ====================================================================
+
+_K0 = fr.PRNGKey(0)
+ERRORS = [
+    (lambda: fr.normal(np.array([0.0, 1.0]), (2,)), TypeError, "uint32"),
+    (lambda: fr.normal(np.zeros(3, np.uint32), (2,)), ValueError, "shape (2,)"),
+    (lambda: fr.randint(_K0, (2,), 0, 5, "float64"), TypeError, "integer"),
+    (lambda: fr.uniform(_K0, (2,), "int32"), TypeError, "floating"),
+    (lambda: fr.normal(_K0, (-1,)), ValueError, "negative"),
+    (lambda: fr.choice(_K0, 3, (4,), replace=False), ValueError, "larger sample"),
+    (lambda: fr.choice(_K0, 4, (2,), p=np.ones(3) / 3), ValueError, "p must have shape"),
+    (lambda: fr.permutation(_K0, np.zeros((2, 3)), axis=2), ValueError, "out of bounds"),
+    (lambda: fr.fold_in(_K0, 1.5), TypeError, "integer"),
+    (lambda: fr.fold_in(_K0, 2 ** 32), OverflowError, "uint32"),
+    (lambda: fr.uniform(_K0, (3,), minval=np.zeros(4)), ValueError, "broadcast"),
+    (lambda: fr.gamma(_K0, np.ones(3), (4,)), ValueError, "broadcast"),
+    (lambda: fr.multivariate_normal(_K0, np.zeros(2), np.eye(3)), ValueError, "cov"),
+    (lambda: fr.multivariate_normal(_K0, np.zeros(2), np.eye(2), method="qr"), ValueError,
+     "method"),
+    (lambda: fr.ball(_K0, 0), ValueError, "positive"),
+    (lambda: fnn.one_hot(np.array([1]), 2.5), TypeError, "num_classes"),
+    (lambda: fnn.glu(np.zeros(3)), ValueError, "even"),
+    (lambda: finit.variance_scaling(1.0, "fan_x", "normal"), ValueError, "mode"),
+    (lambda: finit.variance_scaling(1.0, "fan_in", "cauchy"), ValueError, "distribution"),
+    (lambda: finit.variance_scaling(-1.0, "fan_in", "normal"), ValueError, ">= 0"),
+    (lambda: finit.orthogonal()(_K0, (3,)), ValueError, "2 dimensions"),
+    (lambda: finit.glorot_normal()(_K0, (5,)), ValueError, "in_axis"),
+    (lambda: finit.normal()(_K0, (2,), fnp.complex128), TypeError, "complex"),
+    (lambda: fnn.dot_product_attention(_Q, _K, _V, implementation="cudnn"), ValueError,
+     "implementation"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(ERRORS)))
+def test_bad_input_is_refused_clearly(i):
+    fn, exc, words = ERRORS[i]
+    with pytest.raises(exc) as info:
+        fn()
+    assert words in str(info.value), str(info.value)
+
+
+def test_initializers_of_empty_shapes_are_empty():
+    """A zero-sized weight has no fan: an empty array (JAX raises ZeroDivisionError)."""
+    for shape in ((0, 3), (3, 0), (2, 0, 3, 4)):
+        for init in (finit.glorot_normal(), finit.he_uniform(), finit.lecun_normal(),
+                     finit.orthogonal()):
+            w = np.asarray(init(_K0, shape))
+            assert w.shape == shape and w.dtype == np.float64
