@@ -1013,15 +1013,19 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
 
 
 @_takes_key
-def bernoulli(key, p=0.5, shape=None):
+def bernoulli(key, p=0.5, shape=None, mode=None):
     """Booleans that are true with probability ``p`` (``uniform(key, shape) < p``; the shape
-    of ``p`` by default)."""
+    of ``p`` by default). ``mode="high"`` compares with two uniforms' worth of bits, for
+    probabilities below the dtype's resolution (as JAX)."""
     like = _key_words(key, "bernoulli")[0]
     pd = _dt.as_dtype(p.dtype, strict=False) if hasattr(p, "dtype") else None
     d = _computation_dtype(pd)
     p = _param(p, d, like)
     shape = tuple(p.shape) if shape is None else _name_shape(shape, "bernoulli")
     _check_shape("bernoulli", shape, p.shape)
+    if _mode(mode, "bernoulli") == "high":
+        u = _unit(key, (2,) + shape, d, "bernoulli")
+        return fnp.less(_mul(u[1, ...], 2.0 ** -_nmant(d)), _sub(p, u[0, ...]))
     return fnp.less(_unit(key, shape, d, "bernoulli"), p)
 
 
@@ -1194,19 +1198,47 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     return fnp.reshape(out, arr.shape[:axis] + shape + arr.shape[axis + 1:])
 
 
+def _mode(mode, name, allowed=("low", "high")):
+    if mode is None:
+        return "low"
+    if mode not in allowed:
+        raise ValueError(f"functrans.random.{name}: mode must be None or one of {allowed}; "
+                         f"got {mode!r}")
+    return mode
+
+
+def _nmant(d):
+    return 52 if d is _dt.float64 else 23
+
+
 @_takes_key
-def gumbel(key, shape=(), dtype=None):
-    """Standard Gumbel samples: ``-log(-log(u))`` of a uniform ``u`` in [tiny, 1)."""
+def gumbel(key, shape=(), dtype=None, mode=None):
+    """Standard Gumbel samples: ``-log(-log(u))`` of a uniform ``u`` in [tiny, 1) (``mode``
+    None or ``"low"``); ``mode="high"`` (``"highest"`` for float64) builds ``u`` from two
+    uniforms for twice the resolution near 0, a larger largest value (as JAX)."""
     shape = _name_shape(shape, "gumbel")
     d = _float_dtype(dtype, "gumbel")
-    u = _uniform(key, shape, d, fnp.finfo(d).smallest_normal, 1.0, "gumbel")
-    return -fnp.log(-fnp.log(u))
+    mode = _mode(mode, "gumbel", ("low", "high", "highest"))
+    if mode == "highest" and d is not _dt.float64:
+        raise NotImplementedError("functrans.random.gumbel: mode='highest' is implemented "
+                                  "for float64 (where it is 'high'); for float32 use "
+                                  "mode='high' or draw float64")
+    tiny = float(fnp.finfo(d).smallest_normal)
+    if mode == "low":
+        u = _uniform(key, shape, d, tiny, 1.0, "gumbel")
+        return -fnp.log(-fnp.log(u))
+    u = _unit(key, (2,) + shape, d, "gumbel")
+    high, low = u[0, ...], u[1, ...]
+    x = fnp.where(high >= 0.5, high, _add(_add(high, _mul(low, 2.0 ** -_nmant(d))), tiny))
+    return -fnp.log(-fnp.log1p(-x))
 
 
 @_takes_key
-def categorical(key, logits, axis=-1, shape=None):
+def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     """Indices drawn with probabilities ``softmax(logits)`` along ``axis`` (the Gumbel-max
-    trick, as JAX); ``shape`` defaults to the other axes' shape and must end with it."""
+    trick, as JAX); ``shape`` defaults to the other axes' shape and must end with it.
+    ``replace=False`` draws ``prod(shape[:-len(batch)])`` distinct indices per distribution
+    (the Gumbel top-k trick, as JAX); ``mode`` is :func:`gumbel`'s."""
     logits = fnp.asarray(logits)
     ld = _dt.as_dtype(logits.dtype, strict=False)
     if ld.kind != "f" or ld in _dt.HALF:
@@ -1219,8 +1251,17 @@ def categorical(key, logits, axis=-1, shape=None):
     shape = batch if shape is None else _name_shape(shape, "categorical")
     _check_shape("categorical", shape, batch)
     prefix = shape[:len(shape) - len(batch)]
+    if not replace:
+        k, n = math.prod(prefix), logits.shape[axis]
+        if k > n:
+            raise ValueError(f"functrans.random.categorical: cannot draw {k} samples without "
+                             f"replacement from {n} categories")
+        v = fnp.moveaxis(_add(logits, gumbel(key, logits.shape, logits.dtype, mode)), axis, -1)
+        # the k largest, ties to the lower index (lax.top_k's order)
+        top = fnp.argsort(-v, axis=-1, stable=True)[..., :k]
+        return fnp.reshape(fnp.moveaxis(top, -1, 0), shape)
     draw_shape = prefix + logits.shape
-    g = gumbel(key, draw_shape, dtype=logits.dtype)
+    g = gumbel(key, draw_shape, dtype=logits.dtype, mode=mode)
     return fnp.argmax(_add(g, logits), axis=len(prefix) + axis)
 
 

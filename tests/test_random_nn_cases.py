@@ -529,6 +529,53 @@ def categorical_along_axis_0_with_shape(m):
     return {"axis0": m.random.categorical(m.key(8), m.np.log(p), axis=0, shape=(N, 2))}
 
 
+def _check_categorical_without_replacement(out):
+    x = out["one"]  # 3 distinct draws from one distribution, 6000 times
+    assert x.shape == (6000, 3) and x.dtype == np.int64
+    assert np.all(x[:, 0] != x[:, 1]) and np.all(x[:, 0] != x[:, 2]) and np.all(
+        x[:, 1] != x[:, 2])
+    chi2(x[:, 0], lambda k: _P4[k], 0, 3, wrong=lambda k: np.full(4, 0.25)[k])
+    p2 = _second_draw_pmf(_P4)
+    chi2(x[:, 1], lambda k: p2[k], 0, 3, wrong=lambda k: _P4[k])
+    b = out["batch"]  # 2 draws from each of 3 distributions: shape (2, 3)
+    assert b.shape == (2, 3) and np.all(b[0] != b[1])
+    assert sorted(out["all"].tolist()) == [0, 1, 2, 3]
+
+
+@case(_check_categorical_without_replacement, jax="law")
+def categorical_without_replacement(m):
+    lg = m.np.log(m.A(_P4))
+    one = m.vmap(lambda kk: m.random.categorical(kk, lg, shape=(3,), replace=False))(
+        m.random.split(m.key(32), 6000))
+    k = m.key(33)
+    # (JAX returns lax.top_k's int32 indices here, int64 with replacement; ours are int64)
+    return {"one": m.np.astype(one, m.np.int64),
+            "batch": m.np.astype(m.random.categorical(k, m.np.log(m.A(np.ones((3, 5)))),
+                                                      shape=(2, 3), replace=False),
+                                 m.np.int64),
+            "all": m.np.astype(m.random.categorical(k, lg, shape=(4,), replace=False),
+                               m.np.int64)}
+
+
+def _check_high_modes(out):
+    ks(out["g64"], st.gumbel_r().cdf, st.gumbel_r(scale=1.2).cdf)
+    ks(out["g32"], st.gumbel_r().cdf, st.gumbel_r(scale=1.2).cdf)
+    assert out["g32"].dtype == np.float32
+    # p below float64's resolution: never true, where p - u1 can still be positive
+    assert out["tiny"].dtype == np.bool_ and not out["tiny"].any()
+    chi2(out["b3"].astype(int), st.bernoulli(0.3).pmf, 0, 1, wrong=st.bernoulli(0.33).pmf)
+    chi2(out["cat"], lambda k: _P4[k], 0, 3, wrong=lambda k: np.full(4, 0.25)[k])
+
+
+@case(_check_high_modes, jax="close", tol=1e-12)
+def gumbel_bernoulli_and_categorical_high_resolution_modes(m):
+    r, k = m.random, m.key(34)
+    return {"g64": r.gumbel(k, (N,), mode="high"), "g32": r.gumbel(k, (N,), m.np.float32, "high"),
+            "tiny": r.bernoulli(k, 1e-20, (N,), mode="high"),
+            "b3": r.bernoulli(k, 0.3, (N,), mode="high"),
+            "cat": r.categorical(k, m.np.log(m.A(_P4)), shape=(N,), mode="high")}
+
+
 def _check_multinomial(out):
     x = out["x"]
     assert x.shape == (N, 4)
@@ -1362,6 +1409,11 @@ ERRORS = [
     (lambda: fr.multivariate_normal(_K0, np.zeros(2), np.eye(2), method="qr"), ValueError,
      "method"),
     (lambda: fr.ball(_K0, 0), ValueError, "positive"),
+    (lambda: fr.gumbel(_K0, (2,), mode="medium"), ValueError, "mode"),
+    (lambda: fr.gumbel(_K0, (2,), "float32", mode="highest"), NotImplementedError, "float64"),
+    (lambda: fr.bernoulli(_K0, 0.5, (2,), mode="x"), ValueError, "mode"),
+    (lambda: fr.categorical(_K0, np.zeros(3), shape=(4,), replace=False), ValueError,
+     "without replacement"),
     (lambda: fnn.one_hot(np.array([1]), 2.5), TypeError, "num_classes"),
     (lambda: fnn.glu(np.zeros(3)), ValueError, "even"),
     (lambda: finit.variance_scaling(1.0, "fan_x", "normal"), ValueError, "mode"),
