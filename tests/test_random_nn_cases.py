@@ -690,6 +690,37 @@ def permutation_of_ints_arrays_and_independent_rows(m):
             "where0": where0}
 
 
+def _check_degenerate(out):
+    want = {"pois0": [0] * 4, "pois_neg": [-1] * 4, "binom_n0": [0.0] * 3,
+            "binom_p0": [0.0] * 3, "binom_p1": [10.0] * 3, "geom_p1": [1] * 3,
+            "unif_eq": [2.0] * 3, "bern01": [False, True, False, True], "gamma0": [0.0] * 3,
+            "dirichlet_one": [[1.0]] * 3, "multinomial_0": [0.0, 0.0], "choice_1": [0] * 3,
+            "perm_1": [0], "randint_eq": [5] * 3}
+    for name, w in want.items():
+        assert out[name].tolist() == w, (name, out[name])
+    x = out["pois_mix"]  # lam = 0 entries are 0 beside others that are not
+    assert x[0] == 0 and x[2] == 0 and x[3] > 20
+    assert np.all(np.isfinite(out["tn_inf"]))
+    assert np.isfinite(out["exp32_max"]) and out["exp32_max"] > 8  # no inf from u = 0
+
+
+@case(_check_degenerate, jax="law")
+def degenerate_parameters(m):
+    r, k = m.random, m.key(1)
+    return {"pois0": r.poisson(k, 0.0, (4,)), "pois_neg": r.poisson(k, -1.0, (4,)),
+            "pois_mix": r.poisson(k, m.A([0.0, 2.0, 0.0, 50.0])),
+            "binom_n0": r.binomial(k, 0.0, 0.5, (3,)), "binom_p0": r.binomial(k, 10.0, 0.0, (3,)),
+            "binom_p1": r.binomial(k, 10.0, 1.0, (3,)), "geom_p1": r.geometric(k, 1.0, (3,)),
+            "unif_eq": r.uniform(k, (3,), minval=2.0, maxval=2.0),
+            "bern01": r.bernoulli(k, m.A([0.0, 1.0, 0.0, 1.0])), "gamma0": r.gamma(k, 0.0, (3,)),
+            "dirichlet_one": r.dirichlet(k, m.A([2.0]), (3,)),
+            "multinomial_0": r.multinomial(k, 0.0, m.A([0.5, 0.5])),
+            "choice_1": r.choice(k, 1, (3,)), "perm_1": r.permutation(k, 1),
+            "tn_inf": r.truncated_normal(k, -np.inf, np.inf, (3,)),
+            "randint_eq": r.randint(k, (3,), 5, 5),
+            "exp32_max": m.np.max(r.exponential(k, (100000,), m.np.float32))}
+
+
 # == random: transforms =========================================================================
 
 
