@@ -1520,14 +1520,15 @@ def chisquare(key, df, shape=None, dtype=None):
 def t(key, df, shape=None, dtype=None):
     """Student's t samples with ``df`` > 0 degrees of freedom (the shape of ``df`` by default):
     ``z * sqrt(df / 2 / g)`` of a normal ``z`` and a gamma ``g`` of shape ``df / 2`` (as
-    JAX)."""
+    JAX); ``df = inf`` gives the normal ``z`` (its limit; JAX gives nan)."""
     d, (df,) = _float_params("t", key, dtype, df)
     shape = _shape_params("t", shape, df)
     kn, kg = _pair(key)
     z = normal(kn, shape, d)
-    half = df / 2.0
+    finite = fnp.isfinite(df)
+    half = fnp.where(finite, df, 1.0) / 2.0
     g = fnp.exp(_log_gamma(kg, half, shape, d))
-    return _mul(z, fnp.sqrt(fnp.divide(half, g)))
+    return fnp.where(finite, _mul(z, fnp.sqrt(fnp.divide(half, g))), z)
 
 
 @_takes_key
