@@ -1191,7 +1191,8 @@ _MASK = _rng.random((_B, _NH, _T, _SK)) > 0.3
 _MASK[..., 0] = True  # every query sees something
 
 
-def _np_attention(q, k, v, bias=None, mask=None, causal=False, scale=None):
+def _np_attention(q, k, v, bias=None, mask=None, causal=False, scale=None, window=None,
+                  qlen=None, kvlen=None):
     nq, nk = q.shape[2], k.shape[2]
     if nk != nq:  # grouped-query: each key head serves nq // nk query heads
         k, v = np.repeat(k, nq // nk, axis=2), np.repeat(v, nq // nk, axis=2)
@@ -1204,10 +1205,23 @@ def _np_attention(q, k, v, bias=None, mask=None, causal=False, scale=None):
         keep &= mask
     if causal:
         keep &= np.tril(np.ones(s.shape[-2:], bool))
+    t_, s_ = np.arange(s.shape[-2])[:, None], np.arange(s.shape[-1])[None, :]
+    if window is not None:
+        keep &= (t_ - window[0] <= s_) & (s_ <= t_ + window[1])
+    if qlen is not None:
+        keep &= t_ < np.asarray(qlen)[:, None, None, None]
+    if kvlen is not None:
+        keep &= s_ < np.asarray(kvlen)[:, None, None, None]
+    # a row with nothing kept attends to every key equally (as JAX)
+    keep |= ~keep.any(-1, keepdims=True)
     s = np.where(keep, s, -np.inf)
     p = np.exp(s - s.max(-1, keepdims=True))
     p /= p.sum(-1, keepdims=True)
-    return np.einsum("bnts,bsnh->btnh", p, v)
+    out = np.einsum("bnts,bsnh->btnh", p, v)
+    if qlen is not None:  # padded queries give zeros
+        out = np.where((np.arange(q.shape[1])[None, :] < np.asarray(qlen)[:, None])[
+            :, :, None, None], out, 0.0)
+    return out
 
 
 def _check_attention(out):
@@ -1220,6 +1234,9 @@ def _check_attention(out):
     close(out["unbatched"], _np_attention(_Q[:1], _K[:1], _V[:1])[0], 1e-12)
     close(out["gqa"], _np_attention(_Q, _K[:, :, :1], _V[:, :, :1]), 1e-12)
     close(out["bias_bcast"], _np_attention(_Q, _K, _V, bias=_BIAS[0, 0]), 1e-12)
+    close(out["window"], _np_attention(_Q, _K, _V, window=(1, 0)), 1e-12)
+    close(out["lengths"], _np_attention(_Q, _K, _V, qlen=[2, 3], kvlen=[3, 1]), 1e-12)
+    assert not out["lengths"][0, 2].any()  # the padded query
     # the derivative in q, k and v: central differences in float64
     f = lambda q, k, v: np.sum(np.sin(_np_attention(q, k, v, _BIAS, _MASK, True)))
     h = 1e-6
@@ -1243,6 +1260,9 @@ def dot_product_attention_masks_bias_causal_scale(m):
             "unbatched": a(q[0, ...], k[0, ...], v[0, ...]),
             "gqa": a(q, k[:, :, :1, :], v[:, :, :1, :]),
             "bias_bcast": a(q, k, v, bias=b[0, 0, ...]),
+            "window": a(q, k, v, local_window_size=(1, 0)),
+            "lengths": a(q, k, v, query_seq_lengths=m.A([2, 3], "int32"),
+                         key_value_seq_lengths=m.A([3, 1], "int32")),
             "grads": m.grad(lambda q, k, v: m.np.sum(m.np.sin(a(q, k, v, b, mk, is_causal=True))),
                             (0, 1, 2))(q, k, v)}
 
