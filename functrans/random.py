@@ -964,8 +964,15 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
 @_takes_key
 def normal(key, shape=(), dtype=None):
     """Standard normal samples (``float64`` by default): ``sqrt(2) * erfinv(u)`` of a uniform
-    ``u`` in (-1, 1), as JAX."""
+    ``u`` in (-1, 1), as JAX. A complex ``dtype`` gives ``(x + i y) / sqrt(2)`` of real
+    normals drawn from ``split(key)`` (as JAX): variance 1, ``E|z|^2 = 1``."""
     shape = _name_shape(shape, "normal")
+    if dtype is not None and _dt.as_dtype(dtype).kind == "c":
+        d = _dt.as_dtype(dtype)
+        rd = _dt.float64 if d is _dt.complex128 else _dt.float32
+        k_re, k_im = _pair(key)
+        re, im = (fnp.astype(normal(kk, shape, rd), d) for kk in (k_re, k_im))
+        return fnp.divide(_add(re, _mul(im, 1j)), math.sqrt(2.0))
     d = _float_dtype(dtype, "normal")
     lo = float(fnp.nextafter(fnp.asarray(-1.0, dtype=d), fnp.asarray(0.0, dtype=d)))
     u = _uniform(key, shape, d, lo, 1.0, "normal")

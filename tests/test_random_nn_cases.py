@@ -691,6 +691,29 @@ def permutation_of_ints_arrays_and_independent_rows(m):
             "where0": where0}
 
 
+def _check_complex_normal(out):
+    for name in ("c128", "c64"):
+        z = out[name]
+        assert z.dtype == (np.complex128 if name == "c128" else np.complex64)
+        # real and imaginary parts: independent N(0, 1/2)
+        for part in (z.real, z.imag):
+            ks(part * math.sqrt(2), st.norm().cdf, st.norm(0, 1.2).cdf)
+        assert abs(np.corrcoef(z.real, z.imag)[0, 1]) < 0.05
+    # the parts are real normals from split(key), scaled
+    close(out["c128"][:5].real * math.sqrt(2), out["re"], 1e-14)
+    close(out["c128"][:5].imag * math.sqrt(2), out["im"], 1e-14)
+
+
+@case(_check_complex_normal, jax="close", tol=1e-5)
+def normal_of_complex_dtype(m):
+    k = m.key(35)
+    ks_ = m.random.split(k)
+    return {"c128": m.random.normal(k, (N,), m.np.complex128),
+            "c64": m.random.normal(k, (N,), m.np.complex64),
+            "re": m.random.normal(ks_[0, ...], (N,))[:5],
+            "im": m.random.normal(ks_[1, ...], (N,))[:5]}
+
+
 def _check_degenerate(out):
     want = {"pois0": [0] * 4, "pois_neg": [-1] * 4, "binom_n0": [0.0] * 3,
             "binom_p0": [0.0] * 3, "binom_p1": [10.0] * 3, "geom_p1": [1] * 3,
