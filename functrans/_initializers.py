@@ -10,8 +10,10 @@ convolution's receptive field; the truncated normal of ``variance_scaling`` cut 
 standard deviations and rescaled to the requested variance); the values are not JAX's,
 since :mod:`functrans.random`'s normal samples are not bitwise JAX's (its uniforms are).
 
-Differences from JAX: the default dtype is float64 (JAX's is float32 unless x64 is on);
-complex dtypes are refused (JAX draws from a disk); no ``out_sharding`` argument.
+Differences from JAX: the default dtype is float64 (JAX's is float32 unless x64 is on); no
+``out_sharding`` argument. Complex dtypes are taken where JAX takes them (``zeros``, ``ones``,
+``constant``, ``normal``, ``variance_scaling`` and the schemes built on it), with JAX's
+distributions (a disk for ``"uniform"``, a modulus-truncated complex normal).
 """
 
 from __future__ import annotations
@@ -60,12 +62,14 @@ def _shape(shape, name):
                         f"of ints; got {shape!r}") from None
 
 
-def _dtype(dtype, name):
+def _dtype(dtype, name, complex_ok=False):
     d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
+    if complex_ok and d.kind == "c":
+        return d
     if d.kind != "f":
         raise TypeError(f"functrans.nn.initializers.{name}: dtype must be a real floating "
-                        f"dtype (float32 or float64); got {d} (complex initializers are not "
-                        f"supported)")
+                        f"dtype (float32 or float64); got {d} (complex ones are taken by "
+                        f"zeros, ones, constant, normal and variance_scaling)")
     if d in _dt.HALF:
         raise TypeError(f"functrans.nn.initializers.{name}: no {d.name} initial values "
                         f"(functrans.random draws float32 and float64 only); make them in "
@@ -84,14 +88,15 @@ def _device(key):
 def zeros(key, shape, dtype=None):
     """An array of zeros (``key`` is only used for its library and device, and may be
     None)."""
-    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros"),
+    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros", True),
                      device=_device(key))
 
 
 def ones(key, shape, dtype=None):
     """An array of ones (``key`` is only used for its library and device, and may be
     None)."""
-    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones"), device=_device(key))
+    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones", True),
+                    device=_device(key))
 
 
 def constant(value, dtype=None):
@@ -100,7 +105,7 @@ def constant(value, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "constant")
+        d = _dtype(dtype, "constant", True)
         shape = _shape(shape, "constant")
         if hasattr(value, "shape"):
             return fnp.broadcast_to(fnp.astype(value, d), shape) * fnp.ones(
@@ -125,7 +130,7 @@ def normal(stddev=1e-2, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "normal")
+        d = _dtype(dtype, "normal", True)
         return _random.normal(key, _shape(shape, "normal"), d) * stddev
     return init
 
@@ -164,6 +169,8 @@ def _fans(shape, in_axis, out_axis, batch_axis, name):
         raise ValueError(f"functrans.nn.initializers.{name}: in_axis={in_axis}, "
                          f"out_axis={out_axis} or batch_axis={batch_axis} is out of range "
                          f"for shape {shape}") from None
+    if math.prod(shape) == 0:
+        return 0, 0  # (an empty array: no fan to divide by)
     receptive = math.prod(shape) / in_size / out_size / batch_size
     return in_size * receptive, out_size * receptive
 
@@ -186,16 +193,30 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     if distribution not in _DISTRIBUTIONS:
         raise ValueError(f"functrans.nn.initializers.variance_scaling: distribution must be "
                          f"one of {_DISTRIBUTIONS}; got {distribution!r}")
+    try:
+        ok = not isinstance(scale, bool) and float(scale) >= 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:  # (JAX takes a negative scale and returns nan)
+        raise ValueError(f"functrans.nn.initializers.variance_scaling: scale must be a "
+                         f"number >= 0 (the variance is scale / fan); got {scale!r}")
     default = dtype
 
     def init(key, shape, dtype=default):
         name = "variance_scaling"
-        d = _dtype(dtype, name)
+        d = _dtype(dtype, name, True)
         shape = _shape(shape, name)
         fan_in, fan_out = _fans(shape, in_axis, out_axis, batch_axis, name)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
              "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
-        variance = scale / n
+        # a zero fan means an empty array (JAX divides by zero)
+        variance = scale / n if n else 0.0
+        if d.kind == "c":
+            if distribution == "truncated_normal":
+                return _complex_disk(key, shape, d, 2.0) * (
+                    math.sqrt(variance) / _COMPLEX_TRUNCATED_STD)
+            if distribution == "uniform":
+                return _complex_disk(key, shape, d, None) * math.sqrt(variance)
         if distribution == "truncated_normal":
             return _random.truncated_normal(key, -2.0, 2.0, shape, d) * (
                 math.sqrt(variance) / _TRUNCATED_STD)
@@ -203,6 +224,25 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
             return _random.normal(key, shape, d) * math.sqrt(variance)
         return _random.uniform(key, shape, d, -1.0, 1.0) * math.sqrt(3.0 * variance)
     return init
+
+
+# the standard deviation of a complex standard normal whose modulus is cut at 2
+_COMPLEX_TRUNCATED_STD = math.sqrt(1.0 - 5.0 * math.exp(-4.0)) / math.sqrt(1.0 - math.exp(-4.0))
+
+
+def _complex_disk(key, shape, d, upper):
+    """Complex samples ``r exp(i theta)`` with a uniform angle (as JAX): ``upper=None``,
+    uniform on the disk of radius sqrt(2) (variance 1); else a complex normal of variance 1
+    whose modulus is cut at ``upper``."""
+    rd = _dt.float64 if d is _dt.complex128 else _dt.float32
+    ks = _random.split(key)
+    u = _random.uniform(ks[0, ...], shape, rd)
+    if upper is None:
+        r = fnp.sqrt(u * 2.0)
+    else:  # r**2 is an exponential truncated to (0, upper**2)
+        r = fnp.sqrt(-fnp.log1p(-(u * (1.0 - math.exp(-upper ** 2)))))
+    theta = _random.uniform(ks[1, ...], shape, rd) * (2.0 * math.pi)
+    return fnp.astype(r, d) * fnp.exp(fnp.astype(theta, d) * 1j)
 
 
 def glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):

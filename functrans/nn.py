@@ -418,18 +418,20 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     logits = fnp.einsum("btnh,bsnh->bnts", q, k) * scale
     if bias is not None:
         logits = fnp.add(logits, _attention_operand(bias, unbatched))
+    # (the masks are combined with functrans.numpy, never with the operators: a user's mask
+    # is a plain array, and array-api-strict's refuses a traced operand on its right)
     keep = None
     if mask is not None:
         keep = fnp.broadcast_to(_attention_operand(fnp.asarray(mask), unbatched),
                                 logits.shape)
     if is_causal:
         causal = _iota(q, t)[:, None] >= _iota(q, s)[None, :]
-        keep = causal if keep is None else keep & causal
+        keep = causal if keep is None else fnp.logical_and(keep, causal)
     if local_window_size is not None:
         left, right = _window(local_window_size)
         d = _iota(q, t)[:, None] - _iota(q, s)[None, :]
-        window = (d <= left) & (d >= -right)
-        keep = window if keep is None else keep & window
+        window = fnp.logical_and(d <= left, d >= -right)
+        keep = window if keep is None else fnp.logical_and(keep, window)
     q_valid = None
     for lengths, size, name in ((query_seq_lengths, t, "query_seq_lengths"),
                                 (key_value_seq_lengths, s, "key_value_seq_lengths")):
@@ -441,7 +443,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
             pad = valid[:, None, :, None]
         else:
             pad = valid[:, None, None, :]
-        keep = pad if keep is None else keep & pad
+        keep = pad if keep is None else fnp.logical_and(keep, pad)
     if keep is None:
         weights = _sp.softmax(logits, axis=-1)
     else:
@@ -449,7 +451,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         # A row with nothing kept attends to every key equally, as JAX's does.
         any_kept = fnp.any(keep, axis=-1, keepdims=True)
         logits = fnp.where(any_kept, logits, 0.0)
-        weights = softmax(logits, axis=-1, where=keep | ~any_kept)
+        weights = softmax(logits, axis=-1,
+                          where=fnp.logical_or(keep, fnp.logical_not(any_kept)))
     out = fnp.einsum("bnts,bsnh->btnh", weights, v)
     if q_valid is not None:
         out = fnp.where(q_valid[:, :, None, None], out, 0.0)

@@ -16,10 +16,11 @@ random numbers: as easy as 1, 2, 3", SC 2011) applied to a 64-bit counter per el
 does with ``jax_threefry_partitionable`` on (its default since JAX 0.5). ``key``, ``split``,
 ``fold_in``, ``bits``, ``uniform``, ``randint``, ``bernoulli``, ``rademacher``,
 ``permutation``, ``choice`` and ``categorical`` give JAX's values exactly (with
-``jax_enable_x64``, whose defaults ``float64``/``int64`` are ours too; ``bits`` defaults to
-``uint32`` where JAX with x64 gives ``uint64``); the samplers built on transcendental
-functions (``normal``, ``gumbel``...) apply the same transforms to the same uniforms and agree
-to rounding (JAX's own float64 ``erf_inv``/``log1p`` on CPU are tens of ulp off).
+``jax_enable_x64``, whose defaults ``float64``/``int64``/``uint64`` are ours too); the
+samplers built on transcendental functions (``normal``, ``gumbel``...) apply the same
+transforms to the same uniforms and agree to rounding (JAX's own float64 ``erf_inv``/``log1p``
+on CPU are tens of ulp off), except ``truncated_normal`` in a tail, where JAX's transform
+loses every digit and ours does not.
 
 The cipher's 32-bit words are native ``uint32`` arrays on NumPy, array-api-strict and CuPy, and
 ``int64`` arrays holding 32-bit values on PyTorch (which has no ``uint32`` addition or shifts),
@@ -963,8 +964,15 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
 @_takes_key
 def normal(key, shape=(), dtype=None):
     """Standard normal samples (``float64`` by default): ``sqrt(2) * erfinv(u)`` of a uniform
-    ``u`` in (-1, 1), as JAX."""
+    ``u`` in (-1, 1), as JAX. A complex ``dtype`` gives ``(x + i y) / sqrt(2)`` of real
+    normals drawn from ``split(key)`` (as JAX): variance 1, ``E|z|^2 = 1``."""
     shape = _name_shape(shape, "normal")
+    if dtype is not None and _dt.as_dtype(dtype).kind == "c":
+        d = _dt.as_dtype(dtype)
+        rd = _dt.float64 if d is _dt.complex128 else _dt.float32
+        k_re, k_im = _pair(key)
+        re, im = (fnp.astype(normal(kk, shape, rd), d) for kk in (k_re, k_im))
+        return fnp.divide(_add(re, _mul(im, 1j)), math.sqrt(2.0))
     d = _float_dtype(dtype, "normal")
     lo = float(fnp.nextafter(fnp.asarray(-1.0, dtype=d), fnp.asarray(0.0, dtype=d)))
     u = _uniform(key, shape, d, lo, 1.0, "normal")
@@ -975,7 +983,9 @@ def normal(key, shape=(), dtype=None):
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Standard normal samples truncated to the open interval ``(lower, upper)`` (inverse
     transform sampling; the shape of ``lower`` and ``upper`` broadcast, by default).
-    Differentiable in ``lower`` and ``upper``."""
+    Differentiable in ``lower`` and ``upper``. JAX's values where the interval meets 0;
+    accurate in the tails too (``(10, 12)``, ``(-inf, -20)``), where JAX's draws all equal
+    a bound."""
     d = _float_dtype(dtype, "truncated_normal")
     like = _key_words(key, "truncated_normal")[0]
     lower, upper = _param(lower, d, like), _param(upper, d, like)
@@ -983,9 +993,26 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
         shape = fnp.broadcast_shapes(lower.shape, upper.shape)
     shape = _name_shape(shape, "truncated_normal")
     _check_shape("truncated_normal", shape, lower.shape, upper.shape)
+    # JAX's transform, sqrt2 erfinv(uniform(erf(lower / sqrt2), erf(upper / sqrt2))), loses
+    # every digit in a tail (erf(10 / sqrt2) is 1.0: JAX returns `upper` for every draw on
+    # (10, 12)); there the same map u -> F^-1(F(lower) + u (F(upper) - F(lower))) is
+    # computed with the normal CDF on the tail's side. JAX's form (and bits) where the
+    # interval meets 0. Each branch gets harmless bounds where it is not taken (no nan in
+    # a derivative).
+    pos, neg = lower > 0, upper < 0
+    mid = fnp.logical_not(fnp.logical_or(pos, neg))
     r2 = math.sqrt(2.0)
-    a, b = _sp.erf(lower / r2), _sp.erf(upper / r2)
+    a = _sp.erf(fnp.where(mid, lower, -1.0) / r2)
+    b = _sp.erf(fnp.where(mid, upper, 1.0) / r2)
     out = _sp.erfinv(_uniform(key, shape, d, a, b, "truncated_normal")) * r2
+    u = _unit(key, shape, d, "truncated_normal")
+    # lower > 0: 1 - F(x) = F(-x) is small and accurate
+    fl, fu = _sp.ndtr(-fnp.where(pos, lower, 1.0)), _sp.ndtr(-fnp.where(pos, upper, 2.0))
+    right = -_sp.ndtri(_sub(fl, _mul(u, _sub(fl, fu))))
+    # upper < 0: F itself is small
+    fl, fu = _sp.ndtr(fnp.where(neg, lower, -2.0)), _sp.ndtr(fnp.where(neg, upper, -1.0))
+    left = _sp.ndtri(_add(fl, _mul(u, _sub(fu, fl))))
+    out = fnp.where(pos, right, fnp.where(neg, left, out))
     inf = fnp.full_like(like, math.inf, dtype=d)
     lo = fnp.nextafter(fnp.stop_gradient(lower), inf)
     hi = fnp.nextafter(fnp.stop_gradient(upper), -inf)
@@ -993,15 +1020,19 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
 
 
 @_takes_key
-def bernoulli(key, p=0.5, shape=None):
+def bernoulli(key, p=0.5, shape=None, mode=None):
     """Booleans that are true with probability ``p`` (``uniform(key, shape) < p``; the shape
-    of ``p`` by default)."""
+    of ``p`` by default). ``mode="high"`` compares with two uniforms' worth of bits, for
+    probabilities below the dtype's resolution (as JAX)."""
     like = _key_words(key, "bernoulli")[0]
     pd = _dt.as_dtype(p.dtype, strict=False) if hasattr(p, "dtype") else None
     d = _computation_dtype(pd)
     p = _param(p, d, like)
     shape = tuple(p.shape) if shape is None else _name_shape(shape, "bernoulli")
     _check_shape("bernoulli", shape, p.shape)
+    if _mode(mode, "bernoulli") == "high":
+        u = _unit(key, (2,) + shape, d, "bernoulli")
+        return fnp.less(_mul(u[1, ...], 2.0 ** -_nmant(d)), _sub(p, u[0, ...]))
     return fnp.less(_unit(key, shape, d, "bernoulli"), p)
 
 
@@ -1174,19 +1205,47 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     return fnp.reshape(out, arr.shape[:axis] + shape + arr.shape[axis + 1:])
 
 
+def _mode(mode, name, allowed=("low", "high")):
+    if mode is None:
+        return "low"
+    if mode not in allowed:
+        raise ValueError(f"functrans.random.{name}: mode must be None or one of {allowed}; "
+                         f"got {mode!r}")
+    return mode
+
+
+def _nmant(d):
+    return 52 if d is _dt.float64 else 23
+
+
 @_takes_key
-def gumbel(key, shape=(), dtype=None):
-    """Standard Gumbel samples: ``-log(-log(u))`` of a uniform ``u`` in [tiny, 1)."""
+def gumbel(key, shape=(), dtype=None, mode=None):
+    """Standard Gumbel samples: ``-log(-log(u))`` of a uniform ``u`` in [tiny, 1) (``mode``
+    None or ``"low"``); ``mode="high"`` (``"highest"`` for float64) builds ``u`` from two
+    uniforms for twice the resolution near 0, a larger largest value (as JAX)."""
     shape = _name_shape(shape, "gumbel")
     d = _float_dtype(dtype, "gumbel")
-    u = _uniform(key, shape, d, fnp.finfo(d).smallest_normal, 1.0, "gumbel")
-    return -fnp.log(-fnp.log(u))
+    mode = _mode(mode, "gumbel", ("low", "high", "highest"))
+    if mode == "highest" and d is not _dt.float64:
+        raise NotImplementedError("functrans.random.gumbel: mode='highest' is implemented "
+                                  "for float64 (where it is 'high'); for float32 use "
+                                  "mode='high' or draw float64")
+    tiny = float(fnp.finfo(d).smallest_normal)
+    if mode == "low":
+        u = _uniform(key, shape, d, tiny, 1.0, "gumbel")
+        return -fnp.log(-fnp.log(u))
+    u = _unit(key, (2,) + shape, d, "gumbel")
+    high, low = u[0, ...], u[1, ...]
+    x = fnp.where(high >= 0.5, high, _add(_add(high, _mul(low, 2.0 ** -_nmant(d))), tiny))
+    return -fnp.log(-fnp.log1p(-x))
 
 
 @_takes_key
-def categorical(key, logits, axis=-1, shape=None):
+def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     """Indices drawn with probabilities ``softmax(logits)`` along ``axis`` (the Gumbel-max
-    trick, as JAX); ``shape`` defaults to the other axes' shape and must end with it."""
+    trick, as JAX); ``shape`` defaults to the other axes' shape and must end with it.
+    ``replace=False`` draws ``prod(shape[:-len(batch)])`` distinct indices per distribution
+    (the Gumbel top-k trick, as JAX); ``mode`` is :func:`gumbel`'s."""
     logits = fnp.asarray(logits)
     ld = _dt.as_dtype(logits.dtype, strict=False)
     if ld.kind != "f" or ld in _dt.HALF:
@@ -1199,8 +1258,17 @@ def categorical(key, logits, axis=-1, shape=None):
     shape = batch if shape is None else _name_shape(shape, "categorical")
     _check_shape("categorical", shape, batch)
     prefix = shape[:len(shape) - len(batch)]
+    if not replace:
+        k, n = math.prod(prefix), logits.shape[axis]
+        if k > n:
+            raise ValueError(f"functrans.random.categorical: cannot draw {k} samples without "
+                             f"replacement from {n} categories")
+        v = fnp.moveaxis(_add(logits, gumbel(key, logits.shape, logits.dtype, mode)), axis, -1)
+        # the k largest, ties to the lower index (lax.top_k's order)
+        top = fnp.argsort(-v, axis=-1, stable=True)[..., :k]
+        return fnp.reshape(fnp.moveaxis(top, -1, 0), shape)
     draw_shape = prefix + logits.shape
-    g = gumbel(key, draw_shape, dtype=logits.dtype)
+    g = gumbel(key, draw_shape, dtype=logits.dtype, mode=mode)
     return fnp.argmax(_add(g, logits), axis=len(prefix) + axis)
 
 
@@ -1459,14 +1527,15 @@ def chisquare(key, df, shape=None, dtype=None):
 def t(key, df, shape=None, dtype=None):
     """Student's t samples with ``df`` > 0 degrees of freedom (the shape of ``df`` by default):
     ``z * sqrt(df / 2 / g)`` of a normal ``z`` and a gamma ``g`` of shape ``df / 2`` (as
-    JAX)."""
+    JAX); ``df = inf`` gives the normal ``z`` (its limit; JAX gives nan)."""
     d, (df,) = _float_params("t", key, dtype, df)
     shape = _shape_params("t", shape, df)
     kn, kg = _pair(key)
     z = normal(kn, shape, d)
-    half = df / 2.0
+    finite = fnp.isfinite(df)
+    half = fnp.where(finite, df, 1.0) / 2.0
     g = fnp.exp(_log_gamma(kg, half, shape, d))
-    return _mul(z, fnp.sqrt(fnp.divide(half, g)))
+    return fnp.where(finite, _mul(z, fnp.sqrt(fnp.divide(half, g))), z)
 
 
 @_takes_key

@@ -375,8 +375,8 @@ def test_initializer_errors():
         init.delta_orthogonal()(fr.key(0), (4, 4))
     with pytest.raises(ValueError, match="at most the output size"):
         init.delta_orthogonal()(fr.key(0), (3, 5, 4))
-    with pytest.raises(TypeError, match="real floating"):
-        init.normal()(fr.key(0), (2, 2), np.complex64)
+    with pytest.raises(TypeError, match="real floating"):  # (normal takes complex now)
+        init.uniform()(fr.key(0), (2, 2), np.complex64)
 
 
 # -- functrans.scipy.spatial.transform.Rotation ----------------------------------------------
