@@ -116,8 +116,16 @@ def sign(x, /):
     if _dtype(x).kind == "c":
         a = _ew.abs_p.bind(x)
         safe = _ew.select(_ew.eq(a, 0.0), 1.0, a)
-        return _ew.select(_ew.eq(a, 0.0), 0j, _ew.div(x, _st.convert_element_type(
+        out = _ew.select(_ew.eq(a, 0.0), 0j, _ew.div(x, _st.convert_element_type(
             safe, _dtype(x))))
+        # x / |x| is inf / inf where a part is infinite: NumPy's limit there is the sign of
+        # the infinite part alone (inf + 1j -> 1, 1 - inf j -> -1j; both infinite: nan)
+        re, im = _ew.real(x), _ew.imag(x)
+        re_inf, im_inf = _ew.isinf_p.bind(re), _ew.isinf_p.bind(im)
+        one_inf = _ew.logical_xor_p.bind(re_inf, im_inf)
+        lim = _binary(_ew.add_p, _ew.select(re_inf, _ew.sign(re), 0.0),
+                      _binary(_ew.mul_p, _ew.select(im_inf, _ew.sign(im), 0.0), 1j))
+        return _ew.select(one_inf, _st.convert_element_type(lim, _dtype(x)), out)
     if _dtype(x).kind == "b":
         return x
     return _ew.sign_p.bind(x)
