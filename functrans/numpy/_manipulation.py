@@ -77,8 +77,8 @@ def repeat(x, /, repeats, axis=None, *, total_repeat_length=None):
                             like=x)
     if _dtype(repeats).kind == "b":  # (counts of 0 and 1, as NumPy casts them)
         repeats = _st.convert_element_type(repeats, _dt.int64)
-    if _shape(repeats) == ():
-        repeats = _st.broadcast_to(repeats, (n,))
+    if _shape(repeats) in ((), (1,)):  # (one count for all: NumPy broadcasts shape (1,))
+        repeats = _st.broadcast_to(_st.reshape(repeats, ()), (n,))
     elif _shape(repeats) != (n,):
         raise ValueError(f"repeat: repeats of shape {_shape(repeats)} for axis {axis} of "
                          f"length {n}: give one count per element, shape ({n},), or one "

@@ -1126,7 +1126,8 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     progression; both negative gives negative numbers), the endpoints exact. Differentiable
     in ``start`` and ``stop``. A zero endpoint is refused (ValueError) when given as a
     Python number or NumPy value; array or tracer endpoints are not inspected (a zero gives
-    nan/inf there). Complex endpoints are not supported."""
+    nan/inf there). Complex endpoints follow NumPy's: the points lie on the logarithmic
+    spiral from ``start`` to ``stop`` (the principal logarithm)."""
     for v in (start, stop):
         if (_is_plain(v) or isinstance(v, (_np.ndarray, _np.generic))) \
                 and not isinstance(v, Tracer):
@@ -1139,8 +1140,6 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     num = operator.index(num)
     dev = _first_array([start, stop])
     s0, s1 = _conv(start, dev), _conv(stop, dev)
-    if _dtype(s0).kind == "c" or _dtype(s1).kind == "c":
-        raise NotImplementedError("geomspace: complex endpoints are not supported")
     dt = _np_common([s0, s1, float(num)])
     s0, s1 = astype(s0, dt), astype(s1, dt)
     shape = broadcast_shapes(_shape(s0), _shape(s1))
