@@ -835,6 +835,7 @@ def roll_rot90_flip(m):
     x = m.arr(_R(35, 2, 3, 4))
     return [m.np.roll(x, 2), m.np.roll(x, -1, axis=1), m.np.roll(x, (1, 2), axis=(0, 2)),
             m.np.roll(x, 7, axis=-1), m.np.roll(x, (1, 1), axis=(1, 1)),
+            m.np.roll(x, (1, 2), axis=0), m.np.roll(x, [1, 2]),  # (shift broadcast on axis)
             m.np.rot90(x), m.np.rot90(x, 2), m.np.rot90(x, -1, axes=(1, 2)),
             m.np.rot90(x, 5, axes=(2, 0)), m.np.flip(x), m.np.flip(x, 1),
             m.np.flip(x, (0, 2)), m.np.fliplr(x), m.np.flipud(x)]
@@ -873,7 +874,9 @@ def stack_concat_mixed_dtypes(m):
            m.np.concatenate([f32, i32, b], axis=None), m.np.vstack([f32, f32]),
            m.np.hstack([i8, i8]), m.np.dstack([f64, i32]),
            m.np.column_stack([m.arr(np.arange(3, dtype=np.int32)), m.arr(np.ones(3, bool))]),
-           m.np.stack([f32, f32], axis=2), m.np.concatenate([f64, m.arr(np.zeros((0, 3)))])]
+           m.np.stack([f32, f32], axis=2), m.np.concatenate([f64, m.arr(np.zeros((0, 3)))]),
+           m.np.stack([i32, i32], dtype=np.float32), m.np.concatenate([i32, b], dtype=np.int8,
+                                                                      casting="unsafe")]
     if m.name != "numpy":
         # documented: an integer array with a float array gives the float's dtype
         assert np.asarray(out[1]).dtype == np.float32
