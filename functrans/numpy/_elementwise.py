@@ -111,7 +111,8 @@ def abs(x, /):
 
 
 def sign(x, /):
-    """Elementwise sign: -1, 0 or 1 (``x / |x|`` for complex). Derivative 0 for real input."""
+    """Elementwise sign: -1, 0 or 1 (``x / |x|`` for complex, and NumPy's limit where one part
+    is infinite: ``sign(inf + 1j)`` is 1). Derivative 0 for real input."""
     x = _as_operand(x)
     if _dtype(x).kind == "c":
         a = _ew.abs_p.bind(x)
