@@ -393,13 +393,20 @@ def test_table_on_every_backend(backend):
         for shapes in shape_sets:
             args = [make(rng, s, d, op.domain) for s in shapes]
             want = _call(nop, args)
+            xs = [backend.asarray(a, dtype=d) for a in args]
             try:
-                got = _call(fop, [backend.asarray(a, dtype=d) for a in args], **op.kwargs) \
-                    if False else _call(lambda *a: fop(*a, **op.kwargs),
-                                        [backend.asarray(a, dtype=d) for a in args])
+                got = _call(lambda *a: fop(*a, **op.kwargs), xs)
+                # staged: the same values from the graph (array_equal/equiv and isrealobj
+                # answer Python bools, which jit gives back as they are)
+                staged = _call(ft.jit(lambda *a: fop(*a, **op.kwargs)), xs)
             except Exception as e:  # noqa: BLE001
                 bad.append(f"{op!r}{shapes}: raised {type(e).__name__}: {e}"[:300])
                 continue
+            for g, w in zip(_leaves(staged), _leaves(want)):
+                g = np.asarray(g) if isinstance(g, (bool, int, float)) else backend.to_numpy(g)
+                m = mismatch(g, np.asarray(w), 1e-12)
+                if m or g.dtype != np.asarray(w).dtype:
+                    bad.append(f"{op!r}{shapes} under jit: {m or g.dtype}")
             for g, w in zip(_leaves(got), _leaves(want)):
                 g = np.asarray(g) if isinstance(g, (bool, int, float)) else backend.to_numpy(g)
                 w = np.asarray(w)
@@ -1295,3 +1302,23 @@ def test_function_under_jit_and_vmap(name):
     for i, w in enumerate((want, second)):
         compare(optree.tree_map(lambda x: np.asarray(x)[i], got), w, 1e-12,
                 what=f"{name} (vmap member {i})")
+
+
+def test_equality_predicates_under_jit_and_vmap(backend):
+    """allclose, array_equal and array_equiv: Python bools of concrete values (NumPy's), 0-d
+    boolean arrays of staged and batched ones (jax.numpy's), so they work under jit and
+    vmap as JAX's."""
+    x = backend.asarray([1.0, 2.0, np.nan])
+    y = backend.asarray([1.0, 2.5, np.nan])
+    fns = [lambda a, b: fnp.allclose(a, b, equal_nan=True),
+           lambda a, b: fnp.array_equal(a, b, equal_nan=True), fnp.array_equiv]
+    for f in fns:
+        for a, b in ((x, x), (x, y)):
+            want = f(a, b)
+            assert type(want) is bool
+            assert want == bool(f(backend.to_numpy(a), backend.to_numpy(b)))
+            assert bool(backend.to_numpy(ft.jit(f)(a, b))) == want
+        xs = backend.asarray(np.stack([backend.to_numpy(x), backend.to_numpy(y)]))
+        got = backend.to_numpy(ft.vmap(f, in_axes=(None, 0))(x, xs))
+        np.testing.assert_array_equal(got, [f(x, x), f(x, y)])
+    assert ft.jit(fnp.array_equal)(x, backend.asarray([1.0])) is False  # (shapes differ)

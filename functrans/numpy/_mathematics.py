@@ -20,7 +20,8 @@ import operator
 
 from .. import dtypes as _dt
 from ..core import Tracer
-from ..errors import ShapeError
+from ..errors import BatchingError, ConcretizationError, ShapeError
+from ..interpreters import ConstTracer
 from ..primitives import structural as _st
 from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _dtype, _initial_value,
                     _normalize_axes, _normalize_axis, _numpy_scalars_beside, _shape,
@@ -1043,31 +1044,41 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether every element of ``a`` is close to ``b`` (see :func:`isclose`), as a Python
-    bool: it needs concrete values (under ``jit`` a ConcretizationError)."""
-    return builtins.bool(all(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    bool (a 0-d boolean array of staged or batched values, as :func:`array_equal`)."""
+    return _bool_if_concrete(all(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def array_equal(a1, a2, equal_nan=False):
-    """Whether ``a1`` and ``a2`` have the same shape and elements, as a Python bool (it
-    needs concrete values); ``equal_nan`` counts NaNs in the same places as equal."""
+    """Whether ``a1`` and ``a2`` have the same shape and elements, as a Python bool; of
+    values being staged (``jit``) or batched (``vmap``), a 0-d boolean array, as in
+    jax.numpy. ``equal_nan`` counts NaNs in the same places as equal."""
     a1, a2 = _plain_next_to(a1, a2)
     if _shape(a1) != _shape(a2):
         return False
     eq = equal(a1, a2)
     if equal_nan and (_is_inexact(a1) and _is_inexact(a2)):
         eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
-    return builtins.bool(all(eq))
+    return _bool_if_concrete(all(eq))
+
+
+def _bool_if_concrete(r):
+    if isinstance(r, Tracer) and not isinstance(r, ConstTracer):
+        try:
+            return builtins.bool(r)
+        except (ConcretizationError, BatchingError):
+            return r
+    return builtins.bool(r)
 
 
 def array_equiv(a1, a2):
     """Whether ``a1`` and ``a2`` broadcast to one shape and are equal there, as a Python
-    bool (it needs concrete values)."""
+    bool (a 0-d boolean array of staged or batched values, as :func:`array_equal`)."""
     a1, a2 = _plain_next_to(a1, a2)
     try:
         broadcast_shapes(_shape(a1), _shape(a2))
     except ShapeError:
         return False
-    return builtins.bool(all(equal(a1, a2)))
+    return _bool_if_concrete(all(equal(a1, a2)))
 
 # -- interpolation, polynomials, integration, convolution --------------------------------------
 
