@@ -11,7 +11,6 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans.errors import ConcretizationError
 from functrans.testing import check_grads
 
 RNG = np.random.default_rng(1234)
