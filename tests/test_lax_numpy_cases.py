@@ -1150,6 +1150,43 @@ def corrcoef_cov(m):
             m.np.cov(m.arr(np.arange(5)))]
 
 
+@fcase(np_ref=False, jax_dtypes=False)  # (JAX's searchsorted/digitize: int32)
+def jax_keywords(m):
+    # jax.numpy's keywords: size/fill_value of the unique_* functions (fixed-size results,
+    # unique's NaN handling of the Array API: each NaN its own value), search methods,
+    # polyval's unroll, preferred_element_type of convolve/correlate, dstack's dtype
+    xn = np.array([[3.0, 1.0, 3.0], [np.nan, 1.0, np.nan]])
+    x = m.arr(xn)
+    out = [list(m.np.unique_all(x, size=3)), list(m.np.unique_counts(x, size=6, fill_value=-1.0)),
+           list(m.np.unique_inverse(x, size=8)), m.np.unique_values(x, size=2),
+           m.np.searchsorted(m.arr(np.arange(4.0)), m.arr([0.5, 2.0]), side="right",
+                             method="sort"),
+           m.np.digitize(m.arr([0.5, 2.5]), m.arr(np.arange(4.0)), method="compare_all"),
+           m.np.polyval(m.arr([1.0, -2.0, 3.0]), m.arr([0.5, 2.0]), unroll=2),
+           m.np.convolve(m.arr(np.arange(4)), m.arr(np.arange(2)),
+                         preferred_element_type=np.float64),
+           m.np.correlate(m.arr([1.0, 2.0, 3.0]), m.arr([0.5, 1.0]), mode="full",
+                          precision="highest"),
+           m.np.dstack([m.arr(np.arange(2)), m.arr(np.arange(2))], dtype=np.float32)]
+    vals, idx, inv, cnt = (np.asarray(a) for a in out[0])
+    np.testing.assert_array_equal(vals, [1.0, 3.0, np.nan])  # (NaNs distinct, cut at 3)
+    np.testing.assert_array_equal(cnt, [2, 2, 1])
+    v8, inv8 = (np.asarray(a) for a in out[2])
+    np.testing.assert_array_equal(v8[inv8.reshape(xn.shape)], xn)
+    np.testing.assert_array_equal(np.asarray(out[1][0]), [1.0, 3.0, np.nan, np.nan, -1.0, -1.0])
+    np.testing.assert_array_equal(np.asarray(out[1][1]), [2, 2, 1, 1, 0, 0])
+    np.testing.assert_array_equal(np.asarray(out[4]), np.searchsorted(np.arange(4.0), [0.5, 2.0],
+                                                                      side="right"))
+    np.testing.assert_array_equal(np.asarray(out[5]), np.digitize([0.5, 2.5], np.arange(4.0)))
+    np.testing.assert_allclose(np.asarray(out[6]), np.polyval([1.0, -2.0, 3.0], [0.5, 2.0]))
+    assert np.asarray(out[7]).dtype == np.float64
+    np.testing.assert_array_equal(np.asarray(out[7]), np.convolve(np.arange(4), np.arange(2)))
+    np.testing.assert_allclose(np.asarray(out[8]), np.correlate([1.0, 2.0, 3.0], [0.5, 1.0],
+                                                                 "full"))
+    assert np.asarray(out[9]).dtype == np.float32
+    return out
+
+
 FCASE_IDS = list(FUNCS)
 
 

@@ -1136,10 +1136,12 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     return where(isnan(x), astype(x, _dtype(out)), out)
 
 
-def polyval(p, x):
+def polyval(p, x, *, unroll=16):
     """The polynomial with coefficients ``p`` (highest power first, NumPy's old
     ``polyval``) at ``x``, by Horner's rule (``p`` may be a NumPy ``poly1d``: its
-    coefficients). Differentiable in ``p`` and ``x``."""
+    coefficients). Differentiable in ``p`` and ``x``. jax.numpy's ``unroll`` (a hint to its
+    compiler) is accepted and changes nothing."""
+    operator.index(unroll)
     p = _poly1d_coeffs(p)
     if isinstance(p, (list, tuple)):
         coeffs = [c if type(c) in _SCALARS else _as_operand(c) for c in p]
@@ -1226,9 +1228,12 @@ def _conv_args(name, a, v, mode):
     return a, v
 
 
-def convolve(a, v, mode="full"):
+def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
     """Discrete linear convolution of two 1-d arrays (``mode`` 'full', 'same' or 'valid',
-    as in NumPy). Differentiable in both."""
+    as in NumPy). Differentiable in both. jax.numpy's ``precision`` (no effect) and
+    ``preferred_element_type`` (the operands cast to it first) are accepted."""
+    from ._products import _jax_options
+    (a, v), _ = _jax_options("convolve", [a, v], precision, preferred_element_type)
     a, v = _conv_args("convolve", a, v, mode)
     if _dtype(a).kind == "b":
         return _bool_result(convolve, a, v, mode)
@@ -1244,9 +1249,12 @@ def _bool_result(fn, a, v, mode):
     return greater(fn(a, v, mode), 0)
 
 
-def correlate(a, v, mode="valid"):
+def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None):
     """Cross-correlation of two 1-d arrays, ``c[k] = sum_n a[n + k] * conj(v[n])`` (``mode``
-    'valid' by default, 'same' or 'full', as in NumPy). Differentiable in both."""
+    'valid' by default, 'same' or 'full', as in NumPy). Differentiable in both. jax.numpy's
+    ``precision`` and ``preferred_element_type`` as in :func:`convolve`."""
+    from ._products import _jax_options
+    (a, v), _ = _jax_options("correlate", [a, v], precision, preferred_element_type)
     a, v = _conv_args("correlate", a, v, mode)
     if _dtype(a).kind == "b":
         return _bool_result(correlate, a, v, mode)

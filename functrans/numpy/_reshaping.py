@@ -314,10 +314,11 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
                        casting=casting)
 
 
-def dstack(tup):
+def dstack(tup, *, dtype=None, casting="same_kind"):
     """Join arrays along the third axis (depth), after making each at least 3-d as
-    :func:`atleast_3d` does."""
-    return concatenate(_atleast(_as_sequence(tup, "dstack"), 3), 2)
+    :func:`atleast_3d` does (``dtype`` and ``casting`` as :func:`concatenate`'s)."""
+    return concatenate(_atleast(_as_sequence(tup, "dstack"), 3), 2, dtype=dtype,
+                       casting=casting)
 
 
 def column_stack(tup):
