@@ -1167,7 +1167,10 @@ def jax_keywords(m):
                          preferred_element_type=np.float64),
            m.np.correlate(m.arr([1.0, 2.0, 3.0]), m.arr([0.5, 1.0]), mode="full",
                           precision="highest"),
-           m.np.dstack([m.arr(np.arange(2)), m.arr(np.arange(2))], dtype=np.float32)]
+           m.np.dstack([m.arr(np.arange(2)), m.arr(np.arange(2))], dtype=np.float32),
+           m.np.polymul(m.arr([0.0, 1.0, 2.0]), m.arr([0.0, 3.0]), trim_leading_zeros=False),
+           list(m.np.polydiv(m.arr([1.0, 2.0, 3.0, 4.0]), m.arr([1.0, 1.0]),
+                             trim_leading_zeros=False))]
     vals, idx, inv, cnt = (np.asarray(a) for a in out[0])
     np.testing.assert_array_equal(vals, [1.0, 3.0, np.nan])  # (NaNs distinct, cut at 3)
     np.testing.assert_array_equal(cnt, [2, 2, 1])
@@ -1184,6 +1187,11 @@ def jax_keywords(m):
     np.testing.assert_allclose(np.asarray(out[8]), np.correlate([1.0, 2.0, 3.0], [0.5, 1.0],
                                                                  "full"))
     assert np.asarray(out[9]).dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(out[10]), np.convolve([0.0, 1.0, 2.0], [0.0, 3.0]))
+    q, r = np.polydiv([1.0, 2.0, 3.0, 4.0], [1.0, 1.0])
+    np.testing.assert_allclose(np.asarray(out[11][0]), q)
+    np.testing.assert_allclose(np.asarray(out[11][1]), np.concatenate([np.zeros(3), r]),
+                               atol=1e-14)  # (the whole remainder, as jax.numpy's)
     return out
 
 
