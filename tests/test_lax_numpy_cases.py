@@ -1444,3 +1444,13 @@ def test_table_vs_jax(op):
             if m:
                 bad.append(f"{what}: {m}")
     assert not bad, "\n".join(bad[:20])
+
+
+def test_geomspace_keeps_float32():
+    # deliberate: NumPy's geomspace (alone of the three) widens float32 endpoints to float64;
+    # functrans keeps float32 as linspace, logspace and jax.numpy's geomspace do
+    a, b = np.float32(1.0), np.float32(100.0)
+    for f in (fnp.linspace, fnp.logspace, fnp.geomspace):
+        assert f(a, b, 3).dtype == np.float32
+    assert np.geomspace(a, b, 3).dtype == np.float64
+    np.testing.assert_allclose(fnp.geomspace(a, b, 3), [1.0, 10.0, 100.0], rtol=1e-6)

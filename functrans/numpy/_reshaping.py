@@ -1128,7 +1128,9 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     in ``start`` and ``stop``. A zero endpoint is refused (ValueError) when given as a
     Python number or NumPy value; array or tracer endpoints are not inspected (a zero gives
     nan/inf there). Complex endpoints follow NumPy's: the points lie on the logarithmic
-    spiral from ``start`` to ``stop`` (the principal logarithm)."""
+    spiral from ``start`` to ``stop`` (the principal logarithm). float32 endpoints give
+    float32, as ``linspace`` and ``logspace`` do and as in jax.numpy (NumPy's ``geomspace``
+    alone gives float64 there)."""
     for v in (start, stop):
         if (_is_plain(v) or isinstance(v, (_np.ndarray, _np.generic))) \
                 and not isinstance(v, Tracer):
