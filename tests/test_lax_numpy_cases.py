@@ -343,7 +343,7 @@ def test_table_values_and_dtypes_vs_numpy(op):
         what = f"{op!r}{tuple(dts)}{tuple(shapes)}"
         try:
             want = _call(nop, args)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError):
             with pytest.raises((TypeError, ValueError)):
                 _call(fop, args)
             continue
@@ -694,7 +694,8 @@ def repeat_total_repeat_length(m):
     return got
 
 
-@fcase(jax_dtypes=False, grad=lambda m: (lambda x: m.np.diff(x, n=2, axis=0, prepend=x[:1], append=1.0),
+@fcase(jax_dtypes=False,
+       grad=lambda m: (lambda x: m.np.diff(x, n=2, axis=0, prepend=x[:1], append=1.0),
                        (_R(4, 4, 3),)))
 def diff(m):
     x = m.arr(_R(4, 4, 3))
@@ -768,7 +769,8 @@ def tensordot_axes_forms(m):
     a, b = m.arr(_R(18, 2, 3, 4)), m.arr(_R(19, 3, 4, 5))
     c, d = m.arr(_R(20, 4, 3)), m.arr(_R(54, 4, 5))
     return [m.np.tensordot(a, b), m.np.tensordot(a, d, axes=1), m.np.tensordot(a, b, axes=0),
-            m.np.tensordot(a, b, axes=([1, 2], [0, 1])), m.np.tensordot(a, c, axes=([2, 1], [0, 1])),
+            m.np.tensordot(a, b, axes=([1, 2], [0, 1])),
+            m.np.tensordot(a, c, axes=([2, 1], [0, 1])),
             m.np.tensordot(a, c, axes=(2, 0)), m.np.tensordot(a, b, axes=[[-1], [1]])]
 
 
@@ -929,7 +931,8 @@ def arange_dtypes(m):
     return out
 
 
-@fcase(jax_dtypes=False, grad=lambda m: (lambda x: [m.np.tril(x, -1), m.np.triu(x, 1), m.np.tril(x, 5)],
+@fcase(jax_dtypes=False,
+       grad=lambda m: (lambda x: [m.np.tril(x, -1), m.np.triu(x, 1), m.np.tril(x, 5)],
                        (_R(43, 3, 4),)))
 def tri_tril_triu(m):
     x = m.arr(_R(43, 2, 3, 4))
@@ -1072,7 +1075,8 @@ def lexsort(m):
             m.np.lexsort(c, axis=0), m.np.lexsort((a,))]
 
 
-@fcase(jax_dtypes=False, grad=lambda m: (lambda w: m.np.histogram(np.array([0.1, 0.5, 0.7, 2.0]), bins=3,
+@fcase(jax_dtypes=False,
+       grad=lambda m: (lambda w: m.np.histogram(np.array([0.1, 0.5, 0.7, 2.0]), bins=3,
                                                  weights=w, density=True)[0], (_R(50, 4),)))
 def histogram_edges(m):
     x = m.arr(np.array([0.1, 0.5, 0.5, 0.7, 2.0, 3.0, -1.0]))
@@ -1104,7 +1108,8 @@ def frexp_ldexp_modf_divmod(m):
                         np.nan, 0.75]))  # (a subnormal: JAX 0.10 is off, pinned below)
     xf = m.arr(np.array([3.0, -0.1, 1e-30 if m.jaxlike else 1e-40], np.float32))
     e = m.arr(np.array([1, -2, 3, 0, 10, -1030, 1, 0, 2000], dtype=np.int32))
-    a, b = m.arr(np.array([7.5, -7.5, 7.5, -7.5, 0.0])), m.arr(np.array([2.0, 2.0, -2.0, -2.0, 3.0]))
+    a = m.arr(np.array([7.5, -7.5, 7.5, -7.5, 0.0]))
+    b = m.arr(np.array([2.0, 2.0, -2.0, -2.0, 3.0]))
     ia, ib = m.arr(np.array([7, -7, 7, -7])), m.arr(np.array([2, 2, -2, -2]))
     return [list(m.np.frexp(x)), list(m.np.frexp(xf)), m.np.ldexp(x, e),
             m.np.ldexp(xf, m.arr(np.array([2, -3, 10], np.int32))), list(m.np.modf(x)),
@@ -1112,7 +1117,8 @@ def frexp_ldexp_modf_divmod(m):
             list(m.np.divmod(a, 0.5))]
 
 
-@fcase(jax_dtypes=False, grad=lambda m: (lambda x, y: [m.np.float_power(x, y), m.np.sinc(x), m.np.i0(x),
+@fcase(jax_dtypes=False,
+       grad=lambda m: (lambda x, y: [m.np.float_power(x, y), m.np.sinc(x), m.np.i0(x),
                                      m.np.heaviside(x - 1.0, y)],
                        (np.array([0.5, 1.5, 2.5]), np.array([0.3, -1.2, 2.0]))))
 def float_power_heaviside_sinc_i0(m):
