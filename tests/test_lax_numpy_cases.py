@@ -1460,3 +1460,16 @@ def test_geomspace_keeps_float32():
         assert f(a, b, 3).dtype == np.float32
     assert np.geomspace(a, b, 3).dtype == np.float64
     np.testing.assert_allclose(fnp.geomspace(a, b, 3), [1.0, 10.0, 100.0], rtol=1e-6)
+
+
+def test_abs_and_signbit_of_integers_and_booleans_on_every_backend(backend):
+    # NumPy's answers on every library (torch has no boolean abs, array-api-strict no
+    # integer signbit): abs of booleans is themselves, signbit of integers x < 0
+    for data, d in (([-3, 0, 2], "int8"), ([True, False], "bool"), ([200, 0], "uint8"),
+                    ([-0.0, 1.0, -2.0], "float64")):
+        x, xn = backend.asarray(data, dtype=d), np.array(data, dtype=d)
+        for f, ref in ((fnp.abs, np.abs), (fnp.signbit, np.signbit)):
+            for g in (f(x), ft.jit(f)(x)):
+                g = backend.to_numpy(g)
+                assert g.dtype == ref(xn).dtype
+                np.testing.assert_array_equal(g, ref(xn))

@@ -105,9 +105,10 @@ def abs(x, /):
     """Elementwise absolute value (the modulus for complex numbers, a real array).
 
     The derivative at 0 is taken as 0 (``sign(0) = 0``), as in autograd and PyTorch (JAX
-    takes 1).
+    takes 1). Booleans are returned as they are, as NumPy's.
     """
-    return _ew.abs_p.bind(_as_operand(x))
+    x = _as_operand(x)
+    return x if _dtype(x).kind == "b" else _ew.abs_p.bind(x)
 
 
 def sign(x, /):
@@ -303,8 +304,14 @@ isnan = _test(_ew.isnan_p, "isnan", "Elementwise test for NaN.", False)
 
 
 def signbit(x, /):
-    """Elementwise test of the sign bit (true for -0.0 and negative values)."""
-    return _ew.signbit_p.bind(_as_operand(x))
+    """Elementwise test of the sign bit (true for -0.0 and negative values; integers: ``x <
+    0``, booleans: false, as NumPy's, on every library)."""
+    x = _as_operand(x)
+    k = _dtype(x).kind
+    if k in "iub":
+        return _ew.lt(x, _st.full_like(x, 0)) if k == "i" else _st.full_like(x, False,
+                                                                              dtype=_dt.bool_)
+    return _ew.signbit_p.bind(x)
 
 
 def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
