@@ -857,11 +857,15 @@ def concat(arrays, /, *, axis=0):
     return _st.concat(arrays, axis)
 
 
-def stack(arrays, /, *, axis=0):
-    """Join arrays along a new axis."""
+def stack(arrays, /, *, axis=0, dtype=None, casting="same_kind"):
+    """Join arrays along a new axis (NumPy's ``dtype`` and ``casting``: as
+    ``concatenate``'s)."""
     if any(type(a) in _NUMPY_SCALARS for a in arrays):
         arrays = _numpy_scalars_beside(*arrays)
     arrays = [_as_operand(a) for a in arrays]
+    if dtype is not None or casting != "same_kind":
+        from ._reshaping import _join_cast
+        arrays = _join_cast(arrays, dtype, casting, "stack")
     ndim = len(_shape(arrays[0]))
     axis = _normalize_axis(axis, ndim + 1)
     return concat([expand_dims(a, axis=axis) for a in arrays], axis=axis)

@@ -105,19 +105,29 @@ def abs(x, /):
     """Elementwise absolute value (the modulus for complex numbers, a real array).
 
     The derivative at 0 is taken as 0 (``sign(0) = 0``), as in autograd and PyTorch (JAX
-    takes 1).
+    takes 1). Booleans are returned as they are, as NumPy's.
     """
-    return _ew.abs_p.bind(_as_operand(x))
+    x = _as_operand(x)
+    return x if _dtype(x).kind == "b" else _ew.abs_p.bind(x)
 
 
 def sign(x, /):
-    """Elementwise sign: -1, 0 or 1 (``x / |x|`` for complex). Derivative 0 for real input."""
+    """Elementwise sign: -1, 0 or 1 (``x / |x|`` for complex, and NumPy's limit where one part
+    is infinite: ``sign(inf + 1j)`` is 1). Derivative 0 for real input."""
     x = _as_operand(x)
     if _dtype(x).kind == "c":
         a = _ew.abs_p.bind(x)
         safe = _ew.select(_ew.eq(a, 0.0), 1.0, a)
-        return _ew.select(_ew.eq(a, 0.0), 0j, _ew.div(x, _st.convert_element_type(
+        out = _ew.select(_ew.eq(a, 0.0), 0j, _ew.div(x, _st.convert_element_type(
             safe, _dtype(x))))
+        # x / |x| is inf / inf where a part is infinite: NumPy's limit there is the sign of
+        # the infinite part alone (inf + 1j -> 1, 1 - inf j -> -1j; both infinite: nan)
+        re, im = _ew.real(x), _ew.imag(x)
+        re_inf, im_inf = _ew.isinf_p.bind(re), _ew.isinf_p.bind(im)
+        one_inf = _ew.logical_xor_p.bind(re_inf, im_inf)
+        lim = _binary(_ew.add_p, _ew.select(re_inf, _ew.sign(re), 0.0),
+                      _binary(_ew.mul_p, _ew.select(im_inf, _ew.sign(im), 0.0), 1j))
+        return _ew.select(one_inf, _st.convert_element_type(lim, _dtype(x)), out)
     if _dtype(x).kind == "b":
         return x
     return _ew.sign_p.bind(x)
@@ -294,8 +304,14 @@ isnan = _test(_ew.isnan_p, "isnan", "Elementwise test for NaN.", False)
 
 
 def signbit(x, /):
-    """Elementwise test of the sign bit (true for -0.0 and negative values)."""
-    return _ew.signbit_p.bind(_as_operand(x))
+    """Elementwise test of the sign bit (true for -0.0 and negative values; integers: ``x <
+    0``, booleans: false, as NumPy's, on every library)."""
+    x = _as_operand(x)
+    k = _dtype(x).kind
+    if k in "iub":
+        return _ew.lt(x, _st.full_like(x, 0)) if k == "i" else _st.full_like(x, False,
+                                                                              dtype=_dt.bool_)
+    return _ew.signbit_p.bind(x)
 
 
 def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):

@@ -633,7 +633,7 @@ def _bincount_length(x, weights, length):
     return _ix.scatter_add(v, (idx,), (length,))
 
 
-def digitize(x, bins, right=False):
+def digitize(x, bins, right=False, *, method="scan"):
     """For each value of ``x``, the index of the bin of the monotonic 1-d ``bins`` it falls
     in: ``i`` with ``bins[i-1] <= x < bins[i]`` for increasing bins (``bins[i-1] < x <=
     bins[i]`` with ``right``), mirrored for decreasing bins; 0 or ``len(bins)`` outside
@@ -649,7 +649,10 @@ def digitize(x, bins, right=False):
 
     The checks (monotonic bins, where their NaNs are) are made where ``bins`` is concrete;
     under a transform that traces ``bins`` (``jit``...) the direction is chosen from its
-    values and the result for bins NumPy would refuse is unspecified."""
+    values and the result for bins NumPy would refuse is unspecified. jax.numpy's ``method``
+    (its search algorithm) is accepted and changes nothing."""
+    from ._searching import _check_method
+    _check_method("digitize", method)
     x = _operand(x)
     bins = _operand(bins, x)
     if _dtype(x).kind == "c":

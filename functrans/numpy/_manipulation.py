@@ -4,6 +4,7 @@ the linear structural primitives (or a gather), so they are differentiable."""
 
 from __future__ import annotations
 
+import builtins
 import operator
 
 import numpy as _np
@@ -77,8 +78,8 @@ def repeat(x, /, repeats, axis=None, *, total_repeat_length=None):
                             like=x)
     if _dtype(repeats).kind == "b":  # (counts of 0 and 1, as NumPy casts them)
         repeats = _st.convert_element_type(repeats, _dt.int64)
-    if _shape(repeats) == ():
-        repeats = _st.broadcast_to(repeats, (n,))
+    if _shape(repeats) in ((), (1,)):  # (one count for all: NumPy broadcasts shape (1,))
+        repeats = _st.broadcast_to(_st.reshape(repeats, ()), (n,))
     elif _shape(repeats) != (n,):
         raise ValueError(f"repeat: repeats of shape {_shape(repeats)} for axis {axis} of "
                          f"length {n}: give one count per element, shape ({n},), or one "
@@ -115,21 +116,27 @@ def repeat(x, /, repeats, axis=None, *, total_repeat_length=None):
 def roll(x, /, shift, axis=None):
     """Shift elements along ``axis`` cyclically (the flattened array if ``None``)."""
     x = _as_operand(x)
-    if axis is None:
-        shape = _shape(x)
-        if len(shape) == 1:  # already flat: no reshapes around the roll
-            return roll(x, shift, axis=0)
-        return reshape(roll(reshape(x, (-1,)), shift, axis=0), shape)
     # An integer of any kind (NumPy's too) is one shift or axis; else a sequence of them.
     if isinstance(shift, Tracer) and not _shape(shift):  # (a traced shift: by a take below)
         shifts = (shift,)
     else:
         shifts = (operator.index(shift),) if hasattr(shift, "__index__") else tuple(shift)
+    if axis is None:
+        shape = _shape(x)
+        if len(shifts) > 1:  # (NumPy: every shift applies to the flattened array)
+            shifts = (builtins.sum(operator.index(s) for s in shifts),)
+        if len(shape) == 1:  # already flat: no reshapes around the roll
+            return roll(x, shifts[0], axis=0)
+        return reshape(roll(reshape(x, (-1,)), shifts[0], axis=0), shape)
     axes = (operator.index(axis),) if hasattr(axis, "__index__") else tuple(axis)
+    # shift and axis broadcast together, as NumPy's (an axis named twice rolls by the sum)
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)
+    elif len(axes) == 1 and len(shifts) > 1:
+        axes = axes * len(shifts)
     if len(shifts) != len(axes):
-        raise ShapeError("roll: shift and axis must have the same length")
+        raise ShapeError(f"roll: {len(shifts)} shifts for {len(axes)} axes: give one shift "
+                         f"per axis, or one of either for all")
     for s, a in zip(shifts, axes):
         shape = _shape(x)
         a = _normalize_axis(a, len(shape))

@@ -20,7 +20,8 @@ import operator
 
 from .. import dtypes as _dt
 from ..core import Tracer
-from ..errors import ShapeError
+from ..errors import BatchingError, ConcretizationError, ShapeError
+from ..interpreters import ConstTracer
 from ..primitives import structural as _st
 from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _dtype, _initial_value,
                     _normalize_axes, _normalize_axis, _numpy_scalars_beside, _shape,
@@ -1073,31 +1074,41 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether every element of ``a`` is close to ``b`` (see :func:`isclose`), as a Python
-    bool: it needs concrete values (under ``jit`` a ConcretizationError)."""
-    return builtins.bool(all(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    bool (a 0-d boolean array of staged or batched values, as :func:`array_equal`)."""
+    return _bool_if_concrete(all(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def array_equal(a1, a2, equal_nan=False):
-    """Whether ``a1`` and ``a2`` have the same shape and elements, as a Python bool (it
-    needs concrete values); ``equal_nan`` counts NaNs in the same places as equal."""
+    """Whether ``a1`` and ``a2`` have the same shape and elements, as a Python bool; of
+    values being staged (``jit``) or batched (``vmap``), a 0-d boolean array, as in
+    jax.numpy. ``equal_nan`` counts NaNs in the same places as equal."""
     a1, a2 = _plain_next_to(a1, a2)
     if _shape(a1) != _shape(a2):
         return False
     eq = equal(a1, a2)
     if equal_nan and (_is_inexact(a1) and _is_inexact(a2)):
         eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
-    return builtins.bool(all(eq))
+    return _bool_if_concrete(all(eq))
+
+
+def _bool_if_concrete(r):
+    if isinstance(r, Tracer) and not isinstance(r, ConstTracer):
+        try:
+            return builtins.bool(r)
+        except (ConcretizationError, BatchingError):
+            return r
+    return builtins.bool(r)
 
 
 def array_equiv(a1, a2):
     """Whether ``a1`` and ``a2`` broadcast to one shape and are equal there, as a Python
-    bool (it needs concrete values)."""
+    bool (a 0-d boolean array of staged or batched values, as :func:`array_equal`)."""
     a1, a2 = _plain_next_to(a1, a2)
     try:
         broadcast_shapes(_shape(a1), _shape(a2))
     except ShapeError:
         return False
-    return builtins.bool(all(equal(a1, a2)))
+    return _bool_if_concrete(all(equal(a1, a2)))
 
 # -- interpolation, polynomials, integration, convolution --------------------------------------
 
@@ -1155,10 +1166,12 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     return where(isnan(x), astype(x, _dtype(out)), out)
 
 
-def polyval(p, x):
+def polyval(p, x, *, unroll=16):
     """The polynomial with coefficients ``p`` (highest power first, NumPy's old
     ``polyval``) at ``x``, by Horner's rule (``p`` may be a NumPy ``poly1d``: its
-    coefficients). Differentiable in ``p`` and ``x``."""
+    coefficients). Differentiable in ``p`` and ``x``. jax.numpy's ``unroll`` (a hint to its
+    compiler) is accepted and changes nothing."""
+    operator.index(unroll)
     p = _poly1d_coeffs(p)
     if isinstance(p, (list, tuple)):
         coeffs = [c if type(c) in _SCALARS else _as_operand(c) for c in p]
@@ -1245,9 +1258,12 @@ def _conv_args(name, a, v, mode):
     return a, v
 
 
-def convolve(a, v, mode="full"):
+def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
     """Discrete linear convolution of two 1-d arrays (``mode`` 'full', 'same' or 'valid',
-    as in NumPy). Differentiable in both."""
+    as in NumPy). Differentiable in both. jax.numpy's ``precision`` (no effect) and
+    ``preferred_element_type`` (the operands cast to it first) are accepted."""
+    from ._products import _jax_options
+    (a, v), _ = _jax_options("convolve", [a, v], precision, preferred_element_type)
     a, v = _conv_args("convolve", a, v, mode)
     if _dtype(a).kind == "b":
         return _bool_result(convolve, a, v, mode)
@@ -1263,9 +1279,12 @@ def _bool_result(fn, a, v, mode):
     return greater(fn(a, v, mode), 0)
 
 
-def correlate(a, v, mode="valid"):
+def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None):
     """Cross-correlation of two 1-d arrays, ``c[k] = sum_n a[n + k] * conj(v[n])`` (``mode``
-    'valid' by default, 'same' or 'full', as in NumPy). Differentiable in both."""
+    'valid' by default, 'same' or 'full', as in NumPy). Differentiable in both. jax.numpy's
+    ``precision`` and ``preferred_element_type`` as in :func:`convolve`."""
+    from ._products import _jax_options
+    (a, v), _ = _jax_options("correlate", [a, v], precision, preferred_element_type)
     a, v = _conv_args("correlate", a, v, mode)
     if _dtype(a).kind == "b":
         return _bool_result(correlate, a, v, mode)

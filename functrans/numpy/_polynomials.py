@@ -121,16 +121,19 @@ def polysub(a1, a2):
     return _add_or_sub("polysub", a1, a2, subtract)
 
 
-def polymul(a1, a2):
+def polymul(a1, a2, *, trim_leading_zeros=True):
     """The product of two polynomials (coefficient arrays, highest power first): the full
     convolution of the two after dropping their leading exact zeros (an all-zero polynomial
     becomes ``[0]``), as NumPy does through ``poly1d``. Differentiable in both.
 
     Difference from NumPy: dropping the leading zeros needs the values. Under ``jit`` or
     ``vmap`` (no values) nothing is dropped, so leading zeros in the inputs give leading
-    zeros in the result (its values are otherwise NumPy's)."""
+    zeros in the result (its values are otherwise NumPy's). ``trim_leading_zeros=False``
+    (jax.numpy's default) keeps them always: the full convolution of the inputs as given."""
     from ._mathematics import convolve
-    a1, a2 = (_trim_zeros(a) for a in _coeffs("polymul", a1, a2))
+    a1, a2 = _coeffs("polymul", a1, a2)
+    if trim_leading_zeros:
+        a1, a2 = _trim_zeros(a1), _trim_zeros(a2)
     d = _np_type(_dtype(a1), _dtype(a2))
     return convolve(_cast(a1, d), _cast(a2, d))
 
@@ -149,7 +152,7 @@ def _trim_zeros(p):
     return _st.slice_(p, ((lead, n, 1),))
 
 
-def polydiv(u, v):
+def polydiv(u, v, *, trim_leading_zeros=True):
     """Quotient and remainder of the polynomial division ``u / v`` (coefficient arrays,
     highest power first), by NumPy's elimination: the results are floating point (integers
     become float64), the quotient has length ``max(len(u) - len(v) + 1, 1)`` and the remainder
@@ -160,7 +163,9 @@ def polydiv(u, v):
     values) nothing is trimmed by value: the remainder keeps its static length,
     ``max(len(v) - 1, 1)`` entries (the eliminated leading entries, zero up to rounding, are
     dropped), or ``len(u)`` when ``u`` is shorter than ``v``; with values (plain arrays,
-    ``grad``, ``jvp``) the result is NumPy's."""
+    ``grad``, ``jvp``) the result is NumPy's. ``trim_leading_zeros=False`` (jax.numpy's
+    default) keeps the whole remainder, of ``u``'s length (its eliminated leading entries
+    zero up to rounding), as jax.numpy's."""
     u, v = _coeffs("polydiv", u, v)
     for x, what in ((u, "u"), (v, "v")):
         if _shape(x)[0] == 0:
@@ -183,6 +188,8 @@ def polydiv(u, v):
                     if _shape(p)[0]])
     q = concat(qs) if qs else _zeros(r, 1, w)
     length = _shape(r)[0]
+    if not trim_leading_zeros:
+        return q, r
     lead = _static_int(_leading_small(r))
     if lead is None:  # no values: drop only the eliminated entries
         lead = max(m - n + 1, 0) if n >= 1 else m

@@ -314,10 +314,11 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
                        casting=casting)
 
 
-def dstack(tup):
+def dstack(tup, *, dtype=None, casting="same_kind"):
     """Join arrays along the third axis (depth), after making each at least 3-d as
-    :func:`atleast_3d` does."""
-    return concatenate(_atleast(_as_sequence(tup, "dstack"), 3), 2)
+    :func:`atleast_3d` does (``dtype`` and ``casting`` as :func:`concatenate`'s)."""
+    return concatenate(_atleast(_as_sequence(tup, "dstack"), 3), 2, dtype=dtype,
+                       casting=casting)
 
 
 def column_stack(tup):
@@ -1126,7 +1127,10 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     progression; both negative gives negative numbers), the endpoints exact. Differentiable
     in ``start`` and ``stop``. A zero endpoint is refused (ValueError) when given as a
     Python number or NumPy value; array or tracer endpoints are not inspected (a zero gives
-    nan/inf there). Complex endpoints are not supported."""
+    nan/inf there). Complex endpoints follow NumPy's: the points lie on the logarithmic
+    spiral from ``start`` to ``stop`` (the principal logarithm). float32 endpoints give
+    float32, as ``linspace`` and ``logspace`` do and as in jax.numpy (NumPy's ``geomspace``
+    alone gives float64 there)."""
     for v in (start, stop):
         if (_is_plain(v) or isinstance(v, (_np.ndarray, _np.generic))) \
                 and not isinstance(v, Tracer):
@@ -1139,8 +1143,6 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     num = operator.index(num)
     dev = _first_array([start, stop])
     s0, s1 = _conv(start, dev), _conv(stop, dev)
-    if _dtype(s0).kind == "c" or _dtype(s1).kind == "c":
-        raise NotImplementedError("geomspace: complex endpoints are not supported")
     dt = _np_common([s0, s1, float(num)])
     s0, s1 = astype(s0, dt), astype(s1, dt)
     shape = broadcast_shapes(_shape(s0), _shape(s1))

@@ -139,10 +139,22 @@ def count_nonzero(x, /, axis=None, *, keepdims=False):
     return _reduce(_red.reduce_sum, _st.convert_element_type(nz, _dt.int64), axis, keepdims)
 
 
-def searchsorted(x1, x2, /, *, side="left", sorter=None):
-    """Indices where the values ``x2`` would be inserted into the sorted 1-d ``x1``."""
+_SEARCH_METHODS = ("scan", "scan_unrolled", "sort", "compare_all")
+
+
+def _check_method(name, method):
+    # jax.numpy's choice of algorithm: the answers are the same, so it changes nothing here
+    if method not in _SEARCH_METHODS:
+        raise ValueError(f"{name}: method must be one of {', '.join(map(repr, _SEARCH_METHODS))}"
+                         f"; got {method!r}")
+
+
+def searchsorted(x1, x2, /, *, side="left", sorter=None, method="scan"):
+    """Indices where the values ``x2`` would be inserted into the sorted 1-d ``x1``.
+    jax.numpy's ``method`` (its algorithm) is accepted and changes nothing."""
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right'; got {side!r}")
+    _check_method("searchsorted", method)
     x1 = _as_operand(x1)
     if sorter is not None:
         from ._indexing import take
@@ -194,26 +206,38 @@ UniqueCountsResult = namedtuple("UniqueCountsResult", ["values", "counts"])
 UniqueInverseResult = namedtuple("UniqueInverseResult", ["values", "inverse_indices"])
 
 
-def unique_all(x, /):
+def unique_all(x, /, *, size=None, fill_value=None):
     """Unique values with the index of each one's first occurrence, the inverse indices (of
     ``x``'s shape) and counts. NaNs are distinct. The derivative of ``values`` is that of the
-    first occurrence of each value."""
+    first occurrence of each value. jax.numpy's ``size`` (and ``fill_value``) give exactly
+    ``size`` values, as :func:`unique`'s, so that it works under ``jit`` and ``vmap``."""
+    if size is not None:
+        from ._mathematics import unique
+        return UniqueAllResult(*unique(x, return_index=True, return_inverse=True,
+                                       return_counts=True, equal_nan=False, size=size,
+                                       fill_value=fill_value))
+    if fill_value is not None:
+        raise ValueError("unique_all: fill_value needs size (the number of values to fill "
+                         "up to)")
     x = _as_operand(x)
     return UniqueAllResult(*_so.unique_all(x))
 
 
-def unique_counts(x, /):
-    """Unique values and how often each occurs."""
-    r = unique_all(x)
+def unique_counts(x, /, *, size=None, fill_value=None):
+    """Unique values and how often each occurs (``size``, ``fill_value``: as
+    :func:`unique_all`'s)."""
+    r = unique_all(x, size=size, fill_value=fill_value)
     return UniqueCountsResult(r.values, r.counts)
 
 
-def unique_inverse(x, /):
-    """Unique values and, for each element of ``x``, the index of its value."""
-    r = unique_all(x)
+def unique_inverse(x, /, *, size=None, fill_value=None):
+    """Unique values and, for each element of ``x``, the index of its value (``size``,
+    ``fill_value``: as :func:`unique_all`'s)."""
+    r = unique_all(x, size=size, fill_value=fill_value)
     return UniqueInverseResult(r.values, r.inverse_indices)
 
 
-def unique_values(x, /):
-    """The unique values of ``x`` (sorted)."""
-    return unique_all(x).values
+def unique_values(x, /, *, size=None, fill_value=None):
+    """The unique values of ``x`` (sorted; ``size``, ``fill_value``: as
+    :func:`unique_all`'s)."""
+    return unique_all(x, size=size, fill_value=fill_value).values

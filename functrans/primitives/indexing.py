@@ -253,20 +253,23 @@ scatter_along_axis_p.def_batch(lambda a, d, axis, shape: (scatter_along_axis(
 # -- nonzero: data-dependent shapes ---------------------------------------------------------------
 
 
-def data_dependent(name):
+def data_dependent(name, instead="use functrans.numpy.where with a fixed shape instead"):
     """abstract_eval of a primitive whose result shape depends on the values."""
     def aval(*avals, **params):
         raise ConcretizationError(
             f"{name} returns arrays whose shapes depend on the values of its operand, so it "
             f"needs a concrete value, but it was called on an abstract tracer (the function "
             f"is being staged into a graph). Use it under eager transforms (grad, jvp, vjp), "
-            f"or use functrans.numpy.where with a fixed shape instead.")
+            f"or {instead}.")
     return aval
 
 
 nonzero_p = primitive("nonzero", multiple_results=True)
 nonzero_p.def_impl(lambda b, x: list(b.xp.nonzero(x)))
-nonzero_p.def_abstract_eval(data_dependent("nonzero (or indexing with a boolean mask)"))
+nonzero_p.def_abstract_eval(data_dependent(
+    "nonzero (or indexing with a boolean mask)",
+    "give the number of results as size= (nonzero, argwhere, flatnonzero: size=n, as in "
+    "jax.numpy), or use functrans.numpy.where with a fixed shape instead"))
 nonzero_p.def_jvp(lambda p, t: (nonzero(p[0]), [None] * len(p[0].shape)))
 nonzero_p.def_batch(not_batchable(nonzero_p, "the number of non-zero elements differs from "
                                  "one batch member to the next, so the results have no common "

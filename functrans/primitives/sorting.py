@@ -116,7 +116,9 @@ def _unique_jvp(primals, tangents):
 
 unique_all_p = primitive("unique_all", multiple_results=True)
 unique_all_p.def_impl(_unique_impl)
-unique_all_p.def_abstract_eval(data_dependent("unique_all (and the other unique_* functions)"))
+unique_all_p.def_abstract_eval(data_dependent(
+    "unique_all (and the other unique_* functions)",
+    "give the number of results as size= (unique(x, size=n, fill_value=...), as in jax.numpy)"))
 unique_all_p.def_jvp(_unique_jvp)
 unique_all_p.def_batch(not_batchable(
     unique_all_p, "the number of unique values differs from one batch member to the next, so "
