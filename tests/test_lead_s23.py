@@ -1,5 +1,7 @@
 """Session 23 (lead): clear errors and gaps closed."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,22 @@ def test_a_library_whose_take_wraps_gets_clamped_indices_not_other_elements(monk
     # the derivative goes to the element read
     dg = ft.grad(lambda x: fnp.sum(ft.jit(lambda x, i: x[i])(x, np.asarray([4, 0]))))(x)
     np.testing.assert_array_equal(dg, [1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["nanvar", "nanstd"])
+def test_nanvar_nanstd_with_a_complex_dtype_give_that_dtype_as_numpy(name):
+    x = np.asarray([1.0, 2.0, np.nan, 4.0])
+    z = np.asarray([1 + 1j, 2.0, 3j, np.nan])
+    for a in (x, z):
+        for dtype in (None, np.complex64, np.complex128):
+            with warnings.catch_warnings():  # (NumPy's ComplexWarning for complex input)
+                warnings.simplefilter("ignore")
+                want = getattr(np, name)(a, dtype=dtype)
+            got = getattr(fnp, name)(a, dtype=dtype)
+            assert np.asarray(got).dtype == np.asarray(want).dtype, (a.dtype, dtype)
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+    # the derivative is that of the real variance
+    g = ft.grad(lambda x: fnp.real(getattr(fnp, name)(x, dtype=np.complex128)))(x)
+    want = ft.grad(lambda x: getattr(fnp, name)(x))(x)
+    np.testing.assert_allclose(g, want, rtol=1e-12)
+

@@ -660,7 +660,9 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     s = sum(sq, axis=axis, keepdims=keepdims)
     dof = subtract(cnt if keepdims else reshape(cnt, _shape(s)), float(ddof))
     good = greater(dof, 0.0)
-    return _where(good, divide(s, _where(good, dof, 1.0)), math.nan)
+    out = _where(good, divide(s, _where(good, dof, 1.0)), math.nan)
+    # a complex dtype= gives the (real) variance in that dtype, as NumPy's
+    return astype(out, dtype) if dtype is not None and _dt.as_dtype(dtype).kind == "c" else out
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
