@@ -106,3 +106,15 @@ def test_nanvar_nanstd_with_a_complex_dtype_give_that_dtype_as_numpy(name):
     want = ft.grad(lambda x: getattr(fnp, name)(x))(x)
     np.testing.assert_allclose(g, want, rtol=1e-12)
 
+
+
+def test_fromfunction_like_makes_the_grid_in_like_s_library(backend):
+    like = backend.asarray([0.0])
+    got = fnp.fromfunction(lambda i, j: i * 10 + j, (2, 3), like=like)
+    assert backend.is_own(got)
+    np.testing.assert_array_equal(backend.to_numpy(got),
+                                  np.fromfunction(lambda i, j: i * 10 + j, (2, 3)))
+    eye = fnp.fromfunction(lambda i, j: i == j, (3, 3), dtype=int, like=like)
+    np.testing.assert_array_equal(backend.to_numpy(eye), np.eye(3, dtype=bool))
+    with pytest.raises(TypeError, match="like= must be an array"):
+        fnp.fromfunction(lambda i: i, (3,), like=[1.0])

@@ -194,9 +194,19 @@ def _finish(vec, out, loop, out_core):
 
 def fromfunction(function, shape, *, dtype=float, like=None, **kwargs):
     """``function(*indices(shape, dtype), **kwargs)``: an array built from the coordinates
-    of its elements, as NumPy's (``function`` receives whole index arrays, once)."""
+    of its elements, as NumPy's (``function`` receives whole index arrays, once); with
+    ``like=``, the index arrays are made in that array's library and on its device."""
     if like is not None:
-        raise NotImplementedError("fromfunction: like= is not supported")
+        from .. import dtypes as _dt
+        from .. import numpy as fnp
+        dims = tuple(operator.index(d) for d in shape)
+        dt = _dt.int64 if dtype is int else _dt.as_dtype(dtype)
+        grids = []
+        for i, d in enumerate(dims):
+            v = fnp.reshape(fnp.arange(d, dtype=dt, like=like),
+                            tuple(d if k == i else 1 for k in range(len(dims))))
+            grids.append(fnp.broadcast_to(v, dims))
+        return function(*grids, **kwargs)
     from ._reshaping import indices
     ix = indices(tuple(shape), dtype=dtype)  # (by index: array-api-strict's don't iterate)
     return function(*[ix[i, ...] for i in range(ix.shape[0])], **kwargs)
