@@ -752,6 +752,21 @@ def test_rsf2csf_and_hessenberg(backend):
     _close(backend, cz, rz)
     t32 = fsl.rsf2csf(backend.asarray(t, "float32"), backend.asarray(z, "float32"))[0]
     assert _np(backend, t32).dtype == np.complex64
+    # 2x2 blocks with real eigenvalues (LAPACK's first one on top, as SciPy), a lower
+    # triangular block, and T that is no real Schur form (a clear error, also under grad)
+    z4 = rng.normal(size=(4, 4))
+    for tt in ([[1.0, 2.0], [3.0, 4.0]], [[1.0, 0.0], [3.0, 4.0]], [[2.0, 1.0], [1.0, 2.0]],
+               np.triu(a[:4, :4], 1) + np.diag([1.0, 2.0, 1.0, 5.0]) + np.diag([0, 0, 3.0], -1)):
+        tt = np.asarray(tt)
+        for got, want in zip(fsl.rsf2csf(backend.asarray(tt), backend.asarray(z4[:len(tt), :len(tt)])),
+                             sl.rsf2csf(tt, z4[:len(tt), :len(tt)])):
+            _close(backend, got, want)
+    for bad, what in ((a, "below the subdiagonal"), (np.triu(a, -1), "both nonzero")):
+        with pytest.raises(ValueError, match=what):
+            fsl.rsf2csf(backend.asarray(bad), backend.asarray(z))
+        with pytest.raises(ValueError, match=what):
+            ft.grad(lambda m: fnp.sum(fnp.real(fsl.rsf2csf(m, backend.asarray(z))[0])))(
+                backend.asarray(bad))
     for m in (a, a + 1j * rng.normal(size=(5, 5)), rng.normal(size=(2, 4, 4))):
         dt = "complex128" if np.iscomplexobj(m) else "float64"
         h, q = fsl.hessenberg(backend.asarray(m, dt), calc_q=True)

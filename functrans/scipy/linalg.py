@@ -798,13 +798,49 @@ def schur(a, output="real", lwork=None, overwrite_a=False, sort=None, check_fini
     return (t, z) if sort is None else (t, z, sdim)
 
 
+def _check_real_schur(t, eps):
+    """ValueError where the known values of the stack ``t`` are not quasi-upper-triangular
+    (SciPy's negligibility test for the subdiagonal; traced values are not checked)."""
+    import numpy as _np
+    from ..backends import backend_of
+    from ..core import Tracer
+    while isinstance(t, Tracer):  # a JVP tracer's value
+        t = getattr(t, "primal", None)
+    if t is None or _shape(t)[-1] < 2:
+        return
+    h = _np.asarray(backend_of(t).to_numpy(t))
+    n = h.shape[-1]
+    low = _np.tril(h, -2)
+    if _np.any(low != 0):
+        i, j = _np.argwhere(low != 0)[0][-2:]
+        raise ValueError(f"rsf2csf: T is not a real Schur form: its entry ({i}, {j}) below "
+                         f"the subdiagonal is not zero; pass T as scipy.linalg.schur(a) "
+                         f"gives it (or use schur(a, output='complex')).")
+    k = _np.arange(1, n)
+    sub = _np.abs(h[..., k, k - 1]) > eps * (_np.abs(h[..., k - 1, k - 1])
+                                             + _np.abs(h[..., k, k]))
+    both = sub[..., 1:] & sub[..., :-1]
+    if _np.any(both):
+        m = int(_np.argwhere(both)[0][-1]) + 1
+        raise ValueError(f"rsf2csf: T is not a real Schur form: its subdiagonal entries "
+                         f"({m}, {m - 1}) and ({m + 1}, {m}) are both nonzero (two 2x2 "
+                         f"blocks overlap); pass T as scipy.linalg.schur(a) gives it (or "
+                         f"use schur(a, output='complex')).")
+
+
 def rsf2csf(T, Z, check_finite=True):
     """The complex Schur form ``(T, Z)`` from a real one (as :func:`schur` gives it): each
     2x2 block of ``T`` whose subdiagonal entry is not negligible is triangularized by a
     complex Givens rotation (applied to ``T`` from both sides and to ``Z``), bottom block
     first, as SciPy does. Complex64 for float32 input, else complex128; batches of matrices
     are accepted. Made of elementary operations, so it runs on every backend and is
-    differentiable where no block is on the edge of being split."""
+    differentiable where no block is on the edge of being split.
+
+    A 2x2 block with real eigenvalues is triangularized too, with the eigenvalue LAPACK
+    lists first (SciPy's) on top. ``T`` that is not quasi-upper-triangular (a nonzero
+    entry below the subdiagonal, or two adjacent nonzero subdiagonal entries, as in a
+    Hessenberg matrix) raises ValueError when its values are known (SciPy returns a matrix
+    that is not triangular); traced values cannot be checked."""
     t, z = _convs((T, Z))
     t, z = _general(t, "rsf2csf"), _general(z, "rsf2csf")
     if "c" in (_dtype(t).kind, _dtype(z).kind):
@@ -815,6 +851,7 @@ def rsf2csf(T, Z, check_finite=True):
     t, z = _batched(_common((t, z)))
     cdt = _dt.complex64 if _dtype(t) is _dt.float32 else _dt.complex128
     eps = float(fnp.finfo(_dtype(t)).eps)
+    _check_real_schur(t, eps)
     t, z = fnp.astype(t, cdt), fnp.astype(z, cdt)
     n = _shape(t)[-1]
     rows, cols = _iota(t, n), _iota(t, n)
@@ -827,9 +864,18 @@ def rsf2csf(T, Z, check_finite=True):
         # pair) minus its last diagonal entry
         # (unsplit blocks: c = 1, s = 0, with safe values inside, so that no infinite
         # derivative of sqrt at 0 turns the unused branch's zero into nan)
+        # LAPACK's first eigenvalue: the one of positive imaginary part, or for real ones
+        # (a + d)/2 + sign(a - d) sqrt(disc) (sign(0) = +1), or d when q == 0 (the block
+        # is lower triangular: dgebal's permutation puts d first). The blocks are real
+        # here (quasi-triangular T), so the cases are told apart on real parts.
         one, zero = fnp.ones_like(r), fnp.zeros_like(r)
-        disc = fnp.where(split, half * half + q * r, one)
-        mu = fnp.where(split, half + fnp.sqrt(disc), one)
+        hr = fnp.real(half)
+        dr = fnp.where(split, hr * hr + fnp.real(q * r), fnp.ones_like(hr))
+        root = fnp.sqrt(fnp.abs(dr))
+        sgn = fnp.where(hr < 0, -fnp.ones_like(hr), fnp.ones_like(hr))
+        mu_real = fnp.where(q == 0, zero, half + fnp.astype(sgn * root, cdt))
+        mu_cplx = half + fnp.astype(root, cdt) * 1j
+        mu = fnp.where(split, fnp.where(dr >= 0, mu_real, mu_cplx), one)
         r = fnp.where(split, r, zero)
         size = fnp.astype(fnp.sqrt(fnp.real(mu * fnp.conj(mu)) + fnp.real(r * fnp.conj(r))),
                           cdt)
