@@ -130,10 +130,10 @@ def test_detrend(backend, kw):
 
 def test_errors(backend):
     x = _b(backend, X)
-    with pytest.raises(ValueError, match="window 'kaiser' is not supported"):
+    with pytest.raises(ValueError, match="'kaiser' needs parameters"):
         fss.welch(x, window="kaiser", nperseg=8)
-    with pytest.raises(ValueError, match="windows with parameters are not"):
-        fss.stft(x, window=("tukey", 0.25), nperseg=8)
+    with pytest.raises(ValueError, match="unknown window name 'tukei'"):
+        fss.stft(x, window=("tukei", 0.25), nperseg=8)
     with pytest.raises(ValueError, match="noverlap .* must be less than nperseg"):
         fss.welch(x, nperseg=8, noverlap=8)
     with pytest.raises(ValueError, match="nfft .* must be greater than or equal to nperseg"):

@@ -6,9 +6,9 @@ short-time Fourier analysis, differentiable, on every backend.
 :func:`functrans.lax.conv_general_dilated` (one stack of shifted slices and one matrix
 product; the smaller operand is taken as the kernel); ``detrend``, ``stft``, ``istft``,
 ``welch`` and ``csd`` with SciPy 1.17's signatures, defaults and values, built on
-functrans.numpy and functrans.numpy.fft (the windows 'hann', 'hamming', 'blackman',
-'boxcar', 'bartlett', 'barthann', 'triang' and 'cosine' by name, whose values
-``get_window`` gives, or any window as an array).
+functrans.numpy and functrans.numpy.fft (any window of ``get_window``: SciPy's names and
+tuples with parameters, or any window as an array); the windows themselves in
+:mod:`functrans.scipy.signal.windows`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import warnings
 
 import numpy as _np  # NumPy's dtype promotion only, never the data
 
-from .. import numpy as fnp
-from ..convolution import conv_general_dilated
+from ... import numpy as fnp
+from ...convolution import conv_general_dilated
+from . import windows
+from .windows import get_window
 
 __all__ = ["convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "oaconvolve",
-           "detrend", "stft", "istft", "welch", "csd", "get_window"]
+           "detrend", "stft", "istft", "welch", "csd", "get_window", "windows"]
 
 _MODES = ("full", "valid", "same")
 
@@ -107,7 +109,7 @@ def _convolve(in1, in2, mode, what):
 
 
 def _check_precision(precision, what):
-    from ..convolution import _not_supported
+    from ...convolution import _not_supported
     _not_supported(f"scipy.signal.{what}", precision, None)
 
 
@@ -409,12 +411,12 @@ def _float_kind(x):
 
 
 def _static_ints(v, name, what):
-    from ..core import Tracer
+    from ...core import Tracer
     if isinstance(v, Tracer):
         raise TypeError(f"{name}: {what} must be static (Python integers or a concrete "
                         f"array), not a traced value")
     if hasattr(v, "shape") and not isinstance(v, _np.ndarray):
-        from ..backends import backend_of
+        from ...backends import backend_of
         v = backend_of(v).to_numpy(v)
     arr = _np.atleast_1d(_np.asarray(v))
     if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
@@ -467,93 +469,17 @@ def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
     return fnp.moveaxis(out, -1, ax)
 
 
-_WINDOWS = {"hann": (0.5, 0.5), "han": (0.5, 0.5), "hamming": (0.54, 0.46),
-            "hamm": (0.54, 0.46), "ham": (0.54, 0.46), "blackman": (0.42, 0.5, 0.08),
-            "black": (0.42, 0.5, 0.08), "blk": (0.42, 0.5, 0.08), "boxcar": (1.0,),
-            "box": (1.0,), "ones": (1.0,), "rect": (1.0,), "rectangular": (1.0,)}
-
-
-_OTHER_WINDOWS = ("bartlett", "barthann", "brthan", "bth", "triang", "triangle", "tri",
-                  "cosine", "halfcosine")
-
-
-def _shaped_window(key, m):
-    """The symmetric windows of length ``m`` that are not cosine sums (host floats)."""
-    n = _np.arange(m, dtype=float)
-    if key == "bartlett":
-        return 1.0 - _np.abs(2.0 * n / (m - 1) - 1.0)
-    if key in ("barthann", "brthan", "bth"):
-        f = _np.abs(n / (m - 1) - 0.5)
-        return 0.62 - 0.48 * f + 0.38 * _np.cos(2 * _np.pi * f)
-    if key in ("triang", "triangle", "tri"):
-        return 1.0 - _np.abs((2.0 * n - (m - 1)) / (m + m % 2))
-    return _np.sin(_np.pi / m * (n + 0.5))  # cosine
-
-
-def _named_window(window, m, name):
-    """The values (host floats) of the window named ``window`` of length ``m``: periodic
-    (SciPy's ``fftbins=True``, or the suffix '_periodic') or '_symmetric'."""
-    key = window
-    periodic = True
-    for suffix, per in (("_periodic", True), ("_symmetric", False)):
-        if key.endswith(suffix):
-            key, periodic = key[: -len(suffix)], per
-    if key not in _WINDOWS and key not in _OTHER_WINDOWS:
-        raise ValueError(f"{name}: the window {window!r} is not supported: use 'hann', "
-                         f"'hamming', 'blackman', 'boxcar', 'bartlett', 'barthann', 'triang' "
-                         f"or 'cosine' (with SciPy's aliases and the suffixes '_periodic' and "
-                         f"'_symmetric'), or an array of the window's values.")
-    if m == 1:
-        return _np.ones(1)
-    size = m + 1 if periodic else m
-    if key in _OTHER_WINDOWS:
-        return _shaped_window(key, size)[:m]
-    ang = _np.linspace(-_np.pi, _np.pi, size)
-    w = _np.zeros(size)
-    for k, a in enumerate(_WINDOWS[key]):
-        w = w + a * _np.cos(k * ang)
-    return w[:m]
-
-
-def get_window(window, Nx, fftbins=True):
-    """The window ``window`` of ``Nx`` points, as ``scipy.signal.get_window``: periodic
-    (for spectral analysis, ``fftbins=True``, the default) or symmetric (``fftbins=False``),
-    a float64 array of the default backend. ``window`` is a name ('hann', 'hamming',
-    'blackman', 'boxcar', 'bartlett', 'barthann', 'triang', 'cosine' and SciPy's aliases),
-    or a 1-tuple of one. Windows with parameters (SciPy's ``('kaiser', beta)``...) raise
-    ValueError: pass their values as an array where a window is taken."""
-    name = "get_window"
-    if isinstance(window, tuple) and len(window) == 1:
-        window = window[0]
-    if not isinstance(window, str):
-        raise ValueError(f"{name}: window must be a name (or a 1-tuple of one); windows with "
-                         f"parameters are not supported; got {window!r}.")
-    if isinstance(Nx, bool) or not isinstance(Nx, (int, _np.integer)) or Nx < 1:
-        raise ValueError(f"{name}: Nx must be a positive integer; got {Nx!r}.")
-    if window.endswith(("_periodic", "_symmetric")):
-        raise ValueError(f"{name}: name the window without a suffix and use fftbins; got "
-                         f"{window!r}.")
-    if window not in _WINDOWS and window not in _OTHER_WINDOWS:
-        _named_window(window, 1, name)  # (its error names the supported windows)
-    host = _named_window(window + ("_periodic" if fftbins else "_symmetric"), int(Nx), name)
-    return fnp.asarray(host.tolist(), dtype="float64")
-
-
 def _window(window, nperseg, like, name, input_length=None, default_nperseg=256):
     """SciPy's choice of the window and the segment length: ``(win, nperseg, host)`` with
     ``win`` an array next to ``like`` and ``host`` its values on the host (None when the
-    window is a traced array)."""
-    if isinstance(window, tuple):
-        if len(window) == 1 and isinstance(window[0], str):
-            window = window[0]
-        else:
-            raise ValueError(f"{name}: the window {window!r} is not supported: windows with "
-                             f"parameters are not; pass the window's values as an array.")
+    window is traced: an array, or a tuple with a traced parameter)."""
+    from ...core import Tracer
+    from ...backends import backend_of
     if nperseg is not None:
         nperseg = int(nperseg)
         if nperseg < 1:
             raise ValueError(f"{name}: nperseg must be a positive integer; got {nperseg}.")
-    if isinstance(window, str):
+    if isinstance(window, (str, tuple)):
         if nperseg is None:
             nperseg = default_nperseg
         if input_length is not None and nperseg > input_length:
@@ -561,8 +487,15 @@ def _window(window, nperseg, like, name, input_length=None, default_nperseg=256)
                           f"{input_length}, using nperseg = {input_length}", UserWarning,
                           stacklevel=3)
             nperseg = input_length
-        host = _named_window(window, nperseg, name)
-        win = fnp.asarray(host.tolist(), dtype="float64", device=fnp.device(like))
+        try:
+            win = windows.get_window(window, nperseg)
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None
+        if isinstance(win, Tracer):
+            host = None
+        else:
+            host = _np.asarray(backend_of(win).to_numpy(win))
+            win = fnp.asarray(host.tolist(), dtype="float64", device=fnp.device(like))
         return win, nperseg, host
     win = fnp.asarray(window)
     if win.ndim != 1:
@@ -575,10 +508,8 @@ def _window(window, nperseg, like, name, input_length=None, default_nperseg=256)
     elif nperseg != win.shape[0]:
         raise ValueError(f"{name}: the value specified for nperseg ({nperseg}) is different "
                          f"from the length of the window ({win.shape[0]}).")
-    from ..core import Tracer
     host = None
     if not isinstance(win, Tracer):
-        from ..backends import backend_of
         host = _np.asarray(backend_of(win).to_numpy(win))
     if fnp.isdtype(win.dtype, "complex floating"):
         return win, nperseg, host
@@ -672,15 +603,14 @@ def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=
     ``scaling`` ('density': ``1 / (fs sum(win**2))``, 'spectrum': ``1 / sum(win)**2``), the
     one-sided spectra doubled but at 0 (and Nyquist). Returns ``(f, Pxy)``: the frequencies
     (float64, of the input's library) and the spectra with the frequencies on ``axis``.
-    ``window``: 'hann' (the default, periodic), 'hamming', 'blackman', 'boxcar',
-    'bartlett', 'barthann', 'triang', 'cosine' (SciPy's names, aliases and
-    '_periodic'/'_symmetric' suffixes) or an array; ``detrend``
+    ``window``: a name or a tuple with parameters, as :func:`get_window` takes them
+    ('hann', the default, periodic; ``('tukey', 0.25)``, ``('kaiser', beta)``...), or an
+    array; ``detrend``
     'constant', 'linear', False or a callable, called on each segment (shape
     ``(..., nperseg)``) as SciPy's. Differences:
     computed in float64 (complex128) and cast to SciPy's dtype (complex64 for float32
-    input); a complex ``y`` also gives two-sided spectra; other window names and windows
-    with parameters raise ValueError. Differentiable in ``x``, ``y`` and an array
-    window."""
+    input); a complex ``y`` also gives two-sided spectra. Differentiable in ``x``, ``y``
+    and an array window (or a window's traced parameters)."""
     return _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided,
                 scaling, axis, average, "csd")
 
