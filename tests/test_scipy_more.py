@@ -183,8 +183,8 @@ def test_map_coordinates_under_transforms():
 
 
 def test_map_coordinates_errors():
-    with pytest.raises(NotImplementedError, match="order=3"):
-        map_coordinates(IMG, COORDS, 3)
+    with pytest.raises(ValueError, match="between 0 and 5"):
+        map_coordinates(IMG, COORDS, -1)
     with pytest.raises(ValueError, match="mode must be one of"):
         map_coordinates(IMG, COORDS, 1, mode="grid-nearest")
     with pytest.raises(ValueError, match="one array per axis"):

@@ -1,19 +1,23 @@
-"""``functrans.scipy.ndimage``: ``map_coordinates`` (nearest-neighbour and linear
-interpolation of an n-dimensional array at arbitrary coordinates), as
-``jax.scipy.ndimage``'s, differentiable in the input and (linear) in the coordinates, on every
-backend.
+"""``functrans.scipy.ndimage``: ``map_coordinates`` (interpolation of an n-dimensional
+array at arbitrary coordinates: nearest-neighbour and linear, as ``jax.scipy.ndimage``'s, and
+SciPy's B-splines of order 2 to 5), ``spline_filter`` and ``spline_filter1d``, differentiable
+in the input and in the coordinates, on every backend.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import operator
+
+import numpy as _np  # the spline prefilter's matrices, built on the host
 
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._mathematics import _operand
 
-__all__ = ["map_coordinates"]
+__all__ = ["map_coordinates", "spline_filter", "spline_filter1d"]
 
 # JAX's modes, and SciPy's names for the same boundary rules
 _MODES = {"constant": "constant", "nearest": "nearest", "wrap": "wrap", "mirror": "mirror",
@@ -43,7 +47,314 @@ def _round_half_away(x):
     return fnp.sign(x) * fnp.floor(fnp.abs(x) + 0.5)
 
 
-def map_coordinates(input, coordinates, order, mode="constant", cval=0.0):
+# -- B-spline interpolation (orders 2 to 5), SciPy's ----------------------------------------
+
+# the poles of the B-spline prefilters (Unser, Aldroubi and Eden, 1991)
+_POLES = {
+    2: (math.sqrt(8.0) - 3.0,),
+    3: (math.sqrt(3.0) - 2.0,),
+    4: (math.sqrt(664.0 - math.sqrt(438976.0)) + math.sqrt(304.0) - 19.0,
+        math.sqrt(664.0 + math.sqrt(438976.0)) - math.sqrt(304.0) - 19.0),
+    5: (math.sqrt(67.5 - math.sqrt(4436.25)) + math.sqrt(26.25) - 6.5,
+        math.sqrt(67.5 + math.sqrt(4436.25)) - math.sqrt(26.25) - 6.5)}
+
+# SciPy's modes for order > 1: how the prefilter starts its recursions (the extension of the
+# samples it assumes), and how the interpolation extends the coefficients beyond the array
+_SPLINE_MODES = ("constant", "grid-constant", "nearest", "mirror", "reflect", "grid-mirror",
+                 "wrap", "grid-wrap")
+_FILTER_START = {"constant": "mirror", "grid-constant": "mirror", "mirror": "mirror",
+                 "wrap": "mirror", "grid-wrap": "wrap", "nearest": "reflect",
+                 "reflect": "reflect", "grid-mirror": "reflect"}
+_COEF_EXTENSION = {"constant": "mirror", "mirror": "mirror", "wrap": "mirror",
+                   "reflect": "reflect", "grid-mirror": "reflect", "grid-wrap": "wrap",
+                   "nearest": "clamp", "grid-constant": "cval"}
+_NPAD = 12  # samples SciPy pads with before prefiltering for 'nearest' and 'grid-constant'
+
+
+@functools.lru_cache(maxsize=64)
+def _filter_matrix(n, order, start):
+    """The ``n x n`` matrix of SciPy's in-place prefilter along an axis of ``n`` samples
+    (the recursion run on the identity's columns at once, so the rounding is SciPy's)."""
+    c = _np.eye(n)
+    if n == 1:
+        return c
+    gain = 1.0
+    for z in _POLES[order]:
+        gain *= (1.0 - z) * (1.0 - 1.0 / z)
+    c *= gain
+    for z in _POLES[order]:
+        if start == "mirror":  # whole-sample symmetric extension
+            zn1 = z ** (n - 1)
+            acc = c[0] + zn1 * c[n - 1]
+            zi = z
+            for i in range(1, n - 1):
+                acc = acc + zi * (c[i] + zn1 * c[n - 1 - i])
+                zi *= z
+            c[0] = acc / (1.0 - zn1 * zn1)
+        elif start == "wrap":  # periodic
+            acc = c[0].copy()
+            zi = z
+            for i in range(1, n):
+                acc = acc + zi * c[n - i]
+                zi *= z
+            c[0] = acc / (1.0 - zi)
+        else:  # half-sample symmetric
+            zn = z ** n
+            first = c[0].copy()
+            c[0] = c[0] + zn * c[n - 1]
+            zi = z
+            for i in range(1, n):  # (at i = n - 1 this reads the running sum, as SciPy's)
+                c[0] = c[0] + zi * (c[i] + zn * c[n - 1 - i])
+                zi *= z
+            c[0] = c[0] * (z / (1.0 - zn * zn)) + first
+        for i in range(1, n):
+            c[i] = c[i] + z * c[i - 1]
+        if start == "mirror":
+            c[n - 1] = (z * c[n - 2] + c[n - 1]) * (z / (z * z - 1.0))
+        elif start == "wrap":
+            acc = c[n - 1].copy()
+            zi = z
+            for i in range(n - 1):
+                acc = acc + zi * c[i]
+                zi *= z
+            c[n - 1] = acc * (z / (zi - 1.0))
+        else:
+            c[n - 1] = c[n - 1] * (z / (z - 1.0))
+        for i in range(n - 2, -1, -1):
+            c[i] = z * (c[i + 1] - c[i])
+    c.flags.writeable = False
+    return c
+
+
+def _check_order(order, name, low):
+    if isinstance(order, bool) or not isinstance(order, int):
+        try:
+            order = operator.index(order)
+        except TypeError:
+            raise TypeError(f"{name}: order must be an integer; got {order!r}") from None
+    if not low <= order <= 5:
+        raise ValueError(f"{name}: spline order must be between {low} and 5; got {order}")
+    return order
+
+
+def _check_spline_mode(mode, name):
+    if mode not in _SPLINE_MODES:
+        raise ValueError(f"{name}: mode must be one of {sorted(_SPLINE_MODES)}; got {mode!r}")
+
+
+def _check_output(output, name):
+    """SciPy's ``output``: here a float dtype only (functrans never writes into arrays)."""
+    if hasattr(output, "shape") and not isinstance(output, type):
+        raise TypeError(f"{name}: output must be a dtype (functrans returns a new array and "
+                        f"never writes into one); got an array")
+    dt = _np.dtype(output)
+    if dt.kind != "f" or dt.itemsize < 4:
+        raise TypeError(f"{name}: output must be float32 or float64; got {dt}")
+    return dt.name
+
+
+def _filter_axis(x, order, axis, start):
+    """``x`` (float64 or complex128) with the prefilter applied along ``axis``."""
+    n = x.shape[axis]
+    if n <= 1:
+        return x
+    f = fnp.asarray(_filter_matrix(n, order, start).tolist(), dtype=fnp.float64,
+                    device=fnp.device(x))
+    moved = fnp.moveaxis(x, axis, -1)
+    return fnp.moveaxis(fnp.matmul(moved, fnp.matrix_transpose(f)), -1, axis)
+
+
+def _filter_input(input, name):
+    x = _operand(input)
+    if not hasattr(x, "shape"):
+        x = fnp.asarray(x)
+    if fnp.isdtype(x.dtype, "bool"):
+        raise TypeError(f"{name}: boolean input is not supported")
+    cplx = fnp.isdtype(x.dtype, "complex floating")
+    return fnp.astype(x, fnp.complex128 if cplx else fnp.float64), cplx
+
+
+def _cast_out(y, out_dt, cplx):
+    if cplx:
+        return fnp.astype(y, "complex64" if out_dt == "float32" else "complex128")
+    return fnp.astype(y, out_dt)
+
+
+def spline_filter1d(input, order=3, axis=-1, output=_np.float64, mode="mirror"):
+    """The coefficients of the B-spline of order ``order`` (2 to 5; 0 and 1 return the
+    input) interpolating ``input`` along ``axis``, as ``scipy.ndimage.spline_filter1d``:
+    SciPy's recursive prefilter, its start chosen by ``mode`` ('mirror', the default,
+    'constant', 'grid-constant' and 'wrap' assume a whole-sample symmetric extension;
+    'reflect', 'grid-mirror' and 'nearest' a half-sample symmetric one; 'grid-wrap' a
+    periodic one). The result is ``output`` (float64 by default, or float32; complex input
+    gives the complex dtype of that precision). Written as one product with an ``n x n``
+    matrix per axis (built on the host, ``n`` the axis' length), so it is linear and
+    differentiable on every backend. ``output`` may not be an array (nothing is written in
+    place)."""
+    name = "functrans.scipy.ndimage.spline_filter1d"
+    order = _check_order(order, name, 0)
+    _check_spline_mode(mode, name)
+    out_dt = _check_output(output, name)
+    x, cplx = _filter_input(input, name)
+    if x.ndim == 0:
+        return _cast_out(x, out_dt, cplx)
+    ax = operator.index(axis)
+    if not -x.ndim <= ax < x.ndim:
+        raise ValueError(f"{name}: axis {ax} is out of bounds for an input of {x.ndim} "
+                         f"dimensions")
+    if order > 1:
+        x = _filter_axis(x, order, ax % x.ndim, _FILTER_START[mode])
+    return _cast_out(x, out_dt, cplx)
+
+
+def spline_filter(input, order=3, output=_np.float64, mode="mirror"):
+    """:func:`spline_filter1d` along every axis in turn (the multidimensional B-spline
+    coefficients of ``input``), as ``scipy.ndimage.spline_filter`` (order 2 to 5)."""
+    name = "functrans.scipy.ndimage.spline_filter"
+    order = _check_order(order, name, 2)
+    _check_spline_mode(mode, name)
+    out_dt = _check_output(output, name)
+    x, cplx = _filter_input(input, name)
+    for ax in range(x.ndim):
+        x = _filter_axis(x, order, ax, _FILTER_START[mode])
+    return _cast_out(x, out_dt, cplx)
+
+
+def _spline_weights(t, order):
+    """The ``order + 1`` B-spline weights of the coefficients from ``start`` on, at the
+    offset ``t`` of a coordinate from its nearest knot (SciPy's polynomials; the last weight
+    makes the sum 1)."""
+    y, z = t, 1.0 - t
+    if order == 2:
+        h = 0.5 - t
+        w = [0.5 * h * h, 0.75 - t * t]
+    elif order == 3:
+        w = [z * z * z / 6.0, (y * y * (y - 2.0) * 3.0 + 4.0) / 6.0,
+             (z * z * (z - 2.0) * 3.0 + 4.0) / 6.0]
+    elif order == 4:
+        sq = t * t
+        p = 1.0 + t
+        h = 0.5 - t
+        hh = h * h
+        w = [hh * hh / 24.0,
+             p * (p * (p * (5.0 - p) / 6.0 - 1.25) + 5.0 / 24.0) + 55.0 / 96.0,
+             sq * (sq * 0.25 - 0.625) + 115.0 / 192.0,
+             z * (z * (z * (5.0 - z) / 6.0 - 1.25) + 5.0 / 24.0) + 55.0 / 96.0]
+    else:
+        yy, zz = y * y, z * z
+        p, q = y + 1.0, z + 1.0
+        h = 1.0 - t
+        hh = h * h
+        w = [h * hh * hh / 120.0,
+             p * (p * (p * (p * (p / 24.0 - 0.375) + 1.25) - 1.75) + 0.625) + 0.425,
+             yy * (yy * (0.25 - y / 12.0) - 0.5) + 0.55,
+             zz * (zz * (0.25 - z / 12.0) - 0.5) + 0.55,
+             q * (q * (q * (q * (q / 24.0 - 0.375) + 1.25) - 1.75) + 0.625) + 0.425]
+    last = 1.0 - w[0]
+    for v in w[1:]:
+        last = last - v
+    return w + [last]
+
+
+def _fold_coordinate(c, n, mode):
+    """A coordinate outside ``[0, n - 1]`` brought inside by ``mode`` (SciPy's rules for
+    'mirror', 'reflect'/'grid-mirror', 'wrap' and 'grid-wrap'), and where it lies outside
+    for 'constant' (None otherwise)."""
+    if mode == "constant":
+        return c, (c < 0) | (c > n - 1)
+    if n <= 1:
+        return fnp.zeros_like(c), None
+    if mode == "mirror":
+        p = 2 * n - 2
+        lo = p * fnp.trunc(-c / p) + c
+        lo = fnp.where(lo <= 1 - n, lo + p, -lo)
+        hi = c - p * fnp.trunc(c / p)
+        hi = fnp.where(hi >= n, p - hi, hi)
+    elif mode in ("reflect", "grid-mirror"):
+        p = 2 * n
+        lo = fnp.where(c < -p, p * fnp.trunc(-c / p) + c, c)
+        lo = fnp.where(lo < -n, lo + p, -lo - 1)
+        hi = c - p * fnp.trunc(c / p)
+        hi = fnp.where(hi >= n, p - hi - 1, hi)
+    elif mode == "wrap":
+        p = n - 1
+        lo = c + p * (fnp.trunc(-c / p) + 1)
+        hi = c - p * fnp.trunc(c / p)
+    else:  # grid-wrap
+        lo = c + n * (fnp.trunc((-1 - c) / n) + 1)
+        hi = c - n * fnp.trunc(c / n)
+    return fnp.where(c < 0, lo, fnp.where(c > n - 1, hi, c)), None
+
+
+def _extend_index(i, n, how):
+    """Coefficient index ``i`` (int64) of an axis of ``n`` extended beyond it, and where it
+    is inside (for 'cval': outside, the constant is read)."""
+    if how == "clamp":
+        return fnp.clip(i, 0, n - 1), None
+    if how == "cval":
+        return fnp.clip(i, 0, n - 1), (i >= 0) & (i < n)
+    if how == "wrap":
+        return fnp.remainder(i, n), None
+    if n == 1:
+        return fnp.zeros_like(i), None
+    if how == "mirror":
+        k = fnp.remainder(i, 2 * n - 2)
+        return fnp.where(k >= n, 2 * n - 2 - k, k), None
+    k = fnp.remainder(i, 2 * n)  # reflect
+    return fnp.where(k >= n, 2 * n - 1 - k, k), None
+
+
+def _spline_map(x, coords, order, mode, cval, prefilter, is_int):
+    """``map_coordinates`` of order 2 to 5 (SciPy's), ``x`` float64 or complex128 and the
+    coordinates float64 and broadcast."""
+    npad = 0
+    if prefilter:
+        if mode in ("nearest", "grid-constant"):
+            npad = _NPAD
+            x = (fnp.pad(x, npad, mode="edge") if mode == "nearest" else
+                 fnp.pad(x, npad, mode="constant", constant_values=cval))
+        for ax in range(x.ndim):
+            x = _filter_axis(x, order, ax, _FILTER_START[mode])
+    shape = tuple(x.shape)
+    how = _COEF_EXTENSION[mode]
+    per_axis, outside = [], None
+    for c, n in zip(coords, shape):
+        c = c + npad if npad else c
+        if mode not in ("nearest", "grid-constant"):
+            c, out = _fold_coordinate(c, n, mode)
+            if out is not None:
+                outside = out if outside is None else outside | out
+                c = fnp.where(out, fnp.zeros_like(c), c)  # (a safe value, not used)
+        knot = fnp.floor(c) if order % 2 else fnp.floor(c + 0.5)
+        start = fnp.astype(knot, fnp.int64) - order // 2
+        weights = _spline_weights(fnp.subtract(c, knot), order)
+        per_axis.append([(*_extend_index(start + k, n, how), w)
+                         for k, w in enumerate(weights)])
+    flat = fnp.reshape(x, (-1,))
+    strides = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    fill = fnp.asarray(cval, dtype=x.dtype, device=fnp.device(x))
+    out = None
+    for corner in itertools.product(*per_axis):
+        lin, valid, weight = None, None, None
+        for (i, v, w), st in zip(corner, strides):
+            term = i * st if st != 1 else i
+            lin = term if lin is None else lin + term
+            if v is not None:
+                valid = v if valid is None else valid & v
+            weight = w if weight is None else fnp.multiply(weight, w)
+        val = fnp.reshape(fnp.take(flat, fnp.reshape(lin, (-1,))), tuple(lin.shape))
+        if valid is not None:
+            val = fnp.where(valid, val, fill)
+        val = fnp.multiply(val, weight)
+        out = val if out is None else fnp.add(out, val)
+    if outside is not None:
+        out = fnp.where(outside, fill, out)
+    return out
+
+
+def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefilter=True):
     """The values of ``input`` at ``coordinates`` (one array of indices per axis of
     ``input``, all of one shape: the result's), by nearest-neighbour (``order=0``) or linear
     (``order=1``) interpolation, as ``jax.scipy.ndimage.map_coordinates``.
@@ -63,21 +374,33 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0):
     0, where JAX rounds half away from zero to -1), and for integer input ``cval`` is used
     as given in the interpolation (JAX first casts it to the input's dtype: 1.5 becomes 1).
     The derivative in the coordinates is that of the linear interpolant (0 for
-    ``order=0``, one-sided at the grid points)."""
+    ``order=0``, one-sided at the grid points).
+
+    ``order`` 2 to 5 (beyond JAX, which stops at 1) is SciPy's B-spline interpolation,
+    with SciPy's modes and values: the input is prefiltered (:func:`spline_filter` with
+    ``mode``, after SciPy's padding by 12 samples for 'nearest' and 'grid-constant'; with
+    ``prefilter=False`` the input is taken for the coefficients) and the spline of those
+    coefficients evaluated, the coefficients extended beyond the array as SciPy does for
+    each mode. Here every mode is SciPy's: 'constant' gives ``cval`` outside ``[0, n - 1]``
+    without interpolating towards it (SciPy's, unlike ``order <= 1`` above: use
+    'grid-constant' for that) and 'wrap' has period ``n - 1`` ('grid-wrap': ``n``). Computed
+    in float64 (complex128) and cast to the input's dtype (integers rounded half away from
+    zero), as SciPy's; differentiable in the input (the prefilter is one product with an
+    ``n x n`` matrix per axis) and in the coordinates (the spline's derivative, continuous
+    for order 2 and up)."""
     name = "functrans.scipy.ndimage.map_coordinates"
     if isinstance(order, bool) or not isinstance(order, int):
         try:
             order = operator.index(order)
         except TypeError:
             raise TypeError(f"{name}: order must be an integer; got {order!r}") from None
-    if order not in (0, 1):
-        if 2 <= order <= 5:
-            raise NotImplementedError(f"{name}: order={order} (spline interpolation) is not "
-                                      f"supported; order must be 0 or 1, as JAX's")
-        raise ValueError(f"{name}: order must be 0 or 1; got {order}")
-    if mode not in _MODES:
+    if not 0 <= order <= 5:
+        raise ValueError(f"{name}: order must be between 0 and 5; got {order}")
+    if order > 1:
+        _check_spline_mode(mode, name)
+    elif mode not in _MODES:
         raise ValueError(f"{name}: mode must be one of {sorted(_MODES)}; got {mode!r}")
-    mode = _MODES[mode]
+    spline_mode, mode = mode, _MODES.get(mode)
     x = _operand(input)
     if not hasattr(x, "shape"):
         x = fnp.asarray(x)
@@ -94,6 +417,16 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0):
         raise ValueError(f"{name}: coordinates must give one array per axis of the input "
                          f"({x.ndim}); got {len(coords)}")
     is_int = fnp.isdtype(x.dtype, "integral")
+    if order > 1:
+        cplx = fnp.isdtype(x.dtype, "complex floating")
+        work = fnp.astype(x, fnp.complex128 if cplx else fnp.float64)
+        coords = [fnp.asarray(c, device=fnp.device(x)) if not hasattr(c, "shape") else c
+                  for c in coords]
+        coords = fnp.broadcast_arrays(*[fnp.astype(c, fnp.float64) for c in coords])
+        out = _spline_map(work, coords, order, spline_mode, cval, prefilter, is_int)
+        if is_int:
+            return fnp.astype(_round_half_away(out), x.dtype)
+        return fnp.astype(out, x.dtype)
     work = fnp.astype(x, fnp.float64) if is_int else x
     single = _dt.as_dtype(work.dtype) in (_dt.float32, _dt.complex64)
     real = fnp.float32 if single else fnp.float64
