@@ -145,6 +145,9 @@ def test_spline_dtypes_and_errors():
         got = np.asarray(fnd.map_coordinates(x, c, 3, "mirror"))
         assert got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=1e-6 if x.dtype == np.float32 else 1e-12)
+    spikes = np.array([0, 0, 200, 0, 0, 250, 250, 0], np.uint8)  # (saturating overshoots)
+    np.testing.assert_array_equal(np.asarray(fnd.map_coordinates(spikes, c, 3, "mirror")),
+                                  snd.map_coordinates(spikes, c, order=3, mode="mirror"))
     assert fnd.spline_filter(IMG.astype(np.float32), 3).dtype == np.float64  # (SciPy's)
     assert fnd.spline_filter(IMG, 3, output=np.float32).dtype == np.float32
     with pytest.raises(ValueError, match="between 0 and 5"):
@@ -174,7 +177,6 @@ def test_spline_derivatives(backend):
 
 
 def test_spline_under_jit_and_vmap():
-    import functrans as ft
     want = snd.map_coordinates(IMG, PTS, order=3, mode="nearest")
     got = ft.jit(lambda a, q: fnd.map_coordinates(a, q, 3, "nearest"))(IMG, PTS)
     np.testing.assert_allclose(np.asarray(got), want, atol=1e-13)

@@ -757,9 +757,9 @@ def test_rsf2csf_and_hessenberg(backend):
     z4 = rng.normal(size=(4, 4))
     for tt in ([[1.0, 2.0], [3.0, 4.0]], [[1.0, 0.0], [3.0, 4.0]], [[2.0, 1.0], [1.0, 2.0]],
                np.triu(a[:4, :4], 1) + np.diag([1.0, 2.0, 1.0, 5.0]) + np.diag([0, 0, 3.0], -1)):
-        tt = np.asarray(tt)
-        for got, want in zip(fsl.rsf2csf(backend.asarray(tt), backend.asarray(z4[:len(tt), :len(tt)])),
-                             sl.rsf2csf(tt, z4[:len(tt), :len(tt)])):
+        tt, zz = np.asarray(tt), z4[:len(tt), :len(tt)]
+        for got, want in zip(fsl.rsf2csf(backend.asarray(tt), backend.asarray(zz)),
+                             sl.rsf2csf(tt, zz)):
             _close(backend, got, want)
     for bad, what in ((a, "below the subdiagonal"), (np.triu(a, -1), "both nonzero")):
         with pytest.raises(ValueError, match=what):

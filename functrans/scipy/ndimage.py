@@ -304,7 +304,7 @@ def _extend_index(i, n, how):
     return fnp.where(k >= n, 2 * n - 1 - k, k), None
 
 
-def _spline_map(x, coords, order, mode, cval, prefilter, is_int):
+def _spline_map(x, coords, order, mode, cval, prefilter):
     """``map_coordinates`` of order 2 to 5 (SciPy's), ``x`` float64 or complex128 and the
     coordinates float64 and broadcast."""
     npad = 0
@@ -363,12 +363,12 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     outside, interpolated towards it: SciPy's ``"grid-constant"``), ``"nearest"``,
     ``"wrap"`` (periodic: SciPy's ``"grid-wrap"``), ``"mirror"``, ``"reflect"`` (SciPy's
     ``"grid-mirror"``); SciPy's ``"grid-*"`` names are accepted too. Differences from
-    ``scipy.ndimage.map_coordinates``: ``order`` is required and only 0 and 1 are supported
-    (no spline filtering: ``prefilter`` and ``output`` are not arguments); ``"constant"``
-    and ``"wrap"`` are JAX's (SciPy's ``"grid-constant"`` and ``"grid-wrap"``: SciPy's own
-    ``"constant"`` does not interpolate towards ``cval`` and its ``"wrap"`` has period
-    ``n - 1``). The coordinates broadcast together. Integer input gives integer output,
-    rounded half away from zero, as both; boolean input is refused.
+    ``scipy.ndimage.map_coordinates`` for orders 0 and 1: ``order`` is required (as JAX's;
+    ``output`` is not an argument); ``"constant"`` and ``"wrap"`` are JAX's (SciPy's
+    ``"grid-constant"`` and ``"grid-wrap"``: SciPy's own ``"constant"`` does not
+    interpolate towards ``cval`` and its ``"wrap"`` has period ``n - 1``). The coordinates
+    broadcast together. Integer input gives integer output, rounded half away from zero,
+    as both; boolean input is refused.
     Differences from JAX's, where SciPy's rule is followed: ``order=0`` takes the grid point
     ``floor(c + 0.5)`` (a coordinate half-way between two points goes up: -0.5 reads index
     0, where JAX rounds half away from zero to -1), and for integer input ``cval`` is used
@@ -385,9 +385,9 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     without interpolating towards it (SciPy's, unlike ``order <= 1`` above: use
     'grid-constant' for that) and 'wrap' has period ``n - 1`` ('grid-wrap': ``n``). Computed
     in float64 (complex128) and cast to the input's dtype (integers rounded half away from
-    zero), as SciPy's; differentiable in the input (the prefilter is one product with an
-    ``n x n`` matrix per axis) and in the coordinates (the spline's derivative, continuous
-    for order 2 and up)."""
+    zero and saturated), as SciPy's; differentiable in the input (the prefilter is one
+    product with an ``n x n`` matrix per axis) and in the coordinates (the spline's
+    derivative, continuous for order 2 and up)."""
     name = "functrans.scipy.ndimage.map_coordinates"
     if isinstance(order, bool) or not isinstance(order, int):
         try:
@@ -423,9 +423,11 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
         coords = [fnp.asarray(c, device=fnp.device(x)) if not hasattr(c, "shape") else c
                   for c in coords]
         coords = fnp.broadcast_arrays(*[fnp.astype(c, fnp.float64) for c in coords])
-        out = _spline_map(work, coords, order, spline_mode, cval, prefilter, is_int)
-        if is_int:
-            return fnp.astype(_round_half_away(out), x.dtype)
+        out = _spline_map(work, coords, order, spline_mode, cval, prefilter)
+        if is_int:  # (the spline overshoots: SciPy saturates at the dtype's range)
+            info = fnp.iinfo(x.dtype)
+            return fnp.astype(fnp.clip(_round_half_away(out), float(info.min),
+                                       float(info.max)), x.dtype)
         return fnp.astype(out, x.dtype)
     work = fnp.astype(x, fnp.float64) if is_int else x
     single = _dt.as_dtype(work.dtype) in (_dt.float32, _dt.complex64)
