@@ -192,12 +192,13 @@ def bartlett(M, sym=True, *, device=None):
 
 def hann(M, sym=True, *, device=None):
     """The Hann window, as ``scipy.signal.windows.hann``."""
-    return general_hamming(M, 0.5, sym, device=device)
+    return _window("hann", M, sym, (), device, lambda m, dev: _cosine_sum(m, (0.5, 0.5), dev))
 
 
 def hamming(M, sym=True, *, device=None):
     """The Hamming window, as ``scipy.signal.windows.hamming``."""
-    return general_hamming(M, 0.54, sym, device=device)
+    return _window("hamming", M, sym, (), device,
+                   lambda m, dev: _cosine_sum(m, (0.54, 1.0 - 0.54), dev))
 
 
 def barthann(M, sym=True, *, device=None):
@@ -341,7 +342,9 @@ def tukey(M, alpha=0.5, sym=True, *, device=None):
 
     def make(m, dev):
         n = _grid(m, dev)
-        ac = fnp.clip(a, 1e-300, 1.0) if _is_array(a) else a
+        # (a traced alpha below 0.5/m gives the window of any alpha in (0, 0.5/m): the ends
+        # 0, the rest 1; clipped there, nothing overflows in the unused branches)
+        ac = fnp.clip(a, 0.5 / m, 1.0) if _is_array(a) else a
         edge = ac * (m - 1) / 2.0
         left = 0.5 * (1 + fnp.cos(math.pi * (-1 + 2.0 * n / ac / (m - 1))))
         right = 0.5 * (1 + fnp.cos(math.pi * (-2.0 / ac + 1 + 2.0 * n / ac / (m - 1))))
