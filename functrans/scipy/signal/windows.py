@@ -5,10 +5,10 @@ The windows are written with functrans.numpy, so those with parameters are diffe
 in them where SciPy's formula is smooth: ``kaiser`` and ``kaiser_bessel_derived`` in
 ``beta`` (through ``i0``), ``gaussian`` in ``std``, ``general_gaussian`` in ``p`` and
 ``sig``, ``tukey`` in ``alpha``, ``general_cosine`` in ``a``, ``general_hamming`` in
-``alpha`` and ``exponential`` in ``center`` and ``tau`` (a parameter may be a traced or
-concrete 0-d array: the window is then made next to it). ``chebwin``, ``taylor`` and
-``dpss`` are computed on the host (NumPy) from concrete parameters (a traced one raises
-TypeError). ``device=`` places a window (default: the parameters' library and device, else
+``alpha``, ``exponential`` in ``center`` and ``tau``, ``chebwin`` in ``at`` and ``taylor``
+in ``sll`` (a parameter may be a traced or concrete 0-d array: the window is then made
+next to it). ``dpss`` is computed on the host (NumPy) from concrete parameters (a traced
+one raises TypeError). ``device=`` places a window (default: the parameters' library and device, else
 the default backend); SciPy's ``xp=`` is not an argument.
 """
 
@@ -356,16 +356,13 @@ def tukey(M, alpha=0.5, sym=True, *, device=None):
     return _window(name, M, sym, (alpha,), device, make)
 
 
-# -- windows computed on the host ---------------------------------------------------------
-
-
 def chebwin(M, at, sym=True, *, device=None):
     """The Dolph-Chebyshev window of sidelobe attenuation ``at`` dB, as
-    ``scipy.signal.windows.chebwin`` (a UserWarning below 45 dB, as SciPy's); computed on
-    the host (``at`` concrete; no derivative)."""
+    ``scipy.signal.windows.chebwin`` (a UserWarning below 45 dB for a concrete ``at``, as
+    SciPy's); differentiable in ``at``."""
     name = "chebwin"
-    at = _static(at, "at", name)
-    if abs(at) < 45:
+    at = _scalar(at, "at", name)
+    if not _is_array(at) and abs(at) < 45:
         warnings.warn("This window is not suitable for spectral analysis for attenuation "
                       "values lower than about 45dB because the equivalent noise bandwidth "
                       "of a Chebyshev window does not grow monotonically with increasing "
@@ -374,57 +371,67 @@ def chebwin(M, at, sym=True, *, device=None):
 
     def make(m, dev):
         order = m - 1.0
-        beta = math.cosh(math.acosh(10 ** (abs(at) / 20.0)) / order)
-        x = beta * _np.cos(_np.pi * _np.arange(m) / m)
-        # the Chebyshev polynomial of degree m - 1 at x, by its cosh/cos forms
-        p = _np.empty(m)
+        att = fnp.abs(at) if _is_array(at) else abs(at)
+        beta = fnp.cosh(fnp.acosh(10 ** (att / 20.0)) / order)
+        x = beta * fnp.asarray(_np.cos(_np.pi * _np.arange(m) / m).tolist(),
+                               dtype=fnp.float64, device=dev)
+        # the Chebyshev polynomial of degree m - 1 at x by its cosh and cos forms, each
+        # branch fed a safe value where it is not taken (no nan in its derivative)
         up, down = x > 1, x < -1
-        mid = ~(up | down)
-        p[up] = _np.cosh(order * _np.arccosh(x[up]))
-        p[down] = (2 * (m % 2) - 1) * _np.cosh(order * _np.arccosh(-x[down]))
-        p[mid] = _np.cos(order * _np.arccos(x[mid]))
+        two = fnp.full_like(x, 2.0)
+        p_up = fnp.cosh(order * fnp.acosh(fnp.where(up, x, two)))
+        p_down = (2 * (m % 2) - 1) * fnp.cosh(order * fnp.acosh(fnp.where(down, -x, two)))
+        mid = fnp.where(up | down, fnp.zeros_like(x), x)
+        p = fnp.where(up, p_up, fnp.where(down, p_down, fnp.cos(order * fnp.acos(mid))))
         if m % 2:
-            w = _np.real(_np.fft.fft(p))[: (m + 1) // 2]
-            w = _np.concatenate([w[1:][::-1], w])
+            w = fnp.real(fnp.fft.fft(p))[: (m + 1) // 2]
+            w = fnp.concat([fnp.flip(w[1:]), w])
         else:
-            w = _np.real(_np.fft.fft(p * _np.exp(1j * _np.pi / m * _np.arange(m))))
+            shift = _np.exp(1j * _np.pi / m * _np.arange(m))
+            w = fnp.real(fnp.fft.fft(p * fnp.asarray(shift.tolist(), dtype=fnp.complex128,
+                                                     device=dev)))
             half = w[1: m // 2 + 1]
-            w = _np.concatenate([half[::-1], half])
-        return _from_host(w / w.max(), dev)
-    return _window(name, M, sym, (), device, make)
+            w = fnp.concat([fnp.flip(half), half])
+        return w / fnp.max(w)
+    return _window(name, M, sym, (at,), device, make)
 
 
 def taylor(M, nbar=4, sll=30, norm=True, sym=True, *, device=None):
     """The Taylor window (``nbar`` nearly constant sidelobes ``sll`` dB below the main
-    lobe; ``norm``: 1 at the centre), as ``scipy.signal.windows.taylor``; computed on the
-    host (concrete parameters; no derivative)."""
+    lobe; ``norm``: 1 at the centre), as ``scipy.signal.windows.taylor``; differentiable in
+    ``sll``."""
     name = "taylor"
     try:
         nbar = operator.index(nbar)
     except TypeError:
         raise TypeError(f"{name}: nbar must be an integer; got {nbar!r}") from None
-    sll = _static(sll, "sll", name)
+    sll = _scalar(sll, "sll", name)
 
     def make(m, dev):
-        a = math.acosh(10 ** (sll / 20)) / math.pi
+        a = fnp.acosh(10 ** (sll / 20)) / math.pi
         s2 = nbar ** 2 / (a ** 2 + (nbar - 0.5) ** 2)
         ms = _np.arange(1, nbar, dtype=_np.float64)
         m2 = ms * ms
-        coef = _np.empty(nbar - 1)
+        shifted = fnp.asarray(((ms - 0.5) ** 2).tolist(), dtype=fnp.float64, device=dev)
+        coefs = []
         for i in range(nbar - 1):
-            num = (1.0 if i % 2 == 0 else -1.0) * _np.prod(
-                1 - m2[i] / s2 / (a ** 2 + (ms - 0.5) ** 2))
+            num = (1.0 if i % 2 == 0 else -1.0) * fnp.prod(
+                1 - m2[i] / s2 / (a ** 2 + shifted))
             den = 2 * _np.prod(1 - m2[i] / m2[:i]) * _np.prod(1 - m2[i] / m2[i + 1:])
-            coef[i] = num / den
+            coefs.append(num / den)
 
         def series(n):
-            return 1 + 2 * _np.matmul(
-                coef, _np.cos(2 * _np.pi * ms[:, None] * (n - m / 2.0 + 0.5) / m))
-        w = series(_np.arange(m, dtype=_np.float64))
+            if not coefs:  # (nbar 1: no sidelobe terms)
+                return fnp.ones(m if n is None else len(n), dtype=fnp.float64, device=dev)
+            pos = _np.arange(m, dtype=_np.float64) if n is None else _np.asarray(n)
+            cos = _np.cos(2 * _np.pi * ms[:, None] * (pos - m / 2.0 + 0.5) / m)
+            return 1 + 2 * fnp.matmul(fnp.stack(coefs), fnp.asarray(
+                cos.tolist(), dtype=fnp.float64, device=dev))
+        w = series(None)
         if norm:
-            w = w * (1.0 / series((m - 1) / 2))
-        return _from_host(w, dev)
-    return _window(name, M, sym, (), device, make)
+            w = w * (1.0 / series([(m - 1) / 2])[0])
+        return w
+    return _window(name, M, sym, (sll,), device, make)
 
 
 def dpss(M, NW, Kmax=None, sym=True, norm=None, return_ratios=False, *, device=None):
