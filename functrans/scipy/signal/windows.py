@@ -8,8 +8,8 @@ in them where SciPy's formula is smooth: ``kaiser`` and ``kaiser_bessel_derived`
 ``alpha``, ``exponential`` in ``center`` and ``tau``, ``chebwin`` in ``at`` and ``taylor``
 in ``sll`` (a parameter may be a traced or concrete 0-d array: the window is then made
 next to it). ``dpss`` is computed on the host (NumPy) from concrete parameters (a traced
-one raises TypeError). ``device=`` places a window (default: the parameters' library and device, else
-the default backend); SciPy's ``xp=`` is not an argument.
+one raises TypeError). ``device=`` places a window (default: the parameters' library and
+device, else the default backend); SciPy's ``xp=`` is not an argument.
 """
 
 from __future__ import annotations
