@@ -1,0 +1,237 @@
+"""Where W2's eager grad spends its time: ``python -m benchmarks.account [--calls N]``.
+
+Splits the CPU time (``process_time``, less disturbed by other processes' load than wall time)
+of ``ft.grad`` of the W2 MLP into the array operations it runs (each call the evaluator makes,
+and the products and sums reverse mode writes in place, timed one by one: with the evaluator's
+dispatch and the backend's Python around each NumPy call, so the array work is overstated by a
+few µs per operation) and the Python around them, per phase
+(linearize, backward, the rest), next to the hand-written backprop's total (whose own Python is
+a few dozen µs, so its total is its array work). In linearize it also times the staging level
+that records the tangent equations: recording them, and passing the primal operations on to the
+evaluator. Calls alternate between the two, so both see caches disturbed alike (``--inner K``:
+the last of K consecutive calls, closer to the harness, which takes the best of several);
+medians over the calls. The phases are timed in separate, instrumented calls, which the timing
+itself slows. ``--ops`` also lists each array operation with its operands' shapes (F:
+Fortran-ordered, S: strided) and median time, to compare with the hand-written code's. Meant
+for finding what a change to eager reverse mode would save.
+
+In a fresh process glibc hands large arrays back to the system when they are freed, so the
+hand-written code (which allocates each temporary anew) page-faults on every call; in the
+benchmark harness, whose heap is already large, neither side does. Here glibc is told to keep
+freed memory (``mallopt``) to measure as the harness does; ``--fresh-heap`` leaves it be.
+Page faults per call are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import resource
+import statistics
+import time
+
+from . import workloads
+
+
+_clock = time.process_time
+
+
+def _desc(a):
+    if not hasattr(a, "shape"):
+        return type(a).__name__ if isinstance(a, (list, tuple)) else repr(a)[:12]
+    s = "x".join(map(str, a.shape)) or "()"
+    if getattr(a, "ndim", 0) == 2 and not a.flags.c_contiguous:
+        s += "F" if a.flags.f_contiguous else "S"
+    return s
+
+
+class _Recorder:
+    """Times the evaluator's calls and reverse mode's in-place NumPy calls while ``log`` is a
+    list (appending ``(what, seconds)``); otherwise out of the way."""
+
+    def __init__(self, shapes):
+        from functrans import core, interpreters, reverse
+        self.log = None
+        self.evaluated = 0.0  # seconds in the evaluator so far
+        self.staging = {"record": [0.0, 0], "forward": [0.0, 0]}
+        self._core, self._interpreters, self._reverse = core, interpreters, reverse
+        self._process = process = core.EvalInterpreter.process
+        self._staging = staging = interpreters.StagingInterpreter.process
+        self._np = real_np = reverse._np
+        tracer = interpreters.StagingTracer
+        rec = self
+
+        def timed_process(interp, prim, args, params):
+            if rec.log is None:
+                return process(interp, prim, args, params)
+            t0 = _clock()
+            out = process(interp, prim, args, params)
+            dt = _clock() - t0  # (the operands described outside the timed span)
+            rec.log.append((f"{prim.name} {' '.join(map(_desc, args))}" if shapes else "", dt))
+            rec.evaluated += _clock() - t0  # (not the staging level's, with the description)
+            return out
+
+        class TimedNumPy:  # (reverse.py's np.multiply/np.add with out=)
+            def __getattr__(self, name):
+                f = getattr(real_np, name)
+                if name not in ("multiply", "add"):
+                    return f
+
+                def timed(*a, **k):
+                    if rec.log is None:
+                        return f(*a, **k)
+                    t0 = _clock()
+                    out = f(*a, **k)
+                    dt = _clock() - t0
+                    rec.log.append((f"np.{name} {' '.join(map(_desc, a))}" if shapes else "", dt))
+                    return out
+                return timed
+
+        def timed_staging(interp, prim, args, params):
+            if rec.log is None:
+                return staging(interp, prim, args, params)
+            e0, t0 = rec.evaluated, _clock()
+            out = staging(interp, prim, args, params)
+            dt = _clock() - t0 - (rec.evaluated - e0)
+            first = out[0] if type(out) is list and out else out
+            acc = rec.staging["record" if type(first) is tracer else "forward"]
+            acc[0] += dt
+            acc[1] += 1
+            return out
+
+        core.EvalInterpreter.process = timed_process
+        interpreters.StagingInterpreter.process = timed_staging
+        reverse._np = TimedNumPy()
+
+    def restore(self):
+        self._core.EvalInterpreter.process = self._process
+        self._interpreters.StagingInterpreter.process = self._staging
+        self._reverse._np = self._np
+
+
+def _keep_freed_memory():
+    """glibc only: no mmap for arrays below 64 MB, no trimming of the heap."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 64 << 20)
+                    and libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError, TypeError):
+        return False
+
+
+def _faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks.account", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--calls", type=int, default=40, help="timed calls of each (default 40)")
+    p.add_argument("--inner", type=int, default=1,
+                   help="time the last of this many consecutive calls (the harness takes the "
+                        "best of several; 1: alternate single calls)")
+    p.add_argument("--ops", action="store_true", help="list functrans's array operations")
+    p.add_argument("--fresh-heap", action="store_true",
+                   help="leave glibc's malloc settings as they are (see above)")
+    args = p.parse_args(argv)
+    kept = not args.fresh_heap and _keep_freed_memory()
+
+    import functrans as ft
+    import functrans.numpy as fnp
+    from functrans import api
+
+    case = next(c for c in workloads.make_cases() if c.id == "W2")
+    params, X, Y = case.args
+    grad = ft.grad(lambda p, X, Y: workloads.mlp_loss(fnp, p, X, Y))
+    manual = case.manual
+    for _ in range(5):
+        grad(params, X, Y)
+        manual(params, X, Y)
+
+    rec = _Recorder(args.ops)
+    phases = {}
+    wrapped = {}
+    for name in ("linearize_flat", "backward"):
+        f = wrapped[name] = getattr(api, name)
+
+        def phase(*a, _f=f, _name=name, **k):
+            outer = rec.log
+            if outer is None:
+                return _f(*a, **k)
+            rec.log = []
+            t0 = _clock()
+            out = _f(*a, **k)
+            dt = _clock() - t0
+            phases.setdefault(_name, []).append((dt, sum(t for _, t in rec.log)))
+            outer.extend(rec.log)
+            rec.log = outer
+            return out
+        setattr(api, name, phase)
+    try:
+        plain = {"functrans": [], "manual": []}
+        faults = {"functrans": 0, "manual": 0}
+        ops, runs, staged = [], [], []
+        for _ in range(args.calls):
+            for name, f in (("functrans", grad), ("manual", manual)):
+                for _ in range(args.inner - 1):
+                    f(params, X, Y)
+                f0, t0 = _faults(), _clock()
+                f(params, X, Y)
+                plain[name].append(_clock() - t0)
+                faults[name] += _faults() - f0
+            for _ in range(args.inner - 1):
+                grad(params, X, Y)
+            rec.log = []
+            for acc in rec.staging.values():
+                acc[:] = [0.0, 0]
+            t0 = _clock()
+            grad(params, X, Y)
+            runs.append(_clock() - t0)
+            ops.append(rec.log)
+            staged.append({k: tuple(v) for k, v in rec.staging.items()})
+            rec.log = None
+    finally:
+        for name, f in wrapped.items():
+            setattr(api, name, f)
+        rec.restore()
+
+    def ms(x):
+        return f"{x * 1e3:7.3f} ms"
+    med = statistics.median
+    ft_cpu, man_cpu = med(plain["functrans"]), med(plain["manual"])
+    op_total = med([sum(t for _, t in log) for log in ops])
+    print(f"W2 eager grad, CPU time, median of {args.calls} alternating calls "
+          f"(each the last of {args.inner}) "
+          f"({'freed memory kept' if kept else 'default heap'}; page faults per call: "
+          f"functrans {faults['functrans'] / args.calls:.0f}, "
+          f"hand-written {faults['manual'] / args.calls:.0f})")
+    print(f"  functrans grad:       {ms(ft_cpu)}   ({ft_cpu / man_cpu:.3f}x hand-written)")
+    print(f"  hand-written backprop:{ms(man_cpu)}")
+    print(f"  functrans array ops:  {ms(op_total)}   ({len(ops[0])} operations, timed "
+          f"one by one in separate calls: {ms(med(runs))} per call then)")
+    print(f"  => gap {ms(ft_cpu - man_cpu)}: array work {ms(op_total - man_cpu)} "
+          f"(vs the hand-written total), Python {ms(ft_cpu - op_total)}")
+    print("per phase, in the instrumented calls:")
+    rest = med(runs)
+    for name, rows in phases.items():
+        t, o = med([r[0] for r in rows]), med([r[1] for r in rows])
+        rest -= t
+        print(f"  {name:15s} {ms(t)}: array ops {ms(o)}, Python {ms(t - o)}")
+    print(f"  {'the rest (api)':15s} {ms(rest)}")
+    for what, key in (("recording tangent equations", "record"),
+                      ("passing primal operations on", "forward")):
+        n = staged[0][key][1]
+        print(f"  of linearize's Python, the staging level {what} ({n}): "
+              f"{ms(med([s[key][0] for s in staged]))}")
+    if args.ops:
+        print("\nfunctrans's array operations (median CPU µs, operands' shapes)")
+        for i, (what, _) in enumerate(ops[0]):
+            t = med([log[i][1] for log in ops if len(log) == len(ops[0])])
+            print(f"  {t * 1e6:8.1f}  {what}")
+
+
+if __name__ == "__main__":
+    main()
