@@ -15,6 +15,7 @@ rules are what is checked).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,8 @@ from functrans.primitives import sorting as So
 from functrans.primitives import special as Sp
 from functrans.primitives import structural as S
 from functrans.testing import check_grads, strategies as fts
+
+from ._second_device import check_derivatives
 
 REAL = fts.real()
 POS = fts.positive()
@@ -696,6 +699,8 @@ def test_primitive_grads(backend, case, request):
     # (hypothesis seeds its derandomized draws with the source of ``check``: kept as it was,
     # so the examples stay the ones drawn before; their number comes in through _N)
     _N = _N_DEFAULT if backend.device is None else _N_DEVICE
+    # (on the second device the cheaper check of tests/_second_device.py)
+    check_grads = functools.partial(check_derivatives, backend)
 
     @settings(max_examples=_N, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
