@@ -1907,7 +1907,12 @@ def test_derivatives(backend, spec, shapes):
         # (CI time) array-api-strict is there to show the rules use the standard alone: one
         # shape of each function reaches them; numpy and torch run every shape
         pytest.skip("array_api_strict checks one shape per function (the last); numpy and "
-                    "torch check every shape")
+                    "torch check more")
+    if backend.name == "torch" and shapes not in (spec.shapes[0], spec.shapes[-1]):
+        # (CI time) torch runs the first shapes (0-d ones where the function takes them: torch
+        # treats 0-d tensors apart) and the last (broadcasting ones); numpy runs every shape
+        pytest.skip("torch checks the first and last shapes of each function; numpy checks "
+                    "every shape")
     if backend.device is not None:
         # The second device is there to catch values made on the wrong device (a zero
         # tangent, a seed, a mask): first-order derivatives at one shape per function reach
