@@ -142,6 +142,17 @@ def _const_output(o, like, what, i):
     return _as_input(_scalar_like(o, like))
 
 
+def _differ(a, b, names):
+    """For a structure error: '; they differ at <path>: ...', or '' where not found."""
+    from .tree import keystr, treedef_difference
+    found = treedef_difference(a, b)
+    if found is None:
+        return ""
+    path, pa, pb = found
+    return (f"; they differ at {keystr(path) or 'the root'}: {names[0]} {pa} against "
+            f"{names[1]} {pb}")
+
+
 def _fname(f):
     return getattr(f, "__name__", type(f).__name__)
 
@@ -211,7 +222,8 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
     if p_tree != t_tree:
         raise TangentMismatchError(
             f"jvp: tangents must have the same tree structure as primals; got primals "
-            f"{p_tree} and tangents {t_tree}.")
+            f"{p_tree} and tangents {t_tree}"
+            f"{_differ(p_tree, t_tree, ('primals', 'tangents'))}.")
     p_leaves = [_as_input(p) for p in p_leaves]
     interp = JVPInterpreter(_current.get())
     interp.device_source = p_leaves[0] if p_leaves else None
@@ -467,7 +479,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         if ct_tree != out_tree:
             raise TangentMismatchError(
                 f"vjp: the cotangent must have the tree structure of the output, {out_tree}; "
-                f"got {ct_tree}.")
+                f"got {ct_tree}{_differ(out_tree, ct_tree, ('output', 'cotangent'))}.")
         name = _Leaves("vjp", "cotangent", cotangent, "cotangent")
         for i, (c, o) in enumerate(zip(ct_leaves, outs)):
             t = type(c)  # the common case first: an array like the output

@@ -38,8 +38,73 @@ def tree_unflatten(treedef, leaves):
 def tree_map(f, tree, *rest, is_leaf=None):
     """The pytree of ``f(leaf, *corresponding leaves of rest)``: each of ``rest`` has
     ``tree``'s structure (or ``tree``'s leaves as subtrees' roots); ``is_leaf(node)`` true
-    treats ``node`` as a leaf (``jax.tree_util.tree_map``)."""
-    return optree.tree_map(f, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+    treats ``node`` as a leaf (``jax.tree_util.tree_map``). Where one of ``rest`` differs,
+    the ValueError names the path to the first difference."""
+    leaves, treedef = _flatten(tree, is_leaf, False, NAMESPACE)
+    if not rest:
+        return treedef.unflatten(builtins.map(f, leaves))
+    others = [_up_to(treedef, r, "tree_map", i + 1) for i, r in enumerate(rest)]
+    return treedef.unflatten(builtins.map(f, leaves, *others))
+
+
+def _up_to(treedef, tree, name, i):
+    """``treedef.flatten_up_to(tree)``, its ValueError naming where ``tree`` differs."""
+    try:
+        return treedef.flatten_up_to(tree)
+    except ValueError as e:
+        raise ValueError(f"{name}: tree {i} differs from tree 0 "
+                         f"{structure_difference(treedef, tree)} (tree 0's structure: "
+                         f"{treedef}).") from e
+
+
+def structure_difference(treedef, tree, prefix=""):
+    """Where ``tree`` first departs from the structure ``treedef`` (whose leaves stand for
+    any subtree), as text: ``at ['b'][1]: list arity mismatch...``, the path written after
+    ``prefix``; ``""`` where ``tree`` has the structure. For error messages (``tree_map``'s,
+    the transforms' checks of tangents and cotangents)."""
+    path, spec, node = [], treedef, tree
+    while not spec.is_leaf():
+        level = spec.one_level()
+        try:
+            children = level.flatten_up_to(node)
+        except ValueError as e:
+            where = prefix + keystr(path) if prefix or path else "the root"
+            return f"at {where}: {str(e).rstrip('.')}"
+        for child_spec, child, acc in zip(spec.children(), children, level.accessors()):
+            if _has_difference(child_spec, child):
+                path.append(_key_of(acc[0]))
+                spec, node = child_spec, child
+                break
+        else:
+            break
+    return ""
+
+
+def treedef_difference(a, b):
+    """The first place where the structures ``a`` and ``b`` differ: ``(path, a_part, b_part)``
+    with the path a tuple of keys (as in paths) and the parts the one-level structures found
+    there (a leaf as ``*``), or None where ``a == b``."""
+    path = []
+    while a != b:
+        if a.is_leaf() or b.is_leaf() or a.one_level() != b.one_level():
+            return (tuple(path), a if a.is_leaf() else a.one_level(),
+                    b if b.is_leaf() else b.one_level())
+        for ca, cb, acc in zip(a.children(), b.children(), a.one_level().accessors()):
+            if ca != cb:
+                path.append(_key_of(acc[0]))
+                a, b = ca, cb
+                break
+        else:  # (equal children under equal nodes: equal)
+            return None
+    return None
+
+
+def _has_difference(spec, tree):
+    try:
+        spec.flatten_up_to(tree)
+    except ValueError:
+        return True
+    return False
 
 
 def tree_structure(tree, is_leaf=None):
@@ -289,7 +354,7 @@ def tree_map_with_path(f, tree, *rest, is_leaf=None):
     """``tree_map`` with each leaf's path (see :func:`tree_flatten_with_path`) as ``f``'s
     first argument."""
     pairs, treedef = tree_flatten_with_path(tree, is_leaf)
-    others = [treedef.flatten_up_to(r) for r in rest]
+    others = [_up_to(treedef, r, "tree_map_with_path", i + 1) for i, r in enumerate(rest)]
     return treedef.unflatten([f(p, x, *xs) for (p, x), *xs in zip(pairs, *others)])
 
 
@@ -449,7 +514,15 @@ def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
     """``prefix_tree`` with each leaf repeated over the subtree of ``full_tree`` at its
     place (``jax.tree.broadcast``): ``([1, {'a': 2}], [(3, 4), {'a': [5, 6]}])`` gives
     ``[(1, 1), {'a': [2, 2]}]``."""
-    return optree.tree_broadcast_prefix(prefix_tree, full_tree, is_leaf, namespace=NAMESPACE)
+    try:
+        return optree.tree_broadcast_prefix(prefix_tree, full_tree, is_leaf,
+                                            namespace=NAMESPACE)
+    except ValueError as e:
+        where = structure_difference(tree_structure(prefix_tree, is_leaf), full_tree)
+        if not where:
+            raise
+        raise ValueError(f"tree_broadcast: full_tree does not extend prefix_tree {where}."
+                         ) from e
 
 
 _NO_IDENTITY = object()
