@@ -119,14 +119,31 @@ def register_pytree_node(cls, flatten, unflatten, flatten_with_keys=None):
     they are numbered."""
     if flatten_with_keys is None:
         def flat(o):
-            return flatten(o)
+            out = flatten(o)
+            if type(out) is tuple and len(out) == 2 and type(out[0]) in (tuple, list):
+                return out
+            return _checked(cls, out, "flatten", "(children, aux_data)")
     else:
         def flat(o):
-            pairs, aux = flatten_with_keys(o)
+            pairs, aux = _checked(cls, flatten_with_keys(o), "flatten_with_keys",
+                                  "(((key, child), ...), aux_data)")
             pairs = list(pairs)
             return [c for _, c in pairs], aux, [k for k, _ in pairs]
     return optree.register_pytree_node(
         cls, flat, lambda aux, ch: unflatten(aux, ch), namespace=NAMESPACE)
+
+
+def _checked(cls, out, what, form):
+    """The output of a registered flatten function, or a ValueError saying what is wrong."""
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise ValueError(f"The {what} function registered for {cls.__name__} should return "
+                         f"a {form} tuple; got {out!r}.")
+    try:
+        iter(out[0])
+    except TypeError:
+        raise ValueError(f"The {what} function registered for {cls.__name__} should return "
+                         f"a {form} tuple whose first item is iterable; got {out!r}.") from None
+    return out
 
 
 def register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten=None):
@@ -338,29 +355,65 @@ def _key_of(entry):
     return key  # another key a flatten_with_keys gave: itself
 
 
-def tree_flatten_with_path(tree, is_leaf=None):
+def tree_flatten_with_path(tree, is_leaf=None, is_leaf_takes_path=False):
     """``([(path, leaf), ...], treedef)`` (``jax.tree_util.tree_flatten_with_path``): each
     path a tuple of jax.tree_util's keys: :class:`DictKey` for dicts, :class:`SequenceKey`
     for lists and tuples, :class:`GetAttrKey` for namedtuples and dataclasses,
     :class:`FlattenedIndexKey` for registered nodes that name no children, and the keys a
-    ``flatten_with_keys`` gives. Each key also compares equal to its bare key or index."""
+    ``flatten_with_keys`` gives. Each key also compares equal to its bare key or index.
+    With ``is_leaf_takes_path=True``, ``is_leaf(path, node)`` is asked with the node's path."""
+    if is_leaf_takes_path and is_leaf is not None:
+        return _flatten_with_path_leaf(tree, is_leaf)
     accessors, leaves, treedef = optree.tree_flatten_with_accessor(tree, is_leaf,
                                                                    namespace=NAMESPACE)
     paths = [tuple(_key_of(e) for e in a) for a in accessors]
     return list(zip(paths, leaves)), treedef
 
 
-def tree_map_with_path(f, tree, *rest, is_leaf=None):
+class _Stop:
+    """A placeholder leaf, where ``is_leaf(path, node)`` stopped the flattening."""
+
+    __slots__ = ()
+
+
+def _flatten_with_path_leaf(tree, is_leaf):
+    """tree_flatten_with_path for an ``is_leaf`` that takes the path: a walk down the tree,
+    the structure read from a copy with placeholders where it stopped."""
+    import copy
+    pairs = []
+
+    def walk(node, path):
+        if is_leaf(path, node):
+            pairs.append((path, node))
+            return _Stop()
+        try:
+            level = optree.tree_flatten_one_level(node, namespace=NAMESPACE)
+        except ValueError:  # a leaf
+            pairs.append((path, node))
+            return _Stop()
+        spec = optree.tree_structure(node, lambda x: x is not node, namespace=NAMESPACE)
+        keys = [_key_of(a[0]) for a in spec.accessors()]
+        children = [walk(c, path + (k,)) for c, k in zip(level.children, keys)]
+        if isinstance(node, dict):  # (in its own key order, which unflattening keeps)
+            out = copy.copy(node)
+            out.update(zip(level.entries, children))
+            return out
+        return level.unflatten_func(level.metadata, children)
+    treedef = tree_structure(walk(tree, ()))
+    return pairs, treedef
+
+
+def tree_map_with_path(f, tree, *rest, is_leaf=None, is_leaf_takes_path=False):
     """``tree_map`` with each leaf's path (see :func:`tree_flatten_with_path`) as ``f``'s
-    first argument."""
-    pairs, treedef = tree_flatten_with_path(tree, is_leaf)
+    first argument (``is_leaf(path, node)`` with ``is_leaf_takes_path=True``)."""
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
     others = [_up_to(treedef, r, "tree_map_with_path", i + 1) for i, r in enumerate(rest)]
     return treedef.unflatten([f(p, x, *xs) for (p, x), *xs in zip(pairs, *others)])
 
 
-def tree_leaves_with_path(tree, is_leaf=None):
+def tree_leaves_with_path(tree, is_leaf=None, is_leaf_takes_path=False):
     """``[(path, leaf), ...]`` in flattening order (see :func:`tree_flatten_with_path`)."""
-    return tree_flatten_with_path(tree, is_leaf)[0]
+    return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
 
 
 def keystr(keys, *, simple=False, separator=""):
