@@ -32,7 +32,8 @@ import functrans.numpy as fnp
 import functrans.tree as ftree
 
 FT = types.SimpleNamespace(name="functrans", tu=ftree, tree=ftree, np=fnp, dtypes=fdt,
-                           grad=ft.grad, jvp=ft.jvp, vjp=ft.vjp, vmap=ft.vmap, jit=ft.jit)
+                           grad=ft.grad, jvp=ft.jvp, vjp=ft.vjp, vmap=ft.vmap, jit=ft.jit,
+                           jacfwd=ft.jacfwd, jacrev=ft.jacrev, hessian=ft.hessian)
 
 
 # -- pytree node types, registered with each library -------------------------------------------
@@ -116,7 +117,8 @@ def JX():
     _register(jax.tree_util)
     return types.SimpleNamespace(name="jax", tu=jax.tree_util, tree=jax.tree, np=jax.numpy,
                                  dtypes=jax.dtypes, grad=jax.grad, jvp=jax.jvp,
-                                 vjp=jax.vjp, vmap=jax.vmap, jit=jax.jit)
+                                 vjp=jax.vjp, vmap=jax.vmap, jit=jax.jit,
+                                 jacfwd=jax.jacfwd, jacrev=jax.jacrev, hessian=jax.hessian)
 
 
 def _same(a, b, tol=1e-12):
@@ -657,6 +659,32 @@ def transforms_take_and_give_trees(L):
     return _check_transforms(L, lambda x: x, np.asarray)
 
 
+@case
+def axes_and_jacobians_over_trees(L):
+    x = np.arange(6.0).reshape(3, 2)
+    out = [L.vmap(lambda t: t.foo * 2 + t.bar, in_axes=(ATuple(0, None),))(
+               ATuple(x, np.ones(2))),
+           L.vmap(lambda d: d.x[0] @ d.y, in_axes=(ADataclass((0,), None),))(
+               ADataclass((x,), np.ones(2))),
+           L.vmap(lambda d: d["a"] + d["b"], in_axes=({"a": 1, "b": None},))(
+               {"b": np.ones(2), "a": x.T}),
+           L.vmap(lambda t: t, out_axes=ATuple(1, 0))(ATuple(x, x)),
+           L.vmap(lambda a, n: a, in_axes=(0, None))(x, None)]
+    np.testing.assert_array_equal(out[0], 2 * x + 1)
+    np.testing.assert_array_equal(out[1], x.sum(1))
+    np.testing.assert_array_equal(out[2], x + 1)
+    np.testing.assert_array_equal(out[3].foo, x.T)
+    jf = L.jacfwd(lambda d: {"y": d["a"] * d["b"]})({"a": 2.0, "b": 3.0})
+    assert {k: float(v) for k, v in jf["y"].items()} == {"a": 3.0, "b": 2.0}
+    jr = L.jacrev(lambda t: ATuple(t.foo * t.bar, t.foo))(ATuple(2.0, 3.0))
+    assert type(jr) is ATuple and type(jr.foo) is ATuple
+    assert [float(v) for v in L.tu.tree_leaves(jr)] == [3.0, 2.0, 1.0, 0.0]
+    h = L.hessian(lambda d: d.x[0] ** 2 * d.y)(ADataclass((2.0,), 3.0))
+    # d2/dx2 = 2y, d2/dxdy = 2x, d2/dy2 = 0
+    assert [float(v) for v in L.tu.tree_leaves(h)] == [6.0, 4.0, 4.0, 0.0]
+    return out, jf, jr, h
+
+
 def test_transforms_take_and_give_trees_on_backends(backend):
     if backend.name == "numpy":
         pytest.skip("the numpy run is the case's own")
@@ -846,6 +874,22 @@ def unary_promotion(L):
                 (name, fn) in (("int64", "reciprocal"), ("bool", "square"))
             # (None where JAX differs, on both runs: the differences are pinned one by one)
             out[name, fn] = None if differs else str(got)
+    return out
+
+
+@case
+def default_dtypes_of_python_values(L):
+    out = []
+    for t, want in [(bool, "bool"), (int, "int64"), (float, "float64"),
+                    (complex, "complex128")]:
+        for y in (L.np.asarray(t(0)), L.jit(L.np.asarray)(t(0))):
+            assert np.dtype(y.dtype) == np.dtype(want) and np.ndim(y) == 0
+        staged = L.jit(lambda x: x)(t(0))
+        if L.name == "jax":
+            assert np.dtype(staged.dtype) == np.dtype(want)
+        else:  # (documented: a result that depends on no array comes back as it is)
+            assert type(staged) is t
+        out.append(want)
     return out
 
 
