@@ -33,7 +33,8 @@ import functrans.tree as ftree
 
 FT = types.SimpleNamespace(name="functrans", tu=ftree, tree=ftree, np=fnp, dtypes=fdt,
                            grad=ft.grad, jvp=ft.jvp, vjp=ft.vjp, vmap=ft.vmap, jit=ft.jit,
-                           jacfwd=ft.jacfwd, jacrev=ft.jacrev, hessian=ft.hessian)
+                           jacfwd=ft.jacfwd, jacrev=ft.jacrev, hessian=ft.hessian,
+                           ravel_pytree=ftree.ravel_pytree)
 
 
 # -- pytree node types, registered with each library -------------------------------------------
@@ -114,11 +115,13 @@ _register(ftree)
 def JX():
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
+    from jax import flatten_util
     _register(jax.tree_util)
     return types.SimpleNamespace(name="jax", tu=jax.tree_util, tree=jax.tree, np=jax.numpy,
                                  dtypes=jax.dtypes, grad=jax.grad, jvp=jax.jvp,
                                  vjp=jax.vjp, vmap=jax.vmap, jit=jax.jit,
-                                 jacfwd=jax.jacfwd, jacrev=jax.jacrev, hessian=jax.hessian)
+                                 jacfwd=jax.jacfwd, jacrev=jax.jacrev, hessian=jax.hessian,
+                                 ravel_pytree=flatten_util.ravel_pytree)
 
 
 def _same(a, b, tol=1e-12):
@@ -594,6 +597,41 @@ def namespace_functions(L):
     assert flat == [5] and L.tu.tree_structure(WithStatic(5, 4)) != \
         L.tu.tree_structure(WithStatic(5, 3))
     return leaves
+
+
+@case
+def ravel_pytree_dtypes(L):
+    out = []
+    for tree, want in [([np.array([3.0], np.float32), np.ones((2, 2), np.float32)], "float32"),
+                       ([np.array([3], np.int32), np.ones((2, 2), np.int32)], "int32"),
+                       ([np.array([3], np.int32), np.ones((2, 2), np.float32)], "float32"),
+                       ([np.array([False]), np.ones((2, 2), np.int32)], "int32"),
+                       ([np.array([1.0], np.float32), np.ones((2, 2), np.complex64)],
+                        "complex64")]:
+        flat, unravel = L.ravel_pytree(tree)
+        assert np.dtype(flat.dtype) == np.dtype(want) and flat.shape == (5,)
+        back = unravel(flat)
+        for a, b in zip(tree, back):
+            assert np.dtype(b.dtype) == a.dtype
+            np.testing.assert_array_equal(np.asarray(b), a)
+        out.append(np.asarray(flat))
+    flat, unravel = L.ravel_pytree([])
+    assert flat.shape == (0,) and unravel(flat) == []
+    # functrans: float64 for no leaves (its default dtype; JAX's convention is float32)
+    assert np.dtype(flat.dtype) == np.dtype("float32" if L.name == "jax" else "float64")
+    # unravel of another dtype: functrans gives back the leaves' own dtypes; JAX keeps the
+    # given dtype for one dtype, and refuses another for mixed ones
+    flat, unravel = L.ravel_pytree(np.arange(4, dtype=np.float32))
+    got = unravel(flat < 1.5)
+    assert np.dtype(got.dtype) == np.dtype("bool" if L.name == "jax" else "float32")
+    np.testing.assert_array_equal(np.asarray(got), [1, 1, 0, 0])
+    flat, unravel = L.ravel_pytree((np.arange(2, dtype=np.float32), np.arange(2, dtype=np.int32)))
+    if L.name == "jax":
+        with pytest.raises(TypeError, match="expected dtype"):
+            unravel(flat < 0.5)
+    else:
+        assert [np.dtype(v.dtype) for v in unravel(flat < 0.5)] == [np.float32, np.int32]
+    return out
 
 
 # -- transforms take and give these trees -----------------------------------------------------
