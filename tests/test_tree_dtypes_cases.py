@@ -97,7 +97,30 @@ class ADataclassWithMeta:
     z: int = dataclasses.field(default=0, metadata={"static": True})
 
 
+class StaticInt(int):
+    """Registered static: part of the structure, no leaves."""
+
+
+class StaticTuple(tuple):
+    pass
+
+
+@dataclasses.dataclass
+class BlackBox:
+    """Static, and equal to every other BlackBox: a jitted function stages once for all."""
+
+    value: int
+
+    def __hash__(self):
+        return 0
+
+    def __eq__(self, other):
+        return isinstance(other, BlackBox)
+
+
 def _register(tu):
+    for cls in (StaticInt, StaticTuple, BlackBox):
+        tu.register_static(cls)
     tu.register_pytree_node(AnObject, lambda o: ((o.x, o.y), o.z),
                             lambda z, xy: AnObject(xy[0], xy[1], z))
     tu.register_pytree_with_keys(AnObjectWithKeys,
@@ -632,6 +655,35 @@ def ravel_pytree_dtypes(L):
     else:
         assert [np.dtype(v.dtype) for v in unravel(flat < 0.5)] == [np.float32, np.int32]
     return out
+
+
+@case
+def static_nodes_under_jit(L):
+    assert L.tu.tree_leaves([StaticInt(1), StaticTuple((2, 3)), BlackBox(4)]) == []
+    assert L.tu.tree_structure(StaticInt(1)) != L.tu.tree_structure(StaticInt(2))
+    traces = []
+
+    @L.jit
+    def f(x, s):
+        traces.append(s)
+        return x + (s.value if isinstance(s, BlackBox) else tuple.__getitem__(s, 0)
+                    if isinstance(s, tuple) else int(s))
+    x = np.ones(2)
+    got = [f(x, StaticInt(2)), f(2 * x, StaticInt(2)), f(x, StaticInt(4)),
+           f(x, StaticTuple((2, None))), f(x, StaticTuple((2, None))),
+           f(x, BlackBox(2)), f(3 * x, BlackBox(1))]
+    assert len(traces) == 4  # one per distinct static value; every BlackBox is one
+    np.testing.assert_array_equal(got[-1], 3 * x + 2)  # (the first BlackBox's value)
+
+    @dataclasses.dataclass
+    class WithArrayMeta:
+        x: object = dataclasses.field(metadata={"static": True})
+    L.tu.register_dataclass(WithArrayMeta)
+    g = L.jit(lambda t: 1.0)
+    g(WithArrayMeta(np.arange(4)))
+    with pytest.raises(ValueError, match="(?i)compar|equality"):
+        g(WithArrayMeta(np.arange(4)))  # its array meta field can't be compared
+    return [np.asarray(v) for v in got]
 
 
 # -- transforms take and give these trees -----------------------------------------------------
