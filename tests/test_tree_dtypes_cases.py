@@ -1168,6 +1168,26 @@ def test_dtype_objects():
         fnp.can_cast(fnp.int8, fnp.int16, casting="sometimes")
 
 
+def test_dtype_functions_take_native_dtypes(backend):
+    native = backend.backend.native_dtype
+    names = ["bool", "int8", "uint8", "float32", "complex64"] + (
+        ["float16", "bfloat16"] if backend.name == "torch" else [])
+    for n in names:
+        d, f = native(n), getattr(fnp, n)
+        assert fdt.canonicalize_dtype(d) is f and fnp.isdtype(d, f)
+        assert fdt.itemsize_bits(d) == f.bits
+        assert fnp.issubdtype(d, fnp.floating) == (n[0] == "f" or n == "bfloat16")
+        for other in ("int8", "float32"):
+            assert fnp.result_type(d, native(other)) is fdt.result_type(f, getattr(fnp, other))
+            assert fnp.can_cast(d, native(other)) == fnp.can_cast(f, getattr(fnp, other))
+        if f.kind in "fc":
+            assert fnp.finfo(d).eps == fnp.finfo(f).eps
+        elif f.kind in "iu":
+            assert fnp.iinfo(d).max == fnp.iinfo(f).max
+        x = fnp.astype(backend.asarray([1.0, 0.0]), d)
+        assert fdt.dtype_of(x) is f and fnp.result_type(x, 1.5) is fdt.scalar_result(f, 1.5)
+
+
 # -- creation functions' dtype= -------------------------------------------------------------------
 
 CREATORS = {
