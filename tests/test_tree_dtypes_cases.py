@@ -929,7 +929,8 @@ def test_weak_python_scalars_on_backends(backend):
         want = getattr(fnp, _weak(name, s))
         # (eagerly a library's own operators would answer: functrans.numpy's functions)
         ops = [lambda v: fnp.multiply(v, s), lambda v: fnp.multiply(s, v),
-               ft.jit(lambda v: v * s), ft.jit(lambda v: s * v)]
+               ft.jit(lambda v: v * s), ft.jit(lambda v: s * v),
+               lambda v: fnp.where(fnp.equal(v, v), s, v), ft.jit(lambda v: fnp.where(v == v, v, s))]
         if name != "bool":  # (NumPy and torch refuse bool - bool)
             ops += [lambda v: fnp.add(v, s), lambda v: fnp.subtract(s, v),
                     ft.jit(lambda v: v - s), ft.jit(lambda v: s - v)]

@@ -240,7 +240,8 @@ def _promote_arrays(args):
     for s in args:
         if type(s) in _SCALARS:
             target = _dt.scalar_result(target, s)
-    return [a if type(a) in _SCALARS or _dtype(a) is target
+    return [(int(a) if type(a) is bool and target is not _dt.bool_ else a)  # (as in _binary)
+            if type(a) in _SCALARS else a if _dtype(a) is target
             else _st.convert_element_type(a, target) for a in args], target
 
 
