@@ -12,7 +12,7 @@ key order it was flattened with; dicts with keys of mixed types flatten; unsigne
 a signed integer is a TypeError (JAX: float64); ``promote_types`` is NumPy's table;
 ``can_cast`` is the standard's (no cross-kind casts); a Python integer outside an integer
 array's dtype is NumPy's OverflowError (JAX wraps it); ``result_type(float32, float)`` is
-float64, as NumPy's (JAX: the type ``float`` is weak).
+float64, as NumPy's (JAX: the type ``float`` is weak); and the few others the cases name.
 """
 
 import collections
@@ -930,7 +930,8 @@ def test_weak_python_scalars_on_backends(backend):
         # (eagerly a library's own operators would answer: functrans.numpy's functions)
         ops = [lambda v: fnp.multiply(v, s), lambda v: fnp.multiply(s, v),
                ft.jit(lambda v: v * s), ft.jit(lambda v: s * v),
-               lambda v: fnp.where(fnp.equal(v, v), s, v), ft.jit(lambda v: fnp.where(v == v, v, s))]
+               lambda v: fnp.where(fnp.equal(v, v), s, v),
+               ft.jit(lambda v: fnp.where(v == v, v, s))]
         if name != "bool":  # (NumPy and torch refuse bool - bool)
             ops += [lambda v: fnp.add(v, s), lambda v: fnp.subtract(s, v),
                     ft.jit(lambda v: v - s), ft.jit(lambda v: s - v)]
