@@ -1003,6 +1003,20 @@ def numpy_scalars_and_0d_arrays_are_strong(L):
 
 
 @case
+def arrays_made_from_python_numbers_are_strong(L):
+    """Only Python numbers themselves are weak in functrans; JAX keeps the weak type on
+    arrays made or computed from them (asarray(1.0), sin(1.0), a gradient at 3.0)."""
+    x32 = L.np.asarray(np.ones(2, np.float32))
+    made = [L.np.asarray(1.0), L.np.sin(1.0), L.grad(lambda x: x ** 2)(3.0)]
+    want = "float32" if L.name == "jax" else "float64"
+    for m in made:
+        assert np.dtype((x32 + m).dtype) == np.dtype(want)
+    assert np.dtype((x32 + L.jit(lambda: 2.0 * L.np.ones(()))()).dtype) == np.float64
+    assert np.dtype((x32 + 2.0).dtype) == np.float32
+    return [float(m) for m in made]
+
+
+@case
 def python_int_out_of_range(L):
     x = np.ones(2, dtype=np.int8)
     if L.name == "jax":  # JAX wraps the integer around (1000 is -24 in int8)
