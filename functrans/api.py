@@ -144,8 +144,8 @@ def _const_output(o, like, what, i):
 
 def _differ(a, b, names):
     """For a structure error: '; they differ at <path>: ...', or '' where not found."""
-    from .tree import keystr, treedef_difference
-    found = treedef_difference(a, b)
+    from .tree import keystr, _treedef_difference
+    found = _treedef_difference(a, b)
     if found is None:
         return ""
     path, pa, pb = found

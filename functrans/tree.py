@@ -53,11 +53,11 @@ def _up_to(treedef, tree, name, i):
         return treedef.flatten_up_to(tree)
     except ValueError as e:
         raise ValueError(f"{name}: tree {i} differs from tree 0 "
-                         f"{structure_difference(treedef, tree)} (tree 0's structure: "
+                         f"{_structure_difference(treedef, tree)} (tree 0's structure: "
                          f"{treedef}).") from e
 
 
-def structure_difference(treedef, tree, prefix=""):
+def _structure_difference(treedef, tree, prefix=""):
     """Where ``tree`` first departs from the structure ``treedef`` (whose leaves stand for
     any subtree), as text: ``at ['b'][1]: list arity mismatch...``, the path written after
     ``prefix``; ``""`` where ``tree`` has the structure. For error messages (``tree_map``'s,
@@ -80,7 +80,7 @@ def structure_difference(treedef, tree, prefix=""):
     return ""
 
 
-def treedef_difference(a, b):
+def _treedef_difference(a, b):
     """The first place where the structures ``a`` and ``b`` differ: ``(path, a_part, b_part)``
     with the path a tuple of keys (as in paths) and the parts the one-level structures found
     there (a leaf as ``*``), or None where ``a == b``."""
@@ -571,7 +571,7 @@ def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
         return optree.tree_broadcast_prefix(prefix_tree, full_tree, is_leaf,
                                             namespace=NAMESPACE)
     except ValueError as e:
-        where = structure_difference(tree_structure(prefix_tree, is_leaf), full_tree)
+        where = _structure_difference(tree_structure(prefix_tree, is_leaf), full_tree)
         if not where:
             raise
         raise ValueError(f"tree_broadcast: full_tree does not extend prefix_tree {where}."

@@ -362,7 +362,7 @@ def test_transform_mismatch_names_the_place():
         ftree.broadcast((1, 2, 3), (0, {"a": 0, "b": 0}))
     with pytest.raises(ValueError, match=r"at \[1\]"):
         ftree.broadcast((1, {"a": 0}), (0, {"a": 0, "b": 0}))
-    assert ftree.treedef_difference(ftree.structure([1, (2,)]), ftree.structure([1, [2]])) \
+    assert ftree._treedef_difference(ftree.structure([1, (2,)]), ftree.structure([1, [2]])) \
         == ((ftree.SequenceKey(1),), ftree.structure((0,)), ftree.structure([0]))
 
 
