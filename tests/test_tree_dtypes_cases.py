@@ -34,7 +34,7 @@ import functrans.tree as ftree
 FT = types.SimpleNamespace(name="functrans", tu=ftree, tree=ftree, np=fnp, dtypes=fdt,
                            grad=ft.grad, jvp=ft.jvp, vjp=ft.vjp, vmap=ft.vmap, jit=ft.jit,
                            jacfwd=ft.jacfwd, jacrev=ft.jacrev, hessian=ft.hessian,
-                           ravel_pytree=ftree.ravel_pytree)
+                           ravel_pytree=ftree.ravel_pytree, random=ft.random)
 
 
 # -- pytree node types, registered with each library -------------------------------------------
@@ -144,7 +144,7 @@ def JX():
                                  dtypes=jax.dtypes, grad=jax.grad, jvp=jax.jvp,
                                  vjp=jax.vjp, vmap=jax.vmap, jit=jax.jit,
                                  jacfwd=jax.jacfwd, jacrev=jax.jacrev, hessian=jax.hessian,
-                                 ravel_pytree=flatten_util.ravel_pytree)
+                                 ravel_pytree=flatten_util.ravel_pytree, random=jax.random)
 
 
 def _same(a, b, tol=1e-12):
@@ -1091,6 +1091,12 @@ def issubdtype_table(L):
             assert L.np.issubdtype(np.dtype(n).type, t) and L.np.issubdtype(t, np.dtype(n))
     assert not L.np.issubdtype(L.np.float32, L.np.float64)
     assert L.np.issubdtype(float, L.np.floating) and L.np.issubdtype("float32", "float32")
+    key = L.random.key(0).dtype  # typed keys' dtype: extended, under prng_key only
+    for cat, want in [(L.dtypes.prng_key, True), (L.dtypes.extended, True), (key, True),
+                      (L.np.floating, False), (L.np.integer, False), (np.generic, True)]:
+        assert bool(L.dtypes.issubdtype(key, cat)) == want, cat
+    assert not L.dtypes.issubdtype(L.np.float32, L.dtypes.extended)
+    assert not L.dtypes.issubdtype(L.np.uint32, L.dtypes.prng_key)
     return out
 
 
