@@ -61,15 +61,25 @@ def _structure_difference(treedef, tree, prefix=""):
     """Where ``tree`` first departs from the structure ``treedef`` (whose leaves stand for
     any subtree), as text: ``at ['b'][1]: list arity mismatch...``, the path written after
     ``prefix``; ``""`` where ``tree`` has the structure. For error messages (``tree_map``'s,
-    the transforms' checks of tangents and cotangents)."""
+    ``tree_broadcast``'s)."""
+    found = _first_difference(treedef, tree)
+    if found is None:
+        return ""
+    path, error = found
+    where = prefix + keystr(path) if prefix or path else "the root"
+    return f"at {where}: {str(error).rstrip('.')}"
+
+
+def _first_difference(treedef, tree):
+    """``(path, ValueError)``: the path (a tuple of keys) where ``tree`` first departs from
+    the structure ``treedef``, and optree's error for that node; None if it does not."""
     path, spec, node = [], treedef, tree
     while not spec.is_leaf():
         level = spec.one_level()
         try:
             children = level.flatten_up_to(node)
         except ValueError as e:
-            where = prefix + keystr(path) if prefix or path else "the root"
-            return f"at {where}: {str(e).rstrip('.')}"
+            return tuple(path), e
         for child_spec, child, acc in zip(spec.children(), children, level.accessors()):
             if _has_difference(child_spec, child):
                 path.append(_key_of(acc[0]))
@@ -77,7 +87,7 @@ def _structure_difference(treedef, tree, prefix=""):
                 break
         else:
             break
-    return ""
+    return None
 
 
 def _treedef_difference(a, b):

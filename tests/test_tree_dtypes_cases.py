@@ -358,6 +358,9 @@ def test_transform_mismatch_names_the_place():
     _, pullback = ft.vjp(lambda d: d, {"a": [1.0]})
     with pytest.raises(ft.errors.TangentMismatchError, match=r"differ at \['a'\]"):
         pullback({"a": 1.0})
+    with pytest.raises(ft.errors.BatchingError, match=r"instance of tuple at \[1\]\[1\]"):
+        ft.vmap(lambda d, e: d, in_axes=(0, [0, (0, 0)]))(np.ones(2), [np.ones(2), [
+            np.ones(2), np.ones(2)]])
     with pytest.raises(ValueError, match="at the root: tuple arity"):
         ftree.broadcast((1, 2, 3), (0, {"a": 0, "b": 0}))
     with pytest.raises(ValueError, match=r"at \[1\]"):
