@@ -25,7 +25,7 @@ from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
                            StagingTracer, constant)
 from .reverse import Fill, backward, forward, linearize_flat, unshared
-from .tree import tree_flatten, tree_map, tree_unflatten
+from .tree import _where_differ as _differ, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
            "linearize", "make_graph", "vmap", "pmap", "linear_transpose", "eval_shape",
@@ -140,17 +140,6 @@ def _const_output(o, like, what, i):
                         f"for nothing). Return other values outside the transformed function "
                         f"(or, from a derivative's function, as auxiliary data: has_aux=True).")
     return _as_input(_scalar_like(o, like))
-
-
-def _differ(a, b, names):
-    """For a structure error: '; they differ at <path>: ...', or '' where not found."""
-    from .tree import keystr, _treedef_difference
-    found = _treedef_difference(a, b)
-    if found is None:
-        return ""
-    path, pa, pb = found
-    return (f"; they differ at {keystr(path) or 'the root'}: {names[0]} {pa} against "
-            f"{names[1]} {pb}")
 
 
 def _fname(f):

@@ -109,6 +109,17 @@ def _treedef_difference(a, b):
     return None
 
 
+def _where_differ(a, b, names):
+    """For an error about two structures: '; they differ at <path>: <names[0]> <part of a>
+    against <names[1]> <part of b>', or '' where they are equal."""
+    found = _treedef_difference(a, b)
+    if found is None:
+        return ""
+    path, pa, pb = found
+    return (f"; they differ at {keystr(path) or 'the root'}: {names[0]} {pa} against "
+            f"{names[1]} {pb}")
+
+
 def _has_difference(spec, tree):
     try:
         spec.flatten_up_to(tree)

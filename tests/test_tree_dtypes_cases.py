@@ -361,6 +361,13 @@ def test_transform_mismatch_names_the_place():
     with pytest.raises(ft.errors.BatchingError, match=r"instance of tuple at \[1\]\[1\]"):
         ft.vmap(lambda d, e: d, in_axes=(0, [0, (0, 0)]))(np.ones(2), [np.ones(2), [
             np.ones(2), np.ones(2)]])
+    with pytest.raises(TypeError, match=r"differ at \['b'\]: false_fun"):
+        ft.jit(lambda p, x: ft.lax.cond(p, lambda x: {"a": x, "b": [x]},
+                                        lambda x: {"a": x, "b": [x, x]}, x))(
+            np.array(True), np.ones(2))
+    with pytest.raises(TypeError, match=r"differ at \['b'\]: the carry"):
+        ft.lax.scan(lambda c, x: ({"a": c["a"], "b": [c["a"]]}, x), {"a": 1.0, "b": 2.0},
+                    np.ones(3))
     with pytest.raises(ValueError, match="at the root: tuple arity"):
         ftree.broadcast((1, 2, 3), (0, {"a": 0, "b": 0}))
     with pytest.raises(ValueError, match=r"at \[1\]"):
