@@ -582,6 +582,39 @@ def key_objects(L):
 
 
 @case
+def flatten_one_level(L):
+    if L.name == "jax":
+        from jax._src.tree_util import flatten_one_level as one
+        from jax._src.tree_util import flatten_one_level_with_keys as one_keys
+    else:
+        one, one_keys = L.tu.flatten_one_level, L.tu.flatten_one_level_with_keys
+    EmptyTuple = collections.namedtuple("EmptyTuple", ())
+    S, D, G = L.tu.SequenceKey, L.tu.DictKey, L.tu.GetAttrKey
+    rows = [([1, ATuple((), [None])], [1, ATuple((), [None])], None, [S(0), S(1)]),
+            (ATuple(foo=(), bar=[None]), [(), [None]], ATuple, [G("foo"), G("bar")]),
+            (AnObjectWithKeys(EmptyTuple(), 0, "c"), [EmptyTuple(), 0], "c", ["x", "y"]),
+            ({"b": 1, "a": 2}, [2, 1], ("a", "b"), [D("a"), D("b")]),
+            (None, [], None, []), ((1, 2), [1, 2], None, [S(0), S(1)]),
+            (collections.OrderedDict(b=1, a=2), [1, 2], ("b", "a"), [D("b"), D("a")])]
+    out = []
+    for tree, children, aux, keys in rows:
+        got, meta = one(tree)
+        assert list(got) == children and meta == aux, tree  # (JAX: a list or a tuple)
+        pairs, meta = one_keys(tree)
+        assert [c for _, c in pairs] == children and meta == aux
+        got_keys = [k for k, _ in pairs]
+        if L.name == "jax" and isinstance(tree, ATuple):
+            keys = [G("foo"), G("foo")]  # (JAX 0.10.2 names both fields "foo")
+        assert got_keys == keys, (tree, got_keys)
+        out.append(repr(list(got)))
+    for leaf in (1, np.ones(2)):
+        with pytest.raises(ValueError, match="can't tree-flatten type"):
+            one(leaf)
+    assert L.tu.default_registry.flatten_one_level(1) is None
+    return out
+
+
+@case
 def partials(L):
     def func(*args, **kw):
         return args, kw
