@@ -212,6 +212,10 @@ def roundtrips(L):
         # a treedef pickles, and unflattens after it
         again = pickle.loads(pickle.dumps(treedef))
         assert again == treedef and again.unflatten(leaves) == tree
+        # with paths: the same leaves and structure
+        pairs, td = L.tu.tree_flatten_with_path(tree)
+        assert [v for _, v in pairs] == leaves and td == treedef
+        assert L.tu.tree_unflatten(td, [v for _, v in pairs]) == tree
         # is_leaf stopping at tuples round-trips too
         xs, td = L.tu.tree_flatten(tree, is_leaf=lambda t: isinstance(t, tuple))
         assert L.tu.tree_unflatten(td, xs) == tree
