@@ -25,7 +25,7 @@ from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
                            StagingTracer, constant)
 from .reverse import Fill, backward, forward, linearize_flat, unshared
-from .tree import tree_flatten, tree_map, tree_unflatten
+from .tree import _where_differ as _differ, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
            "linearize", "make_graph", "vmap", "pmap", "linear_transpose", "eval_shape",
@@ -211,7 +211,8 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
     if p_tree != t_tree:
         raise TangentMismatchError(
             f"jvp: tangents must have the same tree structure as primals; got primals "
-            f"{p_tree} and tangents {t_tree}.")
+            f"{p_tree} and tangents {t_tree}"
+            f"{_differ(p_tree, t_tree, ('primals', 'tangents'))}.")
     p_leaves = [_as_input(p) for p in p_leaves]
     interp = JVPInterpreter(_current.get())
     interp.device_source = p_leaves[0] if p_leaves else None
@@ -467,7 +468,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         if ct_tree != out_tree:
             raise TangentMismatchError(
                 f"vjp: the cotangent must have the tree structure of the output, {out_tree}; "
-                f"got {ct_tree}.")
+                f"got {ct_tree}{_differ(out_tree, ct_tree, ('output', 'cotangent'))}.")
         name = _Leaves("vjp", "cotangent", cotangent, "cotangent")
         for i, (c, o) in enumerate(zip(ct_leaves, outs)):
             t = type(c)  # the common case first: an array like the output

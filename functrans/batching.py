@@ -255,6 +255,10 @@ def _axes_leaves(axes, tree, what, name):
         reason = str(e).split(";")[0].split(", got ")[0].rstrip(".")
         spec = repr(optree.tree_structure(tree, namespace=NAMESPACE))
         spec = spec[len("PyTreeSpec("):-1] if spec.startswith("PyTreeSpec(") else spec
+        from .tree import _first_difference, keystr, tree_structure
+        found = _first_difference(tree_structure(marked), tree)
+        if found is not None:
+            reason += f" at {keystr(found[0]) or 'the root'}"
         raise BatchingError(f"vmap of {name}: {what} {axes!r} does not match the structure of "
                             f"the {'arguments' if what == 'in_axes' else 'outputs'}, {spec} "
                             f"({reason}). Give {hint}, or a tree prefix of them.") from None

@@ -630,7 +630,15 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
         leaves, in_tree = tree_flatten((args, kwargs))
         # (the default backend as set, None for NumPy's: what Python numbers are made on)
         keys, arrays, traced = [in_tree, static, _default_get()], [], False
-        has_dict = _DICT_TREES.get(in_tree)
+        try:
+            has_dict = _DICT_TREES.get(in_tree)
+        except Exception as e:  # (a structure's static part compared with == (an array?))
+            raise ValueError(
+                f"jit of {name}: the static part of the arguments' structure (the aux data of "
+                f"a registered pytree node, the meta fields of a dataclass) could not be "
+                f"compared with a previous call's ({type(e).__name__}: {e}). Static data must "
+                f"be hashable and compare with == to a bool: make arrays data fields, or "
+                f"convert them (a tuple of numbers).") from e
         if has_dict is None:
             has_dict = _has_dict(in_tree)
         if has_dict:  # equal tree specs, but the function sees the keys' order

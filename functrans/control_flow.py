@@ -50,7 +50,7 @@ from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
 from .reverse import backward
 from .numpy._base import _to_array
 from .primitives._batching import batch_size, with_batch
-from .tree import tree_flatten, tree_map, tree_unflatten
+from .tree import _where_differ, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
 
@@ -191,7 +191,7 @@ def _check_carry(value, tree, avals, what, like, prev=None):
     leaves, t = tree_flatten(value)
     if t != tree:
         raise TypeError(f"{what} must return a value of the carry's structure, {tree}; got "
-                        f"{t}.")
+                        f"{t}{_where_differ(tree, t, ('the carry', 'the value'))}.")
     if prev is not None:  # the common case first: the previous carry's types again
         for x, p in zip(leaves, prev):
             if type(x) is not type(p) or (type(x) not in _SCALAR_DTYPES and (
@@ -393,9 +393,10 @@ def _switch(index, branches, operands, what):
         trees.append(box[0])
     for k in range(1, len(graphs)):
         if trees[k] != trees[0]:
+            where = _where_differ(trees[0], trees[k], (_bname(what, 0), _bname(what, k)))
             raise TypeError(f"{what}: the branches must return the same tree structure; "
                             f"{_bname(what, 0)} returns {trees[0]}, {_bname(what, k)} returns "
-                            f"{trees[k]}.")
+                            f"{trees[k]}{where}.")
     _unify_outputs(graphs, captured, what, like)
     spans, start = [], 0
     for caps in captured:

@@ -19,7 +19,7 @@ import optree
 from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
 from .errors import CustomRuleError, UnexpectedTracerError
 from .interpreters import fixed_values
-from .tree import NAMESPACE, tree_flatten, tree_map, tree_unflatten
+from .tree import NAMESPACE, _where_differ, tree_flatten, tree_map, tree_unflatten
 
 
 def _zeros_like(x):
@@ -587,9 +587,11 @@ def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
                               f"with one cotangent per argument; got {type(res).__name__}.")
     leaves = _bwd_leaves(res, in_tree, len(in_avals))
     if leaves is None:
+        names = ("arguments", "cotangents")
         raise CustomRuleError(f"The bwd rule of custom_vjp function {name} returned "
                               f"cotangents of structure {tree_flatten(res)[1]}; the arguments "
-                              f"have {in_tree}.")
+                              f"have {in_tree}"
+                              f"{_where_differ(in_tree, tree_flatten(res)[1], names)}.")
     like = next((c for c in tree_flatten(cts)[0] if c is not None), None)
     out = []
     for i, (c, a) in enumerate(zip(leaves, in_avals)):

@@ -219,11 +219,57 @@ def _promote_pair(a: DType, b: DType) -> DType:
 
 
 def result_type(*dtypes: DType) -> DType:
-    """The promoted dtype of arrays with these dtypes (Array API rules)."""
-    out = dtypes[0]
-    for d in dtypes[1:]:
-        out = _promote_pair(out, d)
-    return out
+    """The promoted dtype of arrays with these dtypes (Array API rules). Arrays, native
+    dtypes, names and Python scalars (weak, as in ``jax.dtypes.result_type``) go to
+    ``functrans.numpy.result_type``."""
+    try:
+        out = dtypes[0]
+        for d in dtypes[1:]:
+            out = _promote_pair(out, d)
+    except (AttributeError, IndexError):
+        out = None
+    if type(out) is DType:
+        return out
+    from .numpy import result_type as _any
+    return _any(*dtypes)
+
+
+def canonicalize_dtype(dtype, allow_extended_dtype: bool = False) -> DType:
+    """``dtype`` (a dtype, a name, a Python type) as functrans's dtype
+    (``jax.dtypes.canonicalize_dtype`` with x64: nothing narrows, ``float`` is float64). The
+    key dtype needs ``allow_extended_dtype=True``."""
+    if isinstance(dtype, KeyDType):
+        if allow_extended_dtype:
+            return dtype
+        raise ValueError(f"canonicalize_dtype: {dtype} is an extended dtype; pass "
+                         f"allow_extended_dtype=True.")
+    return as_dtype(dtype)
+
+
+def itemsize_bits(dtype) -> int:
+    """The bits of one element of ``dtype`` (8 for bool), as ``jax.dtypes.itemsize_bits``."""
+    return as_dtype(dtype).bits
+
+
+def scalar_type_of(x) -> type:
+    """The Python scalar type of ``x``'s dtype (bool, int, float or complex), as
+    ``jax.dtypes.scalar_type_of``."""
+    if type(x) in (bool, int, float, complex):
+        return type(x)
+    d = as_dtype(getattr(x, "dtype", None) or type(x))
+    return {"b": bool, "i": int, "u": int, "f": float}.get(d.kind, complex)
+
+
+def finfo(dtype):
+    """``functrans.numpy.finfo`` (``jax.dtypes.finfo``)."""
+    from .numpy import finfo as _finfo
+    return _finfo(dtype)
+
+
+def iinfo(dtype):
+    """``functrans.numpy.iinfo`` (``jax.dtypes.iinfo``)."""
+    from .numpy import iinfo as _iinfo
+    return _iinfo(dtype)
 
 
 def scalar_result(d: DType, scalar) -> DType:

@@ -38,8 +38,94 @@ def tree_unflatten(treedef, leaves):
 def tree_map(f, tree, *rest, is_leaf=None):
     """The pytree of ``f(leaf, *corresponding leaves of rest)``: each of ``rest`` has
     ``tree``'s structure (or ``tree``'s leaves as subtrees' roots); ``is_leaf(node)`` true
-    treats ``node`` as a leaf (``jax.tree_util.tree_map``)."""
-    return optree.tree_map(f, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+    treats ``node`` as a leaf (``jax.tree_util.tree_map``). Where one of ``rest`` differs,
+    the ValueError names the path to the first difference."""
+    leaves, treedef = _flatten(tree, is_leaf, False, NAMESPACE)
+    if not rest:
+        return treedef.unflatten(builtins.map(f, leaves))
+    others = [_up_to(treedef, r, "tree_map", i + 1) for i, r in enumerate(rest)]
+    return treedef.unflatten(builtins.map(f, leaves, *others))
+
+
+def _up_to(treedef, tree, name, i):
+    """``treedef.flatten_up_to(tree)``, its ValueError naming where ``tree`` differs."""
+    try:
+        return treedef.flatten_up_to(tree)
+    except ValueError as e:
+        raise ValueError(f"{name}: tree {i} differs from tree 0 "
+                         f"{_structure_difference(treedef, tree)} (tree 0's structure: "
+                         f"{treedef}).") from e
+
+
+def _structure_difference(treedef, tree, prefix=""):
+    """Where ``tree`` first departs from the structure ``treedef`` (whose leaves stand for
+    any subtree), as text: ``at ['b'][1]: list arity mismatch...``, the path written after
+    ``prefix``; ``""`` where ``tree`` has the structure. For error messages (``tree_map``'s,
+    ``tree_broadcast``'s)."""
+    found = _first_difference(treedef, tree)
+    if found is None:
+        return ""
+    path, error = found
+    where = prefix + keystr(path) if prefix or path else "the root"
+    return f"at {where}: {str(error).rstrip('.')}"
+
+
+def _first_difference(treedef, tree):
+    """``(path, ValueError)``: the path (a tuple of keys) where ``tree`` first departs from
+    the structure ``treedef``, and optree's error for that node; None if it does not."""
+    path, spec, node = [], treedef, tree
+    while not spec.is_leaf():
+        level = spec.one_level()
+        try:
+            children = level.flatten_up_to(node)
+        except ValueError as e:
+            return tuple(path), e
+        for child_spec, child, acc in zip(spec.children(), children, level.accessors()):
+            if _has_difference(child_spec, child):
+                path.append(_key_of(acc[0]))
+                spec, node = child_spec, child
+                break
+        else:
+            break
+    return None
+
+
+def _treedef_difference(a, b):
+    """The first place where the structures ``a`` and ``b`` differ: ``(path, a_part, b_part)``
+    with the path a tuple of keys (as in paths) and the parts the one-level structures found
+    there (a leaf as ``*``), or None where ``a == b``."""
+    path = []
+    while a != b:
+        if a.is_leaf() or b.is_leaf() or a.one_level() != b.one_level():
+            return (tuple(path), a if a.is_leaf() else a.one_level(),
+                    b if b.is_leaf() else b.one_level())
+        for ca, cb, acc in zip(a.children(), b.children(), a.one_level().accessors()):
+            if ca != cb:
+                path.append(_key_of(acc[0]))
+                a, b = ca, cb
+                break
+        else:  # (equal children under equal nodes: equal)
+            return None
+    return None
+
+
+def _where_differ(a, b, names):
+    """For an error about two structures: '; they differ at <path>: <names[0]> <part of a>
+    against <names[1]> <part of b>', or '' where they are equal."""
+    found = _treedef_difference(a, b)
+    if found is None:
+        return ""
+    path, pa, pb = found
+    return (f"; they differ at {keystr(path) or 'the root'}: {names[0]} {pa} against "
+            f"{names[1]} {pb}")
+
+
+def _has_difference(spec, tree):
+    try:
+        spec.flatten_up_to(tree)
+    except ValueError:
+        return True
+    return False
 
 
 def tree_structure(tree, is_leaf=None):
@@ -54,14 +140,31 @@ def register_pytree_node(cls, flatten, unflatten, flatten_with_keys=None):
     they are numbered."""
     if flatten_with_keys is None:
         def flat(o):
-            return flatten(o)
+            out = flatten(o)
+            if type(out) is tuple and len(out) == 2 and type(out[0]) in (tuple, list):
+                return out
+            return _checked(cls, out, "flatten", "(children, aux_data)")
     else:
         def flat(o):
-            pairs, aux = flatten_with_keys(o)
+            pairs, aux = _checked(cls, flatten_with_keys(o), "flatten_with_keys",
+                                  "(((key, child), ...), aux_data)")
             pairs = list(pairs)
             return [c for _, c in pairs], aux, [k for k, _ in pairs]
     return optree.register_pytree_node(
         cls, flat, lambda aux, ch: unflatten(aux, ch), namespace=NAMESPACE)
+
+
+def _checked(cls, out, what, form):
+    """The output of a registered flatten function, or a ValueError saying what is wrong."""
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise ValueError(f"The {what} function registered for {cls.__name__} should return "
+                         f"a {form} tuple; got {out!r}.")
+    try:
+        iter(out[0])
+    except TypeError:
+        raise ValueError(f"The {what} function registered for {cls.__name__} should return "
+                         f"a {form} tuple whose first item is iterable; got {out!r}.") from None
+    return out
 
 
 def register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten=None):
@@ -273,29 +376,65 @@ def _key_of(entry):
     return key  # another key a flatten_with_keys gave: itself
 
 
-def tree_flatten_with_path(tree, is_leaf=None):
+def tree_flatten_with_path(tree, is_leaf=None, is_leaf_takes_path=False):
     """``([(path, leaf), ...], treedef)`` (``jax.tree_util.tree_flatten_with_path``): each
     path a tuple of jax.tree_util's keys: :class:`DictKey` for dicts, :class:`SequenceKey`
     for lists and tuples, :class:`GetAttrKey` for namedtuples and dataclasses,
     :class:`FlattenedIndexKey` for registered nodes that name no children, and the keys a
-    ``flatten_with_keys`` gives. Each key also compares equal to its bare key or index."""
+    ``flatten_with_keys`` gives. Each key also compares equal to its bare key or index.
+    With ``is_leaf_takes_path=True``, ``is_leaf(path, node)`` is asked with the node's path."""
+    if is_leaf_takes_path and is_leaf is not None:
+        return _flatten_with_path_leaf(tree, is_leaf)
     accessors, leaves, treedef = optree.tree_flatten_with_accessor(tree, is_leaf,
                                                                    namespace=NAMESPACE)
     paths = [tuple(_key_of(e) for e in a) for a in accessors]
     return list(zip(paths, leaves)), treedef
 
 
-def tree_map_with_path(f, tree, *rest, is_leaf=None):
+class _Stop:
+    """A placeholder leaf, where ``is_leaf(path, node)`` stopped the flattening."""
+
+    __slots__ = ()
+
+
+def _flatten_with_path_leaf(tree, is_leaf):
+    """tree_flatten_with_path for an ``is_leaf`` that takes the path: a walk down the tree,
+    the structure read from a copy with placeholders where it stopped."""
+    import copy
+    pairs = []
+
+    def walk(node, path):
+        if is_leaf(path, node):
+            pairs.append((path, node))
+            return _Stop()
+        try:
+            level = optree.tree_flatten_one_level(node, namespace=NAMESPACE)
+        except ValueError:  # a leaf
+            pairs.append((path, node))
+            return _Stop()
+        spec = optree.tree_structure(node, lambda x: x is not node, namespace=NAMESPACE)
+        keys = [_key_of(a[0]) for a in spec.accessors()]
+        children = [walk(c, path + (k,)) for c, k in zip(level.children, keys)]
+        if isinstance(node, dict):  # (in its own key order, which unflattening keeps)
+            out = copy.copy(node)
+            out.update(zip(level.entries, children))
+            return out
+        return level.unflatten_func(level.metadata, children)
+    treedef = tree_structure(walk(tree, ()))
+    return pairs, treedef
+
+
+def tree_map_with_path(f, tree, *rest, is_leaf=None, is_leaf_takes_path=False):
     """``tree_map`` with each leaf's path (see :func:`tree_flatten_with_path`) as ``f``'s
-    first argument."""
-    pairs, treedef = tree_flatten_with_path(tree, is_leaf)
-    others = [treedef.flatten_up_to(r) for r in rest]
+    first argument (``is_leaf(path, node)`` with ``is_leaf_takes_path=True``)."""
+    pairs, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
+    others = [_up_to(treedef, r, "tree_map_with_path", i + 1) for i, r in enumerate(rest)]
     return treedef.unflatten([f(p, x, *xs) for (p, x), *xs in zip(pairs, *others)])
 
 
-def tree_leaves_with_path(tree, is_leaf=None):
+def tree_leaves_with_path(tree, is_leaf=None, is_leaf_takes_path=False):
     """``[(path, leaf), ...]`` in flattening order (see :func:`tree_flatten_with_path`)."""
-    return tree_flatten_with_path(tree, is_leaf)[0]
+    return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
 
 
 def keystr(keys, *, simple=False, separator=""):
@@ -449,7 +588,15 @@ def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
     """``prefix_tree`` with each leaf repeated over the subtree of ``full_tree`` at its
     place (``jax.tree.broadcast``): ``([1, {'a': 2}], [(3, 4), {'a': [5, 6]}])`` gives
     ``[(1, 1), {'a': [2, 2]}]``."""
-    return optree.tree_broadcast_prefix(prefix_tree, full_tree, is_leaf, namespace=NAMESPACE)
+    try:
+        return optree.tree_broadcast_prefix(prefix_tree, full_tree, is_leaf,
+                                            namespace=NAMESPACE)
+    except ValueError as e:
+        where = _structure_difference(tree_structure(prefix_tree, is_leaf), full_tree)
+        if not where:
+            raise
+        raise ValueError(f"tree_broadcast: full_tree does not extend prefix_tree {where}."
+                         ) from e
 
 
 _NO_IDENTITY = object()

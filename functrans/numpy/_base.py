@@ -33,6 +33,8 @@ _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
 _current_get = _current.get
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _REAL_SCALARS = frozenset(t for t in _SCALARS if t is not complex)
+# (a bool beside a numeric array goes the slow way, as 1 or 0: array-api-strict refuses it)
+_NUMBER_SCALARS = frozenset(t for t in _REAL_SCALARS if t is not bool)
 _SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
 # What has no .dtype: one set look-up on the fast paths for both kinds.
 _NOT_ARRAY = frozenset(_SCALARS) | frozenset(_SEQUENCES)
@@ -238,7 +240,8 @@ def _promote_arrays(args):
     for s in args:
         if type(s) in _SCALARS:
             target = _dt.scalar_result(target, s)
-    return [a if type(a) in _SCALARS or _dtype(a) is target
+    return [(int(a) if type(a) is bool and target is not _dt.bool_ else a)  # (as in _binary)
+            if type(a) in _SCALARS else a if _dtype(a) is target
             else _st.convert_element_type(a, target) for a in args], target
 
 
@@ -259,10 +262,14 @@ def _binary(prim, x, y):
         if type(y) in _SCALARS:
             if type(x) in _SCALARS:
                 x = _to_array(x)
-            elif type(y) is not complex and id(x.dtype) in _INEXACT:
+            elif type(y) is bool and _dtype_of(x) is not _dt.bool_:
+                y = int(y)  # (its value in the array's dtype: array-api-strict refuses a bool)
+            if type(y) is not complex and id(x.dtype) in _INEXACT:
                 return prim.bind(x, y)  # the common case: no promotion needed
             return prim.bind(_with_scalar(x, y), y)
         if type(x) in _SCALARS:
+            if type(x) is bool and _dtype_of(y) is not _dt.bool_:
+                x = int(x)
             if type(x) is not complex and id(y.dtype) in _INEXACT:
                 return prim.bind(x, y)
             return prim.bind(x, _with_scalar(y, x))
@@ -419,12 +426,12 @@ def _binary_function(prim, name, doc, keys=None):
                 if t2 is t1:
                     if x1.dtype is x2.dtype and x1.shape == x2.shape:
                         return f(x1, x2)
-                elif t2 in _REAL_SCALARS and id(x1.dtype) in _INEXACT:
+                elif t2 in _NUMBER_SCALARS and id(x1.dtype) in _INEXACT:
                     return f(x1, x2)
-            if t2 in _SCALARS:
-                if t1 in _INEXACT_TRACERS and t2 is not complex:
+            if t2 in _NUMBER_SCALARS:
+                if t1 in _INEXACT_TRACERS:
                     return _current_get().process(prim, (x1, x2), {})
-                if t1 not in _NOT_ARRAY and t2 is not complex and id(x1.dtype) in _INEXACT:
+                if t1 not in _NOT_ARRAY and id(x1.dtype) in _INEXACT:
                     return _current_get().process(prim, (x1, x2), {})
             elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
                     x1.shape == x2.shape:
@@ -1024,6 +1031,9 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None):
     try:
         b = backend_of(obj)
     except UnsupportedBackendError:
+        for t in (bool, int, float, complex):  # a subclass (an IntEnum member): its value
+            if isinstance(obj, t):
+                return asarray(t(obj), dtype=dtype, device=device, copy=copy)
         if not isinstance(getattr(obj, "dtype", None), _dt.KeyDType):
             raise
         if dtype is not None and dtype is not obj.dtype:

@@ -47,11 +47,23 @@ def _lattice_promote(a, b):
         return None
 
 
-def can_cast(from_, to, /):
-    """Whether ``from_`` (a dtype or array) can be cast to ``to`` by the standard's type
-    promotion rules (no cross-kind casts: int to float is ``False``)."""
+_CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
+
+
+def can_cast(from_, to, /, casting="safe"):
+    """Whether ``from_`` (a dtype or array) can be cast to ``to``: with ``casting="safe"``
+    (the default) by the standard's type promotion rules (no cross-kind casts: int to float
+    is ``False``, where NumPy and JAX say ``True``); ``"no"``/``"equiv"`` only to itself,
+    ``"same_kind"`` as NumPy's (bfloat16 a float), ``"unsafe"`` always."""
+    if casting not in _CASTINGS:
+        raise ValueError(f"can_cast: casting must be one of {_CASTINGS}; got {casting!r}")
     f, t = _as_dt(from_), _to_dtype(to)
-    return _lattice_promote(f, t) is t
+    if casting == "safe":
+        return _lattice_promote(f, t) is t
+    if casting == "same_kind":
+        as_np = [_np.dtype("float32" if d is _dt.bfloat16 else d.name) for d in (f, t)]
+        return bool(_np.can_cast(as_np[0], as_np[1], casting="same_kind"))
+    return casting == "unsafe" or f is t
 
 
 def result_type(*arrays_and_dtypes):

@@ -578,7 +578,8 @@ def tri(N, M=None, k=0, dtype=float, *, like=None):
     N = operator.index(N)
     M = N if M is None else operator.index(M)
     from ._creation import ones
-    return _tril(ones((N, M), dtype=_dt.as_dtype(dtype), like=like), k=operator.index(k))
+    dtype = _dt.float64 if dtype is None else _dt.as_dtype(dtype)  # (None: NumPy's default)
+    return _tril(ones((N, M), dtype=dtype, like=like), k=operator.index(k))
 
 # -- append, delete, insert, block -------------------------------------------------------------
 
