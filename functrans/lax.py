@@ -122,6 +122,9 @@ def _starts(operand, start_indices, sizes, what, allow_negative=True):
         if isinstance(s, _np.ndarray) and s.ndim == 0 and s.dtype.kind in "iu":
             s = int(s)
         if hasattr(s, "shape") and not isinstance(s, _np.integer):
+            if tuple(s.shape) != ():
+                raise TypeError(f"{what}: each start index must be a scalar; got one of shape "
+                                f"{tuple(s.shape)}.")
             s = fnp.astype(s, fnp.int64)
             if neg:
                 s = fnp.where(fnp.less(s, 0), fnp.add(s, d), s)
