@@ -972,6 +972,9 @@ def reduce(operands, init_values, computation, dimensions):
                         f"{tree} and {itree}.")
     if not leaves:
         raise TypeError("lax.reduce needs at least one operand.")
+    bad = [tuple(i.shape) for i in inits if not _is_py(i) and tuple(_array(i).shape) != ()]
+    if bad:
+        raise ValueError(f"lax.reduce: init_values must be scalars; got shapes {bad}.")
     shape = tuple(leaves[0].shape)
     if any(tuple(x.shape) != shape for x in leaves):
         raise TypeError("lax.reduce: the operands must have one shape.")
@@ -1012,14 +1015,21 @@ def argmax(operand, axis, index_dtype):
     first of ties, the first nan if there is one."""
     x = _array(operand)
     axis = _axis(axis, x.ndim, "lax.argmax")
-    return fnp.astype(fnp.argmax(x, axis=axis), _dt.as_dtype(index_dtype))
+    return fnp.astype(fnp.argmax(x, axis=axis), _index_dtype(index_dtype, "argmax"))
 
 
 def argmin(operand, axis, index_dtype):
     """The index of the minimum along ``axis``, of ``index_dtype`` (``jax.lax.argmin``)."""
     x = _array(operand)
     axis = _axis(axis, x.ndim, "lax.argmin")
-    return fnp.astype(fnp.argmin(x, axis=axis), _dt.as_dtype(index_dtype))
+    return fnp.astype(fnp.argmin(x, axis=axis), _index_dtype(index_dtype, "argmin"))
+
+
+def _index_dtype(d, name):
+    d = _dt.as_dtype(d)
+    if d.kind not in "iu":
+        raise TypeError(f"lax.{name}: index_dtype must be an integer type; got {d.name}.")
+    return d
 
 
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
@@ -1028,6 +1038,9 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     permuted alike (returned as a tuple). nan sorts last; the sort is always stable."""
     if hasattr(operand, "shape"):
         x = operand
+        if num_keys != 1:
+            raise ValueError(f"lax.sort: num_keys must be 1 for a single operand; got "
+                             f"{num_keys}.")
         return fnp.sort(x, axis=_axis(dimension, x.ndim, "lax.sort"), stable=True)
     ops = [_array(o) for o in operand]
     if not ops:
@@ -1932,7 +1945,8 @@ def _windows(what, operand, ind, starts_map, batch_pairs, window, sizes, out_ndi
         stride *= shape[d]
     for d, n in enumerate(shape):
         w = sizes[d]
-        if not 0 <= w <= n:
+        # (with no index vectors there is no window to fit, as in XLA: a base case)
+        if not 0 <= w <= n and not (w > n and 0 in tuple(ind.shape[:-1])):
             raise TypeError(f"{what}: the window size {w} along operand axis {d} does not "
                             f"fit its size {n}.")
         pos = 0
