@@ -498,8 +498,8 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     Any other ``computation`` (of two values, or of two pytrees like ``operand`` for a pytree
     of operands with one ``init_value`` each) is applied as a balanced tree of pairwise calls
     over the window positions, on whole arrays: it must be associative and commutative, as
-    XLA assumes, and act elementwise; padding and holes hold ``init_value`` there (as in
-    XLA), which is also folded in once."""
+    XLA assumes, and act elementwise; padding and holes take no part there either, and
+    ``init_value`` is folded in once."""
     what = "reduce_window"
     name = _COMPUTATIONS.get(computation) if callable(computation) else None
     if name is None or not hasattr(operand, "shape"):
@@ -800,10 +800,13 @@ def _reduce_window_general(operand, init_value, computation, window_dimensions, 
     eff = tuple((k - 1) * r + 1 for k, r in zip(windows, wdil))
     pads = _padding(padding, shape, eff, strides, what)
     axes = tuple(range(nd))
-    # (padding and holes hold init_value, as XLA's)
+    # (padding and holes take no part, as in XLA: a mask of the real elements goes along;
+    # they hold init_value, a harmless value for the computation)
     cols = [_window_slices(_dilate_pad(x, axes, bdil, pads, i, what), axes, windows, wdil,
                            strides, what) for x, i in zip(xs, inits)]
-    outs = cols[0][1]
+    ones = fnp.ones(shape, dtype=fnp.bool, device=fnp.device(xs[0]))
+    masks, outs = _window_slices(_dilate_pad(ones, axes, bdil, pads, False, what), axes,
+                                 windows, wdil, strides, what)
     if math.prod(outs) == 0:
         return tree_unflatten(tree, [fnp.zeros(tuple(outs), dtype=fnp.result_type(x),
                                                device=fnp.device(x)) for x in xs])
@@ -816,12 +819,20 @@ def _reduce_window_general(operand, init_value, computation, window_dimensions, 
                              f"operands ({tree}); got {otree}.")
         return got
 
-    # window positions: the list of per-position leaves, folded by halving
-    level = [list(t) for t in zip(*(c[0] for c in cols))]
+    def merge(p, q):  # (values, whether real) of two window positions
+        (a, ma), (b, mb) = p, q
+        both = call(a, b)
+        return ([fnp.where(fnp.logical_and(ma, mb), v, fnp.where(ma, x, y))
+                 for v, x, y in zip(both, a, b)], fnp.logical_or(ma, mb))
+
+    # the window positions folded by halving
+    level = [(list(t), mk) for t, mk in zip(zip(*(c[0] for c in cols)), masks)]
     while len(level) > 1:
-        nxt = [call(level[k], level[k + 1]) for k in range(0, len(level) - 1, 2)]
+        nxt = [merge(level[k], level[k + 1]) for k in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt
-    out = call(level[0], [fnp.broadcast_to(i, tuple(outs)) for i in inits])
-    return tree_unflatten(tree, out)
+    vals, real = level[0]
+    init = [fnp.broadcast_to(i, tuple(outs)) for i in inits]
+    out = call(vals, init)
+    return tree_unflatten(tree, [fnp.where(real, o, i) for o, i in zip(out, init)])

@@ -521,6 +521,370 @@ def _(m):
             m.lax.full((2,), 3, np.int32), m.lax.full((2,), np.float32(3.5)))
 
 
+# ---- dot_general ----
+
+_DOTS = [  # (lhs shape, rhs shape, dimension numbers)
+    ((3, 2), (2, 4), (([1], [0]), ([], []))),
+    ((5, 3, 2), (3, 5, 2, 4), (([0, 2], [1, 2]), ([], []))),
+    ((3, 3, 2), (3, 2, 4), (([2], [1]), ([0], [0]))),
+    ((3, 3, 2), (2, 3, 4), (([2], [0]), ([0], [1]))),
+    ((3, 4, 2, 4), (3, 4, 3, 2), (([2], [3]), ([0, 1], [0, 1]))),
+    ((2, 3, 4), (3, 2, 4), (([2], [2]), ([0, 1], [1, 0]))),
+    ((2, 3), (4,), (([], []), ([], []))),  # (an outer product)
+]
+
+
+def _dot_ref(x, y, dn):
+    (lc, rc), (lb, rb) = dn
+    letters = iter("abcdefghijklmnop")
+    ls, rs = [None] * x.ndim, [None] * y.ndim
+    for i, j in zip(lb, rb):
+        ls[i] = rs[j] = next(letters)
+    for i, j in zip(lc, rc):
+        ls[i] = rs[j] = next(letters)
+    for v in (ls, rs):
+        for k, c in enumerate(v):
+            v[k] = c or next(letters)
+    out = ([ls[i] for i in lb] + [c for i, c in enumerate(ls) if i not in lb + lc]
+           + [c for j, c in enumerate(rs) if j not in rb + rc])
+    return np.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", x, y)
+
+
+for _k, (_ls, _rs, _dn) in enumerate(_DOTS):
+    _r = np.random.default_rng(_k)
+    _x, _y = _r.normal(size=_ls), _r.normal(size=_rs)
+    value(f"dot_general_{_k}", _dot_ref(_x, _y, _dn), everywhere=_k == 5)(
+        lambda m, x=_x, y=_y, dn=_dn: m.lax.dot_general(m.c(x), m.c(y), dn))
+
+
+_I8 = np.full((3,), 100, np.int8)
+
+
+@value("dot_preferred_element_type", (a(30000, np.int32), _wrap([30000], np.int8)[0],
+                                      a(3.0), a([6.0, 6.0], np.float32)), everywhere=True)
+def _(m):
+    x = m.c(_I8)
+    return (m.lax.dot_general(x, x, (([0], [0]), ([], [])), preferred_element_type=np.int32),
+            m.lax.dot_general(x, x, (([0], [0]), ([], []))),  # (int8 accumulation wraps)
+            m.lax.dot(m.c(np.ones(3, np.float32)), m.c(np.ones(3, np.float32)),
+                      preferred_element_type=np.float64),
+            m.lax.dot(m.c(np.full((2, 3), 2.0, np.float32)), m.c(np.ones(3, np.float32))))
+
+
+@value("batch_matmul", lambda: np.matmul(*_BM))
+def _(m):
+    return m.lax.batch_matmul(m.c(_BM[0]), m.c(_BM[1]))
+
+
+_BM = (np.random.default_rng(7).normal(size=(2, 3, 4)), np.random.default_rng(8).normal(
+    size=(2, 4, 5)))
+
+
+# ---- convolutions (NumPy loops as the reference) ----
+
+_CR = np.random.default_rng(11)
+_CL, _CK = _CR.normal(size=(2, 4, 7, 6)), _CR.normal(size=(3, 4, 3, 2))
+
+
+def _conv_case(name, lhs, rhs, ref_args, everywhere=False, **kw):
+    from .test_lax_autodiff_cases import _conv_ref
+    value(name, lambda: _conv_ref(lhs, rhs, *ref_args[:2], *ref_args[2:]),
+          everywhere=everywhere)(
+        lambda m: m.lax.conv_general_dilated(m.c(lhs), m.c(rhs), **kw))
+
+
+_conv_case("conv_valid_strided", _CL, _CK, ((2, 1), [(0, 0), (0, 0)]), everywhere=True,
+           window_strides=(2, 1), padding="VALID")
+_conv_case("conv_same", _CL, _CK, ((1, 1), [(1, 1), (0, 1)]), window_strides=(1, 1),
+           padding="SAME")
+_conv_case("conv_same_lower", _CL, _CK, ((1, 2), [(1, 1), (0, 0)]), window_strides=(1, 2),
+           padding="SAME_LOWER")
+_conv_case("conv_pairs_dilations", _CL, _CK, ((1, 2), [(1, 2), (2, 0)], (2, 1), (1, 2)),
+           window_strides=(1, 2), padding=[(1, 2), (2, 0)], lhs_dilation=(2, 1),
+           rhs_dilation=(1, 2))
+_conv_case("conv_negative_padding", _CL, _CK, ((1, 1), [(-1, 2), (0, -1)]),
+           window_strides=(1, 1), padding=[(-1, 2), (0, -1)])
+_G = np.random.default_rng(12)
+_conv_case("conv_feature_groups", _G.normal(size=(2, 4, 5, 5)), _G.normal(size=(6, 2, 3, 3)),
+           ((1, 1), [(0, 0), (0, 0)], None, None, 2), window_strides=(1, 1), padding="VALID",
+           feature_group_count=2)
+_conv_case("conv_batch_groups", _G.normal(size=(4, 3, 5, 4)), _G.normal(size=(6, 3, 2, 3)),
+           ((1, 1), [(0, 0), (0, 0)], None, None, 1, 2), window_strides=(1, 1),
+           padding="VALID", batch_group_count=2)
+
+
+@value("conv_dimension_numbers_layouts", lambda: (
+    np.transpose(_conv_same(), (0, 2, 3, 1)), np.transpose(_conv_same(), (0, 2, 3, 1))))
+def _(m):
+    nhwc, hwio = m.c(_CL.transpose(0, 2, 3, 1)), m.c(_CK.transpose(2, 3, 1, 0))
+    return (m.lax.conv_general_dilated(nhwc, hwio, (1, 1), "SAME",
+                                       dimension_numbers=("NHWC", "HWIO", "NHWC")),
+            m.lax.conv_general_dilated(m.c(_CL), hwio, (1, 1), "SAME",
+                                       dimension_numbers=("NCHW", "HWIO", "NHWC")))
+
+
+def _conv_same():
+    from .test_lax_autodiff_cases import _conv_ref
+    return _conv_ref(_CL, _CK, (1, 1), [(1, 1), (0, 1)])
+
+
+@value("conv_0d_is_dot", lambda: np.dot(_G0[0], _G0[1]))
+def _(m):
+    return m.lax.conv_general_dilated(m.c(_G0[0]), m.c(_G0[1]), (), "VALID",
+                                      dimension_numbers=("NC", "IO", "NC"))
+
+
+_G0 = (np.random.default_rng(13).normal(size=(4, 6)), np.random.default_rng(14).normal(
+    size=(6, 5)))
+
+
+@value("conv_integer_and_preferred", (
+    a([[[np.convolve(np.arange(8), [2, -1, 1], "valid")]]]).reshape(1, 1, 6).astype(np.int32),
+    np.full((1, 1, 4), 200, np.int32)), everywhere=True)
+def _(m):
+    return (m.lax.conv_general_dilated(m.c(np.arange(8, dtype=np.int32).reshape(1, 1, 8)),
+                                       m.c(a([[[1, -1, 2]]], np.int32)), (1,), "VALID"),
+            m.lax.conv_general_dilated(m.c(np.ones((1, 1, 5), np.int8)),
+                                       m.c(np.full((1, 1, 2), 100, np.int8)), (1,), "VALID",
+                                       preferred_element_type=np.int32))
+
+
+_TX, _TK = _CR.normal(size=(2, 5, 4, 3)), _CR.normal(size=(3, 2, 3, 2))  # NHWC, HWIO
+
+
+def _transpose_ref(x, k, strides, pads, rdil=(1, 1)):
+    from .test_lax_autodiff_cases import _conv_ref
+    out = _conv_ref(x.transpose(0, 3, 1, 2), k.transpose(3, 2, 0, 1), (1, 1), pads,
+                    strides, rdil)
+    return out.transpose(0, 2, 3, 1)
+
+
+def _eff(k, r):
+    return (k - 1) * r + 1
+
+
+@value("conv_transpose_padding_kinds", lambda: (
+    # 'SAME': output n * stride; 'VALID': n * stride + max(k - stride, 0); pairs: as given
+    _transpose_ref(_TX, _TK, (2, 2), [(2, 1), (1, 1)]),
+    _transpose_ref(_TX, _TK, (2, 1), [(2, 2), (1, 1)]),
+    _transpose_ref(_TX, _TK, (2, 2), [(1, 0), (0, 2)]),
+    # use_consistent_padding: pairs are the forward convolution's (k - 1 - p on each side)
+    _transpose_ref(_TX, _TK, (2, 2), [(3 - 1 - 1, 3 - 1 - 0), (_eff(2, 2) - 1 - 0,
+                                                                _eff(2, 2) - 1 - 2)],
+                   (1, 2))))
+def _(m):
+    x, k, dn = m.c(_TX), m.c(_TK), ("NHWC", "HWIO", "NHWC")
+    return (m.lax.conv_transpose(x, k, (2, 2), "SAME", dimension_numbers=dn),
+            m.lax.conv_transpose(x, k, (2, 1), "VALID", dimension_numbers=dn),
+            m.lax.conv_transpose(x, k, (2, 2), [(1, 0), (0, 2)], dimension_numbers=dn),
+            m.lax.conv_transpose(x, k, (2, 2), [(1, 0), (0, 2)], rhs_dilation=(1, 2),
+                                 dimension_numbers=dn, use_consistent_padding=True))
+
+
+@value("conv_transpose_kernel_is_conv_vjp", lambda: _transpose_vjp())
+def _(m):
+    x, k = m.c(_TX), m.c(_TK.transpose(0, 1, 3, 2))
+    return m.lax.conv_transpose(x, k, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                                transpose_kernel=True)
+
+
+def _transpose_vjp():
+    """The gradient of the forward strided conv (kernel HWIO (3, 2, 2, 3), 'SAME') as a dense
+    matrix built column by column from the NumPy reference: its transpose applied to x."""
+    from .test_lax_autodiff_cases import _conv_ref
+    k = _TK.transpose(0, 1, 3, 2)  # (as conv_transpose receives it)
+    n_in = (2, 10, 8, 2)  # NHWC of the forward input: 5 * 2, 4 * 2
+    pads = [_same_pads(10, 3, 2), _same_pads(8, 2, 2)]
+
+    def fwd(v):
+        return _conv_ref(v.transpose(0, 3, 1, 2), k.transpose(3, 2, 0, 1), (2, 2),
+                         pads).transpose(0, 2, 3, 1)
+    cols = [fwd(e.reshape(n_in)).ravel() for e in np.eye(int(np.prod(n_in)))]
+    return (np.stack(cols).dot(_TX.ravel())).reshape(n_in)
+
+
+# ---- reductions ----
+
+_X3 = np.arange(24.0).reshape(2, 3, 4) % 7 - 3
+
+
+@value("reduce_monoids_with_init", (5.0 + _X3.sum(axis=(0, 2)), 2.0 * _X3.prod(axis=1),
+                                    np.maximum(_X3.max(axis=(0, 1, 2)), 1.5),
+                                    np.minimum(_X3.min(axis=2), -1.0)), everywhere=True)
+def _(m):
+    x = m.c(_X3)
+    return (m.lax.reduce(x, 5.0, m.lax.add, (0, 2)), m.lax.reduce(x, 2.0, m.lax.mul, (1,)),
+            m.lax.reduce(x, 1.5, m.lax.max, (0, 1, 2)), m.lax.reduce(x, -1.0, m.lax.min, (2,)))
+
+
+_B2 = a([[True, False], [True, True]])
+_I2 = a([[1, 2, 4], [3, 5, 6]], np.int32)
+
+
+@value("reduce_custom_bitwise_variadic", (
+    _X3.sum(axis=1), _B2.all(axis=1), _B2.any(axis=1), np.bitwise_xor.reduce(_I2, axis=1),
+    {"s": _X3.sum(axis=1), "m": np.maximum(_X3.max(axis=1), 0.0)}))
+def _(m):
+    x = m.c(_X3)
+    return (m.lax.reduce(x, 0.0, lambda p, q: p + q, (1,)),
+            m.lax.reduce(m.c(_B2), True, m.lax.bitwise_and, (1,)),
+            m.lax.reduce(m.c(_B2), False, m.lax.bitwise_or, (1,)),
+            m.lax.reduce(m.c(_I2), m.c(np.int32(0)), m.lax.bitwise_xor, (1,)),
+            m.lax.reduce({"s": x, "m": x}, {"s": 0.0, "m": 0.0}, lambda p, q: {
+                "s": m.lax.add(p["s"], q["s"]), "m": m.lax.max(p["m"], q["m"])}, (1,)))
+
+
+@value("named_reductions", (np.nanmax(a([[1.0, np.nan], [2.0, 3.0]]), axis=1) * a([np.nan, 1]),
+                            _B2.all(axis=1), np.bitwise_xor.reduce(_I2, axis=1),
+                            _wrap([24], np.int8), _wrap([200], np.int8),
+                            np.full(2, -np.inf), np.full(2, np.iinfo(np.int32).max, np.int32)),
+       everywhere=True)
+def _(m):
+    return (m.lax.reduce_max(m.c(a([[1.0, np.nan], [2.0, 3.0]])), (1,)),
+            m.lax.reduce_and(m.c(_B2), (1,)), m.lax.reduce_xor(m.c(_I2), (1,)),
+            m.lax.reduce_prod(m.c(a([[2, 3, 4]], np.int8)), (1,)),
+            m.lax.reduce_sum(m.c(a([[100, 100]], np.int8)), (1,)),
+            m.lax.reduce_max(m.c(np.zeros((0, 2))), (0,)),
+            m.lax.reduce_min(m.c(np.zeros((0, 2), np.int32)), (0,)))
+
+
+def _flip_acc(f, x, axis, reverse):
+    return np.flip(f(np.flip(x, axis), axis=axis), axis) if reverse else f(x, axis=axis)
+
+
+@value("cumulative_reverse", (
+    _flip_acc(np.cumsum, a([1, 2, 3, 4], np.int8), 0, True).astype(np.int8),
+    _wrap([100, 200], np.int8), _flip_acc(np.cumprod, _X3, 1, True),
+    _flip_acc(np.maximum.accumulate, _X3, 2, True), np.minimum.accumulate(a([3, 1, 2, 0],
+                                                                           np.uint8)),
+    np.maximum.accumulate(a([1.0, np.nan, 2.0])),
+    _flip_acc(np.logaddexp.accumulate, a([0.0, 1.0, 2.0]), 0, True),
+    _flip_acc(np.cumsum, _X3, 2, False)), everywhere=True)
+def _(m):
+    x = m.c(_X3)
+    return (m.lax.cumsum(m.c(a([1, 2, 3, 4], np.int8)), reverse=True),
+            m.lax.cumsum(m.c(a([100, 100], np.int8))),
+            m.lax.cumprod(x, axis=1, reverse=True), m.lax.cummax(x, axis=2, reverse=True),
+            m.lax.cummin(m.c(a([3, 1, 2, 0], np.uint8))),
+            m.lax.cummax(m.c(a([1.0, np.nan, 2.0]))),
+            m.lax.cumlogsumexp(m.c(a([0.0, 1.0, 2.0])), reverse=True),
+            m.lax.cumsum(x, axis=2))
+
+
+# a negative axis counts from the end (JAX 0.10 refuses it: "XLA operations do not allow")
+@value("cumsum_negative_axis", np.cumsum(_X3, axis=-1), jax_refuses=True)
+def _(m):
+    return m.lax.cumsum(m.c(_X3), axis=-1)
+
+
+# ---- reduce_window (NumPy loops as the reference) ----
+
+def _rw_ref(x, init, op, dims, strides, pads, bdil=None, wdil=None):
+    """XLA's reduce_window by loops: base-dilate and pad (holes and padding take no part:
+    NaN marks them), then fold each window (window-dilated) into init."""
+    nd = x.ndim
+    bdil, wdil = bdil or (1,) * nd, wdil or (1,) * nd
+    shape = [(n - 1) * b + 1 if n else 0 for n, b in zip(x.shape, bdil)]
+    y = np.full(shape, np.nan)
+    y[tuple(slice(None, None, b) for b in bdil)] = x
+    for k, (lo, hi) in enumerate(pads):
+        pw = [(0, 0)] * nd
+        pw[k] = (max(lo, 0), max(hi, 0))
+        y = np.pad(y, pw, constant_values=np.nan)
+        idx = [slice(None)] * nd
+        idx[k] = slice(max(-lo, 0), y.shape[k] - max(-hi, 0))
+        y = y[tuple(idx)]
+    eff = [(w - 1) * d + 1 for w, d in zip(dims, wdil)]
+    outs = [max((n - e) // s + 1, 0) for n, e, s in zip(y.shape, eff, strides)]
+    out = np.full(outs, init, dtype=x.dtype)
+    for pos in np.ndindex(*outs):
+        win = y[tuple(slice(p * s, p * s + e, d) for p, s, e, d in zip(pos, strides, eff, wdil))]
+        acc = init
+        for v in win.ravel():
+            if not np.isnan(v):
+                acc = op(acc, v)
+        out[pos] = acc
+    return out
+
+
+def _same_pads(n, w, s, lower=False):
+    total = max((-(-n // s) - 1) * s + w - n, 0)
+    lo = total - total // 2 if lower else total // 2
+    return (lo, total - lo)
+
+
+_RX = np.random.default_rng(21).normal(size=(3, 2, 4, 6))
+_RW = [  # (init, op, dims, strides, padding, pads for the reference, base, window dilation)
+    (0.0, "add", (1, 1, 2, 1), (1, 2, 2, 1), "VALID", [(0, 0)] * 4, None, None),
+    (-np.inf, "max", (1, 1, 2, 3), (1, 1, 1, 2), "SAME",
+     [(0, 0), (0, 0), _same_pads(4, 2, 1), _same_pads(6, 3, 2)], None, None),
+    (np.inf, "min", (2, 1, 2, 1), (1, 2, 2, 1), [(0, 1), (1, 0), (2, 3), (0, 2)],
+     [(0, 1), (1, 0), (2, 3), (0, 2)], (2, 1, 3, 2), (1, 2, 2, 1)),
+    (1.0, "mul", (1, 1, 2, 2), (1, 1, 1, 1), "SAME",
+     [(0, 0), (0, 0), _same_pads(4, 2, 1), _same_pads(6, 3, 1)], None, (1, 1, 1, 2)),
+    (0.0, "add", (1, 1, 2, 2), (1, 1, 1, 1), "SAME_LOWER",
+     [(0, 0), (0, 0), _same_pads(4, 2, 1, True), _same_pads(6, 2, 1, True)], (1, 1, 2, 1),
+     None),
+]
+_NP_OPS = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum}
+
+for _k, (_init, _op, _dims, _st, _pad, _pads, _bd, _wd) in enumerate(_RW):
+    value(f"reduce_window_{_k}_{_op}",
+          (lambda i=_init, o=_op, d=_dims, s=_st, p=_pads, b=_bd, w=_wd: _rw_ref(
+              _RX, i, _NP_OPS[o], d, s, p, b, w)), everywhere=_k == 2, tol=1e-10)(
+        lambda m, i=_init, o=_op, d=_dims, s=_st, p=_pad, b=_bd, w=_wd: m.lax.reduce_window(
+            m.c(_RX), i, getattr(m.lax, o), d, s, p, b, w))
+
+_RI = np.arange(24, dtype=np.int32).reshape(4, 6)
+
+
+@value("reduce_window_integers", lambda: (
+    _rw_ref(_RI, 0, np.add, (2, 2), (1, 1), [_same_pads(4, 2, 1), _same_pads(6, 2, 1)],
+            (2, 3)),
+    _rw_ref(_RI, np.iinfo(np.int32).min, np.maximum, (2, 1), (2, 1), [(0, 3), (1, 2)], None,
+            (1, 2))), everywhere=True)
+def _(m):
+    return (m.lax.reduce_window(m.c(_RI), m.c(np.int32(0)), m.lax.add, (2, 2), (1, 1), "SAME",
+                                (2, 3)),
+            m.lax.reduce_window(m.c(_RI), m.c(np.int32(np.iinfo(np.int32).min)), m.lax.max,
+                                (2, 1), (2, 1), [(0, 3), (1, 2)], (1, 1), (1, 2)))
+
+
+# any computation (applied pairwise over the window) and pytrees of operands, as JAX's
+# variadic reduce_window; padding and holes take no part, init_value is folded in once
+@value("reduce_window_custom_and_variadic", lambda: (
+    _rw_ref(_RX, 1.0, np.add, (1, 1, 2, 2), (1, 1, 2, 1), [(0, 0), (0, 1), (1, 0), (0, 0)],
+            None, (1, 1, 2, 1)),
+    (_rw_ref(_RX[0, 0], 0.0, np.add, (2, 2), (1, 1), [(0, 1), (0, 1)]),
+     _rw_ref(_RX[0, 1], -np.inf, np.maximum, (2, 2), (1, 1), [(0, 1), (0, 1)]))))
+def _(m):
+    return (m.lax.reduce_window(m.c(_RX), 1.0, lambda p, q: p + q, (1, 1, 2, 2), (1, 1, 2, 1),
+                                [(0, 0), (0, 1), (1, 0), (0, 0)], None, (1, 1, 2, 1)),
+            m.lax.reduce_window((m.c(_RX[0, 0]), m.c(_RX[0, 1])), (0.0, -np.inf),
+                                lambda p, q: (m.lax.add(p[0], q[0]), m.lax.max(p[1], q[1])),
+                                (2, 2), (1, 1), "SAME"))
+
+
+@value("reduce_window_shapes", ((0, 3, 2), (4, 6), ()))
+def _(m):
+    return (tuple(m.lax.reduce_window(m.c(np.ones((5, 3, 2))), 0.0, m.lax.add, (3, 1, 1),
+                                      (1, 1, 1), "VALID", window_dilation=(3, 1, 1)).shape),
+            tuple(m.lax.reduce_window(m.c(np.ones((4, 6))), 0.0, m.lax.add, (3, 4), (1, 1),
+                                      "SAME").shape),
+            tuple(m.lax.reduce_window(m.c(np.float64(3.0)), 0.0, m.lax.add, (), (), ()).shape))
+
+
+def test_reduce_window_custom_computation_derivatives(backend):
+    """The general computation's derivatives (central differences, dot-product identity)."""
+    from functrans.testing import check_grads
+
+    def f(x):
+        return flax.reduce_window(x, 0.0, lambda p, q: p * q + p + q, (2, 2), (1, 1),
+                                  [(0, 1), (1, 0)])
+    check_grads(f, (backend.asarray(np.random.default_rng(3).uniform(0.1, 0.5, (3, 4))),),
+                order=2, modes=("fwd", "rev"))
+
+
 # @@CASES@@
 
 # -- running the cases ---------------------------------------------------------------------------
