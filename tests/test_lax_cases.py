@@ -275,8 +275,7 @@ _HALVES = a([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49999999999999994, -3.7])
 
 
 def _round_away(x):
-    return np.sign(x) * np.floor(np.abs(x) + 0.5) if False else np.where(
-        np.abs(x - np.trunc(x)) >= 0.5, np.trunc(x) + np.sign(x), np.trunc(x))
+    return np.where(np.abs(x - np.trunc(x)) >= 0.5, np.trunc(x) + np.sign(x), np.trunc(x))
 
 
 @value("round_methods", (_round_away(_HALVES), np.round(_HALVES), _round_away(_HALVES),
@@ -883,6 +882,367 @@ def test_reduce_window_custom_computation_derivatives(backend):
                                   [(0, 1), (1, 0)])
     check_grads(f, (backend.asarray(np.random.default_rng(3).uniform(0.1, 0.5, (3, 4))),),
                 order=2, modes=("fwd", "rev"))
+
+
+# ---- sort, top_k, argmin/argmax ----
+
+_SPECIAL_KEYS = a([-np.inf, 0.0, -0.0, np.inf, np.nan, -np.nan])
+_K1, _K2 = a([2, 1, 2, 1, 2]), a([0, 9, 8, 7, 0])
+_V = a([1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+def _lexsort_ref(keys, others):
+    order = np.lexsort(keys[::-1])
+    return tuple(k[order] for k in keys) + tuple(o[order] for o in others)
+
+
+# NaN sorts last and -0.0 ties with 0.0 (JAX's total order, stable): the values' order is kept
+@value("sort_special_values_and_operands", (
+    np.arange(6), _lexsort_ref([_K1, _K2], [_V]), _lexsort_ref([_K1], [_K2, _V]),
+    np.sort(a([[3, 1, 2], [0, 5, 4]]), axis=0), np.sort(a([True, False, True]))),
+    everywhere=True)
+def _(m):
+    return (m.lax.sort_key_val(m.c(_SPECIAL_KEYS), m.c(np.arange(6)), is_stable=True)[1],
+            m.lax.sort((m.c(_K1), m.c(_K2), m.c(_V)), num_keys=2),
+            m.lax.sort((m.c(_K1), m.c(_K2), m.c(_V)), num_keys=1, is_stable=True),
+            m.lax.sort(m.c(a([[3, 1, 2], [0, 5, 4]])), dimension=0),
+            m.lax.sort(m.c(a([True, False, True]))))
+
+
+def _top_k_ref(x, k, axis=-1):
+    order = np.argsort(-np.moveaxis(x, axis, -1), axis=-1, kind="stable")[..., :k]
+    vals = np.take_along_axis(np.moveaxis(x, axis, -1), order, axis=-1)
+    return np.moveaxis(vals, -1, axis), np.moveaxis(order.astype(np.int32), -1, axis)
+
+
+_TK2 = a([[1, 5, 3], [6, 2, 6]], np.int32)
+
+
+@value("top_k_ties_and_axis", (_top_k_ref(a([1.0, 3.0, 3.0, 2.0, 3.0]), 2),
+                               _top_k_ref(_TK2, 2), _top_k_ref(_TK2, 1, axis=0),
+                               (a([2.0, 1.0]), a([2, 0], np.int32))), everywhere=True)
+def _(m):  # (ties: the lowest index first; the last: NaN is the largest in JAX's order)
+    return (m.lax.top_k(m.c(a([1.0, 3.0, 3.0, 2.0, 3.0])), 2), m.lax.top_k(m.c(_TK2), 2),
+            m.lax.top_k(m.c(_TK2), 1, axis=0), m.lax.top_k(m.c(a([1.0, 0.5, 2.0])), 2))
+
+
+@value("argmin_argmax_index_dtype_and_nan", (
+    a([1, 0], np.int32), a([1, 1], np.int8), a([1, 0], np.uint16), a(0, np.int32),
+    a(0, np.int32)), everywhere=True)
+def _(m):  # (the first of ties; the first NaN wins)
+    return (m.lax.argmax(m.c(a([[1.0, 3.0, 3.0], [np.nan, 0.0, np.nan]])), 1, np.int32),
+            m.lax.argmin(m.c(a([[1.0, 0.0, 0.0], [2.0, np.nan, -1.0]])), 1, np.int8),
+            m.lax.argmax(m.c(a([[1, 3], [4, 2]], np.uint8)), 0, np.uint16),
+            m.lax.argmax(m.c(a([True, False, True])), 0, np.int32),
+            m.lax.argmax(m.c(a([-np.inf, -np.inf])), 0, np.int32))
+
+
+# ---- shapes: pad, slice, concatenate, broadcast, reshape, rev, transpose, squeeze ----
+
+_P23 = np.arange(6.0).reshape(2, 3)
+_PADS = [
+    ((2, 3), [(1, 2, 1), (0, 1, 0)]), ((2, 3), [(0, 0, 0), (-2, -2, 4)]),
+    ((2, 3), [(0, 0, 0), (-2, -3, 1)]), ((5,), [(-1, -2, 2)]), ((0, 2), [(1, 2, 1), (0, 1, 0)]),
+    ((4, 2), [(-1, -2, 1), (1, 2, 2)]), ((2,), [(1, 2, 3)]),
+]
+for _k, (_sh, _cfg) in enumerate(_PADS):
+    _x = np.arange(float(np.prod(_sh))).reshape(_sh) + 1
+    value(f"pad_{_k}", (lambda x=_x, c=_cfg: _pad_ref(x, -1.0, c)), everywhere=_k == 5)(
+        lambda m, x=_x, c=_cfg: m.lax.pad(m.c(x), -1.0, c))
+
+
+def _pad_ref(x, v, config):
+    from .test_lax_autodiff_cases import _pad_ref as ref
+    return ref(x, v, config)
+
+
+@value("pad_integer_and_array_value", (a([7, 0, 7, 1, 7, 2, 7], np.int32),
+                                       a([9, 0, 1, 9], np.int32)), everywhere=True)
+def _(m):
+    x = m.c(np.arange(3, dtype=np.int32))
+    return (m.lax.pad(x, m.c(np.int32(7)), [(1, 1, 1)]),
+            m.lax.pad(m.c(np.arange(2, dtype=np.int32)), m.c(np.int32(9)), [(1, 1, 0)]))
+
+
+_S = np.arange(15.0).reshape(5, 3)
+
+
+@value("slice_strides", (np.arange(8.0)[1:6:2], _S[1:5:2, 1:3], _S[1:2, 1:1],
+                         np.arange(105.0).reshape(7, 5, 3)[4:7, 0:1, 1:3]))
+def _(m):
+    return (m.lax.slice(m.c(np.arange(8.0)), (1,), (6,), (2,)),
+            m.lax.slice(m.c(_S), (1, 1), (5, 3), (2, 1)), m.lax.slice(m.c(_S), (1, 1), (2, 1)),
+            m.lax.slice(m.c(np.arange(105.0).reshape(7, 5, 3)), (4, 0, 1), (7, 1, 3)))
+
+
+_D10 = np.arange(10.0)
+
+
+# starts are clamped so that the slice fits, after a negative one counts from the end
+@value("dynamic_slice_clamps", (_D10[6:10], _D10[7:9], _D10[0:2], _D10[7:9], _D10[198 - 190:],
+                                np.arange(200.0)[198:200]), everywhere=True)
+def _(m):
+    x = m.c(_D10)
+    return (m.lax.dynamic_slice(x, (8,), (4,)), m.lax.dynamic_slice(x, (-3,), (2,)),
+            m.lax.dynamic_slice(x, (-13,), (2,)),
+            m.lax.dynamic_slice(x, (m.c(np.int8(-3)),), (2,)),
+            m.lax.dynamic_slice_in_dim(x, 8, 2),
+            m.lax.dynamic_slice(m.c(np.arange(200.0)), (m.c(np.uint8(250)),), (2,)))
+
+
+def _dus_ref(x, u, start):
+    x = x.copy()
+    s = min(max(start + (len(x) if start < 0 else 0), 0), len(x) - len(u))
+    x[s:s + len(u)] = u
+    return x
+
+
+_UP = a([-1.0, -2.0, -3.0])
+
+
+@value("dynamic_update_slice_clamps", (_dus_ref(_D10, _UP, 9), _dus_ref(_D10, _UP, -1),
+                                       _dus_ref(_D10, _UP, -20), _dus_ref(_D10, _UP, 2)),
+       everywhere=True)
+def _(m):
+    x, u = m.c(_D10), m.c(_UP)
+    return (m.lax.dynamic_update_slice(x, u, (9,)), m.lax.dynamic_update_slice(x, u, (-1,)),
+            m.lax.dynamic_update_slice(x, u, (m.c(np.int64(-20)),)),
+            m.lax.dynamic_update_slice_in_dim(x, u, 2, 0))
+
+
+# index arrays of different integer types (JAX requires one type) and an update of another
+# dtype (cast to the operand's; JAX requires one dtype) are accepted
+@value("dynamic_slices_mixed_index_types", (np.arange(12.0).reshape(3, 4)[1:3, 2:4],
+                                            _dus_ref(_D10, a([-1.0, -2.0, -3.0]), 0)),
+       jax_refuses=True)
+def _(m):
+    x = m.c(np.arange(12.0).reshape(3, 4))
+    return (m.lax.dynamic_slice(x, (m.c(np.int32(1)), m.c(np.int16(2))), (2, 2)),
+            m.lax.dynamic_update_slice(m.c(_D10), m.c(a([-1, -2, -3])), (0,)))
+
+
+@value("concatenate_broadcast_reshape", (
+    np.concatenate([np.ones((2, 3)), np.zeros((1, 3))], 0),
+    np.concatenate([np.ones((2, 3)), np.zeros((2, 1))], 1),
+    np.broadcast_to(np.arange(2.0)[:, None], (2, 3)),
+    np.broadcast_to(np.arange(1.0)[None, :], (2, 3)), np.broadcast_to(_P23, (1, 2, 2, 3)),
+    np.reshape(_P23.T, (3, 2)), np.reshape(_P23.T, (6,)), np.ones(4).reshape(2, 1, 2)))
+def _(m):
+    x = m.c(_P23)
+    return (m.lax.concatenate([m.c(np.ones((2, 3))), m.c(np.zeros((1, 3)))], 0),
+            m.lax.concatenate([m.c(np.ones((2, 3))), m.c(np.zeros((2, 1)))], 1),
+            m.lax.broadcast_in_dim(m.c(np.arange(2.0)), (2, 3), (0,)),
+            m.lax.broadcast_in_dim(m.c(np.arange(1.0)), (2, 3), (1,)),
+            m.lax.broadcast(x, (1, 2)), m.lax.reshape(x, (3, 2), dimensions=(1, 0)),
+            m.lax.reshape(x, (6,), dimensions=(1, 0)),
+            m.lax.broadcast_in_dim(m.c(np.ones((2, 1, 2))), (2, 1, 2), (0, 1, 2)))
+
+
+@value("rev_transpose_squeeze_expand_dims", (
+    _P23[:, ::-1], _P23[::-1, ::-1], _P23, _P23.T, np.ones((2,)), np.ones((1, 2)),
+    np.ones((1, 2, 3, 1)), np.ones((2, 3, 1)), np.arange(60.0).reshape(3, 4, 5).transpose(
+        2, 1, 0)))
+def _(m):
+    x = m.c(_P23)
+    return (m.lax.rev(x, (1,)), m.lax.rev(x, (0, 1)), m.lax.rev(x, ()),
+            m.lax.transpose(x, (1, 0)), m.lax.squeeze(m.c(np.ones((1, 2, 1))), (0, 2)),
+            m.lax.squeeze(m.c(np.ones((1, 2, 1))), (-1,)),
+            m.lax.expand_dims(m.c(np.ones((2, 3))), (0, 3)),
+            m.lax.expand_dims(m.c(np.ones((2, 3))), (-1,)),
+            m.lax.transpose(m.c(np.arange(60.0).reshape(3, 4, 5)), (2, 1, 0)))
+
+
+# a negative dimension of rev counts from the end (JAX refuses it)
+@value("rev_negative_dimension", _P23[:, ::-1], jax_refuses=True)
+def _(m):
+    return m.lax.rev(m.c(_P23), (-1,))
+
+
+@value("split_tile_collapse_index_take", (
+    tuple(np.split(np.arange(5.0), [2])), np.tile(np.arange(3.0), 2), (6, 4), (4, 3, 10),
+    np.arange(60.0).reshape(3, 4, 5)[[0, 2], :, [1, 3]], np.arange(60.0).reshape(3, 4, 5)[
+        [2, 1]]))
+def _(m):
+    y = m.c(np.arange(60.0).reshape(3, 4, 5))
+    return (tuple(m.lax.split(m.c(np.arange(5.0)), [2, 3])),
+            m.lax.tile(m.c(np.arange(3.0)), (2,)),
+            tuple(m.lax.collapse(m.c(np.zeros((2, 3, 4))), 0, 2).shape),
+            tuple(m.lax.collapse(m.c(np.zeros((4, 3, 2, 5))), -2).shape),
+            m.lax.index_take(y, (m.c(a([0, 2])), m.c(a([1, 3]))), (0, 2)),
+            m.lax.index_take(y, (m.c(a([-1, -2])),), (0,)))
+
+
+def _reduce_precision_ref(x, d):
+    """Rounded to ``d``'s mantissa and range, its subnormals flushed to zero (XLA's)."""
+    r = x.astype(d).astype(x.dtype)
+    return np.where(np.abs(r) < np.finfo(d).tiny, np.copysign(0.0, x), r)
+
+
+_RP = a([np.pi, 1e-40, 1e39, 65519.0, 65520.0, np.nan, -np.inf, -0.0, 3e-5, -1e-5])
+
+
+@value("reduce_precision_to_float16_float32", (_reduce_precision_ref(_RP, np.float16),
+                                               _reduce_precision_ref(_RP, np.float32)),
+       tol=0)
+def _(m):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return (m.lax.reduce_precision(m.c(_RP), 5, 10),
+                m.lax.reduce_precision(m.c(_RP), 8, 23))
+
+
+# ---- gather and scatter (modes, dtypes, general dimension numbers) ----
+
+def _gd(m, **kw):
+    return m.lax.GatherDimensionNumbers(**kw)
+
+
+def _sd(m, **kw):
+    return m.lax.ScatterDimensionNumbers(**kw)
+
+
+_GI = a([[0], [7], [-1], [4]])
+
+
+# mode='fill': out-of-bounds windows give NaN (inexact), the minimum (signed), the maximum
+# (unsigned), True (bool), or fill_value
+@value("gather_fill_defaults_by_dtype", (
+    a([0.0, np.nan, np.nan, 4.0]), a([0, np.iinfo(np.int32).min, np.iinfo(np.int32).min, 4],
+                                     np.int32),
+    a([0, 255, 255, 4], np.uint8), a([False, True, True, False]), a([0.0, -9.0, -9.0, 4.0]),
+    a([0.0, 4.0, 0.0, 4.0])), everywhere=True)
+def _(m):
+    dn = _gd(m, offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
+    i = m.c(_GI)
+
+    def g(x, **kw):
+        return m.lax.gather(m.c(x), i, dn, (1,), **kw)
+    return (g(np.arange(5.0), mode="fill"), g(np.arange(5, dtype=np.int32), mode="fill"),
+            g(np.arange(5, dtype=np.uint8), mode="fill"),
+            g(a([False, False, False, False, False]), mode="fill"),
+            g(np.arange(5.0), mode="fill", fill_value=-9.0), g(np.arange(5.0), mode="clip"))
+
+
+_OP = np.arange(50.0).reshape(10, 5)
+
+
+@value("gather_general_dimension_numbers", lambda: (
+    np.stack([_OP[0, 2:5], _OP[1, 0:3], _OP[9, 2:5]]),
+    np.stack([_OP[0:2, 2], _OP[3:5, 1]]),
+    _OP[:, [1, 3]],
+    np.arange(10.0).reshape(2, 5)[[[0, 0], [1, 1]], [[0, 2], [1, 4]]],
+    _batched_gather_ref()), everywhere=True)
+def _(m):
+    x = m.c(_OP)
+    return (m.lax.gather(x, m.c(a([[0, 2], [1, 0], [9, 4]])), _gd(
+                m, offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0, 1)),
+                (1, 3)),  # (the last start clamped: 4 -> 2)
+            m.lax.gather(x, m.c(a([[2, 0], [1, 3]])), _gd(
+                m, offset_dims=(1,), collapsed_slice_dims=(1,), start_index_map=(1, 0)),
+                (2, 1)),
+            m.lax.gather(x, m.c(a([[1], [3]])), _gd(
+                m, offset_dims=(0,), collapsed_slice_dims=(1,), start_index_map=(1,)),
+                (10, 1)),
+            m.lax.gather(m.c(np.arange(10.0).reshape(2, 5)), m.c(a([[[0], [2]], [[1], [4]]])),
+                         _gd(m, offset_dims=(), collapsed_slice_dims=(1,),
+                             start_index_map=(1,), operand_batching_dims=(0,),
+                             start_indices_batching_dims=(0,)), (1, 1)),
+            m.lax.gather(m.c(np.arange(60.0).reshape(2, 3, 10)),
+                         m.c(a([[[0], [1]], [[2], [3]], [[4], [8]]])),
+                         _gd(m, offset_dims=(2,), collapsed_slice_dims=(),
+                             start_index_map=(2,), operand_batching_dims=(0, 1),
+                             start_indices_batching_dims=(1, 0)), (1, 1, 3)))
+
+
+def _batched_gather_ref():
+    """Operand (2, 3, 10) batched on axes (0, 1) with the indices' axes (1, 0): result
+    [i, j, :] is operand[j, i, s:s + 3] with s clamped to 7."""
+    x = np.arange(60.0).reshape(2, 3, 10)
+    idx = a([[[0], [1]], [[2], [3]], [[4], [8]]])
+    return np.stack([np.stack([x[j, i, min(idx[i, j, 0], 7):min(idx[i, j, 0], 7) + 3]
+                               for j in range(2)]) for i in range(3)])
+
+
+def _scatter_ref(x, starts, upd, combine):
+    x = x.copy()
+    for s, u in zip(starts, upd):
+        if s is not None:
+            x[s] = combine(x[s], u)
+    return x
+
+
+_SI = a([[0], [2], [2], [7], [-1]])
+_SU = a([1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+@value("scatter_modes_and_combiners", (
+    _scatter_ref(np.zeros(5), [0, 2, 2, 4, 0], _SU, np.add),       # clip (the default too)
+    _scatter_ref(np.zeros(5), [0, 2, 2, None, None], _SU, np.add),  # fill: dropped
+    _scatter_ref(np.zeros(5), [0, 2, 2], _SU[:3], np.subtract),
+    _scatter_ref(np.full(5, 2.0), [0, 2, 2], _SU[:3], np.multiply),
+    _scatter_ref(np.full(5, 2.0), [0, 2, 2], a([1.0, 5.0, 3.0]), np.minimum),
+    _scatter_ref(np.full(5, 2, np.int32), [0, 2, 2], a([1, 5, 3], np.int32), np.maximum),
+    _scatter_ref(np.zeros(5, np.int8), [0, 0], a([100, 100], np.int8),
+                 lambda p, q: _wrap([int(p) + int(q)], np.int8)[0])), everywhere=True)
+def _(m):
+    dn = _sd(m, update_window_dims=(), inserted_window_dims=(0,),
+             scatter_dims_to_operand_dims=(0,))
+    i3 = m.c(_SI[:3])
+    return (m.lax.scatter_add(m.c(np.zeros(5)), m.c(_SI), m.c(_SU), dn, mode="clip"),
+            m.lax.scatter_add(m.c(np.zeros(5)), m.c(_SI), m.c(_SU), dn, mode="fill"),
+            m.lax.scatter_sub(m.c(np.zeros(5)), i3, m.c(_SU[:3]), dn),
+            m.lax.scatter_mul(m.c(np.full(5, 2.0)), i3, m.c(_SU[:3]), dn),
+            m.lax.scatter_min(m.c(np.full(5, 2.0)), i3, m.c(a([1.0, 5.0, 3.0])), dn),
+            m.lax.scatter_max(m.c(np.full(5, 2, np.int32)), i3, m.c(a([1, 5, 3], np.int32)), dn),
+            m.lax.scatter_add(m.c(np.zeros(5, np.int8)), m.c(a([[0], [0]])),
+                              m.c(a([100, 100], np.int8)), dn))
+
+
+@value("scatter_general_dimension_numbers", lambda: (_sg1(), _sg2(), _sg3()))
+def _(m):
+    return (m.lax.scatter_add(m.c(np.zeros((10, 5))), m.c(a([[0], [2], [1]])),
+                              m.c(np.arange(9.0).reshape(3, 3)), _sd(
+                                  m, update_window_dims=(1,), inserted_window_dims=(0,),
+                                  scatter_dims_to_operand_dims=(0,))),
+            m.lax.scatter_add(m.c(np.zeros((2, 5))), m.c(a([[[0], [2]], [[1], [1]]])),
+                              m.c(a([[1.0, 2.0], [3.0, 4.0]])), _sd(
+                                  m, update_window_dims=(), inserted_window_dims=(1,),
+                                  scatter_dims_to_operand_dims=(1,), operand_batching_dims=(0,),
+                                  scatter_indices_batching_dims=(0,))),
+            m.lax.scatter(m.c(np.zeros((3, 4))), m.c(a([[1, 2], [0, 0]])), m.c(a([5.0, 6.0])),
+                          _sd(m, update_window_dims=(), inserted_window_dims=(0, 1),
+                              scatter_dims_to_operand_dims=(1, 0))))
+
+
+def _sg1():
+    out = np.zeros((10, 5))
+    for r, row in zip([0, 2, 1], np.arange(9.0).reshape(3, 3)):
+        out[r, :3] += row
+    return out
+
+
+def _sg2():
+    out = np.zeros((2, 5))
+    out[0, 0] += 1.0
+    out[0, 2] += 2.0
+    out[1, 1] += 3.0 + 4.0
+    return out
+
+
+def _sg3():
+    out = np.zeros((3, 4))
+    out[2, 1], out[0, 0] = 5.0, 6.0  # (index vectors (1, 2) and (0, 0) map to axes (1, 0))
+    return out
+
+
+@value("gather_scatter_without_index_vectors", ((0,), (0,)))
+def _(m):  # (no window is taken: any slice size goes, as in XLA)
+    empty = m.c(np.zeros((0, 1), np.int32))
+    g = m.lax.gather(m.c(np.zeros((0,))), empty, _gd(m, offset_dims=(), collapsed_slice_dims=(0,),
+                                                     start_index_map=(0,)), (1,))
+    s = m.lax.scatter_add(m.c(np.zeros((0,))), empty, m.c(np.zeros((0,))), _sd(
+        m, update_window_dims=(), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,)))
+    return tuple(g.shape), tuple(s.shape)
 
 
 # @@CASES@@
