@@ -1035,12 +1035,15 @@ def _index_dtype(d, name):
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     """``operand`` sorted along ``dimension`` (``jax.lax.sort``); a sequence of arrays of one
     shape is sorted together, lexicographically by its first ``num_keys`` arrays, the others
-    permuted alike (returned as a tuple). nan sorts last; the sort is always stable."""
+    permuted alike (returned as a tuple). nan sorts last; the sort is always stable; complex
+    numbers are ordered by their real parts, then their imaginary parts, as in JAX."""
     if hasattr(operand, "shape"):
         x = operand
         if num_keys != 1:
             raise ValueError(f"lax.sort: num_keys must be 1 for a single operand; got "
                              f"{num_keys}.")
+        if _dtype(x).kind == "c":  # (by keys: not every library sorts complex numbers)
+            return sort((x,), dimension, is_stable, 1)[0]
         return fnp.sort(x, axis=_axis(dimension, x.ndim, "lax.sort"), stable=True)
     ops = [_array(o) for o in operand]
     if not ops:
@@ -1052,9 +1055,12 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
         raise ValueError(f"lax.sort: num_keys must be between 1 and the number of operands "
                          f"({len(ops)}); got {num_keys}.")
     axis = _axis(dimension, len(shape), "lax.sort")
+    keys = []
+    for o in ops[:num_keys]:  # (a complex key: its real part, then its imaginary part)
+        keys += [fnp.real(o), fnp.imag(o)] if _dtype(o).kind == "c" else [o]
     idx = None
-    for k in reversed(range(num_keys)):  # least significant key first, stable sorts
-        key = ops[k] if idx is None else fnp.take_along_axis(ops[k], idx, axis=axis)
+    for key in reversed(keys):  # least significant key first, stable sorts
+        key = key if idx is None else fnp.take_along_axis(key, idx, axis=axis)
         order = fnp.argsort(key, axis=axis, stable=True)
         idx = order if idx is None else fnp.take_along_axis(idx, order, axis=axis)
     return tuple(fnp.take_along_axis(o, idx, axis=axis) for o in ops)

@@ -937,6 +937,17 @@ def _(m):  # (the first of ties; the first NaN wins)
             m.lax.argmax(m.c(a([-np.inf, -np.inf])), 0, np.int32))
 
 
+# complex numbers sort by real, then imaginary part (as in JAX), on every backend
+_CX = a([1 + 2j, 1 + 1j, 0 + 5j, -1 - 1j, 1 + 1j])
+
+
+@value("sort_complex_lexicographic", (_CX[np.lexsort((_CX.imag, _CX.real))],
+                                      (_CX[np.lexsort((_CX.imag, _CX.real))],
+                                       np.lexsort((_CX.imag, _CX.real)))), everywhere=True)
+def _(m):
+    return (m.lax.sort(m.c(_CX)), m.lax.sort_key_val(m.c(_CX), m.c(np.arange(5))))
+
+
 # ---- shapes: pad, slice, concatenate, broadcast, reshape, rev, transpose, squeeze ----
 
 _P23 = np.arange(6.0).reshape(2, 3)
@@ -1612,3 +1623,4 @@ def test_error_matches_jax(name):
             f(JX)
     else:  # functrans is deliberately stricter: JAX's call goes through
         f(JX)
+
