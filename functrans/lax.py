@@ -20,8 +20,8 @@ implicit differentiation; ``gather`` and the scatters; ``mulhi``, ``reduce_preci
 Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated``, ``conv``,
 ``conv_with_general_padding``, ``conv_transpose``, ``conv_dimension_numbers`` and
 ``ConvDimensionNumbers``; ``reduce_window`` (the elementwise ``add``, ``mul``, ``max``,
-``min`` as its fast computations, any other associative one, and pytrees of operands); ``conv_general_dilated_patches``, ``conv_general_dilated_local``
-and the shape helpers (``conv_shape_tuple``, ``padtype_to_pads``...).
+``min`` as its fast computations, any other associative one, and pytrees of operands);
+``conv_general_dilated_patches``, ``conv_general_dilated_local`` and the shape helpers (``conv_shape_tuple``, ``padtype_to_pads``...).
 """
 
 from __future__ import annotations
