@@ -21,7 +21,8 @@ Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated`
 ``conv_with_general_padding``, ``conv_transpose``, ``conv_dimension_numbers`` and
 ``ConvDimensionNumbers``; ``reduce_window`` (the elementwise ``add``, ``mul``, ``max``,
 ``min`` as its fast computations, any other associative one, and pytrees of operands);
-``conv_general_dilated_patches``, ``conv_general_dilated_local`` and the shape helpers (``conv_shape_tuple``, ``padtype_to_pads``...).
+``conv_general_dilated_patches``, ``conv_general_dilated_local`` and the shape helpers
+(``conv_shape_tuple``, ``padtype_to_pads``...).
 """
 
 from __future__ import annotations
