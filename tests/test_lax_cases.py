@@ -520,6 +520,13 @@ def _(m):
             m.lax.full((2,), 3, np.int32), m.lax.full((2,), np.float32(3.5)))
 
 
+@value("select_pred_shapes", (np.ones(2), a([0.0, 1.0]), np.zeros(2)), everywhere=True)
+def _(m):  # (a 0-d predicate chooses whole arrays)
+    z, o = m.c(np.zeros(2)), m.c(np.ones(2))
+    return (m.lax.select(False, z, o), m.lax.select(m.c(a([True, False])), z, o),
+            m.lax.select(m.c(a(True)), z, o))
+
+
 # ---- dot_general ----
 
 _DOTS = [  # (lhs shape, rhs shape, dimension numbers)
@@ -1267,6 +1274,13 @@ def _(m):  # (a Python int padding value; a Python float exponent; a negative ar
             m.lax.argmin(m.c(np.ones((2, 3))), -1, np.int32))
 
 
+@value("lenient_reduce_python_init_cummax_bool", (a([2.0, 5.0]), a([True, True, True])),
+       jax_refuses=True)
+def _(m):  # (a Python int init for a float operand; cummax of booleans)
+    return (m.lax.reduce(m.c(np.arange(6.0).reshape(2, 3)), 0, m.lax.max, (1,)),
+            m.lax.cummax(m.c(a([True, False, True]))))
+
+
 # ---- errors (functrans's message; JAX refuses the same call) ----
 
 def _e(name, exc, match, f, jax_refuses=True):
@@ -1319,6 +1333,8 @@ for _name, _exc, _match, _f in [
         m.c(a([0.0, 1.0])), m.c(np.zeros(2)), m.c(np.ones(2)))),
     ("select_n_no_case", ValueError, "at least one case", lambda m: m.lax.select_n(
         m.c(a([0, 1])))),
+    ("select_pred_shape", TypeError, "one shape", lambda m: m.lax.select(
+        m.c(a([True, False, True])), m.c(np.zeros(2)), m.c(np.ones(2)))),
     ("select_n_bool_three_cases", TypeError, "at most 2", lambda m: m.lax.select_n(
         m.c(a([True, False])), m.c(np.zeros(2)), m.c(np.ones(2)), m.c(np.ones(2)))),
     # dot_general
@@ -1553,6 +1569,8 @@ for _name, _exc, _match, _f in [
      lambda m: m.lax.clamp(1 + 1j, m.c(a([1 + 2j])), 3 + 3j)),
     ("max_complex", TypeError, _ALL,
      lambda m: m.lax.max(m.c(a([1 + 1j])), m.c(a([1 + 2j])))),
+    ("select_integer_pred", TypeError, "pred must be a boolean",  # (JAX: select_n's which)
+     lambda m: m.lax.select(m.c(a([1, 0])), m.c(np.zeros(2)), m.c(np.ones(2)))),
 ]:
     _e(_name, _exc, _match, _f, jax_refuses=False)
 
