@@ -18,7 +18,6 @@ docs/coming-from-jax.md says why.
 
 from __future__ import annotations
 
-import itertools
 import types
 import warnings
 
@@ -182,8 +181,8 @@ def _(m):
        everywhere=True)
 def _(m):
     x, y = m.c(a([7.0, -7.0, 1.0, -1.0])), m.c(a([2.0, 2.0, 0.0, 0.0]))
-    return m.lax.div(x, y), m.lax.rem(m.c(a([7.0, -7.0, np.inf, -np.inf])), m.c(a([2.0, 2.0,
-                                                                                   1.0, 1.0])))
+    r = m.c(a([7.0, -7.0, np.inf, -np.inf]))
+    return m.lax.div(x, y), m.lax.rem(r, m.c(a([2.0, 2.0, 1.0, 1.0])))
 
 
 # ---- integer elementwise: wrapping, bits ----
@@ -577,13 +576,13 @@ def _(m):
             m.lax.dot(m.c(np.full((2, 3), 2.0, np.float32)), m.c(np.ones(3, np.float32))))
 
 
-@value("batch_matmul", lambda: np.matmul(*_BM))
-def _(m):
-    return m.lax.batch_matmul(m.c(_BM[0]), m.c(_BM[1]))
-
-
 _BM = (np.random.default_rng(7).normal(size=(2, 3, 4)), np.random.default_rng(8).normal(
     size=(2, 4, 5)))
+
+
+@value("batch_matmul", np.matmul(*_BM))
+def _(m):
+    return m.lax.batch_matmul(m.c(_BM[0]), m.c(_BM[1]))
 
 
 # ---- convolutions (NumPy loops as the reference) ----
@@ -634,14 +633,14 @@ def _conv_same():
     return _conv_ref(_CL, _CK, (1, 1), [(1, 1), (0, 1)])
 
 
-@value("conv_0d_is_dot", lambda: np.dot(_G0[0], _G0[1]))
+_G0 = (np.random.default_rng(13).normal(size=(4, 6)), np.random.default_rng(14).normal(
+    size=(6, 5)))
+
+
+@value("conv_0d_is_dot", np.dot(_G0[0], _G0[1]))
 def _(m):
     return m.lax.conv_general_dilated(m.c(_G0[0]), m.c(_G0[1]), (), "VALID",
                                       dimension_numbers=("NC", "IO", "NC"))
-
-
-_G0 = (np.random.default_rng(13).normal(size=(4, 6)), np.random.default_rng(14).normal(
-    size=(6, 5)))
 
 
 @value("conv_integer_and_preferred", (
