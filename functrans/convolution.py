@@ -284,6 +284,9 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     if lhs.ndim < 2:
         raise TypeError(f"{what}: the operands need at least 2 axes (batch and feature); got "
                         f"shape {tuple(lhs.shape)}.")
+    if lhs.ndim != rhs.ndim:
+        raise TypeError(f"{what}: lhs and rhs must have the same number of axes; got "
+                        f"shapes {tuple(lhs.shape)} and {tuple(rhs.shape)}.")
     dn = conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
     nsp = lhs.ndim - 2
     G = operator.index(feature_group_count)
@@ -389,7 +392,8 @@ def _transpose_pad(k, s, padding):
 
 
 def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numbers=None,
-                   transpose_kernel=False, precision=None, preferred_element_type=None):
+                   transpose_kernel=False, precision=None, preferred_element_type=None,
+                   use_consistent_padding=False):
     """A transposed ("deconvolution") convolution (``jax.lax.conv_transpose``): the input
     dilated by ``strides`` and convolved with unit strides. With ``transpose_kernel=True``
     the kernel's spatial axes are flipped and its feature axes swapped, so that it is the
@@ -397,7 +401,9 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
 
     ``padding`` 'SAME' or 'VALID' (output size ``n * stride``, resp. ``n * stride +
     max(k - stride, 0)``), another string as for ``conv_general_dilated``, or explicit
-    pairs for the dilated input. ``dimension_numbers`` defaults to channels-last layouts
+    pairs for the dilated input; with ``use_consistent_padding=True`` (as in JAX 0.10) pairs are
+    the padding of the forward convolution too (``(k - 1 - low, k - 1 - high)`` for the
+    dilated input, PyTorch's convention). ``dimension_numbers`` defaults to channels-last layouts
     ('NC', 'IO', 'NC'), ('NHC', 'HIO', 'NHC'), ('NHWC', 'HWIO', 'NHWC'), ('NHWDC',
     'HWDIO', 'NHWDC') for 0 to 3 spatial axes, as in JAX. ``precision`` and
     ``preferred_element_type`` as for ``conv_general_dilated``."""
@@ -416,10 +422,14 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
     nsp = lhs.ndim - 2
     strides = _ints(strides, nsp, what, "strides")
     rdil = _ints(rhs_dilation, nsp, what, "rhs_dilation")
+    ks = [(rhs.shape[a] - 1) * r + 1 for a, r in zip(dn.rhs_spec[2:], rdil)]
     if isinstance(padding, str) and padding in ("SAME", "VALID"):
-        ks = [rhs.shape[a] for a in dn.rhs_spec[2:]]
-        pads = [_transpose_pad((k - 1) * r + 1, s, padding)
-                for k, r, s in zip(ks, rdil, strides)]
+        pads = [_transpose_pad(k, s, padding) for k, s in zip(ks, strides)]
+    elif use_consistent_padding:
+        if isinstance(padding, str) or len(padding) != nsp:
+            raise ValueError(f"{what}: with use_consistent_padding, padding must be 'SAME', "
+                             f"'VALID' or {nsp} (low, high) pairs; got {padding!r}.")
+        pads = [(k - 1 - int(lo), k - 1 - int(hi)) for k, (lo, hi) in zip(ks, padding)]
     else:
         pads = padding
     if transpose_kernel:
@@ -485,17 +495,16 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     max (min) goes to the window's maximum (minimum), ties as ``functrans.numpy.max``
     shares them.
 
-    Differences from JAX: other computations and pytrees of operands raise
-    NotImplementedError."""
+    Any other ``computation`` (of two values, or of two pytrees like ``operand`` for a pytree
+    of operands with one ``init_value`` each) is applied as a balanced tree of pairwise calls
+    over the window positions, on whole arrays: it must be associative and commutative, as
+    XLA assumes, and act elementwise; padding and holes take no part there either, and
+    ``init_value`` is folded in once."""
     what = "reduce_window"
     name = _COMPUTATIONS.get(computation) if callable(computation) else None
-    if name is None:
-        raise NotImplementedError(f"{what}: computation must be lax.add, lax.mul, lax.max or "
-                                  f"lax.min (or functrans.numpy's add, multiply, maximum, "
-                                  f"minimum); got {computation!r}.")
-    if isinstance(operand, (list, tuple, dict)):
-        raise NotImplementedError(f"{what}: a pytree of operands is not supported (one "
-                                  f"array).")
+    if name is None or not hasattr(operand, "shape"):
+        return _reduce_window_general(operand, init_value, computation, window_dimensions,
+                                      window_strides, padding, base_dilation, window_dilation)
     x = fnp.asarray(operand)
     nd = x.ndim
     windows = _ints(window_dimensions, nd, what, "window_dimensions")
@@ -760,3 +769,70 @@ def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, 
     return tuple(_strided_size(d + operator.index(lo) + operator.index(hi), k,
                                operator.index(s))
                  for d, k, s, (lo, hi) in zip(shape, wins, window_strides, padding))
+
+
+def _reduce_window_general(operand, init_value, computation, window_dimensions, window_strides,
+                           padding, base_dilation, window_dilation):
+    from .tree import tree_flatten, tree_unflatten
+    what = "reduce_window"
+    if not callable(computation):
+        raise TypeError(f"{what}: computation must be a function; got {computation!r}.")
+    leaves, tree = tree_flatten(operand)
+    inits, itree = tree_flatten(init_value)
+    if itree != tree or not leaves:
+        raise ValueError(f"{what}: operand and init_value must have one tree structure, with "
+                         f"at least one array; got {tree} and {itree}.")
+    xs = [fnp.asarray(x) for x in leaves]
+    shape = tuple(xs[0].shape)
+    if any(tuple(x.shape) != shape for x in xs):
+        raise TypeError(f"{what}: the operands must have one shape; got "
+                        f"{[tuple(x.shape) for x in xs]}.")
+    bad = [tuple(getattr(i, "shape", ())) for i in inits if getattr(i, "shape", ()) != ()]
+    if bad:
+        raise TypeError(f"{what}: init_value must be scalars; got shapes {bad}.")
+    nd = len(shape)
+    windows = _ints(window_dimensions, nd, what, "window_dimensions")
+    strides = _ints(window_strides, nd, what, "window_strides")
+    bdil = _ints(base_dilation, nd, what, "base_dilation")
+    wdil = _ints(window_dilation, nd, what, "window_dilation")
+    inits = [fnp.astype(fnp.asarray(i, device=fnp.device(x)), fnp.result_type(x))
+             for i, x in zip(inits, xs)]
+    eff = tuple((k - 1) * r + 1 for k, r in zip(windows, wdil))
+    pads = _padding(padding, shape, eff, strides, what)
+    axes = tuple(range(nd))
+    # (padding and holes take no part, as in XLA: a mask of the real elements goes along;
+    # they hold init_value, a harmless value for the computation)
+    cols = [_window_slices(_dilate_pad(x, axes, bdil, pads, i, what), axes, windows, wdil,
+                           strides, what) for x, i in zip(xs, inits)]
+    ones = fnp.ones(shape, dtype=fnp.bool, device=fnp.device(xs[0]))
+    masks, outs = _window_slices(_dilate_pad(ones, axes, bdil, pads, False, what), axes,
+                                 windows, wdil, strides, what)
+    if math.prod(outs) == 0:
+        return tree_unflatten(tree, [fnp.zeros(tuple(outs), dtype=fnp.result_type(x),
+                                               device=fnp.device(x)) for x in xs])
+
+    def call(a, b):
+        out = computation(tree_unflatten(tree, a), tree_unflatten(tree, b))
+        got, otree = tree_flatten(out)
+        if otree != tree:
+            raise ValueError(f"{what}: computation must return the tree structure of the "
+                             f"operands ({tree}); got {otree}.")
+        return got
+
+    def merge(p, q):  # (values, whether real) of two window positions
+        (a, ma), (b, mb) = p, q
+        both = call(a, b)
+        return ([fnp.where(fnp.logical_and(ma, mb), v, fnp.where(ma, x, y))
+                 for v, x, y in zip(both, a, b)], fnp.logical_or(ma, mb))
+
+    # the window positions folded by halving
+    level = [(list(t), mk) for t, mk in zip(zip(*(c[0] for c in cols)), masks)]
+    while len(level) > 1:
+        nxt = [merge(level[k], level[k + 1]) for k in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    vals, real = level[0]
+    init = [fnp.broadcast_to(i, tuple(outs)) for i in inits]
+    out = call(vals, init)
+    return tree_unflatten(tree, [fnp.where(real, o, i) for o, i in zip(out, init)])

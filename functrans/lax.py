@@ -19,9 +19,10 @@ implicit differentiation; ``gather`` and the scatters; ``mulhi``, ``reduce_preci
 
 Convolutions and pooling (:mod:`functrans.convolution`): ``conv_general_dilated``, ``conv``,
 ``conv_with_general_padding``, ``conv_transpose``, ``conv_dimension_numbers`` and
-``ConvDimensionNumbers``; ``reduce_window`` with the elementwise ``add``, ``mul``, ``max``,
-``min`` as its computations; ``conv_general_dilated_patches``, ``conv_general_dilated_local``
-and the shape helpers (``conv_shape_tuple``, ``padtype_to_pads``...).
+``ConvDimensionNumbers``; ``reduce_window`` (the elementwise ``add``, ``mul``, ``max``,
+``min`` as its fast computations, any other associative one, and pytrees of operands);
+``conv_general_dilated_patches``, ``conv_general_dilated_local`` and the shape helpers
+(``conv_shape_tuple``, ``padtype_to_pads``...).
 """
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ def _starts(operand, start_indices, sizes, what, allow_negative=True):
         if isinstance(s, _np.ndarray) and s.ndim == 0 and s.dtype.kind in "iu":
             s = int(s)
         if hasattr(s, "shape") and not isinstance(s, _np.integer):
+            if tuple(s.shape) != ():
+                raise TypeError(f"{what}: each start index must be a scalar; got one of shape "
+                                f"{tuple(s.shape)}.")
             s = fnp.astype(s, fnp.int64)
             if neg:
                 s = fnp.where(fnp.less(s, 0), fnp.add(s, d), s)

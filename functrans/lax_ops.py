@@ -64,6 +64,9 @@ def _fits(scalar, d):
     if type(scalar) is bool:
         return True
     k = {int: "i", float: "f", builtins.complex: "c"}[type(scalar)]
+    if k == "i" and d.kind in "iu":  # (and in range: NumPy would raise an OverflowError)
+        info = fnp.iinfo(d.name)
+        return info.min <= scalar <= info.max
     return d.kind != "b" and _KIND_RANK[k] <= _KIND_RANK[d.kind]
 
 
@@ -199,7 +202,13 @@ def pow(x, y):  # noqa: A001 (jax.lax's name)
 def integer_pow(x, y):
     """``x ** y`` for a Python integer ``y`` (``jax.lax.integer_pow``); integer ``x`` with a
     negative ``y`` is a TypeError."""
-    y = operator.index(y)
+    if isinstance(y, float) and y.is_integer():  # (JAX takes 2.0 for 2)
+        y = int(y)
+    try:
+        y = operator.index(y)
+    except TypeError:
+        raise TypeError(f"lax.integer_pow: the exponent must be a Python integer; got {y!r} "
+                        f"(lax.pow takes an array exponent).") from None
     (x,), d = _operands("integer_pow", (x,), _NUM)
     if d.kind in "iu" and y < 0:
         raise TypeError(f"lax.integer_pow: integers cannot be raised to negative powers "
@@ -240,6 +249,8 @@ def _sign(x):
         a = fnp.abs(x)
         return fnp.where(fnp.equal(a, 0), fnp.zeros_like(x),
                          fnp.divide(x, fnp.where(fnp.equal(a, 0), 1, a)))
+    if _dtype(x).kind == "f":  # (the sign of -0.0 is -0.0, as XLA's)
+        return fnp.where(fnp.equal(x, 0), fnp.stop_gradient(x), fnp.sign(x))
     return fnp.sign(x)
 
 
@@ -256,6 +267,11 @@ def _conj(x):
 
 
 def _complex(x, y):
+    # (a Python number beside an array takes its dtype: float32 parts make complex64)
+    if _is_py(x):
+        x = fnp.full_like(y, x)
+    if _is_py(y):
+        y = fnp.full_like(x, y)
     return fnp.add(fnp.multiply(y, 1j), x)
 
 
@@ -527,7 +543,11 @@ def reshape(operand, new_sizes, dimensions=None):
     x = _array(operand)
     if dimensions is not None:
         x = transpose(x, dimensions)
-    new_sizes = tuple(operator.index(n) for n in new_sizes)
+    try:
+        new_sizes = tuple(operator.index(n) for n in new_sizes)
+    except TypeError:
+        raise TypeError(f"lax.reshape: new_sizes must be integers; got {tuple(new_sizes)}.") \
+            from None
     if any(n < 0 for n in new_sizes):
         raise TypeError(f"lax.reshape: sizes must be nonnegative; got {new_sizes}.")
     return fnp.reshape(x, new_sizes)
@@ -537,6 +557,8 @@ def squeeze(array, dimensions):
     """``array`` without the axes ``dimensions``, each of size 1 (``jax.lax.squeeze``)."""
     x = _array(array)
     dims = tuple(sorted({_axis(d, x.ndim, "lax.squeeze") for d in dimensions}))
+    if len(dims) != len(tuple(dimensions)):
+        raise ValueError(f"lax.squeeze: dimensions {tuple(dimensions)} name an axis twice.")
     if any(x.shape[d] != 1 for d in dims):
         raise ValueError(f"lax.squeeze: cannot squeeze axes of size other than one: shape "
                          f"{tuple(x.shape)}, dimensions {tuple(dimensions)}.")
@@ -549,6 +571,9 @@ def expand_dims(array, dimensions):
     x = _array(array)
     n = x.ndim + len(dimensions)
     dims = sorted(_axis(d, n, "lax.expand_dims") for d in dimensions)
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"lax.expand_dims: dimensions {tuple(dimensions)} name an axis "
+                         f"twice.")
     shape = list(x.shape)
     for d in dims:
         shape.insert(d, 1)
@@ -709,7 +734,13 @@ def collapse(operand, start_dimension, stop_dimension=None):
 
 def iota(dtype, size):
     """``[0, 1, ..., size - 1]`` of ``dtype`` on the default backend (``jax.lax.iota``)."""
-    return fnp.arange(operator.index(size), dtype=_dt.as_dtype(dtype))
+    d, size = _dt.as_dtype(dtype), operator.index(size)
+    if d.kind == "b":  # (a count has no boolean values past 1)
+        raise TypeError("lax.iota does not accept dtype bool; accepted: integer, floating, "
+                        "complex floating.")
+    if size < 0:
+        raise ValueError(f"lax.iota: size must be nonnegative; got {size}.")
+    return fnp.arange(size, dtype=d)
 
 
 def broadcasted_iota(dtype, shape, dimension):
@@ -941,6 +972,9 @@ def reduce(operands, init_values, computation, dimensions):
                         f"{tree} and {itree}.")
     if not leaves:
         raise TypeError("lax.reduce needs at least one operand.")
+    bad = [tuple(i.shape) for i in inits if not _is_py(i) and tuple(_array(i).shape) != ()]
+    if bad:
+        raise ValueError(f"lax.reduce: init_values must be scalars; got shapes {bad}.")
     shape = tuple(leaves[0].shape)
     if any(tuple(x.shape) != shape for x in leaves):
         raise TypeError("lax.reduce: the operands must have one shape.")
@@ -981,22 +1015,35 @@ def argmax(operand, axis, index_dtype):
     first of ties, the first nan if there is one."""
     x = _array(operand)
     axis = _axis(axis, x.ndim, "lax.argmax")
-    return fnp.astype(fnp.argmax(x, axis=axis), _dt.as_dtype(index_dtype))
+    return fnp.astype(fnp.argmax(x, axis=axis), _index_dtype(index_dtype, "argmax"))
 
 
 def argmin(operand, axis, index_dtype):
     """The index of the minimum along ``axis``, of ``index_dtype`` (``jax.lax.argmin``)."""
     x = _array(operand)
     axis = _axis(axis, x.ndim, "lax.argmin")
-    return fnp.astype(fnp.argmin(x, axis=axis), _dt.as_dtype(index_dtype))
+    return fnp.astype(fnp.argmin(x, axis=axis), _index_dtype(index_dtype, "argmin"))
+
+
+def _index_dtype(d, name):
+    d = _dt.as_dtype(d)
+    if d.kind not in "iu":
+        raise TypeError(f"lax.{name}: index_dtype must be an integer type; got {d.name}.")
+    return d
 
 
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     """``operand`` sorted along ``dimension`` (``jax.lax.sort``); a sequence of arrays of one
     shape is sorted together, lexicographically by its first ``num_keys`` arrays, the others
-    permuted alike (returned as a tuple). nan sorts last; the sort is always stable."""
+    permuted alike (returned as a tuple). nan sorts last; the sort is always stable; complex
+    numbers are ordered by their real parts, then their imaginary parts, as in JAX."""
     if hasattr(operand, "shape"):
         x = operand
+        if num_keys != 1:
+            raise ValueError(f"lax.sort: num_keys must be 1 for a single operand; got "
+                             f"{num_keys}.")
+        if _dtype(x).kind == "c":  # (by keys: not every library sorts complex numbers)
+            return sort((x,), dimension, is_stable, 1)[0]
         return fnp.sort(x, axis=_axis(dimension, x.ndim, "lax.sort"), stable=True)
     ops = [_array(o) for o in operand]
     if not ops:
@@ -1008,9 +1055,12 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
         raise ValueError(f"lax.sort: num_keys must be between 1 and the number of operands "
                          f"({len(ops)}); got {num_keys}.")
     axis = _axis(dimension, len(shape), "lax.sort")
+    keys = []
+    for o in ops[:num_keys]:  # (a complex key: its real part, then its imaginary part)
+        keys += [fnp.real(o), fnp.imag(o)] if _dtype(o).kind == "c" else [o]
     idx = None
-    for k in reversed(range(num_keys)):  # least significant key first, stable sorts
-        key = ops[k] if idx is None else fnp.take_along_axis(ops[k], idx, axis=axis)
+    for key in reversed(keys):  # least significant key first, stable sorts
+        key = key if idx is None else fnp.take_along_axis(key, idx, axis=axis)
         order = fnp.argsort(key, axis=axis, stable=True)
         idx = order if idx is None else fnp.take_along_axis(idx, order, axis=axis)
     return tuple(fnp.take_along_axis(o, idx, axis=axis) for o in ops)
@@ -1901,7 +1951,8 @@ def _windows(what, operand, ind, starts_map, batch_pairs, window, sizes, out_ndi
         stride *= shape[d]
     for d, n in enumerate(shape):
         w = sizes[d]
-        if not 0 <= w <= n:
+        # (with no index vectors there is no window to fit, as in XLA: a base case)
+        if not 0 <= w <= n and not (w > n and 0 in tuple(ind.shape[:-1])):
             raise TypeError(f"{what}: the window size {w} along operand axis {d} does not "
                             f"fit its size {n}.")
         pos = 0
