@@ -67,3 +67,20 @@ def test_operators_defer_to_an_unknown_operands_reflected_method(transform):
     # NumPy's refused scalars keep the error (their own operators would only convert)
     with pytest.raises(UnsupportedBackendError):
         ft.jit(lambda x: x + np.str_("a"))(x)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_scan_number_carry_beside_float32_gives_float32_ys_even_for_one_step(n):
+    import functrans.lax as flax
+
+    def step(c, x):
+        return c + x, c * 3.0
+
+    xs = np.linspace(0.5, 1.5, n, dtype=np.float32)
+    typed = flax.scan(step, np.float32(0.1), xs)  # the carry typed by hand: the reference
+    for run in (lambda xs: flax.scan(step, 0.1, xs), ft.jit(lambda xs: flax.scan(step, 0.1, xs))):
+        c, ys = run(xs)
+        assert ys.dtype == np.float32 and fnp.asarray(c).dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(ys), np.asarray(typed[1]))
+    g = ft.grad(lambda xs: fnp.sum(flax.scan(step, 0.1, xs)[1]))(xs)
+    assert g.dtype == np.float32
