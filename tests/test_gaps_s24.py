@@ -84,3 +84,67 @@ def test_scan_number_carry_beside_float32_gives_float32_ys_even_for_one_step(n):
         np.testing.assert_array_equal(np.asarray(ys), np.asarray(typed[1]))
     g = ft.grad(lambda xs: fnp.sum(flax.scan(step, 0.1, xs)[1]))(xs)
     assert g.dtype == np.float32
+
+
+def test_staged_index_out_of_bounds_says_where_and_what_to_write(backend):
+    x = backend.asarray([1.0, 2.0, 3.0, 4.0, 5.0])
+    f = ft.jit(lambda x, i: x[..., i] * 2.0)
+    # above the end, and below -n (which take alone would count from the end once more)
+    for bad in (7, -6):
+        with pytest.raises(IndexError, match=rf"index {bad} is out of bounds for an axis of "
+                                             rf"size 5.*at\[i\]\.get\(mode='clip'\)"):
+            f(x, backend.asarray(bad, dtype="int64"))
+    np.testing.assert_array_equal(backend.to_numpy(f(x, backend.asarray(-5, dtype="int64"))), 2.0)
+    # the remedies the message names
+    clip = ft.jit(lambda x, i: x.at[i].get(mode="clip"))(x, backend.asarray(7, dtype="int64"))
+    fill = ft.jit(lambda x, i: x.at[i].get(mode="fill", fill_value=-1.0))(x, backend.asarray(7, dtype="int64"))
+    assert float(clip) == 5.0 and float(fill) == -1.0
+    if backend.name == "numpy":  # another axis: its size, the array as gathered
+        with pytest.raises(IndexError, match=r"index -4 .* size 3 .*shape \(3, 2\)"):
+            ft.jit(lambda x, i: x[:, i])(np.ones((2, 3)), np.array([0, -4]))
+
+
+_F = np.array([[7.99, 2.5, 4.2, 0.3], [8.6, 1.1, 6.75, 3.0], [5.5, 0.9, 2.2, 8.05]])
+_I = np.array([[3, 250, 7, 41], [19, 5, 130, 66], [200, 2, 9, 77]])
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std", "nanmean", "nanvar", "nanstd"])
+def test_integer_and_bool_dtype_as_numpys(name):
+    import warnings
+    np_fn, fn = getattr(np, name), getattr(fnp, name)
+    inputs = [_I, _I.astype(np.uint8)] + ([] if name.startswith("nan") else [_F])
+    for x in inputs:
+        for dt in (np.int64, np.int32, np.uint8, np.bool_):
+            for kw in ({}, {"axis": 0}, {"axis": 1, "keepdims": True},
+                       {"where": np.array([True, False, True, True])},
+                       {"axis": 1, "ddof": 1} if "var" in name or "std" in name else
+                       {"axis": (0, 1)}):
+                got = fn(x, dtype=dt, **kw)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if name.endswith("std"):  # (NumPy's own refuses an array result's cast)
+                        v = getattr(np, name[:-3] + "var")(x, dtype=dt, **kw)
+                        want = np.sqrt(np.asarray(v).astype(np.float64)).astype(dt)
+                    else:
+                        want = np_fn(x, dtype=dt, **kw)
+                assert got.dtype == np.asarray(want).dtype, (x.dtype, dt, kw)
+                np.testing.assert_array_equal(got, want, err_msg=f"{x.dtype} {dt} {kw}")
+    if name.startswith("nan"):  # floating input holds NaNs: refused, with NumPy's TypeError
+        with pytest.raises(TypeError, match=f"{name}: dtype=int64 for float64 input"):
+            fn(_F, dtype=np.int64)
+
+
+def test_integer_dtype_statistics_other_libraries_and_transforms(backend):
+    x = backend.asarray(_I, dtype="int64")
+    for name in ("mean", "var", "nanstd"):
+        want = getattr(np, name)(_I, axis=0, dtype=np.int32) if name != "nanstd" else \
+            np.sqrt(np.var(_I, axis=0, dtype=np.int32).astype(float)).astype(np.int32)
+        fn = getattr(fnp, name)
+        for got in (fn(x, axis=0, dtype=fnp.int32),
+                    ft.jit(lambda x: fn(x, axis=0, dtype=fnp.int32))(x),
+                    ft.vmap(lambda c: fn(c, dtype=fnp.int32), in_axes=1)(x)):
+            assert backend.is_own(got) and str(got.dtype).endswith("int32")
+            np.testing.assert_array_equal(backend.to_numpy(got), want)
+    # beside a derivative: an integer statistic is a constant factor
+    g = ft.grad(lambda v: fnp.sum(v * fnp.var(v, dtype=fnp.int64)))(backend.asarray(_F[0]))
+    np.testing.assert_array_equal(backend.to_numpy(g), np.var(_F[0], dtype=np.int64))

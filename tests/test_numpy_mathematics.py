@@ -763,8 +763,11 @@ def test_mean_dtype(backend):
           np.mean(a, 0, dtype=np.float32), rtol=1e-7)
     check(backend, fnp.mean(backend.asarray(a, "float32"), dtype=fnp.float64),
           np.mean(a.astype(np.float32), dtype=np.float64))
-    with pytest.raises(TypeError, match="mean: dtype must be a floating dtype"):
-        fnp.mean(backend.asarray(a, "int64"), dtype=fnp.int32)
+    # an integer dtype: summed in it, the quotient truncated into it, as NumPy's
+    check(backend, fnp.mean(backend.asarray(a, "int64"), dtype=fnp.int32),
+          np.mean(a, dtype=np.int32))
+    f = np.asarray([[1.9, -2.7], [3.2, 5.6]])
+    check(backend, fnp.mean(backend.asarray(f), 1, dtype=fnp.int16), np.mean(f, 1, dtype=np.int16))
     g = ft.grad(lambda x: fnp.mean(x, 1, dtype=fnp.float64)[0])(backend.asarray(a, "float64"))
     check(backend, g, np.asarray([[0.5, 0.5], [0.0, 0.0]]))
 

@@ -698,14 +698,16 @@ def _count(x, mask, axes, keepdims):
 
 
 def mean(x, /, axis=None, *, keepdims=False, dtype=None, where=None):
-    """Arithmetic mean over ``axis``; ``dtype`` (NumPy's parameter): a floating dtype to
-    compute and return it in (integers give float64 by default); ``where``: NumPy's boolean
-    mask of the elements taking part (a slice with none gives nan)."""
+    """Arithmetic mean over ``axis``; ``dtype`` (NumPy's parameter): the dtype to compute
+    and return it in (integers give float64 by default; an integer or bool one sums in it
+    and truncates the quotient into it, as NumPy's); ``where``: NumPy's boolean mask of the
+    elements taking part (a slice with none gives nan)."""
     x = _as_operand(x)
     if dtype is not None:
         d = _dt.as_dtype(dtype)
         if d.kind not in "fc":
-            raise TypeError(f"mean: dtype must be a floating dtype; got {d.name}")
+            from ._statistics import _exact_mean
+            return _exact_mean(x, d, axis, keepdims, where)
         if _dtype_of(x) is not d:
             x = _st.convert_element_type(x, d)
     elif not _is_float_array(x):

@@ -37,7 +37,8 @@ from ._elementwise import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, ce
                            remainder, round, signbit, trunc)
 from ._indexing import take, take_along_axis
 from ._searching import argmax, argmin, argsort, searchsorted, sort
-from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod, sum, var)
+from ._statistics import (_stat_dtype, all, any, cumulative_prod, cumulative_sum, diff, prod,
+                          sum, var)
 
 __all__ = [
     # aliases and elementwise functions
@@ -588,21 +589,18 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
                 initial=initial, where=where)
 
 
-def _check_float_dtype(name, dtype):
-    if dtype is not None and _dt.as_dtype(dtype).kind not in "fc":
-        raise NotImplementedError(f"{name}: dtype= must be a floating dtype here; got "
-                                  f"{dtype!r}")
-
-
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """Mean along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
-    NumPy's warning). Integers give float64; ``dtype`` (floating) sets the computation's
-    dtype; ``where`` masks the elements taking part."""
+    NumPy's warning). Integers give float64; ``dtype`` sets the computation's dtype (an
+    integer or bool one only for integer input, as NumPy's: mean's); ``where`` masks the
+    elements taking part."""
     _no_out("nanmean", out)
-    _check_float_dtype("nanmean", dtype)
     a = _as_operand(a)
-    if dtype is not None:
-        a = astype(a, dtype)
+    d = _stat_dtype("nanmean", a, dtype, nan=True)
+    if d is not None and d.kind not in "fc":  # integer input: mean's (no NaNs)
+        return _mean(a, axis=axis, keepdims=keepdims, where=where, dtype=d)
+    if d is not None:
+        a = astype(a, d)
     if not _is_inexact(a):
         return _mean(a, axis=axis, keepdims=keepdims, where=where)
     if _dtype(a) in _dt.HALF:  # (float16 counts exactly only to 2048): in float32
@@ -638,11 +636,13 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     supported."""
     _no_out("nanvar", out)
     _unsupported("nanvar", mean=mean)
-    _check_float_dtype("nanvar", dtype)
     ddof = _ddof("nanvar", ddof if ddof != 0 else None, correction)
     a = _as_operand(a)
-    if dtype is not None:
-        a = astype(a, dtype)
+    d = _stat_dtype("nanvar", a, dtype, nan=True)
+    if d is not None and d.kind not in "fc":  # integer input: var's (no NaNs)
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where, dtype=d)
+    if d is not None:
+        a = astype(a, d)
     if not _is_inexact(a):
         return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where)
     if _dtype(a) in _dt.HALF:  # in float32, as var
@@ -667,8 +667,14 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
            mean=None, correction=None):
-    """Standard deviation along ``axis`` of the non-NaN entries (``sqrt(nanvar(...))``)."""
+    """Standard deviation along ``axis`` of the non-NaN entries (``sqrt(nanvar(...))``; an
+    integer or bool ``dtype``, for integer input: truncated into it, as std's)."""
     a = _as_operand(a)
+    d = _stat_dtype("nanstd", a, dtype, nan=True)
+    if d is not None and d.kind not in "fc":
+        v = nanvar(a, axis=axis, dtype=d, out=out, ddof=ddof, keepdims=keepdims, where=where,
+                   mean=mean, correction=correction)
+        return astype(sqrt(astype(v, _dt.float64)), d)
     if dtype is None and _dtype(a) in _dt.HALF:  # in float32, as std
         return astype(nanstd(astype(a, _dt.float32), axis, out=out, ddof=ddof,
                              keepdims=keepdims, where=where, mean=mean, correction=correction),
