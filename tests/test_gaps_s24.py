@@ -148,3 +148,57 @@ def test_integer_dtype_statistics_other_libraries_and_transforms(backend):
     # beside a derivative: an integer statistic is a constant factor
     g = ft.grad(lambda v: fnp.sum(v * fnp.var(v, dtype=fnp.int64)))(backend.asarray(_F[0]))
     np.testing.assert_array_equal(backend.to_numpy(g), np.var(_F[0], dtype=np.int64))
+
+
+_QA = np.array([[0.3, -1.2, 0.3, 2.0], [1.1, 0.4, -0.5, 0.7], [-0.8, 0.4, 1.6, np.nan],
+                [0.9, 2.2, -0.5, 1.0], [0.0, -0.3, 0.8, np.nan]])
+_QW = np.array([[0.0, 1.0, 2.0, 1.0], [3.0, 0.0, 1.0, 2.0], [1.0, 2.0, 0.0, 1.0],
+                [2.0, 1.0, 1.0, 0.0], [1.0, 3.0, 2.0, 1.0]])
+
+
+@pytest.mark.parametrize("name", ["quantile", "percentile", "nanquantile", "nanpercentile"])
+def test_weighted_inverted_cdf_quantiles_as_numpys(name):
+    np_fn, fn = getattr(np, name), getattr(fnp, name)
+    scale = 100.0 if "percentile" in name else 1.0
+    finite = np.where(np.isnan(_QA), 0.25, _QA)
+    for a in (_QA, finite, np.round(finite * 3).astype(np.int64)):
+        for axis, w in ((None, _QW), (0, _QW), (1, _QW), ((1, 0), _QW), (1, _QW[0] + 0.5)):
+            if name.startswith("nan") and w.ndim == 1:
+                continue  # (NumPy 2.4's own raises IndexError there: checked below)
+            for q in (0.0, 0.3, 0.5, 1.0, [0.05, 0.25, 0.75, 0.95]):
+                qs = np.multiply(q, scale)
+                for keepdims in (False, True):
+                    want = np_fn(a, qs, axis=axis, weights=w, method="inverted_cdf",
+                                 keepdims=keepdims)
+                    got = fn(a, qs, axis=axis, weights=w, method="inverted_cdf",
+                             keepdims=keepdims)
+                    assert got.dtype == np.asarray(want).dtype
+                    np.testing.assert_array_equal(got, want, err_msg=f"{a.dtype} {axis} {q}")
+    if name.startswith("nan"):  # weights of the reduced axis alone: as slice by slice
+        got = fn(_QA, [0.2 * scale, scale], axis=0, weights=_QW[:, 1],
+                 method="inverted_cdf")
+        want = np.stack([np_fn(_QA[:, j], [0.2 * scale, scale], weights=_QW[:, 1],
+                               method="inverted_cdf") for j in range(4)], -1)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_weighted_quantile_other_libraries_and_transforms(backend):
+    # (no ties: the derivative goes to the one value chosen)
+    a, w = np.where(np.isnan(_QA), 0.25, _QA) + np.arange(20.0).reshape(5, 4) * 1e-3, _QW
+    want = np.quantile(a, [0.2, 0.7], axis=0, weights=w, method="inverted_cdf")
+
+    def f(a, w):
+        return fnp.quantile(a, [0.2, 0.7], axis=0, weights=w, method="inverted_cdf")
+    A, W = backend.asarray(a), backend.asarray(w)
+    for got in (f(A, W), ft.jit(f)(A, W),
+                ft.vmap(lambda a, w: f(a, w)[:, 0], in_axes=(1, 1), out_axes=1)(
+                    A[:, :, None], W[:, :, None])):
+        np.testing.assert_array_equal(backend.to_numpy(got), want)
+    # the derivative: 1 at each value chosen, none in the weights
+    g = ft.grad(lambda a: fnp.sum(f(a, W)))(A)
+    chosen = np.zeros_like(a)
+    for j in range(4):
+        for v in want[:, j]:
+            chosen[np.flatnonzero(a[:, j] == v)[0], j] += 1.0
+    np.testing.assert_array_equal(backend.to_numpy(g), chosen)
+    assert not np.any(backend.to_numpy(ft.grad(lambda w: fnp.sum(f(A, w)))(W)))

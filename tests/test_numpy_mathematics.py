@@ -513,8 +513,16 @@ def test_quantile_errors(backend):
         fnp.percentile(x, [50, 101])
     with pytest.raises(NotImplementedError, match="method='bogus' is not supported"):
         fnp.quantile(x, 0.5, method="bogus")
-    with pytest.raises(NotImplementedError, match="quantile: the parameter weights="):
+    # weights= only with method="inverted_cdf", and NumPy's checks of them
+    with pytest.raises(ValueError, match="Only method 'inverted_cdf' supports weights"):
         fnp.quantile(x, 0.5, weights=x)
+    with pytest.raises(ValueError, match="Weights must be non-negative"):
+        fnp.quantile(x, 0.5, weights=-x * x, method="inverted_cdf")
+    with pytest.raises(ValueError, match="all zero"):
+        fnp.nanpercentile(x, 50, weights=x * 0.0, method="inverted_cdf")
+    with pytest.raises(TypeError, match="Axis must be specified"):
+        fnp.quantile(backend.asarray(np.ones((2, 3))), 0.5, weights=backend.asarray(
+            np.ones(3)), method="inverted_cdf")
     with pytest.raises(TypeError, match="real numbers"):
         fnp.median(np.array([1j, 2.0]))
 
