@@ -778,7 +778,9 @@ def _deferring(fn, reflected: str):
 
 
 # Each operator with another operand: functrans.numpy's binary function, deferring (above)
-# to an unknown operand's reflected operator.
+# to an unknown operand's reflected operator; the most frequent are such functions
+# themselves, made to defer, without the frame of _deferring.
+from .numpy._base import _OPERATOR_METHODS as _FAST_OPERATORS  # noqa: E402
 for _op, _fn, _refl in (
         ("add", _fnp.add, "radd"), ("sub", _fnp.subtract, "rsub"),
         ("mul", _fnp.multiply, "rmul"), ("truediv", _fnp.divide, "rtruediv"),
@@ -790,7 +792,7 @@ for _op, _fn, _refl in (
         ("rshift", _fnp.bitwise_right_shift, "rrshift"),
         ("lt", _fnp.less, "gt"), ("le", _fnp.less_equal, "ge"), ("gt", _fnp.greater, "lt"),
         ("ge", _fnp.greater_equal, "le")):
-    _m = _deferring(_fn, f"__{_refl}__")
+    _m = _FAST_OPERATORS.get(_op) or _deferring(_fn, f"__{_refl}__")
     _m.__name__ = _m.__qualname__ = f"__{_op}__"
     setattr(Tracer, f"__{_op}__", _m)
     if _refl.startswith("r") and _op != "divmod":

@@ -400,13 +400,16 @@ def _not_array(e, *operands):
     raise e
 
 
-def _binary_function(prim, name, doc, keys=None):
+def _binary_function(prim, name, doc, keys=None, reflected=None):
     """A namespace function for a binary elementwise primitive. The common cases (an array
     with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
     through broadcasting and promotion in :func:`_binary`. ``keys`` ('all' or 'any'): the
     function compares typed keys (functrans.random's), both words joined by and/or; only
     reached where the call failed (a key array has no backend), so nothing on the way.
-    Binding calls the current interpreter directly: ``prim.bind`` without its frame."""
+    Binding calls the current interpreter directly: ``prim.bind`` without its frame.
+    ``reflected`` (``"__radd__"``): the function is a tracer's operator method instead,
+    NotImplemented where ``x2`` is of no backend and its type has that reflected operator
+    (core._defers); likewise only on the failed call's way."""
     impls_get = prim._impls.get
 
     def fn(x1, x2, /):
@@ -432,7 +435,11 @@ def _binary_function(prim, name, doc, keys=None):
             return _binary(prim, x1, x2)
         except AttributeError as e:
             _not_array(e, x1, x2)
-        except Exception:
+        except Exception as e:
+            if reflected is not None and isinstance(e, UnsupportedBackendError):
+                from ..core import _defers
+                if _defers(x2, reflected):
+                    return NotImplemented
             if keys is None or not _key_operand(x1, x2):
                 raise
         from ._keys import compare_keys
@@ -534,6 +541,20 @@ less = _binary_function(_ew.lt_p, "less", "Elementwise ``x1 < x2``.")
 less_equal = _binary_function(_ew.le_p, "less_equal", "Elementwise ``x1 <= x2``.")
 greater = _binary_function(_ew.gt_p, "greater", "Elementwise ``x1 > x2``.")
 greater_equal = _binary_function(_ew.ge_p, "greater_equal", "Elementwise ``x1 >= x2``.")
+
+# Tracers' operators with self first (core.Tracer.__add__...): these functions again, as
+# operator methods (``reflected``), so that ``tracer + x`` costs no frame more than add().
+_OPERATOR_METHODS = {
+    op: _binary_function(p, f"__{op}__", f"``x1 {sym} x2`` (see {name}).", reflected=refl)
+    for op, p, name, sym, refl in (
+        ("add", _ew.add_p, "add", "+", "__radd__"),
+        ("sub", _ew.sub_p, "subtract", "-", "__rsub__"),
+        ("mul", _ew.mul_p, "multiply", "*", "__rmul__"),
+        ("pow", _ew.pow_p, "pow", "**", "__rpow__"),
+        ("lt", _ew.lt_p, "less", "<", "__gt__"),
+        ("le", _ew.le_p, "less_equal", "<=", "__ge__"),
+        ("gt", _ew.gt_p, "greater", ">", "__lt__"),
+        ("ge", _ew.ge_p, "greater_equal", ">=", "__le__"))}
 
 
 def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
