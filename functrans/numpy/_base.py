@@ -484,21 +484,37 @@ minimum = _binary_function(_ew.min_p, "minimum", "Elementwise minimum; at ties t
                            "derivative is shared equally by both operands (as in JAX).")
 
 
-def divide(x1, x2, /):
-    """Elementwise true division ``x1 / x2`` (integers give floats)."""
-    if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
-        x1, x2 = _as_operand(x1), _as_operand(x2)
-    # An integer (or bool) array becomes float64 unless the other operand is a floating
-    # array, whose dtype the promotion gives (int8 / float32 is float32, as in NumPy/JAX)
-    f1 = type(x1) not in _SCALARS and _is_float_array(x1)
-    f2 = type(x2) not in _SCALARS and _is_float_array(x2)
-    if type(x1) not in _SCALARS and not f1 and not f2:
-        x1 = _st.convert_element_type(x1, _dt.float64)
-    if type(x2) not in _SCALARS and not f2 and not f1:
-        x2 = _st.convert_element_type(x2, _dt.float64)
-    if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        x1 = _to_array(x1, _dt.float64) if type(x1) is not complex else _to_array(x1)
-    return _binary(_ew.div_p, x1, x2)
+def _divide_function(reflected=None):
+    """``divide``; with ``reflected`` the tracers' ``/`` (as _binary_function's)."""
+    def divide(x1, x2, /):
+        """Elementwise true division ``x1 / x2`` (integers give floats)."""
+        try:  # (free in Python 3.11+ while nothing is raised)
+            if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
+                x1, x2 = _as_operand(x1), _as_operand(x2)
+            # An integer (or bool) array becomes float64 unless the other operand is a
+            # floating array, whose dtype the promotion gives (int8 / float32 is float32, as
+            # in NumPy/JAX)
+            f1 = type(x1) not in _SCALARS and _is_float_array(x1)
+            f2 = type(x2) not in _SCALARS and _is_float_array(x2)
+            if type(x1) not in _SCALARS and not f1 and not f2:
+                x1 = _st.convert_element_type(x1, _dt.float64)
+            if type(x2) not in _SCALARS and not f2 and not f1:
+                x2 = _st.convert_element_type(x2, _dt.float64)
+            if type(x1) in _SCALARS and type(x2) in _SCALARS:
+                x1 = _to_array(x1, _dt.float64) if type(x1) is not complex else _to_array(x1)
+            return _binary(_ew.div_p, x1, x2)
+        except UnsupportedBackendError:
+            if reflected is not None:
+                from ..core import _defers
+                if _defers(x2, reflected):
+                    return NotImplemented
+            raise
+    if reflected is not None:
+        divide.__name__ = divide.__qualname__ = "__truediv__"
+    return divide
+
+
+divide = _divide_function()
 
 
 def negative(x, /):
@@ -555,6 +571,7 @@ _OPERATOR_METHODS = {
         ("le", _ew.le_p, "less_equal", "<=", "__ge__"),
         ("gt", _ew.gt_p, "greater", ">", "__lt__"),
         ("ge", _ew.ge_p, "greater_equal", ">=", "__le__"))}
+_OPERATOR_METHODS["truediv"] = _divide_function("__rtruediv__")
 
 
 def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
