@@ -94,7 +94,8 @@ def test_staged_index_out_of_bounds_says_where_and_what_to_write(backend):
     np.testing.assert_array_equal(backend.to_numpy(f(x, backend.asarray(-5, dtype="int64"))), 2.0)
     # the remedies the message names
     clip = ft.jit(lambda x, i: x.at[i].get(mode="clip"))(x, backend.asarray(7, dtype="int64"))
-    fill = ft.jit(lambda x, i: x.at[i].get(mode="fill", fill_value=-1.0))(x, backend.asarray(7, dtype="int64"))
+    fill = ft.jit(lambda x, i: x.at[i].get(mode="fill", fill_value=-1.0))(
+        x, backend.asarray(7, dtype="int64"))
     assert float(clip) == 5.0 and float(fill) == -1.0
     if backend.name == "numpy":  # another axis: its size, the array as gathered
         with pytest.raises(IndexError, match=r"index -4 .* size 3 .*shape \(3, 2\)"):

@@ -1101,8 +1101,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     continuous 'interpolated_inverted_cdf', 'hazen', 'weibull', 'median_unbiased',
     'normal_unbiased'. ``weights`` (NumPy's: of ``a``'s shape or of the axes reduced,
     non-negative) only with 'inverted_cdf', as NumPy's (others: ValueError). NaN where a
-    slice has a NaN. Differentiable in ``a`` (and in ``q`` for 'linear'). ``q`` outside [0, 1] is a ValueError when ``q`` has
-    concrete values (under a transform it is not checked)."""
+    slice has a NaN. Differentiable in ``a`` (and in ``q`` for 'linear'). ``q`` outside
+    [0, 1] is a ValueError when ``q`` has concrete values (under a transform it is not checked)."""
     _no_out("quantile", out)
     if weights is not None:
         _check_q("quantile", q, 1)
