@@ -1015,7 +1015,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     ``xs`` is a pytree of arrays of one leading length, or None with ``length`` given (``f``
     then gets ``None``); ``reverse=True`` runs from the last element to the first, each ``y``
     still stored at its element's index. ``f`` must keep the carry's tree structure, shapes
-    and dtypes. Eagerly it is a Python loop; while staging (``jit``, ``make_graph``) it is one
+    and dtypes; a Python number in ``init`` takes the dtype the first step gives it (0.0
+    beside float32 ``xs``: a float32 carry and ys, however many steps), as JAX's weak types
+    do. Eagerly it is a Python loop; while staging (``jit``, ``make_graph``) it is one
     ``scan`` equation, however many steps. Every transform differentiates it, to any order.
     ``unroll`` (a bool or an int >= 0, as JAX's) is accepted for compatibility and has no
     effect.
@@ -1075,6 +1077,12 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
                                 f"and then {tree} {[get_aval(v).str_short() for v in y_leaves]}.")
             ys[0], y_avals = redone, [get_aval(v) for v in y_leaves]
         ys.append(y_leaves)
+    if n == 1 and first[0] is not None:
+        # one step: no second to compare with, so the first y as the carry's typed numbers
+        # give it (0. beside float32 xs: float32 ys, as with more steps and as staged)
+        redone = _first_y_again(f, first, c_tree, y_tree, None, _loop_like(carry, x_leaves))
+        if redone is not None:
+            ys[0], y_avals = redone, [get_aval(v) for v in redone]
     like = _loop_like(carry, x_leaves)
     if n == 0:  # the ys' shapes from a staging of f; the carry's numbers typed as staged
         box = [None]
@@ -1109,13 +1117,15 @@ def _first_y_again(f, first, c_tree, tree, y_leaves, like):
     """The first step's y again, from the carry with its Python numbers typed as that step
     typed them (``first``: that carry, or None, and the step's x), where the first y's
     dtypes differed from the second's only for want of that: as JAX's weak types would have
-    given it (0. beside float32 xs: float32 ys throughout). None where that does not help."""
+    given it (0. beside float32 xs: float32 ys throughout); ``y_leaves`` None (a single
+    step): that y whatever its dtypes. None where that does not help."""
     typed, x = first
     if typed is None:
         return None
     y0 = _step_pair(f(tree_unflatten(c_tree, typed), x))[1]
     leaves, t0 = _output_leaves(y0, "scan's f", like)
-    if t0 != tree or any(get_aval(v) != get_aval(w) for v, w in zip(leaves, y_leaves)):
+    if t0 != tree or y_leaves is not None and any(
+            get_aval(v) != get_aval(w) for v, w in zip(leaves, y_leaves)):
         return None
     return leaves
 

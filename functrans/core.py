@@ -645,50 +645,43 @@ class Tracer(NumPyArrayMethods):
     def __pos__(self): return _fnp.positive(self)
     def __abs__(self): return _fnp.abs(self)
     def __invert__(self): return _fnp.bitwise_invert(self)
-    def __add__(self, o): return _fnp.add(self, o)
+    # (the operators with ``self`` first are made below, after functrans.numpy)
     def __radd__(self, o): return _fnp.add(o, self)
-    def __sub__(self, o): return _fnp.subtract(self, o)
     def __rsub__(self, o): return _fnp.subtract(o, self)
-    def __mul__(self, o): return _fnp.multiply(self, o)
     def __rmul__(self, o): return _fnp.multiply(o, self)
-    def __truediv__(self, o): return _fnp.divide(self, o)
     def __rtruediv__(self, o): return _fnp.divide(o, self)
-    def __floordiv__(self, o): return _fnp.floor_divide(self, o)
     def __rfloordiv__(self, o): return _fnp.floor_divide(o, self)
-    def __mod__(self, o): return _fnp.remainder(self, o)
     def __rmod__(self, o): return _fnp.remainder(o, self)
-    def __divmod__(self, o): return _fnp.divmod(self, o)
     def __rdivmod__(self, o): return _fnp.divmod(o, self)
-    def __pow__(self, o): return _fnp.pow(self, o)
     def __rpow__(self, o): return _fnp.pow(o, self)
-    def __matmul__(self, o): return _fnp.matmul(self, o)
     def __rmatmul__(self, o): return _fnp.matmul(o, self)
-    def __and__(self, o): return _fnp.bitwise_and(self, o)
     def __rand__(self, o): return _fnp.bitwise_and(o, self)
-    def __or__(self, o): return _fnp.bitwise_or(self, o)
     def __ror__(self, o): return _fnp.bitwise_or(o, self)
-    def __xor__(self, o): return _fnp.bitwise_xor(self, o)
     def __rxor__(self, o): return _fnp.bitwise_xor(o, self)
-    def __lshift__(self, o): return _fnp.bitwise_left_shift(self, o)
     def __rlshift__(self, o): return _fnp.bitwise_left_shift(o, self)
-    def __rshift__(self, o): return _fnp.bitwise_right_shift(self, o)
     def __rrshift__(self, o): return _fnp.bitwise_right_shift(o, self)
-    # In-place operators rebind the name to a new value: tracers are immutable.
-    __iadd__, __isub__, __imul__, __itruediv__ = __add__, __sub__, __mul__, __truediv__
-    __ifloordiv__, __imod__, __ipow__, __imatmul__ = __floordiv__, __mod__, __pow__, __matmul__
-    __iand__, __ior__, __ixor__ = __and__, __or__, __xor__
-    __ilshift__, __irshift__ = __lshift__, __rshift__
-    def __lt__(self, o): return _fnp.less(self, o)
-    def __le__(self, o): return _fnp.less_equal(self, o)
-    def __gt__(self, o): return _fnp.greater(self, o)
-    def __ge__(self, o): return _fnp.greater_equal(self, o)
     # Beside what is never an operand (``...``, None, a slice: what a library's indexing code
-    # compares the parts of an index with) == and != fall back to Python's identity.
+    # compares the parts of an index with) == and != fall back to Python's identity; beside
+    # a value of no backend with its own == or !=, to that (see _defers).
     def __eq__(self, o):
-        return NotImplemented if type(o) in _NOT_OPERANDS else _fnp.equal(self, o)
+        if type(o) in _NOT_OPERANDS:
+            return NotImplemented
+        try:
+            return _fnp.equal(self, o)
+        except UnsupportedBackendError:
+            if _defers(o, "__eq__"):
+                return NotImplemented
+            raise
 
     def __ne__(self, o):
-        return NotImplemented if type(o) in _NOT_OPERANDS else _fnp.not_equal(self, o)
+        if type(o) in _NOT_OPERANDS:
+            return NotImplemented
+        try:
+            return _fnp.not_equal(self, o)
+        except UnsupportedBackendError:
+            if _defers(o, "__ne__"):
+                return NotImplemented
+            raise
 
     def __getitem__(self, key): return _fnp._getitem(self, key)
 
@@ -756,11 +749,52 @@ from .interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS  # noq
 
 # The namespace's binary functions take (x1, x2) and so serve directly as the forward
 # operators: one Python frame less on the hottest path of user code.
-for _op, _fn in (("__add__", "add"), ("__sub__", "subtract"), ("__mul__", "multiply"),
-                 ("__truediv__", "divide"), ("__pow__", "pow"), ("__matmul__", "matmul"),
-                 ("__lt__", "less"), ("__le__", "less_equal"), ("__gt__", "greater"),
-                 ("__ge__", "greater_equal")):
-    setattr(Tracer, _op, getattr(_fnp, _fn))
-Tracer.__iadd__, Tracer.__isub__ = Tracer.__add__, Tracer.__sub__
-Tracer.__imul__, Tracer.__itruediv__ = Tracer.__mul__, Tracer.__truediv__
-Tracer.__ipow__, Tracer.__imatmul__ = Tracer.__pow__, Tracer.__matmul__
+
+
+def _defers(o, reflected: str) -> bool:
+    """Whether ``o`` (a value no backend takes) has its own ``reflected`` operator, which
+    Python is then to call (``tracer + o`` as ``o.__radd__(tracer)``), as NumPy's arrays
+    let it. NumPy's arrays and scalars that functrans refuses keep the clear error (theirs
+    would only convert the tracer)."""
+    m = getattr(type(o), reflected, None)
+    if m is None or m is getattr(object, reflected, None):
+        return False
+    import numpy
+    return not isinstance(o, (numpy.ndarray, numpy.generic))
+
+
+def _deferring(fn, reflected: str):
+    """The operator method calling ``fn(self, o)``: NotImplemented where ``o`` is of a type
+    no backend takes that defines ``reflected`` (see _defers)."""
+    def op(self, o):
+        try:  # (free in Python 3.11+ while nothing is raised)
+            return fn(self, o)
+        except UnsupportedBackendError:
+            if _defers(o, reflected):
+                return NotImplemented
+            raise
+    op.__name__ = op.__qualname__ = f"__{fn.__name__}__"
+    return op
+
+
+# Each operator with another operand: functrans.numpy's binary function, deferring (above)
+# to an unknown operand's reflected operator; the most frequent are such functions
+# themselves, made to defer, without the frame of _deferring.
+from .numpy._base import _OPERATOR_METHODS as _FAST_OPERATORS  # noqa: E402
+for _op, _fn, _refl in (
+        ("add", _fnp.add, "radd"), ("sub", _fnp.subtract, "rsub"),
+        ("mul", _fnp.multiply, "rmul"), ("truediv", _fnp.divide, "rtruediv"),
+        ("floordiv", _fnp.floor_divide, "rfloordiv"), ("mod", _fnp.remainder, "rmod"),
+        ("divmod", _fnp.divmod, "rdivmod"), ("pow", _fnp.pow, "rpow"),
+        ("matmul", _fnp.matmul, "rmatmul"), ("and", _fnp.bitwise_and, "rand"),
+        ("or", _fnp.bitwise_or, "ror"), ("xor", _fnp.bitwise_xor, "rxor"),
+        ("lshift", _fnp.bitwise_left_shift, "rlshift"),
+        ("rshift", _fnp.bitwise_right_shift, "rrshift"),
+        ("lt", _fnp.less, "gt"), ("le", _fnp.less_equal, "ge"), ("gt", _fnp.greater, "lt"),
+        ("ge", _fnp.greater_equal, "le")):
+    _m = _FAST_OPERATORS.get(_op) or _deferring(_fn, f"__{_refl}__")
+    _m.__name__ = _m.__qualname__ = f"__{_op}__"
+    setattr(Tracer, f"__{_op}__", _m)
+    if _refl.startswith("r") and _op != "divmod":
+        # In-place operators rebind the name to a new value: tracers are immutable.
+        setattr(Tracer, f"__i{_op}__", _m)

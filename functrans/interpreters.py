@@ -278,17 +278,7 @@ class ConstTracer(JVPTracer):
     def __repr__(self):
         return f"ConstTracer({self.primal!r})"
 
-    # c == None: False, as for JAX's arrays (Python's identity once both sides decline); so
-    # beside ... and slices (what a library's indexing code compares an index's parts with)
-    def __eq__(self, other):
-        from . import numpy as fnp
-        from .core import _NOT_OPERANDS
-        return NotImplemented if type(other) in _NOT_OPERANDS else fnp.equal(self, other)
-
-    def __ne__(self, other):
-        from . import numpy as fnp
-        from .core import _NOT_OPERANDS
-        return NotImplemented if type(other) in _NOT_OPERANDS else fnp.not_equal(self, other)
+    # (== and != as Tracer's: c == None is False, as for JAX's arrays)
 
     def __hash__(self):
         # as its value's (NumPy's integer scalars key dicts: lookup[argmax(x)]); a 0-d array

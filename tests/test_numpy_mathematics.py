@@ -513,8 +513,16 @@ def test_quantile_errors(backend):
         fnp.percentile(x, [50, 101])
     with pytest.raises(NotImplementedError, match="method='bogus' is not supported"):
         fnp.quantile(x, 0.5, method="bogus")
-    with pytest.raises(NotImplementedError, match="quantile: the parameter weights="):
+    # weights= only with method="inverted_cdf", and NumPy's checks of them
+    with pytest.raises(ValueError, match="Only method 'inverted_cdf' supports weights"):
         fnp.quantile(x, 0.5, weights=x)
+    with pytest.raises(ValueError, match="Weights must be non-negative"):
+        fnp.quantile(x, 0.5, weights=-x * x, method="inverted_cdf")
+    with pytest.raises(ValueError, match="all zero"):
+        fnp.nanpercentile(x, 50, weights=x * 0.0, method="inverted_cdf")
+    with pytest.raises(TypeError, match="Axis must be specified"):
+        fnp.quantile(backend.asarray(np.ones((2, 3))), 0.5, weights=backend.asarray(
+            np.ones(3)), method="inverted_cdf")
     with pytest.raises(TypeError, match="real numbers"):
         fnp.median(np.array([1j, 2.0]))
 
@@ -763,8 +771,11 @@ def test_mean_dtype(backend):
           np.mean(a, 0, dtype=np.float32), rtol=1e-7)
     check(backend, fnp.mean(backend.asarray(a, "float32"), dtype=fnp.float64),
           np.mean(a.astype(np.float32), dtype=np.float64))
-    with pytest.raises(TypeError, match="mean: dtype must be a floating dtype"):
-        fnp.mean(backend.asarray(a, "int64"), dtype=fnp.int32)
+    # an integer dtype: summed in it, the quotient truncated into it, as NumPy's
+    check(backend, fnp.mean(backend.asarray(a, "int64"), dtype=fnp.int32),
+          np.mean(a, dtype=np.int32))
+    f = np.asarray([[1.9, -2.7], [3.2, 5.6]])
+    check(backend, fnp.mean(backend.asarray(f), 1, dtype=fnp.int16), np.mean(f, 1, dtype=np.int16))
     g = ft.grad(lambda x: fnp.mean(x, 1, dtype=fnp.float64)[0])(backend.asarray(a, "float64"))
     check(backend, g, np.asarray([[0.5, 0.5], [0.0, 0.0]]))
 

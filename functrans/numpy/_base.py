@@ -407,13 +407,16 @@ def _not_array(e, *operands):
     raise e
 
 
-def _binary_function(prim, name, doc, keys=None):
+def _binary_function(prim, name, doc, keys=None, reflected=None):
     """A namespace function for a binary elementwise primitive. The common cases (an array
     with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
     through broadcasting and promotion in :func:`_binary`. ``keys`` ('all' or 'any'): the
     function compares typed keys (functrans.random's), both words joined by and/or; only
     reached where the call failed (a key array has no backend), so nothing on the way.
-    Binding calls the current interpreter directly: ``prim.bind`` without its frame."""
+    Binding calls the current interpreter directly: ``prim.bind`` without its frame.
+    ``reflected`` (``"__radd__"``): the function is a tracer's operator method instead,
+    NotImplemented where ``x2`` is of no backend and its type has that reflected operator
+    (core._defers); likewise only on the failed call's way."""
     impls_get = prim._impls.get
 
     def fn(x1, x2, /):
@@ -439,7 +442,11 @@ def _binary_function(prim, name, doc, keys=None):
             return _binary(prim, x1, x2)
         except AttributeError as e:
             _not_array(e, x1, x2)
-        except Exception:
+        except Exception as e:
+            if reflected is not None and isinstance(e, UnsupportedBackendError):
+                from ..core import _defers
+                if _defers(x2, reflected):
+                    return NotImplemented
             if keys is None or not _key_operand(x1, x2):
                 raise
         from ._keys import compare_keys
@@ -484,21 +491,37 @@ minimum = _binary_function(_ew.min_p, "minimum", "Elementwise minimum; at ties t
                            "derivative is shared equally by both operands (as in JAX).")
 
 
-def divide(x1, x2, /):
-    """Elementwise true division ``x1 / x2`` (integers give floats)."""
-    if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
-        x1, x2 = _as_operand(x1), _as_operand(x2)
-    # An integer (or bool) array becomes float64 unless the other operand is a floating
-    # array, whose dtype the promotion gives (int8 / float32 is float32, as in NumPy/JAX)
-    f1 = type(x1) not in _SCALARS and _is_float_array(x1)
-    f2 = type(x2) not in _SCALARS and _is_float_array(x2)
-    if type(x1) not in _SCALARS and not f1 and not f2:
-        x1 = _st.convert_element_type(x1, _dt.float64)
-    if type(x2) not in _SCALARS and not f2 and not f1:
-        x2 = _st.convert_element_type(x2, _dt.float64)
-    if type(x1) in _SCALARS and type(x2) in _SCALARS:
-        x1 = _to_array(x1, _dt.float64) if type(x1) is not complex else _to_array(x1)
-    return _binary(_ew.div_p, x1, x2)
+def _divide_function(reflected=None):
+    """``divide``; with ``reflected`` the tracers' ``/`` (as _binary_function's)."""
+    def divide(x1, x2, /):
+        """Elementwise true division ``x1 / x2`` (integers give floats)."""
+        try:  # (free in Python 3.11+ while nothing is raised)
+            if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
+                x1, x2 = _as_operand(x1), _as_operand(x2)
+            # An integer (or bool) array becomes float64 unless the other operand is a
+            # floating array, whose dtype the promotion gives (int8 / float32 is float32, as
+            # in NumPy/JAX)
+            f1 = type(x1) not in _SCALARS and _is_float_array(x1)
+            f2 = type(x2) not in _SCALARS and _is_float_array(x2)
+            if type(x1) not in _SCALARS and not f1 and not f2:
+                x1 = _st.convert_element_type(x1, _dt.float64)
+            if type(x2) not in _SCALARS and not f2 and not f1:
+                x2 = _st.convert_element_type(x2, _dt.float64)
+            if type(x1) in _SCALARS and type(x2) in _SCALARS:
+                x1 = _to_array(x1, _dt.float64) if type(x1) is not complex else _to_array(x1)
+            return _binary(_ew.div_p, x1, x2)
+        except UnsupportedBackendError:
+            if reflected is not None:
+                from ..core import _defers
+                if _defers(x2, reflected):
+                    return NotImplemented
+            raise
+    if reflected is not None:
+        divide.__name__ = divide.__qualname__ = "__truediv__"
+    return divide
+
+
+divide = _divide_function()
 
 
 def negative(x, /):
@@ -541,6 +564,21 @@ less = _binary_function(_ew.lt_p, "less", "Elementwise ``x1 < x2``.")
 less_equal = _binary_function(_ew.le_p, "less_equal", "Elementwise ``x1 <= x2``.")
 greater = _binary_function(_ew.gt_p, "greater", "Elementwise ``x1 > x2``.")
 greater_equal = _binary_function(_ew.ge_p, "greater_equal", "Elementwise ``x1 >= x2``.")
+
+# Tracers' operators with self first (core.Tracer.__add__...): these functions again, as
+# operator methods (``reflected``), so that ``tracer + x`` costs no frame more than add().
+_OPERATOR_METHODS = {
+    op: _binary_function(p, f"__{op}__", f"``x1 {sym} x2`` (see {name}).", reflected=refl)
+    for op, p, name, sym, refl in (
+        ("add", _ew.add_p, "add", "+", "__radd__"),
+        ("sub", _ew.sub_p, "subtract", "-", "__rsub__"),
+        ("mul", _ew.mul_p, "multiply", "*", "__rmul__"),
+        ("pow", _ew.pow_p, "pow", "**", "__rpow__"),
+        ("lt", _ew.lt_p, "less", "<", "__gt__"),
+        ("le", _ew.le_p, "less_equal", "<=", "__ge__"),
+        ("gt", _ew.gt_p, "greater", ">", "__lt__"),
+        ("ge", _ew.ge_p, "greater_equal", ">=", "__le__"))}
+_OPERATOR_METHODS["truediv"] = _divide_function("__rtruediv__")
 
 
 def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
@@ -705,14 +743,16 @@ def _count(x, mask, axes, keepdims):
 
 
 def mean(x, /, axis=None, *, keepdims=False, dtype=None, where=None):
-    """Arithmetic mean over ``axis``; ``dtype`` (NumPy's parameter): a floating dtype to
-    compute and return it in (integers give float64 by default); ``where``: NumPy's boolean
-    mask of the elements taking part (a slice with none gives nan)."""
+    """Arithmetic mean over ``axis``; ``dtype`` (NumPy's parameter): the dtype to compute
+    and return it in (integers give float64 by default; an integer or bool one sums in it
+    and truncates the quotient into it, as NumPy's); ``where``: NumPy's boolean mask of the
+    elements taking part (a slice with none gives nan)."""
     x = _as_operand(x)
     if dtype is not None:
         d = _dt.as_dtype(dtype)
         if d.kind not in "fc":
-            raise TypeError(f"mean: dtype must be a floating dtype; got {d.name}")
+            from ._statistics import _exact_mean
+            return _exact_mean(x, d, axis, keepdims, where)
         if _dtype_of(x) is not d:
             x = _st.convert_element_type(x, d)
     elif not _is_float_array(x):

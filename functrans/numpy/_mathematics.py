@@ -37,7 +37,8 @@ from ._elementwise import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, ce
                            remainder, round, signbit, trunc)
 from ._indexing import take, take_along_axis
 from ._searching import argmax, argmin, argsort, searchsorted, sort
-from ._statistics import (all, any, cumulative_prod, cumulative_sum, diff, prod, sum, var)
+from ._statistics import (_stat_dtype, all, any, cumulative_prod, cumulative_sum, diff, prod,
+                          sum, var)
 
 __all__ = [
     # aliases and elementwise functions
@@ -588,21 +589,18 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
                 initial=initial, where=where)
 
 
-def _check_float_dtype(name, dtype):
-    if dtype is not None and _dt.as_dtype(dtype).kind not in "fc":
-        raise NotImplementedError(f"{name}: dtype= must be a floating dtype here; got "
-                                  f"{dtype!r}")
-
-
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """Mean along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
-    NumPy's warning). Integers give float64; ``dtype`` (floating) sets the computation's
-    dtype; ``where`` masks the elements taking part."""
+    NumPy's warning). Integers give float64; ``dtype`` sets the computation's dtype (an
+    integer or bool one only for integer input, as NumPy's: mean's); ``where`` masks the
+    elements taking part."""
     _no_out("nanmean", out)
-    _check_float_dtype("nanmean", dtype)
     a = _as_operand(a)
-    if dtype is not None:
-        a = astype(a, dtype)
+    d = _stat_dtype("nanmean", a, dtype, nan=True)
+    if d is not None and d.kind not in "fc":  # integer input: mean's (no NaNs)
+        return _mean(a, axis=axis, keepdims=keepdims, where=where, dtype=d)
+    if d is not None:
+        a = astype(a, d)
     if not _is_inexact(a):
         return _mean(a, axis=axis, keepdims=keepdims, where=where)
     if _dtype(a) in _dt.HALF:  # (float16 counts exactly only to 2048): in float32
@@ -638,11 +636,13 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     supported."""
     _no_out("nanvar", out)
     _unsupported("nanvar", mean=mean)
-    _check_float_dtype("nanvar", dtype)
     ddof = _ddof("nanvar", ddof if ddof != 0 else None, correction)
     a = _as_operand(a)
-    if dtype is not None:
-        a = astype(a, dtype)
+    d = _stat_dtype("nanvar", a, dtype, nan=True)
+    if d is not None and d.kind not in "fc":  # integer input: var's (no NaNs)
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where, dtype=d)
+    if d is not None:
+        a = astype(a, d)
     if not _is_inexact(a):
         return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where)
     if _dtype(a) in _dt.HALF:  # in float32, as var
@@ -667,8 +667,14 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
            mean=None, correction=None):
-    """Standard deviation along ``axis`` of the non-NaN entries (``sqrt(nanvar(...))``)."""
+    """Standard deviation along ``axis`` of the non-NaN entries (``sqrt(nanvar(...))``; an
+    integer or bool ``dtype``, for integer input: truncated into it, as std's)."""
     a = _as_operand(a)
+    d = _stat_dtype("nanstd", a, dtype, nan=True)
+    if d is not None and d.kind not in "fc":
+        v = nanvar(a, axis=axis, dtype=d, out=out, ddof=ddof, keepdims=keepdims, where=where,
+                   mean=mean, correction=correction)
+        return astype(sqrt(astype(v, _dt.float64)), d)
     if dtype is None and _dtype(a) in _dt.HALF:  # in float32, as std
         return astype(nanstd(astype(a, _dt.float32), axis, out=out, ddof=ddof,
                              keepdims=keepdims, where=where, mean=mean, correction=correction),
@@ -1005,6 +1011,79 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median
     return reshape(out, out_shape)
 
 
+def _quantile_weights(name, a, weights, axis, method):
+    """NumPy's checks of ``weights=`` (only method 'inverted_cdf' takes them; ``a``'s shape,
+    or that of the axes reduced; non-negative where the values are concrete): the weights
+    broadcast to ``a``'s shape, in float64."""
+    if method != "inverted_cdf":
+        raise ValueError(f"{name}: Only method 'inverted_cdf' supports weights. Got: "
+                         f"{method}.")
+    a, w = _plain_next_to(a, weights)
+    shape, nd = _shape(a), len(_shape(a))
+    if _shape(w) != shape:
+        if axis is None:
+            raise TypeError(f"{name}: Axis must be specified when shapes of a and weights "
+                            f"differ (a {shape}, weights {_shape(w)}).")
+        axes = _normalize_axes(axis, nd)
+        if _shape(w) != tuple(shape[i] for i in axes):
+            raise ValueError(f"{name}: Shape of weights must be consistent with shape of a "
+                             f"along specified axis (weights {_shape(w)}, a {shape}, axis "
+                             f"{axis}).")
+        order = sorted(range(len(axes)), key=lambda k: axes[k])
+        if order != list(range(len(axes))):
+            w = _st.transpose(w, tuple(order))
+        w = broadcast_to(reshape(w, tuple(d if i in axes else 1 for i, d in enumerate(shape))),
+                         shape)
+    w = astype(w, _dt.float64)
+    if _concrete(w) and math.prod(shape) and builtins.bool(any(less(w, 0.0))):
+        raise ValueError(f"{name}: Weights must be non-negative.")
+    return w
+
+
+def _weighted_quantile(name, a, q, w, axis, keepdims, ignore_nan, scale):
+    """NumPy's weighted 'inverted_cdf': in each slice, the smallest value whose share of
+    the total weight, with the smaller values', reaches q (sorted stably; NaNs, last, count
+    with weight 0 for the nan-functions and make the slice NaN for the others)."""
+    if _dtype(a).kind == "c":
+        raise TypeError(f"{name}: a must be an array of real numbers")
+    qa, _ = _q_array(q, a)
+    if scale != 1:
+        qa = divide(qa, float(scale))
+    q_shape = _shape(qa)
+    x, n, r_shape, kept = _to_front(a, axis)
+    wx = _to_front(w, axis)[0]
+    nq = math.prod(q_shape)
+    out_shape = q_shape + (kept if keepdims else r_shape)
+    if n == 0:
+        return broadcast_to(_like(x, math.nan, _dtype(_as_float(x))), out_shape)
+    order = argsort(x, axis=0, stable=True)
+    xs = take_along_axis(x, order, axis=0)
+    ws = take_along_axis(wx, order, axis=0)
+    has_nan = _is_inexact(x)
+    last = xs[n - 1:n, ...]  # (1, *R): NaN where the slice has one
+    if ignore_nan and has_nan:
+        ws = where(isnan(xs), 0.0, ws)
+    cdf = cumulative_sum(ws, axis=0)
+    total = cdf[n - 1:n, ...]
+    empty = isnan(xs[0:1, ...]) if ignore_nan and has_nan else None  # all NaN there
+    bad = logical_not(greater(total, 0.0)) if empty is None else \
+        logical_and(logical_not(greater(total, 0.0)), logical_not(empty))
+    bad = logical_or(bad, logical_not(isfinite(total)))
+    if _concrete(bad) and builtins.bool(any(bad)):
+        raise ValueError(f"{name}: Weights included NaN, inf or were all zero.")
+    cdf = divide(cdf, total)
+    if _dtype(qa) is not _dt.float64:  # (compared in q's dtype, as NumPy's)
+        cdf = astype(cdf, _dtype(qa))
+    cdf = where(equal(cdf, 0.0), -1.0, cdf)  # leading zero weights: never chosen
+    qf = reshape(qa, (nq, 1) + (1,) * len(r_shape))
+    below = astype(less(reshape(cdf, (1, n) + r_shape), qf), _dt.int64)
+    idx = minimum(sum(below, axis=1), n - 1)  # (nq, *R): searchsorted(cdf, q, 'left')
+    out = take_along_axis(xs, idx, axis=0)
+    if has_nan:
+        out = where(isnan(last) if empty is None else empty, math.nan, out)
+    return reshape(out, out_shape)
+
+
 def _lerp(a, b, t):
     """NumPy's linear interpolation: ``a + (b - a) t``, from ``b``'s side when
     ``t >= 0.5``."""
@@ -1020,11 +1099,16 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     thirteen: 'linear' (default), 'lower', 'higher', 'nearest', 'midpoint', the discrete
     'inverted_cdf', 'averaged_inverted_cdf', 'closest_observation' and Hyndman & Fan's
     continuous 'interpolated_inverted_cdf', 'hazen', 'weibull', 'median_unbiased',
-    'normal_unbiased'; ``weights`` raises NotImplementedError. NaN where a slice has a
-    NaN. Differentiable in ``a`` (and in ``q`` for 'linear'). ``q`` outside [0, 1] is a ValueError when ``q`` has
-    concrete values (under a transform it is not checked)."""
+    'normal_unbiased'. ``weights`` (NumPy's: of ``a``'s shape or of the axes reduced,
+    non-negative) only with 'inverted_cdf', as NumPy's (others: ValueError). NaN where a
+    slice has a NaN. Differentiable in ``a`` (and in ``q`` for 'linear'). ``q`` outside
+    [0, 1] is a ValueError when ``q`` has concrete values (under a transform it is not checked)."""
     _no_out("quantile", out)
-    _unsupported("quantile", weights=weights)
+    if weights is not None:
+        _check_q("quantile", q, 1)
+        w = _quantile_weights("quantile", a, weights, axis, method)
+        return _weighted_quantile("quantile", _plain_next_to(a, weights)[0], q, w, axis,
+                                  keepdims, False, 1)
     return _quantile_impl("quantile", a, q, axis, method, keepdims, False, 1)
 
 
@@ -1033,7 +1117,11 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     """The ``q``-th percentiles (``q`` in [0, 100]) along ``axis``: ``quantile(a, q / 100)``
     with the same methods and limits."""
     _no_out("percentile", out)
-    _unsupported("percentile", weights=weights)
+    if weights is not None:
+        _check_q("percentile", q, 100)
+        w = _quantile_weights("percentile", a, weights, axis, method)
+        return _weighted_quantile("percentile", _plain_next_to(a, weights)[0], q, w, axis,
+                                  keepdims, False, 100)
     return _quantile_impl("percentile", a, q, axis, method, keepdims, False, 100)
 
 
@@ -1042,7 +1130,11 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     """Quantiles of the non-NaN entries along ``axis`` (NaN for an all-NaN slice, without
     NumPy's warning); otherwise as :func:`quantile`."""
     _no_out("nanquantile", out)
-    _unsupported("nanquantile", weights=weights)
+    if weights is not None:
+        _check_q("nanquantile", q, 1)
+        w = _quantile_weights("nanquantile", a, weights, axis, method)
+        return _weighted_quantile("nanquantile", _plain_next_to(a, weights)[0], q, w, axis,
+                                  keepdims, True, 1)
     return _quantile_impl("nanquantile", a, q, axis, method, keepdims, True, 1)
 
 
@@ -1050,7 +1142,11 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
                   keepdims=False, *, weights=None):
     """Percentiles of the non-NaN entries along ``axis`` (see :func:`nanquantile`)."""
     _no_out("nanpercentile", out)
-    _unsupported("nanpercentile", weights=weights)
+    if weights is not None:
+        _check_q("nanpercentile", q, 100)
+        w = _quantile_weights("nanpercentile", a, weights, axis, method)
+        return _weighted_quantile("nanpercentile", _plain_next_to(a, weights)[0], q, w, axis,
+                                  keepdims, True, 100)
     return _quantile_impl("nanpercentile", a, q, axis, method, keepdims, True, 100)
 
 # -- comparisons -----------------------------------------------------------------------------

@@ -70,19 +70,72 @@ def _correction(name, correction, ddof):
     return 0.0 if correction is None else correction
 
 
-def _stat_dtype(name, x, dtype):
-    """``x`` in NumPy's ``dtype=`` of var/std (the dtype computed in, and the result's);
-    integer dtypes, whose truncated arithmetic NumPy applies to the mean and the
-    deviations, are refused."""
-    x = _as_operand(x)
+def _stat_dtype(name, x, dtype, nan=False):
+    """NumPy's ``dtype=`` of the mean/var/std family, nan-functions included (the one check
+    of it): the dtype, or None. Every dtype is NumPy's to compute in (an integer or bool one
+    by its truncating arithmetic: :func:`_exact_var`); the nan-functions (``nan``) refuse an
+    integer or bool one for floating input, which holds the NaNs they skip, with NumPy's
+    TypeError (a dtype that does not fit the input, no missing feature)."""
     if dtype is None:
-        return x
-    dt = _dt.as_dtype(dtype)
-    if dt.kind not in "fc":
-        raise TypeError(f"{name}: dtype must be a floating or complex dtype; got {dt.name} "
-                        f"(NumPy's integer arithmetic would truncate the mean: compute in "
-                        f"a float dtype and round the result)")
-    return astype(x, dt)
+        return None
+    d = _dt.as_dtype(dtype)
+    if nan and d.kind not in "fc" and _dtype(x).kind in "fc":
+        raise TypeError(f"{name}: dtype={d.name} for {_dtype(x).name} input: floating input "
+                        f"needs a floating or complex dtype (as NumPy's: the NaNs skipped "
+                        f"have no integer value); compute in a float dtype and round the "
+                        f"result, or give integer input")
+    return d
+
+
+def _exact_sum(x, d, axes, keepdims, mask):
+    """NumPy's sum in the integer or bool dtype ``d``: each element cast to ``d`` first
+    (floats truncated), the sum wrapping around as ``d``'s does; bool's is a logical or."""
+    x = astype(x, d)
+    if d.kind == "b":
+        return _bool_reduce(_red.reduce_or_p, x, axes, keepdims, mask, False, "sum")
+    return _reduce(_red.reduce_sum, _fill_outside(x, mask, 0), axes, keepdims)
+
+
+def _truncated(total, count, d):
+    """NumPy's ``total / count`` into the integer or bool dtype ``d``: a true division (in
+    float64), truncated toward 0 (count 0: nan, which casts as NumPy's does)."""
+    q = _ew.div(astype(total, _dt.float64), count if type(count) is float
+                else astype(count, _dt.float64))
+    return astype(q, d)
+
+
+def _exact_mean(x, d, axis, keepdims, where, name="mean"):
+    """``mean(x, dtype=d)`` for an integer or bool ``d``, as NumPy's: summed in ``d``, the
+    quotient truncated into it."""
+    x = _as_operand(x)
+    shape = _shape(x)
+    axes = _normalize_axes(axis, len(shape))
+    mask = _where_mask(x, where, name)
+    total = _exact_sum(x, d, axes, keepdims, mask)
+    if mask is None:
+        return _truncated(total, float(math.prod(shape[a] for a in axes)), d)
+    return _truncated(total, _count(astype(total, _dt.float64), mask, axes, keepdims), d)
+
+
+def _exact_var(x, d, axis, keepdims, where, correction, name="var"):
+    """``var(x, dtype=d)`` for an integer or bool ``d``, step by step as NumPy's: the mean
+    truncated into ``d``, the deviations in the dtype ``x`` and ``d`` promote to, their
+    squares summed in ``d``, the quotient truncated."""
+    from ._base import multiply, subtract
+    from ._elementwise import conj, real
+    x = _as_operand(x)
+    shape = _shape(x)
+    axes = _normalize_axes(axis, len(shape))
+    mask = _where_mask(x, where, name)
+    m = _exact_mean(x, d, axes, True, mask, name)
+    dev = subtract(x, m)
+    sq = real(multiply(dev, conj(dev))) if _dtype(dev).kind == "c" else multiply(dev, dev)
+    s = _exact_sum(sq, d, axes, keepdims, mask)
+    if mask is None:
+        n = float(math.prod(shape[a] for a in axes))
+        return _truncated(s, builtins.max(n - correction, 0.0), d)
+    dof = _ew.sub(_count(astype(s, _dt.float64), mask, axes, keepdims), float(correction))
+    return _truncated(s, _ew.max_p.bind(dof, 0.0), d)
 
 
 def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None,
@@ -91,13 +144,16 @@ def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
     of freedom (``correction`` 0 by default; where that is 0 or less, inf, or nan for a
     slice with no deviation, as NumPy's). ``ddof`` is NumPy's name for ``correction``
     (giving both is a ValueError); ``where``: NumPy's boolean mask of the elements taking
-    part (N counts them in each slice); ``dtype``: NumPy's, the floating or complex dtype
-    computed in (and of a complex dtype's result, as NumPy's)."""
+    part (N counts them in each slice); ``dtype``: NumPy's, the dtype computed in and of the
+    result: floating or complex, or integer or bool with NumPy's arithmetic (the elements,
+    mean and squared deviations cast into it, truncating; no derivative)."""
     correction = _correction("var", correction, ddof)
-    if dtype is not None:
-        x = _stat_dtype("var", x, dtype)
-        out = var(x, axis, correction=correction, keepdims=keepdims, where=where)
-        return astype(out, _dtype(x))
+    d = _stat_dtype("var", x, dtype)
+    if d is not None:
+        if d.kind not in "fc":
+            return _exact_var(x, d, axis, keepdims, where, correction)
+        out = var(astype(x, d), axis, correction=correction, keepdims=keepdims, where=where)
+        return astype(out, d)
     x = _as_operand(x)
     if _dtype(x).kind not in "fc":
         x = _st.convert_element_type(x, _dt.float64)
@@ -131,10 +187,13 @@ def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
     ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError); ``where``
     and ``dtype`` as in :func:`var`."""
     correction = _correction("std", correction, ddof)
-    if dtype is not None:
-        x = _stat_dtype("std", x, dtype)
-        out = std(x, axis, correction=correction, keepdims=keepdims, where=where)
-        return astype(out, _dtype(x))
+    d = _stat_dtype("std", x, dtype)
+    if d is not None:
+        if d.kind not in "fc":  # NumPy's for a 0-d result (its arrays refuse sqrt's cast)
+            v = _exact_var(x, d, axis, keepdims, where, correction, "std")
+            return astype(sqrt(astype(v, _dt.float64)), d)
+        out = std(astype(x, d), axis, correction=correction, keepdims=keepdims, where=where)
+        return astype(out, d)
     x = _as_operand(x)
     half = _dtype(x)
     if half in _dt.HALF:  # (the variance itself may be beyond float16's range)

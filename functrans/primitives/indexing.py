@@ -49,6 +49,10 @@ def _normalized(b, idx, dims, shape, device):
                 # wraps (CuPy) would read another element. Checked eagerly before this where
                 # the indices are concrete; staged ones clamp, as JAX's do.
                 i = xp.clip(i, 0, n - 1)
+            else:
+                # below -n: n, out of range for take (which would count i + n < 0 from the
+                # end again: a staged index's error, made in _gather_impl, not another element)
+                i = xp.where(i < 0, n, i)
             out.append(i)
     return out
 
@@ -69,8 +73,32 @@ def _gather_impl(b, x, *idx):
     shape = _idx_shape(idx)
     flat = _flat_index(b, idx, lead, shape, b.device(x))
     xr = xp.reshape(x, (math.prod(lead),) + rest)
-    out = xp.take(xr, xp.reshape(flat, (-1,)), axis=0)
+    try:
+        out = xp.take(xr, xp.reshape(flat, (-1,)), axis=0)
+    except IndexError:  # (torch's says neither index nor size)
+        raise _out_of_bounds(b, idx, tuple(x.shape)) from None
     return xp.reshape(out, shape + rest)
+
+
+def _out_of_bounds(b, idx, shape):
+    """The IndexError for an index array with an entry outside [-n, n), found as a gather
+    runs: eagerly functrans.numpy checks indices before, so this is a staged one's (the
+    gather sees the array with its indexed axes moved first, not the axis numbers written)."""
+    import numpy as np
+    for k, (i, n) in enumerate(zip(idx, shape)):
+        v = np.asarray(i) if type(i) in _SCALAR_DTYPES else b.to_numpy(i)
+        bad = v[(v < -n) | (v >= n)]
+        if bad.size:
+            which = f"integer index {k} of {len(idx)}, " if len(idx) > 1 else ""
+            return IndexError(
+                f"index {int(bad.flat[0])} is out of bounds for an axis of size {n} ({which}"
+                f"the array indexed, its integer-indexed axes first, having shape "
+                f"{tuple(shape)}). The index was traced (under jit), so it is checked as the "
+                f"staged function runs, and refused as NumPy refuses it (JAX clamps it "
+                f"silently). To clamp, write x.at[i].get(mode='clip'); for a fill value "
+                f"where it is out of range, x.at[i].get(mode='fill', fill_value=...) (or "
+                f"functrans.numpy.take(x, i, axis=..., mode='clip' or 'fill')).")
+    return IndexError(f"gather: an index is out of bounds for shape {tuple(shape)}")
 
 
 def _gather_aval(x, *idx):

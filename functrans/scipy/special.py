@@ -2933,3 +2933,72 @@ def lpmv(m, v, x, /):
     at_minus1 = _where(whole, at_whole, _where(ms == 0.0, -_inf, fnp.add(zero, _inf)))
     out = _where(x == -1.0, at_minus1, out)
     return _where(ok, out, math.nan)
+
+
+# -- derivatives where a function is undefined ----------------------------------------------------
+#
+# The functions above give nan outside their domains through selects (``_where(bad, nan,
+# out)``, ``out`` computed at a safe stand-in), whose derivative there is the constant's, 0.
+# A derivative where the function has no value is undefined too: nan, as JAX's. Called from
+# user code (or jax.lax's names, lax_ops), each function's result is therefore given a nan
+# slope wherever it is nan: expm1 of the differentiated operands' moves (value 0, slope 1 to
+# every order) times a factor nan there and 0 elsewhere, selected there only. (0 elsewhere,
+# not nan, so that reverse mode's zero cotangents elsewhere stay 0; the library's own
+# composers below, which select around such points themselves, get the plain results.)
+
+# Not elementwise in their array operands, or not real-valued.
+_NOT_ELEMENTWISE = frozenset(("logsumexp", "softmax", "log_softmax", "bernoulli", "wofz",
+                              "sph_harm_y"))
+_COMPOSERS = frozenset(("functrans.scipy.special", "functrans.scipy.stats", "functrans.nn",
+                        "functrans.random"))
+
+
+def _nan_slope_where_nan(out, operands):
+    """``out`` (an array, or a tuple of them) with a nan derivative in ``operands`` (the
+    tracers among the arguments), to every order, wherever its value is nan; the values
+    unchanged."""
+    if isinstance(out, tuple):
+        return tuple(_nan_slope_where_nan(o, operands) for o in out)
+    if not isinstance(out, _Tracer) or _dtype(out).kind != "f":
+        return out
+    shape = tuple(out.shape)
+    moved = None
+    for a in operands:
+        if _dtype(a).kind == "f" and fnp.broadcast_shapes(tuple(a.shape), shape) == shape:
+            # (infinite operands held still: a - a would be nan there, and so every
+            # derivative of expm1 at it, which reverse mode multiplies by its zeros)
+            a = _where(fnp.isfinite(a), a, fnp.zeros_like(a))
+            d = fnp.expm1(fnp.subtract(a, fnp.stop_gradient(a)))
+            moved = d if moved is None else fnp.add(moved, d)
+    if moved is None:
+        return out
+    bad = fnp.isnan(out)
+    factor = _where(bad, math.nan, fnp.zeros_like(out))
+    slope = fnp.astype(fnp.multiply(moved, factor), _dtype(out))
+    return _where(bad, slope, out)
+
+
+def _nan_slope_where_undefined(fn):
+    import functools
+    import sys
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        for a in args:
+            if isinstance(a, _Tracer):
+                break
+        else:
+            return out
+        if sys._getframe(1).f_globals.get("__name__", "") in _COMPOSERS:
+            return out
+        return _nan_slope_where_nan(out, [a for a in args if isinstance(a, _Tracer)])
+    return wrapped
+
+
+_wrapped: dict = {}  # (aliases, psi = digamma, stay one function)
+for _name in __all__:
+    if _name not in _NOT_ELEMENTWISE:
+        _fn = globals()[_name]
+        globals()[_name] = _wrapped.setdefault(id(_fn), _nan_slope_where_undefined(_fn))
+del _name, _fn, _wrapped
