@@ -138,6 +138,200 @@ def _fast_strict_lookups():
 
 _fast_strict_lookups()
 
+
+def _fast_strict_checks():
+    """Fast paths for array-api-strict's per-operation checks, memoised from the originals.
+
+    Each operator of array-api-strict checks its operands' devices, dtype categories and
+    Python scalar's kind, and each array it makes wraps a new ``DType`` and asks whether its
+    device supports it: about 70% of the time a strict test run spends is this bookkeeping
+    (profiled on the namespace-derivative tests). Those checks depend on the dtypes, devices,
+    operator and scalar type alone (not on values, except an int scalar's range on an integer
+    array, which is always checked the original way), so each fast path answers a case the
+    original has already accepted once, from a table the original filled; anything else (a
+    new combination, a subclass, a NumPy scalar, an error) is handed to the original, which
+    raises what it always raised. Arrays of one NumPy dtype share one ``DType`` wrapper
+    (equal, same hash, same fields; ``is`` between two arrays' dtypes is now true). The
+    attribute getters become C-level. Each patch is left out if its target changed shape.
+    tests/test_strict_fast_paths.py checks the patched library against the originals.
+    """
+    try:
+        from array_api_strict import _array_object as A, _devices as Dv, _dtypes as D
+    except ImportError:
+        return
+    import inspect
+    import sys
+    from operator import attrgetter
+
+    Array, DType, Device = A.Array, D.DType, Dv.Device
+    if ("_functrans_originals" in vars(Array) or not {"_array", "_dtype", "_device"} <= set(
+            getattr(Array, "__slots__", ())) or "_np_dtype" not in DType.__slots__
+            or "_device" not in Device.__slots__):
+        return
+    Array._functrans_originals = {}  # name -> the original, for the tests
+
+    def original(name, params, kind=None):
+        """The original ``Array.name`` (a function), or None if it is missing or its
+        parameters are not ``params``."""
+        attr = vars(Array).get(name)
+        if kind is not None:
+            if type(attr) is not kind:
+                return None
+            attr = attr.__func__
+        if not inspect.isfunction(attr):
+            return None
+        if tuple(inspect.signature(attr).parameters) != params:
+            return None
+        return attr
+
+    def install(name, fast, orig, kind=None):
+        fast.__name__, fast.__doc__ = name, orig.__doc__
+        Array._functrans_originals[name] = orig
+        setattr(Array, name, kind(fast) if kind else fast)
+
+    orig_supports = getattr(Dv, "device_supports_dtype", None)
+    if (inspect.isfunction(orig_supports) and tuple(inspect.signature(
+            orig_supports).parameters) == ("device", "dtype")):
+        supports = {}  # (device name, NumPy dtype) -> the original's answer
+
+        def device_supports_dtype(device, dtype):
+            if device.__class__ is Device and dtype.__class__ is DType:
+                key = device._device, dtype._np_dtype
+                r = supports.get(key)
+                if r is None:
+                    r = supports[key] = orig_supports(device, dtype)
+                return r
+            return orig_supports(device, dtype)
+        device_supports_dtype.__doc__ = orig_supports.__doc__
+        Array._functrans_originals["device_supports_dtype"] = orig_supports
+        for mod_name, mod in list(sys.modules.items()):
+            if mod is not None and (mod_name == "array_api_strict"
+                                    or mod_name.startswith("array_api_strict.")):
+                if vars(mod).get("device_supports_dtype") is orig_supports:
+                    mod.device_supports_dtype = device_supports_dtype
+
+    orig_new = original("_new", ("cls", "x", "device"), classmethod)
+    cpu = getattr(A, "CPU_DEVICE", None)
+    if orig_new is not None and cpu.__class__ is Device:
+        wrappers = {}  # (NumPy dtype, device name) -> a DType the original made for them
+        ndarray, generic, new_object = np.ndarray, np.generic, object.__new__
+
+        def _new(cls, x, /, device):
+            if cls is Array and (x.__class__ is ndarray or isinstance(x, generic)):
+                if x.__class__ is not ndarray:
+                    x = np.asarray(x)  # (as the original does with a NumPy scalar)
+                if device is None:
+                    dev = cpu
+                elif device.__class__ is Device:
+                    dev = device
+                else:
+                    return orig_new(cls, x, device=device)
+                dt = x.dtype
+                key = dt, dev._device
+                w = wrappers.get(key)
+                if w is not None and w._np_dtype is dt:
+                    obj = new_object(cls)
+                    obj._array, obj._dtype, obj._device = x, w, dev
+                    return obj
+                obj = orig_new(cls, x, device=device)
+                if obj._dtype._np_dtype is dt and obj._device is dev:
+                    wrappers[key] = obj._dtype  # accepted: reuse its wrapper
+                return obj
+            return orig_new(cls, x, device=device)
+        install("_new", _new, orig_new, classmethod)
+
+    orig_promote = original("_promote_scalar", ("self", "scalar"))
+    if orig_promote is not None:
+        promoted = {}  # (array's NumPy dtype, scalar type) -> NumPy dtype of the result
+
+        def _promote_scalar(self, scalar):
+            t = scalar.__class__
+            if self.__class__ is Array and (t is float or t is complex or t is bool
+                                            or t is int):
+                dt = self._dtype._np_dtype
+                r = promoted.get((dt, t))
+                if r is not None:
+                    return Array._new(np.array(scalar, dtype=r), device=self._device)
+                res = orig_promote(self, scalar)
+                if not (t is int and dt.kind in "iub"):  # (an int's range is checked there)
+                    promoted[dt, t] = res._dtype._np_dtype
+                return res
+            return orig_promote(self, scalar)
+        install("_promote_scalar", _promote_scalar, orig_promote)
+
+    orig_allowed = original("_check_allowed_dtypes", ("self", "other", "dtype_category", "op"))
+    if orig_allowed is not None:
+        allowed = set()  # (dtype, other's dtype or scalar type, category, op) accepted
+
+        def _check_allowed_dtypes(self, other, dtype_category, op):
+            if self.__class__ is Array:
+                t = other.__class__
+                if t is Array:
+                    key = self._dtype._np_dtype, other._dtype._np_dtype, dtype_category, op
+                    if key in allowed:
+                        return other
+                elif t is float or t is int or t is complex or t is bool:
+                    key = self._dtype._np_dtype, t, dtype_category, op
+                    if key in allowed:
+                        return self._promote_scalar(other)
+                else:
+                    return orig_allowed(self, other, dtype_category, op)
+                res = orig_allowed(self, other, dtype_category, op)
+                if res is not NotImplemented:
+                    allowed.add(key)
+                return res
+            return orig_allowed(self, other, dtype_category, op)
+        install("_check_allowed_dtypes", _check_allowed_dtypes, orig_allowed)
+
+    orig_same = original("_check_type_device", ("self", "other"))
+    if orig_same is not None:
+        def _check_type_device(self, other):
+            t = other.__class__
+            if self.__class__ is Array:
+                if t is Array:
+                    a, b = self._device, other._device
+                    if a.__class__ is Device and (a is b or (
+                            b.__class__ is Device and a._device == b._device)):
+                        return None
+                elif t is float or t is int or t is complex or t is bool:
+                    return None
+            return orig_same(self, other)
+        install("_check_type_device", _check_type_device, orig_same)
+
+    orig_two = original("_normalize_two_args", ("x1", "x2"), staticmethod)
+    if orig_two is not None:
+        def _normalize_two_args(x1, x2):
+            if (x1.__class__ is Array is x2.__class__
+                    and (x1._array.ndim == 0) is (x2._array.ndim == 0)):
+                return (x1, x2)
+            return orig_two(x1, x2)
+        install("_normalize_two_args", _normalize_two_args, orig_two, staticmethod)
+
+    # The public attributes, read by every operation: C-level getters (same values), where
+    # the original's body is ``return self.<path>`` alone.
+    import ast
+    import textwrap
+    for name, path in (("dtype", "_dtype"), ("device", "_device"), ("ndim", "_array.ndim"),
+                       ("shape", "_array.shape"), ("size", "_array.size")):
+        prop = vars(Array).get(name)
+        if type(prop) is not property or prop.fset is not None or prop.fdel is not None:
+            continue
+        try:
+            body = ast.parse(textwrap.dedent(inspect.getsource(prop.fget))).body[0].body
+        except (OSError, TypeError, SyntaxError, IndexError, AttributeError):
+            continue
+        if (body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)):
+            body = body[1:]  # (the docstring)
+        if (len(body) == 1 and isinstance(body[0], ast.Return)
+                and ast.unparse(body[0].value) == "self." + path):
+            Array._functrans_originals[name] = prop
+            setattr(Array, name, property(attrgetter(path), doc=prop.__doc__))
+
+
+_fast_strict_checks()
+
+
 settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=200, deadline=None)
