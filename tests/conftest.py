@@ -301,11 +301,89 @@ def _fast_strict_checks():
     orig_two = original("_normalize_two_args", ("x1", "x2"), staticmethod)
     if orig_two is not None:
         def _normalize_two_args(x1, x2):
-            if (x1.__class__ is Array is x2.__class__
-                    and (x1._array.ndim == 0) is (x2._array.ndim == 0)):
-                return (x1, x2)
+            if x1.__class__ is Array is x2.__class__:
+                a, b = x1._array, x2._array
+                if (a.ndim == 0) is (b.ndim == 0):
+                    return (x1, x2)
+                if a.ndim == 0:  # (a dimension keeps NumPy from casting by value)
+                    return (Array._new(a[None], device=x1._device), x2)
+                return (x1, Array._new(b[None], device=x2._device))
             return orig_two(x1, x2)
         install("_normalize_two_args", _normalize_two_args, orig_two, staticmethod)
+
+    # Binary operators whose body is the library's usual sequence (device check, dtype check,
+    # a 0-d operand made 1-d, NumPy's operator, a new array): for operands of a combination
+    # the checks have accepted before, the same steps without the calls.
+    if (orig_allowed is not None and orig_promote is not None and orig_same is not None
+            and orig_two is not None and orig_new is not None):
+        import ast
+        import textwrap
+
+        def category(name, method):
+            """The dtype category ``method`` checks, or None unless its body is the usual
+            sequence (the device check first or, in a reflected operator, second)."""
+            try:
+                body = ast.parse(textwrap.dedent(inspect.getsource(method))).body[0].body
+            except (OSError, TypeError, SyntaxError, IndexError, AttributeError):
+                return None
+            if (body and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)):
+                body = body[1:]  # (the docstring)
+            lines = [ast.unparse(b) for b in body]
+            cats = [c.value for node in ast.walk(ast.Module(body=body, type_ignores=[]))
+                    if isinstance(node, ast.Call) and ast.unparse(node.func)
+                    == "self._check_allowed_dtypes" and len(node.args) == 3
+                    for c in node.args[1:2] if isinstance(c, ast.Constant)]
+            if len(cats) != 1 or not isinstance(cats[0], str):
+                return None
+            device = "self._check_type_device(other)"
+            dtypes = f"other = self._check_allowed_dtypes(other, {cats[0]!r}, {name!r})"
+            rest = ["if other is NotImplemented:\n    return other",
+                    "self, other = self._normalize_two_args(self, other)",
+                    f"res = self._array.{name}(other._array)",
+                    "return self.__class__._new(res, device=self.device)"]
+            ok = (lines == [device, dtypes, *rest]
+                  or lines == [dtypes, rest[0], device, *rest[1:]])
+            return cats[0] if ok else None
+
+        def fast_operator(name, cat, orig):
+            np_op = getattr(np.ndarray, name)
+
+            def operator(self, other, /):
+                if self.__class__ is Array:
+                    t = other.__class__
+                    dev = self._device
+                    if t is Array:
+                        d = other._device
+                        if not (dev.__class__ is Device and (dev is d or (
+                                d.__class__ is Device and dev._device == d._device))
+                                and (self._dtype._np_dtype, other._dtype._np_dtype, cat,
+                                     name) in allowed):
+                            return orig(self, other)
+                    elif t is float or t is int or t is complex or t is bool:
+                        if (self._dtype._np_dtype, t, cat, name) not in allowed:
+                            return orig(self, other)
+                        other = self._promote_scalar(other)
+                    else:
+                        return orig(self, other)
+                    a, b = self._array, other._array
+                    if a.__class__ is ndarray is b.__class__:
+                        if (a.ndim == 0) is not (b.ndim == 0):
+                            if a.ndim == 0:
+                                a = a[None]
+                            else:
+                                b = b[None]
+                        return Array._new(np_op(a, b), device=dev)
+                return orig(self, other)
+            return operator
+
+        for name, method in list(vars(Array).items()):
+            if (name.startswith("__") and inspect.isfunction(method)
+                    and tuple(inspect.signature(method).parameters) == ("self", "other")
+                    and hasattr(np.ndarray, name)):
+                cat = category(name, method)
+                if cat is not None:
+                    install(name, fast_operator(name, cat, method), method)
 
     # The public attributes, read by every operation: C-level getters (same values), where
     # the original's body is ``return self.<path>`` alone.
