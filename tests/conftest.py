@@ -168,7 +168,7 @@ def _fast_strict_checks():
             getattr(Array, "__slots__", ())) or "_np_dtype" not in DType.__slots__
             or "_device" not in Device.__slots__):
         return
-    Array._functrans_originals = {}  # name -> the original, for the tests
+    Array._functrans_originals = {}  # name -> the original attribute (for the tests)
 
     def original(name, params, kind=None):
         """The original ``Array.name`` (a function), or None if it is missing or its
@@ -186,7 +186,7 @@ def _fast_strict_checks():
 
     def install(name, fast, orig, kind=None):
         fast.__name__, fast.__doc__ = name, orig.__doc__
-        Array._functrans_originals[name] = orig
+        Array._functrans_originals[name] = vars(Array)[name]
         setattr(Array, name, kind(fast) if kind else fast)
 
     orig_supports = getattr(Dv, "device_supports_dtype", None)
