@@ -159,8 +159,10 @@ def _fast_strict_checks():
         from array_api_strict import _array_object as A, _devices as Dv, _dtypes as D
     except ImportError:
         return
+    import ast
     import inspect
     import sys
+    import textwrap
     from operator import attrgetter
 
     Array, DType, Device = A.Array, D.DType, Dv.Device
@@ -316,9 +318,6 @@ def _fast_strict_checks():
     # the checks have accepted before, the same steps without the calls.
     if (orig_allowed is not None and orig_promote is not None and orig_same is not None
             and orig_two is not None and orig_new is not None):
-        import ast
-        import textwrap
-
         def category(name, method):
             """The dtype category ``method`` checks, or None unless its body is the usual
             sequence (the device check first or, in a reflected operator, second)."""
@@ -385,10 +384,49 @@ def _fast_strict_checks():
                 if cat is not None:
                     install(name, fast_operator(name, cat, method), method)
 
+    # where(condition, x1, x2) on three arrays of one device: its checks (a bool condition, a
+    # promotable pair, one device) depend on the dtypes and devices alone; a dtype triple
+    # accepted once is answered with its last two steps (the 0-d operand made 1-d, NumPy).
+    S = sys.modules.get("array_api_strict._searching_functions")
+    orig_where = getattr(S, "where", None)
+    try:
+        where_body = [ast.unparse(b) for b in ast.parse(
+            textwrap.dedent(inspect.getsource(orig_where))).body[0].body[-2:]]
+    except (OSError, TypeError, SyntaxError, IndexError, AttributeError):
+        where_body = None
+    if (orig_new is not None and orig_two is not None and inspect.isfunction(orig_where)
+            and tuple(inspect.signature(orig_where).parameters) == ("condition", "x1", "x2")
+            and where_body == [
+                "x1, x2 = Array._normalize_two_args(x1, x2)",
+                "return Array._new(np.where(condition._array, x1._array, x2._array), "
+                "device=x1.device)"]):
+        accepted = set()  # NumPy dtypes of (condition, x1, x2) where() accepted
+        np_where = np.where
+
+        def where(condition, x1, x2, /):
+            if condition.__class__ is Array is x1.__class__ is x2.__class__:
+                dev, d1, d2 = condition._device, x1._device, x2._device
+                if dev.__class__ is Device is d1.__class__ is d2.__class__ and (
+                        dev._device == d1._device == d2._device):
+                    key = condition._dtype._np_dtype, x1._dtype._np_dtype, x2._dtype._np_dtype
+                    if key not in accepted:
+                        res = orig_where(condition, x1, x2)
+                        accepted.add(key)
+                        return res
+                    x1, x2 = Array._normalize_two_args(x1, x2)
+                    return Array._new(np_where(condition._array, x1._array, x2._array),
+                                      device=x1._device)
+            return orig_where(condition, x1, x2)
+        where.__name__, where.__doc__ = "where", orig_where.__doc__
+        Array._functrans_originals["where"] = orig_where
+        for mod_name, mod in list(sys.modules.items()):
+            if mod is not None and (mod_name == "array_api_strict"
+                                    or mod_name.startswith("array_api_strict.")):
+                if vars(mod).get("where") is orig_where:
+                    mod.where = where
+
     # The public attributes, read by every operation: C-level getters (same values), where
     # the original's body is ``return self.<path>`` alone.
-    import ast
-    import textwrap
     for name, path in (("dtype", "_dtype"), ("device", "_device"), ("ndim", "_array.ndim"),
                        ("shape", "_array.shape"), ("size", "_array.size")):
         prop = vars(Array).get(name)

@@ -25,41 +25,38 @@ ORIGINALS = vars(Array).get("_functrans_originals", {})
 # What conftest patches on this version (its guards leave out what changed shape).
 EXPECTED = ("_new", "_check_allowed_dtypes", "_promote_scalar", "_check_type_device",
             "_normalize_two_args", "device_supports_dtype", "dtype", "device",
-            "__add__", "__mul__", "__rtruediv__")
+            "__add__", "__mul__", "__rtruediv__", "where")
 
 
 @contextlib.contextmanager
 def unpatched():
     """array-api-strict as installed: conftest's fast paths (these and DType/Device ``==``)
     taken out for the duration."""
-    saved = {name: vars(Array)[name] for name in ORIGINALS if name in vars(Array)}
-    fast_supports = None
+    from array_api_strict._devices import Device
     modules = [m for n, m in list(sys.modules.items()) if m is not None
                and (n == "array_api_strict" or n.startswith("array_api_strict."))]
-    from array_api_strict._devices import Device
+    methods = {n: vars(Array)[n] for n in ORIGINALS if n in vars(Array)}
+    functions = {}  # (module, name) -> the fast function it holds
+    for name, orig in ORIGINALS.items():
+        if name not in methods:
+            fast = getattr(sys.modules[orig.__module__], name)
+            functions.update({(m, name): fast for m in modules if vars(m).get(name) is fast})
     eqs = {cls: vars(cls)["__eq__"] for cls in (DType, Device)}
     try:
-        for name, orig in ORIGINALS.items():
-            if name == "device_supports_dtype":
-                import array_api_strict._devices as dv
-                fast_supports = dv.device_supports_dtype
-                for m in modules:
-                    if vars(m).get(name) is fast_supports:
-                        m.device_supports_dtype = orig
-            else:
-                setattr(Array, name, orig)
+        for name in methods:
+            setattr(Array, name, ORIGINALS[name])
+        for (m, name) in functions:
+            setattr(m, name, ORIGINALS[name])
         for cls, eq in eqs.items():
             cls.__eq__ = getattr(eq, "_functrans_fast", eq)
         yield
     finally:
         for cls, eq in eqs.items():
             cls.__eq__ = eq
-        for name, attr in saved.items():
+        for name, attr in methods.items():
             setattr(Array, name, attr)
-        if fast_supports is not None:
-            for m in modules:
-                if vars(m).get("device_supports_dtype") is ORIGINALS["device_supports_dtype"]:
-                    m.device_supports_dtype = fast_supports
+        for (m, name), fast in functions.items():
+            setattr(m, name, fast)
 
 
 D1 = xp.Device("device1")
@@ -98,6 +95,9 @@ CASES = {
     "bool scalar or": lambda: b() | True,
     "iadd": lambda: f64().__iadd__(f64()),
     "where": lambda: xp.where(b(), f64(), f64()),
+    "where 0-d and 1-d on device1": lambda: xp.where(arr(True, "bool", D1), arr(1.0, device=D1),
+                                                     f64(D1)),
+    "where python scalar": lambda: xp.where(b(), f64(), 0.0),
     "numpy scalar result made 0-d": lambda: Array._new(np.float64(2.5), device=None),
     "float32 on device1": lambda: arr([1.0, 2.0], "float32", D1) * arr(2.0, "float32", D1),
     "refuse float & float": lambda: f64() & f64(),
@@ -108,6 +108,8 @@ CASES = {
     "refuse two devices": lambda: f64() + f64(D1),
     "refuse two devices reflected": lambda: f64().__radd__(f64(D1)),
     "refuse two devices where": lambda: xp.where(b(), f64(), f64(D1)),
+    "refuse where on a float condition": lambda: xp.where(f64(), f64(), f64()),
+    "refuse where on float and int": lambda: xp.where(b(), f64(), arr([1, 2, 3], "int64")),
     "refuse float scalar with int array": lambda: i8() * 2.5,
     "refuse complex scalar with int array": lambda: i8() + 1j,
     "refuse bool scalar with float array": lambda: f64() + True,
