@@ -172,7 +172,9 @@ def _fast_strict_checks():
             getattr(Array, "__slots__", ())) or "_np_dtype" not in DType.__slots__
             or "_device" not in Device.__slots__):
         return
-    Array._functrans_originals = {}  # name -> the original attribute (for the tests)
+    # For the tests: name -> the original attribute of Array; (module, name) -> (the original
+    # global, its replacement).
+    Array._functrans_originals, Array._functrans_globals = {}, {}
 
     def original(name, params, kind=None):
         """The original ``Array.name`` (a function), or None if it is missing or its
@@ -187,6 +189,16 @@ def _fast_strict_checks():
         if tuple(inspect.signature(attr).parameters) != params:
             return None
         return attr
+
+    def replace_global(name, orig, fast):
+        """``fast`` for ``orig`` wherever array-api-strict's modules hold it as ``name``."""
+        fast.__name__, fast.__doc__ = name, orig.__doc__
+        for mod_name, mod in list(sys.modules.items()):
+            if mod is not None and (mod_name == "array_api_strict"
+                                    or mod_name.startswith("array_api_strict.")):
+                if vars(mod).get(name) is orig:
+                    setattr(mod, name, fast)
+                    Array._functrans_globals[mod_name, name] = orig, fast
 
     def install(name, fast, orig, kind=None):
         fast.__name__, fast.__doc__ = name, orig.__doc__
@@ -206,13 +218,7 @@ def _fast_strict_checks():
                     r = supports[key] = orig_supports(device, dtype)
                 return r
             return orig_supports(device, dtype)
-        device_supports_dtype.__doc__ = orig_supports.__doc__
-        Array._functrans_originals["device_supports_dtype"] = orig_supports
-        for mod_name, mod in list(sys.modules.items()):
-            if mod is not None and (mod_name == "array_api_strict"
-                                    or mod_name.startswith("array_api_strict.")):
-                if vars(mod).get("device_supports_dtype") is orig_supports:
-                    mod.device_supports_dtype = device_supports_dtype
+        replace_global("device_supports_dtype", orig_supports, device_supports_dtype)
 
     orig_new = original("_new", ("cls", "x", "device"), classmethod)
     cpu = getattr(A, "CPU_DEVICE", None)
@@ -421,13 +427,34 @@ def _fast_strict_checks():
                     return Array._new(np_where(condition._array, x1._array, x2._array),
                                       device=x1._device)
             return orig_where(condition, x1, x2)
-        where.__name__, where.__doc__ = "where", orig_where.__doc__
-        Array._functrans_originals["where"] = orig_where
-        for mod_name, mod in list(sys.modules.items()):
-            if mod is not None and (mod_name == "array_api_strict"
-                                    or mod_name.startswith("array_api_strict.")):
-                if vars(mod).get("where") is orig_where:
-                    mod.where = where
+        replace_global("where", orig_where, where)
+
+    # Indexing asks isinstance(i, typing.SupportsIndex) of each index: a protocol check that
+    # walks the protocol's attributes each time (Python 3.11). For the built-in types an index
+    # usually is (their instances hold no attributes of their own), the answer is the type's:
+    # asked once per type. Any other object is asked the original way.
+    import types
+    import typing
+    if vars(A).get("SupportsIndex") is typing.SupportsIndex:
+        index_types = {}  # type -> the protocol check's answer for its instances
+        plain = frozenset((int, bool, slice, type(None), types.EllipsisType))
+        protocol = typing.SupportsIndex
+
+        class SupportsIndexCheck(type):
+            def __instancecheck__(cls, obj):
+                t = obj.__class__
+                r = index_types.get(t)
+                if r is None:
+                    r = isinstance(obj, protocol)
+                    if t in plain:
+                        index_types[t] = r
+                return r
+
+            def __subclasscheck__(cls, sub):
+                return issubclass(sub, protocol)
+        Array._functrans_globals[A.__name__, "SupportsIndex"] = protocol, SupportsIndexCheck(
+            "SupportsIndex", (), {"__doc__": protocol.__doc__})
+        A.SupportsIndex = Array._functrans_globals[A.__name__, "SupportsIndex"][1]
 
     # The public attributes, read by every operation: C-level getters (same values), where
     # the original's body is ``return self.<path>`` alone.
