@@ -325,7 +325,7 @@ def _fast_strict_checks():
     # a 0-d operand made 1-d, NumPy's operator, a new array): for operands of a combination
     # the checks have accepted before, the same steps without the calls.
     if (orig_allowed is not None and orig_promote is not None and orig_same is not None
-            and orig_two is not None and orig_new is not None):
+            and orig_two is not None and orig_new is not None and cpu.__class__ is Device):
         def category(name, method):
             """The dtype category ``method`` checks, or None unless its body is the usual
             sequence (the device check first or, in a reflected operator, second)."""
@@ -357,33 +357,40 @@ def _fast_strict_checks():
             np_op = getattr(np.ndarray, name)
 
             def operator(self, other, /):
-                if self.__class__ is Array:
-                    t = other.__class__
-                    dev = self._device
-                    if t is Array:
-                        d = other._device
-                        if not (dev.__class__ is Device and (dev is d or (
-                                d.__class__ is Device and dev._device == d._device))
-                                and (self._dtype._np_dtype, other._dtype._np_dtype, cat,
-                                     name) in allowed):
-                            return orig(self, other)
-                    elif t is float or t is int or t is complex or t is bool:
-                        if (self._dtype._np_dtype, t, cat, name) not in allowed:
-                            return orig(self, other)
-                        if self._array.__class__ is not ndarray:
-                            return orig(self, other)
-                        other = self._promote_scalar(other)
-                    else:
+                a, dev, t = self._array, self._device, other.__class__
+                if not (self.__class__ is Array and a.__class__ is ndarray
+                        and dev.__class__ is Device):
+                    return orig(self, other)
+                dt = self._dtype._np_dtype
+                if t is Array:
+                    d, b = other._device, other._array
+                    if not ((dev is d or (d.__class__ is Device and dev._device == d._device))
+                            and b.__class__ is ndarray
+                            and (dt, other._dtype._np_dtype, cat, name) in allowed):
                         return orig(self, other)
-                    a, b = self._array, other._array
-                    if a.__class__ is ndarray is b.__class__:
-                        if (a.ndim == 0) is not (b.ndim == 0):
-                            if a.ndim == 0:
-                                a = a[None]
-                            else:
-                                b = b[None]
-                        return Array._new(np_op(a, b), device=dev)
-                return orig(self, other)
+                elif t is float or t is int or t is complex or t is bool:
+                    if (dt, t, cat, name) not in allowed:
+                        return orig(self, other)
+                    r = promoted.get((dt, t))
+                    if r is not None and (r, dev._device) in wrappers:
+                        b = np.array(other, dtype=r)  # (what _promote_scalar wraps)
+                    else:  # (an int on an integer array: its range checked there)
+                        b = self._promote_scalar(other)._array
+                else:
+                    return orig(self, other)
+                if (a.ndim == 0) is not (b.ndim == 0):
+                    if a.ndim == 0:
+                        a = a[None]
+                    else:
+                        b = b[None]
+                res = np_op(a, b)
+                if res.__class__ is ndarray:  # (the fast path of _new, inline)
+                    w = wrappers.get((res.dtype, dev._device))
+                    if w is not None and w._np_dtype is res.dtype:
+                        obj = new_object(Array)
+                        obj._array, obj._dtype, obj._device = res, w, dev
+                        return obj
+                return Array._new(res, device=dev)
             return operator
 
         for name, method in list(vars(Array).items()):

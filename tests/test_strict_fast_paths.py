@@ -83,6 +83,10 @@ CASES = {
     "rtruediv python float": lambda: 1.0 / f64(),
     "complex scalar makes complex": lambda: 1j * f64(),
     "int scalar on int8": lambda: i8() + 100,
+    "0-d times 0-d (NumPy gives a scalar)": lambda: arr(2.0) * arr(3.0),
+    "0-d float32 times python float": lambda: arr(2.0, "float32") * 0.1,
+    "complex scalar on the no-float64 device": lambda: arr(
+        [1.0], "float32", xp.Device("no_float64")) * 1j,
     "compare": lambda: f64() < f64(),
     "eq float32": lambda: arr([1.0], "float32") == arr([1.0], "float32"),
     "bool and": lambda: b() & b(),
