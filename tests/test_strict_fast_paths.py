@@ -1,4 +1,5 @@
-"""tests/conftest.py's fast paths for array-api-strict give its answers and keep its errors.
+"""The fast paths for array-api-strict (tests/_strict_fast_paths.py, installed by conftest)
+give its answers and keep its errors.
 
 Each case runs three times: on the library as patched (twice: the second run takes the fast
 paths the first one filled), then with the original functions put back. Results must agree
