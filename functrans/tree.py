@@ -40,11 +40,15 @@ def tree_map(f, tree, *rest, is_leaf=None):
     ``tree``'s structure (or ``tree``'s leaves as subtrees' roots); ``is_leaf(node)`` true
     treats ``node`` as a leaf (``jax.tree_util.tree_map``). Where one of ``rest`` differs,
     the ValueError names the path to the first difference."""
-    leaves, treedef = _flatten(tree, is_leaf, False, NAMESPACE)
-    if not rest:
-        return treedef.unflatten(builtins.map(f, leaves))
-    others = [_up_to(treedef, r, "tree_map", i + 1) for i, r in enumerate(rest)]
-    return treedef.unflatten(builtins.map(f, leaves, *others))
+    try:
+        return optree.tree_map(f, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
+    except ValueError:
+        if not rest:
+            raise
+        treedef = tree_structure(tree, is_leaf)
+        for i, r in enumerate(rest):
+            _up_to(treedef, r, "tree_map", i + 1)  # (raises, naming where r differs)
+        raise
 
 
 def _up_to(treedef, tree, name, i):
