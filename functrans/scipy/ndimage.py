@@ -330,11 +330,21 @@ def _spline_map(x, coords, order, mode, cval, prefilter):
         weights = _spline_weights(fnp.subtract(c, knot), order)
         per_axis.append([(*_extend_index(start + k, n, how), w)
                          for k, w in enumerate(weights)])
+    fill = fnp.asarray(cval, dtype=x.dtype, device=fnp.device(x))
+    out = _weighted_corners(x, shape, per_axis, fill)
+    if outside is not None:
+        out = fnp.where(outside, fill, out)
+    return out
+
+
+def _weighted_corners(x, shape, per_axis, fill):
+    """The sum over the corners of the interpolation stencil (one list of ``(index, valid,
+    weight)`` per axis; ``valid`` None where every index is in range, ``weight`` None for 1)
+    of ``x``'s value there (``fill`` where not valid) times the corner's weight."""
     flat = fnp.reshape(x, (-1,))
     strides = [1] * len(shape)
     for d in range(len(shape) - 2, -1, -1):
         strides[d] = strides[d + 1] * shape[d + 1]
-    fill = fnp.asarray(cval, dtype=x.dtype, device=fnp.device(x))
     out = None
     for corner in itertools.product(*per_axis):
         lin, valid, weight = None, None, None
@@ -343,14 +353,14 @@ def _spline_map(x, coords, order, mode, cval, prefilter):
             lin = term if lin is None else lin + term
             if v is not None:
                 valid = v if valid is None else valid & v
-            weight = w if weight is None else fnp.multiply(weight, w)
+            if w is not None:
+                weight = w if weight is None else fnp.multiply(weight, w)
         val = fnp.reshape(fnp.take(flat, fnp.reshape(lin, (-1,))), tuple(lin.shape))
         if valid is not None:
             val = fnp.where(valid, val, fill)
-        val = fnp.multiply(val, weight)
+        if weight is not None:
+            val = fnp.multiply(val, weight)
         out = val if out is None else fnp.add(out, val)
-    if outside is not None:
-        out = fnp.where(outside, fill, out)
     return out
 
 
@@ -449,27 +459,8 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
             w1 = fnp.subtract(c, f)
             per_axis.append([(*_in_range(i, n, mode), 1.0 - w1),
                              (*_in_range(i + 1, n, mode), w1)])
-    flat = fnp.reshape(work, (-1,))
-    strides = [1] * len(shape)
-    for d in range(len(shape) - 2, -1, -1):
-        strides[d] = strides[d + 1] * shape[d + 1]
-    out = None
-    for corner in itertools.product(*per_axis):
-        lin, valid, weight = None, None, None
-        for (i, v, w), st in zip(corner, strides):
-            term = i * st if st != 1 else i
-            lin = term if lin is None else lin + term
-            if v is not None:
-                valid = v if valid is None else valid & v
-            if w is not None:
-                weight = w if weight is None else fnp.multiply(weight, w)
-        val = fnp.reshape(fnp.take(flat, fnp.reshape(lin, (-1,))), tuple(lin.shape))
-        if valid is not None:
-            val = fnp.where(valid, val, fnp.asarray(cval, dtype=work.dtype,
-                                                    device=fnp.device(x)))
-        if weight is not None:
-            val = fnp.multiply(val, weight)
-        out = val if out is None else fnp.add(out, val)
+    fill = fnp.asarray(cval, dtype=work.dtype, device=fnp.device(x))
+    out = _weighted_corners(work, shape, per_axis, fill)
     if is_int:
         out = fnp.astype(_round_half_away(out), x.dtype)
     return out
