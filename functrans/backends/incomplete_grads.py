@@ -511,16 +511,17 @@ def _fraction_out(xp, done, h, g_tot, h_tot):
 
 def _shift_sum(backend, p, q, term):
     """sum_k term(z_k) over z_k = q + k for the k >= 0 with z_k < 10, and the first z_k >= 10
-    (the argument from which the asymptotic series take over)."""
+    (the argument from which the asymptotic series take over). The (at most ten) shifts are
+    evaluated at once on a new leading axis (a loop of ten was ~50 array operations per
+    call)."""
     xp = backend.xp
-    total = xp.zeros_like(q)
-    z = q
-    for _ in range(int(_LARGE_A)):
-        below = z < _LARGE_A
-        zs = xp.where(below, z, xp.ones_like(z))
-        total = total + xp.where(below, term(zs), xp.zeros_like(z))
-        z = xp.where(below, z + 1.0, z)
-    return total, z
+    n = int(_LARGE_A)
+    ks = xp.arange(n, dtype=q.dtype, device=backend.device(q))
+    zk = q + xp.reshape(ks, (n,) + (1,) * q.ndim)
+    below = zk < _LARGE_A
+    zs = xp.where(below, zk, xp.ones_like(zk))
+    total = xp.sum(xp.where(below, term(zs), xp.zeros_like(zk)), axis=0)
+    return total, q + xp.sum(xp.astype(below, q.dtype), axis=0)
 
 
 def _lgamma_diff(backend, p, q):
