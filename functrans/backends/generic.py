@@ -558,12 +558,14 @@ def _beta_cf(backend, a, b, x):
         am2 = a + m2
         even = m * (b - m) * x / ((qam + m2) * am2)
         odd = -(a + m) * (qab + m) * x / (am2 * (qap + m2))
+        # (the steps' slices in one call each: array-api-strict's indexing is slow)
+        even, odd = _incomplete_grads._rows(xp, even), _incomplete_grads._rows(xp, odd)
         for i in range(n):
-            aa = even[i, ...]
+            aa = even[i]
             d = one / ((1.0 + aa * d) + tiny)
             c = (1.0 + aa / c) + tiny
             h = h * (d * c)
-            aa = odd[i, ...]
+            aa = odd[i]
             d = one / ((1.0 + aa * d) + tiny)
             c = (1.0 + aa / c) + tiny
             delta = d * c

@@ -383,13 +383,13 @@ def _beta_fraction_parts(backend, p, q, x, second, scale, first_den):
     lead = (1,) * len(shape)
 
     def col(v):  # (2, ...) as (2, 1, ...) and (1, 2, ...): outer products by broadcasting
-        return v[:, None, ...]
+        return xp.expand_dims(v, axis=1)
 
     def row(v):
-        return v[None, ...]
+        return xp.expand_dims(v, axis=0)
 
     m_blk = _BETA_BLOCK
-    r_shape = (m_blk, 1) + lead
+    r_shape = (m_blk,) + lead
     scale_g = xp.stack(scale[0], axis=0)
     scale_h = None
     if second:  # the Hessians are kept whole (2 x 2, symmetric)
@@ -411,7 +411,7 @@ def _beta_fraction_parts(backend, p, q, x, second, scale, first_den):
         m_odd = xp.reshape(xp.asarray(ms, dtype=f64, device=dev), r_shape)
         m_even = xp.reshape(xp.asarray([max(v, 1.0) for v in ms], dtype=f64, device=dev),
                             r_shape)
-        # odd partial numerators d_(2m+1) = w nn and their derivatives (shape (M, 1, ...))
+        # odd partial numerators d_(2m+1) = w nn and their derivatives (shape (M, ...))
         u1 = 1.0 / (p + 2.0 * m_odd)
         u2 = 1.0 / (p + (2.0 * m_odd + 1.0))
         r = u1 + u2
@@ -420,35 +420,38 @@ def _beta_fraction_parts(backend, p, q, x, second, scale, first_den):
         n_p = (2.0 * p + q) + 2.0 * m_odd
         n_q = p + m_odd
         al_o = w * nn
-        al1_o = xp.concat([w * (n_p - nn * r), w * n_q], axis=1)
+        al1_o = xp.stack([w * (n_p - nn * r), w * n_q], axis=1)
+        odd = [_rows(xp, al_o), _rows(xp, al1_o)]
         if second:
             al2_o = _sym2(xp, w * (2.0 - 2.0 * n_p * r + nn * (r * r + u1 * u1 + u2 * u2)),
                           w * (1.0 - n_q * r), xp.zeros_like(w))
-            a1c_o, a1r_o = al1_o[:, :, None, ...], al1_o[:, None, ...]
+            odd += [_rows(xp, al2_o), _rows(xp, xp.expand_dims(al1_o, axis=2)),
+                    _rows(xp, xp.expand_dims(al1_o, axis=1))]
         # even ones d_(2m) = c0 (q - m)
         u1 = 1.0 / (p + (2.0 * m_even - 1.0))
         u2 = 1.0 / (p + 2.0 * m_even)
         r = u1 + u2
         c0 = m_even * x * u1 * u2
         al_e = c0 * (q - m_even)
-        al1_e = xp.concat([-al_e * r, c0], axis=1)
+        al1_e = xp.stack([-al_e * r, c0], axis=1)
+        even = [_rows(xp, al_e), _rows(xp, al1_e)]
         if second:
             al2_e = _sym2(xp, al_e * (r * r + u1 * u1 + u2 * u2), -c0 * r, xp.zeros_like(c0))
-            a1c_e, a1r_e = al1_e[:, :, None, ...], al1_e[:, None, ...]
+            even += [_rows(xp, al2_e), _rows(xp, xp.expand_dims(al1_e, axis=2)),
+                     _rows(xp, xp.expand_dims(al1_e, axis=1))]
         for k in range(m_blk):
             m = m0 + k
             if m == 0:
-                gd = -d * al1_o[0, ...]
+                gd = -d * odd[1][0]
                 g_tot = gd
                 if second:
-                    hd = -d * al2_o[0, ...] + col(gd) * row(gd)
+                    hd = -d * odd[2][0] + col(gd) * row(gd)
                     h_tot = hd
                 continue
             check = m in checks or (m >= 8 and m % m_blk == 0)
             pair_log = pair_g = pair_h = None
-            for odd in (False, True):
-                al, al1 = (al_o, al1_o) if odd else (al_e, al1_e)
-                al, al1 = al[k, 0, ...], al1[k, ...]
+            for coef in (even, odd):
+                al, al1 = coef[0][k], coef[1][k]
                 # D <- 1 / (1 + al D): log-gradient -dn (al1 + al gd) ...
                 dn = one / ((1.0 + al * d) + _TINY)
                 f = -dn * d
@@ -459,9 +462,7 @@ def _beta_fraction_parts(backend, p, q, x, second, scale, first_den):
                 s = inv_c / cn
                 gcn = (al1 - al * gc) * s
                 if second:
-                    al2 = (al2_o if odd else al2_e)[k, ...]
-                    a1c = (a1c_o if odd else a1c_e)[k, ...]
-                    a1r = (a1r_o if odd else a1r_e)[k, ...]
+                    al2, a1c, a1r = coef[2][k], coef[3][k], coef[4][k]
                     gd_c, gd_r = col(gd), row(gd)
                     hdn = (f * (al2 + a1c * gd_r + a1r * gd_c + al * (hd + gd_c * gd_r))
                            + col(gdn) * row(gdn))
@@ -497,8 +498,17 @@ def _beta_fraction_parts(backend, p, q, x, second, scale, first_den):
 
 
 def _sym2(xp, pp, pq, qq):
-    """The symmetric [[pp, pq], [pq, qq]] from (M, 1, ...) arrays: (M, 2, 2, ...)."""
-    return xp.stack([xp.concat([pp, pq], axis=1), xp.concat([pq, qq], axis=1)], axis=1)
+    """The symmetric [[pp, pq], [pq, qq]] from (M, ...) arrays: (M, 2, 2, ...)."""
+    return xp.stack([xp.stack([pp, pq], axis=1), xp.stack([pq, qq], axis=1)], axis=1)
+
+
+def _rows(xp, v):
+    """The slices v[k, ...] along the first axis (one call with unstack where the namespace
+    has it: array-api-strict's indexing costs about four arithmetic operations)."""
+    unstack = getattr(xp, "unstack", None)
+    if unstack is not None:
+        return unstack(v, axis=0)
+    return [v[k, ...] for k in range(v.shape[0])]
 
 
 def _fraction_out(xp, done, h, g_tot, h_tot):
