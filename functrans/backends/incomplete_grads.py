@@ -163,7 +163,8 @@ def _fraction_parts(backend, a, x):
     dg, dq = d, 2.0 * d * d  # d0 = 1/b0, b0' = -1: d0'/d0 = d0, d0''/d0 = 2 d0^2
     c = xp.full_like(x, 1.0 / _TINY)
     cg, cq = xp.zeros_like(x), xp.zeros_like(x)
-    log_f = xp.log(d)
+    one = xp.ones_like(x)
+    f = d  # the running product (F itself: between 0 and 1 / (x + 1 - a), no overflow)
     g1 = dg
     g2 = dq - dg * dg
     done = xp.zeros(x.shape, dtype=xp.bool, device=backend.device(x))
@@ -174,32 +175,31 @@ def _fraction_parts(backend, a, x):
         e = b + an * d
         e1 = -1.0 + d * (fi + an * dg)
         e2 = d * (2.0 * fi * dg + an * dq)
-        e = xp.where(xp.abs(e) < _TINY, xp.full_like(e, _TINY), e)
-        d = 1.0 / e
+        d = one / (e + _TINY)  # (Lentz's guard against a zero denominator)
         dg_new = -e1 * d
         dq = -e2 * d + 2.0 * dg_new * dg_new
         dg = dg_new
         cn = b + an / c
         c1 = -1.0 + (fi - an * cg) / c
         c2 = (-2.0 * fi * cg + an * (2.0 * cg * cg - cq)) / c
-        cn = xp.where(xp.abs(cn) < _TINY, xp.full_like(cn, _TINY), cn)
+        cn = cn + _TINY
         cg = c1 / cn
         cq = c2 / cn
         c = cn
         delta = d * c
-        log_f = log_f + xp.log(delta)
+        f = f * delta
         inc1 = dg + cg
         inc2 = dq - dg * dg + cq - cg * cg
         g1 = g1 + inc1
         g2 = g2 + inc2
-        if i % _CHECK == 0:
+        if i % _CHECK == 0 or i in (4, 8):
             small = ((xp.abs(delta - 1.0) <= _EPS) & (xp.abs(inc1) <= _EPS * xp.abs(g1))
                      & (xp.abs(inc2) <= _EPS * xp.abs(g2)))
             done = done | small
             if _all_true(backend, done):
                 break
     nan = xp.full_like(g1, math.nan)
-    return (xp.where(done, log_f, nan), xp.where(done, g1, nan), xp.where(done, g2, nan))
+    return (xp.where(done, xp.log(f), nan), xp.where(done, g1, nan), xp.where(done, g2, nan))
 
 
 def _signed_exp(xp, log_mag, factor):
