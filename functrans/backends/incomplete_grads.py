@@ -626,17 +626,18 @@ def _beta_series_derivatives(backend, p, q, u, log_u, second):
         w1 = fn * inv * inv * un
         d_t, d_tp, d_tq = c * w0, c * w1, c1 * w0
         t, t_p, t_q = t + d_t, t_p + d_tp, t_q + d_tq
-        small = ((xp.abs(d_t) <= _EPS * xp.abs(t)) & (xp.abs(d_tp) <= _EPS * xp.abs(t_p))
-                 & (xp.abs(d_tq) <= _EPS * xp.abs(t_q)))
         if second:
             w2 = -2.0 * inv * w1
             d_pp, d_pq, d_qq = c * w2, c1 * w1, c2 * w0
             t_pp, t_pq, t_qq = t_pp + d_pp, t_pq + d_pq, t_qq + d_qq
-            small = (small & (xp.abs(d_pp) <= _EPS * xp.abs(t_pp))
-                     & (xp.abs(d_pq) <= _EPS * xp.abs(t_pq))
-                     & (xp.abs(d_qq) <= _EPS * xp.abs(t_qq)))
-        if n % 4 == 0:  # (the terms decrease from n = 2 on)
-            done = done | (small & (fn >= 3.0))
+        if n % 4 == 0:  # (the terms decrease from n = 2 on; the test only where it is used)
+            small = ((xp.abs(d_t) <= _EPS * xp.abs(t)) & (xp.abs(d_tp) <= _EPS * xp.abs(t_p))
+                     & (xp.abs(d_tq) <= _EPS * xp.abs(t_q)))
+            if second:
+                small = (small & (xp.abs(d_pp) <= _EPS * xp.abs(t_pp))
+                         & (xp.abs(d_pq) <= _EPS * xp.abs(t_pq))
+                         & (xp.abs(d_qq) <= _EPS * xp.abs(t_qq)))
+            done = done | small
             if _all_true(backend, done):
                 break
     ez = xp.exp(z)
