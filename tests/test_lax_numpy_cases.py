@@ -526,15 +526,16 @@ class _TakesOver:
         return "mine"
 
 
-def test_operators_with_a_foreign_type_raise_clearly():
-    # JAX returns NotImplemented for a type it does not know (testBinaryOperatorDefers), so
-    # that type's reflected method runs; functrans's operators go straight to
-    # functrans.numpy, which refuses the operand naming its type (pinned; see the report)
+def test_operators_defer_to_a_foreign_types_reflected_method():
+    # As JAX (testBinaryOperatorDefers): for a type functrans does not know that defines the
+    # reflected method, the operator returns NotImplemented and that method runs; a type
+    # without one is refused naming it (tests/test_gaps_s24.py covers every operator)
     from functrans.errors import UnsupportedBackendError
 
     def f(x):
-        with pytest.raises(UnsupportedBackendError, match="_TakesOver"):
-            x + _TakesOver()
+        assert x + _TakesOver() == "mine"
+        with pytest.raises(UnsupportedBackendError, match="object"):
+            x + object()
         return x
     ft.jit(f)(np.ones(2))
 
