@@ -227,3 +227,183 @@ def test_mean_var_with_integer_dtype():
                                           np.mean(x, axis=axis, dtype=dt))
             np.testing.assert_array_equal(fnp.var(fnp.asarray(x), axis=axis, dtype=dt),
                                           np.var(x, axis=axis, dtype=dt))
+
+
+# -- AdamW by tree_map_with_path: weight decay on the 'w' leaves only ---------------------------
+
+AW_X = RNG.standard_normal((20, 3))
+AW_Y = np.sin(AW_X @ np.array([1.0, -0.5, 0.3]))[:, None]
+AW_P = {"l1": {"w": 0.5 * RNG.standard_normal((3, 6)), "b": np.zeros(6)},
+        "l2": {"w": 0.5 * RNG.standard_normal((6, 1)), "b": np.zeros(1)}}
+AW_LR, AW_B1, AW_B2, AW_WD, AW_CLIP = 0.05, 0.9, 0.99, 0.1, 1.0
+
+
+def aw_loss(np_, p, x, y):
+    h = np_.tanh(x @ p["l1"]["w"] + p["l1"]["b"])
+    return np_.mean((h @ p["l2"]["w"] + p["l2"]["b"] - y) ** 2)
+
+
+def adamw_program(np_, tu, value_and_grad):
+    """A training step: each layer's gradient clipped to norm AW_CLIP (a layer dict is a leaf,
+    chosen by its path), then Adam with decoupled decay of the 'w' leaves."""
+    def clip_layer(path, layer):
+        norm = np_.sqrt(sum(np_.sum(g ** 2) for g in layer.values()))
+        scale = np_.minimum(1.0, AW_CLIP / norm)
+        return {k: g * scale for k, g in layer.items()}
+
+    def step(state, i):
+        p, m, v = state
+        loss, g = value_and_grad(lambda p: aw_loss(np_, p, AW_X, AW_Y))(p)
+        g = tu.tree_map_with_path(clip_layer, g, is_leaf=lambda path, n: len(path) == 1,
+                                  is_leaf_takes_path=True)
+        m = tu.tree_map(lambda m, g: AW_B1 * m + (1 - AW_B1) * g, m, g)
+        v = tu.tree_map(lambda v, g: AW_B2 * v + (1 - AW_B2) * g ** 2, v, g)
+        t = i + 1.0
+
+        def update(path, p, m, v):
+            u = (m / (1 - AW_B1 ** t)) / (np_.sqrt(v / (1 - AW_B2 ** t)) + 1e-8)
+            decay = AW_WD * p if path[-1].key == "w" else 0.0 * p
+            return p - AW_LR * (u + decay)
+        p = tu.tree_map_with_path(update, p, m, v)
+        return (p, m, v), loss
+    return step
+
+
+def _aw_by_hand(steps):
+    p = {k: dict(d) for k, d in AW_P.items()}
+    m = {k: {n: np.zeros_like(a) for n, a in d.items()} for k, d in p.items()}
+    v = {k: {n: np.zeros_like(a) for n, a in d.items()} for k, d in p.items()}
+    losses = []
+    for i in range(steps):
+        z = AW_X @ p["l1"]["w"] + p["l1"]["b"]
+        h = np.tanh(z)
+        r = h @ p["l2"]["w"] + p["l2"]["b"] - AW_Y
+        losses.append(np.mean(r ** 2))
+        dr = 2 * r / r.size
+        dz = (dr @ p["l2"]["w"].T) * (1 - h ** 2)
+        g = {"l1": {"w": AW_X.T @ dz, "b": dz.sum(0)}, "l2": {"w": h.T @ dr, "b": dr.sum(0)}}
+        for k in g:
+            s = min(1.0, AW_CLIP / np.sqrt(sum((a ** 2).sum() for a in g[k].values())))
+            for n in g[k]:
+                m[k][n] = AW_B1 * m[k][n] + (1 - AW_B1) * s * g[k][n]
+                v[k][n] = AW_B2 * v[k][n] + (1 - AW_B2) * (s * g[k][n]) ** 2
+                u = (m[k][n] / (1 - AW_B1 ** (i + 1))) / (
+                    np.sqrt(v[k][n] / (1 - AW_B2 ** (i + 1))) + 1e-8)
+                p[k][n] = p[k][n] - AW_LR * (u + (AW_WD * p[k][n] if n == "w" else 0.0))
+    return p, np.array(losses)
+
+
+def test_adamw_by_tree_map_with_path():
+    step = adamw_program(fnp, ftree, ft.value_and_grad)
+    zeros = ftree.tree_map(np.zeros_like, AW_P)
+    (p, _, _), losses = ft.jit(lambda s: flax.scan(step, s, fnp.arange(30.0)))(
+        (AW_P, zeros, zeros))
+    want_p, want_losses = _aw_by_hand(30)
+    close(want_p, p, tol=1e-11)
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-11)
+    assert want_losses[-1] < 0.5 * want_losses[0]
+    jax = _jax()
+    import jax.numpy as jnp
+    jstep = adamw_program(jnp, jax.tree_util, jax.value_and_grad)
+    (jp, _, _), jl = jax.lax.scan(jstep, (AW_P, zeros, zeros), jnp.arange(30.0))
+    close(jax.tree_util.tree_map(np.asarray, jp), p, tol=1e-11)
+    close(np.asarray(jl), losses, tol=1e-11)
+
+
+# -- polynomial roots in lexicographic order by lax.sort of complex numbers ----------------------
+
+PR_B = np.array([1.0, -2.0, 0.5, 3.0])
+PR_C = np.array([2.0, 5.0, -1.0, 2.5])  # two real pairs, two complex pairs
+
+
+def sorted_roots(np_, lax):
+    def roots(b, c):
+        # (a tracer first beside a plain array: array-api-strict's issue #188)
+        d = np_.sqrt(np_.astype(np_.subtract(b ** 2, c * 4), np_.complex128))
+        return lax.sort(np_.concatenate([-(d + b) / 2, (d - b) / 2]))
+    return roots
+
+
+def test_sorted_complex_roots(backend):
+    roots = sorted_roots(fnp, flax)
+    b, c = _on(backend, (PR_B, PR_C))
+    poly = np.poly1d([1.0])
+    for bi, ci in zip(PR_B, PR_C):
+        poly = poly * np.poly1d([1.0, bi, ci])
+    want = np.sort(np.roots(poly.coeffs))  # NumPy orders complex numbers lexicographically
+    r = roots(b, c)
+    np.testing.assert_allclose(backend.to_numpy(r), want, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(ft.jit(roots)(b, c)), backend.to_numpy(r),
+                               rtol=1e-15)
+    # a weighted sum of the roots' real and imaginary parts in sorted order, differentiated
+    # in c: a root r of x^2 + b_k x + c_k moves by dr/dc_k = -1 / (2 r + b_k)
+    wr, wi = np.arange(1.0, 9.0), np.arange(8.0, 0.0, -1.0)
+
+    def score(c):
+        r = roots(b, c)
+        return (fnp.sum(fnp.real(r) * fnp.asarray(wr.tolist(), like=c))
+                + fnp.sum(fnp.imag(r) * fnp.asarray(wi.tolist(), like=c)))
+    g = np.zeros(4)
+    rn = backend.to_numpy(r)
+    for j, rj in enumerate(rn):
+        k = int(np.argmin(np.abs(rj ** 2 + PR_B * rj + PR_C)))
+        drdc = -1.0 / (2 * rj + PR_B[k])
+        g[k] += wr[j] * drdc.real + wi[j] * drdc.imag
+    np.testing.assert_allclose(backend.to_numpy(ft.grad(score)(c)), g, rtol=1e-10)
+    jax = _jax()
+    import jax.numpy as jnp
+    close(np.asarray(sorted_roots(jnp, jax.lax)(jnp.asarray(PR_B), jnp.asarray(PR_C))),
+          backend.to_numpy(r), tol=1e-13)
+
+
+# -- a 1-D convolutional autoencoder with a conv_transpose decoder ------------------------------
+
+AE_X = RNG.standard_normal((2, 16, 2))      # (batch, length, channels)
+AE_K1 = 0.4 * RNG.standard_normal((4, 2, 3))  # (width, in, out)
+AE_K2 = 0.4 * RNG.standard_normal((4, 3, 2))
+AE_DN = ("NHC", "HIO", "NHC")
+
+
+def autoencoder(lax, np_):
+    def run(k1, k2, x):
+        h = np_.tanh(lax.conv_general_dilated(x, k1, (2,), "VALID", dimension_numbers=AE_DN))
+        return lax.conv_transpose(h, k2, (2,), "VALID", dimension_numbers=AE_DN)
+
+    def loss(k1, k2, x):
+        y = run(k1, k2, x)
+        return np_.mean((y - x) ** 2)
+    return run, loss
+
+
+def _ae_by_hand(k1, k2, x):
+    n = (x.shape[1] - 4) // 2 + 1
+    h = np.tanh(np.stack([np.einsum("bjc,jco->bo", x[:, 2 * i:2 * i + 4], k1)
+                          for i in range(n)], axis=1))
+    y = np.zeros((x.shape[0], 2 * n + 2, k2.shape[2]))
+    for i in range(n):  # each input sample scatters the (flipped) kernel, stride 2 apart
+        y[:, 2 * i:2 * i + 4] += np.einsum("bc,jco->bjo", h[:, i], k2[::-1])
+    return y
+
+
+def test_conv_transpose_autoencoder(backend):
+    run, loss = autoencoder(flax, fnp)
+    k1, k2, x = _on(backend, (AE_K1, AE_K2, AE_X))
+    y = run(k1, k2, x)
+    want = _ae_by_hand(AE_K1, AE_K2, AE_X)
+    assert want.shape == AE_X.shape
+    np.testing.assert_allclose(backend.to_numpy(y), want, rtol=1e-12, atol=1e-14)
+    if backend.name == "numpy":
+        check_grads(lambda a, b: loss(a, b, x), (k1, k2), order=2, modes=("rev",))
+    g = ft.jit(ft.grad(loss, argnums=(0, 1)))(k1, k2, x)
+    # a few descent steps lower the reconstruction error
+    l0 = float(backend.to_numpy(loss(k1, k2, x)))
+    for _ in range(5):
+        gk1, gk2 = ft.grad(loss, argnums=(0, 1))(k1, k2, x)
+        k1, k2 = k1 - 0.5 * gk1, k2 - 0.5 * gk2
+    assert float(backend.to_numpy(loss(k1, k2, x))) < l0
+    jax = _jax()
+    import jax.numpy as jnp
+    jrun, jloss = autoencoder(jax.lax, jnp)
+    close(np.asarray(jrun(*map(jnp.asarray, (AE_K1, AE_K2, AE_X)))), want, tol=1e-12)
+    jg = jax.grad(jloss, argnums=(0, 1))(*map(jnp.asarray, (AE_K1, AE_K2, AE_X)))
+    close(tuple(map(np.asarray, jg)), tuple(backend.to_numpy(a) for a in g), tol=1e-12)
