@@ -18,7 +18,18 @@ older ones:
 - polynomial roots sorted by ``lax.sort`` of complex numbers: NumPy's lexicographic order,
   the derivative of a root in the coefficients by implicit differentiation.
 - a 1-D convolutional autoencoder with a ``conv_transpose`` decoder: the transposed
-  convolution by scatter-add in NumPy, ``check_grads``, JAX's ``conv_transpose``.
+  convolution by scatter-add in NumPy, ``check_grads``, JAX's ``conv_transpose``; and
+  ``conv_transpose(transpose_kernel=True)`` as a strided 2-D convolution's VJP.
+- argmax pooling by ``reduce_window`` over a pair of operands (values and indices) with a
+  general computation: NumPy's window maxima and first argmax, the gradient's placement.
+- a Kalman filter's likelihood by ``scan``: a NumPy loop, its central differences, the
+  Hessian's symmetry; Hamiltonian Monte Carlo's leapfrog by ``grad`` in ``fori_loop``: the
+  leapfrog's linear map for a Gaussian target, reversibility, ``jacfwd`` through the loop.
+
+Written for the suite's backends: array-api-strict's operators refuse a tracer on their
+right (its issue #188), so where a plain array can meet a tracer (a carry, ``init_value``)
+the program uses functions (``subtract``, ``greater``) or starts the carry next to the
+traced input.
 
 Every reference is independent of functrans: SciPy, NumPy by hand, a closed form, central
 differences, or JAX 0.10.2 with x64 where installed. The code is written for this file.
@@ -407,3 +418,170 @@ def test_conv_transpose_autoencoder(backend):
     close(np.asarray(jrun(*map(jnp.asarray, (AE_K1, AE_K2, AE_X)))), want, tol=1e-12)
     jg = jax.grad(jloss, argnums=(0, 1))(*map(jnp.asarray, (AE_K1, AE_K2, AE_X)))
     close(tuple(map(np.asarray, jg)), tuple(backend.to_numpy(a) for a in g), tol=1e-12)
+
+
+# -- argmax pooling by reduce_window over a pair of operands -------------------------------------
+
+AP_X = np.round(RNG.standard_normal((7, 8)), 1)  # rounded: some ties
+
+
+def argmax_pool(np_, lax):
+    """Each 2x2 window's (max, flat index of the first max), by a computation on pairs."""
+    def pick(a, b):
+        (va, ia), (vb, ib) = a, b
+        # (functions, not operators: init_value's plain arrays meet tracers, issue #188)
+        take_b = np_.logical_or(np_.greater(vb, va),
+                                np_.logical_and(np_.equal(vb, va), np_.less(ib, ia)))
+        return np_.where(take_b, vb, va), np_.where(take_b, ib, ia)
+
+    def pool(x, idx):
+        return lax.reduce_window((x, idx), (-np.inf, 56), pick, (2, 2), (2, 2),
+                                 ((0, 1), (0, 0)))
+    return pool
+
+
+def test_argmax_pooling_by_reduce_window_of_pairs(backend):
+    pool = argmax_pool(fnp, flax)
+    x, idx = backend.asarray(AP_X), backend.asarray(np.arange(56).reshape(7, 8), "int64")
+    v, i = pool(x, idx)
+    xp = np.pad(AP_X, ((0, 1), (0, 0)), constant_values=-np.inf)
+    w = xp.reshape(4, 2, 4, 2).transpose(0, 2, 1, 3).reshape(4, 4, 4)
+    flat = np.pad(np.arange(56).reshape(7, 8), ((0, 1), (0, 0)), constant_values=99)
+    fw = flat.reshape(4, 2, 4, 2).transpose(0, 2, 1, 3).reshape(4, 4, 4)
+    np.testing.assert_array_equal(backend.to_numpy(v), w.max(-1))
+    np.testing.assert_array_equal(backend.to_numpy(i),
+                                  np.take_along_axis(fw, w.argmax(-1)[..., None], -1)[..., 0])
+    # the pooled values' gradient lands on the chosen entries
+    g = backend.to_numpy(ft.grad(lambda x: fnp.sum(pool(x, idx)[0]))(x))
+    want = np.zeros(56)
+    want[backend.to_numpy(i).ravel()] = 1.0
+    np.testing.assert_array_equal(g, want.reshape(7, 8))
+    jax = _jax()
+    import jax.numpy as jnp
+    jv, ji = argmax_pool(jnp, jax.lax)(jnp.asarray(AP_X), jnp.arange(56).reshape(7, 8))
+    close((np.asarray(jv), np.asarray(ji)), (backend.to_numpy(v), backend.to_numpy(i)), tol=0)
+
+
+# -- conv_transpose(transpose_kernel=True) is the convolution's VJP -----------------------------
+
+CT_X = RNG.standard_normal((1, 9, 8, 2))
+CT_K = RNG.standard_normal((3, 3, 2, 4))
+CT_DN = ("NHWC", "HWIO", "NHWC")
+
+
+def test_conv_transpose_is_the_convs_vjp():
+    def conv(x):
+        return flax.conv_general_dilated(x, CT_K, (2, 2), "SAME", dimension_numbers=CT_DN)
+    x = fnp.asarray(CT_X)
+    y, vjp = ft.vjp(conv, x)
+    ct = RNG.standard_normal(tuple(y.shape))
+    # SAME with stride 2 pads (1, 1) on 9 rows, (0, 1) on 8 columns: the VJP by hand
+    xp = np.zeros((1, 11, 9, 2))
+    for r in range(y.shape[1]):
+        for c in range(y.shape[2]):
+            xp[0, 2 * r:2 * r + 3, 2 * c:2 * c + 3] += np.einsum("o,hwio->hwi", ct[0, r, c],
+                                                                   CT_K)
+    want = xp[:, 1:10, 0:8]
+    np.testing.assert_allclose(vjp(fnp.asarray(ct))[0], want, rtol=1e-12, atol=1e-13)
+    got = flax.conv_transpose(fnp.asarray(ct), CT_K, (2, 2), "SAME", dimension_numbers=CT_DN,
+                              transpose_kernel=True)
+    # (SAME transposed gives 2 * 5 rows: the VJP's 9 are rows 1 to 9, as in JAX)
+    assert tuple(got.shape) == (1, 10, 8, 2)
+    np.testing.assert_allclose(np.asarray(got)[:, 1:], want, rtol=1e-12, atol=1e-13)
+    jax = _jax()
+    jt = jax.lax.conv_transpose(ct, CT_K, (2, 2), "SAME", dimension_numbers=CT_DN,
+                                transpose_kernel=True)
+    close(np.asarray(jt), np.asarray(got), tol=1e-12)
+
+
+# -- a Kalman filter's likelihood by scan --------------------------------------------------------
+
+KF_Y = np.cumsum(RNG.standard_normal(40)) + 0.5 * RNG.standard_normal(40)
+
+
+def kalman_loglik(np_, scan):
+    """The local-level model y_t = mu_t + e_t, mu_t = mu_{t-1} + w_t: the log-likelihood in
+    the log-variances (log var e, log var w) by the prediction-error decomposition."""
+    def loglik(logv, y):
+        r, q = np_.exp(logv[0]), np_.exp(logv[1])
+
+        def step(carry, yt):
+            m, p = carry
+            p = p + q
+            s = p + r
+            k = p / s
+            e = np_.subtract(yt, m)  # (yt plain, m traced: issue #188)
+            ll = -0.5 * (np_.log(2 * np.pi * s) + e ** 2 / s)
+            return (m + k * e, (1 - k) * p), ll
+        # (the carry starts next to logv, as traced as it will be)
+        _, lls = scan(step, (logv[0] * 0.0, logv[0] * 0.0 + 10.0), y)
+        return np_.sum(lls)
+    return loglik
+
+
+def _kalman_np(logv):
+    r, q = np.exp(logv)
+    m, p, ll = 0.0, 10.0, 0.0
+    for yt in KF_Y:
+        p += q
+        s = p + r
+        ll -= 0.5 * (np.log(2 * np.pi * s) + (yt - m) ** 2 / s)
+        k = p / s
+        m, p = m + k * (yt - m), (1 - k) * p
+    return ll
+
+
+def test_kalman_loglik_by_scan(backend):
+    loglik = kalman_loglik(fnp, flax.scan)
+    logv, y = _on(backend, (np.array([np.log(0.25), 0.0]), KF_Y))
+    lv = np.array([np.log(0.25), 0.0])
+    np.testing.assert_allclose(backend.to_numpy(loglik(logv, y)), _kalman_np(lv), rtol=1e-13)
+    e = np.eye(2)
+    fd = np.array([_cdiff(lambda s: _kalman_np(lv + s * e[i]), 0.0) for i in range(2)])
+    for g in (ft.grad(loglik), ft.jit(ft.grad(loglik))):
+        np.testing.assert_allclose(backend.to_numpy(g(logv, y)), fd, rtol=1e-7)
+    hess = backend.to_numpy(ft.hessian(loglik)(logv, y))
+    np.testing.assert_allclose(hess, hess.T, rtol=1e-12)
+    fdh = np.array([_cdiff(lambda s: backend.to_numpy(ft.grad(loglik)(
+        backend.asarray(lv + s * e[i]), y)), 0.0) for i in range(2)])
+    np.testing.assert_allclose(hess, fdh, rtol=1e-6)
+
+
+# -- Hamiltonian Monte Carlo's leapfrog with grad --------------------------------------------------
+
+HM_A = np.array([[2.0, 0.3], [0.3, 0.5]])  # the precision of a Gaussian target
+
+
+def test_hmc_leapfrog_with_grad(backend):
+    def neg_logp(q):
+        return 0.5 * fnp.sum(q * (q @ backend.asarray(HM_A)))
+
+    def leapfrog(q, p, eps=0.1, n=25):
+        def body(_, qp):
+            q, p = qp
+            p = fnp.subtract(p, 0.5 * eps * ft.grad(neg_logp)(q))  # (p may be plain: #188)
+            q = q + eps * p
+            return q, p - 0.5 * eps * ft.grad(neg_logp)(q)
+        return flax.fori_loop(0, n, body, (q, p))
+    q0, p0 = np.array([1.0, -0.5]), np.array([0.3, 0.8])
+    q, p = ft.jit(leapfrog)(*_on(backend, (q0, p0)))
+    # the leapfrog step is the linear map [[I - e^2 A/2, e I], [-e A + e^3 A^2/4, I - e^2 A/2]]
+    e, eye = 0.1, np.eye(2)
+    step = np.block([[eye - e ** 2 * HM_A / 2, e * eye],
+                     [-e * HM_A + e ** 3 * HM_A @ HM_A / 4, eye - e ** 2 * HM_A / 2]])
+    want = np.linalg.matrix_power(step, 25) @ np.concatenate([q0, p0])
+    np.testing.assert_allclose(np.concatenate(_on_np(backend, (q, p))), want, rtol=1e-12)
+    h0 = 0.5 * q0 @ HM_A @ q0 + 0.5 * p0 @ p0
+    qn, pn = want[:2], want[2:]
+    assert abs(0.5 * qn @ HM_A @ qn + 0.5 * pn @ pn - h0) < 1e-2 * h0
+    # reversible: flipping the momentum walks back
+    qb, pb = leapfrog(q, -p)
+    np.testing.assert_allclose(backend.to_numpy(qb), q0, atol=1e-12)
+    # the final position's Jacobian in the initial one is the map's block
+    jq = backend.to_numpy(ft.jacfwd(lambda q: leapfrog(q, backend.asarray(p0))[0])(
+        backend.asarray(q0)))
+    np.testing.assert_allclose(jq, np.linalg.matrix_power(step, 25)[:2, :2], rtol=1e-11)
+
+
+def _on_np(backend, tree):
+    return [backend.to_numpy(a) for a in tree]
