@@ -6,12 +6,14 @@ older ones:
   differences; a Tukey-windowed ``stft`` differentiated in ``alpha``; a multitaper
   estimate from ``dpss`` tapers against SciPy's.
 - image registration by gradient descent on a translation warp through
-  ``ndimage.map_coordinates`` of orders 2 to 5: SciPy's interpolation, the loss's gradient
-  against SciPy by central differences, the recovered shift.
+  ``ndimage.map_coordinates`` of orders 2 to 5 (several of SciPy's modes): SciPy's
+  interpolation, the loss's gradient against SciPy by central differences, the recovered
+  shift.
 - soft-max pooling by ``lax.reduce_window`` with a general computation (``logaddexp``): the
   windows' log-sum-exp by NumPy, the gradient as each window's softmax, JAX's forward.
 - robust location by weighted medians (``quantile(weights=, method='inverted_cdf')``) under
-  ``vmap``: NumPy's weighted quantile, the gradient as the chosen sample's indicator.
+  ``vmap``: NumPy's weighted quantile, the gradient as the chosen sample's indicator; least
+  absolute deviations as the weighted median of the slopes, against the objective.
 - ``mean``/``var`` with an integer ``dtype=``: NumPy's integer accumulation.
 - AdamW written with ``tree_map_with_path`` (weight decay on the 'w' leaves only) training
   a small network: the same loop by hand in NumPy with the gradient in closed form.
@@ -172,31 +174,33 @@ IR_FIXED = _blob(7.0, 8.0)
 IR_MOVING = _blob(7.0 + IR_SHIFT[0], 8.0 + IR_SHIFT[1])
 
 
-def _reg_loss(order):
+def _reg_loss(order, mode):
     def loss(t, moving, fixed):
         warped = fndi.map_coordinates(moving, [_yy + t[0], _xx + t[1]], order=order,
-                                      mode="nearest")
+                                      mode=mode)
         return fnp.sum((warped - fixed) ** 2)
     return loss
 
 
-def _scipy_reg_loss(order, t):
+def _scipy_reg_loss(order, mode, t):
     w = scipy.ndimage.map_coordinates(IR_MOVING, [_yy + t[0], _xx + t[1]], order=order,
-                                      mode="nearest")
+                                      mode=mode)
     return ((w - IR_FIXED) ** 2).sum()
 
 
-@pytest.mark.parametrize("order", [2, 3, 4, 5])
-def test_image_registration_by_map_coordinates(order):
-    loss = _reg_loss(order)
+@pytest.mark.parametrize("order, mode", [(2, "nearest"), (3, "nearest"), (4, "grid-wrap"),
+                                         (5, "mirror"), (2, "reflect"), (3, "constant")])
+def test_image_registration_by_map_coordinates(order, mode):
+    # (orders 2 to 5 take SciPy's mode names and meanings)
+    loss = _reg_loss(order, mode)
     t0 = np.array([0.2, 0.1])
     np.testing.assert_allclose(loss(fnp.asarray(t0), IR_MOVING, IR_FIXED),
-                               _scipy_reg_loss(order, t0), rtol=1e-12)
+                               _scipy_reg_loss(order, mode, t0), rtol=1e-12)
     e = np.eye(2)
-    fd = [_cdiff(lambda s: _scipy_reg_loss(order, t0 + s * e[i]), 0.0) for i in range(2)]
+    fd = [_cdiff(lambda s: _scipy_reg_loss(order, mode, t0 + s * e[i]), 0.0) for i in range(2)]
     g = ft.grad(loss)(fnp.asarray(t0), IR_MOVING, IR_FIXED)
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9)
-    if order != 3:
+    if (order, mode) != (3, "nearest"):
         return
     step = ft.jit(lambda t: t - 0.05 * ft.grad(loss)(t, IR_MOVING, IR_FIXED))
     t = fnp.asarray(np.zeros(2))
@@ -265,6 +269,26 @@ def test_weighted_median_under_vmap(backend):
     jm = jax.vmap(lambda a, w: jnp.quantile(a, 0.5, weights=w, method="inverted_cdf"))(
         jnp.asarray(WQ_A), jnp.asarray(WQ_W))
     close(np.asarray(jm), backend.to_numpy(ft.vmap(wmedian)(a, w)), tol=0)
+
+
+def test_least_absolute_deviations_by_weighted_median(backend):
+    # argmin_b sum |y - b x| is the weighted median of y / x with weights |x|: several data
+    # sets at once under vmap, against the objective at every candidate ratio
+    x = RNG.uniform(0.2, 2.0, (4, 15)) * RNG.choice([-1.0, 1.0], (4, 15))
+    y = 1.5 * x + RNG.standard_cauchy((4, 15)) * 0.3
+
+    def lad(x, y):
+        return fnp.quantile(y / x, 0.5, weights=fnp.abs(x), method="inverted_cdf")
+    b = backend.to_numpy(ft.vmap(lad)(*_on(backend, (x, y))))
+    for k in range(4):
+        cand = y[k] / x[k]
+        obj = np.abs(y[k][None] - cand[:, None] * x[k][None]).sum(1)
+        assert np.abs(y[k] - b[k] * x[k]).sum() <= obj.min() * (1 + 1e-14)
+    # the slope's derivative in y: 1 / x at the chosen point, 0 elsewhere
+    g = backend.to_numpy(ft.vmap(ft.grad(lad, argnums=1))(*_on(backend, (x, y))))
+    pick = y / x == b[:, None]
+    np.testing.assert_array_equal(pick.sum(1), 1)
+    np.testing.assert_allclose(g, np.where(pick, 1 / x, 0.0), rtol=1e-14)
 
 
 def test_mean_var_with_integer_dtype():
