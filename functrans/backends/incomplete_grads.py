@@ -63,6 +63,14 @@ def _all_true(backend, cond):
     return bool(np.all(backend.to_numpy(backend.xp.all(cond))))
 
 
+def _may_need(backend, x, cond):
+    """False only where ``x`` is concrete (not a tracer, nor an array subclass such as torch's
+    fake tensors under compilation) and no element of ``cond`` is true: the branch that
+    ``cond`` marks may then be skipped."""
+    from . import _by_type
+    return type(x) not in _by_type or _any_true(backend, cond)
+
+
 def _poly_inv(xp, a, coeffs, first_power):
     """sum_k coeffs[k] / a^(first_power + 2k)."""
     w = 1.0 / (a * a)
@@ -140,7 +148,7 @@ def _series_parts(backend, a, x):
         mean = mean + r * dev
         m2 = m2 + term * dev * (h - mean)
         mean_k = mean_k + r * (k - mean_k)
-        if i % _CHECK == 0:
+        if (i + 1) % _CHECK == 0 or i in (3, 7):  # (after the 4th, 8th, 16th, ... term)
             dk = xp.abs(k - mean_k)
             small = ((term <= _EPS * w) & (term * xp.abs(dev) <= _EPS * w * xp.abs(mean))
                      & (term * dev * dev <= _EPS * m2) & (term * dk <= _EPS * w * mean_k))
@@ -227,21 +235,26 @@ def gammainc_da(backend, n, a, x, /):
     low = x < a + 1.0
     big_l, l1, l2 = _prefactor_parts(backend, a, x, n)
     # the series' side (each side sees its own elements only; the others get an argument
-    # where it converges at once)
-    al, xl = xp.where(low, a, xp.ones_like(a)), xp.where(low, x, xp.full_like(x, 0.5))
-    log_s, s1, s2 = _series_parts(backend, al, xl)
+    # where it converges soon); a side no element of a concrete input needs is skipped
+    lower = upper = None
+    if _may_need(backend, x, low):
+        al, xl = xp.where(low, a, xp.ones_like(a)), xp.where(low, x, xp.full_like(x, 0.5))
+        log_s, s1, s2 = _series_parts(backend, al, xl)
+        if n == 1:
+            lower = _signed_exp(xp, big_l + log_s, l1 + s1)  # P (L' + S'/S)
+        else:
+            d1 = l1 + s1
+            lower = _signed_exp(xp, big_l + log_s, l2 + s2 + d1 * d1)
     # the fraction's side
-    au, xu = xp.where(low, xp.ones_like(a), a), xp.where(low, xp.full_like(x, 4.0), x)
-    log_f, f1, f2 = _fraction_parts(backend, au, xu)
-    if n == 1:
-        lower = _signed_exp(xp, big_l + log_s, l1 + s1)        # P (L' + S'/S)
-        upper = -_signed_exp(xp, big_l + log_f, 1.0 + a * (l1 + f1))  # -a e^L F (1/a + l)
-    else:
-        d1 = l1 + s1
-        lower = _signed_exp(xp, big_l + log_s, l2 + s2 + d1 * d1)
-        lu = l1 + f1
-        upper = -_signed_exp(xp, big_l + log_f, a * (l2 + f2 + lu * lu) + 2.0 * lu)
-    out = xp.where(low, lower, upper)
+    if lower is None or _may_need(backend, x, ~low):  # (an empty input takes this side)
+        au, xu = xp.where(low, xp.ones_like(a), a), xp.where(low, xp.full_like(x, 4.0), x)
+        log_f, f1, f2 = _fraction_parts(backend, au, xu)
+        if n == 1:
+            upper = -_signed_exp(xp, big_l + log_f, 1.0 + a * (l1 + f1))  # -a e^L F (1/a + l)
+        else:
+            lu = l1 + f1
+            upper = -_signed_exp(xp, big_l + log_f, a * (l2 + f2 + lu * lu) + 2.0 * lu)
+    out = upper if lower is None else lower if upper is None else xp.where(low, lower, upper)
     edge = ((x0 == 0.0) | (x0 == math.inf)) & (a0 > 0.0) & (a0 < math.inf)
     out = xp.where(edge, xp.zeros_like(out), out)
     out = xp.where(ok | edge, out, xp.full_like(out, math.nan))
