@@ -100,25 +100,33 @@ def _prefactor_parts(backend, a, x, n):
     xp = backend.xp
     lx = xp.log(x)
     large = a >= _LARGE_A
-    # small a: directly
-    a_s = xp.where(large, xp.ones_like(a), a)
-    l_small = a_s * lx - x - backend.extra("lgamma")(a_s + 1.0)
-    d_small = lx - backend.extra("digamma")(a_s + 1.0)
-    # large a: Stirling, centred on x = a
-    a_l = xp.where(large, a, xp.full_like(a, _LARGE_A))
-    x_l = xp.where(large, x, a_l)
-    t = (x_l - a_l) / a_l
-    # log(x / a): log1p(t) near x = a, the quotient's logarithm elsewhere (t close to -1
-    # would lose the precision of x / a)
-    ratio = x_l / a_l
-    log_ratio = xp.where(xp.abs(t) < 0.5, xp.log1p(xp.where(xp.abs(t) < 0.5, t, 0.0 * t)),
-                         xp.log(ratio))
-    l_large = (a_l * _log1pmx(xp, t, log_ratio) - 0.5 * xp.log(a_l) - _HALF_LOG_2PI
-               - _poly_inv(xp, a_l, _STIRLING, 1))
-    # digamma(a + 1) - log a = 1/(2a) - sum_k B_2k / (2k a^2k)
-    d_large = log_ratio - (0.5 / a_l - _poly_inv(xp, a_l, _DIGAMMA_TAIL, 2))
-    big_l = xp.where(large, l_large, l_small)
-    d1 = xp.where(large, d_large, d_small)
+    # (a side no element of a concrete input needs is skipped)
+    small_needed = _may_need(backend, a, ~large)
+    large_needed = not small_needed or _may_need(backend, a, large)
+    if small_needed:  # small a: directly
+        a_s = xp.where(large, xp.ones_like(a), a)
+        l_small = a_s * lx - x - backend.extra("lgamma")(a_s + 1.0)
+        d_small = lx - backend.extra("digamma")(a_s + 1.0)
+    if large_needed:  # large a: Stirling, centred on x = a
+        a_l = xp.where(large, a, xp.full_like(a, _LARGE_A))
+        x_l = xp.where(large, x, a_l)
+        t = (x_l - a_l) / a_l
+        # log(x / a): log1p(t) near x = a, the quotient's logarithm elsewhere (t close to -1
+        # would lose the precision of x / a)
+        ratio = x_l / a_l
+        log_ratio = xp.where(xp.abs(t) < 0.5, xp.log1p(xp.where(xp.abs(t) < 0.5, t, 0.0 * t)),
+                             xp.log(ratio))
+        l_large = (a_l * _log1pmx(xp, t, log_ratio) - 0.5 * xp.log(a_l) - _HALF_LOG_2PI
+                   - _poly_inv(xp, a_l, _STIRLING, 1))
+        # digamma(a + 1) - log a = 1/(2a) - sum_k B_2k / (2k a^2k)
+        d_large = log_ratio - (0.5 / a_l - _poly_inv(xp, a_l, _DIGAMMA_TAIL, 2))
+    if not large_needed:
+        big_l, d1 = l_small, d_small
+    elif not small_needed:
+        big_l, d1 = l_large, d_large
+    else:
+        big_l = xp.where(large, l_large, l_small)
+        d1 = xp.where(large, d_large, d_small)
     d2 = -backend.extra("polygamma")(1, a + 1.0) if n == 2 else None
     return big_l, d1, d2
 
