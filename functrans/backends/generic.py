@@ -196,10 +196,22 @@ def _lgamma_right(xp, x, device):
     return _HALF_LOG_2PI + (z + 0.5) * xp.log(t) - t + xp.log(a)
 
 
+def _none_needs(backend, x, cond):
+    """Whether no element of the concrete ``x`` needs the branch that ``cond`` marks, so it
+    may be skipped; False for a tracer or an array subclass (say torch's fake tensors
+    under compilation), whose values cannot be read."""
+    from . import _by_type
+    return type(x) in _by_type and not _any_true(backend, cond)
+
+
 def lgamma(backend, x, /):
     xp = backend.xp
     left = x < 0.5
     big = x == math.inf
+    if _none_needs(backend, x, left | big):
+        # x >= 1/2 and finite (or nan) everywhere: the edge cases below change nothing
+        out = _lgamma_right(xp, x, backend.device(x))
+        return xp.where((x == 1.0) | (x == 2.0), xp.zeros_like(x), out)
     xr = xp.where(left, 1.0 - x, xp.where(big, xp.ones_like(x), x))  # >= 1/2, finite
     right = _lgamma_right(xp, xr, backend.device(x))
     # Reflection: log|Gamma(x)| = log(pi / |sin(pi x)|) - log Gamma(1 - x), with
@@ -241,6 +253,8 @@ def _digamma_right(xp, x, device):
 def digamma(backend, x, /):
     xp = backend.xp
     left = x < 0.5
+    if _none_needs(backend, x, left):  # no reflection, and so no pole
+        return _digamma_right(xp, x, backend.device(x))
     right = _digamma_right(xp, xp.where(left, 1.0 - x, x), backend.device(x))
     # Reflection: psi(x) = psi(1 - x) - pi / tan(pi x).
     # (tan has period pi: tan(pi x) = tan(pi d), d = x - round(x) exactly; d = x at +-0,

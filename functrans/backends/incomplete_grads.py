@@ -63,6 +63,14 @@ def _all_true(backend, cond):
     return bool(np.all(backend.to_numpy(backend.xp.all(cond))))
 
 
+def _may_need(backend, x, cond):
+    """False only where ``x`` is concrete (not a tracer, nor an array subclass such as torch's
+    fake tensors under compilation) and no element of ``cond`` is true: the branch that
+    ``cond`` marks may then be skipped."""
+    from . import _by_type
+    return type(x) not in _by_type or _any_true(backend, cond)
+
+
 def _poly_inv(xp, a, coeffs, first_power):
     """sum_k coeffs[k] / a^(first_power + 2k)."""
     w = 1.0 / (a * a)
@@ -92,25 +100,33 @@ def _prefactor_parts(backend, a, x, n):
     xp = backend.xp
     lx = xp.log(x)
     large = a >= _LARGE_A
-    # small a: directly
-    a_s = xp.where(large, xp.ones_like(a), a)
-    l_small = a_s * lx - x - backend.extra("lgamma")(a_s + 1.0)
-    d_small = lx - backend.extra("digamma")(a_s + 1.0)
-    # large a: Stirling, centred on x = a
-    a_l = xp.where(large, a, xp.full_like(a, _LARGE_A))
-    x_l = xp.where(large, x, a_l)
-    t = (x_l - a_l) / a_l
-    # log(x / a): log1p(t) near x = a, the quotient's logarithm elsewhere (t close to -1
-    # would lose the precision of x / a)
-    ratio = x_l / a_l
-    log_ratio = xp.where(xp.abs(t) < 0.5, xp.log1p(xp.where(xp.abs(t) < 0.5, t, 0.0 * t)),
-                         xp.log(ratio))
-    l_large = (a_l * _log1pmx(xp, t, log_ratio) - 0.5 * xp.log(a_l) - _HALF_LOG_2PI
-               - _poly_inv(xp, a_l, _STIRLING, 1))
-    # digamma(a + 1) - log a = 1/(2a) - sum_k B_2k / (2k a^2k)
-    d_large = log_ratio - (0.5 / a_l - _poly_inv(xp, a_l, _DIGAMMA_TAIL, 2))
-    big_l = xp.where(large, l_large, l_small)
-    d1 = xp.where(large, d_large, d_small)
+    # (a side no element of a concrete input needs is skipped)
+    small_needed = _may_need(backend, a, ~large)
+    large_needed = not small_needed or _may_need(backend, a, large)
+    if small_needed:  # small a: directly
+        a_s = xp.where(large, xp.ones_like(a), a)
+        l_small = a_s * lx - x - backend.extra("lgamma")(a_s + 1.0)
+        d_small = lx - backend.extra("digamma")(a_s + 1.0)
+    if large_needed:  # large a: Stirling, centred on x = a
+        a_l = xp.where(large, a, xp.full_like(a, _LARGE_A))
+        x_l = xp.where(large, x, a_l)
+        t = (x_l - a_l) / a_l
+        # log(x / a): log1p(t) near x = a, the quotient's logarithm elsewhere (t close to -1
+        # would lose the precision of x / a)
+        ratio = x_l / a_l
+        log_ratio = xp.where(xp.abs(t) < 0.5, xp.log1p(xp.where(xp.abs(t) < 0.5, t, 0.0 * t)),
+                             xp.log(ratio))
+        l_large = (a_l * _log1pmx(xp, t, log_ratio) - 0.5 * xp.log(a_l) - _HALF_LOG_2PI
+                   - _poly_inv(xp, a_l, _STIRLING, 1))
+        # digamma(a + 1) - log a = 1/(2a) - sum_k B_2k / (2k a^2k)
+        d_large = log_ratio - (0.5 / a_l - _poly_inv(xp, a_l, _DIGAMMA_TAIL, 2))
+    if not large_needed:
+        big_l, d1 = l_small, d_small
+    elif not small_needed:
+        big_l, d1 = l_large, d_large
+    else:
+        big_l = xp.where(large, l_large, l_small)
+        d1 = xp.where(large, d_large, d_small)
     d2 = -backend.extra("polygamma")(1, a + 1.0) if n == 2 else None
     return big_l, d1, d2
 
@@ -140,7 +156,7 @@ def _series_parts(backend, a, x):
         mean = mean + r * dev
         m2 = m2 + term * dev * (h - mean)
         mean_k = mean_k + r * (k - mean_k)
-        if i % _CHECK == 0:
+        if (i + 1) % _CHECK == 0 or i in (3, 7):  # (after the 4th, 8th, 16th, ... term)
             dk = xp.abs(k - mean_k)
             small = ((term <= _EPS * w) & (term * xp.abs(dev) <= _EPS * w * xp.abs(mean))
                      & (term * dev * dev <= _EPS * m2) & (term * dk <= _EPS * w * mean_k))
@@ -227,21 +243,26 @@ def gammainc_da(backend, n, a, x, /):
     low = x < a + 1.0
     big_l, l1, l2 = _prefactor_parts(backend, a, x, n)
     # the series' side (each side sees its own elements only; the others get an argument
-    # where it converges at once)
-    al, xl = xp.where(low, a, xp.ones_like(a)), xp.where(low, x, xp.full_like(x, 0.5))
-    log_s, s1, s2 = _series_parts(backend, al, xl)
+    # where it converges soon); a side no element of a concrete input needs is skipped
+    lower = upper = None
+    if _may_need(backend, x, low):
+        al, xl = xp.where(low, a, xp.ones_like(a)), xp.where(low, x, xp.full_like(x, 0.5))
+        log_s, s1, s2 = _series_parts(backend, al, xl)
+        if n == 1:
+            lower = _signed_exp(xp, big_l + log_s, l1 + s1)  # P (L' + S'/S)
+        else:
+            d1 = l1 + s1
+            lower = _signed_exp(xp, big_l + log_s, l2 + s2 + d1 * d1)
     # the fraction's side
-    au, xu = xp.where(low, xp.ones_like(a), a), xp.where(low, xp.full_like(x, 4.0), x)
-    log_f, f1, f2 = _fraction_parts(backend, au, xu)
-    if n == 1:
-        lower = _signed_exp(xp, big_l + log_s, l1 + s1)        # P (L' + S'/S)
-        upper = -_signed_exp(xp, big_l + log_f, 1.0 + a * (l1 + f1))  # -a e^L F (1/a + l)
-    else:
-        d1 = l1 + s1
-        lower = _signed_exp(xp, big_l + log_s, l2 + s2 + d1 * d1)
-        lu = l1 + f1
-        upper = -_signed_exp(xp, big_l + log_f, a * (l2 + f2 + lu * lu) + 2.0 * lu)
-    out = xp.where(low, lower, upper)
+    if lower is None or _may_need(backend, x, ~low):  # (an empty input takes this side)
+        au, xu = xp.where(low, xp.ones_like(a), a), xp.where(low, xp.full_like(x, 4.0), x)
+        log_f, f1, f2 = _fraction_parts(backend, au, xu)
+        if n == 1:
+            upper = -_signed_exp(xp, big_l + log_f, 1.0 + a * (l1 + f1))  # -a e^L F (1/a + l)
+        else:
+            lu = l1 + f1
+            upper = -_signed_exp(xp, big_l + log_f, a * (l2 + f2 + lu * lu) + 2.0 * lu)
+    out = upper if lower is None else lower if upper is None else xp.where(low, lower, upper)
     edge = ((x0 == 0.0) | (x0 == math.inf)) & (a0 > 0.0) & (a0 < math.inf)
     out = xp.where(edge, xp.zeros_like(out), out)
     out = xp.where(ok | edge, out, xp.full_like(out, math.nan))
