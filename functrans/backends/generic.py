@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 
 from . import incomplete_grads as _incomplete_grads
+from .incomplete_grads import _any_true, _none_needs
 
 
 def _norm_axis(axis, ndim):
@@ -194,14 +195,6 @@ def _lgamma_right(xp, x, device):
     a = _LANCZOS[0] + xp.sum(coeffs / (z + shifts), axis=0)
     t = z + (_LANCZOS_G + 0.5)
     return _HALF_LOG_2PI + (z + 0.5) * xp.log(t) - t + xp.log(a)
-
-
-def _none_needs(backend, x, cond):
-    """Whether no element of the concrete ``x`` needs the branch that ``cond`` marks, so it
-    may be skipped; False for a tracer or an array subclass (say torch's fake tensors
-    under compilation), whose values cannot be read."""
-    from . import _by_type
-    return type(x) in _by_type and not _any_true(backend, cond)
 
 
 def lgamma(backend, x, /):
@@ -675,11 +668,6 @@ def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
         if not _any_true(backend, active):
             break
     return u
-
-
-def _any_true(backend, cond):
-    import numpy as np
-    return bool(np.any(backend.to_numpy(backend.xp.any(cond))))
 
 
 def _as_float64(backend, *arrays):

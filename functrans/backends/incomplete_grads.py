@@ -63,12 +63,12 @@ def _all_true(backend, cond):
     return bool(np.all(backend.to_numpy(backend.xp.all(cond))))
 
 
-def _may_need(backend, x, cond):
-    """False only where ``x`` is concrete (not a tracer, nor an array subclass such as torch's
-    fake tensors under compilation) and no element of ``cond`` is true: the branch that
-    ``cond`` marks may then be skipped."""
+def _none_needs(backend, x, cond):
+    """Whether no element of the concrete ``x`` needs the branch that ``cond`` marks, so it
+    may be skipped; False for a tracer or an array subclass (say torch's fake tensors
+    under compilation), whose values cannot be read."""
     from . import _by_type
-    return type(x) not in _by_type or _any_true(backend, cond)
+    return type(x) in _by_type and not _any_true(backend, cond)
 
 
 def _poly_inv(xp, a, coeffs, first_power):
@@ -101,8 +101,8 @@ def _prefactor_parts(backend, a, x, n):
     lx = xp.log(x)
     large = a >= _LARGE_A
     # (a side no element of a concrete input needs is skipped)
-    small_needed = _may_need(backend, a, ~large)
-    large_needed = not small_needed or _may_need(backend, a, large)
+    small_needed = not _none_needs(backend, a, ~large)
+    large_needed = not small_needed or not _none_needs(backend, a, large)
     if small_needed:  # small a: directly
         a_s = xp.where(large, xp.ones_like(a), a)
         l_small = a_s * lx - x - backend.extra("lgamma")(a_s + 1.0)
@@ -245,7 +245,7 @@ def gammainc_da(backend, n, a, x, /):
     # the series' side (each side sees its own elements only; the others get an argument
     # where it converges soon); a side no element of a concrete input needs is skipped
     lower = upper = None
-    if _may_need(backend, x, low):
+    if not _none_needs(backend, x, low):
         al, xl = xp.where(low, a, xp.ones_like(a)), xp.where(low, x, xp.full_like(x, 0.5))
         log_s, s1, s2 = _series_parts(backend, al, xl)
         if n == 1:
@@ -254,7 +254,7 @@ def gammainc_da(backend, n, a, x, /):
             d1 = l1 + s1
             lower = _signed_exp(xp, big_l + log_s, l2 + s2 + d1 * d1)
     # the fraction's side
-    if lower is None or _may_need(backend, x, ~low):  # (an empty input takes this side)
+    if lower is None or not _none_needs(backend, x, ~low):  # (an empty input takes this side)
         au, xu = xp.where(low, xp.ones_like(a), a), xp.where(low, xp.full_like(x, 4.0), x)
         log_f, f1, f2 = _fraction_parts(backend, au, xu)
         if n == 1:
