@@ -45,8 +45,9 @@ class RegularGridInterpolator:
     """Interpolation of ``values`` given on the rectilinear grid ``points`` (a sequence of
     ``d`` strictly ascending 1-d arrays; ``values`` of shape ``(len(p1), ..., len(pd),
     ...)``), as ``jax.scipy.interpolate.RegularGridInterpolator``: calling it on query points
-    ``xi`` of shape ``(..., d)`` (or a tuple of ``d`` arrays that broadcast together) gives
-    the interpolated values, of shape ``xi.shape[:-1] + values.shape[d:]``.
+    ``xi`` of shape ``(..., d)`` (or a tuple of ``d`` arrays that broadcast together; a 1-d
+    array holds points of ``d`` coordinates each, as SciPy reads it) gives the interpolated
+    values, of shape ``xi.shape[:-1] + values.shape[d:]``.
 
     ``method`` is ``"linear"`` (the default; at least 2 points per axis) or ``"nearest"``
     (ties go to the lower grid point, as SciPy); a query point outside the grid along any
@@ -115,6 +116,8 @@ class RegularGridInterpolator:
 
     def _points(self, xi):
         d = len(self.grid)
+        if isinstance(xi, tuple) and len(xi) == 1:
+            xi = xi[0]  # (a one-tuple holds the points themselves, as SciPy reads it)
         if isinstance(xi, tuple):
             parts = [_floating(c) for c in xi]
             if len(parts) != d:
@@ -123,6 +126,10 @@ class RegularGridInterpolator:
             parts = fnp.broadcast_arrays(*parts)
             return fnp.stack(parts, axis=-1)
         xi = _floating(xi)
+        if xi.ndim == 1 and xi.shape[0] % d == 0:
+            # SciPy's and JAX's rule: a 1-d array is points of d coordinates each (one point
+            # of a 2-d grid gives shape (1,), and values at n points of a 1-d grid, (n,))
+            xi = fnp.reshape(xi, (-1, d))
         if xi.ndim == 0 or xi.shape[-1] != d:
             raise ValueError(f"{_NAME}: the query points have shape {tuple(xi.shape)}; their "
                              f"last axis must have the grid's {d} dimensions")

@@ -15,7 +15,9 @@ def vq(obs, code_book, check_finite=True):
     distance: ``(code, dist)``, as ``scipy.cluster.vq.vq``. Ties go to the first code.
 
     The codes are int32 for floating input and int64 for integer input, as SciPy's; the
-    distances are differentiable in ``obs`` and ``code_book`` (through the chosen code).
+    distances are differentiable in ``obs`` and ``code_book`` (through the chosen code), with
+    derivative 0 where an observation lies on its code (JAX's is nan there, and the nan
+    reaches every other observation's gradient through reverse mode).
     Differences from SciPy: ``check_finite`` is accepted and ignored (non-finite entries
     propagate instead of raising ValueError), as in JAX."""
     name = "functrans.scipy.cluster.vq.vq"
@@ -43,5 +45,10 @@ def vq(obs, code_book, check_finite=True):
     d2 = fnp.sum(fnp.multiply(diff, diff), axis=-1)
     code = fnp.argmin(fnp.stop_gradient(d2), axis=1)
     chosen = fnp.take(code_book, code, axis=0)
-    dist = fnp.linalg.vector_norm(fnp.subtract(obs, chosen), axis=-1)
+    gap = fnp.subtract(obs, chosen)
+    sq = fnp.sum(fnp.multiply(gap, gap), axis=-1)
+    # the square root with derivative 0 (not nan) at a distance of 0: an observation on its
+    # code would otherwise make the whole gradient nan (its zero cotangent times 0/0)
+    pos = fnp.greater(sq, 0.0)
+    dist = fnp.where(pos, fnp.sqrt(fnp.where(pos, sq, fnp.ones_like(sq))), fnp.zeros_like(sq))
     return fnp.astype(code, fnp.int64 if integral else fnp.int32), dist
