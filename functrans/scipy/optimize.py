@@ -322,8 +322,9 @@ def minimize(fun, x0, args=(), *, method, tol=None, options=None):
     Differences from JAX: ``tol``, when given, is ``gtol`` (SciPy's meaning; JAX ignores it);
     the line search's interpolation differs from JAX's and SciPy's, so iteration counts may
     differ by a few; the limited-memory method's options are a subset of JAX's (``maxcor``,
-    no ``ftol``/``maxfun``/``maxgrad``/``maxls``). Derivatives of the result with respect to
-    ``args`` differentiate the iterations (JAX does not support them).
+    no ``ftol``/``maxfun``/``maxgrad``/``maxls``); ``x0`` must be real (JAX's limited-memory
+    method also takes complex ``x0``). Derivatives of the result with respect to ``args``
+    differentiate the iterations, in forward and reverse mode (JAX: forward mode only).
     """
     if not callable(fun):
         raise TypeError("minimize: fun must be a function.")
@@ -340,12 +341,17 @@ def minimize(fun, x0, args=(), *, method, tol=None, options=None):
                         f"accepted: {list(_OPTIONS[key])}.")
     if tol is not None:
         options.setdefault("gtol", tol)
+    if options.get("maxiter") is not None and not int(options["maxiter"]) >= 0:
+        raise ValueError(f"minimize: maxiter must be non-negative; got {options['maxiter']}.")
     x0 = fnp.asarray(x0)
     if x0.ndim != 1:
         raise ValueError(f"minimize: x0 must be one-dimensional (as in JAX; ravel it and "
                          f"reshape inside fun); got shape {tuple(x0.shape)}.")
+    if x0.shape[0] == 0:
+        raise ValueError("minimize: x0 is empty; there is nothing to minimise over.")
     if fnp.isdtype(x0.dtype, "complex floating"):
-        raise TypeError("minimize: x0 must be real.")
+        raise TypeError("minimize: x0 must be real (JAX's limited-memory method takes complex "
+                        "x0; minimise over the real and imaginary parts, concatenated).")
     if not fnp.isdtype(x0.dtype, "real floating"):
         x0 = fnp.astype(x0, fnp.float64)
     vg = value_and_grad(lambda x: fun(x, *args))
