@@ -1,6 +1,6 @@
 """The topics of JAX's scipy_optimize_test, scipy_interpolate_test, scipy_spatial_test
 (Rotation, Slerp), scipy_cluster_test (vq), scipy_fft_test (the DCT) and ode_test (odeint),
-restated for functrans.scipy.optimize.minimize, functrans.scipy.interpolate, 
+restated for functrans.scipy.optimize.minimize, functrans.scipy.interpolate,
 functrans.scipy.spatial.transform, functrans.scipy.cluster.vq, functrans.scipy.fft and
 functrans.ode.odeint, beside what tests/test_integrate_optimize.py and tests/test_scipy_more.py
 already cover.
@@ -776,6 +776,15 @@ def test_odeint_vmap_jit_and_closures(backend):
     staged = ft.jit(lambda y0: odeint(lambda y, s: -y, y0, np.array([0.0, 1.0]), hmax=0.1))
     np.testing.assert_allclose(staged(np.array([1.0, 2.0]))[-1], np.exp(-1.0) * np.array(
         [1.0, 2.0]), rtol=1e-7)
+    # JAX's issue 2598: vmap of odeint with jit disabled; a closed-over integer stays out of
+    # the adjoint's parameters
+    with ft.disable_jit():
+        ys = ft.vmap(lambda y0: odeint(lambda y, s: y, y0, np.array([0.0, 1.0])))(
+            np.ones((5, 2)))
+    np.testing.assert_allclose(ys[:, -1], np.full((5, 2), math.e), rtol=1e-7)
+    n = 3
+    np.testing.assert_allclose(ft.grad(lambda y0: odeint(lambda y, s: -n * y, y0, np.array(
+        [0.0, 1.0]))[-1])(1.0), math.exp(-3.0), rtol=1e-7)
 
 
 def test_odeint_tolerances_step_bounds_and_mxstep(backend):
