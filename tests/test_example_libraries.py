@@ -392,7 +392,7 @@ def test_optimizers_against_jax():
     jnp = jax.numpy
     rng = np.random.default_rng(4)
     x0 = (np.asarray(0.3), rng.standard_normal(3), rng.standard_normal((2, 3)))
-    grads = [tuple(rng.standard_normal(np.shape(a)) for a in x0) for _ in range(5)]
+    grads = [tuple(rng.standard_normal(np.shape(a)) for a in x0) for _ in range(3)]
     jax_schedules = {
         "constant": 0.05, "exponential": jopt.exponential_decay(0.1, 3, 0.5),
         "inverse_time": jopt.inverse_time_decay(0.1, 3, 2.0),
@@ -423,3 +423,328 @@ def test_optimizers_against_jax():
     for a, b in zip(ft.tree.leaves(opt.clip_grads(g, 1.0)),
                     jax.tree.leaves(jopt.clip_grads(g, 1.0))):
         np.testing.assert_allclose(a, b, rtol=1e-15)
+
+
+# -- stax ----------------------------------------------------------------------------------------
+
+
+def _inputs(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    if isinstance(shape, list):
+        return [rng.standard_normal(s) for s in shape]
+    return rng.standard_normal(shape)
+
+
+def _check_shape_agreement(layer, input_shape, key=None):
+    """init_fun's output shape is the shape of apply_fun's output (JAX's
+    _CheckShapeAgreement); returns the params, the inputs and the output."""
+    init_fun, apply_fun = layer
+    init_key, apply_key = fr.split(fr.PRNGKey(0) if key is None else key)
+    out_shape, params = init_fun(init_key, input_shape)
+    x = _inputs(input_shape)
+    y = apply_fun(params, x, rng=apply_key)
+    got = [tuple(a.shape) for a in y] if isinstance(y, list) else tuple(y.shape)
+    assert got == (list(out_shape) if isinstance(out_shape, list) else tuple(out_shape)), \
+        (input_shape, out_shape, got)
+    return params, x, y
+
+
+def _same_pads(sizes, window, strides):
+    """SAME padding per spatial axis: the output has ceil(n / s) entries, the padding is
+    split with the smaller half before."""
+    pads = []
+    for n, k, s in zip(sizes, window, strides):
+        total = max((-(-n // s) - 1) * s + k - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def _np_conv(x, w, strides, padding):
+    """A 2-d cross-correlation, NHWC input, HWIO kernel."""
+    kh, kw = w.shape[:2]
+    pads = _same_pads(x.shape[1:3], (kh, kw), strides) if padding == "SAME" else [(0, 0)] * 2
+    xp = np.pad(x, [(0, 0), *pads, (0, 0)])
+    oh = (xp.shape[1] - kh) // strides[0] + 1
+    ow = (xp.shape[2] - kw) // strides[1] + 1
+    out = np.empty((x.shape[0], oh, ow, w.shape[3]))
+    for i, j in itertools.product(range(oh), range(ow)):
+        patch = xp[:, i * strides[0]:i * strides[0] + kh, j * strides[1]:j * strides[1] + kw]
+        out[:, i, j] = np.einsum("nhwc,hwco->no", patch, w)
+    return out
+
+
+def _np_pool(x, kind, window, strides, padding, spec):
+    """Max, sum or average pooling over the spatial axes of ``x`` (layout ``spec``)."""
+    spec = spec or "N" + "HW"[:x.ndim - 2] + "C"
+    perm = [spec.index("N")] + [i for i, c in enumerate(spec) if c not in "NC"] + \
+        [spec.index("C")]
+    xt = np.transpose(x, perm)  # N, spatial axes in their order, C
+    pads = _same_pads(xt.shape[1:-1], window, strides) if padding == "SAME" else \
+        [(0, 0)] * len(window)
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.pad(xt, [(0, 0), *pads, (0, 0)], constant_values=fill)
+    real = np.pad(np.ones(xt.shape[1:-1]), pads)  # 1 where an entry is not padding
+    outs = [(xp.shape[1 + d] - window[d]) // strides[d] + 1 for d in range(len(window))]
+    out = np.empty((xt.shape[0], *outs, xt.shape[-1]))
+    for idx in itertools.product(*map(range, outs)):
+        sl = tuple(slice(i * s, i * s + k) for i, s, k in zip(idx, strides, window))
+        patch = xp[(slice(None),) + sl]
+        axes = tuple(range(1, 1 + len(window)))
+        if kind == "max":
+            out[(slice(None),) + idx] = patch.max(axis=axes)
+        else:
+            out[(slice(None),) + idx] = patch.sum(axis=axes)
+            if kind == "avg":
+                out[(slice(None),) + idx] /= real[sl].sum()
+    return np.transpose(out, np.argsort(perm))
+
+
+def test_stax_shapes_and_values_over_a_grid():
+    """From JAX's stax_test (shapes over a grid), with values: Conv against a direct
+    cross-correlation, the pools against windows taken in NumPy (every layout), Dense,
+    the elementwise layers, Flatten, serial, Dropout, the fan layers."""
+    for channels, filt, padding, strides in itertools.product(
+            (2, 3), ((1, 1), (2, 3)), ("SAME", "VALID"), (None, (2, 1))):
+        params, x, y = _check_shape_agreement(
+            stax.Conv(channels, filt, strides=strides, padding=padding), (2, 6, 5, 2))
+        W, b = params
+        assert W.shape == filt + (2, channels) and b.shape == (1, 1, 1, channels)
+        np.testing.assert_allclose(y, _np_conv(x, W, strides or (1, 1), padding) + b,
+                                   rtol=1e-12, atol=1e-12)
+    for filt, padding, strides in itertools.product(((1, 1), (2, 3), (3, 3)),
+                                                    ("SAME", "VALID"),
+                                                    (None, (2, 1), (2, 2))):
+        _check_shape_agreement(stax.ConvTranspose(2, filt, strides=strides, padding=padding),
+                               (2, 5, 4, 1))
+    for filt, padding, strides in itertools.product(((1,), (2,), (3,)), ("SAME", "VALID"),
+                                                    (None, (1,), (2,))):
+        _check_shape_agreement(stax.Conv1DTranspose(3, filt, strides=strides,
+                                                    padding=padding), (2, 6, 1))
+    for out_dim, shape in itertools.product((3, 4), ((2, 3), (3, 4), (2, 2, 3))):
+        (W, b), x, y = _check_shape_agreement(stax.Dense(out_dim), shape)
+        np.testing.assert_allclose(y, x @ W + b, rtol=1e-13)
+    for window, padding, strides, kind, spec in itertools.product(
+            ((1, 1), (2, 3)), ("VALID", "SAME"), (None, (2, 1)), ("max", "sum", "avg"),
+            (None, "NCHW", "WHNC", "WHCN")):
+        layer = {"max": stax.MaxPool, "sum": stax.SumPool, "avg": stax.AvgPool}[kind]
+        _, x, y = _check_shape_agreement(layer(window, strides=strides, padding=padding,
+                                               spec=spec), (2, 5, 6, 3))
+        np.testing.assert_allclose(y, _np_pool(x, kind, window, strides or (1, 1), padding,
+                                               spec), rtol=1e-13, atol=1e-13)
+    references = {"Tanh": np.tanh, "Relu": lambda x: np.maximum(x, 0), "Exp": np.exp,
+                  "Sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+                  "Softplus": lambda x: np.log1p(np.exp(x)),
+                  "LeakyRelu": lambda x: np.where(x > 0, x, 0.01 * x),
+                  "Elu": lambda x: np.where(x > 0, x, np.expm1(x)),
+                  "LogSoftmax": lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True)),
+                  "Softmax": lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)}
+    for name, shape in itertools.product(sorted(references) + ["Selu", "Gelu"],
+                                         ((2, 3), (2, 3, 4))):
+        params, x, y = _check_shape_agreement(getattr(stax, name), shape)
+        assert params == ()
+        if name in references:
+            np.testing.assert_allclose(y, references[name](x), rtol=1e-13, err_msg=name)
+    for shape in ((2, 3), (2, 3, 4)):
+        _, x, y = _check_shape_agreement(stax.Flatten, shape)
+        np.testing.assert_array_equal(y, x.reshape(shape[0], -1))
+        _, x, y = _check_shape_agreement(stax.Identity, shape)
+        np.testing.assert_array_equal(y, x)
+    for spec in ([stax.Conv(3, (2, 2))], [stax.Conv(3, (2, 2)), stax.Flatten, stax.Dense(4)]):
+        _check_shape_agreement(stax.serial(*spec), (2, 5, 6, 1))
+    for shape in ((3, 4), (2, 5, 6, 1)):
+        _check_shape_agreement(stax.Dropout(0.9), shape)
+        _, x, y = _check_shape_agreement(stax.FanInSum, [shape, shape])
+        np.testing.assert_allclose(y, x[0] + x[1])
+        _, x, y = _check_shape_agreement(stax.FanOut(3), shape)
+        assert len(y) == 3 and all(v is x for v in y)
+    for shapes, axis in (([(2, 3), (2, 1)], 1), ([(2, 3), (2, 1)], -1),
+                         ([(1, 2, 4), (1, 1, 4)], 1)):
+        _, x, y = _check_shape_agreement(stax.FanInConcat(axis), shapes)
+        np.testing.assert_array_equal(y, np.concatenate(x, axis))
+
+
+def test_conv_transpose_values():
+    """A VALID transposed convolution scatters each input entry times the kernel (flipped,
+    as conv_transpose without transpose_kernel gives it) to ``stride`` apart: against a
+    NumPy scatter, 1-d and 2-d."""
+    for stride in (1, 2, 3):
+        (W, b), x, y = _check_shape_agreement(
+            stax.Conv1DTranspose(2, (3,), strides=(stride,)), (2, 4, 3))
+        want = np.zeros((2, (4 - 1) * stride + 3, 2))
+        for i, t in itertools.product(range(4), range(3)):
+            want[:, i * stride + t] += x[:, i] @ W[2 - t]
+        np.testing.assert_allclose(y, want + b, rtol=1e-12, atol=1e-13)
+    (W, b), x, y = _check_shape_agreement(stax.ConvTranspose(2, (2, 3), strides=(2, 1)),
+                                          (1, 3, 4, 2))
+    want = np.zeros((1, 2 * 2 + 2, 3 + 3, 2))
+    for i, j, s, t in itertools.product(range(3), range(4), range(2), range(3)):
+        want[:, 2 * i + s, j + t] += x[:, i, j] @ W[1 - s, 2 - t]
+    np.testing.assert_allclose(y, want + b, rtol=1e-12, atol=1e-13)
+
+
+def test_batchnorm():
+    """From JAX's testBatchNorm*: parameter shapes for NHWC and NCHW axes, the output
+    standardised over the axes (no scale or center: mean 0, standard deviation 1), and with
+    the initialised (0, 1) and given beta and gamma against NumPy; negative axes."""
+    x = _inputs((4, 5, 6, 7))
+    for axis, kept in (((0, 1, 2), (7,)), ((0, 2, 3), (5,)), ((0, -1), (5, 6)), (1, (4, 6, 7))):
+        (beta, gamma), _, y = _check_shape_agreement(stax.BatchNorm(axis=axis), x.shape)
+        assert beta.shape == gamma.shape == kept
+        ax = tuple(a % 4 for a in ((axis,) if isinstance(axis, int) else axis))
+        z = (x - x.mean(ax, keepdims=True)) / np.sqrt(x.var(ax, keepdims=True) + 1e-5)
+        np.testing.assert_allclose(y, z, rtol=1e-12, atol=1e-12)
+        shape = [1 if i in ax else n for i, n in enumerate(x.shape)]
+        rng = np.random.default_rng(2)
+        beta, gamma = rng.standard_normal(kept), rng.standard_normal(kept)
+        y = stax.BatchNorm(axis=axis)[1]((beta, gamma), x)
+        np.testing.assert_allclose(y, gamma.reshape(shape) * z + beta.reshape(shape),
+                                   rtol=1e-12, atol=1e-12)
+        y = stax.BatchNorm(axis=axis, scale=False)[1]((beta, ()), x)
+        np.testing.assert_allclose(y, z + beta.reshape(shape), rtol=1e-12, atol=1e-12)
+    init_fun, apply_fun = stax.BatchNorm(center=False, scale=False)
+    _, params = init_fun(fr.PRNGKey(0), x.shape)
+    assert params == ((), ())
+    out = np.asarray(apply_fun(params, x))
+    np.testing.assert_allclose(out.mean((0, 1, 2)), 0.0, atol=1e-12)
+    np.testing.assert_allclose(out.std((0, 1, 2)), 1.0, atol=1e-4)
+
+
+def test_softmax_layers_and_initializer_aliases():
+    """From JAX's testIssue182, testRandnInitShape and testGlorotInitShape."""
+    init_fun, apply_fun = stax.Softmax
+    out_shape, params = init_fun(fr.PRNGKey(0), (10, 3))
+    out = apply_fun(params, np.arange(30.0, dtype=np.float32).reshape(10, 3))
+    assert tuple(out.shape) == out_shape and out.dtype == np.float32
+    np.testing.assert_allclose(np.sum(out, -1), 1.0, rtol=1e-6)
+    for shape in ((2, 3), (5,)):
+        assert stax.randn()(fr.PRNGKey(0), shape).shape == shape
+    for shape in ((2, 3), (2, 3, 4)):
+        assert stax.glorot()(fr.PRNGKey(0), shape).shape == shape
+
+
+def test_dropout_train_and_test_modes():
+    """Train mode keeps each entry with probability ``rate`` (JAX's meaning), divided by
+    ``rate``, the others 0, from the key (the same key, the same mask; about ``rate`` of
+    10000 entries kept); test mode returns the inputs, and needs no key (JAX requires one);
+    train mode without a key is a ValueError; serial hands its layers keys split from its
+    own."""
+    x = _inputs((100, 100)) + 5.0
+    init_fun, apply_fun = stax.Dropout(0.3)
+    assert init_fun(None, x.shape) == (x.shape, ())
+    key = fr.PRNGKey(7)
+    y = np.asarray(apply_fun((), x, rng=key))
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], x[kept] / 0.3, rtol=1e-15)
+    assert abs(kept.mean() - 0.3) < 4 * math.sqrt(0.3 * 0.7 / x.size)
+    np.testing.assert_array_equal(apply_fun((), x, rng=key), y)
+    assert not np.array_equal(apply_fun((), x, rng=fr.PRNGKey(8)), y)
+    with pytest.raises(ValueError, match="rng=key"):
+        apply_fun((), x)
+    _, test_apply = stax.Dropout(0.3, mode="test")
+    assert test_apply((), x) is x
+    _, serial_apply = stax.serial(stax.Identity, stax.Dropout(0.3))
+    np.testing.assert_array_equal(serial_apply([(), ()], x, rng=key),
+                                  apply_fun((), x, rng=fr.split(key, 2)[1]))
+
+
+def _small_cnn():
+    return stax.serial(stax.Conv(2, (2, 2), padding="SAME"), stax.Tanh,
+                       stax.AvgPool((2, 2), strides=(1, 1), padding="SAME"),
+                       stax.MaxPool((2, 1)), stax.Flatten,
+                       stax.FanOut(2), stax.parallel(stax.Dense(3),
+                                                     stax.serial(stax.Dense(3), stax.Elu)),
+                       stax.FanInSum, stax.LogSoftmax)
+
+
+def test_grads_through_serial_networks():
+    """check_grads (central differences, the dot-product identity) of a loss of the
+    parameters and of the inputs of a network of Conv, pools, Flatten, FanOut, parallel,
+    FanInSum, Dense and LogSoftmax, and of one of BatchNorm, ConvTranspose, Softplus and
+    Gelu; second order for the smaller."""
+    init_fun, apply_fun = _small_cnn()
+    _, params = init_fun(fr.PRNGKey(1), (2, 4, 3, 1))
+    x = _inputs((2, 4, 3, 1), 3)
+    check_grads(lambda p, x: fnp.sum(apply_fun(p, x) ** 2), (params, x), order=1)
+    init_fun, apply_fun = stax.serial(stax.ConvTranspose(2, (2, 2), strides=(2, 1)),
+                                      stax.BatchNorm(), stax.Softplus, stax.Flatten,
+                                      stax.Dense(2), stax.Gelu)
+    _, params = init_fun(fr.PRNGKey(2), (2, 2, 2, 1))
+    x = _inputs((2, 2, 2, 1), 4)
+    check_grads(lambda p, x: fnp.sum(apply_fun(p, x) ** 2), (params, x), order=2)
+
+
+def _backend_key(backend, seed):
+    return backend.asarray(np.asarray(fr.PRNGKey(seed)), "uint32")
+
+
+def test_stax_on_every_backend(backend):
+    """One network with every kind of layer on the backend's key and inputs: the parameters
+    and the output are arrays of the backend on its device, and agree with the same
+    network run on NumPy; the elementwise layers too."""
+    layer = stax.serial(stax.Conv(2, (2, 2), padding="SAME"), stax.BatchNorm(), stax.Relu,
+                        stax.ConvTranspose(2, (2, 2), strides=(2, 2)),
+                        stax.Identity,
+                        stax.MaxPool((2, 2), padding="SAME"), stax.SumPool((2, 1)),
+                        stax.AvgPool((2, 2), strides=(1, 1), padding="SAME", spec="NHWC"),
+                        stax.Flatten, stax.FanOut(2),
+                        stax.parallel(stax.Dense(3), stax.serial(stax.Dense(2), stax.Selu)),
+                        stax.FanInConcat(), stax.Dropout(0.8), stax.Softmax)
+    init_fun, apply_fun = layer
+    x_np = _inputs((2, 3, 3, 1), 5)
+    shape, params = init_fun(_backend_key(backend, 0), x_np.shape)
+    assert all(backend.is_own(p) for p in ft.tree.leaves(params))
+    y = apply_fun(params, backend.asarray(x_np), rng=_backend_key(backend, 1))
+    assert backend.is_own(y) and tuple(y.shape) == shape
+    _, params_np = init_fun(fr.PRNGKey(0), x_np.shape)
+    y_np = apply_fun(params_np, x_np, rng=fr.PRNGKey(1))
+    np.testing.assert_allclose(backend.to_numpy(y), y_np, rtol=1e-11, atol=1e-14)
+    init_1d, apply_1d = stax.Conv1DTranspose(2, (2,), strides=(2,))
+    _, p1 = init_1d(_backend_key(backend, 2), (1, 3, 1))
+    y1 = apply_1d(p1, backend.asarray(x_np[:1, :, 0, :]))
+    assert backend.is_own(y1) and tuple(y1.shape) == (1, 6, 2)
+    xe = backend.asarray(x_np[0, :, :, 0])
+    for name in ("Tanh", "Relu", "Exp", "LogSoftmax", "Softmax", "Softplus", "Sigmoid",
+                 "Elu", "LeakyRelu", "Selu", "Gelu"):
+        out = getattr(stax, name)[1]((), xe)
+        assert backend.is_own(out), name
+        np.testing.assert_allclose(backend.to_numpy(out), getattr(stax, name)[1](
+            (), x_np[0, :, :, 0]), rtol=1e-13, err_msg=name)
+
+
+def test_stax_against_jax():
+    """Side by side with jax.example_libraries.stax (x64): the output shapes, the
+    parameters drawn from the same key (functrans.random's bits are JAX's) and the outputs
+    for the same parameters, inputs and key."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    from jax.example_libraries import stax as jstax
+    jnp = jax.numpy
+    cases = [
+        (lambda m: m.Dense(4), (3, 5)),
+        (lambda m: m.Conv(3, (2, 3), strides=(2, 1), padding="SAME"), (2, 6, 7, 2)),
+        (lambda m: m.ConvTranspose(3, (3, 3), strides=(2, 2), padding="SAME"), (2, 5, 4, 2)),
+        (lambda m: m.Conv1DTranspose(2, (3,), strides=(2,), padding="SAME"), (2, 5, 3)),
+        (lambda m: m.GeneralConv(("NCHW", "OIHW", "NCHW"), 3, (2, 2), padding="SAME"),
+         (2, 2, 5, 4)),
+        (lambda m: m.BatchNorm(axis=(0, 2, 3)), (4, 3, 2, 5)),
+        (lambda m: m.AvgPool((2, 3), strides=(2, 2), padding="SAME", spec="NCHW"), (2, 3, 5, 6)),
+        (lambda m: m.SumPool((2, 2), padding="SAME", spec="WHCN"), (5, 6, 3, 2)),
+        (lambda m: m.serial(m.FanOut(2), m.parallel(m.Dense(3), m.serial(m.Dense(2), m.Gelu)),
+                            m.FanInConcat(), m.Dropout(0.6),
+                            m.LogSoftmax), (40, 5)),
+    ]
+    for k, (make, shape) in enumerate(cases):
+        (init_ours, apply_ours), (init_jax, apply_jax) = make(stax), make(jstax)
+        shape_ours, params = init_ours(fr.PRNGKey(3), shape)
+        leaves = ft.tree.leaves(params)
+        if k < 2:  # (JAX compiles its truncated normal per shape, for seconds: twice)
+            shape_jax, params_jax = init_jax(jax.random.PRNGKey(3), shape)
+            assert shape_ours == tuple(shape_jax)
+            for a, b in zip(leaves, jax.tree.leaves(params_jax)):
+                np.testing.assert_allclose(a, np.asarray(b), rtol=1e-12, atol=1e-15)
+        params_jax = jax.tree.map(jnp.asarray, params)
+        x = _inputs(shape, 6)
+        y = apply_ours(params, x, rng=fr.PRNGKey(5))
+        y_jax = apply_jax(params_jax, jnp.asarray(x), rng=jax.random.PRNGKey(5))
+        assert tuple(y_jax.shape) == shape_ours
+        np.testing.assert_allclose(y, np.asarray(y_jax), rtol=1e-12, atol=1e-14)

@@ -57,7 +57,7 @@ def _split(rng, num=2):
     """``num`` keys from ``rng``, as a list (indexed: arrays of some libraries cannot be
     iterated)."""
     keys = random.split(rng, num)
-    return [keys[k] for k in range(num)]
+    return [keys[k, ...] for k in range(num)]
 
 
 def Dense(out_dim, W_init=glorot_normal(), b_init=normal()):
