@@ -607,6 +607,8 @@ def test_batchnorm():
     out = np.asarray(apply_fun(params, x))
     np.testing.assert_allclose(out.mean((0, 1, 2)), 0.0, atol=1e-12)
     np.testing.assert_allclose(out.std((0, 1, 2)), 1.0, atol=1e-4)
+    with pytest.raises(ValueError, match="axis 4 is out of range"):
+        stax.BatchNorm(axis=(0, 4))[0](fr.PRNGKey(0), x.shape)
 
 
 def test_softmax_layers_and_initializer_aliases():
@@ -748,3 +750,65 @@ def test_stax_against_jax():
         y_jax = apply_jax(params_jax, jnp.asarray(x), rng=jax.random.PRNGKey(5))
         assert tuple(y_jax.shape) == shape_ours
         np.testing.assert_allclose(y, np.asarray(y_jax), rtol=1e-12, atol=1e-14)
+
+
+# -- module aliases ------------------------------------------------------------------------------
+
+
+def test_custom_derivatives_module():
+    """``functrans.custom_derivatives`` holds functrans's own custom_jvp, custom_vjp,
+    closure_convert and custom_gradient (a rule defined through it is used); JAX's
+    symbolic-zero names are AttributeErrors naming what to do instead."""
+    import functrans.custom_derivatives as cd
+    assert cd.custom_jvp is ft.custom_jvp and cd.custom_vjp is ft.custom_vjp
+    assert cd.closure_convert is ft.closure_convert
+    assert cd.custom_gradient is ft.custom_gradient
+
+    @cd.custom_jvp
+    def f(x):
+        return fnp.sin(x)
+
+    f.defjvp(lambda primals, tangents: (f(primals[0]), 3.0 * tangents[0]))
+    assert float(ft.grad(f)(0.5)) == 3.0
+    with pytest.raises(AttributeError, match="zeros_like"):
+        cd.zero_from_primal  # noqa: B018
+
+
+def test_stats_distributions_import_as_modules():
+    """Each distribution of jax.scipy.stats is a module there: ``import
+    functrans.scipy.stats.norm as norm`` and ``from functrans.scipy.stats.beta import
+    logpdf`` work here too, in a fresh interpreter (the parent imported on the way), and
+    ``functrans.scipy.stats.norm`` stays the object it was."""
+    import importlib
+    import subprocess
+    import sys
+
+    import scipy.stats
+    import functrans.scipy.stats as fst
+    jax_modules = ["bernoulli", "beta", "betabinom", "binom", "cauchy", "chi2", "dirichlet",
+                   "expon", "f", "gamma", "gennorm", "geom", "gumbel_l", "gumbel_r",
+                   "laplace", "logistic", "multinomial", "multivariate_normal", "nbinom",
+                   "norm", "pareto", "poisson", "t", "truncnorm", "uniform", "vonmises",
+                   "wrapcauchy"]
+    for name in jax_modules:
+        module = importlib.import_module(f"functrans.scipy.stats.{name}")
+        dist = getattr(fst, name)
+        assert type(dist).__module__ == "functrans.scipy.stats", name
+        methods = [m for m in ("logpdf", "logpmf", "cdf") if hasattr(dist, m)]
+        assert methods and all(getattr(module, m) == getattr(dist, m) for m in methods), name
+    import functrans.scipy.stats.norm as norm
+    assert norm is fst.norm
+    from functrans.scipy.stats.gamma import logpdf
+    np.testing.assert_allclose(logpdf(1.5, 2.5), scipy.stats.gamma.logpdf(1.5, 2.5),
+                               rtol=1e-14)
+    code = ("import functrans.scipy.stats.norm as n\n"
+            "from functrans.scipy.stats.beta import logpdf\n"
+            "import functrans.scipy.stats.poisson\n"
+            "import functrans\n"
+            "print(float(n.logpdf(0.5)), float(logpdf(0.3, 2.0, 3.0)),\n"
+            "      float(functrans.scipy.stats.poisson.logpmf(2, 1.5)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    np.testing.assert_allclose([float(v) for v in out],
+                               [scipy.stats.norm.logpdf(0.5), scipy.stats.beta.logpdf(0.3, 2, 3),
+                                scipy.stats.poisson.logpmf(2, 1.5)], rtol=1e-14)

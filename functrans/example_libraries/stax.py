@@ -155,7 +155,11 @@ def BatchNorm(axis=(0, 1, 2), epsilon=1e-5, center=True, scale=True, beta_init=z
     axis = _axes(axis)
 
     def normalised(ndim):
-        return tuple(sorted({a % ndim if -ndim <= a < ndim else a for a in axis}))
+        for a in axis:
+            if not -ndim <= a < ndim:
+                raise ValueError(f"BatchNorm: axis {a} is out of range for inputs of "
+                                 f"{ndim} dimensions")
+        return tuple(sorted({a % ndim for a in axis}))
 
     def init_fun(rng, input_shape):
         ax = normalised(len(input_shape))
