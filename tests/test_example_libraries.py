@@ -363,6 +363,14 @@ def test_optimizers_on_every_backend(backend):
             s = OPTIMIZERS[name][1](i, 3 * s["x"] ** 2, s, sched(i))
         np.testing.assert_allclose(backend.to_numpy(get_params(state)), s["x"], rtol=1e-12,
                                    err_msg=name)
+        # a plain state (closed over) meeting traced gradients
+        state0 = init_fun(x0)
+        grads = backend.asarray(np.stack([x_np, -x_np]))
+        mapped = ft.vmap(lambda g: get_params(update_fun(1, g, state0)))(grads)
+        assert backend.is_own(mapped), name
+        want = OPTIMIZERS[name][1](1, -x_np, {"x": x_np}, sched(1))["x"]
+        np.testing.assert_allclose(backend.to_numpy(mapped)[1], want, rtol=1e-12,
+                                   err_msg=name)
     init_fun, update_fun, get_params = opt.adam(sched_make())
     x32 = backend.asarray(x_np, "float32")
     steps = backend.asarray(np.arange(4), "int64")
@@ -700,6 +708,15 @@ def test_stax_on_every_backend(backend):
     _, params_np = init_fun(fr.PRNGKey(0), x_np.shape)
     y_np = apply_fun(params_np, x_np, rng=fr.PRNGKey(1))
     np.testing.assert_allclose(backend.to_numpy(y), y_np, rtol=1e-11, atol=1e-14)
+    # the parameters closed over (plain arrays) meeting traced inputs, under jit and vmap
+    key = _backend_key(backend, 1)
+    net = ft.jit(ft.vmap(lambda x: apply_fun(params, x[None, ...], rng=key)))
+    y_mapped = net(backend.asarray(x_np))
+    assert backend.is_own(y_mapped)
+    np.testing.assert_allclose(backend.to_numpy(y_mapped)[:, 0],
+                               np.stack([apply_fun(params_np, x_np[i:i + 1],
+                                                   rng=fr.PRNGKey(1))[0] for i in range(2)]),
+                               rtol=1e-11, atol=1e-14)
     init_1d, apply_1d = stax.Conv1DTranspose(2, (2,), strides=(2,))
     _, p1 = init_1d(_backend_key(backend, 2), (1, 3, 1))
     y1 = apply_1d(p1, backend.asarray(x_np[:1, :, 0, :]))

@@ -149,6 +149,10 @@ def optimizer(opt_maker):
 
 # -- helpers --------------------------------------------------------------------------------
 
+# functrans.numpy's functions, not operators, between two arrays: one may be a plain array of
+# a library whose operators refuse tracers (array-api-strict's), the other traced
+_add, _sub, _mul, _div = fnp.add, fnp.subtract, fnp.multiply, fnp.divide
+
 
 def _is_number(v):
     return isinstance(v, numbers.Number) and not hasattr(v, "shape")
@@ -221,7 +225,7 @@ def sgd(step_size):
         return _param(x0)
 
     def update(i, g, x):
-        return x - _step_size(step_size, i, x) * g
+        return _sub(x, _mul(_step_size(step_size, i, x), g))
 
     def get_params(x):
         return x
@@ -248,8 +252,8 @@ def momentum(step_size, mass):
 
     def update(i, g, state):
         x, velocity = state
-        velocity = mass * velocity + g
-        return x - _step_size(step_size, i, x) * velocity, velocity
+        velocity = _add(_mul(mass, velocity), g)
+        return _sub(x, _mul(_step_size(step_size, i, x), velocity)), velocity
 
     return init, update, _first
 
@@ -274,8 +278,9 @@ def nesterov(step_size, mass):
 
     def update(i, g, state):
         x, velocity = state
-        velocity = mass * velocity + g
-        return x - _step_size(step_size, i, x) * (mass * velocity + g), velocity
+        velocity = _add(_mul(mass, velocity), g)
+        step = _add(_mul(mass, velocity), g)
+        return _sub(x, _mul(_step_size(step_size, i, x), step)), velocity
 
     return init, update, _first
 
@@ -301,9 +306,10 @@ def adagrad(step_size, momentum=0.9):
 
     def update(i, g, state):
         x, g_sq, m = state
-        g_sq = g_sq + fnp.square(g)
-        m = (1.0 - momentum) * (g * _inverse_sqrt_where_positive(g_sq)) + momentum * m
-        return x - _step_size(step_size, i, x) * m, g_sq, m
+        g_sq = _add(g_sq, fnp.square(g))
+        m = _add(_mul(1.0 - momentum, _mul(g, _inverse_sqrt_where_positive(g_sq))),
+                 _mul(momentum, m))
+        return _sub(x, _mul(_step_size(step_size, i, x), m)), g_sq, m
 
     return init, update, _first
 
@@ -329,8 +335,9 @@ def rmsprop(step_size, gamma=0.9, eps=1e-8):
 
     def update(i, g, state):
         x, avg_sq_grad = state
-        avg_sq_grad = avg_sq_grad * gamma + fnp.square(g) * (1.0 - gamma)
-        return x - _step_size(step_size, i, x) * g / fnp.sqrt(avg_sq_grad + eps), avg_sq_grad
+        avg_sq_grad = _add(_mul(avg_sq_grad, gamma), _mul(fnp.square(g), 1.0 - gamma))
+        step = _div(_mul(_step_size(step_size, i, x), g), fnp.sqrt(_add(avg_sq_grad, eps)))
+        return _sub(x, step), avg_sq_grad
 
     return init, update, _first
 
@@ -357,9 +364,10 @@ def rmsprop_momentum(step_size, gamma=0.9, eps=1e-8, momentum=0.9):
 
     def update(i, g, state):
         x, avg_sq_grad, mom = state
-        avg_sq_grad = avg_sq_grad * gamma + fnp.square(g) * (1.0 - gamma)
-        mom = momentum * mom + _step_size(step_size, i, x) * g / fnp.sqrt(avg_sq_grad + eps)
-        return x - mom, avg_sq_grad, mom
+        avg_sq_grad = _add(_mul(avg_sq_grad, gamma), _mul(fnp.square(g), 1.0 - gamma))
+        step = _div(_mul(_step_size(step_size, i, x), g), fnp.sqrt(_add(avg_sq_grad, eps)))
+        mom = _add(_mul(momentum, mom), step)
+        return _sub(x, mom), avg_sq_grad, mom
 
     return init, update, _first
 
@@ -387,11 +395,12 @@ def adam(step_size, b1=0.9, b2=0.999, eps=1e-8):
 
     def update(i, g, state):
         x, m, v = state
-        m = (1 - b1) * g + b1 * m
-        v = (1 - b2) * fnp.square(g) + b2 * v
-        mhat = m / _bias_correction(b1, i, m)
-        vhat = v / _bias_correction(b2, i, m)
-        return x - _step_size(step_size, i, x) * mhat / (fnp.sqrt(vhat) + eps), m, v
+        m = _add(_mul(1 - b1, g), _mul(b1, m))
+        v = _add(_mul(1 - b2, fnp.square(g)), _mul(b2, v))
+        mhat = _div(m, _bias_correction(b1, i, m))
+        vhat = _div(v, _bias_correction(b2, i, m))
+        step = _div(_mul(_step_size(step_size, i, x), mhat), _add(fnp.sqrt(vhat), eps))
+        return _sub(x, step), m, v
 
     return init, update, _first
 
@@ -418,10 +427,10 @@ def adamax(step_size, b1=0.9, b2=0.999, eps=1e-8):
 
     def update(i, g, state):
         x, m, u = state
-        m = (1 - b1) * g + b1 * m
-        u = fnp.maximum(b2 * u, fnp.abs(g))
-        lr = _step_size(step_size, i, x) / _bias_correction(b1, i, m)
-        return x - lr * m / (u + eps), m, u
+        m = _add(_mul(1 - b1, g), _mul(b1, m))
+        u = fnp.maximum(_mul(b2, u), fnp.abs(g))
+        lr = _div(_step_size(step_size, i, x), _bias_correction(b1, i, m))
+        return _sub(x, _div(_mul(lr, m), _add(u, eps))), m, u
 
     return init, update, _first
 
@@ -454,17 +463,18 @@ def sm3(step_size, momentum=0.9):
         x, m, vs = state
         ndim = len(x.shape)
         if ndim == 0:
-            accum = vs[0] + fnp.square(g)
+            accum = _add(vs[0], fnp.square(g))
             new_vs = [accum]
         else:
             # each axis's vector, broadcast along the other axes
             covers = [fnp.reshape(v, tuple(-1 if k == j else 1 for k in range(ndim)))
                       for j, v in enumerate(vs)]
-            accum = functools.reduce(fnp.minimum, covers) + fnp.square(g)
+            accum = _add(functools.reduce(fnp.minimum, covers), fnp.square(g))
             new_vs = [fnp.max(accum, axis=tuple(k for k in range(ndim) if k != j))
                       for j in range(ndim)]
-        m = (1.0 - momentum) * (g * _inverse_sqrt_where_positive(accum)) + momentum * m
-        return x - _step_size(step_size, i, x) * m, m, new_vs
+        m = _add(_mul(1.0 - momentum, _mul(g, _inverse_sqrt_where_positive(accum))),
+                 _mul(momentum, m))
+        return _sub(x, _mul(_step_size(step_size, i, x), m)), m, new_vs
 
     return init, update, _first
 
@@ -574,14 +584,14 @@ def l2_norm(tree):
     for x in leaves:
         s = fnp.vdot(x, x)
         squares.append(fnp.real(s) if fnp.iscomplexobj(s) else s)
-    return fnp.sqrt(sum(squares[1:], squares[0]))
+    return fnp.sqrt(functools.reduce(_add, squares))
 
 
 def clip_grads(grad_tree, max_norm):
     """The gradients scaled by ``max_norm / l2_norm(grad_tree)`` if their norm is above
     ``max_norm``, as they are otherwise; each leaf keeps its dtype."""
     factor = max_norm / fnp.maximum(l2_norm(grad_tree), max_norm)
-    return _tree.map(lambda g: g * _in_dtype_of(factor, g), grad_tree)
+    return _tree.map(lambda g: _mul(g, _in_dtype_of(factor, g)), grad_tree)
 
 
 # -- serialisation ------------------------------------------------------------------------------

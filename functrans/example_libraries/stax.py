@@ -71,7 +71,7 @@ def Dense(out_dim, W_init=glorot_normal(), b_init=normal()):
 
     def apply_fun(params, inputs, **kwargs):
         W, b = params
-        return fnp.dot(inputs, W) + b
+        return fnp.add(fnp.dot(inputs, W), b)
     return init_fun, apply_fun
 
 
@@ -106,7 +106,7 @@ def _conv_layer(transpose, dimension_numbers, out_chan, filter_shape, strides, p
         else:
             out = lax.conv_general_dilated(inputs, W, strides, padding, one, one,
                                            dimension_numbers=dimension_numbers)
-        return out + b
+        return fnp.add(out, b)
     return init_fun, apply_fun
 
 
@@ -175,10 +175,11 @@ def BatchNorm(axis=(0, 1, 2), epsilon=1e-5, center=True, scale=True, beta_init=z
         # the parameters with the normalised axes put back as length 1
         kept = tuple(1 if i in ax else n for i, n in enumerate(x.shape))
         z = standardize(x, ax, epsilon=epsilon)
+        # (functions, not operators: a plain array of array-api-strict refuses a tracer)
         if scale:
-            z = fnp.reshape(gamma, kept) * z
+            z = fnp.multiply(fnp.reshape(gamma, kept), z)
         if center:
-            z = z + fnp.reshape(beta, kept)
+            z = fnp.add(z, fnp.reshape(beta, kept))
         return z
     return init_fun, apply_fun
 
@@ -241,7 +242,7 @@ def _pooling_layer(reducer, init_value, average=False):
                                        padding)
             for i in sorted(non_spatial):
                 counts = fnp.expand_dims(counts, i)
-            return out / counts
+            return fnp.divide(out, counts)
         return init_fun, apply_fun
     return PoolingLayer
 
@@ -300,7 +301,7 @@ def _fan_in_sum():
         return input_shape[0], ()
 
     def apply_fun(params, inputs, **kwargs):
-        return functools.reduce(operator.add, inputs)
+        return functools.reduce(fnp.add, inputs)
     return init_fun, apply_fun
 
 
@@ -336,7 +337,7 @@ def Dropout(rate, mode="train"):
                              "apply_fun(params, inputs, rng=key) with a functrans.random "
                              "key (from functrans.random.key)")
         keep = random.bernoulli(rng, rate, tuple(inputs.shape))
-        return fnp.where(keep, inputs / rate, fnp.zeros_like(inputs))
+        return fnp.where(keep, fnp.divide(inputs, rate), fnp.zeros_like(inputs))
     return init_fun, apply_fun
 
 
