@@ -1,6 +1,7 @@
 """functrans.scipy.stats: SciPy's distributions, differentiable to any order.
 
-``import functrans.scipy.stats as fst``; ``fst.norm.logpdf(x, loc, scale)`` and so on:
+``import functrans.scipy.stats as fst``; ``fst.norm.logpdf(x, loc, scale)`` and so on (as
+with JAX's modules, ``import functrans.scipy.stats.norm as norm`` works too):
 
 - :data:`norm`: ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf``, ``isf``;
 - :data:`expon`, :data:`uniform`, :data:`laplace`, :data:`logistic`, :data:`cauchy`:
