@@ -39,7 +39,7 @@ from .config import (config, debug_infs, debug_nans, default_device,  # noqa: F4
 from .callbacks import pure_callback  # noqa: F401,E402
 from .jaxpr import make_jaxpr  # noqa: F401,E402
 from . import (ad_checkpoint, checkpoint_policies, custom_batching,  # noqa: F401,E402
-               custom_derivatives, debug, experimental, flatten_util)
+               custom_derivatives, debug, experimental, flatten_util, typing)
 
 # jax.tree_util's names live in functrans.tree; ``import functrans.tree_util`` finds it too.
 tree_util = tree

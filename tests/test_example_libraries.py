@@ -831,3 +831,22 @@ def test_stats_distributions_import_as_modules():
     np.testing.assert_allclose([float(v) for v in out],
                                [scipy.stats.norm.logpdf(0.5), scipy.stats.beta.logpdf(0.3, 2, 3),
                                 scipy.stats.poisson.logpmf(2, 1.5)], rtol=1e-14)
+
+
+def test_typing_module():
+    """``functrans.typing`` (``jax.typing``): ArrayLike takes functrans's arrays, NumPy's
+    and Python numbers; DTypeLike names, dtypes and objects with a dtype."""
+    import typing
+
+    import functrans.typing as ftt
+    arg_types = typing.get_args(ftt.ArrayLike)
+    assert ft.Array in arg_types and np.ndarray in arg_types and float in arg_types
+    assert all(isinstance(v, arg_types) for v in (np.ones(2), np.float32(1), 1, 2.5, 1j, True))
+    assert not isinstance("a", arg_types)
+    assert str in typing.get_args(ftt.DTypeLike) and np.dtype in typing.get_args(ftt.DTypeLike)
+    assert ft.typing is ftt
+
+    def f(x: ftt.ArrayLike, dtype: ftt.DTypeLike = None) -> ft.Array:
+        return fnp.asarray(x, dtype=dtype)
+
+    assert typing.get_type_hints(f, localns={"ftt": ftt})["x"] == ftt.ArrayLike
