@@ -38,8 +38,8 @@ from .config import (config, debug_infs, debug_nans, default_device,  # noqa: F4
                      default_matmul_precision, enable_x64)
 from .callbacks import pure_callback  # noqa: F401,E402
 from .jaxpr import make_jaxpr  # noqa: F401,E402
-from . import (ad_checkpoint, checkpoint_policies, custom_batching, debug,  # noqa: F401,E402
-               experimental, flatten_util)
+from . import (ad_checkpoint, checkpoint_policies, custom_batching,  # noqa: F401,E402
+               custom_derivatives, debug, experimental, flatten_util, typing)
 
 # jax.tree_util's names live in functrans.tree; ``import functrans.tree_util`` finds it too.
 tree_util = tree

@@ -212,7 +212,9 @@ def _namespaces():
     import functrans.scipy
     return (["functrans", "functrans.numpy", "functrans.numpy.linalg", "functrans.numpy.fft",
              "functrans.numpy.random", "functrans.lax", "functrans.nn",
-             "functrans.nn.initializers", "functrans.random"]
+             "functrans.nn.initializers", "functrans.random",
+             "functrans.example_libraries.optimizers", "functrans.example_libraries.stax",
+             "functrans.custom_derivatives"]
             + sorted(f"functrans.scipy.{m.name}"
                      for m in pkgutil.iter_modules(functrans.scipy.__path__)
                      if not m.name.startswith("_")))

@@ -1,6 +1,7 @@
 """functrans.scipy.stats: SciPy's distributions, differentiable to any order.
 
-``import functrans.scipy.stats as fst``; ``fst.norm.logpdf(x, loc, scale)`` and so on:
+``import functrans.scipy.stats as fst``; ``fst.norm.logpdf(x, loc, scale)`` and so on (as
+with JAX's modules, ``import functrans.scipy.stats.norm as norm`` works too):
 
 - :data:`norm`: ``logpdf``, ``pdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf``, ``isf``;
 - :data:`expon`, :data:`uniform`, :data:`laplace`, :data:`logistic`, :data:`cauchy`:
@@ -2736,3 +2737,33 @@ class gaussian_kde:
                             fnp.expand_dims(other.dataset, axis=1))
         return fnp.exp(self._log_gauss_sum(diff, fnp.add(self.covariance, other.covariance),
                                            self.weights, other.weights))
+
+
+# -- ``import functrans.scipy.stats.norm`` -------------------------------------------------------
+#
+# jax.scipy.stats has a module per distribution (``import jax.scipy.stats.norm as norm``);
+# here each distribution is an object of this module. A module of the same name in
+# sys.modules, holding the object's public methods, makes both import forms work (as
+# ``functrans.nn.initializers`` does); ``functrans.scipy.stats.norm`` stays the object.
+
+
+def _register_distribution_modules():
+    import sys
+    import types
+    from importlib.machinery import ModuleSpec
+
+    functions = {"rankdata", "mode", "sem", "gaussian_kde"}
+    for name in __all__:
+        if name in functions:
+            continue
+        dist = globals()[name]
+        full = f"{__name__}.{name}"
+        module = types.ModuleType(full, type(dist).__doc__)
+        module.__spec__ = ModuleSpec(full, None)
+        for attr in dir(dist):
+            if not attr.startswith("_"):
+                setattr(module, attr, getattr(dist, attr))
+        sys.modules.setdefault(full, module)
+
+
+_register_distribution_modules()
