@@ -31,6 +31,7 @@ import typing
 from . import dtypes as _dt
 from . import lax_linalg as _lax_linalg
 from . import numpy as fnp
+from .interpreters import with_constant_arguments
 from .tree import tree_flatten, tree_unflatten
 
 _PY = (bool, int, float, complex)
@@ -994,13 +995,12 @@ def reduce(operands, init_values, computation, dimensions):
     if size == 0:
         return tree_unflatten(tree, [fnp.broadcast_to(_init_like(i, x), out_shape)
                                      for i, x in zip(inits, leaves)])
+    computation = with_constant_arguments(computation, _sys._getframe(1))
     flat = [fnp.reshape(fnp.permute_dims(x, tuple(kept) + dims), out_shape + (size,))
             for x in leaves]
     red = _pairwise(computation, flat, tree, len(out_shape))
     red = [fnp.squeeze(r, axis=-1) for r in red]
     init = [fnp.broadcast_to(_init_like(i, x), out_shape) for i, x in zip(inits, leaves)]
-    # (the reduced values first: with a tracer there, operators in ``computation`` work on
-    # libraries that refuse a plain array on the left of a tracer)
     return computation(tree_unflatten(tree, red), tree_unflatten(tree, init))
 
 
