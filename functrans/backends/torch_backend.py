@@ -93,12 +93,12 @@ def _searchsorted(x1, x2, side):
 
 
 # -- uint16/32/64: torch has no CPU kernels for most of their arithmetic, comparisons and
-# reductions (it raises NotImplementedError; *, ==, !=, &, |, ^, sort and sums it has). Those primitives run on int64 instead, exactly:
-# uint16/32 values are int64 values, and a result reduced modulo 2**bits is cast back; uint64
-# values are int64 bit patterns, on which +, -, *, ** and the bitwise operations wrap as
-# uint64's do, while an order (comparisons, max, argmax, sort of unique) is int64's on the
-# patterns with the sign bit flipped (x - 2**63: the same order as the unsigned values). The
-# supported dtypes pay nothing: the fallback runs only where torch refused.
+# reductions (it raises NotImplementedError; *, ==, !=, &, |, ^, sort and sums it has). Those
+# primitives run on int64 instead, exactly: uint16/32 values are int64 values, and a result
+# reduced modulo 2**bits is cast back; uint64 values are int64 bit patterns, on which +, -,
+# *, ** and the bitwise operations wrap as uint64's do, while an order (comparisons, max,
+# argmax, unique's sort) is int64's on the patterns with the sign bit flipped (x - 2**63:
+# the order of the unsigned values). The fallback runs only where torch refused.
 
 _BITS = {torch.uint16: 16, torch.uint32: 32, torch.uint64: 64}
 _SIGN_BIT = -2 ** 63
