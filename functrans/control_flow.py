@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 
 import numpy as _np
 
@@ -46,7 +47,8 @@ from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _curren
 from .backends import backend_of
 from .errors import ConcretizationError, is_nonnegative_int
 from .graph import Graph, Var, _last_uses, eval_graph, prune
-from .interpreters import StagingInterpreter, StagingTracer, TangentRecorder
+from .interpreters import (StagingInterpreter, StagingTracer, TangentRecorder,
+                           with_constant_arguments)
 from .reverse import backward
 from .numpy._base import _to_array
 from .primitives._batching import batch_size, with_batch
@@ -668,6 +670,9 @@ def while_loop(cond_fun, body_fun, init_val):
         raise TypeError("while_loop(cond_fun, body_fun, init_val): cond_fun and body_fun must "
                         "be functions.")
     leaves, tree = _carry_leaves(init_val, "while_loop")
+    caller = sys._getframe(1)
+    cond_fun = with_constant_arguments(cond_fun, caller)
+    body_fun = with_constant_arguments(body_fun, caller)
     leaves = _while(cond_fun, body_fun, leaves, tree, "while_loop")
     return tree_unflatten(tree, _arrays(leaves, _loop_like(leaves)))
 
@@ -1028,6 +1033,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     if type(unroll) is not bool and not is_nonnegative_int(unroll):
         raise ValueError(f"scan's unroll must be a bool or an int >= 0; got {unroll!r}.")
     c_leaves, c_tree = _carry_leaves(init, "scan")
+    f = with_constant_arguments(f, sys._getframe(1))
     x_leaves, x_tree = tree_flatten(xs)
     n = length
     for i, x in enumerate(x_leaves):
@@ -1606,6 +1612,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
         lo, hi = int(lo), int(hi)
         if not _staging():
             leaves, tree = _carry_leaves(init_val, "fori_loop")
+            body_fun = with_constant_arguments(body_fun, sys._getframe(1))
             avals = [get_aval(x) for x in leaves]
             for i in range(lo, hi):
                 leaves, avals = _check_carry(body_fun(i, tree_unflatten(tree, leaves)), tree,
@@ -1658,6 +1665,7 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     remainder through one more), as in JAX: fewer steps, more memory per step."""
     if not callable(f):
         raise TypeError(f"lax.map(f, xs): f must be a function; got {type(f).__name__}.")
+    f = with_constant_arguments(f, sys._getframe(1))
     if batch_size is None:
         return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
     from .batching import vmap

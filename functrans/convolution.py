@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 import typing
 from itertools import product
 from typing import NamedTuple
 
 from . import dtypes as _dt
 from . import numpy as fnp
+from .interpreters import with_constant_arguments
 from .primitives import structural as _st
 
 __all__ = ["ConvDimensionNumbers", "conv_dimension_numbers", "conv_general_dilated", "conv",
@@ -504,7 +506,8 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     name = _COMPUTATIONS.get(computation) if callable(computation) else None
     if name is None or not hasattr(operand, "shape"):
         return _reduce_window_general(operand, init_value, computation, window_dimensions,
-                                      window_strides, padding, base_dilation, window_dilation)
+                                      window_strides, padding, base_dilation, window_dilation,
+                                      sys._getframe(1))
     x = fnp.asarray(operand)
     nd = x.ndim
     windows = _ints(window_dimensions, nd, what, "window_dimensions")
@@ -772,11 +775,12 @@ def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, 
 
 
 def _reduce_window_general(operand, init_value, computation, window_dimensions, window_strides,
-                           padding, base_dilation, window_dilation):
+                           padding, base_dilation, window_dilation, caller):
     from .tree import tree_flatten, tree_unflatten
     what = "reduce_window"
     if not callable(computation):
         raise TypeError(f"{what}: computation must be a function; got {computation!r}.")
+    computation = with_constant_arguments(computation, caller)
     leaves, tree = tree_flatten(operand)
     inits, itree = tree_flatten(init_value)
     if itree != tree or not leaves:

@@ -660,28 +660,7 @@ class Tracer(NumPyArrayMethods):
     def __rxor__(self, o): return _fnp.bitwise_xor(o, self)
     def __rlshift__(self, o): return _fnp.bitwise_left_shift(o, self)
     def __rrshift__(self, o): return _fnp.bitwise_right_shift(o, self)
-    # Beside what is never an operand (``...``, None, a slice: what a library's indexing code
-    # compares the parts of an index with) == and != fall back to Python's identity; beside
-    # a value of no backend with its own == or !=, to that (see _defers).
-    def __eq__(self, o):
-        if type(o) in _NOT_OPERANDS:
-            return NotImplemented
-        try:
-            return _fnp.equal(self, o)
-        except UnsupportedBackendError:
-            if _defers(o, "__eq__"):
-                return NotImplemented
-            raise
-
-    def __ne__(self, o):
-        if type(o) in _NOT_OPERANDS:
-            return NotImplemented
-        try:
-            return _fnp.not_equal(self, o)
-        except UnsupportedBackendError:
-            if _defers(o, "__ne__"):
-                return NotImplemented
-            raise
+    # (== and != are made below, with the operators: see _equality)
 
     def __getitem__(self, key): return _fnp._getitem(self, key)
 
@@ -776,6 +755,28 @@ def _deferring(fn, reflected: str):
     op.__name__ = op.__qualname__ = f"__{fn.__name__}__"
     return op
 
+
+def _equality(fn, name: str):
+    """The ``==`` or ``!=`` method (``name``) calling ``fn(self, o)``. Beside what is never an
+    operand (``...``, None, a slice: what a library's indexing code compares the parts of an
+    index with) it falls back to Python's identity; beside a value of no backend with its
+    own ``name`` method, to that (see _defers)."""
+    def op(self, o):
+        if type(o) in _NOT_OPERANDS:
+            return NotImplemented
+        try:  # (free in Python 3.11+ while nothing is raised)
+            return fn(self, o)
+        except UnsupportedBackendError:
+            if _defers(o, name):
+                return NotImplemented
+            raise
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+# (made here, as the other operators: they need functrans.numpy, imported above)
+Tracer.__eq__ = _equality(_fnp.equal, "__eq__")
+Tracer.__ne__ = _equality(_fnp.not_equal, "__ne__")
 
 # Each operator with another operand: functrans.numpy's binary function, deferring (above)
 # to an unknown operand's reflected operator; the most frequent are such functions

@@ -475,6 +475,26 @@ def constant(value):
     return value
 
 
+def with_constant_arguments(fn, caller):
+    """``fn``, a function of the user's that functrans calls (a loop's body, a reduction's
+    computation), taking the plain arrays among its arguments' leaves as constants
+    (:func:`constant`) where user code (``caller``, its frame) called the functrans function
+    that calls ``fn``, under forward mode, vmap or a staging; else ``fn`` itself. Its
+    arguments mix the user's plain data (a carry's initial value, an ``init_value``) with
+    traced values; as constants, operators between them work whichever side the plain array
+    is on (array-api-strict's refuse a tracer on their right), as JAX's values there are
+    all tracers."""
+    if type(_current.get()) not in CONSTANT_INTERPRETERS or functrans_frame(caller):
+        return fn
+    from functools import wraps
+    from .tree import tree_map
+
+    @wraps(fn)
+    def with_constants(*args):
+        return fn(*[tree_map(constant, a) for a in args])
+    return with_constants
+
+
 def fixed_values(tree):
     """``tree`` with its constant tracers as the arrays they hold: values a transform takes
     as fixed (jit's static arguments, custom rules' nondiff_argnums) rather than traced."""

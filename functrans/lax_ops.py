@@ -31,6 +31,7 @@ import typing
 from . import dtypes as _dt
 from . import lax_linalg as _lax_linalg
 from . import numpy as fnp
+from .interpreters import with_constant_arguments
 from .tree import tree_flatten, tree_unflatten
 
 _PY = (bool, int, float, complex)
@@ -279,14 +280,18 @@ def clamp(min, x, max):  # noqa: A002 (jax.lax's names)
     """``x`` clipped to ``[min, max]`` elementwise (``jax.lax.clamp``); ``min`` and ``max``
     are 0-d or of ``x``'s shape, all three of one dtype. Derivatives are JAX's: ``x`` has
     one strictly between the bounds, a bound where it is the result, and none of them where
-    ``x`` equals a bound."""
-    (lo, x, hi), d = _operands("clamp", (min, x, max), "iuf")
+    ``x`` equals a bound. Complex numbers are ordered lexicographically (real part, then
+    imaginary part), as in JAX, and, as there, have no derivative (a TypeError)."""
+    (lo, x, hi), d = _operands("clamp", (min, x, max), "iufc")
     for bound, what in ((lo, "min"), (hi, "max")):
         # (no broadcasting of length-1 axes here, as in JAX)
         shape = () if _is_py(bound) else tuple(bound.shape)
         if shape not in ((), tuple(x.shape)):
             raise TypeError(f"lax.clamp requires {what} to be 0-d or of the operand's shape "
                             f"{tuple(x.shape)}; got {shape}.")
+    if d.kind == "c":
+        return _complex_clamp()(*[fnp.full((), v, dtype=d, device=fnp.device(x)) if _is_py(v)
+                                  else v for v in (lo, x, hi)])
     value = fnp.minimum(fnp.maximum(x, lo), hi)
     if d.kind != "f":
         return value
@@ -298,6 +303,25 @@ def clamp(min, x, max):  # noqa: A002 (jax.lax's names)
     at_hi = fnp.less(hi, x)
     return fnp.where(inside, x, fnp.where(at_lo, lo, fnp.where(
         at_hi, hi, fnp.stop_gradient(value))))
+
+
+_complex_clamp_fn = None
+
+
+def _complex_clamp():
+    """clamp of complex numbers (lexicographic), whose derivative raises as JAX's does."""
+    global _complex_clamp_fn
+    if _complex_clamp_fn is None:
+        from .custom import custom_jvp
+
+        def _no_derivative(primals, tangents):
+            raise TypeError(
+                "lax.clamp of complex numbers has no derivative (as in JAX, where it is a "
+                "TypeError too): write lax.min(lax.max(x, min), max), the same values, "
+                "differentiable (lax.max and lax.min are, on complex numbers too).")
+        _complex_clamp_fn = custom_jvp(lambda lo, x, hi: fnp.minimum(fnp.maximum(x, lo), hi))
+        _complex_clamp_fn.defjvp(_no_derivative)
+    return _complex_clamp_fn
 
 
 # -- elementwise: bits ---------------------------------------------------------------------
@@ -441,8 +465,10 @@ for _name, _fn, _k, _what in [
         ("add", fnp.add, _NUM, "``x + y``"),
         ("sub", fnp.subtract, _NUM, "``x - y``"),
         ("mul", fnp.multiply, _NUM, "``x * y``"),
-        ("max", fnp.maximum, "biuf", "The maximum (a nan in either gives nan)"),
-        ("min", fnp.minimum, "biuf", "The minimum (a nan in either gives nan)"),
+        ("max", fnp.maximum, "biufc", "The maximum (a nan in either gives nan; complex numbers "
+         "ordered lexicographically, by real then imaginary part, as in JAX)"),
+        ("min", fnp.minimum, "biufc", "The minimum (a nan in either gives nan; complex numbers "
+         "ordered lexicographically, by real then imaginary part, as in JAX)"),
         ("atan2", fnp.arctan2, _F, "``atan(x / y)`` in the right quadrant"),
         ("nextafter", fnp.nextafter, _F, "The next float after ``x`` towards ``y``"),
         ("igamma", lambda a, x: _special().gammainc(a, x), _F,
@@ -994,13 +1020,12 @@ def reduce(operands, init_values, computation, dimensions):
     if size == 0:
         return tree_unflatten(tree, [fnp.broadcast_to(_init_like(i, x), out_shape)
                                      for i, x in zip(inits, leaves)])
+    computation = with_constant_arguments(computation, _sys._getframe(1))
     flat = [fnp.reshape(fnp.permute_dims(x, tuple(kept) + dims), out_shape + (size,))
             for x in leaves]
     red = _pairwise(computation, flat, tree, len(out_shape))
     red = [fnp.squeeze(r, axis=-1) for r in red]
     init = [fnp.broadcast_to(_init_like(i, x), out_shape) for i, x in zip(inits, leaves)]
-    # (the reduced values first: with a tracer there, operators in ``computation`` work on
-    # libraries that refuse a plain array on the left of a tracer)
     return computation(tree_unflatten(tree, red), tree_unflatten(tree, init))
 
 

@@ -52,6 +52,32 @@ from . import incomplete_grads as _incomplete_grads
 from .incomplete_grads import _any_true, _none_needs
 
 
+def complex_extreme(xp, name, refusals):
+    """``xp.maximum`` or ``xp.minimum`` (``name``), with NumPy's rule for complex numbers
+    where the library refuses them (raising one of ``refusals``): ordered lexicographically
+    (real part, then imaginary part; a tie gives the first operand), a NaN in either part of
+    either operand giving that operand (the first if both have one)."""
+    fn = getattr(xp, name)
+    greater = name == "maximum"
+
+    def impl(x, y):
+        try:
+            return fn(x, y)
+        except refusals:
+            arr = x if hasattr(x, "dtype") else y
+            if not xp.isdtype(arr.dtype, "complex floating"):
+                raise
+        x, y = (v if hasattr(v, "dtype") else xp.asarray(v, dtype=arr.dtype,
+                                                          device=arr.device) for v in (x, y))
+        xr, yr, xi, yi = xp.real(x), xp.real(y), xp.imag(x), xp.imag(y)
+        beats = (xr > yr) if greater else (xr < yr)
+        beats_im = (xi >= yi) if greater else (xi <= yi)
+        x_wins = beats | ((xr == yr) & beats_im)
+        x_nan, y_nan = xp.isnan(x), xp.isnan(y)
+        return xp.where(x_nan | (~y_nan & x_wins), x, y)
+    return impl
+
+
 def _norm_axis(axis, ndim):
     if not -ndim <= axis < ndim:
         raise ValueError(f"scatter_add: axis {axis} is out of range for an array of {ndim} "

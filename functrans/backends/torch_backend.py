@@ -12,7 +12,7 @@ import torch
 
 from .. import dtypes as _dt
 from . import Backend, register
-from .generic import flat_index
+from .generic import complex_extreme, flat_index
 from .generic import polygamma as _generic_polygamma
 
 _pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
@@ -92,6 +92,207 @@ def _searchsorted(x1, x2, side):
     return _xp.searchsorted(x1.contiguous(), x2.contiguous(), side=side)
 
 
+# -- uint16/32/64: torch has no CPU kernels for most of their arithmetic, comparisons and
+# reductions (it raises NotImplementedError; *, ==, !=, &, |, ^, sort and sums it has). Those
+# primitives run on int64 instead, exactly: uint16/32 values are int64 values, and a result
+# reduced modulo 2**bits is cast back; uint64 values are int64 bit patterns, on which +, -,
+# *, ** and the bitwise operations wrap as uint64's do, while an order (comparisons, max,
+# argmax, unique's sort) is int64's on the patterns with the sign bit flipped (x - 2**63:
+# the order of the unsigned values). The fallback runs only where torch refused.
+
+_BITS = {torch.uint16: 16, torch.uint32: 32, torch.uint64: 64}
+_SIGN_BIT = -2 ** 63
+
+
+def _unsigned_dtype(args):
+    for a in args:
+        dt = getattr(a, "dtype", None)
+        if dt is not None:
+            return dt if dt in _BITS else None
+    return None
+
+
+def _as_int64(x, dt):
+    """x's values as int64 (uint64: its bit patterns, modulo 2**64), where it is of dtype
+    dt."""
+    if type(x) is int:
+        return x - 2 ** 64 if dt is torch.uint64 and x >= 2 ** 63 else x
+    if getattr(x, "dtype", None) is not dt:
+        return x
+    return x.view(torch.int64) if dt is torch.uint64 else x.to(torch.int64)
+
+
+def _from_int64(r, dt):
+    """int64 results as dtype dt, modulo 2**bits."""
+    if dt is torch.uint64:
+        return r.view(torch.uint64)
+    return (r & (2 ** _BITS[dt] - 1)).to(dt)
+
+
+def _key(x, dt):
+    """int64 values in the order of x's unsigned values, where it is of dtype dt."""
+    if type(x) is int:
+        return x + _SIGN_BIT if dt is torch.uint64 else x
+    if getattr(x, "dtype", None) is not dt:
+        return x
+    return x.view(torch.int64) ^ _SIGN_BIT if dt is torch.uint64 else x.to(torch.int64)
+
+
+def _from_key(k, dt):
+    return (k ^ _SIGN_BIT).view(torch.uint64) if dt is torch.uint64 else k.to(dt)
+
+
+def _primitive_impl(name):
+    """The implementation a primitive has on this backend by default."""
+    import functools
+    from ..core import _primitives
+    for p in list(_primitives):
+        if p.name == name:
+            return getattr(_xp, p.namespace_impl) if p.namespace_impl else \
+                functools.partial(p.impl, backend)
+    raise LookupError(name)
+
+
+def _unsigned_fallback(name, unsigned, default=None):
+    """The primitive ``name`` as torch computes it (``default``, else its implementation on
+    the array namespace), and ``unsigned(default, dtype, *args, **params)`` where torch has
+    no kernel for the operands' unsigned dtype."""
+
+    def impl(*args, **params):
+        nonlocal default
+        if default is None:
+            default = _primitive_impl(name)
+        try:
+            return default(*args, **params)
+        except NotImplementedError:
+            dt = _unsigned_dtype(args)
+            if dt is None:
+                raise
+            return unsigned(default, dt, *args, **params)
+    return impl
+
+
+def _wrapping(default, dt, *args, **params):  # +, -, *, **, negation, bitwise not
+    return _from_int64(default(*[_as_int64(a, dt) for a in args], **params), dt)
+
+
+def _ordered(default, dt, *args, **params):  # comparisons, argmax/argmin: bools, indices
+    return default(*[_key(a, dt) for a in args], **params)
+
+
+def _ordered_values(default, dt, *args, **params):  # max, min and their reductions
+    return _from_key(default(*[_key(a, dt) for a in args], **params), dt)
+
+
+def _unique(default, dt, x):
+    values, *rest = default(_key(x, dt))
+    return [_from_key(values, dt), *rest]
+
+
+def _nonzero(default, dt, x):
+    return default(x.view(_SIGNED_VIEW[dt]))
+
+
+def _same_bits(default, dt, *args, **params):  # moving words: the signed words of their width
+    out = default(*[a.view(_SIGNED_VIEW[dt]) if getattr(a, "dtype", None) is dt else a
+                    for a in args], **params)
+    return out.view(dt)
+
+
+def _abs(default, dt, x):
+    return x.clone()
+
+
+def _sign(default, dt, x):
+    return (x.view(_SIGNED_VIEW[dt]) != 0).to(dt)
+
+
+def _shift_operands(x, s, dt):
+    """The shifted values as int64 (see _as_int64) and the shift amounts as int64 in
+    [0, bits], bits standing for every larger one: tensors, Python ints among them too."""
+    bits = _BITS[dt]
+    device = (s if type(x) is int else x).device
+    x = _as_int64(x, dt)
+    if type(x) is int:
+        x = torch.as_tensor(x, dtype=torch.int64, device=device)
+    if type(s) is int:
+        return x, torch.as_tensor(min(s, bits), dtype=torch.int64, device=device)
+    s = s.view(torch.int64) if dt is torch.uint64 else s.to(torch.int64)
+    return x, torch.where((s < 0) | (s > bits), bits, s)  # (uint64's >= 2**63 read < 0)
+
+
+def _shift_left(default, dt, x, s):
+    x, s = _shift_operands(x, s, dt)
+    return _from_int64(torch.where(s >= _BITS[dt], 0, x << s), dt)
+
+
+def _shift_right(default, dt, x, s):
+    x, s = _shift_operands(x, s, dt)
+    if dt is not torch.uint64:  # non-negative int64 values: int64's shift is exact
+        return _from_int64(x >> s, dt)
+    k = s.clamp(1, 63)
+    logical = (x >> k) & ((1 << (64 - k)) - 1)  # (int64's shift copies the sign bit)
+    return torch.where(s == 0, x, torch.where(s >= 64, 0, logical)).view(torch.uint64)
+
+
+def _uint64_divmod(a, b):
+    """(a // b, a % b) of uint64 values given as int64 bit patterns (b == 0: int64's
+    error). From a quotient of a // 2 by b (exact in int64), doubled, one step at most short
+    (Hacker's Delight's unsigned division); a divisor of 2**63 or more divides once at most."""
+    big = b < 0
+    bb = torch.where(big, 1, b)
+    q = (((a >> 1) & (2 ** 63 - 1)) // bb) << 1
+    r = a - q * bb
+    more = (r ^ _SIGN_BIT) >= (bb ^ _SIGN_BIT)
+    q, r = torch.where(more, q + 1, q), torch.where(more, r - bb, r)
+    once = (a ^ _SIGN_BIT) >= (b ^ _SIGN_BIT)
+    return (torch.where(big, once.to(torch.int64), q),
+            torch.where(big, torch.where(once, a - b, a), r))
+
+
+def _power(default, dt, x, e):
+    if dt is not torch.uint64:  # int64's power wraps modulo 2**64, so modulo 2**bits too
+        return _wrapping(default, dt, x, e)
+    x, e = _as_int64(x, dt), _as_int64(e, dt)
+    if type(e) is int:
+        e = torch.as_tensor(e, dtype=torch.int64, device=x.device)
+    # an exponent of 2**63 or more (negative as int64): x**(2**63) is 0 modulo 2**64 for an
+    # even x and 1 for an odd one (the odd residues' powers of 2**62 are 1), so x**e is
+    # x**(e - 2**63), or 0
+    big = e < 0
+    out = default(x, torch.where(big, e ^ _SIGN_BIT, e))
+    return torch.where(big & ((x & 1) == 0), 0, out).view(torch.uint64)
+
+
+def _division(which):
+    def unsigned(default, dt, a, b):
+        if dt is not torch.uint64:  # exact in int64
+            return _from_int64(default(_as_int64(a, dt), _as_int64(b, dt)), dt)
+        a, b = _as_int64(a, dt), _as_int64(b, dt)
+        if type(a) is int or type(b) is int:
+            other = b if type(a) is int else a
+            a, b = (torch.as_tensor(v, dtype=torch.int64, device=other.device)
+                    for v in (a, b))
+        if bool((b == 0).any()):
+            default(a, b)  # (int64's error for a division by zero)
+        return _uint64_divmod(*torch.broadcast_tensors(a, b))[which].view(torch.uint64)
+    return unsigned
+
+
+_UNSIGNED_FALLBACKS = {
+    "add": _wrapping, "sub": _wrapping, "pow": _power, "neg": _wrapping,
+    "bitwise_invert": _wrapping,
+    "lt": _ordered, "le": _ordered, "gt": _ordered, "ge": _ordered, "argmax": _ordered,
+    "argmin": _ordered,
+    "max": _ordered_values, "min": _ordered_values, "reduce_max": _ordered_values,
+    "reduce_min": _ordered_values,
+    "unique_all": _unique, "nonzero": _nonzero, "abs": _abs, "sign": _sign,
+    "bitwise_left_shift": _shift_left, "bitwise_right_shift": _shift_right,
+    "floor_divide": _division(0), "remainder": _division(1), "searchsorted": _ordered,
+    "matmul": _wrapping, "tensordot": _wrapping, "take_along_axis": _same_bits,
+    "scatter_along_axis": _same_bits, "scatter_slice": _same_bits, "scatter_add": _same_bits}
+
+
 _IMPLS = {"gather": _gather,
           "flip": _flip,
           "searchsorted": _searchsorted,
@@ -99,6 +300,11 @@ _IMPLS = {"gather": _gather,
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
           "cumprod": _accumulation("cumulative_prod", "axis")}
+# (maximum and minimum of complex numbers, which torch refuses: NumPy's lexicographic rule)
+_IMPLS.update(max=complex_extreme(_xp, "maximum", RuntimeError),
+              min=complex_extreme(_xp, "minimum", RuntimeError))
+_IMPLS.update({name: _unsigned_fallback(name, fn, _IMPLS.get(name))
+               for name, fn in _UNSIGNED_FALLBACKS.items()})
 
 
 class TorchBackend(Backend):

@@ -441,14 +441,29 @@ def _max_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     out = maximum(x, y)
-    return out, _pick(gt(x, y), lt(x, y), tx, ty)
+    greater, less = _order(x, y)
+    return out, _pick(greater, less, tx, ty)
 
 
 def _min_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     out = minimum(x, y)
-    return out, _pick(lt(x, y), gt(x, y), tx, ty)
+    greater, less = _order(x, y)
+    return out, _pick(less, greater, tx, ty)
+
+
+def _order(x, y):
+    """``(x > y, x < y)``; complex numbers ordered lexicographically (real part, then
+    imaginary part), as maximum and minimum order them (comparisons of complex numbers are
+    not in every library)."""
+    if _aval(y if _is_scalar(x) else x).dtype.kind != "c":
+        return gt(x, y), lt(x, y)
+    xr, yr = (v.real if _is_scalar(v) else real(v) for v in (x, y))
+    xi, yi = (v.imag if _is_scalar(v) else imag(v) for v in (x, y))
+    same = eq(xr, yr)
+    return (logical_or(gt(xr, yr), logical_and(same, gt(xi, yi))),
+            logical_or(lt(xr, yr), logical_and(same, lt(xi, yi))))
 
 
 def _pick(first, second, tx, ty):
@@ -931,3 +946,4 @@ def nextafter(x, y): return nextafter_p.bind(x, y)
 def remainder(x, y): return remainder_p.bind(x, y)
 def logical_and(x, y): return logical_and_p.bind(x, y)
 def logical_not(x): return logical_not_p.bind(x)
+def logical_or(x, y): return logical_or_p.bind(x, y)
