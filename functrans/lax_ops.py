@@ -1220,12 +1220,12 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     """A general tensor contraction (``jax.lax.dot_general``): ``dimension_numbers`` is
     ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``; the result's axes are
     the batch axes, then ``lhs``'s free axes, then ``rhs``'s. Operands of different dtypes
-    are promoted (as JAX does); ``preferred_element_type`` converts them first;
-    ``precision`` is accepted and ignored."""
+    are promoted (as JAX does); ``preferred_element_type`` is the result's dtype (the
+    product computed in it where the operands convert to it without loss, else in their
+    own dtype and then converted, as JAX's: float operands with an int32 one are not
+    truncated first); ``precision`` is accepted and ignored."""
     pref = _check_precision(precision, preferred_element_type)
     x, y = _array(lhs), _array(rhs)
-    if pref is not None:
-        x, y = convert_element_type(x, pref), convert_element_type(y, pref)
     try:
         (lc, rc), (lb, rb) = dimension_numbers
     except (TypeError, ValueError):
@@ -1256,7 +1256,8 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     rs = [r if r is not None else next(letters) for r in rs]
     out = [ls[a] for a in lb] + [ls[i] for i in range(x.ndim) if i not in lc and i not in lb] \
         + [rs[i] for i in range(y.ndim) if i not in rc and i not in rb]
-    return fnp.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", x, y)
+    return fnp.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", x, y,
+                      preferred_element_type=pref)
 
 
 def dot(lhs, rhs, *, dimension_numbers=None, precision=None, preferred_element_type=None):

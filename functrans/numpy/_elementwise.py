@@ -516,6 +516,8 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
             initial = identity
         acc = None
         if initial is not None:
+            if initial is identity and identity == -1 and _dtype(m).kind == "u":
+                initial = (1 << _dtype(m).bits) - 1  # bitwise_and's all-ones, as NumPy's
             acc = broadcast_to(_cast_to(m, initial), rest)
         for i in range(n):
             nxt = m[i] if acc is None else fn(acc, m[i])
