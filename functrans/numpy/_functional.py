@@ -250,17 +250,36 @@ class ufunc:
 
     def __init__(self, func, /, nin, nout, *, name=None, nargs=None, identity=None, call=None,
                  reduce=None, accumulate=None, at=None, reduceat=None):
-        import operator
-        self._func = func
-        self.nin, self.nout = operator.index(nin), operator.index(nout)
-        if self.nin < 1 or self.nout < 1:
+        nin, nout = operator.index(nin), operator.index(nout)
+        if nin < 1 or nout < 1:
             raise ValueError(f"ufunc: nin and nout must be positive; got {nin}, {nout}")
-        self.nargs = self.nin + self.nout if nargs is None else operator.index(nargs)
-        self.identity = identity
-        self.__name__ = name or getattr(func, "__name__", "ufunc")
-        self._call, self._reduce, self._accumulate = call, reduce, accumulate
-        self._at, self._reduceat = at, reduceat
-        self._vectorized = vectorize(func)
+        nargs = nin + nout if nargs is None else operator.index(nargs)
+        # (set once: the properties below are read-only, as NumPy's and JAX's)
+        object.__setattr__(self, "_key", (func, nin, nout, nargs, identity, call, reduce,
+                                          accumulate, at, reduceat))
+        object.__setattr__(self, "__name__", name or getattr(func, "__name__", "ufunc"))
+        object.__setattr__(self, "_vectorized", vectorize(func))
+
+    _func = property(lambda self: self._key[0])
+    nin = property(lambda self: self._key[1], doc="The number of inputs.")
+    nout = property(lambda self: self._key[2], doc="The number of outputs.")
+    nargs = property(lambda self: self._key[3],
+                     doc="The number of arguments, NumPy's ``nin + nout`` unless given.")
+    identity = property(lambda self: self._key[4],
+                        doc="The value an empty reduction gives (None: none).")
+    _call, _reduce, _accumulate, _at, _reduceat = (
+        property(lambda self, i=i: self._key[i]) for i in range(5, 10))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} attributes are read-only (cannot set "
+                             f"{name!r}); make a new ufunc")
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.__name__, self._key) == (
+            other.__name__, other._key)
+
+    def __hash__(self):
+        return hash((self.__name__, self._key))
 
     def __repr__(self):
         return f"<functrans.numpy.ufunc '{self.__name__}'>"

@@ -368,6 +368,10 @@ def einsum_path(subscripts, *operands, optimize="greedy", einsum_call=False):
         subscripts, operands = _sublist_subscripts((subscripts,) + operands)
     stand_ins = [_np.broadcast_to(_np.zeros((), dtype=_np.float64), _shape(_as_operand(o)))
                  for o in operands]
+    if isinstance(optimize, str) and optimize in ("auto", "eager"):
+        optimize = "greedy"  # (opt_einsum's names, which NumPy does not know)
+    elif _is_jax_path(optimize):
+        optimize = ["einsum_path", *optimize]
     return _np.einsum_path(subscripts, *stand_ins, optimize=optimize)
 
 
@@ -381,8 +385,10 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     broadcasts; a subscript repeated in one operand takes its diagonal), or the interleaved
     form ``einsum(op0, sublist0, op1, sublist1, ..., [sublistout])``. The operands are
     contracted pairwise, each pair as one (batched) matrix product: left to right with
-    ``optimize=False``, else greedily (the pair with the smallest result first);
-    ``optimize`` may also be an explicit ``['einsum_path', ...]``, accepted and not followed.
+    ``optimize=False``, else greedily (the pair with the smallest result first; ``True``,
+    ``'greedy'``, ``'optimal'``, and opt_einsum's ``'auto'`` and ``'eager'`` as jax.numpy
+    takes them); ``optimize`` may also be an explicit path, NumPy's ``['einsum_path', ...]``
+    or jax.numpy's list of index tuples, accepted and not followed.
     ``dtype`` with ``casting`` casts the operands first; ``order`` (memory layout) is
     ignored; ``out`` is not supported. ``jax.numpy``'s ``precision`` (accepted, no effect)
     and ``preferred_element_type`` (the result's dtype, computed in it where that loses
@@ -445,15 +451,29 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     return _finish(x, was_bool)
 
 
+# NumPy's strategies and the two of opt_einsum's that jax.numpy's tests use
+_STRATEGIES = ("greedy", "optimal", "auto", "eager")
+
+
+def _is_jax_path(optimize):
+    """A contraction path as ``jax.numpy.einsum_path`` gives it: a list of index tuples,
+    without NumPy's leading ``'einsum_path'``."""
+    return isinstance(optimize, (list, tuple)) and bool(optimize) and all(
+        isinstance(t, tuple) and all(type(i) is int for i in t) for t in optimize)
+
+
 def _check_optimize(optimize):
     if isinstance(optimize, bool):
         return optimize
-    if optimize in ("greedy", "optimal"):
+    if isinstance(optimize, str) and optimize in _STRATEGIES:
         return True
     if isinstance(optimize, (list, tuple)) and optimize and optimize[0] == "einsum_path":
         return True
-    raise ValueError(f"einsum: optimize must be a bool, 'greedy', 'optimal' or an "
-                     f"['einsum_path', ...] list; got {optimize!r}")
+    if _is_jax_path(optimize):
+        return True
+    raise ValueError(f"einsum: optimize must be a bool, one of {_STRATEGIES}, an "
+                     f"['einsum_path', ...] list (NumPy's einsum_path) or a list of index "
+                     f"tuples (jax.numpy's); got {optimize!r}")
 
 
 # -- dot products --------------------------------------------------------------------------------
