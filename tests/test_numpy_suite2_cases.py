@@ -501,3 +501,275 @@ def test_vectorize_beside_jax():
         want = jnp.vectorize(make(jnp), signature=signature)(*args)
         for g, w in zip(_outs(got), _outs(want)):
             _same(g, np.asarray(w), rtol=1e-12)
+
+# -- ufuncs ---------------------------------------------------------------------------------------
+
+
+def _scalar_add(x, y):
+    assert np.shape(x) == np.shape(y) == ()
+    return x + y
+
+
+def _scalar_div(x, y):
+    assert np.shape(x) == np.shape(y) == ()
+    return x / y
+
+
+def _scalar_mul(x, y):
+    assert np.shape(x) == np.shape(y) == ()
+    return x * y
+
+
+def _scalar_sub(x, y):
+    assert np.shape(x) == np.shape(y) == ()
+    return x - y
+
+
+SCALAR_FUNCS = [(_scalar_add, 0), (_scalar_div, None), (_scalar_mul, 1), (_scalar_sub, None)]
+SCALAR_IDS = ["add", "div", "mul", "sub"]
+BROADCAST_SHAPES = [(), (1,), (3,), (1, 3), (4, 1), (4, 3)]
+ALL_SHAPES = [(3,), (4,), (4, 3), (0, 3), (4, 0)]
+
+
+def _as(dtype, fn):
+    """NumPy's frompyfunc gives object arrays: as ``dtype`` (JAX's tests' cast_outputs)."""
+    def run(*args, **kwargs):
+        return np.asarray(fn(*args, **kwargs), dtype=dtype)
+    return run
+
+
+def _pair(func, identity):
+    return (fnp.frompyfunc(func, 2, 1, identity=identity),
+            np.frompyfunc(func, 2, 1, identity=identity))
+
+
+@pytest.mark.parametrize("func,identity", SCALAR_FUNCS, ids=SCALAR_IDS)
+def test_frompyfunc_properties(func, identity):
+    u = fnp.frompyfunc(func, nin=2, nout=1, identity=identity)
+    ref = np.frompyfunc(func, 2, 1, identity=identity)
+    assert (u.identity, u.nin, u.nout) == (identity, 2, 1)
+    # nargs is NumPy's nin + nout (jax.numpy's frompyfunc says nin)
+    assert u.nargs == ref.nargs == 3
+    for attr in ("nargs", "nin", "nout", "identity", "_func"):
+        getattr(u, attr)
+        with pytest.raises(AttributeError):
+            setattr(u, attr, None)
+    same = fnp.frompyfunc(func, nin=2, nout=1, identity=identity)
+    assert u == same and hash(u) == hash(same)
+    assert u != fnp.frompyfunc(fnp.add, nin=2, nout=1, identity=0)
+
+
+@pytest.mark.parametrize("func,identity", SCALAR_FUNCS, ids=SCALAR_IDS)
+def test_frompyfunc_call_and_outer(func, identity):
+    u, ref = _pair(func, identity)
+    for dtype in ("float32", "float64"):
+        for ls, rs in itertools.product(BROADCAST_SHAPES, BROADCAST_SHAPES[::2]):
+            a, b = _data(ls, dtype), _data(rs, dtype)
+            _same(u(a, b), _as(dtype, ref)(a, b), rtol=_tol(dtype))
+            _same(u.outer(a, b), _as(dtype, ref.outer)(a, b), rtol=_tol(dtype))
+    # an empty broadcast shape (the function never runs on an element; a regression:
+    # the elementwise loop raised)
+    _same(u(_data((0, 3)), _data((3,))), np.zeros((0, 3)))
+    _same(u.outer(_data((0,)), _data((2,))), np.zeros((0, 2)))
+
+
+@pytest.mark.parametrize("func,identity", SCALAR_FUNCS, ids=SCALAR_IDS)
+def test_frompyfunc_reduce_accumulate_reduceat(func, identity):
+    u, ref = _pair(func, identity)
+    for shape in ALL_SHAPES:
+        x = _data(shape)
+        for axis in [None, *range(-len(shape), len(shape))]:
+            empty = (0 in shape) if axis is None else shape[axis] == 0
+            if identity is None and empty:
+                with pytest.raises(ValueError):
+                    u.reduce(x, axis=axis)
+            else:
+                _same(u.reduce(x, axis=axis), _as("float64", ref.reduce)(x, axis=axis))
+                _same(u.reduce(x, axis=axis, keepdims=True),
+                      _as("float64", ref.reduce)(x, axis=axis, keepdims=True))
+            if axis is None:
+                continue
+            _same(u.accumulate(x, axis=axis), _as("float64", ref.accumulate)(x, axis=axis))
+            if shape[axis]:
+                for n in (0, 3, 5):
+                    idx = RNG.integers(0, shape[axis], n).astype(np.int32)
+                    _same(u.reduceat(x, idx, axis=axis),
+                          _as("float64", ref.reduceat)(x, idx, axis=axis))
+    x32 = _data((4, 3), "float32")
+    _same(u.reduce(x32, axis=1), _as("float32", ref.reduce)(x32, axis=1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("func,identity", SCALAR_FUNCS, ids=SCALAR_IDS)
+def test_frompyfunc_reduce_where(func, identity):
+    """``where=`` (a regression: refused before) folds from ``initial``, or the identity,
+    over the selected elements, as NumPy."""
+    u, ref = _pair(func, identity)
+    initial = 1.0 if identity is None else None
+    for shape in ALL_SHAPES:
+        x, where = _data(shape), _ro(RNG.integers(0, 2, shape).astype(bool))
+        for axis in [None, *range(-len(shape), len(shape))]:
+            start = identity if initial is None else initial
+            want = _as("float64", ref.reduce)(x, axis=axis, where=where, initial=start)
+            _same(u.reduce(x, axis=axis, where=where, initial=initial), want)
+    if identity is None:
+        with pytest.raises(ValueError, match="needs initial"):
+            u.reduce(_data((3,)), where=_ro([True, False, True]))
+
+
+@pytest.mark.parametrize("func,identity", SCALAR_FUNCS, ids=SCALAR_IDS)
+def test_frompyfunc_at(func, identity):
+    u, ref = _pair(func, identity)
+    for shape in [(3,), (4,), (4, 3)]:
+        for idx_shape in [(), (2,)]:
+            x = _data(shape)
+            idx = RNG.integers(-shape[0], shape[0], idx_shape).astype(np.int32)
+            y = _data(idx_shape[1:])
+            want = np.array(x, dtype=object)
+            ref.at(want, idx, y)
+            _same(u.at(x, idx, y, inplace=False), want.astype(np.float64))
+    # broadcast values into whole rows (jax-ml/jax#18004)
+    x, idx, y = _ro(np.ones((5, 3))), _ro(np.array([0, 4, 2])), _ro(np.arange(9.0).reshape(3, 3))
+    want = np.array(x)
+    np.add.at(want, idx, y)
+    _same(fnp.frompyfunc(fnp.add, 2, 1, identity=0).at(x, idx, y, inplace=False), want)
+
+
+def test_frompyfunc_under_transforms():
+    u = fnp.frompyfunc(_scalar_sub, 2, 1)
+    x = np.asarray(_data((4, 3)))
+    where = np.array([[True, False, True]] * 4)
+    check_grads(lambda v: u.reduce(v, axis=0, where=where, initial=1.0), (x,), order=2)
+    check_grads(lambda v: u.reduceat(v, [0, 2, 1], axis=0), (x,), order=1)
+    staged = ft.jit(lambda v, w: u.reduce(v, axis=1, where=w, initial=1.0))(x, where)
+    _same(staged, _as("float64", np.frompyfunc(_scalar_sub, 2, 1).reduce)(
+        x, axis=1, where=where, initial=1.0))
+    batched = ft.vmap(lambda v: u.accumulate(v))(x)
+    _same(batched, np.stack([_as("float64", np.frompyfunc(_scalar_sub, 2, 1).accumulate)(r)
+                             for r in x]))
+
+
+# the built-in ufunc objects: a few of each kind (jax.numpy's tests take every one, with
+# every dtype of "FfIi?" it has a loop for)
+BUILTIN = ["add", "subtract", "multiply", "divide", "maximum", "fmin", "logaddexp", "hypot",
+           "bitwise_and", "bitwise_xor", "logical_or", "power", "arctan2", "floor_divide"]
+
+
+def _loop_dtypes(name):
+    np_fun = getattr(np, name)
+    return [np.dtype(c) for c in "FfIi?" if f"{c}{c}->{c}" in np_fun.types]
+
+
+def _np_result(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError) as e:
+            return e
+
+
+def _same_or_both_raise(got_fn, want):
+    if isinstance(want, Exception):
+        with pytest.raises(type(want)):
+            got_fn()
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = got_fn()
+    w = np.asarray(want)
+    _same(got, w, rtol=_tol(w.dtype) if w.dtype.kind in "fc" else 0,
+          atol=_tol(w.dtype) if w.dtype.kind in "fc" else 0)
+
+
+def test_builtin_ufunc_properties():
+    names = [n for n in dir(fnp) if callable(getattr(fnp, n, None))
+             and hasattr(getattr(fnp, n), "reduceat") and hasattr(getattr(fnp, n), "nin")
+             and not isinstance(getattr(fnp, n), type)]
+    assert {"add", "multiply", "maximum", "negative", "bitwise_and"} <= set(names)
+    for name in names:
+        ours, theirs = getattr(fnp, name), getattr(np, name)
+        assert (ours.identity, ours.nin, ours.nout) == (theirs.identity, theirs.nin,
+                                                        theirs.nout), name
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_builtin_ufunc_methods_match_numpy(name):
+    ours, theirs = getattr(fnp, name), getattr(np, name)
+    for dtype in _loop_dtypes(name):
+        for shape in [(4,), (4, 3), (0, 3)]:
+            x = _data(shape, dtype)
+            where = _ro(RNG.integers(0, 2, shape).astype(bool))
+            initial = _data((), dtype)[()]
+            for axis in [None, *range(-len(shape), len(shape))]:
+                for kw in ({}, {"keepdims": True}, {"initial": initial}, {"where": where},
+                           {"where": where, "initial": initial}):
+                    _same_or_both_raise(lambda: ours.reduce(x, axis=axis, **kw),
+                                        _np_result(theirs.reduce, x, axis=axis, **kw))
+                if axis is None:
+                    continue
+                _same_or_both_raise(lambda: ours.accumulate(x, axis=axis),
+                                    _np_result(theirs.accumulate, x, axis=axis))
+                if shape[axis]:
+                    idx = RNG.integers(0, shape[axis], 3).astype(np.int32)
+                    _same_or_both_raise(lambda: ours.reduceat(x, idx, axis=axis),
+                                        _np_result(theirs.reduceat, x, idx, axis=axis))
+        a, b = _data((4, 1), dtype), _data((3,), dtype)
+        _same_or_both_raise(lambda: ours.outer(a, b), _np_result(theirs.outer, a, b))
+        x, idx, y = _data((4, 3), dtype), _ro(np.array([0, -1, 0], np.int32)), _data((3,), dtype)
+        want = np.array(x)
+        outcome = _np_result(theirs.at, want, idx, y)
+        _same_or_both_raise(lambda: ours.at(x, idx, y, inplace=False),
+                            outcome if isinstance(outcome, Exception) else want)
+
+
+def test_bitwise_and_reduce_of_an_empty_unsigned_axis():
+    """Regression: the identity -1 did not fit uint32 (OverflowError); NumPy gives all ones."""
+    x = _ro(np.zeros((0, 3), np.uint32))
+    _same(fnp.bitwise_and.reduce(x, axis=0), np.bitwise_and.reduce(x, axis=0))
+    _same(fnp.bitwise_and.reduce(x, axis=None), np.bitwise_and.reduce(x, axis=None))
+
+
+def test_ufunc_errors():
+    with pytest.raises(ValueError, match="only supported for binary"):
+        fnp.negative.reduce(np.ones(3))
+    with pytest.raises(ValueError, match="no identity"):
+        fnp.maximum.reduce(np.ones((0, 2)), axis=0)
+    with pytest.raises(NotImplementedError, match="out="):
+        fnp.frompyfunc(_scalar_add, 2, 1).reduce(np.ones(3), out=np.ones(()))
+    with pytest.raises(ValueError, match="not reorderable|at most one axis"):
+        fnp.frompyfunc(_scalar_sub, 2, 1).reduce(np.ones((2, 3)), axis=(0, 1))
+    with pytest.raises(NotImplementedError, match="inplace"):
+        fnp.frompyfunc(_scalar_add, 2, 1).at(np.ones(3), [0], 1.0, inplace=True)
+
+
+def test_ufuncs_on_every_backend(backend):
+    u = fnp.frompyfunc(_scalar_sub, 2, 1)
+    ref = np.frompyfunc(_scalar_sub, 2, 1)
+    data = np.asarray(_data((4, 3)))
+    mask = RNG.integers(0, 2, (4, 3)).astype(bool)
+    x, where = backend.asarray(data), backend.asarray(mask, dtype="bool")
+    for got, want in [(u.reduce(x, axis=1, where=where, initial=1.0),
+                       ref.reduce(data, axis=1, where=mask, initial=1.0)),
+                      (u.reduceat(x, [0, 2], axis=0), ref.reduceat(data, [0, 2], axis=0)),
+                      (fnp.subtract.reduce(x, axis=0, where=where, initial=1.0),
+                       np.subtract.reduce(data, axis=0, where=mask, initial=1.0)),
+                      (fnp.logaddexp.accumulate(x, axis=1), np.logaddexp.accumulate(data, 1))]:
+        assert backend.is_own(got)
+        _same(backend.to_numpy(got), np.asarray(want, dtype=np.float64))
+
+
+def test_ufuncs_beside_jax():
+    _, jnp = _jnp()
+    for (func, identity), shape in itertools.product(SCALAR_FUNCS, [(4, 3), (0, 3)]):
+        x = _data(shape)
+        ours = fnp.frompyfunc(func, 2, 1, identity=identity)
+        theirs = jnp.frompyfunc(func, 2, 1, identity=identity)
+        where = _ro(RNG.integers(0, 2, shape).astype(bool))
+        init = 1.0 if identity is None else None
+        _same(ours.reduce(x, axis=0, where=where, initial=init),
+              np.asarray(theirs.reduce(x, axis=0, where=where, initial=init)))
+        _same(ours.accumulate(x, axis=1), np.asarray(theirs.accumulate(x, axis=1)))
+    x = _data((4, 3))
+    _same(fnp.add.reduceat(x, [0, 3, 1]), np.asarray(jnp.add.reduceat(x, np.array([0, 3, 1]))))
+    _same(fnp.multiply.reduce(x, axis=None, where=x > 1),
+          np.asarray(jnp.multiply.reduce(x, axis=None, where=x > 1)))
