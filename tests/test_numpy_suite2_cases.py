@@ -773,3 +773,207 @@ def test_ufuncs_beside_jax():
     _same(fnp.add.reduceat(x, [0, 3, 1]), np.asarray(jnp.add.reduceat(x, np.array([0, 3, 1]))))
     _same(fnp.multiply.reduce(x, axis=None, where=x > 1),
           np.asarray(jnp.multiply.reduce(x, axis=None, where=x > 1)))
+
+# -- polynomials ----------------------------------------------------------------------------------
+
+
+POLY_DTYPES = ["float32", "float64", "int32", "int64", "complex64", "complex128"]
+
+
+def _some_zero(n, dtype):
+    """Coefficients with zeros among them (JAX's rand_some_zero)."""
+    dt = np.dtype(dtype)
+    v = RNG.integers(-3, 4, n) if dt.kind in "iu" else RNG.normal(size=n)
+    if dt.kind == "c":
+        v = v + 1j * RNG.normal(size=n)
+    v = v.astype(dt)
+    v[RNG.random(n) < 0.25] = 0
+    return v
+
+
+def _padded(length, leading, trailing, dtype):
+    return _ro(np.concatenate([np.zeros(leading, dtype), _some_zero(length, dtype),
+                               np.zeros(trailing, dtype)]))
+
+
+def _same_roots(got, want, rtol=1e-6):
+    """The same multiset of roots (order unspecified), NaNs counted apart."""
+    g, w = np.asarray(got).astype(complex), np.asarray(want).astype(complex)
+    assert g.shape == w.shape, (g.shape, w.shape)
+    assert np.isnan(g).sum() == np.isnan(w).sum()
+    g, w = np.sort_complex(g[~np.isnan(g)]), np.sort_complex(w[~np.isnan(w)])
+    np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype", POLY_DTYPES)
+def test_roots_with_leading_and_trailing_zeros(dtype):
+    rtol = 2e-3 if dtype in ("float32", "complex64") else 1e-7
+    for length, leading, trailing in itertools.product([0, 3, 5], [0, 2], [0, 2]):
+        p = _padded(length, leading, trailing, dtype)
+        got, want = fnp.roots(p), np.roots(p)
+        assert np.asarray(got).dtype == want.dtype  # NumPy's: real when every root is
+        _same_roots(got, want, rtol)
+
+
+def _roots_kept_zeros_reference(p):
+    """NumPy's roots with a NaN for each root a leading zero takes away (JAX's rule)."""
+    r = np.roots(p).astype(complex)
+    return np.concatenate([r, np.full(max(len(p) - 1 - len(r), 0), np.nan + 0j)])
+
+
+@pytest.mark.parametrize("dtype", POLY_DTYPES)
+def test_roots_strip_zeros_false(dtype):
+    """``strip_zeros=False`` (new): len(p) - 1 complex roots, NaN for each leading zero,
+    the same under jit and vmap (no values needed)."""
+    rtol = 2e-3 if dtype in ("float32", "complex64") else 1e-7
+    complex_dtype = np.complex64 if dtype in ("float32", "complex64") else np.complex128
+    staged = ft.jit(lambda q: fnp.roots(q, strip_zeros=False))
+    for length, leading, trailing in itertools.product([0, 1, 3, 5], [0, 2], [0, 2]):
+        p = _padded(length, leading, trailing, dtype)
+        want = _roots_kept_zeros_reference(p) if len(p) > 1 else np.zeros(0, complex)
+        for got in (fnp.roots(p, strip_zeros=False), staged(p)):
+            assert np.asarray(got).dtype == complex_dtype
+            _same_roots(got, want, rtol)
+    ps = np.stack([_padded(3, 1, 0, "float64"), _padded(4, 0, 0, "float64")])
+    for got, p in zip(ft.vmap(lambda q: fnp.roots(q, strip_zeros=False))(ps), ps):
+        _same_roots(got, _roots_kept_zeros_reference(p))
+
+
+def test_roots_strip_zeros_false_of_invalid_polynomials():
+    for zeros, nonzeros in itertools.product([1, 2, 5], [0, 1, 3]):
+        p = _ro(np.concatenate([np.zeros(zeros), RNG.uniform(1, 2, nonzeros)]))
+        got = np.asarray(fnp.roots(p, strip_zeros=False))
+        if p.size == 1:
+            assert got.size == 0  # a constant has no roots
+        else:
+            # (all zeros: every root undefined)
+            assert got.shape == (p.size - 1,) and np.isnan(got).sum() == min(zeros, p.size - 1)
+
+
+def test_roots_derivatives():
+    # the roots of (x - 1)(x - 2)(x - 3), differentiable where distinct: d(sum)/dp is
+    # -d(p1/p0)/dp = (p1/p0^2, -1/p0, 0, 0)
+    p = np.array([1.0, -6.0, 11.0, -6.0])
+    for strip in (True, False):
+        g = ft.grad(lambda q: fnp.real(fnp.sum(fnp.roots(q, strip_zeros=strip))))(p)
+        np.testing.assert_allclose(g, [-6.0, -1.0, 0.0, 0.0], atol=1e-12)
+    check_grads(lambda q: fnp.sort(fnp.roots(q)), (p,), order=1)
+
+
+def test_roots_beside_jax():
+    _, jnp = _jnp()
+    for dtype in ("float64", "complex128", "int64"):
+        for length, leading, trailing in [(3, 0, 0), (5, 2, 2), (3, 0, 2)]:
+            p = _padded(length, leading, trailing, dtype)
+            _same_roots(fnp.roots(p), jnp.roots(p))
+            _same_roots(fnp.roots(p, strip_zeros=False), jnp.roots(p, strip_zeros=False))
+
+
+ARITH = [([1.0, 2.0, 3.0], [4.0, 5.0]), ([0.0, 0.0, 1.0, -1.0], [2.0]), ([3.0], [1.0, 0.0, -2.0]),
+         ([1.0, -3.0, 2.0], [1.0, -1.0])]
+
+
+@pytest.mark.parametrize("case", range(len(ARITH)))
+def test_polynomial_arithmetic_and_calculus(case):
+    a, b = (_ro(np.array(v)) for v in ARITH[case])
+    for name in ("polyadd", "polysub", "polymul"):
+        _same(getattr(fnp, name)(a, b), getattr(np, name)(a, b))
+    # (polymul's trimming of leading zeros depends on the values: not near them)
+    for fn in (fnp.polyadd, fnp.polysub, lambda u, v: fnp.polymul(u, v, trim_leading_zeros=False)):
+        check_grads(fn, (np.array(a), np.array(b)), order=1)
+    q, r = fnp.polydiv(a, b)
+    wq, wr = np.polydiv(a, b)
+    _same(q, wq)
+    _same(r, wr, atol=1e-12)
+    check_grads(lambda u, v: fnp.polydiv(u, v)[0], (np.array(a), np.array(b)), order=1)
+    for m in (0, 1, 2, 4):
+        _same(fnp.polyder(a, m), np.polyder(a, m))
+        for k in (None, 2.0, [1.0, -2.0, 3.0, 4.0]):
+            _same(fnp.polyint(a, m, k), np.polyint(a, m, k))
+    check_grads(lambda u, k: fnp.polyint(u, 2, k), (np.array(a), np.array([1.0, -1.0])),
+                order=1)
+    _same(fnp.poly(a), np.poly(a))
+    check_grads(fnp.poly, (np.array(a),), order=1)
+
+
+def test_polymul_polydiv_jax_keyword():
+    """``trim_leading_zeros`` (jax.numpy's keyword; its default there is False, here
+    NumPy's trimming): False keeps the full convolution and the whole remainder."""
+    a, b = _ro([0.0, 0.0, 1.0, -1.0]), _ro([0.0, 2.0, 1.0])
+    _same(fnp.polymul(a, b, trim_leading_zeros=False), np.convolve(a, b))
+    _same(fnp.polymul(a, b), np.polymul(a, b))
+    q, r = fnp.polydiv(a[2:], b[1:], trim_leading_zeros=False)
+    wq, wr = np.polydiv(a[2:], b[1:])
+    _same(q, wq)
+    np.testing.assert_allclose(np.asarray(r)[-len(wr):], wr, atol=1e-12)
+    assert np.asarray(r).shape == (2,)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "complex128"])
+def test_polyval(dtype):
+    p, x = _some_zero(4, dtype), _some_zero(5, dtype)
+    _same(fnp.polyval(p, x), np.polyval(p, x), rtol=_tol(dtype))
+    _same(fnp.polyval(p, x[0]), np.polyval(p, x[0]), rtol=_tol(dtype))
+    _same(fnp.polyval(p, x, unroll=2), np.polyval(p, x), rtol=_tol(dtype))
+    if np.dtype(dtype).kind == "f":
+        check_grads(fnp.polyval, (p.astype(np.float64), x.astype(np.float64)), order=2)
+
+
+def test_polyfit_weights_cov_full():
+    x = np.linspace(-1.0, 1.0, 12)
+    y = 1 + 2 * x - 3 * x ** 2 + 0.1 * RNG.normal(size=12)
+    w = RNG.uniform(0.5, 2.0, 12)
+    for ys in (y, np.stack([y, 2 * y + 1], axis=1)):
+        for kw in ({}, {"w": w}, {"cov": True}, {"cov": "unscaled"}, {"w": w, "cov": True},
+                   {"full": True}, {"full": True, "w": w}, {"rcond": 1e-3, "full": True}):
+            got, want = fnp.polyfit(x, ys, 2, **kw), np.polyfit(x, ys, 2, **kw)
+            for g, e in zip(_outs(got), _outs(want)):
+                _same(g, e, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="must exceed"):
+        fnp.polyfit(x[:3], y[:3], 2, cov=True)
+    _same(fnp.polyfit(x[:3], y[:3], 2, cov="unscaled")[1],
+          np.polyfit(x[:3], y[:3], 2, cov="unscaled")[1], rtol=1e-8)
+    # the covariance is differentiable in y and w (new: cov was refused)
+    check_grads(lambda v, u: fnp.polyfit(x, v, 2, w=u, cov=True)[1], (y, w), order=1)
+    staged = ft.jit(lambda v: fnp.polyfit(x, v, 2, cov=True))(y)
+    for g, e in zip(staged, np.polyfit(x, y, 2, cov=True)):
+        _same(g, e, rtol=1e-9, atol=1e-12)
+
+
+def test_trim_zeros():
+    for a in ([0, 0, 1, 2, 0, 3, 0, 0], [0.0, 0.0], [1.0, 0.0], []):
+        a = _ro(np.array(a, dtype=float))
+        for trim in ("fb", "f", "b", "F", "B"):
+            _same(fnp.trim_zeros(a, trim), np.trim_zeros(a, trim))
+    m = _ro(np.array([[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0]]))
+    for axis in (None, 0, 1, (0, 1)):
+        _same(fnp.trim_zeros(m, axis=axis), np.trim_zeros(m, axis=axis))
+
+
+def test_polynomials_on_every_backend(backend):
+    p = np.array([1.0, -6.0, 11.0, -6.0])
+    pb = backend.asarray(p)
+    x = backend.asarray(np.array([0.5, 1.5]))
+    for got, want in [(fnp.polyval(pb, x), np.polyval(p, [0.5, 1.5])),
+                      (fnp.polyint(pb, 2, 1.0), np.polyint(p, 2, 1.0)),
+                      (fnp.polymul(pb, pb[:2]), np.polymul(p, p[:2])),
+                      (fnp.polyfit(x, x * 2, 1), np.polyfit([0.5, 1.5], [1.0, 3.0], 1))]:
+        assert backend.is_own(got)
+        _same(backend.to_numpy(got), want, atol=1e-12)
+    if backend.name in ("numpy", "torch"):  # (array-api-strict has no eig)
+        got = fnp.roots(pb, strip_zeros=False)
+        assert backend.is_own(got)
+        _same_roots(backend.to_numpy(got), np.roots(p))
+
+
+def test_polynomials_beside_jax():
+    _, jnp = _jnp()
+    a, b = _ro([1.0, -3.0, 2.0, 5.0]), _ro([2.0, 1.0])
+    for name in ("polyadd", "polysub", "polyder", "polyint", "poly"):
+        args = (a,) if name in ("polyder", "polyint", "poly") else (a, b)
+        _same(getattr(fnp, name)(*args), np.asarray(getattr(jnp, name)(*args)))
+    _same(fnp.polymul(a, b, trim_leading_zeros=False), np.asarray(jnp.polymul(a, b)))
+    x = np.linspace(0, 1, 8)
+    for g, e in zip(fnp.polyfit(x, np.sin(x), 3, cov=True),
+                    jnp.polyfit(x, np.sin(x), 3, cov=True)):
+        _same(g, np.asarray(e), rtol=1e-8, atol=1e-14)

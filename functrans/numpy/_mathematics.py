@@ -1852,7 +1852,8 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     With ``cov`` (and not ``full``), returns ``(coefficients, covariance)``: the
     coefficients' covariance matrix, NumPy's ``inv(A.T A)`` of the (weighted) Vandermonde
     matrix ``A`` times the residual sum of squares over ``len(x) - deg - 1``
-    (``cov='unscaled'``: not scaled), with a trailing axis per column of a 2-d ``y``.
+    (``cov='unscaled'``: not scaled), with a trailing axis per column of a 2-d ``y`` (of
+    length 1 unscaled, as NumPy's).
 
     Differences from NumPy: no RankWarning is issued for a poorly conditioned fit; the
     covariance of a rank-deficient fit is scaled by the residuals all the same (NumPy's
@@ -1909,8 +1910,8 @@ def _polyfit_cov(lhs, rhs, scaled_c, scale, cov, m, order):
     from .linalg import inv
     base = divide(inv(matmul(_st.transpose(lhs, (1, 0)), lhs)),
                   multiply(_st.reshape(scale, (order, 1)), _st.reshape(scale, (1, order))))
-    if builtins.isinstance(cov, str) and cov == "unscaled":
-        return base
+    if builtins.isinstance(cov, str) and cov == "unscaled":  # (2-d y: NumPy's (k, k, 1))
+        return base if len(_shape(rhs)) == 1 else _st.reshape(base, (order, order, 1))
     if m <= order:
         raise ValueError("polyfit: the number of data points must exceed deg + 1 to scale "
                          "the covariance matrix (or pass cov='unscaled')")
