@@ -260,6 +260,23 @@ def test_preferred_element_type_of_vdot_convolve_correlate():
           np.trunc(np.correlate(a64, b64)).astype(np.int32))
 
 
+def test_preferred_element_type_of_lax_convolutions():
+    x, w = _ro(np.full((1, 1, 3, 3), 1.5)), _ro(np.full((1, 1, 2, 2), 1.5))
+    exact = np.asarray(flax.conv(x, w, (1, 1), "VALID"))
+    np.testing.assert_array_equal(exact, np.full((1, 1, 2, 2), 9.0))
+    _same(flax.conv(x, w, (1, 1), "VALID", preferred_element_type=np.int32),
+          np.full((1, 1, 2, 2), 9, np.int32))  # not (1 * 1) * 4 = 4: not truncated first
+    got = flax.conv_transpose(x, w, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"),
+                              preferred_element_type=np.int32)
+    full = np.asarray(flax.conv_transpose(x, w, (1, 1), "VALID",
+                                          dimension_numbers=("NCHW", "OIHW", "NCHW")))
+    _same(got, np.trunc(full).astype(np.int32))
+    i8 = _ro(np.full((1, 2, 4, 4), 100, np.int8))
+    wide = flax.conv(i8, _ro(np.ones((2, 2, 2, 2), np.int8)), (1, 1), "VALID",
+                     preferred_element_type=np.int32)
+    _same(wide, np.full((1, 2, 3, 3), 800, np.int32))
+
+
 def test_preferred_element_type_beside_jax():
     jax, jnp = _jnp()
     cases = [(_F, _FV, "int32"), (_F, _FV, "float64"), (_F + 0.5j, _FV + 0j, "float32"),

@@ -326,7 +326,11 @@ class ufunc:
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, initial=None,
                where=None):
-        """Fold the function over ``axis`` (an int or None for all), from the left."""
+        """Fold the function over ``axis`` (an int, a tuple of them for a function with an
+        identity, or None for all), from the left: from ``initial`` if given, else from the
+        first element. ``where`` (a boolean mask broadcast to ``a``) folds only the selected
+        elements, from ``initial`` or the identity (one of them is needed), the result in
+        ``a``'s dtype."""
         from .. import numpy as fnp
         self._binary("reduce")
         if self._reduce is not None:
