@@ -2600,8 +2600,12 @@ def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, prec
     (lc, rc), (lb, rb) = dn.dot_dimension_numbers
     x, y = _array(lhs), _array(rhs)
     pref = _check_precision(precision, preferred_element_type)
-    if pref is not None:
-        x, y = convert_element_type(x, pref), convert_element_type(y, pref)
+    if pref is not None:  # (as dot_general: converted first only where nothing is lost)
+        from .numpy._products import _jax_options, _to_preferred
+        (x, y), convert_to = _jax_options(what, [x, y], None, pref)
+        if convert_to is not None:
+            return _to_preferred(ragged_dot_general(x, y, group_sizes,
+                                                    ragged_dot_dimension_numbers), convert_to)
     lc, rc = [_axis(a, x.ndim, what) for a in lc], [_axis(a, y.ndim, what) for a in rc]
     lb, rb = [_axis(a, x.ndim, what) for a in lb], [_axis(a, y.ndim, what) for a in rb]
     if len(dn.lhs_ragged_dimensions) != 1:

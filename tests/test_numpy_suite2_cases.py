@@ -260,7 +260,7 @@ def test_preferred_element_type_of_vdot_convolve_correlate():
           np.trunc(np.correlate(a64, b64)).astype(np.int32))
 
 
-def test_preferred_element_type_of_lax_convolutions():
+def test_preferred_element_type_of_lax_convolutions_and_ragged_dot():
     x, w = _ro(np.full((1, 1, 3, 3), 1.5)), _ro(np.full((1, 1, 2, 2), 1.5))
     exact = np.asarray(flax.conv(x, w, (1, 1), "VALID"))
     np.testing.assert_array_equal(exact, np.full((1, 1, 2, 2), 9.0))
@@ -275,6 +275,10 @@ def test_preferred_element_type_of_lax_convolutions():
     wide = flax.conv(i8, _ro(np.ones((2, 2, 2, 2), np.int8)), (1, 1), "VALID",
                      preferred_element_type=np.int32)
     _same(wide, np.full((1, 2, 3, 3), 800, np.int32))
+    # ragged_dot likewise: 1.5 * 1.5 * 2 = 4.5 becomes 4 (not 1 * 1 * 2)
+    ragged = flax.ragged_dot(_ro(np.full((4, 2), 1.5)), _ro(np.full((2, 2, 3), 1.5)),
+                             _ro(np.array([1, 3])), preferred_element_type=np.int32)
+    _same(ragged, np.full((4, 3), 4, np.int32))
 
 
 def test_preferred_element_type_beside_jax():
