@@ -245,13 +245,17 @@ def _not_supported(what, precision, preferred_element_type, batch_group_count=1)
         _check_one_precision(what, p)
 
 
-def _preferred(lhs, rhs, preferred_element_type):
-    """jax.lax's ``preferred_element_type``: the operands computed in that dtype (so that
-    int8 products accumulate in int32 without wrapping)."""
+def _preferred(what, lhs, rhs, preferred_element_type):
+    """jax.lax's ``preferred_element_type``, as the products take it: the operands cast to
+    that dtype where they convert without loss (int8 products accumulate in int32 without
+    wrapping), else left as they are with the dtype to convert the result to returned
+    (float operands with int32: the convolution truncated, not its operands). Returns the
+    operands and that dtype (or None)."""
     if preferred_element_type is None:
-        return lhs, rhs
-    dt = _dt.as_dtype(preferred_element_type)
-    return fnp.astype(lhs, dt), fnp.astype(rhs, dt)
+        return lhs, rhs, None
+    from .numpy._products import _jax_options
+    (lhs, rhs), convert_to = _jax_options(what, [lhs, rhs], None, preferred_element_type)
+    return lhs, rhs, convert_to
 
 
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
@@ -275,11 +279,18 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     the kernel's gradient of a grouped convolution); one of the two group counts must be 1.
 
     Differences from JAX: ``precision`` is checked and has no effect (the backend's own
-    precision); ``preferred_element_type`` casts both operands to it before the
-    convolution."""
+    precision); ``preferred_element_type`` is the result's dtype, the convolution computed
+    in it where the operands convert to it without loss, else computed in theirs and
+    converted (JAX refuses float operands with an integer dtype)."""
     what = "conv_general_dilated"
     _not_supported(what, precision, preferred_element_type)
-    lhs, rhs = _preferred(fnp.asarray(lhs), fnp.asarray(rhs), preferred_element_type)
+    lhs, rhs, convert_to = _preferred(what, fnp.asarray(lhs), fnp.asarray(rhs),
+                                      preferred_element_type)
+    if convert_to is not None:
+        from .numpy._products import _to_preferred
+        return _to_preferred(conv_general_dilated(
+            lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+            feature_group_count, batch_group_count, precision), convert_to)
     if fnp.result_type(lhs) is not fnp.result_type(rhs):
         raise TypeError(f"{what}: lhs and rhs must have one dtype (as in jax.lax); got "
                         f"{fnp.result_type(lhs)} and {fnp.result_type(rhs)}.")
@@ -411,7 +422,13 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
     ``preferred_element_type`` as for ``conv_general_dilated``."""
     what = "conv_transpose"
     _not_supported(what, precision, preferred_element_type)
-    lhs, rhs = _preferred(fnp.asarray(lhs), fnp.asarray(rhs), preferred_element_type)
+    lhs, rhs, convert_to = _preferred(what, fnp.asarray(lhs), fnp.asarray(rhs),
+                                      preferred_element_type)
+    if convert_to is not None:
+        from .numpy._products import _to_preferred
+        return _to_preferred(conv_transpose(
+            lhs, rhs, strides, padding, rhs_dilation, dimension_numbers, transpose_kernel,
+            precision, use_consistent_padding=use_consistent_padding), convert_to)
     if lhs.ndim != rhs.ndim or lhs.ndim < 2:
         raise TypeError(f"{what}: lhs and rhs need one number of axes, at least 2; got shapes "
                         f"{tuple(lhs.shape)} and {tuple(rhs.shape)}.")

@@ -1245,12 +1245,12 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     """A general tensor contraction (``jax.lax.dot_general``): ``dimension_numbers`` is
     ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``; the result's axes are
     the batch axes, then ``lhs``'s free axes, then ``rhs``'s. Operands of different dtypes
-    are promoted (as JAX does); ``preferred_element_type`` converts them first;
-    ``precision`` is accepted and ignored."""
+    are promoted (as JAX does); ``preferred_element_type`` is the result's dtype (the
+    product computed in it where the operands convert to it without loss, else in their
+    own dtype and then converted, as JAX's: float operands with an int32 one are not
+    truncated first); ``precision`` is accepted and ignored."""
     pref = _check_precision(precision, preferred_element_type)
     x, y = _array(lhs), _array(rhs)
-    if pref is not None:
-        x, y = convert_element_type(x, pref), convert_element_type(y, pref)
     try:
         (lc, rc), (lb, rb) = dimension_numbers
     except (TypeError, ValueError):
@@ -1281,7 +1281,8 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     rs = [r if r is not None else next(letters) for r in rs]
     out = [ls[a] for a in lb] + [ls[i] for i in range(x.ndim) if i not in lc and i not in lb] \
         + [rs[i] for i in range(y.ndim) if i not in rc and i not in rb]
-    return fnp.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", x, y)
+    return fnp.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", x, y,
+                      preferred_element_type=pref)
 
 
 def dot(lhs, rhs, *, dimension_numbers=None, precision=None, preferred_element_type=None):
@@ -2624,8 +2625,12 @@ def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, prec
     (lc, rc), (lb, rb) = dn.dot_dimension_numbers
     x, y = _array(lhs), _array(rhs)
     pref = _check_precision(precision, preferred_element_type)
-    if pref is not None:
-        x, y = convert_element_type(x, pref), convert_element_type(y, pref)
+    if pref is not None:  # (as dot_general: converted first only where nothing is lost)
+        from .numpy._products import _jax_options, _to_preferred
+        (x, y), convert_to = _jax_options(what, [x, y], None, pref)
+        if convert_to is not None:
+            return _to_preferred(ragged_dot_general(x, y, group_sizes,
+                                                    ragged_dot_dimension_numbers), convert_to)
     lc, rc = [_axis(a, x.ndim, what) for a in lc], [_axis(a, y.ndim, what) for a in rc]
     lb, rb = [_axis(a, x.ndim, what) for a in lb], [_axis(a, y.ndim, what) for a in rb]
     if len(dn.lhs_ragged_dimensions) != 1:

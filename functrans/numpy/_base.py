@@ -931,10 +931,14 @@ def flip(x, /, axis=None):
 def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
     """Matrix product with the Array API's rules for 1-D operands and batch broadcasting.
     ``jax.numpy``'s ``precision`` (accepted, no effect) and ``preferred_element_type`` (the
-    operands are cast to it first) are accepted."""
+    result's dtype, computed in it where that loses nothing) are accepted."""
     if precision is not None or preferred_element_type is not None:
         from ._products import _jax_options
-        (x1, x2), _ = _jax_options("matmul", [x1, x2], precision, preferred_element_type)
+        from ._products import _to_preferred
+        (x1, x2), convert_to = _jax_options("matmul", [x1, x2], precision,
+                                            preferred_element_type)
+        if convert_to is not None:
+            return _to_preferred(matmul(x1, x2), convert_to)
     if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
         x1, x2 = _as_operand(x1), _as_operand(x2)
     if type(x1) not in _SCALARS and type(x2) not in _SCALARS:

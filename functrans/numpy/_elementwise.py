@@ -516,10 +516,12 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
             initial = identity
         acc = None
         if initial is not None:
+            if initial is identity and identity == -1 and _dtype(m).kind == "u":
+                initial = (1 << _dtype(m).bits) - 1  # bitwise_and's all-ones, as NumPy's
             acc = broadcast_to(_cast_to(m, initial), rest)
-        for i in range(n):
-            nxt = m[i] if acc is None else fn(acc, m[i])
-            acc = nxt if mask is None else _select(mask[i], nxt, acc)
+        for i in range(n):  # ([i, ...]: array-api-strict refuses a partial index)
+            nxt = m[i, ...] if acc is None else fn(acc, m[i, ...])
+            acc = nxt if mask is None else _select(mask[i, ...], nxt, acc)
         if keepdims:
             acc = _st.reshape(acc, tuple(1 if i in axes else shape[i] for i in range(nd)))
         return acc
@@ -545,9 +547,9 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
         n = tuple(m.shape)[0]
         if n == 0:
             return a
-        outs = [m[0]]
+        outs = [m[0, ...]]
         for i in range(1, n):
-            outs.append(fn(outs[-1], m[i]))
+            outs.append(fn(outs[-1], m[i, ...]))
         return moveaxis(stack(outs, axis=0), 0, ax)
 
     def at(a, indices, b=None, /, *, inplace=True):

@@ -51,6 +51,10 @@ class vectorize:
         self.pyfunc = pyfunc
         self.otypes = otypes
         self.excluded = frozenset(excluded or ())
+        negative = sorted(e for e in self.excluded if isinstance(e, int) and e < 0)
+        if negative:  # (NumPy ignores them silently: the argument would be vectorised)
+            raise ValueError(f"vectorize: excluded positions must be non-negative; got "
+                             f"{negative} (count positions from 0)")
         self.signature = signature
         self._core = _parse_signature(signature) if signature is not None else None
         functools.update_wrapper(self, pyfunc, updated=())
@@ -127,7 +131,7 @@ def _vectorized_call(vec, args, kwargs):
                             for j in range(len(results[0])))
             else:
                 out = fnp.stack([fnp.asarray(r) for r in results])
-    return _finish(vec, out, loop, out_core)
+    return _finish(vec, out, loop, out_core, sizes)
 
 
 def _is_concrete(x):
@@ -169,8 +173,9 @@ def _empty_loop(vec, operands, loop, sizes, out_core):
     return tuple(res) if len(res) > 1 else res[0]
 
 
-def _finish(vec, out, loop, out_core):
+def _finish(vec, out, loop, out_core, sizes):
     from .. import numpy as fnp
+    sizes = dict(sizes)  # (the outputs' own core dimensions join it)
     many = isinstance(out, tuple)
     outs = list(out) if many else [out]
     if out_core is not None and len(out_core) != len(outs):
@@ -184,6 +189,11 @@ def _finish(vec, out, loop, out_core):
         if out_core is not None and len(core) != len(out_core[k]):
             raise ShapeError(f"vectorize: output {k} has core shape {core}; the signature "
                              f"{vec.signature!r} says {out_core[k]}")
+        for name, n in zip(out_core[k] if out_core is not None else (), core):
+            if sizes.setdefault(name, n) != n:
+                raise ShapeError(f"vectorize: output {k} has core shape {core}, but core "
+                                 f"dimension {name!r} is {sizes[name]} elsewhere "
+                                 f"({vec.signature!r})")
         if loop:
             o = fnp.reshape(o, loop + core)
         if otypes is not None:
@@ -240,17 +250,36 @@ class ufunc:
 
     def __init__(self, func, /, nin, nout, *, name=None, nargs=None, identity=None, call=None,
                  reduce=None, accumulate=None, at=None, reduceat=None):
-        import operator
-        self._func = func
-        self.nin, self.nout = operator.index(nin), operator.index(nout)
-        if self.nin < 1 or self.nout < 1:
+        nin, nout = operator.index(nin), operator.index(nout)
+        if nin < 1 or nout < 1:
             raise ValueError(f"ufunc: nin and nout must be positive; got {nin}, {nout}")
-        self.nargs = self.nin + self.nout if nargs is None else operator.index(nargs)
-        self.identity = identity
-        self.__name__ = name or getattr(func, "__name__", "ufunc")
-        self._call, self._reduce, self._accumulate = call, reduce, accumulate
-        self._at, self._reduceat = at, reduceat
-        self._vectorized = vectorize(func)
+        nargs = nin + nout if nargs is None else operator.index(nargs)
+        # (set once: the properties below are read-only, as NumPy's and JAX's)
+        object.__setattr__(self, "_key", (func, nin, nout, nargs, identity, call, reduce,
+                                          accumulate, at, reduceat))
+        object.__setattr__(self, "__name__", name or getattr(func, "__name__", "ufunc"))
+        object.__setattr__(self, "_vectorized", vectorize(func))
+
+    _func = property(lambda self: self._key[0])
+    nin = property(lambda self: self._key[1], doc="The number of inputs.")
+    nout = property(lambda self: self._key[2], doc="The number of outputs.")
+    nargs = property(lambda self: self._key[3],
+                     doc="The number of arguments, NumPy's ``nin + nout`` unless given.")
+    identity = property(lambda self: self._key[4],
+                        doc="The value an empty reduction gives (None: none).")
+    _call, _reduce, _accumulate, _at, _reduceat = (
+        property(lambda self, i=i: self._key[i]) for i in range(5, 10))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} attributes are read-only (cannot set "
+                             f"{name!r}); make a new ufunc")
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.__name__, self._key) == (
+            other.__name__, other._key)
+
+    def __hash__(self):
+        return hash((self.__name__, self._key))
 
     def __repr__(self):
         return f"<functrans.numpy.ufunc '{self.__name__}'>"
@@ -265,7 +294,30 @@ class ufunc:
         if where is not None:
             raise NotImplementedError(f"{self.__name__}: where= is not supported; use "
                                       f"functrans.numpy.where on the result")
+        if self._call is None:
+            empty = self._empty_call(args)
+            if empty is not None:
+                return empty
         return (self._call or self._vectorized)(*args)
+
+    def _empty_call(self, args):
+        """The result of a call whose broadcast shape has no elements (None otherwise):
+        ``func`` never runs on an element, so it is run once on ones of the arguments'
+        dtypes for the outputs' dtypes (the elementwise loop, a ``vmap``, cannot be)."""
+        from .. import numpy as fnp
+        if not any(hasattr(x, "shape") and 0 in tuple(x.shape) for x in args):
+            return None
+        shape = fnp.broadcast_shapes(*(tuple(getattr(x, "shape", ())) for x in args))
+        if math.prod(shape) != 0:
+            return None
+        like = next(x for x in args if hasattr(x, "shape"))
+        dev = fnp.device(like)
+        probes = [fnp.ones((), dtype=fnp.result_type(x), device=fnp.device(x))
+                  if hasattr(x, "shape") else x for x in args]
+        out = self._func(*probes)
+        outs = out if isinstance(out, tuple) else (out,)
+        res = tuple(fnp.zeros(shape, dtype=fnp.result_type(o), device=dev) for o in outs)
+        return res if isinstance(out, tuple) else res[0]
 
     def _binary(self, method):
         if self.nin != 2 or self.nout != 1:
@@ -274,17 +326,28 @@ class ufunc:
 
     def reduce(self, a, axis=0, dtype=None, out=None, keepdims=False, initial=None,
                where=None):
-        """Fold the function over ``axis`` (an int or None for all), from the left."""
+        """Fold the function over ``axis`` (an int, a tuple of them for a function with an
+        identity, or None for all), from the left: from ``initial`` if given, else from the
+        first element. ``where`` (a boolean mask broadcast to ``a``) folds only the selected
+        elements, from ``initial`` or the identity (one of them is needed), the result in
+        ``a``'s dtype."""
         from .. import numpy as fnp
         self._binary("reduce")
         if self._reduce is not None:
             return self._reduce(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                                 initial=initial, where=where)
-        if out is not None or where is not None:
-            raise NotImplementedError(f"{self.__name__}.reduce: out= and where= are not "
-                                      f"supported")
+        if out is not None:
+            raise NotImplementedError(f"{self.__name__}.reduce: out= is not supported (arrays "
+                                      f"are not written in place); use the result")
         a = fnp.asarray(a) if dtype is None else fnp.asarray(a, dtype=dtype)
         nd = len(a.shape)
+        if where is True:
+            where = None
+        mask = None
+        if where is not None:
+            where = where if hasattr(where, "shape") else fnp.asarray(where,
+                                                                       device=fnp.device(a))
+            mask = fnp.broadcast_to(where, tuple(a.shape))
         axes = None
         if isinstance(axis, tuple):
             axes = tuple(sorted(operator.index(v) % nd if -nd <= operator.index(v) < nd
@@ -299,18 +362,38 @@ class ufunc:
                 axis, axes = axes[0], None
         if axes is not None:  # several axes (or none): one fold over them, in C order
             rest = tuple(d for i, d in enumerate(a.shape) if i not in axes)
-            x = fnp.reshape(fnp.moveaxis(a, axes, tuple(range(len(axes)))), (-1,) + rest)
+
+            def folded(t):
+                return fnp.reshape(fnp.moveaxis(t, axes, tuple(range(len(axes)))),
+                                   (-1,) + rest)
             ax = None
         elif axis is None:
-            x = fnp.reshape(a, (-1,))
+            def folded(t):
+                return fnp.reshape(t, (-1,))
             ax = 0
         else:
             if not -nd <= axis < nd:
                 _axis_error(self.__name__, axis, nd)
             ax = axis % nd
-            x = fnp.moveaxis(a, ax, 0)
+
+            def folded(t):
+                return fnp.moveaxis(t, ax, 0)
+        x = folded(a)
         start = initial if initial is not None else None
-        if x.shape[0] == 0:
+        if mask is not None:  # NumPy's: from initial (or the identity), skipping masked-out
+            start = self.identity if start is None else start
+            if start is None:
+                raise ValueError(f"{self.__name__}.reduce: without an identity, where= needs "
+                                 f"initial= (the value the fold starts from), as NumPy")
+            from ..control_flow import scan
+            m = folded(mask)
+            carry = fnp.full(tuple(x.shape[1:]), start, dtype=a.dtype, device=fnp.device(a))
+
+            def step(c, vm):  # (the result kept in a's dtype: the carry's)
+                v, keep = vm
+                return fnp.where(keep, fnp.astype(self(c, v), a.dtype), c), None
+            res = scan(step, carry, (x, m))[0] if x.shape[0] else carry
+        elif x.shape[0] == 0:
             start = self.identity if start is None else start
             if start is None:
                 raise ValueError(f"{self.__name__}.reduce of an empty axis needs an identity "

@@ -1359,9 +1359,12 @@ def _conv_args(name, a, v, mode):
 def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
     """Discrete linear convolution of two 1-d arrays (``mode`` 'full', 'same' or 'valid',
     as in NumPy). Differentiable in both. jax.numpy's ``precision`` (no effect) and
-    ``preferred_element_type`` (the operands cast to it first) are accepted."""
-    from ._products import _jax_options
-    (a, v), _ = _jax_options("convolve", [a, v], precision, preferred_element_type)
+    ``preferred_element_type`` (the result's dtype, computed in it where that loses
+    nothing) are accepted."""
+    from ._products import _jax_options, _to_preferred
+    (a, v), convert_to = _jax_options("convolve", [a, v], precision, preferred_element_type)
+    if convert_to is not None:
+        return _to_preferred(convolve(a, v, mode), convert_to)
     a, v = _conv_args("convolve", a, v, mode)
     if _dtype(a).kind == "b":
         return _bool_result(convolve, a, v, mode)
@@ -1381,8 +1384,10 @@ def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None
     """Cross-correlation of two 1-d arrays, ``c[k] = sum_n a[n + k] * conj(v[n])`` (``mode``
     'valid' by default, 'same' or 'full', as in NumPy). Differentiable in both. jax.numpy's
     ``precision`` and ``preferred_element_type`` as in :func:`convolve`."""
-    from ._products import _jax_options
-    (a, v), _ = _jax_options("correlate", [a, v], precision, preferred_element_type)
+    from ._products import _jax_options, _to_preferred
+    (a, v), convert_to = _jax_options("correlate", [a, v], precision, preferred_element_type)
+    if convert_to is not None:
+        return _to_preferred(correlate(a, v, mode), convert_to)
     a, v = _conv_args("correlate", a, v, mode)
     if _dtype(a).kind == "b":
         return _bool_result(correlate, a, v, mode)
@@ -1844,16 +1849,21 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     ``x``, as in NumPy). With ``full``, returns ``(coefficients, residuals, rank,
     singular_values, rcond)``. Differentiable in ``x``, ``y`` and ``w``.
 
-    Differences from NumPy: ``cov`` is not supported (NotImplementedError) and no
-    RankWarning is issued for a poorly conditioned fit. With ``full``, NumPy's residuals
+    With ``cov`` (and not ``full``), returns ``(coefficients, covariance)``: the
+    coefficients' covariance matrix, NumPy's ``inv(A.T A)`` of the (weighted) Vandermonde
+    matrix ``A`` times the residual sum of squares over ``len(x) - deg - 1``
+    (``cov='unscaled'``: not scaled), with a trailing axis per column of a 2-d ``y`` (of
+    length 1 unscaled, as NumPy's).
+
+    Differences from NumPy: no RankWarning is issued for a poorly conditioned fit; the
+    covariance of a rank-deficient fit is scaled by the residuals all the same (NumPy's
+    has none to scale by and gives an empty array). With ``full``, NumPy's residuals
     are there only where the rank is full (and ``len(x) > deg + 1``), so their shape depends
     on the rank's value: where it is not a value (under ``jit`` or ``vmap`` of a traced
     ``x`` or ``w``) they are ``jax.numpy``'s instead, the squared residual norms whatever the
     rank (shape ``(1,)``, or ``(K,)`` for a 2-d ``y``; NumPy's where the rank is full). The
     rank, singular values and ``rcond`` are arrays and a float under every transform."""
     from .linalg import _lstsq
-    if cov:
-        raise NotImplementedError("polyfit: cov=True is not supported; leave cov=False")
     order = builtins.int(deg) + 1  # NumPy's int(deg): 2.0 is degree 2
     if order < 1:
         raise ValueError("polyfit: expected deg >= 0")
@@ -1885,10 +1895,33 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     scale = sqrt(sum(multiply(lhs, lhs), axis=0))
     lhs = divide(lhs, scale)
     c, resids, rank, s = _lstsq(lhs, rhs, rcond, "where known" if full else False)
+    scaled_c = c
     c = divide(c, scale if len(_shape(c)) == 1 else _st.reshape(scale, (order, 1)))
     if full:
         return c, resids, rank, s, rcond
+    if cov:
+        return c, _polyfit_cov(lhs, rhs, scaled_c, scale, cov, m, order)
     return c
+
+
+def _polyfit_cov(lhs, rhs, scaled_c, scale, cov, m, order):
+    """polyfit's covariance of the coefficients (``lhs``: the weighted Vandermonde matrix
+    with unit-norm columns, ``scaled_c`` the solution for it)."""
+    from .linalg import inv
+    base = divide(inv(matmul(_st.transpose(lhs, (1, 0)), lhs)),
+                  multiply(_st.reshape(scale, (order, 1)), _st.reshape(scale, (1, order))))
+    if builtins.isinstance(cov, str) and cov == "unscaled":  # (2-d y: NumPy's (k, k, 1))
+        return base if len(_shape(rhs)) == 1 else _st.reshape(base, (order, order, 1))
+    if m <= order:
+        raise ValueError("polyfit: the number of data points must exceed deg + 1 to scale "
+                         "the covariance matrix (or pass cov='unscaled')")
+    fit = matmul(lhs, scaled_c)
+    resid = subtract(rhs, fit)
+    fac = divide(sum(multiply(resid, conj(resid) if _dtype(resid).kind == "c" else resid),
+                     axis=0), m - order)
+    if len(_shape(rhs)) == 1:
+        return multiply(base, fac)
+    return multiply(_st.reshape(base, (order, order, 1)), fac)
 
 # -- covariance, correlation, phase (functrans/numpy/_mathematics.py, stats3) ------------------
 

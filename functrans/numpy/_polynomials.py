@@ -21,7 +21,7 @@ import numpy as _np  # NumPy's promotion rules and type codes, on dtype names on
 from .. import dtypes as _dt
 from ..errors import ConcretizationError
 from ..primitives import structural as _st
-from ._base import (_dtype, _shape, add, astype, concat, divide, equal,
+from ._base import (_dtype, _shape, add, astype, concat, divide, equal, less,
                     less_equal, multiply, negative, subtract)
 from ._elementwise import abs, conj, imag, logical_or, real
 from ._statistics import all as _all
@@ -351,7 +351,7 @@ def _conjugate_pairs(z):
     return logical_and(_all(equal(same, conjugated)), _all(equal(z, z)))
 
 
-def roots(p):
+def roots(p, *, strip_zeros=True):
     """The roots of the polynomial with coefficients ``p`` (highest power first): the
     eigenvalues of its companion matrix (:func:`linalg.eigvals`), after dropping the leading
     zeros and taking each trailing zero as a zero root, as NumPy does. Real (float64, or
@@ -359,7 +359,12 @@ def roots(p):
     coefficient other than zero gives an empty float64 array. Differentiable where the roots
     are distinct. Needs the values (which coefficients are zero decides the result's shape):
     under ``jit`` or ``vmap`` a ConcretizationError. Backends without ``eig`` (array-api-strict)
-    raise as :func:`linalg.eigvals` does."""
+    raise as :func:`linalg.eigvals` does.
+
+    ``strip_zeros=False`` (``jax.numpy``'s keyword) needs no values, so it works under
+    ``jit`` and ``vmap``: always ``len(p) - 1`` complex roots (complex64 for float32 or
+    complex64 ``p``, else complex128), each leading zero of ``p`` giving a NaN root in place
+    of the root a polynomial of that degree would have; the roots' order is unspecified."""
     from ._mathematics import _operand, _sl
     from ._statistics import cumulative_prod, sum
     from .linalg import eigvals
@@ -368,6 +373,8 @@ def roots(p):
         p = _st.reshape(p, (1,))
     if len(_shape(p)) != 1:
         raise ValueError(f"roots: input must be a rank-1 array; got shape {_shape(p)}")
+    if not strip_zeros:
+        return _roots_keeping_zeros(p)
     n = _shape(p)[0]
     zero = astype(equal(p, 0), _dt.int64)
     lead = int(sum(cumulative_prod(zero))) if n else 0
@@ -390,3 +397,37 @@ def roots(p):
     else:
         r = _zeros(p, 0, _dt.float64)
     return concat([r, _zeros(r, trail, _dtype(r))]) if trail else r
+
+
+def _roots_keeping_zeros(p):
+    """``roots(p, strip_zeros=False)``: the eigenvalues of ``blockdiag(C, 0)``, ``C`` the
+    companion matrix of ``p`` without its ``L`` leading zeros and the zero block ``L x L``
+    (built with masks: ``L`` may be traced); its ``L`` zero eigenvalues (sorted first by
+    magnitude; a true zero root is zero too) become NaN."""
+    from ._base import where
+    from ._elementwise import logical_and
+    from ._indexing import take
+    from ._searching import argsort
+    from ._statistics import cumulative_prod, sum
+    from .linalg import eigvals
+    n = _shape(p)[0]
+    d = _dtype(p)
+    cd = _dt.complex64 if d.name in ("float16", "float32", "complex64") else _dt.complex128
+    if n <= 1:
+        return _zeros(p, 0, cd)
+    p = _cast(p, cd if d.kind == "c" else _dt.real_dtype(cd))
+    k = n - 1
+    lead = sum(cumulative_prod(astype(equal(p, 0), _dt.int64)))  # L
+    size = subtract(k, lead)  # the degree without the leading zeros (0 for all zeros)
+    j = _st.iota(p, k)
+    inside = less(j, size)
+    first = take(p, where(less(lead, n), lead, 0), axis=0)  # p[L]
+    first = where(equal(first, 0), 1, first)  # (p all zeros: no row is used)
+    row = where(inside, negative(divide(take(p, where(inside, add(j, add(lead, 1)), 0),
+                                             axis=0), first)), 0)
+    col, lin = _st.reshape(j, (k, 1)), _st.reshape(j, (1, k))
+    ones_below = astype(logical_and(equal(col, add(lin, 1)), less(col, size)), _dtype(p))
+    companion = where(equal(col, 0), _st.reshape(row, (1, k)), ones_below)
+    r = astype(eigvals(companion), cd)
+    r = take(r, argsort(abs(r), stable=True), axis=0)
+    return where(less(j, lead), _cast(_zeros(r, 1, cd) + float("nan"), cd), r)

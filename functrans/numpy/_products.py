@@ -47,9 +47,14 @@ def _check_one_precision(name, p):
 
 def _jax_options(name, arrays, precision, preferred_element_type):
     """``jax.numpy``'s keywords of the products: ``precision`` is checked and has no effect
-    (every backend computes at the operands' own precision); ``preferred_element_type``
-    casts the operands to that dtype first, so the product is computed and returned in it.
-    Returns the operands and that dtype (or None)."""
+    (every backend computes at the operands' own precision). ``preferred_element_type`` is
+    the result's dtype: where the operands' common dtype converts to it without loss
+    (int8 to int32, float16 to float32, integers to floats) they are cast to it first, so
+    the product is computed in it (int8 products summed in int32 do not wrap); otherwise
+    (float to int, complex to real, a narrower dtype) casting the operands would change
+    the product (1.5 * 1.5 truncated to 1), so it is computed in their own dtype and the
+    result converted (:func:`_to_preferred`), as JAX's. Returns the operands and the dtype
+    the caller converts its result to (None: nothing to convert)."""
     if isinstance(precision, (tuple, list)) and len(precision) == 2:
         for p in precision:
             _check_one_precision(name, p)
@@ -59,7 +64,21 @@ def _jax_options(name, arrays, precision, preferred_element_type):
         return arrays, None
     d = _dt.as_dtype(preferred_element_type)
     arrays = [_as_operand(a) if isinstance(a, (list, tuple)) else a for a in arrays]
-    return _cast(arrays, d), d
+    dts = [_SCALAR_DTYPE[type(a)] if type(a) in _SCALARS else _dtype(a) for a in arrays]
+    common = _dt.result_type(*dts) if dts else d
+    if common is d or _safe_cast(common, d) or (common.kind in "biu" and d.kind in "fc"):
+        return _cast(arrays, d), None
+    return arrays, d
+
+
+def _to_preferred(x, d):
+    """A product computed in its operands' dtype converted to ``preferred_element_type``
+    ``d`` (a complex one to a real ``d``: its real part, as JAX's conversion)."""
+    if _dtype(x) is d:
+        return x
+    if _dtype(x).kind == "c" and d.kind != "c":
+        x = _ew.real(x)
+    return _st.convert_element_type(x, d)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -349,6 +368,10 @@ def einsum_path(subscripts, *operands, optimize="greedy", einsum_call=False):
         subscripts, operands = _sublist_subscripts((subscripts,) + operands)
     stand_ins = [_np.broadcast_to(_np.zeros((), dtype=_np.float64), _shape(_as_operand(o)))
                  for o in operands]
+    if isinstance(optimize, str) and optimize in ("auto", "eager"):
+        optimize = "greedy"  # (opt_einsum's names, which NumPy does not know)
+    elif _is_jax_path(optimize):
+        optimize = ["einsum_path", *optimize]
     return _np.einsum_path(subscripts, *stand_ins, optimize=optimize)
 
 
@@ -362,16 +385,22 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     broadcasts; a subscript repeated in one operand takes its diagonal), or the interleaved
     form ``einsum(op0, sublist0, op1, sublist1, ..., [sublistout])``. The operands are
     contracted pairwise, each pair as one (batched) matrix product: left to right with
-    ``optimize=False``, else greedily (the pair with the smallest result first);
-    ``optimize`` may also be an explicit ``['einsum_path', ...]``, accepted and not followed.
+    ``optimize=False``, else greedily (the pair with the smallest result first; ``True``,
+    ``'greedy'``, ``'optimal'``, and opt_einsum's ``'auto'`` and ``'eager'`` as jax.numpy
+    takes them); ``optimize`` may also be an explicit path, NumPy's ``['einsum_path', ...]``
+    or jax.numpy's list of index tuples, accepted and not followed.
     ``dtype`` with ``casting`` casts the operands first; ``order`` (memory layout) is
     ignored; ``out`` is not supported. ``jax.numpy``'s ``precision`` (accepted, no effect)
-    and ``preferred_element_type`` (the operands are cast to it first) are accepted.
+    and ``preferred_element_type`` (the result's dtype, computed in it where that loses
+    nothing) are accepted.
     """
     _no_out("einsum", out)
     if not isinstance(subscripts, str):
         subscripts, operands = _sublist_subscripts((subscripts,) + operands)
-    operands, _ = _jax_options("einsum", operands, precision, preferred_element_type)
+    operands, convert_to = _jax_options("einsum", operands, precision, preferred_element_type)
+    if convert_to is not None:
+        return _to_preferred(einsum(subscripts, *operands, dtype=dtype, order=order,
+                                    casting=casting, optimize=optimize), convert_to)
     if not operands:
         raise ValueError("einsum: at least one operand is needed")
     if order not in ("K", "C", "F", "A"):
@@ -422,15 +451,29 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     return _finish(x, was_bool)
 
 
+# NumPy's strategies and the two of opt_einsum's that jax.numpy's tests use
+_STRATEGIES = ("greedy", "optimal", "auto", "eager")
+
+
+def _is_jax_path(optimize):
+    """A contraction path as ``jax.numpy.einsum_path`` gives it: a list of index tuples,
+    without NumPy's leading ``'einsum_path'``."""
+    return isinstance(optimize, (list, tuple)) and bool(optimize) and all(
+        isinstance(t, tuple) and all(type(i) is int for i in t) for t in optimize)
+
+
 def _check_optimize(optimize):
     if isinstance(optimize, bool):
         return optimize
-    if optimize in ("greedy", "optimal"):
+    if isinstance(optimize, str) and optimize in _STRATEGIES:
         return True
     if isinstance(optimize, (list, tuple)) and optimize and optimize[0] == "einsum_path":
         return True
-    raise ValueError(f"einsum: optimize must be a bool, 'greedy', 'optimal' or an "
-                     f"['einsum_path', ...] list; got {optimize!r}")
+    if _is_jax_path(optimize):
+        return True
+    raise ValueError(f"einsum: optimize must be a bool, one of {_STRATEGIES}, an "
+                     f"['einsum_path', ...] list (NumPy's einsum_path) or a list of index "
+                     f"tuples (jax.numpy's); got {optimize!r}")
 
 
 # -- dot products --------------------------------------------------------------------------------
@@ -441,11 +484,14 @@ def dot(a, b, out=None, *, precision=None, preferred_element_type=None):
     otherwise the sum over the last axis of ``a`` and the second-to-last of ``b`` (the last
     if ``b`` is 1-d), with the free axes of ``a`` then those of ``b``. Complex operands are
     not conjugated. ``out`` is not supported. ``jax.numpy``'s ``precision`` (accepted, no
-    effect) and ``preferred_element_type`` (the operands are cast to it first) are
-    accepted."""
+    effect) and ``preferred_element_type`` (the result's dtype,
+    computed in it where that loses nothing) are accepted."""
     _no_out("dot", out)
     if precision is not None or preferred_element_type is not None:
-        (a, b), _ = _jax_options("dot", [a, b], precision, preferred_element_type)
+        (a, b), convert_to = _jax_options("dot", [a, b], precision,
+                                          preferred_element_type)
+        if convert_to is not None:
+            return _to_preferred(dot(a, b), convert_to)
     (a, b), was_bool = _operands([a, b])
     sa, sb = _shape(a), _shape(b)
     if not sa or not sb:
@@ -463,10 +509,13 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
     first ``axes`` of ``b``, or over the axes listed in the pair ``axes`` (``axes`` may be
     positional, as in NumPy: ``tensordot(a, b, 0)`` is the outer product); the standard's
     ``tensordot(x1, x2, axes=...)`` is the same function. ``jax.numpy``'s ``precision``
-    (accepted, no effect) and ``preferred_element_type`` (the operands are cast to it
-    first) are accepted."""
+    (accepted, no effect) and ``preferred_element_type`` (the result's dtype, computed in it
+    where that loses nothing) are accepted."""
     if precision is not None or preferred_element_type is not None:
-        (a, b), _ = _jax_options("tensordot", [a, b], precision, preferred_element_type)
+        (a, b), convert_to = _jax_options("tensordot", [a, b], precision,
+                                          preferred_element_type)
+        if convert_to is not None:
+            return _to_preferred(tensordot(a, b, axes), convert_to)
     if type(axes) is not int and isinstance(axes, (list, tuple)) and len(axes) == 2:
         axes = tuple(tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in axes)
     return _std_tensordot(a, b, axes=axes)
@@ -476,9 +525,13 @@ def inner(a, b, /, *, precision=None, preferred_element_type=None):
     """NumPy's inner product: the sum of products over the last axes of ``a`` and ``b``
     (result shape ``a.shape[:-1] + b.shape[:-1]``); a product with a 0-d operand. Complex
     operands are not conjugated. ``jax.numpy``'s ``precision`` (accepted, no effect) and
-    ``preferred_element_type`` (the operands are cast to it first) are accepted."""
+    ``preferred_element_type`` (the result's dtype, computed in it where that loses
+    nothing) are accepted."""
     if precision is not None or preferred_element_type is not None:
-        (a, b), _ = _jax_options("inner", [a, b], precision, preferred_element_type)
+        (a, b), convert_to = _jax_options("inner", [a, b], precision,
+                                          preferred_element_type)
+        if convert_to is not None:
+            return _to_preferred(inner(a, b), convert_to)
     (a, b), was_bool = _operands([a, b])
     sa, sb = _shape(a), _shape(b)
     if not sa or not sb:
@@ -500,10 +553,13 @@ def outer(a, b, out=None):
 def vdot(a, b, /, *, precision=None, preferred_element_type=None):
     """NumPy's vdot: the dot product of ``a`` and ``b`` flattened (they need the same size),
     with ``a`` conjugated. A 0-d result. ``jax.numpy``'s ``precision`` (accepted, no
-    effect) and ``preferred_element_type`` (the operands are cast to it first) are
-    accepted."""
+    effect) and ``preferred_element_type`` (the result's dtype,
+    computed in it where that loses nothing) are accepted."""
     if precision is not None or preferred_element_type is not None:
-        (a, b), _ = _jax_options("vdot", [a, b], precision, preferred_element_type)
+        (a, b), convert_to = _jax_options("vdot", [a, b], precision,
+                                          preferred_element_type)
+        if convert_to is not None:
+            return _to_preferred(vdot(a, b), convert_to)
     (a, b), was_bool = _operands([a, b])
     a, b = reshape(a, (-1,)), reshape(b, (-1,))
     if _shape(a) != _shape(b):
