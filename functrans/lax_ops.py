@@ -2674,23 +2674,33 @@ def _back(v, d):
 def polygamma(m, x):
     """The ``m``-th derivative of digamma at ``x`` (``jax.lax.polygamma``); ``m`` and ``x``
     of one floating dtype, nan where ``m`` is not a non-negative integer. ``m`` must be
-    concrete (a number or array, not traced): each of its orders is computed by
-    ``functrans.scipy.special.polygamma``, whose derivative in ``x`` applies."""
+    known (a number or array, or a batch of them under ``vmap``; not traced by ``jit`` or a
+    derivative): each of its orders is computed by ``functrans.scipy.special.polygamma``,
+    whose derivative in ``x`` applies."""
     (m, x), d = _special_operands("polygamma", (m, x))
+    from .batching import BatchTracer
     from .core import Tracer
     from .interpreters import ConstTracer
     if type(m) is ConstTracer:  # (an order made inside a transform: concrete)
         m = m.primal
-    if isinstance(m, Tracer):
+    # Under vmap the members' orders are concrete, behind the batch tracers: the orders to
+    # compute are read from them, and each member picks its own by the select below.
+    orders_of = m
+    while type(orders_of) is BatchTracer:
+        orders_of = orders_of.val
+    if type(orders_of) is ConstTracer:
+        orders_of = orders_of.primal
+    if isinstance(orders_of, Tracer):
         raise NotImplementedError("lax.polygamma: the order m must be concrete (not traced "
-                                  "by jit, vmap or a derivative).")
+                                  "by jit or a derivative).")
     import numpy
     if _is_py(m):
         orders = numpy.asarray([m], dtype=float)
         m_arr = None
     else:
         from .backends import backend_of
-        orders = numpy.unique(numpy.asarray(backend_of(m).to_numpy(m), dtype=float))
+        orders = numpy.unique(numpy.asarray(backend_of(orders_of).to_numpy(orders_of),
+                                            dtype=float))
         m_arr = m
     x = _array(x)
     out = fnp.full_like(x, float("nan"))
@@ -2892,8 +2902,10 @@ def _linalg_tridiagonal_solve(dl, d, du, b, *, perturb_singular=False):
     m = d.shape[-1]
     eye = fnp.eye(m, dtype=d.dtype, device=fnp.device(d))
     up = fnp.eye(m, k=1, dtype=d.dtype, device=fnp.device(d))     # (i, i+1)
-    a = (d[..., :, None] * eye + du[..., :, None] * up
-         + dl[..., :, None] * fnp.matrix_transpose(up))   # row i: dl[i] at column i-1
+    # (fnp's functions, not operators: under vmap with some diagonals unbatched, a plain
+    # array would meet a tracer on its right, which array-api-strict and torch refuse)
+    a = fnp.add(fnp.add(fnp.multiply(d[..., :, None], eye), fnp.multiply(du[..., :, None], up)),
+                fnp.multiply(dl[..., :, None], fnp.matrix_transpose(up)))  # row i: dl[i] at i-1
     return fnp.linalg.solve(a, b)
 
 
