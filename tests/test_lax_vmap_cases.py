@@ -309,6 +309,25 @@ case("scatter_batching_dims", lambda m: (lambda x, i, u: m.scatter_add(x, i, u, 
     operand_batching_dims=(0,), scatter_indices_batching_dims=(0,)))),
      [((3, 5), F), ((3, 1), I, _ints((3, 1), 0, 5)), ((3,), F)])
 
+# func applied once per visit, the indices batched: each member's repeats counted on its own
+for _mode in (None, "clip"):
+    case(f"scatter_apply_repeats_{_mode}", lambda m, mo=_mode: (lambda x, i: m.scatter_apply(
+        x, i, m.sin, _sdn(m, (), (0,), (0,)), update_shape=(6,), mode=mo)),
+         [((5,), F), ((6, 1), I, _ints((6, 1), -1, 6))],
+         ref=None if _mode else lambda x, i: _applied(x, i[:, 0], np.sin), staged=False)
+case("scatter_apply_windows", lambda m: (lambda x, i: m.scatter_apply(
+    x, i, m.exp, _sdn(m, (1,), (0,), (0,)), update_shape=(3, 2))),
+     [((4, 2), F), ((3, 1), I, _ints((3, 1), 0, 4))],
+     ref=lambda x, i: _applied(x, i[:, 0], np.exp), staged=False)
+
+
+def _applied(x, idx, func):
+    out = x.copy()
+    for k in idx:
+        if 0 <= k < len(x):
+            out[k] = func(out[k])
+    return out
+
 
 def _last_wins(x, idx, u):
     out = x.copy()
@@ -673,7 +692,7 @@ EVERYWHERE = {
     "pad_negative", "concatenate", "slice_strided", "dynamic_slice", "dynamic_update_slice",
     "dynamic_update_index_in_dim", "gather_windows_fill", "gather_rows_clip",
     "gather_batching_dims", "scatter_rows_clip", "scatter_mul_rows_clip",
-    "scatter_repeats_last_wins", "scatter_batching_dims",
+    "scatter_repeats_last_wins", "scatter_batching_dims", "scatter_apply_repeats_None",
     "dot_general(2, 3, 4)(4, 3, 2)(([1], [1]), ([2], [0]))", "dot_general_preferred_int8_int32",
     "ragged_dot", "conv_NHWCOIHWNCHW_bgc1_fgc2", "conv_NCHWOIHWNCHW_bgc2_fgc1", "conv_transpose",
     "reduce_sum", "reduce_max_nan", "reduce_xor_int", "reduce_variadic",
@@ -719,7 +738,8 @@ NESTED = ["sin", "atan2", "shift_right_arithmetic_int32", "polygamma", "clamp_sc
           "broadcast_in_dim(1, 3)(2, 4, 3)(1, 2)",
           "reshape(2, 3, 4)(6, 4)(2, 0, 1)", "pad_negative", "concatenate", "dynamic_slice",
           "dynamic_update_slice", "gather_windows_fill", "scatter_add_rows_clip",
-          "scatter_repeats_last_wins", "dot_general(2, 3, 4)(4, 3, 2)(([1], [1]), ([2], [0]))",
+          "scatter_repeats_last_wins", "scatter_apply_repeats_clip",
+          "dot_general(2, 3, 4)(4, 3, 2)(([1], [1]), ([2], [0]))",
           "conv_NHWCOIHWNCHW_bgc1_fgc2", "reduce_variadic", "reduce_window_max",
           "argmax_ties_nan", "cumlogsumexp_axis1_reverseTrue", "sort_two_keys_stable",
           "top_k3", "fft_IRFFT(6,)", "triangular_solve_leftFalse_lowerTrue_transposeTrue",
@@ -767,6 +787,17 @@ def test_bitcast_convert_type_under_vmap_is_refused_clearly(backend):
     got = np.stack([backend.to_numpy(flax.bitcast_convert_type(x[k, ...], "int32"))
                     for k in range(3)])
     np.testing.assert_array_equal(got, np.ones((3, 2), "float32").view("int32"))
+
+
+def test_scatter_apply_with_indices_traced_by_jit_is_refused_clearly(backend):
+    x, i = backend.asarray(np.zeros((2, 3))), backend.asarray([[[0], [0]], [[1], [2]]], "int32")
+    f = ft.vmap(lambda x, i: flax.scatter_apply(
+        x, i, flax.cos, flax.ScatterDimensionNumbers((), (0,), (0,)), update_shape=(2,)))
+    with pytest.raises(NotImplementedError, match="traced by jit or a derivative"):
+        ft.jit(f)(x, i)
+    # vmap alone: member 0 applies cos twice at 0, member 1 once at 1 and at 2
+    np.testing.assert_allclose(backend.to_numpy(f(x, i)),
+                               [[np.cos(1.0), 0, 0], [0, 1, 1]], rtol=1e-12)
 
 
 def test_polygamma_order_traced_by_jit_is_refused_clearly(backend):
