@@ -476,6 +476,30 @@ case("approx_max_k", lambda m: (lambda x: m.approx_max_k(x, 2)), [((3, 5), F)],
      ref=lambda x: (-np.sort(-x, axis=1)[:, :2],
                     np.argsort(-x, axis=1, kind="stable")[:, :2].astype("int32")))
 
+# -- negative axes (functrans takes them where JAX refuses; docs/coming-from-jax.md): counted
+# from the end of a member's axes, not of the batched array's
+
+_S34 = (3, 4)
+case("cumsum_negative_axis", lambda m: (lambda x: m.cumsum(x, axis=-2, reverse=True)),
+     [(_S34, F)], jax=False, ref=lambda x: np.cumsum(x[::-1], 0)[::-1])
+case("sort_negative_dimension", lambda m: (lambda a, b: m.sort((a, b), dimension=-2,
+                                                              num_keys=1)),
+     [(_S34, F), (_S34, I)], jax=False, ref=lambda a, b: (
+         np.take_along_axis(a, np.argsort(a, 0, kind="stable"), 0),
+         np.take_along_axis(b, np.argsort(a, 0, kind="stable"), 0)))
+case("top_k_negative_axis", lambda m: (lambda x: m.top_k(x, 2, axis=-2)), [(_S34, F)],
+     jax=False, ref=lambda x: (-np.sort(-x, 0)[:2], np.argsort(-x, 0)[:2].astype("int32")))
+case("argmin_negative_axis", lambda m: (lambda x: m.argmin(x, -2, np.int32)), [(_S34, F)],
+     jax=False, ref=lambda x: np.argmin(x, 0).astype("int32"))
+case("reduce_max_negative_axis", lambda m: (lambda x: m.reduce_max(x, (-2,))), [(_S34, F)],
+     jax=False, ref=lambda x: x.max(0))
+case("rev_negative_dimension", lambda m: (lambda x: m.rev(x, (-2,))), [(_S34, F)], jax=False,
+     ref=lambda x: x[::-1])
+case("dynamic_update_slice_in_dim_negative_axis",
+     lambda m: (lambda x, u, i: m.dynamic_update_slice_in_dim(x, u, i, axis=-1)),
+     [(_S34, F), ((3, 2), F), ((), I, _START)])
+
+
 # -- fft and linalg ---------------------------------------------------------------------------
 
 for _t, _dt, _sh, _lens, _ref in (
@@ -685,7 +709,9 @@ EVERYWHERE = {
     "ragged_dot", "conv_NHWCOIHWNCHW_bgc1_fgc2", "conv_NCHWOIHWNCHW_bgc2_fgc1", "conv_transpose",
     "reduce_sum", "reduce_max_nan", "reduce_xor_int", "reduce_variadic",
     "reduce_general_computation", "reduce_window_add", "reduce_window_pytree",
-    "argmax_ties_nan", "cumsum_axis1_reverseTrue", "cumlogsumexp_axis1_reverseTrue",
+    "argmax_ties_nan", "cumsum_axis1_reverseTrue", "sort_negative_dimension",
+    "top_k_negative_axis", "dynamic_update_slice_in_dim_negative_axis",
+    "cumlogsumexp_axis1_reverseTrue",
     "sort_two_keys_stable", "sort_nan_negzero", "top_k_ties_nan", "fft_RFFT(4, 6)",
     "fft_IRFFT(6,)", "cholesky", "triangular_solve_conj_unit_diagonal", "tridiagonal_solve",
     "lu", "eigh_eigenvalues", "svd_values", "householder_product"}
@@ -729,7 +755,8 @@ NESTED = ["sin", "atan2", "shift_right_arithmetic_int32", "polygamma", "clamp_sc
           "dot_general(2, 3, 4)(4, 3, 2)(([1], [1]), ([2], [0]))",
           "conv_NHWCOIHWNCHW_bgc1_fgc2", "reduce_variadic", "reduce_window_max",
           "argmax_ties_nan", "cumlogsumexp_axis1_reverseTrue", "sort_two_keys_stable",
-          "top_k3", "fft_IRFFT(6,)", "triangular_solve_leftFalse_lowerTrue_transposeTrue",
+          "top_k3", "top_k_negative_axis", "fft_IRFFT(6,)",
+          "triangular_solve_leftFalse_lowerTrue_transposeTrue",
           "tridiagonal_solve"]
 _BY_NAME = {c.name: c for c in CASES}
 
