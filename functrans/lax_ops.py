@@ -2190,23 +2190,61 @@ def _apply_at(xf, flat, func, unique, size):
     from .numpy._base import _to_array
     from .numpy._indexing import _setitem
     from .interpreters import ConstTracer
+    import numpy
     if type(flat) is ConstTracer:  # (constant indices made inside a transform: concrete)
         flat = flat.primal
     if isinstance(flat, Tracer):
-        if not unique:
+        if unique:
+            return _setitem(xf, flat, func(fnp.take(xf, flat)))
+        from .batching import BatchTracer
+        known = flat
+        while type(known) is BatchTracer:
+            known = known.val
+        if type(known) is ConstTracer:
+            known = known.primal
+        if isinstance(known, Tracer):
             raise NotImplementedError(
-                "lax.scatter_apply with indices that are not concrete (under jit or vmap): a "
-                "position written twice would need func applied twice, which cannot be "
-                "counted without the index values. Pass unique_indices=True if no position "
-                "repeats, or use concrete indices.")
-        return _setitem(xf, flat, func(fnp.take(xf, flat)))
-    import numpy
+                "lax.scatter_apply with indices traced by jit or a derivative: a position "
+                "written twice would need func applied twice, which cannot be counted "
+                "without the index values. Pass unique_indices=True if no position repeats, "
+                "or use concrete indices.")
+        return _apply_at_batched(xf, flat, func, size, known)
     ps = numpy.asarray(backend_of(flat).to_numpy(flat)).reshape(-1)
     uniq, counts = numpy.unique(ps[ps < size], return_counts=True)
     for k in range(1, int(counts.max(initial=0)) + 1):  # the k-th visit of each position
         sel = _to_array(uniq[counts >= k].tolist(), dtype=_dt.int64, like=xf)
         xf = _setitem(xf, sel, func(fnp.take(xf, sel)))
     return xf
+
+
+def _apply_at_batched(xf, flat, func, size, known):
+    """``_apply_at`` for positions batched by vmap (``flat``), whose members' values are
+    ``known`` (concrete, the batch axes leading): the j-th visit of a position is applied in
+    round j, each member's entries of that round being distinct positions (the others, and
+    dropped windows, go to a spare slot cut off after)."""
+    import numpy
+    from .backends import backend_of
+    from .numpy._base import _to_array
+    from .numpy._indexing import _setitem
+    ps = numpy.asarray(backend_of(known).to_numpy(known))
+    n = ps.shape[-1]
+    rounds = 0
+    for row in ps.reshape(-1, n):
+        row = row[row < size]
+        rounds = builtins.max(rounds, int(numpy.unique(row, return_counts=True)[1].max(
+            initial=0)))
+    # the visit of each entry: how many earlier entries name the same position
+    earlier = _to_array(numpy.tril(numpy.ones((n, n), dtype=bool), -1).tolist(),
+                        dtype=_dt.bool_, like=flat)
+    same = fnp.equal(fnp.reshape(flat, (n, 1)), fnp.reshape(flat, (1, n)))
+    visit = fnp.sum(fnp.logical_and(same, earlier), axis=1)
+    spare = xf.shape[0]
+    xe = fnp.concat([xf, fnp.zeros((1,), dtype=_dtype(xf), device=fnp.device(xf))])
+    for j in range(rounds):
+        sel = fnp.where(fnp.logical_and(fnp.equal(visit, j), fnp.less(flat, size)), flat,
+                        spare)
+        xe = _setitem(xe, sel, func(fnp.take(xe, sel)))
+    return xe[:spare]
 
 
 def _scatter_doc(name, op, words):
@@ -2252,8 +2290,9 @@ def scatter_apply(operand, scatter_indices, func, dimension_numbers, *, update_s
     ``update_shape`` would write (``jax.lax.scatter_apply``), once per time a position is
     written (as JAX's). ``func`` must be elementwise: it is called on a 1-d array of the
     selected elements (JAX calls it on scalars). Modes as :func:`scatter`'s. Unlike JAX's,
-    it is differentiable (as ``x.at[idx].apply(func)``); with indices that are not concrete
-    (under ``jit`` or ``vmap``) it needs ``unique_indices=True``."""
+    it is differentiable (as ``x.at[idx].apply(func)``); with indices traced by ``jit`` or
+    a derivative it needs ``unique_indices=True`` (under ``vmap`` alone each member's are
+    known, and repeats are counted per member)."""
     return _scatter("scatter_apply", None, operand, scatter_indices, update_shape,
                     dimension_numbers, mode, unique_indices, func=func)
 
@@ -2704,23 +2743,33 @@ def _back(v, d):
 def polygamma(m, x):
     """The ``m``-th derivative of digamma at ``x`` (``jax.lax.polygamma``); ``m`` and ``x``
     of one floating dtype, nan where ``m`` is not a non-negative integer. ``m`` must be
-    concrete (a number or array, not traced): each of its orders is computed by
-    ``functrans.scipy.special.polygamma``, whose derivative in ``x`` applies."""
+    known (a number or array, or a batch of them under ``vmap``; not traced by ``jit`` or a
+    derivative): each of its orders is computed by ``functrans.scipy.special.polygamma``,
+    whose derivative in ``x`` applies."""
     (m, x), d = _special_operands("polygamma", (m, x))
+    from .batching import BatchTracer
     from .core import Tracer
     from .interpreters import ConstTracer
     if type(m) is ConstTracer:  # (an order made inside a transform: concrete)
         m = m.primal
-    if isinstance(m, Tracer):
+    # Under vmap the members' orders are concrete, behind the batch tracers: the orders to
+    # compute are read from them, and each member picks its own by the select below.
+    orders_of = m
+    while type(orders_of) is BatchTracer:
+        orders_of = orders_of.val
+    if type(orders_of) is ConstTracer:
+        orders_of = orders_of.primal
+    if isinstance(orders_of, Tracer):
         raise NotImplementedError("lax.polygamma: the order m must be concrete (not traced "
-                                  "by jit, vmap or a derivative).")
+                                  "by jit or a derivative).")
     import numpy
     if _is_py(m):
         orders = numpy.asarray([m], dtype=float)
         m_arr = None
     else:
         from .backends import backend_of
-        orders = numpy.unique(numpy.asarray(backend_of(m).to_numpy(m), dtype=float))
+        orders = numpy.unique(numpy.asarray(backend_of(orders_of).to_numpy(orders_of),
+                                            dtype=float))
         m_arr = m
     x = _array(x)
     out = fnp.full_like(x, float("nan"))
@@ -2922,8 +2971,10 @@ def _linalg_tridiagonal_solve(dl, d, du, b, *, perturb_singular=False):
     m = d.shape[-1]
     eye = fnp.eye(m, dtype=d.dtype, device=fnp.device(d))
     up = fnp.eye(m, k=1, dtype=d.dtype, device=fnp.device(d))     # (i, i+1)
-    a = (d[..., :, None] * eye + du[..., :, None] * up
-         + dl[..., :, None] * fnp.matrix_transpose(up))   # row i: dl[i] at column i-1
+    # (fnp's functions, not operators: under vmap with some diagonals unbatched, a plain
+    # array would meet a tracer on its right, which array-api-strict and torch refuse)
+    a = fnp.add(fnp.add(fnp.multiply(d[..., :, None], eye), fnp.multiply(du[..., :, None], up)),
+                fnp.multiply(dl[..., :, None], fnp.matrix_transpose(up)))  # row i: dl[i] at i-1
     return fnp.linalg.solve(a, b)
 
 
