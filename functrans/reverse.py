@@ -25,6 +25,8 @@ from .graph import Graph, Var, eval_graph
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingTracer,
                            TangentRecorder, constant)
 
+_new = object.__new__
+
 
 def linearize_flat(fun, primals, with_aux=False, avals=None):
     """Linearize ``fun`` (flat list of values -> flat list of values) at ``primals``.
@@ -188,7 +190,13 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     # With consume the equations are popped as the pass goes, freeing their residuals; at
     # the bottom of the stack, large ones that die so are kept for reuse (see _retire).
     todo = eqns if consume else eqns[:]
-    retire = consume and _INPLACE and buffers.ENABLED and _current.get() is _EVAL
+    # The interpreter the pass binds its own products with (the current one throughout: the
+    # rules it calls restore what they change), called without bind's frame.
+    process = _current.get().process
+    retire = consume and _INPLACE and buffers.ENABLED and process.__self__ is _EVAL
+    # (the loop's globals as local names: it runs once per equation)
+    Sum, Var_, Fill_, mul_p = _Sum, Var, Fill, _mul_p
+    new = _new
     while todo:
         prim, inputs, params, outputs = todo.pop()
         if prim.multiple_results:
@@ -200,16 +208,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             if cts is None:
                 continue
             tc = type(cts)
-            if tc is Fill:
-                rule = _FILL_RULES.get(prim)
-                res = rule(cts.value, inputs, params, env) if rule is not None else None
-                if res is not None:
-                    for x, c in zip(inputs, res):
-                        if c is not None and type(x) is Var:
-                            env.add(x, c)
-                    continue
-                cts = env.materialize(cts, outputs.aval)
-            elif tc is _Sum:
+            if tc is Sum:
                 t = cts.terms
                 if len(t) != 2 or cts.rest is not None:
                     cts = cts.value(borrowed)
@@ -220,7 +219,16 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     a = b = x = c = res = None
                     cts = _product(t, borrowed)
                 else:  # (one product of small or abstract factors, the common case)
-                    cts = _mul_p.bind(t[0], t[1])
+                    cts = process(mul_p, (t[0], t[1]), {})
+            elif tc is Fill_:
+                rule = _FILL_RULES.get(prim)
+                res = rule(cts.value, inputs, params, env) if rule is not None else None
+                if res is not None:
+                    for x, c in zip(inputs, res):
+                        if c is not None and type(x) is Var:
+                            env.add(x, c)
+                    continue
+                cts = env.materialize(cts, outputs.aval)
             elif tc is _Pieces:
                 cts = env.dense(outputs, cts)
             if prim is _slice_p:
@@ -228,15 +236,18 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 if type(x) is Var:
                     env.add_piece(x, params["idx"], cts)
                 continue
-            if prim is _mul_p:
+            if prim is mul_p:
                 # The product of the cotangent with the residual partner, left pending.
                 a, b = inputs
-                if type(a) is Var:
-                    if get(a) is None:  # (the first cotangent of a: add_product inline)
-                        ct_env[a] = _Sum(cts, b)
+                if type(a) is Var_:
+                    if get(a) is None:  # (the first cotangent of a: add_product inline,
+                        s = new(Sum)    # and _Sum(cts, b) without its __init__'s frame)
+                        s.terms = [cts, b]
+                        s.rest = None
+                        ct_env[a] = s
                     else:
                         env.add_product(a, cts, b)
-                elif type(b) is Var:
+                elif type(b) is Var_:
                     env.add_product(b, a, cts)
                 continue
             if prim is _mul_add_p and not params:  # (with coefficients: its rule)
