@@ -348,7 +348,10 @@ def eig_projectors_and_residual(m):
     return out
 
 
-@case(ref_tol=1e-7, jax_tol=1e-7, skip=_NO_EIG)
+# (ref_tol 1e-6: the reference for the JVP of the gradient is finite differences of
+# finite differences through LAPACK's eig, off by up to ~2.5e-7 (seen in CI); JAX agrees
+# with functrans to 1e-7)
+@case(ref_tol=1e-6, jax_tol=1e-7, skip=_NO_EIG)
 def eig_derivatives(m):
     a = np.diag([1.0, 2.0, 3.5, 5.0]) + 0.3 * R(4, 4)
     t = R(4, 4)
