@@ -2942,13 +2942,13 @@ def _linalg_svd(x, *, full_matrices=True, compute_uv=True, subset_by_index=None,
 
 
 def _linalg_lu(x):
-    """``(lu, pivots, permutation)`` of ``(..., m, n)`` matrices (``jax.lax.linalg.lu``):
-    ``L`` (unit diagonal, not stored) below the diagonal of ``lu`` and ``U`` on and above
-    it; ``pivots`` (int32, (..., min(m, n))) the row swapped with row ``i`` at step ``i``;
+    """``[lu, pivots, permutation]`` (a list, as JAX's) of ``(..., m, n)`` matrices
+    (``jax.lax.linalg.lu``): ``L`` (unit diagonal, not stored) below the diagonal of ``lu``
+    and ``U`` on and above it; ``pivots`` (int32, (..., min(m, n))) the row swapped with row ``i`` at step ``i``;
     ``permutation`` (int32, (..., m)) the rows with ``x[permutation] = L @ U``."""
     from .scipy import linalg as _sla
     lu, piv = _sla.lu_factor(x)
-    return lu, piv, fnp.astype(_sla._permutation(piv, lu.shape[-2]), _dt.int32)
+    return [lu, piv, fnp.astype(_sla._permutation(piv, lu.shape[-2]), _dt.int32)]
 
 
 def _linalg_lu_pivots_to_permutation(pivots, permutation_size):
