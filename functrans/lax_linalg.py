@@ -134,10 +134,10 @@ def _eig_guarded(left, right):
 # -- schur ----------------------------------------------------------------------------------
 
 def schur(x, *, compute_schur_vectors=True, sort_eig_vals=False, select_callable=None):
-    """``(t, vs)`` with ``x = vs t vs^H`` (``jax.lax.linalg.schur``): the real Schur form
-    (2x2 blocks for complex pairs) of a real matrix, the triangular one of a complex one;
-    ``[t]`` alone without ``compute_schur_vectors``. ``sort_eig_vals=True`` raises
-    NotImplementedError, as JAX's (use ``functrans.scipy.linalg.schur(sort=...)``);
+    """``[t, vs]`` (a list, as JAX's) with ``x = vs t vs^H`` (``jax.lax.linalg.schur``): the
+    real Schur form (2x2 blocks for complex pairs) of a real matrix, the triangular one of a
+    complex one; ``[t]`` alone without ``compute_schur_vectors``. ``sort_eig_vals=True``
+    raises NotImplementedError, as JAX's (use ``functrans.scipy.linalg.schur(sort=...)``);
     ``select_callable`` is then unused. Through SciPy: NumPy arrays only, no derivative
     (both as :func:`functrans.scipy.linalg.schur`)."""
     if sort_eig_vals:
@@ -147,7 +147,7 @@ def schur(x, *, compute_schur_vectors=True, sort_eig_vals=False, select_callable
     from .scipy import linalg as _sla
     x = _square(x, "schur")
     t, vs = _sla.schur(x, output="complex" if _dtype(x).kind == "c" else "real")
-    return (t, vs) if compute_schur_vectors else [t]
+    return [t, vs] if compute_schur_vectors else [t]
 
 
 # -- Householder reflectors -----------------------------------------------------------------
@@ -205,15 +205,16 @@ def _householder_reduce(a):
 
 
 def hessenberg(a):
-    """``(a_out, taus)`` (``jax.lax.linalg.hessenberg``, LAPACK gehrd's packed form): the
-    upper Hessenberg ``H`` (``a = Q H Q^H``) on and above the first subdiagonal of
-    ``a_out``, below it the reflectors whose product ``Q = H_1 ... H_{n-1}`` is (``taus``:
-    ``(..., n - 1)``; :func:`householder_product` turns them into ``Q``). On every backend,
-    batches accepted, differentiable where no column meets the reduction already zero (see
+    """``[a_out, taus]`` (a list, as JAX's; ``jax.lax.linalg.hessenberg``, LAPACK gehrd's
+    packed form): the upper Hessenberg ``H`` (``a = Q H Q^H``) on and above the first
+    subdiagonal of ``a_out``, below it the reflectors whose product ``Q = H_1 ... H_{n-1}``
+    is (``taus``: ``(..., n - 1)``; :func:`householder_product` turns them into ``Q``). On
+    every backend, batches accepted, differentiable where no column meets the reduction
+    already zero (see
     :func:`functrans.scipy.linalg.hessenberg`; JAX's has no derivative)."""
     a = _square(a, "hessenberg")
     reduced, packed, tau, below = _householder_reduce(a)
-    return fnp.where(below, packed, reduced), tau
+    return [fnp.where(below, packed, reduced), tau]
 
 
 def _hermitian_from(a, lower):
@@ -231,20 +232,21 @@ def _hermitian_from(a, lower):
 
 
 def tridiagonal(a, *, lower=True):
-    """``(a_out, d, e, taus)`` (``jax.lax.linalg.tridiagonal``, LAPACK sytrd/hetrd): the
-    Hermitian matrix that the ``lower`` (else upper) triangle of ``a`` defines is
-    ``Q T Q^H`` with ``T`` real tridiagonal, diagonal ``d`` (n) and off-diagonal ``e``
-    (n - 1), both real; ``a_out`` holds ``d`` and ``e`` on the diagonal and first off-diagonal
-    of that triangle, the reflectors beyond them (with ``taus``, ``(..., n - 1)``; for
-    ``lower``, :func:`householder_product` of ``a_out[..., 1:, :-1]`` and ``taus`` gives
-    ``Q[..., 1:, 1:]``), and the other triangle of ``a`` unchanged. On every backend,
+    """``[a_out, d, e, taus]`` (a list, as JAX's; ``jax.lax.linalg.tridiagonal``, LAPACK
+    sytrd/hetrd): the Hermitian matrix that the ``lower`` (else upper) triangle of ``a``
+    defines is ``Q T Q^H`` with ``T`` real tridiagonal, diagonal ``d`` (n) and off-diagonal
+    ``e`` (n - 1), both real; ``a_out`` holds ``d`` and ``e`` on the diagonal and first
+    off-diagonal of that triangle, the reflectors beyond them (with ``taus``,
+    ``(..., n - 1)``; for ``lower``, :func:`householder_product` of ``a_out[..., 1:, :-1]``
+    and ``taus`` gives ``Q[..., 1:, 1:]``), and the other triangle of ``a`` unchanged. On
+    every backend,
     batches accepted; differentiable (JAX's is not) where no column meets the reduction
     already zero (a matrix already tridiagonal, for one), as :func:`hessenberg`."""
     a = _square(a, "tridiagonal")
     if not lower:   # the upper reduction is the lower one of the matrix read backwards
         out, d, e, tau = tridiagonal(fnp.flip(a, axis=(-2, -1)), lower=True)
-        return (fnp.flip(out, axis=(-2, -1)), fnp.flip(d, axis=-1), fnp.flip(e, axis=-1),
-                fnp.flip(tau, axis=-1))
+        return [fnp.flip(out, axis=(-2, -1)), fnp.flip(d, axis=-1), fnp.flip(e, axis=-1),
+                fnp.flip(tau, axis=-1)]
     n = a.shape[-1]
     reduced, packed, tau, below = _householder_reduce(_hermitian_from(a, True))
     rdt = _real_dtype(a)
@@ -261,7 +263,7 @@ def tridiagonal(a, *, lower=True):
     band = (fnp.where(eye, fnp.astype(d, dt)[..., None, :], zero)
             + fnp.where(sub, e_col[..., None, :], zero))
     out = fnp.where(below, packed, fnp.where(eye | sub, band, a))
-    return out, d, e, tau
+    return [out, d, e, tau]
 
 
 def _reflector(a, taus, i):

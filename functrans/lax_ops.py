@@ -833,36 +833,17 @@ def convert_element_type(operand, new_dtype):
 def bitcast_convert_type(operand, new_dtype):
     """The bits of ``operand`` read as ``new_dtype`` (``jax.lax.bitcast_convert_type``): to a
     narrower dtype adds a trailing axis, to a wider one removes the trailing axis (whose size
-    must be the ratio). Concrete NumPy, torch and array-api-strict arrays only (not under a
-    transform), done through NumPy on the host for the latter."""
-    from .backends import backend_of
-    from .core import Tracer
+    must be the ratio). Done through NumPy on the host for other backends. Works under
+    ``vmap`` and ``jit``; an integer result has no derivative, a floating one from another
+    dtype raises ValueError if differentiated (JAX gives zero), from the same dtype it is
+    the identity."""
+    from .primitives.structural import bitcast_convert_type as bitcast, bitcast_shape
     x = _array(operand)
-    from .interpreters import ConstTracer
-    if type(x) is ConstTracer:  # (a constant made inside a transform: concrete)
-        x = x.primal
-    if isinstance(x, Tracer):
-        raise TypeError("lax.bitcast_convert_type is not supported on values being "
-                        "transformed (grad, vmap, jit): call it on concrete arrays.")
     d, t = _dtype(x), _dt.as_dtype(new_dtype)
     if d.kind == "b" or t.kind == "b":
         raise TypeError("lax.bitcast_convert_type: bool operands or results are refused.")
-    b = backend_of(x)
-    a = b.to_numpy(x)
-    import numpy as np
-    shape = a.shape
-    if t.bits < d.bits:
-        out = np.ascontiguousarray(a).view(t.name).reshape(shape + (d.bits // t.bits,))
-    elif t.bits > d.bits:
-        ratio = t.bits // d.bits
-        if not shape or shape[-1] != ratio:
-            raise ValueError(f"lax.bitcast_convert_type: from {d.name} to {t.name} the last "
-                             f"axis must have size {ratio}; got shape {shape}.")
-        out = np.ascontiguousarray(a).view(t.name).reshape(shape[:-1])
-    else:
-        out = a.view(t.name)
-    device = b.device(x) if b.name != "numpy" else None
-    return b.asarray(np.array(out), dtype=t, device=device)
+    bitcast_shape(x.shape, d, t)  # (the error on a wrong trailing axis, before binding)
+    return bitcast(x, t)
 
 
 # -- reductions, sorting, cumulative ------------------------------------------------------
@@ -2742,10 +2723,12 @@ def _back(v, d):
 
 def polygamma(m, x):
     """The ``m``-th derivative of digamma at ``x`` (``jax.lax.polygamma``); ``m`` and ``x``
-    of one floating dtype, nan where ``m`` is not a non-negative integer. ``m`` must be
-    known (a number or array, or a batch of them under ``vmap``; not traced by ``jit`` or a
-    derivative): each of its orders is computed by ``functrans.scipy.special.polygamma``,
-    whose derivative in ``x`` applies."""
+    of one floating dtype, nan where ``m`` is not a non-negative integer. A known ``m`` (a
+    number or array, or a batch of them under ``vmap``): each of its orders is computed by
+    ``functrans.scipy.special.polygamma``, whose derivative in ``x`` applies. An ``m``
+    traced by ``jit``: ``digamma(x)`` where ``m = 0``, else ``(-1)**(m + 1) m! zeta(m + 1,
+    x)`` (differentiable in ``x``). Differentiating with respect to ``m`` raises
+    ValueError, as JAX."""
     (m, x), d = _special_operands("polygamma", (m, x))
     from .batching import BatchTracer
     from .core import Tracer
@@ -2760,8 +2743,7 @@ def polygamma(m, x):
     if type(orders_of) is ConstTracer:
         orders_of = orders_of.primal
     if isinstance(orders_of, Tracer):
-        raise NotImplementedError("lax.polygamma: the order m must be concrete (not traced "
-                                  "by jit or a derivative).")
+        return _back(_polygamma_traced_order(m, x), d)
     import numpy
     if _is_py(m):
         orders = numpy.asarray([m], dtype=float)
@@ -2779,6 +2761,27 @@ def polygamma(m, x):
         v = _back(_special().polygamma(int(n), x), d)
         out = v if m_arr is None else fnp.where(fnp.equal(m_arr, n), v, out)
     return out
+
+
+def _polygamma_traced_order(m, x):
+    """polygamma for an order ``m`` known only when run (traced by ``jit``), in float64:
+    digamma where ``m = 0``, ``(-1)**(m + 1) m! zeta(m + 1, x)`` where ``m`` is a positive
+    integer, nan elsewhere."""
+    from .primitives.special import polygamma_order
+    sp = _special()
+    f64 = _dt.float64
+    x = fnp.astype(_array(x), f64)
+    m = polygamma_order(fnp.astype(m if not _is_py(m) else fnp.full_like(x, m), f64))
+    m = fnp.broadcast_to(m, tuple(x.shape))
+    integral = fnp.logical_and(fnp.greater_equal(m, 0.0), fnp.equal(m, fnp.floor(m)))
+    positive = fnp.logical_and(integral, fnp.greater(m, 0.0))
+    # Each branch on orders where it is finite (m >= 1 for zeta, whose pole is at m = 0),
+    # so that the branch not selected adds no nan to the value or the derivative in x.
+    k = fnp.where(positive, m, 1.0)
+    odd = fnp.equal(fnp.remainder(k, 2.0), 1.0)
+    series = fnp.where(odd, 1.0, -1.0) * sp.gamma(k + 1.0) * sp.zeta(k + 1.0, x)
+    out = fnp.where(positive, series, sp.digamma(x))
+    return fnp.where(integral, out, float("nan"))
 
 
 def zeta(x, q):
@@ -2939,13 +2942,13 @@ def _linalg_svd(x, *, full_matrices=True, compute_uv=True, subset_by_index=None,
 
 
 def _linalg_lu(x):
-    """``(lu, pivots, permutation)`` of ``(..., m, n)`` matrices (``jax.lax.linalg.lu``):
-    ``L`` (unit diagonal, not stored) below the diagonal of ``lu`` and ``U`` on and above
-    it; ``pivots`` (int32, (..., min(m, n))) the row swapped with row ``i`` at step ``i``;
+    """``[lu, pivots, permutation]`` (a list, as JAX's) of ``(..., m, n)`` matrices
+    (``jax.lax.linalg.lu``): ``L`` (unit diagonal, not stored) below the diagonal of ``lu``
+    and ``U`` on and above it; ``pivots`` (int32, (..., min(m, n))) the row swapped with row ``i`` at step ``i``;
     ``permutation`` (int32, (..., m)) the rows with ``x[permutation] = L @ U``."""
     from .scipy import linalg as _sla
     lu, piv = _sla.lu_factor(x)
-    return lu, piv, fnp.astype(_sla._permutation(piv, lu.shape[-2]), _dt.int32)
+    return [lu, piv, fnp.astype(_sla._permutation(piv, lu.shape[-2]), _dt.int32)]
 
 
 def _linalg_lu_pivots_to_permutation(pivots, permutation_size):

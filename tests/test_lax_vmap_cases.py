@@ -150,7 +150,7 @@ case("betainc", lambda m: m.betainc, [(S23, F, _positive(S23))] * 2
 # the order m batched too: each member's own orders (lax_vmap_op_test maps every operand)
 case("polygamma", lambda m: m.polygamma, [(S23, F, lambda r: r.integers(0, 3, S23) * 1.0),
                                           (S23, F, _positive(S23))], tol=1e-8,
-     ref=lambda n, x: sps.polygamma(n.astype(int), x), staged=False)  # (m is concrete)
+     ref=lambda n, x: sps.polygamma(n.astype(int), x))
 
 _INT_REFS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "max": np.maximum,
              "min": np.minimum, "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
@@ -792,16 +792,6 @@ def test_cases_cover_the_lax_operations():
 # -- refusals (clear errors, as JAX's or documented) -------------------------------------------
 
 
-def test_bitcast_convert_type_under_vmap_is_refused_clearly(backend):
-    x = backend.asarray(np.ones((3, 2)), dtype="float32")
-    with pytest.raises(TypeError, match="bitcast_convert_type is not supported on values being"):
-        ft.vmap(lambda v: flax.bitcast_convert_type(v, "int32"))(x)
-    # a loop of members is the way: the same bits per member
-    got = np.stack([backend.to_numpy(flax.bitcast_convert_type(x[k, ...], "int32"))
-                    for k in range(3)])
-    np.testing.assert_array_equal(got, np.ones((3, 2), "float32").view("int32"))
-
-
 def test_scatter_apply_with_indices_traced_by_jit_is_refused_clearly(backend):
     x, i = backend.asarray(np.zeros((2, 3))), backend.asarray([[[0], [0]], [[1], [2]]], "int32")
     f = ft.vmap(lambda x, i: flax.scatter_apply(
@@ -813,14 +803,8 @@ def test_scatter_apply_with_indices_traced_by_jit_is_refused_clearly(backend):
                                [[np.cos(1.0), 0, 0], [0, 1, 1]], rtol=1e-12)
 
 
-def test_polygamma_order_traced_by_jit_is_refused_clearly(backend):
-    m, x = backend.asarray([1.0, 2.0]), backend.asarray([1.5, 2.5])
-    with pytest.raises(NotImplementedError, match="order m must be concrete"):
-        ft.jit(flax.polygamma)(m, x)
-    # under vmap alone the members' orders are known: each member gets its own order
-    got = ft.vmap(flax.polygamma)(m, x)
-    np.testing.assert_allclose(backend.to_numpy(got), sps.polygamma([1, 2], [1.5, 2.5]),
-                               rtol=1e-9)
+# (polygamma with an order traced by jit and bitcast_convert_type under vmap and jit:
+# tests/test_lax_transform_gaps.py)
 
 
 # -- side by side with jax.vmap of jax.lax (skipped where JAX is not installed) ----------------

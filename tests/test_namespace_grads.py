@@ -2065,6 +2065,9 @@ TESTED_ELSEWHERE.update({
     "custom_vmap_call": "custom_batching (tests/test_api15.py)",
 })
 TESTED_ELSEWHERE["name"] = "checkpoint_name (tests/test_checkpoint_policies.py)"
+TESTED_ELSEWHERE.update(dict.fromkeys(
+    ("polygamma_order", "bitcast_convert_type"),
+    "lax.polygamma's traced order, lax.bitcast_convert_type (tests/test_lax_transform_gaps.py)"))
 # Primitives that are linear in some operand and so need a transpose rule.
 LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all",
           "add", "sub", "mul", "div", "neg", "select", "conj", "real", "imag", "reshape",

@@ -96,6 +96,18 @@ polygamma_p = elementwise("polygamma", _polygamma_impl, _polygamma_jvp,
 polygamma_p.same_aval = True  # the operand's aval, whatever n
 
 
+def _polygamma_order_jvp(primals, tangents):
+    raise ValueError("lax.polygamma: the derivative with respect to the order m is not "
+                     "defined (as in JAX); stop_gradient m or differentiate with respect to "
+                     "x only")
+
+
+# polygamma_order(m): m unchanged, refusing a derivative with respect to it. lax.polygamma
+# with a traced order m computes psi^(m) from zeta and gamma, which are differentiable in m
+# or raise about zeta; this marks m so that a derivative in it says what is wrong.
+polygamma_order_p = elementwise("polygamma_order", lambda b, m: m, _polygamma_order_jvp)
+
+
 # -- regularized incomplete gamma and beta functions --------------------------------------------
 
 
@@ -697,6 +709,7 @@ ndtri = ndtri_p.bind
 lgamma = lgamma_p.bind
 digamma = digamma_p.bind
 polygamma = polygamma_p.bind
+polygamma_order = polygamma_order_p.bind
 gammainc = gammainc_p.bind
 gammaincc = gammaincc_p.bind
 betainc = betainc_p.bind

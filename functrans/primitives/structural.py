@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 
 from .. import dtypes as _dt
-from ..core import EVAL as _EVAL, ShapedArray, _current_get, primitive
+from ..core import EVAL as _EVAL, ShapedArray, _current_get, get_aval, primitive
 from ..graph import Var
 from ._batching import all_batched, axes_rule, leading_rule, shift, unbatched_rule
 
@@ -325,6 +325,59 @@ convert_p.def_batch(leading_rule(convert_p))
 
 def convert_element_type(x, dtype):
     return convert_p.bind(x, dtype=dtype)
+
+def bitcast_shape(shape, source, target):
+    """The shape of ``source`` bits of ``shape`` read as ``target``: a trailing axis added
+    (to a narrower dtype) or removed (to a wider one: its size must be the ratio)."""
+    shape = tuple(shape)
+    if target.bits < source.bits:
+        return shape + (source.bits // target.bits,)
+    if target.bits > source.bits:
+        ratio = target.bits // source.bits
+        if not shape or shape[-1] != ratio:
+            raise ValueError(f"lax.bitcast_convert_type: from {source.name} to {target.name} "
+                             f"the last axis must have size {ratio}; got shape {shape}.")
+        return shape[:-1]
+    return shape
+
+
+def _bitcast_impl(b, x, dtype):
+    # Through NumPy on the host (a view of the bytes), then back to x's backend and device.
+    import numpy as np
+    source = b.dtype(x)
+    a = np.ascontiguousarray(b.to_numpy(x))
+    out = a.view(dtype.name).reshape(bitcast_shape(a.shape, source, dtype))
+    device = b.device(x) if b.name != "numpy" else None
+    return b.asarray(np.array(out), dtype=dtype, device=device)
+
+
+def _bitcast_jvp(primals, tangents, dtype):
+    x, = primals
+    out = bitcast_p.bind(x, dtype=dtype)
+    if not _dt.is_float(dtype):
+        return out, None  # integer results carry no tangent
+    source = get_aval(x).dtype
+    if source is dtype:
+        return out, tangents[0]  # the same dtype: the identity
+    raise ValueError(
+        f"lax.bitcast_convert_type: no derivative from {source.name} to {dtype.name} "
+        f"(reading a value's bits as another floating dtype is not differentiable; JAX gives a "
+        f"zero derivative). Apply stop_gradient to the operand if a zero is what you want.")
+
+
+# bitcast_convert_type(x, dtype=t): x's bits read as t (a trailing axis added or removed when
+# the widths differ, so a leading batch axis is untouched). No transpose: the derivative is
+# the identity or refused.
+bitcast_p = primitive("bitcast_convert_type")
+bitcast_p.def_impl(_bitcast_impl)
+bitcast_p.def_abstract_eval(
+    lambda x, dtype: ShapedArray(bitcast_shape(x.shape, x.dtype, dtype), dtype))
+bitcast_p.def_jvp(_bitcast_jvp)
+bitcast_p.def_batch(leading_rule(bitcast_p))
+
+
+def bitcast_convert_type(x, dtype):
+    return bitcast_p.bind(x, dtype=dtype)
 
 # -- creation from a template: no derivative -------------------------------------------------
 
