@@ -151,6 +151,13 @@ def _nondiff_cases(b):
                                                              ft.ShapeDtypeStruct(
                                                                  x.shape, x.dtype), x))[1:],
                       (xs,)),
+        # session 25: bitcast under vmap; polygamma's order traced by jit (its identity
+        # primitive refuses d/dm)
+        "bitcast, traced polygamma order": (
+            lambda x: (ft.lax.bitcast_convert_type(x, fnp.int64),
+                       ft.jit(lambda m, v: ft.lax.polygamma(m, v))(
+                           fnp.astype(fnp.abs(x) > 1.0, x.dtype), fnp.abs(x) + 0.5)),
+            (xs,)),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),
