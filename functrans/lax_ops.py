@@ -2177,12 +2177,7 @@ def _apply_at(xf, flat, func, unique, size):
     if isinstance(flat, Tracer):
         if unique:
             return _setitem(xf, flat, func(fnp.take(xf, flat)))
-        from .batching import BatchTracer
-        known = flat
-        while type(known) is BatchTracer:
-            known = known.val
-        if type(known) is ConstTracer:
-            known = known.primal
+        known = _behind_batches(flat)
         if isinstance(known, Tracer):
             raise NotImplementedError(
                 "lax.scatter_apply with indices traced by jit or a derivative: a position "
@@ -2730,18 +2725,13 @@ def polygamma(m, x):
     x)`` (differentiable in ``x``). Differentiating with respect to ``m`` raises
     ValueError, as JAX."""
     (m, x), d = _special_operands("polygamma", (m, x))
-    from .batching import BatchTracer
     from .core import Tracer
     from .interpreters import ConstTracer
     if type(m) is ConstTracer:  # (an order made inside a transform: concrete)
         m = m.primal
     # Under vmap the members' orders are concrete, behind the batch tracers: the orders to
     # compute are read from them, and each member picks its own by the select below.
-    orders_of = m
-    while type(orders_of) is BatchTracer:
-        orders_of = orders_of.val
-    if type(orders_of) is ConstTracer:
-        orders_of = orders_of.primal
+    orders_of = _behind_batches(m)
     if isinstance(orders_of, Tracer):
         return _back(_polygamma_traced_order(m, x), d)
     import numpy
@@ -3027,3 +3017,13 @@ __all__ = ELEMENTWISE + [
     "betainc", "bessel_i0e", "bessel_i1e", "igamma_grad_a", "random_gamma_grad",
     "DotDimensionNumbers", "PrecisionLike", "linalg"]
 HELPERS = ["block_until_ready", "device_put", "disable_jit"]
+
+
+def _behind_batches(v):
+    """What stands behind vmap's batch tracers (and a constant made inside a transform): the
+    members' concrete values, or a tracer of jit or a derivative."""
+    from .batching import BatchTracer
+    from .interpreters import ConstTracer
+    while type(v) is BatchTracer:
+        v = v.val
+    return v.primal if type(v) is ConstTracer else v
