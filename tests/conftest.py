@@ -16,7 +16,9 @@ implicitly to NumPy: anything functrans creates on the default device instead of
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
+import re
 import zlib
 
 # One BLAS/OpenMP thread per test process (set before NumPy, SciPy or torch load their
@@ -146,7 +148,50 @@ BACKEND_NAMES = list(dict.fromkeys(p.values[0].partition("@")[0] for p in BACKEN
                                    if not p.marks))
 
 
-@pytest.fixture(params=BACKEND_PARAMS)
+# array-api-strict's second device runs everything its default device runs and refuses more
+# (arrays made on the wrong device, implicit conversion to NumPy): a test that treats the two
+# devices alike therefore runs on the second device alone (CI time). A test whose source, or
+# that of a helper of its module it calls, tells the devices apart (``backend.device``,
+# ``backend.id``, ``check_derivatives``, which checks values by finite differences on the
+# default device and transposes on the second, a branch on ``device1``) runs on both.
+_TELLS_DEVICES_APART = re.compile(
+    r"(?<![\w.])backend\.(?:device|id)\b(?!\s*\()|\bcheck_derivatives\b|device1|_N_DEVICE")
+_CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\(")
+_DEFAULT_STRICT = "array_api_strict"
+_STRICT_SECOND_DEVICE = "array_api_strict@device1"
+
+
+def _source(function) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return "device1"  # (unknown: run on both devices)
+
+
+def _tells_devices_apart(function) -> bool:
+    source = _source(function)
+    module_globals = getattr(function, "__globals__", {})
+    helpers = {name for name in _CALLED_NAME.findall(source)
+               if inspect.isfunction(module_globals.get(name))
+               and module_globals[name].__module__ == function.__module__}
+    return any(_TELLS_DEVICES_APART.search(text) is not None
+               for text in [source, *(_source(module_globals[n]) for n in helpers)])
+
+
+def _backend_params_for(function):
+    second_device_runs = any(p.values[0] == _STRICT_SECOND_DEVICE and not p.marks
+                             for p in BACKEND_PARAMS)
+    if not second_device_runs or _tells_devices_apart(function):
+        return BACKEND_PARAMS
+    return [p for p in BACKEND_PARAMS if p.values[0] != _DEFAULT_STRICT]
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", _backend_params_for(metafunc.function), indirect=True)
+
+
+@pytest.fixture
 def backend(request) -> BackendCase:
     return BackendCase(request.param)
 

@@ -1913,6 +1913,10 @@ def test_derivatives(backend, spec, shapes):
         # treats 0-d tensors apart) and the last (broadcasting ones); numpy runs every shape
         pytest.skip("torch checks the first and last shapes of each function; numpy checks "
                     "every shape")
+    if backend.name == "torch" and shapes != spec.shapes[-1]:
+        # (CI time) the second order on torch at the last shapes: the first ones reach the
+        # same rules, whose second order numpy checks at every shape
+        order = min(order, 1)
     if backend.device is not None:
         # The second device is there to catch values made on the wrong device (a zero
         # tangent, a seed, a mask): first-order derivatives at one shape per function reach
