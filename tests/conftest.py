@@ -5,10 +5,14 @@ input arrays, so an accidental in-place write fails loudly) and array_api_strict
 torch (CPU) when it is installed; cupy when CuPy and a GPU are present. A backend that
 cannot run here still appears, skipped with the reason, so a run says what it did not cover.
 
-``array_api_strict@device1`` runs the suite again on array-api-strict with every input on its
+``array_api_strict@device1`` runs the suite on array-api-strict with every input on its
 second device, which, like a GPU, refuses to mix with the default device and to convert
 implicitly to NumPy: anything functrans creates on the default device instead of the primal's
 (a zero tangent, a seed, a basis, a mask) or pulls to the host fails there, without a GPU.
+Since it runs everything the default device would and refuses more, the default device
+(``array_api_strict``) runs only the tests that tell the two apart: the derivative tables,
+which check values by finite differences there and the devices of tangents on the second
+(see ``_backend_params_for``).
 
 ``FUNCTRANS_TEST_BACKENDS=numpy,torch pytest`` restricts the matrix (for a quick local run).
 """
