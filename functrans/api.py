@@ -16,7 +16,8 @@ from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
 from .batching import _leaf_path, _positive_chunk, _torch_spellings, pmap, vmap
 from . import trace_cache
-from .core import _SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval
+from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
+                   reset_current, set_current)
 from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
                      DerivativeDroppedError, IntegerInputError, NonScalarOutputError,
                      TangentMismatchError, UnsupportedBackendError, check_function)
@@ -214,7 +215,7 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
             f"{p_tree} and tangents {t_tree}"
             f"{_differ(p_tree, t_tree, ('primals', 'tangents'))}.")
     p_leaves = [_as_input(p) for p in p_leaves]
-    interp = JVPInterpreter(_current.get())
+    interp = JVPInterpreter(_current.get().interp)
     interp.device_source = p_leaves[0] if p_leaves else None
     ins = []
     name = _Leaves("jvp", "tangent", tuple(tangents), "tangents")
@@ -225,11 +226,11 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
             ins.append(p)
             continue
         ins.append(JVPTracer(interp, p, _check_like(t, pa, name, i, p)))
-    token = _current.set(interp)
+    token = set_current(interp)
     try:
         out = fun(*tree_unflatten(p_tree, ins))
     finally:
-        _current.reset(token)
+        reset_current(token)
         interp.active = False
         interp.device_source = None  # (a caller's array: not kept alive by leaked tracers)
     if has_aux:
@@ -718,16 +719,16 @@ def _stage_inline(inputs, params, where, like):
     (its operands that are constants of the graph stay constants)."""
     from .custom import custom_jvp_call_p, custom_vjp_call_p
     prim = custom_jvp_call_p if "rule" in params else custom_vjp_call_p
-    interp = StagingInterpreter(_current.get(), [like] if like is not None else [])
+    interp = StagingInterpreter(_current.get().interp, [like] if like is not None else [])
     args = [interp.new_input(a.aval) if type(a) is Var else a for a in inputs]
-    token = _current.set(interp)
+    token = set_current(interp)
     try:
         outs = prim.inline(*args, **params)
     except ConcretizationError as e:
         raise TypeError(f"{where}: its function cannot be staged to check that it is linear "
                         f"({e})") from None
     finally:
-        _current.reset(token)
+        reset_current(token)
         interp.active = False
         interp.device_source = None
     outs = [o._var if type(o) is StagingTracer and o._interp is interp
@@ -823,15 +824,15 @@ def eval_shape(fun, *args, **kwargs):
     check_function(fun, "eval_shape")
     leaves, tree = tree_flatten((args, kwargs))
     arrays = [x for x in leaves if type(x) is not ShapedArray]
-    interp = StagingInterpreter(_current.get(), [_as_input(x) for x in arrays][:1])
+    interp = StagingInterpreter(_current.get().interp, [_as_input(x) for x in arrays][:1])
     tracers = [interp.new_input(x if type(x) is ShapedArray else get_aval(_as_input(x)))
                for x in leaves]
-    token = _current.set(interp)
+    token = set_current(interp)
     try:
         a, kw = tree_unflatten(tree, tracers)
         out = fun(*a, **kw)
     finally:
-        _current.reset(token)
+        reset_current(token)
         interp.active = False
         interp.device_source = None
     return tree_map(lambda o: ShapedArray(tuple(get_aval(o).shape), get_aval(o).dtype), out)
@@ -1159,14 +1160,14 @@ def _tangent_map(call, leaves, has_aux, box):
     """The function ``tangents -> tangents of call's outputs`` at ``leaves`` (one tangent per
     input). The primal outputs and aux, the same for every tangent, go to ``box``."""
     def tangent_map(tangents):
-        interp = JVPInterpreter(_current.get())
+        interp = JVPInterpreter(_current.get().interp)
         interp.device_source = leaves[0] if leaves else None
         ins = [JVPTracer(interp, x, t) for x, t in zip(leaves, tangents)]
-        token = _current.set(interp)
+        token = set_current(interp)
         try:
             out = call(ins)
         finally:
-            _current.reset(token)
+            reset_current(token)
             interp.active = False
             interp.device_source = None
         aux = None
@@ -1383,7 +1384,7 @@ def _staged_hvp(fun, primals, tangents, nums):
     leaves, in_tree = tree_flatten(primals + tangents)
     leaves = [_as_input(x) for x in leaves]
     # Under another transform, or switched off: no cache (and fun runs once, as before).
-    top = type(_current.get()) is EvalInterpreter and trace_cache.ENABLED
+    top = type(_current.get().interp) is EvalInterpreter and trace_cache.ENABLED
     if top:
         avals = [get_aval(x) for x in leaves]
         context = (k, in_tree, tuple((type(x), a.shape, a.dtype)
@@ -1432,14 +1433,14 @@ def _trace_alone(fun, primals):
     :class:`trace_cache.Recorder`. (Inside ``hvp`` it sees forward-mode tracers instead;
     where that changed what it binds, its traces would simply never match.)"""
     primal_leaves, primal_tree = tree_flatten(primals)
-    stage = StagingInterpreter(_current.get(), primal_leaves)
+    stage = StagingInterpreter(_current.get().interp, primal_leaves)
     tracers = [stage.new_input(get_aval(_as_input(x))) for x in primal_leaves]
     sink = []
-    token = _current.set(stage)
+    token = set_current(stage)
     try:
         trace_cache.recording(fun, sink)(*tree_unflatten(primal_tree, tracers))
     finally:
-        _current.reset(token)
+        reset_current(token)
         stage.active = False
         stage.device_source = None
     return sink[0]
@@ -1479,7 +1480,7 @@ def make_graph(fun, static_argnums=()):
         dyn = [i for i in range(len(args)) if i not in static]
         leaves, tree = tree_flatten(tuple(args[i] for i in dyn))
         leaves = [_as_input(x) for x in leaves]
-        interp = StagingInterpreter(_current.get(), leaves)
+        interp = StagingInterpreter(_current.get().interp, leaves)
         tracers = [interp.new_input(get_aval(x)) for x in leaves]
         # Read the input variables now: ``x[i] = v`` inside ``fun`` rebinds an argument's
         # tracer to a new variable, and the graph's inputs must stay the originals.
@@ -1487,11 +1488,11 @@ def make_graph(fun, static_argnums=()):
         new = list(args)
         for i, v in zip(dyn, tree_unflatten(tree, tracers)):
             new[i] = v
-        token = _current.set(interp)
+        token = set_current(interp)
         try:
             out = fun(*new, **kwargs)
         finally:
-            _current.reset(token)
+            reset_current(token)
             interp.active = False
             interp.device_source = None
         o_leaves, o_tree = tree_flatten(out)

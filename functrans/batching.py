@@ -17,7 +17,8 @@ import operator
 import optree
 
 from .backends.numpy_backend import plain as _plain_numpy
-from .core import _SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current, get_aval
+from .core import (_SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current_get, _get_ident,
+                   _own_cell, get_aval, reset_current, set_current, switch_current)
 from .interpreters import CONSTANT_INTERPRETERS, ConstTracer, constant
 from .errors import (BatchingError, ConcretizationError, FunctransError, MissingRuleError,
                      check_function, is_nonnegative_int)
@@ -123,11 +124,15 @@ class BatchInterpreter(Interpreter):
                                    f"cannot apply it to a batch")
         if prim.batch_sees_interp:
             params = dict(params, batch_interp=self)
-        token = _current.set(self.parent)
+        cell = _current_get()  # (core.switch_current, inline)
+        if cell.thread != _get_ident():
+            cell = _own_cell(cell)
+        previous = cell.interp
+        cell.interp = self.parent
         try:
             out, out_dim = rule(vals, dims, **params)
         finally:
-            _current.reset(token)
+            cell.interp = previous
         if prim.multiple_results:
             return [o if d is None else BatchTracer(self, o) for o, d in zip(out, out_dim)]
         return out if out_dim is None else BatchTracer(self, out)
@@ -143,11 +148,11 @@ class BatchInterpreter(Interpreter):
         return None
 
     def _inline(self, prim, args, params):
-        token = _current.set(self)
+        cell, previous = switch_current(self)
         try:
             return prim.jvp_inline(*args, **params)
         finally:
-            _current.reset(token)
+            cell.interp = previous
 
 
 def _plain(x):
@@ -513,12 +518,12 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness
             raise BatchingError(f"vmap of {name}: no argument is mapped (every in_axes is "
                                 f"None), so the batch size is unknown; pass axis_size.")
         like = leaves[sizes[0][0]] if sizes else None
-        interp = (_AdoptingBatchInterpreter(_current.get(), adopted, axis_name, size, like)
-                  if adopted else BatchInterpreter(_current.get(), axis_name, size, like))
+        interp = (_AdoptingBatchInterpreter(_current_get().interp, adopted, axis_name, size, like)
+                  if adopted else BatchInterpreter(_current_get().interp, axis_name, size, like))
         ins = list(leaves)
         for i, _, ax, _ in sizes:
             ins[i] = BatchTracer(interp, _move_axis(leaves[i], ax, 0))
-        token = _current.set(interp)
+        token = set_current(interp)
         if randomness == "error":
             rtoken = _NO_RANDOM.set(name)
         elif randomness == "different":
@@ -530,7 +535,7 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness
         finally:
             if rtoken is not None:
                 rtoken.var.reset(rtoken)
-            _current.reset(token)
+            reset_current(token)
             interp.active = False
             interp.like = None  # not kept alive by a leaked tracer
         o_leaves, o_tree = tree_flatten(out)

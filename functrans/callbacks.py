@@ -162,7 +162,7 @@ def _jit_staging():
     """The innermost staging of ``jit`` (or ``make_graph``/``checkpoint``) around this call,
     or None."""
     from .interpreters import StagingInterpreter, TangentRecorder
-    interp = _current.get()
+    interp = _current.get().interp
     while interp is not None:
         # (not linearize's recorder: the primal computation is eager there)
         if isinstance(interp, StagingInterpreter) and not isinstance(interp, TangentRecorder):

@@ -50,7 +50,8 @@ import numpy as _np
 from . import dtypes as _dt
 from .backends import backend_of
 from .core import (_SCALAR_DTYPES, Interpreter, Primitive, ShapedArray, Tracer, _by_type_get,
-                   _current, bind, get_aval, primitive)
+                   _current, bind, get_aval, primitive, reset_current, set_current,
+                   switch_current)
 from .errors import ConcretizationError, CustomRuleError, check_function
 from .graph import EFFECTFUL, Graph, Var, _last_uses, eval_graph, exact_key, prune, read_vars
 from .interpreters import (CONSTANT_INTERPRETERS, ConstTracer, JVPInterpreter, JVPTracer,
@@ -160,14 +161,14 @@ def _call_batch(args, dims, fun, batch_interp, policy=None):
 
     def batched(*xs):
         # the same members as batch_interp's (collectives over its name are this one's)
-        interp = BatchInterpreter(_current.get(), batch_interp.axis_name,
+        interp = BatchInterpreter(_current.get().interp, batch_interp.axis_name,
                                   batch_interp.axis_size, batch_interp.like)
         ins = [x if d is None else BatchTracer(interp, x) for x, d in zip(xs, dims)]
-        token = _current.set(interp)
+        token = set_current(interp)
         try:
             outs = fun(*ins)
         finally:
-            _current.reset(token)
+            reset_current(token)
             interp.active = False
         res = []
         for o in outs:
@@ -227,7 +228,7 @@ class _Plan:
         env = dict(zip(self.in_vars, args))
         tans = {}  # the values needed for their tangent only: their tangents (None: zero)
         saved = dict(zip(self.keep, kept))
-        interp = _current.get()
+        interp = _current.get().interp
         last = self.last
         for k, (action, prim, inputs, params, outs) in enumerate(self.eqns):
             many = prim.multiple_results
@@ -289,11 +290,11 @@ def _from_output(interp, prim, params, y, tangents):
     """The kept result ``y`` of ``prim``, with the tangent its ``jvp_from_output`` gives."""
     if all(t is None for t in tangents):
         return y
-    token = _current.set(interp.parent)  # (where JVP rules run: see JVPInterpreter)
+    cell, previous = switch_current(interp.parent)  # (where JVP rules run: see JVPInterpreter)
     try:
         t = prim.jvp_from_output(tangents, y, **params)
     finally:
-        _current.reset(token)
+        cell.interp = previous
     return y if t is None else JVPTracer(interp, y, t)
 
 
@@ -319,11 +320,11 @@ def _tangent_only(interp, rule, inputs, env, tans):
     for x, m, r, t in zip(inputs, rule.tangent, rule.read, ts):
         if m:  # (a zero where one read that could carry a tangent has none: stop_gradient)
             args.append(t if t is not None or not r else _zeros(interp, x.aval))
-    token = _current.set(interp.parent)
+    cell, previous = switch_current(interp.parent)
     try:
         out = iter(eval_graph(rule.graph, args))
     finally:
-        _current.reset(token)
+        cell.interp = previous
     return [next(out) if m else None for m in rule.outs]
 
 
@@ -487,7 +488,7 @@ def _cached_rule(signature):
 
 
 def _staged_rule(prim, sig, params, diff):
-    staging = StagingInterpreter(_current.get())
+    staging = StagingInterpreter(_current.get().interp)
     jvp_interp = JVPInterpreter(staging)
     primal, tangent, args = [], [], []
     for s, d in zip(sig, diff):
@@ -505,13 +506,13 @@ def _staged_rule(prim, sig, params, diff):
         else:
             tangent.append(None)
             args.append(p)
-    token = _current.set(jvp_interp)
+    token = set_current(jvp_interp)
     try:
         out = bind(prim, *args, **params)
     except Exception:  # (a rule needing concrete values: the equation is run whole instead)
         return None
     finally:
-        _current.reset(token)
+        reset_current(token)
         jvp_interp.active = staging.active = False
     outs, tans = (out if prim.multiple_results else [out]), []
     for o in outs:
@@ -693,12 +694,12 @@ def _lin_transpose(cts, *args, fun, n_tan, diff, out_float, out_avals, plan=None
                 for i, y in zip(diff, ys):
                     args[i] = y
                 return plan.replay(args, xs[n:n + m], reuse, out_float)
-            reuse = _Reuse(_current.get())
-            token = _current.set(reuse)
+            reuse = _Reuse(_current.get().interp)
+            token = set_current(reuse)
             try:
                 _, graph = linearize_flat(g, list(xs[:n]))
             finally:
-                _current.reset(token)
+                reset_current(token)
                 reuse.active = False
         full = [None] * len(cts)
         for k, c in zip(present, xs[n + m:]):
@@ -845,7 +846,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
     why = _WHY[transform]
     source = [like] if like is not None else [
         x for x in leaves if not _static(x) and type(x) is not ShapedArray][:1]
-    interp = _Staging(_current.get(), source, transform, lift)
+    interp = _Staging(_current.get().interp, source, transform, lift)
     args, in_vars, tracers = [], [], []
     for x in leaves:
         if _static(x):
@@ -855,7 +856,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
             in_vars.append(t._var)  # read now: item assignment re-points a tracer
             tracers.append(t)
             args.append(t)
-    token = _current.set(interp)
+    token = set_current(interp)
     try:
         a, kw = tree_unflatten(in_tree, args)
         out = fun(*a, **kw)
@@ -863,7 +864,7 @@ def _stage(fun, leaves, in_tree, name, transform="checkpoint", check_output=None
         raise ConcretizationError(f"{transform} of {name}: {why[0]}, and {e.message}"
                                   f"{why[2]}") from None
     finally:
-        _current.reset(token)
+        reset_current(token)
         interp.active = False
         interp.device_source = None  # a caller's array: not kept alive with the graph
     if any(t._var is not v for t, v in zip(tracers, in_vars)):

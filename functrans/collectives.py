@@ -53,7 +53,7 @@ def _names(axis_name, what):
 
 def _bound_names():
     from .batching import BatchInterpreter
-    out, interp = [], _current.get()
+    out, interp = [], _current.get().interp
     while interp is not None:
         if isinstance(interp, BatchInterpreter) and interp.axis_name is not None:
             out.append(interp.axis_name)
@@ -85,7 +85,7 @@ def _unbound(name, what):
 def _axis_interp(name, what):
     """The innermost vmap named ``name`` around the current call."""
     from .batching import BatchInterpreter
-    interp = _current.get()
+    interp = _current.get().interp
     while interp is not None:
         if isinstance(interp, BatchInterpreter) and interp.axis_name == name:
             return interp

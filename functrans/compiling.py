@@ -95,7 +95,7 @@ class _Entry:
     def run(self, arrays, traced):
         """The outputs for these array arguments (``traced``: whether one is a tracer)."""
         inputs = arrays + self.captured if self.captured else arrays
-        if type(_current.get()) is EvalInterpreter and not traced:
+        if type(_current.get().interp) is EvalInterpreter and not traced:
             program = self.program
             if program is _FIRST_RUN:  # a second call: worth compiling
                 program = self.program = _compile(self.primal, inputs, self.primal_last)
@@ -654,7 +654,7 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
                 if not (t in _SCALAR_DTYPES or _static(x)):
                     arrays.append(x)
                     traced = traced or isinstance(x, Tracer)
-        cur = _current.get()
+        cur = _current.get().interp
         if type(cur) is not EvalInterpreter:  # under transforms: the named vmaps' sizes too
             env = axis_env(cur)  # (a collective's result depends on them)
             if env:

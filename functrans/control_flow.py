@@ -90,7 +90,7 @@ def _all_concrete(xs) -> bool:
 def _staging() -> bool:
     """Whether a function is being staged into a graph (jit, make_graph, checkpoint) below the
     current interpreter; linearize's recording of tangents does not count."""
-    interp = _current.get()
+    interp = _current.get().interp
     while interp is not None:
         if isinstance(interp, StagingInterpreter) and type(interp) is not TangentRecorder:
             return True
@@ -161,7 +161,7 @@ def _loop_like(*groups):
         a = _first_array(g)
         if a is not None:
             return a
-    interp = _current.get()
+    interp = _current.get().interp
     while interp is not None:
         src = getattr(interp, "device_source", None)
         if src is not None:
@@ -276,7 +276,7 @@ def _program(graph, args):
 
 def _run(graph, args):
     """``graph(*args)``, through its compiled program where no transform is around."""
-    if type(_current.get()) is not EvalInterpreter:
+    if type(_current.get().interp) is not EvalInterpreter:
         return graph(*args)
     return _program(graph, args)(*args)
 
@@ -1378,7 +1378,7 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
     box = {}
 
     def with_res(*ins):
-        interp = _current.get()  # the staging of this function: its tracers are residuals
+        interp = _current.get().interp  # the staging of this function: its tracers are residuals
 
         def g(d):
             full = list(ins)

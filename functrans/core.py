@@ -17,6 +17,7 @@ import dis as _dis
 import functools
 import operator
 import sys as _sys
+import _thread
 import weakref
 
 from . import dtypes as _dt
@@ -205,7 +206,7 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
-        return _current_get().process(self, args, params)
+        return _current_get().interp.process(self, args, params)
 
     # Decorators to attach rules right below the primitive's declaration.
     def def_impl(self, f):
@@ -343,6 +344,8 @@ class EvalInterpreter(Interpreter):
             backend = self._backend(prim, args)
             if backend is None:  # constants held as tracers among the operands
                 return self._with_constants(prim, args, params)
+            if backend is _REDISPATCH:  # (see _foreign_cell_leak)
+                return _current_get().interp.process(prim, args, params)
         fn = prim._impls.get(backend)
         if fn is None:
             fn = prim.impl_for(backend)
@@ -360,7 +363,11 @@ class EvalInterpreter(Interpreter):
                     continue
                 if type(a) is _ConstTracer:
                     return None
-                b = _leaked(prim, a) if isinstance(a, Tracer) else resolve_type(type(a), a)
+                if isinstance(a, Tracer):
+                    if _foreign_cell_leak(a):
+                        return _REDISPATCH
+                    _leaked(prim, a)
+                b = resolve_type(type(a), a)
             if backend is None:
                 backend = b
             elif b is not backend and not prim.mixed_operands:
@@ -379,13 +386,12 @@ class EvalInterpreter(Interpreter):
         # interpreter below: what it computes (a solver's or a loop's body, given the
         # constants' values) is plain, not constants that functrans's own code would meet
         # with plain arrays.
-        token = _current.set(self)
+        cell, interp = switch_current(self)
         try:
             out = self.process(prim, tuple([a.primal if type(a) is _ConstTracer else a
                                             for a in args]), params)
         finally:
-            _current.reset(token)
-        interp = token.old_value
+            cell.interp = interp
         if type(interp) not in _CONSTANT_INTERPRETERS:
             return out
         if prim.multiple_results:
@@ -435,6 +441,25 @@ def is_concrete_array(x) -> bool:
     return True
 
 
+_REDISPATCH = object()  # (EvalInterpreter._backend's answer: bind the operation again)
+
+
+def _foreign_cell_leak(tracer) -> bool:
+    """Whether a tracer of a running transform reached the evaluator through a cell that
+    another thread switches in place (a context copied inside that transform, entered by
+    this thread): the operation may have read a rule's switch of that thread's. This thread
+    then takes a cell of its own, holding the interpreter the transform pushed, and the
+    caller binds the operation again from there (see _CurrentCell)."""
+    cell = _current_get()
+    if cell.thread is None or cell.thread == _get_ident():
+        return False
+    interp = getattr(tracer, "_interp", None)
+    if interp is None or not interp.active:
+        return False
+    _own_cell(cell)
+    return True
+
+
 def _leaked(prim, tracer):
     err = UnexpectedTracerError(
         f"A tracer ({tracer!r}) reached {prim.name!r} after the transform that created it "
@@ -469,26 +494,79 @@ def _creation_hint(n1, n2):
 
 
 EVAL = EvalInterpreter(None)
-_current: contextvars.ContextVar[Interpreter] = contextvars.ContextVar(
-    "functrans.interpreter", default=EVAL)
+
+
+class _CurrentCell:
+    """Where a context holds its current interpreter (``interp``): the context variable
+    ``_current`` holds one of these, and ``bind`` reads ``_current.get().interp``.
+
+    A transform's push makes a fresh cell with a context-variable ``set``
+    (:func:`set_current`), so each thread and async task keeps its own stack as before. The
+    switch around each rule (to the interpreter below while the rule runs) instead stores into
+    the cell in place (:func:`switch_current`), an attribute store where a ``set``/``reset``
+    pair costs about 2,300 instructions. That is safe because such a switch is synchronous
+    (no task can run until it is undone) and only ever done by ``thread``, the thread that
+    made the cell. A context copied while the cell is current (an asyncio task,
+    ``asyncio.to_thread``, ``contextvars.copy_context()``) shares the object: another thread
+    running in the copy takes a cell of its own, holding ``home`` (the interpreter the cell
+    was made with), the first time it would switch it (:func:`_own_cell`) or one of the
+    transform's tracers reaches the evaluator through it (which a switch of the cell's
+    thread, read meanwhile, can cause: the operation is then bound again, from the new
+    cell; :func:`_foreign_cell_leak`). The default cell, shared by every fresh context, has
+    no thread, so it is never switched in place."""
+
+    __slots__ = ("interp", "thread", "home")
+
+    def __init__(self, interp, thread):
+        self.interp = self.home = interp
+        self.thread = thread
+
+
+_DEFAULT_CELL = _CurrentCell(EVAL, None)
+_current: contextvars.ContextVar[_CurrentCell] = contextvars.ContextVar(
+    "functrans.interpreter", default=_DEFAULT_CELL)
 _current_get = _current.get  # (bind's: one attribute look-up less per operation)
+_get_ident = _thread.get_ident
 
 
 def current_interpreter() -> Interpreter:
-    return _current.get()
+    return _current_get().interp
 
 
 def set_current(interp: Interpreter):
-    """Make ``interp`` current; returns a token for :func:`reset_current`."""
-    return _current.set(interp)
+    """Make ``interp`` current (a transform's push: this context's own, until
+    :func:`reset_current` with the token returned)."""
+    return _current.set(_CurrentCell(interp, _get_ident()))
 
 
 def reset_current(token) -> None:
     _current.reset(token)
 
 
+def _own_cell(cell):
+    """A cell of this thread's for the current context, in place of ``cell`` (another
+    thread's, or the shared default) and holding its ``home`` (not ``interp``, which that
+    thread may have switched for a moment): kept for the rest of the context's life (a
+    transform's reset_current in this context drops it with what that transform pushed)."""
+    own = _CurrentCell(cell.home, _get_ident())
+    _current.set(own)
+    return own
+
+
+def switch_current(interp: Interpreter):
+    """Make ``interp`` current in place for a synchronous stretch (a rule's run): returns
+    ``(cell, previous)``; undo with ``cell.interp = previous`` in a ``finally``. The hot
+    paths (JVPInterpreter.process, BatchInterpreter.process) write the same inline."""
+    cell = _current_get()
+    if cell.thread != _get_ident():
+        cell = _own_cell(cell)
+    previous = cell.interp
+    cell.interp = interp
+    return cell, previous
+
+
 def bind(prim: Primitive, *args, **params):
-    return _current.get().process(prim, args, params)
+    return _current_get().interp.process(prim, args, params)
 
 
 # -- tracers -------------------------------------------------------------------------------

@@ -404,7 +404,7 @@ def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
     out, residuals = res
     out_leaves, out_tree = tree_flatten(out)
     # (the rule runs beneath this JVP interpreter: values of it or above are closed over)
-    _check_closure(out_leaves, _interp_chain(_current.get()), fun)
+    _check_closure(out_leaves, _interp_chain(_current.get().interp), fun)
     out_box[:] = [out_tree]
     # A Python scalar's zero tangent stays a scalar: an array would be of the default
     # backend, which the other tangents' library cannot meet.

@@ -71,7 +71,7 @@ def eval_graph(graph: Graph, args, last=None) -> list:
     if len(args) != len(graph.in_vars):
         raise TypeError(f"this graph takes {len(graph.in_vars)} inputs; got {len(args)}")
     env = dict(zip(graph.in_vars, args))
-    if type(_current.get()) is EvalInterpreter and buffers.ENABLED:
+    if type(_current.get().interp) is EvalInterpreter and buffers.ENABLED:
         return _eval_reusing(graph, env, last)
     if last is None:
         last = _last_uses(graph)

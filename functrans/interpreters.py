@@ -6,13 +6,13 @@ interpreter that records the tangent side (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
-from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, _current, get_aval
+from .core import (INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, _current_get,
+                   _get_ident, _own_cell, get_aval, switch_current)
 from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
 from .graph import Var
 
 _new = object.__new__
-_current_set, _current_reset = _current.set, _current.reset
 
 # -- forward mode --------------------------------------------------------------------------
 
@@ -469,7 +469,7 @@ def constant(value):
     staging (the current interpreter is one of CONSTANT_INTERPRETERS) and ``value`` is a
     plain array (of a backend's array or scalar type); else as it is. Outside transforms,
     and for tracers, Python scalars and typed random keys, a no-op."""
-    interp = _current.get()
+    interp = _current_get().interp
     if type(interp) in CONSTANT_INTERPRETERS and _by_type_get(type(value)) is not None:
         return ConstTracer(interp, value)
     return value
@@ -484,7 +484,7 @@ def with_constant_arguments(fn, caller):
     traced values; as constants, operators between them work whichever side the plain array
     is on (array-api-strict's refuse a tracer on their right), as JAX's values there are
     all tracers."""
-    if type(_current.get()) not in CONSTANT_INTERPRETERS or functrans_frame(caller):
+    if type(_current_get().interp) not in CONSTANT_INTERPRETERS or functrans_frame(caller):
         return fn
     from functools import wraps
     from .tree import tree_map
@@ -557,11 +557,17 @@ class JVPInterpreter(Interpreter):
         rule = prim.jvp
         if rule is None:
             return self._inline(prim, args, params)
-        token = _current_set(self.parent)
+        # The rule runs with the interpreter below current (core.switch_current, inline: an
+        # attribute store in this context's cell, not a context-variable set per operation).
+        cell = _current_get()
+        if cell.thread != _get_ident():
+            cell = _own_cell(cell)
+        previous = cell.interp
+        cell.interp = self.parent
         try:
             out, tan = rule(primals, tangents, **params) if params else rule(primals, tangents)
         finally:
-            _current_reset(token)
+            cell.interp = previous
         if prim.multiple_results:
             return [(ConstTracer(self, o.primal if type(o) is ConstTracer else o)
                      if type(o) is ConstTracer or _by_type_get(type(o)) is not None else o)
@@ -590,11 +596,11 @@ class JVPInterpreter(Interpreter):
     def _inline(self, prim, args, params):
         if prim.jvp_inline is None:
             raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule")
-        token = _current.set(self)
+        cell, previous = switch_current(self)
         try:
             return prim.jvp_inline(*args, **params)
         finally:
-            _current.reset(token)
+            cell.interp = previous
 
 
 CONSTANT_INTERPRETERS.add(JVPInterpreter)

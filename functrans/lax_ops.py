@@ -1651,7 +1651,7 @@ def _staged_solver(solved, b_leaves, consts, has_aux):
     values). Under jit a failure is raised: the rules could not be replayed."""
     direct = (lambda bl, cs, ex: solved(bl, cs)), []  # noqa: E731
     from .core import EvalInterpreter, _current
-    if type(_current.get()) is EvalInterpreter:
+    if type(_current.get().interp) is EvalInterpreter:
         return direct
     try:
         return _solver_with_inputs(solved, b_leaves, consts, has_aux)
@@ -1666,7 +1666,7 @@ def _staging_active():
     the interpreter stack."""
     from .checkpointing import _Staging
     from .core import _current
-    interp = _current.get()
+    interp = _current.get().interp
     while interp is not None:
         if isinstance(interp, _Staging):
             return True

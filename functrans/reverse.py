@@ -19,7 +19,8 @@ from .backends import _by_type
 from .backends.numpy_backend import AtArray as _AtArray
 
 from . import buffers
-from .core import EVAL as _EVAL, Tracer, _current, get_aval, is_concrete_array
+from .core import (EVAL as _EVAL, Tracer, _current, get_aval, is_concrete_array, reset_current,
+                   set_current)
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingTracer,
@@ -37,7 +38,7 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
     primal output: a Var, a constant tangent, or ``None`` for a symbolic zero. ``avals``: the
     primals' abstract values, where the caller has them already.
     """
-    staging = TangentRecorder(_current.get(), primals)
+    staging = TangentRecorder(_current.get().interp, primals)
     jvp_interp = JVPInterpreter(staging)
     in_vars, in_tracers = [], []
     for p, aval in zip(primals, avals or map(get_aval, primals)):
@@ -48,11 +49,11 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
         else:
             in_vars.append(None)
             in_tracers.append(p)
-    token = _current.set(jvp_interp)
+    token = set_current(jvp_interp)
     try:
         result = fun(in_tracers)
     finally:
-        _current.reset(token)
+        reset_current(token)
         jvp_interp.active = staging.active = False
         staging.device_source = None
     outs, aux = result if with_aux else (result, None)
@@ -192,7 +193,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     todo = eqns if consume else eqns[:]
     # The interpreter the pass binds its own products with (the current one throughout: the
     # rules it calls restore what they change), called without bind's frame.
-    process = _current.get().process
+    process = _current.get().interp.process
     retire = consume and _INPLACE and buffers.ENABLED and process.__self__ is _EVAL
     # (the loop's globals as local names: it runs once per equation)
     Sum, Var_, Fill_, mul_p = _Sum, Var, Fill, _mul_p
@@ -513,7 +514,7 @@ def _product(terms, borrowed):
     # (the cheapest tests first: most products in small programs are of small arrays)
     big_a = ta in _HOST and a.nbytes >= _ELIDE_BYTES
     if ((big_a or tb in _HOST and b.nbytes >= _ELIDE_BYTES) and _INPLACE
-            and _current.get() is _EVAL):
+            and _current.get().interp is _EVAL):
         if big_a:
             if tb in _HOST:
                 if a.shape == b.shape and a.dtype == b.dtype:
@@ -542,7 +543,7 @@ def _add_into(a, b, borrowed):
     value it has just removed from its dictionary)."""
     if (type(a) in _HOST and a.nbytes >= _ELIDE_BYTES and type(b) in _HOST
             and a.shape == b.shape and a.dtype == b.dtype and _INPLACE
-            and _current.get() is _EVAL and _refcount(a) == _SOLE and _own(a, borrowed)):
+            and _current.get().interp is _EVAL and _refcount(a) == _SOLE and _own(a, borrowed)):
         return _np.add(a, b, out=a)
     return _add_p.bind(a, b)
 

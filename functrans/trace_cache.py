@@ -25,7 +25,8 @@ import functools
 import threading
 from collections import OrderedDict
 
-from .core import Interpreter, Tracer, _current, _slot_names, get_aval
+from .core import (Interpreter, Tracer, _current, _slot_names, get_aval, reset_current,
+                   set_current)
 from .graph import _PY_SCALARS, Graph, Var, exact_key
 from .interpreters import JVPTracer, StagingTracer
 from .tree import tree_flatten
@@ -181,12 +182,12 @@ def recording(fun, sink):
     @functools.wraps(fun)  # errors name the user's function, not this wrapper
     def recorded(*args):
         leaves = tree_flatten(args)[0]
-        rec = Recorder(_current.get(), leaves)
-        token = _current.set(rec)
+        rec = Recorder(_current.get().interp, leaves)
+        token = set_current(rec)
         try:
             out = fun(*args)
         finally:
-            _current.reset(token)
+            reset_current(token)
             rec.active = False
         sink.append((rec, tree_flatten(out)[0]))
         return out

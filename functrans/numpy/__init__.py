@@ -77,7 +77,7 @@ def _as_constants(fn):
     @functools.wraps(fn)
     def creation(*args, **kwargs):
         out = fn(*args, **kwargs)
-        if type(current()) not in CONSTANT_INTERPRETERS or functrans_frame(getframe(1)):
+        if type(current().interp) not in CONSTANT_INTERPRETERS or functrans_frame(getframe(1)):
             return out
         if type(out) is list or type(out) is tuple:  # (meshgrid, tril_indices...)
             return type(out)([constant(o) for o in out])

@@ -30,7 +30,7 @@ from ..primitives import reductions as _red
 from ..primitives import structural as _st
 
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
-_current_get = _current.get
+_current_get = _current.get  # (its .interp: the current interpreter)
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _REAL_SCALARS = frozenset(t for t in _SCALARS if t is not complex)
 # (a bool beside a numeric array goes the slow way, as 1 or 0: array-api-strict refuses it)
@@ -80,7 +80,7 @@ def _made_for_caller(out):
     as a constant where user code called that function (the caller of this one's caller)
     under forward mode, vmap or a staging, as the creation functions' arrays are for user
     code's calls; plain for functrans's own calls."""
-    if type(_current_get()) in _CONSTANT_INTERPRETERS and not _functrans_frame(_getframe(2)):
+    if type(_current_get().interp) in _CONSTANT_INTERPRETERS and not _functrans_frame(_getframe(2)):
         return _constant(out)
     return out
 
@@ -94,7 +94,7 @@ def _user_data(out, data):
     under ``jit``. Data of functrans's own (a literal inside one of its functions) stays a
     plain array: that code combines plain arrays with operators, and array-api-strict's
     refuse a tracer there. Only Python data pays for the look-up, never arrays."""
-    if type(_current_get()) not in _CONSTANT_INTERPRETERS:
+    if type(_current_get().interp) not in _CONSTANT_INTERPRETERS:
         return out
     args = _entry_arguments(_getframe(2))
     return out if args is None or not _given(data, args) else _constant(out)
@@ -138,7 +138,7 @@ def _data_place(data):
     [1.5, 2.5])``, ``stack([tensor, [0.0, 1.0]])``), that array's library and device, as
     NumPy makes array-likes arrays beside the other operands; else the default backend's.
     Only Python data pays for the look at the caller's arguments, never arrays."""
-    if _current_get() is not _EVAL:
+    if _current_get().interp is not _EVAL:
         return _creation_place()
     args = _entry_arguments(_getframe(2))
     if args is not None and _given(data, args):
@@ -423,7 +423,7 @@ def _binary_function(prim, name, doc, keys=None, reflected=None):
         try:  # (free in Python 3.11+ while nothing is raised)
             t1, t2 = type(x1), type(x2)
             f = impls_get(t1)
-            if f is not None and _current_get() is _EVAL:
+            if f is not None and _current_get().interp is _EVAL:
                 # No transform and an array of a backend seen before: straight to the
                 # library when no promotion or broadcasting is needed.
                 if t2 is t1:
@@ -433,12 +433,12 @@ def _binary_function(prim, name, doc, keys=None, reflected=None):
                     return f(x1, x2)
             if t2 in _NUMBER_SCALARS:
                 if t1 in _INEXACT_TRACERS:
-                    return _current_get().process(prim, (x1, x2), {})
+                    return _current_get().interp.process(prim, (x1, x2), {})
                 if t1 not in _NOT_ARRAY and id(x1.dtype) in _INEXACT:
-                    return _current_get().process(prim, (x1, x2), {})
+                    return _current_get().interp.process(prim, (x1, x2), {})
             elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
                     x1.shape == x2.shape:
-                return _current_get().process(prim, (x1, x2), {})
+                return _current_get().interp.process(prim, (x1, x2), {})
             return _binary(prim, x1, x2)
         except AttributeError as e:
             _not_array(e, x1, x2)
@@ -467,12 +467,12 @@ def _float_function(prim, name, doc):
         # frames. A tracer (even a leaked one) owns no backend, so it takes the full path.
         try:  # (free in Python 3.11+ while nothing is raised)
             f = impls_get(type(x))
-            if f is not None and id(x.dtype) in _INEXACT and _current_get() is _EVAL:
+            if f is not None and id(x.dtype) in _INEXACT and _current_get().interp is _EVAL:
                 return f(x)
             if type(x) in _INEXACT_TRACERS:
-                return _current_get().process(prim, (x,), {})
+                return _current_get().interp.process(prim, (x,), {})
             if type(x) not in _NOT_ARRAY and id(x.dtype) in _INEXACT:
-                return _current_get().process(prim, (x,), {})
+                return _current_get().interp.process(prim, (x,), {})
             return _unary_float(prim, x)
         except AttributeError as e:
             _not_array(e, x)
@@ -527,7 +527,7 @@ divide = _divide_function()
 def negative(x, /):
     """Elementwise ``-x``."""
     f = _neg_impls_get(type(x))
-    if f is not None and _current_get() is _EVAL:  # (as the fast paths above)
+    if f is not None and _current_get().interp is _EVAL:  # (as the fast paths above)
         return f(x)
     return _ew.neg_p.bind(_as_operand(x))
 
@@ -1132,7 +1132,7 @@ def _creation_place():
     values it transforms, so that code creating constants (``xp.asarray(0.5)``, ``xp.zeros``)
     runs unchanged on torch, CuPy or array-api-strict inputs, as it does outside; else the
     default backend (device None: the library's default)."""
-    interp = _current.get()
+    interp = _current.get().interp
     while interp is not None and interp is not _EVAL:
         src = getattr(interp, "device_source", None)  # forward mode, linearize, staging
         if src is None:

@@ -203,7 +203,7 @@ def _filled(x, fill_value, dtype):
     if type(x) is not _JVPTracer or not isinstance(out, Tracer) or type(out) is _ConstTracer:
         return out
     from .. import trace_cache
-    rec = _current.get()
+    rec = _current.get().interp
     if type(rec) is trace_cache.Recorder:
         # hvp's recorded trace: a fresh array there would be a constant of the staged graph
         # that is not among the function's captured arrays, and never let it be reused; so

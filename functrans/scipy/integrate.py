@@ -380,7 +380,7 @@ def _odeint(func, y0, t, args, what, rtol, atol, mxstep, hmax, h0):
     if t.shape[0] == 0:
         raise ValueError(f"{what}: t must hold at least one time.")
     t = t if t.dtype == dtype else fnp.astype(t, dtype)
-    if type(_current.get()) is not EvalInterpreter:
+    if type(_current.get().interp) is not EvalInterpreter:
         # Values of enclosing transforms that func closes over become arguments, so that
         # the adjoint gives their cotangents (a custom_vjp refuses closed-over ones).
         try:
