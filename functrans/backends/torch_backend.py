@@ -88,8 +88,10 @@ def _flip(x, axes):
 
 
 def _searchsorted(x1, x2, side):
+    from ..primitives.sorting import searchsorted_impl
     # (torch copies a non-contiguous operand itself, but warns the first time it does)
-    return _xp.searchsorted(x1.contiguous(), x2.contiguous(), side=side)
+    return searchsorted_impl(backend, x1.contiguous(), x2.contiguous(), side,
+                             native=_xp.searchsorted)
 
 
 # -- uint16/32/64: torch has no CPU kernels for most of their arithmetic, comparisons and
