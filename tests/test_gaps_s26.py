@@ -1,0 +1,150 @@
+"""Session 26 (helper gaps26): gaps closed (complex numbers in the ordering functions on
+every backend, ...)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.testing import check_grads
+
+# -- complex numbers in the ordering functions: NumPy's order on every backend ------------------
+# (array-api-strict and torch refuse complex sorts and extremes: functrans orders them itself,
+# in functrans/backends/complex_order.py: lexicographically, NaNs as NumPy places them)
+
+_NAN = np.nan
+# every group of NumPy's order: R + Rj < R + nanj < nan + Rj < nan + nanj, infinities, ties
+_Z = np.array([complex(_NAN, 1), complex(2, _NAN), 3 + 0j, complex(_NAN, _NAN),
+               complex(1, _NAN), complex(_NAN, 0), 1 + 0j, complex(_NAN, -1),
+               complex(-1, _NAN), 1 + 0j, 3 - 2j, complex(np.inf, 0),
+               complex(-np.inf, -np.inf)])
+# rows: a NaN in the imaginary part first, a NaN in each part, none (ties on the real part)
+_M = np.array([[1 + 0j, complex(2, _NAN), 3 + 0j, 0j],
+               [complex(_NAN, 1), 5 + 0j, complex(_NAN, 0), 1j],
+               [2 + 1j, 2 + 3j, 2 - 1j, 2 + 3j]])
+_CLEAN = np.array([[1 + 2j, 1 - 1j, 3 + 0j, -1 + 5j], [1 + 2j, 2 + 0j, 1 + 3j, 0 - 1j],
+                   [2 + 2j, 2 - 2j, 2 + 2j, 1 + 1j]])
+
+
+def _flip(m, a, axis=0):
+    return np.flip(a, axis) if m is np else m.flip(a, axis=axis)
+
+
+_ORDERING_CASES = {
+    "sort": (lambda m, a: m.sort(a), _Z),
+    "sort_axis0": (lambda m, a: m.sort(a, axis=0), _M),
+    "argsort": (lambda m, a: m.argsort(a, kind="stable"), _Z),
+    "max": (lambda m, a: m.max(a, axis=1), _M),
+    "min_axis0": (lambda m, a: m.min(a, axis=0), _M),
+    "amax_all": (lambda m, a: m.amax(a), _CLEAN),
+    "amin_keepdims": (lambda m, a: m.amin(a, axis=(0, 1), keepdims=True), _CLEAN),
+    "argmax": (lambda m, a: m.argmax(a, axis=1), _M),
+    "argmin": (lambda m, a: m.argmin(a, axis=1), _M),
+    "argmax_flat": (lambda m, a: m.argmax(a), _Z),
+    "argmin_flat": (lambda m, a: m.argmin(a), _Z),
+    "nanmax": (lambda m, a: m.nanmax(a, axis=1), _M),
+    "nanmin": (lambda m, a: m.nanmin(a, axis=1), _M),
+    "nanargmax": (lambda m, a: m.nanargmax(a, axis=1), _M),
+    "nanargmin": (lambda m, a: m.nanargmin(a, axis=1), _M),
+    "nanmax_all_nan": (lambda m, a: m.nanmax(a, axis=1), _M[:2, 1:3]),
+    "nanmax_initial": (lambda m, a: m.nanmax(a, axis=1, initial=1 + 2j), _M),
+    "ptp": (lambda m, a: m.ptp(a, axis=1), _CLEAN),
+    "maximum": (lambda m, a: m.maximum(a, _flip(m, a)), _Z),
+    "fmax": (lambda m, a: m.fmax(a, _flip(m, a)), _Z),
+    "fmin": (lambda m, a: m.fmin(a, _flip(m, a)), _Z),
+    "clip": (lambda m, a: m.clip(a, 1.5 + 0j, 2 + 2j), _Z),
+    "clip_complex_bounds": (lambda m, a: m.clip(a, 1 + 1j, 3 - 1j), _Z),
+    "searchsorted_left": (lambda m, a: m.searchsorted(m.sort(a), a), _Z),
+    "searchsorted_right": (lambda m, a: m.searchsorted(m.sort(a), a, side="right"), _Z),
+    "unique": (lambda m, a: m.unique(a, equal_nan=False), _Z),
+    "unique_counts": (lambda m, a: m.unique(a, return_counts=True)[1], _CLEAN),
+    "lexsort": (lambda m, a: m.lexsort(_flip(m, a)), _CLEAN),
+    "partition": (lambda m, a: m.partition(a, 3)[3], _Z),
+    "argpartition": (lambda m, a: m.argpartition(a, 3)[3], _Z),
+    "sort_complex": (lambda m, a: m.sort_complex(a), _Z),
+    "median": (lambda m, a: m.median(a, axis=1), _M),
+    "median_even": (lambda m, a: m.median(a, axis=0), _CLEAN[:2]),
+}
+
+
+def _same(got, want):
+    """Equal values, NaNs (in either part) where NumPy has them; same dtype and shape."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (got, want)
+    if want.dtype.kind == "c":
+        got, want = np.stack([got.real, got.imag]), np.stack([want.real, want.imag])
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("case", list(_ORDERING_CASES))
+def test_complex_ordering_as_numpy(backend, case):
+    f, data = _ORDERING_CASES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (NumPy's all-NaN slice warning)
+        want = f(np, data)
+    got = f(fnp, backend.asarray(data, "complex128"))
+    assert backend.is_own(got)
+    _same(backend.to_numpy(got), want)
+
+
+def test_complex_nanargmax_skips_nan_beside_infinite_values(backend):
+    # NumPy fills NaNs with -inf + 0j, which beats -inf - 1j: its nanargmax gives the NaN's
+    # index 0 there. functrans fills with the least complex number and skips the NaNs.
+    a = backend.asarray([complex(_NAN, 0), complex(-np.inf, -1)], "complex128")
+    assert int(backend.to_numpy(fnp.nanargmax(a))) == 1
+    b = backend.asarray([complex(_NAN, 0), complex(-np.inf, -np.inf)], "complex128")
+    assert int(backend.to_numpy(fnp.nanargmax(b))) == 1
+    assert int(backend.to_numpy(fnp.nanargmin(backend.asarray(
+        [complex(_NAN, 0), complex(np.inf, np.inf)], "complex128")))) == 1
+    with pytest.raises(ValueError, match="All-NaN"):
+        fnp.nanargmax(backend.asarray([complex(_NAN, 0), complex(1, _NAN)], "complex128"))
+    with pytest.raises(TypeError, match="nanmedian: complex input"):
+        fnp.nanmedian(backend.asarray(_CLEAN, "complex128"))
+
+
+def test_complex_ordering_under_transforms(backend):
+    z = backend.asarray(_CLEAN, "complex128")
+    want = (np.argmax(_CLEAN, 1), np.sort(_CLEAN, 0), np.max(_CLEAN, 0), np.min(_CLEAN, 1))
+    jitted = ft.jit(lambda a: (fnp.argmax(a, axis=1), fnp.sort(a, axis=0), fnp.max(a, axis=0),
+                               fnp.min(a, axis=1)))(z)
+    for g, w in zip(jitted, want):
+        assert backend.is_own(g)
+        _same(backend.to_numpy(g), w)
+    rows = ft.vmap(lambda r: (fnp.argmin(r), fnp.sort(r), fnp.max(r),
+                              fnp.searchsorted(fnp.sort(r), r, side="right")))(z)
+    for g, w in zip(rows, (np.argmin(_CLEAN, 1), np.sort(_CLEAN, 1), np.max(_CLEAN, 1),
+                           np.stack([np.searchsorted(np.sort(r), r, "right") for r in _CLEAN]))):
+        _same(backend.to_numpy(g), w)
+
+
+def test_complex_max_sort_derivatives(backend):
+    """The tangent of max/min is that of the chosen element (a tie shares it, as JAX's), of
+    sort each element's own: closed forms, finite differences, JAX where installed."""
+    z = backend.asarray(_CLEAN, "complex128")
+    t_np = np.array([[0.5 + 1j, 2 - 1j, 1 + 1j, -1 + 2j], [1j, 3, -2j, 1 + 1j],
+                     [1, 2j, 3, 4 - 1j]])
+    t = backend.asarray(t_np, "complex128")
+    _, dmax = ft.jvp(lambda a: fnp.max(a, axis=1), (z,), (t,))
+    # row 0: 3 at column 2; row 1: 2 at column 1; row 2: 2 + 2j at columns 0 and 2 (a tie)
+    want_max = np.array([t_np[0, 2], t_np[1, 1], (t_np[2, 0] + t_np[2, 2]) / 2])
+    np.testing.assert_allclose(backend.to_numpy(dmax), want_max, rtol=1e-15)
+    _, dsort = ft.jvp(lambda a: fnp.sort(a, axis=1), (z,), (t,))
+    order = np.argsort(_CLEAN, axis=1, kind="stable")
+    np.testing.assert_allclose(backend.to_numpy(dsort), np.take_along_axis(t_np, order, 1),
+                               rtol=1e-15)
+    # away from ties: finite differences of the real and imaginary parts (both modes)
+    apart = np.array([[1 + 2j, 1.5 - 1j, 3 + 0j, -1 + 5j], [0.5 + 2j, 2 + 0j, 1.2 + 3j, -1j]])
+    x, y = backend.asarray(apart.real), backend.asarray(apart.imag)
+
+    def parts(x, y):
+        w = fnp.add(x, fnp.multiply(y, 1j))
+        m, s = fnp.min(w, axis=1), fnp.sort(w, axis=1)
+        return fnp.real(m), fnp.imag(m), fnp.real(s), fnp.imag(fnp.max(w, axis=0))
+    check_grads(parts, (x, y), order=1, modes=("fwd", "rev"))
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    _, jt = jax.jvp(lambda a: jnp.max(a, axis=1), (jnp.asarray(_CLEAN),), (jnp.asarray(t_np),))
+    np.testing.assert_allclose(backend.to_numpy(dmax), np.asarray(jt), rtol=1e-15)
