@@ -1138,11 +1138,11 @@ cumprod = _cumulative(_cumprod, "cumprod", _NUM)
 cumprod.__doc__ = ("Running products along ``axis`` (from the end with ``reverse``), in "
                    "the operand's dtype (``jax.lax.cumprod``).")
 cummax = _cumulative(lambda x, a, r: associative_scan(fnp.maximum, x, r, a), "cummax",
-                     "biuf")
+                     "biufc")
 cummax.__doc__ = ("Running maxima along ``axis`` (``jax.lax.cummax``), as an "
-                  "``associative_scan``.")
+                  "``associative_scan`` (complex numbers ordered as ``lax.max`` orders them).")
 cummin = _cumulative(lambda x, a, r: associative_scan(fnp.minimum, x, r, a), "cummin",
-                     "biuf")
+                     "biufc")
 cummin.__doc__ = ("Running minima along ``axis`` (``jax.lax.cummin``), as an "
                   "``associative_scan``.")
 cumlogsumexp = _cumulative(lambda x, a, r: associative_scan(fnp.logaddexp, x, r, a),

@@ -66,6 +66,7 @@ _ORDERING_CASES = {
     "sort_complex": (lambda m, a: m.sort_complex(a), _Z),
     "median": (lambda m, a: m.median(a, axis=1), _M),
     "median_even": (lambda m, a: m.median(a, axis=0), _CLEAN[:2]),
+    "maximum_accumulate": (lambda m, a: m.maximum.accumulate(a, axis=1), _M),
 }
 
 
@@ -148,3 +149,11 @@ def test_complex_max_sort_derivatives(backend):
     jnp = jax.numpy
     _, jt = jax.jvp(lambda a: jnp.max(a, axis=1), (jnp.asarray(_CLEAN),), (jnp.asarray(t_np),))
     np.testing.assert_allclose(backend.to_numpy(dmax), np.asarray(jt), rtol=1e-15)
+
+
+def test_lax_cummax_cummin_complex(backend):
+    import functrans.lax as lax
+    z = backend.asarray(_M, "complex128")
+    _same(backend.to_numpy(lax.cummax(z, axis=1)), np.maximum.accumulate(_M, axis=1))
+    _same(backend.to_numpy(lax.cummin(z, axis=1, reverse=True)),
+          np.flip(np.minimum.accumulate(np.flip(_M, 1), axis=1), 1))
