@@ -833,7 +833,8 @@ def convert_element_type(operand, new_dtype):
 def bitcast_convert_type(operand, new_dtype):
     """The bits of ``operand`` read as ``new_dtype`` (``jax.lax.bitcast_convert_type``): to a
     narrower dtype adds a trailing axis, to a wider one removes the trailing axis (whose size
-    must be the ratio). Done through NumPy on the host for other backends. Works under
+    must be the ratio). On the device for torch and CuPy (a view of the bytes), through NumPy on
+    the host for other libraries (the result on the operand's device). Works under
     ``vmap`` and ``jit``; an integer result has no derivative, a floating one from another
     dtype raises ValueError if differentiated (JAX gives zero), from the same dtype it is
     the identity."""

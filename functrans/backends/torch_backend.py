@@ -87,6 +87,18 @@ def _flip(x, axes):
     return torch.flip(x.view(signed), axes).view(x.dtype)
 
 
+def _bitcast(x, dtype):
+    # On the tensor's device: a view of its bytes (lax.bitcast_convert_type's trailing axis
+    # from the flat view's length)
+    from ..primitives.structural import bitcast_shape
+    shape = bitcast_shape(x.shape, backend.dtype(x), dtype)
+    flat = x.reshape(-1)
+    try:
+        return flat.view(backend.native_dtype(dtype)).reshape(shape)
+    except RuntimeError:  # an offset into storage that the wider dtype's alignment refuses
+        return flat.clone().view(backend.native_dtype(dtype)).reshape(shape)
+
+
 def _searchsorted(x1, x2, side):
     from ..primitives.sorting import searchsorted_impl
     # (torch copies a non-contiguous operand itself, but warns the first time it does)
@@ -296,6 +308,7 @@ _UNSIGNED_FALLBACKS = {
 
 
 _IMPLS = {"gather": _gather,
+          "bitcast_convert_type": _bitcast,
           "flip": _flip,
           "searchsorted": _searchsorted,
           "reduce_sum": _accumulation("sum", "axes"),
