@@ -227,7 +227,7 @@ def test_bitcast_convert_type_shapes_as_jax():
     assert lax.bitcast_convert_type(np.zeros(4, np.uint8), "float32").shape == ()
     with pytest.raises(ValueError, match="last axis must have size 2"):
         lax.bitcast_convert_type(np.zeros((2, 3), np.float32), "float64")
-    with pytest.raises(ValueError, match="must have size 2; got shape \(\)"):
+    with pytest.raises(ValueError, match=r"must have size 2; got shape \(\)"):
         lax.bitcast_convert_type(np.float32(1.0).reshape(()), "float64")
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
@@ -236,3 +236,110 @@ def test_bitcast_convert_type_shapes_as_jax():
         got = lax.bitcast_convert_type(x, dst)
         assert got.shape == want.shape
         np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+# -- lax.rng_bit_generator -----------------------------------------------------------------------
+
+
+def _bit_counts(values, nbits):
+    """Per bit position, how many of ``values`` (unsigned integers) have it set."""
+    v = np.asarray(values).astype(np.uint64).reshape(-1)
+    return np.array([int(np.count_nonzero((v >> np.uint64(i)) & np.uint64(1)))
+                     for i in range(nbits)])
+
+
+def _assert_uniform_bits(values, nbits):
+    """Every bit position set in about half the values, and in about half the XORs of
+    neighbours (a counter or a repeated pattern fails this): within 6 standard deviations."""
+    v = np.asarray(values).astype(np.uint64).reshape(-1)
+    for sample in (v, v[1:] ^ v[:-1]):
+        n = sample.size
+        dev = np.abs(_bit_counts(sample, nbits) - n / 2)
+        assert dev.max() < 6 * np.sqrt(n) / 2, (nbits, dev.max(), n)
+
+
+def test_rng_bit_generator_values(backend):
+    import functrans.lax as lax
+    key = backend.asarray([1, 2, 3, 4], "uint32")
+    new_key, bits = lax.rng_bit_generator(key, (64, 128), dtype="uint32")
+    assert backend.is_own(new_key) and backend.is_own(bits)
+    nk, b = backend.to_numpy(new_key), backend.to_numpy(bits)
+    assert nk.dtype == np.uint32 and nk.shape == (4,) and b.dtype == np.uint32
+    assert b.shape == (64, 128)
+    _assert_uniform_bits(b, 32)
+    assert not np.array_equal(nk, [1, 2, 3, 4])
+    # deterministic; the next key gives other bits; each key word matters
+    _, again = lax.rng_bit_generator(key, (64, 128), dtype="uint32")
+    np.testing.assert_array_equal(backend.to_numpy(again), b)
+    _, nxt = lax.rng_bit_generator(new_key, (64, 128), dtype="uint32")
+    assert np.mean(backend.to_numpy(nxt) == b) < 0.01
+    for i in range(4):
+        other = np.array([1, 2, 3, 4], np.uint32)
+        other[i] += 1
+        _, ob = lax.rng_bit_generator(backend.asarray(other, "uint32"), (16,))
+        assert np.mean(backend.to_numpy(ob) == b.reshape(-1)[:16]) < 0.2
+    # every dtype: its width of uniform bits (a uint8 histogram too)
+    for dt, nbits in (("uint8", 8), ("uint16", 16), ("uint64", 64)):
+        _, bd = lax.rng_bit_generator(key, (4096,), dtype=dt)
+        bd = backend.to_numpy(bd)
+        assert bd.dtype == np.dtype(dt) and bd.shape == (4096,)
+        _assert_uniform_bits(bd, nbits)
+        if nbits == 8:  # chi-square over the 256 values: 255 degrees of freedom
+            counts = np.bincount(bd, minlength=256)
+            assert np.sum((counts - 16.0) ** 2 / 16.0) < 255 + 6 * np.sqrt(2 * 255)
+
+
+def test_rng_bit_generator_transforms_and_keys(backend):
+    import functrans.lax as lax
+    keys = backend.asarray([[1, 2, 3, 4], [5, 6, 7, 8], [1, 2, 3, 5]], "uint32")
+    f = lambda k: lax.rng_bit_generator(k, (8,), dtype="uint16")  # noqa: E731
+    vk, vb = ft.vmap(f)(keys)
+    jk, jb = ft.jit(f)(keys[0, :])
+    assert backend.is_own(vb) and backend.is_own(jb)
+    assert backend.to_numpy(vk).shape == (3, 4) and backend.to_numpy(vb).shape == (3, 8)
+    for i in range(3):
+        ek, eb = f(keys[i, :])
+        np.testing.assert_array_equal(backend.to_numpy(vb)[i], backend.to_numpy(eb))
+        np.testing.assert_array_equal(backend.to_numpy(vk)[i], backend.to_numpy(ek))
+    np.testing.assert_array_equal(backend.to_numpy(jb), backend.to_numpy(vb)[0])
+    np.testing.assert_array_equal(backend.to_numpy(jk), backend.to_numpy(vk)[0])
+    # a uint64 key of shape (2,) is its four uint32 words in memory order, as in JAX
+    words = np.array([1, 2, 3, 4], np.uint32)
+    k64 = backend.asarray(words.view(np.uint64), "uint64")
+    nk64, b64 = lax.rng_bit_generator(k64, (8,), dtype="uint16")
+    assert backend.to_numpy(nk64).dtype == np.uint64 and backend.to_numpy(nk64).shape == (2,)
+    np.testing.assert_array_equal(backend.to_numpy(b64), backend.to_numpy(vb)[0])
+
+
+def test_rng_bit_generator_errors_and_jax_conventions():
+    import functrans.lax as lax
+    key = np.array([1, 2, 3, 4], np.uint32)
+    with pytest.raises(ValueError, match=r"uint32 key must have shape \(4,\); got shape \(3,\)"):
+        lax.rng_bit_generator(key[:3], (2,))
+    with pytest.raises(ValueError, match="functrans.vmap"):
+        lax.rng_bit_generator(np.stack([key, key]), (2,))
+    with pytest.raises(ValueError, match=r"uint64 key must have shape \(2,\)"):
+        lax.rng_bit_generator(key.astype(np.uint64), (2,))
+    for bad in (key.astype(np.int32), key.astype(np.float64)):
+        with pytest.raises(TypeError, match="uint32 array of shape"):
+            lax.rng_bit_generator(bad, (2,))
+    with pytest.raises(TypeError, match="dtype must be uint8, uint16, uint32 or uint64"):
+        lax.rng_bit_generator(key, (2,), dtype=np.int32)
+    with pytest.raises(ValueError, match="algorithm must be a lax.RandomAlgorithm"):
+        lax.rng_bit_generator(key, (2,), algorithm=7)
+    with pytest.raises(NotImplementedError, match="out_sharding"):
+        lax.rng_bit_generator(key, (2,), out_sharding="x")
+    # every algorithm gives functrans's one stream
+    outs = [lax.rng_bit_generator(key, (5,), algorithm=a)[1] for a in lax.RandomAlgorithm]
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    assert {a.name: int(a) for a in lax.RandomAlgorithm} == {
+        a.name: int(a) for a in jax.lax.RandomAlgorithm}
+    for k in (key, key.view(np.uint64)):
+        for dt in (np.uint8, np.uint64):
+            want = jax.lax.rng_bit_generator(k, (3, 2), dt)
+            got = lax.rng_bit_generator(k, (3, 2), dt)
+            for g, w in zip(got, want):
+                assert g.shape == w.shape and g.dtype == w.dtype
