@@ -343,3 +343,48 @@ def test_rng_bit_generator_errors_and_jax_conventions():
             got = lax.rng_bit_generator(k, (3, 2), dt)
             for g, w in zip(got, want):
                 assert g.shape == w.shape and g.dtype == w.dtype
+
+
+# -- einsum's optimize: every opt_einsum strategy jax.numpy takes, explicit paths followed -------
+
+_OPT_EINSUM_STRATEGIES = ("auto", "auto-hq", "optimal", "branch-all", "branch-2", "branch-1",
+                          "greedy", "eager", "opportunistic", "dp", "dynamic-programming",
+                          "random-greedy", "random-greedy-128", "Greedy", True, False)
+
+
+def test_einsum_optimize_strategies():
+    rng = np.random.default_rng(3)
+    ops = [rng.normal(size=s) for s in ((2, 3), (3, 4), (4, 5), (5, 2))]
+    want = np.einsum("ij,jk,kl,lm->im", *ops)
+    for strategy in _OPT_EINSUM_STRATEGIES:
+        got = fnp.einsum("ij,jk,kl,lm->im", *ops, optimize=strategy)
+        np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=str(strategy))
+        fnp.einsum_path("ij,jk,kl,lm->im", *ops, optimize=strategy)  # (NumPy's report)
+    for path in ([(0, 1), (0, 1), (0, 1)], [(3, 2), (1, 2), (0, 1)], [(0, 1, 2, 3)],
+                 ["einsum_path", (1, 2), (0, 2), (0, 1)], [(2,), (0, 1, 2), (0, 1)]):
+        np.testing.assert_allclose(fnp.einsum("ij,jk,kl,lm->im", *ops, optimize=path), want,
+                                   rtol=1e-13, err_msg=str(path))
+    for bad, msg in (("bogus", "optimize must be"), ("optimize", "optimize must be"),
+                     ([(0, 1)], "leaves 3 operands"), ([(0, 0), (0, 1), (0, 1)], "distinct"),
+                     ([(0, 4), (0, 1), (0, 1)], "among the 4 operands")):
+        with pytest.raises(ValueError, match=msg):
+            fnp.einsum("ij,jk,kl,lm->im", *ops, optimize=bad)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    for strategy in _OPT_EINSUM_STRATEGIES:  # (each taken by jax.numpy too)
+        np.testing.assert_allclose(jax.numpy.einsum("ij,jk,kl,lm->im", *ops,
+                                                    optimize=strategy), want, rtol=1e-13)
+
+
+def test_einsum_explicit_path_is_followed():
+    a, b, c = np.ones((2, 3)), np.ones((3, 40)), np.ones((40, 5))
+
+    def shapes(path):
+        graph = ft.make_jaxpr(lambda *xs: fnp.einsum("ij,jk,kl->il", *xs, optimize=path))(
+            a, b, c)
+        return [tuple(v.aval.shape) for e in graph.jaxpr.eqns for v in e.outvars]
+    assert shapes([(1, 2), (0, 1)])[0] == (3, 5)  # b and c first
+    assert shapes([(0, 1), (0, 1)])[0] == (2, 40)  # a and b first
+    got = ft.jit(lambda *xs: fnp.einsum("ij,jk,kl->il", *xs, optimize=[(1, 2), (0, 1)]))(
+        a, b, c)
+    np.testing.assert_allclose(got, a @ b @ c, rtol=1e-14)
