@@ -388,3 +388,33 @@ def test_einsum_explicit_path_is_followed():
     got = ft.jit(lambda *xs: fnp.einsum("ij,jk,kl->il", *xs, optimize=[(1, 2), (0, 1)]))(
         a, b, c)
     np.testing.assert_allclose(got, a @ b @ c, rtol=1e-14)
+
+
+# -- complex statistics and rounding on every backend (NumPy's: var and std are real) -----------
+
+_STAT_Z = np.array([[1 + 2j, 3 - 1j, complex(_NAN, 0), 2 + 2j],
+                    [0.5 - 1j, complex(1, _NAN), 2 + 0j, -1 + 1j]])
+_STAT_C = np.array([[1 + 2j, 3 - 1j, 0.25j, 2 + 2j], [0.5 - 1j, 1.5 + 1j, 2 + 0j, -1 + 1j]])
+_STAT_CASES = {
+    "nanmean": (lambda m, a: m.nanmean(a, axis=1), _STAT_Z),
+    "nanvar": (lambda m, a: m.nanvar(a, axis=1), _STAT_Z),
+    "nanstd_ddof": (lambda m, a: m.nanstd(a, axis=1, ddof=1), _STAT_Z),
+    "var": (lambda m, a: m.var(a, axis=1), _STAT_C),
+    "var_ddof": (lambda m, a: m.var(a, axis=0, ddof=1), _STAT_C),
+    "std": (lambda m, a: m.std(a), _STAT_C),
+    "round": (lambda m, a: m.round(a, 1), _STAT_C * (1.55 + 2.45j)),
+    "round_negative": (lambda m, a: m.round(a * 100, -1), _STAT_C * (1.55 + 2.45j)),
+    "around": (lambda m, a: m.around(a, 2), _STAT_C / 3),
+    "sort_complex": (lambda m, a: m.sort_complex(a), _STAT_C),
+}
+
+
+@pytest.mark.parametrize("case", list(_STAT_CASES))
+def test_complex_statistics_and_rounding(backend, case):
+    f, data = _STAT_CASES[case]
+    want = f(np, data)
+    got = f(fnp, backend.asarray(data, "complex128"))
+    assert backend.is_own(got)
+    g = backend.to_numpy(got)
+    assert g.dtype == want.dtype and g.shape == want.shape
+    np.testing.assert_allclose(g, want, rtol=1e-13, atol=1e-15)
