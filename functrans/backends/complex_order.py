@@ -18,10 +18,6 @@ from __future__ import annotations
 import math
 
 
-def is_complex(xp, x) -> bool:
-    return xp.isdtype(x.dtype, "complex floating")
-
-
 def _keys(xp, x):
     """Real arrays, most significant first, whose lexicographic order is NumPy's order of
     the complex ``x`` (NaNs replaced by 0 in the parts: the first key already sorts them)."""
