@@ -418,3 +418,25 @@ def test_complex_statistics_and_rounding(backend, case):
     g = backend.to_numpy(got)
     assert g.dtype == want.dtype and g.shape == want.shape
     np.testing.assert_allclose(g, want, rtol=1e-13, atol=1e-15)
+
+
+def test_complex_extremes_with_infinities(backend):
+    """Left-out entries (``where=``, other segments) are filled with the lexicographic
+    identity -inf - inf j (inf + inf j), not -inf + 0j, which is above -inf - 1j."""
+    import functrans.ops as ops
+    inf = np.inf
+    w = np.array([[complex(-inf, -5), 1 + 1j, 2 + 0j], [0j, 3j, complex(-inf, -1)]])
+    mask = np.array([[True, False, False], [False, False, True]])
+    x, m = backend.asarray(w, "complex128"), backend.asarray(mask, "bool")
+    _same(backend.to_numpy(fnp.max(x, axis=1, initial=complex(-inf, -10), where=m)),
+          np.max(w, axis=1, initial=complex(-inf, -10), where=mask))
+    _same(backend.to_numpy(fnp.min(fnp.negative(x), axis=1, initial=complex(inf, 10),
+                                   where=m)),
+          np.min(-w, axis=1, initial=complex(inf, 10), where=mask))
+    data = backend.asarray([complex(-inf, -5), complex(-inf, -1), 1 + 1j, complex(inf, 5)],
+                           "complex128")
+    ids = backend.asarray([0, 0, 1, 1], "int64")
+    _same(backend.to_numpy(ops.segment_max(data, ids, 3)),
+          np.array([complex(-inf, -1), complex(inf, 5), complex(-inf, -inf)]))
+    _same(backend.to_numpy(ops.segment_min(data, ids, 3)),
+          np.array([complex(-inf, -5), 1 + 1j, complex(inf, inf)]))
