@@ -440,3 +440,44 @@ def test_complex_extremes_with_infinities(backend):
           np.array([complex(-inf, -1), complex(inf, 5), complex(-inf, -inf)]))
     _same(backend.to_numpy(ops.segment_min(data, ids, 3)),
           np.array([complex(-inf, -5), 1 + 1j, complex(inf, inf)]))
+
+
+# -- var, std, nanvar, nanstd: NumPy's and jax.numpy's mean= -------------------------------------
+
+_MEAN_X = np.array([[1.0, 2.0, 4.0, 7.0], [0.5, -1.0, 3.0, 2.0]])
+
+
+def test_var_std_given_mean(backend):
+    x_np = _MEAN_X
+    m_np = x_np.mean(1, keepdims=True) + 0.25
+    x, m = backend.asarray(x_np), backend.asarray(m_np)
+    xn_np = np.where([[True, False, True, True], [True, True, True, False]], x_np, np.nan)
+    xn = backend.asarray(xn_np)
+    mn_np = np.nanmean(xn_np, 1, keepdims=True) - 0.5
+    mn = backend.asarray(mn_np)
+    cases = [(fnp.var(x, axis=1, mean=m), np.var(x_np, axis=1, mean=m_np)),
+             (fnp.std(x, axis=1, mean=m, ddof=1), np.std(x_np, axis=1, mean=m_np, ddof=1)),
+             (fnp.var(x, mean=backend.asarray(3.0)), np.var(x_np, mean=3.0)),
+             (fnp.nanvar(xn, axis=1, mean=mn), np.nanvar(xn_np, axis=1, mean=mn_np)),
+             (fnp.nanstd(xn, axis=1, mean=mn, keepdims=True),
+              np.nanstd(xn_np, axis=1, mean=mn_np, keepdims=True))]
+    for got, want in cases:
+        assert backend.is_own(got)
+        np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-14)
+    # differentiable in the mean too: d/dm sum_i (x_i - m)^2 / n = -2 mean(x - m)
+    g = ft.grad(lambda mm: fnp.sum(fnp.var(x, axis=1, mean=mm)))(m)
+    np.testing.assert_allclose(backend.to_numpy(g), -2 * (x_np - m_np).mean(1, keepdims=True),
+                               rtol=1e-14)
+    with pytest.raises(ValueError, match=r"mean= must have the shape .* \(2, 1\)"):
+        fnp.var(x, axis=1, mean=backend.asarray([1.0, 2.0, 3.0]))
+
+
+def test_var_given_mean_derivatives_and_jax():
+    m = _MEAN_X.mean(0, keepdims=True) - 0.3
+    check_grads(lambda x, mm: fnp.std(x, axis=0, mean=mm, ddof=1), (_MEAN_X, m), order=2)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    want = jax.grad(lambda x, mm: jax.numpy.var(x, axis=0, mean=mm).sum(), (0, 1))(_MEAN_X, m)
+    got = ft.grad(lambda x, mm: fnp.var(x, axis=0, mean=mm).sum(), (0, 1))(_MEAN_X, m)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, np.asarray(w), rtol=1e-13)

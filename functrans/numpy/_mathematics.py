@@ -636,29 +636,34 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     """Variance along ``axis`` of the non-NaN entries, with ``count - ddof`` degrees of
     freedom (NaN where that is not positive, as for an all-NaN slice). ``correction`` is
     another name for ``ddof`` (giving both is an error). ``where=`` (a boolean mask
-    broadcast with ``a``) leaves out the entries it marks False, as NaNs are; ``mean=`` is not
-    supported."""
+    broadcast with ``a``) leaves out the entries it marks False, as NaNs are; ``mean=`` (of
+    the shape the mean has with ``keepdims=True``) is the mean to take the deviations from,
+    as NumPy's."""
     _no_out("nanvar", out)
-    _unsupported("nanvar", mean=mean)
     ddof = _ddof("nanvar", ddof if ddof != 0 else None, correction)
     a = _as_operand(a)
     d = _stat_dtype("nanvar", a, dtype, nan=True)
     if d is not None and d.kind not in "fc":  # integer input: var's (no NaNs)
-        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where, dtype=d)
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where, dtype=d,
+                   mean=mean)
     if d is not None:
         a = astype(a, d)
     if not _is_inexact(a):
-        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where)
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where, mean=mean)
     if _dtype(a) in _dt.HALF:  # in float32, as var
         return astype(nanvar(astype(a, _dt.float32), axis, ddof=ddof, keepdims=keepdims,
-                             where=where), _dtype(a))
+                             where=where, mean=mean), _dtype(a))
     nan = isnan(a)
     if where is not None:
         nan = logical_or(nan, logical_not(where))
     rd = _real_dtype(a)
     cnt = sum(astype(logical_not(nan), rd), axis=axis, keepdims=True)
     filled = _where(nan, 0.0, a)
-    avg = divide(sum(filled, axis=axis, keepdims=True), cnt)
+    if mean is None:
+        avg = divide(sum(filled, axis=axis, keepdims=True), cnt)
+    else:
+        from ._statistics import _given_mean
+        avg = _given_mean("nanvar", a, mean, _normalize_axes(axis, len(_shape(a))))
     dev = _where(nan, 0.0, subtract(filled, avg))
     sq = real(multiply(dev, conj(dev))) if _dtype(dev).kind == "c" else square(dev)
     s = sum(sq, axis=axis, keepdims=keepdims)
