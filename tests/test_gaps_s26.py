@@ -481,3 +481,26 @@ def test_var_given_mean_derivatives_and_jax():
     got = ft.grad(lambda x, mm: fnp.var(x, axis=0, mean=mm).sum(), (0, 1))(_MEAN_X, m)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, np.asarray(w), rtol=1e-13)
+
+
+def test_complex_comparisons_as_numpy(backend):
+    """<, <=, >, >= of complex numbers on every backend (array-api-strict and torch refuse
+    them): NumPy's lexicographic rule, a NaN in an imaginary part stopping the real parts'
+    order (jax.numpy refuses complex comparisons)."""
+    import itertools
+    vals = [1 + 0j, 1 + 1j, 2 + 0j, complex(1, _NAN), complex(_NAN, 0), complex(_NAN, _NAN),
+            complex(2, _NAN), complex(_NAN, 1), complex(0, _NAN)]
+    a_np = np.array([a for a, _ in itertools.product(vals, vals)])
+    b_np = np.array([b for _, b in itertools.product(vals, vals)])
+    a, b = backend.asarray(a_np, "complex128"), backend.asarray(b_np, "complex128")
+    for f, g in ((fnp.less, np.less), (fnp.less_equal, np.less_equal),
+                 (fnp.greater, np.greater), (fnp.greater_equal, np.greater_equal)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = g(a_np, b_np)
+        got = f(a, b)
+        assert backend.is_own(got)
+        np.testing.assert_array_equal(backend.to_numpy(got), want)
+    np.testing.assert_array_equal(backend.to_numpy(fnp.less(a, 1.5 + 0j)), a_np < 1.5 + 0j)
+    np.testing.assert_array_equal(backend.to_numpy(ft.jit(lambda x, y: x >= y)(a, b)),
+                                  a_np >= b_np)

@@ -12,7 +12,7 @@ import torch
 
 from .. import dtypes as _dt
 from . import Backend, register
-from .generic import complex_extreme, flat_index
+from .generic import complex_comparison, complex_extreme, flat_index
 from .generic import polygamma as _generic_polygamma
 
 _pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
@@ -318,6 +318,10 @@ _IMPLS = {"gather": _gather,
 # (maximum and minimum of complex numbers, which torch refuses: NumPy's lexicographic rule)
 _IMPLS.update(max=complex_extreme(_xp, "maximum", RuntimeError),
               min=complex_extreme(_xp, "minimum", RuntimeError))
+# (and their comparisons, <, <=, >, >=, which torch has no complex kernels for)
+_IMPLS.update({p: complex_comparison(_xp, name, (RuntimeError, NotImplementedError))
+               for p, name in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                               ("ge", "greater_equal"))})
 _IMPLS.update({name: _unsigned_fallback(name, fn, _IMPLS.get(name))
                for name, fn in _UNSIGNED_FALLBACKS.items()})
 
