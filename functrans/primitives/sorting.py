@@ -5,6 +5,8 @@ permutation (at ties the permutation of a stable sort decides which element the 
 goes to, as in JAX). ``argsort``, ``searchsorted`` are integer-valued (no derivative).
 ``unique_all`` has data-dependent shapes: it needs concrete values (eager transforms); the
 tangent of its ``values`` is the input tangent at the first occurrence of each value.
+Complex numbers are ordered as NumPy orders them on every backend (where the library's own
+functions refuse them: :mod:`functrans.backends.complex_order`).
 """
 
 from __future__ import annotations
@@ -64,7 +66,6 @@ def argsort(x, axis, descending=False):
     return argsort_p.bind(x, axis=axis, descending=descending)
 
 
-searchsorted_p = primitive("searchsorted")
 def searchsorted_impl(b, x1, x2, side, native=None):
     """The primitive on backend ``b`` (``native``: the library's own function, if not the
     namespace's)."""
@@ -73,6 +74,7 @@ def searchsorted_impl(b, x1, x2, side, native=None):
     return _co.searchsorted(b.xp, x1, x2, side)
 
 
+searchsorted_p = primitive("searchsorted")
 searchsorted_p.def_impl(searchsorted_impl)
 searchsorted_p.def_abstract_eval(lambda x1, x2, side: ShapedArray(x2.shape, _dt.int64))
 searchsorted_p.def_jvp(lambda p, t, side: (searchsorted_p.bind(*p, side=side), None))
