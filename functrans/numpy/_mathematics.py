@@ -835,8 +835,7 @@ def _median_impl(name, a, axis, keepdims, ignore_nan):
     a = _as_operand(a)
     is_complex = _dtype(a).kind == "c"
     if is_complex and ignore_nan:
-        raise TypeError(f"{name}: complex input is not supported (median takes it, as "
-                        f"NumPy's; jax.numpy takes neither)")
+        return _complex_nanmedian(a, axis, keepdims)
     if not ignore_nan:
         x, n, r_shape, kept = _to_front(a, axis)
         xf = _as_float(x)
@@ -858,6 +857,24 @@ def _median_impl(name, a, axis, keepdims, ignore_nan):
     return _quantile_impl(name, a, 0.5, axis, "linear", keepdims, True, 1, median=True)
 
 
+def _complex_nanmedian(a, axis, keepdims):
+    """NumPy's nanmedian of complex numbers: the middle value of each slice's entries without
+    a NaN in NumPy's order (those with one sort last), or the mean of the two middle ones;
+    ``nan + 0j`` for an all-NaN slice."""
+    x, n, r_shape, kept = _to_front(a, axis)
+    if n == 0:
+        out = mean(x, axis=0)
+    else:
+        s = sort(x, axis=0)
+        k = sum(astype(logical_not(isnan(x)), _dt.int64), axis=0)
+        lo_i = maximum(floor_divide(subtract(k, 1), 2), 0)
+        at = [take_along_axis(s, reshape(i, (1,) + r_shape), axis=0)
+              for i in (lo_i, floor_divide(k, 2))]
+        out = reshape(divide(add(*at), 2.0), r_shape)
+        out = where(equal(k, 0), complex(math.nan, 0.0), out)
+    return reshape(out, kept) if keepdims else out
+
+
 def _take0(s, i):
     """``s[i]`` along the leading axis."""
     shape = _shape(s)
@@ -876,7 +893,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """Median along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
-    NumPy's warning): the middle value, or the mean of the two middle values, as NumPy's."""
+    NumPy's warning): the middle value, or the mean of the two middle values, as NumPy's
+    (complex numbers too, in NumPy's order; jax.numpy refuses them)."""
     _no_out("nanmedian", out)
     return _median_impl("nanmedian", a, axis, keepdims, True)
 
