@@ -506,3 +506,15 @@ def test_complex_comparisons_as_numpy(backend):
     np.testing.assert_array_equal(backend.to_numpy(fnp.less(a, 1.5 + 0j)), a_np < 1.5 + 0j)
     np.testing.assert_array_equal(backend.to_numpy(ft.jit(lambda x, y: x >= y)(a, b)),
                                   a_np >= b_np)
+
+
+def test_complex_sort_nan_order_numpy_versus_lax():
+    """functrans.numpy sorts as NumPy (a NaN in either part sorts the value last);
+    functrans.lax.sort as jax.lax.sort (each part in turn, NaN last)."""
+    import functrans.lax as lax
+    a = np.array([complex(_NAN, 0), complex(1, _NAN), 2 + 0j, 1 + 0j])
+    _same(fnp.sort(a), np.sort(a))
+    _same(lax.sort(a), np.array([1 + 0j, complex(1, _NAN), 2 + 0j, complex(_NAN, 0)]))
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    _same(lax.sort(a), np.asarray(jax.lax.sort(a)))
