@@ -833,7 +833,8 @@ def convert_element_type(operand, new_dtype):
 def bitcast_convert_type(operand, new_dtype):
     """The bits of ``operand`` read as ``new_dtype`` (``jax.lax.bitcast_convert_type``): to a
     narrower dtype adds a trailing axis, to a wider one removes the trailing axis (whose size
-    must be the ratio). Done through NumPy on the host for other backends. Works under
+    must be the ratio). On the device for torch and CuPy (a view of the bytes), through NumPy on
+    the host for other libraries (the result on the operand's device). Works under
     ``vmap`` and ``jit``; an integer result has no derivative, a floating one from another
     dtype raises ValueError if differentiated (JAX gives zero), from the same dtype it is
     the identity."""
@@ -1138,11 +1139,11 @@ cumprod = _cumulative(_cumprod, "cumprod", _NUM)
 cumprod.__doc__ = ("Running products along ``axis`` (from the end with ``reverse``), in "
                    "the operand's dtype (``jax.lax.cumprod``).")
 cummax = _cumulative(lambda x, a, r: associative_scan(fnp.maximum, x, r, a), "cummax",
-                     "biuf")
+                     "biufc")
 cummax.__doc__ = ("Running maxima along ``axis`` (``jax.lax.cummax``), as an "
-                  "``associative_scan``.")
+                  "``associative_scan`` (complex numbers ordered as ``lax.max`` orders them).")
 cummin = _cumulative(lambda x, a, r: associative_scan(fnp.minimum, x, r, a), "cummin",
-                     "biuf")
+                     "biufc")
 cummin.__doc__ = ("Running minima along ``axis`` (``jax.lax.cummin``), as an "
                   "``associative_scan``.")
 cumlogsumexp = _cumulative(lambda x, a, r: associative_scan(fnp.logaddexp, x, r, a),
@@ -2345,6 +2346,82 @@ def broadcast_shapes(*shapes):
     return tuple(out)
 
 
+class RandomAlgorithm(enum.IntEnum):
+    """Which generator :func:`rng_bit_generator` should use (``jax.lax.RandomAlgorithm``).
+    functrans has one: every member gives the same Threefry-2x32 stream."""
+
+    RNG_DEFAULT = 0
+    RNG_THREE_FRY = 1
+    RNG_PHILOX = 2
+
+    def __str__(self):
+        return self.name
+
+
+_RNG_BIT_DTYPES = ("uint8", "uint16", "uint32", "uint64")
+
+
+def _rng_key_words(key):
+    """The four uint32 words of an ``rng_bit_generator`` key: a uint32 array of shape (4,),
+    or a uint64 array of shape (2,) (its words in memory order, as JAX reads the former)."""
+    k = _array(key)
+    d = _dtype(k)
+    shape = tuple(k.shape)
+    if d is _dt.uint32 and shape == (4,):
+        return k
+    if d is _dt.uint64 and shape == (2,):
+        return fnp.reshape(bitcast_convert_type(k, _dt.uint32), (4,))
+    batched = (" (for a batch of keys, map over it with functrans.vmap)"
+               if len(shape) > 1 and shape[-1:] in ((4,), (2,)) else "")
+    if d not in (_dt.uint32, _dt.uint64):
+        raise TypeError(f"lax.rng_bit_generator: the key must be a uint32 array of shape (4,) "
+                        f"or a uint64 array of shape (2,); got dtype {d.name}{batched}.")
+    raise ValueError(f"lax.rng_bit_generator: a {d.name} key must have shape "
+                     f"{(4,) if d is _dt.uint32 else (2,)}; got shape {shape}{batched}.")
+
+
+def rng_bit_generator(key, shape, dtype=_dt.uint32, algorithm=RandomAlgorithm.RNG_DEFAULT, *,
+                      out_sharding=None):
+    """Uniformly random bits of ``shape`` and the unsigned ``dtype`` (uint8, 16, 32 or 64)
+    from ``key`` (a uint32 array of shape (4,) or a uint64 one of shape (2,)), and the next
+    key (of the key's shape and dtype): ``(new_key, bits)``, as ``jax.lax.rng_bit_generator``.
+
+    Deterministic on every backend and device: the key's words seed functrans.random's
+    Threefry-2x32 generator (two ``fold_in`` of its first two words), one half of a
+    ``split`` gives the bits, the other the new key. The bits differ from XLA's, whose
+    default algorithm depends on the platform; every ``algorithm`` gives this one stream.
+    Works under ``jit`` and ``vmap`` (a batch of keys); no derivative (integers).
+    ``out_sharding`` must be None (functrans does not shard)."""
+    from . import random as _random
+    if out_sharding is not None:
+        raise NotImplementedError("lax.rng_bit_generator: out_sharding is not supported "
+                                  "(functrans has no sharding); pass None.")
+    try:
+        algorithm = RandomAlgorithm(algorithm)
+    except ValueError:
+        raise ValueError(f"lax.rng_bit_generator: algorithm must be a lax.RandomAlgorithm "
+                         f"(RNG_DEFAULT, RNG_THREE_FRY or RNG_PHILOX); got "
+                         f"{algorithm!r}.") from None
+    try:
+        shape = ((operator.index(shape),) if not isinstance(shape, (tuple, list)) else
+                 tuple(operator.index(n) for n in shape))
+    except TypeError:
+        raise TypeError(f"lax.rng_bit_generator: shape must be a tuple of ints; got "
+                        f"{shape!r}.") from None
+    if builtins.any(n < 0 for n in shape):
+        raise ValueError(f"lax.rng_bit_generator: shape must not be negative; got {shape}.")
+    d = _dt.as_dtype(dtype)
+    if d.name not in _RNG_BIT_DTYPES:
+        raise TypeError(f"lax.rng_bit_generator: dtype must be uint8, uint16, uint32 or "
+                        f"uint64 (JAX: unsupported dtype); got {d.name}.")
+    words = _rng_key_words(key)
+    seed = _random.fold_in(_random.fold_in(words[0:2], words[2]), words[3])
+    pair = _random.split(seed)
+    kd = _dtype(_array(key))
+    new_key = _random.bits(pair[1, :], (4,) if kd is _dt.uint32 else (2,), kd)
+    return new_key, _random.bits(pair[0, :], shape, d)
+
+
 def empty(shape, dtype, *, out_sharding=None):
     """An array of ``shape`` and ``dtype`` whose values are not to be relied on
     (``jax.lax.empty``): here zeros, on the default backend. ``out_sharding`` must be
@@ -3011,7 +3088,8 @@ __all__ = ELEMENTWISE + [
     "GatherScatterMode", "GatherDimensionNumbers", "ScatterDimensionNumbers", "gather",
     "scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min", "scatter_max",
     "scatter_apply", "split", "tile", "broadcast_like", "stack", "unstack",
-    "broadcast_shapes", "empty", "dtype", "index_take", "mulhi", "reduce_precision",
+    "broadcast_shapes", "empty", "RandomAlgorithm", "rng_bit_generator", "dtype",
+    "index_take", "mulhi", "reduce_precision",
     "optimization_barrier", "platform_dependent", "approx_max_k", "approx_min_k",
     "ragged_dot", "ragged_dot_general", "RaggedDotDimensionNumbers", "polygamma", "zeta",
     "betainc", "bessel_i0e", "bessel_i1e", "igamma_grad_a", "random_gamma_grad",

@@ -92,6 +92,10 @@ def _extremal(data, segment_ids, num_segments, mode, what, reduce, fill):
         fill = info.min if fill < 0 else info.max
     elif kind == "b":
         fill = fill > 0
+    elif kind == "c" and reduce is not fnp.prod:
+        # the identity of the lexicographic max (min): -inf - inf j (+inf + inf j), not JAX's
+        # -inf + 0j, which beats -inf - 1j and made the maximum of [-inf - 1j] -inf + 0j
+        fill = complex(fill, fill)
     k = ids.ndim
     flat_ids = fnp.reshape(ids, (-1,))
     rest = tuple(data.shape[k:])
@@ -120,7 +124,8 @@ def segment_prod(data, segment_ids, num_segments=None, indices_are_sorted=False,
 def segment_max(data, segment_ids, num_segments=None, indices_are_sorted=False,
                 unique_indices=False, bucket_size=None, mode=None):
     """The maxima of ``data``'s slices by segment (``jax.ops.segment_max``); an empty segment
-    gives ``-inf`` (the dtype's least integer for integers). As :func:`segment_sum`
+    gives ``-inf`` (the dtype's least integer for integers, ``-inf - inf j`` for complex
+    numbers, ordered lexicographically). As :func:`segment_sum`
     otherwise; computed as one masked reduction (memory: entries x segments x the slices'
     size), whose derivative shares ties equally."""
     return _extremal(data, segment_ids, num_segments, mode, "segment_max", fnp.max,
@@ -130,7 +135,8 @@ def segment_max(data, segment_ids, num_segments=None, indices_are_sorted=False,
 def segment_min(data, segment_ids, num_segments=None, indices_are_sorted=False,
                 unique_indices=False, bucket_size=None, mode=None):
     """The minima of ``data``'s slices by segment (``jax.ops.segment_min``); an empty segment
-    gives ``inf`` (the dtype's greatest integer for integers). As :func:`segment_sum`
+    gives ``inf`` (the dtype's greatest integer for integers, ``inf + inf j`` for complex
+    numbers). As :func:`segment_sum`
     otherwise; computed as one masked reduction (memory: entries x segments x the slices'
     size), whose derivative shares ties equally."""
     return _extremal(data, segment_ids, num_segments, mode, "segment_min", fnp.min,

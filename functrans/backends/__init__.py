@@ -176,6 +176,11 @@ class Backend:
     # read another element silently.
     index_wraps = False
 
+    # Whether the library's sort, argsort, max, min, argmax, argmin and searchsorted order
+    # complex numbers as NumPy does (NaNs included); where not (the standard's are for real
+    # dtypes only), those primitives use functrans.backends.complex_order instead.
+    orders_complex = False
+
     def __init__(self, name, xp, array_types, dtypes, extras=None, impls=None):
         self.name = name
         self.xp = xp

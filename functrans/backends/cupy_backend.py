@@ -92,7 +92,16 @@ class CuPyBackend(Backend):
         return out
 
 
-backend = CuPyBackend("cupy", _xp, [cupy.ndarray], _pairs)
+def _bitcast(x, dtype):
+    # On the device: a view of the bytes of a fresh C-ordered copy (aligned for the wider
+    # dtype; lax.bitcast_convert_type's trailing axis from the flat view's length)
+    from ..primitives.structural import bitcast_shape
+    shape = bitcast_shape(x.shape, backend.dtype(x), dtype)
+    return x.copy(order="C").reshape(-1).view(backend.native_dtype(dtype)).reshape(shape)
+
+
+backend = CuPyBackend("cupy", _xp, [cupy.ndarray], _pairs,
+                      impls={"bitcast_convert_type": _bitcast})
 backend.device_types = (cupy.cuda.Device,)
 backend.index_wraps = True  # (cupy.take wraps out-of-range indices)
 register(backend)

@@ -78,6 +78,32 @@ def complex_extreme(xp, name, refusals):
     return impl
 
 
+def complex_comparison(xp, name, refusals):
+    """``xp.less``, ``less_equal``, ``greater`` or ``greater_equal`` (``name``), with NumPy's
+    rule for complex numbers where the library refuses them (raising one of ``refusals``):
+    ``x < y`` where the real parts are ordered so and neither imaginary part is NaN, or the
+    real parts are equal and the imaginary parts are ordered so (``<=``: likewise)."""
+    fn = getattr(xp, name)
+    swap = name.startswith("greater")
+    strict = name in ("less", "greater")
+
+    def impl(x, y):
+        try:
+            return fn(x, y)
+        except refusals:
+            arr = x if hasattr(x, "dtype") else y
+            if not xp.isdtype(arr.dtype, "complex floating"):
+                raise
+        x, y = (v if hasattr(v, "dtype") else xp.asarray(v, dtype=arr.dtype,
+                                                          device=arr.device) for v in (x, y))
+        if swap:
+            x, y = y, x
+        xr, yr, xi, yi = xp.real(x), xp.real(y), xp.imag(x), xp.imag(y)
+        by_real = (xr < yr) & ~xp.isnan(xi) & ~xp.isnan(yi)
+        return by_real | ((xr == yr) & ((xi < yi) if strict else (xi <= yi)))
+    return impl
+
+
 def _norm_axis(axis, ndim):
     if not -ndim <= axis < ndim:
         raise ValueError(f"scatter_add: axis {axis} is out of range for an array of {ndim} "

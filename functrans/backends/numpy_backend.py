@@ -220,6 +220,8 @@ def plain(x):
 
 
 class NumPyBackend(Backend):
+    orders_complex = True
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.devices = False  # the CPU only

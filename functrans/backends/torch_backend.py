@@ -12,7 +12,7 @@ import torch
 
 from .. import dtypes as _dt
 from . import Backend, register
-from .generic import complex_extreme, flat_index
+from .generic import complex_comparison, complex_extreme, flat_index
 from .generic import polygamma as _generic_polygamma
 
 _pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
@@ -87,9 +87,23 @@ def _flip(x, axes):
     return torch.flip(x.view(signed), axes).view(x.dtype)
 
 
+def _bitcast(x, dtype):
+    # On the tensor's device: a view of its bytes (lax.bitcast_convert_type's trailing axis
+    # from the flat view's length)
+    from ..primitives.structural import bitcast_shape
+    shape = bitcast_shape(x.shape, backend.dtype(x), dtype)
+    flat = x.reshape(-1)
+    try:
+        return flat.view(backend.native_dtype(dtype)).reshape(shape)
+    except RuntimeError:  # an offset into storage that the wider dtype's alignment refuses
+        return flat.clone().view(backend.native_dtype(dtype)).reshape(shape)
+
+
 def _searchsorted(x1, x2, side):
+    from ..primitives.sorting import searchsorted_impl
     # (torch copies a non-contiguous operand itself, but warns the first time it does)
-    return _xp.searchsorted(x1.contiguous(), x2.contiguous(), side=side)
+    return searchsorted_impl(backend, x1.contiguous(), x2.contiguous(), side,
+                             native=_xp.searchsorted)
 
 
 # -- uint16/32/64: torch has no CPU kernels for most of their arithmetic, comparisons and
@@ -294,6 +308,7 @@ _UNSIGNED_FALLBACKS = {
 
 
 _IMPLS = {"gather": _gather,
+          "bitcast_convert_type": _bitcast,
           "flip": _flip,
           "searchsorted": _searchsorted,
           "reduce_sum": _accumulation("sum", "axes"),
@@ -303,6 +318,10 @@ _IMPLS = {"gather": _gather,
 # (maximum and minimum of complex numbers, which torch refuses: NumPy's lexicographic rule)
 _IMPLS.update(max=complex_extreme(_xp, "maximum", RuntimeError),
               min=complex_extreme(_xp, "minimum", RuntimeError))
+# (and their comparisons, <, <=, >, >=, which torch has no complex kernels for)
+_IMPLS.update({p: complex_comparison(_xp, name, (RuntimeError, NotImplementedError))
+               for p, name in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                               ("ge", "greater_equal"))})
 _IMPLS.update({name: _unsigned_fallback(name, fn, _IMPLS.get(name))
                for name, fn in _UNSIGNED_FALLBACKS.items()})
 

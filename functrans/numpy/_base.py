@@ -698,8 +698,11 @@ def _extreme(red, pair, name, x, axis, keepdims, initial, where):
         return _st.broadcast_to(init, out_shape)
     # Left-out entries are filled with the reduction's identity for floats (-inf for max),
     # not with ``initial``: filled with it they tied with it and took shares of the derivative
-    # from the kept entries. Integers carry no derivative, so ``initial`` does there.
+    # from the kept entries. Integers carry no derivative, so ``initial`` does there. (For
+    # complex numbers the identity is -inf - inf j: -inf + 0j is above -inf - 1j.)
     fill = (-math.inf if red is _red.reduce_max else math.inf) if _is_float_array(x) else init
+    if _dtype_of(x).kind == "c":
+        fill = complex(fill, fill)
     out = _reduce(red, _fill_outside(x, mask, fill), axis, keepdims)
     return pair(out, _st.broadcast_to(init, _shape(out)))
 

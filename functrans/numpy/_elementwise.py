@@ -378,12 +378,26 @@ def _int_bound(v, other, d, which):
 def _picks(cmp, out, b, d):
     """Where clip takes the bound ``b``: beyond it, or where it is NaN (NumPy propagates NaN
     bounds)."""
+    if d.kind == "c":  # (NumPy's maximum and minimum: a NaN in x, then in b, is the result)
+        if type(b) in _SCALARS:
+            b = _to_array(b, dtype=d, like=out)
+        c = _binary(_ew.logical_or_p, _complex_beyond(cmp, out, b), _ew.isnan_p.bind(b))
+        return _binary(_ew.logical_and_p, c, _ew.logical_not_p.bind(_ew.isnan_p.bind(out)))
     c = _binary(cmp, out, b)
-    if d.kind not in "fc":
+    if d.kind != "f":
         return c
     if type(b) in _SCALARS:
         return _st.full_like(c, True, dtype=_dt.bool_) if b != b else c
     return _binary(_ew.logical_or_p, c, _ew.isnan_p.bind(b))
+
+
+def _complex_beyond(cmp, x, b):
+    """``x < b`` (``cmp`` lt) or ``x > b`` (gt) for complex arrays in NumPy's order of the
+    numbers without NaNs: the real parts, then the imaginary parts."""
+    xr, br = real(x), real(b)
+    ties = _binary(_ew.eq_p, xr, br)
+    return _binary(_ew.logical_or_p, _binary(cmp, xr, br), _binary(
+        _ew.logical_and_p, ties, _binary(cmp, imag(x), imag(b))))
 
 
 # -- NumPy's ufunc methods: add.reduce, multiply.outer, maximum.accumulate, add.at ... ----------

@@ -341,8 +341,12 @@ def _fminmax(fn, x1, x2):
     x1, x2 = _as_operand(x1), _as_operand(x2)
     if not (_is_inexact(x1) or _is_inexact(x2)):
         return fn(x1, x2)
-    a = where(isnan(x1), x2, x1)
-    b = where(isnan(x2), x1, x2)
+    nan1 = isnan(x1)
+    if _dtype(x1).kind == "c" or _dtype(x2).kind == "c":
+        # where both have a NaN, the first (NumPy's; complex NaNs differ in their other part)
+        nan1 = logical_and(nan1, logical_not(isnan(x2)))
+    a = where(nan1, x2, x1)
+    b = where(isnan(x2), a, x2)
     return fn(a, b)
 
 
@@ -632,29 +636,34 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     """Variance along ``axis`` of the non-NaN entries, with ``count - ddof`` degrees of
     freedom (NaN where that is not positive, as for an all-NaN slice). ``correction`` is
     another name for ``ddof`` (giving both is an error). ``where=`` (a boolean mask
-    broadcast with ``a``) leaves out the entries it marks False, as NaNs are; ``mean=`` is not
-    supported."""
+    broadcast with ``a``) leaves out the entries it marks False, as NaNs are; ``mean=`` (of
+    the shape the mean has with ``keepdims=True``) is the mean to take the deviations from,
+    as NumPy's."""
     _no_out("nanvar", out)
-    _unsupported("nanvar", mean=mean)
     ddof = _ddof("nanvar", ddof if ddof != 0 else None, correction)
     a = _as_operand(a)
     d = _stat_dtype("nanvar", a, dtype, nan=True)
     if d is not None and d.kind not in "fc":  # integer input: var's (no NaNs)
-        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where, dtype=d)
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where, dtype=d,
+                   mean=mean)
     if d is not None:
         a = astype(a, d)
     if not _is_inexact(a):
-        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where)
+        return var(a, axis=axis, correction=ddof, keepdims=keepdims, where=where, mean=mean)
     if _dtype(a) in _dt.HALF:  # in float32, as var
         return astype(nanvar(astype(a, _dt.float32), axis, ddof=ddof, keepdims=keepdims,
-                             where=where), _dtype(a))
+                             where=where, mean=mean), _dtype(a))
     nan = isnan(a)
     if where is not None:
         nan = logical_or(nan, logical_not(where))
     rd = _real_dtype(a)
     cnt = sum(astype(logical_not(nan), rd), axis=axis, keepdims=True)
     filled = _where(nan, 0.0, a)
-    avg = divide(sum(filled, axis=axis, keepdims=True), cnt)
+    if mean is None:
+        avg = divide(sum(filled, axis=axis, keepdims=True), cnt)
+    else:
+        from ._statistics import _given_mean
+        avg = _given_mean("nanvar", a, mean, _normalize_axes(axis, len(_shape(a))))
     dev = _where(nan, 0.0, subtract(filled, avg))
     sq = real(multiply(dev, conj(dev))) if _dtype(dev).kind == "c" else square(dev)
     s = sum(sq, axis=axis, keepdims=keepdims)
@@ -686,25 +695,29 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 def _nan_extreme(name, red, fill, a, axis, out, keepdims, initial, where_):
     _no_out(name, out)
     a = _as_operand(a)
-    if _dtype(a).kind == "c":
-        raise NotImplementedError(f"{name}: complex input is not supported")
     mask = _where_mask(a, where_, name)
     if mask is not None and initial is None:
         raise ValueError(f"{name}: where= needs initial= (the {name[3:]}imum of no elements "
                          f"is undefined), as in NumPy")
     if not _is_inexact(a):
         return red(a, axis=axis, keepdims=keepdims, initial=initial, where=mask)
+    is_complex = _dtype(a).kind == "c"
+    if is_complex:  # (the least complex number is -inf - inf j: a NaN ties with it, no more)
+        fill = complex(fill, fill)
     nan = isnan(a)
     if initial is None:
         r = red(where(nan, fill, a), axis=axis, keepdims=keepdims)
-        return where(all(nan, axis=axis, keepdims=keepdims), math.nan, r)
+        # an all-NaN slice: NaN (complex: the slice's first NaN, as NumPy's fmax.reduce)
+        none_left = red(a, axis=axis, keepdims=keepdims) if is_complex else math.nan
+        return where(all(nan, axis=axis, keepdims=keepdims), none_left, r)
     # NumPy's fmax/fmin reduction: NaNs (in ``a`` or ``initial``) are skipped like the
     # entries ``where`` leaves out; NaN only when nothing is left
     keep = logical_not(nan) if mask is None else logical_and(logical_not(nan), mask)
     init = _initial_value(a, initial)
     ok = logical_not(isnan(init))
     r = red(a, axis=axis, keepdims=keepdims, initial=where(ok, init, fill), where=keep)
-    return where(logical_or(ok, any(keep, axis=axis, keepdims=keepdims)), r, math.nan)
+    return where(logical_or(ok, any(keep, axis=axis, keepdims=keepdims)), r,
+                 init if is_complex else math.nan)
 
 
 def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
@@ -728,7 +741,16 @@ def _nan_arg(name, fn, fill, a, axis, out, keepdims):
     if not _is_inexact(a):
         return fn(a, axis=axis, keepdims=keepdims)
     nan = isnan(a)
-    idx = fn(where(nan, fill, a), axis=axis, keepdims=keepdims)
+    if _dtype(a).kind == "c":
+        # NaNs as the least (greatest) complex number, -inf - inf j, which a value may equal:
+        # the first non-NaN entry equal to the extreme (NumPy fills -inf + 0j, which beats a
+        # value such as -inf - 1j and then gives a NaN's index)
+        filled = where(nan, complex(fill, fill), a)
+        best = (max if fn is argmax else min)(filled, axis=axis, keepdims=True)
+        hit = logical_and(equal(filled, best), logical_not(nan))
+        idx = argmax(hit, axis=axis, keepdims=keepdims)
+    else:
+        idx = fn(where(nan, fill, a), axis=axis, keepdims=keepdims)
     if axis is None:
         bad = all(nan, keepdims=keepdims)
         if keepdims:
@@ -811,8 +833,9 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
 
 def _median_impl(name, a, axis, keepdims, ignore_nan):
     a = _as_operand(a)
-    if _dtype(a).kind == "c":
-        raise TypeError(f"{name}: a must be an array of real numbers")
+    is_complex = _dtype(a).kind == "c"
+    if is_complex and ignore_nan:
+        return _complex_nanmedian(a, axis, keepdims)
     if not ignore_nan:
         x, n, r_shape, kept = _to_front(a, axis)
         xf = _as_float(x)
@@ -827,9 +850,29 @@ def _median_impl(name, a, axis, keepdims, ignore_nan):
                 hi = _take0(s, n // 2)
                 out = divide(add(_as_float(lo), _as_float(hi)), 2.0)
             if _is_inexact(x):
-                out = where(any(isnan(x), axis=0), math.nan, out)
+                # a slice with a NaN: NaN (complex: the last value sorted, as NumPy's)
+                worst = _take0(s, n - 1) if is_complex else math.nan
+                out = where(any(isnan(x), axis=0), worst, out)
         return reshape(out, kept) if keepdims else out
     return _quantile_impl(name, a, 0.5, axis, "linear", keepdims, True, 1, median=True)
+
+
+def _complex_nanmedian(a, axis, keepdims):
+    """NumPy's nanmedian of complex numbers: the middle value of each slice's entries without
+    a NaN in NumPy's order (those with one sort last), or the mean of the two middle ones;
+    ``nan + 0j`` for an all-NaN slice."""
+    x, n, r_shape, kept = _to_front(a, axis)
+    if n == 0:
+        out = mean(x, axis=0)
+    else:
+        s = sort(x, axis=0)
+        k = sum(astype(logical_not(isnan(x)), _dt.int64), axis=0)
+        lo_i = maximum(floor_divide(subtract(k, 1), 2), 0)
+        at = [take_along_axis(s, reshape(i, (1,) + r_shape), axis=0)
+              for i in (lo_i, floor_divide(k, 2))]
+        out = reshape(divide(add(*at), 2.0), r_shape)
+        out = where(equal(k, 0), complex(math.nan, 0.0), out)
+    return reshape(out, kept) if keepdims else out
 
 
 def _take0(s, i):
@@ -850,7 +893,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """Median along ``axis`` of the non-NaN entries (NaN for an all-NaN slice, without
-    NumPy's warning): the middle value, or the mean of the two middle values, as NumPy's."""
+    NumPy's warning): the middle value, or the mean of the two middle values, as NumPy's
+    (complex numbers too, in NumPy's order; jax.numpy refuses them)."""
     _no_out("nanmedian", out)
     return _median_impl("nanmedian", a, axis, keepdims, True)
 
@@ -2504,9 +2548,9 @@ def real_if_close(a, tol=100):
 
 def sort_complex(a):
     """``a`` sorted along its last axis as complex numbers (by real part, then imaginary
-    part), as a complex array (complex64 for 8- and 16-bit integers, else complex128 for
-    real input). Differentiable: each element's derivative follows it. NaNs are not given
-    NumPy's order."""
+    part; those with a NaN last, as :func:`sort` orders them), as a complex array (complex64
+    for 8- and 16-bit integers, else complex128 for real input). Differentiable: each
+    element's derivative follows it."""
     a = _operand(a)
     d = _dtype(a)
     if d.kind != "c":
@@ -2514,11 +2558,7 @@ def sort_complex(a):
         a = astype(a, _dt.complex64 if small else _dt.complex128)
     if len(_shape(a)) == 0 or _shape(a)[-1] < 2:
         return a
-    im = imag(a)
-    o1 = argsort(im, axis=-1)
-    re = take_along_axis(real(a), o1, axis=-1)
-    o2 = take_along_axis(o1, argsort(re, axis=-1), axis=-1)
-    return take_along_axis(a, o2, axis=-1)
+    return sort(a, axis=-1)
 
 
 def _attach_ufunc_methods():

@@ -368,8 +368,9 @@ def einsum_path(subscripts, *operands, optimize="greedy", einsum_call=False):
         subscripts, operands = _sublist_subscripts((subscripts,) + operands)
     stand_ins = [_np.broadcast_to(_np.zeros((), dtype=_np.float64), _shape(_as_operand(o)))
                  for o in operands]
-    if isinstance(optimize, str) and optimize in ("auto", "eager"):
-        optimize = "greedy"  # (opt_einsum's names, which NumPy does not know)
+    if isinstance(optimize, str) and optimize.lower() in _STRATEGIES:
+        # (opt_einsum's names, which NumPy does not know: its greedy search)
+        optimize = "optimal" if optimize.lower() == "optimal" else "greedy"
     elif _is_jax_path(optimize):
         optimize = ["einsum_path", *optimize]
     return _np.einsum_path(subscripts, *stand_ins, optimize=optimize)
@@ -386,9 +387,11 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     form ``einsum(op0, sublist0, op1, sublist1, ..., [sublistout])``. The operands are
     contracted pairwise, each pair as one (batched) matrix product: left to right with
     ``optimize=False``, else greedily (the pair with the smallest result first; ``True``,
-    ``'greedy'``, ``'optimal'``, and opt_einsum's ``'auto'`` and ``'eager'`` as jax.numpy
-    takes them); ``optimize`` may also be an explicit path, NumPy's ``['einsum_path', ...]``
-    or jax.numpy's list of index tuples, accepted and not followed.
+    ``'greedy'``, ``'optimal'`` and the rest of opt_einsum's strategies that jax.numpy
+    takes: ``'auto'``, ``'auto-hq'``, ``'eager'``, ``'dp'``, ``'branch-all'``, ``'branch-2'``,
+    ``'branch-1'``, ``'random-greedy'``...); ``optimize`` may also be an explicit path,
+    NumPy's ``['einsum_path', ...]`` or jax.numpy's list of index tuples, which is followed
+    (a step of three or more positions contracts them in turn).
     ``dtype`` with ``casting`` casts the operands first; ``order`` (memory layout) is
     ignored; ``out`` is not supported. ``jax.numpy``'s ``precision`` (accepted, no effect)
     and ``preferred_element_type`` (the result's dtype, computed in it where that loses
@@ -407,7 +410,7 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
         raise ValueError(f"einsum: order must be one of 'K', 'C', 'F', 'A'; got {order!r}")
     if casting not in _CASTINGS:
         raise ValueError(f"einsum: casting must be one of {_CASTINGS}; got {casting!r}")
-    greedy = _check_optimize(optimize)
+    greedy, path = _check_optimize(optimize)
     operands = tuple(_as_operand(o) if isinstance(o, (list, tuple)) else o for o in operands)
     shapes = [() if type(o) in _SCALARS else _shape(o) for o in operands]
     labels, out_labels, sizes = _parse_einsum(subscripts, shapes)
@@ -428,13 +431,10 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
         return s
     for i in range(len(ops)):
         ops[i] = list(_einsum_prepare(ops[i][0], ops[i][1], sizes, needed({i})))
-    while len(ops) > 1:
-        if greedy and len(ops) > 2:
-            cands = [(_pair_size(ops[i][1], ops[j][1], needed({i, j}), sizes), i, j)
-                     for i in range(len(ops)) for j in range(i + 1, len(ops))]
-            _, i, j = min(cands)
-        else:
-            i, j = 0, 1
+
+    def contract(i, j):
+        """ops[i] and ops[j] replaced by their product, at the end of ops."""
+        nonlocal ops
         keep = needed({i, j})
         (a, la), (b, lb) = ops[i], ops[j]
         # labels only one of the two has and no one else needs (after a diagonal or a
@@ -443,6 +443,27 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
         b, lb = _einsum_prepare(b, lb, sizes, keep | set(la))
         res = list(_einsum_pair(a, la, b, lb, keep, sizes))
         ops = [op for k, op in enumerate(ops) if k not in (i, j)] + [res]
+
+    if path is not None:
+        # an explicit path, followed: each step takes the operands at its positions (among
+        # those left, each step's result appended last, as opt_einsum counts them)
+        for step in path:
+            _check_path_step(step, len(ops), path)
+            rest = [op for k, op in enumerate(ops) if k not in step]
+            ops = rest + [ops[k] for k in step]
+            for _ in range(len(step) - 1):
+                contract(len(rest), len(rest) + 1)
+        if len(ops) != 1:
+            raise ValueError(f"einsum: the path {list(path)} leaves {len(ops)} operands; it "
+                             f"must contract them all into one")
+    while len(ops) > 1:
+        if greedy and len(ops) > 2:
+            cands = [(_pair_size(ops[i][1], ops[j][1], needed({i, j}), sizes), i, j)
+                     for i in range(len(ops)) for j in range(i + 1, len(ops))]
+            _, i, j = min(cands)
+        else:
+            i, j = 0, 1
+        contract(i, j)
     x, lab = ops[0]
     x, lab = _einsum_prepare(x, lab, sizes, set(out_labels))
     perm = tuple(lab.index(lbl) for lbl in out_labels)
@@ -451,8 +472,11 @@ def einsum(subscripts, *operands, out=None, dtype=None, order="K", casting="safe
     return _finish(x, was_bool)
 
 
-# NumPy's strategies and the two of opt_einsum's that jax.numpy's tests use
-_STRATEGIES = ("greedy", "optimal", "auto", "eager")
+# NumPy's strategies and opt_einsum's, which jax.numpy takes (any case): each contracts
+# greedily here, a choice of order that changes the rounding only
+_STRATEGIES = ("greedy", "optimal", "auto", "auto-hq", "eager", "opportunistic", "dp",
+               "dynamic-programming", "branch-all", "branch-2", "branch-1", "random-greedy",
+               "random-greedy-128")
 
 
 def _is_jax_path(optimize):
@@ -463,17 +487,31 @@ def _is_jax_path(optimize):
 
 
 def _check_optimize(optimize):
+    """``(greedy, path)``: whether to contract greedily, and the explicit path (index
+    tuples) to follow instead, or None."""
     if isinstance(optimize, bool):
-        return optimize
-    if isinstance(optimize, str) and optimize in _STRATEGIES:
-        return True
+        return optimize, None
+    if isinstance(optimize, str) and optimize.lower() in _STRATEGIES:
+        return True, None
     if isinstance(optimize, (list, tuple)) and optimize and optimize[0] == "einsum_path":
-        return True
+        return True, tuple(optimize[1:])
     if _is_jax_path(optimize):
-        return True
-    raise ValueError(f"einsum: optimize must be a bool, one of {_STRATEGIES}, an "
-                     f"['einsum_path', ...] list (NumPy's einsum_path) or a list of index "
-                     f"tuples (jax.numpy's); got {optimize!r}")
+        return True, tuple(optimize)
+    raise ValueError(f"einsum: optimize must be a bool, one of {_STRATEGIES} (opt_einsum's "
+                     f"strategies, in any case), an ['einsum_path', ...] list (NumPy's "
+                     f"einsum_path) or a list of index tuples (jax.numpy's); got {optimize!r}")
+
+
+def _check_path_step(step, n, path):
+    import operator
+    ok = isinstance(step, (tuple, list)) and len(step) > 0
+    try:
+        idx = [operator.index(i) for i in step] if ok else []
+    except TypeError:
+        ok = False
+    if not ok or len(set(idx)) != len(idx) or any(not 0 <= i < n for i in idx):
+        raise ValueError(f"einsum: the path step {step!r} of {list(path)} must be a tuple of "
+                         f"distinct positions among the {n} operands left at that step")
 
 
 # -- dot products --------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from ..primitives import reductions as _red
 from ..primitives import structural as _st
 from ._base import (_as_operand, _count, _dtype, _fill_outside, _initial_value,
                     _normalize_axes, _normalize_axis, _reduce, _shape, _where_mask, astype,
-                    concat, mean, sqrt)
+                    concat, sqrt)
+from ._base import mean as _mean  # (var's and std's mean= parameter would hide the name)
 
 
 def _acc_dtype(x, dtype):
@@ -138,21 +139,44 @@ def _exact_var(x, d, axis, keepdims, where, correction, name="var"):
     return _truncated(s, _ew.max_p.bind(dof, 0.0), d)
 
 
+def _given_mean(name, x, given, axes):
+    """The ``mean=`` given to var or std (or their nan versions), broadcast to ``x``'s shape:
+    it must broadcast to the shape of the mean with ``keepdims=True``, as NumPy's."""
+    from ..errors import ShapeError
+    from ._base import _SCALARS, _to_array, broadcast_to
+    shape = _shape(x)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    m = _to_array(given, like=x) if type(given) in _SCALARS else _as_operand(given)
+    try:
+        m = broadcast_to(m, kept)
+    except (ShapeError, ValueError) as e:
+        raise ValueError(f"{name}: mean= must have the shape of the mean taken with "
+                         f"keepdims=True, {kept} (or broadcast to it); got "
+                         f"{_shape(m)}") from e
+    return _st.broadcast_to(m, shape)
+
+
 def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None,
-        dtype=None):
+        dtype=None, mean=None):
     """Variance over ``axis``: the mean squared deviation, with ``N - correction`` degrees
     of freedom (``correction`` 0 by default; where that is 0 or less, inf, or nan for a
     slice with no deviation, as NumPy's). ``ddof`` is NumPy's name for ``correction``
     (giving both is a ValueError); ``where``: NumPy's boolean mask of the elements taking
     part (N counts them in each slice); ``dtype``: NumPy's, the dtype computed in and of the
     result: floating or complex, or integer or bool with NumPy's arithmetic (the elements,
-    mean and squared deviations cast into it, truncating; no derivative)."""
+    mean and squared deviations cast into it, truncating; no derivative); ``mean``: NumPy's
+    and jax.numpy's, the mean to take the deviations from (of the shape the mean has with
+    ``keepdims=True``), which is then not computed (differentiable in it too)."""
     correction = _correction("var", correction, ddof)
     d = _stat_dtype("var", x, dtype)
     if d is not None:
         if d.kind not in "fc":
+            if mean is not None:
+                raise NotImplementedError("var: mean= with an integer or bool dtype= is not "
+                                          "supported; pass a floating dtype")
             return _exact_var(x, d, axis, keepdims, where, correction)
-        out = var(astype(x, d), axis, correction=correction, keepdims=keepdims, where=where)
+        out = var(astype(x, d), axis, correction=correction, keepdims=keepdims, where=where,
+                  mean=mean)
         return astype(out, d)
     x = _as_operand(x)
     if _dtype(x).kind not in "fc":
@@ -160,15 +184,23 @@ def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
     half = _dtype(x)
     if half in _dt.HALF:  # in float32 and rounded back (as JAX, torch; NumPy's overflows)
         out = var(_st.convert_element_type(x, _dt.float32), axis, correction=correction,
-                  keepdims=keepdims, where=where)
+                  keepdims=keepdims, where=where, mean=mean)
         return _st.convert_element_type(out, half)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
     mask = _where_mask(x, where, "var")
     # excluded elements replaced first: a nan or inf there must not reach the derivative
     x = _fill_outside(x, mask, 0)
-    m = mean(x, axis=axes, keepdims=True, where=mask)
+    if mean is not None:
+        d = _ew.sub(x, _given_mean("var", x, mean, axes))
+        return _from_deviations(d, shape, axes, keepdims, mask, correction)
+    m = _mean(x, axis=axes, keepdims=True, where=mask)
     d = _ew.sub(x, _st.broadcast_to(m, shape))
+    return _from_deviations(d, shape, axes, keepdims, mask, correction)
+
+
+def _from_deviations(d, shape, axes, keepdims, mask, correction):
+    """The variance from the deviations ``d`` (var's last steps)."""
     sq = _ew.real(_ew.mul(_ew.conj(d), d)) if _dtype(d).kind == "c" else _ew.mul(d, d)
     s = _reduce(_red.reduce_sum, _fill_outside(sq, mask, 0), axes, keepdims)
     if mask is not None:
@@ -181,31 +213,37 @@ def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
 
 
 def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None,
-        dtype=None):
+        dtype=None, mean=None):
     """Standard deviation over ``axis`` (the derivative is infinite where it is 0, except
     over slices of one element, where it is identically 0 and so is its derivative);
-    ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError); ``where``
-    and ``dtype`` as in :func:`var`."""
+    ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError); ``where``,
+    ``dtype`` and ``mean`` as in :func:`var`."""
     correction = _correction("std", correction, ddof)
     d = _stat_dtype("std", x, dtype)
     if d is not None:
         if d.kind not in "fc":  # NumPy's for a 0-d result (its arrays refuse sqrt's cast)
+            if mean is not None:
+                raise NotImplementedError("std: mean= with an integer or bool dtype= is not "
+                                          "supported; pass a floating dtype")
             v = _exact_var(x, d, axis, keepdims, where, correction, "std")
             return astype(sqrt(astype(v, _dt.float64)), d)
-        out = std(astype(x, d), axis, correction=correction, keepdims=keepdims, where=where)
+        out = std(astype(x, d), axis, correction=correction, keepdims=keepdims, where=where,
+                  mean=mean)
         return astype(out, d)
     x = _as_operand(x)
     half = _dtype(x)
     if half in _dt.HALF:  # (the variance itself may be beyond float16's range)
         out = std(_st.convert_element_type(x, _dt.float32), axis, correction=correction,
-                  keepdims=keepdims, where=where)
+                  keepdims=keepdims, where=where, mean=mean)
         return _st.convert_element_type(out, half)
     shape = _shape(x)
-    if where is None and math.prod(shape[a] for a in _normalize_axes(axis, len(shape))) == 1:
+    if where is None and mean is None and math.prod(
+            shape[a] for a in _normalize_axes(axis, len(shape))) == 1:
         # one element per slice: the variance is identically 0 (with a zero derivative, as
         # autograd's), and sqrt's infinite slope there would make it nan
         return var(x, axis=axis, correction=correction, keepdims=keepdims)
-    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims, where=where))
+    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims, where=where,
+                    mean=mean))
 
 
 def _cumulative(prim, x, axis, dtype, include_initial, initial):

@@ -5,11 +5,14 @@ permutation (at ties the permutation of a stable sort decides which element the 
 goes to, as in JAX). ``argsort``, ``searchsorted`` are integer-valued (no derivative).
 ``unique_all`` has data-dependent shapes: it needs concrete values (eager transforms); the
 tangent of its ``values`` is the input tangent at the first occurrence of each value.
+Complex numbers are ordered as NumPy orders them on every backend (where the library's own
+functions refuse them: :mod:`functrans.backends.complex_order`).
 """
 
 from __future__ import annotations
 
 from .. import dtypes as _dt
+from ..backends import complex_order as _co
 from ..core import ShapedArray, primitive
 from .indexing import data_dependent, gather, take_along_axis
 from ._batching import axes_rule, not_batchable, with_batch
@@ -23,17 +26,33 @@ def _sort_jvp(primals, tangents, axis, descending):
     return out, take_along_axis(t, argsort(x, axis, descending), axis)
 
 
+def _orders_here(b, x):
+    """Whether the library orders ``x`` itself (else: NumPy's complex order, written on the
+    standard in functrans.backends.complex_order)."""
+    return b.orders_complex or b.dtype(x).kind != "c"
+
+
+def _sort_impl(b, x, axis, descending):
+    if _orders_here(b, x):
+        return b.xp.sort(x, axis=axis, descending=descending, stable=True)
+    return _co.sort(b.xp, x, axis, descending)
+
+
+def _argsort_impl(b, x, axis, descending):
+    if _orders_here(b, x):
+        return b.xp.argsort(x, axis=axis, descending=descending, stable=True)
+    return _co.argsort(b.xp, x, axis, descending)
+
+
 sort_p = primitive("sort")
 sort_p.same_aval = True
-sort_p.def_impl(lambda b, x, axis, descending: b.xp.sort(x, axis=axis, descending=descending,
-                                                         stable=True))
+sort_p.def_impl(_sort_impl)
 sort_p.def_abstract_eval(lambda x, axis, descending: x)
 sort_p.def_jvp(_sort_jvp)
 sort_p.def_batch(axes_rule(sort_p, "axis", many=False))
 
 argsort_p = primitive("argsort")
-argsort_p.def_impl(lambda b, x, axis, descending: b.xp.argsort(
-    x, axis=axis, descending=descending, stable=True))
+argsort_p.def_impl(_argsort_impl)
 argsort_p.def_abstract_eval(lambda x, axis, descending: ShapedArray(x.shape, _dt.int64))
 argsort_p.def_jvp(lambda p, t, axis, descending: (argsort(p[0], axis, descending), None))
 argsort_p.def_batch(axes_rule(argsort_p, "axis", many=False))
@@ -47,8 +66,16 @@ def argsort(x, axis, descending=False):
     return argsort_p.bind(x, axis=axis, descending=descending)
 
 
+def searchsorted_impl(b, x1, x2, side, native=None):
+    """The primitive on backend ``b`` (``native``: the library's own function, if not the
+    namespace's)."""
+    if _orders_here(b, x1):
+        return (native or b.xp.searchsorted)(x1, x2, side=side)
+    return _co.searchsorted(b.xp, x1, x2, side)
+
+
 searchsorted_p = primitive("searchsorted")
-searchsorted_p.def_impl(lambda b, x1, x2, side: b.xp.searchsorted(x1, x2, side=side))
+searchsorted_p.def_impl(searchsorted_impl)
 searchsorted_p.def_abstract_eval(lambda x1, x2, side: ShapedArray(x2.shape, _dt.int64))
 searchsorted_p.def_jvp(lambda p, t, side: (searchsorted_p.bind(*p, side=side), None))
 
@@ -88,7 +115,7 @@ def _generic_unique_all(b, x):
     xp = b.xp
     flat = xp.reshape(x, (-1,))
     n = flat.shape[0]
-    order = xp.argsort(flat, stable=True)
+    order = _argsort_impl(b, flat, 0, False)
     s = xp.take(flat, order)
     if n == 0:
         empty = xp.astype(order, xp.int64)

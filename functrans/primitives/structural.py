@@ -342,7 +342,8 @@ def bitcast_shape(shape, source, target):
 
 
 def _bitcast_impl(b, x, dtype):
-    # Through NumPy on the host (a view of the bytes), then back to x's backend and device.
+    # Through NumPy on the host (a view of the bytes), then back to x's backend and device,
+    # where the library has no view of its own (torch's and CuPy's: their backends' impls).
     import numpy as np
     source = b.dtype(x)
     a = np.ascontiguousarray(b.to_numpy(x))
