@@ -721,7 +721,8 @@ def jet(fun, primals, series, factorial_scaled=True):
         >>> print(y, d1, d2, d3)
         0.0 1.0 0.0 -1.0
     """
-    from .api import _Leaves, _as_input, _check_like, _const_output, _fname, _integer_tangent
+    from .api import (_Leaves, _all_zero, _as_input, _check_like, _const_output, _fname,
+                      _integer_tangent, _is_float0)
     from .errors import TangentMismatchError, check_function
     from .reverse import unshared
     from .tree import _where_differ, tree_flatten, tree_unflatten
@@ -772,6 +773,12 @@ def jet(fun, primals, series, factorial_scaled=True):
                     per_leaf[j].append(t)
                 else:  # carries none: checked, unused
                     _integer_tangent(t, a, name, j, x)
+                    if not _is_float0(t) and not _all_zero(t):
+                        raise TangentMismatchError(
+                            f"{name(j)} is nonzero, but its primal has dtype {a.dtype.name}, "
+                            f"which carries no derivative, so the term would be ignored: "
+                            f"pass zeros of the primal's shape (or JAX's float0), or make "
+                            f"this input a float to follow the curve along it.")
                     per_leaf[j].append(None)
         leaves.append(p_leaves)
         trees.append(p_tree)

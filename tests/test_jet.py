@@ -156,3 +156,255 @@ def test_rule_against_generic(prim, monkeypatch):
     assert calls, f"the case does not reach {prim}'s rule"
     monkeypatch.delitem(taylor.RULES, prim)
     assert_series(got, jet(fun, args, series))
+
+
+# -- JAX's jet side by side ----------------------------------------------------------------
+
+
+def _jax_cases():
+    import jax
+    import jax.numpy as jnp
+    from jax import lax as jlax
+    return {
+        "exp": jnp.exp, "neg": lambda x: -x, "log": jnp.log, "log1p": jnp.log1p,
+        "expm1": jnp.expm1, "sqrt": jnp.sqrt, "rsqrt": jlax.rsqrt, "sin": jnp.sin,
+        "cos": jnp.cos, "tanh": jnp.tanh,
+        "sinh_cosh": lambda x: jnp.sinh(x) * jnp.cosh(2.0 * x),
+        "logistic": jlax.logistic, "erf": jax.scipy.special.erf,
+        "integer_pow": lambda x: jlax.integer_pow(x, 3) - x ** 2 + x ** -2,
+        "real_pow": lambda x: x ** 2.5 + x ** -0.5,
+        "pow_array_exponent": lambda x, y: x ** y,
+        "mul": lambda x, y: x * y * x, "div": lambda x, y: x / y,
+        "div_by": lambda x: 1.0 / (1.0 - x), "add_sub": lambda x, y: x + y - 2.0 * x,
+        "dot": lambda x, w: jnp.tanh(x @ w) @ w.T,
+        "sum": lambda x: jnp.sum(jnp.sin(x) * x),
+        "reduce_max": lambda x: jnp.max(jnp.sin(x)),
+        "reduce_min": lambda x: jnp.min(jnp.exp(x), axis=0),
+        "max_min": lambda x, y: jnp.maximum(x, y) * jnp.minimum(x, jnp.cos(y)),
+        "cumsum": lambda x: jnp.cumsum(jnp.exp(x)),
+        "cumprod": lambda x: jnp.cumprod(jnp.sin(x)),
+        "select": lambda x: jnp.where(x > 0, jnp.exp(x), jnp.sin(x)),
+        "abs": lambda x: jnp.abs(x) * x,
+        "indexing": lambda x: jnp.concatenate([x[::-1], x[:2] * x[1:]]).reshape(5, 1),
+        "gather": lambda x: jnp.take(jnp.exp(x), jnp.array([2, 0, 2])),
+        "tanh_composition": lambda x: jnp.tanh(jnp.tanh(jnp.tanh(x))),
+        "logistic_map": lambda x: _logistic_map(x, 3.7, 4),
+    }
+
+
+def test_against_jax_jet():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    from jax.experimental.jet import jet as jax_jet
+    for name, jfun in _jax_cases().items():
+        fun, args = CASES[name]
+        series = _series_for(args, seed=2)
+        y, ys = jax_jet(jfun, args, series)
+        assert_series(jet(fun, args, series),
+                      (np.asarray(y), [np.asarray(t) for t in ys]), rtol=1e-10)
+
+
+# -- closed forms ------------------------------------------------------------------------------
+
+
+def test_closed_forms():
+    x0 = 0.3
+    # along x(t) = x0 + t: the derivatives of exp, sin, 1/(1-x), log, sqrt
+    line = ((1.0, 0.0, 0.0, 0.0),)
+    cases = [
+        (fnp.exp, [math.exp(x0)] * 5),
+        (fnp.sin, [math.sin(x0), math.cos(x0), -math.sin(x0), -math.cos(x0), math.sin(x0)]),
+        (lambda x: 1.0 / (1.0 - x), [math.factorial(k) / (1 - x0) ** (k + 1) for k in range(5)]),
+        (fnp.log, [math.log(x0)] + [(-1) ** (k - 1) * math.factorial(k - 1) / x0 ** k
+                                    for k in range(1, 5)]),
+        (fnp.sqrt, [x0 ** 0.5, 0.5 * x0 ** -0.5, -0.25 * x0 ** -1.5, 0.375 * x0 ** -2.5,
+                    -0.9375 * x0 ** -3.5]),
+    ]
+    for fun, want in cases:
+        y, ys = jet(fun, (x0,), line)
+        np.testing.assert_allclose([float(y)] + [float(t) for t in ys], want, rtol=1e-13)
+    # exp along the curve x(t) = t^2 / 2 (x_2 = 1): exp(t^2/2) = sum t^(2n) / (2^n n!), whose
+    # derivatives at 0 are 0, 1, 0, 3
+    _, ys = jet(fnp.exp, (0.0,), ((0.0, 1.0, 0.0, 0.0),))
+    np.testing.assert_allclose([float(t) for t in ys], [0.0, 1.0, 0.0, 3.0], atol=1e-15)
+    # factorial_scaled=False: Taylor coefficients in and out (sin: 1, 0, -1/6 at 0)
+    _, ys = jet(fnp.sin, (0.0,), ((1.0, 0.0, 0.0),), factorial_scaled=False)
+    np.testing.assert_allclose([float(t) for t in ys], [1.0, 0.0, -1.0 / 6.0], atol=1e-16)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_orders_and_first_term_is_jvp(order):
+    fun, args = CASES["tanh_composition"]
+    series = _series_for(args, order=order, seed=order)
+    got = jet(fun, args, series)
+    assert len(got[1]) == order
+    assert_series(got, curve_reference(fun, args, series))
+    y, t = ft.jvp(fun, args, tuple(s[0] for s in series))
+    np.testing.assert_array_equal(np.asarray(got[1][0]), np.asarray(t))
+
+
+def test_zero_series_and_order_zero():
+    y, ys = jet(fnp.sin, (X3,), ((np.zeros(3), np.zeros(3)),))
+    np.testing.assert_allclose(y, np.sin(X3))
+    assert all(np.asarray(t).shape == (3,) and not np.any(t) for t in ys)
+    y, ys = jet(fnp.sin, (X3,), ((),))
+    np.testing.assert_allclose(y, np.sin(X3))
+    assert ys == []
+    # an output that does not depend on the input: zeros of its own dtype and shape
+    (a, b, c), (sa, sb, sc) = jet(lambda x: (x > 0, fnp.argmax(x), 3.0), (X3,),
+                                  ((X3, X3),))
+    assert [np.asarray(t).dtype for t in (sa[0], sb[1], sc[0])] == [np.bool_, np.int64,
+                                                                       np.float64]
+    assert not any(np.any(np.asarray(t)) for t in sa + sb + sc)
+
+
+def test_pytrees_and_several_arguments():
+    def fun(p, s):
+        return {"y": p["a"] * fnp.sin(p["b"][0]) * s, "z": [fnp.exp(s)]}
+    p = {"a": 1.5, "b": [np.array([0.2, 0.4])]}
+    terms = ({"a": 1.0, "b": [np.array([0.5, -1.0])]}, {"a": -0.5, "b": [np.zeros(2)]})
+    out, series = jet(fun, (p, 0.7), (terms, (0.3, 0.1)))
+    assert set(out) == {"y", "z"} and len(series["y"]) == 2 and len(series["z"][0]) == 2
+    flat = lambda a, b, s: fun({"a": a, "b": [b]}, s)["y"]  # noqa: E731
+    want = curve_reference(flat, (1.5, np.array([0.2, 0.4]), 0.7),
+                           ((1.0, -0.5), (np.array([0.5, -1.0]), np.zeros(2)), (0.3, 0.1)))
+    assert_series((out["y"], series["y"]), want)
+
+
+def test_ties_and_kinks_follow_the_jvp_convention():
+    # maximum at a tie: the mean of the two sides' terms (JAX's too), jvp's at order 1
+    y, ys = jet(lambda x: fnp.maximum(x, 0.5), (0.5,), ((1.0, 2.0),))
+    assert [float(t) for t in ys] == [0.5, 1.0]
+    assert float(ft.jvp(lambda x: fnp.maximum(x, 0.5), (0.5,), (1.0,))[1]) == 0.5
+    # abs at 0: sign(0) = 0, as functrans's jvp (JAX's jet and jvp take +1)
+    _, ys = jet(fnp.abs, (0.0,), ((1.0, 1.0),))
+    assert [float(t) for t in ys] == [0.0, 0.0]
+    assert float(ft.jvp(fnp.abs, (0.0,), (1.0,))[1]) == 0.0
+    # reduce_max over a tie: the mean of the tied positions' terms
+    _, ys = jet(fnp.max, (np.array([1.0, 1.0, 0.0]),), ((np.array([1.0, 2.0, 3.0]),),))
+    assert float(ys[0]) == 1.5
+
+
+# -- composition with the other transforms --------------------------------------------------
+
+
+def _f(x):
+    return fnp.sin(x) * fnp.exp(x) / (1.0 + x * x)
+
+
+def test_jet_under_jit_and_vmap():
+    x, v = np.array([0.3, 0.5]), np.array([1.0, 2.0])
+    want = jet(_f, (x,), ((v, v, v),))
+    assert_series(ft.jit(lambda x, v: jet(_f, (x,), ((v, v, v),)))(x, v),
+                  (want[0], [np.asarray(t) for t in want[1]]), rtol=1e-14)
+    y, ys = ft.vmap(lambda x, v: jet(_f, (x,), ((v, -v, v),)))(x, v)
+    for i in range(2):
+        assert_series((y[i], [t[i] for t in ys]),
+                      curve_reference(_f, (x[i],), ((v[i], -v[i], v[i]),)))
+
+
+def test_transforms_inside_jet():
+    x, v = np.array([0.3, 0.5]), np.array([1.0, 2.0])
+    want = curve_reference(_f, (x,), ((v, v, v),))
+    assert_series(jet(ft.jit(_f), (x,), ((v, v, v),)), want)
+    assert_series(jet(ft.vmap(_f), (x,), ((v, v, v),)), want)
+    # jet of a function that takes a gradient: the derivatives of g = h' are h's next ones
+    h = lambda x: fnp.sin(x) ** 2 * x  # noqa: E731
+    y, ys = jet(ft.grad(h), (0.3,), ((1.0, 0.0, 0.0),))
+    d = [ft.grad(h)]
+    for _ in range(3):
+        d.append(ft.grad(d[-1]))
+    np.testing.assert_allclose([float(y)] + [float(t) for t in ys],
+                               [float(g(0.3)) for g in d], rtol=1e-12)
+
+
+def test_derivatives_of_jet_outputs():
+    third = lambda x: jet(_f, (x,), ((1.0, 0.0, 0.0),))[1][2]  # noqa: E731
+    # the fourth derivative by grad of jet's third, and by jvp of it, against jet's own fourth
+    fourth = float(jet(_f, (0.3,), ((1.0, 0.0, 0.0, 0.0),))[1][3])
+    np.testing.assert_allclose(float(ft.grad(third)(0.3)), fourth, rtol=1e-12)
+    np.testing.assert_allclose(float(ft.jvp(third, (0.3,), (1.0,))[1]), fourth, rtol=1e-12)
+    np.testing.assert_allclose(float(ft.grad(third)(0.3)),
+                               (float(third(0.3 + 1e-5)) - float(third(0.3 - 1e-5))) / 2e-5,
+                               rtol=1e-6)
+    from functrans.testing import check_grads
+    check_grads(third, (0.3,), order=1, modes=("fwd", "rev"))
+    # jet of jet
+    y, ys = jet(lambda x: jet(_f, (x,), ((1.0, 0.0),))[1][1], (0.3,), ((1.0, 0.0),))
+    np.testing.assert_allclose([float(t) for t in ys],
+                               [float(t) for t in jet(_f, (0.3,), ((1.0,) + (0.0,) * 3,))[1][2:]],
+                               rtol=1e-12)
+
+
+def test_generic_rule_reaches_control_flow_linalg_and_custom_rules():
+    x, v = np.array([0.3, 0.5]), np.array([1.0, -2.0])
+    series = ((v, v, 0 * v),)
+
+    @ft.custom_jvp
+    def softclip(x):
+        return fnp.tanh(x)
+    softclip.defjvp(lambda p, t: (softclip(p[0]), t[0] * (1.0 - fnp.tanh(p[0]) ** 2)))
+    for fun in [
+            lambda x: ft.lax.fori_loop(0, 3, lambda i, c: fnp.sin(c) * 1.5, x),
+            lambda x: ft.lax.cond(x[0] > 0, fnp.sin, fnp.cos, x),
+            lambda x: ft.lax.scan(lambda c, a: (fnp.sin(c) * a, c), x,
+                                  np.array([1.0, 2.0]))[0],
+            lambda x: fnp.linalg.eigh(fnp.outer(x, x) + fnp.eye(2))[0],
+            lambda x: softclip(x) * x]:
+        assert_series(jet(fun, (x,), series), curve_reference(fun, (x,), series))
+
+
+# -- backends, dtypes, arguments -------------------------------------------------------------
+
+
+def test_backends(backend):
+    x, v = backend.asarray([0.3, 0.5]), backend.asarray([1.0, -2.0])
+    fun = lambda x: fnp.cumsum(fnp.where(x > 0.4, fnp.exp(x), fnp.sin(x)) @ fnp.ones((2, 2))  # noqa: E731
+                               + fsp.gammaln(x + 1.0) + fnp.zeros(2))
+    y, ys = jet(fun, (x,), ((v, v, v),))
+    assert backend.is_own(y) and all(backend.is_own(t) for t in ys)
+    want = curve_reference(fun, (np.array([0.3, 0.5]),),
+                           ((np.array([1.0, -2.0]),) * 3,))
+    assert_series((backend.to_numpy(y), [backend.to_numpy(t) for t in ys]), want)
+
+
+def test_float32_keeps_its_dtype():
+    x = np.array([0.3, 0.5], np.float32)
+    y, ys = jet(lambda x: fnp.tanh(x) * 2.0, (x,), ((np.ones(2, np.float32),) * 3,))
+    assert y.dtype == np.float32 and all(t.dtype == np.float32 for t in ys)
+
+
+def test_integer_arguments_carry_no_series():
+    n = np.arange(3)
+    y, ys = jet(lambda x, n: x * n, (X3, n), ((X3, X3), (np.zeros(3, int), np.zeros(3, int))))
+    np.testing.assert_allclose(ys[1], X3 * n)
+    with pytest.raises(ValueError, match=r"series\[1\]\[0\].* is nonzero.*int64"):
+        jet(lambda x, n: x * n, (X3, n), ((X3,), (np.ones(3, int),)))
+
+
+def test_results_do_not_alias_the_arguments():
+    v = np.array([1.0, 2.0])
+    _, ys = jet(lambda x: x, (np.zeros(2),), ((v, v),))
+    assert not np.shares_memory(ys[0], v)
+
+
+def test_errors():
+    e = ft.errors.TangentMismatchError
+    cases = [
+        ((np.ones(2),), ((np.ones(3),),), e, r"series\[0\]\[0\].*shape \(3,\).*\(2,\)"),
+        ((np.ones(2, np.float32),), ((np.ones(2),),), e, r"dtype float64.*float32"),
+        ((np.ones(2),), ((np.ones(2),), (np.ones(2),)), e, "one entry .* per primal"),
+        ((1.0, 2.0), ((1.0,), (1.0, 2.0)), e, r"same number of Taylor terms.*\[1, 2\]"),
+        ((1.0,), ((1,),), e, "Python int 1.*pass 1.0"),
+        (np.ones(2), ((1.0,),), TypeError, "tuples or lists"),
+        ((1.0,), (1.0,), TypeError, r"series\[0\] must be a tuple or list"),
+        (({"a": 1.0},), (({"b": 1.0},),), e, r"series\[0\]\[0\] must have the tree structure"),
+        ((), (), ValueError, "at least one argument"),
+    ]
+    for primals, series, err, match in cases:
+        with pytest.raises(err, match=match):
+            jet(lambda *a: a[0], primals, series)
+    with pytest.raises(ft.errors.DerivativeDroppedError, match="Taylor coefficients"):
+        jet(lambda x: float(x), (1.0,), ((1.0,),))
+    with pytest.raises(TypeError, match="expects a function"):
+        jet(3, (1.0,), ((1.0,),))
