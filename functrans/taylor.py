@@ -26,14 +26,23 @@ from __future__ import annotations
 import math
 
 from . import dtypes as _dt
+from . import numpy as _fnp
+from .api import (_Leaves, _all_zero, _array_leaves, _as_input, _check_like,
+                  _coefficient_operands, _const_output, _fname, _integer_tangent, _is_float0,
+                  _product_pairs, _scalar_like)
 from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, _current, get_aval, \
     registry
 from .dtypes import _by_id, dtype_of
-from .errors import DerivativeDroppedError, MissingRuleError
-from .interpreters import CONSTANT_INTERPRETERS, ConstTracer, JVPInterpreter, JVPTracer
-from .primitives.elementwise import (_order, _pick, _scalar_log, add, cos, div, eq, exp, log,
+from .errors import (DerivativeDroppedError, MissingRuleError, TangentMismatchError,
+                     check_function)
+from .interpreters import (CONSTANT_INTERPRETERS, SAME_LAYOUT_TRACERS, ConstTracer,
+                           JVPInterpreter, JVPTracer)
+from .primitives.elementwise import (_order, _pick, _scalar_log, add, div, eq, exp, log,
                                      mul, neg, pow, select, sign, sin_cos, sqrt, sub)
 from .primitives.reductions import chooser_weights_p, reduce_sum
+from .primitives.structural import convert_element_type
+from .reverse import unshared
+from .tree import _where_differ, tree_flatten, tree_unflatten
 
 # -- the tracer and its interpreter -------------------------------------------------------------
 
@@ -44,12 +53,18 @@ class JetTracer(Tracer):
     for a zero one (not all None: such a value is a constant). Only floating-point values
     are wrapped."""
 
-    __slots__ = ("primal", "terms")
+    # (JVPTracer's slots, the coefficients in ``tangent``: a constant assigned a jet value,
+    # ``y = zeros(3); y[0] = x``, turns into one, as it does into a forward mode's tracer)
+    __slots__ = ("primal", "tangent")
 
     def __init__(self, interp, primal, terms):
         self._interp = interp
         self.primal = primal
-        self.terms = terms
+        self.tangent = terms
+
+    @property
+    def terms(self):
+        return self.tangent
 
     @property
     def aval(self):
@@ -90,6 +105,7 @@ class JetTracer(Tracer):
 
 
 INEXACT_TRACER_TYPES.add(JetTracer)
+SAME_LAYOUT_TRACERS.add(JetTracer)
 
 
 class JetInterpreter(Interpreter):
@@ -114,7 +130,7 @@ class JetInterpreter(Interpreter):
             t = type(a)
             if t is JetTracer and a._interp is self:
                 primals[i] = a.primal
-                series[i] = a.terms
+                series[i] = a.tangent
                 own = True
             elif t is ConstTracer:
                 primals[i] = a.primal
@@ -126,7 +142,11 @@ class JetInterpreter(Interpreter):
                 raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule, so jet "
                                        f"cannot give its Taylor coefficients")
             # (defined by traceable operations: follow those)
-            return prim.jvp_inline(*args, **params)
+            token = _current.set(self)
+            try:
+                return prim.jvp_inline(*args, **params)
+            finally:
+                _current.reset(token)
         token = _current.set(self.parent)
         try:
             if rule is not None:
@@ -557,7 +577,6 @@ def _linear_in(prim, primals, series, params):
     """Whether ``prim`` (which has a transpose rule) is linear in the operands that carry
     coefficients: none of them is a coefficient of its linear map, nor are both factors of
     one of its products."""
-    from .api import _coefficient_operands, _product_pairs
     n = len(primals)
     if any(series[i] is not None for i in _coefficient_operands(prim, params, n)):
         return False
@@ -572,7 +591,6 @@ def _zero_like(p):
 
 
 def _linear_rule(prim, primals, series, order, params):
-    from .api import _coefficient_operands, _product_pairs
     out = prim.bind(*primals, **params)
     outs = out if prim.multiple_results else [out]
     if not any(_is_float(o) for o in outs):
@@ -615,12 +633,10 @@ def _nested_jvp_rule(prim, primals, series, order, params):
     like = primals[diff[0]]
     if not _may_carry(prim, primals, params):
         return prim.bind(*primals, **params), None
-    from .api import _scalar_like
     real = _dt.real_dtype(get_aval(like).dtype) if get_aval(like).dtype.kind == "c" \
         else get_aval(like).dtype
     t0, one = _scalar_like(0.0, like, real), _scalar_like(1.0, like, real)
-    from .numpy import add as _add, multiply as _mul
-    from .primitives.structural import convert_element_type
+    _add, _mul = _fnp.add, _fnp.multiply
 
     def along(t):
         args = list(primals)
@@ -721,11 +737,6 @@ def jet(fun, primals, series, factorial_scaled=True):
         >>> print(y, d1, d2, d3)
         0.0 1.0 0.0 -1.0
     """
-    from .api import (_Leaves, _all_zero, _as_input, _check_like, _const_output, _fname,
-                      _integer_tangent, _is_float0)
-    from .errors import TangentMismatchError, check_function
-    from .reverse import unshared
-    from .tree import _where_differ, tree_flatten, tree_unflatten
     check_function(fun, "jet")
     if not isinstance(primals, (tuple, list)) or not isinstance(series, (tuple, list)):
         raise TypeError(f"jet(fun, primals, series): primals and series must be tuples or "
@@ -819,17 +830,14 @@ def jet(fun, primals, series, factorial_scaled=True):
                 t = _scale_term(t, float(math.factorial(k + 1)))
             terms.append(t)
         series_out.append(terms)
-    from .api import _array_leaves
     primals_out = _array_leaves(primals_out)
     series_out = [unshared(_array_leaves(ts), given) for ts in series_out]
     return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, series_out)
 
 
 def _scale_term(t, c):
-    from . import numpy as fnp
-    return fnp.multiply(t, c)
+    return _fnp.multiply(t, c)
 
 
 def _zeros(p):
-    from . import numpy as fnp
-    return fnp.zeros_like(p)
+    return _fnp.zeros_like(p)

@@ -359,8 +359,9 @@ def test_generic_rule_reaches_control_flow_linalg_and_custom_rules():
 
 def test_backends(backend):
     x, v = backend.asarray([0.3, 0.5]), backend.asarray([1.0, -2.0])
-    fun = lambda x: fnp.cumsum(fnp.where(x > 0.4, fnp.exp(x), fnp.sin(x)) @ fnp.ones((2, 2))  # noqa: E731
-                               + fsp.gammaln(x + 1.0) + fnp.zeros(2))
+    def fun(x):
+        return fnp.cumsum(fnp.where(x > 0.4, fnp.exp(x), fnp.sin(x)) @ fnp.ones((2, 2))
+                          + fsp.gammaln(x + 1.0) + fnp.zeros(2))
     y, ys = jet(fun, (x,), ((v, v, v),))
     assert backend.is_own(y) and all(backend.is_own(t) for t in ys)
     want = curve_reference(fun, (np.array([0.3, 0.5]),),
@@ -408,3 +409,18 @@ def test_errors():
         jet(lambda x: float(x), (1.0,), ((1.0,),))
     with pytest.raises(TypeError, match="expects a function"):
         jet(3, (1.0,), ((1.0,),))
+
+
+def test_assignment_into_a_constant_and_into_a_jet_value():
+    def into_constant(x):
+        y = fnp.zeros(3)
+        y[0] = x[1]  # (y turns into a jet value, as under jvp)
+        return y * x
+
+    def into_value(x):
+        x = fnp.asarray(x, copy=True)
+        x[0] = 2.0 * x[1]
+        return fnp.sin(x)
+    for fun in (into_constant, into_value):
+        assert_series(jet(fun, (X3,), ((UNIT3, X3, UNIT3),)),
+                      curve_reference(fun, (X3,), ((UNIT3, X3, UNIT3),)))
