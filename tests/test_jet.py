@@ -424,3 +424,43 @@ def test_assignment_into_a_constant_and_into_a_jet_value():
     for fun in (into_constant, into_value):
         assert_series(jet(fun, (X3,), ((UNIT3, X3, UNIT3),)),
                       curve_reference(fun, (X3,), ((UNIT3, X3, UNIT3),)))
+
+
+def test_linear_primitives_with_coefficient_operands():
+    # solve and sylvester are linear in their right-hand side only, div in its numerator:
+    # a series in the matrix (divisor) takes the non-linear rules, as linear_transpose
+    # refuses a function with the input there
+    from functrans.scipy.linalg import solve_sylvester
+    a0 = np.array([[3.0, 0.5], [0.2, 2.0]])
+    b0, q0 = np.array([[1.0, 0.1], [0.0, 1.5]]), np.array([[1.0, 2.0], [0.5, -1.0]])
+    da = np.array([[0.3, -0.2], [0.1, 0.4]])
+    for fun, x in [(lambda a: solve_sylvester(a, b0, q0), a0),
+                   (lambda q: solve_sylvester(a0, b0, q), q0),
+                   (lambda a: fnp.linalg.solve(a, q0), a0)]:
+        series = ((da, da * 0.5, da),)
+        assert_series(jet(fun, (x,), series), curve_reference(fun, (x,), series))
+    with pytest.raises(TypeError, match="coefficient"):
+        ft.linear_transpose(lambda a: solve_sylvester(a, b0, q0), a0)
+
+
+# The primitives jet applies to each coefficient (a transpose rule, no rule of jet's own),
+# each checked for operands that are coefficients of its linear map (api._COEFFICIENTS):
+# a new one must be checked too, or jet would give wrong values for a series there.
+LINEAR_CHECKED = {
+    "add", "all_gather", "all_to_all", "broadcast_in_dim", "concat", "conj",
+    "convert_element_type", "cumsum", "debug_callback", "diag_embed", "diagonal", "eager_lin",
+    "fft", "flip", "gather", "imag", "irfft", "name", "neg", "ppermute", "psum",
+    "psum_scatter", "real", "reduce_sum", "reshape", "rfft", "roll", "scatter_add",
+    "scatter_along_axis", "scatter_slice", "select", "slice", "solve", "sub", "sylvester",
+    "take_along_axis", "transpose", "tri", "triangular_solve"}
+
+
+def test_linear_primitives_are_checked():
+    from functrans.core import registry
+    linear = {n for n, p in registry.items()
+              if p.transpose is not None and p.jvp is not None and n not in taylor.RULES}
+    assert linear <= LINEAR_CHECKED, (
+        f"{sorted(linear - LINEAR_CHECKED)}: new primitives with a transpose rule, which jet "
+        f"applies to each Taylor coefficient; list any operand that is a coefficient of the "
+        f"linear map (a divisor, a matrix solved with) in functrans.api._COEFFICIENTS, then "
+        f"add them here")
