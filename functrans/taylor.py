@@ -164,7 +164,9 @@ class JetInterpreter(Interpreter):
 
     def _wrap(self, out, terms):
         if terms is not None and any(t is not None for t in terms) and _is_float(out):
-            return JetTracer(self, out, tuple(terms))
+            # (a constant made by a rule beneath is the array it holds)
+            return JetTracer(self, out.primal if type(out) is ConstTracer else out,
+                             tuple(terms))
         # no coefficients (a comparison, an integer result, a zero derivative): a constant
         if _by_type_get(type(out)) is None:
             if type(out) is not ConstTracer:
@@ -633,6 +635,16 @@ def _nested_jvp_rule(prim, primals, series, order, params):
     like = primals[diff[0]]
     if not _may_carry(prim, primals, params):
         return prim.bind(*primals, **params), None
+    if prim.jvp is not None and all(series[i][0] is not None for i in diff):
+        # One forward mode first: a symbolic zero tangent there is a derivative that is zero
+        # in these operands (floor, sign, stop_gradient, zeros_like): no further terms; and
+        # at order 1 it is the whole answer.
+        out, tan = prim.jvp(primals, [None if s is None else s[0] for s in series], **params)
+        tans = tan if prim.multiple_results else [tan]
+        if all(t is None for t in tans):
+            return out, None
+        if order == 1:
+            return out, ([[t] for t in tans] if prim.multiple_results else [tan])
     real = _dt.real_dtype(get_aval(like).dtype) if get_aval(like).dtype.kind == "c" \
         else get_aval(like).dtype
     t0, one = _scalar_like(0.0, like, real), _scalar_like(1.0, like, real)

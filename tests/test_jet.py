@@ -96,6 +96,8 @@ CASES = {
     "indexing": (lambda x: fnp.concat([x[::-1], x[:2] * x[1:]]).reshape(5, 1), (X3,)),
     "gather": (lambda x: fnp.take(fnp.exp(x), np.array([2, 0, 2])), (X3,)),
     "lgamma": (fsp.gammaln, (POS3,)),
+    "piecewise_constant": (lambda x: fnp.floor(3.0 * x) * x + fnp.sign(x)
+                           + ft.stop_gradient(x) * fnp.round(x), (X3,)),
     "solve": (lambda x: fnp.linalg.solve(fnp.eye(3) * 3.0 + fnp.outer(x, x), x), (X3,)),
     "tanh_composition": (lambda x: fnp.tanh(fnp.tanh(fnp.tanh(x))), (X3,)),
     "logistic_map": (lambda x: _logistic_map(x, 3.7, 4), (UNIT3 ** 2,)),
@@ -185,6 +187,8 @@ def _jax_cases():
         "cumprod": lambda x: jnp.cumprod(jnp.sin(x)),
         "select": lambda x: jnp.where(x > 0, jnp.exp(x), jnp.sin(x)),
         "abs": lambda x: jnp.abs(x) * x,
+        "piecewise_constant": lambda x: (jnp.floor(3.0 * x) * x + jnp.sign(x)
+                                         + jax.lax.stop_gradient(x) * jnp.round(x)),
         "indexing": lambda x: jnp.concatenate([x[::-1], x[:2] * x[1:]]).reshape(5, 1),
         "gather": lambda x: jnp.take(jnp.exp(x), jnp.array([2, 0, 2])),
         "tanh_composition": lambda x: jnp.tanh(jnp.tanh(jnp.tanh(x))),
