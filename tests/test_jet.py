@@ -129,7 +129,9 @@ RULE_CASES = {
     "log10": "log2_log10", "sqrt": "sqrt", "sin_cos": "sin", "sin": "sin", "cos": "cos",
     "sinh": "sinh_cosh", "cosh": "sinh_cosh", "tan": "tan", "tanh": "tanh",
     "tanh_slope": "tanh_composition", "mul": "mul", "matmul": "dot", "tensordot": "tensordot",
-    "mul_add": "dot", "div": "div", "pow": "real_pow", "max": "max_min", "min": "max_min",
+    "mul_add": "dot", "div": ("div", "div_by"),
+    "pow": ("real_pow", "integer_pow", "pow_array_exponent", "pow_scalar_base"),
+    "max": "max_min", "min": "max_min",
     "abs": "abs", "relu": "relu", "reduce_max": "reduce_max", "reduce_min": "reduce_min",
     "erf": "erf", "erfc": "erfc", "atan": "inverse_trig", "asin": "inverse_trig",
     "acos": "inverse_trig", "asinh": "inverse_trig", "acosh": "acosh",
@@ -142,22 +144,25 @@ def test_every_rule_is_checked_against_the_generic_one():
 
 @pytest.mark.parametrize("prim", sorted(RULE_CASES))
 def test_rule_against_generic(prim, monkeypatch):
-    fun, args = CASES[RULE_CASES[prim]]
-    series = _series_for(args, seed=1)
-    if prim == "tanh_slope":  # (bound by tanh's forward mode: jet of a function taking jvp)
-        fun = lambda x: ft.jvp(fnp.tanh, (fnp.tanh(x),), (fnp.sin(x),))[1]  # noqa: E731
-    if prim == "sin_cos":
-        fun = lambda x: ft.jvp(fnp.sin, (x,), (fnp.cos(x),))[1]  # noqa: E731
-    if prim == "mul_add":  # (a product's forward mode with both tangents)
-        fun = lambda x, w: ft.jvp(lambda a, b: a * b, (x, fnp.sin(x)),  # noqa: E731
-                                  (fnp.cos(x), x))[1] + w[0, 0]
-    calls = []
-    rule = taylor.RULES[prim]
-    monkeypatch.setitem(taylor.RULES, prim, lambda *a, **k: calls.append(1) or rule(*a, **k))
-    got = jet(fun, args, series)
-    assert calls, f"the case does not reach {prim}'s rule"
-    monkeypatch.delitem(taylor.RULES, prim)
-    assert_series(got, jet(fun, args, series))
+    names = RULE_CASES[prim]
+    for name in (names,) if isinstance(names, str) else names:
+        fun, args = CASES[name]
+        if prim == "tanh_slope":  # (bound by tanh's forward mode: jet of a function taking jvp)
+            fun = lambda x: ft.jvp(fnp.tanh, (fnp.tanh(x),), (fnp.sin(x),))[1]  # noqa: E731
+        if prim == "sin_cos":
+            fun = lambda x: ft.jvp(fnp.sin, (x,), (fnp.cos(x),))[1]  # noqa: E731
+        if prim == "mul_add":  # (a product's forward mode with both tangents)
+            fun = lambda x, w: ft.jvp(lambda a, b: a * b, (x, fnp.sin(x)),  # noqa: E731
+                                      (fnp.cos(x), x))[1] + w[0, 0]
+        series = _series_for(args, seed=1)
+        calls = []
+        rule = taylor.RULES[prim]
+        with monkeypatch.context() as m:
+            m.setitem(taylor.RULES, prim, lambda *a, **k: calls.append(1) or rule(*a, **k))
+            got = jet(fun, args, series)
+            assert calls, f"{name} does not reach {prim}'s rule"
+            m.delitem(taylor.RULES, prim)
+            assert_series(got, jet(fun, args, series))
 
 
 # -- JAX's jet side by side ----------------------------------------------------------------
