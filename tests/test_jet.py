@@ -99,6 +99,15 @@ CASES = {
     "piecewise_constant": (lambda x: fnp.floor(3.0 * x) * x + fnp.sign(x)
                            + ft.stop_gradient(x) * fnp.round(x), (X3,)),
     "solve": (lambda x: fnp.linalg.solve(fnp.eye(3) * 3.0 + fnp.outer(x, x), x), (X3,)),
+    "atan2": (lambda x, y: lax.atan2(x, y), (X3, POS3)),
+    "clamp": (lambda x: lax.clamp(-0.5, x, 0.5) * x, (X3,)),
+    "rem": (lambda x, y: lax.rem(x, y), (X3, POS3)),
+    "erf_inv": (lax.erf_inv, (UNIT3,)),
+    "cummax": (lambda x: lax.cummax(fnp.sin(3.0 * x), axis=0), (X3,)),
+    "dynamic_slice": (lambda x: lax.dynamic_update_slice(
+        fnp.exp(x), lax.dynamic_slice(x, (1,), (2,)) ** 2, (0,)), (X3,)),
+    "scatter_add": (lambda x: fnp.zeros(3).at[np.array([0, 2, 0])].add(x ** 2) * x, (X3,)),
+    "select_n": (lambda x: lax.select_n(x > 0, fnp.sin(x), fnp.exp(x)), (X3,)),
     "tanh_composition": (lambda x: fnp.tanh(fnp.tanh(fnp.tanh(x))), (X3,)),
     "logistic_map": (lambda x: _logistic_map(x, 3.7, 4), (UNIT3 ** 2,)),
 }
@@ -196,6 +205,16 @@ def _jax_cases():
                                          + jax.lax.stop_gradient(x) * jnp.round(x)),
         "indexing": lambda x: jnp.concatenate([x[::-1], x[:2] * x[1:]]).reshape(5, 1),
         "gather": lambda x: jnp.take(jnp.exp(x), jnp.array([2, 0, 2])),
+        # (JAX's jet refuses clamp's scalar bounds; and it takes lax.rem for x - y floor(x/y),
+        # which is not lax.rem for negative x: rem is compared with the reference only)
+        "atan2": jlax.atan2,
+        "clamp": lambda x: jlax.clamp(jnp.full(3, -0.5), x, jnp.full(3, 0.5)) * x,
+        "erf_inv": jlax.erf_inv,
+        "cummax": lambda x: jlax.cummax(jnp.sin(3.0 * x), axis=0),
+        "dynamic_slice": lambda x: jlax.dynamic_update_slice(
+            jnp.exp(x), jlax.dynamic_slice(x, (1,), (2,)) ** 2, (0,)),
+        "scatter_add": lambda x: jnp.zeros(3).at[jnp.array([0, 2, 0])].add(x ** 2) * x,
+        "select_n": lambda x: jlax.select_n(x > 0, jnp.sin(x), jnp.exp(x)),
         "tanh_composition": lambda x: jnp.tanh(jnp.tanh(jnp.tanh(x))),
         "logistic_map": lambda x: _logistic_map(x, 3.7, 4),
     }
