@@ -329,6 +329,12 @@ def test_jet_under_jit_and_vmap():
     for i in range(2):
         assert_series((y[i], [t[i] for t in ys]),
                       curve_reference(_f, (x[i],), ((v[i], -v[i], v[i]),)))
+    # the generic rule (nested forward modes) staged by jit and batched by vmap
+    g = lambda x: fsp.gammaln(x + 1.0) * fnp.sort(x)  # noqa: E731
+    want = curve_reference(g, (x,), ((v, v, v),))
+    assert_series(ft.jit(lambda x, v: jet(g, (x,), ((v, v, v),)))(x, v), want)
+    y, ys = ft.vmap(lambda x: jet(g, (x,), ((v, v, v),)))(np.stack([x, x]))
+    assert_series((y[1], [t[1] for t in ys]), want)
 
 
 def test_transforms_inside_jet():
