@@ -37,8 +37,8 @@ from .errors import (DerivativeDroppedError, MissingRuleError, TangentMismatchEr
                      check_function)
 from .interpreters import (CONSTANT_INTERPRETERS, SAME_LAYOUT_TRACERS, ConstTracer,
                            JVPInterpreter, JVPTracer)
-from .primitives.elementwise import (_order, _pick, _scalar_log, add, div, eq, exp, log,
-                                     mul, neg, pow, select, sign, sin_cos, sqrt, sub)
+from .primitives.elementwise import (_logistic, _order, _pick, _scalar_log, add, div, eq, exp,
+                                     log, mul, ne, neg, pow, select, sign, sin_cos, sqrt, sub)
 from .primitives.reductions import chooser_weights_p, reduce_sum
 from .primitives.structural import convert_element_type
 from .reverse import unshared
@@ -513,6 +513,28 @@ def _reduce_chooser(name):
     return rule
 
 
+def _softmax_weight(a, b):
+    # 1 / (1 + exp(b - a)), as logaddexp's JVP rule computes it (inf - inf taken as 0)
+    d = sub(a, b)
+    return _logistic(select(ne(d, d), select(eq(a, b), 0.0, d), d))
+
+
+def _logaddexp_rule(primals, series, order):
+    # y' = s x' + (1 - s) w' with s = logistic(x - w), followed to order K - 1
+    x, w = primals
+    out = registry["logaddexp"].bind(x, w)
+    u = [x] + _padded(series[0], order)
+    v = [w] + _padded(series[1], order)
+    own = x if series[0] is not None else w
+    s0, ss = jet_flat(_softmax_weight, [x, w], [u[1:order], v[1:order]], order - 1, own)
+    s = [s0] + _padded(ss, order - 1)
+    r = [_softmax_weight(w, x)] + [_scaled(t, -1.0) for t in s[1:]]  # 1 - s
+    y = [out] + [None] * order
+    for k in range(1, order + 1):
+        y[k] = _plus(_integral(u, s, k), _integral(v, r, k))
+    return out, y[1:]
+
+
 def _unary_by_derivative(name, deriv):
     prim = registry[name]
 
@@ -556,6 +578,7 @@ RULES.update({
     "min": _extremum(False),
     "abs": _abs_rule,
     "relu": _relu_rule,
+    "logaddexp": _logaddexp_rule,
     "reduce_max": _reduce_chooser("reduce_max"),
     "reduce_min": _reduce_chooser("reduce_min"),
     # y' = f'(x) x' with f' followed by a jet of one order less

@@ -93,6 +93,7 @@ CASES = {
     "abs": (lambda x: fnp.abs(x) * x, (X3,)),
     "relu": (lambda x: ft.nn.relu(x) ** 2, (X3,)),
     "softplus": (ft.nn.softplus, (X3,)),
+    "logaddexp": (lambda x, y: fnp.logaddexp(fnp.sin(x), y * x), (X3, POS3)),
     "indexing": (lambda x: fnp.concat([x[::-1], x[:2] * x[1:]]).reshape(5, 1), (X3,)),
     "gather": (lambda x: fnp.take(fnp.exp(x), np.array([2, 0, 2])), (X3,)),
     "lgamma": (fsp.gammaln, (POS3,)),
@@ -141,7 +142,8 @@ RULE_CASES = {
     "mul_add": "dot", "div": ("div", "div_by"),
     "pow": ("real_pow", "integer_pow", "pow_array_exponent", "pow_scalar_base"),
     "max": "max_min", "min": "max_min",
-    "abs": "abs", "relu": "relu", "reduce_max": "reduce_max", "reduce_min": "reduce_min",
+    "abs": "abs", "relu": "relu", "logaddexp": ("softplus", "logaddexp"),
+    "reduce_max": "reduce_max", "reduce_min": "reduce_min",
     "erf": "erf", "erfc": "erfc", "atan": "inverse_trig", "asin": "inverse_trig",
     "acos": "inverse_trig", "asinh": "inverse_trig", "acosh": "acosh",
     "atanh": "inverse_trig"}
@@ -182,7 +184,8 @@ def _jax_cases():
     import jax.numpy as jnp
     from jax import lax as jlax
     return {
-        "exp": jnp.exp, "neg": lambda x: -x, "log": jnp.log, "log1p": jnp.log1p,
+        "exp": jnp.exp, "neg": lambda x: -x,
+        "log": jnp.log, "log1p": jnp.log1p,
         "expm1": jnp.expm1, "sqrt": jnp.sqrt, "rsqrt": jlax.rsqrt, "sin": jnp.sin,
         "cos": jnp.cos, "tanh": jnp.tanh,
         "sinh_cosh": lambda x: jnp.sinh(x) * jnp.cosh(2.0 * x),
