@@ -501,3 +501,12 @@ def test_linear_primitives_are_checked():
         f"applies to each Taylor coefficient; list any operand that is a coefficient of the "
         f"linear map (a divisor, a matrix solved with) in functrans.api._COEFFICIENTS, then "
         f"add them here")
+
+
+def test_order_six():
+    # the recurrences at a higher order than the table's, on a scalar
+    def fun(x):
+        return (fnp.tan(x) * fnp.sqrt(1.0 + x) / (2.0 + fnp.sin(x)) + fnp.tanh(x) ** 3
+                + fnp.log1p(x * x) * fsp.erf(x) + x ** 2.5 - fnp.logaddexp(x, -x))
+    series = ((1.0, -0.5, 0.25, 0.0, 0.5, -1.0),)
+    assert_series(jet(fun, (0.7,), series), curve_reference(fun, (0.7,), series), rtol=1e-9)
