@@ -631,6 +631,13 @@ def _linear_rule(prim, primals, series, order, params):
         if series[i] is None and type(p) not in (int, float, complex, bool) and \
                 not _is_float(p):
             fixed.add(i)
+    zeros = {}  # (made once per operand)
+
+    def zero(i):
+        z = zeros.get(i)
+        if z is None:
+            z = zeros[i] = _zero_like(primals[i])
+        return z
     terms = []
     for k in range(order):
         if all(s is None or s[k] is None for s in series):
@@ -639,9 +646,9 @@ def _linear_rule(prim, primals, series, order, params):
         ops = []
         for i, (p, s) in enumerate(zip(primals, series)):
             if s is not None:
-                ops.append(s[k] if s[k] is not None else _zero_like(p))
+                ops.append(s[k] if s[k] is not None else zero(i))
             else:
-                ops.append(p if i in fixed else _zero_like(p))
+                ops.append(p if i in fixed else zero(i))
         terms.append(prim.bind(*ops, **params))
     if prim.multiple_results:
         terms = [[None if t is None else t[i] for t in terms] for i in range(len(out))]
