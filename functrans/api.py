@@ -491,11 +491,32 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
 # Value-free primitives: their outputs depend on an operand's shape and dtype, not its values.
 _VALUE_FREE = frozenset({"full_like", "iota"})
 # Linear primitives with operands that must not depend on the inputs (the coefficients).
-_COEFFICIENTS = {"div": (1,), "solve": (0,), "triangular_solve": (0,), "select": (0,)}
+_COEFFICIENTS = {"div": (1,), "solve": (0,), "triangular_solve": (0,), "select": (0,),
+                 "sylvester": (0, 1)}
 # The tangent maps of linearize/vjp: linear in their first len(diff) operands (the tangents);
 # the others are residuals (the point they were linearized at), coefficients too.
 _RESIDUAL_LIN = frozenset({"checkpoint_lin", "cond_lin", "custom_vjp_lin", "eager_lin",
                            "scan_lin"})
+
+
+def _product_pairs(name, n_operands):
+    """How many leading operand pairs ``(x[2i], x[2i+1])`` of primitive ``name`` (with
+    ``n_operands`` operands) are multiplied together: a product is linear in either factor
+    alone, never in both (``mul``, ``matmul``, ``tensordot``, each term of ``mul_add``)."""
+    return {"mul": 1, "matmul": 1, "tensordot": 1,
+            "mul_add": n_operands // 2}.get(name, 0)
+
+
+def _coefficient_operands(prim, params, n_operands):
+    """Positions of the operands of ``prim`` (a primitive with a transpose rule) that are
+    coefficients of its linear map rather than operands it is linear in: a divisor, the
+    matrix of a solve, a predicate, the point a tangent map was linearized at. The primitive
+    is linear jointly in the other operands (but for its products: see _product_pairs).
+    Integer and boolean operands (indices) are never linear operands either."""
+    fixed = _COEFFICIENTS.get(prim.name, ())
+    if prim.name in _RESIDUAL_LIN:
+        fixed = tuple(fixed) + tuple(range(len(params["diff"]), n_operands))
+    return fixed
 
 
 def _param_vars(params):
@@ -627,12 +648,9 @@ def _check_linear_eqn(prim, inputs, params, hits, hidden, where):
         raise TypeError(f"{where} is not linear in the function's inputs, so the function "
                         f"has no transpose. linear_transpose needs a linear function (use "
                         f"vjp for the transposed derivative of a non-linear one).")
-    pairs = {"mul": 1, "matmul": 1, "tensordot": 1,
-             "mul_add": len(inputs) // 2}.get(prim.name, 0)
+    pairs = _product_pairs(prim.name, len(inputs))
     both = [i for i in range(pairs) if hits[2 * i] and hits[2 * i + 1]]
-    fixed = [i for i in _COEFFICIENTS.get(prim.name, ()) if hits[i]]
-    if prim.name in _RESIDUAL_LIN:
-        fixed += [i for i in range(len(params["diff"]), len(inputs)) if hits[i]]
+    fixed = [i for i in _coefficient_operands(prim, params, len(inputs)) if hits[i]]
     if both or fixed or hidden:
         what = ("multiplies two values that both depend on the inputs" if both else
                 "uses a value that depends on the inputs as a coefficient (a divisor, "

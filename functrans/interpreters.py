@@ -74,6 +74,11 @@ class JVPTracer(Tracer):
 
 INEXACT_TRACER_TYPES.add(JVPTracer)
 
+# Tracer types with JVPTracer's slots (primal, tangent), into which a constant assigned one
+# of their values turns (ConstTracer.__setitem__): forward mode's, and jet's
+# (functrans.taylor.JetTracer, whose ``tangent`` holds its Taylor coefficients).
+SAME_LAYOUT_TRACERS: set = {JVPTracer}
+
 
 class ConstTracer(JVPTracer):
     """A constant made inside forward mode, vmap or a staging (jit, make_jaxpr, checkpoint...):
@@ -296,11 +301,12 @@ class ConstTracer(JVPTracer):
             self.primal = new
         elif type(new) is ConstTracer:
             self.primal = new.primal
-        elif type(new) is JVPTracer and _encloses(new._interp, self._interp):
-            # A traced value written in: from now on this object is that tracer (the two
+        elif type(new) in SAME_LAYOUT_TRACERS and _encloses(new._interp, self._interp):
+            # A traced value written in: from now on this object is that tracer (the
             # classes share their layout, so the object itself changes class). Its forward
-            # mode's or one enclosing it (then the constant outlives none of its values).
-            object.__setattr__(self, "__class__", JVPTracer)
+            # mode's (or jet's) or one enclosing it (then the constant outlives none of its
+            # values).
+            object.__setattr__(self, "__class__", type(new))
             self._interp, self.primal, self.tangent = new._interp, new.primal, new.tangent
         else:
             raise DerivativeDroppedError(

@@ -1,0 +1,885 @@
+"""Taylor mode: ``jet``, the truncated Taylor series of a function along a curve of inputs.
+
+A jet tracer carries a value ``x0`` and its first ``K`` Taylor coefficients ``x1 ... xK``: it
+stands for the curve ``x(t) = x0 + x1 t + ... + xK t^K`` (coefficients, not derivatives: the
+public :func:`jet` converts from and to JAX's derivatives ``k! xk``). Each primitive applied
+to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
+
+- a rule of its own (the table ``RULES`` below) where Taylor arithmetic is short: the
+  recurrences of ``exp``, ``log``, ``sin``/``cos``..., the convolution of a product, the
+  piecewise rules of ``max``, ``abs``, ``relu`` and the max reductions;
+- a primitive *linear* in the operands that carry coefficients is applied to each coefficient
+  (the linear primitives are those with a transpose rule, less their coefficient operands:
+  :func:`functrans.api._coefficient_operands`), so every structural operation, sum, gather,
+  convert... needs no rule;
+- any other primitive with a JVP rule gets its coefficients from ``K`` nested forward modes
+  along the curve (``d^k/dt^k p(x(t))`` at ``t = 0``, divided by ``k!``): exact, at a cost
+  that doubles with each order, so that ``jet`` reaches every differentiable operation
+  (special functions, linear algebra, control flow, custom rules).
+
+Rules run with the interpreter below current, as forward mode's do, so ``jet`` nests with every
+other transform in either order.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import dtypes as _dt
+from . import numpy as _fnp
+from .api import (_Leaves, _all_zero, _array_leaves, _as_input, _check_like,
+                  _coefficient_operands, _const_output, _fname, _integer_tangent, _is_float0,
+                  _product_pairs, _scalar_like)
+from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, _current, get_aval, \
+    registry
+from .dtypes import _by_id, dtype_of
+from .errors import (DerivativeDroppedError, MissingRuleError, TangentMismatchError,
+                     check_function)
+from .interpreters import (CONSTANT_INTERPRETERS, SAME_LAYOUT_TRACERS, ConstTracer,
+                           JVPInterpreter, JVPTracer)
+from .primitives.elementwise import (_logistic, _order, _pick, _scalar_log, add, div, eq, exp,
+                                     log, mul, ne, neg, pow, select, sign, sin_cos, sqrt, sub)
+from .primitives.reductions import chooser_weights_p, reduce_sum
+from .primitives.structural import convert_element_type
+from .reverse import unshared
+from .tree import _where_differ, tree_flatten, tree_unflatten
+
+# -- the tracer and its interpreter -------------------------------------------------------------
+
+
+class JetTracer(Tracer):
+    """A value and its first Taylor coefficients along the curve being followed. ``terms``
+    is a tuple of ``K`` coefficients, each an array of the value's shape and dtype or None
+    for a zero one (not all None: such a value is a constant). Only floating-point values
+    are wrapped."""
+
+    # (JVPTracer's slots, the coefficients in ``tangent``: a constant assigned a jet value,
+    # ``y = zeros(3); y[0] = x``, turns into one, as it does into a forward mode's tracer)
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, interp, primal, terms):
+        self._interp = interp
+        self.primal = primal
+        self.tangent = terms
+
+    @property
+    def terms(self):
+        return self.tangent
+
+    @property
+    def aval(self):
+        return get_aval(self.primal)
+
+    @property
+    def shape(self):
+        return self.primal.shape
+
+    @property
+    def dtype(self):
+        d = _by_id.get(id(self.primal.dtype))
+        return d if d is not None else dtype_of(self.primal)
+
+    def _concrete(self, what):
+        p = self.primal
+        return p._concrete(what) if isinstance(p, Tracer) else p
+
+    # As under forward mode: bool(), int() and indexing are fine, a float taken out would
+    # carry on without its coefficients.
+    def _dropped(self, what):
+        raise DerivativeDroppedError(
+            f"{what} of a value followed by jet would drop its Taylor coefficients silently. "
+            f"Keep the computation in functrans.numpy, or write "
+            f"float(functrans.stop_gradient(x)) if dropping them is intended.")
+
+    def __float__(self):
+        self._dropped("float()")
+
+    def __complex__(self):
+        self._dropped("complex()")
+
+    def item(self, *args):
+        self._dropped("item()")
+
+    def tolist(self):
+        self._dropped("tolist()")
+
+
+INEXACT_TRACER_TYPES.add(JetTracer)
+SAME_LAYOUT_TRACERS.add(JetTracer)
+
+
+class JetInterpreter(Interpreter):
+    """Carries values with ``order`` Taylor coefficients through each primitive (see the
+    module's docstring for where each primitive's coefficients come from).
+    ``device_source``: one of the values followed, whose library and device arrays created
+    inside take (as forward mode's)."""
+
+    __slots__ = ("order", "device_source")
+
+    def __init__(self, parent, order, device_source=None):
+        self.parent = parent
+        self.active = True
+        self.order = order
+        self.device_source = device_source
+
+    def process(self, prim, args, params):
+        primals = list(args)
+        series = [None] * len(args)
+        own = False
+        for i, a in enumerate(args):
+            t = type(a)
+            if t is JetTracer and a._interp is self:
+                primals[i] = a.primal
+                series[i] = a.tangent
+                own = True
+            elif t is ConstTracer:
+                primals[i] = a.primal
+        if not own:
+            return self.parent.process(prim, args, params)
+        rule = RULES.get(prim.name)
+        if rule is None and prim.jvp is None:
+            if prim.jvp_inline is None:
+                raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule, so jet "
+                                       f"cannot give its Taylor coefficients")
+            # (defined by traceable operations: follow those)
+            token = _current.set(self)
+            try:
+                return prim.jvp_inline(*args, **params)
+            finally:
+                _current.reset(token)
+        token = _current.set(self.parent)
+        try:
+            if rule is not None:
+                out, terms = rule(primals, series, self.order, **params)
+            elif prim.transpose is not None and _linear_in(prim, primals, series, params):
+                out, terms = _linear_rule(prim, primals, series, self.order, params)
+            else:
+                out, terms = _nested_jvp_rule(prim, primals, series, self.order, params)
+        finally:
+            _current.reset(token)
+        if prim.multiple_results:
+            terms = [None] * len(out) if terms is None else terms
+            return [self._wrap(o, t) for o, t in zip(out, terms)]
+        return self._wrap(out, terms)
+
+    def _wrap(self, out, terms):
+        if terms is not None and any(t is not None for t in terms) and _is_float(out):
+            # (a constant made by a rule beneath is the array it holds)
+            return JetTracer(self, out.primal if type(out) is ConstTracer else out,
+                             tuple(terms))
+        # no coefficients (a comparison, an integer result, a zero derivative): a constant
+        if _by_type_get(type(out)) is None:
+            if type(out) is not ConstTracer:
+                return out  # (a tracer of a transform beneath, a number)
+            out = out.primal
+        return ConstTracer(self, out)
+
+
+CONSTANT_INTERPRETERS.add(JetInterpreter)
+
+
+def _is_float(x):
+    return _dt.is_float(get_aval(x).dtype)
+
+
+def jet_flat(fun, primals, series, order, device_source=None):
+    """``(out, terms)``: ``fun(*primals)`` (one result) and its ``order`` Taylor coefficients
+    (None for zero ones; ``terms`` None where all are) along ``series`` (per operand a
+    sequence of ``order`` coefficients, None entries for zeros, or None for a constant
+    operand), under a jet interpreter pushed on the current one."""
+    if order == 0:
+        return fun(*primals), None
+    if device_source is None:
+        device_source = next(p for p, s in zip(primals, series) if s is not None)
+    interp = JetInterpreter(_current.get(), order, device_source)
+    args = [p if s is None or all(t is None for t in s) else JetTracer(interp, p, tuple(s))
+            for p, s in zip(primals, series)]
+    token = _current.set(interp)
+    try:
+        out = fun(*args)
+    finally:
+        _current.reset(token)
+        interp.active = False
+        interp.device_source = None
+    if type(out) is JetTracer and out._interp is interp:
+        return out.primal, list(out.terms)
+    return (out.primal if type(out) is ConstTracer else out), None
+
+# -- helpers on coefficients (None is a zero coefficient) --------------------------------------
+
+
+def _plus(total, term):
+    if term is None:
+        return total
+    return term if total is None else add(total, term)
+
+
+def _minus(total, term):
+    if term is None:
+        return total
+    return neg(term) if total is None else sub(total, term)
+
+
+def _times(a, b):
+    return None if a is None or b is None else mul(a, b)
+
+
+def _scaled(a, c):
+    return None if a is None else a if c == 1 else mul(a, c)
+
+
+def _padded(s, order):
+    return [None] * order if s is None else list(s)
+
+
+def _integral(u, c, k):
+    """The coefficient ``k`` of ``y`` where ``y' = c x'`` (``u`` the coefficients of ``x``, ``c``
+    those of ``c`` up to ``k - 1``): ``(1/k) sum_{j=1..k} j u_j c_{k-j}``."""
+    total = None
+    for j in range(1, k + 1):
+        total = _plus(total, _scaled(_times(u[j], c[k - j]), j / k))
+    return total
+
+
+def _by_derivative(value, deriv, primals, series, order):
+    """Coefficients of ``y = f(x)`` (``value``: f, bound on a value) from ``y' = f'(x) x'``,
+    with ``deriv`` (f', traceable) followed to order ``K - 1`` by a jet of its own."""
+    x, = primals
+    u = [x] + list(series[0])
+    c0, cs = jet_flat(deriv, [x], [u[1:order]], order - 1)
+    c = [c0] + _padded(cs, order - 1)
+    v = [value(x)] + [None] * order
+    for k in range(1, order + 1):
+        v[k] = _integral(u, c, k)
+    return v[0], v[1:]
+
+# -- rules ----------------------------------------------------------------------------------------
+# rule(primals, series, order, **params) -> (out, terms): ``series[i]`` is None for an operand
+# with no coefficients, else a sequence of ``order`` (None for zero ones); ``terms`` likewise
+# (per result for primitives with several). Operands are unwrapped values one level down.
+
+
+RULES: dict = {}
+
+
+def _exp_rule(primals, series, order):
+    x, = primals
+    u = [x] + list(series[0])
+    v = [exp(x)] + [None] * order
+    for k in range(1, order + 1):
+        v[k] = _integral(u, v, k)  # exp' = exp
+    return v[0], v[1:]
+
+
+def _expm1_rule(primals, series, order):
+    x, = primals
+    u = [x] + list(series[0])
+    y = registry["expm1"].bind(x)
+    e = [add(y, 1.0)] + [None] * order  # the coefficients of exp(x): the same beyond the 0th
+    for k in range(1, order + 1):
+        e[k] = _integral(u, e, k)
+    return y, e[1:]
+
+
+def _log_like(value, at):
+    """log(at(x)) + constant: ``y' = x' / at(x)`` solved for ``y_k`` (``x_k`` for k >= 1 are
+    those of ``at(x)``)."""
+    def rule(primals, series, order):
+        x, = primals
+        u = [x] + list(series[0])
+        w0 = at(x)
+        v = [value(x)] + [None] * order
+        for k in range(1, order + 1):
+            # k u_k = sum_{j=1..k} j v_j w_{k-j}, w_0 = at(x), w_j = u_j
+            acc = u[k]
+            for j in range(1, k):
+                acc = _minus(acc, _scaled(_times(v[j], u[k - j]), j / k))
+            v[k] = None if acc is None else div(acc, w0)
+        return v[0], v[1:]
+    return rule
+
+
+def _scaled_rule(rule, c):
+    def scaled(primals, series, order):
+        out, terms = rule(primals, series, order)
+        return out, [_scaled(t, c) for t in terms]
+    return scaled
+
+
+def _sqrt_rule(primals, series, order):
+    x, = primals
+    u = [x] + list(series[0])
+    v = [sqrt(x)] + [None] * order
+    twice = mul(v[0], 2.0)
+    for k in range(1, order + 1):
+        acc = u[k]  # u_k = sum_{j=0..k} v_j v_{k-j}
+        for j in range(1, k):
+            acc = _minus(acc, _times(v[j], v[k - j]))
+        v[k] = None if acc is None else div(acc, twice)
+    return v[0], v[1:]
+
+
+def _pair_coefficients(s0, c0, u, order, sign_):
+    """The coefficients of (s, c) = (sin, cos) (sign_ -1) or (sinh, cosh) (sign_ 1) of x:
+    s' = c x', c' = sign_ s x'."""
+    s = [s0] + [None] * order
+    c = [c0] + [None] * order
+    for k in range(1, order + 1):
+        s[k] = _integral(u, c, k)
+        c[k] = _scaled(_integral(u, s, k), sign_)
+    return s, c
+
+
+def _sin_cos_rule(primals, series, order):
+    x, = primals
+    s0, c0 = sin_cos(x)
+    s, c = _pair_coefficients(s0, c0, [x] + list(series[0]), order, -1)
+    return [s[0], c[0]], [s[1:], c[1:]]
+
+
+def _one_of(rule, i):
+    def one(primals, series, order):
+        outs, terms = rule(primals, series, order)
+        return outs[i], terms[i]
+    return one
+
+
+def _sinh_cosh_rule(primals, series, order):
+    x, = primals
+    s, c = _pair_coefficients(registry["sinh"].bind(x), registry["cosh"].bind(x),
+                              [x] + list(series[0]), order, 1)
+    return [s[0], c[0]], [s[1:], c[1:]]
+
+
+def _squared_slope(value, sign_):
+    """tan (sign_ 1) and tanh (sign_ -1): y' = (1 + sign_ y^2) x'. Returns ``(v, w)``, the
+    coefficients of y and of the slope 1 + sign_ y^2."""
+    def coefficients(x, u, order):
+        v = [value(x)] + [None] * order
+        w = [add(_scaled(mul(v[0], v[0]), sign_), 1.0)] + [None] * order
+        for k in range(1, order + 1):
+            v[k] = _integral(u, w, k)
+            sq = None
+            for j in range(0, k + 1):
+                sq = _plus(sq, _times(v[j], v[k - j]))
+            w[k] = _scaled(sq, sign_)
+        return v, w
+    return coefficients
+
+
+_tan_coefficients = _squared_slope(lambda x: registry["tan"].bind(x), 1)
+_tanh_coefficients = _squared_slope(lambda x: registry["tanh"].bind(x), -1)
+
+
+def _tan_rule(primals, series, order):
+    v, _ = _tan_coefficients(primals[0], [primals[0]] + list(series[0]), order)
+    return v[0], v[1:]
+
+
+def _tanh_rule(primals, series, order):
+    v, _ = _tanh_coefficients(primals[0], [primals[0]] + list(series[0]), order)
+    return v[0], v[1:]
+
+
+def _tanh_slope_rule(primals, series, order, factor):
+    # results tanh(x), 1 - tanh(x)^2 and (factor) -2 tanh(x)
+    x, = primals
+    outs = registry["tanh_slope"].bind(x, factor=factor)
+    v, w = _tanh_coefficients(x, [x] + list(series[0]), order)
+    terms = [v[1:], w[1:]] + ([[_scaled(t, -2.0) for t in v[1:]]] if factor else [])
+    return outs, terms
+
+
+def _bilinear(prim):
+    """A product (``mul``, ``matmul``, ``tensordot``): v_k = sum_j op(u_j, w_{k-j})."""
+    def rule(primals, series, order, **params):
+        x, y = primals
+        u = [x] + _padded(series[0], order)
+        w = [y] + _padded(series[1], order)
+        terms = []
+        for k in range(1, order + 1):
+            total = None
+            for j in range(0, k + 1):
+                if u[j] is not None and w[k - j] is not None:
+                    total = _plus(total, prim.bind(u[j], w[k - j], **params))
+            terms.append(total)
+        return prim.bind(x, y, **params), terms
+    return rule
+
+
+def _mul_add_rule(primals, series, order, coef=None):
+    # sum_i coef_i x_{2i} x_{2i+1} (+ coef_last x_last): each product a convolution
+    n = len(primals)
+    out = registry["mul_add"].bind(*primals, **({} if coef is None else {"coef": coef}))
+    cs = list(coef) if coef is not None else [1.0] * ((n + 1) // 2)
+    seqs = [[p] + _padded(s, order) for p, s in zip(primals, series)]
+    terms = []
+    for k in range(1, order + 1):
+        total = None
+        for i in range(n // 2):
+            a, b = seqs[2 * i], seqs[2 * i + 1]
+            for j in range(0, k + 1):
+                total = _plus(total, _scaled(_times(a[j], b[k - j]), cs[i]))
+        if n % 2:
+            total = _plus(total, _scaled(seqs[-1][k], cs[-1]))
+        terms.append(total)
+    return out, terms
+
+
+def _div_rule(primals, series, order):
+    # x = v y: u_k = sum_{j=0..k} v_j w_{k-j}
+    x, y = primals
+    u = [x] + _padded(series[0], order)
+    w = [y] + _padded(series[1], order)
+    v = [div(x, y)] + [None] * order
+    for k in range(1, order + 1):
+        acc = u[k]
+        for j in range(0, k):
+            acc = _minus(acc, _times(v[j], w[k - j]))
+        v[k] = None if acc is None else div(acc, y)
+    return v[0], v[1:]
+
+
+def _pow_rule(primals, series, order):
+    x, y = primals
+    sx, sy = series
+    out = pow(x, y)
+    scalar_y = type(y) in (int, float, complex)
+    if sy is None:
+        # y' = c x^(c-1) x': the power of one less followed by a jet of its own, down to
+        # the exponent 0 for integers (exact at x = 0, where no division is)
+        if scalar_y:
+            if y == 0:
+                return out, None
+            deriv = lambda z: mul(pow(z, y - 1), y)  # noqa: E731
+        else:
+            # (as the JVP rule: where y == 0 the derivative is 0, also at x == 0)
+            zero_y = eq(y, 0)
+            deriv = lambda z: mul(pow(select(zero_y, 1.0, z), sub(y, 1)), y)  # noqa: E731
+        return _by_derivative(lambda _: out, deriv, [x], [sx], order)
+    # x^y = exp(y log x): the exp recurrence on the coefficients of y log x (nan at x == 0,
+    # where log x has none, as in JAX's jet)
+    if type(x) in (int, float, complex):
+        lx = _scalar_log(x, get_aval(out).dtype.kind == "c")
+        z = [mul(y, lx)] + [_scaled(t, lx) for t in sy]
+    else:
+        z0, zs = jet_flat(lambda a, b: mul(b, log(a)), [x, y], [sx, sy], order)
+        z = [z0] + _padded(zs, order)
+    v = [out] + [None] * order
+    for k in range(1, order + 1):
+        v[k] = _integral(z, v, k)
+    return out, v[1:]
+
+
+def _extremum(larger):
+    """max (``larger``) and min: the coefficients of the operand chosen, their mean at ties
+    (the JVP rule's convention)."""
+    def rule(primals, series, order):
+        x, y = primals
+        out = registry["max" if larger else "min"].bind(x, y)
+        greater, less = _order(x, y)
+        first, second = (greater, less) if larger else (less, greater)
+        sx, sy = _padded(series[0], order), _padded(series[1], order)
+        return out, [None if a is None and b is None else _pick(first, second, a, b)
+                     for a, b in zip(sx, sy)]
+    return rule
+
+
+def _abs_rule(primals, series, order):
+    x, = primals
+    if get_aval(x).dtype.kind == "c":
+        return _nested_jvp_rule(registry["abs"], primals, series, order, {})
+    # |x| = sign(x0) x near x0, with sign(0) = 0 (the JVP rule's derivative at 0)
+    sg = sign(x)
+    return registry["abs"].bind(x), [_times(t, sg) for t in series[0]]
+
+
+def _relu_rule(primals, series, order):
+    x, = primals
+    y = registry["relu"].bind(x)
+    off = eq(y, 0.0)  # (x <= 0: derivative 0, as the JVP rule)
+    return y, [None if t is None else select(off, 0.0, t) for t in series[0]]
+
+
+def _reduce_chooser(name):
+    # each coefficient averaged over the positions attaining the extreme (the JVP rule's)
+    def rule(primals, series, order, axes, keepdims=False):
+        x, = primals
+        kw = {"keepdims": True} if keepdims else {}
+        out = registry[name].bind(x, axes=axes, **kw)
+        w = chooser_weights_p.bind(x, out, axes=axes)
+        return out, [None if t is None else reduce_sum(mul(t, w), axes, keepdims)
+                     for t in series[0]]
+    return rule
+
+
+def _softmax_weight(a, b):
+    # 1 / (1 + exp(b - a)), as logaddexp's JVP rule computes it (inf - inf taken as 0)
+    d = sub(a, b)
+    return _logistic(select(ne(d, d), select(eq(a, b), 0.0, d), d))
+
+
+def _logaddexp_rule(primals, series, order):
+    # y' = s x' + (1 - s) w' with s = logistic(x - w), followed to order K - 1
+    x, w = primals
+    out = registry["logaddexp"].bind(x, w)
+    u = [x] + _padded(series[0], order)
+    v = [w] + _padded(series[1], order)
+    own = x if series[0] is not None else w
+    s0, ss = jet_flat(_softmax_weight, [x, w], [u[1:order], v[1:order]], order - 1, own)
+    s = [s0] + _padded(ss, order - 1)
+    r = [_softmax_weight(w, x)] + [_scaled(t, -1.0) for t in s[1:]]  # 1 - s
+    y = [out] + [None] * order
+    for k in range(1, order + 1):
+        y[k] = _plus(_integral(u, s, k), _integral(v, r, k))
+    return out, y[1:]
+
+
+def _unary_by_derivative(name, deriv):
+    prim = registry[name]
+
+    def rule(primals, series, order):
+        return _by_derivative(prim.bind, deriv, primals, series, order)
+    return rule
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _one_minus_square(z):
+    return sub(1.0, mul(z, z))
+
+
+RULES.update({
+    "exp": _exp_rule,
+    "expm1": _expm1_rule,
+    "log": _log_like(log, lambda x: x),
+    "log1p": _log_like(lambda x: registry["log1p"].bind(x), lambda x: add(x, 1.0)),
+    "log2": _scaled_rule(_log_like(lambda x: registry["log2"].bind(x), lambda x: x),
+                         1.0 / math.log(2.0)),
+    "log10": _scaled_rule(_log_like(lambda x: registry["log10"].bind(x), lambda x: x),
+                          1.0 / math.log(10.0)),
+    "sqrt": _sqrt_rule,
+    "sin_cos": _sin_cos_rule,
+    "sin": _one_of(_sin_cos_rule, 0),
+    "cos": _one_of(_sin_cos_rule, 1),
+    "sinh": _one_of(_sinh_cosh_rule, 0),
+    "cosh": _one_of(_sinh_cosh_rule, 1),
+    "tan": _tan_rule,
+    "tanh": _tanh_rule,
+    "tanh_slope": _tanh_slope_rule,
+    "mul": _bilinear(registry["mul"]),
+    "matmul": _bilinear(registry["matmul"]),
+    "tensordot": _bilinear(registry["tensordot"]),
+    "mul_add": _mul_add_rule,
+    "div": _div_rule,
+    "pow": _pow_rule,
+    "max": _extremum(True),
+    "min": _extremum(False),
+    "abs": _abs_rule,
+    "relu": _relu_rule,
+    "logaddexp": _logaddexp_rule,
+    "reduce_max": _reduce_chooser("reduce_max"),
+    "reduce_min": _reduce_chooser("reduce_min"),
+    # y' = f'(x) x' with f' followed by a jet of one order less
+    "erf": _unary_by_derivative(
+        "erf", lambda z: mul(exp(neg(mul(z, z))), _TWO_OVER_SQRT_PI)),
+    "erfc": _unary_by_derivative(
+        "erfc", lambda z: mul(exp(neg(mul(z, z))), -_TWO_OVER_SQRT_PI)),
+    "atan": _unary_by_derivative("atan", lambda z: div(1.0, add(mul(z, z), 1.0))),
+    "asin": _unary_by_derivative("asin", lambda z: div(1.0, sqrt(_one_minus_square(z)))),
+    "acos": _unary_by_derivative("acos", lambda z: div(-1.0, sqrt(_one_minus_square(z)))),
+    "asinh": _unary_by_derivative("asinh", lambda z: div(1.0, sqrt(add(mul(z, z), 1.0)))),
+    "acosh": _unary_by_derivative(
+        "acosh", lambda z: div(1.0, mul(sqrt(sub(z, 1.0)), sqrt(add(z, 1.0))))),
+    "atanh": _unary_by_derivative("atanh", lambda z: div(1.0, _one_minus_square(z))),
+})
+
+# -- linear primitives: the primitive on each coefficient --------------------------------------
+
+
+def _linear_in(prim, primals, series, params):
+    """Whether ``prim`` (which has a transpose rule) is linear in the operands that carry
+    coefficients: none of them is a coefficient of its linear map, nor are both factors of
+    one of its products."""
+    n = len(primals)
+    if any(series[i] is not None for i in _coefficient_operands(prim, params, n)):
+        return False
+    return not any(series[2 * i] is not None and series[2 * i + 1] is not None
+                   for i in range(_product_pairs(prim.name, n)))
+
+
+def _zero_like(p):
+    if type(p) in (int, float, complex, bool):
+        return type(p)(0)
+    return registry["full_like"].bind(p, fill_value=0)
+
+
+def _linear_rule(prim, primals, series, order, params):
+    out = prim.bind(*primals, **params)
+    outs = out if prim.multiple_results else [out]
+    if not any(_is_float(o) for o in outs):
+        return out, None
+    n = len(primals)
+    # Operands kept at their value in every coefficient's term: the coefficients of the
+    # linear map, the factor with no coefficients of each product, integer and boolean
+    # operands (indices, predicates). The others, with no coefficients, are zero there.
+    fixed = set(_coefficient_operands(prim, params, n))
+    for i in range(_product_pairs(prim.name, n)):
+        fixed.add(2 * i + 1 if series[2 * i] is not None else 2 * i)
+    for i, p in enumerate(primals):
+        if series[i] is None and type(p) not in (int, float, complex, bool) and \
+                not _is_float(p):
+            fixed.add(i)
+    zeros = {}  # (made once per operand)
+
+    def zero(i):
+        z = zeros.get(i)
+        if z is None:
+            z = zeros[i] = _zero_like(primals[i])
+        return z
+    terms = []
+    for k in range(order):
+        if all(s is None or s[k] is None for s in series):
+            terms.append(None)
+            continue
+        ops = []
+        for i, (p, s) in enumerate(zip(primals, series)):
+            if s is not None:
+                ops.append(s[k] if s[k] is not None else zero(i))
+            else:
+                ops.append(p if i in fixed else zero(i))
+        terms.append(prim.bind(*ops, **params))
+    if prim.multiple_results:
+        terms = [[None if t is None else t[i] for t in terms] for i in range(len(out))]
+    return out, terms
+
+# -- every other primitive: nested forward modes along the curve -------------------------------
+
+
+def _nested_jvp_rule(prim, primals, series, order, params):
+    """The coefficients of ``p(x(t))``, ``x(t) = x0 + x1 t + ... + xK t^K``, as its
+    derivatives in ``t`` at 0 over ``k!``, by ``K`` nested forward modes (exact; the cost
+    doubles with each order)."""
+    diff = [i for i, s in enumerate(series) if s is not None]
+    like = primals[diff[0]]
+    if not _may_carry(prim, primals, params):
+        return prim.bind(*primals, **params), None
+    if prim.jvp is not None and all(series[i][0] is not None for i in diff):
+        # One forward mode first: a symbolic zero tangent there is a derivative that is zero
+        # in these operands (floor, sign, stop_gradient, zeros_like): no further terms; and
+        # at order 1 it is the whole answer.
+        out, tan = prim.jvp(primals, [None if s is None else s[0] for s in series], **params)
+        tans = tan if prim.multiple_results else [tan]
+        if all(t is None for t in tans):
+            return out, None
+        if order == 1:
+            return out, ([[t] for t in tans] if prim.multiple_results else [tan])
+    real = _dt.real_dtype(get_aval(like).dtype) if get_aval(like).dtype.kind == "c" \
+        else get_aval(like).dtype
+    t0, one = _scalar_like(0.0, like, real), _scalar_like(1.0, like, real)
+    _add, _mul = _fnp.add, _fnp.multiply
+
+    def along(t):
+        args = list(primals)
+        for i in diff:
+            d = get_aval(primals[i]).dtype
+            ti = t if d is real else convert_element_type(t, d)
+            acc = None  # Horner: x1 + t (x2 + t (... + t xK))
+            for term in reversed(series[i]):
+                acc = term if acc is None else (_mul(acc, ti) if term is None
+                                                else _add(term, _mul(acc, ti)))
+            if acc is not None:
+                args[i] = _add(primals[i], _mul(acc, ti))
+        out = prim.bind(*args, **params)
+        return list(out) if prim.multiple_results else [out]
+
+    derivs = _derivatives(along, t0, one, order, like)
+    outs = derivs[0]
+    terms = [[None if derivs[k][i] is None else _scaled(derivs[k][i], 1.0 / math.factorial(k))
+              for k in range(1, order + 1)] for i in range(len(outs))]
+    if prim.multiple_results:
+        return outs, terms
+    return outs[0], terms[0]
+
+
+def _may_carry(prim, primals, params):
+    """False where the primitive's results are all integer or boolean (a comparison, argmax):
+    they have no coefficients, and no forward mode need run."""
+    try:
+        avals = prim.abstract_eval(*[get_aval(p) for p in primals], **params)
+    except Exception:  # (a rule that needs more than shapes: let forward mode decide)
+        return True
+    avals = avals if isinstance(avals, (list, tuple)) else [avals]
+    return any(_dt.is_float(a.dtype) for a in avals)
+
+
+def _derivatives(g, t, one, n, like):
+    """``[g(t), g'(t), ..., g^(n)(t)]`` (each a list, one entry per result of ``g``; None for a
+    zero) by ``n`` nested forward modes in the scalar ``t``."""
+    if n == 0:
+        return [g(t)]
+    interp = JVPInterpreter(_current.get())
+    interp.device_source = like
+    token = _current.set(interp)
+    try:
+        inner = _derivatives(g, JVPTracer(interp, t, one), one, n - 1, like)
+    finally:
+        _current.reset(token)
+        interp.active = False
+        interp.device_source = None
+
+    def primal(o):
+        if type(o) is JVPTracer and o._interp is interp or type(o) is ConstTracer:
+            return o.primal
+        return o
+
+    def tangent(o):
+        return o.tangent if type(o) is JVPTracer and o._interp is interp else None
+    return [[primal(o) for o in inner[0]]] + [[tangent(o) for o in level] for level in inner]
+
+# -- the transform ------------------------------------------------------------------------------
+
+
+def jet(fun, primals, series, factorial_scaled=True):
+    r"""Taylor mode (``jax.experimental.jet.jet``): the value of ``fun`` and its first ``K``
+    derivatives along a curve of its inputs, in one pass.
+
+    The inputs follow the curve ``x(t)`` with ``x(0) = primals`` and ``d^k x/dt^k (0) =
+    series[..][k-1]``; the result is ``f(x(0))`` and ``d^k/dt^k f(x(t))`` at ``t = 0`` for
+    ``k = 1 ... K``. With ``series = ((v, 0, ..., 0),)`` these are the directional derivatives
+    ``D^k f(x)[v, ..., v]``; the first is ``jvp``'s.
+
+    Args:
+        fun: a function of ``len(primals)`` arguments returning a pytree of arrays.
+        primals: a tuple (or list) of arguments: arrays, Python numbers, or pytrees of them
+            (JAX's ``jet`` takes arrays only).
+        series: a tuple (or list) with, for each argument, a sequence of its ``K`` terms
+            (``K`` the same for every argument), each of that argument's tree structure,
+            shapes and dtypes. Integer and boolean arguments carry no derivative: their
+            terms must be zeros (or JAX's float0).
+        factorial_scaled: True (the default): terms are derivatives, ``x_k = d^k x/dt^k``;
+            False: Taylor coefficients, ``x(t) = x_0 + sum_k x_k t^k`` (JAX's ``jet2``), in
+            and out.
+
+    Returns:
+        ``(primal_out, series_out)``: ``fun(*primals)``, and its tree with each array
+        replaced by the list of its ``K`` terms (zeros for an output that does not depend on
+        the inputs, of its dtype).
+
+    Each primitive's terms come from an exact rule: Taylor arithmetic for the elementary
+    functions and products, each term passed through linear operations, and for every other
+    differentiable primitive ``K`` nested forward modes along the curve (exact, at a cost
+    that doubles with each order). ``jet`` composes with every transform, in either order.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> from functrans.experimental.jet import jet
+        >>> y, (d1, d2, d3) = jet(fnp.sin, (0.0,), ((1.0, 0.0, 0.0),))
+        >>> print(y, d1, d2, d3)
+        0.0 1.0 0.0 -1.0
+    """
+    check_function(fun, "jet")
+    if not isinstance(primals, (tuple, list)) or not isinstance(series, (tuple, list)):
+        raise TypeError(f"jet(fun, primals, series): primals and series must be tuples or "
+                        f"lists with one entry per argument of fun; got "
+                        f"{type(primals).__name__} and {type(series).__name__}. For one "
+                        f"argument write (x,) and ((x1, x2, ...),).")
+    if len(series) != len(primals):
+        raise TangentMismatchError(
+            f"jet: series must have one entry (the sequence of Taylor terms) per primal; got "
+            f"{len(primals)} primal(s) and {len(series)} series.")
+    if not primals:
+        raise ValueError("jet: no primals; jet follows the function along a curve of its "
+                         "arguments, so it needs at least one argument.")
+    for i, s in enumerate(series):
+        if not isinstance(s, (tuple, list)):
+            raise TypeError(f"jet: series[{i}] must be a tuple or list of the Taylor terms of "
+                            f"argument {i}, one per order; got {type(s).__name__}. For one "
+                            f"order write (x1,).")
+    orders = [len(s) for s in series]
+    if len(set(orders)) > 1:
+        raise TangentMismatchError(
+            f"jet: every argument needs the same number of Taylor terms (the order); got "
+            f"{orders} terms for the arguments in turn.")
+    order = orders[0]
+    leaves, trees, terms_in, given = [], [], [], []
+    for i, (p, s) in enumerate(zip(primals, series)):
+        p_leaves, p_tree = tree_flatten(p)
+        p_leaves = [_as_input(x) for x in p_leaves]
+        per_leaf = [[] for _ in p_leaves]
+        for k, term in enumerate(s):
+            t_leaves, t_tree = tree_flatten(term)
+            if t_tree != p_tree:
+                raise TangentMismatchError(
+                    f"jet: series[{i}][{k}] must have the tree structure of primals[{i}], "
+                    f"{p_tree}; got {t_tree}"
+                    f"{_where_differ(p_tree, t_tree, ('primal', 'term'))}.")
+            name = _Leaves("jet", "Taylor term", term, f"series[{i}][{k}]")
+            given += t_leaves
+            for j, (x, t) in enumerate(zip(p_leaves, t_leaves)):
+                a = get_aval(x)
+                if _dt.is_float(a.dtype):
+                    t = _check_like(t, a, name, j, x)
+                    if factorial_scaled and k > 0:
+                        t = _scale_term(t, 1.0 / math.factorial(k + 1))
+                    per_leaf[j].append(t)
+                else:  # carries none: checked, unused
+                    _integer_tangent(t, a, name, j, x)
+                    if not _is_float0(t) and not _all_zero(t):
+                        raise TangentMismatchError(
+                            f"{name(j)} is nonzero, but its primal has dtype {a.dtype.name}, "
+                            f"which carries no derivative, so the term would be ignored: "
+                            f"pass zeros of the primal's shape (or JAX's float0), or make "
+                            f"this input a float to follow the curve along it.")
+                    per_leaf[j].append(None)
+        leaves.append(p_leaves)
+        trees.append(p_tree)
+        terms_in.append(per_leaf)
+    flat = [x for p_leaves in leaves for x in p_leaves]
+    like = flat[0] if flat else None
+    interp = JetInterpreter(_current.get(), order, like)
+    args = []
+    for p_leaves, p_tree, per_leaf in zip(leaves, trees, terms_in):
+        args.append(tree_unflatten(p_tree, [
+            JetTracer(interp, x, tuple(ts)) if ts and any(t is not None for t in ts) else x
+            for x, ts in zip(p_leaves, per_leaf)]))
+    token = _current.set(interp)
+    try:
+        out = fun(*args)
+    finally:
+        _current.reset(token)
+        interp.active = False
+        interp.device_source = None
+    out_leaves, out_tree = tree_flatten(out)
+    primals_out, series_out = [], []
+    for o in out_leaves:
+        if type(o) is JetTracer and o._interp is interp:
+            p, ts = o.primal, o.terms
+        else:
+            p = o.primal if type(o) is ConstTracer else o
+            if not isinstance(p, Tracer):
+                p = _const_output(p, like, f"jet of {_fname(fun)}", len(primals_out))
+            ts = (None,) * order
+        primals_out.append(p)
+        zero = None
+        terms = []
+        for k, t in enumerate(ts):
+            if t is None:
+                zero = _zeros(p) if zero is None else zero
+                t = zero
+            elif factorial_scaled and k > 0:
+                t = _scale_term(t, float(math.factorial(k + 1)))
+            terms.append(t)
+        series_out.append(terms)
+    primals_out = _array_leaves(primals_out)
+    series_out = [unshared(_array_leaves(ts), given) for ts in series_out]
+    return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, series_out)
+
+
+def _scale_term(t, c):
+    return _fnp.multiply(t, c)
+
+
+def _zeros(p):
+    return _fnp.zeros_like(p)
