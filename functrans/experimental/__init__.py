@@ -1,7 +1,8 @@
 """``functrans.experimental``: the names of ``jax.experimental`` that functrans has
-(``io_callback``; ``experimental.ode.odeint``, which is :func:`functrans.ode.odeint`)."""
+(``io_callback``; ``experimental.ode.odeint``, which is :func:`functrans.ode.odeint`;
+``experimental.checkify``, run-time checks as values)."""
 
 from ..callbacks import io_callback  # noqa: F401
-from . import ode  # noqa: F401
+from . import checkify, ode  # noqa: F401
 
-__all__ = ["io_callback", "ode"]
+__all__ = ["io_callback", "ode", "checkify"]

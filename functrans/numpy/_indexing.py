@@ -351,8 +351,15 @@ def _check_bounds(k, n, where, what):
     hi = _red.reduce_max(k, axes) if axes else k
     lo, hi = int(backend_of(lo).to_numpy(lo)), int(backend_of(hi).to_numpy(hi))
     bad = lo if lo < -n else (hi if hi >= n else None)
-    if bad is not None:
+    if bad is not None and not _index_checks_running():
         raise IndexError(f"{what} {bad} is out of bounds for {where} with size {n}")
+
+
+def _index_checks_running():
+    """Whether a checkify with index_checks runs: the gather that follows then records the
+    out-of-bounds index in its error (and reads a clamped one) instead of this raising."""
+    from ..experimental.checkify import index_checks_running
+    return index_checks_running()
 
 
 def _as_index(x, k):
