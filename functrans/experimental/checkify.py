@@ -482,6 +482,24 @@ def _division(name):
                 self.record(zero, _Site(DivisionByZeroError, (), prim=name), ())
             finally:
                 _current.reset(token)
+        y = args[1]
+        if DivisionByZeroError in self.errors and type(y) not in _SCALAR_DTYPES and \
+                get_aval(y).dtype.kind in "iu":
+            # an integer division by zero, which some libraries raise for (torch): by one,
+            # the result then 0 there (NumPy's), so that the function runs on to its error
+            token = _below(self)
+            try:
+                zero = fnp.equal(y, 0)
+                y1 = fnp.where(zero, fnp.ones_like(y), y)
+            finally:
+                _current.reset(token)
+            out = self.parent.process(_prim(name), (args[0], y1), params)
+            token = _below(self)
+            try:
+                out = fnp.where(zero, fnp.zeros_like(out), out)
+            finally:
+                _current.reset(token)
+            return out
         out = self.parent.process(_prim(name), args, params)
         if NaNError in self.errors:
             token = _below(self)
@@ -963,14 +981,19 @@ def _check(pred, msg, debug, fmt_args, fmt_kwargs):
                                                     not None else "")
                         + ". Reduce it first (functrans.numpy.all(x > 0)).")
     leaves, tree = tree_flatten((fmt_args, fmt_kwargs))
-    arrays = []
+    arrays, statics = [], []
     for x in leaves:
-        if type(x) in _SCALAR_DTYPES or not hasattr(x, "shape") or not hasattr(x, "dtype"):
-            raise TypeError(f"{what}: the formatting arguments must be pytrees of arrays (as "
-                            f"JAX); got {x!r} of type {type(x).__name__}. Format a Python "
-                            f"value into the message itself, or pass fnp.asarray(value).")
-        arrays.append(x)
-    site = _Site(FailedCheckError, _sig_of(arrays), text=msg, tree=tree, debug=debug)
+        if type(x) in _SCALAR_DTYPES:  # (an eager loop's counter: formatted as it is)
+            statics.append(x)
+        elif hasattr(x, "shape") and hasattr(x, "dtype"):
+            arrays.append(x)
+            statics.append(_ARRAY)
+        else:
+            raise TypeError(f"{what}: the formatting arguments must be pytrees of arrays and "
+                            f"numbers; got {x!r} of type {type(x).__name__}. Format it into "
+                            f"the message itself.")
+    site = _Site(FailedCheckError, _sig_of(arrays), text=msg, tree=tree, debug=debug,
+                 statics=tuple(statics) if len(arrays) < len(statics) else None)
     if type(pred) is bool:
         if pred:
             return
@@ -1040,6 +1063,27 @@ def slice_starts_check(what, operand, starts, sizes):
             fail = fnp.logical_or(fnp.less(s64, 0), fnp.greater(s64, d - n))
             payload = fnp.stack([s64, fnp.full_like(s64, axis), fnp.full_like(s64, d)])
         check_p.bind(fail, code, payload, sigs=(_OOB_SIG,), sites=((code, site),))
+
+
+def index_bounds_check(what, shape, index, n, axis, like):
+    """Record (as a check of ``index_checks``) an integer ``index`` (a number or an array)
+    outside ``[-n, n)`` for axis ``axis`` of an array of ``shape``: what ``x.at[i]``'s
+    modes clamp or drop silently, JAX's checkify reports."""
+    site = _Site(OOBError, _OOB_SIG, prim=what, shape=tuple(shape), debug=True)
+    code = _next_code()
+    if not hasattr(index, "shape"):
+        index = int(index)
+        if -n <= index < n:
+            return
+        payload = _int_vector([index, axis, n], like)
+        fail = fnp.equal(fnp.take(payload, 0), index)
+    else:
+        flat = fnp.reshape(fnp.astype(index, fnp.int64), (-1,))
+        bad = fnp.logical_or(fnp.less(flat, -n), fnp.greater_equal(flat, n))
+        value = fnp.take(flat, fnp.argmax(bad))
+        fail = fnp.any(bad)
+        payload = fnp.stack([value, fnp.full_like(value, axis), fnp.full_like(value, n)])
+    check_p.bind(fail, code, payload, sigs=(_OOB_SIG,), sites=((code, site),))
 
 
 CONSTANT_INTERPRETERS.add(CheckifyInterpreter)
