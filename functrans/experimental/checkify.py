@@ -220,8 +220,10 @@ class Error:
         return out
 
     def _exception(self, sites, slots, code, idx):
+        import numpy as np
         site = sites[code]
-        payload = [_host(p)[idx] for p in slots.get(site.sig, ())]
+        # (a member's values as 0-d arrays, as an unbatched error's: formatted alike)
+        payload = [np.asarray(_host(p)[idx]) for p in slots.get(site.sig, ())]
         return site.exception(payload)
 
     def throw(self):
@@ -670,7 +672,7 @@ def _checkify_below(interp):
 def _check_rule(self, args, params):
     sigs, sites = params["sigs"], params["sites"]
     if not any(s.category in self.errors for _, s in sites):
-        return self.parent.process(check_p, args, params)  # (to a checkify below, if any)
+        return []  # (a category not enabled: dropped, as JAX drops it)
     fail, code, payload = args[0], args[1], args[2:]
     token = _below(self)
     try:
