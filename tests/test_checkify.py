@@ -362,3 +362,9 @@ def test_same_checks_fire_as_in_jax():
                 assert (ours is None) == (theirs is None), (errors, v, ours, theirs)
                 if errors in ("user_checks", "nan_checks", "div_checks"):
                     assert ours == theirs
+
+
+def test_docstring_examples():
+    import doctest
+    result = doctest.testmod(ck, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
