@@ -188,7 +188,15 @@ def test_index_checks(staged):
     assert "index 2 is out of bounds" in err.get() and out.tolist() == [1.0, 2.0]
     err, out = checked(lambda x, i: x[i])(x, a(1))
     assert err.get() is None and float(out) == 1.0
-    # without index_checks, staged: functrans's own IndexError at run time (NumPy's rule)
+    # without index_checks: eagerly NumPy's IndexError (two index arrays, which the gather
+    # flattens into one, included), as without checkify; one index array staged: at run time
+    x2 = fnp.reshape(fnp.arange(12.0), (3, 4))
+    if not staged:
+        with pytest.raises(IndexError, match="out of bounds"):
+            ck.checkify(lambda x, i: x[i, a([1, 1])])(x2, a([0, 5]))
+    err, out = checked(lambda x, i: x[i, a([1, 1])])(x2, a([0, 5]))
+    assert "index 5 is out of bounds for axis 0 with size 3" in err.get()
+    assert out.tolist() == [1.0, 9.0]
     if staged:
         with pytest.raises(IndexError, match="out of bounds"):
             ft.jit(lambda x, i: x[i])(x, a(5))

@@ -720,7 +720,7 @@ def _signatures(self, fns, args, what):
             outs, st = _run_checked(self, fn, xs, base, found)
             found.append(tuple(st.payload))
             return outs + st.leaves(tuple(st.payload))
-        _stage_flat(probe, leaves + list(args), "checkify", what)
+        _stage_flat(probe, leaves + list(args), "checkify", what, lift=True)
         sigs.update(found[0])
     return tuple(sorted(sigs))
 
@@ -781,6 +781,7 @@ def _while_rule(self, args, params):
             carry = step(*carry)
     finally:
         _current.reset(token)
+    carry = [self.unwrap(c) for c in carry]  # (values of the steps run here: one level down)
 
     # Then one loop carrying the error: the body, then the predicate's checks on its result
     # (the predicate's checks on the carry entering were recorded just above).
