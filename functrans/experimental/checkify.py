@@ -291,7 +291,7 @@ class _State:
 
 
 def _zeros(shape, dtype_name, like):
-    dt = getattr(_dt, dtype_name)
+    dt = _dt.as_dtype(dtype_name)
     if like is None:
         return fnp.zeros(shape, dtype=dt)
     return fnp.zeros_like(like, dtype=dt, shape=shape)
@@ -896,7 +896,7 @@ def checkify(f, errors=user_checks):
         leaves = tree_flatten((args, kwargs))[0]
         like = next((x for x in leaves if type(x) not in _SCALAR_DTYPES
                      and hasattr(x, "shape") and hasattr(x, "dtype")), None)
-        state = _State(_zeros((), "bool_", like), _full_code(like), {}, like)
+        state = _State(_zeros((), "bool", like), _full_code(like), {}, like)
         interp = CheckifyInterpreter(_current.get(), errors, state, {})
         leaves, tree = tree_flatten((args, kwargs))
         a, kw = tree_unflatten(tree, [interp.wrap(x) if type(x) not in _SCALAR_DTYPES else x
