@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import sys as _sys
 
 import numpy as _np
 
@@ -140,9 +141,10 @@ def _starts(operand, start_indices, sizes, what, allow_negative=True):
             s += d
         unclamped.append(s)
         out.append(builtins.min(builtins.max(s, 0), d - n))
-    from .experimental import checkify as _checkify
-    if _checkify.index_checks_running():  # (a slice that is clamped: checkify reports it)
-        _checkify.slice_starts_check(what, operand, unclamped, sizes)
+    checkify = _sys.modules.get("functrans.experimental.checkify")
+    if checkify is not None and checkify.index_checks_running():
+        # (a slice that is clamped: a checkify with index_checks reports it)
+        checkify.slice_starts_check(what, operand, unclamped, sizes)
     return out
 
 

@@ -902,9 +902,11 @@ def checkify(f, errors=user_checks):
         a, kw = tree_unflatten(tree, [interp.wrap(x) if type(x) not in _SCALAR_DTYPES else x
                                       for x in leaves])
         token = _current.set(interp)
+        _running[0] += 1
         try:
             out = f(*a, **kw)
         finally:
+            _running[0] -= 1
             _current.reset(token)
             interp.active = False
         o_leaves, o_tree = tree_flatten(out)
@@ -1034,9 +1036,14 @@ def check_error(error):
 # -- hooks for functrans's own functions (no cost unless a checkify is running) ---------------
 
 
+_running = [0]  # checkified calls running, in any thread (0: no stack to walk)
+
+
 def index_checks_running():
     """Whether a checkify with ``index_checks`` is on the interpreter stack (functrans.numpy
     asks before raising for an out-of-bounds index: the check then records it)."""
+    if not _running[0]:
+        return False
     interp = _checkify_below(_current.get())
     while interp is not None:
         if OOBError in interp.errors:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import sys
 
 import numpy as _np
 
@@ -339,7 +340,8 @@ def _check_bounds(k, n, where, what):
     """NumPy's IndexError for an integer index array with an entry outside [-n, n), checked
     where the indices are concrete (under a transform they are values of the graph)."""
     from ..batching import BatchTracer
-    from ..experimental.checkify import CheckifyTracer
+    checkify = sys.modules.get("functrans.experimental.checkify")
+    CheckifyTracer = checkify.CheckifyTracer if checkify is not None else BatchTracer
     # Under vmap the members' indices are concrete: check them, as the gather that follows
     # indexes the members' rows flattened together, where an out-of-range index would read
     # another member's element instead of failing. Under checkify too (its tracers hold the
@@ -365,8 +367,8 @@ def _check_bounds(k, n, where, what):
 def _index_checks_running():
     """Whether a checkify with index_checks runs: the gather that follows then records the
     out-of-bounds index in its error (and reads a clamped one) instead of this raising."""
-    from ..experimental.checkify import index_checks_running
-    return index_checks_running()
+    checkify = sys.modules.get("functrans.experimental.checkify")
+    return checkify is not None and checkify.index_checks_running()
 
 
 def _as_index(x, k):
