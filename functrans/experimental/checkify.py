@@ -1,4 +1,4 @@
-"""``functrans.experimental.checkify``: run-time error checks as values (``jax.experimental.checkify``).
+"""``functrans.experimental.checkify``: run-time checks as values (``jax.experimental.checkify``).
 
 ``checkify(f, errors=...)(*args)`` returns ``(err, out)``: ``out`` is ``f``'s result and
 ``err`` an :class:`Error`, a value computed with the outputs (under ``jit`` inside the staged
@@ -34,7 +34,7 @@ from ..core import (_SCALAR_DTYPES, EvalInterpreter, Interpreter, Tracer, _by_ty
                     get_aval, primitive)
 from ..errors import FunctransError, check_function
 from ..graph import EFFECTFUL
-from ..interpreters import CONSTANT_INTERPRETERS, ConstTracer
+from ..interpreters import CONSTANT_INTERPRETERS, ConstTracer, StagingInterpreter
 from ..tree import register_pytree_node, tree_flatten, tree_unflatten
 
 __all__ = ["checkify", "check", "debug_check", "check_error", "Error", "JaxRuntimeError",
@@ -366,6 +366,16 @@ class CheckifyInterpreter(Interpreter):
         try:
             if rule is not None:
                 out = rule(self, vals, params)
+            elif prim.name in _CALLS and isinstance(self.parent, StagingInterpreter):
+                # A staging (jit) records the call with its rules, and stages the function
+                # apart: with itself current, so that nothing of this level's lands in a
+                # graph of its own. The function's operations are not checked there (JAX
+                # checks them); a failing check inside raises when the graph runs.
+                below = _current.set(self.parent)
+                try:
+                    out = self.parent.process(prim, vals, params)
+                finally:
+                    _current.reset(below)
             else:
                 # (forwarded with this interpreter current: an implementation that runs a
                 # function, a custom_jvp one's, binds its operations here, and they are
@@ -413,7 +423,8 @@ class CheckifyInterpreter(Interpreter):
     # -- automatic checks --
     def _nan_check(self, prim, args, out):
         outs = out if prim.multiple_results else (out,)
-        floats = [o for o in outs if _is_inexact(o)]
+        # (a custom function's results, computed under this interpreter, are its tracers)
+        floats = [self.unwrap(o) for o in outs if _is_inexact(o)]
         if not floats:
             return
         if any(type(a) in (float, complex) and a != a for a in args):
@@ -450,11 +461,15 @@ _NO_NAN_CHECK = {"check", "select", "gather", "scatter_add", "take_along_axis",
                  "slice", "flip", "roll", "convert_element_type", "stop_gradient", "copysign",
                  "neg", "abs", "real", "imag", "conj", "max", "min", "reduce_max",
                  "reduce_min", "sort", "debug_callback", "io_callback", "pure_callback",
+                 # (calls of functions, whose operations come here themselves)
                  "custom_jvp_call", "custom_vjp_call", "custom_vmap_call", "checkpoint_call",
                  "cond_lin", "scan_lin", "eager_call", "eager_lin", "name", "diagonal",
                  "diag_embed", "tri", "iota", "full_like"}
 
 _RULES: dict = {}
+# Primitives that call a function of the user's, with rules of their own for it.
+_CALLS = frozenset({"custom_jvp_call", "custom_vjp_call", "custom_vmap_call",
+                    "checkpoint_call"})
 
 
 def _rule(name):
@@ -630,7 +645,10 @@ def _check_abstract_eval(*avals, sigs, sites):
             "(as in JAX): the function calling check is being staged (jit, scan, while_loop, "
             "cond with a traced predicate...) outside checkify. Wrap it: "
             "checkify.checkify(f) returns (err, out), and err.throw() raises the failure "
-            "outside jit; or use checkify.debug_check, which only checks under checkify.")
+            "outside jit; or use checkify.debug_check, which only checks under checkify. "
+            "(Under jit(checkify(...)) or vmap(checkify(...)), the function of a custom_jvp, "
+            "custom_vjp or checkpoint is staged apart, outside checkify: move the check out "
+            "of it.)")
     return []
 
 
