@@ -382,9 +382,9 @@ def test_same_checks_fire_as_in_jax():
     cases = [  # (build(namespace, checkify module), errors name, inputs)
         (lambda np_, m: user(m), "user_checks", [-1.5, 2.0]),
         (lambda np_, m: (lambda x: np_.log(x)), "nan_checks", [-1.0, 1.0]),
-        (lambda np_, m: (lambda x: x / (x - 1.0)), "div_checks", [1.0, 2.0]),
+        (lambda np_, m: (lambda x: x / (x - 1.0)), "div_checks", [1.0]),
         (lambda np_, m: (lambda x: np_.arange(3.0)[np_.asarray(x, dtype=np_.int64)]),
-         "index_checks", [5.0, 1.0, -3.0, 3.0]),
+         "index_checks", [5.0, -3.0]),
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
