@@ -704,10 +704,11 @@ def _check_rule(self, args, params):
 # -- control flow: the functions checked, the error carried through --------------------------
 
 
-def _run_checked(self, fn, args, sigs, found=None):
-    """``fn(*args)`` checked by a checkify interpreter above the current one, starting from
-    the error whose leaves (for ``sigs``) lead ``args``: its outputs then the error's leaves.
-    ``found`` (a set), where given, collects the signatures the checks inside use."""
+def _run_checked(self, fn, args, sigs, probing=False):
+    """``(outputs, error state)`` of ``fn(*args[n:])`` checked by a checkify interpreter above
+    the current one, starting from the error whose ``n`` leaves (for ``sigs``) lead
+    ``args``. Only while ``probing`` (see _signatures) may the checks inside add
+    signatures."""
     n = 2 + sum(len(s) for s in sigs)
     state = _State.from_leaves(list(args[:n]), sigs, self.state.like)
     child = CheckifyInterpreter(_current.get(), self.errors, state, self.sites)
@@ -717,7 +718,7 @@ def _run_checked(self, fn, args, sigs, found=None):
     finally:
         _current.reset(token)
         child.active = False
-    if not set(child.state.payload) <= set(sigs) and found is None:
+    if not probing and not set(child.state.payload) <= set(sigs):
         raise AssertionError("checkify: a check inside control flow was not found when its "
                              "function was staged first")
     return outs, child.state
@@ -735,7 +736,7 @@ def _signatures(self, fns, args, what):
         found = []
 
         def probe(*xs, fn=fn):
-            outs, st = _run_checked(self, fn, xs, base, found)
+            outs, st = _run_checked(self, fn, xs, base, probing=True)
             found.append(tuple(st.payload))
             return outs + st.leaves(tuple(st.payload))
         _stage_flat(probe, leaves + list(args), "checkify", what, lift=True)
