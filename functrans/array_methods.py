@@ -141,13 +141,19 @@ class _IndexUpdate:
             return 1
         widths = [width(k) for k in key]
         rest = len(shape) - sum(widths)
-        new_key, padded, axis = [], [], 0
+        new_key, padded, axis, checking = [], [], 0, None
         for k, w in zip(key, widths):
             if k is Ellipsis:
                 axis += max(rest, 0)
             elif w == 1 and not isinstance(k, slice) and not (
                     hasattr(k, "dtype") and _dtype(k).kind == "b"):  # (a 1-d mask)
                 n = shape[axis] if axis < len(shape) else 0
+                if checking is None:
+                    from .experimental import checkify
+                    checking = checkify.index_checks_running()
+                if checking:  # (a checkify with index_checks reports the index first)
+                    checkify.index_bounds_check("gather" if name == "get" else "scatter",
+                                                shape, k, n, axis, x)
                 k = self._bounded_index(k, n, mode == "clip")
                 if mode != "clip":
                     padded.append(axis)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import sys as _sys
 
 import numpy as _np
 
@@ -115,7 +116,7 @@ def _starts(operand, start_indices, sizes, what, allow_negative=True):
     # allow_negative_indices), then each start is clamped so that the slice lies within the
     # operand; an array start is widened to int64 first (an int8 or uint8 one cannot hold
     # the positions computed from it: arange(300, dtype=uint8) wraps).
-    out = []
+    out, unclamped = [], []
     for s, n, d, neg in zip(starts, sizes, shape, negative):
         # (a NumPy integer scalar is a number, as beside any library: not a NumPy array; so
         # is a concrete 0-d NumPy integer array, such as lax.add(i, 1) makes of a loop's
@@ -129,6 +130,7 @@ def _starts(operand, start_indices, sizes, what, allow_negative=True):
             s = fnp.astype(s, fnp.int64)
             if neg:
                 s = fnp.where(fnp.less(s, 0), fnp.add(s, d), s)
+            unclamped.append(s)
             out.append(fnp.clip(s, 0, d - n))
             continue
         s = operator.index(s)
@@ -137,7 +139,12 @@ def _starts(operand, start_indices, sizes, what, allow_negative=True):
                 raise ValueError(f"{what}: start index {s} is out of bounds for an axis of "
                                  f"{d} with allow_negative_indices=False.")
             s += d
+        unclamped.append(s)
         out.append(builtins.min(builtins.max(s, 0), d - n))
+    checkify = _sys.modules.get("functrans.experimental.checkify")
+    if checkify is not None and checkify.index_checks_running():
+        # (a slice that is clamped: a checkify with index_checks reports it)
+        checkify.slice_starts_check(what, operand, unclamped, sizes)
     return out
 
 

@@ -2069,6 +2069,7 @@ TESTED_ELSEWHERE.update({
     "custom_vmap_call": "custom_batching (tests/test_api15.py)",
 })
 TESTED_ELSEWHERE["name"] = "checkpoint_name (tests/test_checkpoint_policies.py)"
+TESTED_ELSEWHERE["check"] = "functrans.experimental.checkify (tests/test_checkify.py)"
 TESTED_ELSEWHERE.update(dict.fromkeys(
     ("polygamma_order", "bitcast_convert_type"),
     "lax.polygamma's traced order, lax.bitcast_convert_type (tests/test_lax_transform_gaps.py)"))

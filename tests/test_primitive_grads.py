@@ -559,6 +559,9 @@ NON_DIFFERENTIABLE = {
     # bitcast_convert_type (integer results; a float from another dtype is refused):
     # tests/test_lax_transform_gaps.py
     "polygamma_order", "bitcast_convert_type",
+    # session 26: checkify's check (no results; its JVP checks the primals):
+    # tests/test_checkify.py
+    "check",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

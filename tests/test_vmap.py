@@ -158,6 +158,9 @@ def _nondiff_cases(b):
                        ft.jit(lambda m, v: ft.lax.polygamma(m, v))(
                            fnp.astype(fnp.abs(x) > 1.0, x.dtype), fnp.abs(x) + 0.5)),
             (xs,)),
+        # session 26: checkify's check (no results; under vmap, the first failing member's)
+        "checkify check": (lambda x: (ft.experimental.checkify.check(
+            fnp.all(x > -10.0), "never fails"), x * 2.0)[1], (xs,)),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),
@@ -167,7 +170,8 @@ def _nondiff_cases(b):
 @pytest.mark.parametrize("name", ["comparisons", "rounding", "predicates", "bitwise", "logical",
                                   "index reductions", "searchsorted, batched sequence",
                                   "searchsorted, batched values", "chooser weights",
-                                  "creation", "schur", "riemann zeta", "callbacks"])
+                                  "creation", "schur", "riemann zeta", "callbacks",
+                                  "checkify check"])
 def test_vmap_of_non_differentiable_primitives(backend, name):
     if name == "schur" and backend.name != "numpy":
         pytest.skip("schur runs on NumPy only (through SciPy)")

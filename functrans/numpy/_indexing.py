@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import sys
 
 import numpy as _np
 
@@ -339,20 +340,35 @@ def _check_bounds(k, n, where, what):
     """NumPy's IndexError for an integer index array with an entry outside [-n, n), checked
     where the indices are concrete (under a transform they are values of the graph)."""
     from ..batching import BatchTracer
+    checkify = sys.modules.get("functrans.experimental.checkify")
+    CheckifyTracer = checkify.CheckifyTracer if checkify is not None else BatchTracer
     # Under vmap the members' indices are concrete: check them, as the gather that follows
     # indexes the members' rows flattened together, where an out-of-range index would read
-    # another member's element instead of failing.
-    while type(k) is BatchTracer:
+    # another member's element instead of failing. Under checkify too (its tracers hold the
+    # values themselves).
+    while type(k) is BatchTracer or type(k) is CheckifyTracer:
         k = k.val
     if isinstance(k, Tracer) or not math.prod(_shape(k)):
         return
     axes = tuple(range(len(_shape(k))))
-    lo = _red.reduce_min(k, axes) if axes else k
-    hi = _red.reduce_max(k, axes) if axes else k
+    from ..core import EVAL, _current
+    token = _current.set(EVAL)  # (plain values: plain results, whatever runs above)
+    try:
+        lo = _red.reduce_min(k, axes) if axes else k
+        hi = _red.reduce_max(k, axes) if axes else k
+    finally:
+        _current.reset(token)
     lo, hi = int(backend_of(lo).to_numpy(lo)), int(backend_of(hi).to_numpy(hi))
     bad = lo if lo < -n else (hi if hi >= n else None)
-    if bad is not None:
+    if bad is not None and not _index_checks_running():
         raise IndexError(f"{what} {bad} is out of bounds for {where} with size {n}")
+
+
+def _index_checks_running():
+    """Whether a checkify with index_checks runs: the gather that follows then records the
+    out-of-bounds index in its error (and reads a clamped one) instead of this raising."""
+    checkify = sys.modules.get("functrans.experimental.checkify")
+    return checkify is not None and checkify.index_checks_running()
 
 
 def _as_index(x, k):

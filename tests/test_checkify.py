@@ -1,0 +1,404 @@
+"""functrans.experimental.checkify: run-time checks as values (jax.experimental.checkify).
+
+JAX's checkify_test cases restated: user checks (eager, jit, vmap, grad, control flow), the
+automatic nan/index/division checks, the error sets, formatting, get/throw/check_error. Each
+is checked by its behaviour (the message, which member failed, that valid input reports
+nothing, that the result is still computed); JAX side by side where it is installed (which
+checks fire; user-check messages, formatted alike, compared exactly).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.lax as lax
+import functrans.numpy as fnp
+from functrans.errors import FunctransError
+from functrans.experimental import checkify as ck
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (NumPy's log(-1) etc.)
+
+
+def positive_log(x):
+    ck.check(x > 0, "x must be positive, got {}", x)
+    return fnp.log(x)
+
+
+def a(v, dtype=None):
+    return fnp.asarray(v, dtype=dtype)
+
+
+# -- user checks --------------------------------------------------------------------------------
+
+
+def test_check_outside_checkify_raises_at_once():
+    assert float(positive_log(a(np.e))) == pytest.approx(1.0)
+    with pytest.raises(ck.JaxRuntimeError, match=r"x must be positive, got -1.0 \(`check` "
+                                                 r"failed\)") as info:
+        positive_log(a(-1.0))
+    assert isinstance(info.value, ValueError) and isinstance(info.value, FunctransError)
+    ck.check(True, "a Python bool that holds")
+    with pytest.raises(ck.JaxRuntimeError, match="plain"):
+        ck.check(False, "plain")
+
+
+def test_check_staged_without_checkify_is_refused_and_debug_check_is_dropped():
+    with pytest.raises(ValueError, match="not functionalized"):
+        ft.jit(positive_log)(a(2.0))
+
+    def f(x):
+        ck.debug_check(x > 0, "dbg {}", x)
+        return x * 2
+    # not checkified: nothing, eagerly or staged
+    assert float(f(a(-1.0))) == -2.0 and float(ft.jit(f)(a(-1.0))) == -2.0
+    err, out = ft.jit(ck.checkify(f))(a(-1.0))
+    assert err.get() == "dbg -1.0 (`check` failed)" and float(out) == -2.0
+
+
+def test_check_argument_errors():
+    with pytest.raises(TypeError, match="scalar boolean"):
+        ck.checkify(lambda x: ck.check(x > 0, "m"))(fnp.ones(3))
+    with pytest.raises(TypeError, match="scalar boolean"):
+        ck.check(a(1.0), "a float is not a predicate")
+    with pytest.raises(TypeError, match="pytrees of arrays"):
+        ck.check(True, "{}", "a string")
+    with pytest.raises(TypeError, match="errors must be a set"):
+        ck.checkify(positive_log, errors="nan")
+
+
+def test_get_throw_and_exception_of_checkified_function():
+    checked = ck.checkify(positive_log)
+    err, out = checked(a(-3.0))
+    assert err.get() == "x must be positive, got -3.0 (`check` failed)"
+    assert np.isnan(float(out))  # (the function ran on)
+    assert isinstance(err.get_exception(), ck.FailedCheckError)
+    with pytest.raises(ck.JaxRuntimeError, match="got -3.0"):
+        err.throw()
+    with pytest.raises(ck.JaxRuntimeError, match="got -3.0"):
+        ck.check_error(err)
+    err, out = checked(a(np.e))
+    assert err.get() is None and err.get_exception() is None and str(err) == "Error(None)"
+    err.throw()  # nothing
+    assert float(out) == pytest.approx(1.0)
+
+
+def test_formatting_keywords_pytrees_and_first_failure_wins():
+    def f(x):
+        ck.check(x < 10, "first {x} {d[a]}", x=x, d={"a": x + 1})
+        ck.check(x < 5, "second {}", (x,))
+        return x
+    checked = ck.checkify(f)
+    assert checked(a(12.0))[0].get() == "first 12.0 13.0 (`check` failed)"
+    assert checked(a(7.0))[0].get() == "second (array(7.),) (`check` failed)"
+    assert checked(a(1.0))[0].get() is None
+
+
+def test_error_is_a_pytree_and_passes_through_jit():
+    err, _ = ck.checkify(positive_log)(a(-1.0))
+    leaves, tree = ft.tree.tree_flatten(err)
+    assert len(leaves) == 3  # the flag, the code, the formatted argument
+    again = ft.tree.tree_unflatten(tree, leaves)
+    assert again.get() == err.get()
+    err2, _ = ft.jit(lambda x: ck.checkify(positive_log)(x))(a(-2.0))
+    assert err2.get() == "x must be positive, got -2.0 (`check` failed)"
+
+
+def test_user_checks_on_every_backend(backend):
+    # eager, jit, vmap: the error's arrays in the inputs' library and device
+    x, bad = backend.asarray(2.0), backend.asarray(-2.0)
+    xs = backend.asarray([1.0, -2.0, 3.0, -4.0])
+    for run in (ck.checkify(positive_log), ft.jit(ck.checkify(positive_log))):
+        err, out = run(bad)
+        assert err.get() == "x must be positive, got -2.0 (`check` failed)"
+        assert all(backend.is_own(v) for v in ft.tree.tree_leaves(err)) and backend.is_own(out)
+        err, out = run(x)
+        assert err.get() is None
+        np.testing.assert_allclose(backend.to_numpy(out), np.log(2.0))
+    err, out = ft.vmap(ck.checkify(positive_log))(xs)
+    assert all(backend.is_own(v) for v in ft.tree.tree_leaves(err))
+    assert err.get() == ("at mapped index 1: x must be positive, got -2.0 (`check` failed)\n"
+                         "at mapped index 3: x must be positive, got -4.0 (`check` failed)")
+
+
+# -- automatic checks ---------------------------------------------------------------------------
+
+
+def test_nan_checks_name_the_primitive_that_made_the_nan():
+    checked = ck.checkify(lambda x: fnp.sin(x) + fnp.log(x), errors=ck.nan_checks)
+    err, out = checked(a(-1.0))
+    assert err.get() == "nan generated by primitive: log." and np.isnan(float(out))
+    assert isinstance(err.get_exception(), ck.NaNError)
+    assert checked(a(1.0))[0].get() is None
+    # 0/0 and inf - inf
+    assert ck.checkify(lambda x: x / x, errors=ck.nan_checks)(a(0.0))[0].get() == \
+        "nan generated by primitive: div."
+    assert ck.checkify(lambda x: x - x, errors=ck.nan_checks)(a(np.inf))[0].get() == \
+        "nan generated by primitive: sub."
+    # not enabled: no nan check
+    assert ck.checkify(lambda x: fnp.log(x))(a(-1.0))[0].get() is None
+
+
+def test_nan_from_the_inputs_is_not_reported():
+    # (deliberate difference: JAX blames the first of its listed primitives that meets it)
+    checked = ck.checkify(lambda x: fnp.sin(x) + 1.0, errors=ck.nan_checks)
+    assert checked(a(np.nan))[0].get() is None
+    assert ck.checkify(lambda x: x * a([1.0, np.nan]), errors=ck.nan_checks)(
+        a([1.0, 2.0]))[0].get() is None
+
+
+def test_division_checks():
+    xi, yi = a([1, 2]), a([1, 0])
+    err, out = ck.checkify(lambda x, y: x // y, errors=ck.div_checks)(xi, yi)
+    assert err.get() == "division by zero"
+    assert isinstance(err.get_exception(), ck.DivisionByZeroError)
+    assert out.tolist() == [1, 0]  # (NumPy's 0 where the divisor is)
+    err, out = ck.checkify(lambda x, y: x / y, errors=ck.float_checks)(a([1.0, 2.0]),
+                                                                      a([1.0, 0.0]))
+    assert err.get() == "division by zero" and out.tolist() == [1.0, np.inf]
+    # a remainder is not a division (as JAX); a nonzero divisor is fine
+    assert ck.checkify(lambda x, y: x % y, errors=ck.div_checks)(xi, yi)[0].get() is None
+    assert ck.checkify(lambda x, y: x // y, errors=ck.div_checks)(xi, a([1, 2]))[0].get() \
+        is None
+    # jitted, the divisor is a value of the graph
+    err, _ = ft.jit(ck.checkify(lambda x, y: x // y, errors=ck.div_checks))(xi, yi)
+    assert err.get() == "division by zero"
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["eager", "jit"])
+def test_index_checks(staged):
+    run = ft.jit if staged else (lambda f: f)
+    x = fnp.arange(3.0)
+
+    def checked(f):
+        return run(ck.checkify(f, errors=ck.index_checks))
+    err, out = checked(lambda x, i: x[i])(x, a(5))
+    assert err.get() == ("out-of-bounds indexing for array of shape (3,): index 5 is out of "
+                         "bounds for axis 0 with size 3 (in gather).")
+    assert float(out) == 2.0  # read clamped, as JAX's
+    assert isinstance(err.get_exception(), ck.OOBError)
+    assert checked(lambda x, i: x[i])(x, a(-3))[0].get() is None  # (-3 is in range)
+    assert "index -4 is out of bounds" in checked(lambda x, i: x[i])(x, a(-4))[0].get()
+    err, _ = checked(lambda x, i: fnp.take_along_axis(x, i, axis=0))(x, a([0, 4]))
+    assert "index 4 is out of bounds" in err.get()
+    err, out = checked(lambda x, i: x.at[i].set(9.0))(x, a(7))
+    assert "index 7 is out of bounds" in err.get() and out.tolist() == [0.0, 1.0, 2.0]
+    err, out = checked(lambda x, i: lax.dynamic_slice(x, (i,), (2,)))(x, a(2))
+    assert "index 2 is out of bounds" in err.get() and out.tolist() == [1.0, 2.0]
+    err, out = checked(lambda x, i: x[i])(x, a(1))
+    assert err.get() is None and float(out) == 1.0
+    # without index_checks: eagerly NumPy's IndexError (two index arrays, which the gather
+    # flattens into one, included), as without checkify; one index array staged: at run time
+    x2 = fnp.reshape(fnp.arange(12.0), (3, 4))
+    if not staged:
+        with pytest.raises(IndexError, match="out of bounds"):
+            ck.checkify(lambda x, i: x[i, a([1, 1])])(x2, a([0, 5]))
+    err, out = checked(lambda x, i: x[i, a([1, 1])])(x2, a([0, 5]))
+    assert "index 5 is out of bounds for axis 0 with size 3" in err.get()
+    assert out.tolist() == [1.0, 9.0]
+    if staged:
+        with pytest.raises(IndexError, match="out of bounds"):
+            ft.jit(lambda x, i: x[i])(x, a(5))
+
+
+def test_error_sets():
+    assert ck.all_checks - ck.user_checks == ck.automatic_checks
+    assert ck.float_checks == ck.nan_checks | ck.div_checks
+    assert ck.automatic_checks == ck.float_checks | ck.index_checks
+    assert ck.user_checks <= ck.all_checks and not ck.user_checks & ck.automatic_checks
+
+    def f(x, i):
+        y = fnp.log(x)
+        ck.check(x > 0, "negative {}", x)
+        return y + fnp.arange(3.0)[i]
+    x, i = a(-1.0), a(7)
+    assert ck.checkify(f)(x, a(0))[0].get() == "negative -1.0 (`check` failed)"
+    # the first failure in program order (JAX's order: by check kind, here the user check)
+    assert ck.checkify(f, errors=ck.all_checks)(x, i)[0].get() == \
+        "nan generated by primitive: log."
+    assert "index 7" in ck.checkify(f, errors=ck.index_checks)(a(1.0), i)[0].get()
+    # user checks left out of the set are dropped (as JAX)
+    assert ck.checkify(f, errors=ck.index_checks)(x, a(0))[0].get() is None
+
+
+# -- transforms -----------------------------------------------------------------------------------
+
+
+def test_checkify_of_vmap_reports_the_first_failing_member():
+    # (deliberate difference: JAX reports the last failing member)
+    xs = a([1.0, -2.0, 3.0, -4.0])
+    for run in (ck.checkify(ft.vmap(positive_log)), ft.jit(ck.checkify(ft.vmap(positive_log)))):
+        err, out = run(xs)
+        assert err.get() == "x must be positive, got -2.0 (`check` failed)"
+        np.testing.assert_allclose(out[[0, 2]], np.log([1.0, 3.0]))
+    assert ck.checkify(ft.vmap(positive_log))(a([1.0, 2.0]))[0].get() is None
+
+
+def test_vmap_of_checkify_with_nan_and_index_checks():
+    f = ck.checkify(lambda x, i: fnp.log(x) + fnp.arange(3.0)[i], errors=ck.automatic_checks)
+    err, out = ft.vmap(f)(a([1.0, -1.0, 2.0]), a([0, 1, 3]))
+    assert err.get() == (
+        "at mapped index 1: nan generated by primitive: log.\n"
+        "at mapped index 2: out-of-bounds indexing for array of shape (3,): index 3 is out "
+        "of bounds for axis 0 with size 3 (in gather).")
+    assert isinstance(err.get_exception(), ck.BatchedError)
+    np.testing.assert_allclose(out[0], 0.0)
+    # a batched error thrown: every failing member; checked inside checkify: the first
+    with pytest.raises(ck.JaxRuntimeError, match="at mapped index 1"):
+        err.throw()
+    err2, _ = ck.checkify(lambda: ck.check_error(err), errors=ck.all_checks)()
+    assert err2.get() == "nan generated by primitive: log."
+
+
+def test_grad_and_checks():
+    def f(x):
+        ck.check(x > 0, "neg {}", x)
+        return fnp.sin(x)
+    x = a(-1.0)
+    err, g = ck.checkify(ft.grad(f))(x)
+    assert err.get() == "neg -1.0 (`check` failed)" and float(g) == pytest.approx(np.cos(-1))
+    assert float(ft.grad(lambda x: ck.checkify(f)(x)[1])(x)) == pytest.approx(np.cos(-1))
+    err, (v, g) = ck.checkify(ft.value_and_grad(f))(x)
+    assert err.get() == "neg -1.0 (`check` failed)" and float(v) == pytest.approx(np.sin(-1))
+    # the backward pass is checked: d/dx [sqrt(x) * 0] at 0 is 0 * inf
+    err, g = ck.checkify(ft.grad(lambda x: fnp.sqrt(x) * 0.0), errors=ck.nan_checks)(a(0.0))
+    assert err.get() is not None and err.get().startswith("nan generated by primitive")
+    assert np.isnan(float(g))
+    err, g = ft.jit(ck.checkify(ft.grad(fnp.sqrt), errors=ck.nan_checks))(a(0.0))
+    assert err.get() is None and float(g) == np.inf
+
+
+def test_custom_rules_keep_their_rules_under_checkify():
+    @ft.custom_jvp
+    def f(x):
+        ck.check(x > 0, "custom {}", x)
+        return fnp.log(x)
+    f.defjvp(lambda p, t: (f(p[0]), t[0] * 10.0))  # (not log's derivative: the rule's)
+    err, g = ck.checkify(ft.grad(f))(a(2.0))
+    assert err.get() is None and float(g) == 10.0
+
+    @ft.custom_jvp
+    def h(x):
+        return fnp.log(x)
+    h.defjvp(lambda p, t: (h(p[0]), t[0] * 10.0))
+    err, g = ft.jit(ck.checkify(ft.grad(lambda x: fnp.sqrt(x) + h(x)),
+                                errors=ck.all_checks))(a(4.0))
+    assert err.get() is None and float(g) == pytest.approx(10.25)
+    err, v = ft.jit(ck.checkify(lambda x: fnp.sqrt(x) + h(x), errors=ck.all_checks))(a(-4.0))
+    assert err.get() == "nan generated by primitive: sqrt."
+    # run by checkify itself, the function is checked
+    assert ck.checkify(f)(a(-1.0))[0].get() == "custom -1.0 (`check` failed)"
+    assert ck.checkify(ft.grad(f))(a(-1.0))[0].get() == "custom -1.0 (`check` failed)"
+    # staged apart under jit(checkify(...)): a check inside is refused, clearly
+    with pytest.raises(ValueError, match="custom_jvp"):
+        ft.jit(ck.checkify(f))(a(-1.0))
+
+
+def test_checkify_of_jit_and_check_error_rechecked():
+    err, out = ck.checkify(ft.jit(positive_log))(a(-3.0))
+    assert err.get() == "x must be positive, got -3.0 (`check` failed)"
+
+    def with_inner_jit(x):
+        err, out = ft.jit(ck.checkify(positive_log))(x)
+        ck.check_error(err)
+        return out
+    assert float(with_inner_jit(a(np.e))) == pytest.approx(1.0)
+    with pytest.raises(ck.JaxRuntimeError, match="got -1.0"):
+        with_inner_jit(a(-1.0))
+    assert ck.checkify(with_inner_jit)(a(-1.0))[0].get() == \
+        "x must be positive, got -1.0 (`check` failed)"
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["eager", "jit"])
+def test_control_flow(staged):
+    run = ft.jit if staged else (lambda f: f)
+
+    def body(i, c):
+        ck.check(c < 5, "too big at {} val {}", i, c)
+        return c + 1.0
+    err, out = run(ck.checkify(lambda c: lax.fori_loop(0, 10, body, c)))(a(0.0))
+    # (the counter is a number eagerly, an array under jit: formatted alike)
+    assert err.get() == "too big at 5 val 5.0 (`check` failed)" and float(out) == 10.0
+
+    def cond_fun(c):
+        ck.check(c < 3, "cond check {}", c)
+        return c < 10
+    loop = run(ck.checkify(lambda c: lax.while_loop(cond_fun, lambda c: c + 1.0, c)))
+    err, out = loop(a(0.0))
+    assert err.get() == "cond check 3.0 (`check` failed)" and float(out) == 10.0
+    assert loop(a(-20.0))[0].get() == "cond check 3.0 (`check` failed)"
+    assert loop(a(2.0 - 40.0))[1] == 10.0
+    err, out = loop(a(2.5 - 40.0))  # (-37.5, ..., 1.5, 2.5, 3.5 > 3)
+    assert err.get() == "cond check 3.5 (`check` failed)"
+    err, out = loop(a(12.0))  # the predicate checked once: 12 fails it
+    assert err.get() == "cond check 12.0 (`check` failed)" and float(out) == 12.0
+    ok = run(ck.checkify(lambda c: lax.while_loop(
+        lambda c: (ck.check(c < 100, "never"), c < 10)[1], lambda c: c + 1.0, c)))
+    assert ok(a(0.0))[0].get() is None
+
+    def step(c, x):
+        ck.check(x > 0, "scan x {}", x)
+        return c + x, c
+    scanned = run(ck.checkify(lambda xs: lax.scan(step, 0.0, xs)))
+    err, (c, ys) = scanned(a([1.0, 2.0, -3.0, -4.0]))
+    assert err.get() == "scan x -3.0 (`check` failed)" and float(c) == -4.0
+    assert scanned(a([1.0, 2.0]))[0].get() is None
+
+    def branchy(x):
+        return lax.cond(x > 0, lambda x: x,
+                        lambda x: (ck.check(x > -1, "cond false {}", x), x)[1], x)
+    assert run(ck.checkify(branchy))(a(-2.0))[0].get() == "cond false -2.0 (`check` failed)"
+    assert run(ck.checkify(branchy))(a(2.0))[0].get() is None
+    sw = run(ck.checkify(lambda i, x: lax.switch(i, [fnp.log, fnp.sin], x),
+                         errors=ck.nan_checks))
+    assert sw(a(0), a(-2.0))[0].get() == "nan generated by primitive: log."
+    assert sw(a(1), a(-2.0))[0].get() is None  # (the branch not taken reports nothing)
+
+
+def test_vmap_of_checkify_of_while_loop():
+    body = lambda c: (ck.check(c < 4, "w {}", c), c + 1.0)[1]  # noqa: E731
+    loop = lambda c: lax.while_loop(lambda c: c < 10, body, c)  # noqa: E731
+    err, out = ft.vmap(ck.checkify(loop))(a([0.0, 8.0, 20.0]))
+    assert err.get() == ("at mapped index 0: w 4.0 (`check` failed)\n"
+                         "at mapped index 1: w 8.0 (`check` failed)")
+    assert out.tolist() == [10.0, 10.0, 20.0]
+
+
+# -- side by side with JAX ------------------------------------------------------------------------
+
+
+def test_same_checks_fire_as_in_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    from jax.experimental import checkify as jck
+
+    def user(m):
+        def f(x):
+            m.check(x > 0, "x must be positive, got {}", x)
+            return x * 2
+        return f
+    cases = [  # (build(namespace, checkify module), errors name, inputs)
+        (lambda np_, m: user(m), "user_checks", [-1.5, 2.0]),
+        (lambda np_, m: (lambda x: np_.log(x)), "nan_checks", [-1.0, 1.0]),
+        (lambda np_, m: (lambda x: x / (x - 1.0)), "div_checks", [1.0]),
+        (lambda np_, m: (lambda x: np_.arange(3.0)[np_.asarray(x, dtype=np_.int64)]),
+         "index_checks", [5.0, -3.0]),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for build, errors, inputs in cases:
+            for v in inputs:
+                ours = ck.checkify(build(fnp, ck), errors=getattr(ck, errors))(a(v))[0].get()
+                theirs = jck.checkify(build(jnp, jck), errors=getattr(jck, errors))(
+                    jnp.asarray(v))[0].get()
+                assert (ours is None) == (theirs is None), (errors, v, ours, theirs)
+                if errors in ("user_checks", "nan_checks", "div_checks"):
+                    assert ours == theirs
+
+
+def test_docstring_examples():
+    import doctest
+    result = doctest.testmod(ck, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
