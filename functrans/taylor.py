@@ -30,8 +30,8 @@ from . import numpy as _fnp
 from .api import (_Leaves, _all_zero, _array_leaves, _as_input, _check_like,
                   _coefficient_operands, _const_output, _fname, _integer_tangent, _is_float0,
                   _product_pairs, _scalar_like)
-from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, _current, get_aval, \
-    registry
+from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, current_interpreter, \
+    get_aval, registry, reset_current, set_current
 from .dtypes import _by_id, dtype_of
 from .errors import (DerivativeDroppedError, MissingRuleError, TangentMismatchError,
                      check_function)
@@ -142,12 +142,12 @@ class JetInterpreter(Interpreter):
                 raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule, so jet "
                                        f"cannot give its Taylor coefficients")
             # (defined by traceable operations: follow those)
-            token = _current.set(self)
+            token = set_current(self)
             try:
                 return prim.jvp_inline(*args, **params)
             finally:
-                _current.reset(token)
-        token = _current.set(self.parent)
+                reset_current(token)
+        token = set_current(self.parent)
         try:
             if rule is not None:
                 out, terms = rule(primals, series, self.order, **params)
@@ -156,7 +156,7 @@ class JetInterpreter(Interpreter):
             else:
                 out, terms = _nested_jvp_rule(prim, primals, series, self.order, params)
         finally:
-            _current.reset(token)
+            reset_current(token)
         if prim.multiple_results:
             terms = [None] * len(out) if terms is None else terms
             return [self._wrap(o, t) for o, t in zip(out, terms)]
@@ -191,14 +191,14 @@ def jet_flat(fun, primals, series, order, device_source=None):
         return fun(*primals), None
     if device_source is None:
         device_source = next(p for p, s in zip(primals, series) if s is not None)
-    interp = JetInterpreter(_current.get(), order, device_source)
+    interp = JetInterpreter(current_interpreter(), order, device_source)
     args = [p if s is None or all(t is None for t in s) else JetTracer(interp, p, tuple(s))
             for p, s in zip(primals, series)]
-    token = _current.set(interp)
+    token = set_current(interp)
     try:
         out = fun(*args)
     finally:
-        _current.reset(token)
+        reset_current(token)
         interp.active = False
         interp.device_source = None
     if type(out) is JetTracer and out._interp is interp:
@@ -719,13 +719,13 @@ def _derivatives(g, t, one, n, like):
     zero) by ``n`` nested forward modes in the scalar ``t``."""
     if n == 0:
         return [g(t)]
-    interp = JVPInterpreter(_current.get())
+    interp = JVPInterpreter(current_interpreter())
     interp.device_source = like
-    token = _current.set(interp)
+    token = set_current(interp)
     try:
         inner = _derivatives(g, JVPTracer(interp, t, one), one, n - 1, like)
     finally:
-        _current.reset(token)
+        reset_current(token)
         interp.active = False
         interp.device_source = None
 
@@ -838,17 +838,17 @@ def jet(fun, primals, series, factorial_scaled=True):
         terms_in.append(per_leaf)
     flat = [x for p_leaves in leaves for x in p_leaves]
     like = flat[0] if flat else None
-    interp = JetInterpreter(_current.get(), order, like)
+    interp = JetInterpreter(current_interpreter(), order, like)
     args = []
     for p_leaves, p_tree, per_leaf in zip(leaves, trees, terms_in):
         args.append(tree_unflatten(p_tree, [
             JetTracer(interp, x, tuple(ts)) if ts and any(t is not None for t in ts) else x
             for x, ts in zip(p_leaves, per_leaf)]))
-    token = _current.set(interp)
+    token = set_current(interp)
     try:
         out = fun(*args)
     finally:
-        _current.reset(token)
+        reset_current(token)
         interp.active = False
         interp.device_source = None
     out_leaves, out_tree = tree_flatten(out)

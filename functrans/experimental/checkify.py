@@ -30,8 +30,8 @@ import itertools
 
 from .. import dtypes as _dt
 from .. import numpy as fnp
-from ..core import (_SCALAR_DTYPES, EvalInterpreter, Interpreter, Tracer, _by_type_get, _current,
-                    get_aval, primitive)
+from ..core import (_SCALAR_DTYPES, EvalInterpreter, Interpreter, Tracer, _by_type_get,
+                    current_interpreter, get_aval, primitive, reset_current, set_current)
 from ..errors import FunctransError, check_function
 from ..graph import EFFECTFUL
 from ..interpreters import CONSTANT_INTERPRETERS, ConstTracer, StagingInterpreter
@@ -362,7 +362,7 @@ class CheckifyInterpreter(Interpreter):
     def process(self, prim, args, params):
         vals = [self.unwrap(a) for a in args]
         rule = _RULES.get(prim.name)
-        token = _current.set(self)
+        token = set_current(self)
         try:
             if rule is not None:
                 out = rule(self, vals, params)
@@ -371,11 +371,11 @@ class CheckifyInterpreter(Interpreter):
                 # apart: with itself current, so that nothing of this level's lands in a
                 # graph of its own. The function's operations are not checked there (JAX
                 # checks them); a failing check inside raises when the graph runs.
-                below = _current.set(self.parent)
+                below = set_current(self.parent)
                 try:
                     out = self.parent.process(prim, vals, params)
                 finally:
-                    _current.reset(below)
+                    reset_current(below)
             else:
                 # (forwarded with this interpreter current: an implementation that runs a
                 # function, a custom_jvp one's, binds its operations here, and they are
@@ -383,13 +383,13 @@ class CheckifyInterpreter(Interpreter):
                 out = self.parent.process(prim, vals, params)
                 if NaNError in self.errors and prim.name not in _NO_NAN_CHECK \
                         and not prim.value_free:
-                    below = _current.set(self.parent)
+                    below = set_current(self.parent)
                     try:
                         self._nan_check(prim, vals, out)
                     finally:
-                        _current.reset(below)
+                        reset_current(below)
         finally:
-            _current.reset(token)
+            reset_current(token)
         if prim.multiple_results:
             return [self.wrap(o) for o in out]
         return self.wrap(out)
@@ -481,7 +481,7 @@ def _rule(name):
 
 def _below(interp):
     """Run with ``interp``'s parent current (a context manager's work without its object)."""
-    return _current.set(interp.parent)
+    return set_current(interp.parent)
 
 
 # -- division ----------------------------------------------------------------------------------
@@ -498,7 +498,7 @@ def _division(name):
                     zero = fnp.any(zero)
                 self.record(zero, _Site(DivisionByZeroError, (), prim=name), ())
             finally:
-                _current.reset(token)
+                reset_current(token)
         y = args[1]
         if DivisionByZeroError in self.errors and type(y) not in _SCALAR_DTYPES and \
                 get_aval(y).dtype.kind in "iu":
@@ -509,13 +509,13 @@ def _division(name):
                 zero = fnp.equal(y, 0)
                 y1 = fnp.where(zero, fnp.ones_like(y), y)
             finally:
-                _current.reset(token)
+                reset_current(token)
             out = self.parent.process(_prim(name), (args[0], y1), params)
             token = _below(self)
             try:
                 out = fnp.where(zero, fnp.zeros_like(out), out)
             finally:
-                _current.reset(token)
+                reset_current(token)
             return out
         out = self.parent.process(_prim(name), args, params)
         if NaNError in self.errors:
@@ -523,7 +523,7 @@ def _division(name):
             try:
                 self._nan_check(_prim(name), args, out)
             finally:
-                _current.reset(token)
+                reset_current(token)
         return out
     _RULES[name] = rule
 
@@ -581,14 +581,14 @@ def _index_rule(name):
             try:
                 args = _checked_indices(self, name, args, params)
             finally:
-                _current.reset(token)
+                reset_current(token)
         out = self.parent.process(prim, args, params)
         if NaNError in self.errors and name in ("scatter_add", "scatter_along_axis"):
             token = _below(self)
             try:
                 self._nan_check(prim, args, out)
             finally:
-                _current.reset(token)
+                reset_current(token)
         return out
     _RULES[name] = rule
 
@@ -639,7 +639,7 @@ def _check_impl(backend, fail, code, *payload, sigs, sites):
 
 
 def _check_abstract_eval(*avals, sigs, sites):
-    if _raises(sites) and _checkify_below(_current.get()) is None:
+    if _raises(sites) and _checkify_below(current_interpreter()) is None:
         raise ValueError(
             "Cannot stage a functrans.experimental.checkify.check that is not functionalized "
             "(as in JAX): the function calling check is being staged (jit, scan, while_loop, "
@@ -697,7 +697,7 @@ def _check_rule(self, args, params):
         err = Error(fail, code, payload, sigs, sites)
         self.merge(fail, code, err._slots(), sites)
     finally:
-        _current.reset(token)
+        reset_current(token)
     return []
 
 
@@ -711,12 +711,12 @@ def _run_checked(self, fn, args, sigs, probing=False):
     signatures."""
     n = 2 + sum(len(s) for s in sigs)
     state = _State.from_leaves(list(args[:n]), sigs, self.state.like)
-    child = CheckifyInterpreter(_current.get(), self.errors, state, self.sites)
-    token = _current.set(child)
+    child = CheckifyInterpreter(current_interpreter(), self.errors, state, self.sites)
+    token = set_current(child)
     try:
         outs = [child.unwrap(o) for o in fn(*args[n:])]
     finally:
-        _current.reset(token)
+        reset_current(token)
         child.active = False
     if not probing and not set(child.state.payload) <= set(sigs):
         raise AssertionError("checkify: a check inside control flow was not found when its "
@@ -751,11 +751,11 @@ def _cond_rule(self, args, params):
     branches = _branch_fns(params["branches"], params["n_ops"], params["spans"])
     c = _concrete(index)
     if c is not None:  # the chosen branch, its operations checked here
-        token = _current.set(self)
+        token = set_current(self)
         try:
             return list(branches[int(c)](*ops))
         finally:
-            _current.reset(token)
+            reset_current(token)
     token = _below(self)
     try:
         sigs = _signatures(self, branches, ops, "cond")
@@ -769,7 +769,7 @@ def _cond_rule(self, args, params):
             return run
         outs = _switch(index, [checked(b) for b in branches], leaves + list(ops), "cond")
     finally:
-        _current.reset(token)
+        reset_current(token)
     outs = list(outs)
     self.state = _State.from_leaves(outs[-n:], sigs, self.state.like)
     return outs[:-n]
@@ -788,7 +788,7 @@ def _while_rule(self, args, params):
     def step(*c):
         return list(body_g(*c, *bc))
     # In Python while the predicate is concrete (its checks and the body's recorded here).
-    token = _current.set(self)
+    token = set_current(self)
     try:
         while True:
             pred = test(*carry)
@@ -799,7 +799,7 @@ def _while_rule(self, args, params):
                 return carry
             carry = step(*carry)
     finally:
-        _current.reset(token)
+        reset_current(token)
     carry = [self.unwrap(c) for c in carry]  # (values of the steps run here: one level down)
 
     # Then one loop carrying the error: the body, then the predicate's checks on its result
@@ -823,7 +823,7 @@ def _while_rule(self, args, params):
             return st.leaves(sigs) + outs
         outs = while_loop(cond_fun, body_fun, leaves + carry)
     finally:
-        _current.reset(token)
+        reset_current(token)
     self.state = _State.from_leaves(list(outs[:n]), sigs, self.state.like)
     return list(outs[n:n + nc])
 
@@ -833,12 +833,12 @@ def _scan_rule(self, args, params):
     from ..control_flow import _scan_loop, _staging, scan
     body, n_consts, n_carry = params["body"], params["n_consts"], params["n_carry"]
     length, reverse = params["length"], params["reverse"]
-    token = _current.set(self)
+    token = set_current(self)
     try:
         if not length or not _staging():  # a loop in Python: each step's operations checked here
             return _scan_loop(args, body, n_consts, n_carry, length, reverse)
     finally:
-        _current.reset(token)
+        reset_current(token)
     consts = list(args[:n_consts])
     carry = list(args[n_consts:n_consts + n_carry])
     xs = list(args[n_consts + n_carry:])
@@ -857,7 +857,7 @@ def _scan_rule(self, args, params):
             return st.leaves(sigs) + outs[:n_carry], outs[n_carry:]
         c_out, ys = scan(f, leaves + carry, xs, length=length, reverse=reverse)
     finally:
-        _current.reset(token)
+        reset_current(token)
     self.state = _State.from_leaves(list(c_out[:n]), sigs, self.state.like)
     return list(c_out[n:]) + list(ys)
 
@@ -916,17 +916,17 @@ def checkify(f, errors=user_checks):
         like = next((x for x in leaves if type(x) not in _SCALAR_DTYPES
                      and hasattr(x, "shape") and hasattr(x, "dtype")), None)
         state = _State(_zeros((), "bool", like), _full_code(like), {}, like)
-        interp = CheckifyInterpreter(_current.get(), errors, state, {})
+        interp = CheckifyInterpreter(current_interpreter(), errors, state, {})
         leaves, tree = tree_flatten((args, kwargs))
         a, kw = tree_unflatten(tree, [interp.wrap(x) if type(x) not in _SCALAR_DTYPES else x
                                       for x in leaves])
-        token = _current.set(interp)
+        token = set_current(interp)
         _running[0] += 1
         try:
             out = f(*a, **kw)
         finally:
             _running[0] -= 1
-            _current.reset(token)
+            reset_current(token)
             interp.active = False
         o_leaves, o_tree = tree_flatten(out)
         out = tree_unflatten(o_tree, [interp.unwrap(x) for x in o_leaves])
@@ -1036,7 +1036,7 @@ def check_error(error):
     if not isinstance(error, Error):
         raise TypeError(f"check_error takes an Error; got {type(error).__name__}.")
     fail, code, payload = error._pred, error._code, list(error._payload)
-    if type(_current.get()) is EvalInterpreter and not isinstance(fail, Tracer):
+    if type(current_interpreter()) is EvalInterpreter and not isinstance(fail, Tracer):
         exc = error.get_exception()  # (batched errors: every failing member)
         if exc is not None:
             raise JaxRuntimeError(str(exc)) from exc
@@ -1063,7 +1063,7 @@ def index_checks_running():
     asks before raising for an out-of-bounds index: the check then records it)."""
     if not _running[0]:
         return False
-    interp = _checkify_below(_current.get())
+    interp = _checkify_below(current_interpreter())
     while interp is not None:
         if OOBError in interp.errors:
             return True

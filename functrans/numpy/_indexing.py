@@ -351,13 +351,13 @@ def _check_bounds(k, n, where, what):
     if isinstance(k, Tracer) or not math.prod(_shape(k)):
         return
     axes = tuple(range(len(_shape(k))))
-    from ..core import EVAL, _current
-    token = _current.set(EVAL)  # (plain values: plain results, whatever runs above)
+    from ..core import EVAL, reset_current, set_current
+    token = set_current(EVAL)  # (plain values: plain results, whatever runs above)
     try:
         lo = _red.reduce_min(k, axes) if axes else k
         hi = _red.reduce_max(k, axes) if axes else k
     finally:
-        _current.reset(token)
+        reset_current(token)
     lo, hi = int(backend_of(lo).to_numpy(lo)), int(backend_of(hi).to_numpy(hi))
     bad = lo if lo < -n else (hi if hi >= n else None)
     if bad is not None and not _index_checks_running():
