@@ -3015,7 +3015,7 @@ def _linalg_lu(x):
     ``permutation`` (int32, (..., m)) the rows with ``x[permutation] = L @ U``."""
     from .scipy import linalg as _sla
     lu, piv = _sla.lu_factor(x)
-    return [lu, piv, fnp.astype(_sla._permutation(piv, lu.shape[-2]), _dt.int32)]
+    return [lu, piv, _sla._permutation(piv, lu.shape[-2])]
 
 
 def _linalg_lu_pivots_to_permutation(pivots, permutation_size):
@@ -3026,7 +3026,7 @@ def _linalg_lu_pivots_to_permutation(pivots, permutation_size):
     if permutation_size < pivots.shape[-1]:
         raise ValueError(f"lu_pivots_to_permutation: permutation_size {permutation_size} is "
                          f"less than the number of pivots {pivots.shape[-1]}")
-    return fnp.astype(_sla._permutation(pivots, permutation_size), _dt.int32)
+    return _sla._permutation(pivots, permutation_size)
 
 
 def _linalg_tridiagonal_solve(dl, d, du, b, *, perturb_singular=False):

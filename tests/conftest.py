@@ -195,6 +195,48 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("backend", _backend_params_for(metafunc.function), indirect=True)
 
 
+def _skipped_backend_ids():
+    return {p.values[0] for p in BACKEND_PARAMS if p.marks}
+
+
+def pytest_configure(config):
+    # ``@pytest.mark.backend_cases(keep=...)`` on a backend-parametrised test whose cases do not
+    # all run on every backend: ``keep(backend_id, params)`` (``params``: the test's other
+    # parameters by name) says whether a case runs there. The others are deselected at
+    # collection, which costs nothing, where a skip inside the test costs a test's set-up each
+    # (thousands of them: CI time).
+    config.addinivalue_line("markers", "backend_cases(keep=...): run a test's case on a backend "
+                            "only where keep(backend_id, params) says so (tests/conftest.py)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the cases a ``backend_cases`` mark leaves out, and all but one case of each
+    test on a backend that cannot run here (cupy without a GPU: one skipped case per test
+    still says what was not covered; fourteen thousand of them only cost time)."""
+    unavailable = _skipped_backend_ids()
+    reported = set()
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend_id = callspec.params.get("backend") if callspec is not None else None
+        if backend_id is None:
+            kept.append(item)
+            continue
+        if backend_id in unavailable:
+            key = (item.module.__name__ if item.module else "", item.originalname, backend_id)
+            (dropped if key in reported else kept).append(item)
+            reported.add(key)
+            continue
+        mark = item.get_closest_marker("backend_cases")
+        if mark is not None and not mark.kwargs["keep"](backend_id, callspec.params):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture
 def backend(request) -> BackendCase:
     return BackendCase(request.param)

@@ -1896,33 +1896,33 @@ def _args(spec, shapes, backend, seed=0, dtype="float64"):
                  for d, s in zip(spec.domains, shapes))
 
 
+def _derivative_case_runs(backend_id, params):
+    """Which shapes of a function each backend checks (CI time; deselected at collection).
+    numpy checks every shape to the table's order, torch the last shapes (the broadcasting
+    ones, which reach every rule) to the same order and the first shapes where they are 0-d
+    (torch treats 0-d tensors apart) at first order; array-api-strict the last shapes at first
+    order (see test_derivatives)."""
+    spec, shapes = params["spec"], params["shapes"]
+    if backend_id == "numpy" or shapes == spec.shapes[-1]:
+        return True
+    name = backend_id.partition("@")[0]
+    return (name == "torch" and name not in spec.one_shape_on and shapes == spec.shapes[0]
+            and any(s == () for s in shapes))
+
+
+@pytest.mark.backend_cases(keep=_derivative_case_runs)
 @pytest.mark.parametrize("spec,shapes", list(_cases()))
 def test_derivatives(backend, spec, shapes):
     if spec.backends is not None and backend.name not in spec.backends:
         pytest.skip(f"{spec.name} uses indexing that {backend.name} does not support")
     order = spec.order
-    if backend.name in spec.one_shape_on and shapes != spec.shapes[-1]:
-        pytest.skip(f"{spec.name} takes seconds per check on {backend.name}: one shape there")
-    if backend.name == "array_api_strict" and shapes != spec.shapes[-1]:
-        # (CI time) array-api-strict is there to show the rules use the standard alone: one
-        # shape of each function reaches them; numpy and torch run every shape
-        pytest.skip("array_api_strict checks one shape per function (the last); numpy and "
-                    "torch check more")
-    if backend.name == "torch" and shapes not in (spec.shapes[0], spec.shapes[-1]):
-        # (CI time) torch runs the first shapes (0-d ones where the function takes them: torch
-        # treats 0-d tensors apart) and the last (broadcasting ones); numpy runs every shape
-        pytest.skip("torch checks the first and last shapes of each function; numpy checks "
-                    "every shape")
-    if backend.name == "torch" and shapes != spec.shapes[-1]:
-        # (CI time) the second order on torch at the last shapes: the first ones reach the
-        # same rules, whose second order numpy checks at every shape
-        order = min(order, 1)
-    if backend.device is not None:
-        # The second device is there to catch values made on the wrong device (a zero
-        # tangent, a seed, a mask): first-order derivatives at one shape per function reach
-        # every rule (tests/_second_device.py); their values are checked on the default device.
-        if shapes != spec.shapes[-1]:
-            pytest.skip("the second device checks one shape per function")
+    if shapes != spec.shapes[-1]:
+        order = min(order, 1)  # (torch's 0-d first shapes: see _derivative_case_runs)
+    if backend.name == "array_api_strict":
+        # array-api-strict shows the rules use the standard alone: first-order derivatives of
+        # every function reach them (tests/test_primitive_grads.py checks each primitive's
+        # second order there). The second device catches values made on the wrong device (a
+        # zero tangent, a seed, a mask: tests/_second_device.py).
         order = min(order, 1)
     args = _args(spec, shapes, backend)
     if getattr(spec.fn, "writes_in_place", False) and not backend.backend.writable:
@@ -2176,6 +2176,9 @@ def _multi_operand_cases():
             yield pytest.param(spec, id=spec.name)
 
 
+# (CI time) not on torch: array-api-strict refuses plain arrays left of a tracer's operator and
+# arrays of another library or device at least as strictly as torch does
+@pytest.mark.backend_cases(keep=lambda backend_id, params: backend_id != "torch")
 @pytest.mark.parametrize("spec", list(_multi_operand_cases()))
 def test_one_operand_traced_the_others_plain(backend, spec):
     """Each operand differentiated alone, the others plain arrays of the backend: derivative

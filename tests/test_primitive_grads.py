@@ -562,6 +562,9 @@ NON_DIFFERENTIABLE = {
     # session 26: checkify's check (no results; its JVP checks the primals):
     # tests/test_checkify.py
     "check",
+    # session 27: LAPACK's pivots to a permutation (integers; lu_solve, lax.linalg.lu):
+    # tests/test_vmap.py and tests/test_linalg_cases.py
+    "lu_pivots_to_permutation",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

@@ -161,6 +161,10 @@ def _nondiff_cases(b):
         # session 26: checkify's check (no results; under vmap, the first failing member's)
         "checkify check": (lambda x: (ft.experimental.checkify.check(
             fnp.all(x > -10.0), "never fails"), x * 2.0)[1], (xs,)),
+        # session 27: LAPACK's pivots to the row permutation (a primitive since lu_solve
+        # runs it on every call)
+        "lu pivots": (lambda p: L.lu_pivots_to_permutation(p, 4),
+                      (b.asarray([[1, 3, 2], [0, 2, 3]], dtype="int32"),)),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),
@@ -171,7 +175,7 @@ def _nondiff_cases(b):
                                   "index reductions", "searchsorted, batched sequence",
                                   "searchsorted, batched values", "chooser weights",
                                   "creation", "schur", "riemann zeta", "callbacks",
-                                  "checkify check"])
+                                  "checkify check", "lu pivots"])
 def test_vmap_of_non_differentiable_primitives(backend, name):
     if name == "schur" and backend.name != "numpy":
         pytest.skip("schur runs on NumPy only (through SciPy)")

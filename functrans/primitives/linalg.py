@@ -1225,3 +1225,48 @@ for _p in (solve_p, triangular_solve_p, inv_p, det_p, adjugate_p, slogdet_p, cho
            eigvalsh_p, eig_p, eigvals_p, qr_p, svd_p, svdvals_p, pinv_p, sylvester_p, sqrtm_p,
            schur_p):
     _full_precision_only(_p)
+
+
+# -- the row permutation that LAPACK's pivots make (integers: no derivative) ----------------------
+
+
+def _pivots_to_permutation_impl(b, pivots, permutation_size):
+    # One swap per pivot on the raw arrays: m small operations of the library, where the
+    # same loop through functrans.numpy cost a transform-ready call each (lu_solve ran it on
+    # every call).
+    xp = b.xp
+    if b.dtype(pivots).kind not in "iu":
+        raise TypeError(f"lu_pivots_to_permutation needs integer pivots; got "
+                        f"{b.dtype(pivots)}")
+    piv = xp.astype(pivots, xp.int64)  # (torch's take_along_axis wants int64 indices)
+    if piv.shape[-1] and bool(xp.any((piv < 0) | (piv >= permutation_size))):
+        raise ValueError(f"lu_pivots_to_permutation: pivots must lie in [0, "
+                         f"{permutation_size}); got values outside")
+    rows = xp.arange(permutation_size, dtype=xp.int64, device=b.device(pivots))
+    perm = xp.broadcast_to(rows, tuple(piv.shape[:-1]) + (permutation_size,))
+    for k in range(piv.shape[-1]):
+        pk = piv[..., k:k + 1]
+        at_p = xp.take_along_axis(perm, pk, axis=-1)
+        perm = xp.where(rows == k, at_p, xp.where(rows == pk, perm[..., k:k + 1], perm))
+    return xp.astype(perm, b.native_dtype("int32"))
+
+
+def _pivots_to_permutation_aval(pivots, permutation_size):
+    if pivots.dtype.kind not in "iu":
+        raise TypeError(f"lu_pivots_to_permutation needs integer pivots; got {pivots.dtype}")
+    if len(pivots.shape) < 1 or permutation_size < pivots.shape[-1]:
+        raise ShapeError(f"lu_pivots_to_permutation needs pivots (..., k) with k <= "
+                         f"permutation_size {permutation_size}; got shape {pivots.shape}")
+    return ShapedArray(tuple(pivots.shape[:-1]) + (permutation_size,), _dt.int32)
+
+
+lu_pivots_to_permutation_p = primitive("lu_pivots_to_permutation")
+lu_pivots_to_permutation_p.def_impl(_pivots_to_permutation_impl)
+lu_pivots_to_permutation_p.def_abstract_eval(_pivots_to_permutation_aval)
+lu_pivots_to_permutation_p.def_jvp(lambda primals, tangents, permutation_size: (
+    lu_pivots_to_permutation_p.bind(primals[0], permutation_size=permutation_size), None))
+lu_pivots_to_permutation_p.def_batch(leading_rule(lu_pivots_to_permutation_p))
+
+
+def lu_pivots_to_permutation(pivots, permutation_size):
+    return lu_pivots_to_permutation_p.bind(pivots, permutation_size=permutation_size)

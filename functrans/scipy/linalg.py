@@ -221,15 +221,9 @@ def _getrf(a):
 
 
 def _permutation(piv, m):
-    """The rows ``perm`` with ``a[perm] = l @ u``, from LAPACK's sequence of swaps ``piv``."""
-    rows = _iota(piv, m)
-    perm = fnp.broadcast_to(rows, _shape(piv)[:-1] + (m,))
-    for k in range(_shape(piv)[-1]):
-        pk = fnp.astype(piv[..., k:k + 1], perm.dtype)
-        at_k = perm[..., k:k + 1]
-        at_p = fnp.take_along_axis(perm, pk, axis=-1)
-        perm = fnp.where(rows == k, at_p, fnp.where(pk == rows, at_k, perm))  # (as in _getrf)
-    return perm
+    """The rows ``perm`` (int32) with ``a[perm] = l @ u``, from LAPACK's sequence of swaps
+    ``piv`` (a primitive: one small operation per swap on the library's arrays)."""
+    return _P.lu_pivots_to_permutation(piv, m)
 
 
 def lu_factor(a, overwrite_a=False, check_finite=True):
