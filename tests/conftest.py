@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
-import re
 import zlib
 
 # One BLAS/OpenMP thread per test process (set before NumPy, SciPy or torch load their
@@ -155,31 +154,37 @@ BACKEND_NAMES = list(dict.fromkeys(p.values[0].partition("@")[0] for p in BACKEN
 # array-api-strict's second device runs everything its default device runs and refuses more
 # (arrays made on the wrong device, implicit conversion to NumPy): a test that treats the two
 # devices alike therefore runs on the second device alone (CI time). A test whose source, or
-# that of a helper of its module it calls, tells the devices apart (``backend.device``,
-# ``backend.id``, ``check_derivatives``, which checks values by finite differences on the
-# default device and transposes on the second, a branch on ``device1``) runs on both.
-_TELLS_DEVICES_APART = re.compile(
-    r"(?<![\w.])backend\.(?:device|id)\b(?!\s*\()|\bcheck_derivatives\b|device1|_N_DEVICE")
-_CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\(")
+# that of a helper of its module it calls, tells the devices apart (reads a ``device`` or
+# ``id`` attribute, calls ``check_derivatives``, which checks values by finite differences on
+# the default device and transposes on the second, mentions ``device1``) runs on both.
+_DEVICE_NAMES = frozenset({"device", "id", "check_derivatives", "_N_DEVICE", "device1"})
 _DEFAULT_STRICT = "array_api_strict"
 _STRICT_SECOND_DEVICE = "array_api_strict@device1"
 
 
-def _source(function) -> str:
-    try:
-        return inspect.getsource(function)
-    except (OSError, TypeError):
-        return "device1"  # (unknown: run on both devices)
+def _mentions(code, out):
+    """The names and string constants of ``code`` and the code nested in it (read from the
+    compiled code: reading the source cost seconds of collection)."""
+    out.update(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, str):
+            out.add(const)
+        elif hasattr(const, "co_names"):
+            _mentions(const, out)
+    return out
 
 
 def _tells_devices_apart(function) -> bool:
-    source = _source(function)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return True  # (unknown: run on both devices)
+    names = _mentions(code, set())
     module_globals = getattr(function, "__globals__", {})
-    helpers = {name for name in _CALLED_NAME.findall(source)
-               if inspect.isfunction(module_globals.get(name))
-               and module_globals[name].__module__ == function.__module__}
-    return any(_TELLS_DEVICES_APART.search(text) is not None
-               for text in [source, *(_source(module_globals[n]) for n in helpers)])
+    for name in list(names):
+        helper = module_globals.get(name) if isinstance(name, str) else None
+        if inspect.isfunction(helper) and helper.__module__ == function.__module__:
+            _mentions(helper.__code__, names)
+    return not names.isdisjoint(_DEVICE_NAMES)
 
 
 def _backend_params_for(function):
