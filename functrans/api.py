@@ -219,10 +219,12 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
     interp.device_source = p_leaves[0] if p_leaves else None
     ins = []
     name = _Leaves("jvp", "tangent", tuple(tangents), "tangents")
+    structural = _structural_mask(tuple(primals)) if _STRUCTURAL_LEAVES else None
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
         if not _dt.is_float(pa.dtype):
-            _integer_tangent(t, pa, name, i, p)  # carries none: checked, unused
+            if structural is None or not structural[i] or t is not p:
+                _integer_tangent(t, pa, name, i, p)  # carries none: checked, unused
             ins.append(p)
             continue
         ins.append(JVPTracer(interp, p, _check_like(t, pa, name, i, p)))
@@ -246,6 +248,8 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
                 o, p_leaves[0] if p_leaves else None, f"jvp of {_fname(fun)}", len(primals_out))
             primals_out.append(o)
             tangents_out.append(fnp.zeros_like(o))
+    if _STRUCTURAL_LEAVES:  # a sparse output's tangent: the same indices
+        tangents_out = _keep_structural(tangents_out, primals_out, _structural_mask(out))
     res = (tree_unflatten(out_tree, _array_leaves(primals_out)),
            tree_unflatten(out_tree, _array_leaves(unshared(tangents_out, t_leaves))))
     if has_aux:
@@ -454,6 +458,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         if type(p) not in _by_type:
             leaves[i] = _as_input(p)
     outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree)
+    structural = _structural_mask(primals) if _STRUCTURAL_LEAVES else None
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
     exact = [not _dt.is_float(get_aval(o).dtype) for o in outs]
     exact = exact if any(exact) else None
@@ -481,7 +486,8 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
             elif b.devices:
                 _check_place(c, o, name, i)
         cts = backward(graph, ct_leaves, borrow=True)
-        return in_tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
+        return in_tree.unflatten(_array_leaves(_keep_structural(
+            _instantiate(cts, leaves), leaves, structural)))
     out = out_tree.unflatten(_array_leaves(outs))
     if has_aux:
         return out, vjp_fun, aux
@@ -869,6 +875,37 @@ def _instantiate(cts, primals):
     return cts
 
 
+# Pytree classes some of whose integer leaves are structure rather than values (a sparse
+# array's indices): class -> a function of an instance giving, leaf by leaf, whether it is
+# structural. grad and vjp return such a leaf as it is (so the gradient of a sparse array is
+# one with the same indices; JAX's needs allow_int and gives float0 indices), jvp accepts the
+# primal's own leaf as its tangent and gives it back as the output's. Empty unless a module
+# registering a class (functrans.experimental.sparse) is imported: then one flattening more.
+_STRUCTURAL_LEAVES: dict = {}
+
+
+def _structural_mask(tree):
+    """Per leaf of ``tree`` (in flattening order), whether it is structural; None when no
+    leaf is."""
+    if not _STRUCTURAL_LEAVES:
+        return None
+    nodes, _ = tree_flatten(tree, is_leaf=lambda x: type(x) in _STRUCTURAL_LEAVES)
+    mask = []
+    for node in nodes:
+        fn = _STRUCTURAL_LEAVES.get(type(node))
+        mask.extend(fn(node) if fn is not None else (False,))
+    return mask if any(mask) else None
+
+
+def _keep_structural(cts, primals, mask):
+    """Cotangents with the structural leaves replaced by the primal ones."""
+    if mask is not None:
+        for i, m in enumerate(mask):
+            if m:
+                cts[i] = primals[i]
+    return cts
+
+
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
                    reduce_axes=()):
     """Function returning ``(fun(*args), gradient)``; see [`grad`][functrans.grad].
@@ -898,10 +935,11 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
         single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, tree, call = _split_args(fun, args, kwargs, nums)
         avals = [get_aval(x) for x in leaves]
+        structural = _structural_mask(tree.unflatten(leaves)) if _STRUCTURAL_LEAVES else None
         for i, a in enumerate(avals):
             d = a.dtype
             if not _dt.is_float(d):
-                if allow_int:
+                if allow_int or (structural is not None and structural[i]):
                     continue  # its gradient: zeros of its own dtype (JAX: float0)
                 raise IntegerInputError(
                     f"{name}: input {i} of the differentiated arguments (argnums="
@@ -942,7 +980,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
             out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.
         cts = backward(graph, [Fill(1.0)], consume=True, template=out)
-        grads = tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
+        grads = tree.unflatten(_array_leaves(_keep_structural(
+            _instantiate(cts, leaves), leaves, structural)))
         if not _RETURNED_AS_IS.get(type(out)):
             out = _as_array(out)
         g = grads[0] if single else grads
