@@ -29,7 +29,6 @@ import operator
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..api import vmap
-from ..core import Tracer
 from ..errors import ConcretizationError
 from ..ops import segment_sum
 from ..tree import register_pytree_node
@@ -189,7 +188,7 @@ class BCOO:
         if isinstance(other, BCOO):
             return _no_sparse_sparse("@")
         other = _dense_operand(other, self, "@")
-        if other.ndim == 0:
+        if _ndim(other) == 0:
             raise ValueError("BCOO @: matmul needs an operand of at least 1 dimension; got a "
                              "0-d array (use * for a scalar product).")
         contract = 0 if other.ndim == 1 else other.ndim - 2
@@ -198,7 +197,7 @@ class BCOO:
 
     def __rmatmul__(self, other):
         other = _dense_operand(other, self, "@")
-        if other.ndim == 0:
+        if _ndim(other) == 0:
             raise ValueError("BCOO @: matmul needs an operand of at least 1 dimension; got a "
                              "0-d array (use * for a scalar product).")
         return bcoo_dot_general(other, self,
@@ -213,10 +212,10 @@ class BCOO:
 
     def __truediv__(self, other):
         other = _dense_operand(other, self, "/")
-        if other.ndim:
+        if _ndim(other):
             raise ValueError(f"BCOO /: only a scalar divisor keeps the array sparse; got shape "
                              f"{tuple(other.shape)}.")
-        return _like(self, self.data / other)
+        return _like(self, fnp.divide(self.data, other))
 
     def __neg__(self):
         return _like(self, -self.data)
@@ -283,12 +282,15 @@ def _no_sparse_sparse(op):
 
 def _dense_operand(x, m, op):
     if isinstance(x, (bool, int, float, complex)):
-        return fnp.asarray(x, dtype=m.dtype, like=m.data) if not isinstance(m.data, Tracer) \
-            else fnp.asarray(fnp.zeros((), dtype=m.dtype, like=m.data) + x)
+        return x
     if not hasattr(x, "shape"):
         raise TypeError(f"BCOO {op}: the other operand must be an array or a number; got "
                         f"{type(x).__name__}.")
     return x
+
+
+def _ndim(x):
+    return getattr(x, "ndim", 0)
 
 
 def _per_batch(fn, n_batch, in_axes=0):
@@ -303,13 +305,13 @@ def _per_batch(fn, n_batch, in_axes=0):
 def _positions(indices, shape):
     """The flat (row-major) position of each entry of unbatched ``indices`` (nse, n_sparse) in
     ``shape``, int64, and whether it is inside (negative indices count from the end)."""
-    nse = indices.shape[0]
-    flat = fnp.zeros((nse,), dtype=_dt.int64, like=indices)
-    inside = fnp.ones((nse,), dtype=_dt.bool_, like=indices)
+    # (made from indices alone, no new constant: the same tracer as indices under vmap)
+    flat = fnp.astype(fnp.sum(indices[:, :0], axis=-1), _dt.int64)
+    inside = flat == 0
     for d, n in enumerate(shape):
         i = fnp.astype(indices[:, d], _dt.int64)
         i = fnp.where(i < 0, i + n, i)
-        inside = inside & (i >= 0) & (i < n)
+        inside = fnp.logical_and(inside, fnp.logical_and(i >= 0, i < n))
         flat = flat * n + i
     return flat, inside
 
@@ -411,7 +413,7 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
             indices = fnp.zeros((nse, 0), dtype=index_dtype, like=m)
         data = _extract(indices, m, shape)
         # A 0-d mat has no padding index: keep its value once
-        kept = fnp.arange(nse, like=m) < fnp.sum(nonzero)
+        kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero))
         return fnp.where(kept, data, fnp.zeros_like(data)), indices
     data, indices = _per_batch(one, n_batch)(mat)
     return BCOO((data, indices), shape=mat.shape)
@@ -528,10 +530,10 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
         xt = fnp.reshape(xt, (-1,) + rest)
         c_flat, c_in = _positions(_columns(indices, contract), [shape[d] for d in contract])
         f_flat, f_in = _positions(_columns(indices, free), [shape[d] for d in free])
-        inside = c_in & f_in
+        inside = fnp.logical_and(c_in, f_in)
         rows = fnp.take(xt, fnp.where(inside, c_flat, 0), axis=0)  # (nse,) + rest
         w = fnp.where(inside, data, fnp.zeros_like(data))
-        prod = fnp.reshape(w, (-1,) + (1,) * len(rest)) * rows
+        prod = fnp.multiply(fnp.reshape(w, (-1,) + (1,) * len(rest)), rows)
         n_out = math.prod(shape[d] for d in free)
         out = segment_sum(prod, fnp.where(inside, f_flat, n_out), num_segments=n_out)
         return fnp.reshape(out, tuple(shape[d] for d in free) + rest)
@@ -558,10 +560,8 @@ def bcoo_multiply_dense(sp_mat, v):
         >>> sparse.bcoo_multiply_dense(M, np.array([[1.0, 2.0], [3.0, 4.0]])).data
         array([6.])
     """
-    if not hasattr(v, "shape"):
-        v = fnp.asarray(v)
-    if v.ndim == 0:
-        return _like(sp_mat, sp_mat.data * v)
+    if _ndim(v) == 0:
+        return _like(sp_mat, fnp.multiply(sp_mat.data, v))
     shape = sp_mat.shape
     try:
         out_shape = fnp.broadcast_shapes(tuple(v.shape), shape)
@@ -575,7 +575,7 @@ def bcoo_multiply_dense(sp_mat, v):
     sparse_shape = sp_mat._sparse_shape
     picked = _per_batch(lambda i, x: _extract(i, x, sparse_shape), sp_mat.n_batch)(
         sp_mat.indices, v)
-    return _like(sp_mat, sp_mat.data * picked)
+    return _like(sp_mat, fnp.multiply(sp_mat.data, picked))
 
 
 def bcoo_reduce_sum(mat, *, axes):
@@ -658,7 +658,7 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
 
     def ids_of(data, indices):
         flat, inside = _positions(indices, shape)
-        keep = inside & (data != 0) if remove_zeros else inside
+        keep = fnp.logical_and(inside, data != 0) if remove_zeros else inside
         return fnp.where(keep, flat, size)
     if nse is None:
         def count(data, indices):
