@@ -332,8 +332,9 @@ def _unravel(flat, shape, dtype):
 
 
 def _concrete_nse(count, what):
+    """``int(count())``, or an error asking for ``nse`` where the values are abstract."""
     try:
-        return int(count)
+        return int(count())
     except ConcretizationError:
         raise ConcretizationError(
             f"{what}: the number of stored entries depends on the values, which are not known "
@@ -401,7 +402,7 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
     shape = tuple(mat.shape[n_batch:])
     if nse is None:
         counts = fnp.sum(fnp.reshape(mat != 0, tuple(mat.shape[:n_batch]) + (-1,)), axis=-1)
-        nse = _concrete_nse(fnp.max(counts) if counts.size else 0, "BCOO.fromdense")
+        nse = _concrete_nse(lambda: fnp.max(counts) if counts.size else 0, "BCOO.fromdense")
     nse = operator.index(nse)
 
     def one(m):
@@ -664,8 +665,11 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
         def count(data, indices):
             ids = ids_of(data, indices)
             return fnp.sum(fnp.unique_values(ids) < size)
-        n = _per_batch(count, mat.n_batch)(mat.data, mat.indices)
-        nse = _concrete_nse(fnp.max(n) if n.size else 0, "BCOO.sum_duplicates")
+
+        def most():
+            n = _per_batch(count, mat.n_batch)(mat.data, mat.indices)
+            return fnp.max(n) if n.size else 0
+        nse = _concrete_nse(most, "BCOO.sum_duplicates")
     nse = operator.index(nse)
 
     def one(data, indices):
