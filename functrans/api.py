@@ -219,7 +219,7 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
     interp.device_source = p_leaves[0] if p_leaves else None
     ins = []
     name = _Leaves("jvp", "tangent", tuple(tangents), "tangents")
-    structural = _structural_mask(tuple(primals)) if _STRUCTURAL_LEAVES else None
+    structural = _structural_mask(p_tree, p_leaves) if _STRUCTURAL_LEAVES else None
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
         if not _dt.is_float(pa.dtype):
@@ -249,7 +249,8 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
             primals_out.append(o)
             tangents_out.append(fnp.zeros_like(o))
     if _STRUCTURAL_LEAVES:  # a sparse output's tangent: the same indices
-        tangents_out = _keep_structural(tangents_out, primals_out, _structural_mask(out))
+        tangents_out = _keep_structural(tangents_out, primals_out,
+                                        _structural_mask(out_tree, out_leaves))
     res = (tree_unflatten(out_tree, _array_leaves(primals_out)),
            tree_unflatten(out_tree, _array_leaves(unshared(tangents_out, t_leaves))))
     if has_aux:
@@ -458,7 +459,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         if type(p) not in _by_type:
             leaves[i] = _as_input(p)
     outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree)
-    structural = _structural_mask(primals) if _STRUCTURAL_LEAVES else None
+    structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
     exact = [not _dt.is_float(get_aval(o).dtype) for o in outs]
     exact = exact if any(exact) else None
@@ -876,25 +877,32 @@ def _instantiate(cts, primals):
 
 
 # Pytree classes some of whose integer leaves are structure rather than values (a sparse
-# array's indices): class -> a function of an instance giving, leaf by leaf, whether it is
-# structural. grad and vjp return such a leaf as it is (so the gradient of a sparse array is
-# one with the same indices; JAX's needs allow_int and gives float0 indices), jvp accepts the
-# primal's own leaf as its tangent and gives it back as the output's. Empty unless a module
-# registering a class (functrans.experimental.sparse) is imported: then one flattening more.
+# array's indices): class -> whether each of its children is structural. grad and vjp return
+# such a leaf as it is (so the gradient of a sparse array is one with the same indices; JAX's
+# needs allow_int and gives float0 indices), jvp accepts the primal's own leaf as its tangent
+# and gives the output's back as its tangent. Empty unless a module registering a class
+# (functrans.experimental.sparse) is imported; then one look-up per call, by tree structure.
 _STRUCTURAL_LEAVES: dict = {}
+_STRUCTURAL_MASKS: dict = {}  # treedef -> per leaf, whether it is structural (None: none)
 
 
-def _structural_mask(tree):
-    """Per leaf of ``tree`` (in flattening order), whether it is structural; None when no
-    leaf is."""
-    if not _STRUCTURAL_LEAVES:
-        return None
-    nodes, _ = tree_flatten(tree, is_leaf=lambda x: type(x) in _STRUCTURAL_LEAVES)
+def _structural_mask(treedef, leaves):
+    """Per leaf of the tree ``treedef`` (of ``leaves``), whether it is structural; None when
+    no leaf is."""
+    try:
+        return _STRUCTURAL_MASKS[treedef]
+    except KeyError:
+        pass
+    nodes, _ = tree_flatten(treedef.unflatten(leaves),
+                            is_leaf=lambda x: type(x) in _STRUCTURAL_LEAVES)
     mask = []
     for node in nodes:
-        fn = _STRUCTURAL_LEAVES.get(type(node))
-        mask.extend(fn(node) if fn is not None else (False,))
-    return mask if any(mask) else None
+        mask.extend(_STRUCTURAL_LEAVES.get(type(node), (False,)))
+    mask = mask if any(mask) else None
+    if len(_STRUCTURAL_MASKS) > 4096:
+        _STRUCTURAL_MASKS.clear()
+    _STRUCTURAL_MASKS[treedef] = mask
+    return mask
 
 
 def _keep_structural(cts, primals, mask):
@@ -935,7 +943,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
         single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, tree, call = _split_args(fun, args, kwargs, nums)
         avals = [get_aval(x) for x in leaves]
-        structural = _structural_mask(tree.unflatten(leaves)) if _STRUCTURAL_LEAVES else None
+        structural = _structural_mask(tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, a in enumerate(avals):
             d = a.dtype
             if not _dt.is_float(d):

@@ -243,3 +243,10 @@ def test_same_as_jax():
     jm = jsparse.BCOO.fromdense(_X)
     np.testing.assert_array_equal(m.indices, jm.indices)
     np.testing.assert_array_equal(m.data, jm.data)
+
+
+def test_docstring_examples():
+    import doctest
+    result = doctest.testmod(sparse, extraglobs={"np": np, "sparse": sparse},
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

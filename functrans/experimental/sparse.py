@@ -256,14 +256,11 @@ def _unflatten(sparse_shape, children):
 register_pytree_node(BCOO, _flatten, _unflatten)
 
 
-def _structural_leaves(m):
-    # grad and vjp return the indices as they are (they are structure, not values)
-    return (False, True)
-
-
 def _register_structural():
+    # indices are structure, not values: grad and vjp return them as they are (see api.py)
     from .. import api
-    api._STRUCTURAL_LEAVES[BCOO] = _structural_leaves
+    api._STRUCTURAL_LEAVES[BCOO] = (False, True)
+    api._STRUCTURAL_MASKS.clear()
 
 
 _register_structural()
