@@ -223,6 +223,27 @@ def test_errors():
         ft.jvp(lambda m: m @ _V, (m,), (t,))
 
 
+def test_sparsify():
+    m = sparse.BCOO.fromdense(_X)
+
+    def f(a, v):
+        return (fnp.dot(a, v), (2.0 * a).T @ _U, fnp.sum(a, axis=0), fnp.sum(a),
+                a - a.T.T * 3.0, -a / 4.0 + _X, fnp.sin(a))
+    outs = sparse.sparsify(f)(m, _V)
+    kinds = [isinstance(o, sparse.BCOO) for o in outs]
+    assert kinds == [False, False, True, False, True, False, False]
+    for got, want in zip(outs, f(_X, _V)):
+        got = got.todense() if isinstance(got, sparse.BCOO) else got
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    loss = sparse.sparsify(lambda a, v: fnp.sum(fnp.tanh(a @ v)))
+    dense_loss = lambda x, v: fnp.sum(fnp.tanh(x @ v))  # noqa: E731
+    g = ft.grad(lambda d, v: loss(_m(d), v), argnums=(0, 1))(_X[_X != 0], _V)
+    gx, gv = ft.grad(dense_loss, argnums=(0, 1))(_X, _V)
+    np.testing.assert_allclose(g[0], np.asarray(gx)[_X != 0], rtol=1e-13)
+    np.testing.assert_allclose(g[1], gv, rtol=1e-13)
+    np.testing.assert_allclose(ft.jit(sparse.sparsify(lambda a, v: a @ v))(m, _V), _X @ _V)
+
+
 def test_same_as_jax():
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)

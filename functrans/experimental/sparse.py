@@ -35,7 +35,7 @@ from ..tree import register_pytree_node
 
 __all__ = ["BCOO", "bcoo_dot_general", "bcoo_fromdense", "bcoo_multiply_dense",
            "bcoo_reduce_sum", "bcoo_sort_indices", "bcoo_sum_duplicates", "bcoo_todense",
-           "bcoo_transpose", "empty", "eye"]
+           "bcoo_transpose", "empty", "eye", "sparsify"]
 
 
 class BCOO:
@@ -717,3 +717,117 @@ def eye(N, M=None, k=0, dtype=None, index_dtype=_dt.int32, *, device=None):
     i = fnp.arange(diag, dtype=index_dtype, like=data)
     indices = fnp.stack([i + max(-k, 0), i + max(k, 0)], axis=-1)
     return BCOO((data, indices), shape=(N, M))
+
+
+# -- sparsify ----------------------------------------------------------------------------------
+
+def sparsify(f):
+    """``f``, written for dense arrays, taking ``BCOO`` arguments (``jax.experimental.sparse.
+    sparsify``, a minimal version): ``f`` is staged with dense stand-ins for the sparse
+    arguments, then its graph is run with the sparse ones, each operation on a sparse value
+    by its sparse rule where there is one (``@``, ``dot``/``tensordot``, ``*`` and ``/`` by
+    a scalar or a dense array of the same shape, ``-x``, ``sum`` over axes, transposes,
+    ``astype``, the sum and difference of two sparse arrays) and on its dense form
+    otherwise (a sparse value plus a dense one is dense, as in JAX). Results that stay
+    sparse are ``BCOO``; a sum over every axis is dense. Positional arguments only.
+
+    Example:
+        >>> M = sparse.BCOO.fromdense(np.array([[0.0, 2.0], [3.0, 0.0]]))
+        >>> f = sparse.sparsify(lambda m, v: (2.0 * m) @ v + fnp.sum(m, axis=0))
+        >>> f(M, np.array([1.0, 1.0]))
+        array([7., 8.])
+    """
+    from ..api import make_graph
+    from ..graph import Var
+    from ..tree import tree_flatten, tree_unflatten
+
+    def is_sparse(x):
+        return isinstance(x, BCOO)
+
+    def sparsified(*args):
+        leaves, tree = tree_flatten(args, is_leaf=is_sparse)
+        standins = [fnp.broadcast_to(fnp.zeros((), dtype=x.dtype, like=x.data), x.shape)
+                    if is_sparse(x) else x for x in leaves]
+        graph = make_graph(f)(*tree_unflatten(tree, standins))
+        env = dict(zip(graph.in_vars, leaves))
+        for prim, inputs, params, outputs in graph.eqns:
+            ins = [env[x] if type(x) is Var else x for x in inputs]
+            out = NotImplemented
+            if any(is_sparse(x) for x in ins):
+                rule = _SPARSE_RULES.get(prim.name)
+                if rule is not None:
+                    out = rule(*ins, **params)
+                if out is NotImplemented:
+                    ins = [x.todense() if is_sparse(x) else x for x in ins]
+            if out is NotImplemented:
+                out = prim.bind(*ins, **params)
+            if prim.multiple_results:
+                env.update(zip(outputs, out))
+            else:
+                env[outputs] = out
+        outs = [env[x] if type(x) is Var else x for x in graph.outputs]
+        return tree_unflatten(graph.out_tree, outs)
+    return sparsified
+
+
+def _plain(m):
+    return isinstance(m, BCOO) and m.n_batch == 0
+
+
+def _sparse_matmul(a, b):
+    if isinstance(a, BCOO) and isinstance(b, BCOO):
+        return NotImplemented
+    if a.ndim != 2 or b.ndim != 2:
+        return NotImplemented
+    return bcoo_dot_general(a, b, dimension_numbers=(((1,), (0,)), ((), ())))
+
+
+def _sparse_tensordot(a, b, *, a1, a2):
+    if isinstance(a, BCOO) and isinstance(b, BCOO):
+        return NotImplemented
+    sp = a if isinstance(a, BCOO) else b
+    if sp.n_batch:
+        return NotImplemented
+    return bcoo_dot_general(a, b, dimension_numbers=((tuple(a1), tuple(a2)), ((), ())))
+
+
+def _sparse_mul(a, b):
+    if isinstance(a, BCOO) and isinstance(b, BCOO):
+        return NotImplemented
+    sp, other = (a, b) if isinstance(a, BCOO) else (b, a)
+    if _ndim(other) and tuple(other.shape) != sp.shape:
+        return NotImplemented
+    return bcoo_multiply_dense(sp, other)
+
+
+def _sparse_div(a, b):
+    if not isinstance(a, BCOO) or isinstance(b, BCOO) or _ndim(b):
+        return NotImplemented
+    return a / b
+
+
+def _sparse_reduce_sum(m, *, axes):
+    out = bcoo_reduce_sum(m, axes=axes)
+    return fnp.sum(out.data) if out.ndim == 0 else out
+
+
+def _sparse_add(a, b, sign=1):
+    if not (_plain(a) and _plain(b) and a.shape == b.shape):
+        return NotImplemented
+    data = b.data if sign > 0 else -b.data
+    return BCOO((fnp.concatenate([a.data, data]), fnp.concatenate([a.indices, b.indices])),
+                shape=a.shape)
+
+
+_SPARSE_RULES = {
+    "matmul": _sparse_matmul,
+    "tensordot": _sparse_tensordot,
+    "mul": _sparse_mul,
+    "div": _sparse_div,
+    "neg": lambda m: -m,
+    "reduce_sum": _sparse_reduce_sum,
+    "transpose": lambda m, *, perm: bcoo_transpose(m, permutation=perm),
+    "convert_element_type": lambda m, *, dtype: m.astype(dtype),
+    "add": _sparse_add,
+    "sub": lambda a, b: _sparse_add(a, b, sign=-1),
+}
