@@ -197,6 +197,31 @@ def test_vmap_and_jit():
     np.testing.assert_allclose(ft.jit(lambda m: m.sum_duplicates(nse=5).todense())(_m(data)), _X)
 
 
+def test_higher_rank_and_batch_dimensions():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 4)) * (rng.random((2, 3, 4)) < 0.5)
+    y = rng.normal(size=(4, 3, 5))
+    m = sparse.BCOO.fromdense(x)
+    for lc, rc in [((1,), (1,)), ((2,), (0,)), ((1, 2), (1, 0)), ((2, 1), (0, 1))]:
+        np.testing.assert_allclose(
+            sparse.bcoo_dot_general(m, y, dimension_numbers=((lc, rc), ((), ()))),
+            np.tensordot(x, y, (lc, rc)), rtol=1e-13)
+        np.testing.assert_allclose(
+            sparse.bcoo_dot_general(y, m, dimension_numbers=((rc, lc), ((), ()))),
+            np.tensordot(y, x, (rc, lc)), rtol=1e-13)
+    s = sparse.BCOO.fromdense(x, n_batch=1)  # stored per batch element
+    assert s.n_batch == 1 and s.data.shape[0] == 2
+    z = rng.normal(size=(5, 4, 2))
+    np.testing.assert_allclose(
+        sparse.bcoo_dot_general(s, z, dimension_numbers=(((2,), (1,)), ((0,), (2,)))),
+        np.einsum("bij,kjb->bik", x, z), rtol=1e-13)
+    np.testing.assert_allclose(s.sum((0, 2)).todense(), x.sum((0, 2)), rtol=1e-13)
+    np.testing.assert_allclose(s.sum(0).todense(), x.sum(0), rtol=1e-13)
+    np.testing.assert_allclose(s.transpose((0, 2, 1)).todense(), x.transpose(0, 2, 1))
+    np.testing.assert_allclose(s.sum_duplicates().todense(), x)
+    np.testing.assert_allclose(s.sort_indices().todense(), x)
+
+
 def test_errors():
     m = _m(_X[_X != 0])
     with pytest.raises(ValueError, match=r"dimension 1 of the sparse operand \(4\) and "

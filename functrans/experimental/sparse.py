@@ -133,9 +133,12 @@ class BCOO:
         return 0
 
     def __repr__(self):
-        extra = f", n_batch={self.n_batch}" if self.n_batch else ""
-        dtype = getattr(self.dtype, "name", None) or str(self.dtype).rpartition(".")[2]
-        return f"BCOO({dtype}{list(self.shape)}, nse={self.nse}{extra})"
+        try:
+            extra = f", n_batch={self.n_batch}" if self.n_batch else ""
+            dtype = getattr(self.dtype, "name", None) or str(self.dtype).rpartition(".")[2]
+            return f"BCOO({dtype}{list(self.shape)}, nse={self.nse}{extra})"
+        except (AttributeError, TypeError, IndexError):  # leaves that are no arrays (tree_map)
+            return f"BCOO(data={self.data!r}, indices={self.indices!r})"
 
     # -- conversions ---------------------------------------------------------------------------
 
@@ -659,9 +662,10 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
         keep = fnp.logical_and(inside, data != 0) if remove_zeros else inside
         return fnp.where(keep, flat, size)
     if nse is None:
-        def count(data, indices):
-            ids = ids_of(data, indices)
-            return fnp.sum(fnp.unique_values(ids) < size)
+        def count(data, indices):  # distinct positions inside (sorted: vmap can batch it)
+            ids = fnp.sort(ids_of(data, indices))
+            first = fnp.concatenate([ids[:1] == ids[:1], ids[1:] != ids[:-1]])
+            return fnp.sum(fnp.logical_and(first, ids < size))
 
         def most():
             n = _per_batch(count, mat.n_batch)(mat.data, mat.indices)
