@@ -892,16 +892,20 @@ def _structural_mask(treedef, leaves):
     try:
         return _STRUCTURAL_MASKS[treedef]
     except KeyError:
-        pass
+        cache = True
+    except TypeError:  # (a tree whose node data cannot be hashed: not cached)
+        cache = False
     nodes, _ = tree_flatten(treedef.unflatten(leaves),
                             is_leaf=lambda x: type(x) in _STRUCTURAL_LEAVES)
     mask = []
     for node in nodes:
         mask.extend(_STRUCTURAL_LEAVES.get(type(node), (False,)))
-    mask = mask if any(mask) else None
-    if len(_STRUCTURAL_MASKS) > 4096:
-        _STRUCTURAL_MASKS.clear()
-    _STRUCTURAL_MASKS[treedef] = mask
+    # (a registered node whose children are not leaves themselves: nothing is structural)
+    mask = mask if any(mask) and len(mask) == len(leaves) else None
+    if cache:
+        if len(_STRUCTURAL_MASKS) > 4096:
+            _STRUCTURAL_MASKS.clear()
+        _STRUCTURAL_MASKS[treedef] = mask
     return mask
 
 

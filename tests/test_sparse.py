@@ -227,6 +227,10 @@ def test_errors():
     with pytest.raises(ValueError, match=r"dimension 1 of the sparse operand \(4\) and "
                                          r"dimension 0 of the dense one \(3\)"):
         m @ _U
+    with pytest.raises(ValueError, match="right operand of a sparse matmul has at most 2"):
+        m @ np.ones((2, 4, 3))  # (NumPy would broadcast the stack: refused, not reordered)
+    with pytest.raises(ValueError, match="right operand of a sparse matmul has at most 2"):
+        np.ones(2) @ sparse.BCOO.fromdense(np.ones((2, 2, 2)))
     with pytest.raises(ValueError, match="must broadcast to the sparse array's shape"):
         m * np.ones((3, 5))
     with pytest.raises(TypeError, match="indices must be integers"):

@@ -191,18 +191,14 @@ class BCOO:
         if isinstance(other, BCOO):
             return _no_sparse_sparse("@")
         other = _dense_operand(other, self, "@")
-        if _ndim(other) == 0:
-            raise ValueError("BCOO @: matmul needs an operand of at least 1 dimension; got a "
-                             "0-d array (use * for a scalar product).")
-        contract = 0 if other.ndim == 1 else other.ndim - 2
+        _matmul_ranks(self, other)
+        contract = 0
         return bcoo_dot_general(self, other,
                                 dimension_numbers=(((self.ndim - 1,), (contract,)), ((), ())))
 
     def __rmatmul__(self, other):
         other = _dense_operand(other, self, "@")
-        if _ndim(other) == 0:
-            raise ValueError("BCOO @: matmul needs an operand of at least 1 dimension; got a "
-                             "0-d array (use * for a scalar product).")
+        _matmul_ranks(other, self)
         return bcoo_dot_general(other, self,
                                 dimension_numbers=(((other.ndim - 1,), (0,)), ((), ())))
 
@@ -272,6 +268,20 @@ _register_structural()
 def _like(m, data):
     """A BCOO with ``m``'s indices and shape holding ``data``."""
     return BCOO((data, m.indices), shape=m.shape)
+
+
+def _matmul_ranks(lhs, rhs):
+    """The ranks ``@`` takes: any left operand times a vector or a matrix (NumPy's stacks of
+    matrices on the right broadcast differently from a contraction: refused)."""
+    if _ndim(lhs) == 0 or _ndim(rhs) == 0:
+        raise ValueError("BCOO @: matmul needs operands of at least 1 dimension; got a 0-d "
+                         "one (use * for a scalar product).")
+    if _ndim(rhs) > 2:
+        raise ValueError(
+            f"BCOO @: shapes {tuple(lhs.shape)} and {tuple(rhs.shape)}: the right operand of "
+            f"a sparse matmul has at most 2 dimensions (NumPy's broadcasting of stacks of "
+            f"matrices is not provided); use bcoo_dot_general with explicit dimension "
+            f"numbers, or vmap.")
 
 
 def _no_sparse_sparse(op):
