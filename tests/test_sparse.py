@@ -222,6 +222,21 @@ def test_higher_rank_and_batch_dimensions():
     np.testing.assert_allclose(s.sort_indices().todense(), x)
 
 
+def test_extract_todense_and_scipy():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    m = sparse.BCOO.from_scipy_sparse(scipy_sparse.coo_array(_X))
+    np.testing.assert_array_equal(m.todense(), _X)
+    assert str(m.indices.dtype) == "int32"
+    e = sparse.bcoo_extract(m, _X * 10.0)
+    assert e.indices is m.indices
+    np.testing.assert_array_equal(e.todense(), _X * 10.0)
+    np.testing.assert_array_equal(sparse.todense(m), _X)
+    assert sparse.todense(_X) is _X
+    # the derivative of extract is that of a gather: a scatter back to the positions
+    g = ft.grad(lambda a: fnp.sum(sparse.bcoo_extract(m, a).data ** 2))(_X)
+    np.testing.assert_array_equal(g, 2 * _X)
+
+
 def test_errors():
     m = _m(_X[_X != 0])
     with pytest.raises(ValueError, match=r"dimension 1 of the sparse operand \(4\) and "

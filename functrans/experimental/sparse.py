@@ -33,9 +33,9 @@ from ..errors import ConcretizationError
 from ..ops import segment_sum
 from ..tree import register_pytree_node
 
-__all__ = ["BCOO", "bcoo_dot_general", "bcoo_fromdense", "bcoo_multiply_dense",
-           "bcoo_reduce_sum", "bcoo_sort_indices", "bcoo_sum_duplicates", "bcoo_todense",
-           "bcoo_transpose", "empty", "eye", "sparsify"]
+__all__ = ["BCOO", "bcoo_dot_general", "bcoo_extract", "bcoo_fromdense",
+           "bcoo_multiply_dense", "bcoo_reduce_sum", "bcoo_sort_indices", "bcoo_sum_duplicates",
+           "bcoo_todense", "bcoo_transpose", "empty", "eye", "sparsify", "todense"]
 
 
 class BCOO:
@@ -152,6 +152,18 @@ class BCOO:
     def todense(self):
         """The dense array (entries at one position added up, out-of-range ones dropped)."""
         return bcoo_todense(self)
+
+    @classmethod
+    def from_scipy_sparse(cls, mat, *, index_dtype=None, n_dense=0, n_batch=0):
+        """The ``BCOO`` of a SciPy sparse matrix or array (its stored entries, duplicates and
+        explicit zeros included), NumPy arrays."""
+        if n_dense or n_batch:
+            raise NotImplementedError("BCOO.from_scipy_sparse: only n_dense=0 and n_batch=0.")
+        coo = mat.tocoo()
+        indices = fnp.stack([fnp.asarray(coo.row), fnp.asarray(coo.col)], axis=-1)
+        return cls((fnp.asarray(coo.data),
+                    fnp.astype(indices, _dt.int32 if index_dtype is None else index_dtype)),
+                   shape=coo.shape)
 
     def astype(self, dtype):
         """This array with ``data`` cast to ``dtype`` (the same indices)."""
@@ -380,6 +392,33 @@ def _extract(indices, dense, shape):
     return fnp.where(inside, picked, fnp.zeros_like(picked))
 
 
+def bcoo_extract(sparr, arr):
+    """The ``BCOO`` with the indices of ``sparr`` holding the entries of the dense ``arr``
+    (of ``sparr``'s shape) at those indices; an entry outside the array holds 0, and each of
+    several entries at one position holds the value there (JAX's ``assume_unique=True``).
+
+    Example:
+        >>> M = sparse.BCOO((np.array([1.0, 1.0]), np.array([[0, 1], [1, 1]])), shape=(2, 2))
+        >>> sparse.bcoo_extract(M, np.array([[1.0, 2.0], [3.0, 4.0]])).data
+        array([2., 4.])
+    """
+    if not isinstance(sparr, BCOO):
+        raise TypeError(f"bcoo_extract: the first argument must be a BCOO; got "
+                        f"{type(sparr).__name__}.")
+    if tuple(arr.shape) != sparr.shape:
+        raise ValueError(f"bcoo_extract: arr of shape {tuple(arr.shape)} must have the sparse "
+                         f"array's shape {sparr.shape}.")
+    shape = sparr._sparse_shape
+    picked = _per_batch(lambda i, x: _extract(i, x, shape), sparr.n_batch)(sparr.indices, arr)
+    return _like(sparr, picked)
+
+
+def todense(arr):
+    """The dense form of ``arr``: ``arr.todense()`` for a ``BCOO``, ``arr`` itself
+    otherwise (``jax.experimental.sparse.todense``)."""
+    return arr.todense() if isinstance(arr, BCOO) else arr
+
+
 # -- fromdense ---------------------------------------------------------------------------------
 
 def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32):
@@ -582,10 +621,7 @@ def bcoo_multiply_dense(sp_mat, v):
         raise ValueError(f"BCOO *: the dense operand of shape {tuple(v.shape)} must broadcast "
                          f"to the sparse array's shape {shape} (the result stays sparse, of "
                          f"that shape).")
-    v = fnp.broadcast_to(v, shape)
-    sparse_shape = sp_mat._sparse_shape
-    picked = _per_batch(lambda i, x: _extract(i, x, sparse_shape), sp_mat.n_batch)(
-        sp_mat.indices, v)
+    picked = bcoo_extract(sp_mat, fnp.broadcast_to(v, shape)).data
     return _like(sp_mat, fnp.multiply(sp_mat.data, picked))
 
 
