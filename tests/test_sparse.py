@@ -261,6 +261,8 @@ def test_errors():
     # a BCOO's indices are no input of grad, but an integer argument still is
     with pytest.raises(IntegerInputError):
         ft.grad(lambda m, k: m.sum() * k, argnums=(0, 1))(m, 2)
+    with pytest.raises(ValueError, match="vmap over a BCOO maps its batch dimensions"):
+        ft.vmap(lambda m: m @ _V)(m)  # (n_batch=0: mapping would split the entries)
     # a tangent with other indices is refused, not silently ignored
     t = sparse.BCOO((np.ones(m.nse), m.indices[::-1].copy()), shape=m.shape)
     with pytest.raises(TangentMismatchError, match="carries no derivative"):

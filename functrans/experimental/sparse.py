@@ -100,7 +100,7 @@ class BCOO:
     def shape(self):
         """The array's shape: the batch dimensions (those of ``indices`` before ``nse``), then
         the sparse ones."""
-        return tuple(self.indices.shape[:-2]) + self._sparse_shape
+        return tuple(self.indices.shape[:self.n_batch]) + self._sparse_shape
 
     @property
     def ndim(self):
@@ -122,7 +122,14 @@ class BCOO:
 
     @property
     def n_batch(self):
-        return self.indices.ndim - 2
+        n = self.indices.ndim - 2
+        if n < 0 or (self.indices.shape[-1] != len(self._sparse_shape)):
+            raise ValueError(
+                f"this BCOO's indices have shape {tuple(self.indices.shape)}, not batch + "
+                f"(nse, {len(self._sparse_shape)}): vmap over a BCOO maps its batch dimensions "
+                f"(make one with BCOO.fromdense(x, n_batch=1), or stack the leaves), not its "
+                f"stored entries; pass in_axes=None for a BCOO shared by the batch.")
+        return n
 
     @property
     def n_sparse(self):
@@ -137,7 +144,7 @@ class BCOO:
             extra = f", n_batch={self.n_batch}" if self.n_batch else ""
             dtype = getattr(self.dtype, "name", None) or str(self.dtype).rpartition(".")[2]
             return f"BCOO({dtype}{list(self.shape)}, nse={self.nse}{extra})"
-        except (AttributeError, TypeError, IndexError):  # leaves that are no arrays (tree_map)
+        except (AttributeError, TypeError, IndexError, ValueError):  # (leaves of tree_map)
             return f"BCOO(data={self.data!r}, indices={self.indices!r})"
 
     # -- conversions ---------------------------------------------------------------------------
