@@ -233,6 +233,9 @@ def test_extract_todense_and_scipy():
     e = sparse.bcoo_extract(m, _X * 10.0)
     assert e.indices is m.indices
     np.testing.assert_array_equal(e.todense(), _X * 10.0)
+    # JAX's bcoo_multiply_dense returns the product's data (m * x is the BCOO)
+    np.testing.assert_array_equal(sparse.bcoo_multiply_dense(m, _X * 10.0),
+                                  10.0 * _X[_X != 0] ** 2)
     np.testing.assert_array_equal(sparse.todense(m), _X)
     assert sparse.todense(_X) is _X
     # the derivative of extract is that of a gather: a scatter back to the positions

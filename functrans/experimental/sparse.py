@@ -224,7 +224,7 @@ class BCOO:
     def __mul__(self, other):
         if isinstance(other, BCOO):
             return _no_sparse_sparse("*")
-        return bcoo_multiply_dense(self, _dense_operand(other, self, "*"))
+        return _like(self, bcoo_multiply_dense(self, _dense_operand(other, self, "*")))
 
     __rmul__ = __mul__
 
@@ -609,16 +609,16 @@ def _columns(indices, cols):
 
 def bcoo_multiply_dense(sp_mat, v):
     """The elementwise product of the ``BCOO`` ``sp_mat`` and the dense ``v`` (a scalar, or
-    an array broadcasting to ``sp_mat.shape``): a ``BCOO`` with the same indices (JAX's
-    returns the data alone; :meth:`BCOO.__mul__` returns the ``BCOO`` in both).
+    an array broadcasting to ``sp_mat.shape``), as the data of a ``BCOO`` with
+    ``sp_mat``'s indices, as JAX's (``sp_mat * v`` is that ``BCOO``).
 
     Example:
         >>> M = sparse.BCOO((np.array([2.0]), np.array([[1, 0]])), shape=(2, 2))
-        >>> sparse.bcoo_multiply_dense(M, np.array([[1.0, 2.0], [3.0, 4.0]])).data
+        >>> sparse.bcoo_multiply_dense(M, np.array([[1.0, 2.0], [3.0, 4.0]]))
         array([6.])
     """
     if _ndim(v) == 0:
-        return _like(sp_mat, fnp.multiply(sp_mat.data, v))
+        return fnp.multiply(sp_mat.data, v)
     shape = sp_mat.shape
     try:
         out_shape = fnp.broadcast_shapes(tuple(v.shape), shape)
@@ -629,7 +629,7 @@ def bcoo_multiply_dense(sp_mat, v):
                          f"to the sparse array's shape {shape} (the result stays sparse, of "
                          f"that shape).")
     picked = bcoo_extract(sp_mat, fnp.broadcast_to(v, shape)).data
-    return _like(sp_mat, fnp.multiply(sp_mat.data, picked))
+    return fnp.multiply(sp_mat.data, picked)
 
 
 def bcoo_reduce_sum(mat, *, axes):
@@ -854,7 +854,7 @@ def _sparse_mul(a, b):
     sp, other = (a, b) if isinstance(a, BCOO) else (b, a)
     if _ndim(other) and tuple(other.shape) != sp.shape:
         return NotImplemented
-    return bcoo_multiply_dense(sp, other)
+    return _like(sp, bcoo_multiply_dense(sp, other))
 
 
 def _sparse_div(a, b):
