@@ -264,6 +264,8 @@ def test_errors():
         m * m
     with pytest.raises(NotImplementedError, match="no dense dimensions"):
         sparse.BCOO.fromdense(_X, n_dense=1)
+    with pytest.raises(NotImplementedError, match="the 'bcoo' format alone"):
+        sparse.eye(3, sparse_format="csr")
     # a BCOO's indices are no input of grad, but an integer argument still is
     with pytest.raises(IntegerInputError):
         ft.grad(lambda m, k: m.sum() * k, argnums=(0, 1))(m, 2)

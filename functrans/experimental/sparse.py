@@ -737,17 +737,26 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
     return BCOO((data, indices), shape=mat.shape)
 
 
+def _bcoo_only(sparse_format, what):
+    if sparse_format != "bcoo":
+        raise NotImplementedError(f"sparse.{what}: sparse_format={sparse_format!r}; functrans "
+                                  f"provides the 'bcoo' format alone (no BCSR, CSR or COO).")
+
+
 # -- constructors ------------------------------------------------------------------------------
 
-def empty(shape, dtype=None, index_dtype=_dt.int32, nse=0, *, device=None):
+def empty(shape, dtype=None, index_dtype=_dt.int32, sparse_format="bcoo", *, nse=0,
+          device=None):
     """A ``BCOO`` of ``shape`` with no values: ``nse`` padding entries (value 0, index
-    ``shape``), on ``device`` (whose library it picks; NumPy by default).
+    ``shape``), on ``device`` (whose library it picks; NumPy by default). ``sparse_format``
+    must be ``"bcoo"`` (the one format provided).
 
     Example:
         >>> sparse.empty((2, 3), nse=1).todense()
         array([[0., 0., 0.],
                [0., 0., 0.]])
     """
+    _bcoo_only(sparse_format, "empty")
     shape = tuple(operator.index(n) for n in shape)
     data = fnp.zeros((nse,), dtype=dtype, device=device)
     cols = [fnp.full((nse,), n, dtype=index_dtype, like=data) for n in shape]
@@ -756,15 +765,18 @@ def empty(shape, dtype=None, index_dtype=_dt.int32, nse=0, *, device=None):
     return BCOO((data, indices), shape=shape)
 
 
-def eye(N, M=None, k=0, dtype=None, index_dtype=_dt.int32, *, device=None):
+def eye(N, M=None, k=0, dtype=None, index_dtype=_dt.int32, sparse_format="bcoo", *,
+        device=None):
     """The ``N`` by ``M`` identity (ones on the ``k``-th diagonal) as a ``BCOO`` storing the
     diagonal alone, on ``device`` (whose library it picks; NumPy by default).
+    ``sparse_format`` must be ``"bcoo"``.
 
     Example:
         >>> sparse.eye(2, 3, k=1).todense()
         array([[0., 1., 0.],
                [0., 0., 1.]])
     """
+    _bcoo_only(sparse_format, "eye")
     M = N if M is None else M
     N, M, k = operator.index(N), operator.index(M), operator.index(k)
     diag = min(N, M - k) if k >= 0 else min(N + k, M)
