@@ -46,6 +46,9 @@ def test_layout_and_products_against_dense(backend):
     dn = (((1,), (0,)), ((), ()))
     _close(backend, sparse.bcoo_dot_general(b.T, m.T, dimension_numbers=dn), _B.T @ _X.T)
     _close(backend, (m + x), 2 * _X)
+    both = m + 2.0 * m.T.T - m
+    assert isinstance(both, sparse.BCOO) and both.nse == 3 * m.nse  # (the entries of each)
+    _close(backend, both.todense(), 2 * _X)
     if backend.name != "array_api_strict":  # (its operators refuse other types: x @ m)
         _close(backend, u @ m, _U @ _X)
         _close(backend, b.T @ m.T, _B.T @ _X.T)

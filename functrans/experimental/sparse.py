@@ -242,15 +242,15 @@ class BCOO:
         return self
 
     def __add__(self, other):
-        if isinstance(other, BCOO):
-            return _no_sparse_sparse("+")
+        if isinstance(other, BCOO):  # both sets of entries: a BCOO of nse1 + nse2
+            return _concatenated(self, other, "+")
         return self.todense() + other
 
     __radd__ = __add__
 
     def __sub__(self, other):
         if isinstance(other, BCOO):
-            return _no_sparse_sparse("-")
+            return _concatenated(self, -other, "-")
         return self.todense() - other
 
     def __rsub__(self, other):
@@ -301,6 +301,17 @@ def _matmul_ranks(lhs, rhs):
             f"a sparse matmul has at most 2 dimensions (NumPy's broadcasting of stacks of "
             f"matrices is not provided); use bcoo_dot_general with explicit dimension "
             f"numbers, or vmap.")
+
+
+def _concatenated(a, b, op):
+    """The sum of two BCOOs of one shape and layout: the entries of both."""
+    if a.shape != b.shape or a.n_batch != b.n_batch:
+        raise ValueError(f"BCOO {op} BCOO: the arrays must have one shape and n_batch; got "
+                         f"{a.shape} (n_batch={a.n_batch}) and {b.shape} "
+                         f"(n_batch={b.n_batch}).")
+    nb = a.n_batch
+    return BCOO((fnp.concatenate([a.data, b.data], axis=nb),
+                 fnp.concatenate([a.indices, b.indices], axis=nb)), shape=a.shape)
 
 
 def _no_sparse_sparse(op):
@@ -839,10 +850,6 @@ def sparsify(f):
     return sparsified
 
 
-def _plain(m):
-    return isinstance(m, BCOO) and m.n_batch == 0
-
-
 def _sparse_matmul(a, b):
     if isinstance(a, BCOO) and isinstance(b, BCOO):
         return NotImplemented
@@ -881,11 +888,10 @@ def _sparse_reduce_sum(m, *, axes):
 
 
 def _sparse_add(a, b, sign=1):
-    if not (_plain(a) and _plain(b) and a.shape == b.shape):
+    if not (isinstance(a, BCOO) and isinstance(b, BCOO) and a.shape == b.shape
+            and a.n_batch == b.n_batch):
         return NotImplemented
-    data = b.data if sign > 0 else -b.data
-    return BCOO((fnp.concatenate([a.data, data]), fnp.concatenate([a.indices, b.indices])),
-                shape=a.shape)
+    return _concatenated(a, b if sign > 0 else -b, "+")
 
 
 _SPARSE_RULES = {
