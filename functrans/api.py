@@ -879,8 +879,8 @@ def _instantiate(cts, primals):
 # Pytree classes some of whose integer leaves are structure rather than values (a sparse
 # array's indices): class -> whether each of its children is structural. grad and vjp return
 # such a leaf as it is (so the gradient of a sparse array is one with the same indices; JAX's
-# needs allow_int and gives float0 indices), jvp accepts the primal's own leaf as its tangent
-# and gives the output's back as its tangent. Empty unless a module registering a class
+# needs allow_int and gives float0 indices), jacfwd and jacrev once per output element, jvp
+# accepts the primal's own leaf as its tangent and gives the output's back as its tangent. Empty unless a module registering a class
 # (functrans.experimental.sparse) is imported; then one look-up per call, by tree structure.
 _STRUCTURAL_LEAVES: dict = {}
 _STRUCTURAL_MASKS: dict = {}  # treedef -> per leaf, whether it is structural (None: none)
@@ -1283,10 +1283,11 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
     def jac_fun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, in_tree, call = _split_args(fun, args, kwargs, nums)
+        structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, x in enumerate(leaves):
             if not _dt.is_float(get_aval(x).dtype):
-                if allow_int:
-                    continue  # its block: zeros of its own dtype
+                if allow_int or (structural is not None and structural[i]):
+                    continue  # its block: zeros of its own dtype (structural: itself)
                 raise IntegerInputError(
                     f"{name}: input {i} has dtype {get_aval(x).dtype.name}; "
                     f"Jacobians need floating-point inputs" + (
@@ -1346,7 +1347,12 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                                for j in range(len(leaves))])
         for i in range(len(outs)):
             for j in range(len(leaves)):
-                if blocks[i][j] is None:  # an empty input or output
+                if structural is not None and structural[j]:
+                    # a sparse input's indices, once per output element: the block is a
+                    # sparse array batched over the output's shape
+                    shape = tuple(out_avals[i].shape) + tuple(get_aval(leaves[j]).shape)
+                    blocks[i][j] = fnp.asarray(fnp.broadcast_to(leaves[j], shape), copy=True)
+                elif blocks[i][j] is None:  # an empty input or output
                     blocks[i][j] = _zeros_block(outs[i], leaves[j])
         per_out = []
         for i in range(len(outs)):

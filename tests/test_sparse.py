@@ -137,6 +137,13 @@ def test_derivatives_against_dense_and_finite_differences():
     # grad with respect to the BCOO: a BCOO with the same indices
     g = ft.grad(lambda m: f(m.data, _V))(_m(data))
     np.testing.assert_allclose(g.data, gd, rtol=1e-14)
+    # jacfwd/jacrev with respect to a BCOO: a BCOO batched over the output's shape, whose
+    # dense form is the dense Jacobian on the stored positions
+    dense_jac = ft.jacfwd(lambda x: fnp.tanh(x @ _V))(_X) * (_X != 0)
+    for jac in (ft.jacfwd, ft.jacrev):
+        j = jac(lambda m: fnp.tanh(m @ _V))(_m(data))
+        assert isinstance(j, sparse.BCOO) and j.n_batch == 1 and j.shape == (3, 3, 4)
+        np.testing.assert_allclose(j.todense(), dense_jac, rtol=1e-13, atol=1e-15)
     # jvp along a BCOO tangent that shares the primal's indices; vjp returns a BCOO
     m = _m(data)
     t = sparse.BCOO((np.ones_like(data), m.indices), shape=m.shape)
@@ -156,6 +163,9 @@ def test_derivatives_against_dense_and_finite_differences():
     want = -np.sin(z)[rows][:, None] * (rows[:, None] == rows[None, :]) \
         * _V[cols][:, None] * _V[cols][None, :]
     np.testing.assert_allclose(h, want, rtol=1e-12, atol=1e-14)
+    # with respect to the BCOO: a tree of trees, as for any pytree; data by data is h
+    hm = ft.hessian(lambda m: fnp.sum(fnp.sin(m @ _V)))(_m(data))
+    np.testing.assert_allclose(hm.data.data, want, rtol=1e-12, atol=1e-14)
 
 
 def _dense_jacobian():
