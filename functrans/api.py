@@ -879,9 +879,10 @@ def _instantiate(cts, primals):
 # Pytree classes some of whose integer leaves are structure rather than values (a sparse
 # array's indices): class -> whether each of its children is structural. grad and vjp return
 # such a leaf as it is (so the gradient of a sparse array is one with the same indices; JAX's
-# needs allow_int and gives float0 indices), jacfwd and jacrev once per output element, jvp
-# accepts the primal's own leaf as its tangent and gives the output's back as its tangent. Empty unless a module registering a class
-# (functrans.experimental.sparse) is imported; then one look-up per call, by tree structure.
+# needs allow_int and gives float0 indices), jacfwd and jacrev once per output element; jvp
+# accepts the primal's own leaf as its tangent and gives the output's back as its tangent.
+# Empty unless a module registering a class (functrans.experimental.sparse) is imported;
+# then one look-up per call, by tree structure.
 _STRUCTURAL_LEAVES: dict = {}
 _STRUCTURAL_MASKS: dict = {}  # treedef -> per leaf, whether it is structural (None: none)
 
