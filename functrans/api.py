@@ -219,10 +219,12 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
     interp.device_source = p_leaves[0] if p_leaves else None
     ins = []
     name = _Leaves("jvp", "tangent", tuple(tangents), "tangents")
+    structural = _structural_mask(p_tree, p_leaves) if _STRUCTURAL_LEAVES else None
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
         if not _dt.is_float(pa.dtype):
-            _integer_tangent(t, pa, name, i, p)  # carries none: checked, unused
+            if structural is None or not structural[i] or t is not p:
+                _integer_tangent(t, pa, name, i, p)  # carries none: checked, unused
             ins.append(p)
             continue
         ins.append(JVPTracer(interp, p, _check_like(t, pa, name, i, p)))
@@ -246,6 +248,9 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
                 o, p_leaves[0] if p_leaves else None, f"jvp of {_fname(fun)}", len(primals_out))
             primals_out.append(o)
             tangents_out.append(fnp.zeros_like(o))
+    if _STRUCTURAL_LEAVES:  # a sparse output's tangent: the same indices
+        tangents_out = _keep_structural(tangents_out, primals_out,
+                                        _structural_mask(out_tree, out_leaves))
     res = (tree_unflatten(out_tree, _array_leaves(primals_out)),
            tree_unflatten(out_tree, _array_leaves(unshared(tangents_out, t_leaves))))
     if has_aux:
@@ -454,6 +459,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         if type(p) not in _by_type:
             leaves[i] = _as_input(p)
     outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree)
+    structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
     exact = [not _dt.is_float(get_aval(o).dtype) for o in outs]
     exact = exact if any(exact) else None
@@ -481,7 +487,8 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
             elif b.devices:
                 _check_place(c, o, name, i)
         cts = backward(graph, ct_leaves, borrow=True)
-        return in_tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
+        return in_tree.unflatten(_array_leaves(_keep_structural(
+            _instantiate(cts, leaves), leaves, structural)))
     out = out_tree.unflatten(_array_leaves(outs))
     if has_aux:
         return out, vjp_fun, aux
@@ -869,6 +876,49 @@ def _instantiate(cts, primals):
     return cts
 
 
+# Pytree classes some of whose integer leaves are structure rather than values (a sparse
+# array's indices): class -> whether each of its children is structural. grad and vjp return
+# such a leaf as it is (so the gradient of a sparse array is one with the same indices; JAX's
+# needs allow_int and gives float0 indices), jacfwd and jacrev once per output element; jvp
+# accepts the primal's own leaf as its tangent and gives the output's back as its tangent.
+# Empty unless a module registering a class (functrans.experimental.sparse) is imported;
+# then one look-up per call, by tree structure.
+_STRUCTURAL_LEAVES: dict = {}
+_STRUCTURAL_MASKS: dict = {}  # treedef -> per leaf, whether it is structural (None: none)
+
+
+def _structural_mask(treedef, leaves):
+    """Per leaf of the tree ``treedef`` (of ``leaves``), whether it is structural; None when
+    no leaf is."""
+    try:
+        return _STRUCTURAL_MASKS[treedef]
+    except KeyError:
+        cache = True
+    except TypeError:  # (a tree whose node data cannot be hashed: not cached)
+        cache = False
+    nodes, _ = tree_flatten(treedef.unflatten(leaves),
+                            is_leaf=lambda x: type(x) in _STRUCTURAL_LEAVES)
+    mask = []
+    for node in nodes:
+        mask.extend(_STRUCTURAL_LEAVES.get(type(node), (False,)))
+    # (a registered node whose children are not leaves themselves: nothing is structural)
+    mask = mask if any(mask) and len(mask) == len(leaves) else None
+    if cache:
+        if len(_STRUCTURAL_MASKS) > 4096:
+            _STRUCTURAL_MASKS.clear()
+        _STRUCTURAL_MASKS[treedef] = mask
+    return mask
+
+
+def _keep_structural(cts, primals, mask):
+    """Cotangents with the structural leaves replaced by the primal ones."""
+    if mask is not None:
+        for i, m in enumerate(mask):
+            if m:
+                cts[i] = primals[i]
+    return cts
+
+
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
                    reduce_axes=()):
     """Function returning ``(fun(*args), gradient)``; see [`grad`][functrans.grad].
@@ -898,10 +948,11 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
         single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, tree, call = _split_args(fun, args, kwargs, nums)
         avals = [get_aval(x) for x in leaves]
+        structural = _structural_mask(tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, a in enumerate(avals):
             d = a.dtype
             if not _dt.is_float(d):
-                if allow_int:
+                if allow_int or (structural is not None and structural[i]):
                     continue  # its gradient: zeros of its own dtype (JAX: float0)
                 raise IntegerInputError(
                     f"{name}: input {i} of the differentiated arguments (argnums="
@@ -942,7 +993,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
             out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.
         cts = backward(graph, [Fill(1.0)], consume=True, template=out)
-        grads = tree.unflatten(_array_leaves(_instantiate(cts, leaves)))
+        grads = tree.unflatten(_array_leaves(_keep_structural(
+            _instantiate(cts, leaves), leaves, structural)))
         if not _RETURNED_AS_IS.get(type(out)):
             out = _as_array(out)
         g = grads[0] if single else grads
@@ -1232,10 +1284,11 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
     def jac_fun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, in_tree, call = _split_args(fun, args, kwargs, nums)
+        structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, x in enumerate(leaves):
             if not _dt.is_float(get_aval(x).dtype):
-                if allow_int:
-                    continue  # its block: zeros of its own dtype
+                if allow_int or (structural is not None and structural[i]):
+                    continue  # its block: zeros of its own dtype (structural: itself)
                 raise IntegerInputError(
                     f"{name}: input {i} has dtype {get_aval(x).dtype.name}; "
                     f"Jacobians need floating-point inputs" + (
@@ -1295,7 +1348,12 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                                for j in range(len(leaves))])
         for i in range(len(outs)):
             for j in range(len(leaves)):
-                if blocks[i][j] is None:  # an empty input or output
+                if structural is not None and structural[j]:
+                    # a sparse input's indices, once per output element: the block is a
+                    # sparse array batched over the output's shape
+                    shape = tuple(out_avals[i].shape) + tuple(get_aval(leaves[j]).shape)
+                    blocks[i][j] = fnp.asarray(fnp.broadcast_to(leaves[j], shape), copy=True)
+                elif blocks[i][j] is None:  # an empty input or output
                     blocks[i][j] = _zeros_block(outs[i], leaves[j])
         per_out = []
         for i in range(len(outs)):

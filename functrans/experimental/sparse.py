@@ -1,0 +1,908 @@
+"""``functrans.experimental.sparse``: sparse arrays in JAX's BCOO format (batched coordinate
+format), for sparse products inside differentiated, batched or jitted code.
+
+    from functrans.experimental import sparse
+    M = sparse.BCOO.fromdense(dense)     # or BCOO((data, indices), shape=(m, n))
+    y = M @ x                            # a dense result; differentiable in M.data and x
+
+A :class:`BCOO` holds ``data`` (the stored values, shape ``batch + (nse,)``) and ``indices``
+(integers, shape ``batch + (nse, n_sparse)``: row ``k`` gives the position of ``data[k]``).
+Entries at a repeated position add up; an entry whose index is outside the array (the
+padding made by ``fromdense`` and ``sum_duplicates`` uses the index ``shape``) stands for
+nothing; a negative index counts from the end, as in JAX. Leading batch dimensions
+(``n_batch``) are those of ``data`` and ``indices`` before ``nse``; there are no dense
+(block) dimensions (``n_dense`` is 0).
+
+Every operation is written with :mod:`functrans.numpy`'s gathers and
+:func:`functrans.ops.segment_sum`, so every transform applies and results stay in the
+library and on the device of ``data``. A ``BCOO`` is a pytree whose leaves are ``data`` and
+``indices`` (its shape is static): ``jit`` takes and returns it, ``vmap`` maps over a stacked
+one (mapping its leading batch dimension) and ``grad`` with respect to one returns a ``BCOO``
+with the same indices whose ``data`` is the gradient with respect to ``data``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+from .. import dtypes as _dt
+from .. import numpy as fnp
+from ..api import vmap
+from ..errors import ConcretizationError
+from ..ops import segment_sum
+from ..tree import register_pytree_node
+
+__all__ = ["BCOO", "bcoo_dot_general", "bcoo_extract", "bcoo_fromdense",
+           "bcoo_multiply_dense", "bcoo_reduce_sum", "bcoo_sort_indices", "bcoo_sum_duplicates",
+           "bcoo_todense", "bcoo_transpose", "empty", "eye", "sparsify", "todense"]
+
+
+class BCOO:
+    """A sparse array in batched coordinate format (``jax.experimental.sparse.BCOO``).
+
+    Args:
+        args: the pair ``(data, indices)``: ``data`` of shape ``batch + (nse,)``, integer
+            ``indices`` of shape ``batch + (nse, n_sparse)``, in one library and device.
+        shape: the shape of the array: ``batch + sparse``, ``len(sparse) == n_sparse``.
+        indices_sorted, unique_indices: accepted for JAX's signature; functrans does not
+            rely on them (every operation is correct for any indices).
+
+    Example:
+        >>> M = sparse.BCOO((np.array([1.0, 2.0]), np.array([[0, 1], [1, 0]])), shape=(2, 2))
+        >>> M.todense()
+        array([[0., 1.],
+               [2., 0.]])
+        >>> M @ np.array([1.0, 10.0])
+        array([10.,  2.])
+    """
+
+    # NumPy operators defer to this class's reflected ones (``x @ M``, ``x * M``).
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, args, *, shape, indices_sorted=False, unique_indices=False):
+        try:
+            data, indices = args
+        except (TypeError, ValueError):
+            raise TypeError("BCOO((data, indices), shape=...): the first argument is the pair "
+                            f"(data, indices); got {type(args).__name__}.") from None
+        data = data if hasattr(data, "shape") else fnp.asarray(data)
+        indices = indices if hasattr(indices, "shape") else fnp.asarray(indices)
+        shape = tuple(operator.index(n) for n in shape)
+        if _dt.dtype_of(indices).kind not in "iu":
+            raise TypeError(f"BCOO: indices must be integers; got dtype "
+                            f"{_dt.dtype_of(indices).name}. Cast them (astype(indices, "
+                            f"'int32')); the values go in data.")
+        if indices.ndim < 2:
+            raise ValueError(f"BCOO: indices must have shape batch + (nse, n_sparse), at "
+                             f"least 2 dimensions; got shape {tuple(indices.shape)}.")
+        n_batch = indices.ndim - 2
+        n_sparse = indices.shape[-1]
+        if len(shape) != n_batch + n_sparse:
+            raise ValueError(
+                f"BCOO: shape {shape} has {len(shape)} dimensions, but indices of shape "
+                f"{tuple(indices.shape)} give {n_batch} batch and {n_sparse} sparse ones "
+                f"(functrans's BCOO has no dense dimensions: n_dense is 0).")
+        if tuple(indices.shape[:n_batch]) != shape[:n_batch]:
+            raise ValueError(f"BCOO: the batch dimensions of indices, {tuple(indices.shape)}, "
+                             f"must be the leading dimensions of shape {shape}.")
+        if tuple(data.shape) != tuple(indices.shape[:-1]):
+            raise ValueError(f"BCOO: data must have shape {tuple(indices.shape[:-1])} (batch + "
+                             f"(nse,), from indices of shape {tuple(indices.shape)}); got "
+                             f"{tuple(data.shape)}.")
+        self.data, self.indices = data, indices
+        self._sparse_shape = shape[n_batch:]
+
+    # -- the layout ----------------------------------------------------------------------------
+
+    @property
+    def shape(self):
+        """The array's shape: the batch dimensions (those of ``indices`` before ``nse``), then
+        the sparse ones."""
+        return tuple(self.indices.shape[:self.n_batch]) + self._sparse_shape
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def dtype(self):
+        """The dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def nse(self):
+        """The number of stored entries (per batch element)."""
+        return self.indices.shape[-2]
+
+    @property
+    def n_batch(self):
+        n = self.indices.ndim - 2
+        if n < 0 or (self.indices.shape[-1] != len(self._sparse_shape)):
+            raise ValueError(
+                f"this BCOO's indices have shape {tuple(self.indices.shape)}, not batch + "
+                f"(nse, {len(self._sparse_shape)}): vmap over a BCOO maps its batch dimensions "
+                f"(make one with BCOO.fromdense(x, n_batch=1), or stack the leaves), not its "
+                f"stored entries; pass in_axes=None for a BCOO shared by the batch.")
+        return n
+
+    @property
+    def n_sparse(self):
+        return self.indices.shape[-1]
+
+    @property
+    def n_dense(self):
+        return 0
+
+    def __repr__(self):
+        try:
+            extra = f", n_batch={self.n_batch}" if self.n_batch else ""
+            dtype = getattr(self.dtype, "name", None) or str(self.dtype).rpartition(".")[2]
+            return f"BCOO({dtype}{list(self.shape)}, nse={self.nse}{extra})"
+        except (AttributeError, TypeError, IndexError, ValueError):  # (leaves of tree_map)
+            return f"BCOO(data={self.data!r}, indices={self.indices!r})"
+
+    # -- conversions ---------------------------------------------------------------------------
+
+    @classmethod
+    def fromdense(cls, mat, *, nse=None, index_dtype=_dt.int32, n_dense=0, n_batch=0):
+        """The ``BCOO`` holding the nonzero entries of the dense ``mat``: see
+        :func:`bcoo_fromdense`."""
+        return bcoo_fromdense(mat, nse=nse, index_dtype=index_dtype, n_dense=n_dense,
+                              n_batch=n_batch)
+
+    def todense(self):
+        """The dense array (entries at one position added up, out-of-range ones dropped)."""
+        return bcoo_todense(self)
+
+    @classmethod
+    def from_scipy_sparse(cls, mat, *, index_dtype=None, n_dense=0, n_batch=0):
+        """The ``BCOO`` of a SciPy sparse matrix or array (its stored entries, duplicates and
+        explicit zeros included), NumPy arrays."""
+        if n_dense or n_batch:
+            raise NotImplementedError("BCOO.from_scipy_sparse: only n_dense=0 and n_batch=0.")
+        coo = mat.tocoo()
+        indices = fnp.stack([fnp.asarray(coo.row), fnp.asarray(coo.col)], axis=-1)
+        return cls((fnp.asarray(coo.data),
+                    fnp.astype(indices, _dt.int32 if index_dtype is None else index_dtype)),
+                   shape=coo.shape)
+
+    def astype(self, dtype):
+        """This array with ``data`` cast to ``dtype`` (the same indices)."""
+        return _like(self, fnp.astype(self.data, dtype))
+
+    # -- structure -----------------------------------------------------------------------------
+
+    def transpose(self, axes=None):
+        """The transposed array (``axes`` a permutation; reversed by default)."""
+        axes = tuple(range(self.ndim))[::-1] if axes is None else tuple(axes)
+        return bcoo_transpose(self, permutation=axes)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def sum_duplicates(self, nse=None, remove_zeros=True):
+        """The same array with one entry per position, sorted: see
+        :func:`bcoo_sum_duplicates`."""
+        return bcoo_sum_duplicates(self, nse=nse, remove_zeros=remove_zeros)
+
+    def sort_indices(self):
+        """The same array with its entries sorted by position: see :func:`bcoo_sort_indices`."""
+        return bcoo_sort_indices(self)
+
+    def sum(self, axis=None):
+        """The sum over ``axis`` (an int or a tuple): a ``BCOO`` (``bcoo_reduce_sum``); with
+        ``axis=None`` the sum of every entry, a dense 0-d array, as in JAX."""
+        if axis is None:
+            return fnp.sum(bcoo_reduce_sum(self, axes=tuple(range(self.ndim))).data)
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        return bcoo_reduce_sum(self, axes=tuple(a % self.ndim for a in axes))
+
+    # -- arithmetic ----------------------------------------------------------------------------
+
+    def __matmul__(self, other):
+        if isinstance(other, BCOO):
+            return _no_sparse_sparse("@")
+        other = _dense_operand(other, self, "@")
+        _matmul_ranks(self, other)
+        contract = 0
+        return bcoo_dot_general(self, other,
+                                dimension_numbers=(((self.ndim - 1,), (contract,)), ((), ())))
+
+    def __rmatmul__(self, other):
+        other = _dense_operand(other, self, "@")
+        _matmul_ranks(other, self)
+        return bcoo_dot_general(other, self,
+                                dimension_numbers=(((other.ndim - 1,), (0,)), ((), ())))
+
+    def __mul__(self, other):
+        if isinstance(other, BCOO):
+            return _no_sparse_sparse("*")
+        return _like(self, bcoo_multiply_dense(self, _dense_operand(other, self, "*")))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        other = _dense_operand(other, self, "/")
+        if _ndim(other):
+            raise ValueError(f"BCOO /: only a scalar divisor keeps the array sparse; got shape "
+                             f"{tuple(other.shape)}.")
+        return _like(self, fnp.divide(self.data, other))
+
+    def __neg__(self):
+        return _like(self, -self.data)
+
+    def __pos__(self):
+        return self
+
+    def __add__(self, other):
+        if isinstance(other, BCOO):  # both sets of entries: a BCOO of nse1 + nse2
+            return _concatenated(self, other, "+")
+        return self.todense() + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if isinstance(other, BCOO):
+            return _concatenated(self, -other, "-")
+        return self.todense() - other
+
+    def __rsub__(self, other):
+        return other - self.todense()
+
+
+def _flatten(m):
+    return (m.data, m.indices), m._sparse_shape
+
+
+def _unflatten(sparse_shape, children):
+    # No checks: transforms rebuild a BCOO from leaves that are placeholders or tracers whose
+    # batch dimension is mapped away (so only the sparse part of the shape is kept: the batch
+    # part is read from the leaves).
+    m = object.__new__(BCOO)
+    m.data, m.indices = children
+    m._sparse_shape = sparse_shape
+    return m
+
+
+register_pytree_node(BCOO, _flatten, _unflatten)
+
+
+def _register_structural():
+    # indices are structure, not values: grad and vjp return them as they are (see api.py)
+    from .. import api
+    api._STRUCTURAL_LEAVES[BCOO] = (False, True)
+    api._STRUCTURAL_MASKS.clear()
+
+
+_register_structural()
+
+
+def _like(m, data):
+    """A BCOO with ``m``'s indices and shape holding ``data``."""
+    return BCOO((data, m.indices), shape=m.shape)
+
+
+def _matmul_ranks(lhs, rhs):
+    """The ranks ``@`` takes: any left operand times a vector or a matrix (NumPy's stacks of
+    matrices on the right broadcast differently from a contraction: refused)."""
+    if _ndim(lhs) == 0 or _ndim(rhs) == 0:
+        raise ValueError("BCOO @: matmul needs operands of at least 1 dimension; got a 0-d "
+                         "one (use * for a scalar product).")
+    if _ndim(rhs) > 2:
+        raise ValueError(
+            f"BCOO @: shapes {tuple(lhs.shape)} and {tuple(rhs.shape)}: the right operand of "
+            f"a sparse matmul has at most 2 dimensions (NumPy's broadcasting of stacks of "
+            f"matrices is not provided); use bcoo_dot_general with explicit dimension "
+            f"numbers, or vmap.")
+
+
+def _concatenated(a, b, op):
+    """The sum of two BCOOs of one shape and layout: the entries of both."""
+    if a.shape != b.shape or a.n_batch != b.n_batch:
+        raise ValueError(f"BCOO {op} BCOO: the arrays must have one shape and n_batch; got "
+                         f"{a.shape} (n_batch={a.n_batch}) and {b.shape} "
+                         f"(n_batch={b.n_batch}).")
+    nb = a.n_batch
+    return BCOO((fnp.concatenate([a.data, b.data], axis=nb),
+                 fnp.concatenate([a.indices, b.indices], axis=nb)), shape=a.shape)
+
+
+def _no_sparse_sparse(op):
+    raise NotImplementedError(
+        f"BCOO {op} BCOO: operations between two sparse arrays are not provided; convert one "
+        f"with todense().")
+
+
+def _dense_operand(x, m, op):
+    if isinstance(x, (bool, int, float, complex)):
+        return x
+    if not hasattr(x, "shape"):
+        raise TypeError(f"BCOO {op}: the other operand must be an array or a number; got "
+                        f"{type(x).__name__}.")
+    return x
+
+
+def _ndim(x):
+    return getattr(x, "ndim", 0)
+
+
+def _per_batch(fn, n_batch, in_axes=0):
+    """``fn`` mapped over ``n_batch`` leading dimensions (vmap, once per dimension)."""
+    for _ in range(n_batch):
+        fn = vmap(fn, in_axes=in_axes)
+    return fn
+
+
+# -- positions ---------------------------------------------------------------------------------
+
+def _positions(indices, shape):
+    """The flat (row-major) position of each entry of unbatched ``indices`` (nse, n_sparse) in
+    ``shape``, int64, and whether it is inside (negative indices count from the end)."""
+    # (made from indices alone, no new constant: the same tracer as indices under vmap)
+    flat = fnp.astype(fnp.sum(indices[:, :0], axis=-1), _dt.int64)
+    inside = flat == 0
+    for d, n in enumerate(shape):
+        i = fnp.astype(indices[:, d], _dt.int64)
+        i = fnp.where(i < 0, i + n, i)
+        inside = fnp.logical_and(inside, fnp.logical_and(i >= 0, i < n))
+        flat = flat * n + i
+    return flat, inside
+
+
+def _unravel(flat, shape, dtype):
+    """Indices (nse, n_sparse) of ``dtype`` for flat positions; ``prod(shape)`` (or more)
+    gives the padding index ``shape``."""
+    size = math.prod(shape)
+    outside = flat >= size
+    cols, stride = [], size
+    for n in shape:
+        stride //= n
+        i = fnp.astype((flat // stride) % n, dtype)
+        cols.append(fnp.where(outside, fnp.full_like(i, n), i))
+    if not cols:
+        return fnp.zeros((flat.shape[0], 0), dtype=dtype, like=flat)
+    return fnp.stack(cols, axis=-1)
+
+
+def _concrete_nse(count, what):
+    """``int(count())``, or an error asking for ``nse`` where the values are abstract."""
+    try:
+        return int(count())
+    except ConcretizationError:
+        raise ConcretizationError(
+            f"{what}: the number of stored entries depends on the values, which are not known "
+            f"here (under jit, or vmap over the values): pass nse=... (an int, the number of "
+            f"entries to keep; extra ones are padding).") from None
+
+
+# -- todense -----------------------------------------------------------------------------------
+
+def bcoo_todense(mat):
+    """The dense array of the ``BCOO`` ``mat``: entries at one position add up, entries
+    outside the array are dropped.
+
+    Example:
+        >>> sparse.bcoo_todense(sparse.BCOO((np.array([1.0, 2.0]), np.array([[1], [1]])),
+        ...                                 shape=(3,)))
+        array([0., 3., 0.])
+    """
+    shape = mat._sparse_shape
+
+    def one(data, indices):
+        size = math.prod(shape)
+        flat, inside = _positions(indices, shape)
+        flat = fnp.where(inside, flat, size)  # (segment_sum drops it)
+        return fnp.reshape(segment_sum(data, flat, num_segments=size), shape)
+    return _per_batch(one, mat.n_batch)(mat.data, mat.indices)
+
+
+def _extract(indices, dense, shape):
+    """The entries of the unbatched ``dense`` at ``indices``; 0 outside."""
+    flat, inside = _positions(indices, shape)
+    picked = fnp.take(fnp.reshape(dense, (-1,)), fnp.where(inside, flat, 0), axis=0)
+    return fnp.where(inside, picked, fnp.zeros_like(picked))
+
+
+def bcoo_extract(sparr, arr):
+    """The ``BCOO`` with the indices of ``sparr`` holding the entries of the dense ``arr``
+    (of ``sparr``'s shape) at those indices; an entry outside the array holds 0, and each of
+    several entries at one position holds the value there (JAX's ``assume_unique=True``).
+
+    Example:
+        >>> M = sparse.BCOO((np.array([1.0, 1.0]), np.array([[0, 1], [1, 1]])), shape=(2, 2))
+        >>> sparse.bcoo_extract(M, np.array([[1.0, 2.0], [3.0, 4.0]])).data
+        array([2., 4.])
+    """
+    if not isinstance(sparr, BCOO):
+        raise TypeError(f"bcoo_extract: the first argument must be a BCOO; got "
+                        f"{type(sparr).__name__}.")
+    if tuple(arr.shape) != sparr.shape:
+        raise ValueError(f"bcoo_extract: arr of shape {tuple(arr.shape)} must have the sparse "
+                         f"array's shape {sparr.shape}.")
+    shape = sparr._sparse_shape
+    picked = _per_batch(lambda i, x: _extract(i, x, shape), sparr.n_batch)(sparr.indices, arr)
+    return _like(sparr, picked)
+
+
+def todense(arr):
+    """The dense form of ``arr``: ``arr.todense()`` for a ``BCOO``, ``arr`` itself
+    otherwise (``jax.experimental.sparse.todense``)."""
+    return arr.todense() if isinstance(arr, BCOO) else arr
+
+
+# -- fromdense ---------------------------------------------------------------------------------
+
+def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32):
+    """The ``BCOO`` of the nonzero entries of the dense array ``mat``, in row-major order.
+
+    Args:
+        mat: a dense array.
+        nse: the number of entries to store (per batch element). ``None`` counts the
+            nonzeros, which needs concrete values: under ``jit`` (or ``vmap`` over ``mat``)
+            pass it. More than needed pads with zeros at the index ``shape``; fewer keeps the
+            first ``nse`` nonzeros.
+        n_batch: the number of leading dimensions stored as batch dimensions.
+        n_dense: must be 0 (no dense dimensions).
+        index_dtype: the indices' dtype (int32 by default, as in JAX).
+
+    Example:
+        >>> M = sparse.bcoo_fromdense(np.array([[0.0, 2.0], [3.0, 0.0]]))
+        >>> M.data, M.indices
+        (array([2., 3.]), array([[0, 1],
+               [1, 0]], dtype=int32))
+    """
+    if n_dense:
+        raise NotImplementedError(f"bcoo_fromdense: n_dense={n_dense}; functrans's BCOO has "
+                                  f"no dense dimensions (only n_dense=0).")
+    if not hasattr(mat, "shape"):
+        mat = fnp.asarray(mat)
+    if not 0 <= n_batch <= mat.ndim:
+        raise ValueError(f"bcoo_fromdense: n_batch={n_batch} must be between 0 and "
+                         f"mat.ndim={mat.ndim}.")
+    shape = tuple(mat.shape[n_batch:])
+    if nse is None:
+        counts = fnp.sum(fnp.reshape(mat != 0, tuple(mat.shape[:n_batch]) + (-1,)), axis=-1)
+        nse = _concrete_nse(lambda: fnp.max(counts) if counts.size else 0, "BCOO.fromdense")
+    nse = operator.index(nse)
+
+    def one(m):
+        nonzero = m != 0
+        if shape:
+            cols = fnp.nonzero(nonzero, size=nse, fill_value=shape)
+            indices = fnp.astype(fnp.stack(cols, axis=-1), index_dtype)
+        else:
+            indices = fnp.zeros((nse, 0), dtype=index_dtype, like=m)
+        data = _extract(indices, m, shape)
+        # A 0-d mat has no padding index: keep its value once
+        kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero))
+        return fnp.where(kept, data, fnp.zeros_like(data)), indices
+    data, indices = _per_batch(one, n_batch)(mat)
+    return BCOO((data, indices), shape=mat.shape)
+
+
+# -- transpose ---------------------------------------------------------------------------------
+
+def bcoo_transpose(mat, *, permutation):
+    """``mat`` with its axes permuted (the result's axis ``i`` is ``mat``'s axis
+    ``permutation[i]``); batch axes stay in front (they may be permuted among themselves).
+
+    Example:
+        >>> M = sparse.BCOO((np.array([5.0]), np.array([[0, 2]])), shape=(2, 3))
+        >>> sparse.bcoo_transpose(M, permutation=(1, 0)).indices
+        array([[2, 0]])
+    """
+    perm = tuple(operator.index(p) for p in permutation)
+    nb = mat.n_batch
+    if sorted(perm) != list(range(mat.ndim)):
+        raise ValueError(f"bcoo_transpose: permutation {perm} is not a permutation of the "
+                         f"{mat.ndim} axes of shape {mat.shape}.")
+    if sorted(perm[:nb]) != list(range(nb)):
+        raise NotImplementedError(f"bcoo_transpose: permutation {perm} moves a batch axis "
+                                  f"(n_batch={nb}) among the sparse ones; batch axes can only "
+                                  f"be permuted among themselves.")
+    sparse_perm = [p - nb for p in perm[nb:]]
+    data, indices = mat.data, mat.indices
+    if perm[:nb] != tuple(range(nb)):
+        data = fnp.permute_dims(data, perm[:nb] + (nb,))
+        indices = fnp.permute_dims(indices, perm[:nb] + (nb, nb + 1))
+    if sparse_perm != list(range(len(sparse_perm))):
+        indices = fnp.stack([indices[..., p] for p in sparse_perm], axis=-1)
+    return BCOO((data, indices), shape=tuple(mat.shape[p] for p in perm))
+
+
+# -- dot_general -------------------------------------------------------------------------------
+
+def bcoo_dot_general(lhs, rhs, *, dimension_numbers, precision=None,
+                     preferred_element_type=None):
+    """``lax.dot_general`` with one ``BCOO`` operand and one dense one; the result is dense.
+
+    ``dimension_numbers`` is ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``
+    as in :func:`functrans.lax.dot_general`. The sparse operand's batch dimensions
+    (``n_batch``) are either all free (kept, in front of the result) or exactly its dot batch
+    dimensions; its contracting dimensions are sparse ones. ``precision`` is accepted and
+    ignored; ``preferred_element_type`` casts the result.
+
+    Example:
+        >>> M = sparse.BCOO((np.array([2.0, 3.0]), np.array([[0, 1], [1, 0]])), shape=(2, 2))
+        >>> sparse.bcoo_dot_general(M, np.array([[1.0], [10.0]]),
+        ...                         dimension_numbers=(((1,), (0,)), ((), ())))
+        array([[20.],
+               [ 3.]])
+    """
+    del precision
+    if isinstance(lhs, BCOO) and isinstance(rhs, BCOO):
+        return _no_sparse_sparse("dot_general")
+    if not isinstance(lhs, BCOO) and not isinstance(rhs, BCOO):
+        raise TypeError("bcoo_dot_general: one operand must be a BCOO; for two dense ones use "
+                        "functrans.lax.dot_general.")
+    (lc, rc), (lb, rb) = dimension_numbers
+    lc, rc, lb, rb = (tuple(operator.index(d) for d in ds) for ds in (lc, rc, lb, rb))
+    if isinstance(rhs, BCOO):
+        # dense @ sparse: the product with the operands swapped, its axes put back in order
+        out = bcoo_dot_general(rhs, lhs, dimension_numbers=((rc, lc), (rb, lb)),
+                               preferred_element_type=preferred_element_type)
+        n_b, n_rhs_free = len(lb), rhs.ndim - len(rc) - len(rb)
+        return fnp.permute_dims(out, tuple(range(n_b)) + tuple(range(n_b + n_rhs_free, out.ndim))
+                                + tuple(range(n_b, n_b + n_rhs_free)))
+    out = _sparse_dense_dot(lhs, rhs, lc, rc, lb, rb)
+    if preferred_element_type is not None:
+        out = fnp.astype(out, preferred_element_type)
+    return out
+
+
+def _sparse_dense_dot(m, x, lc, rc, lb, rb):
+    if not hasattr(x, "shape"):
+        x = fnp.asarray(x)
+    what = f"bcoo_dot_general of shapes {m.shape} and {tuple(x.shape)}"
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise ValueError(f"{what}: the contracting (or batch) dimension lists differ in "
+                         f"length: {(lc, rc)} ({(lb, rb)}).")
+    for a, b in zip(lc + lb, rc + rb):
+        if not (0 <= a < m.ndim and 0 <= b < x.ndim):
+            raise ValueError(f"{what}: dimension numbers {((lc, rc), (lb, rb))} are out of "
+                             f"range.")
+        if m.shape[a] != x.shape[b]:
+            raise ValueError(f"{what}: dimension {a} of the sparse operand ({m.shape[a]}) "
+                             f"and dimension {b} of the dense one ({x.shape[b]}) must be "
+                             f"equal to be contracted (or batched) together.")
+    nb = m.n_batch
+    if lb and lb != tuple(range(nb)):
+        raise NotImplementedError(f"{what}: the sparse operand's dot batch dimensions must be "
+                                  f"exactly its n_batch={nb} leading batch dimensions; got "
+                                  f"{lb}.")
+    if any(a < nb for a in lc):
+        raise NotImplementedError(f"{what}: contracting a batch dimension of the sparse "
+                                  f"operand (n_batch={nb}) is not provided; contract sparse "
+                                  f"dimensions.")
+    shape = m._sparse_shape
+    contract = [a - nb for a in lc]
+    free = [d for d in range(len(shape)) if d not in contract]
+    if lb:  # x's batch dimensions in front, mapped with the sparse operand's
+        order = list(rb) + [d for d in range(x.ndim) if d not in rb]
+        x = fnp.permute_dims(x, tuple(order))
+        rc = tuple(order.index(c) - nb for c in rc)
+    x_ndim = x.ndim - (nb if lb else 0)
+
+    def one(data, indices, x):
+        # gather x's contracted dimensions at each entry's position, weight by data, and add
+        # each entry's row into the output at its free position
+        xt = fnp.permute_dims(x, tuple(rc) + tuple(d for d in range(x_ndim) if d not in rc))
+        rest = tuple(xt.shape[len(rc):])
+        xt = fnp.reshape(xt, (-1,) + rest)
+        c_flat, c_in = _positions(_columns(indices, contract), [shape[d] for d in contract])
+        f_flat, f_in = _positions(_columns(indices, free), [shape[d] for d in free])
+        inside = fnp.logical_and(c_in, f_in)
+        rows = fnp.take(xt, fnp.where(inside, c_flat, 0), axis=0)  # (nse,) + rest
+        w = fnp.where(inside, data, fnp.zeros_like(data))
+        prod = fnp.multiply(fnp.reshape(w, (-1,) + (1,) * len(rest)), rows)
+        n_out = math.prod(shape[d] for d in free)
+        out = segment_sum(prod, fnp.where(inside, f_flat, n_out), num_segments=n_out)
+        return fnp.reshape(out, tuple(shape[d] for d in free) + rest)
+
+    return _per_batch(one, nb, in_axes=(0, 0, 0 if lb else None))(m.data, m.indices, x)
+
+
+def _columns(indices, cols):
+    """The columns ``cols`` of unbatched indices (nse, n_sparse), in that order."""
+    if not cols:
+        return indices[:, :0]
+    return fnp.stack([indices[:, c] for c in cols], axis=-1)
+
+
+# -- elementwise and reductions ----------------------------------------------------------------
+
+def bcoo_multiply_dense(sp_mat, v):
+    """The elementwise product of the ``BCOO`` ``sp_mat`` and the dense ``v`` (a scalar, or
+    an array broadcasting to ``sp_mat.shape``), as the data of a ``BCOO`` with
+    ``sp_mat``'s indices, as JAX's (``sp_mat * v`` is that ``BCOO``).
+
+    Example:
+        >>> M = sparse.BCOO((np.array([2.0]), np.array([[1, 0]])), shape=(2, 2))
+        >>> sparse.bcoo_multiply_dense(M, np.array([[1.0, 2.0], [3.0, 4.0]]))
+        array([6.])
+    """
+    if _ndim(v) == 0:
+        return fnp.multiply(sp_mat.data, v)
+    shape = sp_mat.shape
+    try:
+        out_shape = fnp.broadcast_shapes(tuple(v.shape), shape)
+    except ValueError:
+        out_shape = None
+    if out_shape != shape:
+        raise ValueError(f"BCOO *: the dense operand of shape {tuple(v.shape)} must broadcast "
+                         f"to the sparse array's shape {shape} (the result stays sparse, of "
+                         f"that shape).")
+    picked = bcoo_extract(sp_mat, fnp.broadcast_to(v, shape)).data
+    return fnp.multiply(sp_mat.data, picked)
+
+
+def bcoo_reduce_sum(mat, *, axes):
+    """The sum of ``mat`` over ``axes``: a ``BCOO`` of the remaining axes (entries outside
+    the array are zeroed; summed batch axes join the stored entries).
+
+    Example:
+        >>> M = sparse.BCOO((np.array([1.0, 2.0]), np.array([[0, 1], [1, 1]])), shape=(2, 3))
+        >>> sparse.bcoo_reduce_sum(M, axes=(0,)).todense()
+        array([0., 3., 0.])
+    """
+    axes = sorted({operator.index(a) % mat.ndim if mat.ndim else operator.index(a)
+                   for a in axes})
+    if any(not 0 <= a < mat.ndim for a in axes):
+        raise ValueError(f"bcoo_reduce_sum: axes {axes} out of range for shape {mat.shape}.")
+    nb, shape = mat.n_batch, mat._sparse_shape
+    kept = [d for d in range(len(shape)) if d + nb not in axes]
+
+    def one(data, indices):
+        _, inside = _positions(indices, shape)
+        return fnp.where(inside, data, fnp.zeros_like(data)), _columns(indices, kept)
+    data, indices = _per_batch(one, nb)(mat.data, mat.indices)
+    summed_batch = [a for a in axes if a < nb]
+    if summed_batch:  # those batch axes go next to nse, then merge into it
+        kept_batch = [a for a in range(nb) if a not in summed_batch]
+        order = kept_batch + summed_batch
+        data = fnp.permute_dims(data, tuple(order) + (nb,))
+        indices = fnp.permute_dims(indices, tuple(order) + (nb, nb + 1))
+        lead = tuple(mat.shape[a] for a in kept_batch)
+        data = fnp.reshape(data, lead + (-1,))
+        indices = fnp.reshape(indices, lead + (-1, len(kept)))
+    out_shape = tuple(n for a, n in enumerate(mat.shape) if a not in axes)
+    return BCOO((data, indices), shape=out_shape)
+
+
+# -- reordering --------------------------------------------------------------------------------
+
+def bcoo_sort_indices(mat):
+    """``mat`` with its entries in row-major order of their indices (a stable sort; entries
+    outside the array last). Duplicates are kept: see :func:`bcoo_sum_duplicates`.
+
+    Example:
+        >>> M = sparse.BCOO((np.array([1.0, 2.0]), np.array([[1, 0], [0, 1]])), shape=(2, 2))
+        >>> sparse.bcoo_sort_indices(M).data
+        array([2., 1.])
+    """
+    shape = mat._sparse_shape
+
+    def one(data, indices):
+        flat, inside = _positions(indices, shape)
+        order = fnp.argsort(fnp.where(inside, flat, math.prod(shape)), stable=True)
+        return fnp.take(data, order, axis=0), fnp.take(indices, order, axis=0)
+    data, indices = _per_batch(one, mat.n_batch)(mat.data, mat.indices)
+    return BCOO((data, indices), shape=mat.shape)
+
+
+def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
+    """``mat`` with one entry per position, in row-major order: entries at one position
+    added up, entries outside the array dropped, and (``remove_zeros``) entries whose value
+    is 0 dropped too. The result's values are ``mat``'s dense values.
+
+    Args:
+        mat: a ``BCOO``.
+        nse: the number of entries of the result (per batch element); ``None`` counts them,
+            which needs concrete values: under ``jit`` pass it. Extra entries are padding
+            (value 0 at the index ``shape``); too few drops the last positions' values.
+        remove_zeros: drop stored zeros. Their derivative is then lost (as in JAX): under
+            differentiation pass ``remove_zeros=False``.
+
+    Example:
+        >>> M = sparse.BCOO((np.array([1.0, 2.0, 5.0]), np.array([[1], [1], [0]])),
+        ...                 shape=(3,))
+        >>> S = sparse.bcoo_sum_duplicates(M)
+        >>> S.data, S.indices
+        (array([5., 3.]), array([[0],
+               [1]]))
+    """
+    shape = mat._sparse_shape
+    size = math.prod(shape)
+
+    def ids_of(data, indices):
+        flat, inside = _positions(indices, shape)
+        keep = fnp.logical_and(inside, data != 0) if remove_zeros else inside
+        return fnp.where(keep, flat, size)
+    if nse is None:
+        def count(data, indices):  # distinct positions inside (sorted: vmap can batch it)
+            ids = fnp.sort(ids_of(data, indices))
+            first = fnp.concatenate([ids[:1] == ids[:1], ids[1:] != ids[:-1]])
+            return fnp.sum(fnp.logical_and(first, ids < size))
+
+        def most():
+            n = _per_batch(count, mat.n_batch)(mat.data, mat.indices)
+            return fnp.max(n) if n.size else 0
+        nse = _concrete_nse(most, "BCOO.sum_duplicates")
+    nse = operator.index(nse)
+
+    def one(data, indices):
+        ids = ids_of(data, indices)
+        positions, which = fnp.unique(ids, size=nse, fill_value=size, return_inverse=True)
+        which = fnp.reshape(which, (-1,))
+        kept = fnp.where(ids < size, data, fnp.zeros_like(data))
+        out = segment_sum(kept, which, num_segments=nse)
+        return out, _unravel(positions, shape, indices.dtype)
+    data, indices = _per_batch(one, mat.n_batch)(mat.data, mat.indices)
+    return BCOO((data, indices), shape=mat.shape)
+
+
+def _bcoo_only(sparse_format, what):
+    if sparse_format != "bcoo":
+        raise NotImplementedError(f"sparse.{what}: sparse_format={sparse_format!r}; functrans "
+                                  f"provides the 'bcoo' format alone (no BCSR, CSR or COO).")
+
+
+# -- constructors ------------------------------------------------------------------------------
+
+def empty(shape, dtype=None, index_dtype=_dt.int32, sparse_format="bcoo", *, nse=0,
+          device=None):
+    """A ``BCOO`` of ``shape`` with no values: ``nse`` padding entries (value 0, index
+    ``shape``), on ``device`` (whose library it picks; NumPy by default). ``sparse_format``
+    must be ``"bcoo"`` (the one format provided).
+
+    Example:
+        >>> sparse.empty((2, 3), nse=1).todense()
+        array([[0., 0., 0.],
+               [0., 0., 0.]])
+    """
+    _bcoo_only(sparse_format, "empty")
+    shape = tuple(operator.index(n) for n in shape)
+    data = fnp.zeros((nse,), dtype=dtype, device=device)
+    cols = [fnp.full((nse,), n, dtype=index_dtype, like=data) for n in shape]
+    indices = (fnp.stack(cols, axis=-1) if cols
+               else fnp.zeros((nse, 0), dtype=index_dtype, like=data))
+    return BCOO((data, indices), shape=shape)
+
+
+def eye(N, M=None, k=0, dtype=None, index_dtype=_dt.int32, sparse_format="bcoo", *,
+        device=None):
+    """The ``N`` by ``M`` identity (ones on the ``k``-th diagonal) as a ``BCOO`` storing the
+    diagonal alone, on ``device`` (whose library it picks; NumPy by default).
+    ``sparse_format`` must be ``"bcoo"``.
+
+    Example:
+        >>> sparse.eye(2, 3, k=1).todense()
+        array([[0., 1., 0.],
+               [0., 0., 1.]])
+    """
+    _bcoo_only(sparse_format, "eye")
+    M = N if M is None else M
+    N, M, k = operator.index(N), operator.index(M), operator.index(k)
+    diag = min(N, M - k) if k >= 0 else min(N + k, M)
+    if diag <= 0:
+        return empty((N, M), dtype=dtype, index_dtype=index_dtype, device=device)
+    data = fnp.ones((diag,), dtype=dtype, device=device)
+    i = fnp.arange(diag, dtype=index_dtype, like=data)
+    indices = fnp.stack([i + max(-k, 0), i + max(k, 0)], axis=-1)
+    return BCOO((data, indices), shape=(N, M))
+
+
+# -- sparsify ----------------------------------------------------------------------------------
+
+def sparsify(f):
+    """``f``, written for dense arrays, taking ``BCOO`` arguments (``jax.experimental.sparse.
+    sparsify``, a minimal version): ``f`` is staged with dense stand-ins for the sparse
+    arguments, then its graph is run with the sparse ones, each operation on a sparse value
+    by its sparse rule where there is one (``@``, ``dot``/``tensordot``, ``*`` and ``/`` by
+    a scalar or a dense array of the same shape, ``-x``, ``sum`` over axes, transposes,
+    ``astype``, the sum and difference of two sparse arrays) and on its dense form
+    otherwise (a sparse value plus a dense one is dense, as in JAX). Results that stay
+    sparse are ``BCOO``; a sum over every axis is dense. Positional arguments only.
+
+    Example:
+        >>> M = sparse.BCOO.fromdense(np.array([[0.0, 2.0], [3.0, 0.0]]))
+        >>> f = sparse.sparsify(lambda m, v: (2.0 * m) @ v + fnp.sum(m, axis=0))
+        >>> f(M, np.array([1.0, 1.0]))
+        array([7., 8.])
+    """
+    from ..api import make_graph
+    from ..graph import Var
+    from ..tree import tree_flatten, tree_unflatten
+
+    def is_sparse(x):
+        return isinstance(x, BCOO)
+
+    def sparsified(*args):
+        leaves, tree = tree_flatten(args, is_leaf=is_sparse)
+        standins = [fnp.broadcast_to(fnp.zeros((), dtype=x.dtype, like=x.data), x.shape)
+                    if is_sparse(x) else x for x in leaves]
+        graph = make_graph(f)(*tree_unflatten(tree, standins))
+        env = dict(zip(graph.in_vars, leaves))
+        for prim, inputs, params, outputs in graph.eqns:
+            ins = [env[x] if type(x) is Var else x for x in inputs]
+            out = NotImplemented
+            if any(is_sparse(x) for x in ins):
+                rule = _SPARSE_RULES.get(prim.name)
+                if rule is not None:
+                    out = rule(*ins, **params)
+                if out is NotImplemented:
+                    ins = [x.todense() if is_sparse(x) else x for x in ins]
+            if out is NotImplemented:
+                out = prim.bind(*ins, **params)
+            if prim.multiple_results:
+                env.update(zip(outputs, out))
+            else:
+                env[outputs] = out
+        outs = [env[x] if type(x) is Var else x for x in graph.outputs]
+        return tree_unflatten(graph.out_tree, outs)
+    return sparsified
+
+
+def _sparse_matmul(a, b):
+    if isinstance(a, BCOO) and isinstance(b, BCOO):
+        return NotImplemented
+    if a.ndim != 2 or b.ndim != 2:
+        return NotImplemented
+    return bcoo_dot_general(a, b, dimension_numbers=(((1,), (0,)), ((), ())))
+
+
+def _sparse_tensordot(a, b, *, a1, a2):
+    if isinstance(a, BCOO) and isinstance(b, BCOO):
+        return NotImplemented
+    sp = a if isinstance(a, BCOO) else b
+    if sp.n_batch:
+        return NotImplemented
+    return bcoo_dot_general(a, b, dimension_numbers=((tuple(a1), tuple(a2)), ((), ())))
+
+
+def _sparse_mul(a, b):
+    if isinstance(a, BCOO) and isinstance(b, BCOO):
+        return NotImplemented
+    sp, other = (a, b) if isinstance(a, BCOO) else (b, a)
+    if _ndim(other) and tuple(other.shape) != sp.shape:
+        return NotImplemented
+    return _like(sp, bcoo_multiply_dense(sp, other))
+
+
+def _sparse_div(a, b):
+    if not isinstance(a, BCOO) or isinstance(b, BCOO) or _ndim(b):
+        return NotImplemented
+    return a / b
+
+
+def _sparse_reduce_sum(m, *, axes):
+    out = bcoo_reduce_sum(m, axes=axes)
+    return fnp.sum(out.data) if out.ndim == 0 else out
+
+
+def _sparse_add(a, b, sign=1):
+    if not (isinstance(a, BCOO) and isinstance(b, BCOO) and a.shape == b.shape
+            and a.n_batch == b.n_batch):
+        return NotImplemented
+    return _concatenated(a, b if sign > 0 else -b, "+")
+
+
+_SPARSE_RULES = {
+    "matmul": _sparse_matmul,
+    "tensordot": _sparse_tensordot,
+    "mul": _sparse_mul,
+    "div": _sparse_div,
+    "neg": lambda m: -m,
+    "reduce_sum": _sparse_reduce_sum,
+    "transpose": lambda m, *, perm: bcoo_transpose(m, permutation=perm),
+    "convert_element_type": lambda m, *, dtype: m.astype(dtype),
+    "add": _sparse_add,
+    "sub": lambda a, b: _sparse_add(a, b, sign=-1),
+}
