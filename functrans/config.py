@@ -46,6 +46,9 @@ it does, never silently ignored):
   :func:`numpy_dtype_promotion`. Both checks apply to calls from user code (functrans's own
   derivative rules promote as they need), and cost nothing while the options are at their
   defaults.
+- ``jax_softmax_custom_jvp``: accepted and recorded (a bool). JAX chooses with it between two
+  ways of differentiating ``nn.softmax`` (its custom JVP rule, or through the subtraction of
+  the maximum); functrans's ``softmax`` has one derivative rule, the exact one either way.
 """
 
 from __future__ import annotations
@@ -263,12 +266,14 @@ _OPTIONS = {
     "jax_disable_jit": (_set_disable_jit, False),
     "jax_numpy_rank_promotion": (lambda v: _set_promotion("rank", v), "allow"),
     "jax_numpy_dtype_promotion": (lambda v: _set_promotion("dtype", v), "standard"),
+    "jax_softmax_custom_jvp": (lambda v: _as_bool(v, "jax_softmax_custom_jvp"), False),
 }
 # (read back as the mode in force in this thread: a block's, else the process-wide one)
 _PROMOTION_OPTIONS = {"jax_numpy_rank_promotion": "rank", "jax_numpy_dtype_promotion": "dtype"}
 
 
-_BOOL_OPTIONS = ("jax_enable_x64", "jax_debug_nans", "jax_debug_infs", "jax_disable_jit")
+_BOOL_OPTIONS = ("jax_enable_x64", "jax_debug_nans", "jax_debug_infs", "jax_disable_jit",
+                 "jax_softmax_custom_jvp")
 # Options that set the default backend, which is per thread (a context variable): their
 # values are read back per thread too (another thread sees the defaults, as it sees the
 # default backend).

@@ -18,7 +18,6 @@ import contextvars
 import sys
 import warnings
 
-from .. import dtypes as _dt
 from ..errors import TypePromotionError
 
 RANK_MODES = ("allow", "warn", "raise")
@@ -142,11 +141,3 @@ def check_dtypes(name, operands):
         f"a common dtype implicitly, which jax_numpy_dtype_promotion='strict' refuses. Cast "
         f"them explicitly (x.astype(...)), or set the option to 'standard' "
         f"(functrans.numpy_dtype_promotion('standard')).")
-
-
-def _ensure_dtypes_module_name():
-    # (functrans.dtypes.TypePromotionError, as jax.dtypes.TypePromotionError)
-    _dt.TypePromotionError = TypePromotionError
-
-
-_ensure_dtypes_module_name()
