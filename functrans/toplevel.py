@@ -365,11 +365,12 @@ class _Residuals:
     residual arrays and whose static part is the backward pass they feed (one per staged
     forward pass, so a jitted ``bwd`` stages once per ``fwd`` signature)."""
 
-    __slots__ = ("backward", "arrays")
+    __slots__ = ("backward", "arrays", "out_dtypes")
 
-    def __init__(self, backward, arrays):
+    def __init__(self, backward, arrays, out_dtypes):
         self.backward = backward
         self.arrays = arrays
+        self.out_dtypes = out_dtypes  # (of the output's leaves: for cotangents given as numbers)
 
     def __repr__(self):
         return f"Residuals({len(self.arrays)} arrays)"
@@ -377,8 +378,8 @@ class _Residuals:
 
 def _register_residuals():
     from .tree import register_pytree_node
-    register_pytree_node(_Residuals, lambda r: (tuple(r.arrays), r.backward),
-                         lambda backward, arrays: _Residuals(backward, list(arrays)))
+    register_pytree_node(_Residuals, lambda r: (tuple(r.arrays), (r.backward, r.out_dtypes)),
+                         lambda aux, arrays: _Residuals(aux[0], list(arrays), aux[1]))
 
 
 _register_residuals()
@@ -426,7 +427,8 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
             backward, arrays = closure_convert(vjp_fun, y)
         else:
             backward, arrays = _eager_backward(vjp_fun), []
-        res = _Residuals(backward, list(arrays))
+        out_dtypes = tuple(get_aval(o).dtype for o in tree_flatten(y)[0])
+        res = _Residuals(backward, list(arrays), out_dtypes)
         return (y, res, out[2]) if has_aux else (y, res)
 
     def bwd(residuals, cotangent):
@@ -440,7 +442,23 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
     bwd.__name__ = f"bwd_of_{getattr(fun, '__name__', 'fun')}"
     if jitted:
         from .compiling import jit
-        return jit(fwd), jit(bwd)
+        jitted_bwd = jit(bwd)
+
+        @functools.wraps(jitted_bwd)
+        def bwd_numbers_as_arrays(residuals, cotangent):
+            # A Python number is part of a jitted function's signature (its value stages
+            # again): a cotangent given as one becomes an array like the residuals'.
+            from .api import _scalar_like
+            from .tree import tree_flatten, tree_unflatten
+            leaves, tree = tree_flatten(cotangent)
+            if type(residuals) is _Residuals and residuals.arrays and len(leaves) == len(
+                    residuals.out_dtypes):
+                like = residuals.arrays[0]
+                cotangent = tree_unflatten(tree, [
+                    _scalar_like(c, like, d) if d.kind in "fc" else c
+                    for c, d in zip(leaves, residuals.out_dtypes)])
+            return jitted_bwd(residuals, cotangent)
+        return jit(fwd), bwd_numbers_as_arrays
     return fwd, bwd
 
 
