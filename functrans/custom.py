@@ -393,6 +393,10 @@ class custom_jvp:
     ``nondiff_argnums`` names arguments that are not differentiated (a function, a flag, a
     count): the rule then takes them first, ``rule(*nondiff, primals, tangents)``, and
     ``primals``/``tangents`` hold the others. Keyword arguments are passed by position.
+
+    ``defjvp(rule, symbolic_zeros=True)`` gives the rule a :class:`SymbolicZero` for each
+    tangent that is zero (its argument is not being differentiated) instead of an array of
+    zeros.
     """
 
     def __init__(self, fun, nondiff_argnums=()):
@@ -996,6 +1000,10 @@ class custom_vjp:
     closes over raises CustomRuleError under ``grad``/``jvp`` (as JAX's CustomVJPException),
     since ``bwd`` gives no cotangent for it. Applied to tangents inside a ``custom_jvp`` rule,
     reverse mode transposes the function by ``bwd``.
+
+    ``defvjp(fwd, bwd, symbolic_zeros=True)``: fwd's argument leaves are
+    :class:`CustomVJPPrimal` (``value``, ``perturbed``) and bwd gets a :class:`SymbolicZero`
+    for each output cotangent that is zero.
     """
 
     def __init__(self, fun, nondiff_argnums=()):
