@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
+import threading
 import warnings
 
 from ..errors import TypePromotionError
@@ -25,6 +26,7 @@ DTYPE_MODES = ("standard", "strict")
 _process = {"rank": "allow", "dtype": "standard"}
 _block = contextvars.ContextVar("functrans_numpy_promotion", default=None)
 _open_blocks = [0]  # context managers entered and not left, in any thread
+_lock = threading.Lock()
 
 
 def _update_flag():
@@ -43,8 +45,9 @@ def _checked(kind, value):
 
 def set_process_mode(kind, value):
     """Set the process-wide mode (``functrans.config.update``)."""
-    _process[kind] = _checked(kind, value)
-    _update_flag()
+    with _lock:
+        _process[kind] = _checked(kind, value)
+        _update_flag()
 
 
 def mode(kind):
@@ -58,14 +61,16 @@ def mode(kind):
 @contextlib.contextmanager
 def block_mode(kind, value):
     token = _block.set(dict(_block.get() or {}, **{kind: _checked(kind, value)}))
-    _open_blocks[0] += 1
-    _update_flag()
+    with _lock:
+        _open_blocks[0] += 1
+        _update_flag()
     try:
         yield
     finally:
         _block.reset(token)
-        _open_blocks[0] -= 1
-        _update_flag()
+        with _lock:
+            _open_blocks[0] -= 1
+            _update_flag()
 
 
 def _from_user_code():
