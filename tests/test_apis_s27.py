@@ -324,6 +324,10 @@ def test_linear_call_transpose_twice_residual_derivative_and_errors():
     with pytest.raises(TypeError, match="not linear"):
         ft.linear_transpose(lambda x: linear_call(lambda r, y: y * 2.0, lambda r, t: t * 2.0,
                                                   x, x), x)(x)
+    # a function closing over a value being differentiated: say to pass it as a residual
+    g = lambda x, w: linear_call(lambda r, x: w * x, lambda r, t: w * t, (), x)  # noqa: E731
+    with pytest.raises(CustomRuleError, match="closes over a value.*residual_args"):
+        ft.grad(g, (0, 1))(2.0, 3.0)
 
 
 def test_linear_call_against_jax():

@@ -19,7 +19,7 @@ the two trees and a box receiving the results' tree. Its rules:
 from __future__ import annotations
 
 from ..core import _SCALAR_DTYPES, ShapedArray, get_aval, primitive
-from ..errors import CustomRuleError
+from ..errors import CustomRuleError, UnexpectedTracerError
 from ..tree import tree_flatten, tree_unflatten
 
 linear_call_p = primitive("linear_call", multiple_results=True)
@@ -31,8 +31,15 @@ def _name(f):
 
 def _call(fun, operands, res_tree, lin_tree, out_box):
     n = res_tree.num_leaves
-    out = fun(tree_unflatten(res_tree, list(operands[:n])),
-              tree_unflatten(lin_tree, list(operands[n:])))
+    try:
+        out = fun(tree_unflatten(res_tree, list(operands[:n])),
+                  tree_unflatten(lin_tree, list(operands[n:])))
+    except UnexpectedTracerError as e:
+        raise CustomRuleError(
+            f"linear_call: {_name(fun)} closes over a value being transformed (differentiated "
+            f"or batched), which it cannot reach where it runs (its transpose, or its call "
+            f"beneath the transform). Pass that value in residual_args (both functions take "
+            f"them first).") from e
     leaves, tree = tree_flatten(out)
     out_box[:] = [tree]
     return leaves
