@@ -460,15 +460,15 @@ def test_promotion_modes_against_jax():
     jax = _jax()
     jnp = jax.numpy
     pairs = [(np.ones(3, np.float32), np.ones(3)), (np.ones(3, np.int32), 1.5),
-             (np.ones(3, np.float32), 2.0), (np.ones(3, np.int32), 2)]
+             (np.ones(3, np.float32), 2.0), (np.ones(3, np.int32), 2),
+             (np.ones(3, np.int32), True), (np.ones(3, bool), 1), (np.ones(3, np.float32), 1j),
+             (np.ones(3, np.complex64), 1.0), (np.ones(3, bool), True)]
     for x, y in pairs:
         with jax.numpy_dtype_promotion("strict"):
             try:
                 jnp.add(x, y)
                 jax_ok = True
-            except jax.errors.JaxRuntimeError:  # pragma: no cover
-                raise
-            except Exception:
+            except jax.dtypes.TypePromotionError:
                 jax_ok = False
         with ft.numpy_dtype_promotion("strict"):
             try:
