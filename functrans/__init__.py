@@ -33,9 +33,10 @@ from .tree import register_pytree_node  # noqa: F401
 from .toplevel import (Array, checkpoint, clear_caches, custom_gradient,  # noqa: F401,E402
                        device_count, device_get, devices, ensure_compile_time_eval, float0,
                        local_device_count, local_devices, named_call, named_scope,
-                       process_count, process_index, remat, typeof)
+                       process_count, process_index, remat, typeof, fwd_and_bwd)
 from .config import (config, debug_infs, debug_nans, default_device,  # noqa: F401,E402
-                     default_matmul_precision, enable_x64)
+                     default_matmul_precision, enable_x64, numpy_dtype_promotion,
+                     numpy_rank_promotion)
 from .callbacks import pure_callback  # noqa: F401,E402
 from .jaxpr import make_jaxpr  # noqa: F401,E402
 from . import (ad_checkpoint, checkpoint_policies, custom_batching,  # noqa: F401,E402

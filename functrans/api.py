@@ -521,6 +521,8 @@ def _coefficient_operands(prim, params, n_operands):
     is linear jointly in the other operands (but for its products: see _product_pairs).
     Integer and boolean operands (indices) are never linear operands either."""
     fixed = _COEFFICIENTS.get(prim.name, ())
+    if prim.name == "linear_call":  # (its residual_args' leaves come first)
+        return tuple(range(params["res_tree"].num_leaves))
     if prim.name in _RESIDUAL_LIN:
         fixed = tuple(fixed) + tuple(range(len(params["diff"]), n_operands))
     return fixed

@@ -32,6 +32,23 @@ it does, never silently ignored):
   precision of their dtype here (what JAX calls ``"highest"``, and what JAX does on CPU).
 - ``jax_default_device``: as :func:`default_device`.
 - ``jax_disable_jit``: as :func:`functrans.disable_jit` (for the current thread).
+- ``jax_numpy_rank_promotion``: ``"allow"`` (the default), ``"warn"`` or ``"raise"``: what a
+  ``functrans.numpy`` binary elementwise function (``add``, ``multiply``, operators on
+  tracers...) does when user code gives it operands of different ranks (neither 0-d) to
+  broadcast: nothing, a ``UserWarning``, or a ``ValueError`` naming the shapes. For a block:
+  :func:`numpy_rank_promotion`.
+- ``jax_numpy_dtype_promotion``: ``"standard"`` (the default) or ``"strict"``: under
+  ``"strict"`` implicit promotion between different dtypes in ``functrans.numpy``'s
+  elementwise functions and those that promote their operands (``where``, ``concat``,
+  ``stack``, ``matmul``...) raises :class:`functrans.dtypes.TypePromotionError`; a Python
+  number still meets an array of its own kind or a wider one (JAX's strict lattice: an int
+  any number dtype, a float floating and complex ones). For a block:
+  :func:`numpy_dtype_promotion`. Both checks apply to calls from user code (functrans's own
+  derivative rules promote as they need), and cost nothing while the options are at their
+  defaults.
+- ``jax_softmax_custom_jvp``: accepted and recorded (a bool). JAX chooses with it between two
+  ways of differentiating ``nn.softmax`` (its custom JVP rule, or through the subtraction of
+  the maximum); functrans's ``softmax`` has one derivative rule, the exact one either way.
 """
 
 from __future__ import annotations
@@ -44,7 +61,7 @@ from . import buffers as _buffers
 from . import core as _core
 
 __all__ = ["config", "enable_x64", "debug_nans", "debug_infs", "default_matmul_precision",
-           "default_device"]
+           "default_device", "numpy_rank_promotion", "numpy_dtype_promotion"]
 
 _MATMUL_PRECISIONS = (None, "default", "high", "highest", "bfloat16", "tensorfloat32",
                       "float32", "fastest", "bfloat16_3x", "tensorfloat32_3x", "ANY_F8_ANY_F8_F32",
@@ -227,6 +244,11 @@ def _device_backend(device):
     return b
 
 
+def _set_promotion(kind, value):
+    from .numpy import _promotion
+    _promotion.set_process_mode(kind, value)
+
+
 def _set_disable_jit(value):
     from .compiling import _jit_disabled
     _jit_disabled.set(_as_bool(value, "jax_disable_jit"))
@@ -242,10 +264,16 @@ _OPTIONS = {
     "jax_default_matmul_precision": (_set_precision, None),
     "jax_default_device": (_set_default_device, None),
     "jax_disable_jit": (_set_disable_jit, False),
+    "jax_numpy_rank_promotion": (lambda v: _set_promotion("rank", v), "allow"),
+    "jax_numpy_dtype_promotion": (lambda v: _set_promotion("dtype", v), "standard"),
+    "jax_softmax_custom_jvp": (lambda v: _as_bool(v, "jax_softmax_custom_jvp"), False),
 }
+# (read back as the mode in force in this thread: a block's, else the process-wide one)
+_PROMOTION_OPTIONS = {"jax_numpy_rank_promotion": "rank", "jax_numpy_dtype_promotion": "dtype"}
 
 
-_BOOL_OPTIONS = ("jax_enable_x64", "jax_debug_nans", "jax_debug_infs", "jax_disable_jit")
+_BOOL_OPTIONS = ("jax_enable_x64", "jax_debug_nans", "jax_debug_infs", "jax_disable_jit",
+                 "jax_softmax_custom_jvp")
 # Options that set the default backend, which is per thread (a context variable): their
 # values are read back per thread too (another thread sees the defaults, as it sees the
 # default backend).
@@ -290,6 +318,9 @@ class Config:
             if name == "jax_disable_jit":
                 from .compiling import _jit_disabled
                 return _jit_disabled.get()
+            if name in _PROMOTION_OPTIONS:
+                from .numpy import _promotion
+                return _promotion.mode(_PROMOTION_OPTIONS[name])
             return values[name]
         raise AttributeError(f"functrans.config has no option {name!r}; it knows "
                              f"{sorted(_OPTIONS)}.")
@@ -355,3 +386,33 @@ def default_device(device):
         yield
     finally:
         _backends._default.reset(token)
+
+
+def numpy_rank_promotion(new_val):
+    """A context manager setting ``jax_numpy_rank_promotion`` for a block, in this thread
+    (``jax.numpy_rank_promotion``): ``"allow"``, ``"warn"`` or ``"raise"`` what
+    ``functrans.numpy``'s binary elementwise functions do when user code broadcasts operands
+    of different ranks (see :mod:`functrans.config`).
+
+    Example:
+        >>> with ft.numpy_rank_promotion("raise"):
+        ...     fnp.add(np.ones((2, 3)), np.ones((2, 3)))  # same rank: fine
+        array([[2., 2., 2.],
+               [2., 2., 2.]])
+    """
+    from .numpy import _promotion
+    return _promotion.block_mode("rank", new_val)
+
+
+def numpy_dtype_promotion(new_val):
+    """A context manager setting ``jax_numpy_dtype_promotion`` for a block, in this thread
+    (``jax.numpy_dtype_promotion``): under ``"strict"`` implicit promotion between different
+    dtypes raises :class:`functrans.dtypes.TypePromotionError` (see :mod:`functrans.config`).
+
+    Example:
+        >>> with ft.numpy_dtype_promotion("strict"):
+        ...     fnp.multiply(np.ones(2, dtype=np.float32), 2.0)  # a Python float: weak
+        array([2., 2.], dtype=float32)
+    """
+    from .numpy import _promotion
+    return _promotion.block_mode("dtype", new_val)

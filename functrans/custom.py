@@ -5,18 +5,26 @@ function. Under forward mode, ``custom_jvp`` calls the user's JVP rule; ``custom
 ``fwd`` and emits a linear primitive whose transpose is the user's ``bwd``. Under staging
 (``make_graph``) they are inlined, except a custom_vjp function applied to the tangents that
 reverse mode records (inside a custom_jvp rule), which stays one equation transposed by bwd.
+
+With ``symbolic_zeros=True`` (JAX's option) the rules see which values take part in the
+differentiation: a zero tangent reaches a custom JVP rule as a :class:`SymbolicZero` (no
+array), custom_vjp's fwd gets :class:`CustomVJPPrimal` leaves (``value``, ``perturbed``) and
+its bwd a SymbolicZero for each zero output cotangent. Any rule may return a SymbolicZero (or,
+from bwd, None) for a zero result; it is never materialised beyond what the caller needs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import inspect
 import operator
 
 import optree
 
-from .core import _SCALAR_DTYPES, Tracer, _current, get_aval, primitive
+from . import dtypes as _dt
+from .core import _SCALAR_DTYPES, ShapedArray, Tracer, current_interpreter, get_aval, primitive
 from .errors import CustomRuleError, UnexpectedTracerError
 from .interpreters import fixed_values
 from .tree import NAMESPACE, _where_differ, tree_flatten, tree_map, tree_unflatten
@@ -27,17 +35,125 @@ def _zeros_like(x):
     return zeros_like(x)
 
 
+# -- symbolic zeros ------------------------------------------------------------------------
+
+
+class SymbolicZero:
+    """A zero tangent or cotangent that is not an array (``jax.custom_derivatives.
+    SymbolicZero``): what rules defined with ``symbolic_zeros=True`` are given for a value
+    that takes no part in the differentiation, and what any rule may return for a zero
+    result. It has the tangent's ``aval``, ``shape``, ``dtype`` (``functrans.float0`` for an
+    integer or boolean value, as in JAX), ``ndim`` and ``size``, and no arithmetic: test
+    ``type(t) is SymbolicZero`` and skip the term, or make zeros of ``t.shape``/``t.dtype``.
+
+    Example:
+        >>> @ft.custom_jvp
+        ... def f(x, y):
+        ...     return x * y
+        >>> @functools.partial(f.defjvp, symbolic_zeros=True)
+        ... def f_jvp(primals, tangents):
+        ...     (x, y), (tx, ty) = primals, tangents
+        ...     terms = [t * o for t, o in ((tx, y), (ty, x)) if type(t) is not SymbolicZero]
+        ...     return f(x, y), sum(terms[1:], terms[0])
+        >>> ft.grad(f)(2.0, 3.0)
+        array(3.)
+    """
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+    @staticmethod
+    def from_primal_value(value):
+        """The symbolic zero tangent of ``value`` (an array, tracer or Python number)."""
+        return SymbolicZero(_tangent_aval(get_aval(value)))
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: len(self.aval.shape))
+    size = property(lambda self: self.aval.size)
+
+    def __repr__(self):
+        d = self.aval.dtype
+        name = "float0" if d is _dt.float0 else d.short
+        return f"SymbolicZero({name}[{','.join(map(str, self.aval.shape))}])"
+
+    def _no_arithmetic(self, *_):
+        raise TypeError(
+            "A SymbolicZero (a zero tangent or cotangent given to a rule defined with "
+            "symbolic_zeros=True) is not an array and takes no arithmetic: test "
+            "`type(t) is SymbolicZero` and leave out its term, or make zeros with "
+            "functrans.numpy.zeros(t.shape, dtype=t.dtype).")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = \
+        __rtruediv__ = __matmul__ = __rmatmul__ = __neg__ = __pow__ = __rpow__ = _no_arithmetic
+
+    def __array__(self, *_, **__):
+        self._no_arithmetic()
+
+    def __bool__(self):
+        self._no_arithmetic()
+
+
+def _tangent_aval(aval):
+    """The abstract value of the tangents of values of ``aval``: itself for floating point,
+    of dtype ``float0`` for integers and booleans (as JAX's)."""
+    if aval.dtype.kind in "fc":
+        return ShapedArray(tuple(aval.shape), aval.dtype)
+    return ShapedArray(tuple(aval.shape), _dt.float0)
+
+
+def zero_from_primal(value, symbolic_zeros=False):
+    """The zero tangent of each leaf of the pytree ``value`` (``jax.custom_derivatives.
+    zero_from_primal``): a :class:`SymbolicZero` with ``symbolic_zeros=True``, else an array
+    of zeros like the leaf (of its dtype: functrans gives integer values' zero tangents in
+    their own dtype, where JAX's are ``float0`` arrays)."""
+    if symbolic_zeros:
+        return tree_map(SymbolicZero.from_primal_value, value)
+    return tree_map(_zeros_like, value)
+
+
+@dataclasses.dataclass(slots=True)
+class CustomVJPPrimal:
+    """A leaf of the arguments of a custom_vjp's fwd rule defined with ``symbolic_zeros=True``
+    (``jax.custom_derivatives.CustomVJPPrimal``): ``value`` is the argument's value,
+    ``perturbed`` whether it is being differentiated (False: its cotangent is never read, so
+    fwd may skip the residuals only it needs)."""
+
+    value: object
+    perturbed: bool
+
+
+def custom_vjp_primal_tree_values(tree):
+    """``tree`` (fwd's arguments under ``symbolic_zeros=True``) with each
+    :class:`CustomVJPPrimal` leaf replaced by its ``value``."""
+    def value(leaf):
+        if type(leaf) is not CustomVJPPrimal:
+            raise TypeError(f"custom_vjp_primal_tree_values expects a tree of CustomVJPPrimal "
+                            f"leaves (what fwd is given with symbolic_zeros=True); got a "
+                            f"{type(leaf).__name__} leaf.")
+        return leaf.value
+    return tree_map(value, tree)
+
+
+def _is_zero(t):
+    return t is None or type(t) is SymbolicZero
+
+
 # -- custom_jvp ----------------------------------------------------------------------------
 
 custom_jvp_call_p = primitive("custom_jvp_call", multiple_results=True)
 
 
-def _custom_jvp_impl(backend, *args, fun, rule, in_tree, out_box):
+def _custom_jvp_impl(backend, *args, fun, rule, in_tree, out_box, symbolic_zeros=False):
     return _call_flat(fun, args, in_tree, out_box)
 
 
-def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box):
-    tangents = [_zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box, symbolic_zeros=False):
+    # (symbolic_zeros: a zero tangent reaches the rule as a SymbolicZero, else as zeros)
+    tangents = [t if t is not None else SymbolicZero.from_primal_value(p) if symbolic_zeros
+                else _zeros_like(p) for p, t in zip(primals, tangents)]
     res = _run_rule(rule, (tuple(tree_unflatten(in_tree, primals)),
                            tuple(tree_unflatten(in_tree, tangents))), fun, "custom_jvp")
     if not (isinstance(res, (tuple, list)) and len(res) == 2):
@@ -50,20 +166,23 @@ def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box):
         raise CustomRuleError(f"The custom JVP rule of {_name(fun)} returned primal and "
                               f"tangent outputs of different structures: {p_tree} vs {t_tree}.")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-        pa, ta = get_aval(p), get_aval(t)
+        pa = get_aval(p)
+        ta = t.aval if type(t) is SymbolicZero else get_aval(t)
         if pa.shape != ta.shape:
             raise CustomRuleError(
                 f"The custom JVP rule of {_name(fun)}: tangent output {i} has shape "
                 f"{ta.shape} but its primal has shape {pa.shape}.")
-        if (type(t) not in _SCALAR_DTYPES and pa.dtype.kind in "fc"
-                and ta.dtype is not pa.dtype):
+        if (type(t) not in _SCALAR_DTYPES and type(t) is not SymbolicZero
+                and pa.dtype.kind in "fc" and ta.dtype is not pa.dtype):
             raise CustomRuleError(
                 f"The custom JVP rule of {_name(fun)}: tangent output {i} has dtype "
                 f"{ta.dtype.name} but its primal has dtype {pa.dtype.name}; cast the tangent "
                 f"(astype) to the primal's dtype.")
     out_box[:] = [p_tree]
-    # A Python-number result is a constant, as everywhere else: it carries no tangent.
-    t_leaves = [None if type(p) in _SCALAR_DTYPES else t for p, t in zip(p_leaves, t_leaves)]
+    # A Python-number result is a constant, as everywhere else: it carries no tangent; nor
+    # does a result whose tangent the rule gave as a SymbolicZero.
+    t_leaves = [None if type(p) in _SCALAR_DTYPES or type(t) is SymbolicZero else t
+                for p, t in zip(p_leaves, t_leaves)]
     return p_leaves, t_leaves
 
 
@@ -71,7 +190,7 @@ custom_jvp_call_p.def_impl(_custom_jvp_impl)
 custom_jvp_call_p.def_jvp(_custom_jvp_jvp)
 
 
-def _inline_custom_jvp(*args, fun, rule, in_tree, out_box):
+def _inline_custom_jvp(*args, fun, rule, in_tree, out_box, symbolic_zeros=False):
     return _call_flat(fun, args, in_tree, out_box)
 
 
@@ -85,19 +204,59 @@ def _batched_in_axes(args, in_tree):
                                           for a in args]))
 
 
-def _custom_jvp_batch(args, dims, fun, rule, in_tree, out_box, batch_interp):
+def _custom_jvp_batch(args, dims, fun, rule, in_tree, out_box, batch_interp,
+                      symbolic_zeros=False):
     # Batch the function and its rule as wholes (each a vmap over every argument), so that a
     # transform applied outside this vmap still meets the user's rule. (Their vmaps take the
     # batch's tracers they close over as their own.)
     from .batching import vmap_within
     from .primitives._batching import all_batched
     axes = _batched_in_axes(args, in_tree)
+    if symbolic_zeros:
+        rule = _batched_rule_symbolic(batch_interp, rule, axes, in_tree)
+        extra = {"symbolic_zeros": True}
+    else:
+        rule = vmap_within(batch_interp, rule, in_axes=(axes, axes))
+        extra = {}
     with _leaks_named(fun, "custom_jvp"):
         outs = custom_jvp_call_p.bind(*all_batched(args, dims),
                                       fun=vmap_within(batch_interp, fun, in_axes=axes),
-                                      rule=vmap_within(batch_interp, rule, in_axes=(axes, axes)),
-                                      in_tree=in_tree, out_box=out_box)
+                                      rule=rule, in_tree=in_tree, out_box=out_box, **extra)
     return outs, [0] * len(outs)
+
+
+def _batched_rule_symbolic(batch_interp, rule, axes, in_tree):
+    """A JVP rule taking SymbolicZero tangents, batched: the symbolic zeros are no arrays to
+    map over, so each member gets its own (of a member's shape) and the others are mapped;
+    a SymbolicZero the rule returns is made zeros in the member (vmap's results are arrays)."""
+    from .batching import vmap_within
+
+    def batched(primals, tangents):
+        t_leaves = tree_flatten(tangents)[0]
+        zero = [type(t) is SymbolicZero for t in t_leaves]
+        leaf_axes = [None if type(a) in _SCALAR_DTYPES else 0
+                     for a in tree_flatten(primals)[0]]
+
+        def member(ps, nonzero):
+            it = iter(nonzero)
+            p_leaves = tree_flatten(ps)[0]
+            ts = [SymbolicZero.from_primal_value(p) if z else next(it)
+                  for p, z in zip(p_leaves, zero)]
+            res = rule(ps, tree_unflatten(in_tree, ts))
+            if not (isinstance(res, (tuple, list)) and len(res) == 2):
+                return res  # (not a pair: _custom_jvp_jvp says so)
+            p_out, t_out = res
+            p_leaves, p_tree = tree_flatten(p_out)
+            t_leaves, t_tree = tree_flatten(t_out)
+            if p_tree != t_tree:
+                return res  # (_custom_jvp_jvp says so)
+            return p_out, tree_unflatten(t_tree, [
+                _zeros_like(p) if type(t) is SymbolicZero else t
+                for p, t in zip(p_leaves, t_leaves)])
+        nonzero = [t for t, z in zip(t_leaves, zero) if not z]
+        nz_axes = [a for a, z in zip(leaf_axes, zero) if not z]
+        return vmap_within(batch_interp, member, in_axes=(axes, nz_axes))(primals, nonzero)
+    return batched
 
 
 @contextlib.contextmanager
@@ -206,16 +365,12 @@ def _check_rule(rule, what, fun):
                         f"{type(rule).__name__}.")
 
 
-def _no_symbolic_zeros(symbolic_zeros, what, fun):
-    """JAX's ``symbolic_zeros=True`` hands the rules SymbolicZero objects (custom_vjp's fwd
-    CustomVJPPrimal wrappers); functrans has neither and passes zero tangents and
-    cotangents as zero arrays, so only ``False`` (JAX's default) is taken."""
-    if symbolic_zeros:
-        raise NotImplementedError(
-            f"{what} of custom function {_name(fun)}: symbolic_zeros={symbolic_zeros!r} is "
-            f"not supported; functrans passes zero tangents and cotangents to the rules as "
-            f"zero arrays. Drop the argument (or pass symbolic_zeros=False) and write the "
-            f"rule for arrays only.")
+def _symbolic_zeros_flag(symbolic_zeros, what, fun):
+    """``symbolic_zeros`` as a bool, checked where it is given."""
+    if not isinstance(symbolic_zeros, (bool, int)) or isinstance(symbolic_zeros, float):
+        raise TypeError(f"{what} of custom function {_name(fun)}: symbolic_zeros must be True "
+                        f"or False; got {symbolic_zeros!r}.")
+    return bool(symbolic_zeros)
 
 
 class custom_jvp:
@@ -238,6 +393,10 @@ class custom_jvp:
     ``nondiff_argnums`` names arguments that are not differentiated (a function, a flag, a
     count): the rule then takes them first, ``rule(*nondiff, primals, tangents)``, and
     ``primals``/``tangents`` hold the others. Keyword arguments are passed by position.
+
+    ``defjvp(rule, symbolic_zeros=True)`` gives the rule a :class:`SymbolicZero` for each
+    tangent that is zero (its argument is not being differentiated) instead of an array of
+    zeros.
     """
 
     def __init__(self, fun, nondiff_argnums=()):
@@ -246,10 +405,16 @@ class custom_jvp:
         self.nondiff_argnums = _argnums(nondiff_argnums, "custom_jvp", fun)
         self._sig = _signature(fun)
         self.jvp_rule = None
+        self.symbolic_zeros = False
 
     def defjvp(self, rule, symbolic_zeros=False):
+        """Define the JVP rule ``rule(primals, tangents) -> (primal_out, tangent_out)``
+        (usable as a decorator). With ``symbolic_zeros=True`` a tangent that is zero (its
+        argument is not being differentiated) is given as a :class:`SymbolicZero` rather
+        than an array of zeros, so the rule can skip its term; any rule may return a
+        SymbolicZero as the tangent of an output."""
         _check_rule(rule, "defjvp", self.fun)
-        _no_symbolic_zeros(symbolic_zeros, "defjvp", self.fun)
+        self.symbolic_zeros = _symbolic_zeros_flag(symbolic_zeros, "defjvp", self.fun)
         self.jvp_rule = rule
         return rule
 
@@ -281,6 +446,7 @@ class custom_jvp:
                 total = part if total is None else tree_map(lambda a, b: a + b, total, part)
             return out, (tree_map(_zeros_like, out) if total is None else total)
         self.jvp_rule = rule
+        self.symbolic_zeros = False
         return rule
 
     def __call__(self, *args, **kwargs):
@@ -297,7 +463,9 @@ class custom_jvp:
         leaves, in_tree = tree_flatten(args)
         out_box = []
         outs = custom_jvp_call_p.bind(*leaves, fun=fun, rule=rule, in_tree=in_tree,
-                                      out_box=out_box)
+                                      out_box=out_box,
+                                      **({"symbolic_zeros": True} if self.symbolic_zeros
+                                         else {}))
         return tree_unflatten(out_box[0], outs)
 
 
@@ -306,7 +474,7 @@ class custom_jvp:
 custom_vjp_call_p = primitive("custom_vjp_call", multiple_results=True)
 
 
-def _custom_vjp_impl(backend, *args, fun, fwd, bwd, in_tree, out_box):
+def _custom_vjp_impl(backend, *args, fun, fwd, bwd, in_tree, out_box, symbolic_zeros=False):
     out = _call_flat(fun, args, in_tree, out_box)
     # Evaluated: no transform owns an argument, so a value being differentiated in the
     # result came from a closure.
@@ -396,15 +564,18 @@ def _processing_interp(args):
     return best
 
 
-def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
-    res = _run_rule(fwd, tree_unflatten(in_tree, list(primals)), fun, "custom_vjp")
+def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box, symbolic_zeros=False):
+    # (symbolic_zeros: fwd sees which arguments are being differentiated)
+    fwd_args = ([CustomVJPPrimal(p, t is not None) for p, t in zip(primals, tangents)]
+                if symbolic_zeros else list(primals))
+    res = _run_rule(fwd, tree_unflatten(in_tree, fwd_args), fun, "custom_vjp")
     if not (isinstance(res, (tuple, list)) and len(res) == 2):
         raise CustomRuleError(f"The fwd rule of custom_vjp function {_name(fun)} must return "
                               f"(output, residuals); got {type(res).__name__}.")
     out, residuals = res
     out_leaves, out_tree = tree_flatten(out)
     # (the rule runs beneath this JVP interpreter: values of it or above are closed over)
-    _check_closure(out_leaves, _interp_chain(_current.get().interp), fun)
+    _check_closure(out_leaves, _interp_chain(current_interpreter()), fun)
     out_box[:] = [out_tree]
     # A Python scalar's zero tangent stays a scalar: an array would be of the default
     # backend, which the other tangents' library cannot meet.
@@ -419,7 +590,8 @@ def _custom_vjp_jvp(primals, tangents, fun, fwd, bwd, in_tree, out_box):
         diff=tuple(range(len(tangents))), res_tree=res_tree, res_dynamic=dynamic,
         res_static=tuple(r for r, d in zip(res_leaves, dynamic) if not d), in_tree=in_tree,
         out_tree=out_tree, out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun),
-        in_avals=tuple(get_aval(t) for t in tangents))
+        in_avals=tuple(get_aval(t) for t in tangents),
+        **({"symbolic_zeros": True} if symbolic_zeros else {}))
     return out_leaves, lin
 
 
@@ -427,11 +599,12 @@ custom_vjp_call_p.def_impl(_custom_vjp_impl)
 custom_vjp_call_p.def_jvp(_custom_vjp_jvp)
 
 
-def _inline_custom_vjp(*args, fun, fwd, bwd, in_tree, out_box):
+def _inline_custom_vjp(*args, fun, fwd, bwd, in_tree, out_box, symbolic_zeros=False):
     from .interpreters import TangentRecorder
     interp = _processing_interp(args)
     if type(interp) is TangentRecorder:
-        return _record_tangent_map(interp, args, fun, fwd, bwd, in_tree, out_box)
+        return _record_tangent_map(interp, args, fun, fwd, bwd, in_tree, out_box,
+                                   symbolic_zeros)
     out = _call_flat(fun, args, in_tree, out_box)
     _check_closure(out, _interp_chain(interp), fun)
     return out
@@ -451,7 +624,7 @@ custom_vjp_call_p.inline = _inline_custom_vjp
 custom_vjp_tangent_p = primitive("custom_vjp_tangent", multiple_results=True)
 
 
-def _record_tangent_map(recorder, args, fun, fwd, bwd, in_tree, out_box):
+def _record_tangent_map(recorder, args, fun, fwd, bwd, in_tree, out_box, symbolic_zeros):
     from .api import _concrete_value
     from .interpreters import StagingTracer
     linear = [type(a) is StagingTracer and a._interp is recorder for a in args]
@@ -461,6 +634,8 @@ def _record_tangent_map(recorder, args, fun, fwd, bwd, in_tree, out_box):
                      if not lin and type(a) not in _SCALAR_DTYPES), None)
     at = [_zeros_like_aval(None, get_aval(a), like) if lin else a
           for a, lin in zip(args, linear)]
+    if symbolic_zeros:  # (the tangents are what is differentiated here)
+        at = [CustomVJPPrimal(a, lin) for a, lin in zip(at, linear)]
     res = fwd(*tree_unflatten(in_tree, at))
     if not (isinstance(res, (tuple, list)) and len(res) == 2):
         raise CustomRuleError(f"The fwd rule of custom_vjp function {_name(fun)} must return "
@@ -475,7 +650,8 @@ def _record_tangent_map(recorder, args, fun, fwd, bwd, in_tree, out_box):
         n_args=len(args), res_tree=res_tree, res_dynamic=dynamic,
         res_static=tuple(r for r, d in zip(res_leaves, dynamic) if not d), in_tree=in_tree,
         out_tree=out_tree, out_avals=tuple(get_aval(o) for o in out_leaves), name=_name(fun),
-        in_avals=tuple(get_aval(a) for a in args))
+        in_avals=tuple(get_aval(a) for a in args),
+        **({"symbolic_zeros": True} if symbolic_zeros else {}))
 
 
 def _tangent_map_call(*operands, fun, n_args, in_tree, **_):
@@ -483,13 +659,13 @@ def _tangent_map_call(*operands, fun, n_args, in_tree, **_):
 
 
 def _tangent_map_transpose(cts, *operands, fun, bwd, n_args, res_tree, res_dynamic,
-                           res_static, in_tree, out_tree, out_avals, name, in_avals):
+                           res_static, in_tree, out_tree, out_avals, name, in_avals,
+                           symbolic_zeros=False):
     from .graph import Var
     args = operands[:n_args]
     _, residuals = _split_lin_operands(operands, range(n_args), res_tree, res_dynamic,
                                        res_static)
-    present = next(c for c in cts if c is not None)
-    cts = [_zeros_like_aval(c, a, present) for c, a in zip(cts, out_avals)]
+    cts = _bwd_cotangents(cts, out_avals, symbolic_zeros)
     out = _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name, in_avals)
     return ([c if type(a) is Var else None for c, a in zip(out, args)]
             + [None] * (len(operands) - n_args))
@@ -502,7 +678,8 @@ custom_vjp_tangent_p.def_transpose(_tangent_map_transpose)
 custom_vjp_tangent_p.def_jvp_inline(_tangent_map_call)
 
 
-def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box, batch_interp):
+def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box, batch_interp,
+                      symbolic_zeros=False):
     from .batching import vmap_within
     from .primitives._batching import all_batched
     axes = _batched_in_axes(args, in_tree)
@@ -521,15 +698,18 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box, batch_interp)
         box[:] = [tree, const, [r for r, c in zip(leaves, const) if c]]
         return out, [r for r, c in zip(leaves, const) if not c]
 
-    batched_fwd = vmap_within(batch_interp, fwd_member, in_axes=axes)
-
     def bwd_member(arrays, cts):
         tree, const, values = box
         arrays, values = iter(arrays), iter(values)
         return bwd(tree_unflatten(tree, [next(values) if c else next(arrays) for c in const]),
                    cts)
 
-    batched_bwd = vmap_within(batch_interp, bwd_member)
+    if symbolic_zeros:
+        batched_fwd, batched_bwd = _batched_symbolic(batch_interp, fwd_member, bwd_member,
+                                                     args)
+    else:
+        batched_fwd = vmap_within(batch_interp, fwd_member, in_axes=axes)
+        batched_bwd = vmap_within(batch_interp, bwd_member)
     zeros = [type(a)(0) if type(a) in _SCALAR_DTYPES else None for a in args]
 
     def bwd_(res, cts):
@@ -547,8 +727,44 @@ def _custom_vjp_batch(args, dims, fun, fwd, bwd, in_tree, out_box, batch_interp)
         outs = custom_vjp_call_p.bind(*all_batched(args, dims),
                                       fun=vmap_within(batch_interp, fun, in_axes=axes),
                                       fwd=batched_fwd, bwd=bwd_, in_tree=in_tree,
-                                      out_box=out_box)
+                                      out_box=out_box,
+                                      **({"symbolic_zeros": True} if symbolic_zeros else {}))
     return outs, [0] * len(outs)
+
+
+def _batched_symbolic(batch_interp, fwd_member, bwd_member, args):
+    """custom_vjp's fwd and bwd under ``symbolic_zeros``, batched: CustomVJPPrimal leaves and
+    SymbolicZero cotangents are no arrays to map over, so the values are mapped and each
+    member gets its own wrappers (of a member's shape); a SymbolicZero that bwd returns
+    becomes None (a zero cotangent) in the member."""
+    from .batching import vmap_within
+    leaf_axes = tuple(None if type(a) in _SCALAR_DTYPES else 0 for a in args)
+
+    def batched_fwd(*wrapped):
+        leaves, tree = tree_flatten(wrapped)  # (CustomVJPPrimal leaves)
+        flags = [w.perturbed for w in leaves]
+
+        def member(*values):
+            return fwd_member(*tree_unflatten(tree, [CustomVJPPrimal(v, f)
+                                                     for v, f in zip(values, flags)]))
+        return vmap_within(batch_interp, member, in_axes=leaf_axes)(*[w.value
+                                                                      for w in leaves])
+
+    def batched_bwd(res, cts):
+        leaves, tree = tree_flatten(cts)
+        zero = [type(c) is SymbolicZero for c in leaves]
+
+        def member(r, nonzero):
+            it = iter(nonzero)
+            full = [SymbolicZero(ShapedArray(tuple(c.shape[1:]), c.dtype)) if z else next(it)
+                    for c, z in zip(leaves, zero)]
+            out = bwd_member(r, tree_unflatten(tree, full))
+            if isinstance(out, (tuple, list)):
+                out = tree_map(lambda c: None if type(c) is SymbolicZero else c, out)
+            return out
+        return vmap_within(batch_interp, member)(res, [c for c, z in zip(leaves, zero)
+                                                       if not z])
+    return batched_fwd, batched_bwd
 
 
 custom_vjp_call_p.def_batch(_custom_vjp_batch)
@@ -592,10 +808,15 @@ def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
                               f"cotangents of structure {tree_flatten(res)[1]}; the arguments "
                               f"have {in_tree}"
                               f"{_where_differ(in_tree, tree_flatten(res)[1], names)}.")
-    like = next((c for c in tree_flatten(cts)[0] if c is not None), None)
+    like = next((c for c in tree_flatten(cts)[0] if not _is_zero(c)), None)
     out = []
     for i, (c, a) in enumerate(zip(leaves, in_avals)):
-        if c is None:
+        if type(c) is SymbolicZero and tuple(c.shape) != tuple(a.shape):
+            raise CustomRuleError(
+                f"The bwd rule of custom_vjp function {name} returned a SymbolicZero of shape "
+                f"{tuple(c.shape)} for argument leaf {i}, which has shape {tuple(a.shape)}; "
+                f"return None there instead.")
+        if _is_zero(c):
             c = _zeros_like_aval(None, a, like)
         elif type(c) not in _SCALAR_DTYPES and tuple(get_aval(c).shape) != tuple(a.shape):
             raise CustomRuleError(
@@ -622,7 +843,7 @@ def _split_lin_operands(operands, diff, res_tree, res_dynamic, res_static):
 
 
 def _transposed_bwd(backend, operands, bwd, diff, res_tree, res_dynamic, res_static, in_tree,
-                    out_tree, out_avals, name, in_avals):
+                    out_tree, out_avals, name, in_avals, symbolic_zeros=False):
     """The tangent map of a custom_vjp function: the transpose of the linear map
     ``ct -> bwd(residuals, ct)``, obtained as its own vjp (exact, since it is linear)."""
     from .api import vjp
@@ -705,13 +926,23 @@ def _array_tangent(tangents):
 
 
 def _custom_vjp_lin_transpose(cts, *operands, bwd, diff, res_tree, res_dynamic, res_static,
-                              in_tree, out_tree, out_avals, name, in_avals):
+                              in_tree, out_tree, out_avals, name, in_avals,
+                              symbolic_zeros=False):
     tangents, residuals = _split_lin_operands(operands, diff, res_tree, res_dynamic,
                                               res_static)
-    present = next(c for c in cts if c is not None)
-    cts = [_zeros_like_aval(c, a, present) for c, a in zip(cts, out_avals)]
+    cts = _bwd_cotangents(cts, out_avals, symbolic_zeros)
     out = _apply_bwd(bwd, residuals, tree_unflatten(out_tree, cts), in_tree, name, in_avals)
     return list(out) + [None] * (len(operands) - len(tangents))
+
+
+def _bwd_cotangents(cts, out_avals, symbolic_zeros):
+    """The output cotangents as bwd gets them: a zero one (None) as a SymbolicZero under
+    ``symbolic_zeros``, else as zeros on the backend and device of a present one."""
+    if symbolic_zeros:
+        return [SymbolicZero(_tangent_aval(a)) if c is None else c
+                for c, a in zip(cts, out_avals)]
+    present = next(c for c in cts if c is not None)
+    return [_zeros_like_aval(c, a, present) for c, a in zip(cts, out_avals)]
 
 
 def _zeros_like_aval(ct, aval, like):
@@ -769,6 +1000,10 @@ class custom_vjp:
     closes over raises CustomRuleError under ``grad``/``jvp`` (as JAX's CustomVJPException),
     since ``bwd`` gives no cotangent for it. Applied to tangents inside a ``custom_jvp`` rule,
     reverse mode transposes the function by ``bwd``.
+
+    ``defvjp(fwd, bwd, symbolic_zeros=True)``: fwd's argument leaves are
+    :class:`CustomVJPPrimal` (``value``, ``perturbed``) and bwd gets a :class:`SymbolicZero`
+    for each output cotangent that is zero.
     """
 
     def __init__(self, fun, nondiff_argnums=()):
@@ -777,11 +1012,18 @@ class custom_vjp:
         self.nondiff_argnums = _argnums(nondiff_argnums, "custom_vjp", fun)
         self._sig = _signature(fun)
         self.fwd = self.bwd = None
+        self.symbolic_zeros = False
 
     def defvjp(self, fwd, bwd, symbolic_zeros=False):
+        """Define the rules: ``fwd(*args) -> (output, residuals)`` and
+        ``bwd(residuals, cotangent) -> one cotangent per argument``. With
+        ``symbolic_zeros=True`` each leaf of fwd's arguments is a :class:`CustomVJPPrimal`
+        (``value``, ``perturbed``: whether that argument is being differentiated), and bwd
+        gets a :class:`SymbolicZero` for each output cotangent that is zero; bwd may return
+        None or a SymbolicZero for a zero cotangent in either mode."""
         _check_rule(fwd, "defvjp's fwd", self.fun)
         _check_rule(bwd, "defvjp's bwd", self.fun)
-        _no_symbolic_zeros(symbolic_zeros, "defvjp", self.fun)
+        self.symbolic_zeros = _symbolic_zeros_flag(symbolic_zeros, "defvjp", self.fun)
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args, **kwargs):
@@ -799,7 +1041,9 @@ class custom_vjp:
         leaves, in_tree = tree_flatten(args)
         out_box = []
         outs = custom_vjp_call_p.bind(*leaves, fun=fun, fwd=fwd, bwd=bwd, in_tree=in_tree,
-                                      out_box=out_box)
+                                      out_box=out_box,
+                                      **({"symbolic_zeros": True} if self.symbolic_zeros
+                                         else {}))
         return tree_unflatten(out_box[0], outs)
 
 

@@ -1,7 +1,8 @@
 """``functrans.debug``: printing and callbacks that run when the values exist
 (``jax.debug``).
 
-``print`` and ``callback`` work under every transform and change no result or derivative:
+``print``, ``log`` (the same message, to Python's ``logging``) and ``callback`` work under
+every transform and change no result or derivative:
 
 - eagerly and under ``grad``/``jvp``/``vjp``: at once, with the primal values (tangents are
   not shown), once per evaluation of the primal;
@@ -21,11 +22,13 @@ every call, as JAX's); under the eager transforms it runs when reached.
 from __future__ import annotations
 
 import builtins
+import logging as _logging
 import string
+import sys as _sys
 
 from .callbacks import debug_call
 
-__all__ = ["print", "callback", "breakpoint"]
+__all__ = ["print", "log", "callback", "breakpoint"]
 
 
 def _host(x):
@@ -73,20 +76,62 @@ def print(fmt=None, *args, ordered=False, partitioned=False, skip_format_check=F
         x = [1. 2.]
     """
     del ordered, partitioned
+    _emit("print", fmt, args, kwargs, skip_format_check, builtins.print)
+
+
+def log(fmt=None, *args, ordered=False, partitioned=False, skip_format_check=False,
+        **kwargs):
+    """As :func:`print`, but the message goes to Python's ``logging`` (``jax.debug.log``):
+    a record of level INFO on the logger ``"functrans.debug"``, carrying the file and line
+    of the call, emitted when the values exist (at each call of a jitted function, once per
+    batch member under ``vmap``). Configure it as any logger
+    (``logging.getLogger("functrans.debug").setLevel(...)``, handlers).
+
+    Example:
+        >>> ft.debug.log("loss = {}", fnp.asarray(0.25))  # an INFO record: "loss = 0.25"
+    """
+    del ordered, partitioned
+    caller = _sys._getframe(1)
+    where = (caller.f_code.co_filename, caller.f_lineno)
+
+    def emit(msg):
+        logger = _logging.getLogger("functrans.debug")
+        if logger.isEnabledFor(_logging.INFO):
+            logger.handle(logger.makeRecord(logger.name, _logging.INFO, where[0], where[1],
+                                            msg, (), None))
+    _emit("log", fmt, args, kwargs, skip_format_check, emit)
+
+
+def _emit(name, fmt, args, kwargs, skip_format_check, sink):
+    """The message of ``fmt`` with the run-time values of ``args``/``kwargs``, given to
+    ``sink`` when they exist (see :func:`print`)."""
     if fmt is None:
-        raise TypeError("functrans.debug.print: a format string is required "
-                        "(debug.print('{}', x)).")
+        raise TypeError(f"functrans.debug.{name}: a format string is required "
+                        f"(debug.{name}('{{}}', x)).")
     if not isinstance(fmt, str):
-        raise TypeError(f"functrans.debug.print: the format must be a string; got "
+        raise TypeError(f"functrans.debug.{name}: the format must be a string; got "
                         f"{type(fmt).__name__}.")
     if not skip_format_check:
         _check_format(fmt, args)
+    # (a format with no fields and arguments, allowed by skip_format_check: the values are
+    # appended, as JAX does)
+    joined = bool(args) and not kwargs and _no_fields(fmt)
 
     def show(*a, **kw):
-        builtins.print(fmt.format(*[_host(x) for x in a],
-                                  **{k: _host(v) for k, v in kw.items()}))
-    show.__name__ = "debug_print"
+        a = [_host(x) for x in a]
+        if joined:
+            sink(" ".join([fmt, *map(str, a)]))
+        else:
+            sink(fmt.format(*a, **{k: _host(v) for k, v in kw.items()}))
+    show.__name__ = f"debug_{name}"
     debug_call(show, args, kwargs)
+
+
+def _no_fields(fmt):
+    try:
+        return all(field is None for _, field, _, _ in string.Formatter().parse(fmt))
+    except ValueError:
+        return False
 
 
 def callback(callback=None, *args, ordered=False, partitioned=False, **kwargs):

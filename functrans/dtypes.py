@@ -8,6 +8,9 @@ code can compare ``x.dtype`` against either.
 
 from __future__ import annotations
 
+# (jax.dtypes.TypePromotionError: raised under jax_numpy_dtype_promotion='strict')
+from .errors import TypePromotionError  # noqa: F401
+
 
 class DType:
     """A data type, named as in the Array API standard (``float64``, ``int32``, ``bool``...)."""

@@ -167,6 +167,13 @@ class ShapeError(FunctransError, ValueError):
     anchor = "shapeerror"
 
 
+class TypePromotionError(FunctransError, ValueError):
+    """An operation would promote operands of different dtypes implicitly while
+    ``jax_numpy_dtype_promotion`` is ``'strict'`` (``functrans.numpy_dtype_promotion``)."""
+
+    anchor = "typepromotionerror"
+
+
 class CustomRuleError(FunctransError, TypeError):
     """A ``custom_jvp`` or ``custom_vjp`` rule returned values of the wrong structure."""
 

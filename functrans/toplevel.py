@@ -18,7 +18,7 @@ from .core import _SCALAR_DTYPES, ShapedArray, Tracer, get_aval
 __all__ = ["Array", "checkpoint", "clear_caches", "custom_gradient", "default_backend_name",
            "device_count", "device_get", "devices", "ensure_compile_time_eval", "float0",
            "local_device_count", "local_devices", "named_call", "named_scope",
-           "process_count", "process_index", "remat", "typeof"]
+           "process_count", "process_index", "remat", "typeof", "fwd_and_bwd"]
 
 # JAX's dtype of the tangents of integer values (grad(allow_int=True) gives integer inputs
 # zero gradients of their own dtype): here for code that names it.
@@ -355,3 +355,122 @@ def _checkpoint_doc():
 
 checkpoint.__doc__ = _checkpoint_doc()
 remat = checkpoint
+
+
+# -- fwd_and_bwd ---------------------------------------------------------------------------
+
+
+class _Residuals:
+    """What ``fwd_and_bwd``'s ``fwd`` returns for ``bwd``: a pytree whose leaves are the
+    residual arrays and whose static part is the backward pass they feed (one per staged
+    forward pass, so a jitted ``bwd`` stages once per ``fwd`` signature)."""
+
+    __slots__ = ("backward", "arrays", "out_dtypes")
+
+    def __init__(self, backward, arrays, out_dtypes):
+        self.backward = backward
+        self.arrays = arrays
+        self.out_dtypes = out_dtypes  # (of the output's leaves: for cotangents given as numbers)
+
+    def __repr__(self):
+        return f"Residuals({len(self.arrays)} arrays)"
+
+
+def _register_residuals():
+    from .tree import register_pytree_node
+    register_pytree_node(_Residuals, lambda r: (tuple(r.arrays), (r.backward, r.out_dtypes)),
+                         lambda aux, arrays: _Residuals(aux[0], list(arrays), aux[1]))
+
+
+_register_residuals()
+
+
+def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
+    """The forward and backward passes of ``fun`` as two functions (``jax.fwd_and_bwd``):
+    ``fwd(*args)`` returns ``(fun(*args), residuals)`` (``(output, residuals, aux)`` with
+    ``has_aux=True``) and ``bwd(residuals, cotangent)`` the cotangents of the arguments named
+    by ``argnums`` (one value for an int, a tuple for a tuple), as ``vjp``'s function would.
+
+    ``residuals`` is a pytree whose leaves are the arrays the backward pass reads and whose
+    structure names that backward pass. With ``jitted=True`` (the default) both functions
+    are jitted: ``fwd`` stages once per signature of its arguments, and ``bwd`` once per
+    staged ``fwd`` (later calls replay the graphs, running no Python of ``fun``), which is
+    the point of the split (a ``jit`` of ``vjp``'s function would stage again at each step).
+
+    Example:
+        >>> fwd, bwd = ft.fwd_and_bwd(lambda x, w: fnp.sum(fnp.tanh(x * w)), argnums=1)
+        >>> y, res = fwd(np.ones(3), np.full(3, 0.5))
+        >>> bwd(res, 1.0)
+        array([0.78644773, 0.78644773, 0.78644773])
+    """
+    from .api import _argnums_tuple, vjp
+    from .custom import closure_convert
+    from .errors import check_function
+    check_function(fun, "fwd_and_bwd")
+    _argnums_tuple(argnums, max(_max_argnum(argnums) + 1, 1), "fwd_and_bwd")  # (its type)
+
+    def fwd(*args):
+        single, nums = _argnums_tuple(argnums, len(args), "fwd_and_bwd")
+
+        def of_differentiated(*diff):
+            full = list(args)
+            for i, d in zip(nums, diff):
+                full[i] = d
+            return fun(*full)
+        out = vjp(of_differentiated, *[args[i] for i in nums], has_aux=has_aux)
+        y, vjp_fun = out[0], out[1]
+        # The backward pass as a function of the cotangent and the values it reads: under
+        # jit (any transform) those are the staged forward's values, returned as the
+        # residual arrays; evaluated eagerly, vjp_fun holds its arrays itself.
+        from .tree import tree_flatten
+        if any(isinstance(a, Tracer) for a in tree_flatten(args)[0]):
+            backward, arrays = closure_convert(vjp_fun, y)
+        else:
+            backward, arrays = _eager_backward(vjp_fun), []
+        out_dtypes = tuple(get_aval(o).dtype for o in tree_flatten(y)[0])
+        res = _Residuals(backward, list(arrays), out_dtypes)
+        return (y, res, out[2]) if has_aux else (y, res)
+
+    def bwd(residuals, cotangent):
+        if type(residuals) is not _Residuals:
+            raise TypeError(f"fwd_and_bwd's bwd takes the residuals fwd returned, then the "
+                            f"cotangent; got {type(residuals).__name__} as residuals.")
+        cts = residuals.backward(cotangent, *residuals.arrays)
+        return cts[0] if type(argnums) is int or not hasattr(argnums, "__len__") else cts
+
+    fwd.__name__ = f"fwd_of_{getattr(fun, '__name__', 'fun')}"
+    bwd.__name__ = f"bwd_of_{getattr(fun, '__name__', 'fun')}"
+    if jitted:
+        from .compiling import jit
+        jitted_bwd = jit(bwd)
+
+        @functools.wraps(jitted_bwd)
+        def bwd_numbers_as_arrays(residuals, cotangent):
+            # A Python number is part of a jitted function's signature (its value stages
+            # again): a cotangent given as one becomes an array like the residuals'.
+            from .api import _scalar_like
+            from .tree import tree_flatten, tree_unflatten
+            leaves, tree = tree_flatten(cotangent)
+            if type(residuals) is _Residuals and residuals.arrays and len(leaves) == len(
+                    residuals.out_dtypes):
+                like = residuals.arrays[0]
+                cotangent = tree_unflatten(tree, [
+                    _scalar_like(c, like, d) if d.kind in "fc" else c
+                    for c, d in zip(leaves, residuals.out_dtypes)])
+            return jitted_bwd(residuals, cotangent)
+        return jit(fwd), bwd_numbers_as_arrays
+    return fwd, bwd
+
+
+def _eager_backward(vjp_fun):
+    def backward(cotangent):
+        return vjp_fun(cotangent)
+    return backward
+
+
+def _max_argnum(argnums):
+    try:
+        return max(abs(int(i)) for i in (argnums if hasattr(argnums, "__iter__")
+                                         else (argnums,)))
+    except (TypeError, ValueError):
+        return 0

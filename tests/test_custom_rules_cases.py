@@ -3,7 +3,7 @@ tests (tests/custom_derivatives_test.py, now custom_api_test.py): each case is r
 in our own code and run on functrans and on JAX (x64) side by side, the results compared.
 
 Cases specific to jaxprs, XLA, pmap or sharding are left out. Where functrans deliberately
-differs from JAX (no symbolic zeros or float0, forward mode through custom_vjp, closures
+differs from JAX (no float0 zero arrays, forward mode through custom_vjp, closures
 and nondiff_argnums holding traced values) the test pins functrans's behaviour and says so;
 docs/coming-from-jax.md ("Custom rules") describes those differences.
 """
@@ -715,19 +715,9 @@ def test_jvp_sinc_under_lax_map_and_vmap():
     same(case)
 
 
-def test_symbolic_zeros_is_refused():
-    # functrans has no SymbolicZero: rules get zero arrays, and symbolic_zeros=True raises.
-    f = ft.custom_jvp(lambda x, y: x * y)
-    with pytest.raises(NotImplementedError, match="symbolic_zeros"):
-        f.defjvp(lambda p, t: (f(*p), t[0]), symbolic_zeros=True)
-    g = ft.custom_vjp(lambda x: x)
-    with pytest.raises(NotImplementedError, match="symbolic_zeros"):
-        g.defvjp(lambda x: (x, None), lambda r, c: (c,), symbolic_zeros=True)
-
-
 def test_jvp_zero_tangent_reaches_rule_as_zero_array():
-    # Where JAX (with symbolic_zeros=True) would pass a SymbolicZero, functrans's rule gets a
-    # zero array of the argument's shape.
+    # Without symbolic_zeros (JAX's default), the rule gets a zero array of the argument's
+    # shape (tests/test_apis_s27.py: SymbolicZero with symbolic_zeros=True).
     seen = []
 
     @ft.custom_jvp

@@ -2068,6 +2068,8 @@ TESTED_ELSEWHERE.update({
     "debug_callback": "functrans.debug (tests/test_api15.py)",
     "custom_vmap_call": "custom_batching (tests/test_api15.py)",
 })
+TESTED_ELSEWHERE["linear_call"] = ("custom_derivatives.linear_call "
+                                   "(tests/test_apis_s27.py, tests/test_primitive_grads.py)")
 TESTED_ELSEWHERE["name"] = "checkpoint_name (tests/test_checkpoint_policies.py)"
 TESTED_ELSEWHERE["check"] = "functrans.experimental.checkify (tests/test_checkify.py)"
 TESTED_ELSEWHERE.update(dict.fromkeys(
@@ -2080,7 +2082,7 @@ LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
           "solve", "checkpoint_lin", "cond_lin", "scan_lin", "eager_lin", "fft", "rfft",
-          "irfft", "triangular_solve", "name"}
+          "irfft", "triangular_solve", "name", "linear_call"}
 
 
 def _functrans_primitives():

@@ -164,6 +164,20 @@ def _custom_vmap_fn():
     return f
 
 
+def _linear_call_fn():
+    """(session 27) a linear_call whose linear map is x -> w * x + flip of x along axis 1,
+    with its true transpose; the weights w (a residual) depend on x, so its derivative in
+    the residuals (through the function's code) is exercised too."""
+    from functrans.custom_derivatives import linear_call
+
+    def apply(w, x):
+        return fnp.multiply(w, x) + fnp.flip(x, axis=1)
+
+    def apply_t(w, ct):
+        return fnp.multiply(w, ct) + fnp.flip(ct, axis=1)
+    return lambda x: linear_call(apply, apply_t, fnp.sin(x), fnp.cos(x) * x)
+
+
 def _custom_vjp_fn():
     @ft.custom_vjp
     def f(x):
@@ -525,6 +539,7 @@ CASES = [
     unary("custom_vjp_call", _custom_vjp_fn(), staged=False),
     unary("custom_vjp_tangent", _custom_vjp_in_jvp_rule_fn(), staged=False),
     unary("custom_vmap_call", _custom_vmap_fn()),  # (session 15, api helper)
+    unary("linear_call", _linear_call_fn()),  # (session 27)
     # Staging inlines it (the graph shows the function's own operations).
     unary("checkpoint_call", ft.checkpoint(lambda x: fnp.sin(fnp.tanh(x) * x) * x),
           staged=False),

@@ -20,8 +20,7 @@ Fixed (each test failed before its fix):
   -1: ``abs`` of the minimum wraps to itself and the remainders took its sign); NumPy: 1.
 - ``custom_jvp.defjvp`` and ``custom_vjp.defvjp`` refused JAX's ``symbolic_zeros`` argument
   as an unexpected keyword, so JAX code passing ``symbolic_zeros=False`` failed; it is taken
-  now, and ``True`` (SymbolicZero objects, which functrans has not) is refused saying that
-  zero tangents come as zero arrays.
+  now (``True`` is implemented since session 27).
 
 Where functrans differs from JAX on purpose (checked here; see docs/coming-from-jax.md):
 an argument named in ``nondiff_argnums`` that is being differentiated or batched is refused
@@ -116,17 +115,14 @@ def test_fmod_derivative_in_x2_with_an_integer_x1():
 
 # -- symbolic_zeros ------------------------------------------------------------------------
 
-def test_symbolic_zeros_false_is_taken_and_true_is_refused_clearly():
+def test_symbolic_zeros_false_is_taken():
+    # (symbolic_zeros=True is implemented since session 27: tests/test_apis_s27.py)
     f = ft.custom_jvp(lambda x, y: x * y)
     f.defjvp(lambda p, t: (p[0] * p[1], t[0] * p[1] + p[0] * t[1]), symbolic_zeros=False)
     assert float(ft.grad(f, 1)(2.0, 3.0)) == 2.0
     g = ft.custom_vjp(lambda x: x * 3.0)
     g.defvjp(lambda x: (x * 3.0, None), lambda r, c: (3.0 * c,), symbolic_zeros=False)
     assert float(ft.grad(g)(1.0)) == 3.0
-    with pytest.raises(NotImplementedError, match="symbolic_zeros=True.*zero arrays"):
-        f.defjvp(lambda p, t: (p, t), symbolic_zeros=True)
-    with pytest.raises(NotImplementedError, match="defvjp.*symbolic_zeros=True"):
-        g.defvjp(lambda x: (x, None), lambda r, c: (c,), symbolic_zeros=True)
 
 
 # -- custom rules against JAX --------------------------------------------------------------

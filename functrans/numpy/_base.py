@@ -30,6 +30,10 @@ from ..primitives import reductions as _red
 from ..primitives import structural as _st
 
 _SCALARS = _SCALAR_DTYPES  # Python scalar types: weakly typed constants
+# True while jax_numpy_rank_promotion or jax_numpy_dtype_promotion is not at its default
+# (set by functrans.numpy._promotion): the promoting and broadcasting paths below then check
+# them; otherwise they read this global only.
+_PROMOTION_CHECKS = False
 _current_get = _current.get  # (its .interp: the current interpreter)
 _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _REAL_SCALARS = frozenset(t for t in _SCALARS if t is not complex)
@@ -236,6 +240,8 @@ def _promote_arrays(args):
             break
     arrays = [a for a in args if type(a) not in _SCALARS]
     dts = [_dtype(a) for a in arrays]
+    if _PROMOTION_CHECKS:
+        _promotion.check_dtypes(_caller_name(), args)
     target = _dt.result_type(*dts)
     for s in args:
         if type(s) in _SCALARS:
@@ -243,6 +249,11 @@ def _promote_arrays(args):
     return [(int(a) if type(a) is bool and target is not _dt.bool_ else a)  # (as in _binary)
             if type(a) in _SCALARS else a if _dtype(a) is target
             else _st.convert_element_type(a, target) for a in args], target
+
+
+def _caller_name():
+    """The name of the functrans.numpy function promoting its operands (for messages)."""
+    return sys._getframe(2).f_code.co_name
 
 
 def _with_scalar(x, s):
@@ -263,21 +274,31 @@ def _binary(prim, x, y):
             if type(x) in _SCALARS:
                 x = _to_array(x)
             elif type(y) is bool and _dtype_of(x) is not _dt.bool_:
+                if _PROMOTION_CHECKS:
+                    _promotion.check_dtypes(prim.name, (x, y))
                 y = int(y)  # (its value in the array's dtype: array-api-strict refuses a bool)
             if type(y) is not complex and id(x.dtype) in _INEXACT:
                 return prim.bind(x, y)  # the common case: no promotion needed
+            if _PROMOTION_CHECKS:
+                _promotion.check_dtypes(prim.name, (x, y))
             return prim.bind(_with_scalar(x, y), y)
         if type(x) in _SCALARS:
             if type(x) is bool and _dtype_of(y) is not _dt.bool_:
+                if _PROMOTION_CHECKS:
+                    _promotion.check_dtypes(prim.name, (x, y))
                 x = int(x)
             if type(x) is not complex and id(y.dtype) in _INEXACT:
                 return prim.bind(x, y)
+            if _PROMOTION_CHECKS:
+                _promotion.check_dtypes(prim.name, (x, y))
             return prim.bind(x, _with_scalar(y, x))
         dx, dy = x.dtype, y.dtype
         if dx is not dy:  # (two libraries' dtype objects: a NumPy scalar beside a tensor)
             if type(x) in _NUMPY_SCALARS or type(y) in _NUMPY_SCALARS:
                 x, y = _numpy_scalars_beside(x, y)
             if _dtype_of(x) is not _dtype_of(y):
+                if _PROMOTION_CHECKS:
+                    _promotion.check_dtypes(prim.name, (x, y))
                 (x, y), _ = _promote_arrays((x, y))
         elif type(x) is not type(y) and (type(x) in _NUMPY_SCALARS
                                          or type(y) in _NUMPY_SCALARS):
@@ -287,6 +308,8 @@ def _binary(prim, x, y):
         sx, sy = x.shape, y.shape
         if sx != sy:
             sx, sy = tuple(sx), tuple(sy)
+            if _PROMOTION_CHECKS and len(sx) != len(sy) and sx and sy:
+                _promotion.check_rank(prim.name, sx, sy)
             shape, dx, dy = _broadcast_plan(sx, sy)
             if dx is not None:
                 x = _bcast_bind(x, shape=shape, dims=dx)
@@ -1188,3 +1211,5 @@ def stop_gradient(x):
 __all__ = [n for n, v in list(globals().items())
            if callable(v) and getattr(v, "__module__", None) == __name__ and n[0] != "_"]
 __all__ += ["broadcast_shapes"]
+
+from . import _promotion  # noqa: E402  (the promotion modes' checks)
