@@ -479,6 +479,17 @@ def test_linear_primitives_with_coefficient_operands():
         assert_series(jet(fun, (x,), series), curve_reference(fun, (x,), series))
     with pytest.raises(TypeError, match="coefficient"):
         ft.linear_transpose(lambda a: solve_sylvester(a, b0, q0), a0)
+    # linear_call is linear in its linear_args only: a series in its residual_args (the
+    # matrix here) takes the generic rule
+    from functrans.custom_derivatives import linear_call
+
+    def matvec(a, x):
+        return linear_call(lambda a, v: a @ v, lambda a, ct: a.T @ ct, a, fnp.sin(x))
+    x0 = np.array([0.3, -0.2])
+    for fun, x, d in [(lambda x: matvec(a0, x), x0, np.array([1.0, 0.5])),
+                      (lambda a: matvec(a, x0), a0, da)]:
+        series = ((d, d * 0.5, -d),)
+        assert_series(jet(fun, (x,), series), curve_reference(fun, (x,), series))
 
 
 # The primitives jet applies to each coefficient (a transpose rule, no rule of jet's own),
@@ -487,7 +498,7 @@ def test_linear_primitives_with_coefficient_operands():
 LINEAR_CHECKED = {
     "add", "all_gather", "all_to_all", "broadcast_in_dim", "concat", "conj",
     "convert_element_type", "cumsum", "debug_callback", "diag_embed", "diagonal", "eager_lin",
-    "fft", "flip", "gather", "imag", "irfft", "name", "neg", "ppermute", "psum",
+    "fft", "flip", "gather", "imag", "irfft", "linear_call", "name", "neg", "ppermute", "psum",
     "psum_scatter", "real", "reduce_sum", "reshape", "rfft", "roll", "scatter_add",
     "scatter_along_axis", "scatter_slice", "select", "slice", "solve", "sub", "sylvester",
     "take_along_axis", "transpose", "tri", "triangular_solve"}
