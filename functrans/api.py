@@ -913,11 +913,12 @@ def _structural_mask(treedef, leaves):
 
 
 def _keep_structural(cts, primals, mask):
-    """Cotangents with the structural leaves replaced by the primal ones."""
+    """Cotangents with the structural leaves replaced by (unshared copies of) the primal
+    ones: writing into a gradient's indices must not rewrite the caller's."""
     if mask is not None:
         for i, m in enumerate(mask):
             if m:
-                cts[i] = primals[i]
+                cts[i] = unshared([primals[i]], [primals[i]])[0]
     return cts
 
 
