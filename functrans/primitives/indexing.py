@@ -41,7 +41,10 @@ def _normalized(b, idx, dims, shape, device):
         else:
             # int64 before adding n: in a narrow index dtype i + n overflows (NumPy raises,
             # torch wraps around to a wrong index).
-            i = xp.astype(i, xp.int64)
+            i = xp.astype(i, xp.int64, copy=False)
+            if math.prod(i.shape) >= _IN_RANGE_CHECK_SIZE and _in_range(b, i, n):
+                out.append(i)  # (all in [0, n): the passes below would change nothing)
+                continue
             i = xp.where(i < 0, i + n, i)
             if (len(idx) > 1 or b.index_wraps) and n:
                 # The components are flattened into one row index: one out of its range would
@@ -55,6 +58,17 @@ def _normalized(b, idx, dims, shape, device):
                 i = xp.where(i < 0, n, i)
             out.append(i)
     return out
+
+
+# From this many indices on, one look at their least and greatest saves the passes that wrap
+# and clamp them (an eager gather of 200k indices spent most of its time there); below it,
+# those passes cost less than the look.
+_IN_RANGE_CHECK_SIZE = 4096
+
+
+def _in_range(b, i, n):
+    xp = b.xp
+    return (int(b.to_numpy(xp.min(i))) >= 0 and int(b.to_numpy(xp.max(i))) < n) if n else False
 
 
 def _flat_index(b, idx, dims, shape, device):
@@ -200,10 +214,11 @@ scatter_add_p.def_batch(_scatter_add_batch)
 
 def _take_along_impl(b, x, idx, axis):
     n = x.shape[axis]
-    idx = b.xp.astype(idx, b.xp.int64)  # as in _normalized (and torch wants int64 here)
-    idx = b.xp.where(idx < 0, idx + n, idx)
-    if b.index_wraps and n:  # (as in _normalized)
-        idx = b.xp.clip(idx, 0, n - 1)
+    idx = b.xp.astype(idx, b.xp.int64, copy=False)  # as in _normalized (torch wants int64)
+    if math.prod(idx.shape) < _IN_RANGE_CHECK_SIZE or not _in_range(b, idx, n):
+        idx = b.xp.where(idx < 0, idx + n, idx)
+        if b.index_wraps and n:  # (as in _normalized)
+            idx = b.xp.clip(idx, 0, n - 1)
     return b.xp.take_along_axis(x, idx, axis=axis)
 
 
@@ -242,10 +257,11 @@ def _scatter_along_impl(b, v, idx, axis, shape):
     flat = None
     for d in range(len(shape)):
         if d == axis:
-            i = xp.astype(idx, xp.int64)
-            i = xp.where(i < 0, i + shape[d], i)
-            if b.index_wraps and shape[d]:  # (flattened: out of range is another row)
-                i = xp.clip(i, 0, shape[d] - 1)
+            i = xp.astype(idx, xp.int64, copy=False)
+            if math.prod(ishape) < _IN_RANGE_CHECK_SIZE or not _in_range(b, i, shape[d]):
+                i = xp.where(i < 0, i + shape[d], i)
+                if b.index_wraps and shape[d]:  # (flattened: out of range is another row)
+                    i = xp.clip(i, 0, shape[d] - 1)
         else:
             r = [1] * len(shape)
             r[d] = ishape[d]
