@@ -86,6 +86,11 @@ def test_custom_function_nan_checked_under_jit_and_rule_checks_dropped():
     # differentiated beneath checkify: the rule runs, its check dropped, the error passed on
     (err, out), (_, t) = ft.jvp(ft.jit(ck.checkify(f)), (a(2.0),), (a(1.0),))
     assert err.get() is None and float(t) == pytest.approx(0.5)
+    for run in (ft.jit, lambda g: g):  # (the rule's check was refused under jit: staged)
+        g = run(ft.grad(lambda x: ck.checkify(f)(x)[1]))(a(2.0))
+        assert float(g) == pytest.approx(0.5)
+        g = run(ft.grad(lambda x: fnp.sum(ft.vmap(ck.checkify(f))(x)[1])))(a([2.0, 4.0]))
+        np.testing.assert_allclose(np.asarray(g), [0.5, 0.25])
     with pytest.raises(ck.JaxRuntimeError, match="inside the rule"):
         ft.jvp(f, (a(2.0),), (a(1.0),))  # (outside checkify, the rule's check raises)
 

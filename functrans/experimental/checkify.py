@@ -25,6 +25,7 @@ it is refused when staging, as in JAX. :func:`debug_check` is checked only under
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import itertools
 
@@ -361,15 +362,6 @@ class CheckifyInterpreter(Interpreter):
 
     def process(self, prim, args, params):
         vals = [self.unwrap(a) for a in args]
-        if not self.errors:  # (checks dropped: see _dropping_checks)
-            if prim is check_p:
-                return []
-            token = set_current(self)
-            try:
-                out = self.parent.process(prim, vals, params)
-            finally:
-                reset_current(token)
-            return [self.wrap(o) for o in out] if prim.multiple_results else self.wrap(out)
         rule = _RULES.get(prim.name)
         token = set_current(self)
         try:
@@ -384,7 +376,10 @@ class CheckifyInterpreter(Interpreter):
             else:
                 # (forwarded with this interpreter current: an implementation that runs a
                 # function, a custom_jvp one's, binds its operations here, and they are
-                # checked too)
+                # checked too; the checks of its rules are dropped, see _dropping_checks)
+                if prim.name in _RULE_PARAMS:
+                    params = dict(params, **{k: _dropping_checks(params[k])
+                                             for k in _RULE_PARAMS[prim.name]})
                 out = self.parent.process(prim, vals, params)
                 if NaNError in self.errors and prim.name not in _NO_NAN_CHECK \
                         and not prim.value_free:
@@ -474,6 +469,8 @@ _NO_NAN_CHECK = {"check", "select", "gather", "scatter_add", "take_along_axis",
 _RULES: dict = {}
 # Primitives that call a function of the user's, with rules of their own for it.
 _CALLS = frozenset({"custom_jvp_call", "custom_vjp_call", "checkpoint_call"})
+# The parameters of those calls that hold their rules.
+_RULE_PARAMS = {"custom_jvp_call": ("rule",), "custom_vjp_call": ("fwd", "bwd")}
 
 
 def _rule(name):
@@ -956,26 +953,32 @@ def _checked_call(self, prim, vals, params):
     return outs[n:]
 
 
-def _dropping_checks(self, fn):
-    """``fn`` run with the checks it calls dropped (a checkify with no categories enabled on
-    top of whatever runs it), its results plain values."""
+# Set while a custom function's rule runs for a checkify: check() and check_error() do
+# nothing then (JAX does not check the rules; a check of theirs would otherwise raise when the
+# rule runs, or be refused where it is staged, beneath the checkify that made it).
+_checks_dropped = contextvars.ContextVar("functrans_checkify_dropped", default=False)
+
+
+def _dropping_checks(fn):
+    """``fn`` run with the checks it calls dropped."""
+    if getattr(fn, "_drops_checks", False):
+        return fn
+
+    @functools.wraps(fn)
     def run(*args):
-        child = CheckifyInterpreter(current_interpreter(), frozenset(), None, self.sites)
-        token = set_current(child)
+        token = _checks_dropped.set(True)
         try:
-            out = fn(*args)
+            return fn(*args)
         finally:
-            reset_current(token)
-            child.active = False
-        leaves, tree = tree_flatten(out)
-        return tree_unflatten(tree, [child.unwrap(x) for x in leaves])
+            _checks_dropped.reset(token)
+    run._drops_checks = True
     return run
 
 
 def _forwarding_rule(self, rule, in_tree, n, box):
     """The custom JVP rule of a checked call: the user's on the operands, the error given
     passed on (its tangents too)."""
-    rule = _dropping_checks(self, rule)
+    rule = _dropping_checks(rule)
 
     def jvp(primals, tangents):
         p_out, t_out = rule(tuple(tree_unflatten(in_tree, list(primals[n:]))),
@@ -992,7 +995,7 @@ def _forwarding_rule(self, rule, in_tree, n, box):
 def _forwarding_vjp(self, fwd, bwd, in_tree, n, box, out_tree):
     """fwd and bwd of a checked custom_vjp call: the user's, the error passed on (with no
     cotangent)."""
-    fwd, bwd = _dropping_checks(self, fwd), _dropping_checks(self, bwd)
+    fwd, bwd = _dropping_checks(fwd), _dropping_checks(bwd)
 
     def fwd2(*xs):
         res = fwd(*tree_unflatten(in_tree, list(xs[n:])))
@@ -1069,11 +1072,13 @@ def checkify(f, errors=user_checks):
         a, kw = tree_unflatten(tree, [interp.wrap(x) if type(x) not in _SCALAR_DTYPES else x
                                       for x in leaves])
         token = set_current(interp)
+        kept = _checks_dropped.set(False)  # (a checkify inside a rule checks its function)
         _running[0] += 1
         try:
             out = f(*a, **kw)
         finally:
             _running[0] -= 1
+            _checks_dropped.reset(kept)
             reset_current(token)
             interp.active = False
         o_leaves, o_tree = tree_flatten(out)
@@ -1152,6 +1157,8 @@ def _check(pred, msg, debug, fmt_args, fmt_kwargs):
                         f"{type(pred).__name__}" + (f" of shape {tuple(shape)}" if shape is
                                                     not None else "")
                         + ". Reduce it first (functrans.numpy.all(x > 0)).")
+    if _checks_dropped.get():
+        return  # (a custom rule's, run for a checkify)
     leaves, tree = tree_flatten((fmt_args, fmt_kwargs))
     arrays, statics = [], []
     for x in leaves:
@@ -1183,6 +1190,8 @@ def check_error(error):
     its first failing member first."""
     if not isinstance(error, Error):
         raise TypeError(f"check_error takes an Error; got {type(error).__name__}.")
+    if _checks_dropped.get():
+        return  # (a custom rule's, run for a checkify)
     fail, code, payload = error._pred, error._code, list(error._payload)
     if type(current_interpreter()) is EvalInterpreter and not isinstance(fail, Tracer):
         exc = error.get_exception()  # (batched errors: every failing member)
