@@ -15,7 +15,8 @@ the checks for it are then computed one level down too, into the error value the
 threads along (first failure wins). Under ``jit`` those computations are staged with the rest,
 under ``vmap`` they are batched (a batched error), under ``grad`` they see the primal values.
 ``cond``, ``while_loop`` and ``scan`` that are staged (or batched) are rebuilt with their
-functions checked and the error carried through their operands and carry.
+functions checked and the error carried through their operands and carry; so are the calls
+of ``custom_jvp``, ``custom_vjp`` and ``checkpoint`` functions (their rules not checked).
 
 Outside ``checkify`` a failed :func:`check` raises :class:`JaxRuntimeError` at once (a
 ``ValueError``); staged without ``checkify`` (``jit(f)`` of a function that calls ``check``)
