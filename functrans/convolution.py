@@ -488,6 +488,10 @@ def _identity(name, dt):
         return 1
     if fnp.isdtype(dt, "real floating"):
         return -math.inf if name == "max" else math.inf
+    if fnp.isdtype(dt, "complex floating"):
+        # (complex values are ordered as NumPy orders them, the real part first: infinite
+        # parts of the sign make a value below (above) every other, NaNs aside)
+        return complex(-math.inf, -math.inf) if name == "max" else complex(math.inf, math.inf)
     if fnp.isdtype(dt, "bool"):
         return name == "min"
     if fnp.isdtype(dt, "integral"):

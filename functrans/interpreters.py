@@ -17,23 +17,18 @@ _new = object.__new__
 # -- forward mode --------------------------------------------------------------------------
 
 
-class JVPTracer(Tracer):
-    """A (primal, tangent) pair. The tangent is never a symbolic zero: a value whose tangent
-    is zero is simply not wrapped; and only floating-point values are ever wrapped."""
+class PairTracer(Tracer):
+    """A value (``primal``) and what a transform carries with it (``tangent``): the layout
+    and the array-like surface forward mode's tracers and jet's share. A float taken out of
+    one would carry on without what it carries: refused, in the words of ``_DROPPED``."""
 
     __slots__ = ("primal", "tangent")
+    _DROPPED = ""
 
     def __init__(self, interp, primal, tangent):
         self._interp = interp
         self.primal = primal
         self.tangent = tangent
-
-    @property
-    def aval(self):
-        p = self.primal
-        while type(p) is JVPTracer:  # nested forward modes: no frame per level
-            p = p.primal
-        return get_aval(p)
 
     # Cheaper than building an aval: these are on the hot path of functrans.numpy.
     @property
@@ -49,15 +44,9 @@ class JVPTracer(Tracer):
         p = self.primal
         return p._concrete(what) if isinstance(p, Tracer) else p
 
-    # bool(), int() and indexing are fine (Python control flow has no derivative), but a float
-    # taken out of a differentiated value would carry on without its derivative: refuse.
+    # bool(), int() and indexing are fine (Python control flow has no derivative)
     def _dropped(self, what):
-        raise DerivativeDroppedError(
-            f"{what} of a value being differentiated would drop its derivative silently "
-            f"(NumPy does this when a tracer is written into a NumPy array, e.g. y[0] = x). "
-            f"Keep the computation in functrans.numpy (build arrays with stack/concat/where), "
-            f"or write float(functrans.stop_gradient(x)) if dropping the derivative is "
-            f"intended.")
+        raise DerivativeDroppedError(what + self._DROPPED)
 
     def __float__(self):
         self._dropped("float()")
@@ -70,6 +59,26 @@ class JVPTracer(Tracer):
 
     def tolist(self):
         self._dropped("tolist()")
+
+
+class JVPTracer(PairTracer):
+    """A (primal, tangent) pair. The tangent is never a symbolic zero: a value whose tangent
+    is zero is simply not wrapped; and only floating-point values are ever wrapped."""
+
+    __slots__ = ()
+    _DROPPED = (
+        " of a value being differentiated would drop its derivative silently "
+        "(NumPy does this when a tracer is written into a NumPy array, e.g. y[0] = x). "
+        "Keep the computation in functrans.numpy (build arrays with stack/concat/where), "
+        "or write float(functrans.stop_gradient(x)) if dropping the derivative is "
+        "intended.")
+
+    @property
+    def aval(self):
+        p = self.primal
+        while type(p) is JVPTracer:  # nested forward modes: no frame per level
+            p = p.primal
+        return get_aval(p)
 
 
 INEXACT_TRACER_TYPES.add(JVPTracer)

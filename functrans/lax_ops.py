@@ -1953,6 +1953,7 @@ def _windows(what, operand, ind, starts_map, batch_pairs, window, sizes, out_ndi
     shape = tuple(operand.shape)
     dev = fnp.device(operand)
     flat, valid, stride = 0, None, 1
+    checkify = _sys.modules.get("functrans.experimental.checkify")  # (imported: may run)
     strides = [0] * len(shape)
     for d in range(len(shape) - 1, -1, -1):
         strides[d] = stride
@@ -1966,6 +1967,8 @@ def _windows(what, operand, ind, starts_map, batch_pairs, window, sizes, out_ndi
         pos = 0
         if d in starts_map:
             s = ind[..., starts_map.index(d)]
+            if checkify is not None:
+                checkify.window_starts_check(what, shape, s, d, n - w)
             if mode is GatherScatterMode.FILL_OR_DROP:
                 ok = fnp.logical_and(fnp.greater_equal(s, 0), fnp.less_equal(s, n - w))
                 valid = ok if valid is None else fnp.logical_and(valid, ok)

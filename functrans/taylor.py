@@ -32,11 +32,9 @@ from .api import (_Leaves, _all_zero, _array_leaves, _as_input, _check_like,
                   _product_pairs, _scalar_like)
 from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, current_interpreter, \
     get_aval, registry, reset_current, set_current
-from .dtypes import _by_id, dtype_of
-from .errors import (DerivativeDroppedError, MissingRuleError, TangentMismatchError,
-                     check_function)
+from .errors import MissingRuleError, TangentMismatchError, check_function
 from .interpreters import (CONSTANT_INTERPRETERS, SAME_LAYOUT_TRACERS, ConstTracer,
-                           JVPInterpreter, JVPTracer)
+                           JVPInterpreter, JVPTracer, PairTracer)
 from .primitives.elementwise import (_logistic, _order, _pick, _scalar_log, add, div, eq, exp,
                                      log, mul, ne, neg, pow, select, sign, sin_cos, sqrt, sub)
 from .primitives.reductions import chooser_weights_p, reduce_sum
@@ -47,20 +45,18 @@ from .tree import _where_differ, tree_flatten, tree_unflatten
 # -- the tracer and its interpreter -------------------------------------------------------------
 
 
-class JetTracer(Tracer):
+class JetTracer(PairTracer):
     """A value and its first Taylor coefficients along the curve being followed. ``terms``
     is a tuple of ``K`` coefficients, each an array of the value's shape and dtype or None
     for a zero one (not all None: such a value is a constant). Only floating-point values
     are wrapped."""
 
-    # (JVPTracer's slots, the coefficients in ``tangent``: a constant assigned a jet value,
+    # (JVPTracer's layout, the coefficients in ``tangent``: a constant assigned a jet value,
     # ``y = zeros(3); y[0] = x``, turns into one, as it does into a forward mode's tracer)
-    __slots__ = ("primal", "tangent")
-
-    def __init__(self, interp, primal, terms):
-        self._interp = interp
-        self.primal = primal
-        self.tangent = terms
+    __slots__ = ()
+    _DROPPED = (" of a value followed by jet would drop its Taylor coefficients silently. "
+                "Keep the computation in functrans.numpy, or write "
+                "float(functrans.stop_gradient(x)) if dropping them is intended.")
 
     @property
     def terms(self):
@@ -69,39 +65,6 @@ class JetTracer(Tracer):
     @property
     def aval(self):
         return get_aval(self.primal)
-
-    @property
-    def shape(self):
-        return self.primal.shape
-
-    @property
-    def dtype(self):
-        d = _by_id.get(id(self.primal.dtype))
-        return d if d is not None else dtype_of(self.primal)
-
-    def _concrete(self, what):
-        p = self.primal
-        return p._concrete(what) if isinstance(p, Tracer) else p
-
-    # As under forward mode: bool(), int() and indexing are fine, a float taken out would
-    # carry on without its coefficients.
-    def _dropped(self, what):
-        raise DerivativeDroppedError(
-            f"{what} of a value followed by jet would drop its Taylor coefficients silently. "
-            f"Keep the computation in functrans.numpy, or write "
-            f"float(functrans.stop_gradient(x)) if dropping them is intended.")
-
-    def __float__(self):
-        self._dropped("float()")
-
-    def __complex__(self):
-        self._dropped("complex()")
-
-    def item(self, *args):
-        self._dropped("item()")
-
-    def tolist(self):
-        self._dropped("tolist()")
 
 
 INEXACT_TRACER_TYPES.add(JetTracer)
@@ -194,16 +157,21 @@ def jet_flat(fun, primals, series, order, device_source=None):
     interp = JetInterpreter(current_interpreter(), order, device_source)
     args = [p if s is None or all(t is None for t in s) else JetTracer(interp, p, tuple(s))
             for p, s in zip(primals, series)]
+    out = _run_under(interp, fun, args)
+    if type(out) is JetTracer and out._interp is interp:
+        return out.primal, list(out.terms)
+    return (out.primal if type(out) is ConstTracer else out), None
+
+def _run_under(interp, fun, args):
+    """``fun(*args)`` with the jet interpreter ``interp`` current; it is retired after (and
+    lets go of the caller's array that gave its device)."""
     token = set_current(interp)
     try:
-        out = fun(*args)
+        return fun(*args)
     finally:
         reset_current(token)
         interp.active = False
         interp.device_source = None
-    if type(out) is JetTracer and out._interp is interp:
-        return out.primal, list(out.terms)
-    return (out.primal if type(out) is ConstTracer else out), None
 
 # -- helpers on coefficients (None is a zero coefficient) --------------------------------------
 
@@ -844,13 +812,7 @@ def jet(fun, primals, series, factorial_scaled=True):
         args.append(tree_unflatten(p_tree, [
             JetTracer(interp, x, tuple(ts)) if ts and any(t is not None for t in ts) else x
             for x, ts in zip(p_leaves, per_leaf)]))
-    token = set_current(interp)
-    try:
-        out = fun(*args)
-    finally:
-        reset_current(token)
-        interp.active = False
-        interp.device_source = None
+    out = _run_under(interp, fun, args)
     out_leaves, out_tree = tree_flatten(out)
     primals_out, series_out = [], []
     for o in out_leaves:

@@ -580,6 +580,9 @@ NON_DIFFERENTIABLE = {
     # session 27: LAPACK's pivots to a permutation (integers; lu_solve, lax.linalg.lu):
     # tests/test_vmap.py and tests/test_linalg_cases.py
     "lu_pivots_to_permutation",
+    # session 27: hyp1f1's derivative in a or b (first order only; its JVP refuses):
+    # tests/test_gaps_s27.py
+    "hyp1f1_param",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

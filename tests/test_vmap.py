@@ -141,6 +141,9 @@ def _nondiff_cases(b):
                                                                axes=(0,)),
                             (b.asarray([[1.0, 2.0, 2.0], [0.5, 0.5, -1.0]]),)),
         "riemann zeta": (lambda x: Sp.riemann_zeta(x * 2.0 + 0.25), (xs,)),  # (no pole)
+        # session 27: hyp1f1's derivative in a parameter (first order only)
+        "hyp1f1 parameter": (lambda x: Sp.hyp1f1_param_p.bind(x * 0.5 + 1.5, x * 0.0 + 2.5,
+                                                              x, wrt="a"), (xs,)),
         "schur": (lambda x: L.schur(x + b.asarray(np.diag([0.0, 3.0, 6.0])), "real", None),
                   (b.asarray(np.arange(9.0).reshape(3, 3) * 0.1),)),
         # session 15, api helper: host callbacks, once per member (or vmap_method's way)
@@ -175,7 +178,7 @@ def _nondiff_cases(b):
                                   "index reductions", "searchsorted, batched sequence",
                                   "searchsorted, batched values", "chooser weights",
                                   "creation", "schur", "riemann zeta", "callbacks",
-                                  "checkify check", "lu pivots"])
+                                  "checkify check", "lu pivots", "hyp1f1 parameter"])
 def test_vmap_of_non_differentiable_primitives(backend, name):
     if name == "schur" and backend.name != "numpy":
         pytest.skip("schur runs on NumPy only (through SciPy)")

@@ -15,7 +15,8 @@ the checks for it are then computed one level down too, into the error value the
 threads along (first failure wins). Under ``jit`` those computations are staged with the rest,
 under ``vmap`` they are batched (a batched error), under ``grad`` they see the primal values.
 ``cond``, ``while_loop`` and ``scan`` that are staged (or batched) are rebuilt with their
-functions checked and the error carried through their operands and carry.
+functions checked and the error carried through their operands and carry; so are the calls
+of ``custom_jvp``, ``custom_vjp`` and ``checkpoint`` functions (their rules not checked).
 
 Outside ``checkify`` a failed :func:`check` raises :class:`JaxRuntimeError` at once (a
 ``ValueError``); staged without ``checkify`` (``jit(f)`` of a function that calls ``check``)
@@ -25,6 +26,7 @@ it is refused when staging, as in JAX. :func:`debug_check` is checked only under
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import itertools
 
@@ -366,20 +368,19 @@ class CheckifyInterpreter(Interpreter):
         try:
             if rule is not None:
                 out = rule(self, vals, params)
-            elif prim.name in _CALLS and isinstance(self.parent, StagingInterpreter):
-                # A staging (jit) records the call with its rules, and stages the function
-                # apart: with itself current, so that nothing of this level's lands in a
-                # graph of its own. The function's operations are not checked there (JAX
-                # checks them); a failing check inside raises when the graph runs.
-                below = set_current(self.parent)
-                try:
-                    out = self.parent.process(prim, vals, params)
-                finally:
-                    reset_current(below)
+            elif prim.name in _CALLS and _rebinds(self.parent, prim.name):
+                # A staging (jit) or a vmap beneath (for a checkpoint, any transform: its
+                # derivative runs the function again) runs the call's function apart from
+                # this interpreter: the call is bound again there with the function checked
+                # (the error its operands and results), as JAX's checkify does.
+                out = _checked_call(self, prim, vals, params)
             else:
                 # (forwarded with this interpreter current: an implementation that runs a
                 # function, a custom_jvp one's, binds its operations here, and they are
-                # checked too)
+                # checked too; the checks of its rules are dropped, see _dropping_checks)
+                if prim.name in _RULE_PARAMS:
+                    params = dict(params, **{k: _dropping_checks(params[k])
+                                             for k in _RULE_PARAMS[prim.name]})
                 out = self.parent.process(prim, vals, params)
                 if NaNError in self.errors and prim.name not in _NO_NAN_CHECK \
                         and not prim.value_free:
@@ -468,8 +469,9 @@ _NO_NAN_CHECK = {"check", "select", "gather", "scatter_add", "take_along_axis",
 
 _RULES: dict = {}
 # Primitives that call a function of the user's, with rules of their own for it.
-_CALLS = frozenset({"custom_jvp_call", "custom_vjp_call", "custom_vmap_call",
-                    "checkpoint_call"})
+_CALLS = frozenset({"custom_jvp_call", "custom_vjp_call", "checkpoint_call"})
+# The parameters of those calls that hold their rules.
+_RULE_PARAMS = {"custom_jvp_call": ("rule",), "custom_vjp_call": ("fwd", "bwd")}
 
 
 def _rule(name):
@@ -645,10 +647,7 @@ def _check_abstract_eval(*avals, sigs, sites):
             "(as in JAX): the function calling check is being staged (jit, scan, while_loop, "
             "cond with a traced predicate...) outside checkify. Wrap it: "
             "checkify.checkify(f) returns (err, out), and err.throw() raises the failure "
-            "outside jit; or use checkify.debug_check, which only checks under checkify. "
-            "(Under jit(checkify(...)) or vmap(checkify(...)), the function of a custom_jvp, "
-            "custom_vjp or checkpoint is staged apart, outside checkify: move the check out "
-            "of it.)")
+            "outside jit; or use checkify.debug_check, which only checks under checkify.")
     return []
 
 
@@ -862,6 +861,159 @@ def _scan_rule(self, args, params):
     return list(c_out[n:]) + list(ys)
 
 
+# -- calls of functions with rules of their own: custom_jvp, custom_vjp, checkpoint ---------
+# Beneath a staging (jit) or a vmap, the call is bound again one level down with its function
+# checked: staged once (so that its check sites, and their codes, are fixed) into a graph
+# taking the error's leaves then the operands, and giving the error's leaves then the
+# results. The rules (a custom JVP rule, fwd, bwd) are not checked, as in JAX: they forward
+# the error they are given, and the checks they call are dropped (rather than raised when
+# they run, transformed, long after the checkify that made them returned).
+
+
+def _register_staging_reason():
+    from ..checkpointing import _WHY
+    _WHY.setdefault("checkify", (
+        "under jit or vmap of checkify, the function of a custom_jvp, custom_vjp or "
+        "checkpoint is staged once to check it", "", " Inside it, choose with "
+        "functrans.lax.cond or functrans.numpy.where rather than Python's if."))
+
+
+_register_staging_reason()
+
+
+def _rebinds(parent, name):
+    """Whether a call of ``name`` is bound again with its function checked beneath a
+    checkify whose parent is ``parent`` (else forwarded, the function then run with the
+    checkify current: evaluated, or a custom rule's derivative taken above it)."""
+    if name == "checkpoint_call":
+        return type(parent) is not EvalInterpreter
+    from ..batching import BatchInterpreter
+    return isinstance(parent, (StagingInterpreter, BatchInterpreter))
+
+
+def _checked_call(self, prim, vals, params):
+    from ..checkpointing import _intern, _library, _stage, _static
+    from ..control_flow import _stage_flat
+    name = prim.name
+    if name == "checkpoint_call":
+        fun = params["fun"]
+
+        def flat(*xs):
+            return list(fun(*xs))
+        box = None
+    else:
+        fun, in_tree, box = params["fun"], params["in_tree"], []
+
+        def flat(*xs):
+            out, tree = tree_flatten(fun(*tree_unflatten(in_tree, list(xs))))
+            box[:] = [tree]
+            return out
+    token = _below(self)
+    try:
+        sigs = _signatures(self, [flat], vals, "checkify")
+        leaves = self.state.leaves(sigs)
+        n = len(leaves)
+
+        def checked(*xs):
+            outs, st = _run_checked(self, flat, xs, sigs)
+            return st.leaves(sigs) + outs
+        args = leaves + list(vals)
+        if name == "checkpoint_call":
+            graph, captured, _ = _stage(checked, args, tree_flatten((tuple(args), {}))[1],
+                                        "a checkified checkpoint")
+            arrays = [x for x in args if not _static(x)]
+            policy = params.get("policy")
+            if policy is not None:
+                graph = _intern(graph, _library(arrays or captured))
+            outs = self.parent.process(prim, [*arrays, *captured],
+                                       {"fun": graph, **({} if policy is None
+                                                          else {"policy": policy})})
+        else:
+            graph, captured = _stage_flat(checked, args, getattr(fun, "__name__", name),
+                                          "checkify")
+            static = [_static(x) for x in args]
+            out_tree = box[0]
+
+            def fun2(*xs):  # (the operands' static leaves are baked into the graph)
+                return list(graph(*[x for x, s in zip(xs, static) if not s], *captured))
+            fun2.__name__ = getattr(fun, "__name__", "f")
+            new = dict(params, fun=fun2, in_tree=tree_flatten((0,) * len(args))[1],
+                       out_box=[])
+            if name == "custom_jvp_call":
+                new["rule"] = _forwarding_rule(self, params["rule"], in_tree, n, box)
+            else:
+                new["fwd"], new["bwd"] = _forwarding_vjp(self, params["fwd"], params["bwd"],
+                                                          in_tree, n, box, out_tree)
+            outs = self.parent.process(prim, args, new)
+            box[:] = [out_tree]
+            params["out_box"][:] = [out_tree]
+    finally:
+        reset_current(token)
+    outs = list(outs)
+    self.state = _State.from_leaves(outs[:n], sigs, self.state.like)
+    return outs[n:]
+
+
+# Set while a custom function's rule runs for a checkify: check() and check_error() do
+# nothing then (JAX does not check the rules; a check of theirs would otherwise raise when the
+# rule runs, or be refused where it is staged, beneath the checkify that made it).
+_checks_dropped = contextvars.ContextVar("functrans_checkify_dropped", default=False)
+
+
+def _dropping_checks(fn):
+    """``fn`` run with the checks it calls dropped."""
+    if getattr(fn, "_drops_checks", False):
+        return fn
+
+    @functools.wraps(fn)
+    def run(*args):
+        token = _checks_dropped.set(True)
+        try:
+            return fn(*args)
+        finally:
+            _checks_dropped.reset(token)
+    run._drops_checks = True
+    return run
+
+
+def _forwarding_rule(self, rule, in_tree, n, box):
+    """The custom JVP rule of a checked call: the user's on the operands, the error given
+    passed on (its tangents too)."""
+    rule = _dropping_checks(rule)
+
+    def jvp(primals, tangents):
+        p_out, t_out = rule(tuple(tree_unflatten(in_tree, list(primals[n:]))),
+                            tuple(tree_unflatten(in_tree, list(tangents[n:]))))
+        p_leaves, tree = tree_flatten(p_out)
+        t_leaves, t_tree = tree_flatten(t_out)
+        if t_tree != tree:  # (the user's mistake: said as without checkify)
+            return p_out, t_out
+        box[:] = [tree]
+        return [*primals[:n], *p_leaves], [*tangents[:n], *t_leaves]
+    return jvp
+
+
+def _forwarding_vjp(self, fwd, bwd, in_tree, n, box, out_tree):
+    """fwd and bwd of a checked custom_vjp call: the user's, the error passed on (with no
+    cotangent)."""
+    fwd, bwd = _dropping_checks(fwd), _dropping_checks(bwd)
+
+    def fwd2(*xs):
+        res = fwd(*tree_unflatten(in_tree, list(xs[n:])))
+        if not (isinstance(res, (tuple, list)) and len(res) == 2):
+            return res  # (the user's mistake: said as without checkify)
+        out, residuals = res
+        leaves, tree = tree_flatten(out)
+        box[:] = [tree]
+        return [*xs[:n], *leaves], residuals
+
+    def bwd2(residuals, cts):
+        cts = list(cts)
+        g = bwd(residuals, tree_unflatten(box[0] if box else out_tree, cts[n:]))
+        return (None,) * n + tuple(g)
+    return fwd2, bwd2
+
+
 # -- the public functions ----------------------------------------------------------------------
 
 
@@ -921,11 +1073,13 @@ def checkify(f, errors=user_checks):
         a, kw = tree_unflatten(tree, [interp.wrap(x) if type(x) not in _SCALAR_DTYPES else x
                                       for x in leaves])
         token = set_current(interp)
+        kept = _checks_dropped.set(False)  # (a checkify inside a rule checks its function)
         _running[0] += 1
         try:
             out = f(*a, **kw)
         finally:
             _running[0] -= 1
+            _checks_dropped.reset(kept)
             reset_current(token)
             interp.active = False
         o_leaves, o_tree = tree_flatten(out)
@@ -1004,6 +1158,8 @@ def _check(pred, msg, debug, fmt_args, fmt_kwargs):
                         f"{type(pred).__name__}" + (f" of shape {tuple(shape)}" if shape is
                                                     not None else "")
                         + ". Reduce it first (functrans.numpy.all(x > 0)).")
+    if _checks_dropped.get():
+        return  # (a custom rule's, run for a checkify)
     leaves, tree = tree_flatten((fmt_args, fmt_kwargs))
     arrays, statics = [], []
     for x in leaves:
@@ -1035,6 +1191,8 @@ def check_error(error):
     its first failing member first."""
     if not isinstance(error, Error):
         raise TypeError(f"check_error takes an Error; got {type(error).__name__}.")
+    if _checks_dropped.get():
+        return  # (a custom rule's, run for a checkify)
     fail, code, payload = error._pred, error._code, list(error._payload)
     if type(current_interpreter()) is EvalInterpreter and not isinstance(fail, Tracer):
         exc = error.get_exception()  # (batched errors: every failing member)
@@ -1098,20 +1256,37 @@ def index_bounds_check(what, shape, index, n, axis, like):
     """Record (as a check of ``index_checks``) an integer ``index`` (a number or an array)
     outside ``[-n, n)`` for axis ``axis`` of an array of ``shape``: what ``x.at[i]``'s
     modes clamp or drop silently, JAX's checkify reports."""
+    _bounds_check(what, shape, index, -n, n - 1, axis, n, like)
+
+
+def window_starts_check(what, shape, starts, axis, last):
+    """Record (as a check of ``index_checks``) a start of ``lax.gather``'s or a
+    ``lax.scatter``'s windows outside ``[0, last]`` along operand axis ``axis`` (of an
+    operand of ``shape``), where a checkify with ``index_checks`` runs: every mode clamps or
+    drops it, JAX's checkify reports it."""
+    if index_checks_running():
+        _bounds_check(what, shape, starts, 0, last, axis, shape[axis], starts)
+
+
+def _bounds_check(what, shape, index, lo, hi, axis, size, like):
+    """A check that ``index`` (a number or an integer array) lies in ``[lo, hi]``; reported
+    as an index of axis ``axis`` (of ``size``) of an array of ``shape``."""
     site = _Site(OOBError, _OOB_SIG, prim=what, shape=tuple(shape), debug=True)
     code = _next_code()
     if not hasattr(index, "shape"):
         index = int(index)
-        if -n <= index < n:
+        if lo <= index <= hi:
             return
-        payload = _int_vector([index, axis, n], like)
+        payload = _int_vector([index, axis, size], like)
         fail = fnp.equal(fnp.take(payload, 0), index)
     else:
         flat = fnp.reshape(fnp.astype(index, fnp.int64), (-1,))
-        bad = fnp.logical_or(fnp.less(flat, -n), fnp.greater_equal(flat, n))
+        if not flat.shape[0]:
+            return
+        bad = fnp.logical_or(fnp.less(flat, lo), fnp.greater(flat, hi))
         value = fnp.take(flat, fnp.argmax(bad))
         fail = fnp.any(bad)
-        payload = fnp.stack([value, fnp.full_like(value, axis), fnp.full_like(value, n)])
+        payload = fnp.stack([value, fnp.full_like(value, axis), fnp.full_like(value, size)])
     check_p.bind(fail, code, payload, sigs=(_OOB_SIG,), sites=((code, site),))
 
 

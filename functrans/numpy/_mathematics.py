@@ -1670,10 +1670,11 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     m = _shape(values)[0]
     if equal_nan and _is_inexact(values) and m:
         k = builtins.int(_count_true(isnan(values)))
-        if k > 1:  # NaNs sort last: keep the first one, merge the others into it
-            j = m - k
-            values = _sl(values, 0, j + 1)
-            index = concat([_sl(index, 0, j), reshape(min(_sl(index, j, m)), (1,))])
+        if k > 1:  # NaNs sort last: merged into one, the first of ``ar`` (as NumPy 2.4's
+            j = m - k  # unique of the values alone keeps; its index that occurrence's)
+            first = reshape(min(_sl(index, j, m)), (1,))
+            values = concat([_sl(values, 0, j), take(x, first)])
+            index = concat([_sl(index, 0, j), first])
             inverse = minimum(inverse, j)
             counts = concat([_sl(counts, 0, j), reshape(sum(_sl(counts, j, m)), (1,))])
     out = [values]
@@ -1718,6 +1719,10 @@ def _unique_sized(ar, size, fill_value, return_index, return_inverse, return_cou
     kept = less(first, n)
     first = where(kept, first, 0)
     index = take(perm, first)
+    if equal_nan and _is_inexact(s):
+        # the NaNs' group (complex NaNs differ): its first element of ``ar``, as without size
+        nan_at = where(isnan(x), _st.iota(x, n, _dt.int64), n)
+        index = where(logical_and(kept, isnan(take(x, index))), min(nan_at), index)
     values = take(x, index)
     if fill_value is not None:
         values = where(kept, values, _initial_value(values, fill_value, "fill_value"))

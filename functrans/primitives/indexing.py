@@ -29,9 +29,10 @@ def _idx_shape(idx):
     return shapes[0] if shapes else ()
 
 
-def _normalized(b, idx, dims, shape, device):
+def _normalized(b, idx, dims, shape, device, strict=None):
     """Index arrays of one shape with negative entries wrapped (Python ints become arrays on
-    ``device``, the indexed data's)."""
+    ``device``, the indexed data's). ``strict`` (the operand's shape): an entry out of range
+    raises (a gather's) rather than being clamped."""
     xp = b.xp
     out = []
     for i, n in zip(idx, dims):
@@ -49,8 +50,11 @@ def _normalized(b, idx, dims, shape, device):
             if (len(idx) > 1 or b.index_wraps) and n:
                 # The components are flattened into one row index: one out of its range would
                 # land in another row (under vmap, another member's); a library whose take
-                # wraps (CuPy) would read another element. Checked eagerly before this where
-                # the indices are concrete; staged ones clamp, as JAX's do.
+                # wraps (CuPy) would read another element. A gather's raises as a single
+                # index array's does (functrans.numpy checks concrete indices before; this
+                # is a staged one's); a scatter's is clamped.
+                if strict is not None and bool(xp.any((i < 0) | (i >= n))):
+                    raise _out_of_bounds(b, idx, strict)
                 i = xp.clip(i, 0, n - 1)
             else:
                 # below -n: n, out of range for take (which would count i + n < 0 from the
@@ -71,9 +75,9 @@ def _in_range(b, i, n):
     return (int(b.to_numpy(xp.min(i))) >= 0 and int(b.to_numpy(xp.max(i))) < n) if n else False
 
 
-def _flat_index(b, idx, dims, shape, device):
+def _flat_index(b, idx, dims, shape, device, strict=None):
     flat = None
-    for i, n in zip(_normalized(b, idx, dims, shape, device), dims):
+    for i, n in zip(_normalized(b, idx, dims, shape, device, strict), dims):
         flat = i if flat is None else flat * n + i
     return flat
 
@@ -85,7 +89,7 @@ def _gather_impl(b, x, *idx):
     k = len(idx)
     lead, rest = tuple(x.shape[:k]), tuple(x.shape[k:])
     shape = _idx_shape(idx)
-    flat = _flat_index(b, idx, lead, shape, b.device(x))
+    flat = _flat_index(b, idx, lead, shape, b.device(x), strict=tuple(x.shape))
     xr = xp.reshape(x, (math.prod(lead),) + rest)
     try:
         out = xp.take(xr, xp.reshape(flat, (-1,)), axis=0)

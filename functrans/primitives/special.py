@@ -1,7 +1,7 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
 functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, wofz (the Faddeeva function, on
-complex arrays), hyp1f1 (Kummer's function, differentiable in x only), hyp2f1 (the Gauss
+complex arrays), hyp1f1 (Kummer's function; in a and b to first order), hyp2f1 (the Gauss
 hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only), ive (the
 scaled modified Bessel function exp(-|x|) I_v(x), in x only), the Bessel
 functions of orders 0 and 1 j0, j1, y0, y1, k0, k0e, k1, k1e, the regularized
@@ -401,8 +401,8 @@ betaincinv_p = _last_operand_primitive("betaincinv", ("a", "b"),
 # erfcx' = 2 x erfcx - 2/sqrt(pi), i0' = i1, i0e' = i1e - sign(x) i0e, i1' = i0 - i1/x,
 # i1e' = i0e - sign(x) i1e - i1e/x, exp1' = -exp(-x)/x, expi' = exp(x)/x,
 # expn(n)' = -expn(n - 1) (expn(0) = exp(-x)/x), dawsn' = 1 - 2 x dawsn, and the Hurwitz
-# zeta function's derivative in q, -s zeta(s + 1, q). Its derivative in s (and the Riemann
-# zeta function's) has no closed form: NotImplementedError.
+# zeta function's derivative in q, -s zeta(s + 1, q); its derivative in s is a series (see
+# _zeta_ds). The Riemann zeta function's derivative is not implemented: NotImplementedError.
 
 _TWO_OVER_SQRT_PI_ = 2.0 / math.sqrt(math.pi)
 # i1(x)/x = sum_k (x^2/4)^k / (2 k! (k+1)!): its Taylor coefficients in x^2, for |x| < 1e-2
@@ -459,13 +459,65 @@ expn_p.same_aval = True
 def _zeta_jvp(primals, tangents):
     s, q = primals
     ts, tq = tangents
-    if ts is not None:
-        raise NotImplementedError(
-            "zeta: the derivative with respect to the exponent x (the first argument) is not "
-            "implemented (it has no closed form); the derivative with respect to q is. "
-            "stop_gradient x or differentiate with respect to q only")
     out = zeta(s, q)
-    return out, None if tq is None else mul(tq, neg(mul(s, zeta(add(s, 1.0), q))))
+    t = None if tq is None else mul(tq, neg(mul(s, zeta(add(s, 1.0), q))))
+    if ts is not None:
+        part = mul(ts, _zeta_ds(s, q))
+        t = part if t is None else add(t, part)
+    return out, t
+
+
+# d/ds zeta(s, q) = -sum_k log(k + q) (k + q)**-s, by the Euler-Maclaurin formula of zeta
+# differentiated in s: with a = q + N,
+#   zeta(s, q) = sum_(k<N) (k + q)**-s + a**(1-s) / (s - 1) + a**-s / 2
+#                + sum_(j=1..M) B_2j / (2j)! (s)_(2j-1) a**(-s-2j+1)
+# ((s)_n the rising factorial), each term differentiated in closed form; N = 10 and M = 10
+# leave about 1e-16 relative for s > 1, q > 0. Written with primitives, so that it
+# differentiates again (in s and q).
+_ZETA_TERMS = 10
+_BERNOULLI_OVER_FACTORIAL = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6,
+                             -3617 / 510, 43867 / 798, -174611 / 330)
+_BERNOULLI_OVER_FACTORIAL = tuple(bn / math.factorial(2 * j + 2)
+                                  for j, bn in enumerate(_BERNOULLI_OVER_FACTORIAL))
+
+
+def _zeta_ds(s, q):
+    # outside s > 1, q > 0 (finite) nan (the value is inf or nan there, or, for a negative q
+    # with an integer s, real while its derivative in s is not); at q = inf 0; above
+    # s = 1000 the value's two terms' derivatives (the value is those two terms there)
+    ok = _and(_and(gt(s, 1.0), gt(q, 0.0)), _and(lt(q, math.inf), lt(s, 1e3)))
+    huge = _and(_and(gt(q, 0.0), lt(q, math.inf)), _and(gt(s, 1e3), lt(s, math.inf)))
+    ss, qs = select(ok, s, 2.0), select(ok, q, 1.0)
+    total = None
+    for k in range(_ZETA_TERMS):
+        lk = log(add(qs, float(k)))
+        term = mul(neg(lk), exp(mul(neg(ss), lk)))
+        total = term if total is None else add(total, term)
+    a = add(qs, float(_ZETA_TERMS))
+    la = log(a)
+    a_s = exp(mul(neg(ss), la))  # a**-s
+    s1 = sub(ss, 1.0)
+    a1s = mul(a, a_s)  # a**(1-s)
+    total = add(total, neg(add(div(mul(la, a1s), s1), div(a1s, mul(s1, s1)))))
+    total = sub(total, mul(mul(la, a_s), 0.5))
+    rising, harmonic, power = ss, div(1.0, ss), div(a_s, a)  # (s)_1, its log-derivative
+    for j, c in enumerate(_BERNOULLI_OVER_FACTORIAL):
+        if j:  # (s)_(2j+1) = (s)_(2j-1) (s + 2j - 1)(s + 2j); a**(-s-2j-1)
+            for i in (2 * j - 1, 2 * j):
+                rising = mul(rising, add(ss, float(i)))
+                harmonic = add(harmonic, div(1.0, add(ss, float(i))))
+            power = div(power, mul(a, a))
+        total = add(total, mul(mul(mul(rising, power), c), sub(harmonic, la)))
+    qh, sh = select(huge, q, 1.0), select(huge, s, 2e3)
+    l0, l1 = log(qh), log(add(qh, 1.0))
+    direct = neg(add(mul(l0, exp(mul(neg(sh), l0))), mul(l1, exp(mul(neg(sh), l1)))))
+    nan = add(mul(s, 0.0), math.nan)
+    out = select(ok, total, select(huge, direct, nan))
+    return select(_and(eq(q, math.inf), gt(s, 1.0)), mul(s, 0.0), out)
+
+
+def _and(x, y):
+    return select(x, y, x)
 
 
 # zeta(s, q): the Hurwitz zeta function (s > 1), operands of one shape and dtype.
@@ -587,21 +639,102 @@ wofz_p = unary("wofz", _via_extra("wofz"),
 def _hyp1f1_jvp(primals, tangents):
     a, b, x = primals
     ta, tb, tx = tangents
-    for t, n in ((ta, "a"), (tb, "b")):
-        if t is not None:
-            raise NotImplementedError(
-                f"hyp1f1: the derivative with respect to the parameter {n} is not "
-                f"implemented (only the derivative with respect to x is: "
-                f"a/b hyp1f1(a + 1, b + 1, x)); stop_gradient {n} or differentiate with "
-                f"respect to x only")
     out = hyp1f1(a, b, x)
-    if tx is None:
-        return out, None
-    return out, mul(tx, mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x)))
+    t = None
+    if tx is not None:
+        t = mul(tx, mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x)))
+    for tp, wrt in ((ta, "a"), (tb, "b")):
+        if tp is not None:
+            part = mul(tp, hyp1f1_param_p.bind(a, b, x, wrt=wrt))
+            t = part if t is None else add(t, part)
+    return out, t
+
+
+# The derivatives of M(a, b, x) = sum_k u_k, u_k = (a)_k / (b)_k x**k / k!, in a and b: the
+# series of the terms' derivatives, v_k = d u_k / da and w_k = d u_k / db, by the recurrences
+#   u_(k+1) = u_k (a + k) / (b + k) x / (k + 1)
+#   v_(k+1) = (v_k (a + k) + u_k) / (b + k) x / (k + 1)
+#   w_(k+1) = (a + k) / (b + k) (w_k - u_k / (b + k)) x / (k + 1)
+# (no digamma: right at the non-positive integers a where the series ends), summed at x and,
+# through Kummer's transformation M(a, b, x) = e**x M(b - a, b, -x), at -x; each point takes
+# the one that cancels less. Where both cancel more than _HYP1F1_CANCEL allows (about 1e-12
+# relative left), or have not converged in _HYP1F1_TERMS terms, NotImplementedError.
+_HYP1F1_TERMS = 4000
+_HYP1F1_CANCEL = 1e4
+
+
+def _hyp1f1_series(xp, a, b, x):
+    """``(M_a, M_b, cancellation)``: the sums of v and w at (a, b, x) and the ratio of
+    the sums of their magnitudes to their magnitudes (inf where not converged)."""
+    u = xp.ones_like(x)
+    v, w = xp.zeros_like(x), xp.zeros_like(x)
+    sv, sw, av, aw = v, w, v, w
+    done = False
+    peak = float(xp.max(xp.abs(x))) if x.size else 0.0  # (the terms grow until k ~ |x|)
+    for k in range(_HYP1F1_TERMS):
+        r = x / (k + 1)
+        u, v, w = (u * ((a + k) / (b + k)) * r, (v * (a + k) + u) / (b + k) * r,
+                   ((a + k) / (b + k)) * (w - u / (b + k)) * r)
+        sv, sw = sv + v, sw + w
+        av, aw = av + xp.abs(v), aw + xp.abs(w)
+        if k % 16 == 15 and k > peak:
+            small = (xp.abs(v) <= 1e-17 * xp.abs(sv)) & (xp.abs(w) <= 1e-17 * xp.abs(sw))
+            still = (xp.abs(v) + xp.abs(w) + xp.abs(u)) > 0
+            if not bool(xp.any(still & ~small)):
+                done = True
+                break
+    ratio = xp.maximum(_cancellation(xp, av, sv), _cancellation(xp, aw, sw))
+    if not done:
+        ratio = xp.full_like(ratio, math.inf)
+    return sv, sw, ratio
+
+
+def _cancellation(xp, total_abs, total):
+    """``total_abs / |total|``: 0 for a sum of zeros, inf for one that cancels to 0."""
+    zero = total == 0
+    ratio = total_abs / xp.where(zero, xp.ones_like(total), xp.abs(total))
+    return xp.where(zero, xp.where(total_abs == 0, xp.zeros_like(total),
+                                   xp.full_like(total, math.inf)), ratio)
+
+
+def _hyp1f1_param_impl(bk, a, b, x, *, wrt):
+    xp = bk.xp
+    da, db, c1 = _hyp1f1_series(xp, a, b, x)
+    # through Kummer's transformation: M = e**x N(b - a, b, -x)
+    na, nb, c2 = _hyp1f1_series(xp, b - a, b, -x)
+    ex = xp.exp(x)
+    da2, db2 = -ex * na, ex * (na + nb)
+    direct = c1 <= c2
+    out = xp.where(direct, da, da2) if wrt == "a" else xp.where(direct, db, db2)
+    cancel = xp.where(direct, c1, c2)
+    zero = xp.where(direct, da == 0, da2 == 0) if wrt == "a" else \
+        xp.where(direct, db == 0, db2 == 0)
+    bad = (cancel > _HYP1F1_CANCEL) & ~zero
+    if bool(xp.any(bad)):
+        import numpy as np
+        at = np.argwhere(np.asarray(bk.to_numpy(bad)))[0]
+        pick = [float(np.asarray(bk.to_numpy(v))[tuple(at)]) for v in (a, b, x)]
+        raise NotImplementedError(
+            f"hyp1f1: the derivative with respect to the parameter {wrt} is computed from "
+            f"its power series (at x, or at -x through Kummer's transformation), which "
+            f"cancels too much (or does not converge in {_HYP1F1_TERMS} terms) at a={pick[0]}, "
+            f"b={pick[1]}, x={pick[2]} for an accurate value there; stop_gradient {wrt} or "
+            f"use a central difference of hyp1f1 there")
+    return out
+
+
+def _hyp1f1_param_jvp(primals, tangents, *, wrt):
+    raise NotImplementedError(
+        f"hyp1f1: the derivative with respect to the parameter {wrt} is implemented to first "
+        f"order only (its series); its own derivative is not")
+
+
+# hyp1f1_param(a, b, x, wrt="a" or "b"): d/da or d/db of Kummer's function (first order).
+hyp1f1_param_p = elementwise("hyp1f1_param", _hyp1f1_param_impl, _hyp1f1_param_jvp)
 
 
 # hyp1f1(a, b, x): Kummer's function M(a, b, x), operands of one shape and dtype (finite, b
-# not a pole: the namespace gives the edges their values); differentiable in x only.
+# not a pole: the namespace gives the edges their values); in a and b to first order.
 hyp1f1_p = elementwise("hyp1f1", lambda bk, a, b, x: bk.extra("hyp1f1")(a, b, x), _hyp1f1_jvp)
 
 # -- special15b: hyp2f1, jv ----------------------------------------------------------------------
