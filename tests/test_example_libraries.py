@@ -776,8 +776,8 @@ def test_stax_against_jax():
 
 def test_custom_derivatives_module():
     """``functrans.custom_derivatives`` holds functrans's own custom_jvp, custom_vjp,
-    closure_convert and custom_gradient (a rule defined through it is used); JAX's
-    symbolic-zero names are AttributeErrors naming what to do instead."""
+    closure_convert and custom_gradient (a rule defined through it is used), and JAX's
+    symbolic-zero names."""
     import functrans.custom_derivatives as cd
     assert cd.custom_jvp is ft.custom_jvp and cd.custom_vjp is ft.custom_vjp
     assert cd.closure_convert is ft.closure_convert
@@ -789,8 +789,9 @@ def test_custom_derivatives_module():
 
     f.defjvp(lambda primals, tangents: (f(primals[0]), 3.0 * tangents[0]))
     assert float(ft.grad(f)(0.5)) == 3.0
-    with pytest.raises(AttributeError, match="zeros_like"):
-        cd.zero_from_primal  # noqa: B018
+    # (session 27: the symbolic-zero names exist, as JAX's)
+    np.testing.assert_array_equal(cd.zero_from_primal(np.ones(2)), np.zeros(2))
+    assert isinstance(cd.zero_from_primal(np.ones(2), symbolic_zeros=True), cd.SymbolicZero)
 
 
 def test_stats_distributions_import_as_modules():
