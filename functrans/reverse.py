@@ -221,6 +221,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     # to join a later sum (the negated cotangent of a subtraction's second
                     # operand costs no operation of its own).
                     scale, cts = (t[1], t[0]) if type(t[1]) in _REAL else (t[0], t[1])
+                    t = None  # (the sum's list let go: the array may die after the rule)
                 elif (_INPLACE and (type(t[0]) in _HOST and t[0].nbytes >= _ELIDE_BYTES
                                     or type(t[1]) in _HOST and t[1].nbytes >= _ELIDE_BYTES)):
                     # (this loop's names let go of earlier equations' residuals and
