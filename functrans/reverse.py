@@ -200,7 +200,6 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     new = _new
     while todo:
         prim, inputs, params, outputs = todo.pop()
-        scale = None  # (a real factor the rule's results are to be multiplied by, pending)
         if prim.multiple_results:
             cts = [env.dense(v, pop(v, None)) for v in outputs]
             if all(c is None for c in cts):
@@ -214,14 +213,6 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 t = cts.terms
                 if len(t) != 2 or cts.rest is not None:
                     cts = cts.value(borrowed)
-                elif prim in _SCALABLE and _scalable(prim, t):
-                    # An array times a real scalar reaching a data-movement rule (or a sum,
-                    # for a factor of -1 or 1, with which the sum's rounding is the same):
-                    # the rule moves the array and the scalar stays pending on its results,
-                    # to join a later sum (the negated cotangent of a subtraction's second
-                    # operand costs no operation of its own).
-                    scale, cts = (t[1], t[0]) if type(t[1]) in _REAL else (t[0], t[1])
-                    t = None  # (the sum's list let go: the array may die after the rule)
                 elif (_INPLACE and (type(t[0]) in _HOST and t[0].nbytes >= _ELIDE_BYTES
                                     or type(t[1]) in _HOST and t[1].nbytes >= _ELIDE_BYTES)):
                     # (this loop's names let go of earlier equations' residuals and
@@ -275,7 +266,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 continue
             if prim is _sub_p:
                 # (the transpose rule inline: the second operand's cotangent is the first's
-                # times -1, left pending so that it joins a later sum or a rule's scalar)
+                # times -1, left pending so that it joins a later sum as one more term)
                 x, y = inputs
                 if type(x) is Var:
                     if get(x) is None:
@@ -308,17 +299,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             # listed rules' results may be views on any library; NumPy says which are.
             borrowed.update(id(c) for c in res if c is not None and (
                 prim in _VIEWS or type(c) in _HOST and c.base is not None))
-        if scale is None:
-            for x, c in zip(inputs, res):
-                if c is not None and type(x) is Var:
-                    if get(x) is None:  # the common case: the first cotangent of x
-                        ct_env[x] = c
-                    else:
-                        env.add(x, c)
-        else:
-            for x, c in zip(inputs, res):
-                if c is not None and type(x) is Var:
-                    env.add_product(x, c, scale)
+        for x, c in zip(inputs, res):
+            if c is not None and type(x) is Var:
+                if get(x) is None:  # the common case: the first cotangent of x
+                    ct_env[x] = c
+                else:
+                    env.add(x, c)
         if retire:  # (the residuals of products die in _product, of these rules here)
             x = c = res = None
             _retire(inputs, borrowed)
@@ -788,24 +774,6 @@ from .primitives.structural import (broadcast_in_dim as _broadcast, broadcast_p 
                                     full_like as _full_like, reshape as _reshape,
                                     reshape_p as _reshape_p, scatter_slice as _scatter_slice,
                                     slice_p as _slice_p, transpose_p as _transpose_p)
-
-# Linear rules that commute with a real factor of their cotangent, applied to the array
-# while the factor stays pending: True where any factor gives the same values (the transpose
-# only moves data: a sum's is a broadcast), False where only -1 and 1 do (a broadcast's
-# transpose sums, and a sum's rounding is symmetric in sign only).
-_SCALABLE = {_reduce_sum_p: True, _reshape_p: True, _transpose_p: True, _flip_p: True,
-             _broadcast_p: False}
-
-
-def _scalable(prim, pair):
-    """Whether the pending product ``pair`` (two factors) is an array times a real scalar
-    that ``prim``'s transpose (one of _SCALABLE) may leave pending on its results."""
-    a, b = pair
-    if type(b) not in _REAL:
-        a, b = b, a
-        if type(b) not in _REAL:
-            return False
-    return type(a) not in _REAL and (_SCALABLE[prim] or b == 1 or b == -1)
 
 # Their transposes may return views of (or the very) cotangent they get.
 _VIEWS = {_add_p, _reshape_p, _transpose_p, _broadcast_p, _concat_p, _flip_p, _reduce_sum_p,

@@ -310,9 +310,8 @@ def _cross_entropy(z, Y):
 
 
 def test_cross_entropy_backward_operations():
-    # The backward pass of W2's loss: the seed's 1/n times Y, the subtraction's negated
-    # operand (summed by the max's broadcast) and the max's own cotangent stay pending and
-    # meet in two mul_adds: no neg, no separate product by 1/n, no add.
+    # The backward pass of W2's loss: the seed's 1/n times Y stays a pending product and
+    # joins the logits' other cotangents in one mul_add (no product of its own, no add).
     z = np.array([[0.5, 2.0, -1.0, 2.0], [1.0, -0.5, 0.25, 3.0], [0.0, 0.0, 0.0, 0.0]])
     Y = np.eye(4)[[1, 3, 0]]
     g, names = _evaluated(ft.grad(_cross_entropy), z, Y)
@@ -320,14 +319,15 @@ def test_cross_entropy_backward_operations():
     np.testing.assert_allclose(g, (e / e.sum(axis=1, keepdims=True) - Y) / 3, rtol=1e-14,
                                atol=1e-17)  # (ties in rows 0 and 2: the max's share cancels)
     back = names[names.index("div") + 1:]  # (after the forward's one division, the mean's)
-    assert back == ["div", "broadcast_in_dim", "mul", "reduce_sum", "mul_add",
+    assert back == ["div", "broadcast_in_dim", "mul", "mul", "reduce_sum", "add",
                     "broadcast_in_dim", "mul_add"], back
 
 
 def test_pending_scalars_through_sums_and_data_movement():
-    # Negated and scaled cotangents carried as pending products through a broadcast's sum,
-    # a sum's broadcast, transposes, reshapes and flips: the derivatives, of first and
-    # second order, against central differences and the dot-product identity.
+    # Negated and scaled cotangents (a subtraction's, a fill's times a residual) carried as
+    # pending products through a broadcast's sum, a sum's broadcast, transposes, reshapes and
+    # flips: the derivatives, of first and second order, against central differences and
+    # the dot-product identity.
     from functrans.testing import check_grads
     rng = np.random.default_rng(11)
     a = rng.standard_normal((3, 4))
