@@ -227,7 +227,10 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 if res is not None:
                     for x, c in zip(inputs, res):
                         if c is not None and type(x) is Var:
-                            env.add(x, c)
+                            if type(c) is _Product:
+                                env.add_product(x, c.a, c.b)
+                            else:
+                                env.add(x, c)
                     continue
                 cts = env.materialize(cts, outputs.aval)
             elif tc is _Pieces:
@@ -260,6 +263,21 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                         env.add_product(b, a, cts)
                 if len(inputs) % 2 and type(inputs[-1]) is Var:
                     env.add(inputs[-1], cts)
+                continue
+            if prim is _sub_p:
+                # (the transpose rule inline: the second operand's cotangent is the first's
+                # times -1, left pending so that it joins a later sum as one more term)
+                x, y = inputs
+                if type(x) is Var:
+                    if get(x) is None:
+                        ct_env[x] = cts
+                    else:
+                        env.add(x, cts)
+                if type(y) is Var:
+                    if y.aval.dtype.kind == "f":
+                        env.add_product(y, cts, -1.0)
+                    else:  # (complex: neg keeps the signs of zeros that a product may not)
+                        env.add(y, _neg_p.bind(cts))
                 continue
             if prim is _add_p:
                 # (the transpose rule inline: each linear operand takes the cotangent as it is)
@@ -367,6 +385,9 @@ class _Env:
         tp = type(prev)
         if tp is _Sum:
             prev.add_pair(a, b)
+        elif (tp is Fill and type(prev.value) in _REAL and var.aval.dtype.kind == "f"
+              and type(a) not in _REAL):
+            d[var] = _Sum(a, b, prev.value)  # a b + the fill's value: one mul_add (see add)
         elif tp is Fill or tp is _Pieces:
             self.add(var, _mul_p.bind(a, b))
         else:
@@ -667,6 +688,19 @@ def _fill_neg(v, inputs, params, env):
     return [Fill(-v)]
 
 
+class _Product:
+    """A fill rule's cotangent ``a * b`` (a residual times the fill's value), not computed:
+    the variable's cotangent takes it as a pending product (see :class:`_Sum`), so that a
+    fill reaching a variable through ``c * y`` (a mean's ``1/n`` times a residual...) costs
+    no operation of its own when other cotangents reach that variable too."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+
 def _fill_mul(v, inputs, params, env):
     x, y = inputs
     lin, other = (0, y) if type(x) is Var else (1, x)
@@ -678,6 +712,8 @@ def _fill_mul(v, inputs, params, env):
         c = other  # ones times the residual: the residual itself (copied if it is a result)
         if not isinstance(other, Tracer):
             env.borrowed.add(id(other))
+    elif type(v) in _REAL:
+        c = _Product(other, v)  # pending: it joins the variable's other cotangents
     else:
         c = _mul_p.bind(other, v)
     return [c, None] if lin == 0 else [None, c]

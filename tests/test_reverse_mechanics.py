@@ -300,3 +300,52 @@ def test_fills_meeting_a_pending_sum_stay_in_the_operands_library(backend):
     assert backend.is_own(g), type(g)
     np.testing.assert_allclose(backend.to_numpy(g), 2 + np.cos(np.sin(x0)) * np.cos(x0),
                                rtol=1e-14)
+
+
+def _cross_entropy(z, Y):
+    """The mean softmax cross-entropy of logits ``z`` through a stable log-sum-exp (W2's)."""
+    m = fnp.max(z, axis=1, keepdims=True)
+    lse = fnp.log(fnp.sum(fnp.exp(z - m), axis=1, keepdims=True)) + m
+    return fnp.mean(lse - fnp.sum(Y * z, axis=1, keepdims=True))
+
+
+def test_cross_entropy_backward_operations():
+    # The backward pass of W2's loss: the seed's 1/n times Y stays a pending product and
+    # joins the logits' other cotangents in one mul_add (no product of its own, no add).
+    z = np.array([[0.5, 2.0, -1.0, 2.0], [1.0, -0.5, 0.25, 3.0], [0.0, 0.0, 0.0, 0.0]])
+    Y = np.eye(4)[[1, 3, 0]]
+    g, names = _evaluated(ft.grad(_cross_entropy), z, Y)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(g, (e / e.sum(axis=1, keepdims=True) - Y) / 3, rtol=1e-14,
+                               atol=1e-17)  # (ties in rows 0 and 2: the max's share cancels)
+    back = names[names.index("div") + 1:]  # (after the forward's one division, the mean's)
+    assert back == ["div", "broadcast_in_dim", "mul", "mul", "reduce_sum", "add",
+                    "broadcast_in_dim", "mul_add"], back
+
+
+def test_pending_scalars_through_sums_and_data_movement():
+    # Negated and scaled cotangents (a subtraction's, a fill's times a residual) carried as
+    # pending products through a broadcast's sum, a sum's broadcast, transposes, reshapes and
+    # flips: the derivatives, of first and second order, against central differences and
+    # the dot-product identity.
+    from functrans.testing import check_grads
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((3, 4))
+
+    def f(x):
+        s = fnp.sum(x, axis=1, keepdims=True)
+        y = fnp.sin(a - s) - 0.5 * fnp.flip(fnp.reshape(fnp.transpose(x), (3, 4)), axis=1)
+        return fnp.sum(fnp.cos(y) - fnp.mean(x * 2.0, axis=0))
+    check_grads(f, (rng.standard_normal((3, 4)),), order=2)
+    g = ft.grad(f)(np.zeros((3, 4)))
+    assert g.shape == (3, 4) and g.dtype == np.float64
+
+
+def test_subtraction_of_a_complex_operand():
+    # The negated cotangent of a complex operand is a neg (signs of zeros kept), the real
+    # ones' a pending product: d/dx Re(e^{ix} - e^{2ix}) - (x - 3x) = -sin x + 2 sin 2x + 2.
+    x = np.array([0.3, -1.1, 2.0])
+
+    def f(x):
+        return fnp.sum(fnp.real(fnp.exp(1j * x) - fnp.exp(2j * x)) - (x - 3.0 * x))
+    np.testing.assert_allclose(ft.grad(f)(x), -np.sin(x) + 2 * np.sin(2 * x) + 2, rtol=1e-14)

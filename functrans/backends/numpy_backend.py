@@ -409,15 +409,21 @@ def _full_like(x, fill_value, dtype=None):
 
 def _chooser_weights(x, out, axes):
     kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
-    eq = x == np.reshape(out, kept)
-    mask = eq.astype(x.dtype)
+    mask = (x == out.reshape(kept)).astype(x.dtype)
     # Without ties each slice attains its extreme exactly once (a NaN extreme nowhere): the
     # weights are then the mask itself, which is what mask / 1 is to the bit. Counting all
     # matches at once skips the reduction along the axes (slow for short axes) and the
-    # division.
-    if np.count_nonzero(eq) == np.size(out) and not np.isnan(out).any():
+    # division. (Both checks are single reductions in C: np.count_nonzero and .any() run
+    # Python wrappers, cold code each time after a large product. A sum of the extremes that
+    # is not equal to itself is a NaN among them, or infinities of both signs: those take
+    # the general path, which is right for any values.)
+    total = _add_reduce(out, axis=None)
+    if _add_reduce(mask, axis=None) == out.size and total == total:
         return mask
-    return mask / np.add.reduce(mask, axis=axes, keepdims=True)
+    return mask / _add_reduce(mask, axis=axes, keepdims=True)
+
+
+_add_reduce = np.add.reduce
 
 
 def _tanh_slope(x, factor):
