@@ -52,14 +52,10 @@ from . import incomplete_grads as _incomplete_grads
 from .incomplete_grads import _any_true, _none_needs
 
 
-def complex_extreme(xp, name, refusals):
-    """``xp.maximum`` or ``xp.minimum`` (``name``), with NumPy's rule for complex numbers
-    where the library refuses them (raising one of ``refusals``): ordered lexicographically
-    (real part, then imaginary part; a tie gives the first operand), a NaN in either part of
-    either operand giving that operand (the first if both have one)."""
-    fn = getattr(xp, name)
-    greater = name == "maximum"
-
+def _where_refused_complex(xp, fn, refusals, rule):
+    """``fn(x, y)``, or, where the library refuses complex operands (raising one of
+    ``refusals``), ``rule(x, y)`` on them with a Python number made an array of the other
+    operand's dtype and device."""
     def impl(x, y):
         try:
             return fn(x, y)
@@ -69,13 +65,25 @@ def complex_extreme(xp, name, refusals):
                 raise
         x, y = (v if hasattr(v, "dtype") else xp.asarray(v, dtype=arr.dtype,
                                                           device=arr.device) for v in (x, y))
+        return rule(x, y)
+    return impl
+
+
+def complex_extreme(xp, name, refusals):
+    """``xp.maximum`` or ``xp.minimum`` (``name``), with NumPy's rule for complex numbers
+    where the library refuses them (raising one of ``refusals``): ordered lexicographically
+    (real part, then imaginary part; a tie gives the first operand), a NaN in either part of
+    either operand giving that operand (the first if both have one)."""
+    greater = name == "maximum"
+
+    def rule(x, y):
         xr, yr, xi, yi = xp.real(x), xp.real(y), xp.imag(x), xp.imag(y)
         beats = (xr > yr) if greater else (xr < yr)
         beats_im = (xi >= yi) if greater else (xi <= yi)
         x_wins = beats | ((xr == yr) & beats_im)
         x_nan, y_nan = xp.isnan(x), xp.isnan(y)
         return xp.where(x_nan | (~y_nan & x_wins), x, y)
-    return impl
+    return _where_refused_complex(xp, getattr(xp, name), refusals, rule)
 
 
 def complex_comparison(xp, name, refusals):
@@ -83,25 +91,16 @@ def complex_comparison(xp, name, refusals):
     rule for complex numbers where the library refuses them (raising one of ``refusals``):
     ``x < y`` where the real parts are ordered so and neither imaginary part is NaN, or the
     real parts are equal and the imaginary parts are ordered so (``<=``: likewise)."""
-    fn = getattr(xp, name)
     swap = name.startswith("greater")
     strict = name in ("less", "greater")
 
-    def impl(x, y):
-        try:
-            return fn(x, y)
-        except refusals:
-            arr = x if hasattr(x, "dtype") else y
-            if not xp.isdtype(arr.dtype, "complex floating"):
-                raise
-        x, y = (v if hasattr(v, "dtype") else xp.asarray(v, dtype=arr.dtype,
-                                                          device=arr.device) for v in (x, y))
+    def rule(x, y):
         if swap:
             x, y = y, x
         xr, yr, xi, yi = xp.real(x), xp.real(y), xp.imag(x), xp.imag(y)
         by_real = (xr < yr) & ~xp.isnan(xi) & ~xp.isnan(yi)
         return by_real | ((xr == yr) & ((xi < yi) if strict else (xi <= yi)))
-    return impl
+    return _where_refused_complex(xp, getattr(xp, name), refusals, rule)
 
 
 def _norm_axis(axis, ndim):
