@@ -10,6 +10,7 @@ to the new value, like item assignment does: no array is ever written to.
 from __future__ import annotations
 
 import operator
+import sys
 
 import numpy
 
@@ -148,9 +149,9 @@ class _IndexUpdate:
             elif w == 1 and not isinstance(k, slice) and not (
                     hasattr(k, "dtype") and _dtype(k).kind == "b"):  # (a 1-d mask)
                 n = shape[axis] if axis < len(shape) else 0
-                if checking is None:
-                    from .experimental import checkify
-                    checking = checkify.index_checks_running()
+                if checking is None:  # (no checkify runs unless its module was imported)
+                    checkify = sys.modules.get("functrans.experimental.checkify")
+                    checking = checkify is not None and checkify.index_checks_running()
                 if checking:  # (a checkify with index_checks reports the index first)
                     checkify.index_bounds_check("gather" if name == "get" else "scatter",
                                                 shape, k, n, axis, x)
