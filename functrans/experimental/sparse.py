@@ -23,14 +23,18 @@ with the same indices whose ``data`` is the gradient with respect to ``data``.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+import weakref
 
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..api import vmap
+from ..core import EVAL, Tracer, reset_current, set_current
 from ..errors import ConcretizationError
 from ..ops import segment_sum
+from ..primitives import indexing as _ix
 from ..tree import register_pytree_node
 
 __all__ = ["BCOO", "bcoo_dot_general", "bcoo_extract", "bcoo_fromdense",
@@ -342,18 +346,102 @@ def _per_batch(fn, n_batch, in_axes=0):
 
 # -- positions ---------------------------------------------------------------------------------
 
-def _positions(indices, shape):
-    """The flat (row-major) position of each entry of unbatched ``indices`` (nse, n_sparse) in
-    ``shape``, int64, and whether it is inside (negative indices count from the end)."""
+def _positions(indices, shape, dims=None):
+    """The flat (row-major) position of each entry of ``indices`` (batch + (nse, n_sparse)) in
+    the sparse dimensions ``dims`` (all by default) of ``shape``, int64, and whether it is
+    inside them (negative indices count from the end)."""
+    dims = range(len(shape)) if dims is None else dims
     # (made from indices alone, no new constant: the same tracer as indices under vmap)
-    flat = fnp.astype(fnp.sum(indices[:, :0], axis=-1), _dt.int64)
-    inside = flat == 0
-    for d, n in enumerate(shape):
-        i = fnp.astype(indices[:, d], _dt.int64)
+    flat = fnp.astype(fnp.sum(indices[..., :0], axis=-1), _dt.int64)
+    inside = None
+    for d in dims:
+        n = shape[d]
+        i = fnp.astype(indices[..., d], _dt.int64)
         i = fnp.where(i < 0, i + n, i)
-        inside = fnp.logical_and(inside, fnp.logical_and(i >= 0, i < n))
+        ok = fnp.logical_and(i >= 0, i < n)
+        inside = ok if inside is None else fnp.logical_and(inside, ok)
         flat = flat * n + i
-    return flat, inside
+    return flat, (flat == flat) if inside is None else inside
+
+
+def _layout(m, gathered=None, scattered=None):
+    """The flat positions of ``m``'s entries in its sparse dimensions ``gathered`` (an entry
+    outside the array at 0, to read) and ``scattered`` (an entry outside at the size of those
+    dimensions, one past the end, to drop), int64 of shape batch + (nse,), and whether each
+    entry is inside: ``None`` where the indices are concrete and every entry is inside (the
+    common case, which then needs no mask). Computed once per indices array (the work that
+    depends on the indices alone: a product with a fixed sparsity pattern repeats none of it),
+    under a transform too where the indices are concrete; traced indices compute it in the
+    graph."""
+    key = (m._sparse_shape, gathered, scattered)
+    return _cached(m.indices, key, lambda idx: _build_layout(idx, m._sparse_shape, gathered,
+                                                             scattered))
+
+
+def _build_layout(indices, shape, gathered, scattered):
+    out, inside = [], None
+    for dims in (gathered, scattered):
+        if dims is None:
+            out.append(None)
+            continue
+        flat, ok = _positions(indices, shape, dims)
+        inside = ok if inside is None else fnp.logical_and(inside, ok)
+        out.append(flat)
+    if not isinstance(indices, Tracer) and bool(fnp.all(inside)):
+        return out[0], out[1], None
+    if gathered is not None:
+        out[0] = fnp.where(inside, out[0], 0)
+    if scattered is not None:
+        out[1] = fnp.where(inside, out[1], math.prod(shape[d] for d in scattered))
+    return out[0], out[1], inside
+
+
+# id(indices) -> (a weak reference to them, what shows they are unchanged, {key: layout})
+_LAYOUTS = {}
+
+
+def _cached(indices, key, build):
+    """``build(indices)``, kept with concrete ``indices`` for the next call with that key.
+    An array written in place since is seen (its copy, or torch's version counter, differs)
+    and its layouts recomputed: a cached layout is never a stale one."""
+    if isinstance(indices, Tracer):
+        return build(indices)
+    token = set_current(EVAL)  # (concrete indices: concrete layouts, whatever runs above)
+    try:
+        entry = _LAYOUTS.get(id(indices))
+        if entry is None or entry[0]() is not indices or not _unchanged(indices, entry[1]):
+            try:
+                ref = weakref.ref(indices, functools.partial(_forget, id(indices)))
+            except TypeError:  # (an array type without weak references: nothing kept)
+                return build(indices)
+            entry = (ref, _stamp(indices), {})
+            _LAYOUTS[id(indices)] = entry
+        table = entry[2]
+        if key not in table:
+            table[key] = build(indices)
+        return table[key]
+    finally:
+        reset_current(token)
+
+
+def _forget(key, ref):
+    entry = _LAYOUTS.get(key)
+    if entry is not None and entry[0] is ref:
+        del _LAYOUTS[key]
+
+
+def _stamp(indices):
+    version = getattr(indices, "_version", None)  # torch counts the writes into a tensor
+    if isinstance(version, int):
+        return ("version", version)
+    return ("copy", fnp.asarray(indices, copy=True))
+
+
+def _unchanged(indices, stamp):
+    kind, value = stamp
+    if kind == "version":
+        return indices._version == value
+    return tuple(value.shape) == tuple(indices.shape) and bool(fnp.all(value == indices))
 
 
 def _unravel(flat, shape, dtype):
@@ -395,19 +483,29 @@ def bcoo_todense(mat):
     """
     shape = mat._sparse_shape
 
-    def one(data, indices):
-        size = math.prod(shape)
-        flat, inside = _positions(indices, shape)
-        flat = fnp.where(inside, flat, size)  # (segment_sum drops it)
-        return fnp.reshape(segment_sum(data, flat, num_segments=size), shape)
-    return _per_batch(one, mat.n_batch)(mat.data, mat.indices)
+    _, flat, inside = _layout(mat, scattered=tuple(range(len(shape))))
+    size = math.prod(shape)
+    return _per_batch(lambda d, f: fnp.reshape(_scatter(d, f, size, inside is not None), shape),
+                      mat.n_batch)(mat.data, flat)
 
 
-def _extract(indices, dense, shape):
-    """The entries of the unbatched ``dense`` at ``indices``; 0 outside."""
-    flat, inside = _positions(indices, shape)
-    picked = fnp.take(fnp.reshape(dense, (-1,)), fnp.where(inside, flat, 0), axis=0)
-    return fnp.where(inside, picked, fnp.zeros_like(picked))
+def _scatter(values, positions, size, dropped):
+    """Zeros of ``(size,) + rest`` with ``values`` (``positions.shape + rest``) added at the
+    in-range ``positions``; ``dropped``: those at ``size`` too, which are dropped."""
+    rest = tuple(values.shape[positions.ndim:])
+    out = _ix.scatter_add(values, (positions,), (size + dropped,) + rest)
+    return out[:size] if dropped else out
+
+
+def _extract(m, dense):
+    """The entries of ``dense`` (of ``m``'s shape) at ``m``'s indices; 0 outside."""
+    shape = m._sparse_shape
+    flat, _, inside = _layout(m, gathered=tuple(range(len(shape))))
+
+    def one(flat, dense):
+        return _ix.gather(fnp.reshape(dense, (-1,)), (flat,))
+    picked = _per_batch(one, m.n_batch)(flat, dense)
+    return picked if inside is None else fnp.where(inside, picked, fnp.zeros_like(picked))
 
 
 def bcoo_extract(sparr, arr):
@@ -426,9 +524,7 @@ def bcoo_extract(sparr, arr):
     if tuple(arr.shape) != sparr.shape:
         raise ValueError(f"bcoo_extract: arr of shape {tuple(arr.shape)} must have the sparse "
                          f"array's shape {sparr.shape}.")
-    shape = sparr._sparse_shape
-    picked = _per_batch(lambda i, x: _extract(i, x, shape), sparr.n_batch)(sparr.indices, arr)
-    return _like(sparr, picked)
+    return _like(sparr, _extract(sparr, arr))
 
 
 def todense(arr):
@@ -479,7 +575,8 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
             indices = fnp.astype(fnp.stack(cols, axis=-1), index_dtype)
         else:
             indices = fnp.zeros((nse, 0), dtype=index_dtype, like=m)
-        data = _extract(indices, m, shape)
+        flat, inside = _positions(indices, shape)
+        data = fnp.take(fnp.reshape(m, (-1,)), fnp.where(inside, flat, 0), axis=0)
         # A 0-d mat has no padding index: keep its value once
         kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero))
         return fnp.where(kept, data, fnp.zeros_like(data)), indices
@@ -590,30 +687,32 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
         rc = tuple(order.index(c) - nb for c in rc)
     x_ndim = x.ndim - (nb if lb else 0)
 
-    def one(data, indices, x):
+    c_flat, f_flat, inside = _layout(m, gathered=tuple(contract), scattered=tuple(free))
+    data = m.data if inside is None else fnp.where(inside, m.data, fnp.zeros_like(m.data))
+    n_in = math.prod(shape[d] for d in contract)
+    n_out = math.prod(shape[d] for d in free)
+
+    def one(data, c_flat, f_flat, x):
         # gather x's contracted dimensions at each entry's position, weight by data, and add
         # each entry's row into the output at its free position
         xt = fnp.permute_dims(x, tuple(rc) + tuple(d for d in range(x_ndim) if d not in rc))
         rest = tuple(xt.shape[len(rc):])
-        xt = fnp.reshape(xt, (-1,) + rest)
-        c_flat, c_in = _positions(_columns(indices, contract), [shape[d] for d in contract])
-        f_flat, f_in = _positions(_columns(indices, free), [shape[d] for d in free])
-        inside = fnp.logical_and(c_in, f_in)
-        rows = fnp.take(xt, fnp.where(inside, c_flat, 0), axis=0)  # (nse,) + rest
-        w = fnp.where(inside, data, fnp.zeros_like(data))
-        prod = fnp.multiply(fnp.reshape(w, (-1,) + (1,) * len(rest)), rows)
-        n_out = math.prod(shape[d] for d in free)
-        out = segment_sum(prod, fnp.where(inside, f_flat, n_out), num_segments=n_out)
+        if n_in == 0:  # (nothing to read: every entry is outside)
+            return fnp.zeros(tuple(shape[d] for d in free) + rest,
+                             dtype=fnp.result_type(data.dtype, x.dtype), like=x)
+        rows = _ix.gather(fnp.reshape(xt, (n_in,) + rest), (c_flat,))  # (nse,) + rest
+        prod = fnp.multiply(fnp.reshape(data, (-1,) + (1,) * len(rest)), rows)
+        out = _scatter(prod, f_flat, n_out, inside is not None)
         return fnp.reshape(out, tuple(shape[d] for d in free) + rest)
 
-    return _per_batch(one, nb, in_axes=(0, 0, 0 if lb else None))(m.data, m.indices, x)
+    return _per_batch(one, nb, in_axes=(0, 0, 0, 0 if lb else None))(data, c_flat, f_flat, x)
 
 
 def _columns(indices, cols):
-    """The columns ``cols`` of unbatched indices (nse, n_sparse), in that order."""
+    """The columns ``cols`` of indices (batch + (nse, n_sparse)), in that order."""
     if not cols:
-        return indices[:, :0]
-    return fnp.stack([indices[:, c] for c in cols], axis=-1)
+        return indices[..., :0]
+    return fnp.stack([indices[..., c] for c in cols], axis=-1)
 
 
 # -- elementwise and reductions ----------------------------------------------------------------
