@@ -348,37 +348,77 @@ def _per_batch(fn, n_batch, in_axes=0):
 
 def _positions(indices, shape, dims=None):
     """The flat (row-major) position of each entry of ``indices`` (batch + (nse, n_sparse)) in
-    the sparse dimensions ``dims`` (all by default) of ``shape``, int64, and whether it is
-    inside them (negative indices count from the end)."""
+    the sparse dimensions ``dims`` (all by default) of ``shape``, and whether it is inside
+    them (negative indices count from the end)."""
     dims = range(len(shape)) if dims is None else dims
-    # (made from indices alone, no new constant: the same tracer as indices under vmap)
-    flat = fnp.astype(fnp.sum(indices[..., :0], axis=-1), _dt.int64)
-    inside = None
+    flat = inside = None
     for d in dims:
         n = shape[d]
-        i = fnp.astype(indices[..., d], _dt.int64)
+        i = indices[..., d]
+        if len(dims) > 1 or _dt.dtype_of(i).name not in ("int32", "int64") or n > 2**31 - 1:
+            i = fnp.astype(i, _dt.int64)  # (i + n, and a flat position, may pass int32)
         i = fnp.where(i < 0, i + n, i)
         ok = fnp.logical_and(i >= 0, i < n)
         inside = ok if inside is None else fnp.logical_and(inside, ok)
-        flat = flat * n + i
-    return flat, (flat == flat) if inside is None else inside
+        flat = i if flat is None else flat * n + i
+    if flat is None:  # no dimensions: every entry at the one position
+        # (made from indices alone, no new constant: the same tracer as indices under vmap)
+        flat = fnp.astype(fnp.sum(indices[..., :0], axis=-1), _dt.int64)
+        inside = flat == 0
+    return flat, inside
 
 
-def _layout(m, gathered=None, scattered=None):
-    """The flat positions of ``m``'s entries in its sparse dimensions ``gathered`` (an entry
-    outside the array at 0, to read) and ``scattered`` (an entry outside at the size of those
-    dimensions, one past the end, to drop), int64 of shape batch + (nse,), and whether each
-    entry is inside: ``None`` where the indices are concrete and every entry is inside (the
-    common case, which then needs no mask). Computed once per indices array (the work that
-    depends on the indices alone: a product with a fixed sparsity pattern repeats none of it),
-    under a transform too where the indices are concrete; traced indices compute it in the
-    graph."""
-    key = (m._sparse_shape, gathered, scattered)
-    return _cached(m.indices, key, lambda idx: _build_layout(idx, m._sparse_shape, gathered,
-                                                             scattered))
+def _by_layout(m, gathered, scattered, compute, *operands):
+    """``compute(g, s, inside, *operands)`` with the flat positions of ``m``'s entries in its
+    sparse dimensions ``gathered`` (an entry outside the array at 0, to read) and
+    ``scattered`` (an entry outside at the size of those dimensions, one past the end, to
+    drop), int64 of shape batch + (nse,), and ``inside``, whether each entry is inside the
+    array, or ``None`` where every one is (the common case, which needs no mask).
+
+    Concrete indices: the positions are computed once per indices array and kept (a product
+    with a fixed sparsity pattern repeats none of that work), under a transform too. Traced
+    ones (under ``jit``): a ``cond`` on whether every index is in ``[0, n)`` reads the
+    columns as they are, or else wraps negative ones and masks those outside."""
+    shape = m._sparse_shape
+    indices = m.indices
+    if not isinstance(indices, Tracer):
+        key = (shape, gathered, scattered)
+        layout = _cached(indices, key,
+                         lambda idx: _build_layout(idx, shape, gathered, scattered, True))
+        return compute(*layout, *operands)
+
+    def in_range(idx, *operands):
+        return compute(*_raw_layout(idx, shape, gathered, scattered), *operands)
+
+    def masked(idx, *operands):
+        return compute(*_build_layout(idx, shape, gathered, scattered, False), *operands)
+    if not math.prod(indices.shape) or not shape:
+        return masked(indices, *operands)
+    from ..control_flow import cond
+    ok = fnp.min(indices) >= 0
+    # (whole reductions: NumPy's along the entries axis of (nse, n_sparse) is 200x slower)
+    for d, n in ([(Ellipsis, shape[0])] if len(set(shape)) == 1 else enumerate(shape)):
+        ok = fnp.logical_and(ok, fnp.max(indices[..., d] if d is not Ellipsis else indices) < n)
+    return cond(ok, in_range, masked, indices, *operands)
 
 
-def _build_layout(indices, shape, gathered, scattered):
+def _raw_layout(indices, shape, gathered, scattered):
+    """The positions of indices all in ``[0, n)``: the columns as they are."""
+    out = []
+    for dims in (gathered, scattered):
+        flat = None
+        for d in dims or ():
+            i = indices[..., d]
+            if len(dims) > 1:
+                i = fnp.astype(i, _dt.int64)
+            flat = i if flat is None else flat * shape[d] + i
+        if dims is not None and flat is None:
+            flat = fnp.astype(fnp.sum(indices[..., :0], axis=-1), _dt.int64)
+        out.append(flat)
+    return out[0], out[1], None
+
+
+def _build_layout(indices, shape, gathered, scattered, concrete):
     out, inside = [], None
     for dims in (gathered, scattered):
         if dims is None:
@@ -387,8 +427,10 @@ def _build_layout(indices, shape, gathered, scattered):
         flat, ok = _positions(indices, shape, dims)
         inside = ok if inside is None else fnp.logical_and(inside, ok)
         out.append(flat)
-    if not isinstance(indices, Tracer) and bool(fnp.all(inside)):
-        return out[0], out[1], None
+    if concrete:  # (int64: what the gathers index with)
+        out = [None if f is None else fnp.astype(f, _dt.int64) for f in out]
+        if bool(fnp.all(inside)):
+            return out[0], out[1], None
     if gathered is not None:
         out[0] = fnp.where(inside, out[0], 0)
     if scattered is not None:
@@ -482,11 +524,12 @@ def bcoo_todense(mat):
         array([0., 3., 0.])
     """
     shape = mat._sparse_shape
-
-    _, flat, inside = _layout(mat, scattered=tuple(range(len(shape))))
     size = math.prod(shape)
-    return _per_batch(lambda d, f: fnp.reshape(_scatter(d, f, size, inside is not None), shape),
-                      mat.n_batch)(mat.data, flat)
+
+    def compute(_, flat, inside, data):
+        return _per_batch(lambda d, f: fnp.reshape(_scatter(d, f, size, inside is not None),
+                                                   shape), mat.n_batch)(data, flat)
+    return _by_layout(mat, None, tuple(range(len(shape))), compute, mat.data)
 
 
 def _scatter(values, positions, size, dropped):
@@ -499,13 +542,13 @@ def _scatter(values, positions, size, dropped):
 
 def _extract(m, dense):
     """The entries of ``dense`` (of ``m``'s shape) at ``m``'s indices; 0 outside."""
-    shape = m._sparse_shape
-    flat, _, inside = _layout(m, gathered=tuple(range(len(shape))))
-
     def one(flat, dense):
         return _ix.gather(fnp.reshape(dense, (-1,)), (flat,))
-    picked = _per_batch(one, m.n_batch)(flat, dense)
-    return picked if inside is None else fnp.where(inside, picked, fnp.zeros_like(picked))
+
+    def compute(flat, _, inside, dense):
+        picked = _per_batch(one, m.n_batch)(flat, dense)
+        return picked if inside is None else fnp.where(inside, picked, 0)
+    return _by_layout(m, tuple(range(len(m._sparse_shape))), None, compute, dense)
 
 
 def bcoo_extract(sparr, arr):
@@ -687,12 +730,10 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
         rc = tuple(order.index(c) - nb for c in rc)
     x_ndim = x.ndim - (nb if lb else 0)
 
-    c_flat, f_flat, inside = _layout(m, gathered=tuple(contract), scattered=tuple(free))
-    data = m.data if inside is None else fnp.where(inside, m.data, fnp.zeros_like(m.data))
     n_in = math.prod(shape[d] for d in contract)
     n_out = math.prod(shape[d] for d in free)
 
-    def one(data, c_flat, f_flat, x):
+    def one(data, c_flat, f_flat, x, dropped):
         # gather x's contracted dimensions at each entry's position, weight by data, and add
         # each entry's row into the output at its free position
         xt = fnp.permute_dims(x, tuple(rc) + tuple(d for d in range(x_ndim) if d not in rc))
@@ -702,10 +743,14 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
                              dtype=fnp.result_type(data.dtype, x.dtype), like=x)
         rows = _ix.gather(fnp.reshape(xt, (n_in,) + rest), (c_flat,))  # (nse,) + rest
         prod = fnp.multiply(fnp.reshape(data, (-1,) + (1,) * len(rest)), rows)
-        out = _scatter(prod, f_flat, n_out, inside is not None)
+        out = _scatter(prod, f_flat, n_out, dropped)
         return fnp.reshape(out, tuple(shape[d] for d in free) + rest)
 
-    return _per_batch(one, nb, in_axes=(0, 0, 0, 0 if lb else None))(data, c_flat, f_flat, x)
+    def compute(c_flat, f_flat, inside, data, x):
+        data = data if inside is None else fnp.where(inside, data, 0)
+        return _per_batch(functools.partial(one, dropped=inside is not None), nb,
+                          in_axes=(0, 0, 0, 0 if lb else None))(data, c_flat, f_flat, x)
+    return _by_layout(m, tuple(contract), tuple(free), compute, m.data, x)
 
 
 def _columns(indices, cols):
