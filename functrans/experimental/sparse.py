@@ -403,12 +403,15 @@ def _by_layout(m, gathered, scattered, compute, *operands):
 
 
 def _raw_layout(indices, shape, gathered, scattered):
-    """The positions of indices all in ``[0, n)``: the columns as they are."""
+    """The positions of indices all in ``[0, n)``: the columns as they are, clamped: a
+    ``cond`` batched after staging (``vmap`` of a ``jit``) runs this branch for the members
+    whose indices are not all in range too (then selects the other's result), where an
+    index out of range must neither raise nor write elsewhere."""
     out = []
     for dims in (gathered, scattered):
         flat = None
         for d in dims or ():
-            i = indices[..., d]
+            i = fnp.minimum(fnp.maximum(indices[..., d], 0), shape[d] - 1)
             if len(dims) > 1:
                 i = fnp.astype(i, _dt.int64)
             flat = i if flat is None else flat * shape[d] + i
