@@ -277,8 +277,8 @@ def test_errors():
         sparse.BCOO((np.ones(3), np.zeros((2, 2), int)), shape=(2, 2))
     with pytest.raises(ValueError, match="no dense dimensions"):
         sparse.BCOO((np.ones(2), np.zeros((2, 2), int)), shape=(2, 2, 2))
-    with pytest.raises(NotImplementedError, match="two sparse arrays"):
-        m * m
+    with pytest.raises(ValueError, match=r"one shape and n_batch \(no broadcasting\)"):
+        m * m.T  # (sparse * sparse: equal shapes only)
     with pytest.raises(NotImplementedError, match="no dense dimensions"):
         sparse.BCOO.fromdense(_X, n_dense=1)
     with pytest.raises(NotImplementedError, match="the 'bcoo' format alone"):

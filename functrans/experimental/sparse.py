@@ -37,9 +37,11 @@ from ..ops import segment_sum
 from ..primitives import indexing as _ix
 from ..tree import register_pytree_node
 
-__all__ = ["BCOO", "bcoo_dot_general", "bcoo_extract", "bcoo_fromdense",
-           "bcoo_multiply_dense", "bcoo_reduce_sum", "bcoo_sort_indices", "bcoo_sum_duplicates",
-           "bcoo_todense", "bcoo_transpose", "empty", "eye", "sparsify", "todense"]
+__all__ = ["BCOO", "bcoo_concatenate", "bcoo_dot_general", "bcoo_dynamic_slice",
+           "bcoo_extract", "bcoo_fromdense", "bcoo_multiply_dense", "bcoo_multiply_sparse",
+           "bcoo_reduce_sum", "bcoo_reshape", "bcoo_slice", "bcoo_sort_indices",
+           "bcoo_squeeze", "bcoo_sum_duplicates", "bcoo_todense", "bcoo_transpose",
+           "empty", "eye", "sparsify", "todense"]
 
 
 class BCOO:
@@ -211,9 +213,8 @@ class BCOO:
     # -- arithmetic ----------------------------------------------------------------------------
 
     def __matmul__(self, other):
-        if isinstance(other, BCOO):
-            return _no_sparse_sparse("@")
-        other = _dense_operand(other, self, "@")
+        if not isinstance(other, BCOO):
+            other = _dense_operand(other, self, "@")
         _matmul_ranks(self, other)
         contract = 0
         return bcoo_dot_general(self, other,
@@ -227,7 +228,7 @@ class BCOO:
 
     def __mul__(self, other):
         if isinstance(other, BCOO):
-            return _no_sparse_sparse("*")
+            return bcoo_multiply_sparse(self, other)
         return _like(self, bcoo_multiply_dense(self, _dense_operand(other, self, "*")))
 
     __rmul__ = __mul__
@@ -316,12 +317,6 @@ def _concatenated(a, b, op):
     nb = a.n_batch
     return BCOO((fnp.concatenate([a.data, b.data], axis=nb),
                  fnp.concatenate([a.indices, b.indices], axis=nb)), shape=a.shape)
-
-
-def _no_sparse_sparse(op):
-    raise NotImplementedError(
-        f"BCOO {op} BCOO: operations between two sparse arrays are not provided; convert one "
-        f"with todense().")
 
 
 def _dense_operand(x, m, op):
@@ -664,13 +659,21 @@ def bcoo_transpose(mat, *, permutation):
 
 def bcoo_dot_general(lhs, rhs, *, dimension_numbers, precision=None,
                      preferred_element_type=None):
-    """``lax.dot_general`` with one ``BCOO`` operand and one dense one; the result is dense.
+    """``lax.dot_general`` with a ``BCOO`` operand: with a dense other one the result is
+    dense; with two ``BCOO`` s it is a ``BCOO`` (see below).
 
     ``dimension_numbers`` is ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``
     as in :func:`functrans.lax.dot_general`. The sparse operand's batch dimensions
     (``n_batch``) are either all free (kept, in front of the result) or exactly its dot batch
     dimensions; its contracting dimensions are sparse ones. ``precision`` is accepted and
     ignored; ``preferred_element_type`` casts the result.
+
+    Two sparse operands (JAX's ``bcoo_spdot_general``): both have the same ``n_batch``,
+    either their dot batch dimensions (in order) or, with no dot batch dimensions, only the
+    left one may have batch dimensions (kept in front). The result stores one entry per pair
+    of entries, ``nse = lhs.nse * rhs.nse`` as JAX's: the product of the two values where
+    their contracted indices agree, a padding entry elsewhere; ``sum_duplicates`` compacts
+    it.
 
     Example:
         >>> M = sparse.BCOO((np.array([2.0, 3.0]), np.array([[0, 1], [1, 0]])), shape=(2, 2))
@@ -680,13 +683,16 @@ def bcoo_dot_general(lhs, rhs, *, dimension_numbers, precision=None,
                [ 3.]])
     """
     del precision
-    if isinstance(lhs, BCOO) and isinstance(rhs, BCOO):
-        return _no_sparse_sparse("dot_general")
     if not isinstance(lhs, BCOO) and not isinstance(rhs, BCOO):
         raise TypeError("bcoo_dot_general: one operand must be a BCOO; for two dense ones use "
                         "functrans.lax.dot_general.")
     (lc, rc), (lb, rb) = dimension_numbers
     lc, rc, lb, rb = (tuple(operator.index(d) for d in ds) for ds in (lc, rc, lb, rb))
+    if isinstance(lhs, BCOO) and isinstance(rhs, BCOO):
+        out = _sparse_sparse_dot(lhs, rhs, lc, rc, lb, rb)
+        if preferred_element_type is not None:
+            out = out.astype(preferred_element_type)
+        return out
     if isinstance(rhs, BCOO):
         # dense @ sparse: the product with the operands swapped, its axes put back in order
         out = bcoo_dot_general(rhs, lhs, dimension_numbers=((rc, lc), (rb, lb)),
@@ -704,17 +710,7 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
     if not hasattr(x, "shape"):
         x = fnp.asarray(x)
     what = f"bcoo_dot_general of shapes {m.shape} and {tuple(x.shape)}"
-    if len(lc) != len(rc) or len(lb) != len(rb):
-        raise ValueError(f"{what}: the contracting (or batch) dimension lists differ in "
-                         f"length: {(lc, rc)} ({(lb, rb)}).")
-    for a, b in zip(lc + lb, rc + rb):
-        if not (0 <= a < m.ndim and 0 <= b < x.ndim):
-            raise ValueError(f"{what}: dimension numbers {((lc, rc), (lb, rb))} are out of "
-                             f"range.")
-        if m.shape[a] != x.shape[b]:
-            raise ValueError(f"{what}: dimension {a} of the sparse operand ({m.shape[a]}) "
-                             f"and dimension {b} of the dense one ({x.shape[b]}) must be "
-                             f"equal to be contracted (or batched) together.")
+    _check_dims(what, m, x, lc, rc, lb, rb)
     nb = m.n_batch
     if lb and lb != tuple(range(nb)):
         raise NotImplementedError(f"{what}: the sparse operand's dot batch dimensions must be "
@@ -754,6 +750,103 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
         return _per_batch(functools.partial(one, dropped=inside is not None), nb,
                           in_axes=(0, 0, 0, 0 if lb else None))(data, c_flat, f_flat, x)
     return _by_layout(m, tuple(contract), tuple(free), compute, m.data, x)
+
+
+def _check_dims(what, a, b, lc, rc, lb, rb, kind="dense"):
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise ValueError(f"{what}: the contracting (or batch) dimension lists differ in "
+                         f"length: {(lc, rc)} ({(lb, rb)}).")
+    for i, j in zip(lc + lb, rc + rb):
+        if not (0 <= i < a.ndim and 0 <= j < b.ndim):
+            raise ValueError(f"{what}: dimension numbers {((lc, rc), (lb, rb))} are out of "
+                             f"range.")
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"{what}: dimension {i} of the sparse operand ({a.shape[i]}) "
+                             f"and dimension {j} of the {kind} one ({b.shape[j]}) must be "
+                             f"equal to be contracted (or batched) together.")
+
+
+def _sparse_sparse_dot(a, b, lc, rc, lb, rb):
+    what = f"bcoo_dot_general of two BCOOs of shapes {a.shape} and {b.shape}"
+    _check_dims(what, a, b, lc, rc, lb, rb, kind="other sparse")
+    na, nb = a.n_batch, b.n_batch
+    if lb or rb:
+        if lb != tuple(range(na)) or rb != tuple(range(nb)):
+            raise NotImplementedError(
+                f"{what}: the dot batch dimensions must be exactly each operand's n_batch "
+                f"leading batch dimensions ({na} and {nb}); got {lb} and {rb}.")
+    elif nb:
+        raise NotImplementedError(f"{what}: with no dot batch dimensions the right operand "
+                                  f"must have n_batch=0; got {nb}.")
+    if any(d < na for d in lc) or any(d < nb for d in rc):
+        raise NotImplementedError(f"{what}: contracting a batch dimension is not provided; "
+                                  f"contract sparse dimensions.")
+    sa, sb = a._sparse_shape, b._sparse_shape
+    ca, cb = tuple(d - na for d in lc), tuple(d - nb for d in rc)
+    fa = tuple(d for d in range(len(sa)) if d not in ca)
+    fb = tuple(d for d in range(len(sb)) if d not in cb)
+    out_sparse = tuple(sa[d] for d in fa) + tuple(sb[d] for d in fb)
+
+    def one(da, ia, db, ib):
+        return _pairs(da, ia, sa, ca, fa, db, ib, sb, cb, fb)
+    data, indices = _per_batch(one, na, in_axes=(0, 0, 0 if nb else None, 0 if nb else None))(
+        a.data, a.indices, b.data, b.indices)
+    return BCOO((data, indices), shape=tuple(a.shape[:na]) + out_sparse)
+
+
+def _pairs(da, ia, sa, ma, ka, db, ib, sb, mb, kb):
+    """The entries of the products of every pair of entries of two unbatched BCOOs (data,
+    indices, sparse shape): their indices in the dimensions ``ma`` and ``mb`` must agree (an
+    entry outside its array matches nothing); each pair's index is its first entry's in the
+    dimensions ``ka`` followed by its second's in ``kb``, or the padding index where the
+    pair does not match. ``nse`` of the result: the product of theirs."""
+    pa, ina = _positions(ia, sa, ma)
+    pb, inb = _positions(ib, sb, mb)
+    _, ina = _positions(ia, sa)  # (inside in every dimension: matched ones and kept ones)
+    _, inb = _positions(ib, sb)
+    match = fnp.logical_and(fnp.logical_and(ina[:, None], inb[None, :]),
+                            pa[:, None] == pb[None, :])
+    data = fnp.where(match, da[:, None] * db[None, :], 0)
+    cols = []
+    for idx, shape, keep, first in ((ia, sa, ka, True), (ib, sb, kb, False)):
+        for d in keep:
+            n = shape[d]
+            i = idx[..., d]
+            i = fnp.where(i < 0, i + n, i)
+            i = i[:, None] if first else i[None, :]
+            cols.append(fnp.where(match, i, n))
+    n = data.shape[0] * data.shape[1]
+    indices = (fnp.reshape(fnp.stack(cols, axis=-1), (n, len(cols))) if cols
+               else fnp.zeros((n, 0), dtype=ia.dtype, like=ia))
+    return fnp.reshape(data, (n,)), indices
+
+
+def bcoo_multiply_sparse(lhs, rhs):
+    """The elementwise product of two ``BCOO`` s of one shape and ``n_batch``: a ``BCOO``
+    storing one entry per pair of entries (``nse = lhs.nse * rhs.nse``, as JAX's), the product
+    of their values where they are at one position and a padding entry elsewhere;
+    ``sum_duplicates`` compacts it. ``lhs * rhs`` is this.
+
+    Example:
+        >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0], [2.0, 3.0]]))
+        >>> sparse.bcoo_multiply_sparse(A, A.T).todense()
+        array([[1., 0.],
+               [0., 9.]])
+    """
+    if not (isinstance(lhs, BCOO) and isinstance(rhs, BCOO)):
+        raise TypeError("bcoo_multiply_sparse: both operands must be BCOOs; for a dense one "
+                        "use bcoo_multiply_dense (or *).")
+    if lhs.shape != rhs.shape or lhs.n_batch != rhs.n_batch:
+        raise ValueError(f"bcoo_multiply_sparse: the arrays must have one shape and n_batch "
+                         f"(no broadcasting); got {lhs.shape} (n_batch={lhs.n_batch}) and "
+                         f"{rhs.shape} (n_batch={rhs.n_batch}).")
+    sa, sb = lhs._sparse_shape, rhs._sparse_shape
+    every = tuple(range(len(sa)))
+
+    def one(da, ia, db, ib):
+        return _pairs(da, ia, sa, every, every, db, ib, sb, every, ())
+    data, indices = _per_batch(one, lhs.n_batch)(lhs.data, lhs.indices, rhs.data, rhs.indices)
+    return BCOO((data, indices), shape=lhs.shape)
 
 
 def _columns(indices, cols):
@@ -895,6 +988,264 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
     return BCOO((data, indices), shape=mat.shape)
 
 
+# -- reshaping, slicing, concatenation ---------------------------------------------------------
+
+def _wrap(i, n):
+    """Index column ``i`` with negative entries counted from the end of a dimension of ``n``."""
+    return fnp.where(i < 0, i + n, i)
+
+
+def _replace_columns(indices, cols):
+    """``indices`` with the columns ``cols`` (a dict: column -> new values) replaced."""
+    n = indices.shape[-1]
+    return fnp.stack([cols[d] if d in cols else indices[..., d] for d in range(n)], axis=-1)
+
+
+def _pad_entries(m, nse):
+    """``m`` stored with ``nse`` entries per batch element, its own then padding ones."""
+    extra = nse - m.nse
+    if not extra:
+        return m
+    nb = m.n_batch
+    batch = tuple(m.shape[:nb])
+    pad_data = fnp.zeros(batch + (extra,), dtype=m.dtype, like=m.data)
+    pad_idx = fnp.broadcast_to(fnp.asarray(m._sparse_shape, dtype=m.indices.dtype,
+                                           like=m.indices),
+                               batch + (extra, m.n_sparse))
+    return BCOO((fnp.concatenate([m.data, pad_data], axis=nb),
+                 fnp.concatenate([m.indices, pad_idx], axis=nb)), shape=m.shape)
+
+
+def bcoo_concatenate(operands, *, dimension):
+    """The ``BCOO`` s ``operands`` joined along ``dimension`` (``lax.concatenate``): they have
+    one ``n_batch`` and the same shape but along ``dimension``. Along a sparse dimension the
+    result stores the entries of all (``nse`` the sum of theirs); along a batch dimension each
+    is padded to the largest ``nse`` first.
+
+    Example:
+        >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0], [0.0, 2.0]]))
+        >>> sparse.bcoo_concatenate([A, A], dimension=1).todense()
+        array([[1., 0., 1., 0.],
+               [0., 2., 0., 2.]])
+    """
+    operands = list(operands)
+    if not operands or not all(isinstance(m, BCOO) for m in operands):
+        raise TypeError("bcoo_concatenate: operands must be a non-empty sequence of BCOOs; "
+                        "for dense arrays use functrans.numpy.concatenate.")
+    first = operands[0]
+    ndim, nb = first.ndim, first.n_batch
+    dimension = operator.index(dimension)
+    if not 0 <= dimension < ndim:
+        raise ValueError(f"bcoo_concatenate: dimension {dimension} is out of range for "
+                         f"{ndim}-d operands.")
+    for m in operands[1:]:
+        same = all(a == b for k, (a, b) in enumerate(zip(m.shape, first.shape))
+                   if k != dimension)
+        if m.ndim != ndim or m.n_batch != nb or not same:
+            raise ValueError(
+                f"bcoo_concatenate: the operands must have one n_batch and the same shape but "
+                f"along dimension {dimension}; got {first.shape} (n_batch={nb}) and {m.shape} "
+                f"(n_batch={m.n_batch}).")
+    total = sum(m.shape[dimension] for m in operands)
+    shape = tuple(total if k == dimension else n for k, n in enumerate(first.shape))
+    if dimension < nb:
+        nse = max(m.nse for m in operands)
+        padded = [_pad_entries(m, nse) for m in operands]
+        # (padding at the index shape: outside the result as well, which is as large or more)
+        return BCOO((fnp.concatenate([m.data for m in padded], axis=dimension),
+                     fnp.concatenate([m.indices for m in padded], axis=dimension)), shape=shape)
+    d = dimension - nb
+    datas, indices, offset = [], [], 0
+    for m in operands:
+        n = m._sparse_shape[d]
+        i = _wrap(m.indices[..., d], n)
+        # an entry outside its operand must not land in its neighbour: to the padding index
+        i = fnp.where(fnp.logical_and(i >= 0, i < n), i + offset, total)
+        indices.append(_replace_columns(m.indices, {d: fnp.astype(i, m.indices.dtype)}))
+        datas.append(m.data)
+        offset += n
+    dtype = fnp.result_type(*[m.indices.dtype for m in operands])
+    return BCOO((fnp.concatenate(datas, axis=nb),
+                 fnp.concatenate([fnp.astype(i, dtype) for i in indices], axis=nb)),
+                shape=shape)
+
+
+def _sliced(m, starts, sizes, strides):
+    """The data, indices and sparse shape of ``m`` restricted to ``starts[k] + strides[k] *
+    j`` for ``j < sizes[k]`` along its sparse dimensions ``k``: each entry's index moved,
+    entries outside the slice turned into padding (value 0). (The batch dimensions are the
+    caller's to slice.)"""
+    nb = m.n_batch
+    shape = m._sparse_shape
+    new_sparse = tuple(sizes[nb:])
+    cols, keep = {}, None
+    for d, n in enumerate(shape):
+        s, size, step = starts[nb + d], new_sparse[d], strides[nb + d]
+        if isinstance(s, int) and s == 0 and size == n and step == 1:
+            continue  # (the whole dimension: indices as they are)
+        i = _wrap(fnp.astype(m.indices[..., d], _dt.int64), n)
+        j = fnp.floor_divide(i - s, step) if step != 1 else i - s
+        ok = fnp.logical_and(fnp.logical_and(i >= 0, i < n),
+                             fnp.logical_and(j >= 0, j < size))
+        if step != 1:
+            ok = fnp.logical_and(ok, fnp.remainder(i - s, step) == 0)
+        keep = ok if keep is None else fnp.logical_and(keep, ok)
+        cols[d] = j
+    data, indices = m.data, m.indices
+    if cols:
+        padding = {d: fnp.full_like(indices[..., d], new_sparse[d]) for d in range(len(shape))}
+        moved = {d: fnp.astype(cols[d], indices.dtype) if d in cols else indices[..., d]
+                 for d in range(len(shape))}
+        indices = _replace_columns(indices, {d: fnp.where(keep, moved[d], padding[d])
+                                             for d in range(len(shape))})
+        data = fnp.where(keep, data, 0)
+    return data, indices, new_sparse
+
+
+def bcoo_slice(mat, *, start_indices, limit_indices, strides=None):
+    """``mat[start:limit:stride]`` along every dimension (``lax.slice``): a ``BCOO`` with the
+    same ``nse``, entries outside the slice turned into padding.
+
+    Example:
+        >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]]))
+        >>> sparse.bcoo_slice(A, start_indices=(0, 1), limit_indices=(2, 3)).todense()
+        array([[0., 3.],
+               [2., 0.]])
+    """
+    ndim = mat.ndim
+    starts = [operator.index(s) for s in start_indices]
+    limits = [operator.index(s) for s in limit_indices]
+    strides = [1] * ndim if strides is None else [operator.index(s) for s in strides]
+    if not len(starts) == len(limits) == len(strides) == ndim:
+        raise ValueError(f"bcoo_slice: start_indices, limit_indices and strides need "
+                         f"{ndim} entries each (the array's shape is {mat.shape}); got "
+                         f"{len(starts)}, {len(limits)} and {len(strides)}.")
+    for k, (s, e, st, n) in enumerate(zip(starts, limits, strides, mat.shape)):
+        if not (0 <= s <= e <= n) or st < 1:
+            raise ValueError(f"bcoo_slice: along dimension {k} (of size {n}) the slice "
+                             f"{s}:{e}:{st} must have 0 <= start <= limit <= size and a "
+                             f"positive stride.")
+    sizes = [max(0, -(-(e - s) // st)) for s, e, st in zip(starts, limits, strides)]
+    nb = mat.n_batch
+    data, indices, new_sparse = _sliced(mat, starts, sizes, strides)
+    if nb:
+        sl = tuple(slice(s, e, st) for s, e, st in zip(starts[:nb], limits[:nb], strides[:nb]))
+        data, indices = data[sl], indices[sl]
+    return BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse)
+
+
+def bcoo_dynamic_slice(mat, start_indices, slice_sizes):
+    """``lax.dynamic_slice`` of ``mat``: ``slice_sizes`` are static, the starts may be traced;
+    a negative start counts from the end and each start is clamped so that the slice fits,
+    as in ``lax.dynamic_slice``. The same ``nse``, entries outside the slice turned into
+    padding.
+
+    Example:
+        >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]]))
+        >>> sparse.bcoo_dynamic_slice(A, (1, 5), (1, 2)).todense()  # (start 5 clamped to 1)
+        array([[2., 0.]])
+    """
+    from ..lax import _starts, dynamic_slice
+    sizes = [operator.index(n) for n in slice_sizes]
+    starts = _starts(_ShapeOnly(mat.shape), list(start_indices), sizes, "bcoo_dynamic_slice")
+    nb = mat.n_batch
+    data, indices, new_sparse = _sliced(mat, starts, sizes, [1] * mat.ndim)
+    if nb:
+        data = dynamic_slice(data, starts[:nb] + [0], sizes[:nb] + [data.shape[-1]])
+        indices = dynamic_slice(indices, starts[:nb] + [0, 0],
+                                sizes[:nb] + list(indices.shape[-2:]))
+    return BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse)
+
+
+class _ShapeOnly:
+    def __init__(self, shape):
+        self.shape = shape
+
+
+def bcoo_reshape(mat, *, new_sizes, dimensions=None):
+    """``mat`` reshaped (``lax.reshape``; ``dimensions``, a permutation applied first, as
+    ``lax.reshape``'s). The batch dimensions reshape among themselves (the leading new sizes
+    must multiply to the batch size) and the sparse ones among themselves; the same ``nse``.
+
+    Example:
+        >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]]))
+        >>> sparse.bcoo_reshape(A, new_sizes=(3, 2)).todense()
+        array([[1., 0.],
+               [3., 0.],
+               [2., 0.]])
+    """
+    if dimensions is not None and tuple(dimensions) != tuple(range(mat.ndim)):
+        mat = bcoo_transpose(mat, permutation=dimensions)
+    new_sizes = tuple(operator.index(n) for n in new_sizes)
+    if math.prod(new_sizes) != mat.size or any(n < 0 for n in new_sizes):
+        raise ValueError(f"bcoo_reshape: cannot reshape an array of shape {mat.shape} (size "
+                         f"{mat.size}) to {new_sizes}.")
+    nb = mat.n_batch
+    batch = math.prod(mat.shape[:nb])
+    k = 0
+    if nb:
+        k = next((j for j in range(1, len(new_sizes) + 1)
+                  if math.prod(new_sizes[:j]) == batch), None)
+        if k is None or math.prod(new_sizes[k:]) != math.prod(mat._sparse_shape):
+            raise NotImplementedError(
+                f"bcoo_reshape: {mat.shape} to {new_sizes}: the batch dimensions (n_batch="
+                f"{nb}, size {batch}) reshape among themselves, so the leading new sizes must "
+                f"multiply to {batch}; reshape the dense array, or make the BCOO with "
+                f"n_batch=0.")
+    new_sparse = new_sizes[k:]
+    shape = mat._sparse_shape
+    data, indices = mat.data, mat.indices
+    if new_sparse != shape:
+        size = math.prod(shape)
+        flat, inside = _positions(indices, shape)
+        flat = fnp.where(inside, flat, size)  # (outside: to the new padding index)
+        lead = tuple(indices.shape[:-1])
+        indices = fnp.reshape(_unravel(fnp.reshape(flat, (-1,)), new_sparse, indices.dtype),
+                              lead + (len(new_sparse),))
+    if k != nb:
+        data = fnp.reshape(data, new_sizes[:k] + (mat.nse,))
+        indices = fnp.reshape(indices, new_sizes[:k] + tuple(indices.shape[-2:]))
+    return BCOO((data, indices), shape=new_sizes)
+
+
+def bcoo_squeeze(arr, *, dimensions):
+    """``arr`` without its ``dimensions`` of size 1 (``lax.squeeze``). An entry whose index
+    along a removed sparse dimension is outside it becomes padding (or, with no sparse
+    dimension left, stores 0).
+
+    Example:
+        >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0, 3.0]]))
+        >>> sparse.bcoo_squeeze(A, dimensions=(0,)).todense()
+        array([1., 0., 3.])
+    """
+    dims = sorted({operator.index(d) % arr.ndim if arr.ndim else operator.index(d)
+                   for d in dimensions})
+    for d in dims:
+        if not 0 <= d < arr.ndim or arr.shape[d] != 1:
+            raise ValueError(f"bcoo_squeeze: dimensions {tuple(dimensions)} must be "
+                             f"dimensions of size 1 of shape {arr.shape}.")
+    nb = arr.n_batch
+    data, indices = arr.data, arr.indices
+    batch_dims = [d for d in dims if d < nb]
+    if batch_dims:
+        data = fnp.squeeze(data, axis=tuple(batch_dims))
+        indices = fnp.squeeze(indices, axis=tuple(batch_dims))
+    gone = [d - nb for d in dims if d >= nb]
+    shape = arr._sparse_shape
+    kept = [d for d in range(len(shape)) if d not in gone]
+    if gone:
+        _, inside = _positions(indices, shape, gone)  # (at 0 or -1 along the removed ones)
+        if kept:
+            indices = fnp.stack([fnp.where(inside, indices[..., d],
+                                           fnp.full_like(indices[..., d], shape[d]))
+                                 for d in kept], axis=-1)
+        else:
+            indices = indices[..., :0]
+            data = fnp.where(inside, data, 0)
+    out_shape = tuple(n for k, n in enumerate(arr.shape) if k not in dims)
+    return BCOO((data, indices), shape=out_shape)
+
+
 def _bcoo_only(sparse_format, what):
     if sparse_format != "bcoo":
         raise NotImplementedError(f"sparse.{what}: sparse_format={sparse_format!r}; functrans "
@@ -998,25 +1349,22 @@ def sparsify(f):
 
 
 def _sparse_matmul(a, b):
-    if isinstance(a, BCOO) and isinstance(b, BCOO):
-        return NotImplemented
     if a.ndim != 2 or b.ndim != 2:
         return NotImplemented
     return bcoo_dot_general(a, b, dimension_numbers=(((1,), (0,)), ((), ())))
 
 
 def _sparse_tensordot(a, b, *, a1, a2):
-    if isinstance(a, BCOO) and isinstance(b, BCOO):
-        return NotImplemented
-    sp = a if isinstance(a, BCOO) else b
-    if sp.n_batch:
+    if any(isinstance(x, BCOO) and x.n_batch for x in (a, b)):
         return NotImplemented
     return bcoo_dot_general(a, b, dimension_numbers=((tuple(a1), tuple(a2)), ((), ())))
 
 
 def _sparse_mul(a, b):
     if isinstance(a, BCOO) and isinstance(b, BCOO):
-        return NotImplemented
+        if a.shape != b.shape or a.n_batch != b.n_batch:
+            return NotImplemented
+        return bcoo_multiply_sparse(a, b)
     sp, other = (a, b) if isinstance(a, BCOO) else (b, a)
     if _ndim(other) and tuple(other.shape) != sp.shape:
         return NotImplemented
