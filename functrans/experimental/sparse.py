@@ -671,9 +671,9 @@ def bcoo_dot_general(lhs, rhs, *, dimension_numbers, precision=None,
     Two sparse operands (JAX's ``bcoo_spdot_general``): both have the same ``n_batch``,
     either their dot batch dimensions (in order) or, with no dot batch dimensions, only the
     left one may have batch dimensions (kept in front). The result stores one entry per pair
-    of entries, ``nse = lhs.nse * rhs.nse`` as JAX's: the product of the two values where
-    their contracted indices agree, a padding entry elsewhere; ``sum_duplicates`` compacts
-    it.
+    of entries, ``nse = lhs.nse * rhs.nse``: the product of the two values where their
+    contracted indices agree, a padding entry elsewhere (``sum_duplicates`` compacts it); or,
+    where that is more than the result's (sparse) size, one entry per position, as JAX's.
 
     Example:
         >>> M = sparse.BCOO((np.array([2.0, 3.0]), np.array([[0, 1], [1, 0]])), shape=(2, 2))
@@ -791,7 +791,7 @@ def _sparse_sparse_dot(a, b, lc, rc, lb, rb):
         return _pairs(da, ia, sa, ca, fa, db, ib, sb, cb, fb)
     data, indices = _per_batch(one, na, in_axes=(0, 0, 0 if nb else None, 0 if nb else None))(
         a.data, a.indices, b.data, b.indices)
-    return BCOO((data, indices), shape=tuple(a.shape[:na]) + out_sparse)
+    return _at_most_size(BCOO((data, indices), shape=tuple(a.shape[:na]) + out_sparse))
 
 
 def _pairs(da, ia, sa, ma, ka, db, ib, sb, mb, kb):
@@ -1104,7 +1104,8 @@ def _sliced(m, starts, sizes, strides):
 
 def bcoo_slice(mat, *, start_indices, limit_indices, strides=None):
     """``mat[start:limit:stride]`` along every dimension (``lax.slice``): a ``BCOO`` with the
-    same ``nse``, entries outside the slice turned into padding.
+    same ``nse``, entries outside the slice turned into padding (or, where ``nse`` is more
+    than the slice's sparse size, one entry per position, as JAX's).
 
     Example:
         >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]]))
@@ -1131,14 +1132,13 @@ def bcoo_slice(mat, *, start_indices, limit_indices, strides=None):
     if nb:
         sl = tuple(slice(s, e, st) for s, e, st in zip(starts[:nb], limits[:nb], strides[:nb]))
         data, indices = data[sl], indices[sl]
-    return BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse)
+    return _at_most_size(BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse))
 
 
 def bcoo_dynamic_slice(mat, start_indices, slice_sizes):
     """``lax.dynamic_slice`` of ``mat``: ``slice_sizes`` are static, the starts may be traced;
     a negative start counts from the end and each start is clamped so that the slice fits,
-    as in ``lax.dynamic_slice``. The same ``nse``, entries outside the slice turned into
-    padding.
+    as in ``lax.dynamic_slice``. As :func:`bcoo_slice` otherwise.
 
     Example:
         >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]]))
@@ -1154,7 +1154,14 @@ def bcoo_dynamic_slice(mat, start_indices, slice_sizes):
         data = dynamic_slice(data, starts[:nb] + [0], sizes[:nb] + [data.shape[-1]])
         indices = dynamic_slice(indices, starts[:nb] + [0, 0],
                                 sizes[:nb] + list(indices.shape[-2:]))
-    return BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse)
+    return _at_most_size(BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse))
+
+
+def _at_most_size(m):
+    """``m``, or where it stores more entries than its (sparse) size, one entry per position
+    (as JAX's slices and products of two sparse arrays do)."""
+    size = math.prod(m._sparse_shape)
+    return bcoo_sum_duplicates(m, nse=size, remove_zeros=False) if m.nse > size else m
 
 
 class _ShapeOnly:

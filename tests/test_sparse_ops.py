@@ -1,0 +1,233 @@
+"""functrans.experimental.sparse's products of two BCOOs and its structural operations
+(concatenate, slice, dynamic_slice, reshape, squeeze): values against the dense computation
+in NumPy, derivatives with respect to data numerically, jit and vmap, errors, and results in
+the inputs' library."""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.lax as lax
+import functrans.numpy as fnp
+from functrans.experimental import sparse
+from functrans.testing import check_grads
+
+_RNG = np.random.default_rng(7)
+_X = _RNG.normal(size=(2, 3, 4)) * (_RNG.random((2, 3, 4)) < 0.5)
+_Y = _RNG.normal(size=(2, 4, 5)) * (_RNG.random((2, 4, 5)) < 0.5)
+# entries at a repeated position, outside the array, and at a negative index
+_MIXED = sparse.BCOO((np.array([1.0, 2.0, 3.0, 4.0, 5.0]),
+                      np.array([[0, 1], [-1, 0], [5, 0], [1, -3], [0, 1]], np.int32)),
+                     shape=(3, 4))
+_MIXED_DENSE = np.array([[0.0, 6.0, 0.0, 0.0], [0.0, 4.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0]])
+
+
+def _close(backend, got, want):
+    got = got.todense() if isinstance(got, sparse.BCOO) else got
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-13, atol=1e-14)
+
+
+def test_mixed_fixture_is_what_it_says():
+    np.testing.assert_array_equal(_MIXED.todense(), _MIXED_DENSE)
+
+
+def test_sparse_sparse_products_on_every_backend(backend):
+    x, y = backend.asarray(_X[0]), backend.asarray(_Y[0])
+    a, b = sparse.BCOO.fromdense(x), sparse.BCOO.fromdense(y)
+    c = a @ b
+    # one entry per pair, or per position where there are fewer (as in JAX)
+    assert isinstance(c, sparse.BCOO) and c.nse == min(a.nse * b.nse, 15)
+    assert backend.is_own(c.data) and backend.is_own(c.indices)
+    _close(backend, c, _X[0] @ _Y[0])
+    _close(backend, a.T @ a, _X[0].T @ _X[0])
+    _close(backend, a * sparse.BCOO.fromdense(backend.xp.flip(x, axis=0)), _X[0] * _X[0][::-1])
+    _close(backend, (a * a).sum_duplicates(), _X[0] ** 2)
+    s = sparse.BCOO.fromdense(backend.asarray(_X), n_batch=1)
+    t = sparse.BCOO.fromdense(backend.asarray(_Y), n_batch=1)
+    dn = (((2,), (1,)), ((0,), (0,)))
+    got = sparse.bcoo_dot_general(s, t, dimension_numbers=dn)
+    assert got.n_batch == 1 and got.shape == (2, 3, 5)
+    _close(backend, got, np.einsum("bij,bjk->bik", _X, _Y))
+    _close(backend, s @ b, _X @ _Y[0])  # (the left operand's batch dimensions in front)
+
+
+def test_sparse_sparse_product_shapes_and_odd_indices():
+    full = sparse.bcoo_dot_general(sparse.BCOO.fromdense(_X), sparse.BCOO.fromdense(_Y),
+                                   dimension_numbers=(((0, 2), (0, 1)), ((), ())))
+    np.testing.assert_allclose(full.todense(), np.tensordot(_X, _Y, ((0, 2), (0, 1))),
+                               rtol=1e-13)
+    vec = sparse.BCOO.fromdense(_X[0, 0])
+    dot = sparse.bcoo_dot_general(vec, vec, dimension_numbers=(((0,), (0,)), ((), ())))
+    assert dot.shape == () and isinstance(dot, sparse.BCOO)
+    np.testing.assert_allclose(dot.todense(), _X[0, 0] @ _X[0, 0], rtol=1e-13)
+    # entries outside the array match nothing; repeated and negative ones count
+    np.testing.assert_allclose((_MIXED.T @ _MIXED).todense(), _MIXED_DENSE.T @ _MIXED_DENSE)
+    np.testing.assert_allclose((_MIXED @ _MIXED.T).todense(), _MIXED_DENSE @ _MIXED_DENSE.T)
+    sq = _MIXED * _MIXED
+    assert sq.nse == 25  # (one entry per pair, as JAX's)
+    np.testing.assert_allclose(sq.todense(), _MIXED_DENSE ** 2)  # ((1 + 5)**2 at (0, 1))
+    # with preferred_element_type and under sparsify
+    p = sparse.bcoo_dot_general(_MIXED.T, _MIXED, dimension_numbers=(((1,), (0,)), ((), ())),
+                                preferred_element_type=np.float32)
+    assert p.dtype == np.float32
+    f = sparse.sparsify(lambda a, b: (a @ b) * 2.0)
+    out = f(sparse.BCOO.fromdense(_X[0]), sparse.BCOO.fromdense(_Y[0]))
+    assert isinstance(out, sparse.BCOO)
+    np.testing.assert_allclose(out.todense(), 2 * _X[0] @ _Y[0], rtol=1e-13)
+
+
+def test_sparse_sparse_derivatives_jit_and_vmap():
+    a, b = sparse.BCOO.fromdense(_X[0]), sparse.BCOO.fromdense(_Y[0])
+
+    def f(da, db):
+        left = sparse.BCOO((da, a.indices), shape=a.shape)
+        right = sparse.BCOO((db, b.indices), shape=b.shape)
+        return fnp.sum(fnp.sin((left @ right).todense())) + fnp.sum((left * left).data)
+    check_grads(f, (a.data, b.data), order=2)
+    check_grads(ft.jit(f), (a.data, b.data), order=1)
+    g = ft.grad(lambda a: fnp.sum((a @ b).todense() ** 2))(a)
+    dense = ft.grad(lambda x: fnp.sum((x @ _Y[0]) ** 2))(_X[0])
+    np.testing.assert_allclose(g.data, np.asarray(dense)[_X[0] != 0], rtol=1e-13)
+    np.testing.assert_allclose(ft.jit(lambda a, b: (a @ b).todense())(a, b), _X[0] @ _Y[0],
+                               rtol=1e-13)
+    stacked = sparse.BCOO.fromdense(_X, n_batch=1)
+    np.testing.assert_allclose(ft.vmap(lambda s: (s @ b).todense())(stacked), _X @ _Y[0],
+                               rtol=1e-13)
+
+
+def test_sparse_sparse_errors():
+    a = sparse.BCOO.fromdense(_X[0])
+    with pytest.raises(ValueError, match=r"dimension 1 of the sparse operand \(4\) and "
+                                         r"dimension 0 of the other sparse one \(3\)"):
+        a @ a
+    s = sparse.BCOO.fromdense(_X, n_batch=1)
+    with pytest.raises(NotImplementedError, match="right operand must have n_batch=0"):
+        sparse.bcoo_dot_general(a.T, s, dimension_numbers=(((1,), (1,)), ((), ())))
+    with pytest.raises(NotImplementedError, match="exactly each operand's n_batch"):
+        sparse.bcoo_dot_general(s, sparse.BCOO.fromdense(_Y), dimension_numbers=(
+            ((2,), (1,)), ((0,), (0,))))
+    with pytest.raises(ValueError, match="one shape and n_batch"):
+        s * sparse.BCOO.fromdense(_X)
+    with pytest.raises(TypeError, match="both operands must be BCOOs"):
+        sparse.bcoo_multiply_sparse(a, _X[0])
+
+
+@pytest.mark.parametrize("n_batch", [0, 1])
+def test_structural_operations_against_dense(n_batch):
+    a = sparse.BCOO.fromdense(_X, n_batch=n_batch)
+    for dim in range(3):
+        other = _X[:1] if dim == 0 else 2.0 * _X
+        got = sparse.bcoo_concatenate([a, sparse.BCOO.fromdense(other, n_batch=n_batch)],
+                                      dimension=dim)
+        assert got.n_batch == n_batch
+        np.testing.assert_array_equal(got.todense(), np.concatenate([_X, other], axis=dim))
+    s = sparse.bcoo_slice(a, start_indices=(1, 0, 1), limit_indices=(2, 3, 4),
+                          strides=(1, 2, 2))
+    assert s.shape == (1, 2, 2) and s.nse == min(a.nse, 4) and s.n_batch == n_batch
+    np.testing.assert_array_equal(s.todense(), _X[1:2, 0:3:2, 1:4:2])
+    for starts in [(1, -2, 3), (0, 1, 1), (5, 5, 5)]:  # (negative and clamped starts)
+        d = sparse.bcoo_dynamic_slice(a, starts, (1, 2, 2))
+        np.testing.assert_array_equal(d.todense(), lax.dynamic_slice(_X, starts, (1, 2, 2)))
+    for new in [(2, 12), (2, 3, 2, 2), (2, 4, 3)]:
+        r = sparse.bcoo_reshape(a, new_sizes=new)
+        assert r.nse == a.nse and r.n_batch == n_batch
+        np.testing.assert_array_equal(r.todense(), _X.reshape(new))
+    sq = sparse.bcoo_squeeze(sparse.bcoo_slice(a, start_indices=(1, 0, 2),
+                                               limit_indices=(2, 3, 3)), dimensions=(0, -1))
+    assert sq.shape == (3,)
+    np.testing.assert_array_equal(sq.todense(), _X[1, :, 2])
+
+
+def test_structural_operations_with_odd_indices():
+    m, w = _MIXED, _MIXED_DENSE
+    for dim in (0, 1):  # an entry outside an operand must not land in its neighbour
+        np.testing.assert_array_equal(sparse.bcoo_concatenate([m, 2.0 * m], dimension=dim)
+                                      .todense(), np.concatenate([w, 2 * w], axis=dim))
+    np.testing.assert_array_equal(
+        sparse.bcoo_slice(m, start_indices=(1, 0), limit_indices=(3, 4), strides=(1, 3))
+        .todense(), w[1:3, 0:4:3])
+    np.testing.assert_array_equal(sparse.bcoo_reshape(m, new_sizes=(6, 2)).todense(),
+                                  w.reshape(6, 2))
+    np.testing.assert_array_equal(sparse.bcoo_reshape(m, new_sizes=(2, 6), dimensions=(1, 0))
+                                  .todense(), w.T.reshape(2, 6))
+    col = sparse.BCOO((np.array([1.0, 2.0, 4.0]), np.array([[0, 0], [1, -1], [2, 3]])),
+                      shape=(3, 1))  # (index 3 along the size-1 dimension: outside)
+    np.testing.assert_array_equal(sparse.bcoo_squeeze(col, dimensions=(1,)).todense(),
+                                  [1.0, 2.0, 0.0])
+    one = sparse.BCOO((np.array([1.0, 2.0]), np.array([[0], [1]])), shape=(1,))
+    np.testing.assert_array_equal(sparse.bcoo_squeeze(one, dimensions=(0,)).todense(), 1.0)
+
+
+def test_structural_operations_on_every_backend(backend):
+    a = sparse.BCOO.fromdense(backend.asarray(_X[0]))
+    for got, want in [
+            (sparse.bcoo_concatenate([a, a], dimension=1), np.concatenate([_X[0]] * 2, 1)),
+            (sparse.bcoo_slice(a, start_indices=(1, 1), limit_indices=(3, 4)), _X[0][1:, 1:]),
+            (sparse.bcoo_dynamic_slice(a, (1, 2), (2, 2)), _X[0][1:, 2:]),
+            (sparse.bcoo_reshape(a, new_sizes=(4, 3)), _X[0].reshape(4, 3)),
+            (sparse.bcoo_squeeze(sparse.bcoo_reshape(a, new_sizes=(1, 12)), dimensions=(0,)),
+             _X[0].reshape(12))]:
+        assert backend.is_own(got.data) and backend.is_own(got.indices)
+        _close(backend, got, want)
+
+
+def test_structural_derivatives_jit_and_vmap():
+    m = _MIXED
+
+    def f(d, start):
+        a = sparse.BCOO((d, m.indices), shape=m.shape)
+        joined = sparse.bcoo_concatenate([a, 2.0 * a], dimension=1)
+        part = sparse.bcoo_dynamic_slice(joined, (0, start), (3, 5))
+        flat = sparse.bcoo_reshape(sparse.bcoo_slice(part, start_indices=(0, 1),
+                                                     limit_indices=(3, 5)), new_sizes=(1, 12))
+        return fnp.sum(fnp.sin(sparse.bcoo_squeeze(flat, dimensions=(0,)).todense()))
+    check_grads(lambda d: f(d, 2), (m.data,), order=2)
+    jf = ft.jit(f)
+    check_grads(lambda d: jf(d, 2), (m.data,), order=1)
+    np.testing.assert_allclose(jf(m.data, 2), f(m.data, 2), rtol=1e-14)
+    np.testing.assert_allclose(jf(m.data, 1), f(m.data, 1), rtol=1e-14)  # (traced start)
+    stacked = sparse.BCOO.fromdense(_X, n_batch=1)
+    np.testing.assert_array_equal(
+        ft.vmap(lambda s: sparse.bcoo_slice(s, start_indices=(1, 0), limit_indices=(3, 3))
+                .todense())(stacked), _X[:, 1:, :3])
+    np.testing.assert_array_equal(
+        ft.vmap(lambda s: sparse.bcoo_reshape(s, new_sizes=(6, 2)).todense())(stacked),
+        _X.reshape(2, 6, 2))
+
+
+def test_structural_errors():
+    a = sparse.BCOO.fromdense(_X[0])
+    with pytest.raises(ValueError, match=r"same shape but along dimension 0; got \(3, 4\)"):
+        sparse.bcoo_concatenate([a, a.T], dimension=0)
+    with pytest.raises(TypeError, match="sequence of BCOOs"):
+        sparse.bcoo_concatenate([a, _X[0]], dimension=0)
+    with pytest.raises(ValueError, match=r"slice 1:5:1 must have 0 <= start <= limit <= size"):
+        sparse.bcoo_slice(a, start_indices=(0, 1), limit_indices=(3, 5))
+    with pytest.raises(ValueError, match="need 2 entries each"):
+        sparse.bcoo_slice(a, start_indices=(0,), limit_indices=(3,))
+    with pytest.raises(ValueError, match="size 5 along axis 1 does not fit"):
+        sparse.bcoo_dynamic_slice(a, (0, 0), (1, 5))
+    with pytest.raises(ValueError, match=r"cannot reshape an array of shape \(3, 4\)"):
+        sparse.bcoo_reshape(a, new_sizes=(5, 2))
+    with pytest.raises(NotImplementedError, match="leading new sizes must multiply to 2"):
+        sparse.bcoo_reshape(sparse.BCOO.fromdense(_X, n_batch=1), new_sizes=(3, 8))
+    with pytest.raises(ValueError, match="dimensions of size 1"):
+        sparse.bcoo_squeeze(a, dimensions=(0,))
+
+
+def test_same_as_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    from jax.experimental import sparse as jsparse
+    a, b = sparse.BCOO.fromdense(_X[0]), sparse.BCOO.fromdense(_Y[0])
+    ja, jb = jsparse.BCOO.fromdense(_X[0]), jsparse.BCOO.fromdense(_Y[0])
+    ours, theirs = a @ b, ja @ jb
+    assert isinstance(theirs, jsparse.BCOO) and ours.nse == theirs.nse
+    np.testing.assert_allclose(ours.todense(), theirs.todense(), rtol=1e-13)
+    # (each of JAX's operations compiles, seconds: one more; JAX 0.10's slice keeps
+    # min(nse, size) entries, as test_structural_operations_against_dense checks)
+    o, t = sparse.bcoo_concatenate([a, a], dimension=1), jsparse.bcoo_concatenate([ja, ja],
+                                                                                  dimension=1)
+    assert o.shape == t.shape and o.nse == t.nse
+    np.testing.assert_array_equal(o.todense(), t.todense())
