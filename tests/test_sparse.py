@@ -275,12 +275,15 @@ def test_errors():
         sparse.BCOO((np.ones(2), np.zeros((2, 2))), shape=(2, 2))
     with pytest.raises(ValueError, match=r"data must have shape \(2,\)"):
         sparse.BCOO((np.ones(3), np.zeros((2, 2), int)), shape=(2, 2))
-    with pytest.raises(ValueError, match="no dense dimensions"):
+    with pytest.raises(ValueError, match=r"data must have shape \(2, 2\) \(batch \+ \(nse,\) "
+                                         r"\+ dense"):
         sparse.BCOO((np.ones(2), np.zeros((2, 2), int)), shape=(2, 2, 2))
+    with pytest.raises(ValueError, match="give 0 batch and 2 sparse ones"):
+        sparse.BCOO((np.ones(2), np.zeros((2, 2), int)), shape=(2,))
     with pytest.raises(ValueError, match=r"one shape and n_batch \(no broadcasting\)"):
         m * m.T  # (sparse * sparse: equal shapes only)
-    with pytest.raises(NotImplementedError, match="no dense dimensions"):
-        sparse.BCOO.fromdense(_X, n_dense=1)
+    with pytest.raises(ValueError, match="n_batch=1 and n_dense=2 must be non-negative"):
+        sparse.BCOO.fromdense(_X, n_batch=1, n_dense=2)
     with pytest.raises(NotImplementedError, match="the 'bcoo' format alone"):
         sparse.eye(3, sparse_format="csr")
     # a BCOO's indices are no input of grad, but an integer argument still is

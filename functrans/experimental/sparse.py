@@ -85,28 +85,34 @@ class BCOO:
                              f"least 2 dimensions; got shape {tuple(indices.shape)}.")
         n_batch = indices.ndim - 2
         n_sparse = indices.shape[-1]
-        if len(shape) != n_batch + n_sparse:
+        if len(shape) < n_batch + n_sparse:
             raise ValueError(
                 f"BCOO: shape {shape} has {len(shape)} dimensions, but indices of shape "
                 f"{tuple(indices.shape)} give {n_batch} batch and {n_sparse} sparse ones "
-                f"(functrans's BCOO has no dense dimensions: n_dense is 0).")
+                f"(then the dense ones, those of data after nse).")
         if tuple(indices.shape[:n_batch]) != shape[:n_batch]:
             raise ValueError(f"BCOO: the batch dimensions of indices, {tuple(indices.shape)}, "
                              f"must be the leading dimensions of shape {shape}.")
-        if tuple(data.shape) != tuple(indices.shape[:-1]):
-            raise ValueError(f"BCOO: data must have shape {tuple(indices.shape[:-1])} (batch + "
-                             f"(nse,), from indices of shape {tuple(indices.shape)}); got "
+        dense = shape[n_batch + n_sparse:]
+        if tuple(data.shape) != tuple(indices.shape[:-1]) + dense:
+            raise ValueError(f"BCOO: data must have shape {tuple(indices.shape[:-1]) + dense} "
+                             f"(batch + (nse,) + dense, from indices of shape "
+                             f"{tuple(indices.shape)} and shape {shape}); got "
                              f"{tuple(data.shape)}.")
         self.data, self.indices = data, indices
-        self._sparse_shape = shape[n_batch:]
+        self._sparse_shape = shape[n_batch:n_batch + n_sparse]
 
     # -- the layout ----------------------------------------------------------------------------
 
     @property
     def shape(self):
-        """The array's shape: the batch dimensions (those of ``indices`` before ``nse``), then
-        the sparse ones."""
-        return tuple(self.indices.shape[:self.n_batch]) + self._sparse_shape
+        """The array's shape: the batch dimensions (those of ``indices`` before ``nse``), the
+        sparse ones, then the dense ones (those of ``data`` after ``nse``)."""
+        return tuple(self.indices.shape[:self.n_batch]) + self._sparse_shape + self._dense_shape
+
+    @property
+    def _dense_shape(self):
+        return tuple(self.data.shape[self.indices.ndim - 1:])
 
     @property
     def ndim(self):
@@ -143,11 +149,13 @@ class BCOO:
 
     @property
     def n_dense(self):
-        return 0
+        """The number of trailing dense dimensions (stored whole in each entry of ``data``)."""
+        return self.data.ndim - self.indices.ndim + 1
 
     def __repr__(self):
         try:
             extra = f", n_batch={self.n_batch}" if self.n_batch else ""
+            extra += f", n_dense={self.n_dense}" if self.n_dense else ""
             dtype = getattr(self.dtype, "name", None) or str(self.dtype).rpartition(".")[2]
             return f"BCOO({dtype}{list(self.shape)}, nse={self.nse}{extra})"
         except (AttributeError, TypeError, IndexError, ValueError):  # (leaves of tree_map)
@@ -523,10 +531,11 @@ def bcoo_todense(mat):
     """
     shape = mat._sparse_shape
     size = math.prod(shape)
+    dense = mat._dense_shape
 
     def compute(_, flat, inside, data):
         return _per_batch(lambda d, f: fnp.reshape(_scatter(d, f, size, inside is not None),
-                                                   shape), mat.n_batch)(data, flat)
+                                                   shape + dense), mat.n_batch)(data, flat)
     return _by_layout(mat, None, tuple(range(len(shape))), compute, mat.data)
 
 
@@ -539,13 +548,18 @@ def _scatter(values, positions, size, dropped):
 
 
 def _extract(m, dense):
-    """The entries of ``dense`` (of ``m``'s shape) at ``m``'s indices; 0 outside."""
+    """The entries of ``dense`` (of ``m``'s shape) at ``m``'s indices (with its dense
+    dimensions); 0 outside."""
+    rest = m._dense_shape
+
     def one(flat, dense):
-        return _ix.gather(fnp.reshape(dense, (-1,)), (flat,))
+        return _ix.gather(fnp.reshape(dense, (-1,) + rest), (flat,))
 
     def compute(flat, _, inside, dense):
         picked = _per_batch(one, m.n_batch)(flat, dense)
-        return picked if inside is None else fnp.where(inside, picked, 0)
+        if inside is None:
+            return picked
+        return fnp.where(fnp.reshape(inside, tuple(inside.shape) + (1,) * len(rest)), picked, 0)
     return _by_layout(m, tuple(range(len(m._sparse_shape))), None, compute, dense)
 
 
@@ -595,31 +609,36 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
         (array([2., 3.]), array([[0, 1],
                [1, 0]], dtype=int32))
     """
-    if n_dense:
-        raise NotImplementedError(f"bcoo_fromdense: n_dense={n_dense}; functrans's BCOO has "
-                                  f"no dense dimensions (only n_dense=0).")
     if not hasattr(mat, "shape"):
         mat = fnp.asarray(mat)
-    if not 0 <= n_batch <= mat.ndim:
-        raise ValueError(f"bcoo_fromdense: n_batch={n_batch} must be between 0 and "
-                         f"mat.ndim={mat.ndim}.")
-    shape = tuple(mat.shape[n_batch:])
+    n_batch, n_dense = operator.index(n_batch), operator.index(n_dense)
+    if not (0 <= n_batch and 0 <= n_dense and n_batch + n_dense <= mat.ndim):
+        raise ValueError(f"bcoo_fromdense: n_batch={n_batch} and n_dense={n_dense} must be "
+                         f"non-negative, together at most mat.ndim={mat.ndim}.")
+    end = mat.ndim - n_dense
+    shape = tuple(mat.shape[n_batch:end])
+    dense = tuple(mat.shape[end:])
+
+    def nonzero_of(m):  # (an entry is stored where any value of its dense block is nonzero)
+        return _any_nonzero(m, n_dense)
     if nse is None:
-        counts = fnp.sum(fnp.reshape(mat != 0, tuple(mat.shape[:n_batch]) + (-1,)), axis=-1)
+        counts = fnp.sum(fnp.reshape(nonzero_of(mat), tuple(mat.shape[:n_batch]) + (-1,)),
+                         axis=-1)
         nse = _concrete_nse(lambda: fnp.max(counts) if counts.size else 0, "BCOO.fromdense")
     nse = operator.index(nse)
 
     def one(m):
-        nonzero = m != 0
+        nonzero = nonzero_of(m)
         if shape:
             cols = fnp.nonzero(nonzero, size=nse, fill_value=shape)
             indices = fnp.astype(fnp.stack(cols, axis=-1), index_dtype)
         else:
             indices = fnp.zeros((nse, 0), dtype=index_dtype, like=m)
         flat, inside = _positions(indices, shape)
-        data = fnp.take(fnp.reshape(m, (-1,)), fnp.where(inside, flat, 0), axis=0)
+        data = fnp.take(fnp.reshape(m, (-1,) + dense), fnp.where(inside, flat, 0), axis=0)
         # A 0-d mat has no padding index: keep its value once
         kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero))
+        kept = fnp.reshape(kept, (nse,) + (1,) * n_dense)
         return fnp.where(kept, data, fnp.zeros_like(data)), indices
     data, indices = _per_batch(one, n_batch)(mat)
     return BCOO((data, indices), shape=mat.shape)
@@ -637,18 +656,22 @@ def bcoo_transpose(mat, *, permutation):
         array([[2, 0]])
     """
     perm = tuple(operator.index(p) for p in permutation)
-    nb = mat.n_batch
+    nb, ns, nd = mat.n_batch, mat.n_sparse, mat.n_dense
     if sorted(perm) != list(range(mat.ndim)):
         raise ValueError(f"bcoo_transpose: permutation {perm} is not a permutation of the "
                          f"{mat.ndim} axes of shape {mat.shape}.")
-    if sorted(perm[:nb]) != list(range(nb)):
-        raise NotImplementedError(f"bcoo_transpose: permutation {perm} moves a batch axis "
-                                  f"(n_batch={nb}) among the sparse ones; batch axes can only "
-                                  f"be permuted among themselves.")
-    sparse_perm = [p - nb for p in perm[nb:]]
+    if (sorted(perm[:nb]) != list(range(nb))
+            or sorted(perm[nb:nb + ns]) != list(range(nb, nb + ns))):
+        raise NotImplementedError(f"bcoo_transpose: permutation {perm} moves an axis between "
+                                  f"the batch (n_batch={nb}), sparse (n_sparse={ns}) and dense "
+                                  f"(n_dense={nd}) ones; each kind can only be permuted among "
+                                  f"itself.")
+    sparse_perm = [p - nb for p in perm[nb:nb + ns]]
     data, indices = mat.data, mat.indices
+    dense_perm = tuple(p - ns + 1 for p in perm[nb + ns:])  # (data's axes: batch, nse, dense)
+    if perm[:nb] != tuple(range(nb)) or dense_perm != tuple(range(nb + 1, nb + 1 + nd)):
+        data = fnp.permute_dims(data, perm[:nb] + (nb,) + dense_perm)
     if perm[:nb] != tuple(range(nb)):
-        data = fnp.permute_dims(data, perm[:nb] + (nb,))
         indices = fnp.permute_dims(indices, perm[:nb] + (nb, nb + 1))
     if sparse_perm != list(range(len(sparse_perm))):
         indices = fnp.stack([indices[..., p] for p in sparse_perm], axis=-1)
@@ -720,7 +743,12 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
         raise NotImplementedError(f"{what}: contracting a batch dimension of the sparse "
                                   f"operand (n_batch={nb}) is not provided; contract sparse "
                                   f"dimensions.")
+    if any(a >= nb + m.n_sparse for a in lc):
+        raise NotImplementedError(f"{what}: contracting a dense dimension of the sparse "
+                                  f"operand (n_dense={m.n_dense}) is not provided; contract "
+                                  f"sparse dimensions (or make the BCOO with n_dense=0).")
     shape = m._sparse_shape
+    dense = m._dense_shape
     contract = [a - nb for a in lc]
     free = [d for d in range(len(shape)) if d not in contract]
     if lb:  # x's batch dimensions in front, mapped with the sparse operand's
@@ -738,15 +766,19 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
         xt = fnp.permute_dims(x, tuple(rc) + tuple(d for d in range(x_ndim) if d not in rc))
         rest = tuple(xt.shape[len(rc):])
         if n_in == 0:  # (nothing to read: every entry is outside)
-            return fnp.zeros(tuple(shape[d] for d in free) + rest,
+            return fnp.zeros(tuple(shape[d] for d in free) + dense + rest,
                              dtype=fnp.result_type(data.dtype, x.dtype), like=x)
         rows = _ix.gather(fnp.reshape(xt, (n_in,) + rest), (c_flat,))  # (nse,) + rest
-        prod = fnp.multiply(fnp.reshape(data, (-1,) + (1,) * len(rest)), rows)
+        if dense:  # (each entry's dense block times its row: (nse,) + dense + rest)
+            rows = fnp.reshape(rows, (rows.shape[0],) + (1,) * len(dense) + rest)
+        prod = fnp.multiply(fnp.reshape(data, tuple(data.shape) + (1,) * len(rest)), rows)
         out = _scatter(prod, f_flat, n_out, dropped)
-        return fnp.reshape(out, tuple(shape[d] for d in free) + rest)
+        return fnp.reshape(out, tuple(shape[d] for d in free) + dense + rest)
 
     def compute(c_flat, f_flat, inside, data, x):
-        data = data if inside is None else fnp.where(inside, data, 0)
+        if inside is not None:
+            data = fnp.where(fnp.reshape(inside, tuple(inside.shape) + (1,) * len(dense)),
+                             data, 0)
         return _per_batch(functools.partial(one, dropped=inside is not None), nb,
                           in_axes=(0, 0, 0, 0 if lb else None))(data, c_flat, f_flat, x)
     return _by_layout(m, tuple(contract), tuple(free), compute, m.data, x)
@@ -766,8 +798,17 @@ def _check_dims(what, a, b, lc, rc, lb, rb, kind="dense"):
                              f"equal to be contracted (or batched) together.")
 
 
+def _no_dense(what, *ms):
+    for m in ms:
+        if m.n_dense:
+            raise NotImplementedError(f"{what}: not provided for a BCOO with dense dimensions "
+                                      f"(n_dense={m.n_dense}); make it with n_dense=0 "
+                                      f"(BCOO.fromdense(x.todense()) or bcoo_fromdense).")
+
+
 def _sparse_sparse_dot(a, b, lc, rc, lb, rb):
     what = f"bcoo_dot_general of two BCOOs of shapes {a.shape} and {b.shape}"
+    _no_dense(what, a, b)
     _check_dims(what, a, b, lc, rc, lb, rb, kind="other sparse")
     na, nb = a.n_batch, b.n_batch
     if lb or rb:
@@ -836,6 +877,7 @@ def bcoo_multiply_sparse(lhs, rhs):
     if not (isinstance(lhs, BCOO) and isinstance(rhs, BCOO)):
         raise TypeError("bcoo_multiply_sparse: both operands must be BCOOs; for a dense one "
                         "use bcoo_multiply_dense (or *).")
+    _no_dense("bcoo_multiply_sparse", lhs, rhs)
     if lhs.shape != rhs.shape or lhs.n_batch != rhs.n_batch:
         raise ValueError(f"bcoo_multiply_sparse: the arrays must have one shape and n_batch "
                          f"(no broadcasting); got {lhs.shape} (n_batch={lhs.n_batch}) and "
@@ -847,6 +889,18 @@ def bcoo_multiply_sparse(lhs, rhs):
         return _pairs(da, ia, sa, every, every, db, ib, sb, every, ())
     data, indices = _per_batch(one, lhs.n_batch)(lhs.data, lhs.indices, rhs.data, rhs.indices)
     return BCOO((data, indices), shape=lhs.shape)
+
+
+def _per_entry(mask, data):
+    """``mask`` (batch + (nse,)) shaped to broadcast against ``data`` (batch + (nse,) +
+    dense)."""
+    return fnp.reshape(mask, tuple(mask.shape) + (1,) * (data.ndim - mask.ndim))
+
+
+def _any_nonzero(data, n_dense):
+    """Whether each entry of ``data`` is nonzero (any of its dense block's values)."""
+    nz = data != 0
+    return fnp.any(nz, axis=tuple(range(nz.ndim - n_dense, nz.ndim))) if n_dense else nz
 
 
 def _columns(indices, cols):
@@ -896,22 +950,26 @@ def bcoo_reduce_sum(mat, *, axes):
                    for a in axes})
     if any(not 0 <= a < mat.ndim for a in axes):
         raise ValueError(f"bcoo_reduce_sum: axes {axes} out of range for shape {mat.shape}.")
-    nb, shape = mat.n_batch, mat._sparse_shape
+    nb, ns, shape = mat.n_batch, mat.n_sparse, mat._sparse_shape
     kept = [d for d in range(len(shape)) if d + nb not in axes]
+    summed_dense = tuple(a - ns + 1 for a in axes if a >= nb + ns)  # (data's axes)
+    data = fnp.sum(mat.data, axis=summed_dense) if summed_dense else mat.data
 
     def one(data, indices):
         _, inside = _positions(indices, shape)
-        return fnp.where(inside, data, fnp.zeros_like(data)), _columns(indices, kept)
-    data, indices = _per_batch(one, nb)(mat.data, mat.indices)
+        return fnp.where(_per_entry(inside, data), data, 0), _columns(indices, kept)
+    data, indices = _per_batch(one, nb)(data, mat.indices)
     summed_batch = [a for a in axes if a < nb]
     if summed_batch:  # those batch axes go next to nse, then merge into it
         kept_batch = [a for a in range(nb) if a not in summed_batch]
         order = kept_batch + summed_batch
-        data = fnp.permute_dims(data, tuple(order) + (nb,))
+        dense_axes = tuple(range(nb + 1, data.ndim))
+        data = fnp.permute_dims(data, tuple(order) + (nb,) + dense_axes)
         indices = fnp.permute_dims(indices, tuple(order) + (nb, nb + 1))
         lead = tuple(mat.shape[a] for a in kept_batch)
-        data = fnp.reshape(data, lead + (-1,))
-        indices = fnp.reshape(indices, lead + (-1, len(kept)))
+        n = mat.nse * math.prod(mat.shape[a] for a in summed_batch)  # (not -1: 0 columns)
+        data = fnp.reshape(data, lead + (n,) + tuple(data.shape[nb + 1:]))
+        indices = fnp.reshape(indices, lead + (n, len(kept)))
     out_shape = tuple(n for a, n in enumerate(mat.shape) if a not in axes)
     return BCOO((data, indices), shape=out_shape)
 
@@ -963,7 +1021,8 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
 
     def ids_of(data, indices):
         flat, inside = _positions(indices, shape)
-        keep = fnp.logical_and(inside, data != 0) if remove_zeros else inside
+        keep = (fnp.logical_and(inside, _any_nonzero(data, data.ndim - 1)) if remove_zeros
+                else inside)
         return fnp.where(keep, flat, size)
     if nse is None:
         def count(data, indices):  # distinct positions inside (sorted: vmap can batch it)
@@ -981,7 +1040,7 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
         ids = ids_of(data, indices)
         positions, which = fnp.unique(ids, size=nse, fill_value=size, return_inverse=True)
         which = fnp.reshape(which, (-1,))
-        kept = fnp.where(ids < size, data, fnp.zeros_like(data))
+        kept = fnp.where(_per_entry(ids < size, data), data, 0)
         out = segment_sum(kept, which, num_segments=nse)
         return out, _unravel(positions, shape, indices.dtype)
     data, indices = _per_batch(one, mat.n_batch)(mat.data, mat.indices)
@@ -1032,6 +1091,7 @@ def bcoo_concatenate(operands, *, dimension):
     if not operands or not all(isinstance(m, BCOO) for m in operands):
         raise TypeError("bcoo_concatenate: operands must be a non-empty sequence of BCOOs; "
                         "for dense arrays use functrans.numpy.concatenate.")
+    _no_dense("bcoo_concatenate", *operands)
     first = operands[0]
     ndim, nb = first.ndim, first.n_batch
     dimension = operator.index(dimension)
@@ -1113,6 +1173,7 @@ def bcoo_slice(mat, *, start_indices, limit_indices, strides=None):
         array([[0., 3.],
                [2., 0.]])
     """
+    _no_dense("bcoo_slice", mat)
     ndim = mat.ndim
     starts = [operator.index(s) for s in start_indices]
     limits = [operator.index(s) for s in limit_indices]
@@ -1146,6 +1207,7 @@ def bcoo_dynamic_slice(mat, start_indices, slice_sizes):
         array([[2., 0.]])
     """
     from ..lax import _starts, dynamic_slice
+    _no_dense("bcoo_dynamic_slice", mat)
     sizes = [operator.index(n) for n in slice_sizes]
     starts = _starts(_ShapeOnly(mat.shape), list(start_indices), sizes, "bcoo_dynamic_slice")
     nb = mat.n_batch
@@ -1181,6 +1243,7 @@ def bcoo_reshape(mat, *, new_sizes, dimensions=None):
                [3., 0.],
                [2., 0.]])
     """
+    _no_dense("bcoo_reshape", mat)
     if dimensions is not None and tuple(dimensions) != tuple(range(mat.ndim)):
         mat = bcoo_transpose(mat, permutation=dimensions)
     new_sizes = tuple(operator.index(n) for n in new_sizes)
@@ -1225,6 +1288,7 @@ def bcoo_squeeze(arr, *, dimensions):
         >>> sparse.bcoo_squeeze(A, dimensions=(0,)).todense()
         array([1., 0., 3.])
     """
+    _no_dense("bcoo_squeeze", arr)
     dims = sorted({operator.index(d) % arr.ndim if arr.ndim else operator.index(d)
                    for d in dimensions})
     for d in dims:
