@@ -216,3 +216,71 @@ def test_structural_errors():
     with pytest.raises(ValueError, match="dimensions of size 1"):
         sparse.bcoo_squeeze(a, dimensions=(0,))
 
+
+
+# dense dimensions: (2, 3, 4) sparse-and-batch positions, each holding a block of 2 values
+_XD = _RNG.normal(size=(2, 3, 4, 2)) * (_RNG.random((2, 3, 4, 1)) < 0.5)
+
+
+@pytest.mark.parametrize("n_batch", [0, 1])
+def test_dense_dimensions_against_dense(n_batch):
+    a = sparse.BCOO.fromdense(_XD, n_batch=n_batch, n_dense=1)
+    assert a.n_dense == 1 and a.n_batch == n_batch and a.shape == _XD.shape
+    assert a.data.shape == a.indices.shape[:-1] + (2,)
+    np.testing.assert_array_equal(a.todense(), _XD)
+    assert a.nse == max(np.count_nonzero(_XD[i].any(-1)) for i in range(2)) if n_batch else \
+        np.count_nonzero(_XD.any(-1))  # (an entry per nonzero block, as in JAX)
+    v, w = _RNG.normal(size=4), _RNG.normal(size=(5, 3))
+    np.testing.assert_allclose(sparse.bcoo_dot_general(a, v, dimension_numbers=(
+        ((2,), (0,)), ((), ()))), np.tensordot(_XD, v, ((2,), (0,))), rtol=1e-13)
+    np.testing.assert_allclose(sparse.bcoo_dot_general(w, a, dimension_numbers=(
+        ((1,), (1,)), ((), ()))), np.tensordot(w, _XD, ((1,), (1,))), rtol=1e-13)
+    np.testing.assert_allclose((a * _XD).todense(), _XD ** 2, rtol=1e-14)
+    np.testing.assert_array_equal((2.0 * a + a).todense(), 3 * _XD)
+    np.testing.assert_array_equal(a.transpose((0, 2, 1, 3)).todense(), _XD.transpose(0, 2, 1, 3))
+    for axes in [(3,), (1,), (0,), (0, 3), (2, 3)]:
+        s = a.sum(axes)
+        np.testing.assert_allclose(s.todense(), _XD.sum(axes), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(a.sum(), _XD.sum(), rtol=1e-14)
+    np.testing.assert_array_equal(a.sum_duplicates().todense(), _XD)
+    np.testing.assert_array_equal(a.sort_indices().todense(), _XD)
+    picked = sparse.bcoo_extract(a, _XD * 10.0)
+    np.testing.assert_array_equal(picked.todense(), _XD * 10.0)
+
+
+def test_dense_dimensions_on_every_backend_and_transforms(backend):
+    x = backend.asarray(_XD[0])
+    a = sparse.BCOO.fromdense(x, n_dense=1)
+    assert backend.is_own(a.data) and backend.is_own(a.indices)
+    _close(backend, a, _XD[0])
+    v = backend.asarray(_RNG.normal(size=4))
+    got = sparse.bcoo_dot_general(a, v, dimension_numbers=(((1,), (0,)), ((), ())))
+    _close(backend, got, np.tensordot(_XD[0], backend.to_numpy(v), ((1,), (0,))))
+    _close(backend, ft.jit(lambda m: m.todense())(a), _XD[0])
+    stacked = sparse.BCOO.fromdense(backend.asarray(_XD), n_batch=1, n_dense=1)
+    _close(backend, ft.vmap(lambda m: m.sum(1).todense())(stacked), _XD.sum(2))
+
+
+def test_dense_dimensions_derivatives_and_errors():
+    a = sparse.BCOO.fromdense(_XD[0], n_dense=1)
+    v = _RNG.normal(size=4)
+
+    def f(d, v):
+        m = sparse.BCOO((d, a.indices), shape=a.shape)
+        y = sparse.bcoo_dot_general(m, v, dimension_numbers=(((1,), (0,)), ((), ())))
+        return fnp.sum(fnp.sin(y)) + fnp.sum(m.sum(2).todense() ** 2)
+    check_grads(f, (a.data, v), order=2)
+    check_grads(ft.jit(f), (a.data, v), order=1)
+    g = ft.grad(lambda m: fnp.sum(m.todense() ** 2))(a)
+    assert isinstance(g, sparse.BCOO) and g.data.shape == a.data.shape
+    np.testing.assert_allclose(g.data, 2 * a.data)
+    with pytest.raises(NotImplementedError, match=r"contracting a dense dimension .*n_dense=1"):
+        sparse.bcoo_dot_general(a, np.ones(2), dimension_numbers=(((2,), (0,)), ((), ())))
+    with pytest.raises(NotImplementedError, match="each kind can only be permuted among"):
+        a.T
+    for op in [lambda: a @ sparse.BCOO.fromdense(np.ones((4, 2))),
+               lambda: sparse.bcoo_concatenate([a, a], dimension=0),
+               lambda: sparse.bcoo_slice(a, start_indices=(0, 0, 0), limit_indices=(1, 1, 1)),
+               lambda: sparse.bcoo_reshape(a, new_sizes=(12, 2))]:
+        with pytest.raises(NotImplementedError, match=r"dense dimensions \(n_dense=1\)"):
+            op()
