@@ -284,3 +284,74 @@ def test_dense_dimensions_derivatives_and_errors():
                lambda: sparse.bcoo_reshape(a, new_sizes=(12, 2))]:
         with pytest.raises(NotImplementedError, match=r"dense dimensions \(n_dense=1\)"):
             op()
+
+
+# -- BCSR ---------------------------------------------------------------------------------------
+
+_M = np.array([[0.0, 1.5, 0.0, -2.0, 0.0],
+               [0.0, 0.0, 0.0, 0.0, 0.0],
+               [3.0, 0.0, 0.5, 1.0, 0.0],
+               [0.0, 0.0, 0.0, 0.0, 4.0]])
+
+
+def test_bcsr_layout_products_and_conversions(backend):
+    x = backend.asarray(_M)
+    m = sparse.BCSR.fromdense(x)
+    assert m.shape == (4, 5) and m.nse == 6
+    assert all(backend.is_own(a) for a in (m.data, m.indices, m.indptr))
+    np.testing.assert_array_equal(backend.to_numpy(m.indptr), [0, 2, 2, 5, 6])  # (SciPy's)
+    np.testing.assert_array_equal(backend.to_numpy(m.indices), [1, 3, 0, 2, 3, 4])
+    _close(backend, m.todense(), _M)
+    v, u = backend.asarray(np.arange(5.0)), backend.asarray(np.arange(4.0))
+    _close(backend, m @ v, _M @ np.arange(5.0))
+    _close(backend, m.T @ u, _M.T @ np.arange(4.0))
+    _close(backend, (m * 2.0).todense(), 2 * _M)
+    _close(backend, (-m).todense(), -_M)
+    _close(backend, m @ sparse.BCSR.fromdense(backend.asarray(_M.T)), _M @ _M.T)
+    b = m.to_bcoo()
+    assert isinstance(b, sparse.BCOO)
+    _close(backend, b, _M)
+    back = sparse.BCSR.from_bcoo(b.T.T)
+    np.testing.assert_array_equal(backend.to_numpy(back.indptr), [0, 2, 2, 5, 6])
+    padded = sparse.BCSR.fromdense(x, nse=8)
+    np.testing.assert_array_equal(backend.to_numpy(padded.indptr), [0, 2, 2, 5, 6])
+    _close(backend, padded.todense(), _M)
+
+
+def test_bcsr_from_bcoo_sorts_and_pads():
+    b = sparse.BCOO((np.array([1.0, 2.0, 3.0, 4.0]), np.array([[2, 1], [0, 0], [9, 9], [-1, 0]])),
+                    shape=(3, 2))
+    m = sparse.BCSR.from_bcoo(b)
+    np.testing.assert_array_equal(m.indptr, [0, 1, 1, 3])  # (outside entries last: padding)
+    np.testing.assert_array_equal(m.todense(), b.todense())
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    s = sparse.BCSR.from_scipy_sparse(scipy_sparse.csr_array(_M))
+    np.testing.assert_array_equal(s.todense(), _M)
+    assert str(s.indptr.dtype) == "int32"
+
+
+def test_bcsr_transforms():
+    m = sparse.BCSR.fromdense(_M)
+    v = np.arange(5.0) / 5
+    check_grads(lambda d, v: fnp.sum(fnp.sin(sparse.BCSR((d, m.indices, m.indptr),
+                                                         shape=m.shape) @ v)),
+                (m.data, v), order=2)
+    g = ft.grad(lambda m: fnp.sum(fnp.sin(m @ v)))(m)
+    assert isinstance(g, sparse.BCSR) and g.indices is not m.indices
+    np.testing.assert_array_equal(g.indptr, m.indptr)
+    dense = ft.grad(lambda x: fnp.sum(fnp.sin(x @ v)))(_M)
+    np.testing.assert_allclose(g.data, np.asarray(dense)[_M != 0], rtol=1e-13)
+    np.testing.assert_allclose(ft.jit(lambda m, v: m @ v)(m, v), _M @ v, rtol=1e-14)
+    np.testing.assert_array_equal(
+        ft.jit(lambda x: sparse.BCSR.fromdense(x, nse=7).todense())(_M), _M)
+
+
+def test_bcsr_errors():
+    with pytest.raises(ValueError, match=r"indptr must have shape \(rows \+ 1,\) = \(3,\)"):
+        sparse.BCSR((np.ones(2), np.zeros(2, np.int32), np.zeros(2, np.int32)), shape=(2, 2))
+    with pytest.raises(NotImplementedError, match="a matrix"):
+        sparse.BCSR.fromdense(np.ones((2, 2, 2)))
+    with pytest.raises(TypeError, match="indices must be integers"):
+        sparse.BCSR((np.ones(2), np.zeros(2), np.zeros(3, np.int32)), shape=(2, 2))
+    with pytest.raises(NotImplementedError, match="two-dimensional BCOO"):
+        sparse.BCSR.from_bcoo(sparse.BCOO.fromdense(np.ones((2, 2)), n_batch=1))

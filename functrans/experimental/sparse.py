@@ -37,7 +37,7 @@ from ..ops import segment_sum
 from ..primitives import indexing as _ix
 from ..tree import register_pytree_node
 
-__all__ = ["BCOO", "bcoo_concatenate", "bcoo_dot_general", "bcoo_dynamic_slice",
+__all__ = ["BCOO", "BCSR", "bcoo_concatenate", "bcoo_dot_general", "bcoo_dynamic_slice",
            "bcoo_extract", "bcoo_fromdense", "bcoo_multiply_dense", "bcoo_multiply_sparse",
            "bcoo_reduce_sum", "bcoo_reshape", "bcoo_slice", "bcoo_sort_indices",
            "bcoo_squeeze", "bcoo_sum_duplicates", "bcoo_todense", "bcoo_transpose",
@@ -1315,6 +1315,176 @@ def bcoo_squeeze(arr, *, dimensions):
             data = fnp.where(inside, data, 0)
     out_shape = tuple(n for k, n in enumerate(arr.shape) if k not in dims)
     return BCOO((data, indices), shape=out_shape)
+
+
+# -- BCSR --------------------------------------------------------------------------------------
+
+class BCSR:
+    """A sparse matrix in compressed sparse row format (``jax.experimental.sparse.BCSR``, its
+    unbatched two-dimensional case): ``data`` (shape ``(nse,)``), the column ``indices`` of
+    its entries (``(nse,)``) and ``indptr`` (``(rows + 1,)``): row ``i`` holds the entries
+    ``indptr[i]:indptr[i + 1]``; entries from ``indptr[-1]`` on are padding. Operations go
+    through :meth:`to_bcoo`; a ``BCSR`` is a pytree (leaves ``data``, ``indices``,
+    ``indptr``) whose index leaves carry no derivative, as a ``BCOO``'s.
+
+    Example:
+        >>> M = sparse.BCSR.fromdense(np.array([[0.0, 2.0], [3.0, 4.0]]))
+        >>> M.indices, M.indptr
+        (array([1, 0, 1], dtype=int32), array([0, 1, 3], dtype=int32))
+        >>> M @ np.array([1.0, 10.0])
+        array([20., 43.])
+    """
+
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, args, *, shape, indices_sorted=False, unique_indices=False):
+        try:
+            data, indices, indptr = args
+        except (TypeError, ValueError):
+            raise TypeError("BCSR((data, indices, indptr), shape=...): the first argument is "
+                            f"the triple (data, indices, indptr); got {type(args).__name__}."
+                            ) from None
+        data = data if hasattr(data, "shape") else fnp.asarray(data)
+        indices = indices if hasattr(indices, "shape") else fnp.asarray(indices)
+        indptr = indptr if hasattr(indptr, "shape") else fnp.asarray(indptr)
+        shape = tuple(operator.index(n) for n in shape)
+        if len(shape) != 2:
+            raise NotImplementedError(f"BCSR: shape {shape}: functrans's BCSR is a matrix "
+                                      f"(2 dimensions, no batch or dense ones); use BCOO.")
+        for name, a in (("indices", indices), ("indptr", indptr)):
+            if _dt.dtype_of(a).kind not in "iu":
+                raise TypeError(f"BCSR: {name} must be integers; got dtype "
+                                f"{_dt.dtype_of(a).name}.")
+        if data.ndim != 1 or tuple(indices.shape) != tuple(data.shape):
+            raise ValueError(f"BCSR: data and indices must have one shape (nse,); got "
+                             f"{tuple(data.shape)} and {tuple(indices.shape)}.")
+        if tuple(indptr.shape) != (shape[0] + 1,):
+            raise ValueError(f"BCSR: indptr must have shape (rows + 1,) = ({shape[0] + 1},) "
+                             f"for shape {shape}; got {tuple(indptr.shape)}.")
+        self.data, self.indices, self.indptr = data, indices, indptr
+        self.shape = shape
+
+    ndim = 2
+    n_batch = n_dense = 0
+    n_sparse = 2
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def nse(self):
+        return self.data.shape[0]
+
+    def __repr__(self):
+        try:
+            dtype = getattr(self.dtype, "name", None) or str(self.dtype).rpartition(".")[2]
+            return f"BCSR({dtype}{list(self.shape)}, nse={self.nse})"
+        except (AttributeError, TypeError, IndexError):
+            return f"BCSR(data={self.data!r}, indices={self.indices!r}, indptr={self.indptr!r})"
+
+    @classmethod
+    def fromdense(cls, mat, *, nse=None, index_dtype=_dt.int32, n_dense=0, n_batch=0):
+        """The ``BCSR`` of the nonzero entries of the matrix ``mat`` (row-major; ``nse`` as
+        for :func:`bcoo_fromdense`)."""
+        if n_dense or n_batch:
+            raise NotImplementedError("BCSR.fromdense: only n_dense=0 and n_batch=0.")
+        if getattr(mat, "ndim", None) != 2:
+            raise NotImplementedError(f"BCSR.fromdense: a matrix (2 dimensions); got shape "
+                                      f"{tuple(getattr(mat, 'shape', ()))}.")
+        return cls.from_bcoo(bcoo_fromdense(mat, nse=nse, index_dtype=index_dtype))
+
+    @classmethod
+    def from_bcoo(cls, arr):
+        """The ``BCSR`` of a two-dimensional ``BCOO`` (``n_batch = n_dense = 0``); its entries
+        are sorted by position first, entries outside the matrix last (as padding)."""
+        if not isinstance(arr, BCOO) or arr.ndim != 2 or arr.n_batch or arr.n_dense:
+            raise NotImplementedError(f"BCSR.from_bcoo: a two-dimensional BCOO with n_batch=0 "
+                                      f"and n_dense=0; got {arr!r}.")
+        arr = bcoo_sort_indices(arr)
+        rows, n = arr.shape
+        flat, inside = _positions(arr.indices, arr._sparse_shape)
+        row = fnp.where(inside, flat // max(arr.shape[1], 1), rows)  # (sorted: outside last)
+        bounds = fnp.arange(rows + 1, dtype=row.dtype, like=row)
+        indptr = fnp.astype(fnp.searchsorted(row, bounds, side="left"), arr.indices.dtype)
+        col = fnp.where(inside, flat % max(n, 1), n)
+        return cls((fnp.where(inside, arr.data, 0), fnp.astype(col, arr.indices.dtype), indptr),
+                   shape=arr.shape)
+
+    @classmethod
+    def from_scipy_sparse(cls, mat, *, index_dtype=None, n_dense=0, n_batch=0):
+        """The ``BCSR`` of a SciPy sparse matrix or array (its stored entries, NumPy
+        arrays)."""
+        if n_dense or n_batch:
+            raise NotImplementedError("BCSR.from_scipy_sparse: only n_dense=0 and n_batch=0.")
+        csr = mat.tocsr()
+        dtype = _dt.int32 if index_dtype is None else index_dtype
+        return cls((fnp.asarray(csr.data), fnp.astype(fnp.asarray(csr.indices), dtype),
+                    fnp.astype(fnp.asarray(csr.indptr), dtype)), shape=csr.shape)
+
+    def to_bcoo(self):
+        """The same matrix as a ``BCOO`` (the same entries, in the same order)."""
+        rows = self.shape[0]
+        k = fnp.arange(self.nse, dtype=_dt.dtype_of(self.indptr), like=self.indptr)
+        # entry k is in the last row whose start is at or before it; past indptr[-1]: padding
+        row = fnp.searchsorted(self.indptr, k, side="right") - 1
+        row = fnp.where(k < self.indptr[-1], row, rows)
+        col = fnp.astype(self.indices, _dt.dtype_of(row))
+        return BCOO((self.data, fnp.stack([row, col], axis=-1)), shape=self.shape)
+
+    def todense(self):
+        """The dense matrix."""
+        return self.to_bcoo().todense()
+
+    def __matmul__(self, other):
+        return self.to_bcoo() @ (other.to_bcoo() if isinstance(other, BCSR) else other)
+
+    def __rmatmul__(self, other):
+        return other @ self.to_bcoo()
+
+    def __mul__(self, other):
+        if isinstance(other, (BCOO, BCSR)):
+            return NotImplemented
+        other = _dense_operand(other, self, "*")
+        if _ndim(other):
+            raise ValueError("BCSR *: only a scalar keeps the format; convert with to_bcoo() "
+                             "to multiply by an array.")
+        return BCSR((fnp.multiply(self.data, other), self.indices, self.indptr),
+                    shape=self.shape)
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return BCSR((-self.data, self.indices, self.indptr), shape=self.shape)
+
+    @property
+    def T(self):
+        """The transpose, as a ``BCOO`` (as JAX's ``BCSR.T`` is not provided either way)."""
+        return self.to_bcoo().T
+
+
+def _bcsr_flatten(m):
+    return (m.data, m.indices, m.indptr), m.shape
+
+
+def _bcsr_unflatten(shape, children):
+    m = object.__new__(BCSR)
+    m.data, m.indices, m.indptr = children
+    m.shape = shape
+    return m
+
+
+register_pytree_node(BCSR, _bcsr_flatten, _bcsr_unflatten)
+
+
+def _register_bcsr_structural():
+    from .. import api
+    api._STRUCTURAL_LEAVES[BCSR] = (False, True, True)
+    api._STRUCTURAL_MASKS.clear()
+
+
+_register_bcsr_structural()
 
 
 def _bcoo_only(sparse_format, what):
