@@ -5,13 +5,15 @@ format), for sparse products inside differentiated, batched or jitted code.
     M = sparse.BCOO.fromdense(dense)     # or BCOO((data, indices), shape=(m, n))
     y = M @ x                            # a dense result; differentiable in M.data and x
 
-A :class:`BCOO` holds ``data`` (the stored values, shape ``batch + (nse,)``) and ``indices``
-(integers, shape ``batch + (nse, n_sparse)``: row ``k`` gives the position of ``data[k]``).
+A :class:`BCOO` holds ``data`` (the stored values, shape ``batch + (nse,) + dense``) and
+``indices`` (integers, shape ``batch + (nse, n_sparse)``: row ``k`` gives the position of
+``data[k]``, a block of the trailing ``dense`` dimensions).
 Entries at a repeated position add up; an entry whose index is outside the array (the
 padding made by ``fromdense`` and ``sum_duplicates`` uses the index ``shape``) stands for
 nothing; a negative index counts from the end, as in JAX. Leading batch dimensions
-(``n_batch``) are those of ``data`` and ``indices`` before ``nse``; there are no dense
-(block) dimensions (``n_dense`` is 0).
+(``n_batch``) are those of ``data`` and ``indices`` before ``nse``; dense ones
+(``n_dense``) those of ``data`` after it. :class:`BCSR` is the compressed-row format of a
+matrix, converted to a ``BCOO`` for its operations.
 
 Every operation is written with :mod:`functrans.numpy`'s gathers and
 :func:`functrans.ops.segment_sum`, so every transform applies and results stay in the
@@ -48,9 +50,11 @@ class BCOO:
     """A sparse array in batched coordinate format (``jax.experimental.sparse.BCOO``).
 
     Args:
-        args: the pair ``(data, indices)``: ``data`` of shape ``batch + (nse,)``, integer
-            ``indices`` of shape ``batch + (nse, n_sparse)``, in one library and device.
-        shape: the shape of the array: ``batch + sparse``, ``len(sparse) == n_sparse``.
+        args: the pair ``(data, indices)``: ``data`` of shape ``batch + (nse,) + dense``,
+            integer ``indices`` of shape ``batch + (nse, n_sparse)``, in one library and
+            device.
+        shape: the shape of the array: ``batch + sparse + dense``, ``len(sparse) ==
+            n_sparse``.
         indices_sorted, unique_indices: accepted for JAX's signature; functrans does not
             rely on them (every operation is correct for any indices).
 
