@@ -355,3 +355,40 @@ def test_bcsr_errors():
         sparse.BCSR((np.ones(2), np.zeros(2), np.zeros(3, np.int32)), shape=(2, 2))
     with pytest.raises(NotImplementedError, match="two-dimensional BCOO"):
         sparse.BCSR.from_bcoo(sparse.BCOO.fromdense(np.ones((2, 2)), n_batch=1))
+
+
+@pytest.mark.parametrize("n_batch", [0, 1, 2])
+def test_broadcast_in_dim_against_dense(n_batch):
+    x = _X[:, :1, :3]  # (2, 1, 3)
+    a = sparse.BCOO.fromdense(x, n_batch=n_batch)
+    for shape, dims in [((2, 4, 3), (0, 1, 2)), ((5, 2, 1, 3), (1, 2, 3)),
+                        ((2, 4, 3, 2), (0, 1, 2)), ((2, 5, 4, 3), (0, 2, 3))]:
+        b = sparse.bcoo_broadcast_in_dim(a, shape=shape, broadcast_dimensions=dims)
+        np.testing.assert_array_equal(b.todense(), lax.broadcast_in_dim(x, shape, dims))
+    # new leading dimensions are batch ones, as in JAX (the same nse)
+    b = sparse.bcoo_broadcast_in_dim(a, shape=(5, 2, 1, 3), broadcast_dimensions=(1, 2, 3))
+    assert b.n_batch == n_batch + 1 and b.nse == a.nse
+
+
+def test_broadcast_in_dim_odd_indices_derivatives_and_errors(backend):
+    # an entry outside a dimension of size 1 stays outside when it grows
+    m = sparse.BCOO((backend.asarray([1.0, 2.0, 4.0]), backend.asarray([[0, 0], [1, -1], [0, 3]],
+                                                                    dtype="int32")),
+                    shape=(2, 1))
+    b = sparse.bcoo_broadcast_in_dim(m, shape=(2, 3), broadcast_dimensions=(0, 1))
+    assert backend.is_own(b.data) and backend.is_own(b.indices)
+    _close(backend, b, [[1.0] * 3, [2.0] * 3])
+    if backend.name != "numpy":
+        return
+    d0 = np.array([1.0, 2.0, 4.0])
+
+    def f(d):
+        s = sparse.BCOO((d, m.indices), shape=(2, 1))
+        return fnp.sum(fnp.sin(sparse.bcoo_broadcast_in_dim(
+            s, shape=(3, 2, 4), broadcast_dimensions=(1, 2)).todense()))
+    check_grads(f, (d0,), order=2)
+    np.testing.assert_allclose(ft.jit(f)(d0), f(d0), rtol=1e-14)
+    with pytest.raises(ValueError, match="same size or growing from 1"):
+        sparse.bcoo_broadcast_in_dim(m, shape=(3, 3), broadcast_dimensions=(0, 1))
+    with pytest.raises(ValueError, match="one increasing dimension"):
+        sparse.bcoo_broadcast_in_dim(m, shape=(2, 3), broadcast_dimensions=(1, 0))

@@ -39,11 +39,11 @@ from ..ops import segment_sum
 from ..primitives import indexing as _ix
 from ..tree import register_pytree_node
 
-__all__ = ["BCOO", "BCSR", "bcoo_concatenate", "bcoo_dot_general", "bcoo_dynamic_slice",
-           "bcoo_extract", "bcoo_fromdense", "bcoo_multiply_dense", "bcoo_multiply_sparse",
-           "bcoo_reduce_sum", "bcoo_reshape", "bcoo_slice", "bcoo_sort_indices",
-           "bcoo_squeeze", "bcoo_sum_duplicates", "bcoo_todense", "bcoo_transpose",
-           "empty", "eye", "sparsify", "todense"]
+__all__ = ["BCOO", "BCSR", "bcoo_broadcast_in_dim", "bcoo_concatenate", "bcoo_dot_general",
+           "bcoo_dynamic_slice", "bcoo_extract", "bcoo_fromdense", "bcoo_multiply_dense",
+           "bcoo_multiply_sparse", "bcoo_reduce_sum", "bcoo_reshape", "bcoo_slice",
+           "bcoo_sort_indices", "bcoo_squeeze", "bcoo_sum_duplicates", "bcoo_todense",
+           "bcoo_transpose", "empty", "eye", "sparsify", "todense"]
 
 
 class BCOO:
@@ -1319,6 +1319,74 @@ def bcoo_squeeze(arr, *, dimensions):
             data = fnp.where(inside, data, 0)
     out_shape = tuple(n for k, n in enumerate(arr.shape) if k not in dims)
     return BCOO((data, indices), shape=out_shape)
+
+
+def bcoo_broadcast_in_dim(mat, *, shape, broadcast_dimensions, sharding=None):
+    """``lax.broadcast_in_dim`` of ``mat``: its dimension ``k`` becomes the result's
+    ``broadcast_dimensions[k]`` (increasing), a dimension of size 1 may grow, and the
+    result's other dimensions are new. New (or grown) dimensions before ``mat``'s first
+    sparse one are batch dimensions (``data`` and ``indices`` broadcast, the same ``nse``);
+    those after it are sparse, each entry repeated along them (``nse`` times their sizes).
+    ``sharding`` is accepted and ignored.
+
+    Example:
+        >>> v = sparse.BCOO.fromdense(np.array([0.0, 2.0]))
+        >>> sparse.bcoo_broadcast_in_dim(v, shape=(2, 3), broadcast_dimensions=(0,)).todense()
+        array([[0., 0., 0.],
+               [2., 2., 2.]])
+    """
+    del sharding
+    _no_dense("bcoo_broadcast_in_dim", mat)
+    shape = tuple(operator.index(n) for n in shape)
+    dims = tuple(operator.index(d) for d in broadcast_dimensions)
+    nb, ns = mat.n_batch, mat.n_sparse
+    if (len(dims) != mat.ndim or any(not 0 <= d < len(shape) for d in dims)
+            or any(a >= b for a, b in zip(dims, dims[1:]))
+            or any(n not in (1, shape[d]) for n, d in zip(mat.shape, dims))):
+        raise ValueError(f"bcoo_broadcast_in_dim: operand of shape {mat.shape} to {shape} "
+                         f"with broadcast_dimensions {dims}: one increasing dimension of the "
+                         f"result per operand dimension, of the same size or growing from 1.")
+    first_sparse = dims[nb] if ns else len(shape)
+    data, indices = mat.data, mat.indices
+    # batch: the result's dimensions before the first sparse one; broadcast as arrays
+    n_out_batch = first_sparse
+    batch_shape = shape[:n_out_batch]
+    where_in = {d: k for k, d in enumerate(dims)}
+    lead = tuple(where_in[d] if d in where_in else None for d in range(n_out_batch))
+    expand = tuple(1 if k is None else mat.shape[k] for k in lead)
+    data = fnp.broadcast_to(fnp.reshape(data, expand + (mat.nse,)), batch_shape + (mat.nse,))
+    indices = fnp.broadcast_to(fnp.reshape(indices, expand + (mat.nse, ns)),
+                               batch_shape + (mat.nse, ns))
+    # sparse: the rest; each new or grown one repeats every entry along it
+    cols = [indices[..., k] for k in range(ns)]
+    out_sparse = shape[n_out_batch:]
+    src = [where_in.get(d) for d in range(n_out_batch, len(shape))]  # (operand dims or None)
+    nse = mat.nse
+    new_cols = []
+    for j, (k, n) in enumerate(zip(src, out_sparse)):
+        col = cols[k - nb] if k is not None else None
+        if k is not None and mat.shape[k] == n:
+            new_cols.append(col)
+            continue
+        # repeat every entry n times along a new axis after nse, its index running 0..n-1
+        # (an entry outside a grown dimension of size 1 stays outside)
+        rep = fnp.arange(n, dtype=indices.dtype, like=indices)
+        if col is not None:
+            inside = fnp.logical_or(col == 0, col == -1)
+        data = fnp.reshape(fnp.broadcast_to(data[..., None], data.shape + (n,)),
+                           batch_shape + (nse * n,))
+        new_cols = [fnp.reshape(fnp.broadcast_to(c[..., None], c.shape + (n,)),
+                                batch_shape + (nse * n,)) for c in new_cols]
+        cols = [fnp.reshape(fnp.broadcast_to(c[..., None], c.shape + (n,)),
+                            batch_shape + (nse * n,)) for c in cols]
+        here = fnp.broadcast_to(rep, batch_shape + (nse, n))
+        if col is not None:
+            here = fnp.where(inside[..., None], here, n)
+        new_cols.append(fnp.reshape(here, batch_shape + (nse * n,)))
+        nse *= n
+    indices = (fnp.stack(new_cols, axis=-1) if new_cols
+               else fnp.zeros(batch_shape + (nse, 0), dtype=indices.dtype, like=indices))
+    return BCOO((data, indices), shape=shape)
 
 
 # -- BCSR --------------------------------------------------------------------------------------
