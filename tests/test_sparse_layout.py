@@ -116,3 +116,17 @@ def test_empty_dimension_and_no_entries():
     e = sparse.empty((3, 4), nse=0)
     np.testing.assert_array_equal(e @ _V, np.zeros(3))
     np.testing.assert_array_equal(ft.jit(lambda m, v: m @ v)(e, _V), np.zeros(3))
+
+
+def test_bcsr_coordinates_kept_and_writes_seen():
+    indices, indptr = np.array([1, 0, 1], np.int32), np.array([0, 1, 3], np.int32)
+    m = sparse.BCSR((np.array([2.0, 3.0, 4.0]), indices, indptr), shape=(2, 2))
+    x = np.array([1.0, 10.0])
+    np.testing.assert_array_equal(m @ x, [20.0, 43.0])
+    assert m.to_bcoo().indices is m.to_bcoo().indices  # (kept: the BCOO's layouts serve)
+    indptr[1] = 2  # row 0 now holds two entries
+    np.testing.assert_array_equal(m @ x, [23.0, 40.0])
+    indices[0] = 0
+    np.testing.assert_array_equal(m @ x, [5.0, 40.0])
+    other = sparse.BCSR((m.data, indices, np.array([0, 0, 3], np.int32)), shape=(2, 2))
+    np.testing.assert_array_equal(other @ x, [0.0, 45.0])  # (same indices, other indptr)

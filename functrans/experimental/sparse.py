@@ -1497,13 +1497,27 @@ class BCSR:
 
     def to_bcoo(self):
         """The same matrix as a ``BCOO`` (the same entries, in the same order)."""
-        rows = self.shape[0]
-        k = fnp.arange(self.nse, dtype=_dt.dtype_of(self.indptr), like=self.indptr)
-        # entry k is in the last row whose start is at or before it; past indptr[-1]: padding
-        row = fnp.searchsorted(self.indptr, k, side="right") - 1
-        row = fnp.where(k < self.indptr[-1], row, rows)
-        col = fnp.astype(self.indices, _dt.dtype_of(row))
-        return BCOO((self.data, fnp.stack([row, col], axis=-1)), shape=self.shape)
+        return BCOO((self.data, self._coordinates()), shape=self.shape)
+
+    def _coordinates(self):
+        """The (row, column) indices of the entries. Concrete ``indices`` and ``indptr``:
+        computed once and kept with ``indices`` (checked against ``indptr``, which may be
+        another array next time or written in place), the same array each time, so that
+        the ``BCOO``'s kept layouts serve every product."""
+        if isinstance(self.indices, Tracer) or isinstance(self.indptr, Tracer):
+            return _coordinates(self.indices, self.indptr, self.shape[0])
+        slot = _cached(self.indices, ("bcsr", self.shape), lambda _: [None])
+        held = slot[0]
+        if (held is None or held[0]() is not self.indptr
+                or not _unchanged(self.indptr, held[1])):
+            token = set_current(EVAL)
+            try:
+                held = (weakref.ref(self.indptr), _stamp(self.indptr),
+                        _coordinates(self.indices, self.indptr, self.shape[0]))
+            finally:
+                reset_current(token)
+            slot[0] = held
+        return held[2]
 
     def todense(self):
         """The dense matrix."""
@@ -1534,6 +1548,14 @@ class BCSR:
     def T(self):
         """The transpose, as a ``BCOO`` (as JAX's ``BCSR.T`` is not provided either way)."""
         return self.to_bcoo().T
+
+
+def _coordinates(indices, indptr, rows):
+    k = fnp.arange(indices.shape[0], dtype=_dt.dtype_of(indptr), like=indptr)
+    # entry k is in the last row whose start is at or before it; past indptr[-1]: padding
+    row = fnp.searchsorted(indptr, k, side="right") - 1
+    row = fnp.where(k < indptr[-1], row, rows)
+    return fnp.stack([row, fnp.astype(indices, _dt.dtype_of(row))], axis=-1)
 
 
 def _bcsr_flatten(m):
