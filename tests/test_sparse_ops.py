@@ -304,6 +304,7 @@ def test_bcsr_layout_products_and_conversions(backend):
     _close(backend, m.todense(), _M)
     v, u = backend.asarray(np.arange(5.0)), backend.asarray(np.arange(4.0))
     _close(backend, m @ v, _M @ np.arange(5.0))
+    assert isinstance(m.T, sparse.BCOO)  # (a BCOO, as the docs say)
     _close(backend, m.T @ u, _M.T @ np.arange(4.0))
     _close(backend, (m * 2.0).todense(), 2 * _M)
     _close(backend, (-m).todense(), -_M)
