@@ -747,19 +747,22 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
         raise NotImplementedError(f"{what}: contracting a batch dimension of the sparse "
                                   f"operand (n_batch={nb}) is not provided; contract sparse "
                                   f"dimensions.")
-    if any(a >= nb + m.n_sparse for a in lc):
-        raise NotImplementedError(f"{what}: contracting a dense dimension of the sparse "
-                                  f"operand (n_dense={m.n_dense}) is not provided; contract "
-                                  f"sparse dimensions (or make the BCOO with n_dense=0).")
     shape = m._sparse_shape
     dense = m._dense_shape
-    contract = [a - nb for a in lc]
-    free = [d for d in range(len(shape)) if d not in contract]
+    ns = m.n_sparse
     if lb:  # x's batch dimensions in front, mapped with the sparse operand's
         order = list(rb) + [d for d in range(x.ndim) if d not in rb]
         x = fnp.permute_dims(x, tuple(order))
         rc = tuple(order.index(c) - nb for c in rc)
     x_ndim = x.ndim - (nb if lb else 0)
+    # contracted sparse dimensions are read at each entry's position; contracted dense ones
+    # are summed within each entry (its dense block against its row of x)
+    contract = [a - nb for a in lc if a < nb + ns]
+    rc_dense = {a - nb - ns: c for a, c in zip(lc, rc) if a >= nb + ns}
+    rc = tuple(c for a, c in zip(lc, rc) if a < nb + ns)
+    free = [d for d in range(len(shape)) if d not in contract]
+    rest_dims = [d for d in range(x_ndim) if d not in rc]
+    dense_free = tuple(n for k, n in enumerate(dense) if k not in rc_dense)
 
     n_in = math.prod(shape[d] for d in contract)
     n_out = math.prod(shape[d] for d in free)
@@ -767,17 +770,28 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
     def one(data, c_flat, f_flat, x, dropped):
         # gather x's contracted dimensions at each entry's position, weight by data, and add
         # each entry's row into the output at its free position
-        xt = fnp.permute_dims(x, tuple(rc) + tuple(d for d in range(x_ndim) if d not in rc))
+        xt = fnp.permute_dims(x, tuple(rc) + tuple(rest_dims))
         rest = tuple(xt.shape[len(rc):])
+        rest_free = tuple(n for d, n in zip(rest_dims, rest) if d not in rc_dense.values())
         if n_in == 0:  # (nothing to read: every entry is outside)
-            return fnp.zeros(tuple(shape[d] for d in free) + dense + rest,
+            return fnp.zeros(tuple(shape[d] for d in free) + dense_free + rest_free,
                              dtype=fnp.result_type(data.dtype, x.dtype), like=x)
         rows = _ix.gather(fnp.reshape(xt, (n_in,) + rest), (c_flat,))  # (nse,) + rest
-        if dense:  # (each entry's dense block times its row: (nse,) + dense + rest)
+        if rc_dense:  # each entry's dense block against its row, the pairs summed
+            letters = iter("bcdefghijklmnopqrstuvwxyz")
+            d_sub = [next(letters) for _ in dense]
+            r_sub = [next((d_sub[k] for k in rc_dense if rc_dense[k] == d), None)
+                     for d in rest_dims]
+            r_sub = [s if s is not None else next(letters) for s in r_sub]
+            out_sub = ([s for k, s in enumerate(d_sub) if k not in rc_dense]
+                       + [s for d, s in zip(rest_dims, r_sub) if d not in rc_dense.values()])
+            prod = fnp.einsum(f"a{''.join(d_sub)},a{''.join(r_sub)}->a{''.join(out_sub)}",
+                              data, rows)
+        else:  # (each entry's dense block times its row: (nse,) + dense + rest)
             rows = fnp.reshape(rows, (rows.shape[0],) + (1,) * len(dense) + rest)
-        prod = fnp.multiply(fnp.reshape(data, tuple(data.shape) + (1,) * len(rest)), rows)
+            prod = fnp.multiply(fnp.reshape(data, tuple(data.shape) + (1,) * len(rest)), rows)
         out = _scatter(prod, f_flat, n_out, dropped)
-        return fnp.reshape(out, tuple(shape[d] for d in free) + dense + rest)
+        return fnp.reshape(out, tuple(shape[d] for d in free) + dense_free + rest_free)
 
     def compute(c_flat, f_flat, inside, data, x):
         if inside is not None:
