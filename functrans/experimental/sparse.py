@@ -692,8 +692,8 @@ def bcoo_dot_general(lhs, rhs, *, dimension_numbers, precision=None,
     ``dimension_numbers`` is ``((lhs_contracting, rhs_contracting), (lhs_batch, rhs_batch))``
     as in :func:`functrans.lax.dot_general`. The sparse operand's batch dimensions
     (``n_batch``) are either all free (kept, in front of the result) or exactly its dot batch
-    dimensions; its contracting dimensions are sparse ones. ``precision`` is accepted and
-    ignored; ``preferred_element_type`` casts the result.
+    dimensions; its contracting dimensions are sparse or dense ones (not batch ones).
+    ``precision`` is accepted and ignored; ``preferred_element_type`` casts the result.
 
     Two sparse operands (JAX's ``bcoo_spdot_general``): both have the same ``n_batch``,
     either their dot batch dimensions (in order) or, with no dot batch dimensions, only the
