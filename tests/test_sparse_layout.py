@@ -130,3 +130,24 @@ def test_bcsr_coordinates_kept_and_writes_seen():
     np.testing.assert_array_equal(m @ x, [5.0, 40.0])
     other = sparse.BCSR((m.data, indices, np.array([0, 0, 3], np.int32)), shape=(2, 2))
     np.testing.assert_array_equal(other @ x, [0.0, 45.0])  # (same indices, other indptr)
+
+
+def test_batch_members_side_by_side():
+    # n_batch=1: the members' entries in one gather and one scatter-add, each member's
+    # outside entries in its own spare slot; eager (kept layout) and jit (both branches)
+    st = sparse.BCOO((np.stack([_D, -_D]), np.stack([_IN_RANGE, _MIXED])), shape=(2, 3, 4))
+    dense = np.stack([_dense(_D, _IN_RANGE), _dense(-_D, _MIXED)])
+    vs = np.stack([_V, 2 * _V])
+    dn = (((2,), (1,)), ((0,), (0,)))
+    for run in (lambda f, *a: f(*a), lambda f, *a: ft.jit(f)(*a)):
+        np.testing.assert_allclose(run(lambda m, v: m @ v, st, _V), dense @ _V, rtol=1e-14)
+        np.testing.assert_allclose(
+            run(lambda m, v: sparse.bcoo_dot_general(m, v, dimension_numbers=dn), st, vs),
+            np.einsum("bij,bj->bi", dense, vs), rtol=1e-14)
+        both_in = sparse.BCOO((st.data, np.stack([_IN_RANGE, _IN_RANGE[::-1]])),
+                              shape=(2, 3, 4))
+        np.testing.assert_allclose(run(lambda m, v: m @ v, both_in, _V), both_in.todense() @ _V,
+                                   rtol=1e-14)
+    check_grads(lambda d, v: fnp.sum(fnp.sin(sparse.bcoo_dot_general(
+        sparse.BCOO((d, st.indices), shape=st.shape), v, dimension_numbers=dn))),
+        (st.data / 10, vs), order=2)

@@ -375,7 +375,7 @@ def _positions(indices, shape, dims=None):
     return flat, inside
 
 
-def _by_layout(m, gathered, scattered, compute, *operands):
+def _by_layout(m, gathered, scattered, compute, *operands, strides=None):
     """``compute(g, s, inside, *operands)`` with the flat positions of ``m``'s entries in its
     sparse dimensions ``gathered`` (an entry outside the array at 0, to read) and
     ``scattered`` (an entry outside at the size of those dimensions, one past the end, to
@@ -385,20 +385,26 @@ def _by_layout(m, gathered, scattered, compute, *operands):
     Concrete indices: the positions are computed once per indices array and kept (a product
     with a fixed sparsity pattern repeats none of that work), under a transform too. Traced
     ones (under ``jit``): a ``cond`` on whether every index is in ``[0, n)`` reads the
-    columns as they are, or else wraps negative ones and masks those outside."""
+    columns as they are, or else wraps negative ones and masks those outside.
+
+    ``strides``, ``(g, s)``: the positions of the batch members side by side instead, flat:
+    member ``b``'s offset by ``b * g`` and ``b * s``, and ``inside`` flat too."""
     shape = m._sparse_shape
     indices = m.indices
+
+    def flat(layout):
+        return layout if strides is None else _side_by_side(layout, strides)
     if not isinstance(indices, Tracer):
-        key = (shape, gathered, scattered)
-        layout = _cached(indices, key,
-                         lambda idx: _build_layout(idx, shape, gathered, scattered, True))
+        key = (shape, gathered, scattered, strides)
+        layout = _cached(indices, key, lambda idx: flat(
+            _build_layout(idx, shape, gathered, scattered, True)))
         return compute(*layout, *operands)
 
     def in_range(idx, *operands):
-        return compute(*_raw_layout(idx, shape, gathered, scattered), *operands)
+        return compute(*flat(_raw_layout(idx, shape, gathered, scattered)), *operands)
 
     def masked(idx, *operands):
-        return compute(*_build_layout(idx, shape, gathered, scattered, False), *operands)
+        return compute(*flat(_build_layout(idx, shape, gathered, scattered, False)), *operands)
     if not math.prod(indices.shape) or not shape:
         return masked(indices, *operands)
     from ..control_flow import cond
@@ -407,6 +413,22 @@ def _by_layout(m, gathered, scattered, compute, *operands):
     for d, n in ([(Ellipsis, shape[0])] if len(set(shape)) == 1 else enumerate(shape)):
         ok = fnp.logical_and(ok, fnp.max(indices[..., d] if d is not Ellipsis else indices) < n)
     return cond(ok, in_range, masked, indices, *operands)
+
+
+def _side_by_side(layout, strides):
+    """Batched positions (batch + (nse,)) made flat, member ``b``'s offset by ``b *
+    stride`` (a stride of 0: the members share what they index)."""
+    out = []
+    for pos, stride in zip(layout[:2], strides):
+        if pos is not None:
+            if stride:
+                member = fnp.arange(math.prod(pos.shape[:-1]), dtype=_dt.int64, like=pos)
+                member = fnp.reshape(member, tuple(pos.shape[:-1]) + (1,))
+                pos = fnp.astype(pos, _dt.int64) + member * stride
+            pos = fnp.reshape(pos, (-1,))
+        out.append(pos)
+    inside = layout[2]
+    return out[0], out[1], None if inside is None else fnp.reshape(inside, (-1,))
 
 
 def _raw_layout(indices, shape, gathered, scattered):
@@ -767,16 +789,31 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
     n_in = math.prod(shape[d] for d in contract)
     n_out = math.prod(shape[d] for d in free)
 
-    def one(data, c_flat, f_flat, x, dropped):
+    # the batch members' entries side by side (no vmap: one gather and one scatter-add over
+    # all of them): positions offset by the member, x's members (where it has its own)
+    # stacked along the gathered axis, and a spare output slot per member for the entries
+    # outside the array
+    batch = tuple(m.shape[:nb])
+    members = math.prod(batch)
+    xb = nb if lb else 0
+    xt = fnp.permute_dims(x, tuple(range(xb)) + tuple(xb + d for d in rc)
+                          + tuple(xb + d for d in rest_dims))
+    rest = tuple(xt.shape[xb + len(rc):])
+    rest_free = tuple(n for d, n in zip(rest_dims, rest) if d not in rc_dense.values())
+    tail = dense_free + rest_free
+    out_shape = batch + tuple(shape[d] for d in free) + tail
+    if n_in == 0 or members == 0:  # (nothing to read: every entry is outside)
+        return fnp.zeros(out_shape, dtype=fnp.result_type(m.dtype, x.dtype), like=x)
+    xt = fnp.reshape(xt, ((members if lb else 1) * n_in,) + rest)
+    strides = (n_in if lb else 0, n_out + 1) if nb else None
+
+    def compute(c_flat, f_flat, inside, data, xt):
+        data = fnp.reshape(data, (-1,) + dense)
+        if inside is not None:
+            data = fnp.where(_per_entry(inside, data), data, 0)
         # gather x's contracted dimensions at each entry's position, weight by data, and add
         # each entry's row into the output at its free position
-        xt = fnp.permute_dims(x, tuple(rc) + tuple(rest_dims))
-        rest = tuple(xt.shape[len(rc):])
-        rest_free = tuple(n for d, n in zip(rest_dims, rest) if d not in rc_dense.values())
-        if n_in == 0:  # (nothing to read: every entry is outside)
-            return fnp.zeros(tuple(shape[d] for d in free) + dense_free + rest_free,
-                             dtype=fnp.result_type(data.dtype, x.dtype), like=x)
-        rows = _ix.gather(fnp.reshape(xt, (n_in,) + rest), (c_flat,))  # (nse,) + rest
+        rows = _ix.gather(xt, (c_flat,))  # (entries,) + rest
         if rc_dense:  # each entry's dense block against its row, the pairs summed
             letters = iter("bcdefghijklmnopqrstuvwxyz")
             d_sub = [next(letters) for _ in dense]
@@ -787,19 +824,15 @@ def _sparse_dense_dot(m, x, lc, rc, lb, rb):
                        + [s for d, s in zip(rest_dims, r_sub) if d not in rc_dense.values()])
             prod = fnp.einsum(f"a{''.join(d_sub)},a{''.join(r_sub)}->a{''.join(out_sub)}",
                               data, rows)
-        else:  # (each entry's dense block times its row: (nse,) + dense + rest)
+        else:  # (each entry's dense block times its row: (entries,) + dense + rest)
             rows = fnp.reshape(rows, (rows.shape[0],) + (1,) * len(dense) + rest)
             prod = fnp.multiply(fnp.reshape(data, tuple(data.shape) + (1,) * len(rest)), rows)
-        out = _scatter(prod, f_flat, n_out, dropped)
-        return fnp.reshape(out, tuple(shape[d] for d in free) + dense_free + rest_free)
-
-    def compute(c_flat, f_flat, inside, data, x):
-        if inside is not None:
-            data = fnp.where(fnp.reshape(inside, tuple(inside.shape) + (1,) * len(dense)),
-                             data, 0)
-        return _per_batch(functools.partial(one, dropped=inside is not None), nb,
-                          in_axes=(0, 0, 0, 0 if lb else None))(data, c_flat, f_flat, x)
-    return _by_layout(m, tuple(contract), tuple(free), compute, m.data, x)
+        if not nb:
+            return fnp.reshape(_scatter(prod, f_flat, n_out, inside is not None), out_shape)
+        out = _ix.scatter_add(prod, (f_flat,), (members * (n_out + 1),) + tail)
+        out = fnp.reshape(out, (members, n_out + 1) + tail)[:, :n_out]
+        return fnp.reshape(out, out_shape)
+    return _by_layout(m, tuple(contract), tuple(free), compute, m.data, xt, strides=strides)
 
 
 def _check_dims(what, a, b, lc, rc, lb, rb, kind="dense"):
