@@ -246,6 +246,19 @@ def test_dense_dimensions_against_dense(n_batch):
     np.testing.assert_array_equal(a.sort_indices().todense(), _XD)
     picked = sparse.bcoo_extract(a, _XD * 10.0)
     np.testing.assert_array_equal(picked.todense(), _XD * 10.0)
+    # slices and squeezes along every kind of dimension
+    s = sparse.bcoo_slice(a, start_indices=(1, 0, 1, 1), limit_indices=(2, 3, 4, 2),
+                          strides=(1, 2, 2, 1))
+    assert s.n_dense == 1 and s.n_batch == n_batch
+    np.testing.assert_array_equal(s.todense(), _XD[1:2, 0:3:2, 1:4:2, 1:2])
+    d = sparse.bcoo_dynamic_slice(a, (1, -2, 3, 1), (1, 2, 2, 1))
+    np.testing.assert_array_equal(d.todense(), lax.dynamic_slice(_XD, (1, -2, 3, 1), (1, 2, 2, 1)))
+    traced = ft.jit(lambda a, i: sparse.bcoo_dynamic_slice(a, (i, 1, i, i), (1, 2, 2, 1))
+                    .todense())(a, 1)
+    np.testing.assert_array_equal(traced, _XD[1:2, 1:3, 1:3, 1:2])
+    q = sparse.bcoo_squeeze(s, dimensions=(0, 3))
+    assert q.shape == (2, 2) and q.n_dense == 0
+    np.testing.assert_array_equal(q.todense(), _XD[1, 0:3:2, 1:4:2, 1])
 
 
 def test_dense_dimensions_on_every_backend_and_transforms(backend):
@@ -300,7 +313,6 @@ def test_dense_dimensions_derivatives_and_errors():
         a.T
     for op in [lambda: a @ sparse.BCOO.fromdense(np.ones((4, 2))),
                lambda: sparse.bcoo_concatenate([a, a], dimension=0),
-               lambda: sparse.bcoo_slice(a, start_indices=(0, 0, 0), limit_indices=(1, 1, 1)),
                lambda: sparse.bcoo_reshape(a, new_sizes=(12, 2))]:
         with pytest.raises(NotImplementedError, match=r"dense dimensions \(n_dense=1\)"):
             op()

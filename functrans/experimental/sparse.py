@@ -1188,7 +1188,7 @@ def _sliced(m, starts, sizes, strides):
     caller's to slice.)"""
     nb = m.n_batch
     shape = m._sparse_shape
-    new_sparse = tuple(sizes[nb:])
+    new_sparse = tuple(sizes[nb:nb + len(shape)])
     cols, keep = {}, None
     for d, n in enumerate(shape):
         s, size, step = starts[nb + d], new_sparse[d], strides[nb + d]
@@ -1209,7 +1209,7 @@ def _sliced(m, starts, sizes, strides):
                  for d in range(len(shape))}
         indices = _replace_columns(indices, {d: fnp.where(keep, moved[d], padding[d])
                                              for d in range(len(shape))})
-        data = fnp.where(keep, data, 0)
+        data = fnp.where(_per_entry(keep, data), data, 0)
     return data, indices, new_sparse
 
 
@@ -1224,7 +1224,6 @@ def bcoo_slice(mat, *, start_indices, limit_indices, strides=None):
         array([[0., 3.],
                [2., 0.]])
     """
-    _no_dense("bcoo_slice", mat)
     ndim = mat.ndim
     starts = [operator.index(s) for s in start_indices]
     limits = [operator.index(s) for s in limit_indices]
@@ -1239,12 +1238,15 @@ def bcoo_slice(mat, *, start_indices, limit_indices, strides=None):
                              f"{s}:{e}:{st} must have 0 <= start <= limit <= size and a "
                              f"positive stride.")
     sizes = [max(0, -(-(e - s) // st)) for s, e, st in zip(starts, limits, strides)]
-    nb = mat.n_batch
+    nb, ns = mat.n_batch, mat.n_sparse
     data, indices, new_sparse = _sliced(mat, starts, sizes, strides)
-    if nb:
-        sl = tuple(slice(s, e, st) for s, e, st in zip(starts[:nb], limits[:nb], strides[:nb]))
-        data, indices = data[sl], indices[sl]
-    return _at_most_size(BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse))
+    # batch and dense dimensions: sliced as the arrays' axes
+    sl = [slice(s, e, st) for s, e, st in zip(starts, limits, strides)]
+    if nb or mat.n_dense:
+        data = data[tuple(sl[:nb]) + (slice(None),) + tuple(sl[nb + ns:])]
+        indices = indices[tuple(sl[:nb])]
+    return _at_most_size(BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse
+                              + tuple(sizes[nb + ns:])))
 
 
 def bcoo_dynamic_slice(mat, start_indices, slice_sizes):
@@ -1258,16 +1260,18 @@ def bcoo_dynamic_slice(mat, start_indices, slice_sizes):
         array([[2., 0.]])
     """
     from ..lax import _starts, dynamic_slice
-    _no_dense("bcoo_dynamic_slice", mat)
     sizes = [operator.index(n) for n in slice_sizes]
     starts = _starts(_ShapeOnly(mat.shape), list(start_indices), sizes, "bcoo_dynamic_slice")
-    nb = mat.n_batch
+    nb, ns = mat.n_batch, mat.n_sparse
     data, indices, new_sparse = _sliced(mat, starts, sizes, [1] * mat.ndim)
+    if nb or mat.n_dense:  # batch and dense dimensions: sliced as the arrays' axes
+        data = dynamic_slice(data, starts[:nb] + [0] + starts[nb + ns:],
+                             sizes[:nb] + [mat.nse] + sizes[nb + ns:])
     if nb:
-        data = dynamic_slice(data, starts[:nb] + [0], sizes[:nb] + [data.shape[-1]])
         indices = dynamic_slice(indices, starts[:nb] + [0, 0],
                                 sizes[:nb] + list(indices.shape[-2:]))
-    return _at_most_size(BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse))
+    return _at_most_size(BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse
+                              + tuple(sizes[nb + ns:])))
 
 
 def _at_most_size(m):
@@ -1339,20 +1343,21 @@ def bcoo_squeeze(arr, *, dimensions):
         >>> sparse.bcoo_squeeze(A, dimensions=(0,)).todense()
         array([1., 0., 3.])
     """
-    _no_dense("bcoo_squeeze", arr)
     dims = sorted({operator.index(d) % arr.ndim if arr.ndim else operator.index(d)
                    for d in dimensions})
     for d in dims:
         if not 0 <= d < arr.ndim or arr.shape[d] != 1:
             raise ValueError(f"bcoo_squeeze: dimensions {tuple(dimensions)} must be "
                              f"dimensions of size 1 of shape {arr.shape}.")
-    nb = arr.n_batch
+    nb, ns = arr.n_batch, arr.n_sparse
     data, indices = arr.data, arr.indices
     batch_dims = [d for d in dims if d < nb]
+    dense_axes = [d - ns + 1 for d in dims if d >= nb + ns]  # (data's axes)
+    if batch_dims or dense_axes:
+        data = fnp.squeeze(data, axis=tuple(batch_dims + dense_axes))
     if batch_dims:
-        data = fnp.squeeze(data, axis=tuple(batch_dims))
         indices = fnp.squeeze(indices, axis=tuple(batch_dims))
-    gone = [d - nb for d in dims if d >= nb]
+    gone = [d - nb for d in dims if nb <= d < nb + ns]
     shape = arr._sparse_shape
     kept = [d for d in range(len(shape)) if d not in gone]
     if gone:
@@ -1363,7 +1368,7 @@ def bcoo_squeeze(arr, *, dimensions):
                                  for d in kept], axis=-1)
         else:
             indices = indices[..., :0]
-            data = fnp.where(inside, data, 0)
+            data = fnp.where(_per_entry(inside, data), data, 0)
     out_shape = tuple(n for k, n in enumerate(arr.shape) if k not in dims)
     return BCOO((data, indices), shape=out_shape)
 
