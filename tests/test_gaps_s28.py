@@ -2,7 +2,10 @@
 and make_graph; more in the sections below). The checkify ones (an index of a mixed
 basic/advanced index named on the caller's axis, nested checkify) are in test_checkify.py."""
 
+import warnings
+
 import numpy as np
+import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
@@ -54,3 +57,72 @@ def test_linear_call_prints_like_any_equation():
         lambda r, t: (t["y"] * r[0], t["y"] * r[1]), (2.0, x), (x, x)))(x))
     assert "linear_call[fun=<lambda> num_res=2 transpose=<lambda>] 2.0:f64[] a a a" in text
     assert "PyTreeSpec" not in text and "box" not in text
+
+# -- jax_numpy_rank_promotion in the functions of several operands ------------------------------
+
+_A, _B = np.linspace(0.1, 0.9, 3), np.linspace(0.2, 0.8, 6).reshape(2, 3)
+_C = _A > 0.5
+_RANK_CASES = {  # name -> (call on a (3,) and a (2, 3) operand, refused under 'raise')
+    # refused: operands of different ranks broadcast together, as JAX refuses them
+    "fmax": (lambda m: m.fmax(_A, _B), True),
+    "fmin": (lambda m: m.fmin(_B, _A), True),
+    "clip": (lambda m: m.clip(_B, _A, 0.9), True),
+    "clip_max": (lambda m: m.clip(_A, None, _B), True),
+    "linspace": (lambda m: m.linspace(_A, _B, 4), True),
+    "geomspace": (lambda m: m.geomspace(_B, _A, 4), True),
+    "logspace": (lambda m: m.logspace(_A, _B, 4), True),
+    "maximum": (lambda m: m.maximum(_A, _B), True),
+    # allowed, as in JAX: where and select broadcast freely; outer, array_equiv and the
+    # spacing of linspace broadcast by definition (no promotion of the caller's)
+    "where": (lambda m: m.where(_C, _A, _B), False),
+    "select": (lambda m: m.select([_B > 0.5], [_A], 0.0), False),
+    "add.outer": (lambda m: m.add.outer(_A, _B), False),
+    "multiply.outer": (lambda m: m.multiply.outer(_B, 2.0), False),
+    "array_equiv": (lambda m: m.array_equiv(_B, _A), False),
+    "linspace_0d": (lambda m: m.linspace(m.asarray(0.0), m.asarray(1.0), 4), False),
+    "linspace_same": (lambda m: m.linspace(_B, _B + 1, 4, axis=1), False),
+}
+
+
+def _refused(fn):
+    try:
+        fn()
+    except ValueError as e:
+        assert "rank" in str(e) or "Operands could not" in str(e), e
+        return True
+    return False
+
+
+def test_rank_promotion_in_functions_of_several_operands():
+    for name, (call, refused) in _RANK_CASES.items():
+        with ft.numpy_rank_promotion("raise"):
+            assert _refused(lambda: call(fnp)) is refused, name
+            # on tracers too (user code under jit)
+            assert _refused(lambda: ft.jit(lambda: call(fnp))()) is refused, name
+        allowed = call(fnp)  # (and what it computes is unchanged)
+        np.testing.assert_allclose(np.asarray(allowed, dtype=float),
+                                   np.asarray(call(np), dtype=float), rtol=1e-14)
+    with ft.numpy_rank_promotion("raise"):
+        with pytest.raises(ValueError, match=r"fmax: operands of shapes \(3,\) and \(2, 3\)"):
+            fnp.fmax(_A, _B)
+        # (same ranks, and 0-d operands, are no rank promotion)
+        np.testing.assert_array_equal(fnp.fmax(_B, np.float64(0.5)), np.fmax(_B, 0.5))
+        np.testing.assert_array_equal(fnp.fmin(_B, _B[:1]), np.fmin(_B, _B[:1]))
+        # deliberate differences: cov's y (more variables, stacked) and trapezoid's 1-d x
+        # (the spacing along the axis) are NumPy's meanings, not broadcasting (JAX refuses)
+        np.testing.assert_allclose(fnp.cov(_B, _A), np.cov(_B, _A), rtol=1e-13)
+        np.testing.assert_allclose(fnp.trapezoid(_B, _A), np.trapezoid(_B, _A), rtol=1e-14)
+    with ft.numpy_rank_promotion("warn"):
+        with pytest.warns(UserWarning, match="fmin: broadcasting operands") as rec:
+            fnp.fmin(_A, _B)
+    assert rec[0].filename == __file__  # (the warning names the caller's line)
+
+
+def test_rank_promotion_of_several_operands_as_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    for name, (call, refused) in _RANK_CASES.items():
+        with jax.numpy_rank_promotion("raise"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert _refused(lambda: call(jnp)) is refused, name
