@@ -2,7 +2,9 @@
 and make_graph; more in the sections below). The checkify ones (an index of a mixed
 basic/advanced index named on the caller's axis, nested checkify) are in test_checkify.py."""
 
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -126,3 +128,91 @@ def test_rank_promotion_of_several_operands_as_jax():
         with jax.numpy_rank_promotion("raise"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             assert _refused(lambda: call(jnp)) is refused, name
+
+# -- fwd_and_bwd: what stays alive, bwd twice, cotangents checked -------------------------------
+
+
+def _fb_loss(x, w):
+    return fnp.sum(fnp.sin(x * w) * x)
+
+
+def _fb_grads(x, w):
+    return np.sin(x * w) + x * w * np.cos(x * w), x * x * np.cos(x * w)
+
+
+@pytest.mark.parametrize("jitted", [True, False], ids=["jitted", "eager"])
+def test_fwd_and_bwd_frees_the_residuals_once_dropped(jitted):
+    import functrans.buffers
+    fwd, bwd = ft.fwd_and_bwd(_fb_loss, argnums=(0, 1), jitted=jitted)
+    x, w = np.linspace(0.0, 1.0, 100_000), np.full(100_000, 0.5)
+    gc.collect()
+    gc.disable()  # (freed by reference counts alone: no cycle holds them)
+    try:
+        for _ in range(2):  # (the second: fwd and bwd replayed from their caches)
+            y, res = fwd(x, w)
+            # jitted: the residuals are arrays of the pytree; eager: vjp's function holds them
+            refs = [weakref.ref(a) for a in res.arrays] + [weakref.ref(res.backward)] * (
+                not jitted)
+            assert refs
+            g1, g2 = bwd(res, 1.0), bwd(res, 1.0)  # (twice, as JAX's: residuals are values)
+            for a, b, want in zip(g1, g2, _fb_grads(x, w)):
+                np.testing.assert_array_equal(a, b)
+                np.testing.assert_allclose(a, want, rtol=1e-12, atol=1e-15)
+            del y, res, g1, g2, a, b
+            functrans.buffers.release()  # (arrays kept for reuse, on purpose, are let go)
+            assert all(r() is None for r in refs)
+    finally:
+        gc.enable()
+
+
+def test_fwd_and_bwd_residuals_of_several_forward_passes():
+    # each backward pass reads its own residuals, however many forward passes came between
+    # (memory reuse takes only arrays nobody holds)
+    fwd, bwd = ft.fwd_and_bwd(_fb_loss, argnums=(0, 1))
+    x, w = np.linspace(0.0, 1.0, 50_000), np.full(50_000, 0.5)
+    passes = [fwd(k * x, w) for k in (1.0, 2.0, 3.0)]
+    for k, (y, res) in zip((3.0, 1.0, 2.0), [passes[2], passes[0], passes[1]]):
+        gx, gw = bwd(res, 1.0)
+        np.testing.assert_allclose(y, np.sum(np.sin(k * x * w) * k * x), rtol=1e-13)
+        np.testing.assert_allclose(gx, _fb_grads(k * x, w)[0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(gw, _fb_grads(k * x, w)[1], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("jitted", [True, False], ids=["jitted", "eager"])
+def test_fwd_and_bwd_checks_the_cotangent(jitted):
+    # (jitted, a cotangent of another shape ran the backward pass staged for the output's
+    # shape: broadcast into a gradient of the wrong shape, or accepted for a scalar output)
+    from functrans.errors import TangentMismatchError
+    fwd, bwd = ft.fwd_and_bwd(_fb_loss, argnums=(0, 1), jitted=jitted)
+    y, res = fwd(np.ones(3), np.ones(3))
+    for ct, match in ((np.ones(3), r"shape \(3,\).*output's shape \(\)"),
+                      (np.ones(1), r"shape \(1,\)"),
+                      (np.ones((), np.float32), "dtype float32, but its output has dtype "
+                                                "float64"),
+                      (np.ones((), np.int64), "dtype int64"),
+                      ((1.0,), "tree structure of the output")):
+        with pytest.raises(TangentMismatchError, match="fwd_and_bwd's bwd: " + ".*" + match):
+            bwd(res, ct)
+    fwd, bwd = ft.fwd_and_bwd(lambda x: (fnp.sin(x), fnp.argmax(x)), jitted=jitted)
+    _, res = fwd(np.ones(3))
+    with pytest.raises(TangentMismatchError, match=r"cotangent\[0\]\) has shape \(2, 3\)"):
+        bwd(res, (np.ones((2, 3)), np.zeros((), np.int64)))
+    np.testing.assert_allclose(bwd(res, (np.full(3, 2.0), np.zeros((), np.int64))),
+                               2 * np.cos(np.ones(3)))
+
+
+def test_closure_convert_called_with_other_shapes_is_refused():
+    # (its graph, staged for the example's shapes, ran on others: x * y broadcast silently,
+    # and grad returned a gradient of the wrong shape)
+    def outer(x):
+        g, consts = ft.closure_convert(lambda y: fnp.sin(x) * y, x)
+        return g(fnp.ones((2, 3)), *consts)
+    for run in (ft.jit(outer), ft.grad(lambda x: fnp.sum(outer(x)))):
+        with pytest.raises(TypeError, match="other shapes, dtypes or static values"):
+            run(np.ones(3))
+
+    def same(x):
+        g, consts = ft.closure_convert(lambda y: fnp.sin(x) * y, x)
+        return g(2.0 * x, *consts)
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(same(x)))(np.ones(3)),
+                               np.cos(1.0) * 2.0 + np.sin(1.0) * 2.0, rtol=1e-14)
