@@ -13,6 +13,7 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans.custom_derivatives import linear_call
 from functrans.jaxpr import eval_jaxpr
+from functrans.testing import check_grads
 
 a = fnp.asarray
 
@@ -216,3 +217,60 @@ def test_closure_convert_called_with_other_shapes_is_refused():
         return g(2.0 * x, *consts)
     np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(same(x)))(np.ones(3)),
                                np.cos(1.0) * 2.0 + np.sin(1.0) * 2.0, rtol=1e-14)
+
+# -- the Riemann zeta function's derivative (zeta(x), q omitted) -------------------------------
+
+
+def _central(f, x, h):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def test_riemann_zeta_derivative_against_finite_differences():
+    import scipy.special as sc
+    from functrans.scipy import special as fs
+    # each piece (reflection below -1/2, the series to 1, Hurwitz's above), their seams, near
+    # the pole on both sides, the negative even integers (zeros of zeta)
+    x = np.array([-30.5, -11.0, -7.25, -4.0, -2.0, -1.0, -0.5, -0.3, 0.0, 0.3, 0.5, 0.9,
+                  0.99, 1.01, 1.1, 2.0, 7.0, 40.0])
+    d = ft.vmap(ft.grad(fs.zeta))(x)
+    h = 1e-6 * np.maximum(1.0, np.abs(x)) * np.where(np.abs(x - 1) < 0.05, 1e-2, 1.0)
+    # (zetac: zeta - 1, the same derivative, with the digits zeta(40) = 1 + 9e-13 loses)
+    np.testing.assert_allclose(d, _central(sc.zetac, x, h), rtol=2e-7)
+    # values known in closed form: zeta'(0) = -log(2 pi)/2, zeta'(-2) = -zeta(3)/(4 pi^2)
+    np.testing.assert_allclose(ft.grad(fs.zeta)(0.0), -0.5 * np.log(2 * np.pi), rtol=1e-14)
+    np.testing.assert_allclose(ft.grad(fs.zeta)(-2.0), -sc.zeta(3.0) / (4 * np.pi ** 2),
+                               rtol=1e-14)
+    # second order, in float64, through the three pieces (and zetac, which is zeta - 1)
+    check_grads(lambda v: fs.zeta(v), (np.array([-3.5, -0.2, 0.6, 2.5]),), order=2)
+    check_grads(lambda v: fs.zetac(v), (np.array([-3.5, 0.6, 2.5, 30.0]),), order=2)
+    # forward and reverse agree (the pieces' nan-free placeholders: no nan through select)
+    xs = np.array([-5.5, -0.4, 0.7, 3.0])
+    np.testing.assert_allclose(ft.jacfwd(fs.zeta)(xs), np.diag(ft.vmap(ft.grad(fs.zeta))(xs)),
+                               rtol=1e-15)
+    np.testing.assert_allclose(ft.jacrev(fs.zeta)(xs), np.diag(ft.vmap(ft.grad(fs.zeta))(xs)),
+                               rtol=1e-15)
+
+
+def test_riemann_zeta_edges_and_q_one():
+    import scipy.special as sc
+    from functrans.scipy import special as fs
+    x = np.array([-3.5, -1.0, -0.5, 0.0, 0.5, 0.999, 1.0, 1.001, 2.0, 30.0, -200.0,
+                  np.inf, -np.inf, np.nan])
+    with np.errstate(all="ignore"):
+        # the values are SciPy's: the Riemann function for every x; with q = 1 the Hurwitz
+        # function, nan below 1 (as SciPy's and JAX's)
+        np.testing.assert_array_equal(fs.zeta(x), sc.zeta(x))
+        np.testing.assert_array_equal(fs.zeta(x, 1.0), sc.zeta(x, 1.0))
+        d = ft.vmap(ft.grad(fs.zeta))(x)
+        dq = ft.vmap(ft.grad(lambda v: fs.zeta(v, 1.0)))(x)
+    # derivative: nan at the pole, at -inf and nan; 0 at inf; zetac's the same
+    assert np.isnan(d[[6, 12, 13]]).all() and d[11] == 0.0
+    assert np.isfinite(d[:6]).all() and np.isfinite(d[7:11]).all()
+    assert ft.grad(fs.zetac)(np.inf) == 0.0 and np.isnan(ft.grad(fs.zetac)(1.0))
+    # above 1 the Riemann and the Hurwitz (q = 1) derivatives are one function; below, the
+    # Hurwitz function is the edge's nan, a constant
+    np.testing.assert_allclose(d[7:10], dq[7:10], rtol=1e-14)
+    assert (dq[:6] == 0.0).all()
+    # float32 in, float32 out
+    g = ft.grad(fs.zeta)(np.float32(2.5))
+    assert g.dtype == np.float32 and abs(float(g) - ft.grad(fs.zeta)(2.5)) < 1e-6
