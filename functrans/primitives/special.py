@@ -402,7 +402,8 @@ betaincinv_p = _last_operand_primitive("betaincinv", ("a", "b"),
 # i1e' = i0e - sign(x) i1e - i1e/x, exp1' = -exp(-x)/x, expi' = exp(x)/x,
 # expn(n)' = -expn(n - 1) (expn(0) = exp(-x)/x), dawsn' = 1 - 2 x dawsn, and the Hurwitz
 # zeta function's derivative in q, -s zeta(s + 1, q); its derivative in s is a series (see
-# _zeta_ds). The Riemann zeta function's derivative is not implemented: NotImplementedError.
+# _zeta_ds); the Riemann zeta function's, that series and the reflection formula (see
+# _riemann_zeta_ds).
 
 _TWO_OVER_SQRT_PI_ = 2.0 / math.sqrt(math.pi)
 # i1(x)/x = sum_k (x^2/4)^k / (2 k! (k+1)!): its Taylor coefficients in x^2, for |x| < 1e-2
