@@ -274,3 +274,41 @@ def test_riemann_zeta_edges_and_q_one():
     # float32 in, float32 out
     g = ft.grad(fs.zeta)(np.float32(2.5))
     assert g.dtype == np.float32 and abs(float(g) - ft.grad(fs.zeta)(2.5)) < 1e-6
+
+# -- lax.linalg.qr(pivoting=True) (it raised NotImplementedError) --------------------------------
+
+
+def test_lax_qr_with_column_pivoting():
+    import scipy.linalg as sl
+    from functrans import lax
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 3)) * np.array([1.0, 10.0, 3.0])  # (columns of distinct norms)
+    for full in (True, False):
+        q, r, p = lax.linalg.qr(a, pivoting=True, full_matrices=full)
+        qs, rs, ps = sl.qr(a, pivoting=True, mode="full" if full else "economic")
+        assert p.dtype == np.int32 and p.tolist() == ps.tolist() == [1, 2, 0]
+        np.testing.assert_allclose(q @ r, a[:, p], atol=1e-14)
+        np.testing.assert_allclose(np.abs(r), np.abs(rs), atol=1e-13)
+        np.testing.assert_allclose(np.abs(q[:, :3]), np.abs(qs[:, :3]), atol=1e-13)
+    # under jit and vmap (a pivot order per member), and differentiable in a: the factors of
+    # a[:, p] (p is constant nearby)
+    b = a[:, ::-1]
+    ps = ft.vmap(lambda m: lax.linalg.qr(m, pivoting=True)[2])(np.stack([a, b]))
+    assert ps.tolist() == [[1, 2, 0], [1, 0, 2]]
+    assert ft.jit(lambda m: lax.linalg.qr(m, pivoting=True))(a)[2].tolist() == [1, 2, 0]
+    check_grads(lambda m: lax.linalg.qr(m, pivoting=True, full_matrices=False)[:2], (a,),
+                order=1)
+
+
+def test_lax_qr_with_column_pivoting_as_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    from functrans import lax
+    a = np.random.default_rng(1).normal(size=(4, 4)) * np.array([2.0, 1.0, 7.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jq, jr, jp = jax.lax.linalg.qr(jax.numpy.asarray(a), pivoting=True)
+    q, r, p = lax.linalg.qr(a, pivoting=True)
+    assert np.asarray(jp).tolist() == p.tolist()
+    np.testing.assert_allclose(q @ r, np.asarray(jq) @ np.asarray(jr), atol=1e-13)
+    np.testing.assert_allclose(np.abs(r), np.abs(np.asarray(jr)), atol=1e-13)
