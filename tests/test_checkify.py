@@ -316,6 +316,15 @@ def test_nested_checkify_reports_as_jax(staged):
                                    (U, D, ("division by zero", None)),
                                    (D, U, (None, "division by zero"))):
         assert _nested(inner, outer, lambda i: i // (i - i), i, staged=staged) == expected
+    # three deep (JAX's answers): a checkify between two that enable index checks, itself
+    # without them, does not stop the outer one seeing the index the inner one clamped
+    for fn in (lambda v: v[a([5])], lambda v: fnp.take_along_axis(v, a([7]), axis=0)):
+        for sets, fired in (((I, U, I), [True, False, True]), ((U, U, I), [False, False, True]),
+                            ((I, I, I), [True, True, True]), ((U, I, U), [False, True, False])):
+            g = ck.checkify(ck.checkify(ck.checkify(fn, errors=sets[0]), errors=sets[1]),
+                            errors=sets[2])
+            e3, (e2, (e1, _)) = (ft.jit(g) if staged else g)(x)
+            assert [e.get() is not None for e in (e1, e2, e3)] == fired, sets
     # a jit between the two
     err, (inner_err, _) = ck.checkify(ft.jit(ck.checkify(f, errors=U)), errors=I)(x)
     assert (err.get(), inner_err.get()) == (

@@ -712,8 +712,9 @@ def _pass_down(interp, fail, code, payload, sites):
 def _check_rule(self, args, params):
     sigs, sites = params["sigs"], params["sites"]
     fail, code, payload = args[0], args[1], args[2:]
-    if len(sites) == 1 and sites[0][1].debug and sites[0][1].category is not \
-            FailedCheckError:  # (an automatic check of functrans.numpy's: see index_checks)
+    if len(sites) == 1 and sites[0][1].category is not FailedCheckError:
+        # an automatic check (functrans.numpy's, or one an inner checkify passed down): for
+        # every checkify below that enables it too
         token = _below(self)
         try:
             _pass_down(self, fail, code, payload, sites)
