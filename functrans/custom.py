@@ -1061,7 +1061,7 @@ def closure_convert(fun, *example_args):
     ``fun`` itself.
     """
     from .checkpointing import _stage, _static
-    from .graph import eval_graph, exact_key
+    from .graph import eval_graph
     name = _name(fun)
     leaves, in_tree = tree_flatten((example_args, {}))
     leaves = _numbers_as_arrays(leaves)
@@ -1070,8 +1070,7 @@ def closure_convert(fun, *example_args):
     if not consts:
         return fun, []
     slot = {id(c): i for i, c in enumerate(consts)}
-    statics = [(i, type(x), exact_key(x)) for i, x in enumerate(leaves) if _static(x)]
-    staged = {(in_tree, tuple(statics)): (graph, captured, rebuild)}
+    staged = {(in_tree, _staged_for(leaves)): (graph, captured, rebuild)}
     n = len(consts)
 
     def converted(*args):
@@ -1082,15 +1081,19 @@ def closure_convert(fun, *example_args):
         args, given = args[:len(args) - n], args[len(args) - n:]
         xs, tree = tree_flatten((args, {}))
         xs = _numbers_as_arrays(xs)
-        key = (tree, tuple((i, type(x), exact_key(x)) for i, x in enumerate(xs)
-                           if _static(x)))
+        key = (tree, _staged_for(xs))
         found = staged.get(key)
-        if found is None:  # other static arguments: staged again for them
+        if found is None:  # other static arguments, or shapes or dtypes: staged again
+            # (a graph staged for other shapes would run on these unchecked: broadcasting
+            # where the function would have refused, a result of the wrong shape)
             found = _stage(fun, xs, tree, name, "closure_convert")
             if any(isinstance(c, Tracer) and id(c) not in slot for c in found[1]):
-                raise TypeError(f"closure_convert of {name}: called with these arguments, "
-                                f"the function closes over a value of a transform that it "
-                                f"did not close over with the example arguments.")
+                raise TypeError(f"closure_convert of {name}: called with arguments of other "
+                                f"shapes, dtypes or static values than the example "
+                                f"arguments', the function closes over values of a "
+                                f"transform that it did not close over with those. Convert "
+                                f"it with example arguments like the ones it is called "
+                                f"with.")
             staged[key] = found
         g, cap, rb = found
         inputs = [x for x in xs if not _static(x)]
@@ -1098,6 +1101,15 @@ def closure_convert(fun, *example_args):
         return rb(eval_graph(g, inputs))
     converted.__name__ = f"closure_converted_{name}"
     return converted, consts
+
+
+def _staged_for(leaves):
+    """What a staged graph of closure_convert's is valid for: the static leaves' values, the
+    array leaves' shapes and dtypes."""
+    from .checkpointing import _static
+    from .graph import exact_key
+    return tuple((i, type(x), exact_key(x)) if _static(x) else
+                 (i, tuple(get_aval(x).shape), get_aval(x).dtype) for i, x in enumerate(leaves))
 
 
 def _numbers_as_arrays(leaves):

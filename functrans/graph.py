@@ -18,6 +18,10 @@ from .dtypes import DType as _DType
 # never dropped by :func:`prune` for having no reader, nor merged with an equal one.
 EFFECTFUL: set = set()
 
+# Primitive -> ``f(params)``, the parameters as printed (make_graph, make_jaxpr), for a
+# primitive whose parameters hold bookkeeping no reader needs (linear_call's trees and box).
+PRINTED_PARAMS: dict = {}
+
 
 class Var:
     """A variable of a graph; identity is what names it."""
@@ -209,6 +213,8 @@ def format_graph(graph: Graph, input_names=None) -> str:
         outs = outputs if prim.multiple_results else [outputs]
         lhs = " ".join(f"{new(v)}: {v.aval.str_short()}" for v in outs)
         rhs = " ".join([prim.name] + [name(x) for x in inputs])
+        if prim in PRINTED_PARAMS:
+            params = PRINTED_PARAMS[prim](params)
         if params:
             rhs += "  [" + ", ".join(f"{k}={_fmt_param(v)}" for k, v in params.items()) + "]"
         rows.append((lhs, rhs))

@@ -14,7 +14,7 @@ import functools
 
 from . import dtypes as _dt
 from .core import _SCALAR_DTYPES, ShapedArray, get_aval
-from .graph import Graph, Var
+from .graph import PRINTED_PARAMS, Graph, Var
 from .primitives.elementwise import _array_aval, _bool_aval, select_p
 from .tree import tree_flatten, tree_unflatten
 
@@ -165,9 +165,11 @@ class _Printer:
     def eqn(self, e):
         ins = " ".join(self.operand(x) for x in e.invars)
         head = e.primitive.name
-        if e.params:
+        shown = PRINTED_PARAMS.get(e.primitive)
+        params = shown(e.params) if shown is not None else e.params
+        if params:
             head += "[" + " ".join(f"{k}={self.param(v)}" for k, v in
-                                   sorted(e.params.items())) + "]"
+                                   sorted(params.items())) + "]"
         rhs = f"{head} {ins}" if ins else head
         if not e.outvars:
             return rhs

@@ -2988,10 +2988,12 @@ def _linalg_eigh(x, *, lower=True, symmetrize_input=True, sort_eigenvalues=True,
 def _linalg_qr(x, *, pivoting=False, full_matrices=True, use_magma=None):
     """``(q, r)`` of ``(..., m, n)`` matrices (``jax.lax.linalg.qr``): ``q`` (m, m) and ``r``
     (m, n) with ``full_matrices`` (the default), else (m, k) and (k, n), k = min(m, n).
-    ``pivoting=True`` is not supported (NotImplementedError); ``use_magma`` is ignored."""
+    ``pivoting=True`` gives ``(q, r, p)``, the int32 column order ``p`` with
+    ``x[..., p] = q @ r``, LAPACK's ``geqp3`` choice (:func:`functrans.scipy.linalg.qr`'s);
+    differentiable as without it (``p`` is constant nearby). ``use_magma`` is ignored."""
     if pivoting:
-        raise NotImplementedError("lax.linalg.qr: pivoting=True is not supported; use "
-                                  "functrans.scipy.linalg.qr(a, pivoting=True)")
+        from .scipy.linalg import qr as _pivoted_qr
+        return _pivoted_qr(x, mode="full" if full_matrices else "economic", pivoting=True)
     q, r = fnp.linalg.qr(fnp.asarray(x), mode="complete" if full_matrices else "reduced")
     return q, r
 

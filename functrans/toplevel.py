@@ -365,12 +365,13 @@ class _Residuals:
     residual arrays and whose static part is the backward pass they feed (one per staged
     forward pass, so a jitted ``bwd`` stages once per ``fwd`` signature)."""
 
-    __slots__ = ("backward", "arrays", "out_dtypes")
+    __slots__ = ("backward", "arrays", "out_avals", "out_tree")
 
-    def __init__(self, backward, arrays, out_dtypes):
+    def __init__(self, backward, arrays, out_avals, out_tree):
         self.backward = backward
         self.arrays = arrays
-        self.out_dtypes = out_dtypes  # (of the output's leaves: for cotangents given as numbers)
+        # (the output's leaves' shapes and dtypes, and its tree: what a cotangent must have)
+        self.out_avals, self.out_tree = out_avals, out_tree
 
     def __repr__(self):
         return f"Residuals({len(self.arrays)} arrays)"
@@ -378,8 +379,9 @@ class _Residuals:
 
 def _register_residuals():
     from .tree import register_pytree_node
-    register_pytree_node(_Residuals, lambda r: (tuple(r.arrays), (r.backward, r.out_dtypes)),
-                         lambda aux, arrays: _Residuals(aux[0], list(arrays), aux[1]))
+    register_pytree_node(
+        _Residuals, lambda r: (tuple(r.arrays), (r.backward, r.out_avals, r.out_tree)),
+        lambda aux, arrays: _Residuals(aux[0], list(arrays), aux[1], aux[2]))
 
 
 _register_residuals()
@@ -427,14 +429,17 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
             backward, arrays = closure_convert(vjp_fun, y)
         else:
             backward, arrays = _eager_backward(vjp_fun), []
-        out_dtypes = tuple(get_aval(o).dtype for o in tree_flatten(y)[0])
-        res = _Residuals(backward, list(arrays), out_dtypes)
+        y_leaves, y_tree = tree_flatten(y)
+        out_avals = tuple(ShapedArray(tuple(get_aval(o).shape), get_aval(o).dtype)
+                          for o in y_leaves)
+        res = _Residuals(backward, list(arrays), out_avals, y_tree)
         return (y, res, out[2]) if has_aux else (y, res)
 
     def bwd(residuals, cotangent):
         if type(residuals) is not _Residuals:
             raise TypeError(f"fwd_and_bwd's bwd takes the residuals fwd returned, then the "
                             f"cotangent; got {type(residuals).__name__} as residuals.")
+        _check_cotangent(residuals, cotangent)
         cts = residuals.backward(cotangent, *residuals.arrays)
         return cts[0] if type(argnums) is int or not hasattr(argnums, "__len__") else cts
 
@@ -452,14 +457,36 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
             from .tree import tree_flatten, tree_unflatten
             leaves, tree = tree_flatten(cotangent)
             if type(residuals) is _Residuals and residuals.arrays and len(leaves) == len(
-                    residuals.out_dtypes):
+                    residuals.out_avals):
                 like = residuals.arrays[0]
                 cotangent = tree_unflatten(tree, [
-                    _scalar_like(c, like, d) if d.kind in "fc" else c
-                    for c, d in zip(leaves, residuals.out_dtypes)])
+                    _scalar_like(c, like, a.dtype) if a.dtype.kind in "fc" else c
+                    for c, a in zip(leaves, residuals.out_avals)])
             return jitted_bwd(residuals, cotangent)
         return jit(fwd), bwd_numbers_as_arrays
     return fwd, bwd
+
+
+def _check_cotangent(residuals, cotangent):
+    """The cotangent ``bwd`` was given against the output ``fwd`` computed, with vjp's
+    messages: the backward pass it feeds was staged for that output's shapes and dtypes, and
+    would run on others unchecked (broadcasting a wrong shape into a wrong result)."""
+    from .api import TangentMismatchError, _check_like, _differ, _integer_tangent, _Leaves
+    from .tree import tree_flatten
+    leaves, tree = tree_flatten(cotangent)
+    if tree != residuals.out_tree:
+        raise TangentMismatchError(
+            f"fwd_and_bwd's bwd: the cotangent must have the tree structure of the output, "
+            f"{residuals.out_tree}; got {tree}"
+            f"{_differ(residuals.out_tree, tree, ('output', 'cotangent'))}.")
+    name = _Leaves("fwd_and_bwd's bwd", "cotangent", cotangent, "cotangent")
+    for i, (c, aval) in enumerate(zip(leaves, residuals.out_avals)):
+        if type(c) in _SCALAR_DTYPES:
+            continue  # (made an array like the output's by the backward pass, as vjp's)
+        if aval.dtype.kind not in "fc":
+            _integer_tangent(c, aval, name, i, c)
+        else:
+            _check_like(c, aval, name, i, c)
 
 
 def _eager_backward(vjp_fun):

@@ -202,6 +202,136 @@ def test_index_checks(staged):
             ft.jit(lambda x, i: x[i])(x, a(5))
 
 
+_ALL = slice(None)
+_MIXED_INDEX_CASES = [  # (index, the failure: (index, axis of x, its size), clamped index)
+    (([0, 5], _ALL, [1, 2]), (5, 0, 2), ([0, 1], _ALL, [1, 2])),
+    (([0, 1], _ALL, [1, 7]), (7, 2, 4), ([0, 1], _ALL, [1, 3])),
+    (([0, 1], _ALL, [1, -9]), (-9, 2, 4), ([0, 1], _ALL, [1, -4])),
+    ((1, _ALL, [1, 4]), (4, 2, 4), (1, _ALL, [1, 3])),
+    ((5, _ALL, [1, 3]), (5, 0, 2), (1, _ALL, [1, 3])),
+    ((_ALL, 1, [1, 4]), (4, 2, 4), (_ALL, 1, [1, 3])),
+    ((None, _ALL, [0, 3]), (3, 1, 3), (None, _ALL, [0, 2])),
+    ((Ellipsis, [1, 4]), (4, 2, 4), (Ellipsis, [1, 3])),
+    ((slice(1, None), [0, 4]), (4, 1, 3), (slice(1, None), [0, 2])),
+    (([0, 1], None, 1, [1, 4]), (4, 2, 4), ([0, 1], None, 1, [1, 3])),
+    ((_ALL, 5), (5, 1, 3), (_ALL, 2)),
+]
+
+
+def _key(key, asarray):
+    return tuple(asarray(k) if isinstance(k, list) else k for k in key)
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["eager", "jit"])
+def test_index_checks_name_the_axis_of_the_array_indexed(staged):
+    # A mixed basic/advanced index is a gather of a transposed (and sliced) operand: the
+    # failure is still reported in the caller's coordinates (JAX's content: its shape, the
+    # index, the axis of it and its size), once, and the function reads the index clamped.
+    run = ft.jit if staged else (lambda f: f)
+    xn = np.arange(24.0).reshape(2, 3, 4)
+    for key, (bad, axis, size), clamped in _MIXED_INDEX_CASES:
+        err, out = run(ck.checkify(lambda x: x[_key(key, a)], errors=ck.index_checks))(a(xn))
+        assert err.get() == (f"out-of-bounds indexing for array of shape (2, 3, 4): index "
+                             f"{bad} is out of bounds for axis {axis} with size {size} (in "
+                             f"gather)."), (key, err.get())
+        e = err.get_exception()
+        assert (e.operand_shape, e.index, e.axis, e.size) == ((2, 3, 4), bad, axis, size)
+        np.testing.assert_array_equal(np.asarray(out), xn[_key(clamped, np.asarray)])
+
+
+def test_index_checks_mixed_index_as_jax_reports_it():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    from jax.experimental import checkify as jck
+    xn = np.arange(24.0).reshape(2, 3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key, (bad, _, _), _ in _MIXED_INDEX_CASES[1::2]:  # (JAX's eager ops are slow)
+            if bad < 0:
+                continue  # (JAX reports a negative index counted from the end: -9 as -5)
+            ours = ck.checkify(lambda x: x[_key(key, a)], errors=ck.index_checks)(
+                a(xn))[0].get()
+            theirs = jck.checkify(lambda x: x[_key(key, jnp.asarray)],
+                                  errors=jck.index_checks)(jnp.asarray(xn))[0].get()
+            assert ours.split(" (in ")[0] == theirs.strip().rstrip("."), (ours, theirs)
+
+
+def test_index_checks_of_take_name_the_axis_taken_along():
+    x = a(np.arange(24.0).reshape(2, 3, 4))
+    err, out = ck.checkify(lambda x: fnp.take(x, a([0, 4]), axis=2),
+                           errors=ck.index_checks)(x)
+    assert err.get() == ("out-of-bounds indexing for array of shape (2, 3, 4): index 4 is out "
+                         "of bounds for axis 2 with size 4 (in gather).")
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(x)[:, :, [0, 3]])
+    # the same indices without index_checks: NumPy's IndexError, on the axis taken along
+    # (a constant made inside the checkify included: its value is held, and checked)
+    with pytest.raises(IndexError, match="take: index 4 is out of bounds for axis 2 with size 4"):
+        ck.checkify(lambda x: fnp.take(x, a([0, 4]), axis=2))(x)
+    with pytest.raises(IndexError, match="^index 4 is out of bounds for axis 2 with size 4$"):
+        ft.jvp(lambda x: x[:, :, a([0, 4])], (x,), (x,))
+    with pytest.raises(IndexError, match="index 5 is out of bounds for axis 0 with size 2"):
+        ft.grad(lambda x: fnp.sum(x[None, 5, a([0])]))(x)  # (None counts no axis)
+
+
+def _nested(inner, outer, f, *args, staged=False):
+    g = ck.checkify(ck.checkify(f, errors=inner), errors=outer)
+    err, (inner_err, _) = (ft.jit(g) if staged else g)(*args)
+    return err.get(), inner_err.get()
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["eager", "jit"])
+def test_nested_checkify_reports_as_jax(staged):
+    # JAX's rule: a user check is reported by the innermost checkify only (dropped there if
+    # it does not enable user checks); each checkify reports the automatic failures it
+    # enables, whatever the ones inside it enable (an index clamped, or a zero divisor made
+    # one, by the inner checkify is still reported by the outer)
+    def f(x):
+        ck.check(fnp.all(x > 0), "user: {}", x)
+        return x[a([5])] + 1 / (x[0] - x[0])
+
+    def g(x):  # take_along_axis (its own primitive) and an integer division
+        ck.check(fnp.all(x > 0), "user: {}", x)
+        i = a([3, 1])
+        return fnp.take_along_axis(x, a([7]), axis=0) + (i // (i - i))
+    x = a([-1.0, 2.0])
+    user = "user: [-1.  2.] (`check` failed)"
+    U, I, D, A = ck.user_checks, ck.index_checks, ck.div_checks, ck.all_checks
+    for fn, oob in ((f, "index 5 is out of bounds for axis 0 with size 2 (in gather)."),
+                    (g, "index 7 is out of bounds for axis 0 with size 2 (in take_along_axis).")):
+        oob = "out-of-bounds indexing for array of shape (2,): " + oob
+        assert _nested(I, U, fn, x, staged=staged) == (None, oob)
+        assert _nested(U, I, fn, x, staged=staged) == (oob, user)
+        assert _nested(A, A, fn, x, staged=staged) == (oob, user)
+        assert _nested(U, U | I, fn, x, staged=staged) == (oob, user)
+        assert _nested(I, I, fn, x, staged=staged) == (oob, oob)
+        assert _nested(D, I, fn, x, staged=staged) == (oob, "division by zero")
+    def h(x):
+        ck.check(fnp.all(x > 0), "user: {}", x)
+        return x
+    assert _nested(U, U, h, x, staged=staged) == (None, user)
+    assert _nested(U, U, h, fnp.abs(x), staged=staged) == (None, None)
+    i = a([3, 1])
+    for inner, outer, expected in ((D, D, ("division by zero",) * 2),
+                                   (U, D, ("division by zero", None)),
+                                   (D, U, (None, "division by zero"))):
+        assert _nested(inner, outer, lambda i: i // (i - i), i, staged=staged) == expected
+    # three deep (JAX's answers): a checkify between two that enable index checks, itself
+    # without them, does not stop the outer one seeing the index the inner one clamped
+    for fn in (lambda v: v[a([5])], lambda v: fnp.take_along_axis(v, a([7]), axis=0)):
+        for sets, fired in (((I, U, I), [True, False, True]), ((U, U, I), [False, False, True]),
+                            ((I, I, I), [True, True, True]), ((U, I, U), [False, True, False])):
+            g = ck.checkify(ck.checkify(ck.checkify(fn, errors=sets[0]), errors=sets[1]),
+                            errors=sets[2])
+            e3, (e2, (e1, _)) = (ft.jit(g) if staged else g)(x)
+            assert [e.get() is not None for e in (e1, e2, e3)] == fired, sets
+    # a jit between the two
+    err, (inner_err, _) = ck.checkify(ft.jit(ck.checkify(f, errors=U)), errors=I)(x)
+    assert (err.get(), inner_err.get()) == (
+        "out-of-bounds indexing for array of shape (2,): index 5 is out of bounds for axis 0 "
+        "with size 2 (in gather).", user)
+
+
 def test_error_sets():
     assert ck.all_checks - ck.user_checks == ck.automatic_checks
     assert ck.float_checks == ck.nan_checks | ck.div_checks

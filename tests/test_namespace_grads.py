@@ -1116,8 +1116,8 @@ TABLE += [
     _sp_unary("expn", "pos", fn=lambda x: (fsp.expn(0, x), fsp.expn(1, x * 3.0),
                                            fsp.expn(3, x * 0.5), fsp.expn(4, x * 2.0)), **_S1T),
     _sp_unary("dawsn", fn=lambda x: fsp.dawsn(x * 4.0), **_S1T),
-    # (in q only: the derivative in x raises NotImplementedError; the Riemann function, which
-    # has none, as a constant factor)
+    # (in q only; the derivatives in x: tests/test_gaps_s27.py and test_gaps_s28.py; the
+    # Riemann function as a constant factor)
     _sp_unary("zeta", "pos", fn=lambda q: (fsp.zeta(2.5, q), fsp.zeta(3.0, q - 3.0),
                                            fnp.multiply(fsp.zeta(fnp.stop_gradient(q) * 0.0
                                                                  - 2.5), q)), **_S1),

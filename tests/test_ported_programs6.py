@@ -114,8 +114,9 @@ def test_lax_linalg_decompositions():
     dense = np.diag(d) + np.diag(du[:-1], 1) + np.diag(dl[1:], -1)
     np.testing.assert_allclose(lax.linalg.tridiagonal_solve(dl, d, du, B43[0]),
                                np.linalg.solve(dense, B43[0]), atol=1e-12)
-    with pytest.raises(NotImplementedError, match="pivoting"):
-        lax.linalg.qr(A4[0], pivoting=True)
+    # column pivoting (session 28; tests/test_gaps_s28.py): x[:, p] = q @ r
+    q, r, p = lax.linalg.qr(A4[0], pivoting=True)
+    np.testing.assert_allclose(q @ r, A4[0][:, p], atol=1e-12)
     # under jit and vmap
     f = ft.jit(lambda a, b: lax.linalg.triangular_solve(a, b, left_side=True, lower=True))
     np.testing.assert_allclose(f(A4, B43), ft.vmap(f)(A4, B43), atol=1e-14)

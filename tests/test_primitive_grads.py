@@ -431,6 +431,10 @@ CASES = [
     unary("expi", Sp.expi, fts.real(0.2, 3.0)), unary("dawsn", Sp.dawsn),
     unary("expn", lambda x: Sp.expn(x, n=2), POS),
     binary("zeta", lambda s, q: Sp.zeta(fnp.full_like(q, 2.5), q), REAL, POS),
+    # session 28: the Riemann function's derivative, each of its three pieces (reflection
+    # below -1/2, the Euler-Maclaurin series to 1, the Hurwitz function's above)
+    unary("riemann_zeta", lambda x: fnp.add(Sp.riemann_zeta(x), Sp.riemann_zeta(x + 4.0)),
+          fts.real(-2.9, 0.5)),
     unary("spence", Sp.spence, POS), unary("si", Sp.si, NONZERO), unary("ci", Sp.ci, POS),
     unary("fresnel_s", Sp.fresnel_s), unary("fresnel_c", Sp.fresnel_c),
     binary("owens_t", Sp.owens_t),
@@ -566,7 +570,6 @@ NON_DIFFERENTIABLE = {
     "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
     "argmax", "argmin", "argsort", "searchsorted", "reduce_and", "reduce_or", "nonzero",
     "chooser_weights", "schur",
-    "riemann_zeta",  # its derivative has no closed form: NotImplementedError
     # session 15, api helper: host callbacks (tests/test_api15.py); differentiating
     # pure_callback/io_callback is an error as in JAX, debug_callback shows primals only
     "pure_callback", "io_callback", "debug_callback",

@@ -22,6 +22,11 @@ Outside ``checkify`` a failed :func:`check` raises :class:`JaxRuntimeError` at o
 ``ValueError``); staged without ``checkify`` (``jit(f)`` of a function that calls ``check``)
 it is refused when staging, as in JAX. :func:`debug_check` is checked only under
 ``checkify``.
+
+Nested, as JAX's: a user check is reported by the innermost ``checkify`` (dropped where that
+one does not enable user checks); an automatic failure by every ``checkify`` that enables
+its kind, whatever the ones inside enable (an index one of them clamps is still reported
+by those outside it).
 """
 
 from __future__ import annotations
@@ -396,12 +401,16 @@ class CheckifyInterpreter(Interpreter):
         return self.wrap(out)
 
     # -- recording --
-    def record(self, fail, site, payload):
+    def record(self, fail, site, payload, hidden=False):
         """A failure where ``fail`` (a scalar bool, one level down) is true, of ``site``,
-        with ``payload`` (arrays of ``site.sig``)."""
+        with ``payload`` (arrays of ``site.sig``). ``hidden``: the primitive then runs on
+        operands made safe (indices clamped, a zero divisor made one), where a checkify
+        further down would no longer see the failure: it is passed down to it as well."""
         code = _next_code()
         self.merge(fail, code, {site.sig: list(payload)} if site.sig else {},
                    ((code, site),))
+        if hidden:
+            _pass_down(self, fail, code, payload, ((code, site),))
 
     def merge(self, fail, code, payloads, sites):
         """Fold a failure in: ``code`` (an int or a scalar array) and its ``payloads``
@@ -498,7 +507,8 @@ def _division(name):
                 zero = fnp.equal(y, 0) if type(y) not in _SCALAR_DTYPES else y == 0
                 if not isinstance(zero, bool):
                     zero = fnp.any(zero)
-                self.record(zero, _Site(DivisionByZeroError, (), prim=name), ())
+                hidden = type(y) not in _SCALAR_DTYPES and get_aval(y).dtype.kind in "iu"
+                self.record(zero, _Site(DivisionByZeroError, (), prim=name), (), hidden)
             finally:
                 reset_current(token)
         y = args[1]
@@ -565,7 +575,7 @@ def _oob(self, prim_name, shape, idx, sizes, axes, like):
             payload = p if f is True else fnp.where(f, p, payload)
             fail = True if (f is True or fail is True) else fnp.logical_or(f, fail)
         self.record(fail, _Site(OOBError, _OOB_SIG, prim=prim_name, shape=tuple(shape)),
-                    (payload,))
+                    (payload,), hidden=True)
     return clamped
 
 
@@ -685,12 +695,33 @@ def _checkify_below(interp):
     return None
 
 
+def _pass_down(interp, fail, code, payload, sites):
+    """Bind an automatic check one level below ``interp`` where a checkify further down
+    enables its category: each checkify reports the automatic failures it enables, as in
+    JAX (a user's check only the innermost one reports)."""
+    category = sites[0][1].category
+    below = _checkify_below(interp.parent)
+    while below is not None and category not in below.errors:
+        below = _checkify_below(below.parent)
+    if below is not None:
+        sig = sites[0][1].sig
+        check_p.bind(fail, code, *payload, sigs=(sig,) if sig else (), sites=sites)
+
+
 @_rule("check")
 def _check_rule(self, args, params):
     sigs, sites = params["sigs"], params["sites"]
+    fail, code, payload = args[0], args[1], args[2:]
+    if len(sites) == 1 and sites[0][1].category is not FailedCheckError:
+        # an automatic check (functrans.numpy's, or one an inner checkify passed down): for
+        # every checkify below that enables it too
+        token = _below(self)
+        try:
+            _pass_down(self, fail, code, payload, sites)
+        finally:
+            reset_current(token)
     if not any(s.category in self.errors for _, s in sites):
         return []  # (a category not enabled: dropped, as JAX drops it)
-    fail, code, payload = args[0], args[1], args[2:]
     token = _below(self)
     try:
         err = Error(fail, code, payload, sigs, sites)
@@ -1204,9 +1235,9 @@ def check_error(error):
         fail2 = fnp.reshape(fail, (fail.shape[0], -1))
         rows = fnp.any(fail2, axis=1)
         first = fnp.argmax(rows)
-        fail = fnp.take(fail, first, axis=0)
-        code = fnp.take(code, first, axis=0)
-        payload = [fnp.take(p, first, axis=0) for p in payload]
+        fail = fnp.take(fail, first, axis=0, mode="clip")
+        code = fnp.take(code, first, axis=0, mode="clip")
+        payload = [fnp.take(p, first, axis=0, mode="clip") for p in payload]
     check_p.bind(fail, code, *payload, sigs=error._sigs, sites=error._sites)
 
 
@@ -1244,7 +1275,7 @@ def slice_starts_check(what, operand, starts, sizes):
             if not bad:
                 continue
             payload = _int_vector([int(s), axis, d], like)
-            fail = fnp.equal(fnp.take(payload, 0), int(s))
+            fail = fnp.equal(fnp.take(payload, 0, mode="clip"), int(s))
         else:
             s64 = fnp.astype(s, fnp.int64)
             fail = fnp.logical_or(fnp.less(s64, 0), fnp.greater(s64, d - n))
@@ -1278,13 +1309,14 @@ def _bounds_check(what, shape, index, lo, hi, axis, size, like):
         if lo <= index <= hi:
             return
         payload = _int_vector([index, axis, size], like)
-        fail = fnp.equal(fnp.take(payload, 0), index)
+        fail = fnp.equal(fnp.take(payload, 0, mode="clip"), index)
     else:
         flat = fnp.reshape(fnp.astype(index, fnp.int64), (-1,))
         if not flat.shape[0]:
             return
         bad = fnp.logical_or(fnp.less(flat, lo), fnp.greater(flat, hi))
-        value = fnp.take(flat, fnp.argmax(bad))
+        # (mode='clip' on these in-range positions: a checked take would come back here)
+        value = fnp.take(flat, fnp.argmax(bad), mode="clip")
         fail = fnp.any(bad)
         payload = fnp.stack([value, fnp.full_like(value, axis), fnp.full_like(value, size)])
     check_p.bind(fail, code, payload, sigs=(_OOB_SIG,), sites=((code, site),))

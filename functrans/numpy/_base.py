@@ -1005,15 +1005,17 @@ def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
 
 def _getitem(x, key):
     """Basic indexing (integers, slices with any step, None, Ellipsis) on tracers."""
-    idx, out_shape = _basic_index(_shape(x), key)
+    idx, out_shape = _basic_index(_shape(x), key, like=x)
     if any(t != (0, d, 1) for t, d in zip(idx, _shape(x))):
         x = _st.slice_(x, idx)
     return _st.reshape(x, out_shape)
 
 
-def _basic_index(shape, key):
+def _basic_index(shape, key, like=None):
     """A basic index as ``(start, stop, step)`` per axis of ``shape`` and the shape of the
-    result (integers drop their axis, ``None`` adds one)."""
+    result (integers drop their axis, ``None`` adds one). An integer out of range raises,
+    unless ``like`` (the indexed array) is given and a checkify with index_checks runs: that
+    records it, and the index is clamped into range, as JAX's checkify reads it."""
     if not isinstance(key, tuple):
         key = (key,)
     n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
@@ -1042,7 +1044,13 @@ def _basic_index(shape, key):
         elif isinstance(k, int) or (hasattr(k, "__index__") and not hasattr(k, "shape")):
             i = int(k)
             if not -n <= i < n:
-                raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+                checkify = sys.modules.get("functrans.experimental.checkify")
+                if not (n and like is not None and checkify is not None
+                        and checkify.index_checks_running()):
+                    raise IndexError(f"index {i} is out of bounds for axis {axis} with size "
+                                     f"{n}")
+                checkify.index_bounds_check("gather", shape, i, n, axis, like)
+                i = builtins.min(builtins.max(i, -n), n - 1)
             i %= n
             idx.append((i, i + 1, 1))
         else:

@@ -441,8 +441,10 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
 
     def outer(a, b, /):
         a, b = _as_operand(a), _as_operand(b)
-        nb = len(tuple(b.shape))
-        return fn(_st.reshape(a, tuple(a.shape) + (1,) * nb), b)
+        na, nb = len(tuple(a.shape)), len(tuple(b.shape))
+        # (both at the result's rank: the pairing is no rank promotion of the caller's)
+        return fn(_st.reshape(a, tuple(a.shape) + (1,) * nb),
+                  _st.reshape(b, (1,) * na + tuple(b.shape)))
 
     def _moved(a, axis):
         from ._base import _normalize_axis

@@ -443,7 +443,9 @@ class ufunc:
         from .. import numpy as fnp
         self._binary("outer")
         a, b = fnp.asarray(a), fnp.asarray(b)
-        return self(fnp.reshape(a, tuple(a.shape) + (1,) * len(b.shape)), b)
+        # (both at the result's rank: the pairing is no rank promotion of the caller's)
+        return self(fnp.reshape(a, tuple(a.shape) + (1,) * len(b.shape)),
+                    fnp.reshape(b, (1,) * len(a.shape) + tuple(b.shape)))
 
     def at(self, a, indices, b=None, /, *, inplace=False):
         """A new ``a`` with ``a[i] = f(a[i], b)`` for each index (repeated indices apply

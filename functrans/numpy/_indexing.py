@@ -75,13 +75,17 @@ def _advanced(x, key):
     if not builtins.any(k is Ellipsis for k in key):
         expanded.extend([slice(None)] * (ndim - consumed))
     # None inserts an axis of length 1; a mask becomes one index array per axis it covers.
-    entries, axis = [], 0
+    # ``source``: the axis of the caller's array each entry indexes (None: an inserted one),
+    # which messages and checkify's reports name.
+    user_shape = _shape(x)
+    entries, source, axis = [], [], 0
     for k in expanded:
         if k is None:
             shape = list(_shape(x))
             shape.insert(axis, 1)
             x = _st.reshape(x, tuple(shape))
             entries.append(slice(None))
+            source.append(None)
             axis += 1
         elif _is_array_index(k) and _dtype(k).kind == "b":
             ms = _shape(k)
@@ -94,15 +98,18 @@ def _advanced(x, key):
                 shape.insert(axis, 1)
                 x = _st.reshape(x, tuple(shape))
                 entries.append(_ix.nonzero(_st.reshape(k, (1,)))[0])
+                source.append(None)
                 axis += 1
                 continue
             entries.extend(_ix.nonzero(k))
+            source.extend(range(axis - source.count(None), axis - source.count(None) + len(ms)))
             axis += len(ms)
         else:
             if _is_array_index(k) and _dtype(k).kind not in "iu":
                 raise IndexError(f"arrays used as indices must be of integer or boolean "
                                  f"dtype; got {_dtype(k).name}")
             entries.append(k)
+            source.append(axis - source.count(None))
             axis += 1
     shape = _shape(x)
     adv = [i for i, k in enumerate(entries) if not isinstance(k, slice)]
@@ -113,16 +120,19 @@ def _advanced(x, key):
     x = _basic_getitem(x, basic)
     shape = _shape(x)
     # 2. the integer indices, broadcast together
-    idx = []
+    idx, checking = [], _index_checks_running()
     for i in adv:
         k = entries[i]
         n = shape[i]
-        if not _is_array_index(k):
+        if checking:  # (reported on the caller's axis, not the gather's operand's below)
+            k = _recorded_index(k, n, user_shape, source[i], x)
+        elif not _is_array_index(k):
             k = int(k)
             if not -n <= k < n:
-                raise IndexError(f"index {k} is out of bounds for axis {i} with size {n}")
+                raise IndexError(f"index {k} is out of bounds for axis {source[i]} with size "
+                                 f"{n}")
         else:
-            _check_bounds(k, n, f"axis {i}", "index")
+            _check_bounds(k, n, f"axis {source[i]}", "index")
         idx.append(k)
     b_shape = broadcast_shapes(*[_shape(k) for k in idx if _is_array_index(k)])
     idx = [_st.broadcast_to(k, b_shape) if _is_array_index(k) else k for k in idx]
@@ -199,6 +209,8 @@ def take(a, indices, axis=None, out=None, mode="raise", *, fill_value=None):
         inside = logical_and(greater_equal(indices, -n), less(indices, n))
         # in range for the gather; the filled positions are replaced below
         indices = where(inside, indices, 0) if n else indices
+    elif _index_checks_running():  # (reported on the caller's axis, not the gather's)
+        indices = _recorded_index(indices, n, _shape(x), axis, x)
     else:
         if size:
             _check_bounds(indices, n, f"axis {axis}", "take: index")
@@ -345,9 +357,9 @@ def _check_bounds(k, n, where, what):
     # Under vmap the members' indices are concrete: check them, as the gather that follows
     # indexes the members' rows flattened together, where an out-of-range index would read
     # another member's element instead of failing. Under checkify too (its tracers hold the
-    # values themselves).
-    while type(k) is BatchTracer or type(k) is CheckifyTracer:
-        k = k.val
+    # values themselves), and a constant made inside a transform (its value is held).
+    while type(k) is BatchTracer or type(k) is CheckifyTracer or type(k) is ConstTracer:
+        k = k.primal if type(k) is ConstTracer else k.val
     if isinstance(k, Tracer) or not math.prod(_shape(k)):
         return
     axes = tuple(range(len(_shape(k))))
@@ -362,6 +374,25 @@ def _check_bounds(k, n, where, what):
     bad = lo if lo < -n else (hi if hi >= n else None)
     if bad is not None and not _index_checks_running():
         raise IndexError(f"{what} {bad} is out of bounds for {where} with size {n}")
+
+
+def _recorded_index(k, n, shape, axis, like):
+    """The integer index ``k`` (a number or an array) into axis ``axis`` (of size ``n``) of
+    an array of ``shape``, under a checkify with index_checks: an entry outside ``[-n, n)``
+    is recorded in its error, and ``k`` comes back clamped into range, which is what JAX's
+    checkify reads, so the function runs on to its error value (and the gather it feeds
+    records nothing a second time, in its own operand's coordinates)."""
+    checkify = sys.modules["functrans.experimental.checkify"]
+    checkify.index_bounds_check("gather", shape, k, n, axis, like)
+    if not n:
+        return k  # (nothing to clamp into: the gather's own check reports it)
+    if not _is_array_index(k):
+        k = operator.index(k)
+        return builtins.min(builtins.max(k, -n), n - 1)
+    from ._elementwise import clip
+    if _dtype(k) is not _dt.int64:  # (n - 1 need not fit a narrow index dtype)
+        k = _st.convert_element_type(k, _dt.int64)
+    return clip(k, -n, n - 1)
 
 
 def _index_checks_running():

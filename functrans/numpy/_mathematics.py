@@ -31,6 +31,7 @@ from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _dtype, _initial_valu
                     negative, pow, reshape, sin, sqrt, square, subtract, where)
 from ._dtypes import finfo
 from ._base import cos, exp, not_equal
+from . import _base, _promotion
 from ._elementwise import (abs, acos, acosh, asin, asinh, atan, atan2, atanh, ceil, conj,
                            copysign, floor, floor_divide, imag, isfinite, isinf, isnan,
                            log1p, log2, logical_and, logical_not, logical_or, nextafter, real,
@@ -325,20 +326,22 @@ def heaviside(x1, x2, /):
 def fmax(x1, x2, /):
     """Elementwise maximum ignoring NaNs (NaN only where both are NaN). At ties the derivative
     is shared equally; a NaN operand gets none."""
-    return _fminmax(maximum, x1, x2)
+    return _fminmax(maximum, x1, x2, "fmax")
 
 
 def fmin(x1, x2, /):
     """Elementwise minimum ignoring NaNs (NaN only where both are NaN)."""
-    return _fminmax(minimum, x1, x2)
+    return _fminmax(minimum, x1, x2, "fmin")
 
 
-def _fminmax(fn, x1, x2):
+def _fminmax(fn, x1, x2, name):
     if type(x1) in _NUMPY_SCALARS or type(x2) in _NUMPY_SCALARS:
         # (beside another library's array: a 0-d array of it, as the binary functions do)
         x1, x2 = _numpy_scalars_beside(x1, x2)
     x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
     x1, x2 = _as_operand(x1), _as_operand(x2)
+    if _base._PROMOTION_CHECKS:  # (the wheres below broadcast before maximum sees them)
+        _promotion.check_ranks(name, x1, x2)
     if not (_is_inexact(x1) or _is_inexact(x2)):
         return fn(x1, x2)
     nan1 = isnan(x1)
@@ -1247,10 +1250,12 @@ def array_equiv(a1, a2):
     bool (a 0-d boolean array of staged or batched values, as :func:`array_equal`)."""
     a1, a2 = _plain_next_to(a1, a2)
     try:
-        broadcast_shapes(_shape(a1), _shape(a2))
+        shape = broadcast_shapes(_shape(a1), _shape(a2))
     except ShapeError:
         return False
-    return _bool_if_concrete(all(equal(a1, a2)))
+    # (broadcast here: comparing across ranks is what array_equiv is for, no rank promotion
+    # that jax_numpy_rank_promotion would refuse, as in JAX)
+    return _bool_if_concrete(all(equal(broadcast_to(a1, shape), broadcast_to(a2, shape))))
 
 # -- interpolation, polynomials, integration, convolution --------------------------------------
 

@@ -93,7 +93,7 @@ _FUNCTION_OF = {"sub": "subtract", "mul": "multiply", "div": "divide", "max": "m
                 "min": "minimum", "floordiv": "floor_divide", "rem": "remainder"}
 
 
-def check_rank(name, sx, sy):
+def check_rank(name, sx, sy, stacklevel=4):
     """Under 'warn' or 'raise': operands of shapes ``sx`` and ``sy`` (neither 0-d) of
     different ranks being broadcast by ``name`` (a primitive's)."""
     m = mode("rank")
@@ -105,12 +105,24 @@ def check_rank(name, sx, sy):
         warnings.warn(f"functrans.numpy.{name}: broadcasting operands of shapes {shapes} "
                       f"promotes the rank of one (jax_numpy_rank_promotion='warn'). Add the "
                       f"axes explicitly (expand_dims, reshape, x[None]) or set the option "
-                      f"to 'allow'.", stacklevel=4)
+                      f"to 'allow'.", stacklevel=stacklevel)
         return
     raise ValueError(f"functrans.numpy.{name}: operands of shapes {shapes} have different "
                      f"ranks, and jax_numpy_rank_promotion='raise' refuses to promote one. "
                      f"Add the axes explicitly (expand_dims, reshape, x[None]) or set the "
                      f"option to 'allow' (functrans.numpy_rank_promotion('allow')).")
+
+
+def check_ranks(name, *operands):
+    """:func:`check_rank` for a function that broadcasts its operands together before its
+    binary operations see them (``fmax`` masks NaNs with ``where`` first): called by the
+    function itself, named ``name``, with its operands (Python numbers are 0-d)."""
+    shapes = [tuple(getattr(x, "shape", ())) for x in operands]
+    ranked = [s for s in shapes if s]
+    for s in ranked[1:]:
+        if len(s) != len(ranked[0]):
+            check_rank(name, ranked[0], s, stacklevel=5)
+            return
 
 
 def _allowed_with_scalar(d, scalar):

@@ -26,6 +26,7 @@ from ._base import (_SCALARS, _dtype, _first_array, _normalize_axis, _shape,
                     _to_array, add, astype, broadcast_shapes, broadcast_to, concat, device,
                     divide, expand_dims, greater_equal, less, multiply, subtract, where)
 from ._base import _getitem as _basic_getitem
+from . import _base, _promotion
 from ._base import pow as _pow
 from ._creation import _with_at, asarray as _asarray
 from ._creation import eye as _eye
@@ -1080,13 +1081,17 @@ def _linspace(start, stop, num, endpoint, axis, name):
     start, stop = _conv(start, dev), _conv(stop, dev)
     dt = _np_common([start, stop, float(num)])
     start, stop = astype(start, dt), astype(stop, dt)
+    if _base._PROMOTION_CHECKS:  # (endpoints broadcast together, as a binary function's)
+        _promotion.check_ranks(name, start, stop)
     shape = broadcast_shapes(_shape(start), _shape(stop))
     start, stop = broadcast_to(start, shape), broadcast_to(stop, shape)
     div = num - 1 if endpoint else num
     delta = subtract(stop, start)
     steps = _st.reshape(astype(_st.iota(start, num), dt), (num,) + (1,) * len(shape))
+    # (the endpoints given the samples' axis: no rank promotion of the caller's to refuse)
+    delta, first = _st.reshape(delta, (1,) + shape), _st.reshape(start, (1,) + shape)
     y = multiply(steps, divide(delta, float(div)) if div > 0 else delta)
-    y = add(y, start)
+    y = add(y, first)
     if endpoint and num > 1:
         y = _st.concat([_slice_axis(y, 0, 0, num - 1), _st.reshape(stop, (1,) + shape)], 0)
     return y, start, stop, dt
@@ -1113,6 +1118,8 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     else:
         dev = _first_array([start, stop, base])
         start, stop, base = _conv(start, dev), _conv(stop, dev), _conv(base, dev)
+        if _base._PROMOTION_CHECKS:
+            _promotion.check_ranks("logspace", start, stop, base)
         nd = builtins.max(_nd(start), _nd(stop), _nd(base))
         start, stop, base = (_st.reshape(v, (1,) * (nd - _nd(v)) + _shape(v))
                              for v in (start, stop, base))
@@ -1146,6 +1153,8 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     s0, s1 = _conv(start, dev), _conv(stop, dev)
     dt = _np_common([s0, s1, float(num)])
     s0, s1 = astype(s0, dt), astype(s1, dt)
+    if _base._PROMOTION_CHECKS:
+        _promotion.check_ranks("geomspace", s0, s1)
     shape = broadcast_shapes(_shape(s0), _shape(s1))
     s0, s1 = broadcast_to(s0, shape), broadcast_to(s1, shape)
     out_sign = _sign(s0)
@@ -1160,7 +1169,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
             if endpoint:
                 pieces.append(_st.reshape(s1, (1,) + shape))
         res = _st.concat(pieces, 0) if len(pieces) > 1 else pieces[0]
-    res = multiply(res, out_sign)
+    res = multiply(res, _st.reshape(out_sign, (1,) + shape))
     res = _move_from_0(res, axis)
     return res if dtype is None else astype(res, dtype)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..core import _SCALAR_DTYPES, ShapedArray, get_aval, primitive
 from ..errors import CustomRuleError, UnexpectedTracerError
+from ..graph import PRINTED_PARAMS
 from ..tree import tree_flatten, tree_unflatten
 
 linear_call_p = primitive("linear_call", multiple_results=True)
@@ -154,6 +155,16 @@ linear_call_p.def_jvp(_jvp)
 linear_call_p.def_transpose(_transpose)
 linear_call_p.def_batch(_batch)
 linear_call_p.batch_sees_interp = True
+
+
+def _printed_params(params):
+    # The two functions (by name) and how many operands are residuals (JAX's num_res); the
+    # trees and the results' box are bookkeeping, and the box's repr changes once called.
+    return {"fun": params["fun"], "transpose": params["transpose"],
+            "num_res": params["res_tree"].num_leaves}
+
+
+PRINTED_PARAMS[linear_call_p] = _printed_params
 
 
 def linear_call(fun, fun_transpose, residual_args, linear_args):

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import math
 
-from .elementwise import (_array_aval, abs_, add, cos, div, elementwise, eq, exp, gt, log, log1p,
-                          lt, mul, neg, round_p, select, sign, sin, sub, unary)
+from .elementwise import (_array_aval, abs_, add, cos, div, elementwise, eq, exp, floor_p, gt,
+                          le, log, log1p, lt, mul, neg, round_p, select, sign, sin, sub, unary)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -402,7 +402,8 @@ betaincinv_p = _last_operand_primitive("betaincinv", ("a", "b"),
 # i1e' = i0e - sign(x) i1e - i1e/x, exp1' = -exp(-x)/x, expi' = exp(x)/x,
 # expn(n)' = -expn(n - 1) (expn(0) = exp(-x)/x), dawsn' = 1 - 2 x dawsn, and the Hurwitz
 # zeta function's derivative in q, -s zeta(s + 1, q); its derivative in s is a series (see
-# _zeta_ds). The Riemann zeta function's derivative is not implemented: NotImplementedError.
+# _zeta_ds); the Riemann zeta function's, that series and the reflection formula (see
+# _riemann_zeta_ds).
 
 _TWO_OVER_SQRT_PI_ = 2.0 / math.sqrt(math.pi)
 # i1(x)/x = sum_k (x^2/4)^k / (2 k! (k+1)!): its Taylor coefficients in x^2, for |x| < 1e-2
@@ -487,7 +488,18 @@ def _zeta_ds(s, q):
     # s = 1000 the value's two terms' derivatives (the value is those two terms there)
     ok = _and(_and(gt(s, 1.0), gt(q, 0.0)), _and(lt(q, math.inf), lt(s, 1e3)))
     huge = _and(_and(gt(q, 0.0), lt(q, math.inf)), _and(gt(s, 1e3), lt(s, math.inf)))
-    ss, qs = select(ok, s, 2.0), select(ok, q, 1.0)
+    total = _zeta_ds_series(select(ok, s, 2.0), select(ok, q, 1.0))
+    qh, sh = select(huge, q, 1.0), select(huge, s, 2e3)
+    l0, l1 = log(qh), log(add(qh, 1.0))
+    direct = neg(add(mul(l0, exp(mul(neg(sh), l0))), mul(l1, exp(mul(neg(sh), l1)))))
+    nan = add(mul(s, 0.0), math.nan)
+    out = select(ok, total, select(huge, direct, nan))
+    return select(_and(eq(q, math.inf), gt(s, 1.0)), mul(s, 0.0), out)
+
+
+def _zeta_ds_series(ss, qs):
+    # (the Euler-Maclaurin formula holds for every s != 1: the Riemann function's derivative
+    # uses it below s = 1 too, where its first terms' sum does not grow large)
     total = None
     for k in range(_ZETA_TERMS):
         lk = log(add(qs, float(k)))
@@ -500,20 +512,16 @@ def _zeta_ds(s, q):
     a1s = mul(a, a_s)  # a**(1-s)
     total = add(total, neg(add(div(mul(la, a1s), s1), div(a1s, mul(s1, s1)))))
     total = sub(total, mul(mul(la, a_s), 0.5))
-    rising, harmonic, power = ss, div(1.0, ss), div(a_s, a)  # (s)_1, its log-derivative
+    # (s)_1 and its derivative in s (a product rule, not a log-derivative: s may be 0)
+    rising, d_rising, power = ss, add(mul(ss, 0.0), 1.0), div(a_s, a)
     for j, c in enumerate(_BERNOULLI_OVER_FACTORIAL):
         if j:  # (s)_(2j+1) = (s)_(2j-1) (s + 2j - 1)(s + 2j); a**(-s-2j-1)
             for i in (2 * j - 1, 2 * j):
+                d_rising = add(mul(d_rising, add(ss, float(i))), rising)
                 rising = mul(rising, add(ss, float(i)))
-                harmonic = add(harmonic, div(1.0, add(ss, float(i))))
             power = div(power, mul(a, a))
-        total = add(total, mul(mul(mul(rising, power), c), sub(harmonic, la)))
-    qh, sh = select(huge, q, 1.0), select(huge, s, 2e3)
-    l0, l1 = log(qh), log(add(qh, 1.0))
-    direct = neg(add(mul(l0, exp(mul(neg(sh), l0))), mul(l1, exp(mul(neg(sh), l1)))))
-    nan = add(mul(s, 0.0), math.nan)
-    out = select(ok, total, select(huge, direct, nan))
-    return select(_and(eq(q, math.inf), gt(s, 1.0)), mul(s, 0.0), out)
+        total = add(total, mul(mul(power, c), sub(d_rising, mul(rising, la))))
+    return total
 
 
 def _and(x, y):
@@ -525,9 +533,47 @@ zeta_p = elementwise("zeta", lambda b, s, q: b.extra("hurwitz_zeta")(s, q), _zet
 
 
 def _riemann_zeta_jvp(primals, tangents):
-    raise NotImplementedError(
-        "zeta(x) (the Riemann zeta function, q=None): the derivative with respect to x is not "
-        "implemented (it has no closed form); stop_gradient x")
+    s, = primals
+    return riemann_zeta(s), mul(tangents[0], _riemann_zeta_ds(s))
+
+
+# zeta'(s) of the Riemann function, in three pieces:
+# - s > 1: the Hurwitz function's at q = 1;
+# - -1/2 < s < 1: the same Euler-Maclaurin series, which holds there too (its first terms'
+#   sum, about 20, against values near -0.2 to -1000: about 1e-14 relative);
+# - s <= -1/2: the reflection formula zeta(s) = A(s) sin(pi s / 2) zeta(1 - s) with
+#   A(s) = 2**s pi**(s-1) Gamma(1 - s), differentiated as a product:
+#   zeta'(s) = A [(log(2 pi) - psi(1 - s)) sin(.) zeta(1 - s) + pi/2 cos(.) zeta(1 - s)
+#                 - sin(.) zeta'(1 - s)],
+#   sin and cos of pi s / 2 taken at s mod 4 (exact), so that they stay accurate for large |s|.
+# nan at the pole s = 1 and at -inf and nan (as the value there), 0 at inf. Past s = -170
+# A overflows (as the value does about s = -260): inf or nan there.
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _riemann_zeta_ds(s):
+    above = gt(s, 1.0)
+    middle = _and(gt(s, -0.5), lt(s, 1.0))
+    below = le(s, -0.5)
+    # each piece on values it holds for (the others' operands replaced: no nan to leak
+    # into a derivative through select)
+    series = _zeta_ds_series(select(middle, s, 0.5), add(mul(s, 0.0), 1.0))
+    sr = select(below, s, -1.0)
+    r = sub(sr, mul(floor_p.bind(div(sr, 4.0)), 4.0))  # s mod 4, in [0, 4)
+    half_pi_r = mul(r, math.pi / 2.0)
+    sin_, cos_ = sin(half_pi_r), cos(half_pi_r)
+    one_minus = sub(1.0, sr)
+    log_a = add(add(mul(sr, math.log(2.0)), mul(sub(sr, 1.0), math.log(math.pi))),
+                lgamma(one_minus))
+    z = riemann_zeta(one_minus)
+    reflected = mul(exp(log_a), sub(add(mul(mul(sub(_LOG_2PI, digamma(one_minus)), sin_), z),
+                                        mul(mul(cos_, z), math.pi / 2.0)),
+                                    mul(sin_, _zeta_ds(one_minus, add(mul(s, 0.0), 1.0)))))
+    zero = mul(sr, 0.0)  # (sr is finite: s * 0 is nan at s = inf)
+    nan = add(zero, math.nan)
+    out = select(above, _zeta_ds(s, add(zero, 1.0)),
+                 select(middle, series, select(below, reflected, nan)))
+    return select(eq(s, math.inf), zero, out)
 
 
 riemann_zeta_p = elementwise("riemann_zeta", _via_extra("riemann_zeta"), _riemann_zeta_jvp)

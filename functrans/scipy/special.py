@@ -1002,8 +1002,13 @@ def zeta(x, q=None):
     ``x`` (ten terms, then ten Bernoulli terms: about 1e-13 relative, any order), for
     ``x > 1`` and ``q > 0``; nan for a negative ``q`` (where an integer ``x`` has a real
     value, its derivative in ``x`` is not real), and 0 where an edge above gives the value.
-    The Riemann function's (``q=None``) derivative is not implemented:
-    NotImplementedError."""
+    The Riemann function's (``q=None``) derivative holds for every real ``x`` but the pole
+    (about 1e-14 relative, any order): above 1 the Hurwitz function's at ``q = 1``, from
+    -1/2 to 1 the same series, below -1/2 the reflection formula differentiated; nan at
+    ``x = 1`` (the limit is ``-inf`` from both sides), at ``-inf`` and at nan, 0 at ``inf``,
+    ``inf`` or nan below about -170, where the reflection's factor overflows. ``zeta(x,
+    1.0)`` is the Hurwitz function: nan below 1, as SciPy's and JAX's (its derivative 0
+    there, as at the other edges), where ``zeta(x)`` continues it."""
     if q is None:
         return _in64(_sp.riemann_zeta, _real(x, "zeta"))
     x, q = _real_weak((x, q), "zeta")
@@ -2582,11 +2587,11 @@ def zetac(x, /):
     ``x > 1`` it is the Hurwitz zeta function ``zeta(x, 2) = sum_(k >= 2) k**-x``, computed
     directly (``zetac(60)`` is ``8.67e-19``, where ``zeta(60) - 1`` is 0); for ``x < 1``
     ``zeta(x) - 1`` (see :func:`zeta`). ``inf`` at 1, 0 at ``inf``, nan at ``-inf`` and nan,
-    as SciPy. Like the Riemann zeta function's, its derivative in ``x`` is not
-    implemented: differentiating raises NotImplementedError."""
+    as SciPy. Differentiable in ``x`` as :func:`zeta` is (0 at ``inf``, nan at 1)."""
     def f(x):
         above = x > 1.0
-        high = _sp.zeta(_where(above, x, 2.0), fnp.full_like(x, 2.0))
+        # (inf replaced too: the derivative there is the edge's 0, not the series' nan)
+        high = _sp.zeta(_where(_all(above, x != _inf), x, 2.0), fnp.full_like(x, 2.0))
         low = fnp.subtract(zeta(_where(above, 0.0, x)), 1.0)
         out = _where(above, _where(x == _inf, 0.0, high), low)
         return _where(x == 1.0, _inf, _where(_any(x == -_inf, x != x), math.nan, out))
