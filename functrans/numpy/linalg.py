@@ -546,8 +546,8 @@ def cond(x, p=None):
     ``None``/2 the ratio of the largest to the smallest singular value (-2: its inverse), for
     ``'fro'``, ``'nuc'``, 1, -1, ``inf``, ``-inf`` (square matrices) ``norm(x) *
     norm(inv(x))``. Differs from NumPy for singular matrices with those orders (NumPy gives
-    ``inf``; here the inverse's failure or non-finite values come throug A ratio 0 / 0 (a
-    matrix of zeros) is ``inf``, as NumPy's and JAX's."""
+    ``inf``; here the inverse's failure or non-finite values come through). A ratio
+    0 / 0 (a matrix of zeros) is ``inf``, as NumPy's and JAX's."""
     x = _float(x)
     if len(_shape(x)) < 2:
         raise ShapeError(f"cond needs matrices; got shape {_shape(x)}")
