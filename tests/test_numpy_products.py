@@ -493,6 +493,13 @@ def test_cond_of_a_zero_matrix_is_inf(backend, p):
     _check(backend, LA.cond(backend.asarray(a), p), want)
 
 
+def test_matrix_rank_of_empty_matrices(backend):
+    # rank 0, as NumPy's (it raised: the tolerance's max over no singular values)
+    for shape in [(0, 0), (3, 0), (2, 0, 3)]:
+        want = np.linalg.matrix_rank(np.zeros(shape))
+        _check(backend, LA.matrix_rank(backend.asarray(np.zeros(shape))), want)
+
+
 def test_cond_errors(backend):
     _, (x, v) = _args(backend, [(3, 4), (3,)])
     with pytest.raises(ValueError, match="square"):

@@ -267,9 +267,10 @@ def matrix_rank(x, /, tol=None, hermitian=False, *, rtol=None):
         return sum(_ew.gt(s, _st.broadcast_to(tol, _shape(s))), axis=-1)
     if rtol is None:
         rtol = builtins.max(_shape(x)[-2:]) * _dt_eps(_dtype(x))
+    if not _shape(s)[-1]:  # (an empty matrix: rank 0, as NumPy's; max has nothing to reduce)
+        return sum(_ew.gt(s, 0.0), axis=-1)
     tol = multiply(max(s, axis=-1, keepdims=True), rtol)
-    big = _ew.gt(s, _st.broadcast_to(tol, _shape(s))) if _shape(s)[-1] else _ew.gt(s, 0.0)
-    return sum(big, axis=-1)
+    return sum(_ew.gt(s, _st.broadcast_to(tol, _shape(s))), axis=-1)
 
 
 def _dt_eps(d):
