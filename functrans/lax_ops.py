@@ -273,7 +273,9 @@ def _complex(x, y):
         x = fnp.full_like(y, x)
     if _is_py(y):
         y = fnp.full_like(x, y)
-    return fnp.add(fnp.multiply(y, 1j), x)
+    from .numpy._elementwise import _from_parts  # (exact at an infinite or NaN y)
+    x, y = fnp.broadcast_arrays(x, y)
+    return _from_parts(x, y, _dt.complex128 if _dtype(y).bits == 64 else _dt.complex64)
 
 
 def clamp(min, x, max):  # noqa: A002 (jax.lax's names)

@@ -1313,3 +1313,22 @@ def test_fori_loop_with_a_traced_upper_bound_on_every_backend(backend):
     out = f(x)
     assert backend.is_own(out)
     np.testing.assert_allclose(backend.to_numpy(out), [8.0, 16.0])
+
+
+# (not torch: its own complex addition gives (1 + 0j) + inf j as nan + inf j)
+@pytest.mark.backend_cases(keep=lambda backend_id, params: backend_id != "torch")
+def test_complex_of_an_infinite_or_nan_imaginary_part(backend):
+    # lax.complex(x, y) is x + y j part for part: y * 1j has the real part y * 0, which is
+    # NaN at an infinite y (complex(-2.5, inf) was nan + inf j); numpy.round of a complex
+    # array builds its result the same way
+    x = np.array([-2.5, 1.0, np.inf, np.nan, 0.5, 3.0])
+    y = np.array([np.inf, -np.inf, 1.0, 2.0, np.nan, 0.25])
+    want = np.empty(x.shape, np.complex128)
+    want.real, want.imag = x, y
+    got = backend.to_numpy(lax.complex(backend.asarray(x), backend.asarray(y)))
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.complex128
+    got = backend.to_numpy(fnp.round(backend.asarray(want + 0.4, dtype="complex128")))
+    np.testing.assert_array_equal(got, np.round(want + 0.4))
+    check_grads(lax.complex, (backend.asarray(np.array([0.3, -1.2])),
+                              backend.asarray(np.array([2.0, 0.7]))), order=2)

@@ -620,6 +620,20 @@ def test_convolve_correlate(backend, name, mode):
             atol=1e-14)
 
 
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_convolve_correlate_nonfinite_beside_the_ends(backend, mode):
+    # NumPy sums only the products that exist: an output near an end of the longer operand
+    # holds no term with a far entry of the shorter one, so an inf there must not make it NaN
+    # (it did: the end rows multiplied zero padding by the inf).
+    a, v = np.array([1.0, 2.0, 3.0, -1.0]), np.array([1.0, np.inf])
+    for name in ("convolve", "correlate"):
+        run(backend, name, a, v, mode=mode)
+        run(backend, name, v, a, mode=mode)
+        run(backend, name, a, np.array([np.nan, 2.0, 0.5]), mode=mode)
+    check_grads(lambda a, v: fnp.convolve(a, v, mode), (backend.asarray(a),
+                backend.asarray(np.array([0.5, -2.0]))), order=2)
+
+
 def test_convolve_errors(backend):
     a = backend.asarray(np.ones(3))
     with pytest.raises(ValueError, match="convolve: mode must be"):

@@ -483,6 +483,23 @@ def test_cond_of_rectangular_matrices(backend, p):
     _check(backend, LA.cond(x, p), np.linalg.cond(data[0], p))
 
 
+@pytest.mark.parametrize("p", [None, 2, -2])
+def test_cond_of_a_zero_matrix_is_inf(backend, p):
+    # its singular values are all 0: 0 / 0, which NumPy and JAX report as inf (it was NaN)
+    a = np.zeros((2, 3, 3))
+    a[1] = np.eye(3)
+    with np.errstate(all="ignore"):
+        want = np.linalg.cond(a, p)
+    _check(backend, LA.cond(backend.asarray(a), p), want)
+
+
+def test_matrix_rank_of_empty_matrices(backend):
+    # rank 0, as NumPy's (it raised: the tolerance's max over no singular values)
+    for shape in [(0, 0), (3, 0), (2, 0, 3)]:
+        want = np.linalg.matrix_rank(np.zeros(shape))
+        _check(backend, LA.matrix_rank(backend.asarray(np.zeros(shape))), want)
+
+
 def test_cond_errors(backend):
     _, (x, v) = _args(backend, [(3, 4), (3,)])
     with pytest.raises(ValueError, match="square"):

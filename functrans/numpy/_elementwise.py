@@ -58,6 +58,19 @@ trunc = _rounding(_ew.trunc_p, "trunc", "Elementwise rounding toward zero (deriv
 _round0 = _rounding(_ew.round_p, "round", "")
 
 
+def _from_parts(re, im, dtype):
+    """The complex array ``re + 1j * im`` of ``dtype`` from two real arrays, exact where
+    ``im`` is infinite or NaN: the product ``im * 1j`` has the real part ``im * 0``, NaN
+    there (``1 + inf j`` came out as ``nan + inf j``), so those take the constant
+    ``0 + im j`` instead. Derivative: ``t_re + 1j * t_im`` (none at the non-finite ``im``)."""
+    i_im = _binary(_ew.mul_p, _st.convert_element_type(im, dtype), 1j)
+    odd_value = where(_binary(_ew.gt_p, im, 0), complex(0.0, float("inf")),
+                      where(_binary(_ew.lt_p, im, 0), complex(0.0, -float("inf")),
+                            complex(0.0, float("nan"))))
+    i_im = where(isfinite(im), i_im, _st.convert_element_type(odd_value, dtype))
+    return _binary(_ew.add_p, _st.convert_element_type(re, dtype), i_im)
+
+
 def round(x, /, decimals=0):
     """Elementwise rounding to ``decimals`` decimal places (NumPy's ``round``; the standard's
     ``round`` is ``decimals=0``), halves to even; derivative 0.
@@ -93,8 +106,7 @@ def round(x, /, decimals=0):
     if kind == "c":
         re = round(_ew.real_p.bind(x), decimals)
         im = round(_ew.imag_p.bind(x), decimals)
-        return _binary(_ew.add_p, _st.convert_element_type(re, _dtype(x)),
-                       _binary(_ew.mul_p, _st.convert_element_type(im, _dtype(x)), 1j))
+        return _from_parts(re, im, _dtype(x))
     f = 10.0 ** builtins.abs(decimals)
     if decimals > 0:
         return _binary(_ew.div_p, _ew.round_p.bind(_binary(_ew.mul_p, x, f)), f)

@@ -1368,25 +1368,32 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 
 
 def _correlate_core(x, y, mode):
-    """``sum_j xpad[k + j] * y[j]`` for ``len(x) >= len(y)``, with NumPy's mode slicing."""
+    """``sum_j xpad[k + j] * y[j]`` for ``len(x) >= len(y)``, with NumPy's mode slicing.
+
+    The rows whose windows lie inside ``x`` are one product of the windows with ``y``; the
+    ``m - 1`` rows at either end, which overlap the zero padding, sum only the products that
+    exist (as NumPy's do): a padding zero times an infinite ``y[j]`` would be a NaN."""
     n, m = _shape(x)[0], _shape(y)[0]
-    if m > 1:
-        pad = _st.broadcast_to(_like(x, 0), (m - 1,))
-        xpad = concat([pad, x, pad])
-    else:
-        xpad = x
-    length = n + m - 1
+
+    def windows(first_row, rows):
+        k = reshape(_st.iota(x, rows), (rows, 1))
+        j = reshape(_st.iota(x, m), (1, m))
+        return add(add(k, j), first_row)  # positions in x padded by m - 1 on either side
+
+    inner = windows(0, n - m + 1)
+    valid = matmul(take(x, inner, axis=0), y)
+    if mode == "valid" or m == 1:
+        return valid
+    pad = _st.broadcast_to(_like(x, 0), (m - 1,))
+    xpad = concat([pad, x, pad])
+    idx = concat([windows(0, m - 1), windows(n, m - 1)], axis=0)  # the first and last rows
+    inside = logical_and(greater_equal(idx, m - 1), less(idx, n + m - 1))
+    ends = sum(where(inside, multiply(take(xpad, idx, axis=0), y), _like(x, 0)), axis=1)
+    full = concat([_along(ends, 0, 0, m - 1), valid, _along(ends, 0, m - 1, None)])
     if mode == "full":
-        start, size = 0, length
-    elif mode == "same":
-        start, size = (m - 1) - m // 2, n
-    else:
-        start, size = m - 1, n - m + 1
-    k = reshape(_st.iota(x, size), (size, 1))
-    j = reshape(_st.iota(x, m), (1, m))
-    idx = add(add(k, j), start)
-    windows = take(xpad, idx, axis=0)
-    return matmul(windows, y)
+        return full
+    start = (m - 1) - m // 2
+    return _along(full, 0, start, start + n)
 
 
 def _conv_args(name, a, v, mode):

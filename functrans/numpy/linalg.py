@@ -267,9 +267,10 @@ def matrix_rank(x, /, tol=None, hermitian=False, *, rtol=None):
         return sum(_ew.gt(s, _st.broadcast_to(tol, _shape(s))), axis=-1)
     if rtol is None:
         rtol = builtins.max(_shape(x)[-2:]) * _dt_eps(_dtype(x))
+    if not _shape(s)[-1]:  # (an empty matrix: rank 0, as NumPy's; max has nothing to reduce)
+        return sum(_ew.gt(s, 0.0), axis=-1)
     tol = multiply(max(s, axis=-1, keepdims=True), rtol)
-    big = _ew.gt(s, _st.broadcast_to(tol, _shape(s))) if _shape(s)[-1] else _ew.gt(s, 0.0)
-    return sum(big, axis=-1)
+    return sum(_ew.gt(s, _st.broadcast_to(tol, _shape(s))), axis=-1)
 
 
 def _dt_eps(d):
@@ -546,7 +547,8 @@ def cond(x, p=None):
     ``None``/2 the ratio of the largest to the smallest singular value (-2: its inverse), for
     ``'fro'``, ``'nuc'``, 1, -1, ``inf``, ``-inf`` (square matrices) ``norm(x) *
     norm(inv(x))``. Differs from NumPy for singular matrices with those orders (NumPy gives
-    ``inf``; here the inverse's failure or non-finite values come through)."""
+    ``inf``; here the inverse's failure or non-finite values come through). A ratio
+    0 / 0 (a matrix of zeros) is ``inf``, as NumPy's and JAX's."""
     x = _float(x)
     if len(_shape(x)) < 2:
         raise ShapeError(f"cond needs matrices; got shape {_shape(x)}")
@@ -557,8 +559,12 @@ def cond(x, p=None):
         big = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((0, 1, 1),))
         k = _shape(s)[-1]
         small = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((k - 1, k, 1),))
-        r = _ew.div(big, small) if p != -2 else _ew.div(small, big)
-        return _st.reshape(r, _shape(s)[:-1])
+        r = _st.reshape(_ew.div(big, small) if p != -2 else _ew.div(small, big), _shape(s)[:-1])
+        # a matrix of zeros gives 0 / 0: infinitely ill-conditioned, inf as in NumPy and JAX
+        # (NaN stays where the matrix holds one)
+        from ._base import where
+        from ._elementwise import isnan, logical_and, logical_not
+        return where(logical_and(isnan(r), logical_not(_any(isnan(x), axis=(-2, -1)))), math.inf, r)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"cond: invalid norm order {p!r}")
     _square(x, "cond")

@@ -306,8 +306,8 @@ def betaln(a, b, /):
     """The logarithm of the absolute value of the beta function,
     ``gammaln(a) + gammaln(b) - gammaln(a + b)``.
 
-    Where the larger argument is 10 or more (and both are positive and finite), Stirling's
-    series is used for the gamma functions of it and of the sum, so that their large parts
+    Where the larger argument and the sum are 10 or more (and finite), Stirling's series is
+    used for the gamma functions of the larger argument and of the sum, so that their large parts
     cancel exactly: ``betaln(1e30, 1)`` is ``-log(1e30)`` to rounding (the plain formula lost
     everything there); elsewhere that formula, whose absolute error is about eps times the size
     of the ``gammaln`` terms. ``-inf`` where one argument is ``inf`` and the other positive;
@@ -346,7 +346,9 @@ def _betaln(a, b):
     # derivative, so that second derivatives stay right there)
     first = fnp.less_equal(a, b)
     lo, hi = _where(first, a, b), _where(first, b, a)
-    big = _all(hi >= _STIRLING_FROM, hi < _inf, lo > 0.0)
+    # (a negative lo too, where lo + hi is large: there the plain formula's large gamma
+    # functions cancel as badly, betaln(-2.5, 1e17) was 0)
+    big = _all(hi >= _STIRLING_FROM, hi < _inf, fnp.add(lo, hi) >= _STIRLING_FROM)
     to_inf = _all(hi == _inf, lo > 0.0, lo < _inf)  # (B(a, inf) = 0, as SciPy: -inf)
     lo, hi = _where(big, lo, 1.0), _where(big, hi, _STIRLING_FROM)  # (the branch's own domain)
     s = fnp.add(lo, hi)
@@ -355,11 +357,11 @@ def _betaln(a, b):
     one = fnp.add(fnp.subtract(fnp.add(_sp.lgamma(lo), fnp.multiply(0.5, fnp.log1p(
         fnp.divide(lo, hi)))), fnp.add(log1p_ratio, fnp.multiply(lo, fnp.log(s)))),
         fnp.add(lo, w))
+    lo_big = _where(lo >= _STIRLING_FROM, lo, 1.0)  # (positive: finite derivatives where unused)
     both = fnp.add(
-        fnp.subtract(fnp.multiply(lo - 0.5, fnp.log(fnp.divide(lo, s))),
+        fnp.subtract(fnp.multiply(lo - 0.5, fnp.log(fnp.divide(lo_big, s))),
                      fnp.add(log1p_ratio, fnp.multiply(0.5, fnp.log(hi)))),
-        fnp.add(fnp.add(w, _stirling_correction(_where(lo >= _STIRLING_FROM, lo, 1.0))),
-                _HALF_LOG_2PI))
+        fnp.add(fnp.add(w, _stirling_correction(lo_big)), _HALF_LOG_2PI))
     out = _where(big, _where(lo >= _STIRLING_FROM, both, one), plain)
     return _where(to_inf, -_inf, out)
 
