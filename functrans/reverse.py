@@ -43,9 +43,19 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
     in_vars, in_tracers = [], []
     for p, aval in zip(primals, avals or map(get_aval, primals)):
         if aval.dtype.kind in "fc":  # (dtypes.is_float, inline: this runs per input)
-            v = Var(aval)
+            # Var(aval) and JVPTracer(jvp_interp, p, StagingTracer(staging, v)) without
+            # the frames of their __init__ (as the interpreters make theirs)
+            v = _new(Var)
+            v.aval = aval
             in_vars.append(v)
-            in_tracers.append(JVPTracer(jvp_interp, p, StagingTracer(staging, v)))
+            t = _new(StagingTracer)
+            t._interp = staging
+            t._var = v
+            j = _new(JVPTracer)
+            j._interp = jvp_interp
+            j.primal = p
+            j.tangent = t
+            in_tracers.append(j)
         else:
             in_vars.append(None)
             in_tracers.append(p)
@@ -231,6 +241,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                         if c is not None and type(x) is Var:
                             if type(c) is _Product:
                                 env.add_product(x, c.a, c.b)
+                            elif get(x) is None:  # (the first cotangent of x: no add frame)
+                                ct_env[x] = c
                             else:
                                 env.add(x, c)
                     continue
