@@ -342,8 +342,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             c = env.dense(v, c)
         elif c is not None and id(c) in env.borrowed:
             c = _copy(c)
-        if retire and type(c) is _ndarray and c.nbytes >= _ELIDE_BYTES:
-            buffers.remember(c)  # taken back by a later pass once the caller drops it
+        if retire and type(c) is _ndarray and c.nbytes >= buffers.MIN_BYTES:
+            # Taken back by a later pass once the caller drops it: from the size at which
+            # the NumPy backend computes large results into kept arrays (a gradient of
+            # 64-256 KiB was never remembered, and was reused only where malloc happened to
+            # hand its memory back)
+            buffers.remember(c)
         out.append(c)
     return out
 

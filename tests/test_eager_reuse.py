@@ -285,3 +285,15 @@ def test_mlp_gradient_matches_the_hand_written_backprop_call_after_call():
     for g, copy in held:
         for k in g:
             assert np.array_equal(g[k], copy[k])
+
+
+def test_gradients_from_the_reuse_size_up_are_remembered():
+    # A gradient of 64-256 KiB (at least buffers.MIN_BYTES, from which the NumPy backend
+    # computes large products into kept arrays) is remembered as a larger one is: the next
+    # call's product takes it back once dropped, whatever malloc would have handed out (it
+    # was reused only by malloc's chance before, so this depended on the tests run first).
+    rng = np.random.default_rng(2)
+    params, X, Y = _mlp(rng)
+    assert buffers.MIN_BYTES <= params["W1"].nbytes < reverse._ELIDE_BYTES
+    ft.grad(_loss)(params, X, Y)
+    assert buffers._lent.get((np.ndarray, params["W1"].shape, ft.numpy.float64))
