@@ -20,6 +20,12 @@ hand-written code (which allocates each temporary anew) page-faults on every cal
 benchmark harness, whose heap is already large, neither side does. Here glibc is told to keep
 freed memory (``mallopt``) to measure as the harness does; ``--fresh-heap`` leaves it be.
 Page faults per call are printed.
+
+``--bytecodes`` counts instead of timing: the Python bytecodes executed and the Python
+functions called in one call of W2's ``grad`` (per phase: the API around the passes, the
+forward pass per line of the loss, the backward pass) and of the hand-written backprop, and
+the same for W1's ``grad``. The counts are deterministic, unlike CPU time on a shared machine,
+so a change to the transforms' Python can be measured exactly; the array work is not in them.
 """
 
 from __future__ import annotations
@@ -136,7 +142,11 @@ def main(argv=None):
     p.add_argument("--ops", action="store_true", help="list functrans's array operations")
     p.add_argument("--fresh-heap", action="store_true",
                    help="leave glibc's malloc settings as they are (see above)")
+    p.add_argument("--bytecodes", action="store_true",
+                   help="count Python bytecodes and calls per call instead of timing")
     args = p.parse_args(argv)
+    if args.bytecodes:
+        return _bytecodes()
     kept = not args.fresh_heap and _keep_freed_memory()
 
     import functrans as ft
@@ -231,6 +241,61 @@ def main(argv=None):
         for i, (what, _) in enumerate(ops[0]):
             t = med([log[i][1] for log in ops if len(log) == len(ops[0])])
             print(f"  {t * 1e6:8.1f}  {what}")
+
+
+def _count(fn, *args):
+    """(bytecodes, calls, bytecodes per phase) of one call of ``fn``, traced."""
+    import sys
+    phases = {}
+    where = ["api"]
+    calls = 0
+
+    def trace(frame, event, arg):
+        nonlocal calls
+        if event == "call":
+            calls += 1
+            frame.f_trace_opcodes = True
+            code = frame.f_code
+            if code.co_name == "backward" and code.co_filename.endswith("reverse.py"):
+                where[0] = "backward"
+            return trace
+        if event == "opcode":
+            code = frame.f_code
+            if code.co_name in ("mlp_loss", "w1_loss"):
+                where[0] = f"forward, {code.co_name} line {frame.f_lineno}"
+            elif code.co_name == "value_and_grad_fun" and where[0] == "backward":
+                where[0] = "api"
+            phases[where[0]] = phases.get(where[0], 0) + 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        fn(*args)
+    finally:
+        sys.settrace(None)
+    return sum(phases.values()), calls, phases
+
+
+def _bytecodes():
+    import functrans as ft
+    import functrans.numpy as fnp
+
+    cases = {c.id: c for c in workloads.make_cases()}
+    params, X, Y = cases["W2"].args
+    grad = ft.grad(lambda p, X, Y: workloads.mlp_loss(fnp, p, X, Y))
+    (x,) = cases["W1"].args
+    grad1 = ft.grad(lambda x: workloads.w1_loss(fnp, x))
+    for _ in range(3):  # (first calls fill caches of their own)
+        grad(params, X, Y)
+        grad1(x)
+    for title, fn, args in (("W2 grad", grad, (params, X, Y)),
+                            ("W2 hand-written", cases["W2"].manual, (params, X, Y)),
+                            ("W1 grad", grad1, (x,))):
+        n, calls, phases = _count(fn, *args)
+        print(f"{title}: {n} bytecodes, {calls} Python calls")
+        if title != "W2 hand-written":
+            for name, k in phases.items():
+                print(f"  {k:7d}  {name}")
 
 
 if __name__ == "__main__":

@@ -954,7 +954,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
         structural = _structural_mask(tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, a in enumerate(avals):
             d = a.dtype
-            if not _dt.is_float(d):
+            if d.kind not in "fc":  # (dtypes.is_float, inline: this runs per leaf)
                 if allow_int or (structural is not None and structural[i]):
                     continue  # its gradient: zeros of its own dtype (JAX: float0)
                 raise IntegerInputError(
@@ -962,7 +962,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
                     f"{argnums}) has dtype {d.name}; gradients need floating-point inputs. "
                     f"Pass a float (1.0, not 1), cast with astype, leave the argument out "
                     f"of argnums, or pass allow_int=True for zero gradients there.")
-            _check_complex(name, f"input {i}", d, holomorphic, forbid=False)
+            if holomorphic:  # (an input is checked only against holomorphic=True)
+                _check_complex(name, f"input {i}", d, holomorphic, forbid=False)
         box = []
 
         def flat(xs):

@@ -43,9 +43,19 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
     in_vars, in_tracers = [], []
     for p, aval in zip(primals, avals or map(get_aval, primals)):
         if aval.dtype.kind in "fc":  # (dtypes.is_float, inline: this runs per input)
-            v = Var(aval)
+            # Var(aval) and JVPTracer(jvp_interp, p, StagingTracer(staging, v)) without
+            # the frames of their __init__ (as the interpreters make theirs)
+            v = _new(Var)
+            v.aval = aval
             in_vars.append(v)
-            in_tracers.append(JVPTracer(jvp_interp, p, StagingTracer(staging, v)))
+            t = _new(StagingTracer)
+            t._interp = staging
+            t._var = v
+            j = _new(JVPTracer)
+            j._interp = jvp_interp
+            j.primal = p
+            j.tangent = t
+            in_tracers.append(j)
         else:
             in_vars.append(None)
             in_tracers.append(p)
@@ -189,7 +199,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     pop, get = ct_env.pop, ct_env.get
     borrowed = env.borrowed
     # With consume the equations are popped as the pass goes, freeing their residuals; at
-    # the bottom of the stack, large ones that die so are kept for reuse (see _retire).
+    # the bottom of the stack, large ones that die so are kept for reuse (see the loop's end).
     todo = eqns if consume else eqns[:]
     # The interpreter the pass binds its own products with (the current one throughout: the
     # rules it calls restore what they change), called without bind's frame.
@@ -213,8 +223,10 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 t = cts.terms
                 if len(t) != 2 or cts.rest is not None:
                     cts = cts.value(borrowed)
-                elif (_INPLACE and (type(t[0]) in _HOST and t[0].nbytes >= _ELIDE_BYTES
-                                    or type(t[1]) in _HOST and t[1].nbytes >= _ELIDE_BYTES)):
+                elif _INPLACE and (t[0].nbytes >= _ELIDE_BYTES if type(t[0]) in _HOST else
+                                   type(t[1]) in _HOST and t[1].nbytes >= _ELIDE_BYTES):
+                    # (a product's array factors have one shape: the first one's size tells,
+                    # and only where it is no array is the second looked at)
                     # (this loop's names let go of earlier equations' residuals and
                     # cotangents, so that one only the sum holds can take the product)
                     a = b = x = c = res = None
@@ -229,6 +241,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                         if c is not None and type(x) is Var:
                             if type(c) is _Product:
                                 env.add_product(x, c.a, c.b)
+                            elif get(x) is None:  # (the first cotangent of x: no add frame)
+                                ct_env[x] = c
                             else:
                                 env.add(x, c)
                     continue
@@ -306,8 +320,16 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 else:
                     env.add(x, c)
         if retire:  # (the residuals of products die in _product, of these rules here)
-            x = c = res = None
-            _retire(inputs, borrowed)
+            c = res = None
+            # Keep for reuse (functrans.buffers) the large residuals among the inputs of this
+            # consumed equation that nothing else holds (the list's and the loop's references
+            # only): later large results of the pass, or of the next call, are then computed
+            # into memory already in use.
+            for x in inputs:
+                if (type(x) is _ndarray and x.nbytes >= _ELIDE_BYTES
+                        and _refcount(x) == _IN_LIST and _free(x, borrowed)):
+                    buffers.keep_dead(x)
+            x = None
             if (type(cts) is _ndarray and cts.nbytes >= _ELIDE_BYTES
                     and _refcount(cts) == _SOLE and _free(cts, borrowed)):
                 buffers.keep_dead(cts)  # a cotangent this equation used last
@@ -320,8 +342,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             c = env.dense(v, c)
         elif c is not None and id(c) in env.borrowed:
             c = _copy(c)
-        if retire and type(c) is _ndarray and c.nbytes >= _ELIDE_BYTES:
-            buffers.remember(c)  # taken back by a later pass once the caller drops it
+        if retire and type(c) is _ndarray and c.nbytes >= buffers.MIN_BYTES:
+            # Taken back by a later pass once the caller drops it: from the size at which
+            # the NumPy backend computes large results into kept arrays (a gradient of
+            # 64-256 KiB was never remembered, and was reused only where malloc happened to
+            # hand its memory back)
+            buffers.remember(c)
         out.append(c)
     return out
 
@@ -516,16 +542,6 @@ def _kept_like(a):
     return None if b is None else buffers.take(_ndarray, a.shape, b.dtype(a))
 
 
-def _retire(inputs, borrowed):
-    """Keep for reuse (functrans.buffers) the large residuals among ``inputs``, the operands
-    of an equation the pass has consumed, that nothing else holds: later large results of
-    the pass (or of the next call) are then computed into memory already in use."""
-    for x in inputs:
-        if (type(x) is _ndarray and x.nbytes >= _ELIDE_BYTES and _refcount(x) == _IN_LIST
-                and _free(x, borrowed)):
-            buffers.keep_dead(x)
-
-
 def _product(terms, borrowed):
     """The product of the two factors in ``terms`` (which it empties, so that a factor only
     the list held is then held by this function's name alone: ``_refcount(a) == _SOLE``)."""
@@ -577,7 +593,7 @@ def _sole_count():
 def _in_list_count():
     inputs = [_np.empty(0)]
     for x in inputs:
-        return _refcount(x)  # the list's reference and the loop's, as in _retire
+        return _refcount(x)  # the list's reference and the loop's, as in backward's retiring
 
 
 def _sole_base_count():
@@ -671,10 +687,6 @@ def unshared(outs, given):
 # when the rule needs the fill as an array.
 
 
-def _is_real_scalar(x):
-    return type(x) in (int, float)
-
-
 def _fill_add(v, inputs, params, env):
     f = Fill(v)
     return [f, f]
@@ -706,7 +718,7 @@ def _fill_mul(v, inputs, params, env):
     lin, other = (0, y) if type(x) is Var else (1, x)
     if type(other) is Var:
         return None
-    if _is_real_scalar(other):
+    if type(other) in _REAL:
         c = Fill(v * other)
     elif v == 1:
         c = other  # ones times the residual: the residual itself (copied if it is a result)
@@ -739,9 +751,9 @@ def _fill_mul_add(v, inputs, params, env):
 
 def _fill_div(v, inputs, params, env):
     x, y = inputs
-    if type(y) is Var or type(v) is complex or (_is_real_scalar(y) and y == 0):
+    if type(y) is Var or type(v) is complex or (type(y) in _REAL and y == 0):
         return None  # (a division by a zero scalar: as arrays, inf or nan as IEEE says)
-    return [Fill(v / y) if _is_real_scalar(y) else _div_p.bind(v, y), None]
+    return [Fill(v / y) if type(y) in _REAL else _div_p.bind(v, y), None]
 
 
 def _fill_same(v, inputs, params, env):

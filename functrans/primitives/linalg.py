@@ -14,10 +14,11 @@ from .structural import matrix_transpose, reshape, transpose
 
 
 def _matmul_aval(x, y):
-    if x.ndim < 2 or y.ndim < 2 or x.shape[:-2] != y.shape[:-2] or x.shape[-1] != y.shape[-2]:
+    xs, ys = x.shape, y.shape
+    if len(xs) < 2 or len(ys) < 2 or xs[:-2] != ys[:-2] or xs[-1] != ys[-2]:
         raise ShapeError(f"matmul primitive needs (..., n, k) @ (..., k, m) with equal batch "
-                         f"dimensions; got {x.shape} and {y.shape}")
-    return ShapedArray(x.shape[:-1] + y.shape[-1:], x.dtype)
+                         f"dimensions; got {xs} and {ys}")
+    return ShapedArray(xs[:-1] + ys[-1:], x.dtype)
 
 
 def _matmul_jvp(primals, tangents):

@@ -12,10 +12,20 @@ from .structural import broadcast_in_dim, broadcast_p
 
 
 def _reduced_aval(x, axes, keepdims=False):
+    try:  # (worked out once per shape and axes: linearize records the same few each call)
+        shape = _reduced_shape_cached(x.shape, axes, keepdims)
+    except TypeError:  # (a shape or axes given as a list)
+        shape = _reduced_shape(x.shape, axes, keepdims)
+    return ShapedArray(shape, x.dtype)
+
+
+def _reduced_shape(shape, axes, keepdims):
     if keepdims:
-        return ShapedArray(tuple(1 if i in axes else d for i, d in enumerate(x.shape)),
-                           x.dtype)
-    return ShapedArray(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+_reduced_shape_cached = functools.lru_cache(maxsize=4096)(_reduced_shape)
 
 
 def _kept(ndim, axes):
@@ -32,11 +42,14 @@ def _expand_back(y, shape, axes):
 
 
 def _keepdims(keepdims):
-    return {"keepdims": True} if keepdims else {}  # (left out when False, as bound by most)
+    return _KEEPDIMS if keepdims else _NO_PARAMS  # (left out when False, as bound by most)
+
+
+_KEEPDIMS, _NO_PARAMS = {"keepdims": True}, {}  # (only ever unpacked into a bind's keywords)
 
 
 def _sum_jvp(p, t, axes, keepdims=False):
-    kw = _keepdims(keepdims)
+    kw = _KEEPDIMS if keepdims else _NO_PARAMS
     return reduce_sum_p.bind(p[0], axes=axes, **kw), reduce_sum_p.bind(t[0], axes=axes, **kw)
 
 
@@ -87,7 +100,7 @@ def _reduce_chooser_jvp(prim):
     # equally, as in JAX).
     def jvp(primals, tangents, axes, keepdims=False):
         x, = primals
-        kw = _keepdims(keepdims)
+        kw = _KEEPDIMS if keepdims else _NO_PARAMS
         out = prim.bind(x, axes=axes, **kw)
         w = chooser_weights_p.bind(x, out, axes=axes)
         return out, reduce_sum_p.bind(mul(tangents[0], w), axes=axes, **kw)
