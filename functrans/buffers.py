@@ -322,19 +322,9 @@ def take(array_type, shape, dtype):
     has dropped; None where there is none (then the caller allocates as usual). For eager
     operations that can compute their result into given memory (a matrix product): a result
     in memory already in use costs no page faults."""
-    global _spare_bytes
     if not ENABLED or not (_spare or _lent):
         return None
-    key = (array_type, shape, dtype)
-    stack = _spare.get(key)  # (_pop, inline: this runs for each large eager result)
-    if not stack:
-        return _reclaim(key) if _lent else None
-    try:
-        buf = stack.pop()
-    except IndexError:  # (another thread took the last one since)
-        return None
-    _spare_bytes -= buf.nbytes
-    return buf
+    return _pop((array_type, shape, dtype))
 
 
 def scratch(like):
@@ -352,17 +342,9 @@ def keep_dead(buf) -> None:
     """Keep ``buf``, an array that died in an eager pass (one nothing else holds), unless
     ``DEAD_PER_KEY`` of its shape and dtype are kept already: eager operations take only a
     few kinds of results from here, so that more would hold memory nobody takes."""
-    global _spare_bytes
-    key = _key(buf, _by_type_get(type(buf)))
-    stack = _spare.get(key)
-    if stack is not None and len(stack) >= DEAD_PER_KEY:
-        return
-    if _spare_bytes + buf.nbytes <= SPARE_LIMIT:  # (give_back and _keep, inline, the key
-        if stack is None:                         # worked out once)
-            _spare[key] = [buf]
-        else:
-            stack.append(buf)
-        _spare_bytes += buf.nbytes
+    stack = _spare.get(_key(buf, _by_type_get(type(buf))))
+    if stack is None or len(stack) < DEAD_PER_KEY:
+        give_back(buf)
 
 
 def give_back(buf) -> None:
