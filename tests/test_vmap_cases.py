@@ -223,11 +223,14 @@ def negative_mapped_index_wraps(m):
 
 
 @case
-def out_of_range_mapped_index_under_jit_clamps_within_the_member(m):
+def out_of_range_mapped_index_clipped_under_jit_as_jax_clamps(m):
+    # Plain x[i] out of range raises in functrans, also staged (the test below); the explicit
+    # clip mode is JAX's default clamping, member by member.
     x = np.arange(12.0).reshape(4, 3)
-    f = lambda x, i: x[i]
     i = np.array([5, -7, 2, 1])
-    return m.jit(m.vmap(f))(x, i), m.vmap(m.jit(f))(x, i), m.jit(lambda x, j: x[1, j])(x, np.int64(5))
+    take = lambda x, i: m.np.take(x, i, mode="clip")
+    return (m.jit(m.vmap(take))(x, i), m.vmap(m.jit(take))(x, i),
+            m.jit(lambda x, j: m.np.take(x[1], j, mode="clip"))(x, np.int64(5)))
 
 
 @case
@@ -764,6 +767,15 @@ def test_out_of_range_mapped_index_raises_where_jax_clamps():
         msg = r"take_along_axis: index -?\d is out of bounds for axis 0 with size 3"
         with pytest.raises(IndexError, match=msg):
             ft.vmap(lambda x, i: fnp.take_along_axis(x, i, axis=0))(x, np.array(i)[:, None])
+    # Staged, the index is checked as the graph runs: each member against its own row.
+    i = np.array([5, -7, 2, 1])
+    for f in (ft.jit(ft.vmap(lambda x, i: x[i])), ft.vmap(ft.jit(lambda x, i: x[i]))):
+        with pytest.raises(IndexError, match=r"index 5 is out of bounds for an axis of size 3"):
+            f(x, i)
+    with pytest.raises(IndexError, match=r"index 5 is out of bounds for an axis of size 3"):
+        ft.jit(lambda x, j: x[1, j])(x, np.int64(5))
+    np.testing.assert_array_equal(ft.jit(ft.vmap(lambda x, i: x[i]))(x, np.array([2, -3, 0, 1])),
+                                  [2.0, 3.0, 6.0, 10.0])
     np.testing.assert_array_equal(jax.vmap(lambda x, i: x[i])(x, np.array([5, 0, 0, 0])),
                                   [2.0, 3.0, 6.0, 9.0])
     np.testing.assert_array_equal(
