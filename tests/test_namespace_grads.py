@@ -1363,7 +1363,7 @@ TABLE += [
 ]
 
 # -- special15 -- (functrans.scipy.special: wofz through the real and imaginary parts of its
-# input and result, hyp1f1 in x (its derivatives in a and b are first order only);
+# input and result, hyp1f1 in x (its derivatives in a and b: tests/test_gaps_s27.py, _s29.py);
 # tests/test_scipy_special.py checks their values). The generic extras (array-api-strict,
 # torch) take one shape.
 def _wofz_parts(x, y):
@@ -2072,7 +2072,8 @@ TESTED_ELSEWHERE["linear_call"] = ("custom_derivatives.linear_call "
                                    "(tests/test_apis_s27.py, tests/test_primitive_grads.py)")
 TESTED_ELSEWHERE["name"] = "checkpoint_name (tests/test_checkpoint_policies.py)"
 TESTED_ELSEWHERE["check"] = "functrans.experimental.checkify (tests/test_checkify.py)"
-TESTED_ELSEWHERE["hyp1f1_param"] = "hyp1f1's derivatives in a, b (tests/test_gaps_s27.py)"
+TESTED_ELSEWHERE["hyp1f1_param"] = (
+    "hyp1f1's derivatives in a, b (tests/test_gaps_s27.py, tests/test_gaps_s29.py)")
 TESTED_ELSEWHERE.update(dict.fromkeys(
     ("polygamma_order", "bitcast_convert_type"),
     "lax.polygamma's traced order, lax.bitcast_convert_type (tests/test_lax_transform_gaps.py)"))

@@ -446,6 +446,11 @@ CASES = [
            shape=(3,), order=1),
     unary("hyp1f1", lambda x: Sp.hyp1f1(fnp.full_like(x, 1.5), fnp.full_like(x, 2.5), x),
           fts.real(-3.0, 3.0), shape=(3,), order=1),
+    # session 29: hyp1f1's mixed derivative in a and b, differentiated again in a, b and x
+    # (first order here; second and third: tests/test_gaps_s29.py)
+    unary("hyp1f1_param", lambda x: Sp.hyp1f1_param_p.bind(x * 0.3 + 1.5, x * 0.2 + 2.5, x,
+                                                            wrt="ab"),
+          fts.real(-3.0, 3.0), shape=(3,), order=1),
     # session 15b's: hyp2f1 and jv in their last operand (first order; the second:
     # tests/test_namespace_grads.py)
     unary("hyp2f1", lambda x: Sp.hyp2f1(fnp.full_like(x, 1.5), fnp.full_like(x, -0.5),
@@ -583,9 +588,6 @@ NON_DIFFERENTIABLE = {
     # session 27: LAPACK's pivots to a permutation (integers; lu_solve, lax.linalg.lu):
     # tests/test_vmap.py and tests/test_linalg_cases.py
     "lu_pivots_to_permutation",
-    # session 27: hyp1f1's derivative in a or b (first order only; its JVP refuses):
-    # tests/test_gaps_s27.py
-    "hyp1f1_param",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

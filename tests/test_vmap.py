@@ -140,7 +140,7 @@ def _nondiff_cases(b):
         "chooser weights": (lambda x: R.chooser_weights_p.bind(x, R.reduce_max(x, (0,)),
                                                                axes=(0,)),
                             (b.asarray([[1.0, 2.0, 2.0], [0.5, 0.5, -1.0]]),)),
-        # session 27: hyp1f1's derivative in a parameter (first order only)
+        # session 27: hyp1f1's derivative in a parameter
         "hyp1f1 parameter": (lambda x: Sp.hyp1f1_param_p.bind(x * 0.5 + 1.5, x * 0.0 + 2.5,
                                                               x, wrt="a"), (xs,)),
         "schur": (lambda x: L.schur(x + b.asarray(np.diag([0.0, 3.0, 6.0])), "real", None),

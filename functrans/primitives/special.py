@@ -1,7 +1,7 @@
 """Special functions as elementwise primitives: erf, erfc, erfinv, ndtri, lgamma, digamma,
 polygamma, erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, the Hurwitz and Riemann zeta
 functions, spence, si, ci, fresnel_s, fresnel_c, owens_t, wofz (the Faddeeva function, on
-complex arrays), hyp1f1 (Kummer's function; in a and b to first order), hyp2f1 (the Gauss
+complex arrays), hyp1f1 (Kummer's function; in a and b by its series), hyp2f1 (the Gauss
 hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only), ive (the
 scaled modified Bessel function exp(-|x|) I_v(x), in x only), the Bessel
 functions of orders 0 and 1 j0, j1, y0, y1, k0, k0e, k1, k1e, the regularized
@@ -696,43 +696,61 @@ def _hyp1f1_jvp(primals, tangents):
     return out, t
 
 
-# The derivatives of M(a, b, x) = sum_k u_k, u_k = (a)_k / (b)_k x**k / k!, in a and b: the
-# series of the terms' derivatives, v_k = d u_k / da and w_k = d u_k / db, by the recurrences
-#   u_(k+1) = u_k (a + k) / (b + k) x / (k + 1)
-#   v_(k+1) = (v_k (a + k) + u_k) / (b + k) x / (k + 1)
-#   w_(k+1) = (a + k) / (b + k) (w_k - u_k / (b + k)) x / (k + 1)
-# (no digamma: right at the non-positive integers a where the series ends), summed at x and,
-# through Kummer's transformation M(a, b, x) = e**x M(b - a, b, -x), at -x; each point takes
-# the one that cancels less. Where both cancel more than _HYP1F1_CANCEL allows (about 1e-12
-# relative left), or have not converged in _HYP1F1_TERMS terms, NotImplementedError.
+# The derivatives of M(a, b, x) = sum_k u_k, u_k = (a)_k / (b)_k x**k / k!, in a and b, of
+# any order: the series of the terms' derivatives T(i, j)_k = d^i/da^i d^j/db^j u_k. From
+# u_(k+1) = u_k (a + k) h_k x / (k + 1), h_k = 1 / (b + k), Leibniz's rule gives
+#   T(i, j)_(k+1) = x / (k + 1) sum_l C(j, l) h_k^(l) ((a + k) T(i, j - l)_k + i T(i - 1, j - l)_k)
+# with h_k^(l) = (-1)**l l! / (b + k)**(l + 1) (no digamma: right at the non-positive integers
+# a where the series ends). Summed at x and, through Kummer's transformation
+# M(a, b, x) = e**x N(b - a, b, -x), at -x, where d/da = -d/dc and d/db = d/dc + d/db for
+# N's parameters (c, b), c = b - a:
+#   d^i/da^i d^j/db^j M = e**x (-1)**i sum_m C(j, m) N(i + m, j - m);
+# each point takes the one that cancels less. Where both cancel more than _HYP1F1_CANCEL
+# allows (about 1e-12 relative left), or have not converged in _HYP1F1_TERMS terms,
+# NotImplementedError. The derivatives in x follow from M' = a/b M(a + 1, b + 1, x)
+# (_hyp1f1_param_dx), so every derivative is of this primitive or hyp1f1's.
 _HYP1F1_TERMS = 4000
 _HYP1F1_CANCEL = 1e4
 
 
-def _hyp1f1_series(xp, a, b, x):
-    """``(M_a, M_b, cancellation)``: the sums of v and w at (a, b, x) and the ratio of
-    the sums of their magnitudes to their magnitudes (inf where not converged)."""
-    u = xp.ones_like(x)
-    v, w = xp.zeros_like(x), xp.zeros_like(x)
-    sv, sw, av, aw = v, w, v, w
-    done = False
+def _hyp1f1_series(xp, a, b, x, n):
+    """``{(i, j): (sum, sum of magnitudes)}`` of the series of d^i/da^i d^j/db^j u_k for
+    1 <= i + j <= n at (a, b, x), or None where some element has not converged."""
+    keys = [(i, t - i) for t in range(n + 1) for i in range(t + 1)]
+    zero = xp.zeros_like(x)
+    terms = {key: zero for key in keys}
+    terms[0, 0] = xp.ones_like(x)
+    sums = {key: (zero, zero) for key in keys[1:]}
     peak = float(xp.max(xp.abs(x))) if x.size else 0.0  # (the terms grow until k ~ |x|)
     for k in range(_HYP1F1_TERMS):
         r = x / (k + 1)
-        u, v, w = (u * ((a + k) / (b + k)) * r, (v * (a + k) + u) / (b + k) * r,
-                   ((a + k) / (b + k)) * (w - u / (b + k)) * r)
-        sv, sw = sv + v, sw + w
-        av, aw = av + xp.abs(v), aw + xp.abs(w)
+        h = [1.0 / (b + k)]
+        for l in range(1, n + 1):
+            h.append(h[-1] * (-l / (b + k)))
+        ak = a + k
+        new = {}
+        for i, j in keys:
+            total = zero
+            for l in range(j + 1):
+                base = ak * terms[i, j - l]
+                if i:
+                    base = base + i * terms[i - 1, j - l]
+                total = total + (math.comb(j, l) * h[l]) * base
+            new[i, j] = total * r
+        terms = new
+        for key in keys[1:]:
+            s, m = sums[key]
+            sums[key] = (s + terms[key], m + xp.abs(terms[key]))
         if k % 16 == 15 and k > peak:
-            small = (xp.abs(v) <= 1e-17 * xp.abs(sv)) & (xp.abs(w) <= 1e-17 * xp.abs(sw))
-            still = (xp.abs(v) + xp.abs(w) + xp.abs(u)) > 0
-            if not bool(xp.any(still & ~small)):
-                done = True
-                break
-    ratio = xp.maximum(_cancellation(xp, av, sv), _cancellation(xp, aw, sw))
-    if not done:
-        ratio = xp.full_like(ratio, math.inf)
-    return sv, sw, ratio
+            still = xp.abs(terms[0, 0]) > 0
+            done = xp.ones_like(still)
+            for key in keys[1:]:
+                t = xp.abs(terms[key])
+                still = still | (t > 0)
+                done = done & (t <= 1e-17 * xp.abs(sums[key][0]))
+            if not bool(xp.any(still & ~done)):
+                return sums
+    return None
 
 
 def _cancellation(xp, total_abs, total):
@@ -743,44 +761,98 @@ def _cancellation(xp, total_abs, total):
                                    xp.full_like(total, math.inf)), ratio)
 
 
+def _hyp1f1_orders(wrt):
+    return wrt.count("a"), wrt.count("b")
+
+
 def _hyp1f1_param_impl(bk, a, b, x, *, wrt):
     xp = bk.xp
-    da, db, c1 = _hyp1f1_series(xp, a, b, x)
-    # through Kummer's transformation: M = e**x N(b - a, b, -x)
-    na, nb, c2 = _hyp1f1_series(xp, b - a, b, -x)
-    ex = xp.exp(x)
-    da2, db2 = -ex * na, ex * (na + nb)
-    direct = c1 <= c2
-    out = xp.where(direct, da, da2) if wrt == "a" else xp.where(direct, db, db2)
-    cancel = xp.where(direct, c1, c2)
-    zero = xp.where(direct, da == 0, da2 == 0) if wrt == "a" else \
-        xp.where(direct, db == 0, db2 == 0)
-    bad = (cancel > _HYP1F1_CANCEL) & ~zero
+    i, j = _hyp1f1_orders(wrt)
+    n = i + j
+    inf = xp.full_like(x, math.inf)
+    direct = _hyp1f1_series(xp, a, b, x, n)
+    if direct is None:
+        d_val, d_cancel = xp.zeros_like(x), inf
+    else:
+        d_val = direct[i, j][0]
+        d_cancel = _cancellation(xp, direct[i, j][1], d_val)
+    kummer = _hyp1f1_series(xp, b - a, b, -x, n)
+    if kummer is None:
+        k_val, k_cancel = xp.zeros_like(x), inf
+    else:
+        total, size = xp.zeros_like(x), xp.zeros_like(x)
+        for m in range(j + 1):
+            s, mag = kummer[i + m, j - m]
+            total, size = total + math.comb(j, m) * s, size + math.comb(j, m) * mag
+        k_cancel = _cancellation(xp, size, total)
+        k_val = xp.exp(x) * total if i % 2 == 0 else -xp.exp(x) * total
+    use_direct = d_cancel <= k_cancel
+    out = xp.where(use_direct, d_val, k_val)
+    cancel = xp.where(use_direct, d_cancel, k_cancel)
+    bad = (cancel > _HYP1F1_CANCEL) & ~(out == 0)
     if bool(xp.any(bad)):
         import numpy as np
         at = np.argwhere(np.asarray(bk.to_numpy(bad)))[0]
         pick = [float(np.asarray(bk.to_numpy(v))[tuple(at)]) for v in (a, b, x)]
+        what = "the parameter " + wrt if n == 1 else \
+            f"the parameters (order {i} in a, {j} in b)"
         raise NotImplementedError(
-            f"hyp1f1: the derivative with respect to the parameter {wrt} is computed from "
-            f"its power series (at x, or at -x through Kummer's transformation), which "
-            f"cancels too much (or does not converge in {_HYP1F1_TERMS} terms) at a={pick[0]}, "
-            f"b={pick[1]}, x={pick[2]} for an accurate value there; stop_gradient {wrt} or "
-            f"use a central difference of hyp1f1 there")
+            f"hyp1f1: the derivative with respect to {what} is computed from its power "
+            f"series (at x, or at -x through Kummer's transformation), which cancels too much "
+            f"(or does not converge in {_HYP1F1_TERMS} terms) at a={pick[0]}, b={pick[1]}, "
+            f"x={pick[2]} for an accurate value there; stop_gradient the parameter or use a "
+            f"central difference of hyp1f1 there")
+    return out
+
+
+def _hyp1f1_param(a, b, x, i, j):
+    if i == j == 0:
+        return hyp1f1(a, b, x)
+    return hyp1f1_param_p.bind(a, b, x, wrt="a" * i + "b" * j)
+
+
+def _hyp1f1_param_dx(a, b, x, i, j):
+    """d/dx of d^i/da^i d^j/db^j M: the same derivatives of a/b M(a + 1, b + 1, x), by
+    Leibniz's rule (d/da a = 1, d^q/db^q 1/b = (-1)**q q! / b**(q + 1))."""
+    a1, b1 = add(a, 1.0), add(b, 1.0)
+    inv_b = div(1.0, b)
+    out = None
+    for p in range(min(i, 1) + 1):
+        for q in range(j + 1):
+            coef = mul(inv_b, float(math.comb(i, p) * math.comb(j, q)
+                                    * (-1) ** q * math.factorial(q)))
+            for _ in range(q):
+                coef = mul(coef, inv_b)
+            if p == 0:
+                coef = mul(coef, a)
+            part = mul(coef, _hyp1f1_param(a1, b1, x, i - p, j - q))
+            out = part if out is None else add(out, part)
     return out
 
 
 def _hyp1f1_param_jvp(primals, tangents, *, wrt):
-    raise NotImplementedError(
-        f"hyp1f1: the derivative with respect to the parameter {wrt} is implemented to first "
-        f"order only (its series); its own derivative is not")
+    a, b, x = primals
+    ta, tb, tx = tangents
+    i, j = _hyp1f1_orders(wrt)
+    out = hyp1f1_param_p.bind(a, b, x, wrt=wrt)
+    t = None
+    for tp, (di, dj) in ((ta, (1, 0)), (tb, (0, 1))):
+        if tp is not None:
+            part = mul(tp, _hyp1f1_param(a, b, x, i + di, j + dj))
+            t = part if t is None else add(t, part)
+    if tx is not None:
+        part = mul(tx, _hyp1f1_param_dx(a, b, x, i, j))
+        t = part if t is None else add(t, part)
+    return out, t
 
 
-# hyp1f1_param(a, b, x, wrt="a" or "b"): d/da or d/db of Kummer's function (first order).
+# hyp1f1_param(a, b, x, wrt=...): d^i/da^i d^j/db^j of Kummer's function, wrt "a" * i + "b" * j
+# (i + j >= 1); differentiable again in a, b and x.
 hyp1f1_param_p = elementwise("hyp1f1_param", _hyp1f1_param_impl, _hyp1f1_param_jvp)
 
 
 # hyp1f1(a, b, x): Kummer's function M(a, b, x), operands of one shape and dtype (finite, b
-# not a pole: the namespace gives the edges their values); in a and b to first order.
+# not a pole: the namespace gives the edges their values); in a and b to any order.
 hyp1f1_p = elementwise("hyp1f1", lambda bk, a, b, x: bk.extra("hyp1f1")(a, b, x), _hyp1f1_jvp)
 
 # -- special15b: hyp2f1, jv ----------------------------------------------------------------------
