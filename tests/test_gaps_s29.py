@@ -1,11 +1,16 @@
 """Session 29 (helper gaps29): loose ends of session 28: hyp1f1's derivatives in a and b to
-any order, and more in the sections below."""
+any order; sparse's bcoo_update_layout and dense dimensions where they were refused; more in
+the sections below."""
+
+import math
 
 import numpy as np
 import pytest
 
 import functrans as ft
+import functrans.numpy as fnp
 import functrans.scipy.special as fs
+from functrans.experimental import sparse
 from functrans.testing import check_grads
 
 # -- hyp1f1's higher derivatives in a and b ----------------------------------------------------
@@ -85,3 +90,131 @@ def test_hyp1f1_second_order_transforms_and_refusal():
     assert float(gb) == pytest.approx(-5284663463956004.4, rel=1e-12)
     with pytest.raises(NotImplementedError, match=r"order 2 in a, 0 in b.*cancels too much"):
         ft.hessian(fs.hyp1f1, argnums=(0, 1))(-33.75, -28.95, 25.0)
+
+
+# -- sparse: bcoo_update_layout, and dense dimensions in concatenate, reshape, broadcast_in_dim
+# and sparse-sparse products ------------------------------------------------------------------
+
+_RNG = np.random.default_rng(29)
+_X4 = _RNG.normal(size=(2, 3, 4, 2)) * (_RNG.random((2, 3, 4, 2)) < 0.4)
+_LAYOUTS = [(nb, nd) for nb in range(5) for nd in range(5) if nb + nd <= 4]
+
+
+def _dense_of(m):
+    return np.asarray(m.todense())
+
+
+@pytest.mark.parametrize("start", _LAYOUTS)
+def test_bcoo_update_layout_every_layout(start):
+    m = sparse.BCOO.fromdense(_X4, n_batch=start[0], n_dense=start[1])
+    for nb, nd in _LAYOUTS:
+        out = sparse.bcoo_update_layout(m, n_batch=nb, n_dense=nd, on_inefficient=None)
+        assert (out.n_batch, out.n_dense, out.shape) == (nb, nd, _X4.shape)
+        np.testing.assert_array_equal(_dense_of(out), _X4)
+    assert sparse.bcoo_update_layout(m) is m
+
+
+def test_bcoo_update_layout_efficiency_errors_derivatives_and_transforms():
+    m = sparse.BCOO.fromdense(_X4)
+    with pytest.raises(sparse.SparseEfficiencyError, match=r"n_dense from 0 to 1 stores the "
+                                                           r"dimensions \(2,\)"):
+        sparse.bcoo_update_layout(m, n_dense=1)
+    with pytest.warns(sparse.SparseEfficiencyWarning, match="n_batch from 0 to 2"):
+        sparse.bcoo_update_layout(m, n_batch=2, on_inefficient="warn")
+    with pytest.raises(ValueError, match="add up to at most"):
+        sparse.bcoo_update_layout(m, n_batch=3, n_dense=2)
+    with pytest.raises(ValueError, match="on_inefficient='loud'"):
+        sparse.bcoo_update_layout(m, n_batch=1, on_inefficient="loud")
+    # a size-1 dimension made batch or dense stores nothing more: no error
+    one = sparse.BCOO.fromdense(_X4[:1, :, :, :1])
+    assert sparse.bcoo_update_layout(one, n_batch=1, n_dense=1).nse == one.nse
+    # negative and out-of-range indices keep their meaning through every change
+    data = np.array([1.0, 2.0, 4.0, 8.0])
+    idx = np.array([[0, -1, 1], [1, 0, 3], [2, 0, 0], [-2, 2, -1]], dtype=np.int32)
+    odd = sparse.BCOO((data, idx), shape=(2, 3, 2))
+    for nb, nd in [(1, 0), (0, 1), (2, 1), (1, 1), (0, 2)]:
+        np.testing.assert_array_equal(
+            _dense_of(sparse.bcoo_update_layout(odd, n_batch=nb, n_dense=nd,
+                                                on_inefficient=None)), _dense_of(odd))
+    # linear in data: derivatives through every direction of change, under jit and vmap
+
+    def f(d, nb, nd):
+        mm = sparse.BCOO((d, m.indices), shape=m.shape)
+        out = sparse.bcoo_update_layout(mm, n_batch=nb, n_dense=nd, on_inefficient=None)
+        return fnp.sin(out.todense()) * out.data.sum()
+    for nb, nd in [(2, 1), (0, 2)]:
+        check_grads(lambda d: f(d, nb, nd), (m.data,), order=2)
+        np.testing.assert_allclose(np.asarray(ft.jit(lambda d: f(d, nb, nd))(m.data)),
+                                   np.asarray(f(m.data, nb, nd)), rtol=1e-14)
+    back = sparse.BCOO.fromdense(_X4, n_batch=2, n_dense=1)
+    check_grads(lambda d: sparse.bcoo_update_layout(
+        sparse.BCOO((d, back.indices), shape=back.shape), n_batch=0, n_dense=0).todense(),
+        (back.data,), order=1)
+    stacked = sparse.BCOO.fromdense(_X4, n_batch=1)
+    got = ft.vmap(lambda mm: sparse.bcoo_update_layout(mm, n_dense=1, on_inefficient=None)
+                  .todense())(stacked)
+    np.testing.assert_array_equal(np.asarray(got), _X4)
+
+
+@pytest.mark.parametrize("layout", [(0, 1), (1, 1), (0, 2), (1, 2)])
+def test_dense_dimensions_concatenate_reshape_broadcast(layout):
+    nb, nd = layout
+    a, b = _X4, _RNG.normal(size=_X4.shape) * (_RNG.random(_X4.shape) < 0.4)
+    ma, mb = (sparse.BCOO.fromdense(v, n_batch=nb, n_dense=nd) for v in (a, b))
+    for dim in range(4):  # batch, sparse and dense dimensions
+        out = sparse.bcoo_concatenate([ma, mb], dimension=dim)
+        assert (out.n_batch, out.n_dense) == layout
+        np.testing.assert_array_equal(_dense_of(out), np.concatenate([a, b], axis=dim))
+    # (each kind among itself: new sizes of 1 between sparse and dense ones are sparse)
+    reshapes = {1: [(2, 12, 2), (2, 3, 4, 1, 2), (2, 3, 2, 2, 2)],
+                2: [(2, 3, 8), (2, 3, 1, 2, 4), (2, 3, 2, 2, 2)]}[nd]
+    for new in reshapes:
+        out = sparse.bcoo_reshape(ma, new_sizes=new)
+        assert out.n_batch == nb and math.prod(out.shape[len(new) - out.n_dense:]) == \
+            math.prod(a.shape[4 - nd:])
+        np.testing.assert_array_equal(_dense_of(out), a.reshape(new))
+    with pytest.raises(NotImplementedError, match="the dense dimensions .* reshape among"):
+        sparse.bcoo_reshape(ma, new_sizes=(2, 4, 6) if nd == 1 else (2, 6, 4))
+    y = a[:, :1]  # (2, 1, 4, 2): the sparse dimension of size 1 grows
+    my = sparse.BCOO.fromdense(y, n_batch=nb, n_dense=nd)
+    for shape, dims in [((5, 2, 1, 4, 2), (1, 2, 3, 4)), ((2, 3, 4, 2), (0, 1, 2, 3)),
+                        ((2, 1, 4, 6, 2), (0, 1, 2, 4)), ((2, 1, 4, 2, 3), (0, 1, 2, 3))]:
+        out = sparse.bcoo_broadcast_in_dim(my, shape=shape, broadcast_dimensions=dims)
+        want = np.broadcast_to(np.expand_dims(y, [k for k in range(len(shape))
+                                                  if k not in dims]), shape)
+        np.testing.assert_array_equal(_dense_of(out), want)
+    # derivatives in data, under jit
+
+    def g(d):
+        m = sparse.BCOO((d, ma.indices), shape=ma.shape)
+        c = sparse.bcoo_concatenate([m, mb], dimension=3)
+        r = sparse.bcoo_reshape(c, new_sizes=(2, 12, 4) if nd == 1 else (2, 3, 16))
+        return fnp.tanh(r.todense()) * fnp.sum(d)
+    check_grads(g, (ma.data,), order=2)
+    np.testing.assert_allclose(np.asarray(ft.jit(g)(ma.data)), np.asarray(g(ma.data)),
+                               rtol=1e-14)
+
+
+def test_dense_dimensions_sparse_sparse_products():
+    a = _X4[0]  # (3, 4, 2)
+    b = _RNG.normal(size=(3, 4, 2)) * (_RNG.random((3, 4, 2)) < 0.5)
+    for nda, ndb in [(1, 1), (1, 0), (0, 2), (2, 2)]:
+        ma, mb = sparse.BCOO.fromdense(a, n_dense=nda), sparse.BCOO.fromdense(b, n_dense=ndb)
+        np.testing.assert_allclose(_dense_of(ma * mb), a * b, rtol=1e-15)
+        got = sparse.bcoo_dot_general(ma, mb, dimension_numbers=(((2,), (2,)), ((), ())))
+        np.testing.assert_allclose(_dense_of(got), np.tensordot(a, b, ((2,), (2,))),
+                                   rtol=1e-13)
+    # batched, blockwise product; derivatives in both operands' data, under jit and vmap
+    ma = sparse.BCOO.fromdense(_X4, n_batch=1, n_dense=1)
+    mb = sparse.BCOO.fromdense(_X4[::-1], n_batch=1, n_dense=1)
+    np.testing.assert_allclose(_dense_of(ma * mb), _X4 * _X4[::-1], rtol=1e-15)
+
+    def h(da, db):
+        pa = sparse.BCOO((da, ma.indices), shape=ma.shape)
+        pb = sparse.BCOO((db, mb.indices), shape=mb.shape)
+        return fnp.sum(fnp.sin((pa * pb).todense()))
+    check_grads(h, (ma.data, mb.data), order=2)
+    np.testing.assert_allclose(float(ft.jit(h)(ma.data, mb.data)), float(h(ma.data, mb.data)),
+                               rtol=1e-14)
+    got = ft.vmap(lambda p, q: (p * q).todense())(ma, mb)
+    np.testing.assert_allclose(np.asarray(got), _X4 * _X4[::-1], rtol=1e-15)

@@ -34,7 +34,7 @@ from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..api import vmap
 from ..core import EVAL, Tracer, reset_current, set_current
-from ..errors import ConcretizationError
+from ..errors import ConcretizationError, FunctransError
 from ..ops import segment_sum
 from ..primitives import indexing as _ix
 from ..tree import register_pytree_node
@@ -43,7 +43,8 @@ __all__ = ["BCOO", "BCSR", "bcoo_broadcast_in_dim", "bcoo_concatenate", "bcoo_do
            "bcoo_dynamic_slice", "bcoo_extract", "bcoo_fromdense", "bcoo_multiply_dense",
            "bcoo_multiply_sparse", "bcoo_reduce_sum", "bcoo_reshape", "bcoo_slice",
            "bcoo_sort_indices", "bcoo_squeeze", "bcoo_sum_duplicates", "bcoo_todense",
-           "bcoo_transpose", "empty", "eye", "sparsify", "todense"]
+           "bcoo_transpose", "bcoo_update_layout", "empty", "eye", "sparsify", "todense",
+           "SparseEfficiencyError", "SparseEfficiencyWarning"]
 
 
 class BCOO:
@@ -849,17 +850,11 @@ def _check_dims(what, a, b, lc, rc, lb, rb, kind="dense"):
                              f"equal to be contracted (or batched) together.")
 
 
-def _no_dense(what, *ms):
-    for m in ms:
-        if m.n_dense:
-            raise NotImplementedError(f"{what}: not provided for a BCOO with dense dimensions "
-                                      f"(n_dense={m.n_dense}); make it with n_dense=0 "
-                                      f"(BCOO.fromdense(x.todense()) or bcoo_fromdense).")
-
-
 def _sparse_sparse_dot(a, b, lc, rc, lb, rb):
     what = f"bcoo_dot_general of two BCOOs of shapes {a.shape} and {b.shape}"
-    _no_dense(what, a, b)
+    # (dense dimensions become sparse ones: a product of two sparse arrays is sparse in
+    # every dimension; JAX refuses them)
+    a, b = bcoo_update_layout(a, n_dense=0), bcoo_update_layout(b, n_dense=0)
     _check_dims(what, a, b, lc, rc, lb, rb, kind="other sparse")
     na, nb = a.n_batch, b.n_batch
     if lb or rb:
@@ -898,7 +893,8 @@ def _pairs(da, ia, sa, ma, ka, db, ib, sb, mb, kb):
     _, inb = _positions(ib, sb)
     match = fnp.logical_and(fnp.logical_and(ina[:, None], inb[None, :]),
                             pa[:, None] == pb[None, :])
-    data = fnp.where(match, da[:, None] * db[None, :], 0)
+    product = da[:, None] * db[None, :]  # (dense blocks: elementwise)
+    data = fnp.where(_per_entry(match, product), product, 0)
     cols = []
     for idx, shape, keep, first in ((ia, sa, ka, True), (ib, sb, kb, False)):
         for d in keep:
@@ -910,14 +906,16 @@ def _pairs(da, ia, sa, ma, ka, db, ib, sb, mb, kb):
     n = data.shape[0] * data.shape[1]
     indices = (fnp.reshape(fnp.stack(cols, axis=-1), (n, len(cols))) if cols
                else fnp.zeros((n, 0), dtype=ia.dtype, like=ia))
-    return fnp.reshape(data, (n,)), indices
+    return fnp.reshape(data, (n,) + tuple(data.shape[2:])), indices
 
 
 def bcoo_multiply_sparse(lhs, rhs):
     """The elementwise product of two ``BCOO`` s of one shape and ``n_batch``: a ``BCOO``
     storing one entry per pair of entries (``nse = lhs.nse * rhs.nse``, as JAX's), the product
     of their values where they are at one position and a padding entry elsewhere;
-    ``sum_duplicates`` compacts it. ``lhs * rhs`` is this.
+    ``sum_duplicates`` compacts it. ``lhs * rhs`` is this. Dense dimensions multiply
+    blockwise (where the two have different ``n_dense``, the extra dense dimensions of one
+    are made sparse first, :func:`bcoo_update_layout`).
 
     Example:
         >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0], [2.0, 3.0]]))
@@ -928,7 +926,11 @@ def bcoo_multiply_sparse(lhs, rhs):
     if not (isinstance(lhs, BCOO) and isinstance(rhs, BCOO)):
         raise TypeError("bcoo_multiply_sparse: both operands must be BCOOs; for a dense one "
                         "use bcoo_multiply_dense (or *).")
-    _no_dense("bcoo_multiply_sparse", lhs, rhs)
+    if lhs.n_dense != rhs.n_dense and lhs.n_batch == rhs.n_batch:
+        # (the fewer dense dimensions of the two: the others made sparse)
+        n_dense = min(lhs.n_dense, rhs.n_dense)
+        lhs = bcoo_update_layout(lhs, n_dense=n_dense)
+        rhs = bcoo_update_layout(rhs, n_dense=n_dense)
     if lhs.shape != rhs.shape or lhs.n_batch != rhs.n_batch:
         raise ValueError(f"bcoo_multiply_sparse: the arrays must have one shape and n_batch "
                          f"(no broadcasting); got {lhs.shape} (n_batch={lhs.n_batch}) and "
@@ -1118,7 +1120,7 @@ def _pad_entries(m, nse):
         return m
     nb = m.n_batch
     batch = tuple(m.shape[:nb])
-    pad_data = fnp.zeros(batch + (extra,), dtype=m.dtype, like=m.data)
+    pad_data = fnp.zeros(batch + (extra,) + m._dense_shape, dtype=m.dtype, like=m.data)
     pad_idx = fnp.broadcast_to(fnp.asarray(m._sparse_shape, dtype=m.indices.dtype,
                                            like=m.indices),
                                batch + (extra, m.n_sparse))
@@ -1128,9 +1130,11 @@ def _pad_entries(m, nse):
 
 def bcoo_concatenate(operands, *, dimension):
     """The ``BCOO`` s ``operands`` joined along ``dimension`` (``lax.concatenate``): they have
-    one ``n_batch`` and the same shape but along ``dimension``. Along a sparse dimension the
-    result stores the entries of all (``nse`` the sum of theirs); along a batch dimension each
-    is padded to the largest ``nse`` first.
+    one ``n_batch``, one ``n_dense`` and the same shape but along ``dimension``. Along a
+    sparse dimension the result stores the entries of all (``nse`` the sum of theirs); along a
+    batch dimension each is padded to the largest ``nse`` first; along a dense dimension each
+    one's blocks are padded with zeros to the result's (JAX refuses this: the entries of
+    all are stored, as along a sparse dimension).
 
     Example:
         >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0], [0.0, 2.0]]))
@@ -1142,9 +1146,8 @@ def bcoo_concatenate(operands, *, dimension):
     if not operands or not all(isinstance(m, BCOO) for m in operands):
         raise TypeError("bcoo_concatenate: operands must be a non-empty sequence of BCOOs; "
                         "for dense arrays use functrans.numpy.concatenate.")
-    _no_dense("bcoo_concatenate", *operands)
     first = operands[0]
-    ndim, nb = first.ndim, first.n_batch
+    ndim, nb, nd = first.ndim, first.n_batch, first.n_dense
     dimension = operator.index(dimension)
     if not 0 <= dimension < ndim:
         raise ValueError(f"bcoo_concatenate: dimension {dimension} is out of range for "
@@ -1152,11 +1155,12 @@ def bcoo_concatenate(operands, *, dimension):
     for m in operands[1:]:
         same = all(a == b for k, (a, b) in enumerate(zip(m.shape, first.shape))
                    if k != dimension)
-        if m.ndim != ndim or m.n_batch != nb or not same:
+        if m.ndim != ndim or m.n_batch != nb or m.n_dense != nd or not same:
             raise ValueError(
-                f"bcoo_concatenate: the operands must have one n_batch and the same shape but "
-                f"along dimension {dimension}; got {first.shape} (n_batch={nb}) and {m.shape} "
-                f"(n_batch={m.n_batch}).")
+                f"bcoo_concatenate: the operands must have one n_batch, one n_dense and the "
+                f"same shape but along dimension {dimension}; got {first.shape} (n_batch={nb}, "
+                f"n_dense={nd}) and {m.shape} (n_batch={m.n_batch}, n_dense={m.n_dense}); "
+                f"bcoo_update_layout changes them.")
     total = sum(m.shape[dimension] for m in operands)
     shape = tuple(total if k == dimension else n for k, n in enumerate(first.shape))
     if dimension < nb:
@@ -1165,6 +1169,25 @@ def bcoo_concatenate(operands, *, dimension):
         # (padding at the index shape: outside the result as well, which is as large or more)
         return BCOO((fnp.concatenate([m.data for m in padded], axis=dimension),
                      fnp.concatenate([m.indices for m in padded], axis=dimension)), shape=shape)
+    dtype = fnp.result_type(*[m.indices.dtype for m in operands])
+    if dimension >= ndim - nd:
+        axis = dimension - first.n_sparse + 1  # (data's)
+        datas, offset = [], 0
+        for m in operands:
+            n = m.shape[dimension]
+            pads = [(offset, 0), (total - offset - n, 1)]
+            parts = [m.data]
+            for width, after in pads:
+                if width:
+                    zshape = list(m.data.shape)
+                    zshape[axis] = width
+                    z = fnp.zeros(tuple(zshape), dtype=m.dtype, like=m.data)
+                    parts = parts + [z] if after else [z] + parts
+            datas.append(fnp.concatenate(parts, axis=axis) if len(parts) > 1 else m.data)
+            offset += n
+        return BCOO((fnp.concatenate(datas, axis=nb),
+                     fnp.concatenate([fnp.astype(m.indices, dtype) for m in operands],
+                                     axis=nb)), shape=shape)
     d = dimension - nb
     datas, indices, offset = [], [], 0
     for m in operands:
@@ -1175,7 +1198,6 @@ def bcoo_concatenate(operands, *, dimension):
         indices.append(_replace_columns(m.indices, {d: fnp.astype(i, m.indices.dtype)}))
         datas.append(m.data)
         offset += n
-    dtype = fnp.result_type(*[m.indices.dtype for m in operands])
     return BCOO((fnp.concatenate(datas, axis=nb),
                  fnp.concatenate([fnp.astype(i, dtype) for i in indices], axis=nb)),
                 shape=shape)
@@ -1289,7 +1311,9 @@ class _ShapeOnly:
 def bcoo_reshape(mat, *, new_sizes, dimensions=None):
     """``mat`` reshaped (``lax.reshape``; ``dimensions``, a permutation applied first, as
     ``lax.reshape``'s). The batch dimensions reshape among themselves (the leading new sizes
-    must multiply to the batch size) and the sparse ones among themselves; the same ``nse``.
+    must multiply to the batch size), the sparse ones among themselves and the dense ones
+    among themselves (the trailing new sizes multiply to the dense size; new sizes of 1
+    between the sparse and the dense ones are sparse, as JAX's); the same ``nse``.
 
     Example:
         >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0, 3.0], [0.0, 2.0, 0.0]]))
@@ -1298,7 +1322,6 @@ def bcoo_reshape(mat, *, new_sizes, dimensions=None):
                [3., 0.],
                [2., 0.]])
     """
-    _no_dense("bcoo_reshape", mat)
     if dimensions is not None and tuple(dimensions) != tuple(range(mat.ndim)):
         mat = bcoo_transpose(mat, permutation=dimensions)
     new_sizes = tuple(operator.index(n) for n in new_sizes)
@@ -1311,12 +1334,26 @@ def bcoo_reshape(mat, *, new_sizes, dimensions=None):
     if nb:
         k = next((j for j in range(1, len(new_sizes) + 1)
                   if math.prod(new_sizes[:j]) == batch), None)
-        if k is None or math.prod(new_sizes[k:]) != math.prod(mat._sparse_shape):
+        if k is None or math.prod(new_sizes[k:]) != math.prod(mat.shape[nb:]):
             raise NotImplementedError(
                 f"bcoo_reshape: {mat.shape} to {new_sizes}: the batch dimensions (n_batch="
                 f"{nb}, size {batch}) reshape among themselves, so the leading new sizes must "
                 f"multiply to {batch}; reshape the dense array, or make the BCOO with "
                 f"n_batch=0.")
+    new_dense = ()
+    if mat.n_dense:
+        sparse_size, dense = math.prod(mat._sparse_shape), mat._dense_shape
+        j = next((j for j in range(len(new_sizes), k - 1, -1)
+                  if math.prod(new_sizes[k:j]) == sparse_size
+                  and math.prod(new_sizes[j:]) == math.prod(dense)), None)
+        if j is None:
+            raise NotImplementedError(
+                f"bcoo_reshape: {mat.shape} to {new_sizes}: the dense dimensions (n_dense="
+                f"{mat.n_dense}, {dense}) reshape among themselves, so the trailing new sizes "
+                f"must multiply to {math.prod(dense)} and those before them (after the batch "
+                f"ones) to the sparse size {sparse_size}; bcoo_update_layout(mat, n_dense=0) "
+                f"first makes every non-batch dimension sparse.")
+        new_sizes, new_dense = new_sizes[:j], new_sizes[j:]
     new_sparse = new_sizes[k:]
     shape = mat._sparse_shape
     data, indices = mat.data, mat.indices
@@ -1327,10 +1364,11 @@ def bcoo_reshape(mat, *, new_sizes, dimensions=None):
         lead = tuple(indices.shape[:-1])
         indices = fnp.reshape(_unravel(fnp.reshape(flat, (-1,)), new_sparse, indices.dtype),
                               lead + (len(new_sparse),))
+    if k != nb or new_dense != mat._dense_shape:
+        data = fnp.reshape(data, new_sizes[:k] + (mat.nse,) + new_dense)
     if k != nb:
-        data = fnp.reshape(data, new_sizes[:k] + (mat.nse,))
         indices = fnp.reshape(indices, new_sizes[:k] + tuple(indices.shape[-2:]))
-    return BCOO((data, indices), shape=new_sizes)
+    return BCOO((data, indices), shape=new_sizes + new_dense)
 
 
 def bcoo_squeeze(arr, *, dimensions):
@@ -1377,9 +1415,10 @@ def bcoo_broadcast_in_dim(mat, *, shape, broadcast_dimensions, sharding=None):
     """``lax.broadcast_in_dim`` of ``mat``: its dimension ``k`` becomes the result's
     ``broadcast_dimensions[k]`` (increasing), a dimension of size 1 may grow, and the
     result's other dimensions are new. New (or grown) dimensions before ``mat``'s first
-    sparse one are batch dimensions (``data`` and ``indices`` broadcast, the same ``nse``);
-    those after it are sparse, each entry repeated along them (``nse`` times their sizes).
-    ``sharding`` is accepted and ignored.
+    sparse (or dense) one are batch dimensions (``data`` and ``indices`` broadcast, the same
+    ``nse``); those from its first dense one on are dense (each entry's block broadcast, as
+    JAX's); those between are sparse, each entry repeated along them (``nse`` times their
+    sizes). ``sharding`` is accepted and ignored.
 
     Example:
         >>> v = sparse.BCOO.fromdense(np.array([0.0, 2.0]))
@@ -1388,34 +1427,43 @@ def bcoo_broadcast_in_dim(mat, *, shape, broadcast_dimensions, sharding=None):
                [2., 2., 2.]])
     """
     del sharding
-    _no_dense("bcoo_broadcast_in_dim", mat)
     shape = tuple(operator.index(n) for n in shape)
     dims = tuple(operator.index(d) for d in broadcast_dimensions)
-    nb, ns = mat.n_batch, mat.n_sparse
+    nb, ns, nd = mat.n_batch, mat.n_sparse, mat.n_dense
     if (len(dims) != mat.ndim or any(not 0 <= d < len(shape) for d in dims)
             or any(a >= b for a, b in zip(dims, dims[1:]))
             or any(n not in (1, shape[d]) for n, d in zip(mat.shape, dims))):
         raise ValueError(f"bcoo_broadcast_in_dim: operand of shape {mat.shape} to {shape} "
                          f"with broadcast_dimensions {dims}: one increasing dimension of the "
                          f"result per operand dimension, of the same size or growing from 1.")
-    first_sparse = dims[nb] if ns else len(shape)
+    first_sparse = dims[nb] if ns + nd else len(shape)
+    first_dense = dims[nb + ns] if nd else len(shape)
     data, indices = mat.data, mat.indices
+    dense_in = mat._dense_shape
     # batch: the result's dimensions before the first sparse one; broadcast as arrays
-    n_out_batch = first_sparse
-    batch_shape = shape[:n_out_batch]
+    batch_shape = shape[:first_sparse]
     where_in = {d: k for k, d in enumerate(dims)}
-    lead = tuple(where_in[d] if d in where_in else None for d in range(n_out_batch))
+    lead = tuple(where_in[d] if d in where_in else None for d in range(first_sparse))
     expand = tuple(1 if k is None else mat.shape[k] for k in lead)
-    data = fnp.broadcast_to(fnp.reshape(data, expand + (mat.nse,)), batch_shape + (mat.nse,))
+    data = fnp.broadcast_to(fnp.reshape(data, expand + (mat.nse,) + dense_in),
+                            batch_shape + (mat.nse,) + dense_in)
     indices = fnp.broadcast_to(fnp.reshape(indices, expand + (mat.nse, ns)),
                                batch_shape + (mat.nse, ns))
-    # sparse: the rest; each new or grown one repeats every entry along it
+    # sparse: up to the first dense one; each new or grown one repeats every entry along it
     cols = [indices[..., k] for k in range(ns)]
-    out_sparse = shape[n_out_batch:]
-    src = [where_in.get(d) for d in range(n_out_batch, len(shape))]  # (operand dims or None)
+    out_sparse = shape[first_sparse:first_dense]
+    src = [where_in.get(d) for d in range(first_sparse, first_dense)]  # (operand dims or None)
     nse = mat.nse
+    nbo = len(batch_shape)
+
+    def repeated(x, n, trailing):
+        """``x`` (batch + (nse,) + trailing) with each entry repeated ``n`` times."""
+        x = fnp.expand_dims(x, axis=nbo + 1)
+        x = fnp.broadcast_to(x, batch_shape + (nse, n) + trailing)
+        return fnp.reshape(x, batch_shape + (nse * n,) + trailing)
+
     new_cols = []
-    for j, (k, n) in enumerate(zip(src, out_sparse)):
+    for k, n in zip(src, out_sparse):
         col = cols[k - nb] if k is not None else None
         if k is not None and mat.shape[k] == n:
             new_cols.append(col)
@@ -1425,12 +1473,9 @@ def bcoo_broadcast_in_dim(mat, *, shape, broadcast_dimensions, sharding=None):
         rep = fnp.arange(n, dtype=indices.dtype, like=indices)
         if col is not None:
             inside = fnp.logical_or(col == 0, col == -1)
-        data = fnp.reshape(fnp.broadcast_to(data[..., None], data.shape + (n,)),
-                           batch_shape + (nse * n,))
-        new_cols = [fnp.reshape(fnp.broadcast_to(c[..., None], c.shape + (n,)),
-                                batch_shape + (nse * n,)) for c in new_cols]
-        cols = [fnp.reshape(fnp.broadcast_to(c[..., None], c.shape + (n,)),
-                            batch_shape + (nse * n,)) for c in cols]
+        data = repeated(data, n, dense_in)
+        new_cols = [repeated(c, n, ()) for c in new_cols]
+        cols = [repeated(c, n, ()) for c in cols]
         here = fnp.broadcast_to(rep, batch_shape + (nse, n))
         if col is not None:
             here = fnp.where(inside[..., None], here, n)
@@ -1438,7 +1483,153 @@ def bcoo_broadcast_in_dim(mat, *, shape, broadcast_dimensions, sharding=None):
         nse *= n
     indices = (fnp.stack(new_cols, axis=-1) if new_cols
                else fnp.zeros(batch_shape + (nse, 0), dtype=indices.dtype, like=indices))
+    # dense: from the first dense one on; each entry's block broadcast as an array
+    out_dense = shape[first_dense:]
+    if out_dense != dense_in:
+        expand = [1] * len(out_dense)
+        for k in range(nd):
+            expand[dims[nb + ns + k] - first_dense] = dense_in[k]
+        data = fnp.broadcast_to(fnp.reshape(data, batch_shape + (nse,) + tuple(expand)),
+                                batch_shape + (nse,) + out_dense)
     return BCOO((data, indices), shape=shape)
+
+
+# -- layout: batch, sparse and dense dimensions --------------------------------------------------
+
+class SparseEfficiencyError(FunctransError, ValueError):
+    """A layout change that would store many explicit zeros (``bcoo_update_layout`` making a
+    sparse dimension of size above 1 batch or dense). Pass ``on_inefficient="warn"`` or
+    ``None`` to make it anyway."""
+
+
+class SparseEfficiencyWarning(UserWarning):
+    """The warning of ``bcoo_update_layout(..., on_inefficient="warn")``."""
+
+
+def _one_hot(col, n):
+    """Whether each entry's index ``col`` (batch + (nse,); negative from the end) is ``j``,
+    for ``j < n``: batch + (nse, n) booleans (all False for an index outside)."""
+    return _wrap(col, n)[..., None] == fnp.arange(n, dtype=col.dtype, like=col)
+
+
+def _dense_to_sparse(m, n):
+    """``m`` with its first ``n`` dense dimensions made its last sparse ones: each entry
+    becomes one per position of those (``nse`` times their size)."""
+    nb, nse = m.n_batch, m.nse
+    batch, moved, rest = m.shape[:nb], m._dense_shape[:n], m._dense_shape[n:]
+    p = math.prod(moved)
+    data = fnp.reshape(m.data, batch + (nse * p,) + rest)
+    grid = _unravel(fnp.arange(p, dtype=_dt.int64, like=m.indices), moved, m.indices.dtype)
+    old = fnp.broadcast_to(m.indices[..., None, :], batch + (nse, p, m.n_sparse))
+    new = fnp.broadcast_to(grid, batch + (nse, p, n))
+    indices = fnp.reshape(fnp.concatenate([old, new], axis=-1),
+                          batch + (nse * p, m.n_sparse + n))
+    return BCOO((data, indices), shape=m.shape)
+
+
+def _batch_to_sparse(m, n):
+    """``m`` with its last ``n`` batch dimensions made its first sparse ones: the entries of
+    those batch members stored together (``nse`` times their size)."""
+    nb, nse = m.n_batch, m.nse
+    keep, moved = m.shape[:nb - n], m.shape[nb - n:nb]
+    q = math.prod(moved)
+    data = fnp.reshape(m.data, keep + (q * nse,) + m._dense_shape)
+    grid = _unravel(fnp.arange(q, dtype=_dt.int64, like=m.indices), moved, m.indices.dtype)
+    new = fnp.broadcast_to(fnp.reshape(grid, (q, 1, n)), keep + (q, nse, n))
+    old = fnp.reshape(m.indices, keep + (q, nse, m.n_sparse))
+    indices = fnp.reshape(fnp.concatenate([new, fnp.astype(old, new.dtype)], axis=-1),
+                          keep + (q * nse, n + m.n_sparse))
+    return BCOO((data, indices), shape=m.shape)
+
+
+def _sparse_to_dense(m, n):
+    """``m`` with its last ``n`` sparse dimensions made its first dense ones: each entry's
+    block the size of those, zero but at the entry's position."""
+    nb, ns, nse = m.n_batch, m.n_sparse, m.nse
+    batch, moved, dense = m.shape[:nb], m._sparse_shape[ns - n:], m._dense_shape
+    mask = None
+    for k, size in enumerate(moved):
+        shape = batch + (nse,) + tuple(size if j == k else 1 for j in range(n)) + \
+            (1,) * len(dense)
+        here = fnp.reshape(_one_hot(m.indices[..., ns - n + k], size), shape)
+        mask = here if mask is None else fnp.logical_and(mask, here)
+    data = fnp.reshape(m.data, batch + (nse,) + (1,) * n + dense)
+    data = fnp.where(mask, data, fnp.zeros((), dtype=m.dtype, like=m.data))
+    data = fnp.broadcast_to(data, batch + (nse,) + moved + dense)
+    return BCOO((data, m.indices[..., :ns - n]), shape=m.shape)
+
+
+def _sparse_to_batch(m, n):
+    """``m`` with its first ``n`` sparse dimensions made its last batch ones: every new batch
+    member stores all the entries, zero but those at its position."""
+    nb, ns, nse = m.n_batch, m.n_sparse, m.nse
+    batch, moved, dense = m.shape[:nb], m._sparse_shape[:n], m._dense_shape
+    mask = None
+    for k, size in enumerate(moved):
+        here = fnp.moveaxis(_one_hot(m.indices[..., k], size), -1, nb)  # batch + (size, nse)
+        shape = batch + tuple(size if j == k else 1 for j in range(n)) + (nse,) + \
+            (1,) * len(dense)
+        here = fnp.reshape(here, shape)
+        mask = here if mask is None else fnp.logical_and(mask, here)
+    data = fnp.reshape(m.data, batch + (1,) * n + (nse,) + dense)
+    data = fnp.where(mask, data, fnp.zeros((), dtype=m.dtype, like=m.data))
+    data = fnp.broadcast_to(data, batch + moved + (nse,) + dense)
+    rest = fnp.reshape(m.indices[..., n:], batch + (1,) * n + (nse, ns - n))
+    indices = fnp.broadcast_to(rest, batch + moved + (nse, ns - n))
+    return BCOO((data, indices), shape=m.shape)
+
+
+def bcoo_update_layout(mat, *, n_batch=None, n_dense=None, on_inefficient="error"):
+    """The same array with ``n_batch`` batch and ``n_dense`` dense dimensions (JAX's
+    ``bcoo_update_layout``; ``None`` keeps the current number). Fewer dense or batch
+    dimensions make them sparse (each entry becomes one per position of the dense ones;
+    the batch members' entries are stored together); more make sparse ones dense or batch,
+    which stores zeros: each entry's block, or each batch member, is as large as those
+    dimensions. Where such a dimension is larger than 1, ``on_inefficient`` says what
+    happens: ``"error"`` (the default) raises :class:`SparseEfficiencyError`, ``"warn"``
+    warns (:class:`SparseEfficiencyWarning`), ``None`` does it silently.
+
+    Example:
+        >>> A = sparse.BCOO.fromdense(np.array([[1.0, 0.0], [0.0, 2.0]]))
+        >>> B = sparse.bcoo_update_layout(A, n_batch=1, on_inefficient=None)
+        >>> B.n_batch, B.nse, bool((B.todense() == A.todense()).all())
+        (1, 2, True)
+    """
+    nb = mat.n_batch if n_batch is None else operator.index(n_batch)
+    nd = mat.n_dense if n_dense is None else operator.index(n_dense)
+    if (nb, nd) == (mat.n_batch, mat.n_dense):
+        return mat
+    if on_inefficient not in ("error", "warn", None):
+        raise ValueError(f"bcoo_update_layout: on_inefficient={on_inefficient!r}; expected "
+                         f"'error', 'warn' or None.")
+    if nb < 0 or nd < 0 or nb + nd > mat.ndim:
+        raise ValueError(f"bcoo_update_layout: n_batch={nb} and n_dense={nd} must be "
+                         f"non-negative, and add up to at most the number of dimensions "
+                         f"({mat.ndim}, shape {mat.shape}).")
+    ndim = mat.ndim
+    for grows, dims, what in ((nd > mat.n_dense, mat.shape[ndim - nd:ndim - mat.n_dense],
+                               f"n_dense from {mat.n_dense} to {nd}"),
+                              (nb > mat.n_batch, mat.shape[mat.n_batch:nb],
+                               f"n_batch from {mat.n_batch} to {nb}")):
+        if grows and any(d > 1 for d in dims) and on_inefficient is not None:
+            msg = (f"bcoo_update_layout: for an array of shape {mat.shape}, increasing "
+                   f"{what} stores the dimensions {dims} in full (mostly zeros)")
+            if on_inefficient == "error":
+                raise SparseEfficiencyError(msg + "; pass on_inefficient='warn' or None to "
+                                                  "do it anyway.")
+            import warnings
+            warnings.warn(msg + "; pass on_inefficient=None to silence this.",
+                          SparseEfficiencyWarning, stacklevel=2)
+    m = mat
+    if nd < m.n_dense:
+        m = _dense_to_sparse(m, m.n_dense - nd)
+    if nb < m.n_batch:
+        m = _batch_to_sparse(m, m.n_batch - nb)
+    if nd > m.n_dense:
+        m = _sparse_to_dense(m, nd - m.n_dense)
+    if nb > m.n_batch:
+        m = _sparse_to_batch(m, nb - m.n_batch)
+    return m
 
 
 # -- BCSR --------------------------------------------------------------------------------------
