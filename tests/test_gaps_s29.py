@@ -244,3 +244,17 @@ def test_evaluation_keeps_only_arrays_that_are_asked_for():
         kept.append(buffers._spare_bytes)
     assert kept[1] == kept[-1] and kept[-1] <= 4 * nnz * 8, kept
     buffers.release()
+
+
+# -- indexing: the caller's axis named past inserted axes and masks ---------------------------
+
+@pytest.mark.parametrize("key", [(None, Ellipsis, None, 7), (np.ones((2, 3), bool), None, 9),
+                                 (None, True, 1, 5, np.array([0, 3])),
+                                 (None, slice(None), np.array([1]), None, np.array([-5]))],
+                         ids=["none-ellipsis", "mask-none", "0d-mask", "none-between"])
+def test_advanced_index_errors_name_numpys_axis(key):
+    x = np.zeros((2, 3, 4))
+    with pytest.raises(IndexError) as want:
+        x[key]
+    with pytest.raises(IndexError, match=str(want.value)):
+        fnp.asarray(x)[key]

@@ -76,9 +76,10 @@ def _advanced(x, key):
         expanded.extend([slice(None)] * (ndim - consumed))
     # None inserts an axis of length 1; a mask becomes one index array per axis it covers.
     # ``source``: the axis of the caller's array each entry indexes (None: an inserted one),
-    # which messages and checkify's reports name.
+    # which messages and checkify's reports name; ``axis`` counts the axes of ``x`` (inserted
+    # ones too), ``user_axis`` the caller's.
     user_shape = _shape(x)
-    entries, source, axis = [], [], 0
+    entries, source, axis, user_axis = [], [], 0, 0
     for k in expanded:
         if k is None:
             shape = list(_shape(x))
@@ -102,15 +103,17 @@ def _advanced(x, key):
                 axis += 1
                 continue
             entries.extend(_ix.nonzero(k))
-            source.extend(range(axis - source.count(None), axis - source.count(None) + len(ms)))
+            source.extend(range(user_axis, user_axis + len(ms)))
             axis += len(ms)
+            user_axis += len(ms)
         else:
             if _is_array_index(k) and _dtype(k).kind not in "iu":
                 raise IndexError(f"arrays used as indices must be of integer or boolean "
                                  f"dtype; got {_dtype(k).name}")
             entries.append(k)
-            source.append(axis - source.count(None))
+            source.append(user_axis)
             axis += 1
+            user_axis += 1
     shape = _shape(x)
     adv = [i for i, k in enumerate(entries) if not isinstance(k, slice)]
     if not builtins.any(_is_array_index(entries[i]) for i in adv):
