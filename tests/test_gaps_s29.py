@@ -258,3 +258,38 @@ def test_advanced_index_errors_name_numpys_axis(key):
         x[key]
     with pytest.raises(IndexError, match=str(want.value)):
         fnp.asarray(x)[key]
+
+
+# -- batched BCSR ------------------------------------------------------------------------------
+
+def test_batched_bcsr_layout_products_derivatives_and_transforms():
+    x = _RNG.normal(size=(3, 4, 5)) * (_RNG.random((3, 4, 5)) < 0.4)
+    m = sparse.BCSR.fromdense(x, n_batch=1)
+    assert (m.n_batch, m.shape, m.data.shape, m.indptr.shape) == (1, x.shape, (3, m.nse),
+                                                                  (3, 5))
+    # JAX's layout: each matrix's entries row by row, padded to the largest count
+    counts = (x != 0).sum(axis=(1, 2))
+    assert m.nse == counts.max()
+    np.testing.assert_array_equal(np.asarray(m.indptr)[:, -1], counts)
+    np.testing.assert_array_equal(np.asarray(m.indptr)[:, 1:] - np.asarray(m.indptr)[:, :-1],
+                                  (x != 0).sum(axis=2))
+    np.testing.assert_array_equal(np.asarray(m.todense()), x)
+    np.testing.assert_array_equal(np.asarray(m.to_bcoo().todense()), x)
+    np.testing.assert_array_equal(np.asarray(m.T.todense()), x.transpose(0, 2, 1))
+    np.testing.assert_array_equal(
+        np.asarray(sparse.BCSR.from_bcoo(sparse.BCOO.fromdense(x, n_batch=1)).todense()), x)
+    v = _RNG.normal(size=5)
+    np.testing.assert_allclose(np.asarray(m @ v), x @ v, rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(ft.jit(lambda a, v: a @ v)(m, v)), x @ v, rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(ft.vmap(lambda a: a @ v)(m)), x @ v, rtol=1e-13)
+    g = ft.grad(lambda a: fnp.sum(fnp.sin(a @ v)))(m)
+    assert isinstance(g, sparse.BCSR) and g.shape == m.shape
+    check_grads(lambda d: fnp.sin(sparse.BCSR((d, m.indices, m.indptr), shape=m.shape) @ v),
+                (m.data,), order=2)
+    two = sparse.BCSR.fromdense(x.reshape(3, 1, 4, 5), n_batch=2)
+    np.testing.assert_array_equal(np.asarray(two.todense()), x.reshape(3, 1, 4, 5))
+    with pytest.raises(ValueError, match=r"indptr must have shape batch \+ \(rows \+ 1,\) = "
+                                         r"\(3, 5\)"):
+        sparse.BCSR((m.data, m.indices, m.indptr[:2]), shape=m.shape)
+    with pytest.raises(NotImplementedError, match="only n_dense=0"):
+        sparse.BCSR.fromdense(x, n_dense=1)

@@ -383,13 +383,14 @@ def test_bcsr_transforms():
 
 
 def test_bcsr_errors():
-    with pytest.raises(ValueError, match=r"indptr must have shape \(rows \+ 1,\) = \(3,\)"):
+    with pytest.raises(ValueError,
+                       match=r"indptr must have shape batch \+ \(rows \+ 1,\) = \(3,\)"):
         sparse.BCSR((np.ones(2), np.zeros(2, np.int32), np.zeros(2, np.int32)), shape=(2, 2))
     with pytest.raises(NotImplementedError, match="a matrix"):
         sparse.BCSR.fromdense(np.ones((2, 2, 2)))
     with pytest.raises(TypeError, match="indices must be integers"):
         sparse.BCSR((np.ones(2), np.zeros(2), np.zeros(3, np.int32)), shape=(2, 2))
-    with pytest.raises(NotImplementedError, match="two-dimensional BCOO"):
+    with pytest.raises(NotImplementedError, match="two sparse dimensions"):
         sparse.BCSR.from_bcoo(sparse.BCOO.fromdense(np.ones((2, 2)), n_batch=1))
 
 

@@ -1635,12 +1635,15 @@ def bcoo_update_layout(mat, *, n_batch=None, n_dense=None, on_inefficient="error
 # -- BCSR --------------------------------------------------------------------------------------
 
 class BCSR:
-    """A sparse matrix in compressed sparse row format (``jax.experimental.sparse.BCSR``, its
-    unbatched two-dimensional case): ``data`` (shape ``(nse,)``), the column ``indices`` of
-    its entries (``(nse,)``) and ``indptr`` (``(rows + 1,)``): row ``i`` holds the entries
-    ``indptr[i]:indptr[i + 1]``; entries from ``indptr[-1]`` on are padding. Operations go
-    through :meth:`to_bcoo`; a ``BCSR`` is a pytree (leaves ``data``, ``indices``,
-    ``indptr``) whose index leaves carry no derivative, as a ``BCOO``'s.
+    """A sparse matrix, or a batch of them, in compressed sparse row format
+    (``jax.experimental.sparse.BCSR``, without dense dimensions): ``data`` (shape
+    ``batch + (nse,)``), the column ``indices`` of its entries (``batch + (nse,)``) and
+    ``indptr`` (``batch + (rows + 1,)``): row ``i`` holds the entries
+    ``indptr[i]:indptr[i + 1]``; entries from ``indptr[-1]`` on are padding. The shape is
+    ``batch + (rows, columns)``. Operations go through :meth:`to_bcoo` (a ``BCOO`` with the
+    same ``n_batch``); a ``BCSR`` is a pytree (leaves ``data``, ``indices``, ``indptr``; the
+    static part the matrix shape, so that ``vmap`` maps a stacked one) whose index leaves
+    carry no derivative, as a ``BCOO``'s.
 
     Example:
         >>> M = sparse.BCSR.fromdense(np.array([[0.0, 2.0], [3.0, 4.0]]))
@@ -1664,25 +1667,44 @@ class BCSR:
         indices = indices if hasattr(indices, "shape") else fnp.asarray(indices)
         indptr = indptr if hasattr(indptr, "shape") else fnp.asarray(indptr)
         shape = tuple(operator.index(n) for n in shape)
-        if len(shape) != 2:
-            raise NotImplementedError(f"BCSR: shape {shape}: functrans's BCSR is a matrix "
-                                      f"(2 dimensions, no batch or dense ones); use BCOO.")
+        n_batch = indices.ndim - 1
+        if len(shape) != n_batch + 2:
+            raise NotImplementedError(
+                f"BCSR: shape {shape} with indices of shape {tuple(indices.shape)}: "
+                f"functrans's BCSR is a matrix or a batch of them (batch + (rows, columns), "
+                f"{n_batch} batch dimensions from indices; no dense ones); use BCOO.")
         for name, a in (("indices", indices), ("indptr", indptr)):
             if _dt.dtype_of(a).kind not in "iu":
                 raise TypeError(f"BCSR: {name} must be integers; got dtype "
                                 f"{_dt.dtype_of(a).name}.")
-        if data.ndim != 1 or tuple(indices.shape) != tuple(data.shape):
-            raise ValueError(f"BCSR: data and indices must have one shape (nse,); got "
-                             f"{tuple(data.shape)} and {tuple(indices.shape)}.")
-        if tuple(indptr.shape) != (shape[0] + 1,):
-            raise ValueError(f"BCSR: indptr must have shape (rows + 1,) = ({shape[0] + 1},) "
-                             f"for shape {shape}; got {tuple(indptr.shape)}.")
+        batch = shape[:n_batch]
+        if n_batch < 0 or tuple(indices.shape[:-1]) != batch or \
+                tuple(indices.shape) != tuple(data.shape):
+            raise ValueError(f"BCSR: data and indices must have one shape batch + (nse,), "
+                             f"batch = {batch} from shape {shape}; got {tuple(data.shape)} "
+                             f"and {tuple(indices.shape)}.")
+        if tuple(indptr.shape) != batch + (shape[-2] + 1,):
+            raise ValueError(f"BCSR: indptr must have shape batch + (rows + 1,) = "
+                             f"{batch + (shape[-2] + 1,)} for shape {shape}; got "
+                             f"{tuple(indptr.shape)}.")
         self.data, self.indices, self.indptr = data, indices, indptr
-        self.shape = shape
+        self._matrix_shape = shape[n_batch:]
 
-    ndim = 2
-    n_batch = n_dense = 0
+    n_dense = 0
     n_sparse = 2
+
+    @property
+    def shape(self):
+        """``batch + (rows, columns)``, the batch dimensions those of ``indptr``."""
+        return tuple(self.indptr.shape[:-1]) + self._matrix_shape
+
+    @property
+    def n_batch(self):
+        return self.indptr.ndim - 1
+
+    @property
+    def ndim(self):
+        return self.n_batch + 2
 
     @property
     def dtype(self):
@@ -1690,42 +1712,51 @@ class BCSR:
 
     @property
     def nse(self):
-        return self.data.shape[0]
+        return self.data.shape[-1]
 
     def __repr__(self):
         try:
             dtype = getattr(self.dtype, "name", None) or str(self.dtype).rpartition(".")[2]
-            return f"BCSR({dtype}{list(self.shape)}, nse={self.nse})"
+            extra = f", n_batch={self.n_batch}" if self.n_batch else ""
+            return f"BCSR({dtype}{list(self.shape)}, nse={self.nse}{extra})"
         except (AttributeError, TypeError, IndexError):
             return f"BCSR(data={self.data!r}, indices={self.indices!r}, indptr={self.indptr!r})"
 
     @classmethod
     def fromdense(cls, mat, *, nse=None, index_dtype=_dt.int32, n_dense=0, n_batch=0):
         """The ``BCSR`` of the nonzero entries of the matrix ``mat`` (row-major; ``nse`` as
-        for :func:`bcoo_fromdense`)."""
-        if n_dense or n_batch:
-            raise NotImplementedError("BCSR.fromdense: only n_dense=0 and n_batch=0.")
-        if getattr(mat, "ndim", None) != 2:
-            raise NotImplementedError(f"BCSR.fromdense: a matrix (2 dimensions); got shape "
-                                      f"{tuple(getattr(mat, 'shape', ()))}.")
-        return cls.from_bcoo(bcoo_fromdense(mat, nse=nse, index_dtype=index_dtype))
+        for :func:`bcoo_fromdense`), or of each matrix of its ``n_batch`` leading
+        dimensions."""
+        if n_dense:
+            raise NotImplementedError("BCSR.fromdense: only n_dense=0 (no dense dimensions); "
+                                      "use BCOO.fromdense for those.")
+        if getattr(mat, "ndim", None) != n_batch + 2:
+            raise NotImplementedError(
+                f"BCSR.fromdense: a matrix (2 dimensions) after the n_batch={n_batch} batch "
+                f"ones; got shape {tuple(getattr(mat, 'shape', ()))}.")
+        return cls.from_bcoo(bcoo_fromdense(mat, nse=nse, index_dtype=index_dtype,
+                                            n_batch=n_batch))
 
     @classmethod
     def from_bcoo(cls, arr):
-        """The ``BCSR`` of a two-dimensional ``BCOO`` (``n_batch = n_dense = 0``); its entries
-        are sorted by position first, entries outside the matrix last (as padding)."""
-        if not isinstance(arr, BCOO) or arr.ndim != 2 or arr.n_batch or arr.n_dense:
-            raise NotImplementedError(f"BCSR.from_bcoo: a two-dimensional BCOO with n_batch=0 "
-                                      f"and n_dense=0; got {arr!r}.")
+        """The ``BCSR`` of a ``BCOO`` with two sparse dimensions (and ``n_dense = 0``; its
+        batch dimensions are the ``BCSR``'s); its entries are sorted by position first,
+        entries outside the matrix last (as padding)."""
+        if not isinstance(arr, BCOO) or arr.n_sparse != 2 or arr.n_dense:
+            raise NotImplementedError(f"BCSR.from_bcoo: a BCOO with two sparse dimensions and "
+                                      f"n_dense=0; got {arr!r}.")
         arr = bcoo_sort_indices(arr)
-        rows, n = arr.shape
-        flat, inside = _positions(arr.indices, arr._sparse_shape)
-        row = fnp.where(inside, flat // max(arr.shape[1], 1), rows)  # (sorted: outside last)
-        bounds = fnp.arange(rows + 1, dtype=row.dtype, like=row)
-        indptr = fnp.astype(fnp.searchsorted(row, bounds, side="left"), arr.indices.dtype)
-        col = fnp.where(inside, flat % max(n, 1), n)
-        return cls((fnp.where(inside, arr.data, 0), fnp.astype(col, arr.indices.dtype), indptr),
-                   shape=arr.shape)
+        rows, n = arr._sparse_shape
+
+        def one(data, indices):
+            flat, inside = _positions(indices, (rows, n))
+            row = fnp.where(inside, flat // max(n, 1), rows)  # (sorted: outside last)
+            bounds = fnp.arange(rows + 1, dtype=row.dtype, like=row)
+            indptr = fnp.astype(fnp.searchsorted(row, bounds, side="left"), indices.dtype)
+            col = fnp.where(inside, flat % max(n, 1), n)
+            return fnp.where(inside, data, 0), fnp.astype(col, indices.dtype), indptr
+        data, col, indptr = _per_batch(one, arr.n_batch)(arr.data, arr.indices)
+        return cls((data, col, indptr), shape=arr.shape)
 
     @classmethod
     def from_scipy_sparse(cls, mat, *, index_dtype=None, n_dense=0, n_batch=0):
@@ -1748,7 +1779,7 @@ class BCSR:
         another array next time or written in place), the same array each time, so that
         the ``BCOO``'s kept layouts serve every product."""
         if isinstance(self.indices, Tracer) or isinstance(self.indptr, Tracer):
-            return _coordinates(self.indices, self.indptr, self.shape[0])
+            return _coordinates(self.indices, self.indptr, self.shape[-2])
         slot = _cached(self.indices, ("bcsr", self.shape), lambda _: [None])
         held = slot[0]
         if (held is None or held[0]() is not self.indptr
@@ -1756,7 +1787,7 @@ class BCSR:
             token = set_current(EVAL)
             try:
                 held = (weakref.ref(self.indptr), _stamp(self.indptr),
-                        _coordinates(self.indices, self.indptr, self.shape[0]))
+                        _coordinates(self.indices, self.indptr, self.shape[-2]))
             finally:
                 reset_current(token)
             slot[0] = held
@@ -1789,11 +1820,16 @@ class BCSR:
 
     @property
     def T(self):
-        """The transpose, as a ``BCOO`` (as JAX's ``BCSR.T`` is not provided either way)."""
-        return self.to_bcoo().T
+        """The transpose, as a ``BCOO`` (as JAX's ``BCSR.T`` is not provided either way); of
+        a batch, each matrix transposed (the batch dimensions stay first)."""
+        nb = self.n_batch
+        return bcoo_transpose(self.to_bcoo(),
+                              permutation=tuple(range(nb)) + (nb + 1, nb))
 
 
 def _coordinates(indices, indptr, rows):
+    if indices.ndim > 1:  # (a batch: each matrix's own)
+        return vmap(lambda i, p: _coordinates(i, p, rows))(indices, indptr)
     k = fnp.arange(indices.shape[0], dtype=_dt.dtype_of(indptr), like=indptr)
     # entry k is in the last row whose start is at or before it; past indptr[-1]: padding
     row = fnp.searchsorted(indptr, k, side="right") - 1
@@ -1802,13 +1838,13 @@ def _coordinates(indices, indptr, rows):
 
 
 def _bcsr_flatten(m):
-    return (m.data, m.indices, m.indptr), m.shape
+    return (m.data, m.indices, m.indptr), m._matrix_shape
 
 
-def _bcsr_unflatten(shape, children):
+def _bcsr_unflatten(matrix_shape, children):
     m = object.__new__(BCSR)
     m.data, m.indices, m.indptr = children
-    m.shape = shape
+    m._matrix_shape = matrix_shape
     return m
 
 
