@@ -293,3 +293,47 @@ def test_batched_bcsr_layout_products_derivatives_and_transforms():
         sparse.BCSR((m.data, m.indices, m.indptr[:2]), shape=m.shape)
     with pytest.raises(NotImplementedError, match="only n_dense=0"):
         sparse.BCSR.fromdense(x, n_dense=1)
+
+
+# -- multivariate_normal(allow_singular=True) --------------------------------------------------
+
+def test_multivariate_normal_allow_singular_values_and_derivatives():
+    import scipy.stats as st
+    from functrans.scipy import stats as fst
+    mvn = fst.multivariate_normal
+    a = _RNG.normal(size=(4, 2))
+    cov = a @ a.T  # rank 2
+    mu = _RNG.normal(size=4)
+    on = mu + _RNG.normal(size=(5, 2)) @ a.T  # on mu + the range of cov
+    off = on + _RNG.normal(size=(5, 4))
+    for c in (cov, cov + np.eye(4), np.array([1.0, 0.0, 2.0, 0.0]), 2.0):
+        for x in (on, off):
+            np.testing.assert_allclose(np.asarray(mvn.logpdf(x, mu, c, allow_singular=True)),
+                                       st.multivariate_normal.logpdf(x, mu, c, True),
+                                       rtol=1e-12)
+    np.testing.assert_array_equal(np.asarray(mvn.pdf(off, mu, cov, True)), np.zeros(5))
+    np.testing.assert_allclose(np.asarray(ft.jit(lambda x: mvn.logpdf(x, mu, cov, True))(on)),
+                               st.multivariate_normal.logpdf(on, mu, cov, True), rtol=1e-12)
+    got = ft.vmap(lambda m: mvn.logpdf(on[0], m, cov, True))(np.stack([mu, on[1]]))
+    np.testing.assert_allclose(np.asarray(got), [st.multivariate_normal.logpdf(
+        on[0], m, cov, True) for m in (mu, on[1])], rtol=1e-12)
+    # derivatives: in x and mean (a nonsingular cov: every direction), and along the
+    # directions that stay in the support (x on the range, cov keeping its range and rank)
+    check_grads(lambda x, m: mvn.logpdf(x, m, cov + np.eye(4), allow_singular=True),
+                (off, mu), order=2)
+    h = 1e-5
+    tx = _RNG.normal(size=(5, 2)) @ a.T
+    _, jx = ft.jvp(lambda x: mvn.logpdf(x, mu, cov, allow_singular=True), (on,), (tx,))
+    fd = (st.multivariate_normal.logpdf(on + h * tx, mu, cov, True)
+          - st.multivariate_normal.logpdf(on - h * tx, mu, cov, True)) / (2 * h)
+    np.testing.assert_allclose(np.asarray(jx), fd, rtol=1e-6)
+    s = _RNG.normal(size=(2, 2))
+    tc = a @ (s + s.T) @ a.T
+    _, jc = ft.jvp(lambda c: mvn.logpdf(on, mu, c, allow_singular=True), (cov,), (tc,))
+    fd = (st.multivariate_normal.logpdf(on, mu, cov + h * tc, True)
+          - st.multivariate_normal.logpdf(on, mu, cov - h * tc, True)) / (2 * h)
+    np.testing.assert_allclose(np.asarray(jc), fd, rtol=1e-6)
+    g = ft.grad(lambda c: fnp.sum(mvn.logpdf(on, mu, c, allow_singular=True)))(cov)
+    np.testing.assert_allclose(np.sum(np.asarray(g) * tc), np.sum(jc), rtol=1e-10)
+    # not positive semi-definite: nan (SciPy raises ValueError)
+    assert np.isnan(np.asarray(mvn.logpdf(on, mu, -cov, allow_singular=True))).all()

@@ -13,7 +13,7 @@ padding made by ``fromdense`` and ``sum_duplicates`` uses the index ``shape``) s
 nothing; a negative index counts from the end, as in JAX. Leading batch dimensions
 (``n_batch``) are those of ``data`` and ``indices`` before ``nse``; dense ones
 (``n_dense``) those of ``data`` after it. :class:`BCSR` is the compressed-row format of a
-matrix, converted to a ``BCOO`` for its operations.
+matrix (or a batch of them), converted to a ``BCOO`` for its operations.
 
 Every operation is written with :mod:`functrans.numpy`'s gathers and
 :func:`functrans.ops.segment_sum`, so every transform applies and results stay in the

@@ -205,9 +205,6 @@ class _MultivariateNormal:
         return "functrans.scipy.stats.multivariate_normal"
 
     def _logpdf(self, x, mean, cov, allow_singular, name):
-        if allow_singular:
-            raise NotImplementedError(f"{name}: allow_singular=True is not supported (only "
-                                      f"positive definite covariances)")
         if cov is None:
             cov = 1.0
         args = (x, cov) if mean is None else (x, cov, mean)
@@ -252,6 +249,8 @@ class _MultivariateNormal:
         dev = fnp.subtract(x, mean)
         dev = fnp.broadcast_to(dev, dev.shape[:-1] + (dim,))
         batch = dev.shape[:-1]
+        if allow_singular:
+            return _squeeze_all(_singular_logpdf(dev, cov, dim))
         if cov.ndim < 2:  # a scalar or a diagonal: no factorization
             ok = fnp.all(cov > 0.0)
             c = fnp.where(cov > 0.0, cov, 1.0)
@@ -282,10 +281,22 @@ class _MultivariateNormal:
         ``cov`` is a (d, d) symmetric positive definite matrix (only its lower triangle is
         read, as SciPy's; its gradient is symmetric, as JAX's and autograd's), a scalar (times the identity) or a 1-d diagonal. As SciPy, the
         result has the batch shape of ``x`` with its length-1 axes removed. Differences:
-        ``allow_singular=True`` is refused (NotImplementedError); a full ``cov`` that is not
-        positive definite raises the backend's error from the Cholesky factorization (or
-        gives nan where the library's factorization does: JAX's), and a scalar or diagonal
-        ``cov`` with an entry <= 0 gives nan (SciPy raises ValueError)."""
+        a full ``cov`` that is not positive definite raises the backend's error from the
+        Cholesky factorization (or gives nan where the library's factorization does: JAX's),
+        and a scalar or diagonal ``cov`` with an entry <= 0 gives nan (SciPy raises
+        ValueError).
+
+        ``allow_singular=True`` (JAX refuses it) takes a positive semi-definite ``cov``, as
+        SciPy: its eigenvalues up to ``1e6 * eps * max|eigenvalue|`` count as zero, the
+        density is that of the normal distribution on the range of ``cov`` (the
+        pseudo-determinant, the pseudo-inverse, the rank in place of ``d``), and ``-inf``
+        at points off that range (farther than ``1e9 * eps * max|eigenvalue|``); nan where
+        an eigenvalue is below minus the cutoff (SciPy raises ValueError). Differentiable
+        in ``x`` and ``mean``, and in ``cov`` along the perturbations that keep its rank
+        (the derivative is that of ``log det(cov + Q)`` and the Mahalanobis term of
+        ``cov + Q`` less the null space's, ``Q`` a constant that moves the eigenvalues of
+        the null space to 1);
+        across a change of rank the density is not differentiable."""
         return self._logpdf(x, mean, cov, allow_singular, "multivariate_normal.logpdf")
 
     def pdf(self, x, mean=None, cov=1, allow_singular=False):
@@ -305,6 +316,38 @@ class _MultivariateNormal:
         # (the log density at the mean: -(log det(cov) + d log(2 pi)) / 2)
         at_mean = self._logpdf(mean, mean, cov, False, "multivariate_normal.entropy")
         return fnp.subtract(0.5 * dim, at_mean)
+
+
+def _singular_logpdf(dev, cov, dim):
+    """The log density of ``multivariate_normal(allow_singular=True)`` at the deviations
+    ``dev`` (batch + (dim,)) from the mean: SciPy's values (its ``_PSD``: one symmetric
+    eigendecomposition of ``cov``, lower triangle read), written with the nonsingular
+    ``cov + Q`` (``Q`` constant: it moves the eigenvalues of the numerical null space to
+    1), so that the derivative comes from a Cholesky factor as for a positive definite
+    ``cov``."""
+    if cov.ndim < 2:  # (a scalar or a diagonal: the matrix, as SciPy makes it)
+        cov = fnp.multiply(fnp.eye(dim, dtype=fnp.float64, device=dev.device),
+                           fnp.broadcast_to(cov, (dim,)))
+    w, u = fnp.linalg.eigh(fnp.stop_gradient(cov), UPLO="L")
+    cutoff = 1e6 * 2.0 ** -52 * fnp.max(fnp.abs(w))
+    null = w <= cutoff
+    basis = fnp.where(null, u, 0.0)  # (the null space's eigenvectors; zero columns else)
+    # (cov + q has eigenvalue 1 on the null space, also where cov's are slightly negative)
+    q = fnp.matmul(basis * (1.0 - w), fnp.matrix_transpose(basis))
+    # (the lower triangle read, and a symmetric gradient, as for a positive definite cov)
+    low = fnp.linalg.cholesky(fnp.add(cov, q), symmetrize_input=False)
+    n = math.prod(dev.shape[:-1])
+    flat = fnp.reshape(dev, (n, dim))
+    z = _linalg.solve_triangular(low, fnp.matrix_transpose(flat), lower=True)
+    off = fnp.matmul(flat, basis)  # (the deviation's part in the null space)
+    maha = fnp.reshape(fnp.sum(z * z, axis=0) - fnp.sum(off * off, axis=-1), dev.shape[:-1])
+    log_pdet = 2.0 * fnp.sum(fnp.log(fnp.linalg.diagonal(low)))
+    rank = fnp.astype(fnp.sum(fnp.logical_not(null)), fnp.float64)
+    out = -0.5 * fnp.add(fnp.add(maha, log_pdet), rank * _LOG_2PI)
+    far = fnp.sum(fnp.square(fnp.stop_gradient(off)), axis=-1)  # (a mask: no derivative)
+    inside = fnp.reshape(far, dev.shape[:-1]) < fnp.square(1e3 * cutoff)
+    out = fnp.where(inside, out, -math.inf)
+    return _valid(fnp.min(w) >= -cutoff, out)
 
 
 multivariate_normal = _MultivariateNormal()
