@@ -337,3 +337,41 @@ def test_multivariate_normal_allow_singular_values_and_derivatives():
     np.testing.assert_allclose(np.sum(np.asarray(g) * tc), np.sum(jc), rtol=1e-10)
     # not positive semi-definite: nan (SciPy raises ValueError)
     assert np.isnan(np.asarray(mvn.logpdf(on, mu, -cov, allow_singular=True))).all()
+
+
+# -- gammainc's third derivative in a (x < a + 1) ----------------------------------------------
+
+def test_gammainc_third_derivative_in_a():
+    mpmath = pytest.importorskip("mpmath")
+    f3 = ft.grad(ft.grad(ft.grad(fs.gammainc)))
+    # small and large shapes, x from far below a + 1 to just below it (Stirling's forms of
+    # the prefactor for a >= 10: 1e-13 up to a = 1e5)
+    pts = [(0.05, 0.03), (0.5, 0.3), (2.0, 1.5), (7.0, 7.2), (30.0, 15.0), (1e3, 900.0),
+           (1e4, 9990.0), (1e5, 99000.0)]
+    a, x = (np.array(c) for c in zip(*pts))
+    with mpmath.workdps(40):
+        want = [float(mpmath.diff(lambda t: mpmath.gammainc(t, 0, xi, regularized=True),
+                                  ai, 3)) for ai, xi in pts]
+        mixed = float(mpmath.diff(lambda t, y: mpmath.gammainc(t, 0, y, regularized=True),
+                                  (2.0, 1.5), (3, 1)))
+    np.testing.assert_allclose(np.asarray(ft.vmap(f3)(a, x)), want, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(ft.jit(ft.vmap(f3))(a, x)), want, rtol=1e-12)
+    # gammaincc's is the negated one; a fourth derivative mixing in x (closed form in x)
+    assert float(ft.grad(ft.grad(ft.grad(fs.gammaincc)))(2.0, 1.5)) == pytest.approx(
+        -want[2], rel=1e-13)
+    d4 = ft.grad(ft.grad(ft.grad(ft.grad(fs.gammainc, 1))))
+    assert float(d4(2.0, 1.5)) == pytest.approx(mixed, rel=1e-12)
+    # the JVP of the second derivative against central differences of it
+    check_grads(lambda a_, x_: ft.grad(ft.grad(fs.gammainc))(a_, x_),
+                (np.array(2.0), np.array(1.5)), order=1, modes=("fwd",))
+    # edges: 0 at x = 0 (a > 1), as the lower orders'; the primitive's nan for invalid
+    # arguments (the namespace gives those their values without it)
+    assert float(f3(2.0, 0.0)) == 0.0
+    from functrans.primitives import special as sp_prims
+    assert np.isnan(np.asarray(sp_prims.gammainc_da(np.array([2.0]), np.array([-1.0]), n=3))
+                    ).all()
+    with pytest.raises(NotImplementedError, match=r"implemented for x < a \+ 1 .* a=2.0, "
+                                                  r"x=5.0"):
+        f3(2.0, 5.0)
+    with pytest.raises(NotImplementedError, match="fourth derivative"):
+        ft.grad(f3)(2.0, 1.5)

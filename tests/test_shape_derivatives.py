@@ -173,7 +173,8 @@ def test_check_grads(backend):
 
 
 def test_third_derivative_raises(backend):
-    f = ft.grad(ft.grad(lambda s: fsp.gammainc(s, 2.0)))
+    # (x >= a + 1: since session 29 the third is there below it, tests/test_gaps_s29.py)
+    f = ft.grad(ft.grad(lambda s: fsp.gammainc(s, 3.0)))
     assert np.isfinite(_np(backend, f(backend.asarray(1.5))))
     with pytest.raises(NotImplementedError, match="third derivative with respect to the shape"):
         ft.grad(f)(backend.asarray(1.5))

@@ -22,8 +22,8 @@ The incomplete functions are differentiated in their last operand ``x`` only, in
 x^(a-1) (1-x)^(b-1) / B(a, b)``, each computed in logarithms). gammainc and gammaincc are
 also differentiated in their shape ``a``, through the primitive ``gammainc_da(a, x, n=n)``
 (``d^n P / da^n``, n = 1, 2, the backend extra of :mod:`functrans.backends.incomplete_grads`;
-its derivative in ``x`` is closed-form, a third derivative in ``a`` raises
-NotImplementedError), and betainc in its shapes ``a``, ``b`` through the primitive
+n = 3 where x < a + 1 from Kummer's series, NotImplementedError elsewhere and beyond; its
+derivative in ``x`` is closed-form), and betainc in its shapes ``a``, ``b`` through the primitive
 ``betainc_dab(a, b, x, i=i, j=j)`` (``d^(i+j) I / da^i db^j``, i + j = 1, 2, the extra of the
 same name; likewise closed-form in ``x``, NotImplementedError at the third order in the
 shapes). The inverses are differentiated in ``y`` by the inverse function rule (one over the
@@ -178,26 +178,80 @@ def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangen
 
 # -- derivatives of gammainc in its shape parameter -------------------------------------------
 # gammainc_da(a, x, n=n) = d^n P(a, x) / da^n (n = 1, 2) by the backend extra "gammainc_da"
-# (functrans.backends.incomplete_grads). Its derivative in x is closed-form (the n-th
-# derivative in a of the density exp(-x) x^(a-1) / Gamma(a)); in a, the first gives the
-# second, whose own derivative in a (the third) raises NotImplementedError.
+# (functrans.backends.incomplete_grads); n = 3 by _gammainc_da3 where x < a + 1. Its
+# derivative in x is closed-form (the n-th derivative in a of the density
+# exp(-x) x^(a-1) / Gamma(a)); in a, each order gives the next, the third's own derivative
+# (the fourth) raises NotImplementedError.
 
 
 def _gamma_slope_da(a, x, n):
-    """d^n/da^n of exp(-x) x^(a-1) / Gamma(a) (n = 1, 2): the density times
-    (log x - digamma(a)), resp. (log x - digamma(a))^2 - trigamma(a); at x = 0 its limit
-    (0 for a > 1; -inf (n = 1), inf (n = 2) for a <= 1)."""
+    """d^n/da^n of exp(-x) x^(a-1) / Gamma(a) (n = 1, 2, 3): the density times
+    w = log x - digamma(a), resp. w^2 - trigamma(a), w^3 - 3 w trigamma(a) - tetragamma(a);
+    at x = 0 its limit (0 for a > 1; -inf (n odd), inf (n = 2) for a <= 1)."""
     pos = gt(x, 0.0)
     xs = select(pos, x, 1.0)
     w = sub(log(xs), digamma(a))
-    factor = w if n == 1 else sub(mul(w, w), polygamma(a, n=1))
+    if n == 1:
+        factor = w
+    elif n == 2:
+        factor = sub(mul(w, w), polygamma(a, n=1))
+    else:
+        factor = sub(sub(mul(mul(w, w), w), mul(mul(w, polygamma(a, n=1)), 3.0)),
+                     polygamma(a, n=2))
     inner = mul(_gamma_slope(a, xs), factor)
-    at0 = select(gt(a, 1.0), mul(inner, 0.0), -math.inf if n == 1 else math.inf)
+    at0 = select(gt(a, 1.0), mul(inner, 0.0), math.inf if n == 2 else -math.inf)
     return select(pos, inner, at0)
 
 
 def _gammainc_da_impl(b, a, x, *, n):
+    if n == 3:
+        return _gammainc_da3(b, a, x)
     return b.extra("gammainc_da")(n, a, x)
+
+
+def _gammainc_da3(bk, a, x):
+    """The third derivative of P(a, x) in a where x < a + 1 (the side where the extra sums
+    P's power series): P = e^L S with L = a log x - x - lgamma(a + 1) and S = M(1, a + 1, x)
+    (Kummer's function, positive terms), so that by Leibniz's rule
+    d^3 P = e^L (S3 + 3 L1 S2 + 3 (L2 + L1^2) S1 + (L3 + 3 L1 L2 + L1^3) S), Lk and Sk the
+    k-th derivatives in a, S's from hyp1f1_param's series (no cancellation there: each
+    one's terms have one sign). 0 at x = 0 and where a or x is infinite; nan for invalid
+    arguments, as the extra's; NotImplementedError for x >= a + 1 (P near 1, where this
+    sum cancels: it would need Q's continued fraction differentiated three times)."""
+    import numpy as np
+    xp = bk.xp
+    dtype = x.dtype
+    a, x = xp.astype(a, xp.float64), xp.astype(x, xp.float64)
+    bad = ~((a > 0.0) & (x >= 0.0))  # (and nan)
+    inner = ~bad & (x > 0.0) & (x < math.inf) & (a < math.inf)
+    far = inner & (x >= a + 1.0)
+    if bool(xp.any(far)):
+        at = np.argwhere(np.asarray(bk.to_numpy(far)))[0]
+        pick = [float(np.asarray(bk.to_numpy(v))[tuple(at)]) for v in (a, x)]
+        raise NotImplementedError(
+            f"gammainc: the third derivative with respect to the shape parameter a is "
+            f"implemented for x < a + 1 (from the power series), not at a={pick[0]}, "
+            f"x={pick[1]}; the first and second are everywhere (and any order in x)")
+    a = xp.where(inner, a, xp.ones_like(a))
+    x = xp.where(inner, x, xp.full_like(x, 0.5))
+    ap1 = a + 1.0
+    # (the terms x^k / (a + 1)_k decrease from the first: x < a + 1)
+    sums = _hyp1f1_series(xp, xp.ones_like(a), ap1, x, 3, peak=0)
+    if sums is None:
+        raise NotImplementedError(
+            f"gammainc: the third derivative with respect to the shape parameter a: its "
+            f"power series has not converged in {_HYP1F1_TERMS} terms (x close to a + 1 with "
+            f"a of about 1e6 or more); the first and second are everywhere")
+    s0, s1, s2, s3 = (sums[0, j][0] for j in range(4))
+    # (L and L' as the extra computes them: Stirling's forms for a large a, where
+    # a log x - lgamma(a + 1) and log x - digamma(a + 1) would cancel)
+    from ..backends.incomplete_grads import _prefactor_parts
+    log_e, l1, l2 = _prefactor_parts(bk, a, x, 2)
+    l3 = -bk.extra("polygamma")(2, ap1)
+    d3 = s3 + 3.0 * l1 * s2 + 3.0 * (l2 + l1 * l1) * s1 + (l3 + 3.0 * l1 * l2 + l1 ** 3) * s0
+    out = xp.where(inner, xp.exp(log_e) * d3,
+                   xp.where(bad, xp.full_like(x, math.nan), xp.zeros_like(x)))
+    return xp.astype(out, dtype)
 
 
 def _gammainc_da_jvp(primals, tangents, *, n):
@@ -206,10 +260,11 @@ def _gammainc_da_jvp(primals, tangents, *, n):
     out = gammainc_da(a, x, n=n)
     d = None
     if ta is not None:
-        if n >= 2:
+        if n >= 3:
             raise NotImplementedError(
-                "gammainc: the third derivative with respect to the shape parameter a is not "
-                "implemented (the first and second are, and derivatives of any order in x)")
+                "gammainc: the fourth derivative with respect to the shape parameter a is not "
+                "implemented (the first three are, the third for x < a + 1, and derivatives "
+                "of any order in x)")
         d = mul(ta, gammainc_da(a, x, n=n + 1))
     if tx is not None:
         dx = mul(tx, _gamma_slope_da(a, x, n))
@@ -713,15 +768,18 @@ _HYP1F1_TERMS = 4000
 _HYP1F1_CANCEL = 1e4
 
 
-def _hyp1f1_series(xp, a, b, x, n):
+def _hyp1f1_series(xp, a, b, x, n, peak=None):
     """``{(i, j): (sum, sum of magnitudes)}`` of the series of d^i/da^i d^j/db^j u_k for
-    1 <= i + j <= n at (a, b, x), or None where some element has not converged."""
+    i + j <= n at (a, b, x) ((0, 0): M itself), or None where some element has not
+    converged. ``peak``: the term after which the terms decrease (by default max |x|)."""
     keys = [(i, t - i) for t in range(n + 1) for i in range(t + 1)]
     zero = xp.zeros_like(x)
     terms = {key: zero for key in keys}
     terms[0, 0] = xp.ones_like(x)
-    sums = {key: (zero, zero) for key in keys[1:]}
-    peak = float(xp.max(xp.abs(x))) if x.size else 0.0  # (the terms grow until k ~ |x|)
+    sums = {key: (zero, zero) for key in keys}
+    sums[0, 0] = (terms[0, 0], terms[0, 0])
+    if peak is None:  # (the terms grow until k ~ |x|)
+        peak = float(xp.max(xp.abs(x))) if x.size else 0.0
     for k in range(_HYP1F1_TERMS):
         r = x / (k + 1)
         h = [1.0 / (b + k)]
@@ -738,7 +796,7 @@ def _hyp1f1_series(xp, a, b, x, n):
                 total = total + (math.comb(j, l) * h[l]) * base
             new[i, j] = total * r
         terms = new
-        for key in keys[1:]:
+        for key in keys:
             s, m = sums[key]
             sums[key] = (s + terms[key], m + xp.abs(terms[key]))
         if k % 16 == 15 and k > peak:
