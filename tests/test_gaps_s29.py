@@ -293,6 +293,16 @@ def test_batched_bcsr_layout_products_derivatives_and_transforms():
         sparse.BCSR((m.data, m.indices, m.indptr[:2]), shape=m.shape)
     with pytest.raises(NotImplementedError, match="only n_dense=0"):
         sparse.BCSR.fromdense(x, n_dense=1)
+    # the constructors' sparse_format="bcsr"
+    e = sparse.eye(3, 4, k=1, sparse_format="bcsr")
+    assert isinstance(e, sparse.BCSR)
+    np.testing.assert_array_equal(np.asarray(e.todense()), np.eye(3, 4, k=1))
+    np.testing.assert_array_equal(np.asarray(e.indptr), [0, 1, 2, 3])
+    z = sparse.empty((2, 3), nse=2, sparse_format="bcsr")
+    assert isinstance(z, sparse.BCSR) and z.nse == 2
+    np.testing.assert_array_equal(np.asarray(z.todense()), np.zeros((2, 3)))
+    with pytest.raises(NotImplementedError, match="for a matrix, 'bcsr'"):
+        sparse.empty((2, 2, 2), sparse_format="bcsr")
 
 
 # -- multivariate_normal(allow_singular=True) --------------------------------------------------

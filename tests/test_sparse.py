@@ -284,7 +284,8 @@ def test_errors():
         m * m.T  # (sparse * sparse: equal shapes only)
     with pytest.raises(ValueError, match="n_batch=1 and n_dense=2 must be non-negative"):
         sparse.BCOO.fromdense(_X, n_batch=1, n_dense=2)
-    with pytest.raises(NotImplementedError, match="the 'bcoo' format alone"):
+    with pytest.raises(NotImplementedError, match="the 'bcoo' format and, for a matrix, "
+                                                  "'bcsr' alone"):
         sparse.eye(3, sparse_format="csr")
     # a BCOO's indices are no input of grad, but an integer argument still is
     with pytest.raises(IntegerInputError):

@@ -1860,10 +1860,16 @@ def _register_bcsr_structural():
 _register_bcsr_structural()
 
 
-def _bcoo_only(sparse_format, what):
-    if sparse_format != "bcoo":
+def _check_format(sparse_format, what, ndim=2):
+    if sparse_format != "bcoo" and (sparse_format != "bcsr" or ndim != 2):
         raise NotImplementedError(f"sparse.{what}: sparse_format={sparse_format!r}; functrans "
-                                  f"provides the 'bcoo' format alone (no BCSR, CSR or COO).")
+                                  f"provides the 'bcoo' format and, for a matrix, 'bcsr' "
+                                  f"alone (no CSR or COO).")
+
+
+def _in_format(m, sparse_format):
+    """The ``BCOO`` ``m`` in ``sparse_format`` (checked): as it is, or a ``BCSR``."""
+    return BCSR.from_bcoo(m) if sparse_format == "bcsr" else m
 
 
 # -- constructors ------------------------------------------------------------------------------
@@ -1872,43 +1878,44 @@ def empty(shape, dtype=None, index_dtype=_dt.int32, sparse_format="bcoo", *, nse
           device=None):
     """A ``BCOO`` of ``shape`` with no values: ``nse`` padding entries (value 0, index
     ``shape``), on ``device`` (whose library it picks; NumPy by default). ``sparse_format``
-    must be ``"bcoo"`` (the one format provided).
+    ``"bcsr"`` gives a ``BCSR`` (a matrix shape).
 
     Example:
         >>> sparse.empty((2, 3), nse=1).todense()
         array([[0., 0., 0.],
                [0., 0., 0.]])
     """
-    _bcoo_only(sparse_format, "empty")
     shape = tuple(operator.index(n) for n in shape)
+    _check_format(sparse_format, "empty", len(shape))
     data = fnp.zeros((nse,), dtype=dtype, device=device)
     cols = [fnp.full((nse,), n, dtype=index_dtype, like=data) for n in shape]
     indices = (fnp.stack(cols, axis=-1) if cols
                else fnp.zeros((nse, 0), dtype=index_dtype, like=data))
-    return BCOO((data, indices), shape=shape)
+    return _in_format(BCOO((data, indices), shape=shape), sparse_format)
 
 
 def eye(N, M=None, k=0, dtype=None, index_dtype=_dt.int32, sparse_format="bcoo", *,
         device=None):
     """The ``N`` by ``M`` identity (ones on the ``k``-th diagonal) as a ``BCOO`` storing the
     diagonal alone, on ``device`` (whose library it picks; NumPy by default).
-    ``sparse_format`` must be ``"bcoo"``.
+    ``sparse_format="bcsr"`` gives a ``BCSR``.
 
     Example:
         >>> sparse.eye(2, 3, k=1).todense()
         array([[0., 1., 0.],
                [0., 0., 1.]])
     """
-    _bcoo_only(sparse_format, "eye")
+    _check_format(sparse_format, "eye")
     M = N if M is None else M
     N, M, k = operator.index(N), operator.index(M), operator.index(k)
     diag = min(N, M - k) if k >= 0 else min(N + k, M)
     if diag <= 0:
-        return empty((N, M), dtype=dtype, index_dtype=index_dtype, device=device)
+        return empty((N, M), dtype=dtype, index_dtype=index_dtype, device=device,
+                     sparse_format=sparse_format)
     data = fnp.ones((diag,), dtype=dtype, device=device)
     i = fnp.arange(diag, dtype=index_dtype, like=data)
     indices = fnp.stack([i + max(-k, 0), i + max(k, 0)], axis=-1)
-    return BCOO((data, indices), shape=(N, M))
+    return _in_format(BCOO((data, indices), shape=(N, M)), sparse_format)
 
 
 # -- sparsify ----------------------------------------------------------------------------------
