@@ -554,8 +554,10 @@ def current_interpreter() -> Interpreter:
 # One entry per set_current not yet undone by its reset_current, in any thread: while it is
 # empty no transform runs anywhere, and functrans.numpy's fast paths skip reading the context
 # variable (a list, whose append and pop are atomic, where a count's ``+= 1`` is not). A
-# context copied inside a transform and entered after it returned still holds its spent
-# interpreter, which would only have forwarded plain arrays' operations to the evaluator.
+# context copied inside a transform and entered after it returned still holds the spent
+# interpreter; the fast paths then evaluate plain arrays' operations directly, as it would
+# have forwarded them to the evaluator (or wrapped the result in a tracer of its own, which
+# could only be reported as leaked: checkify's).
 PUSHED: list = []
 
 
