@@ -83,7 +83,7 @@ def test_unary_fast_path_is_the_full_path(name, backend):
             _both(fn, (x,), backend)
     # integers become float64 first, as before (NumPy's own sin gives float16 for int8)
     if name != "negative":
-        out = fn(backend.asarray([1, 2], dtype="int8"))
+        out = fn(backend.asarray([1, 1], dtype="int8"))  # (in every function's domain)
         assert backend.to_numpy(out).dtype == np.float64
 
 
