@@ -433,8 +433,9 @@ def _not_array(e, *operands):
 
 def _binary_function(prim, name, doc, keys=None, reflected=None):
     """A namespace function for a binary elementwise primitive. The common cases (an array
-    with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
-    through broadcasting and promotion in :func:`_binary`. ``keys`` ('all' or 'any'): the
+    with a Python scalar, or two arrays of one dtype: of one shape, or of any where the
+    implementation is the library's Array API function, which broadcasts) bind directly; the
+    rest goes through broadcasting and promotion in :func:`_binary`. ``keys`` ('all' or 'any'): the
     function compares typed keys (functrans.random's), both words joined by and/or; only
     reached where the call failed (a key array has no backend), so nothing on the way.
     Binding calls the current interpreter directly: ``prim.bind`` without its frame.
