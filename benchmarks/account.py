@@ -109,11 +109,17 @@ class _Recorder:
         core.EvalInterpreter.process = timed_process
         interpreters.StagingInterpreter.process = timed_staging
         reverse._np = TimedNumPy()
+        # (the staging evaluates operations on no tracer of its own inline where the
+        # evaluator is its parent: with its name bound to something else it forwards them
+        # to the evaluator, whose calls are timed, at the cost of that frame)
+        self._eval = interpreters.EVAL
+        interpreters.EVAL = None
 
     def restore(self):
         self._core.EvalInterpreter.process = self._process
         self._interpreters.StagingInterpreter.process = self._staging
         self._reverse._np = self._np
+        self._interpreters.EVAL = self._eval
 
 
 def _keep_freed_memory():

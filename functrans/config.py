@@ -112,9 +112,10 @@ def _checked_impl_for(self, backend):
         return fn
     fn = _original_impl_for(self, backend)  # fills the cache for the backend's array types
     wrapped = _checking(self, backend, fn)
-    for k, v in list(self._impls.items()):
-        if v is fn:
-            self._impls[k] = wrapped
+    for table in (self._impls, self._broadcasting):
+        for k, v in list(table.items()):
+            if v is fn:
+                table[k] = wrapped
     return wrapped
 
 

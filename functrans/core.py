@@ -108,6 +108,12 @@ def get_aval(x) -> ShapedArray:
 # that carries a derivative): functrans.numpy then skips its dtype check on the hot path.
 INEXACT_TRACER_TYPES: set = set()
 
+# Array type -> its backend's floating-point native dtypes (Backend.inexact_natives), for
+# functrans.numpy's fast paths: set by Primitive.impl_for before it caches an implementation
+# under the type, and never removed, so a type found among a primitive's implementations is
+# a key here.
+INEXACT_NATIVES: dict = {}
+
 
 def eval_jaxpr(jaxpr, consts, *args, propagate_source_info=True):
     """The outputs of a :class:`~functrans.jaxpr.Jaxpr` (``jax.core.eval_jaxpr``): see
@@ -149,7 +155,7 @@ class Primitive:
                  "multiple_results", "same_aval", "inline", "jvp_inline", "namespace_impl",
                  "into", "project", "value_free", "batch_sees_interp", "collective",
                  "jvp_from_output", "host_indices", "mixed_operands", "_impls",
-                 "__weakref__")
+                 "_broadcasting", "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -200,6 +206,11 @@ class Primitive:
         # the same callable for the types the backend owns, so that functrans.numpy's fast
         # paths find it with one look-up (cleared when the backends registry changes)
         self._impls = {}
+        # array type -> the same callable, for the types whose backend's implementation is
+        # its Array API namespace's function, which broadcasts operands of unequal shapes as
+        # functrans.numpy would (the standard's rule): its binary fast path then skips the
+        # shape test (cleared with _impls)
+        self._broadcasting = {}
         _primitives.add(self)
 
     def __repr__(self):
@@ -214,6 +225,7 @@ class Primitive:
         self.impl = f
         self.namespace_impl = None
         self._impls.clear()
+        self._broadcasting.clear()
         return f
 
     def def_namespace_impl(self, name: str):
@@ -221,6 +233,7 @@ class Primitive:
         self.namespace_impl = name
         self.impl = lambda backend, *args, **params: getattr(backend.xp, name)(*args, **params)
         self._impls.clear()
+        self._broadcasting.clear()
 
     def impl_for(self, backend):
         """The callable that evaluates this primitive on ``backend`` (cached per backend)."""
@@ -229,13 +242,17 @@ class Primitive:
             if self.impl is None:
                 raise MissingRuleError(f"primitive {self.name!r} has no implementation")
             fn = backend.impls.get(self.name)
+            broadcasts = fn is None and self.namespace_impl is not None
             if fn is None:
                 fn = (getattr(backend.xp, self.namespace_impl) if self.namespace_impl
                       else functools.partial(self.impl, backend))
             self._impls[backend] = fn
             for t in backend.array_types:
                 if _by_type.get(t) is backend:
+                    INEXACT_NATIVES[t] = backend.inexact_natives  # (first: see there)
                     self._impls[t] = fn
+                    if broadcasts:
+                        self._broadcasting[t] = fn
         return fn
 
     def def_abstract_eval(self, f):
@@ -304,6 +321,7 @@ def _forget_impls():
     cached array type may now belong to another backend)."""
     for prim in list(_primitives):
         prim._impls.clear()
+        prim._broadcasting.clear()
 
 
 _backends_registry_hooks.append(_forget_impls)
@@ -533,14 +551,26 @@ def current_interpreter() -> Interpreter:
     return _current_get().interp
 
 
+# One entry per set_current not yet undone by its reset_current, in any thread: while it is
+# empty no transform runs anywhere, and functrans.numpy's fast paths skip reading the context
+# variable (a list, whose append and pop are atomic, where a count's ``+= 1`` is not). A
+# context copied inside a transform and entered after it returned still holds the spent
+# interpreter; the fast paths then evaluate plain arrays' operations directly, as it would
+# have forwarded them to the evaluator (or wrapped the result in a tracer of its own, which
+# could only be reported as leaked: checkify's).
+PUSHED: list = []
+
+
 def set_current(interp: Interpreter):
     """Make ``interp`` current (a transform's push: this context's own, until
     :func:`reset_current` with the token returned)."""
+    PUSHED.append(None)
     return _current.set(_CurrentCell(interp, _get_ident()))
 
 
 def reset_current(token) -> None:
     _current.reset(token)
+    PUSHED.pop()  # (after: a reset refused leaves the entry, costing only the fast paths)
 
 
 def _own_cell(cell):

@@ -6,8 +6,8 @@ interpreter that records the tangent side (see :mod:`functrans.reverse`).
 
 from __future__ import annotations
 
-from .core import (INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, _current_get,
-                   _get_ident, _own_cell, get_aval, switch_current)
+from .core import (EVAL, INEXACT_TRACER_TYPES, Interpreter, Tracer, _SCALAR_DTYPES,
+                   _by_type_get, _current_get, _get_ident, _own_cell, get_aval, switch_current)
 from .dtypes import _by_id, dtype_of
 from .errors import ConcretizationError, DerivativeDroppedError, MissingRuleError
 from .graph import Var
@@ -671,6 +671,13 @@ class StagingInterpreter(Interpreter):
             own_a = type(a) is StagingTracer and a._interp is self
             own_b = type(b) is StagingTracer and b._interp is self
             if not (own_a or own_b):
+                # Nothing of ours (linearize's primal operations): where the evaluator is
+                # below, its first case inline (EvalInterpreter.process), without its frame.
+                t = type(a)
+                if self.parent is EVAL and (type(b) is t or type(b) in _SCALAR_DTYPES):
+                    fn = prim._impls.get(t)
+                    if fn is not None:
+                        return fn(a, b, **params) if params else fn(a, b)
                 return self.parent.process(prim, args, params)
             own = a if own_a else b
             # (a constant held as a tracer is recorded as the array it holds)
@@ -679,6 +686,10 @@ class StagingInterpreter(Interpreter):
         elif len(args) == 1:
             own = args[0]
             if type(own) is not StagingTracer or own._interp is not self:
+                if self.parent is EVAL:  # (as above)
+                    fn = prim._impls.get(type(own))
+                    if fn is not None:
+                        return fn(own, **params) if params else fn(own)
                 return self.parent.process(prim, args, params)
             inputs = [own._var]
         else:

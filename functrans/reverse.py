@@ -19,14 +19,15 @@ from .backends import _by_type
 from .backends.numpy_backend import AtArray as _AtArray
 
 from . import buffers
-from .core import (EVAL as _EVAL, Tracer, _current, get_aval, is_concrete_array, reset_current,
-                   set_current)
+from .core import (EVAL as _EVAL, EvalInterpreter, Tracer, _SCALAR_DTYPES, _current, get_aval,
+                   is_concrete_array, reset_current, set_current)
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingTracer,
                            TangentRecorder, constant)
 
 _new = object.__new__
+_EVAL_PROCESS = EvalInterpreter.process  # (the evaluator's own, unwrapped: see backward)
 
 
 def linearize_flat(fun, primals, with_aux=False, avals=None):
@@ -205,6 +206,11 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     # rules it calls restore what they change), called without bind's frame.
     process = _current.get().interp.process
     retire = consume and _INPLACE and buffers.ENABLED and process.__self__ is _EVAL
+    # (where the evaluator is current, a product's implementation by its first factor's
+    # type: EvalInterpreter.process's first case inline, a frame less per product; not
+    # where its method is wrapped, as benchmarks.account does to time its calls)
+    mul_impl = (_mul_p._impls.get if process.__self__ is _EVAL
+                and process.__func__ is _EVAL_PROCESS else None)
     # (the loop's globals as local names: it runs once per equation)
     Sum, Var_, Fill_, mul_p = _Sum, Var, Fill, _mul_p
     new = _new
@@ -232,7 +238,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     a = b = x = c = res = None
                     cts = _product(t, borrowed)
                 else:  # (one product of small or abstract factors, the common case)
-                    cts = process(mul_p, (t[0], t[1]), {})
+                    fn = None if mul_impl is None else mul_impl(type(t[0]))
+                    if fn is not None and (type(t[1]) is type(t[0])
+                                           or type(t[1]) in _SCALAR_DTYPES):
+                        cts = fn(t[0], t[1])
+                    else:
+                        cts = process(mul_p, (t[0], t[1]), {})
             elif tc is Fill_:
                 rule = _FILL_RULES.get(prim)
                 res = rule(cts.value, inputs, params, env) if rule is not None else None

@@ -666,6 +666,8 @@ def test_numpy_direct_impls_agree_with_the_generic_ones():
         ("tanh_slope", (x,), {"factor": False}), ("tanh_slope", (x,), {"factor": True}),
         ("tanh_slope", (x.astype(np.float32),), {"factor": True}),
         ("tanh_slope", (np.float64(0.3),), {"factor": False}),
+        ("sin_cos", (x,), {}), ("sin_cos", (x.astype(np.float32),), {}),
+        ("sin_cos", (xc,), {}), ("sin_cos", (np.float64(0.3),), {}),
     ]
     for name, args, params in cases:
         p = registry[name]

@@ -195,6 +195,10 @@ class Backend:
             self._to_dtype[native] = dt
             self._to_native.setdefault(dt, native)
             _dt.register_native(native, dt)
+        # This library's floating-point dtype objects (functrans.numpy's fast paths test
+        # ``x.dtype in`` them: a dtype's own hash, cached by NumPy, against the id() test's
+        # fresh integer; and only against dtypes of its library, see lookup_dtype).
+        self.inexact_natives = frozenset(n for n, dt in dtypes if dt.kind in "fc")
         self.extras = dict(extras or {})
         self.impls = dict(impls or {})
         self._extra_cache = {}

@@ -19,6 +19,7 @@ from .. import dtypes as _dt
 from ..backends import backend_of, backend_of_device as _backend_of_device
 from ..backends import default as _default_backend
 from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
+from ..core import INEXACT_NATIVES as _INEXACT_NATIVES, PUSHED as _PUSHED
 from ..core import Tracer, _current, is_concrete_array as _is_concrete_array
 from ..errors import BackendMismatchError, ShapeError, UnsupportedBackendError
 from ..interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS
@@ -432,8 +433,9 @@ def _not_array(e, *operands):
 
 def _binary_function(prim, name, doc, keys=None, reflected=None):
     """A namespace function for a binary elementwise primitive. The common cases (an array
-    with a Python scalar, or two arrays of one dtype and shape) bind directly; the rest goes
-    through broadcasting and promotion in :func:`_binary`. ``keys`` ('all' or 'any'): the
+    with a Python scalar, or two arrays of one dtype: of one shape, or of any where the
+    implementation is the library's Array API function, which broadcasts) bind directly; the
+    rest goes through broadcasting and promotion in :func:`_binary`. ``keys`` ('all' or 'any'): the
     function compares typed keys (functrans.random's), both words joined by and/or; only
     reached where the call failed (a key array has no backend), so nothing on the way.
     Binding calls the current interpreter directly: ``prim.bind`` without its frame.
@@ -441,22 +443,42 @@ def _binary_function(prim, name, doc, keys=None, reflected=None):
     NotImplemented where ``x2`` is of no backend and its type has that reflected operator
     (core._defers); likewise only on the failed call's way."""
     impls_get = prim._impls.get
+    broadcasting_get = prim._broadcasting.get
 
     def fn(x1, x2, /):
         try:  # (free in Python 3.11+ while nothing is raised)
             t1, t2 = type(x1), type(x2)
-            f = impls_get(t1)
-            if f is not None and _current_get().interp is _EVAL:
-                # No transform and an array of a backend seen before: straight to the
-                # library when no promotion or broadcasting is needed.
-                if t2 is t1:
-                    if x1.dtype is x2.dtype and x1.shape == x2.shape:
+            # No transform and an array of a backend seen before: straight to the library
+            # when no promotion is needed (two arrays of one dtype, or a Python number beside
+            # a floating-point array) and no broadcasting, or it is the library's function,
+            # which broadcasts as functrans.numpy does: the shapes are then not compared
+            # (two tuples made: half of this path's cost) unless it fails, when the full path
+            # gives functrans's error.
+            f = broadcasting_get(t1)
+            if f is not None:
+                if not _PUSHED or _current_get().interp is _EVAL:
+                    if t2 is t1:
+                        if x1.dtype is x2.dtype and not _PROMOTION_CHECKS:
+                            try:
+                                return f(x1, x2)
+                            except Exception:
+                                if x1.shape == x2.shape:
+                                    raise
+                            return _binary(prim, x1, x2)
+                    elif t2 in _NUMBER_SCALARS and x1.dtype in _INEXACT_NATIVES[t1]:
                         return f(x1, x2)
-                elif t2 in _NUMBER_SCALARS and id(x1.dtype) in _INEXACT:
-                    return f(x1, x2)
-            if t2 in _NUMBER_SCALARS:
-                if t1 in _INEXACT_TRACERS:
+            elif t1 in _INEXACT_TRACERS:  # (forward mode's: no dtype to look at)
+                if t2 in _NUMBER_SCALARS:
                     return _current_get().interp.process(prim, (x1, x2), {})
+            else:
+                f = impls_get(t1)  # (a backend's own implementation: shape-strict)
+                if f is not None and (not _PUSHED or _current_get().interp is _EVAL):
+                    if t2 is t1:
+                        if x1.dtype is x2.dtype and x1.shape == x2.shape:
+                            return f(x1, x2)
+                    elif t2 in _NUMBER_SCALARS and x1.dtype in _INEXACT_NATIVES[t1]:
+                        return f(x1, x2)
+            if t2 in _NUMBER_SCALARS:
                 if t1 not in _NOT_ARRAY and id(x1.dtype) in _INEXACT:
                     return _current_get().interp.process(prim, (x1, x2), {})
             elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
@@ -488,13 +510,16 @@ def _float_function(prim, name, doc):
         # No transform active and an array of a backend seen before (its type is then a key
         # of the primitive's implementations): what the evaluator would do, without its
         # frames. A tracer (even a leaked one) owns no backend, so it takes the full path.
+        # No transform running anywhere (core.PUSHED empty) spares the context's look-up.
         try:  # (free in Python 3.11+ while nothing is raised)
-            f = impls_get(type(x))
-            if f is not None and id(x.dtype) in _INEXACT and _current_get().interp is _EVAL:
+            t = type(x)
+            f = impls_get(t)
+            if f is not None and x.dtype in _INEXACT_NATIVES[t] and (
+                    not _PUSHED or _current_get().interp is _EVAL):
                 return f(x)
-            if type(x) in _INEXACT_TRACERS:
+            if t in _INEXACT_TRACERS:
                 return _current_get().interp.process(prim, (x,), {})
-            if type(x) not in _NOT_ARRAY and id(x.dtype) in _INEXACT:
+            if t not in _NOT_ARRAY and id(x.dtype) in _INEXACT:
                 return _current_get().interp.process(prim, (x,), {})
             return _unary_float(prim, x)
         except AttributeError as e:
@@ -550,7 +575,7 @@ divide = _divide_function()
 def negative(x, /):
     """Elementwise ``-x``."""
     f = _neg_impls_get(type(x))
-    if f is not None and _current_get().interp is _EVAL:  # (as the fast paths above)
+    if f is not None and (not _PUSHED or _current_get().interp is _EVAL):  # (as above)
         return f(x)
     return _ew.neg_p.bind(_as_operand(x))
 
