@@ -309,7 +309,10 @@ def _expand(mask, ndim):
 # -- cond and switch ---------------------------------------------------------------------------
 
 
-def cond(pred, true_fun, false_fun, *operands):
+_NO_OPERAND = object()
+
+
+def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)`` (``jax.lax.cond``).
 
     ``pred`` is a scalar: a boolean, or a number (nonzero is true). Where it is concrete (no
@@ -320,7 +323,8 @@ def cond(pred, true_fun, false_fun, *operands):
     under ``vmap`` each member gets the branch its predicate chose, and the other branch is
     not evaluated on its values (so it cannot put a nan into the values or the derivatives)
     except under ``jit``, where every branch runs on every member and the results are
-    selected.
+    selected. JAX's older spelling ``cond(pred, true_fun, false_fun, operand=x)`` passes ``x``
+    as the one operand.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp, functrans.lax as lax
@@ -333,6 +337,11 @@ def cond(pred, true_fun, false_fun, *operands):
     if not callable(true_fun) or not callable(false_fun):
         raise TypeError("cond(pred, true_fun, false_fun, *operands): true_fun and false_fun "
                         "must be functions.")
+    if operand is not _NO_OPERAND:
+        if operands:
+            raise TypeError("cond: pass the operands either positionally or as operand=, "
+                            "not both.")
+        operands = (operand,)
     _check_scalar(pred, "cond's predicate")
     c = _concrete(pred)
     if c is not None:

@@ -167,6 +167,9 @@ def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box, symbolic_zer
                               f"tangent outputs of different structures: {p_tree} vs {t_tree}.")
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = get_aval(p)
+        if pa.dtype.kind in "biu":
+            t_leaves[i] = _integer_tangent_out(t, pa, i, fun)
+            continue
         ta = t.aval if type(t) is SymbolicZero else get_aval(t)
         if pa.shape != ta.shape:
             raise CustomRuleError(
@@ -184,6 +187,28 @@ def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box, symbolic_zer
     t_leaves = [None if type(p) in _SCALAR_DTYPES or type(t) is SymbolicZero else t
                 for p, t in zip(p_leaves, t_leaves)]
     return p_leaves, t_leaves
+
+
+def _integer_tangent_out(t, aval, i, fun):
+    """The tangent a JVP rule gave for an output of integer or boolean dtype, which carries
+    none: JAX's float0 zeros, a SymbolicZero or zeros of the output's shape, made None (a
+    symbolic zero). A nonzero one is refused: passed on, it would reach a float computed from
+    that output (``astype``) and change a derivative silently, where JAX refuses it."""
+    from .api import _all_zero, _is_float0
+    if type(t) is SymbolicZero:
+        return None
+    shape = tuple(t.shape) if _is_float0(t) else get_aval(t).shape
+    if shape != aval.shape:
+        raise CustomRuleError(
+            f"The custom JVP rule of {_name(fun)}: tangent output {i} has shape {shape} but "
+            f"its primal has shape {aval.shape}.")
+    if not _is_float0(t) and not _all_zero(t):
+        raise CustomRuleError(
+            f"The custom JVP rule of {_name(fun)}: tangent output {i} is nonzero, but its "
+            f"primal has dtype {aval.dtype.name}, which carries no derivative. Return zeros "
+            f"there (numpy.zeros({aval.shape}, functrans.dtypes.float0), as JAX wants, or "
+            f"zeros of any dtype).")
+    return None
 
 
 custom_jvp_call_p.def_impl(_custom_jvp_impl)

@@ -235,3 +235,19 @@ def test_errors():
         ft.vmap(lambda x: x, axis_name=["i"])
     # spmd_axis_name is accepted (placement only in JAX)
     np.testing.assert_array_equal(ft.vmap(lambda x: 2 * x, spmd_axis_name="d")(xs), 2 * xs)
+
+
+def test_derivative_of_a_collective_in_a_batched_cond_branch():
+    # The branch's psum sums over every member (the branch runs on all of them, as JAX's
+    # select of both branches): f(y) = 0.3 * 1.1 y + 2.0 * 1.1 y - 1.2 y, f'(y) = 1.33.
+    # (JAX 0.10's grad gives 4.09 here, as if the psum ran over the chosen members only;
+    # its jvp agrees, central differences give 1.33.)
+    xs = np.array([0.3, -1.2, 2.0])
+
+    def f(y):
+        return fnp.sum(ft.vmap(lambda x: lax.cond(x > 0, lambda x: x * lax.psum(x * y, "i"),
+                                                  lambda x: x * y, x), axis_name="i")(xs))
+    for run in (lambda g: g, ft.jit):
+        np.testing.assert_allclose(run(ft.grad(f))(1.2), 1.33, rtol=1e-14)
+        np.testing.assert_allclose(ft.jvp(run(f), (1.2,), (1.0,))[1], 1.33, rtol=1e-14)
+    check_grads(f, (1.2,), order=2)

@@ -1506,6 +1506,19 @@ def test_staged_cond_branches_must_agree(backend):
         p, lambda: m.a([1.]), lambda: m.a(1.)))(m.a(True, "bool")), "same shapes and dtypes")
 
 
+def test_cond_operand_keyword(backend):
+    # JAX's older spelling: cond(pred, true_fun, false_fun, operand=x), eager and staged.
+    x = backend.asarray(2.)
+    for p in (True, backend.asarray(False, "bool")):
+        for run in (lambda f: f, ft.jit):
+            got = run(lambda p, x: flax.cond(p, lambda x: 3. * x, lambda x: -x, operand=x))(p, x)
+            assert float(backend.to_numpy(got)) == (6. if p is True else -2.)
+    assert float(ft.grad(lambda x: flax.cond(x > 0, fnp.sin, fnp.cos, operand=x))(
+        backend.asarray(0.5))) == pytest.approx(np.cos(0.5), rel=1e-15)
+    _raises_both(lambda m: m.lax.cond(True, lambda x: x, lambda x: x, 1., operand=1.),
+                 "either positionally or as operand=, not both")
+
+
 @pytest.mark.parametrize("index, match", [
     (lambda x: 1, "index must be a scalar array or a Python number; got function"),
     ("foo", "index must be a scalar array or a Python number; got str"),

@@ -259,3 +259,54 @@ def test_closure_convert_hoists_the_values_of_transforms_a_function_closes_over(
                  lambda r, g: (g * r[1][0], *(g * r[0] for _ in r[1])))
         return f(x, *consts)
     np.testing.assert_allclose(ft.grad(clipped_scale, (0, 1))(2.0, 3.0), (3.0, 2.0))
+
+
+def _sin_and_argmax(integer_tangent):
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x), fnp.argmax(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), (fnp.cos(x) * t, integer_tangent(t))
+    return f
+
+
+@pytest.mark.parametrize("integer_tangent", [
+    lambda t: np.zeros((), ft.dtypes.float0),   # JAX's way
+    lambda t: fnp.zeros((), dtype=fnp.int64),
+    lambda t: 0.0 * fnp.sum(t),
+], ids=["float0", "int_zeros", "float_zeros"])
+def test_custom_jvp_integer_output_tangent_is_zero(integer_tangent):
+    f = _sin_and_argmax(integer_tangent)
+    x = np.asarray([0.3, -1.2, 2.0])
+
+    def g(x):  # the integer output, cast to float, reaches the result
+        s, i = f(x)
+        return fnp.sum(s) * fnp.astype(i, fnp.float64)
+    expected = 2.0 * np.cos(x)  # argmax is 2 and carries no derivative
+    np.testing.assert_allclose(ft.grad(g)(x), expected, rtol=1e-14)
+    np.testing.assert_allclose(ft.jacfwd(g)(x), expected, rtol=1e-14)
+    np.testing.assert_allclose(ft.jit(ft.grad(g))(x), expected, rtol=1e-14)
+    np.testing.assert_allclose(ft.vmap(ft.grad(g))(np.stack([x, x]))[1], expected, rtol=1e-14)
+    (_, i), (_, ti) = ft.jvp(f, (x,), (np.ones(3),))
+    assert int(i) == 2 and not np.any(np.asarray(ti))
+
+
+def test_custom_jvp_nonzero_integer_output_tangent_is_refused_or_dropped():
+    # Passed on, the tangent would reach g's float result through astype (a silent wrong
+    # derivative, 5 * sum(sin x) too much); JAX refuses anything but float0 there. Where the
+    # tangent's values are known (forward mode) it is refused; where they are not (reverse
+    # mode stages the tangent side) it is dropped.
+    f = _sin_and_argmax(lambda t: 5.0 * fnp.sum(t))
+    x = np.asarray([0.3, -1.2, 2.0])
+
+    def g(x):
+        s, i = f(x)
+        return fnp.sum(s) * fnp.astype(i, fnp.float64)
+    for transform in (ft.jacfwd, lambda g: lambda x: ft.jvp(g, (x,), (np.ones(3),))):
+        with pytest.raises(CustomRuleError, match="tangent output 1 is nonzero.*int64.*float0"):
+            transform(g)(x)
+    np.testing.assert_allclose(ft.grad(g)(x), 2.0 * np.cos(x), rtol=1e-14)
+    np.testing.assert_allclose(ft.jit(ft.grad(g))(x), 2.0 * np.cos(x), rtol=1e-14)
