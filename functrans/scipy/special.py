@@ -490,7 +490,29 @@ def log_softmax(x, axis=None):
 def expit(x, /):
     """The logistic sigmoid ``1 / (1 + exp(-x))``, without overflow for large ``|x|``
     (``exp(x) / (1 + exp(x))`` for negative ``x``)."""
+    global _expit_fn
     x = _real(x, "expit")
+    if not isinstance(x, _Tracer):  # (no transform: the formula, without the custom_jvp call)
+        return _expit_value(x)
+    if _expit_fn is None:
+        from ..custom import custom_jvp
+        _expit_fn = custom_jvp(_expit_value)
+        # The derivative as one factor, expit(x) expit(-x): differentiated through the
+        # formula, x's two appearances in exp(x) / (1 + exp(x)) gave two terms, whose sum is
+        # inf - inf = nan times an infinite cotangent (nn.glu's derivative at a = inf, b < 0).
+        _expit_fn.defjvp(_expit_jvp)
+    return _expit_fn(x)
+
+
+def _expit_jvp(primals, tangents):
+    y = _expit_fn(primals[0])
+    return y, fnp.multiply(tangents[0], fnp.multiply(y, _expit_fn(fnp.negative(primals[0]))))
+
+
+_expit_fn = None
+
+
+def _expit_value(x):
     pos = x >= 0.0
     # Each branch sees only the inputs it is used for (a finite value elsewhere), so that
     # neither its value nor its derivative overflows where it is not selected.
