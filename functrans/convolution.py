@@ -344,6 +344,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     eff = tuple((k - 1) * r + 1 if k else 0 for k, r in zip(ksize, rdil))
     pads = _padding(padding, sizes, eff, strides, what)
     axes = tuple(range(1, nsp + 1))
+    padded = any(lo > 0 or hi > 0 for lo, hi in pads) or any(d != 1 for d in ldil)
     x = _dilate_pad(x, axes, ldil, pads, None, what)
     slices, outs = _window_slices(x, axes, ksize, rdil, strides, what)
     K, P = len(slices), math.prod(outs)
@@ -351,18 +352,22 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
         dt = fnp.result_type(lhs)
         y = fnp.zeros((N,) + tuple(outs) + (O,), dtype=dt, device=fnp.device(lhs))
     else:
-        # (N, out..., C, K): every input value each output position's window sees
-        patches = fnp.stack(slices, axis=-1) if K > 1 else fnp.expand_dims(slices[0], axis=-1)
-        Og = O // G
-        if G == 1:
-            a = fnp.reshape(patches, (N * P, C * K))
-            b = fnp.matrix_transpose(fnp.reshape(w, (O, Ci * K)))
-            y = fnp.matmul(a, b)  # (N*P, O)
-        else:
-            a = fnp.permute_dims(fnp.reshape(patches, (N * P, G, Ci * K)), (1, 0, 2))
-            b = fnp.permute_dims(fnp.reshape(w, (G, Og, Ci * K)), (0, 2, 1))
-            y = fnp.permute_dims(fnp.matmul(a, b), (1, 0, 2))  # (N*P, G, Og)
-        y = fnp.reshape(y, (N,) + tuple(outs) + (O,))
+        y = _conv_products(slices, w, G)
+    if padded and K and N * P * O and C:
+        # The padding and the holes of lhs_dilation take no part in the sum (as in XLA): one
+        # zero of theirs times an infinite or NaN kernel entry made the output NaN. Only a
+        # kernel with such an entry needs the slower sum that leaves them out; the branch
+        # that keeps y costs nothing (and nothing to recompute in reverse mode under jit).
+        from .control_flow import cond
+        real = _dilate_pad(fnp.ones((1,) + sizes + (1,), dtype=fnp.bool,
+                                    device=fnp.device(lhs)), axes, ldil, pads, None, what)
+        real = _window_slices(real, axes, ksize, rdil, strides, what)[0]
+
+        def leave_padding_out(y, x, w):
+            return _conv_products(_window_slices(x, axes, ksize, rdil, strides, what)[0], w,
+                                  G, real)
+
+        y = cond(fnp.all(fnp.isfinite(w)), lambda y, x, w: y, leave_padding_out, y, x, w)
     # to the output's layout: logical axis of each output axis
     perm = [0] * y.ndim
     perm[dn.out_spec[0]] = 0
@@ -371,6 +376,40 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
         perm[a] = i + 1
     if perm != list(range(y.ndim)):
         y = fnp.permute_dims(y, tuple(perm))
+    return y
+
+
+def _conv_products(slices, w, G, real=None):
+    """The convolution ``(N, out..., O)`` from the input slices (one per kernel position,
+    each ``(N, out..., C)``) and the kernel ``(O, C / G, K...)``: one matrix product over
+    all the slices; or, with ``real`` (per kernel position, ``(1, out..., 1)``: where the
+    slice holds input, not padding), one product per position with the padding's products
+    left out."""
+    N, outs, C = slices[0].shape[0], tuple(slices[0].shape[1:-1]), slices[0].shape[-1]
+    O, Ci = w.shape[0], w.shape[1]
+    K, P, Og = len(slices), math.prod(outs), O // G
+
+    def product_(patches, w, k):  # patches (N, out..., C, k), w (O, Ci, k)
+        if G == 1:
+            a = fnp.reshape(patches, (N * P, C * k))
+            b = fnp.matrix_transpose(fnp.reshape(w, (O, Ci * k)))
+            y = fnp.matmul(a, b)  # (N*P, O)
+        else:
+            a = fnp.permute_dims(fnp.reshape(patches, (N * P, G, Ci * k)), (1, 0, 2))
+            b = fnp.permute_dims(fnp.reshape(w, (G, Og, Ci * k)), (0, 2, 1))
+            y = fnp.permute_dims(fnp.matmul(a, b), (1, 0, 2))  # (N*P, G, Og)
+        return fnp.reshape(y, (N,) + outs + (O,))
+
+    if real is None:
+        # (N, out..., C, K): every input value each output position's window sees
+        patches = fnp.stack(slices, axis=-1) if K > 1 else fnp.expand_dims(slices[0], axis=-1)
+        return product_(patches, w, K)
+    w = fnp.reshape(w, (O, Ci, K))
+    y = None
+    for k in range(K):
+        yk = product_(fnp.expand_dims(slices[k], axis=-1), w[:, :, k:k + 1], 1)
+        yk = fnp.where(real[k], yk, fnp.zeros((), dtype=yk.dtype, device=fnp.device(yk)))
+        y = yk if y is None else y + yk
     return y
 
 

@@ -440,15 +440,16 @@ def _pow_rule(primals, series, order):
 
 
 def _extremum(larger):
-    """max (``larger``) and min: the coefficients of the operand chosen, their mean at ties
-    (the JVP rule's convention)."""
+    """max (``larger``) and min: the coefficients of the operand chosen, their mean at ties,
+    0 where the result is NaN (the JVP rule's convention)."""
     def rule(primals, series, order):
         x, y = primals
         out = registry["max" if larger else "min"].bind(x, y)
         greater, less = _order(x, y)
         first, second = (greater, less) if larger else (less, greater)
         sx, sy = _padded(series[0], order), _padded(series[1], order)
-        return out, [None if a is None and b is None else _pick(first, second, a, b)
+        tie = eq(x, y)
+        return out, [None if a is None and b is None else _pick(first, second, tie, a, b)
                      for a, b in zip(sx, sy)]
     return rule
 

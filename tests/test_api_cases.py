@@ -669,6 +669,9 @@ PINNED = {
     "clip_at_bounds": (lambda api, xnp: api.grad(lambda x: xnp.sum(xnp.clip(x, -1.2, 1.0)))(
         np.array([-1.2, 1.0, 0.0])), [1.0, 1.0, 1.0], [0.5, 0.5, 1.0]),
     "pow_zero_at_zero": (lambda api, xnp: api.grad(lambda x: x ** 0.0)(0.0), 0.0, np.nan),
+    # a NaN maximum: derivative 0, as JAX's maximum/cummax give (JAX's max: 0/0 = nan)
+    "max_at_nan": (lambda api, xnp: api.grad(xnp.max)(np.array([1.0, np.nan])), [0.0, 0.0],
+                   [np.nan, np.nan]),
 }
 
 

@@ -619,3 +619,33 @@ def test_conv_transpose_matches_jax(strides, padding, kshape, rdil, transpose_ke
     got = lax.conv_transpose(x, w, strides, padding, rhs_dilation=rdil,
                              transpose_kernel=transpose_kernel)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+def test_padding_takes_no_part_beside_an_infinite_kernel(backend):
+    # The padding and lhs_dilation's holes are absent from the sum, as in XLA: a zero of
+    # theirs times an inf in the kernel made NaN (conv of [1,2,3] with [0.5, inf] padded
+    # (1, 1) ended in nan, not 0.5 * 3).
+    x = backend.asarray(np.asarray([[[1.0, 2.0, 3.0]]]))
+    w = backend.asarray(np.asarray([[[0.5, np.inf]]]))
+
+    def f(x, w):
+        return lax.conv_general_dilated(x, w, (1,), [(1, 1)])
+
+    want = np.asarray([[[np.inf, np.inf, np.inf, 1.5]]])
+    _close(backend, f(x, w), want)
+    _close(backend, ft.jit(f)(x, w), want)
+    _close(backend, ft.vmap(f, (None, 0))(x, fnp.stack([w, w])), np.stack([want, want]))
+    dil = lax.conv_general_dilated(x, w, (1,), [(1, 1)], lhs_dilation=(2,))
+    _close(backend, dil, np.asarray([[[np.inf, 0.5, np.inf, 1.0, np.inf, 1.5]]]))
+    g = ft.grad(lambda w: fnp.sum(f(x, w)[..., 3]))(backend.asarray(np.asarray([[[0.5, 2.0]]])))
+    _close(backend, g, np.asarray([[[3.0, 0.0]]]))
+    # scipy.signal's functions on it: only the products that exist (NumPy's 1-d ones, JAX's)
+    a, b = backend.asarray(np.asarray([1.0, 2.0, 3.0])), backend.asarray(np.asarray([1.0, np.inf]))
+    _close(backend, fss.convolve(a, b), np.asarray([1.0, np.inf, np.inf, np.inf]))
+    _close(backend, fss.correlate(a, b), np.asarray([np.inf, np.inf, np.inf, 3.0]))
+    A, B = np.arange(1.0, 10.0).reshape(3, 3), np.asarray([[1.0, np.inf], [2.0, 3.0]])
+    signal = pytest.importorskip("scipy.signal")
+    want2 = signal.convolve2d(A, np.where(np.isinf(B), 0.0, B))
+    want2[signal.convolve2d(np.ones_like(A), np.isinf(B).astype(float)) > 0] = np.inf
+    _close(backend, fss.convolve2d(backend.asarray(A), backend.asarray(B)), want2)
+    _close(backend, fss.convolve(backend.asarray(A), backend.asarray(B)), want2)

@@ -301,3 +301,20 @@ def test_matches_jax_nn_where_installed():
         g = ft.elementwise_grad(getattr(nn, name))(X)
         jg = jax.vmap(jax.grad(getattr(jnn, name)))(jnp.asarray(X))
         np.testing.assert_allclose(g, np.asarray(jg), rtol=1e-12, atol=1e-13, err_msg=name)
+
+
+def test_glu_derivative_with_an_infinite_half():
+    # glu(a, b) = a sigmoid(b): d/db = a sigmoid'(b) = +-inf at a = +-inf. Differentiated
+    # through expit's formula exp(b) / (1 + exp(b)) (b < 0), the two terms of b's cotangent
+    # were inf and -inf: nan. expit's derivative is now one factor, sigmoid(b) sigmoid(-b).
+    s = 1.0 / (1.0 + np.exp(1.0))
+    for a, b, want in [(np.inf, -1.0, [s, np.inf]), (np.inf, 0.0, [0.5, np.inf]),
+                       (-np.inf, -3.0, [1 / (1 + np.exp(3.0)), -np.inf]),
+                       (2.0, -1.0, [s, 2.0 * s * (1 - s)])]:
+        g = ft.grad(lambda x: fnp.sum(nn.glu(x)))(np.array([a, b]))
+        np.testing.assert_allclose(np.asarray(g), want, rtol=1e-15)
+    # the second derivative in b at a = inf: a sigmoid''(1) = -inf (was nan)
+    h = ft.hessian(lambda x: fnp.sum(nn.glu(x)))(np.array([np.inf, 1.0]))
+    assert np.asarray(h)[1, 1] == -np.inf
+    from functrans.testing import check_grads
+    check_grads(lambda x: nn.glu(x), (np.array([0.5, -3.0, 2.0, 7.0, -1.5, -40.0]),), order=2)

@@ -1108,6 +1108,21 @@ def test_special14_derivatives_at_zero_and_third_order(backend):
     np.testing.assert_allclose(_np(backend, h), np.log([0.3, 1.7]) ** 3 / 3, rtol=1e-14)
 
 
+def test_poch_where_z_plus_m_rounds_to_a_pole(backend):
+    # 0.3 + -1.3 rounds to the pole -1, but the exact sum of the two doubles is -1 - 5.6e-17:
+    # poch was inf (derivatives 0); its value by mpmath 6.0217e15 (SciPy's too). -4.8 + -0.2
+    # likewise (SciPy: inf).
+    z, m = np.array([0.3, 0.7, -4.8]), np.array([-1.3, -2.7, -0.2])
+    want = np.array([6021722575552794.0, -1734748709896981.0, 801622898441640.0])  # (mpmath)
+    out = _np(backend, fsp.poch(backend.asarray(z), backend.asarray(m)))
+    np.testing.assert_allclose(out, want, rtol=1e-13)
+    for argnum, dwant in ((0, 1.0847771018955228e32), (1, 1.0847771018955227e32)):
+        g = ft.grad(fsp.poch, argnums=argnum)(backend.asarray(0.3), backend.asarray(-1.3))
+        np.testing.assert_allclose(_np(backend, g), dwant, rtol=1e-12)
+    # an exact pole stays one
+    assert _np(backend, fsp.poch(backend.asarray(0.5), backend.asarray(-1.5))) == np.inf
+
+
 def test_special14_binary_values(backend):
     rng = np.random.default_rng(14)
     z = np.concatenate([rng.uniform(-8, 40, 40), [-2., -2, -2, -3, 0, 0, 2, -2.5, 5, 3, np.inf,

@@ -420,7 +420,7 @@ def _chooser_weights(x, out, axes):
     total = _add_reduce(out, axis=None)
     if _add_reduce(mask, axis=None) == out.size and total == total:
         return mask
-    return mask / _add_reduce(mask, axis=axes, keepdims=True)
+    return mask / np.maximum(_add_reduce(mask, axis=axes, keepdims=True), 1)  # (NaN: 0)
 
 
 _add_reduce = np.add.reduce

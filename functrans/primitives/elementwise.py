@@ -437,12 +437,13 @@ pow_p = elementwise("pow", "pow", _pow_jvp)
 
 
 def _max_jvp(primals, tangents):
-    # Where x == y the derivative is split evenly between the two (JAX's convention).
+    # Where x == y the derivative is split evenly between the two (JAX's convention); where
+    # the result is NaN (x or y NaN: neither is greater or equal) it is 0, as in JAX.
     x, y = primals
     tx, ty = tangents
     out = maximum(x, y)
     greater, less = _order(x, y)
-    return out, _pick(greater, less, tx, ty)
+    return out, _pick(greater, less, eq(x, y), tx, ty)
 
 
 def _min_jvp(primals, tangents):
@@ -450,7 +451,7 @@ def _min_jvp(primals, tangents):
     tx, ty = tangents
     out = minimum(x, y)
     greater, less = _order(x, y)
-    return out, _pick(less, greater, tx, ty)
+    return out, _pick(less, greater, eq(x, y), tx, ty)
 
 
 def _order(x, y):
@@ -466,14 +467,14 @@ def _order(x, y):
             logical_or(lt(xr, yr), logical_and(same, lt(xi, yi))))
 
 
-def _pick(first, second, tx, ty):
+def _pick(first, second, tie, tx, ty):
     """Tangent of a choice between two operands: tx where ``first``, ty where ``second``,
-    their mean where neither (ties)."""
+    their mean where ``tie``, 0 where none of the three (a NaN operand)."""
     if ty is None:
-        return select(first, tx, select(second, 0.0, mul(tx, 0.5)))
+        return select(first, tx, select(tie, mul(tx, 0.5), 0.0))
     if tx is None:
-        return select(first, 0.0, select(second, ty, mul(ty, 0.5)))
-    return select(first, tx, select(second, ty, mul(add(tx, ty), 0.5)))
+        return select(second, ty, select(tie, mul(ty, 0.5), 0.0))
+    return select(first, tx, select(second, ty, select(tie, mul(add(tx, ty), 0.5), 0.0)))
 
 
 max_p = elementwise("max", "maximum", _max_jvp)

@@ -80,11 +80,13 @@ def _chooser_weights_impl(b, x, out, axes):
     xp = b.xp
     kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
     mask = xp.astype(x == xp.reshape(out, kept), x.dtype)
-    return mask / xp.sum(mask, axis=axes, keepdims=True)
+    count = xp.sum(mask, axis=axes, keepdims=True)
+    return mask / xp.maximum(count, xp.ones_like(count))
 
 
 # The weights of the positions of ``x`` that attain ``out`` (its max or min over ``axes``):
-# 1/k at each of the k tied positions, 0 elsewhere. One primitive rather than broadcast, eq,
+# 1/k at each of the k tied positions, 0 elsewhere (all 0 where ``out`` is NaN, attained
+# nowhere: the derivative 0 that maximum's rule gives a NaN result). One primitive rather than broadcast, eq,
 # convert, sum and a division of the tangent, each bound (and transposed) on its own: the
 # tangent of a max is then a product and a sum. Piecewise constant: no derivative.
 chooser_weights_p = primitive("chooser_weights")

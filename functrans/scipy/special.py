@@ -321,7 +321,7 @@ def betaln(a, b, /):
 # coefficients of its asymptotic series in 1/z (odd powers); from z = 10 on, these bring it
 # to about 1e-17.
 _STIRLING = (1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0, -1.0 / 1680.0, 1.0 / 1188.0,
-             -691.0 / 360360.0, 1.0 / 156.0)
+             -691.0 / 360360.0, 1.0 / 156.0, -3617.0 / 122400.0)
 _STIRLING_FROM = 10.0
 
 
@@ -490,7 +490,29 @@ def log_softmax(x, axis=None):
 def expit(x, /):
     """The logistic sigmoid ``1 / (1 + exp(-x))``, without overflow for large ``|x|``
     (``exp(x) / (1 + exp(x))`` for negative ``x``)."""
+    global _expit_fn
     x = _real(x, "expit")
+    if not isinstance(x, _Tracer):  # (no transform: the formula, without the custom_jvp call)
+        return _expit_value(x)
+    if _expit_fn is None:
+        from ..custom import custom_jvp
+        _expit_fn = custom_jvp(_expit_value)
+        # The derivative as one factor, expit(x) expit(-x): differentiated through the
+        # formula, x's two appearances in exp(x) / (1 + exp(x)) gave two terms, whose sum is
+        # inf - inf = nan times an infinite cotangent (nn.glu's derivative at a = inf, b < 0).
+        _expit_fn.defjvp(_expit_jvp)
+    return _expit_fn(x)
+
+
+def _expit_jvp(primals, tangents):
+    y = _expit_fn(primals[0])
+    return y, fnp.multiply(tangents[0], fnp.multiply(y, _expit_fn(fnp.negative(primals[0]))))
+
+
+_expit_fn = None
+
+
+def _expit_value(x):
     pos = x >= 0.0
     # Each branch sees only the inputs it is used for (a finite value elsewhere), so that
     # neither its value nor its derivative overflows where it is not selected.
@@ -1084,19 +1106,6 @@ def multigammaln(a, d):
     return _where(a <= 0.5 * (dim - 1), math.nan, out)
 
 
-# Stirling's series of log Gamma(y) - ((y - 1/2) log y - y + log(2 pi)/2): B_2k / (2k (2k-1))
-_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156,
-             -3617 / 122400)
-
-
-def _stirling_tail(y):
-    w = 1.0 / (y * y)
-    total = _STIRLING[-1]
-    for c in reversed(_STIRLING[:-1]):
-        total = total * w + c
-    return total / y
-
-
 def _log_poch_positive(z, m):
     """log(Gamma(z + m) / Gamma(z)) for z, z + m >= 10, without the cancellation of two large
     log-gamma values: (z - 1/2) log1p(m / z) + m log(z + m) - m + tail(z + m) - tail(z)."""
@@ -1105,7 +1114,7 @@ def _log_poch_positive(z, m):
     s = fnp.add(z, m)
     main = fnp.add(fnp.multiply(z - 0.5, fnp.log1p(fnp.divide(m, z))),
                    fnp.multiply(m, fnp.log(s) - 1.0))
-    return fnp.add(main, fnp.subtract(_stirling_tail(s), _stirling_tail(z)))
+    return fnp.add(main, fnp.subtract(_stirling_correction(s), _stirling_correction(z)))
 
 
 def poch(z, m, /):
@@ -1122,16 +1131,30 @@ def poch(z, m, /):
     limit where there is one)."""
     z, m = _real_weak((z, m), "poch")
     s = fnp.add(z, m)
+    # z + m is s + e exactly (Knuth's two-sum): near a pole of Gamma(z + m) the rounding of s
+    # decides the value (poch(0.3, -1.3): s rounds to the pole -1, e = -5.6e-17, SciPy 6e15)
+    zr = fnp.subtract(s, m)
+    e = fnp.add(fnp.subtract(z, zr), fnp.subtract(m, fnp.subtract(s, zr)))
     pole_z = _all(z <= 0.0, z == fnp.floor(z))
-    pole_s = _all(s <= 0.0, s == fnp.floor(s))
+    pole_s = _all(s <= 0.0, s == fnp.floor(s), e == 0.0)
     big = _all(z >= 10.0, s >= 10.0, z < _inf, s < _inf)
     zb, mb = _where(big, z, 10.0), _where(big, m, 1.0)
     smooth = fnp.logical_not(_any(pole_z, pole_s, big))
     zs, ms = _where(smooth, z, 1.0), _where(smooth, m, 1.0)
     ss = fnp.add(zs, ms)
-    log_general = fnp.subtract(_sp.lgamma(ss), _sp.lgamma(zs))
-    general = fnp.multiply(fnp.exp(log_general),
-                           fnp.multiply(_gamma_sign(ss), _gamma_sign(zs)))
+    # Gamma(s + e) for s < 0 by reflection, pi / (sin(pi (s + e)) Gamma(1 - s)), the sine
+    # from s's distance to its nearest integer n (exact) plus e: accurate next to the poles
+    reflect = ss < 0.0
+    sr = _where(reflect, ss, -0.5)
+    n = fnp.round(sr)
+    sin_d = fnp.sin(fnp.multiply(math.pi, fnp.add(fnp.subtract(sr, n), _where(
+        _all(smooth, reflect), e, 0.0))))
+    odd = fnp.remainder(n, 2.0) == 1.0
+    log_gamma_s = _where(reflect, math.log(math.pi) - fnp.log(fnp.abs(sin_d))
+                         - _sp.lgamma(1.0 - sr), _sp.lgamma(_where(reflect, 1.0, ss)))
+    sign_s = _where(reflect, fnp.sign(_where(odd, -sin_d, sin_d)), _gamma_sign(ss))
+    log_general = fnp.subtract(log_gamma_s, _sp.lgamma(zs))
+    general = fnp.multiply(fnp.exp(log_general), fnp.multiply(sign_s, _gamma_sign(zs)))
     out = _where(big, fnp.exp(_log_poch_positive(zb, mb)), general)
     # both poles (m an integer): (-1)^m Gamma(1 - z) / Gamma(1 - z - m), 1 - z >= 1
     both = _all(pole_z, pole_s)
