@@ -99,11 +99,70 @@ def _bitcast(x, dtype):
         return flat.clone().view(backend.native_dtype(dtype)).reshape(shape)
 
 
+def _nan_last_searchsorted(x1, x2, side):
+    # torch's binary search misplaces values when NaNs (sorted last, as NumPy sorts them)
+    # end the sorted sequence: [1, 2, 3, nan] gave 4 for 3 on the left, NumPy's 2, and isin,
+    # setdiff1d... missed such values. The search runs on the NaN-free prefix; a NaN goes
+    # before the first NaN ('left') or after the last ('right'), as in NumPy.
+    n = x1.shape[0] - int(torch.isnan(x1).sum())
+    out = torch.searchsorted(x1[:n], x2, side=side)
+    return torch.where(torch.isnan(x2), n if side == "left" else x1.shape[0], out)
+
+
 def _searchsorted(x1, x2, side):
     from ..primitives.sorting import searchsorted_impl
+    if x1.is_floating_point() and x1.shape[0] and bool(torch.isnan(x1[-1])):
+        return _nan_last_searchsorted(x1, x2.contiguous(), side)
     # (torch copies a non-contiguous operand itself, but warns the first time it does)
     return searchsorted_impl(backend, x1.contiguous(), x2.contiguous(), side,
                              native=_xp.searchsorted)
+
+
+def _parts(v):
+    if isinstance(v, torch.Tensor):
+        return (v.real, v.imag) if v.is_complex() else (v, None)
+    return (v.real, v.imag) if isinstance(v, complex) else (v, None)
+
+
+def _complex_sum(x, y, sign):
+    """``x + y`` (``sign`` 1) or ``x - y`` (-1), one of them complex, part by part: torch
+    computes ``x + alpha * y`` with a complex product by ``alpha = 1``, which turns an
+    infinite or NaN part of ``y`` into NaN in its other part ((1 + 0j) + inf j gave
+    nan + inf j; NumPy's is 1 + inf j)."""
+    dtype = torch.result_type(x, y)
+    (xr, xi), (yr, yi) = _parts(x), _parts(y)
+    # (a real operand's imaginary part is +0.0, as NumPy's promotion to complex makes it)
+    xi, yi = (0.0 if xi is None else xi), (0.0 if yi is None else yi)
+    re, im = (xr + yr, xi + yi) if sign > 0 else (xr - yr, xi - yi)
+    re, im = torch.broadcast_tensors(torch.as_tensor(re), torch.as_tensor(im))
+    real = dtype.to_real()
+    return torch.complex(re.to(real), im.to(real))
+
+
+def _complex_safe_sum(name, sign):
+    fn = getattr(_xp, name)
+
+    def impl(x, y):
+        if (isinstance(x, torch.Tensor) and x.is_complex()
+                or isinstance(y, torch.Tensor) and y.is_complex()):
+            return _complex_sum(x, y, sign)
+        return fn(x, y)
+    return impl
+
+
+def _mul_add(*xs, coef=None):
+    # mul_add's sums on complex tensors part by part too (see _complex_sum)
+    from ..primitives.elementwise import _mul_add_impl
+    if not any(isinstance(v, torch.Tensor) and v.is_complex() for v in xs):
+        return _mul_add_impl(backend, *xs, coef=coef)
+    n = len(xs)
+    terms = [xs[i] * xs[i + 1] for i in range(0, n - 1, 2)] + ([xs[-1]] if n % 2 else [])
+    if coef is not None:
+        terms = [t if c == 1.0 else t * c for t, c in zip(terms, coef)]
+    out = terms[0]
+    for t in terms[1:]:
+        out = _complex_sum(out, t, 1)
+    return out
 
 
 # -- uint16/32/64: torch has no CPU kernels for most of their arithmetic, comparisons and
@@ -311,6 +370,9 @@ _IMPLS = {"gather": _gather,
           "bitcast_convert_type": _bitcast,
           "flip": _flip,
           "searchsorted": _searchsorted,
+          "add": _complex_safe_sum("add", 1),
+          "sub": _complex_safe_sum("subtract", -1),
+          "mul_add": _mul_add,
           "reduce_sum": _accumulation("sum", "axes"),
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
