@@ -206,6 +206,29 @@ def test_fmod_signs(backend):
     np.testing.assert_array_equal(np.signbit(backend.to_numpy(got)), np.signbit(want))
 
 
+def test_complex_sums_with_infinite_or_nan_parts(backend):
+    # torch adds x + alpha * y with a complex product by alpha = 1: an infinite or NaN part of
+    # y made its other part NaN ((1 + 0j) + inf j was nan + inf j)
+    x = np.array([1 + 0j, 1 + 0j, 2 + 3j, 1 + 0j, -0.0 + 0j])
+    y = np.array([complex(0, INF), complex(INF, 0), complex(-INF, 1), complex(1, NAN),
+                  complex(0.0, -0.0)])
+    X, Y = backend.asarray(x, "complex128"), backend.asarray(y, "complex128")
+    R = backend.asarray(x.real)
+    for name in ("add", "subtract"):
+        for a, b, want in ((X, Y, getattr(np, name)(x, y)), (R, Y, getattr(np, name)(x.real, y)),
+                           (Y, 1.5, getattr(np, name)(y, 1.5)),
+                           (Y, R, getattr(np, name)(y, x.real))):
+            got = backend.to_numpy(getattr(fnp, name)(a, b))
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got.imag), np.signbit(want.imag))
+    # the tangent's sums too (mul_add: ta * b + a * tb)
+    with np.errstate(invalid="ignore"):
+        want = y * x + x * y
+    X2 = backend.asarray(x, "complex128")
+    _, t = ft.jvp(lambda a, b: a * b, (X, X2), (Y, Y))
+    np.testing.assert_array_equal(backend.to_numpy(t), want)
+
+
 def test_nan_to_num(backend):
     x = np.array([NAN, INF, -INF, 1.5, -0.0])
     run(backend, "nan_to_num", x)

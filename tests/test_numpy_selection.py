@@ -133,6 +133,22 @@ def test_isin_jit_and_vmap(backend):
     _check(backend, ft.vmap(lambda row: fnp.isin(row, T, invert=True))(E), ~np.isin(e, t))
 
 
+def test_searchsorted_and_isin_past_nans_in_the_sorted_values(backend):
+    # NaNs sort last; torch's binary search misplaced the values before them (3 was not
+    # found in [3, nan]: isin, setdiff1d... were wrong there)
+    s = np.array([-np.inf, 1.0, 2.0, 3.0, np.inf, np.nan, np.nan])
+    v = np.array([0.0, 1.0, 2.5, 3.0, np.inf, np.nan, -np.inf, 5.0])
+    S, V = backend.asarray(s), backend.asarray(v)
+    for side in ("left", "right"):
+        _check(backend, fnp.searchsorted(S, V, side=side), np.searchsorted(s, v, side=side))
+    _check(backend, fnp.searchsorted(backend.asarray([np.nan]), V), np.searchsorted([np.nan], v))
+    e, t = np.array([1.0, 2.0, 3.0]), np.array([np.nan, 3.0])
+    E, T = backend.asarray(e), backend.asarray(t)
+    _check(backend, fnp.isin(E, T), np.isin(e, t))
+    _check(backend, fnp.setdiff1d(E, T), np.setdiff1d(e, t))
+    _check(backend, ft.vmap(fnp.searchsorted, (None, 0))(S, V), np.searchsorted(s, v))
+
+
 def test_data_dependent_sets_refuse_jit(backend):
     A = backend.asarray([1.0, 2.0])
     for f in (fnp.intersect1d, fnp.union1d, fnp.setdiff1d, fnp.setxor1d):

@@ -150,6 +150,14 @@ def _complex_safe_sum(name, sign):
     return impl
 
 
+def _round(x):
+    # (array_api_compat's round of a complex tensor is re + 1j * im: NaN beside an infinite
+    # part, as in _complex_sum)
+    if x.is_complex():
+        return torch.complex(torch.round(x.real), torch.round(x.imag))
+    return _xp.round(x)
+
+
 def _mul_add(*xs, coef=None):
     # mul_add's sums on complex tensors part by part too (see _complex_sum)
     from ..primitives.elementwise import _mul_add_impl
@@ -373,6 +381,7 @@ _IMPLS = {"gather": _gather,
           "add": _complex_safe_sum("add", 1),
           "sub": _complex_safe_sum("subtract", -1),
           "mul_add": _mul_add,
+          "round": _round,
           "reduce_sum": _accumulation("sum", "axes"),
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
