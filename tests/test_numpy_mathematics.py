@@ -229,6 +229,18 @@ def test_complex_sums_with_infinite_or_nan_parts(backend):
     np.testing.assert_array_equal(backend.to_numpy(t), want)
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "uint64"])
+def test_integer_division_by_zero_is_numpys_zero(backend, dtype):
+    # torch raised RuntimeError('ZeroDivisionError'); NumPy's result is 0 (with a warning)
+    a, b = np.array([5, 7, 0, 9], dtype), np.array([0, 2, 0, 4], dtype)
+    A, B = backend.asarray(a, dtype), backend.asarray(b, dtype)
+    with np.errstate(divide="ignore"):
+        for name in ("floor_divide", "remainder", "fmod", "divmod"):
+            check(backend, getattr(fnp, name)(A, B), getattr(np, name)(a, b), rtol=0)
+        check(backend, ft.jit(fnp.floor_divide)(A, B), np.floor_divide(a, b), rtol=0)
+        check(backend, ft.vmap(fnp.remainder)(A, B), np.remainder(a, b), rtol=0)
+
+
 def test_nan_to_num(backend):
     x = np.array([NAN, INF, -INF, 1.5, -0.0])
     run(backend, "nan_to_num", x)

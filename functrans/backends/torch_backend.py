@@ -6,6 +6,8 @@ Extras: ``scatter_add`` with ``Tensor.index_add``; the special functions from
 functions and Python floats given to transforms give float64 here as on every backend.
 """
 
+import warnings
+
 import array_api_compat.torch as _xp
 import numpy
 import torch
@@ -354,10 +356,33 @@ def _division(which):
             other = b if type(a) is int else a
             a, b = (torch.as_tensor(v, dtype=torch.int64, device=other.device)
                     for v in (a, b))
-        if bool((b == 0).any()):
-            default(a, b)  # (int64's error for a division by zero)
-        return _uint64_divmod(*torch.broadcast_tensors(a, b))[which].view(torch.uint64)
+        a, b = torch.broadcast_tensors(a, b)
+        zero = b == 0  # (NumPy's 0 there, as _zero_division_as_numpy gives)
+        out = _uint64_divmod(a, torch.where(zero, 1, b))[which]
+        return torch.where(zero, 0, out).view(torch.uint64)
     return unsigned
+
+
+def _zero_division_as_numpy(name):
+    """floor_divide and remainder as torch computes them, but 0 (NumPy's result, with its
+    warning) where an integer is divided by zero: torch raises a RuntimeError there."""
+    fn = getattr(_xp, name)
+
+    def impl(x, y):
+        try:
+            return fn(x, y)
+        except NotImplementedError:  # (a subclass: the unsigned fallback's business)
+            raise
+        except RuntimeError as e:
+            if "ZeroDivisionError" not in str(e):
+                raise
+        x, y = (v if isinstance(v, torch.Tensor) else torch.as_tensor(v) for v in (x, y))
+        zero = y == 0
+        if numpy.geterr()["divide"] != "ignore":  # (NumPy's warning, under its errstate)
+            warnings.warn(f"divide by zero encountered in {name}", RuntimeWarning,
+                          stacklevel=2)
+        return torch.where(zero, 0, fn(x, torch.where(zero, 1, y)))
+    return impl
 
 
 _UNSIGNED_FALLBACKS = {
@@ -382,6 +407,8 @@ _IMPLS = {"gather": _gather,
           "sub": _complex_safe_sum("subtract", -1),
           "mul_add": _mul_add,
           "round": _round,
+          "floor_divide": _zero_division_as_numpy("floor_divide"),
+          "remainder": _zero_division_as_numpy("remainder"),
           "reduce_sum": _accumulation("sum", "axes"),
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
