@@ -241,6 +241,23 @@ def test_integer_division_by_zero_is_numpys_zero(backend, dtype):
         check(backend, ft.vmap(fnp.remainder)(A, B), np.remainder(a, b), rtol=0)
 
 
+# (array-api-strict refuses these on booleans, as the standard does)
+@pytest.mark.backend_cases(keep=lambda backend_id, params: "strict" not in backend_id)
+def test_boolean_arithmetic_and_products_as_numpy(backend):
+    # torch has no boolean kernels for them (a raw NotImplementedError): NumPy's int8 results
+    # (bool for the products)
+    a, b = np.array([True, False, True, False]), np.array([True, True, False, False])
+    A, B = backend.asarray(a, "bool"), backend.asarray(b, "bool")
+    with np.errstate(divide="ignore"):
+        for name in ("floor_divide", "remainder", "fmod", "divmod", "left_shift",
+                     "right_shift", "power", "searchsorted", "matmul", "outer"):
+            check(backend, getattr(fnp, name)(A, B), getattr(np, name)(a, b), rtol=0)
+        m = np.ones((200, 200), bool)  # (sums past int8's range)
+        check(backend, fnp.matmul(backend.asarray(m, "bool"), backend.asarray(m, "bool")),
+              m @ m, rtol=0)
+        check(backend, ft.vmap(fnp.power)(A, B), np.power(a, b), rtol=0)
+
+
 def test_nan_to_num(backend):
     x = np.array([NAN, INF, -INF, 1.5, -0.0])
     run(backend, "nan_to_num", x)

@@ -424,6 +424,31 @@ _IMPLS.update({name: _unsigned_fallback(name, fn, _IMPLS.get(name))
                for name, fn in _UNSIGNED_FALLBACKS.items()})
 
 
+def _bool_fallback(name, default):
+    """``default`` (the primitive as torch computes it), or, where torch has no kernel for
+    boolean operands, NumPy's result: computed on int8 (int64 for products, whose sums
+    could overflow int8, then != 0: NumPy's boolean products are booleans)."""
+    product = name in ("matmul", "tensordot")
+    wide = torch.int64 if product else torch.int8
+
+    def impl(*args, **params):
+        try:
+            return default(*args, **params)
+        except NotImplementedError:
+            if not any(isinstance(a, torch.Tensor) and a.dtype is torch.bool for a in args):
+                raise
+        out = default(*[a.to(wide) if isinstance(a, torch.Tensor) and a.dtype is torch.bool
+                        else a for a in args], **params)
+        return out != 0 if product else out
+    return impl
+
+
+# (torch has no boolean kernels for these; NumPy computes them on int8, products on bool)
+_IMPLS.update({name: _bool_fallback(name, _IMPLS[name]) for name in (
+    "floor_divide", "remainder", "bitwise_left_shift", "bitwise_right_shift", "pow",
+    "searchsorted", "matmul", "tensordot")})
+
+
 class TorchBackend(Backend):
     def copy(self, x):
         return x.clone()  # (asarray(copy=True) warns for tensors that require grad)
