@@ -258,6 +258,18 @@ def test_boolean_arithmetic_and_products_as_numpy(backend):
         check(backend, ft.vmap(fnp.power)(A, B), np.power(a, b), rtol=0)
 
 
+def test_complex_cumprod_and_vander_past_infinite_parts(backend):
+    # torch's complex running product started from 1 * x[0] (inf + 0j became inf + nan j)
+    # and differed from NumPy's plain products past an infinity
+    x = np.array([[complex(INF, 0), 2 + 0j, 1 - 1j], [complex(0, INF), 1 + 1j, 0.5j]])
+    X = backend.asarray(x, "complex128")
+    with np.errstate(invalid="ignore"):
+        for axis in (0, 1):
+            np.testing.assert_array_equal(backend.to_numpy(fnp.cumprod(X, axis=axis)),
+                                          np.cumprod(x, axis=axis))
+        np.testing.assert_array_equal(backend.to_numpy(fnp.vander(X[0, :])), np.vander(x[0]))
+
+
 def test_nan_to_num(backend):
     x = np.array([NAN, INF, -INF, 1.5, -0.0])
     run(backend, "nan_to_num", x)

@@ -399,6 +399,21 @@ _UNSIGNED_FALLBACKS = {
     "scatter_along_axis": _same_bits, "scatter_slice": _same_bits, "scatter_add": _same_bits}
 
 
+def _complex_cumprod(default):
+    def impl(x, axis):
+        out = default(x, axis=axis)
+        if not x.is_complex() or bool(torch.isfinite(x).all()):
+            return out
+        # torch's complex running product starts from 1 * x[0] (NaN beside an infinite
+        # part: inf + 0j became inf + nan j) and parts past an infinity differ from the
+        # plain products NumPy takes: those products, one step at a time
+        steps = list(x.unbind(axis))
+        for i in range(1, len(steps)):
+            steps[i] = steps[i - 1] * steps[i]
+        return torch.stack(steps, axis)
+    return impl
+
+
 _IMPLS = {"gather": _gather,
           "bitcast_convert_type": _bitcast,
           "flip": _flip,
@@ -412,7 +427,7 @@ _IMPLS = {"gather": _gather,
           "reduce_sum": _accumulation("sum", "axes"),
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
-          "cumprod": _accumulation("cumulative_prod", "axis")}
+          "cumprod": _complex_cumprod(_accumulation("cumulative_prod", "axis"))}
 # (maximum and minimum of complex numbers, which torch refuses: NumPy's lexicographic rule)
 _IMPLS.update(max=complex_extreme(_xp, "maximum", RuntimeError),
               min=complex_extreme(_xp, "minimum", RuntimeError))
