@@ -194,6 +194,15 @@ def _first_array(seq):
     return None if type(seq) in _SCALARS else seq
 
 
+def _unstacked(arrays):
+    """Arrays to join given as one array (NumPy iterates over its first axis): its slices,
+    taken by indexing (array-api-strict refuses iteration and partial indices). Lists,
+    tuples and 0-d arrays are returned as they are."""
+    if isinstance(arrays, (list, tuple)) or not getattr(arrays, "shape", None):
+        return arrays
+    return [arrays[i, ...] for i in range(_shape(arrays)[0])]
+
+
 def broadcast_shapes(*shapes) -> tuple:
     ndim = builtins.max(len(s) for s in shapes)
     out = []
@@ -911,7 +920,7 @@ def expand_dims(a, /, axis=0):
 
 def concat(arrays, /, *, axis=0):
     """Join arrays along an existing axis (``axis=None`` flattens them first)."""
-    arrays = [_as_operand(a) for a in arrays]
+    arrays = [_as_operand(a) for a in _unstacked(arrays)]
     try:
         arrays, _ = _promote_arrays(arrays)
     except UnsupportedBackendError as e:
@@ -933,6 +942,7 @@ def concat(arrays, /, *, axis=0):
 def stack(arrays, /, *, axis=0, dtype=None, casting="same_kind"):
     """Join arrays along a new axis (NumPy's ``dtype`` and ``casting``: as
     ``concatenate``'s)."""
+    arrays = _unstacked(arrays)
     if any(type(a) in _NUMPY_SCALARS for a in arrays):
         arrays = _numpy_scalars_beside(*arrays)
     arrays = [_as_operand(a) for a in arrays]
