@@ -149,6 +149,19 @@ def test_searchsorted_and_isin_past_nans_in_the_sorted_values(backend):
     _check(backend, ft.vmap(fnp.searchsorted, (None, 0))(S, V), np.searchsorted(s, v))
 
 
+def test_where_takes_a_numeric_condition(backend):
+    # a number's truth (nonzero; NaN is true), as NumPy and JAX: torch and array-api-strict
+    # refused a condition that is not boolean
+    c = np.array([0.0, 2.0, -0.0, np.nan])
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    C, A = backend.asarray(c), backend.asarray(a)
+    _check(backend, fnp.where(C, A, -A), np.where(c, a, -a))
+    _check(backend, fnp.where(backend.asarray([0, 3], "int64"), 1.0, 2.0),
+           np.where([0, 3], 1.0, 2.0))
+    _check(backend, ft.grad(lambda x: fnp.sum(fnp.where(C, x, 0.0)))(A), np.where(c, 1.0, 0.0))
+    _check(backend, ft.vmap(lambda cc, x: fnp.where(cc, x, -x))(C, A), np.where(c, a, -a))
+
+
 def test_data_dependent_sets_refuse_jit(backend):
     A = backend.asarray([1.0, 2.0])
     for f in (fnp.intersect1d, fnp.union1d, fnp.setdiff1d, fnp.setxor1d):
