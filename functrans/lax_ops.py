@@ -2321,7 +2321,8 @@ def broadcast_like(arr, like_arr):
 def stack(operands, axis=0):
     """The operands (one shape and dtype) stacked along a new axis at ``axis``
     (``jax.lax.stack``)."""
-    ops = [_array(o) for o in operands]
+    from .numpy._base import _unstacked
+    ops = [_array(o) for o in _unstacked(operands)]
     if not ops:
         raise ValueError("lax.stack: at least one operand is needed.")
     ax = _axis(axis, ops[0].ndim + 1, "lax.stack")

@@ -1315,8 +1315,6 @@ def test_fori_loop_with_a_traced_upper_bound_on_every_backend(backend):
     np.testing.assert_allclose(backend.to_numpy(out), [8.0, 16.0])
 
 
-# (not torch: its own complex addition gives (1 + 0j) + inf j as nan + inf j)
-@pytest.mark.backend_cases(keep=lambda backend_id, params: backend_id != "torch")
 def test_complex_of_an_infinite_or_nan_imaginary_part(backend):
     # lax.complex(x, y) is x + y j part for part: y * 1j has the real part y * 0, which is
     # NaN at an infinite y (complex(-2.5, inf) was nan + inf j); numpy.round of a complex

@@ -206,6 +206,70 @@ def test_fmod_signs(backend):
     np.testing.assert_array_equal(np.signbit(backend.to_numpy(got)), np.signbit(want))
 
 
+def test_complex_sums_with_infinite_or_nan_parts(backend):
+    # torch adds x + alpha * y with a complex product by alpha = 1: an infinite or NaN part of
+    # y made its other part NaN ((1 + 0j) + inf j was nan + inf j)
+    x = np.array([1 + 0j, 1 + 0j, 2 + 3j, 1 + 0j, -0.0 + 0j])
+    y = np.array([complex(0, INF), complex(INF, 0), complex(-INF, 1), complex(1, NAN),
+                  complex(0.0, -0.0)])
+    X, Y = backend.asarray(x, "complex128"), backend.asarray(y, "complex128")
+    R = backend.asarray(x.real)
+    for name in ("add", "subtract"):
+        for a, b, want in ((X, Y, getattr(np, name)(x, y)), (R, Y, getattr(np, name)(x.real, y)),
+                           (Y, 1.5, getattr(np, name)(y, 1.5)),
+                           (Y, R, getattr(np, name)(y, x.real))):
+            got = backend.to_numpy(getattr(fnp, name)(a, b))
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got.imag), np.signbit(want.imag))
+    # the tangent's sums too (mul_add: ta * b + a * tb)
+    with np.errstate(invalid="ignore"):
+        want = y * x + x * y
+    X2 = backend.asarray(x, "complex128")
+    _, t = ft.jvp(lambda a, b: a * b, (X, X2), (Y, Y))
+    np.testing.assert_array_equal(backend.to_numpy(t), want)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "uint64"])
+def test_integer_division_by_zero_is_numpys_zero(backend, dtype):
+    # torch raised RuntimeError('ZeroDivisionError'); NumPy's result is 0 (with a warning)
+    a, b = np.array([5, 7, 0, 9], dtype), np.array([0, 2, 0, 4], dtype)
+    A, B = backend.asarray(a, dtype), backend.asarray(b, dtype)
+    with np.errstate(divide="ignore"):
+        for name in ("floor_divide", "remainder", "fmod", "divmod"):
+            check(backend, getattr(fnp, name)(A, B), getattr(np, name)(a, b), rtol=0)
+        check(backend, ft.jit(fnp.floor_divide)(A, B), np.floor_divide(a, b), rtol=0)
+        check(backend, ft.vmap(fnp.remainder)(A, B), np.remainder(a, b), rtol=0)
+
+
+# (array-api-strict refuses these on booleans, as the standard does)
+@pytest.mark.backend_cases(keep=lambda backend_id, params: "strict" not in backend_id)
+def test_boolean_arithmetic_and_products_as_numpy(backend):
+    # torch has no boolean kernels for them (a raw NotImplementedError): NumPy's int8 results
+    # (bool for the products)
+    a, b = np.array([True, False, True, False]), np.array([True, True, False, False])
+    A, B = backend.asarray(a, "bool"), backend.asarray(b, "bool")
+    with np.errstate(divide="ignore"):
+        for name in ("floor_divide", "remainder", "fmod", "divmod", "left_shift",
+                     "right_shift", "power", "searchsorted", "matmul", "outer"):
+            check(backend, getattr(fnp, name)(A, B), getattr(np, name)(a, b), rtol=0)
+        m = np.ones((200, 200), bool)  # (sums past int8's range)
+        check(backend, fnp.matmul(backend.asarray(m, "bool"), backend.asarray(m, "bool")),
+              m @ m, rtol=0)
+        check(backend, ft.vmap(fnp.power)(A, B), np.power(a, b), rtol=0)
+
+
+def test_complex_cumprod_and_vander_past_infinite_parts(backend):
+    # torch's complex running product started from 1 * x[0] (inf + 0j became inf + nan j)
+    # and differed from NumPy's plain products past an infinity
+    x = np.array([[complex(INF, 0), 2 + 0j, 1 - 1j], [complex(0, INF), 1 + 1j, 0.5j]])
+    X = backend.asarray(x, "complex128")
+    with np.errstate(invalid="ignore"):
+        for axis in (0, 1):
+            np.testing.assert_array_equal(backend.to_numpy(fnp.cumprod(X, axis=axis)),
+                                          np.cumprod(x, axis=axis))
+        np.testing.assert_array_equal(backend.to_numpy(fnp.vander(X[0, :])), np.vander(x[0]))
+
+
 def test_nan_to_num(backend):
     x = np.array([NAN, INF, -INF, 1.5, -0.0])
     run(backend, "nan_to_num", x)

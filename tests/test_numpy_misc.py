@@ -48,6 +48,20 @@ def test_unsupported_float_names_are_absent():
     assert fnp.half is fnp.float16 == np.half
 
 
+def test_arange_of_0d_array_bounds(backend):
+    # 0-d arrays as bounds count as their numbers and make the result in their library and
+    # on their device (a torch or array-api-strict bound gave a NumPy array)
+    n, h = backend.asarray(4, "int64"), backend.asarray(0.5)
+    check(backend, fnp.arange(n), np.arange(4))
+    check(backend, fnp.arange(h, n), np.arange(0.5, 4))
+    check(backend, fnp.arange(1, n, h), np.arange(1, 4, 0.5))
+    with pytest.raises(ValueError, match="must be 0-d"):
+        fnp.arange(backend.asarray([1.0, 2.0]))
+    from functrans.errors import TracerArrayConversionError
+    with pytest.raises((ConcretizationError, TracerArrayConversionError)):
+        ft.jit(fnp.arange)(n)  # (a traced bound: its value is needed)
+
+
 @pytest.mark.parametrize("name", ALIASES)
 def test_dtype_aliases_work_where_dtypes_are_accepted(backend, name):
     d = getattr(fnp, name)

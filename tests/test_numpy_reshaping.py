@@ -358,6 +358,21 @@ def test_split_returns_lists_and_atleast_tuples(backend):
     assert backend.is_own(fnp.atleast_2d(x))
 
 
+def test_joining_the_rows_of_one_array(backend):
+    # an array as the sequence to join (NumPy iterates its first axis): array-api-strict
+    # refuses iteration (TypeError) and partial indices (IndexError from hstack...)
+    import functrans.lax as lax
+    a = np.arange(6.0).reshape(2, 3)
+    A = backend.asarray(a)
+    for name in ("concatenate", "concat", "stack", "hstack", "vstack", "dstack",
+                 "column_stack"):
+        _check(backend, getattr(fnp, name)(A), getattr(np, name)(a))
+    m = np.stack([np.eye(3) * 2.0, np.eye(3) + 1.0])
+    _check(backend, fnp.linalg.multi_dot(backend.asarray(m)), np.linalg.multi_dot(m))
+    _check(backend, lax.stack(A), a)
+    _check(backend, ft.grad(lambda x: fnp.sum(fnp.hstack(x) ** 2))(A), 2.0 * a)
+
+
 def test_concatenate_casting(backend):
     i = backend.asarray(I6, dtype="int64")
     f = backend.asarray(A2[:2, :3])

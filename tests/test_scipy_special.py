@@ -1760,3 +1760,16 @@ def test_special15b_vmap_jit_and_no_mutation(backend):
                                    whole, whole, rtol=1e-15)
         np.testing.assert_allclose(_np(backend, ft.jit(fn)(x)), whole, rtol=1e-15)
     np.testing.assert_array_equal(_np(backend, x), data)
+
+
+@pytest.mark.parametrize("name,nargs", [("hyp1f1", 3), ("hyp2f1", 4), ("jv", 2), ("iv", 2)])
+def test_empty_arrays(backend, name, nargs):
+    # the series' sizes were read as x.size, a method on torch tensors (always true): an
+    # empty tensor reached torch's max, which refuses one (RuntimeError)
+    z = backend.asarray(np.zeros((0, 3)))
+    fn = getattr(fsp, name)
+    out = fn(*[z] * nargs)
+    assert backend.is_own(out) and tuple(out.shape) == (0, 3)
+    # (in the last argument, which has a derivative for all of them)
+    _, t = ft.jvp(lambda x: fn(*[z] * (nargs - 1), x), (z,), (z,))
+    assert backend.is_own(t) and tuple(t.shape) == (0, 3)

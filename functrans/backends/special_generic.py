@@ -1027,7 +1027,7 @@ def _recurrence_b_1f1(backend, a, b, x, want):
     m0 = hyp1f1(backend, aw, b0, xw)
     pu, pc, qu, qc = one, zero, zero, one
     uh, ul, ch, cl = m1, zero, m0, zero
-    for j in range(int(float(xp.max(n))) if n.size else 0):
+    for j in range(int(float(xp.max(n))) if math.prod(n.shape) else 0):
         bj = b0 - float(j)
         live = n > float(j)
         # f0 = -b (1 - b - x), f1 = -x (b - a), den = b (b - 1), in double-double
@@ -1263,7 +1263,7 @@ def _log_case_2f1(backend, a, b, m, w):
     and whether the series converged."""
     xp = backend.xp
     one = xp.ones_like(w)
-    top = int(float(xp.max(m))) if m.size else 0
+    top = int(float(xp.max(m))) if math.prod(m.shape) else 0
     # the finite sum and psi(m + 1) = -euler + H_m, 1/m!
     t = one
     s1, n1 = xp.zeros_like(w), xp.zeros_like(w)
@@ -1623,7 +1623,7 @@ def _jv_prefactor(backend, v, z):
     hs = xp.where(h > 0.0, h, xp.ones_like(h))
     pre = xp.exp(a * xp.log(hs) - _g.lgamma(backend, a + 1.0))
     pre = xp.where(h > 0.0, pre, xp.where(a == 0.0, xp.ones_like(h), xp.zeros_like(h)))
-    top = int(float(xp.max(xp.abs(m)))) if m.size else 0
+    top = int(float(xp.max(xp.abs(m)))) if math.prod(m.shape) else 0
     for j in range(1, top + 1):
         up = m >= float(j)
         down = -m >= float(j)
@@ -1689,7 +1689,7 @@ def _jv_miller(backend, v, z):
     hs = 0.5 * z
     out = found / norm * xp.exp(a * xp.log(hs))
     # (at most a few: a value above 1e250^2 / 1e-280 would overflow anyway)
-    for r in range(int(float(xp.max(scales))) if scales.size else 0):
+    for r in range(int(float(xp.max(scales))) if math.prod(scales.shape) else 0):
         out = xp.where(scales > float(r), out * 1e250, out)
     return out
 

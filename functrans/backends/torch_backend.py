@@ -6,6 +6,8 @@ Extras: ``scatter_add`` with ``Tensor.index_add``; the special functions from
 functions and Python floats given to transforms give float64 here as on every backend.
 """
 
+import warnings
+
 import array_api_compat.torch as _xp
 import numpy
 import torch
@@ -99,11 +101,78 @@ def _bitcast(x, dtype):
         return flat.clone().view(backend.native_dtype(dtype)).reshape(shape)
 
 
+def _nan_last_searchsorted(x1, x2, side):
+    # torch's binary search misplaces values when NaNs (sorted last, as NumPy sorts them)
+    # end the sorted sequence: [1, 2, 3, nan] gave 4 for 3 on the left, NumPy's 2, and isin,
+    # setdiff1d... missed such values. The search runs on the NaN-free prefix; a NaN goes
+    # before the first NaN ('left') or after the last ('right'), as in NumPy.
+    n = x1.shape[0] - int(torch.isnan(x1).sum())
+    out = torch.searchsorted(x1[:n], x2, side=side)
+    return torch.where(torch.isnan(x2), n if side == "left" else x1.shape[0], out)
+
+
 def _searchsorted(x1, x2, side):
     from ..primitives.sorting import searchsorted_impl
+    if x1.is_floating_point() and x1.shape[0] and bool(torch.isnan(x1[-1])):
+        return _nan_last_searchsorted(x1, x2.contiguous(), side)
     # (torch copies a non-contiguous operand itself, but warns the first time it does)
     return searchsorted_impl(backend, x1.contiguous(), x2.contiguous(), side,
                              native=_xp.searchsorted)
+
+
+def _parts(v):
+    if isinstance(v, torch.Tensor):
+        return (v.real, v.imag) if v.is_complex() else (v, None)
+    return (v.real, v.imag) if isinstance(v, complex) else (v, None)
+
+
+def _complex_sum(x, y, sign):
+    """``x + y`` (``sign`` 1) or ``x - y`` (-1), one of them complex, part by part: torch
+    computes ``x + alpha * y`` with a complex product by ``alpha = 1``, which turns an
+    infinite or NaN part of ``y`` into NaN in its other part ((1 + 0j) + inf j gave
+    nan + inf j; NumPy's is 1 + inf j)."""
+    dtype = torch.result_type(x, y)
+    (xr, xi), (yr, yi) = _parts(x), _parts(y)
+    # (a real operand's imaginary part is +0.0, as NumPy's promotion to complex makes it)
+    xi, yi = (0.0 if xi is None else xi), (0.0 if yi is None else yi)
+    re, im = (xr + yr, xi + yi) if sign > 0 else (xr - yr, xi - yi)
+    re, im = torch.broadcast_tensors(torch.as_tensor(re), torch.as_tensor(im))
+    real = dtype.to_real()
+    return torch.complex(re.to(real), im.to(real))
+
+
+def _complex_safe_sum(name, sign):
+    fn = getattr(_xp, name)
+
+    def impl(x, y):
+        if (isinstance(x, torch.Tensor) and x.is_complex()
+                or isinstance(y, torch.Tensor) and y.is_complex()):
+            return _complex_sum(x, y, sign)
+        return fn(x, y)
+    return impl
+
+
+def _round(x):
+    # (array_api_compat's round of a complex tensor is re + 1j * im: NaN beside an infinite
+    # part, as in _complex_sum)
+    if x.is_complex():
+        return torch.complex(torch.round(x.real), torch.round(x.imag))
+    return _xp.round(x)
+
+
+def _mul_add(*xs, coef=None):
+    # mul_add's sums on complex tensors part by part too (see _complex_sum)
+    from ..primitives.elementwise import _mul_add_impl
+    if not any(isinstance(v, torch.Tensor) and v.is_complex() for v in xs):
+        return _mul_add_impl(backend, *xs, coef=coef)
+    n = len(xs)
+    terms = [xs[i] * xs[i + 1] for i in range(0, n - 1, 2)] + ([xs[-1]] if n % 2 else [])
+    if coef is not None:
+        terms = [t if c == 1.0 else t * c for t, c in zip(terms, coef)]
+    out = terms[0]
+    for t in terms[1:]:
+        out = _complex_sum(out, t, 1)
+    return out
 
 
 # -- uint16/32/64: torch has no CPU kernels for most of their arithmetic, comparisons and
@@ -287,10 +356,33 @@ def _division(which):
             other = b if type(a) is int else a
             a, b = (torch.as_tensor(v, dtype=torch.int64, device=other.device)
                     for v in (a, b))
-        if bool((b == 0).any()):
-            default(a, b)  # (int64's error for a division by zero)
-        return _uint64_divmod(*torch.broadcast_tensors(a, b))[which].view(torch.uint64)
+        a, b = torch.broadcast_tensors(a, b)
+        zero = b == 0  # (NumPy's 0 there, as _zero_division_as_numpy gives)
+        out = _uint64_divmod(a, torch.where(zero, 1, b))[which]
+        return torch.where(zero, 0, out).view(torch.uint64)
     return unsigned
+
+
+def _zero_division_as_numpy(name):
+    """floor_divide and remainder as torch computes them, but 0 (NumPy's result, with its
+    warning) where an integer is divided by zero: torch raises a RuntimeError there."""
+    fn = getattr(_xp, name)
+
+    def impl(x, y):
+        try:
+            return fn(x, y)
+        except NotImplementedError:  # (a subclass: the unsigned fallback's business)
+            raise
+        except RuntimeError as e:
+            if "ZeroDivisionError" not in str(e):
+                raise
+        x, y = (v if isinstance(v, torch.Tensor) else torch.as_tensor(v) for v in (x, y))
+        zero = y == 0
+        if numpy.geterr()["divide"] != "ignore":  # (NumPy's warning, under its errstate)
+            warnings.warn(f"divide by zero encountered in {name}", RuntimeWarning,
+                          stacklevel=2)
+        return torch.where(zero, 0, fn(x, torch.where(zero, 1, y)))
+    return impl
 
 
 _UNSIGNED_FALLBACKS = {
@@ -307,14 +399,35 @@ _UNSIGNED_FALLBACKS = {
     "scatter_along_axis": _same_bits, "scatter_slice": _same_bits, "scatter_add": _same_bits}
 
 
+def _complex_cumprod(default):
+    def impl(x, axis):
+        out = default(x, axis=axis)
+        if not x.is_complex() or bool(torch.isfinite(x).all()):
+            return out
+        # torch's complex running product starts from 1 * x[0] (NaN beside an infinite
+        # part: inf + 0j became inf + nan j) and parts past an infinity differ from the
+        # plain products NumPy takes: those products, one step at a time
+        steps = list(x.unbind(axis))
+        for i in range(1, len(steps)):
+            steps[i] = steps[i - 1] * steps[i]
+        return torch.stack(steps, axis)
+    return impl
+
+
 _IMPLS = {"gather": _gather,
           "bitcast_convert_type": _bitcast,
           "flip": _flip,
           "searchsorted": _searchsorted,
+          "add": _complex_safe_sum("add", 1),
+          "sub": _complex_safe_sum("subtract", -1),
+          "mul_add": _mul_add,
+          "round": _round,
+          "floor_divide": _zero_division_as_numpy("floor_divide"),
+          "remainder": _zero_division_as_numpy("remainder"),
           "reduce_sum": _accumulation("sum", "axes"),
           "reduce_prod": _accumulation("prod", "axes"),
           "cumsum": _accumulation("cumulative_sum", "axis"),
-          "cumprod": _accumulation("cumulative_prod", "axis")}
+          "cumprod": _complex_cumprod(_accumulation("cumulative_prod", "axis"))}
 # (maximum and minimum of complex numbers, which torch refuses: NumPy's lexicographic rule)
 _IMPLS.update(max=complex_extreme(_xp, "maximum", RuntimeError),
               min=complex_extreme(_xp, "minimum", RuntimeError))
@@ -324,6 +437,31 @@ _IMPLS.update({p: complex_comparison(_xp, name, (RuntimeError, NotImplementedErr
                                ("ge", "greater_equal"))})
 _IMPLS.update({name: _unsigned_fallback(name, fn, _IMPLS.get(name))
                for name, fn in _UNSIGNED_FALLBACKS.items()})
+
+
+def _bool_fallback(name, default):
+    """``default`` (the primitive as torch computes it), or, where torch has no kernel for
+    boolean operands, NumPy's result: computed on int8 (int64 for products, whose sums
+    could overflow int8, then != 0: NumPy's boolean products are booleans)."""
+    product = name in ("matmul", "tensordot")
+    wide = torch.int64 if product else torch.int8
+
+    def impl(*args, **params):
+        try:
+            return default(*args, **params)
+        except NotImplementedError:
+            if not any(isinstance(a, torch.Tensor) and a.dtype is torch.bool for a in args):
+                raise
+        out = default(*[a.to(wide) if isinstance(a, torch.Tensor) and a.dtype is torch.bool
+                        else a for a in args], **params)
+        return out != 0 if product else out
+    return impl
+
+
+# (torch has no boolean kernels for these; NumPy computes them on int8, products on bool)
+_IMPLS.update({name: _bool_fallback(name, _IMPLS[name]) for name in (
+    "floor_divide", "remainder", "bitwise_left_shift", "bitwise_right_shift", "pow",
+    "searchsorted", "matmul", "tensordot")})
 
 
 class TorchBackend(Backend):

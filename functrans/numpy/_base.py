@@ -195,6 +195,15 @@ def _first_array(seq):
     return None if type(seq) in _SCALARS else seq
 
 
+def _unstacked(arrays):
+    """Arrays to join given as one array (NumPy iterates over its first axis): its slices,
+    taken by indexing (array-api-strict refuses iteration and partial indices). Lists,
+    tuples and 0-d arrays are returned as they are."""
+    if isinstance(arrays, (list, tuple)) or not getattr(arrays, "shape", None):
+        return arrays
+    return [arrays[i, ...] for i in range(_shape(arrays)[0])]
+
+
 def broadcast_shapes(*shapes) -> tuple:
     ndim = builtins.max(len(s) for s in shapes)
     out = []
@@ -656,6 +665,10 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
         # operands' library: torch's where takes no Python bool
         operand = args[1] if type(args[1]) not in _SCALARS else args[2]
         args[0] = _to_array(bool(args[0]), like=operand)
+    elif _dtype(args[0]) is not _dt.bool_:
+        # a number's truth, as NumPy and JAX take it (torch and array-api-strict refuse a
+        # condition that is not boolean)
+        args[0] = _ew.ne_p.bind(args[0], _to_array(0, dtype=_dtype(args[0]), like=args[0]))
     shapes = [_shape(a) for a in args if type(a) not in _SCALARS]
     shape = broadcast_shapes(*shapes)
     args = [a if type(a) in _SCALARS else _st.broadcast_to(a, shape) for a in args]
@@ -936,7 +949,7 @@ def expand_dims(a, /, axis=0):
 
 def concat(arrays, /, *, axis=0):
     """Join arrays along an existing axis (``axis=None`` flattens them first)."""
-    arrays = [_as_operand(a) for a in arrays]
+    arrays = [_as_operand(a) for a in _unstacked(arrays)]
     try:
         arrays, _ = _promote_arrays(arrays)
     except UnsupportedBackendError as e:
@@ -958,6 +971,7 @@ def concat(arrays, /, *, axis=0):
 def stack(arrays, /, *, axis=0, dtype=None, casting="same_kind"):
     """Join arrays along a new axis (NumPy's ``dtype`` and ``casting``: as
     ``concatenate``'s)."""
+    arrays = _unstacked(arrays)
     if any(type(a) in _NUMPY_SCALARS for a in arrays):
         arrays = _numpy_scalars_beside(*arrays)
     arrays = [_as_operand(a) for a in arrays]

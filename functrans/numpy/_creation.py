@@ -18,7 +18,8 @@ from ..core import Tracer, _current
 from ..interpreters import ConstTracer as _ConstTracer, JVPTracer as _JVPTracer
 from ..interpreters import constant as _constant
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _concrete_value, _creation_place, _dtype,
+from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _concrete_value, _creation_place,
+                    _dtype,
                     _first_array, _place_of, _python_dtype, _shape,
                     _to_array, astype,
                     broadcast_to, reshape)
@@ -152,13 +153,37 @@ def _has_array(obj):
 
 @_with_at
 def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
-    """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64."""
+    """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64.
+    Bounds given as 0-d arrays make the result in their library and on their device (as
+    ``like=`` would), and count as the numbers they hold."""
+    bounds = (start, stop, step)
+    if device is None and like is None:
+        like = next((v for v in bounds if hasattr(v, "shape") and not isinstance(v, Tracer)
+                     and type(v) not in _NUMPY_SCALARS), None)
     b, device = _place(device, like)
+    if any(hasattr(v, "shape") for v in bounds):
+        start, stop, step = (_bound(v) for v in bounds)
     if stop is None:
         start, stop = 0, start
     if dtype is None and builtins.any(type(v) is float for v in (start, stop, step)):
         dtype = _dt.float64
     return b.xp.arange(start, stop, step, **_kw(b, dtype, device))
+
+
+def _bound(v):
+    """An arange bound given as an array: the Python number it holds."""
+    if not hasattr(v, "shape") or isinstance(v, Tracer):
+        return v  # (a traced one: the library asks it for its number, as before)
+    c = v
+    if tuple(c.shape) != ():
+        raise ValueError(f"arange: a bound given as an array must be 0-d; got shape "
+                         f"{tuple(c.shape)}")
+    dt = _dt.dtype_of(c)
+    if dt.kind in "iub":
+        return int(c)
+    if dt.kind == "c":
+        raise TypeError("arange: complex bounds are not supported")
+    return float(c)
 
 
 def _dims(shape):

@@ -22,7 +22,7 @@ from ..core import Tracer
 from ..errors import ShapeError, UnsupportedBackendError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _dtype, _first_array, _normalize_axis, _shape,
+from ._base import (_SCALARS, _dtype, _first_array, _normalize_axis, _shape, _unstacked,
                     _to_array, add, astype, broadcast_shapes, broadcast_to, concat, device,
                     divide, expand_dims, greater_equal, less, multiply, subtract, where)
 from ._base import _getitem as _basic_getitem
@@ -229,7 +229,7 @@ def concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind")
     As NumPy's; ``out=`` is not supported (functrans returns new arrays)."""
     if out is not None:
         raise NotImplementedError("concatenate: out= is not supported; use the returned array")
-    arrays = _convs(arrays)
+    arrays = _convs(_unstacked(arrays))
     if not arrays:
         raise ValueError("concatenate: need at least one array to concatenate")
     if axis is not None and builtins.any(_nd(a) == 0 for a in arrays):
@@ -294,7 +294,7 @@ def atleast_3d(*arys):
 def _as_sequence(tup, name):
     if not isinstance(tup, (list, tuple)):
         if isinstance(tup, Tracer) or hasattr(tup, "shape"):
-            return [tup[i] for i in range(_shape(tup)[0])] if _shape(tup) else [tup]
+            return _unstacked(tup) if _shape(tup) else [tup]
         raise TypeError(f"{name}: arrays to stack must be passed as a sequence (list or "
                         f"tuple); got {type(tup).__name__}")
     return list(tup)

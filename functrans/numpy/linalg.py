@@ -24,7 +24,7 @@ from ..primitives import structural as _st
 from ._base import broadcast_shapes as _broadcast_shapes
 from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _promote_arrays,
                     _shape, matmul, matrix_transpose, max, min, multiply,
-                    pow, reshape, sqrt)
+                    _unstacked, pow, reshape, sqrt)
 from ._elementwise import abs, conj, real
 from ._manipulation import moveaxis as _moveaxis
 from ._statistics import any as _any
@@ -498,7 +498,7 @@ def multi_dot(arrays, *, out=None):
     the last 1-d (a column), the others are 2-d. ``out`` is not supported."""
     if out is not None:
         raise NotImplementedError("multi_dot: out= is not supported; use the returned array")
-    arrays = [_as_operand(a) for a in arrays]
+    arrays = [_as_operand(a) for a in _unstacked(arrays)]
     n = len(arrays)
     if n < 2:
         raise ValueError("multi_dot: needs at least two arrays")

@@ -779,7 +779,7 @@ def _hyp1f1_series(xp, a, b, x, n, peak=None):
     sums = {key: (zero, zero) for key in keys}
     sums[0, 0] = (terms[0, 0], terms[0, 0])
     if peak is None:  # (the terms grow until k ~ |x|)
-        peak = float(xp.max(xp.abs(x))) if x.size else 0.0
+        peak = float(xp.max(xp.abs(x))) if math.prod(x.shape) else 0.0
     for k in range(_HYP1F1_TERMS):
         r = x / (k + 1)
         h = [1.0 / (b + k)]
