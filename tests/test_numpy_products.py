@@ -493,6 +493,21 @@ def test_cond_of_a_zero_matrix_is_inf(backend, p):
     _check(backend, LA.cond(backend.asarray(a), p), want)
 
 
+@pytest.mark.parametrize("p", [1, -1, "fro", "nuc", np.inf, -np.inf])
+def test_cond_of_a_singular_matrix_is_inf(backend, p):
+    # norm(x) * norm(inv(x)): inv raised LinAlgError (NumPy and JAX give inf); the stack's
+    # other matrices keep their value, and the derivative at a regular one is unchanged
+    a = np.stack([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [0.5, 3.0]], np.zeros((2, 2))])
+    want = np.array([np.inf, np.linalg.cond(a[1], p), np.inf])
+    _check(backend, LA.cond(backend.asarray(a), p), want)
+    _check(backend, ft.jit(lambda x: LA.cond(x, p))(backend.asarray(a)), want)
+    g = ft.grad(lambda x: LA.cond(x, p))(backend.asarray(a[1]))
+    h = 1e-6
+    fd = [(np.linalg.cond(a[1] + h * e, p) - np.linalg.cond(a[1] - h * e, p)) / (2 * h)
+          for e in np.eye(4).reshape(4, 2, 2)]
+    np.testing.assert_allclose(backend.to_numpy(g).ravel(), fd, rtol=1e-6)
+
+
 def test_matrix_rank_of_empty_matrices(backend):
     # rank 0, as NumPy's (it raised: the tolerance's max over no singular values)
     for shape in [(0, 0), (3, 0), (2, 0, 3)]:

@@ -546,9 +546,8 @@ def cond(x, p=None):
     """NumPy's cond: the condition number of the (stack of) matrices in norm ``p``: for
     ``None``/2 the ratio of the largest to the smallest singular value (-2: its inverse), for
     ``'fro'``, ``'nuc'``, 1, -1, ``inf``, ``-inf`` (square matrices) ``norm(x) *
-    norm(inv(x))``. Differs from NumPy for singular matrices with those orders (NumPy gives
-    ``inf``; here the inverse's failure or non-finite values come through). A ratio
-    0 / 0 (a matrix of zeros) is ``inf``, as NumPy's and JAX's."""
+    norm(inv(x))``, ``inf`` for a singular matrix (an exact zero pivot), as NumPy's and
+    JAX's. A ratio 0 / 0 (a matrix of zeros) is ``inf``, as NumPy's and JAX's."""
     x = _float(x)
     if len(_shape(x)) < 2:
         raise ShapeError(f"cond needs matrices; got shape {_shape(x)}")
@@ -568,7 +567,15 @@ def cond(x, p=None):
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"cond: invalid norm order {p!r}")
     _square(x, "cond")
-    return multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(x), ord=p))
+    # A singular matrix (slogdet's sign 0: a zero pivot, never an underflow) gets inf; the
+    # inverse is taken of the identity in its place, where the inverse would raise.
+    from ._base import expand_dims, stop_gradient, where
+    from ._creation import eye
+    singular = _ew.eq(stop_gradient(slogdet(x)[0]), 0)
+    n = _shape(x)[-1]
+    safe = where(expand_dims(singular, axis=(-2, -1)), eye(n, dtype=x.dtype, device=x.device), x)
+    r = multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(safe), ord=p))
+    return where(singular, math.inf, r)
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):
