@@ -256,6 +256,7 @@ def test_boolean_arithmetic_and_products_as_numpy(backend):
         check(backend, fnp.matmul(backend.asarray(m, "bool"), backend.asarray(m, "bool")),
               m @ m, rtol=0)
         check(backend, ft.vmap(fnp.power)(A, B), np.power(a, b), rtol=0)
+        check(backend, fnp.power(A, True), np.power(a, True), rtol=0)  # (torch: a bool)
 
 
 def test_complex_cumprod_and_vander_past_infinite_parts(backend):
