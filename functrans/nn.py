@@ -56,8 +56,10 @@ def relu(x):
         # (a primitive whose derivative is written from its result: a checkpoint keeping
         # relu(x @ W) need not recompute x @ W)
         return _relu_p.bind(x)
-    # x <= 0 picks the zero, so that nan stays nan (as JAX's and torch's relu)
-    return fnp.where(x <= 0, fnp.zeros_like(x), x)
+    # x <= 0 picks the zero, so that nan stays nan (as JAX's and torch's relu); fnp's
+    # less_equal orders complex numbers as NumPy on every backend (torch and
+    # array-api-strict refuse their <= of them)
+    return fnp.where(fnp.less_equal(x, 0), fnp.zeros_like(x), x)
 
 
 def relu6(x):

@@ -113,6 +113,18 @@ def test_relu_keeps_integers():
     assert nn.relu6(np.array([-2, 9])).dtype == np.float64
 
 
+def test_relu_of_complex_numbers_on_every_backend(backend):
+    # NumPy's order (real part, then imaginary): torch and array-api-strict refused <= of
+    # complex numbers (a raw NotImplementedError / TypeError)
+    c = np.array([1 + 1j, -1 + 2j, -1j, 1j, 2 - 3j, complex(np.nan, 0)])
+    want = np.where(c <= 0, 0, c)
+    C = backend.asarray(c, "complex128")
+    for f in (nn.relu, ft.jit(nn.relu)):
+        out = f(C)
+        assert backend.is_own(out)
+        np.testing.assert_array_equal(backend.to_numpy(out), want)
+
+
 def test_complex_input_is_refused():
     with pytest.raises(TypeError, match="real arrays"):
         nn.sigmoid(np.array([1j]))

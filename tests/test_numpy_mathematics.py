@@ -256,6 +256,7 @@ def test_boolean_arithmetic_and_products_as_numpy(backend):
         check(backend, fnp.matmul(backend.asarray(m, "bool"), backend.asarray(m, "bool")),
               m @ m, rtol=0)
         check(backend, ft.vmap(fnp.power)(A, B), np.power(a, b), rtol=0)
+        check(backend, fnp.power(A, True), np.power(a, True), rtol=0)  # (torch: a bool)
 
 
 def test_complex_cumprod_and_vander_past_infinite_parts(backend):
@@ -268,6 +269,21 @@ def test_complex_cumprod_and_vander_past_infinite_parts(backend):
             np.testing.assert_array_equal(backend.to_numpy(fnp.cumprod(X, axis=axis)),
                                           np.cumprod(x, axis=axis))
         np.testing.assert_array_equal(backend.to_numpy(fnp.vander(X[0, :])), np.vander(x[0]))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8"])
+def test_shifts_by_amounts_outside_the_word(backend, dtype):
+    # NumPy's results (left: 0, right: the sign); array-api-strict refused negative amounts
+    # (the standard leaves them undefined) with a ValueError naming the left shift
+    a = np.array([1, 7, -8, 5, 1, -1], dtype)
+    bits = np.iinfo(dtype).bits
+    s = np.array([-1, -3, -1, bits, bits + 1, 3], dtype)
+    A, S = backend.asarray(a, dtype), backend.asarray(s, dtype)
+    for name in ("left_shift", "right_shift"):
+        check(backend, getattr(fnp, name)(A, S), getattr(np, name)(a, s), rtol=0)
+        check(backend, getattr(fnp, name)(A, -2), getattr(np, name)(a, np.asarray(-2, dtype)),
+              rtol=0)
+        check(backend, ft.jit(getattr(fnp, name))(A, S), getattr(np, name)(a, s), rtol=0)
 
 
 def test_nan_to_num(backend):

@@ -9,7 +9,7 @@ import array_api_strict as _xp
 
 from .. import dtypes as _dt
 from . import Backend, register
-from .generic import complex_comparison, complex_extreme
+from .generic import complex_comparison, complex_extreme, shift_past_negative_amounts
 
 _pairs = [(getattr(_xp, n), _dt.BY_NAME[n]) for n in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -32,6 +32,9 @@ _IMPLS = {"max": complex_extreme(_xp, "maximum", TypeError),
 # (<, <=, >, >= of complex numbers: NumPy's lexicographic rule, see generic.py)
 _IMPLS.update({p: complex_comparison(_xp, name, TypeError) for p, name in (
     ("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"))})
+# (shifts by negative amounts, which it refuses: NumPy's results, see generic.py)
+_IMPLS.update({p: shift_past_negative_amounts(_xp, p, ValueError)
+               for p in ("bitwise_left_shift", "bitwise_right_shift")})
 backend = StrictBackend("array_api_strict", _xp, [type(_xp.asarray(0))], _pairs,
                         impls=_IMPLS)
 backend.device_types = (type(_xp.asarray(0).device),)

@@ -86,6 +86,28 @@ def complex_extreme(xp, name, refusals):
     return _where_refused_complex(xp, getattr(xp, name), refusals, rule)
 
 
+def shift_past_negative_amounts(xp, name, refusals):
+    """``xp.bitwise_left_shift`` or ``bitwise_right_shift`` (``name``), where the library
+    refuses a negative shift amount (raising one of ``refusals``; the standard leaves
+    those undefined) giving NumPy's result for an amount outside the word, as for one of
+    its width or more: 0 to the left, the sign to the right."""
+    fn = getattr(xp, name)
+
+    def impl(x, s):
+        try:
+            return fn(x, s)
+        except refusals:
+            if not (s < 0 if isinstance(s, int) else bool(xp.any(s < 0))):
+                raise
+        bits = xp.iinfo(x.dtype).bits
+        if isinstance(s, int):
+            s = bits
+        else:
+            s = xp.where(s < 0, xp.asarray(bits, dtype=s.dtype, device=s.device), s)
+        return fn(x, s)
+    return impl
+
+
 def complex_comparison(xp, name, refusals):
     """``xp.less``, ``less_equal``, ``greater`` or ``greater_equal`` (``name``), with NumPy's
     rule for complex numbers where the library refuses them (raising one of ``refusals``):

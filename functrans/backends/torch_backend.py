@@ -440,18 +440,17 @@ _IMPLS.update({name: _unsigned_fallback(name, fn, _IMPLS.get(name))
 
 
 def _bool_fallback(name, default):
-    """``default`` (the primitive as torch computes it), or, where torch has no kernel for
-    boolean operands, NumPy's result: computed on int8 (int64 for products, whose sums
-    could overflow int8, then != 0: NumPy's boolean products are booleans)."""
+    """``default`` (the primitive as torch computes it), or, for boolean operands (torch
+    has no kernels for most), NumPy's result: computed on int8 (int64 for products, whose
+    sums could overflow int8, then != 0: NumPy's boolean products are booleans)."""
     product = name in ("matmul", "tensordot")
     wide = torch.int64 if product else torch.int8
 
     def impl(*args, **params):
-        try:
+        # (not only where torch refuses: a boolean tensor to a Python bool's power is a
+        # boolean there, NumPy's int8)
+        if not any(isinstance(a, torch.Tensor) and a.dtype is torch.bool for a in args):
             return default(*args, **params)
-        except NotImplementedError:
-            if not any(isinstance(a, torch.Tensor) and a.dtype is torch.bool for a in args):
-                raise
         out = default(*[a.to(wide) if isinstance(a, torch.Tensor) and a.dtype is torch.bool
                         else a for a in args], **params)
         return out != 0 if product else out
