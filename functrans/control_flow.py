@@ -413,9 +413,67 @@ def _switch(index, branches, operands, what):
     for caps in captured:
         spans.append((start, start + len(caps)))
         start += len(caps)
-    outs = cond_p.bind(index, *arrays, *[c for caps in captured for c in caps],
-                       branches=tuple(graphs), n_ops=len(arrays), spans=tuple(spans))
+    outs = _bind_cond(index, *arrays, *[c for caps in captured for c in caps],
+                      branches=tuple(graphs), n_ops=len(arrays), spans=tuple(spans))
     return tree_unflatten(trees[0], outs)
+
+
+def _bind_cond(index, *args, branches, n_ops, spans):
+    """``cond_p.bind``, except where some operands are tangents recorded for a backward pass
+    (a custom JVP rule's ``cond`` on its tangents, or a forward-mode JVP ``cond`` whose
+    tangents are recorded under an enclosing vmap): the ``cond`` is then linear in them and
+    must be recorded as the linear ``cond_lin`` (which has a transpose), its outputs that do
+    not depend on them computed by a ``cond`` on the other operands alone."""
+    rec = [i for i, a in enumerate(args) if _recorded((a,))]
+    if not rec:
+        return cond_p.bind(index, *args, branches=branches, n_ops=n_ops, spans=spans)
+    dep = _dependent_outputs(branches, n_ops, spans, set(rec))
+    # The recorded operands replaced by zeros: the residuals of a map linear in them.
+    rest = list(args)
+    for i in rec:
+        rest[i] = fnp.zeros_like(args[i])
+    avals = _out_avals(branches[0])
+    float_dep = [j for j in _floats(avals) if j in dep]
+    outs = _nones(len(avals))
+    if len(float_dep) < len(avals):
+        value = cond_p.bind(index, *rest, branches=branches, n_ops=n_ops, spans=spans)
+        for j in range(len(avals)):
+            if j not in float_dep:
+                outs[j] = value[j]
+    if float_dep:
+        lin = cond_lin_p.bind(*[args[i] for i in rec], index, *rest, branches=branches,
+                              n_ops=n_ops, spans=spans, diff=tuple(rec),
+                              out_float=tuple(float_dep))
+        for j, t in zip(float_dep, lin):
+            outs[j] = t
+    return outs
+
+
+_CONTROL = ()  # filled in below: the control-flow primitives, checked inside their own rules
+
+
+def _dependent_outputs(branches, n_ops, spans, rec):
+    """The outputs of any branch that depend on the operands at positions ``rec`` (tangents),
+    checking that the branches use them linearly only (operations with a transpose rule):
+    a tangent map that is not linear is an error, as it is outside a ``cond``."""
+    from .errors import MissingRuleError
+    out = set()
+    for g, (s, e) in zip(branches, spans):
+        positions = [*range(n_ops), *range(n_ops + s, n_ops + e)]
+        live = {id(v) for v, p in zip(g.in_vars, positions) if p in rec}
+        for prim, ins, _, outs in g.eqns:
+            if not any(type(x) is Var and id(x) in live for x in ins):
+                continue
+            if prim.transpose is None and prim not in _CONTROL:
+                raise MissingRuleError(
+                    f"Reverse mode reached '{prim.name}' applied to tangents inside a cond's "
+                    f"branch: a tangent map must be linear in the tangents (a custom_jvp rule "
+                    f"may multiply them by values computed from the primals, not apply "
+                    f"'{prim.name}' to them).")
+            for o in (outs if isinstance(outs, (list, tuple)) else (outs,)):
+                live.add(id(o))
+        out.update(j for j, o in enumerate(g.outputs) if type(o) is Var and id(o) in live)
+    return out
 
 
 def _bname(what, k):
@@ -601,7 +659,8 @@ def _member_by_member(prim, vals, dims, size, params):
     of this batch, so that the enclosing vmap's rule, which sees concrete values, runs each
     member's branch or steps on that member only (rather than every branch on every member,
     whose nan would reach the derivatives through the selection)."""
-    rows = [prim.bind(*[v if d is None else v[m, ...] for v, d in zip(vals, dims)], **params)
+    bind = _bind_cond if prim is cond_p else prim.bind
+    rows = [bind(*[v if d is None else v[m, ...] for v, d in zip(vals, dims)], **params)
             for m in range(size)]
     n = len(rows[0])
     return [fnp.stack([r[j] for r in rows]) for j in range(n)], [0] * n
@@ -896,7 +955,8 @@ eager_call_p = primitive("eager_call", multiple_results=True)
 eager_lin_p = primitive("eager_lin", multiple_results=True)
 # They run graphs (or Python functions) on their operands, whose own operations hold each to
 # one library: operands of several libraries are accepted (see Primitive.mixed_operands).
-for _p in (cond_p, cond_lin_p, while_p, scan_p, scan_lin_p, eager_call_p, eager_lin_p):
+_CONTROL = (cond_p, cond_lin_p, while_p, scan_p, scan_lin_p, eager_call_p, eager_lin_p)
+for _p in _CONTROL:
     _p.mixed_operands = True
 
 
