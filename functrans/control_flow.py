@@ -449,31 +449,32 @@ def _bind_cond(index, *args, branches, n_ops, spans):
     return outs
 
 
-_CONTROL = ()  # filled in below: the control-flow primitives, checked inside their own rules
-
-
 def _dependent_outputs(branches, n_ops, spans, rec):
-    """The outputs of any branch that depend on the operands at positions ``rec`` (tangents),
-    checking that the branches use them linearly only (operations with a transpose rule):
-    a tangent map that is not linear is an error, as it is outside a ``cond``."""
-    from .errors import MissingRuleError
+    """The outputs of any branch that depend on the operands at positions ``rec`` (tangents)."""
     out = set()
     for g, (s, e) in zip(branches, spans):
         positions = [*range(n_ops), *range(n_ops + s, n_ops + e)]
-        live = {id(v) for v, p in zip(g.in_vars, positions) if p in rec}
-        for prim, ins, _, outs in g.eqns:
-            if not any(type(x) is Var and id(x) in live for x in ins):
-                continue
-            if prim.transpose is None and prim not in _CONTROL:
-                raise MissingRuleError(
-                    f"Reverse mode reached '{prim.name}' applied to tangents inside a cond's "
-                    f"branch: a tangent map must be linear in the tangents (a custom_jvp rule "
-                    f"may multiply them by values computed from the primals, not apply "
-                    f"'{prim.name}' to them).")
-            for o in (outs if isinstance(outs, (list, tuple)) else (outs,)):
-                live.add(id(o))
-        out.update(j for j, o in enumerate(g.outputs) if type(o) is Var and id(o) in live)
+        out |= _linear_in(g, {k for k, p in enumerate(positions) if p in rec}, "a cond's branch")
     return out
+
+
+def _linear_in(g, inputs, where):
+    """The outputs of graph ``g`` that depend on its inputs at positions ``inputs`` (tangents),
+    checking that ``g`` uses them linearly only (operations with a transpose rule): a tangent
+    map that is not linear is an error, as it is outside control flow."""
+    from .errors import MissingRuleError
+    live = {id(g.in_vars[k]) for k in inputs}
+    for prim, ins, _, outs in g.eqns:
+        if not any(type(x) is Var and id(x) in live for x in ins):
+            continue
+        if prim.transpose is None and prim not in _CONTROL:
+            raise MissingRuleError(
+                f"Reverse mode reached '{prim.name}' applied to tangents inside {where}: a "
+                f"tangent map must be linear in the tangents (a custom_jvp rule may multiply "
+                f"them by values computed from the primals, not apply '{prim.name}' to them).")
+        for o in (outs if isinstance(outs, (list, tuple)) else (outs,)):
+            live.add(id(o))
+    return {j for j, o in enumerate(g.outputs) if type(o) is Var and id(o) in live}
 
 
 def _bname(what, k):
@@ -659,7 +660,7 @@ def _member_by_member(prim, vals, dims, size, params):
     of this batch, so that the enclosing vmap's rule, which sees concrete values, runs each
     member's branch or steps on that member only (rather than every branch on every member,
     whose nan would reach the derivatives through the selection)."""
-    bind = _bind_cond if prim is cond_p else prim.bind
+    bind = {cond_p: _bind_cond, while_p: _bind_while}.get(prim, prim.bind)
     rows = [bind(*[v if d is None else v[m, ...] for v, d in zip(vals, dims)], **params)
             for m in range(size)]
     n = len(rows[0])
@@ -785,7 +786,40 @@ def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
                          lift=True)
     cg, cc = _stage_flat(cond_flat, leaves, getattr(cond_fun, "__name__", "cond_fun"), what,
                          lift=True)
-    return while_p.bind(*cc, *bc, *leaves, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
+    return _bind_while(*cc, *bc, *leaves, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
+
+
+def _bind_while(*args, cond, body, n_cc, n_bc):
+    """``while_p.bind``, except where some operands are tangents recorded for a backward pass:
+    recorded by its reverse-mode JVP at zero tangent operands, as a scan is by ``_bind_scan``.
+    The loop must be linear in them, and its predicate must not depend on them."""
+    from .errors import MissingRuleError
+    params = dict(cond=cond, body=body, n_cc=n_cc, n_bc=n_bc)
+    rec = {i for i, a in enumerate(args) if _recorded((a,))}
+    if not rec:
+        return while_p.bind(*args, **params)
+    # The body's inputs are (carry, body consts), the predicate's (carry, cond consts); the
+    # operands (cond consts, body consts, carry).
+    start = n_cc + n_bc
+    nc = len(args) - start
+    live = {i - start for i in rec if i >= start} | {nc + i - n_cc for i in rec
+                                                     if n_cc <= i < start}
+    while True:
+        dep = _linear_in(body, live, "a while_loop's body")
+        more = live | dep
+        if more == live:
+            break
+        live = more
+    if _linear_in(cond, {j for j in live if j < nc} | {nc + i for i in rec if i < n_cc},
+                  "a while_loop's cond_fun"):
+        raise MissingRuleError("Reverse mode reached a while_loop whose cond_fun depends on "
+                               "tangents: the number of steps of a tangent map cannot depend "
+                               "on the tangents.")
+    rest = [fnp.zeros_like(a) if i in rec else a for i, a in enumerate(args)]
+    tangents = [a if i in rec else None for i, a in enumerate(args)]
+    outs, touts = _while_jvp(rest, tangents, **params)
+    # (a carry a tangent reaches is one at the end too, however many steps run)
+    return [t if j in live and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
 
 
 def _weak_carry(step_flat, leaves, like, name, what):
@@ -1257,9 +1291,39 @@ def _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse):
     box, nc = [None], len(c_leaves)
     c_leaves = _scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like)
     g, consts = _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box)
-    outs = scan_p.bind(*consts, *c_leaves, *x_leaves, body=g, n_consts=len(consts), n_carry=nc,
-                       length=n, reverse=bool(reverse))
+    outs = _bind_scan(*consts, *c_leaves, *x_leaves, body=g, n_consts=len(consts), n_carry=nc,
+                      length=n, reverse=bool(reverse))
     return tree_unflatten(c_tree, outs[:nc]), tree_unflatten(box[0], outs[nc:])
+
+
+def _bind_scan(*args, body, n_consts, n_carry, length, reverse):
+    """``scan_p.bind``, except where some operands are tangents recorded for a backward pass
+    (a forward-mode JVP scan whose tangents are recorded under an enclosing vmap, or a custom
+    rule's scan over its tangents): the scan is then linear in them, and is recorded by its
+    reverse-mode JVP at zero tangent operands (a scan of the other operands and a linear
+    ``scan_lin``), as a cond is by ``_bind_cond``."""
+    params = dict(body=body, n_consts=n_consts, n_carry=n_carry, length=length, reverse=reverse)
+    rec = {i for i, a in enumerate(args) if _recorded((a,))}
+    if not rec:
+        return scan_p.bind(*args, **params)
+    # The body's inputs are (carry, xs, consts); the operands (consts, carry, xs). A carry
+    # that a tangent reaches is a tangent at the next step: to a fixed point.
+    start = n_consts + n_carry
+    nx = len(args) - start
+    to_body = [*range(n_carry + nx, n_carry + nx + n_consts), *range(n_carry),
+               *range(n_carry, n_carry + nx)]
+    live = {to_body[i] for i in rec}
+    while True:
+        dep = _linear_in(body, live, "a scan's body")
+        more = live | {j for j in dep if j < n_carry}
+        if more == live:
+            break
+        live = more
+    rest = [fnp.zeros_like(a) if i in rec else a for i, a in enumerate(args)]
+    tangents = [a if i in rec else None for i, a in enumerate(args)]
+    outs, touts = _scan_jvp(rest, tangents, **params)
+    dep = {j for j in live if j < n_carry} | {j for j in dep if j >= n_carry}
+    return [t if j in dep and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
 
 
 def _scan_loop(args, body, n_consts, n_carry, length, reverse):
