@@ -427,12 +427,14 @@ def _bind_cond(index, *args, branches, n_ops, spans):
     rec = [i for i, a in enumerate(args) if _recorded((a,))]
     if not rec:
         return cond_p.bind(index, *args, branches=branches, n_ops=n_ops, spans=spans)
-    dep = _dependent_outputs(branches, n_ops, spans, set(rec))
+    avals = _out_avals(branches[0])
+    dep = _tangent_outputs(cond_p, (index, *args),
+                           dict(branches=branches, n_ops=n_ops, spans=spans),
+                           {1 + i for i in rec}, len(avals))
     # The recorded operands replaced by zeros: the residuals of a map linear in them.
     rest = list(args)
     for i in rec:
         rest[i] = fnp.zeros_like(args[i])
-    avals = _out_avals(branches[0])
     float_dep = [j for j in _floats(avals) if j in dep]
     outs = _nones(len(avals))
     if len(float_dep) < len(avals):
@@ -449,32 +451,24 @@ def _bind_cond(index, *args, branches, n_ops, spans):
     return outs
 
 
-def _dependent_outputs(branches, n_ops, spans, rec):
-    """The outputs of any branch that depend on the operands at positions ``rec`` (tangents)."""
-    out = set()
-    for g, (s, e) in zip(branches, spans):
-        positions = [*range(n_ops), *range(n_ops + s, n_ops + e)]
-        out |= _linear_in(g, {k for k, p in enumerate(positions) if p in rec}, "a cond's branch")
-    return out
-
-
-def _linear_in(g, inputs, where):
-    """The outputs of graph ``g`` that depend on its inputs at positions ``inputs`` (tangents),
-    checking that ``g`` uses them linearly only (operations with a transpose rule): a tangent
-    map that is not linear is an error, as it is outside control flow."""
+def _tangent_outputs(prim, args, params, rec, n_out):
+    """The outputs of the equation ``prim(*args, **params)`` that depend on its operands at
+    positions ``rec`` (tangents being recorded), after checking (as ``linear_transpose``
+    does) that it is linear in them: a tangent map that is not is an error here as anywhere
+    else, not silently linearized."""
+    from .api import _INNER_LINEAR
     from .errors import MissingRuleError
-    live = {id(g.in_vars[k]) for k in inputs}
-    for prim, ins, _, outs in g.eqns:
-        if not any(type(x) is Var and id(x) in live for x in ins):
-            continue
-        if prim.transpose is None and prim not in _CONTROL:
-            raise MissingRuleError(
-                f"Reverse mode reached '{prim.name}' applied to tangents inside {where}: a "
-                f"tangent map must be linear in the tangents (a custom_jvp rule may multiply "
-                f"them by values computed from the primals, not apply '{prim.name}' to them).")
-        for o in (outs if isinstance(outs, (list, tuple)) else (outs,)):
-            live.add(id(o))
-    return {j for j, o in enumerate(g.outputs) if type(o) is Var and id(o) in live}
+    hits = [i in rec for i in range(len(args))]
+    like = args[min(rec)]
+    try:
+        dep = _INNER_LINEAR[prim.name](args, params, hits, [True] * n_out,
+                                       f"a {prim.name} applied to tangents", like)
+    except TypeError as e:
+        raise MissingRuleError(
+            f"Reverse mode needs the tangent map linear in the tangents (a custom_jvp rule "
+            f"may multiply them by values computed from the primals, add and select them), "
+            f"and {e}") from None
+    return {j for j, d in enumerate(dep) if d}
 
 
 def _bname(what, k):
@@ -793,33 +787,15 @@ def _bind_while(*args, cond, body, n_cc, n_bc):
     """``while_p.bind``, except where some operands are tangents recorded for a backward pass:
     recorded by its reverse-mode JVP at zero tangent operands, as a scan is by ``_bind_scan``.
     The loop must be linear in them, and its predicate must not depend on them."""
-    from .errors import MissingRuleError
     params = dict(cond=cond, body=body, n_cc=n_cc, n_bc=n_bc)
     rec = {i for i, a in enumerate(args) if _recorded((a,))}
     if not rec:
         return while_p.bind(*args, **params)
-    # The body's inputs are (carry, body consts), the predicate's (carry, cond consts); the
-    # operands (cond consts, body consts, carry).
-    start = n_cc + n_bc
-    nc = len(args) - start
-    live = {i - start for i in rec if i >= start} | {nc + i - n_cc for i in rec
-                                                     if n_cc <= i < start}
-    while True:
-        dep = _linear_in(body, live, "a while_loop's body")
-        more = live | dep
-        if more == live:
-            break
-        live = more
-    if _linear_in(cond, {j for j in live if j < nc} | {nc + i for i in rec if i < n_cc},
-                  "a while_loop's cond_fun"):
-        raise MissingRuleError("Reverse mode reached a while_loop whose cond_fun depends on "
-                               "tangents: the number of steps of a tangent map cannot depend "
-                               "on the tangents.")
+    dep = _tangent_outputs(while_p, args, params, rec, len(args) - n_cc - n_bc)
     rest = [fnp.zeros_like(a) if i in rec else a for i, a in enumerate(args)]
     tangents = [a if i in rec else None for i, a in enumerate(args)]
     outs, touts = _while_jvp(rest, tangents, **params)
-    # (a carry a tangent reaches is one at the end too, however many steps run)
-    return [t if j in live and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
+    return [t if j in dep and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
 
 
 def _weak_carry(step_flat, leaves, like, name, what):
@@ -1306,23 +1282,11 @@ def _bind_scan(*args, body, n_consts, n_carry, length, reverse):
     rec = {i for i, a in enumerate(args) if _recorded((a,))}
     if not rec:
         return scan_p.bind(*args, **params)
-    # The body's inputs are (carry, xs, consts); the operands (consts, carry, xs). A carry
-    # that a tangent reaches is a tangent at the next step: to a fixed point.
-    start = n_consts + n_carry
-    nx = len(args) - start
-    to_body = [*range(n_carry + nx, n_carry + nx + n_consts), *range(n_carry),
-               *range(n_carry, n_carry + nx)]
-    live = {to_body[i] for i in rec}
-    while True:
-        dep = _linear_in(body, live, "a scan's body")
-        more = live | {j for j in dep if j < n_carry}
-        if more == live:
-            break
-        live = more
+    n_out = len(body.outputs)
+    dep = _tangent_outputs(scan_p, args, params, rec, n_out)
     rest = [fnp.zeros_like(a) if i in rec else a for i, a in enumerate(args)]
     tangents = [a if i in rec else None for i, a in enumerate(args)]
     outs, touts = _scan_jvp(rest, tangents, **params)
-    dep = {j for j in live if j < n_carry} | {j for j in dep if j >= n_carry}
     return [t if j in dep and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
 
 
