@@ -467,7 +467,7 @@ def _tangent_outputs(prim, args, params, rec, n_out):
         raise MissingRuleError(
             f"Reverse mode needs the tangent map linear in the tangents (a custom_jvp rule "
             f"may multiply them by values computed from the primals, add and select them), "
-            f"and {e}") from None
+            f"and {str(e).split(' (use vjp')[0]}.") from None
     return {j for j, d in enumerate(dep) if d}
 
 
