@@ -23,7 +23,10 @@ body linearized once, abstractly, so that the forward scan stacks the residuals 
 and the backward scan only transposes the tangent map (``scan_lin``). A ``while_loop``'s
 backward pass needs its number of steps, known only when it runs: its tangent map is an
 ``eager_lin`` whose transpose is an ``eager_call``, functions run (and differentiated)
-eagerly when the graph is evaluated.
+eagerly when the graph is evaluated. A ``cond``, ``scan`` or ``while`` bound on tangents being
+recorded for a backward pass (a custom rule's control flow on its tangents, a forward-mode
+JVP's under ``vmap``) is linear in them: it is recorded the same way, by its JVP at zero
+tangent operands (``_bind_cond``, ``_bind_scan``, ``_bind_while``).
 
 A branch's (and a while loop's) operations on the tracers it closes over are recorded in its
 graph, those tracers becoming inputs (``_stage(..., lift=True)``): a branch not taken then
@@ -965,8 +968,7 @@ eager_call_p = primitive("eager_call", multiple_results=True)
 eager_lin_p = primitive("eager_lin", multiple_results=True)
 # They run graphs (or Python functions) on their operands, whose own operations hold each to
 # one library: operands of several libraries are accepted (see Primitive.mixed_operands).
-_CONTROL = (cond_p, cond_lin_p, while_p, scan_p, scan_lin_p, eager_call_p, eager_lin_p)
-for _p in _CONTROL:
+for _p in (cond_p, cond_lin_p, while_p, scan_p, scan_lin_p, eager_call_p, eager_lin_p):
     _p.mixed_operands = True
 
 
