@@ -23,7 +23,10 @@ body linearized once, abstractly, so that the forward scan stacks the residuals 
 and the backward scan only transposes the tangent map (``scan_lin``). A ``while_loop``'s
 backward pass needs its number of steps, known only when it runs: its tangent map is an
 ``eager_lin`` whose transpose is an ``eager_call``, functions run (and differentiated)
-eagerly when the graph is evaluated.
+eagerly when the graph is evaluated. A ``cond``, ``scan`` or ``while`` bound on tangents being
+recorded for a backward pass (a custom rule's control flow on its tangents, a forward-mode
+JVP's under ``vmap``) is linear in them: it is recorded the same way, by its JVP at zero
+tangent operands (``_bind_cond``, ``_bind_scan``, ``_bind_while``).
 
 A branch's (and a while loop's) operations on the tracers it closes over are recorded in its
 graph, those tracers becoming inputs (``_stage(..., lift=True)``): a branch not taken then
@@ -413,9 +416,62 @@ def _switch(index, branches, operands, what):
     for caps in captured:
         spans.append((start, start + len(caps)))
         start += len(caps)
-    outs = cond_p.bind(index, *arrays, *[c for caps in captured for c in caps],
-                       branches=tuple(graphs), n_ops=len(arrays), spans=tuple(spans))
+    outs = _bind_cond(index, *arrays, *[c for caps in captured for c in caps],
+                      branches=tuple(graphs), n_ops=len(arrays), spans=tuple(spans))
     return tree_unflatten(trees[0], outs)
+
+
+def _bind_cond(index, *args, branches, n_ops, spans):
+    """``cond_p.bind``, except where some operands are tangents recorded for a backward pass
+    (a custom JVP rule's ``cond`` on its tangents, or a forward-mode JVP ``cond`` whose
+    tangents are recorded under an enclosing vmap): the ``cond`` is then linear in them and
+    must be recorded as the linear ``cond_lin`` (which has a transpose), its outputs that do
+    not depend on them computed by a ``cond`` on the other operands alone."""
+    rec = [i for i, a in enumerate(args) if _recorded((a,))]
+    if not rec:
+        return cond_p.bind(index, *args, branches=branches, n_ops=n_ops, spans=spans)
+    avals = _out_avals(branches[0])
+    dep = _tangent_outputs(cond_p, (index, *args),
+                           dict(branches=branches, n_ops=n_ops, spans=spans),
+                           {1 + i for i in rec}, len(avals))
+    # The recorded operands replaced by zeros: the residuals of a map linear in them.
+    rest = list(args)
+    for i in rec:
+        rest[i] = fnp.zeros_like(args[i])
+    float_dep = [j for j in _floats(avals) if j in dep]
+    outs = _nones(len(avals))
+    if len(float_dep) < len(avals):
+        value = cond_p.bind(index, *rest, branches=branches, n_ops=n_ops, spans=spans)
+        for j in range(len(avals)):
+            if j not in float_dep:
+                outs[j] = value[j]
+    if float_dep:
+        lin = cond_lin_p.bind(*[args[i] for i in rec], index, *rest, branches=branches,
+                              n_ops=n_ops, spans=spans, diff=tuple(rec),
+                              out_float=tuple(float_dep))
+        for j, t in zip(float_dep, lin):
+            outs[j] = t
+    return outs
+
+
+def _tangent_outputs(prim, args, params, rec, n_out):
+    """The outputs of the equation ``prim(*args, **params)`` that depend on its operands at
+    positions ``rec`` (tangents being recorded), after checking (as ``linear_transpose``
+    does) that it is linear in them: a tangent map that is not is an error here as anywhere
+    else, not silently linearized."""
+    from .api import _INNER_LINEAR
+    from .errors import MissingRuleError
+    hits = [i in rec for i in range(len(args))]
+    like = args[min(rec)]
+    try:
+        dep = _INNER_LINEAR[prim.name](args, params, hits, [True] * n_out,
+                                       f"a {prim.name} applied to tangents", like)
+    except TypeError as e:
+        raise MissingRuleError(
+            f"Reverse mode needs the tangent map linear in the tangents (a custom_jvp rule "
+            f"may multiply them by values computed from the primals, add and select them), "
+            f"and {str(e).split(' (use vjp')[0]}.") from None
+    return {j for j, d in enumerate(dep) if d}
 
 
 def _bname(what, k):
@@ -601,7 +657,8 @@ def _member_by_member(prim, vals, dims, size, params):
     of this batch, so that the enclosing vmap's rule, which sees concrete values, runs each
     member's branch or steps on that member only (rather than every branch on every member,
     whose nan would reach the derivatives through the selection)."""
-    rows = [prim.bind(*[v if d is None else v[m, ...] for v, d in zip(vals, dims)], **params)
+    bind = {cond_p: _bind_cond, while_p: _bind_while}.get(prim, prim.bind)
+    rows = [bind(*[v if d is None else v[m, ...] for v, d in zip(vals, dims)], **params)
             for m in range(size)]
     n = len(rows[0])
     return [fnp.stack([r[j] for r in rows]) for j in range(n)], [0] * n
@@ -726,7 +783,22 @@ def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
                          lift=True)
     cg, cc = _stage_flat(cond_flat, leaves, getattr(cond_fun, "__name__", "cond_fun"), what,
                          lift=True)
-    return while_p.bind(*cc, *bc, *leaves, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
+    return _bind_while(*cc, *bc, *leaves, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
+
+
+def _bind_while(*args, cond, body, n_cc, n_bc):
+    """``while_p.bind``, except where some operands are tangents recorded for a backward pass:
+    recorded by its reverse-mode JVP at zero tangent operands, as a scan is by ``_bind_scan``.
+    The loop must be linear in them, and its predicate must not depend on them."""
+    params = dict(cond=cond, body=body, n_cc=n_cc, n_bc=n_bc)
+    rec = {i for i, a in enumerate(args) if _recorded((a,))}
+    if not rec:
+        return while_p.bind(*args, **params)
+    dep = _tangent_outputs(while_p, args, params, rec, len(args) - n_cc - n_bc)
+    rest = [fnp.zeros_like(a) if i in rec else a for i, a in enumerate(args)]
+    tangents = [a if i in rec else None for i, a in enumerate(args)]
+    outs, touts = _while_jvp(rest, tangents, **params)
+    return [t if j in dep and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
 
 
 def _weak_carry(step_flat, leaves, like, name, what):
@@ -1197,9 +1269,27 @@ def _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse):
     box, nc = [None], len(c_leaves)
     c_leaves = _scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like)
     g, consts = _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box)
-    outs = scan_p.bind(*consts, *c_leaves, *x_leaves, body=g, n_consts=len(consts), n_carry=nc,
-                       length=n, reverse=bool(reverse))
+    outs = _bind_scan(*consts, *c_leaves, *x_leaves, body=g, n_consts=len(consts), n_carry=nc,
+                      length=n, reverse=bool(reverse))
     return tree_unflatten(c_tree, outs[:nc]), tree_unflatten(box[0], outs[nc:])
+
+
+def _bind_scan(*args, body, n_consts, n_carry, length, reverse):
+    """``scan_p.bind``, except where some operands are tangents recorded for a backward pass
+    (a forward-mode JVP scan whose tangents are recorded under an enclosing vmap, or a custom
+    rule's scan over its tangents): the scan is then linear in them, and is recorded by its
+    reverse-mode JVP at zero tangent operands (a scan of the other operands and a linear
+    ``scan_lin``), as a cond is by ``_bind_cond``."""
+    params = dict(body=body, n_consts=n_consts, n_carry=n_carry, length=length, reverse=reverse)
+    rec = {i for i, a in enumerate(args) if _recorded((a,))}
+    if not rec:
+        return scan_p.bind(*args, **params)
+    n_out = len(body.outputs)
+    dep = _tangent_outputs(scan_p, args, params, rec, n_out)
+    rest = [fnp.zeros_like(a) if i in rec else a for i, a in enumerate(args)]
+    tangents = [a if i in rec else None for i, a in enumerate(args)]
+    outs, touts = _scan_jvp(rest, tangents, **params)
+    return [t if j in dep and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
 
 
 def _scan_loop(args, body, n_consts, n_carry, length, reverse):

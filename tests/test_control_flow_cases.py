@@ -1707,3 +1707,81 @@ def test_fori_loop_bounds_must_be_integers():
     except pytest.skip.Exception:
         return
     assert float(jx.grad(lambda x: jx.lax.fori_loop(x, x + 2., lambda i, c: c, x))(1.)) == 1.
+
+
+# -- control flow on tangents recorded for a backward pass --------------------------------------
+# A custom_jvp rule computing its tangents with cond/scan/while (or calling jvp of a function
+# containing them) runs that control flow on the tangents being recorded; under vmap (the
+# predicate one value per member) or jit it is bound as one primitive, which must be recorded
+# as a linear map (cond_lin, scan_lin, eager_lin), never as a non-linear cond/scan/while.
+
+_ON_TANGENTS = {
+    "cond": lambda y: flax.cond(fnp.sum(y) > 0.1, lambda a: fnp.sin(a) * a,
+                                lambda a: fnp.exp(a) * 3.0, y),
+    "switch": lambda y: flax.switch(fnp.astype(fnp.sum(y) > 0.1, fnp.int32),
+                                    [lambda a: fnp.sin(a) * a, lambda a: fnp.exp(a) * 3.0], y),
+    "scan": lambda y: flax.scan(lambda c, a: (c * fnp.sin(a) + a, c), y[0], y)[1] * y,
+    "fori": lambda y: flax.fori_loop(0, 3, lambda i, c: fnp.sin(c) * y, y),
+    "while": lambda y: flax.while_loop(lambda c: c[1] < fnp.sum(fnp.abs(y)) * 2,
+                                       lambda c: (fnp.sin(c[0]) * y, c[1] + 1.0), (y, 0.0))[0],
+}
+
+
+def _central(f, X, eps=1e-6):
+    out = np.zeros_like(X)
+    for b in range(X.shape[0]):
+        for i in range(X.shape[1]):
+            e = np.zeros_like(X[b])
+            e[i] = eps
+            out[b, i] = (f(X[b] + e) - f(X[b] - e)) / (2 * eps)
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(_ON_TANGENTS))
+def test_custom_jvp_rule_with_control_flow_under_vmap_grad_vmap(kind):
+    inner = _ON_TANGENTS[kind]
+    h = ft.custom_jvp(inner)
+    h.defjvp(lambda p, t: ft.jvp(inner, p, t))
+
+    def loss(f):  # the members' predicates differ, so the inner vmap stages the control flow
+        return lambda x: fnp.sum(fnp.sin(ft.vmap(f)(fnp.stack([x, x[::-1] * 0.5]))))
+    x = np.array([-0.47, -0.17, -0.93])
+    X = np.stack([x, -0.7 * x])
+    want = _central(lambda v: float(loss(inner)(v)), X)
+    for got in (ft.vmap(ft.grad(loss(h)))(X), ft.jit(ft.vmap(ft.grad(loss(h))))(X),
+                ft.vmap(ft.jacrev(loss(h)))(X)):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-7, atol=1e-9)
+    # second order through the rule (forward over reverse)
+    np.testing.assert_allclose(np.asarray(ft.hessian(loss(h))(x)),
+                               np.asarray(ft.hessian(loss(inner))(x)), rtol=1e-10)
+
+
+def test_custom_jvp_rule_applying_cond_to_its_tangents():
+    h = ft.custom_jvp(lambda y: y * 2.0)  # the rule's slope is 2 or 3: only the rule counts
+    h.defjvp(lambda p, t: (p[0] * 2.0, flax.cond(fnp.sum(p[0]) > 0.1, lambda a: a * 2.0,
+                                                 lambda a: a * 3.0, t[0])))
+    x = np.array([-0.47, -0.17, -0.93])
+    X = np.stack([x, -x])
+
+    def loss(x):
+        return fnp.sum(ft.vmap(h)(fnp.stack([x, x[::-1] * 0.5])))
+    np.testing.assert_allclose(np.asarray(ft.jit(ft.grad(lambda x: fnp.sum(h(x))))(x)), 3.0)
+    want = np.array([[4.5] * 3, [3.0] * 3])  # 3 + 3 * 0.5 and 2 + 2 * 0.5
+    for got in (ft.vmap(ft.grad(loss))(X), ft.jit(ft.vmap(ft.grad(loss)))(X),
+                ft.vmap(ft.jacfwd(loss))(X)):
+        np.testing.assert_allclose(np.asarray(got), want)
+
+
+@pytest.mark.parametrize("tangent_map, match", [
+    (lambda p, t: flax.cond(fnp.sum(p) > 0.1, fnp.sin, lambda a: a * 3.0, t),
+     r"cond applied to tangents: its branch 1's equation 1 \(sin\)"),
+    (lambda p, t: flax.scan(lambda c, a: (c * c, c), t, None, length=2)[0],
+     r"scan applied to tangents: its body's equation 1 \(mul\) multiplies two values"),
+    (lambda p, t: flax.while_loop(lambda c: fnp.sum(c) < 5.0, lambda c: c * 2.0, t),
+     "while applied to tangents: its predicate depends on the inputs"),
+], ids=["cond", "scan", "while"])
+def test_non_linear_control_flow_on_tangents_is_refused_in_reverse_mode(tangent_map, match):
+    h = ft.custom_jvp(lambda y: y * 2.0)
+    h.defjvp(lambda p, t: (p[0] * 2.0, tangent_map(p[0], t[0])))
+    with pytest.raises(ft.errors.MissingRuleError, match=match):
+        ft.jit(ft.grad(lambda x: fnp.sum(h(x))))(np.array([-0.47, -0.17, -0.93]))
