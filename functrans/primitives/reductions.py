@@ -81,14 +81,16 @@ def _chooser_weights_impl(b, x, out, axes):
     kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
     mask = xp.astype(x == xp.reshape(out, kept), x.dtype)
     count = xp.sum(mask, axis=axes, keepdims=True)
-    return mask / xp.maximum(count, xp.ones_like(count))
+    # (a count of 0, where ``out`` is NaN, divides by 1; ``where``, not ``maximum``, which
+    # the standard and torch refuse for complex dtypes)
+    return mask / xp.where(count == 0, xp.ones_like(count), count)
 
 
 # The weights of the positions of ``x`` that attain ``out`` (its max or min over ``axes``):
 # 1/k at each of the k tied positions, 0 elsewhere (all 0 where ``out`` is NaN, attained
-# nowhere: the derivative 0 that maximum's rule gives a NaN result). One primitive rather than broadcast, eq,
-# convert, sum and a division of the tangent, each bound (and transposed) on its own: the
-# tangent of a max is then a product and a sum. Piecewise constant: no derivative.
+# nowhere: the derivative 0 that maximum's rule gives a NaN result). One primitive rather
+# than broadcast, eq, convert, sum and a division of the tangent, each bound (and transposed)
+# on its own: the tangent of a max is then a product and a sum. Piecewise constant: no derivative.
 chooser_weights_p = primitive("chooser_weights")
 chooser_weights_p.def_impl(_chooser_weights_impl)
 chooser_weights_p.def_abstract_eval(lambda x, out, axes: ShapedArray(x.shape, x.dtype))
