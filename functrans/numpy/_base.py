@@ -185,14 +185,32 @@ def _python_dtype(value):
 
 def _first_array(seq):
     """The first array or tracer in ``seq``, looking into nested lists and tuples, or None:
-    Python values made beside it go to its library and device."""
+    Python values made beside it go to its library and device. NumPy scalars count only
+    where there is nothing else: they are numbers that move to the other operands' library
+    (see :func:`_numpy_scalars_beside`)."""
+    a = _first_among(seq, _NOT_ARRAY_OR_NP_SCALAR)
+    return _first_among(seq, _SCALARS) if a is None else a
+
+
+def _first_among(seq, skipped):
     if isinstance(seq, (list, tuple)):
         for o in seq:
-            a = _first_array(o)
+            a = _first_among(o, skipped)
             if a is not None:
                 return a
         return None
-    return None if type(seq) in _SCALARS else seq
+    return None if type(seq) in skipped else seq
+
+
+def _numpy_scalars_moved(args):
+    """``args`` with their NumPy scalars beside another library's array made 0-d arrays of
+    it (:func:`_numpy_scalars_beside`): for the helpers that take a composite function's
+    operands before they are reshaped or broadcast, after which the scalar would be a NumPy
+    array that must not move."""
+    for a in args:  # (a loop, not any(): free where there is no NumPy scalar)
+        if type(a) in _NUMPY_SCALARS:
+            return _numpy_scalars_beside(*args)
+    return args
 
 
 def _unstacked(arrays):
@@ -227,8 +245,7 @@ def _numpy_scalars_beside(*args):
     of another library become 0-d arrays of that library and device, keeping their dtype
     (NumPy's scalars are typed). A host number, as a Python float is: NumPy *arrays* beside
     another library's still raise BackendMismatchError."""
-    like = next((a for a in args if type(a) not in _SCALARS
-                 and type(a) not in _NUMPY_SCALARS), None)
+    like = next((a for a in args if type(a) not in _NOT_ARRAY_OR_NP_SCALAR), None)
     c = None if like is None else _concrete_value(like)
     if c is None or type(c) in _NUMPY_SCALARS or backend_of(c).name == "numpy":
         return args
@@ -870,7 +887,7 @@ def broadcast_to(x, /, shape):
 
 
 def broadcast_arrays(*arrays):
-    arrays = [_as_operand(a) for a in arrays]
+    arrays = [_as_operand(a) for a in _numpy_scalars_moved(arrays)]
     shape = broadcast_shapes(*[_shape(a) for a in arrays])
     try:
         return [_st.broadcast_to(a, shape) for a in arrays]

@@ -21,10 +21,9 @@ from .. import dtypes as _dt
 from ..core import Tracer
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _shape, add, astype, concat, divide,
-                    equal, greater, greater_equal, less, less_equal, max, min, multiply,
-                    not_equal,
-                    reshape, subtract, where)
+from ._base import (_SCALARS, _as_operand, _dtype, _numpy_scalars_moved, _shape, add, astype,
+                    concat, divide, equal, greater, greater_equal, less, less_equal, max, min,
+                    multiply, not_equal, reshape, subtract, where)
 from ._elementwise import isnan, logical_and, logical_not, logical_or
 from ._searching import _check_size, searchsorted
 from ._statistics import all, any, diff, sum
@@ -653,6 +652,7 @@ def digitize(x, bins, right=False, *, method="scan"):
     (its search algorithm) is accepted and changes nothing."""
     from ._searching import _check_method
     _check_method("digitize", method)
+    x, bins = _numpy_scalars_moved((x, bins))
     x = _operand(x)
     bins = _operand(bins, x)
     if _dtype(x).kind == "c":

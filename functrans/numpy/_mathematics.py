@@ -23,8 +23,9 @@ from ..core import Tracer
 from ..errors import BatchingError, ConcretizationError, ShapeError
 from ..interpreters import ConstTracer
 from ..primitives import structural as _st
-from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _dtype, _initial_value,
-                    _normalize_axes, _normalize_axis, _numpy_scalars_beside, _shape,
+from ._base import (_NOT_ARRAY, _NOT_ARRAY_OR_NP_SCALAR, _NUMPY_SCALARS, _SCALARS,
+                    _as_operand, _dtype, _initial_value, _normalize_axes, _normalize_axis,
+                    _numpy_scalars_beside, _numpy_scalars_moved, _shape,
                     _to_array, _where_mask, add, astype, broadcast_shapes, broadcast_to,
                     concat, divide, equal, flip, greater, greater_equal, less,
                     less_equal, matmul, max, maximum, mean, min, minimum, multiply,
@@ -99,9 +100,11 @@ def _no_complex(name, *xs):
 def _plain_next_to(*vals):
     """``vals`` as arrays: arrays and tracers as they are; Python scalars and (nested)
     lists made next to the first array among them (same library and device), else of the
-    default backend."""
-    ref = next((v for v in vals if type(v) not in _SCALARS
-                and not isinstance(v, (list, tuple))), None)
+    default backend. NumPy scalars beside another library's array become 0-d arrays of it."""
+    ref = next((v for v in vals if type(v) not in _NOT_ARRAY_OR_NP_SCALAR), None)
+    if ref is None:
+        ref = next((v for v in vals if type(v) not in _NOT_ARRAY), None)
+    vals = _numpy_scalars_moved(vals)
     out = []
     for v in vals:
         if ref is not None and (type(v) in _SCALARS or isinstance(v, (list, tuple))):
@@ -145,7 +148,10 @@ def _sl(v, start, stop):
 
 def _array_like(v, other):
     """A Python scalar ``v`` as an array of ``other``'s shape, backend and device (with the
-    dtype ``other`` and ``v`` promote to); arrays are returned as they are."""
+    dtype ``other`` and ``v`` promote to); arrays are returned as they are, NumPy scalars
+    beside another library's ``other`` as 0-d arrays of it."""
+    if type(v) in _NUMPY_SCALARS:
+        return _numpy_scalars_beside(v, other)[0]
     if type(v) not in _SCALARS or type(other) in _SCALARS:
         return v
     return _st.full_like(other, v, dtype=_dt.scalar_result(_dtype(other), v))
@@ -926,7 +932,7 @@ def _q_array(q, like):
         return q, False
     if _dtype(q).kind == "c":
         raise TypeError("quantile: q must be real")
-    return _as_float(q), False
+    return _as_float(_numpy_scalars_beside(q, like)[0]), False
 
 
 def _check_q(name, q, scale):
@@ -960,6 +966,7 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median
     if method not in _METHODS:
         raise NotImplementedError(
             f"{name}: method={method!r} is not supported; use one of {', '.join(_METHODS)}")
+    a, q = _numpy_scalars_moved((a, q))
     a = _operand(a)
     if _dtype(a).kind == "c":
         raise TypeError(f"{name}: a must be an array of real numbers")

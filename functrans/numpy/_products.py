@@ -21,6 +21,7 @@ from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import structural as _st
 from ._base import (_NOT_ARRAY_OR_NP_SCALAR, _SCALARS, _as_operand, _dtype, _normalize_axis,
+                    _numpy_scalars_moved,
                     _promote_arrays, _shape, broadcast_shapes, multiply, reshape)
 from ._elementwise import conj
 from .linalg import tensordot as _std_tensordot
@@ -112,7 +113,8 @@ def _operands(arrays):
             da = _dtype(a)
             if da is _dtype(b) and da.kind != "b":
                 return arrays, False
-    arrays = [_as_operand(a) if isinstance(a, (list, tuple)) else a for a in arrays]
+    arrays = [_as_operand(a) if isinstance(a, (list, tuple)) else a
+              for a in _numpy_scalars_moved(arrays)]
     if all(type(a) in _SCALARS for a in arrays):
         arrays = [_as_operand(arrays[0])] + list(arrays[1:])
     dts = [_SCALAR_DTYPE[type(a)] if type(a) in _SCALARS else _dtype(a) for a in arrays]

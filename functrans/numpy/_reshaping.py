@@ -22,7 +22,7 @@ from ..core import Tracer
 from ..errors import ShapeError, UnsupportedBackendError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _dtype, _first_array, _normalize_axis, _shape, _unstacked,
+from ._base import (_NUMPY_SCALARS, _SCALARS, _dtype, _first_array, _numpy_scalars_beside, _normalize_axis, _shape, _unstacked,
                     _to_array, add, astype, broadcast_shapes, broadcast_to, concat, device,
                     divide, expand_dims, greater_equal, less, multiply, subtract, where)
 from ._base import _getitem as _basic_getitem
@@ -68,7 +68,11 @@ def _conv(a, like=None):
     """``a`` as an array: arrays and tracers as they are; Python scalars and nested sequences
     next to ``like`` (else next to an array they hold, else of the default backend). A
     sequence holding arrays or tracers is stacked (differentiably), its entries cast to their
-    common dtype as NumPy does (Python numbers in it count as int64/float64 arrays)."""
+    common dtype as NumPy does (Python numbers in it count as int64/float64 arrays). A NumPy
+    scalar beside another library's ``like`` becomes a 0-d array of it (a number, as in
+    :func:`_numpy_scalars_beside`)."""
+    if type(a) in _NUMPY_SCALARS and like is not None:
+        return _numpy_scalars_beside(a, like)[0]
     if not _is_plain(a):
         return a
     if isinstance(a, (list, tuple)):

@@ -25,7 +25,8 @@ import operator
 
 from .. import dtypes as _dt
 from .. import numpy as fnp
-from ..numpy._base import _SCALARS, _as_operand, _dtype, _normalize_axes, _to_array
+from ..numpy._base import (_SCALARS, _as_operand, _dtype, _normalize_axes,
+                           _numpy_scalars_moved, _to_array)
 from ..primitives import special as _sp
 from ..primitives import structural as _st
 from ..core import Tracer as _Tracer
@@ -110,7 +111,7 @@ def _real_pair(x, y, name):
     arrays, float64 otherwise (Python numbers count as float64); broadcast together."""
     # A Python number becomes a float64 array like the other operand (its backend and
     # device); two Python numbers, arrays of the default backend.
-    x, y = _array_like(x), _array_like(y)
+    x, y = _numpy_scalars_moved((_array_like(x), _array_like(y)))
     if type(x) in _SCALARS and type(y) not in _SCALARS:
         x = fnp.full_like(_real(y, name), _real_scalar(x, name), dtype=_dt.float64)
     elif type(y) in _SCALARS and type(x) not in _SCALARS:
@@ -124,7 +125,7 @@ def _real_pair(x, y, name):
 def _real_many(args, name):
     """Operands as SciPy's ufuncs of several arguments see them (see :func:`_real_pair`):
     float32 only where all are float32 arrays; broadcast together."""
-    args = [_array_like(a) for a in args]
+    args = _numpy_scalars_moved([_array_like(a) for a in args])
     arrays = [a for a in args if type(a) not in _SCALARS]
     if not arrays:
         args = [_real(a, name) for a in args]
