@@ -770,6 +770,53 @@ def test_numpy_scalars_beside_another_librarys_arrays(backend):
             fnp.add(x, np.ones(2))
 
 
+
+def test_numpy_scalars_beside_another_librarys_arrays_in_composite_functions(backend):
+    """The composite functions (products, polynomials, quantiles, set functions, special
+    functions of two or three arguments...) take a NumPy scalar beside another library's
+    array as the elementwise ones do: it moves before their reshapes and broadcasts would
+    make it a NumPy array (they raised BackendMismatchError). Values and dtypes are NumPy's
+    and SciPy's; a 1-element NumPy *array* there still raises."""
+    import scipy.special as ss
+
+    import functrans.scipy.special as fss
+    from functrans.testing import check_grads
+    xs = [1.0, 2.0, 3.0]
+    x = backend.asarray(xs)
+    n = np.asarray(xs)
+    cases = [
+        (lambda f, x: f.outer(x, np.float64(2.0)), np),
+        (lambda f, x: f.kron(np.float32(2.0), x), np),
+        (lambda f, x: f.polyadd(x, np.int64(3)), np),
+        (lambda f, x: f.polymul(np.float64(2.0), x), np),
+        (lambda f, x: f.percentile(x, np.float64(30.0)), np),
+        (lambda f, x: f.setdiff1d(x, np.float64(2.0)), np),
+        (lambda f, x: f.intersect1d(np.int64(3), x), np),
+        (lambda f, x: f.append(x, np.float32(4.0)), np),
+        (lambda f, x: f.heaviside(np.float64(0.0), x), np),
+        (lambda f, x: f.fmod(np.float64(5.0), x), np),
+        (lambda f, x: f.digitize(np.float64(1.5), x), np),
+        (lambda f, x: f.beta(np.float64(2.0), x), ss),
+        (lambda f, x: f.xlogy(np.int64(2), x), ss),
+        (lambda f, x: f.gammainc(x, np.float64(1.5)), ss),
+        (lambda f, x: f.betainc(np.float64(2.0), x, np.float64(0.3)), ss),
+    ]
+    for i, case in enumerate(cases):
+        f, ref = case
+        out = f(fnp if ref is np else fss, x)
+        want = np.asarray(f(ref, n))
+        assert backend.is_own(out), i
+        got = backend.to_numpy(out)
+        assert got.dtype == want.dtype and got.shape == want.shape, (i, got.dtype, want.dtype)
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=str(i))
+    check_grads(lambda x: fss.beta(np.float64(2.0), x) * fnp.polyadd(x, np.float32(1.0))
+                + fnp.kron(np.float64(2.0), x), (x,), order=2)
+    if backend.name != "numpy":
+        for f in (fnp.outer, fnp.kron, fnp.polyadd, fnp.append, fnp.setdiff1d, fss.beta):
+            with pytest.raises(BackendMismatchError):
+                f(x, np.ones(1))
+
+
 def test_python_floats_in_lists_are_float64_on_every_backend(backend):
     """Lists of Python floats give float64 arrays wherever they are made (torch's own default
     is float32): with device=, and when they join a tensor's library inside asarray."""
