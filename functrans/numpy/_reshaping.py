@@ -22,9 +22,10 @@ from ..core import Tracer
 from ..errors import ShapeError, UnsupportedBackendError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
-from ._base import (_NUMPY_SCALARS, _SCALARS, _dtype, _first_array, _numpy_scalars_beside, _normalize_axis, _shape, _unstacked,
-                    _to_array, add, astype, broadcast_shapes, broadcast_to, concat, device,
-                    divide, expand_dims, greater_equal, less, multiply, subtract, where)
+from ._base import (_NUMPY_SCALARS, _SCALARS, _dtype, _first_array, _normalize_axis,
+                    _numpy_scalars_beside, _shape, _unstacked, _to_array, add, astype,
+                    broadcast_shapes, broadcast_to, concat, device, divide, expand_dims,
+                    greater_equal, less, multiply, subtract, where)
 from ._base import _getitem as _basic_getitem
 from . import _base, _promotion
 from ._base import pow as _pow

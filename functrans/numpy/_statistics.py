@@ -18,8 +18,8 @@ from ..primitives import elementwise as _ew
 from ..primitives import reductions as _red
 from ..primitives import structural as _st
 from ._base import (_as_operand, _count, _dtype, _fill_outside, _initial_value,
-                    _normalize_axes, _normalize_axis, _reduce, _shape, _where_mask, astype,
-                    concat, sqrt)
+                    _normalize_axes, _normalize_axis, _numpy_scalars_beside, _reduce, _shape,
+                    _where_mask, astype, concat, sqrt)
 from ._base import mean as _mean  # (var's and std's mean= parameter would hide the name)
 
 
@@ -311,7 +311,7 @@ def diff(x, /, n=1, axis=-1, prepend=None, append=None):
         raise ValueError(f"diff: order must be non-negative; got n={n}")
 
     def edge(v):
-        v = _as_operand(v)
+        v = _as_operand(_numpy_scalars_beside(v, x)[0])
         if _shape(v):
             return v
         one = list(_shape(x))

@@ -22,8 +22,8 @@ from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import structural as _st
 from ._base import broadcast_shapes as _broadcast_shapes
-from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _promote_arrays,
-                    _shape, matmul, matrix_transpose, max, min, multiply,
+from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _numpy_scalars_moved,
+                    _promote_arrays, _shape, matmul, matrix_transpose, max, min, multiply,
                     _unstacked, pow, reshape, sqrt)
 from ._elementwise import abs, conj, real
 from ._manipulation import moveaxis as _moveaxis
@@ -289,6 +289,7 @@ def trace(x, /, *, offset=0, dtype=None):
 
 def outer(x1, x2, /):
     """Outer product of two vectors."""
+    x1, x2 = _numpy_scalars_moved((x1, x2))
     x1, x2 = _as_operand(x1), _as_operand(x2)
     return multiply(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
 
