@@ -797,6 +797,7 @@ def test_numpy_scalars_beside_another_librarys_arrays_in_composite_functions(bac
         (lambda f, x: f.fmod(np.float64(5.0), x), np),
         (lambda f, x: f.digitize(np.float64(1.5), x), np),
         (lambda f, x: f.diff(x, prepend=np.float64(0.5)), np),
+        (lambda f, x: f.piecewise(np.float64(0.5), [x[0] > 0.0], [lambda v: v * 2.0]), np),
         (lambda f, x: f.beta(np.float64(2.0), x), ss),
         (lambda f, x: f.xlogy(np.int64(2), x), ss),
         (lambda f, x: f.gammainc(x, np.float64(1.5)), ss),

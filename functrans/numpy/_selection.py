@@ -33,8 +33,8 @@ from ..errors import BatchingError, ConcretizationError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import asarray as _asarray
-from ._base import (_SCALARS, _dtype, _first_array, _normalize_axes, _normalize_axis,
-                    _promote_arrays, _shape, _to_array, astype, broadcast_shapes,
+from ._base import (_NUMPY_SCALARS, _SCALARS, _dtype, _first_array, _normalize_axes,
+                    _normalize_axis, _promote_arrays, _shape, _to_array, astype, broadcast_shapes,
                     broadcast_to, concat, equal, expand_dims, greater_equal, less, maximum,
                     minimum, not_equal, where)
 from ._creation import zeros_like as _zeros_like
@@ -354,7 +354,8 @@ def piecewise(x, condlist, funclist, *args, **kw):
     receives exactly the selected entries, as in NumPy. Where they are not (under ``jit``, or
     batched by ``vmap``) each function is evaluated on the whole ``x`` and its result
     selected, which gives the same values for elementwise functions."""
-    x = _conv(x)
+    # (a NumPy scalar x goes to the library of the conditions' arrays, as a number would)
+    x = _conv(x, _first_array(condlist) if type(x) in _NUMPY_SCALARS else None)
     funclist = list(funclist)
     conds = [_conv(c, x) for c in _cond_list(condlist, x)]
     conds = [c if _dtype(c).kind == "b" else not_equal(c, 0) for c in conds]
