@@ -790,14 +790,22 @@ def _bind_while(*args, cond, body, n_cc, n_bc):
     """``while_p.bind``, except where some operands are tangents recorded for a backward pass:
     recorded by its reverse-mode JVP at zero tangent operands, as a scan is by ``_bind_scan``.
     The loop must be linear in them, and its predicate must not depend on them."""
-    params = dict(cond=cond, body=body, n_cc=n_cc, n_bc=n_bc)
+    return _bind_by_jvp(while_p, _while_jvp, args,
+                        dict(cond=cond, body=body, n_cc=n_cc, n_bc=n_bc),
+                        len(args) - n_cc - n_bc)
+
+
+def _bind_by_jvp(prim, jvp, args, params, n_out):
+    """``prim.bind(*args, **params)``, or where some operands are recorded tangents, its
+    ``jvp`` at zero in their place with them as the tangents: the outputs that depend on them
+    from the tangent side (linear in them, checked), the others from the value side."""
     rec = {i for i, a in enumerate(args) if _recorded((a,))}
     if not rec:
-        return while_p.bind(*args, **params)
-    dep = _tangent_outputs(while_p, args, params, rec, len(args) - n_cc - n_bc)
+        return prim.bind(*args, **params)
+    dep = _tangent_outputs(prim, args, params, rec, n_out)
     rest = [fnp.zeros_like(a) if i in rec else a for i, a in enumerate(args)]
     tangents = [a if i in rec else None for i, a in enumerate(args)]
-    outs, touts = _while_jvp(rest, tangents, **params)
+    outs, touts = jvp(rest, tangents, **params)
     return [t if j in dep and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
 
 
@@ -1280,16 +1288,9 @@ def _bind_scan(*args, body, n_consts, n_carry, length, reverse):
     rule's scan over its tangents): the scan is then linear in them, and is recorded by its
     reverse-mode JVP at zero tangent operands (a scan of the other operands and a linear
     ``scan_lin``), as a cond is by ``_bind_cond``."""
-    params = dict(body=body, n_consts=n_consts, n_carry=n_carry, length=length, reverse=reverse)
-    rec = {i for i, a in enumerate(args) if _recorded((a,))}
-    if not rec:
-        return scan_p.bind(*args, **params)
-    n_out = len(body.outputs)
-    dep = _tangent_outputs(scan_p, args, params, rec, n_out)
-    rest = [fnp.zeros_like(a) if i in rec else a for i, a in enumerate(args)]
-    tangents = [a if i in rec else None for i, a in enumerate(args)]
-    outs, touts = _scan_jvp(rest, tangents, **params)
-    return [t if j in dep and t is not None else o for j, (o, t) in enumerate(zip(outs, touts))]
+    return _bind_by_jvp(scan_p, _scan_jvp, args,
+                        dict(body=body, n_consts=n_consts, n_carry=n_carry, length=length,
+                             reverse=reverse), len(body.outputs))
 
 
 def _scan_loop(args, body, n_consts, n_carry, length, reverse):
