@@ -24,6 +24,11 @@ from .custom import closure_convert, custom_jvp, custom_vjp  # noqa: F401
 from . import lax  # noqa: F401
 from .lax_ops import block_until_ready, device_put, disable_jit  # noqa: F401
 from . import image, nn, ops, random, tree  # noqa: F401  (ft.nn.relu after import functrans, as jax)
+# functrans.numpy.special: SciPy's special functions, reached as the Array API's anticipated
+# ``special`` extension (SciPy with SCIPY_ARRAY_API=1 calls ``xp.special.erf`` for a namespace
+# that has one), so scipy.special.erf(tracer) is functrans's, differentiable. Set here, not by a
+# module __getattr__ there (see functrans/numpy/__init__.py); nn imported it above.
+numpy.special = _sys.modules["functrans.scipy.special"]
 from .numpy import stop_gradient  # noqa: F401
 from .tree import register_pytree_node  # noqa: F401
 
