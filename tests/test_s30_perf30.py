@@ -135,3 +135,18 @@ def test_unary_fast_path_with_unusual_numpy_dtypes(name):
     for label, x in _unusual_arrays().items():
         for _ in range(2):
             assert _outcome(fn, x) == _outcome(fn, x, full=True), label
+
+
+def test_numpy_backends_hot_implementations_load_no_numpy_attribute():
+    # (numpy defines a module __getattr__ too: each ``np.name`` in these, which run once per
+    # operation of every transform, was a generic look-up; they use module globals now)
+    from functrans.backends import numpy_backend as nb
+    fns = [nb._matmul, nb._tanh_slope, nb._reused] + [
+        nb._IMPLS[k] for k in ("reduce_sum", "reduce_max", "reduce_min", "sin_cos")]
+    for fn in fns:
+        assert "np" not in fn.__code__.co_names, fn
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    np.testing.assert_array_equal(nb._IMPLS["sin_cos"](x), (np.sin(x), np.cos(x)))
+    np.testing.assert_array_equal(nb._IMPLS["reduce_max"](x, (1,)), x.max(axis=1))
+    y, s = nb._tanh_slope(x, False)
+    np.testing.assert_array_equal(s, 1.0 - np.tanh(x) * np.tanh(x))

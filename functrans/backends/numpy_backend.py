@@ -336,20 +336,25 @@ def _checked_hyp2f1(backend, scipy_hyp2f1):
 # The same NumPy calls array-api-compat (or the generic impl) makes, minus its Python layers
 # (np.sum's dispatch wrapper, the compat aliases): these run once per operation of every
 # transform, so on small arrays those layers are a large part of the cost.
+# NumPy's names they call are module globals here: NumPy's module defines __getattr__, so CPython
+# never specializes an ``np.name`` load (~50 ns each, several per operation).
+_ndarray, _multiply, _np_matmul, _tanh, _subtract = (np.ndarray, np.multiply, np.matmul,
+                                                       np.tanh, np.subtract)
+_sin, _cos, _max_reduce, _min_reduce = np.sin, np.cos, np.maximum.reduce, np.minimum.reduce
 
 
 def _broadcast_in_dim(x, shape, dims):
     # A read-only stride-0 view made in one constructor call; np.broadcast_to (what the
     # generic impl uses) is several Python frames. The buffer of a non-contiguous array
     # cannot be taken (ValueError): those, and NumPy scalars, take the generic path.
-    if type(x) is np.ndarray:
+    if type(x) is _ndarray:
         xs, xst = x.shape, x.strides
         strides = [0] * len(shape)
         for i, d in enumerate(dims):
             if xs[i] != 1:
                 strides[d] = xst[i]
         try:
-            out = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+            out = _ndarray(shape, x.dtype, x, 0, tuple(strides))
         except ValueError:
             pass
         else:
@@ -368,8 +373,8 @@ def _matmul(x, y):
     # ones may round differently in BLAS: left to it).
     if (x.shape[-1] == 1 and x.ndim >= 2 and y.ndim >= 2 and y.shape[-2] == 1
             and x.dtype.kind != "c" and y.dtype.kind != "c"):
-        return np.multiply(x, y)
-    if x.ndim == 2 and y.ndim == 2 and type(x) is np.ndarray and type(y) is np.ndarray:
+        return _multiply(x, y)
+    if x.ndim == 2 and y.ndim == 2 and type(x) is _ndarray and type(y) is _ndarray:
         # A large product into memory already in use, where a dead array of its shape is
         # kept (see _reused): the same BLAS call writing into a C-ordered array.
         n, m = x.shape[0], y.shape[1]
@@ -377,8 +382,8 @@ def _matmul(x, y):
                 and x.dtype.kind in "fc"):
             buf = _reused((n, m), x)
             if buf is not None:
-                return np.matmul(x, y, out=buf)
-    return np.matmul(x, y)
+                return _np_matmul(x, y, out=buf)
+    return _np_matmul(x, y)
 
 
 _REUSE_BYTES = 1 << 16  # (functrans.buffers.MIN_BYTES)
@@ -389,7 +394,7 @@ def _reused(shape, like):
     global _take
     if _take is None:  # (functrans.buffers imports the backends: looked up on first use)
         from ..buffers import take as _take
-    return _take(np.ndarray, shape, backend.dtype(like))
+    return _take(_ndarray, shape, backend.dtype(like))
 
 
 _take = None
@@ -429,16 +434,16 @@ _add_reduce = np.add.reduce
 def _tanh_slope(x, factor):
     # The generic impl's values (tanh, 1 - y*y, -2y); 1 - y*y is computed into y*y's array
     # rather than into a second temporary the size of x.
-    if type(x) is np.ndarray and x.nbytes >= _REUSE_BYTES and x.flags.c_contiguous:
+    if type(x) is _ndarray and x.nbytes >= _REUSE_BYTES and x.flags.c_contiguous:
         y = _reused(x.shape, x)
-        y = np.tanh(x) if y is None else np.tanh(x, out=y)
+        y = _tanh(x) if y is None else _tanh(x, out=y)
         s = _reused(x.shape, x)
-        s = np.multiply(y, y) if s is None else np.multiply(y, y, out=s)
+        s = _multiply(y, y) if s is None else _multiply(y, y, out=s)
     else:
-        y = np.tanh(x)
-        s = np.multiply(y, y)
-    if type(s) is np.ndarray:
-        np.subtract(1.0, s, out=s)
+        y = _tanh(x)
+        s = _multiply(y, y)
+    if type(s) is _ndarray:
+        _subtract(1.0, s, out=s)
     else:  # a NumPy scalar
         s = 1.0 - s
     return (y, s, y * -2.0) if factor else (y, s)
@@ -473,12 +478,10 @@ def _tensordot_plan(xs, ys, a1, a2):
 _IMPLS = {
     "matmul": _matmul,
     "tensordot": _tensordot,
-    "reduce_sum": lambda x, axes, keepdims=False: np.add.reduce(x, axis=axes, dtype=x.dtype,
-                                                                keepdims=keepdims),
-    "reduce_max": lambda x, axes, keepdims=False: np.maximum.reduce(x, axis=axes,
-                                                                    keepdims=keepdims),
-    "reduce_min": lambda x, axes, keepdims=False: np.minimum.reduce(x, axis=axes,
-                                                                    keepdims=keepdims),
+    "reduce_sum": lambda x, axes, keepdims=False: _add_reduce(x, axis=axes, dtype=x.dtype,
+                                                              keepdims=keepdims),
+    "reduce_max": lambda x, axes, keepdims=False: _max_reduce(x, axis=axes, keepdims=keepdims),
+    "reduce_min": lambda x, axes, keepdims=False: _min_reduce(x, axis=axes, keepdims=keepdims),
     "reshape": lambda x, shape: x.reshape(shape),
     "transpose": lambda x, perm: x.transpose(perm),
     "broadcast_in_dim": _broadcast_in_dim,
@@ -486,7 +489,7 @@ _IMPLS = {
     "full_like": _full_like,
     "chooser_weights": _chooser_weights,
     "tanh_slope": _tanh_slope,
-    "sin_cos": lambda x: (np.sin(x), np.cos(x)),  # (the generic one's, without its frame)
+    "sin_cos": lambda x: (_sin(x), _cos(x)),  # (the generic one's, without its frame)
 }
 
 backend = register(NumPyBackend("numpy", _xp, _types + [AtArray], _pairs,
