@@ -38,3 +38,123 @@ def test_gammainc_third_derivative_past_a_plus_1():
     # the fourth in a is still refused by name
     with pytest.raises(NotImplementedError, match="gammainc: the fourth derivative"):
         ft.grad(f3)(2.0, 5.0)
+
+
+# -- scipy.linalg.eigh: type 2 and 3, subset_by_index / subset_by_value, driver ----------------
+
+def _sym_pair(seed, n=4, complex_=False):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, n))
+    m = rng.normal(size=(n, n))
+    if complex_:
+        a = a + 1j * rng.normal(size=(n, n))
+        m = m + 1j * rng.normal(size=(n, n))
+    return a + a.conj().T, m @ m.conj().T + n * np.eye(n)
+
+
+def _same_vectors(v, want):
+    """Columns equal up to a unit factor each (LAPACK's choice of phase)."""
+    v = np.asarray(v)
+    phase = np.sum(v.conj() * want, axis=-2)
+    phase = phase / np.abs(phase)
+    np.testing.assert_allclose(v * phase[..., None, :], want, atol=1e-12)
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_eigh_generalized_types_and_subsets_match_scipy(complex_):
+    sl = pytest.importorskip("scipy.linalg")
+    import functrans.scipy.linalg as fsl
+    a, b = _sym_pair(0, complex_=complex_)
+    for kind in (1, 2, 3):
+        for kw in ({}, {"subset_by_index": [1, 2]}, {"subset_by_value": [-1.0, 3.0]},
+                   {"subset_by_value": [-20.0, 2.0], "lower": False}):
+            w, v = fsl.eigh(a, b, type=kind, **kw)
+            want_w, want_v = sl.eigh(a, b, type=kind, **kw)
+            np.testing.assert_allclose(np.asarray(w), want_w, rtol=1e-12, atol=1e-13)
+            _same_vectors(v, want_v)
+    # the standard problem's subsets, batched (subset_by_value keeping two of each stack
+    # member, from different positions), eigvalsh
+    stack = np.stack([a, a + 1.0])
+    bounds = [-4.0, 0.0] if complex_ else [-3.0, 1.0]
+    for kw in ({"subset_by_index": [0, 2]}, {"subset_by_value": bounds}):
+        w, v = fsl.eigh(stack, **kw)
+        want_w, want_v = sl.eigh(stack, **kw)
+        np.testing.assert_allclose(np.asarray(w), want_w, rtol=1e-12, atol=1e-13)
+        _same_vectors(v, want_v)
+        np.testing.assert_allclose(np.asarray(fsl.eigvalsh(stack, **kw)), want_w, rtol=1e-12,
+                                   atol=1e-13)
+
+
+def test_eigh_generalized_types_and_subsets_derivatives():
+    import functrans.numpy as fnp
+    import functrans.scipy.linalg as fsl
+    a, b = _sym_pair(1)
+
+    def f(kind, kw):
+        def g(a_, b_):  # (sign-invariant in the vectors)
+            w, v = fsl.eigh(a_, b_, type=kind, **kw)
+            return fnp.sum(w ** 2) + fnp.sum((v * v) ** 2)
+        return g
+
+    for kind, kw in ((2, {}), (3, {"subset_by_index": [1, 3]}),
+                     (2, {"subset_by_value": [-30.0, 3.0]})):
+        check_grads(f(kind, kw), (a, b), order=2)
+    # jit with subset_by_index; subset_by_value needs values (not under jit)
+    w = ft.jit(lambda x: fsl.eigh(x, b, type=3, subset_by_index=[2, 3], eigvals_only=True))(a)
+    np.testing.assert_allclose(np.asarray(w), np.asarray(fsl.eigh(a, b, type=3)[0])[2:],
+                               rtol=1e-13)
+    with pytest.raises(ft.errors.ConcretizationError, match="subset_by_value needs concrete"):
+        ft.jit(lambda x: fsl.eigh(x, subset_by_value=[0.0, 1.0]))(a)
+
+
+def test_eigh_argument_errors():
+    import functrans.scipy.linalg as fsl
+    a, b = _sym_pair(2)
+    cases = [({"subset_by_index": [3, 1]}, "subset_by_index .3, 1. is not valid"),
+             ({"subset_by_index": [0, 4]}, r"in \[0, 3\]"),
+             ({"subset_by_value": [2.0, 1.0]}, "lo < hi"),
+             ({"subset_by_index": [0, 1], "subset_by_value": [0, 1]}, "either"),
+             ({"driver": "gv"}, "generalized problems"),
+             ({"driver": "evx", "b": b}, "standard problems"),
+             ({"driver": "ev", "subset_by_index": [0, 1]}, "cannot compute subsets"),
+             ({"driver": "x"}, "unknown"),
+             ({"type": 4, "b": b}, "1, 2 and 3")]
+    for kw, match in cases:
+        with pytest.raises(ValueError, match=match):
+            fsl.eigh(a, **kw)
+    stack = np.stack([a, a + 1.0])
+    with pytest.raises(ValueError, match="needs as many in each"):
+        fsl.eigh(stack, subset_by_value=[-3.0, 1.5])
+    # accepted: a subset driver, type without b (ignored, as SciPy)
+    w = fsl.eigh(a, driver="evr", subset_by_index=[0, 1], type=4, eigvals_only=True)
+    np.testing.assert_allclose(np.asarray(w), np.linalg.eigvalsh(a)[:2], rtol=1e-13)
+
+
+def test_lax_eigh_and_svd_subset_by_index():
+    import functrans.numpy as fnp
+    from functrans import lax
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(2, 5, 5))
+    a = a + np.swapaxes(a, -1, -2)
+    v, w = lax.linalg.eigh(a, subset_by_index=(1, 4))  # (JAX's half-open range)
+    want_w, want_v = np.linalg.eigh(a)
+    np.testing.assert_allclose(np.asarray(w), want_w[..., 1:4], rtol=1e-13)
+    _same_vectors(v, want_v[..., :, 1:4])
+    check_grads(lambda x: fnp.sum(lax.linalg.eigh(x, subset_by_index=(3, 5))[1] ** 4), (a,),
+                order=2)
+    x = rng.normal(size=(4, 6))
+    u, s, vh = lax.linalg.svd(x, full_matrices=False, subset_by_index=(1, 3))
+    want_u, want_s, want_vh = np.linalg.svd(x, full_matrices=False)
+    np.testing.assert_allclose(np.asarray(s), want_s[1:3], rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(u) @ np.diag(np.asarray(s)) @ np.asarray(vh),
+                               want_u[:, 1:3] @ np.diag(want_s[1:3]) @ want_vh[1:3], atol=1e-13)
+    np.testing.assert_allclose(np.asarray(lax.linalg.svd(x, compute_uv=False, full_matrices=False,
+                                                         subset_by_index=(0, 2))), want_s[:2],
+                               rtol=1e-13)
+    assert [t.shape for t in lax.linalg.svd(x, subset_by_index=(0, 4))] == [(4, 4), (4,), (6, 6)]
+    check_grads(lambda y: fnp.sum(lax.linalg.svd(y, full_matrices=False,
+                                                 subset_by_index=(1, 3))[1] ** 3), (x,), order=2)
+    with pytest.raises(ValueError, match="full_matrices and subset_by_index"):
+        lax.linalg.svd(x, subset_by_index=(1, 3))
+    with pytest.raises(ValueError, match="0 <= start <= end <= 5"):
+        lax.linalg.eigh(a, subset_by_index=(3, 6))
