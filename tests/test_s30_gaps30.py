@@ -158,3 +158,56 @@ def test_lax_eigh_and_svd_subset_by_index():
         lax.linalg.svd(x, subset_by_index=(1, 3))
     with pytest.raises(ValueError, match="0 <= start <= end <= 5"):
         lax.linalg.eigh(a, subset_by_index=(3, 6))
+
+
+# -- slogdet's derivative at a singular matrix -------------------------------------------------
+
+def test_slogdet_derivative_at_singular_matrices(backend):
+    import functrans.numpy as fnp
+
+    def logabs(x):
+        return fnp.sum(fnp.linalg.slogdet(x)[1])
+
+    def grad_np(x):
+        with np.errstate(invalid="ignore"):  # (inf * 0 in the transposed products)
+            return np.asarray(backend.to_numpy(ft.grad(logabs)(backend.asarray(x))))
+
+    inf, nan = np.inf, np.nan
+    # adj(x)^T * inf: the limit of inv(x)^T as det(x) -> 0 from above; these cofactors are
+    # exact (a rank-1 PSD matrix, a zero row, the zero matrix: all nan)
+    cases = [(np.array([[1.0, 2.0], [2.0, 4.0]]), [[inf, -inf], [-inf, inf]]),
+             (np.array([[1.0, 2.0], [0.0, 0.0]]), [[nan, nan], [-inf, inf]]),
+             (np.zeros((2, 2)), [[nan, nan], [nan, nan]]),
+             (np.diag([2.0, 1.0, 0.0]), [[nan] * 3, [nan] * 3, [nan, nan, inf]])]
+    for x, want in cases:
+        np.testing.assert_array_equal(grad_np(x), want)
+        with np.errstate(invalid="ignore"):
+            jf = ft.jacfwd(logabs)(backend.asarray(x))
+        np.testing.assert_array_equal(np.asarray(backend.to_numpy(jf)), want)
+    # a stack: the regular member's derivative inv(x)^T as before, the singular one's limit
+    stack = np.stack([np.diag([2.0, 4.0]), cases[0][0]])
+    np.testing.assert_array_equal(grad_np(stack), [[[0.5, 0.0], [0.0, 0.25]], cases[0][1]])
+    # the tangent: tr(adj(x) dx) * inf (+-inf by the first-order change of det, nan without)
+    x = backend.asarray(cases[0][0])
+    with np.errstate(invalid="ignore"):
+        t = [float(backend.to_numpy(ft.jvp(logabs, (backend.asarray(p),),
+                                           (backend.asarray(d),))[1]))
+             for p, d in ((cases[0][0], np.eye(2)), (cases[0][0], -np.eye(2)),
+                          (cases[1][0], np.array([[1.0, 0.0], [0.0, 0.0]])))]
+    assert t[0] == inf and t[1] == -inf and np.isnan(t[2])
+    # the sign has derivative 0; no finite second derivative
+    s = ft.jacfwd(lambda y: fnp.linalg.slogdet(y)[0])(x)
+    np.testing.assert_array_equal(np.asarray(backend.to_numpy(s)), np.zeros((2, 2)))
+    with np.errstate(invalid="ignore"):
+        h = np.asarray(backend.to_numpy(ft.hessian(logabs)(x)))
+    assert not np.isfinite(h).any()
+    if backend.name == "numpy":
+        # complex: the limit's phase is undefined, nan (as JAX's); jit still raises
+        xc = np.array([[1 + 1j, 2.0], [1 + 1j, 2.0]])
+        with np.errstate(invalid="ignore"):
+            gc = np.asarray(ft.grad(logabs)(xc))
+            ts, tl = ft.jvp(lambda y: tuple(fnp.linalg.slogdet(y)), (xc,), (np.ones((2, 2), complex),))[1]
+        assert np.isnan(gc.real).all() and np.isnan(gc.imag).all()
+        assert np.isnan(complex(ts)) and np.isnan(float(tl))
+        with pytest.raises(np.linalg.LinAlgError):
+            ft.jit(ft.grad(logabs))(cases[0][0])
