@@ -2978,14 +2978,29 @@ def _linalg_eigh(x, *, lower=True, symmetrize_input=True, sort_eigenvalues=True,
     ``(..., n, n)`` matrices (``jax.lax.linalg.eigh``; note the order, vectors first).
     ``symmetrize_input`` (the default) decomposes ``(x + x^H)/2``; without it only the
     ``lower`` (else upper) triangle is read. The eigenvalues come sorted whatever
-    ``sort_eigenvalues``; ``subset_by_index`` must be None and ``implementation`` is
-    ignored."""
-    if subset_by_index is not None:
-        raise NotImplementedError("lax.linalg.eigh: subset_by_index is not supported; "
-                                  "slice the full result (w[lo:hi], v[..., lo:hi])")
+    ``sort_eigenvalues``; ``subset_by_index=(start, end)`` keeps the eigenvalues of indices
+    ``start .. end - 1`` and their vectors (JAX's half-open range, which JAX computes on TPU
+    only: here the full decomposition, sliced; differentiable where each kept eigenvalue
+    differs from every other); ``implementation`` is ignored."""
     x = fnp.asarray(x)
     w, v = fnp.linalg.eigh(_sym(x) if symmetrize_input else x, UPLO="L" if lower else "U")
+    if subset_by_index is not None:
+        lo, hi = _subset_range("eigh", subset_by_index, w.shape[-1])
+        w, v = w[..., lo:hi], v[..., :, lo:hi]
     return v, w
+
+
+def _subset_range(name, subset, n):
+    """``subset_by_index`` as two ints ``0 <= start <= end <= n``."""
+    try:
+        lo, hi = (operator.index(k) for k in subset)
+    except (TypeError, ValueError):
+        raise ValueError(f"lax.linalg.{name}: subset_by_index must be two integers "
+                         f"(start, end); got {subset!r}") from None
+    if not 0 <= lo <= hi <= n:
+        raise ValueError(f"lax.linalg.{name}: subset_by_index {(lo, hi)} must satisfy "
+                         f"0 <= start <= end <= {n}")
+    return lo, hi
 
 
 def _linalg_qr(x, *, pivoting=False, full_matrices=True, use_magma=None):
@@ -3004,12 +3019,22 @@ def _linalg_qr(x, *, pivoting=False, full_matrices=True, use_magma=None):
 def _linalg_svd(x, *, full_matrices=True, compute_uv=True, subset_by_index=None,
                 algorithm=None):
     """``(u, s, vh)`` of ``(..., m, n)`` matrices, singular values descending, or ``s`` alone
-    without ``compute_uv`` (``jax.lax.linalg.svd``). ``subset_by_index`` must be None;
+    without ``compute_uv`` (``jax.lax.linalg.svd``). ``subset_by_index=(start, end)`` keeps
+    the singular values of indices ``start .. end - 1`` (in descending order) and their
+    vectors (JAX's half-open range, which JAX computes on TPU only: here the full
+    decomposition, sliced; ``full_matrices`` must then be False, as JAX requires);
     ``algorithm`` is ignored."""
-    if subset_by_index is not None:
-        raise NotImplementedError("lax.linalg.svd: subset_by_index is not supported; slice "
-                                  "the full result")
     x = fnp.asarray(x)
+    k = builtins.min(x.shape[-2:])
+    if subset_by_index is not None and _subset_range("svd", subset_by_index, k) != (0, k):
+        lo, hi = _subset_range("svd", subset_by_index, k)
+        if full_matrices:
+            raise ValueError("lax.linalg.svd: full_matrices and subset_by_index cannot both "
+                             "be set (pass full_matrices=False)")
+        if not compute_uv:
+            return fnp.linalg.svdvals(x)[..., lo:hi]
+        u, s, vh = fnp.linalg.svd(x, full_matrices=False)
+        return u[..., :, lo:hi], s[..., lo:hi], vh[..., lo:hi, :]
     if not compute_uv:
         return fnp.linalg.svdvals(x)
     u, s, vh = fnp.linalg.svd(x, full_matrices=full_matrices)

@@ -135,9 +135,17 @@ def test_slogdet_at_a_singular_matrix():
     sign, logabs = fnp.linalg.slogdet(a)
     jsign, jlog = jnp.linalg.slogdet(a)
     assert float(sign) == float(jsign) == 0.0 and float(logabs) == float(jlog) == -math.inf
-    # no derivative there (JAX: a mix of infinities and nans): the singular-matrix error
-    with pytest.raises(np.linalg.LinAlgError):
-        ft.grad(lambda x: fnp.linalg.slogdet(x)[1])(a)
+    # no derivative there: since session 30 the limit of inv(a)^T = adj(a)^T / det(a) as
+    # det(a) -> 0 from above (inf with the cofactors' signs, nan where they are 0, up to the
+    # rounding of the adjugate; tests/test_s30_gaps30.py); it raised before. JAX's are
+    # infinite too where its LU gives a value, with the sign of its zero pivot.
+    g = np.asarray(ft.grad(lambda x: fnp.linalg.slogdet(x)[1])(a))
+    jg = np.asarray(jax.grad(lambda x: jnp.linalg.slogdet(x)[1])(a))
+    assert not np.isfinite(g).any()
+    c = _cofactors(a)
+    assert np.isinf(jg).any()
+    assert np.isinf(g[np.isinf(jg)]).all()
+    np.testing.assert_array_equal(np.sign(g[c != 0]), np.sign(c[c != 0]))
 
 
 # -- small edge cases -------------------------------------------------------------------------

@@ -713,18 +713,21 @@ def test_incomplete_derivatives(backend):
 
 def test_incomplete_shape_derivatives_raise(backend):
     a = backend.asarray([1.5, 2.0])
-    # (gammainc and gammaincc: to second order in a; the third where x < a + 1 (since
-    # session 29: tests/test_gaps_s29.py), raising elsewhere)
+    # (gammainc and gammaincc: to third order in a (since session 29 where x < a + 1,
+    # tests/test_gaps_s29.py; everywhere since session 30))
     second = ft.grad(ft.grad(lambda s: fsp.gammainc(s, 0.5)))
     assert np.isfinite(_np(backend, second(a[0])))
     assert np.isfinite(_np(backend, ft.grad(second)(a[0])))
+    # x >= a + 1 too since session 30 (Q's continued fraction), against central differences
+    # of SciPy's values; the fourth raises
     far = ft.grad(ft.grad(lambda s: fsp.gammainc(s, 4.0)))
-    with pytest.raises(NotImplementedError, match=r"gammainc: the third derivative with "
-                                                  r"respect to the shape parameter a is "
-                                                  r"implemented for x < a \+ 1"):
-        ft.grad(far)(a[0])
-    with pytest.raises(NotImplementedError, match="gammainc: the third derivative"):
-        ft.jvp(ft.hessian(lambda s: fsp.gammaincc(s, 4.0)), (a[0],), (a[0],))
+    f, h = (lambda s: sc.gammainc(s, 4.0)), 1e-3
+    fd3 = (f(1.5 + 2 * h) - 2 * f(1.5 + h) + 2 * f(1.5 - h) - f(1.5 - 2 * h)) / (2 * h ** 3)
+    np.testing.assert_allclose(_np(backend, ft.grad(far)(a[0])), fd3, rtol=1e-5)
+    _, t3 = ft.jvp(ft.hessian(lambda s: fsp.gammaincc(s, 4.0)), (a[0],), (a[0],))
+    np.testing.assert_allclose(_np(backend, t3), -1.5 * fd3, rtol=1e-5)
+    with pytest.raises(NotImplementedError, match="gammainc: the fourth derivative"):
+        ft.grad(ft.grad(far))(a[0])
     # (betainc: to second order in a and b, tests/test_shape_derivatives.py; the third
     # raises)
     second_b = ft.grad(ft.grad(lambda s: fsp.betainc(2.0, s, 0.1)))
@@ -916,14 +919,14 @@ def test_inverse_derivatives(backend):
 
 def test_inverse_shape_derivatives_raise(backend):
     a = backend.asarray([1.5, 2.0])
-    # Third order in the shape: from gammainc's series where x < a + 1 (session 29), against
-    # central differences of SciPy's values; refused past it, by name.
-    _, third = ft.jvp(ft.hessian(lambda s: fsp.gammaincinv(s, 0.3)), (a[0],), (a[0],))
-    f, h = (lambda s: sc.gammaincinv(s, 0.3)), 1e-3
-    fd3 = (f(1.5 + 2 * h) - 2 * f(1.5 + h) + 2 * f(1.5 - h) - f(1.5 - 2 * h)) / (2 * h ** 3)
-    np.testing.assert_allclose(float(backend.to_numpy(third)), 1.5 * fd3, rtol=1e-4)
-    with pytest.raises(NotImplementedError, match="gammainc: the third derivative.*x < a \\+ 1"):
-        ft.jvp(ft.hessian(lambda s: fsp.gammaincinv(s, 0.999)), (a[0] - 1.0,), (a[0],))
+    # Third order in the shape: from gammainc's series where x < a + 1 (session 29) and its
+    # continued fraction beyond (session 30), against central differences of SciPy's values.
+    for s0, q in ((1.5, 0.3), (0.5, 0.999)):
+        _, third = ft.jvp(ft.hessian(lambda s: fsp.gammaincinv(s, q)), (a[0] - 1.5 + s0,),
+                          (a[0],))
+        f, h = (lambda s: sc.gammaincinv(s, q)), 1e-3
+        fd3 = (f(s0 + 2 * h) - 2 * f(s0 + h) + 2 * f(s0 - h) - f(s0 - 2 * h)) / (2 * h ** 3)
+        np.testing.assert_allclose(float(backend.to_numpy(third)), 1.5 * fd3, rtol=1e-4)
     with pytest.raises(NotImplementedError, match="betainc: the third derivative"):
         ft.jvp(ft.hessian(lambda s: fsp.betaincinv(2.0, s, 0.3)), (a[0],), (a[0],))
     g = ft.grad(lambda s: fnp.sum(fsp.gammaincinv(fnp.stop_gradient(s), s * 0.2)))(a)

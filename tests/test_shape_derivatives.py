@@ -172,12 +172,17 @@ def test_check_grads(backend):
         check_grads(lambda s, q: fsp.gammainccinv(s, q), (a, y), order=2)
 
 
-def test_third_derivative_raises(backend):
-    # (x >= a + 1: since session 29 the third is there below it, tests/test_gaps_s29.py)
+def test_third_derivative(backend):
+    # (x >= a + 1: refused until session 30, which carried the continued fraction's
+    # log-derivatives to the third; below it since session 29, tests/test_gaps_s29.py);
+    # against central differences of SciPy's values; the fourth is refused by name
     f = ft.grad(ft.grad(lambda s: fsp.gammainc(s, 3.0)))
     assert np.isfinite(_np(backend, f(backend.asarray(1.5))))
-    with pytest.raises(NotImplementedError, match="third derivative with respect to the shape"):
-        ft.grad(f)(backend.asarray(1.5))
+    g, h = (lambda s: ss.gammainc(s, 3.0)), 1e-3
+    fd3 = (g(1.5 + 2 * h) - 2 * g(1.5 + h) + 2 * g(1.5 - h) - g(1.5 - 2 * h)) / (2 * h ** 3)
+    np.testing.assert_allclose(_np(backend, ft.grad(f)(backend.asarray(1.5))), fd3, rtol=1e-5)
+    with pytest.raises(NotImplementedError, match="fourth derivative with respect to the shape"):
+        ft.grad(ft.grad(f))(backend.asarray(1.5))
     if backend.name == "array_api_strict":
         return
     # the third derivative in x after two in a is there

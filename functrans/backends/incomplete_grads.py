@@ -168,21 +168,27 @@ def _series_parts(backend, a, x):
             xp.where(done, m2 / w + mean_k, nan))
 
 
-def _fraction_parts(backend, a, x):
-    """log F, d log F / da and d^2 log F / da^2 of Legendre's continued fraction
+def _fraction_parts(backend, a, x, third=False):
+    """log F, d log F / da and d^2 log F / da^2 (and, with ``third``, d^3 log F / da^3) of
+    Legendre's continued fraction
     F = 1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - 2 (2 - a) / (x + 5 - a - ...))) (modified
     Lentz, x >= a + 1). Each factor d_i = 1 / (b_i + a_i d_(i-1)) and
-    c_i = b_i + a_i / c_(i-1) carries its logarithmic derivatives (g = f'/f, q = f''/f)."""
+    c_i = b_i + a_i / c_(i-1) carries its logarithmic derivatives (g = f'/f, q = f''/f and
+    r = f'''/f)."""
     xp = backend.xp
     b = x + 1.0 - a
     d = 1.0 / b
-    dg, dq = d, 2.0 * d * d  # d0 = 1/b0, b0' = -1: d0'/d0 = d0, d0''/d0 = 2 d0^2
+    # d0 = 1/b0, b0' = -1: d0'/d0 = d0, d0''/d0 = 2 d0^2, d0'''/d0 = 6 d0^3
+    dg, dq = d, 2.0 * d * d
+    dr = 6.0 * d * d * d if third else None
     c = xp.full_like(x, 1.0 / _TINY)
     cg, cq = xp.zeros_like(x), xp.zeros_like(x)
+    cr = xp.zeros_like(x) if third else None
     one = xp.ones_like(x)
     f = d  # the running product (F itself: between 0 and 1 / (x + 1 - a), no overflow)
     g1 = dg
     g2 = dq - dg * dg
+    g3 = 2.0 * d * d * d if third else None  # (log d0)''' = 2 d0^3
     done = xp.zeros(x.shape, dtype=xp.bool, device=backend.device(x))
     for i in range(1, _MAX_STEPS + 1):
         fi = float(i)
@@ -191,16 +197,25 @@ def _fraction_parts(backend, a, x):
         e = b + an * d
         e1 = -1.0 + d * (fi + an * dg)
         e2 = d * (2.0 * fi * dg + an * dq)
+        if third:  # e''' = 3 an' d'' + an d'''
+            e3 = d * (3.0 * fi * dq + an * dr)
         d = one / (e + _TINY)  # (Lentz's guard against a zero denominator)
         dg_new = -e1 * d
+        if third:  # (1/e)''' e = -e'''/e + 6 (e'/e)(e''/e) - 6 (e'/e)^3
+            dr = -e3 * d - 6.0 * dg_new * (e2 * d) + 6.0 * dg_new * dg_new * dg_new
         dq = -e2 * d + 2.0 * dg_new * dg_new
         dg = dg_new
         cn = b + an / c
         c1 = -1.0 + (fi - an * cg) / c
         c2 = (-2.0 * fi * cg + an * (2.0 * cg * cg - cq)) / c
+        if third:  # (an / c)''' = 3 an' (1/c)'' + an (1/c)'''
+            c3 = (3.0 * fi * (2.0 * cg * cg - cq)
+                  + an * (-cr + 6.0 * cg * cq - 6.0 * cg * cg * cg)) / c
         cn = cn + _TINY
         cg = c1 / cn
         cq = c2 / cn
+        if third:
+            cr = c3 / cn
         c = cn
         delta = d * c
         f = f * delta
@@ -208,14 +223,23 @@ def _fraction_parts(backend, a, x):
         inc2 = dq - dg * dg + cq - cg * cg
         g1 = g1 + inc1
         g2 = g2 + inc2
+        if third:  # (log f)''' = r - 3 q g + 2 g^3, for each factor
+            inc3 = (dr - 3.0 * dq * dg + 2.0 * dg * dg * dg
+                    + cr - 3.0 * cq * cg + 2.0 * cg * cg * cg)
+            g3 = g3 + inc3
         if i % _CHECK == 0 or i in (4, 8):
             small = ((xp.abs(delta - 1.0) <= _EPS) & (xp.abs(inc1) <= _EPS * xp.abs(g1))
                      & (xp.abs(inc2) <= _EPS * xp.abs(g2)))
+            if third:
+                small = small & (xp.abs(inc3) <= _EPS * xp.abs(g3))
             done = done | small
             if _all_true(backend, done):
                 break
     nan = xp.full_like(g1, math.nan)
-    return (xp.where(done, xp.log(f), nan), xp.where(done, g1, nan), xp.where(done, g2, nan))
+    out = (xp.where(done, xp.log(f), nan), xp.where(done, g1, nan), xp.where(done, g2, nan))
+    if third:
+        out += (xp.where(done, g3, nan),)
+    return out
 
 
 def _signed_exp(xp, log_mag, factor):
@@ -268,6 +292,18 @@ def gammainc_da(backend, n, a, x, /):
     out = xp.where(ok | edge, out, xp.full_like(out, math.nan))
     return xp.astype(out, dtype)
 
+
+def gammainc_da3_upper(backend, a, x, /):
+    """d^3 P(a, x) / da^3 from Q's side (x >= a + 1; a, x positive and finite, float64):
+    Q = a H with H = e^L F, so that Q''' = a H''' + 3 H'' =
+    H (a (l3 + 3 l l2 + l^3) + 3 (l2 + l^2)), l, l2, l3 the derivatives of log H (L's plus
+    the fraction's), and P''' = -Q'''."""
+    big_l, l1, l2 = _prefactor_parts(backend, a, x, 2)
+    l3 = -backend.extra("polygamma")(2, a + 1.0)
+    log_f, f1, f2, f3 = _fraction_parts(backend, a, x, third=True)
+    lu, lu2, lu3 = l1 + f1, l2 + f2, l3 + f3
+    factor = a * (lu3 + 3.0 * lu * lu2 + lu * lu * lu) + 3.0 * (lu2 + lu * lu)
+    return -_signed_exp(backend.xp, big_l + log_f, factor)
 
 
 # -- derivatives of the regularized incomplete beta function in its shapes --------------------

@@ -1636,12 +1636,13 @@ def bcoo_update_layout(mat, *, n_batch=None, n_dense=None, on_inefficient="error
 
 class BCSR:
     """A sparse matrix, or a batch of them, in compressed sparse row format
-    (``jax.experimental.sparse.BCSR``, without dense dimensions): ``data`` (shape
-    ``batch + (nse,)``), the column ``indices`` of its entries (``batch + (nse,)``) and
-    ``indptr`` (``batch + (rows + 1,)``): row ``i`` holds the entries
-    ``indptr[i]:indptr[i + 1]``; entries from ``indptr[-1]`` on are padding. The shape is
-    ``batch + (rows, columns)``. Operations go through :meth:`to_bcoo` (a ``BCOO`` with the
-    same ``n_batch``); a ``BCSR`` is a pytree (leaves ``data``, ``indices``, ``indptr``; the
+    (``jax.experimental.sparse.BCSR``): ``data`` (shape ``batch + (nse,) + dense``), the
+    column ``indices`` of its entries (``batch + (nse,)``) and ``indptr``
+    (``batch + (rows + 1,)``): row ``i`` holds the entries ``indptr[i]:indptr[i + 1]``;
+    entries from ``indptr[-1]`` on are padding. The shape is
+    ``batch + (rows, columns) + dense``: each entry of the matrix may be a dense block
+    (``n_dense`` trailing dimensions, as JAX allows). Operations go through :meth:`to_bcoo`
+    (a ``BCOO`` with the same ``n_batch`` and ``n_dense``); a ``BCSR`` is a pytree (leaves ``data``, ``indices``, ``indptr``; the
     static part the matrix shape, so that ``vmap`` maps a stacked one) whose index leaves
     carry no derivative, as a ``BCOO``'s.
 
@@ -1668,34 +1669,36 @@ class BCSR:
         indptr = indptr if hasattr(indptr, "shape") else fnp.asarray(indptr)
         shape = tuple(operator.index(n) for n in shape)
         n_batch = indices.ndim - 1
-        if len(shape) != n_batch + 2:
-            raise NotImplementedError(
-                f"BCSR: shape {shape} with indices of shape {tuple(indices.shape)}: "
-                f"functrans's BCSR is a matrix or a batch of them (batch + (rows, columns), "
-                f"{n_batch} batch dimensions from indices; no dense ones); use BCOO.")
+        n_dense = data.ndim - indices.ndim
+        if n_batch < 0 or n_dense < 0 or len(shape) != n_batch + 2 + n_dense:
+            raise ValueError(
+                f"BCSR: shape {shape} with data of shape {tuple(data.shape)} and indices of "
+                f"shape {tuple(indices.shape)}: the shape must be batch + (rows, columns) + "
+                f"dense, with {n_batch} batch dimensions (those of indices but the last) and "
+                f"{n_dense} dense ones (those of data past the indices').")
         for name, a in (("indices", indices), ("indptr", indptr)):
             if _dt.dtype_of(a).kind not in "iu":
                 raise TypeError(f"BCSR: {name} must be integers; got dtype "
                                 f"{_dt.dtype_of(a).name}.")
         batch = shape[:n_batch]
-        if n_batch < 0 or tuple(indices.shape[:-1]) != batch or \
-                tuple(indices.shape) != tuple(data.shape):
-            raise ValueError(f"BCSR: data and indices must have one shape batch + (nse,), "
-                             f"batch = {batch} from shape {shape}; got {tuple(data.shape)} "
-                             f"and {tuple(indices.shape)}.")
-        if tuple(indptr.shape) != batch + (shape[-2] + 1,):
+        if tuple(indices.shape[:-1]) != batch or \
+                tuple(data.shape) != tuple(indices.shape) + shape[n_batch + 2:]:
+            raise ValueError(f"BCSR: data must have shape batch + (nse,) + dense and indices "
+                             f"batch + (nse,), batch = {batch} and dense = "
+                             f"{shape[n_batch + 2:]} from shape {shape}; got "
+                             f"{tuple(data.shape)} and {tuple(indices.shape)}.")
+        if tuple(indptr.shape) != batch + (shape[n_batch] + 1,):
             raise ValueError(f"BCSR: indptr must have shape batch + (rows + 1,) = "
-                             f"{batch + (shape[-2] + 1,)} for shape {shape}; got "
+                             f"{batch + (shape[n_batch] + 1,)} for shape {shape}; got "
                              f"{tuple(indptr.shape)}.")
         self.data, self.indices, self.indptr = data, indices, indptr
         self._matrix_shape = shape[n_batch:]
 
-    n_dense = 0
     n_sparse = 2
 
     @property
     def shape(self):
-        """``batch + (rows, columns)``, the batch dimensions those of ``indptr``."""
+        """``batch + (rows, columns) + dense``, the batch dimensions those of ``indptr``."""
         return tuple(self.indptr.shape[:-1]) + self._matrix_shape
 
     @property
@@ -1703,8 +1706,12 @@ class BCSR:
         return self.indptr.ndim - 1
 
     @property
+    def n_dense(self):
+        return len(self._matrix_shape) - 2
+
+    @property
     def ndim(self):
-        return self.n_batch + 2
+        return self.n_batch + len(self._matrix_shape)
 
     @property
     def dtype(self):
@@ -1712,12 +1719,13 @@ class BCSR:
 
     @property
     def nse(self):
-        return self.data.shape[-1]
+        return self.data.shape[self.n_batch]
 
     def __repr__(self):
         try:
             dtype = getattr(self.dtype, "name", None) or str(self.dtype).rpartition(".")[2]
             extra = f", n_batch={self.n_batch}" if self.n_batch else ""
+            extra += f", n_dense={self.n_dense}" if self.n_dense else ""
             return f"BCSR({dtype}{list(self.shape)}, nse={self.nse}{extra})"
         except (AttributeError, TypeError, IndexError):
             return f"BCSR(data={self.data!r}, indices={self.indices!r}, indptr={self.indptr!r})"
@@ -1726,25 +1734,26 @@ class BCSR:
     def fromdense(cls, mat, *, nse=None, index_dtype=_dt.int32, n_dense=0, n_batch=0):
         """The ``BCSR`` of the nonzero entries of the matrix ``mat`` (row-major; ``nse`` as
         for :func:`bcoo_fromdense`), or of each matrix of its ``n_batch`` leading
-        dimensions."""
-        if n_dense:
-            raise NotImplementedError("BCSR.fromdense: only n_dense=0 (no dense dimensions); "
-                                      "use BCOO.fromdense for those.")
-        if getattr(mat, "ndim", None) != n_batch + 2:
-            raise NotImplementedError(
+        dimensions; with ``n_dense``, its last ``n_dense`` dimensions are dense (an entry is
+        stored where its block has a nonzero)."""
+        n_dense, n_batch = operator.index(n_dense), operator.index(n_batch)
+        if n_dense < 0 or n_batch < 0 or \
+                getattr(mat, "ndim", None) != n_batch + 2 + n_dense:
+            raise ValueError(
                 f"BCSR.fromdense: a matrix (2 dimensions) after the n_batch={n_batch} batch "
-                f"ones; got shape {tuple(getattr(mat, 'shape', ()))}.")
+                f"ones and before the n_dense={n_dense} dense ones; got shape "
+                f"{tuple(getattr(mat, 'shape', ()))}.")
         return cls.from_bcoo(bcoo_fromdense(mat, nse=nse, index_dtype=index_dtype,
-                                            n_batch=n_batch))
+                                            n_batch=n_batch, n_dense=n_dense))
 
     @classmethod
     def from_bcoo(cls, arr):
-        """The ``BCSR`` of a ``BCOO`` with two sparse dimensions (and ``n_dense = 0``; its
-        batch dimensions are the ``BCSR``'s); its entries are sorted by position first,
-        entries outside the matrix last (as padding)."""
-        if not isinstance(arr, BCOO) or arr.n_sparse != 2 or arr.n_dense:
-            raise NotImplementedError(f"BCSR.from_bcoo: a BCOO with two sparse dimensions and "
-                                      f"n_dense=0; got {arr!r}.")
+        """The ``BCSR`` of a ``BCOO`` with two sparse dimensions (its batch and dense
+        dimensions are the ``BCSR``'s); its entries are sorted by position first, entries
+        outside the matrix last (as padding)."""
+        if not isinstance(arr, BCOO) or arr.n_sparse != 2:
+            raise NotImplementedError(f"BCSR.from_bcoo: a BCOO with two sparse dimensions; "
+                                      f"got {arr!r}.")
         arr = bcoo_sort_indices(arr)
         rows, n = arr._sparse_shape
 
@@ -1754,7 +1763,8 @@ class BCSR:
             bounds = fnp.arange(rows + 1, dtype=row.dtype, like=row)
             indptr = fnp.astype(fnp.searchsorted(row, bounds, side="left"), indices.dtype)
             col = fnp.where(inside, flat % max(n, 1), n)
-            return fnp.where(inside, data, 0), fnp.astype(col, indices.dtype), indptr
+            keep = fnp.reshape(inside, tuple(inside.shape) + (1,) * (data.ndim - 1))
+            return fnp.where(keep, data, 0), fnp.astype(col, indices.dtype), indptr
         data, col, indptr = _per_batch(one, arr.n_batch)(arr.data, arr.indices)
         return cls((data, col, indptr), shape=arr.shape)
 
@@ -1779,7 +1789,7 @@ class BCSR:
         another array next time or written in place), the same array each time, so that
         the ``BCOO``'s kept layouts serve every product."""
         if isinstance(self.indices, Tracer) or isinstance(self.indptr, Tracer):
-            return _coordinates(self.indices, self.indptr, self.shape[-2])
+            return _coordinates(self.indices, self.indptr, self._matrix_shape[0])
         slot = _cached(self.indices, ("bcsr", self.shape), lambda _: [None])
         held = slot[0]
         if (held is None or held[0]() is not self.indptr
@@ -1787,7 +1797,7 @@ class BCSR:
             token = set_current(EVAL)
             try:
                 held = (weakref.ref(self.indptr), _stamp(self.indptr),
-                        _coordinates(self.indices, self.indptr, self.shape[-2]))
+                        _coordinates(self.indices, self.indptr, self._matrix_shape[0]))
             finally:
                 reset_current(token)
             slot[0] = held
@@ -1821,10 +1831,12 @@ class BCSR:
     @property
     def T(self):
         """The transpose, as a ``BCOO`` (as JAX's ``BCSR.T`` is not provided either way); of
-        a batch, each matrix transposed (the batch dimensions stay first)."""
+        a batch, each matrix transposed (the batch dimensions stay first, the dense ones
+        last)."""
         nb = self.n_batch
         return bcoo_transpose(self.to_bcoo(),
-                              permutation=tuple(range(nb)) + (nb + 1, nb))
+                              permutation=tuple(range(nb)) + (nb + 1, nb)
+                              + tuple(range(nb + 2, self.ndim)))
 
 
 def _coordinates(indices, indptr, rows):

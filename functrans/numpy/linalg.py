@@ -3,8 +3,9 @@
 Derivatives follow the usual conventions (as in JAX): ``cholesky`` and ``eigh`` read the
 symmetric (Hermitian) part of a perturbation; ``eigh`` and ``eig`` need distinct eigenvalues
 and ``svd`` distinct non-zero singular values (the derivatives of the vectors are infinite at ties);
-``qr`` is differentiable for matrices with at least as many rows as columns; ``det``,
-``slogdet``, ``inv`` and ``solve`` need invertible matrices; ``pinv`` is differentiated at
+``qr`` is differentiable for matrices with at least as many rows as columns; ``det`` is
+differentiable everywhere; ``slogdet`` gives infinities and nans at singular matrices (see
+there); ``inv`` and ``solve`` need invertible matrices; ``pinv`` is differentiated at
 constant rank; ``vector_norm`` and ``matrix_norm`` have a NaN derivative at the zero vector
 (matrix).
 """
@@ -80,11 +81,17 @@ def det(x, /):
 
 def slogdet(x, /, *, method=None):
     """Sign and natural log of the absolute value of the determinant. At a singular ``x``
-    (sign 0, log -inf) the log has no derivative (it is unbounded near it; JAX returns
-    infinities and nans): differentiating there fails with the library's singular-matrix
-    error (NumPy's LinAlgError, torch's), as solve does. JAX's ``method`` ('lu', the
-    default, or 'qr') is accepted: both give this LU-based result (as JAX, 'qr' is refused
-    for complex input)."""
+    (sign 0, log -inf) the log has no derivative (it is unbounded below near ``x``); its
+    derivative there is the limit of the one nearby, ``inv(x)^T = adj(x)^T / det(x)``, as
+    ``det(x) -> 0`` from above (from inside the positive definite cone for a singular
+    covariance): ``inf`` with the signs of the cofactors, ``nan`` where a cofactor is 0 (all
+    of them at rank ``n - 2`` or less), so a tangent ``tr(adj(x) dx) * inf``; JAX's values
+    are infinities and nans too, the infinities' signs those of its LU's zero pivot. For
+    complex ``x`` the phase of that limit is undefined: ``nan`` (as JAX's). The sign of a
+    real ``x`` has derivative 0. Under ``jit`` or ``vmap`` (values unknown while staging) a
+    singular matrix still raises the library's singular-matrix error (NumPy's LinAlgError)
+    when differentiated, as ``solve``. JAX's ``method`` ('lu', the default, or 'qr') is
+    accepted: both give this LU-based result (as JAX, 'qr' is refused for complex input)."""
     if method not in (None, "lu", "qr"):
         raise ValueError(f"slogdet: method must be None, 'lu' or 'qr'; got {method!r}")
     if method == "qr" and _dtype(_as_operand(x)).kind == "c":

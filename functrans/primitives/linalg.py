@@ -6,7 +6,7 @@ import functools
 import math
 
 from ..core import ShapedArray, primitive
-from ..errors import ShapeError
+from ..errors import ConcretizationError, ShapeError
 from ..graph import Var
 from .elementwise import add
 from ._batching import all_batched, leading_rule
@@ -550,14 +550,54 @@ adjugate_p.def_jvp(_adjugate_jvp)
 
 
 def _slogdet_jvp(primals, tangents):
+    # d log|det x| = Re tr(x^-1 dx). At a singular x (sign 0, log -inf; NumPy's slogdet finds
+    # an exact zero pivot) there is no derivative: log|det| is unbounded below near x. The
+    # tangent there is the limit of this one as det(x) -> 0 from above, x^-1 = adj(x) /
+    # det(x): tr(adj(x) dx) * inf, so +-inf where the determinant changes to first order and
+    # nan where it does not (for every dx where adj(x) = 0: rank n - 2 or less), JAX's
+    # values wherever its LU gives them; for a complex x the phase of that limit is
+    # undefined: nan, as JAX's. (A real x's sign has no derivative, there as everywhere.)
+    # Where the values are unknown (staged: jit, vmap) only the regular branch is staged (no
+    # adjugate on every call), so a singular matrix there raises the library's
+    # singular-matrix error from solve.
     x, = primals
+    t = tangents[0]
     sign, logabs = slogdet(x)
-    tr = _trace(solve(x, tangents[0]))
+    if not _known_any_zero(sign):
+        tr = _trace(solve(x, t))
+    else:  # (per matrix: the identity's solve in place of a singular one's)
+        full = tuple(x.shape)
+        keep = tuple(range(len(full) - 2))
+        singular = eq(stop_gradient_p.bind(sign), 0.0)
+        one = ones_like(logabs)
+        zero = mul(one, 0.0)
+        sing_m = broadcast_in_dim(singular, full, keep)
+        eye = diag_embed(ones_like(diagonal(x, 0)))
+        tr_regular = _trace(solve(select(sing_m, eye, x), t))
+        # (the factor is 0 for the other matrices, whose cotangent through this branch is
+        # then 0, never 0 * inf)
+        factor = select(singular, mul(one, math.nan if _is_complex(x) else math.inf), zero)
+        tr_limit = mul(_trace(matmul(adjugate(x), t)), _as_dtype_of(x)(factor))
+        tr = select(singular, tr_limit, tr_regular)
     if not _is_complex(x):
         return [sign, logabs], [None, tr]
     # d sign = sign * 1j * Im(tr), d log|det| = Re(tr).
     t_sign = mul(sign, mul(convert_element_type(imag(tr), _aval(x).dtype), 1j))
     return [sign, logabs], [t_sign, real(tr)]
+
+
+def _known_any_zero(sign):
+    """Whether some element of ``sign`` is 0, where its values are known (a plain array, or
+    an eager transform's tracer); None while staging (jit, vmap)."""
+    from ..core import Tracer
+    if not isinstance(sign, Tracer):
+        from ..backends import backend_of
+        return bool(backend_of(sign).xp.any(sign == 0))
+    try:
+        return bool(reduce_sum(convert_element_type(eq(sign, 0.0), _dt.float32),
+                               tuple(range(len(sign.shape)))) > 0)
+    except ConcretizationError:
+        return None
 
 
 def _slogdet_aval(x):

@@ -178,7 +178,7 @@ def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangen
 
 # -- derivatives of gammainc in its shape parameter -------------------------------------------
 # gammainc_da(a, x, n=n) = d^n P(a, x) / da^n (n = 1, 2) by the backend extra "gammainc_da"
-# (functrans.backends.incomplete_grads); n = 3 by _gammainc_da3 where x < a + 1. Its
+# (functrans.backends.incomplete_grads); n = 3 by _gammainc_da3. Its
 # derivative in x is closed-form (the n-th derivative in a of the density
 # exp(-x) x^(a-1) / Gamma(a)); in a, each order gives the next, the third's own derivative
 # (the fourth) raises NotImplementedError.
@@ -210,47 +210,51 @@ def _gammainc_da_impl(b, a, x, *, n):
 
 
 def _gammainc_da3(bk, a, x):
-    """The third derivative of P(a, x) in a where x < a + 1 (the side where the extra sums
-    P's power series): P = e^L S with L = a log x - x - lgamma(a + 1) and S = M(1, a + 1, x)
-    (Kummer's function, positive terms), so that by Leibniz's rule
+    """The third derivative of P(a, x) in a. Up to x = a + 1 + sqrt(a) / 2, from P's power
+    series: P = e^L S with L = a log x - x - lgamma(a + 1) and S = M(1, a + 1, x) (Kummer's
+    function, positive terms), so that by Leibniz's rule
     d^3 P = e^L (S3 + 3 L1 S2 + 3 (L2 + L1^2) S1 + (L3 + 3 L1 L2 + L1^3) S), Lk and Sk the
     k-th derivatives in a, S's from hyp1f1_param's series (no cancellation there: each
-    one's terms have one sign). 0 at x = 0 and where a or x is infinite; nan for invalid
-    arguments, as the extra's; NotImplementedError for x >= a + 1 (P near 1, where this
-    sum cancels: it would need Q's continued fraction differentiated three times)."""
-    import numpy as np
+    one's terms have one sign). Beyond (towards P near 1, where that sum cancels), from
+    Q = 1 - P's continued fraction with its log-derivatives carried to the third
+    (functrans.backends.incomplete_grads.gammainc_da3_upper). 0 at x = 0 and where a or x
+    is infinite; nan for invalid arguments, as the extra's."""
     xp = bk.xp
     dtype = x.dtype
     a, x = xp.astype(a, xp.float64), xp.astype(x, xp.float64)
     bad = ~((a > 0.0) & (x >= 0.0))  # (and nan)
     inner = ~bad & (x > 0.0) & (x < math.inf) & (a < math.inf)
-    far = inner & (x >= a + 1.0)
-    if bool(xp.any(far)):
-        at = np.argwhere(np.asarray(bk.to_numpy(far)))[0]
-        pick = [float(np.asarray(bk.to_numpy(v))[tuple(at)]) for v in (a, x)]
-        raise NotImplementedError(
-            f"gammainc: the third derivative with respect to the shape parameter a is "
-            f"implemented for x < a + 1 (from the power series), not at a={pick[0]}, "
-            f"x={pick[1]}; the first and second are everywhere (and any order in x)")
-    a = xp.where(inner, a, xp.ones_like(a))
-    x = xp.where(inner, x, xp.full_like(x, 0.5))
-    ap1 = a + 1.0
-    # (the terms x^k / (a + 1)_k decrease from the first: x < a + 1)
-    sums = _hyp1f1_series(xp, xp.ones_like(a), ap1, x, 3, peak=0)
-    if sums is None:
-        raise NotImplementedError(
-            f"gammainc: the third derivative with respect to the shape parameter a: its "
-            f"power series has not converged in {_HYP1F1_TERMS} terms (x close to a + 1 with "
-            f"a of about 1e6 or more); the first and second are everywhere")
-    s0, s1, s2, s3 = (sums[0, j][0] for j in range(4))
-    # (L and L' as the extra computes them: Stirling's forms for a large a, where
-    # a log x - lgamma(a + 1) and log x - digamma(a + 1) would cancel)
-    from ..backends.incomplete_grads import _prefactor_parts
-    log_e, l1, l2 = _prefactor_parts(bk, a, x, 2)
-    l3 = -bk.extra("polygamma")(2, ap1)
-    d3 = s3 + 3.0 * l1 * s2 + 3.0 * (l2 + l1 * l1) * s1 + (l3 + 3.0 * l1 * l2 + l1 ** 3) * s0
-    out = xp.where(inner, xp.exp(log_e) * d3,
-                   xp.where(bad, xp.full_like(x, math.nan), xp.zeros_like(x)))
+    from ..backends.incomplete_grads import _none_needs, _prefactor_parts, gammainc_da3_upper
+    # (the fraction's third log-derivative loses digits within about sqrt(a) / 10 of
+    # x = a + 1 for a large a, 1e-8 relative at a = 1e5; the series keeps about 1e-14 up to
+    # half a standard deviation above it, so it is summed up to there)
+    far = inner & (x >= a + 1.0 + 0.5 * xp.sqrt(xp.where(inner, a, xp.zeros_like(a))))
+    near = inner & ~far
+    out = xp.where(bad, xp.full_like(x, math.nan), xp.zeros_like(x))
+    if not _none_needs(bk, x, near):
+        an = xp.where(near, a, xp.ones_like(a))
+        xn = xp.where(near, x, xp.full_like(x, 0.5))
+        ap1 = an + 1.0
+        # (the terms x^k / (a + 1)_k decrease from k = x - a - 1 on)
+        peak = float(bk.to_numpy(xp.max(xp.where(near, xn - ap1, xp.zeros_like(xn)))))
+        sums = _hyp1f1_series(xp, xp.ones_like(an), ap1, xn, 3, peak=max(peak, 0.0))
+        if sums is None:
+            raise NotImplementedError(
+                f"gammainc: the third derivative with respect to the shape parameter a: its "
+                f"power series has not converged in {_HYP1F1_TERMS} terms (x near a + 1 with "
+                f"a of about 2e5 or more); the first and second are everywhere")
+        s0, s1, s2, s3 = (sums[0, j][0] for j in range(4))
+        # (L and L' as the extra computes them: Stirling's forms for a large a, where
+        # a log x - lgamma(a + 1) and log x - digamma(a + 1) would cancel)
+        log_e, l1, l2 = _prefactor_parts(bk, an, xn, 2)
+        l3 = -bk.extra("polygamma")(2, ap1)
+        d3 = (s3 + 3.0 * l1 * s2 + 3.0 * (l2 + l1 * l1) * s1
+              + (l3 + 3.0 * l1 * l2 + l1 ** 3) * s0)
+        out = xp.where(near, xp.exp(log_e) * d3, out)
+    if not _none_needs(bk, x, far):
+        af = xp.where(far, a, xp.ones_like(a))
+        xf = xp.where(far, x, xp.full_like(x, 4.0))
+        out = xp.where(far, gammainc_da3_upper(bk, af, xf), out)
     return xp.astype(out, dtype)
 
 
@@ -263,8 +267,7 @@ def _gammainc_da_jvp(primals, tangents, *, n):
         if n >= 3:
             raise NotImplementedError(
                 "gammainc: the fourth derivative with respect to the shape parameter a is not "
-                "implemented (the first three are, the third for x < a + 1, and derivatives "
-                "of any order in x)")
+                "implemented (the first three are, and derivatives of any order in x)")
         d = mul(ta, gammainc_da(a, x, n=n + 1))
     if tx is not None:
         dx = mul(tx, _gamma_slope_da(a, x, n))

@@ -33,6 +33,7 @@ import operator
 from .. import dtypes as _dt
 from .. import lax as _lax
 from .. import numpy as fnp
+from ..errors import ConcretizationError, TracerArrayConversionError
 from ..lax_linalg import _larfg
 from ..numpy._base import _dtype, _shape
 from ..numpy._reshaping import _convs
@@ -502,19 +503,44 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
     return fnp.where(too_many, fnp.full_like(r, math.nan), r)
 
 
+_EIGH_DRIVERS = ("ev", "evd", "evr", "evx", "gv", "gvd", "gvx")
+
+
 def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False,
          type=1, check_finite=True, subset_by_index=None, subset_by_value=None, driver=None):
     """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix, reading
     only its ``lower`` (default) or upper triangle, as SciPy; ``w`` alone with
-    ``eigvals_only``. With ``b`` (symmetric positive definite, same triangle read), the
-    generalized problem ``a v = w b v`` (SciPy's ``type=1``), the vectors normalized so that
-    ``v^H b v = I``: ``b = L L^H``, the standard problem of ``L^-1 a L^-H``. Differentiable
-    where the eigenvalues are distinct. ``subset_by_index``, ``subset_by_value``, ``driver``
-    and other types raise NotImplementedError."""
-    if subset_by_index is not None or subset_by_value is not None or driver is not None \
-            or type != 1:
-        raise NotImplementedError("eigh: subset_by_index, subset_by_value, driver and type "
-                                  "other than 1 are not supported.")
+    ``eigvals_only``. With ``b`` (symmetric positive definite, same triangle read), SciPy's
+    generalized problems: ``type=1`` ``a v = w b v``, ``type=2`` ``a b v = w v`` and
+    ``type=3`` ``b a v = w v``, the vectors normalized as LAPACK's (``v^H b v = I`` for
+    types 1 and 2, ``v^H b^-1 v = I`` for type 3): with ``b = L L^H``, the standard problem
+    of ``L^-1 a L^-H`` (``v = L^-H y``) for type 1 and of ``L^H a L`` for types 2
+    (``v = L^-H y``) and 3 (``v = L y``).
+
+    ``subset_by_index=[lo, hi]`` keeps the eigenvalues of indices ``lo .. hi`` (inclusive,
+    as SciPy) and their vectors; ``subset_by_value=[lo, hi]`` those in the half-open
+    interval ``(lo, hi]``: a number that depends on the values, so concrete values are
+    needed (not under ``jit``/``vmap``; eager ``grad``/``jvp`` are fine) and every matrix
+    of a stack must keep as many. ``driver`` is checked as SciPy checks it and has no other
+    effect. Differentiable (any order) where the eigenvalues are distinct (for a subset:
+    where each kept one differs from every other)."""
+    if b is not None and type not in (1, 2, 3):  # (SciPy ignores it without b)
+        raise ValueError(f'eigh: the "type" keyword only accepts 1, 2 and 3; got {type!r}')
+    if driver is not None:
+        if driver not in _EIGH_DRIVERS:
+            raise ValueError(f'eigh: driver "{driver}" is unknown; possible values are None, '
+                             + ", ".join(f'"{d}"' for d in _EIGH_DRIVERS))
+        if (b is None) == driver.startswith("g"):
+            raise ValueError(f'eigh: driver "{driver}" is for ' + (
+                "generalized problems (pass b)" if b is None else
+                "standard problems; with b, use one of 'gv', 'gvd', 'gvx' (or None)"))
+    if subset_by_index is not None and subset_by_value is not None:
+        raise ValueError("eigh: either subset_by_index or subset_by_value can be requested, "
+                         "not both")
+    subset = subset_by_index is not None or subset_by_value is not None
+    if subset and driver in ("ev", "evd", "gv", "gvd"):
+        raise ValueError(f'eigh: driver "{driver}" cannot compute subsets of eigenvalues (use '
+                         f'"evr", "evx", "gvx" or None)')
     a = _matrix(a, "eigh")
     h = _hermitian(a, lower)
     if b is None:
@@ -525,12 +551,62 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False, overwr
         dt = fnp.result_type(h, bm)
         h, bm = fnp.astype(h, dt), fnp.astype(bm, dt)
         low = _LA.cholesky(bm)
-        # C = L^-1 a L^-H
-        x = _LA._solve_triangular(low, h, True)
-        c = _h(_LA._solve_triangular(low, _h(x), True))
+        if type == 1:  # C = L^-1 a L^-H
+            x = _LA._solve_triangular(low, h, True)
+            c = _h(_LA._solve_triangular(low, _h(x), True))
+        else:  # C = L^H a L
+            c = fnp.matmul(_h(low), fnp.matmul(h, low))
         w, y = _LA.eigh(fnp.multiply(fnp.add(c, _h(c)), 0.5))
-        v = _LA._solve_triangular(_h(low), y, False)
+        v = fnp.matmul(low, y) if type == 3 else _LA._solve_triangular(_h(low), y, False)
+    if subset_by_index is not None:
+        w, v = _eigh_by_index(w, v, subset_by_index)
+    elif subset_by_value is not None:
+        w, v = _eigh_by_value(w, v, subset_by_value)
     return w if eigvals_only else (w, v)
+
+
+def _eigh_by_index(w, v, subset):
+    n = _shape(w)[-1]
+    try:
+        lo, hi = (int(k) for k in subset)
+    except (TypeError, ValueError):
+        raise ValueError(f"eigh: subset_by_index must be two integers [lo, hi]; got "
+                         f"{subset!r}") from None
+    if not 0 <= lo <= hi < n:
+        raise ValueError(f"eigh: subset_by_index [{lo}, {hi}] is not valid: the indices must "
+                         f"be in [0, {n - 1}] with lo <= hi")
+    return w[..., lo:hi + 1], v[..., :, lo:hi + 1]
+
+
+def _eigh_by_value(w, v, subset):
+    try:
+        lo, hi = (float(k) for k in subset)
+    except (TypeError, ValueError):
+        raise ValueError(f"eigh: subset_by_value must be two numbers [lo, hi]; got "
+                         f"{subset!r}") from None
+    if not lo < hi:
+        raise ValueError(f"eigh: subset_by_value ({lo}, {hi}] is not valid: lo < hi is needed")
+    ws = fnp.stop_gradient(w)
+    # (the kept ones are consecutive, w being ascending: start and count per matrix)
+    starts = fnp.sum(fnp.astype(ws <= lo, fnp.int64), axis=-1)
+    counts = fnp.sum(fnp.astype((ws > lo) & (ws <= hi), fnp.int64), axis=-1)
+    try:
+        k, k_max = int(fnp.min(counts)), int(fnp.max(counts))
+        s, s_max = int(fnp.min(starts)), int(fnp.max(starts))
+    except (ConcretizationError, TracerArrayConversionError) as e:
+        raise ConcretizationError("eigh: subset_by_value needs concrete eigenvalues (the result's size "
+                         "depends on them): not under jit or vmap; use subset_by_index "
+                         "there") from e
+    if k != k_max:
+        raise ValueError(f"eigh: subset_by_value keeps {k} to {k_max} eigenvalues in the "
+                         f"matrices of this stack; it needs as many in each (or pass them "
+                         f"one by one)")
+    if s == s_max:
+        return w[..., s:s + k], v[..., :, s:s + k]
+    idx = fnp.add(starts[..., None], fnp.arange(k, dtype=starts.dtype))
+    w = fnp.take_along_axis(w, idx, axis=-1)
+    vi = fnp.broadcast_to(idx[..., None, :], _shape(v)[:-1] + (k,))
+    return w, fnp.take_along_axis(v, vi, axis=-1)
 
 
 def eigvalsh(a, b=None, *, lower=True, overwrite_a=False, overwrite_b=False, type=1,

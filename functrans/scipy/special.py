@@ -758,10 +758,12 @@ _GAMMA_SHAPE_NOTE = """The derivative with respect to ``x`` is exact ({slope}, c
     logarithms; any order). The derivative with respect to ``a`` is {sign}``d/da P(a, x)`` of
     the extra ``gammainc_da`` (:mod:`functrans.backends.incomplete_grads`: the power series
     and Legendre's continued fraction differentiated in ``a``, about 1e-13 relative in
-    float64 for ``a`` from 1e-3 to 1e4, also where the function is far below 1), to second
-    order in ``a``, and to the third where ``x < a + 1`` (Kummer's series of ``P`` and
-    its derivatives, about 1e-13 relative against mpmath for ``a`` up to 1e5; elsewhere a
-    third derivative in ``a`` raises NotImplementedError), and any order in ``x`` after
+    float64 for ``a`` from 1e-3 to 1e4, also where the function is far below 1), to third
+    order in ``a`` (the third from Kummer's series of ``P`` up to ``x = a + 1 + sqrt(a)/2``,
+    beyond from the continued fraction of ``Q`` with its log-derivatives carried to the
+    third: about 1e-13 relative against mpmath for ``a`` up to 1e5; NotImplementedError
+    near ``x = a + 1`` for ``a`` of about 2e5 or more, where the series does not converge
+    in its term limit, and for a fourth derivative in ``a``), and any order in ``x`` after
     those."""
 
 
