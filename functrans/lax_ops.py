@@ -2538,7 +2538,15 @@ def _reduce_precision_value(x, exponent_bits, mantissa_bits):
         _, e = fnp.frexp(safe)
         e = fnp.maximum(fnp.subtract(e, 1), src_emin)
         q = fnp.ldexp(fnp.ones_like(a), fnp.subtract(e, mantissa_bits))
-        r = fnp.multiply(fnp.round(fnp.divide(safe, q)), q)
+        t = fnp.divide(safe, q)
+        r = fnp.multiply(fnp.round(t), q)
+        if mantissa_bits == 0:
+            # With no mantissa bits the last bit kept is the exponent's lowest, so a tie
+            # (t = 1.5) goes to the power of two whose biased exponent is even: every
+            # format's bias is odd, so to 2**e for an odd e, else to 2**(e + 1) (XLA rounds
+            # the bit pattern; round(1.5) = 2 would always go up: 3 -> 4, XLA's 2).
+            odd = fnp.equal(fnp.remainder(e, 2), 1)
+            r = fnp.where(fnp.logical_and(fnp.equal(t, 1.5), odd), q, r)
         r = fnp.where(fnp.logical_and(finite, fnp.greater(a, 0)), r, a)
     if exponent_bits < src_e:
         bias = 2 ** (exponent_bits - 1) - 1
@@ -2570,7 +2578,8 @@ _reduce_precision_fn = None
 def reduce_precision(operand, exponent_bits, mantissa_bits):
     """``operand`` rounded to a float format of ``exponent_bits`` exponent and
     ``mantissa_bits`` mantissa bits and back (``jax.lax.reduce_precision``), as XLA does
-    it: the mantissa rounded to nearest, ties to even; values past the format's largest
+    it: the mantissa rounded to nearest, ties to even (with no mantissa bits, to the power
+    of two whose biased exponent is even: 3 -> 2, 6 -> 8); values past the format's largest
     binade become infinite and values below its smallest normal number become zero (of
     their sign); nan stays nan. Formats wider than the operand's change nothing.
 
