@@ -1,0 +1,65 @@
+"""Session 30 (stats30): functrans.scipy.stats and functrans.random checked against SciPy and
+mpmath at extreme parameters; each test fails before its fix. The references are computed
+here with mpmath (50 digits) from the definitions."""
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.random as fr
+import functrans.scipy.stats as fst
+
+mp.mp.dps = 50
+
+
+def _rel(a, b):
+    return abs(float(a) - float(b)) / abs(float(b))
+
+
+# -- binom / nbinom / betabinom: log C(n, k) for a large n --------------------------------------
+
+def _binom_pmf(k, n, p):
+    k, n, p = mp.mpf(k), mp.mpf(n), mp.mpf(p)
+    return mp.exp(mp.loggamma(n + 1) - mp.loggamma(k + 1) - mp.loggamma(n - k + 1)
+                  + k * mp.log(p) + (n - k) * mp.log1p(-p))
+
+
+def _nbinom_pmf(k, n, p):
+    k, n, p = mp.mpf(k), mp.mpf(n), mp.mpf(p)
+    return mp.exp(mp.loggamma(k + n) - mp.loggamma(n) - mp.loggamma(k + 1)
+                  + n * mp.log(p) + k * mp.log1p(-p))
+
+
+@pytest.mark.parametrize("k, n, p", [(5, 1e15, 3e-15), (5, 1e12, 1e-12), (2, 1e9, 1e-9),
+                                     (999999999995, 1e12, 1 - 1e-12), (3, 7, 0.3),
+                                     (0, 7, 0.3), (7, 7, 0.3)])
+def test_binom_pmf_large_n(k, n, p):
+    # was 0.0020 for the first (true 0.1008): gammaln(n + 1) - gammaln(n - k + 1) cancelled
+    assert _rel(fst.binom.pmf(k, n, p), _binom_pmf(k, n, p)) < 1e-12
+
+
+@pytest.mark.parametrize("k, n, p", [(2, 1e10, 0.9999999999), (5, 1e12, 1 - 1e-12),
+                                     (0, 1e-10, 0.3), (3, 1e-10, 0.3), (3, 2.5, 0.3),
+                                     (1e6, 0.5, 1e-6)])
+def test_nbinom_pmf_large_n(k, n, p):
+    # was 0.0030761 for the second (true 0.0030654)
+    ref = _nbinom_pmf(k, n, p)
+    assert _rel(fst.nbinom.pmf(k, n, p), ref) < 1e-12
+    assert _rel(fst.nbinom.logpmf(k, n, p), mp.log(ref)) < 1e-12
+
+
+def test_nbinom_and_binom_derivative_in_p_large_n():
+    # d/dp logpmf: k / p - (n - k) / (1 - p) (binom); n / p - k / (1 - p) (nbinom)
+    k, n, p = 5.0, 1e12, 1e-12
+    g = float(ft.grad(lambda q: fst.binom.logpmf(k, n, q))(p))
+    assert _rel(g, k / p - (n - k) / (1 - p)) < 1e-9
+    k, n, p = 4.0, 1e10, 0.9999999999
+    g = float(ft.grad(lambda q: fst.nbinom.logpmf(k, n, q))(p))
+    assert _rel(g, n / p - k / (1 - p)) < 1e-9
+    # in n (a real parameter of nbinom): digamma(k + n) - digamma(n) + log p
+    g = float(ft.grad(lambda m: fst.nbinom.logpmf(k, m, p))(n))
+    ref = mp.digamma(k + n) - mp.digamma(n) + mp.log(p)
+    assert abs(g - float(ref)) < 1e-12 * abs(float(mp.log(p))) + 1e-15
