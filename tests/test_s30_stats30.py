@@ -97,3 +97,13 @@ def test_truncated_normal_far_tail_gradient():
         g = ft.grad(lambda v: fr.truncated_normal(fr.PRNGKey(0), *lo_hi(v), (4000,)).mean())(L)
         ref = float(mp.diff(mean, abs(L)))
         assert np.isfinite(float(g)) and abs(float(g) - ref) < 1e-3
+
+
+# -- gennorm.ppf at the median for a small beta ---------------------------------------------------
+
+@pytest.mark.parametrize("beta", [1e-10, 1e-3, 0.01, 2.0])
+def test_gennorm_median_small_beta(beta):
+    # was nan for beta = 1e-3 and 1e-10 (0 * inf: 1 / pdf(0) overflows); SciPy gives loc
+    assert float(fst.gennorm.ppf(0.5, beta)) == 0.0
+    assert float(fst.gennorm.isf(0.5, beta)) == 0.0
+    assert float(fst.gennorm.ppf(0.5, beta, 1.5, 2.0)) == 1.5

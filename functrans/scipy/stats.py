@@ -1860,7 +1860,10 @@ class _Gennorm(_Shaped):
         y = _special.gammainccinv(fnp.divide(1.0, beta), fnp.where(mid, 0.5, p2))
         t = fnp.pow(y, fnp.divide(1.0, beta))
         out = fnp.where(lower, -t, t)
-        return fnp.where(mid, fnp.multiply(q - 0.5, fnp.exp(-self._log_pdf0(beta))), out)
+        # (1 / pdf(0) overflows for a small beta, 1e-3: 0 * inf was nan at the median; the
+        # slope is capped at e^709 there, the value stays 0)
+        inv_pdf0 = fnp.exp(fnp.minimum(-self._log_pdf0(beta), 709.0))
+        return fnp.where(mid, fnp.multiply(q - 0.5, inv_pdf0), out)
 
     def _isf(self, q, beta):
         return -self._ppf(q, beta)
