@@ -107,3 +107,28 @@ def test_gennorm_median_small_beta(beta):
     assert float(fst.gennorm.ppf(0.5, beta)) == 0.0
     assert float(fst.gennorm.isf(0.5, beta)) == 0.0
     assert float(fst.gennorm.ppf(0.5, beta, 1.5, 2.0)) == 1.5
+
+
+# -- betaincinv: SciPy's nan for a tiny y (beta.ppf, f.ppf) ---------------------------------------
+
+def _beta_cdf(x, a, b):
+    return mp.betainc(a, b, 0, x, regularized=True)
+
+
+@pytest.mark.parametrize("q, a, b", [(1e-120, 3.0, 3.0), (1e-300, 3.0, 100.0),
+                                     (1e-140, 5.0, 0.1), (1e-200, 2.0, 10.0)])
+def test_beta_ppf_tiny_q(q, a, b):
+    # SciPy's betaincinv (and so beta.ppf) gave nan; the root is x ~ (q a B(a, b))^(1/a)
+    x = float(fst.beta.ppf(q, a, b))
+    assert 0.0 < x < 1e-20
+    assert abs(float(_beta_cdf(x, a, b) / q) - 1.0) < 1e-11
+    # the derivative in q: 1 / pdf(x)
+    g = float(ft.grad(lambda v: fst.beta.ppf(v, a, b))(q))
+    assert _rel(g, 1.0 / (x ** (a - 1) * (1 - x) ** (b - 1) / float(mp.beta(a, b)))) < 1e-10
+
+
+def test_f_isf_tiny_q():
+    # f.isf(1e-120, 6, 6) was nan (betaincinv(3, 3, 1e-120)); sf(x) = I_(m/(m + n x))(m/2, n/2)
+    x = float(fst.f.isf(1e-120, 6.0, 6.0))
+    sf = _beta_cdf(mp.mpf(6) / (6 + 6 * mp.mpf(x)), 3, 3)
+    assert abs(float(sf / mp.mpf(1e-120)) - 1.0) < 1e-10
