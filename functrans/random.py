@@ -984,7 +984,8 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Standard normal samples truncated to the open interval ``(lower, upper)`` (inverse
     transform sampling; the shape of ``lower`` and ``upper`` broadcast, by default).
     Differentiable in ``lower`` and ``upper``. JAX's values where the interval meets 0;
-    accurate in the tails too (``(10, 12)``, ``(-inf, -20)``), where JAX's draws all equal
+    accurate in the tails too (``(10, 12)``, ``(-inf, -20)``, and beyond where the tail's
+    probability underflows, ``(40, inf)``, through logarithms), where JAX's draws all equal
     a bound."""
     d = _float_dtype(dtype, "truncated_normal")
     like = _key_words(key, "truncated_normal")[0]
@@ -1006,12 +1007,33 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     b = _sp.erf(fnp.where(mid, upper, 1.0) / r2)
     out = _sp.erfinv(_uniform(key, shape, d, a, b, "truncated_normal")) * r2
     u = _unit(key, shape, d, "truncated_normal")
+    # further out the tail's probability underflows (ndtr(-40) is 0 in float64, ndtr(-14)
+    # in float32: every draw was the largest float); there the same map in logarithms,
+    # log sf(x) = log(sf(lo) - u (sf(lo) - sf(hi))), solved by Newton's method on log_ndtr
+    # from the near end (lo = lower, hi = upper; mirrored for upper < 0)
+    from .scipy.stats import _far_tail_quantile
+    tiny = math.sqrt(float(_np.finfo(_np.dtype(d.name)).smallest_normal))
+    far_r = fnp.logical_and(pos, _sp.ndtr(-fnp.stop_gradient(fnp.where(pos, lower, 1.0)))
+                            < tiny)
+    far_l = fnp.logical_and(neg, _sp.ndtr(fnp.stop_gradient(fnp.where(neg, upper, -1.0)))
+                            < tiny)
+    pos_n = fnp.logical_and(pos, fnp.logical_not(far_r))
+    neg_n = fnp.logical_and(neg, fnp.logical_not(far_l))
     # lower > 0: 1 - F(x) = F(-x) is small and accurate
-    fl, fu = _sp.ndtr(-fnp.where(pos, lower, 1.0)), _sp.ndtr(-fnp.where(pos, upper, 2.0))
+    fl = _sp.ndtr(-fnp.where(pos_n, lower, 1.0))
+    fu = _sp.ndtr(-fnp.where(pos_n, upper, 2.0))
     right = -_sp.ndtri(_sub(fl, _mul(u, _sub(fl, fu))))
     # upper < 0: F itself is small
-    fl, fu = _sp.ndtr(fnp.where(neg, lower, -2.0)), _sp.ndtr(fnp.where(neg, upper, -1.0))
+    fl = _sp.ndtr(fnp.where(neg_n, lower, -2.0))
+    fu = _sp.ndtr(fnp.where(neg_n, upper, -1.0))
     left = _sp.ndtri(_add(fl, _mul(u, _sub(fu, fl))))
+    near = fnp.where(far_r, lower, fnp.where(far_l, -upper, 40.0))
+    end = fnp.where(far_r, upper, fnp.where(far_l, -lower, 41.0))
+    l_near, l_end = _sp.log_ndtr(-near), _sp.log_ndtr(-end)
+    log_p = _add(l_near, fnp.log1p(_mul(u, fnp.expm1(_sub(l_end, l_near)))))
+    x_far = _far_tail_quantile(log_p, near)
+    right = fnp.where(far_r, x_far, right)
+    left = fnp.where(far_l, -x_far, left)
     out = fnp.where(pos, right, fnp.where(neg, left, out))
     inf = fnp.full_like(like, math.inf, dtype=d)
     lo = fnp.nextafter(fnp.stop_gradient(lower), inf)

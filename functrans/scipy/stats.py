@@ -1448,6 +1448,21 @@ def _count_only(n, name):
     return count(n)
 
 
+def _log_choose(n, k):
+    """``log C(n, k)`` for integers ``0 <= k <= n``: ``-log(n + 1) - betaln(k + 1, n - k +
+    1)``, 0 at ``k = 0`` and ``k = n`` exactly. (``gammaln(n + 1) - gammaln(k + 1) -
+    gammaln(n - k + 1)`` loses the digits of the large terms: ``binom.pmf(5, 1e15, 3e-15)``
+    came out 0.0020, not 0.1008; betaln keeps them where an argument is large.)"""
+    nk = fnp.subtract(n, k)
+    ends = fnp.logical_or(k == 0.0, nk == 0.0)
+    ks = fnp.where(ends, 1.0, k)
+    nks = fnp.where(ends, 1.0, nk)
+    inner = fnp.negative(fnp.add(fnp.log(fnp.add(fnp.add(ks, nks), 1.0)),
+                                 _special.betaln(ks + 1.0, nks + 1.0)))
+    # (nan for an infinite n, as SciPy's inf - inf)
+    return fnp.where(n == math.inf, math.nan, fnp.where(ends, 0.0, inner))
+
+
 class _Binom(_Discrete):
     """The binomial distribution of ``n`` trials of success probability ``p``, as
     ``scipy.stats.binom``."""
@@ -1483,9 +1498,7 @@ class _Binom(_Discrete):
 
     def _logpmf(self, k, n, p):
         n = _count_only(n, "binom.logpmf/pmf")
-        comb = fnp.subtract(_special.gammaln(n + 1.0),
-                            fnp.add(_special.gammaln(k + 1.0),
-                                    _special.gammaln(fnp.subtract(n, k) + 1.0)))
+        comb = _log_choose(n, k)
         return fnp.add(fnp.add(comb, _special.xlogy(k, p)),
                        _special.xlog1py(fnp.subtract(n, k), -p))
 
@@ -1847,7 +1860,10 @@ class _Gennorm(_Shaped):
         y = _special.gammainccinv(fnp.divide(1.0, beta), fnp.where(mid, 0.5, p2))
         t = fnp.pow(y, fnp.divide(1.0, beta))
         out = fnp.where(lower, -t, t)
-        return fnp.where(mid, fnp.multiply(q - 0.5, fnp.exp(-self._log_pdf0(beta))), out)
+        # (1 / pdf(0) overflows for a small beta, 1e-3: 0 * inf was nan at the median; the
+        # slope is capped at e^709 there, the value stays 0)
+        inv_pdf0 = fnp.exp(fnp.minimum(-self._log_pdf0(beta), 709.0))
+        return fnp.where(mid, fnp.multiply(q - 0.5, inv_pdf0), out)
 
     def _isf(self, q, beta):
         return -self._ppf(q, beta)
@@ -2140,8 +2156,14 @@ class _Nbinom(_Discrete):
         return _special.betainc(j + 1.0, n, 1.0 - p)
 
     def _logpmf(self, k, n, p):
-        comb = fnp.subtract(_special.gammaln(fnp.add(k, n)),
-                            fnp.add(_special.gammaln(n), _special.gammaln(k + 1.0)))
+        # log C(k + n - 1, k) = -log(k + n) - betaln(n, k + 1) (betaln keeps its digits
+        # where an argument is large; gammaln(k + n) - gammaln(n) lost them all: pmf(5, 1e12,
+        # 1 - 1e-12) was 0.0030761, not 0.0030654); 0 at k = 0 exactly
+        zero = k == 0.0
+        ks = fnp.where(zero, 1.0, k)
+        comb = fnp.where(zero, 0.0, fnp.negative(fnp.add(
+            fnp.log(fnp.add(ks, n)), _special.betaln(n, ks + 1.0))))
+        comb = fnp.where(n == math.inf, math.nan, comb)  # (SciPy's inf - inf)
         return fnp.add(fnp.add(comb, _special.xlogy(n, p)), _special.xlog1py(k, -p))
 
 
@@ -2205,8 +2227,7 @@ class _Betabinom(_Discrete):
     def _logpmf(self, k, n, a, b):
         n = _count_only(n, "betabinom")
         nk = fnp.subtract(n, k)
-        comb = fnp.subtract(_special.gammaln(n + 1.0),
-                            fnp.add(_special.gammaln(k + 1.0), _special.gammaln(nk + 1.0)))
+        comb = _log_choose(n, k)
         return fnp.add(comb, fnp.subtract(_special.betaln(fnp.add(k, a), fnp.add(nk, b)),
                                           _special.betaln(a, b)))
 
