@@ -113,3 +113,40 @@ def test_ldexp_python_bool_mantissa():
     e = np.array([1, 2, -3], np.int16)
     for m in (True, False):
         np.testing.assert_array_equal(fnp.ldexp(m, e), np.ldexp(m, e).astype(np.float64))
+
+
+# -- copyto(tracer, python_scalar) under jvp/grad --------------------------------------------
+# (it raised "cannot update JVPTracer in place: ... a transform nested inside": the scalar's
+# full_like was a tracer of the transform outside, which only a plain array was lifted from)
+
+@pytest.mark.parametrize("src", [2.0, 2, np.float64(2.0)])
+def test_copyto_scalar_into_traced_array(src):
+    x = np.arange(4.0) + 1
+
+    def f(a):
+        fnp.copyto(a, src)
+        return fnp.sum(a * a)
+
+    np.testing.assert_array_equal(ft.grad(f)(x), np.zeros(4))
+    y, t = ft.jvp(f, (x,), (np.ones(4),))
+    assert float(y) == 16.0 and float(t) == 0.0
+    np.testing.assert_array_equal(ft.hessian(f)(x), np.zeros((4, 4)))
+
+
+def test_copyto_traced_source_and_nested_refusal():
+    x = np.arange(4.0)
+
+    def f(a):
+        fnp.copyto(a, 3 * a[::-1])
+        return fnp.sum(a * a)
+    np.testing.assert_allclose(ft.grad(f)(x), 18 * x)  # sum(9 a_rev^2)
+
+    def outer(y):  # the written values belong to a transform nested inside a's: refused
+        a = fnp.zeros(4) + y
+
+        def inner(z):
+            fnp.copyto(a, z)
+            return fnp.sum(a)
+        return ft.grad(inner)(y)
+    with pytest.raises(TypeError, match="nested inside"):
+        ft.grad(lambda y: fnp.sum(outer(y)))(x)
