@@ -742,6 +742,13 @@ def _initial_value(x, value, name="initial"):
     """A reduction's ``initial`` (or fill value) as a 0-d array of ``x``'s dtype and
     library: a number, or a 0-d array or tracer (differentiable, as JAX's)."""
     if type(value) in _SCALARS or isinstance(value, _np.generic):
+        if type(value) in (float, complex) and _dtype(x).kind in "iu":
+            # NumPy's: a Python float truncated toward 0 as int() does (nan, inf raise), and
+            # then held to the dtype's range like a Python int (not wrapped around)
+            if type(value) is complex:
+                raise TypeError(f"{name}={value!r} for an array of {_dtype(x).name}: a complex "
+                                f"number has no integer value; pass a real number")
+            value = int(value)
         # (an int64 iota: the standard's arange takes no bool dtype, and JAX's refuses it)
         return _st.full_like(_st.reshape(_st.iota(x, 1), ()), value, dtype=_dtype(x))
     value = _as_operand(value)
@@ -855,8 +862,21 @@ def mean(x, /, axis=None, *, keepdims=False, dtype=None, where=None):
 # -- shapes ------------------------------------------------------------------------------------
 
 
-def reshape(x, /, shape, *, copy=None):
-    """Reshape; one dimension may be -1."""
+def reshape(x, /, shape, order="C", *, copy=None):
+    """Reshape; one dimension may be -1. NumPy's ``order``: ``'C'`` (row-major) or ``'F'``
+    (column-major: the axes reversed on both sides of a row-major reshape); ``'A'`` (the
+    input's memory order) is not supported, as in JAX: functrans arrays have none."""
+    if order != "C":
+        if order == "F":
+            x = _as_operand(x)
+            shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
+            y = reshape(permute_dims(x, tuple(range(len(_shape(x))))[::-1]), shape[::-1],
+                        copy=copy)
+            return permute_dims(y, tuple(range(len(shape)))[::-1])
+        if order == "A":
+            raise NotImplementedError("reshape: order='A' (the input's memory order) is not "
+                                      "supported; use 'C' or 'F'")
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A'; got {order!r}")
     x = _as_operand(x)
     shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
     size = math.prod(_shape(x))

@@ -120,7 +120,8 @@ def roll(x, /, shift, axis=None):
     if isinstance(shift, Tracer) and not _shape(shift):  # (a traced shift: by a take below)
         shifts = (shift,)
     else:
-        shifts = (operator.index(shift),) if hasattr(shift, "__index__") else tuple(shift)
+        shifts = ((operator.index(shift),) if hasattr(shift, "__index__")
+                  and not getattr(shift, "ndim", 0) else tuple(shift))
     if axis is None:
         shape = _shape(x)
         if len(shifts) > 1:  # (NumPy: every shift applies to the flattened array)
@@ -128,7 +129,8 @@ def roll(x, /, shift, axis=None):
         if len(shape) == 1:  # already flat: no reshapes around the roll
             return roll(x, shifts[0], axis=0)
         return reshape(roll(reshape(x, (-1,)), shifts[0], axis=0), shape)
-    axes = (operator.index(axis),) if hasattr(axis, "__index__") else tuple(axis)
+    axes = ((operator.index(axis),) if hasattr(axis, "__index__")
+            and not getattr(axis, "ndim", 0) else tuple(axis))
     # shift and axis broadcast together, as NumPy's (an axis named twice rolls by the sum)
     if len(shifts) == 1 and len(axes) > 1:
         shifts = shifts * len(axes)

@@ -475,7 +475,7 @@ def ldexp(x1, x2, /):
         raise TypeError("ldexp: the exponent x2 must be an integer (scalar or array)")
     _no_complex("ldexp", x1)
     x1 = x1 if type(x1) in _SCALARS else _as_float(x1)
-    if type(x1) is int:
+    if type(x1) is int or type(x1) is bool:
         x1 = float(x1)
     narrow = None
     if type(x1) not in _SCALARS and _dtype(x1) is not _dt.float64:

@@ -820,7 +820,9 @@ def copyto(dst, src, casting="same_kind", where=True):
             raise TypeError("copyto: where must be a boolean array")
         w = broadcast_to(w, shape)
         new = _where(w, s, dst)
-    if type(new) is not type(dst) and isinstance(dst, Tracer) and not isinstance(new, Tracer):
+    if isinstance(dst, Tracer) and (type(new) is not type(dst) or new._interp is not dst._interp):
+        # a constant (a plain array, or a tracer of a transform outside dst's: full_like of a
+        # Python scalar is one) lifted into dst's transform; an inner one is still refused
         new = _where(_st.full_like(dst, True, dtype=_dt.bool_), new, dst)
     return _store(dst, new, "copyto", True)
 

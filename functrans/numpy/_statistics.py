@@ -76,10 +76,19 @@ def _stat_dtype(name, x, dtype, nan=False):
     of it): the dtype, or None. Every dtype is NumPy's to compute in (an integer or bool one
     by its truncating arithmetic: :func:`_exact_var`); the nan-functions (``nan``) refuse an
     integer or bool one for floating input, which holds the NaNs they skip, with NumPy's
-    TypeError (a dtype that does not fit the input, no missing feature)."""
+    TypeError (a dtype that does not fit the input, no missing feature); var/std and their
+    nan-forms refuse a real one for complex input, as JAX's (ValueError)."""
     if dtype is None:
         return None
     d = _dt.as_dtype(dtype)
+    if d.kind != "c" and _dtype(x).kind == "c" and name.endswith(("var", "std")):
+        # NumPy's result there is neither the real part's spread nor the complex one (its mean
+        # drops the imaginary parts, its deviations keep them); JAX refuses it too
+        to = "complex64" if d.name in ("float16", "float32") else "complex128"
+        raise ValueError(f"{name}: dtype={d.name} for {_dtype(x).name} input: the spread of "
+                         f"complex values needs a complex dtype (NumPy's result with a real "
+                         f"one mixes the real parts' mean with complex deviations); pass no "
+                         f"dtype (a real result), dtype={to}, or the real part (x.real)")
     if nan and d.kind not in "fc" and _dtype(x).kind in "fc":
         raise TypeError(f"{name}: dtype={d.name} for {_dtype(x).name} input: floating input "
                         f"needs a floating or complex dtype (as NumPy's: the NaNs skipped "
