@@ -786,7 +786,7 @@ _INVERSE_NOTE = """The derivative with respect to ``y`` is {slope} (one over the
 
 _GAMMA_INVERSE_SHAPE = """the derivative with
     respect to ``a`` is ``-(d/da P(a, x)) / (d/dx P(a, x))`` at the result ``x`` (the same
-    for both inverses), with ``d/da P`` from ``gammainc_da``; second order in ``a``."""
+    for both inverses), with ``d/da P`` from ``gammainc_da``; to third order in ``a``."""
 
 _BETA_INVERSE_SHAPE = """the derivatives with
     respect to ``a`` and ``b`` are ``-(d/da I) / (d/dx I)`` and ``-(d/db I) / (d/dx I)`` at
