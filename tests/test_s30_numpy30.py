@@ -150,3 +150,50 @@ def test_copyto_traced_source_and_nested_refusal():
         return ft.grad(inner)(y)
     with pytest.raises(TypeError, match="nested inside"):
         ft.grad(lambda y: fnp.sum(outer(y)))(x)
+
+
+# -- full with an array-like fill value: broadcast, as NumPy's and JAX's -----------------------
+# (a list raised UnsupportedBackendError "a value of type builtins.list", an array of shape (2,)
+# a ShapeError about reshaping into ())
+
+@pytest.mark.parametrize("shape,fill", [
+    ((3,), [1, 2, 3]), ((2, 3), [1.0, 2, 3]), ((2, 2), np.array([1, 2])), ((2,), (1, 2)),
+    ((2, 3), [[1], [2]]), ((3,), np.array(5.0)), ((2,), [True, False])])
+def test_full_broadcasts_array_fill(shape, fill):
+    got, want = fnp.full(shape, fill), np.full(shape, fill)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_full_array_fill_dtype_error_and_derivative():
+    np.testing.assert_array_equal(fnp.full((2, 2), [1, 2], dtype=np.float32),
+                                  np.full((2, 2), [1, 2], dtype=np.float32))
+    with pytest.raises(ValueError):  # (NumPy's ValueError too)
+        fnp.full((2, 3), [1, 2])
+    w = np.arange(6.0).reshape(3, 2)
+    g = ft.grad(lambda v: fnp.sum(fnp.full((3, 2), v) * w))(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, w.sum(0))
+
+
+# -- NumPy's positional side/sorter of searchsorted; sort kind checked; quantile's method ------
+
+def test_searchsorted_positional_side_and_sorter():
+    assert fnp.searchsorted([1, 2, 3], 2, "right") == np.searchsorted([1, 2, 3], 2, "right")
+    a, s = np.array([3, 1, 2]), np.array([1, 2, 0])
+    assert fnp.searchsorted(a, 2, "left", s) == np.searchsorted(a, 2, "left", s)
+
+
+@pytest.mark.parametrize("kind", ["foo", "", 3])
+def test_sort_kind_invalid_raises(kind):
+    x = np.array([3.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="kind"):
+        fnp.sort(x, kind=kind)
+    with pytest.raises(ValueError, match="kind"):
+        fnp.argsort(x, kind=kind)
+
+
+def test_quantile_unknown_method_is_valueerror():
+    # every NumPy method is implemented, so an unknown name is a bad argument (NumPy's and
+    # JAX's ValueError), not a missing feature
+    with pytest.raises(ValueError, match="method='bogus'"):
+        fnp.quantile(np.arange(4.0), 0.5, method="bogus")

@@ -306,17 +306,19 @@ def _fresh(out):
 @_with_at
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     """An array of ``shape`` filled with ``fill_value`` (its dtype follows the Python type of
-    the value: bool, int64, float64 or complex128). A 0-d tracer value is broadcast
-    (differentiably)."""
+    the value: bool, int64, float64 or complex128). An array value (a tracer, or a list as
+    NumPy's) is broadcast to ``shape`` (differentiably), and its dtype kept."""
     _order(order, "full")
     shape = (int(shape),) if isinstance(shape, (int, _np.integer)) else tuple(shape)
     if isinstance(fill_value, _np.generic):  # a number of its dtype, made where full makes
         dtype = _dt.dtype_of(fill_value) if dtype is None else dtype
         fill_value = fill_value.item()
+    if isinstance(fill_value, (list, tuple)):  # (NumPy's array-like: a row, broadcast)
+        fill_value = asarray(fill_value, device=device, like=like)
     if isinstance(fill_value, Tracer) or (type(fill_value) not in _SCALARS
                                           and hasattr(fill_value, "shape")):
         v = fill_value if dtype is None else astype(fill_value, dtype)
-        out = _fresh(broadcast_to(reshape(v, ()), shape))
+        out = _fresh(broadcast_to(v, shape))
         return out if device is None else asarray(out, device=device)
     if type(fill_value) not in _SCALARS:
         backend_of(fill_value)  # (a str, an object(): the error for a value of no backend)

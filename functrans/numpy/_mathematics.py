@@ -963,9 +963,10 @@ def _flatten_list(q):
 
 
 def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median=False):
-    if method not in _METHODS:
-        raise NotImplementedError(
-            f"{name}: method={method!r} is not supported; use one of {', '.join(_METHODS)}")
+    if method not in _METHODS:  # (every one of NumPy's is here: a bad name, as NumPy's)
+        raise ValueError(
+            f"{name}: method={method!r} is not one of NumPy's methods; use one of "
+            f"{', '.join(_METHODS)}")
     a, q = _numpy_scalars_moved((a, q))
     a = _operand(a)
     if _dtype(a).kind == "c":

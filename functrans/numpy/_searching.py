@@ -149,9 +149,10 @@ def _check_method(name, method):
                          f"; got {method!r}")
 
 
-def searchsorted(x1, x2, /, *, side="left", sorter=None, method="scan"):
-    """Indices where the values ``x2`` would be inserted into the sorted 1-d ``x1``.
-    jax.numpy's ``method`` (its algorithm) is accepted and changes nothing."""
+def searchsorted(x1, x2, /, side="left", sorter=None, *, method="scan"):
+    """Indices where the values ``x2`` would be inserted into the sorted 1-d ``x1``
+    (``side`` and ``sorter`` may be positional, as NumPy's). jax.numpy's ``method`` (its
+    algorithm) is accepted and changes nothing."""
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right'; got {side!r}")
     _check_method("searchsorted", method)
@@ -166,7 +167,11 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None, method="scan"):
     return _so.searchsorted_p.bind(x1, x2, side=side)
 
 
-def _no_order(name, order):
+def _no_order(name, order, kind=None):
+    if kind is not None and (not isinstance(kind, str) or kind[:1].lower() not in "qmhs"
+                             or not kind):
+        raise ValueError(f"{name}: kind must be one of 'quicksort', 'mergesort', 'heapsort' "
+                         f"or 'stable' (every sort here is stable); got {kind!r}")
     if order is not None:
         raise NotImplementedError(f"{name}(order=...) needs structured arrays, which "
                                   f"functrans does not have")
@@ -177,7 +182,7 @@ def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True)
     array, as in NumPy). Differentiable: the derivative follows each element to its sorted
     position. NumPy's ``kind`` is accepted and changes nothing (every sort is stable);
     ``order`` (structured arrays) is not supported."""
-    _no_order("sort", order)
+    _no_order("sort", order, kind)
     x = _as_operand(x)
     if axis is None:
         x, axis = _st.reshape(x, (-1,)), 0
@@ -191,7 +196,7 @@ def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=Tr
     """Indices that sort ``x`` along ``axis`` (always stable; ``axis=None``: of the
     flattened array). NumPy's ``kind`` is accepted and changes nothing; ``order``
     (structured arrays) is not supported."""
-    _no_order("argsort", order)
+    _no_order("argsort", order, kind)
     x = _as_operand(x)
     if axis is None:
         x, axis = _st.reshape(x, (-1,)), 0
