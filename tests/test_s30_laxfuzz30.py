@@ -101,3 +101,23 @@ def test_scatter_extremum_clip_mode_derivative_is_finite(op):
     w = rng.standard_normal(x.shape)
     gx, gu = ft.grad(lambda x, u: (f(x, u) * w).sum(), (0, 1))(x, u)
     np.testing.assert_allclose((gx * dx).sum() + (gu * du).sum(), (t * w).sum(), rtol=1e-12)
+
+
+# -- cumlogsumexp past -inf entries -------------------------------------------------------
+
+def test_cumlogsumexp_derivative_past_minus_inf_entries():
+    # d/dx_i logsumexp(x[:k+1]) = exp(x_i - out[k]) (the softmax of the prefix); an entry of
+    # -inf has weight 0. JAX 0.10.2 gives NaN in every row from the first run of -inf on
+    # (pinned difference); here the rows with a finite prefix are the softmax, and an
+    # all -inf prefix shares the derivative evenly (the limit along x_0 = x_1 -> -inf).
+    x = np.array([-np.inf, -np.inf, 1.0, -np.inf, 2.0])
+    out = lax.cumlogsumexp(x, axis=0)
+    with np.errstate(invalid="ignore"):
+        want = np.where(np.arange(5)[None, :] <= np.arange(5)[:, None],
+                        np.exp(x[None, :] - out[:, None]), 0.0)
+    want[:2] = [[1, 0, 0, 0, 0], [0.5, 0.5, 0, 0, 0]]
+    for jac in (ft.jacfwd, ft.jacrev):
+        np.testing.assert_allclose(jac(lambda v: lax.cumlogsumexp(v, axis=0))(x), want,
+                                   rtol=1e-14, atol=0)
+    rev = ft.jacfwd(lambda v: lax.cumlogsumexp(v, axis=0, reverse=True))(x[::-1])
+    np.testing.assert_allclose(rev, want[::-1, ::-1], rtol=1e-14, atol=0)
