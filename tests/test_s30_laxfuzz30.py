@@ -121,3 +121,18 @@ def test_cumlogsumexp_derivative_past_minus_inf_entries():
                                    rtol=1e-14, atol=0)
     rev = ft.jacfwd(lambda v: lax.cumlogsumexp(v, axis=0, reverse=True))(x[::-1])
     np.testing.assert_allclose(rev, want[::-1, ::-1], rtol=1e-14, atol=0)
+
+
+def test_gather_with_empty_index_vectors_gradient_sums_every_read():
+    # every one of the 3 x 2 windows (size 1, no index vector) reads x[0], so the gradient of
+    # sum(w * out) in x[0] is sum(w). JAX 0.10.2's transpose (a scatter-add with empty index
+    # vectors) keeps only the last cotangent (pinned difference, as the scatters above).
+    dn = lax.GatherDimensionNumbers(offset_dims=(2,), collapsed_slice_dims=(),
+                                    start_index_map=())
+    ind = np.zeros((3, 2, 0), np.int32)
+    x = np.array([0.3, -1.2])
+    w = np.random.default_rng(1).standard_normal((3, 2, 1))
+    f = lambda x: (lax.gather(x, ind, dn, (1,)) * w).sum()
+    np.testing.assert_allclose(lax.gather(x, ind, dn, (1,)), np.full((3, 2, 1), 0.3))
+    for g in (ft.grad(f), ft.jit(ft.grad(f))):
+        np.testing.assert_allclose(g(x), [w.sum(), 0.0], rtol=1e-14)
