@@ -101,3 +101,38 @@ def test_scatter_extremum_clip_mode_derivative_is_finite(op):
     w = rng.standard_normal(x.shape)
     gx, gu = ft.grad(lambda x, u: (f(x, u) * w).sum(), (0, 1))(x, u)
     np.testing.assert_allclose((gx * dx).sum() + (gu * du).sum(), (t * w).sum(), rtol=1e-12)
+
+
+# -- cumlogsumexp past -inf entries -------------------------------------------------------
+
+def test_cumlogsumexp_derivative_past_minus_inf_entries():
+    # d/dx_i logsumexp(x[:k+1]) = exp(x_i - out[k]) (the softmax of the prefix); an entry of
+    # -inf has weight 0. JAX 0.10.2 gives NaN in every row from the first run of -inf on
+    # (pinned difference); here the rows with a finite prefix are the softmax, and an
+    # all -inf prefix shares the derivative evenly (the limit along x_0 = x_1 -> -inf).
+    x = np.array([-np.inf, -np.inf, 1.0, -np.inf, 2.0])
+    out = lax.cumlogsumexp(x, axis=0)
+    with np.errstate(invalid="ignore"):
+        want = np.where(np.arange(5)[None, :] <= np.arange(5)[:, None],
+                        np.exp(x[None, :] - out[:, None]), 0.0)
+    want[:2] = [[1, 0, 0, 0, 0], [0.5, 0.5, 0, 0, 0]]
+    for jac in (ft.jacfwd, ft.jacrev):
+        np.testing.assert_allclose(jac(lambda v: lax.cumlogsumexp(v, axis=0))(x), want,
+                                   rtol=1e-14, atol=0)
+    rev = ft.jacfwd(lambda v: lax.cumlogsumexp(v, axis=0, reverse=True))(x[::-1])
+    np.testing.assert_allclose(rev, want[::-1, ::-1], rtol=1e-14, atol=0)
+
+
+def test_gather_with_empty_index_vectors_gradient_sums_every_read():
+    # every one of the 3 x 2 windows (size 1, no index vector) reads x[0], so the gradient of
+    # sum(w * out) in x[0] is sum(w). JAX 0.10.2's transpose (a scatter-add with empty index
+    # vectors) keeps only the last cotangent (pinned difference, as the scatters above).
+    dn = lax.GatherDimensionNumbers(offset_dims=(2,), collapsed_slice_dims=(),
+                                    start_index_map=())
+    ind = np.zeros((3, 2, 0), np.int32)
+    x = np.array([0.3, -1.2])
+    w = np.random.default_rng(1).standard_normal((3, 2, 1))
+    f = lambda x: (lax.gather(x, ind, dn, (1,)) * w).sum()
+    np.testing.assert_allclose(lax.gather(x, ind, dn, (1,)), np.full((3, 2, 1), 0.3))
+    for g in (ft.grad(f), ft.jit(ft.grad(f))):
+        np.testing.assert_allclose(g(x), [w.sum(), 0.0], rtol=1e-14)
