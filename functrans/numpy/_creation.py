@@ -18,10 +18,10 @@ from ..core import Tracer, _current
 from ..interpreters import ConstTracer as _ConstTracer, JVPTracer as _JVPTracer
 from ..interpreters import constant as _constant
 from ..primitives import structural as _st
-from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _concrete_value, _creation_place,
+from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _concrete_value, _creation_place, _data_place,
                     _dtype,
                     _first_array, _place_of, _python_dtype, _shape,
-                    _to_array, astype,
+                    _to_array, _user_data, astype,
                     broadcast_to, reshape)
 from ._base import asarray as _asarray_base
 
@@ -94,13 +94,19 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
         # ``device``, in a transform's library), not NumPy arrays
         a = _np.asarray(obj)
         dtype = _dt.dtype_of(a) if dtype is None else dtype
-        obj = a.tolist()
+        data, obj = obj, a.tolist()
+        if isinstance(data, (list, tuple)) and device is None and like is None \
+                and copy is not False:
+            # placed as the list the caller gave would be (beside another library's array
+            # among the caller's operands, that library's): the place is found by identity
+            b, device = _data_place(data)
+            return _with_at_view(_user_data(b.asarray(obj, dtype=dtype, device=device), data))
     if isinstance(obj, (list, tuple)) and _has_array(obj):
         from ._base import _copy_needed, _to_array, stack
         if copy is False:
             _copy_needed("a sequence of arrays")
         like = _first_array(obj)  # numbers join the arrays' library and device
-        out = stack([asarray(o) if _has_array(o) else _to_array(o, like=like) for o in obj],
+        out = stack([_to_array(o, like=like) if _only_numbers(o) else asarray(o) for o in obj],
                     axis=0)
         return out if dtype is None else astype(out, dtype)
     if copy and not isinstance(obj, Tracer) and type(obj) not in _SCALARS \
