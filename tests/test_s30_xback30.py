@@ -127,3 +127,24 @@ def test_polygamma_at_special_points(backend):
     d = ft.grad(lambda x: fnp.sum(fss.polygamma(1, x)))(backend.asarray(pts))
     np.testing.assert_allclose(backend.to_numpy(d), [_POLYGAMMA_FAR[2][p] for p in pts],
                                rtol=1e-8)
+
+
+def test_full_like_casts_fill_values_as_numpy(backend):
+    """full_like/full with a value the dtype cannot hold (nan or inf for an integer dtype,
+    -2.7 for uint8, a complex value for a real dtype, 1e300 for float32/complex64) give
+    NumPy's cast on every backend (torch raised RuntimeError: value cannot be converted)."""
+    import warnings
+    for dt in ("int64", "int8", "uint8", "bool", "float32", "complex64"):
+        x = backend.asarray([1, 2], dt)
+        for v in (math.nan, math.inf, -2.7, 0.5, 1e300, 1 + 2j):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                want = np.full_like(np.array([1, 2], dt), v)
+                got = [fnp.full_like(x, v), fnp.full((2,), v, dtype=want.dtype, like=x),
+                       fnp.full_like(x, v, shape=(2,))]
+            for out in got:
+                assert backend.is_own(out), (dt, v)
+                np.testing.assert_array_equal(backend.to_numpy(out), want, err_msg=f"{dt} {v}")
+                assert backend.to_numpy(out).dtype == want.dtype
+    with pytest.warns(RuntimeWarning, match="invalid value"):  # NumPy's warning, as NumPy
+        fnp.full_like(backend.asarray([1, 2], "int64"), math.nan)

@@ -251,11 +251,31 @@ def _filled(x, fill_value, dtype):
     return _ConstTracer(x._interp, arr) if type(rec) is trace_cache.Recorder else _constant(arr)
 
 
+def _cast_as_numpy(value, dtype):
+    """A Python fill value that ``dtype`` cannot hold as it is, cast as NumPy casts it, on
+    every backend (torch refuses such values): a float or complex one for an integer or
+    boolean dtype (truncated; nan and inf give what NumPy's cast gives, with its
+    RuntimeWarning), a complex one for a real dtype (its real part, with NumPy's
+    ComplexWarning), a float beyond float16's range for a narrower float or complex dtype
+    (inf, with NumPy's overflow warning, where it is beyond the dtype's)."""
+    t = type(value)
+    if t is float:
+        if not (dtype.kind in "biu" or (abs(value) > 65504.0 and (
+                dtype.kind == "f" and _dt.itemsize_bits(dtype) < 64
+                or dtype.kind == "c" and _dt.itemsize_bits(dtype) < 128))):
+            return value
+    elif t is not complex or dtype.kind not in "biuf":
+        return value
+    # (bfloat16, which NumPy lacks, has float32's range)
+    return _np.array(value).astype("float32" if dtype.name == "bfloat16" else dtype.name).item()
+
+
 def _like(x, fill_value, dtype, shape, device):
     """``fill_value`` with the shape (or ``shape``), dtype (or ``dtype``), library and device
     (or ``device``) of ``x``; no derivative."""
     x = _as_operand(x)
     dt = None if dtype is None else _dt.as_dtype(dtype)
+    fill_value = _cast_as_numpy(fill_value, dt or _dtype(x))
     if shape is None:
         out = _filled(x, fill_value, dt)
     else:
@@ -330,6 +350,8 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
                  complex: _dt.complex128}[type(fill_value)]
+    else:
+        fill_value = _cast_as_numpy(fill_value, _dt.as_dtype(dtype))
     return b.xp.full(shape, fill_value, **_kw(b, dtype, device))
 
 
