@@ -19,7 +19,7 @@ run on array-api-strict, on any third-party backend, and on the device of their 
   (or on log erfc where the argument is close to +-1, so the tails keep their precision
   down to the subnormals).
 - ``polygamma(n, x)``: the Hurwitz zeta function, summed directly up to 12 + 2n and by
-  Euler-Maclaurin beyond; x > -10 (nan below).
+  Euler-Maclaurin beyond; x > -10, and by reflection (cot's n-th derivative) below.
 - ``gammainc``, ``gammaincc``: the power series of the lower function for ``x < a + 1`` and
   Legendre's continued fraction (modified Lentz) of the upper one beyond, each giving the
   other as its complement where that one is not small; ``betainc``: the continued fraction
@@ -429,12 +429,29 @@ def _zeta_tail_coefficients(s):
     return out
 
 
+def _cot_derivative_coefficients(n):
+    """Integer coefficients of P_n, with d^n/dx^n cot(pi x) = pi^n P_n(cot(pi x)):
+    P_0(c) = c, P_(k+1)(c) = -(1 + c^2) P_k'(c). Index i holds the coefficient of c^i."""
+    p = [0, 1]
+    for _ in range(n):
+        d = [i * p[i] for i in range(1, len(p))]  # P'
+        q = [0] * (len(d) + 2)
+        for i, v in enumerate(d):  # -(1 + c^2) P'
+            q[i] -= v
+            q[i + 2] -= v
+        p = q
+    return p
+
+
 def polygamma(backend, n, x, /):
     """See :data:`functrans.backends.EXTRAS`. For n >= 1:
     psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x), with the Hurwitz zeta function summed
     directly, zeta(s, x) = sum_k<K (x + k)^-s + zeta(s, x + K), until x + K >= 12 + 2n, and
     its Euler-Maclaurin expansion there. Negative non-integer x down to -10 are covered by
-    the same sum; below that the result is nan. Poles (x = 0, -1, ...) give +-inf."""
+    the same sum; below that the reflection formula psi^(n)(x) = (-1)^n psi^(n)(1 - x) -
+    pi^(n+1) P_n(cot(pi x)) (P_n: see :func:`_cot_derivative_coefficients`). The poles
+    x = 0, -1, ... (-0.0 and -inf too) give (-1)^(n+1) inf, and +inf gives (-1)^(n+1) 0, as
+    SciPy."""
     xp = backend.xp
     n = int(n)
     if n < 0:
@@ -442,9 +459,15 @@ def polygamma(backend, n, x, /):
     if n == 0:
         return digamma(backend, x)
     s = n + 1
+    sign = (-1.0) ** (n + 1)
     low = 12.0 + 2.0 * n
+    pole = (x <= 0.0) & (x == xp.floor(x))  # (-inf too: x == floor(x))
+    far = (x < -float(_POLYGAMMA_REACH)) & ~pole
+    reflect = not _none_needs(backend, x, far)
     pinf = x == math.inf
-    y = xp.where(pinf, xp.full_like(x, low), x)
+    y = xp.where(pinf | pole, xp.full_like(x, low), x)
+    if reflect:
+        y = xp.where(far, 1.0 - y, y)
     acc = xp.zeros_like(x)
     for _ in range(int(low) + _POLYGAMMA_REACH):
         shift = y < low
@@ -457,8 +480,26 @@ def polygamma(backend, n, x, /):
     # y^-s (y / (s-1) + 1/2 + series / y), with y^(1-s) factored out: y^-s underflows
     # first for large y
     tail = y ** float(1 - s) * (1.0 / float(s - 1) + (0.5 + series / y) / y)
-    out = (acc + tail) * ((-1.0) ** (n + 1) * math.factorial(n))
-    out = xp.where(pinf, xp.zeros_like(x), out)
+    out = (acc + tail) * (sign * math.factorial(n))
+    if reflect:
+        # cot(pi x) = cot(pi d), d = x - round(x) exact, and for |d| > 1/4 cot(pi d) =
+        # sign(d) tan(pi (1/2 - |d|)) (exactly 0 at the half-integers, where pi d would
+        # round); P_n has powers of one parity only
+        xf = xp.where(far, x, xp.full_like(x, -10.5))
+        d = xf - xp.round(xf)
+        ad = xp.abs(d)
+        c = xp.where(ad <= 0.25, 1.0 / xp.tan(math.pi * d),
+                     xp.sign(d) * xp.tan(math.pi * (0.5 - ad)))
+        c2 = c * c
+        coeffs = _cot_derivative_coefficients(n)[(n + 1) % 2::2]
+        poly = xp.zeros_like(x)
+        for v in reversed(coeffs):
+            poly = poly * c2 + float(v)
+        if n % 2 == 0:
+            poly = poly * c
+        out = xp.where(far, (-1.0) ** n * out - math.pi ** (n + 1) * poly, out)
+    out = xp.where(pinf, xp.full_like(x, sign * 0.0), out)
+    out = xp.where(pole, xp.full_like(x, sign * math.inf), out)
     return xp.where(y < low, xp.full_like(x, math.nan), out)
 
 

@@ -6,6 +6,7 @@ Extras: ``scatter_add`` with ``Tensor.index_add``; the special functions from
 functions and Python floats given to transforms give float64 here as on every backend.
 """
 
+import math
 import warnings
 
 import array_api_compat.torch as _xp
@@ -37,7 +38,11 @@ def _polygamma(n, x):
     # (1e-15) is used for it.
     if n == 1:
         return _generic_polygamma(backend, n, x)
-    return torch.special.polygamma(n, x)
+    # (torch gives nan at +inf; the limit, as SciPy's, is a zero of sign (-1)^(n+1))
+    out = torch.special.polygamma(n, x)
+    if n < 2:
+        return out
+    return torch.where(x == math.inf, torch.zeros_like(out) * (-1.0) ** (n + 1), out)
 
 
 def _solve_triangular(a, b, lower):

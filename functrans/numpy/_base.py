@@ -70,11 +70,20 @@ def _to_array(x, dtype=None, like=None):
     c = None if like is None else _concrete_value(like)
     if dtype is None:
         dtype = _SCALAR_DTYPES.get(type(x)) or _python_dtype(x)
+    if type(x) in _NUMPY_SCALARS or (type(x) in _SEQUENCES and _holds_numpy_scalar(x)):
+        x = _np.asarray(x).tolist()  # (Python numbers: torch refuses np.bool_ as an int)
     if c is not None:
         b, device = _place_of(c)
         return b.asarray(x, dtype=dtype, device=device)
     b, device = _data_place(x)
     return _user_data(b.asarray(x, dtype=dtype, device=device), x)
+
+
+def _holds_numpy_scalar(seq):
+    for o in seq:
+        if type(o) in _NUMPY_SCALARS or (type(o) in _SEQUENCES and _holds_numpy_scalar(o)):
+            return True
+    return False
 
 
 _getframe = sys._getframe
@@ -167,7 +176,8 @@ def _array_among(v):
 
 
 def _python_dtype(value):
-    """The dtype NumPy gives a Python scalar or a nested sequence of them."""
+    """The dtype NumPy gives a Python scalar or a nested sequence of them (NumPy scalars
+    among them too: NumPy's array of them decides)."""
     kinds = set()
 
     def walk(v):
@@ -177,6 +187,8 @@ def _python_dtype(value):
         else:
             kinds.add(type(v))
     walk(value)
+    if not kinds.isdisjoint(_NUMPY_SCALARS):
+        return _dt.dtype_of(_np.asarray(value))
     for t, d in ((complex, _dt.complex128), (float, _dt.float64), (int, _dt.int64)):
         if t in kinds:
             return d
@@ -669,6 +681,7 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     if x1 is None or x2 is None:
         raise TypeError("where: give both x1 and x2, or neither (then it is nonzero)")
     args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
+    args = list(_numpy_scalars_moved(args))  # (beside the condition's library too)
     x1, x2 = args[1], args[2]
     if type(x1) in _SCALARS and type(x2) in _SCALARS:
         args[1] = _to_array(x1, like=args[0])  # (the condition as an array, if a list)

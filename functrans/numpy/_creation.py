@@ -18,10 +18,10 @@ from ..core import Tracer, _current
 from ..interpreters import ConstTracer as _ConstTracer, JVPTracer as _JVPTracer
 from ..interpreters import constant as _constant
 from ..primitives import structural as _st
-from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _concrete_value, _creation_place,
+from ._base import (_NUMPY_SCALARS, _SCALARS, _as_operand, _concrete_value, _creation_place, _data_place,
                     _dtype,
                     _first_array, _place_of, _python_dtype, _shape,
-                    _to_array, astype,
+                    _to_array, _user_data, astype,
                     broadcast_to, reshape)
 from ._base import asarray as _asarray_base
 
@@ -94,13 +94,19 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
         # ``device``, in a transform's library), not NumPy arrays
         a = _np.asarray(obj)
         dtype = _dt.dtype_of(a) if dtype is None else dtype
-        obj = a.tolist()
+        data, obj = obj, a.tolist()
+        if isinstance(data, (list, tuple)) and device is None and like is None \
+                and copy is not False:
+            # placed as the list the caller gave would be (beside another library's array
+            # among the caller's operands, that library's): the place is found by identity
+            b, device = _data_place(data)
+            return _with_at_view(_user_data(b.asarray(obj, dtype=dtype, device=device), data))
     if isinstance(obj, (list, tuple)) and _has_array(obj):
         from ._base import _copy_needed, _to_array, stack
         if copy is False:
             _copy_needed("a sequence of arrays")
         like = _first_array(obj)  # numbers join the arrays' library and device
-        out = stack([asarray(o) if _has_array(o) else _to_array(o, like=like) for o in obj],
+        out = stack([_to_array(o, like=like) if _only_numbers(o) else asarray(o) for o in obj],
                     axis=0)
         return out if dtype is None else astype(out, dtype)
     if copy and not isinstance(obj, Tracer) and type(obj) not in _SCALARS \
@@ -245,11 +251,31 @@ def _filled(x, fill_value, dtype):
     return _ConstTracer(x._interp, arr) if type(rec) is trace_cache.Recorder else _constant(arr)
 
 
+def _cast_as_numpy(value, dtype):
+    """A Python fill value that ``dtype`` cannot hold as it is, cast as NumPy casts it, on
+    every backend (torch refuses such values): a float or complex one for an integer or
+    boolean dtype (truncated; nan and inf give what NumPy's cast gives, with its
+    RuntimeWarning), a complex one for a real dtype (its real part, with NumPy's
+    ComplexWarning), a float beyond float16's range for a narrower float or complex dtype
+    (inf, with NumPy's overflow warning, where it is beyond the dtype's)."""
+    t = type(value)
+    if t is float:
+        if not (dtype.kind in "biu" or (abs(value) > 65504.0 and (
+                dtype.kind == "f" and _dt.itemsize_bits(dtype) < 64
+                or dtype.kind == "c" and _dt.itemsize_bits(dtype) < 128))):
+            return value
+    elif t is not complex or dtype.kind not in "biuf":
+        return value
+    # (bfloat16, which NumPy lacks, has float32's range)
+    return _np.array(value).astype("float32" if dtype.name == "bfloat16" else dtype.name).item()
+
+
 def _like(x, fill_value, dtype, shape, device):
     """``fill_value`` with the shape (or ``shape``), dtype (or ``dtype``), library and device
     (or ``device``) of ``x``; no derivative."""
     x = _as_operand(x)
     dt = None if dtype is None else _dt.as_dtype(dtype)
+    fill_value = _cast_as_numpy(fill_value, dt or _dtype(x))
     if shape is None:
         out = _filled(x, fill_value, dt)
     else:
@@ -326,6 +352,8 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
                  complex: _dt.complex128}[type(fill_value)]
+    else:
+        fill_value = _cast_as_numpy(fill_value, _dt.as_dtype(dtype))
     return b.xp.full(shape, fill_value, **_kw(b, dtype, device))
 
 

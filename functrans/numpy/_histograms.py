@@ -564,7 +564,8 @@ def bincount(x, weights=None, minlength=0, *, length=None):
         raise ValueError("bincount: 'minlength' must not be negative")
     x = _operand(x, weights if weights is not None and not isinstance(weights, (list, tuple))
                  else None)
-    if weights is not None:  # (NumPy positions beside another library's weights)
+    if weights is not None and not isinstance(weights, (list, tuple)):
+        # (NumPy positions beside another library's weights; a list is made beside x)
         from ._indexing import _host_index
         x = _host_index(x, weights)
     if len(_shape(x)) != 1:
@@ -613,7 +614,8 @@ def _bincount_length(x, weights, length):
     length = _check_size("bincount", length, "length", "the static number of bins")
     x = _operand(x, weights if weights is not None and not isinstance(weights, (list, tuple))
                  else None)
-    if weights is not None:  # (NumPy positions beside another library's weights)
+    if weights is not None and not isinstance(weights, (list, tuple)):
+        # (NumPy positions beside another library's weights; a list is made beside x)
         from ._indexing import _host_index
         x = _host_index(x, weights)
     if len(_shape(x)) != 1:

@@ -22,7 +22,7 @@ from ..core import Tracer
 from ..errors import ShapeError, UnsupportedBackendError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
-from ._base import (_NUMPY_SCALARS, _SCALARS, _dtype, _first_array, _normalize_axis,
+from ._base import (_NOT_ARRAY_OR_NP_SCALAR, _NUMPY_SCALARS, _SCALARS, _dtype, _first_array, _normalize_axis,
                     _numpy_scalars_beside, _shape, _unstacked, _to_array, add, astype,
                     broadcast_shapes, broadcast_to, concat, device, divide, expand_dims,
                     greater_equal, less, multiply, subtract, where)
@@ -78,7 +78,10 @@ def _conv(a, like=None):
         return a
     if isinstance(a, (list, tuple)):
         inner = _first_array(a)
-        if inner is not None:
+        if inner is not None and (type(inner) not in _NUMPY_SCALARS
+                                  or like is None or type(like) in _NUMPY_SCALARS):
+            # (numbers only, NumPy scalars among them, beside another array: Python data
+            # made next to it below, of the dtype NumPy gives the list)
             parts = [_conv(o, inner) for o in a]
             dt = _np_common(parts)
             s = _shape(parts[0])
@@ -1475,15 +1478,20 @@ def indices(dimensions, dtype=int, sparse=False):
 # -- index tricks: r_, c_, mgrid, ogrid ----------------------------------------------------------
 
 
-def _slice_values(sl):
-    """The values of ``start:stop:step`` (a complex step ``nj``: n points, stop included)."""
+def _slice_values(sl, like=None):
+    """The values of ``start:stop:step`` (a complex step ``nj``: n points, stop included),
+    in the library and on the device of ``like`` where given."""
     from ._creation import linspace
     start = 0 if sl.start is None else sl.start
     step = 1 if sl.step is None else sl.step
     if isinstance(step, complex):
-        return linspace(start, sl.stop, int(abs(step)))
-    vals = _np.arange(start, sl.stop, step)
-    return _asarray(vals.tolist(), dtype=_dt.float64 if vals.dtype.kind == "f" else _dt.int64)
+        if like is None:
+            return linspace(start, sl.stop, int(abs(step)))
+        vals = _np.linspace(start, sl.stop, int(abs(step)))
+    else:
+        vals = _np.arange(start, sl.stop, step)
+    return _to_array(vals.tolist(), dtype=_dt.float64 if vals.dtype.kind == "f" else _dt.int64,
+                     like=like)
 
 
 class _Concatenator:
@@ -1513,9 +1521,15 @@ class _Concatenator:
                                           f"is not supported")
             key = key[1:]
         pieces, kinds = [], []
+        # numbers and ranges join the arrays' library and device (NumPy scalars too)
+        like = _first_array([k for k in key if not isinstance(k, slice)])
+        if type(like) in _NOT_ARRAY_OR_NP_SCALAR:
+            like = None
         for k in key:
             if isinstance(k, slice):
-                a = _slice_values(k)
+                a = _slice_values(k, like)
+            elif like is not None and (_is_plain(k) or type(k) in _NUMPY_SCALARS):
+                a = _conv(k, like)
             else:
                 a = _asarray(k)
             # NumPy's rule: a Python number does not up-cast the arrays (r_[int8, 1] is int8)

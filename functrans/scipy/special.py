@@ -240,8 +240,8 @@ def polygamma(n, x, /):
     present is computed once and selected; nan where an order is negative or not integral, as
     SciPy; a traced array of orders: TypeError). The result is float64 whatever the floating
     dtype of ``x``, as SciPy gives it. Derivative: ``polygamma(n + 1, x)``; none in ``n``.
-    Without a library version (array-api-strict, third-party backends) negative ``x`` below
-    -10 give nan."""
+    At the poles (0, -0.0, the negative integers, -inf) ``(-1)^(n+1) inf`` and at ``inf``
+    ``(-1)^(n+1) 0`` for ``n >= 1``, as SciPy, on every backend."""
     if _is_order_array(n):
         return _by_order("polygamma", n, x, lambda k, x: polygamma(k, x),
                          lambda v: v >= 0 and v == math.floor(v))
