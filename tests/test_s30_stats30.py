@@ -132,3 +132,40 @@ def test_f_isf_tiny_q():
     x = float(fst.f.isf(1e-120, 6.0, 6.0))
     sf = _beta_cdf(mp.mpf(6) / (6 + 6 * mp.mpf(x)), 3, 3)
     assert abs(float(sf / mp.mpf(1e-120)) - 1.0) < 1e-10
+
+
+# -- f: sf for a small n x / m, isf where the root rounds or underflows --------------------------
+
+def _f_sf(x, n, m):
+    x, n, m = mp.mpf(x), mp.mpf(n), mp.mpf(m)
+    return mp.betainc(m / 2, n / 2, 0, m / (m + n * x), regularized=True)
+
+
+@pytest.mark.parametrize("x, n, m", [(1e-12, 0.0143, 23.9), (1e-6, 0.0143, 23.9),
+                                     (1e30, 3.0, 7.5), (0.5, 3.0, 7.5), (1e3, 50.0, 0.5)])
+def test_f_sf_small_and_large_x(x, n, m):
+    # the first was 0.2 % off (m / (n x + m) rounded near 1)
+    assert _rel(fst.f.sf(x, n, m), _f_sf(x, n, m)) < 1e-13
+
+
+def test_f_sf_derivative_small_x():
+    x, n, m = 1e-6, 0.0143, 23.9
+    assert _rel(ft.grad(lambda v: fst.f.sf(v, n, m))(x), -fst.f.pdf(x, n, m)) < 1e-12
+    ref = mp.diff(lambda v: _f_sf(x, v, m), n)
+    assert _rel(ft.grad(lambda v: fst.f.sf(x, v, m))(n), ref) < 1e-8
+
+
+def test_f_isf_root_near_one_and_beyond_the_floats():
+    # 5 digits were lost here (the root w = 1 - 5e-13 and x from 1 - w)
+    q, n, m = 0.1654845001366817, 0.014295623759211536, 23.91168736266554
+    x = float(fst.f.isf(q, n, m))
+    assert abs(float(_f_sf(x, n, m) / q) - 1.0) < 1e-12
+    # the true x is beyond the largest float: was a finite 2.8e306 (w stopped at 2.2e-308)
+    assert float(fst.f.isf(4.7539123744968125e-81, 0.8708712995871722,
+                           0.054021411472652284)) == math.inf
+    # a root below the smallest normal float, x finite: x = 1e306 for n = 1, m = 1e-3
+    q = _f_sf(1e306, 1.0, 1e-3)
+    assert _rel(fst.f.isf(float(q), 1.0, 1e-3), 1e306) < 1e-9
+    # and an x in the subnormal range (3.76e-323 by mpmath); was 8.8e-306
+    x = float(fst.f.isf(0.8141095080355026, 0.004495386870459054, 1.7801119527946712))
+    assert 3e-323 <= x <= 5e-323
