@@ -169,3 +169,18 @@ def test_f_isf_root_near_one_and_beyond_the_floats():
     # and an x in the subnormal range (3.76e-323 by mpmath); was 8.8e-306
     x = float(fst.f.isf(0.8141095080355026, 0.004495386870459054, 1.7801119527946712))
     assert 3e-323 <= x <= 5e-323
+
+
+# -- truncnorm.ppf where the target probability is subnormal --------------------------------------
+
+@pytest.mark.parametrize("q, a, b", [(1e-300, -math.inf, -10.0), (1e-300, -50.0, -10.0),
+                                     (1e-250, -math.inf, -20.0)])
+def test_truncnorm_ppf_subnormal_target(q, a, b):
+    # was -38.44939 for the first (true -38.45615): ndtri(q ndtr(b)) of a subnormal number
+    target = mp.log(mp.ncdf(b) * q + mp.ncdf(a) * (1 - mp.mpf(q)))
+    ref = mp.findroot(lambda x: mp.log(mp.ncdf(x)) - target, -38)
+    assert _rel(fst.truncnorm.ppf(q, a, b), ref) < 1e-14
+    assert _rel(fst.truncnorm.isf(q, -b, -a), -ref) < 1e-14
+    # dx/dq = 1 / pdf(x) (was nan: ndtri's infinite slope at the unused subnormal target)
+    g = float(ft.grad(lambda v: fst.truncnorm.ppf(v, a, b))(q))
+    assert _rel(g, 1.0 / float(fst.truncnorm.pdf(float(ref), a, b))) < 1e-10

@@ -2014,13 +2014,20 @@ class _Truncnorm(_Shaped):
         up_cdf = fnp.add(fnp.multiply(1.0 - q, _special.ndtr(-a)),
                          fnp.multiply(q, _special.ndtr(-b)))
         low = lo_cdf <= 0.5
-        x = fnp.where(low, _special.ndtri(fnp.where(low, lo_cdf, 0.5)),
-                      -_special.ndtri(fnp.where(low, 0.5, up_cdf)))
         # far in a tail (the interval's mass underflows in linear space): in log space
-        far_up = fnp.greater(a, 37.0)
-        far_lo = fnp.less(b, -37.0)
+        # (also where the target probability itself is subnormal: ppf(1e-300, -inf, -10)
+        # was -38.4494, not -38.4561, through ndtri(7.6e-324))
+        far_up = fnp.logical_or(fnp.greater(a, 37.0), fnp.logical_and(
+            fnp.logical_and(fnp.logical_not(low), up_cdf < 1e-290), fnp.isfinite(a)))
+        far_lo = fnp.logical_and(fnp.logical_not(far_up), fnp.logical_or(
+            fnp.less(b, -37.0), fnp.logical_and(fnp.logical_and(low, lo_cdf < 1e-290),
+                                                fnp.isfinite(b))))
         far = fnp.logical_and(fnp.logical_or(far_up, far_lo),
                               fnp.logical_and(q > 0.0, q < 1.0))
+        # (ndtri of a stand-in where far: its slope at a subnormal target is inf)
+        lo_s = fnp.where(fnp.logical_and(low, fnp.logical_not(far)), lo_cdf, 0.5)
+        up_s = fnp.where(fnp.logical_or(low, far), 0.5, up_cdf)
+        x = fnp.where(low, _special.ndtri(lo_s), -_special.ndtri(up_s))
         # the tail probability beyond x: (1 - q) sf(a) + q sf(b) (upper), mirrored (lower)
         lq = fnp.log(fnp.where(far, q, 0.5))
         l1q = fnp.log1p(-fnp.where(far, q, 0.5))
