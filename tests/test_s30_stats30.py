@@ -184,3 +184,26 @@ def test_truncnorm_ppf_subnormal_target(q, a, b):
     # dx/dq = 1 / pdf(x) (was nan: ndtri's infinite slope at the unused subnormal target)
     g = float(ft.grad(lambda v: fst.truncnorm.ppf(v, a, b))(q))
     assert _rel(g, 1.0 / float(fst.truncnorm.pdf(float(ref), a, b))) < 1e-10
+
+
+# -- poisson.logpmf for a large mean ---------------------------------------------------------------
+
+def _poisson_logpmf(k, mu):
+    k, mu = mp.mpf(k), mp.mpf(mu)
+    return k * mp.log(mu) - mu - mp.loggamma(k + 1)
+
+
+@pytest.mark.parametrize("k, mu", [(1e16, 1e16), (1e10, 1e10), (1e10 + 1e5, 1e10),
+                                   (1e6, 1e6), (30, 29.5), (10, 2.5), (9, 2.5), (5, 3.0),
+                                   (12, 1e5), (1e5, 12), (20, 1e-300)])
+def test_poisson_logpmf_large_mean(k, mu):
+    # the first was 0.0 (true -19.34), the second lost 1e-6 relative (-12.43185 vs -12.43186)
+    assert _rel(fst.poisson.logpmf(k, mu), _poisson_logpmf(k, mu)) < 1e-14
+
+
+def test_poisson_logpmf_derivatives_large_mean():
+    # d/dmu logpmf = k / mu - 1, d2 = -k / mu^2
+    for k, mu in [(1e10 + 1e5, 1e10), (30.0, 29.5)]:
+        f = lambda m: fst.poisson.logpmf(k, m)
+        assert _rel(ft.grad(f)(mu), (k - mu) / mu) < 1e-10
+        assert _rel(ft.grad(ft.grad(f))(mu), -k / mu ** 2) < 1e-10
