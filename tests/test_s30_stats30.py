@@ -207,3 +207,16 @@ def test_poisson_logpmf_derivatives_large_mean():
         f = lambda m: fst.poisson.logpmf(k, m)
         assert _rel(ft.grad(f)(mu), (k - mu) / mu) < 1e-10
         assert _rel(ft.grad(ft.grad(f))(mu), -k / mu ** 2) < 1e-10
+
+
+@pytest.mark.parametrize("x, a", [(1e10, 1e10), (1e14, 1e14), (50.0, 11.0), (2.0, 30.0),
+                                  (7.0, 10.5), (3.0, 0.5), (1e-300, 20.0)])
+def test_gamma_chi2_logpdf_large_shape(x, a):
+    # gamma.logpdf(1e14, 1e14) was -17.0 (true -17.0370); chi2's -17.5 (true -17.3836)
+    xm, am = mp.mpf(x), mp.mpf(a)
+    ref = (am - 1) * mp.log(xm) - xm - mp.loggamma(am)
+    assert _rel(fst.gamma.logpdf(x, a), ref) < 1e-14
+    ref = (am / 2 - 1) * mp.log(xm) - xm / 2 - am / 2 * mp.log(2) - mp.loggamma(am / 2)
+    assert _rel(fst.chi2.logpdf(x, a), ref) < 1e-14
+    # d/da gamma.logpdf = log x - digamma(a)
+    assert _rel(ft.grad(lambda v: fst.gamma.logpdf(x, v))(a), mp.log(xm) - mp.digamma(am)) < 1e-11
