@@ -73,8 +73,8 @@ def test_generic_gammainc_large_a_converges_or_is_nan():
     got = _np(fsp.gammainc(xps.asarray(a), xps.asarray(x)))
     want = ssp.gammainc(a, x)
     # a <= ~5e6 converges (was off by 0.02 at a = 1e6); beyond, nan (was 0.42 off at 1e8)
-    np.testing.assert_allclose(got[:3], want[:3], rtol=1e-8)
-    assert np.isnan(got[3:]).all()
+    # until session 30, now Temme's expansion near x = a (tests/test_s30_gammaincinv30.py)
+    np.testing.assert_allclose(got, want, rtol=1e-8)
     q = _np(fsp.gammaincc(xps.asarray(a[:3]), xps.asarray(x[:3])))
     np.testing.assert_allclose(q, ssp.gammaincc(a[:3], x[:3]), rtol=1e-8)
 
