@@ -442,6 +442,9 @@ def riemann_zeta(backend, s, /):
     left = xp.where(near, product, left)
     left = xp.where(sl == xp.round(half) * 2.0, xp.zeros_like(left), left)  # even integers
     left = xp.where(sl == 0.0, _f(xp, s, -0.5), left)
+    # |s| < 1e-9: 1 - s rounds to 1 below about 1e-16, and the pole term then gave inf - inf
+    # (nan); the Taylor polynomial -1/2 - s log(2 pi)/2 (next term about s^2, under eps)
+    left = xp.where(xp.abs(sl) < 1e-9, -0.5 - (0.5 * math.log(2.0 * math.pi)) * sl, left)
     out = xp.where(right, direct, left)
     out = xp.where(s == 1.0, _f(xp, s, math.inf), out)
     out = xp.where(s == math.inf, xp.ones_like(out), out)
