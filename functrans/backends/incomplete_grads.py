@@ -246,9 +246,11 @@ def _signed_exp(xp, log_mag, factor):
     """factor * exp(log_mag) as sign(factor) exp(log_mag + log|factor|) (no underflow of an
     intermediate where the product is representable)."""
     af = xp.abs(factor)
-    safe = xp.where(af > 0.0, af, xp.ones_like(af))
+    # (a nan factor, from a loop that did not converge, stays nan: never a silent 0)
+    zero = af == 0.0
+    safe = xp.where(zero, xp.ones_like(af), af)
     out = xp.exp(log_mag + xp.log(safe))
-    out = xp.where(af > 0.0, out, xp.zeros_like(out))
+    out = xp.where(zero, xp.zeros_like(out), out)
     return xp.where(factor < 0.0, -out, out)
 
 
