@@ -794,6 +794,7 @@ def _beta_cf(backend, a, b, x):
     c = one
     d = one / ((1.0 - qab * x / qap) + tiny)  # (one / d: a scalar's 1.0 / d is two operations
     h = d                                     # on torch)
+    done = xp.zeros_like(x, dtype=xp.bool)
     n = _INCOMPLETE_CHECK
     steps = xp.arange(n, dtype=x.dtype, device=backend.device(x))
     steps = xp.reshape(steps, (n,) + (1,) * x.ndim)
@@ -817,10 +818,93 @@ def _beta_cf(backend, a, b, x):
             h = h * delta
             # (checked after 4, 8 and 16 steps, then every 16: many elements need fewer
             # than 10)
-            if (i == n - 1 or (start == 1 and i in (3, 7))) and _all_true(
-                    backend, xp.abs(delta - 1.0) <= eps):
-                return h
-    return h
+            if i == n - 1 or (start == 1 and i in (3, 7)):
+                done = done | (xp.abs(delta - 1.0) <= eps)
+                if _all_true(backend, done):
+                    return h
+    # (an element still unconverged gives nan, not a truncated value)
+    return xp.where(done, h, xp.full_like(h, math.nan))
+
+
+def _beta_front_const(backend, p, q):
+    """log(x0^p y0^q / (p B(p, q))) for the mean x0 = p / (p + q), y0 = 1 - x0, written with
+    Stirling's series, ``log(q / (p (p + q))) / 2 - log(2 pi) / 2 - corr(p) - corr(q) +
+    corr(p + q)`` (``corr(z) = log Gamma(z) - ((z - 1/2) log z - z + log(2 pi) / 2)``, by
+    its asymptotic series from z = 10 on): terms of the size of the result, where
+    ``lgamma(p + q) - lgamma(p) - lgamma(q)`` subtracts numbers of the size p log p (at
+    p = 1e16 the difference of two 3.5e17, about 64 lost)."""
+    xp = backend.xp
+    corr = _incomplete_grads._lgamma_corr
+    return (0.5 * (xp.log(q) - xp.log(p) - xp.log(p + q)) - _HALF_LOG_2PI
+            - corr(backend, p) - corr(backend, q) + corr(backend, p + q))
+
+
+def _log_beta_front(xp, p, q, x, y, log_x, log_y, const):
+    """M = log(x^p y^q / (p B(p, q))) (``y = 1 - x`` and the logarithms accurate; ``const``
+    from :func:`_beta_front_const`), as
+    ``p log1pmx(s) + q log1pmx(t) + const`` with ``s = x/x0 - 1``, ``t = y/y0 - 1``
+    (``log1pmx(u) = log(1 + u) - u``; the linear terms cancel exactly: ``p s = -q t``):
+    each term of the size of M, however large p and q are. Where |s| (|t|) is 1/2 or more
+    ``log(1 + s)`` is ``log x + log1p(q / p)`` and ``p log1pmx(s) = p log(1 + s) - p s``,
+    ``p s = x q - y p`` (no overflow of s for a tiny p)."""
+    s_num = x * q - y * p  # p s = -q t
+    s, t = s_num / p, -s_num / q
+    near_s, near_t = xp.abs(s) < 0.5, xp.abs(t) < 0.5
+    zero = xp.zeros_like(s)
+    s_n, t_n = xp.where(near_s, s, zero), xp.where(near_t, t, zero)
+    lmx = _incomplete_grads._log1pmx
+    term_s = xp.where(near_s, p * lmx(xp, s_n, xp.log1p(s_n)),
+                      p * (log_x + xp.log1p(q / p)) - s_num)
+    term_t = xp.where(near_t, q * lmx(xp, t_n, xp.log1p(t_n)),
+                      q * (log_y + xp.log1p(p / q)) + s_num)
+    return term_s + term_t + const
+
+
+# Where both shapes are at least this large (after the symmetry: I_x(a, b) with x at most
+# about the mean) the continued fraction needs about sqrt(min(a, b)) / 2 steps (500 at 1e6,
+# more than _INCOMPLETE_MAX_STEPS from about 1e7 on); there the integral itself is taken
+# instead, by Gauss-Legendre quadrature (_BETA_QUAD_NODES nodes) of the density over the
+# interval below x outside which it is below exp(-_BETA_QUAD_SPAN) of its value at x.
+_BETA_QUAD_MIN = 2000.0
+_BETA_QUAD_NODES = 40
+_BETA_QUAD_SPAN = 40.0
+_GAUSS_LEGENDRE = []
+
+
+def _gauss_legendre():
+    """Nodes in (0, 1) and weights of the Gauss-Legendre rule (computed on first use)."""
+    if not _GAUSS_LEGENDRE:
+        import numpy as np
+        z, w = np.polynomial.legendre.leggauss(_BETA_QUAD_NODES)
+        _GAUSS_LEGENDRE.extend([[float(v) for v in 0.5 * (z + 1.0)],
+                                [float(v) for v in 0.5 * w]])
+    return _GAUSS_LEGENDRE
+
+
+def _beta_quadrature(backend, p, q, x, y, log_m, const):
+    """``p * integral_(x-D)^x exp(M(t) - M(x)) dt / (t (1 - t))`` (M: :func:`_log_beta_front`,
+    ``log_m`` = M(x)), so that I_x(p, q) = exp(M(x)) times it, for p, q large and x at most
+    a little above the mean. Below x the exponent -M falls at least as fast as the quadratic
+    with slope ``max(0, -(x q - y p) / (x y))`` and curvature ``p / x^2 + q`` (lower bounds of
+    its derivatives there, -M being convex), so the integrand is below
+    ``exp(-_BETA_QUAD_SPAN)`` of its value at x below ``x - D`` for the D where that
+    quadratic reaches _BETA_QUAD_SPAN; over [x - D, x], a few standard deviations at most
+    (p, q >= _BETA_QUAD_MIN), the integrand is close to a Gaussian, which the rule
+    integrates to rounding."""
+    xp = backend.xp
+    nodes, weights = _gauss_legendre()
+    slope = xp.maximum(-(x * q - y * p) / (x * y), xp.zeros_like(x))
+    curv = p / (x * x) + q
+    span = _BETA_QUAD_SPAN
+    d = xp.minimum(2.0 * span / (slope + xp.sqrt(slope * slope + 2.0 * span * curv)), x)
+    shape = (len(nodes),) + (1,) * x.ndim
+    dev = backend.device(x)
+    tau = xp.reshape(xp.asarray(nodes, dtype=x.dtype, device=dev), shape)
+    w = xp.reshape(xp.asarray(weights, dtype=x.dtype, device=dev), shape)
+    h = d * tau
+    t, u = x - h, y + h  # (t and 1 - t, each to its own rounding)
+    m = _log_beta_front(xp, p, q, t, u, xp.log(t), xp.log(u), const)
+    return p * d * xp.sum(w * xp.exp(m - log_m) / (t * u), axis=0)
 
 
 def betainc(backend, a, b, x, /):
@@ -829,9 +913,12 @@ def betainc(backend, a, b, x, /):
 
 
 def _betainc(backend, a, b, x, log_beta=None):
-    """I_x(a, b); ``log_beta``: log B(a, b) where the caller has it (the quantiles'
-    iterations: their shapes do not change, and its three lgamma were a tenth of their
-    cost), with 0 (log B(1, 1)) at the elements outside a, b > 0, 0 < x < 1."""
+    """I_x(a, b) (other elements: any value). ``log_beta`` (log B(a, b), passed by the
+    quantiles' iterations) is no longer needed: the prefactor ``x^a (1 - x)^b / (a B(a, b))``
+    is taken in the form of :func:`_log_beta_front`, accurate for any shapes. Below
+    x = (a + 1) / (a + b + 2) the prefactor times the continued fraction, or where both
+    shapes are at least _BETA_QUAD_MIN that times :func:`_beta_quadrature`; above it
+    ``1 - I_(1-x)(b, a)`` the same way."""
     xp = backend.xp
     a0, b0, x0 = a, b, x
     ok = (a > 0.0) & (b > 0.0) & (x > 0.0) & (x < 1.0) & xp.isfinite(a) & xp.isfinite(b)
@@ -840,14 +927,31 @@ def _betainc(backend, a, b, x, log_beta=None):
     x = xp.where(ok, x, xp.full_like(x, 0.25))
     flip = x > (a + 1.0) / (a + b + 2.0)
     a2, b2 = xp.where(flip, b, a), xp.where(flip, a, b)
-    x2 = xp.where(flip, 1.0 - x, x)
-    if log_beta is None:
-        log_front = (a2 * xp.log(x2) + b2 * xp.log1p(-x2) + lgamma(backend, a2 + b2)
-                     - lgamma(backend, a2) - lgamma(backend, b2))
+    # x2 and y2 = 1 - x2: one of them is x itself, the other 1 - x (exact where x >= 1/2)
+    y = 1.0 - x
+    x2, y2 = xp.where(flip, y, x), xp.where(flip, x, y)
+    lx, l1x = xp.log(x), xp.log1p(-x)
+    const = _beta_front_const(backend, a2, b2)
+    log_m = _log_beta_front(xp, a2, b2, x2, y2, xp.where(flip, l1x, lx),
+                            xp.where(flip, lx, l1x), const)
+    quad = xp.minimum(a2, b2) >= _BETA_QUAD_MIN
+    if _none_needs(backend, a2, quad):
+        cf = _beta_cf(backend, a2, b2, x2)
     else:
-        log_front = (a2 * xp.log(x2) + b2 * xp.log1p(-x2)
-                     - xp.where(ok, log_beta, xp.zeros_like(log_beta)))
-    r = xp.exp(log_front) * _beta_cf(backend, a2, b2, x2) / a2
+        one = xp.ones_like(a2)
+        # (each method on its own elements, a stand-in at the others)
+        cf = _beta_cf(backend, xp.where(quad, one, a2), xp.where(quad, one, b2),
+                      xp.where(quad, xp.full_like(x2, 0.25), x2))
+        qd = _beta_quadrature(backend, xp.where(quad, a2, xp.full_like(a2, _BETA_QUAD_MIN)),
+                              xp.where(quad, b2, xp.full_like(b2, _BETA_QUAD_MIN)),
+                              xp.where(quad, x2, xp.full_like(x2, 0.5)),
+                              xp.where(quad, y2, xp.full_like(y2, 0.5)),
+                              xp.where(quad, log_m, xp.zeros_like(log_m)),
+                              xp.where(quad, const, _beta_front_const(
+                                  backend, xp.full_like(a2, _BETA_QUAD_MIN),
+                                  xp.full_like(a2, _BETA_QUAD_MIN))))
+        cf = xp.where(quad, qd, cf)
+    r = xp.exp(log_m) * cf
     out = xp.where(flip, 1.0 - r, r)
     # x = 0 and x = 1 (a, b > 0): 0 and 1 exactly
     inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
