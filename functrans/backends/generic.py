@@ -907,6 +907,78 @@ def _beta_quadrature(backend, p, q, x, y, log_m, const):
     return p * d * xp.sum(w * xp.exp(m - log_m) / (t * u), axis=0)
 
 
+# Where a is large and b moderate (after the symmetry, x close to 1), the continued
+# fraction loses about eps * a (its partial numerators come close to -1); there
+# I_x(a, b) comes from the incomplete gamma functions instead (_beta_gamma_series).
+_BETA_GAMMA_MIN = 1000.0
+_BETA_GAMMA_TERMS = 12
+
+
+def _sinhc_log_coefficients(n):
+    """lambda_k (k = 1..n) with log(sinh(v/2) / (v/2)) = sum_k lambda_k v^(2k):
+    ``B_2k / (2k (2k)!)`` (Bernoulli numbers, exactly, then rounded)."""
+    from fractions import Fraction
+    bern = [Fraction(1)]
+    for m in range(1, 2 * n + 1):
+        bern.append(-sum(math.comb(m + 1, k) * bern[k] for k in range(m)) / (m + 1))
+    return tuple(float(bern[2 * k] / (2 * k * math.factorial(2 * k))) for k in range(1, n + 1))
+
+
+_SINHC_LOG = _sinhc_log_coefficients(_BETA_GAMMA_TERMS)
+
+
+def _beta_gamma_region(xp, a, b):
+    """Where :func:`_beta_gamma_series` is used: a >= _BETA_GAMMA_MIN and
+    ``T >= 0.91 sqrt(|b - 1| + 1) max(750, 3 b)`` (T = a + (b - 1)/2), so that its terms
+    fall by a factor of 20 or more each over the arguments u = -T log x where I_x(a, b) or
+    its complement is above the underflow threshold."""
+    t = a + 0.5 * (b - 1.0)
+    reach = xp.maximum(3.0 * b, xp.full_like(b, 750.0))
+    return (a >= _BETA_GAMMA_MIN) & (t >= 0.91 * xp.sqrt(xp.abs(b - 1.0) + 1.0) * reach)
+
+
+def _beta_gamma_series(backend, a, b, log_x):
+    """(I_x(a, b), 1 - I_x(a, b)) for large a (:func:`_beta_gamma_region`), ``log_x`` =
+    log x accurate. With v = -log t the integral is
+    ``1/B(b, a) integral v^(b-1) e^(-T v) psi(v) dv``, T = a + (b - 1)/2 and
+    ``psi(v) = (sinh(v/2) / (v/2))^(b-1) = sum_k psi_k v^(2k)`` (even: the e^(-v/2) of
+    (1 - e^-v)^(b-1) went into T), over v > u/T for I_x(a, b) and v < u/T for the
+    complement, u = -T log x. Term by term:
+    ``I_x(a, b) = R sum_k c_k Q(b + 2k, u)``, ``1 - I_x(a, b) = R sum_k c_k P(b + 2k, u)``,
+    ``c_k = psi_k (b)_(2k) / T^(2k)``, ``R = Gamma(a + b) / (Gamma(a) T^b)`` (1 + O(1/a^2),
+    taken with Stirling's series). psi_k from the exponential of the series of
+    ``(b - 1) log(sinh(v/2) / (v/2))``; P and Q from the generic incomplete gamma functions
+    (relative accuracy in both tails), all orders in one call."""
+    xp = backend.xp
+    n = _BETA_GAMMA_TERMS
+    beta1 = b - 1.0
+    t = a + 0.5 * beta1
+    u = -t * log_x
+    # psi_k = (1/k) sum_(j=1..k) j (b - 1) lambda_j psi_(k-j); c_k = psi_k (b)_2k / T^2k
+    psi = [xp.ones_like(b)]
+    coef = [xp.ones_like(b)]
+    rising = xp.ones_like(b)
+    inv_t2 = 1.0 / (t * t)
+    for k in range(1, n):
+        acc = xp.zeros_like(b)
+        for j in range(1, k + 1):
+            acc = acc + (j * _SINHC_LOG[j - 1]) * psi[k - j]
+        psi.append(acc * beta1 / k)
+        rising = rising * (b + (2 * k - 2)) * (b + (2 * k - 1)) * inv_t2
+        coef.append(psi[k] * rising)
+    shape = (n,) + (1,) * b.ndim
+    ks = xp.reshape(xp.arange(n, dtype=b.dtype, device=backend.device(b)), shape)
+    p_k, q_k = _gammainc_both(backend, b + 2.0 * ks, u + 0.0 * ks)
+    c = xp.stack(coef, axis=0)
+    v = b / a
+    corr = _incomplete_grads._lgamma_corr
+    log_r = (b * xp.log1p(0.5 * (b + 1.0) / t)
+             + (a - 0.5) * _incomplete_grads._log1pmx(xp, v, xp.log1p(v)) - 0.5 * v
+             + corr(backend, a + b) - corr(backend, a))
+    r = xp.exp(log_r)
+    return r * xp.sum(c * q_k, axis=0), r * xp.sum(c * p_k, axis=0)
+
+
 def betainc(backend, a, b, x, /):
     """See :data:`functrans.backends.EXTRAS`: I_x(a, b) for a, b > 0, 0 < x < 1."""
     return _betainc(backend, a, b, x)
@@ -934,14 +1006,17 @@ def _betainc(backend, a, b, x, log_beta=None):
     const = _beta_front_const(backend, a2, b2)
     log_m = _log_beta_front(xp, a2, b2, x2, y2, xp.where(flip, l1x, lx),
                             xp.where(flip, lx, l1x), const)
-    quad = xp.minimum(a2, b2) >= _BETA_QUAD_MIN
-    if _none_needs(backend, a2, quad):
+    gser = _beta_gamma_region(xp, a2, b2)
+    quad = (xp.minimum(a2, b2) >= _BETA_QUAD_MIN) & ~gser
+    if _none_needs(backend, a2, gser | quad):
         cf = _beta_cf(backend, a2, b2, x2)
     else:
         one = xp.ones_like(a2)
         # (each method on its own elements, a stand-in at the others)
-        cf = _beta_cf(backend, xp.where(quad, one, a2), xp.where(quad, one, b2),
-                      xp.where(quad, xp.full_like(x2, 0.25), x2))
+        other = gser | quad
+        cf = _beta_cf(backend, xp.where(other, one, a2), xp.where(other, one, b2),
+                      xp.where(other, xp.full_like(x2, 0.25), x2))
+    if not _none_needs(backend, a2, quad):
         qd = _beta_quadrature(backend, xp.where(quad, a2, xp.full_like(a2, _BETA_QUAD_MIN)),
                               xp.where(quad, b2, xp.full_like(b2, _BETA_QUAD_MIN)),
                               xp.where(quad, x2, xp.full_like(x2, 0.5)),
@@ -953,6 +1028,13 @@ def _betainc(backend, a, b, x, log_beta=None):
         cf = xp.where(quad, qd, cf)
     r = xp.exp(log_m) * cf
     out = xp.where(flip, 1.0 - r, r)
+    if not _none_needs(backend, a2, gser):
+        big = _BETA_GAMMA_MIN * 10.0
+        lower, upper = _beta_gamma_series(
+            backend, xp.where(gser, a2, xp.full_like(a2, big)),
+            xp.where(gser, b2, xp.ones_like(b2)),
+            xp.where(gser, xp.where(flip, l1x, lx), xp.full_like(x2, -1.0 / big)))
+        out = xp.where(gser, xp.where(flip, upper, lower), out)
     # x = 0 and x = 1 (a, b > 0): 0 and 1 exactly
     inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
     out = xp.where(inner & (x0 == 0.0), xp.zeros_like(out), out)
