@@ -849,15 +849,17 @@ def _log_scaled(xp, x, log_x, r):
                     log_x + xp.log1p(r))
 
 
-def _log_beta_front(xp, p, q, x, y, log_x, log_y, const):
+def _log_beta_front(xp, p, q, x, y, log_x, log_y, const, s_num=None):
     """M = log(x^p y^q / (p B(p, q))) (``y = 1 - x`` and the logarithms accurate; ``const``
     from :func:`_beta_front_const`), as
     ``p log1pmx(s) + q log1pmx(t) + const`` with ``s = x/x0 - 1``, ``t = y/y0 - 1``
     (``log1pmx(u) = log(1 + u) - u``; the linear terms cancel exactly: ``p s = -q t``):
     each term of the size of M, however large p and q are. Where |s| (|t|) is 1/2 or more
     ``log(1 + s)`` is ``log x + log1p(q / p)`` and ``p log1pmx(s) = p log(1 + s) - p s``,
-    ``p s = x q - y p`` (no overflow of s for a tiny p)."""
-    s_num = x * q - y * p  # p s = -q t
+    ``p s = x q - y p`` (no overflow of s for a tiny p; ``s_num``: that, where the caller
+    has it more precisely than from x and y)."""
+    if s_num is None:
+        s_num = x * q - y * p  # p s = -q t
     s, t = s_num / p, -s_num / q
     near_s, near_t = xp.abs(s) < 0.5, xp.abs(t) < 0.5
     zero = xp.zeros_like(s)
@@ -913,7 +915,10 @@ def _beta_quadrature(backend, p, q, x, y, log_m, const):
     w = xp.reshape(xp.asarray(weights, dtype=x.dtype, device=dev), shape)
     h = d * tau
     t, u = x - h, y + h  # (t and 1 - t, each to its own rounding)
-    m = _log_beta_front(xp, p, q, t, u, xp.log(t), xp.log(u), const)
+    # (t q - u p from x's by the offset: t itself may round to x, the shapes being so
+    # large that the whole span is below x's rounding)
+    s_num = (x * q - y * p) - h * (p + q)
+    m = _log_beta_front(xp, p, q, t, u, xp.log(t), xp.log(u), const, s_num)
     return p * d * xp.sum(w * xp.exp(m - log_m) / (t * u), axis=0)
 
 
@@ -1066,7 +1071,9 @@ def _betainc(backend, a, b, x, log_beta=None):
     const = _beta_front_const(backend, a2, b2)
     log_m = _log_beta_front(xp, a2, b2, x2, y2, xp.where(flip, l1x, lx),
                             xp.where(flip, lx, l1x), const)
-    gser = _beta_gamma_region(xp, a2, b2)
+    # (the large shape first: a2 on x2's side, or b2 on y2's)
+    gser_x = _beta_gamma_region(xp, a2, b2)
+    gser = gser_x | _beta_gamma_region(xp, b2, a2)
     quad = (xp.minimum(a2, b2) >= _BETA_QUAD_MIN) & ~gser
     if _none_needs(backend, a2, gser | quad):
         cf = _beta_cf(backend, a2, b2, x2)
@@ -1098,11 +1105,15 @@ def _betainc(backend, a, b, x, log_beta=None):
         out = xp.where(small, comp, out)
     if not _none_needs(backend, a2, gser):
         big = _BETA_GAMMA_MIN * 10.0
+        # (I_x2(a2, b2) and its complement, or those of I_y2(b2, a2): the other way round)
         lower, upper = _beta_gamma_series(
-            backend, xp.where(gser, a2, xp.full_like(a2, big)),
-            xp.where(gser, b2, xp.ones_like(b2)),
-            xp.where(gser, xp.where(flip, l1x, lx), xp.full_like(x2, -1.0 / big)))
-        out = xp.where(gser, xp.where(flip, upper, lower), out)
+            backend, xp.where(gser, xp.where(gser_x, a2, b2), xp.full_like(a2, big)),
+            xp.where(gser, xp.where(gser_x, b2, a2), xp.ones_like(b2)),
+            xp.where(gser, xp.where(gser_x == flip, l1x, lx), xp.full_like(x2, -1.0 / big)))
+        i_x2, c_x2 = xp.where(gser_x, lower, upper), xp.where(gser_x, upper, lower)
+        out = xp.where(gser, xp.where(flip, c_x2, i_x2), out)
+    # (within [0, 1]: the series' and quadrature's rounding may pass 1 by an ulp)
+    out = xp.clip(out, 0.0, 1.0)
     # x = 0 and x = 1 (a, b > 0): 0 and 1 exactly
     inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
     out = xp.where(inner & (x0 == 0.0), xp.zeros_like(out), out)
@@ -1322,26 +1333,40 @@ def gammainccinv(backend, a, y, /):
 
 
 def _log_beta_lower(backend, a, b, u, log_beta):
-    """log I_x(a, b) at x = e^u, with s = d log I / du and ds/du (``log_beta``: log B(a, b)):
-    the continued fraction in logarithms below x = (a + 1) / (a + b + 2) (no underflow
-    however small x is), and above it ``I = 1 - r``, ``r`` the fraction of
-    ``I_(1-x)(b, a)``; both sides in one call of the fraction (on the shapes and argument of
-    each element's side: session 16, a second call for the other side cost a third of the
-    quantiles' time)."""
+    """log I_x(a, b) at x = e^u, with s = d log I / du and ds/du (``log_beta``: log B(a, b),
+    no longer used: the prefactor is :func:`_log_beta_front`'s): the continued fraction in
+    logarithms below x = (a + 1) / (a + b + 2) (no underflow however small x is), and above
+    it ``I = 1 - r``, ``r`` the fraction of ``I_(1-x)(b, a)``; both sides in one call of the
+    fraction (on the shapes and argument of each element's side: session 16, a second call
+    for the other side cost a third of the quantiles' time). Where :func:`_betainc` uses
+    another method (large shapes; a small shape above the split, where ``1 - r`` would
+    cancel) the logarithm of its value."""
     xp = backend.xp
     x = xp.exp(u)
     cf_side = x <= (a + 1.0) / (a + b + 2.0)
     a2, b2 = xp.where(cf_side, a, b), xp.where(cf_side, b, a)
-    cf = _beta_cf(backend, a2, b2, xp.where(cf_side, x, 1.0 - x))
     log1m = xp.log1p(-x)
-    # x^a (1 - x)^b / B(a, b) / a2 * cf: I on the fraction's side, r = 1 - I on the other
-    log_cf = a * u + b * log1m - log_beta - xp.log(a2) + xp.log(cf)
+    y = 1.0 - x
+    x2, y2 = xp.where(cf_side, x, y), xp.where(cf_side, y, x)
+    # log(x^a (1 - x)^b / (a2 B(a, b))), the same on either side
+    log_m = _log_beta_front(xp, a2, b2, x2, y2, xp.where(cf_side, u, log1m),
+                            xp.where(cf_side, log1m, u), _beta_front_const(backend, a2, b2))
+    other = (_beta_gamma_region(xp, a2, b2) | _beta_gamma_region(xp, b2, a2)
+             | (xp.minimum(a2, b2) >= _BETA_QUAD_MIN) | (~cf_side & (a2 <= 1.0)))
+    one = xp.ones_like(a2)
+    cf = _beta_cf(backend, xp.where(other, one, a2), xp.where(other, one, b2),
+                  xp.where(other, xp.full_like(x2, 0.25), x2))
+    log_cf = log_m + xp.log(cf)
     log_i = xp.where(cf_side, log_cf,
                      xp.log1p(-xp.exp(xp.where(cf_side, xp.full_like(u, -1.0), log_cf))))
+    if not _none_needs(backend, a2, other):
+        direct = _betainc(backend, xp.where(other, a, one), xp.where(other, b, one),
+                          xp.where(other, x, xp.full_like(x, 0.5)))
+        log_i = xp.where(other, xp.log(direct), log_i)
     # s = x I'(x) / I: a / ((1 - x) cf) on the continued fraction's side;
     # x I''/I' = a - 1 - (b - 1) x / (1 - x)
-    log_dens = (a - 1.0) * u + (b - 1.0) * log1m - log_beta
-    s = xp.where(cf_side, a / ((1.0 - x) * cf), xp.exp(log_dens + u - log_i))
+    log_dens = log_m + xp.log(a2) - log1m  # log(x^a (1 - x)^(b-1) / B(a, b))
+    s = xp.where(cf_side & ~other, a / ((1.0 - x) * cf), xp.exp(log_dens - log_i))
     return log_i, s, s * (a - (b - 1.0) * x / (1.0 - x) - s)
 
 
