@@ -26,15 +26,21 @@ run on array-api-strict, on any third-party backend, and on the device of their 
   of the incomplete beta function (modified Lentz) on the side of ``x < (a + 1) / (a + b +
   2)``, by the symmetry ``I_x(a, b) = 1 - I_(1-x)(b, a)`` on the other. Each iterates until
   every element has converged (checked every few steps, at most ``_INCOMPLETE_MAX_STEPS``;
-  ``_GAMMA_MAX_STEPS`` for gamma; an incomplete gamma element still unconverged gives nan
-  rather than a truncated value). Where a > 50 and |x/a - 1| <= 0.3 (there the series and
+  ``_GAMMA_MAX_STEPS`` for gamma; an element still unconverged gives nan rather than a
+  truncated value). Where a > 50 and |x/a - 1| <= 0.3 (there the series and
   the fraction need about 8 sqrt(a) steps) the gamma functions come from Temme's uniform
   asymptotic expansion instead, at any a (checked to 1e12, about 1e-13 relative against
   30-digit series),
-  and the prefactors ``x^a e^-x / Gamma(a)`` and ``x^a (1-x)^b / B(a, b)`` are taken in
-  logarithms: about 1e-14 relative for moderate parameters, losing about
-  ``eps * a * |log x|`` for large ones (a of 1e4: ~1e-11). Invalid or edge arguments are
-  left to the namespace (functrans.scipy.special).
+  and the prefactor ``x^a e^-x / Gamma(a)`` is taken in logarithms: about 1e-14 relative
+  for moderate parameters, losing about ``eps * a * |log x|`` for large ones (a of 1e4:
+  ~1e-11). The beta function's prefactor ``x^a (1-x)^b / (a B(a, b))`` is taken in the
+  deviance form with Stirling's corrections (terms of its own size at any shapes); where a
+  shape is large beside a moderate one (after the symmetry) ``betainc`` is a short series
+  of incomplete gamma functions, where both are 2000 or more a Gauss-Legendre quadrature of
+  the density, and where the other side's shape is 1 or less ``1 - I`` comes from the power
+  series (no cancellation): about 1e-14 relative, or the conditioning ``x I'/I`` times eps
+  (the rounding of x) where that is larger, from shapes of 1e-8 to 1e300; every value in
+  [0, 1]. Invalid or edge arguments are left to the namespace (functrans.scipy.special).
 - ``gammaincinv``, ``gammainccinv``, ``betaincinv``: Halley steps on ``log x`` (on ``x``
   for the upper tail of the gamma function), kept in a bracket that each step narrows,
   matching the logarithm of the smaller of the two complementary functions (computed in
