@@ -559,11 +559,11 @@ def _stack(trees, axis=0):
 
 _COMPOSITIONS = ("jit(grad)", "grad(jit)", "vmap(grad)", "grad(vmap-sum)", "jvp(vmap)",
                  "vmap(jvp)", "jit(vmap(grad))", "grad(checkpoint)", "linearize", "hessian",
-                 "vmap(jit)", "jit(jvp)")
+                 "vmap(jit)", "jit(jvp)", "jacfwd=jacrev", "vmap(vmap)", "jit(jacrev)")
 
 
-def _check_numpy_program(seed, n_comp=4):
-    P = _Program(seed)
+def _check_numpy_program(seed, n_comp=4, n_ops=None):
+    P = _Program(seed, n_ops)
     rng, lib, consts = P.rng, _lib(), P.consts_np
     args = P.args_np
     saved = [np.copy(a) for a in _leaves(args)] + [np.copy(c) for c in consts]
@@ -643,6 +643,18 @@ def _check_numpy_program(seed, n_comp=4):
                         out_axes, *outs), name)
         elif name == "jit(jvp)":
             _close(ft.jit(lambda a, t: ft.jvp(f, a, t))(args, v), (ref, jv), name)
+        elif name in ("jacfwd=jacrev", "jit(jacrev)"):
+            jr = (ft.jacrev(f, P.argnums) if name == "jacfwd=jacrev" else
+                  ft.jit(ft.jacrev(f, P.argnums)))(*args)
+            jf = ft.jacfwd(f, P.argnums)(*args)
+            assert (ft.tree_util.tree_structure(jr) == ft.tree_util.tree_structure(jf)), name
+            _close(jr, jf, name)
+        elif name == "vmap(vmap)":
+            in2, b2, mem2 = _batch(rng, args, 2)
+            outer, bb, memb = _batch(rng, b2, 3)
+            want = _stack([ft.vmap(f, in_axes=tuple(in2))(*m) for m in memb])
+            _close(ft.vmap(ft.vmap(f, in_axes=tuple(in2)), in_axes=tuple(outer))(*bb), want,
+                   f"vmap(vmap) {in2} {outer}")
         elif name == "linearize":
             out3, lin = ft.linearize(f, *args)
             _close(out3, ref, "linearize primal")
@@ -722,6 +734,11 @@ def _check_jax_program(seed):
         _close(ft.grad(loss, P.argnums)(*args), jac(loss_j, P.argnums)(*args), "grad vs JAX")
     if fwd_ok:
         _close(ft.jvp(f, args, v), jax.jvp(fj, args, v), "jvp vs JAX")
+    if rev_ok:  # (a pytree of outputs by a tuple of pytrees of arguments: the same nesting)
+        jr, jj = ft.jacrev(f, P.argnums)(*args), jax.jacrev(fj, P.argnums)(*args)
+        assert (ft.tree_util.tree_structure(jr).num_leaves
+                == jax.tree_util.tree_structure(jj).num_leaves)
+        _close(jr, jj, "jacrev vs JAX")
     in_axes, bargs, _ = _batch(rng, args, 2)
     out_axes = _map(lambda o: int(rng.integers(-np.ndim(o) - 1, np.ndim(o) + 1)), ref)
     _close(ft.vmap(f, tuple(in_axes), out_axes)(*bargs),
@@ -747,12 +764,13 @@ def test_fuzz_programs_other_backends(backend):
             _check_backend_program(backend, seed)
 
 
+@pytest.mark.skipif(not os.environ.get("FUNCTRANS_FUZZ_JAX"),
+                    reason="opt-in: FUNCTRANS_FUZZ_JAX=N compares N programs with JAX (its "
+                           "eager operations compile on first use: ~15 s a program)")
 def test_fuzz_programs_against_jax():
-    # (JAX's eager operations compile on first use: some seconds a program. Two here;
-    # FUNCTRANS_FUZZ_JAX=N runs N)
     pytest.importorskip("jax")
     import jax
     jax.config.update("jax_enable_x64", True)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for seed in range(3000, 3000 + int(os.environ.get("FUNCTRANS_FUZZ_JAX", "2"))):
+        for seed in range(3000, 3000 + int(os.environ["FUNCTRANS_FUZZ_JAX"])):
             _check_jax_program(seed)
