@@ -668,6 +668,13 @@ def _check_numpy_program(seed, n_comp=4, n_ops=None):
                    rtol=1e-7)
             _close(ft.jacrev(ft.jacrev(loss, P.argnums), P.argnums)(*args), hs, name,
                    rtol=1e-7)
+            if smooth:  # H v against central differences of the gradient
+                h = 1e-5
+                gp = ft.grad(loss, P.argnums)(*_map(lambda a, d: a + h * d, args, v))
+                gm = ft.grad(loss, P.argnums)(*_map(lambda a, d: a - h * d, args, v))
+                fd = _map(lambda a, b: (a - b) / (2 * h), gp, gm)
+                hv = ft.jvp(lambda *a: ft.grad(loss, P.argnums)(*a), args, v)[1]
+                _close(hv, fd, "H v vs central differences", rtol=1e-5)
     for a, b in zip(_leaves(args) + list(consts), saved):
         np.testing.assert_array_equal(a, b, err_msg="an input was changed")
     return P, ran
