@@ -781,3 +781,40 @@ def test_fuzz_programs_against_jax():
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for seed in range(3000, 3000 + int(os.environ["FUNCTRANS_FUZZ_JAX"])):
             _check_jax_program(seed)
+
+
+def test_slogdet_inv_where_inv_does_not_refuse_a_singular_matrix():
+    # A library whose inv gives infinities at a singular matrix (CuPy's, unchecked) instead
+    # of raising: the signs are looked at, and the result is the same as NumPy's.
+    import types
+
+    from functrans.backends import get_backend
+    from functrans.primitives import linalg as L
+    nb = get_backend("numpy")
+
+    def inv(x):
+        try:
+            return np.linalg.inv(x)
+        except np.linalg.LinAlgError:
+            return np.full(x.shape, np.inf)
+
+    class Quiet:
+        name = "another"
+        xp = types.SimpleNamespace(**{k: getattr(nb.xp, k) for k in dir(nb.xp)
+                                      if not k.startswith("__")})
+        xp.linalg = types.SimpleNamespace(inv=inv, slogdet=nb.xp.linalg.slogdet,
+                                          det=nb.xp.linalg.det, svd=nb.xp.linalg.svd,
+                                          solve=nb.xp.linalg.solve, qr=nb.xp.linalg.qr,
+                                          diagonal=nb.xp.linalg.diagonal)
+
+        def __getattr__(self, attr):
+            return getattr(nb, attr)
+
+    stack = np.stack([_SINGULAR[0][0], np.diag([2.0, 4.0])])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a, scale = L._slogdet_inv_impl(Quiet(), stack)
+        want_a, want_scale = L._slogdet_inv_impl(nb, stack)
+    np.testing.assert_array_equal(scale, [np.inf, 1.0])
+    np.testing.assert_array_equal(want_scale, [np.inf, 1.0])
+    np.testing.assert_allclose(a, want_a, rtol=1e-14)
+    np.testing.assert_allclose(a[0], [[4.0, -2.0], [-2.0, 1.0]], rtol=1e-12)

@@ -577,9 +577,11 @@ def _slogdet_jvp(primals, tangents):
 
 def _slogdet_inv_impl(b, x):
     xp = b.xp
-    try:  # (the libraries' inv refuses a singular matrix: the same LU's zero pivot as slogdet)
-        return [xp.linalg.inv(x), xp.ones(tuple(x.shape[:-2]), dtype=x.dtype,
-                                          device=b.device(x))]
+    try:  # (NumPy's and torch's inv refuse a singular matrix: the same LU's zero pivot as
+        # slogdet's; other libraries (CuPy) may give infinities: their signs are looked at)
+        a = xp.linalg.inv(x)
+        if b.name in _INV_REFUSES or not bool(b.to_numpy(xp.any(xp.linalg.slogdet(x)[0] == 0))):
+            return [a, xp.ones(tuple(x.shape[:-2]), dtype=x.dtype, device=b.device(x))]
     except (ValueError, RuntimeError, ArithmeticError):
         pass
     singular = xp.linalg.slogdet(x)[0] == 0
@@ -589,6 +591,9 @@ def _slogdet_inv_impl(b, x):
     one = xp.ones(tuple(x.shape[:-2]), dtype=x.dtype, device=b.device(x))
     limit = math.nan if xp.isdtype(x.dtype, "complex floating") else math.inf
     return [a, xp.where(singular, xp.asarray(limit, dtype=x.dtype, device=b.device(x)), one)]
+
+
+_INV_REFUSES = ("numpy", "array_api_strict", "torch")
 
 
 def _slogdet_inv_jvp(primals, tangents):
