@@ -269,6 +269,12 @@ def _slogdet_case(b):
 
 
 @with_backend
+def _slogdet_inv_case(b):
+    # (x^-1 and its scale 1 at an invertible x; the scale has no derivative)
+    return lambda a: L.slogdet_inv_p.bind(a + _eye(b, 3, 2.0))[0]
+
+
+@with_backend
 def _cholesky_case(b):
     return lambda a: L.cholesky(a @ fnp.matrix_transpose(a) + _eye(b, 3, 1.0))
 
@@ -527,6 +533,7 @@ CASES = [
     Case("triangular_solve", _triangular_solve_case, ((M33, SMALL), ((3, 2), REAL))),
     unary("inv", _inv_case, SMALL, M33), unary("det", _det_case, SMALL, M33),
     unary("slogdet", _slogdet_case, SMALL, M33),
+    unary("slogdet_inv", _slogdet_inv_case, SMALL, M33),
     # (order 1: adjugate's rule is a polynomial in the SVD's factors, right at every matrix;
     # its own derivative goes through svd's, defined at distinct non-zero singular values)
     unary("adjugate", lambda a: L.adjugate(a), REAL, M33, order=1),

@@ -202,15 +202,15 @@ def test_slogdet_derivative_at_singular_matrices(backend):
         h = np.asarray(backend.to_numpy(ft.hessian(logabs)(x)))
     assert not np.isfinite(h).any()
     if backend.name == "numpy":
-        # complex: the limit's phase is undefined, nan (as JAX's); jit still raises
+        # complex: the limit's phase is undefined, nan (as JAX's)
         xc = np.array([[1 + 1j, 2.0], [1 + 1j, 2.0]])
         with np.errstate(invalid="ignore"):
             gc = np.asarray(ft.grad(logabs)(xc))
             ts, tl = ft.jvp(lambda y: tuple(fnp.linalg.slogdet(y)), (xc,), (np.ones((2, 2), complex),))[1]
         assert np.isnan(gc.real).all() and np.isnan(gc.imag).all()
         assert np.isnan(complex(ts)) and np.isnan(float(tl))
-        with pytest.raises(np.linalg.LinAlgError):
-            ft.jit(ft.grad(logabs))(cases[0][0])
+        # (jit and vmap gave LinAlgError here until session 31: tests/test_s31_transfuzz31.py)
+        np.testing.assert_array_equal(ft.jit(ft.grad(logabs))(cases[0][0]), cases[0][1])
 
 
 # -- BCSR with dense dimensions ----------------------------------------------------------------

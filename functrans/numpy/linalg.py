@@ -88,10 +88,11 @@ def slogdet(x, /, *, method=None):
     of them at rank ``n - 2`` or less), so a tangent ``tr(adj(x) dx) * inf``; JAX's values
     are infinities and nans too, the infinities' signs those of its LU's zero pivot. For
     complex ``x`` the phase of that limit is undefined: ``nan`` (as JAX's). The sign of a
-    real ``x`` has derivative 0. Under ``jit`` or ``vmap`` (values unknown while staging) a
-    singular matrix still raises the library's singular-matrix error (NumPy's LinAlgError)
-    when differentiated, as ``solve``. JAX's ``method`` ('lu', the default, or 'qr') is
-    accepted: both give this LU-based result (as JAX, 'qr' is refused for complex input)."""
+    real ``x`` has derivative 0. The same under ``jit`` and ``vmap``: each matrix is
+    tested when the derivative runs (where its inverse is refused). The second derivative
+    there is the limit ``-tr(adj(x) dy adj(x) dx) * inf``. JAX's ``method`` ('lu', the
+    default, or 'qr') is accepted: both give this LU-based result (as JAX, 'qr' is refused
+    for complex input)."""
     if method not in (None, "lu", "qr"):
         raise ValueError(f"slogdet: method must be None, 'lu' or 'qr'; got {method!r}")
     if method == "qr" and _dtype(_as_operand(x)).kind == "c":

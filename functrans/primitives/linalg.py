@@ -6,7 +6,7 @@ import functools
 import math
 
 from ..core import ShapedArray, primitive
-from ..errors import ConcretizationError, ShapeError
+from ..errors import ShapeError
 from ..graph import Var
 from .elementwise import add
 from ._batching import all_batched, leading_rule
@@ -557,28 +557,17 @@ def _slogdet_jvp(primals, tangents):
     # nan where it does not (for every dx where adj(x) = 0: rank n - 2 or less), JAX's
     # values wherever its LU gives them; for a complex x the phase of that limit is
     # undefined: nan, as JAX's. (A real x's sign has no derivative, there as everywhere.)
-    # Where the values are unknown (staged: jit, vmap) only the regular branch is staged (no
-    # adjugate on every call), so a singular matrix there raises the library's
-    # singular-matrix error from solve.
+    # x^-1 is carried as a pair (a, scale) = slogdet_inv(x): x^-1 and 1, or adj(x) and
+    # inf (1/det's limit) at a singular x, decided per matrix on the values when it runs, so
+    # that jit and vmap give the eager limit too without an adjugate on every call. Since
+    # scale^k = scale, a's derivatives by x^-1's rule (-a dx a) times scale are the limits
+    # of the higher derivatives as well.
     x, = primals
     t = tangents[0]
     sign, logabs = slogdet(x)
-    if not _known_any_zero(sign):
-        tr = _trace(solve(x, t))
-    else:  # (per matrix: the identity's solve in place of a singular one's)
-        full = tuple(x.shape)
-        keep = tuple(range(len(full) - 2))
-        singular = eq(stop_gradient_p.bind(sign), 0.0)
-        one = ones_like(logabs)
-        zero = mul(one, 0.0)
-        sing_m = broadcast_in_dim(singular, full, keep)
-        eye = diag_embed(ones_like(diagonal(x, 0)))
-        tr_regular = _trace(solve(select(sing_m, eye, x), t))
-        # (the factor is 0 for the other matrices, whose cotangent through this branch is
-        # then 0, never 0 * inf)
-        factor = select(singular, mul(one, math.nan if _is_complex(x) else math.inf), zero)
-        tr_limit = mul(_trace(matmul(adjugate(x), t)), _as_dtype_of(x)(factor))
-        tr = select(singular, tr_limit, tr_regular)
+    a, scale = slogdet_inv_p.bind(x)
+    nb = len(x.shape) - 2
+    tr = mul(reduce_sum(mul(matrix_transpose(a), t), (nb, nb + 1)), scale)
     if not _is_complex(x):
         return [sign, logabs], [None, tr]
     # d sign = sign * 1j * Im(tr), d log|det| = Re(tr).
@@ -586,18 +575,44 @@ def _slogdet_jvp(primals, tangents):
     return [sign, logabs], [t_sign, real(tr)]
 
 
-def _known_any_zero(sign):
-    """Whether some element of ``sign`` is 0, where its values are known (a plain array, or
-    an eager transform's tracer); None while staging (jit, vmap)."""
-    from ..core import Tracer
-    if not isinstance(sign, Tracer):
-        from ..backends import backend_of
-        return bool(backend_of(sign).xp.any(sign == 0))
-    try:
-        return bool(reduce_sum(convert_element_type(eq(sign, 0.0), _dt.float32),
-                               tuple(range(len(sign.shape)))) > 0)
-    except ConcretizationError:
-        return None
+def _slogdet_inv_impl(b, x):
+    xp = b.xp
+    try:  # (NumPy's and torch's inv refuse a singular matrix: the same LU's zero pivot as
+        # slogdet's; other libraries (CuPy) may give infinities: their signs are looked at)
+        a = xp.linalg.inv(x)
+        if b.name in _INV_REFUSES or not bool(b.to_numpy(xp.any(xp.linalg.slogdet(x)[0] == 0))):
+            return [a, xp.ones(tuple(x.shape[:-2]), dtype=x.dtype, device=b.device(x))]
+    except (ValueError, RuntimeError, ArithmeticError):
+        pass
+    singular = xp.linalg.slogdet(x)[0] == 0
+    m = singular[..., None, None]
+    eye = xp.eye(x.shape[-1], dtype=x.dtype, device=b.device(x))
+    a = xp.where(m, _adjugate_impl(b, x), xp.linalg.inv(xp.where(m, eye, x)))
+    one = xp.ones(tuple(x.shape[:-2]), dtype=x.dtype, device=b.device(x))
+    limit = math.nan if xp.isdtype(x.dtype, "complex floating") else math.inf
+    return [a, xp.where(singular, xp.asarray(limit, dtype=x.dtype, device=b.device(x)), one)]
+
+
+_INV_REFUSES = ("numpy", "array_api_strict", "torch")
+
+
+def _slogdet_inv_jvp(primals, tangents):
+    # x^-1's rule at every matrix, scale constant (see _slogdet_jvp)
+    a, scale = slogdet_inv_p.bind(*primals)
+    return [a, scale], [neg(matmul(matmul(a, tangents[0]), a)), None]
+
+
+def _slogdet_inv_aval(x):
+    return [x, ShapedArray(tuple(x.shape[:-2]), x.dtype)]
+
+
+# slogdet_inv(x) = (a, scale): for each matrix of the stack x, x^-1 and 1 where it is
+# invertible, adj(x) and inf (nan if complex) where slogdet's sign is 0 (scale has x's dtype
+# and batch shape); only for slogdet's derivative (x^-1 = a * scale in the limit det -> 0+).
+slogdet_inv_p = primitive("slogdet_inv", multiple_results=True)
+slogdet_inv_p.def_impl(_slogdet_inv_impl)
+slogdet_inv_p.def_abstract_eval(_slogdet_inv_aval)
+slogdet_inv_p.def_jvp(_slogdet_inv_jvp)
 
 
 def _slogdet_aval(x):
@@ -961,7 +976,8 @@ solve_p.def_batch(_solve_batch)
 # The other primitives act on the trailing axes (stacks of matrices): the batch axis is one
 # more leading axis.
 for _p in (diagonal_p, diag_embed_p, inv_p, det_p, adjugate_p, slogdet_p, cholesky_p, eigh_p,
-           eigvalsh_p, eig_p, eigvals_p, triangular_solve_p, qr_p, svd_p, svdvals_p, pinv_p):
+           slogdet_inv_p, eigvalsh_p, eig_p, eigvals_p, triangular_solve_p, qr_p, svd_p,
+           svdvals_p, pinv_p):
     _p.def_batch(leading_rule(_p))
 
 
@@ -1263,8 +1279,8 @@ def _full_precision_only(p):
 
 
 for _p in (solve_p, triangular_solve_p, inv_p, det_p, adjugate_p, slogdet_p, cholesky_p, eigh_p,
-           eigvalsh_p, eig_p, eigvals_p, qr_p, svd_p, svdvals_p, pinv_p, sylvester_p, sqrtm_p,
-           schur_p):
+           slogdet_inv_p, eigvalsh_p, eig_p, eigvals_p, qr_p, svd_p, svdvals_p, pinv_p,
+           sylvester_p, sqrtm_p, schur_p):
     _full_precision_only(_p)
 
 
