@@ -529,8 +529,10 @@ def gammainc_da_temme(backend, n, a, x, /):
 # second derivative at a = b = 1e4, x = 1/2 has about 2e-10 relative to itself, 2e-12
 # relative to its terms), and for a >> b with x close to 1 on the fraction's side each
 # partial denominator loses about eps / (1 - x) (~2e-12 at a = 1e5, b = 3, 1 - x = 6e-5;
-# 7e-10 at a = 1e8, b = 50, 1 - x = 6e-7, between the mean and the side's split, against
-# mpmath quadrature: not fixed). Computed in float64
+# 7e-10 at a = 1e8, b = 50, 1 - x = 6e-7; 1e-10 at (0.3, 1e6, 1.67e-6) and
+# (1e4, 1e8, 1.025e-4), flipped; against mpmath quadrature: not fixed, xfail in
+# tests/test_s31_incgrad31.py; computing such points on the other side, beyond its
+# split, was tried and is worse, up to O(1) at the last). Computed in float64
 # whatever the dtype, returned in x's dtype; 0 at x = 0 and x = 1, nan for invalid
 # arguments (a, b <= 0 or infinite, x outside [0, 1], nan).
 
