@@ -141,18 +141,26 @@ def test_gamma_density_slope_at_huge_shape(make):
         assert abs(dq / -ref - 1.0) < 1e-10
 
 
-def test_gammainc_shape_derivative_is_nan_where_its_loops_do_not_converge():
+def test_gammainc_shape_derivative_where_its_loops_do_not_converge():
     # Near x = a the series needs about 8 sqrt(a) steps; past its step limit (a of about 5e6)
     # the derivative in a was exactly 0 (a nan factor taken as zero by the signed exp), a
-    # silent wrong value. It is nan there now (no method for that region yet), and unchanged
-    # where the loops converge (central differences of SciPy's P in a).
+    # silent wrong value; then nan (session 30); since session 31 Temme's expansion
+    # differentiated in a gives it (tests/test_s31_incgrad31.py checks it more widely).
+    # Central differences of SciPy's P in a where the loops converge; beyond, quadrature
+    # references: mpmath (dps 50) quad of t^(a-1) e^-t / Gamma(a) (log t - digamma(a)) over
+    # [a - 60 sqrt(a), x] (/tmp/inc31/ref.py of session 31).
     from functrans.primitives.special import gammainc_da
     a = np.array([1e5, 1e6, 1e7, 1e8])
     x = a - 0.5 * np.sqrt(a)
     d1 = gammainc_da(a, x, n=1)
-    assert np.all(np.isnan(d1[2:])) and np.all(np.isnan(gammainc_da(a, x, n=2)[2:]))
+    d2 = gammainc_da(a, x, n=2)
+    np.testing.assert_allclose(d1[2:], [-0.00011134016804437564, -3.5207266195676767e-5],
+                               rtol=1e-13)
+    np.testing.assert_allclose(d2[2:], [1.7605818349937387e-8, 1.7604073218009069e-9],
+                               rtol=1e-12)
     h = 1e-3 * np.sqrt(a[:2])  # (P moves on a scale of sqrt(a) in a)
     fd = (ss.gammainc(a[:2] + h, x[:2]) - ss.gammainc(a[:2] - h, x[:2])) / (2 * h)
     np.testing.assert_allclose(d1[:2], fd, rtol=1e-5)
     import functrans as ft
-    assert math.isnan(ft.grad(fs.gammainc, argnums=0)(np.float64(1e8), np.float64(99994755.75)))
+    g = ft.grad(fs.gammainc, argnums=0)(np.float64(1e8), np.float64(99994755.75))
+    assert abs(g / -3.476955951250662e-5 - 1.0) < 1e-13

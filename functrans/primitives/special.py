@@ -241,20 +241,28 @@ def _gammainc_da3(bk, a, x):
     k-th derivatives in a, S's from hyp1f1_param's series (no cancellation there: each
     one's terms have one sign). Beyond (towards P near 1, where that sum cancels), from
     Q = 1 - P's continued fraction with its log-derivatives carried to the third
-    (functrans.backends.incomplete_grads.gammainc_da3_upper). 0 at x = 0 and where a or x
-    is infinite; nan for invalid arguments, as the extra's."""
+    (functrans.backends.incomplete_grads.gammainc_da3_upper). For a >= 50 within 30 % of
+    x = a, Temme's expansion differentiated in a (incomplete_grads.gammainc_da_temme). 0 at
+    x = 0 and where a or x is infinite; nan for invalid arguments, as the extra's."""
     xp = bk.xp
     dtype = x.dtype
     a, x = xp.astype(a, xp.float64), xp.astype(x, xp.float64)
     bad = ~((a > 0.0) & (x >= 0.0))  # (and nan)
     inner = ~bad & (x > 0.0) & (x < math.inf) & (a < math.inf)
-    from ..backends.incomplete_grads import _none_needs, _prefactor_parts, gammainc_da3_upper
+    from ..backends.incomplete_grads import (_none_needs, _prefactor_parts, gammainc_da3_upper,
+                                             gammainc_da_temme, temme_da_region)
     # (the fraction's third log-derivative loses digits within about sqrt(a) / 10 of
     # x = a + 1 for a large a, 1e-8 relative at a = 1e5; the series keeps about 1e-14 up to
-    # half a standard deviation above it, so it is summed up to there)
-    far = inner & (x >= a + 1.0 + 0.5 * xp.sqrt(xp.where(inner, a, xp.zeros_like(a))))
-    near = inner & ~far
+    # half a standard deviation above it, so it is summed up to there; for a >= 50 within
+    # 30 % of x = a, Temme's expansion differentiated in a instead)
+    tem = inner & temme_da_region(a, x)
+    far = inner & ~tem & (x >= a + 1.0 + 0.5 * xp.sqrt(xp.where(inner, a, xp.zeros_like(a))))
+    near = inner & ~far & ~tem
     out = xp.where(bad, xp.full_like(x, math.nan), xp.zeros_like(x))
+    if not _none_needs(bk, x, tem):
+        at = xp.where(tem, a, xp.full_like(a, 100.0))
+        xt = xp.where(tem, x, xp.full_like(x, 100.0))
+        out = xp.where(tem, gammainc_da_temme(bk, 3, at, xt), out)
     if not _none_needs(bk, x, near):
         an = xp.where(near, a, xp.ones_like(a))
         xn = xp.where(near, x, xp.full_like(x, 0.5))
@@ -265,8 +273,8 @@ def _gammainc_da3(bk, a, x):
         if sums is None:
             raise NotImplementedError(
                 f"gammainc: the third derivative with respect to the shape parameter a: its "
-                f"power series has not converged in {_HYP1F1_TERMS} terms (x near a + 1 with "
-                f"a of about 2e5 or more); the first and second are everywhere")
+                f"power series has not converged in {_HYP1F1_TERMS} terms (not expected: near "
+                f"x = a with a >= 50 Temme's expansion is used); please report the arguments")
         s0, s1, s2, s3 = (sums[0, j][0] for j in range(4))
         # (L and L' as the extra computes them: Stirling's forms for a large a, where
         # a log x - lgamma(a + 1) and log x - digamma(a + 1) would cancel)
@@ -393,9 +401,12 @@ def _betainc_dab_jvp(primals, tangents, *, i, j):
     if ta is not None or tb is not None:
         if i + j >= 2:
             raise NotImplementedError(
-                "betainc: the third derivative with respect to the shape parameters a, b is "
-                "not implemented (the first and second are, and derivatives of any order in "
-                "x after those)")
+                f"betainc: the third derivative with respect to the shape parameters a, b is "
+                f"not implemented (asked: one more than order {i} in a and {j} in b). The "
+                f"first and second are, pure and mixed, and derivatives of any order in x "
+                f"after those: the shape derivatives are carried through the continued "
+                f"fraction (and, for a shape below 1, a power series) to the second order "
+                f"only. (jax.scipy.special.betainc has none in a, b.)")
         if ta is not None:
             d = mul(ta, betainc_dab(a, b, x, i=i + 1, j=j))
         if tb is not None:
