@@ -1,0 +1,87 @@
+"""Session 31 (numpy31): functrans.numpy against NumPy 2 and jax.numpy.
+
+- linspace/logspace with a float32 endpoint beside a Python float gave float64 (NumPy and
+  jax.numpy: float32): the Python number was made a strong float64 array before the dtype
+  was chosen. geomspace now follows the same rule (float32 stays float32, as jax.numpy;
+  NumPy's geomspace alone widens to float64: pinned).
+- asarray of Python ints past int64's range: NumPy's uint64 / float64 (was OverflowError
+  "Python int too large to convert to C long"); past uint64 a clear OverflowError.
+- tri with a negative size: empty, as NumPy (was ValueError).
+- gcd/lcm of two booleans: TypeError as NumPy and jax.numpy (was int8 results).
+"""
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+
+
+@pytest.mark.parametrize("fn", ["linspace", "logspace"])
+@pytest.mark.parametrize("start, stop", [(np.float32(1), 8.0), (np.float32(1), 8),
+                                         (np.array([1.0, 2.0], np.float32), 8.0),
+                                         (1.0, np.float32(8)), (np.float16(1), 3.0),
+                                         (np.int32(1), 8.0), (1, 8), (1.0, 8j)])
+def test_space_functions_keep_numpys_dtype_beside_python_numbers(fn, start, stop):
+    want = getattr(np, fn)(start, stop, 5)
+    got = getattr(fnp, fn)(start, stop, 5)
+    assert np.asarray(got).dtype == want.dtype
+    np.testing.assert_allclose(np.asarray(got), want, rtol=2e-3 if want.dtype == np.float16
+                               else 1e-6)
+
+
+def test_geomspace_keeps_float32_as_jax_numpy():
+    # Deliberate difference: NumPy's geomspace gives float64 for any real input (it mixes in
+    # a float64 zero), unlike its own linspace/logspace; jax.numpy keeps float32, and so do we
+    # (whether the stop is a Python int or float: they are weak).
+    for stop in (8, 8.0, np.float32(8)):
+        got = fnp.geomspace(np.float32(1), stop, 4)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, [1, 2, 4, 8], rtol=1e-6)
+    assert fnp.geomspace(1, 8, 4).dtype == np.float64
+    np.testing.assert_allclose(fnp.geomspace(-1.0, -8, 4), np.geomspace(-1.0, -8, 4),
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("obj", [[1, 2**63], [2**63], 2**63, [-1, 2**63], [[1], [2**63]],
+                                 [2**63, 2**64 - 1], [True, 2**63], [1.5, 2**63],
+                                 [-2**63, 2**63 - 1]])
+def test_asarray_of_python_ints_past_int64_as_numpy(obj):
+    want = np.asarray(obj)
+    for make in (fnp.asarray, fnp.array, lambda o: fnp.full((2,), o)[0] if type(o) is int
+                 else fnp.asarray(o)):
+        got = make(obj)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(np.asarray(got), want)
+
+
+@pytest.mark.parametrize("obj", [[2**64], [1, -2**63 - 1], 2**70])
+def test_asarray_of_python_ints_no_dtype_holds_is_a_clear_error(obj):
+    # (NumPy makes an object array, which no backend has)
+    with pytest.raises(OverflowError, match="pass it as a float"):
+        fnp.asarray(obj)
+    np.testing.assert_array_equal(fnp.asarray(obj, dtype=float), np.asarray(obj, dtype=float))
+
+
+@pytest.mark.parametrize("args", [(-1,), (2, -3), (-2, 3), (0,), (-1, 2, 1), (3, 2, -5)])
+def test_tri_with_negative_sizes_is_empty_as_numpy(args):
+    want = np.tri(*args)
+    got = fnp.tri(*args)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["gcd", "lcm"])
+def test_gcd_lcm_of_two_booleans_is_refused_as_numpy(name):
+    b = np.array([True, False])
+    with pytest.raises(TypeError):
+        getattr(np, name)(b, b)
+    with pytest.raises(TypeError, match=f"{name}: the operands are both booleans"):
+        getattr(fnp, name)(b, b)
+    with pytest.raises(TypeError, match="both booleans"):
+        ft.jit(getattr(fnp, name))(b, True)
+    # one boolean beside integers promotes, as NumPy's
+    i = np.array([4, 6])
+    got = getattr(fnp, name)(b, i)
+    want = getattr(np, name)(b, i)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
