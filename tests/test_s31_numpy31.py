@@ -85,3 +85,64 @@ def test_gcd_lcm_of_two_booleans_is_refused_as_numpy(name):
     want = getattr(np, name)(b, i)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+# -- indexing ------------------------------------------------------------------------------
+
+_X = np.arange(24.0).reshape(2, 3, 4)
+
+
+@pytest.mark.parametrize("key", [[], (slice(None), []), ([], []), ([[]],), (0, []),
+                                 (Ellipsis, [])])
+def test_an_empty_list_indexes_as_integer_positions(key):
+    # was IndexError "arrays used as indices must be of integer ... got float64"; NumPy (and
+    # jax.numpy for x[:, []]) take [] as no positions
+    want = _X[key]
+    for got in (ft.jit(lambda v: v[key])(_X), ft.jvp(lambda v: v[key], (_X,), (_X,))[1],
+                fnp.asarray(_X).at[key].get()):
+        assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(fnp.asarray(_X).at[key].set(1.0), _X)
+    np.testing.assert_array_equal(ft.jit(lambda v: v.at[key].add(1.0))(_X), _X)
+    g = ft.grad(lambda v: fnp.sum(v[key]) + fnp.sum(v))(_X)
+    np.testing.assert_array_equal(g, np.ones_like(_X))
+
+
+def test_take_with_an_empty_list():
+    for kw in ({}, {"axis": 1}):
+        want = np.take(_X, [], **kw)
+        got = fnp.take(_X, [], **kw)
+        assert got.shape == want.shape and got.dtype == want.dtype
+
+
+def test_index_arrays_selecting_nothing_are_not_bounds_checked_as_numpy():
+    y = np.zeros((0, 3))
+    key = ([0], np.zeros((2, 0), int))  # broadcast to (2, 0): no element is read
+    assert y[key].shape == (2, 0)
+    assert ft.jvp(lambda v: v[key], (y,), (y,))[0].shape == (2, 0)
+    x = np.zeros((2, 3))
+    assert ft.jvp(lambda v: v[np.array([9]), np.zeros(0, int)], (x,), (x,))[0].shape == (0,)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for axis 1"):
+        ft.jvp(lambda v: v[np.zeros(0, int), 5], (x,), (x,))  # (an integer: always, as NumPy)
+    with pytest.raises(IndexError, match="index 9 is out of bounds for axis 0"):
+        ft.jvp(lambda v: v[np.array([0, 9]), np.array([1, 1])], (x,), (x,))
+
+
+def test_index_arrays_that_do_not_broadcast_are_numpys_index_error():
+    with pytest.raises(IndexError):
+        _X[[0, 1], [0, 1, 2]]
+    with pytest.raises(IndexError, match=r"shape mismatch: indexing arrays could not be "
+                                         r"broadcast together with shapes \(2,\) \(3,\)"):
+        ft.jvp(lambda v: v[[0, 1], [0, 1, 2]], (_X,), (_X,))
+    with pytest.raises(IndexError, match="shape mismatch"):
+        fnp.asarray(_X).at[[0, 1], [0, 1, 2]].set(0.0)
+
+
+def test_fftn_s_entry_none_keeps_the_axis_length_as_numpy():
+    x = np.random.default_rng(0).standard_normal((3, 4, 5))
+    with np.testing.suppress_warnings() as sup:
+        sup.filter(DeprecationWarning)
+        want = np.fft.fftn(x, s=(3, None))
+        want2 = np.fft.irfftn(x, s=(None, 6), axes=(0, 2))
+    np.testing.assert_allclose(fnp.fft.fftn(x, s=(3, None)), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fnp.fft.irfftn(x, s=(None, 6), axes=(0, 2)), want2,
+                               rtol=1e-12, atol=1e-12)
