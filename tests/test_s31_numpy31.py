@@ -146,3 +146,76 @@ def test_fftn_s_entry_none_keeps_the_axis_length_as_numpy():
     np.testing.assert_allclose(fnp.fft.fftn(x, s=(3, None)), want, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(fnp.fft.irfftn(x, s=(None, 6), axes=(0, 2)), want2,
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("idx", [np.array([[1.7]]), np.array([[True]])])
+def test_take_along_axis_refuses_non_integer_indices_as_numpy(idx):
+    # was: 1.7 silently took position 1 (NumPy IndexError, jax.numpy TypeError)
+    x = np.arange(12.0).reshape(3, 4)
+    with pytest.raises(IndexError):
+        np.take_along_axis(x, idx, axis=1)
+    with pytest.raises(IndexError, match="take_along_axis: indices must be an integer array"):
+        fnp.take_along_axis(x, idx, axis=1)
+    with pytest.raises(IndexError, match="must be an integer array"):
+        ft.jit(lambda v: fnp.take_along_axis(v, idx, axis=1))(x)
+    np.testing.assert_array_equal(fnp.take_along_axis(x, np.array([[1]], np.uint8), axis=1),
+                                  np.take_along_axis(x, np.array([[1]], np.uint8), axis=1))
+
+
+# -- deliberate differences from NumPy (pinned) ----------------------------------------------
+
+def test_quantiles_of_booleans_are_computed_as_jax_numpy():
+    # NumPy raises (boolean subtract inside its interpolation); jax.numpy gives the value of
+    # the 0/1 data, as its median (and NumPy's median) does: we follow jax.numpy
+    b = np.array([True, False, True])
+    with pytest.raises(TypeError):
+        np.percentile(b, 50)
+    for got in (fnp.percentile(b, 50), fnp.quantile(b, 0.5), fnp.nanpercentile(b, 50),
+                fnp.median(b)):
+        assert float(got) == 1.0
+    np.testing.assert_allclose(fnp.quantile(b, [0.0, 0.25, 1.0]), [0.0, 0.5, 1.0])
+
+
+def test_histogramdd_with_complex_weights_sums_them_as_jax_numpy():
+    # NumPy raises (it casts the weights to float64 'safe'ly); jax.numpy sums them, so do we
+    s = np.array([[1.0, 2.0], [3.0, 4.0]])
+    w = np.array([1 + 1j, 2.0])
+    with pytest.raises(TypeError):
+        np.histogramdd(s, bins=2, weights=w)
+    h, _ = fnp.histogramdd(s, bins=2, weights=w)
+    want_re, _ = np.histogramdd(s, bins=2, weights=w.real)
+    want_im, _ = np.histogramdd(s, bins=2, weights=w.imag)
+    np.testing.assert_array_equal(h, want_re + 1j * want_im)
+
+
+# -- linalg: one rtol per matrix -------------------------------------------------------------
+
+def test_matrix_rank_with_an_rtol_per_matrix():
+    # was [2, 2, 2, 2]: the (4,) rtol broadcast against the singular values' axis
+    a = np.array([np.diag([1.0, 0.1, 0.01, 0.001])] * 4)
+    rt = np.array([1e-4, 0.05, 0.5, 2.0])
+    want = np.linalg.matrix_rank(a, rtol=rt)
+    np.testing.assert_array_equal(want, [4, 2, 1, 0])
+    np.testing.assert_array_equal(fnp.linalg.matrix_rank(a, rtol=rt), want)
+    np.testing.assert_array_equal(ft.jit(lambda v: fnp.linalg.matrix_rank(v, rtol=rt))(a), want)
+    np.testing.assert_array_equal(fnp.linalg.matrix_rank(a, rtol=np.float64(0.05)),
+                                  np.linalg.matrix_rank(a, rtol=0.05))
+
+
+def test_pinv_with_an_rtol_per_matrix():
+    # was TypeError ("only 0-dimensional arrays can be converted to Python scalars")
+    rng = np.random.default_rng(0)
+    b = rng.standard_normal((4, 3, 5)) + 1j * rng.standard_normal((4, 3, 5))
+    b[:, 2] = 2 * b[:, 0]
+    b[1, 1] *= 1e-3
+    rt = np.array([1e-4, 1e-2, 0.5, 2.0])
+    want = np.linalg.pinv(b, rtol=rt)
+    np.testing.assert_allclose(fnp.linalg.pinv(b, rtol=rt), want, atol=1e-12)
+    np.testing.assert_allclose(fnp.linalg.pinv(b, rcond=rt), want, atol=1e-12)
+    np.testing.assert_allclose(ft.jit(lambda v: fnp.linalg.pinv(v, rtol=rt))(b), want, atol=1e-12)
+    # the derivative is the scalar rtol's where the rank is the same
+    c = rng.standard_normal((4, 3, 3))
+    t = rng.standard_normal((4, 3, 3))
+    _, d1 = ft.jvp(lambda v: fnp.linalg.pinv(v, rtol=np.full(4, 1e-10)), (c,), (t,))
+    _, d2 = ft.jvp(lambda v: fnp.linalg.pinv(v, rtol=1e-10), (c,), (t,))
+    np.testing.assert_allclose(d1, d2, rtol=1e-9, atol=1e-9)

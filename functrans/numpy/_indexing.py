@@ -271,6 +271,9 @@ def take_along_axis(x, indices, /, axis=-1):
     ``indices``. Differentiable in ``x``."""
     x = _as_operand(x)
     indices = _host_index(indices, x)
+    if _dtype(indices).kind not in "iu":  # (was truncated: 1.7 took position 1)
+        raise IndexError(f"take_along_axis: indices must be an integer array; got "
+                         f"{_dtype(indices).name}")
     if axis is None:
         if len(_shape(indices)) != 1:
             raise ShapeError(f"take_along_axis: with axis=None the indices must be 1-d; got "
