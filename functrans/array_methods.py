@@ -132,7 +132,9 @@ class _IndexUpdate:
         shape = tuple(x.shape)
         key = self.idx if isinstance(self.idx, tuple) else (self.idx,)
         # (a list index made on x's library and device: the gathers below mix them)
-        key = [fnp.asarray(k, device=fnp.device(x)) if isinstance(k, list) else k for k in key]
+        from .numpy._indexing import _no_numbers  # ([] is integer positions, as NumPy's)
+        key = [fnp.asarray(k, device=fnp.device(x), dtype="int64" if _no_numbers(k) else None)
+               if isinstance(k, list) else k for k in key]
 
         def width(k):  # the axes of x an entry indexes
             if k is None or k is Ellipsis or type(k) is bool:

@@ -70,6 +70,8 @@ def _to_array(x, dtype=None, like=None):
     c = None if like is None else _concrete_value(like)
     if dtype is None:
         dtype = _SCALAR_DTYPES.get(type(x)) or _python_dtype(x)
+        if type(x) is int and not -9223372036854775808 <= x <= 9223372036854775807:
+            dtype = _python_int_dtype(x)  # (uint64 as NumPy's, or a clear OverflowError)
     if type(x) in _NUMPY_SCALARS or (type(x) in _SEQUENCES and _holds_numpy_scalar(x)):
         x = _np.asarray(x).tolist()  # (Python numbers: torch refuses np.bool_ as an int)
     if c is not None:
@@ -189,10 +191,40 @@ def _python_dtype(value):
     walk(value)
     if not kinds.isdisjoint(_NUMPY_SCALARS):
         return _dt.dtype_of(_np.asarray(value))
-    for t, d in ((complex, _dt.complex128), (float, _dt.float64), (int, _dt.int64)):
+    for t, d in ((complex, _dt.complex128), (float, _dt.float64)):
         if t in kinds:
             return d
+    if int in kinds:
+        return _python_int_dtype(value)
     return _dt.bool_ if kinds else _dt.float64
+
+
+def _python_int_dtype(value):
+    """NumPy's dtype for Python ints (bools among them): int64, unless one is past int64's
+    range: uint64 where all of those fit it and no other int is there ([2**63] is uint64),
+    float64 beside smaller ints ([1, 2**63], NumPy's int64 with uint64); one NumPy would keep
+    as an object array (past uint64, below int64's minimum) is an OverflowError."""
+    big = small = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif type(v) is int:
+            if v > 9223372036854775807:
+                if v > 18446744073709551615:
+                    raise OverflowError(f"Python int {v} is too large for any integer dtype "
+                                        f"(uint64 holds up to 2**64 - 1; NumPy would make an "
+                                        f"object array): pass it as a float, or dtype=float")
+                big += 1
+            elif v < -9223372036854775808:
+                raise OverflowError(f"Python int {v} is too small for int64 (NumPy would make "
+                                    f"an object array): pass it as a float, or dtype=float")
+            else:
+                small += 1
+    if not big:
+        return _dt.int64
+    return _dt.float64 if small else _dt.uint64
 
 
 def _first_array(seq):

@@ -352,6 +352,8 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
                  complex: _dt.complex128}[type(fill_value)]
+        if dtype is _dt.int64:  # (past int64: NumPy's uint64, or a clear OverflowError)
+            dtype = _python_dtype(fill_value)
     else:
         fill_value = _cast_as_numpy(fill_value, _dt.as_dtype(dtype))
     return b.xp.full(shape, fill_value, **_kw(b, dtype, device))

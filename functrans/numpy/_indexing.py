@@ -124,6 +124,13 @@ def _advanced(x, key):
     shape = _shape(x)
     # 2. the integer indices, broadcast together
     idx, checking = [], _index_checks_running()
+    shapes = [_shape(entries[i]) for i in adv if _is_array_index(entries[i])]
+    try:
+        b_shape = broadcast_shapes(*shapes)
+    except ShapeError:  # (NumPy's IndexError)
+        raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together "
+                         f"with shapes {' '.join(map(str, shapes))}") from None
+    selects = math.prod(b_shape) > 0  # (nothing selected: no array index is checked, NumPy)
     for i in adv:
         k = entries[i]
         n = shape[i]
@@ -134,10 +141,9 @@ def _advanced(x, key):
             if not -n <= k < n:
                 raise IndexError(f"index {k} is out of bounds for axis {source[i]} with size "
                                  f"{n}")
-        else:
+        elif selects:
             _check_bounds(k, n, f"axis {source[i]}", "index")
         idx.append(k)
-    b_shape = broadcast_shapes(*[_shape(k) for k in idx if _is_array_index(k)])
     idx = [_st.broadcast_to(k, b_shape) if _is_array_index(k) else k for k in idx]
     rest = [i for i in range(len(shape)) if i not in adv]
     out = _ix.gather(_st.transpose(x, tuple(adv) + tuple(rest)), idx)
@@ -181,7 +187,7 @@ def take(a, indices, axis=None, out=None, mode="raise", *, fill_value=None):
         if type(indices) is bool or type(indices) is float or (
                 type(indices) not in _SCALARS and _has_float(indices)):
             raise IndexError("take: indices must be integers")
-        indices = _to_array(indices, like=x)
+        indices = _to_array(indices, like=x, dtype=_dt.int64 if _no_numbers(indices) else None)
     indices = _host_index(indices, x)
     if _dtype(indices).kind not in "iu":  # NumPy's TypeError (no 'same_kind' cast to intp)
         raise TypeError(f"take: indices must be integers; got {_dtype(indices).name}")
@@ -265,6 +271,9 @@ def take_along_axis(x, indices, /, axis=-1):
     ``indices``. Differentiable in ``x``."""
     x = _as_operand(x)
     indices = _host_index(indices, x)
+    if _dtype(indices).kind not in "iu":  # (was truncated: 1.7 took position 1)
+        raise IndexError(f"take_along_axis: indices must be an integer array; got "
+                         f"{_dtype(indices).name}")
     if axis is None:
         if len(_shape(indices)) != 1:
             raise ShapeError(f"take_along_axis: with axis=None the indices must be 1-d; got "
@@ -414,13 +423,19 @@ def _as_index(x, k):
         k = bool(k)
     if isinstance(k, list) or type(k) is bool:
         from ._creation import asarray
-        return asarray(k, device=device(x))
+        return asarray(k, device=device(x), dtype=_dt.int64 if _no_numbers(k) else None)
     if type(k) is ConstTracer and isinstance(k.primal, _np.ndarray):
         # positions fixed inside the transform (fnp.asarray(np_idx)): as the NumPy array
         # held, so indexing another library's array with them works as with np_idx itself
         held = _host_index(k.primal, x)
         return k if held is k.primal else held
     return _host_index(k, x)
+
+
+def _no_numbers(k):
+    """Whether the list or tuple ``k`` holds only (nested) empty sequences: as an index
+    NumPy takes it as integer positions (``x[[]]``, ``take(x, [])``), not floats."""
+    return type(k) in (list, tuple) and builtins.all(_no_numbers(o) for o in k)
 
 
 def _host_index(k, x):

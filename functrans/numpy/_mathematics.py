@@ -2466,17 +2466,12 @@ def _int_pair(name, x1, x2):
     for v in (x1, x2):
         if _dtype(v).kind not in "biu":
             raise TypeError(f"{name}: the operands must be integers; got {_dtype(v).name}")
-    (x1, x2), dt = _promote_arrays_int(x1, x2)
-    return x1, x2, dt
-
-
-def _promote_arrays_int(x1, x2):
     from ._base import _promote_arrays
     (x1, x2), dt = _promote_arrays([x1, x2])
-    if dt.kind == "b":
-        dt = _dt.int8
-        x1, x2 = astype(x1, dt), astype(x2, dt)
-    return (x1, x2), dt
+    if dt.kind == "b":  # (NumPy has no boolean loop, jax.numpy refuses them too)
+        raise TypeError(f"{name}: the operands are both booleans; it is defined for integers "
+                        f"(cast one with astype(int) for an integer result)")
+    return x1, x2, dt
 
 
 # the most Euclid steps two n-bit integers can take (consecutive Fibonacci numbers)
@@ -2485,7 +2480,7 @@ _EUCLID_STEPS = {8: 12, 16: 24, 32: 47, 64: 93}
 
 def gcd(x1, x2, /):
     """The greatest common divisor of ``|x1|`` and ``|x2|`` elementwise (``gcd(0, 0) = 0``),
-    for integers (booleans as int8, floats a TypeError, as in NumPy). Euclid's algorithm,
+    for integers (two booleans or floats a TypeError, as in NumPy). Euclid's algorithm,
     vectorised: on plain arrays until every element is done, under a transform for the
     worst-case number of steps of the dtype."""
     a, b, dt = _int_pair("gcd", x1, x2)

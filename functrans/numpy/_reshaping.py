@@ -583,9 +583,11 @@ def identity(n, dtype=None, *, like=None):
 @_with_at
 def tri(N, M=None, k=0, dtype=float, *, like=None):
     """An ``N`` by ``M`` array with ones at and below diagonal ``k`` and zeros elsewhere
-    (float64 by default), of the default backend (or of ``like``'s library and device)."""
+    (float64 by default), of the default backend (or of ``like``'s library and device). A
+    negative ``N`` or ``M`` counts as 0 (an empty array), as in NumPy."""
     N = operator.index(N)
     M = N if M is None else operator.index(M)
+    N, M = builtins.max(N, 0), builtins.max(M, 0)  # (negative sizes: empty, as NumPy's)
     from ._creation import ones
     dtype = _dt.float64 if dtype is None else _dt.as_dtype(dtype)  # (None: NumPy's default)
     return _tril(ones((N, M), dtype=dtype, like=like), k=operator.index(k))
@@ -1086,9 +1088,9 @@ def _linspace(start, stop, num, endpoint, axis, name):
     if num < 0:
         raise ValueError(f"{name}: number of samples, {num}, must be non-negative")
     dev = _first_array([start, stop])
-    start, stop = _conv(start, dev), _conv(stop, dev)
-    dt = _np_common([start, stop, float(num)])
-    start, stop = astype(start, dt), astype(stop, dt)
+    s0, s1 = _conv(start, dev), _conv(stop, dev)
+    dt = _np_common(_weak_scalars((start, stop), (s0, s1)) + [float(num)])
+    start, stop = astype(s0, dt), astype(s1, dt)
     if _base._PROMOTION_CHECKS:  # (endpoints broadcast together, as a binary function's)
         _promotion.check_ranks(name, start, stop)
     shape = broadcast_shapes(_shape(start), _shape(stop))
@@ -1103,6 +1105,13 @@ def _linspace(start, stop, num, endpoint, axis, name):
     if endpoint and num > 1:
         y = _st.concat([_slice_axis(y, 0, 0, num - 1), _st.reshape(stop, (1,) + shape)], 0)
     return y, start, stop, dt
+
+
+def _weak_scalars(given, converted):
+    """The endpoints for the result dtype: Python numbers as given (weak: a float32
+    ``start`` with ``stop=8.0`` stays float32, as NumPy's linspace/logspace and jax.numpy
+    give), everything else converted."""
+    return [g if type(g) in _SCALARS else c for g, c in zip(given, converted)]
 
 
 def _move_from_0(y, axis):
@@ -1159,7 +1168,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     num = operator.index(num)
     dev = _first_array([start, stop])
     s0, s1 = _conv(start, dev), _conv(stop, dev)
-    dt = _np_common([s0, s1, float(num)])
+    dt = _np_common(_weak_scalars((start, stop), (s0, s1)) + [float(num)])
     s0, s1 = astype(s0, dt), astype(s1, dt)
     if _base._PROMOTION_CHECKS:
         _promotion.check_ranks("geomspace", s0, s1)

@@ -127,8 +127,9 @@ def _shape_and_axes(x, s, axes, name, last_default=None):
         if len(s) != len(axes):
             raise ValueError(f"fft.{name}: s and axes must have the same length; got "
                              f"{len(s)} and {len(axes)}")
-        # -1 keeps the input's length along that axis (NumPy 2, the Array API)
-        s = [_shape(x)[a] if n is not None and _index(n, "s", name) == -1 else n
+        # -1 keeps the input's length along that axis (NumPy 2, the Array API; None too,
+        # NumPy 2's deprecated spelling of it)
+        s = [_shape(x)[a] if n is None or _index(n, "s", name) == -1 else n
              for a, n in zip(axes, s)]
     s = [_length(n, None, name) for n in s]
     return s, axes

@@ -255,7 +255,20 @@ def pinv(x, /, rcond=None, hermitian=False, *, rtol=None):
     if rcond is not None and rtol is not None:
         raise ValueError("pinv: give rcond or rtol, not both (as in NumPy).")
     rtol = rcond if rtol is None else rtol
-    return _la.pinv(_float(x), None if rtol is None else float(rtol))
+    if rtol is None or type(rtol) in (int, float) or not _shape(_as_operand(rtol)):
+        return _la.pinv(_float(x), None if rtol is None else float(rtol))
+    # one rtol per matrix (NumPy's broadcasting over the batch): from the SVD
+    x = _float(x)
+    u, s, vh = svd(x, full_matrices=False)
+    if not _shape(s)[-1]:
+        return matrix_transpose(x)
+    cut = multiply(max(s, axis=-1, keepdims=True), _per_matrix(rtol, s))
+    keep = _ew.gt(s, _st.broadcast_to(cut, _shape(s)))
+    from ._base import divide, where
+    s_inv = where(keep, divide(1.0, where(keep, s, 1.0)), 0.0)
+    vs = multiply(conj(matrix_transpose(vh)), _st.reshape(s_inv, _shape(s)[:-1] + (1,)
+                                                         + _shape(s)[-1:]))
+    return matmul(vs, conj(matrix_transpose(u)))
 
 
 def matrix_rank(x, /, tol=None, hermitian=False, *, rtol=None):
@@ -277,8 +290,19 @@ def matrix_rank(x, /, tol=None, hermitian=False, *, rtol=None):
         rtol = builtins.max(_shape(x)[-2:]) * _dt_eps(_dtype(x))
     if not _shape(s)[-1]:  # (an empty matrix: rank 0, as NumPy's; max has nothing to reduce)
         return sum(_ew.gt(s, 0.0), axis=-1)
+    if type(rtol) not in (int, float):  # one per matrix, as NumPy's (was broadcast against
+        rtol = _per_matrix(rtol, s)     # the singular values' axis: a silent wrong rank)
     tol = multiply(max(s, axis=-1, keepdims=True), rtol)
     return sum(_ew.gt(s, _st.broadcast_to(tol, _shape(s))), axis=-1)
+
+
+def _per_matrix(v, s):
+    """``v`` (a number or array over the batch axes) broadcast to the batch shape of the
+    singular values ``s``, with a length-1 axis for theirs."""
+    v = _as_operand(v)
+    batch = _shape(s)[:-1]
+    v = _st.broadcast_to(v, batch) if _shape(v) != batch else v
+    return _st.reshape(_st.convert_element_type(v, _dtype(s)), batch + (1,))
 
 
 def _dt_eps(d):
