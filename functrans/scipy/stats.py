@@ -1154,8 +1154,17 @@ class _Beta(_Shaped):
         return _log_betainc(b, a, 1.0 - z, z, p=self._sf(z, a, b))
 
     def _logpdf(self, z, a, b):
-        return fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),
-                            _special.betaln(a, b))
+        direct = fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),
+                              _special.betaln(a, b))
+        # both shapes large: the terms above are ~a and cancel (betaln alone is off by
+        # ~1e-16 a: logpdf(0.5, 1e14, 1e14) came out 16.234, not 16.2389); the density is
+        # (m + 1) times the binomial mass of a - 1 in m = a + b - 2 trials at z, taken in
+        # its saddle-point (deviance) form, which has no large terms
+        big = fnp.logical_and(a >= 10.0, b >= 10.0)
+        ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
+        m = fnp.add(ab, bb) - 2.0
+        dev = fnp.add(fnp.log1p(m), _log_binom_mass(ab - 1.0, m, z, 1.0 - z))
+        return fnp.where(big, dev, direct)
 
 
 def _log_small_beta_root(a, b, log_p, v):
@@ -1434,6 +1443,18 @@ def _log_poisson_term(k, mu):
     return fnp.where(big, large, small)
 
 
+def _log_binom_mass(k, n, p, q):
+    """``log C(n, k) + k log(p) + (n - k) log(q)`` (``q = 1 - p``; real ``0 <= k <= n``) as
+    ``lp(k, n p) + lp(n - k, n q) - lp(n, n)``, ``lp`` the log Poisson mass
+    (``_log_poisson_term``): an identity (the ``exp(-n)`` and the powers of ``n`` cancel)
+    whose terms are each free of large cancelling parts (Loader's saddle-point form of the
+    binomial; ``log C(n, k)`` through betaln is off by ~1e-16 n)."""
+    nk = fnp.subtract(n, k)
+    return fnp.subtract(fnp.add(_log_poisson_term(k, fnp.multiply(n, p)),
+                                _log_poisson_term(nk, fnp.multiply(n, q))),
+                        _log_poisson_term(n, n))
+
+
 class _Poisson(_Discrete):
     """The Poisson distribution with mean ``mu``, as ``scipy.stats.poisson``."""
 
@@ -1572,8 +1593,15 @@ class _Binom(_Discrete):
     def _logpmf(self, k, n, p):
         n = _count_only(n, "binom.logpmf/pmf")
         comb = _log_choose(n, k)
-        return fnp.add(fnp.add(comb, _special.xlogy(k, p)),
-                       _special.xlog1py(fnp.subtract(n, k), -p))
+        direct = fnp.add(fnp.add(comb, _special.xlogy(k, p)),
+                         _special.xlog1py(fnp.subtract(n, k), -p))
+        # k and n - k both from 10 on: the saddle-point form (the terms above are ~k and
+        # cancel: pmf(5e8, 1e9, 0.5) was 1.3e-7 off relative)
+        big = fnp.logical_and(fnp.logical_and(k >= 10.0, fnp.subtract(n, k) >= 10.0),
+                              n < math.inf)
+        kb, nb = fnp.where(big, k, 10.0), fnp.where(big, n, 20.0)
+        dev = _log_binom_mass(kb, nb, p, 1.0 - p)
+        return fnp.where(big, dev, direct)
 
 
 class _Bernoulli(_Discrete):
