@@ -71,3 +71,40 @@ def test_binom_logpmf_large_counts(k, n, p):
         k / p + (n - k) / (1 - p))
     h = -k / p ** 2 - (n - k) / (1 - p) ** 2
     assert _rel(ft.hessian(lambda q: fst.binom.logpmf(k, n, q))(p), h) < 1e-12
+
+
+def _betabinom_logpmf(k, n, a, b):
+    k, n, a, b = (mp.mpf(v) for v in (k, n, a, b))
+
+    def lb(x, y):
+        return mp.loggamma(x) + mp.loggamma(y) - mp.loggamma(x + y)
+    return (mp.loggamma(n + 1) - mp.loggamma(k + 1) - mp.loggamma(n - k + 1)
+            + lb(k + a, n - k + b) - lb(a, b))
+
+
+@pytest.mark.parametrize("k, n, a, b, tol", [
+    (5, 10, 1e14, 1e14, 5e-15), (5, 10, 1e8, 1e8, 5e-15), (3, 10, 1e6, 3e6, 5e-15),
+    (50, 100, 1e10, 1e10, 5e-15), (5e5, 1e6, 1e12, 1e12, 5e-15), (0, 10, 20.0, 30.0, 5e-15),
+    (10, 10, 20.0, 30.0, 5e-15), (40, 100, 10.0, 10.0, 5e-15), (2e3, 1e4, 15.0, 40.0, 5e-14),
+    (5e8, 1e9, 1e10, 1e10, 5e-11)])
+def test_betabinom_logpmf_large_shapes(k, n, a, b, tol):
+    # the first was -1.39245 (true -1.40204): betaln(k + a, n - k + b) - betaln(a, b)
+    # cancelled
+    assert _rel(fst.betabinom.logpmf(k, n, a, b), _betabinom_logpmf(k, n, a, b)) < tol
+
+
+def test_betabinom_logpmf_large_shapes_derivatives():
+    mp.mp.dps = 30
+    try:
+        for k, n, a, b in [(40, 100, 10.0, 12.0), (5, 10, 1e8, 1e8)]:
+            def f(v):
+                return fst.betabinom.logpmf(k, n, v[0], v[1])
+            v = ft.numpy.array([a, b])
+            g, h = ft.grad(f)(v), ft.hessian(f)(v)
+            assert _rel(g[0], mp.diff(lambda u: _betabinom_logpmf(k, n, u, b), a)) < 1e-13
+            assert _rel(g[1], mp.diff(lambda u: _betabinom_logpmf(k, n, a, u), b)) < 1e-13
+            assert _rel(h[0, 0], mp.diff(lambda u: _betabinom_logpmf(k, n, u, b), a, 2)) < 1e-13
+            assert _rel(h[0, 1], mp.diff(lambda u: mp.diff(
+                lambda w: _betabinom_logpmf(k, n, u, w), b), a)) < 1e-13
+    finally:
+        mp.mp.dps = 50
