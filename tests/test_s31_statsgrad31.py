@@ -108,3 +108,59 @@ def test_betabinom_logpmf_large_shapes_derivatives():
                 lambda w: _betabinom_logpmf(k, n, u, w), b), a)) < 1e-13
     finally:
         mp.mp.dps = 50
+
+
+# -- betabinom.cdf / sf in bounded memory ---------------------------------------------------------
+
+def _betabinom_sums(k, n, a, b):
+    masses = [mp.exp(_betabinom_logpmf(i, n, a, b)) for i in range(n + 1)]
+    return sum(masses[:k + 1]), sum(masses[k + 1:])
+
+
+def test_betabinom_cdf_bounded_memory(monkeypatch):
+    import tracemalloc
+    # was elements x (max(n) + 1) at once: 200 x 2001 float64, 3.2 MB a temporary (a
+    # MemoryError at n = 1e5 over 40,960 points)
+    monkeypatch.setattr(type(fst.betabinom), "_CHUNK", 1 << 13, raising=False)
+    k = np.linspace(0.0, 2000.0, 200)
+    fst.betabinom.cdf(k[:3], 2000.0, 2.0, 3.0)  # (warm)
+    tracemalloc.start()
+    try:
+        out = np.asarray(fst.betabinom.cdf(k, 2000.0, 2.0, 3.0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2e6
+    assert np.all(np.diff(out) >= 0) and out[-1] == 1.0
+
+
+@pytest.mark.parametrize("n, a, b", [(10, 2.0, 3.0), (10, 0.3, 0.7), (3, 1e14, 1e14),
+                                     (200, 0.5, 0.5), (7, 30.0, 40.0)])
+def test_betabinom_cdf_sf_values(n, a, b):
+    for k in sorted({0, n // 3, n // 2, n - 1, n}):
+        c, s = _betabinom_sums(k, n, a, b)
+        assert _rel(fst.betabinom.cdf(k, n, a, b), c) < 1e-13
+        if s:
+            assert _rel(fst.betabinom.sf(k, n, a, b), s) < 1e-13
+        else:
+            assert float(fst.betabinom.sf(k, n, a, b)) == 0.0
+
+
+def test_betabinom_cdf_blocks_and_derivatives(monkeypatch):
+    # blocks of 3 terms (the masses by their ratios inside a block) give the same values
+    # and derivatives; each against the sum of masses in mpmath
+    k = np.array([0.0, 3.0, 7.0, 9.0, 10.0, -1.0, 12.0])
+    full = np.asarray(fst.betabinom.cdf(k, [[10.0], [4.0], [0.0]], 2.0, 3.0))
+    g = float(ft.grad(lambda v: fst.betabinom.cdf(3.0, 10.0, v, 3.0))(2.0))
+    h = float(ft.hessian(lambda v: fst.betabinom.sf(3.0, 10.0, 2.0, v))(3.0))
+    monkeypatch.setattr(type(fst.betabinom), "_BLOCK", 3, raising=False)
+    np.testing.assert_allclose(fst.betabinom.cdf(k, [[10.0], [4.0], [0.0]], 2.0, 3.0), full,
+                               rtol=1e-14)
+    mp.mp.dps = 30
+    try:
+        for v in (g, float(ft.grad(lambda v: fst.betabinom.cdf(3.0, 10.0, v, 3.0))(2.0))):
+            assert _rel(v, mp.diff(lambda u: _betabinom_sums(3, 10, u, 3.0)[0], 2.0)) < 1e-12
+        for v in (h, float(ft.hessian(lambda v: fst.betabinom.sf(3.0, 10.0, 2.0, v))(3.0))):
+            assert _rel(v, mp.diff(lambda u: _betabinom_sums(3, 10, 2.0, u)[1], 3.0, 2)) < 1e-11
+    finally:
+        mp.mp.dps = 50
