@@ -164,3 +164,29 @@ def test_betabinom_cdf_blocks_and_derivatives(monkeypatch):
             assert _rel(v, mp.diff(lambda u: _betabinom_sums(3, 10, 2.0, u)[1], 3.0, 2)) < 1e-11
     finally:
         mp.mp.dps = 50
+
+
+# -- sem: SciPy's small samples and ddof >= n -----------------------------------------------------
+
+def test_sem_small_samples_and_large_ddof():
+    nan, inf = math.nan, math.inf
+    # (SciPy 1.17: nan for fewer than two values; the sum of squares over max(n - ddof, 0))
+    cases = [([1.0], {"ddof": 0}, nan),                               # was 0.0
+             ([1.0, nan], {"ddof": 0, "nan_policy": "omit"}, nan),    # was 0.0
+             ([1.0, 2.0, nan], {"ddof": 2, "nan_policy": "omit"}, inf),  # was nan
+             ([1.0, 2.0, 3.0, nan], {"ddof": 3, "nan_policy": "omit"}, inf),  # was nan
+             ([1.0, 1.0, nan], {"ddof": 2, "nan_policy": "omit"}, nan),
+             ([1.0, 2.0], {"ddof": 3}, inf), ([nan], {"nan_policy": "omit"}, nan)]
+    for a, kw, want in cases:
+        got = float(fst.sem(np.array(a), **kw))
+        assert (math.isnan(got) and math.isnan(want)) or got == want, (a, kw, got)
+    a = np.array([[1.0, nan, 3.0, 4.0], [2.0, 5.0, nan, nan], [nan, 7.0, nan, nan]])
+    out = np.asarray(fst.sem(a, axis=1, nan_policy="omit"))
+    np.testing.assert_allclose(out[:2], [math.sqrt(7 / 3) / math.sqrt(3), 1.5], rtol=1e-14)
+    assert math.isnan(out[2])
+    # d/da_i of sqrt(ss / ((n - 1) n)) is (a_i - mean) / ((n - 1) n sem); 0 at the nans
+    g = np.asarray(ft.grad(lambda x: ft.numpy.sum(fst.sem(x, axis=1, nan_policy="omit")))(a))
+    s0 = math.sqrt(7 / 3) / math.sqrt(3)
+    want = np.array([[(1 - 8 / 3) / (6 * s0), 0.0, (3 - 8 / 3) / (6 * s0), (4 - 8 / 3) / (6 * s0)],
+                     [-1.5 / (2 * 1.5), 1.5 / (2 * 1.5), 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(g, want, rtol=1e-13, atol=1e-15)

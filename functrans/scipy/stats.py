@@ -2682,11 +2682,26 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
     else:
         from ..numpy._base import _normalize_axis
         ax = _normalize_axis(axis, a.ndim)
+    # SciPy's: nan for fewer than two values (after the nans are left out), and the sum of
+    # squares over max(n - ddof, 0) (inf for n <= ddof; nanstd gave nan there)
     if nan_policy == "omit":
-        cnt = fnp.sum(fnp.astype(fnp.logical_not(fnp.isnan(a)), a.dtype), axis=ax)
-        out = fnp.divide(fnp.nanstd(a, axis=ax, ddof=ddof), fnp.sqrt(cnt))
+        isn = fnp.isnan(a)
+        cnt = fnp.sum(fnp.astype(fnp.logical_not(isn), a.dtype), axis=ax, keepdims=True)
+        az = fnp.where(isn, 0.0, a)  # (the nans' derivative 0, not nan)
+        dev = fnp.where(isn, 0.0, fnp.subtract(az, fnp.divide(
+            fnp.sum(az, axis=ax, keepdims=True), fnp.maximum(cnt, 1.0))))
+        ss = fnp.sum(fnp.multiply(dev, dev), axis=ax)
+        cnt = fnp.squeeze(cnt, axis=ax)
+        few = cnt <= 1.0
+        # (stand-ins where fewer than two: no nan in the derivative from the unused branch)
+        ss, cnt = fnp.where(few, 1.0, ss), fnp.where(few, 2.0, cnt)
+        out = fnp.sqrt(fnp.divide(fnp.divide(ss, fnp.maximum(fnp.subtract(cnt, ddof), 0.0)),
+                                  cnt))
+        out = fnp.where(few, math.nan, out)
     else:
-        out = fnp.std(a, axis=ax, correction=ddof) / math.sqrt(a.shape[ax])
+        out = fnp.std(a, axis=ax, correction=ddof) / math.sqrt(max(a.shape[ax], 1))
+        if a.shape[ax] <= 1:
+            out = fnp.full_like(out, math.nan)
     return _keep_axis(out, shape, None if axis is None else ax, keepdims)
 
 
