@@ -1154,8 +1154,17 @@ class _Beta(_Shaped):
         return _log_betainc(b, a, 1.0 - z, z, p=self._sf(z, a, b))
 
     def _logpdf(self, z, a, b):
-        return fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),
-                            _special.betaln(a, b))
+        direct = fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),
+                              _special.betaln(a, b))
+        # both shapes large: the terms above are ~a and cancel (betaln alone is off by
+        # ~1e-16 a: logpdf(0.5, 1e14, 1e14) came out 16.234, not 16.2389); the density is
+        # (m + 1) times the binomial mass of a - 1 in m = a + b - 2 trials at z, taken in
+        # its saddle-point (deviance) form, which has no large terms
+        big = fnp.logical_and(a >= 10.0, b >= 10.0)
+        ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
+        m = fnp.add(ab, bb) - 2.0
+        dev = fnp.add(fnp.log1p(m), _log_binom_mass(ab - 1.0, m, z, 1.0 - z))
+        return fnp.where(big, dev, direct)
 
 
 def _log_small_beta_root(a, b, log_p, v):
@@ -1434,6 +1443,18 @@ def _log_poisson_term(k, mu):
     return fnp.where(big, large, small)
 
 
+def _log_binom_mass(k, n, p, q):
+    """``log C(n, k) + k log(p) + (n - k) log(q)`` (``q = 1 - p``; real ``0 <= k <= n``) as
+    ``lp(k, n p) + lp(n - k, n q) - lp(n, n)``, ``lp`` the log Poisson mass
+    (``_log_poisson_term``): an identity (the ``exp(-n)`` and the powers of ``n`` cancel)
+    whose terms are each free of large cancelling parts (Loader's saddle-point form of the
+    binomial; ``log C(n, k)`` through betaln is off by ~1e-16 n)."""
+    nk = fnp.subtract(n, k)
+    return fnp.subtract(fnp.add(_log_poisson_term(k, fnp.multiply(n, p)),
+                                _log_poisson_term(nk, fnp.multiply(n, q))),
+                        _log_poisson_term(n, n))
+
+
 class _Poisson(_Discrete):
     """The Poisson distribution with mean ``mu``, as ``scipy.stats.poisson``."""
 
@@ -1572,8 +1593,15 @@ class _Binom(_Discrete):
     def _logpmf(self, k, n, p):
         n = _count_only(n, "binom.logpmf/pmf")
         comb = _log_choose(n, k)
-        return fnp.add(fnp.add(comb, _special.xlogy(k, p)),
-                       _special.xlog1py(fnp.subtract(n, k), -p))
+        direct = fnp.add(fnp.add(comb, _special.xlogy(k, p)),
+                         _special.xlog1py(fnp.subtract(n, k), -p))
+        # k and n - k both from 10 on: the saddle-point form (the terms above are ~k and
+        # cancel: pmf(5e8, 1e9, 0.5) was 1.3e-7 off relative)
+        big = fnp.logical_and(fnp.logical_and(k >= 10.0, fnp.subtract(n, k) >= 10.0),
+                              n < math.inf)
+        kb, nb = fnp.where(big, k, 10.0), fnp.where(big, n, 20.0)
+        dev = _log_binom_mass(kb, nb, p, 1.0 - p)
+        return fnp.where(big, dev, direct)
 
 
 class _Bernoulli(_Discrete):
@@ -2264,16 +2292,44 @@ class _Betabinom(_Discrete):
                   "``jit`` or ``vmap``, raises NotImplementedError: the number of terms is "
                   "read from it). Differentiable in ``a`` and ``b``.")
 
+    # (at most this many elements x terms at a time: the whole table, elements x (max(n) +
+    # 1), was a MemoryError at n = 1e5 over 40,960 points; and at most _BLOCK terms between
+    # two masses computed directly)
+    _CHUNK = 1 << 20
+    _BLOCK = 64
+
     def _terms(self, j, n, a, b, upper):
-        """The masses of ``0 ... max(n)`` summed where they are at most (above) ``j``."""
-        i = fnp.astype(fnp.arange(self._top + 1, device=fnp.device(j)), fnp.float64)
+        """The masses of ``0 ... max(n)`` summed where they are at most (above) ``j``, in
+        blocks of terms: each block's first mass directly (``_logpmf``), the others by the
+        ratio of consecutive masses, ``(n - i)(i + a) / ((i + 1)(n - i - 1 + b))``, summed
+        in logarithms (a few operations a term instead of the betaln of the mass)."""
+        j, n, a, b = fnp.broadcast_arrays(j, n, a, b)
         jj, nn = fnp.expand_dims(j, axis=-1), fnp.expand_dims(n, axis=-1)
-        keep = fnp.logical_and(fnp.greater(i, jj) if upper else fnp.less_equal(i, jj),
-                               fnp.less_equal(i, nn))
-        ik = fnp.where(keep, i, 0.0)
-        logpmf = self._logpmf(ik, fnp.where(keep, nn, 1.0), fnp.expand_dims(a, axis=-1),
-                              fnp.expand_dims(b, axis=-1))
-        return fnp.sum(fnp.where(keep, fnp.exp(logpmf), 0.0), axis=-1)
+        ae, be = fnp.expand_dims(a, axis=-1), fnp.expand_dims(b, axis=-1)
+        size = max(1, math.prod(j.shape))
+        step = max(1, min(self._BLOCK, self._CHUNK // size))
+        total = None
+        for start in range(0, self._top + 1, step):
+            stop = min(self._top + 1, start + step)
+            i = fnp.astype(fnp.arange(start, stop, device=fnp.device(j)), fnp.float64)
+            keep = fnp.logical_and(fnp.greater(i, jj) if upper else fnp.less_equal(i, jj),
+                                   fnp.less_equal(i, nn))
+            first_ok = fnp.less_equal(float(start), n)
+            first = self._logpmf(fnp.full(j.shape, float(start), device=fnp.device(j)),
+                                 fnp.where(first_ok, n, float(start)), a, b)
+            # log ratio of the masses i + 1 and i, for i < n (stand-ins beyond)
+            inner = fnp.less(i, nn)
+            ni = fnp.where(inner, fnp.subtract(nn, i), 2.0)
+            lr = fnp.subtract(fnp.add(fnp.log(ni), fnp.log(fnp.add(i, ae))),
+                              fnp.add(fnp.log(fnp.add(i, 1.0)),
+                                      fnp.log(fnp.add(fnp.subtract(ni, 1.0), be))))
+            lr = fnp.where(inner, lr, 0.0)
+            cs = fnp.cumulative_sum(lr[..., :-1], axis=-1)
+            zero = fnp.zeros(j.shape + (1,), dtype=fnp.float64, device=fnp.device(j))
+            logpmf = fnp.add(fnp.expand_dims(first, axis=-1), fnp.concat([zero, cs], axis=-1))
+            part = fnp.sum(fnp.where(keep, fnp.exp(logpmf), 0.0), axis=-1)
+            total = part if total is None else fnp.add(total, part)
+        return total
 
     def _distribution(self, method, k, shapes, loc):
         n = shapes[0]
@@ -2308,8 +2364,31 @@ class _Betabinom(_Discrete):
         n = _count_only(n, "betabinom")
         nk = fnp.subtract(n, k)
         comb = _log_choose(n, k)
-        return fnp.add(comb, fnp.subtract(_special.betaln(fnp.add(k, a), fnp.add(nk, b)),
-                                          _special.betaln(a, b)))
+        direct = fnp.add(comb, fnp.subtract(_special.betaln(fnp.add(k, a), fnp.add(nk, b)),
+                                            _special.betaln(a, b)))
+        # a and b both from 10 on: the two betaln are ~a and cancel (pmf(5, 10, 1e14,
+        # 1e14) was 0.7% off). By Stirling, log Gamma(x + h) - log Gamma(x) = h log(x + h)
+        # + x log1pmx(h / x) - log1p(h / x) / 2 + w(x + h) - w(x); the three pairs' h log(x
+        # + h) with log C(n, k) make a binomial mass at p = (a + k) / (a + b + n), taken in
+        # its saddle-point form; the rest has no large terms
+        big = fnp.logical_and(a >= 10.0, b >= 10.0)
+        ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
+        s = fnp.add(ab, bb)
+        tot = fnp.add(s, n)
+        mass = _log_binom_mass(k, n, fnp.divide(fnp.add(ab, k), tot),
+                               fnp.divide(fnp.add(bb, nk), tot))
+        w = _special._stirling_correction
+
+        def rest(x, h):
+            t = fnp.divide(h, x)
+            near = t <= 0.5
+            tn = fnp.where(near, t, 0.0)
+            tf = fnp.where(near, 1.0, t)
+            l1 = fnp.where(near, _log1pmx(tn), fnp.subtract(fnp.log1p(tf), tf))
+            return fnp.add(fnp.subtract(fnp.multiply(x, l1), 0.5 * fnp.log1p(t)),
+                           fnp.subtract(w(fnp.add(x, h)), w(x)))
+        dev = fnp.add(mass, fnp.subtract(fnp.add(rest(ab, k), rest(bb, nk)), rest(s, n)))
+        return fnp.where(big, dev, direct)
 
 
 nbinom = _discrete_methods(_Nbinom, "negative binomial")
@@ -2603,11 +2682,26 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
     else:
         from ..numpy._base import _normalize_axis
         ax = _normalize_axis(axis, a.ndim)
+    # SciPy's: nan for fewer than two values (after the nans are left out), and the sum of
+    # squares over max(n - ddof, 0) (inf for n <= ddof; nanstd gave nan there)
     if nan_policy == "omit":
-        cnt = fnp.sum(fnp.astype(fnp.logical_not(fnp.isnan(a)), a.dtype), axis=ax)
-        out = fnp.divide(fnp.nanstd(a, axis=ax, ddof=ddof), fnp.sqrt(cnt))
+        isn = fnp.isnan(a)
+        cnt = fnp.sum(fnp.astype(fnp.logical_not(isn), a.dtype), axis=ax, keepdims=True)
+        az = fnp.where(isn, 0.0, a)  # (the nans' derivative 0, not nan)
+        dev = fnp.where(isn, 0.0, fnp.subtract(az, fnp.divide(
+            fnp.sum(az, axis=ax, keepdims=True), fnp.maximum(cnt, 1.0))))
+        ss = fnp.sum(fnp.multiply(dev, dev), axis=ax)
+        cnt = fnp.squeeze(cnt, axis=ax)
+        few = cnt <= 1.0
+        # (stand-ins where fewer than two: no nan in the derivative from the unused branch)
+        ss, cnt = fnp.where(few, 1.0, ss), fnp.where(few, 2.0, cnt)
+        out = fnp.sqrt(fnp.divide(fnp.divide(ss, fnp.maximum(fnp.subtract(cnt, ddof), 0.0)),
+                                  cnt))
+        out = fnp.where(few, math.nan, out)
     else:
-        out = fnp.std(a, axis=ax, correction=ddof) / math.sqrt(a.shape[ax])
+        out = fnp.std(a, axis=ax, correction=ddof) / math.sqrt(max(a.shape[ax], 1))
+        if a.shape[ax] <= 1:
+            out = fnp.full_like(out, math.nan)
     return _keep_axis(out, shape, None if axis is None else ax, keepdims)
 
 
