@@ -406,14 +406,46 @@ def _division(which):
     return unsigned
 
 
+def _remainder_past_overflow(fn, x, y, out):
+    """torch's float remainder on arrays of 8 elements or more (its vectorised kernel) is nan
+    where ``x / y`` overflows (``1e300 mod 1e-300``, float32 ``1e30 mod 1e-30``), where
+    NumPy's is exact: those elements are first reduced modulo ``y 2^k`` (a multiple of ``y``,
+    so the same remainder) with ``k`` small enough for a finite quotient, then modulo ``y``."""
+    if not (isinstance(out, torch.Tensor) and out.is_floating_point()):
+        return out
+    bad = torch.isnan(out)
+    if not bool(bad.any()):
+        return out
+    x, y = (v if isinstance(v, torch.Tensor) else torch.as_tensor(v, dtype=out.dtype,
+                                                                  device=out.device)
+            for v in (x, y))
+    x, y = torch.broadcast_tensors(x.to(out.dtype), y.to(out.dtype))
+    bad = bad & torch.isfinite(x) & torch.isfinite(y) & (y != 0)
+    if not bool(bad.any()):
+        return out
+    # (quotients up to 2**span: well inside the dtype's range)
+    span = {torch.float64: 1000, torch.float32: 100, torch.bfloat16: 100}.get(out.dtype, 10)
+    r, d = torch.where(bad, x, 1), torch.where(bad, y, 1)
+    ed = torch.frexp(d)[1]
+    for _ in range(8):  # (each step takes span bits off the exponents' difference)
+        k = torch.clamp(torch.frexp(r)[1] - ed - span, min=0)
+        half = k // 2  # (2**k itself may overflow: two exact scalings)
+        r = fn(r, torch.ldexp(torch.ldexp(d, half), k - half))
+        if not bool((k > 0).any()):
+            break
+    return torch.where(bad, r, out)
+
+
 def _zero_division_as_numpy(name):
     """floor_divide and remainder as torch computes them, but 0 (NumPy's result, with its
-    warning) where an integer is divided by zero: torch raises a RuntimeError there."""
+    warning) where an integer is divided by zero: torch raises a RuntimeError there. (The
+    remainder: also exact where the quotient overflows, _remainder_past_overflow.)"""
     fn = getattr(_xp, name)
 
     def impl(x, y):
         try:
-            return fn(x, y)
+            out = fn(x, y)
+            return _remainder_past_overflow(fn, x, y, out) if name == "remainder" else out
         except NotImplementedError:  # (a subclass: the unsigned fallback's business)
             raise
         except RuntimeError as e:
