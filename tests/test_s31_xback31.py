@@ -152,3 +152,21 @@ def test_binom_with_k_large_against_a_negative_n(backend):
         dk = mpmath.diff(lambda u: mpmath.binomial(mpmath.mpf(-3.7), u), mpmath.mpf(25.3))
     _check(backend, gn, float(dn), rtol=1e-12)
     _check(backend, gk, float(dk), rtol=1e-12)
+
+
+def test_remainder_where_the_quotient_overflows(backend):
+    """torch's vectorised float remainder (8 elements or more) was nan where x / y
+    overflows: fmod/remainder/divmod/lax.rem(1e300, 1e-300) nan (NumPy 4.89e-301, exact);
+    float32 1e30 mod 1e-30 likewise. Now NumPy's on every backend."""
+    import functrans.lax as lax
+    x = np.array([1e300, -1e300, 7.25, 1e300, 3.0, -5.5, 1.7e308, 1e-300, 2.0, 9.0])
+    y = np.array([1e-300, 1e-300, 5e-324, -3e-301, 1e-310, 2.0, 3e-320, 7e-301, np.inf, 4.0])
+    X, Y = backend.asarray(x), backend.asarray(y)
+    with np.errstate(all="ignore"):
+        for f, ref in ((fnp.fmod, np.fmod), (fnp.remainder, np.remainder),
+                       (lambda a, b: fnp.divmod(a, b)[1], lambda a, b: np.divmod(a, b)[1]),
+                       (lax.rem, np.fmod)):
+            _check(backend, f(X, Y), ref(x, y), rtol=0)
+        x32, y32 = np.float32([1e30, -3e38, 5.0] * 3), np.float32([1e-30, 1e-38, 3.0] * 3)
+        _check(backend, fnp.fmod(backend.asarray(x32, "float32"), backend.asarray(y32, "float32")),
+               np.fmod(x32, y32), rtol=0)
