@@ -17,9 +17,9 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.metadata
-import warnings
 import contextvars
 import sys
+import warnings
 
 from .. import dtypes as _dt
 from ..errors import BackendMismatchError, UnsupportedBackendError
@@ -180,6 +180,11 @@ class Backend:
     # complex numbers as NumPy does (NaNs included); where not (the standard's are for real
     # dtypes only), those primitives use functrans.backends.complex_order instead.
     orders_complex = False
+
+    # Names of this library's own extras whose single-precision kernels are not accurate to
+    # a few ulps: float32 operands are computed in float64 and the results rounded back, as
+    # for the generic extras (Backend._single_in_float64).
+    single_in_float64 = ()
 
     def __init__(self, name, xp, array_types, dtypes, extras=None, impls=None):
         self.name = name
@@ -342,6 +347,67 @@ class Backend:
         call.__wrapped__ = fn
         return call
 
+    def _single_in_float64(self, fn):
+        """``fn`` (a special function) computing float32, complex64 and half-precision
+        operands in float64 (complex128) and giving its floating results back in their
+        precision, as SciPy computes its float32 loops in double: the generic series and
+        some libraries' single-precision kernels lose far more than an ulp (torch's float32
+        digamma 856 ulps near its root at 1.4616, the generic lgamma 8800 ulps near 1, erfc
+        64 in its tail). Operands already in 64 bits are left as they are."""
+        f64, c128 = self._to_native.get(_dt.float64), self._to_native.get(_dt.complex128)
+        if f64 is None or not self._makes_float64():
+            return self._half_in_float32(fn)
+        xp, to_dtype, native = self.xp, self._to_dtype, self._to_native
+        narrow = {dt for dt in (_dt.float16, _dt.bfloat16, _dt.float32, _dt.complex64)
+                  if dt in native and (dt.kind == "f" or c128 is not None)}
+        if not narrow:
+            return fn
+        full = (_dt.float64, _dt.complex128)
+
+        def call(*args):
+            low = None  # (the first narrow operand's dtype: the results' precision)
+            for a in args:
+                d = getattr(a, "dtype", None)
+                dt = None if d is None else to_dtype.get(d)
+                if dt in full:
+                    return fn(*args)
+                if low is None and dt in narrow:
+                    low = dt
+            if low is None:
+                return fn(*args)
+            up = []
+            for a in args:
+                d = getattr(a, "dtype", None)
+                dt = None if d is None else to_dtype.get(d)
+                up.append(xp.astype(a, c128 if dt.kind == "c" else f64) if dt in narrow
+                          else a)
+            out = fn(*up)
+            single = low in (_dt.float32, _dt.complex64)
+            real = native[_dt.float32] if single else native[low]
+            cplx = native.get(_dt.complex64) if single else None
+            back = []
+            for o in (out if isinstance(out, tuple) else (out,)):
+                if xp.isdtype(o.dtype, "real floating"):
+                    o = xp.astype(o, real)
+                elif cplx is not None and xp.isdtype(o.dtype, "complex floating"):
+                    o = xp.astype(o, cplx)
+                back.append(o)
+            return tuple(back) if isinstance(out, tuple) else back[0]
+        call.__name__ = getattr(fn, "__name__", "extra")
+        call.__wrapped__ = fn
+        return call
+
+    def _makes_float64(self):
+        """Whether this library's float64 arrays are float64 (JAX without x64 narrows them
+        to float32, with a warning)."""
+        f64 = self._to_native[_dt.float64]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self.xp.zeros((), dtype=f64).dtype == f64
+        except Exception:
+            return False
+
     def has_extra(self, name: str) -> bool:
         try:
             self.extra(name)
@@ -358,13 +424,19 @@ class Backend:
         fn = self.extras.get(name)
         if fn is None:
             fn = self.load_extra(name)
+        generic = False
         if fn is None:
             from .generic import GENERIC
             g = GENERIC.get(name)
             if g is not None:
-                fn = functools.partial(g, self)
+                fn, generic = functools.partial(g, self), True
         if fn is not None and name not in _ANY_PRECISION:
-            fn = self._half_in_float32(fn)
+            # (the generic versions, written for float64, and the library's own where it
+            # names them in single_in_float64: float32 computed in float64)
+            if generic or name in self.single_in_float64:
+                fn = self._single_in_float64(fn)
+            else:
+                fn = self._half_in_float32(fn)
         if fn is None:
             if name not in EXTRAS:
                 raise UnsupportedBackendError(

@@ -1817,7 +1817,9 @@ def _y_series(xp, x):
     (the digamma values psi(k + 1) = H_k - gamma, their gamma terms folded into L J1); the
     terms fall at least as fast as q^k / k!^2, q <= 1: 35 of them."""
     q = 0.25 * x * x
-    lg = xp.log(0.5 * x) + _EULER
+    # (log x - log 2, not log(x/2): x/2 of the smallest subnormal is 0, and L = -inf made
+    # Y0(5e-324) -inf, SciPy's -474.0, and Y1 there nan, -inf * 0)
+    lg = xp.log(x) + (_EULER - math.log(2.0))
     t0 = xp.ones_like(x)   # (-q)^k / k!^2
     t1 = 0.5 * x           # (x/2) (-q)^k / (k! (k+1)!)
     j0s, j1s = t0, t1

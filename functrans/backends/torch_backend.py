@@ -6,7 +6,9 @@ Extras: ``scatter_add`` with ``Tensor.index_add``; the special functions from
 functions and Python floats given to transforms give float64 here as on every backend.
 """
 
+import functools
 import math
+import types
 import warnings
 
 import array_api_compat.torch as _xp
@@ -45,14 +47,50 @@ def _polygamma(n, x):
     return torch.where(x == math.inf, torch.zeros_like(out) * (-1.0) ** (n + 1), out)
 
 
+class LinAlgError(numpy.linalg.LinAlgError, torch.linalg.LinAlgError):
+    """torch's linear-algebra error (a singular matrix to ``inv`` or ``solve``, one that is
+    not positive definite to ``cholesky``, an SVD or eigendecomposition that did not
+    converge), raised as an instance of NumPy's ``LinAlgError`` as well: the same program
+    catches the same error on every backend (``except numpy.linalg.LinAlgError``, as on
+    NumPy and array-api-strict), and code written for torch (``except
+    torch.linalg.LinAlgError``) still catches it. The message is torch's."""
+
+
+def _numpy_linalg_error(fn):
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except torch.linalg.LinAlgError as e:
+            if isinstance(e, numpy.linalg.LinAlgError):
+                raise
+            raise LinAlgError(*e.args) from None
+    return call
+
+
+def _namespace_with_numpy_linalg_errors(xp):
+    """``xp`` with its ``linalg`` functions raising :class:`LinAlgError` for torch's errors
+    (the primitives call ``backend.xp.linalg.inv``...): copies of the two modules, so the
+    library's own are untouched."""
+    linalg = types.ModuleType(xp.linalg.__name__, xp.linalg.__doc__)
+    for name, value in vars(xp.linalg).items():
+        if callable(value) and not name.startswith("_") and not isinstance(value, type):
+            value = _numpy_linalg_error(value)
+        setattr(linalg, name, value)
+    out = types.ModuleType(xp.__name__, xp.__doc__)
+    vars(out).update(vars(xp))
+    out.linalg = linalg
+    return out
+
+
 def _solve_triangular(a, b, lower):
     # torch divides by a zero on the diagonal (inf/nan); SciPy's and the general solve of the
     # other backends raise, and so does this one (one check on the host, as torch's solve).
     zero = torch.diagonal(a, dim1=-2, dim2=-1) == 0
     if bool(zero.any()):
         i = int(torch.nonzero(zero.reshape(-1, zero.shape[-1]))[0, 1])
-        raise numpy.linalg.LinAlgError(f"singular matrix: the triangular matrix has a zero "
-                                       f"at diagonal position {i}")
+        raise LinAlgError(f"singular matrix: the triangular matrix has a zero at diagonal "
+                          f"position {i}")
     return torch.linalg.solve_triangular(a, b, upper=not lower)
 
 
@@ -368,14 +406,46 @@ def _division(which):
     return unsigned
 
 
+def _remainder_past_overflow(fn, x, y, out):
+    """torch's float remainder on arrays of 8 elements or more (its vectorised kernel) is nan
+    where ``x / y`` overflows (``1e300 mod 1e-300``, float32 ``1e30 mod 1e-30``), where
+    NumPy's is exact: those elements are first reduced modulo ``y 2^k`` (a multiple of ``y``,
+    so the same remainder) with ``k`` small enough for a finite quotient, then modulo ``y``."""
+    if not (isinstance(out, torch.Tensor) and out.is_floating_point()):
+        return out
+    bad = torch.isnan(out)
+    if not bool(bad.any()):
+        return out
+    x, y = (v if isinstance(v, torch.Tensor) else torch.as_tensor(v, dtype=out.dtype,
+                                                                  device=out.device)
+            for v in (x, y))
+    x, y = torch.broadcast_tensors(x.to(out.dtype), y.to(out.dtype))
+    bad = bad & torch.isfinite(x) & torch.isfinite(y) & (y != 0)
+    if not bool(bad.any()):
+        return out
+    # (quotients up to 2**span: well inside the dtype's range)
+    span = {torch.float64: 1000, torch.float32: 100, torch.bfloat16: 100}.get(out.dtype, 10)
+    r, d = torch.where(bad, x, 1), torch.where(bad, y, 1)
+    ed = torch.frexp(d)[1]
+    for _ in range(8):  # (each step takes span bits off the exponents' difference)
+        k = torch.clamp(torch.frexp(r)[1] - ed - span, min=0)
+        half = k // 2  # (2**k itself may overflow: two exact scalings)
+        r = fn(r, torch.ldexp(torch.ldexp(d, half), k - half))
+        if not bool((k > 0).any()):
+            break
+    return torch.where(bad, r, out)
+
+
 def _zero_division_as_numpy(name):
     """floor_divide and remainder as torch computes them, but 0 (NumPy's result, with its
-    warning) where an integer is divided by zero: torch raises a RuntimeError there."""
+    warning) where an integer is divided by zero: torch raises a RuntimeError there. (The
+    remainder: also exact where the quotient overflows, _remainder_past_overflow.)"""
     fn = getattr(_xp, name)
 
     def impl(x, y):
         try:
-            return fn(x, y)
+            out = fn(x, y)
+            return _remainder_past_overflow(fn, x, y, out) if name == "remainder" else out
         except NotImplementedError:  # (a subclass: the unsigned fallback's business)
             raise
         except RuntimeError as e:
@@ -469,6 +539,10 @@ _IMPLS.update({name: _bool_fallback(name, _IMPLS[name]) for name in (
 
 
 class TorchBackend(Backend):
+    # torch's float32 digamma is computed in float32: 856 ulps off near its positive root
+    # (x = 1.4596, SciPy 0.5); ndtri 2.4 ulps
+    single_in_float64 = ("digamma", "ndtri")
+
     def copy(self, x):
         return x.clone()  # (asarray(copy=True) warns for tensors that require grad)
 
@@ -482,9 +556,10 @@ class TorchBackend(Backend):
         return x.numpy()
 
 
-backend = TorchBackend("torch", _xp, [torch.Tensor], _pairs, extras={
+backend = TorchBackend("torch", _namespace_with_numpy_linalg_errors(_xp), [torch.Tensor],
+                       _pairs, extras={
     "scatter_add": _scatter_add,
-    "eig": lambda x: tuple(torch.linalg.eig(x)),
+    "eig": _numpy_linalg_error(lambda x: tuple(torch.linalg.eig(x))),
     "solve_triangular": _solve_triangular,
     "erf": torch.special.erf,
     "erfc": torch.special.erfc,

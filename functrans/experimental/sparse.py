@@ -1845,7 +1845,9 @@ def _coordinates(indices, indptr, rows):
     k = fnp.arange(indices.shape[0], dtype=_dt.dtype_of(indptr), like=indptr)
     # entry k is in the last row whose start is at or before it; past indptr[-1]: padding
     row = fnp.searchsorted(indptr, k, side="right") - 1
-    row = fnp.where(k < indptr[-1], row, rows)
+    # (fnp.less, not <: k is a concrete array beside a traced indptr, and array-api-strict's
+    # operator raises on an operand it does not know instead of deferring to the tracer)
+    row = fnp.where(fnp.less(k, indptr[-1]), row, rows)
     return fnp.stack([row, fnp.astype(indices, _dt.dtype_of(row))], axis=-1)
 
 

@@ -138,7 +138,8 @@ def _shape_and_axes(x, s, axes, name, last_default=None):
 def _c2c(x, n, axis, norm, inverse, name):
     x = _complex(_operand(x))
     ax = _axis(axis, len(_shape(x)), name)
-    x = _fit(x, ax, _length(n, _shape(x)[ax], name))
+    # (an empty axis is checked here too, as NumPy does: torch's own error was a RuntimeError)
+    x = _fit(x, ax, _length(_shape(x)[ax] if n is None else n, None, name))
     return _fft.fft(x, (ax,), inverse, _norm(norm, name))
 
 

@@ -16,8 +16,8 @@ Conventions shared by all:
 - ``overwrite_a``/``overwrite_b`` are accepted and have no effect (inputs are never
   written). ``check_finite`` is accepted but not checked (that would read the values on the
   host): infinities and nans propagate into the result instead of raising ValueError.
-- Singular or non positive-definite matrices raise the backend's own error (NumPy's
-  ``LinAlgError``, torch's ``linalg`` errors...) where SciPy raises ``LinAlgError``;
+- Singular or non positive-definite matrices raise NumPy's ``LinAlgError`` where SciPy
+  does (on torch an error that is also ``torch.linalg.LinAlgError``);
   ill-conditioned ones give no ``LinAlgWarning``.
 - The triangular solves (``solve_triangular``, ``cho_solve``, ``solve`` with a triangular
   ``assume_a``) use the backend's triangular solver (SciPy, torch, CuPy; the general solver
