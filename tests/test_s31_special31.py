@@ -107,7 +107,10 @@ def test_betaincc_tiny_at_huge_shapes(backend):
     got = _values(backend, sp.betaincc, b, a, y)
     ref = sc.betainc(a, b, 1.0 - np.array(y))
     assert np.all((ref > 1e-210) & (ref < 1e-30))
-    assert np.all(np.abs(got / ref - 1.0) <= 1e-14 + 4e-16 * np.array(cond)), (got, ref)
+    # (NumPy: SciPy's betainc at the same x; torch / strict: the generic one from y, within
+    # the conditioning)
+    tol = 1e-14 if backend.name == "numpy" else np.minimum(4e-16 * np.array(cond), 1e-3)
+    assert np.all(np.abs(got / ref - 1.0) <= tol), (got, ref)
 
 
 @pytest.mark.parametrize("name", ["betainc", "betaincinv", "stdtr", "fdtr", "bdtr"])
