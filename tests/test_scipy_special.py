@@ -848,7 +848,13 @@ def test_inverse_edge_values(backend):
     a, b, y = (g.ravel() for g in np.meshgrid(shapes, shapes, [0.0, 0.3, 0.5, 1.0, np.nan,
                                                                -0.1, 1.5]))
     out = _np(backend, fsp.betaincinv(backend.asarray(a), backend.asarray(b), backend.asarray(y)))
-    _rel_close(out, sc.betaincinv(a, b, y), _inv_rtol(backend))
+    ref = sc.betaincinv(a, b, y)
+    # one infinite shape inside (0, 1): the quantile's limit, 0 for b = inf and 1 for a = inf
+    # (SciPy gives these only where the other shape is 1, nan for the others)
+    inside = (y > 0.0) & (y < 1.0)
+    ref[inside & (b == np.inf) & (a > 0.0) & (a < np.inf)] = 0.0
+    ref[inside & (a == np.inf) & (b > 0.0) & (b < np.inf)] = 1.0
+    _rel_close(out, ref, _inv_rtol(backend))
 
 
 def test_inverse_underflow(backend):

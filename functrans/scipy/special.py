@@ -314,9 +314,11 @@ def betaln(a, b, /):
     used for the gamma functions of the larger argument and of the sum, so that their large parts
     cancel exactly: ``betaln(1e30, 1)`` is ``-log(1e30)`` to rounding (the plain formula lost
     everything there); elsewhere that formula, whose absolute error is about eps times the size
-    of the ``gammaln`` terms. ``-inf`` where one argument is ``inf`` and the other positive;
-    nan where ``a``, ``b`` and ``a + b`` are poles together (SciPy gives the limit where it
-    exists)."""
+    of the ``gammaln`` terms. ``-inf`` where one argument is ``inf`` and the other positive
+    (finite: SciPy's nan for ``(1e300, inf)``); ``inf`` where it is ``inf`` and the other
+    zero or negative, and where an argument is ``-inf`` (SciPy's overflow; nan beside a nan);
+    nan where two of ``a``, ``b`` and ``a + b`` are poles together (SciPy gives ``+-inf``,
+    or the limit where it exists: ``beta(-3, 2) = 1/6``)."""
     a, b = _real_pair(a, b, "betaln")
     return _betaln(a, b)
 
@@ -354,6 +356,8 @@ def _betaln(a, b):
     # functions cancel as badly, betaln(-2.5, 1e17) was 0)
     big = _all(hi >= _STIRLING_FROM, hi < _inf, fnp.add(lo, hi) >= _STIRLING_FROM)
     to_inf = _all(hi == _inf, lo > 0.0, lo < _inf)  # (B(a, inf) = 0, as SciPy: -inf)
+    # (a negative non-integer beside inf: |B| = |Gamma(lo)| inf^(-lo) = inf, as SciPy)
+    to_neg = _all(hi == _inf, lo < 0.0, lo > -_inf)
     lo, hi = _where(big, lo, 1.0), _where(big, hi, _STIRLING_FROM)  # (the branch's own domain)
     s = fnp.add(lo, hi)
     w = fnp.subtract(_stirling_correction(hi), _stirling_correction(s))
@@ -367,17 +371,33 @@ def _betaln(a, b):
                      fnp.add(log1p_ratio, fnp.multiply(0.5, fnp.log(hi)))),
         fnp.add(fnp.add(w, _stirling_correction(lo_big)), _HALF_LOG_2PI))
     out = _where(big, _where(lo >= _STIRLING_FROM, both, one), plain)
-    return _where(to_inf, -_inf, out)
+    out = _where(to_inf, -_inf, out)
+    return _where(_any(_beta_overflows(a, b), to_neg), _inf, out)
+
+
+def _beta_overflows(a, b):
+    """Where B(a, b) is ``+inf`` by SciPy's conventions beyond the poles the formulas give:
+    an argument ``-inf`` beside a non-nan one (no limit: SciPy's overflow), and ``inf``
+    beside a non-positive integer (``Gamma`` at a pole: ``beta(-3, inf) = inf``). (Beside a
+    negative non-integer ``inf`` gives ``sign(Gamma) * inf``: :func:`betaln`'s ``inf`` with
+    :func:`beta`'s sign.)"""
+    neg = _all(_any(a == -_inf, b == -_inf), a == a, b == b)
+    pole_a = _all(b == _inf, a <= 0.0, a > -_inf, a == fnp.floor(a))
+    pole_b = _all(a == _inf, b <= 0.0, b > -_inf, b == fnp.floor(b))
+    return _any(neg, pole_a, pole_b)
 
 
 def beta(a, b, /):
     """The beta function ``Gamma(a) Gamma(b) / Gamma(a + b)`` for real arguments, as
     ``sign * exp(betaln(a, b))`` (negative non-integers get their sign from the gamma
-    functions). See :func:`betaln` for the accuracy and the poles."""
+    functions). See :func:`betaln` for the accuracy and the poles; ``sign(Gamma(a)) * inf``
+    for a negative non-integer ``a`` beside ``b = inf``, ``+inf`` where :func:`betaln` is
+    ``inf`` otherwise, as SciPy."""
     a, b = _real_pair(a, b, "beta")
     s = fnp.add(a, b)
     sign = fnp.multiply(fnp.multiply(_gamma_sign(a), _gamma_sign(b)), _gamma_sign(s))
-    return fnp.multiply(fnp.exp(_betaln(a, b)), sign)
+    out = fnp.multiply(fnp.exp(_betaln(a, b)), sign)
+    return _where(_beta_overflows(a, b), _inf, out)
 
 
 # -- reductions: logsumexp, softmax --------------------------------------------------------------
@@ -740,9 +760,24 @@ def betainc(a, b, x, /):
     and 0 where ``b = 0`` or ``a = inf``; nan for negative ``a`` or ``b``, ``x`` outside
     [0, 1], nan, ``a = b = 0`` and ``a = b = inf``. Values from SciPy or cupyx where the
     backend has them, elsewhere (torch, array-api-strict) from the generic continued
-    fraction of :mod:`functrans.backends.generic`.
+    fraction of :mod:`functrans.backends.generic`. float32 (and 16-bit) operands are computed
+    in float64 and rounded once (SciPy's own float32 loop is up to 8e-4 off).
     """
     a, b, x = _real_many((a, b, x), "betainc")
+    return _in64_many(_betainc, (a, b, x))
+
+
+def _in64_many(fn, args):
+    """``fn(*args)`` computed in float64 where the (common) dtype is float32 or 16-bit,
+    rounded once to it (the float32 paths lost up to 8e-4 relative: SciPy's own float32
+    loop on NumPy, the generic series in float32 1e-5 on torch)."""
+    d = _dtype(args[0])
+    if d is _dt.float32 or d in _dt.HALF:
+        return fnp.astype(fn(*(fnp.astype(v, _dt.float64) for v in args)), d)
+    return fn(*args)
+
+
+def _betainc(a, b, x):
     bad = _any(a < 0.0, b < 0.0, x < 0.0, x > 1.0, _all(a == 0.0, b == 0.0),
                _all(a == _inf, b == _inf), a != a, b != b, x != x)
     # (x = 0 and x = 1 with 0 < a, b < inf go through the primitive, which gives 0 and 1
@@ -837,18 +872,29 @@ def betaincinv(a, b, y, /):
     ``I_x(a, b) = y``, for ``a, b > 0`` and ``0 <= y <= 1``.
 
     As SciPy: 0 at ``y = 0`` and 1 at ``y = 1`` (any ``a, b > 0``, infinite ones too); nan
-    for ``a <= 0`` or ``b <= 0``, ``y`` outside [0, 1], nan, and for an infinite ``a`` or
-    ``b`` with ``0 < y < 1``. Where the root is below the smallest normal float the result is
+    for ``a <= 0`` or ``b <= 0``, ``y`` outside [0, 1], nan, and for ``a = b = inf`` with
+    ``0 < y < 1``. With one infinite shape and ``0 < y < 1`` the limit of the quantile
+    (:func:`betainc` is then a step at 0 or 1): 0 for ``b = inf``, 1 for ``a = inf`` (SciPy
+    gives these where the other shape is 1, nan elsewhere), with zero derivatives. Where the root is below the smallest normal float the result is
     that float (``2.2e-308`` in float64), as SciPy gives it.
     """
     a, b, y = _real_many((a, b, y), "betaincinv")
+    return _in64_many(_betaincinv, (a, b, y))
+
+
+def _betaincinv(a, b, y):
     bad = _any(a <= 0.0, b <= 0.0, y < 0.0, y > 1.0, a != a, b != b, y != y)
     at0, at1 = y == 0.0, y == 1.0
-    no_root = fnp.logical_and(fnp.logical_not(fnp.logical_or(at0, at1)),
-                              fnp.logical_or(a == _inf, b == _inf))
-    ok = fnp.logical_not(_any(bad, at0, at1, no_root))
+    inside = fnp.logical_not(fnp.logical_or(at0, at1))
+    # (0 < y < 1 with one infinite shape: the limit of the quantile, 0 for b = inf and 1
+    # for a = inf, the other finite; nan for both infinite)
+    to0 = _all(inside, b == _inf, a < _inf)
+    to1 = _all(inside, a == _inf, b < _inf)
+    no_root = _all(inside, a == _inf, b == _inf)
+    ok = fnp.logical_not(_any(bad, at0, at1, no_root, to0, to1))
     out = _sp.betaincinv(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, y, 0.5))
-    out = _where(at0, fnp.zeros_like(out), _where(at1, fnp.ones_like(out), out))
+    out = _where(fnp.logical_or(at0, to0), fnp.zeros_like(out),
+                 _where(fnp.logical_or(at1, to1), fnp.ones_like(out), out))
     return _where(fnp.logical_or(bad, no_root), math.nan, out)
 
 
@@ -1880,6 +1926,31 @@ def _weak64(name, args, fn):
     return fn(*args)
 
 
+def _log_beta_density_x(a, b, x, y):
+    """``log(x^a y^(b-1) / B(a, b))`` for ``a, b > 0`` finite, ``y = 1 - x`` precise and
+    ``0 < y < 1/2``, to O(1) (what :func:`_inc_beta`'s choice needs) at any shapes: the plain
+    ``lgamma`` difference loses ``eps * a log a`` (garbage from a ~ 1e16, +4e16 at
+    a = 3e30 where the truth is -436). Both shapes 10 or more: the deviance form
+    ``a (log1p(u) - u) + b (log1p(v) - v) + log(a b / (2 pi s)) / 2 - w`` with
+    ``d = b/s - y``, ``u = d s / a``, ``v = -d s / b`` (the linear terms cancel exactly) and
+    Stirling's corrections ``w``; otherwise ``a log1p(-y) + (b - 1) log y - betaln(a, b)``
+    (betaln's Stirling form for a large shape beside a small one)."""
+    both = _all(a >= _STIRLING_FROM, b >= _STIRLING_FROM)
+    ab, bb = _where(both, a, _STIRLING_FROM), _where(both, b, _STIRLING_FROM)
+    sb = fnp.add(ab, bb)
+    d = fnp.subtract(fnp.divide(bb, sb), y)
+    u, v = fnp.divide(fnp.multiply(d, sb), ab), fnp.negative(fnp.divide(fnp.multiply(d, sb), bb))
+    dev = fnp.add(fnp.multiply(ab, fnp.subtract(fnp.log1p(u), u)),
+                  fnp.multiply(bb, fnp.subtract(fnp.log1p(v), v)))
+    w = fnp.subtract(fnp.add(_stirling_correction(ab), _stirling_correction(bb)),
+                     _stirling_correction(sb))
+    norm = fnp.subtract(0.5 * fnp.log(fnp.divide(fnp.multiply(ab, bb), sb)), _HALF_LOG_2PI)
+    large = fnp.subtract(fnp.add(dev, norm), fnp.add(w, fnp.log(y)))
+    small = fnp.subtract(fnp.add(fnp.multiply(a, fnp.log1p(fnp.negative(y))),
+                                 fnp.multiply(b - 1.0, fnp.log(y))), _betaln(a, b))
+    return _where(both, large, small)
+
+
 def _inc_beta(a, b, x, y):
     """``I_x(a, b)`` for ``a, b > 0`` finite and ``0 <= x <= 1``, given ``y = 1 - x`` computed
     precisely (not by the subtraction, where the caller has a better formula). For
@@ -1892,10 +1963,7 @@ def _inc_beta(a, b, x, y):
     comp = _sp.betainc(b, a, _where(upper, y, 0.5))
     xs, ys = fnp.stop_gradient(_where(upper, x, 0.75)), fnp.stop_gradient(_where(upper, y, 0.25))
     a0, b0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
-    log_xslope = fnp.subtract(fnp.add(fnp.multiply(a0, fnp.log(xs)),
-                                      fnp.multiply(b0 - 1.0, fnp.log(ys))),
-                              fnp.subtract(fnp.add(_sp.lgamma(a0), _sp.lgamma(b0)),
-                                           _sp.lgamma(fnp.add(a0, b0))))
+    log_xslope = _log_beta_density_x(a0, b0, xs, ys)
     use_sub = fnp.logical_and(upper, fnp.log(fnp.stop_gradient(comp)) < log_xslope)
     direct = _sp.betainc(a, b, _where(use_sub, 0.5, x))
     return _where(use_sub, 1.0 - comp, direct)
