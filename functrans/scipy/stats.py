@@ -762,6 +762,32 @@ def _log_betainc(a, b, x, y, p=None, q=None):
     return _log_prob(p, q, fnp.add(lead, series), tail)
 
 
+def _make_edge():
+    import functools
+    from ..custom import SymbolicZero, custom_jvp
+
+    @custom_jvp
+    def edge(w, slope):
+        return fnp.multiply(fnp.zeros_like(w), fnp.zeros_like(slope))
+
+    @functools.partial(edge.defjvp, symbolic_zeros=True)
+    def _(primals, tangents):
+        w, slope = primals
+        dw = tangents[0]
+        out = edge(w, slope)
+        # (nothing where w does not move: the slope may be infinite, inf * 0 is nan)
+        if type(dw) is SymbolicZero:
+            return out, SymbolicZero.from_primal_value(out)
+        return out, fnp.multiply(slope, dw)
+
+    return edge
+
+
+_edge = _make_edge()
+_edge.__doc__ = """0, with the tangent ``slope * dw``: the one-sided derivative of a cdf-like
+function (``slope``, from inside the support) at a support end ``w = z - end = 0``."""
+
+
 class _Shaped:
     """A continuous distribution with shape parameters, of ``(x - loc) / scale`` on the
     standard support ``[_a, _b]``: ``logpdf`` and ``pdf``. The subclasses give ``_logpdf(z,
@@ -828,22 +854,61 @@ class _Shaped:
         at_or_below = fnp.less_equal(z, lo)
         if method.startswith("log") and hasattr(self, "_" + method):
             out = getattr(self, "_" + method)(zs, *sh)
-            below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
-            out = fnp.where(inside, out, fnp.where(at_or_below, below, above))
-            return _valid(fnp.logical_and(ok, z == z), out)
-        out = (self._sf if upper else self._cdf)(zs, *sh)
-        if method.startswith("log"):
-            # log1p of minus the other one where this one is close to 1
-            other = (self._cdf if upper else self._sf)(zs, *sh)
-            big = out > 0.5
-            out = fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
-                            fnp.log(fnp.where(big, 1.0, out)))
-            below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
-            out = fnp.where(inside, out, fnp.where(at_or_below, below, above))
         else:
-            below = 1.0 if upper else 0.0
-            out = fnp.where(inside, out, fnp.where(at_or_below, below, 1.0 - below))
+            out = (self._sf if upper else self._cdf)(zs, *sh)
+            if method.startswith("log"):
+                # log1p of minus the other one where this one is close to 1
+                other = (self._cdf if upper else self._sf)(zs, *sh)
+                big = out > 0.5
+                out = fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
+                                fnp.log(fnp.where(big, 1.0, out)))
+        if method.startswith("log"):
+            below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
+        else:
+            below, above = (1.0, 0.0) if upper else (0.0, 1.0)
+        ends = fnp.where(at_or_below, below, above)
+        if not (type(lo) is float and type(hi) is float and not math.isfinite(lo)
+                and not math.isfinite(hi)):
+            ends = fnp.add(ends, self._end_slopes(method, z, lo, hi, sh))
+        out = fnp.where(inside, out, ends)
         return _valid(fnp.logical_and(ok, z == z), out)
+
+    def _end_slopes(self, method, z, lo, hi, sh):
+        """0 in value, with the one-sided derivative from inside the support at a finite end
+        ``z = lo`` or ``z = hi`` (0 beyond): ``pdf`` of the end for cdf (``-pdf`` for sf),
+        the same over the value 1 for the log of the one that is 1 there, and ``+-inf`` for
+        the log of the one that is 0 there (``pdf / cdf`` grows without bound) -- as
+        ``expon`` and ``uniform``, and JAX's formulas where they give the derivative."""
+        inner = self._inner(*sh)
+
+        def end(e):
+            """(at the end, the end where finite, its density there or 0)"""
+            if type(e) is float:  # (a Python number: no array of the default backend)
+                if not math.isfinite(e):
+                    return fnp.zeros_like(z) != 0.0, 0.0, 0.0
+                # (the end as an array of z's backend: _logpdf may compare it)
+                return z == e, e, fnp.exp(self._logpdf(fnp.full_like(z, e), *sh))
+            f = fnp.isfinite(e)
+            es = fnp.where(f, e, inner)
+            return (fnp.logical_and(z == e, f), fnp.where(f, e, 0.0),
+                    fnp.where(f, fnp.exp(self._logpdf(es, *sh)), 0.0))
+
+        at_lo, lo, p_lo = end(lo)
+        at_hi, hi, p_hi = end(hi)
+        if method == "cdf":
+            s_lo, s_hi = p_lo, p_hi
+        elif method == "sf":
+            s_lo, s_hi = -p_lo, -p_hi
+        elif method == "logcdf":
+            s_lo, s_hi = math.inf, p_hi
+        else:
+            s_lo, s_hi = -p_lo, -math.inf
+        # (w: z - end where z is at that end, a stand-in elsewhere; with the ends' tangents
+        # where they depend on the shapes, truncnorm's)
+        w_lo = fnp.where(at_lo, fnp.subtract(z, lo), 0.0)
+        w_hi = fnp.where(at_hi, fnp.subtract(z, hi), 0.0)
+        return fnp.add(_edge(w_lo, fnp.where(at_lo, s_lo, 0.0)),
+                       fnp.add(0.0, _edge(w_hi, fnp.where(at_hi, s_hi, 0.0))))
 
 
     def _quantile(self, method, q, shapes, loc, scale):
