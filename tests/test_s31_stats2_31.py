@@ -79,4 +79,64 @@ def test_truncnorm_end_derivative_in_the_bounds():
     assert fd == pytest.approx(-p, rel=1e-5)
     for jac in (ft.jacfwd, ft.jacrev):
         g = jac(fst.truncnorm.cdf, argnums=(0, 1, 2))(a, a, b)
-        assert [float(v) for v in g] == pytest.approx([p, -p, 0.0], rel=1e-12)
+        assert [float(v) for v in g] == pytest.approx([p, -p, 0.0], rel=1e-12, abs=0)
+
+
+# truncnorm near 0. References from mpmath (60 digits) of the formulas
+# cdf = (Phi(x) - Phi(a)) / (Phi(b) - Phi(a)), ppf = Phi^-1(Phi(a) + q (Phi(b) - Phi(a))),
+# at the float inputs exactly.
+def _mp_truncnorm():
+    mp = pytest.importorskip("mpmath")
+    ctx = mp.mp.clone() if hasattr(mp.mp, "clone") else mp.mp
+    ctx.dps = 60
+
+    def cdf(x, a, b):
+        x, a, b = ctx.mpf(x), ctx.mpf(a), ctx.mpf(b)
+        return (ctx.ncdf(x) - ctx.ncdf(a)) / (ctx.ncdf(b) - ctx.ncdf(a))
+
+    def ppf(q, a, b):
+        q, a, b = ctx.mpf(q), ctx.mpf(a), ctx.mpf(b)
+        t = ctx.ncdf(a) + q * (ctx.ncdf(b) - ctx.ncdf(a))
+        return ctx.sqrt(2) * ctx.erfinv(2 * t - 1)
+
+    return ctx, cdf, ppf
+
+
+@pytest.mark.parametrize("q,a,b", [
+    (1 - 1e-15, -1.0, 0.0),   # was -8.349e-16 (true -8.5494e-16)
+    (1e-15, 0.0, 1.0),
+    (0.5, -1e-3, 0.0), (0.3, -1.0, 1.0), (1 - 1e-12, -2.0, 1e-9), (0.9, -0.5, 3.0)])
+def test_truncnorm_ppf_isf_near_zero(q, a, b):
+    ctx, _, ppf = _mp_truncnorm()
+    want = float(ppf(q, a, b))
+    assert float(fst.truncnorm.ppf(q, a, b)) == pytest.approx(want, rel=1e-13, abs=0)
+    # isf(q, a, b) = ppf(1 - q, a, b): -ppf(q, -b, -a) by symmetry
+    want_i = -float(ppf(q, -b, -a))
+    assert float(fst.truncnorm.isf(q, a, b)) == pytest.approx(want_i, rel=1e-13, abs=0)
+
+
+@pytest.mark.parametrize("x,a,b", [
+    (0.0, -1e-8, 1e-8),              # was 0.4999999965 (true 0.5)
+    (-0.99999999999999, -1.0, 0.0),  # was 1% off
+    (-0.0005, -1e-3, 0.0), (-5e-13, -1e-12, 0.0), (-1e-9, -1.0, 0.0),
+    (9e-9, -1e-8, 1e-8), (0.999999999, 0.0, 1.0), (-3.0, -3.1, -2.9),
+    (1.0, 0.9, 1.2), (-1.99999999999998, -2.0, -1e-3)])
+def test_truncnorm_cdf_sf_narrow_intervals(x, a, b):
+    ctx, cdf, _ = _mp_truncnorm()
+    c = cdf(x, a, b)
+    assert float(fst.truncnorm.cdf(x, a, b)) == pytest.approx(float(c), rel=1e-12, abs=0)
+    assert float(fst.truncnorm.sf(x, a, b)) == pytest.approx(float(1 - c), rel=1e-12, abs=0)
+
+
+def test_truncnorm_narrow_interval_derivatives():
+    # d/da, d/db and d2/da2 of logpdf = -x^2/2 - log sqrt(2 pi) - log(Phi(b) - Phi(a))
+    ctx, _, _ = _mp_truncnorm()
+    for x, a, b in [(-0.0005, -1e-3, 0.0), (0.0, -1e-8, 1e-8), (-3.0, -3.1, -2.9)]:
+        def f(a_, b_):
+            return -ctx.log(ctx.ncdf(b_) - ctx.ncdf(a_))
+        A, B = ctx.mpf(a), ctx.mpf(b)
+        g = ft.grad(fst.truncnorm.logpdf, argnums=(1, 2))(x, a, b)
+        assert float(g[0]) == pytest.approx(float(ctx.diff(lambda t: f(t, B), A)), rel=1e-9)
+        assert float(g[1]) == pytest.approx(float(ctx.diff(lambda t: f(A, t), B)), rel=1e-9)
+        h = ft.hessian(fst.truncnorm.logpdf, argnums=1)(x, a, b)
+        assert float(h) == pytest.approx(float(ctx.diff(lambda t: f(t, B), A, 2)), rel=1e-7)
