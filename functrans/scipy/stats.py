@@ -882,16 +882,20 @@ class _Shaped:
         inner = self._inner(*sh)
 
         def end(e):
-            """(at the end, the end where finite, its density there or 0)"""
+            """(at the end, the end where finite, its density there or 0); the density is
+            taken at a point inside where z is not at the end (its derivatives in the
+            shapes may be infinite at the end: 0 * inf would be nan in reverse mode)"""
             if type(e) is float:  # (a Python number: no array of the default backend)
                 if not math.isfinite(e):
                     return fnp.zeros_like(z) != 0.0, 0.0, 0.0
+                at = z == e
                 # (the end as an array of z's backend: _logpdf may compare it)
-                return z == e, e, fnp.exp(self._logpdf(fnp.full_like(z, e), *sh))
+                es = fnp.where(at, fnp.full_like(z, e), inner)
+                return at, e, fnp.exp(self._logpdf(es, *sh))
             f = fnp.isfinite(e)
-            es = fnp.where(f, e, inner)
-            return (fnp.logical_and(z == e, f), fnp.where(f, e, 0.0),
-                    fnp.where(f, fnp.exp(self._logpdf(es, *sh)), 0.0))
+            at = fnp.logical_and(z == e, f)
+            es = fnp.where(at, e, inner)
+            return at, fnp.where(f, e, 0.0), fnp.exp(self._logpdf(es, *sh))
 
         at_lo, lo, p_lo = end(lo)
         at_hi, hi, p_hi = end(hi)
