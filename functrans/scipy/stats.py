@@ -762,6 +762,32 @@ def _log_betainc(a, b, x, y, p=None, q=None):
     return _log_prob(p, q, fnp.add(lead, series), tail)
 
 
+def _make_edge():
+    import functools
+    from ..custom import SymbolicZero, custom_jvp
+
+    @custom_jvp
+    def edge(w, slope):
+        return fnp.multiply(fnp.zeros_like(w), fnp.zeros_like(slope))
+
+    @functools.partial(edge.defjvp, symbolic_zeros=True)
+    def _(primals, tangents):
+        w, slope = primals
+        dw = tangents[0]
+        out = edge(w, slope)
+        # (nothing where w does not move: the slope may be infinite, inf * 0 is nan)
+        if type(dw) is SymbolicZero:
+            return out, SymbolicZero.from_primal_value(out)
+        return out, fnp.multiply(slope, dw)
+
+    return edge
+
+
+_edge = _make_edge()
+_edge.__doc__ = """0, with the tangent ``slope * dw``: the one-sided derivative of a cdf-like
+function (``slope``, from inside the support) at a support end ``w = z - end = 0``."""
+
+
 class _Shaped:
     """A continuous distribution with shape parameters, of ``(x - loc) / scale`` on the
     standard support ``[_a, _b]``: ``logpdf`` and ``pdf``. The subclasses give ``_logpdf(z,
@@ -828,22 +854,65 @@ class _Shaped:
         at_or_below = fnp.less_equal(z, lo)
         if method.startswith("log") and hasattr(self, "_" + method):
             out = getattr(self, "_" + method)(zs, *sh)
-            below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
-            out = fnp.where(inside, out, fnp.where(at_or_below, below, above))
-            return _valid(fnp.logical_and(ok, z == z), out)
-        out = (self._sf if upper else self._cdf)(zs, *sh)
-        if method.startswith("log"):
-            # log1p of minus the other one where this one is close to 1
-            other = (self._cdf if upper else self._sf)(zs, *sh)
-            big = out > 0.5
-            out = fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
-                            fnp.log(fnp.where(big, 1.0, out)))
-            below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
-            out = fnp.where(inside, out, fnp.where(at_or_below, below, above))
         else:
-            below = 1.0 if upper else 0.0
-            out = fnp.where(inside, out, fnp.where(at_or_below, below, 1.0 - below))
+            out = (self._sf if upper else self._cdf)(zs, *sh)
+            if method.startswith("log"):
+                # log1p of minus the other one where this one is close to 1
+                other = (self._cdf if upper else self._sf)(zs, *sh)
+                big = out > 0.5
+                out = fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
+                                fnp.log(fnp.where(big, 1.0, out)))
+        if method.startswith("log"):
+            below, above = (0.0, -math.inf) if upper else (-math.inf, 0.0)
+        else:
+            below, above = (1.0, 0.0) if upper else (0.0, 1.0)
+        ends = fnp.where(at_or_below, below, above)
+        if not (type(lo) is float and type(hi) is float and not math.isfinite(lo)
+                and not math.isfinite(hi)):
+            ends = fnp.add(ends, self._end_slopes(method, z, lo, hi, sh))
+        out = fnp.where(inside, out, ends)
         return _valid(fnp.logical_and(ok, z == z), out)
+
+    def _end_slopes(self, method, z, lo, hi, sh):
+        """0 in value, with the one-sided derivative from inside the support at a finite end
+        ``z = lo`` or ``z = hi`` (0 beyond): ``pdf`` of the end for cdf (``-pdf`` for sf),
+        the same over the value 1 for the log of the one that is 1 there, and ``+-inf`` for
+        the log of the one that is 0 there (``pdf / cdf`` grows without bound) -- as
+        ``expon`` and ``uniform``, and JAX's formulas where they give the derivative."""
+        inner = self._inner(*sh)
+
+        def end(e):
+            """(at the end, the end where finite, its density there or 0); the density is
+            taken at a point inside where z is not at the end (its derivatives in the
+            shapes may be infinite at the end: 0 * inf would be nan in reverse mode)"""
+            if type(e) is float:  # (a Python number: no array of the default backend)
+                if not math.isfinite(e):
+                    return fnp.zeros_like(z) != 0.0, 0.0, 0.0
+                at = z == e
+                # (the end as an array of z's backend: _logpdf may compare it)
+                es = fnp.where(at, fnp.full_like(z, e), inner)
+                return at, e, fnp.exp(self._logpdf(es, *sh))
+            f = fnp.isfinite(e)
+            at = fnp.logical_and(z == e, f)
+            es = fnp.where(at, e, inner)
+            return at, fnp.where(f, e, 0.0), fnp.exp(self._logpdf(es, *sh))
+
+        at_lo, lo, p_lo = end(lo)
+        at_hi, hi, p_hi = end(hi)
+        if method == "cdf":
+            s_lo, s_hi = p_lo, p_hi
+        elif method == "sf":
+            s_lo, s_hi = -p_lo, -p_hi
+        elif method == "logcdf":
+            s_lo, s_hi = math.inf, p_hi
+        else:
+            s_lo, s_hi = -p_lo, -math.inf
+        # (w: z - end where z is at that end, a stand-in elsewhere; with the ends' tangents
+        # where they depend on the shapes, truncnorm's)
+        w_lo = fnp.where(at_lo, fnp.subtract(z, lo), 0.0)
+        w_hi = fnp.where(at_hi, fnp.subtract(z, hi), 0.0)
+        return fnp.add(_edge(w_lo, fnp.where(at_lo, s_lo, 0.0)),
+                       fnp.add(0.0, _edge(w_hi, fnp.where(at_hi, s_hi, 0.0))))
 
 
     def _quantile(self, method, q, shapes, loc, scale):
@@ -1970,6 +2039,10 @@ class _Gennorm(_Shaped):
         return -self._ppf(q, beta)
 
 
+# 16-point Gauss-Legendre nodes and weights on [-1, 1] (exact for polynomials to degree 31)
+_GL16 = tuple(zip(*(map(float, v) for v in __import__("numpy").polynomial.legendre.leggauss(16))))
+
+
 def _log_gauss_mass(a, b):
     """``log(ndtr(b) - ndtr(a))`` for ``a < b``: through ``log_ndtr`` of the tail holding
     the interval when both ends are on one side of 0 (no underflow: finite for ``a = 50``),
@@ -1994,6 +2067,22 @@ def _log_gauss_mass(a, b):
     r = math.sqrt(0.5)
     out_m = fnp.log(0.5 * fnp.add(_special.erf(bm * r), _special.erf(-am * r)))
     out = fnp.where(lower, out_l, fnp.where(upper, out_u, out_m))
+    # a narrow interval, (b - a)(1 + |a| + |b|) <= 1 (the density changes by a factor
+    # e^1.5 at most over it): Gauss-Legendre quadrature of the density relative to its
+    # largest value, at t0 (the difference of the tails' logs, or of the erf's, cancels:
+    # truncnorm.cdf(0, -1e-8, 1e-8) was 0.4999999965, cdf(a + 1e-14 |a|, -1, 0) 1% off)
+    narrow = fnp.logical_and(fnp.logical_and(fa, fb), fnp.multiply(
+        fnp.subtract(b_s, a_s), 1.0 + fnp.abs(a_s) + fnp.abs(b_s)) <= 1.0)
+    an, bn = fnp.where(narrow, a_s, 0.0), fnp.where(narrow, b_s, 1.0)
+    t0 = fnp.minimum(fnp.maximum(0.0, an), bn)
+    half, centre = 0.5 * fnp.subtract(bn, an), 0.5 * fnp.add(an, bn)
+    total = 0.0
+    for node, weight in _GL16:
+        t = fnp.add(centre, fnp.multiply(half, node))
+        total = fnp.add(total, weight * fnp.exp(
+            -0.5 * fnp.multiply(fnp.subtract(t, t0), fnp.add(t, t0))))
+    out_n = fnp.add(-0.5 * (t0 * t0) - _HALF_LOG_2PI, fnp.log(fnp.multiply(half, total)))
+    out = fnp.where(narrow, out_n, out)
     return fnp.where(fa, fnp.where(fb, out, _special.log_ndtr(-a_s)),
                      fnp.where(fb, _special.log_ndtr(b_s), 0.0))
 
@@ -2020,14 +2109,17 @@ class _Truncnorm(_Shaped):
     _notes = ("``a < b`` (either may be infinite), else nan; 0 outside the support. The "
               "normalization ``log(ndtr(b) - ndtr(a))`` through ``log_ndtr`` in the tails "
               "(finite for ``a = 50``) and ``erf`` around 0 (more accurate than SciPy's for "
-              "a narrow interval around 0).")
+              "a narrow interval around 0), and Gauss-Legendre quadrature for a narrow "
+              "interval, ``(b - a)(1 + |a| + |b|) <= 1``.")
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
     _cdf_notes = ("``exp(log_mass(a, z) - log_mass(a, b))`` (sf: from ``log_mass(z, b)``), "
                   "``log_mass(u, v) = log(ndtr(v) - ndtr(u))`` as for the density: accurate "
                   "far in the tails; differentiable in ``x``, ``loc``, ``scale``, ``a`` and "
                   "``b``.")
     _ppf_notes = ("``ndtri((1 - q) ndtr(a) + q ndtr(b))``, or minus ``ndtri`` of the "
-                  "complementary sum where that is below 1/2 (each without cancellation); "
+                  "complementary sum where that is below 1/2 (each without cancellation), "
+                  "``sqrt(2) erfinv((1 - q) erf(a / sqrt 2) + q erf(b / sqrt 2))`` where that "
+                  "argument is within 1/2 of 0 (near the median); "
                   "where the interval's mass underflows (an end beyond 37 standard "
                   "deviations) by Newton's method on ``log_ndtr``; clipped to ``[a, b]``; "
                   "isf: ``-ppf(q, -b, -a)``. Differentiable in ``q``, ``loc``, ``scale``, "
@@ -2105,6 +2197,16 @@ class _Truncnorm(_Shaped):
                               fnp.add(w2, _special.log_ndtr(-fe)))
         xf = _far_tail_quantile(log_p, ne)
         x = fnp.where(far, fnp.where(far_up, xf, -xf), x)
+        # near the median (the target cdf within 1/4 of 1/2): from the target's offset
+        # 2 (cdf - 1/2) = (1 - q) erf(a / sqrt 2) + q erf(b / sqrt 2) and erfinv, not ndtri of
+        # a sum close to 1/2 whose rounding is large beside its distance from 1/2
+        # (ppf(1 - 1e-15, -1, 0) was -8.349e-16, not -8.555e-16)
+        r = math.sqrt(0.5)
+        off = fnp.add(fnp.multiply(1.0 - q, _special.erf(fnp.multiply(a, r))),
+                      fnp.multiply(q, _special.erf(fnp.multiply(b, r))))
+        mid = fnp.logical_and(fnp.abs(off) < 0.5, fnp.logical_not(far))
+        x_mid = fnp.multiply(math.sqrt(2.0), _special.erfinv(fnp.where(mid, off, 0.0)))
+        x = fnp.where(mid, x_mid, x)
         x = fnp.minimum(fnp.maximum(x, a), b)
         return fnp.where(q == 0.0, a, fnp.where(q == 1.0, b, x))
 
