@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import math
 
+from ..errors import ConcretizationError
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._base import _dtype
@@ -788,6 +789,28 @@ _edge.__doc__ = """0, with the tangent ``slope * dw``: the one-sided derivative 
 function (``slope``, from inside the support) at a support end ``w = z - end = 0``."""
 
 
+def _may_be_at_end(z, lo, hi):
+    """Whether some element of ``z`` may sit at a finite end ``lo`` or ``hi`` of the support:
+    False only where the values are known (plain arrays, eager transforms) and none does. The
+    end slopes cost two more densities over ``z`` (beta.cdf took 8x as long with them) and
+    are needed only there; staged code (jit) keeps them."""
+    at = None
+    for e in (lo, hi):
+        if type(e) is float:
+            if not math.isfinite(e):
+                continue
+            hit = z == e
+        else:
+            hit = fnp.logical_and(z == e, fnp.isfinite(e))
+        at = hit if at is None else fnp.logical_or(at, hit)
+    if at is None:
+        return False
+    try:
+        return bool(fnp.any(at))
+    except ConcretizationError:
+        return True
+
+
 class _Shaped:
     """A continuous distribution with shape parameters, of ``(x - loc) / scale`` on the
     standard support ``[_a, _b]``: ``logpdf`` and ``pdf``. The subclasses give ``_logpdf(z,
@@ -868,7 +891,7 @@ class _Shaped:
             below, above = (1.0, 0.0) if upper else (0.0, 1.0)
         ends = fnp.where(at_or_below, below, above)
         if not (type(lo) is float and type(hi) is float and not math.isfinite(lo)
-                and not math.isfinite(hi)):
+                and not math.isfinite(hi)) and _may_be_at_end(z, lo, hi):
             ends = fnp.add(ends, self._end_slopes(method, z, lo, hi, sh))
         out = fnp.where(inside, out, ends)
         return _valid(fnp.logical_and(ok, z == z), out)
