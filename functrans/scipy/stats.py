@@ -789,6 +789,16 @@ _edge.__doc__ = """0, with the tangent ``slope * dw``: the one-sided derivative 
 function (``slope``, from inside the support) at a support end ``w = z - end = 0``."""
 
 
+def _may_hold(mask):
+    """False only where ``mask``'s values are known (plain arrays, eager transforms) and
+    all false: a branch selected by it need not be computed then. Staged code (jit) computes
+    every branch, as ``where`` does."""
+    try:
+        return bool(fnp.any(mask))
+    except ConcretizationError:
+        return True
+
+
 def _may_be_at_end(z, lo, hi):
     """Whether some element of ``z`` may sit at a finite end ``lo`` or ``hi`` of the support:
     False only where the values are known (plain arrays, eager transforms) and none does. The
@@ -803,12 +813,7 @@ def _may_be_at_end(z, lo, hi):
         else:
             hit = fnp.logical_and(z == e, fnp.isfinite(e))
         at = hit if at is None else fnp.logical_or(at, hit)
-    if at is None:
-        return False
-    try:
-        return bool(fnp.any(at))
-    except ConcretizationError:
-        return True
+    return at is not None and _may_hold(at)
 
 
 class _Shaped:
@@ -1246,17 +1251,22 @@ class _Beta(_Shaped):
         return _log_betainc(b, a, 1.0 - z, z, p=self._sf(z, a, b))
 
     def _logpdf(self, z, a, b):
-        direct = fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z), _special.xlogy(a - 1.0, z)),
-                              _special.betaln(a, b))
+        big = fnp.logical_and(a >= 10.0, b >= 10.0)
+        if _may_hold(fnp.logical_not(big)):
+            direct = fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z),
+                                          _special.xlogy(a - 1.0, z)), _special.betaln(a, b))
+            if not _may_hold(big):  # (the saddle-point form costs ~5x the direct one)
+                return direct
+        else:
+            direct = None
         # both shapes large: the terms above are ~a and cancel (betaln alone is off by
         # ~1e-16 a: logpdf(0.5, 1e14, 1e14) came out 16.234, not 16.2389); the density is
         # (m + 1) times the binomial mass of a - 1 in m = a + b - 2 trials at z, taken in
         # its saddle-point (deviance) form, which has no large terms
-        big = fnp.logical_and(a >= 10.0, b >= 10.0)
         ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
         m = fnp.add(ab, bb) - 2.0
         dev = fnp.add(fnp.log1p(m), _log_binom_mass(ab - 1.0, m, z, 1.0 - z))
-        return fnp.where(big, dev, direct)
+        return dev if direct is None else fnp.where(big, dev, direct)
 
 
 def _log_small_beta_root(a, b, log_p, v):
@@ -1691,6 +1701,8 @@ class _Binom(_Discrete):
         # cancel: pmf(5e8, 1e9, 0.5) was 1.3e-7 off relative)
         big = fnp.logical_and(fnp.logical_and(k >= 10.0, fnp.subtract(n, k) >= 10.0),
                               n < math.inf)
+        if not _may_hold(big):  # (the saddle-point form costs ~2x the direct one)
+            return direct
         kb, nb = fnp.where(big, k, 10.0), fnp.where(big, n, 20.0)
         dev = _log_binom_mass(kb, nb, p, 1.0 - p)
         return fnp.where(big, dev, direct)
@@ -2497,6 +2509,8 @@ class _Betabinom(_Discrete):
         # + h) with log C(n, k) make a binomial mass at p = (a + k) / (a + b + n), taken in
         # its saddle-point form; the rest has no large terms
         big = fnp.logical_and(a >= 10.0, b >= 10.0)
+        if not _may_hold(big):  # (the form below costs about as much again)
+            return direct
         ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
         s = fnp.add(ab, bb)
         tot = fnp.add(s, n)
