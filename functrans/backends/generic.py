@@ -1000,25 +1000,6 @@ def _beta_gamma_series(backend, a, b, log_x):
     return r * xp.sum(c * q_k, axis=0), r * xp.sum(c * p_k, axis=0)
 
 
-def _lgamma_diff_small(backend, p, q):
-    """lgamma(q + p) - lgamma(q) for 0 < p <= 1, relative to its size: as
-    ``incomplete_grads._lgamma_diff`` (shifts to z = q + k >= 10, then Stirling), with the
-    difference of Stirling's corrections taken term by term,
-    ``c_k z^(1-2k) expm1((1-2k) log1p(p/z))``, not as corr(z + p) - corr(z) (that lost
-    eps/(12 z) against p/(12 z^2): 6e-9 relative at p = 1e-8, q = 1.5)."""
-    xp = backend.xp
-    ig = _incomplete_grads
-    head, z = ig._shift_sum(backend, p, q, lambda zk: xp.log1p(p / zk))
-    v = p / z
-    log1p_v = xp.log1p(v)
-    corr = xp.zeros_like(z)
-    for k, c in enumerate(ig._STIRLING, start=1):
-        m = 2 * k - 1
-        corr = corr + c * xp.expm1(-m * log1p_v) / z ** m
-    tail = (z * ig._log1pmx(xp, v, log1p_v) - 0.5 * log1p_v + p * xp.log(z + p) + corr)
-    return tail - head
-
-
 _BETA_SERIES_MAX = 160  # terms of _beta_small_complement's series (x <= 2/3: ~100 needed)
 
 
@@ -1034,7 +1015,7 @@ def _beta_small_complement(backend, p, q, x, log_x):
     xp = backend.xp
     eps = 0.5 * xp.finfo(x.dtype).eps
     z = (p * log_x - _incomplete_grads._lgamma1p(backend, p)
-         + _lgamma_diff_small(backend, p, q))
+         + _incomplete_grads._lgamma_diff(backend, p, q))
     term = xp.ones_like(x)
     total = xp.zeros_like(x)
     done = xp.zeros_like(x, dtype=xp.bool)

@@ -769,13 +769,18 @@ def _shift_sum(backend, p, q, term):
 def _lgamma_diff(backend, p, q):
     """lgamma(q + p) - lgamma(q) for 0 < p <= 1, accurate relative to its size where p is
     small: Stirling's series from q + k >= 10 on, less log((q + k + p) / (q + k)) for the
-    k below."""
+    k below. The difference of Stirling's corrections is taken term by term,
+    ``c_k z^(1-2k) expm1((1-2k) log1p(p/z))``, not as corr(z + p) - corr(z) (that lost
+    eps/(12 z) against p/(12 z^2): 6e-9 relative at p = 1e-8, q = 1.5)."""
     xp = backend.xp
     head, z = _shift_sum(backend, p, q, lambda zk: xp.log1p(p / zk))
     v = p / z
     log1p_v = xp.log1p(v)
-    tail = (z * _log1pmx(xp, v, log1p_v) - 0.5 * log1p_v + p * xp.log(z + p)
-            + _poly_inv(xp, z + p, _STIRLING, 1) - _poly_inv(xp, z, _STIRLING, 1))
+    corr = xp.zeros_like(z)
+    for k, c in enumerate(_STIRLING, start=1):
+        m = 2 * k - 1
+        corr = corr + c * xp.expm1(-m * log1p_v) / z ** m
+    tail = z * _log1pmx(xp, v, log1p_v) - 0.5 * log1p_v + p * xp.log(z + p) + corr
     return tail - head
 
 
