@@ -372,8 +372,8 @@ _sin, _cos, _max_reduce, _min_reduce = np.sin, np.cos, np.maximum.reduce, np.min
 
 def _broadcast_in_dim(x, shape, dims):
     # A read-only stride-0 view made in one constructor call; np.broadcast_to (what the
-    # generic impl uses) is several Python frames. The buffer of a non-contiguous array
-    # cannot be taken (ValueError): those, and NumPy scalars, take the generic path.
+    # generic impl uses) is several Python frames. NumPy scalars, and views whose memory's
+    # owner exposes no buffer, take the generic path.
     if type(x) is _ndarray:
         xs, xst = x.shape, x.strides
         strides = [0] * len(shape)
@@ -381,16 +381,48 @@ def _broadcast_in_dim(x, shape, dims):
             if xs[i] != 1:
                 strides[d] = xst[i]
         try:
-            out = _ndarray(shape, x.dtype, x, 0, tuple(strides))
+            # (a view that is not contiguous, a transpose or a slice with a step, exposes no
+            # buffer: the view is made on the array owning the memory instead, at the
+            # operand's first element; np.broadcast_to takes several times as long)
+            out = (_ndarray(shape, x.dtype, x, 0, tuple(strides)) if x.flags.forc
+                   else _strided_view(x, shape, tuple(strides)))
         except ValueError:
-            pass
-        else:
+            out = None
+        if out is not None:
             out.flags.writeable = False
             return out
     expanded = [1] * len(shape)
     for i, d in enumerate(dims):
         expanded[d] = x.shape[i]
     return np.broadcast_to(np.reshape(x, tuple(expanded)), shape)
+
+
+def _strided_view(x, shape, strides):
+    """A view of ``x``'s memory with ``shape`` and ``strides`` from ``x``'s first element,
+    made on the NumPy array that owns the memory; None where that array exposes no buffer
+    (the caller then takes the general path)."""
+    root = x.base
+    while type(root) is _ndarray and type(root.base) is _ndarray:
+        root = root.base
+    if type(root) is not _ndarray:
+        return None
+    # Where x's strides are not negative and its elements span all of root's memory (a
+    # transpose of root...), x starts where root does: a view lies inside its base's memory.
+    # Else the offset is read from the two addresses.
+    span = x.itemsize
+    for n, st in zip(x.shape, x.strides):
+        if st < 0 or n == 0:
+            span = -1
+            break
+        span += (n - 1) * st
+    if span == root.nbytes:
+        offset = 0
+    else:
+        offset = x.ctypes.data - root.ctypes.data
+    try:
+        return _ndarray(shape, x.dtype, root, offset, strides)
+    except (ValueError, TypeError):
+        return None
 
 
 def _matmul(x, y):
@@ -502,6 +534,27 @@ def _tensordot_plan(xs, ys, a1, a2):
             tuple([xs[i] for i in f1] + [ys[j] for j in f2]))
 
 
+def _slogdet_inv(x):
+    # The generic impl's values where every matrix is invertible (x^-1, scale 1), without
+    # its Array API layers (a third of jit(hessian(slogdet)) on a 3x3); NumPy's inv refuses a
+    # singular matrix, which the generic impl then takes apart matrix by matrix. (Half
+    # precision goes there too, to be refused by name.)
+    if type(x) is _ndarray and x.dtype.kind in "fc" and x.dtype.itemsize >= 4:
+        try:
+            return [_inv(x), np.ones(x.shape[:-2], x.dtype)]
+        except np.linalg.LinAlgError:
+            pass
+    global _slogdet_inv_generic
+    if _slogdet_inv_generic is None:  # (the primitives import the backends: on first use)
+        from ..core import registry
+        _slogdet_inv_generic = functools.partial(registry["slogdet_inv"].impl, backend)
+    return _slogdet_inv_generic(x)
+
+
+_inv = np.linalg.inv
+_slogdet_inv_generic = None
+
+
 _IMPLS = {
     "matmul": _matmul,
     "tensordot": _tensordot,
@@ -517,6 +570,7 @@ _IMPLS = {
     "chooser_weights": _chooser_weights,
     "tanh_slope": _tanh_slope,
     "sin_cos": lambda x: (_sin(x), _cos(x)),  # (the generic one's, without its frame)
+    "slogdet_inv": _slogdet_inv,
 }
 
 backend = register(NumPyBackend("numpy", _xp, _types + [AtArray], _pairs,
