@@ -21,6 +21,12 @@ benchmark harness, whose heap is already large, neither side does. Here glibc is
 freed memory (``mallopt``) to measure as the harness does; ``--fresh-heap`` leaves it be.
 Page faults per call are printed.
 
+``--replica`` times, beside the two, a hand-written NumPy version of the very operations
+functrans runs for W2's grad (its forward with the tanh slopes and the max's chooser
+weights, its backward's products written into dead operands...) with next to no Python:
+the array-work floor of functrans's operation sequence. It is first checked to give
+functrans's gradients bit for bit (a replica that no longer does is reported as stale).
+
 ``--bytecodes`` counts instead of timing: the Python bytecodes executed and the Python
 functions called in one call of W2's ``grad`` (per phase: the API around the passes, the
 forward pass per line of the loss, the backward pass) and of the hand-written backprop, and
@@ -150,10 +156,14 @@ def main(argv=None):
                    help="leave glibc's malloc settings as they are (see above)")
     p.add_argument("--bytecodes", action="store_true",
                    help="count Python bytecodes and calls per call instead of timing")
+    p.add_argument("--replica", action="store_true",
+                   help="time functrans's own operation sequence written by hand (see above)")
     args = p.parse_args(argv)
     if args.bytecodes:
         return _bytecodes()
     kept = not args.fresh_heap and _keep_freed_memory()
+    if args.replica:
+        return _replica_times(args.calls, kept)
 
     import functrans as ft
     import functrans.numpy as fnp
@@ -280,6 +290,83 @@ def _count(fn, *args):
     finally:
         sys.settrace(None)
     return sum(phases.values()), calls, phases
+
+
+def _replica(params, X, Y):
+    """W2's gradient by the NumPy operations functrans's grad runs (benchmarks.account
+    --ops lists them), in its order, with its in-place writes; see ``--replica``."""
+    import numpy as np
+    from functrans.backends.numpy_backend import _broadcast_in_dim as bcast
+    from functrans.backends.numpy_backend import _chooser_weights
+
+    add_reduce = np.add.reduce
+    n = X.shape[0]
+    hs, slopes = [], []
+    h = X
+    for i in (1, 2):  # tanh layers: the slope 1 - y*y computed with y in the forward
+        z = np.matmul(h, params[f"W{i}"])
+        z = np.add(z, bcast(params[f"b{i}"], z.shape, (1,)))
+        hs.append(h)
+        h = np.tanh(z)
+        s = np.multiply(h, h)
+        np.subtract(1.0, s, out=s)
+        slopes.append(s)
+    z = np.matmul(h, params["W3"])
+    logits = np.add(z, bcast(params["b3"], z.shape, (1,)))
+    m = np.maximum.reduce(logits, axis=1)
+    w = _chooser_weights(logits, m, (1,))  # the max's derivative
+    m = m.reshape(n, 1)
+    e = np.exp(np.subtract(logits, bcast(m, logits.shape, (0, 1))))
+    se = add_reduce(e, axis=1).reshape(n, 1)
+    lse = np.add(np.log(se), m)
+    sy = add_reduce(np.multiply(Y, logits), axis=1).reshape(n, 1)
+    np.divide(add_reduce(np.subtract(lse, sy), axis=(0, 1)), float(n))  # the loss
+    c = 1.0 / n
+    ce = np.multiply(bcast(np.divide(c, se), e.shape, (0, 1)), e)  # through log and exp
+    cm = np.add(add_reduce(np.multiply(ce, -1.0), axis=1).reshape(n, 1), c)  # into m
+    d = np.multiply(Y, -c)
+    np.add(d, np.multiply(bcast(cm, w.shape, (0, 1)), w), out=d)
+    np.add(d, ce, out=d)
+    grads = {"b3": add_reduce(d, axis=0), "W3": np.matmul(h.T, d)}
+    w_next = params["W3"]
+    for i in (2, 1):
+        d = np.matmul(d, w_next.T)
+        np.multiply(d, slopes[i - 1], out=d)
+        grads[f"b{i}"] = add_reduce(d, axis=0)
+        grads[f"W{i}"] = np.matmul(hs[i - 1].T, d)
+        w_next = params[f"W{i}"]
+    return grads
+
+
+def _replica_times(calls, kept):
+    import numpy as np
+    import functrans as ft
+    import functrans.numpy as fnp
+
+    case = next(c for c in workloads.make_cases() if c.id == "W2")
+    params, X, Y = case.args
+    grad = ft.grad(lambda p, X, Y: workloads.mlp_loss(fnp, p, X, Y))
+    fns = {"functrans grad": grad, "replica": _replica, "hand-written": case.manual}
+    want, got = grad(params, X, Y), _replica(params, X, Y)
+    same = all(np.array_equal(want[k], got[k]) for k in want)
+    times = {name: [] for name in fns}
+    for f in fns.values():
+        for _ in range(3):
+            f(params, X, Y)
+    for _ in range(calls):
+        for name, f in fns.items():
+            t0 = _clock()
+            f(params, X, Y)
+            times[name].append(_clock() - t0)
+    med = {name: statistics.median(t) for name, t in times.items()}
+    print(f"W2, CPU time, median of {calls} alternating calls "
+          f"({'freed memory kept' if kept else 'default heap'}); the replica gives "
+          f"functrans's gradients {'bit for bit' if same else 'NOT bit for bit: it is stale'}")
+    for name, t in med.items():
+        print(f"  {name:15s} {t * 1e3:7.3f} ms  {t / med['hand-written']:.3f}x hand-written")
+    print(f"  => functrans's operations cost {(med['replica'] - med['hand-written']) * 1e3:.3f}"
+          f" ms more than the hand-written ones; its Python "
+          f"{(med['functrans grad'] - med['replica']) * 1e3:.3f} ms")
 
 
 def _bytecodes():
