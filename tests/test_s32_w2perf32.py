@@ -128,3 +128,21 @@ def test_jit_hessian_of_slogdet_is_the_closed_form():
     with np.errstate(invalid="ignore", divide="ignore"):
         hs = ft.jit(f)(np.array([[1.0, 2.0], [2.0, 4.0]]))
     assert not np.isfinite(hs).any()
+
+
+def test_broadcast_of_a_transposed_input_aliasing():
+    # jit's result never shares memory with the caller's array; the eager broadcast is a
+    # read-only view (NumPy's np.broadcast_to's behaviour), so it cannot write into it
+    x = np.arange(6.0).reshape(2, 3)
+    before = x.copy()
+    r = ft.jit(lambda v: fnp.broadcast_to(v.T, (4, 3, 2)))(x)
+    assert not np.shares_memory(r, x)
+    np.testing.assert_array_equal(r, np.broadcast_to(x.T, (4, 3, 2)))
+    e = fnp.broadcast_to(fnp.asarray(x).T, (4, 3, 2))
+    assert not e.flags.writeable
+    with pytest.raises(ValueError):
+        e[0, 0, 0] = 1.0
+    g = ft.jit(ft.grad(lambda v: fnp.sum(fnp.broadcast_to(v.T, (4, 3, 2)) ** 2)))(x)
+    np.testing.assert_array_equal(g, 8.0 * x)  # d/dv sum over 4 copies of v^2
+    assert not np.shares_memory(g, x)
+    np.testing.assert_array_equal(x, before)
