@@ -154,8 +154,12 @@ def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box, symbolic_zer
     # (symbolic_zeros: a zero tangent reaches the rule as a SymbolicZero, else as zeros)
     tangents = [t if t is not None else SymbolicZero.from_primal_value(p) if symbolic_zeros
                 else _zeros_like(p) for p, t in zip(primals, tangents)]
-    res = _run_rule(rule, (tuple(tree_unflatten(in_tree, primals)),
-                           tuple(tree_unflatten(in_tree, tangents))), fun, "custom_jvp")
+    # (a plain tangent beside a traced primal, vmap of jvp: a constant, see _lift_plain)
+    ps, ts, lifted = _lift_plain(primals, tangents)
+    res = _run_rule(rule, (tuple(tree_unflatten(in_tree, ps)),
+                           tuple(tree_unflatten(in_tree, ts))), fun, "custom_jvp")
+    if lifted:
+        res = fixed_values(res)
     if not (isinstance(res, (tuple, list)) and len(res) == 2):
         raise CustomRuleError(f"The custom JVP rule of {_name(fun)} must return a pair "
                               f"(primal_out, tangent_out); got {type(res).__name__}.")
@@ -818,7 +822,7 @@ def _bwd_leaves(res, in_tree, n):
 
 
 def _lift_plain(residuals, cts):
-    """``bwd``'s residuals and cotangents, with their plain arrays held as constants of the
+    """``bwd``'s residuals and cotangents (a JVP rule's primals and tangents), with their plain arrays held as constants of the
     running transform (:func:`functrans.interpreters.constant`) where others are tracers:
     under ``vmap`` or ``jit`` of a gradient, the cotangent can be a plain array (one that
     does not depend on the batched or staged values) beside a traced residual, or the other

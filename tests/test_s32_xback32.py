@@ -82,3 +82,27 @@ def test_custom_vjp_bwd_plain_residual_beside_batched_cotangent(backend):
     xb = np.stack([x, -2 * x])
     _check(backend, ft.vmap(ft.jacrev(f))(backend.asarray(xb)),
            np.stack([m.T * np.cos(v) for v in xb]))
+
+
+def test_custom_jvp_rule_plain_tangent_beside_traced_primal(backend):
+    """A custom_jvp rule given a plain tangent beside a batched primal (vmap of jvp with a
+    tangent closed over) or a batched tangent beside a plain primal: the product of the two,
+    written either way round, raised TypeError on array-api-strict."""
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        x, = primals
+        t, = tangents
+        return f(x), t * fnp.cos(x) + fnp.cos(x) * t - t * fnp.cos(x)
+    x = np.array([[0.3, 0.5, 0.7], [1.1, 1.3, -0.4]])
+    w = np.array([1.0, 2.0, 3.0])
+    X, W = backend.asarray(x), backend.asarray(w)
+    want = np.cos(x) * w
+    _check(backend, ft.vmap(lambda v: ft.jvp(f, (v,), (W,))[1])(X), want)
+    _check(backend, ft.jit(ft.vmap(lambda v: ft.jvp(f, (v,), (W,))[1]))(X), want)
+    _check(backend, ft.vmap(lambda t: ft.jvp(f, (X[0, ...],), (t,))[1])(X),
+           np.cos(x[0]) * x)
+    _check(backend, ft.vmap(ft.jacfwd(f))(X), np.stack([np.diag(np.cos(v)) for v in x]))
