@@ -822,13 +822,14 @@ def _bwd_leaves(res, in_tree, n):
 
 
 def _lift_plain(residuals, cts):
-    """``bwd``'s residuals and cotangents (a JVP rule's primals and tangents), with their plain arrays held as constants of the
-    running transform (:func:`functrans.interpreters.constant`) where others are tracers:
-    under ``vmap`` or ``jit`` of a gradient, the cotangent can be a plain array (one that
-    does not depend on the batched or staged values) beside a traced residual, or the other
-    way round, and array-api-strict's operators refuse a tracer on their right (``ct * r``
-    raised TypeError), as JAX's, where both are tracers, do not. Also returns whether any
-    leaf was lifted."""
+    """``bwd``'s residuals and cotangents (or a JVP rule's primals and tangents), with
+    their plain arrays held as constants of the running transform
+    (:func:`functrans.interpreters.constant`) where others are tracers: under ``vmap`` or
+    ``jit`` of a gradient, the cotangent can be a plain array (one that does not depend on
+    the batched or staged values) beside a traced residual, or the other way round, and
+    array-api-strict's operators refuse a tracer on their right (``ct * r`` raised
+    TypeError), as JAX's, where both are tracers, do not. Also returns whether any leaf was
+    lifted."""
     if type(current_interpreter()) not in CONSTANT_INTERPRETERS:
         return residuals, cts, False
     r_leaves, r_tree = tree_flatten(residuals)

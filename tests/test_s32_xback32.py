@@ -16,6 +16,10 @@ def _check(backend, got, want, rtol=1e-12, atol=0.0):
     np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
 
 
+def _arr(backend, a):
+    return backend.asarray(a, dtype=a.dtype)
+
+
 # -- custom_vjp: bwd's cotangent and residuals mix plain arrays and tracers ------------------
 
 
@@ -106,3 +110,57 @@ def test_custom_jvp_rule_plain_tangent_beside_traced_primal(backend):
     _check(backend, ft.vmap(lambda t: ft.jvp(f, (X[0, ...],), (t,))[1])(X),
            np.cos(x[0]) * x)
     _check(backend, ft.vmap(ft.jacfwd(f))(X), np.stack([np.diag(np.cos(v)) for v in x]))
+
+
+# -- torch against NumPy: cholesky through NaN, boolean subtraction, remainder's zeros ----
+
+
+def test_cholesky_nan_pivot_goes_on_as_numpy(backend):
+    """A NaN pivot does not stop NumPy's (OpenBLAS's, JAX's) Cholesky factorization: NaN
+    from there on. torch's stopped and raised LinAlgError. A pivot <= 0 raises on both."""
+    nan = np.nan
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4))
+    herm = a @ a.conj().T + 4 * np.eye(4)
+    stack = np.stack([herm.real, herm.real])  # (the first member factors without NaN)
+    herm[2, 2] = stack[1, 2, 2] = nan
+    for m in (np.array([[nan, 1.0], [1.0, 2.0]]), np.array([[4.0, nan], [nan, 2.0]]),
+              herm, stack):
+        want = np.linalg.cholesky(m)  # (a partly NaN factor, no error)
+        assert np.isnan(want).any() and not np.isnan(want).all()
+        _check(backend, fnp.linalg.cholesky(_arr(backend, m)), want, rtol=1e-10,
+               atol=1e-12)
+        _check(backend, fnp.linalg.cholesky(_arr(backend, m), upper=True),
+               np.swapaxes(want.conj(), -1, -2), rtol=1e-10, atol=1e-12)
+    for m in ([[-1.0, nan], [nan, 1.0]], [[1.0, 2.0], [2.0, 1.0]]):
+        with pytest.raises(np.linalg.LinAlgError):
+            np.linalg.cholesky(np.array(m))
+        with pytest.raises(np.linalg.LinAlgError):
+            fnp.linalg.cholesky(backend.asarray(np.array(m)))
+
+
+def test_boolean_subtract_and_negative_raise_type_error(backend):
+    """NumPy refuses - on booleans with a TypeError naming ^ and ~; torch raised a
+    RuntimeError (so ``except TypeError`` missed it), also through ptp."""
+    t, f = _arr(backend, np.array([True, False])), _arr(backend, np.array([True, True]))
+    for fn in (lambda: fnp.subtract(t, f), lambda: fnp.negative(t), lambda: fnp.ptp(t),
+               lambda: ft.jit(fnp.subtract)(t, f)):
+        with pytest.raises(TypeError):
+            fn()
+    _check(backend, fnp.bitwise_xor(t, f), np.array([False, True]))
+
+
+def test_remainder_zero_takes_the_divisor_sign(backend):
+    """NumPy's (and Python's) remainder is 0.0 with the divisor's sign; torch's zeros took the
+    dividend's (remainder(-4., 2.) was -0.0, and so 1 / it -inf)."""
+    x = np.array([-4.0, 4.0, -0.0, 0.0, -7.25, 7.25, -7.25, 3.0, -3.0, 0.0])
+    y = np.array([2.0, -2.0, 3.0, -3.0, 5e-324, -5e-324, 0.25, np.inf, -np.inf, -np.inf])
+    for dt in (np.float64, np.float32):
+        xd, yd = x.astype(dt), y.astype(dt)
+        want = np.remainder(xd, yd)
+        for n in (1, 8):  # (torch's kernel for 8 elements and more differs)
+            got = backend.to_numpy(fnp.remainder(_arr(backend, np.tile(xd, n)),
+                                                 _arr(backend, np.tile(yd, n))))
+            np.testing.assert_array_equal(got, np.tile(want, n))
+            num = ~np.isnan(got)  # (float32: y = 0 there, a NaN of either sign)
+            np.testing.assert_array_equal(np.signbit(got[num]), np.signbit(np.tile(want, n)[num]))

@@ -83,6 +83,41 @@ def _namespace_with_numpy_linalg_errors(xp):
     return out
 
 
+def _cholesky(x, /, *, upper=False):
+    """torch's Cholesky factor, but NumPy's (OpenBLAS's, as JAX's) where a pivot is NaN: the
+    factorization goes on (``nan <= 0`` is false), giving NaN from there, where torch's
+    stops and raises. A pivot <= 0 raises LinAlgError on both."""
+    out, info = torch.linalg.cholesky_ex(x, upper=upper)
+    failed = info != 0
+    if not bool(failed.any()):  # (torch's cholesky reads info on the host too)
+        return out
+    n = x.shape[-1]
+    lower = _cholesky_through_nan(x.reshape(-1, n, n)[failed.reshape(-1)])
+    out = out.reshape(-1, n, n).clone()
+    out[failed.reshape(-1)] = lower.mH if upper else lower
+    return out.reshape(x.shape)
+
+
+def _cholesky_through_nan(a):
+    """The lower Cholesky factors of the matrices ``a`` (k, n, n), from their lower
+    triangles, column by column; NaN pivots are carried on, and a pivot <= 0 raises."""
+    n = a.shape[-1]
+    low = torch.zeros_like(a)
+    for j in range(n):
+        row = low[:, j, :j]
+        d = a[:, j, j].real - (row * row.conj()).real.sum(-1)
+        if bool((d <= 0).any()):
+            raise LinAlgError(f"linalg.cholesky: The factorization could not be completed "
+                              f"because the input is not positive-definite (the leading "
+                              f"minor of order {j + 1} is not positive-definite).")
+        piv = torch.sqrt(d)
+        low[:, j, j] = piv.to(a.dtype)
+        if j + 1 < n:
+            below = a[:, j + 1:, j] - (low[:, j + 1:, :j] @ row.conj()[..., None])[..., 0]
+            low[:, j + 1:, j] = below / piv[:, None]
+    return low
+
+
 def _solve_triangular(a, b, lower):
     # torch divides by a zero on the diagonal (inf/nan); SciPy's and the general solve of the
     # other backends raise, and so does this one (one check on the host, as torch's solve).
@@ -295,7 +330,21 @@ def _unsigned_fallback(name, unsigned, default=None):
             if dt is None:
                 raise
             return unsigned(default, dt, *args, **params)
+        except RuntimeError:
+            refused = _BOOL_REFUSED.get(name)
+            if refused and any(isinstance(a, torch.Tensor) and a.dtype is torch.bool
+                               for a in args):
+                raise TypeError(refused) from None
+            raise
     return impl
+
+
+# torch refuses these on booleans with a RuntimeError; NumPy with a TypeError, as here
+_BOOL_REFUSED = {
+    "sub": "subtract (the - operator) of booleans is not supported (as in NumPy): use "
+           "bitwise_xor (the ^ operator) or logical_xor, or cast to an integer dtype first",
+    "neg": "negative (the - operator) of booleans is not supported (as in NumPy): use "
+           "bitwise_invert (the ~ operator) or logical_not, or cast to an integer dtype first"}
 
 
 def _wrapping(default, dt, *args, **params):  # +, -, *, **, negation, bitwise not
@@ -436,16 +485,28 @@ def _remainder_past_overflow(fn, x, y, out):
     return torch.where(bad, r, out)
 
 
+def _remainder_sign(out, y):
+    """A float remainder with the divisor's sign, zeros included: torch's zeros take the
+    dividend's (``remainder(-4., 2.)`` -0.0, NumPy's 0.0, as Python's ``-4.0 % 2.0``); its
+    other results have the divisor's sign already."""
+    if not (isinstance(out, torch.Tensor) and out.is_floating_point()):
+        return out
+    return torch.where(out == 0, torch.copysign(out, y), out)
+
+
 def _zero_division_as_numpy(name):
     """floor_divide and remainder as torch computes them, but 0 (NumPy's result, with its
     warning) where an integer is divided by zero: torch raises a RuntimeError there. (The
-    remainder: also exact where the quotient overflows, _remainder_past_overflow.)"""
+    remainder: also exact where the quotient overflows, _remainder_past_overflow, and its
+    zeros signed as the divisor, _remainder_sign.)"""
     fn = getattr(_xp, name)
 
     def impl(x, y):
         try:
             out = fn(x, y)
-            return _remainder_past_overflow(fn, x, y, out) if name == "remainder" else out
+            if name == "remainder":
+                return _remainder_sign(_remainder_past_overflow(fn, x, y, out), y)
+            return out
         except NotImplementedError:  # (a subclass: the unsigned fallback's business)
             raise
         except RuntimeError as e:
@@ -586,5 +647,6 @@ backend = TorchBackend("torch", _namespace_with_numpy_linalg_errors(_xp), [torch
     # betaincinv: the generic ones; torch.special's gammainc and gammaincc are accurate to
     # about 2e-9 only, and it has none of the others)
 }, impls=_IMPLS)
+backend.xp.linalg.cholesky = _cholesky
 backend.device_types = (torch.device,)
 register(backend)
