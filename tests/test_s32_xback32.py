@@ -164,3 +164,31 @@ def test_remainder_zero_takes_the_divisor_sign(backend):
             np.testing.assert_array_equal(got, np.tile(want, n))
             num = ~np.isnan(got)  # (float32: y = 0 there, a NaN of either sign)
             np.testing.assert_array_equal(np.signbit(got[num]), np.signbit(np.tile(want, n)[num]))
+
+
+# -- complex numbers on torch -------------------------------------------------------------
+
+
+def test_complex_negative_keeps_signed_zeros(backend):
+    """torch's complex negation of 2 elements or more computed 0 - x: -(4+0j) was -4+0j
+    (NumPy -4-0j), so sqrt(-x) on the branch cut was +2j where NumPy's is -2j."""
+    z = np.array([4 + 0j, 1j, 0j, complex(-0.0, -0.0), 3 - 2j, complex(-1.0, 0.0)] * 3)
+    want = np.negative(z)
+    for dt in (np.complex128, np.complex64):
+        zd = _arr(backend, z.astype(dt))
+        for got in (fnp.negative(zd), ft.jit(lambda v: -v)(zd)):
+            got = backend.to_numpy(got)
+            np.testing.assert_array_equal(got, want.astype(dt))
+            np.testing.assert_array_equal(np.signbit(got.real), np.signbit(want.real))
+            np.testing.assert_array_equal(np.signbit(got.imag), np.signbit(want.imag))
+        _check(backend, fnp.sqrt(fnp.negative(zd)), np.sqrt(want).astype(dt), rtol=1e-6)
+        _check(backend, fnp.log(fnp.negative(zd)), np.log(want).astype(dt), rtol=1e-6)
+
+
+def test_complex_power_to_zero_is_one(backend):
+    """x ** 0 is 1 for complex x (NumPy, Python); torch's complex 0 ** 0 was nan + nan j."""
+    x = np.array([0j, complex(-0.0, 0.0), 2 + 1j, 0j, 0j, 1j])
+    y = np.array([0j, complex(0.0, -0.0), 0j, 2 + 0j, 0.5 + 1j, 2 + 0j])
+    for dt in (np.complex128, np.complex64):
+        _check(backend, fnp.power(_arr(backend, x.astype(dt)), _arr(backend, y.astype(dt))),
+               np.power(x, y).astype(dt), rtol=1e-6, atol=1e-7)

@@ -230,6 +230,23 @@ def _complex_safe_sum(name, sign):
     return impl
 
 
+def _negative(x):
+    # (torch's vectorised complex negation, on 2 elements or more, computes 0 - x: its zero
+    # parts lose their sign, -(4+0j) gave -4+0j where NumPy's is -4-0j, and so sqrt of it
+    # +2j, NumPy's -2j)
+    if isinstance(x, torch.Tensor) and x.is_complex():
+        return torch.complex(-x.real, -x.imag)
+    return _xp.negative(x)
+
+
+def _pow(x, y):
+    out = _xp.pow(x, y)
+    # (torch's complex 0 ** 0 is nan + nan j; NumPy's x ** 0 is 1 for every complex x)
+    if isinstance(out, torch.Tensor) and out.is_complex() and isinstance(y, torch.Tensor):
+        out = torch.where(y == 0, 1, out)
+    return out
+
+
 def _round(x):
     # (array_api_compat's round of a complex tensor is re + 1j * im: NaN beside an infinite
     # part, as in _complex_sum)
@@ -558,6 +575,8 @@ _IMPLS = {"gather": _gather,
           "sub": _complex_safe_sum("subtract", -1),
           "mul_add": _mul_add,
           "round": _round,
+          "neg": _negative,
+          "pow": _pow,
           "floor_divide": _zero_division_as_numpy("floor_divide"),
           "remainder": _zero_division_as_numpy("remainder"),
           "reduce_sum": _accumulation("sum", "axes"),
