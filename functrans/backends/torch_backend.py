@@ -19,6 +19,7 @@ from .. import dtypes as _dt
 from . import Backend, register
 from .generic import complex_comparison, complex_extreme, flat_index
 from .generic import polygamma as _generic_polygamma
+from .standard_backend import complex_log1p
 
 _pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -576,6 +577,9 @@ _IMPLS = {"gather": _gather,
           "mul_add": _mul_add,
           "round": _round,
           "neg": _negative,
+          # (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part
+          # +0.0: the same as the other backends, -0.0)
+          "log1p": complex_log1p(_xp, torch.complex),
           "pow": _pow,
           "floor_divide": _zero_division_as_numpy("floor_divide"),
           "remainder": _zero_division_as_numpy("remainder"),
