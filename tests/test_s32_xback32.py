@@ -213,3 +213,15 @@ def test_complex_log1p_accurate_near_zero(backend):
            np.log1p(np.array([1e-20, -0.5])))
     _check(backend, fnp.log1p(_arr(backend, z.astype(np.complex64))),
            want.astype(np.complex64), rtol=1e-6)
+
+
+def test_complex_arccos_imaginary_sign(backend):
+    """acos(conj z) = conj(acos z): the imaginary part has the sign opposite to z's, zeros
+    included (NumPy acos(0j) = pi/2 - 0j); torch's vectorised kernel gave +0j."""
+    z = np.array([0j, complex(0.5, 0.0), complex(0.5, -0.0), complex(-1.0, 0.0), 2 + 0j,
+                  complex(2.0, -0.0), 0.3 + 0.7j, -0.2 - 1.5j] * 2)
+    want = np.arccos(z)
+    got = backend.to_numpy(fnp.arccos(_arr(backend, z)))
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    np.testing.assert_array_equal(np.signbit(got.imag), np.signbit(want.imag))
+    np.testing.assert_array_equal(np.signbit(got.imag), ~np.signbit(z.imag))

@@ -240,6 +240,17 @@ def _negative(x):
     return _xp.negative(x)
 
 
+def _acos(x):
+    out = _xp.acos(x)
+    if not out.is_complex():
+        return out
+    # (torch's vectorised complex acos gives acos(0j) = pi/2 + 0j; its imaginary part has
+    # the sign opposite to x's, -0.0 there, as NumPy's and C99's: acos(conj z) = conj(acos z))
+    im = out.imag
+    return torch.complex(out.real, torch.where(torch.isnan(im), im,
+                                               torch.copysign(im, -x.imag)))
+
+
 def _pow(x, y):
     out = _xp.pow(x, y)
     # (torch's complex 0 ** 0 is nan + nan j; NumPy's x ** 0 is 1 for every complex x)
@@ -577,6 +588,7 @@ _IMPLS = {"gather": _gather,
           "mul_add": _mul_add,
           "round": _round,
           "neg": _negative,
+          "acos": _acos,
           # (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part
           # +0.0: the same as the other backends, -0.0)
           "log1p": complex_log1p(_xp, torch.complex),
