@@ -26,7 +26,7 @@ import optree
 from . import dtypes as _dt
 from .core import _SCALAR_DTYPES, ShapedArray, Tracer, current_interpreter, get_aval, primitive
 from .errors import CustomRuleError, UnexpectedTracerError
-from .interpreters import fixed_values
+from .interpreters import CONSTANT_INTERPRETERS, constant, fixed_values
 from .tree import NAMESPACE, _where_differ, tree_flatten, tree_map, tree_unflatten
 
 
@@ -154,8 +154,12 @@ def _custom_jvp_jvp(primals, tangents, fun, rule, in_tree, out_box, symbolic_zer
     # (symbolic_zeros: a zero tangent reaches the rule as a SymbolicZero, else as zeros)
     tangents = [t if t is not None else SymbolicZero.from_primal_value(p) if symbolic_zeros
                 else _zeros_like(p) for p, t in zip(primals, tangents)]
-    res = _run_rule(rule, (tuple(tree_unflatten(in_tree, primals)),
-                           tuple(tree_unflatten(in_tree, tangents))), fun, "custom_jvp")
+    # (a plain tangent beside a traced primal, vmap of jvp: a constant, see _lift_plain)
+    ps, ts, lifted = _lift_plain(primals, tangents)
+    res = _run_rule(rule, (tuple(tree_unflatten(in_tree, ps)),
+                           tuple(tree_unflatten(in_tree, ts))), fun, "custom_jvp")
+    if lifted:
+        res = fixed_values(res)
     if not (isinstance(res, (tuple, list)) and len(res) == 2):
         raise CustomRuleError(f"The custom JVP rule of {_name(fun)} must return a pair "
                               f"(primal_out, tangent_out); got {type(res).__name__}.")
@@ -817,10 +821,36 @@ def _bwd_leaves(res, in_tree, n):
     return slots if fits[0] else None
 
 
+def _lift_plain(residuals, cts):
+    """``bwd``'s residuals and cotangents (or a JVP rule's primals and tangents), with
+    their plain arrays held as constants of the running transform
+    (:func:`functrans.interpreters.constant`) where others are tracers: under ``vmap`` or
+    ``jit`` of a gradient, the cotangent can be a plain array (one that does not depend on
+    the batched or staged values) beside a traced residual, or the other way round, and
+    array-api-strict's operators refuse a tracer on their right (``ct * r`` raised
+    TypeError), as JAX's, where both are tracers, do not. Also returns whether any leaf was
+    lifted."""
+    if type(current_interpreter()) not in CONSTANT_INTERPRETERS:
+        return residuals, cts, False
+    r_leaves, r_tree = tree_flatten(residuals)
+    c_leaves, c_tree = tree_flatten(cts)
+    leaves = r_leaves + c_leaves
+    if not any(isinstance(x, Tracer) for x in leaves):
+        return residuals, cts, False
+    lifted = [constant(x) for x in leaves]
+    if all(a is b for a, b in zip(lifted, leaves)):
+        return residuals, cts, False
+    n = len(r_leaves)
+    return tree_unflatten(r_tree, lifted[:n]), tree_unflatten(c_tree, lifted[n:]), True
+
+
 def _apply_bwd(bwd, residuals, cts, in_tree, name, in_avals):
     """The user's ``bwd`` on the cotangents ``cts`` (a pytree): one cotangent per argument
     leaf, each of its argument's shape; ``None`` stands for zeros (as in JAX)."""
+    residuals, cts, lifted = _lift_plain(residuals, cts)
     res = bwd(residuals, cts)
+    if lifted:  # (what bwd computed from the constants alone: plain arrays again)
+        res = fixed_values(res)
     if type(res) is list:  # (JAX takes a list too)
         res = tuple(res)
     if not isinstance(res, tuple):

@@ -9,6 +9,7 @@ import array_api_strict as _xp
 
 from .. import dtypes as _dt
 from . import Backend, register
+from .standard_backend import complex_log1p
 from .generic import complex_comparison, complex_extreme, shift_past_negative_amounts
 
 _pairs = [(getattr(_xp, n), _dt.BY_NAME[n]) for n in (
@@ -35,6 +36,7 @@ _IMPLS.update({p: complex_comparison(_xp, name, TypeError) for p, name in (
 # (shifts by negative amounts, which it refuses: NumPy's results, see generic.py)
 _IMPLS.update({p: shift_past_negative_amounts(_xp, p, ValueError)
                for p in ("bitwise_left_shift", "bitwise_right_shift")})
+_IMPLS["log1p"] = complex_log1p(_xp)  # (NumPy's, inaccurate near 0 for complex operands)
 backend = StrictBackend("array_api_strict", _xp, [type(_xp.asarray(0))], _pairs,
                         impls=_IMPLS)
 backend.device_types = (type(_xp.asarray(0).device),)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from . import Backend, register
+from .standard_backend import complex_log1p
 
 _NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float16", "float32", "float64", "complex64", "complex128")
@@ -572,6 +573,7 @@ _IMPLS = {
     "tanh_slope": _tanh_slope,
     "sin_cos": lambda x: (_sin(x), _cos(x)),  # (the generic one's, without its frame)
     "slogdet_inv": _slogdet_inv,
+    "log1p": complex_log1p(_xp),  # (NumPy's complex log1p is log(1 + z): 0 for 1e-20j)
 }
 
 backend = register(NumPyBackend("numpy", _xp, _types + [AtArray], _pairs,

@@ -19,6 +19,7 @@ from .. import dtypes as _dt
 from . import Backend, register
 from .generic import complex_comparison, complex_extreme, flat_index
 from .generic import polygamma as _generic_polygamma
+from .standard_backend import complex_log1p
 
 _pairs = [(getattr(torch, n), _dt.BY_NAME[n]) for n in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -81,6 +82,41 @@ def _namespace_with_numpy_linalg_errors(xp):
     vars(out).update(vars(xp))
     out.linalg = linalg
     return out
+
+
+def _cholesky(x, /, *, upper=False):
+    """torch's Cholesky factor, but NumPy's (OpenBLAS's, as JAX's) where a pivot is NaN: the
+    factorization goes on (``nan <= 0`` is false), giving NaN from there, where torch's
+    stops and raises. A pivot <= 0 raises LinAlgError on both."""
+    out, info = torch.linalg.cholesky_ex(x, upper=upper)
+    failed = info != 0
+    if not bool(failed.any()):  # (torch's cholesky reads info on the host too)
+        return out
+    n = x.shape[-1]
+    lower = _cholesky_through_nan(x.reshape(-1, n, n)[failed.reshape(-1)])
+    out = out.reshape(-1, n, n).clone()
+    out[failed.reshape(-1)] = lower.mH if upper else lower
+    return out.reshape(x.shape)
+
+
+def _cholesky_through_nan(a):
+    """The lower Cholesky factors of the matrices ``a`` (k, n, n), from their lower
+    triangles, column by column; NaN pivots are carried on, and a pivot <= 0 raises."""
+    n = a.shape[-1]
+    low = torch.zeros_like(a)
+    for j in range(n):
+        row = low[:, j, :j]
+        d = a[:, j, j].real - (row * row.conj()).real.sum(-1)
+        if bool((d <= 0).any()):
+            raise LinAlgError(f"linalg.cholesky: The factorization could not be completed "
+                              f"because the input is not positive-definite (the leading "
+                              f"minor of order {j + 1} is not positive-definite).")
+        piv = torch.sqrt(d)
+        low[:, j, j] = piv.to(a.dtype)
+        if j + 1 < n:
+            below = a[:, j + 1:, j] - (low[:, j + 1:, :j] @ row.conj()[..., None])[..., 0]
+            low[:, j + 1:, j] = below / piv[:, None]
+    return low
 
 
 def _solve_triangular(a, b, lower):
@@ -195,6 +231,34 @@ def _complex_safe_sum(name, sign):
     return impl
 
 
+def _negative(x):
+    # (torch's vectorised complex negation, on 2 elements or more, computes 0 - x: its zero
+    # parts lose their sign, -(4+0j) gave -4+0j where NumPy's is -4-0j, and so sqrt of it
+    # +2j, NumPy's -2j)
+    if isinstance(x, torch.Tensor) and x.is_complex():
+        return torch.complex(-x.real, -x.imag)
+    return _xp.negative(x)
+
+
+def _acos(x):
+    out = _xp.acos(x)
+    if not out.is_complex():
+        return out
+    # (torch's vectorised complex acos gives acos(0j) = pi/2 + 0j; its imaginary part has
+    # the sign opposite to x's, -0.0 there, as NumPy's and C99's: acos(conj z) = conj(acos z))
+    im = out.imag
+    return torch.complex(out.real, torch.where(torch.isnan(im), im,
+                                               torch.copysign(im, -x.imag)))
+
+
+def _pow(x, y):
+    out = _xp.pow(x, y)
+    # (torch's complex 0 ** 0 is nan + nan j; NumPy's x ** 0 is 1 for every complex x)
+    if isinstance(out, torch.Tensor) and out.is_complex() and isinstance(y, torch.Tensor):
+        out = torch.where(y == 0, 1, out)
+    return out
+
+
 def _round(x):
     # (array_api_compat's round of a complex tensor is re + 1j * im: NaN beside an infinite
     # part, as in _complex_sum)
@@ -295,7 +359,21 @@ def _unsigned_fallback(name, unsigned, default=None):
             if dt is None:
                 raise
             return unsigned(default, dt, *args, **params)
+        except RuntimeError:
+            refused = _BOOL_REFUSED.get(name)
+            if refused and any(isinstance(a, torch.Tensor) and a.dtype is torch.bool
+                               for a in args):
+                raise TypeError(refused) from None
+            raise
     return impl
+
+
+# torch refuses these on booleans with a RuntimeError; NumPy with a TypeError, as here
+_BOOL_REFUSED = {
+    "sub": "subtract (the - operator) of booleans is not supported (as in NumPy): use "
+           "bitwise_xor (the ^ operator) or logical_xor, or cast to an integer dtype first",
+    "neg": "negative (the - operator) of booleans is not supported (as in NumPy): use "
+           "bitwise_invert (the ~ operator) or logical_not, or cast to an integer dtype first"}
 
 
 def _wrapping(default, dt, *args, **params):  # +, -, *, **, negation, bitwise not
@@ -436,16 +514,28 @@ def _remainder_past_overflow(fn, x, y, out):
     return torch.where(bad, r, out)
 
 
+def _remainder_sign(out, y):
+    """A float remainder with the divisor's sign, zeros included: torch's zeros take the
+    dividend's (``remainder(-4., 2.)`` -0.0, NumPy's 0.0, as Python's ``-4.0 % 2.0``); its
+    other results have the divisor's sign already."""
+    if not (isinstance(out, torch.Tensor) and out.is_floating_point()):
+        return out
+    return torch.where(out == 0, torch.copysign(out, y), out)
+
+
 def _zero_division_as_numpy(name):
     """floor_divide and remainder as torch computes them, but 0 (NumPy's result, with its
     warning) where an integer is divided by zero: torch raises a RuntimeError there. (The
-    remainder: also exact where the quotient overflows, _remainder_past_overflow.)"""
+    remainder: also exact where the quotient overflows, _remainder_past_overflow, and its
+    zeros signed as the divisor, _remainder_sign.)"""
     fn = getattr(_xp, name)
 
     def impl(x, y):
         try:
             out = fn(x, y)
-            return _remainder_past_overflow(fn, x, y, out) if name == "remainder" else out
+            if name == "remainder":
+                return _remainder_sign(_remainder_past_overflow(fn, x, y, out), y)
+            return out
         except NotImplementedError:  # (a subclass: the unsigned fallback's business)
             raise
         except RuntimeError as e:
@@ -497,6 +587,12 @@ _IMPLS = {"gather": _gather,
           "sub": _complex_safe_sum("subtract", -1),
           "mul_add": _mul_add,
           "round": _round,
+          "neg": _negative,
+          "acos": _acos,
+          # (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part
+          # +0.0: the same as the other backends, -0.0)
+          "log1p": complex_log1p(_xp, torch.complex),
+          "pow": _pow,
           "floor_divide": _zero_division_as_numpy("floor_divide"),
           "remainder": _zero_division_as_numpy("remainder"),
           "reduce_sum": _accumulation("sum", "axes"),
@@ -586,5 +682,6 @@ backend = TorchBackend("torch", _namespace_with_numpy_linalg_errors(_xp), [torch
     # betaincinv: the generic ones; torch.special's gammainc and gammaincc are accurate to
     # about 2e-9 only, and it has none of the others)
 }, impls=_IMPLS)
+backend.xp.linalg.cholesky = _cholesky
 backend.device_types = (torch.device,)
 register(backend)
