@@ -153,3 +153,18 @@ def test_nondiff_argnames_bad_input():
         ft.custom_vjp(lambda x, *, y: x, nondiff_argnames="y")
     with pytest.raises(TypeError, match="must hold strings"):
         ft.custom_jvp(lambda x, y: x, nondiff_argnames=(1,))
+
+
+# --- jax.effects_barrier (the debugging and callbacks guides call it before reading output) ---
+
+def test_effects_barrier_after_callbacks():
+    seen = []
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        out = ft.jit(lambda x: (ft.debug.print("x={}", x),
+                                ft.debug.callback(lambda v: seen.append(float(v.sum())), x),
+                                x * 2)[2])(np.arange(3.0))
+        assert ft.effects_barrier() is None
+    # everything ran by the time the barrier returns (functrans runs callbacks in place)
+    assert buf.getvalue() == "x=[0. 1. 2.]\n" and seen == [3.0]
+    np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
