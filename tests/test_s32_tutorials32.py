@@ -168,3 +168,17 @@ def test_effects_barrier_after_callbacks():
     # everything ran by the time the barrier returns (functrans runs callbacks in place)
     assert buf.getvalue() == "x=[0. 1. 2.]\n" and seen == [3.0]
     np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
+
+
+# --- error classes a JAX program catches ---
+
+@pytest.mark.parametrize("call", [
+    lambda: ft.jvp(fnp.sin, (np.ones(2, np.float32),), (np.ones(2),)),   # dtype: JAX TypeError
+    lambda: ft.jvp(lambda u: u**2, (3.0,), (1,)),                         # int tangent: TypeError
+    lambda: ft.jvp(fnp.sin, (np.ones(2),), (np.ones(3),)),               # shape: JAX ValueError
+    lambda: ft.vjp(fnp.sin, np.ones(2, np.float32))[1](np.ones(2)),      # ct dtype: ValueError
+], ids=["jvp-dtype", "jvp-int-tangent", "jvp-shape", "vjp-dtype"])
+def test_tangent_mismatch_is_both_type_and_value_error(call):
+    for builtin in (TypeError, ValueError, ft.errors.TangentMismatchError):
+        with pytest.raises(builtin):
+            call()
