@@ -182,3 +182,29 @@ def test_tangent_mismatch_is_both_type_and_value_error(call):
     for builtin in (TypeError, ValueError, ft.errors.TangentMismatchError):
         with pytest.raises(builtin):
             call()
+
+
+# --- random.geometric: JAX's formula of the same uniforms, so the same key gives JAX's draws ---
+
+@pytest.mark.parametrize("p, dtype", [(0.3, np.float64), (0.02, np.float64), (0.9, np.float64),
+                                      (np.float32(0.3), np.float32)])
+def test_geometric_is_jaxs_formula_of_uniform(p, dtype):
+    key = ft.random.key(5)
+    u = np.asarray(ft.random.uniform(key, (4000,), dtype))
+    # jax.random.geometric: floor(log(u) / log1p(-p)) + 1, a u of 0 taken as 1 (was
+    # log1p(-u) in place of log(u): a valid law, but other draws than JAX's for every key)
+    want = np.floor(np.log(np.where(u == 0, dtype(1), u)) / np.log1p(-dtype(p))) + 1
+    got = np.asarray(ft.random.geometric(key, p, (4000,)))
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want.astype(np.int64))
+
+
+def test_geometric_same_draws_on_torch_and_strict():
+    import array_api_strict as xps
+    want = np.asarray(ft.random.geometric(ft.random.key(7), np.array([0.1, 0.5, 0.99])))
+    for xp in (pytest.importorskip("torch"), xps):
+        key = ft.random.wrap_key_data(xp.asarray(np.asarray(ft.random.key_data(
+            ft.random.key(7)))))
+        got = ft.random.geometric(key, xp.asarray(np.array([0.1, 0.5, 0.99])))
+        assert type(got).__module__.split(".")[0] == xp.__name__.split(".")[0]
+        np.testing.assert_array_equal(np.from_dlpack(got), want)
