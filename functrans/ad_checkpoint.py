@@ -79,6 +79,9 @@ def saved_residuals(f, *args, **kwargs):
     of the forward pass, ``"output 1 of sin_cos"`` for one of several outputs; functrans
     records no source lines).
 
+    Zeros made for the cotangents of integer arguments, or of arguments the result does not
+    depend on, are not listed (JAX's are symbolic zeros).
+
     Use it to see what a :func:`checkpoint` policy saves: under ``checkpoint(f)`` only
     the arguments are kept, under a policy also what it saves. The residuals are
     functrans's own, so they can differ from JAX's list for the same function (for
@@ -113,8 +116,11 @@ def saved_residuals(f, *args, **kwargs):
     fwd, _ = fwd_and_bwd(flat, argnums=tuple(range(len(leaves))), jitted=False)
     closed = make_jaxpr(lambda *xs: fwd(*xs)[1])(*leaves)
     jaxpr = closed.jaxpr
-    order, named = {}, {}
+    order, named, used, zeros = {}, {}, set(), set()
     for k, eqn in enumerate(jaxpr.eqns):
+        used.update(v for v in eqn.invars if type(v) is not Literal)
+        if eqn.primitive.name == "full_like" and eqn.params.get("fill_value") == 0:
+            zeros.update(eqn.outvars)
         many = len(eqn.outvars) > 1
         for j, v in enumerate(eqn.outvars):
             order[v] = (3, k, f"output {j} of {eqn.primitive.name}" if many
@@ -128,9 +134,12 @@ def saved_residuals(f, *args, **kwargs):
     # JAX's order: literals, constants, arguments, then the forward pass's operations in
     # program order; an array read twice by the backward pass is listed once
     literals = [v for v in jaxpr.outvars if type(v) is Literal]
+    # zeros made only to be handed to the backward pass (the cotangents of integer arguments
+    # and of arguments the result does not depend on) hold nothing of the forward pass: JAX's
+    # symbolic zeros, not listed
     seen = {}
     for v in jaxpr.outvars:
-        if type(v) is not Literal:
+        if type(v) is not Literal and not (v in zeros and v not in used):
             seen.setdefault(v, order.get(v, (1, -1, None)))
     results = [(ShapedArray(tuple(v.aval.shape), v.aval.dtype), "from a literal")
                for v in literals]

@@ -64,6 +64,11 @@ def test_saved_residuals_are_what_the_backward_pass_reads():
             == sorted(a.str_short() for a, _ in listed))
     # a linear function keeps nothing; exp keeps its output
     assert saved_residuals(lambda a: a * 2.0, np.ones(2)) == []
+    # the zero cotangents of an integer or unused argument are not residuals (JAX's symbolic
+    # zeros; they were listed as "output of full_like")
+    assert saved_residuals(lambda n: n * 2, np.arange(3)) == []
+    assert _described(lambda a, b: fnp.sum(fnp.exp(a)), np.ones(2), np.ones(5)) == [
+        ("f64[2]", "output of exp")]
     assert _described(lambda a: fnp.sum(fnp.exp(a)), np.ones(2)) == [("f64[2]",
                                                                        "output of exp")]
     # everything_saveable is the unchecked function's list
