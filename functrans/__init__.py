@@ -36,7 +36,8 @@ from .tree import register_pytree_node  # noqa: F401
 # jaxpr.py, custom_batching.py, checkpoint_policies.py). checkpoint/remat: the version taking
 # JAX's keyword arguments (policy=...).
 from .toplevel import (Array, checkpoint, clear_caches, custom_gradient,  # noqa: F401,E402
-                       device_count, device_get, devices, ensure_compile_time_eval, float0,
+                       device_count, device_get, devices, effects_barrier,
+                       ensure_compile_time_eval, float0,
                        local_device_count, local_devices, named_call, named_scope,
                        process_count, process_index, remat, typeof, fwd_and_bwd)
 from .config import (config, debug_infs, debug_nans, default_device,  # noqa: F401,E402

@@ -386,6 +386,34 @@ def _argnums(nums, what, fun):
                         f"(argument positions); got {nums!r}.") from None
 
 
+def _with_argnames(nums, names, what, fun, sig):
+    """``nondiff_argnums`` joined with the positions of the parameters ``nondiff_argnames``
+    names (JAX's ``nondiff_argnames``: the union, in order of position)."""
+    if isinstance(names, str):
+        names = (names,)
+    try:
+        names = tuple(names)
+    except TypeError:
+        raise TypeError(f"{what} of {_name(fun)}: nondiff_argnames must be a string or a "
+                        f"tuple of strings (parameter names); got {names!r}.") from None
+    if not names:
+        return nums
+    params = list(sig.parameters.values()) if sig is not None else []
+    positions = {p.name: i for i, p in enumerate(params)
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    found = []
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{what} of {_name(fun)}: nondiff_argnames must hold strings "
+                            f"(parameter names); got {name!r}.")
+        if name not in positions:
+            raise ValueError(f"{what} of {_name(fun)}: nondiff_argnames names {name!r}, "
+                             f"which is not one of its positional parameters "
+                             f"{list(positions)}; name those, or use nondiff_argnums.")
+        found.append(positions[name])
+    return tuple(sorted(set(nums) | set(found)))
+
+
 def _check_rule(rule, what, fun):
     """A rule given to defjvp/defjvps/defvjp must be a function (checked where it is given,
     not where it is first called, under some transform)."""
@@ -422,17 +450,20 @@ class custom_jvp:
     ``nondiff_argnums`` names arguments that are not differentiated (a function, a flag, a
     count): the rule then takes them first, ``rule(*nondiff, primals, tangents)``, and
     ``primals``/``tangents`` hold the others. Keyword arguments are passed by position.
+    ``nondiff_argnames`` names such parameters by name instead (JAX's; joined with
+    ``nondiff_argnums``, in order of position).
 
     ``defjvp(rule, symbolic_zeros=True)`` gives the rule a :class:`SymbolicZero` for each
     tangent that is zero (its argument is not being differentiated) instead of an array of
     zeros.
     """
 
-    def __init__(self, fun, nondiff_argnums=()):
+    def __init__(self, fun, nondiff_argnums=(), nondiff_argnames=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = _argnums(nondiff_argnums, "custom_jvp", fun)
         self._sig = _signature(fun)
+        self.nondiff_argnums = _with_argnames(_argnums(nondiff_argnums, "custom_jvp", fun),
+                                              nondiff_argnames, "custom_jvp", fun, self._sig)
         self.jvp_rule = None
         self.symbolic_zeros = False
 
@@ -1050,6 +1081,8 @@ class custom_vjp:
     ``nondiff_argnums`` names arguments that are not differentiated: ``fwd`` still takes every
     argument, ``bwd`` takes them first, ``bwd(*nondiff, residuals, cotangent)``, and returns
     cotangents for the others only. Keyword arguments are passed by position.
+    ``nondiff_argnames`` names such parameters by name instead (JAX's; joined with
+    ``nondiff_argnums``, in order of position).
 
     Values being differentiated must be arguments: a function whose result depends on one it
     closes over raises CustomRuleError under ``grad``/``jvp`` (as JAX's CustomVJPException),
@@ -1061,11 +1094,12 @@ class custom_vjp:
     for each output cotangent that is zero.
     """
 
-    def __init__(self, fun, nondiff_argnums=()):
+    def __init__(self, fun, nondiff_argnums=(), nondiff_argnames=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = _argnums(nondiff_argnums, "custom_vjp", fun)
         self._sig = _signature(fun)
+        self.nondiff_argnums = _with_argnames(_argnums(nondiff_argnums, "custom_vjp", fun),
+                                              nondiff_argnames, "custom_vjp", fun, self._sig)
         self.fwd = self.bwd = None
         self.symbolic_zeros = False
 

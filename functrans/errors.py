@@ -121,11 +121,14 @@ class ComplexDerivativeError(FunctransError, TypeError):
     anchor = "complexderivativeerror"
 
 
-class TangentMismatchError(FunctransError, ValueError):
+class TangentMismatchError(FunctransError, ValueError, TypeError):
     """A tangent (or cotangent) does not match its primal in tree structure, shape or dtype.
 
     ``jvp(f, primals, tangents)`` needs ``tangents`` to have the same tree structure as
-    ``primals`` and each leaf to have the same shape and dtype as its primal.
+    ``primals`` and each leaf to have the same shape and dtype as its primal. Both a
+    ValueError and a TypeError: JAX raises one or the other depending on what differs (a
+    shape: ValueError; a dtype or tree structure given to ``jvp``: TypeError), so code
+    written for JAX catches it either way.
     """
 
     anchor = "tangentmismatcherror"

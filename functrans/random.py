@@ -1868,7 +1868,8 @@ def _saturating_int(x, od):
 def geometric(key, p, shape=None, dtype=None):
     """Geometric samples: the number of Bernoulli trials of success probability ``p`` up to
     and including the first success (values 1, 2, ...; ``int64`` by default; the shape of
-    ``p`` by default): ``floor(log(U) / log1p(-p)) + 1`` of uniforms ``U`` in (0, 1], as JAX.
+    ``p`` by default): ``floor(log(u) / log1p(-p)) + 1`` of ``uniform(key, shape)``'s ``u``,
+    a ``u`` of 0 taken as 1, as JAX (so the same key gives JAX's samples).
     ``p = 0`` gives ``dtype``'s maximum (where JAX's conversion of inf also gives it) and
     ``p`` nan or outside [0, 1] gives -1 (JAX's conversion of nan gives 0 there); counts
     beyond ``dtype``'s maximum saturate at it. No derivative (the samples are integers).
@@ -1882,7 +1883,8 @@ def geometric(key, p, shape=None, dtype=None):
     bad = fnp.logical_not(fnp.logical_and(fnp.greater_equal(p, 0.0), fnp.less_equal(p, 1.0)))
     zero, one = fnp.equal(p, 0.0), fnp.equal(p, 1.0)
     safe = fnp.where(fnp.logical_or(bad, fnp.logical_or(zero, one)), 0.5, p)
-    lu = fnp.log1p(fnp.negative(_unit(key, shape, d, "geometric")))  # log U, U in (0, 1]
+    u = _unit(key, shape, d, "geometric")  # JAX's uniforms in [0, 1), a 0 taken as 1
+    lu = fnp.log(fnp.where(fnp.equal(u, 0.0), 1.0, u))
     g = _add(fnp.floor(fnp.divide(lu, fnp.log1p(fnp.negative(safe)))), 1.0)
     g = fnp.where(zero, math.inf, fnp.where(one, 1.0, g))
     out = _saturating_int(g, od)

@@ -16,7 +16,8 @@ from . import dtypes as _dt
 from .core import _SCALAR_DTYPES, ShapedArray, Tracer, get_aval
 
 __all__ = ["Array", "checkpoint", "clear_caches", "custom_gradient", "default_backend_name",
-           "device_count", "device_get", "devices", "ensure_compile_time_eval", "float0",
+           "device_count", "device_get", "devices", "effects_barrier",
+           "ensure_compile_time_eval", "float0",
            "local_device_count", "local_devices", "named_call", "named_scope",
            "process_count", "process_index", "remat", "typeof", "fwd_and_bwd"]
 
@@ -162,6 +163,13 @@ def default_backend_name():
 
 
 # -- caches, names, staging ----------------------------------------------------------------------
+
+
+def effects_barrier():
+    """Wait until every callback (``debug.print``, ``debug.callback``, ``io_callback``)
+    called so far has run (``jax.effects_barrier``). functrans runs callbacks when the
+    operation is evaluated, eagerly or as a jitted graph runs, never in the background, so
+    they have all run already: this returns at once, for code written for JAX."""
 
 
 def clear_caches():
