@@ -116,7 +116,7 @@ def test_betainc_dab_series_region_mixed_with_others_and_backends():
     b = np.array([50.0, 4.0, 1e6, 50.0, 3.0, 1e8])
     x = np.array([0.9999993939343128, 0.3, 1.6693050029231261e-06, 1.0, 0.0,
                   0.00010248962603427267])
-    for i, j in _ORDERS:
+    for i, j in ((1, 0), (1, 1)):
         whole = bk.extra("betainc_dab")(i, j, a, b, x)
         single = [bk.extra("betainc_dab")(i, j, a[k:k + 1], b[k:k + 1], x[k:k + 1])[0]
                   for k in range(a.size)]
