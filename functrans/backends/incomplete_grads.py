@@ -524,20 +524,28 @@ def gammainc_da_temme(backend, n, a, x, /):
 # Accuracy in float64 (tests/test_shape_derivatives.py, against mpmath): about 1e-12
 # relative for a, b from 1e-3 to 1e4 and x from 1e-300 to 1 - 1e-10 (first order: below
 # 8e-13; second order: below 3e-12 relative to the size of its terms |I_i I_j / I|, the
-# scale of its rounding where it changes sign). The losses left: near the centre of large
-# shapes the fraction's log-derivatives are sums of terms much larger than the total (a
-# second derivative at a = b = 1e4, x = 1/2 has about 2e-10 relative to itself, 2e-12
-# relative to its terms), and for a >> b with x close to 1 on the fraction's side each
-# partial denominator loses about eps / (1 - x) (~2e-12 at a = 1e5, b = 3, 1 - x = 6e-5;
-# 7e-10 at a = 1e8, b = 50, 1 - x = 6e-7; 1e-10 at (0.3, 1e6, 1.67e-6) and
-# (1e4, 1e8, 1.025e-4), flipped; against mpmath quadrature: not fixed, xfail in
-# tests/test_s31_incgrad31.py; computing such points on the other side, beyond its
-# split, was tried and is worse, up to O(1) at the last). Computed in float64
+# scale of its rounding where it changes sign). Where p >> q and u is close to 1 on the
+# fraction's side each of its partial denominators loses about eps / (1 - u) (7e-10 at
+# a = 1e8, b = 50, 1 - x = 6e-7; 1e-10 at (0.3, 1e6, 1.67e-6) and (1e4, 1e8, 1.025e-4),
+# flipped); there (1 - u <= 1/64, J > 16 (1 - u)) the complement's positive power series
+# gives J's derivatives instead (_beta_complement_series): those three within 1e-14 of
+# mpmath; over a sweep (a 50 .. 1e6, b 0.05 .. 40, x within the bulk near 1) 5e-13 (the
+# fraction there: 6e-12). The loss left: near the centre of large shapes the fraction's
+# log-derivatives are sums of terms much larger than the total (a second derivative at
+# a = b = 1e4, x = 1/2 has about 2e-10 relative to itself, 2e-12 relative to its terms).
+# Computed in float64
 # whatever the dtype, returned in x's dtype; 0 at x = 0 and x = 1, nan for invalid
 # arguments (a, b <= 0 or infinite, x outside [0, 1], nan).
 
 _BETA_MAX_STEPS = 20000
 _LOG_2 = math.log(2.0)
+# where the complement's series replaces the fraction (_beta_complement_series): w = 1 - u
+# at most 1/64, J above 16 w (the series' derivatives lose about eps / J, K's log-derivative
+# being J' / K; the fraction's eps / w a step) and the series' largest term not beyond its
+# 2000th
+_NEAR_ONE_W = 1.0 / 64.0
+_LOG_J_OVER_W = math.log(16.0)
+_SERIES_PEAK_MAX = 2000.0
 
 
 def _lgamma_corr(backend, z):
@@ -892,6 +900,76 @@ def _beta_series_derivatives(backend, p, q, u, log_u, second):
     return grad, [xp.where(done, v, nan) for v in hess]
 
 
+def _beta_complement_series(backend, p, q, u, w, lo, log_u, log_w, second):
+    """The derivatives of J = I_u(p, q) in (p, q) from its complement's power series, for u
+    close to 1 on the fraction's side (where each step of the fraction loses eps / (1 - u)):
+    1 - J = K = I_w(q, p) = e^M' S, M' = log(w^q u^p / (q B(q, p))) (the prefactor of the
+    other side), S = sum_n c_n, c_n = (p + q)_n / (q + 1)_n w^n: positive terms whose
+    log-derivatives are sums, h_n = sum_(k<n) 1 / (p + q + k) in p and
+    sum_(k<n) (1 - p) / ((p + q + k)(q + 1 + k)) in q (no difference of two sums), so that
+    d log S is their weighted mean and d^2 log S the weighted mean of their own derivatives
+    plus their weighted covariance (Welford's update). J's derivatives are K's negated.
+    Returns the gradient (J_p, J_q) and (``second``) the Hessian (J_pp, J_pq, J_qq)."""
+    xp = backend.xp
+    # (K's prefactor: its first shape q, second p; x's role w, y's role u)
+    big_m, gm, hm = _beta_prefactor_parts(backend, q, p, w, u, (lo[1], lo[0]), log_w, log_u,
+                                          second)
+    zero = xp.zeros_like(w)
+    c = xp.ones_like(w)
+    tot = xp.ones_like(w)   # the weights' sum
+    g_p, g_q = zero, zero   # c_n's log-derivatives
+    m_p, m_q = zero, zero   # their weighted means
+    v_pp, v_pq, v_qq = zero, zero, zero   # weighted sums of the deviations' products
+    h_pp, h_qq = zero, zero   # c_n's second log-derivatives (pq = pp)
+    e_pp, e_qq = zero, zero   # their weighted means
+    pq = p + q
+    done = xp.zeros(w.shape, dtype=xp.bool, device=backend.device(w))
+    for n in range(_BETA_MAX_STEPS):
+        fn = float(n)
+        r1 = 1.0 / (pq + fn)
+        r2 = 1.0 / (q + (fn + 1.0))
+        c = c * ((pq + fn) * r2 * w)
+        g_p = g_p + r1
+        g_q = g_q + (1.0 - p) * r1 * r2
+        if second:
+            h_pp = h_pp - r1 * r1
+            h_qq = h_qq + (p - 1.0) * (2.0 * q + p + (2.0 * fn + 1.0)) * r1 * r1 * r2 * r2
+        tot = tot + c
+        rho = c / tot
+        d_p, d_q = g_p - m_p, g_q - m_q
+        m_p = m_p + rho * d_p
+        m_q = m_q + rho * d_q
+        if second:
+            v_pp = v_pp + c * d_p * (g_p - m_p)
+            v_pq = v_pq + c * d_p * (g_q - m_q)
+            v_qq = v_qq + c * d_q * (g_q - m_q)
+            e_pp = e_pp + rho * (h_pp - e_pp)
+            e_qq = e_qq + rho * (h_qq - e_qq)
+        if (n + 1) % _CHECK == 0:
+            small = ((c <= _EPS * tot) & (c * xp.abs(d_p) <= _EPS * tot * xp.abs(m_p))
+                     & (c * xp.abs(d_q) <= _EPS * tot * xp.abs(m_q)))
+            if second:
+                small = (small & (c * d_p * d_p <= _EPS * (v_pp + _TINY))
+                         & (c * d_q * d_q <= _EPS * (v_qq + _TINY))
+                         & (c * xp.abs(h_pp - e_pp) <= _EPS * tot * xp.abs(e_pp))
+                         & (c * xp.abs(h_qq - e_qq) <= _EPS * tot * xp.abs(e_qq)))
+            done = done | small
+            if _all_true(backend, done):
+                break
+    log_k = big_m + xp.log(tot)
+    nan = xp.full_like(w, math.nan)
+    # K's log-gradient in (p, q) (gm is in (q, p))
+    lg_p, lg_q = gm[1] + m_p, gm[0] + m_q
+    grad = [xp.where(done, -_signed_exp(xp, log_k, v), nan) for v in (lg_p, lg_q)]
+    if not second:
+        return grad, None
+    # hm: (qq, qp, pp) of K's prefactor
+    hk = (hm[2] + e_pp + v_pp / tot + lg_p * lg_p,
+          hm[1] + e_pp + v_pq / tot + lg_p * lg_q,
+          hm[0] + e_qq + v_qq / tot + lg_q * lg_q)
+    return grad, [xp.where(done, -_signed_exp(xp, log_k, v), nan) for v in hk]
+
+
 _BETA_ORDERS = ((1, 0), (0, 1), (2, 0), (1, 1), (0, 2))
 
 
@@ -957,6 +1035,21 @@ def betainc_dab(backend, i, j, a, b, x, /):
         vals = sg if not second else sh
         series = xp.where(flip, -vals[k_flip], vals[k_direct])
         out = xp.where(near_one, series, out)
+    # u close to 1 on the fraction's side (p >> q): each step of the fraction loses
+    # eps / (1 - u); there J (not small) from its complement's positive series instead,
+    # where that needs a few thousand terms at most (their count grows as (p + q) w - q)
+    near_u1 = ((w <= _NEAR_ONE_W) & (log_j > log_w + _LOG_J_OVER_W) & ~near_one
+               & ((p + q) * w - q <= _SERIES_PEAK_MAX))
+    if _any_true(backend, near_u1):
+        sel = [xp.where(near_u1, v, xp.full_like(v, d)) for v, d in
+               ((p, 2.0), (q, 1.0), (u, 0.75), (w, 0.25), (log_u, math.log(0.75)),
+                (log_w, math.log(0.25)))]
+        lo_s = (xp.where(near_u1, lo[0], zero), xp.where(near_u1, lo[1], zero))
+        cg, ch = _beta_complement_series(backend, sel[0], sel[1], sel[2], sel[3], lo_s,
+                                         sel[4], sel[5], second)
+        vals = cg if not second else ch
+        comp_series = xp.where(flip, -vals[k_flip], vals[k_direct])
+        out = xp.where(near_u1, comp_series, out)
     edge = shapes_ok & ((x0 == 0.0) | (x0 == 1.0))
     out = xp.where(edge, xp.zeros_like(out), out)
     out = xp.where(ok | edge, out, xp.full_like(out, math.nan))

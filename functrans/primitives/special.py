@@ -160,12 +160,32 @@ def _gamma_slope(a, x):
     return select(pos, inner, zero_x)
 
 
+def _log_beta(a, b):
+    """log B(a, b) for positive a, b: lgamma(a) + lgamma(b) - lgamma(a + b), or where a shape
+    may be 10 or more scipy.special's betaln (Stirling's series for the large gamma
+    functions; a few times the operations). Whether one may be is known for concrete values
+    (eager transforms); staged code takes betaln."""
+    from ..errors import ConcretizationError
+    from .. import numpy as fnp   # (built on this module)
+    from ..scipy.special import _betaln
+    try:
+        small = not bool(fnp.any(fnp.logical_or(a >= 10.0, b >= 10.0)))
+    except ConcretizationError:
+        small = False
+    if small:
+        return sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
+    return _betaln(a, b)
+
+
 def _beta_slope(a, b, x):
-    """x^(a-1) (1-x)^(b-1) / B(a, b) in logarithms, for 0 < x < 1 (0 outside [0, 1])."""
+    """x^(a-1) (1-x)^(b-1) / B(a, b) in logarithms, for 0 < x < 1 (0 outside [0, 1]).
+    log B(a, b) by scipy.special's betaln, whose large gamma functions cancel exactly (the
+    lgamma difference lost eps lgamma(b): 3e-12 relative at b = 2400, where the slope and a
+    shape derivative cancel to 1e-4 of their size in f.cdf's derivative in dfn)."""
     pos = gt(x, 0.0)
     below1 = lt(x, 1.0)
     xs = select(pos, select(below1, x, 0.5), 0.5)
-    log_b = sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
+    log_b = _log_beta(a, b)
     inner = exp(sub(add(mul(sub(a, 1.0), log(xs)), mul(sub(b, 1.0), log1p(neg(xs)))), log_b))
     zero = mul(inner, 0.0)
     at0 = select(lt(a, 1.0), math.inf, select(eq(a, 1.0), exp(neg(log_b)), zero))
@@ -367,7 +387,7 @@ def _beta_slope_dab(a, b, x, i, j):
         return add(sub(mul(v, v), polygamma(b, n=1)), t_ab)
 
     inner = mul(_beta_slope(a, b, xs), factor(add(log(xs), u_at1), add(log1p(neg(xs)), v_at0)))
-    log_b = sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
+    log_b = _log_beta(a, b)
     zero = mul(inner, 0.0)
 
     def end(e, k, other):
@@ -457,7 +477,7 @@ def _inverse_gamma_slope(a, x):
 
 
 def _inverse_beta_slope(a, b, x):
-    log_b = sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
+    log_b = _log_beta(a, b)
     return exp(sub(sub(log_b, mul(sub(a, 1.0), log(x))), mul(sub(b, 1.0), log1p(neg(x)))))
 
 

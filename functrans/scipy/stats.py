@@ -799,20 +799,34 @@ def _may_hold(mask):
         return True
 
 
-def _may_be_at_end(z, lo, hi):
-    """Whether some element of ``z`` may sit at a finite end ``lo`` or ``hi`` of the support:
-    False only where the values are known (plain arrays, eager transforms) and none does. The
-    end slopes cost two more densities over ``z`` (beta.cdf took 8x as long with them) and
-    are needed only there; staged code (jit) keeps them."""
-    at = None
+def _traced(*args):
+    """Whether a derivative may be taken of a function of ``args`` (one is a tracer)."""
+    from ..core import Tracer
+    return any(isinstance(a, Tracer) for a in args)
+
+
+def _at_ends(z, lo, hi):
+    """``[(at, lo), (at, hi)]``: ``at`` where ``z`` sits on that end of the support (the ends
+    Python numbers, or arrays where they depend on the shapes; an array end counts where it
+    is finite), ``(None, None)`` for an infinite Python-number end."""
+    out = []
     for e in (lo, hi):
         if type(e) is float:
-            if not math.isfinite(e):
-                continue
-            hit = z == e
+            out.append((z == e, e) if math.isfinite(e) else (None, None))
         else:
-            hit = fnp.logical_and(z == e, fnp.isfinite(e))
-        at = hit if at is None else fnp.logical_or(at, hit)
+            out.append((fnp.logical_and(z == e, fnp.isfinite(e)), e))
+    return out
+
+
+def _may_be_at_end(ats):
+    """Whether some element of ``z`` may sit at a finite end of the support (``ats`` from
+    ``_at_ends``): False only where the values are known (plain arrays, eager transforms)
+    and none does. The end slopes cost two more densities over ``z`` (beta.cdf took 8x as
+    long with them) and are needed only there; staged code (jit) keeps them."""
+    at = None
+    for hit, _ in ats:
+        if hit is not None:
+            at = hit if at is None else fnp.logical_or(at, hit)
     return at is not None and _may_hold(at)
 
 
@@ -895,53 +909,78 @@ class _Shaped:
         else:
             below, above = (1.0, 0.0) if upper else (0.0, 1.0)
         ends = fnp.where(at_or_below, below, above)
-        if not (type(lo) is float and type(hi) is float and not math.isfinite(lo)
-                and not math.isfinite(hi)) and _may_be_at_end(z, lo, hi):
-            ends = fnp.add(ends, self._end_slopes(method, z, lo, hi, sh))
+        # the end slopes (0 in value) where a derivative may be taken and some z may sit
+        # at a finite end
+        if _traced(x, loc, scale, *shapes):
+            ats = _at_ends(z, lo, hi)
+            if _may_be_at_end(ats):
+                ends = fnp.add(ends, self._end_slopes(method, z, ats, sh))
         out = fnp.where(inside, out, ends)
         return _valid(fnp.logical_and(ok, z == z), out)
 
-    def _end_slopes(self, method, z, lo, hi, sh):
+    def _end_slopes(self, method, z, ats, sh):
         """0 in value, with the one-sided derivative from inside the support at a finite end
         ``z = lo`` or ``z = hi`` (0 beyond): ``pdf`` of the end for cdf (``-pdf`` for sf),
         the same over the value 1 for the log of the one that is 1 there, and ``+-inf`` for
         the log of the one that is 0 there (``pdf / cdf`` grows without bound) -- as
-        ``expon`` and ``uniform``, and JAX's formulas where they give the derivative."""
+        ``expon`` and ``uniform``, and JAX's formulas where they give the derivative.
+        ``ats``: ``(at, end)`` for the lower and the upper end, ``(None, None)`` for an
+        infinite one (from ``_at_ends``).
+
+        The density is taken at ``z`` where it sits at the end (the same value), so that
+        the slope's own derivative in ``z`` is the density's from inside: the second
+        derivative at the end is the one-sided one, ``pdf'`` for cdf (``hessian(gamma.cdf)
+        (0., 1.)`` -1, was 0), ``pdf' - pdf^2`` for logcdf at the upper end (the 1 below
+        ``pdf`` moves as ``1 - sf``). Only where the density at the end is positive and
+        finite (one more density where some element is so): where it is 0 or infinite
+        ``pdf' = pdf (log pdf)'`` would be ``0 * inf``, whatever the one-sided limit
+        (gamma's a = 2 has 1; a > 2, 0), and the slope's derivative in z stays 0, as
+        before. Elsewhere the density is taken at a point inside (its derivatives in the
+        shapes may be infinite at the end: 0 * inf would be nan in reverse mode)."""
         inner = self._inner(*sh)
 
-        def end(e):
-            """(at the end, the end where finite, its density there or 0); the density is
-            taken at a point inside where z is not at the end (its derivatives in the
-            shapes may be infinite at the end: 0 * inf would be nan in reverse mode)"""
-            if type(e) is float:  # (a Python number: no array of the default backend)
-                if not math.isfinite(e):
-                    return fnp.zeros_like(z) != 0.0, 0.0, 0.0
-                at = z == e
-                # (the end as an array of z's backend: _logpdf may compare it)
-                es = fnp.where(at, fnp.full_like(z, e), inner)
-                return at, e, fnp.exp(self._logpdf(es, *sh))
-            f = fnp.isfinite(e)
-            at = fnp.logical_and(z == e, f)
-            es = fnp.where(at, e, inner)
-            return at, fnp.where(f, e, 0.0), fnp.exp(self._logpdf(es, *sh))
+        def end(at, e):
+            """(w: z - end where at the end, a stand-in elsewhere (with the end's tangents
+            where it depends on the shapes, truncnorm's); the density there, or 0)"""
+            if at is None:
+                return 0.0, 0.0
+            e = e if type(e) is float else fnp.where(fnp.isfinite(e), e, 0.0)
+            # (a Python-number end as an array of z's backend: _logpdf may compare it)
+            es = fnp.where(at, fnp.full_like(z, e) if type(e) is float else e, inner)
+            p = fnp.exp(self._logpdf(es, *sh))
+            # the density at z itself where it is positive and finite at the end (z is
+            # there: the same value); the others keep a point whose derivatives in z are
+            # none (reverse mode would meet 0 * inf through the unselected branch)
+            moving = fnp.logical_and(at, fnp.stop_gradient(
+                fnp.logical_and(p > 0.0, p < math.inf)))
+            if _may_hold(moving):
+                p_z = fnp.exp(self._logpdf(fnp.where(moving, z, inner), *sh))
+                p = fnp.where(moving, p_z, p)
+            return fnp.where(at, fnp.subtract(z, e), 0.0), p
 
-        at_lo, lo, p_lo = end(lo)
-        at_hi, hi, p_hi = end(hi)
+        (at_lo, _), (at_hi, _) = ats
+        w_lo, p_lo = end(*ats[0])
+        w_hi, p_hi = end(*ats[1])
         if method == "cdf":
             s_lo, s_hi = p_lo, p_hi
         elif method == "sf":
-            s_lo, s_hi = -p_lo, -p_hi
+            s_lo, s_hi = fnp.negative(p_lo), fnp.negative(p_hi)
         elif method == "logcdf":
-            s_lo, s_hi = math.inf, p_hi
+            # (pdf / cdf at the upper end, cdf = 1 - sf moving as sf's own end term)
+            s_lo = math.inf
+            s_hi = (0.0 if at_hi is None else
+                    fnp.divide(p_hi, fnp.subtract(1.0, _edge(w_hi, fnp.negative(p_hi)))))
         else:
-            s_lo, s_hi = -p_lo, -math.inf
-        # (w: z - end where z is at that end, a stand-in elsewhere; with the ends' tangents
-        # where they depend on the shapes, truncnorm's)
-        w_lo = fnp.where(at_lo, fnp.subtract(z, lo), 0.0)
-        w_hi = fnp.where(at_hi, fnp.subtract(z, hi), 0.0)
-        return fnp.add(_edge(w_lo, fnp.where(at_lo, s_lo, 0.0)),
-                       fnp.add(0.0, _edge(w_hi, fnp.where(at_hi, s_hi, 0.0))))
-
+            s_lo = (0.0 if at_lo is None else
+                    fnp.negative(fnp.divide(p_lo, fnp.subtract(1.0, _edge(w_lo, p_lo)))))
+            s_hi = -math.inf
+        out = None
+        for at, w, slope in ((at_lo, w_lo, s_lo), (at_hi, w_hi, s_hi)):
+            if at is None:
+                continue
+            t = _edge(w, fnp.where(at, slope, 0.0))
+            out = t if out is None else fnp.add(out, t)
+        return out
 
     def _quantile(self, method, q, shapes, loc, scale):
         """ppf or isf: ``loc + scale * _ppf(q, *shapes)`` (``_isf``) for ``q`` in [0, 1] and
@@ -1319,6 +1358,43 @@ def _f_quantile(q, n, m, upper):
     return fnp.where(first, a, b)
 
 
+_F_NEAR_ONE = 15.0 / 16.0
+
+
+def _f_from_small_side(hn, hm, u, w, take_w):
+    """f's cdf (``take_w`` False) or sf (True), each by one betainc: of ``u = n z / (n z +
+    m)`` (``betainc(n/2, m/2, u)``) where ``u`` is at most 15/16, else the complementary
+    one of ``w = m / (n z + m)``, so that the derivatives see the quotient that is accurate
+    relative to its complement. Near 1 a quotient's rounding is a large relative error in
+    its complement, which the density and the shape derivatives see, and its own
+    derivative (``t / den - v t / den``) cancels: f.cdf's derivative in dfn, itself 1e-4 of
+    its terms at dfn = 5e3, dfd = 0.14, x = 19 (u = 1 - 1.5e-6), was 2.6e-7 off (and
+    forward and reverse mode differed, summing the terms in other orders); from 1/2 to
+    15/16 that loss is at most 16 eps relative to the terms, and flipping there would
+    take both shape derivatives of every element (twice the work in dfn). Returns the
+    value and where ``w`` was used."""
+    by_w = (w <= 1.0 - _F_NEAR_ONE) if not take_w else (u > 1.0 - _F_NEAR_ONE)
+    if not _may_hold(by_w):
+        out = _special.betainc(hn, hm, u)
+    elif not _may_hold(fnp.logical_not(by_w)):
+        out = _special.betainc(hm, hn, w)
+    else:
+        out = _special.betainc(fnp.where(by_w, hm, hn), fnp.where(by_w, hn, hm),
+                               fnp.where(by_w, w, u))
+    return (fnp.where(by_w, out, 1.0 - out) if take_w
+            else fnp.where(by_w, 1.0 - out, out)), by_w
+
+
+def _f_with_values_of(form, other, differ, *args):
+    """``form`` where not ``differ``; else the values of ``other(*args)`` (computed only where
+    some element differs, of ``args`` with no derivatives) with ``form``'s derivatives."""
+    if not _may_hold(differ):
+        return form
+    value = other(*(fnp.stop_gradient(a) for a in args))
+    mixed = fnp.add(value, fnp.subtract(form, fnp.stop_gradient(form)))
+    return fnp.where(fnp.logical_and(differ, fnp.isfinite(form)), mixed, form)
+
+
 class _F(_Shaped):
     """The F distribution (Fisher-Snedecor) with ``dfn`` and ``dfd`` degrees of freedom, as
     ``scipy.stats.f``."""
@@ -1359,7 +1435,17 @@ class _F(_Shaped):
     @_finite
     def _cdf(self, z, n, m):
         nz = fnp.multiply(n, z)
-        return _special.betainc(0.5 * n, 0.5 * m, fnp.divide(nz, fnp.add(nz, m)))
+        den = fnp.add(nz, m)
+        u = fnp.divide(nz, den)
+        hn, hm = 0.5 * n, 0.5 * m
+        if not _traced(z, n, m):
+            return _special.betainc(hn, hm, u)
+        # under a transform the derivatives come from the accurate side (_f_from_small_side);
+        # the values stay betainc(n/2, m/2, u)'s (= SciPy), computed where w was taken
+        form, by_w = _f_from_small_side(hn, hm, u, fnp.divide(m, den), False)
+        return _f_with_values_of(
+            form, lambda hn, hm, u: _special.betainc(hn, hm, fnp.where(by_w, u, 0.5)), by_w,
+            hn, hm, u)
 
     @_finite
     def _sf(self, z, n, m):
@@ -1374,8 +1460,19 @@ class _F(_Shaped):
         density = fnp.exp(fnp.stop_gradient(beta._logpdf(
             fnp.where(moved > 0.0, u, 0.5), hn, hm)))
         direct = fnp.less_equal(fnp.multiply(moved, density), 2.2e-16)
-        return fnp.where(direct, _special.betainc(hm, hn, fnp.where(direct, w, 0.5)),
-                         1.0 - _special.betainc(hn, hm, fnp.where(direct, 0.5, u)))
+        if not _traced(z, n, m):
+            return fnp.where(direct, _special.betainc(hm, hn, fnp.where(direct, w, 0.5)),
+                             1.0 - _special.betainc(hn, hm, fnp.where(direct, 0.5, u)))
+        # under a transform the derivatives from the accurate side (as cdf's), the values by
+        # the choice above
+        form, by_w = _f_from_small_side(hn, hm, u, w, True)
+        differ = direct != by_w
+
+        def other(hn, hm, u, w):  # (where differ: w's form where u was taken, u's where w was)
+            j = _special.betainc(fnp.where(by_w, hn, hm), fnp.where(by_w, hm, hn),
+                                 fnp.where(differ, fnp.where(by_w, u, w), 0.5))
+            return fnp.where(by_w, 1.0 - j, j)
+        return _f_with_values_of(form, other, differ, hn, hm, u, w)
 
     def _quantile_ends(self, q, n, m, upper):
         fin = fnp.logical_and(n < math.inf, m < math.inf)
