@@ -69,6 +69,7 @@ import math
 
 import numpy as _np
 
+from ..backends.incomplete_grads import _log1pmx  # (log1p(t) - t, on any namespace)
 from ..errors import ConcretizationError
 from .. import dtypes as _dt
 from .. import numpy as fnp
@@ -1510,17 +1511,6 @@ def _discrete_methods(cls, what):
     return cls()
 
 
-def _log1pmx(t):
-    """``log(1 + t) - t`` for ``|t| <= 1/2``, by ``log(1 + t) = 2 atanh(u)``,
-    ``u = t / (2 + t)``: ``-u t + 2 u^3 (1/3 + u^2/5 + ...)`` (no cancellation near 0)."""
-    u = fnp.divide(t, fnp.add(t, 2.0))
-    u2 = fnp.multiply(u, u)
-    acc = 1.0 / 41.0
-    for j in range(19, 0, -1):
-        acc = fnp.add(fnp.multiply(acc, u2), 1.0 / (2.0 * j + 1.0))
-    return fnp.add(fnp.multiply(-u, t), fnp.multiply(2.0 * fnp.multiply(u, u2), acc))
-
-
 def _log_poisson_term(k, mu):
     """``k log(mu) - mu - gammaln(k + 1)`` (the log of the Poisson mass, also the gamma
     density's ``(a - 1) log z - z - gammaln(a)``): directly for ``k < 10``, else as
@@ -1536,7 +1526,8 @@ def _log_poisson_term(k, mu):
     lt = fnp.log1p(tn)
     # mu (1 + t) log1p(t) - mu t = k log(k / mu) + mu - k (far from t = 0 in that form:
     # t itself may overflow)
-    mdev = fnp.where(near, fnp.multiply(mb, fnp.add(_log1pmx(tn), fnp.multiply(tn, lt))),
+    lmx = _log1pmx(fnp, tn, lt)
+    mdev = fnp.where(near, fnp.multiply(mb, fnp.add(lmx, fnp.multiply(tn, lt))),
                      fnp.add(fnp.multiply(kb, fnp.subtract(fnp.log(kb), fnp.log(mb))),
                              fnp.subtract(mb, kb)))
     large = fnp.subtract(fnp.subtract(fnp.negative(mdev), 0.5 * fnp.log(kb) + _HALF_LOG_2PI),
@@ -2556,11 +2547,8 @@ class _Betabinom(_Discrete):
 
         def rest(x, h):
             t = fnp.divide(h, x)
-            near = t <= 0.5
-            tn = fnp.where(near, t, 0.0)
-            tf = fnp.where(near, 1.0, t)
-            l1 = fnp.where(near, _log1pmx(tn), fnp.subtract(fnp.log1p(tf), tf))
-            return fnp.add(fnp.subtract(fnp.multiply(x, l1), 0.5 * fnp.log1p(t)),
+            lt = fnp.log1p(t)
+            return fnp.add(fnp.subtract(fnp.multiply(x, _log1pmx(fnp, t, lt)), 0.5 * lt),
                            fnp.subtract(w(fnp.add(x, h)), w(x)))
         dev = fnp.add(mass, fnp.subtract(fnp.add(rest(ab, k), rest(bb, nk)), rest(s, n)))
         return fnp.where(big, dev, direct)
