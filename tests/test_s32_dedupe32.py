@@ -33,11 +33,18 @@ _BETA = [
 
 def test_plain_form_limit_sits_between_the_pinned_shapes():
     # a log1p(b/a) + b log1p(a/b) = 2 a log 2: 199.6 at 144, 201.0 at 145
-    assert bool(fst._plain_is_exact(np.float64(144.0), np.float64(144.0)))
-    assert not bool(fst._plain_is_exact(np.float64(145.0), np.float64(145.0)))
-    assert bool(fst._plain_is_exact(np.float64(20.0), np.float64(30.0)))
-    assert not bool(fst._plain_is_exact(np.float64(5.0), np.float64(1e30)))
-    assert not bool(fst._plain_is_exact(np.float64(np.inf), np.float64(3.0)))
+    def deviance(a, b):
+        mask = fst._deviance_where(np.array(True), np.float64(a), np.float64(b))
+        return mask is not None and bool(mask)
+    assert not deviance(144.0, 144.0)
+    assert deviance(145.0, 145.0)
+    assert not deviance(20.0, 30.0)
+    assert deviance(5.0, 1e30)
+    assert not deviance(np.inf, 3.0)
+    # (elementwise, with the mask given)
+    mask = fst._deviance_where(np.array([True, True, False]), np.array([145.0, 20.0, 145.0]),
+                               np.array([145.0, 30.0, 145.0]))
+    assert mask.tolist() == [True, False, False]
 
 
 @pytest.mark.parametrize("x, a, b, ref", _BETA)

@@ -1254,18 +1254,18 @@ class _Beta(_Shaped):
         return _log_betainc(b, a, 1.0 - z, z, p=self._sf(z, a, b))
 
     def _logpdf(self, z, a, b):
-        # the plain form where its terms are small enough (_plain_is_exact), else the
-        # deviance form (a large a and b: logpdf(0.5, 1e14, 1e14) came out 16.234, not
-        # 16.2389); the ends take the plain form (-inf, or log b at z = 0 for a = 1)
-        far = fnp.logical_and(fnp.logical_not(_plain_is_exact(a, b)),
-                              fnp.logical_and(z > 0.0, z < 1.0))
-        if _may_hold(fnp.logical_not(far)):
+        # the plain form where its terms are small (_deviance_where), else the deviance
+        # form (a large a and b: logpdf(0.5, 1e14, 1e14) came out 16.234, not 16.2389); the
+        # ends take the plain form (-inf, or log b at z = 0 for a = 1)
+        far = _deviance_where(None, a, b)  # (on the shapes first: usually not the size of z)
+        if far is not None:
+            far = fnp.logical_and(far, fnp.logical_and(z > 0.0, z < 1.0))
+        direct = None
+        if far is None or _may_hold(fnp.logical_not(far)):
             direct = fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z),
                                           _special.xlogy(a - 1.0, z)), _special.betaln(a, b))
-            if not _may_hold(far):  # (the deviance form costs ~4x the plain one)
+            if far is None:  # (the deviance form costs ~4x the plain one)
                 return direct
-        else:
-            direct = None
         zf = fnp.where(far, z, 0.5)
         dev = _log_beta_density(a, b, zf, 1.0 - zf, fnp.log(zf), fnp.log1p(fnp.negative(zf)))
         return dev if direct is None else fnp.where(far, dev, direct)
@@ -1546,14 +1546,22 @@ def _log_poisson_term(k, mu):
 _PLAIN_MAX_TERMS = 200.0
 
 
-def _plain_is_exact(a, b):
-    """Where the plain form's terms for shapes ``a, b`` stay below _PLAIN_MAX_TERMS (a mask,
-    no derivative; False for infinite or nan shapes)."""
+def _deviance_where(mask, a, b):
+    """``mask`` (None: everywhere) and where the plain form's terms for shapes ``a, b``
+    reach _PLAIN_MAX_TERMS (no derivative), or None where that holds nowhere and the values
+    are known (plain arrays, eager transforms: the deviance form need not be computed then).
+    The terms are at most ``(a + b) log 2``, so they are computed only where ``a + b``
+    reaches 289 (they cost two log1p over the elements)."""
     a, b = fnp.stop_gradient(a), fnp.stop_gradient(b)
+    big = fnp.add(a, b) >= _PLAIN_MAX_TERMS / math.log(2.0)
+    mask = big if mask is None else fnp.logical_and(mask, big)
+    if not _may_hold(mask):
+        return None
     with _np.errstate(invalid="ignore", divide="ignore"):  # (inf 0: nan, no warning)
         size = fnp.add(fnp.multiply(a, fnp.log1p(fnp.divide(b, a))),
                        fnp.multiply(b, fnp.log1p(fnp.divide(a, b))))
-    return size < _PLAIN_MAX_TERMS
+    mask = fnp.logical_and(mask, size >= _PLAIN_MAX_TERMS)
+    return mask if _may_hold(mask) else None
 
 
 def _log_beta_density(a, b, x, y, log_x, log_y):
@@ -1721,12 +1729,14 @@ class _Binom(_Discrete):
         direct = fnp.add(fnp.add(comb, _special.xlogy(k, p)),
                          _special.xlog1py(fnp.subtract(n, k), -p))
         # k and n - k both from 10 on, where the plain form's terms are large
-        # (_plain_is_exact): the saddle-point form (the terms above cancel: pmf(5e8, 1e9,
+        # (_deviance_where): the saddle-point form (the terms above cancel: pmf(5e8, 1e9,
         # 0.5) was 1.3e-7 off relative)
         nk = fnp.subtract(n, k)
         big = fnp.logical_and(fnp.logical_and(k >= 10.0, nk >= 10.0), n < math.inf)
-        big = fnp.logical_and(big, fnp.logical_not(_plain_is_exact(k + 1.0, nk + 1.0)))
-        if not _may_hold(big):  # (the saddle-point form costs ~2x the direct one)
+        if not _may_hold(big):
+            return direct
+        big = _deviance_where(big, k + 1.0, nk + 1.0)
+        if big is None:  # (the saddle-point form costs ~2x the direct one)
             return direct
         kb, nb = fnp.where(big, k, 10.0), fnp.where(big, n, 20.0)
         dev = _log_binom_mass(kb, nb, p, 1.0 - p)
@@ -2528,15 +2538,17 @@ class _Betabinom(_Discrete):
         comb = _log_choose(n, k)
         direct = fnp.add(comb, fnp.subtract(_special.betaln(fnp.add(k, a), fnp.add(nk, b)),
                                             _special.betaln(a, b)))
-        # a and b both from 10 on, where the plain form's terms are large (_plain_is_exact):
+        # a and b both from 10 on, where the plain form's terms are large (_deviance_where):
         # the two betaln are ~a and cancel (pmf(5, 10, 1e14, 1e14) was 0.7% off). By
         # Stirling, log Gamma(x + h) - log Gamma(x) = h log(x + h) + x log1pmx(h / x)
         # - log1p(h / x) / 2 + w(x + h) - w(x); the three pairs' h log(x + h) with
         # log C(n, k) make a binomial mass at p = (a + k) / (a + b + n), taken in its
         # saddle-point form; the rest has no large terms
-        big = fnp.logical_and(fnp.logical_and(a >= 10.0, b >= 10.0),
-                              fnp.logical_not(_plain_is_exact(fnp.add(a, k), fnp.add(b, nk))))
-        if not _may_hold(big):  # (the form below costs about as much again)
+        big = fnp.logical_and(a >= 10.0, b >= 10.0)
+        if not _may_hold(big):
+            return direct
+        big = _deviance_where(big, fnp.add(a, k), fnp.add(b, nk))
+        if big is None:  # (the form below costs about as much again)
             return direct
         ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
         s = fnp.add(ab, bb)
