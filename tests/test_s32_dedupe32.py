@@ -53,6 +53,16 @@ def test_beta_logpdf_on_both_sides_of_the_limit(x, a, b, ref):
     _close(fst.beta.logpdf(np.array([x, x]), a, b)[1], ref, 1e-13)
 
 
+# the same expression, at 400 digits; the old saddle-point form (binomial terms in 1 - x
+# rounded to the grid near 1) gave -1053.93, -41358.36 and -1.7435338714476867e+299
+@pytest.mark.parametrize("x, a, b, ref", [
+    (0.9999999999999999, 1e20, 1e4, -16.198040086142879257),
+    (1 - 3e-16, 1e20, 1e5, -43207.403636938340405),
+    (0.3, 1e300, 1e300, -1.74353387144777783e+299)])
+def test_beta_logpdf_silently_wrong_before(x, a, b, ref):
+    _close(fst.beta.logpdf(x, a, b), ref, 1e-14)
+
+
 def test_beta_logpdf_jit_and_vmap_take_the_same_forms():
     xs = np.array([0.3, 0.45, 0.5])
     for a in (144.0, 145.0, 1e14):
