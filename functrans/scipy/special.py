@@ -1956,7 +1956,8 @@ def _log_beta_front(a, b, x, y, log_x, log_y):
     ``a log x + b log y - betaln(a, b) - log a`` loses about eps times the size of its
     terms (``a log1p(b/a) + b log1p(a/b)``): 4e16 at a = 3e30, where the truth is -437."""
     backend = _TRACED
-    if not any(isinstance(v, _Tracer) for v in (a, b, x, y, log_x, log_y)):
+    args = (a, b, x, y, log_x, log_y)
+    if all(hasattr(v, "dtype") and not isinstance(v, _Tracer) for v in args):
         backend = _backend_of(a)
     with _np.errstate(over="ignore"):  # (Stirling's series squares the shapes: inf is right)
         const = _generic._beta_front_const(backend, a, b)
