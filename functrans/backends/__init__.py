@@ -324,28 +324,8 @@ class Backend:
         giving its floating results back in their dtype, as JAX does: libraries have no
         half-precision versions of these, or upcast silently (SciPy gives float64), and the
         generic series lose their accuracy in 16 bits."""
-        halves = [n for d, n in self._to_native.items() if d in _dt.HALF]
-        if not halves:
-            return fn
-        f32, xp = self._to_native[_dt.float32], self.xp
-
-        def call(*args):
-            half = None
-            for a in args:
-                d = getattr(a, "dtype", None)
-                if d is not None and any(d == h for h in halves):
-                    half = d
-                    break
-            if half is None:
-                return fn(*args)
-            out = fn(*[xp.astype(a, f32) if getattr(a, "dtype", None) == half else a
-                       for a in args])
-            back = [xp.astype(o, half) if xp.isdtype(o.dtype, "real floating") else o
-                    for o in (out if isinstance(out, tuple) else (out,))]
-            return tuple(back) if isinstance(out, tuple) else back[0]
-        call.__name__ = getattr(fn, "__name__", "extra")
-        call.__wrapped__ = fn
-        return call
+        f32 = self._to_native[_dt.float32]
+        return self._computed_wider(fn, {dt: f32 for dt in _dt.HALF if dt in self._to_native})
 
     def _single_in_float64(self, fn):
         """``fn`` (a special function) computing float32, complex64 and half-precision
@@ -354,15 +334,24 @@ class Backend:
         some libraries' single-precision kernels lose far more than an ulp (torch's float32
         digamma 856 ulps near its root at 1.4616, the generic lgamma 8800 ulps near 1, erfc
         64 in its tail). Operands already in 64 bits are left as they are."""
-        f64, c128 = self._to_native.get(_dt.float64), self._to_native.get(_dt.complex128)
+        native = self._to_native
+        f64, c128 = native.get(_dt.float64), native.get(_dt.complex128)
         if f64 is None or not self._makes_float64():
             return self._half_in_float32(fn)
-        xp, to_dtype, native = self.xp, self._to_dtype, self._to_native
-        narrow = {dt for dt in (_dt.float16, _dt.bfloat16, _dt.float32, _dt.complex64)
-                  if dt in native and (dt.kind == "f" or c128 is not None)}
-        if not narrow:
+        wider = {dt: c128 if dt.kind == "c" else f64
+                 for dt in (_dt.float16, _dt.bfloat16, _dt.float32, _dt.complex64)
+                 if dt in native and (dt.kind == "f" or c128 is not None)}
+        return self._computed_wider(fn, wider, full=(_dt.float64, _dt.complex128))
+
+    def _computed_wider(self, fn, wider, full=()):
+        """``fn`` computing its operands whose dtype is a key of ``wider`` (functrans dtypes)
+        in the native dtype it maps to, and giving its floating results back in the
+        precision of the first such operand (float32 and complex64 for a single-precision
+        one, the half dtype for a half one). Called as it is where no operand is narrow, or
+        where one has a dtype of ``full`` (already the precision computed in)."""
+        if not wider:
             return fn
-        full = (_dt.float64, _dt.complex128)
+        xp, to_dtype, native = self.xp, self._to_dtype, self._to_native
 
         def call(*args):
             low = None  # (the first narrow operand's dtype: the results' precision)
@@ -371,7 +360,7 @@ class Backend:
                 dt = None if d is None else to_dtype.get(d)
                 if dt in full:
                     return fn(*args)
-                if low is None and dt in narrow:
+                if low is None and dt in wider:
                     low = dt
             if low is None:
                 return fn(*args)
@@ -379,8 +368,7 @@ class Backend:
             for a in args:
                 d = getattr(a, "dtype", None)
                 dt = None if d is None else to_dtype.get(d)
-                up.append(xp.astype(a, c128 if dt.kind == "c" else f64) if dt in narrow
-                          else a)
+                up.append(xp.astype(a, wider[dt]) if dt in wider else a)
             out = fn(*up)
             single = low in (_dt.float32, _dt.complex64)
             real = native[_dt.float32] if single else native[low]

@@ -838,21 +838,26 @@ def _beta_front_const(backend, p, q):
     corr(p + q)`` (``corr(z) = log Gamma(z) - ((z - 1/2) log z - z + log(2 pi) / 2)``, by
     its asymptotic series from z = 10 on): terms of the size of the result, where
     ``lgamma(p + q) - lgamma(p) - lgamma(q)`` subtracts numbers of the size p log p (at
-    p = 1e16 the difference of two 3.5e17, about 64 lost)."""
+    p = 1e16 the difference of two 3.5e17, about 64 lost). ``backend`` may be
+    functrans.scipy.special's stand-in over functrans.numpy (differentiable): so two arrays
+    meet in the namespace's functions, not operators (a plain array-api-strict array
+    refuses a tracer on its right)."""
     xp = backend.xp
     corr = _incomplete_grads._lgamma_corr
-    return (0.5 * (xp.log(q) - xp.log(p) - xp.log(p + q)) - _HALF_LOG_2PI
-            - corr(backend, p) - corr(backend, q) + corr(backend, p + q))
+    pq = xp.add(p, q)
+    half = 0.5 * xp.subtract(xp.subtract(xp.log(q), xp.log(p)), xp.log(pq)) - _HALF_LOG_2PI
+    return xp.add(xp.subtract(xp.subtract(half, corr(backend, p)), corr(backend, q)),
+                  corr(backend, pq))
 
 
 def _log_scaled(xp, x, log_x, r):
     """log(x (1 + r)): the logarithm of the product where that is a normal number (one
     rounding, where ``log x + log1p(r)`` adds two logarithms of up to 700 that may nearly
     cancel: fdtr(3, 1e300, 0.3) lost 2e-13), the sum elsewhere."""
-    prod = x * (1.0 + r)
+    prod = xp.multiply(x, 1.0 + r)
     fine = (prod >= 1e-300) & (prod <= 1e300)
     return xp.where(fine, xp.log(xp.where(fine, prod, xp.ones_like(prod))),
-                    log_x + xp.log1p(r))
+                    xp.add(log_x, xp.log1p(r)))
 
 
 def _log_beta_front(xp, p, q, x, y, log_x, log_y, const, s_num=None):
@@ -863,19 +868,24 @@ def _log_beta_front(xp, p, q, x, y, log_x, log_y, const, s_num=None):
     each term of the size of M, however large p and q are. Where |s| (|t|) is 1/2 or more
     ``log(1 + s)`` is ``log x + log1p(q / p)`` and ``p log1pmx(s) = p log(1 + s) - p s``,
     ``p s = x q - y p`` (no overflow of s for a tiny p; ``s_num``: that, where the caller
-    has it more precisely than from x and y)."""
+    has it more precisely than from x and y). The one implementation of the log beta
+    density at large shapes: ``xp`` is also functrans.numpy (functrans.scipy.special's
+    ``_log_beta_front``, differentiable; two arrays meet in functions, as in
+    :func:`_beta_front_const`)."""
     if s_num is None:
-        s_num = x * q - y * p  # p s = -q t
-    s, t = s_num / p, -s_num / q
+        s_num = xp.subtract(xp.multiply(x, q), xp.multiply(y, p))  # p s = -q t
+    s, t = xp.divide(s_num, p), -xp.divide(s_num, q)
     near_s, near_t = xp.abs(s) < 0.5, xp.abs(t) < 0.5
     zero = xp.zeros_like(s)
     s_n, t_n = xp.where(near_s, s, zero), xp.where(near_t, t, zero)
     lmx = _incomplete_grads._log1pmx
-    term_s = xp.where(near_s, p * lmx(xp, s_n, xp.log1p(s_n)),
-                      p * _log_scaled(xp, x, log_x, q / p) - s_num)
-    term_t = xp.where(near_t, q * lmx(xp, t_n, xp.log1p(t_n)),
-                      q * _log_scaled(xp, y, log_y, p / q) + s_num)
-    return term_s + term_t + const
+    term_s = xp.where(near_s, xp.multiply(p, lmx(xp, s_n, xp.log1p(s_n))),
+                      xp.subtract(xp.multiply(p, _log_scaled(xp, x, log_x, xp.divide(q, p))),
+                                  s_num))
+    term_t = xp.where(near_t, xp.multiply(q, lmx(xp, t_n, xp.log1p(t_n))),
+                      xp.add(xp.multiply(q, _log_scaled(xp, y, log_y, xp.divide(p, q))),
+                             s_num))
+    return xp.add(xp.add(term_s, term_t), const)
 
 
 # Where both shapes are at least this large (after the symmetry: I_x(a, b) with x at most

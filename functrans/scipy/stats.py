@@ -67,6 +67,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as _np
+
+from ..backends.incomplete_grads import _log1pmx  # (log1p(t) - t, on any namespace)
 from ..errors import ConcretizationError
 from .. import dtypes as _dt
 from .. import numpy as fnp
@@ -1290,22 +1293,21 @@ class _Beta(_Shaped):
         return _log_betainc(b, a, 1.0 - z, z, p=self._sf(z, a, b))
 
     def _logpdf(self, z, a, b):
-        big = fnp.logical_and(a >= 10.0, b >= 10.0)
-        if _may_hold(fnp.logical_not(big)):
+        # the plain form where its terms are small (_deviance_where), else the deviance
+        # form (a large a and b: logpdf(0.5, 1e14, 1e14) came out 16.234, not 16.2389); the
+        # ends take the plain form (-inf, or log b at z = 0 for a = 1)
+        far = _deviance_where(None, a, b)  # (on the shapes first: usually not the size of z)
+        if far is not None:
+            far = fnp.logical_and(far, fnp.logical_and(z > 0.0, z < 1.0))
+        direct = None
+        if far is None or _may_hold(fnp.logical_not(far)):
             direct = fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z),
                                           _special.xlogy(a - 1.0, z)), _special.betaln(a, b))
-            if not _may_hold(big):  # (the saddle-point form costs ~5x the direct one)
+            if far is None:  # (the deviance form costs ~4x the plain one)
                 return direct
-        else:
-            direct = None
-        # both shapes large: the terms above are ~a and cancel (betaln alone is off by
-        # ~1e-16 a: logpdf(0.5, 1e14, 1e14) came out 16.234, not 16.2389); the density is
-        # (m + 1) times the binomial mass of a - 1 in m = a + b - 2 trials at z, taken in
-        # its saddle-point (deviance) form, which has no large terms
-        ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
-        m = fnp.add(ab, bb) - 2.0
-        dev = fnp.add(fnp.log1p(m), _log_binom_mass(ab - 1.0, m, z, 1.0 - z))
-        return dev if direct is None else fnp.where(big, dev, direct)
+        zf = fnp.where(far, z, 0.5)
+        dev = _log_beta_density(a, b, zf, 1.0 - zf, fnp.log(zf), fnp.log1p(fnp.negative(zf)))
+        return dev if direct is None else fnp.where(far, dev, direct)
 
 
 def _log_small_beta_root(a, b, log_p, v):
@@ -1606,17 +1608,6 @@ def _discrete_methods(cls, what):
     return cls()
 
 
-def _log1pmx(t):
-    """``log(1 + t) - t`` for ``|t| <= 1/2``, by ``log(1 + t) = 2 atanh(u)``,
-    ``u = t / (2 + t)``: ``-u t + 2 u^3 (1/3 + u^2/5 + ...)`` (no cancellation near 0)."""
-    u = fnp.divide(t, fnp.add(t, 2.0))
-    u2 = fnp.multiply(u, u)
-    acc = 1.0 / 41.0
-    for j in range(19, 0, -1):
-        acc = fnp.add(fnp.multiply(acc, u2), 1.0 / (2.0 * j + 1.0))
-    return fnp.add(fnp.multiply(-u, t), fnp.multiply(2.0 * fnp.multiply(u, u2), acc))
-
-
 def _log_poisson_term(k, mu):
     """``k log(mu) - mu - gammaln(k + 1)`` (the log of the Poisson mass, also the gamma
     density's ``(a - 1) log z - z - gammaln(a)``): directly for ``k < 10``, else as
@@ -1632,7 +1623,8 @@ def _log_poisson_term(k, mu):
     lt = fnp.log1p(tn)
     # mu (1 + t) log1p(t) - mu t = k log(k / mu) + mu - k (far from t = 0 in that form:
     # t itself may overflow)
-    mdev = fnp.where(near, fnp.multiply(mb, fnp.add(_log1pmx(tn), fnp.multiply(tn, lt))),
+    lmx = _log1pmx(fnp, tn, lt)
+    mdev = fnp.where(near, fnp.multiply(mb, fnp.add(lmx, fnp.multiply(tn, lt))),
                      fnp.add(fnp.multiply(kb, fnp.subtract(fnp.log(kb), fnp.log(mb))),
                              fnp.subtract(mb, kb)))
     large = fnp.subtract(fnp.subtract(fnp.negative(mdev), 0.5 * fnp.log(kb) + _HALF_LOG_2PI),
@@ -1642,12 +1634,51 @@ def _log_poisson_term(k, mu):
     return fnp.where(big, large, small)
 
 
+# The plain log densities (beta's a log x + b log(1 - x) - betaln(a, b), binom's and
+# betabinom's) lose about eps times the size of their cancelling terms, which is
+# a log1p(b/a) + b log1p(a/b) for shapes (a, b) ((a + b) times the entropy at the mean;
+# binom: (k + 1, n - k + 1); betabinom: (a + k, b + n - k)): measured against mpmath within
+# 2.8 eps of it over shapes 10..1e7, 6.8e-14 below _PLAIN_MAX_TERMS. From there on the
+# deviance forms (about 4x the cost), whose terms are of the size of the result.
+_PLAIN_MAX_TERMS = 200.0
+
+
+def _deviance_where(mask, a, b):
+    """``mask`` (None: everywhere) and where the plain form's terms for shapes ``a, b``
+    reach _PLAIN_MAX_TERMS (no derivative), or None where that holds nowhere and the values
+    are known (plain arrays, eager transforms: the deviance form need not be computed then).
+    The terms are at most ``(a + b) log 2``, so they are computed only where ``a + b``
+    reaches 289 (they cost two log1p over the elements)."""
+    a, b = fnp.stop_gradient(a), fnp.stop_gradient(b)
+    big = fnp.add(a, b) >= _PLAIN_MAX_TERMS / math.log(2.0)
+    mask = big if mask is None else fnp.logical_and(mask, big)
+    if not _may_hold(mask):
+        return None
+    with _np.errstate(invalid="ignore", divide="ignore"):  # (inf 0: nan, no warning)
+        size = fnp.add(fnp.multiply(a, fnp.log1p(fnp.divide(b, a))),
+                       fnp.multiply(b, fnp.log1p(fnp.divide(a, b))))
+    mask = fnp.logical_and(mask, size >= _PLAIN_MAX_TERMS)
+    return mask if _may_hold(mask) else None
+
+
+def _log_beta_density(a, b, x, y, log_x, log_y):
+    """``log(x^(a-1) y^(b-1) / B(a, b))`` (``0 < x < 1``, ``y = 1 - x``, the logarithms
+    accurate; ``a, b > 0`` finite) from the incomplete beta function's deviance form
+    (:func:`functrans.scipy.special._log_beta_front`), accurate at any shapes."""
+    return fnp.subtract(fnp.add(_special._log_beta_front(a, b, x, y, log_x, log_y), fnp.log(a)),
+                        fnp.add(log_x, log_y))
+
+
 def _log_binom_mass(k, n, p, q):
     """``log C(n, k) + k log(p) + (n - k) log(q)`` (``q = 1 - p``; real ``0 <= k <= n``) as
     ``lp(k, n p) + lp(n - k, n q) - lp(n, n)``, ``lp`` the log Poisson mass
     (``_log_poisson_term``): an identity (the ``exp(-n)`` and the powers of ``n`` cancel)
     whose terms are each free of large cancelling parts (Loader's saddle-point form of the
-    binomial; ``log C(n, k)`` through betaln is off by ~1e-16 n)."""
+    binomial; ``log C(n, k)`` through betaln is off by ~1e-16 n). The same density as the
+    beta distribution's (:func:`_log_beta_density`, shapes ``k + 1`` and ``n - k + 1``, over
+    ``n + 1``), but its derivatives in ``p`` have no large cancelling parts (at ``p = 1/2``
+    each term's is 0; betabinom's d/da at ``a = b = 1e8`` came out 4e-9 off in reverse mode
+    through the beta density's ``-log p - log q``)."""
     nk = fnp.subtract(n, k)
     return fnp.subtract(fnp.add(_log_poisson_term(k, fnp.multiply(n, p)),
                                 _log_poisson_term(nk, fnp.multiply(n, q))),
@@ -1794,11 +1825,15 @@ class _Binom(_Discrete):
         comb = _log_choose(n, k)
         direct = fnp.add(fnp.add(comb, _special.xlogy(k, p)),
                          _special.xlog1py(fnp.subtract(n, k), -p))
-        # k and n - k both from 10 on: the saddle-point form (the terms above are ~k and
-        # cancel: pmf(5e8, 1e9, 0.5) was 1.3e-7 off relative)
-        big = fnp.logical_and(fnp.logical_and(k >= 10.0, fnp.subtract(n, k) >= 10.0),
-                              n < math.inf)
-        if not _may_hold(big):  # (the saddle-point form costs ~2x the direct one)
+        # k and n - k both from 10 on, where the plain form's terms are large
+        # (_deviance_where): the saddle-point form (the terms above cancel: pmf(5e8, 1e9,
+        # 0.5) was 1.3e-7 off relative)
+        nk = fnp.subtract(n, k)
+        big = fnp.logical_and(fnp.logical_and(k >= 10.0, nk >= 10.0), n < math.inf)
+        if not _may_hold(big):
+            return direct
+        big = _deviance_where(big, k + 1.0, nk + 1.0)
+        if big is None:  # (the saddle-point form costs ~2x the direct one)
             return direct
         kb, nb = fnp.where(big, k, 10.0), fnp.where(big, n, 20.0)
         dev = _log_binom_mass(kb, nb, p, 1.0 - p)
@@ -2600,13 +2635,17 @@ class _Betabinom(_Discrete):
         comb = _log_choose(n, k)
         direct = fnp.add(comb, fnp.subtract(_special.betaln(fnp.add(k, a), fnp.add(nk, b)),
                                             _special.betaln(a, b)))
-        # a and b both from 10 on: the two betaln are ~a and cancel (pmf(5, 10, 1e14,
-        # 1e14) was 0.7% off). By Stirling, log Gamma(x + h) - log Gamma(x) = h log(x + h)
-        # + x log1pmx(h / x) - log1p(h / x) / 2 + w(x + h) - w(x); the three pairs' h log(x
-        # + h) with log C(n, k) make a binomial mass at p = (a + k) / (a + b + n), taken in
-        # its saddle-point form; the rest has no large terms
+        # a and b both from 10 on, where the plain form's terms are large (_deviance_where):
+        # the two betaln are ~a and cancel (pmf(5, 10, 1e14, 1e14) was 0.7% off). By
+        # Stirling, log Gamma(x + h) - log Gamma(x) = h log(x + h) + x log1pmx(h / x)
+        # - log1p(h / x) / 2 + w(x + h) - w(x); the three pairs' h log(x + h) with
+        # log C(n, k) make a binomial mass at p = (a + k) / (a + b + n), taken in its
+        # saddle-point form; the rest has no large terms
         big = fnp.logical_and(a >= 10.0, b >= 10.0)
-        if not _may_hold(big):  # (the form below costs about as much again)
+        if not _may_hold(big):
+            return direct
+        big = _deviance_where(big, fnp.add(a, k), fnp.add(b, nk))
+        if big is None:  # (the form below costs about as much again)
             return direct
         ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
         s = fnp.add(ab, bb)
@@ -2617,11 +2656,8 @@ class _Betabinom(_Discrete):
 
         def rest(x, h):
             t = fnp.divide(h, x)
-            near = t <= 0.5
-            tn = fnp.where(near, t, 0.0)
-            tf = fnp.where(near, 1.0, t)
-            l1 = fnp.where(near, _log1pmx(tn), fnp.subtract(fnp.log1p(tf), tf))
-            return fnp.add(fnp.subtract(fnp.multiply(x, l1), 0.5 * fnp.log1p(t)),
+            lt = fnp.log1p(t)
+            return fnp.add(fnp.subtract(fnp.multiply(x, _log1pmx(fnp, t, lt)), 0.5 * lt),
                            fnp.subtract(w(fnp.add(x, h)), w(x)))
         dev = fnp.add(mass, fnp.subtract(fnp.add(rest(ab, k), rest(bb, nk)), rest(s, n)))
         return fnp.where(big, dev, direct)
