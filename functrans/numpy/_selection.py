@@ -29,7 +29,7 @@ import numpy as _np  # dtype rules and concrete *index* values only, never the d
 from .. import dtypes as _dt
 from ..backends import backend_of, check_same_backend
 from ..core import Tracer, _take_slots
-from ..errors import BatchingError, ConcretizationError
+from ..errors import AxisError, BatchingError, ConcretizationError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import asarray as _asarray
@@ -224,7 +224,8 @@ def _partition_args(a, kth, axis, kind, order, name):
     if axis is None:
         a, axis = _flat(a), 0
     if _nd(a) == 0:
-        raise ValueError(f"{name}: axis {axis} is out of bounds for array of dimension 0")
+        raise AxisError(f"{name}: axis {axis} is out of bounds for array of dimension 0", axis,
+                        0)
     axis = _normalize_axis(operator.index(axis), _nd(a))
     _kth(kth, _shape(a)[axis], name)
     return a, axis
@@ -418,7 +419,8 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     a = _conv(arr)
     nd = _nd(a)
     if nd == 0:
-        raise ValueError("apply_along_axis: axis 0 is out of bounds for array of dimension 0")
+        raise AxisError("apply_along_axis: axis 0 is out of bounds for array of dimension 0",
+                        0, 0)
     axis = _normalize_axis(operator.index(axis), nd)
     shape = _shape(a)
     outer = shape[:axis] + shape[axis + 1:]
