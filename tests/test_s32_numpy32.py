@@ -47,3 +47,13 @@ def test_axiserror_keeps_axis_ndim_and_pickles():
     assert (info.value.axis, info.value.ndim) == (-5, 2)
     again = pickle.loads(pickle.dumps(info.value))
     assert type(again) is AxisError and str(again) == str(info.value)
+
+
+def test_linalg_linalgerror_is_numpys():
+    # fnp.linalg.LinAlgError was missing; it is NumPy's class, which every backend raises
+    # (the torch backend a subclass of it).
+    assert fnp.linalg.LinAlgError is np.linalg.LinAlgError
+    with pytest.raises(fnp.linalg.LinAlgError, match="[Ss]ingular"):
+        fnp.linalg.inv(np.zeros((2, 2)))
+    with pytest.raises(fnp.linalg.LinAlgError):
+        ft.grad(lambda a: fnp.sum(fnp.linalg.inv(a)))(np.zeros((2, 2)))
