@@ -1052,9 +1052,13 @@ def concat(arrays, /, *, axis=0):
     return _st.concat(arrays, axis)
 
 
-def stack(arrays, /, *, axis=0, dtype=None, casting="same_kind"):
+def stack(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays along a new axis (NumPy's ``dtype`` and ``casting``: as
-    ``concatenate``'s)."""
+    ``concatenate``'s). ``axis`` may be given by position, as NumPy and jax.numpy take it;
+    ``out=`` is not supported (arrays are not written in place)."""
+    if out is not None:
+        raise NotImplementedError("stack: out= is not supported (arrays are not written in "
+                                  "place); use the returned array")
     arrays = _unstacked(arrays)
     if any(type(a) in _NUMPY_SCALARS for a in arrays):
         arrays = _numpy_scalars_beside(*arrays)

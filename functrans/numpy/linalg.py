@@ -465,7 +465,7 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     return r
 
 
-def matrix_power(x, n, /):
+def matrix_power(x, /, n):
     """``x`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
     the identity)."""
     n = operator.index(n)
