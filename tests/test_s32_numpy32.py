@@ -5,6 +5,13 @@ keywords, leftovers.
   NumPy's ``numpy.exceptions.AxisError`` (so a ValueError and an IndexError), as NumPy
   raises: code written for NumPy catches it (was a plain ShapeError, or a ValueError for
   ufunc methods, partition and apply_along_axis on 0-d arrays).
+- fnp.linalg.LinAlgError (NumPy's class, which every backend raises).
+- jax.numpy's size=/fill_value= on union1d, intersect1d, setdiff1d, setxor1d, compress and
+  extract (static shapes: jit, vmap); expected values from NumPy's unsized results, the
+  fillers' defaults as jax.numpy's (smallest value, 0 for setdiff1d and empty results).
+- choose(a, [int8 array, 300]) wraps 300 to 44 as NumPy and jax.numpy (was OverflowError).
+- stack(arrays, axis) by position; linspace/moveaxis/take_along_axis/can_cast/matrix_power
+  arguments by keyword; take/delete/isin accept jax.numpy's hints.
 """
 import pickle
 

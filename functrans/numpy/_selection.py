@@ -6,7 +6,8 @@ differentiable functions.
 The set functions other than ``isin`` (``intersect1d``, ``union1d``, ``setdiff1d``,
 ``setxor1d``), ``extract`` and ``trim_zeros`` return arrays whose shapes depend on the values:
 they need concrete values (plain arrays and the eager transforms ``grad``, ``jvp``, ``vjp``);
-under ``jit`` they raise a ConcretizationError. The others keep static shapes.
+under ``jit`` they raise a ConcretizationError, unless given jax.numpy's ``size=`` (the length
+of the result, padded with ``fill_value``). The others keep static shapes.
 
 The in-place functions (``fill_diagonal``, ``put``, ``put_along_axis``, ``place``,
 ``putmask``, ``copyto``) return None and change their first argument as NumPy does: a plain
