@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 import operator
 
+import numpy
+
 DOCS = "https://functrans.readthedocs.io/en/latest/errors/"
 
 
@@ -168,6 +170,28 @@ class ShapeError(FunctransError, ValueError):
     """Operand shapes are incompatible for an operation."""
 
     anchor = "shapeerror"
+
+
+class AxisError(ShapeError, numpy.exceptions.AxisError):
+    """An ``axis`` (or ``axes``) argument is out of range for the array's number of
+    dimensions: ``fnp.sum(x, axis=2)`` for a 2-d ``x``. Valid axes run from ``-x.ndim`` to
+    ``x.ndim - 1``.
+
+    Also an instance of NumPy's ``numpy.exceptions.AxisError`` (so of ``ValueError`` and
+    ``IndexError``), as NumPy raises it: ``except np.exceptions.AxisError`` or
+    ``except IndexError`` written for NumPy catches it too. ``axis`` and ``ndim`` hold the
+    offending axis and the number of dimensions where known (else None).
+    """
+
+    anchor = "axiserror"
+
+    def __init__(self, message: str, axis=None, ndim=None):
+        super().__init__(message)  # (NumPy's __init__ keeps the message as its own)
+        self.axis = axis
+        self.ndim = ndim
+
+    def __str__(self):
+        return self._msg
 
 
 class TypePromotionError(FunctransError, ValueError):

@@ -21,7 +21,7 @@ from ..backends import default as _default_backend
 from ..core import _SCALAR_DTYPES, EVAL as _EVAL, INEXACT_TRACER_TYPES as _INEXACT_TRACERS
 from ..core import INEXACT_NATIVES as _INEXACT_NATIVES, PUSHED as _PUSHED
 from ..core import Tracer, _current, is_concrete_array as _is_concrete_array
-from ..errors import BackendMismatchError, ShapeError, UnsupportedBackendError
+from ..errors import AxisError, BackendMismatchError, ShapeError, UnsupportedBackendError
 from ..interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS
 from ..interpreters import constant as _constant
 from ..interpreters import functrans_frame as _functrans_frame
@@ -436,7 +436,8 @@ def _normalize_axes(axis, ndim, what="axis"):
     for a in axis:
         a = int(a)
         if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
-            raise ShapeError(f"{what} {a} is out of bounds for an array of {ndim} dimensions")
+            raise AxisError(f"{what} {a} is out of bounds for an array of {ndim} dimensions",
+                            a, ndim)
         if ndim:  # a 0-d array has no axis to reduce: axis 0 or -1 there reduces nothing
             out.append(a % ndim)
     if len(set(out)) != len(out):
@@ -448,7 +449,8 @@ def _normalize_axis(axis, ndim):
     if type(axis) is not int:
         axis = _one_axis(axis)
     if not -ndim <= axis < ndim:
-        raise ShapeError(f"axis {axis} is out of bounds for an array of {ndim} dimensions")
+        raise AxisError(f"axis {axis} is out of bounds for an array of {ndim} dimensions",
+                        axis, ndim)
     return axis % ndim
 
 
@@ -1050,9 +1052,13 @@ def concat(arrays, /, *, axis=0):
     return _st.concat(arrays, axis)
 
 
-def stack(arrays, /, *, axis=0, dtype=None, casting="same_kind"):
+def stack(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays along a new axis (NumPy's ``dtype`` and ``casting``: as
-    ``concatenate``'s)."""
+    ``concatenate``'s). ``axis`` may be given by position, as NumPy and jax.numpy take it;
+    ``out=`` is not supported (arrays are not written in place)."""
+    if out is not None:
+        raise NotImplementedError("stack: out= is not supported (arrays are not written in "
+                                  "place); use the returned array")
     arrays = _unstacked(arrays)
     if any(type(a) in _NUMPY_SCALARS for a in arrays):
         arrays = _numpy_scalars_beside(*arrays)

@@ -401,7 +401,7 @@ def from_dlpack(x, /, *, device=None, copy=None):
 
 
 @_with_at
-def linspace(start, stop, /, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
              device=None):
     """``num`` (50 by default, as NumPy's) evenly spaced values from ``start`` to ``stop``.
     Endpoints given as 0-d arrays (or tracers: differentiable) give an array of their

@@ -50,7 +50,7 @@ def _lattice_promote(a, b):
 _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
 
 
-def can_cast(from_, to, /, casting="safe"):
+def can_cast(from_, to, casting="safe"):
     """Whether ``from_`` (a dtype or array) can be cast to ``to``: with ``casting="safe"``
     (the default) by the standard's type promotion rules (no cross-kind casts: int to float
     is ``False``, where NumPy and JAX say ``True``); ``"no"``/``"equiv"`` only to itself,

@@ -9,7 +9,7 @@ import functools
 import math
 import re
 
-from ..errors import ConcretizationError, ShapeError
+from ..errors import AxisError, ConcretizationError, ShapeError
 
 __all__ = ["vectorize", "fromfunction", "mask_indices", "ufunc", "frompyfunc"]
 
@@ -423,8 +423,8 @@ class ufunc:
         a = fnp.asarray(a) if dtype is None else fnp.asarray(a, dtype=dtype)
         nd = len(a.shape)
         if not -nd <= axis < nd:
-            raise ValueError(f"{self.__name__}.accumulate: axis {axis} is out of range for "
-                             f"{nd} dimension(s)")
+            raise AxisError(f"{self.__name__}.accumulate: axis {axis} is out of range for "
+                            f"{nd} dimension(s)", axis, nd)
         x = fnp.moveaxis(a, axis, 0)
         if x.shape[0] == 0:
             return a
@@ -501,7 +501,8 @@ class ufunc:
 
 
 def _axis_error(name, axis, nd):
-    raise ValueError(f"{name}.reduce: axis {axis} is out of range for {nd} dimension(s)")
+    raise AxisError(f"{name}.reduce: axis {axis} is out of range for {nd} dimension(s)", axis,
+                    nd)
 
 
 def frompyfunc(func, /, nin, nout, *, identity=None):

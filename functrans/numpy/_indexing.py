@@ -156,7 +156,8 @@ def _advanced(x, key):
     return out
 
 
-def take(a, indices, axis=None, out=None, mode="raise", *, fill_value=None):
+def take(a, indices, axis=None, out=None, mode="raise", unique_indices=False,
+         indices_are_sorted=False, *, fill_value=None):
     """Elements of ``a`` at the integer ``indices`` along ``axis`` (NumPy's ``take``, which
     the standard's ``take(x, indices, axis=...)`` calls are a case of): with ``axis=None``
     the flattened ``a``. ``mode`` says what an index outside ``[-n, n)`` does: 'raise' (an
@@ -169,7 +170,8 @@ def take(a, indices, axis=None, out=None, mode="raise", *, fill_value=None):
     gives ``fill_value`` (unless given: NaN for floating ``a``, the smallest value for
     signed integers, the largest for unsigned ones, True for booleans), and no derivative
     reaches ``a`` from it. NumPy's default mode, 'raise', stays the default (JAX's is
-    'fill')."""
+    'fill'). ``unique_indices`` and ``indices_are_sorted`` (jax.numpy's promises, for XLA)
+    are accepted and change nothing."""
     if out is not None:
         raise NotImplementedError("take: out= is not supported (functrans arrays are never "
                                   "written in place); use the returned array")
@@ -264,7 +266,7 @@ def _has_float(seq):
     return False
 
 
-def take_along_axis(x, indices, /, axis=-1):
+def take_along_axis(x, /, indices, axis=-1):
     """Elements of ``x`` at ``indices`` along ``axis``, matched position by position along
     the other axes (which broadcast). ``axis`` may be positional, as NumPy's
     (``take_along_axis(x, i, 1)``); ``axis=None`` takes from the flattened ``x`` with 1-d

@@ -287,7 +287,8 @@ def _not_in_place(given, K):
     return None
 
 
-def _isin(element, test_elements, assume_unique=False, invert=False, kind=None):
+def _isin(element, test_elements, assume_unique=False, invert=False, kind=None,
+          method="auto"):
     # each key against every test key: keys have no order to sort and search by
     from . import any as any_, equal, expand_dims, logical_not, ravel
     found = any_(equal(expand_dims(element, -1), ravel(test_elements)), axis=-1)

@@ -22,7 +22,7 @@ from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _shape,
                     _to_array, reshape)
 
 
-def moveaxis(x, source, destination, /):
+def moveaxis(x, /, source, destination):
     """Move axes ``source`` to positions ``destination`` (ints or tuples of ints)."""
     x = _as_operand(x)
     nd = len(_shape(x))

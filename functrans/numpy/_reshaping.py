@@ -608,11 +608,13 @@ def append(arr, values, axis=None):
     return concatenate([arr, values], axis)
 
 
-def delete(arr, obj, axis=None):
+def delete(arr, obj, axis=None, *, assume_unique_indices=False):
     """``arr`` without the entries at ``obj`` along ``axis`` (of the flattened array if None).
 
     ``obj`` is an integer, a slice, a sequence of integers (repeats allowed) or a boolean
-    mask as long as the axis; arrays must be concrete (the result's shape depends on them)."""
+    mask as long as the axis; arrays must be concrete (the result's shape depends on them).
+    ``assume_unique_indices`` (jax.numpy's promise that ``obj`` repeats no index, for a
+    faster path under ``jit``) is accepted and changes nothing."""
     arr = _conv(arr)
     if axis is None:
         arr = _st.reshape(arr, (math.prod(_shape(arr)),))
@@ -1350,13 +1352,19 @@ def select(condlist, choicelist, default=0):
     return broadcast_to(astype(result, dt), shape)
 
 
-def compress(condition, a, axis=None, out=None):
+def compress(condition, a, axis=None, out=None, *, size=None, fill_value=0):
     """The slices of ``a`` along ``axis`` (of the flattened array if None) where the 1-d
     ``condition`` is true; ``condition`` may be shorter than the axis (the rest is left out)
     or longer with only false entries beyond it. Needs concrete values: the result's shape
-    depends on them. ``out=`` is not supported."""
+    depends on them. ``out=`` is not supported.
+
+    ``size`` (jax.numpy's keyword): exactly ``size`` slices, the first ``size`` selected
+    ones followed by slices of ``fill_value`` (0 by default, in ``a``'s dtype). The shape is
+    then known beforehand, so it works under ``jit`` and ``vmap``."""
     if out is not None:
         raise NotImplementedError("compress: out= is not supported; use the returned array")
+    if size is not None:
+        return _compress_sized(condition, a, axis, size, fill_value, "compress")
     a = _conv(a)
     cond = _conv(condition, a)
     if _nd(cond) != 1:
@@ -1374,6 +1382,36 @@ def compress(condition, a, axis=None, out=None):
         cond = _slice_axis(cond, 0, 0, n)
     idx = _ix.nonzero(cond)[0]
     return _take(a, idx, axis=axis)
+
+
+def _compress_sized(condition, a, axis, size, fill_value, name):
+    from ._searching import nonzero
+    from ._selection import _size_arg
+    size = _size_arg(size, name)
+    a = _conv(a)
+    cond = _conv(condition, a)
+    if _nd(cond) != 1:
+        raise ValueError(f"{name}: condition must be a 1-d array")
+    if axis is None:
+        a = _st.reshape(a, (math.prod(_shape(a)),))
+        axis = 0
+    axis = _normalize_axis(operator.index(axis), _nd(a))
+    n, k = _shape(a)[axis], _shape(cond)[0]
+    cond = _base.not_equal(cond, False if _dtype(cond).kind == "b" else 0)
+    if k > n:
+        if _concrete_true(_any(_slice_axis(cond, 0, n, k))):
+            raise IndexError(f"{name}: condition is true beyond the axis length {n} (axis "
+                             f"{axis})")
+        cond = _slice_axis(cond, 0, 0, n)
+    fill = _base._initial_value(a, fill_value, "fill_value")
+    shape = _shape(a)[:axis] + (size,) + _shape(a)[axis + 1:]
+    if n == 0 or k == 0 or size == 0:
+        return _st.broadcast_to(fill, shape)
+    idx = nonzero(cond, size=size, fill_value=n)[0]
+    kept = _base.less(idx, n)
+    got = _take(a, _base.where(kept, idx, 0), axis=axis)
+    kept = _st.reshape(kept, tuple(size if i == axis else 1 for i in range(_nd(a))))
+    return _base.where(kept, got, fill)
 
 
 def resize(a, new_shape):

@@ -6,7 +6,8 @@ differentiable functions.
 The set functions other than ``isin`` (``intersect1d``, ``union1d``, ``setdiff1d``,
 ``setxor1d``), ``extract`` and ``trim_zeros`` return arrays whose shapes depend on the values:
 they need concrete values (plain arrays and the eager transforms ``grad``, ``jvp``, ``vjp``);
-under ``jit`` they raise a ConcretizationError. The others keep static shapes.
+under ``jit`` they raise a ConcretizationError, unless given jax.numpy's ``size=`` (the length
+of the result, padded with ``fill_value``). The others keep static shapes.
 
 The in-place functions (``fill_diagonal``, ``put``, ``put_along_axis``, ``place``,
 ``putmask``, ``copyto``) return None and change their first argument as NumPy does: a plain
@@ -29,15 +30,17 @@ import numpy as _np  # dtype rules and concrete *index* values only, never the d
 from .. import dtypes as _dt
 from ..backends import backend_of, check_same_backend
 from ..core import Tracer, _take_slots
-from ..errors import BatchingError, ConcretizationError
+from ..errors import AxisError, BatchingError, ConcretizationError
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
+from ._base import _initial_value
 from ._base import asarray as _asarray
 from ._base import (_NUMPY_SCALARS, _SCALARS, _dtype, _first_array, _normalize_axes,
                     _normalize_axis, _promote_arrays, _shape, _to_array, astype, broadcast_shapes,
                     broadcast_to, concat, equal, expand_dims, greater_equal, less, maximum,
                     minimum, not_equal, where)
 from ._creation import zeros_like as _zeros_like
+from ._elementwise import isnan as _isnan
 from ._elementwise import logical_and as _logical_and
 from ._elementwise import logical_not
 from ._elementwise import remainder as _remainder
@@ -46,6 +49,7 @@ from ._mathematics import unique as _unique
 from ._reshaping import _concrete_true, _conv, _host_index, _index_array, _nd, _slice_axis
 from ._reshaping import concatenate as _concatenate
 from ._searching import argsort as _argsort
+from ._searching import nonzero as _nonzero
 from ._searching import searchsorted as _searchsorted
 from ._searching import sort as _sort
 from ._statistics import any as _any
@@ -87,14 +91,19 @@ def _true_like(x, n):
 # -- sets --------------------------------------------------------------------------------------
 
 
-def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
+def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None,
+         method="auto"):
     """Elementwise, whether each entry of ``element`` occurs in ``test_elements`` (flattened);
     a boolean array of ``element``'s shape (the opposite with ``invert``). NaN is never found
     (NaN != NaN), as in NumPy. Built from a sort of ``test_elements`` and a binary search (a
     broadcast comparison for complex values), so shapes are static and it works under ``jit``
     and ``vmap``. ``kind`` ('sort', 'table' or None) and ``assume_unique`` only choose an
     algorithm in NumPy; here they do not change the computation ('table' still needs integer
-    or boolean inputs, as in NumPy)."""
+    or boolean inputs, as in NumPy); nor does ``method`` (jax.numpy's choice of algorithm:
+    'auto', 'compare_all', 'binary_search' or 'sort')."""
+    if method not in ("auto", "compare_all", "binary_search", "sort"):
+        raise ValueError(f"isin: method={method!r} is not one of 'auto', 'compare_all', "
+                         f"'binary_search', 'sort'")
     if kind not in (None, "sort", "table"):
         raise ValueError(f"isin: invalid kind: {kind!r}. Please use None, 'sort' or 'table'.")
     like = _first_array([element, test_elements])
@@ -120,14 +129,25 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None
     return logical_not(found) if invert else found
 
 
-def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
+def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=None,
+                fill_value=None):
     """The sorted values found in both ``ar1`` and ``ar2`` (flattened); with
     ``return_indices`` also the index (int64) of each in the flattened ``ar1`` and ``ar2``
     (of its first occurrence unless ``assume_unique``). NaN is in no intersection. Needs
     concrete values; the derivative of the values is that of their (first) occurrence in
-    ``ar1``."""
+    ``ar1``.
+
+    ``size`` (jax.numpy's keyword): exactly ``size`` values, the first ``size`` of the
+    intersection followed by ``fill_value`` (by default its smallest value, with that
+    value's derivative; 0 if the intersection is empty); the fillers' indices are
+    ``ar1.size`` and ``ar2.size`` (out of range, as jax.numpy's). The shape is then known
+    beforehand, so it works under ``jit`` and ``vmap``."""
     like = _first_array([ar1, ar2])
     a, b = _conv(ar1, like), _conv(ar2, like)
+    if size is not None:
+        return _intersect1d_sized(a, b, assume_unique, return_indices,
+                                  _size_arg(size, "intersect1d"), fill_value)
+    _no_fill_without_size(fill_value, "intersect1d")
     if not assume_unique:
         if return_indices:
             a, ia = _unique(a, return_index=True)
@@ -162,30 +182,66 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
     return out, astype(i1, _dt.int64), astype(i2, _dt.int64)
 
 
-def union1d(ar1, ar2):
+def union1d(ar1, ar2, *, size=None, fill_value=None):
     """The sorted unique values found in either ``ar1`` or ``ar2`` (flattened; NaNs merged
     into one, as ``unique`` does). Needs concrete values; the derivative of each value is
-    that of its first occurrence (in ``ar1`` where it occurs there)."""
+    that of its first occurrence (in ``ar1`` where it occurs there).
+
+    ``size`` (jax.numpy's keyword): exactly ``size`` values, the first ``size`` of the
+    union followed by ``fill_value`` (by default its smallest value, with that value's
+    derivative, as ``unique(..., size=)``; both arrays empty need a ``fill_value``). The
+    shape is then known beforehand, so it works under ``jit`` and ``vmap``."""
     like = _first_array([ar1, ar2])
-    return _unique(_concatenate([_conv(ar1, like), _conv(ar2, like)], axis=None))
+    both = _concatenate([_conv(ar1, like), _conv(ar2, like)], axis=None)
+    if size is not None:
+        size = _size_arg(size, "union1d")
+        if _shape(both)[0] == 0 and fill_value is None and size:
+            raise ValueError("union1d: size= with both arrays empty needs a fill_value (there "
+                             "is no smallest value to fill with)")
+        _, s, first = _groups(both, True)
+        return _first_kept(s, first, size, fill_value, True)[0]
+    _no_fill_without_size(fill_value, "union1d")
+    return _unique(both)
 
 
-def setdiff1d(ar1, ar2, assume_unique=False):
+def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     """The unique values of ``ar1`` that are not in ``ar2`` (sorted; with ``assume_unique``
     the flattened ``ar1`` in its order, less those values). NaN is never removed. Needs
-    concrete values; the derivative flows to the kept entries of ``ar1``."""
+    concrete values; the derivative flows to the kept entries of ``ar1``.
+
+    ``size`` (jax.numpy's keyword): exactly ``size`` values, the first ``size`` of the
+    difference followed by ``fill_value`` (0 by default, as jax.numpy). The shape is then
+    known beforehand, so it works under ``jit`` and ``vmap``."""
     like = _first_array([ar1, ar2])
     a, b = _conv(ar1, like), _conv(ar2, like)
+    if size is not None:
+        size = _size_arg(size, "setdiff1d")
+        if assume_unique:
+            c = _flat(a)
+            keep = isin(c, b, invert=True)
+        else:
+            _, c, first = _groups(_flat(a), True)
+            keep = _logical_and(first, isin(c, b, invert=True))
+        return _first_kept(c, keep, size, fill_value, False)[0]
+    _no_fill_without_size(fill_value, "setdiff1d")
     a, b = (_flat(a), b) if assume_unique else (_unique(a), _unique(b))
     return _where_true(a, isin(a, b, invert=True))
 
 
-def setxor1d(ar1, ar2, assume_unique=False):
+def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     """The sorted values found in exactly one of ``ar1`` and ``ar2`` (each taken unique
     unless ``assume_unique``; NaNs never match, so a NaN in each is kept twice, as in NumPy).
-    Needs concrete values; the derivative flows to the kept entries."""
+    Needs concrete values; the derivative flows to the kept entries.
+
+    ``size`` (jax.numpy's keyword): exactly ``size`` values, the first ``size`` of the
+    result followed by ``fill_value`` (by default its smallest value, with that value's
+    derivative; 0 if the result is empty). The shape is then known beforehand, so it works
+    under ``jit`` and ``vmap``."""
     like = _first_array([ar1, ar2])
     a, b = _conv(ar1, like), _conv(ar2, like)
+    if size is not None:
+        return _setxor1d_sized(a, b, assume_unique, _size_arg(size, "setxor1d"), fill_value)
+    _no_fill_without_size(fill_value, "setxor1d")
     if not assume_unique:
         a, b = _unique(a), _unique(b)
     aux = _concatenate([a, b], axis=None)
@@ -196,6 +252,103 @@ def setxor1d(ar1, ar2, assume_unique=False):
     flag = concat([_true_like(aux, 1), _neighbours_differ(aux), _true_like(aux, 1)])
     keep = _logical_and(_slice_axis(flag, 0, 1, n + 1), _slice_axis(flag, 0, 0, n))
     return _where_true(aux, keep)
+
+
+# -- the set functions with size= (static shapes: jit, vmap) ----------------------------------
+
+
+def _size_arg(size, name):
+    if isinstance(size, bool):
+        raise TypeError(f"{name}: size must be an integer (the length of the result); got "
+                        f"{size!r}")
+    try:
+        size = operator.index(size)
+    except TypeError:
+        raise TypeError(f"{name}: size must be an integer known when the function is called "
+                        f"(the length of the result); got {size!r}") from None
+    if size < 0:
+        raise ValueError(f"{name}: size must be >= 0; got {size}")
+    return size
+
+
+def _no_fill_without_size(fill_value, name):
+    if fill_value is not None:
+        raise TypeError(f"{name}: fill_value= needs size= (the length to fill up to)")
+
+
+def _groups(x, dedup):
+    """For a 1-d ``x``: a stable sort order ``perm``, the sorted values ``x[perm]``
+    (differentiable) and a mask of the first entry of each run of equal values (NaNs one
+    run, as ``unique`` merges them), all True without ``dedup``. Static shapes: the first of
+    each run is the first occurrence in ``x``, which is how ``unique`` picks it."""
+    n = _shape(x)[0]
+    perm = _argsort(x, stable=True)
+    s = take(x, perm, axis=0)
+    if not dedup or n < 2:
+        return perm, s, _true_like(s, n)
+    new = _neighbours_differ(s)
+    if _dtype(s).kind in "fc":
+        nan = _isnan(s)
+        both = _logical_and(_slice_axis(nan, 0, 1, n), _slice_axis(nan, 0, 0, n - 1))
+        new = _logical_and(new, logical_not(both))
+    return perm, s, concat([_true_like(s, 1), new])
+
+
+def _first_kept(c, keep, size, fill_value, smallest):
+    """The entries of the 1-d ``c`` where ``keep``, the first ``size`` of them, followed by
+    ``fill_value`` (by default the first kept entry where ``smallest``, else 0; 0 when none
+    is kept); also their positions in ``c`` (``len(c)`` for the fillers) and the mask of
+    the kept ones among the ``size``."""
+    n = _shape(c)[0]
+    if n == 0 or size == 0:
+        idx = _st.full_like(_st.iota(c, size, _dt.int64), n)
+        zero = _initial_value(c, 0 if fill_value is None else fill_value, "fill_value")
+        return (_st.broadcast_to(zero, (size,)), idx,
+                _st.full_like(idx, False, dtype=_dt.bool_))
+    pos = _nonzero(keep, size=size, fill_value=n)[0]
+    kept = less(pos, n)
+    vals = take(c, where(kept, pos, 0), axis=0)
+    if fill_value is not None:
+        fill = _initial_value(vals, fill_value, "fill_value")
+    else:
+        zero = _initial_value(vals, 0, "fill_value")
+        fill = where(_slice_axis(kept, 0, 0, 1), _slice_axis(vals, 0, 0, 1), zero) \
+            if smallest else zero
+    return where(kept, vals, fill), pos, kept
+
+
+def _intersect1d_sized(a, b, assume_unique, return_indices, size, fill_value):
+    (a, b), _ = _promote_arrays([_flat(a), _flat(b)])
+    na, nb = _shape(a)[0], _shape(b)[0]
+    pa, sa, fa = _groups(a, not assume_unique)
+    keep_a = _logical_and(fa, isin(sa, b)) if nb else _st.full_like(fa, False)
+    vals, pos_a, kept = _first_kept(sa, keep_a, size, fill_value, True)
+    if not return_indices:
+        return vals
+    if not (na and nb and size):
+        idx = _st.full_like(pos_a, 0)
+        return vals, idx + na, idx + nb
+    # the kept runs of b are the same values, in the same (sorted) order
+    pb, sb, fb = _groups(b, not assume_unique)
+    pos_b = _nonzero(_logical_and(fb, isin(sb, a)), size=size, fill_value=nb)[0]
+    i1 = where(kept, take(pa, where(kept, pos_a, 0), axis=0), na)
+    i2 = where(kept, take(pb, where(kept, pos_b, 0), axis=0), nb)
+    return vals, astype(i1, _dt.int64), astype(i2, _dt.int64)
+
+
+def _setxor1d_sized(a, b, assume_unique, size, fill_value):
+    (a, b), _ = _promote_arrays([_flat(a), _flat(b)])
+    _, sa, fa = _groups(a, not assume_unique)
+    _, sb, fb = _groups(b, not assume_unique)
+    c = concat([sa, sb])
+    keep = concat([_logical_and(fa, isin(sa, b, invert=True)),
+                   _logical_and(fb, isin(sb, a, invert=True))])
+    if _shape(c)[0]:  # sorted, the kept entries first (two stable sorts: by value, by kept)
+        o = _argsort(c, stable=True)
+        o = take(o, _argsort(astype(logical_not(take(keep, o, axis=0)), _dt.int8),
+                             stable=True), axis=0)
+        c, keep = take(c, o, axis=0), take(keep, o, axis=0)
+    return _first_kept(c, keep, size, fill_value, True)[0]
 
 # -- partitions and sorting --------------------------------------------------------------------
 
@@ -224,7 +377,8 @@ def _partition_args(a, kth, axis, kind, order, name):
     if axis is None:
         a, axis = _flat(a), 0
     if _nd(a) == 0:
-        raise ValueError(f"{name}: axis {axis} is out of bounds for array of dimension 0")
+        raise AxisError(f"{name}: axis {axis} is out of bounds for array of dimension 0", axis,
+                        0)
     axis = _normalize_axis(operator.index(axis), _nd(a))
     _kth(kth, _shape(a)[axis], name)
     return a, axis
@@ -295,8 +449,8 @@ def choose(a, choices, out=None, mode="raise"):
         if builtins.all(type(c) in _SCALARS for c in cs):
             cs = [_conv(c, like) for c in cs]
         cs, target = _promote_arrays(cs)
-        cs = [_to_array(c, dtype=target, like=like) if type(c) in _SCALARS else c
-              for c in cs]
+        cs = [_to_array(_wrapped(c, target), dtype=target, like=like)
+              if type(c) in _SCALARS else c for c in cs]
     else:
         arr = _conv(choices, a)
         if _nd(arr) == 0:
@@ -322,6 +476,18 @@ def choose(a, choices, out=None, mode="raise"):
     stacked = concat([_st.reshape(broadcast_to(c, shape), (1,) + shape) for c in cs], axis=0)
     out = take_along_axis(stacked, _st.reshape(idx, (1,) + shape), axis=0)
     return _st.reshape(out, shape)
+
+
+def _wrapped(c, dtype):
+    """A Python int ``c`` as the integer ``dtype`` holds it when cast (modulo 2**bits, as
+    NumPy's and jax.numpy's choose cast the choices: ``choose(0, [300, int8 array])`` is
+    44); anything else unchanged."""
+    dt = _np.dtype(dtype) if not isinstance(dtype, _np.dtype) else dtype
+    if type(c) is not int or dt.kind not in "iu":
+        return c
+    bits = 8 * dt.itemsize
+    c %= 1 << bits
+    return c - (1 << bits) if dt.kind == "i" and c >> (bits - 1) else c
 
 
 def _cond_list(condlist, x):
@@ -400,9 +566,17 @@ def piecewise(x, condlist, funclist, *args, **kw):
     return _st.reshape(y, shape)
 
 
-def extract(condition, arr):
+def extract(condition, arr, *, size=None, fill_value=0):
     """The entries of the flattened ``arr`` where the flattened ``condition`` is non-zero (a
-    1-d array). Needs concrete values; differentiable in ``arr``."""
+    1-d array). Needs concrete values; differentiable in ``arr``.
+
+    ``size`` (jax.numpy's keyword): exactly ``size`` entries, the first ``size`` selected
+    ones followed by ``fill_value`` (0 by default, in ``arr``'s dtype). The shape is then
+    known beforehand, so it works under ``jit`` and ``vmap``."""
+    if size is not None:
+        from ._reshaping import _compress_sized
+        return _compress_sized(_flat(_conv(condition, _conv(arr))), arr, None, size,
+                               fill_value, "extract")
     a = _conv(arr)
     c = _flat(_conv(condition, a))
     return take(_flat(a), _mask_indices(c), axis=0)
@@ -418,7 +592,8 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     a = _conv(arr)
     nd = _nd(a)
     if nd == 0:
-        raise ValueError("apply_along_axis: axis 0 is out of bounds for array of dimension 0")
+        raise AxisError("apply_along_axis: axis 0 is out of bounds for array of dimension 0",
+                        0, 0)
     axis = _normalize_axis(operator.index(axis), nd)
     shape = _shape(a)
     outer = shape[:axis] + shape[axis + 1:]

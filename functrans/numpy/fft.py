@@ -18,7 +18,7 @@ import operator
 import numpy as _np
 
 from .. import dtypes as _dt
-from ..errors import ShapeError
+from ..errors import AxisError, ShapeError
 from ..primitives import fft as _fft
 from ..primitives import structural as _st
 from ._base import _dtype, _shape
@@ -75,8 +75,8 @@ def _axis(axis, nd, name):
                                                               "irfft") else ""
     a = _index(axis, "axis", name, hint)
     if not -nd <= a < nd:
-        raise ShapeError(f"fft.{name}: axis {axis} is out of range for an array of "
-                         f"{nd} dimensions")
+        raise AxisError(f"fft.{name}: axis {axis} is out of range for an array of "
+                        f"{nd} dimensions", a, nd)
     return a % nd
 
 

@@ -17,6 +17,8 @@ import math
 import operator
 from collections import namedtuple
 
+import numpy as _np
+
 from .. import dtypes as _dt
 from ..errors import ConcretizationError, ShapeError
 from ..primitives import elementwise as _ew
@@ -36,7 +38,14 @@ __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "m
            "qr", "slogdet", "solve", "svd", "svdvals", "tensordot", "trace", "vecdot",
            "vector_norm",
            # NumPy's names beyond the standard
-           "norm", "multi_dot", "cond", "lstsq", "eig", "eigvals", "tensorinv", "tensorsolve"]
+           "norm", "multi_dot", "cond", "lstsq", "eig", "eigvals", "tensorinv", "tensorsolve",
+           "LinAlgError"]
+
+#: The error a singular or non-converging matrix raises: NumPy's ``numpy.linalg.LinAlgError``
+#: itself, which every backend raises (array-api-strict and CuPy raise NumPy's; the torch
+#: backend raises a subclass of it that is also ``torch.linalg.LinAlgError``), so
+#: ``except fnp.linalg.LinAlgError`` catches it whatever the arrays.
+LinAlgError = _np.linalg.LinAlgError
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
@@ -456,7 +465,7 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     return r
 
 
-def matrix_power(x, n, /):
+def matrix_power(x, /, n):
     """``x`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
     the identity)."""
     n = operator.index(n)
