@@ -1386,8 +1386,8 @@ def compress(condition, a, axis=None, out=None, *, size=None, fill_value=0):
 
 def _compress_sized(condition, a, axis, size, fill_value, name):
     from ._searching import nonzero
-    from ._selection import _size_arg
-    size = _size_arg(size, name)
+    from ._searching import _check_size
+    size = _check_size(name, size)
     a = _conv(a)
     cond = _conv(condition, a)
     if _nd(cond) != 1:

@@ -48,6 +48,7 @@ from ._indexing import _setitem, take, take_along_axis
 from ._mathematics import unique as _unique
 from ._reshaping import _concrete_true, _conv, _host_index, _index_array, _nd, _slice_axis
 from ._reshaping import concatenate as _concatenate
+from ._searching import _check_size
 from ._searching import argsort as _argsort
 from ._searching import nonzero as _nonzero
 from ._searching import searchsorted as _searchsorted
@@ -146,7 +147,7 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=Non
     a, b = _conv(ar1, like), _conv(ar2, like)
     if size is not None:
         return _intersect1d_sized(a, b, assume_unique, return_indices,
-                                  _size_arg(size, "intersect1d"), fill_value)
+                                  _check_size("intersect1d", size), fill_value)
     _no_fill_without_size(fill_value, "intersect1d")
     if not assume_unique:
         if return_indices:
@@ -194,7 +195,7 @@ def union1d(ar1, ar2, *, size=None, fill_value=None):
     like = _first_array([ar1, ar2])
     both = _concatenate([_conv(ar1, like), _conv(ar2, like)], axis=None)
     if size is not None:
-        size = _size_arg(size, "union1d")
+        size = _check_size("union1d", size)
         if _shape(both)[0] == 0 and fill_value is None and size:
             raise ValueError("union1d: size= with both arrays empty needs a fill_value (there "
                              "is no smallest value to fill with)")
@@ -215,7 +216,7 @@ def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     like = _first_array([ar1, ar2])
     a, b = _conv(ar1, like), _conv(ar2, like)
     if size is not None:
-        size = _size_arg(size, "setdiff1d")
+        size = _check_size("setdiff1d", size)
         if assume_unique:
             c = _flat(a)
             keep = isin(c, b, invert=True)
@@ -240,7 +241,7 @@ def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     like = _first_array([ar1, ar2])
     a, b = _conv(ar1, like), _conv(ar2, like)
     if size is not None:
-        return _setxor1d_sized(a, b, assume_unique, _size_arg(size, "setxor1d"), fill_value)
+        return _setxor1d_sized(a, b, assume_unique, _check_size("setxor1d", size), fill_value)
     _no_fill_without_size(fill_value, "setxor1d")
     if not assume_unique:
         a, b = _unique(a), _unique(b)
@@ -255,20 +256,6 @@ def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
 
 
 # -- the set functions with size= (static shapes: jit, vmap) ----------------------------------
-
-
-def _size_arg(size, name):
-    if isinstance(size, bool):
-        raise TypeError(f"{name}: size must be an integer (the length of the result); got "
-                        f"{size!r}")
-    try:
-        size = operator.index(size)
-    except TypeError:
-        raise TypeError(f"{name}: size must be an integer known when the function is called "
-                        f"(the length of the result); got {size!r}") from None
-    if size < 0:
-        raise ValueError(f"{name}: size must be >= 0; got {size}")
-    return size
 
 
 def _no_fill_without_size(fill_value, name):
