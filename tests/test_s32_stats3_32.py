@@ -29,3 +29,13 @@ def test_betabinom_logpmf_large_n_derivatives():
     ga, gb = ft.grad(lambda a, b: stats.betabinom.logpmf(4e11, 1e12, a, b),
                      argnums=(0, 1))(5.0, 9.0)
     assert np.allclose([ga, gb], [0.18050968992401673, -0.04854901148871174], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("method", ["logcdf", "cdf"])
+def test_gamma_scale_derivative_at_lower_end(method):
+    # the value is -inf (logcdf) / 0 (cdf) at x = loc for every scale: the derivative along
+    # the scale is 0 (was nan in both modes); along x it stays +inf (pdf(0) = inf at a = .5)
+    f = getattr(stats.gamma, method)
+    for d in (ft.jacfwd, ft.jacrev):
+        assert float(d(lambda s: f(0.0, 0.5, 0.0, s))(1.0)) == 0.0
+        assert float(d(lambda x: f(x, 0.5, 0.0, 1.0))(0.0)) == math.inf

@@ -917,11 +917,16 @@ class _Shaped:
         if _traced(x, loc, scale, *shapes):
             ats = _at_ends(z, lo, hi)
             if _may_be_at_end(ats):
-                ends = fnp.add(ends, self._end_slopes(method, z, ats, sh))
+                # z without the scale's tangent (-z / scale, 0 at an end 0), for the ends
+                # 0 where the slope is infinite: inf * 0 was nan (d/dscale of
+                # gamma.logcdf(0., .5, 0., scale), -inf at every scale: 0; forward inf * 0,
+                # reverse an infinite cotangent through the division's 0 partial)
+                z0 = fnp.divide(fnp.subtract(x, loc), fnp.stop_gradient(s))
+                ends = fnp.add(ends, self._end_slopes(method, z, ats, sh, z0))
         out = fnp.where(inside, out, ends)
         return _valid(fnp.logical_and(ok, z == z), out)
 
-    def _end_slopes(self, method, z, ats, sh):
+    def _end_slopes(self, method, z, ats, sh, z0=None):
         """0 in value, with the one-sided derivative from inside the support at a finite end
         ``z = lo`` or ``z = hi`` (0 beyond): ``pdf`` of the end for cdf (``-pdf`` for sf),
         the same over the value 1 for the log of the one that is 1 there, and ``+-inf`` for
@@ -978,9 +983,22 @@ class _Shaped:
                     fnp.negative(fnp.divide(p_lo, fnp.subtract(1.0, _edge(w_lo, p_lo)))))
             s_hi = -math.inf
         out = None
-        for at, w, slope in ((at_lo, w_lo, s_lo), (at_hi, w_hi, s_hi)):
+        for at, w, slope, e in ((at_lo, w_lo, s_lo, ats[0][1]), (at_hi, w_hi, s_hi, ats[1][1])):
             if at is None:
                 continue
+            if z0 is not None and type(e) is float and e == 0.0:
+                # (at an end 0 where the slope is infinite, z0: z without the scale's
+                # tangent, 0 there; all of it where no finite slope is at the end, so
+                # that the tangent is a symbolic zero where x and loc do not move)
+                w0 = fnp.where(at, z0, 0.0)
+                if type(slope) is float:
+                    w = w0 if math.isinf(slope) else w
+                else:
+                    inf = fnp.isinf(fnp.stop_gradient(slope))
+                    if not _may_hold(fnp.logical_and(at, fnp.logical_not(inf))):
+                        w = w0
+                    elif _may_hold(fnp.logical_and(at, inf)):
+                        w = fnp.where(inf, w0, w)
             t = _edge(w, fnp.where(at, slope, 0.0))
             out = t if out is None else fnp.add(out, t)
         return out
