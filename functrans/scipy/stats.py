@@ -917,11 +917,16 @@ class _Shaped:
         if _traced(x, loc, scale, *shapes):
             ats = _at_ends(z, lo, hi)
             if _may_be_at_end(ats):
-                ends = fnp.add(ends, self._end_slopes(method, z, ats, sh))
+                # z without the scale's tangent (-z / scale, 0 at an end 0), for the ends
+                # 0 where the slope is infinite: inf * 0 was nan (d/dscale of
+                # gamma.logcdf(0., .5, 0., scale), -inf at every scale: 0; forward inf * 0,
+                # reverse an infinite cotangent through the division's 0 partial)
+                z0 = fnp.divide(fnp.subtract(x, loc), fnp.stop_gradient(s))
+                ends = fnp.add(ends, self._end_slopes(method, z, ats, sh, z0))
         out = fnp.where(inside, out, ends)
         return _valid(fnp.logical_and(ok, z == z), out)
 
-    def _end_slopes(self, method, z, ats, sh):
+    def _end_slopes(self, method, z, ats, sh, z0=None):
         """0 in value, with the one-sided derivative from inside the support at a finite end
         ``z = lo`` or ``z = hi`` (0 beyond): ``pdf`` of the end for cdf (``-pdf`` for sf),
         the same over the value 1 for the log of the one that is 1 there, and ``+-inf`` for
@@ -978,9 +983,22 @@ class _Shaped:
                     fnp.negative(fnp.divide(p_lo, fnp.subtract(1.0, _edge(w_lo, p_lo)))))
             s_hi = -math.inf
         out = None
-        for at, w, slope in ((at_lo, w_lo, s_lo), (at_hi, w_hi, s_hi)):
+        for at, w, slope, e in ((at_lo, w_lo, s_lo, ats[0][1]), (at_hi, w_hi, s_hi, ats[1][1])):
             if at is None:
                 continue
+            if z0 is not None and type(e) is float and e == 0.0:
+                # (at an end 0 where the slope is infinite, z0: z without the scale's
+                # tangent, 0 there; all of it where no finite slope is at the end, so
+                # that the tangent is a symbolic zero where x and loc do not move)
+                w0 = fnp.where(at, z0, 0.0)
+                if type(slope) is float:
+                    w = w0 if math.isinf(slope) else w
+                else:
+                    inf = fnp.isinf(fnp.stop_gradient(slope))
+                    if not _may_hold(fnp.logical_and(at, fnp.logical_not(inf))):
+                        w = w0
+                    elif _may_hold(fnp.logical_and(at, inf)):
+                        w = fnp.where(inf, w0, w)
             t = _edge(w, fnp.where(at, slope, 0.0))
             out = t if out is None else fnp.add(out, t)
         return out
@@ -2635,16 +2653,16 @@ class _Betabinom(_Discrete):
         comb = _log_choose(n, k)
         direct = fnp.add(comb, fnp.subtract(_special.betaln(fnp.add(k, a), fnp.add(nk, b)),
                                             _special.betaln(a, b)))
-        # a and b both from 10 on, where the plain form's terms are large (_deviance_where):
-        # the two betaln are ~a and cancel (pmf(5, 10, 1e14, 1e14) was 0.7% off). By
+        # where the plain form's terms are large (_deviance_where): the two betaln are
+        # ~a and cancel (pmf(5, 10, 1e14, 1e14) was 0.7% off). By
         # Stirling, log Gamma(x + h) - log Gamma(x) = h log(x + h) + x log1pmx(h / x)
         # - log1p(h / x) / 2 + w(x + h) - w(x); the three pairs' h log(x + h) with
         # log C(n, k) make a binomial mass at p = (a + k) / (a + b + n), taken in its
         # saddle-point form; the rest has no large terms
-        big = fnp.logical_and(a >= 10.0, b >= 10.0)
-        if not _may_hold(big):
-            return direct
-        big = _deviance_where(big, fnp.add(a, k), fnp.add(b, nk))
+        # (so too for any a, b where k and n - k are large: log C(n, k) ~ n cancelled
+        # against the betaln, logpmf(4e11, 1e12, 5, 9) was 2.4e-4 off; below 10 the
+        # Stirling remainder w is taken exactly from lgamma)
+        big = _deviance_where(None, fnp.add(a, k), fnp.add(b, nk))
         if big is None:  # (the form below costs about as much again)
             return direct
         ab, bb = fnp.where(big, a, 10.0), fnp.where(big, b, 10.0)
@@ -2652,14 +2670,29 @@ class _Betabinom(_Discrete):
         tot = fnp.add(s, n)
         mass = _log_binom_mass(k, n, fnp.divide(fnp.add(ab, k), tot),
                                fnp.divide(fnp.add(bb, nk), tot))
-        w = _special._stirling_correction
+        def w(x):
+            """log Gamma(x) - ((x - 1/2) log x - x + log(2 pi) / 2), any x > 0"""
+            small = x < _special._STIRLING_FROM
+            xl, xs = fnp.where(small, _special._STIRLING_FROM, x), fnp.where(small, x, 1.0)
+            exact = fnp.add(fnp.subtract(_special.gammaln(xs), fnp.multiply(xs - 0.5, fnp.log(xs))),
+                            xs - _HALF_LOG_2PI)
+            return fnp.where(small, exact, _special._stirling_correction(xl))
 
         def rest(x, h):
+            # (where h > x, x log1p(h / x) without the -h of log1pmx: those are about h,
+            # n where n >> a + b, and cancelled to eps n (logpmf(0, 1e12, 1e3, 1e3) was
+            # 2e-5 off); the -h are subtracted below exactly, k + (n - k) - n)
             t = fnp.divide(h, x)
             lt = fnp.log1p(t)
-            return fnp.add(fnp.subtract(fnp.multiply(x, _log1pmx(fnp, t, lt)), 0.5 * lt),
-                           fnp.subtract(w(fnp.add(x, h)), w(x)))
-        dev = fnp.add(mass, fnp.subtract(fnp.add(rest(ab, k), rest(bb, nk)), rest(s, n)))
+            far = fnp.stop_gradient(t > 1.0)
+            main = fnp.where(far, fnp.multiply(x, lt), fnp.multiply(x, _log1pmx(fnp, t, lt)))
+            return (fnp.add(fnp.subtract(main, 0.5 * lt),
+                            fnp.subtract(w(fnp.add(x, h)), w(x))),
+                    fnp.where(far, h, 0.0))
+        (ra, ha), (rb, hb), (rs, hs) = rest(ab, k), rest(bb, nk), rest(s, n)
+        # (integers below 2**53: the sum of the dropped -h is exact)
+        hsum = fnp.subtract(fnp.add(ha, hb), hs)
+        dev = fnp.add(mass, fnp.subtract(fnp.subtract(fnp.add(ra, rb), rs), hsum))
         return fnp.where(big, dev, direct)
 
 
