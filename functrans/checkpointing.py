@@ -1218,14 +1218,40 @@ def checkpoint(fun, policy=None):
         leaves, in_tree = tree_flatten((args, kwargs))
         graph, captured, rebuild = _stage(fun, leaves, in_tree, name)
         arrays = [x for x in leaves if not _static(x)]
+        operands = _read_operands(graph, arrays + captured)
         if policy is not None:  # (without a policy there is no plan to reuse)
-            graph = _intern(graph, _library(arrays or captured))
-        outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph, **extra)
+            graph = _intern(graph, _library(operands))
+        outs = checkpoint_call_p.bind(*operands, fun=graph, **extra)
         return rebuild(_fresh(list(outs), arrays, _kept_ids(captured)))
     return checkpointed
 
 
 remat = checkpoint
+
+
+def _read_operands(graph, operands):
+    """The operands of the staged ``graph`` that it reads, its inputs narrowed to those (in
+    place): an argument the function never reads is no input of the call, so that no
+    transform keeps it (reverse mode would keep it as a residual of the backward pass, for
+    nothing; its cotangent is a zero, as for any argument the output does not depend on)."""
+    read = read_vars(graph)
+    primal = getattr(graph, "primal", None)
+    if primal is not None:
+        read |= read_vars(primal)
+    if all(v in read for v in graph.in_vars):
+        return operands
+    from .api import _param_vars
+    for g in (graph,) if primal is None else (graph, primal):
+        for _, _, params, _ in g.eqns:
+            if params:
+                read.update(_param_vars(params))
+    used = [i for i, v in enumerate(graph.in_vars) if v in read]
+    if len(used) == len(operands):
+        return operands
+    graph.in_vars = [graph.in_vars[i] for i in used]
+    if primal is not None:
+        primal.in_vars = list(graph.in_vars)
+    return [operands[i] for i in used]
 
 from .custom import custom_jvp_call_p, custom_vjp_call_p  # noqa: E402
 from .reverse import _memory_root  # noqa: E402
