@@ -73,3 +73,44 @@ def test_checkpoint_reads_no_argument():
     ga, gb = ft.grad(lambda a, b: fnp.sum(ident(a, b)), argnums=(0, 1))(np.ones(2), np.ones(3))
     np.testing.assert_array_equal(ga, np.ones(2))
     np.testing.assert_array_equal(gb, np.zeros(3))
+
+
+def _residual_shapes(fwd, *args):
+    closed = ft.make_jaxpr(lambda *a: fwd(*a)[1])(*args)
+    return [tuple(v.aval.shape) for v in closed.jaxpr.outvars]
+
+
+@pytest.mark.parametrize("jitted", [True, False])
+def test_fwd_and_bwd_keeps_no_zeros_for_unread_argument(jitted):
+    w, x, b = np.arange(3.0) + 0.5, np.arange(3.0) - 1.0, np.ones(7)
+    fwd, bwd = ft.fwd_and_bwd(_loss, argnums=(0, 1), jitted=jitted)
+    assert (7,) not in _residual_shapes(fwd, {"w": w, "b": b}, x)
+    y, res = ft.jit(fwd)({"w": w, "b": b}, x) if not jitted else fwd({"w": w, "b": b}, x)
+    assert all(a.shape != (7,) for a in res.arrays)
+    gp, gx = bwd(res, 1.0)
+    np.testing.assert_allclose(gp["w"], np.cos(w * x) * x, rtol=1e-12)
+    np.testing.assert_allclose(gx, np.cos(w * x) * w, rtol=1e-12)
+    assert gp["b"].shape == (7,) and gp["b"].dtype == np.float64 and not gp["b"].any()
+    # batched cotangents and a derivative through bwd
+    gv = ft.vmap(lambda c: bwd(res, c))(np.array([1.0, 2.0]))
+    assert gv[0]["b"].shape == (2, 7) and not gv[0]["b"].any()
+    np.testing.assert_allclose(gv[1][1], 2 * np.cos(w * x) * w, rtol=1e-12)
+    hw = ft.grad(lambda w: fnp.sum(bwd(fwd({"w": w, "b": b}, x)[1], 1.0)[0]["w"]))(w)
+    np.testing.assert_allclose(hw, -np.sin(w * x) * x * x, rtol=1e-12, atol=1e-15)
+
+
+def test_fwd_and_bwd_zero_cotangent_dtype_and_library():
+    torch = pytest.importorskip("torch")
+    fwd, bwd = ft.fwd_and_bwd(lambda p, x: fnp.sum(p["w"] * x), argnums=(0, 1))
+    p = {"w": torch.ones(3, dtype=torch.float64), "b": torch.ones(2, dtype=torch.float32)}
+    _, res = fwd(p, torch.full((3,), 2.0, dtype=torch.float64))
+    gp, _ = bwd(res, torch.tensor(1.0, dtype=torch.float64))
+    assert type(gp["b"]) is torch.Tensor and gp["b"].dtype == torch.float32
+    assert not gp["b"].any()
+    torch.testing.assert_close(gp["w"], torch.full((3,), 2.0, dtype=torch.float64))
+    # a backward pass reading no residual but the zeros (linear, constant coefficients)
+    fc, bc = ft.fwd_and_bwd(lambda a, b: 3.0 * a, argnums=(0, 1))
+    _, rc = fc(np.ones(2), np.ones(5, np.float32))
+    ga, gb = bc(rc, np.ones(2))
+    np.testing.assert_array_equal(ga, np.full(2, 3.0))
+    assert gb.dtype == np.float32 and gb.shape == (5,) and not gb.any()
