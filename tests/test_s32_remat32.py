@@ -114,3 +114,44 @@ def test_fwd_and_bwd_zero_cotangent_dtype_and_library():
     ga, gb = bc(rc, np.ones(2))
     np.testing.assert_array_equal(ga, np.full(2, 3.0))
     assert gb.dtype == np.float32 and gb.shape == (5,) and not gb.any()
+
+
+# -- functrans.numpy on 0-d arrays with an axis: NumPy's answers ------------------------------
+# (NumPy takes a 0-d array as its one element for argmax/argmin, argsort and the cumulative
+# functions, axis 0 or -1; sort and flip have no axis to work along. JAX raises for all of
+# them; functrans.numpy follows NumPy.)
+
+ZERO_D = [("sort", 0), ("sort", -1), ("flip", 0), ("flip", (0,)), ("flip", -1),
+          ("cumsum", 1), ("argmax", 1), ("argsort", 1)]
+
+
+@pytest.mark.parametrize("name, axis", ZERO_D)
+def test_zero_d_axis_errors(name, axis):
+    with pytest.raises(np.exceptions.AxisError):
+        getattr(np, name)(np.float64(1.0), axis=axis)
+    with pytest.raises(AxisError):
+        getattr(fnp, name)(np.float64(1.0), axis=axis)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "nancumsum", "nancumprod", "argmax",
+                                  "argmin", "argsort"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_zero_d_axis_values(name, axis):
+    for x in (np.float64(2.5), np.array(2.5)):
+        want = getattr(np, name)(x, axis=axis)
+        got = getattr(fnp, name)(x, axis=axis)
+        assert np.shape(got) == np.shape(want)
+        np.testing.assert_array_equal(got, want)
+        assert np.asarray(got).dtype.kind == np.asarray(want).dtype.kind
+    assert np.shape(fnp.argmax(np.float64(1.0), axis=0, keepdims=True)) == ()
+
+
+def test_zero_d_cumsum_under_transforms():
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(fnp.cumprod(x * x, axis=0)))(3.0),
+                                  6.0)
+    np.testing.assert_array_equal(ft.jit(lambda x: fnp.cumsum(x, axis=-1))(np.float64(2.0)),
+                                  [2.0])
+    out = ft.vmap(lambda x: fnp.cumsum(x, axis=0))(np.arange(3.0))
+    np.testing.assert_array_equal(out, [[0.0], [1.0], [2.0]])
+    np.testing.assert_array_equal(ft.vmap(lambda x: fnp.argmax(x, axis=0))(np.arange(3.0)),
+                                  [0, 0, 0])
