@@ -1229,6 +1229,23 @@ def checkpoint(fun, policy=None):
 remat = checkpoint
 
 
+def _vars_in(values, found):
+    """Add to ``found`` the graph variables among ``values`` (equation parameters: residuals
+    kept as parameters, at any depth of tuples, lists and dicts; a staging tracer stands for
+    its variable), as ``api._param_vars`` finds them, without flattening every tuple."""
+    for v in values:
+        t = type(v)
+        if t is Var:
+            found.add(v)
+        elif t is StagingTracer:
+            found.add(v._var)
+        elif t is tuple or t is list:
+            if v and type(v[0]) not in _ATOMS or any(type(e) not in _ATOMS for e in v):
+                _vars_in(v, found)
+        elif t is dict:
+            _vars_in(v.values(), found)
+
+
 def _read_operands(graph, operands):
     """The operands of the staged ``graph`` that it reads, its inputs narrowed to those (in
     place): an argument the function never reads is no input of the call, so that no
@@ -1240,11 +1257,10 @@ def _read_operands(graph, operands):
         read |= read_vars(primal)
     if all(v in read for v in graph.in_vars):
         return operands
-    from .api import _param_vars
     for g in (graph,) if primal is None else (graph, primal):
         for _, _, params, _ in g.eqns:
             if params:
-                read.update(_param_vars(params))
+                _vars_in(params.values(), read)
     used = [i for i, v in enumerate(graph.in_vars) if v in read]
     if len(used) == len(operands):
         return operands
