@@ -1218,14 +1218,56 @@ def checkpoint(fun, policy=None):
         leaves, in_tree = tree_flatten((args, kwargs))
         graph, captured, rebuild = _stage(fun, leaves, in_tree, name)
         arrays = [x for x in leaves if not _static(x)]
+        operands = _read_operands(graph, arrays + captured)
         if policy is not None:  # (without a policy there is no plan to reuse)
-            graph = _intern(graph, _library(arrays or captured))
-        outs = checkpoint_call_p.bind(*arrays, *captured, fun=graph, **extra)
+            graph = _intern(graph, _library(operands))
+        outs = checkpoint_call_p.bind(*operands, fun=graph, **extra)
         return rebuild(_fresh(list(outs), arrays, _kept_ids(captured)))
     return checkpointed
 
 
 remat = checkpoint
+
+
+def _vars_in(values, found):
+    """Add to ``found`` the graph variables among ``values`` (equation parameters: residuals
+    kept as parameters, at any depth of tuples, lists and dicts; a staging tracer stands for
+    its variable), as ``api._param_vars`` finds them, without flattening every tuple."""
+    for v in values:
+        t = type(v)
+        if t is Var:
+            found.add(v)
+        elif t is StagingTracer:
+            found.add(v._var)
+        elif t is tuple or t is list:
+            if v and type(v[0]) not in _ATOMS or any(type(e) not in _ATOMS for e in v):
+                _vars_in(v, found)
+        elif t is dict:
+            _vars_in(v.values(), found)
+
+
+def _read_operands(graph, operands):
+    """The operands of the staged ``graph`` that it reads, its inputs narrowed to those (in
+    place): an argument the function never reads is no input of the call, so that no
+    transform keeps it (reverse mode would keep it as a residual of the backward pass, for
+    nothing; its cotangent is a zero, as for any argument the output does not depend on)."""
+    read = read_vars(graph)
+    primal = getattr(graph, "primal", None)
+    if primal is not None:
+        read |= read_vars(primal)
+    if all(v in read for v in graph.in_vars):
+        return operands
+    for g in (graph,) if primal is None else (graph, primal):
+        for _, _, params, _ in g.eqns:
+            if params:
+                _vars_in(params.values(), read)
+    used = [i for i, v in enumerate(graph.in_vars) if v in read]
+    if len(used) == len(operands):
+        return operands
+    graph.in_vars = [graph.in_vars[i] for i in used]
+    if primal is not None:
+        primal.in_vars = list(graph.in_vars)
+    return [operands[i] for i in used]
 
 from .custom import custom_jvp_call_p, custom_vjp_call_p  # noqa: E402
 from .reverse import _memory_root  # noqa: E402

@@ -434,7 +434,12 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
         # residual arrays; evaluated eagerly, vjp_fun holds its arrays itself.
         from .tree import tree_flatten
         if any(isinstance(a, Tracer) for a in tree_flatten(args)[0]):
-            backward, arrays = closure_convert(vjp_fun, y)
+            staged = _zeros_in_bwd(vjp_fun, tree_flatten([args[i] for i in nums])[0])
+            backward, arrays = closure_convert(staged, y)
+            if backward is staged:
+                # (it closes over nothing but the zeros it would make from the arguments at
+                # each call, tracers by then gone: those zeros are kept after all)
+                backward, arrays = closure_convert(vjp_fun, y)
         else:
             backward, arrays = _eager_backward(vjp_fun), []
         y_leaves, y_tree = tree_flatten(y)
@@ -448,7 +453,8 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
             raise TypeError(f"fwd_and_bwd's bwd takes the residuals fwd returned, then the "
                             f"cotangent; got {type(residuals).__name__} as residuals.")
         _check_cotangent(residuals, cotangent)
-        cts = residuals.backward(cotangent, *residuals.arrays)
+        cts = _build_zeros(residuals.backward(cotangent, *residuals.arrays), residuals.arrays,
+                           cotangent)
         return cts[0] if type(argnums) is int or not hasattr(argnums, "__len__") else cts
 
     fwd.__name__ = f"fwd_of_{getattr(fun, '__name__', 'fun')}"
@@ -495,6 +501,62 @@ def _check_cotangent(residuals, cotangent):
             _integer_tangent(c, aval, name, i, c)
         else:
             _check_like(c, aval, name, i, c)
+
+
+class _Zero:
+    """A cotangent that does not depend on the output's cotangent (of an argument the output
+    does not depend on): zero, since the backward pass is linear. The staged backward pass
+    returns it instead of a zero array made by the forward pass, which ``fwd`` would return
+    as one more residual; ``bwd`` builds the zeros (JAX's symbolic zeros)."""
+
+    __slots__ = ("spec",)  # (shape, dtype): no array attributes, so staging passes it through
+
+    def __init__(self, shape, dtype):
+        self.spec = (shape, dtype)
+
+
+def _zeros_in_bwd(vjp_fun, primals):
+    """``vjp_fun`` returning a :class:`_Zero` for each cotangent it computes without reading
+    the output's cotangent, while ``closure_convert`` stages it: a tracer of the transform
+    around ``fwd`` there (not the staging's own) was made from the forward pass alone (the
+    zeros of an unread argument). A primal returned as it is (a structural leaf) stays."""
+    from .checkpointing import _Staging
+    from .core import _current
+    from .interpreters import ConstTracer, StagingTracer
+    from .tree import tree_flatten
+
+    def backward(cotangent):
+        cts = vjp_fun(cotangent)
+        interp = _current.get().interp
+        if type(interp) is not _Staging or interp.transform != "closure_convert":
+            return cts
+        leaves, tree = tree_flatten(cts)
+        for i, c in enumerate(leaves):
+            if isinstance(c, Tracer) and type(c) is not ConstTracer and not (
+                    type(c) is StagingTracer and c._interp is interp) and not any(
+                    c is p for p in primals):
+                aval = get_aval(c)
+                leaves[i] = _Zero(tuple(aval.shape), aval.dtype)
+        return tree.unflatten(leaves)
+    return backward
+
+
+def _build_zeros(cts, arrays, cotangent):
+    """``cts`` with zero arrays in place of :func:`_zeros_in_bwd`'s :class:`_Zero` leaves,
+    on the backend of the residual arrays (else of the cotangent)."""
+    from .tree import tree_flatten
+    leaves, tree = tree_flatten(cts)
+    if not any(type(c) is _Zero for c in leaves):
+        return cts
+    from . import numpy as fnp
+    like = next((a for a in (*arrays, *tree_flatten(cotangent)[0])
+                 if type(a) not in _SCALAR_DTYPES and hasattr(a, "shape")), None)
+    for i, c in enumerate(leaves):
+        if type(c) is _Zero:
+            shape, dtype = c.spec
+            leaves[i] = (fnp.zeros(shape, dtype) if like is None
+                         else fnp.zeros_like(like, dtype=dtype, shape=shape))
+    return tree.unflatten(leaves)
 
 
 def _eager_backward(vjp_fun):

@@ -1075,6 +1075,9 @@ def flip(x, /, axis=None):
     """Reverse the order of elements along ``axis`` (all axes by default)."""
     x = _as_operand(x)
     axes = _normalize_axes(axis, len(_shape(x)))
+    if not axes and axis is not None and not _shape(x):
+        for a in (axis,) if isinstance(axis, (int, _np.integer)) else axis:
+            _normalize_axis(a, 0)  # a 0-d array has no axis 0 or -1 to flip: NumPy's AxisError
     try:
         return _st.flip(x, axes) if axes else x
     except UnsupportedBackendError as e:

@@ -547,6 +547,8 @@ def _flat_or(a, axis):
     a = _as_operand(a)
     if axis is None:
         return reshape(a, (-1,)), 0
+    if not _shape(a):  # NumPy's: a 0-d array as its one element (axis 0 or -1)
+        return reshape(a, (-1,)), axis
     return a, axis
 
 

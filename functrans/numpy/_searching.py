@@ -35,6 +35,9 @@ def _arg_reduction(prim, x, axis, keepdims):
     if axis is None:
         out = prim.bind(_st.reshape(x, (-1,)), axis=0)
         return _st.reshape(out, (1,) * len(shape)) if keepdims else out
+    if not shape:  # NumPy's: a 0-d array's only axis is that of its one element (0 or -1)
+        _normalize_axis(axis, 1)
+        return prim.bind(_st.reshape(x, (1,)), axis=0)
     axis = _normalize_axis(axis, len(shape))
     out = prim.bind(x, axis=axis)
     if keepdims:
@@ -186,8 +189,8 @@ def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True)
     x = _as_operand(x)
     if axis is None:
         x, axis = _st.reshape(x, (-1,)), 0
-    if not _shape(x):
-        return x
+    if not _shape(x):  # a 0-d array has no axis to sort along: AxisError, as NumPy's
+        _normalize_axis(axis, 0)
     out = _so.sort(_as_ordered(x), _normalize_axis(axis, len(_shape(x))), descending)
     return _st.convert_element_type(out, _dt.bool_) if _dtype(x) is _dt.bool_ else out
 
@@ -198,10 +201,8 @@ def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=Tr
     (structured arrays) is not supported."""
     _no_order("argsort", order, kind)
     x = _as_operand(x)
-    if axis is None:
-        x, axis = _st.reshape(x, (-1,)), 0
-    if not _shape(x):
-        return _st.full_like(x, 0, dtype=_dt.int64)
+    if axis is None or not _shape(x):  # (NumPy's: a 0-d array as one element, axis 0 or -1)
+        x, axis = _st.reshape(x, (-1,)), 0 if axis is None else axis
     return _so.argsort(_as_ordered(x), _normalize_axis(axis, len(_shape(x))), descending)
 
 
