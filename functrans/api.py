@@ -18,9 +18,10 @@ from .batching import _leaf_path, _positive_chunk, _torch_spellings, pmap, vmap
 from . import trace_cache
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    reset_current, set_current)
-from .errors import (BackendMismatchError, ComplexDerivativeError, ConcretizationError,
-                     DerivativeDroppedError, IntegerInputError, NonScalarOutputError,
-                     TangentMismatchError, UnsupportedBackendError, check_function)
+from .errors import (ArgnumsError, BackendMismatchError, ComplexDerivativeError,
+                     ConcretizationError, DerivativeDroppedError, IntegerInputError,
+                     NonScalarOutputError, TangentMismatchError, UnsupportedBackendError,
+                     check_function)
 from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
@@ -102,11 +103,11 @@ def _argnums_tuple(argnums, nargs, what):
                             f"{argnums!r}.") from None
     for i in nums:
         if not -nargs <= i < nargs:
-            raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function "
-                             f"called with {nargs} positional argument(s).")
+            raise ArgnumsError(f"{what}: argnums {argnums!r} is out of range for a function "
+                               f"called with {nargs} positional argument(s).")
     if not nums:
-        raise ValueError(f"{what}: argnums is empty; name at least one argument to "
-                         f"differentiate.")
+        raise ArgnumsError(f"{what}: argnums is empty; name at least one argument to "
+                           f"differentiate.")
     nums = tuple(i % nargs for i in nums)
     if len(set(nums)) != len(nums):
         raise ValueError(f"{what}: argnums {argnums!r} names an argument more than once; "

@@ -136,6 +136,16 @@ class TangentMismatchError(FunctransError, ValueError, TypeError):
     anchor = "tangentmismatcherror"
 
 
+class ArgnumsError(FunctransError, ValueError, TypeError):
+    """``argnums`` of ``grad``, ``vjp``, ``jacfwd``... names no positional argument of the
+    call: out of range for the number of arguments passed, or empty. Both a ValueError and a
+    TypeError: JAX raises TypeError for an ``argnums`` beyond the arguments passed, so code
+    written for JAX catches it too.
+    """
+
+    anchor = "argnumserror"
+
+
 class BackendMismatchError(FunctransError, TypeError):
     """Arrays of two different array libraries met in one operation.
 

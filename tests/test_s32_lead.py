@@ -30,3 +30,17 @@ def test_binom_far_negative_n_derivatives():
     d1, d2 = 1.2819867895473976e83, -3.505488545495258e83
     assert abs(ft.grad(sp.binom, argnums=1)(n, k) - d1) <= 1e-13 * abs(d1)  # (was 7e-11 off)
     assert abs(ft.hessian(sp.binom, argnums=1)(n, k) - d2) <= 1e-13 * abs(d2)  # (1.2e-10)
+
+
+def test_argnums_out_of_range_is_value_and_type_error():
+    # JAX raises TypeError for an argnums beyond the arguments passed; functrans raised a plain
+    # ValueError (kept as a base, so both spellings catch it)
+    from functrans.errors import ArgnumsError
+    f = lambda a, b: a * b  # noqa: E731
+    for transform in (ft.grad, ft.jacfwd, ft.jacrev, ft.value_and_grad):
+        with pytest.raises(TypeError, match="argnums 2 is out of range"):
+            transform(f, argnums=2)(1.0, 2.0)
+        with pytest.raises(ValueError, match="argnums 2 is out of range"):
+            transform(f, argnums=2)(1.0, 2.0)
+    with pytest.raises(ArgnumsError, match="argnums is empty"):
+        ft.grad(f, argnums=())(1.0, 2.0)
