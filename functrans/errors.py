@@ -211,8 +211,11 @@ class TypePromotionError(FunctransError, ValueError):
     anchor = "typepromotionerror"
 
 
-class CustomRuleError(FunctransError, TypeError):
-    """A ``custom_jvp`` or ``custom_vjp`` rule returned values of the wrong structure."""
+class CustomRuleError(FunctransError, TypeError, ValueError):
+    """A ``custom_jvp`` or ``custom_vjp`` rule returned values of the wrong structure, shape
+    or dtype. Both a TypeError and a ValueError: JAX raises one or the other depending on
+    what is wrong (a structure: TypeError; a ``bwd`` cotangent's shape: ValueError), so code
+    written for JAX catches it either way."""
 
     anchor = "customruleerror"
 

@@ -44,3 +44,19 @@ def test_argnums_out_of_range_is_value_and_type_error():
             transform(f, argnums=2)(1.0, 2.0)
     with pytest.raises(ArgnumsError, match="argnums is empty"):
         ft.grad(f, argnums=())(1.0, 2.0)
+
+
+def test_custom_vjp_bwd_wrong_shape_is_value_error_too():
+    # JAX raises ValueError for a bwd cotangent of the wrong shape; CustomRuleError was a
+    # TypeError only (kept as a base)
+    import functrans.numpy as fnp
+    from functrans.errors import CustomRuleError
+
+    @ft.custom_vjp
+    def double(x):
+        return 2.0 * x
+
+    double.defvjp(lambda x: (2.0 * x, None), lambda _, g: (g * fnp.ones(3),))
+    for cls in (ValueError, TypeError, CustomRuleError):
+        with pytest.raises(cls, match="must have its argument's shape"):
+            ft.grad(double)(1.0)
