@@ -69,7 +69,7 @@ import math
 
 import numpy as _np
 
-from ..backends.incomplete_grads import _log1pmx  # (log1p(t) - t, on any namespace)
+from ..backends.incomplete_grads import _lgamma_corr, _log1pmx  # (on any namespace)
 from ..errors import ConcretizationError
 from .. import dtypes as _dt
 from .. import numpy as fnp
@@ -2670,13 +2670,8 @@ class _Betabinom(_Discrete):
         tot = fnp.add(s, n)
         mass = _log_binom_mass(k, n, fnp.divide(fnp.add(ab, k), tot),
                                fnp.divide(fnp.add(bb, nk), tot))
-        def w(x):
-            """log Gamma(x) - ((x - 1/2) log x - x + log(2 pi) / 2), any x > 0"""
-            small = x < _special._STIRLING_FROM
-            xl, xs = fnp.where(small, _special._STIRLING_FROM, x), fnp.where(small, x, 1.0)
-            exact = fnp.add(fnp.subtract(_special.gammaln(xs), fnp.multiply(xs - 0.5, fnp.log(xs))),
-                            xs - _HALF_LOG_2PI)
-            return fnp.where(small, exact, _special._stirling_correction(xl))
+        def w(x):  # log Gamma(x) - ((x - 1/2) log x - x + log(2 pi) / 2), any x > 0
+            return _lgamma_corr(_special._TRACED, x)
 
         def rest(x, h):
             # (where h > x, x log1p(h / x) without the -h of log1pmx: those are about h,
