@@ -617,7 +617,10 @@ def cond(x, p=None):
     n = _shape(x)[-1]
     safe = where(expand_dims(singular, axis=(-2, -1)), eye(n, dtype=x.dtype, device=x.device), x)
     r = multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(safe), ord=p))
-    return where(singular, math.inf, r)
+    # cond has no derivative at a singular matrix (inf there, finite nearby): inf with a nan
+    # slope, as JAX's (a constant inf gave the derivative 0). inf * (1 + 0 r): the factor is 0
+    # (not inf) where the matrix is regular, so no nan reaches r's cotangent there.
+    return where(singular, multiply(where(singular, math.inf, 0.0), 1.0 + 0.0 * r), r)
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):
