@@ -620,7 +620,8 @@ def cond(x, p=None):
     # cond has no derivative at a singular matrix (inf there, finite nearby): inf with a nan
     # slope, as JAX's (a constant inf gave the derivative 0). inf * (1 + 0 r): the factor is 0
     # (not inf) where the matrix is regular, so no nan reaches r's cotangent there.
-    return where(singular, multiply(where(singular, math.inf, 0.0), 1.0 + 0.0 * r), r)
+    big = _st.convert_element_type(where(singular, math.inf, 0.0), _dtype(r))
+    return where(singular, multiply(big, 1.0 + 0.0 * r), r)
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):
