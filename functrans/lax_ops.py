@@ -285,12 +285,13 @@ def clamp(min, x, max):  # noqa: A002 (jax.lax's names)
     ``x`` equals a bound. Complex numbers are ordered lexicographically (real part, then
     imaginary part), as in JAX, and, as there, have no derivative (a TypeError)."""
     (lo, x, hi), d = _operands("clamp", (min, x, max), "iufc")
+    xshape = () if _is_py(x) else tuple(x.shape)  # (x a Python number: 0-d, as in JAX)
     for bound, what in ((lo, "min"), (hi, "max")):
         # (no broadcasting of length-1 axes here, as in JAX)
         shape = () if _is_py(bound) else tuple(bound.shape)
-        if shape not in ((), tuple(x.shape)):
+        if shape not in ((), xshape):
             raise TypeError(f"lax.clamp requires {what} to be 0-d or of the operand's shape "
-                            f"{tuple(x.shape)}; got {shape}.")
+                            f"{xshape}; got {shape}.")
     if d.kind == "c":
         return _complex_clamp()(*[fnp.full((), v, dtype=d, device=fnp.device(x)) if _is_py(v)
                                   else v for v in (lo, x, hi)])
