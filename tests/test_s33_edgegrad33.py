@@ -130,3 +130,25 @@ def test_partition_jacobian_at_ties_is_a_permutation():
     # 2 both take x[1], x[2] gets nothing, so its Jacobian is not a permutation)
     j = ft.jacrev(lambda x: fnp.partition(x, 1))(np.array([1.0, 3.0, 3.0]))
     np.testing.assert_array_equal(j, np.eye(3))
+
+
+# -- cbrt's second derivative at 0 and at tiny arguments ----------------------------------------
+
+def test_cbrt_second_derivative_at_zero_and_tiny(backend):
+    # cbrt'' = -2 / (9 cbrt(x)^5): -2/9 / 32 at 8; at +0 the one-sided limit -inf, at -0 +inf;
+    # |x| = 1e-300 overflows to -+inf (all of these were nan, through the value's Newton step
+    # and scalings; JAX: the same infinities). First derivative 1 / (3 cbrt(x)^2) unchanged.
+    xs = [8.0, -8.0, 0.0, -0.0, 1e-300, -1e-300, 1e-180]
+    x = backend.asarray(xs)
+    d1 = lambda v: fnp.sum(fnp.cbrt(v))
+    g1 = backend.to_numpy(ft.grad(d1)(x))
+    want1 = [1 / 12, 1 / 12, np.inf, np.inf, 1 / 3e-200, 1 / 3e-200, 1 / 3e-120]
+    np.testing.assert_allclose(g1, want1, rtol=1e-14)
+    g2 = backend.to_numpy(_quiet(ft.grad(lambda v: fnp.sum(ft.grad(d1)(v))), x))
+    want2 = [-1 / 144, 1 / 144, -np.inf, np.inf, -np.inf, np.inf, -2 / 9 * 1e300]
+    np.testing.assert_allclose(g2, want2, rtol=1e-14)
+    # forward over reverse, and the third derivative 10 / (27 x^(8/3)) at 8: 10 / 6912
+    h = backend.to_numpy(_quiet(ft.jacfwd(ft.grad(fnp.cbrt)), backend.asarray(0.0)))
+    assert float(h) == -np.inf
+    g3 = ft.grad(ft.grad(ft.grad(fnp.cbrt)))(backend.asarray(8.0))
+    assert math.isclose(float(backend.to_numpy(g3)), 10 / 6912, rel_tol=1e-14)

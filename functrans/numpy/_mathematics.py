@@ -251,12 +251,34 @@ def exp2(x, /):
 
 def cbrt(x, /):
     """Elementwise real cube root (defined for negative ``x`` too: ``cbrt(-8) = -2``). The
-    derivative ``1 / (3 cbrt(x)**2)`` is infinite at 0."""
+    derivative ``1 / (3 cbrt(x)**2)`` is infinite at 0; the second, ``-2 / (9 cbrt(x)**5)``,
+    is -inf at +0 and +inf at -0 (the one-sided limits) and overflows to +-inf for tiny
+    ``x``, as JAX's."""
+    global _cbrt_custom
     x = _as_float(x)
     if _dtype(x).kind == "c":
         raise TypeError("cbrt: complex input is not supported")
-    # |x| by its sign bit, not abs: abs's derivative at 0 is 0 (its subgradient convention),
-    # which made the derivative at 0 inf * 0 = nan instead of the limit +inf
+    if _cbrt_custom is None:
+        from ..custom import custom_jvp
+        _cbrt_custom = custom_jvp(_cbrt_plain)
+        _cbrt_custom.defjvp(_cbrt_rule)
+    return _cbrt_custom(x)
+
+
+def _cbrt_rule(primals, tangents):
+    # the slope from the result, y**-2 / 3: differentiated again it gives -2/9 y**-5 (+-inf at
+    # +-0, an overflow to +-inf for |x| below ~1e-185); through the Newton step and the
+    # scalings of the value's computation those were nan
+    (x,), (t,) = primals, tangents
+    y = _cbrt_custom(x)
+    return y, multiply(t, divide(power(y, -2.0), 3.0))
+
+
+_cbrt_custom = None
+
+
+def _cbrt_plain(x):
+    # (the derivatives come from _cbrt_rule; |x| by its sign bit as elsewhere)
     mag = _signbit_abs(x)
     # Tiny |x| is scaled up by 2**(3k) first (exactly) and the root back by 2**-k: the
     # residual r**3 - |x| of the Newton step would be subnormal, too coarse (1e-14 off for
