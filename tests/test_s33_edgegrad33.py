@@ -47,6 +47,26 @@ def test_cond_derivative_at_a_singular_matrix_is_nan(backend, p):
     np.testing.assert_allclose(gv[1], g[1], rtol=1e-12)
 
 
+
+@pytest.mark.parametrize("p", [None, 2, -2])
+def test_cond_derivative_at_a_zero_matrix_is_nan_in_both_modes(backend, p):
+    # singular values 0 / 0, reported as inf: forward mode gave 0 (the constant inf's slope),
+    # reverse mode nan (the SVD's); now nan in both, as JAX's. The regular matrix beside it
+    # keeps its derivative (central differences of NumPy's cond).
+    a = np.stack([np.zeros((2, 2)), [[2.0, 1.0], [0.5, 3.0]]])
+    x = backend.asarray(a)
+    f = lambda m: fnp.linalg.cond(m, p)
+    for jac in (ft.jacfwd, ft.jacrev):
+        j = backend.to_numpy(_quiet(jac(f), x))
+        assert np.isnan(j[0, 0]).all()
+        h = 1e-6
+        fd = [(np.linalg.cond(a[1] + h * e, p) - np.linalg.cond(a[1] - h * e, p)) / (2 * h)
+              for e in np.eye(4).reshape(4, 2, 2)]
+        np.testing.assert_allclose(j[1, 1].ravel(), fd, rtol=1e-6)
+        # (a Jacobian's cross blocks next to the zero matrix are nan in one mode, 0 in the
+        # other, exactly as JAX's: 0 times the nan slope)
+    np.testing.assert_allclose(backend.to_numpy(f(x)), [np.inf, np.linalg.cond(a[1], p)])
+
 # -- lax.clamp with a Python number as the operand ---------------------------------------------
 
 def test_clamp_python_number_operand(backend):

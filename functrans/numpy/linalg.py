@@ -605,7 +605,8 @@ def cond(x, p=None):
         # (NaN stays where the matrix holds one)
         from ._base import where
         from ._elementwise import isnan, logical_and, logical_not
-        return where(logical_and(isnan(r), logical_not(_any(isnan(x), axis=(-2, -1)))), math.inf, r)
+        zeros = logical_and(isnan(r), logical_not(_any(isnan(x), axis=(-2, -1))))
+        return where(zeros, _inf_without_slope(zeros, _st.reshape(big, _shape(r))), r)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"cond: invalid norm order {p!r}")
     _square(x, "cond")
@@ -617,11 +618,17 @@ def cond(x, p=None):
     n = _shape(x)[-1]
     safe = where(expand_dims(singular, axis=(-2, -1)), eye(n, dtype=x.dtype, device=x.device), x)
     r = multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(safe), ord=p))
-    # cond has no derivative at a singular matrix (inf there, finite nearby): inf with a nan
-    # slope, as JAX's (a constant inf gave the derivative 0). inf * (1 + 0 r): the factor is 0
-    # (not inf) where the matrix is regular, so no nan reaches r's cotangent there.
-    big = _st.convert_element_type(where(singular, math.inf, 0.0), _dtype(r))
-    return where(singular, multiply(big, 1.0 + 0.0 * r), r)
+    return where(singular, _inf_without_slope(singular, r), r)
+
+
+def _inf_without_slope(mask, finite):
+    """inf where ``mask`` with a nan derivative (cond has none at a singular matrix: inf there,
+    finite nearby; JAX's is nan, a constant inf's was 0): ``inf * (1 + 0 finite)``, from
+    ``finite``, a value of the input that is finite where ``mask`` holds. Elsewhere the factor
+    is 0, not inf, so no nan reaches ``finite``'s cotangent there."""
+    from ._base import where
+    big = _st.convert_element_type(where(mask, math.inf, 0.0), _dtype(finite))
+    return multiply(big, 1.0 + 0.0 * finite)
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):
