@@ -249,3 +249,42 @@ def test_mask_indices_size():
     got = fnp.mask_indices(3, fnp.triu, size=2)
     _same(got[0], np.mask_indices(3, np.triu)[0][:2])
     _same(got[1], np.mask_indices(3, np.triu)[1][:2])
+
+
+# -- jax.numpy keywords functrans.numpy lacked (the keyword scan) ------------------------------
+
+def test_index_dtype_keywords():
+    x = np.array([3.0, 1.0, 2.0])
+    _same(fnp.argsort(x, dtype=np.int8), np.argsort(x).astype(np.int8))
+    _same(fnp.argsort(np.ones((2, 3)), axis=None, dtype=np.uint8), np.arange(6, dtype=np.uint8))
+    _same(ft.vmap(lambda v: fnp.argsort(v, dtype=np.int16))(np.array([[2.0, 1.0], [0.0, 3.0]])),
+          np.array([[1, 0], [0, 1]], np.int16))
+    with pytest.raises(ValueError, match="int8 cannot hold the index 299"):
+        fnp.argsort(np.arange(300.0), dtype=np.int8)  # (JAX's wraps the positions around)
+    with pytest.raises(TypeError, match="integer dtype"):
+        fnp.argsort(x, dtype=np.float32)
+    idx = (np.array([1, 0]), np.array([2, 1]))
+    _same(fnp.ravel_multi_index(idx, (3, 4), dtype=np.int16),
+          np.ravel_multi_index(idx, (3, 4)).astype(np.int16))
+    with pytest.raises(ValueError, match="cannot hold the index 119999"):
+        fnp.ravel_multi_index(idx, (300, 400), dtype=np.int8)
+
+
+def test_empty_like_shape_and_modf_out():
+    got = fnp.empty_like(np.ones(2), np.int8, "K", True, (2, 3))  # NumPy's positions
+    assert got.shape == (2, 3) and got.dtype == np.int8
+    assert fnp.empty_like(np.ones(2), shape=(3,)).shape == (3,)
+    assert ft.jit(lambda v: fnp.empty_like(v, shape=(2,)))(np.ones(3)).shape == (2,)
+    frac, whole = fnp.modf(np.array([-1.5]), out=None)
+    _same(frac, np.array([-0.5]))
+    _same(whole, np.array([-1.0]))
+    with pytest.raises(NotImplementedError, match="out="):
+        fnp.modf(np.array([1.5]), out=(np.zeros(1), np.zeros(1)))
+
+
+def test_array_methods_take_the_new_keywords():
+    x = np.array([100, 100, 3], np.int8)
+    _same(ft.jit(lambda v: v.sum(promote_integers=False))(x), np.sum(x, dtype=np.int8))
+    _same(ft.jit(lambda v: v.prod(promote_integers=False))(x), np.prod(x, dtype=np.int8))
+    _same(ft.jit(lambda v: v.argsort(descending=True))(np.array([1.0, 3.0, 2.0])),
+          np.array([1, 2, 0]))
