@@ -288,3 +288,21 @@ def test_array_methods_take_the_new_keywords():
     _same(ft.jit(lambda v: v.prod(promote_integers=False))(x), np.prod(x, dtype=np.int8))
     _same(ft.jit(lambda v: v.argsort(descending=True))(np.array([1.0, 3.0, 2.0])),
           np.array([1, 2, 0]))
+
+
+def test_along_axis_modes_unsigned_indices():
+    # an unsigned index is its value, never negative (it was converted to int64 first:
+    # 2**64 - 1 became -1, the last element, in every mode; JAX 0.10 mixes both readings)
+    a = np.arange(3.0)
+    for big in (np.array([2 ** 64 - 1], np.uint64), np.array([2 ** 63 + 5], np.uint64)):
+        _same(fnp.take_along_axis(a, big, 0, mode="fill"), np.array([np.nan]))
+        _same(fnp.take_along_axis(a, big, 0, mode="clip"), np.array([2.0]))
+        _same(fnp.put_along_axis(a, big, 7.0, 0, inplace=False, mode="drop"), a)
+        _same(fnp.put_along_axis(a, big, 7.0, 0, inplace=False, mode="clip"),
+              np.array([0.0, 1.0, 7.0]))
+        with pytest.raises(IndexError):
+            fnp.put_along_axis(a, big, 7.0, 0, inplace=False)
+    _same(fnp.take_along_axis(a, np.array([1, 250], np.uint8), 0, mode="fill"),
+          np.array([1.0, np.nan]))
+    _same(ft.jit(lambda i: fnp.take_along_axis(a, i, 0, mode="fill"))(
+        np.array([2 ** 64 - 1], np.uint64)), np.array([np.nan]))

@@ -324,6 +324,8 @@ def take_along_axis(x, /, indices, axis=-1, mode=None, fill_value=None, *,
     if mode in ("clip", "fill") or wrap_negative_indices is False:
         from ._base import greater_equal, less
         from ._elementwise import logical_and
+        if _dtype(indices).kind == "u":  # (past int64's range: out of range, not negative)
+            indices = minimum(indices, n)
         if _dtype(indices) is not _dt.int64:  # (n need not fit a narrow index dtype)
             indices = _st.convert_element_type(indices, _dt.int64)
         lo = 0 if wrap_negative_indices is False else -n

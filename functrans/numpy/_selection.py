@@ -884,6 +884,8 @@ def put_along_axis(arr, indices, values, axis, inplace=True, *, mode=None):
     # (checked here: the flat positions ``_setitem`` computes from several index arrays would
     # wrap an index outside the axis onto another row, as ``x[i, j] = v`` on a tracer does)
     n_ax = ws[axis]
+    if _dtype(idx).kind == "u":  # (past int64's range: out of range, not negative)
+        idx = minimum(idx, n_ax)
     idx = astype(idx, _dt.int64)
     drop = mode in ("drop", "fill")
     if drop or mode == "clip":
