@@ -84,6 +84,9 @@ def test_take_along_axis_modes():
           np.array([[0.0, 2.0], [3.0, 3.0]]))
     with pytest.raises(IndexError, match="-1"):
         fnp.take_along_axis(X, np.array([[0], [-1]]), 1, wrap_negative_indices=False)
+    with pytest.raises(IndexError):  # staged: out of range too, not the last element
+        ft.jit(lambda i: fnp.take_along_axis(X, i, 1, wrap_negative_indices=False))(
+            np.array([[0], [-1]]))
     xi = np.arange(6).reshape(2, 3)
     lo = np.iinfo(np.int64).min
     _same(fnp.take_along_axis(xi, IDX, 1, mode="fill"), np.array([[0, lo], [5, lo]]))

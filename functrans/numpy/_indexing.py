@@ -343,6 +343,8 @@ def take_along_axis(x, /, indices, axis=-1, mode=None, fill_value=None, *,
         # (checked here, on the caller's axis: the library's message would count a vmap's)
         _check_bounds(indices, n, f"axis {axis}", "take_along_axis: index",
                       negative=wrap_negative_indices is not False)
+        if wrap_negative_indices is False:  # (traced ones: out of range, not from the end)
+            indices = where(less(indices, 0), n, indices)
     other = broadcast_shapes(tuple(xs[:axis] + [1] + xs[axis + 1:]),
                              tuple(js[:axis] + [1] + js[axis + 1:]))
     xt = tuple(other[:axis]) + (n,) + tuple(other[axis + 1:])
