@@ -321,15 +321,17 @@ class NumPyArrayMethods:
     __slots__ = ()
 
     # -- reductions --
-    def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True,
+            promote_integers=True):
         _no_out(out, "sum")
         return _fnp().sum(self, axis=axis, dtype=dtype, keepdims=keepdims, initial=initial,
-                          where=_where(where))
+                          where=_where(where), promote_integers=promote_integers)
 
-    def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True,
+             promote_integers=True):
         _no_out(out, "prod")
         return _fnp().prod(self, axis=axis, dtype=dtype, keepdims=keepdims, initial=initial,
-                           where=_where(where))
+                           where=_where(where), promote_integers=promote_integers)
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
         _no_out(out, "mean")
@@ -470,11 +472,11 @@ class NumPyArrayMethods:
     def searchsorted(self, v, side="left", sorter=None):
         return _fnp().searchsorted(self, v, side=side, sorter=sorter)
 
-    def argsort(self, axis=-1, kind=None, order=None, *, stable=None):
+    def argsort(self, axis=-1, kind=None, order=None, *, stable=None, descending=False):
         if order is not None:
             raise NotImplementedError("argsort(order=...) needs structured arrays, which "
                                       "functrans does not have")
-        return _fnp().argsort(self, axis=axis, stable=True)
+        return _fnp().argsort(self, axis=axis, stable=True, descending=descending)
 
     def argpartition(self, kth, axis=-1, kind="introselect", order=None):
         return _fnp().argpartition(self, kth, axis=axis, kind=kind, order=order)

@@ -213,9 +213,12 @@ def empty(shape, dtype=None, order="C", *, device=None, like=None):
 
 
 @_with_at
-def empty_like(x, /, dtype=None, order="K", subok=True, *, device=None):
-    """An uninitialised array like ``x`` (zeros for a tracer)."""
+def empty_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """An uninitialised array like ``x`` (zeros for a tracer), or of NumPy's ``shape``
+    (zeros)."""
     _order(order, "empty_like")
+    if shape is not None:
+        return zeros_like(x, dtype, shape=shape, device=device)
     if isinstance(x, (list, tuple)):
         x = asarray(x)
     if isinstance(x, Tracer):

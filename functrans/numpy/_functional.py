@@ -222,12 +222,14 @@ def fromfunction(function, shape, *, dtype=float, like=None, **kwargs):
     return function(*[ix[i, ...] for i in range(ix.shape[0])], **kwargs)
 
 
-def mask_indices(n, mask_func, k=0):
+def mask_indices(n, mask_func, k=0, *, size=None):
     """The indices (row array, column array) of the entries of an ``(n, n)`` array that
-    ``mask_func(ones((n, n)), k)`` leaves non-zero (``triu``, ``tril``...), as NumPy's."""
+    ``mask_func(ones((n, n)), k)`` leaves non-zero (``triu``, ``tril``...), as NumPy's.
+    ``size`` (jax.numpy's) makes each array exactly ``size`` long, as :func:`nonzero`'s (the
+    first ``size`` positions, then zeros)."""
     from .. import numpy as fnp
     from ._creation import ones
-    return fnp.nonzero(mask_func(ones((n, n), dtype=fnp.int64), k) != 0)
+    return fnp.nonzero(mask_func(ones((n, n), dtype=fnp.int64), k) != 0, size=size)
 
 
 # -- ufunc, frompyfunc ---------------------------------------------------------------------------

@@ -241,19 +241,24 @@ def take(a, indices, axis=None, out=None, mode="raise", unique_indices=False,
 def _fill_outside(out, inside, axis, nd, fill_value):
     """``out`` (``take``'s result, the indices' axes at ``axis``) with ``fill_value`` where
     ``inside`` (of the indices' shape) is false."""
+    mask = _st.reshape(inside, (1,) * axis + _shape(inside) + (1,) * (nd - 1 - axis))
+    return where(mask, out, _fill_scalar(out, fill_value))
+
+
+def _fill_scalar(out, fill_value):
+    """``fill_value`` as a 0-d array of ``out``'s dtype and backend; None: jax.numpy's
+    default (NaN for floating dtypes, the smallest signed or largest unsigned integer, True
+    for booleans)."""
     dt = _dtype(out)
     if fill_value is None:
         if dt.kind == "b":
             fill_value = True
         elif dt.kind in "iu":
-            import numpy as _np  # the dtype's limits only
-            info = _np.iinfo(_np.dtype(dt.name))
+            info = _np.iinfo(_np.dtype(dt.name))  # (the dtype's limits only)
             fill_value = int(info.min if dt.kind == "i" else info.max)
         else:
             fill_value = float("nan")
-    mask = _st.reshape(inside, (1,) * axis + _shape(inside) + (1,) * (nd - 1 - axis))
-    fill = _to_array(fill_value, dtype=dt, like=out)
-    return where(mask, out, fill)
+    return _to_array(fill_value, dtype=dt, like=out)
 
 
 def _has_float(seq):
@@ -266,11 +271,38 @@ def _has_float(seq):
     return False
 
 
-def take_along_axis(x, /, indices, axis=-1):
+def _mode_name(mode):
+    """A ``jax.lax.GatherScatterMode`` (JAX's or functrans.lax's) as its string name."""
+    if type(mode).__name__ == "GatherScatterMode":
+        return {"CLIP": "clip", "FILL_OR_DROP": "fill",
+                "PROMISE_IN_BOUNDS": "promise_in_bounds"}.get(mode.name, mode.name)
+    return mode
+
+
+def take_along_axis(x, /, indices, axis=-1, mode=None, fill_value=None, *,
+                    wrap_negative_indices=None):
     """Elements of ``x`` at ``indices`` along ``axis``, matched position by position along
     the other axes (which broadcast). ``axis`` may be positional, as NumPy's
     (``take_along_axis(x, i, 1)``); ``axis=None`` takes from the flattened ``x`` with 1-d
-    ``indices``. Differentiable in ``x``."""
+    ``indices``. Differentiable in ``x``.
+
+    ``mode`` says what an index outside ``[-n, n)`` does: None or 'raise' (NumPy's: an
+    IndexError, checked where the indices are concrete), 'clip' (jax.numpy's: a negative
+    index counts from the end first, then the index is clipped to ``[0, n - 1]``), 'fill'
+    (jax.numpy's default: ``fill_value`` there, unless given NaN for floating ``x``, the
+    smallest value for signed integers, the largest for unsigned ones, True for booleans;
+    no derivative reaches ``x`` from it) or 'promise_in_bounds' (checked as 'raise').
+    A ``fill_value`` without a mode means 'fill', as in JAX. ``wrap_negative_indices=False``
+    (JAX's) makes negative indices out of range too."""
+    mode = _mode_name(mode)
+    if mode is None and fill_value is not None:
+        mode = "fill"
+    if mode not in (None, "raise", "clip", "fill", "promise_in_bounds"):
+        raise ValueError(f"take_along_axis: mode must be None, 'raise', 'clip', 'fill' or "
+                         f"'promise_in_bounds'; got {mode!r}")
+    if fill_value is not None and mode != "fill":
+        raise ValueError(f"take_along_axis: fill_value applies only with mode='fill' (got "
+                         f"mode={mode!r})")
     x = _as_operand(x)
     indices = _host_index(indices, x)
     if _dtype(indices).kind not in "iu":  # (was truncated: 1.7 took position 1)
@@ -285,17 +317,45 @@ def take_along_axis(x, /, indices, axis=-1):
     if len(_shape(indices)) != nd:
         raise ShapeError(f"take_along_axis: indices must have the array's rank {nd}; got "
                          f"shape {_shape(indices)}")
-    axis = _normalize_axis(axis, nd)
+    axis = _normalize_axis(operator.index(axis), nd)
     xs, js = list(_shape(x)), list(_shape(indices))
-    # (checked here, on the caller's axis: the library's own message would count a vmap's axis)
-    _check_bounds(indices, xs[axis], f"axis {axis}", "take_along_axis: index")
+    n = xs[axis]
+    inside = None
+    if mode in ("clip", "fill") or wrap_negative_indices is False:
+        from ._base import greater_equal, less
+        from ._elementwise import logical_and
+        if _dtype(indices).kind == "u":  # (past int64's range: out of range, not negative)
+            indices = minimum(indices, n)
+        if _dtype(indices) is not _dt.int64:  # (n need not fit a narrow index dtype)
+            indices = _st.convert_element_type(indices, _dt.int64)
+        lo = 0 if wrap_negative_indices is False else -n
+        if mode == "clip":
+            if n == 0 and math.prod(js):
+                raise IndexError("take_along_axis: cannot do a non-empty take from an empty "
+                                 "axis")
+            if lo:
+                indices = where(less(indices, 0), indices + n, indices)
+            indices = maximum(minimum(indices, builtins.max(n - 1, 0)), 0)
+        elif mode == "fill":
+            inside = logical_and(greater_equal(indices, lo), less(indices, n))
+            indices = where(inside, indices, 0)
+    if mode != "clip" and mode != "fill":
+        # (checked here, on the caller's axis: the library's message would count a vmap's)
+        _check_bounds(indices, n, f"axis {axis}", "take_along_axis: index",
+                      negative=wrap_negative_indices is not False)
+        if wrap_negative_indices is False:  # (traced ones: out of range, not from the end)
+            indices = where(less(indices, 0), n, indices)
     other = broadcast_shapes(tuple(xs[:axis] + [1] + xs[axis + 1:]),
                              tuple(js[:axis] + [1] + js[axis + 1:]))
-    xt = tuple(other[:axis]) + (xs[axis],) + tuple(other[axis + 1:])
+    xt = tuple(other[:axis]) + (n,) + tuple(other[axis + 1:])
     jt = tuple(other[:axis]) + (js[axis],) + tuple(other[axis + 1:])
-    x = _st.broadcast_to(x, xt)
     indices = _st.broadcast_to(indices, jt)
-    return _ix.take_along_axis(x, indices, axis)
+    if inside is not None and n == 0:  # nothing to gather from: every entry is filled
+        return _st.broadcast_to(_fill_scalar(x, fill_value), jt)
+    out = _ix.take_along_axis(_st.broadcast_to(x, xt), indices, axis)
+    if inside is not None:
+        out = where(inside, out, _fill_scalar(out, fill_value))
+    return out
 
 
 # -- item assignment: x[key] = value, computed functionally -------------------------------------
@@ -362,9 +422,10 @@ def _setitem(x, key, value):
     return _st.reshape(_ew.select(hit, placed, flat), shape)
 
 
-def _check_bounds(k, n, where, what):
-    """NumPy's IndexError for an integer index array with an entry outside [-n, n), checked
-    where the indices are concrete (under a transform they are values of the graph)."""
+def _check_bounds(k, n, where, what, negative=True):
+    """NumPy's IndexError for an integer index array with an entry outside [-n, n) (outside
+    [0, n) when not ``negative``), checked where the indices are concrete (under a transform
+    they are values of the graph)."""
     from ..batching import BatchTracer
     checkify = sys.modules.get("functrans.experimental.checkify")
     CheckifyTracer = checkify.CheckifyTracer if checkify is not None else BatchTracer
@@ -385,7 +446,7 @@ def _check_bounds(k, n, where, what):
     finally:
         reset_current(token)
     lo, hi = int(backend_of(lo).to_numpy(lo)), int(backend_of(hi).to_numpy(hi))
-    bad = lo if lo < -n else (hi if hi >= n else None)
+    bad = lo if lo < (-n if negative else 0) else (hi if hi >= n else None)
     if bad is not None and not _index_checks_running():
         raise IndexError(f"{what} {bad} is out of bounds for {where} with size {n}")
 

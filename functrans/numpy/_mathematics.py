@@ -549,10 +549,11 @@ def divmod(x1, x2, /):
     return floor_divide(x1, x2), remainder(x1, x2)
 
 
-def modf(x, /):
+def modf(x, /, out=None):
     """The fractional and integral parts of ``x`` elementwise, both with ``x``'s sign
     (``modf(-3.5) = (-0.5, -3.0)``; integers give float64). The derivative of the
-    fractional part is 1, of the integral part 0."""
+    fractional part is 1, of the integral part 0. ``out`` must be None (jax.numpy's)."""
+    _no_out("modf", out)
     x = _as_float(x)
     whole = trunc(x)
     # x - trunc(x) is exact and has x's sign except where it is 0; written as -(trunc(x) - x)

@@ -1278,13 +1278,20 @@ def unravel_index(indices, shape, order="C"):
 _MODES = ("raise", "wrap", "clip")
 
 
-def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
+def ravel_multi_index(multi_index, dims, mode="raise", order="C", *, dtype=None):
     """The flat indices, in an array of shape ``dims``, of the coordinates ``multi_index``
-    (one integer array per axis, broadcast together), int64. ``mode`` ('raise', 'wrap' or
-    'clip', or one per axis) handles out-of-range coordinates; 'raise' checks concrete values
-    only (tracers are not inspected)."""
+    (one integer array per axis, broadcast together), int64 (or jax.numpy's ``dtype``, an
+    integer dtype that holds every flat index). ``mode`` ('raise', 'wrap' or 'clip', or one
+    per axis) handles out-of-range coordinates; 'raise' checks concrete values only (tracers
+    are not inspected)."""
     _check_order("ravel_multi_index", order, ("C", "F"))
     dims = _dims(dims, "ravel_multi_index")
+    if dtype is not None:
+        from ._searching import _index_dtype
+        d = _index_dtype("ravel_multi_index", dtype, builtins.max(math.prod(dims) - 1, 0),
+                         f"an array of shape {tuple(dims)}")
+        out = ravel_multi_index(multi_index, dims, mode, order)
+        return out if d is _dt.int64 else astype(out, d)
     modes = (mode,) * len(dims) if isinstance(mode, str) else tuple(mode)
     if len(modes) != len(dims):
         raise ValueError("ravel_multi_index: mode must be one string or one per dimension")

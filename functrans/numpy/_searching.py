@@ -195,15 +195,34 @@ def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True)
     return _st.convert_element_type(out, _dt.bool_) if _dtype(x) is _dt.bool_ else out
 
 
-def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True):
+def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True,
+            dtype=None):
     """Indices that sort ``x`` along ``axis`` (always stable; ``axis=None``: of the
     flattened array). NumPy's ``kind`` is accepted and changes nothing; ``order``
-    (structured arrays) is not supported."""
+    (structured arrays) is not supported. ``dtype`` (jax.numpy's): the indices' integer
+    dtype (int64 by default), which must hold every position along the axis."""
     _no_order("argsort", order, kind)
     x = _as_operand(x)
     if axis is None or not _shape(x):  # (NumPy's: a 0-d array as one element, axis 0 or -1)
         x, axis = _st.reshape(x, (-1,)), 0 if axis is None else axis
-    return _so.argsort(_as_ordered(x), _normalize_axis(axis, len(_shape(x))), descending)
+    axis = _normalize_axis(axis, len(_shape(x)))
+    d = None if dtype is None else _index_dtype("argsort", dtype, _shape(x)[axis] - 1,
+                                               f"an axis of length {_shape(x)[axis]}")
+    out = _so.argsort(_as_ordered(x), axis, descending)
+    return out if d is None or d is _dtype(out) else _st.convert_element_type(out, d)
+
+
+def _index_dtype(name, dtype, largest, what):
+    """jax.numpy's ``dtype=`` of an index result checked: an integer dtype holding
+    ``largest`` (JAX's argsort wraps the positions around in one too narrow)."""
+    d = _dt.as_dtype(dtype)
+    if d.kind not in "iu":
+        raise TypeError(f"{name}: dtype={d.name} for indices; pass an integer dtype")
+    import numpy as _np  # (the dtype's limits only)
+    if largest > _np.iinfo(_np.dtype(d.name)).max:
+        raise ValueError(f"{name}: dtype={d.name} cannot hold the index {largest} of {what}; "
+                         f"pass a wider integer dtype (e.g. numpy.min_scalar_type({largest}))")
+    return d
 
 
 UniqueAllResult = namedtuple("UniqueAllResult",

@@ -44,7 +44,7 @@ from ._elementwise import isnan as _isnan
 from ._elementwise import logical_and as _logical_and
 from ._elementwise import logical_not
 from ._elementwise import remainder as _remainder
-from ._indexing import _setitem, take, take_along_axis
+from ._indexing import _mode_name, _setitem, take, take_along_axis
 from ._mathematics import unique as _unique
 from ._reshaping import _concrete_true, _conv, _host_index, _index_array, _nd, _slice_axis
 from ._reshaping import concatenate as _concatenate
@@ -472,6 +472,10 @@ def _wrapped(c, dtype):
     dt = _np.dtype(dtype) if not isinstance(dtype, _np.dtype) else dtype
     if type(c) is not int or dt.kind not in "iu":
         return c
+    if not -(1 << 63) <= c < (1 << 64):  # (NumPy converts it to a C integer first)
+        raise OverflowError(f"choose: Python integer {c} is out of the range of int64 and "
+                            f"uint64, so it has no {dt.name} value (NumPy's OverflowError); "
+                            f"reduce it modulo 2**{8 * dt.itemsize} first")
     bits = 8 * dt.itemsize
     c %= 1 << bits
     return c - (1 << bits) if dt.kind == "i" and c >> (bits - 1) else c
@@ -840,12 +844,21 @@ def put(a, ind, v, mode="raise", *, inplace=True):
     return _store(a, new, "put", inplace)
 
 
-def put_along_axis(arr, indices, values, axis, *, inplace=True):
+def put_along_axis(arr, indices, values, axis, inplace=True, *, mode=None):
     """Set the entries of ``arr`` at ``indices`` along ``axis`` (matched position by position
     along the other axes, which broadcast, as in ``take_along_axis``; ``axis=None`` indexes
     the flattened array with 1-d ``indices``) to ``values`` (broadcast to the indices'
     shape; a repeated index keeps the last). Modifies ``arr`` and returns None; with
-    ``inplace=False`` returns the new array. Differentiable in ``arr`` and ``values``."""
+    ``inplace=False`` returns the new array. Differentiable in ``arr`` and ``values``.
+
+    ``mode`` says what an index outside ``[-n, n)`` does: None or 'raise' (NumPy's: an
+    IndexError, checked where the indices are concrete; also 'promise_in_bounds'), 'drop'
+    or 'fill' (jax.numpy's default: that value is not written) or 'clip' (a negative index
+    counts from the end first, then the index is clipped to ``[0, n - 1]``, as JAX's)."""
+    mode = _mode_name(mode)
+    if mode not in (None, "raise", "drop", "fill", "clip", "promise_in_bounds"):
+        raise ValueError(f"put_along_axis: mode must be None, 'raise', 'drop', 'fill', 'clip' "
+                         f"or 'promise_in_bounds'; got {mode!r}")
     _target(arr, "put_along_axis")
     shape = _shape(arr)
     idx = _conv(indices, arr)
@@ -871,12 +884,29 @@ def put_along_axis(arr, indices, values, axis, *, inplace=True):
     # (checked here: the flat positions ``_setitem`` computes from several index arrays would
     # wrap an index outside the axis onto another row, as ``x[i, j] = v`` on a tracer does)
     n_ax = ws[axis]
+    if _dtype(idx).kind == "u":  # (past int64's range: out of range, not negative)
+        idx = minimum(idx, n_ax)
     idx = astype(idx, _dt.int64)
-    if math.prod(_shape(idx)) and _concrete_true(_any(less(idx, -n_ax))
-                                                 | _any(greater_equal(idx, n_ax))):
+    drop = mode in ("drop", "fill")
+    if drop or mode == "clip":
+        if mode == "clip" and n_ax == 0 and math.prod(_shape(idx)):
+            raise IndexError("put_along_axis: cannot put into an empty axis")
+        idx = where(less(idx, 0), idx + n_ax, idx)
+        if drop:  # out of range: written to a slot past the end, cut off below
+            idx = where(less(idx, 0) | greater_equal(idx, n_ax), n_ax, idx)
+            pad = list(ws)
+            pad[axis] = 1
+            work = _concatenate([work, _st.broadcast_to(_initial_value(work, 0),
+                                                        tuple(pad))], axis=axis)
+            ws = list(_shape(work))
+        else:
+            idx = maximum(minimum(idx, n_ax - 1), 0)
+    elif math.prod(_shape(idx)) and _concrete_true(_any(less(idx, -n_ax))
+                                                   | _any(greater_equal(idx, n_ax))):
         raise IndexError(f"put_along_axis: index out of bounds for axis {axis} with size "
                          f"{n_ax}")
-    idx = where(less(idx, 0), idx + n_ax, idx)
+    else:
+        idx = where(less(idx, 0), idx + n_ax, idx)
     key = []
     for d in range(nd):
         if d == axis:
@@ -889,8 +919,10 @@ def put_along_axis(arr, indices, values, axis, *, inplace=True):
     _python_ints_fit(values, _dtype(arr))
     vals = values if type(values) in _SCALARS else broadcast_to(
         astype(_conv(values, arr), _dtype(arr)), bshape)
-    new = _st.reshape(_setitem(work, key, vals), shape)
-    return _store(arr, new, "put_along_axis", inplace)
+    new = _setitem(work, key, vals)
+    if drop:
+        new = _st.slice_(new, tuple((0, d - (i == axis), 1) for i, d in enumerate(ws)))
+    return _store(arr, _st.reshape(new, shape), "put_along_axis", inplace)
 
 
 def place(arr, mask, vals, *, inplace=True):

@@ -23,10 +23,12 @@ from ._base import (_as_operand, _count, _dtype, _fill_outside, _initial_value,
 from ._base import mean as _mean  # (var's and std's mean= parameter would hide the name)
 
 
-def _acc_dtype(x, dtype):
+def _acc_dtype(x, dtype, promote_integers=True):
     if dtype is not None:
         return _dt.as_dtype(dtype)
     d = _dtype(x)
+    if not promote_integers and d.kind != "b":  # JAX's keyword: the input's own dtype
+        return d
     if d.kind in "bi":
         return _dt.int64
     if d.kind == "u":
@@ -34,24 +36,29 @@ def _acc_dtype(x, dtype):
     return d
 
 
-def sum(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=None):
+def sum(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=None,
+        promote_integers=True):
     """Sum over ``axis`` (all axes by default); NumPy's ``initial`` (added to every slice)
-    and ``where`` (a boolean mask of the elements taking part)."""
+    and ``where`` (a boolean mask of the elements taking part). ``promote_integers`` (JAX's
+    keyword, ignored when ``dtype`` is given): True sums booleans and signed integers in
+    int64, unsigned ones in uint64 (NumPy's); False sums integers in their own dtype, which
+    wraps around as NumPy's ``dtype=`` does (booleans still give int64)."""
     if dtype is None and type(x) in _INEXACT_TRACERS and initial is None and where is None:
         return _reduce(_red.reduce_sum, x, axis, keepdims)  # floating: its own dtype
     x = _as_operand(x)
-    x = astype(x, _acc_dtype(x, dtype))
+    x = astype(x, _acc_dtype(x, dtype, promote_integers))
     x = _fill_outside(x, _where_mask(x, where, "sum"), 0)
     out = _reduce(_red.reduce_sum, x, axis, keepdims)
     return out if initial is None else _ew.add(out, _scalar_of(out, initial))
 
 
-def prod(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=None):
+def prod(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=None,
+         promote_integers=True):
     """Product over ``axis`` (all axes by default); NumPy's ``initial`` (a factor of every
-    slice) and ``where``. The derivative is exact where ``x`` has zeros (the products of the
-    other elements, computed without division)."""
+    slice) and ``where``; ``promote_integers`` as :func:`sum`'s. The derivative is exact
+    where ``x`` has zeros (the products of the other elements, computed without division)."""
     x = _as_operand(x)
-    x = astype(x, _acc_dtype(x, dtype))
+    x = astype(x, _acc_dtype(x, dtype, promote_integers))
     x = _fill_outside(x, _where_mask(x, where, "prod"), 1)
     out = _reduce(_red.reduce_prod, x, axis, keepdims)
     return out if initial is None else _ew.mul(out, _scalar_of(out, initial))
@@ -258,6 +265,9 @@ def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
 def _cumulative(prim, x, axis, dtype, include_initial, initial):
     x = _as_operand(x)
     shape = _shape(x)
+    if not shape:  # NumPy 2's: a 0-d array as its one element (JAX raises)
+        x = _st.reshape(x, (1,))
+        shape = (1,)
     if axis is None:
         if len(shape) != 1:
             raise ShapeError(f"axis is required for an array of shape {shape}")

@@ -235,7 +235,36 @@ def qr(x, /, mode="reduced"):
     return QRResult(*_la.qr(_float(x), mode))
 
 
-def svd(x, /, full_matrices=True, compute_uv=True, hermitian=False):
+def _subset(name, subset_by_index, full_matrices, shape):
+    """jax.numpy's ``subset_by_index=(start, end)`` of :func:`svd` checked: positions
+    ``start <= i < end`` of the singular values (descending, so ``(0, k)`` are the ``k``
+    largest); None where it is every one."""
+    if len(shape) < 2:
+        return None  # (svd's own error about the shape)
+    k = builtins.min(shape[-2:])
+    try:
+        n = len(subset_by_index)
+        start, end = (operator.index(i) for i in subset_by_index) if n == 2 else (0, 0)
+    except TypeError:
+        n = None
+    if n != 2:  # (JAX's classes: ValueError for the length, TypeError for the entries)
+        raise (ValueError if n is not None else TypeError)(
+            f"{name}: subset_by_index must be a pair of integers (start, end); got "
+            f"{subset_by_index!r}")
+    if not 0 <= start < end <= k:
+        raise ValueError(f"{name}: subset_by_index=({start}, {end}) must satisfy 0 <= start "
+                         f"< end <= {k} (the number of singular values of a matrix of shape "
+                         f"{shape[-2:]})")
+    if (start, end) == (0, k):
+        return None
+    if full_matrices:
+        raise ValueError(f"{name}: subset_by_index=({start}, {end}) picks some of the "
+                         f"singular vectors, full_matrices=True asks for all of them; pass "
+                         f"full_matrices=False (as JAX requires)")
+    return start, end
+
+
+def svd(x, /, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index=None):
     """Singular value decomposition ``x = U diag(S) Vh`` (S descending); with
     ``compute_uv=False`` (NumPy's) the singular values alone, as :func:`svdvals`.
     ``hermitian`` (NumPy's) is accepted and changes nothing: the singular values are the
@@ -246,10 +275,34 @@ def svd(x, /, full_matrices=True, compute_uv=True, hermitian=False):
     up to a sign (real) or a common phase (complex); for complex ``x`` the derivative fixes
     the phase by keeping the diagonal of ``V^H dV`` zero, so only functions that do not
     depend on the phase (``U diag(S) Vh``, ``|U|``, ``u_i v_i^H``, ``S``) have derivatives
-    that match finite differences of the library's own choice."""
+    that match finite differences of the library's own choice.
+
+    ``subset_by_index=(start, end)`` (jax.numpy's, there on TPU only) keeps the singular
+    values at positions ``start <= i < end`` of the descending order (``(0, k)``: the ``k``
+    largest) and their vectors; with ``full_matrices=False`` unless it keeps every one, as
+    JAX's (without vectors, ``compute_uv=False``, any ``full_matrices``). It is a slice of the whole decomposition (no faster), so its derivative is that
+    of the whole one."""
+    x = _float(x)
+    sub = None if subset_by_index is None else _subset(
+        "svd", subset_by_index, full_matrices and compute_uv, _shape(x))
+    if sub is None:
+        if not compute_uv:
+            return svdvals(x)
+        return SVDResult(*_la.svd(x, full_matrices))
+    start, end = sub
     if not compute_uv:
-        return svdvals(x)
-    return SVDResult(*_la.svd(_float(x), full_matrices))
+        return _keep(svdvals(x), -1, start, end)
+    u, s, vh = _la.svd(x, False)
+    return SVDResult(_keep(u, -1, start, end), _keep(s, -1, start, end),
+                     _keep(vh, -2, start, end))
+
+
+def _keep(a, axis, start, end):
+    """``a`` sliced to ``start:end`` along ``axis`` (negative)."""
+    shape = _shape(a)
+    axis += len(shape)
+    return _st.slice_(a, tuple((start, end, 1) if i == axis else (0, d, 1)
+                               for i, d in enumerate(shape)))
 
 
 def svdvals(x, /):
@@ -364,9 +417,28 @@ def cross(x1, x2, /, *, axis=-1):
     return _st.concat([c0, c1, c2], axis)
 
 
-def tensordot(x1, x2, /, *, axes=2):
+def _jax_options(name, arrays, precision, preferred_element_type):
+    """jax.numpy's ``precision`` (checked, no effect) and ``preferred_element_type``: see
+    ``functrans.numpy._products._jax_options``."""
+    from ._products import _jax_options as check
+    return check(name, arrays, precision, preferred_element_type)
+
+
+def _to_preferred(x, d):
+    from ._products import _to_preferred as convert
+    return convert(x, d)
+
+
+def tensordot(x1, x2, /, *, axes=2, precision=None, preferred_element_type=None):
     """Sum of products over the last ``axes`` axes of ``x1`` and the first of ``x2`` (or
-    over the axes listed in the pair ``axes``)."""
+    over the axes listed in the pair ``axes``). ``jax.numpy``'s ``precision`` (checked, no
+    effect) and ``preferred_element_type`` (the result's dtype, computed in it where that
+    loses nothing) are accepted."""
+    if precision is not None or preferred_element_type is not None:
+        (x1, x2), convert_to = _jax_options("tensordot", [x1, x2], precision,
+                                            preferred_element_type)
+        if convert_to is not None:
+            return _to_preferred(tensordot(x1, x2, axes=axes), convert_to)
     x1, x2 = _as_operand(x1), _as_operand(x2)
     (x1, x2), _ = _promote_arrays([x1, x2])
     s1, s2 = _shape(x1), _shape(x2)
@@ -391,10 +463,17 @@ def tensordot(x1, x2, /, *, axes=2):
     return _la.tensordot_p.bind(x1, x2, a1=a1, a2=a2)
 
 
-def vecdot(x1, x2, /, *, axis=-1):
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     """Dot product of vectors along ``axis`` (conjugating ``x1``); other axes broadcast.
     A non-negative ``axis`` names each operand's own axis, as NumPy and JAX (the two differ
-    when the operands have different numbers of dimensions)."""
+    when the operands have different numbers of dimensions). ``jax.numpy``'s ``precision``
+    (checked, no effect) and ``preferred_element_type`` (the result's dtype, computed in it
+    where that loses nothing) are accepted."""
+    if precision is not None or preferred_element_type is not None:
+        (x1, x2), convert_to = _jax_options("vecdot", [x1, x2], precision,
+                                            preferred_element_type)
+        if convert_to is not None:
+            return _to_preferred(vecdot(x1, x2, axis=axis), convert_to)
     x1, x2 = _as_operand(x1), _as_operand(x2)
     if axis >= 0 and len(_shape(x1)) != len(_shape(x2)):
         x1, x2 = (_moveaxis(v, _normalize_axis(axis, len(_shape(v))), -1) for v in (x1, x2))
@@ -534,12 +613,15 @@ def norm(x, ord=None, axis=None, keepdims=False):
     return out
 
 
-def multi_dot(arrays, *, out=None):
+def multi_dot(arrays, *, out=None, precision=None):
     """NumPy's multi_dot: the matrix product of two or more arrays, in the order of
     multiplication that costs the fewest scalar products; the first may be 1-d (a row) and
-    the last 1-d (a column), the others are 2-d. ``out`` is not supported."""
+    the last 1-d (a column), the others are 2-d. ``out`` is not supported; ``jax.numpy``'s
+    ``precision`` is checked and has no effect."""
     if out is not None:
         raise NotImplementedError("multi_dot: out= is not supported; use the returned array")
+    if precision is not None:
+        _jax_options("multi_dot", [], precision, None)
     arrays = [_as_operand(a) for a in _unstacked(arrays)]
     n = len(arrays)
     if n < 2:
