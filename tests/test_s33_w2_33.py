@@ -242,3 +242,35 @@ def test_in_place_products_and_sums_leave_values_still_needed_alone():
     for g, h in zip(again, first):
         assert np.array_equal(g, h) and g is not h
     assert np.array_equal(x, x0) and np.array_equal(A, A0)
+
+
+# -- maximum/minimum against a constant: one ordering mask, the same tie weights -----------
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize("const_first", [False, True])
+def test_extremum_with_a_constant_side_compares_once_and_splits_ties(name, const_first):
+    x = np.array([1.0, -2.0, 0.0, np.nan, 0.0, 3.0])
+    t = np.array([1.0, 2.0, 4.0, 8.0, -16.0, 32.0])
+    op = getattr(fnp, name)
+    f = (lambda x: op(0.0, x)) if const_first else (lambda x: op(x, 0.0))
+    graph = ft.make_graph(lambda x, t: ft.jvp(f, (x,), (t,)))(x, t)
+    names = [eqn[0].name for eqn in graph.eqns]
+    # (the side with no tangent needs no mask: one of gt/lt, not both)
+    assert names.count("gt") + names.count("lt") == 1, names
+    out, tan = ft.jvp(f, (x,), (t,))
+    chosen = x > 0 if name == "maximum" else x < 0
+    want = np.where(chosen, t, np.where(x == 0, t / 2, 0.0))  # NaN: 0, as JAX
+    assert np.array_equal(tan, want)
+    assert np.array_equal(ft.grad(lambda x: fnp.sum(f(x) * t))(x), want)
+
+
+def test_complex_extremum_with_a_constant_side_keeps_its_lexicographic_order():
+    x = np.array([1 + 1j, 1 - 1j, 1 + 0j, 2 - 5j, 0 + 3j])
+    t = np.array([1.0, 2.0, 4.0, 8.0, 16.0]) + 0j
+    c = 1 + 0j
+    _, tan = ft.jvp(lambda x: fnp.maximum(x, c), (x,), (t,))
+    # NumPy's order: real parts, then imaginary parts; x == c splits the tangent
+    want = np.array([t[0], 0, t[2] / 2, t[3], 0])
+    assert np.array_equal(tan, want)
+    _, tan = ft.jvp(lambda x: fnp.minimum(c, x), (x,), (t,))
+    assert np.array_equal(tan, np.array([0, t[1], t[2] / 2, 0, t[4]]))
