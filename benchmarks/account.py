@@ -26,6 +26,9 @@ functrans runs for W2's grad (its forward with the tanh slopes and the max's cho
 weights, its backward's products written into dead operands...) with next to no Python:
 the array-work floor of functrans's operation sequence. It is first checked to give
 functrans's gradients bit for bit (a replica that no longer does is reported as stale).
+It also times grad with ``functrans.buffers.ENABLED`` off (no memory reuse): with freed
+memory kept a fresh array costs no page faults, so reuse saves nothing there and costs its
+Python (about 2,100 bytecodes per call); on a fresh heap it saves the page faults.
 
 ``--bytecodes`` counts instead of timing: the Python bytecodes executed and the Python
 functions called in one call of W2's ``grad`` (per phase: the API around the passes, the
@@ -346,7 +349,17 @@ def _replica_times(calls, kept):
     case = next(c for c in workloads.make_cases() if c.id == "W2")
     params, X, Y = case.args
     grad = ft.grad(lambda p, X, Y: workloads.mlp_loss(fnp, p, X, Y))
-    fns = {"functrans grad": grad, "replica": _replica, "hand-written": case.manual}
+    from functrans import buffers
+
+    def grad_no_reuse(*a):  # (functrans.buffers off for this call only: see --replica)
+        enabled, buffers.ENABLED = buffers.ENABLED, False
+        try:
+            return grad(*a)
+        finally:
+            buffers.ENABLED = enabled
+
+    fns = {"functrans grad": grad, "grad, no reuse": grad_no_reuse, "replica": _replica,
+           "hand-written": case.manual}
     want, got = grad(params, X, Y), _replica(params, X, Y)
     same = all(np.array_equal(want[k], got[k]) for k in want)
     times = {name: [] for name in fns}

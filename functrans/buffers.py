@@ -333,13 +333,24 @@ def take(array_type, shape, dtype):
     has dropped; None where there is none (then the caller allocates as usual). For eager
     operations that can compute their result into given memory (a matrix product): a result
     in memory already in use costs no page faults."""
+    global _spare_bytes
     if not ENABLED:
         return None
+    # (_pop with _ask inline: eager passes call this for each large result, several times
+    # per call of grad, and the frames were a tenth of the cost of reuse in Python)
     key = (array_type, shape, dtype)
-    if not (_spare or _lent):
-        _ask(key)  # (a miss: the array that dies next may be kept for it)
-        return None
-    return _pop(key)
+    asked = _asked.get(key, 0)
+    if asked < ASKED_PER_KEY:
+        _asked[key] = asked + 1  # (a miss: the array that dies next may be kept for it)
+    stack = _spare.get(key)
+    if stack:
+        try:
+            buf = stack.pop()
+        except IndexError:  # (another thread took the last one since)
+            return None
+        _spare_bytes -= buf.nbytes
+        return buf
+    return _reclaim(key) if _lent else None
 
 
 def scratch(like):
@@ -357,20 +368,31 @@ def keep_dead(buf) -> None:
     """Keep ``buf``, an array that died in an eager pass (one nothing else holds), unless
     ``DEAD_PER_KEY`` of its shape and dtype are kept already: eager operations take only a
     few kinds of results from here, so that more would hold memory nobody takes."""
-    stack = _spare.get(_key(buf, _by_type_get(type(buf))))
+    key = _key(buf, _by_type_get(type(buf)))
+    stack = _spare.get(key)
     if stack is None or len(stack) < DEAD_PER_KEY:
-        give_back(buf)
+        _give_back(buf, key)
 
 
 def give_back(buf) -> None:
     """Keep ``buf`` (one nothing else holds: from :func:`scratch`, or a value that died) for
     later evaluations, if there is room."""
-    key = _key(buf, _by_type_get(type(buf)))
-    if _spare_bytes + buf.nbytes <= SPARE_LIMIT:
+    _give_back(buf, _key(buf, _by_type_get(type(buf))))
+
+
+def _give_back(buf, key) -> None:
+    global _spare_bytes
+    nbytes = buf.nbytes
+    if _spare_bytes + nbytes <= SPARE_LIMIT:
         asked = _asked.get(key, 0)
         if asked:
             _asked[key] = asked - 1
-        _keep(buf, key)
+        stack = _spare.get(key)  # (_keep inline)
+        if stack is None:
+            _spare[key] = [buf]
+        else:
+            stack.append(buf)
+        _spare_bytes += nbytes
 
 
 def _take(array_type, avals):
@@ -388,12 +410,6 @@ def _take(array_type, avals):
 
 def _key(buf, backend):
     return (type(buf), tuple(buf.shape), backend.dtype(buf))
-
-
-def _keep(buf, key) -> None:
-    global _spare_bytes
-    _spare.setdefault(key, []).append(buf)
-    _spare_bytes += buf.nbytes
 
 
 def _ask(key) -> None:

@@ -442,7 +442,9 @@ def _max_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     out = maximum(x, y)
-    greater, less = _order(x, y)
+    # (a side whose tangent is zero needs no mask: relu written maximum(x, 0) compares once
+    # less per step, and keeps one residual less for reverse mode)
+    greater, less = _order(x, y, tx is not None, ty is not None)
     return out, _pick(greater, less, eq(x, y), tx, ty)
 
 
@@ -450,21 +452,21 @@ def _min_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     out = minimum(x, y)
-    greater, less = _order(x, y)
+    greater, less = _order(x, y, ty is not None, tx is not None)
     return out, _pick(less, greater, eq(x, y), tx, ty)
 
 
-def _order(x, y):
+def _order(x, y, greater=True, less=True):
     """``(x > y, x < y)``; complex numbers ordered lexicographically (real part, then
     imaginary part), as maximum and minimum order them (comparisons of complex numbers are
-    not in every library)."""
+    not in every library). A mask not asked for (``greater``/``less`` false) is None."""
     if _aval(y if _is_scalar(x) else x).dtype.kind != "c":
-        return gt(x, y), lt(x, y)
+        return gt(x, y) if greater else None, lt(x, y) if less else None
     xr, yr = (v.real if _is_scalar(v) else real(v) for v in (x, y))
     xi, yi = (v.imag if _is_scalar(v) else imag(v) for v in (x, y))
     same = eq(xr, yr)
-    return (logical_or(gt(xr, yr), logical_and(same, gt(xi, yi))),
-            logical_or(lt(xr, yr), logical_and(same, lt(xi, yi))))
+    return (logical_or(gt(xr, yr), logical_and(same, gt(xi, yi))) if greater else None,
+            logical_or(lt(xr, yr), logical_and(same, lt(xi, yi))) if less else None)
 
 
 def _pick(first, second, tie, tx, ty):
