@@ -1,0 +1,79 @@
+"""Session 33, torch and array-api-strict against NumPy (xback33): complex edge values
+(acos's small real parts, log1p at infinities, whole powers), cholesky with infinite
+entries, custom rules under checkify, fwd_and_bwd's residuals."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+
+
+def _same(got, want, rtol=4e-15):
+    """Equal to ``want`` part by part: the same NaNs, the same signs of zeros and infinities,
+    finite values to ``rtol`` or one subnormal step."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, got.shape)
+    for part in ("real", "imag"):
+        a, b = getattr(got, part), getattr(want, part)
+        close = (a == b) | (np.abs(a - b) <= np.maximum(rtol * np.abs(b), 2 * np.spacing(0.0 * b)))
+        ok = (close & (np.signbit(a) == np.signbit(b))) | (np.isnan(a) & np.isnan(b))
+        assert ok.all(), (part, got[~ok], want[~ok])
+
+
+def _numpy(fn, *args):
+    with np.errstate(all="ignore"):
+        return fn(*args)
+
+
+# -- complex elementwise edge values ----------------------------------------------------------
+
+
+def test_arccos_small_real_part_as_numpy(backend):
+    """torch's complex acos took its real part as pi/2 - Re asin z: at z near [1, inf) the
+    real part cancelled, acos(1 + 1e-19j) 1.532e-14 (true 1.5429e-14), acos(2 + 1e-300j)
+    and acos(1e300 + 1j) 0 (true 5.77e-301 and 1e-300)."""
+    z = np.array([1 + 1e-19j, 1.0000000000223856 + 1.0323756303898852e-19j, 1 + 5.6e-22j,
+                  2 + 1e-300j, 2 - 1e-300j, 1e300 + 1j, 1e154 - 0.5j, 1 - 1e-300j,
+                  1.0939699385259232 - 2.628101264571979e-24j, 0.3 + 0.2j, -3 + 1e-200j,
+                  0j, -0j, complex(np.inf, 1), complex(1, np.nan), 5 + 0j])
+    got = fnp.arccos(backend.asarray(z, "complex128"))
+    _same(backend.to_numpy(got), np.arccos(z))
+    # (the values themselves: Re acos(1 + i y) = sqrt(y) for tiny y, acos(x + i y) = y /
+    # sqrt(x**2 - 1) for x > 1, y tiny)
+    np.testing.assert_allclose(backend.to_numpy(got).real[[0, 3, 5]],
+                               [np.sqrt(1e-19), 1e-300 / np.sqrt(3.0), 1e-300], rtol=1e-14)
+    z32 = np.array([1 + 1e-19j, 2 + 1e-30j, 1.3513677 + 2.7904e-40j], dtype="complex64")
+    _same(backend.to_numpy(fnp.arccos(backend.asarray(z32, "complex64"))), np.arccos(z32),
+          rtol=2e-6)
+
+
+def test_log1p_at_infinities_as_numpy(backend):
+    """torch's complex log1p gave nan + nan j at inf + nan j, nan + inf j and 1e-300 + inf j
+    (C99's and NumPy's log(1 + z): inf + nan j, inf + nan j, inf + pi/2 j)."""
+    inf, nan = np.inf, np.nan
+    z = np.array([complex(inf, nan), complex(-inf, nan), complex(nan, inf),
+                  complex(nan, -inf), complex(1e-300, inf), complex(-1e-310, -inf),
+                  complex(inf, 0.0), complex(-inf, 1.0), complex(0.7, -2.0), complex(-3, 0.0)])
+    got = backend.to_numpy(fnp.log1p(backend.asarray(z, "complex128")))
+    _same(got, _numpy(np.log1p, z))
+    assert np.isposinf(got.real[:6]).all()
+
+
+def test_complex_whole_powers_as_numpy(backend):
+    """A complex power with a whole exponent array (|n| < 100) is NumPy's product of
+    squares: torch's exp(n log x) gave (-2+0j) ** 2 4 - 9.8e-16j, 1e154 ** 2 1.4e-14
+    relative off, (1 + 1j) ** -2 3e-17 - 0.5j; and at a zero base NumPy's 0 or nan + nan j
+    (torch: inf + nan j, -0j)."""
+    x = np.array([-2 + 0j, 1e154 + 0j, 1 + 1j, -2j, 1e300j, 0j, 0j, 0j, -0j, 0.3 - 0.7j,
+                  complex(np.inf, 1), 2.5 + 0j])
+    n = np.array([2, 2, -2, -5, 1, 3, 1 + 1j, -2, 0, 47, 3, 0.5], dtype="complex128")
+    got = backend.to_numpy(fnp.power(backend.asarray(x, "complex128"),
+                                     backend.asarray(n, "complex128")))
+    _same(got, _numpy(np.power, x, n))
+    assert got[0] == 4 and got[1] == 1e308 and got[2] == -0.5j  # (exactly)
+    nr = n.real
+    got = backend.to_numpy(fnp.power(backend.asarray(x, "complex128"), backend.asarray(nr)))
+    _same(got, _numpy(np.power, x, nr))
