@@ -77,3 +77,49 @@ def test_complex_whole_powers_as_numpy(backend):
     nr = n.real
     got = backend.to_numpy(fnp.power(backend.asarray(x, "complex128"), backend.asarray(nr)))
     _same(got, _numpy(np.power, x, nr))
+
+
+# -- cholesky with infinite entries ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("m", [
+    [[np.inf, 1.0], [1.0, 2.0]],
+    [[4.0, np.inf], [np.inf, np.inf]],
+    [[2.0, 1.0, 0.0], [1.0, np.inf, 1.0], [0.0, 1.0, 3.0]],
+    [[2.0, 1 + 1j], [1 - 1j, np.inf]],
+])
+def test_cholesky_infinite_entries_as_numpy(backend, m):
+    """The symmetrisation x + (x^H / 2 - x / 2) made inf - inf where an infinite entry equals
+    its mirror: cholesky([[inf, 1], [1, 2]]) was all nan on every backend (NumPy's [[inf,
+    0], [0, sqrt 2]])."""
+    m = np.array(m)
+    got = fnp.linalg.cholesky(backend.asarray(m, m.dtype.name))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = _numpy(np.linalg.cholesky, m)
+    _same(backend.to_numpy(got), want)
+    assert np.isposinf(want.real).any() and not np.isnan(want[0, 0])
+
+
+def test_cholesky_derivative_of_a_nonsymmetric_input_unchanged(backend):
+    """Where an entry equals its mirror the symmetrisation's tangent is dx, not (dx + dx^H)
+    / 2: the same to cholesky, which reads the Hermitian part of its tangent. The Jacobian
+    is that of L((x + x^T) / 2), checked by central differences in the symmetrised input."""
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 3))
+    m = a @ a.T + 3 * np.eye(3)
+    m[0, 1] += 0.25  # (one pair not symmetric, the others are)
+
+    def chol_of_sym(v):
+        return np.linalg.cholesky((v + v.T) / 2)
+    eps = 1e-6
+    fd = np.zeros((3, 3, 3, 3))
+    for i in range(3):
+        for j in range(3):
+            e = np.zeros((3, 3))
+            e[i, j] = eps
+            fd[:, :, i, j] = (chol_of_sym(m + e) - chol_of_sym(m - e)) / (2 * eps)
+    x = backend.asarray(m)
+    for jac in (ft.jacrev, ft.jacfwd):
+        got = backend.to_numpy(jac(fnp.linalg.cholesky)(x))
+        np.testing.assert_allclose(got, fd, rtol=1e-7, atol=1e-9)
