@@ -123,3 +123,70 @@ def test_cholesky_derivative_of_a_nonsymmetric_input_unchanged(backend):
     for jac in (ft.jacrev, ft.jacfwd):
         got = backend.to_numpy(jac(fnp.linalg.cholesky)(x))
         np.testing.assert_allclose(got, fd, rtol=1e-7, atol=1e-9)
+
+
+# -- checkify of custom rules: plain arguments beside its tracers ------------------------------
+
+
+def _custom_pair(backend):
+    """A custom_vjp function whose fwd calls it on its plain primal and checks, and one with
+    a plain matrix among its residuals; d/dx (x sin x) = sin x + x cos x."""
+    from functrans.experimental import checkify as ck
+    m = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0], [2.0, 1.0, 1.0]])
+    M = backend.asarray(m)
+
+    @ft.custom_vjp
+    def g(x):
+        return x * fnp.sin(x)
+
+    def g_fwd(x):
+        ck.check(fnp.all(x > -10), "x small")
+        return g(x), x
+
+    def g_bwd(x, ct):
+        return (ct * (fnp.sin(x) + x * fnp.cos(x)),)
+    g.defvjp(g_fwd, g_bwd)
+
+    @ft.custom_vjp
+    def f(x):
+        return fnp.sin(x) @ M
+
+    def f_fwd(x):
+        return f(x), (fnp.cos(x), M)
+
+    def f_bwd(res, ct):
+        c, mr = res
+        return (c * (ct @ mr.T),)
+    f.defvjp(f_fwd, f_bwd)
+    return ck, g, f, m
+
+
+def test_checkify_of_custom_vjp_derivatives(backend):
+    """Under checkify, a custom function's function and rules ran with checkify current on
+    plain arguments: their operations gave checkify's tracers, and ``x * sin(x)`` (the
+    function called by fwd on its primal) or ``ct * r`` (bwd) raised TypeError on
+    array-api-strict: checkify(jacrev(g)) failed there."""
+    ck, g, f, m = _custom_pair(backend)
+    x = np.array([0.3, 0.5, -0.7])
+    X = backend.asarray(x)
+    dg = np.diag(np.sin(x) + x * np.cos(x))
+    jf = m.T * np.cos(x)
+    for jac in (ft.jacrev, ft.jacfwd):
+        err, got = ck.checkify(jac(g))(X)
+        assert err.get() is None
+        np.testing.assert_allclose(backend.to_numpy(got), dg, rtol=1e-13)
+        err, got = ck.checkify(jac(lambda v: f(v) + g(v)))(X)
+        np.testing.assert_allclose(backend.to_numpy(got), jf + dg, rtol=1e-13)
+    err, got = ck.checkify(ft.grad(lambda v: fnp.sum(g(v))))(X)
+    np.testing.assert_allclose(backend.to_numpy(got), np.diag(dg), rtol=1e-13)
+    xb = np.stack([x, 2 * x])
+    err, got = ft.vmap(ck.checkify(ft.jacrev(g)))(backend.asarray(xb))
+    np.testing.assert_allclose(backend.to_numpy(got),
+                               np.stack([np.diag(np.sin(v) + v * np.cos(v)) for v in xb]),
+                               rtol=1e-13)
+    # (a failing check in the checked function itself is still found)
+    def checked(v):
+        ck.check(fnp.all(v > 0), "neg")
+        return fnp.sum(g(v))
+    err, _ = ck.checkify(ft.grad(checked))(X)
+    assert "neg" in err.get()
