@@ -1149,6 +1149,13 @@ def closure_convert(fun, *example_args):
     again. Where ``fun`` closes over no tracer, ``consts`` is empty and ``converted`` is
     ``fun`` itself.
     """
+    return _closure_convert(fun, example_args, False)
+
+
+def _closure_convert(fun, example_args, replay):
+    """:func:`closure_convert`; with ``replay``, ``converted`` replays the staged graph
+    also where ``fun`` closes over no tracer (``fun`` itself may hold tracers that are gone
+    by the time it is called: fwd_and_bwd's backward pass)."""
     from .checkpointing import _stage, _static
     from .graph import eval_graph
     name = _name(fun)
@@ -1156,7 +1163,7 @@ def closure_convert(fun, *example_args):
     leaves = _numbers_as_arrays(leaves)
     graph, captured, rebuild = _stage(fun, leaves, in_tree, name, "closure_convert")
     consts = [c for c in captured if isinstance(c, Tracer)]
-    if not consts:
+    if not consts and not replay:
         return fun, []
     slot = {id(c): i for i, c in enumerate(consts)}
     staged = {(in_tree, _staged_for(leaves)): (graph, captured, rebuild)}

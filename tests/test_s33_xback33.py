@@ -190,3 +190,32 @@ def test_checkify_of_custom_vjp_derivatives(backend):
         return fnp.sum(g(v))
     err, _ = ck.checkify(ft.grad(checked))(X)
     assert "neg" in err.get()
+
+
+# -- fwd_and_bwd: a backward pass reading no residual -------------------------------------------
+
+
+def test_fwd_and_bwd_no_residual_keeps_no_zeros(backend):
+    """A backward pass that reads no residual (linear with constant coefficients) kept the
+    zero cotangents of the unread arguments as residual arrays (an f64[1000] for ``b``); now
+    bwd builds them, in the arguments' library. A cotangent given as a Python number gave
+    NumPy arrays for torch's or array-api-strict's arguments there; it takes theirs now."""
+    fwd, bwd = ft.fwd_and_bwd(lambda a, b: fnp.sum(3.0 * a), argnums=(0, 1))
+    a, b = backend.asarray(np.ones(3)), backend.asarray(np.ones(1000), "float32")
+    y, res = fwd(a, b)
+    assert res.arrays == []
+    for ct in (2.0, backend.asarray(2.0)):
+        ga, gb = bwd(res, ct)
+        assert backend.is_own(ga) and backend.is_own(gb)
+        np.testing.assert_array_equal(backend.to_numpy(ga), np.full(3, 6.0))
+        gb = backend.to_numpy(gb)
+        assert gb.dtype == np.float32 and gb.shape == (1000,) and not gb.any()
+    # (not jitted, and a single argnum)
+    fwd1, bwd1 = ft.fwd_and_bwd(lambda a: fnp.sum(a) * 2.0, jitted=False)
+    _, res1 = ft.jit(fwd1)(a)
+    g = bwd1(res1, 1.5)
+    assert backend.is_own(g)
+    np.testing.assert_array_equal(backend.to_numpy(g), np.full(3, 3.0))
+    if backend.name != "numpy":  # (a NumPy scalar is another library's cotangent, as for vjp)
+        with pytest.raises(ft.errors.BackendMismatchError, match="cotangent 0 is a numpy"):
+            bwd(res, np.float64(2.0))
