@@ -219,3 +219,48 @@ def test_fwd_and_bwd_no_residual_keeps_no_zeros(backend):
     if backend.name != "numpy":  # (a NumPy scalar is another library's cotangent, as for vjp)
         with pytest.raises(ft.errors.BackendMismatchError, match="cotangent 0 is a numpy"):
             bwd(res, np.float64(2.0))
+
+
+# -- custom_jvp beneath linearize: plain primals beside recorded tangents -----------------------
+
+
+def test_custom_jvp_rule_under_reverse_mode(backend):
+    """Beneath linearize (grad, jacrev, vjp) a custom JVP rule gets the primals as plain
+    arrays and the tangents as the recorder's tracers: ``cos(x) * t`` raised TypeError on
+    array-api-strict (grad of any custom_jvp function whose rule multiplies so). The plain
+    primals are the recorder's constants now; the rule's own results come back plain."""
+    from functools import partial
+
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        x, = primals
+        t, = tangents
+        return f(x), fnp.cos(x) * t
+
+    @partial(ft.custom_jvp, nondiff_argnums=(0,))
+    def g(k, x):
+        return k * fnp.exp(x)
+
+    @g.defjvp
+    def g_jvp(k, primals, tangents):
+        return g(k, primals[0]), k * fnp.exp(primals[0]) * tangents[0]
+    x = np.array([0.3, 0.5, -0.7])
+    X = backend.asarray(x)
+    want = np.cos(x) + 2.0 * np.exp(x)
+
+    def s(v):
+        return fnp.sum(f(v) + g(2.0, v))
+    for t in (ft.grad(s), ft.jit(ft.grad(s)), lambda v: ft.vjp(s, v)[1](1.0)[0],
+              lambda v: fnp.diagonal(ft.jacrev(lambda u: f(u) + g(2.0, u))(v))):
+        got = t(X)
+        assert backend.is_own(got)
+        np.testing.assert_allclose(backend.to_numpy(got), want, rtol=1e-14)
+    xb = np.stack([x, -x])
+    np.testing.assert_allclose(backend.to_numpy(ft.vmap(ft.grad(s))(backend.asarray(xb))),
+                               np.cos(xb) + 2.0 * np.exp(xb), rtol=1e-14)
+    np.testing.assert_allclose(backend.to_numpy(ft.hessian(s)(X)),
+                               np.diag(-np.sin(x) + 2.0 * np.exp(x)), rtol=1e-14)
