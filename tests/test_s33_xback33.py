@@ -264,3 +264,17 @@ def test_custom_jvp_rule_under_reverse_mode(backend):
                                np.cos(xb) + 2.0 * np.exp(xb), rtol=1e-14)
     np.testing.assert_allclose(backend.to_numpy(ft.hessian(s)(X)),
                                np.diag(-np.sin(x) + 2.0 * np.exp(x)), rtol=1e-14)
+
+
+def test_complex_exp2_at_infinities_as_numpy(backend):
+    """exp2 of a complex number was the power 2 ** z: inf + nan j at inf + 0j (NumPy's exp2
+    scales the parts by ln 2 apart: inf + 0j), nan + nan j at -inf + 1j (NumPy's 0j-like
+    limit). (The sign of a zero imaginary part of z is not kept yet: exp2(1 - 0j) is 2 + 0j,
+    NumPy's 2 - 0j.)"""
+    inf, nan = np.inf, np.nan
+    z = np.array([complex(inf, 0), complex(-inf, 0), complex(inf, 1), complex(-inf, 1),
+                  complex(1e300, 0), complex(-1e300, 2), complex(nan, 0), complex(1, inf),
+                  complex(0.5, 0.25), complex(-3, 1e300), complex(1030.0, 0.0)])
+    got = backend.to_numpy(fnp.exp2(backend.asarray(z, "complex128")))
+    _same(got, _numpy(np.exp2, z))
+    assert got[0] == inf and got[4] == inf and got[10] == inf
