@@ -278,3 +278,18 @@ def test_complex_exp2_at_infinities_as_numpy(backend):
     got = backend.to_numpy(fnp.exp2(backend.asarray(z, "complex128")))
     _same(got, _numpy(np.exp2, z))
     assert got[0] == inf and got[4] == inf and got[10] == inf
+
+
+def test_complex_sign_of_subnormal_magnitude(backend):
+    """sign(z) = z / |z| by complex division overflowed in 1 / |z| where |z| is subnormal:
+    sign(1e-310j) was nan + inf j on every backend (NumPy's 1j); each part is divided by
+    |z| there now."""
+    z = np.array([1e-310j, -1e-310j, 3e-310 + 4e-310j, -5e-324 + 0j, 1e-300j, 0j,
+                  0.6 + 0.8j, complex(np.inf, 1.0)])
+    got = backend.to_numpy(fnp.sign(backend.asarray(z, "complex128")))
+    want = np.sign(z)
+    np.testing.assert_array_equal(got[:4], [1j, -1j, 0.6 + 0.8j, -1])
+    np.testing.assert_allclose(got, want, rtol=2e-16, atol=0)
+    z32 = np.array([1e-40j, 3e-41 - 4e-41j], dtype="complex64")
+    np.testing.assert_allclose(backend.to_numpy(fnp.sign(backend.asarray(z32, "complex64"))),
+                               np.sign(z32), rtol=1e-6)
