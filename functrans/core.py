@@ -410,8 +410,9 @@ class EvalInterpreter(Interpreter):
                                             for a in args]), params)
         finally:
             cell.interp = interp
-        if type(interp) not in _CONSTANT_INTERPRETERS:
-            return out
+        if type(interp) not in _CONSTANT_INTERPRETERS and not any(
+                type(a) is _ConstTracer and a._interp is interp for a in args):
+            return out  # (the latter: a custom rule's plain operands, custom._lift_plain)
         if prim.multiple_results:
             return [_ConstTracer(interp, o) if _by_type_get(type(o)) is not None else o
                     for o in out]

@@ -24,9 +24,10 @@ import operator
 import optree
 
 from . import dtypes as _dt
-from .core import _SCALAR_DTYPES, ShapedArray, Tracer, current_interpreter, get_aval, primitive
+from .core import (_SCALAR_DTYPES, ShapedArray, Tracer, _by_type_get, current_interpreter,
+                   get_aval, primitive)
 from .errors import CustomRuleError, UnexpectedTracerError
-from .interpreters import CONSTANT_INTERPRETERS, constant, fixed_values
+from .interpreters import CONSTANT_INTERPRETERS, ConstTracer, TangentRecorder, fixed_values
 from .tree import NAMESPACE, _where_differ, tree_flatten, tree_map, tree_unflatten
 
 
@@ -860,15 +861,20 @@ def _lift_plain(residuals, cts):
     the batched or staged values) beside a traced residual, or the other way round, and
     array-api-strict's operators refuse a tracer on their right (``ct * r`` raised
     TypeError), as JAX's, where both are tracers, do not. Also returns whether any leaf was
-    lifted."""
-    if type(current_interpreter()) not in CONSTANT_INTERPRETERS:
+    lifted. (Beneath linearize, a custom JVP rule gets plain primals and the tangents
+    recorded for the backward pass: grad of a custom_jvp function on array-api-strict,
+    ``cos(x) * t``; the constants of the recorder then stay constants, see
+    ``EvalInterpreter._with_constants``.)"""
+    interp = current_interpreter()
+    if type(interp) not in CONSTANT_INTERPRETERS and type(interp) is not TangentRecorder:
         return residuals, cts, False
     r_leaves, r_tree = tree_flatten(residuals)
     c_leaves, c_tree = tree_flatten(cts)
     leaves = r_leaves + c_leaves
     if not any(isinstance(x, Tracer) for x in leaves):
         return residuals, cts, False
-    lifted = [constant(x) for x in leaves]
+    lifted = [ConstTracer(interp, x) if _by_type_get(type(x)) is not None else x
+              for x in leaves]
     if all(a is b for a, b in zip(lifted, leaves)):
         return residuals, cts, False
     n = len(r_leaves)
@@ -1149,6 +1155,13 @@ def closure_convert(fun, *example_args):
     again. Where ``fun`` closes over no tracer, ``consts`` is empty and ``converted`` is
     ``fun`` itself.
     """
+    return _closure_convert(fun, example_args, False)
+
+
+def _closure_convert(fun, example_args, replay):
+    """:func:`closure_convert`; with ``replay``, ``converted`` replays the staged graph
+    also where ``fun`` closes over no tracer (``fun`` itself may hold tracers that are gone
+    by the time it is called: fwd_and_bwd's backward pass)."""
     from .checkpointing import _stage, _static
     from .graph import eval_graph
     name = _name(fun)
@@ -1156,7 +1169,7 @@ def closure_convert(fun, *example_args):
     leaves = _numbers_as_arrays(leaves)
     graph, captured, rebuild = _stage(fun, leaves, in_tree, name, "closure_convert")
     consts = [c for c in captured if isinstance(c, Tracer)]
-    if not consts:
+    if not consts and not replay:
         return fun, []
     slot = {id(c): i for i, c in enumerate(consts)}
     staged = {(in_tree, _staged_for(leaves)): (graph, captured, rebuild)}

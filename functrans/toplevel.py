@@ -373,13 +373,16 @@ class _Residuals:
     residual arrays and whose static part is the backward pass they feed (one per staged
     forward pass, so a jitted ``bwd`` stages once per ``fwd`` signature)."""
 
-    __slots__ = ("backward", "arrays", "out_avals", "out_tree")
+    __slots__ = ("backward", "arrays", "out_avals", "out_tree", "place")
 
-    def __init__(self, backward, arrays, out_avals, out_tree):
+    def __init__(self, backward, arrays, out_avals, out_tree, place=None):
         self.backward = backward
         self.arrays = arrays
         # (the output's leaves' shapes and dtypes, and its tree: what a cotangent must have)
         self.out_avals, self.out_tree = out_avals, out_tree
+        # (the library and device of the differentiated arguments: of the arrays bwd makes
+        # where no residual array says it, a cotangent given as a Python number, zeros)
+        self.place = place
 
     def __repr__(self):
         return f"Residuals({len(self.arrays)} arrays)"
@@ -388,8 +391,9 @@ class _Residuals:
 def _register_residuals():
     from .tree import register_pytree_node
     register_pytree_node(
-        _Residuals, lambda r: (tuple(r.arrays), (r.backward, r.out_avals, r.out_tree)),
-        lambda aux, arrays: _Residuals(aux[0], list(arrays), aux[1], aux[2]))
+        _Residuals, lambda r: (tuple(r.arrays), (r.backward, r.out_avals, r.out_tree,
+                                                 r.place)),
+        lambda aux, arrays: _Residuals(aux[0], list(arrays), aux[1], aux[2], aux[3]))
 
 
 _register_residuals()
@@ -414,7 +418,7 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
         array([0.78644773, 0.78644773, 0.78644773])
     """
     from .api import _argnums_tuple, vjp
-    from .custom import closure_convert
+    from .custom import _closure_convert
     from .errors import check_function
     check_function(fun, "fwd_and_bwd")
     _argnums_tuple(argnums, max(_max_argnum(argnums) + 1, 1), "fwd_and_bwd")  # (its type)
@@ -432,20 +436,22 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
         # The backward pass as a function of the cotangent and the values it reads: under
         # jit (any transform) those are the staged forward's values, returned as the
         # residual arrays; evaluated eagerly, vjp_fun holds its arrays itself.
+        from .api import _concrete_backend
         from .tree import tree_flatten
+        diff_leaves = tree_flatten([args[i] for i in nums])[0]
+        like = next((a for a in diff_leaves if type(a) not in _SCALAR_DTYPES), None)
+        place = None if like is None else _concrete_backend(like)
         if any(isinstance(a, Tracer) for a in tree_flatten(args)[0]):
-            staged = _zeros_in_bwd(vjp_fun, tree_flatten([args[i] for i in nums])[0])
-            backward, arrays = closure_convert(staged, y)
-            if backward is staged:
-                # (it closes over nothing but the zeros it would make from the arguments at
-                # each call, tracers by then gone: those zeros are kept after all)
-                backward, arrays = closure_convert(vjp_fun, y)
+            staged = _zeros_in_bwd(vjp_fun, diff_leaves)
+            # (its graph replayed even where it reads no residual: vjp_fun holds the staged
+            # forward's tracers, gone by the time bwd runs)
+            backward, arrays = _closure_convert(staged, (y,), True)
         else:
             backward, arrays = _eager_backward(vjp_fun), []
         y_leaves, y_tree = tree_flatten(y)
         out_avals = tuple(ShapedArray(tuple(get_aval(o).shape), get_aval(o).dtype)
                           for o in y_leaves)
-        res = _Residuals(backward, list(arrays), out_avals, y_tree)
+        res = _Residuals(backward, list(arrays), out_avals, y_tree, place)
         return (y, res, out[2]) if has_aux else (y, res)
 
     def bwd(residuals, cotangent):
@@ -453,8 +459,10 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
             raise TypeError(f"fwd_and_bwd's bwd takes the residuals fwd returned, then the "
                             f"cotangent; got {type(residuals).__name__} as residuals.")
         _check_cotangent(residuals, cotangent)
+        _check_cotangent_place(residuals, cotangent)
+        cotangent = _numbers_as_arrays(residuals, cotangent)
         cts = _build_zeros(residuals.backward(cotangent, *residuals.arrays), residuals.arrays,
-                           cotangent)
+                           cotangent, residuals.place)
         return cts[0] if type(argnums) is int or not hasattr(argnums, "__len__") else cts
 
     fwd.__name__ = f"fwd_of_{getattr(fun, '__name__', 'fun')}"
@@ -467,15 +475,9 @@ def fwd_and_bwd(fun, argnums=0, has_aux=False, jitted=True):
         def bwd_numbers_as_arrays(residuals, cotangent):
             # A Python number is part of a jitted function's signature (its value stages
             # again): a cotangent given as one becomes an array like the residuals'.
-            from .api import _scalar_like
-            from .tree import tree_flatten, tree_unflatten
-            leaves, tree = tree_flatten(cotangent)
-            if type(residuals) is _Residuals and residuals.arrays and len(leaves) == len(
-                    residuals.out_avals):
-                like = residuals.arrays[0]
-                cotangent = tree_unflatten(tree, [
-                    _scalar_like(c, like, a.dtype) if a.dtype.kind in "fc" else c
-                    for c, a in zip(leaves, residuals.out_avals)])
+            if type(residuals) is _Residuals:
+                _check_cotangent_place(residuals, cotangent)
+                cotangent = _numbers_as_arrays(residuals, cotangent)
             return jitted_bwd(residuals, cotangent)
         return jit(fwd), bwd_numbers_as_arrays
     return fwd, bwd
@@ -541,9 +543,51 @@ def _zeros_in_bwd(vjp_fun, primals):
     return backward
 
 
-def _build_zeros(cts, arrays, cotangent):
+def _check_cotangent_place(residuals, cotangent):
+    """A cotangent array of another library or device than the differentiated arguments is
+    refused, as vjp's function refuses it (a NumPy scalar for a torch output gave NumPy
+    gradients where the backward pass read no residual, BackendMismatchError from inside it
+    where it did)."""
+    if residuals.place is None:
+        return
+    from .api import _check_place
+    from .backends import _by_type
+    from .tree import tree_flatten
+    b, dev = residuals.place
+    for i, c in enumerate(tree_flatten(cotangent)[0]):
+        bc = _by_type.get(type(c))
+        if bc is not None and (bc is not b or (dev is not None and bc.device(c) != dev)):
+            like = b.xp.zeros((), **({"device": dev} if dev is not None else {}))
+            _check_place(c, like, lambda i: f"fwd_and_bwd's bwd: cotangent {i}", i)
+
+
+def _numbers_as_arrays(residuals, cotangent):
+    """``cotangent`` with its Python numbers as 0-d arrays of the output's dtypes, in the
+    library and on the device of the residual arrays, else of the differentiated arguments
+    (a backward pass reading no residual gave NumPy arrays for torch's)."""
+    from .tree import tree_flatten, tree_unflatten
+    leaves, tree = tree_flatten(cotangent)
+    if len(leaves) != len(residuals.out_avals) or not any(
+            type(c) in _SCALAR_DTYPES for c in leaves):
+        return cotangent
+    if residuals.arrays:
+        from .api import _concrete_backend
+        b, dev = _concrete_backend(residuals.arrays[0])
+    elif residuals.place is not None:
+        b, dev = residuals.place
+    else:
+        return cotangent
+    kw = {"device": dev} if dev is not None else {}
+    return tree_unflatten(tree, [
+        b.xp.asarray(c, dtype=b.native_dtype(a.dtype), **kw)
+        if type(c) in _SCALAR_DTYPES and a.dtype.kind in "fc" else c
+        for c, a in zip(leaves, residuals.out_avals)])
+
+
+def _build_zeros(cts, arrays, cotangent, place):
     """``cts`` with zero arrays in place of :func:`_zeros_in_bwd`'s :class:`_Zero` leaves,
-    on the backend of the residual arrays (else of the cotangent)."""
+    on the backend of the residual arrays (else of the cotangent, else of the differentiated
+    arguments: ``place``)."""
     from .tree import tree_flatten
     leaves, tree = tree_flatten(cts)
     if not any(type(c) is _Zero for c in leaves):
@@ -554,8 +598,14 @@ def _build_zeros(cts, arrays, cotangent):
     for i, c in enumerate(leaves):
         if type(c) is _Zero:
             shape, dtype = c.spec
-            leaves[i] = (fnp.zeros(shape, dtype) if like is None
-                         else fnp.zeros_like(like, dtype=dtype, shape=shape))
+            if like is not None:
+                leaves[i] = fnp.zeros_like(like, dtype=dtype, shape=shape)
+            elif place is not None:
+                b, dev = place
+                leaves[i] = b.xp.zeros(shape, dtype=b.native_dtype(dtype),
+                                       **({"device": dev} if dev is not None else {}))
+            else:
+                leaves[i] = fnp.zeros(shape, dtype)
     return tree.unflatten(leaves)
 
 

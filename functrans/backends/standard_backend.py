@@ -30,7 +30,8 @@ def complex_log1p(xp, compose=None):
     everything below ``eps``: ``log1p(1e-20 + 1e-23j)`` has real part 0, not 1e-20 (JAX's
     and torch's are right). For ``|re z|, |im z| < 1/2``: real part ``log1p(x (2 + x) +
     y**2) / 2``, imaginary part ``atan2(y, 1 + x)``; elsewhere the library's own.
-    ``compose(re, im)``: the library's complex(re, im), where it has one."""
+    ``compose(re, im)``: the library's complex(re, im), where it has one (then ``log(1 + z)``
+    elsewhere, as NumPy's, from it too)."""
     complex_dtypes = (xp.complex64, xp.complex128)  # (NumPy's dtypes equal its types)
 
     def log1p(x):
@@ -45,7 +46,10 @@ def complex_log1p(xp, compose=None):
         # imag is x's own (x - re), else imag j, added to conj(real), whose imaginary part
         # is -0 (+0 + -0 would be +0)
         if compose is not None:
-            return xp.where(near, compose(real, imag), xp.log1p(x))
+            # (elsewhere NumPy's log(1 + z), 1 added to the real part alone: torch's log1p
+            # gives nan + nan j at inf + nan j, nan + inf j and 1e-300 + inf j, where C99's
+            # and NumPy's value is inf + nan j, inf + nan j and inf + pi/2 j)
+            return xp.where(near, compose(real, imag), xp.log(compose(1.0 + re, im)))
         c = x.dtype
         j = xp.where(ims == 0, x - xp.astype(re, c), xp.astype(imag, c) * 1j)
         return xp.where(near, xp.conj(xp.astype(real, c)) + j, xp.log1p(x))

@@ -41,8 +41,9 @@ from ..core import (_SCALAR_DTYPES, EvalInterpreter, Interpreter, Tracer, _by_ty
                     current_interpreter, get_aval, primitive, reset_current, set_current)
 from ..errors import FunctransError, check_function
 from ..graph import EFFECTFUL
-from ..interpreters import CONSTANT_INTERPRETERS, ConstTracer, StagingInterpreter
-from ..tree import register_pytree_node, tree_flatten, tree_unflatten
+from ..interpreters import (CONSTANT_INTERPRETERS, ConstTracer, StagingInterpreter, constant,
+                            fixed_values)
+from ..tree import register_pytree_node, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["checkify", "check", "debug_check", "check_error", "Error", "JaxRuntimeError",
            "JaxException", "FailedCheckError", "NaNError", "OOBError", "DivisionByZeroError",
@@ -384,8 +385,9 @@ class CheckifyInterpreter(Interpreter):
                 # function, a custom_jvp one's, binds its operations here, and they are
                 # checked too; the checks of its rules are dropped, see _dropping_checks)
                 if prim.name in _RULE_PARAMS:
-                    params = dict(params, **{k: _dropping_checks(params[k])
-                                             for k in _RULE_PARAMS[prim.name]})
+                    params = dict(params, fun=_with_constants(params["fun"]),
+                                  **{k: _dropping_checks(params[k])
+                                     for k in _RULE_PARAMS[prim.name]})
                 out = self.parent.process(prim, vals, params)
                 if NaNError in self.errors and prim.name not in _NO_NAN_CHECK \
                         and not prim.value_free:
@@ -991,16 +993,30 @@ def _checked_call(self, prim, vals, params):
 _checks_dropped = contextvars.ContextVar("functrans_checkify_dropped", default=False)
 
 
+def _with_constants(fn):
+    """``fn``, a custom function's function or rule, taking the plain arrays among its
+    arguments as constants of the running transform (this checkify where it runs them): its
+    operations give tracers, and beside them a plain argument on the left of an operator
+    (``x * sin(x)``, ``ct * r`` in bwd) raised TypeError on array-api-strict, whose
+    operators refuse a tracer on their right. Constants in the results are plain again."""
+    @functools.wraps(fn)
+    def run(*args):
+        return fixed_values(fn(*[tree_map(constant, a) for a in args]))
+    return run
+
+
 def _dropping_checks(fn):
-    """``fn`` run with the checks it calls dropped."""
+    """``fn`` run with the checks it calls dropped (and its plain arguments as constants,
+    see :func:`_with_constants`)."""
     if getattr(fn, "_drops_checks", False):
         return fn
+    fn_c = _with_constants(fn)
 
     @functools.wraps(fn)
     def run(*args):
         token = _checks_dropped.set(True)
         try:
-            return fn(*args)
+            return fn_c(*args)
         finally:
             _checks_dropped.reset(token)
     run._drops_checks = True

@@ -11,6 +11,8 @@ from __future__ import annotations
 import builtins
 import operator as _operator
 
+import numpy as _numpy
+
 from .. import dtypes as _dt
 from ..primitives import elementwise as _ew
 from ..primitives import structural as _st
@@ -130,11 +132,16 @@ def sign(x, /):
     if _dtype(x).kind == "c":
         a = _ew.abs_p.bind(x)
         safe = _ew.select(_ew.eq(a, 0.0), 1.0, a)
-        out = _ew.select(_ew.eq(a, 0.0), 0j, _ew.div(x, _st.convert_element_type(
-            safe, _dtype(x))))
+        re, im = _ew.real(x), _ew.imag(x)
+        out = _ew.div(x, _st.convert_element_type(safe, _dtype(x)))
+        # (at a subnormal |x| each part divided by it: the complex division by |x| + 0j
+        # overflows in 1 / |x| there, sign(1e-310j) gave nan + inf j)
+        tiny = float(_numpy.finfo(_dtype(a).name).tiny)
+        out = _ew.select(_ew.lt(a, tiny), _from_parts(_ew.div(re, safe), _ew.div(im, safe),
+                                                      _dtype(x)), out)
+        out = _ew.select(_ew.eq(a, 0.0), 0j, out)
         # x / |x| is inf / inf where a part is infinite: NumPy's limit there is the sign of
         # the infinite part alone (inf + 1j -> 1, 1 - inf j -> -1j; both infinite: nan)
-        re, im = _ew.real(x), _ew.imag(x)
         re_inf, im_inf = _ew.isinf_p.bind(re), _ew.isinf_p.bind(im)
         one_inf = _ew.logical_xor_p.bind(re_inf, im_inf)
         lim = _binary(_ew.add_p, _ew.select(re_inf, _ew.sign(re), 0.0),

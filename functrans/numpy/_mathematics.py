@@ -246,7 +246,16 @@ deg2rad = radians
 
 def exp2(x, /):
     """Elementwise ``2 ** x``."""
-    return pow(2.0, _as_float(x))
+    x = _as_float(x)
+    if _dtype(x).kind == "c":
+        # (NumPy's: exp of x ln 2 scaled part by part; the complex power 2 ** x gave inf +
+        # nan j at inf + 0j, where (inf + 0j) ln 2 makes inf * 0 in the imaginary part)
+        from ._elementwise import _from_parts
+        return exp(_from_parts(real(x) * _LN2, imag(x) * _LN2, _dtype(x)))
+    return pow(2.0, x)
+
+
+_LN2 = math.log(2.0)
 
 
 def cbrt(x, /):

@@ -171,8 +171,13 @@ def _symmetrized(x, symmetrize_input, UPLO, what):
     x = _square(_float(x), what)
     # x + (x^H / 2 - x / 2), not (x + x^H) / 2: exactly x for a Hermitian x (its real
     # diagonal), where the sum overflows for entries above half the largest float; no
-    # intermediate exceeds max |x| (x^H - x would for a huge antisymmetric part)
-    return x + (matrix_transpose(conj(x)) / 2 - x / 2)
+    # intermediate exceeds max |x| (x^H - x would for a huge antisymmetric part). Where an
+    # entry equals its mirror the difference is 0 itself, also where both are infinite
+    # (inf - inf made cholesky([[inf, 1], [1, 2]]) all nan; NumPy's [[inf, 0], [0, 1.41]]):
+    # the tangent there is dx rather than (dx + dx^H) / 2, the same to the decompositions,
+    # which read the Hermitian part of their tangents only.
+    xh = matrix_transpose(conj(x))
+    return x + _ew.select(_ew.eq(xh, x), _st.zeros_like(x), xh / 2 - x / 2)
 
 
 def eigh(x, /, UPLO=None, *, symmetrize_input=None):
