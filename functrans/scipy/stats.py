@@ -836,7 +836,9 @@ def _make_edge():
         if type(dnum) is not SymbolicZero:
             t = linear_call(times, times, (fnp.divide(1.0, s),), dnum)
         if type(ds) is not SymbolicZero:
-            u = linear_call(times, times, (fnp.negative(fnp.divide(out, s)),), ds)
+            # (-num / s^2 by ratio too: its own derivative in s, 2 num / s^3, times an
+            # infinite cotangent is 0 at num = 0 as well)
+            u = linear_call(times, times, (fnp.negative(ratio(out, s)),), ds)
             t = u if t is None else fnp.add(t, u)
         if t is None:
             return out, SymbolicZero.from_primal_value(out)
@@ -854,6 +856,12 @@ _ratio_zero.__doc__ = """``num / s`` whose partials times a tangent or cotangent
 the partial is (``-num / s^2`` at ``num = 0``), whatever the other factor: ``z = (x - loc) /
 scale`` at a support end 0, where the scale does not move ``z`` and the slope (or its
 derivative) may be infinite. Both arguments of one shape."""
+
+
+def _finite_square(p):
+    """``p^2`` where ``p`` is finite, else 0."""
+    fin = p < math.inf
+    return fnp.where(fin, fnp.square(fnp.where(fin, p, 0.0)), 0.0)
 
 
 def _z_at_end(x, loc, s):
@@ -940,23 +948,46 @@ class _Shaped:
         good = self._check(*sh)
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         traced = _traced(x, loc, scale, *shapes)
-        out = self._log_density(x, loc, s, *sh, ends=traced)
-        if not log and traced:
-            # (the density 0 or infinite at an end: its derivatives there, see _end_density)
-            val = fnp.stop_gradient(out)
-            big = val == math.inf
-            z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
-                           fnp.stop_gradient(s))
-            zeros = [(None if at is None else fnp.logical_and(at, val == -math.inf), e)
-                     for at, e in _at_ends(z, *self._support(*sh))]
-            if _may_hold(big) or any(at is not None and _may_hold(at) for at, _ in zeros):
-                return _valid(ok, self._end_density(big, zeros, x, loc, s, sh))
-        return _valid(ok, out if log else fnp.exp(out))
+        out = self._log_density(x, loc, s, *sh)
+        terms = self._end_terms(x, loc, s, sh) if traced else None
+        if log:
+            return _valid(ok, out if terms is None else fnp.add(out, terms))
+        if terms is not None:
+            # (beside exp, not inside: its infinite derivative times exp's own derivatives
+            # in reverse mode was nan)
+            return _valid(ok, fnp.add(self._pdf_of_log(out, x, loc, s, sh), terms))
+        return _valid(ok, self._pdf_of_log(out, x, loc, s, sh) if traced else fnp.exp(out))
 
-    def _log_density(self, x, loc, s, *sh, keep=None, ends=False):
+    def _pdf_of_log(self, out, x, loc, s, sh):
+        """pdf from the log density ``out`` under a derivative: ``exp``, or
+        ``_end_density`` where the density may be 0 or infinite at an end."""
+        val = fnp.stop_gradient(out)
+        big = val == math.inf
+        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                       fnp.stop_gradient(s))
+        zeros = [(None if at is None else fnp.logical_and(at, val == -math.inf), e)
+                 for at, e in _at_ends(z, *self._support(*sh))]
+        if _may_hold(big) or any(at is not None and _may_hold(at) for at, _ in zeros):
+            return self._end_density(big, zeros, x, loc, s, sh)
+        return fnp.exp(out)
+
+    def _end_terms(self, x, loc, s, sh):
+        """The sum of ``_end_log_terms`` at the ends ``x`` sits on, or None."""
+        if not hasattr(self, "_end_power"):
+            return None
+        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                       fnp.stop_gradient(s))
+        out = None
+        for k, (at, _) in enumerate(_at_ends(z, *self._support(*sh))):
+            if at is not None:
+                t = self._end_log_terms(k, at, sh)
+                if t is not None:
+                    out = t if out is None else fnp.add(out, t)
+        return out
+
+    def _log_density(self, x, loc, s, *sh, keep=None):
         """The log density of ``x`` (``-inf`` outside the support); ``keep``: a mask, a
-        point inside the support elsewhere; ``ends``: with ``_end_log_terms`` at the
-        ends (where a derivative may be taken)."""
+        point inside the support elsewhere."""
         z = fnp.divide(fnp.subtract(x, loc), s)
         lo, hi = self._support(*sh)
         if keep is not None:
@@ -969,12 +1000,6 @@ class _Shaped:
             out = fnp.where(inside, self._logpdf(fnp.where(inside, z, self._inner(*sh)), *sh),
                             -math.inf)
             out = fnp.where(fnp.isnan(z), math.nan, out)
-            if ends and hasattr(self, "_end_power"):
-                zv = fnp.stop_gradient(z)
-                for k, (at, _) in enumerate(_at_ends(zv, lo, hi)):
-                    if at is not None:
-                        t = self._end_log_terms(k, at, sh)
-                        out = out if t is None else fnp.add(out, t)
         return fnp.subtract(out, fnp.log(s))
 
     def _end_log_terms(self, k, at, sh):
@@ -1030,15 +1055,14 @@ class _Shaped:
         for at, _ in zeros:
             if at is not None:
                 special = fnp.logical_or(special, at)
-        out = fnp.exp(self._log_density(x, loc, s, *sh, keep=fnp.logical_not(special),
-                                        ends=True))
+        out = fnp.exp(self._log_density(x, loc, s, *sh, keep=fnp.logical_not(special)))
         if _may_hold(big):
             inf = fnp.full(shape, math.inf)
             for i, a in enumerate(args):
                 if not _traced(a):
                     continue
                 _, d = jvp(lambda ai: self._log_density(*fixed[:i], ai, *fixed[i + 1:],
-                                                        keep=big, ends=True),
+                                                        keep=big),
                            (fixed[i],), (fnp.ones_like(fixed[i]),))
                 g = fnp.where(big, fnp.where(d > 0.0, math.inf,
                                              fnp.where(d < 0.0, -math.inf, 0.0)), 0.0)
@@ -1173,14 +1197,15 @@ class _Shaped:
             s_lo, s_hi = fnp.negative(s_lo), fnp.negative(s_hi)
         elif method == "logcdf":
             # (log(1 + w s) = w (s - w s^2 / 2) to second order at the upper end; the
-            # square's derivatives in the shapes are of third order)
+            # square's derivatives in the shapes are of third order; where the density is
+            # infinite q outgrows its square, inf - inf otherwise)
             s_lo = math.inf
             if at_hi is not None:
-                s_hi = fnp.add(s_hi, _edge(w_hi, fnp.multiply(-0.5, fnp.square(p_hi))))
+                s_hi = fnp.add(s_hi, _edge(w_hi, fnp.multiply(-0.5, _finite_square(p_hi))))
         elif method == "logsf":
             if at_lo is not None:
-                s_lo = fnp.negative(fnp.add(s_lo, _edge(w_lo, fnp.multiply(0.5, fnp.square(
-                    p_lo)))))
+                s_lo = fnp.negative(fnp.add(s_lo, _edge(w_lo, fnp.multiply(
+                    0.5, _finite_square(p_lo)))))
             s_hi = -math.inf
         out = None
         for at, w, slope in ((at_lo, w_lo, s_lo), (at_hi, w_hi, s_hi)):
@@ -2666,8 +2691,9 @@ class _Vonmises(_Shaped):
         # (clipped to [0, 1] in value only: the series leaves it by rounding at x = -pi and
         # pi, where clip's derivative 0 was taken: d/dx vonmises.cdf(-pi, 1.5) was 0, the
         # density 0.0127)
-        f_series = fnp.add(f_series, fnp.stop_gradient(
-            fnp.subtract(fnp.clip(f_series, 0.0, 1.0), f_series)))
+        clipped = fnp.clip(f_series, 0.0, 1.0)
+        f_series = (fnp.add(f_series, fnp.stop_gradient(fnp.subtract(clipped, f_series)))
+                    if _traced(f_series) else clipped)
         kb = fnp.where(series, 50.0, kappa)
         f_normal = _special.ndtr(fnp.divide(math.sqrt(2.0 / math.pi) * fnp.sin(0.5 * x),
                                             _special.i0e(kb)))
