@@ -1146,34 +1146,37 @@ class _Shaped:
         default: a density 0 faster than linearly); where infinite, ``q`` is ``-inf``
         at the lower end, ``+inf`` at the upper."""
         from ..api import jvp
-        inner = self._inner(*sh)
         shape = fnp.broadcast_shapes(fnp.shape(z), *[fnp.shape(p) for p in sh])
         fixed = [fnp.stop_gradient(p) for p in sh]
 
         def full(v):
             return fnp.broadcast_to(v, shape)
 
+        # (the density at an end depends on the shapes only: computed on their shape, not
+        # z's, which may be much larger)
+        small = fnp.broadcast_shapes(*[fnp.shape(p) for p in sh])
+        everywhere = fnp.ones(small, dtype=bool)
+
         def end(k, at, e):
             """(w: z - end where at the end, 0 elsewhere (with the end's tangents where it
-            depends on the shapes, truncnorm's); s: the density there with the
-            derivatives above, a point inside elsewhere)"""
+            depends on the shapes, truncnorm's); s: the density at the end with the
+            derivatives above; p: its value)"""
             if at is None:
                 return 0.0, 0.0, 0.0
             w = full(fnp.where(at, fnp.subtract(z, e), 0.0))
-            inner0 = fnp.stop_gradient(inner)
 
             def logp(t, *s):
                 ee = self._support(*s)[k]
                 if type(ee) is not float:
                     ee = fnp.where(fnp.isfinite(ee), ee, 0.0)
-                out = self._logpdf(fnp.where(at, fnp.add(ee, t), inner0), *s)
-                terms = self._end_log_terms(k, at, s)
+                out = self._logpdf(fnp.add(ee, t), *s)
+                terms = self._end_log_terms(k, everywhere, s)
                 return out if terms is None else fnp.add(out, terms)
 
-            zero = fnp.zeros(shape)
-            p = full(fnp.exp(logp(zero, *fixed)))
+            zero = fnp.zeros(small)
+            p = fnp.exp(logp(zero, *fixed))
             positive = p > 0.0
-            s = p
+            s = full(p)
             for i, par in enumerate(sh):
                 if not _traced(par):
                     continue
@@ -1183,12 +1186,12 @@ class _Shaped:
                 g = fnp.where(fnp.isnan(g), 0.0, g)
                 s = fnp.add(s, _edge(full(fnp.subtract(par, fixed[i])), full(g)))
             if _traced(w):
-                _, d = jvp(lambda t: logp(t, *fixed), (zero,), (fnp.ones(shape),))
+                _, d = jvp(lambda t: logp(t, *fixed), (zero,), (fnp.ones(small),))
                 q = fnp.multiply(p, fnp.where(positive, d, 0.0))
-                q = fnp.where(positive, q, full(self._end_dpdf(k, *fixed)))
+                q = fnp.where(positive, q, self._end_dpdf(k, *fixed))
                 q = fnp.where(p == math.inf, -math.inf if k == 0 else math.inf, q)
-                s = fnp.add(s, _edge(w, fnp.multiply(0.5, q)))
-            return w, s, p
+                s = fnp.add(s, _edge(w, full(fnp.multiply(0.5, q))))
+            return w, s, full(p)
 
         (at_lo, _), (at_hi, _) = ats
         w_lo, s_lo, p_lo = end(0, *ats[0])
