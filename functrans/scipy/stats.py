@@ -769,6 +769,40 @@ def _log_betainc(a, b, x, y, p=None, q=None):
 def _make_edge():
     import functools
     from ..custom import SymbolicZero, custom_jvp
+    from ..primitives.linear_call import linear_call
+
+    @custom_jvp
+    def mul0(c, t):
+        """``c * t``, 0 where either is (an infinite slope along a direction that does not
+        move ``w``: a joint jacfwd's other columns; a 0 partial of ``w`` times an infinite
+        cotangent); its derivatives the same products (``dc * t + c * dt``)."""
+        zero = fnp.logical_or(t == 0.0, c == 0.0)
+        # (both factors 0 there: no inf * 0 in the unselected branch's derivatives)
+        return fnp.multiply(fnp.where(zero, 0.0, c), fnp.where(zero, 0.0, t))
+
+    @functools.partial(mul0.defjvp, symbolic_zeros=True)
+    def _(primals, tangents):
+        c, t = primals
+        dc, dt = tangents
+        out = mul0(c, t)
+        tan = None
+        if type(dc) is not SymbolicZero:
+            tan = linear_call(times, times, (t,), dc)
+        if type(dt) is not SymbolicZero:
+            u = linear_call(times, times, (c,), dt)
+            tan = u if tan is None else fnp.add(tan, u)
+        if tan is None:
+            return out, SymbolicZero.from_primal_value(out)
+        return out, tan
+
+    def times(res, t):
+        """``mul0(c, t)``, linear in ``t``: its own transpose."""
+        return mul0(res[0], t)
+
+    def held(res, t):
+        """``w * t``: 0 in value (``w`` is 0), ``t`` as its derivative in ``w`` (whatever
+        ``t``, an infinite one too); its own transpose."""
+        return edge(res[0], t)
 
     @custom_jvp
     def edge(w, slope):
@@ -777,19 +811,64 @@ def _make_edge():
     @functools.partial(edge.defjvp, symbolic_zeros=True)
     def _(primals, tangents):
         w, slope = primals
-        dw = tangents[0]
+        dw, ds = tangents
         out = edge(w, slope)
-        # (nothing where w does not move: the slope may be infinite, inf * 0 is nan)
-        if type(dw) is SymbolicZero:
+        t = None
+        if type(dw) is not SymbolicZero:
+            t = linear_call(times, times, (slope,), dw)
+        if type(ds) is not SymbolicZero:
+            u = linear_call(held, held, (w,), ds)
+            t = u if t is None else fnp.add(t, u)
+        if t is None:
             return out, SymbolicZero.from_primal_value(out)
-        return out, fnp.multiply(slope, dw)
+        return out, t
 
-    return edge
+    @custom_jvp
+    def ratio(num, s):
+        return fnp.divide(num, s)
+
+    @functools.partial(ratio.defjvp, symbolic_zeros=True)
+    def _(primals, tangents):
+        num, s = primals
+        dnum, ds = tangents
+        out = ratio(num, s)
+        t = None
+        if type(dnum) is not SymbolicZero:
+            t = linear_call(times, times, (fnp.divide(1.0, s),), dnum)
+        if type(ds) is not SymbolicZero:
+            # (-num / s^2 by ratio too: its own derivative in s, 2 num / s^3, times an
+            # infinite cotangent is 0 at num = 0 as well)
+            u = linear_call(times, times, (fnp.negative(ratio(out, s)),), ds)
+            t = u if t is None else fnp.add(t, u)
+        if t is None:
+            return out, SymbolicZero.from_primal_value(out)
+        return out, t
+
+    return edge, ratio
 
 
-_edge = _make_edge()
-_edge.__doc__ = """0, with the tangent ``slope * dw``: the one-sided derivative of a cdf-like
-function (``slope``, from inside the support) at a support end ``w = z - end = 0``."""
+_edge, _ratio_zero = _make_edge()
+_edge.__doc__ = """``w * slope`` where ``w`` is 0 (a support end, ``w = z - end``), to every
+order, without ``0 * inf``: 0 in value, with the tangent ``slope * dw + w * dslope`` (the
+first term 0 where ``dw`` is, the second 0 in value, with ``dslope`` as its derivative in
+``w``; each transposed as itself). Both arguments of one shape."""
+_ratio_zero.__doc__ = """``num / s`` whose partials times a tangent or cotangent are 0 where
+the partial is (``-num / s^2`` at ``num = 0``), whatever the other factor: ``z = (x - loc) /
+scale`` at a support end 0, where the scale does not move ``z`` and the slope (or its
+derivative) may be infinite. Both arguments of one shape."""
+
+
+def _finite_square(p):
+    """``p^2`` where ``p`` is finite, else 0."""
+    fin = p < math.inf
+    return fnp.where(fin, fnp.square(fnp.where(fin, p, 0.0)), 0.0)
+
+
+def _z_at_end(x, loc, s):
+    """``(x - loc) / s`` by ``_ratio_zero`` (for the support ends' terms)."""
+    num = fnp.subtract(x, loc)
+    shape = fnp.broadcast_shapes(fnp.shape(num), fnp.shape(s))
+    return _ratio_zero(fnp.broadcast_to(num, shape), fnp.broadcast_to(s, shape))
 
 
 def _may_hold(mask):
@@ -868,8 +947,51 @@ class _Shaped:
         s = fnp.where(scale > 0.0, scale, 1.0)
         good = self._check(*sh)
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
+        traced = _traced(x, loc, scale, *shapes)
+        out = self._log_density(x, loc, s, *sh)
+        terms = self._end_terms(x, loc, s, sh) if traced else None
+        if log:
+            return _valid(ok, out if terms is None else fnp.add(out, terms))
+        if terms is not None:
+            # (beside exp, not inside: its infinite derivative times exp's own derivatives
+            # in reverse mode was nan)
+            return _valid(ok, fnp.add(self._pdf_of_log(out, x, loc, s, sh), terms))
+        return _valid(ok, self._pdf_of_log(out, x, loc, s, sh) if traced else fnp.exp(out))
+
+    def _pdf_of_log(self, out, x, loc, s, sh):
+        """pdf from the log density ``out`` under a derivative: ``exp``, or
+        ``_end_density`` where the density may be 0 or infinite at an end."""
+        val = fnp.stop_gradient(out)
+        big = val == math.inf
+        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                       fnp.stop_gradient(s))
+        zeros = [(None if at is None else fnp.logical_and(at, val == -math.inf), e)
+                 for at, e in _at_ends(z, *self._support(*sh))]
+        if _may_hold(big) or any(at is not None and _may_hold(at) for at, _ in zeros):
+            return self._end_density(big, zeros, x, loc, s, sh)
+        return fnp.exp(out)
+
+    def _end_terms(self, x, loc, s, sh):
+        """The sum of ``_end_log_terms`` at the ends ``x`` sits on, or None."""
+        if not hasattr(self, "_end_power"):
+            return None
+        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                       fnp.stop_gradient(s))
+        out = None
+        for k, (at, _) in enumerate(_at_ends(z, *self._support(*sh))):
+            if at is not None:
+                t = self._end_log_terms(k, at, sh)
+                if t is not None:
+                    out = t if out is None else fnp.add(out, t)
+        return out
+
+    def _log_density(self, x, loc, s, *sh, keep=None):
+        """The log density of ``x`` (``-inf`` outside the support); ``keep``: a mask, a
+        point inside the support elsewhere."""
         z = fnp.divide(fnp.subtract(x, loc), s)
         lo, hi = self._support(*sh)
+        if keep is not None:
+            z = fnp.where(keep, z, self._inner(*sh))
         if type(lo) is float and type(hi) is float and lo == -math.inf and hi == math.inf:
             out = self._logpdf(z, *sh)
         else:
@@ -878,8 +1000,85 @@ class _Shaped:
             out = fnp.where(inside, self._logpdf(fnp.where(inside, z, self._inner(*sh)), *sh),
                             -math.inf)
             out = fnp.where(fnp.isnan(z), math.nan, out)
-        out = fnp.subtract(out, fnp.log(s))
-        return _valid(ok, out if log else fnp.exp(out))
+        return fnp.subtract(out, fnp.log(s))
+
+    def _end_log_terms(self, k, at, sh):
+        """0 in value, or None: where ``z`` sits at the end ``k`` and the density's power
+        there is 0 (``_end_power``: gamma's ``a = 1``, a positive finite density from
+        ``z^(a - 1)``), the one-sided limit of the log density's derivative in a shape
+        that moves the power, ``-inf`` times its sign (``log z`` times ``dm``: the
+        ``xlogy(0, 0)`` of the formula takes 0 for ``log 0``; ``d/da gamma.logpdf(0., a)``
+        at 1 was 0.577, JAX's -inf)."""
+        from ..api import jvp
+        if not hasattr(self, "_end_power"):
+            return None
+        fixed = [fnp.stop_gradient(p) for p in sh]
+        flat = fnp.logical_and(at, self._end_power(k, *fixed)[0] == 0.0)
+        if not _may_hold(flat):
+            return None
+        shape = fnp.broadcast_shapes(fnp.shape(at), *[fnp.shape(p) for p in sh])
+        out = None
+        for i, par in enumerate(sh):
+            if not _traced(par):
+                continue
+            _, dm = jvp(lambda si: self._end_power(k, *fixed[:i], si, *fixed[i + 1:])[0],
+                        (fixed[i],), (fnp.ones_like(fixed[i]),))
+            g = fnp.where(fnp.logical_and(flat, dm != 0.0),
+                          fnp.where(dm > 0.0, -math.inf, math.inf), 0.0)
+            t = _edge(fnp.broadcast_to(fnp.subtract(par, fixed[i]), shape),
+                      fnp.broadcast_to(g, shape))
+            out = t if out is None else fnp.add(out, t)
+        return out
+
+    def _end_density(self, big, zeros, x, loc, s, sh):
+        """pdf under a derivative where the density is infinite or 0 at a support end
+        (``big``; ``zeros``: ``(at, end)`` for the lower and the upper end), with the
+        one-sided limits of its derivatives from inside; elsewhere ``exp`` of the log
+        density as before (the points above moved inside: no derivative of the formula
+        meets them).
+
+        Infinite (``beta.pdf(0., .5, 3.)``): the derivatives ``+-inf`` (0 along an
+        argument the log density does not move with), each computed by forward mode on
+        the log density with the arguments' derivatives stopped and entering as a value
+        (``_edge``). Through ``exp`` of the log density, reverse mode sent the infinite
+        cotangent into each of its terms, and the partials of opposite signs (``xlogy``'s
+        ``log z`` and ``betaln``'s) made ``inf - inf``: jacrev nan where jacfwd gave -inf.
+
+        0 (``beta.pdf(0., 2., 3.)``): 0 along the shapes, and ``_end_dpdf`` (the density's
+        one-sided slope) along ``z``; ``exp(-inf)`` times the log density's infinite
+        derivative was nan in both modes."""
+        from ..api import jvp
+        args = [x, loc, s, *sh]
+        shape = fnp.broadcast_shapes(*[fnp.shape(a) for a in args])
+        fixed = [fnp.stop_gradient(a) for a in args]
+        special = big
+        for at, _ in zeros:
+            if at is not None:
+                special = fnp.logical_or(special, at)
+        out = fnp.exp(self._log_density(x, loc, s, *sh, keep=fnp.logical_not(special)))
+        if _may_hold(big):
+            inf = fnp.full(shape, math.inf)
+            for i, a in enumerate(args):
+                if not _traced(a):
+                    continue
+                _, d = jvp(lambda ai: self._log_density(*fixed[:i], ai, *fixed[i + 1:],
+                                                        keep=big),
+                           (fixed[i],), (fnp.ones_like(fixed[i]),))
+                g = fnp.where(big, fnp.where(d > 0.0, math.inf,
+                                             fnp.where(d < 0.0, -math.inf, 0.0)), 0.0)
+                inf = fnp.add(inf, _edge(fnp.broadcast_to(fnp.subtract(a, fixed[i]), shape),
+                                         fnp.broadcast_to(g, shape)))
+            out = fnp.where(big, inf, out)
+        sd = fixed[2]
+        for k, (at, e) in enumerate(zeros):
+            if at is None or not _may_hold(at):
+                continue
+            z = _z_at_end(x, loc, s)
+            e = e if type(e) is float else fnp.where(fnp.isfinite(e), e, 0.0)
+            w = fnp.broadcast_to(fnp.where(at, fnp.subtract(z, e), 0.0), shape)
+            slope = fnp.where(at, fnp.divide(self._end_dpdf(k, *fixed[3:]), sd), 0.0)
+            out = fnp.where(at, _edge(w, fnp.broadcast_to(slope, shape)), out)
+        return out
 
     def _distribution(self, method, x, shapes, loc, scale):
         """cdf, sf, logcdf or logsf: ``_cdf(z, *shapes)`` / ``_sf(z, *shapes)`` inside the
@@ -917,91 +1116,121 @@ class _Shaped:
         if _traced(x, loc, scale, *shapes):
             ats = _at_ends(z, lo, hi)
             if _may_be_at_end(ats):
-                # z without the scale's tangent (-z / scale, 0 at an end 0), for the ends
-                # 0 where the slope is infinite: inf * 0 was nan (d/dscale of
-                # gamma.logcdf(0., .5, 0., scale), -inf at every scale: 0; forward inf * 0,
-                # reverse an infinite cotangent through the division's 0 partial)
-                z0 = fnp.divide(fnp.subtract(x, loc), fnp.stop_gradient(s))
-                ends = fnp.add(ends, self._end_slopes(method, z, ats, sh, z0))
+                # z whose partial in the scale (-z / scale, 0 at an end 0) times an
+                # infinite slope or cotangent is 0: inf * 0 was nan (d/dscale of
+                # gamma.logcdf(0., .5, 0., scale), -inf at every scale: 0)
+                ends = fnp.add(ends, self._end_slopes(method, _z_at_end(x, loc, s), ats, sh))
         out = fnp.where(inside, out, ends)
         return _valid(fnp.logical_and(ok, z == z), out)
 
-    def _end_slopes(self, method, z, ats, sh, z0=None):
-        """0 in value, with the one-sided derivative from inside the support at a finite end
-        ``z = lo`` or ``z = hi`` (0 beyond): ``pdf`` of the end for cdf (``-pdf`` for sf),
-        the same over the value 1 for the log of the one that is 1 there, and ``+-inf`` for
-        the log of the one that is 0 there (``pdf / cdf`` grows without bound) -- as
-        ``expon`` and ``uniform``, and JAX's formulas where they give the derivative.
-        ``ats``: ``(at, end)`` for the lower and the upper end, ``(None, None)`` for an
-        infinite one (from ``_at_ends``).
+    def _end_slopes(self, method, z, ats, sh):
+        """0 in value, with the one-sided derivatives from inside the support at a finite
+        end ``z = lo`` or ``z = hi`` (0 beyond), to second order: near the end the cdf is
+        ``w h + w^2 q / 2`` (``w = z - end``, ``h(shapes)`` the density at the end, ``q``
+        its one-sided derivative in z), written ``_edge(w, s)`` (``w * s`` without ``0 *
+        inf``) with ``s = h + _edge(w, q / 2)``: cdf ``s``, sf ``-s``, logcdf at the
+        upper end ``s - _edge(w, h^2 / 2)`` (``log(1 + w s)`` to second order), logsf at
+        the lower end ``-(s + _edge(w, h^2 / 2))``, and ``+-inf`` for the log of the one
+        that is 0 there (``pdf / cdf`` grows without bound) -- as ``expon`` and
+        ``uniform``, and JAX's formulas where they give the derivative. ``z``: from
+        ``_z_at_end``; ``ats``: ``(at, end)`` for the lower and the upper end, ``(None,
+        None)`` for an infinite one (from ``_at_ends``).
 
-        The density is taken at ``z`` where it sits at the end (the same value), so that
-        the slope's own derivative in ``z`` is the density's from inside: the second
-        derivative at the end is the one-sided one, ``pdf'`` for cdf (``hessian(gamma.cdf)
-        (0., 1.)`` -1, was 0), ``pdf' - pdf^2`` for logcdf at the upper end (the 1 below
-        ``pdf`` moves as ``1 - sf``). Only where the density at the end is positive and
-        finite (one more density where some element is so): where it is 0 or infinite
-        ``pdf' = pdf (log pdf)'`` would be ``0 * inf``, whatever the one-sided limit
-        (gamma's a = 2 has 1; a > 2, 0), and the slope's derivative in z stays 0, as
-        before. Elsewhere the density is taken at a point inside (its derivatives in the
-        shapes may be infinite at the end: 0 * inf would be nan in reverse mode)."""
-        inner = self._inner(*sh)
+        ``h``'s derivatives in the shapes (their one-sided limits, the mixed second
+        derivatives in either order: ``hessian(pareto.cdf)`` at 1 was [[-6, 1], [0, 0]])
+        and ``q`` are computed here, by forward mode on the density at the end with the
+        shapes' derivatives stopped, and enter as values: the density's own graph never
+        meets a derivative at the end, where its partials may be infinite (``log z`` at 0)
+        and a cotangent 0 there (reverse mode) would be nan. Where the density is 0 at the
+        end its shape derivatives are 0 and ``q`` is the subclass's ``_end_dpdf`` (0 by
+        default: a density 0 faster than linearly); where infinite, ``q`` is ``-inf``
+        at the lower end, ``+inf`` at the upper."""
+        from ..api import jvp
+        shape = fnp.broadcast_shapes(fnp.shape(z), *[fnp.shape(p) for p in sh])
+        fixed = [fnp.stop_gradient(p) for p in sh]
 
-        def end(at, e):
-            """(w: z - end where at the end, a stand-in elsewhere (with the end's tangents
-            where it depends on the shapes, truncnorm's); the density there, or 0)"""
+        def full(v):
+            return fnp.broadcast_to(v, shape)
+
+        # (the density at an end depends on the shapes only: computed on their shape, not
+        # z's, which may be much larger)
+        small = fnp.broadcast_shapes(*[fnp.shape(p) for p in sh])
+        everywhere = fnp.ones(small, dtype=bool)
+
+        def end(k, at, e):
+            """(w: z - end where at the end, 0 elsewhere (with the end's tangents where it
+            depends on the shapes, truncnorm's); s: the density at the end with the
+            derivatives above; p: its value)"""
             if at is None:
-                return 0.0, 0.0
-            e = e if type(e) is float else fnp.where(fnp.isfinite(e), e, 0.0)
-            # (a Python-number end as an array of z's backend: _logpdf may compare it)
-            es = fnp.where(at, fnp.full_like(z, e) if type(e) is float else e, inner)
-            p = fnp.exp(self._logpdf(es, *sh))
-            # the density at z itself where it is positive and finite at the end (z is
-            # there: the same value); the others keep a point whose derivatives in z are
-            # none (reverse mode would meet 0 * inf through the unselected branch)
-            moving = fnp.logical_and(at, fnp.stop_gradient(
-                fnp.logical_and(p > 0.0, p < math.inf)))
-            if _may_hold(moving):
-                p_z = fnp.exp(self._logpdf(fnp.where(moving, z, inner), *sh))
-                p = fnp.where(moving, p_z, p)
-            return fnp.where(at, fnp.subtract(z, e), 0.0), p
+                return 0.0, 0.0, 0.0
+            w = full(fnp.where(at, fnp.subtract(z, e), 0.0))
+
+            def logp(t, *s):
+                ee = self._support(*s)[k]
+                if type(ee) is not float:
+                    ee = fnp.where(fnp.isfinite(ee), ee, 0.0)
+                out = self._logpdf(fnp.add(ee, t), *s)
+                terms = self._end_log_terms(k, everywhere, s)
+                return out if terms is None else fnp.add(out, terms)
+
+            zero = fnp.zeros(small)
+            p = fnp.exp(logp(zero, *fixed))
+            positive = p > 0.0
+            s = full(p)
+            for i, par in enumerate(sh):
+                if not _traced(par):
+                    continue
+                _, d = jvp(lambda si: logp(zero, *fixed[:i], si, *fixed[i + 1:]),
+                           (fixed[i],), (fnp.ones_like(fixed[i]),))
+                g = fnp.where(positive, fnp.multiply(p, fnp.where(positive, d, 0.0)), 0.0)
+                g = fnp.where(fnp.isnan(g), 0.0, g)
+                s = fnp.add(s, _edge(full(fnp.subtract(par, fixed[i])), full(g)))
+            if _traced(w):
+                _, d = jvp(lambda t: logp(t, *fixed), (zero,), (fnp.ones(small),))
+                q = fnp.multiply(p, fnp.where(positive, d, 0.0))
+                q = fnp.where(positive, q, self._end_dpdf(k, *fixed))
+                q = fnp.where(p == math.inf, -math.inf if k == 0 else math.inf, q)
+                s = fnp.add(s, _edge(w, full(fnp.multiply(0.5, q))))
+            return w, s, full(p)
 
         (at_lo, _), (at_hi, _) = ats
-        w_lo, p_lo = end(*ats[0])
-        w_hi, p_hi = end(*ats[1])
-        if method == "cdf":
-            s_lo, s_hi = p_lo, p_hi
-        elif method == "sf":
-            s_lo, s_hi = fnp.negative(p_lo), fnp.negative(p_hi)
+        w_lo, s_lo, p_lo = end(0, *ats[0])
+        w_hi, s_hi, p_hi = end(1, *ats[1])
+        if method == "sf":
+            s_lo, s_hi = fnp.negative(s_lo), fnp.negative(s_hi)
         elif method == "logcdf":
-            # (pdf / cdf at the upper end, cdf = 1 - sf moving as sf's own end term)
+            # (log(1 + w s) = w (s - w s^2 / 2) to second order at the upper end; the
+            # square's derivatives in the shapes are of third order; where the density is
+            # infinite q outgrows its square, inf - inf otherwise)
             s_lo = math.inf
-            s_hi = (0.0 if at_hi is None else
-                    fnp.divide(p_hi, fnp.subtract(1.0, _edge(w_hi, fnp.negative(p_hi)))))
-        else:
-            s_lo = (0.0 if at_lo is None else
-                    fnp.negative(fnp.divide(p_lo, fnp.subtract(1.0, _edge(w_lo, p_lo)))))
+            if at_hi is not None:
+                s_hi = fnp.add(s_hi, _edge(w_hi, fnp.multiply(-0.5, _finite_square(p_hi))))
+        elif method == "logsf":
+            if at_lo is not None:
+                s_lo = fnp.negative(fnp.add(s_lo, _edge(w_lo, fnp.multiply(
+                    0.5, _finite_square(p_lo)))))
             s_hi = -math.inf
         out = None
-        for at, w, slope, e in ((at_lo, w_lo, s_lo, ats[0][1]), (at_hi, w_hi, s_hi, ats[1][1])):
+        for at, w, slope in ((at_lo, w_lo, s_lo), (at_hi, w_hi, s_hi)):
             if at is None:
                 continue
-            if z0 is not None and type(e) is float and e == 0.0:
-                # (at an end 0 where the slope is infinite, z0: z without the scale's
-                # tangent, 0 there; all of it where no finite slope is at the end, so
-                # that the tangent is a symbolic zero where x and loc do not move)
-                w0 = fnp.where(at, z0, 0.0)
-                if type(slope) is float:
-                    w = w0 if math.isinf(slope) else w
-                else:
-                    inf = fnp.isinf(fnp.stop_gradient(slope))
-                    if not _may_hold(fnp.logical_and(at, fnp.logical_not(inf))):
-                        w = w0
-                    elif _may_hold(fnp.logical_and(at, inf)):
-                        w = fnp.where(inf, w0, w)
-            t = _edge(w, fnp.where(at, slope, 0.0))
+            t = _edge(w, full(fnp.where(at, slope, 0.0)))
             out = t if out is None else fnp.add(out, t)
         return out
+
+    def _end_dpdf(self, k, *shapes):
+        """The one-sided derivative in z of the standard density at the end ``k`` (0: the
+        lower, 1: the upper) where the density is 0 there: 0 unless the subclass says
+        otherwise (``_end_power(k, *shapes)``: ``(m, log c)``, the density ``c |z -
+        end|^m`` there; the derivative 0 for ``m > 1``, ``+-c`` for ``m = 1`` and ``+-inf``
+        for ``0 < m < 1``)."""
+        power = getattr(self, "_end_power", None)
+        if power is None:
+            return 0.0
+        m, log_c = power(k, *shapes)
+        sign = 1.0 if k == 0 else -1.0
+        return fnp.where(m > 1.0, 0.0, fnp.where(m == 1.0, fnp.multiply(sign, fnp.exp(log_c)),
+                                                  sign * math.inf))
 
     def _quantile(self, method, q, shapes, loc, scale):
         """ppf or isf: ``loc + scale * _ppf(q, *shapes)`` (``_isf``) for ``q`` in [0, 1] and
@@ -1205,6 +1434,9 @@ class _Gamma(_Shaped):
         # one lost 1e-6 relative at a = z = 1e10)
         return _log_poisson_term(a - 1.0, z)
 
+    def _end_power(self, k, a):
+        return a - 1.0, fnp.negative(_special.gammaln(a))
+
 
 class _Chi2(_Shaped):
     """The chi-squared distribution with ``df`` degrees of freedom, as
@@ -1249,6 +1481,9 @@ class _Chi2(_Shaped):
     def _logpdf(self, z, df):
         # gamma's density at z / 2 with a = df / 2, halved
         return _log_poisson_term(0.5 * df - 1.0, 0.5 * z) - _LOG_2
+
+    def _end_power(self, k, df):
+        return 0.5 * df - 1.0, fnp.subtract(-_LOG_2 * (0.5 * df), _special.gammaln(0.5 * df))
 
 
 class _Beta(_Shaped):
@@ -1326,6 +1561,9 @@ class _Beta(_Shaped):
         zf = fnp.where(far, z, 0.5)
         dev = _log_beta_density(a, b, zf, 1.0 - zf, fnp.log(zf), fnp.log1p(fnp.negative(zf)))
         return dev if direct is None else fnp.where(far, dev, direct)
+
+    def _end_power(self, k, a, b):
+        return (a if k == 0 else b) - 1.0, fnp.negative(_special.betaln(a, b))
 
 
 def _log_small_beta_root(a, b, log_p, v):
@@ -1514,6 +1752,11 @@ class _F(_Shaped):
                              _special.betaln(hn, hm))
         return fnp.subtract(fnp.add(const, _special.xlogy(hn - 1.0, z)),
                             fnp.multiply(hn + hm, fnp.log(fnp.add(m, fnp.multiply(n, z)))))
+
+    def _end_power(self, k, n, m):
+        hn = 0.5 * n
+        return hn - 1.0, fnp.subtract(fnp.subtract(_special.xlogy(hn, n), _special.xlogy(hn, m)),
+                                      _special.betaln(hn, 0.5 * m))
 
 
 t = _shaped_methods(_T, "Student's t", ("df",))
@@ -2103,6 +2346,9 @@ class _WeibullMin(_Shaped):
         out = fnp.subtract(fnp.add(fnp.log(c), _special.xlogy(c - 1.0, zs)), fnp.pow(zs, c))
         return fnp.where(fin, out, -math.inf)
 
+    def _end_power(self, k, c):
+        return c - 1.0, fnp.log(c)
+
     def _cdf(self, z, c):
         return -fnp.expm1(-fnp.pow(z, c))
 
@@ -2444,8 +2690,13 @@ class _Vonmises(_Shaped):
                                  else fnp.add(fnp.sin(n * x) / n, v))
             r = fnp.where(active, r_new, 0.0)
             v = fnp.where(active, v_new, 0.0)
-        f_series = fnp.clip(fnp.add(0.5 + x / (2.0 * math.pi),
-                                    fnp.divide(fnp.where(pos, v, 0.0), math.pi)), 0.0, 1.0)
+        f_series = fnp.add(0.5 + x / (2.0 * math.pi), fnp.divide(fnp.where(pos, v, 0.0), math.pi))
+        # (clipped to [0, 1] in value only: the series leaves it by rounding at x = -pi and
+        # pi, where clip's derivative 0 was taken: d/dx vonmises.cdf(-pi, 1.5) was 0, the
+        # density 0.0127)
+        clipped = fnp.clip(f_series, 0.0, 1.0)
+        f_series = (fnp.add(f_series, fnp.stop_gradient(fnp.subtract(clipped, f_series)))
+                    if _traced(f_series) else clipped)
         kb = fnp.where(series, 50.0, kappa)
         f_normal = _special.ndtr(fnp.divide(math.sqrt(2.0 / math.pi) * fnp.sin(0.5 * x),
                                             _special.i0e(kb)))
