@@ -1076,8 +1076,14 @@ class _Shaped:
             z = _z_at_end(x, loc, s)
             e = e if type(e) is float else fnp.where(fnp.isfinite(e), e, 0.0)
             w = fnp.broadcast_to(fnp.where(at, fnp.subtract(z, e), 0.0), shape)
-            slope = fnp.where(at, fnp.divide(self._end_dpdf(k, *fixed[3:]), sd), 0.0)
-            out = fnp.where(at, _edge(w, fnp.broadcast_to(slope, shape)), out)
+            # pdf = f(z) / scale = w f'/scale + w^2 f''/(2 scale) near the end: the first
+            # term's 1/scale traced (d2/dx dscale is -2 f' / scale^3; the stopped scale
+            # gave half of it), the second's of third order in the scale
+            slope = fnp.divide(fnp.where(at, self._end_dpdf(k, *fixed[3:]), 0.0), s)
+            curv = fnp.where(at, fnp.divide(self._end_d2pdf(k, *fixed[3:]), sd), 0.0)
+            slope = fnp.add(fnp.broadcast_to(slope, shape),
+                            _edge(w, fnp.broadcast_to(fnp.multiply(0.5, curv), shape)))
+            out = fnp.where(at, _edge(w, slope), out)
         return out
 
     def _distribution(self, method, x, shapes, loc, scale):
@@ -1231,6 +1237,23 @@ class _Shaped:
         sign = 1.0 if k == 0 else -1.0
         return fnp.where(m > 1.0, 0.0, fnp.where(m == 1.0, fnp.multiply(sign, fnp.exp(log_c)),
                                                   sign * math.inf))
+
+    def _end_d2pdf(self, k, *shapes):
+        """The one-sided second derivative in z of the standard density at the end ``k``
+        where the density is 0 there: 0 unless ``_end_power`` says otherwise. Near the end
+        the density is ``c |w|^m exp(r(w))`` (``w = z - end``, ``r(0) = 0``): the second
+        derivative 0 for ``m > 2``, ``2 c`` for ``m = 2``, ``+inf`` for ``1 < m < 2``,
+        ``-inf`` for ``0 < m < 1`` and ``+-2 c r'(0)`` for ``m = 1`` (+ at the lower end, - at the upper; ``r'(0)`` from
+        the subclass's ``_end_dlog(k, *shapes)``)."""
+        power = getattr(self, "_end_power", None)
+        if power is None:
+            return 0.0
+        m, log_c = power(k, *shapes)
+        c = fnp.exp(log_c)
+        sign = 2.0 if k == 0 else -2.0
+        one = fnp.multiply(sign, fnp.multiply(c, self._end_dlog(k, *shapes)))
+        return fnp.where(m > 2.0, 0.0, fnp.where(m == 2.0, fnp.multiply(2.0, c), fnp.where(
+            m > 1.0, math.inf, fnp.where(m < 1.0, -math.inf, one))))
 
     def _quantile(self, method, q, shapes, loc, scale):
         """ppf or isf: ``loc + scale * _ppf(q, *shapes)`` (``_isf``) for ``q`` in [0, 1] and
@@ -1437,6 +1460,10 @@ class _Gamma(_Shaped):
     def _end_power(self, k, a):
         return a - 1.0, fnp.negative(_special.gammaln(a))
 
+    def _end_dlog(self, k, a):
+        # log density - (a - 1) log z = -z - gammaln(a)
+        return -1.0
+
 
 class _Chi2(_Shaped):
     """The chi-squared distribution with ``df`` degrees of freedom, as
@@ -1484,6 +1511,10 @@ class _Chi2(_Shaped):
 
     def _end_power(self, k, df):
         return 0.5 * df - 1.0, fnp.subtract(-_LOG_2 * (0.5 * df), _special.gammaln(0.5 * df))
+
+    def _end_dlog(self, k, df):
+        # log density - (df/2 - 1) log z = -z / 2 + const
+        return -0.5
 
 
 class _Beta(_Shaped):
@@ -1564,6 +1595,10 @@ class _Beta(_Shaped):
 
     def _end_power(self, k, a, b):
         return (a if k == 0 else b) - 1.0, fnp.negative(_special.betaln(a, b))
+
+    def _end_dlog(self, k, a, b):
+        # the other factor: (b - 1) log(1 - w) at 0, (a - 1) log(1 + w) at 1 (w = z - 1)
+        return fnp.subtract(1.0, b) if k == 0 else fnp.subtract(a, 1.0)
 
 
 def _log_small_beta_root(a, b, log_p, v):
@@ -1757,6 +1792,10 @@ class _F(_Shaped):
         hn = 0.5 * n
         return hn - 1.0, fnp.subtract(fnp.subtract(_special.xlogy(hn, n), _special.xlogy(hn, m)),
                                       _special.betaln(hn, 0.5 * m))
+
+    def _end_dlog(self, k, n, m):
+        # -(n + m)/2 log(1 + n z / m): its derivative at 0
+        return fnp.divide(fnp.multiply(-0.5, fnp.multiply(fnp.add(n, m), n)), m)
 
 
 t = _shaped_methods(_T, "Student's t", ("df",))
@@ -2348,6 +2387,10 @@ class _WeibullMin(_Shaped):
 
     def _end_power(self, k, c):
         return c - 1.0, fnp.log(c)
+
+    def _end_dlog(self, k, c):
+        # -z^c: its derivative at 0 is 0 where m = c - 1 is 1
+        return 0.0
 
     def _cdf(self, z, c):
         return -fnp.expm1(-fnp.pow(z, c))

@@ -1,0 +1,98 @@
+"""stats: pdf's second derivatives at a support end where the density is 0 (helper
+stats4_33).
+
+The references are the one-sided limits from inside the support, closed forms derived in
+the comments (and checked against central differences of SciPy-free closed forms at
+points just inside)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import functrans as ft
+from functrans.scipy import stats
+
+ORDERS = {
+    "hessian": ft.hessian,
+    "fwd-rev": lambda f: ft.jacfwd(ft.jacrev(f)),
+    "rev-fwd": lambda f: ft.jacrev(ft.jacfwd(f)),
+    "grad-grad": lambda f: ft.grad(ft.grad(f)),
+}
+
+# (name, pdf as a function of x, the end, the one-sided limit of d^2/dx^2 pdf there)
+CASES = [
+    # gamma(3): x^2 e^-x / 2; (x^2 e^-x)'' = e^-x (2 - 4x + x^2) -> 2; / 2 -> 1 (was 0)
+    ("gamma a=3", lambda x: stats.gamma.pdf(x, 3.0), 0.0, 1.0),
+    # gamma(2): x e^-x; (x e^-x)'' = e^-x (x - 2) -> -2 (was 0)
+    ("gamma a=2", lambda x: stats.gamma.pdf(x, 2.0), 0.0, -2.0),
+    # gamma(1.5): x^.5 e^-x / Gamma(1.5): the -x^-1.5 / 4 term -> -inf
+    ("gamma a=1.5", lambda x: stats.gamma.pdf(x, 1.5), 0.0, -math.inf),
+    # gamma(2.5): x^1.5 e^-x / Gamma(2.5): the 3 x^-.5 / 4 term -> +inf
+    ("gamma a=2.5", lambda x: stats.gamma.pdf(x, 2.5), 0.0, math.inf),
+    # beta(3, 1.5) at 1: 1/B (1 - x)^.5 x^2: the -(1 - x)^-1.5 / 4 term -> -inf
+    ("beta upper m=.5", lambda x: stats.beta.pdf(x, 3.0, 1.5), 1.0, -math.inf),
+    # gamma(4): x^3 e^-x / 6: '' = 6x / 6 + ... -> 0
+    ("gamma a=4", lambda x: stats.gamma.pdf(x, 4.0), 0.0, 0.0),
+    # beta(2, 3): 12 x (1 - x)^2 = 12 (x - 2x^2 + x^3); '' = 12 (-4 + 6x) -> -48
+    ("beta lower", lambda x: stats.beta.pdf(x, 2.0, 3.0), 0.0, -48.0),
+    # beta(3, 2): 12 x^2 (1 - x) = 12 (x^2 - x^3); '' = 12 (2 - 6x) -> -48 at 1
+    ("beta upper", lambda x: stats.beta.pdf(x, 3.0, 2.0), 1.0, -48.0),
+    # beta(2, 3) upper end: 12 x (1 - x)^2, '' = 12 (-4 + 6x) -> 24 at 1
+    ("beta upper m=2", lambda x: stats.beta.pdf(x, 2.0, 3.0), 1.0, 24.0),
+    # weibull_min(2): 2x e^(-x^2); '' = 2 e^(-x^2) (4x^3 - 6x) -> 0
+    ("weibull_min c=2", lambda x: stats.weibull_min.pdf(x, 2.0), 0.0, 0.0),
+    # weibull_min(3): 3x^2 e^(-x^3); '' -> 6
+    ("weibull_min c=3", lambda x: stats.weibull_min.pdf(x, 3.0), 0.0, 6.0),
+    # chi2(4): x e^(-x/2) / 4; (x e^(-x/2))'' = e^(-x/2) (x/4 - 1) -> -1; / 4
+    ("chi2 df=4", lambda x: stats.chi2.pdf(x, 4.0), 0.0, -0.25),
+    # f(4, 6): c x (1 + 2x/3)^-5, c = (4/6)^2 / B(2, 3) = 16/3; '' -> 2 c (-5 * 2/3) = -320/9
+    ("f dfn=4", lambda x: stats.f.pdf(x, 4.0, 6.0), 0.0, -320.0 / 9.0),
+    # gamma(2) with loc 1 and scale 2: f((x - 1) / 2) / 2, '' = f''(0) / 2^3 = -1/4
+    ("gamma loc scale", lambda x: stats.gamma.pdf(x, 2.0, 1.0, 2.0), 1.0, -0.25),
+]
+
+
+@pytest.mark.parametrize("order", list(ORDERS))
+@pytest.mark.parametrize("name,f,x,want", CASES, ids=[c[0] for c in CASES])
+def test_pdf_second_derivative_at_a_zero_end(order, name, f, x, want):
+    with np.errstate(all="ignore"):
+        got = float(ORDERS[order](f)(x))
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
+def _fd2(f, x, h):
+    return (f(x + 2 * h) - 2 * f(x + h) + f(x)) / (h * h)
+
+
+@pytest.mark.parametrize("name,f,x,want", [c for c in CASES if math.isfinite(c[3])],
+                         ids=[c[0] for c in CASES if math.isfinite(c[3])])
+def test_references_by_differences(name, f, x, want):
+    # the limits above against one-sided second differences from inside (error O(h))
+    h = 1e-4 if x == 0.0 or name.endswith("scale") else -1e-4
+    g = lambda t: float(f(t))  # noqa: E731
+    assert _fd2(g, x, h) == pytest.approx(want, rel=1e-2, abs=1e-2)
+
+
+def test_pdf_mixed_x_scale_at_a_zero_end():
+    # gamma(2) with scale s: (x / s^2) e^(-x/s); d/dx -> 1/s^2 at 0, d/ds d/dx -> -2/s^3
+    # (was -1/s^3: the scale in the slope was held fixed); d^2/ds^2 -> 0
+    f = lambda x, s: stats.gamma.pdf(x, 2.0, 0.0, s)  # noqa: E731
+    want = [[-2.0 / 8.0, -2.0 / 8.0], [-2.0 / 8.0, 0.0]]
+    for order in ("hessian", "fwd-rev", "rev-fwd"):
+        g = {"hessian": ft.hessian(f, argnums=(0, 1)),
+             "fwd-rev": ft.jacfwd(ft.jacrev(f, argnums=(0, 1)), argnums=(0, 1)),
+             "rev-fwd": ft.jacrev(ft.jacfwd(f, argnums=(0, 1)), argnums=(0, 1))}[order]
+        with np.errstate(all="ignore"):
+            got = np.array(g(0.0, 2.0), dtype=float)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, err_msg=order)
+
+
+def test_values_and_first_derivatives_unchanged():
+    # gamma(2): pdf 0 at 0, slope 1; beta(2, 3): slope 12
+    x = np.array([0.0, 0.5, 1.0])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(ft.vmap(ft.grad(lambda t: stats.gamma.pdf(t, 2.0)))(x),
+                                   np.exp(-x) * (1 - x), rtol=1e-12, atol=1e-15)
+        assert float(ft.grad(lambda t: stats.beta.pdf(t, 2.0, 3.0))(0.0)) == 12.0
+        assert float(stats.gamma.pdf(0.0, 2.0)) == 0.0
