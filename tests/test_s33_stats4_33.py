@@ -96,3 +96,72 @@ def test_values_and_first_derivatives_unchanged():
                                    np.exp(-x) * (1 - x), rtol=1e-12, atol=1e-15)
         assert float(ft.grad(lambda t: stats.beta.pdf(t, 2.0, 3.0))(0.0)) == 12.0
         assert float(stats.gamma.pdf(0.0, 2.0)) == 0.0
+
+
+def _phi(t):
+    return math.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi)
+
+
+def _Phi(t):
+    return 0.5 * math.erfc(-t / math.sqrt(2.0))
+
+
+# derivatives in a shape of logcdf at the lower end / logsf at the upper, where the value is
+# -inf, with x held at the end: near it the probability is c |w|^(m + 1) / (m + 1), so the
+# one-sided limit is dm log|w| + d log c - dm / (m + 1): -inf * sign(dm), else d log c
+_Z = _Phi(2.0) - _Phi(-1.0)
+LOG_CASES = [
+    # pareto: log(1 - x^-b); d/db = x^-b log x / (1 - x^-b) -> 1/b at x = 1 (was -0.0)
+    ("pareto", lambda b: stats.pareto.logcdf(1.0, b), 2.0, 0.5),
+    # gamma: log(x^a / Gamma(a + 1)) + o(1); d/da = log x - digamma(a + 1) -> -inf (was 0)
+    ("gamma a=2", lambda a: stats.gamma.logcdf(0.0, a), 2.0, -math.inf),
+    ("gamma a=1", lambda a: stats.gamma.logcdf(0.0, a), 1.0, -math.inf),
+    ("gamma a=.5", lambda a: stats.gamma.logcdf(0.0, a), 0.5, -math.inf),
+    # beta(2, b) at 0: log(x^2 / (2 B(2, b))); d/db = digamma(2 + b) - digamma(b)
+    # = 1/b + 1/(b + 1) = 7/12 at b = 3 (was 0)
+    ("beta logcdf b", lambda b: stats.beta.logcdf(0.0, 2.0, b), 3.0, 7.0 / 12.0),
+    # beta(a, 3) logsf at 1: log((1 - x)^3 / (3 B(a, 3))); d/da = digamma(a + 3) -
+    # digamma(a) = 1/a + 1/(a + 1) + 1/(a + 2) = 13/12 at a = 2 (was 0)
+    ("beta logsf a", lambda a: stats.beta.logsf(1.0, a, 3.0), 2.0, 13.0 / 12.0),
+    # beta(a, 3) logcdf at 0 in a: a log x + ...: -inf
+    ("beta logcdf a", lambda a: stats.beta.logcdf(0.0, a, 3.0), 2.0, -math.inf),
+    # truncnorm(-1, 2) logcdf at x = -1 in b: log(Phi(x) - Phi(a)) - log Z; d/db =
+    # -phi(b) / Z (was 0)
+    ("truncnorm logcdf b", lambda b: stats.truncnorm.logcdf(-1.0, -1.0, b), 2.0,
+     -_phi(2.0) / _Z),
+    # truncnorm(-1, 2) logsf at x = 2 in a: log(Phi(b) - Phi(x)) - log Z; d/da = phi(a) / Z
+    ("truncnorm logsf a", lambda a: stats.truncnorm.logsf(2.0, a, 2.0), -1.0,
+     _phi(-1.0) / _Z),
+]
+
+
+@pytest.mark.parametrize("mode", ["grad", "jacfwd"])
+@pytest.mark.parametrize("name,f,p,want", LOG_CASES, ids=[c[0] for c in LOG_CASES])
+def test_log_probability_shape_derivative_at_its_minus_inf_end(mode, name, f, p, want):
+    with np.errstate(all="ignore"):
+        got = float((ft.grad if mode == "grad" else ft.jacfwd)(f)(p))
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_log_probability_references_by_differences():
+    # the finite limits above against central differences in the shape at x 1e-7 inside
+    h = 1e-5
+    for f, p, want in [
+            (lambda b: stats.pareto.logcdf(1.0 + 1e-7, b), 2.0, 0.5),
+            (lambda b: stats.beta.logcdf(1e-7, 2.0, b), 3.0, 7.0 / 12.0),
+            (lambda a: stats.beta.logsf(1.0 - 1e-7, a, 3.0), 2.0, 13.0 / 12.0),
+            (lambda b: stats.truncnorm.logcdf(-1.0 + 1e-7, -1.0, b), 2.0, -_phi(2.0) / _Z)]:
+        d = (float(f(p + h)) - float(f(p - h))) / (2 * h)
+        assert d == pytest.approx(want, rel=1e-5)
+
+
+def test_log_probability_shape_derivative_vectorised_and_jit():
+    # an array x with one point at the end: the others keep the formula's derivative
+    # (pareto: d/db log(1 - x^-b) = x^-b log x / (1 - x^-b) at x = 2; 1/b at x = 1)
+    x = np.array([1.0, 2.0])
+    want = [0.5, 2.0 ** -2 * math.log(2.0) / (1.0 - 2.0 ** -2)]
+    with np.errstate(all="ignore"):
+        for g in (ft.jacfwd, ft.jacrev):
+            np.testing.assert_allclose(g(lambda b: stats.pareto.logcdf(x, b))(2.0), want,
+                                       rtol=1e-12)
+        assert float(ft.jit(ft.grad(lambda b: stats.pareto.logcdf(1.0, b)))(2.0)) == 0.5

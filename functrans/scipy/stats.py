@@ -1163,12 +1163,14 @@ class _Shaped:
         small = fnp.broadcast_shapes(*[fnp.shape(p) for p in sh])
         everywhere = fnp.ones(small, dtype=bool)
 
-        def end(k, at, e):
+        def end(k, at, e, log_zero=False):
             """(w: z - end where at the end, 0 elsewhere (with the end's tangents where it
             depends on the shapes, truncnorm's); s: the density at the end with the
-            derivatives above; p: its value)"""
+            derivatives above; p: its value); with ``log_zero`` (the log of the
+            probability that is 0 at this end) the shapes' terms of ``_end_log_shape``
+            (or None) in place of s."""
             if at is None:
-                return 0.0, 0.0, 0.0
+                return 0.0, None if log_zero else 0.0, 0.0
             w = full(fnp.where(at, fnp.subtract(z, e), 0.0))
 
             def logp(t, *s):
@@ -1183,14 +1185,23 @@ class _Shaped:
             p = fnp.exp(logp(zero, *fixed))
             positive = p > 0.0
             s = full(p)
+            lg = None
             for i, par in enumerate(sh):
                 if not _traced(par):
                     continue
                 _, d = jvp(lambda si: logp(zero, *fixed[:i], si, *fixed[i + 1:]),
                            (fixed[i],), (fnp.ones_like(fixed[i]),))
+                if log_zero:
+                    gl = self._end_log_shape(k, i, fixed, p, d)
+                    t = _edge(full(fnp.subtract(par, fixed[i])), full(fnp.where(at, gl, 0.0)))
+                    lg = t if lg is None else fnp.add(lg, t)
+                    continue
                 g = fnp.where(positive, fnp.multiply(p, fnp.where(positive, d, 0.0)), 0.0)
                 g = fnp.where(fnp.isnan(g), 0.0, g)
                 s = fnp.add(s, _edge(full(fnp.subtract(par, fixed[i])), full(g)))
+            if log_zero:
+                # (the slope in w is infinite there: set by the caller)
+                return w, lg, full(p)
             if _traced(w):
                 _, d = jvp(lambda t: logp(t, *fixed), (zero,), (fnp.ones(small),))
                 q = fnp.multiply(p, fnp.where(positive, d, 0.0))
@@ -1200,8 +1211,9 @@ class _Shaped:
             return w, s, full(p)
 
         (at_lo, _), (at_hi, _) = ats
-        w_lo, s_lo, p_lo = end(0, *ats[0])
-        w_hi, s_hi, p_hi = end(1, *ats[1])
+        w_lo, s_lo, p_lo = end(0, *ats[0], log_zero=method == "logcdf")
+        w_hi, s_hi, p_hi = end(1, *ats[1], log_zero=method == "logsf")
+        lg = s_lo if method == "logcdf" else s_hi if method == "logsf" else None
         if method == "sf":
             s_lo, s_hi = fnp.negative(s_lo), fnp.negative(s_hi)
         elif method == "logcdf":
@@ -1222,7 +1234,27 @@ class _Shaped:
                 continue
             t = _edge(w, full(fnp.where(at, slope, 0.0)))
             out = t if out is None else fnp.add(out, t)
-        return out
+        return out if lg is None else fnp.add(out, lg)
+
+    def _end_log_shape(self, k, i, fixed, p, d):
+        """The one-sided limit of the derivative in the shape ``i`` of the log of the
+        probability that is 0 at the end ``k`` (logcdf at the lower end, logsf at the
+        upper), the end held: that probability is ``c |w|^(m + 1) / (m + 1)`` to first
+        order, its log's derivative ``dm log|w| + d log c - dm / (m + 1)``: ``d`` (the log
+        density's derivative at the end, with ``_end_log_terms``) where the density
+        ``p`` there is positive and finite; where it is 0 or infinite (``_end_power``),
+        ``-inf`` times the sign of ``dm`` where the shape moves the power, else ``d log c``;
+        0 where neither is known (a density flatter than every power, lognorm's).
+        ``pareto.logcdf(1., b)`` in b: 1/b, was 0."""
+        from ..api import jvp
+        fin = fnp.logical_and(p > 0.0, p < math.inf)
+        other = 0.0
+        if hasattr(self, "_end_power"):
+            _, (dm, dlc) = jvp(lambda si: self._end_power(k, *fixed[:i], si, *fixed[i + 1:]),
+                               (fixed[i],), (fnp.ones_like(fixed[i]),))
+            other = fnp.where(dm > 0.0, -math.inf, fnp.where(dm < 0.0, math.inf, dlc))
+        g = fnp.where(fin, d, other)
+        return fnp.where(fnp.isnan(g), 0.0, g)
 
     def _end_dpdf(self, k, *shapes):
         """The one-sided derivative in z of the standard density at the end ``k`` (0: the
