@@ -1079,10 +1079,13 @@ class _Shaped:
             # pdf = f(z) / scale = w f'/scale + w^2 f''/(2 scale) near the end: the first
             # term's 1/scale traced (d2/dx dscale is -2 f' / scale^3; the stopped scale
             # gave half of it), the second's of third order in the scale
-            slope = fnp.divide(fnp.where(at, self._end_dpdf(k, *fixed[3:]), 0.0), s)
+            # (by _ratio_zero: the slope is +-inf for a power under 1, and divide's
+            # -inf / scale^2 times a 0 tangent of the scale was nan)
+            slope = _ratio_zero(
+                fnp.broadcast_to(fnp.where(at, self._end_dpdf(k, *fixed[3:]), 0.0), shape),
+                fnp.broadcast_to(s, shape))
             curv = fnp.where(at, fnp.divide(self._end_d2pdf(k, *fixed[3:]), sd), 0.0)
-            slope = fnp.add(fnp.broadcast_to(slope, shape),
-                            _edge(w, fnp.broadcast_to(fnp.multiply(0.5, curv), shape)))
+            slope = fnp.add(slope, _edge(w, fnp.broadcast_to(fnp.multiply(0.5, curv), shape)))
             out = fnp.where(at, _edge(w, slope), out)
         return out
 
