@@ -1076,8 +1076,17 @@ class _Shaped:
             z = _z_at_end(x, loc, s)
             e = e if type(e) is float else fnp.where(fnp.isfinite(e), e, 0.0)
             w = fnp.broadcast_to(fnp.where(at, fnp.subtract(z, e), 0.0), shape)
-            slope = fnp.where(at, fnp.divide(self._end_dpdf(k, *fixed[3:]), sd), 0.0)
-            out = fnp.where(at, _edge(w, fnp.broadcast_to(slope, shape)), out)
+            # pdf = f(z) / scale = w f'/scale + w^2 f''/(2 scale) near the end: the first
+            # term's 1/scale traced (d2/dx dscale is -2 f' / scale^3; the stopped scale
+            # gave half of it), the second's of third order in the scale
+            # (by _ratio_zero: the slope is +-inf for a power under 1, and divide's
+            # -inf / scale^2 times a 0 tangent of the scale was nan)
+            slope = _ratio_zero(
+                fnp.broadcast_to(fnp.where(at, self._end_dpdf(k, *fixed[3:]), 0.0), shape),
+                fnp.broadcast_to(s, shape))
+            curv = fnp.where(at, fnp.divide(self._end_d2pdf(k, *fixed[3:]), sd), 0.0)
+            slope = fnp.add(slope, _edge(w, fnp.broadcast_to(fnp.multiply(0.5, curv), shape)))
+            out = fnp.where(at, _edge(w, slope), out)
         return out
 
     def _distribution(self, method, x, shapes, loc, scale):
@@ -1157,12 +1166,14 @@ class _Shaped:
         small = fnp.broadcast_shapes(*[fnp.shape(p) for p in sh])
         everywhere = fnp.ones(small, dtype=bool)
 
-        def end(k, at, e):
+        def end(k, at, e, log_zero=False):
             """(w: z - end where at the end, 0 elsewhere (with the end's tangents where it
             depends on the shapes, truncnorm's); s: the density at the end with the
-            derivatives above; p: its value)"""
+            derivatives above; p: its value); with ``log_zero`` (the log of the
+            probability that is 0 at this end) the shapes' terms of ``_end_log_shape``
+            (or None) in place of s."""
             if at is None:
-                return 0.0, 0.0, 0.0
+                return 0.0, None if log_zero else 0.0, 0.0
             w = full(fnp.where(at, fnp.subtract(z, e), 0.0))
 
             def logp(t, *s):
@@ -1177,14 +1188,23 @@ class _Shaped:
             p = fnp.exp(logp(zero, *fixed))
             positive = p > 0.0
             s = full(p)
+            lg = None
             for i, par in enumerate(sh):
                 if not _traced(par):
                     continue
                 _, d = jvp(lambda si: logp(zero, *fixed[:i], si, *fixed[i + 1:]),
                            (fixed[i],), (fnp.ones_like(fixed[i]),))
+                if log_zero:
+                    gl = self._end_log_shape(k, i, fixed, p, d)
+                    t = _edge(full(fnp.subtract(par, fixed[i])), full(fnp.where(at, gl, 0.0)))
+                    lg = t if lg is None else fnp.add(lg, t)
+                    continue
                 g = fnp.where(positive, fnp.multiply(p, fnp.where(positive, d, 0.0)), 0.0)
                 g = fnp.where(fnp.isnan(g), 0.0, g)
                 s = fnp.add(s, _edge(full(fnp.subtract(par, fixed[i])), full(g)))
+            if log_zero:
+                # (the slope in w is infinite there: set by the caller)
+                return w, lg, full(p)
             if _traced(w):
                 _, d = jvp(lambda t: logp(t, *fixed), (zero,), (fnp.ones(small),))
                 q = fnp.multiply(p, fnp.where(positive, d, 0.0))
@@ -1194,8 +1214,9 @@ class _Shaped:
             return w, s, full(p)
 
         (at_lo, _), (at_hi, _) = ats
-        w_lo, s_lo, p_lo = end(0, *ats[0])
-        w_hi, s_hi, p_hi = end(1, *ats[1])
+        w_lo, s_lo, p_lo = end(0, *ats[0], log_zero=method == "logcdf")
+        w_hi, s_hi, p_hi = end(1, *ats[1], log_zero=method == "logsf")
+        lg = s_lo if method == "logcdf" else s_hi if method == "logsf" else None
         if method == "sf":
             s_lo, s_hi = fnp.negative(s_lo), fnp.negative(s_hi)
         elif method == "logcdf":
@@ -1216,7 +1237,27 @@ class _Shaped:
                 continue
             t = _edge(w, full(fnp.where(at, slope, 0.0)))
             out = t if out is None else fnp.add(out, t)
-        return out
+        return out if lg is None else fnp.add(out, lg)
+
+    def _end_log_shape(self, k, i, fixed, p, d):
+        """The one-sided limit of the derivative in the shape ``i`` of the log of the
+        probability that is 0 at the end ``k`` (logcdf at the lower end, logsf at the
+        upper), the end held: that probability is ``c |w|^(m + 1) / (m + 1)`` to first
+        order, its log's derivative ``dm log|w| + d log c - dm / (m + 1)``: ``d`` (the log
+        density's derivative at the end, with ``_end_log_terms``) where the density
+        ``p`` there is positive and finite; where it is 0 or infinite (``_end_power``),
+        ``-inf`` times the sign of ``dm`` where the shape moves the power, else ``d log c``;
+        0 where neither is known (a density flatter than every power, lognorm's).
+        ``pareto.logcdf(1., b)`` in b: 1/b, was 0."""
+        from ..api import jvp
+        fin = fnp.logical_and(p > 0.0, p < math.inf)
+        other = 0.0
+        if hasattr(self, "_end_power"):
+            _, (dm, dlc) = jvp(lambda si: self._end_power(k, *fixed[:i], si, *fixed[i + 1:]),
+                               (fixed[i],), (fnp.ones_like(fixed[i]),))
+            other = fnp.where(dm > 0.0, -math.inf, fnp.where(dm < 0.0, math.inf, dlc))
+        g = fnp.where(fin, d, other)
+        return fnp.where(fnp.isnan(g), 0.0, g)
 
     def _end_dpdf(self, k, *shapes):
         """The one-sided derivative in z of the standard density at the end ``k`` (0: the
@@ -1231,6 +1272,23 @@ class _Shaped:
         sign = 1.0 if k == 0 else -1.0
         return fnp.where(m > 1.0, 0.0, fnp.where(m == 1.0, fnp.multiply(sign, fnp.exp(log_c)),
                                                   sign * math.inf))
+
+    def _end_d2pdf(self, k, *shapes):
+        """The one-sided second derivative in z of the standard density at the end ``k``
+        where the density is 0 there: 0 unless ``_end_power`` says otherwise. Near the end
+        the density is ``c |w|^m exp(r(w))`` (``w = z - end``, ``r(0) = 0``): the second
+        derivative 0 for ``m > 2``, ``2 c`` for ``m = 2``, ``+inf`` for ``1 < m < 2``,
+        ``-inf`` for ``0 < m < 1`` and ``+-2 c r'(0)`` for ``m = 1`` (+ at the lower end, - at the upper; ``r'(0)`` from
+        the subclass's ``_end_dlog(k, *shapes)``)."""
+        power = getattr(self, "_end_power", None)
+        if power is None:
+            return 0.0
+        m, log_c = power(k, *shapes)
+        c = fnp.exp(log_c)
+        sign = 2.0 if k == 0 else -2.0
+        one = fnp.multiply(sign, fnp.multiply(c, self._end_dlog(k, *shapes)))
+        return fnp.where(m > 2.0, 0.0, fnp.where(m == 2.0, fnp.multiply(2.0, c), fnp.where(
+            m > 1.0, math.inf, fnp.where(m < 1.0, -math.inf, one))))
 
     def _quantile(self, method, q, shapes, loc, scale):
         """ppf or isf: ``loc + scale * _ppf(q, *shapes)`` (``_isf``) for ``q`` in [0, 1] and
@@ -1437,6 +1495,10 @@ class _Gamma(_Shaped):
     def _end_power(self, k, a):
         return a - 1.0, fnp.negative(_special.gammaln(a))
 
+    def _end_dlog(self, k, a):
+        # log density - (a - 1) log z = -z - gammaln(a)
+        return -1.0
+
 
 class _Chi2(_Shaped):
     """The chi-squared distribution with ``df`` degrees of freedom, as
@@ -1484,6 +1546,10 @@ class _Chi2(_Shaped):
 
     def _end_power(self, k, df):
         return 0.5 * df - 1.0, fnp.subtract(-_LOG_2 * (0.5 * df), _special.gammaln(0.5 * df))
+
+    def _end_dlog(self, k, df):
+        # log density - (df/2 - 1) log z = -z / 2 + const
+        return -0.5
 
 
 class _Beta(_Shaped):
@@ -1564,6 +1630,10 @@ class _Beta(_Shaped):
 
     def _end_power(self, k, a, b):
         return (a if k == 0 else b) - 1.0, fnp.negative(_special.betaln(a, b))
+
+    def _end_dlog(self, k, a, b):
+        # the other factor: (b - 1) log(1 - w) at 0, (a - 1) log(1 + w) at 1 (w = z - 1)
+        return fnp.subtract(1.0, b) if k == 0 else fnp.subtract(a, 1.0)
 
 
 def _log_small_beta_root(a, b, log_p, v):
@@ -1757,6 +1827,10 @@ class _F(_Shaped):
         hn = 0.5 * n
         return hn - 1.0, fnp.subtract(fnp.subtract(_special.xlogy(hn, n), _special.xlogy(hn, m)),
                                       _special.betaln(hn, 0.5 * m))
+
+    def _end_dlog(self, k, n, m):
+        # -(n + m)/2 log(1 + n z / m): its derivative at 0
+        return fnp.divide(fnp.multiply(-0.5, fnp.multiply(fnp.add(n, m), n)), m)
 
 
 t = _shaped_methods(_T, "Student's t", ("df",))
@@ -2348,6 +2422,10 @@ class _WeibullMin(_Shaped):
 
     def _end_power(self, k, c):
         return c - 1.0, fnp.log(c)
+
+    def _end_dlog(self, k, c):
+        # -z^c: its derivative at 0 is 0 where m = c - 1 is 1
+        return 0.0
 
     def _cdf(self, z, c):
         return -fnp.expm1(-fnp.pow(z, c))
