@@ -94,3 +94,67 @@ def test_fmod_values_unchanged():
     np.testing.assert_array_equal(got, want)
     ok = ~np.isnan(want)
     np.testing.assert_array_equal(np.signbit(got[ok]), np.signbit(want[ok]))
+
+
+# cumprod's Jacobian J[i, k] = prod_{j <= i, j != k} x_j (k <= i, else 0), by hand; with an
+# inf in x a zero tangent (cotangent) entry times an infinite J entry gave nan: jacrev of
+# [1, inf, 2] was [[nan 0 nan] [nan 1 nan] [nan 2 inf]]. (JAX 0.10.2: nan in several entries
+# in both modes.)
+@pytest.mark.parametrize("x, want", [
+    ([1.0, math.inf, 2.0], [[1, 0, 0], [math.inf, 1, 0], [math.inf, 2, math.inf]]),
+    ([math.inf, 2.0, 3.0], [[1, 0, 0], [2, math.inf, 0], [6, math.inf, math.inf]]),
+    ([2.0, 3.0, math.inf], [[1, 0, 0], [3, 2, 0], [math.inf, math.inf, 6]]),
+    ([0.0, math.inf, 2.0], [[1, 0, 0], [math.inf, 0, 0], [math.inf, 0, math.nan]]),
+    ([3.0, 0.0, 2.0, 5.0], [[1, 0, 0, 0], [0, 3, 0, 0], [0, 6, 0, 0], [0, 30, 0, 0]]),
+])
+@pytest.mark.parametrize("mode", ["jacrev", "jacfwd"])
+def test_cumprod_jacobian_with_inf(backend, x, want, mode):
+    got = backend.to_numpy(getattr(ft, mode)(fnp.cumprod)(_arr(backend, x)))
+    np.testing.assert_array_equal(got, np.asarray(want, dtype=np.float64))
+
+
+def test_prod_gradient_with_inf(backend):
+    # d prod / dx_k = product of the others: [inf, 2, inf] (jacfwd was [nan, nan, nan])
+    x = _arr(backend, [1.0, math.inf, 2.0])
+    for mode in (ft.jacrev, ft.jacfwd):
+        np.testing.assert_array_equal(backend.to_numpy(mode(fnp.prod)(x)), [math.inf, 2, math.inf])
+
+
+def test_cumprod_prod_derivatives_finite_unchanged():
+    x = np.array([0.7, -1.3, 2.0, 0.4])
+    j = ft.jacrev(fnp.cumprod)(x)
+    want = np.array([[np.prod([x[m] for m in range(i + 1) if m != k]) if k <= i else 0.0
+                      for k in range(4)] for i in range(4)])
+    np.testing.assert_allclose(j, want, rtol=1e-14)
+    np.testing.assert_allclose(ft.jacfwd(fnp.cumprod)(x), want, rtol=1e-14)
+    h = ft.hessian(fnp.prod)(x)
+    wh = np.array([[0.0 if a == b else np.prod([x[m] for m in range(4) if m not in (a, b)])
+                    for b in range(4)] for a in range(4)])
+    np.testing.assert_allclose(h, wh, rtol=1e-14)
+
+
+# QR where R is singular: no derivative; nan, as JAX 0.10.2, instead of a LinAlgError.
+@pytest.mark.parametrize("k", [0, 1])
+@pytest.mark.parametrize("mode", ["jacrev", "jacfwd"])
+def test_qr_derivative_singular_r_is_nan(backend, k, mode):
+    a = _arr(backend, [[1.0, 2.0], [0.0, 0.0]])
+    got = backend.to_numpy(getattr(ft, mode)(lambda a: fnp.linalg.qr(a)[k])(a))
+    assert got.shape == (2, 2, 2, 2) and np.isnan(got).all()
+
+
+def test_qr_complete_tall_householder_identity():
+    # Q = I (each Householder step the identity): Q2 jumps, nan; Q1's derivative exists
+    # (forward mode gives it: d Q1 = (I - Q1 Q1^T) dA R^-1 + Q1 (skew part), here for
+    # dA = e_{2,0}: d Q1[:, 0] = e_2)
+    a = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    f = lambda a: fnp.linalg.qr(a, mode="complete")[0]
+    jf = ft.jacfwd(f)(a)
+    assert np.isnan(jf[:, 2]).all() and not np.isnan(jf[:, :2]).any()
+    np.testing.assert_array_equal(jf[:, 0, 2, 0], [0.0, 0.0, 1.0])
+    assert np.isnan(ft.jacrev(f)(a)).all()  # (reverse mode: every input meets Q2's nan)
+    # a regular matrix: unchanged, against central differences
+    b = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    e = np.zeros_like(b)
+    e[1, 0] = 1e-6
+    fd = (np.linalg.qr(b + e, mode="complete")[0] - np.linalg.qr(b - e, mode="complete")[0]) / 2e-6
+    np.testing.assert_allclose(ft.jacfwd(f)(b)[..., 1, 0], fd, atol=1e-8)
