@@ -132,9 +132,10 @@ mul_p = elementwise("mul", "multiply", _mul_jvp, _mul_transpose)
 
 
 def _mul_sz_impl(b, x, y):
-    # the zeros put in first: no inf * 0 evaluated (nor its warning)
-    zx, zy = x == 0, y == 0
-    return b.xp.where(zy, b.xp.zeros_like(x), x) * b.xp.where(zx, b.xp.zeros_like(y), y)
+    # x zeroed where y is 0 first: no inf * 0 evaluated (nor its warning). (Only a zero y
+    # is strong: the rules put the tangent, or cotangent, second, and one where() is a
+    # third of the cost of two in a Jacobian's O(n^3) products.)
+    return b.xp.where(y == 0, 0.0, x) * y
 
 
 def _mul_sz_jvp(primals, tangents):
@@ -153,7 +154,7 @@ def _mul_sz_transpose(ct, x, y):
     return [None, mul_sz(x, ct)]
 
 
-# x * y with a strong zero: 0 where either factor is 0, infinities and nans included. For
+# x * y with a strong zero: 0 where y is 0, whatever x is (infinities and nans included). For
 # linear maps with infinite coefficients (cumprod's Jacobian where x has an inf): a zero
 # tangent or cotangent gives no contribution, not inf * 0 = nan.
 mul_sz_p = elementwise("mul_sz", _mul_sz_impl, _mul_sz_jvp, _mul_sz_transpose)

@@ -208,7 +208,7 @@ def _prod_jvp(primals, tangents, axes):
     # d prod = sum_k t_k prod_{j != k} x_j, the products taken from both sides.
     others = mul(_exclusive_cumprod(xr), _exclusive_cumprod(xr, reverse=True))
     # (strong zero: a zero tangent entry beside an infinite product of the others adds 0)
-    return out, reduce_sum(mul_sz(tr, others), (len(flat_shape) - 1,))
+    return out, reduce_sum(mul_sz(others, tr), (len(flat_shape) - 1,))
 
 
 reduce_prod_p = primitive("reduce_prod")
