@@ -854,14 +854,15 @@ def _qr_jvp(primals, tangents, mode):
     a = sub(q_nn, eye)
     # (where Q_nn - I is singular, Q2 jumps: a nan derivative, as JAX's, not a LinAlgError
     # from the solves; an identity in its place keeps them finite)
-    singular = eq(det(a), 0.0)
+    det_a = det(a)
+    singular = eq(det_a, 0.0)
     nb = len(singular.shape)
     a = select(broadcast_in_dim(singular, tuple(a.shape), tuple(range(nb))), eye, a)
     zh = solve(_h(a), _h(q_pn))                                            # Z^H
     w = _h(solve(a, _h(sub(q1, scatter_slice(eye, tuple(q1.shape), _block_idx(q1, n))))))
     dz = sub(_block(dq1, rows=(n, m)), matmul(_h(zh), _block(dq1, rows=(0, n))))
     dq2 = add(matmul(dq1, zh), matmul(w, _h(dz)))
-    one = ones_like(singular)
+    one = ones_like(det_a)
     f = select(singular, mul(one, math.nan), one)
     dq2 = mul(dq2, broadcast_in_dim(f, tuple(dq2.shape), tuple(range(nb))))
     nd = len(x.shape)
