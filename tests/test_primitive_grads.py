@@ -488,6 +488,8 @@ CASES = [
     unary("conj", E.conj), unary("real", E.real),
     # -- elementwise, binary
     binary("add", fnp.add), binary("sub", fnp.subtract), binary("mul", fnp.multiply),
+    # (x * y with a strong zero: cumprod's and reduce_prod's JVP rules bind it)
+    binary("mul_sz", E.mul_sz, NONZERO, NONZERO),
     binary("div", fnp.divide, REAL, NONZERO), binary("pow", fnp.pow, POS, fts.away_from(0.0, low=-2.0, high=2.0)),  # y=0: see below
     binary("max", lambda x, d: fnp.maximum(x, x + d), REAL, NONZERO),
     binary("min", lambda x, d: fnp.minimum(x, x + d), REAL, NONZERO),
@@ -608,6 +610,8 @@ INDIRECT = {
     "sin_cos": "sin",  # sin and cos at once, bound by their JVP rules
     "tanh_slope": "tanh",  # tanh and 1 - tanh^2 at once, bound by its JVP rule
     "asin_slope": "asin",  # 1 / sqrt(1 - x^2), bound by asin's and acos's JVP rules
+    "acosh_slope": "acosh",  # 1 / (sqrt(x - 1) sqrt(x + 1)), bound by acosh's JVP rule
+    "atanh_slope": "atanh",  # 1 / ((1 - x)(1 + x)), bound by atanh's JVP rule
     "custom_vjp_lin": "custom_vjp_call",  # the linear map a custom_vjp function's JVP emits
     "checkpoint_lin": "checkpoint_call",  # the rematerialised tangent map of checkpoint
     "cond_lin": "cond",  # a cond's tangent map in reverse mode with an abstract index

@@ -405,7 +405,12 @@ def fmod(x1, x2, /):
         # int8 -128 was 125.5) or is refused (booleans)
         x1, x2 = (x if _is_inexact(x) else _st.convert_element_type(x, _dtype(r))
                   for x in (x1, x2))
-        return copysign(remainder(_signbit_abs(x1), abs(x2)), x1)
+        # The sign put back by x1's sign bit (not copysign, whose derivative compares the
+        # sign bits: where the remainder is a nan with its sign bit set, at x2 = 0 or
+        # x1 = +-inf, the derivative in x1 was -1 instead of 1). |x2| by its sign bit too:
+        # with abs the derivative in x2 at x2 = 0 was -inf * 0 = nan, not -trunc(x1 / x2).
+        m = remainder(_signbit_abs(x1), _signbit_abs(x2))
+        return where(signbit(x1), negative(m), m)
     # integers: r - x2 where r's sign is not x1's; no |x| that overflows at the dtype's
     # minimum (int8 -128 fmod 127 is -1)
     adjust = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))

@@ -793,11 +793,29 @@ def _block(x, rows=None, cols=None):
     return slice_(x, idx)
 
 
+def _nonsingular_r(r):
+    """r with each zero on its diagonal replaced by 1 (triangular_solve raises there)."""
+    d = diagonal(r)
+    return add(r, diag_embed(select(eq(d, 0.0), ones_like(d), mul(d, 0.0))))
+
+
+def _nan_where_singular(r, like):
+    """1 for each matrix of the stack r with no zero on its diagonal, nan for the others,
+    broadcast to ``like``'s shape: where R is singular Q and R have no derivative (JAX's is
+    nan there too); it was a LinAlgError from the solve by R."""
+    d = diagonal(r)
+    one = ones_like(d)
+    f = reduce_prod(select(eq(d, 0.0), mul(one, math.nan), one), (len(d.shape) - 1,))
+    nb = len(f.shape)
+    return broadcast_in_dim(f, tuple(like.shape), tuple(range(nb)))
+
+
 def _thin_qr_tangents(x, q, r, t):
     # For x = Q R with R square and invertible: with C = Q^H dx R^{-1} and
     # O = low(C) - low(C)^H (low: strictly lower part), dQ = Q (O - C) + dx R^{-1} and
     # dR = (C - O) R.
-    dx_rinv = _h(solve(_h(r), _h(t)))
+    dx_rinv = _h(triangular_solve(_h(_nonsingular_r(r)), _h(t), True))
+    dx_rinv = mul(dx_rinv, _nan_where_singular(r, dx_rinv))
     c = matmul(_h(q), dx_rinv)
     low = tri(c, -1, True)
     o = sub(low, _h(low))
@@ -834,10 +852,19 @@ def _qr_jvp(primals, tangents, mode):
     q_nn, q_pn = _block(q1, rows=(0, n)), _block(q1, rows=(n, m))
     eye = diag_embed(ones_like(diagonal(q_nn)))
     a = sub(q_nn, eye)
+    # (where Q_nn - I is singular, Q2 jumps: a nan derivative, as JAX's, not a LinAlgError
+    # from the solves; an identity in its place keeps them finite)
+    det_a = det(a)
+    singular = eq(det_a, 0.0)
+    nb = len(singular.shape)
+    a = select(broadcast_in_dim(singular, tuple(a.shape), tuple(range(nb))), eye, a)
     zh = solve(_h(a), _h(q_pn))                                            # Z^H
     w = _h(solve(a, _h(sub(q1, scatter_slice(eye, tuple(q1.shape), _block_idx(q1, n))))))
     dz = sub(_block(dq1, rows=(n, m)), matmul(_h(zh), _block(dq1, rows=(0, n))))
     dq2 = add(matmul(dq1, zh), matmul(w, _h(dz)))
+    one = ones_like(det_a)
+    f = select(singular, mul(one, math.nan), one)
+    dq2 = mul(dq2, broadcast_in_dim(f, tuple(dq2.shape), tuple(range(nb))))
     nd = len(x.shape)
     dr = scatter_slice(dr1, tuple(r.shape), _block_idx(r, n))
     return [q, r], [concat([dq1, dq2], nd - 1), dr]

@@ -7,7 +7,7 @@ import functools
 from ..backends import complex_order as _co
 from ..core import ShapedArray, primitive
 from ._batching import all_batched, axes_rule
-from .elementwise import mul
+from .elementwise import mul, mul_sz
 from .structural import broadcast_in_dim, broadcast_p
 
 
@@ -207,7 +207,8 @@ def _prod_jvp(primals, tangents, axes):
     tr = reshape(transpose(t, perm), flat_shape)
     # d prod = sum_k t_k prod_{j != k} x_j, the products taken from both sides.
     others = mul(_exclusive_cumprod(xr), _exclusive_cumprod(xr, reverse=True))
-    return out, reduce_sum(mul(tr, others), (len(flat_shape) - 1,))
+    # (strong zero: a zero tangent entry beside an infinite product of the others adds 0)
+    return out, reduce_sum(mul_sz(others, tr), (len(flat_shape) - 1,))
 
 
 reduce_prod_p = primitive("reduce_prod")
@@ -255,9 +256,13 @@ def _cumprod_jvp(primals, tangents, axis):
     strictly_lower = ne(tri(ones, -1, True), 0)
     lower = ne(tri(ones, 0, True), 0)
     q = cumprod(select(strictly_lower, rows, 1.0), nd - 1)
-    w = mul(_exclusive_cumprod(xl), tl)  # t_k y_{k-1}
-    wk = broadcast_in_dim(w, sq, tuple(range(nd - 1)) + (nd,))  # [..., i, k] = w_k
-    tan = reduce_sum(select(lower, mul(q, wk), 0.0), (nd,))
+    # J[i, k] = Q[i, k] y_{k-1} = prod_{j <= i, j != k} x_j (k <= i), applied to t with a
+    # strong zero: where x has an inf, J has infinite entries, and a zero tangent (or, in
+    # reverse mode, cotangent) entry times one gave nan in the whole row or column.
+    yk = broadcast_in_dim(_exclusive_cumprod(xl), sq, tuple(range(nd - 1)) + (nd,))
+    jac = select(lower, mul(q, yk), 0.0)
+    tk = broadcast_in_dim(tl, sq, tuple(range(nd - 1)) + (nd,))  # [..., i, k] = t_k
+    tan = reduce_sum(mul_sz(jac, tk), (nd,))
     return out, transpose(tan, inv)
 
 
