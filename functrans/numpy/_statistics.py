@@ -295,7 +295,7 @@ def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
 
 def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
     """Running products along ``axis`` (optionally starting with 1). The derivative is exact
-    where ``x`` has zeros (quadratic work in the length of the axis)."""
+    where ``x`` has zeros (no division; O(n log n) work in the length n of the axis)."""
     return _cumulative(_red.cumprod_p, x, axis, dtype, include_initial, 1)
 
 
