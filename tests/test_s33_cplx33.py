@@ -75,3 +75,20 @@ def test_complex_round_keeps_zero_signs(backend):
     z = np.array([complex(-0.02, -0.03), complex(0.02, -0.04), complex(-0.04, 0.16),
                   0.25 - 0.01j])
     _same(backend.to_numpy(fnp.round(backend.asarray(z, "complex128"), 1)), np.round(z, 1))
+
+
+def test_cholesky_below_an_infinite_pivot_as_numpy(backend):
+    """torch's cholesky([[inf, -inf], [-inf, inf]]) was [[inf, 0], [nan, nan]]: NumPy's
+    LAPACK scales the column below an infinite pivot by 1 / inf = 0 exactly (0 even at an
+    infinite or NaN entry), [[inf, 0], [0, inf]]."""
+    inf, nan = np.inf, np.nan
+    ms = [[[inf, -inf], [-inf, inf]], [[inf, inf], [inf, inf]], [[inf, nan], [nan, 1.0]],
+          [[inf, -inf, 0.0], [-inf, inf, 1.0], [0.0, 1.0, 2.0]], [[4.0, inf], [inf, inf]]]
+    for m in ms:
+        m = np.array(m)
+        want = _numpy(np.linalg.cholesky, m)
+        _same(backend.to_numpy(fnp.linalg.cholesky(backend.asarray(m, "float64"))), want)
+    assert _numpy(np.linalg.cholesky, np.array(ms[0]))[1, 0] == 0.0  # (the expectation)
+    m = np.array([[[inf, -inf], [-inf, inf]], [[4.0, 2.0], [2.0, 5.0]]])  # (a batch)
+    _same(backend.to_numpy(fnp.linalg.cholesky(backend.asarray(m, "float64"), upper=True)),
+          np.swapaxes(_numpy(np.linalg.cholesky, m), -1, -2))
