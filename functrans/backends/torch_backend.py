@@ -87,7 +87,8 @@ def _namespace_with_numpy_linalg_errors(xp):
 def _cholesky(x, /, *, upper=False):
     """torch's Cholesky factor, but NumPy's (OpenBLAS's, as JAX's) where a pivot is NaN: the
     factorization goes on (``nan <= 0`` is false), giving NaN from there, where torch's
-    stops and raises. A pivot <= 0 raises LinAlgError on both."""
+    stops and raises; below an infinite pivot the column is 0. A pivot <= 0 raises
+    LinAlgError on both."""
     out, info = torch.linalg.cholesky_ex(x, upper=upper)
     failed = info != 0
     if not bool(failed.any()):  # (torch's cholesky reads info on the host too)
@@ -115,7 +116,11 @@ def _cholesky_through_nan(a):
         low[:, j, j] = piv.to(a.dtype)
         if j + 1 < n:
             below = a[:, j + 1:, j] - (low[:, j + 1:, :j] @ row.conj()[..., None])[..., 0]
-            low[:, j + 1:, j] = below / piv[:, None]
+            # (an infinite pivot scales the column by 1 / inf = 0, which NumPy's LAPACK
+            # (OpenBLAS's scal by 0) makes exactly 0 even at an infinite or NaN entry:
+            # cholesky([[inf, -inf], [-inf, inf]]) is [[inf, 0], [0, inf]], not nan)
+            below = below / piv[:, None]
+            low[:, j + 1:, j] = torch.where(torch.isinf(piv)[:, None], 0, below)
     return low
 
 

@@ -61,16 +61,21 @@ _round0 = _rounding(_ew.round_p, "round", "")
 
 
 def _from_parts(re, im, dtype):
-    """The complex array ``re + 1j * im`` of ``dtype`` from two real arrays, exact where
-    ``im`` is infinite or NaN: the product ``im * 1j`` has the real part ``im * 0``, NaN
-    there (``1 + inf j`` came out as ``nan + inf j``), so those take the constant
-    ``0 + im j`` instead. Derivative: ``t_re + 1j * t_im`` (none at the non-finite ``im``)."""
-    i_im = _binary(_ew.mul_p, _st.convert_element_type(im, dtype), 1j)
-    odd_value = where(_binary(_ew.gt_p, im, 0), complex(0.0, float("inf")),
-                      where(_binary(_ew.lt_p, im, 0), complex(0.0, -float("inf")),
+    """The complex array ``re + 1j * im`` of ``dtype`` from two real arrays, exact in every
+    part, zero signs included. Built as ``conj(re + 0j) - conj(-im + 0j) * 1j``: the
+    product is ``+0 + (-im) j`` (its real part ``(-im) * 0 + 0`` is +0 for a finite
+    ``im``), and subtracting it adds ``-0`` to ``re`` and ``im`` to ``-0``, both exact (the
+    plain ``re + im * 1j`` added +0 to each part: ``-0`` came out as ``+0``). Where ``im``
+    is infinite or NaN the product's real part is ``inf * 0`` (NaN; ``1 + inf j`` came out
+    as ``nan + inf j``), so those take the constant ``0 - im j``. Derivative:
+    ``t_re + 1j * t_im`` (none at the non-finite ``im``)."""
+    p = _binary(_ew.mul_p, _ew.conj_p.bind(_st.convert_element_type(_ew.neg_p.bind(im), dtype)),
+                1j)
+    odd_value = where(_binary(_ew.gt_p, im, 0), complex(0.0, -float("inf")),
+                      where(_binary(_ew.lt_p, im, 0), complex(0.0, float("inf")),
                             complex(0.0, float("nan"))))
-    i_im = where(isfinite(im), i_im, _st.convert_element_type(odd_value, dtype))
-    return _binary(_ew.add_p, _st.convert_element_type(re, dtype), i_im)
+    p = where(isfinite(im), p, _st.convert_element_type(odd_value, dtype))
+    return _binary(_ew.sub_p, _ew.conj_p.bind(_st.convert_element_type(re, dtype)), p)
 
 
 def round(x, /, decimals=0):
@@ -130,15 +135,13 @@ def sign(x, /):
     is infinite: ``sign(inf + 1j)`` is 1). Derivative 0 for real input."""
     x = _as_operand(x)
     if _dtype(x).kind == "c":
-        a = _ew.abs_p.bind(x)
-        safe = _ew.select(_ew.eq(a, 0.0), 1.0, a)
         re, im = _ew.real(x), _ew.imag(x)
-        out = _ew.div(x, _st.convert_element_type(safe, _dtype(x)))
-        # (at a subnormal |x| each part divided by it: the complex division by |x| + 0j
-        # overflows in 1 / |x| there, sign(1e-310j) gave nan + inf j)
-        tiny = float(_numpy.finfo(_dtype(a).name).tiny)
-        out = _ew.select(_ew.lt(a, tiny), _from_parts(_ew.div(re, safe), _ew.div(im, safe),
-                                                      _dtype(x)), out)
+        a = _ew.hypot_p.bind(re, im)  # (NumPy's |x| here: its abs rounds differently)
+        safe = _ew.select(_ew.eq(a, 0.0), 1.0, a)
+        # each part divided by |x|, as NumPy's: exact where it is (sign(1e-300j) is 1j; the
+        # complex division by |x| + 0j rounded it to 0.9999999999999999j, lost the zero
+        # signs, sign(-0. + 1j) was 1j, and overflowed in 1 / |x| at a subnormal |x|)
+        out = _from_parts(_ew.div(re, safe), _ew.div(im, safe), _dtype(x))
         out = _ew.select(_ew.eq(a, 0.0), 0j, out)
         # x / |x| is inf / inf where a part is infinite: NumPy's limit there is the sign of
         # the infinite part alone (inf + 1j -> 1, 1 - inf j -> -1j; both infinite: nan)
