@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import operator as _operator
 
-import numpy as _numpy
 
 from .. import dtypes as _dt
 from ..primitives import elementwise as _ew
