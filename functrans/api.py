@@ -510,8 +510,9 @@ _RESIDUAL_LIN = frozenset({"checkpoint_lin", "cond_lin", "custom_vjp_lin", "eage
 def _product_pairs(name, n_operands):
     """How many leading operand pairs ``(x[2i], x[2i+1])`` of primitive ``name`` (with
     ``n_operands`` operands) are multiplied together: a product is linear in either factor
-    alone, never in both (``mul``, ``matmul``, ``tensordot``, each term of ``mul_add``)."""
-    return {"mul": 1, "matmul": 1, "tensordot": 1,
+    alone, never in both (``mul``, ``mul_sz``, ``matmul``, ``tensordot``, each term of
+    ``mul_add``)."""
+    return {"mul": 1, "mul_sz": 1, "matmul": 1, "tensordot": 1,
             "mul_add": n_operands // 2}.get(name, 0)
 
 

@@ -359,7 +359,7 @@ def _tanh_slope_rule(primals, series, order, factor):
 
 
 def _bilinear(prim):
-    """A product (``mul``, ``matmul``, ``tensordot``): v_k = sum_j op(u_j, w_{k-j})."""
+    """A product (``mul``, ``mul_sz``, ``matmul``, ``tensordot``): v_k = sum_j op(u_j, w_{k-j})."""
     def rule(primals, series, order, **params):
         x, y = primals
         u = [x] + _padded(series[0], order)
@@ -538,6 +538,7 @@ RULES.update({
     "tanh": _tanh_rule,
     "tanh_slope": _tanh_slope_rule,
     "mul": _bilinear(registry["mul"]),
+    "mul_sz": _bilinear(registry["mul_sz"]),
     "matmul": _bilinear(registry["matmul"]),
     "tensordot": _bilinear(registry["tensordot"]),
     "mul_add": _mul_add_rule,

@@ -146,7 +146,7 @@ RULE_CASES = {
     "reduce_max": "reduce_max", "reduce_min": "reduce_min",
     "erf": "erf", "erfc": "erfc", "atan": "inverse_trig", "asin": "inverse_trig",
     "acos": "inverse_trig", "asinh": "inverse_trig", "acosh": "acosh",
-    "atanh": "inverse_trig"}
+    "atanh": "inverse_trig", "mul_sz": "cumprod"}
 
 
 def test_every_rule_is_checked_against_the_generic_one():
@@ -162,6 +162,8 @@ def test_rule_against_generic(prim, monkeypatch):
             fun = lambda x: ft.jvp(fnp.tanh, (fnp.tanh(x),), (fnp.sin(x),))[1]  # noqa: E731
         if prim == "sin_cos":
             fun = lambda x: ft.jvp(fnp.sin, (x,), (fnp.cos(x),))[1]  # noqa: E731
+        if prim == "mul_sz":  # (bound by cumprod's forward mode)
+            fun = lambda x: ft.jvp(fnp.cumprod, (fnp.sin(x),), (fnp.cos(x),))[1]  # noqa: E731
         if prim == "mul_add":  # (a product's forward mode with both tangents)
             fun = lambda x, w: ft.jvp(lambda a, b: a * b, (x, fnp.sin(x)),  # noqa: E731
                                       (fnp.cos(x), x))[1] + w[0, 0]

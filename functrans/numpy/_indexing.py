@@ -317,7 +317,7 @@ def take_along_axis(x, /, indices, axis=-1, mode=None, fill_value=None, *,
     if len(_shape(indices)) != nd:
         raise ShapeError(f"take_along_axis: indices must have the array's rank {nd}; got "
                          f"shape {_shape(indices)}")
-    axis = _normalize_axis(operator.index(axis), nd)
+    axis = _normalize_axis(axis, nd)
     xs, js = list(_shape(x)), list(_shape(indices))
     n = xs[axis]
     inside = None
