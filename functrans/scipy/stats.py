@@ -780,20 +780,21 @@ def _make_edge():
         # (both factors 0 there: no inf * 0 in the unselected branch's derivatives)
         return fnp.multiply(fnp.where(zero, 0.0, c), fnp.where(zero, 0.0, t))
 
+    def tangent_sum(out, terms):
+        """``out`` and the sum of ``linear_call(f, f, res, d)`` over ``terms`` ``(d, f,
+        res)`` whose ``d`` is no symbolic zero (a symbolic zero where every one is)."""
+        tan = None
+        for d, f, res in terms:
+            if type(d) is not SymbolicZero:
+                u = linear_call(f, f, res, d)
+                tan = u if tan is None else fnp.add(tan, u)
+        return out, SymbolicZero.from_primal_value(out) if tan is None else tan
+
     @functools.partial(mul0.defjvp, symbolic_zeros=True)
     def _(primals, tangents):
         c, t = primals
         dc, dt = tangents
-        out = mul0(c, t)
-        tan = None
-        if type(dc) is not SymbolicZero:
-            tan = linear_call(times, times, (t,), dc)
-        if type(dt) is not SymbolicZero:
-            u = linear_call(times, times, (c,), dt)
-            tan = u if tan is None else fnp.add(tan, u)
-        if tan is None:
-            return out, SymbolicZero.from_primal_value(out)
-        return out, tan
+        return tangent_sum(mul0(c, t), ((dc, times, (t,)), (dt, times, (c,))))
 
     def times(res, t):
         """``mul0(c, t)``, linear in ``t``: its own transpose."""
@@ -812,16 +813,7 @@ def _make_edge():
     def _(primals, tangents):
         w, slope = primals
         dw, ds = tangents
-        out = edge(w, slope)
-        t = None
-        if type(dw) is not SymbolicZero:
-            t = linear_call(times, times, (slope,), dw)
-        if type(ds) is not SymbolicZero:
-            u = linear_call(held, held, (w,), ds)
-            t = u if t is None else fnp.add(t, u)
-        if t is None:
-            return out, SymbolicZero.from_primal_value(out)
-        return out, t
+        return tangent_sum(edge(w, slope), ((dw, times, (slope,)), (ds, held, (w,))))
 
     @custom_jvp
     def ratio(num, s):
