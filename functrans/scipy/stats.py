@@ -941,7 +941,7 @@ class _Shaped:
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         traced = _traced(x, loc, scale, *shapes)
         out = self._log_density(x, loc, s, *sh)
-        terms = self._end_terms(x, loc, s, sh) if traced else None
+        terms = self._end_terms(x, loc, s, sh, log) if traced else None
         if log:
             return _valid(ok, out if terms is None else fnp.add(out, terms))
         if terms is not None:
@@ -963,18 +963,92 @@ class _Shaped:
             return self._end_density(big, zeros, x, loc, s, sh)
         return fnp.exp(out)
 
-    def _end_terms(self, x, loc, s, sh):
-        """The sum of ``_end_log_terms`` at the ends ``x`` sits on, or None."""
+    def _end_terms(self, x, loc, s, sh, log):
+        """The sum of ``_end_log_terms`` and ``_end_second_terms`` at the ends ``x`` sits
+        on, or None."""
         if not hasattr(self, "_end_power"):
             return None
         z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
                        fnp.stop_gradient(s))
         out = None
-        for k, (at, _) in enumerate(_at_ends(z, *self._support(*sh))):
+        for k, (at, e) in enumerate(_at_ends(z, *self._support(*sh))):
             if at is not None:
                 t = self._end_log_terms(k, at, sh)
                 if t is not None:
                     out = t if out is None else fnp.add(out, t)
+                    t = self._end_second_terms(k, at, e, x, loc, s, sh, log)
+                    if t is not None:
+                        out = fnp.add(out, t)
+        return out
+
+    def _end_second_terms(self, k, at, e, x, loc, s, sh, log):
+        """0 in value, or None: where ``z`` sits at the end ``k`` and the density's power
+        there is 0 but moves with a shape (gamma's ``a = 1``), the one-sided limits of the
+        second derivatives that the formula misses. Near the end the density is ``c |w|^m
+        exp(r w)`` (``w = z - end``), the log density's derivative in a shape ``dm
+        log|w| + d log c + ...``: d2/dw dshape ``dm / w``, ``+-inf`` times the sign of ``dm``
+        (+ at the lower end), for logpdf and pdf (``p > 0``); the pdf's d2/dshape_i
+        dshape_j ``p ((dm_i log|w| + d_i log c) (dm_j log|w| + d_j log c) + ...)``: ``inf``
+        times the sign of ``dm_i dm_j``, ``-inf`` times that of ``dm_i d_j log c`` where only
+        ``dm_i`` is not 0 (``hessian(gamma.pdf, argnums=(0, 1))(0., 1.)`` had x-a -0.577 and
+        a-a -1.31, both +inf); at an end 0 (where the scale does not move ``w``) d2/dscale
+        dshape ``-dm / scale`` of logpdf (``dm log(x / scale)``; it was 0), ``+inf`` times the
+        sign of ``dm`` of pdf."""
+        from ..api import jvp
+        fixed = [fnp.stop_gradient(p) for p in sh]
+        m = self._end_power(k, *fixed)[0]
+        flat = fnp.logical_and(at, m == 0.0)
+        moved = [i for i, par in enumerate(sh) if _traced(par)]
+        if not moved or not _may_hold(flat):
+            return None
+        shape = fnp.broadcast_shapes(fnp.shape(at), fnp.shape(x), fnp.shape(loc),
+                                     fnp.shape(s), *[fnp.shape(p) for p in sh])
+
+        def full(v):
+            return fnp.broadcast_to(v, shape)
+
+        def sgn(v):
+            return fnp.where(v > 0.0, 1.0, fnp.where(v < 0.0, -1.0, 0.0))
+
+        def infs(v):
+            """+-inf where ``v`` is positive / negative and flat, else 0."""
+            return full(fnp.where(flat, fnp.where(v > 0.0, math.inf, fnp.where(
+                v < 0.0, -math.inf, 0.0)), 0.0))
+
+        dm, dlc, delta = {}, {}, {}
+        for i in moved:
+            _, (dm[i], dlc[i]) = jvp(
+                lambda si: self._end_power(k, *fixed[:i], si, *fixed[i + 1:]), (fixed[i],),
+                (fnp.ones_like(fixed[i]),))
+            delta[i] = full(fnp.subtract(sh[i], fixed[i]))
+        side = 1.0 if k == 0 else -1.0
+        w = full(fnp.where(at, fnp.subtract(_z_at_end(x, loc, s), e), 0.0))
+        cross = None
+        for i in moved:
+            c = _edge(delta[i], infs(fnp.multiply(side, dm[i])))
+            cross = c if cross is None else fnp.add(cross, c)
+        out = _edge(w, cross)
+        if not log:
+            for i in moved:
+                g = None
+                for j in moved:
+                    both = fnp.multiply(sgn(dm[i]), sgn(dm[j]))
+                    one = fnp.multiply(-1.0, fnp.add(fnp.multiply(sgn(dm[i]), sgn(dlc[j])),
+                                                     fnp.multiply(sgn(dm[j]), sgn(dlc[i]))))
+                    h = fnp.where(both != 0.0, both, fnp.where(
+                        fnp.logical_and(dm[i] == 0.0, dm[j] == 0.0), 0.0, one))
+                    u = _edge(delta[j], infs(h))
+                    g = u if g is None else fnp.add(g, u)
+                out = fnp.add(out, _edge(delta[i], g))
+        if k == 0 and e == 0.0 and _traced(s):
+            sd = fnp.stop_gradient(s)
+            g = None
+            for i in moved:
+                y = (full(fnp.where(flat, fnp.divide(fnp.negative(dm[i]), sd), 0.0)) if log
+                     else infs(dm[i]))
+                u = _edge(delta[i], y)
+                g = u if g is None else fnp.add(g, u)
+            out = fnp.add(out, _edge(full(fnp.subtract(s, sd)), g))
         return out
 
     def _log_density(self, x, loc, s, *sh, keep=None):
@@ -1078,6 +1152,14 @@ class _Shaped:
                 fnp.broadcast_to(s, shape))
             curv = fnp.where(at, fnp.divide(self._end_d2pdf(k, *fixed[3:]), sd), 0.0)
             slope = fnp.add(slope, _edge(w, fnp.broadcast_to(fnp.multiply(0.5, curv), shape)))
+            for i, par in enumerate(sh):
+                # the slope's one-sided derivatives in the shapes (d2/dx dshape)
+                if _traced(par):
+                    g = fnp.where(at, fnp.divide(self._end_dpdf_shape(k, i, fixed[3:]), sd),
+                                  0.0)
+                    slope = fnp.add(slope, _edge(
+                        fnp.broadcast_to(fnp.subtract(par, fixed[3 + i]), shape),
+                        fnp.broadcast_to(g, shape)))
             out = fnp.where(at, _edge(w, slope), out)
         return out
 
@@ -1165,7 +1247,7 @@ class _Shaped:
             probability that is 0 at this end) the shapes' terms of ``_end_log_shape``
             (or None) in place of s."""
             if at is None:
-                return 0.0, None if log_zero else 0.0, 0.0
+                return 0.0, (None, None) if log_zero else 0.0, 0.0
             w = full(fnp.where(at, fnp.subtract(z, e), 0.0))
 
             def logp(t, *s):
@@ -1181,22 +1263,36 @@ class _Shaped:
             positive = p > 0.0
             s = full(p)
             lg = None
-            for i, par in enumerate(sh):
-                if not _traced(par):
-                    continue
+            moved = [i for i, par in enumerate(sh) if _traced(par)]
+            if log_zero:
+                # the second order: d2/dw dshape and d2/dshape2 (_end_log_second)
+                cross, hess = self._end_log_second(k, moved, fixed, p, logp, zero)
+                ws = None
+            for i in moved:
+                par = sh[i]
                 _, d = jvp(lambda si: logp(zero, *fixed[:i], si, *fixed[i + 1:]),
                            (fixed[i],), (fnp.ones_like(fixed[i]),))
                 if log_zero:
                     gl = self._end_log_shape(k, i, fixed, p, d)
-                    t = _edge(full(fnp.subtract(par, fixed[i])), full(fnp.where(at, gl, 0.0)))
+                    g = full(fnp.where(at, gl, 0.0))
+                    for j in moved:
+                        g = fnp.add(g, _edge(full(fnp.subtract(sh[j], fixed[j])), full(
+                            fnp.where(at, fnp.multiply(0.5, hess[i, j]), 0.0))))
+                    t = _edge(full(fnp.subtract(par, fixed[i])), g)
                     lg = t if lg is None else fnp.add(lg, t)
+                    u = _edge(full(fnp.subtract(par, fixed[i])),
+                              full(fnp.where(at, cross[i], 0.0)))
+                    ws = u if ws is None else fnp.add(ws, u)
                     continue
                 g = fnp.where(positive, fnp.multiply(p, fnp.where(positive, d, 0.0)), 0.0)
                 g = fnp.where(fnp.isnan(g), 0.0, g)
                 s = fnp.add(s, _edge(full(fnp.subtract(par, fixed[i])), full(g)))
             if log_zero:
-                # (the slope in w is infinite there: set by the caller)
-                return w, lg, full(p)
+                # the slope in w is +-inf there (set by the caller), its derivative in w
+                # -inf (from log|w|: _edge(w, a) is a w in the slope, 2 a the second
+                # derivative) and in the shapes ws's
+                ww = _edge(w, full(fnp.where(at, -math.inf, 0.0)))
+                return w, (lg, ww if ws is None else fnp.add(ww, ws)), full(p)
             if _traced(w):
                 _, d = jvp(lambda t: logp(t, *fixed), (zero,), (fnp.ones(small),))
                 q = fnp.multiply(p, fnp.where(positive, d, 0.0))
@@ -1209,20 +1305,22 @@ class _Shaped:
         w_lo, s_lo, p_lo = end(0, *ats[0], log_zero=method == "logcdf")
         w_hi, s_hi, p_hi = end(1, *ats[1], log_zero=method == "logsf")
         lg = s_lo if method == "logcdf" else s_hi if method == "logsf" else None
+        if lg is not None:
+            lg, ws = lg
         if method == "sf":
             s_lo, s_hi = fnp.negative(s_lo), fnp.negative(s_hi)
         elif method == "logcdf":
             # (log(1 + w s) = w (s - w s^2 / 2) to second order at the upper end; the
             # square's derivatives in the shapes are of third order; where the density is
             # infinite q outgrows its square, inf - inf otherwise)
-            s_lo = math.inf
+            s_lo = math.inf if ws is None else fnp.add(math.inf, ws)
             if at_hi is not None:
                 s_hi = fnp.add(s_hi, _edge(w_hi, fnp.multiply(-0.5, _finite_square(p_hi))))
         elif method == "logsf":
             if at_lo is not None:
                 s_lo = fnp.negative(fnp.add(s_lo, _edge(w_lo, fnp.multiply(
                     0.5, _finite_square(p_lo)))))
-            s_hi = -math.inf
+            s_hi = -math.inf if ws is None else fnp.add(-math.inf, ws)
         out = None
         for at, w, slope in ((at_lo, w_lo, s_lo), (at_hi, w_hi, s_hi)):
             if at is None:
@@ -1239,7 +1337,7 @@ class _Shaped:
         density's derivative at the end, with ``_end_log_terms``) where the density
         ``p`` there is positive and finite; where it is 0 or infinite (``_end_power``),
         ``-inf`` times the sign of ``dm`` where the shape moves the power, else ``d log c``;
-        0 where neither is known (a density flatter than every power, lognorm's).
+        ``_flat_end`` where the density is flatter than every power there (lognorm's).
         ``pareto.logcdf(1., b)`` in b: 1/b, was 0."""
         from ..api import jvp
         fin = fnp.logical_and(p > 0.0, p < math.inf)
@@ -1248,8 +1346,72 @@ class _Shaped:
             _, (dm, dlc) = jvp(lambda si: self._end_power(k, *fixed[:i], si, *fixed[i + 1:]),
                                (fixed[i],), (fnp.ones_like(fixed[i]),))
             other = fnp.where(dm > 0.0, -math.inf, fnp.where(dm < 0.0, math.inf, dlc))
+        elif hasattr(self, "_flat_end"):
+            other = fnp.where(p == 0.0, self._flat_end[i][0], 0.0)
         g = fnp.where(fin, d, other)
         return fnp.where(fnp.isnan(g), 0.0, g)
+
+    def _end_log_second(self, k, moved, fixed, p, logp, zero):
+        """The second derivatives of the log of the probability that is 0 at the end ``k``
+        (logcdf at the lower end, logsf at the upper), one-sided limits with ``w = z - end``
+        and the shapes as the variables: ``(cross, hess)``, ``cross[i]`` the limit of
+        d2/dw dshape_i, ``hess[i, j]`` of d2/dshape_i dshape_j (``moved``: the indices of
+        the shapes that are traced; ``fixed``: the shapes' values; ``p``: the density at the
+        end; ``logp(t, *shapes)``: the log density at ``end + t``). Near the end that
+        probability is ``c |w|^(m + 1) / (m + 1) (1 + (m + 1) / (m + 2) r w)`` (the density
+        ``c |w|^m exp(r w + ...)``), its log ``(m + 1) log|w| + L + (m + 1) / (m + 2) r w``
+        with ``L = log c - log(m + 1)``: d2/dw dshape is ``dm / w`` (``+-inf`` times the
+        sign of ``dm``, + at the lower end) where the shape moves the power, else the
+        derivative of ``(m + 1) / (m + 2) r``; d2/dshape2 the Hessian of ``L`` (the powers
+        are linear in the shapes). Without ``_end_power``: ``m = 0``, ``L`` the log density
+        at the end and ``r`` its derivative there (pareto.logcdf at 1 in ``b``: -1/2 and
+        -1/b^2). Where the density is 0 without a power (``_flat_end``), its limits."""
+        from ..api import jvp
+        power = getattr(self, "_end_power", None)
+
+        def along(f, i, base):
+            """The derivative of ``f(*base)`` in ``base[i]``."""
+            def g(si):
+                return f(*base[:i], si, *base[i + 1:])
+            return jvp(g, (base[i],), (fnp.ones_like(base[i]),))[1]
+
+        if power is not None:
+            def big_l(*s):
+                m, log_c = power(k, *s)
+                return fnp.subtract(log_c, fnp.log1p(m))
+
+            def rate(*s):
+                m, _ = power(k, *s)
+                return fnp.multiply(fnp.divide(fnp.add(m, 1.0), fnp.add(m, 2.0)),
+                                    self._end_dlog(k, *s))
+        else:
+            def big_l(*s):
+                return logp(zero, *s)
+
+            def rate(*s):
+                return fnp.multiply(0.5, jvp(lambda t: logp(t, *s), (zero,),
+                                             (fnp.ones_like(zero),))[1])
+        sign = 1.0 if k == 0 else -1.0
+        cross, hess = {}, {}
+        for i in moved:
+            c = along(rate, i, fixed)
+            if power is not None:
+                dm = along(lambda *s: power(k, *s)[0], i, fixed)
+                c = fnp.where(dm == 0.0, c, fnp.where(dm > 0.0, sign * math.inf,
+                                                      -sign * math.inf))
+            flat = getattr(self, "_flat_end", None) if power is None else None
+            if flat is not None:
+                c = fnp.where(p == 0.0, flat[i][1], c)
+            cross[i] = fnp.where(fnp.isnan(c), 0.0, c)
+            for j in moved:
+                if j < i:
+                    hess[i, j] = hess[j, i]
+                    continue
+                h = along(lambda *s: along(big_l, i, list(s)), j, fixed)
+                if flat is not None:
+                    h = fnp.where(p == 0.0, flat[i][2 + j], h)
+                hess[i, j] = fnp.where(fnp.isnan(h), 0.0, h)
+        return cross, hess
 
     def _end_dpdf(self, k, *shapes):
         """The one-sided derivative in z of the standard density at the end ``k`` (0: the
@@ -1264,6 +1426,30 @@ class _Shaped:
         sign = 1.0 if k == 0 else -1.0
         return fnp.where(m > 1.0, 0.0, fnp.where(m == 1.0, fnp.multiply(sign, fnp.exp(log_c)),
                                                   sign * math.inf))
+
+    def _end_dpdf_shape(self, k, i, shapes):
+        """The one-sided limit of the derivative in the shape ``i`` of ``_end_dpdf`` (the
+        standard density's slope at the end ``k`` where the density is 0 there): with the
+        density ``c |w|^m (1 + ...)``, the slope is ``+-c m |w|^(m - 1)``, its derivative
+        ``+-c |w|^(m - 1) (dm + m dm log|w| + m d log c)``: 0 for ``m > 1``, ``-+inf`` times
+        the sign of ``dm`` where the shape moves the power (``d2/dx da gamma.pdf(0., 2.)``
+        was 0), else ``+-c d log c`` for ``m = 1`` and ``+-inf`` times the sign of ``d log
+        c`` below (+ at the lower end); 0 without ``_end_power``."""
+        from ..api import jvp
+        power = getattr(self, "_end_power", None)
+        if power is None:
+            return 0.0
+        shapes = list(shapes)
+        (m, log_c), (dm, dlc) = jvp(
+            lambda si: power(k, *shapes[:i], si, *shapes[i + 1:]), (shapes[i],),
+            (fnp.ones_like(shapes[i]),))
+        sign = 1.0 if k == 0 else -1.0
+        one = fnp.multiply(sign, fnp.multiply(fnp.exp(log_c), dlc))
+        below = fnp.where(dlc > 0.0, sign * math.inf, fnp.where(dlc < 0.0, -sign * math.inf,
+                                                               0.0))
+        flat = fnp.where(m == 1.0, one, below)
+        moved = fnp.where(dm > 0.0, -sign * math.inf, sign * math.inf)
+        return fnp.where(m > 1.0, 0.0, fnp.where(dm == 0.0, flat, moved))
 
     def _end_d2pdf(self, k, *shapes):
         """The one-sided second derivative in z of the standard density at the end ``k``
@@ -2356,6 +2542,11 @@ class _Lognorm(_Shaped):
                   "differentiable in ``x``, ``loc``, ``scale`` and ``s``.")
     _ppf_notes = ("``exp(s ndtri(q))`` (isf: ``exp(-s ndtri(q))``, accurate for small "
                   "``q``): differentiable in ``q``, ``loc``, ``scale`` and ``s``.")
+
+    # the limits at z = 0 of logcdf's d/ds, d2/dz ds, d2/ds2: log Phi(log(z) / s) =
+    # -log(z)^2 / (2 s^2) - log(-log(z) / s) + O(1): d/ds = log(z)^2 / s^3 + 1/s -> inf,
+    # d/dz of that 2 log(z) / (z s^3) -> -inf, d/ds again -3 log(z)^2 / s^4 - ... -> -inf
+    _flat_end = ((math.inf, -math.inf, -math.inf),)
 
     def _check(self, s):
         return s > 0.0
