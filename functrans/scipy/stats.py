@@ -836,10 +836,10 @@ def _make_edge():
             return out, SymbolicZero.from_primal_value(out)
         return out, t
 
-    return edge, ratio
+    return edge, ratio, mul0
 
 
-_edge, _ratio_zero = _make_edge()
+_edge, _ratio_zero, _mul0 = _make_edge()
 _edge.__doc__ = """``w * slope`` where ``w`` is 0 (a support end, ``w = z - end``), to every
 order, without ``0 * inf``: 0 in value, with the tangent ``slope * dw + w * dslope`` (the
 first term 0 where ``dw`` is, the second 0 in value, with ``dslope`` as its derivative in
@@ -861,6 +861,27 @@ def _z_at_end(x, loc, s):
     num = fnp.subtract(x, loc)
     shape = fnp.broadcast_shapes(fnp.shape(num), fnp.shape(s))
     return _ratio_zero(fnp.broadcast_to(num, shape), fnp.broadcast_to(s, shape))
+
+
+def _u_at_end(x, loc, s, e):
+    """``x - loc - e s``: ``(z - e) s`` without the division (``e`` a Python number or an
+    array, 0 where infinite; ``e s`` by ``_mul0``: an infinite cotangent times ``e = 0`` was
+    nan)."""
+    u = fnp.subtract(x, loc)
+    if type(e) is float and e == 0.0:
+        return u
+    e = e if type(e) is float else fnp.where(fnp.isfinite(e), e, 0.0)
+    shape = fnp.broadcast_shapes(fnp.shape(u), fnp.shape(e), fnp.shape(s))
+    return fnp.subtract(u, _mul0(fnp.broadcast_to(e, shape), fnp.broadcast_to(s, shape)))
+
+
+def _singular_log(at, u, side, sign=1.0):
+    """0 in value: where ``at``, the derivatives of ``sign * log|u|`` at ``u = 0`` from the
+    side ``side`` (1: ``u > 0``): ``side * sign * inf`` the first, ``-sign * inf`` the
+    second."""
+    first = fnp.multiply(side * math.inf, sign)
+    second = fnp.multiply(-math.inf, sign)
+    return _edge(u, fnp.where(at, fnp.add(first, _edge(u, fnp.where(at, second, 0.0))), 0.0))
 
 
 def _may_hold(mask):
@@ -943,6 +964,8 @@ class _Shaped:
         out = self._log_density(x, loc, s, *sh)
         terms = self._end_terms(x, loc, s, sh, log) if traced else None
         if log:
+            if traced:
+                out = self._log_zero_ends(out, x, loc, s, sh)
             return _valid(ok, out if terms is None else fnp.add(out, terms))
         if terms is not None:
             # (beside exp, not inside: its infinite derivative times exp's own derivatives
@@ -980,6 +1003,61 @@ class _Shaped:
                     if t is not None:
                         out = fnp.add(out, t)
         return out
+
+    def _log_zero_ends(self, out, x, loc, s, sh):
+        """logpdf ``out`` under a derivative, with the one-sided limits of its derivatives
+        to second order at an end where the density is 0 or infinite (``c |w|^m exp(r w)``,
+        ``m`` not 0, ``w = z - end``): ``m log|w| + log c + r w`` (``_end_log_second`` with
+        the density's power): d/dw ``+-inf``, d2/dw2 ``-+inf`` (the sign of ``m``); the
+        formula there (its ``0 * inf``) gave nan (``hessian(gamma.logpdf, argnums=(0,
+        1))(0., 2.)`` in three orders of five, jacfwd of it at (0, .5)). The scale's
+        derivative at an end 0 is ``-1/scale`` (``w`` held, as pdf's)."""
+        if not hasattr(self, "_end_power"):
+            return out
+        fixed = [fnp.stop_gradient(p) for p in sh]
+        val = fnp.stop_gradient(out)
+        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                       fnp.stop_gradient(s))
+        # (the density 0 there, or infinite: its power negative)
+        ends = [(None if at is None else fnp.logical_and(at, fnp.abs(val) == math.inf), e)
+                for at, e in _at_ends(z, *self._support(*fixed))]
+        if not any(at is not None and _may_hold(at) for at, _ in ends):
+            return out
+        zero = None
+        for at, _ in ends:
+            if at is not None:
+                zero = at if zero is None else fnp.logical_or(zero, at)
+        args = [x, loc, s, *sh]
+        shape = fnp.broadcast_shapes(*[fnp.shape(a) for a in args])
+
+        def full(v):
+            return fnp.broadcast_to(v, shape)
+
+        res = fnp.subtract(full(val), fnp.log(full(s)))
+        power_sign = full(fnp.where(val > 0.0, -1.0, 1.0))
+        moved = [i for i, par in enumerate(sh) if _traced(par)]
+        small = fnp.broadcast_shapes(*[fnp.shape(p) for p in fixed])
+        for k, (at, e) in enumerate(ends):
+            if at is None or not _may_hold(at):
+                continue
+            w = full(fnp.where(at, fnp.subtract(_z_at_end(x, loc, s), e), 0.0))
+            side = 1.0 if k == 0 else -1.0
+            cross, hess, first, lin = self._end_log_second(k, moved, fixed, None, None,
+                                                           fnp.zeros(small), density=True)
+            res = fnp.add(res, _singular_log(at, full(_u_at_end(x, loc, s, e)), side,
+                                             power_sign))
+            slope = full(fnp.where(at, lin, 0.0))
+            for i in moved:
+                delta = full(fnp.subtract(sh[i], fixed[i]))
+                slope = fnp.add(slope, _edge(delta, full(fnp.where(at, cross[i], 0.0))))
+                g = full(fnp.where(at, first[i], 0.0))
+                for j in moved:
+                    g = fnp.add(g, _edge(full(fnp.subtract(sh[j], fixed[j])), full(
+                        fnp.where(at, fnp.multiply(0.5, hess[i, j]), 0.0))))
+                res = fnp.add(res, _edge(delta, g))
+            res = fnp.add(res, _edge(w, full(fnp.where(at, slope, 0.0))))
+        keep = self._log_density(x, loc, s, *sh, keep=fnp.logical_not(zero))
+        return fnp.where(zero, res, keep)
 
     def _end_second_terms(self, k, at, e, x, loc, s, sh, log):
         """0 in value, or None: where ``z`` sits at the end ``k`` and the density's power
@@ -1021,6 +1099,9 @@ class _Shaped:
                 lambda si: self._end_power(k, *fixed[:i], si, *fixed[i + 1:]), (fixed[i],),
                 (fnp.ones_like(fixed[i]),))
             delta[i] = full(fnp.subtract(sh[i], fixed[i]))
+            # (0 where rounding left a trace of a derivative that is 0: f's d log c / dm at
+            # n = 2 was 1e-17, a sign's inf where the limit is finite)
+            dlc[i] = fnp.where(fnp.abs(dlc[i]) < 1e-12, 0.0, dlc[i])
         side = 1.0 if k == 0 else -1.0
         w = full(fnp.where(at, fnp.subtract(_z_at_end(x, loc, s), e), 0.0))
         cross = None
@@ -1202,11 +1283,12 @@ class _Shaped:
                 # z whose partial in the scale (-z / scale, 0 at an end 0) times an
                 # infinite slope or cotangent is 0: inf * 0 was nan (d/dscale of
                 # gamma.logcdf(0., .5, 0., scale), -inf at every scale: 0)
-                ends = fnp.add(ends, self._end_slopes(method, _z_at_end(x, loc, s), ats, sh))
+                ends = fnp.add(ends, self._end_slopes(method, _z_at_end(x, loc, s), ats, sh,
+                                                      (x, loc, s)))
         out = fnp.where(inside, out, ends)
         return _valid(fnp.logical_and(ok, z == z), out)
 
-    def _end_slopes(self, method, z, ats, sh):
+    def _end_slopes(self, method, z, ats, sh, xls):
         """0 in value, with the one-sided derivatives from inside the support at a finite
         end ``z = lo`` or ``z = hi`` (0 beyond), to second order: near the end the cdf is
         ``w h + w^2 q / 2`` (``w = z - end``, ``h(shapes)`` the density at the end, ``q``
@@ -1266,8 +1348,8 @@ class _Shaped:
             moved = [i for i, par in enumerate(sh) if _traced(par)]
             if log_zero:
                 # the second order: d2/dw dshape and d2/dshape2 (_end_log_second)
-                cross, hess = self._end_log_second(k, moved, fixed, p, logp, zero)
-                ws = None
+                cross, hess, _, lin = self._end_log_second(k, moved, fixed, p, logp, zero)
+                ws = full(fnp.where(at, lin, 0.0))
             for i in moved:
                 par = sh[i]
                 _, d = jvp(lambda si: logp(zero, *fixed[:i], si, *fixed[i + 1:]),
@@ -1282,17 +1364,19 @@ class _Shaped:
                     lg = t if lg is None else fnp.add(lg, t)
                     u = _edge(full(fnp.subtract(par, fixed[i])),
                               full(fnp.where(at, cross[i], 0.0)))
-                    ws = u if ws is None else fnp.add(ws, u)
+                    ws = fnp.add(ws, u)
                     continue
                 g = fnp.where(positive, fnp.multiply(p, fnp.where(positive, d, 0.0)), 0.0)
                 g = fnp.where(fnp.isnan(g), 0.0, g)
                 s = fnp.add(s, _edge(full(fnp.subtract(par, fixed[i])), full(g)))
             if log_zero:
-                # the slope in w is +-inf there (set by the caller), its derivative in w
-                # -inf (from log|w|: _edge(w, a) is a w in the slope, 2 a the second
-                # derivative) and in the shapes ws's
-                ww = _edge(w, full(fnp.where(at, -math.inf, 0.0)))
-                return w, (lg, ww if ws is None else fnp.add(ww, ws)), full(p)
+                # ws: the slope's terms in the shapes (0 in value); log|w| = log|u| - log
+                # scale in u = x - loc - end scale (linear: through w = u / scale, the
+                # infinite slope times w's second derivative in x and the scale was inf -
+                # inf against the -inf of the square of its first)
+                sing = _singular_log(at, full(_u_at_end(*xls, e)), 1.0 if k == 0 else -1.0)
+                lg = sing if lg is None else fnp.add(lg, sing)
+                return w, (lg, ws), full(p)
             if _traced(w):
                 _, d = jvp(lambda t: logp(t, *fixed), (zero,), (fnp.ones(small),))
                 q = fnp.multiply(p, fnp.where(positive, d, 0.0))
@@ -1313,14 +1397,14 @@ class _Shaped:
             # (log(1 + w s) = w (s - w s^2 / 2) to second order at the upper end; the
             # square's derivatives in the shapes are of third order; where the density is
             # infinite q outgrows its square, inf - inf otherwise)
-            s_lo = math.inf if ws is None else fnp.add(math.inf, ws)
+            s_lo = ws
             if at_hi is not None:
                 s_hi = fnp.add(s_hi, _edge(w_hi, fnp.multiply(-0.5, _finite_square(p_hi))))
         elif method == "logsf":
             if at_lo is not None:
                 s_lo = fnp.negative(fnp.add(s_lo, _edge(w_lo, fnp.multiply(
                     0.5, _finite_square(p_lo)))))
-            s_hi = -math.inf if ws is None else fnp.add(-math.inf, ws)
+            s_hi = ws
         out = None
         for at, w, slope in ((at_lo, w_lo, s_lo), (at_hi, w_hi, s_hi)):
             if at is None:
@@ -1351,7 +1435,7 @@ class _Shaped:
         g = fnp.where(fin, d, other)
         return fnp.where(fnp.isnan(g), 0.0, g)
 
-    def _end_log_second(self, k, moved, fixed, p, logp, zero):
+    def _end_log_second(self, k, moved, fixed, p, logp, zero, density=False):
         """The second derivatives of the log of the probability that is 0 at the end ``k``
         (logcdf at the lower end, logsf at the upper), one-sided limits with ``w = z - end``
         and the shapes as the variables: ``(cross, hess)``, ``cross[i]`` the limit of
@@ -1365,7 +1449,12 @@ class _Shaped:
         derivative of ``(m + 1) / (m + 2) r``; d2/dshape2 the Hessian of ``L`` (the powers
         are linear in the shapes). Without ``_end_power``: ``m = 0``, ``L`` the log density
         at the end and ``r`` its derivative there (pareto.logcdf at 1 in ``b``: -1/2 and
-        -1/b^2). Where the density is 0 without a power (``_flat_end``), its limits."""
+        -1/b^2). Where the density is 0 without a power (``_flat_end``), its limits.
+        ``density``: the same of the log density where it is 0 at the end (``m log|w| +
+        log c + r w``), with ``first``, the first derivatives in the shapes. Returns
+        ``(cross, hess, first, lin)``, ``lin`` the finite part of the slope in ``w``
+        (``(m + 1) / (m + 2) r``; its product with w's second derivatives in x and the
+        scale is finite: d2/dx dscale of gamma.logcdf(x, 2., 0., s) at 0)."""
         from ..api import jvp
         power = getattr(self, "_end_power", None)
 
@@ -1375,7 +1464,13 @@ class _Shaped:
                 return f(*base[:i], si, *base[i + 1:])
             return jvp(g, (base[i],), (fnp.ones_like(base[i]),))[1]
 
-        if power is not None:
+        if density:
+            def big_l(*s):
+                return power(k, *s)[1]
+
+            def rate(*s):
+                return fnp.multiply(self._end_dlog(k, *s), fnp.ones_like(s[0]))
+        elif power is not None:
             def big_l(*s):
                 m, log_c = power(k, *s)
                 return fnp.subtract(log_c, fnp.log1p(m))
@@ -1392,13 +1487,16 @@ class _Shaped:
                 return fnp.multiply(0.5, jvp(lambda t: logp(t, *s), (zero,),
                                              (fnp.ones_like(zero),))[1])
         sign = 1.0 if k == 0 else -1.0
-        cross, hess = {}, {}
+        cross, hess, first = {}, {}, {}
         for i in moved:
             c = along(rate, i, fixed)
             if power is not None:
                 dm = along(lambda *s: power(k, *s)[0], i, fixed)
                 c = fnp.where(dm == 0.0, c, fnp.where(dm > 0.0, sign * math.inf,
                                                       -sign * math.inf))
+            if density:
+                f = along(big_l, i, fixed)
+                first[i] = fnp.where(dm == 0.0, f, fnp.where(dm > 0.0, -math.inf, math.inf))
             flat = getattr(self, "_flat_end", None) if power is None else None
             if flat is not None:
                 c = fnp.where(p == 0.0, flat[i][1], c)
@@ -1411,7 +1509,8 @@ class _Shaped:
                 if flat is not None:
                     h = fnp.where(p == 0.0, flat[i][2 + j], h)
                 hess[i, j] = fnp.where(fnp.isnan(h), 0.0, h)
-        return cross, hess
+        lin = rate(*fixed)
+        return cross, hess, first, fnp.where(fnp.isnan(lin), 0.0, lin)
 
     def _end_dpdf(self, k, *shapes):
         """The one-sided derivative in z of the standard density at the end ``k`` (0: the
@@ -1444,6 +1543,7 @@ class _Shaped:
             lambda si: power(k, *shapes[:i], si, *shapes[i + 1:]), (shapes[i],),
             (fnp.ones_like(shapes[i]),))
         sign = 1.0 if k == 0 else -1.0
+        dlc = fnp.where(fnp.abs(dlc) < 1e-12, 0.0, dlc)  # (as in _end_second_terms)
         one = fnp.multiply(sign, fnp.multiply(fnp.exp(log_c), dlc))
         below = fnp.where(dlc > 0.0, sign * math.inf, fnp.where(dlc < 0.0, -sign * math.inf,
                                                                0.0))
