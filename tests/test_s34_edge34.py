@@ -1,0 +1,105 @@
+"""Session 34, derivatives at edge points compared with JAX 0.10.2 (x64) (helper edge34):
+arccosh's derivatives of every order at 1, remainder/fmod's derivative in the divisor where
+the dividend is infinite, and the sweep of scipy.linalg, nn and fft at edge inputs.
+
+Expected values are derived by hand (the formula is in a comment by each) or from NumPy; the
+JAX value is quoted in a comment where functrans deliberately differs."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def _arr(backend, v):
+    return backend.asarray(np.asarray(v, dtype=np.float64), dtype=np.float64)
+
+
+def _val(backend, got):
+    assert backend.is_own(got), type(got)
+    return float(backend.to_numpy(got))
+
+
+def _nest(f, modes):
+    for m in modes:
+        f = ft.grad(f) if m == "r" else ft.jacfwd(f)
+    return f
+
+
+# -- arccosh: derivatives of every order at the end of the domain -----------------------------
+
+# arccosh^(n)(x) = P_n(x) (x^2 - 1)^(-(2n - 1)/2) with P_1 = 1, P_(n+1) = P_n' (x^2 - 1)
+# - (2n - 1) x P_n: P_2 = -x, P_3 = 2x^2 + 1, P_4 = -6x^3 - 9x, P_5 = 24x^4 + 72x^2 + 9. At
+# x = 1+ the limit is sign(P_n(1)) inf: -inf, +inf, -inf, +inf for n = 2..5. The third
+# derivative was nan in every order of differentiation (-g^3 + 3x^2 g^5 = inf - inf, g =
+# arccosh'); JAX 0.10.2 gives nan from the third order on.
+@pytest.mark.parametrize("n, want", [(2, -math.inf), (3, math.inf), (4, -math.inf),
+                                     (5, math.inf)])
+def test_arccosh_every_order_at_one(backend, n, want):
+    modes = ["r" * n, "f" * n, "f" + "r" * (n - 1), "r" + "f" * (n - 1)]
+    if n == 3:
+        modes = ["".join(m) for m in itertools.product("rf", repeat=3)]
+    x = _arr(backend, 1.0)
+    for m in modes:
+        assert _val(backend, _nest(fnp.arccosh, m)(x)) == want, m
+
+
+def test_arccosh_higher_orders_inside_the_domain():
+    # against the closed forms above (P_n evaluated by hand), real and complex (principal
+    # branch: (x^2 - 1)^(1/2) = sqrt(x - 1) sqrt(x + 1))
+    def closed(x, n):
+        p = {2: -x, 3: 2 * x * x + 1, 4: -6 * x ** 3 - 9 * x, 5: 24 * x ** 4 + 72 * x * x + 9}[n]
+        s = np.sqrt(x - 1) * np.sqrt(x + 1)
+        return p / s ** (2 * n - 1)
+    for x in (1.5, 3.0, 1 + 1e-9, 40.0):
+        for n in (2, 3, 4, 5):
+            got = _nest(fnp.arccosh, "r" * n)(x)
+            assert math.isclose(got, closed(x, n), rel_tol=1e-12), (x, n)
+    for z in (0.3 + 0.4j, -2 + 0.1j, 3 - 1j):
+        f = fnp.arccosh
+        for n in (1, 2, 3, 4):
+            f = (lambda g: lambda z: ft.jvp(g, (z,), (np.complex128(1),))[1])(f)
+            if n == 1:
+                continue
+            got = complex(f(np.complex128(z)))
+            want = closed(complex(z), n)
+            assert abs(got - want) <= 1e-13 * abs(want), (z, n)
+    # a large x: no inf * 0 in (x g)^k g^m (g = arccosh' ~ 1/x)
+    assert math.isclose(_nest(fnp.arccosh, "rrr")(1e100), 2e-300, rel_tol=1e-12)  # (2x^2 + 1) / x^5
+
+
+# -- remainder / fmod: derivative in the divisor at an infinite dividend -----------------------
+
+# d/dy remainder(x, y) = -floor(x / y), d/dy fmod(x, y) = -trunc(x / y): at x = +-inf and a
+# finite y that is -+inf sign(y) (JAX 0.10.2 gives these for both); it was nan (NumPy's
+# floor_divide(inf, 2) is nan). The second derivative stays 0 (q is piecewise constant).
+@pytest.mark.parametrize("x, y, want", [(math.inf, 2.0, -math.inf), (-math.inf, 2.0, math.inf),
+                                        (math.inf, -2.0, math.inf), (-math.inf, -0.5, -math.inf)])
+@pytest.mark.parametrize("fn", ["fmod", "remainder"])
+def test_remainder_divisor_derivative_at_infinite_dividend(backend, x, y, want, fn):
+    f = getattr(fnp, fn)
+    a, b = _arr(backend, x), _arr(backend, y)
+    g1, g2 = ft.grad(f, argnums=(0, 1))(a, b)
+    assert (_val(backend, g1), _val(backend, g2)) == (1.0, want)
+    assert _val(backend, ft.jvp(lambda v: f(a, v), (b,), (_arr(backend, 1.0),))[1]) == want
+    assert _val(backend, ft.grad(ft.grad(lambda v: f(a, v)))(b)) == 0.0
+
+
+def test_remainder_divisor_derivative_finite_unchanged():
+    # -floor_divide(x, y) as before wherever that is not a nan (NumPy's floor_divide)
+    v = np.array([0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 7.0, 1e300, -3e-310, np.inf, -np.inf])
+    a, b = np.meshgrid(v, v)
+    a, b = a.ravel(), b.ravel()
+    with np.errstate(all="ignore"):
+        want = -np.floor_divide(a, b)
+    got = ft.vmap(ft.grad(fnp.remainder, 1))(a, b)
+    ok = ~np.isnan(want)
+    np.testing.assert_array_equal(got[ok], want[ok])
+    inf_x = np.isinf(a) & np.isfinite(b) & (b != 0)
+    np.testing.assert_array_equal(got[inf_x], -a[inf_x] * np.sign(b[inf_x]))
