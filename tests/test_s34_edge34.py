@@ -103,3 +103,53 @@ def test_remainder_divisor_derivative_finite_unchanged():
     np.testing.assert_array_equal(got[ok], want[ok])
     inf_x = np.isinf(a) & np.isfinite(b) & (b != 0)
     np.testing.assert_array_equal(got[inf_x], -a[inf_x] * np.sign(b[inf_x]))
+
+
+# -- scipy.linalg.lu / lu_factor at a zero pivot -----------------------------------------------
+
+# A zero pivot with rows below it: the column there is all 0, and the pivot row and the
+# multipliers are chosen by the direction of a change (L[1, 0] of eps E is E[1, 0] / E[0, 0]
+# or its inverse, whichever is at most 1): no derivative. It was finite (the zero column's
+# multipliers taken as 0, e.g. d L[1, 0] / d A[1, 0] = 1 at A = 0); nan now, as JAX 0.10.2.
+@pytest.mark.parametrize("a", [[[0.0, 0.0], [0.0, 0.0]], [[0.0, 1.0], [0.0, 0.0]],
+                               [[0.0, 1.0, 2.0], [0.0, 3.0, 1.0], [0.0, 0.0, 5.0]]])
+@pytest.mark.parametrize("mode", ["jacfwd", "jacrev"])
+def test_lu_derivative_at_a_zero_pivot_is_nan(backend, a, mode):
+    import functrans.scipy.linalg as fsl
+    x = _arr(backend, a)
+    jac = getattr(ft, mode)
+    for f in (lambda m: fsl.lu(m)[1], lambda m: fsl.lu(m)[2], lambda m: fsl.lu_factor(m)[0]):
+        j = backend.to_numpy(jac(f)(x))
+        n = len(a)
+        # L's strictly lower part, U's upper part and the packed factors: every entry that
+        # is not a constant of the structure (L's unit diagonal and zero upper part)
+        j = j.reshape(n, n, -1)
+        assert np.isnan(j[np.tril_indices(n, -1)]).all() or np.isnan(j[np.triu_indices(n)]).all()
+    # the values are SciPy's: L = I, U = a
+    p, l, u = (backend.to_numpy(v) for v in fsl.lu(x))
+    np.testing.assert_array_equal(p @ l @ u, np.asarray(a))
+
+
+def test_lu_derivative_last_pivot_zero_and_regular():
+    import functrans.scipy.linalg as fsl
+    # a = [[1, 2], [2, 4]] (singular; only the last pivot is 0, which has no rows below:
+    # LU is smooth there). Rows swapped: L[1, 0] = a00 / a10, U = [[a10, a11], [0, a01 -
+    # a00 a11 / a10]]: d L10 = (0.5, 0, -0.25, 0) in (a00, a01, a10, a11), d U11 = (-2, 1, 1,
+    # -0.5). (JAX 0.10.2: nan, its rule divides by U's diagonal.)
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    for jac in (ft.jacfwd, ft.jacrev):
+        jl = jac(lambda m: fsl.lu(m)[1])(a)
+        ju = jac(lambda m: fsl.lu(m)[2])(a)
+        np.testing.assert_allclose(jl[1, 0].ravel(), [0.5, 0, -0.25, 0], rtol=1e-15)
+        np.testing.assert_allclose(ju[1, 1].ravel(), [-2, 1, 1, -0.5], rtol=1e-15)
+        np.testing.assert_array_equal(ju[0, 0].ravel(), [0, 0, 1, 0])
+    # a stack: the regular matrix beside a zero one keeps its derivative (central
+    # differences of NumPy's elimination by hand: L10 = a10 / a00 with |a00| >= |a10|)
+    s = np.stack([np.zeros((2, 2)), [[3.0, 1.0], [1.5, 2.0]]])
+    for jac in (ft.jacfwd, ft.jacrev):
+        j = jac(lambda m: fsl.lu_factor(m)[0])(s)
+        assert np.isnan(j[0, :, :, 0]).all()
+        np.testing.assert_allclose(j[1, 1, 0, 1], [[-1.5 / 9, 0], [1 / 3, 0]], rtol=1e-15)
+    # (forward mode: the zero matrix's tangent stays in its own block; reverse mode gives its
+    # inputs nan for every output, 0 times the nan slope, as cond's in session 33)
+    np.testing.assert_array_equal(j[0, :, :, 1], 0.0)
