@@ -153,3 +153,29 @@ def test_lu_derivative_last_pivot_zero_and_regular():
     # (forward mode: the zero matrix's tangent stays in its own block; reverse mode gives its
     # inputs nan for every output, 0 times the nan slope, as cond's in session 33)
     np.testing.assert_array_equal(j[0, :, :, 1], 0.0)
+
+
+# -- hypot / nn.squareplus: second derivatives at +-inf -----------------------------------------
+
+# hypot(x, c)'' in x = c^2 / hypot^3 -> 0 at x = +-inf (in y: x^2 / hypot^3 ~ 1 / |x| -> 0);
+# squareplus'' = b / (2 (x^2 + b)^(3/2)) -> 0. Reverse-over-reverse gave nan (the transpose
+# of the division in the branch not taken met 0 * inf / inf), forward-over-reverse 0.
+# (JAX 0.10.2: nan in every order, its first derivative at inf is nan too.)
+@pytest.mark.parametrize("x", [math.inf, -math.inf])
+def test_hypot_squareplus_second_derivative_at_infinity(backend, x):
+    import functrans.nn as fnn
+    a, c = _arr(backend, x), _arr(backend, 2.0)
+    for m in ("rr", "fr", "rf", "ff"):
+        assert _val(backend, _nest(lambda v: fnp.hypot(v, c), m)(a)) == 0.0, m
+        assert _val(backend, _nest(fnn.squareplus, m)(a)) == 0.0, m
+    assert _val(backend, _nest(lambda w: fnp.hypot(a, w), "rr")(c)) == 0.0
+    assert _val(backend, ft.grad(lambda v: fnp.hypot(v, c))(a)) == math.copysign(1.0, x)
+
+
+def test_hypot_second_derivatives_finite_unchanged():
+    # at (3, 2): d2/dx2 = 4 / 13^1.5, d2/dxdy = -6 / 13^1.5, d2/dy2 = 9 / 13^1.5
+    h = ft.hessian(fnp.hypot, argnums=(0, 1))(3.0, 2.0)
+    want = np.array([[4.0, -6.0], [-6.0, 9.0]]) / 13 ** 1.5
+    np.testing.assert_allclose(np.array(h, dtype=float), want, rtol=1e-14)
+    hr = ft.jacrev(ft.grad(fnp.hypot, argnums=(0, 1)), argnums=(0, 1))(3.0, 2.0)
+    np.testing.assert_allclose(np.array(hr, dtype=float), want, rtol=1e-14)

@@ -915,11 +915,16 @@ def _hypot_jvp(primals, tangents):
 
 def _hypot_ratio(v, other, r):
     # v / hypot: inf / inf at an infinite v beside a finite operand, where its limit is
-    # sign(v) (both infinite: no limit, the nan stays).
-    ratio = div(v, r)
+    # sign(v) (both infinite: no limit, the nan stays). The division there sees 0 for v: its
+    # transpose met the zero cotangent of the branch not taken as 0 * inf / inf, and the
+    # second derivative in reverse mode was nan at +-inf (squareplus'' too; forward: 0).
     if type(other) in (int, float):
-        return select(isinf_p.bind(v), sign(v), ratio) if math.isfinite(other) else ratio
-    return select(logical_and(isinf_p.bind(v), isfinite_p.bind(other)), sign(v), ratio)
+        if not math.isfinite(other):
+            return div(v, r)
+        far = isinf_p.bind(v)
+    else:
+        far = logical_and(isinf_p.bind(v), isfinite_p.bind(other))
+    return select(far, sign(v), div(select(far, 0.0, v), r))
 
 
 hypot_p = elementwise("hypot", "hypot", _hypot_jvp)
