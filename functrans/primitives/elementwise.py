@@ -722,16 +722,48 @@ asinh_p = unary("asinh", "asinh",
                 lambda t, x, y: div(t, sqrt(add(mul(x, x), 1.0))))
 
 
-def _acosh_slope_impl(b, x):
+def _acosh_poly(order):
+    """The coefficients (constant first) of P with arccosh's derivative of this order equal
+    to P(x) (x^2 - 1)^(-(2 order - 1) / 2): P_1 = 1, P_(n+1) = P_n' (x^2 - 1) - (2n - 1) x P_n.
+    All of one sign (by induction), so no term cancels another."""
+    c = _ACOSH_POLYS.get(order)
+    if c is None:
+        p = _acosh_poly(order - 1)
+        m = 2 * order - 3
+        c = [0] * (order)
+        for k, a in enumerate(p):
+            if k:  # P' (x^2 - 1): k a x^(k+1) - k a x^(k-1)
+                c[k + 1] += k * a
+                c[k - 1] -= k * a
+            c[k + 1] -= m * a
+        _ACOSH_POLYS[order] = c
+    return c
+
+
+_ACOSH_POLYS = {1: [1]}
+
+
+def _acosh_slope_impl(b, x, order=1):
     # sqrt(x - 1) sqrt(x + 1), not sqrt(x^2 - 1): no cancellation near 1, and the principal
     # branch for complex x
-    return 1.0 / (b.xp.sqrt(x - 1.0) * b.xp.sqrt(x + 1.0))
+    g = 1.0 / (b.xp.sqrt(x - 1.0) * b.xp.sqrt(x + 1.0))
+    if order == 1:
+        return g
+    # P(x) g^(2n - 1) as the sum of c_k (x g)^k g^(2n - 1 - k): x g is near 1 for large x,
+    # where x^k alone would overflow before g's powers underflow (inf * 0)
+    u = x * g
+    out = None
+    for k, c in enumerate(_acosh_poly(order)):
+        if c:
+            term = u ** k * g ** (2 * order - 1 - k) * float(c)
+            out = term if out is None else out + term
+    return out
 
 
-def _acosh_slope_jvp(primals, tangents):
+def _acosh_slope_jvp(primals, tangents, order=1):
     x, = primals
-    g = acosh_slope_p.bind(x)
-    return g, neg(mul(tangents[0], mul(x, mul(g, mul(g, g)))))
+    return (acosh_slope_p.bind(x, order=order),
+            mul(tangents[0], acosh_slope_p.bind(x, order=order + 1)))
 
 
 def _atanh_slope_impl(b, x):
@@ -748,9 +780,11 @@ def _atanh_slope_jvp(primals, tangents):
 # primitives, as asin_slope, with d g = -x g^3 dx and d g = 2 x g^2 dx: through the products,
 # reverse-over-reverse met 0 * inf at x = 1 (x = +-1 for atanh) and gave nan where the
 # forward-over-reverse gives the infinite one-sided limit.
-acosh_slope_p = elementwise("acosh_slope", _acosh_slope_impl, _acosh_slope_jvp)
+acosh_slope_p = elementwise("acosh_slope", _acosh_slope_impl, _acosh_slope_jvp,
+                            abstract_eval=lambda x, order=1: x)
+acosh_slope_p.same_aval = True
 atanh_slope_p = elementwise("atanh_slope", _atanh_slope_impl, _atanh_slope_jvp)
-acosh_p = unary("acosh", "acosh", lambda t, x, y: mul(t, acosh_slope_p.bind(x)))
+acosh_p = unary("acosh", "acosh", lambda t, x, y: mul(t, acosh_slope_p.bind(x, order=1)))
 atanh_p = unary("atanh", "atanh", lambda t, x, y: mul(t, atanh_slope_p.bind(x)))
 
 # -- piecewise constant functions: zero derivative ---------------------------------------------
@@ -881,11 +915,16 @@ def _hypot_jvp(primals, tangents):
 
 def _hypot_ratio(v, other, r):
     # v / hypot: inf / inf at an infinite v beside a finite operand, where its limit is
-    # sign(v) (both infinite: no limit, the nan stays).
-    ratio = div(v, r)
+    # sign(v) (both infinite: no limit, the nan stays). The division there sees 0 for v: its
+    # transpose met the zero cotangent of the branch not taken as 0 * inf / inf, and the
+    # second derivative in reverse mode was nan at +-inf (squareplus'' too; forward: 0).
     if type(other) in (int, float):
-        return select(isinf_p.bind(v), sign(v), ratio) if math.isfinite(other) else ratio
-    return select(logical_and(isinf_p.bind(v), isfinite_p.bind(other)), sign(v), ratio)
+        if not math.isfinite(other):
+            return div(v, r)
+        far = isinf_p.bind(v)
+    else:
+        far = logical_and(isinf_p.bind(v), isfinite_p.bind(other))
+    return select(far, sign(v), div(select(far, 0.0, v), r))
 
 
 hypot_p = elementwise("hypot", "hypot", _hypot_jvp)
@@ -949,7 +988,11 @@ def _rem_jvp(primals, tangents):
     out = remainder(x, y)
     if ty is None:
         return out, tx
-    t = mul(neg(ty), floor_divide(x, y))
+    q = floor_divide(x, y)
+    # floor_divide is nan at an infinite x (and a finite y): floor(x / y) is the infinity
+    # there (JAX's -inf for y = 2), not a nan; floor keeps the slope of q zero
+    q = select(ne(q, q), floor_p.bind(div(x, y)), q)
+    t = mul(neg(ty), q)
     return out, t if tx is None else add(tx, t)
 
 

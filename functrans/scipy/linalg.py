@@ -200,6 +200,7 @@ def _getrf(a):
     m, n = _shape(a)[-2:]
     rows, cols = _iota(a, m), _iota(a, n)   # (on a's library and device)
     pivots = []
+    a0, jumps = a, None
     for k in range(min(m, n)):
         col = fnp.stop_gradient(a[..., :, k])
         size = fnp.abs(fnp.real(col)) + fnp.abs(fnp.imag(col)) if _dtype(a).kind == "c" \
@@ -212,13 +213,34 @@ def _getrf(a):
         a = fnp.take_along_axis(a, fnp.broadcast_to(order[..., :, None], _shape(a)), axis=-2)
         pivot = a[..., k:k + 1, k:k + 1]
         safe = fnp.where(pivot == 0, fnp.ones_like(pivot), pivot)
+        if k < m - 1:
+            zero = fnp.stop_gradient(pivot)[..., 0, 0] == 0
+            jumps = zero if jumps is None else fnp.logical_or(jumps, zero)
         below = (rows > k)[:, None]
         mult = fnp.where(below, a[..., :, k:k + 1] / safe, fnp.zeros_like(pivot))  # (..., M, 1)
         a = fnp.where(below & (cols > k)[None, :], a - mult * a[..., k:k + 1, :], a)
         a = fnp.where(below & (cols == k)[None, :], mult, a)
     piv = fnp.stack(pivots, axis=-1) if pivots else \
         fnp.reshape(fnp.stop_gradient(a)[..., :0, :0], _shape(a)[:-2] + (0,))
+    if jumps is not None:
+        a = a * _nan_slope_where(jumps, a0)[..., None, None]
     return a, fnp.astype(piv, _dt.int32)
+
+
+def _nan_slope_where(jumps, a0):
+    """1 for each matrix of the stack ``a0``, with a nan derivative where ``jumps``: a zero
+    pivot with rows below it (the pivot then chosen among entries that are all 0: L and U
+    jump with the direction of a change of ``a0`` and have no derivative; JAX's is nan). The
+    derivative was finite there (the multipliers of a zero column taken as 0). ``1 + 1 / h``
+    with ``h = inf (1 + 0 s)``, ``s`` the sum of each matrix (its derivative reaches every
+    entry); ``h`` is 1 and the factor's derivative 0 elsewhere, so that no inf meets a zero
+    cotangent there."""
+    s = fnp.sum(a0, axis=(-2, -1))
+    if _dtype(a0).kind == "c":
+        s = fnp.real(s)   # (a complex inf times 1 + 0j would be inf + nan j)
+    big = fnp.where(jumps, fnp.full_like(s, math.inf), fnp.ones_like(s))
+    h = big * (1.0 + 0.0 * s)
+    return fnp.astype(fnp.where(jumps, 1.0 + 1.0 / h, fnp.ones_like(s)), _dtype(a0))
 
 
 def _permutation(piv, m):
