@@ -10,6 +10,7 @@ import scipy.linalg as sl
 import functrans as ft
 import functrans.lax as flax
 import functrans.scipy.linalg as fsl
+import functrans.testing  # noqa: F401  (ft.testing below; not imported by functrans itself)
 
 
 def _swaps(piv, m):
