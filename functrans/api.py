@@ -262,7 +262,9 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
 def _unconst(tree):
     """``tree`` with its constant tracers as plain arrays (or constants of the forward mode or
     vmap now running)."""
-    return tree_map(lambda x: constant(x.primal) if type(x) is ConstTracer else x, tree)
+    leaves, t = tree_flatten(tree)
+    return tree_unflatten(t, [constant(x.primal) if type(x) is ConstTracer else x
+                              for x in leaves])
 
 
 def _strip(tree, interp):

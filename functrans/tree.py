@@ -27,9 +27,9 @@ except Exception:  # pragma: no cover  (an optree without it, or another signatu
 # optree's C calls cost about a microsecond each even for one array (``flatten(x)``,
 # ``spec.unflatten([x])``), which is a tenth of a small ``grad`` call: the commonest trees —
 # one leaf, a tuple or list of leaves, an empty dict (no keyword arguments) — take a short
-# path with a structure made once. A type is a leaf here once optree has flattened one of
-# its values to itself (whether a type is a node depends on its type and the registry only)
-# and while neither the global nor functrans's namespace registers it (looked up in optree's
+# path with a structure made once. A type is a leaf here once optree has given one of its
+# values as a leaf (whether a type is a node depends on its type and the registry only) and
+# while neither the global nor functrans's namespace registers it (looked up in optree's
 # registry each time: a type registered later is a node at once).
 try:
     from optree.registry import _NODETYPE_REGISTRY as _REGISTERED
@@ -44,6 +44,9 @@ _SPEC_SIZE: dict = {}   # id(structure) -> (its container type or None for a lea
 _SPEC_SIZE[id(_LEAF_SPEC)] = (None, 1)
 _EMPTY_DICT = _flatten({}, None, False, NAMESPACE)
 _SPEC_SIZE[id(_EMPTY_DICT[1])] = (dict, 0)
+_NONE_SPEC = _flatten(None, None, False, NAMESPACE)[1]
+_NoneType = type(None)
+_SPEC_SIZE[id(_NONE_SPEC)] = (_NoneType, 0)
 
 
 def _is_leaf_type(t):
@@ -73,13 +76,11 @@ def tree_flatten(tree, is_leaf=None):
                     return leaves, spec
         elif t is dict and not tree:
             return [], _EMPTY_DICT[1]
+        elif tree is None:
+            return [], _NONE_SPEC
         leaves, spec = _flatten(tree, None, False, NAMESPACE)
-        if _REGISTERED is not None:  # (a node is never its own only leaf)
-            if len(leaves) == 1 and leaves[0] is tree:
-                _LEAF_TYPES.add(t)
-            elif (t is tuple or t is list) and len(leaves) == len(tree) and all(
-                    a is b for a, b in zip(leaves, tree)):
-                _LEAF_TYPES.update(type(a) for a in leaves)
+        if _REGISTERED is not None and len(leaves) <= 16:
+            _LEAF_TYPES.update(builtins.map(type, leaves))  # (a leaf's type is no node)
         return leaves, spec
     return _flatten(tree, is_leaf, False, NAMESPACE)
 
@@ -89,7 +90,8 @@ def tree_unflatten(treedef, leaves):
     known = _SPEC_SIZE.get(id(treedef))
     if known is not None and type(leaves) is list and len(leaves) == known[1]:
         t = known[0]
-        return leaves[0] if t is None else {} if t is dict else t(leaves)
+        return (leaves[0] if t is None else {} if t is dict else None if t is _NoneType
+                else t(leaves))
     return treedef.unflatten(leaves)
 
 

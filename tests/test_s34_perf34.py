@@ -18,6 +18,7 @@ def _optree_flatten(tree):
 
 
 _P = collections.namedtuple("_P", "a b")
+_P1 = collections.namedtuple("_P1", "a")
 _X = np.asarray(0.5)
 _V = np.array([1.0, 2.0])
 
@@ -26,6 +27,7 @@ _V = np.array([1.0, 2.0])
     _X, _V, np.float64(2.0), np.float32(1.5), 1.0, 3, True, 2j, "s",
     (_X,), (_X, _V), [_X, 1.0], [], (), {}, (_X, None), (None,), [(_X,)], (_P(_X, _V),),
     _P(_X, 1.0), {"a": _X}, {"b": _V, "a": (_X, 2.0)}, None, ({},), ([],),
+    (_P1(_X), _V), [_P1(_V), [_X]], _P1(_X), ([_X], _V), [_X],
 ])
 def test_flatten_and_unflatten_as_optree(tree):
     for _ in range(3):  # (the first call learns the leaf types, the later ones use them)
@@ -40,6 +42,17 @@ def test_flatten_and_unflatten_as_optree(tree):
         assert T.tree_structure(back) == T.tree_structure(ref_back)
         assert T.tree_map(lambda a: a, tree) is not None or tree is None
         assert T.tree_structure(T.tree_map(lambda a: a, tree)) == ref_spec
+
+
+def test_one_leaf_containers_are_not_taken_for_leaves():
+    # (_P1(x), y) flattens to as many leaves as it has elements: its elements' types are not
+    # leaf types for that
+    for tree in [(_P1(_X), _V), ([_X], _V), ({"a": _X}, _V), ((_X,), _V)]:
+        T.tree_flatten(tree)
+        T.tree_flatten(tree)
+    for node in [_P1(_X), [_X], {"a": _X}, (_X,)]:
+        leaves, spec = T.tree_flatten(node)
+        assert leaves == [_X] and spec == _optree_flatten(node)[1] and spec.num_nodes == 2
 
 
 def test_flattened_leaves_are_a_fresh_list():
