@@ -69,10 +69,16 @@ def _array_leaves(leaves):
 # Forgotten when the backends registry changes.
 _RETURNED_AS_IS: dict = {}
 _registry_hooks.append(_RETURNED_AS_IS.clear)
+# Types of leaves that their backend's as_array converts (NumPy scalars): that as_array.
+_CONVERTED_BY: dict = {}
+_registry_hooks.append(_CONVERTED_BY.clear)
 
 
 def _as_array(x):
     t = type(x)
+    convert = _CONVERTED_BY.get(t)
+    if convert is not None:
+        return convert(x)
     if t is ConstTracer:  # the transform returns: a constant made inside is a plain array
         x = constant(x.primal)  # (or a constant of a forward mode still running)
         t = type(x)
@@ -81,9 +87,12 @@ def _as_array(x):
     if isinstance(x, Tracer) or t in _SCALAR_DTYPES:
         _RETURNED_AS_IS[t] = True
         return x
-    y = backend_of(x).as_array(x)
+    b = backend_of(x)
+    y = b.as_array(x)
     if t in _by_type:
         _RETURNED_AS_IS[t] = y is x
+        if y is not x:
+            _CONVERTED_BY[t] = b.as_array
     return y
 
 

@@ -125,3 +125,38 @@ def test_short_paths_taken():
     assert T.tree_flatten(_X)[1] is T.tree_flatten(_V)[1]
     assert T.tree_flatten((_X, _V))[1] is T.tree_flatten((_V, _X))[1]
     assert T.tree_flatten({})[1] is T.tree_flatten({})[1]
+
+
+@pytest.mark.parametrize("x", [np.asarray(0.5), np.float64(0.5), 0.5, np.asarray(0.5, np.float32),
+                               np.array([0.5, -1.0])])
+def test_grad_results_are_arrays_of_the_inputs_kind(x):
+    f = ft.value_and_grad(lambda a: fnp.sum(fnp.tanh(a)))
+    for _ in range(3):  # (the later calls convert NumPy scalars by the remembered as_array)
+        v, g = f(x)
+        assert type(v) is np.ndarray and type(g) is np.ndarray
+        assert v.shape == () and g.shape == np.shape(x)
+        dt = np.asarray(x).dtype if not isinstance(x, float) else np.float64
+        assert g.dtype == dt and v.dtype == dt
+        np.testing.assert_allclose(g, 1 - np.tanh(np.asarray(x, np.float64)) ** 2, rtol=1e-6)
+
+
+def test_gradient_equal_to_a_closed_over_array_is_a_copy():
+    y = np.array([1.0, 2.0, 3.0])
+    for _ in range(2):
+        g = ft.grad(lambda x: fnp.sum(x * y))(np.zeros(3))
+        assert not np.shares_memory(g, y)
+        np.testing.assert_array_equal(g, y)
+    y0 = np.asarray(2.0)
+    g = ft.grad(lambda x: x * y0)(np.asarray(1.0))
+    assert g is not y0 and float(g) == 2.0
+
+
+@pytest.mark.parametrize("transform", [ft.grad, ft.jacfwd, ft.jacrev, ft.hessian])
+def test_integer_inputs_still_refused(transform):
+    from functrans.errors import IntegerInputError
+    f = transform(lambda a: fnp.tanh(a * 1.0))
+    for _ in range(2):
+        with pytest.raises(IntegerInputError, match="int64"):
+            f(np.asarray(3))
+        with pytest.raises(IntegerInputError):
+            f(3)
