@@ -79,8 +79,9 @@ def tree_flatten(tree, is_leaf=None):
         elif tree is None:
             return [], _NONE_SPEC
         leaves, spec = _flatten(tree, None, False, NAMESPACE)
-        if _REGISTERED is not None and len(leaves) <= 16:
-            _LEAF_TYPES.update(builtins.map(type, leaves))  # (a leaf's type is no node)
+        if _REGISTERED is not None and len(leaves) <= 16 and len(_LEAF_TYPES) < 256:
+            # (a leaf's type is no node; bounded: classes made on the fly, few are kept alive)
+            _LEAF_TYPES.update(builtins.map(type, leaves))
         return leaves, spec
     return _flatten(tree, is_leaf, False, NAMESPACE)
 
