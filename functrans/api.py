@@ -69,10 +69,16 @@ def _array_leaves(leaves):
 # Forgotten when the backends registry changes.
 _RETURNED_AS_IS: dict = {}
 _registry_hooks.append(_RETURNED_AS_IS.clear)
+# Types of leaves that their backend's as_array converts (NumPy scalars): that as_array.
+_CONVERTED_BY: dict = {}
+_registry_hooks.append(_CONVERTED_BY.clear)
 
 
 def _as_array(x):
     t = type(x)
+    convert = _CONVERTED_BY.get(t)
+    if convert is not None:
+        return convert(x)
     if t is ConstTracer:  # the transform returns: a constant made inside is a plain array
         x = constant(x.primal)  # (or a constant of a forward mode still running)
         t = type(x)
@@ -81,9 +87,12 @@ def _as_array(x):
     if isinstance(x, Tracer) or t in _SCALAR_DTYPES:
         _RETURNED_AS_IS[t] = True
         return x
-    y = backend_of(x).as_array(x)
+    b = backend_of(x)
+    y = b.as_array(x)
     if t in _by_type:
         _RETURNED_AS_IS[t] = y is x
+        if y is not x:
+            _CONVERTED_BY[t] = b.as_array
     return y
 
 
@@ -126,7 +135,7 @@ def _split_args(f, args, kwargs, argnums):
 
     def call(flat):
         new = list(args)
-        for i, v in zip(argnums, tree.unflatten(flat)):
+        for i, v in zip(argnums, tree_unflatten(tree, flat)):
             new[i] = v
         return f(*new, **kwargs)
     return leaves, tree, call
@@ -156,7 +165,7 @@ def _linearize_tree(call, leaves, has_aux, what, in_tree=None):
     like = leaves[0] if leaves else None
 
     def flat(xs):
-        out = call(xs) if in_tree is None else call(*in_tree.unflatten(xs))
+        out = call(xs) if in_tree is None else call(*tree_unflatten(in_tree, xs))
         if has_aux:
             out, aux = _aux_pair(out, what)
         o_leaves, o_tree = tree_flatten(out)
@@ -210,7 +219,7 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
             f"two tuples: jvp(f, (x,), (t,)).")
     p_leaves, p_tree = tree_flatten(tuple(primals))
     t_leaves, t_tree = tree_flatten(tuple(tangents))
-    if p_tree != t_tree:
+    if p_tree is not t_tree and p_tree != t_tree:
         raise TangentMismatchError(
             f"jvp: tangents must have the same tree structure as primals; got primals "
             f"{p_tree} and tangents {t_tree}"
@@ -262,7 +271,9 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
 def _unconst(tree):
     """``tree`` with its constant tracers as plain arrays (or constants of the forward mode or
     vmap now running)."""
-    return tree_map(lambda x: constant(x.primal) if type(x) is ConstTracer else x, tree)
+    leaves, t = tree_flatten(tree)
+    return tree_unflatten(t, [constant(x.primal) if type(x) is ConstTracer else x
+                              for x in leaves])
 
 
 def _strip(tree, interp):
@@ -488,9 +499,9 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
             elif b.devices:
                 _check_place(c, o, name, i)
         cts = backward(graph, ct_leaves, borrow=True)
-        return in_tree.unflatten(_array_leaves(_keep_structural(
+        return tree_unflatten(in_tree, _array_leaves(_keep_structural(
             _instantiate(cts, leaves), leaves, structural)))
-    out = out_tree.unflatten(_array_leaves(outs))
+    out = tree_unflatten(out_tree, _array_leaves(outs))
     if has_aux:
         return out, vjp_fun, aux
     return out, vjp_fun
@@ -999,7 +1010,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
             out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.
         cts = backward(graph, [Fill(1.0)], consume=True, template=out)
-        grads = tree.unflatten(_array_leaves(_keep_structural(
+        grads = tree_unflatten(tree, _array_leaves(_keep_structural(
             _instantiate(cts, leaves), leaves, structural)))
         if not _RETURNED_AS_IS.get(type(out)):
             out = _as_array(out)

@@ -244,9 +244,12 @@ class _Unmapped:
 _UNMAPPED = _Unmapped()
 
 
-def _axes_leaves(axes, tree, what, name):
+def _axes_leaves(axes, tree, what, name, n_leaves=None):
     """One axis (or _UNMAPPED) per leaf of ``tree``: ``axes`` is an int, None, or a tree
-    prefix of ``tree`` with ints and Nones at its leaves."""
+    prefix of ``tree`` with ints and Nones at its leaves. ``n_leaves``: ``tree``'s number of
+    leaves, where the caller has it (one int or None for all then costs no tree walk)."""
+    if n_leaves is not None and (type(axes) is int or axes is None):
+        return [_UNMAPPED if axes is None else axes] * n_leaves
     marked = optree.tree_map(lambda a: _UNMAPPED if a is None else a, axes, none_is_leaf=True,
                              namespace=NAMESPACE)
     try:
@@ -417,7 +420,7 @@ def _chunked(batched, fun, in_axes, out_axes, chunk_size, axis_size, randomness)
         if isinstance(axes, tuple) and len(axes) != len(args):
             return batched(*args, **kwargs)  # (its error)
         leaves, tree = tree_flatten(args)
-        axes_l = _axes_leaves(axes, args, "in_axes", name)
+        axes_l = _axes_leaves(axes, args, "in_axes", name, len(leaves))
         k_leaves, k_tree = tree_flatten(kwargs)
         n_pos = len(leaves)
         leaves, axes_l = leaves + k_leaves, axes_l + [0] * len(k_leaves)
@@ -474,7 +477,7 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness
                 f"vmap of {name}: in_axes has {len(axes)} entries but the function was called "
                 f"with {len(args)} positional argument(s); give one entry per argument.")
         leaves, tree = tree_flatten(args)
-        axes_l = _axes_leaves(axes, args, "in_axes", name)
+        axes_l = _axes_leaves(axes, args, "in_axes", name, len(leaves))
         k_leaves, k_tree = tree_flatten(kwargs)
         n_pos = len(leaves)
         leaves = leaves + k_leaves
@@ -539,7 +542,7 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness
             interp.active = False
             interp.like = None  # not kept alive by a leaked tracer
         o_leaves, o_tree = tree_flatten(out)
-        o_axes = _axes_leaves(out_axes, out, "out_axes", name)
+        o_axes = _axes_leaves(out_axes, out, "out_axes", name, len(o_leaves))
         res = []
         for j, (o, ax) in enumerate(zip(o_leaves, o_axes)):
             mapped = type(o) is BatchTracer and (o._interp is interp or o._interp in adopted)

@@ -15,7 +15,7 @@ import _weakref
 
 import numpy as _np
 
-from .backends import _by_type
+from .backends import _by_type, backend_of as _backend_of
 from .backends.numpy_backend import AtArray as _AtArray
 
 from . import buffers
@@ -658,10 +658,12 @@ def _check_inplace():
 
 
 def _copy(x):
+    b = _by_type.get(type(x))  # (backend_of's dictionary hit, inline)
+    if b is not None:
+        return b.copy(x)
     if isinstance(x, Tracer):  # (under an outer transform: a value, nothing to unshare)
         return x
-    from .backends import backend_of
-    return backend_of(x).copy(x)
+    return _backend_of(x).copy(x)
 
 
 def _memory_root(x):

@@ -24,14 +24,75 @@ except Exception:  # pragma: no cover  (an optree without it, or another signatu
                                    namespace=namespace)
 
 
+# optree's C calls cost about a microsecond each even for one array (``flatten(x)``,
+# ``spec.unflatten([x])``), which is a tenth of a small ``grad`` call: the commonest trees —
+# one leaf, a tuple or list of leaves, an empty dict (no keyword arguments) — take a short
+# path with a structure made once. A type is a leaf here once optree has given one of its
+# values as a leaf (whether a type is a node depends on its type and the registry only) and
+# while neither the global nor functrans's namespace registers it (looked up in optree's
+# registry each time: a type registered later is a node at once).
+try:
+    from optree.registry import _NODETYPE_REGISTRY as _REGISTERED
+    if not isinstance(_REGISTERED, dict):  # pragma: no cover  (another optree)
+        raise ImportError
+except ImportError:  # pragma: no cover  (no short paths then)
+    _REGISTERED = None
+_LEAF_TYPES: set = set()
+_LEAF_SPEC = _flatten(0.0, None, False, NAMESPACE)[1]
+_SEQ_SPECS: dict = {}   # (tuple or list, n) -> the structure of n leaves in one
+_SPEC_SIZE: dict = {}   # id(structure) -> (its container type or None for a leaf, n)
+_SPEC_SIZE[id(_LEAF_SPEC)] = (None, 1)
+_EMPTY_DICT = _flatten({}, None, False, NAMESPACE)
+_SPEC_SIZE[id(_EMPTY_DICT[1])] = (dict, 0)
+_NONE_SPEC = _flatten(None, None, False, NAMESPACE)[1]
+_NoneType = type(None)
+_SPEC_SIZE[id(_NONE_SPEC)] = (_NoneType, 0)
+
+
+def _is_leaf_type(t):
+    return t in _LEAF_TYPES and t not in _REGISTERED and (NAMESPACE, t) not in _REGISTERED
+
+
 def tree_flatten(tree, is_leaf=None):
     """The leaves of ``tree`` and its structure: ``(leaves, treedef)``; ``is_leaf(node)``
     true stops the flattening at ``node`` (it becomes a leaf), as in ``jax.tree_util``."""
+    t = type(tree)
+    if is_leaf is None:
+        if t in _LEAF_TYPES and t not in _REGISTERED and (NAMESPACE, t) not in _REGISTERED:
+            return [tree], _LEAF_SPEC  # (_is_leaf_type inline)
+        if t is tuple or t is list:
+            if _REGISTERED is not None:
+                for x in tree:
+                    if not _is_leaf_type(type(x)):
+                        break
+                else:
+                    spec = _SEQ_SPECS.get((t, len(tree)))
+                    if spec is not None:
+                        return list(tree), spec
+                    leaves, spec = _flatten(tree, None, False, NAMESPACE)
+                    if len(leaves) == len(tree) and len(_SEQ_SPECS) < 64:
+                        _SEQ_SPECS[t, len(tree)] = spec
+                        _SPEC_SIZE[id(spec)] = (t, len(tree))
+                    return leaves, spec
+        elif t is dict and not tree:
+            return [], _EMPTY_DICT[1]
+        elif tree is None:
+            return [], _NONE_SPEC
+        leaves, spec = _flatten(tree, None, False, NAMESPACE)
+        if _REGISTERED is not None and len(leaves) <= 16 and len(_LEAF_TYPES) < 256:
+            # (a leaf's type is no node; bounded: classes made on the fly, few are kept alive)
+            _LEAF_TYPES.update(builtins.map(type, leaves))
+        return leaves, spec
     return _flatten(tree, is_leaf, False, NAMESPACE)
 
 
 def tree_unflatten(treedef, leaves):
     """The pytree of structure ``treedef`` with ``leaves`` in flattening order."""
+    known = _SPEC_SIZE.get(id(treedef))
+    if known is not None and type(leaves) is list and len(leaves) == known[1]:
+        t = known[0]
+        return (leaves[0] if t is None else {} if t is dict else None if t is _NoneType
+                else t(leaves))
     return treedef.unflatten(leaves)
 
 
@@ -40,6 +101,8 @@ def tree_map(f, tree, *rest, is_leaf=None):
     ``tree``'s structure (or ``tree``'s leaves as subtrees' roots); ``is_leaf(node)`` true
     treats ``node`` as a leaf (``jax.tree_util.tree_map``). Where one of ``rest`` differs,
     the ValueError names the path to the first difference."""
+    if is_leaf is None and _REGISTERED is not None and _is_leaf_type(type(tree)):
+        return f(tree, *rest)  # (a leaf is a prefix of any tree: rest are passed whole)
     try:
         return optree.tree_map(f, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
     except ValueError:
