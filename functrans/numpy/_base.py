@@ -1124,15 +1124,17 @@ def flip(m, axis=None):
         return _typed_keys(e, "flip", lambda w: _st.flip(w, axes), (m,))
 
 
-def matmul(a, b, *, precision=None, preferred_element_type=None):
+def matmul(a, b, *, precision=None, preferred_element_type=None, out=None):
     """Matrix product with the Array API's rules for 1-D operands and batch broadcasting.
     ``jax.numpy``'s ``precision`` (accepted, no effect) and ``preferred_element_type`` (the
-    result's dtype, computed in it where that loses nothing) are accepted."""
-    if precision is not None or preferred_element_type is not None:
+    result's dtype, computed in it where that loses nothing) are accepted; NumPy's ``out``
+    only as None."""
+    if precision is not None or preferred_element_type is not None or out is not None:
+        _no_out("matmul", out)
         from ._products import _jax_options
         from ._products import _to_preferred
         (a, b), convert_to = _jax_options("matmul", [a, b], precision,
-                                            preferred_element_type)
+                                          preferred_element_type)
         if convert_to is not None:
             return _to_preferred(matmul(a, b), convert_to)
     if type(a) in _SEQUENCES or type(b) in _SEQUENCES:

@@ -89,7 +89,7 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """
     _order(order, "asarray")
     if isinstance(a, _np.generic) or (isinstance(a, (list, tuple)) and _has_array(a)
-                                        and _only_numbers(a)):
+                                      and _only_numbers(a)):
         # NumPy scalars are numbers of their dtype: made where Python numbers are made (on
         # ``device``, in a transform's library), not NumPy arrays
         arr = _np.asarray(a)
@@ -116,7 +116,7 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     if dtype is None and (type(a) in _SCALARS or isinstance(a, (list, tuple))):
         dtype = _python_dtype(a)  # NumPy's, on every backend (torch's own is float32)
     if (device is not None or like is not None) and (type(a) in _SCALARS
-                                                      or isinstance(a, (list, tuple))):
+                                                     or isinstance(a, (list, tuple))):
         b, device = _place(device, like)
         return _with_at_view(b.asarray(a, dtype=dtype, device=device))
     if like is not None and device is None and not isinstance(a, Tracer):

@@ -448,7 +448,7 @@ def logaddexp2(x1, x2, /, *, out=None, where=None):
     d_up = _where(up, d, 0.0)
     d_down = _where(up, 0.0, d)
     out = _where(up, add(x1, multiply(log1p(pow(2.0, negative(d_up))), _LOG2E)),
-                add(x2, multiply(log1p(pow(2.0, d_down)), _LOG2E)))
+                 add(x2, multiply(log1p(pow(2.0, d_down)), _LOG2E)))
     # equal infinities: the infinity, with the derivative split evenly (as logaddexp's)
     return _where(same_inf, multiply(add(x1, x2), 0.5), out)
 

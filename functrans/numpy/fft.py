@@ -209,7 +209,9 @@ def _r2c(x, s, axes, norm, name):
 
 def _c2r(x, s, axes, norm, name):
     x = _operand(x)
-    half = _dtype(x) if _dtype(x) in _dt.HALF else None
+    # a real half-precision input gives its dtype back from irfft, as NumPy's; irfftn and
+    # irfft2 give float32, as NumPy's (computed in float32 either way)
+    half = _dtype(x) if _dtype(x) in _dt.HALF and name == "irfft" else None
     x = _complex(x)
     s, axes = _shape_and_axes(x, s, axes, name, last_default=lambda m: 2 * (m - 1))
     if not axes:
@@ -219,7 +221,6 @@ def _c2r(x, s, axes, norm, name):
     n = s[-1]
     x = _fit(x, axes[-1], n // 2 + 1)  # the half spectrum an output of length n reads
     out = _fft.irfft(x, axes, n, _norm(norm, name))
-    # a real half-precision input gives its dtype back, as NumPy (computed in float32)
     return out if half is None else _st.convert_element_type(out, half)
 
 

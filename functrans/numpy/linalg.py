@@ -25,7 +25,7 @@ from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import structural as _st
 from ._base import broadcast_shapes as _broadcast_shapes
-from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _numpy_scalars_moved,
+from ._base import (_no_out, _as_operand, _dtype, _normalize_axes, _normalize_axis, _numpy_scalars_moved,
                     _promote_arrays, _shape, matmul, matrix_transpose, max, min, multiply,
                     _unstacked, pow, reshape, sqrt)
 from ._elementwise import abs, conj, real
@@ -473,12 +473,14 @@ def tensordot(x1, x2, /, *, axes=2, precision=None, preferred_element_type=None)
     return _la.tensordot_p.bind(x1, x2, a1=a1, a2=a2)
 
 
-def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None, out=None):
     """Dot product of vectors along ``axis`` (conjugating ``x1``); other axes broadcast.
     A non-negative ``axis`` names each operand's own axis, as NumPy and JAX (the two differ
     when the operands have different numbers of dimensions). ``jax.numpy``'s ``precision``
     (checked, no effect) and ``preferred_element_type`` (the result's dtype, computed in it
-    where that loses nothing) are accepted."""
+    where that loses nothing) are accepted; NumPy's ``out`` only as None."""
+    if out is not None:
+        _no_out("vecdot", out)
     if precision is not None or preferred_element_type is not None:
         (x1, x2), convert_to = _jax_options("vecdot", [x1, x2], precision,
                                             preferred_element_type)
