@@ -207,3 +207,15 @@ def test_irfftn_of_half_precision_is_float32_as_numpys():
         assert got.dtype == want.dtype, name  # float32, float32, float16, float16
         np.testing.assert_allclose(np.asarray(got, np.float64), want.astype(np.float64),
                                    rtol=2e-3, atol=2e-2)
+
+
+def test_scipy_fft_keeps_scipys_parameter_names():
+    # functrans.scipy.fft's transforms are functrans.numpy.fft's under SciPy's name x (which
+    # functrans.numpy.fft's, now NumPy's a, no longer is)
+    import scipy.fft as sfft
+
+    import functrans.scipy.fft as fsfft
+    for name, kw in (("fft", dict(n=6)), ("irfft", dict(axis=0)), ("rfftn", dict(s=(3, 2))),
+                     ("ifft2", dict(norm="ortho")), ("hfft", {})):
+        np.testing.assert_allclose(getattr(fsfft, name)(x=x, **kw), getattr(sfft, name)(x, **kw),
+                                   atol=1e-12)
