@@ -538,7 +538,7 @@ def _binary_function(prim, name, doc, keys=None, reflected=None):
     impls_get = prim._impls.get
     broadcasting_get = prim._broadcasting.get
 
-    def fn(x1, x2, /, *, out=None, where=None):
+    def fn(x1, x2, /, out=None, where=None):
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
         try:  # (free in Python 3.11+ while nothing is raised)
@@ -601,7 +601,7 @@ def _float_function(prim, name, doc):
     promoted to float64 first, as NumPy does). Binds as :func:`_binary_function` does."""
     impls_get = prim._impls.get
 
-    def fn(x, /, *, out=None, where=None):
+    def fn(x, /, out=None, where=None):
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
         # No transform active and an array of a backend seen before (its type is then a key
@@ -638,7 +638,7 @@ minimum = _binary_function(_ew.min_p, "minimum", "Elementwise minimum; at ties t
 
 def _divide_function(reflected=None):
     """``divide``; with ``reflected`` the tracers' ``/`` (as _binary_function's)."""
-    def divide(x1, x2, /, *, out=None, where=None):
+    def divide(x1, x2, /, out=None, where=None):
         """Elementwise true division ``x1 / x2`` (integers give floats)."""
         if out is not None or where is not None:
             _ufunc_options("divide", out, where)
@@ -671,7 +671,7 @@ def _divide_function(reflected=None):
 divide = _divide_function()
 
 
-def negative(x, /, *, out=None, where=None):
+def negative(x, /, out=None, where=None):
     """Elementwise ``-x``."""
     if out is not None or where is not None:
         _ufunc_options("negative", out, where)
@@ -684,14 +684,14 @@ def negative(x, /, *, out=None, where=None):
 _neg_impls_get = _ew.neg_p._impls.get
 
 
-def positive(x, /, *, out=None, where=None):
+def positive(x, /, out=None, where=None):
     """Elementwise ``+x`` (returns ``x``)."""
     if out is not None or where is not None:
         _ufunc_options("positive", out, where)
     return _as_operand(x)
 
 
-def square(x, /, *, out=None, where=None):
+def square(x, /, out=None, where=None):
     """Elementwise ``x * x`` (booleans give int8, as in NumPy, which has no boolean loop)."""
     if out is not None or where is not None:
         _ufunc_options("square", out, where)

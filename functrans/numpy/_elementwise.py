@@ -45,7 +45,7 @@ for _f in (acos, acosh, asin, asinh, atan, atanh, cosh, sinh, tan, expm1, log1p,
 
 
 def _rounding(prim, name, doc):
-    def fn(x, *, out=None, where=None):  # (x by keyword too: jax.numpy's trunc takes it)
+    def fn(x, out=None, where=None):  # (x by keyword too: jax.numpy's trunc takes it)
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
         x = _as_operand(x)
@@ -125,7 +125,7 @@ def round(a, decimals=0, out=None):
     return _binary(_ew.mul_p, _ew.round_p.bind(_binary(_ew.div_p, a, f)), f)
 
 
-def abs(x, /, *, out=None, where=None):
+def abs(x, /, out=None, where=None):
     """Elementwise absolute value (the modulus for complex numbers, a real array).
 
     The derivative at 0 is taken as 0 (``sign(0) = 0``), as in autograd and PyTorch (JAX
@@ -137,7 +137,7 @@ def abs(x, /, *, out=None, where=None):
     return x if _dtype(x).kind == "b" else _ew.abs_p.bind(x)
 
 
-def sign(x, /, *, out=None, where=None):
+def sign(x, /, out=None, where=None):
     """Elementwise sign: -1, 0 or 1 (``x / |x|`` for complex, and NumPy's limit where one part
     is infinite: ``sign(inf + 1j)`` is 1). Derivative 0 for real input."""
     if out is not None or where is not None:
@@ -164,7 +164,7 @@ def sign(x, /, *, out=None, where=None):
     return _ew.sign_p.bind(x)
 
 
-def conj(x, /, *, out=None, where=None):
+def conj(x, /, out=None, where=None):
     """Elementwise complex conjugate (real input is returned as it is; booleans as int8, as
     in NumPy)."""
     if out is not None or where is not None:
@@ -188,7 +188,7 @@ def imag(val):
     return _ew.imag_p.bind(val) if _dtype(val).kind == "c" else _st.zeros_like(val)
 
 
-def reciprocal(x, /, *, out=None, where=None):
+def reciprocal(x, /, out=None, where=None):
     """Elementwise ``1 / x``. Integers keep their dtype, as NumPy's integer reciprocal: ``1 / x``
     rounded toward zero (1 and -1 themselves, other nonzero values 0) and at 0 NumPy's value
     on this machine (0 for 8- and 16-bit and unsigned integers, the most negative int32 or
@@ -241,7 +241,7 @@ def _float_operands(x1, x2):
 def _float_binary(prim, name, doc):
     """A binary function on floating point: integer operands are promoted to the other
     operand's float dtype, or float64 (see _float_operands)."""
-    def fn(x1, x2, /, *, out=None, where=None):
+    def fn(x1, x2, /, out=None, where=None):
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
         if isinstance(x1, (list, tuple)):
@@ -267,7 +267,7 @@ nextafter = _float_binary(_ew.nextafter_p, "nextafter", "The next float after ``
 
 
 def _plain_binary(prim, name, doc):
-    def fn(x1, x2, /, *, out=None, where=None):
+    def fn(x1, x2, /, out=None, where=None):
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
         return _binary(prim, x1, x2)
@@ -290,7 +290,7 @@ bitwise_right_shift = _plain_binary(_ew.bitwise_right_shift_p, "bitwise_right_sh
                                     "Elementwise ``x1 >> x2``.")
 
 
-def bitwise_invert(x, /, *, out=None, where=None):
+def bitwise_invert(x, /, out=None, where=None):
     """Elementwise ``~x`` (bitwise NOT; logical NOT for booleans)."""
     if out is not None or where is not None:
         _ufunc_options("bitwise_invert", out, where)
@@ -305,7 +305,7 @@ def _as_bool(x):
 
 
 def _logical(prim, name, doc):
-    def fn(x1, x2, /, *, out=None, where=None):
+    def fn(x1, x2, /, out=None, where=None):
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
         return _binary(prim, _as_bool(x1), _as_bool(x2))
@@ -319,7 +319,7 @@ logical_or = _logical(_ew.logical_or_p, "logical_or", "Elementwise logical OR.")
 logical_xor = _logical(_ew.logical_xor_p, "logical_xor", "Elementwise logical XOR.")
 
 
-def logical_not(x, /, *, out=None, where=None):
+def logical_not(x, /, out=None, where=None):
     """Elementwise logical NOT."""
     if out is not None or where is not None:
         _ufunc_options("logical_not", out, where)
@@ -327,7 +327,7 @@ def logical_not(x, /, *, out=None, where=None):
 
 
 def _test(prim, name, doc, default):
-    def fn(x, /, *, out=None, where=None):
+    def fn(x, /, out=None, where=None):
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
         try:  # (free in Python 3.11+ while nothing is raised)
@@ -350,7 +350,7 @@ isinf = _test(_ew.isinf_p, "isinf", "Elementwise test for infinities.", False)
 isnan = _test(_ew.isnan_p, "isnan", "Elementwise test for NaN.", False)
 
 
-def signbit(x, /, *, out=None, where=None):
+def signbit(x, /, out=None, where=None):
     """Elementwise test of the sign bit (true for -0.0 and negative values; integers: ``x <
     0``, booleans: false, as NumPy's, on every library)."""
     if out is not None or where is not None:

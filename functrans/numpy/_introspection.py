@@ -275,7 +275,7 @@ def mintypecode(typechars, typeset="GDFgdf", default="d"):
 _M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
 
 
-def bitwise_count(x, /, *, out=None, where=None):
+def bitwise_count(x, /, out=None, where=None):
     """The number of 1-bits in the absolute value of each integer of ``x`` (uint8, as
     NumPy's ``bitwise_count``; booleans count as 0 or 1). Computed with shifts and masks on
     int64, in one vectorised chain."""

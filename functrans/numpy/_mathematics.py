@@ -209,7 +209,7 @@ def amin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 # -- elementwise -----------------------------------------------------------------------------
 
 
-def fabs(x, /, *, out=None, where=None):
+def fabs(x, /, out=None, where=None):
     """Elementwise absolute value as a float (integers give float64); complex input is a
     TypeError, as in NumPy. The derivative at 0 is 0."""
     if out is not None or where is not None:
@@ -224,7 +224,7 @@ _DEG = 180.0 / math.pi
 _RAD = math.pi / 180.0
 
 
-def degrees(x, /, *, out=None, where=None):
+def degrees(x, /, out=None, where=None):
     """Radians to degrees, elementwise (``x * 180 / pi``)."""
     if out is not None or where is not None:
         _ufunc_options("degrees", out, where)
@@ -232,7 +232,7 @@ def degrees(x, /, *, out=None, where=None):
     return multiply(_as_float(x), _DEG)
 
 
-def radians(x, /, *, out=None, where=None):
+def radians(x, /, out=None, where=None):
     """Degrees to radians, elementwise (``x * pi / 180``)."""
     if out is not None or where is not None:
         _ufunc_options("radians", out, where)
@@ -244,7 +244,7 @@ rad2deg = degrees
 deg2rad = radians
 
 
-def exp2(x, /, *, out=None, where=None):
+def exp2(x, /, out=None, where=None):
     """Elementwise ``2 ** x``."""
     if out is not None or where is not None:
         _ufunc_options("exp2", out, where)
@@ -260,7 +260,7 @@ def exp2(x, /, *, out=None, where=None):
 _LN2 = math.log(2.0)
 
 
-def cbrt(x, /, *, out=None, where=None):
+def cbrt(x, /, out=None, where=None):
     """Elementwise real cube root (defined for negative ``x`` too: ``cbrt(-8) = -2``). The
     derivative ``1 / (3 cbrt(x)**2)`` is infinite at 0; the second, ``-2 / (9 cbrt(x)**5)``,
     is -inf at +0 and +inf at -0 (the one-sided limits) and overflows to +-inf for tiny
@@ -351,7 +351,7 @@ def _float_pair(x1, x2):
     return x1, x2
 
 
-def heaviside(x1, x2, /, *, out=None, where=None):
+def heaviside(x1, x2, /, out=None, where=None):
     """The Heaviside step: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
     (NaN where ``x1`` is NaN). Floating result; the derivative flows to ``x2`` where ``x1``
     is 0 and is 0 in ``x1``."""
@@ -366,7 +366,7 @@ def heaviside(x1, x2, /, *, out=None, where=None):
     return _where(isnan(x1), x1, out)
 
 
-def fmax(x1, x2, *, out=None, where=None):
+def fmax(x1, x2, out=None, where=None):
     """Elementwise maximum ignoring NaNs (NaN only where both are NaN). At ties the derivative
     is shared equally; a NaN operand gets none."""
     if out is not None or where is not None:
@@ -374,7 +374,7 @@ def fmax(x1, x2, *, out=None, where=None):
     return _fminmax(maximum, x1, x2, "fmax")
 
 
-def fmin(x1, x2, *, out=None, where=None):
+def fmin(x1, x2, out=None, where=None):
     """Elementwise minimum ignoring NaNs (NaN only where both are NaN)."""
     if out is not None or where is not None:
         _ufunc_options("fmin", out, where)
@@ -400,7 +400,7 @@ def _fminmax(fn, x1, x2, name):
     return fn(a, b)
 
 
-def fmod(x1, x2, /, *, out=None, where=None):
+def fmod(x1, x2, /, out=None, where=None):
     """Elementwise remainder of C's ``fmod``: ``x1 - trunc(x1 / x2) * x2``, with the sign of
     ``x1`` (``remainder``/``mod`` take the sign of ``x2``). Derivatives 1 in ``x1`` and
     ``-trunc(x1 / x2)`` in ``x2``."""
@@ -432,7 +432,7 @@ def fmod(x1, x2, /, *, out=None, where=None):
 _LOG2E = 1.0 / math.log(2.0)
 
 
-def logaddexp2(x1, x2, /, *, out=None, where=None):
+def logaddexp2(x1, x2, /, out=None, where=None):
     """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
     if out is not None or where is not None:
         _ufunc_options("logaddexp2", out, where)
@@ -453,7 +453,7 @@ def logaddexp2(x1, x2, /, *, out=None, where=None):
     return _where(same_inf, multiply(add(x1, x2), 0.5), out)
 
 
-def float_power(x1, x2, /, *, out=None, where=None):
+def float_power(x1, x2, /, out=None, where=None):
     """Elementwise ``x1 ** x2`` computed in float64 (complex128 for complex operands)."""
     if out is not None or where is not None:
         _ufunc_options("float_power", out, where)
@@ -511,7 +511,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     return where(logical_and(isinf(x), less(x, 0.0)), lo, out)
 
 
-def ldexp(x1, x2, /, *, out=None, where=None):
+def ldexp(x1, x2, /, out=None, where=None):
     """Elementwise ``x1 * 2**x2`` for integer exponents ``x2`` (a float ``x2`` is a
     TypeError, as in NumPy), exact with one rounding, as NumPy's: computed in float64 (for the
     narrower floats too, cast back at the end), as a product with ``2.0**x2`` where that
@@ -576,14 +576,14 @@ def _clip(v, lo, hi):
     return minimum(maximum(v, lo), hi)
 
 
-def divmod(x1, x2, /, *, out=None, where=None):
+def divmod(x1, x2, /, out=None, where=None):
     """``(floor_divide(x1, x2), remainder(x1, x2))`` elementwise."""
     if out is not None or where is not None:
         _ufunc_options("divmod", out, where)
     return floor_divide(x1, x2), remainder(x1, x2)
 
 
-def modf(x, /, out=None, *, where=None):
+def modf(x, /, out=None, where=None):
     """The fractional and integral parts of ``x`` elementwise, both with ``x``'s sign
     (``modf(-3.5) = (-0.5, -3.0)``; integers give float64). The derivative of the
     fractional part is 1, of the integral part 0. ``out`` must be None (jax.numpy's)."""
@@ -2472,7 +2472,7 @@ def i0(x):
 # -- elementwise extras ------------------------------------------------------------------------
 
 
-def rint(x, /, out=None, *, where=None):
+def rint(x, /, out=None, where=None):
     """Round to the nearest integer elementwise, halves to even, as floats (integers give
     float64; NumPy gives float16/float32 for 8/16-bit integers). Derivative 0."""
     if out is not None or where is not None:
@@ -2481,7 +2481,7 @@ def rint(x, /, out=None, *, where=None):
     return round(x if _dtype(x).kind in "fc" else _as_float(x))
 
 
-def spacing(x, /, out=None, *, where=None):
+def spacing(x, /, out=None, where=None):
     """The distance from ``x`` to the next float of its dtype away from zero (negative for
     negative ``x``; for ``+-0`` the smallest subnormal; NaN at +-inf and NaN). Integers give
     float64. Derivative 0."""
@@ -2494,7 +2494,7 @@ def spacing(x, /, out=None, *, where=None):
     return subtract(_where(less(x, 0.0), down, up), x)
 
 
-def frexp(x, /, *, out=None, where=None):
+def frexp(x, /, out=None, where=None):
     """The mantissa and the exponent of ``x`` elementwise: ``x = m * 2**e`` with ``0.5 <=
     |m| < 1`` (``m = x``, ``e = 0`` at 0, +-inf and NaN). ``e`` is int32, as in NumPy;
     integers give a float64 mantissa. The derivative of ``m`` is ``2**-e``."""
@@ -2542,7 +2542,7 @@ def _int_pair(name, x1, x2):
 _EUCLID_STEPS = {8: 12, 16: 24, 32: 47, 64: 93}
 
 
-def gcd(x1, x2, *, out=None, where=None):
+def gcd(x1, x2, out=None, where=None):
     """The greatest common divisor of ``|x1|`` and ``|x2|`` elementwise (``gcd(0, 0) = 0``),
     for integers (two booleans or floats a TypeError, as in NumPy). Euclid's algorithm,
     vectorised: on plain arrays until every element is done, under a transform for the
@@ -2565,7 +2565,7 @@ def gcd(x1, x2, *, out=None, where=None):
     return abs(a)
 
 
-def lcm(x1, x2, *, out=None, where=None):
+def lcm(x1, x2, out=None, where=None):
     """The least common multiple of ``|x1|`` and ``|x2|`` elementwise (0 where either is 0),
     for integers (as :func:`gcd`)."""
     if out is not None or where is not None:
