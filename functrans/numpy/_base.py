@@ -494,6 +494,27 @@ def _typed_keys(e, name, fn, keys, others=()):
 # -- elementwise arithmetic --------------------------------------------------------------------
 
 
+def _no_out(name, out):
+    """NumPy's and jax.numpy's ``out=`` (of reductions, elementwise functions...): None is
+    accepted; an array is refused, as jax.numpy refuses it."""
+    if out is not None:
+        raise NotImplementedError(
+            f"{name}: out= is not supported (functrans arrays are never written in place); "
+            f"use the returned array")
+
+
+def _ufunc_options(name, out, where):
+    """NumPy's ``out=`` and ``where=`` of an elementwise function (``where``: the elements
+    of ``out`` to write, the others left as they were): None (and ``where=True``) are
+    accepted, as by NumPy and jax.numpy's ufuncs; anything else is refused, as jax.numpy
+    refuses it."""
+    _no_out(name, out)
+    if where is not None and where is not True:
+        raise NotImplementedError(
+            f"{name}: where= is not supported (it leaves elements of an out= array "
+            f"unwritten); use functrans.numpy.where(mask, {name}(...), other) instead")
+
+
 def _not_array(e, *operands):
     """Raise, for ``e`` (an AttributeError) saying that one of ``operands`` lacks an array's
     attribute (``dtype``, ``shape``), the error for a value of no backend (a str, an
@@ -517,7 +538,9 @@ def _binary_function(prim, name, doc, keys=None, reflected=None):
     impls_get = prim._impls.get
     broadcasting_get = prim._broadcasting.get
 
-    def fn(x1, x2, /):
+    def fn(x1, x2, /, out=None, where=None):
+        if out is not None or where is not None:
+            _ufunc_options(name, out, where)
         try:  # (free in Python 3.11+ while nothing is raised)
             t1, t2 = type(x1), type(x2)
             # No transform and an array of a backend seen before: straight to the library
@@ -578,7 +601,9 @@ def _float_function(prim, name, doc):
     promoted to float64 first, as NumPy does). Binds as :func:`_binary_function` does."""
     impls_get = prim._impls.get
 
-    def fn(x, /):
+    def fn(x, /, out=None, where=None):
+        if out is not None or where is not None:
+            _ufunc_options(name, out, where)
         # No transform active and an array of a backend seen before (its type is then a key
         # of the primitive's implementations): what the evaluator would do, without its
         # frames. A tracer (even a leaked one) owns no backend, so it takes the full path.
@@ -613,8 +638,10 @@ minimum = _binary_function(_ew.min_p, "minimum", "Elementwise minimum; at ties t
 
 def _divide_function(reflected=None):
     """``divide``; with ``reflected`` the tracers' ``/`` (as _binary_function's)."""
-    def divide(x1, x2, /):
+    def divide(x1, x2, /, out=None, where=None):
         """Elementwise true division ``x1 / x2`` (integers give floats)."""
+        if out is not None or where is not None:
+            _ufunc_options("divide", out, where)
         try:  # (free in Python 3.11+ while nothing is raised)
             if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
                 x1, x2 = _as_operand(x1), _as_operand(x2)
@@ -644,8 +671,10 @@ def _divide_function(reflected=None):
 divide = _divide_function()
 
 
-def negative(x, /):
+def negative(x, /, out=None, where=None):
     """Elementwise ``-x``."""
+    if out is not None or where is not None:
+        _ufunc_options("negative", out, where)
     f = _neg_impls_get(type(x))
     if f is not None and (not _PUSHED or _current_get().interp is _EVAL):  # (as above)
         return f(x)
@@ -655,13 +684,17 @@ def negative(x, /):
 _neg_impls_get = _ew.neg_p._impls.get
 
 
-def positive(x, /):
+def positive(x, /, out=None, where=None):
     """Elementwise ``+x`` (returns ``x``)."""
+    if out is not None or where is not None:
+        _ufunc_options("positive", out, where)
     return _as_operand(x)
 
 
-def square(x, /):
+def square(x, /, out=None, where=None):
     """Elementwise ``x * x`` (booleans give int8, as in NumPy, which has no boolean loop)."""
+    if out is not None or where is not None:
+        _ufunc_options("square", out, where)
     x = _as_operand(x)
     if _dtype_of(x) is _dt.bool_:
         x = _st.convert_element_type(x, _dt.int8)
@@ -839,25 +872,29 @@ def _extreme(red, pair, name, x, axis, keepdims, initial, where):
     return pair(out, _st.broadcast_to(init, _shape(out)))
 
 
-def max(x, /, axis=None, *, keepdims=False, initial=None, where=None):
+def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """Maximum over ``axis``; ties share the derivative equally. NumPy's ``initial`` (a lower
     bound included in every slice) and ``where`` (a boolean mask of the elements taking part;
     needs ``initial``)."""
-    if _is_bool_array(x):
-        return _bool_extreme(max, x, axis, keepdims, initial, where)
+    if out is not None:
+        _no_out("max", out)
+    if _is_bool_array(a):
+        return _bool_extreme(max, a, axis, keepdims, initial, where)
     if initial is None and where is None:
-        return _reduce(_red.reduce_max, x, axis, keepdims)
-    return _extreme(_red.reduce_max, _ew.max_p.bind, "max", x, axis, keepdims, initial, where)
+        return _reduce(_red.reduce_max, a, axis, keepdims)
+    return _extreme(_red.reduce_max, _ew.max_p.bind, "max", a, axis, keepdims, initial, where)
 
 
-def min(x, /, axis=None, *, keepdims=False, initial=None, where=None):
+def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """Minimum over ``axis``; ties share the derivative equally. NumPy's ``initial`` (an
     upper bound included in every slice) and ``where`` (needs ``initial``)."""
-    if _is_bool_array(x):
-        return _bool_extreme(min, x, axis, keepdims, initial, where)
+    if out is not None:
+        _no_out("min", out)
+    if _is_bool_array(a):
+        return _bool_extreme(min, a, axis, keepdims, initial, where)
     if initial is None and where is None:
-        return _reduce(_red.reduce_min, x, axis, keepdims)
-    return _extreme(_red.reduce_min, _ew.min_p.bind, "min", x, axis, keepdims, initial, where)
+        return _reduce(_red.reduce_min, a, axis, keepdims)
+    return _extreme(_red.reduce_min, _ew.min_p.bind, "min", a, axis, keepdims, initial, where)
 
 
 def _is_bool_array(x):
@@ -877,80 +914,82 @@ def _count(x, mask, axes, keepdims):
     return _reduce(_red.reduce_sum, _st.convert_element_type(mask, _dtype(x)), axes, keepdims)
 
 
-def mean(x, /, axis=None, *, keepdims=False, dtype=None, where=None):
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """Arithmetic mean over ``axis``; ``dtype`` (NumPy's parameter): the dtype to compute
     and return it in (integers give float64 by default; an integer or bool one sums in it
     and truncates the quotient into it, as NumPy's); ``where``: NumPy's boolean mask of the
     elements taking part (a slice with none gives nan)."""
-    x = _as_operand(x)
+    if out is not None:
+        _no_out("mean", out)
+    a = _as_operand(a)
     if dtype is not None:
         d = _dt.as_dtype(dtype)
         if d.kind not in "fc":
             from ._statistics import _exact_mean
-            return _exact_mean(x, d, axis, keepdims, where)
-        if _dtype_of(x) is not d:
-            x = _st.convert_element_type(x, d)
-    elif not _is_float_array(x):
-        x = _st.convert_element_type(x, _dt.float64)
-    half = _dtype_of(x)
+            return _exact_mean(a, d, axis, keepdims, where)
+        if _dtype_of(a) is not d:
+            a = _st.convert_element_type(a, d)
+    elif not _is_float_array(a):
+        a = _st.convert_element_type(a, _dt.float64)
+    half = _dtype_of(a)
     if half in _dt.HALF:  # summed in float32 and rounded back, as NumPy's, torch's and JAX's
-        out = mean(_st.convert_element_type(x, _dt.float32), axis, keepdims=keepdims,
+        out = mean(_st.convert_element_type(a, _dt.float32), axis, keepdims=keepdims,
                    where=where)
         return _st.convert_element_type(out, half)
-    shape = _shape(x)
+    shape = _shape(a)
     axes = _normalize_axes(axis, len(shape))
-    mask = _where_mask(x, where, "mean")
+    mask = _where_mask(a, where, "mean")
     if mask is not None:
-        total = _reduce(_red.reduce_sum, _fill_outside(x, mask, 0), axes, keepdims)
-        return _ew.div(total, _count(x, mask, axes, keepdims))
+        total = _reduce(_red.reduce_sum, _fill_outside(a, mask, 0), axes, keepdims)
+        return _ew.div(total, _count(a, mask, axes, keepdims))
     n = math.prod(shape[a] for a in axes)
-    return _ew.div_p.bind(_reduce(_red.reduce_sum, x, axis, keepdims), float(n))
+    return _ew.div_p.bind(_reduce(_red.reduce_sum, a, axis, keepdims), float(n))
 
 # -- shapes ------------------------------------------------------------------------------------
 
 
-def reshape(x, /, shape, order="C", *, copy=None):
+def reshape(a, shape, order="C", *, copy=None):
     """Reshape; one dimension may be -1. NumPy's ``order``: ``'C'`` (row-major) or ``'F'``
     (column-major: the axes reversed on both sides of a row-major reshape); ``'A'`` (the
     input's memory order) is not supported, as in JAX: functrans arrays have none."""
     if order != "C":
         if order == "F":
-            x = _as_operand(x)
+            a = _as_operand(a)
             shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
-            y = reshape(permute_dims(x, tuple(range(len(_shape(x))))[::-1]), shape[::-1],
+            y = reshape(permute_dims(a, tuple(range(len(_shape(a))))[::-1]), shape[::-1],
                         copy=copy)
             return permute_dims(y, tuple(range(len(shape)))[::-1])
         if order == "A":
             raise NotImplementedError("reshape: order='A' (the input's memory order) is not "
                                       "supported; use 'C' or 'F'")
         raise ValueError(f"reshape: order must be 'C', 'F' or 'A'; got {order!r}")
-    x = _as_operand(x)
+    a = _as_operand(a)
     shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
-    size = math.prod(_shape(x))
+    size = math.prod(_shape(a))
     if -1 in shape:
         known = math.prod(d for d in shape if d != -1)
         if shape.count(-1) > 1 or known == 0 or size % known:
-            raise ShapeError(f"cannot reshape an array of shape {_shape(x)} into {shape}")
+            raise ShapeError(f"cannot reshape an array of shape {_shape(a)} into {shape}")
         shape = tuple(size // known if d == -1 else d for d in shape)
     if math.prod(shape) != size:
-        raise ShapeError(f"cannot reshape an array of size {size} (shape {_shape(x)}) into "
+        raise ShapeError(f"cannot reshape an array of size {size} (shape {_shape(a)}) into "
                          f"shape {shape}")
     try:
-        return _st.reshape(x, shape)
+        return _st.reshape(a, shape)
     except UnsupportedBackendError as e:
-        return _typed_keys(e, "reshape", lambda w: _st.reshape(w, shape), (x,))
+        return _typed_keys(e, "reshape", lambda w: _st.reshape(w, shape), (a,))
 
 
-def broadcast_to(x, /, shape):
-    """Broadcast ``x`` to ``shape`` (NumPy rules)."""
-    x = _as_operand(x)
+def broadcast_to(array, shape):
+    """Broadcast ``array`` to ``shape`` (NumPy rules)."""
+    array = _as_operand(array)
     shape = tuple(shape)
-    if broadcast_shapes(_shape(x), shape) != shape:
-        raise ShapeError(f"cannot broadcast an array of shape {_shape(x)} to {shape}")
+    if broadcast_shapes(_shape(array), shape) != shape:
+        raise ShapeError(f"cannot broadcast an array of shape {_shape(array)} to {shape}")
     try:
-        return _st.broadcast_to(x, shape)
+        return _st.broadcast_to(array, shape)
     except UnsupportedBackendError as e:
-        return _typed_keys(e, "broadcast_to", lambda w: _st.broadcast_to(w, shape), (x,))
+        return _typed_keys(e, "broadcast_to", lambda w: _st.broadcast_to(w, shape), (array,))
 
 
 def broadcast_arrays(*arrays):
@@ -965,18 +1004,19 @@ def broadcast_arrays(*arrays):
         return [broadcast_to(a, shape) for a in arrays]
 
 
-def permute_dims(x, /, axes=None):
-    """Permute the axes of ``x``; without ``axes``, reverse them (NumPy 2's default)."""
-    x = _as_operand(x)
+def permute_dims(a, axes=None):
+    """Permute the axes of ``a``; without ``axes``, reverse them (NumPy 2's default)."""
+    a = _as_operand(a)
     if axes is None:
-        axes = range(len(_shape(x)) - 1, -1, -1)
-    axes = tuple(_normalize_axis(a, len(_shape(x))) for a in axes)
-    if sorted(axes) != list(range(len(_shape(x)))):
-        raise ShapeError(f"axes {axes} is not a permutation of the {len(_shape(x))} axes")
+        axes = range(len(_shape(a)) - 1, -1, -1)
+    ndim = len(_shape(a))
+    axes = tuple(_normalize_axis(i, ndim) for i in axes)
+    if sorted(axes) != list(range(ndim)):
+        raise ShapeError(f"axes {axes} is not a permutation of the {ndim} axes")
     try:
-        return _st.transpose(x, axes)
+        return _st.transpose(a, axes)
     except UnsupportedBackendError as e:
-        return _typed_keys(e, "permute_dims", lambda w: _st.transpose(w, axes), (x,))
+        return _typed_keys(e, "permute_dims", lambda w: _st.transpose(w, axes), (a,))
 
 
 def matrix_transpose(x, /):
@@ -990,7 +1030,7 @@ def matrix_transpose(x, /):
         return _typed_keys(e, "matrix_transpose", _st.matrix_transpose, (x,))
 
 
-def squeeze(a, /, axis=None):
+def squeeze(a, axis=None):
     """``a`` without axes of length 1: all of them when ``axis`` is None, else the axes given
     (an int or a tuple; each must have length 1). NumPy's signature; the standard's
     ``squeeze(x, axis)`` calls behave as before."""
@@ -1012,7 +1052,7 @@ def squeeze(a, /, axis=None):
         return _typed_keys(e, "squeeze", lambda w: _st.reshape(w, new), (a,))
 
 
-def expand_dims(a, /, axis=0):
+def expand_dims(a, axis=0):
     """``a`` with axes of length 1 inserted at the positions ``axis`` (an int or a tuple of
     them, as positions in the result; negative ones count from its end). NumPy's signature,
     with the standard's default ``axis=0``."""
@@ -1052,7 +1092,7 @@ def concat(arrays, /, *, axis=0):
     return _st.concat(arrays, axis)
 
 
-def stack(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays along a new axis (NumPy's ``dtype`` and ``casting``: as
     ``concatenate``'s). ``axis`` may be given by position, as NumPy and jax.numpy take it;
     ``out=`` is not supported (arrays are not written in place)."""
@@ -1071,60 +1111,62 @@ def stack(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
     return concat([expand_dims(a, axis=axis) for a in arrays], axis=axis)
 
 
-def flip(x, /, axis=None):
+def flip(m, axis=None):
     """Reverse the order of elements along ``axis`` (all axes by default)."""
-    x = _as_operand(x)
-    axes = _normalize_axes(axis, len(_shape(x)))
-    if not axes and axis is not None and not _shape(x):
+    m = _as_operand(m)
+    axes = _normalize_axes(axis, len(_shape(m)))
+    if not axes and axis is not None and not _shape(m):
         for a in (axis,) if isinstance(axis, (int, _np.integer)) else axis:
             _normalize_axis(a, 0)  # a 0-d array has no axis 0 or -1 to flip: NumPy's AxisError
     try:
-        return _st.flip(x, axes) if axes else x
+        return _st.flip(m, axes) if axes else m
     except UnsupportedBackendError as e:
-        return _typed_keys(e, "flip", lambda w: _st.flip(w, axes), (x,))
+        return _typed_keys(e, "flip", lambda w: _st.flip(w, axes), (m,))
 
 
-def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
+def matmul(a, b, *, precision=None, preferred_element_type=None, out=None):
     """Matrix product with the Array API's rules for 1-D operands and batch broadcasting.
     ``jax.numpy``'s ``precision`` (accepted, no effect) and ``preferred_element_type`` (the
-    result's dtype, computed in it where that loses nothing) are accepted."""
-    if precision is not None or preferred_element_type is not None:
+    result's dtype, computed in it where that loses nothing) are accepted; NumPy's ``out``
+    only as None."""
+    if precision is not None or preferred_element_type is not None or out is not None:
+        _no_out("matmul", out)
         from ._products import _jax_options
         from ._products import _to_preferred
-        (x1, x2), convert_to = _jax_options("matmul", [x1, x2], precision,
-                                            preferred_element_type)
+        (a, b), convert_to = _jax_options("matmul", [a, b], precision,
+                                          preferred_element_type)
         if convert_to is not None:
-            return _to_preferred(matmul(x1, x2), convert_to)
-    if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
-        x1, x2 = _as_operand(x1), _as_operand(x2)
-    if type(x1) not in _SCALARS and type(x2) not in _SCALARS:
+            return _to_preferred(matmul(a, b), convert_to)
+    if type(a) in _SEQUENCES or type(b) in _SEQUENCES:
+        a, b = _as_operand(a), _as_operand(b)
+    if type(a) not in _SCALARS and type(b) not in _SCALARS:
         # The common case, two matrices of one dtype: nothing to promote, reshape or
         # broadcast, so straight to the primitive (which checks the contracted sizes).
         try:
-            s1, s2 = x1.shape, x2.shape
+            s1, s2 = a.shape, b.shape
         except AttributeError as e:
-            _not_array(e, x1, x2)
+            _not_array(e, a, b)
         if (len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]
-                and _dtype_of(x1) is _dtype_of(x2)):
-            return _la.matmul(x1, x2)
-    x1, x2 = _as_operand(x1), _as_operand(x2)
-    (x1, x2), _ = _promote_arrays((x1, x2))
-    s1, s2 = _shape(x1), _shape(x2)
+                and _dtype_of(a) is _dtype_of(b)):
+            return _la.matmul(a, b)
+    a, b = _as_operand(a), _as_operand(b)
+    (a, b), _ = _promote_arrays((a, b))
+    s1, s2 = _shape(a), _shape(b)
     if not s1 or not s2:
         raise ShapeError(f"matmul does not accept 0-d operands (shapes {s1} and {s2}); use "
                          f"multiply")
     v1, v2 = len(s1) == 1, len(s2) == 1
     if v1:
-        x1, s1 = _st.reshape(x1, (1,) + s1), (1,) + s1
+        a, s1 = _st.reshape(a, (1,) + s1), (1,) + s1
     if v2:
-        x2, s2 = _st.reshape(x2, s2 + (1,)), s2 + (1,)
+        b, s2 = _st.reshape(b, s2 + (1,)), s2 + (1,)
     if s1[-1] != s2[-2]:
         raise ShapeError(f"matmul: contracted dimensions differ: {s1[-1]} (last axis of the "
                          f"first operand, shape {s1}) vs {s2[-2]} (shape {s2})")
     batch = broadcast_shapes(s1[:-2], s2[:-2])
-    x1 = _st.broadcast_to(x1, batch + s1[-2:])
-    x2 = _st.broadcast_to(x2, batch + s2[-2:])
-    out = _la.matmul(x1, x2)
+    a = _st.broadcast_to(a, batch + s1[-2:])
+    b = _st.broadcast_to(b, batch + s2[-2:])
+    out = _la.matmul(a, b)
     if v1 or v2:
         shape = batch + (() if v1 else (s1[-2],)) + (() if v2 else (s2[-1],))
         out = _st.reshape(out, shape)

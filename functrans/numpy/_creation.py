@@ -77,8 +77,8 @@ def _kw(b, dtype, device):
     return kw
 
 
-def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None):
-    """An array from ``obj``. ``dtype`` may be positional and NumPy's ``order`` is accepted
+def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    """An array from ``a``. ``dtype`` may be positional and NumPy's ``order`` is accepted
     (and ignored), as in ``np.asarray(x, np.float32)``.
 
     Arrays and tracers are returned as they are (cast to ``dtype`` if given; copied when
@@ -88,44 +88,44 @@ def asarray(obj, /, dtype=None, order=None, *, device=None, copy=None, like=None
     (differentiable in the tracers).
     """
     _order(order, "asarray")
-    if isinstance(obj, _np.generic) or (isinstance(obj, (list, tuple)) and _has_array(obj)
-                                        and _only_numbers(obj)):
+    if isinstance(a, _np.generic) or (isinstance(a, (list, tuple)) and _has_array(a)
+                                      and _only_numbers(a)):
         # NumPy scalars are numbers of their dtype: made where Python numbers are made (on
         # ``device``, in a transform's library), not NumPy arrays
-        a = _np.asarray(obj)
-        dtype = _dt.dtype_of(a) if dtype is None else dtype
-        data, obj = obj, a.tolist()
+        arr = _np.asarray(a)
+        dtype = _dt.dtype_of(arr) if dtype is None else dtype
+        data, a = a, arr.tolist()
         if isinstance(data, (list, tuple)) and device is None and like is None \
                 and copy is not False:
             # placed as the list the caller gave would be (beside another library's array
             # among the caller's operands, that library's): the place is found by identity
             b, device = _data_place(data)
-            return _with_at_view(_user_data(b.asarray(obj, dtype=dtype, device=device), data))
-    if isinstance(obj, (list, tuple)) and _has_array(obj):
+            return _with_at_view(_user_data(b.asarray(a, dtype=dtype, device=device), data))
+    if isinstance(a, (list, tuple)) and _has_array(a):
         from ._base import _copy_needed, _to_array, stack
         if copy is False:
             _copy_needed("a sequence of arrays")
-        like = _first_array(obj)  # numbers join the arrays' library and device
-        out = stack([_to_array(o, like=like) if _only_numbers(o) else asarray(o) for o in obj],
+        like = _first_array(a)  # numbers join the arrays' library and device
+        out = stack([_to_array(o, like=like) if _only_numbers(o) else asarray(o) for o in a],
                     axis=0)
         return out if dtype is None else astype(out, dtype)
-    if copy and not isinstance(obj, Tracer) and type(obj) not in _SCALARS \
-            and not isinstance(obj, (list, tuple)):
-        b = backend_of(obj)
-        return _with_at_view(b.xp.asarray(obj, copy=True, **_kw(b, dtype, device)))
-    if dtype is None and (type(obj) in _SCALARS or isinstance(obj, (list, tuple))):
-        dtype = _python_dtype(obj)  # NumPy's, on every backend (torch's own is float32)
-    if (device is not None or like is not None) and (type(obj) in _SCALARS
-                                                      or isinstance(obj, (list, tuple))):
+    if copy and not isinstance(a, Tracer) and type(a) not in _SCALARS \
+            and not isinstance(a, (list, tuple)):
+        b = backend_of(a)
+        return _with_at_view(b.xp.asarray(a, copy=True, **_kw(b, dtype, device)))
+    if dtype is None and (type(a) in _SCALARS or isinstance(a, (list, tuple))):
+        dtype = _python_dtype(a)  # NumPy's, on every backend (torch's own is float32)
+    if (device is not None or like is not None) and (type(a) in _SCALARS
+                                                     or isinstance(a, (list, tuple))):
         b, device = _place(device, like)
-        return _with_at_view(b.asarray(obj, dtype=dtype, device=device))
-    if like is not None and device is None and not isinstance(obj, Tracer):
-        moved = _into_like(obj, dtype, like)
+        return _with_at_view(b.asarray(a, dtype=dtype, device=device))
+    if like is not None and device is None and not isinstance(a, Tracer):
+        moved = _into_like(a, dtype, like)
         if moved is not None:
             return moved
     # A NumPy array comes back as a view with ``.at`` (no copy: writes to either show in
     # both, as with NumPy's asarray), so that jax.numpy's ``asarray(x).at[i].set(v)`` works.
-    return _with_at_view(_asarray_base(obj, dtype=dtype, device=device, copy=copy))
+    return _with_at_view(_asarray_base(a, dtype=dtype, device=device, copy=copy))
 
 
 def _into_like(obj, dtype, like):
@@ -158,7 +158,7 @@ def _has_array(obj):
 
 
 @_with_at
-def arange(start, /, stop=None, step=1, dtype=None, *, device=None, like=None):
+def arange(start, stop=None, step=1, dtype=None, *, device=None, like=None):
     """Evenly spaced values in ``[start, stop)``; integers give int64, floats float64.
     Bounds given as 0-d arrays make the result in their library and on their device (as
     ``like=`` would), and count as the numbers they hold."""
@@ -213,18 +213,18 @@ def empty(shape, dtype=None, order="C", *, device=None, like=None):
 
 
 @_with_at
-def empty_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    """An uninitialised array like ``x`` (zeros for a tracer), or of NumPy's ``shape``
+def empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """An uninitialised array like ``prototype`` (zeros for a tracer), or of NumPy's ``shape``
     (zeros)."""
     _order(order, "empty_like")
     if shape is not None:
-        return zeros_like(x, dtype, shape=shape, device=device)
-    if isinstance(x, (list, tuple)):
-        x = asarray(x)
-    if isinstance(x, Tracer):
-        return _filled(x, 0, None if dtype is None else _dt.as_dtype(dtype))
-    b = backend_of(x)
-    return b.xp.empty_like(x, **_kw(b, dtype, device))
+        return zeros_like(prototype, dtype, shape=shape, device=device)
+    if isinstance(prototype, (list, tuple)):
+        prototype = asarray(prototype)
+    if isinstance(prototype, Tracer):
+        return _filled(prototype, 0, None if dtype is None else _dt.as_dtype(dtype))
+    b = backend_of(prototype)
+    return b.xp.empty_like(prototype, **_kw(b, dtype, device))
 
 
 def _filled(x, fill_value, dtype):
@@ -289,39 +289,39 @@ def _like(x, fill_value, dtype, shape, device):
 
 
 @_with_at
-def zeros_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    """Zeros with the shape (and dtype, unless given) of ``x``, or NumPy's ``shape``; no
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """Zeros with the shape (and dtype, unless given) of ``a``, or NumPy's ``shape``; no
     derivative."""
     _order(order, "zeros_like")
     if shape is None and device is None:
-        return _filled(_as_operand(x), 0, None if dtype is None else _dt.as_dtype(dtype))
-    return _like(x, 0, dtype, shape, device)
+        return _filled(_as_operand(a), 0, None if dtype is None else _dt.as_dtype(dtype))
+    return _like(a, 0, dtype, shape, device)
 
 
 @_with_at
-def ones_like(x, /, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    """Ones with the shape (and dtype, unless given) of ``x``, or NumPy's ``shape``; no
+def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """Ones with the shape (and dtype, unless given) of ``a``, or NumPy's ``shape``; no
     derivative."""
     _order(order, "ones_like")
     if shape is None and device is None:
-        return _filled(_as_operand(x), 1, None if dtype is None else _dt.as_dtype(dtype))
-    return _like(x, 1, dtype, shape, device)
+        return _filled(_as_operand(a), 1, None if dtype is None else _dt.as_dtype(dtype))
+    return _like(a, 1, dtype, shape, device)
 
 
 @_with_at
-def full_like(x, /, fill_value, dtype=None, order="K", subok=True, shape=None, *,
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *,
               device=None):
-    """``fill_value`` with the shape (and dtype, unless given) of ``x``, or NumPy's
-    ``shape``; no derivative in ``x`` (a traced 0-d ``fill_value`` keeps its own)."""
+    """``fill_value`` with the shape (and dtype, unless given) of ``a``, or NumPy's
+    ``shape``; no derivative in ``a`` (a traced 0-d ``fill_value`` keeps its own)."""
     _order(order, "full_like")
-    x = _as_operand(x)
+    a = _as_operand(a)
     if isinstance(fill_value, _np.generic):  # a NumPy scalar is a number: x's place
         fill_value = fill_value.item()
     if type(fill_value) not in _SCALARS:  # a 0-d array or tracer: broadcast
-        out = _fresh(broadcast_to(astype(fill_value, dtype or _dtype(x)),
-                                  _shape(x) if shape is None else shape))
+        out = _fresh(broadcast_to(astype(fill_value, dtype or _dtype(a)),
+                                  _shape(a) if shape is None else shape))
         return out if device is None else asarray(out, device=device)
-    return _like(x, fill_value, dtype, shape, device)
+    return _like(a, fill_value, dtype, shape, device)
 
 
 def _fresh(out):
@@ -380,12 +380,12 @@ def ones(shape, dtype=None, order="C", *, device=None, like=None):
 
 
 @_with_at
-def eye(n_rows, n_cols=None, /, k=0, dtype=None, order="C", *, device=None, like=None):
+def eye(N, M=None, k=0, dtype=None, order="C", *, device=None, like=None):
     """A 2-d array with ones on diagonal ``k`` and zeros elsewhere (float64 by default);
     NumPy's positional ``k`` and ``dtype`` (``np.eye(3, 3, 1)``)."""
     _order(order, "eye")
     b, device = _place(device, like)
-    return b.xp.eye(n_rows, n_cols, k=k, **_kw(b, dtype or _dt.float64, device))
+    return b.xp.eye(N, M, k=k, **_kw(b, dtype or _dt.float64, device))
 
 
 def from_dlpack(x, /, *, device=None, copy=None):
@@ -488,11 +488,11 @@ def _size(a):
     return size
 
 
-def tril(x, /, k=0):
-    """The lower triangle of the (stack of) matrices ``x``: elements above diagonal ``k``
-    are zeroed (``k`` may be positional, as in NumPy; a 1-d ``x`` is taken as the rows of
+def tril(m, k=0):
+    """The lower triangle of the (stack of) matrices ``m``: elements above diagonal ``k``
+    are zeroed (``k`` may be positional, as in NumPy; a 1-d ``m`` is taken as the rows of
     a square matrix, as NumPy does). Linear."""
-    return _st.tri(_matrix(x, "tril"), k, True)
+    return _st.tri(_matrix(m, "tril"), k, True)
 
 
 def _matrix(x, what):
@@ -506,7 +506,7 @@ def _matrix(x, what):
     return x
 
 
-def triu(x, /, k=0):
-    """The upper triangle of ``x``: elements below diagonal ``k`` are zeroed (``k`` may be
-    positional, as in NumPy; a 1-d ``x`` as in :func:`tril`). Linear."""
-    return _st.tri(_matrix(x, "triu"), k, False)
+def triu(m, k=0):
+    """The upper triangle of ``m``: elements below diagonal ``k`` are zeroed (``k`` may be
+    positional, as in NumPy; a 1-d ``m`` as in :func:`tril`). Linear."""
+    return _st.tri(_matrix(m, "triu"), k, False)

@@ -146,21 +146,21 @@ class iinfo_object:
         return f"iinfo(bits={self.bits}, min={self.min}, max={self.max}, dtype={self.dtype.name})"
 
 
-def finfo(type, /):
+def finfo(dtype):
     """Limits of a floating-point dtype (or of an array's dtype): ``bits``, ``eps``, ``max``,
     ``min``, ``smallest_normal``, ``dtype`` (real for complex input), and NumPy's other
     attributes (``tiny``, ``smallest_subnormal``, ``epsneg``, ``resolution``, ``precision``,
     ``nmant``, ``nexp``, ``machep``, ``negep``, ``minexp``, ``maxexp``)."""
-    d = _as_dt(type)
+    d = _as_dt(dtype)
     if d.kind not in "fc":
         raise ValueError(f"finfo needs a floating-point dtype; got {d.name}")
     return finfo_object(d)
 
 
-def iinfo(type, /):
+def iinfo(int_type):
     """Limits of an integer dtype (or of an array's dtype): ``bits``, ``max``, ``min``,
     ``dtype``."""
-    d = _as_dt(type)
+    d = _as_dt(int_type)
     if d.kind not in "iu":
         raise ValueError(f"iinfo needs an integer dtype; got {d.name}")
     return iinfo_object(d)

@@ -19,6 +19,8 @@ from ._base import (_SCALARS, _as_operand, _binary, _dtype, _float_function, _ke
                     _SEQUENCES, _promote_arrays,
                     _to_array)
 from ._base import divide, maximum, minimum, where  # noqa: F401
+from ._base import _no_out, _ufunc_options
+from ._base import where as _where  # (for the functions whose where= parameter hides it)
 
 _INEXACT = _dt.INEXACT_IDS
 
@@ -43,7 +45,9 @@ for _f in (acos, acosh, asin, asinh, atan, atanh, cosh, sinh, tan, expm1, log1p,
 
 
 def _rounding(prim, name, doc):
-    def fn(x, /):
+    def fn(x, out=None, where=None):  # (x by keyword too: jax.numpy's trunc takes it)
+        if out is not None or where is not None:
+            _ufunc_options(name, out, where)
         x = _as_operand(x)
         if _dtype(x).kind not in "fc":
             return x  # integers are already whole
@@ -77,7 +81,7 @@ def _from_parts(re, im, dtype):
     return _binary(_ew.sub_p, _ew.conj_p.bind(_st.convert_element_type(re, dtype)), p)
 
 
-def round(x, /, decimals=0):
+def round(a, decimals=0, out=None):
     """Elementwise rounding to ``decimals`` decimal places (NumPy's ``round``; the standard's
     ``round`` is ``decimals=0``), halves to even; derivative 0.
 
@@ -86,23 +90,25 @@ def round(x, /, decimals=0):
     tens, hundreds... Integers are returned as they are for ``decimals >= 0`` and rounded
     exactly (halves to even) in integer arithmetic otherwise.
     """
+    if out is not None:
+        _no_out("round", out)
     decimals = _operator.index(decimals)
-    x = _as_operand(x)
-    kind = _dtype(x).kind
+    a = _as_operand(a)
+    kind = _dtype(a).kind
     if kind == "b":
         if decimals < 0:
             raise TypeError("round: booleans cannot be rounded to a negative number of "
                             "decimals")
         # (NumPy has no boolean loop: it rounds them as float16, its smallest float)
-        return _st.convert_element_type(x, _dt.float16)
+        return _st.convert_element_type(a, _dt.float16)
     if decimals == 0:
-        return _round0(x)
+        return _round0(a)
     if kind in "iu":
         if decimals > 0:
-            return x
+            return a
         f = 10 ** -decimals
-        q = _binary(_ew.floor_divide_p, x, f)
-        r = _binary(_ew.sub_p, x, _binary(_ew.mul_p, q, f))  # 0 <= r < f
+        q = _binary(_ew.floor_divide_p, a, f)
+        r = _binary(_ew.sub_p, a, _binary(_ew.mul_p, q, f))  # 0 <= r < f
         twice = _binary(_ew.mul_p, r, 2)
         odd = _binary(_ew.ne_p, _binary(_ew.remainder_p, q, 2), 0)
         up = _binary(_ew.logical_or_p, _binary(_ew.gt_p, twice, f),
@@ -110,28 +116,32 @@ def round(x, /, decimals=0):
         q = where(up, _binary(_ew.add_p, q, 1), q)
         return _binary(_ew.mul_p, q, f)
     if kind == "c":
-        re = round(_ew.real_p.bind(x), decimals)
-        im = round(_ew.imag_p.bind(x), decimals)
-        return _from_parts(re, im, _dtype(x))
+        re = round(_ew.real_p.bind(a), decimals)
+        im = round(_ew.imag_p.bind(a), decimals)
+        return _from_parts(re, im, _dtype(a))
     f = 10.0 ** builtins.abs(decimals)
     if decimals > 0:
-        return _binary(_ew.div_p, _ew.round_p.bind(_binary(_ew.mul_p, x, f)), f)
-    return _binary(_ew.mul_p, _ew.round_p.bind(_binary(_ew.div_p, x, f)), f)
+        return _binary(_ew.div_p, _ew.round_p.bind(_binary(_ew.mul_p, a, f)), f)
+    return _binary(_ew.mul_p, _ew.round_p.bind(_binary(_ew.div_p, a, f)), f)
 
 
-def abs(x, /):
+def abs(x, /, out=None, where=None):
     """Elementwise absolute value (the modulus for complex numbers, a real array).
 
     The derivative at 0 is taken as 0 (``sign(0) = 0``), as in autograd and PyTorch (JAX
     takes 1). Booleans are returned as they are, as NumPy's.
     """
+    if out is not None or where is not None:
+        _ufunc_options("abs", out, where)
     x = _as_operand(x)
     return x if _dtype(x).kind == "b" else _ew.abs_p.bind(x)
 
 
-def sign(x, /):
+def sign(x, /, out=None, where=None):
     """Elementwise sign: -1, 0 or 1 (``x / |x|`` for complex, and NumPy's limit where one part
     is infinite: ``sign(inf + 1j)`` is 1). Derivative 0 for real input."""
+    if out is not None or where is not None:
+        _ufunc_options("sign", out, where)
     x = _as_operand(x)
     if _dtype(x).kind == "c":
         re, im = _ew.real(x), _ew.imag(x)
@@ -154,9 +164,11 @@ def sign(x, /):
     return _ew.sign_p.bind(x)
 
 
-def conj(x, /):
+def conj(x, /, out=None, where=None):
     """Elementwise complex conjugate (real input is returned as it is; booleans as int8, as
     in NumPy)."""
+    if out is not None or where is not None:
+        _ufunc_options("conj", out, where)
     x = _as_operand(x)
     k = _dtype(x).kind
     if k == "b":
@@ -164,24 +176,26 @@ def conj(x, /):
     return _ew.conj_p.bind(x) if k == "c" else x
 
 
-def real(x, /):
+def real(val):
     """Elementwise real part (real input is returned as it is)."""
-    x = _as_operand(x)
-    return _ew.real_p.bind(x) if _dtype(x).kind == "c" else x
+    val = _as_operand(val)
+    return _ew.real_p.bind(val) if _dtype(val).kind == "c" else val
 
 
-def imag(x, /):
+def imag(val):
     """Elementwise imaginary part (zeros for real input)."""
-    x = _as_operand(x)
-    return _ew.imag_p.bind(x) if _dtype(x).kind == "c" else _st.zeros_like(x)
+    val = _as_operand(val)
+    return _ew.imag_p.bind(val) if _dtype(val).kind == "c" else _st.zeros_like(val)
 
 
-def reciprocal(x, /):
+def reciprocal(x, /, out=None, where=None):
     """Elementwise ``1 / x``. Integers keep their dtype, as NumPy's integer reciprocal: ``1 / x``
     rounded toward zero (1 and -1 themselves, other nonzero values 0) and at 0 NumPy's value
     on this machine (0 for 8- and 16-bit and unsigned integers, the most negative int32 or
     int64 on x86), without NumPy's divide-by-zero warning. Booleans give int8. Integer
     results carry no derivative."""
+    if out is not None or where is not None:
+        _ufunc_options("reciprocal", out, where)
     if type(x) is float or type(x) is complex:
         return divide(1.0, x)
     x = _as_operand(x)
@@ -190,12 +204,12 @@ def reciprocal(x, /):
         return _st.convert_element_type(x, _dt.int8)
     if d.kind not in "iu":
         return divide(1.0, x)
-    out = where(_binary(_ew.eq_p, x, 1), x, _st.zeros_like(x))
+    out = _where(_binary(_ew.eq_p, x, 1), x, _st.zeros_like(x))
     if d.kind == "i":
-        out = where(_binary(_ew.eq_p, x, -1), x, out)
+        out = _where(_binary(_ew.eq_p, x, -1), x, out)
     at_zero = _integer_reciprocal_of_zero(d.name)
     if at_zero:
-        out = where(_binary(_ew.eq_p, x, 0), _st.full_like(x, at_zero), out)
+        out = _where(_binary(_ew.eq_p, x, 0), _st.full_like(x, at_zero), out)
     return out
 
 
@@ -227,7 +241,9 @@ def _float_operands(x1, x2):
 def _float_binary(prim, name, doc):
     """A binary function on floating point: integer operands are promoted to the other
     operand's float dtype, or float64 (see _float_operands)."""
-    def fn(x1, x2, /):
+    def fn(x1, x2, /, out=None, where=None):
+        if out is not None or where is not None:
+            _ufunc_options(name, out, where)
         if isinstance(x1, (list, tuple)):
             x1 = _as_operand(x1)
         if isinstance(x2, (list, tuple)):
@@ -251,7 +267,9 @@ nextafter = _float_binary(_ew.nextafter_p, "nextafter", "The next float after ``
 
 
 def _plain_binary(prim, name, doc):
-    def fn(x1, x2, /):
+    def fn(x1, x2, /, out=None, where=None):
+        if out is not None or where is not None:
+            _ufunc_options(name, out, where)
         return _binary(prim, x1, x2)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -272,8 +290,10 @@ bitwise_right_shift = _plain_binary(_ew.bitwise_right_shift_p, "bitwise_right_sh
                                     "Elementwise ``x1 >> x2``.")
 
 
-def bitwise_invert(x, /):
+def bitwise_invert(x, /, out=None, where=None):
     """Elementwise ``~x`` (bitwise NOT; logical NOT for booleans)."""
+    if out is not None or where is not None:
+        _ufunc_options("bitwise_invert", out, where)
     return _ew.bitwise_invert_p.bind(_as_operand(x))
 
 
@@ -285,7 +305,9 @@ def _as_bool(x):
 
 
 def _logical(prim, name, doc):
-    def fn(x1, x2, /):
+    def fn(x1, x2, /, out=None, where=None):
+        if out is not None or where is not None:
+            _ufunc_options(name, out, where)
         return _binary(prim, _as_bool(x1), _as_bool(x2))
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -297,13 +319,17 @@ logical_or = _logical(_ew.logical_or_p, "logical_or", "Elementwise logical OR.")
 logical_xor = _logical(_ew.logical_xor_p, "logical_xor", "Elementwise logical XOR.")
 
 
-def logical_not(x, /):
+def logical_not(x, /, out=None, where=None):
     """Elementwise logical NOT."""
+    if out is not None or where is not None:
+        _ufunc_options("logical_not", out, where)
     return _ew.logical_not_p.bind(_as_bool(x))
 
 
 def _test(prim, name, doc, default):
-    def fn(x, /):
+    def fn(x, /, out=None, where=None):
+        if out is not None or where is not None:
+            _ufunc_options(name, out, where)
         try:  # (free in Python 3.11+ while nothing is raised)
             a = _as_operand(x)
             if _dtype(a).kind not in "fc":
@@ -324,9 +350,11 @@ isinf = _test(_ew.isinf_p, "isinf", "Elementwise test for infinities.", False)
 isnan = _test(_ew.isnan_p, "isnan", "Elementwise test for NaN.", False)
 
 
-def signbit(x, /):
+def signbit(x, /, out=None, where=None):
     """Elementwise test of the sign bit (true for -0.0 and negative values; integers: ``x <
     0``, booleans: false, as NumPy's, on every library)."""
+    if out is not None or where is not None:
+        _ufunc_options("signbit", out, where)
     x = _as_operand(x)
     k = _dtype(x).kind
     if k in "iub":
@@ -335,18 +363,20 @@ def signbit(x, /):
     return _ew.signbit_p.bind(x)
 
 
-def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
-    """Clamp ``x`` to ``[min, max]``. As NumPy's (a ufunc), ``x`` and the bounds are promoted
+def clip(a, min=None, max=None, out=None, *, a_min=None, a_max=None):
+    """Clamp ``a`` to ``[min, max]``. As NumPy's (a ufunc), ``a`` and the bounds are promoted
     together, Python numbers weakly (NEP 50): ``clip(int_array, 1.5, 2.5)`` is float64,
     ``clip(float32_array, 0, 1)`` float32, ``clip(int8_array, np.int16(1), None)`` int16; the
-    shape is ``x``'s broadcast with the bounds, and a NaN bound gives NaN. A Python integer
+    shape is ``a``'s broadcast with the bounds, and a NaN bound gives NaN. A Python integer
     bound outside an integer dtype's range is ignored where it clips nothing (``min=-300`` for
     int8) and an OverflowError elsewhere, as in NumPy. ``a_min`` and ``a_max`` are NumPy's
     older names of the bounds (``np.clip(x, a_min=0, a_max=None)``).
 
-    The derivative flows to ``x`` where ``min <= x <= max`` (both ends included), and to the
+    The derivative flows to ``a`` where ``min <= a <= max`` (both ends included), and to the
     bound that is chosen elsewhere.
     """
+    if out is not None:
+        _no_out("clip", out)
     if a_min is not None:
         if min is not None:
             raise TypeError("clip: give min or a_min, not both")
@@ -355,24 +385,24 @@ def clip(x, /, min=None, max=None, *, a_min=None, a_max=None):
         if max is not None:
             raise TypeError("clip: give max or a_max, not both")
         max = a_max
-    x = _as_operand(x)
+    a = _as_operand(a)
     given = [_as_operand(v) if type(v) in _SEQUENCES else v for v in (min, max)
              if v is not None]
     if not given:
-        return x
-    (x, *given), d = _promote_arrays([x, *given])
+        return a
+    (a, *given), d = _promote_arrays([a, *given])
     lo = given[0] if min is not None else None
     hi = given[-1] if max is not None else None
     if d.kind in "iu":
         lo, hi = _int_bound(lo, hi, d, "min"), _int_bound(hi, lo, d, "max")
     if d.kind == "b":  # (boolean bounds: max is and, min is or; the standard orders no bools)
-        out = x
+        out = a
         if lo is not None:
             out = _binary(_ew.logical_or_p, out, lo)
         if hi is not None:
             out = _binary(_ew.logical_and_p, out, hi)
         return out
-    out = x
+    out = a
     if lo is not None:
         out = where(_picks(_ew.lt_p, out, lo, d), lo, out)
     if hi is not None:

@@ -279,9 +279,9 @@ def _mode_name(mode):
     return mode
 
 
-def take_along_axis(x, /, indices, axis=-1, mode=None, fill_value=None, *,
+def take_along_axis(arr, indices, axis=-1, mode=None, fill_value=None, *,
                     wrap_negative_indices=None):
-    """Elements of ``x`` at ``indices`` along ``axis``, matched position by position along
+    """Elements of ``arr`` at ``indices`` along ``axis``, matched position by position along
     the other axes (which broadcast). ``axis`` may be positional, as NumPy's
     (``take_along_axis(x, i, 1)``); ``axis=None`` takes from the flattened ``x`` with 1-d
     ``indices``. Differentiable in ``x``.
@@ -303,8 +303,8 @@ def take_along_axis(x, /, indices, axis=-1, mode=None, fill_value=None, *,
     if fill_value is not None and mode != "fill":
         raise ValueError(f"take_along_axis: fill_value applies only with mode='fill' (got "
                          f"mode={mode!r})")
-    x = _as_operand(x)
-    indices = _host_index(indices, x)
+    arr = _as_operand(arr)
+    indices = _host_index(indices, arr)
     if _dtype(indices).kind not in "iu":  # (was truncated: 1.7 took position 1)
         raise IndexError(f"take_along_axis: indices must be an integer array; got "
                          f"{_dtype(indices).name}")
@@ -312,13 +312,13 @@ def take_along_axis(x, /, indices, axis=-1, mode=None, fill_value=None, *,
         if len(_shape(indices)) != 1:
             raise ShapeError(f"take_along_axis: with axis=None the indices must be 1-d; got "
                              f"shape {_shape(indices)}")
-        x, axis = _st.reshape(x, (math.prod(_shape(x)),)), 0
-    nd = len(_shape(x))
+        arr, axis = _st.reshape(arr, (math.prod(_shape(arr)),)), 0
+    nd = len(_shape(arr))
     if len(_shape(indices)) != nd:
         raise ShapeError(f"take_along_axis: indices must have the array's rank {nd}; got "
                          f"shape {_shape(indices)}")
     axis = _normalize_axis(axis, nd)
-    xs, js = list(_shape(x)), list(_shape(indices))
+    xs, js = list(_shape(arr)), list(_shape(indices))
     n = xs[axis]
     inside = None
     if mode in ("clip", "fill") or wrap_negative_indices is False:
@@ -351,8 +351,8 @@ def take_along_axis(x, /, indices, axis=-1, mode=None, fill_value=None, *,
     jt = tuple(other[:axis]) + (js[axis],) + tuple(other[axis + 1:])
     indices = _st.broadcast_to(indices, jt)
     if inside is not None and n == 0:  # nothing to gather from: every entry is filled
-        return _st.broadcast_to(_fill_scalar(x, fill_value), jt)
-    out = _ix.take_along_axis(_st.broadcast_to(x, xt), indices, axis)
+        return _st.broadcast_to(_fill_scalar(arr, fill_value), jt)
+    out = _ix.take_along_axis(_st.broadcast_to(arr, xt), indices, axis)
     if inside is not None:
         out = where(inside, out, _fill_scalar(out, fill_value))
     return out

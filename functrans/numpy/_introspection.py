@@ -23,6 +23,7 @@ from .. import dtypes as _dt
 from ..core import Tracer
 from ..errors import ConcretizationError
 from ..primitives import structural as _st
+from ._base import _ufunc_options
 from ._base import (_dtype, _normalize_axes, _normalize_axis, _shape, add, astype, less,
                     subtract)
 from ._creation import asarray
@@ -159,11 +160,11 @@ def iterable(y):
 # -- dtypes ------------------------------------------------------------------------------------
 
 
-def promote_types(type1, type2):
+def promote_types(a, b):
     """The smallest dtype to which both dtypes can be cast safely, by NumPy's rules (so
     ``promote_types(float32, int64)`` is float64, and int64 with uint64 is float64), as a
     functrans.numpy dtype."""
-    d1, d2 = _dtype_arg(type1, "promote_types"), _dtype_arg(type2, "promote_types")
+    d1, d2 = _dtype_arg(a, "promote_types"), _dtype_arg(b, "promote_types")
     if _dt.bfloat16 in (d1, d2):  # not NumPy's: JAX's and torch's rules (with float16: float32)
         return _dt.result_type(d1, d2)
     return _from_np(_np.promote_types(_np_dtype(d1), _np_dtype(d2)), "promote_types")
@@ -274,10 +275,12 @@ def mintypecode(typechars, typeset="GDFgdf", default="d"):
 _M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
 
 
-def bitwise_count(x, /):
+def bitwise_count(x, /, out=None, where=None):
     """The number of 1-bits in the absolute value of each integer of ``x`` (uint8, as
     NumPy's ``bitwise_count``; booleans count as 0 or 1). Computed with shifts and masks on
     int64, in one vectorised chain."""
+    if out is not None or where is not None:
+        _ufunc_options("bitwise_count", out, where)
     from ._mathematics import _operand
     x = _operand(x)
     d = _dtype(x)

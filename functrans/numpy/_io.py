@@ -37,10 +37,10 @@ def _np_dtype(dtype):
     return _np.dtype(dtype.name) if isinstance(dtype, DType) else dtype
 
 
-def fromiter(iterable, dtype, count=-1, *, like=None):
+def fromiter(iter, dtype, count=-1, *, like=None):
     """``numpy.fromiter``: a 1-d array from an iterable of numbers, on the default backend
     (or that of ``like``)."""
-    a = _np.fromiter(iterable, dtype=_np_dtype(dtype), count=count)
+    a = _np.fromiter(iter, dtype=_np_dtype(dtype), count=count)
     return _like(a, like)
 
 

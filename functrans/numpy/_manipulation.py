@@ -22,39 +22,39 @@ from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _shape,
                     _to_array, reshape)
 
 
-def moveaxis(x, /, source, destination):
+def moveaxis(a, source, destination):
     """Move axes ``source`` to positions ``destination`` (ints or tuples of ints)."""
-    x = _as_operand(x)
-    nd = len(_shape(x))
+    a = _as_operand(a)
+    nd = len(_shape(a))
     # (one axis: an int or NumPy integer, as NumPy takes; else a sequence of them)
     src = (source,) if hasattr(source, "__index__") else tuple(source)
     dst = (destination,) if hasattr(destination, "__index__") else tuple(destination)
     if len(src) != len(dst):
         raise ShapeError("moveaxis: source and destination need the same number of axes")
-    src = [_normalize_axis(a, nd) for a in src]
-    dst = [_normalize_axis(a, nd) for a in dst]
-    order = [a for a in range(nd) if a not in src]
+    src = [_normalize_axis(i, nd) for i in src]
+    dst = [_normalize_axis(i, nd) for i in dst]
+    order = [i for i in range(nd) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return _st.transpose(x, tuple(order))
+    return _st.transpose(a, tuple(order))
 
 
-def repeat(x, /, repeats, axis=None, *, total_repeat_length=None):
-    """Repeat each element of ``x`` ``repeats`` times along ``axis`` (the flattened array if
+def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+    """Repeat each element of ``a`` ``repeats`` times along ``axis`` (the flattened array if
     ``None``). ``repeats`` is an int or an integer array, whose sum is the result's length:
     its values must be concrete, unless ``total_repeat_length`` (JAX's) gives that length,
     which lets a traced ``repeats`` through ``jit`` and ``vmap``: the repeated elements are
     cut at that length, or the last one repeated up to it."""
-    x = _as_operand(x)
+    a = _as_operand(a)
     if total_repeat_length is not None:
         total_repeat_length = operator.index(total_repeat_length)
         if total_repeat_length < 0:
             raise ValueError(f"repeat: total_repeat_length must not be negative; got "
                              f"{total_repeat_length}")
     if axis is None:
-        x = reshape(x, (-1,))
+        a = reshape(a, (-1,))
         axis = 0
-    shape = _shape(x)
+    shape = _shape(a)
     nd = len(shape)
     axis = _normalize_axis(axis, nd)
     n = shape[axis]
@@ -71,11 +71,11 @@ def repeat(x, /, repeats, axis=None, *, total_repeat_length=None):
         if r < 0:
             raise ValueError(f"repeat: repeats may not be negative; got {r}")
         big = shape[:axis + 1] + (r,) + shape[axis + 1:]
-        y = _st.broadcast_in_dim(x, big, tuple(range(axis + 1)) + tuple(range(axis + 2, nd + 1)))
+        y = _st.broadcast_in_dim(a, big, tuple(range(axis + 1)) + tuple(range(axis + 2, nd + 1)))
         return _st.reshape(y, shape[:axis] + (n * r,) + shape[axis + 1:])
     if type(repeats) in _SCALARS or isinstance(repeats, (list, tuple)):
         repeats = _to_array(list(repeats) if not isinstance(repeats, int) else repeats,
-                            like=x)
+                            like=a)
     if _dtype(repeats).kind == "b":  # (counts of 0 and 1, as NumPy casts them)
         repeats = _st.convert_element_type(repeats, _dt.int64)
     if _shape(repeats) in ((), (1,)):  # (one count for all: NumPy broadcasts shape (1,))
@@ -108,14 +108,14 @@ def repeat(x, /, repeats, axis=None, *, total_repeat_length=None):
     if total_repeat_length is not None and n:  # past sum(repeats): the last element again
         idx = _ew.minimum(idx, _st.full_like(idx, n - 1))
     perm = (axis,) + tuple(i for i in range(nd) if i != axis)
-    out = _ix.gather(_st.transpose(x, perm), (idx,))
+    out = _ix.gather(_st.transpose(a, perm), (idx,))
     back = tuple(range(1, axis + 1)) + (0,) + tuple(range(axis + 1, nd))
     return _st.transpose(out, back)
 
 
-def roll(x, /, shift, axis=None):
+def roll(a, shift, axis=None):
     """Shift elements along ``axis`` cyclically (the flattened array if ``None``)."""
-    x = _as_operand(x)
+    a = _as_operand(a)
     # An integer of any kind (NumPy's too) is one shift or axis; else a sequence of them.
     if isinstance(shift, Tracer) and not _shape(shift):  # (a traced shift: by a take below)
         shifts = (shift,)
@@ -123,12 +123,12 @@ def roll(x, /, shift, axis=None):
         shifts = ((operator.index(shift),) if hasattr(shift, "__index__")
                   and not getattr(shift, "ndim", 0) else tuple(shift))
     if axis is None:
-        shape = _shape(x)
+        shape = _shape(a)
         if len(shifts) > 1:  # (NumPy: every shift applies to the flattened array)
             shifts = (builtins.sum(operator.index(s) for s in shifts),)
         if len(shape) == 1:  # already flat: no reshapes around the roll
-            return roll(x, shifts[0], axis=0)
-        return reshape(roll(reshape(x, (-1,)), shifts[0], axis=0), shape)
+            return roll(a, shifts[0], axis=0)
+        return reshape(roll(reshape(a, (-1,)), shifts[0], axis=0), shape)
     axes = ((operator.index(axis),) if hasattr(axis, "__index__")
             and not getattr(axis, "ndim", 0) else tuple(axis))
     # shift and axis broadcast together, as NumPy's (an axis named twice rolls by the sum)
@@ -139,38 +139,38 @@ def roll(x, /, shift, axis=None):
     if len(shifts) != len(axes):
         raise ShapeError(f"roll: {len(shifts)} shifts for {len(axes)} axes: give one shift "
                          f"per axis, or one of either for all")
-    for s, a in zip(shifts, axes):
-        shape = _shape(x)
-        a = _normalize_axis(a, len(shape))
-        n = shape[a]
+    for s, ax in zip(shifts, axes):
+        shape = _shape(a)
+        ax = _normalize_axis(ax, len(shape))
+        n = shape[ax]
         if n == 0:
             continue
         if isinstance(s, Tracer):  # (under jit or vmap, as JAX's): out[i] = x[(i - s) % n]
             from . import arange, remainder, subtract, take
             s = _st.convert_element_type(s, _dt.int64)
-            x = take(x, remainder(subtract(arange(n, dtype=_dt.int64), s), n), axis=a)
+            a = take(a, remainder(subtract(arange(n, dtype=_dt.int64), s), n), axis=ax)
             continue
         s = int(s) % n
         if s == 0:
             continue
-        x = _st.roll(x, s, a)
-    return x
+        a = _st.roll(a, s, ax)
+    return a
 
 
-def tile(x, /, reps):
-    """Repeat the whole of ``x`` ``reps[i]`` times along each axis (an int: along the
+def tile(A, reps):
+    """Repeat the whole of ``A`` ``reps[i]`` times along each axis (an int: along the
     last axis, as NumPy's ``tile``)."""
-    x = _as_operand(x)
+    A = _as_operand(A)
     # (``reps`` and ``repeats`` also by keyword, as NumPy's)
     reps = ((int(reps),) if isinstance(reps, (int, _np.integer)) else
             tuple(int(r) for r in reps))
-    shape = _shape(x)
+    shape = _shape(A)
     nd = max(len(shape), len(reps))
     shape = (1,) * (nd - len(shape)) + shape
     reps = (1,) * (nd - len(reps)) + reps
-    x = _st.reshape(x, shape)
+    A = _st.reshape(A, shape)
     big = tuple(v for pair in zip(reps, shape) for v in pair)
-    y = _st.broadcast_in_dim(x, big, tuple(range(1, 2 * nd, 2)))
+    y = _st.broadcast_in_dim(A, big, tuple(range(1, 2 * nd, 2)))
     return _st.reshape(y, tuple(r * d for r, d in zip(reps, shape)))
 
 

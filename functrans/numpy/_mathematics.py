@@ -23,6 +23,7 @@ from ..core import Tracer
 from ..errors import BatchingError, ConcretizationError, ShapeError
 from ..interpreters import ConstTracer
 from ..primitives import structural as _st
+from ._base import _no_out, _ufunc_options
 from ._base import (_NOT_ARRAY, _NOT_ARRAY_OR_NP_SCALAR, _NUMPY_SCALARS, _SCALARS,
                     _as_operand, _dtype, _initial_value, _normalize_axes, _normalize_axis,
                     _numpy_scalars_beside, _numpy_scalars_moved, _shape,
@@ -67,13 +68,6 @@ _where = where
 _mean = mean
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _no_out(name, out):
-    if out is not None:
-        raise NotImplementedError(
-            f"{name}: out= is not supported (functrans arrays are never written in place); "
-            f"use the returned array")
 
 
 def _unsupported(name, **params):
@@ -215,9 +209,11 @@ def amin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 # -- elementwise -----------------------------------------------------------------------------
 
 
-def fabs(x, /):
+def fabs(x, /, out=None, where=None):
     """Elementwise absolute value as a float (integers give float64); complex input is a
     TypeError, as in NumPy. The derivative at 0 is 0."""
+    if out is not None or where is not None:
+        _ufunc_options("fabs", out, where)
     x = _as_operand(x)
     if _dtype(x).kind == "c":
         raise TypeError("fabs: complex input is not supported (use absolute)")
@@ -228,14 +224,18 @@ _DEG = 180.0 / math.pi
 _RAD = math.pi / 180.0
 
 
-def degrees(x, /):
+def degrees(x, /, out=None, where=None):
     """Radians to degrees, elementwise (``x * 180 / pi``)."""
+    if out is not None or where is not None:
+        _ufunc_options("degrees", out, where)
     _no_complex("degrees", _as_operand(x))
     return multiply(_as_float(x), _DEG)
 
 
-def radians(x, /):
+def radians(x, /, out=None, where=None):
     """Degrees to radians, elementwise (``x * pi / 180``)."""
+    if out is not None or where is not None:
+        _ufunc_options("radians", out, where)
     _no_complex("radians", _as_operand(x))
     return multiply(_as_float(x), _RAD)
 
@@ -244,8 +244,10 @@ rad2deg = degrees
 deg2rad = radians
 
 
-def exp2(x, /):
+def exp2(x, /, out=None, where=None):
     """Elementwise ``2 ** x``."""
+    if out is not None or where is not None:
+        _ufunc_options("exp2", out, where)
     x = _as_float(x)
     if _dtype(x).kind == "c":
         # (NumPy's: exp of x ln 2 scaled part by part; the complex power 2 ** x gave inf +
@@ -258,11 +260,13 @@ def exp2(x, /):
 _LN2 = math.log(2.0)
 
 
-def cbrt(x, /):
+def cbrt(x, /, out=None, where=None):
     """Elementwise real cube root (defined for negative ``x`` too: ``cbrt(-8) = -2``). The
     derivative ``1 / (3 cbrt(x)**2)`` is infinite at 0; the second, ``-2 / (9 cbrt(x)**5)``,
     is -inf at +0 and +inf at -0 (the one-sided limits) and overflows to +-inf for tiny
     ``x``, as JAX's."""
+    if out is not None or where is not None:
+        _ufunc_options("cbrt", out, where)
     global _cbrt_custom
     x = _as_float(x)
     if _dtype(x).kind == "c":
@@ -314,7 +318,7 @@ def _signbit_abs(x):
     return where(signbit(x), negative(x), x)
 
 
-def sinc(x, /):
+def sinc(x):
     """The normalised sinc function ``sin(pi x) / (pi x)``, 1 at 0. Where ``|pi x| < 0.01``
     (0 included) the value comes from the Taylor polynomial (within an ulp of the quotient),
     so the derivatives there are accurate and exact at 0 (0 for the first, ``-pi**2 / 3``
@@ -347,27 +351,33 @@ def _float_pair(x1, x2):
     return x1, x2
 
 
-def heaviside(x1, x2, /):
+def heaviside(x1, x2, /, out=None, where=None):
     """The Heaviside step: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``
     (NaN where ``x1`` is NaN). Floating result; the derivative flows to ``x2`` where ``x1``
     is 0 and is 0 in ``x1``."""
+    if out is not None or where is not None:
+        _ufunc_options("heaviside", out, where)
     _no_complex("heaviside", x1, x2)
     x1, x2 = _float_pair(x1, x2)
     x1 = _array_like(x1, x2)
     x1 = _to_array(x1) if type(x1) in _SCALARS else x1
-    step = where(less(x1, 0.0), _st.full_like(x1, 0.0), _st.full_like(x1, 1.0))
-    out = where(equal(x1, 0.0), x2, step)
-    return where(isnan(x1), x1, out)
+    step = _where(less(x1, 0.0), _st.full_like(x1, 0.0), _st.full_like(x1, 1.0))
+    out = _where(equal(x1, 0.0), x2, step)
+    return _where(isnan(x1), x1, out)
 
 
-def fmax(x1, x2, /):
+def fmax(x1, x2, out=None, where=None):
     """Elementwise maximum ignoring NaNs (NaN only where both are NaN). At ties the derivative
     is shared equally; a NaN operand gets none."""
+    if out is not None or where is not None:
+        _ufunc_options("fmax", out, where)
     return _fminmax(maximum, x1, x2, "fmax")
 
 
-def fmin(x1, x2, /):
+def fmin(x1, x2, out=None, where=None):
     """Elementwise minimum ignoring NaNs (NaN only where both are NaN)."""
+    if out is not None or where is not None:
+        _ufunc_options("fmin", out, where)
     return _fminmax(minimum, x1, x2, "fmin")
 
 
@@ -390,10 +400,12 @@ def _fminmax(fn, x1, x2, name):
     return fn(a, b)
 
 
-def fmod(x1, x2, /):
+def fmod(x1, x2, /, out=None, where=None):
     """Elementwise remainder of C's ``fmod``: ``x1 - trunc(x1 / x2) * x2``, with the sign of
     ``x1`` (``remainder``/``mod`` take the sign of ``x2``). Derivatives 1 in ``x1`` and
     ``-trunc(x1 / x2)`` in ``x2``."""
+    if out is not None or where is not None:
+        _ufunc_options("fmod", out, where)
     _no_complex("fmod", x1, x2)
     x1, x2 = _array_like(x1, x2), _array_like(x2, x1)
     x1, x2 = _as_operand(x1), _as_operand(x2)
@@ -410,18 +422,20 @@ def fmod(x1, x2, /):
         # x1 = +-inf, the derivative in x1 was -1 instead of 1). |x2| by its sign bit too:
         # with abs the derivative in x2 at x2 = 0 was -inf * 0 = nan, not -trunc(x1 / x2).
         m = remainder(_signbit_abs(x1), _signbit_abs(x2))
-        return where(signbit(x1), negative(m), m)
+        return _where(signbit(x1), negative(m), m)
     # integers: r - x2 where r's sign is not x1's; no |x| that overflows at the dtype's
     # minimum (int8 -128 fmod 127 is -1)
     adjust = logical_and(not_equal(r, 0), not_equal(less(r, 0), less(x1, 0)))
-    return where(adjust, subtract(r, x2), r)
+    return _where(adjust, subtract(r, x2), r)
 
 
 _LOG2E = 1.0 / math.log(2.0)
 
 
-def logaddexp2(x1, x2, /):
+def logaddexp2(x1, x2, /, out=None, where=None):
     """Elementwise ``log2(2**x1 + 2**x2)`` without overflow."""
+    if out is not None or where is not None:
+        _ufunc_options("logaddexp2", out, where)
     _no_complex("logaddexp2", x1, x2)
     x1, x2 = _float_pair(x1, x2)
     # x1 + log2(1 + 2**-(x1 - x2)) where x1 >= x2, else the same with the roles swapped: each
@@ -429,18 +443,20 @@ def logaddexp2(x1, x2, /):
     # overflows into a nan derivative). The former max(x1, x2) + log2(1 + 2**-|x1 - x2|) had
     # kinks that cancel in value but not in AD: its second derivative at x1 = x2 was 0.
     same_inf = logical_and(equal(x1, x2), isinf(x1))
-    d = where(same_inf, 0.0, subtract(x1, x2))  # equal infinities: 0, not inf - inf
+    d = _where(same_inf, 0.0, subtract(x1, x2))  # equal infinities: 0, not inf - inf
     up = greater_equal(d, 0.0)
-    d_up = where(up, d, 0.0)
-    d_down = where(up, 0.0, d)
-    out = where(up, add(x1, multiply(log1p(pow(2.0, negative(d_up))), _LOG2E)),
-                add(x2, multiply(log1p(pow(2.0, d_down)), _LOG2E)))
+    d_up = _where(up, d, 0.0)
+    d_down = _where(up, 0.0, d)
+    out = _where(up, add(x1, multiply(log1p(pow(2.0, negative(d_up))), _LOG2E)),
+                 add(x2, multiply(log1p(pow(2.0, d_down)), _LOG2E)))
     # equal infinities: the infinity, with the derivative split evenly (as logaddexp's)
-    return where(same_inf, multiply(add(x1, x2), 0.5), out)
+    return _where(same_inf, multiply(add(x1, x2), 0.5), out)
 
 
-def float_power(x1, x2, /):
+def float_power(x1, x2, /, out=None, where=None):
     """Elementwise ``x1 ** x2`` computed in float64 (complex128 for complex operands)."""
+    if out is not None or where is not None:
+        _ufunc_options("float_power", out, where)
     def up(v):
         if type(v) in _SCALARS:
             return complex(v) if type(v) is complex else float(v)
@@ -462,11 +478,11 @@ def float_power(x1, x2, /):
             _dtype(x1).kind == "f":
         # NumPy and torch take sqrt (rsqrt) for these exponents: nan at -inf, where C's pow,
         # and NumPy's float_power, give inf (0)
-        out = where(equal(x1, -math.inf), math.inf if x2 > 0 else 0.0, out)
+        out = _where(equal(x1, -math.inf), math.inf if x2 > 0 else 0.0, out)
     return out
 
 
-def fix(x, /, out=None):
+def fix(x, out=None):
     """Round toward zero elementwise, keeping the dtype (as ``trunc``). Derivative 0."""
     _no_out("fix", out)
     return trunc(x)
@@ -495,7 +511,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     return where(logical_and(isinf(x), less(x, 0.0)), lo, out)
 
 
-def ldexp(x1, x2, /):
+def ldexp(x1, x2, /, out=None, where=None):
     """Elementwise ``x1 * 2**x2`` for integer exponents ``x2`` (a float ``x2`` is a
     TypeError, as in NumPy), exact with one rounding, as NumPy's: computed in float64 (for the
     narrower floats too, cast back at the end), as a product with ``2.0**x2`` where that
@@ -503,6 +519,8 @@ def ldexp(x1, x2, /):
     integers), else by way of ``x1``'s own exponent (``frexp``), so that ``ldexp(1e-300,
     1100)`` and ``ldexp(1e300, -1100)`` are right, and results below float64's normal range
     are rounded once."""
+    if out is not None or where is not None:
+        _ufunc_options("ldexp", out, where)
     if isinstance(x1, (list, tuple)):  # (NumPy's array-likes)
         x1 = _as_operand(x1)
     if isinstance(x2, (list, tuple)):
@@ -558,24 +576,27 @@ def _clip(v, lo, hi):
     return minimum(maximum(v, lo), hi)
 
 
-def divmod(x1, x2, /):
+def divmod(x1, x2, /, out=None, where=None):
     """``(floor_divide(x1, x2), remainder(x1, x2))`` elementwise."""
+    if out is not None or where is not None:
+        _ufunc_options("divmod", out, where)
     return floor_divide(x1, x2), remainder(x1, x2)
 
 
-def modf(x, /, out=None):
+def modf(x, /, out=None, where=None):
     """The fractional and integral parts of ``x`` elementwise, both with ``x``'s sign
     (``modf(-3.5) = (-0.5, -3.0)``; integers give float64). The derivative of the
     fractional part is 1, of the integral part 0. ``out`` must be None (jax.numpy's)."""
-    _no_out("modf", out)
+    if out is not None or where is not None:
+        _ufunc_options("modf", out, where)
     x = _as_float(x)
     whole = trunc(x)
     # x - trunc(x) is exact and has x's sign except where it is 0; written as -(trunc(x) - x)
     # for a negative x, to give -0.0 there (NumPy's) with the derivative still 1 (copysign of
     # a +0.0 flipped it to -1 at negative integers)
     neg = signbit(x)
-    frac = where(neg, negative(subtract(whole, x)), subtract(x, whole))
-    return where(isinf(x), copysign(_st.full_like(x, 0.0), x), frac), whole
+    frac = _where(neg, negative(subtract(whole, x)), subtract(x, whole))
+    return _where(isinf(x), copysign(_st.full_like(x, 0.0), x), frac), whole
 
 # -- cumulative functions --------------------------------------------------------------------
 
@@ -2451,41 +2472,45 @@ def i0(x):
 # -- elementwise extras ------------------------------------------------------------------------
 
 
-def rint(x, /, out=None):
+def rint(x, /, out=None, where=None):
     """Round to the nearest integer elementwise, halves to even, as floats (integers give
     float64; NumPy gives float16/float32 for 8/16-bit integers). Derivative 0."""
-    _no_out("rint", out)
+    if out is not None or where is not None:
+        _ufunc_options("rint", out, where)
     x = _operand(x)
     return round(x if _dtype(x).kind in "fc" else _as_float(x))
 
 
-def spacing(x, /, out=None):
+def spacing(x, /, out=None, where=None):
     """The distance from ``x`` to the next float of its dtype away from zero (negative for
     negative ``x``; for ``+-0`` the smallest subnormal; NaN at +-inf and NaN). Integers give
     float64. Derivative 0."""
-    _no_out("spacing", out)
+    if out is not None or where is not None:
+        _ufunc_options("spacing", out, where)
     _no_complex("spacing", x)
     x = _as_float(_operand(x))
     up = nextafter(x, _st.full_like(x, math.inf))
     down = nextafter(x, _st.full_like(x, -math.inf))
-    return subtract(where(less(x, 0.0), down, up), x)
+    return subtract(_where(less(x, 0.0), down, up), x)
 
 
-def frexp(x, /):
+def frexp(x, /, out=None, where=None):
     """The mantissa and the exponent of ``x`` elementwise: ``x = m * 2**e`` with ``0.5 <=
     |m| < 1`` (``m = x``, ``e = 0`` at 0, +-inf and NaN). ``e`` is int32, as in NumPy;
     integers give a float64 mantissa. The derivative of ``m`` is ``2**-e``."""
+    if out is not None or where is not None:
+        _ufunc_options("frexp", out, where)
     _no_complex("frexp", x)
     x = _as_float(_operand(x))
     ax = abs(x)
     ok = logical_and(isfinite(x), greater(ax, 0.0))
-    safe = where(ok, ax, 1.0)
+    safe = _where(ok, ax, 1.0)
     e = add(floor(log2(safe)), 1.0)
     m = _scale2(safe, negative(e))
     # log2 may round across a power of two: one correction either way
-    e = where(greater_equal(m, 1.0), add(e, 1.0), where(less(m, 0.5), subtract(e, 1.0), e))
-    e = where(ok, e, 0.0)
-    mant = where(ok, _scale2(x, negative(e)), x)
+    e = _where(greater_equal(m, 1.0), add(e, 1.0), _where(less(m, 0.5), subtract(e, 1.0), e))
+    e = _where(ok, e, 0.0)
+    mant = _where(ok, _scale2(x, negative(e)), x)
     return mant, astype(e, _dt.int32)
 
 
@@ -2517,11 +2542,13 @@ def _int_pair(name, x1, x2):
 _EUCLID_STEPS = {8: 12, 16: 24, 32: 47, 64: 93}
 
 
-def gcd(x1, x2, /):
+def gcd(x1, x2, out=None, where=None):
     """The greatest common divisor of ``|x1|`` and ``|x2|`` elementwise (``gcd(0, 0) = 0``),
     for integers (two booleans or floats a TypeError, as in NumPy). Euclid's algorithm,
     vectorised: on plain arrays until every element is done, under a transform for the
     worst-case number of steps of the dtype."""
+    if out is not None or where is not None:
+        _ufunc_options("gcd", out, where)
     a, b, dt = _int_pair("gcd", x1, x2)
     shape = broadcast_shapes(_shape(a), _shape(b))
     a, b = abs(broadcast_to(a, shape)), abs(broadcast_to(b, shape))
@@ -2531,20 +2558,22 @@ def gcd(x1, x2, /):
         if concrete and not builtins.bool(any(not_equal(b, 0))):
             break
         zero = equal(b, 0)
-        r = remainder(a, where(zero, _st.full_like(b, 1), b))
-        a, b = where(zero, a, b), where(zero, b, r)
+        r = remainder(a, _where(zero, _st.full_like(b, 1), b))
+        a, b = _where(zero, a, b), _where(zero, b, r)
     # |dtype min| wraps to itself, and remainder takes the divisor's sign, so a negative
     # gcd can come out (int8 gcd(-3, -128) was -1): its magnitude, as NumPy's
     return abs(a)
 
 
-def lcm(x1, x2, /):
+def lcm(x1, x2, out=None, where=None):
     """The least common multiple of ``|x1|`` and ``|x2|`` elementwise (0 where either is 0),
     for integers (as :func:`gcd`)."""
+    if out is not None or where is not None:
+        _ufunc_options("lcm", out, where)
     a, b, dt = _int_pair("lcm", x1, x2)
     g = gcd(a, b)
     a, b = abs(a), abs(b)
-    q = floor_divide(a, where(equal(g, 0), _st.full_like(g, 1), g))
+    q = floor_divide(a, _where(equal(g, 0), _st.full_like(g, 1), g))
     return multiply(q, b)  # (wrapping around where it overflows, as NumPy's)
 
 

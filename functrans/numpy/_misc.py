@@ -220,7 +220,7 @@ def _bits_axis(a, axis):
     return _st.transpose(a, perm), back
 
 
-def packbits(a, /, axis=None, bitorder="big"):
+def packbits(a, axis=None, bitorder="big"):
     """Pack the elements of an integer or boolean array into bits of uint8 bytes (an element
     is a 1 bit where it is non-zero), 8 to a byte along ``axis`` (the flattened array for
     None), the last byte padded with 0 bits; ``bitorder`` 'big' puts the first element in
@@ -243,7 +243,7 @@ def packbits(a, /, axis=None, bitorder="big"):
     return out if back is None else _st.transpose(out, back)
 
 
-def unpackbits(a, /, axis=None, count=None, bitorder="big"):
+def unpackbits(a, axis=None, count=None, bitorder="big"):
     """Unpack the uint8 array ``a`` into its bits (uint8 zeros and ones), each byte into 8
     along ``axis`` (the flattened array for None), most significant bit first for
     ``bitorder`` 'big', least first for 'little'; ``count`` keeps that many bits along the

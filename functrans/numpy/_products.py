@@ -561,7 +561,7 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
     return _std_tensordot(a, b, axes=axes)
 
 
-def inner(a, b, /, *, precision=None, preferred_element_type=None):
+def inner(a, b, *, precision=None, preferred_element_type=None):
     """NumPy's inner product: the sum of products over the last axes of ``a`` and ``b``
     (result shape ``a.shape[:-1] + b.shape[:-1]``); a product with a 0-d operand. Complex
     operands are not conjugated. ``jax.numpy``'s ``precision`` (accepted, no effect) and
@@ -590,7 +590,7 @@ def outer(a, b, out=None):
     return _finish(multiply(reshape(a, (-1, 1)), reshape(b, (1, -1))), was_bool)
 
 
-def vdot(a, b, /, *, precision=None, preferred_element_type=None):
+def vdot(a, b, *, precision=None, preferred_element_type=None):
     """NumPy's vdot: the dot product of ``a`` and ``b`` flattened (they need the same size),
     with ``a`` conjugated. A 0-d result. ``jax.numpy``'s ``precision`` (accepted, no
     effect) and ``preferred_element_type`` (the result's dtype,

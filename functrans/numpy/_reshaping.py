@@ -231,7 +231,7 @@ def _join_cast(arrays, dtype, casting, name):
 # -- joining -----------------------------------------------------------------------------------
 
 
-def concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join a sequence of arrays along an existing axis (``axis=None`` flattens them first).
 
     As NumPy's; ``out=`` is not supported (functrans returns new arrays)."""

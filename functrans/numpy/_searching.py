@@ -18,7 +18,7 @@ from ..primitives import indexing as _ix
 from ..primitives import reductions as _red
 from ..primitives import sorting as _so
 from ..primitives import structural as _st
-from ._base import (_SCALARS, _as_operand, _dtype, _normalize_axis, _promote_arrays,
+from ._base import (_SCALARS, _as_operand, _no_out, _dtype, _normalize_axis, _promote_arrays,
                     _reduce, _shape, _to_array)
 
 
@@ -45,14 +45,18 @@ def _arg_reduction(prim, x, axis, keepdims):
     return out
 
 
-def argmax(x, /, axis=None, *, keepdims=False):
+def argmax(a, axis=None, out=None, keepdims=False):
     """Index of the (first) maximum along ``axis`` (of the flattened array if ``None``)."""
-    return _arg_reduction(_red.argmax_p, x, axis, keepdims)
+    if out is not None:
+        _no_out("argmax", out)
+    return _arg_reduction(_red.argmax_p, a, axis, keepdims)
 
 
-def argmin(x, /, axis=None, *, keepdims=False):
+def argmin(a, axis=None, out=None, keepdims=False):
     """Index of the (first) minimum along ``axis`` (of the flattened array if ``None``)."""
-    return _arg_reduction(_red.argmin_p, x, axis, keepdims)
+    if out is not None:
+        _no_out("argmin", out)
+    return _arg_reduction(_red.argmin_p, a, axis, keepdims)
 
 
 def _check_size(name, size, param="size", meaning="the static length of the result"):
@@ -118,27 +122,27 @@ def _nonzero_sized(x, size, fill_value, name):
     return tuple(where(valid, c, f) for c, f in zip(coords, fills))
 
 
-def nonzero(x, /, *, size=None, fill_value=None):
+def nonzero(a, *, size=None, fill_value=None):
     """Indices of the non-zero elements, one integer array per axis (needs concrete values).
 
     ``size`` (an extension of ``jax.numpy.nonzero``): each array has exactly ``size``
     entries, the first ``size`` non-zero positions followed by ``fill_value`` (0 unless
     given; a number, or a tuple with one per axis). Its result's shape is then known
     beforehand, so it also works under ``jit`` and ``vmap`` on traced values."""
-    x = _as_operand(x)
-    if not _shape(x):
+    a = _as_operand(a)
+    if not _shape(a):
         raise ValueError("nonzero is not defined for 0-d arrays; use reshape(x, (1,)) first")
     if size is not None:
-        return _nonzero_sized(x, size, fill_value, "nonzero")
+        return _nonzero_sized(a, size, fill_value, "nonzero")
     if fill_value is not None:
         raise ValueError("nonzero: fill_value needs size (the length to fill up to)")
-    return tuple(_ix.nonzero(x))
+    return tuple(_ix.nonzero(a))
 
 
-def count_nonzero(x, /, axis=None, *, keepdims=False):
+def count_nonzero(a, axis=None, keepdims=False):
     """Number of non-zero elements along ``axis`` (int64)."""
-    x = _as_operand(x)
-    nz = _ew.ne(x, False if _dtype(x).kind == "b" else 0)
+    a = _as_operand(a)
+    nz = _ew.ne(a, False if _dtype(a).kind == "b" else 0)
     return _reduce(_red.reduce_sum, _st.convert_element_type(nz, _dt.int64), axis, keepdims)
 
 
@@ -152,22 +156,22 @@ def _check_method(name, method):
                          f"; got {method!r}")
 
 
-def searchsorted(x1, x2, /, side="left", sorter=None, *, method="scan"):
-    """Indices where the values ``x2`` would be inserted into the sorted 1-d ``x1``
+def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
+    """Indices where the values ``v`` would be inserted into the sorted 1-d ``a``
     (``side`` and ``sorter`` may be positional, as NumPy's). jax.numpy's ``method`` (its
     algorithm) is accepted and changes nothing."""
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right'; got {side!r}")
     _check_method("searchsorted", method)
-    x1 = _as_operand(x1)
+    a = _as_operand(a)
     if sorter is not None:
         from ._indexing import take
-        x1 = take(x1, sorter, axis=0)
-    if type(x2) in _SCALARS:
-        x2 = _to_array(x2, dtype=_dtype(x1), like=x1)
-    x2 = _as_operand(x2)
-    (x1, x2), _ = _promote_arrays([x1, x2])
-    return _so.searchsorted_p.bind(x1, x2, side=side)
+        a = take(a, sorter, axis=0)
+    if type(v) in _SCALARS:
+        v = _to_array(v, dtype=_dtype(a), like=a)
+    v = _as_operand(v)
+    (a, v), _ = _promote_arrays([a, v])
+    return _so.searchsorted_p.bind(a, v, side=side)
 
 
 def _no_order(name, order, kind=None):
@@ -180,35 +184,35 @@ def _no_order(name, order, kind=None):
                                   f"functrans does not have")
 
 
-def sort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True):
-    """Sorted copy of ``x`` along ``axis`` (always stable; ``axis=None``: of the flattened
+def sort(a, axis=-1, kind=None, order=None, *, descending=False, stable=True):
+    """Sorted copy of ``a`` along ``axis`` (always stable; ``axis=None``: of the flattened
     array, as in NumPy). Differentiable: the derivative follows each element to its sorted
     position. NumPy's ``kind`` is accepted and changes nothing (every sort is stable);
     ``order`` (structured arrays) is not supported."""
     _no_order("sort", order, kind)
-    x = _as_operand(x)
+    a = _as_operand(a)
     if axis is None:
-        x, axis = _st.reshape(x, (-1,)), 0
-    if not _shape(x):  # a 0-d array has no axis to sort along: AxisError, as NumPy's
+        a, axis = _st.reshape(a, (-1,)), 0
+    if not _shape(a):  # a 0-d array has no axis to sort along: AxisError, as NumPy's
         _normalize_axis(axis, 0)
-    out = _so.sort(_as_ordered(x), _normalize_axis(axis, len(_shape(x))), descending)
-    return _st.convert_element_type(out, _dt.bool_) if _dtype(x) is _dt.bool_ else out
+    out = _so.sort(_as_ordered(a), _normalize_axis(axis, len(_shape(a))), descending)
+    return _st.convert_element_type(out, _dt.bool_) if _dtype(a) is _dt.bool_ else out
 
 
-def argsort(x, /, axis=-1, kind=None, order=None, *, descending=False, stable=True,
+def argsort(a, axis=-1, kind=None, order=None, *, descending=False, stable=True,
             dtype=None):
-    """Indices that sort ``x`` along ``axis`` (always stable; ``axis=None``: of the
+    """Indices that sort ``a`` along ``axis`` (always stable; ``axis=None``: of the
     flattened array). NumPy's ``kind`` is accepted and changes nothing; ``order``
     (structured arrays) is not supported. ``dtype`` (jax.numpy's): the indices' integer
     dtype (int64 by default), which must hold every position along the axis."""
     _no_order("argsort", order, kind)
-    x = _as_operand(x)
-    if axis is None or not _shape(x):  # (NumPy's: a 0-d array as one element, axis 0 or -1)
-        x, axis = _st.reshape(x, (-1,)), 0 if axis is None else axis
-    axis = _normalize_axis(axis, len(_shape(x)))
-    d = None if dtype is None else _index_dtype("argsort", dtype, _shape(x)[axis] - 1,
-                                               f"an axis of length {_shape(x)[axis]}")
-    out = _so.argsort(_as_ordered(x), axis, descending)
+    a = _as_operand(a)
+    if axis is None or not _shape(a):  # (NumPy's: a 0-d array as one element, axis 0 or -1)
+        a, axis = _st.reshape(a, (-1,)), 0 if axis is None else axis
+    axis = _normalize_axis(axis, len(_shape(a)))
+    d = None if dtype is None else _index_dtype("argsort", dtype, _shape(a)[axis] - 1,
+                                               f"an axis of length {_shape(a)[axis]}")
+    out = _so.argsort(_as_ordered(a), axis, descending)
     return out if d is None or d is _dtype(out) else _st.convert_element_type(out, d)
 
 
@@ -231,7 +235,7 @@ UniqueCountsResult = namedtuple("UniqueCountsResult", ["values", "counts"])
 UniqueInverseResult = namedtuple("UniqueInverseResult", ["values", "inverse_indices"])
 
 
-def unique_all(x, /, *, size=None, fill_value=None):
+def unique_all(x, *, size=None, fill_value=None):
     """Unique values with the index of each one's first occurrence, the inverse indices (of
     ``x``'s shape) and counts. NaNs are distinct. The derivative of ``values`` is that of the
     first occurrence of each value. jax.numpy's ``size`` (and ``fill_value``) give exactly
@@ -248,21 +252,21 @@ def unique_all(x, /, *, size=None, fill_value=None):
     return UniqueAllResult(*_so.unique_all(x))
 
 
-def unique_counts(x, /, *, size=None, fill_value=None):
+def unique_counts(x, *, size=None, fill_value=None):
     """Unique values and how often each occurs (``size``, ``fill_value``: as
     :func:`unique_all`'s)."""
     r = unique_all(x, size=size, fill_value=fill_value)
     return UniqueCountsResult(r.values, r.counts)
 
 
-def unique_inverse(x, /, *, size=None, fill_value=None):
+def unique_inverse(x, *, size=None, fill_value=None):
     """Unique values and, for each element of ``x``, the index of its value (``size``,
     ``fill_value``: as :func:`unique_all`'s)."""
     r = unique_all(x, size=size, fill_value=fill_value)
     return UniqueInverseResult(r.values, r.inverse_indices)
 
 
-def unique_values(x, /, *, size=None, fill_value=None):
+def unique_values(x, *, size=None, fill_value=None):
     """The unique values of ``x`` (sorted; ``size``, ``fill_value``: as
     :func:`unique_all`'s)."""
     return unique_all(x, size=size, fill_value=fill_value).values

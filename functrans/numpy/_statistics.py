@@ -17,7 +17,7 @@ from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import reductions as _red
 from ..primitives import structural as _st
-from ._base import (_as_operand, _count, _dtype, _fill_outside, _initial_value,
+from ._base import (_no_out, _as_operand, _count, _dtype, _fill_outside, _initial_value,
                     _normalize_axes, _normalize_axis, _numpy_scalars_beside, _reduce, _shape,
                     _where_mask, astype, concat, sqrt)
 from ._base import mean as _mean  # (var's and std's mean= parameter would hide the name)
@@ -36,31 +36,35 @@ def _acc_dtype(x, dtype, promote_integers=True):
     return d
 
 
-def sum(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=None,
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,
         promote_integers=True):
     """Sum over ``axis`` (all axes by default); NumPy's ``initial`` (added to every slice)
     and ``where`` (a boolean mask of the elements taking part). ``promote_integers`` (JAX's
     keyword, ignored when ``dtype`` is given): True sums booleans and signed integers in
     int64, unsigned ones in uint64 (NumPy's); False sums integers in their own dtype, which
     wraps around as NumPy's ``dtype=`` does (booleans still give int64)."""
-    if dtype is None and type(x) in _INEXACT_TRACERS and initial is None and where is None:
-        return _reduce(_red.reduce_sum, x, axis, keepdims)  # floating: its own dtype
-    x = _as_operand(x)
-    x = astype(x, _acc_dtype(x, dtype, promote_integers))
-    x = _fill_outside(x, _where_mask(x, where, "sum"), 0)
-    out = _reduce(_red.reduce_sum, x, axis, keepdims)
+    if out is not None:
+        _no_out("sum", out)
+    if dtype is None and type(a) in _INEXACT_TRACERS and initial is None and where is None:
+        return _reduce(_red.reduce_sum, a, axis, keepdims)  # floating: its own dtype
+    a = _as_operand(a)
+    a = astype(a, _acc_dtype(a, dtype, promote_integers))
+    a = _fill_outside(a, _where_mask(a, where, "sum"), 0)
+    out = _reduce(_red.reduce_sum, a, axis, keepdims)
     return out if initial is None else _ew.add(out, _scalar_of(out, initial))
 
 
-def prod(x, /, axis=None, *, dtype=None, keepdims=False, initial=None, where=None,
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None,
          promote_integers=True):
     """Product over ``axis`` (all axes by default); NumPy's ``initial`` (a factor of every
     slice) and ``where``; ``promote_integers`` as :func:`sum`'s. The derivative is exact
-    where ``x`` has zeros (the products of the other elements, computed without division)."""
-    x = _as_operand(x)
-    x = astype(x, _acc_dtype(x, dtype, promote_integers))
-    x = _fill_outside(x, _where_mask(x, where, "prod"), 1)
-    out = _reduce(_red.reduce_prod, x, axis, keepdims)
+    where ``a`` has zeros (the products of the other elements, computed without division)."""
+    if out is not None:
+        _no_out("prod", out)
+    a = _as_operand(a)
+    a = astype(a, _acc_dtype(a, dtype, promote_integers))
+    a = _fill_outside(a, _where_mask(a, where, "prod"), 1)
+    out = _reduce(_red.reduce_prod, a, axis, keepdims)
     return out if initial is None else _ew.mul(out, _scalar_of(out, initial))
 
 
@@ -172,8 +176,8 @@ def _given_mean(name, x, given, axes):
     return _st.broadcast_to(m, shape)
 
 
-def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None,
-        dtype=None, mean=None):
+def var(a, axis=None, dtype=None, out=None, ddof=None, keepdims=False, *, where=None,
+        mean=None, correction=None):
     """Variance over ``axis``: the mean squared deviation, with ``N - correction`` degrees
     of freedom (``correction`` 0 by default; where that is 0 or less, inf, or nan for a
     slice with no deviation, as NumPy's). ``ddof`` is NumPy's name for ``correction``
@@ -183,35 +187,37 @@ def var(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=No
     mean and squared deviations cast into it, truncating; no derivative); ``mean``: NumPy's
     and jax.numpy's, the mean to take the deviations from (of the shape the mean has with
     ``keepdims=True``), which is then not computed (differentiable in it too)."""
+    if out is not None:
+        _no_out("var", out)
     correction = _correction("var", correction, ddof)
-    d = _stat_dtype("var", x, dtype)
+    d = _stat_dtype("var", a, dtype)
     if d is not None:
         if d.kind not in "fc":
             if mean is not None:
                 raise NotImplementedError("var: mean= with an integer or bool dtype= is not "
                                           "supported; pass a floating dtype")
-            return _exact_var(x, d, axis, keepdims, where, correction)
-        out = var(astype(x, d), axis, correction=correction, keepdims=keepdims, where=where,
+            return _exact_var(a, d, axis, keepdims, where, correction)
+        out = var(astype(a, d), axis, correction=correction, keepdims=keepdims, where=where,
                   mean=mean)
         return astype(out, d)
-    x = _as_operand(x)
-    if _dtype(x).kind not in "fc":
-        x = _st.convert_element_type(x, _dt.float64)
-    half = _dtype(x)
+    a = _as_operand(a)
+    if _dtype(a).kind not in "fc":
+        a = _st.convert_element_type(a, _dt.float64)
+    half = _dtype(a)
     if half in _dt.HALF:  # in float32 and rounded back (as JAX, torch; NumPy's overflows)
-        out = var(_st.convert_element_type(x, _dt.float32), axis, correction=correction,
+        out = var(_st.convert_element_type(a, _dt.float32), axis, correction=correction,
                   keepdims=keepdims, where=where, mean=mean)
         return _st.convert_element_type(out, half)
-    shape = _shape(x)
+    shape = _shape(a)
     axes = _normalize_axes(axis, len(shape))
-    mask = _where_mask(x, where, "var")
+    mask = _where_mask(a, where, "var")
     # excluded elements replaced first: a nan or inf there must not reach the derivative
-    x = _fill_outside(x, mask, 0)
+    a = _fill_outside(a, mask, 0)
     if mean is not None:
-        d = _ew.sub(x, _given_mean("var", x, mean, axes))
+        d = _ew.sub(a, _given_mean("var", a, mean, axes))
         return _from_deviations(d, shape, axes, keepdims, mask, correction)
-    m = _mean(x, axis=axes, keepdims=True, where=mask)
-    d = _ew.sub(x, _st.broadcast_to(m, shape))
+    m = _mean(a, axis=axes, keepdims=True, where=mask)
+    d = _ew.sub(a, _st.broadcast_to(m, shape))
     return _from_deviations(d, shape, axes, keepdims, mask, correction)
 
 
@@ -228,37 +234,39 @@ def _from_deviations(d, shape, axes, keepdims, mask, correction):
     return _ew.div(s, float(builtins.max(dof, 0)))
 
 
-def std(x, /, axis=None, *, correction=None, keepdims=False, ddof=None, where=None,
-        dtype=None, mean=None):
+def std(a, axis=None, dtype=None, out=None, ddof=None, keepdims=False, *, where=None,
+        mean=None, correction=None):
     """Standard deviation over ``axis`` (the derivative is infinite where it is 0, except
     over slices of one element, where it is identically 0 and so is its derivative);
     ``ddof`` is NumPy's name for ``correction`` (giving both is a ValueError); ``where``,
     ``dtype`` and ``mean`` as in :func:`var`."""
+    if out is not None:
+        _no_out("std", out)
     correction = _correction("std", correction, ddof)
-    d = _stat_dtype("std", x, dtype)
+    d = _stat_dtype("std", a, dtype)
     if d is not None:
         if d.kind not in "fc":  # NumPy's for a 0-d result (its arrays refuse sqrt's cast)
             if mean is not None:
                 raise NotImplementedError("std: mean= with an integer or bool dtype= is not "
                                           "supported; pass a floating dtype")
-            v = _exact_var(x, d, axis, keepdims, where, correction, "std")
+            v = _exact_var(a, d, axis, keepdims, where, correction, "std")
             return astype(sqrt(astype(v, _dt.float64)), d)
-        out = std(astype(x, d), axis, correction=correction, keepdims=keepdims, where=where,
+        out = std(astype(a, d), axis, correction=correction, keepdims=keepdims, where=where,
                   mean=mean)
         return astype(out, d)
-    x = _as_operand(x)
-    half = _dtype(x)
+    a = _as_operand(a)
+    half = _dtype(a)
     if half in _dt.HALF:  # (the variance itself may be beyond float16's range)
-        out = std(_st.convert_element_type(x, _dt.float32), axis, correction=correction,
+        out = std(_st.convert_element_type(a, _dt.float32), axis, correction=correction,
                   keepdims=keepdims, where=where, mean=mean)
         return _st.convert_element_type(out, half)
-    shape = _shape(x)
+    shape = _shape(a)
     if where is None and mean is None and math.prod(
             shape[a] for a in _normalize_axes(axis, len(shape))) == 1:
         # one element per slice: the variance is identically 0 (with a zero derivative, as
         # autograd's), and sqrt's infinite slope there would make it nan
-        return var(x, axis=axis, correction=correction, keepdims=keepdims)
-    return sqrt(var(x, axis=axis, correction=correction, keepdims=keepdims, where=where,
+        return var(a, axis=axis, correction=correction, keepdims=keepdims)
+    return sqrt(var(a, axis=axis, correction=correction, keepdims=keepdims, where=where,
                     mean=mean))
 
 
@@ -288,14 +296,18 @@ def _init_like(x, shape, value):
     return _st.broadcast_to(_st.full_like(_st.reshape(one, ()), value, dtype=_dtype(x)), shape)
 
 
-def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     """Running sums along ``axis`` (optionally starting with 0). Linear."""
+    if out is not None:
+        _no_out("cumulative_sum", out)
     return _cumulative(_red.cumsum_p, x, axis, dtype, include_initial, 0)
 
 
-def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
     """Running products along ``axis`` (optionally starting with 1). The derivative is exact
     where ``x`` has zeros (no division; O(n log n) work in the length n of the axis)."""
+    if out is not None:
+        _no_out("cumulative_prod", out)
     return _cumulative(_red.cumprod_p, x, axis, dtype, include_initial, 1)
 
 
@@ -307,40 +319,44 @@ def _bool_reduce(prim, x, axis, keepdims, where, neutral, name):
     return _reduce(lambda v, axes: prim.bind(v, axes=axes), x, axis, keepdims)
 
 
-def all(x, /, axis=None, *, keepdims=False, where=None):
+def all(a, axis=None, out=None, keepdims=False, *, where=None):
     """Whether every element along ``axis`` is true (non-zero); ``where``: NumPy's mask of
     the elements that count (True for a slice with none)."""
-    return _bool_reduce(_red.reduce_and_p, x, axis, keepdims, where, True, "all")
+    if out is not None:
+        _no_out("all", out)
+    return _bool_reduce(_red.reduce_and_p, a, axis, keepdims, where, True, "all")
 
 
-def any(x, /, axis=None, *, keepdims=False, where=None):
+def any(a, axis=None, out=None, keepdims=False, *, where=None):
     """Whether some element along ``axis`` is true (non-zero); ``where``: NumPy's mask of
     the elements that count (False for a slice with none)."""
-    return _bool_reduce(_red.reduce_or_p, x, axis, keepdims, where, False, "any")
+    if out is not None:
+        _no_out("any", out)
+    return _bool_reduce(_red.reduce_or_p, a, axis, keepdims, where, False, "any")
 
 
-def diff(x, /, n=1, axis=-1, prepend=None, append=None):
+def diff(a, n=1, axis=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``axis`` (``x[i+1] - x[i]``), with optional
     values prepended/appended first (a scalar is broadcast to one slice along ``axis``, as
     in NumPy). ``n`` and ``axis`` may be positional (NumPy's order). Linear."""
-    x = _as_operand(x)
-    axis = _normalize_axis(axis, len(_shape(x)))
+    a = _as_operand(a)
+    axis = _normalize_axis(axis, len(_shape(a)))
     n = operator.index(n)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative; got n={n}")
 
     def edge(v):
-        v = _as_operand(_numpy_scalars_beside(v, x)[0])
+        v = _as_operand(_numpy_scalars_beside(v, a)[0])
         if _shape(v):
             return v
-        one = list(_shape(x))
+        one = list(_shape(a))
         one[axis] = 1
         return _st.broadcast_to(v, tuple(one))
-    parts = [edge(p) if p is not x else p for p in (prepend, x, append) if p is not None]
+    parts = [edge(p) if p is not a else p for p in (prepend, a, append) if p is not None]
     if len(parts) > 1:
-        x = concat(parts, axis=axis)
+        a = concat(parts, axis=axis)
     for _ in range(n):
-        shape = _shape(x)
+        shape = _shape(a)
         m = shape[axis]
         if m == 0:
             break
@@ -348,6 +364,6 @@ def diff(x, /, n=1, axis=-1, prepend=None, append=None):
         lo = [(0, d, 1) for d in shape]
         hi[axis] = (1, m, 1)
         lo[axis] = (0, m - 1, 1)
-        a, b = _st.slice_(x, tuple(hi)), _st.slice_(x, tuple(lo))
-        x = _ew.ne(a, b) if _dtype(x).kind == "b" else _ew.sub(a, b)
-    return x
+        upper, lower = _st.slice_(a, tuple(hi)), _st.slice_(a, tuple(lo))
+        a = _ew.ne(upper, lower) if _dtype(a).kind == "b" else _ew.sub(upper, lower)
+    return a

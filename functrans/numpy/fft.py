@@ -21,7 +21,7 @@ from .. import dtypes as _dt
 from ..errors import AxisError, ShapeError
 from ..primitives import fft as _fft
 from ..primitives import structural as _st
-from ._base import _dtype, _shape
+from ._base import _dtype, _no_out, _shape
 from ._base import concat as _concat, divide as _divide
 from ._mathematics import _operand  # array_likes (lists) as arrays, as NumPy takes them
 
@@ -155,34 +155,46 @@ def _c2c_n(x, s, axes, norm, inverse, name):
     return _fft.fft(x, axes, inverse, _norm(norm, name))
 
 
-def fft(x, n=None, axis=-1, norm=None):
+def fft(a, n=None, axis=-1, norm=None, out=None):
     """The one-dimensional discrete Fourier transform along ``axis``."""
-    return _c2c(x, n, axis, norm, False, "fft")
+    if out is not None:
+        _no_out("fft.fft", out)
+    return _c2c(a, n, axis, norm, False, "fft")
 
 
-def ifft(x, n=None, axis=-1, norm=None):
+def ifft(a, n=None, axis=-1, norm=None, out=None):
     """The inverse of :func:`fft` along ``axis``."""
-    return _c2c(x, n, axis, norm, True, "ifft")
+    if out is not None:
+        _no_out("fft.ifft", out)
+    return _c2c(a, n, axis, norm, True, "ifft")
 
 
-def fftn(x, s=None, axes=None, norm=None):
+def fftn(a, s=None, axes=None, norm=None, out=None):
     """The n-dimensional discrete Fourier transform over ``axes`` (all by default)."""
-    return _c2c_n(x, s, axes, norm, False, "fftn")
+    if out is not None:
+        _no_out("fft.fftn", out)
+    return _c2c_n(a, s, axes, norm, False, "fftn")
 
 
-def ifftn(x, s=None, axes=None, norm=None):
+def ifftn(a, s=None, axes=None, norm=None, out=None):
     """The inverse of :func:`fftn`."""
-    return _c2c_n(x, s, axes, norm, True, "ifftn")
+    if out is not None:
+        _no_out("fft.ifftn", out)
+    return _c2c_n(a, s, axes, norm, True, "ifftn")
 
 
-def fft2(x, s=None, axes=(-2, -1), norm=None):
+def fft2(a, s=None, axes=(-2, -1), norm=None, out=None):
     """:func:`fftn` over the last two axes."""
-    return _c2c_n(x, s, axes, norm, False, "fft2")
+    if out is not None:
+        _no_out("fft.fft2", out)
+    return _c2c_n(a, s, axes, norm, False, "fft2")
 
 
-def ifft2(x, s=None, axes=(-2, -1), norm=None):
+def ifft2(a, s=None, axes=(-2, -1), norm=None, out=None):
     """:func:`ifftn` over the last two axes."""
-    return _c2c_n(x, s, axes, norm, True, "ifft2")
+    if out is not None:
+        _no_out("fft.ifft2", out)
+    return _c2c_n(a, s, axes, norm, True, "ifft2")
 
 
 def _r2c(x, s, axes, norm, name):
@@ -197,7 +209,9 @@ def _r2c(x, s, axes, norm, name):
 
 def _c2r(x, s, axes, norm, name):
     x = _operand(x)
-    half = _dtype(x) if _dtype(x) in _dt.HALF else None
+    # a real half-precision input gives its dtype back from irfft, as NumPy's; irfftn and
+    # irfft2 give float32, as NumPy's (computed in float32 either way)
+    half = _dtype(x) if _dtype(x) in _dt.HALF and name == "irfft" else None
     x = _complex(x)
     s, axes = _shape_and_axes(x, s, axes, name, last_default=lambda m: 2 * (m - 1))
     if not axes:
@@ -207,59 +221,74 @@ def _c2r(x, s, axes, norm, name):
     n = s[-1]
     x = _fit(x, axes[-1], n // 2 + 1)  # the half spectrum an output of length n reads
     out = _fft.irfft(x, axes, n, _norm(norm, name))
-    # a real half-precision input gives its dtype back, as NumPy (computed in float32)
     return out if half is None else _st.convert_element_type(out, half)
 
 
-def rfft(x, n=None, axis=-1, norm=None):
+def rfft(a, n=None, axis=-1, norm=None, out=None):
     """The discrete Fourier transform of real input along ``axis``: the ``n // 2 + 1``
     non-negative frequencies."""
-    return _r2c(x, _one(n, "rfft"), [axis], norm, "rfft")
+    if out is not None:
+        _no_out("fft.rfft", out)
+    return _r2c(a, _one(n, "rfft"), [axis], norm, "rfft")
 
 
-def irfft(x, n=None, axis=-1, norm=None):
+def irfft(a, n=None, axis=-1, norm=None, out=None):
     """The inverse of :func:`rfft`: real output of length ``n`` (default ``2 * (m - 1)``
     for ``m`` input frequencies). As NumPy, the imaginary parts of the zero (and, for even
     ``n``, the last) frequency are ignored."""
-    return _c2r(x, _one(n, "irfft"), [axis], norm, "irfft")
+    if out is not None:
+        _no_out("fft.irfft", out)
+    return _c2r(a, _one(n, "irfft"), [axis], norm, "irfft")
 
 
-def rfftn(x, s=None, axes=None, norm=None):
+def rfftn(a, s=None, axes=None, norm=None, out=None):
     """The n-dimensional transform of real input (the half spectrum along the last axis)."""
-    return _r2c(x, s, axes, norm, "rfftn")
+    if out is not None:
+        _no_out("fft.rfftn", out)
+    return _r2c(a, s, axes, norm, "rfftn")
 
 
-def irfftn(x, s=None, axes=None, norm=None):
+def irfftn(a, s=None, axes=None, norm=None, out=None):
     """The inverse of :func:`rfftn`."""
-    return _c2r(x, s, axes, norm, "irfftn")
+    if out is not None:
+        _no_out("fft.irfftn", out)
+    return _c2r(a, s, axes, norm, "irfftn")
 
 
-def rfft2(x, s=None, axes=(-2, -1), norm=None):
+def rfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
     """:func:`rfftn` over the last two axes."""
-    return _r2c(x, s, axes, norm, "rfft2")
+    if out is not None:
+        _no_out("fft.rfft2", out)
+    return _r2c(a, s, axes, norm, "rfft2")
 
 
-def irfft2(x, s=None, axes=(-2, -1), norm=None):
+def irfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
     """:func:`irfftn` over the last two axes."""
-    return _c2r(x, s, axes, norm, "irfft2")
+    if out is not None:
+        _no_out("fft.irfft2", out)
+    return _c2r(a, s, axes, norm, "irfft2")
 
 
-def hfft(x, n=None, axis=-1, norm=None):
+def hfft(a, n=None, axis=-1, norm=None, out=None):
     """The transform of a signal with Hermitian symmetry given by its first half (a real
     spectrum of length ``n``, default ``2 * (m - 1)``)."""
+    if out is not None:
+        _no_out("fft.hfft", out)
     from ._elementwise import conj
     norm = _SWAPPED[_norm(norm, "hfft")]
-    x = _operand(x)
-    out = _c2r(conj(_complex(x)), _one(n, "hfft"), [axis], norm, "hfft")
-    return _st.convert_element_type(out, _dtype(x)) if _dtype(x) in _dt.HALF else out
+    a = _operand(a)
+    out = _c2r(conj(_complex(a)), _one(n, "hfft"), [axis], norm, "hfft")
+    return _st.convert_element_type(out, _dtype(a)) if _dtype(a) in _dt.HALF else out
 
 
-def ihfft(x, n=None, axis=-1, norm=None):
+def ihfft(a, n=None, axis=-1, norm=None, out=None):
     """The inverse of :func:`hfft`: the first half of the (Hermitian) spectrum of a real
     signal."""
+    if out is not None:
+        _no_out("fft.ihfft", out)
     from ._elementwise import conj
     norm = _SWAPPED[_norm(norm, "ihfft")]
-    return conj(_r2c(x, _one(n, "ihfft"), [axis], norm, "ihfft"))
+    return conj(_r2c(a, _one(n, "ihfft"), [axis], norm, "ihfft"))
 
 
 def _freq_dtype(dtype):

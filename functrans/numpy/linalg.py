@@ -25,7 +25,7 @@ from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
 from ..primitives import structural as _st
 from ._base import broadcast_shapes as _broadcast_shapes
-from ._base import (_as_operand, _dtype, _normalize_axes, _normalize_axis, _numpy_scalars_moved,
+from ._base import (_no_out, _as_operand, _dtype, _normalize_axes, _normalize_axis, _numpy_scalars_moved,
                     _promote_arrays, _shape, matmul, matrix_transpose, max, min, multiply,
                     _unstacked, pow, reshape, sqrt)
 from ._elementwise import abs, conj, real
@@ -66,7 +66,7 @@ def _square(x, what):
     return x
 
 
-def cholesky(x, /, *, upper=False, symmetrize_input=True):
+def cholesky(a, *, upper=False, symmetrize_input=True):
     """The Cholesky factor of a symmetric (Hermitian) positive-definite matrix: lower
     triangular ``L`` with ``x = L L^H`` (or upper ``U = L^H`` if ``upper``).
     ``symmetrize_input`` (``jax.numpy``'s, True by default as there): factor ``(x + x^H) /
@@ -74,21 +74,21 @@ def cholesky(x, /, *, upper=False, symmetrize_input=True):
     that of the values computed; the same as NumPy's for a Hermitian ``x`` (NumPy reads the
     lower triangle of any other). False reads the lower triangle, and then its derivative
     assumes the perturbations Hermitian too."""
-    low = _la.cholesky(_symmetrized(x, symmetrize_input, None, "cholesky"))
+    low = _la.cholesky(_symmetrized(a, symmetrize_input, None, "cholesky"))
     return matrix_transpose(conj(low)) if upper else low
 
 
-def det(x, /):
+def det(a):
     """The determinant. Its derivative ``tr(adj(x) dx)`` (the adjugate, ``det(x) x^{-1}``
     where ``x`` is invertible) holds at singular ``x`` too, as JAX's; second derivatives
     hold at every matrix (the identity, singular ones), higher ones at well-conditioned
     matrices (smallest singular value above 1e-3 times the largest: the identity,
     orthogonal ones) and where the singular values are distinct and non-zero (not yet at
     repeated singular values of an ill-conditioned or singular matrix)."""
-    return _la.det(_square(_float(x), "det"))
+    return _la.det(_square(_float(a), "det"))
 
 
-def slogdet(x, /, *, method=None):
+def slogdet(a, *, method=None):
     """Sign and natural log of the absolute value of the determinant. At a singular ``x``
     (sign 0, log -inf) the log has no derivative (it is unbounded below near ``x``); its
     derivative there is the limit of the one nearby, ``inv(x)^T = adj(x)^T / det(x)``, as
@@ -104,21 +104,21 @@ def slogdet(x, /, *, method=None):
     for complex input)."""
     if method not in (None, "lu", "qr"):
         raise ValueError(f"slogdet: method must be None, 'lu' or 'qr'; got {method!r}")
-    if method == "qr" and _dtype(_as_operand(x)).kind == "c":
+    if method == "qr" and _dtype(_as_operand(a)).kind == "c":
         raise NotImplementedError("slogdet: method='qr' is not implemented for complex input "
                                   "(as in JAX); use method='lu'")
-    return SlogdetResult(*_la.slogdet(_square(_float(x), "slogdet")))
+    return SlogdetResult(*_la.slogdet(_square(_float(a), "slogdet")))
 
 
-def inv(x, /):
+def inv(a):
     """The inverse matrix."""
-    return _la.inv(_square(_float(x), "inv"))
+    return _la.inv(_square(_float(a), "inv"))
 
 
-def solve(x1, x2, /):
-    """The solution ``y`` of ``x1 @ y = x2`` (``x2`` of shape ``(..., M, K)``, or ``(M,)``
+def solve(a, b):
+    """The solution ``y`` of ``a @ y = b`` (``b`` of shape ``(..., M, K)``, or ``(M,)``
     for a single vector); batch dimensions broadcast."""
-    return _solve_with(_la.solve, x1, x2, "solve")
+    return _solve_with(_la.solve, a, b, "solve")
 
 
 def _solve_triangular(a, b, lower):
@@ -180,7 +180,7 @@ def _symmetrized(x, symmetrize_input, UPLO, what):
     return x + _ew.select(_ew.eq(xh, x), _st.zeros_like(x), xh / 2 - x / 2)
 
 
-def eigh(x, /, UPLO=None, *, symmetrize_input=None):
+def eigh(a, UPLO=None, *, symmetrize_input=None):
     """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix.
 
     By default, as ``jax.numpy``'s, it decomposes ``(x + x^H) / 2``: the values are NumPy's
@@ -188,13 +188,13 @@ def eigh(x, /, UPLO=None, *, symmetrize_input=None):
     ``UPLO`` ('L' or 'U', NumPy's), it reads that triangle only, as NumPy does (the
     derivative then assumes Hermitian perturbations); ``symmetrize_input`` (True or False)
     chooses explicitly."""
-    return EighResult(*_la.eigh(_symmetrized(x, symmetrize_input, UPLO, "eigh")))
+    return EighResult(*_la.eigh(_symmetrized(a, symmetrize_input, UPLO, "eigh")))
 
 
-def eigvalsh(x, /, UPLO=None, *, symmetrize_input=None):
+def eigvalsh(a, UPLO=None, *, symmetrize_input=None):
     """Eigenvalues (ascending) of a symmetric (Hermitian) matrix; ``UPLO`` and
     ``symmetrize_input`` as in :func:`eigh`."""
-    return _la.eigvalsh(_symmetrized(x, symmetrize_input, UPLO, "eigvalsh"))
+    return _la.eigvalsh(_symmetrized(a, symmetrize_input, UPLO, "eigvalsh"))
 
 
 def eig(a):
@@ -219,7 +219,7 @@ def eigvals(a):
     return _la.eigvals(_square(_float(a), "eigvals"))
 
 
-def qr(x, /, mode="reduced"):
+def qr(a, mode="reduced"):
     """QR decomposition: ``Q`` with orthonormal columns and upper-triangular ``R``
     (``mode`` 'reduced' or 'complete'; NumPy's 'r' gives ``R`` alone).
 
@@ -236,8 +236,8 @@ def qr(x, /, mode="reduced"):
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r'; got {mode!r}")
     if mode == "r":
-        return _la.qr(_float(x), "reduced")[1]
-    return QRResult(*_la.qr(_float(x), mode))
+        return _la.qr(_float(a), "reduced")[1]
+    return QRResult(*_la.qr(_float(a), mode))
 
 
 def _subset(name, subset_by_index, full_matrices, shape):
@@ -269,7 +269,7 @@ def _subset(name, subset_by_index, full_matrices, shape):
     return start, end
 
 
-def svd(x, /, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index=None):
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index=None):
     """Singular value decomposition ``x = U diag(S) Vh`` (S descending); with
     ``compute_uv=False`` (NumPy's) the singular values alone, as :func:`svdvals`.
     ``hermitian`` (NumPy's) is accepted and changes nothing: the singular values are the
@@ -287,17 +287,17 @@ def svd(x, /, full_matrices=True, compute_uv=True, hermitian=False, subset_by_in
     largest) and their vectors; with ``full_matrices=False`` unless it keeps every one, as
     JAX's (without vectors, ``compute_uv=False``, any ``full_matrices``). It is a slice of the whole decomposition (no faster), so its derivative is that
     of the whole one."""
-    x = _float(x)
+    a = _float(a)
     sub = None if subset_by_index is None else _subset(
-        "svd", subset_by_index, full_matrices and compute_uv, _shape(x))
+        "svd", subset_by_index, full_matrices and compute_uv, _shape(a))
     if sub is None:
         if not compute_uv:
-            return svdvals(x)
-        return SVDResult(*_la.svd(x, full_matrices))
+            return svdvals(a)
+        return SVDResult(*_la.svd(a, full_matrices))
     start, end = sub
     if not compute_uv:
-        return _keep(svdvals(x), -1, start, end)
-    u, s, vh = _la.svd(x, False)
+        return _keep(svdvals(a), -1, start, end)
+    u, s, vh = _la.svd(a, False)
     return SVDResult(_keep(u, -1, start, end), _keep(s, -1, start, end),
                      _keep(vh, -2, start, end))
 
@@ -315,7 +315,7 @@ def svdvals(x, /):
     return _la.svdvals(_float(x))
 
 
-def pinv(x, /, rcond=None, hermitian=False, *, rtol=None):
+def pinv(a, rcond=None, hermitian=False, *, rtol=None):
     """The Moore-Penrose pseudo-inverse (singular values below ``rtol * max(S)`` are
     dropped; the derivative assumes the rank does not change). NumPy's ``rcond`` is the
     same as ``rtol`` (give one); ``hermitian`` is accepted and changes nothing."""
@@ -323,12 +323,12 @@ def pinv(x, /, rcond=None, hermitian=False, *, rtol=None):
         raise ValueError("pinv: give rcond or rtol, not both (as in NumPy).")
     rtol = rcond if rtol is None else rtol
     if rtol is None or type(rtol) in (int, float) or not _shape(_as_operand(rtol)):
-        return _la.pinv(_float(x), None if rtol is None else float(rtol))
+        return _la.pinv(_float(a), None if rtol is None else float(rtol))
     # one rtol per matrix (NumPy's broadcasting over the batch): from the SVD
-    x = _float(x)
-    u, s, vh = svd(x, full_matrices=False)
+    a = _float(a)
+    u, s, vh = svd(a, full_matrices=False)
     if not _shape(s)[-1]:
-        return matrix_transpose(x)
+        return matrix_transpose(a)
     cut = multiply(max(s, axis=-1, keepdims=True), _per_matrix(rtol, s))
     keep = _ew.gt(s, _st.broadcast_to(cut, _shape(s)))
     from ._base import divide, where
@@ -338,23 +338,28 @@ def pinv(x, /, rcond=None, hermitian=False, *, rtol=None):
     return matmul(vs, conj(matrix_transpose(u)))
 
 
-def matrix_rank(x, /, tol=None, hermitian=False, *, rtol=None):
+def matrix_rank(M=None, tol=None, hermitian=False, *, rtol=None, A=None):
     """The number of singular values above ``rtol * max(S)`` (int64); NumPy's ``tol`` is an
     absolute threshold instead (give one of the two); ``hermitian`` is accepted and
-    changes nothing."""
+    changes nothing. The matrix is ``M`` (jax.numpy's name) or ``A`` (NumPy's)."""
+    if (M is None) == (A is None):
+        raise TypeError("matrix_rank: give the matrix once, as M (jax.numpy's name) or A "
+                        "(NumPy's)" + ("" if M is None else ", not both"))
+    if M is None:
+        M = A
     if tol is not None and rtol is not None:
         raise ValueError("matrix_rank: give tol or rtol, not both (as in NumPy).")
-    x = _float(x)
-    if len(_shape(x)) < 2:  # NumPy: a vector (or scalar) has rank 1 unless it is all zeros
-        nonzero = _ew.ne(x, _st.full_like(x, 0))
+    M = _float(M)
+    if len(_shape(M)) < 2:  # NumPy: a vector (or scalar) has rank 1 unless it is all zeros
+        nonzero = _ew.ne(M, _st.full_like(M, 0))
         return _st.convert_element_type(_any(nonzero), _dt.int64)
-    s = _la.svdvals(x)
+    s = _la.svdvals(M)
     if tol is not None:
         tol = _st.broadcast_to(_as_operand(tol), _shape(s)[:-1])
         tol = _st.reshape(_st.convert_element_type(tol, _dtype(s)), _shape(s)[:-1] + (1,))
         return sum(_ew.gt(s, _st.broadcast_to(tol, _shape(s))), axis=-1)
     if rtol is None:
-        rtol = builtins.max(_shape(x)[-2:]) * _dt_eps(_dtype(x))
+        rtol = builtins.max(_shape(M)[-2:]) * _dt_eps(_dtype(M))
     if not _shape(s)[-1]:  # (an empty matrix: rank 0, as NumPy's; max has nothing to reduce)
         return sum(_ew.gt(s, 0.0), axis=-1)
     if type(rtol) not in (int, float):  # one per matrix, as NumPy's (was broadcast against
@@ -468,12 +473,14 @@ def tensordot(x1, x2, /, *, axes=2, precision=None, preferred_element_type=None)
     return _la.tensordot_p.bind(x1, x2, a1=a1, a2=a2)
 
 
-def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None, out=None):
     """Dot product of vectors along ``axis`` (conjugating ``x1``); other axes broadcast.
     A non-negative ``axis`` names each operand's own axis, as NumPy and JAX (the two differ
     when the operands have different numbers of dimensions). ``jax.numpy``'s ``precision``
     (checked, no effect) and ``preferred_element_type`` (the result's dtype, computed in it
-    where that loses nothing) are accepted."""
+    where that loses nothing) are accepted; NumPy's ``out`` only as None."""
+    if out is not None:
+        _no_out("vecdot", out)
     if precision is not None or preferred_element_type is not None:
         (x1, x2), convert_to = _jax_options("vecdot", [x1, x2], precision,
                                             preferred_element_type)
@@ -549,25 +556,25 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     return r
 
 
-def matrix_power(x, /, n):
+def matrix_power(a, n):
     """``x`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
     the identity)."""
     n = operator.index(n)
     # integers and booleans keep their dtype for n >= 0, as NumPy (booleans: or of ands)
-    x = _as_operand(x) if n >= 0 else _float(x)
-    _square(x, "matrix_power")
+    a = _as_operand(a) if n >= 0 else _float(a)
+    _square(a, "matrix_power")
     if n == 0:
-        return _la.diag_embed(_st.full_like(_la.diagonal(x), 1))
+        return _la.diag_embed(_st.full_like(_la.diagonal(a), 1))
     if n < 0:
-        x, n = _la.inv(x), -n
-    boolean = _dtype(x) is _dt.bool_
+        a, n = _la.inv(a), -n
+    boolean = _dtype(a) is _dt.bool_
     if boolean:  # (torch and array-api-strict have no boolean matmul): counts, then != 0
-        x = _st.convert_element_type(x, _dt.int64)
+        a = _st.convert_element_type(a, _dt.int64)
 
     def product(a, b):
         c = matmul(a, b)
         return _st.convert_element_type(_ew.ne(c, _st.full_like(c, 0)), _dt.int64) if boolean else c
-    result, base = None, x
+    result, base = None, a
     while n:
         if n & 1:
             result = base if result is None else product(result, base)

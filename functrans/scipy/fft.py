@@ -15,7 +15,7 @@ becomes float64, float32 stays float32 (float16 and bfloat16 become float32), an
 input is transformed in its real and imaginary parts.
 
 Differences from SciPy: no ``overwrite_x``, ``workers`` or ``plan`` arguments (the Fourier
-transforms are :mod:`functrans.numpy.fft`'s, with NumPy's signatures); no ``fht``,
+transforms are :mod:`functrans.numpy.fft`'s, with SciPy's parameter names); no ``fht``,
 ``hfft2``/``hfftn``, or the backend-selection functions.
 """
 
@@ -27,14 +27,43 @@ import operator
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._mathematics import _operand
-from ..numpy.fft import (fft, fft2, fftfreq, fftn, fftshift, hfft, ifft, ifft2, ifftn,
-                         ifftshift, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftfreq, rfftn)
+from ..numpy import fft as _nfft
+from ..numpy.fft import fftfreq, fftshift, ifftshift, rfftfreq
 from ..primitives.structural import iota as _iota
 
 __all__ = ["dct", "idct", "dctn", "idctn", "dst", "idst", "dstn", "idstn", "fft", "ifft",
            "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn",
            "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
            "next_fast_len"]
+
+
+
+# The Fourier transforms are functrans.numpy.fft's under SciPy's parameter names (``x``, where
+# NumPy's is ``a``), so that ``scipy.fft.fft(x=...)`` calls run as they are.
+def _one_axis(f):
+    def transform(x, n=None, axis=-1, norm=None):
+        return f(x, n, axis, norm)
+    return _named(transform, f)
+
+
+def _axes(f, default):
+    def transform(x, s=None, axes=default, norm=None):
+        return f(x, s, axes, norm)
+    return _named(transform, f)
+
+
+def _named(transform, f):
+    transform.__name__ = transform.__qualname__ = f.__name__
+    transform.__doc__ = f.__doc__
+    return transform
+
+
+fft, ifft, rfft, irfft, hfft, ihfft = (_one_axis(f) for f in (
+    _nfft.fft, _nfft.ifft, _nfft.rfft, _nfft.irfft, _nfft.hfft, _nfft.ihfft))
+fftn, ifftn, rfftn, irfftn = (_axes(f, None) for f in (
+    _nfft.fftn, _nfft.ifftn, _nfft.rfftn, _nfft.irfftn))
+fft2, ifft2, rfft2, irfft2 = (_axes(f, (-2, -1)) for f in (
+    _nfft.fft2, _nfft.ifft2, _nfft.rfft2, _nfft.irfft2))
 
 _NORMS = ("backward", "ortho", "forward")
 _INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
