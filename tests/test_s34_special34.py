@@ -103,3 +103,11 @@ def test_beta_prefactor_is_generic_log_beta_front():
                                     generic._beta_front_const(b, p, q))
     np.testing.assert_array_equal(m, front)
     np.testing.assert_allclose(m, want, rtol=2e-16 * 4)
+
+
+def test_binom_zero_at_a_pole_where_the_other_factor_overflows():
+    """binom(-1e8 - 0.5, 1e8 + 0.5): n - k + 1 = -1e8 is a pole of Gamma(n - k + 1), so 0
+    (mpmath: f above, 0 exactly); poch(1e8 + 0.5, 1e8 + 0.5) / Gamma(1e8 + 1.5) overflows:
+    was nan (0 * inf) after the double reflection took this point over."""
+    assert float(fsp.binom(-1e8 - 0.5, 1e8 + 0.5)) == 0.0
+    assert float(fsp.binom(-1e12 - 0.5, 1e8 + 0.5)) == 0.0

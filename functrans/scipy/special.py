@@ -33,6 +33,7 @@ from ..backends import backend_of as _backend_of, generic as _generic
 from ..backends import incomplete_grads as _incomplete_grads
 from ..primitives import special as _sp
 from ..primitives import structural as _st
+from ..primitives.elementwise import mul_sz as _mul_sz
 from ..core import Tracer as _Tracer
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
@@ -2691,8 +2692,10 @@ def _binom_general(n, m):
     slopes = fnp.subtract(_sin_pi(fnp.subtract(0.5, fnp.abs(rm))),
                           fnp.multiply(_sin_pi(rm), cot_n))
     ratio = fnp.add(fnp.stop_gradient(ratio), fnp.subtract(slopes, fnp.stop_gradient(slopes)))
-    reflected = _where(both, fnp.multiply(ratio, fnp.exp(fnp.subtract(
-        _log_poch_positive(nb, mb), _sp.lgamma(fnp.add(mb, 1.0))))), reflected)
+    # (a strong zero at the poles: 0 there where the other factor overflows, not 0 * inf,
+    # binom(-1e8 - 0.5, 1e8 + 0.5))
+    reflected = _where(both, _mul_sz(fnp.exp(fnp.subtract(
+        _log_poch_positive(nb, mb), _sp.lgamma(fnp.add(mb, 1.0)))), ratio), reflected)
     at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
                                         rgamma(_where(pole, m1, 1.0))),
                            rgamma(_where(pole, z, 1.0)))
