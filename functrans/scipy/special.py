@@ -30,8 +30,10 @@ from .. import numpy as fnp
 from ..numpy._base import (_SCALARS, _as_operand, _dtype, _normalize_axes,
                            _numpy_scalars_moved, _to_array)
 from ..backends import backend_of as _backend_of, generic as _generic
+from ..backends import incomplete_grads as _incomplete_grads
 from ..primitives import special as _sp
 from ..primitives import structural as _st
+from ..primitives.elementwise import mul_sz as _mul_sz
 from ..core import Tracer as _Tracer
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
@@ -326,21 +328,14 @@ def betaln(a, b, /):
     return _betaln(a, b)
 
 
-# Stirling's correction w(z) = lgamma(z) - ((z - 1/2) log z - z + log(2 pi) / 2): the
-# coefficients of its asymptotic series in 1/z (odd powers); from z = 10 on, these bring it
-# to about 1e-17.
-_STIRLING = (1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0, -1.0 / 1680.0, 1.0 / 1188.0,
-             -691.0 / 360360.0, 1.0 / 156.0, -3617.0 / 122400.0)
+# Stirling's correction w(z) = lgamma(z) - ((z - 1/2) log z - z + log(2 pi) / 2): its
+# asymptotic series in 1/z (odd powers; incomplete_grads' coefficients, each B_2k / (2k (2k - 1))
+# rounded once); from z = 10 on, it is good to about 1e-17.
 _STIRLING_FROM = 10.0
 
 
 def _stirling_correction(z):
-    r = fnp.divide(1.0, z)
-    r2 = fnp.multiply(r, r)
-    acc = _STIRLING[-1]
-    for c in reversed(_STIRLING[:-1]):
-        acc = fnp.add(fnp.multiply(r2, acc), c)
-    return fnp.multiply(acc, r)
+    return _incomplete_grads._poly_inv(fnp, z, _incomplete_grads._STIRLING, 1)
 
 
 def _betaln(a, b):
@@ -2631,6 +2626,7 @@ def pseudo_huber(delta, r, /):
     return _weak64("pseudo_huber", (delta, r), f)
 
 
+_LOG_MAX = math.log(_np.finfo(_np.float64).max)  # exp overflows beyond
 _BINOM_PRODUCT = 20  # integer k below this: the product formula, as SciPy
 
 
@@ -2642,43 +2638,69 @@ def _binom_general(n, m):
     derivatives there are those of the entire function ``rgamma``."""
     z = fnp.add(fnp.subtract(n, m), 1.0)
     n1, m1 = n + 1.0, m + 1.0
-    pole = _any(_is_pole(z), _is_pole(m1))
-    zs, ms, n1s, m1s = (_where(pole, d, v) for v, d in ((z, 2.0), (m, 1.0), (n1, 3.0),
-                                                         (m1, 2.0)))
+    # n itself far below 0 and 0 <= m <= |n|: Gamma(n + 1) and Gamma(n - m + 1) both
+    # reflected, binom = sin(pi (n - m)) / sin(pi n) poch(-n, m) / Gamma(m + 1), every term of
+    # the size of the result (lgamma(n + 1) - lgamma(n - m + 1) cancelled: binom(-99999.5, 20)
+    # was 7.6e-11 off, binom(-1e6 - 0.25, 30) 2.6e-9, binom(-1e12 - 0.5, 5.5) 2e-3), smooth
+    # through the zeros at the poles of Gamma(n - m + 1), and no gamma function evaluated at a
+    # large negative argument (SciPy's trigamma there takes time proportional to it: the
+    # second derivative of binom(-1e12 - 0.5, 5.5) did not return)
+    both = _all(n <= -10.0, m >= 0.0, fnp.negative(n) >= m)
+    # else n - m + 1 far below 0 (k large against a negative n): 1 / Gamma(z) by reflection,
+    # sin(pi z) Gamma(1 - z) / pi, and Gamma(1 - z) / Gamma(m + 1) = Gamma(m + 1 - n1) /
+    # Gamma(m + 1) by Stirling's series; sin(pi z) from n + 1 and m each reduced exactly.
+    # (lgamma(z) and lgamma(m + 1) cancelled, and pi z rounded: binom(-0.5, 1e12) was 0.1 %
+    # off, binom(-2.5, 1e10) 3e-5.) A z that rounded to a pole is not one where sin(pi z) so
+    # reduced is not 0 (k beyond 2**53: binom(-0.5, 1e300) is 1/sqrt(pi k), 5.6e-151, not
+    # 0); at a true pole the value is 0 with the derivatives of sin(pi z) (binom's second
+    # derivative in k at (-0.5, 1e8 + 0.5) was nan).
+    far = _all(z <= -9.0, m1 >= 10.0, fnp.logical_not(_any(_is_pole(n1), both)))
+    pole = _all(_any(_is_pole(z), _is_pole(m1)), fnp.logical_not(_any(far, both)))
+    smooth_at = fnp.logical_not(_any(pole, far, both))
+    zs, ms, n1s, m1s = (_where(smooth_at, v, d) for v, d in ((z, 2.0), (m, 1.0), (n1, 3.0),
+                                                             (m1, 2.0)))
     big = _all(zs >= 10.0, n1s >= 10.0, ms >= 0.0)
     lp = _where(big, _log_poch_positive(_where(big, zs, 10.0), _where(big, ms, 1.0)),
                 fnp.subtract(_sp.lgamma(_where(big, 1.0, n1s)), _sp.lgamma(_where(big, 1.0, zs))))
     sign = fnp.multiply(fnp.multiply(_gamma_sign(n1s), _gamma_sign(m1s)), _gamma_sign(zs))
     smooth = fnp.multiply(fnp.exp(fnp.subtract(lp, _sp.lgamma(m1s))), sign)
-    # n - m + 1 far below 0 (k large against a negative n): 1 / Gamma(z) by reflection,
-    # sin(pi z) Gamma(1 - z) / pi, and Gamma(1 - z) / Gamma(m + 1) = Gamma(m + 1 - n1) /
-    # Gamma(m + 1) by Stirling's series; sin(pi z) from n + 1 and m each reduced exactly.
-    # (lgamma(z) and lgamma(m + 1) cancelled, and pi z rounded: binom(-0.5, 1e12) was 0.1 %
-    # off, binom(-2.5, 1e10) 3e-5)
-    # A z that rounded to a pole is not one where sin(pi z) so reduced is not 0 (k beyond
-    # 2**53: binom(-0.5, 1e300) is 1/sqrt(pi k), 5.6e-151, not 0).
-    far = _all(z <= -9.0, m1 >= 10.0, fnp.logical_not(_is_pole(n1)))
     mf, n1f = _where(far, m1, 10.0), _where(far, n1, 0.5)
     sz = _sin_pi(fnp.subtract(_reduced_2(n1f), _reduced_2(_where(far, m, 0.0))))
-    far = _all(far, sz != 0.0)
-    lf = fnp.add(_sp.lgamma(n1f), _log_poch_positive(mf, fnp.negative(n1f)))
-    reflected = fnp.multiply(fnp.multiply(_gamma_sign(n1f), fnp.sign(sz)), fnp.exp(
-        fnp.add(lf, fnp.log(fnp.abs(_where(far, sz, 1.0)))) - math.log(math.pi)))
-    # n itself far below 0 too (|n| >= m): Gamma(n + 1) reflected as well, binom = sin(pi (n - m)) /
-    # sin(pi n) poch(-n, m) / Gamma(m + 1), every term of the size of the result (lgamma(n + 1)
-    # and the Pochhammer above are each ~|n| log|n| and cancel: binom(-99999.5, 20) was
-    # 7.6e-11 off, binom(-1e6 - 0.25, 30) 2.6e-9)
-    both = _all(far, n <= -10.0, fnp.negative(n) >= m)  # (else the form above is as good)
+    # (lgamma(n + 1) reflected too where n + 1 is large and negative, as the note above)
+    neg = n1f < -9.0
+    n1r = _where(neg, n1f, -9.5)
+    lg_n1 = _where(neg, fnp.subtract(math.log(math.pi) - _sp.lgamma(fnp.subtract(1.0, n1r)),
+                                     fnp.log(fnp.abs(_sin_pi(n1r)))),
+                   _sp.lgamma(_where(neg, 0.5, n1f)))
+    lf = fnp.add(lg_n1, _log_poch_positive(mf, fnp.negative(n1f))) - math.log(math.pi)
+    # scale sin(pi z), or where the scale alone overflows, in logarithms (the exponential of
+    # a masked lf: an inf in the branch not taken would make its zero cotangent nan)
+    over = lf > _LOG_MAX
+    scale = fnp.multiply(_gamma_sign(n1f), fnp.exp(_where(over, 0.0, lf)))
+    reflected = _where(over, fnp.multiply(fnp.multiply(_gamma_sign(n1f), fnp.sign(sz)), fnp.exp(
+        fnp.add(_where(over, lf, 0.0), fnp.log(fnp.abs(_where(over, sz, 1.0)))))),
+        fnp.multiply(_where(over, 1.0, scale), sz))
     nb, mb = _where(both, fnp.negative(n), 20.0), _where(both, m, 10.0)
-    rn = _reduced_2(_where(both, n, 0.5))
-    ratio = fnp.divide(_sin_pi(fnp.subtract(rn, _reduced_2(mb))), _sin_pi(rn))
-    reflected = _where(both, fnp.multiply(ratio, fnp.exp(fnp.subtract(
-        _log_poch_positive(nb, mb), _sp.lgamma(fnp.add(mb, 1.0))))), reflected)
+    rn, rm = _reduced_2(_where(both, n, 0.5)), _reduced_2(mb)
+    sin_n = _sin_pi(rn)
+    ratio = fnp.divide(_sin_pi(fnp.subtract(rn, rm)), sin_n)
+    # its derivatives from cos(pi m) - sin(pi m) cot(pi n), n in one factor: the quotient's
+    # second derivative in n is two terms of size pi^2 ratio that cancel at half-integers
+    # (d^2/dn^2 binom(-1e12 - 0.5, 5.25) was 3e-5 off; at whole or half-integers cos(pi x) is
+    # sin(pi (1/2 - |x|)), exactly 0 at the half-integers)
+    cot_n = fnp.divide(_sin_pi(fnp.subtract(0.5, fnp.abs(rn))), sin_n)
+    slopes = fnp.subtract(_sin_pi(fnp.subtract(0.5, fnp.abs(rm))),
+                          fnp.multiply(_sin_pi(rm), cot_n))
+    ratio = fnp.add(fnp.stop_gradient(ratio), fnp.subtract(slopes, fnp.stop_gradient(slopes)))
+    # (a strong zero at the poles: 0 there where the other factor overflows, not 0 * inf,
+    # binom(-1e8 - 0.5, 1e8 + 0.5))
+    reflected = _where(both, _mul_sz(fnp.exp(fnp.subtract(
+        _log_poch_positive(nb, mb), _sp.lgamma(fnp.add(mb, 1.0)))), ratio), reflected)
     at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
                                         rgamma(_where(pole, m1, 1.0))),
                            rgamma(_where(pole, z, 1.0)))
     at_pole = _where(at_pole == at_pole, at_pole, 0.0)
-    return _where(far, reflected, _where(pole, at_pole, smooth))
+    return _where(_any(far, both), reflected, _where(pole, at_pole, smooth))
 
 
 def binom(n, k, /):
