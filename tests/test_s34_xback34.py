@@ -3,7 +3,7 @@
 The generic implementations (array-api-strict, and torch for the functions torch lacks) gave
 nan or 0 where an intermediate overflowed (riemann_zeta(1e20) nan, i0(1.7e308) nan, k0e,
 i0e, erfcx and J0/Y0 past ~1e307 0); the NumPy backend took SciPy's values where those are
-wrong (gammaln at subnormal x inf, expi past 709.8 inf, J0, J1, Y0, Y1 far out with their
+wrong (expi past 709.8 inf, zeta(s, q) nan at huge s, J0, J1, Y0, Y1 far out with their
 phase rounded: j0(1e20) 6.1e-11, true 6.7e-12). Reference values: mpmath at 60 digits."""
 
 import numpy as np
@@ -97,8 +97,11 @@ def test_modified_bessel_and_erfcx_at_the_largest_floats(backend):
 
 
 def test_lgamma_at_subnormal_x(backend):
-    """SciPy's gammaln (the NumPy backend) was inf below about 5.5e-309; lgamma(x) there is
-    -log|x| (C99's lgamma, torch's and the generic one: 744.44 at 5e-324)."""
+    """lgamma(x) at subnormal x is -log|x| (C99's lgamma, mpmath): 744.44 at 5e-324 on the
+    generic implementation and torch. (SciPy's gammaln, the NumPy backend's, is inf below
+    about 5.5e-309, as JAX's: kept there, the bare ufunc, for its speed.)"""
+    if backend.name == "numpy":
+        pytest.skip("SciPy's gammaln (inf below 5.5e-309) is kept")
     x = np.array([5e-324, -5e-324, 1e-310, -1e-310, 5e-309, 2e-308])
     want = np.array([float(mpmath.re(mpmath.loggamma(mpmath.mpf(float(v))))) for v in x])
     _check(_extra(backend, "lgamma", x), want, 1e-15)
@@ -118,10 +121,8 @@ def test_expi_before_its_overflow(backend):
 
 def test_through_the_namespace_and_derivatives():
     """What a user calls: scalars and 0-d arrays through functrans.scipy.special, and the
-    derivative at those points (d lgamma = digamma: -1/x, -inf at 1e-310; d j0 = -j1)."""
-    assert fsp.gammaln(5e-324) == pytest.approx(744.4400719213812, rel=1e-15)
+    derivative there (d j0 = -j1)."""
     assert fsp.j0(np.array(1e20)) == pytest.approx(float(mpmath.besselj(0, 1e20)), rel=1e-13)
-    assert ft.grad(fsp.gammaln)(1e-310) == -np.inf
     assert ft.grad(fsp.j0)(1e20) == pytest.approx(-float(mpmath.besselj(1, 1e20)), rel=1e-13)
     out = fsp.j0(np.array([1e20, 1.0], dtype=np.float32))
     assert out.dtype == np.float32
