@@ -316,6 +316,8 @@ class NumPyBackend(Backend):
             return _checked_hyp2f1(self, fn)
         if name == "betaincinv":
             return _checked_betaincinv(self, fn)
+        if name in _PATCHED:
+            return _patched(self, name, fn)
         return _keep_dtype(fn, 2) if name in ("polygamma", "expn") else fn
 
 
@@ -579,3 +581,66 @@ _IMPLS = {
 backend = register(NumPyBackend("numpy", _xp, _types + [AtArray], _pairs,
                                 extras={"scatter_add": _scatter_add, "eig": _eig},
                                 impls=_IMPLS))
+
+
+
+
+def _expi_overflow(backend, x, out):
+    # SciPy's expi overflows from x = 709.8 (e^x) where Ei(x) ~ e^x / x is finite up to 716.6
+    if not (out == np.inf).any():
+        return None
+    from .special_generic import expi
+    return (out == np.inf) & (x < 717.0), lambda xb: expi(backend, xb)
+
+
+def _bessel_far(name):
+    # SciPy's J0, J1, Y0, Y1 take the phase x - pi/4 in floating point: relative errors of
+    # about x eps (1e-12 at 1e5, 1e-6 at 1e10, every digit wrong at 1e20: j0(1e20) 6.1e-11,
+    # true 6.7e-12); the generic ones reduce x exactly. Used from |x| = 1000 (SciPy's there
+    # about 2e-13 relative; the generic ones cost ~40 times SciPy's)
+    def check(backend, x, out):
+        if not x.size or (x.max() < 1000.0 and x.min() > -1000.0):  # (nan: the mask below)
+            return None
+        from . import special_generic
+        fn = getattr(special_generic, name)
+        return (np.abs(x) >= 1000.0) & np.isfinite(x), lambda xb: fn(backend, xb)
+    return check
+
+
+def _hurwitz_huge_s(backend, s, q, out):
+    # SciPy's zeta(s, q) is nan for s past about 1e14 at q > 1 (its value there: q^-s, 0)
+    if not np.isnan(out).any():
+        return None
+    from .special_generic import zeta
+    bad = np.isnan(out) & (s > 1.0) & (q > 0.0) & ~np.isnan(s) & ~np.isnan(q)
+    return bad, lambda sb, qb: zeta(backend, sb, qb)
+
+
+_PATCHED = {"expi": _expi_overflow, "j0": _bessel_far("j0"), "j1": _bessel_far("j1"),
+            "y0": _bessel_far("y0"), "y1": _bessel_far("y1"), "hurwitz_zeta": _hurwitz_huge_s}
+
+
+def _patched(backend, name, scipy_fn):
+    """SciPy's function, and another computation where SciPy's is known to be wrong:
+    ``_PATCHED[name](backend, *args, out)`` gives None (one quick look: nothing to redo) or
+    the mask of those elements and the function for them."""
+    check = _PATCHED[name]
+
+    def fn(*args):
+        out = scipy_fn(*args)
+        xs = [a if type(a) is np.ndarray else np.asarray(a) for a in args]
+        if not all(a.dtype.kind == "f" and a.dtype != np.float16 for a in xs):
+            return out
+        found = check(backend, *xs, out)
+        if found is None:
+            return out
+        with np.errstate(all="ignore"):
+            bad, other = found
+            if not bad.any():
+                return out
+            *xs, ob = np.broadcast_arrays(*xs, out)
+            out = np.array(ob, copy=True)
+            out[bad] = other(*(np.ascontiguousarray(a[bad]) for a in xs))
+        return out
+    fn.__name__ = getattr(scipy_fn, "__name__", name)
+    return fn

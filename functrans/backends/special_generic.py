@@ -135,7 +135,8 @@ def _bessel(backend, x, nu, scaled):
     if nu == 1:
         series = series * (0.5 * xs)
     series = series * xp.exp(-xs) if scaled else series
-    tail = _bessel_asymptotic(xp, xl, nu) / xp.sqrt((2.0 * math.pi) * xl)
+    # (sqrt(2 pi) sqrt(x): 2 pi x overflowed past 2.9e307, and i0e there was 0, i0 nan)
+    tail = _bessel_asymptotic(xp, xl, nu) / (math.sqrt(2.0 * math.pi) * xp.sqrt(xl))
     if not scaled:  # e^x / sqrt(2 pi x) as (e^(x/2))^2 / ...: no overflow before I(x)'s own
         half = xp.exp(0.5 * xl)
         tail = tail * half * half
@@ -192,6 +193,9 @@ def erfcx(backend, x, /):
     e2 = _exp_square(xp, xs)
     near = e2 - (2.0 / _SQRT_PI) * series
     far = 1.0 / (_SQRT_PI * _g._erfc_cf_denominator(xl))
+    # (1 / (sqrt(pi) x) to the last bit past 1e8, where the continued fraction's x^2
+    # overflowed for the largest x: erfcx(1.7e308) was 0, not 3.3e-309)
+    far = xp.where(xl > 1e8, (1.0 / _SQRT_PI) / xl, far)
     pos = xp.where(small, near, far)  # erfcx(|x|)
     xn = xp.where((x < 0.0) & (x > -27.0), x, xp.zeros_like(x))
     neg = 2.0 * _exp_square(xp, xn) - pos
@@ -363,7 +367,11 @@ def _zeta_em(xp, s, y):
         total = total + (b / math.factorial(2 * j)) * rising * power
         rising = rising * (s + (2 * j - 1)) * (s + 2 * j)
         power = power * inv2
-    return y ** (1.0 - s) / (s - 1.0) + y ** (-s) * (0.5 + total)
+    ys = y ** (-s)
+    out = y ** (1.0 - s) / (s - 1.0) + ys * (0.5 + total)
+    # s past about 1e15: the rising factorial overflows and 0 * inf gave nan (riemann_zeta(1e20)
+    # was nan, not 1); every term of the tail is below the smallest float there, as y^-s is
+    return xp.where(ys == 0.0, xp.zeros_like(out), out)
 
 
 def zeta(backend, s, q, /):
@@ -1596,7 +1604,8 @@ def _jv_hankel(xp, v, z):
     cz, sz = xp.cos(z), xp.sin(z)
     cchi = cz * cphi + sz * sphi
     schi = sz * cphi - cz * sphi
-    out = xp.sqrt(2.0 / (math.pi * z)) * (p * cchi - q * schi)
+    # ((2 / pi) / z: pi z overflowed past 5.7e307, and J_0 there was 0)
+    out = xp.sqrt((2.0 / math.pi) / z) * (p * cchi - q * schi)
     return out, ok
 
 
@@ -1806,7 +1815,7 @@ def _hankel_y(xp, x, nu):
     s, c = xp.sin(x), xp.cos(x)
     schi = s * cp - c * sp
     cchi = c * cp + s * sp
-    return xp.sqrt(2.0 / (math.pi * x)) * (p * schi + q * cchi)
+    return xp.sqrt((2.0 / math.pi) / x) * (p * schi + q * cchi)  # (as in _jv_hankel)
 
 
 def _y_series(xp, x):
@@ -1937,7 +1946,7 @@ def _k_scaled_asymptotic(xp, x, nu):
     total = xp.zeros_like(x)
     for c in reversed(a):
         total = total * inv + c
-    return xp.sqrt(math.pi / (2.0 * x)) * total
+    return xp.sqrt((0.5 * math.pi) / x) * total  # (2 x overflowed past 9e307: k0e was 0)
 
 
 def _bessel_k(backend, x, nu, scaled):

@@ -57,6 +57,18 @@ class LinAlgError(numpy.linalg.LinAlgError, torch.linalg.LinAlgError):
     torch.linalg.LinAlgError``) still catches it. The message is torch's."""
 
 
+def _hurwitz_zeta(s, q):
+    # torch's zeta(s, q) is nan for s past about 1e14 at q > 1 (as SciPy's; the value there
+    # is q^-s, 0): the generic one at those elements
+    out = torch.special.zeta(s, q)
+    bad = torch.isnan(out) & (s > 1.0) & (q > 0.0)
+    if not bool(bad.any()):
+        return out
+    from .special_generic import zeta
+    s, q = (torch.as_tensor(v, dtype=out.dtype, device=out.device) for v in (s, q))
+    return torch.where(bad, zeta(backend, *torch.broadcast_tensors(s, q)), out)
+
+
 def _numpy_linalg_error(fn):
     @functools.wraps(fn)
     def call(*args, **kwargs):
@@ -736,7 +748,7 @@ backend = TorchBackend("torch", _namespace_with_numpy_linalg_errors(_xp), [torch
     "i0e": torch.special.i0e,
     "i1": torch.special.i1,
     "i1e": torch.special.i1e,
-    "hurwitz_zeta": torch.special.zeta,
+    "hurwitz_zeta": _hurwitz_zeta,
     # (the modified Bessel functions K of orders 0 and 1: about 1e-15 relative; j0, j1, y0,
     # y1: the generic ones, torch's bessel_j0... are accurate to about 2e-6 only)
     "k0": torch.special.modified_bessel_k0,
