@@ -166,13 +166,42 @@ def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices
     return fnp.copy(out) if out is operand else out  # (the whole operand: a new array too)
 
 
+def _update_of(operand, update, what):
+    """``update`` in ``operand``'s dtype. JAX requires the two dtypes to be equal; here an
+    update whose dtype NumPy casts to the operand's safely (int32 into float64) is converted,
+    any other refused (a cast would drop an imaginary part, wrap an integer or round a float
+    silently); a Python number takes the operand's dtype where it fits (300 does not fit
+    int8, 2.5 no integer dtype)."""
+    d = _dt.dtype_of(operand)
+    if _lax_ops._is_py(update):
+        if not _lax_ops._fits(update, d):
+            raise TypeError(f"lax.{what}: the Python number {update!r} cannot take the "
+                            f"operand's dtype {d.name}.")
+        return fnp.asarray(update, dtype=operand.dtype, device=fnp.device(operand))
+    if not hasattr(update, "dtype"):
+        update = fnp.asarray(update)
+    u = _dt.dtype_of(update)
+    if u is d:
+        return update
+    try:
+        safe = bool(_np.can_cast(_np.dtype(u.name), _np.dtype(d.name), casting="safe"))
+    except TypeError:  # (bfloat16: no NumPy dtype)
+        safe = False
+    if not safe:
+        raise TypeError(f"lax.{what} requires arguments to have the same dtypes, got "
+                        f"{d.name}, {u.name}; convert the update with "
+                        f"lax.convert_element_type(update, operand.dtype).")
+    # (JAX refuses any other dtype; an update that converts exactly, as int32 into float64
+    # does, is converted here instead)
+    return fnp.astype(update, operand.dtype)
+
+
 def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
     """``operand`` with ``update`` written at the (possibly traced) start indices, as a new
     array (``jax.lax.dynamic_update_slice``): a negative start counts from the end of its
     axis (unless ``allow_negative_indices`` is false), then each start is clamped so that
     the update fits."""
-    if not hasattr(update, "ndim"):  # a Python scalar, for a 0-d operand: of its dtype
-        update = fnp.asarray(update, dtype=operand.dtype, device=fnp.device(operand))
+    update = _update_of(operand, update, "dynamic_update_slice")
     if update.ndim != operand.ndim:
         raise TypeError(f"dynamic_update_slice: update has {update.ndim} axes, operand "
                         f"{operand.ndim}.")
@@ -193,9 +222,8 @@ def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indic
         m = fnp.reshape(inside, (1,) * axis + (d,) + (1,) * (operand.ndim - axis - 1))
         mask = m if mask is None else fnp.logical_and(mask, m)
     if mask is None:  # a 0-d operand: the update replaces it
-        return fnp.astype(update, operand.dtype) if update.dtype != operand.dtype else \
-            fnp.copy(update)  # (never the caller's update itself)
-    return fnp.where(mask, fnp.astype(placed, operand.dtype), operand)
+        return fnp.copy(update)  # (never the caller's update itself)
+    return fnp.where(mask, placed, operand)
 
 
 def dynamic_slice_in_dim(operand, start_index, slice_size=1, axis=0, *,
@@ -234,6 +262,7 @@ def dynamic_update_index_in_dim(operand, update, index, axis, *,
     """``operand`` with the slice at ``index`` along ``axis`` replaced by ``update`` (which may
     lack that axis) (``jax.lax.dynamic_update_index_in_dim``)."""
     axis = axis % operand.ndim
+    update = _update_of(operand, update, "dynamic_update_index_in_dim")
     if update.ndim == operand.ndim - 1:
         update = fnp.expand_dims(update, axis=axis)
     return dynamic_update_slice_in_dim(operand, update, index, axis,
