@@ -2630,6 +2630,66 @@ _LOG_MAX = math.log(_np.finfo(_np.float64).max)  # exp overflows beyond
 _BINOM_PRODUCT = 20  # integer k below this: the product formula, as SciPy
 
 
+def _binom_far_log_scale(n1, m1):
+    """``log |Gamma(n1) Gamma(m1 - n1) / (pi Gamma(m1))|`` for ``m1 >= 10``, ``m1 - n1 >= 10``
+    (lgamma(n1) reflected where n1 is large and negative: no gamma function of a large
+    negative argument, see :func:`_binom_general`)."""
+    neg = n1 < -9.0
+    n1r = _where(neg, n1, -9.5)
+    lg_n1 = _where(neg, fnp.subtract(math.log(math.pi) - _sp.lgamma(fnp.subtract(1.0, n1r)),
+                                     fnp.log(fnp.abs(_sin_pi(n1r)))),
+                   _sp.lgamma(_where(neg, 0.5, n1)))
+    return fnp.add(lg_n1, _log_poch_positive(m1, fnp.negative(n1))) - math.log(math.pi)
+
+
+def _binom_far_exponent(n1, m):
+    """``log |binom(n1 - 1, m)|`` in the far branch of :func:`_binom_general`."""
+    sz = _sin_pi(fnp.subtract(_reduced_2(n1), _reduced_2(m)))
+    return fnp.add(_binom_far_log_scale(n1, fnp.add(m, 1.0)), fnp.log(fnp.abs(sz)))
+
+
+def _binom_far_exp(n1, m):
+    """``exp(_binom_far_exponent(n1, m))``, with dE/dn1 and dE/dm each one value (from a
+    jvp of the exponent; as :func:`expit`'s derivative is one factor): differentiated through the
+    formula, the two terms of dE (the scale's and sin(pi z)'s, of opposite signs) each met
+    the infinite cotangent of an overflowing value, inf - inf = nan
+    (``grad(binom, 1)(-1000.5, 1e6 + 0.3)``; forward mode gave -inf)."""
+    global _binom_far_fn
+    if not _any_tracer(n1, m):
+        return fnp.exp(_binom_far_exponent(n1, m))
+    if _binom_far_fn is None:
+        from ..custom import custom_jvp
+        _binom_far_fn = custom_jvp(lambda n1, m: fnp.exp(_binom_far_exponent(n1, m)))
+        _binom_far_fn.defjvp(_binom_far_jvp, symbolic_zeros=True)
+    return _binom_far_fn(n1, m)
+
+
+def _any_tracer(*args):
+    return any(isinstance(a, _Tracer) for a in args)
+
+
+def _binom_far_jvp(primals, tangents):
+    from ..custom import SymbolicZero
+    from ..api import jvp
+    n1, m = primals
+    y = _binom_far_fn(n1, m)
+    out = None
+    for i, t in enumerate(tangents):
+        if isinstance(t, SymbolicZero):
+            continue
+        unit = [fnp.zeros_like(n1), fnp.zeros_like(m)]
+        unit[i] = fnp.ones_like(primals[i])
+        d = jvp(_binom_far_exponent, (n1, m), tuple(unit))[1]
+        part = fnp.multiply(t, d)
+        out = part if out is None else fnp.add(out, part)
+    # (y (dE/dn1 t_n1 + dE/dm t_m): a zero tangent of one argument does not meet an infinite
+    # coefficient, and the cotangent y ct reaches each argument in one product)
+    return y, (fnp.zeros_like(y) if out is None else fnp.multiply(y, out))
+
+
+_binom_far_fn = None
+
+
 def _binom_general(n, m):
     """``Gamma(n + 1) / (Gamma(m + 1) Gamma(n - m + 1))`` for ``n + 1`` not a pole: in
     logarithms with the gamma functions' signs (the ratio ``Gamma(n + 1) / Gamma(n - m + 1)``
@@ -2666,20 +2726,15 @@ def _binom_general(n, m):
     smooth = fnp.multiply(fnp.exp(fnp.subtract(lp, _sp.lgamma(m1s))), sign)
     mf, n1f = _where(far, m1, 10.0), _where(far, n1, 0.5)
     sz = _sin_pi(fnp.subtract(_reduced_2(n1f), _reduced_2(_where(far, m, 0.0))))
-    # (lgamma(n + 1) reflected too where n + 1 is large and negative, as the note above)
-    neg = n1f < -9.0
-    n1r = _where(neg, n1f, -9.5)
-    lg_n1 = _where(neg, fnp.subtract(math.log(math.pi) - _sp.lgamma(fnp.subtract(1.0, n1r)),
-                                     fnp.log(fnp.abs(_sin_pi(n1r)))),
-                   _sp.lgamma(_where(neg, 0.5, n1f)))
-    lf = fnp.add(lg_n1, _log_poch_positive(mf, fnp.negative(n1f))) - math.log(math.pi)
+    lf = _binom_far_log_scale(n1f, mf)
     # scale sin(pi z), or where the scale alone overflows, in logarithms (the exponential of
     # a masked lf: an inf in the branch not taken would make its zero cotangent nan)
     over = lf > _LOG_MAX
     scale = fnp.multiply(_gamma_sign(n1f), fnp.exp(_where(over, 0.0, lf)))
-    reflected = _where(over, fnp.multiply(fnp.multiply(_gamma_sign(n1f), fnp.sign(sz)), fnp.exp(
-        fnp.add(_where(over, lf, 0.0), fnp.log(fnp.abs(_where(over, sz, 1.0)))))),
-        fnp.multiply(_where(over, 1.0, scale), sz))
+    reflected = _where(over, fnp.multiply(fnp.multiply(_gamma_sign(n1f), fnp.sign(sz)),
+                                          _binom_far_exp(_where(over, n1f, 0.5),
+                                                         _where(over, m, 9.0))),
+                       fnp.multiply(_where(over, 1.0, scale), sz))
     nb, mb = _where(both, fnp.negative(n), 20.0), _where(both, m, 10.0)
     rn, rm = _reduced_2(_where(both, n, 0.5)), _reduced_2(mb)
     sin_n = _sin_pi(rn)
