@@ -51,3 +51,16 @@ def test_binom_far_finite_derivatives_unchanged():
     h = ft.hessian(fsp.binom, (0, 1))(-30.5, 1000.3)
     assert h[1][1] == pytest.approx(-6.1425503e+57, rel=1e-7)
     assert h[0][1] == pytest.approx(1.5285244e+58, rel=1e-7)
+
+
+def test_binom_far_overflow_under_jit_and_vmap():
+    # (jit: the mask's values unknown, the custom rule always; vmap: one element over)
+    n = np.array([-1000.5, -30.5, -12.3])
+    k = np.array([1e6 + 0.3, 1000.3, 400.7])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gn, gk = ft.jit(ft.vmap(ft.grad(fsp.binom, (0, 1))))(n, k)
+    # mpmath values as in the tests above
+    assert gk[0] == -np.inf and gn[0] == -np.inf
+    np.testing.assert_allclose(gk[1:], [-2.6069258e+57, -1.4274263e+22], rtol=1e-7)
+    np.testing.assert_allclose(gn[1:], [4.7809207e+56, 1.4274263e+22], rtol=1e-7)
