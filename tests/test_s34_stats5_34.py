@@ -137,3 +137,66 @@ def test_gamma_pdf_infinite_end_shape():
     assert _grad(f, (0.0, 0.5)).tolist() == [-inf, -inf]
     for order in ("hessian", "fwd-rev"):
         assert _hess(order, f, (0.0, 0.5)).tolist() == [[inf, inf], [inf, inf]], order
+
+
+# lognorm at x = loc (scale held; t = log(u / scale), u = x - loc -> 0+): logpdf is
+# L = -log u - t^2 / (2 s^2) - log s + const:
+#   L_u = -(1 + t / s^2) / u -> +inf;  L_s = -1/s + t^2 / s^3 -> +inf
+#   L_uu = (1 - (1 - t) / s^2) / u^2 -> -inf;  L_us = 2 t / (s^3 u) -> -inf
+#   L_ss = 1/s^2 - 3 t^2 / s^4 -> -inf
+# (were all 0: the formula's constant -inf below the support)
+def _lognorm_logpdf(x, s):
+    return stats.lognorm.logpdf(x, s)
+
+
+def test_lognorm_logpdf_at_zero():
+    with np.errstate(all="ignore"):
+        assert float(ft.jacfwd(lambda s: stats.lognorm.logpdf(0.0, s))(0.8)) == inf
+    assert _grad(_lognorm_logpdf, (0.0, 0.8)).tolist() == [inf, inf]
+    want = [[-inf, -inf], [-inf, -inf]]
+    for order in ORDERS:
+        assert _hess(order, _lognorm_logpdf, (0.0, 0.8)).tolist() == want, order
+    assert _grad_grad(_lognorm_logpdf, (0.0, 0.8)).tolist() == want
+    # the signs against mpmath just inside (u = 1e-30)
+    with mp.workdps(60):
+        def ref(u, s):
+            t = mp.log(u)
+            return -t - t * t / (2 * s * s) - mp.log(s) - mp.log(2 * mp.pi) / 2
+        p = (mp.mpf("1e-30"), mp.mpf("0.8"))
+        got = [mp.diff(ref, p, (2, 0)), mp.diff(ref, p, (1, 1)), mp.diff(ref, p, (0, 2))]
+        assert all(v < 0 for v in got), got
+
+
+def test_lognorm_logpdf_at_loc_all_arguments():
+    # x, loc (u = x - loc: loc's entries of the other sign), scale, s; the scale only
+    # through -log(scale) at the end (z held, the convention at the other ends: d/dscale
+    # -1/scale, d2/dscale2 1/scale^2, mixed 0)
+    f = lambda x, loc, sc, s: stats.lognorm.logpdf(x, s, loc, sc)
+    pt = (1.0, 1.0, 2.0, 0.8)
+    assert _grad(f, pt).tolist() == [inf, -inf, -0.5, inf]
+    want = [[-inf, inf, 0.0, -inf],
+            [inf, -inf, 0.0, inf],
+            [0.0, 0.0, 0.25, 0.0],
+            [-inf, inf, 0.0, -inf]]
+    for order in ("hessian", "rev-rev"):
+        assert _hess(order, f, pt).tolist() == want, order
+    # interior points unchanged, the end among them (vmap, jit)
+    g = ft.vmap(ft.grad(lambda x, s: stats.lognorm.logpdf(x, s, 0.1, 1.5), argnums=(0, 1)),
+                in_axes=(0, None))
+    xs = np.array([0.1, 0.5, 2.0])
+    with np.errstate(all="ignore"):
+        for t in (lambda h: h, ft.jit):
+            dx, ds = t(g)(xs, 0.8)
+            lz = np.log((xs[1:] - 0.1) / 1.5)
+            np.testing.assert_allclose(dx[1:], -(1 + lz / 0.64) / (xs[1:] - 0.1), rtol=1e-13)
+            np.testing.assert_allclose(ds[1:], -1 / 0.8 + lz ** 2 / 0.8 ** 3, rtol=1e-13)
+            assert dx[0] == inf and ds[0] == inf
+
+
+def test_lognorm_pdf_at_zero_flat():
+    # pdf = exp(L) -> 0 faster than every power of u: every derivative's limit is 0
+    # (pinned: already so)
+    f = lambda x, s: stats.lognorm.pdf(x, s)
+    assert _grad(f, (0.0, 0.8)).tolist() == [0.0, 0.0]
+    for order in ("hessian", "rev-fwd"):
+        assert _hess(order, f, (0.0, 0.8)).tolist() == [[0.0, 0.0], [0.0, 0.0]], order

@@ -1013,6 +1013,8 @@ class _Shaped:
         1))(0., 2.)`` in three orders of five, jacfwd of it at (0, .5)). The scale's
         derivative at an end 0 is ``-1/scale`` (``w`` held, as pdf's)."""
         if not hasattr(self, "_end_power"):
+            if hasattr(self, "_flat_log_end"):
+                return self._log_flat_end(out, x, loc, s, sh)
             return out
         fixed = [fnp.stop_gradient(p) for p in sh]
         val = fnp.stop_gradient(out)
@@ -1058,6 +1060,38 @@ class _Shaped:
             res = fnp.add(res, _edge(w, full(fnp.where(at, slope, 0.0))))
         keep = self._log_density(x, loc, s, *sh, keep=fnp.logical_not(zero))
         return fnp.where(zero, res, keep)
+
+    def _log_flat_end(self, out, x, loc, s, sh):
+        """logpdf ``out`` under a derivative at the lower end 0 where the density is 0,
+        flatter than every power there (lognorm's): the one-sided limits of its first and
+        second derivatives in ``u = x - loc`` and the shapes, from the subclass's
+        ``_flat_log_end`` (``(first, hess)``, index 0 ``u``, then the shapes); the scale,
+        as at the other ends, only through ``-log(scale)`` (``-1/scale``, z held)."""
+        val = fnp.stop_gradient(out)
+        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                       fnp.stop_gradient(s))
+        at = fnp.logical_and(z == 0.0, val == -math.inf)
+        if not _may_hold(at):
+            return out
+        args = [x, loc, s, *sh]
+        shape = fnp.broadcast_shapes(*[fnp.shape(a) for a in args])
+
+        def full(v):
+            return fnp.broadcast_to(v, shape)
+
+        first, hess = self._flat_log_end
+        # the variables: u, then the shapes (deltas 0 in value)
+        var = [(0, full(_u_at_end(x, loc, s, 0.0)))]
+        var += [(1 + i, full(fnp.subtract(p, fnp.stop_gradient(p))))
+                for i, p in enumerate(sh) if _traced(p)]
+        res = fnp.subtract(full(val), fnp.log(full(s)))
+        for i, di in var:
+            g = full(fnp.where(at, first[i], 0.0))
+            for j, dj in var:
+                # (h_ij counted twice: +-inf halves to itself)
+                g = fnp.add(g, _edge(dj, full(fnp.where(at, hess[i][j], 0.0))))
+            res = fnp.add(res, _edge(di, g))
+        return fnp.where(at, res, out)
 
     def _end_second_terms(self, k, at, e, x, loc, s, sh, log):
         """0 in value, or None: where ``z`` sits at the end ``k`` and the density's power
@@ -2759,6 +2793,11 @@ class _Lognorm(_Shaped):
     # -log(z)^2 / (2 s^2) - log(-log(z) / s) + O(1): d/ds = log(z)^2 / s^3 + 1/s -> inf,
     # d/dz of that 2 log(z) / (z s^3) -> -inf, d/ds again -3 log(z)^2 / s^4 - ... -> -inf
     _flat_end = ((math.inf, -math.inf, -math.inf),)
+    # the limits at u = x - loc -> 0+ of logpdf's first and second derivatives in (u, s)
+    # (scale held; t = log(u / scale)): L = -log u - t^2 / (2 s^2) - log s + const,
+    # L_u = -(1 + t / s^2) / u -> inf, L_s = -1/s + t^2 / s^3 -> inf, L_uu = (1 - (1 - t) /
+    # s^2) / u^2 -> -inf, L_us = 2 t / (s^3 u) -> -inf, L_ss = 1/s^2 - 3 t^2 / s^4 -> -inf
+    _flat_log_end = ((math.inf, math.inf), ((-math.inf, -math.inf), (-math.inf, -math.inf)))
 
     def _check(self, s):
         return s > 0.0
