@@ -1063,34 +1063,24 @@ class _Shaped:
 
     def _log_flat_end(self, out, x, loc, s, sh):
         """logpdf ``out`` under a derivative at the lower end 0 where the density is 0,
-        flatter than every power there (lognorm's): the one-sided limits of its first and
-        second derivatives in ``u = x - loc`` and the shapes, from the subclass's
-        ``_flat_log_end`` (``(first, hess)``, index 0 ``u``, then the shapes); the scale,
-        as at the other ends, only through ``-log(scale)`` (``-1/scale``, z held)."""
+        flatter than every power there (lognorm's, ``_flat_log_end``): the one-sided limits
+        of its first and second derivatives in ``u = x - loc`` and the shapes are those of
+        ``log v``, ``v = u + (the shapes' changes)``, at ``v = 0+`` (first ``+inf``, second
+        ``-inf``); the scale, as at the other ends, only through ``-log(scale)``
+        (``-1/scale``, z held)."""
         val = fnp.stop_gradient(out)
-        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
-                       fnp.stop_gradient(s))
-        at = fnp.logical_and(z == 0.0, val == -math.inf)
+        # (z = 0 where x = loc; the density is 0 there)
+        at = fnp.logical_and(fnp.equal(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                             val == -math.inf)
         if not _may_hold(at):
             return out
-        args = [x, loc, s, *sh]
-        shape = fnp.broadcast_shapes(*[fnp.shape(a) for a in args])
-
-        def full(v):
-            return fnp.broadcast_to(v, shape)
-
-        first, hess = self._flat_log_end
-        # the variables: u, then the shapes (deltas 0 in value)
-        var = [(0, full(_u_at_end(x, loc, s, 0.0)))]
-        var += [(1 + i, full(fnp.subtract(p, fnp.stop_gradient(p))))
-                for i, p in enumerate(sh) if _traced(p)]
-        res = fnp.subtract(full(val), fnp.log(full(s)))
-        for i, di in var:
-            g = full(fnp.where(at, first[i], 0.0))
-            for j, dj in var:
-                # (h_ij counted twice: +-inf halves to itself)
-                g = fnp.add(g, _edge(dj, full(fnp.where(at, hess[i][j], 0.0))))
-            res = fnp.add(res, _edge(di, g))
+        shape = fnp.broadcast_shapes(*[fnp.shape(a) for a in (x, loc, s, *sh)])
+        v = _u_at_end(x, loc, s, 0.0)
+        for p in sh:
+            if _traced(p):
+                v = fnp.add(v, fnp.subtract(p, fnp.stop_gradient(p)))
+        res = fnp.add(fnp.subtract(val, fnp.log(s)),
+                      _singular_log(at, fnp.broadcast_to(v, shape), 1.0))
         return fnp.where(at, res, out)
 
     def _end_second_terms(self, k, at, e, x, loc, s, sh, log):
@@ -2796,8 +2786,9 @@ class _Lognorm(_Shaped):
     # the limits at u = x - loc -> 0+ of logpdf's first and second derivatives in (u, s)
     # (scale held; t = log(u / scale)): L = -log u - t^2 / (2 s^2) - log s + const,
     # L_u = -(1 + t / s^2) / u -> inf, L_s = -1/s + t^2 / s^3 -> inf, L_uu = (1 - (1 - t) /
-    # s^2) / u^2 -> -inf, L_us = 2 t / (s^3 u) -> -inf, L_ss = 1/s^2 - 3 t^2 / s^4 -> -inf
-    _flat_log_end = ((math.inf, math.inf), ((-math.inf, -math.inf), (-math.inf, -math.inf)))
+    # s^2) / u^2 -> -inf, L_us = 2 t / (s^3 u) -> -inf, L_ss = 1/s^2 - 3 t^2 / s^4 -> -inf:
+    # those of log(u + s) (_log_flat_end)
+    _flat_log_end = True
 
     def _check(self, s):
         return s > 0.0
