@@ -1013,6 +1013,8 @@ class _Shaped:
         1))(0., 2.)`` in three orders of five, jacfwd of it at (0, .5)). The scale's
         derivative at an end 0 is ``-1/scale`` (``w`` held, as pdf's)."""
         if not hasattr(self, "_end_power"):
+            if hasattr(self, "_flat_log_end"):
+                return self._log_flat_end(out, x, loc, s, sh)
             return out
         fixed = [fnp.stop_gradient(p) for p in sh]
         val = fnp.stop_gradient(out)
@@ -1058,6 +1060,28 @@ class _Shaped:
             res = fnp.add(res, _edge(w, full(fnp.where(at, slope, 0.0))))
         keep = self._log_density(x, loc, s, *sh, keep=fnp.logical_not(zero))
         return fnp.where(zero, res, keep)
+
+    def _log_flat_end(self, out, x, loc, s, sh):
+        """logpdf ``out`` under a derivative at the lower end 0 where the density is 0,
+        flatter than every power there (lognorm's, ``_flat_log_end``): the one-sided limits
+        of its first and second derivatives in ``u = x - loc`` and the shapes are those of
+        ``log v``, ``v = u + (the shapes' changes)``, at ``v = 0+`` (first ``+inf``, second
+        ``-inf``); the scale, as at the other ends, only through ``-log(scale)``
+        (``-1/scale``, z held)."""
+        val = fnp.stop_gradient(out)
+        # (z = 0 where x = loc; the density is 0 there)
+        at = fnp.logical_and(fnp.equal(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                             val == -math.inf)
+        if not _may_hold(at):
+            return out
+        shape = fnp.broadcast_shapes(*[fnp.shape(a) for a in (x, loc, s, *sh)])
+        v = _u_at_end(x, loc, s, 0.0)
+        for p in sh:
+            if _traced(p):
+                v = fnp.add(v, fnp.subtract(p, fnp.stop_gradient(p)))
+        res = fnp.add(fnp.subtract(val, fnp.log(s)),
+                      _singular_log(at, fnp.broadcast_to(v, shape), 1.0))
+        return fnp.where(at, res, out)
 
     def _end_second_terms(self, k, at, e, x, loc, s, sh, log):
         """0 in value, or None: where ``z`` sits at the end ``k`` and the density's power
@@ -1205,16 +1229,28 @@ class _Shaped:
         out = fnp.exp(self._log_density(x, loc, s, *sh, keep=fnp.logical_not(special)))
         if _may_hold(big):
             inf = fnp.full(shape, math.inf)
-            for i, a in enumerate(args):
-                if not _traced(a):
-                    continue
+            moved = [i for i, a in enumerate(args) if _traced(a)]
+            signs = (self._infinite_end_signs(big, fixed, moved)
+                     if hasattr(self, "_end_power") else None)
+            for i in moved:
                 _, d = jvp(lambda ai: self._log_density(*fixed[:i], ai, *fixed[i + 1:],
                                                         keep=big),
                            (fixed[i],), (fnp.ones_like(fixed[i]),))
+                if signs is not None:
+                    # (the formula's d/dscale at an end 0 is inf * 0: nan)
+                    d = fnp.where(fnp.isnan(d), signs[0][i], d)
                 g = fnp.where(big, fnp.where(d > 0.0, math.inf,
                                              fnp.where(d < 0.0, -math.inf, 0.0)), 0.0)
-                inf = fnp.add(inf, _edge(fnp.broadcast_to(fnp.subtract(a, fixed[i]), shape),
-                                         fnp.broadcast_to(g, shape)))
+                g = fnp.broadcast_to(g, shape)
+                if signs is not None:
+                    # the second derivatives: sum_j h_ij delta_i delta_j (h_ij +-inf or 0,
+                    # the symmetric h counted twice: inf / 2 is inf)
+                    for j in moved:
+                        g = fnp.add(g, _edge(
+                            fnp.broadcast_to(fnp.subtract(args[j], fixed[j]), shape),
+                            fnp.broadcast_to(signs[1][min(i, j), max(i, j)], shape)))
+                inf = fnp.add(inf, _edge(fnp.broadcast_to(fnp.subtract(args[i], fixed[i]),
+                                                          shape), g))
             out = fnp.where(big, inf, out)
         sd = fixed[2]
         for k, (at, e) in enumerate(zeros):
@@ -1243,6 +1279,106 @@ class _Shaped:
                         fnp.broadcast_to(g, shape)))
             out = fnp.where(at, _edge(w, slope), out)
         return out
+
+    def _infinite_end_signs(self, big, fixed, moved):
+        """The one-sided limits of pdf's first derivatives' signs (1, -1 or 0) and its
+        second derivatives (``+-inf``, 0 elsewhere) where the density is infinite at an end
+        (``big``, the power ``m`` in (-1, 0)): ``(first, second)``, ``first[i]`` and
+        ``second[i, j]`` (``i <= j``) for
+        the arguments ``x, loc, scale, *shapes`` (``fixed``, their values; ``moved``: the
+        indices of those traced). Near the end the log density is ``L = m log|w| + log c
+        + ...`` (``w = z - end``, ``side`` = the sign of ``w``, + at the lower end), the
+        argument ``i`` moving it by ``a_i / w`` (``a_i`` = dw/d arg: ``1/s, -1/s, -end/s``
+        for x, loc, scale, 0 for a shape), or by ``dm_i log|w|`` (a shape moving the
+        power), or by a finite ``l_i`` (the scale at an end 0, z held: ``-1/s``, or from
+        inside ``-(m + 1)/s``, the same sign; a shape not moving the power: ``d_i log
+        c``). pdf's second derivative is ``pdf (L_ij + L_i L_j)``, ``pdf -> inf``, and the
+        leading term of the bracket gives the sign: ``(m^2 - m) a_i a_j / w^2`` (both
+        move w), ``m a_i dm_j log|w| / w`` (sign ``a_i dm_j side``), ``m a_i l_j / w``
+        (``-a_i l_j side``), ``dm_i dm_j log^2|w|``, ``dm_i l_j log|w|`` (``-dm_i l_j``),
+        and where neither grows ``l_ij + l_i l_j``: scale-scale ``(m + 1)(m + 2) / s^2``
+        (z held ``2 / s^2``), scale-shape ``-l_shape / s``-signed, shape-shape ``d_ij log c
+        + d_i log c d_j log c``."""
+        from ..api import jvp
+        x, loc, s, *shp = fixed
+        z = fnp.divide(fnp.subtract(x, loc), s)
+        first = {i: 0.0 for i in moved}
+        second = {(i, j): 0.0 for i in moved for j in moved if i <= j}
+
+        def sgn(v):
+            return fnp.where(v > 0.0, 1.0, fnp.where(v < 0.0, -1.0, 0.0))
+
+        def along(f, i, base):
+            return jvp(lambda si: f(*base[:i], si, *base[i + 1:]), (base[i],),
+                       (fnp.ones_like(base[i]),))[1]
+
+        for k, (at, e) in enumerate(_at_ends(z, *self._support(*shp))):
+            if at is None:
+                continue
+            at = fnp.logical_and(at, big)
+            if not _may_hold(at):
+                continue
+            side = 1.0 if k == 0 else -1.0
+            e = e if type(e) is float else fnp.where(fnp.isfinite(e), e, 0.0)
+            a, b, l, ll = {}, {}, {}, {}
+            for i in moved:
+                if i < 3:
+                    a[i] = fnp.divide((1.0, -1.0, fnp.negative(e))[i], s)
+                    b[i] = 0.0
+                    l[i] = fnp.divide(-1.0, s) if i == 2 else 0.0
+                else:
+                    a[i] = 0.0
+                    b[i] = along(lambda *q: self._end_power(k, *q)[0], i - 3, shp)
+                    dlc = along(lambda *q: self._end_power(k, *q)[1], i - 3, shp)
+                    # (0 where rounding left a trace of a 0 derivative, as elsewhere)
+                    l[i] = fnp.where(fnp.abs(dlc) < 1e-12, 0.0, dlc)
+            for i in moved:
+                for j in moved:
+                    if j < i:
+                        continue
+                    if i == 2 and j == 2:
+                        ll[i, j] = fnp.divide(1.0, fnp.square(s))
+                    elif i == 2 and j >= 3:
+                        ll[i, j] = fnp.divide(fnp.negative(b[j]), s)
+                    elif i >= 3:
+                        ll[i, j] = along(lambda *q: along(
+                            lambda *r: self._end_power(k, *r)[1], i - 3, list(q)), j - 3, shp)
+                    else:
+                        ll[i, j] = 0.0
+            grow = {i: fnp.not_equal(a[i], 0.0) for i in moved}
+            logs = {i: fnp.logical_and(fnp.logical_not(grow[i]), fnp.not_equal(b[i], 0.0))
+                    for i in moved}
+            for i in moved:
+                f1 = fnp.where(grow[i], -side * sgn(a[i]),
+                               fnp.where(logs[i], -sgn(b[i]), sgn(l[i])))
+                first[i] = fnp.where(at, f1, first[i])
+            for i in moved:
+                for j in moved:
+                    if j < i:
+                        continue
+
+                    def one_grows(p, q):
+                        # p moves w, q does not
+                        return fnp.where(logs[q], side * sgn(fnp.multiply(a[p], b[q])),
+                                         -side * sgn(fnp.multiply(a[p], l[q])))
+
+                    def one_log(p, q):
+                        # p moves the power, q neither
+                        return -sgn(fnp.multiply(b[p], l[q]))
+
+                    h = fnp.where(
+                        fnp.logical_and(grow[i], grow[j]), sgn(fnp.multiply(a[i], a[j])),
+                        fnp.where(grow[i], one_grows(i, j), fnp.where(
+                            grow[j], one_grows(j, i), fnp.where(
+                                fnp.logical_and(logs[i], logs[j]),
+                                sgn(fnp.multiply(b[i], b[j])), fnp.where(
+                                    logs[i], one_log(i, j), fnp.where(
+                                        logs[j], one_log(j, i),
+                                        sgn(fnp.add(ll[i, j], fnp.multiply(l[i], l[j])))))))))
+                    # (+-inf on the shapes' and the scale's size before the full one)
+                    h = fnp.where(h > 0.0, math.inf, fnp.where(h < 0.0, -math.inf, 0.0))
+                    second[i, j] = fnp.where(at, h, second[i, j])
+        return first, second
 
     def _distribution(self, method, x, shapes, loc, scale):
         """cdf, sf, logcdf or logsf: ``_cdf(z, *shapes)`` / ``_sf(z, *shapes)`` inside the
@@ -2647,6 +2783,12 @@ class _Lognorm(_Shaped):
     # -log(z)^2 / (2 s^2) - log(-log(z) / s) + O(1): d/ds = log(z)^2 / s^3 + 1/s -> inf,
     # d/dz of that 2 log(z) / (z s^3) -> -inf, d/ds again -3 log(z)^2 / s^4 - ... -> -inf
     _flat_end = ((math.inf, -math.inf, -math.inf),)
+    # the limits at u = x - loc -> 0+ of logpdf's first and second derivatives in (u, s)
+    # (scale held; t = log(u / scale)): L = -log u - t^2 / (2 s^2) - log s + const,
+    # L_u = -(1 + t / s^2) / u -> inf, L_s = -1/s + t^2 / s^3 -> inf, L_uu = (1 - (1 - t) /
+    # s^2) / u^2 -> -inf, L_us = 2 t / (s^3 u) -> -inf, L_ss = 1/s^2 - 3 t^2 / s^4 -> -inf:
+    # those of log(u + s) (_log_flat_end)
+    _flat_log_end = True
 
     def _check(self, s):
         return s > 0.0
