@@ -1101,7 +1101,7 @@ eager_lin_p.def_batch(_eager_lin_batch)
 # -- scan, fori_loop, map ----------------------------------------------------------------------
 
 
-def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpose=False):
     """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``, from ``init``; returns
     ``(carry, ys)`` with the ``y`` of every step stacked along a new leading axis
     (``jax.lax.scan``).
@@ -1113,7 +1113,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     beside float32 ``xs``: a float32 carry and ys, however many steps), as JAX's weak types
     do. Eagerly it is a Python loop; while staging (``jit``, ``make_graph``) it is one
     ``scan`` equation, however many steps. Every transform differentiates it, to any order.
-    ``unroll`` (a bool or an int >= 0, as JAX's) is accepted for compatibility and has no
+    ``unroll`` (a bool or an int >= 0, as JAX's) and JAX's private ``_split_transpose`` (a
+    bool: how XLA lays out the transposed loop) are accepted for compatibility and have no
     effect.
     """
     if not callable(f):
@@ -1121,6 +1122,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     # (checked though unused, so that code JAX refuses fails here too)
     if type(unroll) is not bool and not is_nonnegative_int(unroll):
         raise ValueError(f"scan's unroll must be a bool or an int >= 0; got {unroll!r}.")
+    if type(_split_transpose) is not bool:
+        raise TypeError(f"scan's _split_transpose must be a bool (it has no effect in "
+                        f"functrans); got {_split_transpose!r}.")
     c_leaves, c_tree = _carry_leaves(init, "scan")
     f = with_constant_arguments(f, sys._getframe(1))
     x_leaves, x_tree = tree_flatten(xs)
@@ -1762,7 +1766,8 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     """``f`` applied to each ``xs[i]`` (``xs`` a pytree of arrays of one leading length), the
     results stacked (``jax.lax.map``): a ``scan`` with no carry. With ``batch_size``, the
     scan runs over batches of that many members, each batch through ``vmap(f)`` (and the
-    remainder through one more), as in JAX: fewer steps, more memory per step."""
+    remainder through one more), as in JAX: fewer steps, more memory per step.
+    ``batch_size=0`` is one batch of every member, ``vmap(f)(xs)``, as JAX documents."""
     if not callable(f):
         raise TypeError(f"lax.map(f, xs): f must be a function; got {type(f).__name__}.")
     f = with_constant_arguments(f, sys._getframe(1))
@@ -1772,9 +1777,11 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     try:
         batch_size = operator.index(batch_size)
     except TypeError:
-        batch_size = 0
-    if batch_size < 1:
-        raise ValueError(f"lax.map: batch_size must be a positive int; got {batch_size!r}")
+        raise TypeError(f"lax.map: batch_size must be an int >= 0 or None; got "
+                        f"{batch_size!r}") from None
+    if batch_size < 0:
+        raise ValueError(f"lax.map: batch_size must be an int >= 0 (0: one batch of "
+                         f"everything, as vmap); got {batch_size!r}")
     leaves, tree = tree_flatten(xs)
     if not leaves:
         raise ValueError("lax.map with batch_size needs at least one array in xs (the "
@@ -1782,7 +1789,7 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     n = leaves[0].shape[0]
     if n == 0:  # nothing to map: the empty results of one (empty) batch
         return vmap(f)(xs)
-    full, rest = divmod(n, batch_size) if n >= batch_size else (0, n)
+    full, rest = divmod(n, batch_size) if 0 < batch_size <= n else (0, n)
     outs = []
     if full:
         head = tree_unflatten(tree, [fnp.reshape(x[:full * batch_size],

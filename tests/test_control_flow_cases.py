@@ -1613,8 +1613,10 @@ def test_staged_fori_loop_index_widening_an_integer_carry_is_explained(backend):
 def test_fori_loop_and_map_argument_errors():
     with pytest.raises(ValueError, match="unroll must be None, a bool or an int >= 0"):
         flax.fori_loop(0, 2, lambda i, c: c, 0., unroll=-1)  # (JAX lets this one pass)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
-        flax.map(lambda x: x, np.array([1., 2.]), batch_size=0)  # (JAX maps unbatched)
+    with pytest.raises(ValueError, match="batch_size must be an int >= 0"):
+        flax.map(lambda x: x, np.array([1., 2.]), batch_size=-1)
+    with pytest.raises(TypeError, match="batch_size must be an int >= 0 or None"):
+        flax.map(lambda x: x, np.array([1., 2.]), batch_size=1.5)
     with pytest.raises(TypeError, match="upper must be a scalar"):
         flax.fori_loop(0, np.array([1, 2]), lambda i, c: c, 0.)
 

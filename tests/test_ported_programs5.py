@@ -188,7 +188,7 @@ def test_lax_map_batch_size():
     g = ft.grad(lambda x: fnp.sum(flax.map(fnp.sin, x, batch_size=2)))(xs)
     np.testing.assert_allclose(g, np.cos(xs))
     with pytest.raises(ValueError, match="batch_size"):
-        flax.map(fnp.sin, xs, batch_size=0)
+        flax.map(fnp.sin, xs, batch_size=-2)
 
 
 def test_conv_takes_precision():

@@ -64,7 +64,8 @@ def _jax_options(name, arrays, precision, preferred_element_type):
     if preferred_element_type is None:
         return arrays, None
     d = _dt.as_dtype(preferred_element_type)
-    arrays = [_as_operand(a) if isinstance(a, (list, tuple)) else a for a in arrays]
+    arrays = _uint64_ints([_as_operand(a) if isinstance(a, (list, tuple)) else a
+                           for a in arrays])
     dts = [_SCALAR_DTYPE[type(a)] if type(a) in _SCALARS else _dtype(a) for a in arrays]
     common = _dt.result_type(*dts) if dts else d
     if common is d or _safe_cast(common, d) or (common.kind in "biu" and d.kind in "fc"):
@@ -101,12 +102,40 @@ def _sum_keep_dtype(x, axes):
 _SCALAR_DTYPE = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
 
 
+def _uint64_ints(arrays):
+    """``arrays`` with each Python ``int`` beside a ``uint64`` operand made a 0-d ``uint64``
+    array on that operand's backend. A Python number otherwise counts as an array of its
+    default dtype (:func:`_operands`), but ``int64`` and ``uint64`` have no common dtype in
+    functrans (``uint64`` with a signed integer array is a TypeError), so a non-negative
+    int takes the unsigned operand's dtype, as it does in ``multiply`` and in ``jax.numpy``
+    (NumPy's products give float64 there, rounding values beyond 2**53); a negative one, or
+    one of 2**64 or more, is an OverflowError, as for ``multiply``."""
+    ref = None
+    for a in arrays:
+        if type(a) not in _SCALARS and not isinstance(a, (list, tuple)) \
+                and _dtype(a) is _dt.uint64:
+            ref = a
+            break
+    if ref is None:
+        return arrays
+    out = []
+    for a in arrays:
+        if type(a) is int:
+            if not 0 <= a < 2 ** 64:
+                raise OverflowError(f"Python integer {a} out of bounds for uint64 (the dtype "
+                                    f"of the other operand); cast that operand first")
+            a = _init_like(ref, (), a)
+        out.append(a)
+    return out
+
+
 def _operands(arrays):
     """The operands as arrays of one dtype on one backend, and whether that dtype is boolean
     (then they are int64 here and the callers compare with 0 at the end: NumPy's logical
     sums of products). As NumPy's products do, a Python number counts as an array of its
-    default dtype (a float is float64, also beside float32 arrays) and becomes a 0-d array
-    beside the first array; nested lists and tuples are NumPy's array-likes."""
+    default dtype (a float is float64, also beside float32 arrays; an int beside a uint64
+    operand is uint64: :func:`_uint64_ints`) and becomes a 0-d array beside the first
+    array; nested lists and tuples are NumPy's array-likes."""
     if len(arrays) == 2:  # two arrays of one dtype: the common case, first
         a, b = arrays
         if type(a) not in _NOT_ARRAY_OR_NP_SCALAR and type(b) not in _NOT_ARRAY_OR_NP_SCALAR:
@@ -115,6 +144,8 @@ def _operands(arrays):
                 return arrays, False
     arrays = [_as_operand(a) if isinstance(a, (list, tuple)) else a
               for a in _numpy_scalars_moved(arrays)]
+    if int in map(type, arrays):
+        arrays = _uint64_ints(arrays)
     if all(type(a) in _SCALARS for a in arrays):
         arrays = [_as_operand(arrays[0])] + list(arrays[1:])
     dts = [_SCALAR_DTYPE[type(a)] if type(a) in _SCALARS else _dtype(a) for a in arrays]
@@ -556,6 +587,8 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
                                           preferred_element_type)
         if convert_to is not None:
             return _to_preferred(tensordot(a, b, axes), convert_to)
+    if type(a) is int or type(b) is int:  # (as the other products: see _uint64_ints)
+        a, b = _uint64_ints([a, b])
     if type(axes) is not int and isinstance(axes, (list, tuple)) and len(axes) == 2:
         axes = tuple(tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in axes)
     return _std_tensordot(a, b, axes=axes)
