@@ -14,7 +14,7 @@ import numpy as _np
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
-from .batching import _leaf_path, _positive_chunk, _torch_spellings, pmap, vmap
+from .batching import _leaf_path, _positive_chunk, _torch_spellings, _vmap, pmap, vmap
 from . import trace_cache
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
                    reset_current, set_current)
@@ -957,7 +957,11 @@ def _no_reduce_axes(reduce_axes, what):
                                   f"have; only () is accepted.")
 
 
-def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="grad"):
+def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="grad",
+                    value=True):
+    """The function returning ``(fun(*args), gradient)`` (``((out, aux), gradient)`` with
+    ``has_aux``); with ``value=False`` the gradient alone (``(gradient, aux)``), which is
+    grad's function itself: no second layer of calls."""
     name = f"{what} of {_fname(fun)}"  # errors name the transform the user called
 
     def value_and_grad_fun(*args, **kwargs):
@@ -1012,9 +1016,11 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
         cts = backward(graph, [Fill(1.0)], consume=True, template=out)
         grads = tree_unflatten(tree, _array_leaves(_keep_structural(
             _instantiate(cts, leaves), leaves, structural)))
+        g = grads[0] if single else grads
+        if not value:
+            return (g, tree_unflatten(box[0], aux)) if has_aux else g
         if not _RETURNED_AS_IS.get(type(out)):
             out = _as_array(out)
-        g = grads[0] if single else grads
         if has_aux:
             return (out, tree_unflatten(box[0], aux)), g
         return out, g
@@ -1044,13 +1050,8 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, redu
     check_function(fun, "grad")
     if reduce_axes:
         _no_reduce_axes(reduce_axes, "grad")
-    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
-
-    @functools.wraps(fun)
-    def grad_fun(*args, **kwargs):
-        value, g = vg(*args, **kwargs)
-        return (g, value[1]) if has_aux else g
-    return grad_fun
+    return functools.wraps(fun)(_value_and_grad(fun, argnums, has_aux, holomorphic,
+                                                allow_int, value=False))
 
 
 def elementwise_grad(fun, argnums=0, has_aux=False):
@@ -1076,13 +1077,8 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
                             f"of ones for a pytree of outputs.")
         total = fnp.sum(fnp.asarray(out)) if type(out) in _SCALAR_DTYPES else fnp.sum(out)
         return (total, aux) if has_aux else total
-    vg = _value_and_grad(summed, argnums, has_aux, False, what="elementwise_grad")
-
-    @functools.wraps(fun)
-    def elementwise_grad_fun(*args, **kwargs):
-        value, g = vg(*args, **kwargs)
-        return (g, value[1]) if has_aux else g
-    return elementwise_grad_fun
+    return functools.wraps(fun)(_value_and_grad(summed, argnums, has_aux, False,
+                                                what="elementwise_grad", value=False))
 
 
 def _aux_pair(out, what):
@@ -1155,14 +1151,17 @@ def _scalar_like(o, like, dtype=None):
 
 
 def _batched_map(f, basis, chunk_size):
-    """``vmap(f)(basis)`` (``basis``: an array or a list of arrays with one leading axis of
-    basis vectors), or in chunks of ``chunk_size`` basis vectors, concatenated, to bound the
-    memory of very large Jacobians."""
-    n = tree_flatten(basis)[0][0].shape[0]
+    """``vmap(f)(*basis)`` (``basis``: a list of arrays with one leading axis of basis
+    vectors, ``f`` taking one argument per array), or in chunks of ``chunk_size`` basis
+    vectors, concatenated, to bound the memory of very large Jacobians. (``f``'s batched
+    function is made here at every call: without vmap's checks and ``functools.wraps``,
+    and a flat tuple of arguments takes the pytrees' short path.)"""
+    batched = _vmap(f, 0, 0, None, (), wrap=False)
+    n = basis[0].shape[0]
     if chunk_size is None or chunk_size >= n:
-        return vmap(f)(basis)
+        return batched(*basis)
     # Stops clipped to n: the standard leaves out-of-bounds slice stops unspecified.
-    parts = [vmap(f)(tree_map(lambda b: b[i:min(i + chunk_size, n), ...], basis))
+    parts = [batched(*[b[i:min(i + chunk_size, n), ...] for b in basis])
              for i in range(0, n, chunk_size)]
     leaves = [tree_flatten(p)[0] for p in parts]
     tree = tree_flatten(parts[0])[1]
@@ -1244,9 +1243,9 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
 
 
 def _tangent_map(call, leaves, has_aux, box):
-    """The function ``tangents -> tangents of call's outputs`` at ``leaves`` (one tangent per
+    """The function ``*tangents -> tangents of call's outputs`` at ``leaves`` (one tangent per
     input). The primal outputs and aux, the same for every tangent, go to ``box``."""
-    def tangent_map(tangents):
+    def tangent_map(*tangents):
         interp = JVPInterpreter(_current.get().interp)
         interp.device_source = leaves[0] if leaves else None
         ins = [JVPTracer(interp, x, t) for x, t in zip(leaves, tangents)]
@@ -1322,7 +1321,7 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
             if sum(a.size for a in in_avals):
                 cols = _batched_map(tmap, _joint_basis(leaves), chunk_size)
             else:  # nothing to differentiate: evaluate once for the outputs' structure
-                tmap([fnp.zeros_like(x) for x in leaves])
+                tmap(*[fnp.zeros_like(x) for x in leaves])
                 cols = None
             outs, out_tree, aux = box
             # (kept aside under jacfwd's vmap: constant tracers of it are plain arrays here)
@@ -1360,7 +1359,7 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                     cts = [None] * len(outs)
                     cts[i] = ct
                     return _instantiate(backward(graph, cts), leaves)
-                rows = _batched_map(row, _basis(o), chunk_size)
+                rows = _batched_map(row, [_basis(o)], chunk_size)
                 blocks.append([_block(rows[j], out_avals[i].shape, in_avals[j].shape, True)
                                for j in range(len(leaves))])
         for i in range(len(outs)):

@@ -455,7 +455,10 @@ def _chunked(batched, fun, in_axes, out_axes, chunk_size, axis_size, randomness)
     return run
 
 
-def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness="same"):
+def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness="same",
+          wrap=True):
+    """The batched function of :func:`vmap`, its arguments checked; ``wrap=False`` leaves
+    out ``functools.wraps`` (the Jacobians' internal maps, made at every call)."""
     name = getattr(fun, "__name__", type(fun).__name__)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
@@ -469,7 +472,6 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness
                                 f"batch size); got {axis_size!r}.")
         axis_size = operator.index(axis_size)
 
-    @functools.wraps(fun)
     def batched(*args, **kwargs):
         axes = in_axes
         if isinstance(axes, tuple) and len(axes) != len(args):
@@ -568,7 +570,7 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness
         # tangent map or pullback: NumPy's and torch's views) is copied, as jit's results and
         # jvp's tangents are: writing into it must not change the caller's array
         return tree_unflatten(o_tree, _own_memory(res, leaves))
-    return batched
+    return functools.wraps(fun)(batched) if wrap else batched
 
 
 def _own_memory(res, leaves):

@@ -494,6 +494,9 @@ def _chooser_weights(x, out, axes):
 _add_reduce, _count_nonzero = np.add.reduce, np.count_nonzero
 
 
+_REAL_SCALARS = frozenset((np.float64, np.float32, np.float16))
+
+
 def _tanh_slope(x, factor):
     # The generic impl's values (tanh, 1 - y*y, -2y); 1 - y*y is computed into y*y's array
     # rather than into a second temporary the size of x.
@@ -504,7 +507,10 @@ def _tanh_slope(x, factor):
         s = _multiply(y, y) if s is None else _multiply(y, y, out=s)
     else:
         y = _tanh(x)
-        s = _multiply(y, y)
+        # (a real NumPy scalar, from a 0-d x: its own * rounds as the ufunc does, at a tenth
+        # of the ufunc call's cost; complex scalars' * does not round as the ufunc does, and
+        # an array, subclasses included, goes through the ufunc)
+        s = y * y if type(y) in _REAL_SCALARS else _multiply(y, y)
     if type(s) is _ndarray:
         _subtract(1.0, s, out=s)
     else:  # a NumPy scalar
