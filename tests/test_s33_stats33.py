@@ -12,19 +12,7 @@ import pytest
 
 import functrans as ft
 from functrans.scipy import stats
-
-ORDERS = {
-    "hessian": lambda f, n: ft.hessian(f, argnums=n),
-    "fwd-rev": lambda f, n: ft.jacfwd(ft.jacrev(f, argnums=n), argnums=n),
-    "rev-fwd": lambda f, n: ft.jacrev(ft.jacfwd(f, argnums=n), argnums=n),
-    "fwd-fwd": lambda f, n: ft.jacfwd(ft.jacfwd(f, argnums=n), argnums=n),
-    "rev-rev": lambda f, n: ft.jacrev(ft.jacrev(f, argnums=n), argnums=n),
-}
-
-
-def _hess(order, f, args):
-    n = tuple(range(len(args)))
-    return np.array(ORDERS[order](f, n)(*args), dtype=float)
+from tests._orders import ORDERS, hess_in_order as _hess
 
 
 def _phi(t):

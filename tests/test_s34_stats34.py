@@ -12,22 +12,9 @@ import pytest
 
 import functrans as ft
 from functrans.scipy import stats
+from tests._orders import hess_in_order as _hess
 
 inf = math.inf
-
-ORDERS = {
-    "hessian": lambda f, n: ft.hessian(f, argnums=n),
-    "fwd-rev": lambda f, n: ft.jacfwd(ft.jacrev(f, argnums=n), argnums=n),
-    "rev-fwd": lambda f, n: ft.jacrev(ft.jacfwd(f, argnums=n), argnums=n),
-    "fwd-fwd": lambda f, n: ft.jacfwd(ft.jacfwd(f, argnums=n), argnums=n),
-    "rev-rev": lambda f, n: ft.jacrev(ft.jacrev(f, argnums=n), argnums=n),
-}
-
-
-def _hess(order, f, args):
-    n = tuple(range(len(args)))
-    with np.errstate(all="ignore"):
-        return np.array(ORDERS[order](f, n)(*args), dtype=float)
 
 
 def _phi(t):
