@@ -1,0 +1,94 @@
+"""Session 34, values and derivatives at edge points compared with SciPy / NumPy and JAX 0.10.2
+(x64) (helper edge2_34): scipy.linalg.lu_solve at a zero pivot, nn.log_softmax at +inf, and the
+sweep of scipy.linalg and fft at edge inputs.
+
+Expected values are derived by hand (the formula is in a comment by each) or from NumPy /
+SciPy; the JAX value is quoted in a comment where functrans deliberately differs."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+
+import functrans as ft
+import functrans.numpy as fnp
+import functrans.scipy.linalg as fsl
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning",
+                                        "ignore::scipy.linalg.LinAlgWarning")
+
+
+def _arr(backend, v):
+    return backend.asarray(np.asarray(v, dtype=np.float64), dtype=np.float64)
+
+
+def _np(backend, got):
+    assert backend.is_own(got), type(got)
+    return np.asarray(backend.to_numpy(got))
+
+
+# -- scipy.linalg.lu_solve with a zero on U's diagonal -----------------------------------------
+
+# LAPACK's getrs (SciPy's lu_solve) does not check U: it divides by the zero pivot, inf and
+# then nan from 0 * inf in the substitution (SciPy warns in lu_factor only). It raised
+# LinAlgError here. a = [[1, 2], [2, 4]]: rows swapped, L = [[1, 0], [.5, 1]], U = [[2, 4],
+# [0, 0]]; b = [1, -2]: y = [-2, 2], x1 = 2 / 0 = inf, x0 = (-2 - 4 inf) / 2 = -inf (JAX 0.10.2
+# the same). The packed factors below: x = [nan, inf, .5] (x0 = (1 - 0 inf) / 1).
+_P3 = np.array([0, 1, 2], dtype=np.int32)
+_LU_CASES = [
+    (None, [[1.0, 2.0], [2.0, 4.0]], [1.0, -2.0]),
+    (_P3[:2], [[1.0, 0.0], [0.0, 0.0]], [1.0, 1.0]),
+    (_P3, [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 2.0]], [1.0, 1.0, 1.0]),
+    (_P3, [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 2.0]], np.ones((3, 2))),
+    (_P3, [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 2.0]], [1.0, 0.0, 1.0]),
+]
+
+
+@pytest.mark.parametrize("piv, a, b", _LU_CASES)
+def test_lu_solve_divides_by_a_zero_pivot_as_scipy(backend, piv, a, b):
+    for trans in (0, 1, 2):
+        if piv is None:
+            want = sl.lu_solve(sl.lu_factor(a), b, trans=trans)
+            got = fsl.lu_solve(fsl.lu_factor(_arr(backend, a)), _arr(backend, b), trans=trans)
+        else:
+            want = sl.lu_solve((np.asarray(a), piv), b, trans=trans)
+            got = fsl.lu_solve((_arr(backend, a), backend.asarray(piv, dtype="int32")), _arr(backend, b),
+                               trans=trans)
+        np.testing.assert_array_equal(_np(backend, got), want)
+    if piv is None:
+        np.testing.assert_array_equal(want, [-math.inf, math.inf])
+
+
+def test_lu_solve_derivatives_at_a_zero_pivot():
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    b = np.array([1.0, -2.0])
+    # in b: x = U^-1 L^-1 P b is linear, d x / d b = the same solve of the unit vectors:
+    # column 0 (b = e0: Pb = e1, y = [0, 1], x = [-inf, inf]), column 1 (Pb = e0, y = [1,
+    # -.5], x1 = -inf, x0 = (1 + inf) / 2 = inf); the second derivative 0 (JAX the same)
+    want = np.array([[-math.inf, math.inf], [math.inf, -math.inf]])
+    f = lambda v: fsl.lu_solve(fsl.lu_factor(a), v)  # noqa: E731
+    for jac in (ft.jacfwd, ft.jacrev):
+        np.testing.assert_array_equal(jac(f)(b), want)
+    np.testing.assert_array_equal(ft.hessian(lambda v: f(v)[0])(b), 0.0)
+    # in the matrix (through lu_factor, or the packed factors directly): no derivative at a
+    # singular U, nan in every mode. Reverse mode gave +-inf (-ct x^T) where forward mode gave
+    # nan (0 * inf). (JAX 0.10.2: nan through lu_factor; +-inf/nan mixed in reverse mode on
+    # the packed factors, nan in forward mode.)
+    lu, piv = fsl.lu_factor(a)
+    for jac in (ft.jacfwd, ft.jacrev):
+        assert np.isnan(jac(lambda m: fsl.lu_solve(fsl.lu_factor(m), b))(a)).all()
+        assert np.isnan(jac(lambda m: fsl.lu_solve((m, piv), b))(lu)).all()
+    assert np.isnan(ft.grad(lambda m: fsl.lu_solve(fsl.lu_factor(m), b)[1])(a)).all()
+    # a stack: the regular matrix keeps its derivative (d x = -A^-1 dA x), the singular one nan
+    s = np.stack([a, [[3.0, 1.0], [1.0, 2.0]]])
+    inv = np.linalg.inv(s[1])
+    x1 = inv @ b
+    want1 = -np.einsum("ij,k->ijk", inv, x1)   # d x_i / d A_jk = -inv_ij x_k
+    for jac in (ft.jacfwd, ft.jacrev):
+        j = jac(lambda m: fsl.lu_solve(fsl.lu_factor(m), b))(s)   # (2, 2, 2, 2, 2)
+        assert np.isnan(j[0, :, 0]).all()
+        np.testing.assert_allclose(j[1, :, 1], want1, rtol=1e-14, atol=1e-15)
+    # (between the blocks: forward mode gives the singular one's outputs nan in every
+    # direction (0 * inf), reverse mode the singular one's inputs nan for every output)
+    np.testing.assert_allclose(fsl.lu_solve(fsl.lu_factor(s), b)[1], x1, rtol=1e-15)
