@@ -92,3 +92,59 @@ def test_lu_solve_derivatives_at_a_zero_pivot():
     # (between the blocks: forward mode gives the singular one's outputs nan in every
     # direction (0 * inf), reverse mode the singular one's inputs nan for every output)
     np.testing.assert_allclose(fsl.lu_solve(fsl.lu_factor(s), b)[1], x1, rtol=1e-15)
+
+
+# -- nn.log_softmax / scipy.special.log_softmax with +inf in a slice ---------------------------
+
+# The values stay SciPy's: x - lse with lse = inf, nan at the +inf entry (inf - inf) and -inf
+# at the finite ones (their limit as that entry grows: x_i - x_max -> -inf). (JAX 0.10.2:
+# nan everywhere.) No derivative there: nan in every mode, as JAX. Forward mode gave nan
+# (exp(inf) times a 0 tangent), reverse mode finite rows for the finite entries ([nan, 1, 0]
+# for d out[1] / dx, the Jacobian's I - 1 softmax^T with the softmax's finite entries 0).
+@pytest.mark.parametrize("name", ["nn", "special"])
+def test_log_softmax_with_plus_inf(backend, name):
+    import functrans.nn as fnn
+    import functrans.scipy.special as fss
+    f = fnn.log_softmax if name == "nn" else (lambda v: fss.log_softmax(v, axis=-1))
+    x = _arr(backend, [math.inf, 0.0, 1.0])
+    want = [math.nan, -math.inf, -math.inf]
+    np.testing.assert_array_equal(_np(backend, f(x)), want)
+    from scipy.special import log_softmax as sp_log_softmax
+    np.testing.assert_array_equal(want, sp_log_softmax([math.inf, 0.0, 1.0]))
+    for jac in (ft.jacfwd, ft.jacrev):
+        assert np.isnan(_np(backend, jac(f)(x))).all(), jac
+    assert np.isnan(_np(backend, ft.grad(lambda v: f(v)[1])(x))).all()
+    assert np.isnan(_np(backend, ft.jit(ft.jacrev(f))(x))).all()   # (staged: no value seen)
+    assert np.isnan(_np(backend, ft.hessian(lambda v: f(v)[2])(x))).all()
+
+
+def test_log_softmax_finite_rows_and_masked_unchanged():
+    import functrans.nn as fnn
+    import functrans.scipy.special as fss
+    # a finite slice beside one with +inf keeps its derivative: I - 1 softmax^T
+    x = np.array([[math.inf, 0.0, 1.0], [2.0, 0.0, 1.0]])
+    s = np.exp(x[1]) / np.exp(x[1]).sum()
+    want = np.eye(3) - s[None, :]
+    for jac in (ft.jacfwd, ft.jacrev):
+        for f in (fnn.log_softmax, lambda v: fss.log_softmax(v, axis=1)):
+            j = jac(f)(x)
+            np.testing.assert_allclose(j[1, :, 1], want, rtol=1e-14, atol=1e-16)
+            assert np.isnan(j[0, :, 0]).all()
+    # with where: a +inf left out does not count (the kept entries' log_softmax, finite)
+    m = np.array([False, True, True])
+    xs = np.array([math.inf, 0.0, 1.0])
+    s = np.exp(xs[1:]) / np.exp(xs[1:]).sum()
+    np.testing.assert_allclose(fnn.log_softmax(xs, where=m)[1:], np.log(s), rtol=1e-15)
+    for jac in (ft.jacfwd, ft.jacrev):
+        j = jac(lambda v: fnn.log_softmax(v, where=m))(xs)
+        np.testing.assert_allclose(j[1:, 1:], np.eye(2) - s[None, :], rtol=1e-14)
+        np.testing.assert_array_equal(j[0], 0.0)
+        np.testing.assert_array_equal(j[:, 0], 0.0)
+    # a kept +inf: nan for the kept outputs in the kept inputs in both modes (the left-out
+    # entry: nan in its input in forward mode, exp(inf) * 0, and in its output in reverse
+    # mode, 0 times the nan slope; 0 the other way round)
+    k = np.array([True, True, False])
+    jf, jr = (jac(lambda v: fnn.log_softmax(v, where=k))(xs) for jac in (ft.jacfwd, ft.jacrev))
+    assert np.isnan(jf[:2, :2]).all() and np.isnan(jr[:2, :2]).all()
+    np.testing.assert_array_equal(jf[2], 0.0)
+    np.testing.assert_array_equal(jr[:, 2], 0.0)
