@@ -12,7 +12,6 @@ import pytest
 import scipy.linalg as sl
 
 import functrans as ft
-import functrans.numpy as fnp
 import functrans.scipy.linalg as fsl
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning",
@@ -148,3 +147,24 @@ def test_log_softmax_finite_rows_and_masked_unchanged():
     assert np.isnan(jf[:2, :2]).all() and np.isnan(jr[:2, :2]).all()
     np.testing.assert_array_equal(jf[2], 0.0)
     np.testing.assert_array_equal(jr[:, 2], 0.0)
+
+
+# -- scipy.linalg.sqrtm: derivative at a singular matrix ---------------------------------------
+
+# S S = A: S dS + dS S = dA. With a zero eigenvalue of A (so of S) the equation has no solution
+# for most dA (the scalar sqrt's infinite slope at 0): nan. It was SciPy's Sylvester solver's
+# perturbed solution, finite and huge (2.5e291 at A = 0, dA = ones). (JAX 0.10.2 has no
+# derivative of sqrtm at all.) A regular A keeps dS_ij = dA_ij / (s_i + s_j) (A diagonal).
+def test_sqrtm_derivative_at_a_singular_matrix():
+    t = np.arange(9.0).reshape(3, 3) / 10
+    for a in (np.zeros((3, 3)), np.diag([0.0, 4.0, 9.0])):
+        for got in (ft.jvp(fsl.sqrtm, (a,), (t,))[1], ft.jacrev(fsl.sqrtm)(a),
+                    ft.jvp(fsl.sqrtm, (a + 0j,), (t + 0j,))[1]):
+            assert np.isnan(got).all()
+    s = np.array([1.0, 2.0, 3.0])
+    want = t / (s[:, None] + s[None, :])
+    stack = np.stack([np.zeros((3, 3)), np.diag(s * s)])
+    got = ft.jvp(fsl.sqrtm, (stack,), (np.stack([t, t]),))[1]
+    assert np.isnan(got[0]).all()
+    np.testing.assert_allclose(got[1], want, rtol=1e-14)
+    np.testing.assert_array_equal(fsl.sqrtm(stack)[0], 0.0)

@@ -1237,7 +1237,16 @@ def _sqrtm_impl(b, a):
 def _sqrtm_jvp(primals, tangents):
     # S S = A: S dS + dS S = dA, a Sylvester equation (itself differentiable)
     s = sqrtm(primals[0])
-    return s, sylvester(s, s, tangents[0])
+    ds = sylvester(s, s, tangents[0])
+    # A singular a (S with a zero eigenvalue: S dS + dS S = dA has no solution for most dA,
+    # sqrt's infinite slope at 0): no derivative, nan. It was the Sylvester solver's
+    # perturbed solution, finite and huge (~1e290 at a = 0).
+    sign = stop_gradient_p.bind(slogdet(s)[0])
+    if _is_complex(s):
+        sign = real(mul(sign, conj(sign)))
+    one = ones_like(sign)
+    f = select(eq(sign, 0.0), mul(one, math.nan), one)
+    return s, mul(ds, broadcast_in_dim(f, tuple(ds.shape), tuple(range(len(f.shape)))))
 
 
 # sqrtm(a): the principal square root of each square matrix of a stack (eigenvalues off the
