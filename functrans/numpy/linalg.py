@@ -121,10 +121,11 @@ def solve(a, b):
     return _solve_with(_la.solve, a, b, "solve")
 
 
-def _solve_triangular(a, b, lower):
+def _solve_triangular(a, b, lower, divide=False):
     """:func:`solve` for an ``a`` that is zero outside its lower (upper) triangle: a
-    triangular solve (functrans.scipy.linalg masks ``a`` first)."""
-    return _solve_with(lambda x, y: _la.triangular_solve(x, y, lower), a, b,
+    triangular solve (functrans.scipy.linalg masks ``a`` first). A zero on the diagonal
+    raises LinAlgError, or with ``divide`` is divided by (inf/nan, as LAPACK's getrs)."""
+    return _solve_with(lambda x, y: _la.triangular_solve(x, y, lower, divide), a, b,
                        "solve_triangular")
 
 

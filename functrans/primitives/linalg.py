@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy as np
+
 from ..core import ShapedArray, primitive
 from ..errors import ShapeError
 from ..graph import Var
@@ -337,34 +339,64 @@ solve_p.def_jvp(_solve_jvp)
 solve_p.def_transpose(_solve_transpose)
 
 
-def _triangular_solve_impl(b, a, rhs, lower):
-    return b.extra("solve_triangular")(a, rhs, lower)
+def _triangular_solve_impl(b, a, rhs, lower, divide=False):
+    solve = b.extra("solve_triangular")
+    if not divide:
+        return solve(a, rhs, lower)
+    try:
+        return solve(a, rhs, lower)
+    except np.linalg.LinAlgError:   # (every backend's singular-matrix error is one)
+        with np.errstate(divide="ignore", invalid="ignore"):   # (LAPACK does not warn)
+            return _substitute(b.xp, a, rhs, lower)
 
 
-def _triangular_solve_jvp(primals, tangents, lower):
+def _substitute(xp, a, rhs, lower):
+    """a^{-1} rhs by forward (back) substitution one row at a time, dividing by a zero on
+    a's diagonal as LAPACK's getrs does (inf, or nan from 0 * inf further on): for
+    ``divide``, only where the backend's solve refused a singular ``a``."""
+    m = a.shape[-1]
+    x = [None] * m
+    for i in (range(m) if lower else range(m - 1, -1, -1)):
+        r = rhs[..., i, :]
+        for j in (range(i) if lower else range(i + 1, m)):
+            r = r - a[..., i, j:j + 1] * x[j]
+        x[i] = r / a[..., i, i:i + 1]
+    return xp.stack(x, axis=-2) if m else rhs
+
+
+def _triangular_solve_jvp(primals, tangents, lower, divide=False):
     # As solve's (a's tangent is triangular too: the namespace masks a before binding).
     a, b = primals
-    out = triangular_solve(a, b, lower)
-    return out, triangular_solve(a, _rhs_tangent(*tangents, out), lower)
+    out = triangular_solve(a, b, lower, divide)
+    ta, tb = tangents
+    if divide and ta is not None:
+        # a singular a (divided by): x has no derivative in a, nan in every mode (in reverse
+        # mode -ct x^T was +-inf where forward mode met 0 * inf), as JAX's lu_solve gives
+        ta = mul(ta, _nan_where_singular(a, ta))
+    return out, triangular_solve(a, _rhs_tangent(ta, tb, out), lower, divide)
 
 
-def _triangular_solve_transpose(ct, a, b, lower):
+def _triangular_solve_transpose(ct, a, b, lower, divide=False):
     if type(a) is Var:
         raise TypeError("triangular_solve is linear only in its right-hand side")
-    return [None, triangular_solve(matrix_transpose(a), ct, not lower)]
+    return [None, triangular_solve(matrix_transpose(a), ct, not lower, divide)]
 
 
 # triangular_solve(a, b, lower) = a^{-1} b for a triangular a (zero outside its lower, or
 # upper, triangle: the caller masks it) through the backend's extra "solve_triangular":
 # O(M^2 K) instead of a general solve's O(M^3) (the generic extra is the general solve).
+# A zero on a's diagonal raises LinAlgError (as SciPy's solve_triangular), or with
+# ``divide`` is divided by (inf/nan, as LAPACK's getrs: scipy.linalg.lu_solve).
 triangular_solve_p = primitive("triangular_solve")
 triangular_solve_p.def_impl(_triangular_solve_impl)
-triangular_solve_p.def_abstract_eval(lambda a, b, lower: _solve_aval(a, b))
+triangular_solve_p.def_abstract_eval(lambda a, b, lower, divide=False: _solve_aval(a, b))
 triangular_solve_p.def_jvp(_triangular_solve_jvp)
 triangular_solve_p.def_transpose(_triangular_solve_transpose)
 
 
-def triangular_solve(a, b, lower):
+def triangular_solve(a, b, lower, divide=False):
+    if divide:
+        return triangular_solve_p.bind(a, b, lower=bool(lower), divide=True)
     return triangular_solve_p.bind(a, b, lower=bool(lower))
 
 
@@ -1205,7 +1237,16 @@ def _sqrtm_impl(b, a):
 def _sqrtm_jvp(primals, tangents):
     # S S = A: S dS + dS S = dA, a Sylvester equation (itself differentiable)
     s = sqrtm(primals[0])
-    return s, sylvester(s, s, tangents[0])
+    ds = sylvester(s, s, tangents[0])
+    # A singular a (S with a zero eigenvalue: S dS + dS S = dA has no solution for most dA,
+    # sqrt's infinite slope at 0): no derivative, nan. It was the Sylvester solver's
+    # perturbed solution, finite and huge (~1e290 at a = 0).
+    sign = stop_gradient_p.bind(slogdet(s)[0])
+    if _is_complex(s):
+        sign = real(mul(sign, conj(sign)))
+    one = ones_like(sign)
+    f = select(eq(sign, 0.0), mul(one, math.nan), one)
+    return s, mul(ds, broadcast_in_dim(f, tuple(ds.shape), tuple(range(len(f.shape)))))
 
 
 # sqrtm(a): the principal square root of each square matrix of a stack (eigenvalues off the

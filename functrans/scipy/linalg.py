@@ -22,7 +22,9 @@ Conventions shared by all:
 - The triangular solves (``solve_triangular``, ``cho_solve``, ``solve`` with a triangular
   ``assume_a``) use the backend's triangular solver (SciPy, torch, CuPy; the general solver
   of the masked triangle elsewhere); a zero on the diagonal raises ``LinAlgError`` (on CuPy,
-  whose solver does not check, it gives infinities or nans).
+  whose solver does not check, it gives infinities or nans). ``lu_solve`` divides by a zero
+  pivot, as SciPy's (LAPACK's getrs): infinities and nans, with a nan derivative in the
+  factors.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import operator
 from .. import dtypes as _dt
 from .. import lax as _lax
 from .. import numpy as fnp
+from ..core import Tracer as _Tracer
 from ..errors import ConcretizationError, TracerArrayConversionError
 from ..lax_linalg import _larfg
 from ..numpy._base import _dtype, _shape
@@ -267,7 +270,9 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """The solution ``x`` of ``a @ x = b`` (``a.T @ x = b`` for ``trans`` 1, ``a.conj().T @
     x = b`` for 2) given ``(lu, piv)`` from :func:`lu_factor` of a square ``a``: the row
-    interchanges, then two triangular solves. ``b`` is ``(M,)`` or ``(..., M, K)``."""
+    interchanges, then two triangular solves. ``b`` is ``(M,)`` or ``(..., M, K)``. A zero
+    pivot (singular ``a``) is divided by, as SciPy: infinities and nans, no error; the
+    derivative in ``lu`` is nan there (in ``b`` the same solve: infinities)."""
     try:
         lu_, piv = lu_and_piv
     except (TypeError, ValueError):
@@ -286,17 +291,27 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     if vec:
         b = fnp.reshape(b, _shape(b) + (1,))
     perm = _permutation(fnp.asarray(piv), m)                          # a[perm] = L U
-    lower = fnp.tril(lu_, k=-1) + _eye_like(lu_)
+    lower = fnp.tril(lu_, k=-1)
+    if isinstance(lu_, _Tracer):
+        # a zero on U's diagonal: x (inf/nan) has no derivative in L's entries either, nan
+        # in both modes (reverse mode gave +-inf through the right-hand side of U's solve,
+        # forward mode nan from U's zero tangent times the infinite x)
+        singular = fnp.any(fnp.stop_gradient(fnp.diagonal(lu_, axis1=-2, axis2=-1)) == 0,
+                           axis=-1)
+        lower = lower * _nan_slope_where(singular, lu_)[..., None, None]
+    lower = lower + _eye_like(lu_)
     upper = fnp.triu(lu_)
     shape = fnp.broadcast_shapes(_shape(perm)[:-1], _shape(b)[:-2]) + _shape(b)[-2:]
     b = fnp.broadcast_to(b, shape)
     index = fnp.broadcast_to(perm[..., :, None], shape)
+    # (a zero on U's diagonal is divided by, as LAPACK's getrs and so SciPy: inf/nan)
     if t == "N":   # L U x = b[perm]
         x = _LA._solve_triangular(upper, _LA._solve_triangular(
-            lower, fnp.take_along_axis(b, index, axis=-2), True), False)
+            lower, fnp.take_along_axis(b, index, axis=-2), True), False, True)
     else:          # U^T L^T y = b with y = x[perm]
         tr = fnp.matrix_transpose if t == "T" else _h
-        y = _LA._solve_triangular(tr(lower), _LA._solve_triangular(tr(upper), b, True), False)
+        y = _LA._solve_triangular(tr(lower), _LA._solve_triangular(tr(upper), b, True, True),
+                                  False)
         inverse = fnp.broadcast_to(fnp.argsort(perm, axis=-1)[..., :, None], shape)
         x = fnp.take_along_axis(y, inverse, axis=-2)
     return x[..., 0] if vec else x

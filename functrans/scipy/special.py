@@ -503,7 +503,33 @@ def log_softmax(x, axis=None):
     if _size(x) == 0:
         return x
     t = x - _finite_max(x, axes)
-    return t - fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
+    return t - _lse_of_shifted(t, axes)
+
+
+def _maybe_inf(v):
+    """Whether the traced ``v`` may hold +inf: its concrete value's, where the transforms
+    have one (JVP and batch tracers), else True (staged)."""
+    while isinstance(v, _Tracer):
+        nxt = getattr(v, "primal", None)
+        v = getattr(v, "val", None) if nxt is None else nxt
+        if v is None:
+            return True
+    b = _backend_of(v)
+    return bool(b.to_numpy(b.xp.any(v == math.inf)))
+
+
+def _lse_of_shifted(t, axes):
+    """``log(sum(exp(t)))`` over ``axes`` (kept) of the shifted ``t`` of log_softmax. Where a
+    slice holds +inf (the sum inf) it has no derivative: nan in every mode, as JAX's (forward
+    mode met exp(inf) times a 0 tangent, reverse mode gave the finite entries finite rows,
+    0 * inf never met): inf with the slope of ``inf (1 + z)``, ``z = sum(0 t) = 0`` reaching
+    every entry."""
+    lse = fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
+    if not isinstance(t, _Tracer) or not _maybe_inf(lse):
+        return lse
+    bad = fnp.stop_gradient(lse) == math.inf
+    z = fnp.sum(0.0 * _where(fnp.isfinite(t), t, 0.0), axis=axes, keepdims=True)
+    return _where(bad, _where(bad, math.inf, 0.0) * (1.0 + z), lse)
 
 
 # -- logistic functions ------------------------------------------------------------------------
