@@ -101,8 +101,10 @@ def tree_map(f, tree, *rest, is_leaf=None):
     ``tree``'s structure (or ``tree``'s leaves as subtrees' roots); ``is_leaf(node)`` true
     treats ``node`` as a leaf (``jax.tree_util.tree_map``). Where one of ``rest`` differs,
     the ValueError names the path to the first difference."""
-    if is_leaf is None and _REGISTERED is not None and _is_leaf_type(type(tree)):
-        return f(tree, *rest)  # (a leaf is a prefix of any tree: rest are passed whole)
+    # (no short path for a leaf here: ``f`` must be called from optree's frame, as for every
+    # other tree — functrans.numpy's creation functions give constants to calls from
+    # frames outside functrans, and a short path from this frame made them plain arrays for
+    # one-leaf trees only, which broke functrans's own solvers on array-api-strict)
     try:
         return optree.tree_map(f, tree, *rest, is_leaf=is_leaf, namespace=NAMESPACE)
     except ValueError:
