@@ -598,31 +598,66 @@ def log_expit(x, /):
 
 def _x_log(x, y, name, log, lo):
     x, y = _real_pair(x, y, name)
-    # Where x == 0 (and y is not nan) the value is 0. Where log(y) is finite, x * log(y) is
-    # that 0 already, with the true derivatives (log(y) in x, x / y = 0 in y); where it is
-    # not (y <= lo or y = inf), y is replaced by 1 so that the product is 0 with derivative 0.
-    # (fnp's functions, not operators, between x and y: one of them may be a plain array of
-    # a library whose operators refuse tracers, array-api-strict's)
+    # x log(y) with a strong zero at x == 0 (mul_sz): the value 0 there whatever log(y) is
+    # (-inf at y = lo, nan below, inf at y = inf), and the product's derivatives: log(y) in x
+    # (-inf at y = lo, as JAX and the limit from either side; nan below lo; inf at inf), 0 in
+    # y (the function is 0 all along x = 0), 1 / (y - lo) mixed (inf at y = lo, as JAX).
+    # Where x == 0 and y == lo the logarithm's slope is inf: there it is a constant times a
+    # strong zero as well, so that a zero cotangent stays 0 (not 0 / 0) and a unit tangent
+    # gives inf. (fnp's functions, not operators, between x and y: one of them may be a plain
+    # array of a library whose operators refuse tracers, array-api-strict's)
+    at = fnp.logical_and(x == 0.0, y == lo)
+    ys = fnp.stop_gradient(y)
+    log_y = log(_where(at, 1.0 if lo == 0.0 else 0.0, y))
+    slope = _where(at, _inf, fnp.zeros_like(ys))  # (y's dtype: float32 stays float32)
+    log_y = _where(at, fnp.add(log(ys), _mul_sz(slope, fnp.subtract(y, ys))), log_y)
+    out = _mul_sz(log_y, x)
+    # (nan for a nan y, as SciPy, x == 0 included, and nan derivatives of every order there:
+    # x log(nan), whose y is replaced by a finite point elsewhere so that the branch not taken
+    # passes no nan; + 0.0: 0 * log(y) may be -0.0, SciPy's 0.0)
+    nan_y = y != y
+    at_nan = fnp.multiply(x, log(_where(nan_y, y, 1.0 if lo == 0.0 else 0.0)))
+    return _where(nan_y, at_nan, out) + 0.0
+
+
+def _x_log_weak(x, y, name, log, lo):
+    # The former xlogy / xlog1py, kept for scipy.stats: its support-end machinery (sessions
+    # 33-34, e.g. stats._end_log_terms) adds the end's -inf and its derivatives itself and
+    # relies on x log(y) being 0 with derivative 0 in x where x == 0 and y <= lo or y = inf.
+    # Where x == 0 and log(y) is finite, x * log(y) is that 0 already with the true derivatives
+    # (log(y) in x, x / y = 0 in y); elsewhere at x == 0, y is replaced by a point where log is
+    # finite (1 for log, 0 for log1p) so that the product is 0 with derivative 0.
+    x, y = _real_pair(x, y, name)
     fine = (y > lo) & (y < _inf)
     ys = _where(fnp.logical_and(x == 0.0, ~fine & (y == y)), 1.0 if lo == 0.0 else 0.0, y)
     return fnp.multiply(x, log(ys)) + 0.0  # + 0.0: 0 * log(y) may be -0.0; SciPy gives 0.0
 
 
+def _xlogy_weak(x, y):
+    return _x_log_weak(x, y, "xlogy", fnp.log, 0.0)
+
+
+def _xlog1py_weak(x, y):
+    return _x_log_weak(x, y, "xlog1py", fnp.log1p, -1.0)
+
+
 def xlogy(x, y, /):
     """``x * log(y)``, and 0 where ``x == 0`` (unless ``y`` is nan), as SciPy.
 
-    Derivatives: ``log(y)`` in ``x`` and ``x / y`` in ``y``. At ``x == 0`` the derivative in
-    ``x`` is ``log(y)`` where ``y`` is positive and finite (the function's derivative there,
-    as in JAX), and 0 where ``y`` is 0, negative or infinite; the derivative in ``y`` is 0."""
+    Derivatives: ``log(y)`` in ``x`` and ``x / y`` in ``y``, those of the product also at
+    ``x == 0``: ``log(y)`` in ``x`` (``-inf`` at ``y = 0``, the limit from either side of
+    ``x = 0``, as JAX; nan for ``y < 0``, ``inf`` at ``y = inf``), 0 in ``y`` (the function is
+    0 all along ``x = 0``; JAX's nan at ``y = 0``), and the mixed one ``1 / y`` (``inf`` at
+    ``y = 0``)."""
     return _x_log(x, y, "xlogy", fnp.log, 0.0)
 
 
 def xlog1py(x, y, /):
     """``x * log1p(y)``, and 0 where ``x == 0`` (unless ``y`` is nan), as SciPy.
 
-    Derivatives: ``log1p(y)`` in ``x`` and ``x / (1 + y)`` in ``y``; at ``x == 0`` the
-    derivative in ``x`` is ``log1p(y)`` where ``y > -1`` is finite, 0 elsewhere, and the
-    derivative in ``y`` is 0."""
+    Derivatives: ``log1p(y)`` in ``x`` and ``x / (1 + y)`` in ``y``; at ``x == 0`` those of the
+    product as :func:`xlogy`'s: ``log1p(y)`` in ``x`` (``-inf`` at ``y = -1``, nan below), 0 in
+    ``y``, ``1 / (1 + y)`` mixed."""
     return _x_log(x, y, "xlog1py", fnp.log1p, -1.0)
 
 

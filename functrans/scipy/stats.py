@@ -719,7 +719,7 @@ def _log_gammainc(a, x):
     p, q = _special.gammainc(a, x), _special.gammaincc(a, x)
     tail = fnp.logical_and(p < _TINY, fnp.less_equal(x, 0.3 * (a + 1.0)))
     xs = fnp.where(tail, x, fnp.multiply(0.2, a + 1.0))
-    lead = fnp.subtract(fnp.subtract(_special.xlogy(a, xs), xs), _special.gammaln(a + 1.0))
+    lead = fnp.subtract(fnp.subtract(_special._xlogy_weak(a, xs), xs), _special.gammaln(a + 1.0))
     series = _log_series(lambda n: fnp.divide(xs, a + float(n)))
     return _log_prob(p, q, fnp.add(lead, series), tail)
 
@@ -739,7 +739,7 @@ def _log_gammaincc(a, x):
         num = fnp.multiply(float(n), float(n) - a)
         t = fnp.divide(num, den if t is None else fnp.subtract(den, t))
     frac = fnp.divide(xs, fnp.subtract(fnp.subtract(xs, a) + 1.0, t))  # x * CF
-    lead = fnp.subtract(fnp.subtract(_special.xlogy(a - 1.0, xs), xs), _special.gammaln(a))
+    lead = fnp.subtract(fnp.subtract(_special._xlogy_weak(a - 1.0, xs), xs), _special.gammaln(a))
     return _log_prob(q, p, fnp.add(lead, fnp.log(frac)), tail)
 
 
@@ -759,7 +759,7 @@ def _log_betainc(a, b, x, y, p=None, q=None):
     xs = fnp.where(tail, x, fnp.stop_gradient(fnp.divide(
         fnp.multiply(0.2, x), fnp.where(tail, 1.0, bound))))
     ys = fnp.where(tail, y, 1.0 - xs)
-    lead = fnp.subtract(fnp.add(_special.xlogy(a, xs), _special.xlogy(b, ys)),
+    lead = fnp.subtract(fnp.add(_special._xlogy_weak(a, xs), _special._xlogy_weak(b, ys)),
                         fnp.add(fnp.log(a), _special.betaln(a, b)))
     series = _log_series(lambda n: fnp.divide(fnp.multiply(fnp.add(a, b) + (n - 1.0), xs),
                                               a + float(n)))
@@ -1178,7 +1178,7 @@ class _Shaped:
         there is 0 (``_end_power``: gamma's ``a = 1``, a positive finite density from
         ``z^(a - 1)``), the one-sided limit of the log density's derivative in a shape
         that moves the power, ``-inf`` times its sign (``log z`` times ``dm``: the
-        ``xlogy(0, 0)`` of the formula takes 0 for ``log 0``; ``d/da gamma.logpdf(0., a)``
+        ``_xlogy_weak(0, 0)`` of the formula takes 0 for ``log 0``; ``d/da gamma.logpdf(0., a)``
         at 1 was 0.577, JAX's -inf)."""
         from ..api import jvp
         if not hasattr(self, "_end_power"):
@@ -2034,8 +2034,8 @@ class _Beta(_Shaped):
             far = fnp.logical_and(far, fnp.logical_and(z > 0.0, z < 1.0))
         direct = None
         if far is None or _may_hold(fnp.logical_not(far)):
-            direct = fnp.subtract(fnp.add(_special.xlog1py(b - 1.0, -z),
-                                          _special.xlogy(a - 1.0, z)), _special.betaln(a, b))
+            direct = fnp.subtract(fnp.add(_special._xlog1py_weak(b - 1.0, -z),
+                                          _special._xlogy_weak(a - 1.0, z)), _special.betaln(a, b))
             if far is None:  # (the deviance form costs ~4x the plain one)
                 return direct
         zf = fnp.where(far, z, 0.5)
@@ -2232,14 +2232,15 @@ class _F(_Shaped):
     @_finite
     def _logpdf(self, z, n, m):
         hn, hm = 0.5 * n, 0.5 * m
-        const = fnp.subtract(fnp.add(_special.xlogy(hn, n), _special.xlogy(hm, m)),
+        const = fnp.subtract(fnp.add(_special._xlogy_weak(hn, n), _special._xlogy_weak(hm, m)),
                              _special.betaln(hn, hm))
-        return fnp.subtract(fnp.add(const, _special.xlogy(hn - 1.0, z)),
+        return fnp.subtract(fnp.add(const, _special._xlogy_weak(hn - 1.0, z)),
                             fnp.multiply(hn + hm, fnp.log(fnp.add(m, fnp.multiply(n, z)))))
 
     def _end_power(self, k, n, m):
         hn = 0.5 * n
-        return hn - 1.0, fnp.subtract(fnp.subtract(_special.xlogy(hn, n), _special.xlogy(hn, m)),
+        return hn - 1.0, fnp.subtract(fnp.subtract(_special._xlogy_weak(hn, n),
+                                                   _special._xlogy_weak(hn, m)),
                                       _special.betaln(hn, 0.5 * m))
 
     def _end_dlog(self, k, n, m):
@@ -2379,7 +2380,7 @@ def _log_poisson_term(k, mu):
     large = fnp.subtract(fnp.subtract(fnp.negative(mdev), 0.5 * fnp.log(kb) + _HALF_LOG_2PI),
                          _special._stirling_correction(kb))
     ks, ms = fnp.where(big, 1.0, k), fnp.where(big, 1.0, mu)
-    small = fnp.subtract(fnp.subtract(_special.xlogy(ks, ms), _special.gammaln(ks + 1.0)), ms)
+    small = fnp.subtract(fnp.subtract(_special._xlogy_weak(ks, ms), _special.gammaln(ks + 1.0)), ms)
     return fnp.where(big, large, small)
 
 
@@ -2572,8 +2573,8 @@ class _Binom(_Discrete):
     def _logpmf(self, k, n, p):
         n = _count_only(n, "binom.logpmf/pmf")
         comb = _log_choose(n, k)
-        direct = fnp.add(fnp.add(comb, _special.xlogy(k, p)),
-                         _special.xlog1py(fnp.subtract(n, k), -p))
+        direct = fnp.add(fnp.add(comb, _special._xlogy_weak(k, p)),
+                         _special._xlog1py_weak(fnp.subtract(n, k), -p))
         # k and n - k both from 10 on, where the plain form's terms are large
         # (_deviance_where): the saddle-point form (the terms above cancel: pmf(5e8, 1e9,
         # 0.5) was 1.3e-7 off relative)
@@ -2613,7 +2614,7 @@ class _Bernoulli(_Discrete):
         return fnp.add(p, fnp.zeros_like(j))
 
     def _logpmf(self, k, p):
-        return fnp.add(_special.xlogy(k, p), _special.xlog1py(1.0 - k, -p))
+        return fnp.add(_special._xlogy_weak(k, p), _special._xlog1py_weak(1.0 - k, -p))
 
     def ppf(self, q, p, loc=0):
         """The quantile function of the Bernoulli distribution, ``ppf(q, p, loc=0)`` as
@@ -2649,13 +2650,13 @@ class _Geom(_Discrete):
         return fnp.logical_and(p > 0.0, p <= 1.0)
 
     def _cdf(self, j, p):
-        return -fnp.expm1(_special.xlog1py(j, -p))
+        return -fnp.expm1(_special._xlog1py_weak(j, -p))
 
     def _sf(self, j, p):
-        return fnp.exp(_special.xlog1py(j, -p))
+        return fnp.exp(_special._xlog1py_weak(j, -p))
 
     def _logpmf(self, k, p):
-        return fnp.add(_special.xlog1py(k - 1.0, -p), fnp.log(p))
+        return fnp.add(_special._xlog1py_weak(k - 1.0, -p), fnp.log(p))
 
 
 poisson = _discrete_methods(_Poisson, "Poisson")
@@ -2842,7 +2843,7 @@ class _WeibullMin(_Shaped):
     def _logpdf(self, z, c):
         fin = z < math.inf
         zs = fnp.where(fin, z, 1.0)
-        out = fnp.subtract(fnp.add(fnp.log(c), _special.xlogy(c - 1.0, zs)), fnp.pow(zs, c))
+        out = fnp.subtract(fnp.add(fnp.log(c), _special._xlogy_weak(c - 1.0, zs)), fnp.pow(zs, c))
         return fnp.where(fin, out, -math.inf)
 
     def _end_power(self, k, c):
@@ -3313,7 +3314,7 @@ class _Nbinom(_Discrete):
         comb = fnp.where(zero, 0.0, fnp.negative(fnp.add(
             fnp.log(fnp.add(ks, n)), _special.betaln(n, ks + 1.0))))
         comb = fnp.where(n == math.inf, math.nan, comb)  # (SciPy's inf - inf)
-        return fnp.add(fnp.add(comb, _special.xlogy(n, p)), _special.xlog1py(k, -p))
+        return fnp.add(fnp.add(comb, _special._xlogy_weak(n, p)), _special._xlog1py_weak(k, -p))
 
 
 class _Betabinom(_Discrete):
@@ -3479,7 +3480,7 @@ class _Multinomial:
         pbad = fnp.any(fnp.logical_or(p < 0.0, p > 1.0), axis=-1)
         xbad = fnp.any(fnp.logical_or(x < 0.0, fnp.not_equal(fnp.floor(x), x)), axis=-1)
         xbad = fnp.logical_or(xbad, fnp.not_equal(fnp.sum(x, axis=-1), n))
-        terms = fnp.subtract(_special.xlogy(x, p), _special.gammaln(x + 1.0))
+        terms = fnp.subtract(_special._xlogy_weak(x, p), _special.gammaln(x + 1.0))
         out = fnp.add(_special.gammaln(n + 1.0), fnp.sum(terms, axis=-1))
         out = fnp.where(xbad, -math.inf, out)
         return fnp.where(fnp.logical_or(pbad, n < 0.0), math.nan, out)
@@ -3532,7 +3533,7 @@ class _Dirichlet:
             fnp.abs(fnp.sum(x, axis=0) - 1.0) <= 1e-9)
         log_b = fnp.subtract(fnp.sum(_special.gammaln(alpha)),
                              _special.gammaln(fnp.sum(alpha)))
-        out = fnp.subtract(fnp.sum(_special.xlogy(a - 1.0, x), axis=0), log_b)
+        out = fnp.subtract(fnp.sum(_special._xlogy_weak(a - 1.0, x), axis=0), log_b)
         out = fnp.where(inside, out, -math.inf)
         return fnp.where(fnp.all(alpha > 0.0), out, math.nan)
 
