@@ -589,8 +589,6 @@ backend = register(NumPyBackend("numpy", _xp, _types + [AtArray], _pairs,
                                 impls=_IMPLS))
 
 
-
-
 def _expi_overflow(backend, x, out):
     # SciPy's expi overflows from x = 709.8 (e^x) where Ei(x) ~ e^x / x is finite up to 716.6
     if not (out == np.inf).any():

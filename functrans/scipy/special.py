@@ -608,7 +608,7 @@ def _x_log(x, y, name, log, lo):
     # array of a library whose operators refuse tracers, array-api-strict's)
     at = fnp.logical_and(x == 0.0, y == lo)
     ys = fnp.stop_gradient(y)
-    log_y = log(_where(at, 1.0 if lo == 0.0 else 0.0, y))
+    log_y = log(_where(at, lo + 1.0, y))
     slope = _where(at, _inf, fnp.zeros_like(ys))  # (y's dtype: float32 stays float32)
     log_y = _where(at, fnp.add(log(ys), _mul_sz(slope, fnp.subtract(y, ys))), log_y)
     out = _mul_sz(log_y, x)
@@ -616,7 +616,7 @@ def _x_log(x, y, name, log, lo):
     # x log(nan), whose y is replaced by a finite point elsewhere so that the branch not taken
     # passes no nan; + 0.0: 0 * log(y) may be -0.0, SciPy's 0.0)
     nan_y = y != y
-    at_nan = fnp.multiply(x, log(_where(nan_y, y, 1.0 if lo == 0.0 else 0.0)))
+    at_nan = fnp.multiply(x, log(_where(nan_y, y, lo + 1.0)))
     return _where(nan_y, at_nan, out) + 0.0
 
 
@@ -629,7 +629,7 @@ def _x_log_weak(x, y, name, log, lo):
     # finite (1 for log, 0 for log1p) so that the product is 0 with derivative 0.
     x, y = _real_pair(x, y, name)
     fine = (y > lo) & (y < _inf)
-    ys = _where(fnp.logical_and(x == 0.0, ~fine & (y == y)), 1.0 if lo == 0.0 else 0.0, y)
+    ys = _where(fnp.logical_and(x == 0.0, ~fine & (y == y)), lo + 1.0, y)
     return fnp.multiply(x, log(ys)) + 0.0  # + 0.0: 0 * log(y) may be -0.0; SciPy gives 0.0
 
 
