@@ -33,9 +33,12 @@ def test_betabinom_logpmf_large_n_derivatives():
 
 @pytest.mark.parametrize("method", ["logcdf", "cdf"])
 def test_gamma_scale_derivative_at_lower_end(method):
-    # the value is -inf (logcdf) / 0 (cdf) at x = loc for every scale: the derivative along
-    # the scale is 0 (was nan in both modes); along x it stays +inf (pdf(0) = inf at a = .5)
+    # at x = loc: the derivative along the scale is the one-sided limit with x held (was
+    # nan in both modes): cdf's 0, logcdf's -(m + 1) / scale = -a / scale = -0.5 (log F =
+    # a log(x / scale) + ...; session 35's convention, was 0 with z held); along x it stays
+    # +inf (pdf(0) = inf at a = .5)
     f = getattr(stats.gamma, method)
     for d in (ft.jacfwd, ft.jacrev):
-        assert float(d(lambda s: f(0.0, 0.5, 0.0, s))(1.0)) == 0.0
+        assert float(d(lambda s: f(0.0, 0.5, 0.0, s))(1.0)) == (
+            -0.5 if method == "logcdf" else 0.0)
         assert float(d(lambda x: f(x, 0.5, 0.0, 1.0))(0.0)) == math.inf

@@ -213,14 +213,13 @@ LOGPDF_CASES = [
     ("beta upper", lambda x, a, b: stats.beta.logpdf(x, a, b), (1.0, 2.0, 3.0),
      [[-inf, 1.0, -inf], [1.0, -(1 / 4 + 1 / 9 + 1 / 16), _T5], [-inf, _T5, -25.0 / 144.0]]),
     # gamma(2) with the scale s: log(x / s) - x / s - log s: d/dx = 1/x - 1/s: x-s 1/s^2;
-    # the scale's own (x held at the end) -log s - log s... as before: 1/s^2
+    # s-s with x held (session 35; z held gave 1/s^2): d2/ds2 (-2 log s) = 2/s^2
     ("gamma x scale", lambda x, s: stats.gamma.logpdf(x, 2.0, 0.0, s), (0.0, 2.0),
-     [[-inf, 0.25], [0.25, 0.25]]),
+     [[-inf, 0.25], [0.25, 0.5]]),
     # logcdf: log F = 2 log(x / s) - log 2 + (2/3) (-x / s) + ...: d/dx = 2/x - 2 / (3 s):
-    # x-s 2 / (3 s^2) = 1/6 (was -inf); s-s 0 as before (x held at the end, w does not
-    # move: the first derivative's convention)
+    # x-s 2 / (3 s^2) = 1/6 (was -inf); s-s with x held 2/s^2 (session 35; 0 with z held)
     ("gamma logcdf x scale", lambda x, s: stats.gamma.logcdf(x, 2.0, 0.0, s), (0.0, 2.0),
-     [[-inf, 1.0 / 6.0], [1.0 / 6.0, 0.0]]),
+     [[-inf, 1.0 / 6.0], [1.0 / 6.0, 0.5]]),
     # pareto at x = s: log F = log b + log L - b L / 2, L = log x - log s: x-x -1/(L x)^2,
     # x-s 1/(L^2 x s) -> inf, s-s -> -inf (was [[0, -inf], [-inf, inf]])
     ("pareto logcdf x scale", lambda x, s: stats.pareto.logcdf(x, 2.0, 0.0, s), (2.0, 2.0),

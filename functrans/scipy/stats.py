@@ -382,9 +382,45 @@ class _LocScale:
             return _valid(ok, f(z)), s, ok, z
         lo, hi = z < self._a, z > self._b
         inside = fnp.logical_not(fnp.logical_or(lo, hi))
+        # the end where logcdf / logsf is -inf, where a derivative may be taken there
+        k = {"logcdf": 0, "logsf": 1}.get(method)
+        end = None if k is None else (self._a, self._b)[k]
+        at = None
+        if end is not None and math.isfinite(end) and _traced(x, loc, scale):
+            at = fnp.equal(z, end)
+            if _may_hold(at):
+                inside = fnp.logical_and(inside, fnp.logical_not(at))
+            else:
+                at = None
         out = f(fnp.where(inside, z, self._safe))
+        if at is not None:
+            out = fnp.where(at, self._log_zero_end(k, end, at, x, loc, s, method), out)
         out = fnp.where(lo, below, fnp.where(hi, above, out))
         return _valid(ok, fnp.where(fnp.isnan(z), math.nan, out)), s, ok, z
+
+    def _log_zero_end(self, k, end, at, x, loc, s, method):
+        """-inf, with the one-sided limits of the derivatives of the log of the probability
+        that is 0 at the end ``k`` (logcdf at the lower end, logsf at the upper) to second
+        order, every argument but the one varied held (as ``_Shaped``'s): near the end it
+        is ``h |w| (1 + r w / 2)`` (``w = z - end``, ``h`` the density there, ``r`` the log
+        density's slope), its log ``log|u| - log(scale) + log h + r w / 2`` with ``u = x -
+        loc - end scale`` (the formula gave nan: ``log(z)``'s derivatives times ``z``'s in
+        the scale, 0 at an end 0; ``expon.logcdf`` at ``loc`` in the scale, -1/scale)."""
+        from ..api import jvp
+        x, loc = _float64((x, loc), f"{self.name}.{method}")
+        shape = fnp.broadcast_shapes(fnp.shape(at), fnp.shape(x), fnp.shape(loc), fnp.shape(s))
+
+        def full(v):
+            return fnp.broadcast_to(v, shape)
+
+        at = full(at)
+        e = fnp.asarray(end, dtype=fnp.float64)
+        _, rate = jvp(self._logpdf, (e,), (fnp.ones_like(e),))
+        w = full(fnp.where(at, fnp.subtract(_z_at_end(x, loc, s), end), 0.0))
+        out = fnp.add(_singular_log(at, full(_u_at_end(x, loc, s, end)), 1.0 if k == 0 else -1.0),
+                      _scale_power(at, full(s), 1.0))
+        out = fnp.add(out, _edge(w, full(fnp.where(at, fnp.multiply(0.5, rate), 0.0))))
+        return fnp.add(out, -math.inf)
 
     def _density(self, x, loc, scale, log):
         method = "logpdf" if log else "pdf"
@@ -836,14 +872,30 @@ def _make_edge():
             return out, SymbolicZero.from_primal_value(out)
         return out, t
 
-    return edge, ratio, mul0
+    @custom_jvp
+    def log_ratio(s, s0):
+        return fnp.subtract(fnp.log(s), fnp.log(s0))
+
+    @functools.partial(log_ratio.defjvp, symbolic_zeros=True)
+    def _(primals, tangents):
+        s, s0 = primals
+        ds, ds0 = tangents
+        # (1/s times the tangent by mul0: its derivative -1/s^2 times an infinite
+        # cotangent along a direction that does not move s is 0, not nan)
+        return tangent_sum(log_ratio(s, s0), ((ds, times, (fnp.divide(1.0, s),)),
+                                              (ds0, times, (fnp.divide(-1.0, s0),))))
+
+    return edge, ratio, mul0, log_ratio
 
 
-_edge, _ratio_zero, _mul0 = _make_edge()
+_edge, _ratio_zero, _mul0, _log_ratio = _make_edge()
 _edge.__doc__ = """``w * slope`` where ``w`` is 0 (a support end, ``w = z - end``), to every
 order, without ``0 * inf``: 0 in value, with the tangent ``slope * dw + w * dslope`` (the
 first term 0 where ``dw`` is, the second 0 in value, with ``dslope`` as its derivative in
 ``w``; each transposed as itself). Both arguments of one shape."""
+_log_ratio.__doc__ = """``log(s) - log(s0)`` whose derivatives times a tangent or cotangent
+are 0 where the tangent is (an infinite slope times ``1/s``: its derivative in ``s`` along a
+direction that does not move ``s`` was ``inf * 0``). Both arguments of one shape."""
 _ratio_zero.__doc__ = """``num / s`` whose partials times a tangent or cotangent are 0 where
 the partial is (``-num / s^2`` at ``num = 0``), whatever the other factor: ``z = (x - loc) /
 scale`` at a support end 0, where the scale does not move ``z`` and the slope (or its
@@ -866,13 +918,25 @@ def _z_at_end(x, loc, s):
 def _u_at_end(x, loc, s, e):
     """``x - loc - e s``: ``(z - e) s`` without the division (``e`` a Python number or an
     array, 0 where infinite; ``e s`` by ``_mul0``: an infinite cotangent times ``e = 0`` was
-    nan)."""
+    nan). An array ``e`` (an end that moves with the shapes, truncnorm's) enters linearly,
+    ``e0 s + (e - e0) s0`` (``e0``, ``s0`` the values): its cross second derivative in
+    the scale and the shape, times ``log|u|``'s infinite slope, was ``inf - inf`` against
+    the square of the first derivatives, which outgrows it; kept where ``e0`` is 0 (that
+    square is 0 there)."""
     u = fnp.subtract(x, loc)
     if type(e) is float and e == 0.0:
         return u
-    e = e if type(e) is float else fnp.where(fnp.isfinite(e), e, 0.0)
+    if type(e) is float:
+        shape = fnp.broadcast_shapes(fnp.shape(u), fnp.shape(s))
+        return fnp.subtract(u, _mul0(fnp.broadcast_to(e, shape), fnp.broadcast_to(s, shape)))
+    e = fnp.where(fnp.isfinite(e), e, 0.0)
     shape = fnp.broadcast_shapes(fnp.shape(u), fnp.shape(e), fnp.shape(s))
-    return fnp.subtract(u, _mul0(fnp.broadcast_to(e, shape), fnp.broadcast_to(s, shape)))
+    e, s = fnp.broadcast_to(e, shape), fnp.broadcast_to(s, shape)
+    e0, s0 = fnp.stop_gradient(e), fnp.stop_gradient(s)
+    de = fnp.subtract(e, e0)
+    es = fnp.add(_mul0(e0, s), _mul0(de, s0))
+    es = fnp.add(es, fnp.where(e0 == 0.0, _mul0(de, fnp.subtract(s, s0)), 0.0))
+    return fnp.subtract(u, es)
 
 
 def _singular_log(at, u, side, sign=1.0):
@@ -882,6 +946,31 @@ def _singular_log(at, u, side, sign=1.0):
     first = fnp.multiply(side * math.inf, sign)
     second = fnp.multiply(-math.inf, sign)
     return _edge(u, fnp.where(at, fnp.add(first, _edge(u, fnp.where(at, second, 0.0))), 0.0))
+
+
+def _scale_power(at, s, power):
+    """0 in value: where ``at``, the derivatives of ``-power * log(scale)`` (``power`` may
+    carry derivatives of its own, and be infinite). A function near a support end that is
+    ``c |w|^m`` (``w = (x - loc) / scale - end``) times ``scale^-j`` (``j`` = 1 for a
+    density, 0 for a probability) is ``c |u|^m scale^-(m + j)`` with ``u = x - loc - end
+    scale``: its log ``m log|u|`` (``_singular_log``, infinite derivatives) and this term
+    with ``power = m + j``, which gives the one-sided limits with ``x`` (not ``z``) held:
+    ``d/dscale gamma.logpdf(x, .5, 0., s)`` at (0, 2) is ``-(m + 1) / s = -1/4``. Each
+    argument of one shape."""
+    return _edge(_log_ratio(s, fnp.stop_gradient(s)), fnp.where(at, fnp.negative(power), 0.0))
+
+
+def _infinite_rate(at, rate, u, s):
+    """0 in value: where ``at`` and the rate ``r`` of the log density's (or probability's)
+    regular part ``r w`` at an end 0 is infinite (``-(u / scale)^c`` of weibull_min, ``c <
+    1``: ``r`` the slope of ``-z^c`` at 0), its one remaining limit that is not outgrown by
+    the singular part's: d2/du dscale ``-r / scale^2`` (``+-inf``), with ``u = x - loc``.
+    The finite ``r w`` is written by the caller (its first derivatives ``r / scale`` in
+    ``x`` would meet the singular part's ``inf`` of the other sign). Each argument of
+    one shape."""
+    big = fnp.logical_and(at, fnp.logical_not(fnp.isfinite(rate)))
+    return _edge(u, _edge(fnp.subtract(s, fnp.stop_gradient(s)),
+                          fnp.where(big, fnp.negative(rate), 0.0)))
 
 
 def _may_hold(mask):
@@ -1011,7 +1100,9 @@ class _Shaped:
         the density's power): d/dw ``+-inf``, d2/dw2 ``-+inf`` (the sign of ``m``); the
         formula there (its ``0 * inf``) gave nan (``hessian(gamma.logpdf, argnums=(0,
         1))(0., 2.)`` in three orders of five, jacfwd of it at (0, .5)). The scale's
-        derivative at an end 0 is ``-1/scale`` (``w`` held, as pdf's)."""
+        derivatives are the limits with ``x`` held, as every other argument's
+        (``_scale_power``: ``-(m + 1) / scale`` at an end 0; they were those with ``z``
+        held, ``-1/scale``)."""
         if not hasattr(self, "_end_power"):
             if hasattr(self, "_flat_log_end"):
                 return self._log_flat_end(out, x, loc, s, sh)
@@ -1035,7 +1126,7 @@ class _Shaped:
         def full(v):
             return fnp.broadcast_to(v, shape)
 
-        res = fnp.subtract(full(val), fnp.log(full(s)))
+        res = full(val)
         power_sign = full(fnp.where(val > 0.0, -1.0, 1.0))
         moved = [i for i, par in enumerate(sh) if _traced(par)]
         small = fnp.broadcast_shapes(*[fnp.shape(p) for p in fixed])
@@ -1046,9 +1137,13 @@ class _Shaped:
             side = 1.0 if k == 0 else -1.0
             cross, hess, first, lin = self._end_log_second(k, moved, fixed, None, None,
                                                            fnp.zeros(small), density=True)
-            res = fnp.add(res, _singular_log(at, full(_u_at_end(x, loc, s, e)), side,
-                                             power_sign))
-            slope = full(fnp.where(at, lin, 0.0))
+            u = full(_u_at_end(x, loc, s, e))
+            res = fnp.add(res, _singular_log(at, u, side, power_sign))
+            # (the scale with x held: the density's power m and its 1/scale)
+            res = fnp.add(res, _scale_power(at, full(s), full(
+                fnp.add(self._end_power(k, *sh)[0], 1.0))))
+            res = fnp.add(res, _infinite_rate(at, full(lin), u, full(s)))
+            slope = full(fnp.where(fnp.logical_and(at, fnp.isfinite(lin)), lin, 0.0))
             for i in moved:
                 delta = full(fnp.subtract(sh[i], fixed[i]))
                 slope = fnp.add(slope, _edge(delta, full(fnp.where(at, cross[i], 0.0))))
@@ -1061,13 +1156,34 @@ class _Shaped:
         keep = self._log_density(x, loc, s, *sh, keep=fnp.logical_not(zero))
         return fnp.where(zero, res, keep)
 
+    def _end_scale_power(self, k, sh, u, full):
+        """The power of ``1/scale`` in the log density or log probability that is 0 at the
+        end ``k`` (``m + 1``, ``m`` the density's power there, traced in the shapes ``sh``;
+        1 without ``_end_power``), for ``_scale_power``. Where the density is flatter than
+        every power (``_flat_scale``: lognorm's at 0) it is ``+inf``, as ``z L'(z)``
+        grows without bound, with its one-sided derivatives in the shapes and in ``u = x -
+        loc`` as values (``_edge``). ``full`` broadcasts to the result's shape."""
+        power = getattr(self, "_end_power", None)
+        if power is not None:
+            return full(fnp.add(power(k, *sh)[0], 1.0))
+        flat = getattr(self, "_flat_scale", None)
+        if flat is None:
+            return 1.0
+        q = _edge(full(u), full(flat[0]))
+        for i, p in enumerate(sh):
+            if _traced(p):
+                q = fnp.add(q, _edge(full(fnp.subtract(p, fnp.stop_gradient(p))),
+                                     full(flat[1 + i])))
+        return fnp.add(q, math.inf)
+
     def _log_flat_end(self, out, x, loc, s, sh):
         """logpdf ``out`` under a derivative at the lower end 0 where the density is 0,
         flatter than every power there (lognorm's, ``_flat_log_end``): the one-sided limits
         of its first and second derivatives in ``u = x - loc`` and the shapes are those of
         ``log v``, ``v = u + (the shapes' changes)``, at ``v = 0+`` (first ``+inf``, second
-        ``-inf``); the scale, as at the other ends, only through ``-log(scale)``
-        (``-1/scale``, z held)."""
+        ``-inf``); the scale's with ``x`` held (``_scale_power`` with the power
+        ``_end_scale_power``, ``+inf``: d/dscale ``-inf``, d2/dscale2 and d2/dx dscale
+        ``+inf``; they were those with z held, ``-1/scale``, ``1/scale^2`` and 0)."""
         val = fnp.stop_gradient(out)
         # (z = 0 where x = loc; the density is 0 there)
         at = fnp.logical_and(fnp.equal(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
@@ -1075,12 +1191,17 @@ class _Shaped:
         if not _may_hold(at):
             return out
         shape = fnp.broadcast_shapes(*[fnp.shape(a) for a in (x, loc, s, *sh)])
-        v = _u_at_end(x, loc, s, 0.0)
+        u = _u_at_end(x, loc, s, 0.0)
+        v = u
         for p in sh:
             if _traced(p):
                 v = fnp.add(v, fnp.subtract(p, fnp.stop_gradient(p)))
-        res = fnp.add(fnp.subtract(val, fnp.log(s)),
-                      _singular_log(at, fnp.broadcast_to(v, shape), 1.0))
+
+        def full(a):
+            return fnp.broadcast_to(a, shape)
+
+        res = fnp.add(full(val), _singular_log(at, full(v), 1.0))
+        res = fnp.add(res, _scale_power(at, full(s), self._end_scale_power(0, sh, u, full)))
         return fnp.where(at, res, out)
 
     def _end_second_terms(self, k, at, e, x, loc, s, sh, log):
@@ -1290,14 +1411,13 @@ class _Shaped:
         + ...`` (``w = z - end``, ``side`` = the sign of ``w``, + at the lower end), the
         argument ``i`` moving it by ``a_i / w`` (``a_i`` = dw/d arg: ``1/s, -1/s, -end/s``
         for x, loc, scale, 0 for a shape), or by ``dm_i log|w|`` (a shape moving the
-        power), or by a finite ``l_i`` (the scale at an end 0, z held: ``-1/s``, or from
-        inside ``-(m + 1)/s``, the same sign; a shape not moving the power: ``d_i log
-        c``). pdf's second derivative is ``pdf (L_ij + L_i L_j)``, ``pdf -> inf``, and the
+        power), or by a finite ``l_i`` (the scale at an end 0, ``x`` held: ``-(m + 1)/s``;
+        a shape not moving the power: ``d_i log c``). pdf's second derivative is ``pdf (L_ij + L_i L_j)``, ``pdf -> inf``, and the
         leading term of the bracket gives the sign: ``(m^2 - m) a_i a_j / w^2`` (both
         move w), ``m a_i dm_j log|w| / w`` (sign ``a_i dm_j side``), ``m a_i l_j / w``
         (``-a_i l_j side``), ``dm_i dm_j log^2|w|``, ``dm_i l_j log|w|`` (``-dm_i l_j``),
-        and where neither grows ``l_ij + l_i l_j``: scale-scale ``(m + 1)(m + 2) / s^2``
-        (z held ``2 / s^2``), scale-shape ``-l_shape / s``-signed, shape-shape ``d_ij log c
+        and where neither grows ``l_ij + l_i l_j``: scale-scale ``(m + 1)(m + 2) / s^2``,
+        scale-shape ``-l_shape / s``-signed, shape-shape ``d_ij log c
         + d_i log c d_j log c``."""
         from ..api import jvp
         x, loc, s, *shp = fixed
@@ -1325,7 +1445,8 @@ class _Shaped:
                 if i < 3:
                     a[i] = fnp.divide((1.0, -1.0, fnp.negative(e))[i], s)
                     b[i] = 0.0
-                    l[i] = fnp.divide(-1.0, s) if i == 2 else 0.0
+                    l[i] = (fnp.divide(fnp.negative(fnp.add(self._end_power(k, *shp)[0], 1.0)),
+                                       s) if i == 2 else 0.0)
                 else:
                     a[i] = 0.0
                     b[i] = along(lambda *q: self._end_power(k, *q)[0], i - 3, shp)
@@ -1337,7 +1458,8 @@ class _Shaped:
                     if j < i:
                         continue
                     if i == 2 and j == 2:
-                        ll[i, j] = fnp.divide(1.0, fnp.square(s))
+                        ll[i, j] = fnp.divide(fnp.add(self._end_power(k, *shp)[0], 1.0),
+                                              fnp.square(s))
                     elif i == 2 and j >= 3:
                         ll[i, j] = fnp.divide(fnp.negative(b[j]), s)
                     elif i >= 3:
@@ -1485,7 +1607,7 @@ class _Shaped:
             if log_zero:
                 # the second order: d2/dw dshape and d2/dshape2 (_end_log_second)
                 cross, hess, _, lin = self._end_log_second(k, moved, fixed, p, logp, zero)
-                ws = full(fnp.where(at, lin, 0.0))
+                ws = full(fnp.where(fnp.logical_and(at, fnp.isfinite(lin)), lin, 0.0))
             for i in moved:
                 par = sh[i]
                 _, d = jvp(lambda si: logp(zero, *fixed[:i], si, *fixed[i + 1:]),
@@ -1510,7 +1632,13 @@ class _Shaped:
                 # scale in u = x - loc - end scale (linear: through w = u / scale, the
                 # infinite slope times w's second derivative in x and the scale was inf -
                 # inf against the -inf of the square of its first)
-                sing = _singular_log(at, full(_u_at_end(*xls, e)), 1.0 if k == 0 else -1.0)
+                u = _u_at_end(*xls, e)
+                sing = _singular_log(at, full(u), 1.0 if k == 0 else -1.0)
+                # (the scale with x held: the power of 1/scale, m + 1)
+                sing = fnp.add(sing, _scale_power(at, full(xls[2]),
+                                                  self._end_scale_power(k, sh, u, full)))
+                if type(e) is float and e == 0.0:
+                    sing = fnp.add(sing, _infinite_rate(at, full(lin), full(u), full(xls[2])))
                 lg = sing if lg is None else fnp.add(lg, sing)
                 return w, (lg, ws), full(p)
             if _traced(w):
@@ -2790,6 +2918,14 @@ class _Lognorm(_Shaped):
     # s^2) / u^2 -> -inf, L_us = 2 t / (s^3 u) -> -inf, L_ss = 1/s^2 - 3 t^2 / s^4 -> -inf:
     # those of log(u + s) (_log_flat_end)
     _flat_log_end = True
+    # the scale with x held (u = x - loc -> 0+): logpdf is G(t) - log(scale) and logcdf
+    # G(t), t = log(u) - log(scale), G's slope G'(t) = -1 - t / s^2 (logpdf; logcdf's ~ -t
+    # / s^2) -> +inf: d/dscale = -Q / scale with Q = G' + 1 (logcdf: G'), the power of
+    # 1/scale (_end_scale_power), +inf; Q's one-sided derivatives, in u -1 / (u s^2) and
+    # in s 2 t / s^3, both -inf (_flat_scale): d/dscale -> -inf, d2/dscale2 = (Q + G'') /
+    # scale^2 -> +inf, d2/du dscale = -Q_u / scale -> +inf, d2/ds dscale -Q_s / scale ->
+    # +inf
+    _flat_scale = (-math.inf, -math.inf)
 
     def _check(self, s):
         return s > 0.0
@@ -2850,8 +2986,9 @@ class _WeibullMin(_Shaped):
         return c - 1.0, fnp.log(c)
 
     def _end_dlog(self, k, c):
-        # -z^c: its derivative at 0 is 0 where m = c - 1 is 1
-        return 0.0
+        # -z^c: its one-sided derivative at 0 is 0 for c > 1, -1 for c = 1 and -inf below
+        # (d2/dx dscale of logpdf and logcdf at 0: -r / scale^2, +inf for c < 1; was 0)
+        return fnp.where(c > 1.0, 0.0, fnp.where(c == 1.0, -1.0, -math.inf))
 
     def _cdf(self, z, c):
         return -fnp.expm1(-fnp.pow(z, c))
