@@ -1540,7 +1540,8 @@ class _Shaped:
             if _may_be_at_end(ats):
                 # z whose partial in the scale (-z / scale, 0 at an end 0) times an
                 # infinite slope or cotangent is 0: inf * 0 was nan (d/dscale of
-                # gamma.logcdf(0., .5, 0., scale), -inf at every scale: 0)
+                # gamma.logcdf(0., .5, 0., scale); its limit with x held, -a / scale,
+                # comes from _scale_power)
                 ends = fnp.add(ends, self._end_slopes(method, _z_at_end(x, loc, s), ats, sh,
                                                       (x, loc, s)))
         out = fnp.where(inside, out, ends)
@@ -1554,7 +1555,8 @@ class _Shaped:
         inf``) with ``s = h + _edge(w, q / 2)``: cdf ``s``, sf ``-s``, logcdf at the
         upper end ``s - _edge(w, h^2 / 2)`` (``log(1 + w s)`` to second order), logsf at
         the lower end ``-(s + _edge(w, h^2 / 2))``, and ``+-inf`` for the log of the one
-        that is 0 there (``pdf / cdf`` grows without bound) -- as ``expon`` and
+        that is 0 there (``pdf / cdf`` grows without bound; in the scale, ``x`` held,
+        ``-(m + 1) / scale`` at an end 0 by ``_scale_power``) -- as ``expon`` and
         ``uniform``, and JAX's formulas where they give the derivative. ``z``: from
         ``_z_at_end``; ``ats``: ``(at, end)`` for the lower and the upper end, ``(None,
         None)`` for an infinite one (from ``_at_ends``).
