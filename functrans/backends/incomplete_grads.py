@@ -584,11 +584,12 @@ def _digamma_minus_log(backend, z, shift):
     return xp.where(large, series, small)
 
 
-def _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, second):
+def _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, second, q_shift=0.0):
     """M = log(x^p y^q / (p B(p, q))), its gradient (dM/dp, dM/dq) and (``second``) its
     Hessian (pp, pq, qq). ``x`` and ``y`` are the rounded values of a pair with sum 1,
     ``x_lo``, ``y_lo`` (``lo``) what each misses (one of them 0), ``log_x``, ``log_y``
-    their accurate logarithms."""
+    their accurate logarithms. With ``q_shift`` 1, the gradient is that of M - log q
+    (dM/dq - 1/q without the cancellation for a small q)."""
     from . import generic  # (which imports this module)
     xp = backend.xp
     x_lo, y_lo = lo
@@ -605,7 +606,7 @@ def _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, second):
     pq = p + q
     tail_pq = _digamma_minus_log(backend, pq, 0.0)
     gp = log1p_s - _digamma_minus_log(backend, p, 1.0) + tail_pq
-    gq = log1p_t - _digamma_minus_log(backend, q, 0.0) + tail_pq
+    gq = log1p_t - _digamma_minus_log(backend, q, q_shift) + tail_pq
     if not second:
         return m, (gp, gq), None
     hpp, hqq = _trigamma_hessian(backend, p, q)
@@ -1281,17 +1282,22 @@ def _tetragamma_hessian(backend, p, q):
             _tetragamma_diff(backend, p, q))
 
 
-def _log_jet(backend, jets, p, q, first, second_pq):
+def _log_jet(backend, jets, p, q, first, q_apart=False):
     """The jet (without constant) of a function whose derivatives of order 2 and 3 are
-    those of log(x^p y^q / (p B(p, q))), with the gradient ``first``; ``second_pq`` its
-    mixed second derivative (polygamma(1, p + q)), computed by the caller where it has it."""
+    those of log(x^p y^q / (p B(p, q))) (``q_apart``: of that less log q, whose q-derivatives
+    then are those of -lgamma(q + 1): nothing of the size of 1/q^k cancels), with the
+    gradient ``first``."""
     rows = {(1, 0): first[0], (0, 1): first[1]}
     if jets.n >= 2:
         hpp, hqq = _trigamma_hessian(backend, p, q)
-        hpq = backend.extra("polygamma")(1, p + q) if second_pq is None else second_pq
-        rows.update({(2, 0): 0.5 * hpp, (1, 1): hpq, (0, 2): 0.5 * hqq})
+        if q_apart:   # trigamma(p + q) - trigamma(q + 1)
+            hqq = _trigamma_hessian(backend, q, p)[0]
+        rows.update({(2, 0): 0.5 * hpp, (1, 1): backend.extra("polygamma")(1, p + q),
+                     (0, 2): 0.5 * hqq})
     if jets.n >= 3:
         tppp, tppq, tqqq = _tetragamma_hessian(backend, p, q)
+        if q_apart:
+            tqqq = _tetragamma_hessian(backend, q, p)[0]
         rows.update({(3, 0): tppp / 6.0, (2, 1): 0.5 * tppq, (1, 2): 0.5 * tppq,
                      (0, 3): tqqq / 6.0})
     if jets.n > 3:
@@ -1299,10 +1305,12 @@ def _log_jet(backend, jets, p, q, first, second_pq):
     return jets.from_rows(rows, first[0])
 
 
-def _beta_prefactor_jet(backend, jets, p, q, x, y, lo, log_x, log_y):
-    """M = log(x^p y^q / (p B(p, q))) (as _beta_prefactor_parts) and its jet."""
-    big_m, g, _ = _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, False)
-    return big_m, _log_jet(backend, jets, p, q, g, None)
+def _beta_prefactor_jet(backend, jets, p, q, x, y, lo, log_x, log_y, q_apart=False):
+    """M = log(x^p y^q / (p B(p, q))) (as _beta_prefactor_parts) and its jet (that of
+    M - log q with ``q_apart``)."""
+    big_m, g, _ = _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, False,
+                                        1.0 if q_apart else 0.0)
+    return big_m, _log_jet(backend, jets, p, q, g, q_apart)
 
 
 def _beta_fraction_jet(backend, jets, p, q, x, scale, first_den):
@@ -1387,7 +1395,7 @@ def _beta_series_jet(backend, jets, p, q, u, log_u):
     J = e^z (1 + T) of _beta_series_derivatives (p <= 1, J above 1/2)."""
     xp = backend.xp
     z, z_p, z_q = _beta_series_z(backend, p, q, log_u)
-    z_jet = _log_jet(backend, jets, p, q, (z_p, z_q), None)
+    z_jet = _log_jet(backend, jets, p, q, (z_p, z_q))
     c = jets.unit(u)
     t = xp.zeros_like(c)
     un = xp.ones_like(u)
@@ -1484,13 +1492,16 @@ def _betainc_dab_jets(backend, i, j, p, q, u, w, lo, log_u, log_w, flip):
     def pick(jet):   # (i, j) in (a, b): (j, i) in (p, q) where flipped
         return xp.where(flip, jets.derivative(jet, j, i), jets.derivative(jet, i, j))
 
-    big_m, m_jet = _beta_prefactor_jet(backend, jets, p, q, u, w, lo, log_u, log_w)
+    # J = q H, H = e^(M - log q) F: J's derivatives from H's with the factor q apart (as
+    # gammainc_da's a), so that for a small q the O(1/q^k) log-derivatives of
+    # 1 / B(p, q) ~ q do not cancel (J_qqq = 3 H_qq + q H_qqq)
+    big_m, m_jet = _beta_prefactor_jet(backend, jets, p, q, u, w, lo, log_u, log_w, True)
     scale = jets.exp0(xp.abs(m_jet))
     first_den = (1.0 + p * w - q * u + (p * lo[1] - q * lo[0])) / (p + 1.0)
     log_f, g_f = _beta_fraction_jet(backend, jets, p, q, u, scale, first_den)
     log_j = big_m + log_f
-    fac = pick(jets.exp0(m_jet + g_f))
-    out = _signed_exp(xp, log_j, xp.where(flip, -fac, fac))
+    fac = pick(jets.mul(jets.linear(q, 0.0, 1.0), jets.exp0(m_jet + g_f)))
+    out = _signed_exp(xp, log_j - xp.log(q), xp.where(flip, -fac, fac))
     near_one = (p <= 1.0) & (log_j > -_LOG_2)
     if _any_true(backend, near_one):
         series = pick(_beta_series_jet(
