@@ -493,7 +493,8 @@ def gammainc_da_temme(backend, n, a, x, /):
 
 # -- derivatives of the regularized incomplete beta function in its shapes --------------------
 #
-# betainc_dab(i, j, a, b, x) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1 or 2. On the side
+# betainc_dab(i, j, a, b, x) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1 or 2 (3: see the
+# jets at the end of this module, the same paths). On the side
 # x <= (a + 1) / (a + b + 2) (elsewhere on the complement, I_x(a, b) = 1 - I_(1-x)(b, a),
 # whose derivatives are the negated ones with the roles of a and b exchanged) the function is
 # factored as I = e^M F with

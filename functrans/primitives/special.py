@@ -24,8 +24,8 @@ also differentiated in their shape ``a``, through the primitive ``gammainc_da(a,
 (``d^n P / da^n``, n = 1, 2, the backend extra of :mod:`functrans.backends.incomplete_grads`;
 n = 3 where x < a + 1 from Kummer's series, NotImplementedError elsewhere and beyond; its
 derivative in ``x`` is closed-form), and betainc in its shapes ``a``, ``b`` through the primitive
-``betainc_dab(a, b, x, i=i, j=j)`` (``d^(i+j) I / da^i db^j``, i + j = 1, 2, the extra of the
-same name; likewise closed-form in ``x``, NotImplementedError at the third order in the
+``betainc_dab(a, b, x, i=i, j=j)`` (``d^(i+j) I / da^i db^j``, i + j = 1, 2, 3, the extra of
+the same name; likewise closed-form in ``x``, NotImplementedError at the fourth order in the
 shapes). The inverses are differentiated in ``y`` by the inverse function rule (one over the
 forward function's derivative at the result, in logarithms), and in their shapes by
 ``dx/da = -(dF/da) / (dF/dx)`` at the result (F the forward function).
@@ -353,11 +353,11 @@ gammaincc_p = _last_operand_primitive("gammaincc", ("a",),
 
 
 # -- derivatives of betainc in its shape parameters -------------------------------------------
-# betainc_dab(a, b, x, i=i, j=j) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1, 2 by the
+# betainc_dab(a, b, x, i=i, j=j) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1, 2, 3 by the
 # backend extra "betainc_dab" (functrans.backends.incomplete_grads). Its derivative in x is
 # closed-form (the same derivative of the density x^(a-1) (1-x)^(b-1) / B(a, b)); in a and
-# b, the first order gives the second, whose own derivatives in a and b (the third order)
-# raise NotImplementedError.
+# b, each order gives the next, up to the third, whose own derivatives in a and b (the
+# fourth order) raise NotImplementedError.
 
 
 def _beta_slope_dab(a, b, x, i, j):
