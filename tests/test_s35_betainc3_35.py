@@ -338,3 +338,15 @@ def test_betaincinv_third_derivative_is_the_implicit_one():
 def _tensor_at(a, b, x):
     return np.asarray(ft.jacfwd(ft.hessian(lambda v: fsp.betainc(v[0], v[1], v[2])))(
         np.array([a, b, x])))
+
+
+def test_jet_third_term():
+    # Taylor mode along v = (1, 1, 1/2) in (a, b, x): D^3 I [v, v, v] from the tensor; one
+    # more term asks for a fourth shape derivative (the error)
+    from functrans.experimental.jet import jet
+    v = np.array([1.0, 1.0, 0.5])
+    ref = float(np.einsum("ijk,i,j,k", _tensor((2.5, 3.5, 0.4)), v, v, v))
+    _, terms = jet(fsp.betainc, (2.5, 3.5, 0.4), tuple((s, 0.0, 0.0) for s in v))
+    assert float(terms[2]) == pytest.approx(ref, rel=1e-12)
+    with pytest.raises(NotImplementedError, match="betainc: the fourth derivative"):
+        jet(fsp.betainc, (2.5, 3.5, 0.4), tuple((s, 0.0, 0.0, 0.0) for s in v))
