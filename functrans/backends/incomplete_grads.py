@@ -1170,6 +1170,10 @@ class _Jets:
     def plus_one(self, a):
         return a + self._column(a.ndim - 1, True)
 
+    def with_const(self, a, value):
+        """``a`` with its constant replaced by ``value`` (an array of its elements' shape)."""
+        return a + self._column(a.ndim - 1, True) * (self.xp.expand_dims(value, 0) - a[:1, ...])
+
     def unit(self, like):
         return self._column(like.ndim, True) * self.xp.expand_dims(self.xp.ones_like(like), 0)
 
@@ -1344,9 +1348,7 @@ def _beta_fraction_jet(backend, jets, p, q, x, scale, first_den):
         # d_(2m+1) = -x ((p + m) / (p + 2m)) (p + q + m) / (p + 2m + 1), the first factor
         # 1 - m / (p + 2m) (exactly 1 at m = 0: no p / p)
         inv1 = 1.0 / (p + 2.0 * m_odd)
-        ratio = -m_odd * jets.reciprocal_p(inv1)
-        ratio = ratio + jets._column(ratio.ndim - 1, True) * (
-            xp.expand_dims((p + m_odd) * inv1, 0) - ratio[:1, ...])
+        ratio = jets.with_const(-m_odd * jets.reciprocal_p(inv1), (p + m_odd) * inv1)
         odd = jets.mul(jets.mul(ratio, jets.reciprocal_p(1.0 / (p + (2.0 * m_odd + 1.0)))),
                        jets.linear((p + q) + m_odd, 1.0, 1.0)) * (-x)
         # d_(2m) = m x (q - m) / ((p + 2m - 1)(p + 2m))
@@ -1411,8 +1413,7 @@ def _beta_series_jet(backend, jets, p, q, u, log_u):
         un = un * u
         inv = 1.0 / (p + fn)
         # p / (p + n) = 1 - n / (p + n), its value without the cancellation
-        w0 = -fn * jets.reciprocal_p(inv)
-        w0 = w0 + jets._column(w0.ndim - 1, True) * (xp.expand_dims(p * inv, 0) - w0[:1, ...])
+        w0 = jets.with_const(-fn * jets.reciprocal_p(inv), p * inv)
         d_t = jets.mul(c, w0) * un
         t = t + d_t
         if n % 4 == 0:
