@@ -737,15 +737,15 @@ def test_incomplete_shape_derivatives_raise(backend):
     np.testing.assert_allclose(_np(backend, t3), -1.5 * fd3, rtol=1e-5)
     with pytest.raises(NotImplementedError, match="gammainc: the fourth derivative"):
         ft.grad(ft.grad(far))(a[0])
-    # (betainc: to second order in a and b, tests/test_shape_derivatives.py; the third
-    # raises)
-    second_b = ft.grad(ft.grad(lambda s: fsp.betainc(2.0, s, 0.1)))
-    assert np.isfinite(_np(backend, second_b(a[0])))
-    with pytest.raises(NotImplementedError, match="betainc: the third derivative with "
+    # (betainc: to third order in a and b, tests/test_shape_derivatives.py and
+    # tests/test_s35_betainc3_35.py; the fourth raises)
+    third_b = ft.grad(ft.grad(ft.grad(lambda s: fsp.betainc(2.0, s, 0.1))))
+    assert np.isfinite(_np(backend, third_b(a[0])))
+    with pytest.raises(NotImplementedError, match="betainc: the fourth derivative with "
                                                   "respect to the shape parameters a, b"):
-        ft.grad(second_b)(a[0])
-    with pytest.raises(NotImplementedError, match="betainc: the third derivative"):
-        ft.jvp(ft.hessian(lambda s: fsp.betainc(s, s, 0.6)), (a[0],), (a[0],))
+        ft.grad(third_b)(a[0])
+    with pytest.raises(NotImplementedError, match="betainc: the fourth derivative"):
+        ft.jvp(ft.grad(ft.hessian(lambda s: fsp.betainc(s, s, 0.6))), (a[0],), (a[0],))
     # a stop_gradient'ed shape is a constant
     g = ft.grad(lambda s: fnp.sum(fsp.gammainc(fnp.stop_gradient(s), s)))(a)
     assert backend.is_own(g)
@@ -942,8 +942,14 @@ def test_inverse_shape_derivatives_raise(backend):
         f, h = (lambda s: sc.gammaincinv(s, q)), 1e-3
         fd3 = (f(s0 + 2 * h) - 2 * f(s0 + h) + 2 * f(s0 - h) - f(s0 - 2 * h)) / (2 * h ** 3)
         np.testing.assert_allclose(float(backend.to_numpy(third)), 1.5 * fd3, rtol=1e-4)
-    with pytest.raises(NotImplementedError, match="betainc: the third derivative"):
-        ft.jvp(ft.hessian(lambda s: fsp.betaincinv(2.0, s, 0.3)), (a[0],), (a[0],))
+    # betaincinv: third order in a shape since session 35, against central differences of
+    # SciPy's values; the fourth raises
+    _, third = ft.jvp(ft.hessian(lambda s: fsp.betaincinv(2.0, s, 0.3)), (a[0],), (a[0],))
+    f, h = (lambda s: sc.betaincinv(2.0, s, 0.3)), 1e-3
+    fd3 = (f(1.5 + 2 * h) - 2 * f(1.5 + h) + 2 * f(1.5 - h) - f(1.5 - 2 * h)) / (2 * h ** 3)
+    np.testing.assert_allclose(float(backend.to_numpy(third)), 1.5 * fd3, rtol=1e-4)
+    with pytest.raises(NotImplementedError, match="betainc: the fourth derivative"):
+        ft.jvp(ft.grad(ft.hessian(lambda s: fsp.betaincinv(2.0, s, 0.3))), (a[0],), (a[0],))
     g = ft.grad(lambda s: fnp.sum(fsp.gammaincinv(fnp.stop_gradient(s), s * 0.2)))(a)
     assert backend.is_own(g)
 

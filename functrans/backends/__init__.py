@@ -68,7 +68,7 @@ EXTRAS = {
                    "(a > 0, x >= 0; 0 at x = 0 and x = inf), accurate relative to its own "
                    "size where gammainc or gammaincc is tiny.",
     "betainc_dab": "betainc_dab(i, j, a, b, x) -> array: d^(i+j)/da^i db^j of betainc(a, b, x) "
-                   "for (i, j) in (1, 0), (0, 1), (2, 0), (1, 1), (0, 2) (a, b > 0, "
+                   "for i, j >= 0 with i + j = 1, 2 or 3 (a, b > 0, "
                    "0 <= x <= 1; 0 at x = 0 and x = 1), accurate relative to its own size "
                    "where betainc or 1 - betainc is tiny.",
     "erfcx": "erfcx(x) -> array: the scaled complementary error function exp(x^2) erfc(x).",

@@ -493,7 +493,8 @@ def gammainc_da_temme(backend, n, a, x, /):
 
 # -- derivatives of the regularized incomplete beta function in its shapes --------------------
 #
-# betainc_dab(i, j, a, b, x) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1 or 2. On the side
+# betainc_dab(i, j, a, b, x) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1 or 2 (3: see the
+# jets at the end of this module, the same paths). On the side
 # x <= (a + 1) / (a + b + 2) (elsewhere on the complement, I_x(a, b) = 1 - I_(1-x)(b, a),
 # whose derivatives are the negated ones with the roles of a and b exchanged) the function is
 # factored as I = e^M F with
@@ -584,11 +585,12 @@ def _digamma_minus_log(backend, z, shift):
     return xp.where(large, series, small)
 
 
-def _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, second):
+def _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, second, q_shift=0.0):
     """M = log(x^p y^q / (p B(p, q))), its gradient (dM/dp, dM/dq) and (``second``) its
     Hessian (pp, pq, qq). ``x`` and ``y`` are the rounded values of a pair with sum 1,
     ``x_lo``, ``y_lo`` (``lo``) what each misses (one of them 0), ``log_x``, ``log_y``
-    their accurate logarithms."""
+    their accurate logarithms. With ``q_shift`` 1, the gradient is that of M - log q
+    (dM/dq - 1/q without the cancellation for a small q)."""
     from . import generic  # (which imports this module)
     xp = backend.xp
     x_lo, y_lo = lo
@@ -605,7 +607,7 @@ def _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, second):
     pq = p + q
     tail_pq = _digamma_minus_log(backend, pq, 0.0)
     gp = log1p_s - _digamma_minus_log(backend, p, 1.0) + tail_pq
-    gq = log1p_t - _digamma_minus_log(backend, q, 0.0) + tail_pq
+    gq = log1p_t - _digamma_minus_log(backend, q, q_shift) + tail_pq
     if not second:
         return m, (gp, gq), None
     hpp, hqq = _trigamma_hessian(backend, p, q)
@@ -853,6 +855,15 @@ def _lgamma1p(backend, p):
     return xp.where(near, series, direct)
 
 
+def _beta_series_z(backend, p, q, log_u):
+    """z = p log u - log(p B(p, q)) and its gradient, dz/dq = digamma(p + q) - digamma(q)
+    accurate relative to its size (O(p)) for a small p."""
+    digamma = backend.extra("digamma")
+    z = p * log_u - (_lgamma1p(backend, p) - _lgamma_diff(backend, p, q))
+    z_p = log_u - digamma(p + 1.0) + digamma(p + q)
+    return z, z_p, _digamma_diff(backend, p, q)
+
+
 def _beta_series_derivatives(backend, p, q, u, log_u, second):
     """The derivatives of J = I_u(p, q) in (p, q) for p <= 1 and u <= (p + 1) / (p + q + 2)
     (so that q u < 2 and u <= 2/3) from the power series
@@ -864,10 +875,7 @@ def _beta_series_derivatives(backend, p, q, u, log_u, second):
     and (``second``) the Hessian (J_pp, J_pq, J_qq)."""
     xp = backend.xp
     poly = backend.extra("polygamma")
-    digamma = backend.extra("digamma")
-    z = p * log_u - (_lgamma1p(backend, p) - _lgamma_diff(backend, p, q))
-    z_p = log_u - digamma(p + 1.0) + digamma(p + q)
-    z_q = _digamma_diff(backend, p, q)
+    z, z_p, z_q = _beta_series_z(backend, p, q, log_u)
     zero = xp.zeros_like(u)
     c, c1, c2 = xp.ones_like(u), zero, zero   # c_n and its derivatives in q
     un = xp.ones_like(u)
@@ -984,16 +992,17 @@ def _beta_complement_series(backend, p, q, u, w, lo, log_u, log_w, second):
     return grad, [xp.where(done, -_signed_exp(xp, log_k, v), nan) for v in hk]
 
 
-_BETA_ORDERS = ((1, 0), (0, 1), (2, 0), (1, 1), (0, 2))
+_BETA_ORDERS = ((1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 0), (2, 1), (1, 2), (0, 3))
 
 
 def betainc_dab(backend, i, j, a, b, x, /):
-    """See :data:`functrans.backends.EXTRAS`: d^(i+j) I_x(a, b) / da^i db^j, i + j = 1, 2."""
+    """See :data:`functrans.backends.EXTRAS`: d^(i+j) I_x(a, b) / da^i db^j,
+    i + j = 1, 2, 3 (the third order through _betainc_dab_jets)."""
     xp = backend.xp
     i, j = int(i), int(j)
     if (i, j) not in _BETA_ORDERS:
-        raise ValueError(f"betainc_dab: the orders (i, j) must be (1, 0), (0, 1), (2, 0), "
-                         f"(1, 1) or (0, 2); got {(i, j)}")
+        raise ValueError(f"betainc_dab: the orders (i, j) must be non-negative with "
+                         f"i + j = 1, 2 or 3; got {(i, j)}")
     second = i + j == 2
     dtype = x.dtype
     a0, b0, x0 = (xp.astype(v, xp.float64) for v in (a, b, x))
@@ -1013,6 +1022,9 @@ def betainc_dab(backend, i, j, a, b, x, /):
     lo = (xp.where(flip, comp_lo, zero), xp.where(flip, zero, comp_lo))
     log_x, log_cx = xp.log(x), xp.log1p(-x)
     log_u, log_w = xp.where(flip, log_cx, log_x), xp.where(flip, log_x, log_cx)
+    if i + j == 3:
+        out = _betainc_dab_jets(backend, i, j, p, q, u, w, lo, log_u, log_w, flip)
+        return _beta_dab_edges(xp, out, shapes_ok, ok, x0, dtype)
     big_m, gm, hm = _beta_prefactor_parts(backend, p, q, u, w, lo, log_u, log_w, second)
     # the convergence tolerances: relative to the sizes of the terms added to them
     scale = ([xp.abs(gm[0]), xp.abs(gm[1])], None)
@@ -1064,7 +1076,456 @@ def betainc_dab(backend, i, j, a, b, x, /):
         vals = cg if not second else ch
         comp_series = xp.where(flip, -vals[k_flip], vals[k_direct])
         out = xp.where(near_u1, comp_series, out)
+    return _beta_dab_edges(xp, out, shapes_ok, ok, x0, dtype)
+
+
+def _beta_dab_edges(xp, out, shapes_ok, ok, x0, dtype):
+    """0 at x = 0 and x = 1, nan for invalid arguments; in the operands' dtype."""
     edge = shapes_ok & ((x0 == 0.0) | (x0 == 1.0))
     out = xp.where(edge, xp.zeros_like(out), out)
     out = xp.where(ok | edge, out, xp.full_like(out, math.nan))
     return xp.astype(out, dtype)
+
+
+# -- third derivatives in the shapes: truncated Taylor arithmetic in (p, q) -------------------
+#
+# The third order carries, through the same four paths as the first two (the prefactor M,
+# the continued fraction, the small-shape power series, the complement's power series),
+# every derivative up to the order n at once as a *jet*: the Taylor coefficients in
+# (dp, dq) of each running quantity, truncated at total degree n. The recurrences are then
+# written once, as jet arithmetic, instead of a hand-derived formula per derivative
+# (a 2 x 2 x 2 tensor of third derivatives and its cross terms with the first two orders for
+# each factor); a product of jets is one outer product and one contraction with a fixed 0/1
+# table, so that a step costs a few array operations whatever n. Where the first two orders
+# avoid a cancellation, the jets keep doing so:
+#
+# - logarithms are accumulated, never the quantities: the continued fraction's log F is the
+#   sum of the logarithms of the Lentz factors D and C (each jet divided by its own value,
+#   so that its logarithm is log(1 + e) = e - e^2/2 + e^3/3 for a jet e without constant);
+# - the complement's series S = sum_n c_n is accumulated centred on the running weighted
+#   mean mu of the first log-derivatives of its terms (Welford's update generalised to
+#   jets): A = sum_n c_n exp(l_n - mu . dp) / sum_n c_n is shifted by exp(-(mu' - mu) . dp)
+#   when mu moves, so that its second- and third-order coefficients are the central moments
+#   (no difference of E[l'^2] and E[l']^2), and log S = log sum c_n + mu . dp + log A;
+# - the increments of log c_n in q, log(p + q + n) - log(q + n + 1), are formed from
+#   (1 - p) / ((p + q + n)(q + n + 1)) (no cancellation near p = 1), as at the second order;
+# - the prefactor's third derivatives polygamma(2, p + q) - polygamma(2, p + 1) and
+#   polygamma(2, p + q) - polygamma(2, q) are summed as positive terms (_tetragamma_diff),
+#   as the trigamma differences of the second order;
+# - on the fraction's path the factor q of J = q H (1 / B(p, q) is about q for a small q)
+#   is differentiated apart, as gammainc_da's a: H's log-derivatives in q are O(1), where
+#   J's are 1/q, -1/q^2, 2/q^3 whose combination cancels to O(1) (3.9e-10 relative at
+#   q = 1.2e-3 before, 3e-15 with it).
+#
+# Orders 1 and 2 keep their own code (betainc_dab above: fewer operations per step); the
+# jets give them too (``_betainc_dab_jets`` with i + j = 1, 2), which the tests compare.
+
+
+def _jet_monomials(n):
+    """The monomials dp^i dq^j, i + j <= n, by total degree, then falling i."""
+    return tuple((d - k, k) for d in range(n + 1) for k in range(d + 1))
+
+
+class _Jets:
+    """Truncated Taylor arithmetic in (p, q) to total degree ``n``: a jet is an array whose
+    leading axis holds the coefficients of the monomials of :func:`_jet_monomials`, the
+    coefficient of dp^i dq^j being d^(i+j) f / dp^i dq^j / (i! j!)."""
+
+    def __init__(self, backend, n, like):
+        import numpy as np
+        xp = self.xp = backend.xp
+        self.n = n
+        self.monos = _jet_monomials(n)
+        self.index = {m: k for k, m in enumerate(self.monos)}
+        size = self.size = len(self.monos)
+        table = np.zeros((size, size * size))
+        for ka, (ia, ja) in enumerate(self.monos):
+            for kb, (ib, jb) in enumerate(self.monos):
+                if ia + ib + ja + jb <= n:
+                    table[self.index[(ia + ib, ja + jb)], ka * size + kb] = 1.0
+        self.dev = backend.device(like)
+        self.table = xp.asarray(table, dtype=xp.float64, device=self.dev)
+        self._cols = {}
+
+    def _column(self, ndim, const):
+        """(size, 1, ..., 1): 1 at the constant's row (``const``) or at every other row."""
+        key = (ndim, const)
+        if key not in self._cols:
+            v = [1.0 if (k == 0) == const else 0.0 for k in range(self.size)]
+            self._cols[key] = self.xp.reshape(
+                self.xp.asarray(v, dtype=self.xp.float64, device=self.dev),
+                (self.size,) + (1,) * ndim)
+        return self._cols[key]
+
+    def mul(self, a, b):
+        xp = self.xp
+        outer = xp.expand_dims(a, axis=1) * xp.expand_dims(b, axis=0)
+        outer = xp.reshape(outer, (self.size * self.size,) + tuple(outer.shape[2:]))
+        return xp.tensordot(self.table, outer, axes=1)
+
+    def zero_const(self, a):
+        """``a`` less its constant (row 0 set to 0)."""
+        return a * self._column(a.ndim - 1, False)
+
+    def plus_one(self, a):
+        return a + self._column(a.ndim - 1, True)
+
+    def with_const(self, a, value):
+        """``a`` with its constant replaced by ``value`` (an array of its elements' shape)."""
+        return a + self._column(a.ndim - 1, True) * (self.xp.expand_dims(value, 0) - a[:1, ...])
+
+    def unit(self, like):
+        return self._column(like.ndim, True) * self.xp.expand_dims(self.xp.ones_like(like), 0)
+
+    def powers(self, e):
+        """[e, e^2, ..., e^n] for a jet ``e`` without constant."""
+        out = [e]
+        for _ in range(self.n - 1):
+            out.append(self.mul(out[-1], e))
+        return out
+
+    @staticmethod
+    def _combine(pw, coeffs):
+        total = coeffs[1] * pw[0]
+        for c, v in zip(coeffs[2:], pw[1:]):
+            total = total + c * v
+        return total
+
+    def exp0(self, e):
+        """exp(e) for a jet ``e`` without constant."""
+        pw = self.powers(e)
+        return self.plus_one(self._combine(pw, [1.0 / math.factorial(k)
+                                                for k in range(self.n + 1)]))
+
+    def log1p(self, pw):
+        """log(1 + e) from ``pw`` = :meth:`powers` of e."""
+        return self._combine(pw, [0.0] + [(-1.0) ** (k + 1) / k for k in range(1, self.n + 1)])
+
+    def recip1(self, pw):
+        """1 / (1 + e) from ``pw`` = :meth:`powers` of e."""
+        return self.plus_one(self._combine(pw, [(-1.0) ** k for k in range(self.n + 1)]))
+
+    def from_rows(self, rows, like):
+        """The jet with the given coefficients ({(i, j): array}), zero elsewhere."""
+        xp = self.xp
+        zero = xp.zeros_like(like)
+        return xp.stack([rows.get(m, zero) for m in self.monos], axis=0)
+
+    def along(self, coeffs, alpha, beta):
+        """The jet of f(v + alpha dp + beta dq) (alpha, beta 0 or 1) from f's Taylor
+        coefficients ``coeffs`` (arrays of one shape, degree 0 .. n)."""
+        rows = {}
+        for i, j in self.monos:
+            if (alpha == 0.0 and i) or (beta == 0.0 and j):
+                continue
+            rows[(i, j)] = coeffs[i + j] * float(math.comb(i + j, i))
+        return self.from_rows(rows, coeffs[0])
+
+    def linear(self, value, alpha, beta):
+        """The jet of value + alpha dp + beta dq."""
+        rows = {(0, 0): value}
+        if alpha:
+            rows[(1, 0)] = self.xp.full_like(value, alpha)
+        if beta:
+            rows[(0, 1)] = self.xp.full_like(value, beta)
+        return self.from_rows(rows, value)
+
+    def reciprocal_p(self, inv):
+        """The jet of 1 / (v + dp) from ``inv`` = 1 / v."""
+        coeffs, t = [], inv
+        for k in range(self.n + 1):
+            coeffs.append(t if k % 2 == 0 else -t)
+            t = t * inv
+        return self.along(coeffs, 1.0, 0.0)
+
+    def first_order_exp(self, cp, cq):
+        """exp(cp dp + cq dq): cp^i cq^j / (i! j!)."""
+        pow_p, pow_q = [self.xp.ones_like(cp)], [self.xp.ones_like(cq)]
+        for _ in range(self.n):
+            pow_p.append(pow_p[-1] * cp)
+            pow_q.append(pow_q[-1] * cq)
+        rows = {(i, j): pow_p[i] * pow_q[j] / float(math.factorial(i) * math.factorial(j))
+                for i, j in self.monos}
+        return self.from_rows(rows, cp)
+
+    def first_order(self, cp, cq):
+        return self.from_rows({(1, 0): cp, (0, 1): cq}, cp)
+
+    def swap(self, a):
+        """The jet with the roles of p and q exchanged."""
+        xp = self.xp
+        return xp.stack([a[self.index[(j, i)], ...] for i, j in self.monos], axis=0)
+
+    def derivative(self, a, i, j):
+        return a[self.index[(i, j)], ...] * float(math.factorial(i) * math.factorial(j))
+
+
+# psi''(z) = -1/z^2 - 1/z^3 - sum_k (2k + 1) B_2k / z^(2k+2)
+_TETRAGAMMA_TAIL = tuple(float((2 * k + 1) * b) for k, b in enumerate(_B2K_EXACT, start=1))
+
+
+def _tetragamma_diff(backend, p, q):
+    """psi''(q + p) - psi''(q) for p >= 0, q > 0 (positive terms: relative accuracy)."""
+    xp = backend.xp
+
+    def term(zk):  # 2 (1/a^3 - 1/b^3), b = a + p
+        b = zk + p
+        return 2.0 * p * (zk * zk + zk * b + b * b) / (zk * zk * zk * b * b * b)
+
+    head, z = _shift_sum(backend, p, q, term)
+    zp = z + p
+    tail = (p * (z + zp) / (z * z * zp * zp) + p * (z * z + z * zp + zp * zp) / (z * zp) ** 3
+            + _poly_inv(xp, z, _TETRAGAMMA_TAIL, 4) - _poly_inv(xp, zp, _TETRAGAMMA_TAIL, 4))
+    return head + tail
+
+
+def _tetragamma_hessian(backend, p, q):
+    """psi''(p + q) - psi''(p + 1), psi''(p + q) and psi''(p + q) - psi''(q): the third
+    derivatives (ppp, ppq = pqq, qqq) of log(x^p y^q / (p B(p, q)))."""
+    xp = backend.xp
+    up = q >= 1.0
+    one = xp.ones_like(q)
+    d_up = _tetragamma_diff(backend, xp.where(up, q - 1.0, one), p + 1.0)
+    d_down = _tetragamma_diff(backend, xp.where(up, one, 1.0 - q), xp.where(up, one, p + q))
+    return (xp.where(up, d_up, -d_down), backend.extra("polygamma")(2, p + q),
+            _tetragamma_diff(backend, p, q))
+
+
+def _log_jet(backend, jets, p, q, first, q_apart=False):
+    """The jet (without constant) of a function whose derivatives of order 2 and 3 are
+    those of log(x^p y^q / (p B(p, q))) (``q_apart``: of that less log q, whose q-derivatives
+    then are those of -lgamma(q + 1): nothing of the size of 1/q^k cancels), with the
+    gradient ``first``."""
+    rows = {(1, 0): first[0], (0, 1): first[1]}
+    if jets.n >= 2:
+        hpp, hqq = _trigamma_hessian(backend, p, q)
+        if q_apart:   # trigamma(p + q) - trigamma(q + 1)
+            hqq = _trigamma_hessian(backend, q, p)[0]
+        rows.update({(2, 0): 0.5 * hpp, (1, 1): backend.extra("polygamma")(1, p + q),
+                     (0, 2): 0.5 * hqq})
+    if jets.n >= 3:
+        tppp, tppq, tqqq = _tetragamma_hessian(backend, p, q)
+        if q_apart:
+            tqqq = _tetragamma_hessian(backend, q, p)[0]
+        rows.update({(3, 0): tppp / 6.0, (2, 1): 0.5 * tppq, (1, 2): 0.5 * tppq,
+                     (0, 3): tqqq / 6.0})
+    if jets.n > 3:
+        raise ValueError(f"betainc_dab: order {jets.n} in the shapes is not implemented")
+    return jets.from_rows(rows, first[0])
+
+
+def _beta_prefactor_jet(backend, jets, p, q, x, y, lo, log_x, log_y, q_apart=False):
+    """M = log(x^p y^q / (p B(p, q))) (as _beta_prefactor_parts) and its jet (that of
+    M - log q with ``q_apart``)."""
+    big_m, g, _ = _beta_prefactor_parts(backend, p, q, x, y, lo, log_x, log_y, False,
+                                        1.0 if q_apart else 0.0)
+    return big_m, _log_jet(backend, jets, p, q, g, q_apart)
+
+
+def _beta_fraction_jet(backend, jets, p, q, x, scale, first_den):
+    """log F and the jet of log F (without constant), F the continued fraction of
+    I_x(p, q), as _beta_fraction_parts (the same steps, blocks and convergence test, the
+    derivatives of every order up to jets.n carried as one jet; ``scale``: the sizes
+    the increments are compared with, a jet)."""
+    xp = backend.xp
+    dev = backend.device(x)
+    f64 = xp.float64
+    shape = x.shape
+    m_blk = _BETA_BLOCK
+    r_shape = (m_blk,) + (1,) * len(shape)
+    one = xp.ones_like(x)
+    d = one / (first_den + _TINY)
+    c = one
+    h = d
+    dh = cinv = g_tot = None   # D / d, d / C (jets with constant 1) and log F's jet
+    done = xp.zeros(shape, dtype=xp.bool, device=dev)
+    checks = {2, 4}
+    for m0 in range(0, _BETA_MAX_STEPS + 1, m_blk):
+        ms = [float(m0 + k) for k in range(m_blk)]
+        m_odd = xp.reshape(xp.asarray(ms, dtype=f64, device=dev), r_shape)
+        m_even = xp.reshape(xp.asarray([max(v, 1.0) for v in ms], dtype=f64, device=dev),
+                            r_shape)
+        # d_(2m+1) = -x ((p + m) / (p + 2m)) (p + q + m) / (p + 2m + 1), the first factor
+        # 1 - m / (p + 2m) (exactly 1 at m = 0: no p / p)
+        inv1 = 1.0 / (p + 2.0 * m_odd)
+        ratio = jets.with_const(-m_odd * jets.reciprocal_p(inv1), (p + m_odd) * inv1)
+        odd = jets.mul(jets.mul(ratio, jets.reciprocal_p(1.0 / (p + (2.0 * m_odd + 1.0)))),
+                       jets.linear((p + q) + m_odd, 1.0, 1.0)) * (-x)
+        # d_(2m) = m x (q - m) / ((p + 2m - 1)(p + 2m))
+        even = jets.mul(jets.mul(jets.reciprocal_p(1.0 / (p + (2.0 * m_even - 1.0))),
+                                 jets.reciprocal_p(1.0 / (p + 2.0 * m_even))),
+                        jets.linear(q - m_even, 0.0, 1.0)) * (m_even * x)
+        odd, even = _rows(xp, xp.moveaxis(odd, 1, 0)), _rows(xp, xp.moveaxis(even, 1, 0))
+        for k in range(m_blk):
+            m = m0 + k
+            if m == 0:   # D = 1 / (1 + d_1), C stays 1
+                pw = jets.powers(jets.zero_const(odd[0]) * d)
+                dh, cinv = jets.recip1(pw), jets.unit(x)
+                g_tot = -jets.log1p(pw)
+                continue
+            check = m in checks or (m >= 8 and m % m_blk == 0)
+            pair_log = pair_g = None
+            for coef in (even[k], odd[k]):
+                al = coef[0, ...]
+                # D <- 1 / (1 + al D), C <- 1 + al / C, each as its value times a jet 1 + e
+                dn = one / ((1.0 + al * d) + _TINY)
+                pw_d = jets.powers(jets.zero_const(jets.mul(coef, dh)) * (d * dn))
+                inv_c = one / c
+                cn = (1.0 + al * inv_c) + _TINY
+                pw_c = jets.powers(jets.zero_const(jets.mul(coef, cinv)) * (inv_c / cn))
+                dh, cinv = jets.recip1(pw_d), jets.recip1(pw_c)
+                inc = jets.log1p(pw_c) - jets.log1p(pw_d)
+                g_tot = g_tot + inc
+                d, c = dn, cn
+                delta = dn * cn
+                h = h * delta
+                if check:
+                    if pair_log is None:
+                        pair_log, pair_g = xp.abs(delta - 1.0), inc
+                    else:
+                        pair_log, pair_g = pair_log + xp.abs(delta - 1.0), pair_g + inc
+            if check:
+                small = (pair_log <= 2.0 * _EPS) & xp.all(
+                    xp.abs(pair_g) <= _EPS * (xp.abs(g_tot) + scale), axis=0)
+                done = done | small
+                if _all_true(backend, done):
+                    break
+        else:
+            continue
+        break
+    nan = xp.full_like(h, math.nan)
+    return xp.where(done, xp.log(h), nan), xp.where(done, g_tot, nan)
+
+
+def _beta_series_jet(backend, jets, p, q, u, log_u):
+    """The jet of J = I_u(p, q) (constant included) from the power series
+    J = e^z (1 + T) of _beta_series_derivatives (p <= 1, J above 1/2)."""
+    xp = backend.xp
+    z, z_p, z_q = _beta_series_z(backend, p, q, log_u)
+    z_jet = _log_jet(backend, jets, p, q, (z_p, z_q))
+    c = jets.unit(u)
+    t = xp.zeros_like(c)
+    un = xp.ones_like(u)
+    done = xp.zeros(u.shape, dtype=xp.bool, device=backend.device(u))
+    for n in range(1, _BETA_MAX_STEPS + 1):
+        fn = float(n)
+        c = jets.mul(c, jets.linear((fn - q) / fn, 0.0, -1.0 / fn))   # c_n = c_(n-1) (n - q) / n
+        un = un * u
+        inv = 1.0 / (p + fn)
+        # p / (p + n) = 1 - n / (p + n), its value without the cancellation
+        w0 = jets.with_const(-fn * jets.reciprocal_p(inv), p * inv)
+        d_t = jets.mul(c, w0) * un
+        t = t + d_t
+        if n % 4 == 0:
+            done = done | xp.all(xp.abs(d_t) <= _EPS * xp.abs(t), axis=0)
+            if _all_true(backend, done):
+                break
+    out = xp.exp(z) * jets.mul(jets.exp0(z_jet), jets.plus_one(t))
+    return xp.where(done, out, xp.full_like(out, math.nan))
+
+
+def _beta_complement_jet(backend, jets, p, q, u, w, lo, log_u, log_w):
+    """log K and the jet of log K (without constant), K = 1 - I_u(p, q) = I_w(q, p) from its
+    power series as in _beta_complement_series (u close to 1 on the fraction's side), the
+    sum accumulated centred on the running mean of its terms' first log-derivatives."""
+    xp = backend.xp
+    big_m, mk = _beta_prefactor_jet(backend, jets, q, p, w, u, (lo[1], lo[0]), log_w, log_u)
+    mk = jets.swap(mk)   # (K's prefactor, in (q, p): into (p, q))
+    i_p, i_q = jets.index[(1, 0)], jets.index[(0, 1)]
+    scale = jets.exp0(xp.abs(mk))
+    zero = xp.zeros_like(w)
+    c = tot = xp.ones_like(w)
+    mu_p, mu_q = zero, zero
+    acc = jets.unit(w)   # A: the weighted mean of exp(l_n - mu . dp)
+    ell = xp.zeros_like(acc)   # log c_n's jet (without constant)
+    pq = p + q
+    done = xp.zeros(w.shape, dtype=xp.bool, device=backend.device(w))
+    for n in range(_BETA_MAX_STEPS):
+        fn = float(n)
+        r1 = 1.0 / (pq + fn)
+        r2 = 1.0 / (q + (fn + 1.0))
+        c = c * ((pq + fn) * r2 * w)
+        # log(p + q + n) - log(q + n + 1): in p (and mixed) those of the first logarithm,
+        # in q alone (-1)^(k+1) / k (r1^k - r2^k), r1 - r2 = (1 - p) r1 r2
+        dd = (1.0 - p) * r1 * r2
+        rows, r1k = {}, [xp.ones_like(w)]
+        for _ in range(jets.n):
+            r1k.append(r1k[-1] * r1)
+        for i, j in jets.monos[1:]:
+            k = i + j
+            sign = 1.0 if k % 2 else -1.0
+            if i:
+                rows[(i, j)] = (sign * math.factorial(k - 1)
+                                / (math.factorial(i) * math.factorial(j))) * r1k[k]
+            else:
+                s, r2l = zero, xp.ones_like(w)
+                for lv in range(k):
+                    s = s + r1k[k - 1 - lv] * r2l
+                    r2l = r2l * r2
+                rows[(i, j)] = (sign / k) * dd * s
+        ell = ell + jets.from_rows(rows, w)
+        tot_new = tot + c
+        rho = c / tot_new
+        dmu_p = rho * (ell[i_p, ...] - mu_p)
+        dmu_q = rho * (ell[i_q, ...] - mu_q)
+        mu_p, mu_q = mu_p + dmu_p, mu_q + dmu_q
+        cen = jets.exp0(ell - jets.first_order(mu_p, mu_q))
+        acc_new = ((1.0 - rho) * jets.mul(acc, jets.first_order_exp(-dmu_p, -dmu_q))
+                   + rho * cen)
+        d_acc = acc_new - acc
+        acc, tot = acc_new, tot_new
+        if (n + 1) % _CHECK == 0:
+            small = ((c <= _EPS * tot)
+                     & xp.all(xp.abs(d_acc) <= _EPS * (xp.abs(acc) + scale), axis=0)
+                     & (xp.abs(dmu_p) <= _EPS * (xp.abs(mu_p) + xp.abs(mk[i_p, ...])))
+                     & (xp.abs(dmu_q) <= _EPS * (xp.abs(mu_q) + xp.abs(mk[i_q, ...]))))
+            done = done | small
+            if _all_true(backend, done):
+                break
+    log_jet = (jets.zero_const(mk) + jets.first_order(mu_p, mu_q)
+               + jets.log1p(jets.powers(jets.zero_const(acc))))
+    nan = xp.full_like(w, math.nan)
+    return (xp.where(done, big_m + xp.log(tot), nan),
+            xp.where(done, log_jet, xp.full_like(log_jet, math.nan)))
+
+
+def _betainc_dab_jets(backend, i, j, p, q, u, w, lo, log_u, log_w, flip):
+    """d^(i+j) I / da^i db^j on the side I_u(p, q) of betainc_dab (its arguments), by jets
+    of order i + j through the paths of the first two orders (see above)."""
+    xp = backend.xp
+    jets = _Jets(backend, i + j, u)
+
+    def pick(jet):   # (i, j) in (a, b): (j, i) in (p, q) where flipped
+        return xp.where(flip, jets.derivative(jet, j, i), jets.derivative(jet, i, j))
+
+    # J = q H, H = e^(M - log q) F: J's derivatives from H's with the factor q apart (as
+    # gammainc_da's a), so that for a small q the O(1/q^k) log-derivatives of
+    # 1 / B(p, q) ~ q do not cancel (J_qqq = 3 H_qq + q H_qqq)
+    big_m, m_jet = _beta_prefactor_jet(backend, jets, p, q, u, w, lo, log_u, log_w, True)
+    scale = jets.exp0(xp.abs(m_jet))
+    first_den = (1.0 + p * w - q * u + (p * lo[1] - q * lo[0])) / (p + 1.0)
+    log_f, g_f = _beta_fraction_jet(backend, jets, p, q, u, scale, first_den)
+    log_j = big_m + log_f
+    fac = pick(jets.mul(jets.linear(q, 0.0, 1.0), jets.exp0(m_jet + g_f)))
+    out = _signed_exp(xp, log_j - xp.log(q), xp.where(flip, -fac, fac))
+    near_one = (p <= 1.0) & (log_j > -_LOG_2)
+    if _any_true(backend, near_one):
+        series = pick(_beta_series_jet(
+            backend, jets, xp.where(near_one, p, xp.full_like(p, 0.5)),
+            xp.where(near_one, q, xp.ones_like(q)), xp.where(near_one, u, xp.full_like(u, 0.25)),
+            xp.where(near_one, log_u, xp.full_like(u, math.log(0.25)))))
+        out = xp.where(near_one, xp.where(flip, -series, series), out)
+    near_u1 = ((w <= _NEAR_ONE_W) & (log_j > log_w + _LOG_J_OVER_W) & ~near_one
+               & ((p + q) * w - q <= _SERIES_PEAK_MAX))
+    if _any_true(backend, near_u1):
+        zero = xp.zeros_like(w)
+        sel = [xp.where(near_u1, v, xp.full_like(v, d)) for v, d in
+               ((p, 2.0), (q, 1.0), (u, 0.75), (w, 0.25), (log_u, math.log(0.75)),
+                (log_w, math.log(0.25)))]
+        lo_s = (xp.where(near_u1, lo[0], zero), xp.where(near_u1, lo[1], zero))
+        log_k, k_jet = _beta_complement_jet(backend, jets, sel[0], sel[1], sel[2], sel[3],
+                                            lo_s, sel[4], sel[5])
+        # J's derivatives are K's negated
+        vals = -_signed_exp(xp, log_k, pick(jets.exp0(k_jet)))
+        out = xp.where(near_u1, xp.where(flip, -vals, vals), out)
+    return out

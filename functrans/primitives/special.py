@@ -24,8 +24,8 @@ also differentiated in their shape ``a``, through the primitive ``gammainc_da(a,
 (``d^n P / da^n``, n = 1, 2, the backend extra of :mod:`functrans.backends.incomplete_grads`;
 n = 3 where x < a + 1 from Kummer's series, NotImplementedError elsewhere and beyond; its
 derivative in ``x`` is closed-form), and betainc in its shapes ``a``, ``b`` through the primitive
-``betainc_dab(a, b, x, i=i, j=j)`` (``d^(i+j) I / da^i db^j``, i + j = 1, 2, the extra of the
-same name; likewise closed-form in ``x``, NotImplementedError at the third order in the
+``betainc_dab(a, b, x, i=i, j=j)`` (``d^(i+j) I / da^i db^j``, i + j = 1, 2, 3, the extra of
+the same name; likewise closed-form in ``x``, NotImplementedError at the fourth order in the
 shapes). The inverses are differentiated in ``y`` by the inverse function rule (one over the
 forward function's derivative at the result, in logarithms), and in their shapes by
 ``dx/da = -(dF/da) / (dF/dx)`` at the result (F the forward function).
@@ -353,27 +353,33 @@ gammaincc_p = _last_operand_primitive("gammaincc", ("a",),
 
 
 # -- derivatives of betainc in its shape parameters -------------------------------------------
-# betainc_dab(a, b, x, i=i, j=j) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1, 2 by the
+# betainc_dab(a, b, x, i=i, j=j) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1, 2, 3 by the
 # backend extra "betainc_dab" (functrans.backends.incomplete_grads). Its derivative in x is
 # closed-form (the same derivative of the density x^(a-1) (1-x)^(b-1) / B(a, b)); in a and
-# b, the first order gives the second, whose own derivatives in a and b (the third order)
-# raise NotImplementedError.
+# b, each order gives the next, up to the third, whose own derivatives in a and b (the
+# fourth order) raise NotImplementedError.
 
 
 def _beta_slope_dab(a, b, x, i, j):
-    """d^(i+j)/da^i db^j of the density x^(a-1) (1-x)^(b-1) / B(a, b) (i + j = 1, 2): the
-    density times u, v, u^2 - trigamma(a) + trigamma(a+b), u v + trigamma(a+b) or
-    v^2 - trigamma(b) + trigamma(a+b), with u = log x - digamma(a) + digamma(a+b) and
-    v = log(1-x) - digamma(b) + digamma(a+b); 0 outside [0, 1], and at the ends their
-    limits (0 where the density's exponent there is above 1; else infinite where the
-    logarithm of that end enters, the finite or infinite limit of the other factor where
-    it does not)."""
+    """d^(i+j)/da^i db^j of the density x^(a-1) (1-x)^(b-1) / B(a, b) (i + j = 1, 2, 3):
+    the density times the polynomial in the derivatives of its logarithm l
+    (u = l_a = log x - digamma(a) + digamma(a+b), v = l_b = log(1-x) - digamma(b) +
+    digamma(a+b), l_aa = trigamma(a+b) - trigamma(a), l_ab = trigamma(a+b), ...): u, v,
+    u^2 + l_aa, u v + l_ab, v^2 + l_bb, u^3 + 3 u l_aa + l_aaa, u^2 v + v l_aa + 2 u l_ab
+    + l_aab, ...; 0 outside [0, 1], and at the ends their limits (0 where the density's
+    exponent there is above 1; else infinite where the logarithm of that end enters, with
+    the sign of (-1)^k times the coefficient of its highest power k, the finite or infinite
+    limit of the other factor where it does not)."""
     pos, below1 = gt(x, 0.0), lt(x, 1.0)
     xs = select(pos, select(below1, x, 0.5), 0.5)
-    t_ab = polygamma(add(a, b), n=1)
-    d_ab = digamma(add(a, b))
+    ab = add(a, b)
+    t_ab = polygamma(ab, n=1)
+    d_ab = digamma(ab)
     u_at1 = sub(d_ab, digamma(a))   # u at x = 1 (log x = 0), positive
     v_at0 = sub(d_ab, digamma(b))   # v at x = 0
+    l_aa = sub(t_ab, polygamma(a, n=1)) if i >= 2 else None
+    l_bb = sub(t_ab, polygamma(b, n=1)) if j >= 2 else None
+    s_ab = polygamma(ab, n=2) if i + j == 3 else None
 
     def factor(u, v):
         if (i, j) == (1, 0):
@@ -381,30 +387,53 @@ def _beta_slope_dab(a, b, x, i, j):
         if (i, j) == (0, 1):
             return v
         if (i, j) == (2, 0):
-            return add(sub(mul(u, u), polygamma(a, n=1)), t_ab)
+            return add(mul(u, u), l_aa)
         if (i, j) == (1, 1):
             return add(mul(u, v), t_ab)
-        return add(sub(mul(v, v), polygamma(b, n=1)), t_ab)
+        if (i, j) == (0, 2):
+            return add(mul(v, v), l_bb)
+        if (i, j) == (3, 0):
+            return add(mul(u, add(mul(u, u), mul(l_aa, 3.0))), sub(s_ab, polygamma(a, n=2)))
+        if (i, j) == (2, 1):
+            return add(add(mul(v, add(mul(u, u), l_aa)), mul(u, mul(t_ab, 2.0))), s_ab)
+        if (i, j) == (1, 2):
+            return add(add(mul(u, add(mul(v, v), l_bb)), mul(v, mul(t_ab, 2.0))), s_ab)
+        return add(mul(v, add(mul(v, v), mul(l_bb, 3.0))), sub(s_ab, polygamma(b, n=2)))
+
+    def lead(k, other):
+        # the coefficient of the highest power k of the end's logarithm in factor (the other
+        # factor at its limit ``other`` there) where its sign is not that of 1: u (v^2 + l_bb)
+        # at x = 0 and v (u^2 + l_aa) at x = 1 (zero for a = b = 1, say)
+        if i + j == 3 and k == 1:
+            return add(mul(other, other), l_bb if i == 1 else l_aa)
+        return None   # (1, or a positive u_at1, v_at0)
 
     inner = mul(_beta_slope(a, b, xs), factor(add(log(xs), u_at1), add(log1p(neg(xs)), v_at0)))
     log_b = _log_beta(a, b)
     zero = mul(inner, 0.0)
 
-    def end(e, k, other):
+    def end(e, k, other, rest):
         # the limit at an end whose density exponent is e - 1, whose logarithm enters k
-        # times, where the other factor tends to ``other`` (when k = 0)
+        # times with the coefficient lead(k, other) (``other``: the other factor's limit):
+        # infinite with the sign of (-1)^k lead; where k = 0 (or lead is 0), that of the
+        # factor's finite limit ``rest`` (times the density's: 1 / B(a, b) for e = 1)
+        def finite():
+            return select(lt(e, 1.0),
+                          select(gt(rest, 0.0), add(zero, math.inf), add(zero, -math.inf)),
+                          mul(rest, exp(neg(log_b))))
         if k > 0:
-            lim = {(1, 0): -math.inf, (0, 1): -math.inf, (2, 0): math.inf, (0, 2): math.inf,
-                   (1, 1): -math.inf}[(i, j)]
-            small = add(zero, lim)
+            c = lead(k, other)
+            sign = -1.0 if k % 2 else 1.0
+            small = (add(zero, sign * math.inf) if c is None else
+                     select(gt(c, 0.0), add(zero, sign * math.inf),
+                            select(lt(c, 0.0), add(zero, -sign * math.inf), finite())))
         else:
-            small = select(lt(e, 1.0),
-                           select(gt(other, 0.0), add(zero, math.inf), add(zero, -math.inf)),
-                           mul(other, exp(neg(log_b))))
+            small = finite()
         return select(gt(e, 1.0), zero, small)
 
-    at0 = end(a, i, factor(0.0, v_at0) if i == 0 else None)
-    at1 = end(b, j, factor(u_at1, 0.0) if j == 0 else None)
+    need0, need1 = i == 0 or (i, j) == (1, 2), j == 0 or (i, j) == (2, 1)
+    at0 = end(a, i, v_at0, factor(0.0, v_at0) if need0 else None)
+    at1 = end(b, j, u_at1, factor(u_at1, 0.0) if need1 else None)
     return select(pos, select(below1, inner, select(eq(x, 1.0), at1, zero)),
                   select(eq(x, 0.0), at0, zero))
 
@@ -419,14 +448,14 @@ def _betainc_dab_jvp(primals, tangents, *, i, j):
     out = betainc_dab(a, b, x, i=i, j=j)
     d = None
     if ta is not None or tb is not None:
-        if i + j >= 2:
+        if i + j >= 3:
             raise NotImplementedError(
-                f"betainc: the third derivative with respect to the shape parameters a, b is "
+                f"betainc: the fourth derivative with respect to the shape parameters a, b is "
                 f"not implemented (asked: one more than order {i} in a and {j} in b). The "
-                f"first and second are, pure and mixed, and derivatives of any order in x "
-                f"after those: the shape derivatives are carried through the continued "
-                f"fraction (and, for a shape below 1, a power series) to the second order "
-                f"only. (jax.scipy.special.betainc has none in a, b.)")
+                f"first three are, pure and mixed, and derivatives of any order in x after "
+                f"those: the shape derivatives are carried through the continued fraction "
+                f"(and the power series where it is used) to the third order only. "
+                f"(jax.scipy.special.betainc has none in a, b.)")
         if ta is not None:
             d = mul(ta, betainc_dab(a, b, x, i=i + 1, j=j))
         if tb is not None:

@@ -49,11 +49,11 @@ Conventions:
   ``mean`` and ``cov``; ``nbinom``'s ``n``, a real parameter; not the discrete ``k`` nor
   the numbers of trials: a derivative reaching ``binom``'s, ``betabinom``'s or
   ``multinomial``'s ``n`` raises NotImplementedError) under every transform; the CDFs and
-  quantiles in the shape parameters to second order (``gamma``'s ``a``, ``chi2``'s ``df``
+  quantiles in the shape parameters to third order (``gamma``'s ``a``, ``chi2``'s ``df``
   and ``gennorm``'s ``beta`` through the incomplete gamma function's derivative in its
   shape, ``t``'s ``df``, ``beta``'s ``a`` and ``b``, ``f``'s ``dfn`` and ``dfd``,
   ``nbinom``'s ``n`` through the incomplete beta function's derivatives in its shapes; a
-  third derivative there raises
+  fourth derivative there raises
   NotImplementedError), with zero
   (not nan) derivatives outside the support; the tails are accurate as SciPy's or more
   (``norm.logcdf(-40)`` is about -804.6 and ``norm.sf(37)`` is 5.7e-300, not 0; each method's
@@ -1922,7 +1922,7 @@ class _T(_Shaped):
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
     _cdf_notes = ("Through :func:`functrans.scipy.special.stdtr` (betainc; ``ndtr`` for "
                   "``df = inf``): differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to "
-                  "second order in ``df``, through betainc's derivatives in its shapes; at "
+                  "third order in ``df``, through betainc's derivatives in its shapes; at "
                   "the median too).")
 
     def _check(self, df):
@@ -1944,7 +1944,7 @@ class _T(_Shaped):
                   "(each where its subtraction is exact enough), and the tail's power law "
                   "where z underflows (more accurate than SciPy's there: ``ppf(1e-300, 2.5)`` "
                   "is -8.8e119, not -inf); ``-inf`` at 0, ``inf`` at 1. Differentiable in ``q``, "
-                  "``loc``, ``scale`` and ``df`` (to second order in ``df``; ``dx/d df`` from "
+                  "``loc``, ``scale`` and ``df`` (to third order in ``df``; ``dx/d df`` from "
                   "betaincinv's derivative in its shape).")
 
     def _ppf(self, q, df):
@@ -2112,13 +2112,13 @@ class _Beta(_Shaped):
                   "log(1 - x) - log(a B(a, b)) + log 2F1(a + b, 1; a + 1; x)``, where its "
                   "terms shrink by 0.3 at least): finite where SciPy's is -inf (``logcdf(1e-300, 5, "
                   "2)`` is -3452.1). Differentiable in ``x``, ``loc``, ``scale``, ``a`` and "
-                  "``b`` (to second order in the shapes).")
+                  "``b`` (to third order in the shapes).")
 
     _ppf_notes = ("``betaincinv(a, b, q)``; isf: ``1 - betaincinv(b, a, q)``, or "
                   "``betaincinv(a, b, 1 - q)`` where ``q > 1/2`` (``1 - q`` is exact) or "
                   "the result is below 0.01 (the subtraction would lose its digits). "
                   "Differentiable in ``q``, ``loc``, ``scale``, ``a`` and ``b`` (``dx/da = "
-                  "-(dI/da) / (dI/dx)``, to second order in the shapes).")
+                  "-(dI/da) / (dI/dx)``, to third order in the shapes).")
 
     def _check(self, a, b):
         return fnp.logical_and(a > 0.0, b > 0.0)
@@ -2281,14 +2281,14 @@ class _F(_Shaped):
     _cdf_notes = ("``betainc(dfn/2, dfd/2, dfn x / (dfn x + dfd))`` (sf: "
                   "``betainc(dfd/2, dfn/2, dfd / (dfd + dfn x))``, accurate in the upper "
                   "tail): differentiable in ``x``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to "
-                  "second order in the degrees of freedom).")
+                  "third order in the degrees of freedom).")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
                   "problem where that root is above 1/2; 0 and ``inf`` at the ends. isf is "
                   "more accurate than SciPy's for tiny ``q`` (SciPy: ``ppf(1 - q)``, "
                   "``inf`` below 1e-17). "
-                  "Differentiable in ``q``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to second "
+                  "Differentiable in ``q``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to third "
                   "order in the degrees of freedom).")
 
     def _check(self, dfn, dfd):
@@ -3432,7 +3432,7 @@ class _Nbinom(_Discrete):
               "n log(p) + k log1p(-p)``: differentiable in ``p`` and in ``n`` (a real "
               "parameter here, not a count).")
     _cdf_notes = ("``betainc(n, k + 1, p)`` (sf: ``betainc(k + 1, n, 1 - p)``): "
-                  "differentiable in ``p`` and ``n`` (to second order in ``n``, through the "
+                  "differentiable in ``p`` and ``n`` (to third order in ``n``, through the "
                   "incomplete beta function's derivatives in its shapes).")
 
     def _check(self, n, p):
