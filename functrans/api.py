@@ -14,6 +14,7 @@ import numpy as _np
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
+from .backends.numpy_backend import plain as _plain_numpy
 from .batching import _leaf_path, _positive_chunk, _torch_spellings, _vmap, pmap, vmap
 from . import trace_cache
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
@@ -26,7 +27,7 @@ from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
                            StagingTracer, constant)
-from .reverse import Fill, backward, forward, linearize_flat, unshared
+from .reverse import Fill, aux_leaf, backward, forward, linearize_flat, unshared
 from .tree import _where_differ as _differ, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
@@ -272,17 +273,17 @@ def _unconst(tree):
     """``tree`` with its constant tracers as plain arrays (or constants of the forward mode or
     vmap now running)."""
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [constant(x.primal) if type(x) is ConstTracer else x
-                              for x in leaves])
+    return tree_unflatten(t, [_plain_numpy(constant(x.primal)) if type(x) is ConstTracer
+                              else _plain_numpy(x) for x in leaves])
 
 
 def _strip(tree, interp):
     """Replace this interpreter's tracers in ``tree`` by their primal values (and constant
     tracers by plain arrays, or constants of a forward mode still running)."""
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [x.primal if type(x) is JVPTracer and x._interp is interp
-                              else constant(x.primal) if type(x) is ConstTracer else x
-                              for x in leaves])
+    leaves = [x.primal if type(x) is JVPTracer and x._interp is interp
+              else constant(x.primal) if type(x) is ConstTracer else x for x in leaves]
+    return tree_unflatten(t, [aux_leaf(x) for x in leaves])
 
 
 def linearize(fun, *primals, has_aux=False):
@@ -1370,7 +1371,9 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                     shape = tuple(out_avals[i].shape) + tuple(get_aval(leaves[j]).shape)
                     blocks[i][j] = fnp.asarray(fnp.broadcast_to(leaves[j], shape), copy=True)
                 elif blocks[i][j] is None:  # an empty input or output
-                    blocks[i][j] = _zeros_block(outs[i], leaves[j])
+                    # (of the dtype a nonempty block has: the output's tangent's in forward
+                    # mode, the input's cotangent's in reverse mode, as JAX's)
+                    blocks[i][j] = _zeros_block(outs[i], leaves[j], mode == "fwd")
         per_out = []
         for i in range(len(outs)):
             tree = tree_unflatten(in_tree, blocks[i])
@@ -1382,10 +1385,11 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
     return jac_fun
 
 
-def _zeros_block(out, x):
+def _zeros_block(out, x, out_dtype=False):
     b, dev = _concrete_backend(x)
     shape = tuple(get_aval(out).shape) + tuple(get_aval(x).shape)
-    return b.xp.zeros(shape, dtype=b.native_dtype(get_aval(x).dtype),
+    dtype = get_aval(out if out_dtype else x).dtype
+    return b.xp.zeros(shape, dtype=b.native_dtype(dtype),
                       **({"device": dev} if dev else {}))
 
 
