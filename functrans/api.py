@@ -247,7 +247,7 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
         interp.active = False
         interp.device_source = None  # (a caller's array: not kept alive by leaked tracers)
     if has_aux:
-        out, aux = _aux_pair(out, "jvp")
+        out, aux = _aux_pair(out, f"jvp of {_fname(fun)}")
     out_leaves, out_tree = tree_flatten(out)
     primals_out, tangents_out = [], []
     for o in out_leaves:
@@ -301,7 +301,8 @@ def linearize(fun, *primals, has_aux=False):
     leaves, in_tree = tree_flatten(primals)
     leaves = [_as_input(p) for p in leaves]
     outs, out_tree, graph, aux = _linearize_tree(
-        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux, "linearize")
+        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux,
+        f"linearize of {_fname(fun)}")
     avals = [get_aval(p) for p in leaves]
 
     def f_jvp(*tangents):
@@ -471,7 +472,8 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     for i, p in enumerate(leaves):
         if type(p) not in _by_type:
             leaves[i] = _as_input(p)
-    outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree)
+    outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, f"vjp of {_fname(fun)}",
+                                                 in_tree)
     structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
     exact = [not _dt.is_float(get_aval(o).dtype) for o in outs]
@@ -1085,8 +1087,11 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
 def _aux_pair(out, what):
     """``(output, aux)`` from what a function with ``has_aux=True`` returned."""
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        got = (f"an array of shape {tuple(out.shape)}" if isinstance(out, Tracer) or
+               type(out) in _by_type else f"a {type(out).__name__}" + (
+                   f" of {len(out)} items" if isinstance(out, (tuple, list)) else ""))
         raise TypeError(f"{what} with has_aux=True: the function must return a pair (output, "
-                        f"aux); got {type(out).__name__}.")
+                        f"aux); got {got}.")
     return out
 
 
@@ -1243,7 +1248,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
     return _jacobian(fun, argnums, has_aux, "rev", chunk_size, holomorphic, allow_int)
 
 
-def _tangent_map(call, leaves, has_aux, box):
+def _tangent_map(call, leaves, has_aux, box, name="jacfwd"):
     """The function ``*tangents -> tangents of call's outputs`` at ``leaves`` (one tangent per
     input). The primal outputs and aux, the same for every tangent, go to ``box``."""
     def tangent_map(*tangents):
@@ -1259,7 +1264,7 @@ def _tangent_map(call, leaves, has_aux, box):
             interp.device_source = None
         aux = None
         if has_aux:
-            out, aux = _aux_pair(out, "jacfwd")
+            out, aux = _aux_pair(out, name)
         o_leaves, o_tree = tree_flatten(out)
         primals, tangents_out = [], []
         for o in o_leaves:
@@ -1268,7 +1273,7 @@ def _tangent_map(call, leaves, has_aux, box):
                 tangents_out.append(o.tangent)
             else:
                 o = o if isinstance(o, Tracer) else _const_output(
-                    o, leaves[0] if leaves else None, "jacfwd", len(primals))
+                    o, leaves[0] if leaves else None, name, len(primals))
                 primals.append(o)
                 tangents_out.append(fnp.zeros_like(o))
         box[:] = [primals, o_tree, _strip(aux, interp) if has_aux else None]
@@ -1318,7 +1323,7 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
         if mode == "fwd":
             # One batched pass over the basis of all inputs together.
             box = []
-            tmap = _tangent_map(call, leaves, has_aux, box)
+            tmap = _tangent_map(call, leaves, has_aux, box, name)
             if sum(a.size for a in in_avals):
                 cols = _batched_map(tmap, _joint_basis(leaves), chunk_size)
             else:  # nothing to differentiate: evaluate once for the outputs' structure
