@@ -158,12 +158,27 @@ def _fname(f):
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _linearize_tree(call, leaves, has_aux, what, in_tree=None):
+class _NameOf:
+    """``"<transform> of <the function's name>"`` for messages, made when one needs it."""
+    __slots__ = ("what", "fun")
+
+    def __init__(self, what, fun):
+        self.what, self.fun = what, fun
+
+    def __str__(self):
+        return f"{self.what} of {_fname(self.fun)}"
+
+
+def _linearize_tree(call, leaves, has_aux, what, in_tree=None, fun=None):
     """Linearize ``call`` (flat input leaves -> a pytree, or ``(pytree, aux)`` with
     ``has_aux``) at ``leaves``. Returns ``(out_leaves, out_tree, linear_graph, aux)``.
-    With ``in_tree``, ``call`` takes the arguments: ``call(*in_tree.unflatten(leaves))``."""
+    With ``in_tree``, ``call`` takes the arguments: ``call(*in_tree.unflatten(leaves))``.
+    ``what`` names the transform in messages, followed by ``of <fun's name>`` if ``fun`` is
+    given (made only for a message)."""
     box = []
     like = leaves[0] if leaves else None
+    if fun is not None:
+        what = _NameOf(what, fun)
 
     def flat(xs):
         out = call(xs) if in_tree is None else call(*tree_unflatten(in_tree, xs))
@@ -301,8 +316,7 @@ def linearize(fun, *primals, has_aux=False):
     leaves, in_tree = tree_flatten(primals)
     leaves = [_as_input(p) for p in leaves]
     outs, out_tree, graph, aux = _linearize_tree(
-        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux,
-        f"linearize of {_fname(fun)}")
+        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux, "linearize", None, fun)
     avals = [get_aval(p) for p in leaves]
 
     def f_jvp(*tangents):
@@ -472,8 +486,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     for i, p in enumerate(leaves):
         if type(p) not in _by_type:
             leaves[i] = _as_input(p)
-    outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, f"vjp of {_fname(fun)}",
-                                                 in_tree)
+    outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree, fun)
     structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
     exact = [not _dt.is_float(get_aval(o).dtype) for o in outs]

@@ -81,7 +81,11 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
     if with_aux:
         aux = [a.primal if type(a) is JVPTracer and a._interp is jvp_interp
                else constant(a.primal) if type(a) is ConstTracer else a for a in aux]
-        aux = [aux_leaf(a) for a in aux]
+        fix = _AUX_FIX.get
+        for i, a in enumerate(aux):
+            f = fix(type(a))
+            if f is not None:
+                aux[i] = f(a)
         return out_primals, graph, aux
     return out_primals, graph
 
@@ -90,16 +94,14 @@ def aux_leaf(a):
     """A leaf of a transform's auxiliary output as the transform returns it: as the outputs
     are, a NumPy scalar (what NumPy computes from 0-d arrays) as a 0-d array and
     functrans.numpy's arrays with ``.at`` as plain NumPy arrays; anything else as it is."""
-    t = type(a)
-    if t is _AtArray:
-        return a.view(_np.ndarray)
-    if t in _NUMPY_SCALARS:
-        return _np.asarray(a)
-    return a
+    f = _AUX_FIX.get(type(a))
+    return a if f is None else f(a)
 
 
-_NUMPY_SCALARS = frozenset(t for t in _np.sctypeDict.values()
-                           if issubclass(t, (_np.number, _np.bool_)))
+# The types of aux leaves that transforms convert (see aux_leaf): type -> conversion.
+_AUX_FIX = {t: _np.asarray for t in _np.sctypeDict.values()
+            if issubclass(t, (_np.number, _np.bool_))}
+_AUX_FIX[_AtArray] = lambda a: a.view(_np.ndarray)
 
 
 def forward(graph: Graph, tangents) -> list:
