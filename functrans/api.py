@@ -50,6 +50,45 @@ def _as_input(x):
     return x
 
 
+def _as_inputs(leaves, rest=()):
+    """``leaves`` as transform inputs, in place (see _as_input), with Python scalars made in
+    the library and on the device of the first array among them, or else among the leaves
+    of ``rest`` (the other arguments), as JAX's Python scalars join the arrays: a float
+    beside torch tensors is a float64 tensor (a NumPy array there met them as a mixing
+    error), of the default backend where no array is given."""
+    scalars = []
+    for i, x in enumerate(leaves):
+        t = type(x)
+        if t in _by_type:
+            continue
+        if t in _SCALAR_DTYPES:
+            scalars.append(i)
+        else:
+            leaves[i] = _as_input(x)  # (an array of a library not met before: now known)
+    if not scalars:
+        return leaves
+    like = next((a for a in leaves if _is_array(a)), None)
+    if like is None and rest:
+        like = next((a for a in tree_flatten(rest)[0] if _is_array(a)), None)
+    for i in scalars:
+        x = leaves[i]
+        leaves[i] = _as_input(x if like is None else _scalar_like(x, like))
+    return leaves
+
+
+def _is_array(x):
+    """Whether ``x`` is an array of a backend (or a tracer)."""
+    if type(x) in _by_type or isinstance(x, Tracer):
+        return True
+    if type(x) in _SCALAR_DTYPES or not hasattr(x, "__array_namespace__"):
+        return False
+    try:
+        backend_of(x)
+    except Exception:  # noqa: BLE001  (another object with that method: not one of ours)
+        return False
+    return True
+
+
 def _arrays(tree):
     """Transform results as arrays of their library (NumPy scalars become 0-d arrays)."""
     leaves, t = tree_flatten(tree)
@@ -130,9 +169,10 @@ def _split_args(f, args, kwargs, argnums):
     function of those leaves that calls ``f`` with the other arguments fixed."""
     diff = (args[argnums[0]],) if len(argnums) == 1 else tuple(args[i] for i in argnums)
     leaves, tree = tree_flatten(diff)
-    for i, x in enumerate(leaves):
+    for x in leaves:
         if type(x) not in _by_type:
-            leaves[i] = _as_input(x)
+            _as_inputs(leaves, tuple(a for i, a in enumerate(args) if i not in argnums))
+            break
 
     def call(flat):
         new = list(args)
@@ -240,7 +280,7 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
             f"jvp: tangents must have the same tree structure as primals; got primals "
             f"{p_tree} and tangents {t_tree}"
             f"{_differ(p_tree, t_tree, ('primals', 'tangents'))}.")
-    p_leaves = [_as_input(p) for p in p_leaves]
+    p_leaves = _as_inputs(p_leaves)
     interp = JVPInterpreter(_current.get().interp)
     interp.device_source = p_leaves[0] if p_leaves else None
     ins = []
@@ -314,7 +354,7 @@ def linearize(fun, *primals, has_aux=False):
     """
     check_function(fun, "linearize")
     leaves, in_tree = tree_flatten(primals)
-    leaves = [_as_input(p) for p in leaves]
+    leaves = _as_inputs(leaves)
     outs, out_tree, graph, aux = _linearize_tree(
         lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux, "linearize", None, fun)
     avals = [get_aval(p) for p in leaves]
@@ -483,9 +523,10 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     if reduce_axes:
         _no_reduce_axes(reduce_axes, "vjp")
     leaves, in_tree = tree_flatten(primals)
-    for i, p in enumerate(leaves):
+    for p in leaves:
         if type(p) not in _by_type:
-            leaves[i] = _as_input(p)
+            _as_inputs(leaves)
+            break
     outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree, fun)
     structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.

@@ -647,3 +647,35 @@ def test_jit_returns_a_numpy_scalar_argument_or_constant_as_a_0d_array():
         assert [float(o) for o in out] == [0.5, 2.0, 0.5, 3.0]
     g, aux = ft.jit(ft.grad(lambda x: (fnp.sin(x), x), has_aux=True))(s)
     assert type(g) is np.ndarray and type(aux) is np.ndarray and float(aux) == 0.5
+
+
+@pytest.mark.parametrize("library", ["torch", "array_api_strict"])
+def test_python_scalar_inputs_join_the_arrays_library(library):
+    # (as JAX's weakly typed scalars join the arrays: they were NumPy arrays, and the first
+    # operation with the other library's arrays raised BackendMismatchError)
+    if library == "torch":
+        torch = pytest.importorskip("torch")
+        y = torch.tensor([2.0, 3.0], dtype=torch.float64)
+        kind = torch.Tensor
+    else:
+        xps = pytest.importorskip("array_api_strict")
+        y = xps.asarray([2.0, 3.0], device=xps.Device("device1"))
+        kind = type(y)
+    f = lambda a, b: fnp.sum(a * b * a)  # noqa: E731
+    grads = ft.grad(f, argnums=(0, 1))(1.5, y)
+    assert all(isinstance(g, kind) for g in grads)
+    assert float(grads[0]) == 2 * 1.5 * 5.0
+    g = ft.grad(f)(1.5, {"k": y}["k"])  # (the array among the other arguments)
+    assert isinstance(g, kind) and float(g) == 15.0
+    out, t = ft.jvp(f, (1.5, y), (1.0, y * 0.0))
+    assert isinstance(t, kind) and float(t) == 15.0
+    cts = ft.vjp(f, 1.5, y)[1](1.0)
+    assert isinstance(cts[0], kind) and float(cts[0]) == 15.0
+    assert float(ft.linearize(f, 1.5, y)[1](1.0, y * 0.0)) == 15.0
+    for jac in (ft.jacfwd, ft.jacrev):
+        j = jac(f, argnums=(0, 1))(1.5, y)
+        assert isinstance(j[0], kind) and float(j[0]) == 15.0
+    h = ft.hessian(f, argnums=0)(1.5, y)
+    assert isinstance(h, kind) and float(h) == 10.0
+    # no array anywhere: the default backend's, as before
+    assert type(ft.grad(lambda a, b: a * b)(1.5, 2.0)) is np.ndarray
