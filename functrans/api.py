@@ -46,6 +46,16 @@ def _as_input(x):
         return _default_backend().asarray(x, dtype=_dt.float64 if type(x) is float else None)
     if isinstance(x, Tracer):
         return x
+    if not hasattr(x, "shape") and not hasattr(x, "__array_namespace__"):
+        # (an object that is no array at all: most often a container of arrays whose class
+        # is not registered as a pytree node)
+        raise UnsupportedBackendError(
+            f"Values of type {type(x).__name__} belong to no functrans backend: a transform's "
+            f"input leaf is one, which is neither an array nor a Python number, and "
+            f"transforms differentiate (and map) arrays. If it holds arrays, "
+            f"register its class as a pytree node (functrans.tree.register_pytree_node, "
+            f"register_dataclass); otherwise leave its argument out of argnums, or close "
+            f"over it.")
     backend_of(x)  # a clear error for values no backend owns
     return x
 

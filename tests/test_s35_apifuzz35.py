@@ -679,3 +679,41 @@ def test_python_scalar_inputs_join_the_arrays_library(library):
     assert isinstance(h, kind) and float(h) == 10.0
     # no array anywhere: the default backend's, as before
     assert type(ft.grad(lambda a, b: a * b)(1.5, 2.0)) is np.ndarray
+
+
+def test_an_unregistered_container_input_says_to_register_it():
+    class Params:
+        def __init__(self, w):
+            self.w = w
+
+    p = Params(np.arange(3.0))
+    for call in (lambda: ft.grad(lambda q: fnp.sum(q.w))(p),
+                 lambda: ft.jvp(lambda q: q.w, (p,), (p,)),
+                 lambda: ft.vjp(lambda q: q.w, p),
+                 lambda: ft.jacrev(lambda q: q.w)(p)):
+        with pytest.raises(ft.errors.UnsupportedBackendError,
+                           match="Params belong to no functrans backend.*register its class"):
+            call()
+
+
+@pytest.mark.parametrize("transform", ["jvp", "vjp", "linearize", "jacfwd"])
+def test_messages_about_outputs_name_the_function(transform):
+    def f(x):
+        return x * 2.0, "done"
+
+    x = np.ones(2)
+    call = {"jvp": lambda g: ft.jvp(g, (x,), (x,)), "vjp": lambda g: ft.vjp(g, x),
+            "linearize": lambda g: ft.linearize(g, x), "jacfwd": lambda g: ft.jacfwd(g)(x)}
+    with pytest.raises(TypeError, match=rf"^{transform} of f: output leaf 1 is a str"):
+        call[transform](f)
+    def three(a):
+        return a, a, a
+
+    with pytest.raises(TypeError, match=rf"^{transform} of three with has_aux=True: the "
+                                        rf"function must return a pair \(output, aux\); got a "
+                                        rf"tuple of 3 items"):
+        kw = dict(has_aux=True)
+        {"jvp": lambda: ft.jvp(three, (x,), (x,), **kw),
+         "vjp": lambda: ft.vjp(three, x, **kw),
+         "linearize": lambda: ft.linearize(three, x, **kw),
+         "jacfwd": lambda: ft.jacfwd(three, **kw)(x)}[transform]()
