@@ -122,12 +122,12 @@ _OPS = (lambda xp, x: xp.sin(x), lambda xp, x: xp.tanh(x) * x, lambda xp, x: x *
 class _Case:
     """A random function of 1-3 pytree arguments and its arguments."""
 
-    def __init__(self, seed, int_ok=False):
+    def __init__(self, seed, int_ok=False, kinds=_FLOAT_KINDS):
         rng = random.Random(seed)
         self.rng = rng
         counter = [1000 * seed]
         self.nargs = rng.randint(1, 3)
-        kinds = _FLOAT_KINDS + (("i2",) if int_ok else ())
+        kinds = kinds + (("i2",) if int_ok else ())
         self.arg_descs = [_gen_tree(rng, rng.randint(0, 3), kinds, counter)
                           for _ in range(self.nargs)]
         self.kinds = [k for a in self.args(lambda k, s: k) for k in T.leaves(a)]
@@ -458,6 +458,43 @@ def test_vmap_is_a_loop_with_every_in_axes_prefix(seed):
         ref = np.moveaxis(ref, 0, out_axes % ref.ndim)
         assert _is_plain_result(o) and o.shape == ref.shape and o.dtype == ref.dtype
         np.testing.assert_allclose(o, ref, rtol=1e-12 if not case.f32 else 1e-5, atol=1e-12)
+
+
+def _on(backend, tree):
+    return T.map(lambda x: backend.asarray(x, dtype=x.dtype.name) if isinstance(x, np.ndarray)
+                 else x, tree)
+
+
+@pytest.mark.parametrize("seed", range(500, 512))
+def test_fuzz_cases_on_every_backend(backend, seed):
+    # the same results, as arrays of the inputs' library and device (Python floats join them)
+    case = _Case(seed, kinds=("a0", "pyf", "v2", "m23", "f32", "e0", "v1"))
+    rng = case.rng
+    argnums = _argnums_for(rng, case.nargs)
+    if not any(isinstance(x, np.ndarray) for x in T.leaves(case.args())):
+        return  # (no array to take the library from)
+    f = case.fun(fnp, T.leaves)
+    f_tree = case.fun(fnp, T.leaves, out="tree")
+    args_np = case.args()
+    args = _on(backend, args_np)
+    tangents = _tangents(args_np, seed)
+    runs = [lambda a: ft.value_and_grad(f, argnums=argnums)(*a),
+            lambda a: ft.jacrev(f_tree, argnums=argnums)(*a),
+            lambda a: ft.jacfwd(f, argnums=argnums)(*a),
+            lambda a: ft.jvp(f_tree, a, _on(backend, tangents) if a is args else tangents),
+            lambda a: ft.vjp(f_tree, *a)[1](T.map(
+                lambda y: np.ones(np.shape(y), np.asarray(backend.to_numpy(y)).dtype)
+                if a is args_np else backend.asarray(np.ones(np.shape(backend.to_numpy(y))),
+                                                     dtype=str(backend.to_numpy(y).dtype)),
+                f_tree(*a)))]
+    for run in runs:
+        ref, got = run(args_np), run(args)
+        assert T.structure(got) == T.structure(ref)
+        for r, g in zip(T.leaves(ref), T.leaves(got)):
+            assert backend.is_own(g), type(g)
+            g = backend.to_numpy(g)
+            assert g.dtype == r.dtype and g.shape == r.shape
+            np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
 
 
 # -- against JAX (not installed in CI) ------------------------------------------------------------
