@@ -1,6 +1,7 @@
 """The public transforms: jvp, vjp, grad, value_and_grad, jacfwd, jacrev, hessian, hvp,
 linearize and make_graph. Arguments and results are pytrees; Python scalars become 0-d
-float64 arrays of the default backend; results are plain arrays of the inputs' library.
+float64 arrays of the library of the arrays beside them (of the default backend where there
+are none); results are plain arrays of the inputs' library.
 """
 
 from __future__ import annotations
