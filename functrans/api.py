@@ -61,26 +61,40 @@ def _as_input(x):
     return x
 
 
-def _as_inputs(leaves, rest=()):
+def _as_inputs(leaves, args=(), skip=()):
     """``leaves`` as transform inputs, in place (see _as_input), with Python scalars made in
     the library and on the device of the first array among them, or else among the leaves
-    of ``rest`` (the other arguments), as JAX's Python scalars join the arrays: a float
-    beside torch tensors is a float64 tensor (a NumPy array there met them as a mixing
-    error), of the default backend where no array is given."""
-    scalars = []
+    of ``args`` (the arguments, but those at the positions ``skip``), as JAX's Python
+    scalars join the arrays: a float beside torch tensors is a float64 tensor (a NumPy array
+    there met them as a mixing error), of the default backend where no array is given."""
+    if len(leaves) == 1 and not args:  # (one leaf: no array beside it)
+        x = leaves[0]
+        if type(x) not in _by_type:
+            leaves[0] = _as_input(x)
+        return leaves
+    scalars = like = None
     for i, x in enumerate(leaves):
         t = type(x)
         if t in _by_type:
-            continue
-        if t in _SCALAR_DTYPES:
-            scalars.append(i)
+            if like is None:
+                like = x
+        elif t in _SCALAR_DTYPES:
+            if scalars is None:
+                scalars = [i]
+            else:
+                scalars.append(i)
         else:
-            leaves[i] = _as_input(x)  # (an array of a library not met before: now known)
-    if not scalars:
+            leaves[i] = x = _as_input(x)  # (an array of a library not met before: now known)
+            if like is None:
+                like = x
+    if scalars is None:
         return leaves
-    like = next((a for a in leaves if _is_array(a)), None)
-    if like is None and rest:
-        like = next((a for a in tree_flatten(rest)[0] if _is_array(a)), None)
+    if like is None:
+        for j, a in enumerate(args):
+            if j not in skip:
+                like = next((b for b in tree_flatten(a)[0] if _is_array(b)), None)
+                if like is not None:
+                    break
     for i in scalars:
         x = leaves[i]
         leaves[i] = _as_input(x if like is None else _scalar_like(x, like))
@@ -89,9 +103,14 @@ def _as_inputs(leaves, rest=()):
 
 def _is_array(x):
     """Whether ``x`` is an array of a backend (or a tracer)."""
-    if type(x) in _by_type or isinstance(x, Tracer):
+    t = type(x)
+    if t in _by_type:
         return True
-    if type(x) in _SCALAR_DTYPES or not hasattr(x, "__array_namespace__"):
+    if t in _SCALAR_DTYPES:
+        return False
+    if isinstance(x, Tracer):
+        return True
+    if not hasattr(x, "__array_namespace__"):
         return False
     try:
         backend_of(x)
@@ -182,7 +201,7 @@ def _split_args(f, args, kwargs, argnums):
     leaves, tree = tree_flatten(diff)
     for x in leaves:
         if type(x) not in _by_type:
-            _as_inputs(leaves, tuple(a for i, a in enumerate(args) if i not in argnums))
+            _as_inputs(leaves, args if len(args) > 1 else (), argnums)
             break
 
     def call(flat):
