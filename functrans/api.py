@@ -1,6 +1,7 @@
 """The public transforms: jvp, vjp, grad, value_and_grad, jacfwd, jacrev, hessian, hvp,
 linearize and make_graph. Arguments and results are pytrees; Python scalars become 0-d
-float64 arrays of the default backend; results are plain arrays of the inputs' library.
+float64 arrays of the library of the arrays beside them (of the default backend where there
+are none); results are plain arrays of the inputs' library.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as _np
 from . import dtypes as _dt
 from . import numpy as fnp
 from .backends import _by_type, _registry_hooks, backend_of, default as _default_backend
+from .backends.numpy_backend import plain as _plain_numpy
 from .batching import _leaf_path, _positive_chunk, _torch_spellings, _vmap, pmap, vmap
 from . import trace_cache
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
@@ -26,7 +28,7 @@ from .graph import Graph, Var, eval_graph, prune
 from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
                            StagingTracer, constant)
-from .reverse import Fill, backward, forward, linearize_flat, unshared
+from .reverse import Fill, aux_leaf, backward, forward, linearize_flat, unshared
 from .tree import _where_differ as _differ, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
@@ -45,8 +47,76 @@ def _as_input(x):
         return _default_backend().asarray(x, dtype=_dt.float64 if type(x) is float else None)
     if isinstance(x, Tracer):
         return x
+    if not hasattr(x, "shape") and not hasattr(x, "__array_namespace__"):
+        # (an object that is no array at all: most often a container of arrays whose class
+        # is not registered as a pytree node)
+        raise UnsupportedBackendError(
+            f"Values of type {type(x).__name__} belong to no functrans backend: a transform's "
+            f"input leaf is one, which is neither an array nor a Python number, and "
+            f"transforms differentiate (and map) arrays. If it holds arrays, "
+            f"register its class as a pytree node (functrans.tree.register_pytree_node, "
+            f"register_dataclass); otherwise leave its argument out of argnums, or close "
+            f"over it.")
     backend_of(x)  # a clear error for values no backend owns
     return x
+
+
+def _as_inputs(leaves, args=(), skip=()):
+    """``leaves`` as transform inputs, in place (see _as_input), with Python scalars made in
+    the library and on the device of the first array among them, or else among the leaves
+    of ``args`` (the arguments, but those at the positions ``skip``), as JAX's Python
+    scalars join the arrays: a float beside torch tensors is a float64 tensor (a NumPy array
+    there met them as a mixing error), of the default backend where no array is given."""
+    if len(leaves) == 1 and not args:  # (one leaf: no array beside it)
+        x = leaves[0]
+        if type(x) not in _by_type:
+            leaves[0] = _as_input(x)
+        return leaves
+    scalars = like = None
+    for i, x in enumerate(leaves):
+        t = type(x)
+        if t in _by_type:
+            if like is None:
+                like = x
+        elif t in _SCALAR_DTYPES:
+            if scalars is None:
+                scalars = [i]
+            else:
+                scalars.append(i)
+        else:
+            leaves[i] = x = _as_input(x)  # (an array of a library not met before: now known)
+            if like is None:
+                like = x
+    if scalars is None:
+        return leaves
+    if like is None:
+        for j, a in enumerate(args):
+            if j not in skip:
+                like = next((b for b in tree_flatten(a)[0] if _is_array(b)), None)
+                if like is not None:
+                    break
+    for i in scalars:
+        x = leaves[i]
+        leaves[i] = _as_input(x if like is None else _scalar_like(x, like))
+    return leaves
+
+
+def _is_array(x):
+    """Whether ``x`` is an array of a backend (or a tracer)."""
+    t = type(x)
+    if t in _by_type:
+        return True
+    if t in _SCALAR_DTYPES:
+        return False
+    if isinstance(x, Tracer):
+        return True
+    if not hasattr(x, "__array_namespace__"):
+        return False
+    try:
+        backend_of(x)
+    except Exception:  # noqa: BLE001  (another object with that method: not one of ours)
+        return False
+    return True
 
 
 def _arrays(tree):
@@ -129,9 +199,10 @@ def _split_args(f, args, kwargs, argnums):
     function of those leaves that calls ``f`` with the other arguments fixed."""
     diff = (args[argnums[0]],) if len(argnums) == 1 else tuple(args[i] for i in argnums)
     leaves, tree = tree_flatten(diff)
-    for i, x in enumerate(leaves):
+    for x in leaves:
         if type(x) not in _by_type:
-            leaves[i] = _as_input(x)
+            _as_inputs(leaves, args if len(args) > 1 else (), argnums)
+            break
 
     def call(flat):
         new = list(args)
@@ -157,12 +228,27 @@ def _fname(f):
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _linearize_tree(call, leaves, has_aux, what, in_tree=None):
+class _NameOf:
+    """``"<transform> of <the function's name>"`` for messages, made when one needs it."""
+    __slots__ = ("what", "fun")
+
+    def __init__(self, what, fun):
+        self.what, self.fun = what, fun
+
+    def __str__(self):
+        return f"{self.what} of {_fname(self.fun)}"
+
+
+def _linearize_tree(call, leaves, has_aux, what, in_tree=None, fun=None):
     """Linearize ``call`` (flat input leaves -> a pytree, or ``(pytree, aux)`` with
     ``has_aux``) at ``leaves``. Returns ``(out_leaves, out_tree, linear_graph, aux)``.
-    With ``in_tree``, ``call`` takes the arguments: ``call(*in_tree.unflatten(leaves))``."""
+    With ``in_tree``, ``call`` takes the arguments: ``call(*in_tree.unflatten(leaves))``.
+    ``what`` names the transform in messages, followed by ``of <fun's name>`` if ``fun`` is
+    given (made only for a message)."""
     box = []
     like = leaves[0] if leaves else None
+    if fun is not None:
+        what = _NameOf(what, fun)
 
     def flat(xs):
         out = call(xs) if in_tree is None else call(*tree_unflatten(in_tree, xs))
@@ -224,7 +310,7 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
             f"jvp: tangents must have the same tree structure as primals; got primals "
             f"{p_tree} and tangents {t_tree}"
             f"{_differ(p_tree, t_tree, ('primals', 'tangents'))}.")
-    p_leaves = [_as_input(p) for p in p_leaves]
+    p_leaves = _as_inputs(p_leaves)
     interp = JVPInterpreter(_current.get().interp)
     interp.device_source = p_leaves[0] if p_leaves else None
     ins = []
@@ -246,7 +332,7 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
         interp.active = False
         interp.device_source = None  # (a caller's array: not kept alive by leaked tracers)
     if has_aux:
-        out, aux = _aux_pair(out, "jvp")
+        out, aux = _aux_pair(out, f"jvp of {_fname(fun)}")
     out_leaves, out_tree = tree_flatten(out)
     primals_out, tangents_out = [], []
     for o in out_leaves:
@@ -272,17 +358,17 @@ def _unconst(tree):
     """``tree`` with its constant tracers as plain arrays (or constants of the forward mode or
     vmap now running)."""
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [constant(x.primal) if type(x) is ConstTracer else x
-                              for x in leaves])
+    return tree_unflatten(t, [_plain_numpy(constant(x.primal)) if type(x) is ConstTracer
+                              else _plain_numpy(x) for x in leaves])
 
 
 def _strip(tree, interp):
     """Replace this interpreter's tracers in ``tree`` by their primal values (and constant
     tracers by plain arrays, or constants of a forward mode still running)."""
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [x.primal if type(x) is JVPTracer and x._interp is interp
-                              else constant(x.primal) if type(x) is ConstTracer else x
-                              for x in leaves])
+    leaves = [x.primal if type(x) is JVPTracer and x._interp is interp
+              else constant(x.primal) if type(x) is ConstTracer else x for x in leaves]
+    return tree_unflatten(t, [aux_leaf(x) for x in leaves])
 
 
 def linearize(fun, *primals, has_aux=False):
@@ -298,9 +384,9 @@ def linearize(fun, *primals, has_aux=False):
     """
     check_function(fun, "linearize")
     leaves, in_tree = tree_flatten(primals)
-    leaves = [_as_input(p) for p in leaves]
+    leaves = _as_inputs(leaves)
     outs, out_tree, graph, aux = _linearize_tree(
-        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux, "linearize")
+        lambda xs: fun(*tree_unflatten(in_tree, xs)), leaves, has_aux, "linearize", None, fun)
     avals = [get_aval(p) for p in leaves]
 
     def f_jvp(*tangents):
@@ -467,10 +553,11 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     if reduce_axes:
         _no_reduce_axes(reduce_axes, "vjp")
     leaves, in_tree = tree_flatten(primals)
-    for i, p in enumerate(leaves):
+    for p in leaves:
         if type(p) not in _by_type:
-            leaves[i] = _as_input(p)
-    outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree)
+            _as_inputs(leaves)
+            break
+    outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree, fun)
     structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
     exact = [not _dt.is_float(get_aval(o).dtype) for o in outs]
@@ -1084,8 +1171,11 @@ def elementwise_grad(fun, argnums=0, has_aux=False):
 def _aux_pair(out, what):
     """``(output, aux)`` from what a function with ``has_aux=True`` returned."""
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        got = (f"an array of shape {tuple(out.shape)}" if isinstance(out, Tracer) or
+               type(out) in _by_type else f"a {type(out).__name__}" + (
+                   f" of {len(out)} items" if isinstance(out, (tuple, list)) else ""))
         raise TypeError(f"{what} with has_aux=True: the function must return a pair (output, "
-                        f"aux); got {type(out).__name__}.")
+                        f"aux); got {got}.")
     return out
 
 
@@ -1242,7 +1332,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
     return _jacobian(fun, argnums, has_aux, "rev", chunk_size, holomorphic, allow_int)
 
 
-def _tangent_map(call, leaves, has_aux, box):
+def _tangent_map(call, leaves, has_aux, box, name="jacfwd"):
     """The function ``*tangents -> tangents of call's outputs`` at ``leaves`` (one tangent per
     input). The primal outputs and aux, the same for every tangent, go to ``box``."""
     def tangent_map(*tangents):
@@ -1258,7 +1348,7 @@ def _tangent_map(call, leaves, has_aux, box):
             interp.device_source = None
         aux = None
         if has_aux:
-            out, aux = _aux_pair(out, "jacfwd")
+            out, aux = _aux_pair(out, name)
         o_leaves, o_tree = tree_flatten(out)
         primals, tangents_out = [], []
         for o in o_leaves:
@@ -1267,7 +1357,7 @@ def _tangent_map(call, leaves, has_aux, box):
                 tangents_out.append(o.tangent)
             else:
                 o = o if isinstance(o, Tracer) else _const_output(
-                    o, leaves[0] if leaves else None, "jacfwd", len(primals))
+                    o, leaves[0] if leaves else None, name, len(primals))
                 primals.append(o)
                 tangents_out.append(fnp.zeros_like(o))
         box[:] = [primals, o_tree, _strip(aux, interp) if has_aux else None]
@@ -1317,7 +1407,7 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
         if mode == "fwd":
             # One batched pass over the basis of all inputs together.
             box = []
-            tmap = _tangent_map(call, leaves, has_aux, box)
+            tmap = _tangent_map(call, leaves, has_aux, box, name)
             if sum(a.size for a in in_avals):
                 cols = _batched_map(tmap, _joint_basis(leaves), chunk_size)
             else:  # nothing to differentiate: evaluate once for the outputs' structure
@@ -1370,7 +1460,9 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
                     shape = tuple(out_avals[i].shape) + tuple(get_aval(leaves[j]).shape)
                     blocks[i][j] = fnp.asarray(fnp.broadcast_to(leaves[j], shape), copy=True)
                 elif blocks[i][j] is None:  # an empty input or output
-                    blocks[i][j] = _zeros_block(outs[i], leaves[j])
+                    # (of the dtype a nonempty block has: the output's tangent's in forward
+                    # mode, the input's cotangent's in reverse mode, as JAX's)
+                    blocks[i][j] = _zeros_block(outs[i], leaves[j], mode == "fwd")
         per_out = []
         for i in range(len(outs)):
             tree = tree_unflatten(in_tree, blocks[i])
@@ -1382,10 +1474,11 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
     return jac_fun
 
 
-def _zeros_block(out, x):
+def _zeros_block(out, x, out_dtype=False):
     b, dev = _concrete_backend(x)
     shape = tuple(get_aval(out).shape) + tuple(get_aval(x).shape)
-    return b.xp.zeros(shape, dtype=b.native_dtype(get_aval(x).dtype),
+    dtype = get_aval(out if out_dtype else x).dtype
+    return b.xp.zeros(shape, dtype=b.native_dtype(dtype),
                       **({"device": dev} if dev else {}))
 
 

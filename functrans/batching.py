@@ -244,10 +244,11 @@ class _Unmapped:
 _UNMAPPED = _Unmapped()
 
 
-def _axes_leaves(axes, tree, what, name, n_leaves=None):
+def _axes_leaves(axes, tree, what, name, n_leaves=None, treedef=None):
     """One axis (or _UNMAPPED) per leaf of ``tree``: ``axes`` is an int, None, or a tree
     prefix of ``tree`` with ints and Nones at its leaves. ``n_leaves``: ``tree``'s number of
-    leaves, where the caller has it (one int or None for all then costs no tree walk)."""
+    leaves, where the caller has it (one int or None for all then costs no tree walk);
+    ``treedef``: its structure, likewise."""
     if n_leaves is not None and (type(axes) is int or axes is None):
         return [_UNMAPPED if axes is None else axes] * n_leaves
     marked = optree.tree_map(lambda a: _UNMAPPED if a is None else a, axes, none_is_leaf=True,
@@ -270,7 +271,12 @@ def _axes_leaves(axes, tree, what, name, n_leaves=None):
         raise BatchingError(f"vmap of {name}: {what} {axes!r} does not match the structure of "
                             f"the {'arguments' if what == 'in_axes' else 'outputs'}, {spec} "
                             f"({reason}). Give {hint}, or a tree prefix of them.") from None
-    leaves = optree.tree_leaves(full, namespace=NAMESPACE)
+    # Read per leaf of ``tree``, by key: the broadcast keeps the prefix's nodes, and a dict
+    # given for an OrderedDict or defaultdict (which optree takes as its prefix) orders its
+    # keys otherwise (its leaves in that order gave one argument's axis to another).
+    if treedef is None:
+        treedef = optree.tree_structure(tree, namespace=NAMESPACE)
+    leaves = treedef.flatten_up_to(full)
     for a in leaves:
         if a is not _UNMAPPED and type(a) is not int:
             raise BatchingError(f"vmap of {name}: {what} entries must be ints or None; got "
@@ -420,7 +426,7 @@ def _chunked(batched, fun, in_axes, out_axes, chunk_size, axis_size, randomness)
         if isinstance(axes, tuple) and len(axes) != len(args):
             return batched(*args, **kwargs)  # (its error)
         leaves, tree = tree_flatten(args)
-        axes_l = _axes_leaves(axes, args, "in_axes", name, len(leaves))
+        axes_l = _axes_leaves(axes, args, "in_axes", name, len(leaves), tree)
         k_leaves, k_tree = tree_flatten(kwargs)
         n_pos = len(leaves)
         leaves, axes_l = leaves + k_leaves, axes_l + [0] * len(k_leaves)
@@ -447,7 +453,7 @@ def _chunked(batched, fun, in_axes, out_axes, chunk_size, axis_size, randomness)
                               **tree_unflatten(k_tree, ins[n_pos:])))
         from .numpy import concat
         first, o_tree = tree_flatten(parts[0])
-        o_axes = _axes_leaves(out_axes, parts[0], "out_axes", name)
+        o_axes = _axes_leaves(out_axes, parts[0], "out_axes", name, None, o_tree)
         flat = [tree_flatten(p)[0] for p in parts]
         out = [o if ax is _UNMAPPED else concat([p[j] for p in flat], axis=ax)
                for j, (o, ax) in enumerate(zip(first, o_axes))]
@@ -479,7 +485,7 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness
                 f"vmap of {name}: in_axes has {len(axes)} entries but the function was called "
                 f"with {len(args)} positional argument(s); give one entry per argument.")
         leaves, tree = tree_flatten(args)
-        axes_l = _axes_leaves(axes, args, "in_axes", name, len(leaves))
+        axes_l = _axes_leaves(axes, args, "in_axes", name, len(leaves), tree)
         k_leaves, k_tree = tree_flatten(kwargs)
         n_pos = len(leaves)
         leaves = leaves + k_leaves
@@ -544,7 +550,7 @@ def _vmap(fun, in_axes, out_axes, axis_size, adopted, axis_name=None, randomness
             interp.active = False
             interp.like = None  # not kept alive by a leaked tracer
         o_leaves, o_tree = tree_flatten(out)
-        o_axes = _axes_leaves(out_axes, out, "out_axes", name, len(o_leaves))
+        o_axes = _axes_leaves(out_axes, out, "out_axes", name, len(o_leaves), o_tree)
         res = []
         for j, (o, ax) in enumerate(zip(o_leaves, o_axes)):
             mapped = type(o) is BatchTracer and (o._interp is interp or o._interp in adopted)

@@ -1010,7 +1010,9 @@ def _fresh(outs, arguments, captured_ids):
                                  if _by_type_get(type(a)) is not None}
                 dup = root in arg_roots or root in captured_ids
         if dup:
-            outs[i] = backend.copy(o)
+            o = outs[i] = backend.copy(o)
+            if not o.shape:  # (a NumPy scalar argument or constant: a 0-d array too)
+                outs[i] = backend.as_array(o)
         else:
             if not o.shape:  # a NumPy scalar from a reduction: a 0-d array
                 o = outs[i] = backend.as_array(o)

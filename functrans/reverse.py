@@ -81,8 +81,27 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
     if with_aux:
         aux = [a.primal if type(a) is JVPTracer and a._interp is jvp_interp
                else constant(a.primal) if type(a) is ConstTracer else a for a in aux]
+        fix = _AUX_FIX.get
+        for i, a in enumerate(aux):
+            f = fix(type(a))
+            if f is not None:
+                aux[i] = f(a)
         return out_primals, graph, aux
     return out_primals, graph
+
+
+def aux_leaf(a):
+    """A leaf of a transform's auxiliary output as the transform returns it: as the outputs
+    are, a NumPy scalar (what NumPy computes from 0-d arrays) as a 0-d array and
+    functrans.numpy's arrays with ``.at`` as plain NumPy arrays; anything else as it is."""
+    f = _AUX_FIX.get(type(a))
+    return a if f is None else f(a)
+
+
+# The types of aux leaves that transforms convert (see aux_leaf): type -> conversion.
+_AUX_FIX = {t: _np.asarray for t in _np.sctypeDict.values()
+            if issubclass(t, (_np.number, _np.bool_))}
+_AUX_FIX[_AtArray] = lambda a: a.view(_np.ndarray)
 
 
 def forward(graph: Graph, tangents) -> list:

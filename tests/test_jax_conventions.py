@@ -229,7 +229,7 @@ def test_linearize_has_aux():
     np.testing.assert_allclose(f_jvp(np.ones(2)), np.cos([0.5, 1.0]))
     np.testing.assert_allclose(aux["c"], np.cos([0.5, 1.0]))
     assert aux["n"] == 3 and type(aux["c"]) is np.ndarray
-    with pytest.raises(TypeError, match="linearize with has_aux=True"):
+    with pytest.raises(TypeError, match="linearize of sin with has_aux=True"):
         ft.linearize(fnp.sin, 1.0, has_aux=True)
 
 

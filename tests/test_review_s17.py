@@ -177,10 +177,10 @@ def test_vjp_pullback_called_with_several_arguments_says_to_pass_one_tuple():
 
 @pytest.mark.parametrize("call, what", [
     (lambda f: ft.jvp(f, (np.ones(2),), (np.ones(2),)), "jvp of f"),
-    (lambda f: ft.vjp(f, np.ones(2)), "vjp"),
-    (lambda f: ft.linearize(f, np.ones(2)), "linearize"),
+    (lambda f: ft.vjp(f, np.ones(2)), "vjp of f"),  # (apifuzz35: each names f now)
+    (lambda f: ft.linearize(f, np.ones(2)), "linearize of f"),
     (lambda f: ft.jacrev(f)(np.ones(2)), "jacrev of f"),
-    (lambda f: ft.jacfwd(f)(np.ones(2)), "jacfwd"),
+    (lambda f: ft.jacfwd(f)(np.ones(2)), "jacfwd of f"),
     (lambda f: ft.vmap(f)(np.ones(2)), "vmap of f")])
 def test_an_output_that_is_no_array_names_the_transform_and_the_leaf(call, what):
     def f(x):
