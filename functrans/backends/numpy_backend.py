@@ -620,8 +620,40 @@ def _hurwitz_huge_s(backend, s, q, out):
     return bad, lambda sb, qb: zeta(backend, sb, qb)
 
 
-_PATCHED = {"expi": _expi_overflow, "j0": _bessel_far("j0"), "j1": _bessel_far("j1"),
-            "y0": _bessel_far("y0"), "y1": _bessel_far("y1"), "hurwitz_zeta": _hurwitz_huge_s}
+def _lgamma_ends(backend, x, out):
+    # SciPy's gammaln is inf at nonzero |x| below about 5.5e-309 (true -log|x|: 744.44 at
+    # 5e-324) and -inf at -inf, where C99's lgamma, the other backends and JAX give +inf
+    if not np.isinf(out).any():
+        return None
+    bad = np.isinf(out) & ((x == -np.inf) | ((x != 0.0) & (np.abs(x) < 1e-300)))
+    return bad, lambda xb: np.where(xb == -np.inf, np.inf, -np.log(np.abs(xb)))
+
+
+def _erfc_subnormal(backend, x, out):
+    # SciPy's erfc is 0 from x = 26.64 (x^2 past the largest exponent), where erfc is
+    # subnormal up to 27.23 (erfc(27) = 5.237e-319)
+    if not (out == 0.0).any():
+        return None
+    from .generic import erfc
+    return (out == 0.0) & (x > 26.0) & (x < 27.3), lambda xb: erfc(backend, xb)
+
+
+def _bessel_i_overflow(name):
+    # SciPy's i0 and i1 (e^|x| times a series) overflow from |x| = 709.78 where I(x) ~
+    # e^|x| / sqrt(2 pi |x|) is finite up to 713.98 (i0(710) = 3.345e306)
+    def check(backend, x, out):
+        if not np.isinf(out).any():
+            return None
+        from . import special_generic
+        fn = getattr(special_generic, name)
+        return np.isinf(out) & (np.abs(x) < 714.0), lambda xb: fn(backend, xb)
+    return check
+
+
+_PATCHED = {"expi": _expi_overflow, "lgamma": _lgamma_ends, "erfc": _erfc_subnormal,
+            "i0": _bessel_i_overflow("i0"), "i1": _bessel_i_overflow("i1"),
+            "j0": _bessel_far("j0"), "j1": _bessel_far("j1"), "y0": _bessel_far("y0"),
+            "y1": _bessel_far("y1"), "hurwitz_zeta": _hurwitz_huge_s}
 
 
 def _patched(backend, name, scipy_fn):

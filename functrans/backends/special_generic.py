@@ -133,7 +133,12 @@ def _bessel(backend, x, nu, scaled):
     xl = xp.where(small, _f(xp, ax, 2.0 * _BESSEL_SPLIT), ax)
     series = _bessel_series(xp, xs, nu)
     if nu == 1:
-        series = series * (0.5 * xs)
+        # (at a subnormal x of odd last bit x/2 is a tie, which 0.5 x rounds to even: 0 at
+        # 5e-324; I1(x) = x/2 (1 + x^2/8 ...) lies above the tie, so the larger of the two
+        # halves, I1e(x) = x/2 (1 - x ...) below it, the smaller)
+        half = 0.5 * xs
+        half = xp.minimum(half, xs - half) if scaled else xp.maximum(half, xs - half)
+        series = series * half
     series = series * xp.exp(-xs) if scaled else series
     # (sqrt(2 pi) sqrt(x): 2 pi x overflowed past 2.9e307, and i0e there was 0, i0 nan)
     tail = _bessel_asymptotic(xp, xl, nu) / (math.sqrt(2.0 * math.pi) * xp.sqrt(xl))

@@ -69,6 +69,55 @@ def _hurwitz_zeta(s, q):
     return torch.where(bad, zeta(backend, *torch.broadcast_tensors(s, q)), out)
 
 
+def _log1p(x):
+    if x.dtype.is_complex:
+        return _complex_log1p(x)
+    # torch's real log1p is 0 at the smallest subnormal (5e-324; 1.4e-45 in float32), where
+    # log1p(x) = x
+    out = torch.log1p(x)
+    bad = (out == 0) & (x != 0)
+    return torch.where(bad, x, out) if bool(bad.any()) else out
+
+
+# (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part +0.0: the
+# same as the other backends, -0.0)
+_complex_log1p = complex_log1p(_xp, torch.complex)
+
+
+def _hyperbolic(name):
+    # torch's vectorised sinh and cosh (CPU, float32 and float64: any tensor of more than a
+    # few elements) overflow where e^|x| does, from |x| = 709.78 (88.72), where sinh and cosh
+    # ~ e^|x| / 2 are finite up to 710.48 (89.42): there (e^(|x|/2) / 2) e^(|x|/2)
+    fn = getattr(torch, name)
+
+    def impl(x):
+        out = fn(x)
+        if x.dtype.is_complex or not bool(torch.isinf(out).any()):
+            return out
+        h = torch.exp(x.abs() * 0.5)
+        big = (h * 0.5) * h
+        big = torch.copysign(big, x) if name == "sinh" else big
+        return torch.where(torch.isinf(out) & torch.isfinite(x), big, out)
+    impl.__name__ = name
+    return impl
+
+
+def _bessel_i(name):
+    # torch's i0 and i1 overflow from |x| = 709.78 (e^|x| times a series), where I(x) ~
+    # e^|x| / sqrt(2 pi |x|) is finite up to 713.98 (i0(710) = 3.345e306): the generic ones
+    fn = getattr(torch.special, name)
+
+    def impl(x):
+        out = fn(x)
+        if not bool(torch.isinf(out).any()):
+            return out
+        from . import special_generic
+        fixed = getattr(special_generic, name)(backend, x)
+        return torch.where(torch.isinf(out) & (x.abs() < 714.0), fixed, out)
+    impl.__name__ = name
+    return impl
+
+
 def _numpy_linalg_error(fn):
     @functools.wraps(fn)
     def call(*args, **kwargs):
@@ -668,9 +717,9 @@ _IMPLS = {"gather": _gather,
           "round": _round,
           "neg": _negative,
           "acos": _acos,
-          # (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part
-          # +0.0: the same as the other backends, -0.0)
-          "log1p": complex_log1p(_xp, torch.complex),
+          "log1p": _log1p,
+          "sinh": _hyperbolic("sinh"),
+          "cosh": _hyperbolic("cosh"),
           "pow": _pow,
           "floor_divide": _zero_division_as_numpy("floor_divide"),
           "remainder": _zero_division_as_numpy("remainder"),
@@ -744,9 +793,9 @@ backend = TorchBackend("torch", _namespace_with_numpy_linalg_errors(_xp), [torch
     "polygamma": _polygamma,
     "ndtri": torch.special.ndtri,
     "erfcx": torch.special.erfcx,
-    "i0": torch.special.i0,
+    "i0": _bessel_i("i0"),
     "i0e": torch.special.i0e,
-    "i1": torch.special.i1,
+    "i1": _bessel_i("i1"),
     "i1e": torch.special.i1e,
     "hurwitz_zeta": _hurwitz_zeta,
     # (the modified Bessel functions K of orders 0 and 1: about 1e-15 relative; j0, j1, y0,

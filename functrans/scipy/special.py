@@ -220,10 +220,12 @@ def erfinv(y, /):
 def gammaln(x, /):
     """The logarithm of the absolute value of the gamma function, ``log|Gamma(x)|``.
 
-    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...), ``-inf`` at
-    ``-inf`` (as SciPy; the libraries' own versions give ``inf`` there)."""
+    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...) and at ``-inf``, as
+    C99's ``lgamma``, torch and JAX (SciPy gives ``-inf`` there); ``-log|x|`` at subnormal
+    ``x`` (SciPy's is ``inf`` below about 5.5e-309)."""
     x = _real(x, "gammaln")
-    return _where(x == -_inf, -_inf, _sp.lgamma(x))
+    # (+inf at -inf whatever the library: CuPy's may follow SciPy's -inf)
+    return _where(x == -_inf, _inf, _sp.lgamma(x))
 
 
 def digamma(z, /):
