@@ -697,9 +697,63 @@ def ndtr(x, /):
 def erfcinv(y, /):
     """The inverse of :func:`erfc`: the ``x`` with ``erfc(x) = y``, for ``y`` in [0, 2]
     (``inf`` at 0, ``-inf`` at 2, nan outside), as ``-ndtri(y / 2) / sqrt(2)`` (accurate
-    near 0 and 2). Derivative: ``-sqrt(pi)/2 * exp(erfcinv(y)**2)``."""
+    near 0 and 2; float32 computed in float64). Where ``y / 2`` is subnormal (``y`` below
+    4.45e-308, where halving rounds: 0 at 5e-324, whose ndtri is -inf) by Newton's method
+    on ``log erfc(x) = log(erfcx(x)) - x**2 = log(y)``. Derivative:
+    ``-sqrt(pi)/2 * exp(erfcinv(y)**2)``."""
     y = _real(y, "erfcinv", small_to_float32=True)
-    return -ndtri(y * 0.5) * _SQRT1_2
+    d = _dtype(y)
+    if d is _dt.float32 or d in _dt.HALF:  # (in float64 no y / 2 is subnormal)
+        return fnp.astype(_erfcinv_halved(fnp.astype(y, _dt.float64)), d)
+    return _erfcinv(y)
+
+
+_TWICE_TINY = 2.0 * 2.2250738585072014e-308
+_LOG_SQRTPI_27 = math.log(27.0 * math.sqrt(math.pi))
+
+
+def _erfcinv_halved(y):
+    # (y itself below 0, nan there with nan slopes: y * 0.5 is -0.0 at -5e-324, whose ndtri
+    # is -inf)
+    return -ndtri(fnp.minimum(y * 0.5, y)) * _SQRT1_2
+
+
+def _erfcinv(y):
+    tiny = _all(y < _TWICE_TINY, y > 0.0)
+    if _known_none(tiny):
+        return _erfcinv_halved(y)
+    global _erfcinv_tiny_fn
+    if _erfcinv_tiny_fn is None:
+        from ..custom import custom_jvp
+        # (the derivative as erfcinv's, -sqrt(pi)/2 exp(x^2), of the result: through the
+        # Newton steps it was inf * 0 = nan where it overflows, and a second derivative
+        # would be off by their truncation)
+        _erfcinv_tiny_fn = custom_jvp(_erfcinv_tiny)
+        _erfcinv_tiny_fn.defjvp(_erfcinv_tiny_jvp)
+    # (each branch sees only its own elements, a finite slope elsewhere: in reverse mode
+    # the other branch's infinite slope at a tiny y met a zero cotangent, nan)
+    return _where(tiny, _erfcinv_tiny_fn(_where(tiny, y, 1e-300)),
+                  _erfcinv_halved(_where(tiny, 0.5, y)))
+
+
+_erfcinv_tiny_fn = None
+
+
+def _erfcinv_tiny(y):
+    """erfcinv(y) for 0 < y < 4.5e-308, where it lies in [26.5, 27.22]: erfc(x) ~ exp(-x^2) /
+    (x sqrt(pi)) at x = 27 gives a start within 1e-3, and each Newton step on
+    ``log(erfcx(x)) - x^2 = log(y)`` squares the error times about 1/(2x): two reach an ulp."""
+    log_y = fnp.log(y)
+    x = fnp.sqrt(-log_y - _LOG_SQRTPI_27)
+    for _ in range(2):
+        e = _sp.erfcx(x)
+        x = x + (fnp.log(e) - x * x - log_y) * e * (0.5 * math.sqrt(math.pi))
+    return x
+
+
+def _erfcinv_tiny_jvp(primals, tangents):
+    x = _erfcinv_tiny_fn(primals[0])
+    return x, fnp.multiply(tangents[0], fnp.exp(x * x) * (-0.5 * math.sqrt(math.pi)))
 
 
 def ndtri(y, /):
