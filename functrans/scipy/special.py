@@ -2593,15 +2593,23 @@ def _exprel_series(z):
 def exprel(x, /):
     """The relative error exponential ``(exp(x) - 1) / x`` (1 at 0), by its Taylor series
     for ``|x| < 1/2`` (accurate there, derivatives too: ``1/2`` at 0), ``expm1(x) / x``
-    beyond; ``inf`` above about 709.78, 0 at ``-inf``. Derivative:
-    ``(x exp(x) - expm1(x)) / x**2``."""
+    beyond, ``(e^(x/2) / x) e^(x/2)`` above 700 (finite up to about 716.35, where
+    ``exp(x)`` alone overflowed from 709.78); ``inf`` at ``inf``, 0 at ``-inf``.
+    Derivative: ``(x exp(x) - expm1(x)) / x**2``."""
     def f(x):
         small = fnp.abs(x) < 0.5
         xs = _where(small, x, 0.0)
         xl = _where(small, 1.0, x)
         inf = fnp.isinf(xl)
+        big = xl > 700.0
+        # (each branch sees only its own elements: expm1's infinite slope past 709.78 met a
+        # zero cotangent in reverse mode, nan)
+        xm = _where(_any(inf, big), 1.0, xl)
+        xb = _where(_all(big, fnp.logical_not(inf)), xl, 701.0)
+        h = fnp.exp(0.5 * xb)
         far = _where(inf, _where(xl > 0.0, _inf, 0.0),
-                     fnp.divide(fnp.expm1(_where(inf, 1.0, xl)), _where(inf, 1.0, xl)))
+                     _where(big, fnp.multiply(fnp.divide(h, xb), h),
+                            fnp.divide(fnp.expm1(xm), xm)))
         return _where(small, _exprel_series(xs), far)
     return _in64(f, _real(x, "exprel"))
 
