@@ -1910,7 +1910,8 @@ def _k_series(backend, x):
     K1 = 1/x + log(x/2) I1 - x/4 sum_k>=0 (psi(k+1) + psi(k+2)) q^k / (k!(k+1)!)."""
     xp = backend.xp
     q = 0.25 * x * x
-    lg = xp.log(0.5 * x)
+    # (log(x) - log 2, not log(0.5 x): that is 0 at x = 5e-324, and K0 was inf, K1 nan)
+    lg = xp.log(x) - math.log(2.0)
     t0 = xp.ones_like(x)
     t1 = xp.ones_like(x)   # q^k / (k! (k+1)!)
     i0s, i1s = t0, t1

@@ -127,6 +127,26 @@ def _bessel_i(name):
     return impl
 
 
+def _bessel_k(name):
+    # torch's K0 and K1 (scaled or not) are inf and nan at x = 5e-324 (x / 2 is 0), where
+    # K0 = 744.556 and K1 = 1/x overflows: the generic ones there
+    fn = getattr(torch.special, _TORCH_K[name])
+
+    def impl(x):
+        out = fn(x)
+        if _finite_sum(out):
+            return out
+        from . import special_generic
+        bad = ~torch.isfinite(out) & (x > 0.0) & (x < 1e-300)
+        return torch.where(bad, getattr(special_generic, name)(backend, x), out)
+    impl.__name__ = name
+    return impl
+
+
+_TORCH_K = {"k0": "modified_bessel_k0", "k0e": "scaled_modified_bessel_k0",
+            "k1": "modified_bessel_k1", "k1e": "scaled_modified_bessel_k1"}
+
+
 def _numpy_linalg_error(fn):
     @functools.wraps(fn)
     def call(*args, **kwargs):
@@ -809,10 +829,10 @@ backend = TorchBackend("torch", _namespace_with_numpy_linalg_errors(_xp), [torch
     "hurwitz_zeta": _hurwitz_zeta,
     # (the modified Bessel functions K of orders 0 and 1: about 1e-15 relative; j0, j1, y0,
     # y1: the generic ones, torch's bessel_j0... are accurate to about 2e-6 only)
-    "k0": torch.special.modified_bessel_k0,
-    "k0e": torch.special.scaled_modified_bessel_k0,
-    "k1": torch.special.modified_bessel_k1,
-    "k1e": torch.special.scaled_modified_bessel_k1,
+    "k0": _bessel_k("k0"),
+    "k0e": _bessel_k("k0e"),
+    "k1": _bessel_k("k1"),
+    "k1e": _bessel_k("k1e"),
     # (exp1, expi, expn, dawsn, riemann_zeta, spence, sici, fresnel, owens_t, wofz, hyp1f1,
     # hyp2f1, jv: the generic ones; torch has none of them, only J_0 and J_1 of jv, above)
     # (gammainc, gammaincc, betainc and their inverses gammaincinv, gammainccinv,
