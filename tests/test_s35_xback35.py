@@ -227,3 +227,26 @@ def test_fft_c2r_of_half_precision_gives_float32(backend, name):
     want = getattr(sfft, name)(np.arange(6.0, dtype=np.float16))
     assert want.dtype == np.float32
     np.testing.assert_allclose(backend.to_numpy(out), want, rtol=1e-6, atol=1e-5)
+
+
+def test_degree_functions_at_huge_angles_and_infinity(backend):
+    """sindg, cosdg, tandg, cotdg beyond 1e14 degrees were 0 (SciPy's "total loss of
+    precision"), but the reduction modulo 360 is exact at any magnitude: sindg(1e15) =
+    sin(280 degrees); at +-inf nan (was 0), as sin and cos. Reference: the angle modulo 360
+    in exact rational arithmetic, then mpmath."""
+    from fractions import Fraction
+    x = [1e15, -1e15, 1e20, 1e100, 1.7976931348623157e308, 123456789012345.6]
+
+    def exact(fn, v):
+        r = Fraction(v) % 360
+        with mpmath.workdps(40):
+            return float(fn(mpmath.mpf(r.numerator) / r.denominator * mpmath.pi / 180))
+
+    for name, fn in (("sindg", mpmath.sin), ("cosdg", mpmath.cos), ("tandg", mpmath.tan),
+                     ("cotdg", mpmath.cot)):
+        _close(_values(backend, getattr(fsp, name), x), [exact(fn, v) for v in x], 1e-15)
+        assert np.isnan(_values(backend, getattr(fsp, name), [np.inf, -np.inf, np.nan])).all()
+    # exact at a huge multiple of 90 (1e300 = 0 modulo 360)
+    np.testing.assert_array_equal(_values(backend, fsp.sindg, [1e300, -1e300]), [0.0, 0.0])
+    assert ft.grad(fsp.sindg)(1e15) == pytest.approx(math.pi / 180 * exact(mpmath.cos, 1e15),
+                                                     rel=1e-15)

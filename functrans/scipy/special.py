@@ -2470,10 +2470,6 @@ def cbrt(x, /):
     return _in64(fnp.cbrt, _real(x, "cbrt"))
 
 
-# beyond this SciPy (cephes) declares a total loss of precision of an angle in degrees: 0
-_DEGREE_LOSS = 1e14
-
-
 def _degrees(x):
     """``(q, d)``: ``x = 360 j + 90 q + d`` with ``q`` in 0..3 and ``|d| <= 45``, both exact
     (the reduction has no rounding), ``d`` with derivative 1 in ``x``, ``q`` none."""
@@ -2494,33 +2490,32 @@ def _sin_cos_degrees(x):
 
 
 def _lost(x, out):
-    """SciPy's values beyond ``1e14`` degrees (0; also at +-inf) and at nan."""
-    return _where(x != x, x, _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, out))
+    """nan at +-inf and nan, as sin and cos (SciPy's are 0 at +-inf, and beyond 1e14 degrees,
+    cephes' "total loss of precision": the exact reduction loses nothing there, sindg(1e15)
+    is sin(280 degrees) = -0.985)."""
+    return _where(fnp.isfinite(x), out, math.nan)
 
 
 def sindg(x, /):
     """The sine of an angle ``x`` in degrees, exact at the multiples of 90 (the angle is
-    reduced exactly to ``[-45, 45]`` about a multiple of 90 first). As SciPy: 0 for
-    ``|x| > 1e14`` (total loss of precision) and at ``+-inf``. Derivative:
+    reduced exactly to ``[-45, 45]`` about a multiple of 90 first, at any magnitude: SciPy
+    gives 0 beyond ``1e14``); nan at ``+-inf`` (SciPy 0). Derivative:
     ``pi/180 cosdg(x)``."""
-    def f(x):
-        xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
-        return _lost(x, _sin_cos_degrees(xs)[0])
-    return _in64(f, _real(x, "sindg"))
+    return _in64(lambda x: _lost(x, _sin_cos_degrees(_finite_or_0(x))[0]), _real(x, "sindg"))
 
 
 def cosdg(x, /):
     """The cosine of an angle ``x`` in degrees, exact at the multiples of 90 (as
     :func:`sindg`). Derivative: ``-pi/180 sindg(x)``."""
-    def f(x):
-        xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
-        return _lost(x, _sin_cos_degrees(xs)[1])
-    return _in64(f, _real(x, "cosdg"))
+    return _in64(lambda x: _lost(x, _sin_cos_degrees(_finite_or_0(x))[1]), _real(x, "cosdg"))
+
+
+def _finite_or_0(x):
+    return _where(fnp.isfinite(x), x, 0.0)
 
 
 def _tan_degrees(x, cot):
-    xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
-    q, d = _degrees(xs)
+    q, d = _degrees(_finite_or_0(x))
     tn = fnp.tan(d * (math.pi / 180.0))
     # exactly +-1 at the odd multiples of 45, as SciPy (with tan's derivatives)
     half = fnp.abs(fnp.stop_gradient(d)) == 45.0
@@ -2541,15 +2536,17 @@ def _tan_degrees(x, cot):
 def tandg(x, /):
     """The tangent of an angle ``x`` in degrees: exactly 0 at the multiples of 180,
     ``+-1`` at the odd multiples of 45 and ``inf`` (as SciPy, whatever the side) at the odd
-    multiples of 90; 0 for ``|x| > 1e14`` and at ``+-inf``. Derivative:
+    multiples of 90, at any magnitude (SciPy: 0 beyond ``1e14``); nan at ``+-inf`` (SciPy 0).
+    Derivative:
     ``pi/180 (1 + tandg(x)**2)``."""
     return _in64(lambda x: _tan_degrees(x, False), _real(x, "tandg"))
 
 
 def cotdg(x, /):
     """The cotangent of an angle ``x`` in degrees: exactly 0 at the odd multiples of 90,
-    ``+-1`` at the odd multiples of 45, ``inf`` at the multiples of 180 (as SciPy); 0 for
-    ``|x| > 1e14`` and at ``+-inf``. Derivative: ``-pi/180 (1 + cotdg(x)**2)``."""
+    ``+-1`` at the odd multiples of 45, ``inf`` at the multiples of 180 (as SciPy), at any
+    magnitude (SciPy: 0 beyond ``1e14``); nan at ``+-inf`` (SciPy 0). Derivative:
+    ``-pi/180 (1 + cotdg(x)**2)``."""
     return _in64(lambda x: _tan_degrees(x, True), _real(x, "cotdg"))
 
 
