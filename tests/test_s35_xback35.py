@@ -250,3 +250,16 @@ def test_degree_functions_at_huge_angles_and_infinity(backend):
     np.testing.assert_array_equal(_values(backend, fsp.sindg, [1e300, -1e300]), [0.0, 0.0])
     assert ft.grad(fsp.sindg)(1e15) == pytest.approx(math.pi / 180 * exact(mpmath.cos, 1e15),
                                                      rel=1e-15)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cbrt_at_the_largest_floats(backend, dtype):
+    """functrans.numpy.cbrt's Newton step took r**3, which overflowed near the largest float:
+    float32 cbrt(3.4028235e38) was inf (true 6.98e12)."""
+    f = np.finfo(dtype)
+    x = np.array([f.max, -f.max, f.max / 2, 1e30], dtype=dtype)
+    with mpmath.workdps(40):
+        want = np.array([float(mpmath.sign(v) * mpmath.cbrt(abs(mpmath.mpf(float(v)))))
+                         for v in x]).astype(dtype)
+    _close(_values(backend, fnp.cbrt, x, dtype), want, float(f.eps))  # (torch: an ulp)
+    assert np.isinf(_values(backend, fnp.cbrt, [np.inf], dtype)).all()

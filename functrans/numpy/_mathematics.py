@@ -299,8 +299,12 @@ def _cbrt_plain(x):
     # (float16's range holds 2**15 at most; bfloat16 has float32's)
     lo, k = {_dt.float16: (2.0 ** -14, 5), _dt.bfloat16: (2.0 ** -90, 20),
              _dt.float32: (2.0 ** -90, 20)}.get(_dtype(x), (2.0 ** -900, 100))
+    # and huge |x| down by 2**(-3k): the residual's r**3 overflowed past the largest float
+    # (float32 cbrt(3.4e38) was inf, true 6.98e12)
     tiny = less(mag, lo)
-    mag = where(tiny, multiply(mag, 2.0 ** (3 * k)), mag)
+    huge = greater(mag, 1.0 / lo)
+    mag = where(tiny, multiply(mag, 2.0 ** (3 * k)),
+                where(huge, multiply(mag, 2.0 ** (-3 * k)), mag))
     r = pow(mag, 1.0 / 3.0)
     # one Newton step on r**3 = |x| rounds perfect cubes to the exact root
     keep = logical_or(equal(r, 0.0), isinf(r))
@@ -308,7 +312,8 @@ def _cbrt_plain(x):
     ax = where(keep, 1.0, mag)
     r = where(keep, r, subtract(safe, divide(subtract(safe * safe * safe, ax),
                                              3.0 * safe * safe)))
-    return copysign(where(tiny, multiply(r, 2.0 ** -k), r), x)
+    return copysign(where(tiny, multiply(r, 2.0 ** -k), where(huge, multiply(r, 2.0 ** k), r)),
+                    x)
 
 
 def _signbit_abs(x):
