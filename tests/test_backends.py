@@ -523,8 +523,10 @@ def test_numpy_extras_from_scipy_are_native():
     pytest.importorskip("scipy.special")
     import scipy.special as sc
     b = fb.get_backend("numpy")
-    # (behind the wrapper that computes float16 in float32, which SciPy would give as float64)
-    assert b.extra("erf").__wrapped__ is sc.erf and b.extra("lgamma").__wrapped__ is sc.gammaln
+    # (behind the wrapper that computes float16 in float32, which SciPy would give as float64;
+    # lgamma is SciPy's behind the patch of its values at subnormal x and -inf)
+    assert b.extra("erf").__wrapped__ is sc.erf and b.extra("erfinv").__wrapped__ is sc.erfinv
+    assert b.extra("lgamma").__wrapped__.__name__ == "gammaln"
 
 
 @pytest.mark.parametrize("name", BACKEND_NAMES)

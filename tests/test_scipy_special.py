@@ -573,9 +573,11 @@ def test_generic_polygamma_large_x(n):
 
 
 def test_gammaln_at_minus_infinity(backend):
+    # +inf at both infinities, as C99's lgamma, torch and JAX (SciPy's -inf at -inf was pinned
+    # here until session 35: |Gamma| has no limit at -inf, its poles give lim sup +inf)
     for dtype in ("float64", "float32"):
         out = _np(backend, fsp.gammaln(backend.asarray([-np.inf, np.inf], dtype=dtype)))
-        np.testing.assert_array_equal(out, sc.gammaln(np.array([-np.inf, np.inf], dtype)))
+        np.testing.assert_array_equal(out, np.array([np.inf, np.inf], dtype))
 
 
 def test_ndtr_log_ndtr_float32_tails(backend):

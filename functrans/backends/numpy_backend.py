@@ -620,8 +620,68 @@ def _hurwitz_huge_s(backend, s, q, out):
     return bad, lambda sb, qb: zeta(backend, sb, qb)
 
 
-_PATCHED = {"expi": _expi_overflow, "j0": _bessel_far("j0"), "j1": _bessel_far("j1"),
-            "y0": _bessel_far("y0"), "y1": _bessel_far("y1"), "hurwitz_zeta": _hurwitz_huge_s}
+def _lgamma_ends(backend, x, out):
+    # SciPy's gammaln is inf at nonzero |x| below about 5.5e-309 (true -log|x|: 744.44 at
+    # 5e-324) and -inf at -inf, where C99's lgamma, the other backends and JAX give +inf
+    if not np.isinf(out).any():
+        return None
+    bad = np.isinf(out) & ((x == -np.inf) | ((x != 0.0) & (np.abs(x) < 1e-300)))
+    return bad, lambda xb: np.where(xb == -np.inf, np.inf, -np.log(np.abs(xb)))
+
+
+def _erfc_subnormal(backend, x, out):
+    # SciPy's erfc is 0 from x = 26.64 (x^2 past the largest exponent), where erfc is
+    # subnormal up to 27.23 (erfc(27) = 5.237e-319)
+    if not (out == 0.0).any():
+        return None
+    from .generic import erfc
+    return (out == 0.0) & (x > 26.0) & (x < 27.3), lambda xb: erfc(backend, xb)
+
+
+def _bessel_i_overflow(name):
+    # SciPy's i0 and i1 (e^|x| times a series) overflow from |x| = 709.78 where I(x) ~
+    # e^|x| / sqrt(2 pi |x|) is finite up to 713.98 (i0(710) = 3.345e306)
+    def check(backend, x, out):
+        if not np.isinf(out).any():
+            return None
+        from . import special_generic
+        fn = getattr(special_generic, name)
+        return np.isinf(out) & (np.abs(x) < 714.0), lambda xb: fn(backend, xb)
+    return check
+
+
+def _bessel_k_at_tiny(name):
+    # SciPy's K0 and K1 (scaled or not) are inf and nan at x = 5e-324 (x / 2 is 0), where
+    # K0 = 744.556 and K1 = 1/x overflows: the generic ones there
+    def check(backend, x, out):
+        if np.isfinite(np.add.reduce(out, axis=None)):
+            return None
+        from . import special_generic
+        fn = getattr(special_generic, name)
+        bad = ~np.isfinite(out) & (x > 0.0) & (x < 1e-300)
+        return bad, lambda xb: fn(backend, xb)
+    return check
+
+
+def _digamma_near_poles(backend, x, out):
+    # SciPy's psi within d of a negative integer is about 1.5e-16/d off relative (d = 1e-8:
+    # 1.5e-8; psi(-1 + 2**-52) 31 %): there the reflection psi(1 - x) - pi / tan(pi d) with
+    # d = x - round(x) exact, about 2e-16
+    if not (x < 0.0).any():
+        return None
+    import scipy.special as sc
+    d = np.abs(x - np.round(x))
+
+    def reflected(xb):
+        return sc.psi(1.0 - xb) - math.pi / np.tan(math.pi * (xb - np.round(xb)))
+    return (x < 0.0) & (d < 0.0625) & (d > 0.0), reflected
+
+
+_PATCHED = {"expi": _expi_overflow, "digamma": _digamma_near_poles, "lgamma": _lgamma_ends, "erfc": _erfc_subnormal,
+            "i0": _bessel_i_overflow("i0"), "i1": _bessel_i_overflow("i1"),
+            "j0": _bessel_far("j0"), "j1": _bessel_far("j1"), "y0": _bessel_far("y0"),
+            "y1": _bessel_far("y1"), "hurwitz_zeta": _hurwitz_huge_s}
+_PATCHED.update({name: _bessel_k_at_tiny(name) for name in ("k0", "k0e", "k1", "k1e")})
 
 
 def _patched(backend, name, scipy_fn):

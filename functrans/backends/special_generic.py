@@ -133,7 +133,12 @@ def _bessel(backend, x, nu, scaled):
     xl = xp.where(small, _f(xp, ax, 2.0 * _BESSEL_SPLIT), ax)
     series = _bessel_series(xp, xs, nu)
     if nu == 1:
-        series = series * (0.5 * xs)
+        # (at a subnormal x of odd last bit x/2 is a tie, which 0.5 x rounds to even: 0 at
+        # 5e-324; I1(x) = x/2 (1 + x^2/8 ...) lies above the tie, so the larger of the two
+        # halves, I1e(x) = x/2 (1 - x ...) below it, the smaller)
+        half = 0.5 * xs
+        half = xp.minimum(half, xs - half) if scaled else xp.maximum(half, xs - half)
+        series = series * half
     series = series * xp.exp(-xs) if scaled else series
     # (sqrt(2 pi) sqrt(x): 2 pi x overflowed past 2.9e307, and i0e there was 0, i0 nan)
     tail = _bessel_asymptotic(xp, xl, nu) / (math.sqrt(2.0 * math.pi) * xp.sqrt(xl))
@@ -1905,7 +1910,8 @@ def _k_series(backend, x):
     K1 = 1/x + log(x/2) I1 - x/4 sum_k>=0 (psi(k+1) + psi(k+2)) q^k / (k!(k+1)!)."""
     xp = backend.xp
     q = 0.25 * x * x
-    lg = xp.log(0.5 * x)
+    # (log(x) - log 2, not log(0.5 x): that is 0 at x = 5e-324, and K0 was inf, K1 nan)
+    lg = xp.log(x) - math.log(2.0)
     t0 = xp.ones_like(x)
     t1 = xp.ones_like(x)   # q^k / (k! (k+1)!)
     i0s, i1s = t0, t1

@@ -69,6 +69,100 @@ def _hurwitz_zeta(s, q):
     return torch.where(bad, zeta(backend, *torch.broadcast_tensors(s, q)), out)
 
 
+def _log1p(x):
+    if x.dtype.is_complex:
+        return _complex_log1p(x)
+    # torch's real log1p is 0 at the smallest subnormal (5e-324; 1.4e-45 in float32), where
+    # log1p(x) = x
+    out = torch.log1p(x)
+    # (one look at the smallest |x|, a quarter of log1p's time: where it is not subnormal or
+    # 0, nothing to redo; else x where log1p gave 0, which is x itself at +-0)
+    if not x.numel() or float(torch.abs(x).amin()) >= torch.finfo(x.dtype).tiny:
+        return out
+    return torch.where(out == 0, x, out)
+
+
+# (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part +0.0: the
+# same as the other backends, -0.0)
+_complex_log1p = complex_log1p(_xp, torch.complex)
+
+
+def _finite_sum(out):
+    """Whether ``out`` has no infinity (nor nan), looked at through its sum: a tenth of the
+    time of ``isinf(out).any()`` (a sum that overflows takes the slow path, still right)."""
+    return math.isfinite(out.sum())
+
+
+def _hyperbolic(name):
+    # torch's vectorised sinh and cosh (CPU, float32 and float64: any tensor of more than a
+    # few elements) overflow where e^|x| does, from |x| = 709.78 (88.72), where sinh and cosh
+    # ~ e^|x| / 2 are finite up to 710.48 (89.42): there (e^(|x|/2) / 2) e^(|x|/2)
+    fn = getattr(torch, name)
+
+    def impl(x):
+        out = fn(x)
+        if x.dtype.is_complex or _finite_sum(out):
+            return out
+        h = torch.exp(x.abs() * 0.5)
+        big = (h * 0.5) * h
+        big = torch.copysign(big, x) if name == "sinh" else big
+        return torch.where(torch.isinf(out) & torch.isfinite(x), big, out)
+    impl.__name__ = name
+    return impl
+
+
+def _bessel_i(name):
+    # torch's i0 and i1 overflow from |x| = 709.78 (e^|x| times a series), where I(x) ~
+    # e^|x| / sqrt(2 pi |x|) is finite up to 713.98 (i0(710) = 3.345e306): the generic ones
+    fn = getattr(torch.special, name)
+
+    def impl(x):
+        out = fn(x)
+        if _finite_sum(out):
+            return out
+        from . import special_generic
+        fixed = getattr(special_generic, name)(backend, x)
+        return torch.where(torch.isinf(out) & (x.abs() < 714.0), fixed, out)
+    impl.__name__ = name
+    return impl
+
+
+def _bessel_k(name):
+    # torch's K0 and K1 (scaled or not) are inf and nan at x = 5e-324 (x / 2 is 0), where
+    # K0 = 744.556 and K1 = 1/x overflows: the generic ones there
+    fn = getattr(torch.special, _TORCH_K[name])
+
+    def impl(x):
+        out = fn(x)
+        if _finite_sum(out):
+            return out
+        from . import special_generic
+        bad = ~torch.isfinite(out) & (x > 0.0) & (x < 1e-300)
+        return torch.where(bad, getattr(special_generic, name)(backend, x), out)
+    impl.__name__ = name
+    return impl
+
+
+_TORCH_K = {"k0": "modified_bessel_k0", "k0e": "scaled_modified_bessel_k0",
+            "k1": "modified_bessel_k1", "k1e": "scaled_modified_bessel_k1"}
+
+
+def _digamma(x):
+    # torch's digamma within d of a negative integer is about 1.5e-16/d off relative (d =
+    # 1e-8: 1.5e-8; digamma(-1 + 2**-52) 31 %): there (those elements only) the reflection
+    # digamma(1 - x) - pi / tan(pi d) with d = x - round(x) exact, about 2e-16
+    out = torch.special.digamma(x)
+    if not bool((x < 0.0).any()):
+        return out
+    d = torch.abs(x - torch.round(x))
+    near = (x < 0.0) & (d < 0.0625) & (d > 0.0)
+    xn = x[near]
+    out = out.clone()
+    out[near] = (torch.special.digamma(1.0 - xn)
+                 - math.pi / torch.tan(math.pi * (xn - torch.round(xn))))
+    return out
+
+
 def _numpy_linalg_error(fn):
     @functools.wraps(fn)
     def call(*args, **kwargs):
@@ -668,9 +762,9 @@ _IMPLS = {"gather": _gather,
           "round": _round,
           "neg": _negative,
           "acos": _acos,
-          # (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part
-          # +0.0: the same as the other backends, -0.0)
-          "log1p": complex_log1p(_xp, torch.complex),
+          "log1p": _log1p,
+          "sinh": _hyperbolic("sinh"),
+          "cosh": _hyperbolic("cosh"),
           "pow": _pow,
           "floor_divide": _zero_division_as_numpy("floor_divide"),
           "remainder": _zero_division_as_numpy("remainder"),
@@ -740,21 +834,21 @@ backend = TorchBackend("torch", _namespace_with_numpy_linalg_errors(_xp), [torch
     "erfc": torch.special.erfc,
     "erfinv": torch.special.erfinv,
     "lgamma": torch.special.gammaln,
-    "digamma": torch.special.digamma,
+    "digamma": _digamma,
     "polygamma": _polygamma,
     "ndtri": torch.special.ndtri,
     "erfcx": torch.special.erfcx,
-    "i0": torch.special.i0,
+    "i0": _bessel_i("i0"),
     "i0e": torch.special.i0e,
-    "i1": torch.special.i1,
+    "i1": _bessel_i("i1"),
     "i1e": torch.special.i1e,
     "hurwitz_zeta": _hurwitz_zeta,
     # (the modified Bessel functions K of orders 0 and 1: about 1e-15 relative; j0, j1, y0,
     # y1: the generic ones, torch's bessel_j0... are accurate to about 2e-6 only)
-    "k0": torch.special.modified_bessel_k0,
-    "k0e": torch.special.scaled_modified_bessel_k0,
-    "k1": torch.special.modified_bessel_k1,
-    "k1e": torch.special.scaled_modified_bessel_k1,
+    "k0": _bessel_k("k0"),
+    "k0e": _bessel_k("k0e"),
+    "k1": _bessel_k("k1"),
+    "k1e": _bessel_k("k1e"),
     # (exp1, expi, expn, dawsn, riemann_zeta, spence, sici, fresnel, owens_t, wofz, hyp1f1,
     # hyp2f1, jv: the generic ones; torch has none of them, only J_0 and J_1 of jv, above)
     # (gammainc, gammaincc, betainc and their inverses gammaincinv, gammainccinv,

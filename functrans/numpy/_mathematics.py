@@ -299,8 +299,12 @@ def _cbrt_plain(x):
     # (float16's range holds 2**15 at most; bfloat16 has float32's)
     lo, k = {_dt.float16: (2.0 ** -14, 5), _dt.bfloat16: (2.0 ** -90, 20),
              _dt.float32: (2.0 ** -90, 20)}.get(_dtype(x), (2.0 ** -900, 100))
+    # and huge |x| down by 2**(-3k): the residual's r**3 overflowed past the largest float
+    # (float32 cbrt(3.4e38) was inf, true 6.98e12)
     tiny = less(mag, lo)
-    mag = where(tiny, multiply(mag, 2.0 ** (3 * k)), mag)
+    huge = greater(mag, 1.0 / lo)
+    mag = where(tiny, multiply(mag, 2.0 ** (3 * k)),
+                where(huge, multiply(mag, 2.0 ** (-3 * k)), mag))
     r = pow(mag, 1.0 / 3.0)
     # one Newton step on r**3 = |x| rounds perfect cubes to the exact root
     keep = logical_or(equal(r, 0.0), isinf(r))
@@ -308,7 +312,8 @@ def _cbrt_plain(x):
     ax = where(keep, 1.0, mag)
     r = where(keep, r, subtract(safe, divide(subtract(safe * safe * safe, ax),
                                              3.0 * safe * safe)))
-    return copysign(where(tiny, multiply(r, 2.0 ** -k), r), x)
+    return copysign(where(tiny, multiply(r, 2.0 ** -k), where(huge, multiply(r, 2.0 ** k), r)),
+                    x)
 
 
 def _signbit_abs(x):
@@ -2412,8 +2417,12 @@ def _bessel_parts(x, small, large, odd):
     xs = where(near, ax, 0.0)
     xl = where(near, 16.0, ax)
     vs = multiply(exp(xs), _chebyshev(subtract(divide(xs, 4.0), 1.0), small))
-    vl = divide(multiply(exp(xl), _chebyshev(subtract(divide(16.0, xl), 1.0), large)),
-                sqrt(xl))
+    # (past 700 e^|x| as e^(|x|/2) taken twice: I(x) is finite up to 713.98, e^|x| only up
+    # to 709.78 (in float32 past 80: 91.9 and 88.72); below, NumPy's formula to the bit)
+    big = greater(xl, 700.0 if _dtype(x) is _dt.float64 else 80.0)
+    e = exp(where(big, multiply(xl, 0.5), xl))
+    vl = divide(multiply(e, _chebyshev(subtract(divide(16.0, xl), 1.0), large)), sqrt(xl))
+    vl = where(big, multiply(vl, e), vl)
     if odd:
         # the factor x signed rather than |x| with the sign put back, so that the derivative
         # at 0 is I1'(0) = 1/2 (that of |x| is 0 there): i0's second derivative
@@ -2456,8 +2465,8 @@ _i0_custom = None
 def i0(x):
     """The modified Bessel function of the first kind of order 0, elementwise (integers
     give float64; complex input is a TypeError, as in NumPy). Relative accuracy about 1e-15
-    over the real line; like NumPy's it overflows to inf for ``|x|`` above about 709.8 and
-    is NaN at +-inf. Differentiable: the derivative is ``i1(x)``."""
+    over the real line; finite up to ``|x|`` = 713.98 (NumPy's overflows to inf from 709.78:
+    ``i0(710)`` is 3.345e306) and NaN at +-inf. Differentiable: the derivative is ``i1(x)``."""
     global _i0_custom
     x = _operand(x)
     if _dtype(x).kind == "c":

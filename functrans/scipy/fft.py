@@ -58,8 +58,20 @@ def _named(transform, f):
     return transform
 
 
-fft, ifft, rfft, irfft, hfft, ihfft = (_one_axis(f) for f in (
-    _nfft.fft, _nfft.ifft, _nfft.rfft, _nfft.irfft, _nfft.hfft, _nfft.ihfft))
+def _half_as_single(f):
+    # NumPy's irfft and hfft keep float16 (their result is real), SciPy's give float32 as
+    # for every other transform of half-precision input
+    def transform(x, n=None, axis=-1, norm=None):
+        x = _operand(x)
+        if _dt.as_dtype(getattr(x, "dtype", None), strict=False) in _dt.HALF:
+            x = fnp.astype(x, fnp.float32)
+        return f(x, n, axis, norm)
+    return _named(transform, f)
+
+
+fft, ifft, rfft, ihfft = (_one_axis(f) for f in (_nfft.fft, _nfft.ifft, _nfft.rfft,
+                                                 _nfft.ihfft))
+irfft, hfft = _half_as_single(_nfft.irfft), _half_as_single(_nfft.hfft)
 fftn, ifftn, rfftn, irfftn = (_axes(f, None) for f in (
     _nfft.fftn, _nfft.ifftn, _nfft.rfftn, _nfft.irfftn))
 fft2, ifft2, rfft2, irfft2 = (_axes(f, (-2, -1)) for f in (

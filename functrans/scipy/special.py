@@ -220,10 +220,12 @@ def erfinv(y, /):
 def gammaln(x, /):
     """The logarithm of the absolute value of the gamma function, ``log|Gamma(x)|``.
 
-    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...), ``-inf`` at
-    ``-inf`` (as SciPy; the libraries' own versions give ``inf`` there)."""
+    Derivative: ``digamma(x)``. ``inf`` at the poles (0, -1, -2, ...) and at ``-inf``, as
+    C99's ``lgamma``, torch and JAX (SciPy gives ``-inf`` there); ``-log|x|`` at subnormal
+    ``x`` (SciPy's is ``inf`` below about 5.5e-309)."""
     x = _real(x, "gammaln")
-    return _where(x == -_inf, -_inf, _sp.lgamma(x))
+    # (+inf at -inf whatever the library: CuPy's may follow SciPy's -inf)
+    return _where(x == -_inf, _inf, _sp.lgamma(x))
 
 
 def digamma(z, /):
@@ -695,9 +697,63 @@ def ndtr(x, /):
 def erfcinv(y, /):
     """The inverse of :func:`erfc`: the ``x`` with ``erfc(x) = y``, for ``y`` in [0, 2]
     (``inf`` at 0, ``-inf`` at 2, nan outside), as ``-ndtri(y / 2) / sqrt(2)`` (accurate
-    near 0 and 2). Derivative: ``-sqrt(pi)/2 * exp(erfcinv(y)**2)``."""
+    near 0 and 2; float32 computed in float64). Where ``y / 2`` is subnormal (``y`` below
+    4.45e-308, where halving rounds: 0 at 5e-324, whose ndtri is -inf) by Newton's method
+    on ``log erfc(x) = log(erfcx(x)) - x**2 = log(y)``. Derivative:
+    ``-sqrt(pi)/2 * exp(erfcinv(y)**2)``."""
     y = _real(y, "erfcinv", small_to_float32=True)
-    return -ndtri(y * 0.5) * _SQRT1_2
+    d = _dtype(y)
+    if d is _dt.float32 or d in _dt.HALF:  # (in float64 no y / 2 is subnormal)
+        return fnp.astype(_erfcinv_halved(fnp.astype(y, _dt.float64)), d)
+    return _erfcinv(y)
+
+
+_TWICE_TINY = 2.0 * 2.2250738585072014e-308
+_LOG_SQRTPI_27 = math.log(27.0 * math.sqrt(math.pi))
+
+
+def _erfcinv_halved(y):
+    # (y itself below 0, nan there with nan slopes: y * 0.5 is -0.0 at -5e-324, whose ndtri
+    # is -inf)
+    return -ndtri(fnp.minimum(y * 0.5, y)) * _SQRT1_2
+
+
+def _erfcinv(y):
+    tiny = _all(y < _TWICE_TINY, y > 0.0)
+    if _known_none(tiny):
+        return _erfcinv_halved(y)
+    global _erfcinv_tiny_fn
+    if _erfcinv_tiny_fn is None:
+        from ..custom import custom_jvp
+        # (the derivative as erfcinv's, -sqrt(pi)/2 exp(x^2), of the result: through the
+        # Newton steps it was inf * 0 = nan where it overflows, and a second derivative
+        # would be off by their truncation)
+        _erfcinv_tiny_fn = custom_jvp(_erfcinv_tiny)
+        _erfcinv_tiny_fn.defjvp(_erfcinv_tiny_jvp)
+    # (each branch sees only its own elements, a finite slope elsewhere: in reverse mode
+    # the other branch's infinite slope at a tiny y met a zero cotangent, nan)
+    return _where(tiny, _erfcinv_tiny_fn(_where(tiny, y, 1e-300)),
+                  _erfcinv_halved(_where(tiny, 0.5, y)))
+
+
+_erfcinv_tiny_fn = None
+
+
+def _erfcinv_tiny(y):
+    """erfcinv(y) for 0 < y < 4.5e-308, where it lies in [26.5, 27.22]: erfc(x) ~ exp(-x^2) /
+    (x sqrt(pi)) at x = 27 gives a start within 1e-3, and each Newton step on
+    ``log(erfcx(x)) - x^2 = log(y)`` squares the error times about 1/(2x): two reach an ulp."""
+    log_y = fnp.log(y)
+    x = fnp.sqrt(-log_y - _LOG_SQRTPI_27)
+    for _ in range(2):
+        e = _sp.erfcx(x)
+        x = x + (fnp.log(e) - x * x - log_y) * e * (0.5 * math.sqrt(math.pi))
+    return x
+
+
+def _erfcinv_tiny_jvp(primals, tangents):
+    x = _erfcinv_tiny_fn(primals[0])
+    return x, fnp.multiply(tangents[0], fnp.exp(x * x) * (-0.5 * math.sqrt(math.pi)))
 
 
 def ndtri(y, /):
@@ -2416,10 +2472,6 @@ def cbrt(x, /):
     return _in64(fnp.cbrt, _real(x, "cbrt"))
 
 
-# beyond this SciPy (cephes) declares a total loss of precision of an angle in degrees: 0
-_DEGREE_LOSS = 1e14
-
-
 def _degrees(x):
     """``(q, d)``: ``x = 360 j + 90 q + d`` with ``q`` in 0..3 and ``|d| <= 45``, both exact
     (the reduction has no rounding), ``d`` with derivative 1 in ``x``, ``q`` none."""
@@ -2440,33 +2492,32 @@ def _sin_cos_degrees(x):
 
 
 def _lost(x, out):
-    """SciPy's values beyond ``1e14`` degrees (0; also at +-inf) and at nan."""
-    return _where(x != x, x, _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, out))
+    """nan at +-inf and nan, as sin and cos (SciPy's are 0 at +-inf, and beyond 1e14 degrees,
+    cephes' "total loss of precision": the exact reduction loses nothing there, sindg(1e15)
+    is sin(280 degrees) = -0.985)."""
+    return _where(fnp.isfinite(x), out, math.nan)
 
 
 def sindg(x, /):
     """The sine of an angle ``x`` in degrees, exact at the multiples of 90 (the angle is
-    reduced exactly to ``[-45, 45]`` about a multiple of 90 first). As SciPy: 0 for
-    ``|x| > 1e14`` (total loss of precision) and at ``+-inf``. Derivative:
+    reduced exactly to ``[-45, 45]`` about a multiple of 90 first, at any magnitude: SciPy
+    gives 0 beyond ``1e14``); nan at ``+-inf`` (SciPy 0). Derivative:
     ``pi/180 cosdg(x)``."""
-    def f(x):
-        xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
-        return _lost(x, _sin_cos_degrees(xs)[0])
-    return _in64(f, _real(x, "sindg"))
+    return _in64(lambda x: _lost(x, _sin_cos_degrees(_finite_or_0(x))[0]), _real(x, "sindg"))
 
 
 def cosdg(x, /):
     """The cosine of an angle ``x`` in degrees, exact at the multiples of 90 (as
     :func:`sindg`). Derivative: ``-pi/180 sindg(x)``."""
-    def f(x):
-        xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
-        return _lost(x, _sin_cos_degrees(xs)[1])
-    return _in64(f, _real(x, "cosdg"))
+    return _in64(lambda x: _lost(x, _sin_cos_degrees(_finite_or_0(x))[1]), _real(x, "cosdg"))
+
+
+def _finite_or_0(x):
+    return _where(fnp.isfinite(x), x, 0.0)
 
 
 def _tan_degrees(x, cot):
-    xs = _where(fnp.abs(x) > _DEGREE_LOSS, 0.0, x)
-    q, d = _degrees(xs)
+    q, d = _degrees(_finite_or_0(x))
     tn = fnp.tan(d * (math.pi / 180.0))
     # exactly +-1 at the odd multiples of 45, as SciPy (with tan's derivatives)
     half = fnp.abs(fnp.stop_gradient(d)) == 45.0
@@ -2487,15 +2538,17 @@ def _tan_degrees(x, cot):
 def tandg(x, /):
     """The tangent of an angle ``x`` in degrees: exactly 0 at the multiples of 180,
     ``+-1`` at the odd multiples of 45 and ``inf`` (as SciPy, whatever the side) at the odd
-    multiples of 90; 0 for ``|x| > 1e14`` and at ``+-inf``. Derivative:
+    multiples of 90, at any magnitude (SciPy: 0 beyond ``1e14``); nan at ``+-inf`` (SciPy 0).
+    Derivative:
     ``pi/180 (1 + tandg(x)**2)``."""
     return _in64(lambda x: _tan_degrees(x, False), _real(x, "tandg"))
 
 
 def cotdg(x, /):
     """The cotangent of an angle ``x`` in degrees: exactly 0 at the odd multiples of 90,
-    ``+-1`` at the odd multiples of 45, ``inf`` at the multiples of 180 (as SciPy); 0 for
-    ``|x| > 1e14`` and at ``+-inf``. Derivative: ``-pi/180 (1 + cotdg(x)**2)``."""
+    ``+-1`` at the odd multiples of 45, ``inf`` at the multiples of 180 (as SciPy), at any
+    magnitude (SciPy: 0 beyond ``1e14``); nan at ``+-inf`` (SciPy 0). Derivative:
+    ``-pi/180 (1 + cotdg(x)**2)``."""
     return _in64(lambda x: _tan_degrees(x, True), _real(x, "cotdg"))
 
 
@@ -2539,15 +2592,23 @@ def _exprel_series(z):
 def exprel(x, /):
     """The relative error exponential ``(exp(x) - 1) / x`` (1 at 0), by its Taylor series
     for ``|x| < 1/2`` (accurate there, derivatives too: ``1/2`` at 0), ``expm1(x) / x``
-    beyond; ``inf`` above about 709.78, 0 at ``-inf``. Derivative:
-    ``(x exp(x) - expm1(x)) / x**2``."""
+    beyond, ``(e^(x/2) / x) e^(x/2)`` above 700 (finite up to about 716.35, where
+    ``exp(x)`` alone overflowed from 709.78); ``inf`` at ``inf``, 0 at ``-inf``.
+    Derivative: ``(x exp(x) - expm1(x)) / x**2``."""
     def f(x):
         small = fnp.abs(x) < 0.5
         xs = _where(small, x, 0.0)
         xl = _where(small, 1.0, x)
         inf = fnp.isinf(xl)
+        big = xl > 700.0
+        # (each branch sees only its own elements: expm1's infinite slope past 709.78 met a
+        # zero cotangent in reverse mode, nan)
+        xm = _where(_any(inf, big), 1.0, xl)
+        xb = _where(_all(big, fnp.logical_not(inf)), xl, 701.0)
+        h = fnp.exp(0.5 * xb)
         far = _where(inf, _where(xl > 0.0, _inf, 0.0),
-                     fnp.divide(fnp.expm1(_where(inf, 1.0, xl)), _where(inf, 1.0, xl)))
+                     _where(big, fnp.multiply(fnp.divide(h, xb), h),
+                            fnp.divide(fnp.expm1(xm), xm)))
         return _where(small, _exprel_series(xs), far)
     return _in64(f, _real(x, "exprel"))
 
