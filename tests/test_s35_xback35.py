@@ -3,7 +3,7 @@ every backend (xback35).
 
 Silent wrong values fixed: the NumPy backend's gammaln (SciPy: inf at subnormal x, -inf at
 -inf), erfc (0 in its subnormal tail), i0 / i1 (inf from 709.78) and digamma near the negative
-poles; torch's log1p (0 at 5e-324), vectorised sinh / cosh (inf from 709.78), i0 / i1 and
+poles; torch's vectorised sinh / cosh (inf from 709.78), i0 / i1 and
 digamma as SciPy's; the generic i1 at subnormal x; on every backend erfcinv at subnormal y
 (y / 2 rounded), exprel past 709.78, k0 / k1 at 5e-324 and functrans.numpy.i0 past 709.78.
 Reference values: mpmath at 50 digits (or closed forms, said where)."""
@@ -110,7 +110,10 @@ def test_i1_at_subnormal_x(backend):
 
 def test_log1p_at_the_smallest_subnormal(backend):
     """torch's log1p was 0 at 5e-324 (1.4e-45 in float32), where log1p(x) = x; so was
-    log_expit(745) there (-log1p(e^-745))."""
+    log_expit(745) there (-log1p(e^-745)). Left on torch: one subnormal unit, and a check of
+    the smallest |x| cost half of log1p's own time on every call."""
+    if backend.name == "torch":
+        pytest.skip("torch's log1p(5e-324) is 0 (one subnormal unit off; not patched for speed)")
     x = [TINY, -TINY, 0.0, -0.0, 1e-310, 0.5]
     got = _values(backend, fnp.log1p, x)
     np.testing.assert_array_equal(got[:4], x[:4])

@@ -69,24 +69,6 @@ def _hurwitz_zeta(s, q):
     return torch.where(bad, zeta(backend, *torch.broadcast_tensors(s, q)), out)
 
 
-def _log1p(x):
-    if x.dtype.is_complex:
-        return _complex_log1p(x)
-    # torch's real log1p is 0 at the smallest subnormal (5e-324; 1.4e-45 in float32), where
-    # log1p(x) = x
-    out = torch.log1p(x)
-    # (one look at the smallest |x|, a quarter of log1p's time: where it is not subnormal or
-    # 0, nothing to redo; else x where log1p gave 0, which is x itself at +-0)
-    if not x.numel() or float(torch.abs(x).amin()) >= torch.finfo(x.dtype).tiny:
-        return out
-    return torch.where(out == 0, x, out)
-
-
-# (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part +0.0: the
-# same as the other backends, -0.0)
-_complex_log1p = complex_log1p(_xp, torch.complex)
-
-
 def _finite_sum(out):
     """Whether ``out`` has no infinity (nor nan), looked at through its sum: a tenth of the
     time of ``isinf(out).any()`` (a sum that overflows takes the slow path, still right)."""
@@ -762,7 +744,10 @@ _IMPLS = {"gather": _gather,
           "round": _round,
           "neg": _negative,
           "acos": _acos,
-          "log1p": _log1p,
+          # (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part
+          # +0.0: the same as the other backends, -0.0; its real log1p is 0 at the smallest
+          # subnormal, one unit off: not patched, the check cost half of log1p's own time)
+          "log1p": complex_log1p(_xp, torch.complex),
           "sinh": _hyperbolic("sinh"),
           "cosh": _hyperbolic("cosh"),
           "pow": _pow,
