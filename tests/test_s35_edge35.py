@@ -152,3 +152,178 @@ def test_where_with_a_numeric_condition_under_vmap(backend):
     x = _arr(backend, np.arange(6.0).reshape(2, 3))
     got = ft.vmap(lambda ci, xi: ft.numpy.where(ci, xi, -1.0))(c, x)
     np.testing.assert_array_equal(_np(backend, got), [[0.0, -1.0, 2.0], [-1.0, 4.0, 5.0]])
+
+
+# -- stacked linear algebra: one singular or degenerate matrix --------------------------------
+
+_REGULAR = [[3.0, 1.0], [1.0, 2.0]]
+_RHS = [[1.0], [-2.0]]
+
+
+def _stack_blocks(backend, f, bad, regular=_REGULAR, f_alone=None):
+    """f over the stack [bad, regular] and over the regular one alone, Jacobians in both
+    modes: the regular block must equal its own, and the blocks between 0."""
+    s = _arr(backend, [bad, regular])
+    alone = _arr(backend, [regular])
+    for jac in (ft.jacfwd, ft.jacrev):
+        js = jac(f)(s)
+        ja = jac(f if f_alone is None else f_alone)(alone)
+        for k, (a_, b_) in enumerate(zip(js if isinstance(js, tuple) else (js,),
+                                         ja if isinstance(ja, tuple) else (ja,))):
+            j, want = _np(backend, a_), _np(backend, b_)
+            np.testing.assert_array_equal(j[0, ..., 1, :, :], 0.0, err_msg=f"{jac} {k}")
+            np.testing.assert_array_equal(j[1, ..., 0, :, :], 0.0, err_msg=f"{jac} {k}")
+            np.testing.assert_allclose(j[1, ..., 1, :, :], want[0, ..., 0, :, :], rtol=1e-13,
+                                       atol=1e-14, err_msg=f"{jac} {k}")
+    return s
+
+
+@pytest.mark.parametrize("bad", [[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]],
+                                 [[1.0, 1.0], [1.0, 1.0]]], ids=["rank1", "zero", "ones"])
+def test_lu_solve_stack_with_a_singular_matrix(backend, bad):
+    import functrans.scipy.linalg as fsl
+    b = _arr(backend, [_RHS, _RHS])
+
+    def solve_factored(m):
+        return fsl.lu_solve(fsl.lu_factor(m), b)
+    s = _stack_blocks(backend, solve_factored, bad)
+    lu, piv = fsl.lu_factor(s)
+    # in the packed factors, and in b (the singular matrix's own block: +-inf / nan there)
+    lu_n = _np(backend, lu)
+    _stack_blocks(backend, lambda m: fsl.lu_solve((m, piv), b), lu_n[0], lu_n[1],
+                  lambda m: fsl.lu_solve((m, piv[1:, ...]), b[1:, ...]))
+    for jac in (ft.jacfwd, ft.jacrev):
+        jb = _np(backend, jac(lambda v: fsl.lu_solve((lu, piv), v))(b))
+        np.testing.assert_array_equal(jb[0, :, :, 1], 0.0)
+        np.testing.assert_array_equal(jb[1, :, :, 0], 0.0)
+        assert not np.isfinite(jb[0, :, :, 0]).all()
+    # the singular matrix's own derivative in lu stays nan (no derivative there)
+    j = _np(backend, ft.jacrev(solve_factored)(s))
+    assert np.isnan(j[0, :, :, 0]).any()
+
+
+@pytest.mark.parametrize("name", ["eigh", "svd"])
+@pytest.mark.parametrize("bad", [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]],
+                         ids=["identity", "zero"])
+def test_eigh_svd_stack_with_repeated_values(backend, name, bad):
+    # F = 1 / (w_j - w_i) is infinite at ties: a matrix with a repeated eigenvalue (or
+    # singular value) put nan into the derivatives of every other matrix of the stack
+    la = ft.numpy.linalg
+    f = la.eigh if name == "eigh" else la.svd
+    _stack_blocks(backend, lambda m: tuple(f(m)), bad)
+
+
+def test_triangular_solve_strong_only_in_derivatives():
+    # a primal solve of 0 by a singular factor divides as LAPACK's getrs (nan, as SciPy);
+    # only the solves of derivative rules keep a zero right-hand side at 0
+    import scipy.linalg as sl
+    import functrans.scipy.linalg as fsl
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    want = sl.lu_solve(sl.lu_factor(a), np.zeros(2))
+    np.testing.assert_array_equal(fsl.lu_solve(fsl.lu_factor(a), np.zeros(2)), want)
+    assert np.isnan(want).any()
+
+
+# -- scipy.special.logsumexp: every weight of a slice 0 -----------------------------------------
+
+def test_logsumexp_all_zero_weights_one_sided_limit():
+    # d/db_i log(sum_j b_j exp(a_j)) = exp(a_i) / s -> +inf as b -> 0+ (log(eps c)' = 1 / eps);
+    # 0 where a_i = -inf (that term adds nothing whatever its weight). JAX 0.10.2: nan; was 0.
+    a = np.array([[0.5, -inf, -2.0], [0.0, 1.0, 2.0]])
+    b = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    s1 = np.exp(a[1]) @ b[1]
+    want = np.array([[inf, 0.0, inf], [0.0, 0.0, 0.0]])
+    for jac in (ft.jacfwd, ft.jacrev, lambda f: ft.jit(ft.jacrev(f))):
+        j = np.asarray(jac(lambda v: fss.logsumexp(a, b=v, axis=1))(b))
+        np.testing.assert_array_equal(j[0], want)
+        np.testing.assert_allclose(j[1, 1], np.exp(a[1]) / s1, rtol=1e-15)
+        np.testing.assert_array_equal(j[1, 0], 0.0)
+    np.testing.assert_array_equal(fss.logsumexp(a, b=b, axis=1)[0], -inf)
+    # the derivative in a stays 0 there (the value is -inf whatever a is)
+    ga = ft.grad(lambda v: fss.logsumexp(v, b=b[0]))(a[0])
+    np.testing.assert_array_equal(ga, 0.0)
+    # with return_sign, log|s| comes from -inf on the one side and +inf on the other: nan
+    g = ft.grad(lambda v: fss.logsumexp(a[0], b=v, return_sign=True)[0])(b[0])
+    np.testing.assert_array_equal(np.isnan(g), [True, False, True])
+    # mpmath: the slope at b = (eps, 0, 0) grows as 1 / eps
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(30):
+        eps = mpmath.mpf("1e-20")
+        slope = mpmath.e ** mpmath.mpf(0.5) / (eps * mpmath.e ** mpmath.mpf(0.5))
+        assert slope > 1e19
+
+
+def test_logsumexp_all_zero_weights_jax_differs():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.scipy.special as jss
+    g = jax.grad(lambda v: jss.logsumexp(np.array([0.5, 1.0]), b=v))(np.zeros(2))
+    assert np.isnan(np.asarray(g)).all()   # JAX: nan; functrans: the one-sided +inf
+    got = ft.grad(lambda v: fss.logsumexp(np.array([0.5, 1.0]), b=v))(np.zeros(2))
+    np.testing.assert_array_equal(got, [inf, inf])
+
+
+# -- functrans.nn activations at edge points ---------------------------------------------------
+
+def _soft_sign_slopes(x):
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(40):
+        xm = mpmath.mpf(x)
+        d = 1 + abs(xm)
+        return float(1 / d ** 2), float(-2 * mpmath.sign(xm) / d ** 3)
+
+
+@pytest.mark.parametrize("x", [0.5, -2.0, 30.0, 1e8, -1e8, 1e16, 1e30, 1e154, 1e300])
+def test_soft_sign_derivatives_accurate_for_large_x(x):
+    # the quotient rule's two terms cancelled: grad at 1e8 had relative error 4e-9, the second
+    # derivative was 0 from |x| = 1e16 (true -2 sign(x) / (1 + |x|)^3)
+    g, h = _soft_sign_slopes(x)
+    f = fnn.soft_sign
+    for got in (ft.grad(f)(x), ft.jvp(f, (x,), (1.0,))[1], ft.jit(ft.grad(f))(x)):
+        np.testing.assert_allclose(got, g, rtol=4e-16, atol=0)
+    for got in (ft.grad(ft.grad(f))(x), ft.jacfwd(ft.jacfwd(f))(x),
+                ft.jacrev(ft.jacfwd(f))(x)):
+        np.testing.assert_allclose(got, h, rtol=4e-16, atol=0)
+
+
+def test_soft_sign_edges(backend):
+    x = _arr(backend, [inf, -inf, 0.0, nan])
+    f = fnn.soft_sign
+    np.testing.assert_array_equal(_np(backend, f(x)), [1.0, -1.0, 0.0, nan])
+    g = _np(backend, ft.vmap(ft.grad(f))(x))
+    np.testing.assert_array_equal(g, [0.0, 0.0, 1.0, nan])
+    # soft_sign''(0) = 0 (abs's slope 0 at 0: the mean of the one-sided -2 and 2; JAX -2)
+    assert float(ft.grad(ft.grad(f))(0.0)) == 0.0
+
+
+@pytest.mark.parametrize("name", ["hard_silu", "gelu_tanh"])
+def test_saturated_branches_at_infinity_every_mode(backend, name):
+    # x times a factor whose slope is 0 out there: forward mode met inf * 0 = nan at +-inf
+    # where reverse mode gave the limits 1 and 0
+    f = fnn.hard_silu if name == "hard_silu" else (lambda v: fnn.gelu(v, approximate=True))
+    x = _arr(backend, [inf, -inf, 1e300, -1e300, 40.0, -40.0])
+    want_g = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    np.testing.assert_array_equal(_np(backend, f(x)), [inf, 0.0, 1e300, 0.0, 40.0, 0.0])
+    for g in (ft.vmap(ft.grad(f)), lambda v: ft.jvp(f, (v,), (ft.numpy.ones_like(v),))[1],
+              ft.jit(ft.vmap(ft.grad(f)))):
+        np.testing.assert_array_equal(_np(backend, g(x)), want_g)
+    np.testing.assert_array_equal(np.diagonal(_np(backend, ft.jacfwd(f)(x))), want_g)
+    np.testing.assert_array_equal(_np(backend, ft.vmap(ft.grad(ft.grad(f)))(x)), 0.0)
+    np.testing.assert_array_equal(_np(backend, ft.vmap(ft.jacfwd(ft.jacfwd(f)))(x)), 0.0)
+
+
+def test_hard_silu_and_gelu_unchanged_inside():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    xs = np.array([-3.0, -2.9, -1.0, 0.0, 0.5, 2.9, 3.0, 29.0, -29.0, 30.0, -30.0])
+    for f, jf in ((fnn.hard_silu, jax.nn.hard_silu),
+                  (lambda v: fnn.gelu(v, True), lambda v: jax.nn.gelu(v, True))):
+        np.testing.assert_allclose(f(xs), jf(xs), rtol=1e-13, atol=1e-300)
+        g = ft.vmap(ft.grad(f))(xs)
+        np.testing.assert_allclose(g, jax.vmap(jax.grad(jf))(xs), rtol=1e-12, atol=1e-300)
+        h = ft.vmap(ft.grad(ft.grad(f)))(xs)
+        np.testing.assert_allclose(h, jax.vmap(jax.grad(jax.grad(jf)))(xs), rtol=1e-9,
+                                   atol=1e-300)
+    # float32 stays float32
+    assert fnn.hard_silu(np.float32(-4.0)).dtype == np.float32
+    assert fnn.gelu(np.array([-40.0, 1.0], dtype=np.float32)).dtype == np.float32

@@ -420,7 +420,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     sum is 0 (all ``-inf``); the maximum carries no derivative. Weighted terms that cancel to
     exactly 0 give ``-inf`` with an infinite derivative (``±inf``; nan for the entries adding
     nothing), as JAX.
-    Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite).
+    Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite); where
+    every weight of a slice is 0 (``s = 0``, value ``-inf``) that is ``+inf`` (0 where ``a`` is
+    ``-inf``): the one-sided limit from inside the domain, ``b -> 0+`` (JAX: nan; nan with
+    ``return_sign``, whose ``log|s|`` has the limits ``-inf`` and ``+inf`` from the two sides).
 
     ``where`` (JAX's keyword; SciPy has none): a boolean mask broadcast with ``a``; only the
     marked entries are summed (the others, whatever they hold, get no derivative); nothing
