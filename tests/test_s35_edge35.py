@@ -303,7 +303,8 @@ def test_saturated_branches_at_infinity_every_mode(backend, name):
     f = fnn.hard_silu if name == "hard_silu" else (lambda v: fnn.gelu(v, approximate=True))
     x = _arr(backend, [inf, -inf, 1e300, -1e300, 40.0, -40.0])
     want_g = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
-    np.testing.assert_array_equal(_np(backend, f(x)), [inf, 0.0, 1e300, 0.0, 40.0, 0.0])
+    # (the value at -inf stays nan, JAX's: inf * 0)
+    np.testing.assert_array_equal(_np(backend, f(x)), [inf, nan, 1e300, 0.0, 40.0, 0.0])
     for g in (ft.vmap(ft.grad(f)), lambda v: ft.jvp(f, (v,), (ft.numpy.ones_like(v),))[1],
               ft.jit(ft.vmap(ft.grad(f)))):
         np.testing.assert_array_equal(_np(backend, g(x)), want_g)
@@ -327,3 +328,32 @@ def test_hard_silu_and_gelu_unchanged_inside():
     # float32 stays float32
     assert fnn.hard_silu(np.float32(-4.0)).dtype == np.float32
     assert fnn.gelu(np.array([-40.0, 1.0], dtype=np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("x", [1.0, -2.0, 700.0, -700.0, 1e8, -1e8, 1e16, -1e16])
+def test_squareplus_derivatives_accurate(x):
+    # y' = y / h, y'' = b / (2 h^3), y''' = -3 b x / (2 h^5), h = sqrt(x^2 + b): the formula's
+    # second derivative at 1e8 was 1.65e-24 for 2e-24 (and the modes differed)
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(60):
+        xm = mpmath.mpf(x)
+        h = mpmath.sqrt(xm * xm + 4)
+        y = 2 / (h - xm) if x < 0 else (xm + h) / 2
+        want = [float(y / h), float(2 / h ** 3), float(-6 * xm / h ** 5)]
+    f = fnn.squareplus
+    for got in (ft.grad(f)(x), ft.jvp(f, (x,), (1.0,))[1], ft.jit(ft.grad(f))(x)):
+        np.testing.assert_allclose(got, want[0], rtol=4e-16)
+    for got in (ft.grad(ft.grad(f))(x), ft.jacfwd(ft.jacfwd(f))(x), ft.jacrev(ft.jacfwd(f))(x)):
+        np.testing.assert_allclose(got, want[1], rtol=8e-16)
+    np.testing.assert_allclose(ft.grad(ft.grad(ft.grad(f)))(x), want[2], rtol=1e-15)
+
+
+def test_squareplus_edges(backend):
+    x = _arr(backend, [inf, -inf, 0.0, nan])
+    g = _np(backend, ft.vmap(ft.grad(fnn.squareplus))(x))
+    np.testing.assert_array_equal(g, [1.0, 0.0, 0.5, nan])
+    h = _np(backend, ft.vmap(ft.grad(ft.grad(fnn.squareplus)))(x))
+    np.testing.assert_array_equal(h, [0.0, 0.0, 0.25, nan])
+    # an array b keeps the formula (its derivative in b too)
+    gb = ft.grad(lambda bb: fnn.squareplus(1.0, b=bb))(4.0)
+    np.testing.assert_allclose(gb, 1.0 / (4.0 * math.sqrt(5.0)), rtol=1e-15)
