@@ -765,7 +765,10 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     elif _dtype(args[0]) is not _dt.bool_:
         # a number's truth, as NumPy and JAX take it (torch and array-api-strict refuse a
         # condition that is not boolean)
-        args[0] = _ew.ne_p.bind(args[0], _to_array(0, dtype=_dtype(args[0]), like=args[0]))
+        # (the zero broadcast to the condition's shape: the primitive is shape-strict, and
+        # under vmap a 0-d operand beside a batched one met the batch's length)
+        zero = _to_array(0, dtype=_dtype(args[0]), like=args[0])
+        args[0] = _ew.ne_p.bind(args[0], _st.broadcast_to(zero, _shape(args[0])))
     shapes = [_shape(a) for a in args if type(a) not in _SCALARS]
     shape = broadcast_shapes(*shapes)
     args = [a if type(a) in _SCALARS else _st.broadcast_to(a, shape) for a in args]

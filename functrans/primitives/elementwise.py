@@ -142,10 +142,24 @@ def _mul_sz_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     out = mul_sz(x, y)
-    t = None if tx is None else mul_sz(tx, y)
+    t = None if tx is None else _tangent_times_sz(tx, y)
     if ty is not None:
         t = mul_sz(x, ty) if t is None else add(t, mul_sz(x, ty))
     return out, t
+
+
+def _tangent_times_sz(tx, y):
+    """``tx * y`` with a strong zero in both factors, linear in ``tx``: a zero tangent adds
+    0 also where ``y`` is inf or nan (second derivatives through mul_sz: a zero tangent of
+    x met the nan of an undefined first derivative), and a zero ``y`` 0 whatever ``tx``
+    holds, as mul_sz's own. (Chosen by y, not by an indicator of y != 0: that would take
+    the product's derivative in y away where y == 0.)"""
+    if type(y) in _SCALAR_DTYPES:
+        return mul_sz(tx, y)
+    # (the first branch's y is 0 where it is not taken: its transpose, mul_sz(ct, y), gets
+    # a zero cotangent there, beside a y that may be nan)
+    zero = eq_p.bind(y, 0)
+    return select_p.bind(zero, mul_sz(tx, select_p.bind(zero, y, 0.0)), mul_sz(y, tx))
 
 
 def _mul_sz_transpose(ct, x, y):

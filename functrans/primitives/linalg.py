@@ -339,15 +339,28 @@ solve_p.def_jvp(_solve_jvp)
 solve_p.def_transpose(_solve_transpose)
 
 
-def _triangular_solve_impl(b, a, rhs, lower, divide=False):
+def _triangular_solve_impl(b, a, rhs, lower, divide=False, strong=False):
     solve = b.extra("solve_triangular")
     if not divide:
-        return solve(a, rhs, lower)
-    try:
-        return solve(a, rhs, lower)
-    except np.linalg.LinAlgError:   # (every backend's singular-matrix error is one)
-        with np.errstate(divide="ignore", invalid="ignore"):   # (LAPACK does not warn)
-            return _substitute(b.xp, a, rhs, lower)
+        out = solve(a, rhs, lower)
+    else:
+        try:
+            out = solve(a, rhs, lower)
+        except np.linalg.LinAlgError:   # (every backend's singular-matrix error is one)
+            with np.errstate(divide="ignore", invalid="ignore"):   # (LAPACK does not warn)
+                out = _substitute(b.xp, a, rhs, lower)
+    if strong:
+        out = _zero_columns_stay_zero(b.xp, rhs, out)
+    return out
+
+
+def _zero_columns_stay_zero(xp, rhs, out):
+    """``out`` with 0 in the columns where ``rhs`` is all 0: a^{-1} 0 = 0 also for a singular
+    or non-finite a, whose solve gave 0 / 0 = nan there (only where out has such values)."""
+    if bool(xp.all(xp.isfinite(out))):
+        return out
+    zero = xp.all(rhs == 0, axis=-2, keepdims=True)
+    return xp.where(zero, xp.zeros_like(out), out)
 
 
 def _substitute(xp, a, rhs, lower):
@@ -364,22 +377,46 @@ def _substitute(xp, a, rhs, lower):
     return xp.stack(x, axis=-2) if m else rhs
 
 
-def _triangular_solve_jvp(primals, tangents, lower, divide=False):
+def _triangular_solve_jvp(primals, tangents, lower, divide=False, strong=False):
     # As solve's (a's tangent is triangular too: the namespace masks a before binding).
     a, b = primals
-    out = triangular_solve(a, b, lower, divide)
+    out = triangular_solve(a, b, lower, divide, strong)
     ta, tb = tangents
     if divide and ta is not None:
-        # a singular a (divided by): x has no derivative in a, nan in every mode (in reverse
-        # mode -ct x^T was +-inf where forward mode met 0 * inf), as JAX's lu_solve gives
-        ta = mul(ta, _nan_where_singular(a, ta))
-    return out, triangular_solve(a, _rhs_tangent(ta, tb, out), lower, divide)
+        # A singular a (divided by): x has no derivative in a, nan in every mode (in reverse
+        # mode -ct x^T was +-inf where forward mode met 0 * inf), as JAX's lu_solve gives;
+        # only in directions that move that matrix (a strong zero, as the solve of the
+        # tangents below: no nan between the matrices of a stack).
+        sing = _singular_matrices(a)
+        out_safe = select(_to_shape(sing, out), zeros_like(out), out)
+        nans = select(_to_shape(sing, ta), full_like(ta, math.nan), zeros_like(ta))
+        nb = len(ta.shape) - 2
+        moved = reduce_sum(mul_sz(nans, ta), (nb, nb + 1))
+        slope = broadcast_in_dim(moved, tuple(out.shape), tuple(range(nb)))
+        rhs = add(_rhs_tangent(ta, tb, out_safe), slope)
+    else:
+        rhs = _rhs_tangent(ta, tb, out)
+    return out, triangular_solve(a, rhs, lower, divide, strong=divide or strong)
 
 
-def _triangular_solve_transpose(ct, a, b, lower, divide=False):
+def _singular_matrices(a):
+    """Whether each matrix of the triangular stack ``a`` has a zero on its diagonal (shape
+    ``a.shape[:-2] + (1, 1)``)."""
+    d = diagonal(a)
+    nb = len(d.shape) - 1
+    zero = convert_element_type(eq(d, 0.0), _dt.float32)
+    return gt(reshape(reduce_sum(zero, (nb,)), tuple(d.shape[:-1]) + (1, 1)), 0.0)
+
+
+def _to_shape(mask, like):
+    return broadcast_in_dim(reshape(mask, tuple(mask.shape[:-2])), tuple(like.shape),
+                            tuple(range(len(mask.shape) - 2)))
+
+
+def _triangular_solve_transpose(ct, a, b, lower, divide=False, strong=False):
     if type(a) is Var:
         raise TypeError("triangular_solve is linear only in its right-hand side")
-    return [None, triangular_solve(matrix_transpose(a), ct, not lower, divide)]
+    return [None, triangular_solve(matrix_transpose(a), ct, not lower, divide, strong)]
 
 
 # triangular_solve(a, b, lower) = a^{-1} b for a triangular a (zero outside its lower, or
@@ -389,15 +426,21 @@ def _triangular_solve_transpose(ct, a, b, lower, divide=False):
 # ``divide`` is divided by (inf/nan, as LAPACK's getrs: scipy.linalg.lu_solve).
 triangular_solve_p = primitive("triangular_solve")
 triangular_solve_p.def_impl(_triangular_solve_impl)
-triangular_solve_p.def_abstract_eval(lambda a, b, lower, divide=False: _solve_aval(a, b))
+triangular_solve_p.def_abstract_eval(lambda a, b, lower, divide=False, strong=False:
+                                     _solve_aval(a, b))
 triangular_solve_p.def_jvp(_triangular_solve_jvp)
 triangular_solve_p.def_transpose(_triangular_solve_transpose)
 
 
-def triangular_solve(a, b, lower, divide=False):
+def triangular_solve(a, b, lower, divide=False, strong=False):
+    # (``strong``: the solves of derivative rules, where a zero right-hand side column stays
+    # 0 whatever a is; a primal solve of 0 by a singular a is nan, as LAPACK's)
+    params = {"lower": bool(lower)}
     if divide:
-        return triangular_solve_p.bind(a, b, lower=bool(lower), divide=True)
-    return triangular_solve_p.bind(a, b, lower=bool(lower))
+        params["divide"] = True
+    if strong:
+        params["strong"] = True
+    return triangular_solve_p.bind(a, b, **params)
 
 
 def _inv_jvp(primals, tangents):
@@ -702,7 +745,9 @@ def _eigh_jvp(primals, tangents):
     f = _inverse_gaps(w)
     if _is_complex(x):
         f = convert_element_type(f, _aval(x).dtype)
-    return [w, v], [dw, matmul(v, mul(f, p))]
+    # (mul_sz: F is infinite at ties, and a matrix of a stack that the tangent does not move
+    # has P = 0: its dV is 0, not inf * 0 = nan in the Jacobian's entries between matrices)
+    return [w, v], [dw, matmul(v, mul_sz(f, p))]
 
 
 eigh_p = primitive("eigh", multiple_results=True)
@@ -959,8 +1004,10 @@ def _svd_jvp(primals, tangents, full_matrices):
     f = as_x(_inverse_gaps(mul(s, s)))
     s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
     dpt = _h(dp)
-    du = matmul(u, mul(f, add(mul(dp, s_j), mul(s_i, dpt))))
-    dv = matmul(v, mul(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    # (mul_sz: F is infinite at ties, among them zero singular values; a matrix of a stack
+    # that the tangent does not move gets 0 there, not inf * 0 = nan, as in eigh's)
+    du = matmul(u, mul_sz(f, add(mul(dp, s_j), mul(s_i, dpt))))
+    dv = matmul(v, mul_sz(f, add(mul(s_i, dp), mul(dpt, s_j))))
     if cplx:
         du = add(du, mul(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
     if m > k:
@@ -1057,10 +1104,12 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import conj, div, eq, gt, imag, mul, neg, real, select, sub  # noqa: E402
+from .elementwise import (conj, div, eq, gt, imag, mul, mul_sz, neg, real,  # noqa: E402
+                          select, sub)
 from .reductions import reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
-                         ones_like, scatter_slice, slice_, stop_gradient_p, tri)
+                         full_like, ones_like, scatter_slice, slice_, stop_gradient_p, tri,
+                         zeros_like)
 
 
 # -- linalg14: Sylvester equations, the matrix square root, the Schur decomposition -----------

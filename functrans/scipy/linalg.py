@@ -226,24 +226,21 @@ def _getrf(a):
     piv = fnp.stack(pivots, axis=-1) if pivots else \
         fnp.reshape(fnp.stop_gradient(a)[..., :0, :0], _shape(a)[:-2] + (0,))
     if jumps is not None:
-        a = a * _nan_slope_where(jumps, a0)[..., None, None]
+        a = a * _nan_slope_where(jumps, a0)
     return a, fnp.astype(piv, _dt.int32)
 
 
 def _nan_slope_where(jumps, a0):
-    """1 for each matrix of the stack ``a0``, with a nan derivative where ``jumps``: a zero
-    pivot with rows below it (the pivot then chosen among entries that are all 0: L and U
-    jump with the direction of a change of ``a0`` and have no derivative; JAX's is nan). The
-    derivative was finite there (the multipliers of a zero column taken as 0). ``1 + 1 / h``
-    with ``h = inf (1 + 0 s)``, ``s`` the sum of each matrix (its derivative reaches every
-    entry); ``h`` is 1 and the factor's derivative 0 elsewhere, so that no inf meets a zero
-    cotangent there."""
-    s = fnp.sum(a0, axis=(-2, -1))
-    if _dtype(a0).kind == "c":
-        s = fnp.real(s)   # (a complex inf times 1 + 0j would be inf + nan j)
-    big = fnp.where(jumps, fnp.full_like(s, math.inf), fnp.ones_like(s))
-    h = big * (1.0 + 0.0 * s)
-    return fnp.astype(fnp.where(jumps, 1.0 + 1.0 / h, fnp.ones_like(s)), _dtype(a0))
+    """1 for each matrix of the stack ``a0`` (shape ``(..., 1, 1)``), with a nan derivative
+    where ``jumps``: a zero pivot with rows below it (the pivot then chosen among entries
+    that are all 0: L and U jump with the direction of a change of ``a0`` and have no
+    derivative; JAX's is nan). The derivative was finite there (the multipliers of a zero
+    column taken as 0). Only in the directions that move that matrix: 0 in the others, and
+    for the other matrices of the stack (special._nan_slope's strong zero; it was
+    ``1 + 1 / (inf (1 + 0 s))``, whose zero tangent met inf: nan between the matrices)."""
+    from .special import _nan_slope
+    factor = 1.0 + _nan_slope(a0, jumps[..., None, None], 0.0)
+    return fnp.astype(factor, _dtype(a0))
 
 
 def _permutation(piv, m):
@@ -298,7 +295,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
         # forward mode nan from U's zero tangent times the infinite x)
         singular = fnp.any(fnp.stop_gradient(fnp.diagonal(lu_, axis1=-2, axis2=-1)) == 0,
                            axis=-1)
-        lower = lower * _nan_slope_where(singular, lu_)[..., None, None]
+        lower = lower * _nan_slope_where(singular, lu_)
     lower = lower + _eye_like(lu_)
     upper = fnp.triu(lu_)
     shape = fnp.broadcast_shapes(_shape(perm)[:-1], _shape(b)[:-2]) + _shape(b)[-2:]

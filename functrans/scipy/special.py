@@ -422,7 +422,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     sum is 0 (all ``-inf``); the maximum carries no derivative. Weighted terms that cancel to
     exactly 0 give ``-inf`` with an infinite derivative (``±inf``; nan for the entries adding
     nothing), as JAX.
-    Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite).
+    Derivatives in ``b`` are ``exp(a) / s``, also where ``b == 0`` (with ``a`` finite); where
+    every weight of a slice is 0 (``s = 0``, value ``-inf``) that is ``+inf`` (0 where ``a`` is
+    ``-inf``): the one-sided limit from inside the domain, ``b -> 0+`` (JAX: nan; nan with
+    ``return_sign``, whose ``log|s|`` has the limits ``-inf`` and ``+inf`` from the two sides).
 
     ``where`` (JAX's keyword; SciPy has none): a boolean mask broadcast with ``a``; only the
     marked entries are summed (the others, whatever they hold, get no derivative); nothing
@@ -476,6 +479,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
         neg = s < 0.0
         out = _where(dead, -_inf, _where(neg, math.nan,
                                          fnp.log(_where(dead | neg, 1.0, s))))
+    if zero is not None and isinstance(b, _Tracer) and _maybe_true(dead):
+        out = fnp.add(out, _dead_weights_slope(dead, t, b, axes, return_sign))
     out = fnp.add(out, m)
     if not keepdims:
         out = fnp.reshape(out, tuple(d for i, d in enumerate(out.shape) if i not in axes))
@@ -484,22 +489,101 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     return (out, sign) if return_sign else out
 
 
+def _dead_weights_slope(dead, t, b, axes, return_sign):
+    """0, whose derivative in the weights ``b`` of a slice that has none (all 0) is the
+    one-sided limit from inside the domain: ``d/db_i log(sum b exp(a)) = exp(a_i) / s`` with
+    ``s -> 0+``, ``+inf`` for a rising ``b_i`` (where ``exp(a_i) > 0``; 0 where ``a_i = -inf``,
+    which adds nothing whatever its weight); with ``return_sign`` (``log|s|``, whose limits
+    from the two sides are -inf and +inf) nan. JAX 0.10.2 gives nan for both, and this was 0
+    (the flat ``-inf`` branch). A strong zero (mul_sz): b's value is 0 there, and a zero
+    tangent, or another slice, gets 0."""
+    grows = fnp.logical_and(dead, fnp.exp(fnp.stop_gradient(t)) > 0.0)
+    c = _where(grows, math.nan if return_sign else _inf, 0.0)
+    return fnp.sum(_mul_sz(fnp.astype(c, _dtype(b)), b), axis=axes, keepdims=True)
+
+
+def _maybe_true(mask):
+    """Whether the traced boolean ``mask`` may hold True: its concrete value's, where the
+    transforms have one, else True (staged)."""
+    while isinstance(mask, _Tracer):
+        nxt = getattr(mask, "primal", None)
+        mask = getattr(mask, "val", None) if nxt is None else nxt
+        if mask is None:
+            return True
+    bk = _backend_of(mask)
+    return bool(bk.to_numpy(bk.xp.any(mask)))
+
+
 def softmax(x, axis=None):
     """``exp(x) / sum(exp(x), axis)`` over ``axis`` (all axes by default), computed with the
-    maximum subtracted. As in SciPy, an all ``-inf`` slice or one with ``+inf`` gives nan."""
+    maximum subtracted. As in SciPy, an all ``-inf`` slice or one with ``+inf`` gives nan.
+    Such a slice (or one with a nan) has derivative nan in the directions that move one of
+    its entries, and 0 in the others (see :func:`_nonfinite_slices`)."""
     x = _real(x, "softmax")
     axes = _normalize_axes(axis, x.ndim)
     if _size(x) == 0:
         return x
     m = fnp.stop_gradient(fnp.max(x, axis=axes, keepdims=True))
+    return _softmax_of_shifted(x, m, axes)
+
+
+def _softmax_of_shifted(x, m, axes, kept=None):
+    """``exp(x - m) / sum(exp(x - m))`` over ``axes`` for the shift ``m`` (the maximum, kept
+    dims, no derivative); ``kept`` (a boolean of m's shape, where given) marks the slices that
+    hold something: the others give 0 (nn.softmax's where)."""
+    # (the formula's derivative is right where every maximum is finite: a concrete value
+    # says so, under jit the rule below is always used)
+    plain = not isinstance(x, _Tracer) or not _maybe_nonfinite(m)
+    if kept is not None:
+        # (a slice with nothing kept has the maximum -inf: shifted by 0, exp(-inf) = 0 over
+        # 1; one all -inf kept gives 0 / 0 = nan, as without where)
+        m = _where(m == -_inf, 0.0, m)
+    if plain:
+        e = fnp.exp(x - m)
+        s = fnp.sum(e, axis=axes, keepdims=True)
+        return e / (s if kept is None else _where(kept, s, 1.0))
+    global _softmax_fn
+    if _softmax_fn is None:
+        from ..custom import custom_jvp
+        _softmax_fn = custom_jvp(_softmax_value)
+        _softmax_fn.defjvp(_softmax_jvp)
+    # the empty slices' denominator 1, as an addend (0 elsewhere)
+    pad = fnp.zeros_like(m) if kept is None else fnp.astype(~kept, _dtype(m))
+    return _softmax_fn(x, m, pad)
+
+
+def _slice_axes(x, m):
+    """The axes ``m`` (kept dims) was reduced over, from the shapes (also per example under
+    vmap)."""
+    return tuple(i for i in range(x.ndim) if m.shape[i] == 1 and x.shape[i] != 1)
+
+
+def _softmax_value(x, m, pad):
     e = fnp.exp(x - m)
-    return e / fnp.sum(e, axis=axes, keepdims=True)
+    return e / (fnp.sum(e, axis=_slice_axes(x, m), keepdims=True) + pad)
+
+
+def _softmax_jvp(primals, tangents):
+    # y (t - sum(y t)) with strong zeros (mul_sz): a slice whose value is nan (a +inf, nan
+    # or all -inf entry) has derivative nan only in directions that move one of its entries
+    # (the formula's exp(inf) * 0 and 0 / 0 gave nan in every direction: in the Jacobian's
+    # entries between slices, and in those of nn.softmax's excluded entries); in reverse
+    # mode a zero cotangent likewise gives 0, and so do the second derivatives (mul_sz's
+    # rule is strong in both factors). Elsewhere the product rule's value.
+    x, m, pad = primals
+    t = tangents[0]
+    y = _softmax_fn(x, m, pad)
+    mean = fnp.sum(_mul_sz(y, t), axis=_slice_axes(x, m), keepdims=True)
+    return y, _mul_sz(y, fnp.subtract(t, mean))
+_softmax_fn = None
 
 
 def log_softmax(x, axis=None):
     """``log(softmax(x, axis))`` computed as ``x - logsumexp(x, axis)`` with the (finite)
     maximum subtracted first: accurate where the softmax underflows. An all ``-inf`` slice
-    gives nan, as in SciPy."""
+    gives nan, as in SciPy; a slice with ``+inf`` gives SciPy's ``[nan, -inf, ...]``, and
+    its derivative is nan as JAX's (only in the directions that move an entry of that
+    slice: 0 in the others)."""
     x = _real(x, "log_softmax")
     axes = _normalize_axes(axis, x.ndim)
     if _size(x) == 0:
@@ -508,30 +592,71 @@ def log_softmax(x, axis=None):
     return t - _lse_of_shifted(t, axes)
 
 
-def _maybe_inf(v):
-    """Whether the traced ``v`` may hold +inf: its concrete value's, where the transforms
-    have one (JVP and batch tracers), else True (staged)."""
+def _maybe_nonfinite(v):
+    """Whether the traced ``v`` may hold inf or nan: its concrete value's, where the
+    transforms have one (JVP and batch tracers), else True (staged)."""
     while isinstance(v, _Tracer):
         nxt = getattr(v, "primal", None)
         v = getattr(v, "val", None) if nxt is None else nxt
         if v is None:
             return True
     b = _backend_of(v)
-    return bool(b.to_numpy(b.xp.any(v == math.inf)))
+    return not bool(b.to_numpy(b.xp.all(b.xp.isfinite(v))))
+
+
+def _nonfinite_slices(x, m, kept=None):
+    """Where ``x`` is a tracer and some slice's shift ``m`` (its maximum, kept dims) is not
+    finite (+inf, nan, or all -inf; where ``kept`` is given, only the slices it marks): that
+    mask, of ``m``'s shape; else None (nothing to do, the common case). Such a slice's
+    softmax is nan: its formula, which met exp(inf) or 0 / 0, put nan into the derivative in
+    every direction, also into the Jacobian's entries between other slices (jacfwd's zero
+    tangents times inf, jacrev's zero cotangents) and, with ``where``, those of the excluded
+    entries."""
+    if not isinstance(x, _Tracer) or not _maybe_nonfinite(m):
+        return None
+    bad = ~fnp.isfinite(m)
+    return bad if kept is None else bad & kept
+
+
+def _nan_slope(t, bad, value):
+    """``value`` where ``bad`` (a mask of ``t``'s shape with the slices' axes kept as 1), 0
+    elsewhere, whose derivative is nan in the slices ``bad`` marks for a tangent that moves
+    one of their entries, and exactly 0 for one that moves none (a strong zero: no other
+    slice, no excluded entry gets nan). The second derivative likewise."""
+    global _nan_slope_fn
+    if _nan_slope_fn is None:
+        from ..custom import custom_jvp
+        _nan_slope_fn = custom_jvp(lambda t, nans: fnp.zeros_like(nans))
+        _nan_slope_fn.defjvp(_nan_slope_jvp)
+    nans = fnp.astype(_where(bad, math.nan, 0.0), _dtype(t))
+    return fnp.add(_where(bad, value, 0.0), _nan_slope_fn(t, nans))
+
+
+def _nan_slope_jvp(primals, tangents):
+    t, nans = primals
+    out = _nan_slope_fn(t, nans)
+    # nans + out: the same value, whose own derivative is the next order's nan slope
+    slope = fnp.broadcast_to(fnp.add(nans, out), t.shape)
+    axes = tuple(i for i in range(t.ndim) if nans.shape[i] == 1 and t.shape[i] != 1)
+    return out, fnp.sum(_mul_sz(slope, tangents[0]), axis=axes, keepdims=True)
+
+
+_nan_slope_fn = None
 
 
 def _lse_of_shifted(t, axes):
-    """``log(sum(exp(t)))`` over ``axes`` (kept) of the shifted ``t`` of log_softmax. Where a
-    slice holds +inf (the sum inf) it has no derivative: nan in every mode, as JAX's (forward
-    mode met exp(inf) times a 0 tangent, reverse mode gave the finite entries finite rows,
-    0 * inf never met): inf with the slope of ``inf (1 + z)``, ``z = sum(0 t) = 0`` reaching
-    every entry."""
+    """``log(sum(exp(t)))`` over ``axes`` (kept) of the shifted ``t`` of log_softmax. A
+    slice whose sum is not finite and positive (a +inf or nan entry, or all -inf) keeps that
+    value, with derivative nan in the directions that move one of its entries and 0 in the
+    others, by :func:`_nan_slope` (the formula met exp(inf) times a 0 tangent, 0 * inf in
+    reverse mode, or 0 / 0: nan in the Jacobian's entries between other slices, and in those
+    of nn.log_softmax's excluded entries)."""
     lse = fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
-    if not isinstance(t, _Tracer) or not _maybe_inf(lse):
+    bad = _nonfinite_slices(t, fnp.stop_gradient(lse))
+    if bad is None:
         return lse
-    bad = fnp.stop_gradient(lse) == math.inf
-    z = fnp.sum(0.0 * _where(fnp.isfinite(t), t, 0.0), axis=axes, keepdims=True)
-    return _where(bad, _where(bad, math.inf, 0.0) * (1.0 + z), lse)
+    safe = fnp.log(fnp.sum(fnp.exp(_where(bad, 0.0, t)), axis=axes, keepdims=True))
+    return _where(bad, _nan_slope(t, bad, fnp.stop_gradient(lse)), safe)
 
 
 # -- logistic functions ------------------------------------------------------------------------
