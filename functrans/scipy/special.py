@@ -2746,10 +2746,13 @@ def _binom_far_derivative_value(n1, m, dirs):
 
     def d_exponent(block):
         if block not in parts:
-            f = _binom_far_exponent
-            for i in block:
-                f = (lambda g, v: lambda a, b: jvp(g, (a, b), v)[1])(f, dirs[i])
-            parts[block] = f(n1, m)
+            if len(block) == 1:  # (with E itself, used below)
+                parts[()], parts[block] = jvp(_binom_far_exponent, (n1, m), dirs[block[0]])
+            else:
+                f = _binom_far_exponent
+                for i in block:
+                    f = (lambda g, v: lambda a, b: jvp(g, (a, b), v)[1])(f, dirs[i])
+                parts[block] = f(n1, m)
         return parts[block]
     total = None
     for part in _partitions(tuple(range(k))):
@@ -2758,9 +2761,9 @@ def _binom_far_derivative_value(n1, m, dirs):
             d = d_exponent(block)
             term = d if term is None else fnp.multiply(term, d)
         total = term if total is None else fnp.add(total, term)
-    y = fnp.exp(_binom_far_exponent(n1, m))
     if total is None:
-        return y
+        return fnp.exp(_binom_far_exponent(n1, m))
+    y = fnp.exp(parts[()])
     zero = total == 0.0
     return _where(zero, 0.0, fnp.multiply(y, _where(zero, 1.0, total)))
 
