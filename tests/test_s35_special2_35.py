@@ -74,3 +74,34 @@ def test_binom_far_overflow_jacobian_off_diagonal_zero_and_jit_hessian():
     np.testing.assert_allclose(h[0, 0, 1:], [-1.099173587e58, -3.629480759e22], rtol=1e-9)
     np.testing.assert_allclose(h[0, 1, 1:], [1.528524417e58, 1.854388766e22], rtol=1e-9)
     np.testing.assert_allclose(h[1, 1, 1:], [-6.142550266e57, -7.929677168e20], rtol=1e-9)
+
+
+# binom close to a pole of Gamma(n - k + 1) or Gamma(k + 1) (n - k + 1 or k + 1 within 1e-3
+# of 0, -1, ...): the smooth form's digamma differences cancelled in the derivatives
+# (hessian at (1e-12, 3) was [[-3.9e7, 3.9e7], [., -3.9e7]]; (4, 7 + 1e-10) d2/dn2 2.7e-6
+# off); now rgamma's, smooth through the poles. mpmath (dps 50, mp.diff of Gamma(n + 1)
+# rgamma(k + 1) rgamma(n - k + 1)): d/dn, d/dk, d2/dn2, d2/dndk, d2/dk2
+_NEAR_POLE = {
+    (1e-12, 3.0): (3.3333333333233334e-01, -3.3333333333294446e-01, -9.9999999999900002e-01,
+                   3.8888888889081885e-01, 2.2222222221893639e-01),
+    (1e-08, 5.0): (1.9999999166666677e-01, -1.9999999623333328e-01, -8.3333331583333348e-01,
+                   3.7666667477418031e-01, 7.9999979639416727e-02),
+    (4.0, 7.0 + 1e-10): (9.5238095222131523e-03, -9.5238095217278912e-03,
+                         1.1111111117633209e-02, -1.5963718826907967e-02,
+                         2.0816326535851488e-02),
+    (90.5, 95.5 + 1e-9): (3.3604823699310139e-09, -3.3604823697512672e-09,
+                          2.0194797823877718e-08, -2.0374543891342288e-08,
+                          2.0554289958795318e-08),
+    (0.3, -2 - 1e-7): (-4.0268004602537855e-08, -3.3444811959609699e-01,
+                       7.4595319890345388e-08, 4.0268003386162177e-01,
+                       -4.0939033280123077e-01),
+}
+
+
+@pytest.mark.parametrize("point", list(_NEAR_POLE), ids=str)
+def test_binom_derivatives_near_a_pole(point):
+    dn, dk, dnn, dnk, dkk = _NEAR_POLE[point]
+    g = ft.grad(fsp.binom, (0, 1))(*point)
+    h = np.array(ft.hessian(fsp.binom, (0, 1))(*point), dtype=float)
+    np.testing.assert_allclose([float(g[0]), float(g[1])], [dn, dk], rtol=1e-12)
+    np.testing.assert_allclose(h, [[dnn, dnk], [dnk, dkk]], rtol=1e-12)

@@ -2867,7 +2867,15 @@ def _binom_general(n, m):
     # 0); at a true pole the value is 0 with the derivatives of sin(pi z) (binom's second
     # derivative in k at (-0.5, 1e8 + 0.5) was nan).
     far = _all(z <= -9.0, m1 >= 10.0, fnp.logical_not(_any(_is_pole(n1), both)))
-    pole = _all(_any(_is_pole(z), _is_pole(m1)), fnp.logical_not(_any(far, both)))
+    # near a pole of Gamma(z) or Gamma(m + 1) too (within 1e-3, arguments below 100): the
+    # digamma differences of the smooth form cancel there (hessian at (1e-12, 3) was -3.9e7,
+    # mpmath 0.2222), rgamma is smooth through the poles
+    zc, mc = fnp.stop_gradient(z), fnp.stop_gradient(m1)
+    near = _all(_any(_all(zc < 0.5, fnp.abs(zc - fnp.round(zc)) < 1e-3),
+                     _all(mc < 0.5, fnp.abs(mc - fnp.round(mc)) < 1e-3)),
+                fnp.abs(fnp.stop_gradient(n1)) < 100.0, fnp.abs(mc) < 100.0,
+                fnp.abs(zc) < 100.0)
+    pole = _all(_any(_is_pole(z), _is_pole(m1), near), fnp.logical_not(_any(far, both)))
     smooth_at = fnp.logical_not(_any(pole, far, both))
     zs, ms, n1s, m1s = (_where(smooth_at, v, d) for v, d in ((z, 2.0), (m, 1.0), (n1, 3.0),
                                                              (m1, 2.0)))
