@@ -2898,19 +2898,117 @@ def _binom_far_exponent(n1, m):
 
 
 def _binom_far_exp(n1, m):
-    """``exp(_binom_far_exponent(n1, m))``, with dE/dn1 and dE/dm each one value (from a
-    jvp of the exponent; as :func:`expit`'s derivative is one factor): differentiated through the
-    formula, the two terms of dE (the scale's and sin(pi z)'s, of opposite signs) each met
-    the infinite cotangent of an overflowing value, inf - inf = nan
-    (``grad(binom, 1)(-1000.5, 1e6 + 0.3)``; forward mode gave -inf)."""
-    global _binom_far_fn
+    """``exp(_binom_far_exponent(n1, m))`` whose derivatives of every order are each one
+    product ``exp(E) P`` (``P`` the finite polynomial in E's derivatives, Faa di Bruno's), by
+    :func:`_far_derivative_fn`: differentiated through the formula, terms of opposite
+    signs each met the overflowing value, inf - inf = nan (first order:
+    ``grad(binom, 1)(-1000.5, 1e6 + 0.3)``; second order in every transform order)."""
     if not _any_tracer(n1, m):
         return fnp.exp(_binom_far_exponent(n1, m))
+    n1, m = fnp.broadcast_arrays(n1, m)
+    return _far_derivative_fn()(n1, m, ())
+
+
+def _partitions(items):
+    """The partitions of the tuple ``items`` into blocks (tuples)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _partitions(rest):
+        yield [(first,)] + part
+        for i in range(len(part)):
+            yield part[:i] + [(first,) + part[i]] + part[i + 1:]
+
+
+def _binom_far_derivative_value(n1, m, dirs):
+    """The derivative of ``exp(E)`` (``E = _binom_far_exponent``) along the directions
+    ``dirs`` (pairs ``(dn1, dm)``): ``exp(E) sum_(partitions) prod_(blocks B) D^|B| E[dirs_B]``,
+    the exponential applied last to the finite sum (0 where the sum is: a zero direction
+    along an overflowing value, the off-diagonal of a Jacobian, is 0, not inf * 0)."""
+    from ..api import jvp
+    k = len(dirs)
+    parts = {}
+
+    def d_exponent(block):
+        if block not in parts:
+            if len(block) == 1:  # (with E itself, used below)
+                parts[()], parts[block] = jvp(_binom_far_exponent, (n1, m), dirs[block[0]])
+            else:
+                f = _binom_far_exponent
+                for i in block:
+                    f = (lambda g, v: lambda a, b: jvp(g, (a, b), v)[1])(f, dirs[i])
+                parts[block] = f(n1, m)
+        return parts[block]
+    total = None
+    for part in _partitions(tuple(range(k))):
+        term = None
+        for block in part:
+            d = d_exponent(block)
+            term = d if term is None else fnp.multiply(term, d)
+        total = term if total is None else fnp.add(total, term)
+    if total is None:
+        return fnp.exp(_binom_far_exponent(n1, m))
+    y = fnp.exp(parts[()])
+    zero = total == 0.0
+    return _where(zero, 0.0, fnp.multiply(y, _where(zero, 1.0, total)))
+
+
+def _far_derivative_fn():
+    """The custom_jvp ``(n1, m, dirs) -> _binom_far_derivative_value``: its tangent in
+    ``(n1, m)`` the derivative along one more direction, in a direction ``dirs[i]`` the same
+    derivative with ``dirs[i]`` replaced (it is multilinear in them); each a ``linear_call``
+    whose transpose is again this function (the cotangent as a direction), so that reverse
+    mode too applies the overflowing exponential once, last."""
+    global _binom_far_fn
     if _binom_far_fn is None:
         from ..custom import custom_jvp
-        _binom_far_fn = custom_jvp(lambda n1, m: fnp.exp(_binom_far_exponent(n1, m)))
+        _binom_far_fn = custom_jvp(_binom_far_derivative_value)
         _binom_far_fn.defjvp(_binom_far_jvp, symbolic_zeros=True)
-    return _binom_far_fn(n1, m)
+    return _binom_far_fn
+
+
+def _far_with(res, i, pair):
+    """``_binom_far_fn`` at ``res = (n1, m, dirs)`` with direction ``i`` replaced by
+    ``pair`` (appended for ``i == len(dirs)``)."""
+    n1, m, dirs = res
+    return _binom_far_fn(n1, m, dirs[:i] + (tuple(pair),) + dirs[i + 1:])
+
+
+def _far_linear(i):
+    def fun(res, lin):
+        return _far_with(res, i, lin)
+
+    def transpose(res, ct):
+        zero = fnp.zeros_like(ct)
+        return (_far_with(res, i, (ct, zero)), _far_with(res, i, (zero, ct)))
+    return fun, transpose
+
+
+def _binom_far_jvp(primals, tangents):
+    from ..custom import SymbolicZero
+    from ..primitives.linear_call import linear_call
+    n1, m, dirs = primals
+    t_n1, t_m, t_dirs = tangents
+    out = _binom_far_fn(n1, m, dirs)
+    res = (n1, m, tuple(tuple(d) for d in dirs))
+    tan = None
+    for i, (pair, t_pair) in enumerate(zip(((n1, m),) + tuple(dirs),
+                                           ((t_n1, t_m),) + tuple(t_dirs))):
+        if all(isinstance(t, SymbolicZero) for t in t_pair):
+            continue
+        lin = tuple(fnp.zeros_like(p) if isinstance(t, SymbolicZero) else t
+                    for p, t in zip(pair, t_pair))
+        # (the tangent in (n1, m) is a new direction, appended; in dirs[i], dirs[i] replaced)
+        fun, transpose = _far_linear(len(dirs) if i == 0 else i - 1)
+        u = linear_call(fun, transpose, res, lin)
+        tan = u if tan is None else fnp.add(tan, u)
+    if tan is None:
+        return out, SymbolicZero.from_primal_value(out)
+    return out, tan
+
+
+_binom_far_fn = None
 
 
 def _known_none(mask):
@@ -2928,28 +3026,6 @@ def _known_none(mask):
 
 def _any_tracer(*args):
     return any(isinstance(a, _Tracer) for a in args)
-
-
-def _binom_far_jvp(primals, tangents):
-    from ..custom import SymbolicZero
-    from ..api import jvp
-    n1, m = primals
-    y = _binom_far_fn(n1, m)
-    out = None
-    for i, t in enumerate(tangents):
-        if isinstance(t, SymbolicZero):
-            continue
-        unit = [fnp.zeros_like(n1), fnp.zeros_like(m)]
-        unit[i] = fnp.ones_like(primals[i])
-        d = jvp(_binom_far_exponent, (n1, m), tuple(unit))[1]
-        part = fnp.multiply(t, d)
-        out = part if out is None else fnp.add(out, part)
-    # (y (dE/dn1 t_n1 + dE/dm t_m): a zero tangent of one argument does not meet an infinite
-    # coefficient, and the cotangent y ct reaches each argument in one product)
-    return y, (fnp.zeros_like(y) if out is None else fnp.multiply(y, out))
-
-
-_binom_far_fn = None
 
 
 def _binom_general(n, m):
@@ -2977,7 +3053,15 @@ def _binom_general(n, m):
     # 0); at a true pole the value is 0 with the derivatives of sin(pi z) (binom's second
     # derivative in k at (-0.5, 1e8 + 0.5) was nan).
     far = _all(z <= -9.0, m1 >= 10.0, fnp.logical_not(_any(_is_pole(n1), both)))
-    pole = _all(_any(_is_pole(z), _is_pole(m1)), fnp.logical_not(_any(far, both)))
+    # near a pole of Gamma(z) or Gamma(m + 1) too (within 1e-3, arguments below 100): the
+    # digamma differences of the smooth form cancel there (hessian at (1e-12, 3) was -3.9e7,
+    # mpmath 0.2222), rgamma is smooth through the poles
+    zc, mc = fnp.stop_gradient(z), fnp.stop_gradient(m1)
+    near = _all(_any(_all(zc < 0.5, fnp.abs(zc - fnp.round(zc)) < 1e-3),
+                     _all(mc < 0.5, fnp.abs(mc - fnp.round(mc)) < 1e-3)),
+                fnp.abs(fnp.stop_gradient(n1)) < 100.0, fnp.abs(mc) < 100.0,
+                fnp.abs(zc) < 100.0)
+    pole = _all(_any(_is_pole(z), _is_pole(m1), near), fnp.logical_not(_any(far, both)))
     smooth_at = fnp.logical_not(_any(pole, far, both))
     zs, ms, n1s, m1s = (_where(smooth_at, v, d) for v, d in ((z, 2.0), (m, 1.0), (n1, 3.0),
                                                              (m1, 2.0)))
