@@ -226,7 +226,12 @@ def _getrf(a):
     piv = fnp.stack(pivots, axis=-1) if pivots else \
         fnp.reshape(fnp.stop_gradient(a)[..., :0, :0], _shape(a)[:-2] + (0,))
     if jumps is not None:
-        a = a * _nan_slope_where(jumps, a0)
+        # (added, not a factor: at a zero matrix the factor's cotangent, ct * a, is 0 and
+        # reverse mode lost the nan; where: a non-jumping matrix keeps its -0.0 entries)
+        jumping = jumps[..., None, None]
+        from .special import _nan_slope
+        slope = fnp.astype(_nan_slope(a0, jumping, 0.0), _dtype(a0))
+        a = fnp.where(jumping, a + slope, a)
     return a, fnp.astype(piv, _dt.int32)
 
 
