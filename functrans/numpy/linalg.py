@@ -488,10 +488,19 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None, o
         if convert_to is not None:
             return _to_preferred(vecdot(x1, x2, axis=axis), convert_to)
     x1, x2 = _as_operand(x1), _as_operand(x2)
+    if not _shape(x1) or not _shape(x2):  # (NumPy and JAX refuse them too)
+        raise ShapeError(f"vecdot needs operands of at least one dimension; got shapes "
+                         f"{_shape(x1)} and {_shape(x2)} (use multiply for a scalar)")
     if axis >= 0 and len(_shape(x1)) != len(_shape(x2)):
         x1, x2 = (_moveaxis(v, _normalize_axis(axis, len(_shape(v))), -1) for v in (x1, x2))
         axis = -1
-    shape = _broadcast_shapes(_shape(x1), _shape(x2))
+    s1, s2 = _shape(x1), _shape(x2)
+    if -len(s1) <= axis < len(s1) and -len(s2) <= axis < len(s2) and s1[axis] != s2[axis]:
+        # the contracted axis does not broadcast (a size 1 there summed the other's
+        # elements): the standard's, NumPy's and JAX's rule
+        raise ShapeError(f"vecdot: the contracted axis {axis} has size {s1[axis]} in x1 "
+                         f"(shape {s1}) and {s2[axis]} in x2 (shape {s2}); they must match")
+    shape = _broadcast_shapes(s1, s2)
     axis = _normalize_axis(axis, len(shape))
     prod = multiply(conj(x1) if _dtype(x1).kind == "c" else x1, x2)
     # in the operands' promoted dtype, as NumPy, JAX and the Array API (sum alone widens
