@@ -167,3 +167,107 @@ def test_fori_loop_of_no_steps_types_a_python_number_as_a_step_would():
     g = lambda c: lax.fori_loop(5, 1, lambda i, c: c + fnp.take(_XS, i), c)  # noqa: E731
     assert g(0.0).dtype == np.float64
     assert float(ft.grad(lambda x: lax.fori_loop(0, 0, lambda i, c: c * x, 1.0))(2.0)) == 0.0
+
+
+# -- vector norms of order below 1 at vectors with zeros --------------------------------------
+
+
+def _central(f, x, h=1e-6):
+    return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+
+
+@pytest.mark.parametrize("order", [0.5, 0.3, -1.0, -0.5])
+def test_vector_norm_below_order_one_forward_mode_is_finite_where_reverse_is(order):
+    f = lambda v: fnp.linalg.vector_norm(v, ord=order)  # noqa: E731
+    x = np.array([0.0, 3.0, 0.0, -4.0])
+    rev, fwd = np.asarray(ft.jacrev(f)(x)), np.asarray(ft.jacfwd(f)(x))
+    # (jacfwd was all NaN: the infinite slope at the zeros times the others' zero tangents)
+    np.testing.assert_array_equal(np.isnan(fwd), [True, False, True, False])
+    np.testing.assert_allclose(fwd, rev, equal_nan=True)
+    # the moving elements: central differences (the zeros stay zeros)
+    num = _central(lambda v: float(np.linalg.vector_norm(v, ord=order)), x)
+    np.testing.assert_allclose(fwd[[1, 3]], num[[1, 3]], rtol=1e-6, atol=1e-9)
+    # NaN in both modes at the zero vector, as for every order
+    for d in (ft.jacrev(f)(np.zeros(3)), ft.jacfwd(f)(np.zeros(3))):
+        assert np.isnan(np.asarray(d)).all()
+
+
+def test_vector_norm_half_order_hessian_nan_only_through_a_zero():
+    f = lambda v: fnp.linalg.vector_norm(v, ord=0.5)  # noqa: E731
+    h = np.asarray(ft.hessian(f)(np.array([0.0, 1.0, 2.0, 3.0])))
+    # (was all NaN) the block of the non-zero elements is that of the vector without the 0
+    assert np.isnan(h[0]).all() and np.isnan(h[:, 0]).all()
+    np.testing.assert_allclose(h[1:, 1:], np.asarray(ft.hessian(f)(np.array([1.0, 2.0, 3.0]))),
+                               rtol=1e-12)
+    g = lambda v: np.asarray(ft.grad(f)(v))  # noqa: E731
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(np.asarray(ft.hessian(f)(x)), _central(g, x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("order", [0.5, -1.0])
+def test_vector_norm_below_order_one_values_dtypes_and_backends(backend, order):
+    for data in ([0.0, 3.0, -4.0], [np.inf, 1.0], [np.inf, 0.0], [1.0, 2.0]):
+        x = backend.asarray(data, dtype="float32")
+        got = _np(backend, fnp.linalg.vector_norm(x, ord=order))
+        want = np.linalg.vector_norm(np.float32(data), ord=order)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    x = backend.asarray([[0.0, 1.0], [2.0, 3.0]])
+    np.testing.assert_allclose(_np(backend, fnp.linalg.norm(x, ord=order, axis=1)),
+                               np.linalg.norm(np.array([[0.0, 1.0], [2.0, 3.0]]), ord=order,
+                                              axis=1))
+    d = _np(backend, ft.grad(lambda v: fnp.linalg.vector_norm(v, ord=order))(
+        backend.asarray([0.0, 3.0, -4.0])))
+    assert np.isnan(d[0]) and np.isfinite(d[1:]).all()
+
+
+def test_vector_norm_below_order_one_complex():
+    x = np.array([0, 3 + 4j, 1j])
+    g = np.asarray(ft.grad(lambda v: fnp.linalg.vector_norm(v, ord=0.5))(x))
+    assert np.isnan(g[0]) and np.isfinite(g[1:]).all()
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    want = np.asarray(jax.grad(lambda v: jnp.linalg.vector_norm(v, ord=0.5))(x))
+    np.testing.assert_allclose(g[1:], want[1:], rtol=1e-12)
+
+
+# -- round of integers to tens, hundreds...; diff with n=0 ----------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16", "int32", "int64",
+                                   "uint64"])
+def test_round_integers_to_negative_decimals_exactly(backend, dtype):
+    if backend.name == "torch" and dtype in ("uint16", "uint64"):
+        pytest.skip("(torch's unsigned support is limited)")
+    info = np.iinfo(dtype)
+    data = np.array([0, 5, 15, 25, 35, 49, 50, 51, 70, 99, 125, 127, int(info.max) // 3],
+                    dtype=dtype)
+    if info.min < 0:
+        data = np.concatenate([data, -data[1:], [info.min]]).astype(dtype)
+    x = backend.asarray(data, dtype=dtype)
+    for d in (-1, -2, -3, -25):
+        got = _np(backend, fnp.round(x, d))
+        # exact halves to even; results that fit (int8 70 to hundreds was 0, -128 gave 56)
+        want = np.array([round(int(v), d) for v in data], dtype=object)
+        fits = (want >= info.min) & (want <= info.max)
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(got[fits].astype(object), want[fits])
+
+
+def test_round_int8_as_numpy_including_its_wrap():
+    a = np.int8([70, 99, -70, 127, -128, 50, -106, 12, -45])
+    for d in (-1, -2, -3):
+        np.testing.assert_array_equal(fnp.round(a, d), np.round(a, d))
+        np.testing.assert_array_equal(ft.jit(lambda v: fnp.around(v, d))(a), np.round(a, d))
+
+
+def test_diff_of_order_zero_ignores_prepend_and_append(backend):
+    a = backend.asarray([[1.0, 4.0, 2.0], [0.0, 5.0, 9.0]])
+    for kw in ({"prepend": 1.5}, {"append": backend.asarray([[7.0], [8.0]])},
+               {"prepend": 0.0, "append": -1.0}):
+        got = _np(backend, fnp.diff(a, n=0, **kw))  # (was joined: shape (2, 4) or (2, 5))
+        np.testing.assert_array_equal(got, [[1.0, 4.0, 2.0], [0.0, 5.0, 9.0]])
+    np.testing.assert_array_equal(_np(backend, fnp.diff(a, n=1, prepend=0.0)),
+                                  np.diff(np.array([[1.0, 4.0, 2.0], [0.0, 5.0, 9.0]]), n=1,
+                                          prepend=0.0))

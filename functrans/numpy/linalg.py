@@ -28,7 +28,8 @@ from ._base import broadcast_shapes as _broadcast_shapes
 from ._base import (_no_out, _as_operand, _dtype, _normalize_axes, _normalize_axis, _numpy_scalars_moved,
                     _promote_arrays, _shape, matmul, matrix_transpose, max, min, multiply,
                     _unstacked, pow, reshape, sqrt)
-from ._elementwise import abs, conj, real
+from ._base import where as _where
+from ._elementwise import abs, conj, imag as _imag, real
 from ._manipulation import moveaxis as _moveaxis
 from ._statistics import any as _any
 from ._statistics import sum
@@ -527,7 +528,30 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     if ord == 0:
         return sum(_st.convert_element_type(_ew.ne(a, 0.0), _dtype(a)), axis=axes,
                    keepdims=keepdims)
-    return pow(sum(pow(a, float(ord)), axis=axes, keepdims=keepdims), 1.0 / float(ord))
+    p = float(ord)
+    if p >= 1:  # (|x|**p is differentiable at 0, with slope 0)
+        return pow(sum(pow(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
+    # p < 1: the slope of |x|**p is infinite at 0. As pow(a, p), that infinity times the
+    # zero tangent of every other element made a forward-mode derivative NaN in every
+    # direction (jacfwd of vector_norm(x, ord=0.5) at [0, 3, -4] all NaN where the reverse
+    # mode gave [nan, 2.15, -1.87], hessian all NaN). So the powers with the zeros masked
+    # (no tangent there), and a term of value 0 whose derivative is NaN in the directions
+    # that move a zero element (a strong-zero product with x): in the sum, so that the
+    # second derivatives in such a direction are NaN, and after the outer power, so that
+    # the first are NaN in both modes also where that power's slope is 0 (the sum 0, the
+    # zero vector, or inf, p < 0).
+    zero = _ew.eq(a, 0.0)
+    powers = _where(zero, 0.0 if p > 0 else math.inf, pow(_where(zero, 1.0, a), p))
+    # (x masked too: the product's zero is strong in its second factor only, and an
+    # infinite x beside a 0 coefficient must give 0, not nan)
+    nans = _st.convert_element_type(_where(zero, math.nan, 0.0), _dtype(a))
+    parts = (real(x), _imag(x)) if _dtype(x).kind == "c" else (x,)
+    slope = None
+    for v in parts:
+        term = _ew.mul_sz(nans, _where(zero, v, 0.0))
+        slope = term if slope is None else slope + term
+    out = pow(sum(powers + slope, axis=axes, keepdims=keepdims), 1.0 / p)
+    return out + sum(slope, axis=axes, keepdims=keepdims)
 
 
 def _max_of_nonnegative(a, axes, keepdims=False):
