@@ -271,3 +271,13 @@ def test_diff_of_order_zero_ignores_prepend_and_append(backend):
     np.testing.assert_array_equal(_np(backend, fnp.diff(a, n=1, prepend=0.0)),
                                   np.diff(np.array([[1.0, 4.0, 2.0], [0.0, 5.0, 9.0]]), n=1,
                                           prepend=0.0))
+
+
+def test_nanmean_of_an_all_nan_slice_derivative_zero_in_both_modes(backend):
+    a = backend.asarray([[np.nan, np.nan], [1.0, 2.0]])
+    f = lambda x: fnp.nanmean(x, axis=1)  # noqa: E731
+    np.testing.assert_allclose(_np(backend, f(a)), [np.nan, 1.5])
+    want = [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]
+    # (forward mode gave NaN for the all-NaN row, 0 / 0; reverse mode and nanvar give 0)
+    for jac in (ft.jacfwd, ft.jacrev):
+        np.testing.assert_array_equal(_np(backend, jac(f)(a)).reshape(2, 4), want)
