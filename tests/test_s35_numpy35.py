@@ -281,3 +281,11 @@ def test_nanmean_of_an_all_nan_slice_derivative_zero_in_both_modes(backend):
     # (forward mode gave NaN for the all-NaN row, 0 / 0; reverse mode and nanvar give 0)
     for jac in (ft.jacfwd, ft.jacrev):
         np.testing.assert_array_equal(_np(backend, jac(f)(a)).reshape(2, 4), want)
+
+
+def test_vector_norm_ord_none_is_two_and_a_string_a_clear_error():
+    x = np.array([3.0, 4.0])
+    assert float(fnp.linalg.vector_norm(x, ord=None)) == 5.0  # (NumPy's and JAX's)
+    # (was "could not convert string to float: 'fro'")
+    with pytest.raises(ValueError, match="vector_norm: ord must be a number.*'fro'"):
+        fnp.linalg.vector_norm(x, ord="fro")

@@ -516,7 +516,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
     a = abs(x)
-    if ord == 2:
+    if ord == 2 or ord is None:  # (None: NumPy's and JAX's 2-norm too)
         sq = real(_ew.mul(conj(x), x)) if _dtype(x).kind == "c" else _ew.mul(x, x)
         return sqrt(sum(sq, axis=axes, keepdims=keepdims))
     if ord == math.inf:
@@ -528,7 +528,11 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     if ord == 0:
         return sum(_st.convert_element_type(_ew.ne(a, 0.0), _dtype(a)), axis=axes,
                    keepdims=keepdims)
-    p = float(ord)
+    try:
+        p = float(ord)
+    except (TypeError, ValueError):
+        raise ValueError(f"vector_norm: ord must be a number, inf or -inf; got {ord!r} (the "
+                         f"matrix orders are matrix_norm's)") from None
     if p >= 1:  # (|x|**p is differentiable at 0, with slope 0)
         return pow(sum(pow(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
     # p < 1: the slope of |x|**p is infinite at 0. As pow(a, p), that infinity times the
