@@ -68,7 +68,7 @@ scan_lin_p = primitive("scan_lin", multiple_results=True)
 _REASON = ("its functions are staged into graphs because the value deciding the control flow "
            "is abstract (under jit, make_graph, checkpoint, or differing between members "
            "under vmap)")
-for _name in ("cond", "switch", "while_loop", "scan"):
+for _name in ("cond", "switch", "while_loop", "scan", "fori_loop"):
     _WHY[_name] = (_REASON, "", " Inside them, choose with functrans.lax.cond or "
                    "functrans.numpy.where rather than Python's if.")
 
@@ -176,6 +176,40 @@ def _loop_like(*groups):
 def _arrays(leaves, like):
     """Python numbers among ``leaves`` made 0-d arrays (NumPy's dtypes) beside ``like``."""
     return [_to_array(x, like=like) if type(x) in _SCALAR_DTYPES else x for x in leaves]
+
+
+_NUMPY_SCALARS = frozenset(t for t in _np.sctypeDict.values() if issubclass(t, _np.generic))
+
+
+def _results(leaves, like, inputs):
+    """The leaves an eager loop returns: :func:`_arrays`'s, and NumPy scalars made 0-d arrays
+    of their dtype (NumPy's operators give scalars for 0-d results: ``c + xs[i]``), as under
+    ``jit``, except a leaf that is one of ``inputs`` (the initial value's leaves), which jit
+    too returns as given."""
+    out = _arrays(leaves, like)
+    for i, x in enumerate(out):
+        if type(x) in _NUMPY_SCALARS and not any(x is v for v in inputs):
+            out[i] = _np.asarray(x)
+    return out
+
+
+def _no_numpy_scalars(out, operands):
+    """A concrete ``cond``'s or ``switch``'s result with its NumPy scalars made 0-d arrays,
+    as under ``jit`` (a leaf among ``operands`` as given, as jit returns it)."""
+    t = type(out)
+    if t in _NUMPY_SCALARS:
+        return out if any(out is v for v in operands) else _np.asarray(out)
+    if t not in _CONTAINERS:  # (an array, tracer or Python number: nothing to do)
+        return out
+    leaves, tree = tree_flatten(out)
+    if not any(type(x) in _NUMPY_SCALARS for x in leaves):
+        return out
+    inputs = tree_flatten(operands)[0]
+    return tree_unflatten(tree, [_np.asarray(x) if type(x) in _NUMPY_SCALARS and not any(
+        x is v for v in inputs) else x for x in leaves])
+
+
+_CONTAINERS = (tuple, list, dict)
 
 
 # A weakly typed carry (a Python number) by the kind of its aval's dtype, and the order in
@@ -348,7 +382,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     _check_scalar(pred, "cond's predicate")
     c = _concrete(pred)
     if c is not None:
-        return (true_fun if bool(c) else false_fun)(*operands)
+        return _no_numpy_scalars((true_fun if bool(c) else false_fun)(*operands), operands)
     p = pred if pred.dtype == fnp.bool else fnp.not_equal(pred, 0)
     return _switch(fnp.astype(p, fnp.int32), (false_fun, true_fun), operands, "cond")
 
@@ -374,7 +408,7 @@ def switch(index, branches, *operands):
     n = len(branches)
     c = _concrete(index)
     if c is not None:
-        return branches[min(max(int(c), 0), n - 1)](*operands)
+        return _no_numpy_scalars(branches[min(max(int(c), 0), n - 1)](*operands), operands)
     return _switch(fnp.clip(index, 0, n - 1), branches, operands, "switch")
 
 
@@ -739,8 +773,9 @@ def while_loop(cond_fun, body_fun, init_val):
     caller = sys._getframe(1)
     cond_fun = with_constant_arguments(cond_fun, caller)
     body_fun = with_constant_arguments(body_fun, caller)
+    start = leaves
     leaves = _while(cond_fun, body_fun, leaves, tree, "while_loop")
-    return tree_unflatten(tree, _arrays(leaves, _loop_like(leaves)))
+    return tree_unflatten(tree, _results(leaves, _loop_like(leaves), start))
 
 
 def _predicate(value, what):
@@ -1193,7 +1228,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
         if reverse:
             ys.reverse()
         stacked = [fnp.stack([y[j] for y in ys]) for j in range(len(y_avals))]
-    return tree_unflatten(c_tree, _arrays(carry, like)), tree_unflatten(y_tree, stacked)
+    return tree_unflatten(c_tree, _results(carry, like, c_leaves)), \
+        tree_unflatten(y_tree, stacked)
 
 
 def _typed_numbers(carry, new, c_tree, like):
@@ -1718,10 +1754,25 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
             leaves, tree = _carry_leaves(init_val, "fori_loop")
             body_fun = with_constant_arguments(body_fun, sys._getframe(1))
             avals = [get_aval(x) for x in leaves]
+            start = leaves
+            if lo >= hi and any(type(x) in _SCALAR_DTYPES for x in leaves):
+                # no step runs: the carry's Python numbers typed as a step would type them
+                # (0.0 beside a float32 body: float32), as staged under jit and in JAX
+                like = _loop_like(leaves)
+
+                def step_flat(*ls):
+                    return _check_carry(body_fun(lo, tree_unflatten(tree, ls)), tree, avals,
+                                        "fori_loop's body_fun", like)[0]
+                try:
+                    leaves = _weak_carry(step_flat, leaves, like,
+                                         getattr(body_fun, "__name__", "body_fun"),
+                                         "fori_loop")
+                except Exception:  # (a step at lo may fail, xs[lo] past the end: the loop
+                    pass           # runs none, so the numbers stay as they are)
             for i in range(lo, hi):
                 leaves, avals = _check_carry(body_fun(i, tree_unflatten(tree, leaves)), tree,
                                              avals, "fori_loop's body_fun", None, prev=leaves)
-            return tree_unflatten(tree, _arrays(leaves, _loop_like(leaves)))
+            return tree_unflatten(tree, _results(leaves, _loop_like(leaves), start))
 
         def step(carry, _):
             i, val = carry

@@ -696,7 +696,11 @@ def _zero_division_as_numpy(name):
         except RuntimeError as e:
             if "ZeroDivisionError" not in str(e):
                 raise
-        x, y = (v if isinstance(v, torch.Tensor) else torch.as_tensor(v) for v in (x, y))
+        # (a Python scalar takes the tensor's dtype, as in fn(x, y): as_tensor alone made
+        # floor_divide(5, int8 tensor holding 0) int64)
+        like = x if isinstance(x, torch.Tensor) else y
+        x, y = (v if isinstance(v, torch.Tensor) else
+                torch.as_tensor(v, dtype=like.dtype, device=like.device) for v in (x, y))
         zero = y == 0
         if numpy.geterr()["divide"] != "ignore":  # (NumPy's warning, under its errstate)
             warnings.warn(f"divide by zero encountered in {name}", RuntimeWarning,

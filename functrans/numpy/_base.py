@@ -334,6 +334,43 @@ def _with_scalar(x, s):
     return x if r is d else _st.convert_element_type(x, r)
 
 
+# The integer dtypes' ranges, for Python ints beside integer arrays (the int takes the
+# array's dtype, NumPy 2's weak scalars): outside it NumPy raises an OverflowError (unclear
+# beyond int64: "too large to convert to C long"), torch wraps round silently and
+# array-api-strict raises, so functrans checks once for every backend.
+_INT_RANGES = {id(d): (int(_np.iinfo(d.name).min), int(_np.iinfo(d.name).max))
+               for d in (_dt.int8, _dt.int16, _dt.int32, _dt.int64, _dt.uint8, _dt.uint16,
+                         _dt.uint32, _dt.uint64)}
+# Comparisons with an int beyond the range have one answer for every element (NumPy 2 gives
+# it): (answer where the int is above the range, where it is below), with the array first.
+_BEYOND_RANGE = {_ew.eq_p: (False, False), _ew.ne_p: (True, True), _ew.lt_p: (True, False),
+                 _ew.le_p: (True, False), _ew.gt_p: (False, True), _ew.ge_p: (False, True)}
+_PUBLIC_NAMES = {"mul": "multiply", "sub": "subtract", "max": "maximum", "min": "minimum",
+                 "div": "divide", "rem": "remainder"}
+_FLIPPED = {_ew.lt_p: _ew.gt_p, _ew.le_p: _ew.ge_p, _ew.gt_p: _ew.lt_p, _ew.ge_p: _ew.le_p}
+
+
+def _int_beyond_range(prim, x, s, scalar_first):
+    """``prim(x, s)`` (``prim(s, x)`` if ``scalar_first``) for a Python int ``s`` outside the
+    range of the integer dtype of ``x``: a comparison's constant answer, as NumPy 2's,
+    else a clear OverflowError."""
+    d = _dtype_of(x)
+    lo, hi = _INT_RANGES[id(d)]
+    if scalar_first:
+        prim = _FLIPPED.get(prim, prim)
+    answers = _BEYOND_RANGE.get(prim)
+    if answers is None:
+        name = _PUBLIC_NAMES.get(prim.name, prim.name)
+        raise OverflowError(f"{name}: Python integer {s} is out of bounds for {d.name} "
+                            f"(the dtype of the array operand, which a Python int takes; "
+                            f"{d.name} holds {lo} to {hi}): cast the array to a wider dtype "
+                            f"first (astype), or pass the number as an array of its own dtype")
+    # x == x is True for every integer element and x != x False: the answer in x's shape,
+    # traced where x is.
+    answer = answers[0] if s > hi else answers[1]
+    return (_ew.eq_p if answer else _ew.ne_p).bind(x, x)
+
+
 def _binary(prim, x, y):
     """Bind a binary elementwise primitive with NumPy-style broadcasting and promotion."""
     try:  # (free in Python 3.11+ while nothing is raised)
@@ -352,7 +389,12 @@ def _binary(prim, x, y):
                 return prim.bind(x, y)  # the common case: no promotion needed
             if _PROMOTION_CHECKS:
                 _promotion.check_dtypes(prim.name, (x, y))
-            return prim.bind(_with_scalar(x, y), y)
+            x = _with_scalar(x, y)
+            if type(y) is int and not 0 <= y <= 127:  # (what every integer dtype holds)
+                r = _INT_RANGES.get(id(_dtype_of(x)))
+                if r is not None and not r[0] <= y <= r[1]:
+                    return _int_beyond_range(prim, x, y, False)
+            return prim.bind(x, y)
         if type(x) in _SCALARS:
             if type(x) is bool and _dtype_of(y) is not _dt.bool_:
                 if _PROMOTION_CHECKS:
@@ -362,7 +404,12 @@ def _binary(prim, x, y):
                 return prim.bind(x, y)
             if _PROMOTION_CHECKS:
                 _promotion.check_dtypes(prim.name, (x, y))
-            return prim.bind(x, _with_scalar(y, x))
+            y = _with_scalar(y, x)
+            if type(x) is int and not 0 <= x <= 127:
+                r = _INT_RANGES.get(id(_dtype_of(y)))
+                if r is not None and not r[0] <= x <= r[1]:
+                    return _int_beyond_range(prim, y, x, True)
+            return prim.bind(x, y)
         dx, dy = x.dtype, y.dtype
         if dx is not dy:  # (two libraries' dtype objects: a NumPy scalar beside a tensor)
             if type(x) in _NUMPY_SCALARS or type(y) in _NUMPY_SCALARS:
@@ -1153,11 +1200,11 @@ def matmul(a, b, *, precision=None, preferred_element_type=None, out=None):
                 and _dtype_of(a) is _dtype_of(b)):
             return _la.matmul(a, b)
     a, b = _as_operand(a), _as_operand(b)
-    (a, b), _ = _promote_arrays((a, b))
     s1, s2 = _shape(a), _shape(b)
-    if not s1 or not s2:
+    if not s1 or not s2:  # (before promotion: its error would hide this one)
         raise ShapeError(f"matmul does not accept 0-d operands (shapes {s1} and {s2}); use "
                          f"multiply")
+    (a, b), _ = _promote_arrays((a, b))
     v1, v2 = len(s1) == 1, len(s2) == 1
     if v1:
         a, s1 = _st.reshape(a, (1,) + s1), (1,) + s1

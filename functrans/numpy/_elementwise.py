@@ -11,6 +11,8 @@ from __future__ import annotations
 import builtins
 import operator as _operator
 
+from numpy import iinfo as _np_iinfo
+
 
 from .. import dtypes as _dt
 from ..primitives import elementwise as _ew
@@ -81,6 +83,33 @@ def _from_parts(re, im, dtype):
     return _binary(_ew.sub_p, _ew.conj_p.bind(_st.convert_element_type(re, dtype)), p)
 
 
+def _round_integers(a, f):
+    """Integers rounded to multiples of ``f`` (a power of 10), halves to even, exactly. In
+    int64 for the narrower dtypes, then cast back as NumPy's (which wraps what does not
+    fit: int8 127 to tens is -126): in their own dtype ``r * 2`` and ``q * f`` overflowed
+    (int8 70 to hundreds gave 0, -128 gave 56; NumPy 100 and -100)."""
+    d = _dtype(a)
+    hi = int(_np_iinfo(d.name).max)
+    if f // 2 > hi:  # every value rounds to 0
+        return _binary(_ew.mul_p, a, 0)
+    wide = d.bits < 64
+    if f > hi and not wide:
+        # int64 to 10**19: beyond +-5e18 the result, +-1e19, does not fit; NumPy's there
+        big = _binary(_ew.gt_p, abs(a), f // 2)
+        return where(big, _binary(_ew.add_p, _binary(_ew.mul_p, a, 0), -hi - 1),
+                     _binary(_ew.mul_p, a, 0))
+    x = _st.convert_element_type(a, _dt.int64) if wide else a
+    q = _binary(_ew.floor_divide_p, x, f)
+    r = _binary(_ew.sub_p, x, _binary(_ew.mul_p, q, f))  # 0 <= r < f
+    rest = _binary(_ew.sub_p, f, r)  # (r > f - r, not 2 r > f: no overflow)
+    odd = _binary(_ew.ne_p, _binary(_ew.remainder_p, q, 2), 0)
+    up = _binary(_ew.logical_or_p, _binary(_ew.gt_p, r, rest),
+                 _binary(_ew.logical_and_p, _binary(_ew.eq_p, r, rest), odd))
+    q = where(up, _binary(_ew.add_p, q, 1), q)
+    out = _binary(_ew.mul_p, q, f)
+    return _st.convert_element_type(out, d) if wide else out
+
+
 def round(a, decimals=0, out=None):
     """Elementwise rounding to ``decimals`` decimal places (NumPy's ``round``; the standard's
     ``round`` is ``decimals=0``), halves to even; derivative 0.
@@ -106,15 +135,7 @@ def round(a, decimals=0, out=None):
     if kind in "iu":
         if decimals > 0:
             return a
-        f = 10 ** -decimals
-        q = _binary(_ew.floor_divide_p, a, f)
-        r = _binary(_ew.sub_p, a, _binary(_ew.mul_p, q, f))  # 0 <= r < f
-        twice = _binary(_ew.mul_p, r, 2)
-        odd = _binary(_ew.ne_p, _binary(_ew.remainder_p, q, 2), 0)
-        up = _binary(_ew.logical_or_p, _binary(_ew.gt_p, twice, f),
-                     _binary(_ew.logical_and_p, _binary(_ew.eq_p, twice, f), odd))
-        q = where(up, _binary(_ew.add_p, q, 1), q)
-        return _binary(_ew.mul_p, q, f)
+        return _round_integers(a, 10 ** -decimals)
     if kind == "c":
         re = round(_ew.real_p.bind(a), decimals)
         im = round(_ew.imag_p.bind(a), decimals)

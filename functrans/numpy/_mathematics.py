@@ -689,7 +689,10 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         keep = logical_and(keep, where)
     cnt = sum(astype(keep, _real_dtype(a)), axis=axis, keepdims=keepdims)
     tot = sum(_where(keep, a, 0.0), axis=axis, keepdims=keepdims)
-    return divide(tot, cnt)
+    # an all-NaN slice: NaN, with the derivative 0 in both modes as nanvar's and
+    # nanmedian's (tot / 0 made forward mode's NaN, 0 / 0, and reverse mode's 0)
+    empty = equal(cnt, 0)
+    return _where(empty, math.nan, divide(tot, _where(empty, 1.0, cnt)))
 
 
 def _real_dtype(a):

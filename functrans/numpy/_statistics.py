@@ -344,6 +344,8 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     n = operator.index(n)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative; got n={n}")
+    if n == 0:  # a as it is, prepend and append ignored, as NumPy's and JAX's (was joined)
+        return a
 
     def edge(v):
         v = _as_operand(_numpy_scalars_beside(v, a)[0])

@@ -28,7 +28,8 @@ from ._base import broadcast_shapes as _broadcast_shapes
 from ._base import (_no_out, _as_operand, _dtype, _normalize_axes, _normalize_axis, _numpy_scalars_moved,
                     _promote_arrays, _shape, matmul, matrix_transpose, max, min, multiply,
                     _unstacked, pow, reshape, sqrt)
-from ._elementwise import abs, conj, real
+from ._base import where as _where
+from ._elementwise import abs, conj, imag as _imag, real
 from ._manipulation import moveaxis as _moveaxis
 from ._statistics import any as _any
 from ._statistics import sum
@@ -488,10 +489,19 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None, o
         if convert_to is not None:
             return _to_preferred(vecdot(x1, x2, axis=axis), convert_to)
     x1, x2 = _as_operand(x1), _as_operand(x2)
+    if not _shape(x1) or not _shape(x2):  # (NumPy and JAX refuse them too)
+        raise ShapeError(f"vecdot needs operands of at least one dimension; got shapes "
+                         f"{_shape(x1)} and {_shape(x2)} (use multiply for a scalar)")
     if axis >= 0 and len(_shape(x1)) != len(_shape(x2)):
         x1, x2 = (_moveaxis(v, _normalize_axis(axis, len(_shape(v))), -1) for v in (x1, x2))
         axis = -1
-    shape = _broadcast_shapes(_shape(x1), _shape(x2))
+    s1, s2 = _shape(x1), _shape(x2)
+    if -len(s1) <= axis < len(s1) and -len(s2) <= axis < len(s2) and s1[axis] != s2[axis]:
+        # the contracted axis does not broadcast (a size 1 there summed the other's
+        # elements): the standard's, NumPy's and JAX's rule
+        raise ShapeError(f"vecdot: the contracted axis {axis} has size {s1[axis]} in x1 "
+                         f"(shape {s1}) and {s2[axis]} in x2 (shape {s2}); they must match")
+    shape = _broadcast_shapes(s1, s2)
     axis = _normalize_axis(axis, len(shape))
     prod = multiply(conj(x1) if _dtype(x1).kind == "c" else x1, x2)
     # in the operands' promoted dtype, as NumPy, JAX and the Array API (sum alone widens
@@ -506,7 +516,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
     a = abs(x)
-    if ord == 2:
+    if ord == 2 or ord is None:  # (None: NumPy's and JAX's 2-norm too)
         sq = real(_ew.mul(conj(x), x)) if _dtype(x).kind == "c" else _ew.mul(x, x)
         return sqrt(sum(sq, axis=axes, keepdims=keepdims))
     if ord == math.inf:
@@ -518,7 +528,34 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     if ord == 0:
         return sum(_st.convert_element_type(_ew.ne(a, 0.0), _dtype(a)), axis=axes,
                    keepdims=keepdims)
-    return pow(sum(pow(a, float(ord)), axis=axes, keepdims=keepdims), 1.0 / float(ord))
+    try:
+        p = float(ord)
+    except (TypeError, ValueError):
+        raise ValueError(f"vector_norm: ord must be a number, inf or -inf; got {ord!r} (the "
+                         f"matrix orders are matrix_norm's)") from None
+    if p >= 1:  # (|x|**p is differentiable at 0, with slope 0)
+        return pow(sum(pow(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
+    # p < 1: the slope of |x|**p is infinite at 0. As pow(a, p), that infinity times the
+    # zero tangent of every other element made a forward-mode derivative NaN in every
+    # direction (jacfwd of vector_norm(x, ord=0.5) at [0, 3, -4] all NaN where the reverse
+    # mode gave [nan, 2.15, -1.87], hessian all NaN). So the powers with the zeros masked
+    # (no tangent there), and a term of value 0 whose derivative is NaN in the directions
+    # that move a zero element (a strong-zero product with x): in the sum, so that the
+    # second derivatives in such a direction are NaN, and after the outer power, so that
+    # the first are NaN in both modes also where that power's slope is 0 (the sum 0, the
+    # zero vector, or inf, p < 0).
+    zero = _ew.eq(a, 0.0)
+    powers = _where(zero, 0.0 if p > 0 else math.inf, pow(_where(zero, 1.0, a), p))
+    # (x masked too: the product's zero is strong in its second factor only, and an
+    # infinite x beside a 0 coefficient must give 0, not nan)
+    nans = _st.convert_element_type(_where(zero, math.nan, 0.0), _dtype(a))
+    parts = (real(x), _imag(x)) if _dtype(x).kind == "c" else (x,)
+    slope = None
+    for v in parts:
+        term = _ew.mul_sz(nans, _where(zero, v, 0.0))
+        slope = term if slope is None else slope + term
+    out = pow(sum(powers + slope, axis=axes, keepdims=keepdims), 1.0 / p)
+    return out + sum(slope, axis=axes, keepdims=keepdims)
 
 
 def _max_of_nonnegative(a, axes, keepdims=False):
