@@ -1068,7 +1068,9 @@ class _Shaped:
 
     def _may_sit_on_end(self, x, loc, s, sh):
         """Whether some ``z = (x - loc) / s`` may sit on a finite end of the support (always
-        under staging: ``_may_be_at_end``)."""
+        under staging: ``_may_be_at_end``). False without end terms (t, gennorm...)."""
+        if not (hasattr(self, "_end_power") or hasattr(self, "_flat_log_end")):
+            return False
         z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
                        fnp.stop_gradient(s))
         return _may_be_at_end(_at_ends(z, *self._support(*[fnp.stop_gradient(p)
