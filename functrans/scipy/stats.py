@@ -1051,9 +1051,13 @@ class _Shaped:
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         traced = _traced(x, loc, scale, *shapes)
         out = self._log_density(x, loc, s, *sh)
-        terms = self._end_terms(x, loc, s, sh, log) if traced else None
+        # (the end terms and limits only where some z may sit on a finite end of the
+        # support: each is 0 / the formula elsewhere, and they cost more than the density
+        # itself at a scalar)
+        ends = traced and self._may_sit_on_end(x, loc, s, sh)
+        terms = self._end_terms(x, loc, s, sh, log) if ends else None
         if log:
-            if traced:
+            if ends:
                 out = self._log_zero_ends(out, x, loc, s, sh)
             return _valid(ok, out if terms is None else fnp.add(out, terms))
         if terms is not None:
@@ -1061,6 +1065,16 @@ class _Shaped:
             # in reverse mode was nan)
             return _valid(ok, fnp.add(self._pdf_of_log(out, x, loc, s, sh), terms))
         return _valid(ok, self._pdf_of_log(out, x, loc, s, sh) if traced else fnp.exp(out))
+
+    def _may_sit_on_end(self, x, loc, s, sh):
+        """Whether some ``z = (x - loc) / s`` may sit on a finite end of the support (always
+        under staging: ``_may_be_at_end``). False without end terms (t, gennorm...)."""
+        if not (hasattr(self, "_end_power") or hasattr(self, "_flat_log_end")):
+            return False
+        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                       fnp.stop_gradient(s))
+        return _may_be_at_end(_at_ends(z, *self._support(*[fnp.stop_gradient(p)
+                                                             for p in sh])))
 
     def _pdf_of_log(self, out, x, loc, s, sh):
         """pdf from the log density ``out`` under a derivative: ``exp``, or
@@ -1302,7 +1316,9 @@ class _Shaped:
         ``_xlogy_weak(0, 0)`` of the formula takes 0 for ``log 0``; ``d/da gamma.logpdf(0., a)``
         at 1 was 0.577, JAX's -inf)."""
         from ..api import jvp
-        if not hasattr(self, "_end_power"):
+        # (the end first: the power costs a betaln for beta, needed only where z sits
+        # on the end)
+        if not hasattr(self, "_end_power") or not _may_hold(at):
             return None
         fixed = [fnp.stop_gradient(p) for p in sh]
         flat = fnp.logical_and(at, self._end_power(k, *fixed)[0] == 0.0)
@@ -2496,6 +2512,11 @@ def _log_poisson_term(k, mu):
     lost 1e-5 of the result, at 1e16 all of it; the deviance keeps them)."""
     big = fnp.logical_and(fnp.logical_and(k >= 10.0, k < math.inf),
                           fnp.logical_and(mu > 0.0, mu < math.inf))
+    # (a form no element takes is skipped where the mask is known: eager values; staged
+    # code computes both. The other form's where would discard it: the same values and
+    # derivatives, without the ~50 primitives of the deviance's series under a derivative)
+    if not _may_hold(big):
+        return _log_poisson_small(k, mu)
     kb, mb = fnp.where(big, k, 10.0), fnp.where(big, mu, 10.0)
     t = fnp.divide(fnp.subtract(kb, mb), mb)  # (k - mu exact where they are close)
     near = fnp.abs(t) <= 0.5
@@ -2509,9 +2530,15 @@ def _log_poisson_term(k, mu):
                              fnp.subtract(mb, kb)))
     large = fnp.subtract(fnp.subtract(fnp.negative(mdev), 0.5 * fnp.log(kb) + _HALF_LOG_2PI),
                          _special._stirling_correction(kb))
-    ks, ms = fnp.where(big, 1.0, k), fnp.where(big, 1.0, mu)
-    small = fnp.subtract(fnp.subtract(_special._xlogy_weak(ks, ms), _special.gammaln(ks + 1.0)), ms)
-    return fnp.where(big, large, small)
+    if not _may_hold(fnp.logical_not(big)):
+        return large
+    return fnp.where(big, large, _log_poisson_small(fnp.where(big, 1.0, k),
+                                                    fnp.where(big, 1.0, mu)))
+
+
+def _log_poisson_small(k, mu):
+    """``_log_poisson_term``'s direct form ``k log(mu) - mu - gammaln(k + 1)``."""
+    return fnp.subtract(fnp.subtract(_special._xlogy_weak(k, mu), _special.gammaln(k + 1.0)), mu)
 
 
 # The plain log densities (beta's a log x + b log(1 - x) - betaln(a, b), binom's and
