@@ -151,7 +151,7 @@ def test_eager_control_flow_gives_0d_arrays_as_jit(name, init):
         assert _kinds(eager) == _kinds(ft.jit(f)(init))
 
 
-def test_an_unchanged_carry_is_returned_as_given_as_by_jit():
+def test_an_unchanged_carry_is_returned_as_given_eagerly():
     s = np.float32(1.0)
     for f in (lambda c: lax.while_loop(lambda c: c > 10, lambda c: c + 1, c),
               lambda c: lax.cond(True, lambda c: c, lambda c: c + 1, c)):
