@@ -332,7 +332,7 @@ def log_softmax(x, axis=-1, where=None):
         return _sp.log_softmax(x, axis=axis)
     where = fnp.broadcast_to(fnp.asarray(where), x.shape)
     t = _masked_shift(x, axis, where)
-    return fnp.where(where, t - _sp._lse_of_shifted(t, axis), -fnp.inf)
+    return fnp.where(where, _sp._log_softmax_of_shifted(t, axis), -fnp.inf)
 
 
 def _masked_shift(x, axis, where):

@@ -35,6 +35,7 @@ from ..primitives import special as _sp
 from ..primitives import structural as _st
 from ..primitives.elementwise import mul_sz as _mul_sz
 from ..core import Tracer as _Tracer
+from ..interpreters import PairTracer as _PairTracer
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
            "beta", "betaln", "logsumexp", "softmax", "log_softmax", "expit", "logit",
@@ -518,7 +519,7 @@ def softmax(x, axis=None):
     """``exp(x) / sum(exp(x), axis)`` over ``axis`` (all axes by default), computed with the
     maximum subtracted. As in SciPy, an all ``-inf`` slice or one with ``+inf`` gives nan.
     Such a slice (or one with a nan) has derivative nan in the directions that move one of
-    its entries, and 0 in the others (see :func:`_nonfinite_slices`)."""
+    its entries, and 0 in the others (see :func:`_fixed_up`)."""
     x = _real(x, "softmax")
     axes = _normalize_axes(axis, x.ndim)
     if _size(x) == 0:
@@ -534,6 +535,7 @@ def _softmax_of_shifted(x, m, axes, kept=None):
     # (the formula's derivative is right where every maximum is finite: a concrete value
     # says so, under jit the rule below is always used)
     plain = not isinstance(x, _Tracer) or not _maybe_nonfinite(m)
+    m_raw = m
     if kept is not None:
         # (a slice with nothing kept has the maximum -inf: shifted by 0, exp(-inf) = 0 over
         # 1; one all -inf kept gives 0 / 0 = nan, as without where)
@@ -547,9 +549,15 @@ def _softmax_of_shifted(x, m, axes, kept=None):
         from ..custom import custom_jvp
         _softmax_fn = custom_jvp(_softmax_value)
         _softmax_fn.defjvp(_softmax_jvp)
-    # the empty slices' denominator 1, as an addend (0 elsewhere)
-    pad = fnp.zeros_like(m) if kept is None else fnp.astype(~kept, _dtype(m))
-    return _softmax_fn(x, m, pad)
+    # An addend of the denominator, per slice: 1 for the empty slices, nan for those without
+    # a derivative (a +inf, nan or all -inf maximum among kept entries; their value is nan
+    # anyway), which the rule reads from it; 0 elsewhere.
+    bad = ~fnp.isfinite(m_raw)
+    if kept is None:
+        pad = _where(bad, math.nan, 0.0)
+    else:
+        pad = _where(bad & kept, math.nan, fnp.astype(~kept, _dtype(m)))
+    return _softmax_fn(x, m, fnp.astype(pad, _dtype(m)))
 
 
 def _slice_axes(x, m):
@@ -564,18 +572,102 @@ def _softmax_value(x, m, pad):
 
 
 def _softmax_jvp(primals, tangents):
-    # y (t - sum(y t)) with strong zeros (mul_sz): a slice whose value is nan (a +inf, nan
-    # or all -inf entry) has derivative nan only in directions that move one of its entries
-    # (the formula's exp(inf) * 0 and 0 / 0 gave nan in every direction: in the Jacobian's
-    # entries between slices, and in those of nn.softmax's excluded entries); in reverse
-    # mode a zero cotangent likewise gives 0, and so do the second derivatives (mul_sz's
-    # rule is strong in both factors). Elsewhere the product rule's value.
+    # y (t - sum(y t)), with the slices that have no derivative (pad nan) apart: y is 1 there
+    # in y1 and the product by it is _nan_fixup's, nan where the direction (or, transposed,
+    # the cotangent) moves an entry of such a slice, exactly 0 where it moves none.
     x, m, pad = primals
-    t = tangents[0]
     y = _softmax_fn(x, m, pad)
-    mean = fnp.sum(_mul_sz(y, t), axis=_slice_axes(x, m), keepdims=True)
-    return y, _mul_sz(y, fnp.subtract(t, mean))
+    bad = fnp.isnan(pad)
+    y1 = _where(bad, _one_with_nan_slope(x, bad), y)
+    return y, _fixup_call(y1, bad, fnp.subtract(tangents[0], _weighted_sum(y1, tangents[0], bad)))
+
+
 _softmax_fn = None
+
+
+def _weighted_sum(w, t, bad):
+    """``sum(w t)`` over the slices (kept dims); where ``w`` is differentiated (second
+    order) with a strong zero: its tangent, nan in a slice without a derivative, meets the
+    zero tangents and cotangents of the other slices."""
+    wt = _mul_sz(w, t) if _differentiated(w) else fnp.multiply(w, t)
+    return fnp.sum(wt, axis=_slice_axes(t, bad), keepdims=True)
+
+
+def _fixup_call(w, bad, u):
+    """``w u`` (``u`` where ``w`` is None), and nan in each slice that ``bad`` marks where
+    ``u`` has a nonzero entry in it (``w`` is 1 there): a linear map whose transpose is
+    itself, so that reverse mode meets the full cotangent before any sum."""
+    from ..primitives.linear_call import linear_call
+    if w is None:
+        return linear_call(_nan_fixup, _nan_fixup, bad, u)
+    return linear_call(_weighted_nan_fixup, _weighted_nan_fixup, (w, bad), u)
+
+
+def _nan_fixup(bad, u):
+    return _fixed_up(None, bad, u)
+
+
+def _weighted_nan_fixup(res, u):
+    return _fixed_up(res[0], res[1], u)
+
+
+def _fixed_up(w, bad, u):
+    """See :func:`_fixup_call`. The slices without a derivative (a +inf, nan or all -inf
+    entry) get nan only in the directions that move one of their entries, and exactly 0 in
+    the others (the formulas met exp(inf) times a zero tangent, or 0 / 0, and gave nan in
+    every direction: in the Jacobian's entries between slices and in those of the entries a
+    mask leaves out). Per slice, so that the common case costs what the formula did: a
+    NumPy array with no such slice (a check on the host, no device sync) is the product
+    alone."""
+    if not (isinstance(u, _Tracer) or isinstance(w, _Tracer) or isinstance(bad, _Tracer)):
+        out = u if w is None else w * u
+        if isinstance(bad, _np.ndarray) and not bad.any():
+            return out
+        xp = _backend_of(u).xp
+        flag = bad & xp.any(out != 0, axis=_slice_axes(u, bad), keepdims=True)
+        return xp.where(flag, math.nan, out)
+    # (w differentiated: a strong product, w first, and the nan added, so that w's nan
+    # tangent in a bad slice gives the nan second derivative there and its zero tangent
+    # elsewhere meets no nan)
+    strong = w is not None and _differentiated(w)
+    out = u if w is None else (_mul_sz(w, u) if strong else fnp.multiply(w, u))
+    flag = bad & fnp.any(out != 0, axis=_slice_axes(u, bad), keepdims=True)
+    if strong:
+        return fnp.add(out, _where(flag, math.nan, 0.0))
+    return _where(flag, math.nan, out)
+
+
+def _one_with_nan_slope(x, bad):
+    """1 for the bad slices' entries of the weights ``w`` of :func:`_weighted_sum`: a
+    plain 1 where ``x`` is not differentiated, else one whose derivative is nan in the
+    directions that move an entry of the slice (the first derivative there is nan: it has
+    none either), 0 in the others."""
+    if not _differentiated(x):
+        return 1.0
+    return fnp.add(1.0, _nan_slope(x, bad, 0.0))
+
+
+def _staged(v):
+    """Whether ``v`` has no concrete value (jit, make_graph: a staging beneath the
+    transforms)."""
+    while isinstance(v, _Tracer):
+        v = v.primal if isinstance(v, _PairTracer) else getattr(v, "val", None)
+        if v is None:
+            return True
+    return False
+
+
+def _differentiated(v):
+    """Whether ``v`` carries a derivative at some level (forward mode's tracer with a
+    tangent, or a jet's); constants, batching and staging (jit) do not count."""
+    while isinstance(v, _Tracer):
+        if isinstance(v, _PairTracer):
+            if v.tangent is not None:
+                return True
+            v = v.primal
+        else:
+            v = getattr(v, "val", None)
+    return False
 
 
 def log_softmax(x, axis=None):
@@ -589,7 +681,7 @@ def log_softmax(x, axis=None):
     if _size(x) == 0:
         return x
     t = x - _finite_max(x, axes)
-    return t - _lse_of_shifted(t, axes)
+    return _log_softmax_of_shifted(t, axes)
 
 
 def _maybe_nonfinite(v):
@@ -602,20 +694,6 @@ def _maybe_nonfinite(v):
             return True
     b = _backend_of(v)
     return not bool(b.to_numpy(b.xp.all(b.xp.isfinite(v))))
-
-
-def _nonfinite_slices(x, m, kept=None):
-    """Where ``x`` is a tracer and some slice's shift ``m`` (its maximum, kept dims) is not
-    finite (+inf, nan, or all -inf; where ``kept`` is given, only the slices it marks): that
-    mask, of ``m``'s shape; else None (nothing to do, the common case). Such a slice's
-    softmax is nan: its formula, which met exp(inf) or 0 / 0, put nan into the derivative in
-    every direction, also into the Jacobian's entries between other slices (jacfwd's zero
-    tangents times inf, jacrev's zero cotangents) and, with ``where``, those of the excluded
-    entries."""
-    if not isinstance(x, _Tracer) or not _maybe_nonfinite(m):
-        return None
-    bad = ~fnp.isfinite(m)
-    return bad if kept is None else bad & kept
 
 
 def _nan_slope(t, bad, value):
@@ -644,19 +722,56 @@ def _nan_slope_jvp(primals, tangents):
 _nan_slope_fn = None
 
 
-def _lse_of_shifted(t, axes):
-    """``log(sum(exp(t)))`` over ``axes`` (kept) of the shifted ``t`` of log_softmax. A
-    slice whose sum is not finite and positive (a +inf or nan entry, or all -inf) keeps that
-    value, with derivative nan in the directions that move one of its entries and 0 in the
-    others, by :func:`_nan_slope` (the formula met exp(inf) times a 0 tangent, 0 * inf in
-    reverse mode, or 0 / 0: nan in the Jacobian's entries between other slices, and in those
-    of nn.log_softmax's excluded entries)."""
-    lse = fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
-    bad = _nonfinite_slices(t, fnp.stop_gradient(lse))
-    if bad is None:
-        return lse
-    safe = fnp.log(fnp.sum(fnp.exp(_where(bad, 0.0, t)), axis=axes, keepdims=True))
-    return _where(bad, _nan_slope(t, bad, fnp.stop_gradient(lse)), safe)
+def _log_softmax_of_shifted(t, axes):
+    """``t - log(sum(exp(t)))`` over ``axes`` (an int or a tuple) of the shifted ``t`` of
+    log_softmax. A slice whose sum is not finite and positive (a +inf or nan entry, or all
+    -inf) keeps that value, with derivative nan in the directions that move one of its
+    entries and 0 in the others (:func:`_fixed_up`; the formula met exp(inf)
+    times a 0 tangent, 0 * inf in reverse mode, or 0 / 0: nan in the Jacobian's entries
+    between other slices, and in those of nn.log_softmax's excluded entries)."""
+    global _log_softmax_fn
+    if not _staged(t):
+        # (a concrete value, also beneath the transforms: the formula where every slice is
+        # finite, as its derivative is right there)
+        lse = fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
+        if not isinstance(t, _Tracer) or not _maybe_nonfinite(fnp.stop_gradient(lse)):
+            return t - lse
+    if _log_softmax_fn is None:
+        from ..custom import custom_jvp
+        _log_softmax_fn = custom_jvp(_log_softmax_value)
+        _log_softmax_fn.defjvp(_log_softmax_jvp)
+    # (a zero per slice: the slices' shape, from which the rule finds their axes)
+    ax = _normalize_axes(axes, t.ndim)
+    shape = tuple(1 if i in ax else d for i, d in enumerate(t.shape))
+    return _log_softmax_fn(t, fnp.zeros(shape, dtype=_dtype(t)))
+
+
+def _log_softmax_value(t, zero):
+    return t - fnp.log(fnp.sum(fnp.exp(t), axis=_slice_axes(t, zero), keepdims=True))
+
+
+def _log_softmax_jvp(primals, tangents):
+    t, zero = primals
+    axes = _slice_axes(t, zero)
+    if _differentiated(t):
+        # (second order: the value by the rule again; p through selects, so that the
+        # bad slices' zero tangents meet no nan)
+        out = _log_softmax_fn(t, zero)
+        lse = fnp.log(fnp.sum(fnp.exp(fnp.stop_gradient(t)), axis=axes, keepdims=True))
+        bad = ~fnp.isfinite(lse)
+        p1 = _where(bad, _one_with_nan_slope(t, bad), fnp.exp(_where(bad, 0.0, out)))
+    else:
+        e = fnp.exp(t)
+        s = fnp.sum(e, axis=axes, keepdims=True)
+        lse = fnp.log(s)
+        out = t - lse
+        bad = ~fnp.isfinite(lse)
+        p1 = _where(bad, 1.0, e / s)
+    t_dot = tangents[0]
+    return out, _fixup_call(None, bad, fnp.subtract(t_dot, _weighted_sum(p1, t_dot, bad)))
+
+
+_log_softmax_fn = None
 
 
 # -- logistic functions ------------------------------------------------------------------------
