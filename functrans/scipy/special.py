@@ -552,12 +552,12 @@ def _softmax_of_shifted(x, m, axes, kept=None):
     # An addend of the denominator, per slice: 1 for the empty slices, nan for those without
     # a derivative (a +inf, nan or all -inf maximum among kept entries; their value is nan
     # anyway), which the rule reads from it; 0 elsewhere.
-    bad = ~fnp.isfinite(m_raw)
     if kept is None:
-        pad = _where(bad, math.nan, 0.0)
+        pad = m - m   # (nan where m is +-inf or nan: one operation)
     else:
-        pad = _where(bad & kept, math.nan, fnp.astype(~kept, _dtype(m)))
-    return _softmax_fn(x, m, fnp.astype(pad, _dtype(m)))
+        pad = fnp.astype(_where(~fnp.isfinite(m_raw) & kept, math.nan,
+                                fnp.astype(~kept, _dtype(m))), _dtype(m))
+    return _softmax_fn(x, m, pad)
 
 
 def _slice_axes(x, m):
@@ -579,7 +579,9 @@ def _softmax_jvp(primals, tangents):
     y = _softmax_fn(x, m, pad)
     bad = fnp.isnan(pad)
     y1 = _where(bad, _one_with_nan_slope(x, bad), y)
-    return y, _fixup_call(y1, bad, fnp.subtract(tangents[0], _weighted_sum(y1, tangents[0], bad)))
+    # (the sum negated per slice, not the product: transposed, that is one full pass less)
+    return y, _fixup_call(y1, bad, fnp.add(tangents[0], fnp.negative(
+        _weighted_sum(y1, tangents[0], bad))))
 
 
 _softmax_fn = None
@@ -768,7 +770,7 @@ def _log_softmax_jvp(primals, tangents):
         bad = ~fnp.isfinite(lse)
         p1 = _where(bad, 1.0, e / s)
     t_dot = tangents[0]
-    return out, _fixup_call(None, bad, fnp.subtract(t_dot, _weighted_sum(p1, t_dot, bad)))
+    return out, _fixup_call(None, bad, fnp.add(t_dot, fnp.negative(_weighted_sum(p1, t_dot, bad))))
 
 
 _log_softmax_fn = None
