@@ -572,13 +572,13 @@ def _softmax_value(x, m, pad):
 
 
 def _softmax_jvp(primals, tangents):
-    # y (t - sum(y t)), with the slices that have no derivative (pad nan) apart: y is 1 there
-    # in y1 and the product by it is _nan_fixup's, nan where the direction (or, transposed,
+    # y (t - sum(y t)), with the slices that have no derivative (pad nan) apart: y is
+    # _BAD_WEIGHT there in y1 and the product by it is _nan_fixup's, nan where the direction (or, transposed,
     # the cotangent) moves an entry of such a slice, exactly 0 where it moves none.
     x, m, pad = primals
     y = _softmax_fn(x, m, pad)
     bad = fnp.isnan(pad)
-    y1 = _where(bad, _one_with_nan_slope(x, bad), y)
+    y1 = _where(bad, _bad_weight(x, bad), y)
     # (the sum negated per slice, not the product: transposed, that is one full pass less)
     return y, _fixup_call(y1, bad, fnp.add(tangents[0], fnp.negative(
         _weighted_sum(y1, tangents[0], bad))))
@@ -597,7 +597,7 @@ def _weighted_sum(w, t, bad):
 
 def _fixup_call(w, bad, u):
     """``w u`` (``u`` where ``w`` is None), and nan in each slice that ``bad`` marks where
-    ``u`` has a nonzero entry in it (``w`` is 1 there): a linear map whose transpose is
+    ``u`` has a nonzero entry in it (``w`` is _BAD_WEIGHT there): a linear map whose transpose is
     itself, so that reverse mode meets the full cotangent before any sum."""
     from ..primitives.linear_call import linear_call
     if w is None:
@@ -639,14 +639,20 @@ def _fixed_up(w, bad, u):
     return _where(flag, math.nan, out)
 
 
-def _one_with_nan_slope(x, bad):
-    """1 for the bad slices' entries of the weights ``w`` of :func:`_weighted_sum`: a
-    plain 1 where ``x`` is not differentiated, else one whose derivative is nan in the
+# The weight of a slice without a derivative in the sums of the softmax rules: any w with
+# w n != 1 for every slice length n, so that t - w sum(t) is 0 only for t = 0 (with 1 a
+# one-entry slice gave 0 in forward mode, where reverse mode gave nan).
+_BAD_WEIGHT = 2.0
+
+
+def _bad_weight(x, bad):
+    """_BAD_WEIGHT for the bad slices' entries of the weights of :func:`_weighted_sum`: a
+    plain number where ``x`` is not differentiated, else one whose derivative is nan in the
     directions that move an entry of the slice (the first derivative there is nan: it has
     none either), 0 in the others."""
     if not _differentiated(x):
-        return 1.0
-    return fnp.add(1.0, _nan_slope(x, bad, 0.0))
+        return _BAD_WEIGHT
+    return fnp.add(_BAD_WEIGHT, _nan_slope(x, bad, 0.0))
 
 
 def _staged(v):
@@ -761,14 +767,14 @@ def _log_softmax_jvp(primals, tangents):
         out = _log_softmax_fn(t, zero)
         lse = fnp.log(fnp.sum(fnp.exp(fnp.stop_gradient(t)), axis=axes, keepdims=True))
         bad = ~fnp.isfinite(lse)
-        p1 = _where(bad, _one_with_nan_slope(t, bad), fnp.exp(_where(bad, 0.0, out)))
+        p1 = _where(bad, _bad_weight(t, bad), fnp.exp(_where(bad, 0.0, out)))
     else:
         e = fnp.exp(t)
         s = fnp.sum(e, axis=axes, keepdims=True)
         lse = fnp.log(s)
         out = t - lse
         bad = ~fnp.isfinite(lse)
-        p1 = _where(bad, 1.0, e / s)
+        p1 = _where(bad, _BAD_WEIGHT, e / s)
     t_dot = tangents[0]
     return out, _fixup_call(None, bad, fnp.add(t_dot, fnp.negative(_weighted_sum(p1, t_dot, bad))))
 
