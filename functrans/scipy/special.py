@@ -622,9 +622,14 @@ def _fixed_up(w, bad, u):
     NumPy array with no such slice (a check on the host, no device sync) is the product
     alone."""
     if not (isinstance(u, _Tracer) or isinstance(w, _Tracer) or isinstance(bad, _Tracer)):
+        if isinstance(bad, _np.ndarray) and isinstance(u, _np.ndarray) and not bad.any():
+            if w is None:
+                return u
+            # (into memory already in use where jit's evaluation kept some: no page faults)
+            from .. import buffers
+            buf = buffers.take(_np.ndarray, u.shape, _backend_of(u).dtype(u))
+            return w * u if buf is None else _np.multiply(w, u, out=buf)
         out = u if w is None else w * u
-        if isinstance(bad, _np.ndarray) and not bad.any():
-            return out
         xp = _backend_of(u).xp
         flag = bad & xp.any(out != 0, axis=_slice_axes(u, bad), keepdims=True)
         return xp.where(flag, math.nan, out)
