@@ -573,15 +573,18 @@ def _softmax_value(x, m, pad):
 
 def _softmax_jvp(primals, tangents):
     # y (t - sum(y t)), with the slices that have no derivative (pad nan) apart: y is
-    # _BAD_WEIGHT there in y1 and the product by it is _nan_fixup's, nan where the direction (or, transposed,
-    # the cotangent) moves an entry of such a slice, exactly 0 where it moves none.
+    # _BAD_WEIGHT there in y1, and _fixup_call gives them nan where the direction (or,
+    # transposed, the cotangent) moves one of their entries, exactly 0 where it moves none.
     x, m, pad = primals
     y = _softmax_fn(x, m, pad)
     bad = fnp.isnan(pad)
     y1 = _where(bad, _bad_weight(x, bad), y)
-    # (the sum negated per slice, not the product: transposed, that is one full pass less)
-    return y, _fixup_call(y1, bad, fnp.add(tangents[0], fnp.negative(
+    # (the sum negated per slice, not the product: transposed, that is one full pass less;
+    # the product by y1 outside the fix-up, an equation of its own that jit evaluates into
+    # memory in use; strong in both factors where y1 is differentiated, see _weighted_sum)
+    v = _fixup_call(bad, fnp.add(tangents[0], fnp.negative(
         _weighted_sum(y1, tangents[0], bad))))
+    return y, (_mul_sz(y1, v) if _differentiated(y1) else fnp.multiply(y1, v))
 
 
 _softmax_fn = None
@@ -595,53 +598,30 @@ def _weighted_sum(w, t, bad):
     return fnp.sum(wt, axis=_slice_axes(t, bad), keepdims=True)
 
 
-def _fixup_call(w, bad, u):
-    """``w u`` (``u`` where ``w`` is None), and nan in each slice that ``bad`` marks where
-    ``u`` has a nonzero entry in it (``w`` is _BAD_WEIGHT there): a linear map whose transpose is
-    itself, so that reverse mode meets the full cotangent before any sum."""
+def _fixup_call(bad, u):
+    """``u``, with nan in each slice that ``bad`` marks where ``u`` has a nonzero entry in
+    it: a linear map whose transpose is itself, so that reverse mode meets the full
+    cotangent before any sum."""
     from ..primitives.linear_call import linear_call
-    if w is None:
-        return linear_call(_nan_fixup, _nan_fixup, bad, u)
-    return linear_call(_weighted_nan_fixup, _weighted_nan_fixup, (w, bad), u)
+    return linear_call(_fixed_up, _fixed_up, bad, u)
 
 
-def _nan_fixup(bad, u):
-    return _fixed_up(None, bad, u)
-
-
-def _weighted_nan_fixup(res, u):
-    return _fixed_up(res[0], res[1], u)
-
-
-def _fixed_up(w, bad, u):
+def _fixed_up(bad, u):
     """See :func:`_fixup_call`. The slices without a derivative (a +inf, nan or all -inf
     entry) get nan only in the directions that move one of their entries, and exactly 0 in
     the others (the formulas met exp(inf) times a zero tangent, or 0 / 0, and gave nan in
     every direction: in the Jacobian's entries between slices and in those of the entries a
-    mask leaves out). Per slice, so that the common case costs what the formula did: a
-    NumPy array with no such slice (a check on the host, no device sync) is the product
-    alone."""
-    if not (isinstance(u, _Tracer) or isinstance(w, _Tracer) or isinstance(bad, _Tracer)):
-        if isinstance(bad, _np.ndarray) and isinstance(u, _np.ndarray) and not bad.any():
-            if w is None:
-                return u
-            # (into memory already in use where jit's evaluation kept some: no page faults)
-            from .. import buffers
-            buf = buffers.take(_np.ndarray, u.shape, _backend_of(u).dtype(u))
-            return w * u if buf is None else _np.multiply(w, u, out=buf)
-        out = u if w is None else w * u
+    mask leaves out). Per slice, so that the common case costs what the formula did: with
+    NumPy arrays and no such slice (a check on the host, no device sync) ``u`` itself."""
+    if not (isinstance(u, _Tracer) or isinstance(bad, _Tracer)):
+        if (isinstance(bad, _np.ndarray) and isinstance(u, _np.ndarray)
+                and not _np.count_nonzero(bad)):   # (count_nonzero: no ufunc reduction)
+            return u
         xp = _backend_of(u).xp
-        flag = bad & xp.any(out != 0, axis=_slice_axes(u, bad), keepdims=True)
-        return xp.where(flag, math.nan, out)
-    # (w differentiated: a strong product, w first, and the nan added, so that w's nan
-    # tangent in a bad slice gives the nan second derivative there and its zero tangent
-    # elsewhere meets no nan)
-    strong = w is not None and _differentiated(w)
-    out = u if w is None else (_mul_sz(w, u) if strong else fnp.multiply(w, u))
-    flag = bad & fnp.any(out != 0, axis=_slice_axes(u, bad), keepdims=True)
-    if strong:
-        return fnp.add(out, _where(flag, math.nan, 0.0))
-    return _where(flag, math.nan, out)
+        flag = bad & xp.any(u != 0, axis=_slice_axes(u, bad), keepdims=True)
+        return xp.where(flag, math.nan, u)
+    flag = bad & fnp.any(u != 0, axis=_slice_axes(u, bad), keepdims=True)
+    return _where(flag, math.nan, u)
 
 
 # The weight of a slice without a derivative in the sums of the softmax rules: any w with
@@ -781,7 +761,7 @@ def _log_softmax_jvp(primals, tangents):
         bad = ~fnp.isfinite(lse)
         p1 = _where(bad, _BAD_WEIGHT, e / s)
     t_dot = tangents[0]
-    return out, _fixup_call(None, bad, fnp.add(t_dot, fnp.negative(_weighted_sum(p1, t_dot, bad))))
+    return out, _fixup_call(bad, fnp.add(t_dot, fnp.negative(_weighted_sum(p1, t_dot, bad))))
 
 
 _log_softmax_fn = None
