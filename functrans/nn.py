@@ -17,6 +17,7 @@ import operator
 
 from . import numpy as fnp
 from .core import Tracer as _Tracer
+from .interpreters import ConstTracer as _ConstTracer
 from .errors import ShapeError
 from .primitives.elementwise import relu_p as _relu_p
 from .primitives.structural import iota as _iota
@@ -88,15 +89,46 @@ def hard_sigmoid(x):
 
 
 def hard_silu(x):
-    """``x * hard_sigmoid(x)`` (also ``hard_swish``): ``x`` from 3 on, -0.0 up to -3
-    (derivatives 1 and 0 there, JAX's at the kinks too; the value at -inf nan as JAX's)."""
+    """``x * hard_sigmoid(x)`` (also ``hard_swish``): derivative 1 from 3 on, 0 up to -3
+    (JAX's at the kinks too), also at +-inf (the value at -inf nan as JAX's)."""
+    global _hard_silu_fn
     x = _float(x)
-    # The outer pieces taken as they are, the product only between them: at +-inf it was
-    # inf times hard_sigmoid's zero slope, nan in forward mode (reverse mode gave 1 and 0).
-    hi, lo = x >= 3.0, x <= -3.0
-    xm = fnp.where(hi | lo, 0.0, x)   # (nan stays: both comparisons are False)
-    # (x * 0: -0.0 up to -3, and nan at -inf as before and as JAX's value)
-    return fnp.where(hi, x, fnp.where(lo, x * 0.0, xm * hard_sigmoid(xm)))
+    if not isinstance(x, _Tracer):
+        return _hard_silu_value(x)
+    if _hard_silu_fn is None:
+        from .custom import custom_jvp
+        _hard_silu_fn = custom_jvp(_hard_silu_value)
+        _hard_silu_fn.defjvp(_hard_silu_jvp)
+    return _hard_silu_fn(x)
+
+
+def _hard_silu_value(x):
+    return x * hard_sigmoid(x)
+
+
+def _hard_silu_jvp(primals, tangents):
+    # The slope as one expression (the product rule met inf times hard_sigmoid's zero slope
+    # at +-inf: nan in forward mode, where reverse mode gave 1 and 0); nan stays nan. The
+    # value and slope share the comparisons.
+    x = _unwrapped(primals[0])
+    y = x + 3.0
+    lo, hi = y <= 0.0, y >= 6.0
+    slope = fnp.where(lo, 0.0, fnp.where(hi, 1.0, (x + y) / 6.0))
+    if x is primals[0]:
+        out = _hard_silu_fn(x)
+    else:   # (relu6(x + 3) / 6 as hard_sigmoid's, from the same comparisons)
+        out = x * (fnp.where(lo, 0.0, fnp.where(hi, 6.0, y)) / 6.0)
+    return out, fnp.multiply(tangents[0], slope)
+
+
+_hard_silu_fn = None
+
+
+def _unwrapped(x):
+    """A rule's primal as the array it holds where it is a constant of the transform (grad's
+    first order): the value and slope computed on it skip the interpreter (the rule's
+    value is differentiated by nothing there; elsewhere it is the custom function's)."""
+    return x.primal if type(x) is _ConstTracer else x
 
 
 hard_swish = hard_silu
@@ -192,17 +224,47 @@ def gelu(x, approximate=True):
     the tanh form ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``."""
     x = _float(x)
     if approximate:
-        # beyond |x| = 30 the sigmoid below is 0 or 1 (its argument is past -+2000): there
-        # the value is x or 0 as it is, and the product sees 0 (so the cube cannot overflow,
-        # and no inf meets the sigmoid's zero slope: forward mode gave nan at +-inf where
-        # reverse mode gave 1 and 0)
-        hi, lo = x > 30.0, x < -30.0
-        xc = fnp.where(hi | lo, 0.0, x)
-        inner = _SQRT_2_OVER_PI * (xc + 0.044715 * (xc * xc * xc))
-        # (1 + tanh(z)) / 2 is sigmoid(2 z): no cancellation for large negative x.
-        # (x * 0: -0.0 below -30, and nan at -inf as before and as JAX's value)
-        return fnp.where(hi, x, fnp.where(lo, x * 0.0, xc * sigmoid(2.0 * inner)))
+        if not isinstance(x, _Tracer):
+            return _gelu_tanh_value(x)
+        global _gelu_tanh_fn
+        if _gelu_tanh_fn is None:
+            from .custom import custom_jvp
+            _gelu_tanh_fn = custom_jvp(_gelu_tanh_value)
+            _gelu_tanh_fn.defjvp(_gelu_tanh_jvp)
+        return _gelu_tanh_fn(x)
     return 0.5 * x * _sp.erfc(-x * _SQRT1_2)
+
+
+def _gelu_tanh_clip(x):
+    # beyond |x| = 30 the sigmoid below is 0 or 1 (its argument is past -+2000): the cube
+    # sees a clipped x, so that it cannot overflow (inf * 0 = nan in the derivative)
+    return fnp.where(x > 30.0, 30.0, fnp.where(x < -30.0, -30.0, x))
+
+
+def _gelu_tanh_inner(xc):
+    return _SQRT_2_OVER_PI * (xc + 0.044715 * (xc * xc * xc))
+
+
+def _gelu_tanh_value(x):
+    # (1 + tanh(z)) / 2 is sigmoid(2 z): no cancellation for large negative x.
+    return x * sigmoid(2.0 * _gelu_tanh_inner(_gelu_tanh_clip(x)))
+
+
+def _gelu_tanh_jvp(primals, tangents):
+    # The slope s + 2 x s (1 - s) z' as one expression, with the clipped x (the product
+    # rule met inf times the sigmoid's zero slope at +-inf: nan in forward mode, where
+    # reverse mode gave 1 and 0); s (1 - s) as s sigmoid(-2 z), without cancellation.
+    x = _unwrapped(primals[0])
+    xc = _gelu_tanh_clip(x)
+    z2 = 2.0 * _gelu_tanh_inner(xc)
+    s = sigmoid(z2)
+    dz2 = (2.0 * _SQRT_2_OVER_PI) * (1.0 + (3.0 * 0.044715) * (xc * xc))
+    slope = s + xc * (s * sigmoid(-z2)) * dz2
+    out = x * s if x is not primals[0] else _gelu_tanh_fn(x)
+    return out, fnp.multiply(tangents[0], slope)
+
+
+_gelu_tanh_fn = None
 
 
 def glu(x, axis=-1):
@@ -332,7 +394,7 @@ def log_softmax(x, axis=-1, where=None):
         return _sp.log_softmax(x, axis=axis)
     where = fnp.broadcast_to(fnp.asarray(where), x.shape)
     t = _masked_shift(x, axis, where)
-    return fnp.where(where, t - _sp._lse_of_shifted(t, axis), -fnp.inf)
+    return fnp.where(where, _sp._log_softmax_of_shifted(t, axis), -fnp.inf)
 
 
 def _masked_shift(x, axis, where):

@@ -36,6 +36,7 @@ from ..primitives import structural as _st
 from ..primitives.elementwise import mul_sz as _mul_sz
 from ..core import Tracer as _Tracer
 from ..errors import ConcretizationError as _ConcretizationError
+from ..interpreters import PairTracer as _PairTracer
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
            "beta", "betaln", "logsumexp", "softmax", "log_softmax", "expit", "logit",
@@ -536,7 +537,7 @@ def softmax(x, axis=None):
     """``exp(x) / sum(exp(x), axis)`` over ``axis`` (all axes by default), computed with the
     maximum subtracted. As in SciPy, an all ``-inf`` slice or one with ``+inf`` gives nan.
     Such a slice (or one with a nan) has derivative nan in the directions that move one of
-    its entries, and 0 in the others (see :func:`_nonfinite_slices`)."""
+    its entries, and 0 in the others (see :func:`_fixed_up`)."""
     x = _real(x, "softmax")
     axes = _normalize_axes(axis, x.ndim)
     if _size(x) == 0:
@@ -552,6 +553,7 @@ def _softmax_of_shifted(x, m, axes, kept=None):
     # (the formula's derivative is right where every maximum is finite: a concrete value
     # says so, under jit the rule below is always used)
     plain = not isinstance(x, _Tracer) or not _maybe_nonfinite(m)
+    m_raw = m
     if kept is not None:
         # (a slice with nothing kept has the maximum -inf: shifted by 0, exp(-inf) = 0 over
         # 1; one all -inf kept gives 0 / 0 = nan, as without where)
@@ -565,8 +567,14 @@ def _softmax_of_shifted(x, m, axes, kept=None):
         from ..custom import custom_jvp
         _softmax_fn = custom_jvp(_softmax_value)
         _softmax_fn.defjvp(_softmax_jvp)
-    # the empty slices' denominator 1, as an addend (0 elsewhere)
-    pad = fnp.zeros_like(m) if kept is None else fnp.astype(~kept, _dtype(m))
+    # An addend of the denominator, per slice: 1 for the empty slices, nan for those without
+    # a derivative (a +inf, nan or all -inf maximum among kept entries; their value is nan
+    # anyway), which the rule reads from it; 0 elsewhere.
+    if kept is None:
+        pad = m - m   # (nan where m is +-inf or nan: one operation)
+    else:
+        pad = fnp.astype(_where(~fnp.isfinite(m_raw) & kept, math.nan,
+                                fnp.astype(~kept, _dtype(m))), _dtype(m))
     return _softmax_fn(x, m, pad)
 
 
@@ -582,18 +590,95 @@ def _softmax_value(x, m, pad):
 
 
 def _softmax_jvp(primals, tangents):
-    # y (t - sum(y t)) with strong zeros (mul_sz): a slice whose value is nan (a +inf, nan
-    # or all -inf entry) has derivative nan only in directions that move one of its entries
-    # (the formula's exp(inf) * 0 and 0 / 0 gave nan in every direction: in the Jacobian's
-    # entries between slices, and in those of nn.softmax's excluded entries); in reverse
-    # mode a zero cotangent likewise gives 0, and so do the second derivatives (mul_sz's
-    # rule is strong in both factors). Elsewhere the product rule's value.
+    # y (t - sum(y t)), with the slices that have no derivative (pad nan) apart: y is
+    # _BAD_WEIGHT there in y1, and _fixup_call gives them nan where the direction (or,
+    # transposed, the cotangent) moves one of their entries, exactly 0 where it moves none.
     x, m, pad = primals
-    t = tangents[0]
     y = _softmax_fn(x, m, pad)
-    mean = fnp.sum(_mul_sz(y, t), axis=_slice_axes(x, m), keepdims=True)
-    return y, _mul_sz(y, fnp.subtract(t, mean))
+    bad = fnp.isnan(pad)
+    y1 = _where(bad, _bad_weight(x, bad), y)
+    # (the sum negated per slice, not the product: transposed, that is one full pass less;
+    # the product by y1 outside the fix-up, an equation of its own that jit evaluates into
+    # memory in use; strong in both factors where y1 is differentiated, see _weighted_sum)
+    v = _fixup_call(bad, fnp.add(tangents[0], fnp.negative(
+        _weighted_sum(y1, tangents[0], bad))))
+    return y, (_mul_sz(y1, v) if _differentiated(y1) else fnp.multiply(y1, v))
+
+
 _softmax_fn = None
+
+
+def _weighted_sum(w, t, bad):
+    """``sum(w t)`` over the slices (kept dims); where ``w`` is differentiated (second
+    order) with a strong zero: its tangent, nan in a slice without a derivative, meets the
+    zero tangents and cotangents of the other slices."""
+    wt = _mul_sz(w, t) if _differentiated(w) else fnp.multiply(w, t)
+    return fnp.sum(wt, axis=_slice_axes(t, bad), keepdims=True)
+
+
+def _fixup_call(bad, u):
+    """``u``, with nan in each slice that ``bad`` marks where ``u`` has a nonzero entry in
+    it: a linear map whose transpose is itself, so that reverse mode meets the full
+    cotangent before any sum."""
+    from ..primitives.linear_call import linear_call
+    return linear_call(_fixed_up, _fixed_up, bad, u)
+
+
+def _fixed_up(bad, u):
+    """See :func:`_fixup_call`. The slices without a derivative (a +inf, nan or all -inf
+    entry) get nan only in the directions that move one of their entries, and exactly 0 in
+    the others (the formulas met exp(inf) times a zero tangent, or 0 / 0, and gave nan in
+    every direction: in the Jacobian's entries between slices and in those of the entries a
+    mask leaves out). Per slice, so that the common case costs what the formula did: with
+    NumPy arrays and no such slice (a check on the host, no device sync) ``u`` itself."""
+    if not (isinstance(u, _Tracer) or isinstance(bad, _Tracer)):
+        if (isinstance(bad, _np.ndarray) and isinstance(u, _np.ndarray)
+                and not _np.count_nonzero(bad)):   # (count_nonzero: no ufunc reduction)
+            return u
+        xp = _backend_of(u).xp
+        flag = bad & xp.any(u != 0, axis=_slice_axes(u, bad), keepdims=True)
+        return xp.where(flag, math.nan, u)
+    flag = bad & fnp.any(u != 0, axis=_slice_axes(u, bad), keepdims=True)
+    return _where(flag, math.nan, u)
+
+
+# The weight of a slice without a derivative in the sums of the softmax rules: any w with
+# w n != 1 for every slice length n, so that t - w sum(t) is 0 only for t = 0 (with 1 a
+# one-entry slice gave 0 in forward mode, where reverse mode gave nan).
+_BAD_WEIGHT = 2.0
+
+
+def _bad_weight(x, bad):
+    """_BAD_WEIGHT for the bad slices' entries of the weights of :func:`_weighted_sum`: a
+    plain number where ``x`` is not differentiated, else one whose derivative is nan in the
+    directions that move an entry of the slice (the first derivative there is nan: it has
+    none either), 0 in the others."""
+    if not _differentiated(x):
+        return _BAD_WEIGHT
+    return fnp.add(_BAD_WEIGHT, _nan_slope(x, bad, 0.0))
+
+
+def _staged(v):
+    """Whether ``v`` has no concrete value (jit, make_graph: a staging beneath the
+    transforms)."""
+    while isinstance(v, _Tracer):
+        v = v.primal if isinstance(v, _PairTracer) else getattr(v, "val", None)
+        if v is None:
+            return True
+    return False
+
+
+def _differentiated(v):
+    """Whether ``v`` carries a derivative at some level (forward mode's tracer with a
+    tangent, or a jet's); constants, batching and staging (jit) do not count."""
+    while isinstance(v, _Tracer):
+        if isinstance(v, _PairTracer):
+            if v.tangent is not None:
+                return True
+            v = v.primal
+        else:
+            v = getattr(v, "val", None)
+    return False
 
 
 def log_softmax(x, axis=None):
@@ -607,7 +692,7 @@ def log_softmax(x, axis=None):
     if _size(x) == 0:
         return x
     t = x - _finite_max(x, axes)
-    return t - _lse_of_shifted(t, axes)
+    return _log_softmax_of_shifted(t, axes)
 
 
 def _maybe_nonfinite(v):
@@ -620,20 +705,6 @@ def _maybe_nonfinite(v):
             return True
     b = _backend_of(v)
     return not bool(b.to_numpy(b.xp.all(b.xp.isfinite(v))))
-
-
-def _nonfinite_slices(x, m, kept=None):
-    """Where ``x`` is a tracer and some slice's shift ``m`` (its maximum, kept dims) is not
-    finite (+inf, nan, or all -inf; where ``kept`` is given, only the slices it marks): that
-    mask, of ``m``'s shape; else None (nothing to do, the common case). Such a slice's
-    softmax is nan: its formula, which met exp(inf) or 0 / 0, put nan into the derivative in
-    every direction, also into the Jacobian's entries between other slices (jacfwd's zero
-    tangents times inf, jacrev's zero cotangents) and, with ``where``, those of the excluded
-    entries."""
-    if not isinstance(x, _Tracer) or not _maybe_nonfinite(m):
-        return None
-    bad = ~fnp.isfinite(m)
-    return bad if kept is None else bad & kept
 
 
 def _nan_slope(t, bad, value):
@@ -662,19 +733,56 @@ def _nan_slope_jvp(primals, tangents):
 _nan_slope_fn = None
 
 
-def _lse_of_shifted(t, axes):
-    """``log(sum(exp(t)))`` over ``axes`` (kept) of the shifted ``t`` of log_softmax. A
-    slice whose sum is not finite and positive (a +inf or nan entry, or all -inf) keeps that
-    value, with derivative nan in the directions that move one of its entries and 0 in the
-    others, by :func:`_nan_slope` (the formula met exp(inf) times a 0 tangent, 0 * inf in
-    reverse mode, or 0 / 0: nan in the Jacobian's entries between other slices, and in those
-    of nn.log_softmax's excluded entries)."""
-    lse = fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
-    bad = _nonfinite_slices(t, fnp.stop_gradient(lse))
-    if bad is None:
-        return lse
-    safe = fnp.log(fnp.sum(fnp.exp(_where(bad, 0.0, t)), axis=axes, keepdims=True))
-    return _where(bad, _nan_slope(t, bad, fnp.stop_gradient(lse)), safe)
+def _log_softmax_of_shifted(t, axes):
+    """``t - log(sum(exp(t)))`` over ``axes`` (an int or a tuple) of the shifted ``t`` of
+    log_softmax. A slice whose sum is not finite and positive (a +inf or nan entry, or all
+    -inf) keeps that value, with derivative nan in the directions that move one of its
+    entries and 0 in the others (:func:`_fixed_up`; the formula met exp(inf)
+    times a 0 tangent, 0 * inf in reverse mode, or 0 / 0: nan in the Jacobian's entries
+    between other slices, and in those of nn.log_softmax's excluded entries)."""
+    global _log_softmax_fn
+    if not _staged(t):
+        # (a concrete value, also beneath the transforms: the formula where every slice is
+        # finite, as its derivative is right there)
+        lse = fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
+        if not isinstance(t, _Tracer) or not _maybe_nonfinite(fnp.stop_gradient(lse)):
+            return t - lse
+    if _log_softmax_fn is None:
+        from ..custom import custom_jvp
+        _log_softmax_fn = custom_jvp(_log_softmax_value)
+        _log_softmax_fn.defjvp(_log_softmax_jvp)
+    # (a zero per slice: the slices' shape, from which the rule finds their axes)
+    ax = _normalize_axes(axes, t.ndim)
+    shape = tuple(1 if i in ax else d for i, d in enumerate(t.shape))
+    return _log_softmax_fn(t, fnp.zeros(shape, dtype=_dtype(t)))
+
+
+def _log_softmax_value(t, zero):
+    return t - fnp.log(fnp.sum(fnp.exp(t), axis=_slice_axes(t, zero), keepdims=True))
+
+
+def _log_softmax_jvp(primals, tangents):
+    t, zero = primals
+    axes = _slice_axes(t, zero)
+    if _differentiated(t):
+        # (second order: the value by the rule again; p through selects, so that the
+        # bad slices' zero tangents meet no nan)
+        out = _log_softmax_fn(t, zero)
+        lse = fnp.log(fnp.sum(fnp.exp(fnp.stop_gradient(t)), axis=axes, keepdims=True))
+        bad = ~fnp.isfinite(lse)
+        p1 = _where(bad, _bad_weight(t, bad), fnp.exp(_where(bad, 0.0, out)))
+    else:
+        e = fnp.exp(t)
+        s = fnp.sum(e, axis=axes, keepdims=True)
+        lse = fnp.log(s)
+        out = t - lse
+        bad = ~fnp.isfinite(lse)
+        p1 = _where(bad, _BAD_WEIGHT, e / s)
+    t_dot = tangents[0]
+    return out, _fixup_call(bad, fnp.add(t_dot, fnp.negative(_weighted_sum(p1, t_dot, bad))))
+
+
+_log_softmax_fn = None
 
 
 # -- logistic functions ------------------------------------------------------------------------
