@@ -521,14 +521,23 @@ def _dead_weights_slope(dead, t, b, axes, return_sign):
     return fnp.sum(_mul_sz(fnp.astype(c, _dtype(b)), b), axis=axes, keepdims=True)
 
 
+def _concrete_behind(v):
+    """The concrete array behind the JVP and batch tracers around ``v`` (``v`` itself if it
+    is one), or None where there is none (staged: jit)."""
+    while isinstance(v, _Tracer):
+        nxt = getattr(v, "primal", None)
+        v = getattr(v, "val", None) if nxt is None else nxt
+        if v is None:
+            return None
+    return v
+
+
 def _maybe_true(mask):
     """Whether the traced boolean ``mask`` may hold True: its concrete value's, where the
     transforms have one, else True (staged)."""
-    while isinstance(mask, _Tracer):
-        nxt = getattr(mask, "primal", None)
-        mask = getattr(mask, "val", None) if nxt is None else nxt
-        if mask is None:
-            return True
+    mask = _concrete_behind(mask)
+    if mask is None:
+        return True
     bk = _backend_of(mask)
     return bool(bk.to_numpy(bk.xp.any(mask)))
 
@@ -698,11 +707,9 @@ def log_softmax(x, axis=None):
 def _maybe_nonfinite(v):
     """Whether the traced ``v`` may hold inf or nan: its concrete value's, where the
     transforms have one (JVP and batch tracers), else True (staged)."""
-    while isinstance(v, _Tracer):
-        nxt = getattr(v, "primal", None)
-        v = getattr(v, "val", None) if nxt is None else nxt
-        if v is None:
-            return True
+    v = _concrete_behind(v)
+    if v is None:
+        return True
     b = _backend_of(v)
     return not bool(b.to_numpy(b.xp.all(b.xp.isfinite(v))))
 
@@ -3140,14 +3147,7 @@ _binom_far_fn = None
 def _known_none(mask):
     """Whether the mask's values are known (concrete, or behind JVP / batch tracers) and none
     is true; False under staging (jit), where they are not."""
-    while isinstance(mask, _Tracer):
-        nxt = getattr(mask, "primal", None)
-        if nxt is None:
-            nxt = getattr(mask, "val", None)
-        if nxt is None:
-            return False
-        mask = nxt
-    return not bool(fnp.any(mask))
+    return not _maybe_true(mask)
 
 
 def _any_tracer(*args):

@@ -70,7 +70,6 @@ import math
 import numpy as _np
 
 from ..backends.incomplete_grads import _lgamma_corr, _log1pmx  # (on any namespace)
-from ..errors import ConcretizationError
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._base import _dtype
@@ -78,6 +77,7 @@ from ..numpy._reshaping import _convs
 from ..primitives import structural as _st
 from . import linalg as _linalg
 from . import special as _special
+from .special import _may_hold  # (a branch no element takes need not be computed)
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
            "cauchy", "t", "gamma", "beta", "chi2", "f", "poisson", "bernoulli", "binom",
@@ -971,16 +971,6 @@ def _infinite_rate(at, rate, u, s):
     big = fnp.logical_and(at, fnp.logical_not(fnp.isfinite(rate)))
     return _edge(u, _edge(fnp.subtract(s, fnp.stop_gradient(s)),
                           fnp.where(big, fnp.negative(rate), 0.0)))
-
-
-def _may_hold(mask):
-    """False only where ``mask``'s values are known (plain arrays, eager transforms) and
-    all false: a branch selected by it need not be computed then. Staged code (jit) computes
-    every branch, as ``where`` does."""
-    try:
-        return bool(fnp.any(mask))
-    except ConcretizationError:
-        return True
 
 
 def _traced(*args):
