@@ -25,11 +25,12 @@ from .errors import (ArgnumsError, BackendMismatchError, ComplexDerivativeError,
                      NonScalarOutputError, TangentMismatchError, UnsupportedBackendError,
                      check_function)
 from .graph import Graph, Var, eval_graph, prune
+from .primitives import structural as _st
 from .numpy._base import _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
                            StagingTracer, constant)
 from .reverse import Fill, aux_leaf, backward, forward, linearize_flat, unshared
-from .tree import _where_differ as _differ, tree_flatten, tree_map, tree_unflatten
+from .tree import _SEQ_SPECS, _where_differ as _differ, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["jvp", "vjp", "grad", "value_and_grad", "jacfwd", "jacrev", "hessian", "hvp",
            "linearize", "make_graph", "vmap", "pmap", "linear_transpose", "eval_shape",
@@ -195,21 +196,35 @@ def _argnums_tuple(argnums, nargs, what):
 
 
 def _split_args(f, args, kwargs, argnums):
-    """Flatten the differentiated arguments; return the leaves, their tree and a flat
-    function of those leaves that calls ``f`` with the other arguments fixed."""
-    diff = (args[argnums[0]],) if len(argnums) == 1 else tuple(args[i] for i in argnums)
+    """Flatten the differentiated arguments; return the leaves, their tree, a flat
+    function of those leaves that calls ``f`` with the other arguments fixed, and whether
+    each differentiated argument is one leaf (the tree is then the tuple of the leaves)."""
+    n = len(argnums)
+    diff = (args[argnums[0]],) if n == 1 else tuple(args[i] for i in argnums)
     leaves, tree = tree_flatten(diff)
     for x in leaves:
         if type(x) not in _by_type:
             _as_inputs(leaves, args if len(args) > 1 else (), argnums)
             break
-
-    def call(flat):
-        new = list(args)
-        for i, v in zip(argnums, tree_unflatten(tree, flat)):
-            new[i] = v
-        return f(*new, **kwargs)
-    return leaves, tree, call
+    if tree is not _SEQ_SPECS.get((tuple, n)):
+        def call(flat):
+            new = list(args)
+            for i, v in zip(argnums, tree_unflatten(tree, flat)):
+                new[i] = v
+            return f(*new, **kwargs)
+        return leaves, tree, call, False
+    # Each differentiated argument is a leaf: the leaves take their places as they are, with
+    # no tree rebuilt per call (a frame and a tuple less at every level of nested grads).
+    if len(args) == 1 and not kwargs:
+        def call(flat):
+            return f(flat[0])
+    else:
+        def call(flat):
+            new = list(args)
+            for i, v in zip(argnums, flat):
+                new[i] = v
+            return f(*new, **kwargs)
+    return leaves, tree, call, True
 
 
 def _const_output(o, like, what, i):
@@ -560,8 +575,13 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree, fun)
     structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
-    exact = [not _dt.is_float(get_aval(o).dtype) for o in outs]
-    exact = exact if any(exact) else None
+    exact = None
+    for i, o in enumerate(outs):
+        bo = _by_type.get(type(o))  # (an array's dtype without building its aval)
+        if (bo.dtype(o) if bo is not None else get_aval(o).dtype).kind not in "fc":
+            if exact is None:
+                exact = [False] * len(outs)
+            exact[i] = True
 
     def vjp_fun(cotangent, *more):
         if more:
@@ -575,15 +595,18 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
             raise TangentMismatchError(
                 f"vjp: the cotangent must have the tree structure of the output, {out_tree}; "
                 f"got {ct_tree}{_differ(out_tree, ct_tree, ('output', 'cotangent'))}.")
-        name = _Leaves("vjp", "cotangent", cotangent, "cotangent")
+        name = None  # (names the leaves in messages: made where a check needs it)
         for i, (c, o) in enumerate(zip(ct_leaves, outs)):
             t = type(c)  # the common case first: an array like the output
             b = _by_type.get(t) if t is type(o) else None
             if exact is not None and exact[i]:
+                name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                 ct_leaves[i] = _integer_tangent(c, get_aval(o), name, i, o)
             elif not (b is not None and c.shape == o.shape and c.dtype == o.dtype):
+                name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                 ct_leaves[i] = _check_like(c, get_aval(o), name, i, o)
             elif b.devices:
+                name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                 _check_place(c, o, name, i)
         cts = backward(graph, ct_leaves, borrow=True)
         return tree_unflatten(in_tree, _array_leaves(_keep_structural(
@@ -972,9 +995,14 @@ def ShapeDtypeStruct(shape, dtype):
 
 
 def _instantiate(cts, primals):
+    """Symbolic zero cotangents (None) as zeros like their primals."""
     for i, c in enumerate(cts):
         if c is None:
-            cts[i] = fnp.zeros_like(primals[i])
+            p = primals[i]
+            # (an array of a known library: the primitive itself, as functrans.numpy's
+            # zeros_like binds it, without its checks and NumPy's view with .at, which the
+            # transforms take off again)
+            cts[i] = _st.zeros_like(p) if type(p) in _by_type else fnp.zeros_like(p)
     return cts
 
 
@@ -1050,10 +1078,15 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
     ``has_aux``); with ``value=False`` the gradient alone (``(gradient, aux)``), which is
     grad's function itself: no second layer of calls."""
     name = f"{what} of {_fname(fun)}"  # errors name the transform the user called
+    # (a non-negative int argnums, as _argnums_tuple gives it wherever it is in range)
+    one = (argnums,) if type(argnums) is int and argnums >= 0 else None
 
     def value_and_grad_fun(*args, **kwargs):
-        single, nums = _argnums_tuple(argnums, len(args), name)
-        leaves, tree, call = _split_args(fun, args, kwargs, nums)
+        if one is not None and argnums < len(args):
+            single, nums = True, one
+        else:
+            single, nums = _argnums_tuple(argnums, len(args), name)
+        leaves, tree, call, leaf_args = _split_args(fun, args, kwargs, nums)
         avals = [get_aval(x) for x in leaves]
         structural = _structural_mask(tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, a in enumerate(avals):
@@ -1086,7 +1119,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
                 raise NonScalarOutputError(
                     f"{name} needs a floating-point output, but the function returned "
                     f"dtype {a.dtype.name}: an integer or boolean output has no derivative.")
-            _check_complex(name, "the output", a.dtype, holomorphic)
+            if holomorphic or a.dtype.kind == "c":  # (nothing to check otherwise)
+                _check_complex(name, "the output", a.dtype, holomorphic)
             if has_aux:
                 a_leaves, a_tree = tree_flatten(aux)
                 box.append(a_tree)
@@ -1100,10 +1134,13 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
             # A constant output in the inputs' library and device, as jvp/vjp/linearize do.
             out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.
-        cts = backward(graph, [Fill(1.0)], consume=True, template=out)
-        grads = tree_unflatten(tree, _array_leaves(_keep_structural(
-            _instantiate(cts, leaves), leaves, structural)))
-        g = grads[0] if single else grads
+        cts = backward(graph, [_ONES], consume=True, template=out)
+        grads = _array_leaves(_keep_structural(_instantiate(cts, leaves), leaves, structural))
+        if leaf_args and single:  # (the tree is the tuple of the one leaf)
+            g = grads[0]
+        else:
+            grads = tree_unflatten(tree, grads)
+            g = grads[0] if single else grads
         if not value:
             return (g, tree_unflatten(box[0], aux)) if has_aux else g
         if not _RETURNED_AS_IS.get(type(out)):
@@ -1112,6 +1149,10 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
             return (out, tree_unflatten(box[0], aux)), g
         return out, g
     return value_and_grad_fun
+
+
+# grad's seed, the output's cotangent: a symbolic fill of ones (never changed by a pass)
+_ONES = Fill(1.0)
 
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
@@ -1237,7 +1278,8 @@ def _scalar_like(o, like, dtype=None):
     if dtype is None:
         dtype = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64,
                  complex: _dt.complex128}[type(o)]
-    return b.xp.asarray(o, dtype=b.native_dtype(dtype), **({"device": dev} if dev else {}))
+    # (the backend's asarray: NumPy's own there, not array-api-compat's wrapper)
+    return b.asarray(o, dtype, dev or None)
 
 
 def _batched_map(f, basis, chunk_size):
@@ -1389,7 +1431,7 @@ def _jacobian(fun, argnums, has_aux, mode, chunk_size, holomorphic, allow_int=Fa
     @functools.wraps(fun)
     def jac_fun(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), name)
-        leaves, in_tree, call = _split_args(fun, args, kwargs, nums)
+        leaves, in_tree, call, _ = _split_args(fun, args, kwargs, nums)
         structural = _structural_mask(in_tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, x in enumerate(leaves):
             if not _dt.is_float(get_aval(x).dtype):

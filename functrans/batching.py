@@ -299,8 +299,10 @@ def _arg_path(args, kwargs, i, n_pos):
 
 
 def _move_axis(x, src, dst):
-    from . import numpy as fnp
-    return x if src == dst else fnp.moveaxis(x, src, dst)
+    if src == dst:
+        return x
+    from . import numpy as fnp  # (only where it is needed: an import statement runs
+    return fnp.moveaxis(x, src, dst)  # importlib's Python on every call)
 
 
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None, *,

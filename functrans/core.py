@@ -344,16 +344,18 @@ class EvalInterpreter(Interpreter):
                                    or type(args[1]) in _SCALAR_DTYPES):
                 return fn(*args, **params) if params else fn(*args)
         # Operands of one backend (and Python scalars) otherwise; _backend for the rest.
-        backend = _by_type_get(type(args[0])) if n else None
+        t0 = type(args[0]) if n else None
+        backend = _by_type_get(t0)
         if backend is not None and n > 1:
             if n == 2:
                 t = type(args[1])
                 if _by_type_get(t) is not backend and t not in _SCALAR_DTYPES:
                     backend = None
-            else:  # several operands (mul_add, select...)
+            else:  # several operands (mul_add, select...): the first's type needs no look-up
                 for a in args:
                     t = type(a)
-                    if _by_type_get(t) is not backend and t not in _SCALAR_DTYPES:
+                    if t is not t0 and _by_type_get(t) is not backend and \
+                            t not in _SCALAR_DTYPES:
                         backend = None
                         break
         if backend is None:

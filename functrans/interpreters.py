@@ -693,20 +693,14 @@ class StagingInterpreter(Interpreter):
                 return self.parent.process(prim, args, params)
             inputs = [own._var]
         else:
-            own = inputs = None
-            consts = False
-            for i, a in enumerate(args):
-                if type(a) is StagingTracer and a._interp is self:
-                    if own is None:
-                        own = a
-                        inputs = list(args)
-                    inputs[i] = a._var
-                elif type(a) is ConstTracer:
-                    consts = True
-            if own is None:
+            for own in args:  # the first tracer of ours, if any
+                if type(own) is StagingTracer and own._interp is self:
+                    break
+            else:
                 return self.parent.process(prim, args, params)
-            if consts:
-                inputs = [x.primal if type(x) is ConstTracer else x for x in inputs]
+            # (one pass over the operands, without enumerate's pairs and item stores)
+            inputs = [a._var if type(a) is StagingTracer and a._interp is self
+                      else a.primal if type(a) is ConstTracer else a for a in args]
         if prim.inline is not None:
             return prim.inline(*args, **params)  # runs with this interpreter current
         if prim.same_aval:

@@ -209,15 +209,20 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     borrowed residual is, so that no result is (or views) an array the caller passed in.
     """
     env = _Env(template)
+    borrowed = env.borrowed
     if borrow:  # (arrays only: a tracer is a value, never written into)
-        env.borrowed.update(id(c) for c in out_cts if type(c) in _by_type)
+        for c in out_cts:
+            if type(c) in _by_type:
+                borrowed.add(id(c))
     ct_env = env.d
+    pop, get = ct_env.pop, ct_env.get
     for v, ct in zip(graph.outputs, out_cts):
         if type(v) is Var and ct is not None:
-            env.add(v, ct)
+            if get(v) is None:  # (the first cotangent of v: env.add's first case, inline)
+                ct_env[v] = ct
+            else:
+                env.add(v, ct)
     eqns = graph.eqns
-    pop, get = ct_env.pop, ct_env.get
-    borrowed = env.borrowed
     # With consume the equations are popped as the pass goes, freeing their residuals; at
     # the bottom of the stack, large ones that die so are kept for reuse (see the loop's end).
     todo = eqns if consume else eqns[:]

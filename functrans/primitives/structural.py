@@ -112,9 +112,17 @@ transpose_p.def_transpose(lambda ct, x, perm: [transpose(ct, _inverse_perm(perm)
 transpose_p.def_batch(lambda a, d, perm: (transpose(a[0], (0,) + shift(perm)), 0))
 
 
+# The identity permutations of up to 32 axes (NumPy's most): one set look-up per transpose
+# rather than a range and a tuple built to compare with.
+_IDENTITY_PERMS = frozenset(tuple(range(n)) for n in range(33))
+
+
 def transpose(x, perm):
-    perm = tuple(perm)
-    return x if perm == tuple(range(len(perm))) else transpose_p.bind(x, perm=perm)
+    if type(perm) is not tuple:
+        perm = tuple(perm)
+    if perm in _IDENTITY_PERMS or (len(perm) > 32 and perm == tuple(range(len(perm)))):
+        return x
+    return transpose_p.bind(x, perm=perm)
 
 
 def matrix_transpose(x):
