@@ -78,22 +78,40 @@ class BatchInterpreter(Interpreter):
         self.like = like
 
     def process(self, prim, args, params):
-        vals = dims = None
-        consts = False
-        i = 0
-        for a in args:
-            t = type(a)
-            if t is BatchTracer and a._interp is self:
-                if vals is None:
-                    vals = list(args)
-                    dims = [None] * len(args)
-                vals[i] = a.val
-                dims[i] = 0
-            elif t is ConstTracer:
-                consts = True
-            i += 1
-        if consts and vals is not None:  # (the rule gets a constant's array, as forward mode's)
-            vals = [a.primal if type(a) is ConstTracer else a for a in vals]
+        n = len(args)
+        if n == 1:  # (the common cases unrolled, as forward mode's)
+            a = args[0]
+            if type(a) is BatchTracer and a._interp is self:
+                vals, dims = [a.val], [0]
+            else:
+                vals = dims = None
+        elif n == 2:
+            a, b = args
+            own_a = type(a) is BatchTracer and a._interp is self
+            own_b = type(b) is BatchTracer and b._interp is self
+            if own_a or own_b:  # (the rule gets a constant's array, as forward mode's)
+                vals = [a.val if own_a else a.primal if type(a) is ConstTracer else a,
+                        b.val if own_b else b.primal if type(b) is ConstTracer else b]
+                dims = [0 if own_a else None, 0 if own_b else None]
+            else:
+                vals = dims = None
+        else:
+            vals = dims = None
+            consts = False
+            i = 0
+            for a in args:
+                t = type(a)
+                if t is BatchTracer and a._interp is self:
+                    if vals is None:
+                        vals = list(args)
+                        dims = [None] * len(args)
+                    vals[i] = a.val
+                    dims[i] = 0
+                elif t is ConstTracer:
+                    consts = True
+                i += 1
+            if consts and vals is not None:  # (a constant's array to the rule)
+                vals = [a.primal if type(a) is ConstTracer else a for a in vals]
         if vals is None:
             # Nothing batched: the parent handles it once for the whole batch; except a
             # collective over this vmap's name (psum of a constant is size × it).

@@ -39,8 +39,16 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
     primal output: a Var, a constant tangent, or ``None`` for a symbolic zero. ``avals``: the
     primals' abstract values, where the caller has them already.
     """
-    staging = TangentRecorder(_current.get().interp, primals)
-    jvp_interp = JVPInterpreter(staging)
+    # TangentRecorder(current, primals) and JVPInterpreter(staging) without the frames of
+    # their __init__ (one pair per linearize: per level of nested grads)
+    staging = _new(TangentRecorder)
+    staging.parent = _current.get().interp
+    staging.active = True
+    staging.eqns = []
+    staging.device_source = primals[0] if primals else None
+    jvp_interp = _new(JVPInterpreter)
+    jvp_interp.parent = staging
+    jvp_interp.active = True
     in_vars, in_tracers = [], []
     for p, aval in zip(primals, avals or map(get_aval, primals)):
         if aval.dtype.kind in "fc":  # (dtypes.is_float, inline: this runs per input)
@@ -208,8 +216,10 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     the caller's arrays: one that reaches a result as it is (or a view of it) is copied, as a
     borrowed residual is, so that no result is (or views) an array the caller passed in.
     """
-    env = _Env(template)
-    borrowed = env.borrowed
+    env = _new(_Env)  # (_Env(template) without its __init__'s frame: once per pass)
+    env.d = {}
+    env.template = template
+    env.borrowed = borrowed = set()
     if borrow:  # (arrays only: a tracer is a value, never written into)
         for c in out_cts:
             if type(c) in _by_type:
