@@ -316,10 +316,22 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             if prim is _mul_add_p and not params:  # (with coefficients: its rule)
                 pairs = iter(inputs)
                 for a, b in zip(pairs, pairs):  # (a lone last term is left out)
-                    if type(a) is Var:
-                        env.add_product(a, cts, b)
-                    elif type(b) is Var:
-                        env.add_product(b, a, cts)
+                    if type(a) is Var_:
+                        if get(a) is None:  # (add_product's first case inline, as for mul)
+                            s = new(Sum)
+                            s.terms = [cts, b]
+                            s.rest = None
+                            ct_env[a] = s
+                        else:
+                            env.add_product(a, cts, b)
+                    elif type(b) is Var_:
+                        if get(b) is None:
+                            s = new(Sum)
+                            s.terms = [a, cts]
+                            s.rest = None
+                            ct_env[b] = s
+                        else:
+                            env.add_product(b, a, cts)
                 if len(inputs) % 2 and type(inputs[-1]) is Var:
                     env.add(inputs[-1], cts)
                 continue
