@@ -388,8 +388,11 @@ def _triangular_solve_jvp(primals, tangents, lower, divide=False, strong=False):
         # only in directions that move that matrix (a strong zero, as the solve of the
         # tangents below: no nan between the matrices of a stack).
         sing = _singular_matrices(a)
-        out_safe = select(_to_shape(sing, out), zeros_like(out), out)
-        rhs = add(_rhs_tangent(ta, tb, out_safe), _nan_if_moved(sing, a, ta, out))
+        if _maybe_any(sing):
+            out_safe = select(_to_shape(sing, out), zeros_like(out), out)
+            rhs = add(_rhs_tangent(ta, tb, out_safe), _nan_if_moved(sing, a, ta, out))
+        else:
+            rhs = _rhs_tangent(ta, tb, out)
     else:
         rhs = _rhs_tangent(ta, tb, out)
     return out, triangular_solve(a, rhs, lower, divide, strong=divide or strong)
@@ -407,6 +410,24 @@ def _singular_matrices(a):
 def _to_shape(mask, like):
     return broadcast_in_dim(reshape(mask, tuple(mask.shape[:-2])), tuple(like.shape),
                             tuple(range(len(mask.shape) - 2)))
+
+
+def _maybe_any(mask):
+    """Whether the boolean ``mask`` may hold True: its concrete value's where the transforms
+    around it have one (eager: the nan slopes and guards below are then skipped, exactly 0
+    there), else True (staged: jit keeps them)."""
+    from ..core import Tracer
+    v = mask
+    while isinstance(v, Tracer):
+        nxt = getattr(v, "primal", None)
+        v = getattr(v, "val", None) if nxt is None else nxt
+        if v is None:
+            return True
+    if isinstance(v, Var):
+        return True
+    from ..backends import backend_of
+    b = backend_of(v)
+    return bool(b.to_numpy(b.xp.any(v)))
 
 
 def _nan_if_moved(bad, x, t, like):
@@ -689,16 +710,22 @@ def _slogdet_jvp(primals, tangents):
     sign, logabs = slogdet(x)
     a, scale = slogdet_inv_p.bind(x)
     nb = len(x.shape) - 2
-    # (mul_sz for a x^-1 that is not infinite too: reverse-over-reverse takes its cotangent
-    # as the product of the first pass's, infinite at a singular matrix, by the second's,
-    # zero for the other matrices)
     at = matrix_transpose(a)
-    tr = mul_sz(scale, reduce_sum(mul_sz(at, t), (nb, nb + 1)))
-    regular = reshape(eq(scale, 1.0), tuple(scale.shape) + (1, 1))
-    holes = _bcast(regular, x) if _is_complex(x) else select(_bcast(regular, x), _bcast(regular, x), ne(at, 0.0))
-    nans = add(select(holes, zeros_like(t), full_like(t, math.nan)),
-               _bcast(matrix_nan_slope(x, logical_not(regular)), t))
-    tr = add(tr, reduce_sum(mul_sz(nans, t), (nb, nb + 1)))
+    singular = reshape(ne(scale, 1.0), tuple(scale.shape) + (1, 1))
+    if not _maybe_any(singular):
+        # (known on the values: every matrix invertible, scale 1)
+        tr = reduce_sum(mul(at, t), (nb, nb + 1))
+    else:
+        # (mul_sz for a x^-1 that is not infinite too: reverse-over-reverse takes its
+        # cotangent as the product of the first pass's, infinite at a singular matrix, by
+        # the second's, zero for the other matrices)
+        tr = mul_sz(scale, reduce_sum(mul_sz(at, t), (nb, nb + 1)))
+        holes = _bcast(singular, x)
+        if not _is_complex(x):
+            holes = select(holes, eq(at, 0.0), holes)
+        nans = add(select(holes, full_like(t, math.nan), zeros_like(t)),
+                   _bcast(matrix_nan_slope(x, singular), t))
+        tr = add(tr, reduce_sum(mul_sz(nans, t), (nb, nb + 1)))
     if not _is_complex(x):
         return [sign, logabs], [None, tr]
     # d sign = sign * 1j * Im(tr), d log|det| = Re(tr).
@@ -934,7 +961,7 @@ def _nonsingular_r(r):
 
 
 
-def _thin_qr_tangents(x, q, r, t):
+def _thin_qr_tangents(x, q, r, t, sing):
     # For x = Q R with R square and invertible: with C = Q^H dx R^{-1} and
     # O = low(C) - low(C)^H (low: strictly lower part), dQ = Q (O - C) + dx R^{-1} and
     # dR = (C - O) R.
@@ -951,7 +978,8 @@ def _thin_qr_tangents(x, q, r, t):
         # diag(C): then dR = (C - O) R stays upper triangular with a real diagonal.
         o = add(o, diag_embed(_i_times(imag(diagonal(c)), _aval(x).dtype)))
     dq, dr = add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)
-    sing = _singular_matrices(r)
+    if not _maybe_any(sing):
+        return dq, dr
     x1 = x if tuple(x.shape) == tuple(t.shape) else _block(x, cols=(0, t.shape[-1]))
     return add(dq, _nan_if_moved(sing, x1, t, dq)), add(dr, _nan_if_moved(sing, x1, t, dr))
 
@@ -966,17 +994,19 @@ def _qr_jvp(primals, tangents, mode):
     # second derivative (the nan comes from that slope's own derivative instead).
     k = min(m, n)
     sing = _singular_matrices(_block(r_out, rows=(0, k), cols=(0, k)))
-    q = select(_to_shape(sing, q_out), stop_gradient_p.bind(q_out), q_out)
-    r = select(_to_shape(sing, r_out), stop_gradient_p.bind(r_out), r_out)
+    q, r = q_out, r_out
+    if _maybe_any(sing):
+        q = select(_to_shape(sing, q_out), stop_gradient_p.bind(q_out), q_out)
+        r = select(_to_shape(sing, r_out), stop_gradient_p.bind(r_out), r_out)
     if m <= n:
         # Wide: x = [x1 x2] = Q [R1 R2] with x1 = Q R1 square (its rule), R2 = Q^H x2.
-        dq, dr = _thin_qr_tangents(x, q, _block(r, cols=(0, m)), _block(t, cols=(0, m)))
+        dq, dr = _thin_qr_tangents(x, q, _block(r, cols=(0, m)), _block(t, cols=(0, m)), sing)
         if m < n:
             x2, t2 = _block(x, cols=(m, n)), _block(t, cols=(m, n))
             dr = concat([dr, add(matmul(_h(dq), x2), matmul(_h(q), t2))], len(x.shape) - 1)
         return [q_out, r_out], [dq, dr]
     if mode == "reduced":
-        return [q_out, r_out], list(_thin_qr_tangents(x, q, r, t))
+        return [q_out, r_out], list(_thin_qr_tangents(x, q, r, t, sing))
     # Complete, tall: [Q1 Q2] with Q1 R1 the reduced factorization (its rule; R's other rows
     # are zero). Q2 is LAPACK's choice, fixed by the Householder form Q = I - V T V^H
     # (V = [V1; V2], V1 unit lower triangular): with Z = V2 V1^{-1} = Q_pn (Q_nn - I)^{-1}
@@ -985,7 +1015,7 @@ def _qr_jvp(primals, tangents, mode):
     # singular where a Householder step is the identity, tau = 0: there LAPACK's Q and R
     # jump with the sign of a column, and have no derivative.)
     q1, r1 = _block(q, cols=(0, n)), _block(r, rows=(0, n))
-    dq1, dr1 = _thin_qr_tangents(x, q1, r1, t)
+    dq1, dr1 = _thin_qr_tangents(x, q1, r1, t, sing)
     q_nn, q_pn = _block(q1, rows=(0, n)), _block(q1, rows=(n, m))
     eye = diag_embed(ones_like(diagonal(q_nn)))
     a = sub(q_nn, eye)
@@ -1000,8 +1030,9 @@ def _qr_jvp(primals, tangents, mode):
     dz = sub(_block(dq1, rows=(n, m)), matmul(_h(zh), _block(dq1, rows=(0, n))))
     dq2 = add(matmul(dq1, zh), matmul(w, _h(dz)))
     jumps = reshape(singular, tuple(singular.shape) + (1, 1))
-    dq2 = add(select(_to_shape(jumps, dq2), zeros_like(dq2), dq2),
-              _nan_if_moved(jumps, x, t, dq2))
+    if _maybe_any(jumps):
+        dq2 = add(select(_to_shape(jumps, dq2), zeros_like(dq2), dq2),
+                  _nan_if_moved(jumps, x, t, dq2))
     nd = len(x.shape)
     dr = scatter_slice(dr1, tuple(r.shape), _block_idx(r, n))
     return [q_out, r_out], [concat([dq1, dq2], nd - 1), dr]
@@ -1164,7 +1195,7 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import (conj, div, eq, gt, imag, mul, mul_sz, ne, neg, logical_not,  # noqa: E402
+from .elementwise import (conj, div, eq, gt, imag, mul, mul_sz, ne, neg,  # noqa: E402
                           real, select, sub)
 from .reductions import reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
@@ -1356,9 +1387,12 @@ def _sqrtm_jvp(primals, tangents):
     if _is_complex(s):
         sign = real(mul(sign, conj(sign)))
     sing = reshape(eq(sign, 0.0), tuple(sign.shape) + (1, 1))
+    if not _maybe_any(sing):
+        return s, sylvester(s, s, t)
     safe = select(_to_shape(sing, s), diag_embed(ones_like(diagonal(s))), s)
     ds = sylvester(safe, safe, t)
-    return s, add(select(_to_shape(sing, ds), zeros_like(ds), ds), _nan_if_moved(sing, primals[0], t, ds))
+    ds = select(_to_shape(sing, ds), zeros_like(ds), ds)
+    return s, add(ds, _nan_if_moved(sing, primals[0], t, ds))
 
 
 # sqrtm(a): the principal square root of each square matrix of a stack (eigenvalues off the
