@@ -732,13 +732,25 @@ def cond(x, p=None):
         big = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((0, 1, 1),))
         k = _shape(s)[-1]
         small = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((k - 1, k, 1),))
-        r = _st.reshape(_ew.div(big, small) if p != -2 else _ew.div(small, big), _shape(s)[:-1])
         # a matrix of zeros gives 0 / 0: infinitely ill-conditioned, inf as in NumPy and JAX
-        # (NaN stays where the matrix holds one)
-        from ._base import where
-        from ._elementwise import isnan, logical_and, logical_not
-        zeros = logical_and(isnan(r), logical_not(_any(isnan(x), axis=(-2, -1))))
-        return where(zeros, _inf_without_slope(zeros, _st.reshape(big, _shape(r))), r)
+        # (NaN stays where the matrix holds one). There, and where the smallest singular
+        # value is 0 (p = 2: inf with no derivative, as JAX's nan), 1 / 1 is divided instead
+        # (the zero cotangent met 0 / 0: nan for the other matrices of a stack).
+        from ..scipy.special import _maybe_true
+        from ._base import stop_gradient, where
+        from ._elementwise import isnan, logical_and, logical_not, logical_or
+        ratio = _ew.div(big, small) if p != -2 else _ew.div(small, big)
+        nan_ratio = isnan(stop_gradient(ratio))
+        undefined = nan_ratio if p == -2 else logical_or(nan_ratio,
+                                                         _ew.eq(stop_gradient(small), 0))
+        if not _maybe_true(undefined):   # (known on the values: every ratio defined)
+            return _st.reshape(ratio, _shape(s)[:-1])
+        zeros = logical_and(undefined,
+                            _st.reshape(logical_not(_any(isnan(x), axis=(-2, -1))), _shape(big)))
+        big, small = where(zeros, 1.0, big), where(zeros, 1.0, small)
+        r = _st.reshape(_ew.div(big, small) if p != -2 else _ew.div(small, big), _shape(s)[:-1])
+        zeros = _st.reshape(zeros, _shape(r))
+        return where(zeros, _inf_with_nan_slope(zeros, x), r)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"cond: invalid norm order {p!r}")
     _square(x, "cond")
@@ -747,20 +759,30 @@ def cond(x, p=None):
     from ._base import expand_dims, stop_gradient, where
     from ._creation import eye
     singular = _ew.eq(stop_gradient(slogdet(x)[0]), 0)
+    from ..scipy.special import _maybe_true
+    if not _maybe_true(singular):   # (known on the values: every matrix invertible)
+        return multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(x), ord=p))
     n = _shape(x)[-1]
     safe = where(expand_dims(singular, axis=(-2, -1)), eye(n, dtype=x.dtype, device=x.device), x)
-    r = multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(safe), ord=p))
-    return where(singular, _inf_without_slope(singular, r), r)
+    # (the norm of the identity too: a zero matrix's norm has a nan slope at 0 for a
+    # cotangent that is 0 there)
+    r = multiply(matrix_norm(safe, ord=p), matrix_norm(_la.inv(safe), ord=p))
+    return where(singular, _inf_with_nan_slope(singular, x), r)
 
 
-def _inf_without_slope(mask, finite):
-    """inf where ``mask`` with a nan derivative (cond has none at a singular matrix: inf there,
-    finite nearby; JAX's is nan, a constant inf's was 0): ``inf * (1 + 0 finite)``, from
-    ``finite``, a value of the input that is finite where ``mask`` holds. Elsewhere the factor
-    is 0, not inf, so no nan reaches ``finite``'s cotangent there."""
-    from ._base import where
-    big = _st.convert_element_type(where(mask, math.inf, 0.0), _dtype(finite))
-    return multiply(big, 1.0 + 0.0 * finite)
+def _inf_with_nan_slope(mask, x):
+    """inf for each matrix of the stack ``x`` where ``mask`` (its batch shape), with a nan
+    derivative in the directions that move that matrix (cond has none at a singular matrix:
+    inf there, finite nearby; JAX's is nan, a constant inf's was 0) and 0 elsewhere, also
+    for the other matrices of a stack (special._nan_slope's strong zero: the earlier
+    ``inf * (1 + 0 f)`` met a zero tangent with inf, nan between the matrices), at every
+    order."""
+    from ..scipy.special import _nan_slope
+    from ._base import expand_dims
+    v = _nan_slope(x, expand_dims(mask, axis=(-2, -1)), math.inf)
+    if _dtype(v).kind == "c":
+        v = real(v)
+    return _st.reshape(_st.convert_element_type(v, _dt.real_dtype(_dtype(x))), _shape(mask))
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):

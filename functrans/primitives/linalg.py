@@ -388,12 +388,11 @@ def _triangular_solve_jvp(primals, tangents, lower, divide=False, strong=False):
         # only in directions that move that matrix (a strong zero, as the solve of the
         # tangents below: no nan between the matrices of a stack).
         sing = _singular_matrices(a)
-        out_safe = select(_to_shape(sing, out), zeros_like(out), out)
-        nans = select(_to_shape(sing, ta), full_like(ta, math.nan), zeros_like(ta))
-        nb = len(ta.shape) - 2
-        moved = reduce_sum(mul_sz(nans, ta), (nb, nb + 1))
-        slope = broadcast_in_dim(moved, tuple(out.shape), tuple(range(nb)))
-        rhs = add(_rhs_tangent(ta, tb, out_safe), slope)
+        if _maybe_any(sing):
+            out_safe = select(_to_shape(sing, out), zeros_like(out), out)
+            rhs = add(_rhs_tangent(ta, tb, out_safe), _nan_if_moved(sing, a, ta, out))
+        else:
+            rhs = _rhs_tangent(ta, tb, out)
     else:
         rhs = _rhs_tangent(ta, tb, out)
     return out, triangular_solve(a, rhs, lower, divide, strong=divide or strong)
@@ -411,6 +410,71 @@ def _singular_matrices(a):
 def _to_shape(mask, like):
     return broadcast_in_dim(reshape(mask, tuple(mask.shape[:-2])), tuple(like.shape),
                             tuple(range(len(mask.shape) - 2)))
+
+
+def _maybe_any(mask):
+    """Whether the boolean ``mask`` may hold True: its concrete value's where the transforms
+    around it have one (eager: the nan slopes and guards below are then skipped, exactly 0
+    there), else True (staged: jit keeps them)."""
+    from ..core import Tracer
+    v = mask
+    while isinstance(v, Tracer):
+        nxt = getattr(v, "primal", None)
+        v = getattr(v, "val", None) if nxt is None else nxt
+        if v is None:
+            return True
+    if isinstance(v, Var):
+        return True
+    from ..backends import backend_of
+    b = backend_of(v)
+    return bool(b.to_numpy(b.xp.any(v)))
+
+
+def _nan_if_moved(bad, x, t, like):
+    """The slope to add where a matrix of the stack ``x`` has no derivative (``bad``, shape
+    ``(..., 1, 1)``): per entry of ``like`` (the tangent it is added to), nan where the
+    tangent ``t`` of ``x`` moves a bad matrix, else 0. Linear in ``t`` with strong zeros on
+    both sides (mul_sz), so that a direction moving only other matrices of a stack, or a
+    cotangent on only their results, gives 0 there, not 0 * nan (a Jacobian's cross blocks,
+    in every mode), and a cotangent whose entries cancel still gives nan; the nans'
+    own derivative (matrix_nan_slope) is nan too, so second derivatives keep it."""
+    nb = len(t.shape) - 2
+    nans = add(select(bad, full_like(bad, math.nan, _aval(t).dtype),
+                      full_like(bad, 0.0, _aval(t).dtype)), matrix_nan_slope(x, bad))
+    moved = reduce_sum(mul_sz(_bcast(nans, t), t), (nb, nb + 1))
+    return mul_sz(_bcast(nans, like), broadcast_in_dim(moved, tuple(like.shape), tuple(range(nb))))
+
+
+def _bcast(v, like):
+    """v (..., 1, 1) broadcast to ``like``'s shape (..., M, N)."""
+    nb = len(like.shape) - 2
+    return broadcast_in_dim(reshape(v, tuple(v.shape[:-2])), tuple(like.shape), tuple(range(nb)))
+
+
+def _matrix_nan_slope_jvp(primals, tangents):
+    # (nans + out: the value nan where bad, whose own derivative is the next order's slope)
+    x, bad = primals
+    out = matrix_nan_slope(x, bad)
+    t = tangents[0]
+    if t is None:
+        return out, None
+    nb = len(x.shape) - 2
+    nans = add(select(bad, full_like(out, math.nan), zeros_like(out)), out)
+    moved = reduce_sum(mul_sz(_bcast(nans, t), t), (nb, nb + 1))
+    return out, reshape(moved, tuple(out.shape))
+
+
+# matrix_nan_slope(x, bad): zeros of shape bad.shape (..., 1, 1) and x's dtype, whose
+# derivative is nan for each matrix of the stack x (..., M, N) where the boolean ``bad``
+# holds and the tangent moves that matrix, and exactly 0 otherwise, at every order (for the
+# rules' nan slopes where a matrix has no derivative: _nan_if_moved).
+matrix_nan_slope_p = primitive("matrix_nan_slope")
+matrix_nan_slope_p.def_impl(lambda b, x, bad: b.xp.zeros(tuple(bad.shape), dtype=x.dtype,
+                                                          device=b.device(x)))
+matrix_nan_slope_p.def_abstract_eval(lambda x, bad: ShapedArray(tuple(bad.shape), x.dtype))
+matrix_nan_slope_p.def_jvp(_matrix_nan_slope_jvp)
+matrix_nan_slope_p.def_batch(leading_rule(matrix_nan_slope_p))
+matrix_nan_slope = matrix_nan_slope_p.bind
 
 
 def _triangular_solve_transpose(ct, a, b, lower, divide=False, strong=False):
@@ -637,12 +701,31 @@ def _slogdet_jvp(primals, tangents):
     # that jit and vmap give the eager limit too without an adjugate on every call. Since
     # scale^k = scale, a's derivatives by x^-1's rule (-a dx a) times scale are the limits
     # of the higher derivatives as well.
+    # A tangent that does not move a singular matrix gives 0 there, not 0 * inf (nan in a
+    # stack's cross blocks): the product by scale has a strong zero, and the directions
+    # that move only entries where adj(x) is 0 (0 * inf: nan, as before) get a nan slope of
+    # their own; a complex singular x gets it for every direction.
     x, = primals
     t = tangents[0]
     sign, logabs = slogdet(x)
     a, scale = slogdet_inv_p.bind(x)
     nb = len(x.shape) - 2
-    tr = mul(reduce_sum(mul(matrix_transpose(a), t), (nb, nb + 1)), scale)
+    at = matrix_transpose(a)
+    singular = reshape(ne(scale, 1.0), tuple(scale.shape) + (1, 1))
+    if not _maybe_any(singular):
+        # (known on the values: every matrix invertible, scale 1)
+        tr = reduce_sum(mul(at, t), (nb, nb + 1))
+    else:
+        # (mul_sz for a x^-1 that is not infinite too: reverse-over-reverse takes its
+        # cotangent as the product of the first pass's, infinite at a singular matrix, by
+        # the second's, zero for the other matrices)
+        tr = mul_sz(scale, reduce_sum(mul_sz(at, t), (nb, nb + 1)))
+        holes = _bcast(singular, x)
+        if not _is_complex(x):
+            holes = select(holes, eq(at, 0.0), holes)
+        nans = add(select(holes, full_like(t, math.nan), zeros_like(t)),
+                   _bcast(matrix_nan_slope(x, singular), t))
+        tr = add(tr, reduce_sum(mul_sz(nans, t), (nb, nb + 1)))
     if not _is_complex(x):
         return [sign, logabs], [None, tr]
     # d sign = sign * 1j * Im(tr), d log|det| = Re(tr).
@@ -876,23 +959,17 @@ def _nonsingular_r(r):
     return add(r, diag_embed(select(eq(d, 0.0), ones_like(d), mul(d, 0.0))))
 
 
-def _nan_where_singular(r, like):
-    """1 for each matrix of the stack r with no zero on its diagonal, nan for the others,
-    broadcast to ``like``'s shape: where R is singular Q and R have no derivative (JAX's is
-    nan there too); it was a LinAlgError from the solve by R."""
-    d = diagonal(r)
-    one = ones_like(d)
-    f = reduce_prod(select(eq(d, 0.0), mul(one, math.nan), one), (len(d.shape) - 1,))
-    nb = len(f.shape)
-    return broadcast_in_dim(f, tuple(like.shape), tuple(range(nb)))
 
 
-def _thin_qr_tangents(x, q, r, t):
+def _thin_qr_tangents(x, q, r, t, sing):
     # For x = Q R with R square and invertible: with C = Q^H dx R^{-1} and
     # O = low(C) - low(C)^H (low: strictly lower part), dQ = Q (O - C) + dx R^{-1} and
     # dR = (C - O) R.
+    # Where R is singular Q and R have no derivative (JAX's is nan there too; it was a
+    # LinAlgError from the solve by R): a nan slope on dQ and dR (on them, not on dx R^-1,
+    # whose cotangent R = 0 zeroes) in the directions that move x (those moving only a
+    # wide x's other columns keep theirs), 0 for the other matrices of a stack.
     dx_rinv = _h(triangular_solve(_h(_nonsingular_r(r)), _h(t), True))
-    dx_rinv = mul(dx_rinv, _nan_where_singular(r, dx_rinv))
     c = matmul(_h(q), dx_rinv)
     low = tri(c, -1, True)
     o = sub(low, _h(low))
@@ -900,23 +977,36 @@ def _thin_qr_tangents(x, q, r, t):
         # LAPACK's R has a real diagonal, so Q^H dQ = O also takes the imaginary part of
         # diag(C): then dR = (C - O) R stays upper triangular with a real diagonal.
         o = add(o, diag_embed(_i_times(imag(diagonal(c)), _aval(x).dtype)))
-    return add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)
+    dq, dr = add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)
+    if not _maybe_any(sing):
+        return dq, dr
+    x1 = x if tuple(x.shape) == tuple(t.shape) else _block(x, cols=(0, t.shape[-1]))
+    return add(dq, _nan_if_moved(sing, x1, t, dq)), add(dr, _nan_if_moved(sing, x1, t, dr))
 
 
 def _qr_jvp(primals, tangents, mode):
     x, = primals
-    q, r = qr(x, mode)
+    q_out, r_out = qr(x, mode)
     m, n = x.shape[-2], x.shape[-1]
     t = tangents[0]
+    # Q and R taken as constants below where R is singular: their derivatives are the nan
+    # slope there, which would meet the zero tangent of the other matrices of a stack in a
+    # second derivative (the nan comes from that slope's own derivative instead).
+    k = min(m, n)
+    sing = _singular_matrices(_block(r_out, rows=(0, k), cols=(0, k)))
+    q, r = q_out, r_out
+    if _maybe_any(sing):
+        q = select(_to_shape(sing, q_out), stop_gradient_p.bind(q_out), q_out)
+        r = select(_to_shape(sing, r_out), stop_gradient_p.bind(r_out), r_out)
     if m <= n:
         # Wide: x = [x1 x2] = Q [R1 R2] with x1 = Q R1 square (its rule), R2 = Q^H x2.
-        dq, dr = _thin_qr_tangents(x, q, _block(r, cols=(0, m)), _block(t, cols=(0, m)))
+        dq, dr = _thin_qr_tangents(x, q, _block(r, cols=(0, m)), _block(t, cols=(0, m)), sing)
         if m < n:
             x2, t2 = _block(x, cols=(m, n)), _block(t, cols=(m, n))
             dr = concat([dr, add(matmul(_h(dq), x2), matmul(_h(q), t2))], len(x.shape) - 1)
-        return [q, r], [dq, dr]
+        return [q_out, r_out], [dq, dr]
     if mode == "reduced":
-        return [q, r], list(_thin_qr_tangents(x, q, r, t))
+        return [q_out, r_out], list(_thin_qr_tangents(x, q, r, t, sing))
     # Complete, tall: [Q1 Q2] with Q1 R1 the reduced factorization (its rule; R's other rows
     # are zero). Q2 is LAPACK's choice, fixed by the Householder form Q = I - V T V^H
     # (V = [V1; V2], V1 unit lower triangular): with Z = V2 V1^{-1} = Q_pn (Q_nn - I)^{-1}
@@ -925,7 +1015,7 @@ def _qr_jvp(primals, tangents, mode):
     # singular where a Householder step is the identity, tau = 0: there LAPACK's Q and R
     # jump with the sign of a column, and have no derivative.)
     q1, r1 = _block(q, cols=(0, n)), _block(r, rows=(0, n))
-    dq1, dr1 = _thin_qr_tangents(x, q1, r1, t)
+    dq1, dr1 = _thin_qr_tangents(x, q1, r1, t, sing)
     q_nn, q_pn = _block(q1, rows=(0, n)), _block(q1, rows=(n, m))
     eye = diag_embed(ones_like(diagonal(q_nn)))
     a = sub(q_nn, eye)
@@ -939,12 +1029,13 @@ def _qr_jvp(primals, tangents, mode):
     w = _h(solve(a, _h(sub(q1, scatter_slice(eye, tuple(q1.shape), _block_idx(q1, n))))))
     dz = sub(_block(dq1, rows=(n, m)), matmul(_h(zh), _block(dq1, rows=(0, n))))
     dq2 = add(matmul(dq1, zh), matmul(w, _h(dz)))
-    one = ones_like(det_a)
-    f = select(singular, mul(one, math.nan), one)
-    dq2 = mul(dq2, broadcast_in_dim(f, tuple(dq2.shape), tuple(range(nb))))
+    jumps = reshape(singular, tuple(singular.shape) + (1, 1))
+    if _maybe_any(jumps):
+        dq2 = add(select(_to_shape(jumps, dq2), zeros_like(dq2), dq2),
+                  _nan_if_moved(jumps, x, t, dq2))
     nd = len(x.shape)
     dr = scatter_slice(dr1, tuple(r.shape), _block_idx(r, n))
-    return [q, r], [concat([dq1, dq2], nd - 1), dr]
+    return [q_out, r_out], [concat([dq1, dq2], nd - 1), dr]
 
 
 def _block_idx(x, n):
@@ -1104,8 +1195,8 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import (conj, div, eq, gt, imag, mul, mul_sz, neg, real,  # noqa: E402
-                          select, sub)
+from .elementwise import (conj, div, eq, gt, imag, mul, mul_sz, ne, neg,  # noqa: E402
+                          real, select, sub)
 from .reductions import reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
                          full_like, ones_like, scatter_slice, slice_, stop_gradient_p, tri,
@@ -1286,16 +1377,22 @@ def _sqrtm_impl(b, a):
 def _sqrtm_jvp(primals, tangents):
     # S S = A: S dS + dS S = dA, a Sylvester equation (itself differentiable)
     s = sqrtm(primals[0])
-    ds = sylvester(s, s, tangents[0])
+    t = tangents[0]
     # A singular a (S with a zero eigenvalue: S dS + dS S = dA has no solution for most dA,
     # sqrt's infinite slope at 0): no derivative, nan. It was the Sylvester solver's
-    # perturbed solution, finite and huge (~1e290 at a = 0).
+    # perturbed solution, finite and huge (~1e290 at a = 0). The nan only in directions
+    # that move that matrix (the identity solved in its place): 0 for the other matrices of
+    # a stack, whose tangents met 0 * nan.
     sign = stop_gradient_p.bind(slogdet(s)[0])
     if _is_complex(s):
         sign = real(mul(sign, conj(sign)))
-    one = ones_like(sign)
-    f = select(eq(sign, 0.0), mul(one, math.nan), one)
-    return s, mul(ds, broadcast_in_dim(f, tuple(ds.shape), tuple(range(len(f.shape)))))
+    sing = reshape(eq(sign, 0.0), tuple(sign.shape) + (1, 1))
+    if not _maybe_any(sing):
+        return s, sylvester(s, s, t)
+    safe = select(_to_shape(sing, s), diag_embed(ones_like(diagonal(s))), s)
+    ds = sylvester(safe, safe, t)
+    ds = select(_to_shape(sing, ds), zeros_like(ds), ds)
+    return s, add(ds, _nan_if_moved(sing, primals[0], t, ds))
 
 
 # sqrtm(a): the principal square root of each square matrix of a stack (eigenvalues off the
