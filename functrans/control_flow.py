@@ -181,12 +181,14 @@ def _arrays(leaves, like):
 _NUMPY_SCALARS = frozenset(t for t in _np.sctypeDict.values() if issubclass(t, _np.generic))
 
 
-def _results(leaves, like, inputs):
+def _results(leaves, like, inputs, kept=()):
     """The leaves an eager loop returns: :func:`_arrays`'s, and NumPy scalars made 0-d arrays
     of their dtype (NumPy's operators give scalars for 0-d results: ``c + xs[i]``), as under
     ``jit``, except a leaf that is one of ``inputs`` (the initial value's leaves), which jit
-    too returns as given."""
-    out = _arrays(leaves, like)
+    too returns as given. The Python numbers at the indices ``kept`` (carries no step
+    changed, see :func:`_unchanged_numbers`) stay numbers: weakly typed, as JAX's."""
+    out = [x if i in kept else _to_array(x, like=like) if type(x) in _SCALAR_DTYPES else x
+           for i, x in enumerate(leaves)] if kept else _arrays(leaves, like)
     for i, x in enumerate(out):
         if type(x) in _NUMPY_SCALARS and not any(x is v for v in inputs):
             out[i] = _np.asarray(x)
@@ -220,6 +222,23 @@ _WIDTH = {int: 0, float: 1, complex: 2}
 
 # Which Python numbers may stand for a value of which kind of dtype (weak typing).
 _FITS = {bool: "b", int: "iufc", float: "fc", complex: "c"}
+
+
+def _same_number(x, y):
+    """Whether ``x`` and ``y`` are one Python number (-0.0 is not 0.0; a nan is a nan)."""
+    return type(x) is type(y) and (x is y or repr(x) == repr(y))
+
+
+def _unchanged_numbers(leaves):
+    """The Python numbers among a loop's initial ``leaves`` by index: a loop that no step
+    changes keeps them weakly typed (JAX's weak types; a functrans Python number), eagerly
+    and staged alike. :func:`_drop_changed` keeps the record."""
+    return {i: x for i, x in enumerate(leaves) if type(x) in _SCALAR_DTYPES}
+
+
+def _drop_changed(numbers, leaves):
+    for i in [i for i, x in numbers.items() if not _same_number(leaves[i], x)]:
+        del numbers[i]
 
 
 def _check_carry(value, tree, avals, what, like, prev=None):
@@ -774,8 +793,10 @@ def while_loop(cond_fun, body_fun, init_val):
     cond_fun = with_constant_arguments(cond_fun, caller)
     body_fun = with_constant_arguments(body_fun, caller)
     start = leaves
-    leaves = _while(cond_fun, body_fun, leaves, tree, "while_loop")
-    return tree_unflatten(tree, _results(leaves, _loop_like(leaves), start))
+    numbers = _unchanged_numbers(leaves)
+    leaves = _while(cond_fun, body_fun, leaves, tree, "while_loop", numbers)
+    _drop_changed(numbers, leaves)
+    return tree_unflatten(tree, _results(leaves, _loop_like(leaves), start, numbers))
 
 
 def _predicate(value, what):
@@ -783,9 +804,10 @@ def _predicate(value, what):
     return value
 
 
-def _while(cond_fun, body_fun, leaves, tree, what):
+def _while(cond_fun, body_fun, leaves, tree, what, numbers=None):
     """The loop on flat leaves: in Python while the predicate is concrete, staged as one
-    ``while`` from the first step where it is not. Python numbers may remain in the result."""
+    ``while`` from the first step where it is not. Python numbers may remain in the result.
+    ``numbers`` (see :func:`_unchanged_numbers`) loses the carries a Python step changes."""
     avals = [get_aval(x) for x in leaves]
     while True:
         p = _predicate(cond_fun(tree_unflatten(tree, leaves)), f"{what}'s cond_fun result")
@@ -796,6 +818,8 @@ def _while(cond_fun, body_fun, leaves, tree, what):
             return leaves
         leaves, avals = _check_carry(body_fun(tree_unflatten(tree, leaves)), tree, avals,
                                      f"{what}'s body_fun", None, prev=leaves)
+        if numbers:
+            _drop_changed(numbers, leaves)
 
 
 def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
@@ -807,18 +831,28 @@ def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
                             f"{what}'s body_fun", like)[0]
     leaves = _weak_carry(body_flat, leaves, like, getattr(body_fun, "__name__", "body_fun"),
                          what)
-    avals = [get_aval(x) for x in leaves]
+    n = len(leaves)
 
     def cond_flat(*xs):
         p = _predicate(cond_fun(tree_unflatten(tree, xs)), f"{what}'s cond_fun result")
         if type(p) in _SCALAR_DTYPES:
             return [_to_array(bool(p), like=like)]
         return [p if p.dtype == fnp.bool else fnp.not_equal(p, 0)]
-    bg, bc = _stage_flat(body_flat, leaves, getattr(body_fun, "__name__", "body_fun"), what,
+    while True:  # (again without the numbers a step changes after all: at most once each)
+        avals = [get_aval(x) for x in leaves]
+        changed = {}
+        body, arrays = _carry_arrays_only(body_flat, leaves, n, changed)
+        bg, bc = _stage_flat(body, arrays, getattr(body_fun, "__name__", "body_fun"), what,
+                             lift=True)
+        if not changed:
+            break
+        leaves = [_typed_number(x, changed[i], like) if i in changed else x
+                  for i, x in enumerate(leaves)]
+    cond, _ = _carry_arrays_only(cond_flat, leaves, n)
+    cg, cc = _stage_flat(cond, arrays, getattr(cond_fun, "__name__", "cond_fun"), what,
                          lift=True)
-    cg, cc = _stage_flat(cond_flat, leaves, getattr(cond_fun, "__name__", "cond_fun"), what,
-                         lift=True)
-    return _bind_while(*cc, *bc, *leaves, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
+    outs = _bind_while(*cc, *bc, *arrays, cond=cg, body=bg, n_cc=len(cc), n_bc=len(bc))
+    return _with_numbers(leaves, outs, n)
 
 
 def _bind_while(*args, cond, body, n_cc, n_bc):
@@ -847,7 +881,9 @@ def _bind_by_jvp(prim, jvp, args, params, n_out):
 def _weak_carry(step_flat, leaves, like, name, what):
     """The carry's Python numbers made arrays for staging, of the dtype a first step gives
     them (staged with the numbers as they are): what the eager loop does from its second
-    step, as JAX's weak types do."""
+    step, as JAX's weak types do. A number the step returns unchanged stays a number (a
+    weakly typed carry no step changes: the staged loop keeps it a constant, see
+    :func:`_carry_arrays_only`)."""
     weak = [i for i, x in enumerate(leaves) if type(x) in _SCALAR_DTYPES]
     if not weak:
         return leaves
@@ -855,11 +891,49 @@ def _weak_carry(step_flat, leaves, like, name, what):
     out = list(leaves)
     for i in weak:
         o = graph.outputs[i]
-        if type(o) is Var:  # an array came back: its dtype
-            out[i] = _to_array(leaves[i], o.aval.dtype, like)
-        else:  # a number (of the wider kind, see _check_carry)
-            out[i] = _to_array(type(o)(leaves[i]), like=like)
+        if type(o) is not Var and _same_number(o, leaves[i]):
+            continue
+        out[i] = _typed_number(leaves[i], o, like)
     return out
+
+
+def _typed_number(x, o, like):
+    """The carry's Python number ``x`` as an array of the type the step returned in its place
+    (``o``: a graph output, a Var or a number of the wider kind, see _check_carry)."""
+    if type(o) in _SCALAR_DTYPES:
+        return _to_array(type(o)(x), like=like)
+    return _to_array(x, (o.aval if type(o) is Var else o).dtype, like)
+
+
+def _carry_arrays_only(step_flat, leaves, n_carry, changed=None):
+    """``step_flat`` (its first ``n_carry`` inputs and outputs the carry) to be staged on the
+    carry's arrays only, and those inputs: its Python numbers (in ``leaves``) put back as the
+    constants they are, their outputs left out. Where the step returns another value for one
+    of them, ``changed[i]`` receives that output (or its aval): the number is not a loop
+    constant after all. ``changed`` None: a function of the carry (a predicate), its outputs
+    as they are."""
+    numbers = {i: x for i, x in enumerate(leaves[:n_carry]) if type(x) in _SCALAR_DTYPES}
+    kept = [i for i in range(len(leaves)) if i not in numbers]
+
+    def step(*xs):
+        full = list(leaves)
+        for i, x in zip(kept, xs):
+            full[i] = x
+        out = step_flat(*full)
+        if changed is None:
+            return out
+        for i, x in numbers.items():
+            if not _same_number(out[i], x):
+                changed[i] = out[i] if type(out[i]) in _SCALAR_DTYPES else get_aval(out[i])
+        return [o for j, o in enumerate(out) if j not in numbers]
+    return step, [leaves[i] for i in kept]
+
+
+def _with_numbers(leaves, outs, n_carry):
+    """The carry outputs of a loop staged by :func:`_carry_arrays_only` with its constant
+    Python numbers (among ``leaves``) put back in their places."""
+    it = iter(outs)
+    return [x if type(x) in _SCALAR_DTYPES else next(it) for x in leaves[:n_carry]]
 
 
 def _while_loop_flat(args, cond, body, n_cc, n_bc):
@@ -1190,6 +1264,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     if _staging():
         return _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse)
     avals = [get_aval(c) for c in c_leaves]
+    numbers = _unchanged_numbers(c_leaves)
     carry, ys, y_tree, y_avals, first = c_leaves, [], None, None, None
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
         x = tree_unflatten(x_tree, [leaf[i, ...] for leaf in x_leaves])
@@ -1199,6 +1274,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
             first = (_typed_numbers(carry, new, c_tree, like), x)
         carry, avals = _check_carry(new, c_tree, avals, "scan's f (the carry it returns)", like,
                                     prev=carry)
+        if numbers:
+            _drop_changed(numbers, carry)
         y_leaves, tree = _output_leaves(y, "scan's f", like)
         if y_tree is None:
             y_tree, y_avals = tree, [get_aval(v) for v in y_leaves]
@@ -1220,15 +1297,16 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     like = _loop_like(carry, x_leaves)
     if n == 0:  # the ys' shapes from a staging of f; the carry's numbers typed as staged
         box = [None]
-        carry = _arrays(_scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like), like)
-        g, _ = _scan_body(f, carry, c_tree, x_leaves, x_tree, like, box)
+        carry = _scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like)
+        _drop_changed(numbers, carry)
+        g, _ = _scan_body(f, _arrays(carry, like), c_tree, x_leaves, x_tree, like, box)
         y_tree = box[0]
         stacked = _empty_stack(_out_avals(g)[len(c_leaves):], like)
     else:
         if reverse:
             ys.reverse()
         stacked = [fnp.stack([y[j] for y in ys]) for j in range(len(y_avals))]
-    return tree_unflatten(c_tree, _results(carry, like, c_leaves)), \
+    return tree_unflatten(c_tree, _results(carry, like, c_leaves, numbers)), \
         tree_unflatten(y_tree, stacked)
 
 
@@ -1279,10 +1357,12 @@ def _empty_stack(avals, like):
     return [fnp.zeros((0,) + a.shape, dtype=a.dtype, device=device) for a in avals]
 
 
-def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box):
+def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box, changed=None):
     """``f`` staged on the carry (arrays) and one element of each xs: its graph (inputs: the
     carry, the elements, then what ``f`` closes over; outputs: the new carry, then the ys)
-    and the captured values. ``box[0]`` receives the tree of the ys."""
+    and the captured values. ``box[0]`` receives the tree of the ys. Python numbers in the
+    carry are constants, left out of the graph's inputs and outputs (``changed``: see
+    :func:`_carry_arrays_only`)."""
     avals = [get_aval(c) for c in c_leaves]
     nc = len(c_leaves)
     x_avals = [ShapedArray(tuple(x.shape[1:]), get_aval(x).dtype) for x in x_leaves]
@@ -1293,7 +1373,10 @@ def _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box):
         y_leaves, tree = _output_leaves(y, "scan's f", like)
         box[0] = tree
         return carry + y_leaves
-    return _stage_flat(body, c_leaves + x_avals, getattr(f, "__name__", "f"), "scan", like=like)
+    inputs = c_leaves + x_avals
+    if changed is not None:
+        body, inputs = _carry_arrays_only(body, inputs, nc, changed)
+    return _stage_flat(body, inputs, getattr(f, "__name__", "f"), "scan", like=like)
 
 
 def _scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like):
@@ -1316,10 +1399,19 @@ def _staged_scan(f, c_leaves, c_tree, x_leaves, x_tree, n, reverse):
     like = _loop_like(c_leaves, x_leaves)
     box, nc = [None], len(c_leaves)
     c_leaves = _scan_weak_carry(f, c_leaves, c_tree, x_leaves, x_tree, like)
-    g, consts = _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box)
-    outs = _bind_scan(*consts, *c_leaves, *x_leaves, body=g, n_consts=len(consts), n_carry=nc,
+    while True:  # (again without the numbers a step changes after all: at most once each)
+        changed = {}
+        g, consts = _scan_body(f, c_leaves, c_tree, x_leaves, x_tree, like, box, changed)
+        if not changed:
+            break
+        c_leaves = [_typed_number(x, changed[i], like) if i in changed else x
+                    for i, x in enumerate(c_leaves)]
+    arrays = [x for x in c_leaves if type(x) not in _SCALAR_DTYPES]
+    k = len(arrays)
+    outs = _bind_scan(*consts, *arrays, *x_leaves, body=g, n_consts=len(consts), n_carry=k,
                       length=n, reverse=bool(reverse))
-    return tree_unflatten(c_tree, outs[:nc]), tree_unflatten(box[0], outs[nc:])
+    return tree_unflatten(c_tree, _with_numbers(c_leaves, outs[:k], nc)), \
+        tree_unflatten(box[0], outs[k:])
 
 
 def _bind_scan(*args, body, n_consts, n_carry, length, reverse):
@@ -1755,7 +1847,8 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
             body_fun = with_constant_arguments(body_fun, sys._getframe(1))
             avals = [get_aval(x) for x in leaves]
             start = leaves
-            if lo >= hi and any(type(x) in _SCALAR_DTYPES for x in leaves):
+            numbers = _unchanged_numbers(leaves)
+            if lo >= hi and numbers:
                 # no step runs: the carry's Python numbers typed as a step would type them
                 # (0.0 beside a float32 body: float32), as staged under jit and in JAX
                 like = _loop_like(leaves)
@@ -1772,7 +1865,10 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
             for i in range(lo, hi):
                 leaves, avals = _check_carry(body_fun(i, tree_unflatten(tree, leaves)), tree,
                                              avals, "fori_loop's body_fun", None, prev=leaves)
-            return tree_unflatten(tree, _results(leaves, _loop_like(leaves), start))
+                if numbers:
+                    _drop_changed(numbers, leaves)
+            _drop_changed(numbers, leaves)
+            return tree_unflatten(tree, _results(leaves, _loop_like(leaves), start, numbers))
 
         def step(carry, _):
             i, val = carry

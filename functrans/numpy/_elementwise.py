@@ -15,6 +15,7 @@ from numpy import iinfo as _np_iinfo
 
 
 from .. import dtypes as _dt
+from ..core import Tracer
 from ..primitives import elementwise as _ew
 from ..primitives import structural as _st
 from ._base import (_SCALARS, _as_operand, _binary, _dtype, _float_function, _key_operand,
@@ -96,6 +97,8 @@ def _round_integers(a, f):
     if f > hi and not wide:
         # int64 to 10**19: beyond +-5e18 the result, +-1e19, does not fit; NumPy's there
         big = _binary(_ew.gt_p, abs(a), f // 2)
+        if not isinstance(a, Tracer) and _any_true(big):
+            _wraps_warning(d, f)
         return where(big, _binary(_ew.add_p, _binary(_ew.mul_p, a, 0), -hi - 1),
                      _binary(_ew.mul_p, a, 0))
     x = _st.convert_element_type(a, _dt.int64) if wide else a
@@ -107,7 +110,30 @@ def _round_integers(a, f):
                  _binary(_ew.logical_and_p, _binary(_ew.eq_p, r, rest), odd))
     q = where(up, _binary(_ew.add_p, q, 1), q)
     out = _binary(_ew.mul_p, q, f)
+    if not isinstance(a, Tracer):  # (values at hand: say where the result wraps)
+        lo = int(_np_iinfo(d.name).min)
+        over = (_binary(_ew.logical_or_p, _binary(_ew.gt_p, out, hi), _binary(_ew.lt_p, out, lo))
+                if wide else _binary(_ew.logical_or_p, _binary(_ew.gt_p, q, hi // f),
+                                     _binary(_ew.lt_p, q, -(-lo // f))))
+        if _any_true(over):
+            _wraps_warning(d, f)
     return _st.convert_element_type(out, d) if wide else out
+
+
+def _any_true(mask):
+    from ._statistics import any as any_
+    return bool(any_(mask))
+
+
+def _wraps_warning(d, f):
+    """NumPy's round is silent where an 8- or 16-bit result wraps around, and warns of an
+    invalid cast where a 32- or 64-bit one does not fit (its float64 detour gives the
+    smallest integer there): a warning in every case, eagerly."""
+    import warnings
+    warnings.warn(f"round: a value rounded to a multiple of {f} does not fit {d.name}, so "
+                  f"the result there is not that multiple (it wraps around as NumPy's "
+                  f"integer arithmetic does). Round in a wider dtype (astype first) to keep "
+                  f"it.", RuntimeWarning, stacklevel=4)
 
 
 def round(a, decimals=0, out=None):

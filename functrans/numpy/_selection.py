@@ -349,7 +349,7 @@ def _kth(kth, n, name):
         raise TypeError(f"{name}: kth must be integers; got {ks.dtype}")
     if ks.ndim > 1:
         raise ValueError(f"{name}: kth array must have dimension <= 1")
-    for k in ks.tolist():
+    for k in ks.tolist() if n is not None else ():
         if not -n <= k < n:
             raise ValueError(f"{name}: kth(={k}) out of bounds ({n})")
 
@@ -367,7 +367,8 @@ def _partition_args(a, kth, axis, kind, order, name):
         raise AxisError(f"{name}: axis {axis} is out of bounds for array of dimension 0", axis,
                         0)
     axis = _normalize_axis(operator.index(axis), _nd(a))
-    _kth(kth, _shape(a)[axis], name)
+    # (an empty array has nothing to select: NumPy checks no kth there, as here)
+    _kth(kth, _shape(a)[axis] if math.prod(_shape(a)) else None, name)
     return a, axis
 
 

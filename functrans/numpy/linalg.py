@@ -550,12 +550,30 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     # infinite x beside a 0 coefficient must give 0, not nan)
     nans = _st.convert_element_type(_where(zero, math.nan, 0.0), _dtype(a))
     parts = (real(x), _imag(x)) if _dtype(x).kind == "c" else (x,)
-    slope = None
+    if p < 0:
+        hole = sum(nans, axis=axes, keepdims=keepdims)  # NaN where the slice has a zero
+    slope = kink = None
     for v in parts:
-        term = _ew.mul_sz(nans, _where(zero, v, 0.0))
+        w = _where(zero, v, 0.0)
+        term = _ew.mul_sz(nans, w)
         slope = term if slope is None else slope + term
-    out = pow(sum(powers + slope, axis=axes, keepdims=keepdims), 1.0 / p)
-    return out + sum(slope, axis=axes, keepdims=keepdims)
+        if p < 0:
+            w = sum(w, axis=axes, keepdims=keepdims)
+            term = _ew.mul_sz(_ew.mul_sz(hole, w), w)
+            kink = term if kink is None else kink + term
+    if p > 0:
+        out = pow(sum(powers + slope, axis=axes, keepdims=keepdims), 1.0 / p)
+        return out + sum(slope, axis=axes, keepdims=keepdims)
+    # p < 0: a zero makes the sum inf and the norm 0 wherever it stays 0 (near it the norm
+    # is ~ |x0|), so the other elements' derivatives are 0 there, and so are their mixed
+    # second derivatives with x0 (they vanish as |x0|**(1 - p)). The slope inside the sum
+    # made those NaN in x0's column (forward over reverse) or row (reverse over reverse)
+    # only. Outside: ``slope`` makes the first derivatives that move a zero NaN, and
+    # ``kink`` (hole s s, s the sum of the zeros: 0 with slope 0, strong-zero products
+    # in both modes) the second derivatives that move two zeros of one slice (or one
+    # twice: |x0|'s kink).
+    out = pow(sum(powers, axis=axes, keepdims=keepdims), 1.0 / p)
+    return out + sum(slope, axis=axes, keepdims=keepdims) + kink
 
 
 def _max_of_nonnegative(a, axes, keepdims=False):
