@@ -567,8 +567,10 @@ def simpson(y, x=None, *, dx=1.0, axis=-1):
     if n % 2 == 1:
         return basic(n - 2)
     if n == 2:
-        d = dx if h is None else fnp.squeeze(h, axis=axis)
-        return fnp.multiply(fnp.add(at(-1), at(-2)), fnp.multiply(d, 0.5))
+        # (a Python dx stays a Python number: y's float32 is kept, as for other lengths)
+        d = fnp.multiply(fnp.squeeze(h, axis=axis), 0.5) if h is not None else (
+            dx * 0.5 if isinstance(dx, (int, float)) else fnp.multiply(dx, 0.5))
+        return fnp.multiply(fnp.add(at(-1), at(-2)), d)
     result = basic(n - 3)
     if h is None:
         h0 = h1 = dx

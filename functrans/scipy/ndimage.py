@@ -451,6 +451,10 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     per_axis = []
     for c, n in zip(coords, shape):
         if order == 0:
+            if mode in ("mirror", "reflect"):
+                # SciPy's order: the coordinate folded into the array first, then rounded (a
+                # tie outside the array goes up in the folded coordinate, not the given one)
+                c = _fold_coordinate(c, n, mode)[0]
             i = fnp.astype(fnp.floor(c + 0.5), fnp.int64)
             per_axis.append([(*_in_range(i, n, mode), None)])
         else:
