@@ -195,3 +195,36 @@ def test_real_to_real_transform_of_complex_input_is_linear(kind, type_, norm, or
     sf = pytest.importorskip("scipy.fft")
     np.testing.assert_allclose(np.asarray(f(re, **kw)), getattr(sf, kind)(re, **kw),
                                rtol=1e-12, atol=1e-12)
+
+
+# -- inputs with no samples ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", [0, 1, 3])
+def test_map_coordinates_of_an_input_without_samples(backend, order):
+    # every coordinate lies outside: the constant modes give cval (SciPy's value, rounded for
+    # integers); the others have nothing to read (SciPy returns uninitialised memory): a
+    # clear error, not "take: index -1 is out of bounds"
+    c = backend.asarray([[0.0, 1.5, -1.0]])
+    for mode in ("constant", "grid-constant"):
+        got = fnd.map_coordinates(backend.asarray(np.zeros(0)), c, order=order, mode=mode,
+                                  cval=2.5)
+        np.testing.assert_array_equal(_np(backend, got), [2.5, 2.5, 2.5])
+    got = fnd.map_coordinates(backend.asarray(np.zeros((2, 0)), dtype="int32"),
+                              [backend.asarray([0.0, 1.5]), backend.asarray([1.0, 1.0])],
+                              order=order, cval=-2.5)
+    assert str(got.dtype).endswith("int32")
+    np.testing.assert_array_equal(_np(backend, got), [-3, -3])   # (SciPy's)
+    with pytest.raises(ValueError, match="no samples along axis 0"):
+        fnd.map_coordinates(backend.asarray(np.zeros(0)), c, order=order, mode="nearest")
+    g = ft.grad(lambda c: fnp.sum(fnd.map_coordinates(backend.asarray(np.zeros(0)), c,
+                                                       order=order, cval=2.5)))(c)
+    np.testing.assert_array_equal(_np(backend, g), np.zeros((1, 3)))
+
+
+def test_detrend_of_no_samples(backend):
+    for type_ in ("linear", "constant"):
+        got = fsig.detrend(backend.asarray(np.zeros((3, 0))), type=type_)
+        assert tuple(got.shape) == (3, 0)
+    got = fsig.detrend(backend.asarray(np.zeros((0, 4))), axis=0, bp=[0])
+    assert tuple(got.shape) == (0, 4)

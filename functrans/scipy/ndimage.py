@@ -364,6 +364,25 @@ def _weighted_corners(x, shape, per_axis, fill):
     return out
 
 
+def _no_samples(x, coords, mode, cval, is_int, name):
+    """``map_coordinates`` of an input with no samples along an axis: every coordinate lies
+    outside it, so the constant modes give ``cval`` (SciPy's value); the others have nothing
+    to read (SciPy reads uninitialised memory there)."""
+    if mode not in ("constant", "grid-constant"):
+        raise ValueError(f"{name}: the input has no samples along axis "
+                         f"{tuple(x.shape).index(0)} (shape {tuple(x.shape)}), so mode "
+                         f"{mode!r} has nothing to read; only 'constant' and 'grid-constant' "
+                         f"(cval everywhere) are defined there")
+    coords = [c if hasattr(c, "shape") else fnp.asarray(c, device=fnp.device(x))
+              for c in coords]
+    shape = fnp.broadcast_shapes(*[tuple(c.shape) for c in coords])
+    if not is_int:
+        return fnp.full(shape, cval, dtype=x.dtype, device=fnp.device(x))
+    info = fnp.iinfo(x.dtype)
+    v = _round_half_away(fnp.full(shape, cval, dtype=fnp.float64, device=fnp.device(x)))
+    return fnp.astype(fnp.clip(v, float(info.min), float(info.max)), x.dtype)
+
+
 def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefilter=True):
     """The values of ``input`` at ``coordinates`` (one array of indices per axis of
     ``input``, all of one shape: the result's), by nearest-neighbour (``order=0``) or linear
@@ -427,6 +446,8 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
         raise ValueError(f"{name}: coordinates must give one array per axis of the input "
                          f"({x.ndim}); got {len(coords)}")
     is_int = fnp.isdtype(x.dtype, "integral")
+    if 0 in tuple(x.shape):
+        return _no_samples(x, coords, spline_mode, cval, is_int, name)
     if order > 1:
         cplx = fnp.isdtype(x.dtype, "complex floating")
         work = fnp.astype(x, fnp.complex128 if cplx else fnp.float64)

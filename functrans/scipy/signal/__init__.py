@@ -463,6 +463,8 @@ def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
         return fnp.subtract(data, fnp.mean(data, axis=ax, keepdims=True))
     data = _float_kind(data)
     n = data.shape[ax]
+    if n == 0:  # (nothing to fit: no samples along the axis)
+        return data
     cuts = sorted(set([0, n] + _static_ints(bp, name, "bp")))
     if cuts[0] < 0 or cuts[-1] > n:
         raise ValueError(f"{name}: Breakpoints must be non-negative and less than length of "
