@@ -900,5 +900,5 @@ def istft(Zxx, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft
     if x.ndim > 1 and ta != Z.ndim - 1:
         tpos = ta - 1 if fa < ta else ta
         x = fnp.moveaxis(x, -1, tpos)
-    times = fnp.astype(fnp.arange(x.shape[0], device=fnp.device(x)), "float64") / fs
+    times = fnp.divide(fnp.astype(fnp.arange(x.shape[0], device=fnp.device(x)), "float64"), fs)
     return times, x
