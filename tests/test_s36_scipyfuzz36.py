@@ -274,3 +274,20 @@ def test_istft_times_with_traced_fs(backend):
     got = ft.jit(ft.grad(loss))(backend.asarray(2.0))
     n = 32   # the times are arange(len) / fs: d/dfs sum = -sum(arange) / fs**2
     np.testing.assert_allclose(float(_np(backend, got)), -(n * (n - 1) / 2) / 4.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 6])
+def test_simpson_traced_dx_under_jit(backend, n):
+    # an even number of samples: Cartwright's correction tested `if h0 + h1` on dx (a
+    # ConcretizationError under jit for an array dx)
+    si = pytest.importorskip("scipy.integrate")
+    y = np.random.default_rng(n).normal(size=(2, n))
+    Y = backend.asarray(y)
+    for dx in (0.7, 0.0):
+        got = ft.jit(lambda d: fint.simpson(Y, dx=d))(backend.asarray(dx))
+        np.testing.assert_allclose(_np(backend, got), si.simpson(y, dx=dx), rtol=1e-13,
+                                   atol=1e-14)
+    g = ft.jit(ft.grad(lambda d: fnp.sum(fint.simpson(Y, dx=d))))(backend.asarray(0.7))
+    # simpson is linear in dx: its derivative is the integral at dx = 1
+    np.testing.assert_allclose(float(_np(backend, g)), np.sum(si.simpson(y, dx=1.0)),
+                               rtol=1e-13)
