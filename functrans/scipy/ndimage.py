@@ -400,7 +400,8 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     as both; boolean input is refused.
     Differences from JAX's, where SciPy's rule is followed: ``order=0`` takes the grid point
     ``floor(c + 0.5)`` (a coordinate half-way between two points goes up: -0.5 reads index
-    0, where JAX rounds half away from zero to -1), and for integer input ``cval`` is used
+    0, where JAX rounds half away from zero to -1; in 'mirror' and 'reflect' the coordinate
+    is folded into the array first, as SciPy's), and for integer input ``cval`` is used
     as given in the interpolation (JAX first casts it to the input's dtype: 1.5 becomes 1).
     The derivative in the coordinates is that of the linear interpolant (0 for
     ``order=0``, one-sided at the grid points).
@@ -416,7 +417,10 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     in float64 (complex128) and cast to the input's dtype (integers rounded half away from
     zero and saturated), as SciPy's; differentiable in the input (the prefilter is one
     product with an ``n x n`` matrix per axis) and in the coordinates (the spline's
-    derivative, continuous for order 2 and up)."""
+    derivative, continuous for order 2 and up).
+
+    An input with no samples along an axis gives ``cval`` at every coordinate in the
+    constant modes (all lie outside, SciPy's value) and a ValueError in the others."""
     name = "functrans.scipy.ndimage.map_coordinates"
     if isinstance(order, bool) or not isinstance(order, int):
         try:
