@@ -140,7 +140,9 @@ def convolve(in1, in2, mode="full", method="auto", precision=None, *, axes=None,
     """The n-d convolution of ``in1`` and ``in2`` (``scipy.signal.convolve``), 'full',
     'valid' (one operand at least as large as the other along every axis) or 'same' (the
     size of ``in1``, centred on the full result). The result's dtype is the operands'
-    common dtype (integers stay integers).
+    common dtype (integers stay integers). An operand with no elements gives zeros (empty
+    sums) of the mode's shape, ``a + b - 1``, ``a`` or ``|a - b| + 1`` per axis (SciPy's
+    n-d rule; its 1-d convolve raises); both empty along an axis in 'full' mode: ValueError.
 
     ``method`` is accepted ('auto', 'direct', 'fft'); the computation is always direct
     (exact, where SciPy's 'fft' rounds). ``precision`` (``jax.scipy.signal``'s keyword) is
