@@ -567,8 +567,10 @@ def simpson(y, x=None, *, dx=1.0, axis=-1):
     if n % 2 == 1:
         return basic(n - 2)
     if n == 2:
-        d = dx if h is None else fnp.squeeze(h, axis=axis)
-        return fnp.multiply(fnp.add(at(-1), at(-2)), fnp.multiply(d, 0.5))
+        # (a Python dx stays a Python number: y's float32 is kept, as for other lengths)
+        d = fnp.multiply(fnp.squeeze(h, axis=axis), 0.5) if h is not None else (
+            dx * 0.5 if isinstance(dx, (int, float)) else fnp.multiply(dx, 0.5))
+        return fnp.multiply(fnp.add(at(-1), at(-2)), d)
     result = basic(n - 3)
     if h is None:
         h0 = h1 = dx
@@ -577,11 +579,11 @@ def simpson(y, x=None, *, dx=1.0, axis=-1):
         h1 = fnp.squeeze(h[_along(nd, axis, slice(-1, None))], axis=axis)
         h0, h1 = (fnp.astype(v, fnp.float64) if not fnp.isdtype(v.dtype, "real floating")
                   else v for v in (h0, h1))
-    if h is None:
+    if h is None and isinstance(dx, (int, float)):
         alpha = (2 * h1 ** 2 + 3 * h0 * h1) / (6 * (h1 + h0)) if h0 + h1 else 0.0
         beta = (h1 ** 2 + 3.0 * h0 * h1) / (6 * h0) if h0 else 0.0
         eta = h1 ** 3 / (6 * h0 * (h0 + h1)) if h0 * (h0 + h1) else 0.0
-    else:
+    else:  # (an array dx too: it may be traced, and Python's `if` cannot read it under jit)
         alpha = _safe_div(fnp.add(fnp.multiply(fnp.square(h1), 2.0),
                                   fnp.multiply(fnp.multiply(h0, h1), 3.0)),
                           fnp.multiply(fnp.add(h1, h0), 6.0))

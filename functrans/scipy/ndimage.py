@@ -364,6 +364,25 @@ def _weighted_corners(x, shape, per_axis, fill):
     return out
 
 
+def _no_samples(x, coords, mode, cval, is_int, name):
+    """``map_coordinates`` of an input with no samples along an axis: every coordinate lies
+    outside it, so the constant modes give ``cval`` (SciPy's value); the others have nothing
+    to read (SciPy reads uninitialised memory there)."""
+    if mode not in ("constant", "grid-constant"):
+        raise ValueError(f"{name}: the input has no samples along axis "
+                         f"{tuple(x.shape).index(0)} (shape {tuple(x.shape)}), so mode "
+                         f"{mode!r} has nothing to read; only 'constant' and 'grid-constant' "
+                         f"(cval everywhere) are defined there")
+    coords = [c if hasattr(c, "shape") else fnp.asarray(c, device=fnp.device(x))
+              for c in coords]
+    shape = fnp.broadcast_shapes(*[tuple(c.shape) for c in coords])
+    if not is_int:
+        return fnp.full(shape, cval, dtype=x.dtype, device=fnp.device(x))
+    info = fnp.iinfo(x.dtype)
+    v = _round_half_away(fnp.full(shape, cval, dtype=fnp.float64, device=fnp.device(x)))
+    return fnp.astype(fnp.clip(v, float(info.min), float(info.max)), x.dtype)
+
+
 def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefilter=True):
     """The values of ``input`` at ``coordinates`` (one array of indices per axis of
     ``input``, all of one shape: the result's), by nearest-neighbour (``order=0``) or linear
@@ -381,7 +400,8 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     as both; boolean input is refused.
     Differences from JAX's, where SciPy's rule is followed: ``order=0`` takes the grid point
     ``floor(c + 0.5)`` (a coordinate half-way between two points goes up: -0.5 reads index
-    0, where JAX rounds half away from zero to -1), and for integer input ``cval`` is used
+    0, where JAX rounds half away from zero to -1; in 'mirror' and 'reflect' the coordinate
+    is folded into the array first, as SciPy's), and for integer input ``cval`` is used
     as given in the interpolation (JAX first casts it to the input's dtype: 1.5 becomes 1).
     The derivative in the coordinates is that of the linear interpolant (0 for
     ``order=0``, one-sided at the grid points).
@@ -397,7 +417,10 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     in float64 (complex128) and cast to the input's dtype (integers rounded half away from
     zero and saturated), as SciPy's; differentiable in the input (the prefilter is one
     product with an ``n x n`` matrix per axis) and in the coordinates (the spline's
-    derivative, continuous for order 2 and up)."""
+    derivative, continuous for order 2 and up).
+
+    An input with no samples along an axis gives ``cval`` at every coordinate in the
+    constant modes (all lie outside, SciPy's value) and a ValueError in the others."""
     name = "functrans.scipy.ndimage.map_coordinates"
     if isinstance(order, bool) or not isinstance(order, int):
         try:
@@ -427,6 +450,8 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
         raise ValueError(f"{name}: coordinates must give one array per axis of the input "
                          f"({x.ndim}); got {len(coords)}")
     is_int = fnp.isdtype(x.dtype, "integral")
+    if 0 in tuple(x.shape):
+        return _no_samples(x, coords, spline_mode, cval, is_int, name)
     if order > 1:
         cplx = fnp.isdtype(x.dtype, "complex floating")
         work = fnp.astype(x, fnp.complex128 if cplx else fnp.float64)
@@ -451,6 +476,10 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     per_axis = []
     for c, n in zip(coords, shape):
         if order == 0:
+            if mode in ("mirror", "reflect"):
+                # SciPy's order: the coordinate folded into the array first, then rounded (a
+                # tie outside the array goes up in the folded coordinate, not the given one)
+                c = _fold_coordinate(c, n, mode)[0]
             i = fnp.astype(fnp.floor(c + 0.5), fnp.int64)
             per_axis.append([(*_in_range(i, n, mode), None)])
         else:

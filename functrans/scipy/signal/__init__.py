@@ -84,14 +84,30 @@ def _conv_nd(image, kernel, ranges, flip_kernel=True):
     return fnp.reshape(y, tuple(y.shape[2:]))
 
 
-def _empty_or_scalar(in1, in2, what):
+def _empty_shape(s1, s2, mode, what):
+    """The shape of the convolution of operands of shapes ``s1`` and ``s2`` when one has no
+    elements (every entry an empty sum: 0), by SciPy's n-d rule: per axis ``a + b - 1``
+    ('full'), ``a`` ('same') or ``|a - b| + 1`` ('valid')."""
+    if mode == "valid":
+        _valid_swap(s1, s2, what)
+    shape = tuple(a + b - 1 if mode == "full" else a if mode == "same" else abs(a - b) + 1
+                  for a, b in zip(s1, s2))
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{what}: in1 and in2 both have length 0 along an axis, where their "
+                         f"'full' convolution would have length -1; got shapes {s1} and "
+                         f"{s2}.")
+    return shape
+
+
+def _empty_or_scalar(in1, in2, mode, what):
     if in1.ndim != in2.ndim:
         raise ValueError(f"{what}: in1 and in2 must have the same number of dimensions; got "
                          f"{in1.ndim} and {in2.ndim}.")
     if in1.ndim == 0:
         return fnp.multiply(in1, in2)
     if 0 in tuple(in1.shape) + tuple(in2.shape):
-        return fnp.zeros((0,), dtype=fnp.result_type(in1), device=fnp.device(in1))
+        return fnp.zeros(_empty_shape(tuple(in1.shape), tuple(in2.shape), mode, what),
+                         dtype=fnp.result_type(in1), device=fnp.device(in1))
     return None
 
 
@@ -124,7 +140,9 @@ def convolve(in1, in2, mode="full", method="auto", precision=None, *, axes=None,
     """The n-d convolution of ``in1`` and ``in2`` (``scipy.signal.convolve``), 'full',
     'valid' (one operand at least as large as the other along every axis) or 'same' (the
     size of ``in1``, centred on the full result). The result's dtype is the operands'
-    common dtype (integers stay integers).
+    common dtype (integers stay integers). An operand with no elements gives zeros (empty
+    sums) of the mode's shape, ``a + b - 1``, ``a`` or ``|a - b| + 1`` per axis (SciPy's
+    n-d rule; its 1-d convolve raises); both empty along an axis in 'full' mode: ValueError.
 
     ``method`` is accepted ('auto', 'direct', 'fft'); the computation is always direct
     (exact, where SciPy's 'fft' rounds). ``precision`` (``jax.scipy.signal``'s keyword) is
@@ -142,7 +160,7 @@ def convolve(in1, in2, mode="full", method="auto", precision=None, *, axes=None,
     in1, in2 = _operands(in1, in2, what)
     if axes is not None or dot_axes is not None:
         return _convolve_axes(in1, in2, axes, dot_axes, mode, what)
-    special = _empty_or_scalar(in1, in2, what)
+    special = _empty_or_scalar(in1, in2, mode, what)
     if special is not None:
         return special
     return _convolve(in1, in2, mode, what)
@@ -226,7 +244,7 @@ def correlate(in1, in2, mode="full", method="auto", precision=None):
     _check_mode(mode, what)
     _check_precision(precision, what)
     in1, in2 = _operands(in1, in2, what)
-    special = _empty_or_scalar(in1, in2, what)
+    special = _empty_or_scalar(in1, in2, mode, what)
     if special is not None:
         if in1.ndim == 0:
             return fnp.multiply(in1, fnp.conj(in2))
@@ -264,9 +282,8 @@ def _two_d(in1, in2, mode, boundary, fillvalue, what, correlate_):
     if correlate_ and fnp.isdtype(in2.dtype, "complex floating"):
         in2 = fnp.conj(in2)
     if 0 in tuple(in1.shape) + tuple(in2.shape):
-        return fnp.zeros((0, 0) if mode == "valid" else s1 if mode == "same" else
-                         tuple(a + b - 1 if a and b else 0 for a, b in zip(s1, s2)),
-                         dtype=fnp.result_type(in1), device=fnp.device(in1))
+        return fnp.zeros(_empty_shape(s1, s2, mode, what), dtype=fnp.result_type(in1),
+                         device=fnp.device(in1))
     ranges = _full_range(mode, s1, s2, what)
     if correlate_ and mode == "same":  # SciPy centres a 2-d correlation half a step later
         ranges = [(b // 2, a) for a, b in zip(s1, s2)]
@@ -346,6 +363,8 @@ def _convolve_along(in1, in2, axes, mode, what):
     b = fnp.broadcast_to(b, tuple(outer) + tuple(s2))
     g = math.prod(outer)
     out_conv = tuple(r[1] for r in ranges)
+    if 0 in s1 + s2:
+        out_conv = _empty_shape(tuple(s1), tuple(s2), mode, what)
     if g == 0 or 0 in s1 + s2 or 0 in out_conv:
         y = fnp.zeros(tuple(outer) + out_conv, dtype=fnp.result_type(in1),
                       device=fnp.device(in1))
@@ -446,6 +465,8 @@ def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
         return fnp.subtract(data, fnp.mean(data, axis=ax, keepdims=True))
     data = _float_kind(data)
     n = data.shape[ax]
+    if n == 0:  # (nothing to fit: no samples along the axis)
+        return data
     cuts = sorted(set([0, n] + _static_ints(bp, name, "bp")))
     if cuts[0] < 0 or cuts[-1] > n:
         raise ValueError(f"{name}: Breakpoints must be non-negative and less than length of "
@@ -881,5 +902,5 @@ def istft(Zxx, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft
     if x.ndim > 1 and ta != Z.ndim - 1:
         tpos = ta - 1 if fa < ta else ta
         x = fnp.moveaxis(x, -1, tpos)
-    times = fnp.astype(fnp.arange(x.shape[0], device=fnp.device(x)), "float64") / fs
+    times = fnp.divide(fnp.astype(fnp.arange(x.shape[0], device=fnp.device(x)), "float64"), fs)
     return times, x

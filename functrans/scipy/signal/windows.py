@@ -121,8 +121,8 @@ def _cosine_sum(M, a, dev):
     order of summation)."""
     x = fnp.linspace(-math.pi, math.pi, M, dtype=fnp.float64, device=dev)
     w = fnp.zeros(M, dtype=fnp.float64, device=dev)
-    for k in range(len(a)):
-        w = w + a[k] * fnp.cos(k * x)
+    for k in range(len(a)):  # (functions, not operators: w is a plain array, a[k] maybe traced)
+        w = fnp.add(w, fnp.multiply(a[k], fnp.cos(k * x)))
     return w
 
 
@@ -291,7 +291,9 @@ def gaussian(M, std, sym=True, *, device=None):
 
     def make(m, dev):
         n = _grid(m, dev) - (m - 1.0) / 2.0
-        return fnp.exp(-n ** 2 / (2 * s * s))
+        # (fnp.divide: n is a plain array, which array-api-strict's operators refuse to
+        # combine with a traced std)
+        return fnp.exp(fnp.divide(-n ** 2, 2 * s * s))
     return _window("gaussian", M, sym, (std,), device, make)
 
 
@@ -307,7 +309,7 @@ def general_gaussian(M, p, sig, sym=True, *, device=None):
         centre = n == 0
         # |0|**(2p) has no derivative in p (log 0): the centre is set apart
         safe = fnp.where(centre, fnp.ones_like(n), n)
-        w = fnp.exp(-0.5 * fnp.abs(safe / s) ** (2 * pp))
+        w = fnp.exp(-0.5 * fnp.pow(fnp.abs(fnp.divide(safe, s)), 2 * pp))
         return fnp.where(centre, fnp.ones_like(w), w)
     return _window("general_gaussian", M, sym, (p, sig), device, make)
 
@@ -324,7 +326,7 @@ def exponential(M, center=None, tau=1.0, sym=True, *, device=None):
 
     def make(m, dev):
         mid = (m - 1) / 2 if c is None else c
-        return fnp.exp(-fnp.abs(_grid(m, dev) - mid) / t)
+        return fnp.exp(fnp.divide(-fnp.abs(fnp.subtract(_grid(m, dev), mid)), t))
     return _window(name, M, sym, (center, tau), device, make)
 
 
@@ -346,10 +348,12 @@ def tukey(M, alpha=0.5, sym=True, *, device=None):
         # 0, the rest 1; clipped there, nothing overflows in the unused branches)
         ac = fnp.clip(a, 0.5 / m, 1.0) if _is_array(a) else a
         edge = ac * (m - 1) / 2.0
-        left = 0.5 * (1 + fnp.cos(math.pi * (-1 + 2.0 * n / ac / (m - 1))))
-        right = 0.5 * (1 + fnp.cos(math.pi * (-2.0 / ac + 1 + 2.0 * n / ac / (m - 1))))
-        w = fnp.where(n <= edge, left, fnp.where(m - 1 - n <= edge, right,
-                                                 fnp.ones_like(n)))
+        # (functions, not operators, where the plain grid n meets the maybe traced alpha)
+        ratio = fnp.divide(2.0 * n, ac) / (m - 1)
+        left = 0.5 * (1 + fnp.cos(math.pi * (-1 + ratio)))
+        right = 0.5 * (1 + fnp.cos(math.pi * (-2.0 / ac + 1 + ratio)))
+        w = fnp.where(fnp.less_equal(n, edge), left,
+                      fnp.where(fnp.less_equal(m - 1 - n, edge), right, fnp.ones_like(n)))
         if _is_array(a):
             w = fnp.where(a <= 0, fnp.ones_like(w), w)
         return w

@@ -256,7 +256,9 @@ def gmres(A, b, x0=None, *, tol=1e-05, atol=0.0, restart=20, maxiter=None, M=Non
                 h2 = fnp.matmul(fnp.conj(V), w)
                 w = w - fnp.matmul(fnp.matrix_transpose(V), h2)
                 h_next = fnp.linalg.vector_norm(w)
-                col = h + h2 + fnp.where(unit == j + 1, h_next, 0.0)
+                # (fnp.equal, not ==: unit is a plain array, and array-api-strict's
+                # operators refuse jit's traced j)
+                col = h + h2 + fnp.where(fnp.equal(unit, j + 1), h_next, 0.0)
                 H = _setitem(H, (Ellipsis, j), col)
                 # a breakdown (an invariant subspace: h_next = 0) leaves zeros
                 w = fnp.where(h_next > 0, w / fnp.where(h_next > 0, h_next, 1.0), 0.0)
