@@ -33,7 +33,7 @@ MODES = ("forward", "grad", "jacfwd", "vmap", "jit(grad)")
 _PACKAGE_DIR = None  # functrans's folder, set on first use (import kept out of module scope)
 
 # helpers that only read for their caller: the line shown is their caller's
-READ_HELPERS = frozenset({"to_numpy", "_all_true"})
+READ_HELPERS = frozenset({"to_numpy", "_all_true", "_any_true", "_none_needs"})
 
 # the methods through which a tensor's value reaches the host
 TORCH_READS = ("__bool__", "item", "__float__", "__int__", "__index__", "tolist", "numpy",
