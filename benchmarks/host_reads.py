@@ -33,7 +33,8 @@ MODES = ("forward", "grad", "jacfwd", "vmap", "jit(grad)")
 _PACKAGE_DIR = None  # functrans's folder, set on first use (import kept out of module scope)
 
 # helpers that only read for their caller: the line shown is their caller's
-READ_HELPERS = frozenset({"to_numpy", "_all_true", "_any_true", "_none_needs"})
+READ_HELPERS = frozenset({"to_numpy", "_all_true", "_any_true", "_none_needs", "_concrete",
+                          "__bool__", "__float__", "__int__", "__index__", "item", "tolist"})
 
 # the methods through which a tensor's value reaches the host
 TORCH_READS = ("__bool__", "item", "__float__", "__int__", "__index__", "tolist", "numpy",
@@ -48,6 +49,11 @@ class HostReadCounter:
 
     def __init__(self, cls, names):
         self.cls, self.names = cls, names
+        # the array library's own Python code (torch's __array__ calls .numpy()) and the
+        # standard library: passed through on the way to the caller
+        self.library_dirs = tuple(
+            os.path.dirname(os.path.abspath(m.__file__)) + os.sep
+            for m in (sys.modules.get(cls.__module__.split(".")[0]), os, contextlib) if m)
         self.count = 0
         self.sites = collections.Counter()
         self.active = False
@@ -63,13 +69,16 @@ class HostReadCounter:
         backends = os.path.join(_PACKAGE_DIR, "backends") + os.sep
         while frame is not None:
             fn = frame.f_code.co_filename
-            if fn.startswith(_PACKAGE_DIR) and frame.f_code.co_name not in READ_HELPERS:
-                here = f"{os.path.relpath(fn, _PACKAGE_DIR)}:{frame.f_lineno}"
-                if inner is None:
-                    inner = here
-                if not fn.startswith(backends):
-                    outer = here
-                    break
+            if fn.startswith(_PACKAGE_DIR):
+                if frame.f_code.co_name not in READ_HELPERS:
+                    here = f"{os.path.relpath(fn, _PACKAGE_DIR)}:{frame.f_lineno}"
+                    if inner is None:
+                        inner = here
+                    if not fn.startswith(backends):
+                        outer = here
+                        break
+            elif inner is None and not fn.startswith(self.library_dirs):
+                break  # (the user's own code read the value: bool(x) in an `if`)
             frame = frame.f_back
         if inner is None:
             return "(outside functrans)"

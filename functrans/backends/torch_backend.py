@@ -132,7 +132,7 @@ _TORCH_K = {"k0": "modified_bessel_k0", "k0e": "scaled_modified_bessel_k0",
 def _on_host(x):
     """Whether ``x``'s values can be read without a device synchronisation (a CPU tensor):
     there a look at the values may skip work; on a GPU the work is done instead of the look."""
-    return x.device.type == "cpu"
+    return x.is_cpu
 
 
 def _digamma(x):
@@ -315,10 +315,11 @@ def _nan_last_searchsorted_on_device(x1, x2, side):
 
 def _searchsorted(x1, x2, side):
     from ..primitives.sorting import searchsorted_impl
-    if x1.is_floating_point() and x1.shape[0] and not _on_host(x1):
-        return _nan_last_searchsorted_on_device(x1.contiguous(), x2.contiguous(), side)
-    if x1.is_floating_point() and x1.shape[0] and bool(torch.isnan(x1[-1])):
-        return _nan_last_searchsorted(x1, x2.contiguous(), side)
+    if x1.is_floating_point() and x1.shape[0]:
+        if not _on_host(x1):
+            return _nan_last_searchsorted_on_device(x1.contiguous(), x2.contiguous(), side)
+        if bool(torch.isnan(x1[-1])):
+            return _nan_last_searchsorted(x1, x2.contiguous(), side)
     # (torch copies a non-contiguous operand itself, but warns the first time it does)
     return searchsorted_impl(backend, x1.contiguous(), x2.contiguous(), side,
                              native=_xp.searchsorted)
