@@ -2,6 +2,7 @@
 
     python -m benchmarks.host_reads                  # every case, torch CPU (counts as on CUDA)
     python -m benchmarks.host_reads --only softmax,binom.logpmf --lines 10
+    python -m benchmarks.host_reads --as-device      # torch CPU, taking CUDA's paths
     python -m benchmarks.host_reads --device cuda    # torch CUDA tensors
     python -m benchmarks.host_reads --cupy           # CuPy arrays (needs CuPy and a GPU)
 
@@ -9,8 +10,9 @@ On a GPU every eager read of an array's value on the host (``bool(x)``, ``x.item
 ``float(x)``, ``int(x)``, ``.tolist()``, ``.cpu()``, ``.numpy()``, ``np.asarray(x)``) waits for
 the device's queue to drain, and ``.cpu()``/``.numpy()`` also copy. Such reads are counted by
 wrapping those methods of ``torch.Tensor`` for the length of one call (the wrappers are removed
-afterwards); the count does not depend on the device, so a CPU run shows what a CUDA run would
-do. Reads torch makes inside its own C++ code (boolean-mask indexing, ``nonzero``, the
+afterwards). A CPU run counts what a CUDA run does, except where torch's backend looks at the
+values only on the CPU (where a look costs no synchronisation) to skip work: ``--as-device``
+takes the device's paths there. Reads torch makes inside its own C++ code (boolean-mask indexing, ``nonzero``, the
 ``info`` check of ``torch.linalg.cholesky``) are not seen.
 
 Each case is run under forward (the function), grad (of the sum), jacfwd, vmap (over a stack
@@ -259,7 +261,23 @@ def counter_for(lib):
     return HostReadCounter(torch.Tensor, TORCH_READS)
 
 
-def run(names=None, modes=MODES, lib="torch", device="cpu"):
+@contextlib.contextmanager
+def _acting_as_device(on):
+    """torch's backend taking CPU tensors for device ones (no look at values that would be a
+    synchronisation there), so that a CPU run counts what a CUDA run reads."""
+    if not on:
+        yield
+        return
+    from functrans.backends import torch_backend
+    saved = torch_backend._on_host
+    torch_backend._on_host = lambda x: False
+    try:
+        yield
+    finally:
+        torch_backend._on_host = saved
+
+
+def run(names=None, modes=MODES, lib="torch", device="cpu", as_device=False):
     """Reads per call: {case: {mode: count or error text}}, and the sites {site: {case, ...}}
     with their total counts."""
     table, sites, users = {}, collections.Counter(), collections.defaultdict(set)
@@ -269,7 +287,7 @@ def run(names=None, modes=MODES, lib="torch", device="cpu"):
         unknown = sorted(set(names) - {c[0] for c in chosen})
         raise SystemExit(f"unknown case(s) {unknown}; choose from "
                          + ", ".join(c[0] for c in cases()))
-    with counter.installed():
+    with counter.installed(), _acting_as_device(as_device):
         for name, fn, lo, hi in chosen:
             x, xs = _inputs(lib, device, lo, hi)
             runs = _runners(fn, x, xs)
@@ -311,12 +329,16 @@ def main(argv=None):
     p.add_argument("--lines", type=int, default=12, help="source lines to list (default 12)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument("--cupy", action="store_true", help="CuPy arrays instead of torch tensors")
+    p.add_argument("--as-device", action="store_true",
+                   help="torch CPU tensors taken as device ones: the paths a CUDA run takes "
+                   "(torch skips some work after a look at the values only on the CPU)")
     args = p.parse_args(argv)
     names = args.only.split(",") if args.only else None
     lib = "cupy" if args.cupy else "torch"
-    table, sites, users = run(names, lib=lib, device=args.device)
-    print(f"host reads per call ({lib}, {'cuda' if args.cupy else args.device}, "
-          f"float64 vector of {N}; vmap over 4 of them):")
+    table, sites, users = run(names, lib=lib, device=args.device,
+                              as_device=args.as_device and not args.cupy)
+    where = "cuda" if args.cupy else args.device + (" as a device" if args.as_device else "")
+    print(f"host reads per call ({lib}, {where}, float64 vector of {N}; vmap over 4 of them):")
     print(format_table(table))
     print()
     print(format_sites(sites, users, args.lines))

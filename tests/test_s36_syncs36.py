@@ -89,6 +89,16 @@ def test_run_table_and_sites(host_reads):
         host_reads.run(["no such case"])
 
 
+def test_as_device_run_takes_the_device_paths(host_reads):
+    from functrans.backends import torch_backend
+    before = torch_backend._on_host
+    table, _, _ = host_reads.run(["digamma", "gammaln"], modes=("forward", "grad"),
+                                 as_device=True)
+    assert torch_backend._on_host is before
+    assert table["gammaln"] == {"forward": 0, "grad": 0}  # (digamma's look: 1 on the CPU)
+    assert table["digamma"]["forward"] == 0
+
+
 def test_device_paths_read_nothing(host_reads, on_device):
     table, _, _ = host_reads.run(["digamma"], modes=("forward",))
     assert table["digamma"]["forward"] == 0
