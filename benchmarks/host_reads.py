@@ -55,7 +55,8 @@ class HostReadCounter:
         # standard library: passed through on the way to the caller
         self.library_dirs = tuple(
             os.path.dirname(os.path.abspath(m.__file__)) + os.sep
-            for m in (sys.modules.get(cls.__module__.split(".")[0]), os, contextlib) if m)
+            for m in (sys.modules.get(cls.__module__.split(".")[0]), os, contextlib)
+            if getattr(m, "__file__", None))
         self.count = 0
         self.sites = collections.Counter()
         self.active = False
@@ -105,10 +106,18 @@ class HostReadCounter:
 
     @contextlib.contextmanager
     def installed(self):
-        saved = {n: self.cls.__dict__.get(n) for n in self.names}
+        saved = {}  # (the methods wrapped so far: their own entries, None if inherited)
         try:
             for n in self.names:
-                setattr(self.cls, n, self._wrap(n, getattr(self.cls, n)))
+                own = self.cls.__dict__.get(n)
+                try:
+                    setattr(self.cls, n, self._wrap(n, getattr(self.cls, n)))
+                    saved[n] = own
+                except (TypeError, AttributeError) as e:  # (an extension type: no patching)
+                    raise RuntimeError(
+                        f"cannot count host reads of {self.cls.__module__}."
+                        f"{self.cls.__qualname__}: its method {n} cannot be wrapped ({e}); "
+                        "run with torch tensors instead") from e
             yield self
         finally:
             for n, own in saved.items():

@@ -127,6 +127,10 @@ def test_digamma_device_path_same_bits():
     host = _digamma(x)
     device = _digamma_reflected_where_near(x, torch.special.digamma(x))
     np.testing.assert_array_equal(device.numpy(), host.numpy())
+    for v in (_t([]), _t(-1.0 + 1e-8), _t(np.full((2, 3), -2.01))):  # empty, 0-d, 2-d
+        np.testing.assert_array_equal(
+            _digamma_reflected_where_near(v, torch.special.digamma(v)).numpy(),
+            _digamma(v).numpy())
     # (and the host path is the accurate one: digamma(-1 + 1e-8) by the reflection)
     mp = pytest.importorskip("mpmath")
     with mp.workdps(40):
