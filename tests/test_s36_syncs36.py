@@ -185,3 +185,11 @@ def test_searchsorted_device_path_same_as_host_path_and_vmapped(on_device):
         np.testing.assert_array_equal(g, w)
     # an empty sequence: no search (the host path's, NumPy's 0)
     np.testing.assert_array_equal(fnp.searchsorted(_t([]), _t([1.0, nan])).numpy(), [0, 0])
+
+
+def test_unwrappable_class_is_a_clear_error(host_reads):
+    counter = host_reads.HostReadCounter(int, ("__bool__",))
+    with pytest.raises(RuntimeError, match="cannot be wrapped"):
+        with counter.installed():
+            pass
+    assert bool(3) and not bool(0)
