@@ -129,11 +129,19 @@ _TORCH_K = {"k0": "modified_bessel_k0", "k0e": "scaled_modified_bessel_k0",
             "k1": "modified_bessel_k1", "k1e": "scaled_modified_bessel_k1"}
 
 
+def _on_host(x):
+    """Whether ``x``'s values can be read without a device synchronisation (a CPU tensor):
+    there a look at the values may skip work; on a GPU the work is done instead of the look."""
+    return x.is_cpu
+
+
 def _digamma(x):
     # torch's digamma within d of a negative integer is about 1.5e-16/d off relative (d =
     # 1e-8: 1.5e-8; digamma(-1 + 2**-52) 31 %): there (those elements only) the reflection
     # digamma(1 - x) - pi / tan(pi d) with d = x - round(x) exact, about 2e-16
     out = torch.special.digamma(x)
+    if not _on_host(x):
+        return _digamma_reflected_where_near(x, out)
     if not bool((x < 0.0).any()):
         return out
     d = torch.abs(x - torch.round(x))
@@ -143,6 +151,18 @@ def _digamma(x):
     out[near] = (torch.special.digamma(1.0 - xn)
                  - math.pi / torch.tan(math.pi * (xn - torch.round(xn))))
     return out
+
+
+def _digamma_reflected_where_near(x, out):
+    """``_digamma``'s correction without reading values on the host (a device tensor): the
+    reflection computed at every element (a stand-in 0.5 where not near) and selected; the
+    same operations on the same values as the masked one, so the same bits."""
+    r = torch.round(x)
+    near = (x < 0.0) & (torch.abs(x - r) < 0.0625) & (x != r)
+    xn = torch.where(near, x, 0.5)
+    refl = (torch.special.digamma(1.0 - xn)
+            - math.pi / torch.tan(math.pi * (xn - torch.round(xn))))
+    return torch.where(near, refl, out)
 
 
 def _numpy_linalg_error(fn):
@@ -283,10 +303,23 @@ def _nan_last_searchsorted(x1, x2, side):
     return torch.where(torch.isnan(x2), n if side == "left" else x1.shape[0], out)
 
 
+def _nan_last_searchsorted_on_device(x1, x2, side):
+    # _nan_last_searchsorted without reading the number of NaNs on the host: the NaNs
+    # searched as +inf (still sorted), and a result past the NaN-free prefix (only +inf's on
+    # the 'right', with +inf's in x1 or not) brought back to its end
+    nan1 = torch.isnan(x1)
+    n = x1.shape[0] - nan1.sum()
+    out = torch.minimum(torch.searchsorted(torch.where(nan1, math.inf, x1), x2, side=side), n)
+    return torch.where(torch.isnan(x2), n if side == "left" else x1.shape[0], out)
+
+
 def _searchsorted(x1, x2, side):
     from ..primitives.sorting import searchsorted_impl
-    if x1.is_floating_point() and x1.shape[0] and bool(torch.isnan(x1[-1])):
-        return _nan_last_searchsorted(x1, x2.contiguous(), side)
+    if x1.is_floating_point() and x1.shape[0]:
+        if not _on_host(x1):
+            return _nan_last_searchsorted_on_device(x1.contiguous(), x2.contiguous(), side)
+        if bool(torch.isnan(x1[-1])):
+            return _nan_last_searchsorted(x1, x2.contiguous(), side)
     # (torch copies a non-contiguous operand itself, but warns the first time it does)
     return searchsorted_impl(backend, x1.contiguous(), x2.contiguous(), side,
                              native=_xp.searchsorted)
