@@ -180,19 +180,24 @@ def _foreign(other):
     return is_concrete_array(other)
 
 
+_NATIVE_OPERANDS = frozenset((np.ndarray, AtArray, int, float, complex, bool, np.float64,
+                              np.float32, np.int64, np.bool_))
+
+
 def _binary_operator(name, fn_name, reflected):
     # An operator with another library's array goes to functrans.numpy's function, which
     # says what is wrong and what to do (BackendMismatchError), where the two libraries'
     # operators would give a bare TypeError (or, for ==, a silent False).
+    # The foreign check comes first: NumPy's own method would convert a torch or CuPy
+    # array to a NumPy one (a copy of it to the host) before giving up.
     method = getattr(np.ndarray, name)
 
     def op(self, other):
-        out = method(self, other)
-        if out is NotImplemented and _foreign(other):
+        if type(other) not in _NATIVE_OPERANDS and _foreign(other):
             from .. import numpy as fnp
             f = getattr(fnp, fn_name)
             return f(other, self) if reflected else f(self, other)
-        return out
+        return method(self, other)
     op.__name__ = name
     return op
 
