@@ -290,6 +290,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     JAX's (without vectors, ``compute_uv=False``, any ``full_matrices``). It is a slice of the whole decomposition (no faster), so its derivative is that
     of the whole one."""
     a = _float(a)
+    if hermitian:
+        _square(a, "svd with hermitian=True")   # (as NumPy: a Hermitian matrix is square)
     sub = None if subset_by_index is None else _subset(
         "svd", subset_by_index, full_matrices and compute_uv, _shape(a))
     if sub is None:
