@@ -193,3 +193,6 @@ def test_clear_errors_for_shapes():
     import scipy.linalg as sl
     np.testing.assert_allclose(fsl.solve_banded((1, 1), ab, np.ones((3, 2))),
                                sl.solve_banded((1, 1), ab, np.ones((3, 2))), rtol=1e-14)
+    with pytest.raises(TypeError, match="matrix_power: the exponent n must be an integer"):
+        la.matrix_power(np.eye(2), 1.5)
+    np.testing.assert_array_equal(la.matrix_power(np.eye(2) * 2.0, np.int64(2)), np.eye(2) * 4)

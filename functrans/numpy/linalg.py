@@ -599,7 +599,11 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 def matrix_power(a, n):
     """``x`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
     the identity)."""
-    n = operator.index(n)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"matrix_power: the exponent n must be an integer (as in NumPy); got "
+                        f"{n!r} of type {type(n).__name__}") from None
     # integers and booleans keep their dtype for n >= 0, as NumPy (booleans: or of ands)
     a = _as_operand(a) if n >= 0 else _float(a)
     _square(a, "matrix_power")
