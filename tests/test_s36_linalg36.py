@@ -176,3 +176,23 @@ def test_cond_rank_deficient_no_derivative(p):
     for jac in (ft.jacfwd, ft.jacrev):
         assert np.isnan(np.asarray(jac(lambda m: la.cond(m, p))(x))).all()
     assert la.cond(x, p) == inf
+
+
+def test_clear_errors_for_shapes():
+    import functrans.scipy.linalg as fsl
+    # svd(hermitian=True) of a non-square matrix: NumPy's LinAlgError, JAX a broadcasting
+    # TypeError; it returned the SVD as if hermitian were not given
+    with pytest.raises(ft.errors.ShapeError, match="hermitian=True needs a"):
+        la.svd(np.ones((3, 2)), hermitian=True)
+    np.testing.assert_allclose(la.svd(np.eye(2) * 2.0, hermitian=True, compute_uv=False),
+                               [2.0, 2.0])
+    # solve_banded: b's rows against ab's columns, named as solve_banded's (was solve's)
+    ab = np.array([[0.0, 1.0, 1.0], [4.0, 4.0, 4.0], [1.0, 1.0, 0.0]])
+    with pytest.raises(ValueError, match="solve_banded: b must have shape"):
+        fsl.solve_banded((1, 1), ab, np.ones(4))
+    import scipy.linalg as sl
+    np.testing.assert_allclose(fsl.solve_banded((1, 1), ab, np.ones((3, 2))),
+                               sl.solve_banded((1, 1), ab, np.ones((3, 2))), rtol=1e-14)
+    with pytest.raises(TypeError, match="matrix_power: the exponent n must be an integer"):
+        la.matrix_power(np.eye(2), 1.5)
+    np.testing.assert_array_equal(la.matrix_power(np.eye(2) * 2.0, np.int64(2)), np.eye(2) * 4)

@@ -290,6 +290,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     JAX's (without vectors, ``compute_uv=False``, any ``full_matrices``). It is a slice of the whole decomposition (no faster), so its derivative is that
     of the whole one."""
     a = _float(a)
+    if hermitian:
+        _square(a, "svd with hermitian=True")   # (as NumPy: a Hermitian matrix is square)
     sub = None if subset_by_index is None else _subset(
         "svd", subset_by_index, full_matrices and compute_uv, _shape(a))
     if sub is None:
@@ -615,7 +617,11 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 def matrix_power(a, n):
     """``x`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
     the identity)."""
-    n = operator.index(n)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"matrix_power: the exponent n must be an integer (as in NumPy); got "
+                        f"{n!r} of type {type(n).__name__}") from None
     # integers and booleans keep their dtype for n >= 0, as NumPy (booleans: or of ands)
     a = _as_operand(a) if n >= 0 else _float(a)
     _square(a, "matrix_power")

@@ -711,11 +711,12 @@ def _slogdet_jvp(primals, tangents):
     a, scale = slogdet_inv_p.bind(x)
     nb = len(x.shape) - 2
     at = matrix_transpose(a)
-    singular = reshape(ne(scale, 1.0), tuple(scale.shape) + (1, 1))
+    singular = ne(scale, 1.0)
     if not _maybe_any(singular):
         # (known on the values: every matrix invertible, scale 1)
         tr = reduce_sum(mul(at, t), (nb, nb + 1))
     else:
+        singular = reshape(singular, tuple(scale.shape) + (1, 1))
         # (mul_sz for a x^-1 that is not infinite too: reverse-over-reverse takes its
         # cotangent as the product of the first pass's, infinite at a singular matrix, by
         # the second's, zero for the other matrices)

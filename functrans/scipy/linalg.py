@@ -1595,6 +1595,10 @@ def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_fi
         raise ValueError(f"solve_banded: ab must have shape (l + u + 1, M) = ({l + u + 1}, M) "
                          f"for (l, u) = {(l, u)}; got {s}")
     n = s[1]
+    sb = _shape(b)
+    if not sb or (sb[0] if len(sb) == 1 else sb[-2]) != n:
+        raise ValueError(f"solve_banded: b must have shape (M,) or (M, K) with M = {n} (ab's "
+                         f"columns); got {sb}")
     cols = _np.arange(n)
     rows = u + cols[:, None] - cols[None, :]
     # (index 0 is a zero put in front of ab's flattened entries: the entries outside the band)
