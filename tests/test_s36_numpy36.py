@@ -232,3 +232,16 @@ def test_partition_of_an_empty_array_checks_no_kth_as_numpy(backend):
             assert tuple(out.shape) == shape
     with pytest.raises(ValueError, match=r"kth\(=3\) out of bounds \(3\)"):
         fnp.partition(backend.asarray([1.0, 2.0, 3.0]), 3)
+
+
+# -- roots under jit / vmap: the error names strip_zeros=False ----------------------------------
+
+
+def test_roots_under_jit_names_strip_zeros():
+    p = np.poly([1.0, -2.0, 3.5])
+    for f in (ft.jit(fnp.roots), ft.vmap(fnp.roots)):
+        with pytest.raises(ft.errors.ConcretizationError, match="strip_zeros=False"):
+            f(p)
+    got = ft.jit(lambda p: fnp.roots(p, strip_zeros=False))(p)
+    np.testing.assert_allclose(np.sort(got.real), [-2.0, 1.0, 3.5], rtol=1e-12)
+    np.testing.assert_allclose(np.sort(fnp.roots(p)), [-2.0, 1.0, 3.5], rtol=1e-12)
