@@ -232,3 +232,50 @@ def test_partition_of_an_empty_array_checks_no_kth_as_numpy(backend):
             assert tuple(out.shape) == shape
     with pytest.raises(ValueError, match=r"kth\(=3\) out of bounds \(3\)"):
         fnp.partition(backend.asarray([1.0, 2.0, 3.0]), 3)
+
+
+# -- roots under jit / vmap: the error names strip_zeros=False ----------------------------------
+
+
+def test_roots_under_jit_names_strip_zeros():
+    p = np.poly([1.0, -2.0, 3.5])
+    for f in (ft.jit(fnp.roots), ft.vmap(fnp.roots)):
+        with pytest.raises(ft.errors.ConcretizationError, match="strip_zeros=False"):
+            f(p)
+    got = ft.jit(lambda p: fnp.roots(p, strip_zeros=False))(p)
+    np.testing.assert_allclose(np.sort(got.real), [-2.0, 1.0, 3.5], rtol=1e-12)
+    np.testing.assert_allclose(np.sort(fnp.roots(p)), [-2.0, 1.0, 3.5], rtol=1e-12)
+
+
+# -- nanstd over a slice with one non-NaN entry --------------------------------------------------
+
+
+def test_nanstd_of_one_entry_has_derivative_zero_in_every_mode(backend):
+    x = backend.asarray([[0.7, 1.0, np.nan], [np.nan, 2.0, np.nan], [np.nan, 4.0, 3.0]])
+    f = lambda v: fnp.sum(fnp.nanstd(v, axis=0) * backend.asarray([1.0, 2.0, 3.0]))  # noqa: E731
+    # column 0 has one entry (nanstd identically 0: derivative 0, was NaN as sqrt'(0) * 0,
+    # while std over slices of one element gave 0), column 1 three, column 2 one
+    col1 = np.array([1.0, 2.0, 4.0])
+    d = col1 - col1.mean()
+    want = np.zeros((3, 3))
+    want[:, 1] = 2.0 * d / (3 * np.sqrt(np.mean(d ** 2)))
+    for g in (ft.grad(f), ft.jacfwd(f), ft.jit(ft.grad(f))):
+        np.testing.assert_allclose(_np(backend, g(x)), want, rtol=1e-12, atol=1e-15)
+    h = _np(backend, ft.hessian(f)(x)).reshape(9, 9)
+    assert np.isfinite(h).all()
+    for i in (0, 5, 8):  # the one-entry columns' rows and columns are 0
+        assert not h[i].any() and not h[:, i].any()
+    np.testing.assert_allclose(_np(backend, fnp.nanstd(x, axis=0)),
+                               np.nanstd(_np(backend, x), axis=0))
+
+
+def test_nanstd_values_with_where_and_ddof_as_numpy():
+    a = np.array([[0.7, np.nan, 1.0], [2.0, 3.0, np.nan]])
+    w = np.array([[True, True, False], [True, False, True]])
+    for kw in ({}, {"ddof": 1}, {"where": w}, {"keepdims": True, "axis": 1},
+               {"axis": 1, "where": w, "ddof": 1}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = np.nanstd(a, **kw)
+        np.testing.assert_allclose(fnp.nanstd(a, **kw), want, equal_nan=True)
+    assert float(ft.grad(lambda v: fnp.nanstd(v, where=w))(a)[0, 0]) != 0.0

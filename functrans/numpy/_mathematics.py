@@ -765,8 +765,20 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         return astype(nanstd(astype(a, _dt.float32), axis, out=out, ddof=ddof,
                              keepdims=keepdims, where=where, mean=mean, correction=correction),
                       _dtype(a))
-    return sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
-                       where=where, mean=mean, correction=correction))
+    v = nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+               where=where, mean=mean, correction=correction)
+    if mean is not None:
+        return sqrt(v)
+    # a slice with one non-NaN entry: the variance is identically 0 there, and so is its
+    # derivative (as std's over slices of one element), where sqrt's infinite slope at 0
+    # made it NaN
+    kept = logical_not(isnan(a))
+    mask = _where_mask(a, where, "nanstd")
+    if mask is not None:
+        kept = logical_and(kept, mask)
+    one = equal(sum(astype(kept, _dt.int64), axis=axis, keepdims=keepdims), 1)
+    from ._base import where as select  # (the parameter where= hides the function)
+    return select(one, v, sqrt(select(one, 1.0, v)))
 
 
 def _nan_extreme(name, red, fill, a, axis, out, keepdims, initial, where_):

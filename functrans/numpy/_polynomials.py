@@ -377,7 +377,14 @@ def roots(p, *, strip_zeros=True):
         return _roots_keeping_zeros(p)
     n = _shape(p)[0]
     zero = astype(equal(p, 0), _dt.int64)
-    lead = int(sum(cumulative_prod(zero))) if n else 0
+    try:
+        lead = int(sum(cumulative_prod(zero))) if n else 0
+    except ConcretizationError as e:
+        raise ConcretizationError(
+            f"roots drops p's leading and trailing zeros, so the number of roots depends on "
+            f"the values, which are not known here: pass strip_zeros=False (jax.numpy's "
+            f"keyword: len(p) - 1 complex roots, NaN for a leading zero) under jit or vmap. "
+            f"({e.message})") from None
     if lead == n:
         return _zeros(p, 0, _dt.float64)
     trail = int(sum(cumulative_prod(_st.flip(zero, (0,)))))
