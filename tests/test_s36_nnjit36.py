@@ -367,3 +367,31 @@ def test_activation_values_unchanged():
                                       f(x).sum())
     xl = np.array([1e-10, 0.3, 1.0, 5.0, 40.0])
     np.testing.assert_allclose(fnn.log1mexp(xl), jax.nn.log1mexp(xl), rtol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(6, 7), (6, 1)])   # (the second: slices of one entry)
+@pytest.mark.parametrize("alias", [None, 0, 1, 2])
+@pytest.mark.parametrize("kind", ["softmax", "log", "log_t"])
+def test_softmax_tangent_into_with_the_result_in_an_operand(kind, alias, shape):
+    # graph evaluation may hand the into rule a dying operand's own array for the result:
+    # the impl's value to the bit, or a refusal (None); a bad slice included
+    from functrans.backends import get_backend
+    from functrans.primitives.softmax import softmax_tangent_p
+    b = get_backend("numpy")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(shape)
+    e = np.exp(x - x.max(-1, keepdims=True))
+    s = e.sum(-1, keepdims=True)
+    ops = [rng.standard_normal(shape), *((e / s, s - s) if kind == "softmax" else (e, s))]
+    ops[2][1] = nan if kind == "softmax" else inf
+    axes = (1,) if shape[1] > 1 else ()
+    want = softmax_tangent_p.impl(b, *ops, kind=kind, axes=axes)
+    if alias is not None and ops[alias].shape != want.shape:
+        return
+    args = [o.copy() for o in ops]
+    out = args[alias] if alias is not None else np.full(shape, 7.0)
+    got = softmax_tangent_p.into(b, [out], *args, kind=kind, axes=axes)
+    if got is None:
+        return
+    assert got is out
+    np.testing.assert_array_equal(got, want)
