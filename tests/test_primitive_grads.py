@@ -129,6 +129,17 @@ def _while_case(x):
                           (i0, x))[1]
 
 
+def _softmax_tangent_case(t, x):
+    from functrans.primitives.softmax import softmax_tangent
+    e = fnp.exp(x)
+    s = fnp.sum(e, axis=1, keepdims=True)
+    y = e / s
+    outs = [softmax_tangent(t, y, s - s, kind="softmax", axes=(1,)),
+            softmax_tangent(t, e, s, kind="log", axes=(1,)),
+            softmax_tangent(t, e, s, kind="log_t", axes=(1,))]
+    return fnp.concat([fnp.reshape(o, (-1,)) for o in outs])
+
+
 def _with_own_vjp(f):
     """``f(x)`` plus its VJP at ``x`` with cotangent ``f(x)``: staged under jit, the reverse
     mode of ``f``'s control flow is built with an abstract index or length."""
@@ -558,6 +569,8 @@ CASES = [
     unary("custom_vjp_tangent", _custom_vjp_in_jvp_rule_fn(), staged=False),
     unary("custom_vmap_call", _custom_vmap_fn()),  # (session 15, api helper)
     unary("linear_call", _linear_call_fn()),  # (session 27)
+    # (session 36) the tangent maps of softmax and log_softmax, the three kinds side by side
+    binary("softmax_tangent", _softmax_tangent_case),
     # Staging inlines it (the graph shows the function's own operations).
     unary("checkpoint_call", ft.checkpoint(lambda x: fnp.sin(fnp.tanh(x) * x) * x),
           staged=False),

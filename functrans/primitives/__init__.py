@@ -7,7 +7,8 @@
 - :mod:`.special`: erf, erfc, erfinv, ndtri, lgamma, digamma, polygamma (through the
   backends' extras).
 - :mod:`.fft`: discrete Fourier transforms (complex, real, inverse real).
+- :mod:`.softmax`: the tangent maps of softmax and log_softmax (one primitive).
 """
 
 from . import elementwise, indexing, linalg, reductions, sorting, structural  # noqa: F401
-from . import fft, special  # noqa: F401
+from . import fft, softmax, special  # noqa: F401

@@ -546,7 +546,7 @@ def softmax(x, axis=None):
     """``exp(x) / sum(exp(x), axis)`` over ``axis`` (all axes by default), computed with the
     maximum subtracted. As in SciPy, an all ``-inf`` slice or one with ``+inf`` gives nan.
     Such a slice (or one with a nan) has derivative nan in the directions that move one of
-    its entries, and 0 in the others (see :func:`_fixed_up`)."""
+    its entries, and 0 in the others (see functrans.primitives.softmax)."""
     x = _real(x, "softmax")
     axes = _normalize_axes(axis, x.ndim)
     if _size(x) == 0:
@@ -599,72 +599,21 @@ def _softmax_value(x, m, pad):
 
 
 def _softmax_jvp(primals, tangents):
-    # y (t - sum(y t)), with the slices that have no derivative (pad nan) apart: y is
-    # _BAD_WEIGHT there in y1, and _fixup_call gives them nan where the direction (or,
-    # transposed, the cotangent) moves one of their entries, exactly 0 where it moves none.
+    # y (t - sum(y t)) as one primitive, with the slices that have no derivative (pad nan)
+    # apart: nan where the direction (or, transposed, the cotangent) moves one of their
+    # entries, exactly 0 where it moves none (see functrans.primitives.softmax).
     x, m, pad = primals
     y = _softmax_fn(x, m, pad)
-    bad = fnp.isnan(pad)
-    y1 = _where(bad, _bad_weight(x, bad), y)
-    # (the sum negated per slice, not the product: transposed, that is one full pass less;
-    # the product by y1 outside the fix-up, an equation of its own that jit evaluates into
-    # memory in use; strong in both factors where y1 is differentiated, see _weighted_sum)
-    v = _fixup_call(bad, fnp.add(tangents[0], fnp.negative(
-        _weighted_sum(y1, tangents[0], bad))))
-    return y, (_mul_sz(y1, v) if _differentiated(y1) else fnp.multiply(y1, v))
+    return y, _softmax_tangent(tangents[0], y, pad, kind="softmax",
+                               axes=_slice_axes(x, m))
 
 
 _softmax_fn = None
 
 
-def _weighted_sum(w, t, bad):
-    """``sum(w t)`` over the slices (kept dims); where ``w`` is differentiated (second
-    order) with a strong zero: its tangent, nan in a slice without a derivative, meets the
-    zero tangents and cotangents of the other slices."""
-    wt = _mul_sz(w, t) if _differentiated(w) else fnp.multiply(w, t)
-    return fnp.sum(wt, axis=_slice_axes(t, bad), keepdims=True)
-
-
-def _fixup_call(bad, u):
-    """``u``, with nan in each slice that ``bad`` marks where ``u`` has a nonzero entry in
-    it: a linear map whose transpose is itself, so that reverse mode meets the full
-    cotangent before any sum."""
-    from ..primitives.linear_call import linear_call
-    return linear_call(_fixed_up, _fixed_up, bad, u)
-
-
-def _fixed_up(bad, u):
-    """See :func:`_fixup_call`. The slices without a derivative (a +inf, nan or all -inf
-    entry) get nan only in the directions that move one of their entries, and exactly 0 in
-    the others (the formulas met exp(inf) times a zero tangent, or 0 / 0, and gave nan in
-    every direction: in the Jacobian's entries between slices and in those of the entries a
-    mask leaves out). Per slice, so that the common case costs what the formula did: with
-    NumPy arrays and no such slice (a check on the host, no device sync) ``u`` itself."""
-    if not (isinstance(u, _Tracer) or isinstance(bad, _Tracer)):
-        if (isinstance(bad, _np.ndarray) and isinstance(u, _np.ndarray)
-                and not _np.count_nonzero(bad)):   # (count_nonzero: no ufunc reduction)
-            return u
-        xp = _backend_of(u).xp
-        flag = bad & xp.any(u != 0, axis=_slice_axes(u, bad), keepdims=True)
-        return xp.where(flag, math.nan, u)
-    flag = bad & fnp.any(u != 0, axis=_slice_axes(u, bad), keepdims=True)
-    return _where(flag, math.nan, u)
-
-
-# The weight of a slice without a derivative in the sums of the softmax rules: any w with
-# w n != 1 for every slice length n, so that t - w sum(t) is 0 only for t = 0 (with 1 a
-# one-entry slice gave 0 in forward mode, where reverse mode gave nan).
-_BAD_WEIGHT = 2.0
-
-
-def _bad_weight(x, bad):
-    """_BAD_WEIGHT for the bad slices' entries of the weights of :func:`_weighted_sum`: a
-    plain number where ``x`` is not differentiated, else one whose derivative is nan in the
-    directions that move an entry of the slice (the first derivative there is nan: it has
-    none either), 0 in the others."""
-    if not _differentiated(x):
-        return _BAD_WEIGHT
-    return fnp.add(_BAD_WEIGHT, _nan_slope(x, bad, 0.0))
+def _softmax_tangent(t, a, b, *, kind, axes):
+    from ..primitives.softmax import softmax_tangent
+    return softmax_tangent(t, a, b, kind=kind, axes=axes)
 
 
 def _staged(v):
@@ -744,7 +693,7 @@ def _log_softmax_of_shifted(t, axes):
     """``t - log(sum(exp(t)))`` over ``axes`` (an int or a tuple) of the shifted ``t`` of
     log_softmax. A slice whose sum is not finite and positive (a +inf or nan entry, or all
     -inf) keeps that value, with derivative nan in the directions that move one of its
-    entries and 0 in the others (:func:`_fixed_up`; the formula met exp(inf)
+    entries and 0 in the others (functrans.primitives.softmax; the formula met exp(inf)
     times a 0 tangent, 0 * inf in reverse mode, or 0 / 0: nan in the Jacobian's entries
     between other slices, and in those of nn.log_softmax's excluded entries)."""
     global _log_softmax_fn
@@ -769,24 +718,24 @@ def _log_softmax_value(t, zero):
 
 
 def _log_softmax_jvp(primals, tangents):
+    # t - sum(p t) with p = e / s, as one primitive that divides per slice (see
+    # functrans.primitives.softmax; a slice whose sum is not in (0, inf) has no derivative)
     t, zero = primals
     axes = _slice_axes(t, zero)
     if _differentiated(t):
-        # (second order: the value by the rule again; p through selects, so that the
-        # bad slices' zero tangents meet no nan)
+        # (second order: the value by the rule again, p = exp(out) through selects so that
+        # the bad slices' zero tangents meet no nan; there p is a 0 whose derivative is nan
+        # in the directions that move the slice, which the primitive's derivative reads;
+        # the sum divides the bad slices only, which it finds by it)
         out = _log_softmax_fn(t, zero)
-        lse = fnp.log(fnp.sum(fnp.exp(fnp.stop_gradient(t)), axis=axes, keepdims=True))
-        bad = ~fnp.isfinite(lse)
-        p1 = _where(bad, _bad_weight(t, bad), fnp.exp(_where(bad, 0.0, out)))
-    else:
-        e = fnp.exp(t)
-        s = fnp.sum(e, axis=axes, keepdims=True)
-        lse = fnp.log(s)
-        out = t - lse
-        bad = ~fnp.isfinite(lse)
-        p1 = _where(bad, _BAD_WEIGHT, e / s)
-    t_dot = tangents[0]
-    return out, _fixup_call(bad, fnp.add(t_dot, fnp.negative(_weighted_sum(p1, t_dot, bad))))
+        s = fnp.sum(fnp.exp(fnp.stop_gradient(t)), axis=axes, keepdims=True)
+        bad = ~((s > 0.0) & (s < _inf))
+        p = _where(bad, _nan_slope(t, bad, 0.0), fnp.exp(_where(bad, 0.0, out)))
+        return out, _softmax_tangent(tangents[0], p, _where(bad, s, 1.0), kind="log",
+                                     axes=axes)
+    e = fnp.exp(t)
+    s = fnp.sum(e, axis=axes, keepdims=True)
+    return t - fnp.log(s), _softmax_tangent(tangents[0], e, s, kind="log", axes=axes)
 
 
 _log_softmax_fn = None
