@@ -1539,8 +1539,13 @@ def _log_poch_positive(z, m):
     # (fnp's functions, not operators, between z and m: one of them may be a plain array of a
     # library whose operators refuse tracers, array-api-strict's)
     s = fnp.add(z, m)
-    main = fnp.add(fnp.multiply(z - 0.5, fnp.log1p(fnp.divide(m, z))),
-                   fnp.multiply(m, fnp.log(s) - 1.0))
+    # (log(s / z) where s is far below z: the rounding of m / z before log1p cost its
+    # relative error times z / s, binom(-1e6 - 0.3, -999979.8) 3.7e-7 off)
+    r = fnp.divide(m, z)
+    low = r < -0.5
+    log_ratio = _where(low, fnp.log(fnp.divide(_where(low, s, z), z)),
+                       fnp.log1p(_where(low, 0.0, r)))
+    main = fnp.add(fnp.multiply(z - 0.5, log_ratio), fnp.multiply(m, fnp.log(s) - 1.0))
     return fnp.add(main, fnp.subtract(_stirling_correction(s), _stirling_correction(z)))
 
 
@@ -3025,21 +3030,73 @@ def _binom_far_log_scale(n1, m1):
 
 
 def _binom_far_exponent(n1, m):
-    """``log |binom(n1 - 1, m)|`` in the far branch of :func:`_binom_general`."""
-    sz = _sin_pi(fnp.subtract(_reduced_2(n1), _reduced_2(m)))
-    return fnp.add(_binom_far_log_scale(n1, fnp.add(m, 1.0)), fnp.log(fnp.abs(sz)))
+    """``log |scale|`` of the far branch of :func:`_binom_general`, whose value is
+    ``gamma_sign(n1) scale sin(pi (n1 - m))`` (``binom(n1 - 1, m)``)."""
+    return _binom_far_log_scale(n1, fnp.add(m, 1.0))
 
 
-def _binom_far_exp(n1, m):
-    """``exp(_binom_far_exponent(n1, m))`` whose derivatives of every order are each one
-    product ``exp(E) P`` (``P`` the finite polynomial in E's derivatives, Faa di Bruno's), by
-    :func:`_far_derivative_fn`: differentiated through the formula, terms of opposite
-    signs each met the overflowing value, inf - inf = nan (first order:
-    ``grad(binom, 1)(-1000.5, 1e6 + 0.3)``; second order in every transform order)."""
-    if not _any_tracer(n1, m):
-        return fnp.exp(_binom_far_exponent(n1, m))
-    n1, m = fnp.broadcast_arrays(n1, m)
-    return _far_derivative_fn()(n1, m, ())
+def _binom_far_factor(n1, m):
+    """``sin(pi (n1 - m))`` from ``n1`` and ``m`` each reduced exactly."""
+    return _sin_pi(fnp.subtract(_reduced_2(n1), _reduced_2(m)))
+
+
+def _reflection_ratio(n, m):
+    """``sin(pi (n - m)) / sin(pi n)`` (``n`` and ``m`` reduced exactly) of the ``both`` branch
+    of :func:`_binom_general`, with the derivatives of ``cos(pi m) - sin(pi m) cot(pi n)``:
+    the quotient's second derivative in ``n`` is two terms of size ``pi^2 ratio`` that cancel
+    at half-integers (d^2/dn^2 binom(-1e12 - 0.5, 5.25) was 3e-5 off; at whole or
+    half-integers cos(pi x) is sin(pi (1/2 - |x|)), exactly 0 at the half-integers)."""
+    rn, rm = _reduced_2(n), _reduced_2(m)
+    sin_n = _sin_pi(rn)
+    ratio = fnp.divide(_sin_pi(fnp.subtract(rn, rm)), sin_n)
+    cot_n = fnp.divide(_sin_pi(fnp.subtract(0.5, fnp.abs(rn))), sin_n)
+    slopes = fnp.subtract(_sin_pi(fnp.subtract(0.5, fnp.abs(rm))),
+                          fnp.multiply(_sin_pi(rm), cot_n))
+    return fnp.add(fnp.stop_gradient(ratio), fnp.subtract(slopes, fnp.stop_gradient(slopes)))
+
+
+def _binom_both_exponent(n, m):
+    """``log |poch(-n, m) / Gamma(m + 1)|`` of the ``both`` branch of :func:`_binom_general`
+    (``n <= -10``, ``m <= -n``, ``m - n >= 10``), for ``m < -1/2`` with ``1 / Gamma(m + 1)``
+    reflected, ``Gamma(-m) / pi`` here and its sine in :func:`_binom_both_factor`; the value
+    is the exponential times that factor."""
+    low = m < -0.5
+    lg = _sp.lgamma(_where(low, fnp.negative(m), fnp.add(m, 1.0)))
+    return fnp.add(_log_poch_positive(fnp.negative(n), m),
+                   _where(low, fnp.subtract(lg, math.log(math.pi)), fnp.negative(lg)))
+
+
+def _binom_both_factor(n, m):
+    """:func:`_reflection_ratio`, times ``sin(pi (m + 1))`` for ``m < -1/2`` (smooth through
+    the poles of ``Gamma(m + 1)``, where the value is 0: the smooth form's digamma
+    differences cancelled near them)."""
+    ratio = _reflection_ratio(n, m)
+    return _where(m < -0.5, fnp.negative(fnp.multiply(ratio, _sin_pi(m))), ratio)
+
+
+# The branches of binom whose value is exp(E(a, b)) R(a, b) with E large: (E, R) by name.
+_EXP_PARTS = {"far": (_binom_far_exponent, _binom_far_factor),
+              "both": (_binom_both_exponent, _binom_both_factor)}
+# exp(E) R through the rule below where E exceeds this: below it neither the value nor the
+# product rule's terms (E's and R's first and second derivatives times exp(E), each up to
+# about e^45 here) overflow
+_EXP_RULE_FROM = _LOG_MAX - 45.0
+
+
+def _exp_product(kind, a, b, live):
+    """``exp(E(a, b)) R(a, b)`` for ``(E, R) = _EXP_PARTS[kind]`` where ``live`` (0 elsewhere;
+    ``a`` and ``b`` there are any point of the branch's domain), whose derivatives of every
+    order are each one product ``exp(E) P`` (``P`` a finite sum of products of E's and R's
+    derivatives, Faa di Bruno's and Leibniz's), the exponential applied last: differentiated
+    through the formula, terms of opposite signs each met the overflowing ``exp(E)``,
+    inf - inf = nan (``grad(binom, 1)(-1000.5, 1e6 + 0.3)`` in the far branch,
+    ``grad(binom, (0, 1))(-3000.37, 340.99)`` in the both branch; second order in every
+    transform order). Computed by a custom rule that, where ``live`` is known to hold no
+    element (eagerly, and at run time under jit), costs nothing."""
+    if not _any_tracer(a, b):
+        return _exp_product_value(kind, a, b, live, ())
+    a, b, live = fnp.broadcast_arrays(a, b, live)
+    return _exp_rule(kind)(a, b, live, ())
 
 
 def _partitions(items):
@@ -3054,94 +3111,126 @@ def _partitions(items):
             yield part[:i] + [(first,) + part[i]] + part[i + 1:]
 
 
-def _binom_far_derivative_value(n1, m, dirs):
-    """The derivative of ``exp(E)`` (``E = _binom_far_exponent``) along the directions
-    ``dirs`` (pairs ``(dn1, dm)``): ``exp(E) sum_(partitions) prod_(blocks B) D^|B| E[dirs_B]``,
-    the exponential applied last to the finite sum (0 where the sum is: a zero direction
-    along an overflowing value, the off-diagonal of a Jacobian, is 0, not inf * 0)."""
+def _exp_product_value(kind, a, b, live, dirs):
+    """The derivative of ``exp(E) R`` (see :func:`_exp_product`) along the directions
+    ``dirs`` (pairs ``(da, db)``): ``exp(E) sum_(S subset of dirs) B_S(E) D_(dirs - S) R``,
+    ``B_S`` the sum over the partitions of ``S`` of the products of E's derivatives along
+    their blocks (``B_() = 1``); the exponential applied last to the finite sum (0 where the
+    sum is: a zero direction along an overflowing value, the off-diagonal of a Jacobian, is
+    0, not inf * 0; finite where exp(E) overflows but the product does not). Where ``live``
+    is known to hold nothing, zeros (under jit this runs at evaluation, where it is)."""
+    if _known_none(live):
+        return fnp.zeros_like(fnp.add(a, b))
     from ..api import jvp
+    exponent, factor = _EXP_PARTS[kind]
     k = len(dirs)
-    parts = {}
+    parts = {(exponent, ()): None, (factor, ()): None}
 
-    def d_exponent(block):
-        if block not in parts:
-            if len(block) == 1:  # (with E itself, used below)
-                parts[()], parts[block] = jvp(_binom_far_exponent, (n1, m), dirs[block[0]])
+    def d_along(f, block):
+        key = (f, block)
+        if parts.get(key) is None:
+            if len(block) == 1:  # (with f itself)
+                parts[(f, ())], parts[key] = jvp(f, (a, b), dirs[block[0]])
+            elif not block:
+                parts[key] = f(a, b)
             else:
-                f = _binom_far_exponent
+                g = f
                 for i in block:
-                    f = (lambda g, v: lambda a, b: jvp(g, (a, b), v)[1])(f, dirs[i])
-                parts[block] = f(n1, m)
-        return parts[block]
+                    g = (lambda g, v: lambda x, y: jvp(g, (x, y), v)[1])(g, dirs[i])
+                parts[key] = g(a, b)
+        return parts[key]
+    everything = tuple(range(k))
     total = None
-    for part in _partitions(tuple(range(k))):
-        term = None
-        for block in part:
-            d = d_exponent(block)
-            term = d if term is None else fnp.multiply(term, d)
-        total = term if total is None else fnp.add(total, term)
-    if total is None:
-        return fnp.exp(_binom_far_exponent(n1, m))
-    y = fnp.exp(parts[()])
+    for size in range(k + 1):
+        for chosen in _subsets(everything, size):
+            rest = tuple(i for i in everything if i not in chosen)
+            r = d_along(factor, rest)
+            bell = None
+            for part in _partitions(chosen):
+                term = None
+                for block in part:
+                    d = d_along(exponent, block)
+                    term = d if term is None else fnp.multiply(term, d)
+                bell = term if bell is None else fnp.add(bell, term)
+            term = r if bell is None else fnp.multiply(bell, r)
+            total = term if total is None else fnp.add(total, term)
+    e = d_along(exponent, ())
+    # exp(E) total as (h total) h, h = exp(E / 2): finite wherever the product is (E up
+    # to twice the overflow)
+    h = fnp.exp(fnp.multiply(e, 0.5))
     zero = total == 0.0
-    return _where(zero, 0.0, fnp.multiply(y, _where(zero, 1.0, total)))
+    return _where(zero, 0.0, fnp.multiply(fnp.multiply(h, _where(zero, 1.0, total)), h))
 
 
-def _far_derivative_fn():
-    """The custom_jvp ``(n1, m, dirs) -> _binom_far_derivative_value``: its tangent in
-    ``(n1, m)`` the derivative along one more direction, in a direction ``dirs[i]`` the same
+def _subsets(items, size):
+    if size == 0:
+        yield ()
+        return
+    for i in range(len(items)):
+        for rest in _subsets(items[i + 1:], size - 1):
+            yield (items[i],) + rest
+
+
+_EXP_RULES = {}
+
+
+def _exp_rule(kind):
+    """The custom_jvp ``(a, b, live, dirs) -> _exp_product_value`` of ``kind``: its tangent in
+    ``(a, b)`` the derivative along one more direction, in a direction ``dirs[i]`` the same
     derivative with ``dirs[i]`` replaced (it is multilinear in them); each a ``linear_call``
     whose transpose is again this function (the cotangent as a direction), so that reverse
     mode too applies the overflowing exponential once, last."""
-    global _binom_far_fn
-    if _binom_far_fn is None:
+    fn = _EXP_RULES.get(kind)
+    if fn is None:
+        import functools
         from ..custom import custom_jvp
-        _binom_far_fn = custom_jvp(_binom_far_derivative_value)
-        _binom_far_fn.defjvp(_binom_far_jvp, symbolic_zeros=True)
-    return _binom_far_fn
+
+        def value(a, b, live, dirs):
+            return _exp_product_value(kind, a, b, live, dirs)
+        fn = custom_jvp(value)
+        fn.defjvp(functools.partial(_exp_product_jvp, kind), symbolic_zeros=True)
+        _EXP_RULES[kind] = fn
+    return fn
 
 
-def _far_with(res, i, pair):
-    """``_binom_far_fn`` at ``res = (n1, m, dirs)`` with direction ``i`` replaced by
+def _exp_with(kind, res, i, pair):
+    """The rule of ``kind`` at ``res = (a, b, live, dirs)`` with direction ``i`` replaced by
     ``pair`` (appended for ``i == len(dirs)``)."""
-    n1, m, dirs = res
-    return _binom_far_fn(n1, m, dirs[:i] + (tuple(pair),) + dirs[i + 1:])
+    a, b, live, dirs = res
+    return _EXP_RULES[kind](a, b, live, dirs[:i] + (tuple(pair),) + dirs[i + 1:])
 
 
-def _far_linear(i):
+def _exp_linear(kind, i):
     def fun(res, lin):
-        return _far_with(res, i, lin)
+        return _exp_with(kind, res, i, lin)
 
     def transpose(res, ct):
         zero = fnp.zeros_like(ct)
-        return (_far_with(res, i, (ct, zero)), _far_with(res, i, (zero, ct)))
+        return (_exp_with(kind, res, i, (ct, zero)), _exp_with(kind, res, i, (zero, ct)))
     return fun, transpose
 
 
-def _binom_far_jvp(primals, tangents):
+def _exp_product_jvp(kind, primals, tangents):
     from ..custom import SymbolicZero
     from ..primitives.linear_call import linear_call
-    n1, m, dirs = primals
-    t_n1, t_m, t_dirs = tangents
-    out = _binom_far_fn(n1, m, dirs)
-    res = (n1, m, tuple(tuple(d) for d in dirs))
+    a, b, live, dirs = primals
+    t_a, t_b, _, t_dirs = tangents
+    out = _EXP_RULES[kind](a, b, live, dirs)
+    res = (a, b, live, tuple(tuple(d) for d in dirs))
     tan = None
-    for i, (pair, t_pair) in enumerate(zip(((n1, m),) + tuple(dirs),
-                                           ((t_n1, t_m),) + tuple(t_dirs))):
+    for i, (pair, t_pair) in enumerate(zip(((a, b),) + tuple(dirs),
+                                           ((t_a, t_b),) + tuple(t_dirs))):
         if all(isinstance(t, SymbolicZero) for t in t_pair):
             continue
         lin = tuple(fnp.zeros_like(p) if isinstance(t, SymbolicZero) else t
                     for p, t in zip(pair, t_pair))
-        # (the tangent in (n1, m) is a new direction, appended; in dirs[i], dirs[i] replaced)
-        fun, transpose = _far_linear(len(dirs) if i == 0 else i - 1)
+        # (the tangent in (a, b) is a new direction, appended; in dirs[i], dirs[i] replaced)
+        fun, transpose = _exp_linear(kind, len(dirs) if i == 0 else i - 1)
         u = linear_call(fun, transpose, res, lin)
         tan = u if tan is None else fnp.add(tan, u)
     if tan is None:
         return out, SymbolicZero.from_primal_value(out)
     return out, tan
-
-
-_binom_far_fn = None
 
 
 def _known_none(mask):
@@ -3169,7 +3258,10 @@ def _binom_general(n, m):
     # through the zeros at the poles of Gamma(n - m + 1), and no gamma function evaluated at a
     # large negative argument (SciPy's trigamma there takes time proportional to it: the
     # second derivative of binom(-1e12 - 0.5, 5.5) did not return)
-    both = _all(n <= -10.0, m >= 0.0, fnp.negative(n) >= m)
+    # (also a negative m, where the smooth form's lgamma(n + 1) - lgamma(n - m + 1) cancelled
+    # as badly: binom(-1980464.01, -24.38) was 4.4e-9 off, its derivatives too; there
+    # 1 / Gamma(m + 1) reflected too)
+    both = _all(n <= -10.0, fnp.negative(n) >= m, fnp.subtract(m, n) >= 10.0)
     # else n - m + 1 far below 0 (k large against a negative n): 1 / Gamma(z) by reflection,
     # sin(pi z) Gamma(1 - z) / pi, and Gamma(1 - z) / Gamma(m + 1) = Gamma(m + 1 - n1) /
     # Gamma(m + 1) by Stirling's series; sin(pi z) from n + 1 and m each reduced exactly.
@@ -3196,36 +3288,34 @@ def _binom_general(n, m):
                 fnp.subtract(_sp.lgamma(_where(big, 1.0, n1s)), _sp.lgamma(_where(big, 1.0, zs))))
     sign = fnp.multiply(fnp.multiply(_gamma_sign(n1s), _gamma_sign(m1s)), _gamma_sign(zs))
     smooth = fnp.multiply(fnp.exp(fnp.subtract(lp, _sp.lgamma(m1s))), sign)
-    mf, n1f = _where(far, m1, 10.0), _where(far, n1, 0.5)
-    sz = _sin_pi(fnp.subtract(_reduced_2(n1f), _reduced_2(_where(far, m, 0.0))))
-    lf = _binom_far_log_scale(n1f, mf)
-    # scale sin(pi z), or where the scale alone overflows, in logarithms (the exponential of
-    # a masked lf: an inf in the branch not taken would make its zero cotangent nan)
-    over = lf > _LOG_MAX
-    scale = fnp.multiply(_gamma_sign(n1f), fnp.exp(_where(over, 0.0, lf)))
+    mf, n1f = _where(far, m, 9.0), _where(far, n1, 0.5)
+    sz = _binom_far_factor(n1f, mf)
+    lf = _binom_far_exponent(n1f, mf)
+    # scale sin(pi z), or where the scale is large, by the rule of _exp_product (the
+    # exponential of a masked lf: an inf in the branch not taken would make its zero
+    # cotangent nan)
+    over = lf > _EXP_RULE_FROM
+    sign_f = _gamma_sign(n1f)
+    scale = fnp.multiply(sign_f, fnp.exp(_where(over, 0.0, lf)))
     if _known_none(over):  # (the custom rule costs ~40 % of binom's hessian: only if used)
         reflected = fnp.multiply(scale, sz)
     else:
-        reflected = _where(over, fnp.multiply(fnp.multiply(_gamma_sign(n1f), fnp.sign(sz)),
-                                              _binom_far_exp(_where(over, n1f, 0.5),
-                                                             _where(over, m, 9.0))),
-                           fnp.multiply(_where(over, 1.0, scale), sz))
-    nb, mb = _where(both, fnp.negative(n), 20.0), _where(both, m, 10.0)
-    rn, rm = _reduced_2(_where(both, n, 0.5)), _reduced_2(mb)
-    sin_n = _sin_pi(rn)
-    ratio = fnp.divide(_sin_pi(fnp.subtract(rn, rm)), sin_n)
-    # its derivatives from cos(pi m) - sin(pi m) cot(pi n), n in one factor: the quotient's
-    # second derivative in n is two terms of size pi^2 ratio that cancel at half-integers
-    # (d^2/dn^2 binom(-1e12 - 0.5, 5.25) was 3e-5 off; at whole or half-integers cos(pi x) is
-    # sin(pi (1/2 - |x|)), exactly 0 at the half-integers)
-    cot_n = fnp.divide(_sin_pi(fnp.subtract(0.5, fnp.abs(rn))), sin_n)
-    slopes = fnp.subtract(_sin_pi(fnp.subtract(0.5, fnp.abs(rm))),
-                          fnp.multiply(_sin_pi(rm), cot_n))
-    ratio = fnp.add(fnp.stop_gradient(ratio), fnp.subtract(slopes, fnp.stop_gradient(slopes)))
+        reflected = _where(over, fnp.multiply(sign_f, _exp_product(
+            "far", _where(over, n1f, 0.5), _where(over, mf, 9.0), over)),
+            fnp.multiply(_where(over, 1.0, scale), sz))
+    nb, mb = _where(both, n, -20.5), _where(both, m, 10.0)
+    lb = _binom_both_exponent(nb, mb)
+    ratio = _binom_both_factor(nb, mb)
+    # (the same where poch(-n, m) / Gamma(m + 1) is large: its derivatives' terms overflowed
+    # to inf - inf, grad(binom, (0, 1))(-3000.37, 340.99) was nan, nan for -inf, +inf)
+    over_b = lb > _EXP_RULE_FROM
     # (a strong zero at the poles: 0 there where the other factor overflows, not 0 * inf,
     # binom(-1e8 - 0.5, 1e8 + 0.5))
-    reflected = _where(both, _mul_sz(fnp.exp(fnp.subtract(
-        _log_poch_positive(nb, mb), _sp.lgamma(fnp.add(mb, 1.0)))), ratio), reflected)
+    both_value = _mul_sz(fnp.exp(_where(over_b, 0.0, lb)), ratio)
+    if not _known_none(over_b):
+        both_value = _where(over_b, _exp_product("both", _where(over_b, nb, -20.5),
+                                                 _where(over_b, mb, 10.0), over_b), both_value)
+    reflected = _where(both, both_value, reflected)
     at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
                                         rgamma(_where(pole, m1, 1.0))),
                            rgamma(_where(pole, z, 1.0)))
@@ -3265,10 +3355,17 @@ def binom(n, k, /):
         nks = fnp.subtract(ns, ks)
         # (the symmetry k -> n - k only where n - k >= 0: near the poles of a negative
         # n - k its rounding would cost digits)
-        m = _where(_all(ns >= 0.0, nks >= 0.0, fnp.less(nks, ks)), nks, ks)
+        # and for n <= -10 where k is in [2 n, n / 2) (n - k exact there), the one nearer 0:
+        # the reflected form's cancellation grows with |m| (binom(-1e6 - 0.3, -999979.8)
+        # is binom(n, -20.5): 2.2e-9 off -> 3e-14); not near the poles of Gamma(k + 1),
+        # where the derivative in n through both n and n - k would cancel
+        kc = fnp.stop_gradient(ks)
+        mirror = _any(_all(ns >= 0.0, nks >= 0.0, fnp.less(nks, ks)),
+                      _all(ns <= -10.0, ks < 0.5 * ns, ks >= 2.0 * ns,
+                           fnp.abs(kc - fnp.round(kc)) >= 1e-3))
+        m = _where(mirror, nks, ks)
         general = _binom_general(ns, m)
         # the product, for integer k in [0, 20) (after the symmetry for a whole n)
-        kc = fnp.stop_gradient(ks)
         nc = fnp.stop_gradient(ns)
         whole_k = kc == fnp.floor(kc)
         whole_n = _all(nc == fnp.floor(nc), nc > 0.0)
