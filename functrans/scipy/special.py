@@ -1546,7 +1546,25 @@ def _log_poch_positive(z, m):
     log_ratio = _where(low, fnp.log(fnp.divide(_where(low, s, z), z)),
                        fnp.log1p(_where(low, 0.0, r)))
     main = fnp.add(fnp.multiply(z - 0.5, log_ratio), fnp.multiply(m, fnp.log(s) - 1.0))
-    return fnp.add(main, fnp.subtract(_stirling_correction(s), _stirling_correction(z)))
+    return fnp.add(main, _stirling_difference(s, z, m))
+
+
+def _stirling_difference(s, z, m):
+    """``w(s) - w(z)`` for ``s = z + m`` (Stirling's correction ``w``, ``sum_j c_j / x^p``,
+    ``p = 2j - 1``) with a factor ``m``: each ``c_j (u^p - v^p)`` (``u = 1/s``, ``v = 1/z``)
+    as ``c_j (u - v) h_(p-1)(u, v)``, ``u - v = -m u v``, ``h_q = sum_i u^i v^(q-i)`` by
+    ``h_q = u^q + v h_(q-1)`` (positive terms), so that a small ``m`` keeps its relative
+    precision: the plain difference's error, eps w(z), was 1e-6 of the derivatives of
+    binom(10.3, 1e-12), and all of them where ``z + m`` rounds to ``z``."""
+    c = _incomplete_grads._STIRLING
+    u, v = fnp.divide(1.0, s), fnp.divide(1.0, z)
+    total, h, u_pow = c[0], None, None
+    for q in range(1, 2 * len(c) - 1):
+        u_pow = u if u_pow is None else fnp.multiply(u_pow, u)
+        h = fnp.add(u, v) if h is None else fnp.add(u_pow, fnp.multiply(v, h))
+        if q % 2 == 0:
+            total = fnp.add(total, fnp.multiply(c[q // 2], h))
+    return fnp.multiply(fnp.negative(fnp.multiply(m, fnp.multiply(u, v))), total)
 
 
 def poch(z, m, /):
@@ -1586,8 +1604,37 @@ def poch(z, m, /):
                          - _sp.lgamma(1.0 - sr), _sp.lgamma(_where(reflect, 1.0, ss)))
     sign_s = _where(reflect, fnp.sign(_where(odd, -sin_d, sin_d)), _gamma_sign(ss))
     log_general = fnp.subtract(log_gamma_s, _sp.lgamma(zs))
-    general = fnp.multiply(fnp.exp(log_general), fnp.multiply(sign_s, _gamma_sign(zs)))
-    out = _where(big, fnp.exp(_log_poch_positive(zb, mb)), general)
+    sign = fnp.multiply(sign_s, _gamma_sign(zs))
+    # a small |m| beside -9 < z < 10 (no pole between z and z + m): shifted up by 20 by the
+    # recurrence, log(Gamma(z + m) / Gamma(z)) = log(Gamma(z + m + 20) / Gamma(z + 20)) -
+    # sum_i log1p(m / (z + i)), each term of m's relative precision (the lgamma and digamma
+    # differences cancelled: d/dz poch(5.5, -1e-12) was 8e-4 off, poch(0.3, 1e-12) 4e-5)
+    zc, sc = fnp.stop_gradient(zs), fnp.stop_gradient(ss)
+    # (not where z + m is within 1e-3 of a pole: its rounding decides the value there, see
+    # e above)
+    shift = _all(smooth, fnp.abs(fnp.stop_gradient(ms)) < 0.25, zc > -9.0, zc < 10.0,
+                 _any(zc > 0.25, _all(fnp.floor(zc) == fnp.floor(sc),
+                                      fnp.abs(sc - fnp.round(sc)) > 1e-3)))
+    if _may_hold(shift):
+        zh, mh = _where(shift, zs, 1.0), _where(shift, ms, 0.0)
+        steps = None
+        for i in range(_BINOM_SHIFT):
+            t = fnp.log1p(fnp.divide(mh, fnp.add(zh, float(i))))
+            steps = t if steps is None else fnp.add(steps, t)
+        shifted = fnp.subtract(_log_poch_positive(fnp.add(zh, float(_BINOM_SHIFT)), mh), steps)
+        log_general = _where(shift, shifted, log_general)
+        sign = _where(shift, 1.0, sign)
+    e_big = _log_poch_positive(zb, mb)
+    # (where large, by the rule of _exp_product: in reverse mode the overflowing cotangent
+    # met the zero partial derivatives of the masked branches, grad(poch, (0, 1))(200.3,
+    # 300.7) was nan, nan for inf, inf)
+    over = _any(_all(big, e_big > _EXP_RULE_FROM),
+                _all(smooth, ss > 0.0, log_general > _EXP_RULE_FROM))
+    general = fnp.multiply(fnp.exp(_where(over, 0.0, log_general)), sign)
+    out = _where(big, fnp.exp(_where(over, 0.0, e_big)), general)
+    if not _known_none(over):
+        out = _where(over, _exp_product("poch", _where(over, z, 10.0), _where(over, m, 1.0),
+                                        over), out)
     # both poles (m an integer): (-1)^m Gamma(1 - z) / Gamma(1 - z - m), 1 - z >= 1
     both = _all(pole_z, pole_s)
     zp, mp = _where(both, z, 0.0), _where(both, m, 0.0)
@@ -3015,6 +3062,7 @@ def pseudo_huber(delta, r, /):
 
 _LOG_MAX = math.log(_np.finfo(_np.float64).max)  # exp overflows beyond
 _BINOM_PRODUCT = 20  # integer k below this: the product formula, as SciPy
+_BINOM_SHIFT = 20  # binom's small-m recurrence: n + 1 > -9 moved above 10
 
 
 def _binom_far_log_scale(n1, m1):
@@ -3074,9 +3122,46 @@ def _binom_both_factor(n, m):
     return _where(m < -0.5, fnp.negative(fnp.multiply(ratio, _sin_pi(m))), ratio)
 
 
+def _binom_big_exponent(n, k):
+    """``log |binom(n, k)|`` by Stirling's series (``n - m + 1, n + 1 >= 10``, ``m`` of
+    :func:`_binom_m`), of the smooth branch of :func:`_binom_general`."""
+    m = _binom_m(n, k)
+    return fnp.subtract(_log_poch_positive(fnp.add(fnp.subtract(n, m), 1.0), m),
+                        _sp.lgamma(fnp.add(m, 1.0)))
+
+
+def _binom_big_factor(n, k):
+    """The sign of that binomial coefficient, the sign of ``Gamma(m + 1)``."""
+    return _gamma_sign(fnp.add(fnp.stop_gradient(_binom_m(n, k)), 1.0))
+
+
+def _binom_both_exponent_nk(n, k):
+    return _binom_both_exponent(n, _binom_m(n, k))
+
+
+def _binom_both_factor_nk(n, k):
+    return _binom_both_factor(n, _binom_m(n, k))
+
+
+def _poch_exponent(z, m):
+    """``log |Gamma(z + m) / Gamma(z)|`` for ``z + m > 0`` (Stirling's where ``z`` and
+    ``z + m`` are 10 or more), where :func:`poch` is large."""
+    s = fnp.add(z, m)
+    big = _all(z >= 10.0, s >= 10.0)
+    return _where(big, _log_poch_positive(_where(big, z, 10.0), _where(big, m, 1.0)),
+                  fnp.subtract(_sp.lgamma(_where(big, 1.0, s)), _sp.lgamma(_where(big, 1.0, z))))
+
+
+def _poch_factor(z, m):
+    """The sign of ``Gamma(z)`` (that of ``Gamma(z + m)`` is 1 there)."""
+    return _gamma_sign(fnp.stop_gradient(z))
+
+
 # The branches of binom whose value is exp(E(a, b)) R(a, b) with E large: (E, R) by name.
 _EXP_PARTS = {"far": (_binom_far_exponent, _binom_far_factor),
-              "both": (_binom_both_exponent, _binom_both_factor)}
+              "both": (_binom_both_exponent_nk, _binom_both_factor_nk),
+              "big": (_binom_big_exponent, _binom_big_factor),
+              "poch": (_poch_exponent, _poch_factor)}
 # exp(E) R through the rule below where E exceeds this: below it neither the value nor the
 # product rule's terms (E's and R's first and second derivatives times exp(E), each up to
 # about e^45 here) overflow
@@ -3243,7 +3328,25 @@ def _any_tracer(*args):
     return any(isinstance(a, _Tracer) for a in args)
 
 
-def _binom_general(n, m):
+def _binom_m(n, k):
+    """``k``, or ``n - k`` by the symmetry of binom where it is exact and the smaller: for
+    ``n >= 0`` and ``n - k < k <= 2 n``, ``n - k > -10`` (binom(1e6 + 0.5, 1e6 + 0.7) was
+    8e-10 off by lgamma values of 1.3e7; beyond, the far branch, with no gamma function of a
+    large negative argument, whose second derivative SciPy takes time proportional to), and
+    for ``n <= -10`` and ``k`` in ``[2 n, n / 2)``, as the reflected
+    form's cancellation grows with ``|m|`` (binom(-1e6 - 0.3, -999979.8) is binom(n, -20.5):
+    2.2e-9 off -> 3e-14), not near the poles of ``Gamma(k + 1)``, where the derivative in
+    ``n`` through both ``n`` and ``n - k`` would cancel; an ``n - k`` rounded near a pole
+    would cost digits."""
+    nk = fnp.subtract(n, k)
+    kc = fnp.stop_gradient(k)
+    mirror = _any(_all(n >= 0.0, fnp.less(nk, k), k <= 2.0 * n, nk > -10.0),
+                  _all(n <= -10.0, k < 0.5 * n, k >= 2.0 * n,
+                       fnp.abs(kc - fnp.round(kc)) >= 1e-3))
+    return _where(mirror, nk, k)
+
+
+def _binom_general(n, m, k):
     """``Gamma(n + 1) / (Gamma(m + 1) Gamma(n - m + 1))`` for ``n + 1`` not a pole: in
     logarithms with the gamma functions' signs (the ratio ``Gamma(n + 1) / Gamma(n - m + 1)``
     by Stirling's series where both are at least 10); where ``m + 1`` or ``n - m + 1`` is a
@@ -3281,45 +3384,87 @@ def _binom_general(n, m):
                 fnp.abs(zc) < 100.0)
     pole = _all(_any(_is_pole(z), _is_pole(m1), near), fnp.logical_not(_any(far, both)))
     smooth_at = fnp.logical_not(_any(pole, far, both))
-    zs, ms, n1s, m1s = (_where(smooth_at, v, d) for v, d in ((z, 2.0), (m, 1.0), (n1, 3.0),
-                                                             (m1, 2.0)))
-    big = _all(zs >= 10.0, n1s >= 10.0, ms >= 0.0)
-    lp = _where(big, _log_poch_positive(_where(big, zs, 10.0), _where(big, ms, 1.0)),
-                fnp.subtract(_sp.lgamma(_where(big, 1.0, n1s)), _sp.lgamma(_where(big, 1.0, zs))))
-    sign = fnp.multiply(fnp.multiply(_gamma_sign(n1s), _gamma_sign(m1s)), _gamma_sign(zs))
-    smooth = fnp.multiply(fnp.exp(fnp.subtract(lp, _sp.lgamma(m1s))), sign)
-    mf, n1f = _where(far, m, 9.0), _where(far, n1, 0.5)
-    sz = _binom_far_factor(n1f, mf)
-    lf = _binom_far_exponent(n1f, mf)
-    # scale sin(pi z), or where the scale is large, by the rule of _exp_product (the
-    # exponential of a masked lf: an inf in the branch not taken would make its zero
-    # cotangent nan)
-    over = lf > _EXP_RULE_FROM
-    sign_f = _gamma_sign(n1f)
-    scale = fnp.multiply(sign_f, fnp.exp(_where(over, 0.0, lf)))
-    if _known_none(over):  # (the custom rule costs ~40 % of binom's hessian: only if used)
-        reflected = fnp.multiply(scale, sz)
-    else:
-        reflected = _where(over, fnp.multiply(sign_f, _exp_product(
-            "far", _where(over, n1f, 0.5), _where(over, mf, 9.0), over)),
-            fnp.multiply(_where(over, 1.0, scale), sz))
-    nb, mb = _where(both, n, -20.5), _where(both, m, 10.0)
-    lb = _binom_both_exponent(nb, mb)
-    ratio = _binom_both_factor(nb, mb)
-    # (the same where poch(-n, m) / Gamma(m + 1) is large: its derivatives' terms overflowed
-    # to inf - inf, grad(binom, (0, 1))(-3000.37, 340.99) was nan, nan for -inf, +inf)
-    over_b = lb > _EXP_RULE_FROM
-    # (a strong zero at the poles: 0 there where the other factor overflows, not 0 * inf,
-    # binom(-1e8 - 0.5, 1e8 + 0.5))
-    both_value = _mul_sz(fnp.exp(_where(over_b, 0.0, lb)), ratio)
-    if not _known_none(over_b):
-        both_value = _where(over_b, _exp_product("both", _where(over_b, nb, -20.5),
-                                                 _where(over_b, mb, 10.0), over_b), both_value)
-    reflected = _where(both, both_value, reflected)
-    at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
-                                        rgamma(_where(pole, m1, 1.0))),
-                           rgamma(_where(pole, z, 1.0)))
-    at_pole = _where(at_pole == at_pole, at_pole, 0.0)
+    # (each branch only where some element may take it: eagerly, and beneath the eager
+    # transforms, the others cost nothing; under jit all are staged)
+    zero = fnp.zeros_like(fnp.add(n, m))
+    smooth = reflected = at_pole = zero
+    if _maybe_true(smooth_at):
+        zs, ms, n1s, m1s = (_where(smooth_at, v, d) for v, d in ((z, 2.0), (m, 1.0), (n1, 3.0),
+                                                                 (m1, 2.0)))
+        # log|Gamma(n1) / Gamma(z)| by Stirling's series where both are 10 or more; for a small
+        # |m| and -9 < n1 < 10 (no pole between n1 and z = n1 - m), shifted up by 20 by the
+        # recurrence, log|Gamma(n1) / Gamma(z)| = log(Gamma(n1 + 20) / Gamma(z + 20)) +
+        # sum_i log1p(-m / (n1 + i)), each term of m's relative precision (the difference of
+        # lgamma values, and of the digamma values in the derivatives, cancelled: d/dn
+        # binom(8.5, -1e-12) was 4e-3 off, binom(150.2, -1e-12) 6e-2)
+        big = _all(zs >= 10.0, n1s >= 10.0)
+        zc, n1c = fnp.stop_gradient(zs), fnp.stop_gradient(n1s)
+        shift = _all(fnp.abs(fnp.stop_gradient(ms)) < 0.25, n1c > -9.0, n1c < 10.0,
+                     _any(n1c > 0.25, fnp.floor(n1c) == fnp.floor(zc)))
+        if _may_hold(shift):
+            by_lp = _any(big, shift)
+            n1h, mh = _where(shift, n1s, 1.0), _where(shift, ms, 0.0)
+            steps = None
+            for i in range(_BINOM_SHIFT):
+                t = fnp.log1p(fnp.divide(fnp.negative(mh), fnp.add(n1h, float(i))))
+                steps = t if steps is None else fnp.add(steps, t)
+            zb = _where(big, zs, _where(shift, fnp.add(zs, float(_BINOM_SHIFT)), 10.0))
+            lp = _where(by_lp, fnp.add(_log_poch_positive(zb, _where(by_lp, ms, 1.0)),
+                                       _where(shift, steps, 0.0)),
+                        fnp.subtract(_sp.lgamma(_where(by_lp, 1.0, n1s)),
+                                     _sp.lgamma(_where(by_lp, 1.0, zs))))
+        else:
+            lp = _where(big, _log_poch_positive(_where(big, zs, 10.0), _where(big, ms, 1.0)),
+                        fnp.subtract(_sp.lgamma(_where(big, 1.0, n1s)),
+                                     _sp.lgamma(_where(big, 1.0, zs))))
+        sign = fnp.multiply(fnp.multiply(_gamma_sign(n1s), _gamma_sign(m1s)), _gamma_sign(zs))
+        e = fnp.subtract(lp, _sp.lgamma(m1s))
+        # (where large, Stirling's elements by the rule of _exp_product: in reverse mode the
+        # overflowing cotangent met the zero partial derivatives of the masked branches,
+        # grad(binom, (0, 1))(1199.79, 495.55) was nan, nan for inf, inf)
+        over_s = _all(big, e > _EXP_RULE_FROM)
+        smooth = fnp.multiply(fnp.exp(_where(over_s, 0.0, e)), sign)
+        if not _known_none(over_s):
+            smooth = _where(over_s, _exp_product("big", _where(over_s, n, 20.5),
+                                                 _where(over_s, k, 5.0), over_s), smooth)
+    if _maybe_true(far):
+        mf, n1f = _where(far, m, 9.0), _where(far, n1, 0.5)
+        sz = _binom_far_factor(n1f, mf)
+        lf = _binom_far_exponent(n1f, mf)
+        # scale sin(pi z), or where the scale is large, by the rule of _exp_product (the
+        # exponential of a masked lf: an inf in the branch not taken would make its zero
+        # cotangent nan)
+        over = lf > _EXP_RULE_FROM
+        sign_f = _gamma_sign(n1f)
+        scale = fnp.multiply(sign_f, fnp.exp(_where(over, 0.0, lf)))
+        if _known_none(over):  # (the custom rule costs ~40 % of binom's hessian: only if used)
+            reflected = fnp.multiply(scale, sz)
+        else:
+            reflected = _where(over, fnp.multiply(sign_f, _exp_product(
+                "far", _where(over, n1f, 0.5), _where(over, mf, 9.0), over)),
+                fnp.multiply(_where(over, 1.0, scale), sz))
+    if _maybe_true(both):
+        nb, mb = _where(both, n, -20.5), _where(both, m, 10.0)
+        lb = _binom_both_exponent(nb, mb)
+        ratio = _binom_both_factor(nb, mb)
+        # (the same where poch(-n, m) / Gamma(m + 1) is large: its derivatives' terms overflowed
+        # to inf - inf, grad(binom, (0, 1))(-3000.37, 340.99) was nan, nan for -inf, +inf)
+        over_b = lb > _EXP_RULE_FROM
+        # (a strong zero at the poles: 0 there where the other factor overflows, not 0 * inf,
+        # binom(-1e8 - 0.5, 1e8 + 0.5))
+        both_value = _mul_sz(fnp.exp(_where(over_b, 0.0, lb)), ratio)
+        if not _known_none(over_b):
+            # (on n and k themselves: over (n, m) with m = n - k, reverse mode's cotangents
+            # of n and m, each infinite, met in n's, inf - inf)
+            both_value = _where(over_b, _exp_product("both", _where(over_b, n, -20.5),
+                                                     _where(over_b, k, 10.0), over_b),
+                                both_value)
+        reflected = _where(both, both_value, reflected)
+    if _maybe_true(pole):
+        at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
+                                            rgamma(_where(pole, m1, 1.0))),
+                               rgamma(_where(pole, z, 1.0)))
+        at_pole = _where(at_pole == at_pole, at_pole, 0.0)
     return _where(_any(far, both), reflected, _where(pole, at_pole, smooth))
 
 
@@ -3352,19 +3497,8 @@ def binom(n, k, /):
         n_inf = n == _inf
         ok = fnp.logical_not(_any(bad, n_inf))
         ns, ks = _where(ok, n, 1.0), _where(ok, k, 0.0)
-        nks = fnp.subtract(ns, ks)
-        # (the symmetry k -> n - k only where n - k >= 0: near the poles of a negative
-        # n - k its rounding would cost digits)
-        # and for n <= -10 where k is in [2 n, n / 2) (n - k exact there), the one nearer 0:
-        # the reflected form's cancellation grows with |m| (binom(-1e6 - 0.3, -999979.8)
-        # is binom(n, -20.5): 2.2e-9 off -> 3e-14); not near the poles of Gamma(k + 1),
-        # where the derivative in n through both n and n - k would cancel
+        general = _binom_general(ns, _binom_m(ns, ks), ks)
         kc = fnp.stop_gradient(ks)
-        mirror = _any(_all(ns >= 0.0, nks >= 0.0, fnp.less(nks, ks)),
-                      _all(ns <= -10.0, ks < 0.5 * ns, ks >= 2.0 * ns,
-                           fnp.abs(kc - fnp.round(kc)) >= 1e-3))
-        m = _where(mirror, nks, ks)
-        general = _binom_general(ns, m)
         # the product, for integer k in [0, 20) (after the symmetry for a whole n)
         nc = fnp.stop_gradient(ns)
         whole_k = kc == fnp.floor(kc)
@@ -3374,7 +3508,7 @@ def binom(n, k, /):
                    kx < float(_BINOM_PRODUCT))
         kx = _where(use, kx, 0.0)
         num, den = fnp.ones_like(nc), fnp.ones_like(nc)
-        for i in range(1, _BINOM_PRODUCT):
+        for i in range(1, _BINOM_PRODUCT if _maybe_true(use) else 1):
             inside = kx >= float(i)
             num = _where(inside, num * (nc - kx + float(i)), num)
             den = _where(inside, den * float(i), den)
