@@ -1546,7 +1546,14 @@ def _log_poch_positive(z, m):
     log_ratio = _where(low, fnp.log(fnp.divide(_where(low, s, z), z)),
                        fnp.log1p(_where(low, 0.0, r)))
     main = fnp.add(fnp.multiply(z - 0.5, log_ratio), fnp.multiply(m, fnp.log(s) - 1.0))
-    return fnp.add(main, _stirling_difference(s, z, m))
+    # (the plain difference of Stirling's corrections where m is not small beside z: its
+    # error, eps w(z), is below eps |m| / z there; the exact one costs twice, or thrice under
+    # hessian: only where some element may need it)
+    plain = fnp.subtract(_stirling_correction(s), _stirling_correction(z))
+    small = fnp.abs(fnp.stop_gradient(m)) < 1e-2 * fnp.stop_gradient(z)
+    if _maybe_true(small):
+        plain = _where(small, _stirling_difference(s, z, m), plain)
+    return fnp.add(main, plain)
 
 
 def _stirling_difference(s, z, m):
@@ -1558,12 +1565,14 @@ def _stirling_difference(s, z, m):
     binom(10.3, 1e-12), and all of them where ``z + m`` rounds to ``z``."""
     c = _incomplete_grads._STIRLING
     u, v = fnp.divide(1.0, s), fnp.divide(1.0, z)
-    total, h, u_pow = c[0], None, None
-    for q in range(1, 2 * len(c) - 1):
-        u_pow = u if u_pow is None else fnp.multiply(u_pow, u)
-        h = fnp.add(u, v) if h is None else fnp.add(u_pow, fnp.multiply(v, h))
-        if q % 2 == 0:
-            total = fnp.add(total, fnp.multiply(c[q // 2], h))
+    # (two degrees a step: h_(q+2) = u^(q+1) (u + v) + v^2 h_q)
+    e1, u2, v2 = fnp.add(u, v), fnp.multiply(u, u), fnp.multiply(v, v)
+    total, h, u_odd = c[0], 1.0, u
+    for j in range(1, len(c)):
+        h = fnp.add(fnp.multiply(u_odd, e1), fnp.multiply(v2, h))
+        total = fnp.add(total, fnp.multiply(c[j], h))
+        if j < len(c) - 1:
+            u_odd = fnp.multiply(u_odd, u2)
     return fnp.multiply(fnp.negative(fnp.multiply(m, fnp.multiply(u, v))), total)
 
 
@@ -1615,7 +1624,7 @@ def poch(z, m, /):
     shift = _all(smooth, fnp.abs(fnp.stop_gradient(ms)) < 0.25, zc > -9.0, zc < 10.0,
                  _any(zc > 0.25, _all(fnp.floor(zc) == fnp.floor(sc),
                                       fnp.abs(sc - fnp.round(sc)) > 1e-3)))
-    if _may_hold(shift):
+    if _maybe_true(shift):
         zh, mh = _where(shift, zs, 1.0), _where(shift, ms, 0.0)
         steps = None
         for i in range(_BINOM_SHIFT):
@@ -3074,7 +3083,15 @@ def _binom_far_log_scale(n1, m1):
     lg_n1 = _where(neg, fnp.subtract(math.log(math.pi) - _sp.lgamma(fnp.subtract(1.0, n1r)),
                                      fnp.log(fnp.abs(_sin_pi(n1r)))),
                    _sp.lgamma(_where(neg, 0.5, n1)))
-    return fnp.add(lg_n1, _log_poch_positive(m1, fnp.negative(n1))) - math.log(math.pi)
+    general = fnp.add(lg_n1, _log_poch_positive(m1, fnp.negative(n1)))
+    # n1 >= 10: log(Gamma(s) / poch(n1, s)), s = m1 - n1 >= 10 (lgamma(n1) and the
+    # Pochhammer of -n1 cancelled: binom(1.75e15, k = n + 13) was 72 times off, (1.45e9,
+    # n + 11.8) 3e-6)
+    pos = n1 >= 10.0
+    s = fnp.subtract(m1, n1)
+    n1p, sp_ = _where(pos, n1, 10.0), _where(pos, s, 10.0)
+    positive = fnp.subtract(_sp.lgamma(sp_), _log_poch_positive(n1p, sp_))
+    return _where(pos, positive, general) - math.log(math.pi)
 
 
 def _binom_far_exponent(n1, m):
@@ -3401,7 +3418,7 @@ def _binom_general(n, m, k):
         zc, n1c = fnp.stop_gradient(zs), fnp.stop_gradient(n1s)
         shift = _all(fnp.abs(fnp.stop_gradient(ms)) < 0.25, n1c > -9.0, n1c < 10.0,
                      _any(n1c > 0.25, fnp.floor(n1c) == fnp.floor(zc)))
-        if _may_hold(shift):
+        if _maybe_true(shift):
             by_lp = _any(big, shift)
             n1h, mh = _where(shift, n1s, 1.0), _where(shift, ms, 0.0)
             steps = None
@@ -3480,12 +3497,17 @@ def binom(n, k, /):
     ``0 <= k < 20`` (``n - k`` for a whole ``n >= 0`` and ``k > n/2``; ``n`` not within
     1e-8 of 0 unless it is 0) the value is the product ``prod_i (n - k + i) / i``, exact
     for integer results, as SciPy's; elsewhere ``sign exp(gammaln(n + 1) - gammaln(m + 1) -
-    gammaln(n - m + 1))`` with ``m = min(k, n - k)`` where ``0 <= n - k``, ``m = k``
-    otherwise, the first difference by Stirling's series where ``n - m + 1 >= 10`` (as
-    :func:`poch`: its precision kept for large ``n``; about 1e-13 relative, growing like the
-    size of the logarithm times eps; for ``n`` within 1e-8 of 0 and integer ``k``, where
-    ``n - k + 1`` is close to a pole, about 1e-7). SciPy's asymptotic forms for
-    ``k > 1e8 |n|`` are not used: there the values differ (nan or 0 for SciPy's tiny ones).
+    gammaln(n - m + 1))`` with ``m`` the smaller of ``k`` and ``n - k`` where that is exact
+    (see :func:`_binom_m`), the first difference by Stirling's series where ``n - m + 1 >=
+    10`` (as :func:`poch`: its precision kept for large ``n``; about 1e-13 relative, growing
+    like the size of the logarithm times eps; for ``n`` within 1e-8 of 0 and integer ``k``,
+    where ``n - k + 1`` is close to a pole, about 1e-7), by the recurrence and Stirling's
+    series for a small ``|m|`` (relative precision kept in ``m``: ``binom(8.5, 1e-12)``'s
+    derivatives to 1e-15), and with the gamma functions of negative arguments reflected for
+    ``n <= -10``. SciPy's asymptotic forms for ``k > 1e8 |n|`` are not used: there the
+    values differ (nan or 0 for SciPy's tiny ones). Where the value or its derivatives
+    overflow, they are the signed infinities (``exp(E)`` applied last, see
+    :func:`_exp_product`), also in reverse mode.
 
     Derivatives (any order, in both arguments) are those of the gamma-function formula,
     ``binom (digamma(n + 1) - digamma(n - k + 1))`` in ``n`` and
