@@ -227,7 +227,10 @@ def test_binary_elementary_functions_against_scipy(backend, name):
     got = getattr(fsp, name)(*(backend.asarray(a) for a in args))
     # (binom through the library's own gammaln: a few 1e-12 where that is not SciPy's)
     rtol = 1e-12 if backend.name == "numpy" or name != "binom" else 1e-11
-    _compare(backend.to_numpy(got), getattr(ss, name)(*args), args, rtol)
+    # (SciPy's binom(1000, -2.5) is 1.2e-12 off: mpmath 1.332257537301108e-8, functrans's
+    # 5e-16 off since session 36, see tests/test_s36_binom36.py)
+    known = ((args[0] == 1e3) & (args[1] == -2.5)) if name == "binom" else ()
+    _compare(backend.to_numpy(got), getattr(ss, name)(*args), args, rtol, known)
 
 
 def test_binom_random_real_arguments():
