@@ -233,6 +233,12 @@ def _edge_points(dtype):
                      -30.0, 40.0, -40.0, 0.5, math.log(2.0), 700.0, -700.0], dtype=dtype)
 
 
+# The lead kept silu and gelu(erf) as plain products (session 36): their custom rules gave
+# the limits at +-inf and at the largest float (nan there by the product rule: loud, not
+# wrong) for 1.5-1.75x their second derivatives' cost and 15-25 % of a first-order one.
+_PLAIN_PRODUCTS = {"silu", "gelu_erf"}
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", list(_ACTIVATIONS))
 def test_activation_modes_agree_at_edge_points(name, dtype):
@@ -240,6 +246,8 @@ def test_activation_modes_agree_at_edge_points(name, dtype):
     # gave 0; log1mexp nan vs -inf at -0.0, 1.0 vs -0.0 below 0; silu and mish nan at +inf)
     f = _ACTIVATIONS[name]
     x = _edge_points(dtype)
+    if name in _PLAIN_PRODUCTS:
+        x = x[np.isfinite(x) & (np.abs(x) < np.finfo(dtype).max)]
     rtol = 1e-11 if dtype == np.float64 else 2e-5
     for order in (_first, _second):
         got = {k: np.asarray(v) for k, v in order(f, x).items()}
@@ -318,7 +326,7 @@ def test_mish_second_derivative_accurate():
         np.testing.assert_allclose(way(x), want, rtol=1e-13, atol=1e-300)
 
 
-@pytest.mark.parametrize("name", ["silu", "mish", "gelu_erf", "gelu_tanh", "hard_silu"])
+@pytest.mark.parametrize("name", ["mish", "gelu_tanh", "hard_silu"])
 def test_x_times_saturating_factor_at_the_ends(backend, name):
     # derivative 1 at +inf and 1.8e308 (silu and mish: nan at +inf), 0 at the negative
     # ends; every second derivative 0 there (mish and gelu(erf): nan in reverse mode at
@@ -344,14 +352,17 @@ def test_silu_and_gelu_erf_derivatives_accurate():
         gelu = [(float(mp.ncdf(v) + v * mp.npdf(v)), float(mp.npdf(v) * (2 - v * v)))
                 for v in map(mp.mpf, xs)]
     x = np.array(xs)
-    for f, want in ((fnn.silu, silu), (lambda v: fnn.gelu(v, approximate=False), gelu)):
+    # (gelu(erf) by the product rule: exp(-(x / sqrt 2)^2) carries the rounding of x / sqrt 2
+    # times 2 x^2, 2.8e-14 at |x| = 20, where the function's own condition number is x^2)
+    for f, want, rtol in ((fnn.silu, silu, 1e-15),
+                          (lambda v: fnn.gelu(v, approximate=False), gelu, 4e-14)):
         want = np.array(want)
-        np.testing.assert_allclose(ft.vmap(ft.grad(f))(x), want[:, 0], rtol=1e-15,
+        np.testing.assert_allclose(ft.vmap(ft.grad(f))(x), want[:, 0], rtol=rtol,
                                    atol=1e-300)
-        np.testing.assert_allclose(ft.vmap(ft.grad(ft.grad(f)))(x), want[:, 1], rtol=1e-14,
-                                   atol=1e-300)
+        np.testing.assert_allclose(ft.vmap(ft.grad(ft.grad(f)))(x), want[:, 1],
+                                   rtol=max(rtol, 1e-14), atol=1e-300)
         np.testing.assert_allclose(ft.vmap(ft.jacfwd(ft.jacfwd(f)))(x), want[:, 1],
-                                   rtol=1e-14, atol=1e-300)
+                                   rtol=max(rtol, 1e-14), atol=1e-300)
 
 
 def test_activation_values_unchanged():
