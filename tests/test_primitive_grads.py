@@ -610,6 +610,9 @@ NON_DIFFERENTIABLE = {
     # session 27: LAPACK's pivots to a permutation (integers; lu_solve, lax.linalg.lu):
     # tests/test_vmap.py and tests/test_linalg_cases.py
     "lu_pivots_to_permutation",
+    # session 36: zeros whose derivative is nan (at every order) where a matrix of a stack is
+    # singular, added to linalg rules' tangents (tests/test_s36_linalg36.py)
+    "matrix_nan_slope",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a
