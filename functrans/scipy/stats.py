@@ -78,6 +78,8 @@ from ..primitives import structural as _st
 from . import linalg as _linalg
 from . import special as _special
 from .special import _may_hold  # (a branch no element takes need not be computed)
+from .special import _concrete_behind
+from ..backends import backend_of as _backend_of
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
            "cauchy", "t", "gamma", "beta", "chi2", "f", "poisson", "bernoulli", "binom",
@@ -123,6 +125,46 @@ def _standardize(x, loc, scale, name):
 
 def _valid(ok, out):
     return fnp.where(ok, out, math.nan)
+
+
+def _where_taken(branches, default):
+    """``where(m1, v1(), where(m2, v2(), ... default()))`` for ``branches`` of (mask, function
+    giving that branch's value), computing only the branches that some element takes where
+    the masks' values are known (plain arrays, eager transforms, vmap; staged code computes
+    them all). A branch no element takes is never selected, so the values and derivatives
+    are the full chain's. The masks are read on the host (no primitive bound); each value
+    must have the chain's full shape."""
+    known = [_concrete_behind(m) for m, _ in branches]
+    if any(m is None for m in known):  # (staged: jit)
+        keep = [True] * (len(branches) + 1)
+    else:
+        # (a mask of Python numbers is a Python bool; the others of the operands' library)
+        known = [bool(m) if isinstance(m, (bool, _np.bool_)) else m for m in known]
+        arrays = [m for m in known if type(m) is not bool]
+        bk = _backend_of(arrays[0]) if arrays else None
+
+        def any_of(m):
+            return m if type(m) is bool else bool(bk.to_numpy(bk.xp.any(m)))
+
+        def both(m, n):
+            if type(m) is bool or type(n) is bool:
+                return (n if m else False) if type(m) is bool else (m if n else False)
+            return bk.xp.logical_and(m, n)
+
+        keep, rest = [], True  # rest: the elements no earlier branch claims
+        for m in known:
+            keep.append(any_of(both(m, rest)))
+            rest = both(rest, (not m) if type(m) is bool else bk.xp.logical_not(m))
+        keep.append(any_of(rest))
+        if not any(keep):  # (no element at all)
+            keep[-1] = True
+    # (evaluated in their order, the default last: the order of the full chain's, so
+    # that reverse mode sums the cotangents in the same order)
+    taken = [(mask, value()) for (mask, value), k in zip(branches, keep) if k]
+    out = default() if keep[-1] else None
+    for mask, value in reversed(taken):
+        out = value if out is None else fnp.where(mask, value, out)
+    return out
 
 
 class _Norm:
@@ -725,12 +767,15 @@ _CF_TERMS = 30
 
 def _log_prob(p, q, log_tail, tail):
     """``log(p)`` for a probability ``p`` with complement ``q`` (each computed directly):
-    ``log1p(-q)`` where ``p > 1/2``, ``log(p)`` where it is representable, and ``log_tail``
-    (a log-space formula) where ``tail`` (where ``p`` underflows or has lost its digits)."""
-    big = p > 0.5
-    out = fnp.where(big, fnp.log1p(-fnp.where(big, q, 0.0)),
-                    fnp.log(fnp.where(fnp.logical_or(big, tail), 1.0, p)))
-    return fnp.where(tail, log_tail, out)
+    ``log1p(-q)`` where ``p > 1/2``, ``log(p)`` where it is representable, and
+    ``log_tail()`` (a log-space formula) where ``tail`` (where ``p`` underflows or has lost
+    its digits; computed only where some element is there, where that is known: the
+    series costs ~130 operations)."""
+    def direct():
+        big = p > 0.5
+        return fnp.where(big, fnp.log1p(-fnp.where(big, q, 0.0)),
+                         fnp.log(fnp.where(fnp.logical_or(big, tail), 1.0, p)))
+    return _where_taken([(tail, log_tail)], direct)
 
 
 def _log_series(ratio_of, n_terms=_SERIES_TERMS):
@@ -754,10 +799,13 @@ def _log_gammainc(a, x):
     where ``x <= 0.3 (a + 1)``, else ``log(P)`` (``log1p(-Q)`` near 1)."""
     p, q = _special.gammainc(a, x), _special.gammaincc(a, x)
     tail = fnp.logical_and(p < _TINY, fnp.less_equal(x, 0.3 * (a + 1.0)))
-    xs = fnp.where(tail, x, fnp.multiply(0.2, a + 1.0))
-    lead = fnp.subtract(fnp.subtract(_special._xlogy_weak(a, xs), xs), _special.gammaln(a + 1.0))
-    series = _log_series(lambda n: fnp.divide(xs, a + float(n)))
-    return _log_prob(p, q, fnp.add(lead, series), tail)
+
+    def log_tail():
+        xs = fnp.where(tail, x, fnp.multiply(0.2, a + 1.0))
+        lead = fnp.subtract(fnp.subtract(_special._xlogy_weak(a, xs), xs),
+                            _special.gammaln(a + 1.0))
+        return fnp.add(lead, _log_series(lambda n: fnp.divide(xs, a + float(n))))
+    return _log_prob(p, q, log_tail, tail)
 
 
 def _log_gammaincc(a, x):
@@ -768,15 +816,19 @@ def _log_gammaincc(a, x):
     p, q = _special.gammainc(a, x), _special.gammaincc(a, x)
     tail = fnp.logical_and(q < _TINY, fnp.logical_and(
         fnp.greater_equal(x, 2.0 * (a + 1.0)), x > 50.0))
-    xs = fnp.where(tail, x, fnp.maximum(fnp.multiply(2.0, a + 1.0), 100.0))
-    t = None
-    for n in range(_CF_TERMS, 0, -1):
-        den = fnp.subtract(xs, a) + (2.0 * n + 1.0)
-        num = fnp.multiply(float(n), float(n) - a)
-        t = fnp.divide(num, den if t is None else fnp.subtract(den, t))
-    frac = fnp.divide(xs, fnp.subtract(fnp.subtract(xs, a) + 1.0, t))  # x * CF
-    lead = fnp.subtract(fnp.subtract(_special._xlogy_weak(a - 1.0, xs), xs), _special.gammaln(a))
-    return _log_prob(q, p, fnp.add(lead, fnp.log(frac)), tail)
+
+    def log_tail():
+        xs = fnp.where(tail, x, fnp.maximum(fnp.multiply(2.0, a + 1.0), 100.0))
+        t = None
+        for n in range(_CF_TERMS, 0, -1):
+            den = fnp.subtract(xs, a) + (2.0 * n + 1.0)
+            num = fnp.multiply(float(n), float(n) - a)
+            t = fnp.divide(num, den if t is None else fnp.subtract(den, t))
+        frac = fnp.divide(xs, fnp.subtract(fnp.subtract(xs, a) + 1.0, t))  # x * CF
+        lead = fnp.subtract(fnp.subtract(_special._xlogy_weak(a - 1.0, xs), xs),
+                            _special.gammaln(a))
+        return fnp.add(lead, fnp.log(frac))
+    return _log_prob(q, p, log_tail, tail)
 
 
 def _log_betainc(a, b, x, y, p=None, q=None):
@@ -790,16 +842,19 @@ def _log_betainc(a, b, x, y, p=None, q=None):
     q = _special.betainc(b, a, y) if q is None else q
     bound = fnp.multiply(x, fnp.maximum(fnp.divide(fnp.add(a, b), a + 1.0), 1.0))
     tail = fnp.logical_and(p < _TINY, bound <= 0.3)
-    # (elsewhere a stand-in inside the series' domain, without a derivative: the tangent of
-    # x / bound would overflow where x is tiny)
-    xs = fnp.where(tail, x, fnp.stop_gradient(fnp.divide(
-        fnp.multiply(0.2, x), fnp.where(tail, 1.0, bound))))
-    ys = fnp.where(tail, y, 1.0 - xs)
-    lead = fnp.subtract(fnp.add(_special._xlogy_weak(a, xs), _special._xlogy_weak(b, ys)),
-                        fnp.add(fnp.log(a), _special.betaln(a, b)))
-    series = _log_series(lambda n: fnp.divide(fnp.multiply(fnp.add(a, b) + (n - 1.0), xs),
-                                              a + float(n)))
-    return _log_prob(p, q, fnp.add(lead, series), tail)
+
+    def log_tail():
+        # (elsewhere a stand-in inside the series' domain, without a derivative: the
+        # tangent of x / bound would overflow where x is tiny)
+        xs = fnp.where(tail, x, fnp.stop_gradient(fnp.divide(
+            fnp.multiply(0.2, x), fnp.where(tail, 1.0, bound))))
+        ys = fnp.where(tail, y, 1.0 - xs)
+        lead = fnp.subtract(fnp.add(_special._xlogy_weak(a, xs), _special._xlogy_weak(b, ys)),
+                            fnp.add(fnp.log(a), _special.betaln(a, b)))
+        series = _log_series(lambda n: fnp.divide(
+            fnp.multiply(fnp.add(a, b) + (n - 1.0), xs), a + float(n)))
+        return fnp.add(lead, series)
+    return _log_prob(p, q, log_tail, tail)
 
 
 def _make_edge():
@@ -1942,6 +1997,24 @@ class _T(_Shaped):
     def _sf(self, z, df):
         return _special.stdtr(df, fnp.negative(z))
 
+    def _log_side(self, z, df, upper):
+        """log cdf (log sf where ``upper``) from one stdtr, of the smaller of the two
+        probabilities: its log on its own side of 0 (the median included), ``log1p`` of
+        minus it on the other (the generic log1p-of-the-complement choice, which computed
+        both stdtr's)."""
+        own = fnp.greater_equal(z, 0.0) if upper else fnp.less_equal(z, 0.0)
+        u = _special.stdtr(df, fnp.where(own, z, fnp.negative(z)) if not upper
+                           else fnp.where(own, fnp.negative(z), z))
+        # (each on its own lanes, a stand-in elsewhere: 0 * inf in reverse mode)
+        return fnp.where(own, fnp.log(fnp.where(own, u, 1.0)),
+                         fnp.log1p(fnp.negative(fnp.where(own, 0.0, u))))
+
+    def _logcdf(self, z, df):
+        return self._log_side(z, df, False)
+
+    def _logsf(self, z, df):
+        return self._log_side(z, df, True)
+
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv` (``ndtri`` for "
                   "``df = inf``): with the tail probability ``p = min(q, 1 - q)``, "
                   "``z = betaincinv(df/2, 1/2, 2p)`` gives ``t^2 = df (1 - z) / z``, or "
@@ -2151,9 +2224,10 @@ class _Beta(_Shaped):
                                                          a, b)))
         direct = fnp.less_equal(fnp.multiply(moved, density), 2.2e-16)
         # (each branch at a stand-in where not taken: no nan tangent from an infinite
-        # density at the unused end)
-        return fnp.where(direct, _special.betainc(b, a, fnp.where(direct, y, 0.5)),
-                         1.0 - _special.betainc(a, b, fnp.where(direct, 0.5, z)))
+        # density at the unused end; the complement only where some element takes it)
+        return _where_taken(
+            [(direct, lambda: _special.betainc(b, a, fnp.where(direct, y, 0.5)))],
+            lambda: 1.0 - _special.betainc(a, b, fnp.where(direct, 0.5, z)))
 
     def _logcdf(self, z, a, b):
         return _log_betainc(a, b, z, 1.0 - z, q=self._sf(z, a, b))
@@ -3138,44 +3212,57 @@ def _log_gauss_mass(a, b):
     """``log(ndtr(b) - ndtr(a))`` for ``a < b``: through ``log_ndtr`` of the tail holding
     the interval when both ends are on one side of 0 (no underflow: finite for ``a = 50``),
     through ``erf`` of each end between (no cancellation for a narrow interval around
-    0); infinite ends exactly."""
+    0); infinite ends exactly. (Each form only where some element takes it, where that is
+    known: truncnorm.cdf computes three masses.)"""
     fa, fb = fnp.isfinite(a), fnp.isfinite(b)
     a_s = fnp.where(fa, a, fnp.where(fb, fnp.subtract(b, 1.0), 0.0))
     b_s = fnp.where(fb, b, fnp.where(fa, fnp.add(a, 1.0), 1.0))
-    lower = b_s <= 0.0
-    upper = a_s > 0.0
-    mid = fnp.logical_not(fnp.logical_or(lower, upper))
-    # both in the lower tail: log Phi(b) + log(1 - Phi(a) / Phi(b))
-    al, bl = fnp.where(lower, a_s, -2.0), fnp.where(lower, b_s, -1.0)
-    lb = _special.log_ndtr(bl)
-    out_l = fnp.add(lb, _log1mexp(fnp.subtract(_special.log_ndtr(al), lb)))
-    # both in the upper tail: the same with the survival function
-    au, bu = fnp.where(upper, a_s, 1.0), fnp.where(upper, b_s, 2.0)
-    la = _special.log_ndtr(-au)
-    out_u = fnp.add(la, _log1mexp(fnp.subtract(_special.log_ndtr(-bu), la)))
-    # around 0: (erf(b / sqrt 2) - erf(a / sqrt 2)) / 2, two positive terms
-    am, bm = fnp.where(mid, a_s, -1.0), fnp.where(mid, b_s, 1.0)
-    r = math.sqrt(0.5)
-    out_m = fnp.log(0.5 * fnp.add(_special.erf(bm * r), _special.erf(-am * r)))
-    out = fnp.where(lower, out_l, fnp.where(upper, out_u, out_m))
-    # a narrow interval, (b - a)(1 + |a| + |b|) <= 1 (the density changes by a factor
-    # e^1.5 at most over it): Gauss-Legendre quadrature of the density relative to its
-    # largest value, at t0 (the difference of the tails' logs, or of the erf's, cancels:
-    # truncnorm.cdf(0, -1e-8, 1e-8) was 0.4999999965, cdf(a + 1e-14 |a|, -1, 0) 1% off)
-    narrow = fnp.logical_and(fnp.logical_and(fa, fb), fnp.multiply(
-        fnp.subtract(b_s, a_s), 1.0 + fnp.abs(a_s) + fnp.abs(b_s)) <= 1.0)
-    an, bn = fnp.where(narrow, a_s, 0.0), fnp.where(narrow, b_s, 1.0)
-    t0 = fnp.minimum(fnp.maximum(0.0, an), bn)
-    half, centre = 0.5 * fnp.subtract(bn, an), 0.5 * fnp.add(an, bn)
-    total = 0.0
-    for node, weight in _GL16:
-        t = fnp.add(centre, fnp.multiply(half, node))
-        total = fnp.add(total, weight * fnp.exp(
-            -0.5 * fnp.multiply(fnp.subtract(t, t0), fnp.add(t, t0))))
-    out_n = fnp.add(-0.5 * (t0 * t0) - _HALF_LOG_2PI, fnp.log(fnp.multiply(half, total)))
-    out = fnp.where(narrow, out_n, out)
-    return fnp.where(fa, fnp.where(fb, out, _special.log_ndtr(-a_s)),
-                     fnp.where(fb, _special.log_ndtr(b_s), 0.0))
+
+    def finite():
+        lower = b_s <= 0.0
+        upper = a_s > 0.0
+
+        def low_tail():  # both in the lower tail: log Phi(b) + log(1 - Phi(a) / Phi(b))
+            al, bl = fnp.where(lower, a_s, -2.0), fnp.where(lower, b_s, -1.0)
+            lb = _special.log_ndtr(bl)
+            return fnp.add(lb, _log1mexp(fnp.subtract(_special.log_ndtr(al), lb)))
+
+        def up_tail():  # both in the upper tail: the same with the survival function
+            au, bu = fnp.where(upper, a_s, 1.0), fnp.where(upper, b_s, 2.0)
+            la = _special.log_ndtr(-au)
+            return fnp.add(la, _log1mexp(fnp.subtract(_special.log_ndtr(-bu), la)))
+
+        def around_0():  # (erf(b / sqrt 2) - erf(a / sqrt 2)) / 2, two positive terms
+            mid = fnp.logical_not(fnp.logical_or(lower, upper))
+            am, bm = fnp.where(mid, a_s, -1.0), fnp.where(mid, b_s, 1.0)
+            r = math.sqrt(0.5)
+            return fnp.log(0.5 * fnp.add(_special.erf(bm * r), _special.erf(-am * r)))
+
+        # a narrow interval, (b - a)(1 + |a| + |b|) <= 1 (the density changes by a factor
+        # e^1.5 at most over it): Gauss-Legendre quadrature of the density relative to its
+        # largest value, at t0 (the difference of the tails' logs, or of the erf's, cancels:
+        # truncnorm.cdf(0, -1e-8, 1e-8) was 0.4999999965, cdf(a + 1e-14 |a|, -1, 0) 1% off)
+        narrow = fnp.logical_and(fnp.logical_and(fa, fb), fnp.multiply(
+            fnp.subtract(b_s, a_s), 1.0 + fnp.abs(a_s) + fnp.abs(b_s)) <= 1.0)
+
+        def quadrature():
+            an, bn = fnp.where(narrow, a_s, 0.0), fnp.where(narrow, b_s, 1.0)
+            t0 = fnp.minimum(fnp.maximum(0.0, an), bn)
+            half, centre = 0.5 * fnp.subtract(bn, an), 0.5 * fnp.add(an, bn)
+            total = 0.0
+            for node, weight in _GL16:
+                t = fnp.add(centre, fnp.multiply(half, node))
+                total = fnp.add(total, weight * fnp.exp(
+                    -0.5 * fnp.multiply(fnp.subtract(t, t0), fnp.add(t, t0))))
+            return fnp.add(-0.5 * (t0 * t0) - _HALF_LOG_2PI, fnp.log(fnp.multiply(half, total)))
+
+        out = _where_taken([(lower, low_tail), (upper, up_tail)], around_0)
+        return _where_taken([(narrow, quadrature)], lambda: out)
+
+    return _where_taken([(fnp.logical_and(fa, fb), finite),
+                         (fa, lambda: _special.log_ndtr(-a_s)),
+                         (fb, lambda: _special.log_ndtr(b_s))],
+                        lambda: fnp.zeros_like(a_s))
 
 
 def _far_tail_quantile(log_p, start):
@@ -3231,30 +3318,30 @@ class _Truncnorm(_Shaped):
     def _logpdf(self, z, a, b):
         return fnp.subtract(-0.5 * (z * z) - _HALF_LOG_2PI, _log_gauss_mass(a, b))
 
-    def _logs(self, z, a, b):
-        """log cdf and log sf: each the difference of the log masses, or ``log1p`` of minus
-        the other where it is close to 0 (the difference would lose its digits)."""
+    def _logs(self, z, a, b, upper):
+        """log cdf (log sf where ``upper``): the difference of the log masses, or ``log1p``
+        of minus the other one where it is close to 0 (the difference would lose its
+        digits; that other mass only where some element needs it, where that is known)."""
         total = _log_gauss_mass(a, b)
-        lc = fnp.subtract(_log_gauss_mass(a, z), total)
-        ls = fnp.subtract(_log_gauss_mass(z, b), total)
-        big_c = lc > -_LOG_2
-        big_s = ls > -_LOG_2
+        this = (lambda: _log_gauss_mass(z, b)) if upper else (lambda: _log_gauss_mass(a, z))
+        other = (lambda: _log_gauss_mass(a, z)) if upper else (lambda: _log_gauss_mass(z, b))
+        out = fnp.subtract(this(), total)
+        big = out > -_LOG_2
         # (-1 in the discarded lanes: log1p(-exp(0)) would warn of a log of zero)
-        lc_ = fnp.where(big_c, fnp.log1p(-fnp.exp(fnp.where(big_c, ls, -1.0))), lc)
-        ls = fnp.where(big_s, fnp.log1p(-fnp.exp(fnp.where(big_s, lc, -1.0))), ls)
-        return lc_, ls
+        return _where_taken([(big, lambda: fnp.log1p(-fnp.exp(fnp.where(
+            big, fnp.subtract(other(), total), -1.0))))], lambda: out)
 
     def _logcdf(self, z, a, b):
-        return self._logs(z, a, b)[0]
+        return self._logs(z, a, b, False)
 
     def _logsf(self, z, a, b):
-        return self._logs(z, a, b)[1]
+        return self._logs(z, a, b, True)
 
     def _cdf(self, z, a, b):  # (above 1/2 as 1 - sf, which keeps its digits)
-        return fnp.exp(self._logs(z, a, b)[0])
+        return fnp.exp(self._logs(z, a, b, False))
 
     def _sf(self, z, a, b):
-        return fnp.exp(self._logs(z, a, b)[1])
+        return fnp.exp(self._logs(z, a, b, True))
 
     def _ppf(self, q, a, b):
         lo_cdf = fnp.add(fnp.multiply(1.0 - q, _special.ndtr(a)),
@@ -3272,22 +3359,29 @@ class _Truncnorm(_Shaped):
                                                 fnp.isfinite(b))))
         far = fnp.logical_and(fnp.logical_or(far_up, far_lo),
                               fnp.logical_and(q > 0.0, q < 1.0))
-        # (ndtri of a stand-in where far: its slope at a subnormal target is inf)
-        lo_s = fnp.where(fnp.logical_and(low, fnp.logical_not(far)), lo_cdf, 0.5)
-        up_s = fnp.where(fnp.logical_or(low, far), 0.5, up_cdf)
-        x = fnp.where(low, _special.ndtri(lo_s), -_special.ndtri(up_s))
-        # the tail probability beyond x: (1 - q) sf(a) + q sf(b) (upper), mirrored (lower)
-        lq = fnp.log(fnp.where(far, q, 0.5))
-        l1q = fnp.log1p(-fnp.where(far, q, 0.5))
-        near_end = fnp.where(far_up, a, -b)
-        far_end = fnp.where(far_up, b, -a)
-        ne = fnp.where(far, near_end, 40.0)
-        fe = fnp.where(far, far_end, 41.0)
-        w1, w2 = fnp.where(far_up, l1q, lq), fnp.where(far_up, lq, l1q)
-        log_p = fnp.logaddexp(fnp.add(w1, _special.log_ndtr(-ne)),
-                              fnp.add(w2, _special.log_ndtr(-fe)))
-        xf = _far_tail_quantile(log_p, ne)
-        x = fnp.where(far, fnp.where(far_up, xf, -xf), x)
+
+        def from_lower():  # (ndtri of a stand-in where far: its slope at a subnormal
+            # target is inf)
+            return _special.ndtri(fnp.where(fnp.logical_and(low, fnp.logical_not(far)),
+                                            lo_cdf, 0.5))
+
+        def from_upper():
+            return -_special.ndtri(fnp.where(fnp.logical_or(low, far), 0.5, up_cdf))
+
+        def far_tail():
+            # the tail probability beyond x: (1 - q) sf(a) + q sf(b) (upper), mirrored
+            lq = fnp.log(fnp.where(far, q, 0.5))
+            l1q = fnp.log1p(-fnp.where(far, q, 0.5))
+            near_end = fnp.where(far_up, a, -b)
+            far_end = fnp.where(far_up, b, -a)
+            ne = fnp.where(far, near_end, 40.0)
+            fe = fnp.where(far, far_end, 41.0)
+            w1, w2 = fnp.where(far_up, l1q, lq), fnp.where(far_up, lq, l1q)
+            log_p = fnp.logaddexp(fnp.add(w1, _special.log_ndtr(-ne)),
+                                  fnp.add(w2, _special.log_ndtr(-fe)))
+            xf = _far_tail_quantile(log_p, ne)
+            return fnp.where(far_up, xf, -xf)
+
         # near the median (the target cdf within 1/4 of 1/2): from the target's offset
         # 2 (cdf - 1/2) = (1 - q) erf(a / sqrt 2) + q erf(b / sqrt 2) and erfinv, not ndtri of
         # a sum close to 1/2 whose rounding is large beside its distance from 1/2
@@ -3296,9 +3390,16 @@ class _Truncnorm(_Shaped):
         off = fnp.add(fnp.multiply(1.0 - q, _special.erf(fnp.multiply(a, r))),
                       fnp.multiply(q, _special.erf(fnp.multiply(b, r))))
         mid = fnp.logical_and(fnp.abs(off) < 0.5, fnp.logical_not(far))
-        x_mid = fnp.multiply(math.sqrt(2.0), _special.erfinv(fnp.where(mid, off, 0.0)))
-        x = fnp.where(mid, x_mid, x)
-        x = fnp.minimum(fnp.maximum(x, a), b)
+        x = _where_taken([
+            (mid, lambda: fnp.multiply(math.sqrt(2.0), _special.erfinv(fnp.where(mid, off, 0.0)))),
+            (far, far_tail), (low, from_lower)], from_upper)
+        # clipped to [a, b] in value only, keeping the formula's slope (that of the
+        # quantile beside the end): x rounds onto or past an end for a tiny q or 1 - q,
+        # where maximum's and minimum's slopes were half of it at the tie
+        # (d/dq ppf(1e-17, -1, 2) was 1.69, not 1 / pdf(-1) = 3.38) or 0 beyond it
+        moved = fnp.subtract(x, fnp.stop_gradient(x))  # (0, with x's derivative)
+        x = fnp.where(x < a, fnp.add(fnp.stop_gradient(a), moved),
+                      fnp.where(x > b, fnp.add(fnp.stop_gradient(b), moved), x))
         return fnp.where(q == 0.0, a, fnp.where(q == 1.0, b, x))
 
     def _isf(self, q, a, b):
@@ -3339,28 +3440,41 @@ class _Vonmises(_Shaped):
         turns = fnp.round(fnp.divide(z, 2.0 * math.pi))
         x = fnp.subtract(z, fnp.multiply(turns, 2.0 * math.pi))
         series = kappa < 50.0
-        pos = kappa > 0.0
-        ks = fnp.where(fnp.logical_and(series, pos), kappa, 1.0)
-        n_terms = fnp.ceil(28.0 + 0.5 * ks - 100.0 / (ks + 5.0))  # (at most 52)
-        r = v = None
-        for n in range(51, 0, -1):
-            active = float(n) < n_terms  # (the recursion starts at n = n_terms - 1)
-            r_new = fnp.divide(1.0, 2.0 * n / ks if r is None else fnp.add(2.0 * n / ks, r))
-            v_new = fnp.multiply(r_new, fnp.sin(n * x) / n if v is None
-                                 else fnp.add(fnp.sin(n * x) / n, v))
-            r = fnp.where(active, r_new, 0.0)
-            v = fnp.where(active, v_new, 0.0)
-        f_series = fnp.add(0.5 + x / (2.0 * math.pi), fnp.divide(fnp.where(pos, v, 0.0), math.pi))
-        # (clipped to [0, 1] in value only: the series leaves it by rounding at x = -pi and
-        # pi, where clip's derivative 0 was taken: d/dx vonmises.cdf(-pi, 1.5) was 0, the
-        # density 0.0127)
-        clipped = fnp.clip(f_series, 0.0, 1.0)
-        f_series = (fnp.add(f_series, fnp.stop_gradient(fnp.subtract(clipped, f_series)))
+
+        def by_series():
+            pos = kappa > 0.0
+            ks = fnp.where(fnp.logical_and(series, pos), kappa, 1.0)
+            n_terms = fnp.ceil(28.0 + 0.5 * ks - 100.0 / (ks + 5.0))  # (at most 52)
+            # the recursion from the largest n_terms - 1 of the elements where that is
+            # known (above it every element's r and v are 0, which adds nothing: 14
+            # terms at kappa = 2, not 51)
+            top = 51
+            known = _concrete_behind(n_terms)
+            if known is not None and math.prod(n_terms.shape):
+                bk = _backend_of(known)
+                top = min(51, max(1, int(float(bk.to_numpy(bk.xp.max(known)))) - 1))
+            r = v = None
+            for n in range(top, 0, -1):
+                active = float(n) < n_terms  # (the recursion starts at n = n_terms - 1)
+                r_new = fnp.divide(1.0, 2.0 * n / ks if r is None else fnp.add(2.0 * n / ks, r))
+                v_new = fnp.multiply(r_new, fnp.sin(n * x) / n if v is None
+                                     else fnp.add(fnp.sin(n * x) / n, v))
+                r = fnp.where(active, r_new, 0.0)
+                v = fnp.where(active, v_new, 0.0)
+            f_series = fnp.add(0.5 + x / (2.0 * math.pi),
+                               fnp.divide(fnp.where(pos, v, 0.0), math.pi))
+            # (clipped to [0, 1] in value only: the series leaves it by rounding at x = -pi
+            # and pi, where clip's derivative 0 was taken: d/dx vonmises.cdf(-pi, 1.5) was
+            # 0, the density 0.0127)
+            clipped = fnp.clip(f_series, 0.0, 1.0)
+            return (fnp.add(f_series, fnp.stop_gradient(fnp.subtract(clipped, f_series)))
                     if _traced(f_series) else clipped)
-        kb = fnp.where(series, 50.0, kappa)
-        f_normal = _special.ndtr(fnp.divide(math.sqrt(2.0 / math.pi) * fnp.sin(0.5 * x),
+
+        def by_normal():
+            kb = fnp.where(series, 50.0, kappa)
+            return _special.ndtr(fnp.divide(math.sqrt(2.0 / math.pi) * fnp.sin(0.5 * x),
                                             _special.i0e(kb)))
-        return fnp.add(fnp.where(series, f_series, f_normal), turns)
+        return fnp.add(_where_taken([(series, by_series)], by_normal), turns)
 
     def _sf(self, z, kappa):
         return 1.0 - self._cdf(z, kappa)
