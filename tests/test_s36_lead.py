@@ -50,3 +50,24 @@ def test_expm1_derivative_accurate_far_below_zero():
                 ft.jit(ft.vmap(ft.grad(fnp.expm1))),
                 lambda v: ft.jvp(fnp.expm1, (v,), (np.ones_like(v),))[1]):
         np.testing.assert_allclose(way(xs), want, rtol=2e-16, atol=0)
+
+
+def test_truncnorm_branch_pruning_under_vmap_with_unaligned_masks():
+    # under vmap the arrays behind the branches' masks hold the batch axis where each
+    # tracer puts it (or none): statsperf36's pruning combined them elementwise (in
+    # tests/test_vmap_table.py's truncnorm cases: shapes (3, 3) and (3, 2, 3)); now each
+    # mask is read alone there. Each row must equal its own unbatched call.
+    st = pytest.importorskip("functrans.scipy.stats")
+    x = np.array([[-0.5, 0.2, 1.0], [0.1, 0.4, 2.5], [-3.0, 0.0, 0.7]])
+    a = np.array([[[-1.0, -40.0, 0.5]], [[-2.0, 0.0, -9.0]]])  # (2, 1, 3): batched on axis 2
+    b = np.array([1.5, 3.0, 38.0])
+    for method in ("cdf", "sf", "logcdf", "logsf"):
+        f = getattr(st.truncnorm, method)
+        got = ft.vmap(f, in_axes=(0, 2, 0))(x, a, b)
+        want = np.stack([f(x[i], a[..., i], b[i]) for i in range(3)])
+        assert got.shape == (3, 2, 3)
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0, equal_nan=True)
+        g = ft.vmap(ft.grad(lambda xi, ai, bi: f(xi, ai, bi).sum()), in_axes=(0, 2, 0))(x, a, b)
+        gw = np.stack([ft.grad(lambda xi: f(xi, a[..., i], b[i]).sum())(x[i])
+                       for i in range(3)])
+        np.testing.assert_allclose(g, gw, rtol=1e-14, atol=1e-300, equal_nan=True)

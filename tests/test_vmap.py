@@ -193,7 +193,9 @@ def test_non_differentiable_table_is_covered():
         with _Counter() as rec:
             ft.vmap(f)(*args)
         seen |= set(rec.counts)
-    missing = NON_DIFFERENTIABLE - seen - {"nonzero", "iota"}
+    # (matrix_nan_slope is bound only where a matrix of a stack is singular: under vmap in
+    # tests/test_s36_linalg36.py)
+    missing = NON_DIFFERENTIABLE - seen - {"nonzero", "iota", "matrix_nan_slope"}
     assert not missing, missing
 
 

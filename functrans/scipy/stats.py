@@ -78,7 +78,7 @@ from ..primitives import structural as _st
 from . import linalg as _linalg
 from . import special as _special
 from .special import _may_hold  # (a branch no element takes need not be computed)
-from .special import _concrete_behind
+from .special import _concrete_behind, _Tracer
 from ..backends import backend_of as _backend_of
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
@@ -134,9 +134,14 @@ def _where_taken(branches, default):
     them all). A branch no element takes is never selected, so the values and derivatives
     are the full chain's. The masks are read on the host (no primitive bound); each value
     must have the chain's full shape."""
-    known = [_concrete_behind(m) for m, _ in branches]
+    known, batched = zip(*(_host_mask(m) for m, _ in branches))
     if any(m is None for m in known):  # (staged: jit)
         keep = [True] * (len(branches) + 1)
+    elif any(batched):
+        # (under vmap each mask's array holds the batch axis where its own tracer puts it,
+        # or none: masks cannot be combined elementwise, so a branch is kept where its own
+        # mask holds anywhere, and the default always)
+        keep = [_may_hold(m) for m, _ in branches] + [True]
     else:
         # (a mask of Python numbers is a Python bool; the others of the operands' library)
         known = [bool(m) if isinstance(m, (bool, _np.bool_)) else m for m in known]
@@ -165,6 +170,21 @@ def _where_taken(branches, default):
     for mask, value in reversed(taken):
         out = value if out is None else fnp.where(mask, value, out)
     return out
+
+
+def _host_mask(v):
+    """The concrete array behind the JVP and batch tracers around ``v`` (None where staged)
+    and whether a batch tracer was among them (its array's axes are then not ``v``'s)."""
+    batched = False
+    while isinstance(v, _Tracer):
+        nxt = getattr(v, "primal", None)
+        if nxt is None:
+            batched = True
+            nxt = getattr(v, "val", None)
+        v = nxt
+        if v is None:
+            return None, batched
+    return v, batched
 
 
 class _Norm:
@@ -3450,7 +3470,7 @@ class _Vonmises(_Shaped):
             # terms at kappa = 2, not 51)
             top = 51
             known = _concrete_behind(n_terms)
-            if known is not None and math.prod(n_terms.shape):
+            if known is not None and math.prod(tuple(known.shape)):  # (vmap of 0 rows)
                 bk = _backend_of(known)
                 top = min(51, max(1, int(float(bk.to_numpy(bk.xp.max(known)))) - 1))
             r = v = None
