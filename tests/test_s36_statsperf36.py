@@ -10,15 +10,14 @@ largest number of terms an element needs. t.logcdf/logsf take one stdtr (the sma
 tail), not two. The values and derivatives are those of the full computation (jit's):
 counted, not timed."""
 
-import collections
 import math
 
 import numpy as np
 import pytest
 
 import functrans as ft
-from functrans import core
 from functrans.scipy import stats
+from .test_s35_statsperf_35 import _Count  # (the primitives evaluated, by name)
 
 inf = math.inf
 
@@ -41,28 +40,6 @@ def _close(a, b, rtol=0.0, atol=0.0):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
     else:
         assert np.array_equal(a, b, equal_nan=True), (a, b)
-
-
-class _Count:
-    """The primitives evaluated at the bottom while in the block."""
-
-    def __enter__(self):
-        self.counts = collections.Counter()
-        self._orig = core.EvalInterpreter.process
-        counts, orig = self.counts, self._orig
-
-        def process(interp, prim, args, params):
-            counts[prim.name] += 1
-            return orig(interp, prim, args, params)
-        core.EvalInterpreter.process = process
-        return self
-
-    def __exit__(self, *exc):
-        core.EvalInterpreter.process = self._orig
-
-    @property
-    def total(self):
-        return sum(self.counts.values())
 
 
 # (bounds about 1.4x this session's counts; before: truncnorm.cdf 1325, ppf 1043, t.logcdf
