@@ -553,22 +553,24 @@ class JVPInterpreter(Interpreter):
             primals = [a.primal]
             tangents = [a.tangent]
         else:
-            primals = tangents = None
-            consts = False
-            for i, a in enumerate(args):
+            # (one pass, with a counter rather than enumerate's pairs; a constant's array
+            # taken out in the same pass)
+            primals = list(args)
+            tangents = [None] * len(args)
+            mine = False
+            i = 0
+            for a in args:
                 t = type(a)
-                if t is JVPTracer and a._interp is self:
-                    if primals is None:
-                        primals = list(args)
-                        tangents = [None] * len(args)
-                    primals[i] = a.primal
-                    tangents[i] = a.tangent
+                if t is JVPTracer:
+                    if a._interp is self:
+                        primals[i] = a.primal
+                        tangents[i] = a.tangent
+                        mine = True
                 elif t is ConstTracer:
-                    consts = True
-            if primals is None:  # nothing of ours: forward untouched
+                    primals[i] = a.primal
+                i += 1
+            if not mine:  # nothing of ours: forward untouched
                 return self.parent.process(prim, args, params)
-            if consts:
-                primals = [a.primal if type(a) is ConstTracer else a for a in primals]
         rule = prim.jvp
         if rule is None:
             return self._inline(prim, args, params)
@@ -693,14 +695,33 @@ class StagingInterpreter(Interpreter):
                 return self.parent.process(prim, args, params)
             inputs = [own._var]
         else:
+            if self.parent is EVAL:
+                # (as above: operands of the first one's array type and Python scalars,
+                # which are no tracers, evaluated here in one pass)
+                t = type(args[0])
+                fn = prim._impls.get(t)
+                if fn is not None:
+                    for a in args:
+                        if type(a) is not t and type(a) not in _SCALAR_DTYPES:
+                            break
+                    else:
+                        return fn(*args, **params) if params else fn(*args)
             for own in args:  # the first tracer of ours, if any
                 if type(own) is StagingTracer and own._interp is self:
                     break
             else:
                 return self.parent.process(prim, args, params)
-            # (one pass over the operands, without enumerate's pairs and item stores)
-            inputs = [a._var if type(a) is StagingTracer and a._interp is self
-                      else a.primal if type(a) is ConstTracer else a for a in args]
+            # (a loop rather than a list comprehension, which costs a frame of its own)
+            inputs = list(args)
+            i = 0
+            for a in args:
+                t = type(a)
+                if t is StagingTracer:
+                    if a._interp is self:
+                        inputs[i] = a._var
+                elif t is ConstTracer:
+                    inputs[i] = a.primal
+                i += 1
         if prim.inline is not None:
             return prim.inline(*args, **params)  # runs with this interpreter current
         if prim.same_aval:

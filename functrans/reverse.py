@@ -171,7 +171,7 @@ class _Sum:
                 if terms[i] is a and type(terms[i + 1]) in _REAL:
                     terms[i + 1] += b
                     return
-        if len(terms) >= _MAX_PAIRS * 2:
+        if len(terms) >= _MAX_TERMS:
             # Bounded, so that pending products keep few arrays alive.
             self.rest = self.value()
             terms.clear()
@@ -201,6 +201,7 @@ class _Sum:
 
 
 _MAX_PAIRS = 8
+_MAX_TERMS = _MAX_PAIRS * 2
 _REAL = frozenset((float, int))
 
 
@@ -303,33 +304,66 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 # The product of the cotangent with the residual partner, left pending.
                 a, b = inputs
                 if type(a) is Var_:
-                    if get(a) is None:  # (the first cotangent of a: add_product inline,
+                    s = get(a)
+                    if s is None:  # (the first cotangent of a: add_product inline,
                         s = new(Sum)    # and _Sum(cts, b) without its __init__'s frame)
                         s.terms = [cts, b]
                         s.rest = None
                         ct_env[a] = s
+                    elif type(s) is Sum:  # (a sum pending there: add_product's case inline,
+                        pending = s.terms  # and add_pair's last, where no factor is a scalar)
+                        if (len(pending) < _MAX_TERMS and type(b) not in _REAL
+                                and type(cts) not in _REAL):
+                            pending += (cts, b)
+                        else:
+                            s.add_pair(cts, b)
                     else:
                         env.add_product(a, cts, b)
                 elif type(b) is Var_:
-                    env.add_product(b, a, cts)
+                    s = get(b)
+                    if type(s) is Sum:
+                        pending = s.terms
+                        if (len(pending) < _MAX_TERMS and type(a) not in _REAL
+                                and type(cts) not in _REAL):
+                            pending += (a, cts)
+                        else:
+                            s.add_pair(a, cts)
+                    else:
+                        env.add_product(b, a, cts)
                 continue
             if prim is _mul_add_p and not params:  # (with coefficients: its rule)
                 pairs = iter(inputs)
                 for a, b in zip(pairs, pairs):  # (a lone last term is left out)
                     if type(a) is Var_:
-                        if get(a) is None:  # (add_product's first case inline, as for mul)
+                        s = get(a)
+                        if s is None:  # (add_product's cases inline, as for mul)
                             s = new(Sum)
                             s.terms = [cts, b]
                             s.rest = None
                             ct_env[a] = s
+                        elif type(s) is Sum:  # (as for mul)
+                            pending = s.terms
+                            if (len(pending) < _MAX_TERMS and type(b) not in _REAL
+                                    and type(cts) not in _REAL):
+                                pending += (cts, b)
+                            else:
+                                s.add_pair(cts, b)
                         else:
                             env.add_product(a, cts, b)
                     elif type(b) is Var_:
-                        if get(b) is None:
+                        s = get(b)
+                        if s is None:
                             s = new(Sum)
                             s.terms = [a, cts]
                             s.rest = None
                             ct_env[b] = s
+                        elif type(s) is Sum:
+                            pending = s.terms
+                            if (len(pending) < _MAX_TERMS and type(a) not in _REAL
+                                    and type(cts) not in _REAL):
+                                pending += (a, cts)
+                            else:
+                                s.add_pair(a, cts)
                         else:
                             env.add_product(b, a, cts)
                 if len(inputs) % 2 and type(inputs[-1]) is Var:

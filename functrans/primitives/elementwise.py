@@ -334,11 +334,12 @@ def _mul_add_jvp(primals, tangents, coef=None):
             a, b, c, d = primals
             return out, mul_add(ta, b, a, tb, tc, d, c, td)
     terms = []
-    for a, b, ta, tb in zip(primals[::2], primals[1::2], tangents[::2], tangents[1::2]):
+    for i in range(0, n - 1, 2):  # (by index: no slices of the operands nor zip's tuples)
+        ta, tb = tangents[i], tangents[i + 1]
         if ta is not None:
-            terms += (ta, b)
+            terms += (ta, primals[i + 1])
         if tb is not None:
-            terms += (a, tb)
+            terms += (primals[i], tb)
     lone = tangents[-1] if n % 2 else None
     if not terms:
         return out, lone
