@@ -203,7 +203,8 @@ def _split_args(f, args, kwargs, argnums):
     diff = (args[argnums[0]],) if n == 1 else tuple(args[i] for i in argnums)
     leaves, tree = tree_flatten(diff)
     for x in leaves:
-        if type(x) not in _by_type:
+        # (a tracer, an inner grad's input, is taken as it is: see _as_input)
+        if type(x) not in _by_type and not isinstance(x, Tracer):
             _as_inputs(leaves, args if len(args) > 1 else (), argnums)
             break
     if tree is not _SEQ_SPECS.get((tuple, n)):

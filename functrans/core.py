@@ -343,6 +343,15 @@ class EvalInterpreter(Interpreter):
             if fn is not None and (n == 1 or type(args[1]) is t
                                    or type(args[1]) in _SCALAR_DTYPES):
                 return fn(*args, **params) if params else fn(*args)
+        elif n:  # (several operands, mul_add's sums: the same where they are all so)
+            t = type(args[0])
+            fn = prim._impls.get(t)
+            if fn is not None:
+                for a in args:
+                    if type(a) is not t and type(a) not in _SCALAR_DTYPES:
+                        break
+                else:
+                    return fn(*args, **params) if params else fn(*args)
         # Operands of one backend (and Python scalars) otherwise; _backend for the rest.
         t0 = type(args[0]) if n else None
         backend = _by_type_get(t0)
