@@ -586,10 +586,20 @@ class JVPInterpreter(Interpreter):
         finally:
             cell.interp = previous
         if prim.multiple_results:
-            return [(ConstTracer(self, o.primal if type(o) is ConstTracer else o)
-                     if type(o) is ConstTracer or _by_type_get(type(o)) is not None else o)
-                    if t is None
-                    else JVPTracer(self, o, t) for o, t in zip(out, tan)]
+            # (a loop making each JVPTracer without the frame of its __init__, as below)
+            results = []
+            for o, t in zip(out, tan):
+                if t is None:
+                    results.append(
+                        ConstTracer(self, o.primal if type(o) is ConstTracer else o)
+                        if type(o) is ConstTracer or _by_type_get(type(o)) is not None else o)
+                else:
+                    r = _new(JVPTracer)
+                    r._interp = self
+                    r.primal = o
+                    r.tangent = t
+                    results.append(r)
+            return results
         if tan is None:  # no derivative (a comparison, argmax...): a constant
             if _by_type_get(type(out)) is None:  # (a tracer, a number, typed keys)
                 if type(out) is not ConstTracer:
