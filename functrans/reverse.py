@@ -304,14 +304,15 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 # The product of the cotangent with the residual partner, left pending.
                 a, b = inputs
                 if type(a) is Var_:
-                    s = get(a)
-                    if s is None:  # (the first cotangent of a: add_product inline,
+                    if get(a) is None:  # (the first cotangent of a: add_product inline,
                         s = new(Sum)    # and _Sum(cts, b) without its __init__'s frame)
                         s.terms = [cts, b]
                         s.rest = None
                         ct_env[a] = s
-                    elif type(s) is Sum:  # (a sum pending there: add_product's case inline,
-                        pending = s.terms  # and add_pair's last, where no factor is a scalar)
+                    elif type(s := ct_env[a]) is Sum:
+                        # (a sum pending there: add_product's case inline, and add_pair's
+                        # last one where neither factor is a Python scalar)
+                        pending = s.terms
                         if (len(pending) < _MAX_TERMS and type(b) not in _REAL
                                 and type(cts) not in _REAL):
                             pending += (cts, b)
@@ -335,13 +336,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 pairs = iter(inputs)
                 for a, b in zip(pairs, pairs):  # (a lone last term is left out)
                     if type(a) is Var_:
-                        s = get(a)
-                        if s is None:  # (add_product's cases inline, as for mul)
+                        if get(a) is None:  # (add_product's cases inline, as for mul)
                             s = new(Sum)
                             s.terms = [cts, b]
                             s.rest = None
                             ct_env[a] = s
-                        elif type(s) is Sum:  # (as for mul)
+                        elif type(s := ct_env[a]) is Sum:
                             pending = s.terms
                             if (len(pending) < _MAX_TERMS and type(b) not in _REAL
                                     and type(cts) not in _REAL):
@@ -351,13 +351,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                         else:
                             env.add_product(a, cts, b)
                     elif type(b) is Var_:
-                        s = get(b)
-                        if s is None:
+                        if get(b) is None:
                             s = new(Sum)
                             s.terms = [a, cts]
                             s.rest = None
                             ct_env[b] = s
-                        elif type(s) is Sum:
+                        elif type(s := ct_env[b]) is Sum:
                             pending = s.terms
                             if (len(pending) < _MAX_TERMS and type(a) not in _REAL
                                     and type(cts) not in _REAL):
