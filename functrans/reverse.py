@@ -196,8 +196,11 @@ class _Sum:
                 # (_product takes the factors out of the sum, which then holds the product)
                 self.rest = rest = _product(t, borrowed)
                 return rest
-            return _mul_add_p.bind(*t)
-        return _mul_add_p.bind(*t, rest) if t else rest
+            # (mul_add_p.bind(*t) without bind's frame: one per sum, at every level above)
+            return _current.get().interp.process(_mul_add_p, tuple(t), {})
+        if not t:
+            return rest
+        return _current.get().interp.process(_mul_add_p, (*t, rest), {})
 
 
 _MAX_PAIRS = 8
