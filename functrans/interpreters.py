@@ -705,7 +705,7 @@ class StagingInterpreter(Interpreter):
                 return self.parent.process(prim, args, params)
             inputs = [own._var]
         else:
-            if self.parent is EVAL:
+            if self.parent is EVAL and args:
                 # (as above: operands of the first one's array type and Python scalars,
                 # which are no tracers, evaluated here in one pass)
                 t = type(args[0])

@@ -292,3 +292,20 @@ def test_pending_sums_stay_bounded():
     assert sizes and max(sizes) <= 2 * _MAX_PAIRS + 1
     want = sum(2 * np.sin(x) * w for w in ws) * np.cos(x)
     np.testing.assert_allclose(ft.grad(f)(x), want, rtol=1e-13)
+
+
+def test_operation_without_operands_under_a_staging():
+    # a primitive bound with no operands (as axis_index is) reaches the evaluator through a
+    # staging whose parent it is: the many-operand shortcut must not look for a first one
+    from functrans.core import EVAL, Primitive, reset_current, set_current
+    from functrans.interpreters import StagingInterpreter
+
+    p = Primitive("perf37_no_operands")  # (not registered: no rule tables see it)
+    p.def_impl(lambda b: b.xp.asarray(7.0))
+    token = set_current(StagingInterpreter(EVAL))
+    try:
+        out = p.bind()
+    finally:
+        reset_current(token)
+    assert float(out) == 7.0
+    assert float(p.bind()) == 7.0
