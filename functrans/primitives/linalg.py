@@ -1135,9 +1135,12 @@ svdvals_p.def_jvp(_svdvals_jvp)
 
 def _pinv_jvp(primals, tangents, rtol):
     # For constant rank: dP = -P dx P + P P^H dx^H (I - x P) + (I - P x) dx^H P^H P.
-    x, = primals
-    p = pinv(x, rtol)
+    # (a cut-off operand only decides the rank: no derivative)
+    x = primals[0]
+    p = pinv_p.bind(*primals, rtol=rtol)
     t = tangents[0]
+    if t is None:
+        return p, None
     th, ph = _h(t), _h(p)
     pph = matmul(p, ph)
     php = matmul(ph, p)
@@ -1147,10 +1150,20 @@ def _pinv_jvp(primals, tangents, rtol):
     return p, add(add(a, b_), c)
 
 
+def _pinv_aval(x, *cut, rtol):
+    if cut and tuple(cut[0].shape) != tuple(x.shape[:-2]):
+        raise ShapeError(f"pinv primitive: the cut-off operand must have the batch shape "
+                         f"{tuple(x.shape[:-2])} of x {tuple(x.shape)}; got {cut[0].shape}")
+    return ShapedArray(tuple(x.shape[:-2]) + (x.shape[-1], x.shape[-2]), x.dtype)
+
+
+# pinv(x[, cut], rtol): the pseudo-inverse of each matrix of the stack x, singular values at
+# most rtol (a number, static; None: the standard's default) times the largest dropped, or,
+# given the operand ``cut`` (x's batch shape, real), cut times the largest for each matrix
+# (a relative cut-off that may be traced: jit, vmap).
 pinv_p = primitive("pinv")
-pinv_p.def_impl(lambda b, x, rtol: b.xp.linalg.pinv(x, rtol=rtol))
-pinv_p.def_abstract_eval(lambda x, rtol: ShapedArray(
-    tuple(x.shape[:-2]) + (x.shape[-1], x.shape[-2]), x.dtype))
+pinv_p.def_impl(lambda b, x, *cut, rtol: b.xp.linalg.pinv(x, rtol=cut[0] if cut else rtol))
+pinv_p.def_abstract_eval(_pinv_aval)
 pinv_p.def_jvp(_pinv_jvp)
 
 
