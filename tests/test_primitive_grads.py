@@ -613,6 +613,8 @@ NON_DIFFERENTIABLE = {
     # session 36: zeros whose derivative is nan (at every order) where a matrix of a stack is
     # singular, added to linalg rules' tangents (tests/test_s36_linalg36.py)
     "matrix_nan_slope",
+    # session 37: expm's number of squarings (whole numbers; tests/test_s37_linalg37.py)
+    "expm_squarings",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

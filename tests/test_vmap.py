@@ -167,6 +167,10 @@ def _nondiff_cases(b):
         # runs it on every call)
         "lu pivots": (lambda p: L.lu_pivots_to_permutation(p, 4),
                       (b.asarray([[1, 3, 2], [0, 2, 3]], dtype="int32"),)),
+        # session 37: expm's number of squarings, per matrix (the 1-norm's count, a
+        # nilpotent's 0, and one below 4.25)
+        "expm squarings": (lambda x: L.expm_squarings(x), (b.asarray(
+            [[[30.0, 1.0], [2.0, -40.0]], [[0.0, 1e6], [0.0, 0.0]], [[1.0, 2.0], [0.5, 1.0]]]),)),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),
@@ -177,7 +181,8 @@ def _nondiff_cases(b):
                                   "index reductions", "searchsorted, batched sequence",
                                   "searchsorted, batched values", "chooser weights",
                                   "creation", "schur", "callbacks",
-                                  "checkify check", "lu pivots", "hyp1f1 parameter"])
+                                  "checkify check", "lu pivots", "hyp1f1 parameter",
+                                  "expm squarings"])
 def test_vmap_of_non_differentiable_primitives(backend, name):
     if name == "schur" and backend.name != "numpy":
         pytest.skip("schur runs on NumPy only (through SciPy)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import numbers
 import operator
 from collections import namedtuple
 
@@ -135,6 +136,9 @@ def _solve_with(bind, x1, x2, name):
     (x1, x2), _ = _promote_arrays([x1, x2])
     _square(x1, name)
     s1, s2 = _shape(x1), _shape(x2)
+    if not s2:
+        raise ShapeError(f"{name}: x2 must be a vector (M,) or a (stack of) matrices (..., M, "
+                         f"K); got a 0-d array (for x1 of shape {s1})")
     vec = len(s2) == 1
     if vec:
         x2, s2 = _st.reshape(x2, s2 + (1,)), s2 + (1,)
@@ -326,20 +330,29 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=None):
     if rcond is not None and rtol is not None:
         raise ValueError("pinv: give rcond or rtol, not both (as in NumPy).")
     rtol = rcond if rtol is None else rtol
-    if rtol is None or type(rtol) in (int, float) or not _shape(_as_operand(rtol)):
-        return _la.pinv(_float(a), None if rtol is None else float(rtol))
-    # one rtol per matrix (NumPy's broadcasting over the batch): from the SVD
     a = _float(a)
-    u, s, vh = svd(a, full_matrices=False)
-    if not _shape(s)[-1]:
-        return matrix_transpose(a)
-    cut = multiply(max(s, axis=-1, keepdims=True), _per_matrix(rtol, s))
-    keep = _ew.gt(s, _st.broadcast_to(cut, _shape(s)))
-    from ._base import divide, where
-    s_inv = where(keep, divide(1.0, where(keep, s, 1.0)), 0.0)
-    vs = multiply(conj(matrix_transpose(vh)), _st.reshape(s_inv, _shape(s)[:-1] + (1,)
-                                                         + _shape(s)[-1:]))
-    return matmul(vs, conj(matrix_transpose(u)))
+    if rtol is None or (isinstance(rtol, numbers.Real) and not isinstance(rtol, bool)):
+        return _la.pinv(a, None if rtol is None else float(rtol))
+    # an array: one cut-off per matrix (NumPy's broadcasting over the batch), maybe traced,
+    # as an operand of the primitive, whose derivative needs only the rank constant (it was
+    # through the SVD, whose derivative is nan at repeated singular values: pinv(Q,
+    # rtol=array) of an orthogonal Q; a traced 0-d rtol failed in float() under jit/vmap)
+    if len(_shape(a)) < 2:
+        raise ShapeError(f"pinv needs a (stack of) matrices; got shape {_shape(a)}")
+    batch = _shape(a)[:-2]
+    cut = _as_operand(rtol)
+    if _dtype(cut).kind not in "iuf":
+        raise TypeError(f"pinv: rtol (rcond) must be real; got dtype {_dtype(cut)}")
+    try:
+        shape = _broadcast_shapes(_shape(cut), batch)
+    except (ValueError, ShapeError):
+        shape = None
+    if shape != batch:
+        raise ShapeError(f"pinv: rtol (rcond) of shape {_shape(cut)} does not broadcast to "
+                         f"the batch shape {batch} of a (shape {_shape(a)}): one value per "
+                         f"matrix")
+    cut = _st.convert_element_type(cut, _dt.real_dtype(_dtype(a)))
+    return _la.pinv_p.bind(a, _st.broadcast_to(cut, batch), rtol=None)
 
 
 def matrix_rank(M=None, tol=None, hermitian=False, *, rtol=None, A=None):

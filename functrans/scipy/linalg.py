@@ -292,7 +292,13 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     vec = len(_shape(b)) == 1
     if vec:
         b = fnp.reshape(b, _shape(b) + (1,))
-    perm = _permutation(fnp.asarray(piv), m)                          # a[perm] = L U
+    piv = fnp.asarray(piv)
+    if _shape(piv)[-1:] != (m,):
+        # (fewer swaps were taken as the last ones being none: a silent wrong solution)
+        raise ValueError(f"lu_solve: piv must hold one pivot per row of lu, shape (..., {m}) "
+                         f"as lu_factor gives it for lu of shape {_shape(lu_)}; got shape "
+                         f"{_shape(piv)}")
+    perm = _permutation(piv, m)                                       # a[perm] = L U
     lower = fnp.tril(lu_, k=-1)
     if isinstance(lu_, _Tracer):
         # a zero on U's diagonal: x (inf/nan) has no derivative in L's entries either, nan
@@ -456,28 +462,26 @@ def block_diag(*arrs):
 
 
 # Coefficients of the [13/13] Pade approximant of exp (numerator; the denominator has the same
-# with alternating signs), and the 1-norm below which it is accurate to double precision
-# without scaling (Higham, "The scaling and squaring method for the matrix exponential
-# revisited", 2005).
+# with alternating signs); the number of squarings is the expm_squarings primitive's
+# (Al-Mohy and Higham 2009).
 _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
            1187353796428800.0, 129060195264000.0, 10559470521600.0, 670442572800.0,
            33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
-_THETA13 = 5.371920351148152
 
 
 def expm(A, *, upper_triangular=False, max_squarings=None):
     """The matrix exponential ``sum_k A^k / k!`` of a square matrix, or of each matrix of a
     stack ``(..., n, n)`` (as SciPy >= 1.9).
 
-    Scaling and squaring with the [13/13] Pade approximant (Higham 2005): ``A / 2^s`` with
-    ``s = max(0, ceil(log2(||A||_1 / 5.37)))`` for each matrix, the approximant by one
-    solve, then ``s`` squarings. SciPy also uses lower degrees for small norms and may pick
-    a smaller ``s`` (Al-Mohy and Higham 2009): the results agree to a few units of the
-    rounding error for well-scaled matrices. ``s`` depends on the values: eagerly the
-    squarings are a Python loop; under ``jit`` or ``vmap`` a
-    :func:`functrans.lax.while_loop` whose trip count is the largest ``s`` of the batch,
-    each matrix squared only while its own count lasts (nothing is read on the host).
-    Differentiable to any order (built from matmul and solve). Integer input gives
+    Scaling and squaring with the [13/13] Pade approximant: ``A / 2^s`` with Al-Mohy and
+    Higham's (2009) ``s`` for each matrix (from the 1-norms of powers of ``A``, so that a
+    non-normal matrix is not over-scaled: each squaring doubles the rounding error), the
+    approximant by one solve, then ``s`` squarings. SciPy uses the same ``s`` and also lower
+    degrees for small matrices: the results agree to a few units of the rounding error.
+    ``s`` depends on the values: eagerly the squarings are a Python loop; under ``jit`` or
+    ``vmap`` a :func:`functrans.lax.while_loop` whose trip count is the largest ``s`` of the
+    batch, each matrix squared only while its own count lasts (nothing is read on the
+    host). Differentiable to any order (built from matmul and solve). Integer input gives
     float64, float32 stays float32 (booleans: float64, where SciPy gives float16);
     complex input is accepted. Fewer than two dimensions or non-square: ValueError (SciPy's
     ``LinAlgError`` is a subclass).
@@ -486,7 +490,7 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
     whatever it says; JAX's is wrong for a matrix that is not upper triangular);
     a matrix needing more than ``max_squarings`` squarings gives NaN, as JAX. The default
     ``None`` sets no limit, as SciPy (JAX's default 16 gives NaN for, e.g., the nilpotent
-    ``[[0, 1e6], [0, 0]]``, whose exponential is finite)."""
+    ``[[0, 1e6], [0, 0]]``, whose exponential is finite and needs no squaring here)."""
     if max_squarings is not None:
         max_squarings = operator.index(max_squarings)
     a = fnp.asarray(A)
@@ -502,17 +506,13 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
     n = shape[-1]
     if 0 in shape:
         return fnp.asarray(a, copy=True)
-    # the number of squarings of each matrix: no derivative (an integer), nan/inf norms
-    # get none (their nan/inf propagates through the approximant)
-    norm = fnp.stop_gradient(fnp.max(fnp.sum(fnp.abs(a), axis=-2), axis=-1))
-    big = fnp.logical_and(norm > _THETA13, fnp.isfinite(norm))
-    safe = fnp.where(big, norm, 2.0 * _THETA13)
-    s = fnp.where(big, fnp.ceil(fnp.log2(safe / _THETA13)), 0.0)
+    # the number of squarings of each matrix: no derivative (an integer)
+    s = _P.expm_squarings(fnp.stop_gradient(a))
     too_many = None
     if max_squarings is not None:
         too_many = fnp.reshape(s > max_squarings, shape[:-2] + (1, 1))
         s = fnp.minimum(s, float(max_squarings))
-    s = fnp.reshape(fnp.astype(s, _dtype(norm)), shape[:-2] + (1, 1))
+    s = fnp.reshape(s, shape[:-2] + (1, 1))
     a = fnp.multiply(a, fnp.astype(fnp.pow(2.0, -s), _dtype(a)))
     eye = fnp.eye(n, dtype=_dtype(a), device=fnp.device(a))
     b = _PADE13
@@ -523,7 +523,9 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
                    + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
     v = (fnp.matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2)
          + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye)
-    r = _LA.solve(v - u, v + u)
+    # (both sides divided by b0 = b[0]: the solve of b0 I by b0 I gave 1 - 2^-53 on the
+    # diagonal of expm(0), LAPACK multiplying by reciprocals; I by I is I exactly)
+    r = _LA.solve((v - u) / b[0], (v + u) / b[0])
     s = fnp.astype(s, fnp.int64)
     steps = fnp.max(s)
 
@@ -1133,10 +1135,12 @@ def funm(A, func, disp=True):
     (one superdiagonal at a time), then ``Z f(T) Z^H``. As in SciPy a real ``A`` gives a real
     result where the imaginary part is negligible, else a complex one, and repeated
     eigenvalues make the recurrence inaccurate (the estimate says so). ``disp=False``
-    returns ``(F, errest)``; with ``disp=True`` no message is printed. Goes through
-    :func:`schur`: NumPy arrays only and no derivative (differentiating raises
-    NotImplementedError); eager only for real input (whether the result is real is read
-    from its values, which ``jit`` does not have)."""
+    returns ``(F, errest)`` (a float; under ``jit`` or ``vmap`` a 0-d array); with
+    ``disp=True`` no message is printed. Goes through :func:`schur`: NumPy arrays only and
+    no derivative (differentiating raises NotImplementedError). Real input runs eagerly
+    only (whether the result is real is read from its values, which ``jit`` and ``vmap``
+    do not have: ConcretizationError saying so); complex input also under ``jit`` and
+    ``vmap``. ``func`` must return an array of the eigenvalues' shape (else ValueError)."""
     a = _general(A, "funm")
     try:
         t, z = schur(a, output="complex")
@@ -1145,7 +1149,12 @@ def funm(A, func, disp=True):
     cdt = _dtype(t)
     n = _shape(t)[-1]
     diag = _LA.diagonal(t)
-    f = _P.diag_embed(fnp.astype(fnp.asarray(func(diag)), cdt))
+    fd = fnp.asarray(func(diag))
+    if _shape(fd) != _shape(diag):
+        raise ValueError(f"funm: func must be vectorized: called with the eigenvalues (an "
+                         f"array of shape {_shape(diag)}), it must return one value for each, "
+                         f"of that shape; got shape {_shape(fd)}")
+    f = _P.diag_embed(fnp.astype(fd, cdt))
     eps = float(fnp.finfo(cdt).eps)
     gaps = []
     for p in range(1, n):
@@ -1164,7 +1173,16 @@ def funm(A, func, disp=True):
         # 1e6 eps of float64 for complex128, 1e3 eps of float32 for complex64
         tol = 1e6 * eps if _dtype(t) is _dt.complex128 else \
             1e3 * float(fnp.finfo(_dt.float32).eps)
-        if not bool(fnp.any(fnp.abs(fnp.imag(out)) > tol)):
+        try:
+            real = not bool(fnp.any(fnp.abs(fnp.imag(out)) > tol))
+        except ConcretizationError as e:
+            raise ConcretizationError(
+                "funm: for a real A the result is real or complex as its values say (SciPy's "
+                "rule), which jit and vmap do not know. Pass a complex A (astype(A, "
+                "complex128)): the result is then always complex (as jax.scipy.linalg.funm "
+                "gives it for any A), also under jit and vmap; take fnp.real of it where you "
+                "know it is real.") from e
+        if real:
             out = fnp.real(out)
     if disp:
         return out
@@ -1175,7 +1193,10 @@ def funm(A, func, disp=True):
         err = fnp.minimum(fnp.maximum(tol * upper / smallest, tol), 1.0)
     else:
         err = fnp.asarray(tol)
-    return out, float(err)
+    try:
+        return out, float(err)
+    except ConcretizationError:  # (jit, vmap: a 0-d array, as jax.scipy.linalg.funm's)
+        return out, err
 
 
 def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
