@@ -1534,13 +1534,15 @@ def poch(z, m, /):
 
     As SciPy: 1 for ``m == 0``; 0 where ``z`` is a pole (0, -1, ...) and ``z + m`` is not;
     ``(-1)^m Gamma(1 - z) / Gamma(1 - z - m)`` where both are; ``inf`` where only ``z + m``
-    is. Elsewhere ``sign * exp(log |Gamma(z + m)| - log |Gamma(z)|)``, the difference taken
-    by Stirling's series where ``z`` and ``z + m`` are at least 10 (so that it keeps its
-    precision for large ``z``); the relative error grows like ``|log poch| eps``. For a small
-    ``|m|`` (below 1/4, no pole between ``z`` and ``z + m``) the logarithm keeps ``m``'s
-    relative precision, and so do the derivatives: below ``z = 1/2`` by reflection,
-    ``sin(pi z) / sin(pi (z + m)) poch(1 - z - m, m)``, then the recurrence up to 10 and
-    Stirling's series.
+    is. Elsewhere ``exp(E) F``: a gamma function of an argument below 1/2 reflected,
+    ``Gamma(x) = pi / (sin(pi x) Gamma(1 - x))``, its sine in ``F`` (``sin(pi z) / pi``,
+    ``pi / sin(pi (z + m))`` or their quotient, the sines' arguments reduced exactly, ``z + m``
+    with its rounding error: accurate next to the poles, and so are the derivatives, which
+    vanish or blow up with ``F``), ``E`` the log-gamma values of the arguments (all at least
+    1/2), their difference by Stirling's series where both are at least 10 (so that it keeps
+    its precision for large ``|z|``), and for a small ``|m|`` (below 1/4) by the recurrence up
+    to 10 and Stirling's series, which keep ``m``'s relative precision (also in the
+    derivatives); the relative error grows like ``|log poch| eps``.
     Derivatives: ``poch (digamma(z + m) - digamma(z))`` in ``z``, ``poch digamma(z + m)`` in
     ``m`` (not at the poles); where the value overflows, the signed infinities (see
     :func:`_exp_product`). nan for ``z`` or ``m`` equal to ``-inf`` (SciPy gives the limit
@@ -1562,48 +1564,58 @@ def poch(z, m, /):
         z = _where(both, fnp.subtract(fnp.subtract(1.0, z), m), z)
         s, e = fnp.add(z, m), _where(both, 0.0, e)
         edge = fnp.logical_xor(pole_z, pole_s)
-    big = _all(z >= 10.0, s >= 10.0, z < _inf, s < _inf)
-    # A small |m| with no pole of Gamma between z and z + m (below z = 1/2, z + m at least
-    # half as far from the nearest integer as z: nearer, the rounding of z + m decides the
-    # value, see e): log poch keeps m's relative precision there (the difference of lgamma
-    # values, and of the digamma values in the derivatives, cancelled: d/dz poch(5.5, -1e-12)
-    # was 8e-4 off, poch(0.3, 1e-12) 4e-5; m's small size cost poch(10 + 1e-13, -2e-13)
-    # and every z below -9 as much)
-    zc, sc = fnp.stop_gradient(z), fnp.stop_gradient(s)
-    # (fnp's functions, not operators, between z's and s's: one may be a plain array of a
-    # library whose operators refuse tracers, array-api-strict's)
-    dist_z = fnp.abs(fnp.subtract(zc, fnp.round(zc)))
-    dist_s = fnp.abs(fnp.subtract(sc, fnp.round(sc)))
-    small = _all(fnp.abs(fnp.stop_gradient(m)) < 0.25, fnp.abs(zc) < _inf,
-                 fnp.logical_not(big),
-                 _any(zc >= 0.5, _all(fnp.equal(fnp.floor(zc), fnp.floor(sc)), dist_z > 0.0,
-                                      fnp.greater(dist_s, fnp.multiply(0.5, dist_z)))))
-    general = fnp.logical_not(_any(edge, big, small))
-    log_value = sign = None  # (sign None: positive)
+    zc, sc, mc = fnp.stop_gradient(z), fnp.stop_gradient(s), fnp.stop_gradient(m)
+    # Gamma(z) reflected below z = 1/2, Gamma(z + m) below z + m = 1/2; for a small m both
+    # with z, so that E is log poch(1 - z - m, m) (the sines' quotient in F passes any pole
+    # between them)
+    refl_z = zc < 0.5
+    small = _all(fnp.abs(mc) < 0.25, fnp.abs(zc) < _inf, fnp.logical_not(edge))
+    refl_s = _where(small, refl_z, sc < 0.5)
+    # E = log poch(x, m), x = z, or 1 - z - m where both are reflected: by Stirling's series
+    # where x and x + m are 10 or more, or m is small (the recurrence first)
+    same = fnp.equal(refl_z, refl_s)
+    xc = _where(_all(refl_z, refl_s), fnp.subtract(1.0, sc), zc)
+    big = _all(same, xc >= 10.0, fnp.add(xc, mc) >= 10.0, xc < _inf,
+               fnp.logical_not(edge), fnp.abs(mc) < _inf)
     stirling = _any(big, small)
+    general = fnp.logical_not(_any(edge, stirling))
+    log_value = factor = None  # (factor None: 1)
     if _maybe_true(stirling):
-        log_value = _log_poch_stirling(z, m, big, small, stirling, zc)
+        x = z
+        if _maybe_true(_all(stirling, refl_z)):
+            x = _where(_all(refl_z, refl_s), fnp.subtract(fnp.subtract(1.0, z), m), z)
+        log_value = _log_poch_stirling(x, m, _all(small, xc < 10.0), stirling)
     if _maybe_true(general):
-        log_general, sign = _log_poch_general(z, m, e, general)
-        if log_value is None:
-            log_value = log_general
-        else:
-            log_value = _where(stirling, log_value, log_general)
-            sign = _where(stirling, 1.0, sign)
-    if log_value is None:  # (every element an edge or a pole: handled below)
+        log_general = _log_poch_general(z, m, s, general, refl_z, refl_s)
+        log_value = log_general if log_value is None else _where(stirling, log_value,
+                                                                  log_general)
+    if log_value is None:  # (every element an edge: handled below)
         log_value = fnp.zeros_like(s)
+    live = fnp.logical_not(edge)
+    if _maybe_true(_all(live, _any(refl_z, refl_s))):
+        factor = _poch_sines(z, m, s, e, _all(live, refl_z), _all(live, refl_s))
     # (where large, by the rule of _exp_product: in reverse mode the overflowing cotangent
     # met the zero partial derivatives of the masked branches, grad(poch, (0, 1))(200.3,
     # 300.7) was nan, nan for inf, inf)
-    over = _all(log_value > _EXP_RULE_FROM, _any(big, _all(general, s > 0.0)))
-    out = fnp.exp(_where(over, 0.0, log_value))
-    out = out if sign is None else fnp.multiply(out, sign)
-    if not _known_none(over):
+    size = fnp.stop_gradient(log_value)
+    if factor is not None:
+        size = fnp.add(size, fnp.log(fnp.abs(fnp.stop_gradient(factor))))
+    over = _all(size > _EXP_RULE_FROM, s > 0.0, live)
+    any_over = not _known_none(over)
+    if any_over:  # (finite where not taken: an inf there made its zero cotangent nan)
+        log_value = _where(over, 0.0, log_value)
+    if factor is None:
+        out = fnp.exp(log_value)
+    else:
+        # (exp(E) F as (h F) h, h = exp(E / 2): finite where the value is, F small beside a
+        # large E: poch(-170 + 1e-7, 180))
+        h = fnp.exp(fnp.multiply(0.5, log_value))
+        out = fnp.multiply(fnp.multiply(h, factor), h)
+    if any_over:
         out = _where(over, _exp_product("poch", _where(over, z, 10.0), _where(over, m, 1.0),
                                         over), out)
     if _maybe_true(both):
-        out = _where(_all(both, fnp.remainder(fnp.stop_gradient(m), 2.0) == 1.0),
-                     fnp.negative(out), out)
+        out = _where(_all(both, fnp.remainder(mc, 2.0) == 1.0), fnp.negative(out), out)
     out = _where(_all(pole_z, fnp.logical_not(pole_s)), 0.0, out)
     out = _where(_all(pole_s, fnp.logical_not(pole_z)), _inf, out)
     # infinities: z = inf gives inf (m > 0) or 0 (m < 0); m = inf with finite z > 0, inf
@@ -1617,62 +1629,93 @@ def poch(z, m, /):
 _POCH_SHIFT = 10  # poch's small-m recurrence: arguments in [1/4, 10) moved above 10
 
 
-def _log_poch_stirling(z, m, big, small, stirling, zc):
-    """log poch(z, m) (positive there) where ``stirling``: by Stirling's series where ``big``;
-    where ``small`` (|m| < 1/4, no pole between z and z + m), of x = z, or below z = 1/2 of
-    x = 1 - z - m with the reflection's log(sin(pi z) / sin(pi (z + m))), and for x < 10 the
-    recurrence, log poch(x, m) = log poch(x + 10, m) - sum_i log1p(m / (x + i)), each term of
-    m's relative precision."""
-    reflect = _all(small, zc < 0.5)
-    x = z
-    if _maybe_true(reflect):
-        x = _where(reflect, fnp.subtract(fnp.subtract(1.0, z), m), z)
-    shift = _all(small, x < 10.0)
+def _log_poch_stirling(x, m, shift, stirling):
+    """log poch(x, m) where ``stirling`` (x, x + m at least 1/4) by Stirling's series, for
+    x < 10 where ``shift`` (|m| < 1/4) after the recurrence, log poch(x, m) =
+    log poch(x + 10, m) - sum_i log1p(m / (x + i)), each term of m's relative precision."""
     xs = _where(shift, fnp.add(x, float(_POCH_SHIFT)), _where(stirling, x, 10.0))
     out = _log_poch_positive(xs, _where(stirling, m, 1.0))
     if _maybe_true(shift):
         xh, mh = _where(shift, x, 1.0), _where(shift, m, 0.0)
         for i in range(_POCH_SHIFT):
             out = fnp.subtract(out, fnp.log1p(fnp.divide(mh, fnp.add(xh, float(i)))))
-    if _maybe_true(reflect):
-        # log(sin(pi z) / sin(pi (z + m))) = -log1p(cot(pi z) sin(pi m) - 2 sin(pi m / 2)^2),
-        # z reduced exactly to r in [-1/2, 1/2] (cot(pi z) = cot(pi r)); cos(pi r) as
-        # sin(pi q), q = 1/2 - |r| (exact), and beyond |r| = 1/4 sin(pi r) as sign(r) cos(pi q):
-        # cot's value and slopes exact at the half-integers, where its first two derivatives'
-        # terms cancel (d2/dz2 poch(-9.5, 1e-12) was 4e-13 off)
-        zh, mh = _where(reflect, z, -0.5), _where(reflect, m, 0.0)
-        r = fnp.subtract(zh, fnp.round(fnp.stop_gradient(zh)))
-        q = fnp.subtract(0.5, fnp.abs(r))
-        sin_r = _where(q < 0.25, fnp.multiply(fnp.sign(fnp.stop_gradient(r)),
-                                              fnp.cos(fnp.multiply(math.pi, q))),
-                       fnp.sin(fnp.multiply(math.pi, r)))
-        cot = fnp.divide(fnp.sin(fnp.multiply(math.pi, q)), sin_r)
-        half = fnp.sin(fnp.multiply(0.5 * math.pi, mh))
-        t = fnp.subtract(fnp.multiply(cot, fnp.sin(fnp.multiply(math.pi, mh))),
-                         fnp.multiply(2.0, fnp.multiply(half, half)))
-        out = fnp.subtract(out, fnp.log1p(t))
     return out
 
 
-def _log_poch_general(z, m, e, general):
-    """(log|poch(z, m)|, its sign) where ``general`` by log-gamma values, Gamma(z + m) below 0
-    by reflection, pi / (sin(pi (s + e)) Gamma(1 - s)), the sine from s's distance to its
-    nearest integer n (exact) plus e (see :func:`poch`): accurate next to the poles."""
-    zs, ms = _where(general, z, 1.0), _where(general, m, 1.0)
-    ss = fnp.add(zs, ms)
-    reflect = ss < 0.0
-    sr = _where(reflect, ss, -0.5)
-    n = fnp.round(sr)
-    sin_d = fnp.sin(fnp.multiply(math.pi, fnp.add(fnp.subtract(sr, n), _where(
-        _all(general, reflect), e, 0.0))))
-    odd = fnp.remainder(n, 2.0) == 1.0
-    # (one log-gamma value: of 1 - s where reflected)
-    lg = _sp.lgamma(_where(reflect, fnp.subtract(1.0, sr), ss))
-    log_gamma_s = _where(reflect, fnp.subtract(math.log(math.pi) - fnp.log(fnp.abs(sin_d)), lg),
-                         lg)
-    sign_s = _where(reflect, fnp.sign(_where(odd, -sin_d, sin_d)), _gamma_sign(ss))
-    return (fnp.subtract(log_gamma_s, _sp.lgamma(zs)),
-            fnp.multiply(sign_s, _gamma_sign(zs)))
+def _log_poch_general(z, m, s, general, refl_z, refl_s):
+    """E of :func:`poch` where ``general``: log Gamma(z + m) - log Gamma(z), each gamma
+    function of an argument below 1/2 reflected (its sine in :func:`_poch_sines`):
+    +-log Gamma of 1 - z or z, and of 1 - z - m or z + m, all at least 1/2."""
+    zg, s_g = _where(general, z, 1.0), _where(general, s, 1.0)
+    lg_s = _sp.lgamma(_where(refl_s, fnp.subtract(1.0, s_g), s_g))
+    lg_z = _sp.lgamma(_where(refl_z, fnp.subtract(1.0, zg), zg))
+    return fnp.add(_where(refl_s, fnp.negative(lg_s), lg_s),
+                   _where(refl_z, lg_z, fnp.negative(lg_z)))
+
+
+def _sin_cos_pi_near(t, err):
+    """``(sin(pi t'), cos(pi t'))`` for ``t' = t + err`` (``err`` small, no derivative),
+    ``|t| <= 1/2``, each exact at 0 and at +-1/2 with its derivatives: beyond |t| = 1/4 from
+    ``q = (1/2 - |t|) - sign(t) err`` (1/2 - |t| exact; of err's precision beside the
+    half-integers: d2/dz2 poch(-9.5, 1e-12) was 4e-13 off)."""
+    sign = fnp.sign(fnp.stop_gradient(t))
+    q = fnp.subtract(fnp.subtract(0.5, fnp.abs(t)), fnp.multiply(sign, err))
+    t = fnp.add(t, err)
+    near_half = q < 0.25
+    sin_t = _where(near_half, fnp.multiply(sign, fnp.cos(fnp.multiply(math.pi, q))),
+                   fnp.sin(fnp.multiply(math.pi, t)))
+    cos_t = _where(near_half, fnp.sin(fnp.multiply(math.pi, q)),
+                   fnp.cos(fnp.multiply(math.pi, t)))
+    return sin_t, cos_t
+
+
+def _parity(n):
+    """(-1)^n for the integers n (no derivative)."""
+    return 1.0 - 2.0 * fnp.astype(fnp.remainder(n, 2.0) == 1.0, _dtype(n))
+
+
+def _poch_sines(z, m, s, e, refl_z, refl_s):
+    """F of :func:`poch`: ``sin(pi z) / pi`` where only ``refl_z``, ``pi / sin(pi (z + m))``
+    where only ``refl_s``, their quotient where both, 1 elsewhere. z reduced exactly, z + m
+    as s + e (the two-sum: its distance to a pole). The quotient's derivatives: of the
+    product ``sin(pi z) (1 / sin(pi s))`` where z is nearer its pole than half s's distance
+    (the other form's m-slope cancelled there), else of ``cos(pi m) - sin(pi m) cot(pi s)``
+    (exact in s's direction: its z-slope ``pi sin(pi m) / sin(pi s)^2``, 0 for an integer m,
+    where the product's two terms of size 1/sin cancelled: d2/dz2 poch(-12 + 1e-14, 2) was
+    1e14 off, d/dz 4e-2; the value's log-form slopes, ``E'' + E'^2``, cancelled beside every
+    pole: d2/dz2 poch(-3 + 1e-14, 5.7) 2e-2)."""
+    traced = _any_tracer(z, m)  # (plain values need no slopes: the sines alone)
+    zh = _where(refl_z, z, 0.25)
+    nz = fnp.round(fnp.stop_gradient(zh))
+    tz = fnp.subtract(zh, nz)
+    # (sin(pi z) plainly: its slope's error at the half-integers, pi cos(fl(pi / 2)), meets
+    # only far larger terms: the product's slopes are taken below |z - nz| = 1/4)
+    sin_z = fnp.multiply(fnp.sin(fnp.multiply(math.pi, tz)), _parity(nz))
+    sh = _where(refl_s, s, 0.25)
+    ns = fnp.round(fnp.stop_gradient(sh))
+    ts = fnp.subtract(sh, ns)
+    es = fnp.stop_gradient(_where(refl_s, e, 0.0))
+    if traced:
+        sin_ts, cos_ts = _sin_cos_pi_near(ts, err=es)
+    else:
+        sin_ts = fnp.sin(fnp.multiply(math.pi, fnp.add(ts, es)))
+    sin_s = fnp.multiply(sin_ts, _parity(ns))
+    scale = _where(refl_z, _where(refl_s, 1.0, 1.0 / math.pi), _where(refl_s, math.pi, 1.0))
+    out = fnp.multiply(fnp.divide(_where(refl_z, sin_z, 1.0), _where(refl_s, sin_s, 1.0)),
+                       scale)
+    twice = _all(refl_z, refl_s)
+    if traced and _maybe_true(twice):
+        slopes_at = _all(twice, fnp.abs(tz) >= fnp.multiply(0.5, fnp.abs(fnp.add(ts, es))))
+        if _maybe_true(slopes_at):
+            mh = _where(slopes_at, m, 0.0)
+            nm = fnp.round(fnp.stop_gradient(mh))
+            tm = fnp.multiply(math.pi, fnp.subtract(mh, nm))
+            cot_s = fnp.divide(cos_ts, _where(slopes_at, sin_ts, 1.0))
+            slopes = fnp.multiply(fnp.subtract(fnp.cos(tm), fnp.multiply(fnp.sin(tm), cot_s)),
+                                  _parity(nm))
+            out = _where(slopes_at, fnp.add(fnp.stop_gradient(out), fnp.subtract(
+                slopes, fnp.stop_gradient(slopes))), out)
+    return out
 
 
 def factorial(n, exact=False):
