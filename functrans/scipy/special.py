@@ -1548,6 +1548,12 @@ def poch(z, m, /):
     :func:`_exp_product`). nan for ``z`` or ``m`` equal to ``-inf`` (SciPy gives the limit
     where there is one)."""
     z, m = _real_weak((z, m), "poch")
+    if _dtype(z) is _dt.float32:
+        # (in float64, rounded once: float32's own exp overflowed in the slopes below its
+        # largest value, grad(poch)(float32 46.97, 21.68) = (4.4e37, inf) was (nan, inf),
+        # and d/dm poch(1.4616, 1e-4) was 6e-4 off)
+        return fnp.astype(poch(fnp.astype(z, _dt.float64), fnp.astype(m, _dt.float64)),
+                          _dt.float32)
     s = fnp.add(z, m)
     # z + m is s + e exactly (Knuth's two-sum): near a pole of Gamma(z + m) the rounding of s
     # decides the value (poch(0.3, -1.3): s rounds to the pole -1, e = -5.6e-17, SciPy 6e15)
@@ -1622,7 +1628,13 @@ def poch(z, m, /):
     out = _where(z == _inf, _where(m > 0.0, _inf, fnp.zeros_like(out)), out)
     out = _where(_all(m == _inf, z > 0.0), _inf, out)
     out = _where(_any(z == -_inf, m == -_inf), math.nan, out)
-    out = _where(m == 0.0, 1.0, out)
+    # m = 0: 1, with the slopes of the formula where it is finite (d/dm poch(z, 0) is
+    # digamma(z): it was 0)
+    at_zero = m == 0.0
+    if _maybe_true(at_zero):
+        slopes = _all(at_zero, fnp.isfinite(fnp.stop_gradient(out)))
+        one = _where(slopes, fnp.add(1.0, fnp.subtract(out, fnp.stop_gradient(out))), 1.0)
+        out = _where(at_zero, one, out)
     return _where(_any(z != z, m != m), math.nan, out)
 
 
