@@ -200,3 +200,18 @@ def test_poch_random_sweep_vs_mpmath():
         np.testing.assert_allclose(_all_six(z, m), want, rtol=1e-13, atol=0,
                                    err_msg=f"poch({z!r}, {m!r})")
     assert math.isfinite(float(fsp.poch(-30.2, 12.0)))
+
+
+def test_binom_overflow_rule_jit_as_eager():
+    # the rule's value staged as one linear_call (binom's both and Stirling branches share
+    # it): jit gives the eager signed infinities (s36's points: the both branch, Stirling's)
+    n = np.array([-3000.3740483886136, 1199.7850128421717])
+    k = np.array([340.9859044234797, 495.54624438480926])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        h = ft.hessian(fsp.binom, (0, 1))
+        eager = np.array(ft.vmap(h)(n, k), dtype=float)
+        staged = np.array(ft.jit(ft.vmap(h))(n, k), dtype=float)
+    np.testing.assert_array_equal(staged, eager)
+    assert np.isinf(eager).all()
+    assert np.array_equal(np.sign(eager[:, :, 0]), [[1, -1], [-1, -1]])
