@@ -1606,7 +1606,7 @@ def poch(z, m, /):
     size = fnp.stop_gradient(log_value)
     if factor is not None:
         size = fnp.add(size, fnp.log(fnp.abs(fnp.stop_gradient(factor))))
-    over = _all(size > _EXP_RULE_FROM, s > 0.0, live)
+    over = _all(size > _EXP_RULE_FROM, live)
     any_over = not _known_none(over)
     if any_over:  # (finite where not taken: an inf there made its zero cotangent nan)
         log_value = _where(over, 0.0, log_value)
@@ -3231,17 +3231,30 @@ def _binom_both_factor_nk(n, k):
 
 
 def _poch_exponent(z, m):
-    """``log |Gamma(z + m) / Gamma(z)|`` for ``z + m > 0`` (Stirling's where ``z`` and
-    ``z + m`` are 10 or more), where :func:`poch` is large."""
+    """``log |Gamma(z + m) / Gamma(z)|`` (Stirling's where ``z`` and ``z + m`` are 10 or
+    more; an argument below 1/2 reflected, no gamma function of a large negative argument),
+    where :func:`poch` is large."""
     s = fnp.add(z, m)
     big = _all(z >= 10.0, s >= 10.0)
+    # (poch(-200.5, 200) = 1.1e375: its derivatives were nan, not +-inf)
     return _where(big, _log_poch_positive(_where(big, z, 10.0), _where(big, m, 1.0)),
-                  fnp.subtract(_sp.lgamma(_where(big, 1.0, s)), _sp.lgamma(_where(big, 1.0, z))))
+                  fnp.subtract(_log_abs_gamma(_where(big, 1.0, s)),
+                               _log_abs_gamma(_where(big, 1.0, z))))
+
+
+def _log_abs_gamma(x):
+    """log|Gamma(x)|, below 1/2 as log(pi / |sin(pi x)|) - lgamma(1 - x)."""
+    low = x < 0.5
+    xl = _where(low, x, -0.5)
+    return _where(low, fnp.subtract(math.log(math.pi) - fnp.log(fnp.abs(_sin_pi(xl))),
+                                    _sp.lgamma(fnp.subtract(1.0, xl))),
+                  _sp.lgamma(_where(low, 1.0, x)))
 
 
 def _poch_factor(z, m):
-    """The sign of ``Gamma(z)`` (that of ``Gamma(z + m)`` is 1 there)."""
-    return _gamma_sign(fnp.stop_gradient(z))
+    """The sign of ``Gamma(z + m) / Gamma(z)``."""
+    return fnp.multiply(_gamma_sign(fnp.stop_gradient(z)),
+                        _gamma_sign(fnp.stop_gradient(fnp.add(z, m))))
 
 
 # The branches of binom whose value is exp(E(a, b)) R(a, b) with E large: (E, R) by name.
