@@ -215,3 +215,23 @@ def test_binom_overflow_rule_jit_as_eager():
     np.testing.assert_array_equal(staged, eager)
     assert np.isinf(eager).all()
     assert np.array_equal(np.sign(eager[:, :, 0]), [[1, -1], [-1, -1]])
+
+
+def test_poch_overflowing_below_zero_and_large_negative_z():
+    # z + m < 0 where the value overflows: the rule of _exp_product there too (mpmath:
+    # poch(-200.5, 200) = 1.1e375, d/dz -inf, every second derivative +inf; the
+    # derivatives were nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        g = ft.grad(fsp.poch, (0, 1))(-200.5, 200.0)
+        h = np.array(ft.hessian(fsp.poch, (0, 1))(-200.5, 200.0), dtype=float)
+    assert [float(v) for v in g] == [-inf, inf]
+    assert (h == inf).all()
+    # no gamma function of a large negative argument (SciPy's trigamma there takes time
+    # proportional to it: this hessian did not return): sin(pi z) / sin(pi (z + m))
+    # Gamma(1 - z) / Gamma(1 - z - m) in mpmath
+    z, m = -1e12 - 0.5, 3.25
+    np.testing.assert_allclose(float(fsp.poch(z, m)), -1.4142135623702224e+39, rtol=1e-14)
+    np.testing.assert_allclose([float(v) for v in ft.grad(fsp.poch, (0, 1))(z, m)],
+                               [-4.4428829381447456e+39, -4.351904774243031e+40], rtol=1e-14)
+    assert np.isfinite(np.array(ft.hessian(fsp.poch, (0, 1))(z, m), dtype=float)).all()
