@@ -532,6 +532,16 @@ def _concrete_behind(v):
     return v
 
 
+def _maybe_true_each(*masks):
+    """``_maybe_true`` of each mask, the concrete ones read from the host at once."""
+    arrays = [_concrete_behind(mask) for mask in masks]
+    if any(a is None for a in arrays):
+        return tuple(a is None or _maybe_true(a) for a in arrays)
+    bk = _backend_of(arrays[0])
+    flags = bk.to_numpy(bk.xp.stack([bk.xp.any(a) for a in arrays]))
+    return tuple(bool(f) for f in flags)
+
+
 def _maybe_true(mask):
     """Whether the traced boolean ``mask`` may hold True: its concrete value's, where the
     transforms have one, else True (staged)."""
@@ -1566,7 +1576,8 @@ def poch(z, m, /):
     # with the others (its own log-gamma values cost a fifth of jit(vmap(hessian(poch))))
     both = _all(pole_z, pole_s)
     edge = _any(pole_z, pole_s)
-    if _maybe_true(both):
+    any_both = _maybe_true(both)
+    if any_both:
         z = _where(both, fnp.subtract(fnp.subtract(1.0, z), m), z)
         s, e = fnp.add(z, m), _where(both, 0.0, e)
         edge = fnp.logical_xor(pole_z, pole_s)
@@ -1585,20 +1596,25 @@ def poch(z, m, /):
                fnp.logical_not(edge), fnp.abs(mc) < _inf)
     stirling = _any(big, small)
     general = fnp.logical_not(_any(edge, stirling))
+    live = fnp.logical_not(edge)
+    sines = _all(live, _any(refl_z, refl_s))
+    at_zero = m == 0.0
+    # (the branches some element takes, read at once: one host read, not five)
+    any_stirling, any_reflected, any_general, any_sines, any_zero = _maybe_true_each(
+        stirling, _all(stirling, refl_z), general, sines, at_zero)
     log_value = factor = None  # (factor None: 1)
-    if _maybe_true(stirling):
+    if any_stirling:
         x = z
-        if _maybe_true(_all(stirling, refl_z)):
+        if any_reflected:
             x = _where(_all(refl_z, refl_s), fnp.subtract(fnp.subtract(1.0, z), m), z)
         log_value = _log_poch_stirling(x, m, _all(small, xc < 10.0), stirling)
-    if _maybe_true(general):
+    if any_general:
         log_general = _log_poch_general(z, m, s, general, refl_z, refl_s)
         log_value = log_general if log_value is None else _where(stirling, log_value,
                                                                   log_general)
     if log_value is None:  # (every element an edge: handled below)
         log_value = fnp.zeros_like(s)
-    live = fnp.logical_not(edge)
-    if _maybe_true(_all(live, _any(refl_z, refl_s))):
+    if any_sines:
         factor = _poch_sines(z, m, s, e, _all(live, refl_z), _all(live, refl_s))
     # (where large, by the rule of _exp_product: in reverse mode the overflowing cotangent
     # met the zero partial derivatives of the masked branches, grad(poch, (0, 1))(200.3,
@@ -1620,7 +1636,7 @@ def poch(z, m, /):
     if any_over:
         out = _where(over, _exp_product("poch", _where(over, z, 10.0), _where(over, m, 1.0),
                                         over), out)
-    if _maybe_true(both):
+    if any_both:
         out = _where(_all(both, fnp.remainder(mc, 2.0) == 1.0), fnp.negative(out), out)
     out = _where(_all(pole_z, fnp.logical_not(pole_s)), 0.0, out)
     out = _where(_all(pole_s, fnp.logical_not(pole_z)), _inf, out)
@@ -1630,8 +1646,7 @@ def poch(z, m, /):
     out = _where(_any(z == -_inf, m == -_inf), math.nan, out)
     # m = 0: 1, with the slopes of the formula where it is finite (d/dm poch(z, 0) is
     # digamma(z): it was 0)
-    at_zero = m == 0.0
-    if _maybe_true(at_zero):
+    if any_zero:
         slopes = _all(at_zero, fnp.isfinite(fnp.stop_gradient(out)))
         one = _where(slopes, fnp.add(1.0, fnp.subtract(out, fnp.stop_gradient(out))), 1.0)
         out = _where(at_zero, one, out)
