@@ -78,7 +78,7 @@ from ..primitives import structural as _st
 from . import linalg as _linalg
 from . import special as _special
 from .special import _may_hold  # (a branch no element takes need not be computed)
-from .special import _concrete_behind, _Tracer
+from .special import _concrete_behind
 from ..backends import backend_of as _backend_of
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
@@ -134,7 +134,8 @@ def _where_taken(branches, default):
     them all). A branch no element takes is never selected, so the values and derivatives
     are the full chain's. The masks are read on the host (no primitive bound); each value
     must have the chain's full shape."""
-    known, batched = zip(*(_host_mask(m) for m, _ in branches))
+    known, batched = zip(*(_concrete_behind(m, report_batch=True)
+                           for m, _ in branches))
     if any(m is None for m in known):  # (staged: jit)
         keep = [True] * (len(branches) + 1)
     elif any(batched):
@@ -170,21 +171,6 @@ def _where_taken(branches, default):
     for mask, value in reversed(taken):
         out = value if out is None else fnp.where(mask, value, out)
     return out
-
-
-def _host_mask(v):
-    """The concrete array behind the JVP and batch tracers around ``v`` (None where staged)
-    and whether a batch tracer was among them (its array's axes are then not ``v``'s)."""
-    batched = False
-    while isinstance(v, _Tracer):
-        nxt = getattr(v, "primal", None)
-        if nxt is None:
-            batched = True
-            nxt = getattr(v, "val", None)
-        v = nxt
-        if v is None:
-            return None, batched
-    return v, batched
 
 
 class _Norm:
