@@ -78,7 +78,7 @@ from ..primitives import structural as _st
 from . import linalg as _linalg
 from . import special as _special
 from .special import _may_hold  # (a branch no element takes need not be computed)
-from .special import _concrete_behind
+from .special import _concrete_behind, _Tracer
 from ..backends import backend_of as _backend_of
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
@@ -171,6 +171,35 @@ def _where_taken(branches, default):
     for mask, value in reversed(taken):
         out = value if out is None else fnp.where(mask, value, out)
     return out
+
+
+def _carries_derivative(args):
+    """Whether a tracer carrying a derivative (a JVP tracer's tangent: forward mode,
+    linearize, jet) wraps one of ``args`` at some level, and every one of them has concrete
+    values behind its tracers (eager transforms and vmap; not staged code)."""
+    carries = False
+    for v in args:
+        while isinstance(v, _Tracer):
+            if getattr(v, "tangent", None) is not None:
+                carries = True
+            nxt = getattr(v, "primal", None)
+            v = getattr(v, "val", None) if nxt is None else nxt
+            if v is None:
+                return False  # (staged: one computation serves the choice and the result)
+    return carries
+
+
+def _value_first(fn, *args):
+    """``(value, live)``: ``fn(*args)`` without derivatives, to choose branches by, and a
+    function giving it with them. Where a derivative flows and the values are known
+    (eager transforms), the value comes from the stopped operands, and the derivative
+    work (betaincinv's in its shape costs ~7x its value) is done only when a branch taken
+    calls ``live``; elsewhere ``fn`` is computed once, for both. Same bits either way:
+    the primal computation does not depend on the tangents."""
+    if not _carries_derivative(args):
+        value = fn(*args)
+        return value, lambda: value
+    return fn(*(fnp.stop_gradient(a) for a in args)), lambda: fn(*args)
 
 
 class _Norm:
@@ -2037,29 +2066,50 @@ class _T(_Shaped):
         d = fnp.where(inf, 1.0, df)
         lower = q < 0.5
         tail = 2.0 * fnp.where(lower, q, 1.0 - q)  # (1 - q exact for q >= 1/2)
-        z = _special.betaincinv(0.5 * d, 0.5, tail)
+        # (z's value chooses the forms; its derivatives only where its form is taken)
+        z, z_live = _value_first(lambda d, tail: _special.betaincinv(0.5 * d, 0.5, tail),
+                                 d, tail)
         zform = fnp.logical_or(z <= 0.5, tail < 1e-5)
-        zs = fnp.where(zform, z, 0.5)   # each form sees its own elements only
-        w = _special.betaincinv(0.5, 0.5 * d, 1.0 - fnp.where(zform, 0.5, tail))
-        t2 = fnp.where(zform, fnp.divide(fnp.multiply(d, 1.0 - zs), zs),
-                       fnp.divide(fnp.multiply(d, w), 1.0 - w))
         # far in the tail z underflows: there z^(df/2) ~ 2p (df/2) B(df/2, 1/2), so
         # log |t| = (log df - (2/df) log(2p (df/2) B(df/2, 1/2))) / 2
         far = fnp.logical_and(z < 1e-30, tail > 0.0)
-        tf = fnp.where(far, tail, 1e-40)
-        h = 0.5 * d
-        log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
-        t_far = fnp.exp(0.5 * fnp.subtract(fnp.log(d), log_z))
-        # (t2 = 0 at the median, handled below: kept away from sqrt's infinite slope there,
-        # whose product with a zero tangent of df would be nan)
         mid = q == 0.5
-        t_abs = fnp.where(far, t_far, fnp.sqrt(fnp.where(fnp.logical_or(far, mid), 1.0, t2)))
+
+        # (each form sees its own elements only, a stand-in elsewhere whose root keeps the
+        # form and its slopes finite: an infinite one times the zero cotangent of an
+        # element not taken is nan in reverse mode, where jit computes every form; the far
+        # tail's underflowing z is not the z form's, and the w form's stand-in for a small
+        # df is a small probability, as 1/2 gave w = 1 there)
+        def z_form():
+            zs = fnp.where(fnp.logical_and(zform, fnp.logical_not(far)), z_live(), 0.5)
+            return fnp.divide(fnp.multiply(d, 1.0 - zs), zs)
+
+        def w_form():
+            p = fnp.where(zform, fnp.minimum(0.25, 0.125 * d), 1.0 - tail)
+            w = _special.betaincinv(0.5, 0.5 * d, p)
+            return fnp.divide(fnp.multiply(d, w), 1.0 - w)
+
+        def far_form():
+            tf = fnp.where(far, tail, 1.0)  # (1e-40 overflowed t_far for a small df: inf * 0)
+            h = 0.5 * d
+            log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
+            return fnp.exp(0.5 * fnp.subtract(fnp.log(d), log_z))
+
+        def near():
+            # (t2 = 0 at the median, handled below: kept away from sqrt's infinite slope
+            # there, whose product with a zero tangent of df would be nan)
+            t2 = _where_taken([(zform, z_form)], w_form)
+            return fnp.sqrt(fnp.where(fnp.logical_or(far, mid), 1.0, t2))
+
+        t_abs = _where_taken([(far, far_form)], near)
         out = fnp.where(lower, -t_abs, t_abs)
-        # at the median exactly |t| has no derivative: there t = (q - 1/2) / pdf(0), the
-        # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
-        log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
-        out = fnp.where(mid, fnp.multiply(q - 0.5, fnp.exp(-log_pdf0)), out)
-        return fnp.where(inf, _special.ndtri(q), out)
+
+        def median():
+            # at the median exactly |t| has no derivative: there t = (q - 1/2) / pdf(0), the
+            # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
+            log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
+            return fnp.multiply(q - 0.5, fnp.exp(-log_pdf0))
+        return _where_taken([(inf, lambda: _special.ndtri(q)), (mid, median)], lambda: out)
 
     def _isf(self, q, df):
         return -self._ppf(q, df)
