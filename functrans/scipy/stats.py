@@ -2316,15 +2316,20 @@ class _Beta(_Shaped):
         return fnp.subtract(1.0, b) if k == 0 else fnp.subtract(a, 1.0)
 
 
-def _log_small_beta_root(a, b, log_p, v):
-    """``log v`` for the root ``v`` of ``I_v(a, b) = p`` where it is tiny: from the power law
-    ``I_v(a, b) = v^a / (a B(a, b)) (1 + O(b v))``, ``log v = (log p + log a + betaln(a, b))
-    / a``; ``v`` (betaincinv's root) selects the elements (elsewhere a stand-in)."""
+def _with_small_beta_root(x, v, a, b, log_p, x_of_log):
+    """``x`` (computed from the root ``v`` of ``I_v(a, b) = p``), or where ``v`` is tiny
+    ``x_of_log(log v)`` with ``log v`` from the power law ``I_v(a, b) = v^a / (a B(a, b))
+    (1 + O(b v))``: ``log v = (log p + log a + betaln(a, b)) / a`` (``log_p()`` gives
+    ``log p``; computed only where some element is tiny, where that is known). ``v``
+    selects the elements (its value only)."""
     small = fnp.logical_and(v < 1e-30, fnp.multiply(v, b) < 1e-17)
-    a_s, b_s = fnp.where(small, a, 1.0), fnp.where(small, b, 1.0)
-    lp = fnp.where(small, log_p, -100.0)
-    return small, fnp.divide(fnp.add(fnp.add(lp, fnp.log(a_s)), _special.betaln(a_s, b_s)),
-                             a_s)
+
+    def tiny():
+        a_s, b_s = fnp.where(small, a, 1.0), fnp.where(small, b, 1.0)
+        lp = fnp.where(small, log_p(), -100.0)
+        return x_of_log(fnp.divide(fnp.add(fnp.add(lp, fnp.log(a_s)),
+                                           _special.betaln(a_s, b_s)), a_s))
+    return _where_taken([(small, tiny)], lambda: x)
 
 
 def _f_quantile(q, n, m, upper):
@@ -2338,32 +2343,34 @@ def _f_quantile(q, n, m, upper):
     smallest normal float, 2.2e-308) ``x`` is taken in logarithms from the root's power
     law: ``m u / (n (1 - u))`` or ``m (1 - w) / (n w)`` then overflows to inf or underflows
     to 0 where the true x does (it was a finite 2.8e306 for ``isf(4.8e-81, 0.87, 0.054)``,
-    where the true x is beyond the largest float)."""
+    where the true x is beyond the largest float). The first root's value chooses; each
+    root (and its derivatives in the shapes, ~7x its value's cost) is computed only where
+    some element takes it, where that is known."""
     hn, hm = 0.5 * n, 0.5 * m
     log_mn = fnp.subtract(fnp.log(m), fnp.log(n))
-    if upper:
-        w = _special.betaincinv(hm, hn, q)
-        first = fnp.logical_or(w <= 0.5, fnp.less(q, 1.0 - w))
-        u = _special.betaincinv(hn, hm, 1.0 - fnp.where(first, 0.5, q))
-        ws = fnp.where(first, w, 0.5)
-        a = fnp.divide(fnp.multiply(m, 1.0 - ws), fnp.multiply(n, ws))
-        b = fnp.divide(fnp.multiply(m, u), fnp.multiply(n, 1.0 - u))
-        small_a, log_w = _log_small_beta_root(hm, hn, fnp.log(q), fnp.where(first, w, 0.5))
-        a = fnp.where(small_a, fnp.exp(fnp.subtract(log_mn, log_w)), a)
-        small_b, log_u = _log_small_beta_root(hn, hm, fnp.log1p(-q), fnp.where(first, 0.5, u))
-        b = fnp.where(small_b, fnp.exp(fnp.add(log_mn, log_u)), b)
-    else:
-        u = _special.betaincinv(hn, hm, q)
-        first = fnp.logical_or(u <= 0.5, fnp.less(q, 1.0 - u))
-        w = _special.betaincinv(hm, hn, 1.0 - fnp.where(first, 0.5, q))
-        us = fnp.where(first, u, 0.5)
-        a = fnp.divide(fnp.multiply(m, us), fnp.multiply(n, 1.0 - us))
-        b = fnp.divide(fnp.multiply(m, 1.0 - w), fnp.multiply(n, w))
-        small_a, log_u = _log_small_beta_root(hn, hm, fnp.log(q), fnp.where(first, u, 0.5))
-        a = fnp.where(small_a, fnp.exp(fnp.add(log_mn, log_u)), a)
-        small_b, log_w = _log_small_beta_root(hm, hn, fnp.log1p(-q), fnp.where(first, 0.5, w))
-        b = fnp.where(small_b, fnp.exp(fnp.subtract(log_mn, log_w)), b)
-    return fnp.where(first, a, b)
+
+    def x_of(v, is_u):
+        if is_u:
+            return fnp.divide(fnp.multiply(m, v), fnp.multiply(n, 1.0 - v))
+        return fnp.divide(fnp.multiply(m, 1.0 - v), fnp.multiply(n, v))
+
+    def x_of_log(is_u):
+        return lambda log_v: fnp.exp((fnp.add if is_u else fnp.subtract)(log_mn, log_v))
+
+    s1, s2 = (hm, hn) if upper else (hn, hm)  # the first problem's shapes (u's: not upper)
+    r, r_live = _value_first(_special.betaincinv, s1, s2, q)
+    first = fnp.logical_or(r <= 0.5, fnp.less(q, 1.0 - r))
+
+    def from_first():
+        x = x_of(fnp.where(first, r_live(), 0.5), not upper)
+        return _with_small_beta_root(x, fnp.where(first, r, 0.5), s1, s2,
+                                     lambda: fnp.log(q), x_of_log(not upper))
+
+    def from_second():
+        v = _special.betaincinv(s2, s1, 1.0 - fnp.where(first, 0.5, q))
+        return _with_small_beta_root(x_of(v, upper), fnp.where(first, 0.5, v), s2, s1,
+                                     lambda: fnp.log1p(-q), x_of_log(upper))
+    return _where_taken([(first, from_first)], from_second)
 
 
 _F_NEAR_ONE = 15.0 / 16.0
