@@ -3251,6 +3251,23 @@ class _Gennorm(_Shaped):
         tail = self._tail(z, beta)
         return fnp.where(z > 0.0, tail, 1.0 - tail)
 
+    def _log_side(self, z, beta, upper):
+        """log cdf (log sf where ``upper``): the generic choice (``log1p`` of minus the
+        other probability where this one is above 1/2) from one tail, where cdf and sf
+        each computed it (gammaincc and its derivative in the shape twice); same bits."""
+        tail = self._tail(z, beta)
+        below, above = fnp.where(z < 0.0, tail, 1.0 - tail), fnp.where(z > 0.0, tail, 1.0 - tail)
+        p, other = (above, below) if upper else (below, above)
+        big = p > 0.5
+        return fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
+                         fnp.log(fnp.where(big, 1.0, p)))
+
+    def _logcdf(self, z, beta):
+        return self._log_side(z, beta, False)
+
+    def _logsf(self, z, beta):
+        return self._log_side(z, beta, True)
+
     def _ppf(self, q, beta):
         lower = q < 0.5
         mid = q == 0.5
