@@ -138,30 +138,28 @@ def _where_taken(branches, default):
                            for m, _ in branches))
     if any(m is None for m in known):  # (staged: jit)
         keep = [True] * (len(branches) + 1)
-    elif any(batched):
-        # (under vmap each mask's array holds the batch axis where its own tracer puts it,
-        # or none: masks cannot be combined elementwise, so a branch is kept where its own
-        # mask holds anywhere, and the default always)
-        keep = [_may_hold(m) for m, _ in branches] + [True]
     else:
         # (a mask of Python numbers is a Python bool; the others of the operands' library)
         known = [bool(m) if isinstance(m, (bool, _np.bool_)) else m for m in known]
         arrays = [m for m in known if type(m) is not bool]
         bk = _backend_of(arrays[0]) if arrays else None
+        if any(batched):
+            # (under vmap each mask's array holds the batch axis where its own tracer puts
+            # it, or none: masks cannot be combined elementwise, so a branch is kept where
+            # its own mask holds anywhere, whatever the axes, and the default always)
+            holds = list(known) + [True]
+        else:
+            def both(m, n):
+                if type(m) is bool or type(n) is bool:
+                    return (n if m else False) if type(m) is bool else (m if n else False)
+                return bk.xp.logical_and(m, n)
 
-        def any_of(m):
-            return m if type(m) is bool else bool(bk.to_numpy(bk.xp.any(m)))
-
-        def both(m, n):
-            if type(m) is bool or type(n) is bool:
-                return (n if m else False) if type(m) is bool else (m if n else False)
-            return bk.xp.logical_and(m, n)
-
-        keep, rest = [], True  # rest: the elements no earlier branch claims
-        for m in known:
-            keep.append(any_of(both(m, rest)))
-            rest = both(rest, (not m) if type(m) is bool else bk.xp.logical_not(m))
-        keep.append(any_of(rest))
+            holds, rest = [], True  # rest: the elements no earlier branch claims
+            for m in known:
+                holds.append(both(m, rest))
+                rest = both(rest, (not m) if type(m) is bool else bk.xp.logical_not(m))
+            holds.append(rest)
+        keep = _any_each(bk, holds)
         if not any(keep):  # (no element at all)
             keep[-1] = True
     # (evaluated in their order, the default last: the order of the full chain's, so
@@ -170,6 +168,21 @@ def _where_taken(branches, default):
     out = default() if keep[-1] else None
     for mask, value in reversed(taken):
         out = value if out is None else fnp.where(mask, value, out)
+    return out
+
+
+def _any_each(bk, masks):
+    """Whether each of ``masks`` (Python bools, or arrays of backend ``bk``) holds somewhere,
+    the arrays' answers read on the host at once (one device synchronisation, not one per
+    mask)."""
+    out = list(masks)
+    at = [i for i, m in enumerate(masks) if type(m) is not bool]
+    if len(at) == 1:
+        out[at[0]] = bool(bk.to_numpy(bk.xp.any(masks[at[0]])))
+    elif at:
+        found = bk.to_numpy(bk.xp.stack([bk.xp.any(masks[i]) for i in at]))
+        for i, f in zip(at, found.tolist()):
+            out[i] = bool(f)
     return out
 
 
