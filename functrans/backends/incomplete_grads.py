@@ -150,8 +150,10 @@ def _poly_inv(xp, a, coeffs, first_power):
         return _as_functrans_would(_poly_inv(backend.xp, a_v, coeffs, first_power), (a,))
     w = 1.0 / (a * a)
     total = xp.zeros_like(a)
+    # (the namespace's multiply, not ``*``: on functrans.numpy the zeros are a plain array,
+    # and array-api-strict's operators refuse a tracer on their right)
     for c in reversed(coeffs):
-        total = total * w + c
+        total = xp.multiply(total, w) + c
     return total / a ** first_power
 
 
@@ -169,7 +171,7 @@ def _log1pmx(xp, t, log1p_t):
     u2 = u * u
     tail = xp.zeros_like(u)
     for k in range(20, 0, -1):  # |u| <= 1/3: 20 terms reach 1e-19
-        tail = tail * u2 + 1.0 / (2 * k + 1)
+        tail = xp.multiply(tail, u2) + 1.0 / (2 * k + 1)  # (as _poly_inv's)
     series = -u * tn + 2.0 * u * u2 * tail
     return xp.where(near, series, log1p_t - t)
 
