@@ -48,6 +48,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from . import _by_type
+
 _MAX_STEPS = 20000
 _CHECK = 16  # steps between the convergence checks
 _EPS = 2.0 ** -53
@@ -92,10 +94,65 @@ def _none_needs(backend, x, cond):
     return type(x) in _by_type and not _any_true(backend, cond)
 
 
+def _on_constants(*args):
+    """``(arrays, backend)`` where ``args`` carry no derivative and no batch but some is a
+    functrans.numpy constant (an interpreters.ConstTracer: a stop_gradient'ed value or a
+    creation function's array under a transform), the others plain arrays of the same
+    library or Python numbers; else None. functrans.scipy's code hands such operands to
+    the series here on functrans.numpy, where each operation would be a primitive passed
+    down through every interpreter (~230 for _log1pmx); on the arrays behind them it is
+    the same operation of the library itself, the same bits."""
+    found, backend, arrays = False, None, []
+    for v in args:
+        t = type(v)
+        if t is float or t is int:
+            arrays.append(v)
+            continue
+        if t is _const_tracer():
+            v, found = v.primal, True  # (always a plain array: a constant holds no tracer)
+        b = _by_type.get(type(v))
+        if b is None or (backend is not None and b is not backend):
+            return None  # (a tracer carrying a derivative or a batch; mixed libraries)
+        backend = b
+        arrays.append(v)
+    return (arrays, backend) if found else None
+
+
+def _as_functrans_would(out, args):
+    """``out``, computed on the arrays behind the constants ``args`` (:func:`_on_constants`),
+    as functrans.numpy would have returned it from ``args``: a constant where the evaluator
+    wraps one (core.EvalInterpreter._with_constants' rule), else the plain array."""
+    from ..core import current_interpreter
+    from ..interpreters import CONSTANT_INTERPRETERS, ConstTracer
+    interp = current_interpreter()
+    if type(interp) in CONSTANT_INTERPRETERS or any(
+            type(a) is ConstTracer and a._interp is interp for a in args):
+        return ConstTracer(interp, out)
+    return out
+
+
+_CONST_TRACER = []
+
+
+def _const_tracer():
+    # (interpreters imports the backends: its type is looked up on first use)
+    if not _CONST_TRACER:
+        from ..interpreters import ConstTracer
+        _CONST_TRACER.append(ConstTracer)
+    return _CONST_TRACER[0]
+
+
 def _poly_inv(xp, a, coeffs, first_power):
     """sum_k coeffs[k] / a^(first_power + 2k)."""
+    plain = _on_constants(a)
+    if plain is not None:
+        (a_v,), backend = plain
+        return _as_functrans_would(_poly_inv(backend.xp, a_v, coeffs, first_power), (a,))
     w = 1.0 / (a * a)
-    total = xp.zeros_like(a)
+    # (zeros times w, of w's type: on functrans.numpy zeros_like is a plain array, whose
+    # array-api-strict operators refuse a tracer on their right; the namespace's multiply
+    # in the loop cost ~0.5 us a step on NumPy's scalars)
+    total = w * 0.0
     for c in reversed(coeffs):
         total = total * w + c
     return total / a ** first_power
@@ -105,11 +162,15 @@ def _log1pmx(xp, t, log1p_t):
     """log(1 + t) - t for t > -1 (``log1p_t``: log(1 + t), computed by the caller), accurate
     near 0: with u = t / (2 + t), log(1 + t) = 2 atanh(u) and t - 2u = u t, so
     log1pmx = -u t + 2 u^3 (1/3 + u^2/5 + ...)."""
+    plain = _on_constants(t, log1p_t)
+    if plain is not None:
+        (t_v, l_v), backend = plain
+        return _as_functrans_would(_log1pmx(backend.xp, t_v, l_v), (t, log1p_t))
     near = xp.abs(t) < 0.5
     tn = xp.where(near, t, xp.zeros_like(t))
     u = tn / (2.0 + tn)
     u2 = u * u
-    tail = xp.zeros_like(u)
+    tail = u2 * 0.0  # (as _poly_inv's zeros)
     for k in range(20, 0, -1):  # |u| <= 1/3: 20 terms reach 1e-19
         tail = tail * u2 + 1.0 / (2 * k + 1)
     series = -u * tn + 2.0 * u * u2 * tail
@@ -565,6 +626,10 @@ _SERIES_PEAK_MAX = 2000.0
 
 def _lgamma_corr(backend, z):
     """corr(z) = log Gamma(z) - ((z - 1/2) log z - z + log(2 pi) / 2)."""
+    plain = _on_constants(z)
+    if plain is not None:  # (``backend`` is then functrans.scipy.special's stand-in)
+        (z_v,), own = plain
+        return _as_functrans_would(_lgamma_corr(own, z_v), (z,))
     xp = backend.xp
     large = z >= _LARGE_A
     zl = xp.where(large, z, xp.full_like(z, _LARGE_A))

@@ -521,15 +521,22 @@ def _dead_weights_slope(dead, t, b, axes, return_sign):
     return fnp.sum(_mul_sz(fnp.astype(c, _dtype(b)), b), axis=axes, keepdims=True)
 
 
-def _concrete_behind(v):
+def _concrete_behind(v, report_batch=False):
     """The concrete array behind the JVP and batch tracers around ``v`` (``v`` itself if it
-    is one), or None where there is none (staged: jit)."""
+    is one), or None where there is none (staged: jit). With ``report_batch``, the pair
+    (that array or None, whether a batch tracer was among them): that array then holds the
+    batch axis where that tracer puts it (or none), not at ``v``'s axes, so arrays behind
+    the batch tracers of different values must not be combined elementwise."""
+    batched = False
     while isinstance(v, _Tracer):
         nxt = getattr(v, "primal", None)
-        v = getattr(v, "val", None) if nxt is None else nxt
+        if nxt is None:  # (a batch tracer's array is its val; a staged value has neither)
+            nxt = getattr(v, "val", None)
+            batched = batched or nxt is not None
+        v = nxt
         if v is None:
-            return None
-    return v
+            break
+    return (v, batched) if report_batch else v
 
 
 def _maybe_true_each(*masks):

@@ -77,7 +77,6 @@ from ..numpy._reshaping import _convs
 from ..primitives import structural as _st
 from . import linalg as _linalg
 from . import special as _special
-from .special import _may_hold  # (a branch no element takes need not be computed)
 from .special import _concrete_behind, _Tracer
 from ..backends import backend_of as _backend_of
 
@@ -134,33 +133,32 @@ def _where_taken(branches, default):
     them all). A branch no element takes is never selected, so the values and derivatives
     are the full chain's. The masks are read on the host (no primitive bound); each value
     must have the chain's full shape."""
-    known, batched = zip(*(_host_mask(m) for m, _ in branches))
+    known, batched = zip(*(_concrete_behind(m, report_batch=True)
+                           for m, _ in branches))
     if any(m is None for m in known):  # (staged: jit)
         keep = [True] * (len(branches) + 1)
-    elif any(batched):
-        # (under vmap each mask's array holds the batch axis where its own tracer puts it,
-        # or none: masks cannot be combined elementwise, so a branch is kept where its own
-        # mask holds anywhere, and the default always)
-        keep = [_may_hold(m) for m, _ in branches] + [True]
     else:
         # (a mask of Python numbers is a Python bool; the others of the operands' library)
         known = [bool(m) if isinstance(m, (bool, _np.bool_)) else m for m in known]
         arrays = [m for m in known if type(m) is not bool]
         bk = _backend_of(arrays[0]) if arrays else None
+        if any(batched):
+            # (under vmap each mask's array holds the batch axis where its own tracer puts
+            # it, or none: masks cannot be combined elementwise, so a branch is kept where
+            # its own mask holds anywhere, whatever the axes, and the default always)
+            holds = list(known) + [True]
+        else:
+            def both(m, n):
+                if type(m) is bool or type(n) is bool:
+                    return (n if m else False) if type(m) is bool else (m if n else False)
+                return bk.xp.logical_and(m, n)
 
-        def any_of(m):
-            return m if type(m) is bool else bool(bk.to_numpy(bk.xp.any(m)))
-
-        def both(m, n):
-            if type(m) is bool or type(n) is bool:
-                return (n if m else False) if type(m) is bool else (m if n else False)
-            return bk.xp.logical_and(m, n)
-
-        keep, rest = [], True  # rest: the elements no earlier branch claims
-        for m in known:
-            keep.append(any_of(both(m, rest)))
-            rest = both(rest, (not m) if type(m) is bool else bk.xp.logical_not(m))
-        keep.append(any_of(rest))
+            holds, rest = [], True  # rest: the elements no earlier branch claims
+            for m in known:
+                holds.append(both(m, rest))
+                rest = both(rest, (not m) if type(m) is bool else bk.xp.logical_not(m))
+            holds.append(rest)
+        keep = _any_each(bk, holds)
         if not any(keep):  # (no element at all)
             keep[-1] = True
     # (evaluated in their order, the default last: the order of the full chain's, so
@@ -172,19 +170,69 @@ def _where_taken(branches, default):
     return out
 
 
-def _host_mask(v):
-    """The concrete array behind the JVP and batch tracers around ``v`` (None where staged)
-    and whether a batch tracer was among them (its array's axes are then not ``v``'s)."""
-    batched = False
-    while isinstance(v, _Tracer):
-        nxt = getattr(v, "primal", None)
-        if nxt is None:
-            batched = True
-            nxt = getattr(v, "val", None)
-        v = nxt
-        if v is None:
-            return None, batched
-    return v, batched
+def _may_hold(mask):
+    """False only where ``mask``'s values are known and all false (a branch no element
+    takes need not be computed); True where staged (jit). Read from the array behind its
+    tracers, so known under vmap too (any over all of it: the batch axis' place does not
+    matter), where special._may_hold's functrans.numpy any() is a batched value it cannot
+    read, so True: every branch was computed under vmap (vmap(grad(truncnorm.cdf)) of 3
+    points bound 2492 primitives, now 1456 with _where_taken's). No primitive is bound."""
+    v = _concrete_behind(mask)
+    if v is None:
+        return True
+    if isinstance(v, (bool, _np.ndarray, _np.generic)):
+        return bool(_np.any(v))
+    bk = _backend_of(v)
+    return bool(bk.to_numpy(bk.xp.any(v)))
+
+
+def _any_each(bk, masks):
+    """Whether each of ``masks`` (Python bools, or arrays of backend ``bk``) holds somewhere,
+    the arrays' answers read on the host at once (one device synchronisation, not one per
+    mask; ~10 us more than one by one for NumPy's, which are read so)."""
+    out = list(masks)
+    at = [i for i, m in enumerate(masks) if type(m) is not bool]
+    if all(isinstance(masks[i], (_np.ndarray, _np.generic)) for i in at):
+        # (NumPy's are on the host already: read one by one, no stacking)
+        for i in at:
+            out[i] = bool(masks[i].any())
+        return out
+    if len(at) == 1:
+        out[at[0]] = bool(bk.to_numpy(bk.xp.any(masks[at[0]])))
+    elif at:
+        found = bk.to_numpy(bk.xp.stack([bk.xp.any(masks[i]) for i in at]))
+        for i, f in zip(at, found.tolist()):
+            out[i] = bool(f)
+    return out
+
+
+def _carries_derivative(args):
+    """Whether a tracer carrying a derivative (a JVP tracer's tangent: forward mode,
+    linearize, jet) wraps one of ``args`` at some level, and every one of them has concrete
+    values behind its tracers (eager transforms and vmap; not staged code)."""
+    carries = False
+    for v in args:
+        while isinstance(v, _Tracer):
+            if getattr(v, "tangent", None) is not None:
+                carries = True
+            nxt = getattr(v, "primal", None)
+            v = getattr(v, "val", None) if nxt is None else nxt
+            if v is None:
+                return False  # (staged: one computation serves the choice and the result)
+    return carries
+
+
+def _value_first(fn, *args):
+    """``(value, live)``: ``fn(*args)`` without derivatives, to choose branches by, and a
+    function giving it with them. Where a derivative flows and the values are known
+    (eager transforms), the value comes from the stopped operands, and the derivative
+    work (betaincinv's in its shape costs ~7x its value) is done only when a branch taken
+    calls ``live``; elsewhere ``fn`` is computed once, for both. Same bits either way:
+    the primal computation does not depend on the tangents."""
+    if not _carries_derivative(args):
+        value = fn(*args)
+        return value, lambda: value
+    return fn(*(fnp.stop_gradient(a) for a in args)), lambda: fn(*args)
 
 
 class _Norm:
@@ -2051,29 +2099,50 @@ class _T(_Shaped):
         d = fnp.where(inf, 1.0, df)
         lower = q < 0.5
         tail = 2.0 * fnp.where(lower, q, 1.0 - q)  # (1 - q exact for q >= 1/2)
-        z = _special.betaincinv(0.5 * d, 0.5, tail)
+        # (z's value chooses the forms; its derivatives only where its form is taken)
+        z, z_live = _value_first(lambda d, tail: _special.betaincinv(0.5 * d, 0.5, tail),
+                                 d, tail)
         zform = fnp.logical_or(z <= 0.5, tail < 1e-5)
-        zs = fnp.where(zform, z, 0.5)   # each form sees its own elements only
-        w = _special.betaincinv(0.5, 0.5 * d, 1.0 - fnp.where(zform, 0.5, tail))
-        t2 = fnp.where(zform, fnp.divide(fnp.multiply(d, 1.0 - zs), zs),
-                       fnp.divide(fnp.multiply(d, w), 1.0 - w))
         # far in the tail z underflows: there z^(df/2) ~ 2p (df/2) B(df/2, 1/2), so
         # log |t| = (log df - (2/df) log(2p (df/2) B(df/2, 1/2))) / 2
         far = fnp.logical_and(z < 1e-30, tail > 0.0)
-        tf = fnp.where(far, tail, 1e-40)
-        h = 0.5 * d
-        log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
-        t_far = fnp.exp(0.5 * fnp.subtract(fnp.log(d), log_z))
-        # (t2 = 0 at the median, handled below: kept away from sqrt's infinite slope there,
-        # whose product with a zero tangent of df would be nan)
         mid = q == 0.5
-        t_abs = fnp.where(far, t_far, fnp.sqrt(fnp.where(fnp.logical_or(far, mid), 1.0, t2)))
+
+        # (each form sees its own elements only, a stand-in elsewhere whose root keeps the
+        # form and its slopes finite: an infinite one times the zero cotangent of an
+        # element not taken is nan in reverse mode, where jit computes every form; the far
+        # tail's underflowing z is not the z form's, and the w form's stand-in for a small
+        # df is a small probability, as 1/2 gave w = 1 there)
+        def z_form():
+            zs = fnp.where(fnp.logical_and(zform, fnp.logical_not(far)), z_live(), 0.5)
+            return fnp.divide(fnp.multiply(d, 1.0 - zs), zs)
+
+        def w_form():
+            p = fnp.where(zform, fnp.minimum(0.25, 0.125 * d), 1.0 - tail)
+            w = _special.betaincinv(0.5, 0.5 * d, p)
+            return fnp.divide(fnp.multiply(d, w), 1.0 - w)
+
+        def far_form():
+            tf = fnp.where(far, tail, 1.0)  # (1e-40 overflowed t_far for a small df: inf * 0)
+            h = 0.5 * d
+            log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
+            return fnp.exp(0.5 * fnp.subtract(fnp.log(d), log_z))
+
+        def near():
+            # (t2 = 0 at the median, handled below: kept away from sqrt's infinite slope
+            # there, whose product with a zero tangent of df would be nan)
+            t2 = _where_taken([(zform, z_form)], w_form)
+            return fnp.sqrt(fnp.where(fnp.logical_or(far, mid), 1.0, t2))
+
+        t_abs = _where_taken([(far, far_form)], near)
         out = fnp.where(lower, -t_abs, t_abs)
-        # at the median exactly |t| has no derivative: there t = (q - 1/2) / pdf(0), the
-        # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
-        log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
-        out = fnp.where(mid, fnp.multiply(q - 0.5, fnp.exp(-log_pdf0)), out)
-        return fnp.where(inf, _special.ndtri(q), out)
+
+        def median():
+            # at the median exactly |t| has no derivative: there t = (q - 1/2) / pdf(0), the
+            # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
+            log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
+            return fnp.multiply(q - 0.5, fnp.exp(-log_pdf0))
+        return _where_taken([(inf, lambda: _special.ndtri(q)), (mid, median)], lambda: out)
 
     def _isf(self, q, df):
         return -self._ppf(q, df)
@@ -2280,15 +2349,20 @@ class _Beta(_Shaped):
         return fnp.subtract(1.0, b) if k == 0 else fnp.subtract(a, 1.0)
 
 
-def _log_small_beta_root(a, b, log_p, v):
-    """``log v`` for the root ``v`` of ``I_v(a, b) = p`` where it is tiny: from the power law
-    ``I_v(a, b) = v^a / (a B(a, b)) (1 + O(b v))``, ``log v = (log p + log a + betaln(a, b))
-    / a``; ``v`` (betaincinv's root) selects the elements (elsewhere a stand-in)."""
+def _with_small_beta_root(x, v, a, b, log_p, x_of_log):
+    """``x`` (computed from the root ``v`` of ``I_v(a, b) = p``), or where ``v`` is tiny
+    ``x_of_log(log v)`` with ``log v`` from the power law ``I_v(a, b) = v^a / (a B(a, b))
+    (1 + O(b v))``: ``log v = (log p + log a + betaln(a, b)) / a`` (``log_p()`` gives
+    ``log p``; computed only where some element is tiny, where that is known). ``v``
+    selects the elements (its value only)."""
     small = fnp.logical_and(v < 1e-30, fnp.multiply(v, b) < 1e-17)
-    a_s, b_s = fnp.where(small, a, 1.0), fnp.where(small, b, 1.0)
-    lp = fnp.where(small, log_p, -100.0)
-    return small, fnp.divide(fnp.add(fnp.add(lp, fnp.log(a_s)), _special.betaln(a_s, b_s)),
-                             a_s)
+
+    def tiny():
+        a_s, b_s = fnp.where(small, a, 1.0), fnp.where(small, b, 1.0)
+        lp = fnp.where(small, log_p(), -100.0)
+        return x_of_log(fnp.divide(fnp.add(fnp.add(lp, fnp.log(a_s)),
+                                           _special.betaln(a_s, b_s)), a_s))
+    return _where_taken([(small, tiny)], lambda: x)
 
 
 def _f_quantile(q, n, m, upper):
@@ -2302,32 +2376,34 @@ def _f_quantile(q, n, m, upper):
     smallest normal float, 2.2e-308) ``x`` is taken in logarithms from the root's power
     law: ``m u / (n (1 - u))`` or ``m (1 - w) / (n w)`` then overflows to inf or underflows
     to 0 where the true x does (it was a finite 2.8e306 for ``isf(4.8e-81, 0.87, 0.054)``,
-    where the true x is beyond the largest float)."""
+    where the true x is beyond the largest float). The first root's value chooses; each
+    root (and its derivatives in the shapes, ~7x its value's cost) is computed only where
+    some element takes it, where that is known."""
     hn, hm = 0.5 * n, 0.5 * m
     log_mn = fnp.subtract(fnp.log(m), fnp.log(n))
-    if upper:
-        w = _special.betaincinv(hm, hn, q)
-        first = fnp.logical_or(w <= 0.5, fnp.less(q, 1.0 - w))
-        u = _special.betaincinv(hn, hm, 1.0 - fnp.where(first, 0.5, q))
-        ws = fnp.where(first, w, 0.5)
-        a = fnp.divide(fnp.multiply(m, 1.0 - ws), fnp.multiply(n, ws))
-        b = fnp.divide(fnp.multiply(m, u), fnp.multiply(n, 1.0 - u))
-        small_a, log_w = _log_small_beta_root(hm, hn, fnp.log(q), fnp.where(first, w, 0.5))
-        a = fnp.where(small_a, fnp.exp(fnp.subtract(log_mn, log_w)), a)
-        small_b, log_u = _log_small_beta_root(hn, hm, fnp.log1p(-q), fnp.where(first, 0.5, u))
-        b = fnp.where(small_b, fnp.exp(fnp.add(log_mn, log_u)), b)
-    else:
-        u = _special.betaincinv(hn, hm, q)
-        first = fnp.logical_or(u <= 0.5, fnp.less(q, 1.0 - u))
-        w = _special.betaincinv(hm, hn, 1.0 - fnp.where(first, 0.5, q))
-        us = fnp.where(first, u, 0.5)
-        a = fnp.divide(fnp.multiply(m, us), fnp.multiply(n, 1.0 - us))
-        b = fnp.divide(fnp.multiply(m, 1.0 - w), fnp.multiply(n, w))
-        small_a, log_u = _log_small_beta_root(hn, hm, fnp.log(q), fnp.where(first, u, 0.5))
-        a = fnp.where(small_a, fnp.exp(fnp.add(log_mn, log_u)), a)
-        small_b, log_w = _log_small_beta_root(hm, hn, fnp.log1p(-q), fnp.where(first, 0.5, w))
-        b = fnp.where(small_b, fnp.exp(fnp.subtract(log_mn, log_w)), b)
-    return fnp.where(first, a, b)
+
+    def x_of(v, is_u):
+        if is_u:
+            return fnp.divide(fnp.multiply(m, v), fnp.multiply(n, 1.0 - v))
+        return fnp.divide(fnp.multiply(m, 1.0 - v), fnp.multiply(n, v))
+
+    def x_of_log(is_u):
+        return lambda log_v: fnp.exp((fnp.add if is_u else fnp.subtract)(log_mn, log_v))
+
+    s1, s2 = (hm, hn) if upper else (hn, hm)  # the first problem's shapes (u's: not upper)
+    r, r_live = _value_first(_special.betaincinv, s1, s2, q)
+    first = fnp.logical_or(r <= 0.5, fnp.less(q, 1.0 - r))
+
+    def from_first():
+        x = x_of(fnp.where(first, r_live(), 0.5), not upper)
+        return _with_small_beta_root(x, fnp.where(first, r, 0.5), s1, s2,
+                                     lambda: fnp.log(q), x_of_log(not upper))
+
+    def from_second():
+        v = _special.betaincinv(s2, s1, 1.0 - fnp.where(first, 0.5, q))
+        return _with_small_beta_root(x_of(v, upper), fnp.where(first, 0.5, v), s2, s1,
+                                     lambda: fnp.log1p(-q), x_of_log(upper))
+    return _where_taken([(first, from_first)], from_second)
 
 
 _F_NEAR_ONE = 15.0 / 16.0
@@ -3207,6 +3283,23 @@ class _Gennorm(_Shaped):
     def _sf(self, z, beta):
         tail = self._tail(z, beta)
         return fnp.where(z > 0.0, tail, 1.0 - tail)
+
+    def _log_side(self, z, beta, upper):
+        """log cdf (log sf where ``upper``): the generic choice (``log1p`` of minus the
+        other probability where this one is above 1/2) from one tail, where cdf and sf
+        each computed it (gammaincc and its derivative in the shape twice); same bits."""
+        tail = self._tail(z, beta)
+        below, above = fnp.where(z < 0.0, tail, 1.0 - tail), fnp.where(z > 0.0, tail, 1.0 - tail)
+        p, other = (above, below) if upper else (below, above)
+        big = p > 0.5
+        return fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
+                         fnp.log(fnp.where(big, 1.0, p)))
+
+    def _logcdf(self, z, beta):
+        return self._log_side(z, beta, False)
+
+    def _logsf(self, z, beta):
+        return self._log_side(z, beta, True)
 
     def _ppf(self, q, beta):
         lower = q < 0.5
