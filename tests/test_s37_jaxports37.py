@@ -378,3 +378,19 @@ def test_random_rejection_samplers_follow_their_distributions():
     want = -(stats.gamma(a + h).cdf(x) - stats.gamma(a - h).cdf(x)) / (2 * h) / \
         stats.gamma(a).pdf(x)
     np.testing.assert_allclose(g, want, rtol=1e-6)
+
+
+def test_dropout_rate_checked_and_rate_zero_has_derivative_zero():
+    from functrans import random as fr
+    from functrans.example_libraries import stax as fs
+    for bad in (1.5, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="must lie in"):
+            fs.Dropout(bad)
+    _, apply = fs.Dropout(0.0)
+    x = np.ones(4)
+    np.testing.assert_array_equal(apply((), x, rng=fr.PRNGKey(1)), np.zeros(4))
+    for way in (ft.grad, lambda f: ft.jit(ft.grad(f))):
+        g = way(lambda v: fnp.sum(apply((), v, rng=fr.PRNGKey(1)) * v))(x)
+        np.testing.assert_array_equal(g, np.zeros(4))  # was nan (1 / 0 in the kept branch)
+    _, keep_all = fs.Dropout(1)
+    np.testing.assert_array_equal(keep_all((), x, rng=fr.PRNGKey(1)), x)
