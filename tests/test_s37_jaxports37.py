@@ -394,3 +394,28 @@ def test_dropout_rate_checked_and_rate_zero_has_derivative_zero():
         np.testing.assert_array_equal(g, np.zeros(4))  # was nan (1 / 0 in the kept branch)
     _, keep_all = fs.Dropout(1)
     np.testing.assert_array_equal(keep_all((), x, rng=fr.PRNGKey(1)), x)
+
+
+def test_odeint_infinite_time_is_nan_not_an_endless_loop(backend):
+    # functrans.ode's mxstep defaults to inf: a target at +-inf looped forever
+    from functrans.ode import odeint
+    y0 = backend.asarray([1.0, 2.0])
+    for t, finite in (([0.0, 1.0, np.inf], 2), ([0.0, -np.inf], 1)):
+        ys = backend.to_numpy(odeint(lambda y, s: -y, y0, backend.asarray(t)))
+        assert np.isnan(ys[finite:]).all()
+        np.testing.assert_allclose(ys[:finite], np.array([1.0, 2.0]) * np.exp(
+            -np.abs(np.array(t[:finite])))[:, None], rtol=1e-7)
+    ys = ft.jit(lambda tt: odeint(lambda y, s: -y, y0, tt))(backend.asarray([0.0, np.inf]))
+    assert np.isnan(backend.to_numpy(ys)[1]).all()
+
+
+@pytest.mark.parametrize("kw", [{"hmax": -1.0}, {"h0": float("nan")}, {"mxstep": -3},
+                                {"hmax": "a"}, {"h0": float("inf")}])
+def test_scipy_odeint_refuses_bad_step_settings(kw):
+    # a negative hmax made every time after t[0] nan, silently
+    from functrans.scipy.integrate import odeint
+    with pytest.raises(ValueError, match="non-negative finite"):
+        odeint(lambda y, t: -y, np.ones(2), np.array([0.0, 1.0]), **kw)
+    ys = odeint(lambda y, t: -y, np.ones(2), np.array([0.0, 1.0]), hmax=np.float32(0.1),
+                h0=0.01, mxstep=np.int64(50))
+    np.testing.assert_allclose(ys[-1], np.exp(-1.0) * np.ones(2), rtol=1e-7)
