@@ -432,7 +432,8 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     stiff problems here take many small steps); ``rtol``/``atol`` default to 1.49012e-8 and
     must be numbers; ``mxstep`` (0: 500) bounds the steps between two output times, and times
     not reached (within ``mxstep``, or where the step size underflows) are nan, without a
-    warning; ``h0`` (0: a heuristic) and ``hmax`` (0: none) are honoured; ``Dfun``,
+    warning; ``h0`` (0: a heuristic) and ``hmax`` (0: none) are honoured (``h0``, ``hmax``
+    and ``mxstep`` must be non-negative finite numbers); ``Dfun``,
     ``col_deriv``, ``ml``, ``mu``, ``tcrit``, ``hmin``, ``ixpr``, ``mxhnil``, ``mxordn``,
     ``mxords`` and ``printmessg`` (LSODA's settings) are accepted and ignored;
     ``full_output`` is not supported. The result has ``y0``'s floating dtype (integers give
