@@ -29,7 +29,7 @@ def odeint(func, y0, t, *args, rtol=1.4e-8, atol=1.4e-8, mxstep=math.inf, hmax=m
 
     Differences from JAX: ``t`` may also decrease (JAX requires increasing times), and a time
     behind an earlier one gives nan; times not reached within ``mxstep`` steps (or where the
-    step size underflows) are nan; ``args`` leaves that are not arrays or numbers (strings,
+    step size underflows) and infinite times are nan; ``args`` leaves that are not arrays or numbers (strings,
     functions) reach ``func`` unchanged (JAX refuses them); forward
     mode (``jvp``) works (JAX raises), as the transpose of the adjoint map; each leaf keeps
     its own floating dtype (integers become float64) instead of one promoted dtype.

@@ -572,12 +572,21 @@ def ravel_pytree(tree):
         dtype = fnp.result_type(*dtypes)
         flat = fnp.concat([fnp.reshape(fnp.astype(x, dtype), (-1,)) for x in leaves])
     total = builtins.sum(sizes)
+    real_flat = not fnp.isdtype(flat.dtype, "complex floating")
 
     def unravel(vector):
         vshape = tuple(getattr(vector, "shape", ()))
         if vshape != (total,):
             raise ValueError(f"unravel: expected a 1-d array of {total} elements (the "
                              f"flattened pytree); got shape {vshape}.")
+        # A real leaf takes the real part of a complex vector only where the flat vector
+        # was complex (a tree mixing real and complex leaves); a complex vector for an
+        # all-real tree would lose its imaginary part silently.
+        if real_flat and fnp.isdtype(vector.dtype, "complex floating"):
+            raise TypeError(f"unravel: got a {vector.dtype} vector, but every "
+                            f"leaf of the flattened pytree is real, so the imaginary part "
+                            f"would be dropped; pass fnp.real(v) (or fnp.imag(v)) "
+                            f"explicitly if that is intended.")
         out, start = [], 0
         for shape, dtype, size in zip(shapes, dtypes, sizes):
             piece = vector[start:start + size]

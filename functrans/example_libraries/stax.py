@@ -324,7 +324,13 @@ def Dropout(rate, mode="train"):
     """Dropout: in ``mode="train"``, each entry is kept with probability ``rate`` (JAX's
     meaning of ``rate``) and divided by ``rate``, the others set to 0, drawn from the key
     ``rng`` that ``apply_fun`` must be given; in any other mode the inputs as they are (no
-    key needed)."""
+    key needed). A number ``rate`` must lie in [0, 1]; ``rate = 0`` drops every entry (the
+    result and its derivative are 0)."""
+    if isinstance(rate, (int, float)) and not 0 <= rate <= 1:
+        # (above 1 every entry was kept and scaled down by 1 / rate: a silent wrong output)
+        raise ValueError(f"Dropout: rate is the probability of keeping an entry and must lie "
+                         f"in [0, 1]; got {rate!r}")
+
     def init_fun(rng, input_shape):
         return input_shape, ()
 
@@ -336,6 +342,10 @@ def Dropout(rate, mode="train"):
             raise ValueError("Dropout in mode 'train' draws from a key: call "
                              "apply_fun(params, inputs, rng=key) with a functrans.random "
                              "key (from functrans.random.key)")
+        if isinstance(rate, (int, float)) and rate == 0:
+            # every entry dropped: 0 without dividing by the rate (whose 1 / 0 gave a nan
+            # derivative)
+            return fnp.zeros_like(inputs)
         keep = random.bernoulli(rng, rate, tuple(inputs.shape))
         return fnp.where(keep, fnp.divide(inputs, rate), fnp.zeros_like(inputs))
     return init_fun, apply_fun

@@ -167,10 +167,13 @@ def _solve(fun, y0, t, rtol, atol, mxstep, hmax, h0):
 
     def interval(carry, target):
         far, carry = carry[0], carry[1:]
+        # an infinite time is never reached (without mxstep the loop ran forever): nan
+        finite = fnp.isfinite(target)
 
         def cond(c):
             i, tc, hc = c[0], c[1], c[2]
-            go = fnp.greater(fnp.multiply(fnp.subtract(target, tc), d), 0.0)
+            go = fnp.logical_and(finite, fnp.greater(fnp.multiply(fnp.subtract(target, tc),
+                                                                   d), 0.0))
             go = fnp.logical_and(go, fnp.greater(fnp.abs(fnp.subtract(
                 fnp.add(tc, fnp.multiply(hc, d)), tc)), 0.0))
             if mxstep is not None:
@@ -429,7 +432,8 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     stiff problems here take many small steps); ``rtol``/``atol`` default to 1.49012e-8 and
     must be numbers; ``mxstep`` (0: 500) bounds the steps between two output times, and times
     not reached (within ``mxstep``, or where the step size underflows) are nan, without a
-    warning; ``h0`` (0: a heuristic) and ``hmax`` (0: none) are honoured; ``Dfun``,
+    warning; ``h0`` (0: a heuristic) and ``hmax`` (0: none) are honoured (``h0``, ``hmax``
+    and ``mxstep`` must be non-negative finite numbers); ``Dfun``,
     ``col_deriv``, ``ml``, ``mu``, ``tcrit``, ``hmin``, ``ixpr``, ``mxhnil``, ``mxordn``,
     ``mxords`` and ``printmessg`` (LSODA's settings) are accepted and ignored;
     ``full_output`` is not supported. The result has ``y0``'s floating dtype (integers give
@@ -438,6 +442,15 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     """
     if not callable(func):
         raise TypeError("odeint: func must be a function.")
+    for name, v in (("h0", h0), ("hmax", hmax), ("mxstep", mxstep)):
+        # (0 means the default; a negative hmax made every time after t[0] nan silently)
+        try:
+            ok = 0 <= float(v) < math.inf
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"odeint: {name} must be a non-negative finite number (0 for "
+                             f"the default); got {v!r}.")
     if full_output:
         raise NotImplementedError("odeint: full_output is not supported.")
     if not isinstance(args, tuple):
