@@ -157,3 +157,125 @@ def test_tanh_kept_by_a_checkpoint_derives_its_slope_from_the_result():
     want = ft.vmap(ft.grad(fnp.tanh))(xs)
     np.testing.assert_array_equal(got[:3], want[:3])
     np.testing.assert_allclose(got, want, rtol=0, atol=2.3e-16)
+
+
+# -- vector_norm of order 0 < p < 1 at zeros: NaN where a zero moves, nowhere else -----------
+
+_SECOND = {
+    "jacfwd(jacrev)": lambda f: ft.jacfwd(ft.jacrev(f)),
+    "jacrev(jacfwd)": lambda f: ft.jacrev(ft.jacfwd(f)),
+    "jacrev(jacrev)": lambda f: ft.jacrev(ft.jacrev(f)),
+    "jacfwd(jacfwd)": lambda f: ft.jacfwd(ft.jacfwd(f)),
+    "jit(hessian)": lambda f: ft.jit(ft.hessian(f)),
+}
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3])
+@pytest.mark.parametrize("x", [[0.0, 1.0, 2.0], [3.0, 0.0, -4.0, 0.5], [0.0, 0.0, 2.0]])
+def test_vector_norm_below_one_second_derivatives_at_zeros_every_mode(p, x):
+    x = np.array(x)
+    f = lambda v: fnp.linalg.vector_norm(v, ord=p)  # noqa: E731
+    zero = x == 0
+    nz = ~zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the Hessian of the norm restricted to the non-zero entries (zeros held at 0)
+        s_nz = np.sum(np.abs(x[nz]) ** p)
+        a = np.abs(x[nz])
+        sg = a ** (p - 1) * np.sign(x[nz])
+        h_nz = (1 - p) * s_nz ** (1 / p - 2) * np.outer(sg, sg) + np.diag(
+            s_nz ** (1 / p - 1) * (p - 1) * a ** (p - 2))
+        for name, way in _SECOND.items():
+            h = np.asarray(way(f)(x))
+            # (rows and columns of a zero NaN: the one-sided limits are +-inf)
+            assert np.isnan(h[zero]).all() and np.isnan(h[:, zero]).all(), name
+            np.testing.assert_allclose(h[np.ix_(nz, nz)], h_nz, rtol=1e-13, err_msg=name)
+        for way in (ft.grad(f), ft.jacfwd(f), ft.jit(ft.grad(f))):
+            g = np.asarray(way(x))
+            assert np.isnan(g[zero]).all()
+            np.testing.assert_allclose(g[nz], (s_nz ** (1 / p - 1) * sg), rtol=1e-14)
+
+
+def test_vector_norm_below_one_along_an_axis_keeps_slices_apart():
+    x = np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]])
+    f = lambda v: fnp.linalg.vector_norm(v, ord=0.5, axis=1)  # noqa: E731
+    for name, way in _SECOND.items():
+        h = np.asarray(way(f)(x)).reshape(2, 6, 6)
+        # the second slice has no zero: its Hessian is finite, and the first's is finite
+        # away from the zero's row and column (x[0, 0] is entry 0)
+        assert np.isfinite(h[1]).all(), name
+        assert np.isnan(h[0, 0, :3]).all() and np.isnan(h[0, :3, 0]).all(), name
+        assert np.isfinite(h[0, 1:, 1:]).all(), name
+        np.testing.assert_array_equal(h[0, :, 3:], 0.0)  # (other slice's entries)
+        if name != "jacrev(jacfwd)":  # (left: there NaN in column 0 of those rows)
+            np.testing.assert_array_equal(h[0, 3:, :], 0.0)
+        np.testing.assert_array_equal(h[0, 3:, 1:], 0.0)
+
+
+# -- var/std/nanvar/nanstd over slices of one element and with no degrees of freedom ---------
+
+_X2 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]])
+_ONE = np.array([[False, True, False], [True, True, False]])  # row 0 takes x[0, 1] alone
+
+
+@pytest.mark.parametrize("name", ["var", "std", "nanvar", "nanstd"])
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_statistics_of_one_element_where_slices(name, ddof):
+    kw = dict(axis=1, where=_ONE, ddof=ddof)
+    f = lambda v: getattr(fnp, name)(v, **kw)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = getattr(np, name)(_X2, **kw)
+        np.testing.assert_allclose(f(_X2), want, rtol=1e-15)
+        assert np.isnan(want[0]) == (ddof == 1)
+        # row 1 (two elements) by finite differences; row 0: 0 (ddof 0, identically 0),
+        # NaN in x[0, 1]'s direction only (ddof 1: NumPy's NaN whatever x is)
+        fd = np.zeros(6)
+        for i in range(6):
+            e = np.zeros(6)
+            e[i] = 1e-6
+            fd[i] = (getattr(np, name)(_X2 + e.reshape(2, 3), **kw)[1]
+                     - getattr(np, name)(_X2 - e.reshape(2, 3), **kw)[1]) / 2e-6
+        row0 = np.zeros(6)
+        if ddof == 1:
+            row0[1] = np.nan
+        for way in (ft.jacfwd, ft.jacrev, lambda g: ft.jit(ft.jacrev(g)),
+                    lambda g: ft.jit(ft.jacfwd(g))):
+            j = np.asarray(way(f)(_X2)).reshape(2, 6)
+            np.testing.assert_array_equal(j[0], row0)
+            np.testing.assert_allclose(j[1], fd, rtol=1e-8, atol=1e-9)
+        h = np.asarray(ft.hessian(lambda v: f(v)[0])(_X2)).reshape(6, 6)
+        h2 = np.asarray(ft.jacrev(ft.jacrev(lambda v: f(v)[0]))(_X2)).reshape(6, 6)
+        want_h = np.zeros((6, 6))
+        if ddof == 1:
+            want_h[1, 1] = np.nan
+        np.testing.assert_array_equal(h, want_h)
+        np.testing.assert_array_equal(h2, want_h)
+
+
+@pytest.mark.parametrize("name", ["var", "std", "nanvar", "nanstd"])
+def test_statistics_with_no_degrees_of_freedom_keep_other_slices_zero(name):
+    # var(x, axis=1, ddof=1) over one column: NaN, whose derivative was NaN in every
+    # direction in forward mode (also the other slice's entries); nanvar's was 0
+    x = np.array([[3.0], [4.0]])
+    f = lambda v: getattr(fnp, name)(v, axis=1, ddof=1)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(f(x), getattr(np, name)(x, axis=1, ddof=1))
+        want = np.array([[np.nan, 0.0], [0.0, np.nan]])
+        for way in (ft.jacfwd, ft.jacrev, lambda g: ft.jit(ft.jacfwd(g))):
+            np.testing.assert_array_equal(np.asarray(way(f)(x)).reshape(2, 2), want)
+        # two elements, ddof 2: NumPy's inf for var/std (s / 0), NaN for the nan versions
+        y = np.array([[3.0, 5.0]])
+        g = lambda v: getattr(fnp, name)(v, axis=1, ddof=2)  # noqa: E731
+        np.testing.assert_array_equal(g(y), getattr(np, name)(y, axis=1, ddof=2))
+        assert np.isnan(ft.jacfwd(g)(y)).all() and np.isnan(ft.jacrev(g)(y)).all()
+
+
+def test_std_of_one_element_slices_under_where_has_zero_derivative_on_every_backend(backend):
+    x = backend.asarray(_X2)
+    mask = backend.asarray(_ONE, dtype="bool")
+    g = ft.grad(lambda v: fnp.sum(fnp.std(v, axis=1, where=mask)))(x)
+    # row 0: 0 (std over one element is identically 0; sqrt's slope gave NaN)
+    want = np.array([[0.0, 0.0, 0.0], [-0.5, 0.5, 0.0]])
+    np.testing.assert_allclose(_np(backend, g), want, rtol=1e-15)

@@ -747,6 +747,11 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     dof = subtract(cnt if keepdims else reshape(cnt, _shape(s)), float(ddof))
     good = greater(dof, 0.0)
     out = _where(good, divide(s, _where(good, dof, 1.0)), math.nan)
+    # (where no degrees of freedom are left, the NaN's derivatives are NaN in the slice's
+    # own directions and 0 in the others, as var's: they were 0)
+    from ._statistics import _no_dof_slope
+    out = add(out, _no_dof_slope(logical_not(good), filled, None,
+                                 _normalize_axes(axis, len(_shape(a))), keepdims))
     # a complex dtype= gives the (real) variance in that dtype, as NumPy's
     return astype(out, dtype) if dtype is not None and _dt.as_dtype(dtype).kind == "c" else out
 
@@ -767,18 +772,19 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
                       _dtype(a))
     v = nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
                where=where, mean=mean, correction=correction)
-    if mean is not None:
-        return sqrt(v)
-    # a slice with one non-NaN entry: the variance is identically 0 there, and so is its
-    # derivative (as std's over slices of one element), where sqrt's infinite slope at 0
-    # made it NaN
+    # a slice with one non-NaN entry (no mean given): the variance is identically 0 there,
+    # and so is its derivative (as std's over slices of one element), where sqrt's infinite
+    # slope at 0 made it NaN; one with no degrees of freedom: NaN, with var's derivatives
+    # (NaN in its own directions only), where sqrt's NaN slope reached all
     kept = logical_not(isnan(a))
     mask = _where_mask(a, where, "nanstd")
     if mask is not None:
         kept = logical_and(kept, mask)
-    one = equal(sum(astype(kept, _dt.int64), axis=axis, keepdims=keepdims), 1)
+    least = builtins.max(_ddof("nanstd", ddof if ddof != 0 else None, correction),
+                         0 if mean is not None else 1)
+    odd = less_equal(sum(astype(kept, _dt.int64), axis=axis, keepdims=keepdims), least)
     from ._base import where as select  # (the parameter where= hides the function)
-    return select(one, v, sqrt(select(one, 1.0, v)))
+    return select(odd, v, sqrt(select(odd, 1.0, v)))
 
 
 def _nan_extreme(name, red, fill, a, axis, out, keepdims, initial, where_):
