@@ -749,9 +749,10 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     out = _where(good, divide(s, _where(good, dof, 1.0)), math.nan)
     # (where no degrees of freedom are left, the NaN's derivatives are NaN in the slice's
     # own directions and 0 in the others, as var's: they were 0)
-    from ._statistics import _no_dof_slope
-    out = add(out, _no_dof_slope(logical_not(good), filled, None,
-                                 _normalize_axes(axis, len(_shape(a))), keepdims))
+    from ._statistics import _differentiated, _may_hold, _no_dof_slope
+    if _differentiated(filled) and _may_hold(logical_not(good)):
+        out = add(out, _no_dof_slope(logical_not(good), filled, None,
+                                     _normalize_axes(axis, len(_shape(a))), keepdims))
     # a complex dtype= gives the (real) variance in that dtype, as NumPy's
     return astype(out, dtype) if dtype is not None and _dt.as_dtype(dtype).kind == "c" else out
 

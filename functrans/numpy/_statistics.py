@@ -13,6 +13,8 @@ import operator
 
 from .. import dtypes as _dt
 from ..core import INEXACT_TRACER_TYPES as _INEXACT_TRACERS
+from ..core import Tracer as _Tracer
+from ..interpreters import ConstTracer as _ConstTracer
 from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import reductions as _red
@@ -229,7 +231,11 @@ def _from_deviations(d, shape, axes, keepdims, mask, correction, moved):
     if mask is not None:
         # N - correction per slice, at least 0 (as NumPy: nan or inf where it is 0)
         dof = _ew.sub(_count(s, mask, axes, keepdims), float(correction))
+        if not _differentiated(moved):  # (the same values)
+            return _ew.div(s, _ew.max_p.bind(dof, 0.0))
         none = _ew.le_p.bind(dof, 0.0)
+        if not _may_hold(none):  # (the mask is known: no slice without degrees of freedom)
+            return _ew.div(s, _ew.max_p.bind(dof, 0.0))
         fixed = _st.stop_gradient_p.bind(_ew.div(s, _ew.max_p.bind(dof, 0.0)))
         out = _ew.select_p.bind(none, fixed, _ew.div(s, _ew.select_p.bind(none, 1.0, dof)))
         return _ew.add(out, _no_dof_slope(none, moved, mask, axes, keepdims))
@@ -237,8 +243,23 @@ def _from_deviations(d, shape, axes, keepdims, mask, correction, moved):
     if dof > 0:
         return _ew.div(s, float(dof))
     # (no degrees of freedom: NumPy's s / 0, inf, or nan where s is 0, as the where= path)
+    if not _differentiated(moved):
+        return _ew.div(s, 0.0)
     out = _st.stop_gradient_p.bind(_ew.div(s, 0.0))
     return _ew.add(out, _no_dof_slope(True, moved, None, axes, keepdims))
+
+
+def _may_hold(mask):
+    """False only where ``mask``'s values are known beneath the transforms (eager ones: the
+    mask of a where= or of NaNs has no derivative) and all false; staged (jit): True."""
+    from ..scipy.special import _maybe_true
+    return _maybe_true(mask)
+
+
+def _differentiated(x):
+    """Whether ``x`` may carry a derivative (a tracer, not a constant inside a transform):
+    elsewhere the terms that only shape derivatives are left out."""
+    return isinstance(x, _Tracer) and not isinstance(x, _ConstTracer)
 
 
 def _no_dof_slope(none, moved, mask, axes, keepdims):
@@ -301,7 +322,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=None, keepdims=False, *, where=
         return _st.convert_element_type(out, half)
     v = var(a, axis=axis, correction=correction, keepdims=keepdims, where=where, mean=mean)
     odd = _degenerate("std", a, axis, where, correction, keepdims, mean is not None)
-    if odd is False:
+    if odd is False or odd is not True and not _differentiated(v):  # (the same values)
         return sqrt(v)
     # One element per slice: the variance is identically 0 (with a zero derivative, as
     # autograd's), and sqrt's infinite slope there would make it nan; no degrees of freedom:
