@@ -279,3 +279,27 @@ def test_std_of_one_element_slices_under_where_has_zero_derivative_on_every_back
     # row 0: 0 (std over one element is identically 0; sqrt's slope gave NaN)
     want = np.array([[0.0, 0.0, 0.0], [-0.5, 0.5, 0.0]])
     np.testing.assert_allclose(_np(backend, g), want, rtol=1e-15)
+
+
+# -- log_softmax / softmax with infinite entries: jit and eager agree, to second order ------
+
+@pytest.mark.parametrize("fn", ["log_softmax", "softmax"])
+def test_softmaxes_with_infinities_under_jit_agree_with_eager(fn):
+    f = getattr(ft.nn, fn)
+    x = np.array([[1.0, np.inf, 2.0], [0.5, 1.0, -1.0], [-np.inf, 0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(ft.jit(f)(x), f(x))
+        want = np.asarray(ft.jacrev(f)(x))
+        assert np.isnan(want[0, :, 0]).all() and np.isfinite(want[1:, :, 1:]).all()
+        np.testing.assert_array_equal(want[0, :, 1:], 0.0)  # (other rows' entries)
+        for way in (ft.jacfwd(ft.jit(f)), ft.jit(ft.jacrev(f)), ft.jacrev(ft.jit(f)),
+                    ft.jit(ft.jacfwd(f)), ft.jacfwd(f)):
+            np.testing.assert_allclose(np.asarray(way(x)), want, rtol=1e-15, atol=1e-16)
+        g = lambda v: f(v)[1, 0]  # noqa: E731
+        h = np.asarray(ft.hessian(g)(x)).reshape(9, 9)
+        assert np.isfinite(h).all() and h[3:6, 3:6].any()
+        for way in (ft.jit(ft.hessian(g)), ft.jacrev(ft.jacrev(g)),
+                    ft.jacfwd(ft.jit(ft.jacrev(g)))):
+            np.testing.assert_allclose(np.asarray(way(x)).reshape(9, 9), h, rtol=1e-14,
+                                       atol=1e-16)
