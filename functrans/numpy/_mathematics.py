@@ -1083,11 +1083,17 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median
                                    "closest_observation"):
         a_, b_ = _HF.get(method, (0.0, 1.0))
         nn = add(top, 1.0)  # the slices' numbers of (valid) values
-        v = subtract(add(multiply(nn, qf), a_ + 0.0), 1.0)
         if method in _HF:
-            v = add(v, multiply(qf, 1.0 - a_ - b_))
-        elif method == "closest_observation":
-            v = subtract(v, 0.5)
+            # n q + (alpha + q (1 - alpha - beta)) - 1 in NumPy's order: its rounding decides
+            # which side of 0.5 the fraction falls on, and with it _lerp's side, which gives
+            # nan beside an infinity from the other (weibull at q = 0.3 of [-inf, 1, 2, 3]:
+            # nan where NumPy's is -inf)
+            v = subtract(add(multiply(nn, qf), add(multiply(qf, 1.0 - a_ - b_), a_ + 0.0)),
+                         1.0)
+        else:
+            v = subtract(add(multiply(nn, qf), a_ + 0.0), 1.0)
+            if method == "closest_observation":
+                v = subtract(v, 0.5)
     if method in ("linear",) + tuple(_HF) + ("averaged_inverted_cdf",):
         vi = v
     elif method in ("inverted_cdf", "closest_observation"):
