@@ -329,3 +329,33 @@ def test_quantile_equals_numpy_to_the_bit_beside_infinities():
                           np.where(rng.uniform(size=n) < 0.3, np.inf, rng.standard_normal(n))):
                     np.testing.assert_array_equal(fnp.quantile(x, q, method=m),
                                                   np.quantile(x, q, method=m), err_msg=m)
+
+
+# -- interp beside infinite values: NumPy's fallback from the right end, parts apart --------
+
+def test_interp_with_infinite_values_as_numpy():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the left end gives inf - inf: NumPy's value is from the right end
+        xp = np.array([0.0, 1.0, 2.0, 3.0])
+        for fp in ([1.0, np.inf, 2.0, 3.0], [1.0, -np.inf, 2.0, 3.0],
+                   [np.inf, np.inf, 0.0, 1.0], [0.0, 1.0, -np.inf, -np.inf]):
+            fp = np.array(fp)
+            x = np.array([-0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 9.0, np.nan])
+            np.testing.assert_array_equal(fnp.interp(x, xp, fp), np.interp(x, xp, fp))
+            np.testing.assert_array_equal(ft.jit(fnp.interp)(x, xp, fp), np.interp(x, xp, fp))
+        # complex: each part by itself (inf in one part made the other NaN)
+        fpc = np.array([1.0 + 2.0j, np.inf + 1.0j, 2.0 - np.inf * 1j, 3.0 + 0.0j])
+        x = np.array([0.5, 1.5, 2.5, np.nan, -1.0])
+        np.testing.assert_array_equal(fnp.interp(x, xp, fpc), np.interp(x, xp, fpc))
+        np.testing.assert_array_equal(fnp.interp(x, xp, fpc, left=1j, right=2.0),
+                                      np.interp(x, xp, fpc, left=1j, right=2.0))
+    # derivatives where finite: in fp and x, complex fp's parts
+    fp = np.array([1.0, 3.0, 2.0, 0.5])
+    x = np.array([0.25, 1.5, 2.75])
+    jf = ft.jacfwd(lambda f: fnp.interp(x, xp, f))(fp)
+    np.testing.assert_allclose(jf, [[0.75, 0.25, 0, 0], [0, 0.5, 0.5, 0], [0, 0, 0.25, 0.75]])
+    np.testing.assert_allclose(ft.grad(lambda v: fnp.sum(fnp.interp(v, xp, fp)))(x),
+                               [2.0, -1.0, -1.5])
+    g = ft.grad(lambda f: fnp.real(fnp.sum(fnp.interp(x, xp, f + 2j * f))))(fp)
+    np.testing.assert_allclose(g, np.sum(jf, axis=0))

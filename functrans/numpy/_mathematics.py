@@ -1373,7 +1373,16 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         raise ValueError("interp: fp and xp are not of the same length")
     if _shape(xp)[0] == 0:
         raise ValueError("interp: array of sample points is empty")
-    fd = _dt.complex128 if _dtype(fp).kind == "c" else _dt.float64
+    if _dtype(fp).kind == "c":
+        # the parts apart, as NumPy's (each with its own NaN fallback below: a complex
+        # slope times x - x0 mixed an infinite part into the other, inf * 0)
+        from ._elementwise import _from_parts
+        re_, im_ = (interp(x, xp, part(fp), left=None if left is None else part(left),
+                           right=None if right is None else part(right), period=period)
+                    for part in (real, imag))
+        xf = astype(x, _dt.float64)  # (a NaN x: NaN + 0j, as NumPy's)
+        return where(isnan(xf), astype(xf, _dt.complex128), _from_parts(re_, im_, _dt.complex128))
+    fd = _dt.float64
     x, xp, fp = astype(x, _dt.float64), astype(xp, _dt.float64), astype(fp, fd)
     if period is not None:
         if type(period) in _SCALARS and period == 0:
@@ -1405,7 +1414,13 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         # still goes through the line so that the derivative in x is the slope to the right
         # (as JAX's) rather than 0 (and the knot's derivatives reach x0, x1 and y1 too).
         at_knot = logical_and(equal(x0, x), logical_not(isfinite(slope)))
-        out = where(at_knot, y0, add(multiply(slope, subtract(x, x0)), y0))
+        line = add(multiply(slope, subtract(x, x0)), y0)
+        # NaN from the left end (an infinite slope from an infinite fp: inf - inf) is tried
+        # from the right end, and where that is NaN too between equal values, is that value,
+        # as NumPy's (interp(1.5, [0, 1, 2], [1, inf, 2]) was nan, NumPy's inf)
+        from_right = add(multiply(slope, subtract(x, x1)), y1)
+        from_right = where(logical_and(isnan(from_right), equal(y0, y1)), y0, from_right)
+        out = where(at_knot, y0, where(isnan(line), from_right, line))
         # at the last knot (exactly ``last``) the line of the last segment, for its slope
         end = where(isfinite(slope), add(last, multiply(slope, subtract(x, x1))), last)
         out = where(equal(j, m - 1), end, out)
