@@ -359,3 +359,21 @@ def test_interp_with_infinite_values_as_numpy():
                                [2.0, -1.0, -1.5])
     g = ft.grad(lambda f: fnp.real(fnp.sum(fnp.interp(x, xp, f + 2j * f))))(fp)
     np.testing.assert_allclose(g, np.sum(jf, axis=0))
+
+
+def test_trapezoid_with_sample_points_of_more_axes_than_y():
+    rng = np.random.default_rng(2)
+    for ys, xs in (((3,), (2, 3)), ((3,), (4, 2, 3)), ((1, 3), (2, 3)), ((2, 3), (2, 3))):
+        y = rng.standard_normal(ys)
+        x = np.cumsum(rng.uniform(0.1, 1.0, xs), axis=-1)
+        np.testing.assert_allclose(fnp.trapezoid(y, x), np.trapezoid(y, x), rtol=1e-14)
+    # (y (3,) beside x (2, 3) was a ShapeError, x differenced along its axis 0)
+    y = np.array([1.0, 4.0, 9.0])
+    x = np.array([[0.0, 1.0, 2.0], [0.0, 0.5, 3.0]])
+    np.testing.assert_allclose(fnp.trapezoid(y, x), [9.0, 0.25 * 5 + 2.5 * 6.5])
+    jy = ft.jacrev(lambda v: fnp.trapezoid(v, x))(y)
+    np.testing.assert_allclose(jy, [[0.5, 1.0, 0.5], [0.25, 1.5, 1.25]])
+    jx = ft.jacfwd(lambda v: fnp.trapezoid(y, v))(x)
+    np.testing.assert_allclose(jx[0], [[-2.5, -4.0, 6.5], [0, 0, 0]])
+    with pytest.raises(ValueError):  # (as NumPy: the axis sizes do not broadcast)
+        fnp.trapezoid(np.ones(3), x, axis=0)

@@ -1462,6 +1462,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     differentiable in ``x``."""
     y, x = _plain_next_to(y, x) if x is not None else (_operand(y), None)
     nd = len(_shape(y))
+    given_axis = operator.index(axis)
     axis = _normalize_axis(axis, nd)
     if x is None:
         d = dx
@@ -1472,7 +1473,10 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
             shape[axis] = _shape(d)[0]
             d = reshape(d, tuple(shape))
         else:
-            d = diff(x, axis=axis)
+            # (axis as given, for x's own axes, and for the sum below, as NumPy's: an x of
+            # more axes than y broadcasts with y's slices; y (3,) beside x (2, 3) was a
+            # ShapeError, x differenced along its axis 0)
+            d = diff(x, axis=given_axis)
     n = _shape(y)[axis]
     hi = tuple(slice(1, None) if i == axis else slice(None) for i in range(nd))
     lo = tuple(slice(None, -1) if i == axis else slice(None) for i in range(nd))
@@ -1480,7 +1484,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
         hi = lo = tuple(slice(0, 0) if i == axis else slice(None) for i in range(nd))
     y = _as_operand(y)
     terms = divide(multiply(d, add(y[hi], y[lo])), 2.0)
-    return sum(terms, axis=axis)
+    return sum(terms, axis=given_axis if len(_shape(terms)) > nd else axis)
 
 
 def _correlate_core(x, y, mode):
