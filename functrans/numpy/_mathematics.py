@@ -747,6 +747,12 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     dof = subtract(cnt if keepdims else reshape(cnt, _shape(s)), float(ddof))
     good = greater(dof, 0.0)
     out = _where(good, divide(s, _where(good, dof, 1.0)), math.nan)
+    # (where no degrees of freedom are left, the NaN's derivatives are NaN in the slice's
+    # own directions and 0 in the others, as var's: they were 0)
+    from ._statistics import _differentiated, _may_hold, _no_dof_slope
+    if _differentiated(filled) and _may_hold(logical_not(good)):
+        out = add(out, _no_dof_slope(logical_not(good), filled, None,
+                                     _normalize_axes(axis, len(_shape(a))), keepdims))
     # a complex dtype= gives the (real) variance in that dtype, as NumPy's
     return astype(out, dtype) if dtype is not None and _dt.as_dtype(dtype).kind == "c" else out
 
@@ -767,18 +773,19 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
                       _dtype(a))
     v = nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
                where=where, mean=mean, correction=correction)
-    if mean is not None:
-        return sqrt(v)
-    # a slice with one non-NaN entry: the variance is identically 0 there, and so is its
-    # derivative (as std's over slices of one element), where sqrt's infinite slope at 0
-    # made it NaN
+    # a slice with one non-NaN entry (no mean given): the variance is identically 0 there,
+    # and so is its derivative (as std's over slices of one element), where sqrt's infinite
+    # slope at 0 made it NaN; one with no degrees of freedom: NaN, with var's derivatives
+    # (NaN in its own directions only), where sqrt's NaN slope reached all
     kept = logical_not(isnan(a))
     mask = _where_mask(a, where, "nanstd")
     if mask is not None:
         kept = logical_and(kept, mask)
-    one = equal(sum(astype(kept, _dt.int64), axis=axis, keepdims=keepdims), 1)
+    least = builtins.max(_ddof("nanstd", ddof if ddof != 0 else None, correction),
+                         0 if mean is not None else 1)
+    odd = less_equal(sum(astype(kept, _dt.int64), axis=axis, keepdims=keepdims), least)
     from ._base import where as select  # (the parameter where= hides the function)
-    return select(one, v, sqrt(select(one, 1.0, v)))
+    return select(odd, v, sqrt(select(odd, 1.0, v)))
 
 
 def _nan_extreme(name, red, fill, a, axis, out, keepdims, initial, where_):
@@ -1076,11 +1083,17 @@ def _quantile_impl(name, a, q, axis, method, keepdims, ignore_nan, scale, median
                                    "closest_observation"):
         a_, b_ = _HF.get(method, (0.0, 1.0))
         nn = add(top, 1.0)  # the slices' numbers of (valid) values
-        v = subtract(add(multiply(nn, qf), a_ + 0.0), 1.0)
         if method in _HF:
-            v = add(v, multiply(qf, 1.0 - a_ - b_))
-        elif method == "closest_observation":
-            v = subtract(v, 0.5)
+            # n q + (alpha + q (1 - alpha - beta)) - 1 in NumPy's order: its rounding decides
+            # which side of 0.5 the fraction falls on, and with it _lerp's side, which gives
+            # nan beside an infinity from the other (weibull at q = 0.3 of [-inf, 1, 2, 3]:
+            # nan where NumPy's is -inf)
+            v = subtract(add(multiply(nn, qf), add(multiply(qf, 1.0 - a_ - b_), a_ + 0.0)),
+                         1.0)
+        else:
+            v = subtract(add(multiply(nn, qf), a_ + 0.0), 1.0)
+            if method == "closest_observation":
+                v = subtract(v, 0.5)
     if method in ("linear",) + tuple(_HF) + ("averaged_inverted_cdf",):
         vi = v
     elif method in ("inverted_cdf", "closest_observation"):
@@ -1360,7 +1373,16 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         raise ValueError("interp: fp and xp are not of the same length")
     if _shape(xp)[0] == 0:
         raise ValueError("interp: array of sample points is empty")
-    fd = _dt.complex128 if _dtype(fp).kind == "c" else _dt.float64
+    if _dtype(fp).kind == "c":
+        # the parts apart, as NumPy's (each with its own NaN fallback below: a complex
+        # slope times x - x0 mixed an infinite part into the other, inf * 0)
+        from ._elementwise import _from_parts
+        re_, im_ = (interp(x, xp, part(fp), left=None if left is None else part(left),
+                           right=None if right is None else part(right), period=period)
+                    for part in (real, imag))
+        xf = astype(x, _dt.float64)  # (a NaN x: NaN + 0j, as NumPy's)
+        return where(isnan(xf), astype(xf, _dt.complex128), _from_parts(re_, im_, _dt.complex128))
+    fd = _dt.float64
     x, xp, fp = astype(x, _dt.float64), astype(xp, _dt.float64), astype(fp, fd)
     if period is not None:
         if type(period) in _SCALARS and period == 0:
@@ -1392,7 +1414,13 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         # still goes through the line so that the derivative in x is the slope to the right
         # (as JAX's) rather than 0 (and the knot's derivatives reach x0, x1 and y1 too).
         at_knot = logical_and(equal(x0, x), logical_not(isfinite(slope)))
-        out = where(at_knot, y0, add(multiply(slope, subtract(x, x0)), y0))
+        line = add(multiply(slope, subtract(x, x0)), y0)
+        # NaN from the left end (an infinite slope from an infinite fp: inf - inf) is tried
+        # from the right end, and where that is NaN too between equal values, is that value,
+        # as NumPy's (interp(1.5, [0, 1, 2], [1, inf, 2]) was nan, NumPy's inf)
+        from_right = add(multiply(slope, subtract(x, x1)), y1)
+        from_right = where(logical_and(isnan(from_right), equal(y0, y1)), y0, from_right)
+        out = where(at_knot, y0, where(isnan(line), from_right, line))
         # at the last knot (exactly ``last``) the line of the last segment, for its slope
         end = where(isfinite(slope), add(last, multiply(slope, subtract(x, x1))), last)
         out = where(equal(j, m - 1), end, out)
@@ -1434,6 +1462,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     differentiable in ``x``."""
     y, x = _plain_next_to(y, x) if x is not None else (_operand(y), None)
     nd = len(_shape(y))
+    given_axis = operator.index(axis)
     axis = _normalize_axis(axis, nd)
     if x is None:
         d = dx
@@ -1444,7 +1473,10 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
             shape[axis] = _shape(d)[0]
             d = reshape(d, tuple(shape))
         else:
-            d = diff(x, axis=axis)
+            # (axis as given, for x's own axes, and for the sum below, as NumPy's: an x of
+            # more axes than y broadcasts with y's slices; y (3,) beside x (2, 3) was a
+            # ShapeError, x differenced along its axis 0)
+            d = diff(x, axis=given_axis)
     n = _shape(y)[axis]
     hi = tuple(slice(1, None) if i == axis else slice(None) for i in range(nd))
     lo = tuple(slice(None, -1) if i == axis else slice(None) for i in range(nd))
@@ -1452,7 +1484,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
         hi = lo = tuple(slice(0, 0) if i == axis else slice(None) for i in range(nd))
     y = _as_operand(y)
     terms = divide(multiply(d, add(y[hi], y[lo])), 2.0)
-    return sum(terms, axis=axis)
+    return sum(terms, axis=given_axis if len(_shape(terms)) > nd else axis)
 
 
 def _correlate_core(x, y, mode):

@@ -13,6 +13,8 @@ import operator
 
 from .. import dtypes as _dt
 from ..core import INEXACT_TRACER_TYPES as _INEXACT_TRACERS
+from ..core import Tracer as _Tracer
+from ..interpreters import ConstTracer as _ConstTracer
 from ..errors import ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import reductions as _red
@@ -215,23 +217,81 @@ def var(a, axis=None, dtype=None, out=None, ddof=None, keepdims=False, *, where=
     a = _fill_outside(a, mask, 0)
     if mean is not None:
         d = _ew.sub(a, _given_mean("var", a, mean, axes))
-        return _from_deviations(d, shape, axes, keepdims, mask, correction)
+        return _from_deviations(d, shape, axes, keepdims, mask, correction, d)
     m = _mean(a, axis=axes, keepdims=True, where=mask)
     d = _ew.sub(a, _st.broadcast_to(m, shape))
-    return _from_deviations(d, shape, axes, keepdims, mask, correction)
+    return _from_deviations(d, shape, axes, keepdims, mask, correction, a)
 
 
-def _from_deviations(d, shape, axes, keepdims, mask, correction):
-    """The variance from the deviations ``d`` (var's last steps)."""
+def _from_deviations(d, shape, axes, keepdims, mask, correction, moved):
+    """The variance from the deviations ``d`` (var's last steps); ``moved``: what the slices
+    depend on (the elements, or the deviations from a given mean)."""
     sq = _ew.real(_ew.mul(_ew.conj(d), d)) if _dtype(d).kind == "c" else _ew.mul(d, d)
     s = _reduce(_red.reduce_sum, _fill_outside(sq, mask, 0), axes, keepdims)
     if mask is not None:
         # N - correction per slice, at least 0 (as NumPy: nan or inf where it is 0)
         dof = _ew.sub(_count(s, mask, axes, keepdims), float(correction))
-        return _ew.div(s, _ew.max_p.bind(dof, 0.0))
+        if not _differentiated(moved):  # (the same values)
+            return _ew.div(s, _ew.max_p.bind(dof, 0.0))
+        none = _ew.le_p.bind(dof, 0.0)
+        if not _may_hold(none):  # (the mask is known: no slice without degrees of freedom)
+            return _ew.div(s, _ew.max_p.bind(dof, 0.0))
+        fixed = _st.stop_gradient_p.bind(_ew.div(s, _ew.max_p.bind(dof, 0.0)))
+        out = _ew.select_p.bind(none, fixed, _ew.div(s, _ew.select_p.bind(none, 1.0, dof)))
+        return _ew.add(out, _no_dof_slope(none, moved, mask, axes, keepdims))
     dof = math.prod(shape[a] for a in axes) - correction
+    if dof > 0:
+        return _ew.div(s, float(dof))
     # (no degrees of freedom: NumPy's s / 0, inf, or nan where s is 0, as the where= path)
-    return _ew.div(s, float(builtins.max(dof, 0)))
+    if not _differentiated(moved):
+        return _ew.div(s, 0.0)
+    out = _st.stop_gradient_p.bind(_ew.div(s, 0.0))
+    return _ew.add(out, _no_dof_slope(True, moved, None, axes, keepdims))
+
+
+def _may_hold(mask):
+    """False only where ``mask``'s values are known beneath the transforms (eager ones: the
+    mask of a where= or of NaNs has no derivative) and all false; staged (jit): True."""
+    from ..scipy.special import _maybe_true
+    return _maybe_true(mask)
+
+
+def _differentiated(x):
+    """Whether ``x`` may carry a derivative (a tracer, not a constant inside a transform):
+    elsewhere the terms that only shape derivatives are left out."""
+    return isinstance(x, _Tracer) and not isinstance(x, _ConstTracer)
+
+
+def _no_dof_slope(none, moved, mask, axes, keepdims):
+    """0, with first and second derivatives NaN in the directions that move an element of
+    a slice with no degrees of freedom (``none``; ``moved`` as in _from_deviations) and 0 in
+    all others. The variance there is NumPy's nan or inf, whatever the elements are (its
+    value is held fixed): s / 0 differentiated gave NaN in every direction in forward mode
+    (also those of other slices' elements: jacfwd(var(x, axis=1, ddof=1)) at x of shape
+    (2, 1) was NaN everywhere, the reverse mode NaN in the rows only), and nanvar 0."""
+    y = _ew.sub(moved, _st.stop_gradient_p.bind(moved))  # 0, moved's tangent
+    if _dtype(y).kind == "c":
+        y = _ew.add(_ew.real(y), _ew.imag(y))
+    y = _reduce(_red.reduce_sum, _fill_outside(y, mask, 0), axes, keepdims)
+    hole = (_st.full_like(y, math.nan) if none is True
+            else _ew.select_p.bind(none, _st.full_like(y, math.nan), _st.full_like(y, 0.0)))
+    first = _ew.mul_sz(hole, y)  # (strong zeros: y's tangent 0 gives 0)
+    return _ew.add(first, _ew.mul_sz(first, y))  # (the second derivatives)
+
+
+def _degenerate(name, a, axis, where, correction, keepdims, given_mean):
+    """Where std's slices have no degrees of freedom or (without a given mean) a single
+    element: the variance there is NumPy's nan or inf, or identically 0, with the
+    derivatives var gives it, which sqrt's infinite slope must not meet. True, False or a
+    boolean array of the result's shape."""
+    shape = _shape(a)
+    axes = _normalize_axes(axis, len(shape))
+    least = builtins.max(correction, 0 if given_mean else 1)
+    mask = _where_mask(a, where, name)
+    if mask is None:
+        return math.prod(shape[ax] for ax in axes) <= least
+    return _ew.le_p.bind(_count(_st.convert_element_type(mask, _dt.float64), mask, axes,
+                                keepdims), float(least))
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=None, keepdims=False, *, where=None,
@@ -260,14 +320,17 @@ def std(a, axis=None, dtype=None, out=None, ddof=None, keepdims=False, *, where=
         out = std(_st.convert_element_type(a, _dt.float32), axis, correction=correction,
                   keepdims=keepdims, where=where, mean=mean)
         return _st.convert_element_type(out, half)
-    shape = _shape(a)
-    if where is None and mean is None and math.prod(
-            shape[a] for a in _normalize_axes(axis, len(shape))) == 1:
-        # one element per slice: the variance is identically 0 (with a zero derivative, as
-        # autograd's), and sqrt's infinite slope there would make it nan
-        return var(a, axis=axis, correction=correction, keepdims=keepdims)
-    return sqrt(var(a, axis=axis, correction=correction, keepdims=keepdims, where=where,
-                    mean=mean))
+    v = var(a, axis=axis, correction=correction, keepdims=keepdims, where=where, mean=mean)
+    odd = _degenerate("std", a, axis, where, correction, keepdims, mean is not None)
+    if odd is False or odd is not True and not _differentiated(v):  # (the same values)
+        return sqrt(v)
+    # One element per slice: the variance is identically 0 (with a zero derivative, as
+    # autograd's), and sqrt's infinite slope there would make it nan; no degrees of freedom:
+    # nan or inf, with NaN derivatives in the slice's own directions only (var's). There
+    # the square root has the variance's value: it is the variance.
+    if odd is True:
+        return v
+    return _ew.select_p.bind(odd, v, sqrt(_ew.select_p.bind(odd, 1.0, v)))
 
 
 def _cumulative(prim, x, axis, dtype, include_initial, initial):

@@ -577,8 +577,25 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
             term = _ew.mul_sz(_ew.mul_sz(hole, w), w)
             kink = term if kink is None else kink + term
     if p > 0:
-        out = pow(sum(powers + slope, axis=axes, keepdims=keepdims), 1.0 / p)
-        return out + sum(slope, axis=axes, keepdims=keepdims)
+        # (session 37) The second derivatives that move a zero are NaN through ``cross`` =
+        # hole * ((sum of x) * (sum of the zeros)): 0, with second derivatives NaN for a pair
+        # of directions one of which moves a zero (the first are ``slope``'s). The slope
+        # inside the outer power did that, but reverse over forward met its NaN, in the
+        # zero's column of the batched tangents, with the zero cotangent of the other rows
+        # (0 * NaN): jacrev(jacfwd) at [0, 1, 2] was NaN everywhere, not in row and column
+        # 0 only. The NaN is only ever mul_sz's coefficient of a (co)tangent, whose zeros
+        # are strong (in another order, a zero cotangent met the NaN tangent of a
+        # coefficient under jacfwd(jacrev): NaN in other slices' rows).
+        hole = sum(nans, axis=axes, keepdims=keepdims)
+        zeros_sum = total = None
+        for v in parts:
+            zs = sum(_where(zero, v, 0.0), axis=axes, keepdims=keepdims)
+            t = sum(v, axis=axes, keepdims=keepdims)
+            zeros_sum = zs if zeros_sum is None else zeros_sum + zs
+            total = t if total is None else total + t
+        cross = _ew.mul_sz(hole, _ew.mul_sz(total, zeros_sum))
+        out = pow(sum(powers, axis=axes, keepdims=keepdims), 1.0 / p)
+        return out + sum(slope, axis=axes, keepdims=keepdims) + cross
     # p < 0: a zero makes the sum inf and the norm 0 wherever it stays 0 (near it the norm
     # is ~ |x0|), so the other elements' derivatives are 0 there, and so are their mixed
     # second derivatives with x0 (they vanish as |x0|**(1 - p)). The slope inside the sum
