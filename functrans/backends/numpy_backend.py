@@ -503,8 +503,8 @@ _REAL_SCALARS = frozenset((np.float64, np.float32, np.float16))
 
 
 def _tanh_slope(x, factor):
-    # The generic impl's values (tanh, 1 - y*y or below TANH_FAR tanh_far_slope, -2y);
-    # 1 - y*y is computed into y*y's array rather than into a second temporary the size of x.
+    # The generic impl's values (tanh, 1 - y*y, -2y); 1 - y*y is computed into y*y's array
+    # rather than into a second temporary the size of x.
     if type(x) is _ndarray and x.nbytes >= _REUSE_BYTES and x.flags.c_contiguous:
         y = _reused(x.shape, x)
         y = _tanh(x) if y is None else _tanh(x, out=y)
@@ -516,31 +516,11 @@ def _tanh_slope(x, factor):
         # of the ufunc call's cost; complex scalars' * does not round as the ufunc does, and
         # an array, subclasses included, goes through the ufunc)
         s = y * y if type(y) in _REAL_SCALARS else _multiply(y, y)
-    if type(s) in _REAL_SCALARS:
+    if type(s) is _ndarray:
+        _subtract(1.0, s, out=s)
+    else:  # a NumPy scalar
         s = 1.0 - s
-        if s < _TANH_FAR:  # (one comparison of scalars: W7's nested grads see no cost)
-            s = _tanh_far_slope(x)
-    else:
-        if type(s) is _ndarray:
-            _subtract(1.0, s, out=s)
-        else:  # (a subclass, a complex scalar)
-            s = 1.0 - s
-        # one reduction tells whether any entry is far (or NaN); only those are corrected
-        if s.dtype.kind == "f" and s.size and not _min_reduce(s, axis=None) >= _TANH_FAR:
-            far = _less(s, _TANH_FAR).nonzero()  # (positions: faster than the mask twice)
-            s[far] = _tanh_far_slope(x[far])
     return (y, s, y * -2.0) if factor else (y, s)
-
-
-def _tanh_far_slope(x):
-    # (functrans.primitives.elementwise.tanh_far_slope's operations)
-    e = _exp(-2.0 * _abs(x))
-    d = 1.0 + e
-    return (4.0 * e) / (d * d)
-
-
-_exp, _abs, _less = np.exp, np.abs, np.less
-_TANH_FAR = 2.0 ** -7  # (functrans.primitives.elementwise.TANH_FAR)
 
 
 def _tensordot(x, y, a1, a2):

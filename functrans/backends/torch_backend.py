@@ -771,31 +771,6 @@ def _complex_cumprod(default):
     return impl
 
 
-def _tanh_slope(x, factor):
-    # The generic impl's values (functrans.primitives.elementwise: 1 - y*y, or where that is
-    # below TANH_FAR, the far form); on the CPU the far form for those entries alone (one
-    # look at the values), on a device computed everywhere and selected
-    y = torch.tanh(x)
-    s = 1.0 - y * y
-    if s.is_floating_point() and s.numel():
-        if not _on_host(x):
-            s = torch.where(s < _TANH_FAR, _tanh_far_slope(x), s)
-        elif not (s.min().item() >= _TANH_FAR):  # (NaN: looked at too)
-            far = (s < _TANH_FAR).nonzero(as_tuple=True)
-            s[far] = _tanh_far_slope(x[far])
-    return (y, s, y * -2.0) if factor else (y, s)
-
-
-def _tanh_far_slope(x):
-    # (functrans.primitives.elementwise.tanh_far_slope's operations)
-    e = torch.exp(-2.0 * torch.abs(x))
-    d = 1.0 + e
-    return (4.0 * e) / (d * d)
-
-
-_TANH_FAR = 2.0 ** -7  # (functrans.primitives.elementwise.TANH_FAR)
-
-
 _IMPLS = {"gather": _gather,
           "bitcast_convert_type": _bitcast,
           "flip": _flip,
@@ -806,7 +781,6 @@ _IMPLS = {"gather": _gather,
           "round": _round,
           "neg": _negative,
           "acos": _acos,
-          "tanh_slope": _tanh_slope,
           # (torch's complex log1p is accurate, but log1p(-1e-7 - 0j) has imaginary part
           # +0.0: the same as the other backends, -0.0; its real log1p is 0 at the smallest
           # subnormal, one unit off: not patched, the check cost half of log1p's own time)

@@ -577,44 +577,18 @@ cos_p = elementwise("cos", "cos", _cos_jvp)
 sin_cos_p.project = lambda i: ((sin_p, cos_p)[i], {})
 
 
-# The slope 1 - tanh(x)^2 loses its relative accuracy as |tanh(x)| nears 1: ~100 ulps at
-# |x| = 3, 1e-8 relative at 10 and exactly 0 from |x| ~ 19 (float64; ~9 in float32), where the
-# slope 4 / (e^x + e^-x)^2 is still positive down to |x| ~ 372. Where 1 - y^2 falls below
-# TANH_FAR (|x| > 3.1) the slope is 4 e / (1 + e)^2 with e = exp(-2|x|) instead (within 4
-# ulps; no overflow at any x): one more exponential there only, so that |x| < 3.1 costs
-# nothing more. Every backend computes the same values (NumPy's impl and torch's on the CPU
-# correct the far entries alone; elsewhere both forms are computed and selected, with no
-# read of values on the host).
-TANH_FAR = 2.0 ** -7
-
-
-def tanh_far_slope(xp, x):
-    """1 - tanh(x)^2 as 4 e / (1 + e)^2, e = exp(-2|x|): accurate where tanh(x) nears +-1."""
-    e = xp.exp(-2.0 * xp.abs(x))
-    d = 1.0 + e
-    return (4.0 * e) / (d * d)
-
-
 def _tanh_slope_impl(b, x, factor):
-    xp = b.xp
-    y = xp.tanh(x)
-    s = 1.0 - y * y
-    if b.dtype(s).kind == "f":
-        s = xp.where(s < TANH_FAR, tanh_far_slope(xp, x), s)
-    return (y, s, y * -2.0) if factor else (y, s)
+    y = b.xp.tanh(x)
+    return (y, 1.0 - y * y, y * -2.0) if factor else (y, 1.0 - y * y)
 
 
 def _tanh_slope_into(b, outs, x, factor):
-    # The same operations as _tanh_slope_impl, each into its own result (the far slopes
-    # looked for on the host: only libraries that write with out= (NumPy) come here).
+    # The same operations as _tanh_slope_impl, each into its own result.
     tanh, mul, sub = b.writer_into("tanh"), b.writer_into("multiply"), b.writer_into("subtract")
-    copy = b.writer_into("positive")
-    if tanh is None or mul is None or sub is None or copy is None:
+    if tanh is None or mul is None or sub is None:
         return None
     y = tanh(x, out=outs[0])
     s = sub(1.0, mul(y, y, out=outs[1]), out=outs[1])
-    if b.dtype(s).kind == "f" and math.prod(s.shape) and not bool(b.xp.min(s) >= TANH_FAR):
-        copy(tanh_far_slope(b.xp, x), out=s, where=s < TANH_FAR)
     return [y, s, mul(y, -2.0, out=outs[2])] if factor else [y, s]
 
 
@@ -646,9 +620,7 @@ def _tanh_jvp(primals, tangents):
 
 
 tanh_p = elementwise("tanh", "tanh", _tanh_jvp)
-# (for a checkpoint keeping tanh's result: 1 - y^2, tanh_slope's value to the bit where
-# |x| < 3.1; beyond, within 2.2e-16 of it but not relatively accurate (0 from |x| ~ 19), as
-# JAX's rule everywhere: keeping tanh(x @ W) spares recomputing x @ W)
+# (1 - y^2 as tanh_slope computes it, so that both rules give the same tangent)
 tanh_p.def_jvp_from_output(lambda tangents, y: mul(tangents[0], sub(1.0, mul(y, y))))
 tanh_slope_p.project = lambda i, factor: (tanh_p, {}) if i == 0 else None
 # d sqrt(x) = t / (2 sqrt(x)): infinite at 0, as in JAX.
