@@ -112,7 +112,22 @@ def _make_customs(L):
         gx, _ = lax.scan(step, np_.zeros_like(x), np_.arange(2.0))
         return gx, np_.sum(g * np_.sin(x))
     c_sins.defvjp(_c_sins_fwd, _c_sins_bwd)
-    return dict(c_sin=c_sin, c_tanh=c_tanh, c_xexp=c_xexp, c_sins=c_sins)
+    # x^3 / 3 + x whose JVP rule loops over the tangent (a scan carrying it, and a cond on
+    # it): the loops are linear in the tangents, recorded for reverse mode as such
+    @L.custom_jvp
+    def c_cube(x):
+        return x * x * x / 3 + x
+
+    @c_cube.defjvp
+    def _c_cube_jvp(p, t):
+        (x,), (tx,) = p, t
+
+        def step(acc, k):
+            return acc + 0.5 * x * x * tx, k
+        acc, _ = lax.scan(step, tx, np_.arange(2.0))
+        acc = lax.cond(np_.sum(x) > 0, lambda a: a * 1.0, lambda a: a + 0.0, acc)
+        return c_cube(x), acc
+    return dict(c_sin=c_sin, c_tanh=c_tanh, c_xexp=c_xexp, c_sins=c_sins, c_cube=c_cube)
 
 
 def _plain_customs(L):
@@ -120,7 +135,7 @@ def _plain_customs(L):
     custom_vjp functions)."""
     np_ = L.np
     return dict(c_sin=np_.sin, c_tanh=np_.tanh, c_xexp=lambda x: x * np_.exp(x),
-                c_sins=lambda x, s: np_.sin(x) * s)
+                c_sins=lambda x, s: np_.sin(x) * s, c_cube=lambda x: x * x * x / 3 + x)
 
 
 # -- blocks: each draws its parameters with rng, returns (description, fn(L, v, s) -> v) ----
@@ -132,17 +147,18 @@ def _pick(rng, xs):
 
 def _elem(rng):
     """A smooth elementwise expression of (L, a, s)."""
-    k = rng.randrange(7)
+    k = rng.randrange(8)
     c = round(rng.uniform(0.2, 0.9), 3)
     exprs = [
         (f"sin(a)*{c}+s*a", lambda L, a, s: L.np.sin(a) * c + s * a),
         (f"tanh(a*s)+{c}", lambda L, a, s: L.np.tanh(a * s) + c),
         (f"a*a*{c}-cos(s)", lambda L, a, s: a * a * c - L.np.cos(s)),
         (f"exp({c}*sin(a))*s", lambda L, a, s: L.np.exp(c * L.np.sin(a)) * s),
-        (f"c_sin(a)*s", lambda L, a, s: L.customs()["c_sin"](a) * s),
-        (f"c_tanh(a+s)", lambda L, a, s: L.customs()["c_tanh"](a + s)),
+        ("c_sin(a)*s", lambda L, a, s: L.customs()["c_sin"](a) * s),
+        ("c_tanh(a+s)", lambda L, a, s: L.customs()["c_tanh"](a + s)),
         (f"c_sins(a, s)+{c}*c_xexp(a*{c})",
          lambda L, a, s: L.customs()["c_sins"](a, s) + c * L.customs()["c_xexp"](a * c)),
+        (f"c_cube(a*{c})*s", lambda L, a, s: L.customs()["c_cube"](a * c) * s),
     ]
     return exprs[k]
 
@@ -331,7 +347,7 @@ def b_checkpoint(rng):
 
 
 def b_custom_loop(rng):
-    name = _pick(rng, ["c_sin", "c_tanh", "c_xexp", "c_sins"])
+    name = _pick(rng, ["c_sin", "c_tanh", "c_xexp", "c_sins", "c_cube"])
     n = rng.randrange(0, 3)
     desc = f"fori_loop(0, {n}) of {name}"
 
@@ -359,8 +375,40 @@ def b_nested(rng):
     return desc, fn
 
 
+def b_remat_scan(rng):
+    """A scan whose body is checkpointed (the remat-a-layer pattern)."""
+    pol = _pick(rng, [None, "everything_saveable", "nothing_saveable", "dots_saveable"])
+    n = rng.randrange(0, 4)
+    ed, e = _elem(rng)
+    desc = f"scan(n={n}) of checkpoint(policy={pol}, body {ed})"
+
+    def fn(L, v, s):
+        policy = None if pol is None else getattr(L.policies, pol)
+
+        def body(c, x):
+            h = e(L, c * 0.6 + x, s)
+            return h * 0.8 + L.np.sum(h * c) * 0.05, L.np.sum(h)
+        xs = L.np.stack([v * 0.2 * k for k in range(n)]) if n else \
+            L.np.zeros((0, 3), dtype=v.dtype)
+        c, ys = L.lax.scan(L.checkpoint(body, policy=policy), v, xs)
+        return c + L.np.sum(ys) * 0.1
+    return desc, fn
+
+
+def b_fori_traced(rng):
+    """fori_loop with a bound computed from the values (a while loop)."""
+    ed, e = _elem(rng)
+    scale = round(rng.uniform(1, 3), 2)
+    desc = f"fori_loop(0, floor(|s|*{scale}) traced, body {ed})"
+
+    def fn(L, v, s):
+        hi = L.np.astype(L.np.floor(L.np.abs(s) * scale), L.np.int32)
+        return L.lax.fori_loop(0, hi, lambda i, a: e(L, a * 0.9, s) * 0.8 + a * 0.1, v)
+    return desc, fn
+
+
 BLOCKS = [b_scan, b_fori, b_while, b_cond, b_switch, b_map, b_assoc, b_checkpoint,
-          b_custom_loop, b_nested]
+          b_custom_loop, b_nested, b_remat_scan, b_fori_traced]
 
 
 class Program:
@@ -410,7 +458,23 @@ def _stacks():
     S["jacrev_jacrev"] = (lambda L, p: L.jacrev(L.jacrev(p.scalar(L))), "hess")
     S["jacfwd_jit_grad"] = (lambda L, p: L.jacfwd(L.jit(L.grad(p.scalar(L)))), "hess")
     S["hessian_s"] = (lambda L, p: L.hessian(p.scalar(L), argnums=(0, 1)), "hess_xs")
+    S["jacrev_jacfwd_jit"] = (lambda L, p: L.jacrev(L.jacfwd(L.jit(p.scalar(L)))), "hess")
+    S["jit_jacfwd_s"] = (lambda L, p: L.jit(L.jacfwd(p.vec(L), argnums=1)), "jac_s")
+    S["grad_vmap"] = (lambda L, p: L.grad(_vmapped_sum(L, p)), "grad_vmap")
+    S["jacfwd_vmap_jit"] = (lambda L, p: L.jacfwd(_vmapped_sum(L, p, jit=True)), "grad_vmap")
     return S
+
+
+def _vmapped_sum(L, p, jit=False):
+    """x, s -> the weighted sum of the program over a batch of three (x rows scaled, s
+    shared): control flow under vmap under a derivative."""
+    g = p.scalar(L)
+    g = L.jit(g) if jit else g
+
+    def f(x, s):
+        xs = L.np.stack([x, x * 0.5 - 0.1, -x])
+        return L.np.sum(L.vmap(g, in_axes=(0, None))(xs, s))
+    return f
 
 
 STACKS = _stacks()
@@ -418,7 +482,8 @@ STACKS = _stacks()
 VMAPS = {  # name -> (in_axes, x shape maker, s shape maker)
     "vmap00": (0, 0), "vmap0N": (0, None), "vmapN0": (None, 0), "vmap10": (1, 0),
 }
-VMAP_INNER = ["value", "jit", "grad", "jit_grad", "jacrev", "hessian"]
+VMAP_INNER = ["value", "jit", "grad", "jit_grad", "jacrev", "hessian", "jit_hessian",
+              "grad_s", "jacrev_jacfwd_jit"]
 
 
 def reference(J, prog, kind, x, s):
@@ -430,10 +495,14 @@ def reference(J, prog, kind, x, s):
         return J.jacfwd(g)(x, s)
     if kind == "grad_s":
         return J.jacfwd(g, argnums=1)(x, s)
+    if kind == "jac_s":
+        return J.jacfwd(f, argnums=1)(x, s)
     if kind == "jac":
         return J.jacfwd(f)(x, s)
     if kind == "hess":
         return J.jacfwd(J.jacfwd(g))(x, s)
+    if kind == "grad_vmap":
+        return J.jacfwd(_vmapped_sum(J, prog))(x, s)
     if kind == "hess_xs":
         h = J.jacfwd(J.jacfwd(g, argnums=(0, 1)), argnums=(0, 1))(x, s)
         return h

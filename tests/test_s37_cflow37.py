@@ -6,8 +6,6 @@ while_loop, cond, switch, map, associative_scan, checkpoint, custom rules in loo
 loops in custom rules) under the transforms, against central differences, the eager
 transforms and JAX where it is installed."""
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -119,3 +117,70 @@ def test_widened_carries_under_grad_and_vmap():
     for g in (ft.grad(f), ft.jit(ft.grad(f)), ft.grad(ft.jit(f))):
         np.testing.assert_allclose(g(1.5), 10.0)
     np.testing.assert_allclose(ft.vmap(f)(np.array([1.0, 2.0])), [12.5, 22.5])
+
+
+# -- random control-flow programs (tests/_fuzz_control_flow_jax.py) under the transforms ---------
+
+from tests import _fuzz_control_flow_jax as _fuzz  # noqa: E402
+
+# seeds whose programs hold every kind of block between them (scan of every xs/carry form,
+# fori_loop with int carries and empty ranges, while_loop on counters and on values, cond,
+# switch with clamped indices, map with batch sizes, associative_scan, checkpoint with
+# policies, custom_jvp/custom_vjp in loops and loops in their rules, a fori_loop with a
+# traced bound, nested scan/cond in fori)
+_SEEDS = [69, 291, 159, 17, 186, 218, 104, 135, 7]
+
+
+def _inputs(prog):
+    rng = prog.rng
+    x = np.asarray([rng.uniform(-1.5, 1.5) for _ in range(3)])
+    return x, np.float64(rng.uniform(-1.2, 1.2))
+
+
+def _central(f, x, h=1e-6):
+    cols = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        cols.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h))
+    return np.stack(cols, axis=-1)
+
+
+@pytest.mark.parametrize("seed", _SEEDS)
+def test_random_control_flow_program_under_the_transforms(seed):
+    F = _fuzz.ft_lib()
+    prog = _fuzz.Program(seed)
+    x, s = _inputs(prog)
+    f, g = prog.vec(F), prog.scalar(F)
+    value = f(x, s)
+    np.testing.assert_allclose(ft.jit(f)(x, s), value, rtol=1e-12, atol=1e-13)
+    jac = _central(lambda y: f(y, s), x)
+    for J in (ft.jacfwd(f), ft.jacrev(f), ft.jit(ft.jacrev(f))):
+        np.testing.assert_allclose(J(x, s), jac, rtol=1e-6, atol=1e-7, err_msg=str(prog))
+    grad = ft.grad(g)(x, s)
+    np.testing.assert_allclose(grad, jac.T @ prog.w, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ft.jit(ft.grad(g))(x, s), grad, rtol=1e-11, atol=1e-12)
+    hess = ft.hessian(g)(x, s)
+    np.testing.assert_allclose(hess, _central(lambda y: ft.grad(g)(y, s), x), rtol=1e-5,
+                               atol=1e-6, err_msg=str(prog))
+    for H in (ft.jacfwd(ft.jacfwd(g)), ft.jacrev(ft.jacrev(g)), ft.jit(ft.hessian(g))):
+        np.testing.assert_allclose(H(x, s), hess, rtol=1e-10, atol=1e-11, err_msg=str(prog))
+    # vmap (x batched, s shared / both batched) against the members one by one
+    xs = np.stack([x, x * 0.5 - 0.1, -x])
+    ss = np.asarray([s, -s, s * 0.3])
+    for in_axes, sv in (((0, None), s), ((0, 0), ss)):
+        for T in (ft.grad(g), ft.jit(ft.grad(g))):
+            got = ft.vmap(T, in_axes=in_axes)(xs, sv)
+            want = [ft.grad(g)(xs[b], sv if in_axes[1] is None else ss[b]) for b in range(3)]
+            np.testing.assert_allclose(got, np.stack(want), rtol=1e-10, atol=1e-11,
+                                       err_msg=str(prog))
+
+
+@pytest.mark.parametrize("seed", [17])  # (JAX compiles each stack: seconds each)
+def test_random_control_flow_program_against_jax(seed):
+    pytest.importorskip("jax")
+    F, J = _fuzz.ft_lib(), _fuzz.jax_lib()
+    prog = _fuzz.Program(seed)
+    x, s = _inputs(prog)
+    for stack in ("jit_hessian", "grad_vmap", "vmap10:jit_grad"):
+        assert _fuzz.run_case(F, J, prog, stack, x, s, 1e-9, 1e-11) is None, (stack, str(prog))
