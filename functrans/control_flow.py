@@ -1913,14 +1913,18 @@ def _fori_step(body_fun, i, val):
                            "fori_loop's body_fun", _loop_like(leaves))[0]
     except TypeError as e:
         bits = _dt.dtype_of(i).bits
+        # (an integer array times a Python float is float64: narrower float carries too)
         narrow = [x for x in leaves if type(x) not in _SCALAR_DTYPES and not _static(x)
-                  and _dt.dtype_of(x).kind in "iu" and _dt.dtype_of(x).bits < bits]
+                  and (_dt.dtype_of(x).kind in "iu" and _dt.dtype_of(x).bits < bits
+                       or _dt.dtype_of(x).kind == "f" and _dt.dtype_of(x).bits < 64
+                       or _dt.dtype_of(x).kind == "c" and _dt.dtype_of(x).bits < 128)]
         if not narrow:
             raise
         raise TypeError(f"{e} Staged (under jit, or with traced bounds), the loop index is an "
                         f"array of {get_aval(i).dtype.name}, not a Python int as it is "
-                        f"eagerly: where it meets a narrower integer carry, cast it (for "
-                        f"example functrans.numpy.astype(i, carry.dtype)).") from None
+                        f"eagerly (i * 0.5 is then float64): where it meets a narrower "
+                        f"integer or float carry, cast it (for example "
+                        f"functrans.numpy.astype(i, carry.dtype)).") from None
     return tree_unflatten(tree, new)
 
 

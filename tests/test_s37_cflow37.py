@@ -184,3 +184,16 @@ def test_random_control_flow_program_against_jax(seed):
     x, s = _inputs(prog)
     for stack in ("jit_hessian", "grad_vmap", "vmap10:jit_grad"):
         assert _fuzz.run_case(F, J, prog, stack, x, s, 1e-9, 1e-11) is None, (stack, str(prog))
+
+
+def test_the_staged_fori_index_beside_a_float32_carry_says_to_cast_it():
+    # eagerly i is a Python int (weak): c + i * 0.1 stays float32; staged it is an int64
+    # array and i * 0.1 float64 (JAX's weak index keeps float32: functrans has no weakly
+    # typed arrays), so the error says to cast the index
+    f = lambda x: lax.fori_loop(0, 2, lambda i, c: c + i * 0.1, x)  # noqa: E731
+    assert f(np.float32([1.0])).dtype == np.float32
+    with pytest.raises(TypeError, match=r"f32\[1\] in the carry, f64\[1\].*the loop index is an "
+                       r"array of int64.*i \* 0.5 is then float64.*astype\(i, carry.dtype\)"):
+        ft.jit(f)(np.float32([1.0]))
+    g = lambda x: lax.fori_loop(0, 2, lambda i, c: c + fnp.astype(i, c.dtype) * 0.1, x)  # noqa
+    np.testing.assert_allclose(ft.jit(g)(np.float32([1.0])), f(np.float32([1.0])))
