@@ -260,10 +260,17 @@ def _check_carry(value, tree, avals, what, like, prev=None):
     out, out_avals = [], []
     for i, (x, a) in enumerate(zip(leaves, avals)):
         if type(x) in _SCALAR_DTYPES:
-            if a.weak_type and type(x) in _WIDTH:  # stays a number, the wider kind of two
-                t = max(_WEAK_TYPE[a.dtype.kind], type(x), key=_WIDTH.get)
-                out.append(t(x))
-                out_avals.append(get_aval(t(x)))
+            if a.weak_type and type(x) in _WIDTH:
+                kind = _WEAK_TYPE[a.dtype.kind]
+                if _WIDTH[type(x)] <= _WIDTH[kind]:  # stays a number of the carry's kind
+                    out.append(kind(x))
+                    out_avals.append(a)
+                    continue
+                # A wider kind (an int carry given a float): a strong array of that kind's
+                # default dtype, as JAX promotes a weak carry (and as staged: _weak_carry).
+                x = _to_array(x, like=like if like is not None else _loop_like(prev or ()))
+                out.append(x)
+                out_avals.append(get_aval(x))
                 continue
             if a.shape != () or a.dtype.kind not in _FITS[type(x)]:
                 raise TypeError(f"{what}: {_leaf_name(value, i)} of the carry is "
@@ -1220,7 +1227,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     still stored at its element's index. ``f`` must keep the carry's tree structure, shapes
     and dtypes; a Python number in ``init`` takes the dtype the first step gives it (0.0
     beside float32 ``xs``: a float32 carry and ys, however many steps), as JAX's weak types
-    do. Eagerly it is a Python loop; while staging (``jit``, ``make_graph``) it is one
+    do; one a step makes a number of a wider kind (the int 1 given ``c + 1.0``) is an array
+    of that kind's default dtype from the first step, as JAX promotes it. Eagerly it is a Python loop; while staging (``jit``, ``make_graph``) it is one
     ``scan`` equation, however many steps. Every transform differentiates it, to any order.
     ``unroll`` (a bool or an int >= 0, as JAX's) and JAX's private ``_split_transpose`` (a
     bool: how XLA lays out the transposed loop) are accepted for compatibility and have no
@@ -1312,16 +1320,23 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
 
 def _typed_numbers(carry, new, c_tree, like):
     """``carry`` with each Python number made an array of the dtype the step returned in its
-    place (``new``), where that is not the number's own default dtype; None if none is."""
+    place (``new``: an array of shape (), or a number of a wider kind, see _check_carry), as
+    the later steps have it; None if none is."""
     leaves, tree = tree_flatten(new)
     if tree != c_tree:
         return None  # (the check of the carry says so)
     out, changed = list(carry), False
     for i, (c, x) in enumerate(zip(carry, leaves)):
-        if type(c) not in _SCALAR_DTYPES or type(x) in _SCALAR_DTYPES or _static(x):
+        if type(c) not in _WIDTH:
+            continue
+        if type(x) in _WIDTH:
+            if _WIDTH[type(x)] > _WIDTH[type(c)]:
+                out[i], changed = _to_array(type(x)(c), like=like), True
+            continue
+        if type(x) in _SCALAR_DTYPES or _static(x):
             continue
         a = get_aval(x)
-        if a.shape == () and a.dtype.kind in _FITS[type(c)] and a.dtype != get_aval(c).dtype:
+        if a.shape == () and a.dtype.kind in _FITS[type(c)]:
             out[i], changed = _to_array(c, a.dtype, like), True
     return out if changed else None
 
@@ -1898,14 +1913,18 @@ def _fori_step(body_fun, i, val):
                            "fori_loop's body_fun", _loop_like(leaves))[0]
     except TypeError as e:
         bits = _dt.dtype_of(i).bits
+        # (an integer array times a Python float is float64: narrower float carries too)
         narrow = [x for x in leaves if type(x) not in _SCALAR_DTYPES and not _static(x)
-                  and _dt.dtype_of(x).kind in "iu" and _dt.dtype_of(x).bits < bits]
+                  and (_dt.dtype_of(x).kind in "iu" and _dt.dtype_of(x).bits < bits
+                       or _dt.dtype_of(x).kind == "f" and _dt.dtype_of(x).bits < 64
+                       or _dt.dtype_of(x).kind == "c" and _dt.dtype_of(x).bits < 128)]
         if not narrow:
             raise
         raise TypeError(f"{e} Staged (under jit, or with traced bounds), the loop index is an "
                         f"array of {get_aval(i).dtype.name}, not a Python int as it is "
-                        f"eagerly: where it meets a narrower integer carry, cast it (for "
-                        f"example functrans.numpy.astype(i, carry.dtype)).") from None
+                        f"eagerly (i * 0.5 is then float64): where it meets a narrower "
+                        f"integer or float carry, cast it (for example "
+                        f"functrans.numpy.astype(i, carry.dtype)).") from None
     return tree_unflatten(tree, new)
 
 
