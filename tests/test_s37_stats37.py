@@ -19,29 +19,10 @@ import functrans.numpy as fnp
 from functrans.backends import incomplete_grads as ig
 from functrans.interpreters import ConstTracer
 from functrans.scipy import special, stats
-from .test_s35_statsperf_35 import _Count  # (the primitives evaluated, by name)
+from .test_s35_statsperf_35 import _Count, _same  # (_Count: the primitives evaluated, by name)
+from .test_s36_statsperf36 import _arr, _np
 
 inf = math.inf
-
-
-def _np(backend, v):
-    if isinstance(v, (tuple, list)):
-        return np.array([_np(backend, w) for w in v])
-    return np.asarray(backend.to_numpy(v), dtype=float)
-
-
-def _arr(*vs):
-    """float64 0-d arrays: jit traces once for them (Python numbers: once per value)."""
-    return tuple(np.asarray(v, dtype=float) for v in vs)
-
-
-def _same(a, b, rtol=0.0):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    assert a.shape == b.shape
-    if rtol:
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=0.0)
-    else:
-        assert np.array_equal(a, b, equal_nan=True), (a, b)
 
 
 # (bounds about 1.4x this session's counts; before: grad t.cdf 694, t.ppf 347, f.ppf 393,
