@@ -431,8 +431,12 @@ def _beta_near_zero(a, b):
                 nu = term if nu is None else fnp.add(nu, term)
         s, ab = fnp.add(a2, b2), fnp.multiply(a2, b2)
         abn = fnp.multiply(ab, nu)
-        log_two = fnp.add(abn, fnp.subtract(fnp.log(fnp.abs(s)),
-                                            fnp.log(fnp.abs(ab))))
+        # (log|1/a + 1/b| as log|1 + e/x| - log|e|, e the smaller: log|a + b| - log|b| lost
+        # eps |b / a| of its slope beside a tiny a)
+        first = fnp.abs(ac) <= fnp.abs(bc)
+        e2, x2 = _where(first, a2, b2), _where(first, b2, a2)
+        log_two = fnp.add(abn, fnp.subtract(fnp.log(fnp.abs(fnp.add(1.0, fnp.divide(e2, x2)))),
+                                            fnp.log(fnp.abs(e2))))
         # (the pole part's value as s / (a b), exact where a + b is, a = -b included; its
         # slopes those of 1/a + 1/b, which keep their precision where |b| << |a|)
         poles = fnp.add(fnp.divide(1.0, a2), fnp.divide(1.0, b2))
