@@ -400,12 +400,12 @@ def _beta_near_zero(a, b):
     small_a = _all(fnp.abs(ac) <= _NEAR_ZERO, ac != 0.0)
     small_b = _all(fnp.abs(bc) <= _NEAR_ZERO, bc != 0.0)
     two = _all(small_a, small_b)
-    first = fnp.abs(ac) <= fnp.abs(bc)
+    first = fnp.less_equal(fnp.abs(ac), fnp.abs(bc))
     ec, xc = _where(first, ac, bc), _where(first, bc, ac)
     # (the distance of x to the poles 0, -1, ...)
     dist = _where(xc < 0.5, fnp.abs(fnp.subtract(xc, fnp.round(xc))), xc)
     one = _all(_any(small_a, small_b), fnp.logical_not(two), fnp.isfinite(xc),
-               dist >= fnp.multiply(5.0, fnp.abs(ec)))
+               fnp.greater_equal(dist, fnp.multiply(5.0, fnp.abs(ec))))
     any_one, any_two = _maybe_true_each(one, two)
     if not (any_one or any_two):
         return None
@@ -433,7 +433,7 @@ def _beta_near_zero(a, b):
         abn = fnp.multiply(ab, nu)
         # (log|1/a + 1/b| as log|1 + e/x| - log|e|, e the smaller: log|a + b| - log|b| lost
         # eps |b / a| of its slope beside a tiny a)
-        first = fnp.abs(ac) <= fnp.abs(bc)
+        first = fnp.less_equal(fnp.abs(ac), fnp.abs(bc))
         e2, x2 = _where(first, a2, b2), _where(first, b2, a2)
         log_two = fnp.add(abn, fnp.subtract(fnp.log(fnp.abs(fnp.add(1.0, fnp.divide(e2, x2)))),
                                             fnp.log(fnp.abs(e2))))
