@@ -72,16 +72,37 @@ def test_beta_beside_zero_float32():
     np.testing.assert_allclose(got, want, rtol=2e-6, atol=0)
 
 
-def test_beta_beside_zero_jit_vmap_hessian_as_eager():
-    # both branches and the plain form in one batch, staged (every branch taken under jit)
-    a = np.array([-1e-12, -3.3, 2.5, 0.05, -1e-12, 1e-8])
-    b = np.array([1.5, 1e-10, 7.0, 3.7, 1e-10, 1e-9])
+def test_beta_beside_zero_jit_vmap_hessian():
+    # Staged code keeps the plain forms beside 0 (the lead's decision: the near-zero rules
+    # cost 10-40x under jit(vmap(grad)) of betaln and beta.logpdf): away from 0 staged
+    # equals eager; beside 0 staged is finite but loses about eps/|a| (left to fix)
+    a = np.array([-1e-12, -3.3, 2.5, 0.05, -0.03, 1e-8])
+    b = np.array([1.5, 1e-10, 7.0, 3.7, 0.08, 1e-9])
     for fn in (fsp.beta, fsp.betaln):
         eager = np.array([np.array(ft.hessian(fn, (0, 1))(x, y), dtype=float)
                           for x, y in zip(a, b)])
         staged = np.moveaxis(np.array(ft.jit(ft.vmap(ft.hessian(fn, (0, 1))))(a, b),
                                       dtype=float), -1, 0)
-        np.testing.assert_allclose(staged, eager, rtol=1e-15, atol=0)
+        assert np.all(np.isfinite(staged))
+        np.testing.assert_allclose(staged[2:4], eager[2:4], rtol=1e-13, atol=0)
+        # (both at a few hundredths: the plain forms' mixed slope lost 2e-12 there)
+        np.testing.assert_allclose(staged[4], eager[4], rtol=1e-11, atol=0)
+        batched = np.moveaxis(np.array(ft.vmap(ft.hessian(fn, (0, 1)))(a, b), dtype=float),
+                              -1, 0)
+        np.testing.assert_allclose(batched, eager, rtol=1e-15, atol=0)
+
+
+def test_beside_zero_gate_under_nested_vmap_keeps_batch_axes_apart():
+    # a batched by the inner vmap, b by the outer: the arrays behind the tracers have shapes
+    # (3,) and (4,), which must not be combined elementwise (they were: a broadcast error)
+    a = np.array([-1e-12, 2.5, 0.05])
+    b = np.array([1.5, 7.0, 3.7, 1e-10])
+    for fn in (fsp.beta, fsp.betaln):
+        got = np.array(ft.vmap(ft.vmap(ft.grad(fn, (0, 1)), in_axes=(0, None)),
+                               in_axes=(None, 0))(a, b), dtype=float)
+        want = np.array([[np.array(ft.grad(fn, (0, 1))(x, y), dtype=float) for x in a]
+                         for y in b])
+        np.testing.assert_allclose(np.moveaxis(got, 0, -1), want, rtol=1e-15, atol=0)
 
 
 @pytest.mark.parametrize("point", [(-1e-12, 1.5), (1e-8, 1e-9)], ids=str)
