@@ -376,8 +376,10 @@ def _may_hold(mask):
     v = _concrete_behind(mask)
     if v is None:
         return True
-    if isinstance(v, (bool, _np.ndarray, _np.generic)):
-        return bool(_np.any(v))
+    if type(v) is bool:
+        return v
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        return bool(v.any())  # (the method: ~3x faster than np.any's dispatch)
     bk = _backend_of(v)
     return bool(bk.to_numpy(bk.xp.any(v)))
 
