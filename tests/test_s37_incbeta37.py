@@ -66,10 +66,12 @@ def test_eager_as_jit_and_as_each_point(fn):
     _same(fn(*cols), ft.jit(fn)(*cols))
     _same(fn(*cols), [fn(*p) for p in _POINTS])
     vg = np.array([np.asarray(v) for v in ft.vmap(g)(*cols)])
-    _same(vg, np.array([np.asarray(v) for v in ft.jit(ft.vmap(g))(*cols)]))
+    # (eager and jit to rounding: beside a shape below 1/10 eager betaln takes beta37's
+    # near-zero form, which staged code does not; 1e-15 apart here)
+    _same(vg, np.array([np.asarray(v) for v in ft.jit(ft.vmap(g))(*cols)]), rtol=1e-14)
     each = [[float(v) for v in g(*p)] for p in _POINTS]
     _same(vg.T, each, rtol=1e-13)
-    _same(each, [[float(v) for v in ft.jit(g)(*_arr(*p))] for p in _POINTS])
+    _same(each, [[float(v) for v in ft.jit(g)(*_arr(*p))] for p in _POINTS], rtol=1e-14)
     few = _POINTS[1:5]  # (both forms among them; hessians cost)
     vh = np.array([[np.asarray(w) for w in r]
                    for r in ft.vmap(h)(*(np.array(c) for c in zip(*few)))])
