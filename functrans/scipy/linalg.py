@@ -227,11 +227,12 @@ def _getrf(a):
         fnp.reshape(fnp.stop_gradient(a)[..., :0, :0], _shape(a)[:-2] + (0,))
     if jumps is not None:
         # (added, not a factor: at a zero matrix the factor's cotangent, ct * a, is 0 and
-        # reverse mode lost the nan; where: a non-jumping matrix keeps its -0.0 entries)
+        # reverse mode lost the nan; subtracted: x - (+0) keeps a -0.0 pivot, whose sign
+        # decides the infinities' signs in lu_solve, as SciPy's; x + 0 made it +0)
         jumping = jumps[..., None, None]
         from .special import _nan_slope
         slope = fnp.astype(_nan_slope(a0, jumping, 0.0), _dtype(a0))
-        a = fnp.where(jumping, a + slope, a)
+        a = fnp.where(jumping, a - slope, a)
     return a, fnp.astype(piv, _dt.int32)
 
 
