@@ -851,6 +851,11 @@ def _lstsq(a, b, rcond, residuals):
     jax.numpy's: polyfit's ``full``) or False (None returned). Only NumPy's depend on the
     rank's value; the rest also runs under ``jit`` and ``vmap``."""
     a, b = _float(a), _float(b)
+    for x in (a, b):
+        if _la._is_half(_dt.real_dtype(_dtype(x))):
+            # (was solved in double and rounded back, where NumPy, solve and pinv refuse it;
+            # NumPy also beside a float32 operand)
+            _la._refuse_half("lstsq", _dtype(x))
     (a, b), _ = _promote_arrays([a, b])
     sa, sb = _shape(a), _shape(b)
     if len(sa) != 2:
@@ -861,9 +866,6 @@ def _lstsq(a, b, rcond, residuals):
     if sb[0] != m:
         raise ShapeError(f"lstsq: Incompatible dimensions: a has {m} rows, b has {sb[0]}")
     out_dt = _dtype(a)
-    if _la._is_half(_dt.real_dtype(out_dt)):
-        # (was solved in double and rounded back, where NumPy, solve and pinv refuse it)
-        _la._refuse_half("lstsq", out_dt)
     if _dt.real_dtype(out_dt).bits < 64:  # NumPy solves single precision in double
         wide = _dt.complex128 if out_dt.kind == "c" else _dt.float64
         a, b = _st.convert_element_type(a, wide), _st.convert_element_type(b, wide)
