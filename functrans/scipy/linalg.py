@@ -483,9 +483,12 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
     ``vmap`` a :func:`functrans.lax.while_loop` whose trip count is the largest ``s`` of the
     batch, each matrix squared only while its own count lasts (nothing is read on the
     host). Differentiable to any order (built from matmul and solve). Integer input gives
-    float64, float32 stays float32 (booleans: float64, where SciPy gives float16);
-    complex input is accepted. Fewer than two dimensions or non-square: ValueError (SciPy's
-    ``LinAlgError`` is a subclass).
+    float64, float32 stays float32, computed in double and rounded once (so also
+    complex64; booleans: float64, where SciPy gives float16; float16 and bfloat16: a
+    TypeError); complex input is accepted. A diagonal matrix with an inf or nan entry gives
+    the exponential of its diagonal, as SciPy (its derivative the full Frechet derivative:
+    nan off the diagonal beside a +inf); any other non-finite matrix nan throughout. Fewer
+    than two dimensions or non-square: ValueError (SciPy's ``LinAlgError`` is a subclass).
 
     JAX's keywords: ``upper_triangular`` is accepted as a hint (the result is the same
     whatever it says; JAX's is wrong for a matrix that is not upper triangular);
@@ -523,12 +526,13 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
         # (SciPy's: diag(inf, 1) gives diag(inf, e), diag(-inf, 1) diag(0, e); the approximant
         # gives nan throughout). Any other non-finite matrix stays nan (also SciPy's). The
         # general path sees zeros in their place (no nan into the other matrices' derivatives)
-        off = fnp.where(fnp.eye(n, dtype=_dt.bool_, device=fnp.device(a)), fnp.zeros_like(a), a)
-        diagonal = fnp.stop_gradient(fnp.logical_and(
+        zeros = fnp.zeros_like(a)
+        off = fnp.where(fnp.eye(n, dtype=_dt.bool_, device=fnp.device(a)), zeros, a)
+        diagonal = fnp.broadcast_to(fnp.logical_and(
             fnp.all(fnp.equal(off, 0), axis=(-2, -1), keepdims=True),
-            fnp.logical_not(fnp.all(fnp.isfinite(a), axis=(-2, -1), keepdims=True))))
-        a_diagonal = fnp.where(diagonal, a, fnp.zeros_like(a))
-        a = fnp.where(diagonal, fnp.zeros_like(a), a)
+            fnp.logical_not(fnp.all(fnp.isfinite(a), axis=(-2, -1), keepdims=True))), shape)
+        a_diagonal = fnp.where(diagonal, a, zeros)
+        a = fnp.where(diagonal, zeros, a)
     # the number of squarings of each matrix: no derivative (an integer)
     s = _P.expm_squarings(fnp.stop_gradient(a))
     too_many = None
