@@ -868,6 +868,11 @@ def _lstsq(a, b, rcond, residuals):
     jax.numpy's: polyfit's ``full``) or False (None returned). Only NumPy's depend on the
     rank's value; the rest also runs under ``jit`` and ``vmap``."""
     a, b = _float(a), _float(b)
+    for x in (a, b):
+        if _la._is_half(_dt.real_dtype(_dtype(x))):
+            # (was solved in double and rounded back, where NumPy, solve and pinv refuse it;
+            # NumPy also beside a float32 operand)
+            _la._refuse_half("lstsq", _dtype(x))
     (a, b), _ = _promote_arrays([a, b])
     sa, sb = _shape(a), _shape(b)
     if len(sa) != 2:

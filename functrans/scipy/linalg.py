@@ -227,11 +227,12 @@ def _getrf(a):
         fnp.reshape(fnp.stop_gradient(a)[..., :0, :0], _shape(a)[:-2] + (0,))
     if jumps is not None:
         # (added, not a factor: at a zero matrix the factor's cotangent, ct * a, is 0 and
-        # reverse mode lost the nan; where: a non-jumping matrix keeps its -0.0 entries)
+        # reverse mode lost the nan; subtracted: x - (+0) keeps a -0.0 pivot, whose sign
+        # decides the infinities' signs in lu_solve, as SciPy's; x + 0 made it +0)
         jumping = jumps[..., None, None]
         from .special import _nan_slope
         slope = fnp.astype(_nan_slope(a0, jumping, 0.0), _dtype(a0))
-        a = fnp.where(jumping, a + slope, a)
+        a = fnp.where(jumping, a - slope, a)
     return a, fnp.astype(piv, _dt.int32)
 
 
@@ -482,9 +483,12 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
     ``vmap`` a :func:`functrans.lax.while_loop` whose trip count is the largest ``s`` of the
     batch, each matrix squared only while its own count lasts (nothing is read on the
     host). Differentiable to any order (built from matmul and solve). Integer input gives
-    float64, float32 stays float32 (booleans: float64, where SciPy gives float16);
-    complex input is accepted. Fewer than two dimensions or non-square: ValueError (SciPy's
-    ``LinAlgError`` is a subclass).
+    float64, float32 stays float32, computed in double and rounded once (so also
+    complex64; booleans: float64, where SciPy gives float16; float16 and bfloat16: a
+    TypeError); complex input is accepted. A diagonal matrix with an inf or nan entry gives
+    the exponential of its diagonal, as SciPy (its derivative the full Frechet derivative:
+    nan off the diagonal beside a +inf); any other non-finite matrix nan throughout. Fewer
+    than two dimensions or non-square: ValueError (SciPy's ``LinAlgError`` is a subclass).
 
     JAX's keywords: ``upper_triangular`` is accepted as a hint (the result is the same
     whatever it says; JAX's is wrong for a matrix that is not upper triangular);
@@ -503,9 +507,32 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
                          f"shape {shape}")
     if _dtype(a).kind not in "fc":
         a = fnp.astype(a, _dt.float64)
+    out_dt = _dtype(a)
+    if _P._is_half(_dt.real_dtype(out_dt)):
+        _P._refuse_half("expm", out_dt)
     n = shape[-1]
     if 0 in shape:
         return fnp.asarray(a, copy=True)
+    if _dt.real_dtype(out_dt).bits < 64:
+        # single precision computed in double and rounded once: in single, the approximant's
+        # rounding error, grown by its cancellation (e^|x| for a negative x) and doubled by
+        # each squaring, left expm([[-19.747396]]) 4e-6 relative off (SciPy, by its own
+        # exp for a 1 x 1, 2e-8); the cost is that of double matmuls
+        a = fnp.astype(a, _dt.complex128 if out_dt.kind == "c" else _dt.float64)
+    from .special import _maybe_nonfinite
+    diagonal = None
+    if _maybe_nonfinite(a):
+        # a diagonal matrix with an inf or nan entry: the exponential of each diagonal entry
+        # (SciPy's: diag(inf, 1) gives diag(inf, e), diag(-inf, 1) diag(0, e); the approximant
+        # gives nan throughout). Any other non-finite matrix stays nan (also SciPy's). The
+        # general path sees zeros in their place (no nan into the other matrices' derivatives)
+        zeros = fnp.zeros_like(a)
+        off = fnp.where(fnp.eye(n, dtype=_dt.bool_, device=fnp.device(a)), zeros, a)
+        diagonal = fnp.broadcast_to(fnp.logical_and(
+            fnp.all(fnp.equal(off, 0), axis=(-2, -1), keepdims=True),
+            fnp.logical_not(fnp.all(fnp.isfinite(a), axis=(-2, -1), keepdims=True))), shape)
+        a_diagonal = fnp.where(diagonal, a, zeros)
+        a = fnp.where(diagonal, zeros, a)
     # the number of squarings of each matrix: no derivative (an integer)
     s = _P.expm_squarings(fnp.stop_gradient(a))
     too_many = None
@@ -539,9 +566,55 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
         i, r = c
         return fnp.add(i, 1), fnp.where(fnp.greater(s, i), fnp.matmul(r, r), r)
     r = _lax.while_loop(more, square, (fnp.zeros_like(steps), r))[1]
-    if too_many is None:
-        return r
-    return fnp.where(too_many, fnp.full_like(r, math.nan), r)
+    if diagonal is not None:
+        r = fnp.where(diagonal, _expm_diagonal()(a_diagonal), r)
+    if too_many is not None:
+        r = fnp.where(too_many, fnp.full_like(r, math.nan), r)
+    return fnp.astype(r, out_dt)
+
+
+_expm_diagonal_fn = None
+
+
+def _expm_diagonal():
+    """The exponential of a (stack of) diagonal matrices, ``diag(exp(d))``, as a custom_jvp
+    function (made once) whose derivative is the full Frechet derivative, off the diagonal
+    too: ``dA_ij (e^d_i - e^d_j) / (d_i - d_j)`` (``e^d_i`` where ``d_i = d_j``)."""
+    global _expm_diagonal_fn
+    if _expm_diagonal_fn is None:
+        from ..custom import custom_jvp
+        _expm_diagonal_fn = custom_jvp(_expm_diagonal_value)
+        _expm_diagonal_fn.defjvp(_expm_diagonal_jvp)
+    return _expm_diagonal_fn
+
+
+def _expm_diagonal_value(a):
+    n = _shape(a)[-1]
+    e = fnp.exp(fnp.diagonal(a, axis1=-2, axis2=-1))[..., None, :]
+    # (where, not a product with I: 0 * inf off the diagonal is nan)
+    return fnp.where(fnp.eye(n, dtype=_dt.bool_, device=fnp.device(a)), e, fnp.zeros_like(a))
+
+
+def _expm_diagonal_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    d = fnp.diagonal(a, axis1=-2, axis2=-1)
+    di, dj = d[..., :, None], d[..., None, :]
+    ei, ej = fnp.exp(di), fnp.exp(dj)
+    tie = fnp.equal(di, dj)
+    finite = fnp.logical_and(fnp.isfinite(di), fnp.isfinite(dj))
+    # finite pairs: e^((d_i + d_j) / 2) sinh(h) / h with h = (d_i - d_j) / 2, no cancellation
+    # for close d_i, d_j; the others (an inf or nan): the quotient itself, (0 - e^x) / -inf = 0
+    h = fnp.where(finite, fnp.divide(fnp.subtract(di, dj), 2.0), fnp.zeros_like(di))
+    h_safe = fnp.where(fnp.equal(h, 0), fnp.ones_like(h), h)
+    mean = fnp.where(finite, fnp.divide(fnp.add(di, dj), 2.0), fnp.zeros_like(di))
+    close = fnp.multiply(fnp.exp(mean), fnp.divide(fnp.sinh(h_safe), h_safe))
+    den = fnp.where(tie, fnp.ones_like(di), fnp.subtract(di, dj))
+    far = fnp.divide(fnp.subtract(ei, ej), den)
+    q = fnp.where(tie, fnp.broadcast_to(ei, _shape(a)), fnp.where(finite, close, far))
+    # (a strong zero in da: a zero tangent or cotangent gives 0 beside a nan or inf q, not
+    # nan in the other entries' and the stack's other matrices' derivatives)
+    from ..primitives.elementwise import mul_sz
+    return _expm_diagonal_fn(a), mul_sz(q, da)
 
 
 _EIGH_DRIVERS = ("ev", "evd", "evr", "evx", "gv", "gvd", "gvx")
