@@ -57,6 +57,15 @@ class _Count:
         return sum(self.counts.values())
 
 
+def _assert_primitives_at_most(call, most):
+    """``call()`` (after a warm-up call) binds at most ``most`` primitives."""
+    with np.errstate(all="ignore"):
+        call()
+        with _Count() as c:
+            call()
+    assert c.total <= most, c.counts.most_common(8)
+
+
 # (each bound about 1.5x this session's count, well below the former: gamma.logpdf value
 # 43 -> 26, grad 197 -> ~70; beta.logpdf grad ~380 -> ~130)
 @pytest.mark.parametrize("call, most", [

@@ -11,20 +11,8 @@ import pytest
 
 import functrans as ft
 from functrans.scipy import special, stats
-from .test_s35_statsperf_35 import _Count  # (the primitives evaluated, by name)
-
-
-def _arr(*vs):
-    return tuple(np.asarray(v, dtype=float) for v in vs)
-
-
-def _same(a, b, rtol=0.0):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    assert a.shape == b.shape
-    if rtol:
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=0.0)
-    else:
-        assert np.array_equal(a, b, equal_nan=True), (a, b)
+from .test_s35_statsperf_35 import _Count, _same  # (_Count: the primitives evaluated, by name)
+from .test_s36_statsperf36 import _arr
 
 
 # (bounds about 1.25x the counts now; before: grad t.cdf 266, hessian t.cdf 1012,

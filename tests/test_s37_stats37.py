@@ -19,7 +19,7 @@ import functrans.numpy as fnp
 from functrans.backends import incomplete_grads as ig
 from functrans.interpreters import ConstTracer
 from functrans.scipy import special, stats
-from .test_s35_statsperf_35 import _Count, _same  # (_Count: the primitives evaluated, by name)
+from .test_s35_statsperf_35 import _Count, _assert_primitives_at_most, _same  # (_Count: the primitives evaluated, by name)
 from .test_s36_statsperf36 import _arr, _np
 
 inf = math.inf
@@ -42,11 +42,7 @@ inf = math.inf
 ], ids=["t.cdf", "t.sf", "betaincc", "t.ppf-w", "t.ppf-z", "t.ppf-hessian", "f.ppf", "f.isf",
         "f.ppf-hessian", "gennorm.logcdf", "gennorm.logsf"])
 def test_primitives_per_call_at_a_scalar(call, most):
-    with np.errstate(all="ignore"):
-        call()
-        with _Count() as c:
-            call()
-    assert c.total <= most, c.counts.most_common(8)
+    _assert_primitives_at_most(call, most)
 
 
 # -- the series on constants ------------------------------------------------------------------
@@ -265,11 +261,7 @@ def test_may_hold_known_under_vmap():
 ], ids=["truncnorm.cdf", "beta.logpdf"])
 def test_primitives_under_vmap(call, most):
     # (before: 2492 and ~1400)
-    with np.errstate(all="ignore"):
-        call()
-        with _Count() as c:
-            call()
-    assert c.total <= most, c.counts.most_common(8)
+    _assert_primitives_at_most(call, most)
 
 
 @pytest.mark.parametrize("name", ["beta.logcdf", "truncnorm.logsf", "f.logpdf", "lognorm.logcdf",
