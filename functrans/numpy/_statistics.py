@@ -252,8 +252,8 @@ def _from_deviations(d, shape, axes, keepdims, mask, correction, moved):
 def _may_hold(mask):
     """False only where ``mask``'s values are known beneath the transforms (eager ones: the
     mask of a where= or of NaNs has no derivative) and all false; staged (jit): True."""
-    from ..scipy.special import _maybe_true
-    return _maybe_true(mask)
+    from ..scipy.special import _may_hold
+    return _may_hold(mask)
 
 
 def _differentiated(x):

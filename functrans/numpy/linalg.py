@@ -790,14 +790,14 @@ def cond(x, p=None):
         # (NaN stays where the matrix holds one). There, and where the smallest singular
         # value is 0 (p = 2: inf with no derivative, as JAX's nan), 1 / 1 is divided instead
         # (the zero cotangent met 0 / 0: nan for the other matrices of a stack).
-        from ..scipy.special import _maybe_true
+        from ..scipy.special import _may_hold
         from ._base import stop_gradient, where
         from ._elementwise import isnan, logical_and, logical_not, logical_or
         ratio = _ew.div(big, small) if p != -2 else _ew.div(small, big)
         nan_ratio = isnan(stop_gradient(ratio))
         undefined = nan_ratio if p == -2 else logical_or(nan_ratio,
                                                          _ew.eq(stop_gradient(small), 0))
-        if not _maybe_true(undefined):   # (known on the values: every ratio defined)
+        if not _may_hold(undefined):   # (known on the values: every ratio defined)
             return _st.reshape(ratio, _shape(s)[:-1])
         zeros = logical_and(undefined,
                             _st.reshape(logical_not(_any(isnan(x), axis=(-2, -1))), _shape(big)))
@@ -813,8 +813,8 @@ def cond(x, p=None):
     from ._base import expand_dims, stop_gradient, where
     from ._creation import eye
     singular = _ew.eq(stop_gradient(slogdet(x)[0]), 0)
-    from ..scipy.special import _maybe_true
-    if not _maybe_true(singular):   # (known on the values: every matrix invertible)
+    from ..scipy.special import _may_hold
+    if not _may_hold(singular):   # (known on the values: every matrix invertible)
         return multiply(matrix_norm(x, ord=p), matrix_norm(_la.inv(x), ord=p))
     n = _shape(x)[-1]
     safe = where(expand_dims(singular, axis=(-2, -1)), eye(n, dtype=x.dtype, device=x.device), x)

@@ -608,7 +608,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
         neg = s < 0.0
         out = _where(dead, -_inf, _where(neg, math.nan,
                                          fnp.log(_where(dead | neg, 1.0, s))))
-    if zero is not None and isinstance(b, _Tracer) and _maybe_true(dead):
+    if zero is not None and isinstance(b, _Tracer) and _may_hold(dead):
         out = fnp.add(out, _dead_weights_slope(dead, t, b, axes, return_sign))
     out = fnp.add(out, m)
     if not keepdims:
@@ -650,23 +650,13 @@ def _concrete_behind(v, report_batch=False):
 
 
 def _maybe_true_each(*masks):
-    """``_maybe_true`` of each mask, the concrete ones read from the host at once."""
+    """``_may_hold`` of each mask, the concrete ones read from the host at once."""
     arrays = [_concrete_behind(mask) for mask in masks]
     if any(a is None for a in arrays):
-        return tuple(a is None or _maybe_true(a) for a in arrays)
+        return tuple(a is None or _may_hold(a) for a in arrays)
     bk = _backend_of(arrays[0])
     flags = bk.to_numpy(bk.xp.stack([bk.xp.any(a) for a in arrays]))
     return tuple(bool(f) for f in flags)
-
-
-def _maybe_true(mask):
-    """Whether the traced boolean ``mask`` may hold True: its concrete value's, where the
-    transforms have one, else True (staged)."""
-    mask = _concrete_behind(mask)
-    if mask is None:
-        return True
-    bk = _backend_of(mask)
-    return bool(bk.to_numpy(bk.xp.any(mask)))
 
 
 def softmax(x, axis=None):
@@ -1619,7 +1609,7 @@ def _log_poch_positive(z, m):
     # relative error times z / s, binom(-1e6 - 0.3, -999979.8) 3.7e-7 off)
     r = fnp.divide(m, z)
     low = r < -0.5
-    if _maybe_true(low):
+    if _may_hold(low):
         log_ratio = _where(low, fnp.log(fnp.divide(_where(low, s, z), z)),
                            fnp.log1p(_where(low, 0.0, r)))
     else:
@@ -1630,7 +1620,7 @@ def _log_poch_positive(z, m):
     # at about 1.15 times its cost; the plain one's error, eps w(z), is below eps |m| / z
     # where m is not small)
     small = fnp.abs(fnp.stop_gradient(m)) < 1e-2 * fnp.stop_gradient(z)
-    if _maybe_true(small):
+    if _may_hold(small):
         return fnp.add(main, _stirling_difference(s, z, m))
     return fnp.add(main, fnp.subtract(_stirling_correction(s), _stirling_correction(z)))
 
@@ -1693,7 +1683,7 @@ def poch(z, m, /):
     # with the others (its own log-gamma values cost a fifth of jit(vmap(hessian(poch))))
     both = _all(pole_z, pole_s)
     edge = _any(pole_z, pole_s)
-    any_both = _maybe_true(both)
+    any_both = _may_hold(both)
     if any_both:
         z = _where(both, fnp.subtract(fnp.subtract(1.0, z), m), z)
         s, e = fnp.add(z, m), _where(both, 0.0, e)
@@ -1779,7 +1769,7 @@ def _log_poch_stirling(x, m, shift, stirling):
     log poch(x + 10, m) - sum_i log1p(m / (x + i)), each term of m's relative precision."""
     xs = _where(shift, fnp.add(x, float(_POCH_SHIFT)), _where(stirling, x, 10.0))
     out = _log_poch_positive(xs, _where(stirling, m, 1.0))
-    if _maybe_true(shift):
+    if _may_hold(shift):
         xh, mh = _where(shift, x, 1.0), _where(shift, m, 0.0)
         for i in range(_POCH_SHIFT):
             out = fnp.subtract(out, fnp.log1p(fnp.divide(mh, fnp.add(xh, float(i)))))
@@ -1848,9 +1838,9 @@ def _poch_sines(z, m, s, e, refl_z, refl_s):
     out = fnp.multiply(fnp.divide(_where(refl_z, sin_z, 1.0), _where(refl_s, sin_s, 1.0)),
                        scale)
     twice = _all(refl_z, refl_s)
-    if traced and _maybe_true(twice):
+    if traced and _may_hold(twice):
         slopes_at = _all(twice, fnp.abs(tz) >= fnp.multiply(0.5, fnp.abs(fnp.add(ts, es))))
-        if _maybe_true(slopes_at):
+        if _may_hold(slopes_at):
             mh = _where(slopes_at, m, 0.0)
             nm = fnp.round(fnp.stop_gradient(mh))
             tm = fnp.multiply(math.pi, fnp.subtract(mh, nm))
@@ -3596,7 +3586,7 @@ def _exp_product_jvp(kind, primals, tangents):
 def _known_none(mask):
     """Whether the mask's values are known (concrete, or behind JVP / batch tracers) and none
     is true; False under staging (jit), where they are not."""
-    return not _maybe_true(mask)
+    return not _may_hold(mask)
 
 
 def _any_tracer(*args):
@@ -3663,7 +3653,7 @@ def _binom_general(n, m, k):
     # transforms, the others cost nothing; under jit all are staged)
     zero = fnp.zeros_like(fnp.add(n, m))
     smooth = reflected = at_pole = zero
-    if _maybe_true(smooth_at):
+    if _may_hold(smooth_at):
         zs, ms, n1s, m1s = (_where(smooth_at, v, d) for v, d in ((z, 2.0), (m, 1.0), (n1, 3.0),
                                                                  (m1, 2.0)))
         # log|Gamma(n1) / Gamma(z)| by Stirling's series where both are 10 or more; for a small
@@ -3676,7 +3666,7 @@ def _binom_general(n, m, k):
         zc, n1c = fnp.stop_gradient(zs), fnp.stop_gradient(n1s)
         shift = _all(fnp.abs(fnp.stop_gradient(ms)) < 0.25, n1c > -9.0, n1c < 10.0,
                      _any(n1c > 0.25, fnp.floor(n1c) == fnp.floor(zc)))
-        if _maybe_true(shift):
+        if _may_hold(shift):
             by_lp = _any(big, shift)
             n1h, mh = _where(shift, n1s, 1.0), _where(shift, ms, 0.0)
             steps = None
@@ -3702,7 +3692,7 @@ def _binom_general(n, m, k):
         if not _known_none(over_s):
             smooth = _where(over_s, _exp_product("big", _where(over_s, n, 20.5),
                                                  _where(over_s, k, 5.0), over_s), smooth)
-    if _maybe_true(far):
+    if _may_hold(far):
         mf, n1f = _where(far, m, 9.0), _where(far, n1, 0.5)
         sz = _binom_far_factor(n1f, mf)
         lf = _binom_far_exponent(n1f, mf)
@@ -3718,7 +3708,7 @@ def _binom_general(n, m, k):
             reflected = _where(over, fnp.multiply(sign_f, _exp_product(
                 "far", _where(over, n1f, 0.5), _where(over, mf, 9.0), over)),
                 fnp.multiply(_where(over, 1.0, scale), sz))
-    if _maybe_true(both):
+    if _may_hold(both):
         nb, mb = _where(both, n, -20.5), _where(both, m, 10.0)
         lb = _binom_both_exponent(nb, mb)
         ratio = _binom_both_factor(nb, mb)
@@ -3735,7 +3725,7 @@ def _binom_general(n, m, k):
                                                      _where(over_b, k, 10.0), over_b),
                                 both_value)
         reflected = _where(both, both_value, reflected)
-    if _maybe_true(pole):
+    if _may_hold(pole):
         at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
                                             rgamma(_where(pole, m1, 1.0))),
                                rgamma(_where(pole, z, 1.0)))
@@ -3788,7 +3778,7 @@ def binom(n, k, /):
                    kx < float(_BINOM_PRODUCT))
         kx = _where(use, kx, 0.0)
         num, den = fnp.ones_like(nc), fnp.ones_like(nc)
-        for i in range(1, _BINOM_PRODUCT if _maybe_true(use) else 1):
+        for i in range(1, _BINOM_PRODUCT if _may_hold(use) else 1):
             inside = kx >= float(i)
             num = _where(inside, num * (nc - kx + float(i)), num)
             den = _where(inside, den * float(i), den)
