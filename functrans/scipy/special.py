@@ -348,6 +348,13 @@ def _betaln(a, b, near=False):
     both large, ``log(2 pi)/2 - log(hi)/2 + (lo - 1/2) log(lo/(lo + hi)) - hi log1p(lo/hi)
     + w(lo) + w(hi) - w(lo + hi)``; beside the pole 0 :func:`_beta_near_zero`'s (``near``:
     its result where the caller has it)."""
+    if near is False:
+        near = _beta_near_zero(a, b, value=False)
+    a0, b0 = a, b
+    if near is not None:
+        # (the plain forms away from near's points: where a + b rounds onto a pole their
+        # zero cotangent met an infinite slope, nan)
+        a, b = _where(near[0], 2.0, a), _where(near[0], 3.0, b)
     s = fnp.add(a, b)
     plain = fnp.subtract(fnp.add(_sp.lgamma(a), _sp.lgamma(b)), _sp.lgamma(s))
     # (ordered by a selection, not minimum/maximum: at a tie each argument keeps its whole
@@ -364,78 +371,177 @@ def _betaln(a, b, near=False):
     # under jit; their selection below would discard them, so values and derivatives are
     # the same, without ~80 primitives a call)
     out = _stirling_betaln(big, lo, hi, plain) if _may_hold(big) else plain
-    if near is False:
-        near = _beta_near_zero(a, b)
     if near is not None:
-        out = _where(near[0], near[1], out)
+        out = _where(near[0], 0.0 if near[1] is None else near[1], out)
     out = _where(to_inf, -_inf, out)
-    return _where(_any(_beta_overflows(a, b), to_neg), _inf, out)
+    return _where(_any(_beta_overflows(a0, b0), to_neg), _inf, out)
 
 
 # Gauss-Legendre nodes and weights on [0, 1] for the integrals of _beta_near_zero: their
-# integrands are analytic on an ellipse around [0, 1] of parameter above 30 (the poles at
-# least 9 lengths of the interval away), the rules' errors about 30^(-2 n), below eps
+# integrands are analytic on an ellipse around [0, 1] of parameter above 17 (the poles at
+# least 4 lengths of the interval beyond it), the rules' errors about 17^(-2 n), near eps
 def _gauss_legendre_01(n):
     t, w = _np.polynomial.legendre.leggauss(n)
     return (0.5 * (t + 1.0)).tolist(), (0.5 * w).tolist()
 
 
-_GL_NODES, _GL_WEIGHTS = _gauss_legendre_01(6)
+_GL_NODES, _GL_WEIGHTS = _gauss_legendre_01(8)
 _GL_NODES2, _GL_WEIGHTS2 = _gauss_legendre_01(6)
 _NEAR_ZERO = 0.1  # (beside 0 the plain forms' second derivatives lose about eps / |a|)
+# (beside a negative integer digamma loses eps / distance: SciPy's d/da betaln(-1 + 1e-12,
+# 2.5) is 2.7e-5 off; the reflected forms within this distance of a pole)
+_NEAR_POLE = 0.1
+# sin(t) / t = sum_k (-1)^k t^(2k) / (2k + 1)!, for |t| <= pi / 10 to below eps by 9 terms
+_SIN_OVER = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(9))
 
 
-def _beta_near_zero(a, b):
-    """``(mask, log|B(a, b)|, B(a, b))`` where an argument is within 1/10 of the pole 0 (None
-    where no element is), as the pole's partial fraction plus a smooth rest: the
-    exp(log)-form's slopes cancelled there to a remainder eps / |a| of their size
-    (``d2/da db beta(-1e-12, 1.5)`` was -8e7 for 0.988). For the smaller ``e``
-    (``|e| <= 1/10``) beside ``x`` at least ``10 |e|`` from every pole:
-    ``B = exp(e L) / e = 1/e + L exprel(e L)`` with
-    ``L = (lgamma(1 + e) - lgamma(x + e) + lgamma(x)) / e
-    = int_0^1 psi(1 + e u) - psi(x + e u) du`` (no pole between x and x + e: the signs of
-    the gamma functions cancel); for both within 1/10:
-    ``B = (1/a + 1/b) exp(a b N) = 1/a + 1/b + (a + b) N exprel(a b N)`` with
-    ``N = -int int psi'(1 + a u + b v) du dv`` (``lgamma(1 + a) + lgamma(1 + b) -
-    lgamma(1 + a + b)`` divided by ``a b``). The integrals by Gauss-Legendre rules."""
+def _sin_over(t):
+    """``sin(t) / t`` by its series (``|t| <= pi / 10``; exact in its derivatives at 0)."""
+    t2 = fnp.multiply(t, t)
+    out = _SIN_OVER[-1]
+    for c in reversed(_SIN_OVER[:-1]):
+        out = fnp.add(fnp.multiply(out, t2), c)
+    return out
+
+
+def _sin_cos_pi(y, err=None):
+    """``(sin(pi y'), cos(pi y'))``, ``y' = y + err`` (``err`` small, no derivative), ``y``
+    reduced exactly by its nearest integer: of ``y'``'s relative precision beside the zeros."""
+    n = fnp.round(fnp.stop_gradient(y))
+    t = fnp.subtract(y, n)
+    sin_t, cos_t = _sin_cos_pi_near(t, fnp.zeros_like(t) if err is None else err)
+    p = _parity(n)
+    return fnp.multiply(sin_t, p), fnp.multiply(cos_t, p)
+
+
+def _with_slopes(value, slopes):
+    """``value``'s value with the derivatives of ``slopes`` (the same function in another
+    form)."""
+    return fnp.add(fnp.stop_gradient(value), fnp.subtract(slopes, fnp.stop_gradient(slopes)))
+
+
+def _two_sum_error(a, b, s):
+    """``a + b - s`` exactly for ``s = fl(a + b)`` (Knuth's two-sum; no derivative)."""
+    br = fnp.subtract(s, a)
+    return fnp.add(fnp.subtract(a, fnp.subtract(s, br)), fnp.subtract(b, br))
+
+
+def _beta_near_zero(a, b, log=True, value=True):
+    """``(mask, log|B(a, b)|, B(a, b))`` (None for a part not asked for) where an argument is
+    within 1/10 of 0, or one of ``a``, ``b``, ``a + b`` below 1/2 is within 1/10 of a pole,
+    None where no element is. The plain exp(log) form's slopes cancelled beside the poles,
+    and digamma there loses eps / distance. Staged (jit): the same code run at evaluation,
+    where the values are known (see :func:`_beta_lazy`).
+
+    For the smaller ``e`` (``|e| <= 1/10``, the other ``x`` beyond 1/10): for ``x >= 1/2``
+    ``B = exp(e L) / e = 1/e + L exprel(e L)``, ``L = (lgamma(1 + e) - lgamma(x + e) +
+    lgamma(x)) / e = int_0^1 psi(1 + e u) - psi(x + e u) du``; below, with ``Gamma(x)`` and
+    ``1 / Gamma(x + e)`` reflected, ``B = exp(e K) / e sin(pi (x + e)) / sin(pi x)``,
+    ``K = int_0^1 psi(1 + e u) - psi(1 - x - e u) du``, whose slopes are those of
+    ``1/e + K exprel(e K) + c(e) exp(e K) + cot(pi x) (sin(pi e) / e) exp(e K)``
+    (``c(e) = (cos(pi e) - 1) / e``: partial fractions, no two terms of a pole cancel);
+    for both within 1/10: ``B = (1/a + 1/b) exp(a b N) = 1/a + 1/b + (a + b) N exprel(a b N)``
+    with ``N = -int int psi'(1 + a u + b v) du dv``. The integrals by Gauss-Legendre rules.
+    Elsewhere beside a pole: the gamma functions of arguments below 1/2 reflected, ``B =
+    exp(E) F``, ``E`` the log-gamma values of arguments of at least 1/2, ``F`` the sines'
+    quotient (``pi (cot(pi a) + cot(pi b))`` in its slopes where all three are reflected,
+    ``cos(pi b) + sin(pi b) cot(pi a)`` where ``a`` and ``a + b`` are). Sines of arguments
+    reduced exactly, ``a + b`` with its rounding error (``betaln(-3.3, -0.7)``: ``a + b``
+    rounds onto the pole -4)."""
     # (the gate read from the concrete arrays behind the tracers, without a bound
     # operation: the common path's cost. Each array on its own: under vmap the batch axes
-    # of a and b may sit at different positions. Staged code (jit) keeps the plain forms:
-    # computing these rules there cost 10-40x on jit(vmap(grad(betaln))) and beta.logpdf,
-    # for an error eps/|a| that only matters for |a| below about 1e-4)
+    # of a and b may sit at different positions. a + b below 1/2 needs one of them below
+    # 1/4)
     ca, cb = _concrete_behind(a), _concrete_behind(b)
     if ca is None or cb is None:
         return None
-    bk = _backend_of(ca)
-    xp = bk.xp
-    if not bool(bk.to_numpy(xp.any(xp.abs(ca) <= _NEAR_ZERO))) and \
-            not bool(bk.to_numpy(xp.any(xp.abs(cb) <= _NEAR_ZERO))):
+    if not _below_half(ca) and not _below_half(cb):
         return None
-    ac, bc = fnp.stop_gradient(a), fnp.stop_gradient(b)
-    small_a = _all(fnp.abs(ac) <= _NEAR_ZERO, ac != 0.0)
-    small_b = _all(fnp.abs(bc) <= _NEAR_ZERO, bc != 0.0)
-    two = _all(small_a, small_b)
+    ac0, bc0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
+    # an argument within 1/10 of -n (1 <= n <= 10; the other beyond 1/10 of 0) moved to
+    # within 1/10 of 0 by the recurrence B(a, b) = B(a + n, b) prod_(k=1..n) (a + b + n - k) /
+    # (a + n - k): the product's slopes are exact, and the pole's partial fraction goes with
+    # the shifted argument (the reflected product's slopes cancelled: d2/db2 beta(-1 + 1e-12,
+    # 2.5) was 3e-4 off, residue linear in b)
+    na, nb = _pole_shift(ac0), _pole_shift(bc0)
+    far_a, far_b = fnp.abs(ac0) > _NEAR_ZERO, fnp.abs(bc0) > _NEAR_ZERO
+    nearer_a = fnp.less_equal(fnp.abs(fnp.subtract(ac0, na)), fnp.abs(fnp.subtract(bc0, nb)))
+    shift_a = _all(na != 0.0, far_b, _any(nearer_a, nb == 0.0))
+    shift_b = _all(nb != 0.0, far_a, fnp.logical_not(shift_a))
+    shift = _any(shift_a, shift_b)
+    any_shift = _may_hold(shift)
+    if any_shift:
+        a = fnp.subtract(a, _where(shift_a, na, 0.0))  # (exact: within 1/10 of na)
+        b = fnp.subtract(b, _where(shift_b, nb, 0.0))
+        ac, bc = fnp.stop_gradient(a), fnp.stop_gradient(b)
+    else:
+        ac, bc = ac0, bc0
+    sc = fnp.add(ac, bc)
+    es = _two_sum_error(ac, bc, sc)
+    regular = _all(fnp.isfinite(ac), fnp.isfinite(bc),
+                   fnp.logical_not(_any(_is_pole(ac), _is_pole(bc),
+                                        _all(_is_pole(sc), es == 0.0))))
+    small_a = fnp.abs(ac) <= _NEAR_ZERO
+    small_b = fnp.abs(bc) <= _NEAR_ZERO
+    two = _all(regular, small_a, small_b)
     first = fnp.less_equal(fnp.abs(ac), fnp.abs(bc))
-    ec, xc = _where(first, ac, bc), _where(first, bc, ac)
-    # (the distance of x to the poles 0, -1, ...)
-    dist = _where(xc < 0.5, fnp.abs(fnp.subtract(xc, fnp.round(xc))), xc)
-    one = _all(_any(small_a, small_b), fnp.logical_not(two), fnp.isfinite(xc),
-               fnp.greater_equal(dist, fnp.multiply(10.0, fnp.abs(ec))))
-    any_one, any_two = _maybe_true_each(one, two)
-    if not (any_one or any_two):
+    xc = _where(first, bc, ac)
+    one = _all(regular, _any(small_a, small_b), fnp.logical_not(two))
+    up, down = _all(one, xc >= 0.5), _all(one, xc < 0.5)
+
+    def near(v):
+        return _all(v < 0.5, fnp.abs(fnp.subtract(v, fnp.round(v))) < _NEAR_POLE)
+    poles = _all(regular, fnp.logical_not(_any(small_a, small_b)),
+                 _any(near(ac), near(bc), near(fnp.add(sc, es))))
+    any_up, any_down, any_two, any_poles = _maybe_true_each(up, down, two, poles)
+    if not (any_up or any_down or any_two or any_poles):
         return None
-    mask, log_out, out = _any(one, two), None, None
-    if any_one:
+    mask = _any(one, two, poles)
+    parts = []  # (where, log, value)
+    if any_up or any_down:
         e = _where(one, _where(first, a, b), 0.05)
         x = _where(one, _where(first, b, a), 2.0)
+        # psi(1 + e u) - psi(x + e u) above 1/2, psi(1 + e u) - psi(1 - x - e u) below
         lam = None
         for u, w in zip(_GL_NODES, _GL_WEIGHTS):
-            term = fnp.multiply(w, fnp.subtract(_sp.digamma(fnp.add(1.0, fnp.multiply(u, e))),
-                                                _sp.digamma(fnp.add(x, fnp.multiply(u, e)))))
+            eu = fnp.multiply(u, e)
+            far = _where(down, fnp.subtract(fnp.subtract(1.0, x), eu), fnp.add(x, eu))
+            term = fnp.multiply(w, fnp.subtract(_sp.digamma(fnp.add(1.0, eu)),
+                                                _sp.digamma(far)))
             lam = term if lam is None else fnp.add(lam, term)
         el = fnp.multiply(e, lam)
-        log_out = fnp.subtract(el, fnp.log(fnp.abs(e)))
-        out = fnp.add(fnp.divide(1.0, e), fnp.multiply(lam, exprel(el)))
+        log_e = fnp.log(fnp.abs(e))
+        if any_up:
+            parts.append((up, fnp.subtract(el, log_e),
+                          fnp.add(fnp.divide(1.0, e), fnp.multiply(lam, exprel(el))) if value
+                          else None))
+        if any_down:
+            xd = _where(down, x, -0.5)
+            sin_x, cos_x = _sin_cos_pi(xd)
+            sin_s, _ = _sin_cos_pi(fnp.add(xd, e), _where(down, es, 0.0))
+            log_sines = fnp.subtract(fnp.log(fnp.abs(sin_s)), fnp.log(fnp.abs(sin_x)))
+            exp_el = fnp.exp(el)
+            prod = fnp.multiply(fnp.divide(exp_el, e), fnp.divide(sin_s, sin_x))
+            pe = fnp.multiply(math.pi, e)
+            c = fnp.multiply(fnp.multiply(-0.5 * math.pi, pe),
+                             fnp.square(_sin_over(fnp.multiply(0.5, pe))))
+            g = fnp.add(c, fnp.multiply(fnp.divide(cos_x, sin_x),
+                                        fnp.multiply(math.pi, _sin_over(pe))))
+            fractions = fnp.add(
+                fnp.add(fnp.divide(1.0, e), fnp.multiply(lam, exprel(el))),
+                fnp.multiply(g, exp_el))
+            b_down = _with_slopes(prod, fractions)
+            log_down = None
+            if log:
+                # e L + log|D|, D = sin(pi s) / (e sin(pi x)) with the slopes of its partial
+                # fractions 1/e + g (g = c(e) + cot(pi x) sin(pi e) / e): the logarithms'
+                # difference, -log|e| + log|sin(pi s)| - log|sin(pi x)|, had slopes of two
+                # poles that cancelled (pi (cot(pi s) - cot(pi x)), 1/e^2 - pi^2 / sin(pi s)^2)
+                d = _with_slopes(fnp.divide(fnp.divide(sin_s, sin_x), e),
+                                 fnp.add(fnp.divide(1.0, e), g))
+                log_down = fnp.add(el, _with_slopes(fnp.subtract(log_sines, log_e),
+                                                    fnp.log(fnp.abs(d))))
+            parts.append((down, log_down, b_down))
     if any_two:
         a2, b2 = _where(two, a, 0.05), _where(two, b, 0.05)
         nu = None
@@ -449,7 +555,6 @@ def _beta_near_zero(a, b):
         # (log|1/a + 1/b| as log|1 + e/x| - log|e|, e the smaller: log|a + b| - log|b| lost
         # eps |b / a| of its slope beside a tiny a; log|(a + b) / x| where e/x is near -1,
         # a + b exact there and 1 + e/x not)
-        first = fnp.less_equal(fnp.abs(ac), fnp.abs(bc))
         e2, x2 = _where(first, a2, b2), _where(first, b2, a2)
         r = fnp.divide(e2, x2)
         low = fnp.stop_gradient(r) < -0.5
@@ -458,13 +563,134 @@ def _beta_near_zero(a, b):
         log_two = fnp.add(abn, fnp.subtract(log_ratio, fnp.log(fnp.abs(e2))))
         # (the pole part's value as s / (a b), exact where a + b is, a = -b included; its
         # slopes those of 1/a + 1/b, which keep their precision where |b| << |a|)
-        poles = fnp.add(fnp.divide(1.0, a2), fnp.divide(1.0, b2))
-        poles = fnp.add(fnp.divide(fnp.stop_gradient(s), fnp.stop_gradient(ab)),
-                        fnp.subtract(poles, fnp.stop_gradient(poles)))
-        out_two = fnp.add(poles, fnp.multiply(fnp.multiply(s, nu), exprel(abn)))
-        log_out = log_two if log_out is None else _where(two, log_two, log_out)
-        out = out_two if out is None else _where(two, out_two, out)
+        out_two = None
+        if value:
+            poles2 = fnp.add(fnp.divide(1.0, a2), fnp.divide(1.0, b2))
+            poles2 = _with_slopes(fnp.divide(fnp.stop_gradient(s), fnp.stop_gradient(ab)),
+                                  poles2)
+            out_two = fnp.add(poles2, fnp.multiply(fnp.multiply(s, nu), exprel(abn)))
+        parts.append((two, log_two, out_two))
+    if any_poles:
+        parts.append((poles,) + _beta_reflected(a, b, es, poles, log, value))
+    log_out = out = None
+    for where, log_part, value_part in reversed(parts):
+        if log:
+            log_out = log_part if log_out is None else _where(where, log_part, log_out)
+        if value:
+            out = value_part if out is None else _where(where, value_part, out)
+    if any_shift:
+        # the recurrence's factors prod_k (a + b - k) / (a - k), a the shifted argument,
+        # a + b - k with the rounding error of a + b (beside a pole of Gamma(a + b): a zero)
+        y = _where(shift, _where(shift_a, a, b), 0.05)
+        s, e_s = _where(shift, fnp.add(a, b), 0.5), _where(shift, es, 0.0)
+        n = fnp.negative(_where(shift_a, na, _where(shift_b, nb, 0.0)))
+        num = den = None
+        for k in range(1, _largest_shift(n) + 1):
+            inside = n >= float(k)
+            nk = _where(inside, fnp.add(fnp.subtract(s, float(k)), e_s), 1.0)
+            dk = _where(inside, fnp.subtract(y, float(k)), 1.0)
+            num = nk if num is None else fnp.multiply(num, nk)
+            den = dk if den is None else fnp.multiply(den, dk)
+        if num is not None:
+            if log:
+                log_out = _where(shift, fnp.add(log_out, fnp.subtract(
+                    fnp.log(fnp.abs(num)), fnp.log(fnp.abs(den)))), log_out)
+            if value:
+                out = _where(shift, fnp.multiply(out, fnp.divide(num, den)), out)
     return mask, log_out, out
+
+
+_POLE_SHIFT = 10  # (beside -1 .. -10: the recurrence of _beta_near_zero)
+
+
+def _largest_shift(n):
+    """The largest element of ``n`` (read from the concrete array behind it; all
+    ``_POLE_SHIFT`` where there is none)."""
+    v = _concrete_behind(n)
+    if v is None:
+        return _POLE_SHIFT
+    bk = _backend_of(v)
+    return int(_np.max(bk.to_numpy(v), initial=0.0))
+
+
+def _pole_shift(v):
+    """The negative integer ``-n`` within 1/10 of ``v`` (``1 <= n <= 10``), else 0."""
+    n = fnp.round(v)
+    return _where(_all(n <= -1.0, n >= -float(_POLE_SHIFT),
+                       fnp.abs(fnp.subtract(v, n)) <= _NEAR_ZERO), n, 0.0)
+
+
+def _below_half(v):
+    """Whether some element of the concrete array ``v`` is below 1/2 (or nan)."""
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        return not bool((v >= 0.5).all())
+    if isinstance(v, (bool, int, float)):
+        return not v >= 0.5
+    bk = _backend_of(v)
+    return not bool(bk.to_numpy(bk.xp.all(v >= 0.5)))
+
+
+def _beta_reflected(a, b, es, at, log, value):
+    """``(log|B|, B)`` where ``at``: ``exp(E) F`` of :func:`_beta_near_zero`, ``es`` the rounding
+    error of ``a + b``."""
+    a, b = _where(at, a, 2.5), _where(at, b, 2.5)
+    es = _where(at, es, 0.0)
+    s = fnp.add(a, b)
+    ac, bc, sc = fnp.stop_gradient(a), fnp.stop_gradient(b), fnp.stop_gradient(s)
+    ra, rb, rs = ac < 0.5, bc < 0.5, sc < 0.5
+    # E: +-lgamma of a or 1 - a, b or 1 - b, a + b or 1 - a - b; lgamma(hi) - lgamma(a + b)
+    # as -log poch(hi, lo) where both are 10 or more (one argument reflected: lo)
+    lg_a = _sp.lgamma(_where(ra, fnp.subtract(1.0, a), a))
+    lg_b = _sp.lgamma(_where(rb, fnp.subtract(1.0, b), b))
+    lg_s = _sp.lgamma(_where(rs, fnp.subtract(fnp.subtract(1.0, s), es), s))
+    e = fnp.add(fnp.add(_where(ra, fnp.negative(lg_a), lg_a), _where(rb, fnp.negative(lg_b),
+                                                                        lg_b)),
+                _where(rs, lg_s, fnp.negative(lg_s)))
+    big = _all(fnp.logical_xor(ra, rb), sc >= 10.0)
+    if _may_hold(big):
+        lo, hi = _where(ra, a, b), _where(ra, b, a)
+        hi_b, lo_b = _where(big, hi, 10.0), _where(big, lo, 1.0)
+        lg_lo = _sp.lgamma(fnp.subtract(1.0, _where(big, lo, -0.5)))
+        e = _where(big, fnp.negative(fnp.add(_log_poch_positive(hi_b, lo_b), lg_lo)), e)
+    sin_a, cos_a = _sin_cos_pi(a)
+    sin_b, cos_b = _sin_cos_pi(b)
+    sin_s, _ = _sin_cos_pi(s, es)
+    one = fnp.ones_like(s)
+    den_a, den_b = _where(ra, sin_a, one), _where(rb, sin_b, one)
+    num_s = _where(rs, sin_s, one)
+    count = fnp.subtract(fnp.add(fnp.astype(ra, _dtype(s)), fnp.astype(rb, _dtype(s))),
+                         fnp.astype(rs, _dtype(s)))
+    factor = fnp.multiply(fnp.divide(num_s, fnp.multiply(den_a, den_b)),
+                          fnp.pow(math.pi, count))
+    # the slopes of the quotient's partial fractions where a + b is reflected with another
+    # (the product's slopes cancelled beside the poles: terms of size 1/d^2 for a result of
+    # size 1/d or less)
+    cot_at = _all(rs, _any(ra, rb))
+    if _may_hold(cot_at):
+        cot_a, cot_b = fnp.divide(cos_a, den_a), fnp.divide(cos_b, den_b)
+        slopes = _where(_all(ra, rb), fnp.multiply(math.pi, fnp.add(cot_a, cot_b)),
+                        _where(ra, fnp.add(cos_b, fnp.multiply(sin_b, cot_a)),
+                               fnp.add(cos_a, fnp.multiply(sin_a, cot_b))))
+        factor = _where(cot_at, _with_slopes(factor, slopes), factor)
+    log_out = out = None
+    if log:
+        log_sines = fnp.subtract(
+            fnp.add(fnp.multiply(count, math.log(math.pi)),
+                    fnp.log(fnp.abs(num_s))), fnp.add(fnp.log(fnp.abs(den_a)),
+                                                      fnp.log(fnp.abs(den_b))))
+        # (the logarithms' difference where the reflected argument beside a + b is nearer
+        # its pole than the other is to an integer: the quotient's mixed slope cancelled
+        # there, as in _beta_near_zero's log|sin(pi s) / sin(pi x)|)
+        dist_a = fnp.abs(fnp.subtract(ac, fnp.round(ac)))
+        dist_b = fnp.abs(fnp.subtract(bc, fnp.round(bc)))
+        plain_logs = _all(rs, fnp.logical_xor(ra, rb),
+                          _where(ra, dist_a < dist_b, dist_b < dist_a))
+        log_out = fnp.add(e, _where(plain_logs, log_sines,
+                                    _with_slopes(log_sines, fnp.log(fnp.abs(factor)))))
+    if value:
+        h = fnp.exp(fnp.multiply(0.5, e))
+        out = fnp.multiply(fnp.multiply(h, factor), h)
+    return log_out, out
 
 
 def _may_hold(mask):
@@ -522,7 +748,7 @@ def beta(a, b, /):
     a, b = _real_pair(a, b, "beta")
     s = fnp.add(a, b)
     sign = fnp.multiply(fnp.multiply(_gamma_sign(a), _gamma_sign(b)), _gamma_sign(s))
-    near = _beta_near_zero(a, b)
+    near = _beta_near_zero(a, b, log=False)
     out = fnp.multiply(fnp.exp(_betaln(a, b, near)), sign)
     if near is not None:
         out = _where(near[0], near[2], out)
