@@ -283,6 +283,9 @@ def test_vmap_pruned_as_jit(name):
         for fn in fns:
             a, b = np.array(fn(x, sh), dtype=float), np.array(ft.jit(fn)(x, sh), dtype=float)
             fin = np.isfinite(a) & np.isfinite(b)
-            _same(a[fin], b[fin])
+            # (f.logpdf's betaln: staged, its near-pole forms are a rule run at evaluation
+            # whose zero cotangent joins dfn's sum of products, summed in another order: 1 ulp
+            # of the gradient, 2e-15 of a hessian entry that cancels to 1/1000 of its terms)
+            _same(a[fin], b[fin], rtol=1e-14 if name == "f.logpdf" else 0.0)
             rest = ~fin
             assert np.all((a[rest] == b[rest]) | np.isnan(b[rest])), (a[rest], b[rest])

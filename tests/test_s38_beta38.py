@@ -1,0 +1,172 @@
+"""Session 38, helper beta38: beta and betaln beside the poles of Gamma(a), Gamma(b) and
+1/Gamma(a + b), and the same code under jit.
+
+Before: the exp(log|B|) form's second derivatives cancelled beside two poles (d2/da db
+beta(-0.9999999999334163, -5.6e-11) was 1.3e24 for 2.26e20), a + b rounded onto a pole gave
+betaln(-3.3, -0.7) = -inf (SciPy too; it is -32.24), SciPy's digamma beside a negative
+integer loses eps / distance (d/da betaln(-1 + 1e-12, 2.5) 2.7e-5 off), the reflected product
+beside a pole of a had slopes in b that cancelled (d2/db2 beta(-1 + 1e-12, 2.5) 3e-4 off), and
+staged code (jit) kept the plain forms beside 0.
+
+References: mpmath at 60 digits at the exact binary inputs: B = Gamma(a) Gamma(b) /
+Gamma(a + b), L = log|B|, L_a = psi(a) - psi(a + b), L_ab = -psi'(a + b), L_aa = psi'(a) -
+psi'(a + b), B_ij = B (L_i L_j + L_ij).
+"""
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.scipy.special as fsp
+
+from .test_s35_statsperf_35 import _Count  # (the primitives evaluated, by name)
+
+
+def _six(fn, a, b, transform=lambda f: f, dtype=np.float64):
+    """[value, d/da, d/db, d2/da2, d2/dadb, d2/db2] of fn at (a, b)."""
+    aa, bb = np.asarray(a, dtype), np.asarray(b, dtype)
+    g = transform(ft.grad(fn, (0, 1)))(aa, bb)
+    h = transform(ft.hessian(fn, (0, 1)))(aa, bb)
+    return [float(transform(fn)(aa, bb)), float(g[0]), float(g[1]), float(h[0][0]),
+            float(h[0][1]), float(h[1][1])]
+
+
+def _reference(a, b):
+    """([six of beta], [six of betaln]) by mpmath at 60 digits."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(60):
+        a, b = mpmath.mpf(float(a)), mpmath.mpf(float(b))
+        s = a + b
+        B = mpmath.gamma(a) * mpmath.gamma(b) / mpmath.gamma(s)
+        ps = mpmath.digamma(s)
+        la, lb = mpmath.digamma(a) - ps, mpmath.digamma(b) - ps
+        ts = mpmath.psi(1, s)
+        laa, lbb, lab = mpmath.psi(1, a) - ts, mpmath.psi(1, b) - ts, -ts
+        beta = [B, B * la, B * lb, B * (la * la + laa), B * (la * lb + lab), B * (lb * lb + lbb)]
+        betaln = [mpmath.log(abs(B)), la, lb, laa, lab, lbb]
+        return [float(x) for x in beta], [float(x) for x in betaln]
+
+
+# beside two poles (the brief's), a + b rounded onto a pole, one argument beside -n with the
+# other generic / small / huge, both beside poles, a + b beside a pole with neither argument
+# near one, a small argument beside a negative or reflected one, past the recurrence's reach
+# (-20), near the forms' seams (|e| = 1/10, x = 1/2). Largest relative error before (beta,
+# betaln): 4e3, inf, 3e-4, 1e-5, 1.5e-7, 2.7e-5, ...
+_POINTS = [(-0.9999999999334163, -5.6e-11), (-3.3, -0.7), (-1 + 1e-12, 2.5), (-1 - 1e-9, 2.5),
+           (-2.5, 1e-10 - 0.5), (-1.5, -1.5 + 1e-12), (-1 + 1e-8, -1 + 1e-14),
+           (5.3, -5.3 + 1e-10), (-2.2, 2.2 - 1e-11), (-1e-12, -2.5), (1e-10, -3 + 1e-10),
+           (-7 + 1e-10, 20.5), (-3 + 1e-12, 1e6), (-20 + 1e-12, 1.5), (-1.7, 0.05),
+           (-2 + 1e-13, -5.6e-11), (0.09, 0.45), (-0.1, 0.5), (-0.09, 0.11), (0.3, -0.3 + 1e-12),
+           (-11.00000000271796, 8.53648200670791), (-4.999999999999331, -0.0003830151137536614),
+           (-7.99999997984716, -0.0006948234770043876), (0.05, -4 + 1e-7)]
+
+
+@pytest.mark.parametrize("point", _POINTS, ids=str)
+def test_beta_betaln_beside_poles_vs_mpmath(point):
+    want_beta, want_betaln = _reference(*point)
+    np.testing.assert_allclose(_six(fsp.beta, *point), want_beta, rtol=2e-14, atol=0)
+    np.testing.assert_allclose(_six(fsp.betaln, *point), want_betaln, rtol=2e-13, atol=0)
+
+
+def test_betaln_mixed_slope_beside_a_pole_and_a_small_argument():
+    # x nearer its pole than e is to 0: the mixed slope -psi'(a + b) is a difference of
+    # terms e / dx and 1 / e^2 here, 1e-12 of its size (was 1.7e-6 with log|B| directly)
+    point = (-3.0000000000015805, 0.002542368172834344)
+    got = _six(fsp.betaln, *point)
+    want = _reference(*point)[1]
+    np.testing.assert_allclose(got[:4] + got[5:], want[:4] + want[5:], rtol=2e-15, atol=0)
+    assert abs(got[4] / want[4] - 1) < 2e-11
+
+
+def test_betaln_sum_rounded_onto_a_pole():
+    # -3.3 + -0.7 rounds to -4: the pole's distance is the sum's rounding error
+    want_beta, want_betaln = _reference(-3.3, -0.7)
+    assert abs(float(fsp.betaln(-3.3, -0.7)) / want_betaln[0] - 1) < 1e-15
+    assert abs(want_betaln[0] + 32.24) < 0.01
+    assert abs(float(fsp.beta(-3.3, -0.7)) / want_beta[0] - 1) < 1e-15
+    g = ft.grad(fsp.betaln, (0, 1))(-3.3, -0.7)
+    np.testing.assert_allclose([float(g[0]), float(g[1])], want_betaln[1:3], rtol=1e-15)
+
+
+def test_beta_edges_beside_the_new_forms_unchanged():
+    # exact poles stay with the plain code's conventions
+    assert float(fsp.beta(-3.0, 2.5)) == np.inf
+    assert float(fsp.betaln(-2.5, -0.5)) == -np.inf  # (a + b = -3 exactly: B = 0)
+    assert float(fsp.beta(-2.5, -0.5)) == 0.0
+    assert float(fsp.beta(1e-3, -3.0)) == np.inf
+    assert np.isnan(float(fsp.beta(np.nan, -2.9)))
+    assert float(fsp.beta(-2.9, np.inf)) == -np.inf
+
+
+_STAGED = [(-1e-12, 1.5), (-0.9999999999334163, -5.6e-11), (-3.3, -0.7)]
+
+
+@pytest.mark.parametrize("point", _STAGED, ids=str)
+def test_jit_as_accurate_as_eager(point):
+    # staged, the near-pole forms run at evaluation (they were the plain forms: jit(hessian)
+    # of beta at (-1e-12, 1.5) lost eps / |a|)
+    want_beta, want_betaln = _reference(*point)
+    np.testing.assert_allclose(_six(fsp.beta, *point, transform=ft.jit), want_beta,
+                               rtol=2e-14, atol=0)
+    np.testing.assert_allclose(_six(fsp.betaln, *point, transform=ft.jit), want_betaln,
+                               rtol=2e-14, atol=0)
+
+
+def test_jit_vmap_as_eager_with_points_of_every_form():
+    a = np.array([-1e-12, -3.3, 2.5, -0.03, 1e-8, -0.9999999999334163, -1 + 1e-12])
+    b = np.array([1.5, -0.7, 7.0, 0.08, 1e-9, -5.6e-11, 2.5])
+    for d in (ft.hessian(fsp.beta, (0, 1)), ft.grad(fsp.betaln, (0, 1))):
+        eager = np.array([np.array(d(x, y), dtype=float) for x, y in zip(a, b)])
+        staged = np.moveaxis(np.array(ft.jit(ft.vmap(d))(a, b), dtype=float), -1, 0)
+        batched = np.moveaxis(np.array(ft.vmap(d)(a, b), dtype=float), -1, 0)
+        np.testing.assert_allclose(staged, eager, rtol=1e-15, atol=0)
+        np.testing.assert_allclose(batched, eager, rtol=1e-15, atol=0)
+
+
+def test_jit_skips_the_near_pole_forms_where_no_argument_is_small():
+    # ordinary points: the forms are not evaluated (the rule returns zeros at evaluation),
+    # one argument of 1/10 or less among them: evaluated
+    rng = np.random.default_rng(7)
+    a, b = rng.uniform(0.5, 20.0, 50), rng.uniform(0.5, 20.0, 50)
+    f = ft.jit(ft.vmap(ft.grad(fsp.betaln, (0, 1))))
+    f(a, b)
+    with _Count() as c:
+        f(a, b)
+    assert c.counts["digamma"] + c.counts["polygamma"] <= 4, c.counts
+    a[3] = 1e-9
+    with _Count() as c:
+        g = f(a, b)
+    assert c.counts["digamma"] >= 8, c.counts
+    want = _reference(1e-9, b[3])[1]
+    np.testing.assert_allclose([float(g[0][3]), float(g[1][3])], want[1:3], rtol=1e-14)
+
+
+def test_nested_vmap_beside_poles_keeps_batch_axes_apart():
+    # a batched by the inner vmap, b by the outer, points of the shifted and reflected forms
+    a = np.array([-1 + 1e-12, 2.5, -3.3, 0.05])
+    b = np.array([2.5, -0.7, -2 - 1e-11])
+    for fn in (fsp.beta, fsp.betaln):
+        got = np.array(ft.vmap(ft.vmap(ft.grad(fn, (0, 1)), in_axes=(0, None)),
+                               in_axes=(None, 0))(a, b), dtype=float)
+        want = np.array([[np.array(ft.grad(fn, (0, 1))(x, y), dtype=float) for x in a]
+                         for y in b])
+        np.testing.assert_allclose(np.moveaxis(got, 0, -1), want, rtol=1e-15, atol=0)
+
+
+def test_beta_beside_a_pole_float32():
+    a, b = np.float32(-1 + 2 ** -20), np.float32(2.5)
+    want = _reference(float(a), float(b))[0]
+    assert fsp.beta(a, b).dtype == np.float32
+    np.testing.assert_allclose(_six(fsp.beta, a, b, dtype=np.float32), want, rtol=2e-6, atol=0)
+
+
+@pytest.mark.parametrize("point", [(-0.9999999999334163, -5.6e-11), (-3.3, -0.7)], ids=str)
+def test_beta_beside_poles_backends(backend, point):
+    a, b = backend.asarray(point[0]), backend.asarray(point[1])
+    assert backend.is_own(fsp.beta(a, b))
+    h = ft.hessian(fsp.beta, (0, 1))(a, b)
+    got = [float(backend.to_numpy(h[i][j])) for i in range(2) for j in range(2)]
+    want = _reference(*point)[0]
+    np.testing.assert_allclose(got, [want[3], want[4], want[4], want[5]], rtol=1e-13, atol=0)
+    lg = ft.grad(fsp.betaln, (0, 1))(a, b)
+    np.testing.assert_allclose([float(backend.to_numpy(v)) for v in lg],
+                               _reference(*point)[1][1:3], rtol=1e-14, atol=0)
