@@ -170,3 +170,48 @@ def test_beta_beside_poles_backends(backend, point):
     lg = ft.grad(fsp.betaln, (0, 1))(a, b)
     np.testing.assert_allclose([float(backend.to_numpy(v)) for v in lg],
                                _reference(*point)[1][1:3], rtol=1e-14, atol=0)
+
+
+def _binom_reference(n, k):
+    """[value, d/dn, d/dk, d2/dn2, d2/dndk, d2/dk2] of Gamma(n + 1) / (Gamma(k + 1)
+    Gamma(n - k + 1)) by mpmath (60 digits, numerical derivatives of the exact function)."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(60):
+        n, k = mpmath.mpf(float(n)), mpmath.mpf(float(k))
+
+        def f(n, k):
+            return mpmath.gamma(n + 1) * mpmath.rgamma(k + 1) * mpmath.rgamma(n - k + 1)
+        return [float(f(n, k))] + [float(mpmath.diff(f, (n, k), d))
+                                   for d in ((1, 0), (0, 1), (2, 0), (1, 1), (0, 2))]
+
+
+# k beside 1 (binom nearly linear in n: d2/dn2 was 1.9e-6, 1.2e-3, 1.4e-7, 4.6e-7, 8.5e-6,
+# 4.6e-8 off), and n1 = n + 1 at 10 with k small (neither Stirling's pair nor the shift:
+# 2.4e-10, d/dn 2.7e-10)
+_BINOM = [(7.0, 1 - 1e-9), (4.0, 1 + 1e-12), (150.5, 1 - 1e-9), (-3.5, 1 + 1e-9),
+          (-7.3, 1 - 1e-10), (0.7, 1 - 1e-9), (1e6 + 0.5, 1 - 1e-9), (9.0, 7.3e-6),
+          (10.0, 1 + 7.2854571929e-6)]
+
+
+@pytest.mark.parametrize("point", _BINOM, ids=str)
+def test_binom_beside_k_one_vs_mpmath(point):
+    want = _binom_reference(*point)
+    np.testing.assert_allclose(_six(fsp.binom, *point), want, rtol=2e-13, atol=0)
+
+
+def test_binom_beside_k_one_jit_vmap_as_eager():
+    n = np.array([7.0, 3.3, 4.0, 150.5, -3.5, 9.0, 12.5])
+    k = np.array([1 - 1e-9, 1.0, 1 + 1e-12, 1 - 1e-9, 1 + 1e-9, 7.3e-6, 3.5])
+    h = ft.hessian(fsp.binom, (0, 1))
+    eager = np.array([np.array(h(x, y), dtype=float) for x, y in zip(n, k)])
+    staged = np.moveaxis(np.array(ft.jit(ft.vmap(h))(n, k), dtype=float), -1, 0)
+    np.testing.assert_allclose(staged, eager, rtol=4e-15, atol=0)
+
+
+def test_binom_beside_k_one_values_unchanged():
+    # the value keeps its form (the product's for whole k, else the general one): only the
+    # slopes come from the recurrence
+    assert float(fsp.binom(7.0, 1.0)) == 7.0
+    want = _binom_reference(7.3, 1 + 1e-9)[0]
+    assert abs(float(fsp.binom(7.3, 1 + 1e-9)) / want - 1) < 2e-15  # (the general form: 1.3e-15)
+    assert np.isnan(float(fsp.binom(-3.0, 1 + 1e-9)))
