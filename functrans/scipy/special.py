@@ -3989,9 +3989,21 @@ def _binom_general(n, m, k):
                                 both_value)
         reflected = _where(both, both_value, reflected)
     if _may_hold(pole):
+        zp = _where(pole, z, 1.0)
+        # n - m + 1 = z + ez exactly (two two-sums): beside a pole -p of Gamma(z) the rounding
+        # of z decides the value (binom(-1 + 1e-9, 1 + 1e-9): z rounded onto -1, 0 for
+        # 1.1e-7; binom(1e-12, 1 + 1e-9) 9e-8 off); rgamma(z + ez) = rgamma(z) + ez (-1)^p p!
+        # to first order, ez at most eps |z| (no slope: a constant)
+        nc_, mc_ = fnp.stop_gradient(n), fnp.stop_gradient(m)
+        d = fnp.subtract(nc_, mc_)
+        ez = fnp.add(_two_sum_error(nc_, fnp.negative(mc_), d),
+                     _two_sum_error(d, fnp.ones_like(d), fnp.stop_gradient(z)))
+        p = fnp.negative(fnp.round(fnp.stop_gradient(zp)))
+        slope = _where(_all(pole, p >= 0.0), fnp.multiply(_parity(p), fnp.exp(_sp.lgamma(
+            fnp.add(_where(p >= 0.0, p, 0.0), 1.0)))), 0.0)
+        r_z = fnp.add(rgamma(zp), fnp.multiply(_where(pole, ez, 0.0), slope))
         at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
-                                            rgamma(_where(pole, m1, 1.0))),
-                               rgamma(_where(pole, z, 1.0)))
+                                            rgamma(_where(pole, m1, 1.0))), r_z)
         at_pole = _where(at_pole == at_pole, at_pole, 0.0)
     return _where(_any(far, both), reflected, _where(pole, at_pole, smooth))
 
