@@ -321,8 +321,13 @@ def betaln(a, b, /):
     Where the larger argument and the sum are 10 or more (and finite), Stirling's series is
     used for the gamma functions of the larger argument and of the sum, so that their large parts
     cancel exactly: ``betaln(1e30, 1)`` is ``-log(1e30)`` to rounding (the plain formula lost
-    everything there); elsewhere that formula, whose absolute error is about eps times the size
-    of the ``gammaln`` terms. ``-inf`` where one argument is ``inf`` and the other positive
+    everything there); beside the poles (an argument within 1/10 of 0, or one of ``a``, ``b``,
+    ``a + b`` within 1/10 of a negative integer) the forms of :func:`_beta_near_zero`, whose
+    values and derivatives keep their relative precision (``a + b`` with its rounding error:
+    ``betaln(-3.3, -0.7)`` is -32.24, SciPy's ``-inf``), except second derivatives where two
+    poles are equally near (``psi'(a) - psi'(a + b)``, inherently: eps over the distance
+    squared, absolute); elsewhere that formula, whose absolute error is about eps times the
+    size of the ``gammaln`` terms. ``-inf`` where one argument is ``inf`` and the other positive
     (finite: SciPy's nan for ``(1e300, inf)``); ``inf`` where it is ``inf`` and the other
     zero or negative, and where an argument is ``-inf`` (SciPy's overflow; nan beside a nan);
     nan where two of ``a``, ``b`` and ``a + b`` are poles together (SciPy gives ``+-inf``,
