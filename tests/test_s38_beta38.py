@@ -18,7 +18,6 @@ import pytest
 import functrans as ft
 import functrans.scipy.special as fsp
 
-from .test_s35_statsperf_35 import _Count  # (the primitives evaluated, by name)
 
 
 def _six(fn, a, b, transform=lambda f: f, dtype=np.float64):
@@ -97,47 +96,19 @@ def test_beta_edges_beside_the_new_forms_unchanged():
     assert float(fsp.beta(-2.9, np.inf)) == -np.inf
 
 
-_STAGED = [(-1e-12, 1.5), (-0.9999999999334163, -5.6e-11), (-3.3, -0.7)]
-
-
-@pytest.mark.parametrize("point", _STAGED, ids=str)
-def test_jit_as_accurate_as_eager(point):
-    # staged, the near-pole forms run at evaluation (they were the plain forms: jit(hessian)
-    # of beta at (-1e-12, 1.5) lost eps / |a|)
-    want_beta, want_betaln = _reference(*point)
-    np.testing.assert_allclose(_six(fsp.beta, *point, transform=ft.jit), want_beta,
-                               rtol=2e-14, atol=0)
-    np.testing.assert_allclose(_six(fsp.betaln, *point, transform=ft.jit), want_betaln,
-                               rtol=2e-14, atol=0)
-
-
-def test_jit_vmap_as_eager_with_points_of_every_form():
-    a = np.array([-1e-12, -3.3, 2.5, -0.03, 1e-8, -0.9999999999334163, -1 + 1e-12])
-    b = np.array([1.5, -0.7, 7.0, 0.08, 1e-9, -5.6e-11, 2.5])
+def test_vmap_as_eager_and_jit_keeps_the_plain_forms():
+    # eagerly under vmap each element takes its own form; staged (jit) code keeps the plain
+    # forms (the near-pole forms staged cost every call: jit(vmap(grad(betaln))) 1.35x), so
+    # jit agrees with eager at ordinary points and stays finite beside the poles
+    a = np.array([-1e-12, -3.3, 2.5, -0.03, 1e-8, -0.9999999999334163, -1 + 1e-12, 0.7, 12.0])
+    b = np.array([1.5, -0.7, 7.0, 0.08, 1e-9, -5.6e-11, 2.5, 3.5, 0.6])
+    ordinary = [2, 7, 8]
     for d in (ft.hessian(fsp.beta, (0, 1)), ft.grad(fsp.betaln, (0, 1))):
         eager = np.array([np.array(d(x, y), dtype=float) for x, y in zip(a, b)])
-        staged = np.moveaxis(np.array(ft.jit(ft.vmap(d))(a, b), dtype=float), -1, 0)
         batched = np.moveaxis(np.array(ft.vmap(d)(a, b), dtype=float), -1, 0)
-        np.testing.assert_allclose(staged, eager, rtol=1e-15, atol=0)
         np.testing.assert_allclose(batched, eager, rtol=1e-15, atol=0)
-
-
-def test_jit_skips_the_near_pole_forms_where_no_argument_is_small():
-    # ordinary points: the forms are not evaluated (the rule returns zeros at evaluation),
-    # one argument of 1/10 or less among them: evaluated
-    rng = np.random.default_rng(7)
-    a, b = rng.uniform(0.5, 20.0, 50), rng.uniform(0.5, 20.0, 50)
-    f = ft.jit(ft.vmap(ft.grad(fsp.betaln, (0, 1))))
-    f(a, b)
-    with _Count() as c:
-        f(a, b)
-    assert c.counts["digamma"] + c.counts["polygamma"] <= 4, c.counts
-    a[3] = 1e-9
-    with _Count() as c:
-        g = f(a, b)
-    assert c.counts["digamma"] >= 8, c.counts
-    want = _reference(1e-9, b[3])[1]
-    np.testing.assert_allclose([float(g[0][3]), float(g[1][3])], want[1:3], rtol=1e-14)
+        staged = np.moveaxis(np.array(ft.jit(ft.vmap(d))(a, b), dtype=float), -1, 0)
+        np.testing.assert_allclose(staged[ordinary], eager[ordinary], rtol=1e-13, atol=0)
 
 
 def test_nested_vmap_beside_poles_keeps_batch_axes_apart():
@@ -199,13 +170,19 @@ def test_binom_beside_k_one_vs_mpmath(point):
     np.testing.assert_allclose(_six(fsp.binom, *point), want, rtol=2e-13, atol=0)
 
 
-def test_binom_beside_k_one_jit_vmap_as_eager():
+def test_binom_beside_k_one_vmap_as_eager_and_jit_keeps_the_general_form():
+    # eager vmap takes each element's form; staged (jit) code keeps the general form (the
+    # recurrence staged cost jit(vmap(grad(binom))) 2.1x), so jit agrees with eager away
+    # from k = 1 and within eps |binom| / n^2 beside it
     n = np.array([7.0, 3.3, 4.0, 150.5, -3.5, 9.0, 12.5])
     k = np.array([1 - 1e-9, 1.0, 1 + 1e-12, 1 - 1e-9, 1 + 1e-9, 7.3e-6, 3.5])
     h = ft.hessian(fsp.binom, (0, 1))
     eager = np.array([np.array(h(x, y), dtype=float) for x, y in zip(n, k)])
+    batched = np.moveaxis(np.array(ft.vmap(h)(n, k), dtype=float), -1, 0)
+    np.testing.assert_allclose(batched, eager, rtol=4e-15, atol=0)
     staged = np.moveaxis(np.array(ft.jit(ft.vmap(h))(n, k), dtype=float), -1, 0)
-    np.testing.assert_allclose(staged, eager, rtol=4e-15, atol=0)
+    np.testing.assert_allclose(staged[[1, 5, 6]], eager[[1, 5, 6]], rtol=4e-15, atol=0)
+    assert np.all(np.isfinite(staged))
 
 
 def test_binom_beside_k_one_values_unchanged():

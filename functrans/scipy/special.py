@@ -326,7 +326,8 @@ def betaln(a, b, /):
     values and derivatives keep their relative precision (``a + b`` with its rounding error:
     ``betaln(-3.3, -0.7)`` is -32.24, SciPy's ``-inf``), except second derivatives where two
     poles are equally near (``psi'(a) - psi'(a + b)``, inherently: eps over the distance
-    squared, absolute); elsewhere that formula, whose absolute error is about eps times the
+    squared, absolute); eagerly only (under jit the plain formula: see
+    :func:`_beta_near_zero`); elsewhere that formula, whose absolute error is about eps times the
     size of the ``gammaln`` terms. ``-inf`` where one argument is ``inf`` and the other positive
     (finite: SciPy's nan for ``(1e300, inf)``); ``inf`` where it is ``inf`` and the other
     zero or negative, and where an argument is ``-inf`` (SciPy's overflow; nan beside a nan);
@@ -435,8 +436,9 @@ def _beta_near_zero(a, b, log=True, value=True):
     """``(mask, log|B(a, b)|, B(a, b))`` (None for a part not asked for) where an argument is
     within 1/10 of 0, or one of ``a``, ``b``, ``a + b`` below 1/2 is within 1/10 of a pole,
     None where no element is. The plain exp(log) form's slopes cancelled beside the poles,
-    and digamma there loses eps / distance. Staged (jit): the same code run at evaluation,
-    where the values are known (see :func:`_beta_lazy`).
+    and digamma there loses eps / distance. Eager only (the gate reads the values): staged
+    (jit) code keeps the plain forms, since these forms staged cost 10-40x on ordinary points
+    and run at evaluation they cost jit(vmap(grad(betaln))) 1.35x.
 
     For the smaller ``e`` (``|e| <= 1/10``, the other ``x`` beyond 1/10): for ``x >= 1/2``
     ``B = exp(e L) / e = 1/e + L exprel(e L)``, ``L = (lgamma(1 + e) - lgamma(x + e) +
@@ -458,7 +460,7 @@ def _beta_near_zero(a, b, log=True, value=True):
     # of a and b may sit at different positions)
     ca, cb = _concrete_behind(a), _concrete_behind(b)
     if ca is None or cb is None:
-        return _beta_lazy(a, b, log, value)
+        return None
     if not _some_below(ca) and not _some_below(cb):
         return None
     ac0, bc0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
@@ -624,20 +626,6 @@ def _pole_shift(v):
                        fnp.abs(fnp.subtract(v, n)) <= _NEAR_ZERO), n, 0.0)
 
 
-def _beta_lazy(a, b, log, value):
-    """:func:`_beta_near_zero` staged (jit): ``(mask, betaln, beta)`` where an argument is
-    1/10 or less, the eager functions run at evaluation, where the values are known, by the
-    rule of :func:`_exp_product` (computed only where some element is in the mask: elsewhere
-    the plain forms' cost; the near-pole forms in staged code cost 10-40x,
-    jit(vmap(grad(betaln))) 0.43 -> 17.8 ms)."""
-    ac, bc = fnp.stop_gradient(a), fnp.stop_gradient(b)
-    # (finite ones: at an infinity the plain code's conventions, as eagerly)
-    below = _all(_any(ac <= _NEAR_ZERO, bc <= _NEAR_ZERO), fnp.isfinite(fnp.add(ac, bc)))
-    a, b, below = fnp.broadcast_arrays(a, b, below)
-    return (below, _exp_rule("betaln")(a, b, below, ()) if log else None,
-            _exp_rule("beta")(a, b, below, ()) if value else None)
-
-
 def _some_below(v):
     """Whether some element of the concrete array ``v`` is 1/10 or less (or nan): every
     point of :func:`_beta_near_zero` has such an argument (a pole within 1/10 is 0 or below;
@@ -766,10 +754,6 @@ def beta(a, b, /):
     for a negative non-integer ``a`` beside ``b = inf``, ``+inf`` where :func:`betaln` is
     ``inf`` otherwise, as SciPy."""
     a, b = _real_pair(a, b, "beta")
-    return _beta(a, b)
-
-
-def _beta(a, b):
     s = fnp.add(a, b)
     sign = fnp.multiply(fnp.multiply(_gamma_sign(a), _gamma_sign(b)), _gamma_sign(s))
     near = _beta_near_zero(a, b, log=False)
@@ -3657,10 +3641,6 @@ _EXP_PARTS = {"far": (_binom_far_exponent, _binom_far_factor),
               "both": (_binom_both_exponent_nk, _binom_both_factor_nk),
               "big": (_binom_big_exponent, _binom_big_factor),
               "poch": (_poch_exponent, _poch_factor)}
-# functions whose values (and derivatives) the rule of _exp_product computes where the values
-# are known, by name (staged, at evaluation: see _beta_lazy)
-_AT_EVALUATION = {"betaln": lambda a, b: _betaln(a, b), "beta": lambda a, b: _beta(a, b),
-                  "binom_one": lambda n, k: _binom_one_form(n, k)}
 # exp(E) R through the rule below where E exceeds this: below it neither the value nor the
 # product rule's terms (E's and R's first and second derivatives times exp(E), each up to
 # about e^45 here) overflow
@@ -3706,16 +3686,6 @@ def _exp_product_value(kind, a, b, live, dirs):
     if _known_none(live):
         return fnp.zeros_like(fnp.add(a, b))
     from ..api import jvp
-    if kind in _AT_EVALUATION:
-        # (a function evaluated where the values are known: its derivatives along dirs by
-        # nested forward mode, through its own code; staged, only the shape is asked for,
-        # and the staged function would stage this rule again)
-        if _concrete_behind(live) is None:
-            return fnp.zeros_like(fnp.add(a, b))
-        g = _AT_EVALUATION[kind]
-        for d in dirs:
-            g = (lambda g, v: lambda x, y: jvp(g, (x, y), v)[1])(g, d)
-        return g(a, b)
     exponent, factor = _EXP_PARTS[kind]
     k = len(dirs)
     parts = {(exponent, ()): None, (factor, ()): None}
@@ -3995,18 +3965,21 @@ def _binom_general(n, m, k):
         reflected = _where(both, both_value, reflected)
     if _may_hold(pole):
         zp = _where(pole, z, 1.0)
+        r_z = rgamma(zp)
         # n - m + 1 = z + ez exactly (two two-sums): beside a pole -p of Gamma(z) the rounding
         # of z decides the value (binom(-1 + 1e-9, 1 + 1e-9): z rounded onto -1, 0 for
         # 1.1e-7; binom(1e-12, 1 + 1e-9) 9e-8 off); rgamma(z + ez) = rgamma(z) + ez (-1)^p p!
-        # to first order, ez at most eps |z| (no slope: a constant)
-        nc_, mc_ = fnp.stop_gradient(n), fnp.stop_gradient(m)
-        d = fnp.subtract(nc_, mc_)
-        ez = fnp.add(_two_sum_error(nc_, fnp.negative(mc_), d),
-                     _two_sum_error(d, fnp.ones_like(d), fnp.stop_gradient(z)))
-        p = fnp.negative(fnp.round(fnp.stop_gradient(zp)))
-        slope = _where(_all(pole, p >= 0.0), fnp.multiply(_parity(p), fnp.exp(_sp.lgamma(
-            fnp.add(_where(p >= 0.0, p, 0.0), 1.0)))), 0.0)
-        r_z = fnp.add(rgamma(zp), fnp.multiply(_where(pole, ez, 0.0), slope))
+        # to first order, ez at most eps |z| (no slope: a constant). Eagerly only: staged, it
+        # cost jit(vmap(grad(binom))) 6 % on ordinary points
+        if _concrete_behind(n) is not None and _concrete_behind(m) is not None:
+            nc_, mc_ = fnp.stop_gradient(n), fnp.stop_gradient(m)
+            d = fnp.subtract(nc_, mc_)
+            ez = fnp.add(_two_sum_error(nc_, fnp.negative(mc_), d),
+                         _two_sum_error(d, fnp.ones_like(d), fnp.stop_gradient(z)))
+            p = fnp.negative(fnp.round(fnp.stop_gradient(zp)))
+            slope = _where(_all(pole, p >= 0.0), fnp.multiply(_parity(p), fnp.exp(_sp.lgamma(
+                fnp.add(_where(p >= 0.0, p, 0.0), 1.0)))), 0.0)
+            r_z = fnp.add(r_z, fnp.multiply(_where(pole, ez, 0.0), slope))
         at_pole = fnp.multiply(fnp.multiply(gamma(_where(pole, n1, 1.0)),
                                             rgamma(_where(pole, m1, 1.0))), r_z)
         at_pole = _where(at_pole == at_pole, at_pole, 0.0)
@@ -4085,17 +4058,30 @@ def _binom_beside_one(n, k, out):
     recurrence ``binom(n - 1, k - 1) n / k``: binom is nearly linear in ``n`` there, and the
     general form's second derivative in n, binom's size times a difference of digamma values
     squared and trigamma values, cancelled to eps |binom| / n^2 absolute (d2/dn2 binom(7,
-    1 - 1e-9) was 2e-6 off, binom(4, 1 + 1e-12) 1e-3). Staged (jit) by the rule of
-    :func:`_exp_product`, run at evaluation where some element is there."""
-    at = _beside_one(n, k)
-    if _concrete_behind(at) is None:
-        n_b, k_b, at_b = fnp.broadcast_arrays(n, k, at)
-        slopes = _exp_rule("binom_one")(n_b, k_b, at_b, ())
-    elif _may_hold(at):
-        slopes = _binom_one_form(n, k)
-    else:
+    1 - 1e-9) was 2e-6 off, binom(4, 1 + 1e-12) 1e-3). Eagerly only: staged (jit), the
+    general form (this one staged, or run at evaluation by a rule, cost
+    jit(vmap(grad(binom))) 2.1x on points far from k = 1)."""
+    # (the gate on k's concrete array alone, before any bound operation: the common path's
+    # cost, eager and staged)
+    kc = _concrete_behind(k)
+    if kc is None or _concrete_behind(n) is None or not _some_beside_one(kc):
         return out
-    return _where(at, _with_slopes(out, slopes), out)
+    at = _beside_one(n, k)
+    if not _may_hold(at):
+        return out
+    return _where(at, _with_slopes(out, _binom_one_form(n, k)), out)
+
+
+def _some_beside_one(v):
+    """Whether some element of the concrete array ``v`` is within 1/1000 of 1 but not 1."""
+    if isinstance(v, (bool, int, float)):
+        return 0.0 < abs(v - 1.0) < _BESIDE_ONE
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        d = _np.abs(_np.subtract(v, 1.0, dtype=_np.float64))
+        return bool(((d < _BESIDE_ONE) & (d > 0.0)).any())
+    xp = _backend_of(v).xp
+    d = xp.abs(v - 1.0)
+    return bool(_backend_of(v).to_numpy(xp.any((d < _BESIDE_ONE) & (d > 0.0))))
 
 
 def _beside_one(n, k):
