@@ -2630,12 +2630,12 @@ def _inc_beta(a, b, x, y):
     # (the choice from comp's value alone: where a derivative flows, computed from the
     # stopped operands, and comp with its shape derivatives only where some element
     # takes the subtraction; the direct form likewise; jit computes both)
-    comp, comp_live = _value_first(_sp.betainc, b, a, _where(upper, y, 0.5))
+    comp, comp_live = _value_first(_sp.betainc, b, a, _where(upper, y, 0.5), own=False)
     xs, ys = fnp.stop_gradient(_where(upper, x, 0.75)), fnp.stop_gradient(_where(upper, y, 0.25))
     a0, b0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
     log_xslope = _log_beta_density_x(a0, b0, xs, ys)
     use_sub = fnp.logical_and(upper, fnp.log(fnp.stop_gradient(comp)) < log_xslope)
-    return _where_taken([(use_sub, lambda: 1.0 - comp_live())],
+    return _where_taken([(use_sub, lambda: 1.0 - comp_live(use_sub))],
                         lambda: _sp.betainc(a, b, _where(use_sub, 0.5, x)))
 
 
