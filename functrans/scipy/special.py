@@ -2571,18 +2571,45 @@ class _TracedBackend:
 _TRACED = _TracedBackend()
 
 
-def _constant_arrays(args):
-    """The arrays of ``args`` where each is an array or a constant of forward mode (a
-    tracer with no derivative, stop_gradient's result) around one, else None (batch
-    tracers: their arrays hold the batch axis at different places; staged values)."""
-    out = []
-    for v in args:
-        while type(v) is _ConstTracer:  # (hessian's: one a level)
-            v = v.primal
-        if isinstance(v, _Tracer) or not hasattr(v, "dtype"):
+def _lined_up(values, constants=True):
+    """``(arrays, interp)``: the arrays behind ``values`` where each is an array, or a
+    batch tracer of one vmap (``interp``; None where none is) around one: that array lined
+    up with the others (the batch axis first, the value's own axes aligned with the others'
+    from the right, as broadcasting aligns them), so that they combine elementwise; and
+    through forward mode's tracers: with ``constants`` its constants only (stop_gradient's
+    results: no derivative lost), else any (their values only, for masks). Python bools
+    pass as they are. None where an array is not known so (staged values, nested vmaps,
+    derivatives with ``constants``)."""
+    from ..batching import BatchTracer
+    out, interp = [], None
+    for v in values:
+        while isinstance(v, _Tracer):
+            if type(v) is BatchTracer:
+                if (interp is not None and v._interp is not interp) or isinstance(
+                        v.val, _Tracer):
+                    return None
+                interp = v._interp
+                break
+            if constants and type(v) is not _ConstTracer:
+                return None
+            v = getattr(v, "primal", None)  # (hessian's constants: one a level)
+        if not (type(v) is bool or hasattr(v, "dtype")):
             return None
         out.append(v)
-    return out
+    if interp is None:
+        return out, None
+    ndim = max(len(v.shape) for v in out if type(v) is not bool)  # (the values' own axes)
+    lined = []
+    for v in out:
+        if type(v) is BatchTracer:
+            arr = v.val
+            pad = ndim - (len(arr.shape) - 1)
+            if pad:
+                arr = _backend_of(arr).xp.reshape(
+                    arr, (arr.shape[0],) + (1,) * pad + tuple(arr.shape[1:]))
+            v = arr
+        lined.append(v)
+    return lined, interp
 
 
 def _log_beta_front(a, b, x, y, log_x, log_y):
@@ -2595,15 +2622,18 @@ def _log_beta_front(a, b, x, y, log_x, log_y):
     ``a log x + b log y - betaln(a, b) - log a`` loses about eps times the size of its
     terms (``a log1p(b/a) + b log1p(a/b)``): 4e16 at a = 3e30, where the truth is -437.
     Constants of forward mode (stop_gradient's results, under grad and hessian) count as
-    their arrays: same bits, ~45 fewer primitives bound."""
-    backend = _TRACED
-    args = _constant_arrays((a, b, x, y, log_x, log_y))
-    if args is not None:
-        backend = _backend_of(args[0])
-        a, b, x, y, log_x, log_y = args
+    their arrays, and so do the batch tracers of one vmap around arrays (lined up): same
+    bits, ~45 fewer primitives bound (~100 under vmap)."""
+    from ..batching import BatchTracer
+    backend, interp = _TRACED, None
+    found = _lined_up((a, b, x, y, log_x, log_y))
+    if found is not None and not any(type(v) is bool for v in found[0]):
+        (a, b, x, y, log_x, log_y), interp = found
+        backend = _backend_of(a)
     with _np.errstate(over="ignore"):  # (Stirling's series squares the shapes: inf is right)
         const = _generic._beta_front_const(backend, a, b)
-        return _generic._log_beta_front(backend.xp, a, b, x, y, log_x, log_y, const)
+        out = _generic._log_beta_front(backend.xp, a, b, x, y, log_x, log_y, const)
+    return out if interp is None else BatchTracer(interp, out)
 
 
 def _log_beta_density_x(a, b, x, y):

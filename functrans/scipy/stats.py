@@ -77,7 +77,7 @@ from ..numpy._reshaping import _convs
 from ..primitives import structural as _st
 from . import linalg as _linalg
 from . import special as _special
-from .special import _concrete_behind, _may_hold, _Tracer
+from .special import _concrete_behind, _lined_up, _may_hold, _Tracer
 from ..backends import backend_of as _backend_of
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
@@ -140,6 +140,13 @@ def _where_taken(branches, default):
     else:
         # (a mask of Python numbers is a Python bool; the others of the operands' library)
         known = [bool(m) if isinstance(m, (bool, _np.bool_)) else m for m in known]
+        if any(batched):
+            # (under vmap each mask's array holds the batch axis first and its own axes
+            # aligned as its tracer's: lined up with the others', they combine)
+            lined = _lined_up([m for m, _ in branches], constants=False)
+            if lined is not None:
+                known = [bool(m) if isinstance(m, _np.bool_) else m for m in lined[0]]
+                batched = [False]
         arrays = [m for m in known if type(m) is not bool]
         bk = _backend_of(arrays[0]) if arrays else None
         if any(batched):
