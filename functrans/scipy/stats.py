@@ -2060,6 +2060,48 @@ def _shaped_methods(cls, what, params):
     return cls()
 
 
+_T_TAIL_TERMS = 12  # (the fraction converges in about 8 where the tail underflows)
+
+
+def _log_t_tail(df, t):
+    """``log P(T <= t)`` for ``t < 0`` where that probability is tiny (below ~1e-280):
+    ``log(I_x(a, 1/2) / 2)``, ``a = df/2``, ``x = df / (df + t^2)``, as the logarithm of the
+    prefactor ``x^a y^(1/2) / (a B(a, 1/2))`` (:func:`functrans.scipy.special._log_beta_front`,
+    with ``log x = -log1p(t^2/df)`` and ``log y = -log1p(df/t^2)``, each accurate) plus the
+    logarithm of the continued fraction ``1 / (1 + d1 / (1 + d2 / ...))``,
+    ``d_(2m+1) = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1))``, ``d_(2m) = m (b-m) x / ((a+2m-1)(a+2m))``
+    (b = 1/2), evaluated from its 12th level (there ``x`` is far below ``(a+1)/(a+b+2)``, where
+    it converges fast; the first level's ``1 + d1`` is written ``(1 - b + (a+b) y)/(a+1)``:
+    for a large df it cancels to about ``a y`` of 1). Differentiable (its operations)."""
+    b = 0.5
+    a = 0.5 * df
+    w = fnp.divide(fnp.abs(t), fnp.sqrt(df))  # |t| / sqrt(df): t^2/df = w^2
+    huge, small = w > 1e150, w < 1e-150  # (w^2 or 1/w^2 would overflow)
+    ws = fnp.where(fnp.logical_or(huge, small), 1.0, w)
+    w2 = fnp.multiply(ws, ws)
+    log_w = fnp.log(fnp.where(fnp.logical_or(huge, small), w, 1.0))
+    # (beyond those bounds log1p of the tiny ratio is 0 in double precision)
+    log_x = fnp.where(huge, -2.0 * log_w, fnp.where(small, 0.0, fnp.negative(fnp.log1p(w2))))
+    log_y = fnp.where(small, 2.0 * log_w, fnp.where(
+        huge, 0.0, fnp.negative(fnp.log1p(fnp.divide(1.0, w2)))))
+    x, y = fnp.exp(log_x), fnp.exp(log_y)
+    front = _special._log_beta_front(a, fnp.full_like(a, b), x, y, log_x, log_y)
+    f = None  # 1 + d_k / (1 + ...) from the last level down to k = 3
+    for k in range(_T_TAIL_TERMS, 2, -1):
+        m = k // 2
+        if k % 2:
+            d = fnp.negative(fnp.divide(fnp.multiply(fnp.multiply(a + m, a + (b + m)), x),
+                                        fnp.multiply(a + 2.0 * m, a + (2.0 * m + 1.0))))
+        else:
+            d = fnp.divide(m * (b - m) * x, fnp.multiply(a + (2.0 * m - 1.0), a + 2.0 * m))
+        f = 1.0 + (d if f is None else fnp.divide(d, f))
+    g = fnp.divide(fnp.divide((b - 1.0) * x, fnp.multiply(a + 1.0, a + 2.0)), f)  # d2 / f
+    # 1 + d1 / (1 + g) = ((1 + d1) + g) / (1 + g), 1 + d1 = (1 - b + (a + b) y) / (a + 1)
+    one_d1 = fnp.divide(fnp.add(1.0 - b, fnp.multiply(a + b, y)), a + 1.0)
+    return fnp.subtract(fnp.add(front, fnp.log1p(g)),
+                        fnp.log(fnp.multiply(2.0, fnp.add(one_d1, g))))
+
+
 class _T(_Shaped):
     """Student's t distribution with ``df`` degrees of freedom, as ``scipy.stats.t``."""
 
@@ -2089,11 +2131,28 @@ class _T(_Shaped):
         minus it on the other (the generic log1p-of-the-complement choice, which computed
         both stdtr's)."""
         own = fnp.greater_equal(z, 0.0) if upper else fnp.less_equal(z, 0.0)
-        u = _special.stdtr(df, fnp.where(own, z, fnp.negative(z)) if not upper
-                           else fnp.where(own, fnp.negative(z), z))
-        # (each on its own lanes, a stand-in elsewhere: 0 * inf in reverse mode)
-        return fnp.where(own, fnp.log(fnp.where(own, u, 1.0)),
-                         fnp.log1p(fnp.negative(fnp.where(own, 0.0, u))))
+        v = fnp.where(own, z, fnp.negative(z)) if not upper else fnp.where(
+            own, fnp.negative(z), z)
+        u = _special.stdtr(df, v)
+        # (where the tail underflows, its logarithm from the incomplete beta function's:
+        # finite where SciPy's is -inf; the normal's for df = inf)
+        tiny = fnp.logical_and(own, u < _TINY)
+
+        def direct():
+            # (each on its own lanes, a stand-in elsewhere: 0 * inf in reverse mode; also
+            # where the tail underflowed, staged)
+            mine = fnp.logical_and(own, fnp.logical_not(tiny))
+            return fnp.where(own, fnp.log(fnp.where(mine, u, 1.0)),
+                             fnp.log1p(fnp.negative(fnp.where(own, 0.0, u))))
+
+        def log_tail():
+            fin = fnp.logical_and(tiny, df < math.inf)
+            # (a stand-in inside the fraction's domain elsewhere, without a derivative)
+            out = _log_t_tail(fnp.where(fin, df, 1e6), fnp.where(fin, v, -40.0))
+            normal = fnp.logical_and(tiny, df == math.inf)
+            return _where_taken([(normal, lambda: _special.log_ndtr(
+                fnp.where(normal, v, -40.0)))], lambda: out)
+        return _where_taken([(tiny, log_tail)], direct)
 
     def _logcdf(self, z, df):
         return self._log_side(z, df, False)
