@@ -2678,12 +2678,35 @@ def _inc_beta(a, b, x, y):
         # x I'_x / x * y / b * expm1(b log1p(d / y)), d = (1 - x) - y (x^(a-1) moves by a d,
         # eps^2 a relative; I'_x d to first order); the value only: the derivatives are
         # those at x
-        b0s = _where(moved, b0, 1.0)
-        ratio = fnp.expm1(fnp.multiply(b0s, fnp.log1p(fnp.divide(fnp.subtract(1.0 - xs, ys), ys))))
-        shift = fnp.multiply(fnp.divide(fnp.multiply(fnp.exp(log_xslope), ys),
-                                        fnp.multiply(xs, b0s)), ratio)
-        return fnp.add(out, fnp.stop_gradient(_where(moved, shift, 0.0)))
+        return fnp.add(out, fnp.stop_gradient(_on_arrays(
+            _inc_beta_shift, moved, log_xslope, xs, ys, b0)))
     return _where_taken([(use_sub, lambda: 1.0 - comp_live(use_sub))], direct)
+
+
+def _inc_beta_shift(xp, moved, log_xslope, x, y, b):
+    """:func:`_inc_beta`'s ``x^(a-1) ((1 - x)^b - y^b) / (b B(a, b))`` where ``moved``, 0
+    elsewhere (``log_xslope`` = ``log(x I'_x)``), in the namespace ``xp``."""
+    one = xp.ones_like(y)
+    b = xp.where(moved, b, one)
+    ratio = xp.expm1(xp.multiply(b, xp.log1p(xp.divide(xp.subtract(1.0 - x, y), y))))
+    shift = xp.multiply(xp.divide(xp.multiply(xp.exp(log_xslope), y), xp.multiply(x, b)),
+                        ratio)
+    return xp.where(moved, shift, xp.zeros_like(shift))
+
+
+def _on_arrays(fn, *args):
+    """``fn(xp, *args)`` for values without derivatives: on the arrays behind them, in
+    their backend's namespace (no primitive bound), where :func:`_lined_up` finds them,
+    else on functrans.numpy. Same bits."""
+    from ..batching import BatchTracer
+    found = _lined_up(args)
+    if found is None or any(type(v) is bool for v in found[0]):
+        return fn(fnp, *args)
+    arrays, interp = found
+    bk = _backend_of(next(v for v in arrays if v.ndim >= 0))
+    with _np.errstate(all="ignore"):
+        out = fn(bk.xp, *arrays)
+    return out if interp is None else BatchTracer(interp, out)
 
 
 def _beta_cdf_edges(a, b, x, y, lower):
