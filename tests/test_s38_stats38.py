@@ -228,3 +228,29 @@ def test_t_logcdf_tail_backends(backend):
     got = backend.to_numpy(stats.t.logcdf(x, d))
     np.testing.assert_allclose(got[0], -803.9683247503419, rtol=1e-14)
     np.testing.assert_allclose(got[1], float(stats.t.logcdf(-2., 1e6)), rtol=1e-14)
+
+
+def test_inc_beta_shift_at_the_edge_and_where_one_minus_x_differs():
+    # (x = 1, y = 0 exactly: no shift; the shift's log1p(0/0) was nan there)
+    sps = pytest.importorskip("scipy.special")
+    for args in [(0., 1., 0.), (0.7, 30., 0.), (2., 5., 1.)]:
+        _same(np.asarray(special.bdtr(*args)), np.asarray(sps.bdtr(*args)))
+    assert float(special.betaincc(2., 3., 1.0)) == 0.0
+    # f.cdf(0.3, 3, 1e-8): I_u(3/2, 5e-9) at u = 0.9 / (0.9 + 1e-8), mpmath at the exact u
+    # (the rounded u gave 8.850806910282568e-08, 2.2e-10 off)
+    np.testing.assert_allclose(float(stats.f.cdf(0.3, 3., 1e-8)), 8.850806912244275e-08,
+                               rtol=1e-14)
+    np.testing.assert_allclose(float(special.fdtr(3., 1e-8, 0.3)), 8.850806912244275e-08,
+                               rtol=1e-14)
+
+
+def test_f_cdf_tiny_dfd_vs_mpmath():
+    mp = pytest.importorskip("mpmath")
+    x, n, m = 300., 1e4, 1e-8
+    with mp.workdps(40):
+        N, M, X = mp.mpf(n), mp.mpf(m), mp.mpf(x)
+        want = float(mp.betainc(N / 2, M / 2, 0, N * X / (N * X + M), regularized=True))
+    # (was 1.4e-3 off: betainc at the rounded u = 1 - 3.3e-15; 2.7e-10 left, the
+    # subtraction form's loss, see the notes)
+    np.testing.assert_allclose(float(stats.f.cdf(x, n, m)), want, rtol=1e-9)
+    np.testing.assert_allclose(float(ft.jit(stats.f.cdf)(*_arr(x, n, m))), want, rtol=1e-9)

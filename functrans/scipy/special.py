@@ -2668,7 +2668,8 @@ def _inc_beta(a, b, x, y):
 
     def direct():
         out = _sp.betainc(a, b, _where(use_sub, 0.5, x))
-        moved = fnp.logical_and(upper, fnp.logical_not(use_sub))
+        # (y = 0, x = 1 exactly: nothing to take back)
+        moved = _all(upper, fnp.logical_not(use_sub), ys > 0.0)
         if not _may_hold(moved):
             return out
         # above 1/2 the value at 1 - y, y being the precise one: x's rounding, moved by a
