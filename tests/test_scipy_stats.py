@@ -897,6 +897,10 @@ def test_shape_family_cdfs(backend, dist, shapes, loc, scale):
             continue
         with np.errstate(all="ignore"):
             ref = getattr(ref_d, m)(x, *shapes, loc=loc, scale=scale)
+            if dist == "t" and shapes[0] == np.inf and m.startswith("log"):
+                # (SciPy's t gives -inf where the normal's tail underflows, at x = 40 and
+                # 200; ours is the normal's log tail there, as SciPy's norm gives it)
+                ref = getattr(st.norm, m)(x, loc=loc, scale=scale)
         out = _np(backend, getattr(f, m)(backend.asarray(x), *shapes, loc=loc, scale=scale))
         assert out.dtype == np.float64
         _compare(out, ref, rtol=1e-11, atol=1e-300)

@@ -164,14 +164,13 @@ def _log_beta(a, b):
     """log B(a, b) for positive a, b: lgamma(a) + lgamma(b) - lgamma(a + b), or where a shape
     may be 10 or more scipy.special's betaln (Stirling's series for the large gamma
     functions; a few times the operations). Whether one may be is known for concrete values
-    (eager transforms); staged code takes betaln."""
-    from ..errors import ConcretizationError
-    from .. import numpy as fnp   # (built on this module)
-    from ..scipy.special import _betaln
-    try:
-        small = not bool(fnp.any(fnp.logical_or(a >= 10.0, b >= 10.0)))
-    except ConcretizationError:
-        small = False
+    (eager transforms, vmap); staged code takes betaln."""
+    from ..scipy.special import _betaln, _concrete_behind, _may_hold
+    # (read from the arrays behind the tracers, under vmap too, where any() of the batched
+    # mask could not be read and betaln was taken; no primitive bound)
+    va, vb = _concrete_behind(a), _concrete_behind(b)
+    small = (va is not None and vb is not None
+             and not (_may_hold(va >= 10.0) or _may_hold(vb >= 10.0)))
     if small:
         return sub(add(lgamma(a), lgamma(b)), lgamma(add(a, b)))
     return _betaln(a, b)

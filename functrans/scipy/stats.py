@@ -77,7 +77,7 @@ from ..numpy._reshaping import _convs
 from ..primitives import structural as _st
 from . import linalg as _linalg
 from . import special as _special
-from .special import _concrete_behind, _may_hold, _Tracer
+from .special import _concrete_behind, _lined_up, _may_hold, _Tracer
 from ..backends import backend_of as _backend_of
 
 __all__ = ["norm", "multivariate_normal", "expon", "uniform", "laplace", "logistic",
@@ -140,6 +140,13 @@ def _where_taken(branches, default):
     else:
         # (a mask of Python numbers is a Python bool; the others of the operands' library)
         known = [bool(m) if isinstance(m, (bool, _np.bool_)) else m for m in known]
+        if any(batched):
+            # (under vmap each mask's array holds the batch axis first and its own axes
+            # aligned as its tracer's: lined up with the others', they combine)
+            lined = _lined_up([m for m, _ in branches], constants=False)
+            if lined is not None:
+                known = [bool(m) if isinstance(m, _np.bool_) else m for m in lined[0]]
+                batched = [False]
         arrays = [m for m in known if type(m) is not bool]
         bk = _backend_of(arrays[0]) if arrays else None
         if any(batched):
@@ -191,10 +198,10 @@ def _any_each(bk, masks):
 
 
 def _carries_derivative(args):
-    """Whether a tracer carrying a derivative (a JVP tracer's tangent: forward mode,
-    linearize, jet) wraps one of ``args`` at some level, and every one of them has concrete
-    values behind its tracers (eager transforms and vmap; not staged code)."""
-    carries = False
+    """``(carries, staged)``: whether a tracer carrying a derivative (a JVP tracer's
+    tangent: forward mode, linearize, jet) wraps one of ``args`` at some level, and whether
+    one of them is staged (jit: no concrete values behind its tracers)."""
+    carries = staged = False
     for v in args:
         while isinstance(v, _Tracer):
             if getattr(v, "tangent", None) is not None:
@@ -202,21 +209,48 @@ def _carries_derivative(args):
             nxt = getattr(v, "primal", None)
             v = getattr(v, "val", None) if nxt is None else nxt
             if v is None:
-                return False  # (staged: one computation serves the choice and the result)
-    return carries
+                staged = True
+    return carries, staged
 
 
-def _value_first(fn, *args):
+def _value_first(fn, *args, own=True):
     """``(value, live)``: ``fn(*args)`` without derivatives, to choose branches by, and a
-    function giving it with them. Where a derivative flows and the values are known
-    (eager transforms), the value comes from the stopped operands, and the derivative
-    work (betaincinv's in its shape costs ~7x its value) is done only when a branch taken
-    calls ``live``; elsewhere ``fn`` is computed once, for both. Same bits either way:
-    the primal computation does not depend on the tangents."""
-    if not _carries_derivative(args):
+    function ``live(mask)`` giving it with them for the elements of ``mask`` (with ``own``;
+    the others without: see :func:`_own`). Where a derivative flows, the value comes from
+    the stopped operands, and the derivative work (betaincinv's in its shape costs ~7x its
+    value) is done only when a branch taken calls ``live``. Staged code with ``own``
+    computes the value twice so (the elements not taken then give no nan derivative);
+    without ``own`` (where ``fn``'s derivatives are finite at every element), and where no
+    derivative flows, ``fn`` is computed once, for both. Same bits either way: the primal
+    computation does not depend on the tangents."""
+    carries, staged = _carries_derivative(args)
+    if not carries or (staged and not own):
         value = fn(*args)
-        return value, lambda: value
-    return fn(*(fnp.stop_gradient(a) for a in args)), lambda: fn(*args)
+        return value, lambda mask: value
+    return fn(*(fnp.stop_gradient(a) for a in args)), lambda mask: fn(*_own(mask, *args))
+
+
+def _own(mask, *args):
+    """``args`` where ``mask`` holds, elsewhere the same values without derivatives (the
+    "double where" of a branch: where the branch's result is not selected its partial
+    derivatives may be infinite, an infinite one times the zero cotangent the selection
+    gives it is nan in reverse mode, and that nan would reach the shared operand; here it
+    stops at this where). Same bits. Plain values and masks known to hold everywhere
+    (eager, one branch taken throughout) pass as they are."""
+    if not any(isinstance(a, _Tracer) for a in args):
+        return args
+    known = _concrete_behind(mask)
+    if known is not None and (known if type(known) is bool else _all_true(known)):
+        return args
+    return tuple(fnp.where(mask, a, fnp.stop_gradient(a)) if isinstance(a, _Tracer) else a
+                 for a in args)
+
+
+def _all_true(v):
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        return bool(v.all())
+    bk = _backend_of(v)
+    return bool(bk.to_numpy(bk.xp.all(v)))
 
 
 class _Norm:
@@ -2026,6 +2060,48 @@ def _shaped_methods(cls, what, params):
     return cls()
 
 
+_T_TAIL_TERMS = 12  # (the fraction converges in about 8 where the tail underflows)
+
+
+def _log_t_tail(df, t):
+    """``log P(T <= t)`` for ``t < 0`` where that probability is tiny (below ~1e-280):
+    ``log(I_x(a, 1/2) / 2)``, ``a = df/2``, ``x = df / (df + t^2)``, as the logarithm of the
+    prefactor ``x^a y^(1/2) / (a B(a, 1/2))`` (:func:`functrans.scipy.special._log_beta_front`,
+    with ``log x = -log1p(t^2/df)`` and ``log y = -log1p(df/t^2)``, each accurate) plus the
+    logarithm of the continued fraction ``1 / (1 + d1 / (1 + d2 / ...))``,
+    ``d_(2m+1) = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1))``, ``d_(2m) = m (b-m) x / ((a+2m-1)(a+2m))``
+    (b = 1/2), evaluated from its 12th level (there ``x`` is far below ``(a+1)/(a+b+2)``, where
+    it converges fast; the first level's ``1 + d1`` is written ``(1 - b + (a+b) y)/(a+1)``:
+    for a large df it cancels to about ``a y`` of 1). Differentiable (its operations)."""
+    b = 0.5
+    a = 0.5 * df
+    w = fnp.divide(fnp.abs(t), fnp.sqrt(df))  # |t| / sqrt(df): t^2/df = w^2
+    huge, small = w > 1e150, w < 1e-150  # (w^2 or 1/w^2 would overflow)
+    ws = fnp.where(fnp.logical_or(huge, small), 1.0, w)
+    w2 = fnp.multiply(ws, ws)
+    log_w = fnp.log(fnp.where(fnp.logical_or(huge, small), w, 1.0))
+    # (beyond those bounds log1p of the tiny ratio is 0 in double precision)
+    log_x = fnp.where(huge, -2.0 * log_w, fnp.where(small, 0.0, fnp.negative(fnp.log1p(w2))))
+    log_y = fnp.where(small, 2.0 * log_w, fnp.where(
+        huge, 0.0, fnp.negative(fnp.log1p(fnp.divide(1.0, w2)))))
+    x, y = fnp.exp(log_x), fnp.exp(log_y)
+    front = _special._log_beta_front(a, fnp.full_like(a, b), x, y, log_x, log_y)
+    f = None  # 1 + d_k / (1 + ...) from the last level down to k = 3
+    for k in range(_T_TAIL_TERMS, 2, -1):
+        m = k // 2
+        if k % 2:
+            d = fnp.negative(fnp.divide(fnp.multiply(fnp.multiply(a + m, a + (b + m)), x),
+                                        fnp.multiply(a + 2.0 * m, a + (2.0 * m + 1.0))))
+        else:
+            d = fnp.divide(m * (b - m) * x, fnp.multiply(a + (2.0 * m - 1.0), a + 2.0 * m))
+        f = 1.0 + (d if f is None else fnp.divide(d, f))
+    g = fnp.divide(fnp.divide((b - 1.0) * x, fnp.multiply(a + 1.0, a + 2.0)), f)  # d2 / f
+    # 1 + d1 / (1 + g) = ((1 + d1) + g) / (1 + g), 1 + d1 = (1 - b + (a + b) y) / (a + 1)
+    one_d1 = fnp.divide(fnp.add(1.0 - b, fnp.multiply(a + b, y)), a + 1.0)
+    return fnp.subtract(fnp.add(front, fnp.log1p(g)),
+                        fnp.log(fnp.multiply(2.0, fnp.add(one_d1, g))))
+
+
 class _T(_Shaped):
     """Student's t distribution with ``df`` degrees of freedom, as ``scipy.stats.t``."""
 
@@ -2055,11 +2131,28 @@ class _T(_Shaped):
         minus it on the other (the generic log1p-of-the-complement choice, which computed
         both stdtr's)."""
         own = fnp.greater_equal(z, 0.0) if upper else fnp.less_equal(z, 0.0)
-        u = _special.stdtr(df, fnp.where(own, z, fnp.negative(z)) if not upper
-                           else fnp.where(own, fnp.negative(z), z))
-        # (each on its own lanes, a stand-in elsewhere: 0 * inf in reverse mode)
-        return fnp.where(own, fnp.log(fnp.where(own, u, 1.0)),
-                         fnp.log1p(fnp.negative(fnp.where(own, 0.0, u))))
+        v = fnp.where(own, z, fnp.negative(z)) if not upper else fnp.where(
+            own, fnp.negative(z), z)
+        u = _special.stdtr(df, v)
+        # (where the tail underflows, its logarithm from the incomplete beta function's:
+        # finite where SciPy's is -inf; the normal's for df = inf)
+        tiny = fnp.logical_and(own, u < _TINY)
+
+        def direct():
+            # (each on its own lanes, a stand-in elsewhere: 0 * inf in reverse mode; also
+            # where the tail underflowed, staged)
+            mine = fnp.logical_and(own, fnp.logical_not(tiny))
+            return fnp.where(own, fnp.log(fnp.where(mine, u, 1.0)),
+                             fnp.log1p(fnp.negative(fnp.where(own, 0.0, u))))
+
+        def log_tail():
+            fin = fnp.logical_and(tiny, df < math.inf)
+            # (a stand-in inside the fraction's domain elsewhere, without a derivative)
+            out = _log_t_tail(fnp.where(fin, df, 1e6), fnp.where(fin, v, -40.0))
+            normal = fnp.logical_and(tiny, df == math.inf)
+            return _where_taken([(normal, lambda: _special.log_ndtr(
+                fnp.where(normal, v, -40.0)))], lambda: out)
+        return _where_taken([(tiny, log_tail)], direct)
 
     def _logcdf(self, z, df):
         return self._log_side(z, df, False)
@@ -2098,19 +2191,24 @@ class _T(_Shaped):
         # tail's underflowing z is not the z form's, and the w form's stand-in for a small
         # df is a small probability, as 1/2 gave w = 1 there)
         def z_form():
-            zs = fnp.where(fnp.logical_and(zform, fnp.logical_not(far)), z_live(), 0.5)
-            return fnp.divide(fnp.multiply(d, 1.0 - zs), zs)
+            own = fnp.logical_and(zform, fnp.logical_not(far))
+            zs = fnp.where(own, z_live(own), 0.5)
+            (ds,) = _own(own, d)
+            return fnp.divide(fnp.multiply(ds, 1.0 - zs), zs)
 
         def w_form():
-            p = fnp.where(zform, fnp.minimum(0.25, 0.125 * d), 1.0 - tail)
-            w = _special.betaincinv(0.5, 0.5 * d, p)
-            return fnp.divide(fnp.multiply(d, w), 1.0 - w)
+            own = fnp.logical_not(zform)
+            (ds,) = _own(own, d)
+            p = fnp.where(zform, fnp.minimum(0.25, 0.125 * ds), 1.0 - tail)
+            w = _special.betaincinv(0.5, 0.5 * ds, p)
+            return fnp.divide(fnp.multiply(ds, w), 1.0 - w)
 
         def far_form():
             tf = fnp.where(far, tail, 1.0)  # (1e-40 overflowed t_far for a small df: inf * 0)
-            h = 0.5 * d
+            (ds,) = _own(far, d)
+            h = 0.5 * ds
             log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
-            return fnp.exp(0.5 * fnp.subtract(fnp.log(d), log_z))
+            return fnp.exp(0.5 * fnp.subtract(fnp.log(ds), log_z))
 
         def near():
             # (t2 = 0 at the median, handled below: kept away from sqrt's infinite slope
@@ -2126,7 +2224,9 @@ class _T(_Shaped):
             # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
             log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
             return fnp.multiply(q - 0.5, fnp.exp(-log_pdf0))
-        return _where_taken([(inf, lambda: _special.ndtri(q)), (mid, median)], lambda: out)
+        # (ndtri's slopes overflow where q is tiny: its own elements only)
+        return _where_taken([(inf, lambda: _special.ndtri(*_own(inf, q))), (mid, median)],
+                            lambda: out)
 
     def _isf(self, q, df):
         return -self._ppf(q, df)
@@ -2333,20 +2433,25 @@ class _Beta(_Shaped):
         return fnp.subtract(1.0, b) if k == 0 else fnp.subtract(a, 1.0)
 
 
-def _with_small_beta_root(x, v, a, b, log_p, x_of_log):
-    """``x`` (computed from the root ``v`` of ``I_v(a, b) = p``), or where ``v`` is tiny
-    ``x_of_log(log v)`` with ``log v`` from the power law ``I_v(a, b) = v^a / (a B(a, b))
-    (1 + O(b v))``: ``log v = (log p + log a + betaln(a, b)) / a`` (``log_p()`` gives
-    ``log p``; computed only where some element is tiny, where that is known). ``v``
-    selects the elements (its value only)."""
+def _with_small_beta_root(v, b, x_of_root, x_of_tiny):
+    """``x_of_root(own)`` (``x`` from the root ``v`` of ``I_v(a, b) = p``), or where ``v`` is
+    tiny ``x_of_tiny(own)`` (from ``log v`` by the power law ``I_v(a, b) = v^a / (a B(a, b))
+    (1 + O(b v))``: ``log v = (log p + log a + betaln(a, b)) / a``, see
+    :func:`_log_small_beta_root`; computed only where some element is tiny, where that is
+    known). ``v`` and ``b`` select the elements (their values only); each function is given
+    the mask of its own elements (for :func:`_own`: the root's slopes overflow where it is
+    tiny, the power law's stand-ins are not the root's)."""
     small = fnp.logical_and(v < 1e-30, fnp.multiply(v, b) < 1e-17)
+    return _where_taken([(small, lambda: x_of_tiny(small))],
+                        lambda: x_of_root(fnp.logical_not(small)))
 
-    def tiny():
-        a_s, b_s = fnp.where(small, a, 1.0), fnp.where(small, b, 1.0)
-        lp = fnp.where(small, log_p(), -100.0)
-        return x_of_log(fnp.divide(fnp.add(fnp.add(lp, fnp.log(a_s)),
-                                           _special.betaln(a_s, b_s)), a_s))
-    return _where_taken([(small, tiny)], lambda: x)
+
+def _log_small_beta_root(small, a, b, log_p):
+    """``log v`` of the power law of :func:`_with_small_beta_root` where ``small``, of the
+    shapes ``a``, ``b`` and ``log_p()`` (a stand-in elsewhere)."""
+    a_s, b_s = fnp.where(small, a, 1.0), fnp.where(small, b, 1.0)
+    lp = fnp.where(small, log_p(), -100.0)
+    return fnp.divide(fnp.add(fnp.add(lp, fnp.log(a_s)), _special.betaln(a_s, b_s)), a_s)
 
 
 def _f_quantile(q, n, m, upper):
@@ -2363,30 +2468,55 @@ def _f_quantile(q, n, m, upper):
     where the true x is beyond the largest float). The first root's value chooses; each
     root (and its derivatives in the shapes, ~7x its value's cost) is computed only where
     some element takes it, where that is known."""
-    hn, hm = 0.5 * n, 0.5 * m
-    log_mn = fnp.subtract(fnp.log(m), fnp.log(n))
-
-    def x_of(v, is_u):
+    def x_of(v, is_u, n, m):
         if is_u:
             return fnp.divide(fnp.multiply(m, v), fnp.multiply(n, 1.0 - v))
         return fnp.divide(fnp.multiply(m, 1.0 - v), fnp.multiply(n, v))
 
-    def x_of_log(is_u):
-        return lambda log_v: fnp.exp((fnp.add if is_u else fnp.subtract)(log_mn, log_v))
+    def x_of_log(log_v, is_u, n, m):
+        log_mn = fnp.subtract(fnp.log(m), fnp.log(n))
+        return fnp.exp((fnp.add if is_u else fnp.subtract)(log_mn, log_v))
 
-    s1, s2 = (hm, hn) if upper else (hn, hm)  # the first problem's shapes (u's: not upper)
+    def shapes(n, m):  # the first problem's shapes (u's: not upper), then the second's
+        hn, hm = 0.5 * n, 0.5 * m
+        return (hm, hn) if upper else (hn, hm)
+
+    s1, s2 = shapes(n, m)
     r, r_live = _value_first(_special.betaincinv, s1, s2, q)
     first = fnp.logical_or(r <= 0.5, fnp.less(q, 1.0 - r))
+    second = fnp.logical_not(first)
 
+    # (each form and the operands after it see its own elements only: _own; the roots'
+    # slopes overflow where they are tiny or at 1, the other problem's elements)
     def from_first():
-        x = x_of(fnp.where(first, r_live(), 0.5), not upper)
-        return _with_small_beta_root(x, fnp.where(first, r, 0.5), s1, s2,
-                                     lambda: fnp.log(q), x_of_log(not upper))
+        def of_root(own):
+            own = fnp.logical_and(first, own)
+            no, mo = _own(own, n, m)
+            return x_of(fnp.where(own, r_live(own), 0.5), not upper, no, mo)
+
+        def of_tiny(small):
+            qo, no, mo = _own(small, q, n, m)
+            a, b = shapes(no, mo)
+            return x_of_log(_log_small_beta_root(small, a, b, lambda: fnp.log(qo)),
+                            not upper, no, mo)
+        return _with_small_beta_root(fnp.where(first, r, 0.5), s2, of_root, of_tiny)
 
     def from_second():
-        v = _special.betaincinv(s2, s1, 1.0 - fnp.where(first, 0.5, q))
-        return _with_small_beta_root(x_of(v, upper), fnp.where(first, 0.5, v), s2, s1,
-                                     lambda: fnp.log1p(-q), x_of_log(upper))
+        qo, no, mo = _own(second, q, n, m)
+        a, b = shapes(no, mo)
+        v, v_live = _value_first(_special.betaincinv, b, a, 1.0 - fnp.where(first, 0.5, qo))
+
+        def of_root(own):
+            own = fnp.logical_and(second, own)
+            vo = fnp.where(own, v_live(own), 0.5)
+            return x_of(vo, upper, *_own(own, no, mo))
+
+        def of_tiny(small):
+            qs, ns, ms = _own(small, qo, no, mo)
+            a, b = shapes(ns, ms)
+            return x_of_log(_log_small_beta_root(small, b, a, lambda: fnp.log1p(-qs)),
+                            upper, ns, ms)
+        return _with_small_beta_root(fnp.where(first, 0.5, v), a, of_root, of_tiny)
     return _where_taken([(first, from_first)], from_second)
 
 
@@ -2470,14 +2600,19 @@ class _F(_Shaped):
         den = fnp.add(nz, m)
         u = fnp.divide(nz, den)
         hn, hm = 0.5 * n, 0.5 * m
+        w = fnp.divide(m, den)
+        # (the values of I_u(n/2, m/2) with u's rounding taken back by w, the precise one
+        # above 1/2 (special._inc_beta): cdf(0.3, 3, 1e-8) was 2.2e-10 off, as SciPy's
+        # betainc at the rounded u)
         if not _traced(z, n, m):
-            return _special.betainc(hn, hm, u)
+            return _special._inc_beta(hn, hm, u, w)
         # under a transform the derivatives come from the accurate side (_f_from_small_side);
-        # the values stay betainc(n/2, m/2, u)'s (= SciPy), computed where w was taken
-        form, by_w = _f_from_small_side(hn, hm, u, fnp.divide(m, den), False)
+        # the values as above, computed where w was taken
+        form, by_w = _f_from_small_side(hn, hm, u, w, False)
         return _f_with_values_of(
-            form, lambda hn, hm, u: _special.betainc(hn, hm, fnp.where(by_w, u, 0.5)), by_w,
-            hn, hm, u)
+            form, lambda hn, hm, u, w: _special._inc_beta(
+                hn, hm, fnp.where(by_w, u, 0.5), fnp.where(by_w, w, 0.5)), by_w,
+            hn, hm, u, w)
 
     @_finite
     def _sf(self, z, n, m):
