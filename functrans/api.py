@@ -263,19 +263,21 @@ def _linearize_tree(call, leaves, has_aux, what, in_tree=None, fun=None):
     given (made only for a message)."""
     box = []
     like = leaves[0] if leaves else None
-    if fun is not None:
-        what = _NameOf(what, fun)
+    # (the arguments as they are where they are a tuple of leaves: no tree rebuilt per call)
+    splat = in_tree is not None and in_tree is _SEQ_SPECS.get((tuple, len(leaves)))
 
     def flat(xs):
-        out = call(xs) if in_tree is None else call(*tree_unflatten(in_tree, xs))
+        out = call(xs) if in_tree is None else call(*xs) if splat else \
+            call(*tree_unflatten(in_tree, xs))
         if has_aux:
-            out, aux = _aux_pair(out, what)
+            out, aux = _aux_pair(out, what if fun is None else _NameOf(what, fun))
         o_leaves, o_tree = tree_flatten(out)
         box.append(o_tree)
         # Constant outputs in the inputs' library and device, as the others are.
         for i, o in enumerate(o_leaves):
             if not isinstance(o, Tracer):
-                o_leaves[i] = _const_output(o, like, what, i)
+                o_leaves[i] = _const_output(o, like, what if fun is None else
+                                            _NameOf(what, fun), i)
         if has_aux:
             a_leaves, a_tree = tree_flatten(aux)
             box.append(a_tree)
@@ -465,6 +467,13 @@ def _check_like(t, aval, name, i, like):
     return t
 
 
+def _same_aval_as_traced(c, o):
+    """Whether ``c`` is an array of a known library with the shape and dtype of ``o``, a
+    tracer (a cotangent that :func:`_check_like` would take as it is)."""
+    bc = _by_type.get(type(c))
+    return bc is not None and tuple(c.shape) == o.shape and bc.dtype(c) is o.dtype
+
+
 def _float_literal(t):
     return repr(float(t.real) if type(t) is complex else float(t))
 
@@ -570,7 +579,8 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         _no_reduce_axes(reduce_axes, "vjp")
     leaves, in_tree = tree_flatten(primals)
     for p in leaves:
-        if type(p) not in _by_type:
+        # (a tracer, an outer transform's value, is taken as it is: see _as_input)
+        if type(p) not in _by_type and not isinstance(p, Tracer):
             _as_inputs(leaves)
             break
     outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree, fun)
@@ -578,8 +588,10 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
     exact = None
     for i, o in enumerate(outs):
-        bo = _by_type.get(type(o))  # (an array's dtype without building its aval)
-        if (bo.dtype(o) if bo is not None else get_aval(o).dtype).kind not in "fc":
+        bo = _by_type.get(type(o))  # (an array's dtype without building its aval; a
+        # tracer's, an outer transform's value, by its own dtype attribute)
+        if (bo.dtype(o) if bo is not None else o.dtype if isinstance(o, Tracer)
+                else get_aval(o).dtype).kind not in "fc":
             if exact is None:
                 exact = [False] * len(outs)
             exact[i] = True
@@ -603,15 +615,21 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
             if exact is not None and exact[i]:
                 name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                 ct_leaves[i] = _integer_tangent(c, get_aval(o), name, i, o)
-            elif not (b is not None and c.shape == o.shape and c.dtype == o.dtype):
+            elif b is not None and c.shape == o.shape and c.dtype == o.dtype:
+                if b.devices:
+                    name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
+                    _check_place(c, o, name, i)
+            elif not (b is None and isinstance(o, Tracer) and _same_aval_as_traced(c, o)):
+                # (a cotangent that is an array of the traced output's shape and dtype, an
+                # outer transform's value, is one as it is: _check_like's case, whose
+                # _check_place has nothing to compare there)
                 name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                 ct_leaves[i] = _check_like(c, get_aval(o), name, i, o)
-            elif b.devices:
-                name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
-                _check_place(c, o, name, i)
         cts = backward(graph, ct_leaves, borrow=True)
-        return tree_unflatten(in_tree, _array_leaves(_keep_structural(
-            _instantiate(cts, leaves), leaves, structural)))
+        cts = _instantiate(cts, leaves)
+        if structural is not None:
+            _keep_structural(cts, leaves, structural)
+        return tree_unflatten(in_tree, _array_leaves(cts))
     out = tree_unflatten(out_tree, _array_leaves(outs))
     if has_aux:
         return out, vjp_fun, aux

@@ -221,14 +221,13 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     borrowed residual is, so that no result is (or views) an array the caller passed in.
     """
     env = _new(_Env)  # (_Env(template) without its __init__'s frame: once per pass)
-    env.d = {}
+    env.d = ct_env = {}
     env.template = template
     env.borrowed = borrowed = set()
     if borrow:  # (arrays only: a tracer is a value, never written into)
         for c in out_cts:
             if type(c) in _by_type:
                 borrowed.add(id(c))
-    ct_env = env.d
     pop, get = ct_env.pop, ct_env.get
     for v, ct in zip(graph.outputs, out_cts):
         if type(v) is Var and ct is not None:
@@ -237,6 +236,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             else:
                 env.add(v, ct)
     eqns = graph.eqns
+    if not ct_env:
+        # No output depends linearly on an input (or every cotangent is a symbolic zero):
+        # every input's cotangent is a symbolic zero, with no pass over the equations.
+        if consume:
+            eqns.clear()
+        return [None] * len(graph.in_vars)
     # With consume the equations are popped as the pass goes, freeing their residuals; at
     # the bottom of the stack, large ones that die so are kept for reuse (see the loop's end).
     todo = eqns if consume else eqns[:]
