@@ -468,10 +468,25 @@ def _check_like(t, aval, name, i, like):
 
 
 def _same_aval_as_traced(c, o):
-    """Whether ``c`` is an array of a known library with the shape and dtype of ``o``, a
-    tracer (a cotangent that :func:`_check_like` would take as it is)."""
-    bc = _by_type.get(type(c))
-    return bc is not None and tuple(c.shape) == o.shape and bc.dtype(c) is o.dtype
+    """Whether the cotangent ``c`` has the shape and dtype of the output ``o`` where one of
+    them is a tracer (an outer transform's value) and the other one too or an array of a
+    known library: :func:`_check_like` would take it as it is (its _check_place has
+    nothing to compare there)."""
+    if isinstance(c, Tracer):
+        c_shape, c_dtype = c.shape, c.dtype
+    else:
+        bc = _by_type.get(type(c))
+        if bc is None or not isinstance(o, Tracer):  # (two arrays: _check_like's case)
+            return False
+        c_shape, c_dtype = c.shape, bc.dtype(c)
+    if isinstance(o, Tracer):
+        o_shape, o_dtype = o.shape, o.dtype
+    else:
+        bo = _by_type.get(type(o))
+        if bo is None:
+            return False
+        o_shape, o_dtype = o.shape, bo.dtype(o)
+    return c_dtype is o_dtype and tuple(c_shape) == tuple(o_shape)
 
 
 def _float_literal(t):
@@ -619,10 +634,9 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
                 if b.devices:
                     name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                     _check_place(c, o, name, i)
-            elif not (b is None and isinstance(o, Tracer) and _same_aval_as_traced(c, o)):
-                # (a cotangent that is an array of the traced output's shape and dtype, an
-                # outer transform's value, is one as it is: _check_like's case, whose
-                # _check_place has nothing to compare there)
+            elif not (b is None and _same_aval_as_traced(c, o)):
+                # (a traced cotangent or output, an outer transform's value, of the other's
+                # shape and dtype is taken as it is, without _check_like's frames)
                 name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                 ct_leaves[i] = _check_like(c, get_aval(o), name, i, o)
         cts = backward(graph, ct_leaves, borrow=True)
