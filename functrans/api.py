@@ -1120,7 +1120,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
         else:
             single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, tree, call, leaf_args = _split_args(fun, args, kwargs, nums)
-        avals = [get_aval(x) for x in leaves]
+        # (one leaf, the common case, without a comprehension's frame)
+        avals = [get_aval(leaves[0])] if len(leaves) == 1 else [get_aval(x) for x in leaves]
         structural = _structural_mask(tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, a in enumerate(avals):
             d = a.dtype
@@ -1148,7 +1149,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
                     f"returned shape {a.shape}. Use jacrev (or jacfwd) for the Jacobian, vjp "
                     f"for a vector-Jacobian product, or reduce the output (for example with "
                     f"sum) first.")
-            if not _dt.is_float(a.dtype):
+            if a.dtype.kind not in "fc":  # (dtypes.is_float, inline)
                 raise NonScalarOutputError(
                     f"{name} needs a floating-point output, but the function returned "
                     f"dtype {a.dtype.name}: an integer or boolean output has no derivative.")
@@ -1168,7 +1169,10 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
             out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.
         cts = backward(graph, [_ONES], consume=True, template=out)
-        grads = _array_leaves(_keep_structural(_instantiate(cts, leaves), leaves, structural))
+        grads = _instantiate(cts, leaves)
+        if structural is not None:
+            _keep_structural(grads, leaves, structural)
+        grads = _array_leaves(grads)
         if leaf_args and single:  # (the tree is the tuple of the one leaf)
             g = grads[0]
         else:

@@ -92,7 +92,13 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
         else:
             out_primals.append(o)
             out_atoms.append(None)
-    graph = Graph(in_vars, staging.eqns, out_atoms)
+    # (Graph(in_vars, staging.eqns, out_atoms) without its __init__'s frame and copies of
+    # the two lists, which are this function's own)
+    graph = _new(Graph)
+    graph.input_names = graph.in_tree = graph.out_tree = None
+    graph.in_vars = in_vars
+    graph.eqns = staging.eqns
+    graph.outputs = out_atoms
     if with_aux:
         aux = [a.primal if type(a) is JVPTracer and a._interp is jvp_interp
                else constant(a.primal) if type(a) is ConstTracer else a for a in aux]
