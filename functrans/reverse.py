@@ -453,7 +453,9 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
         c = None if v is None else ct_env.get(v)
         if type(c) is Fill:
             c = env.materialize(c, v.aval, owned=True)
-        elif type(c) is _Pieces or type(c) is _Sum:
+        elif type(c) is _Sum:
+            c = c.value(env.borrowed)  # (env.dense's case, without its frame)
+        elif type(c) is _Pieces:
             c = env.dense(v, c)
         elif c is not None and id(c) in env.borrowed:
             c = _copy(c)
@@ -521,7 +523,9 @@ class _Env:
         d = self.d
         prev = d.get(var)
         if prev is None:
-            d[var] = _Sum(a, b)
+            s = d[var] = _new(_Sum)  # (_Sum(a, b) without its __init__'s frame)
+            s.terms = [a, b]
+            s.rest = None
             return
         tp = type(prev)
         if tp is _Sum:
@@ -687,7 +691,8 @@ def _product(terms, borrowed):
                 and _refcount(b) == _SOLE and _own(b, borrowed)
                 and _np.result_type(b, a) == b.dtype):
             return _np.multiply(a, b, out=b)
-    return _mul_p.bind(a, b)
+    # (_mul_p.bind(a, b) without bind's frame: once per pending product, at every level)
+    return _current.get().interp.process(_mul_p, (a, b), {})
 
 
 def _add_into(a, b, borrowed):
@@ -855,12 +860,27 @@ def _fill_mul_add(v, inputs, params, env):
     n = len(inputs)
     res = [None] * n
     for i in range(0, n - 1, 2):
-        pair = inputs[i:i + 2]
-        if type(pair[0]) is Var or type(pair[1]) is Var:
-            r = _fill_mul(v, pair, params, env)
-            if r is None:
-                return None
-            res[i], res[i + 1] = r
+        # (_fill_mul's cases inline: a frame and a slice per pair, at every level above)
+        x, y = inputs[i], inputs[i + 1]
+        if type(x) is Var:
+            lin, other = i, y
+        elif type(y) is Var:
+            lin, other = i + 1, x
+        else:
+            continue
+        if type(other) is Var:
+            return None
+        if type(other) in _REAL:
+            c = Fill(v * other)
+        elif v == 1:
+            c = other  # (the residual itself, copied if it is a result: see _fill_mul)
+            if not isinstance(other, Tracer):
+                env.borrowed.add(id(other))
+        elif type(v) in _REAL:
+            c = _Product(other, v)
+        else:
+            c = _mul_p.bind(other, v)
+        res[lin] = c
     if n % 2:
         res[-1] = Fill(v)
     return res
