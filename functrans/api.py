@@ -263,19 +263,21 @@ def _linearize_tree(call, leaves, has_aux, what, in_tree=None, fun=None):
     given (made only for a message)."""
     box = []
     like = leaves[0] if leaves else None
-    if fun is not None:
-        what = _NameOf(what, fun)
+    # (the arguments as they are where they are a tuple of leaves: no tree rebuilt per call)
+    splat = in_tree is not None and in_tree is _SEQ_SPECS.get((tuple, len(leaves)))
 
     def flat(xs):
-        out = call(xs) if in_tree is None else call(*tree_unflatten(in_tree, xs))
+        out = call(xs) if in_tree is None else call(*xs) if splat else \
+            call(*tree_unflatten(in_tree, xs))
         if has_aux:
-            out, aux = _aux_pair(out, what)
+            out, aux = _aux_pair(out, what if fun is None else _NameOf(what, fun))
         o_leaves, o_tree = tree_flatten(out)
         box.append(o_tree)
         # Constant outputs in the inputs' library and device, as the others are.
         for i, o in enumerate(o_leaves):
             if not isinstance(o, Tracer):
-                o_leaves[i] = _const_output(o, like, what, i)
+                o_leaves[i] = _const_output(o, like, what if fun is None else
+                                            _NameOf(what, fun), i)
         if has_aux:
             a_leaves, a_tree = tree_flatten(aux)
             box.append(a_tree)
@@ -465,6 +467,28 @@ def _check_like(t, aval, name, i, like):
     return t
 
 
+def _same_aval_as_traced(c, o):
+    """Whether the cotangent ``c`` has the shape and dtype of the output ``o`` where one of
+    them is a tracer (an outer transform's value) and the other one too or an array of a
+    known library: :func:`_check_like` would take it as it is (its _check_place has
+    nothing to compare there)."""
+    if isinstance(c, Tracer):
+        c_shape, c_dtype = c.shape, c.dtype
+    else:
+        bc = _by_type.get(type(c))
+        if bc is None or not isinstance(o, Tracer):  # (two arrays: _check_like's case)
+            return False
+        c_shape, c_dtype = c.shape, bc.dtype(c)
+    if isinstance(o, Tracer):
+        o_shape, o_dtype = o.shape, o.dtype
+    else:
+        bo = _by_type.get(type(o))
+        if bo is None:
+            return False
+        o_shape, o_dtype = o.shape, bo.dtype(o)
+    return c_dtype is o_dtype and tuple(c_shape) == tuple(o_shape)
+
+
 def _float_literal(t):
     return repr(float(t.real) if type(t) is complex else float(t))
 
@@ -570,7 +594,8 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
         _no_reduce_axes(reduce_axes, "vjp")
     leaves, in_tree = tree_flatten(primals)
     for p in leaves:
-        if type(p) not in _by_type:
+        # (a tracer, an outer transform's value, is taken as it is: see _as_input)
+        if type(p) not in _by_type and not isinstance(p, Tracer):
             _as_inputs(leaves)
             break
     outs, out_tree, graph, aux = _linearize_tree(fun, leaves, has_aux, "vjp", in_tree, fun)
@@ -578,8 +603,10 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
     # Outputs of integer or boolean dtype take JAX's float0 cotangents, or zeros.
     exact = None
     for i, o in enumerate(outs):
-        bo = _by_type.get(type(o))  # (an array's dtype without building its aval)
-        if (bo.dtype(o) if bo is not None else get_aval(o).dtype).kind not in "fc":
+        bo = _by_type.get(type(o))  # (an array's dtype without building its aval; a
+        # tracer's, an outer transform's value, by its own dtype attribute)
+        if (bo.dtype(o) if bo is not None else o.dtype if isinstance(o, Tracer)
+                else get_aval(o).dtype).kind not in "fc":
             if exact is None:
                 exact = [False] * len(outs)
             exact[i] = True
@@ -603,15 +630,20 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
             if exact is not None and exact[i]:
                 name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                 ct_leaves[i] = _integer_tangent(c, get_aval(o), name, i, o)
-            elif not (b is not None and c.shape == o.shape and c.dtype == o.dtype):
+            elif b is not None and c.shape == o.shape and c.dtype == o.dtype:
+                if b.devices:
+                    name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
+                    _check_place(c, o, name, i)
+            elif not (b is None and _same_aval_as_traced(c, o)):
+                # (a traced cotangent or output, an outer transform's value, of the other's
+                # shape and dtype is taken as it is, without _check_like's frames)
                 name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
                 ct_leaves[i] = _check_like(c, get_aval(o), name, i, o)
-            elif b.devices:
-                name = name or _Leaves("vjp", "cotangent", cotangent, "cotangent")
-                _check_place(c, o, name, i)
         cts = backward(graph, ct_leaves, borrow=True)
-        return tree_unflatten(in_tree, _array_leaves(_keep_structural(
-            _instantiate(cts, leaves), leaves, structural)))
+        cts = _instantiate(cts, leaves)
+        if structural is not None:
+            _keep_structural(cts, leaves, structural)
+        return tree_unflatten(in_tree, _array_leaves(cts))
     out = tree_unflatten(out_tree, _array_leaves(outs))
     if has_aux:
         return out, vjp_fun, aux
@@ -1088,7 +1120,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
         else:
             single, nums = _argnums_tuple(argnums, len(args), name)
         leaves, tree, call, leaf_args = _split_args(fun, args, kwargs, nums)
-        avals = [get_aval(x) for x in leaves]
+        # (one leaf, the common case, without a comprehension's frame)
+        avals = [get_aval(leaves[0])] if len(leaves) == 1 else [get_aval(x) for x in leaves]
         structural = _structural_mask(tree, leaves) if _STRUCTURAL_LEAVES else None
         for i, a in enumerate(avals):
             d = a.dtype
@@ -1116,7 +1149,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
                     f"returned shape {a.shape}. Use jacrev (or jacfwd) for the Jacobian, vjp "
                     f"for a vector-Jacobian product, or reduce the output (for example with "
                     f"sum) first.")
-            if not _dt.is_float(a.dtype):
+            if a.dtype.kind not in "fc":  # (dtypes.is_float, inline)
                 raise NonScalarOutputError(
                     f"{name} needs a floating-point output, but the function returned "
                     f"dtype {a.dtype.name}: an integer or boolean output has no derivative.")
@@ -1136,7 +1169,10 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int=False, what="g
             out = _as_input(_scalar_like(out, leaves[0] if leaves else None))
         # A symbolic seed of ones: the first products by it cost nothing.
         cts = backward(graph, [_ONES], consume=True, template=out)
-        grads = _array_leaves(_keep_structural(_instantiate(cts, leaves), leaves, structural))
+        grads = _instantiate(cts, leaves)
+        if structural is not None:
+            _keep_structural(grads, leaves, structural)
+        grads = _array_leaves(grads)
         if leaf_args and single:  # (the tree is the tuple of the one leaf)
             g = grads[0]
         else:

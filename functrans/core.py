@@ -67,6 +67,9 @@ class ShapedArray:
         return f"ShapedArray({self.str_short()}{', weak' if self.weak_type else ''})"
 
 
+_new = object.__new__
+_dtype_by_id = _dt._by_id.get
+
 _SCALAR_DTYPES = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
 _NOT_OPERANDS = (type(Ellipsis), type(None), slice)
 
@@ -96,7 +99,14 @@ def get_aval(x) -> ShapedArray:
     t = type(x)
     b = _by_type.get(t)
     if b is not None:  # an array of a known backend: the common case, first
-        return ShapedArray(tuple(x.shape), b.dtype(x))
+        # (ShapedArray(shape, dtype) without its __init__'s frame, the dtype by the id of
+        # the native one, which the backends register: what b.dtype(x) gives, or its error)
+        a = _new(ShapedArray)
+        a.shape = tuple(x.shape)
+        d = _dtype_by_id(id(x.dtype))
+        a.dtype = d if d is not None else b.dtype(x)
+        a.weak_type = False
+        return a
     if t in _SCALAR_DTYPES:
         return ShapedArray((), _SCALAR_DTYPES[t], weak_type=True)
     if isinstance(x, Tracer):

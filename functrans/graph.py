@@ -46,6 +46,7 @@ class Graph:
     ``in_tree``/``out_tree`` (optree tree specs) describe the pytrees at the user's edge."""
 
     def __init__(self, in_vars, eqns, outputs, in_tree=None, out_tree=None, input_names=None):
+        # (reverse.linearize_flat sets these attributes itself, without this frame)
         self.input_names = input_names
         self.in_vars = list(in_vars)
         self.eqns = eqns

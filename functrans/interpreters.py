@@ -737,8 +737,14 @@ class StagingInterpreter(Interpreter):
         if prim.same_aval:
             out_aval = own._var.aval
         else:
-            out_aval = prim.abstract_eval(
-                *[x.aval if type(x) is Var else get_aval(x) for x in inputs], **params)
+            if len(inputs) == 2:  # (the common case without a comprehension's frame)
+                x, y = inputs
+                out_aval = prim.abstract_eval(x.aval if type(x) is Var else get_aval(x),
+                                              y.aval if type(y) is Var else get_aval(y),
+                                              **params)
+            else:
+                out_aval = prim.abstract_eval(
+                    *[x.aval if type(x) is Var else get_aval(x) for x in inputs], **params)
             if prim.value_free and self.value_free_constants:
                 return self._constant(prim, out_aval, params)
         if prim.multiple_results:

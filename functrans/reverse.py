@@ -19,8 +19,8 @@ from .backends import _by_type, backend_of as _backend_of
 from .backends.numpy_backend import AtArray as _AtArray
 
 from . import buffers
-from .core import (EVAL as _EVAL, EvalInterpreter, Tracer, _SCALAR_DTYPES, _current, get_aval,
-                   is_concrete_array, reset_current, set_current)
+from .core import (EVAL as _EVAL, PUSHED, EvalInterpreter, Tracer, _CurrentCell, _SCALAR_DTYPES,
+                   _current, _get_ident, get_aval, is_concrete_array)
 from .errors import MissingRuleError
 from .graph import Graph, Var, eval_graph
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingTracer,
@@ -68,11 +68,18 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
         else:
             in_vars.append(None)
             in_tracers.append(p)
-    token = set_current(jvp_interp)
+    # set_current(jvp_interp) and reset_current(token) inline (a frame each, and the
+    # cell's __init__'s, per level of nested grads)
+    PUSHED.append(None)
+    cell = _new(_CurrentCell)
+    cell.interp = cell.home = jvp_interp
+    cell.thread = _get_ident()
+    token = _current.set(cell)
     try:
         result = fun(in_tracers)
     finally:
-        reset_current(token)
+        _current.reset(token)
+        PUSHED.pop()
         jvp_interp.active = staging.active = False
         staging.device_source = None
     outs, aux = result if with_aux else (result, None)
@@ -85,7 +92,13 @@ def linearize_flat(fun, primals, with_aux=False, avals=None):
         else:
             out_primals.append(o)
             out_atoms.append(None)
-    graph = Graph(in_vars, staging.eqns, out_atoms)
+    # (Graph(in_vars, staging.eqns, out_atoms) without its __init__'s frame and copies of
+    # the two lists, which are this function's own)
+    graph = _new(Graph)
+    graph.input_names = graph.in_tree = graph.out_tree = None
+    graph.in_vars = in_vars
+    graph.eqns = staging.eqns
+    graph.outputs = out_atoms
     if with_aux:
         aux = [a.primal if type(a) is JVPTracer and a._interp is jvp_interp
                else constant(a.primal) if type(a) is ConstTracer else a for a in aux]
@@ -221,14 +234,13 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     borrowed residual is, so that no result is (or views) an array the caller passed in.
     """
     env = _new(_Env)  # (_Env(template) without its __init__'s frame: once per pass)
-    env.d = {}
+    env.d = ct_env = {}
     env.template = template
     env.borrowed = borrowed = set()
     if borrow:  # (arrays only: a tracer is a value, never written into)
         for c in out_cts:
             if type(c) in _by_type:
                 borrowed.add(id(c))
-    ct_env = env.d
     pop, get = ct_env.pop, ct_env.get
     for v, ct in zip(graph.outputs, out_cts):
         if type(v) is Var and ct is not None:
@@ -237,6 +249,12 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             else:
                 env.add(v, ct)
     eqns = graph.eqns
+    if not ct_env:
+        # No output depends linearly on an input (or every cotangent is a symbolic zero):
+        # every input's cotangent is a symbolic zero, with no pass over the equations.
+        if consume:
+            eqns.clear()
+        return [None] * len(graph.in_vars)
     # With consume the equations are popped as the pass goes, freeing their residuals; at
     # the bottom of the stack, large ones that die so are kept for reuse (see the loop's end).
     todo = eqns if consume else eqns[:]
@@ -263,88 +281,60 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
             if cts is None:
                 continue
             tc = type(cts)
-            if tc is Sum:
-                t = cts.terms
-                if len(t) != 2 or cts.rest is not None:
-                    cts = cts.value(borrowed)
-                elif _INPLACE and (t[0].nbytes >= _ELIDE_BYTES if type(t[0]) in _HOST else
-                                   type(t[1]) in _HOST and t[1].nbytes >= _ELIDE_BYTES):
-                    # (a product's array factors have one shape: the first one's size tells,
-                    # and only where it is no array is the second looked at)
-                    # (this loop's names let go of earlier equations' residuals and
-                    # cotangents, so that one only the sum holds can take the product)
-                    a = b = x = c = res = None
-                    cts = _product(t, borrowed)
-                else:  # (one product of small or abstract factors, the common case)
-                    fn = None if mul_impl is None else mul_impl(type(t[0]))
-                    if fn is not None and (type(t[1]) is type(t[0])
-                                           or type(t[1]) in _SCALAR_DTYPES):
-                        cts = fn(t[0], t[1])
-                    else:
-                        cts = process(mul_p, (t[0], t[1]), {})
-            elif tc is Fill_:
-                rule = _FILL_RULES.get(prim)
-                res = rule(cts.value, inputs, params, env) if rule is not None else None
-                if res is not None:
-                    for x, c in zip(inputs, res):
-                        if c is not None and type(x) is Var:
-                            if type(c) is _Product:
-                                env.add_product(x, c.a, c.b)
-                            elif get(x) is None:  # (the first cotangent of x: no add frame)
-                                ct_env[x] = c
-                            else:
-                                env.add(x, c)
+            if tc in _PENDING:  # (a sum, fill or pieces held back; one test passes a dense one)
+                if tc is Sum:
+                    t = cts.terms
+                    if len(t) != 2 or cts.rest is not None:
+                        cts = cts.value(borrowed)
+                    elif _INPLACE and (t[0].nbytes >= _ELIDE_BYTES if type(t[0]) in _HOST else
+                                       type(t[1]) in _HOST and t[1].nbytes >= _ELIDE_BYTES):
+                        # (a product's array factors have one shape: the first one's size tells,
+                        # and only where it is no array is the second looked at)
+                        # (this loop's names let go of earlier equations' residuals and
+                        # cotangents, so that one only the sum holds can take the product)
+                        a = b = x = c = res = None
+                        cts = _product(t, borrowed)
+                    else:  # (one product of small or abstract factors, the common case)
+                        fn = None if mul_impl is None else mul_impl(type(t[0]))
+                        if fn is not None and (type(t[1]) is type(t[0])
+                                               or type(t[1]) in _SCALAR_DTYPES):
+                            cts = fn(t[0], t[1])
+                        else:
+                            cts = process(mul_p, (t[0], t[1]), {})
+                elif tc is Fill_:
+                    rule = _FILL_RULES.get(prim)
+                    res = rule(cts.value, inputs, params, env) if rule is not None else None
+                    if res is not None:
+                        for x, c in zip(inputs, res):
+                            if c is not None and type(x) is Var:
+                                if type(c) is _Product:
+                                    env.add_product(x, c.a, c.b)
+                                elif get(x) is None:  # (the first cotangent of x: no add frame)
+                                    ct_env[x] = c
+                                else:
+                                    env.add(x, c)
+                        continue
+                    cts = env.materialize(cts, outputs.aval)
+                elif tc is _Pieces:
+                    cts = env.dense(outputs, cts)
+            if prim in _INLINED:  # (the transposes written inline below: one test for all)
+                if prim is _slice_p:
+                    x = inputs[0]
+                    if type(x) is Var:
+                        env.add_piece(x, params["idx"], cts)
                     continue
-                cts = env.materialize(cts, outputs.aval)
-            elif tc is _Pieces:
-                cts = env.dense(outputs, cts)
-            if prim is _slice_p:
-                x = inputs[0]
-                if type(x) is Var:
-                    env.add_piece(x, params["idx"], cts)
-                continue
-            if prim is mul_p:
-                # The product of the cotangent with the residual partner, left pending.
-                a, b = inputs
-                if type(a) is Var_:
-                    if get(a) is None:  # (the first cotangent of a: add_product inline,
-                        s = new(Sum)    # and _Sum(cts, b) without its __init__'s frame)
-                        s.terms = [cts, b]
-                        s.rest = None
-                        ct_env[a] = s
-                    elif type(s := ct_env[a]) is Sum:
-                        # (a sum pending there: add_product's case inline, and add_pair's
-                        # last one where neither factor is a Python scalar)
-                        pending = s.terms
-                        if (len(pending) < _MAX_TERMS and type(b) not in _REAL
-                                and type(cts) not in _REAL):
-                            pending += (cts, b)
-                        else:
-                            s.add_pair(cts, b)
-                    else:
-                        env.add_product(a, cts, b)
-                elif type(b) is Var_:
-                    s = get(b)
-                    if type(s) is Sum:
-                        pending = s.terms
-                        if (len(pending) < _MAX_TERMS and type(a) not in _REAL
-                                and type(cts) not in _REAL):
-                            pending += (a, cts)
-                        else:
-                            s.add_pair(a, cts)
-                    else:
-                        env.add_product(b, a, cts)
-                continue
-            if prim is _mul_add_p and not params:  # (with coefficients: its rule)
-                pairs = iter(inputs)
-                for a, b in zip(pairs, pairs):  # (a lone last term is left out)
+                if prim is mul_p:
+                    # The product of the cotangent with the residual partner, left pending.
+                    a, b = inputs
                     if type(a) is Var_:
-                        if get(a) is None:  # (add_product's cases inline, as for mul)
-                            s = new(Sum)
+                        if get(a) is None:  # (the first cotangent of a: add_product inline,
+                            s = new(Sum)    # and _Sum(cts, b) without its __init__'s frame)
                             s.terms = [cts, b]
                             s.rest = None
                             ct_env[a] = s
                         elif type(s := ct_env[a]) is Sum:
+                            # (a sum pending there: add_product's case inline, and add_pair's
+                            # last one where neither factor is a Python scalar)
                             pending = s.terms
                             if (len(pending) < _MAX_TERMS and type(b) not in _REAL
                                     and type(cts) not in _REAL):
@@ -354,12 +344,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                         else:
                             env.add_product(a, cts, b)
                     elif type(b) is Var_:
-                        if get(b) is None:
-                            s = new(Sum)
-                            s.terms = [a, cts]
-                            s.rest = None
-                            ct_env[b] = s
-                        elif type(s := ct_env[b]) is Sum:
+                        s = get(b)
+                        if type(s) is Sum:
                             pending = s.terms
                             if (len(pending) < _MAX_TERMS and type(a) not in _REAL
                                     and type(cts) not in _REAL):
@@ -368,33 +354,67 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                                 s.add_pair(a, cts)
                         else:
                             env.add_product(b, a, cts)
-                if len(inputs) % 2 and type(inputs[-1]) is Var:
-                    env.add(inputs[-1], cts)
-                continue
-            if prim is _sub_p:
-                # (the transpose rule inline: the second operand's cotangent is the first's
-                # times -1, left pending so that it joins a later sum as one more term)
-                x, y = inputs
-                if type(x) is Var:
-                    if get(x) is None:
-                        ct_env[x] = cts
-                    else:
-                        env.add(x, cts)
-                if type(y) is Var:
-                    if y.aval.dtype.kind == "f":
-                        env.add_product(y, cts, -1.0)
-                    else:  # (complex: neg keeps the signs of zeros that a product may not)
-                        env.add(y, _neg_p.bind(cts))
-                continue
-            if prim is _add_p:
-                # (the transpose rule inline: each linear operand takes the cotangent as it is)
-                for x in inputs:
+                    continue
+                if prim is _mul_add_p and not params:  # (with coefficients: its rule)
+                    pairs = iter(inputs)
+                    for a, b in zip(pairs, pairs):  # (a lone last term is left out)
+                        if type(a) is Var_:
+                            if get(a) is None:  # (add_product's cases inline, as for mul)
+                                s = new(Sum)
+                                s.terms = [cts, b]
+                                s.rest = None
+                                ct_env[a] = s
+                            elif type(s := ct_env[a]) is Sum:
+                                pending = s.terms
+                                if (len(pending) < _MAX_TERMS and type(b) not in _REAL
+                                        and type(cts) not in _REAL):
+                                    pending += (cts, b)
+                                else:
+                                    s.add_pair(cts, b)
+                            else:
+                                env.add_product(a, cts, b)
+                        elif type(b) is Var_:
+                            if get(b) is None:
+                                s = new(Sum)
+                                s.terms = [a, cts]
+                                s.rest = None
+                                ct_env[b] = s
+                            elif type(s := ct_env[b]) is Sum:
+                                pending = s.terms
+                                if (len(pending) < _MAX_TERMS and type(a) not in _REAL
+                                        and type(cts) not in _REAL):
+                                    pending += (a, cts)
+                                else:
+                                    s.add_pair(a, cts)
+                            else:
+                                env.add_product(b, a, cts)
+                    if len(inputs) % 2 and type(inputs[-1]) is Var:
+                        env.add(inputs[-1], cts)
+                    continue
+                if prim is _sub_p:
+                    # (the transpose rule inline: the second operand's cotangent is the first's
+                    # times -1, left pending so that it joins a later sum as one more term)
+                    x, y = inputs
                     if type(x) is Var:
                         if get(x) is None:
                             ct_env[x] = cts
                         else:
                             env.add(x, cts)
-                continue
+                    if type(y) is Var:
+                        if y.aval.dtype.kind == "f":
+                            env.add_product(y, cts, -1.0)
+                        else:  # (complex: neg keeps the signs of zeros that a product may not)
+                            env.add(y, _neg_p.bind(cts))
+                    continue
+                if prim is _add_p:
+                    # (the transpose rule inline: each linear operand takes the cotangent as it is)
+                    for x in inputs:
+                        if type(x) is Var:
+                            if get(x) is None:
+                                ct_env[x] = cts
+                            else:
+                                env.add(x, cts)
+                    continue
         rule = prim.transpose
         if rule is None:
             raise MissingRuleError(
@@ -404,8 +424,10 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
         if borrowed and id(cts) in borrowed:
             # A view of a borrowed residual is borrowed too (copied if it is a result): the
             # listed rules' results may be views on any library; NumPy says which are.
-            borrowed.update(id(c) for c in res if c is not None and (
-                prim in _VIEWS or type(c) in _HOST and c.base is not None))
+            views = prim in _VIEWS  # (a loop: no generator's frame)
+            for c in res:
+                if c is not None and (views or type(c) in _HOST and c.base is not None):
+                    borrowed.add(id(c))
         for x, c in zip(inputs, res):
             if c is not None and type(x) is Var:
                 if get(x) is None:  # the common case: the first cotangent of x
@@ -431,7 +453,9 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
         c = None if v is None else ct_env.get(v)
         if type(c) is Fill:
             c = env.materialize(c, v.aval, owned=True)
-        elif type(c) is _Pieces or type(c) is _Sum:
+        elif type(c) is _Sum:
+            c = c.value(env.borrowed)  # (env.dense's case, without its frame)
+        elif type(c) is _Pieces:
             c = env.dense(v, c)
         elif c is not None and id(c) in env.borrowed:
             c = _copy(c)
@@ -499,7 +523,9 @@ class _Env:
         d = self.d
         prev = d.get(var)
         if prev is None:
-            d[var] = _Sum(a, b)
+            s = d[var] = _new(_Sum)  # (_Sum(a, b) without its __init__'s frame)
+            s.terms = [a, b]
+            s.rest = None
             return
         tp = type(prev)
         if tp is _Sum:
@@ -665,7 +691,8 @@ def _product(terms, borrowed):
                 and _refcount(b) == _SOLE and _own(b, borrowed)
                 and _np.result_type(b, a) == b.dtype):
             return _np.multiply(a, b, out=b)
-    return _mul_p.bind(a, b)
+    # (_mul_p.bind(a, b) without bind's frame: once per pending product, at every level)
+    return _current.get().interp.process(_mul_p, (a, b), {})
 
 
 def _add_into(a, b, borrowed):
@@ -833,12 +860,27 @@ def _fill_mul_add(v, inputs, params, env):
     n = len(inputs)
     res = [None] * n
     for i in range(0, n - 1, 2):
-        pair = inputs[i:i + 2]
-        if type(pair[0]) is Var or type(pair[1]) is Var:
-            r = _fill_mul(v, pair, params, env)
-            if r is None:
-                return None
-            res[i], res[i + 1] = r
+        # (_fill_mul's cases inline: a frame and a slice per pair, at every level above)
+        x, y = inputs[i], inputs[i + 1]
+        if type(x) is Var:
+            lin, other = i, y
+        elif type(y) is Var:
+            lin, other = i + 1, x
+        else:
+            continue
+        if type(other) is Var:
+            return None
+        if type(other) in _REAL:
+            c = Fill(v * other)
+        elif v == 1:
+            c = other  # (the residual itself, copied if it is a result: see _fill_mul)
+            if not isinstance(other, Tracer):
+                env.borrowed.add(id(other))
+        elif type(v) in _REAL:
+            c = _Product(other, v)
+        else:
+            c = _mul_p.bind(other, v)
+        res[lin] = c
     if n % 2:
         res[-1] = Fill(v)
     return res
@@ -885,6 +927,10 @@ from .primitives.structural import (broadcast_in_dim as _broadcast, broadcast_p 
 # Their transposes may return views of (or the very) cotangent they get.
 _VIEWS = {_add_p, _reshape_p, _transpose_p, _broadcast_p, _concat_p, _flip_p, _reduce_sum_p,
           _scatter_slice_p, _diag_embed_p}
+# The kinds of cotangents backward holds back (see there), and the primitives whose
+# transposes it writes inline.
+_PENDING = frozenset((_Sum, Fill, _Pieces))
+_INLINED = frozenset((_slice_p, _mul_p, _mul_add_p, _sub_p, _add_p))
 _FILL_RULES = {_add_p: _fill_add, _sub_p: _fill_sub, _neg_p: _fill_neg, _mul_p: _fill_mul,
                _mul_add_p: _fill_mul_add, _div_p: _fill_div, _reduce_sum_p: _fill_same,
                _reshape_p: _fill_same, _transpose_p: _fill_same, _convert_p: _fill_convert,

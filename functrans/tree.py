@@ -63,7 +63,9 @@ def tree_flatten(tree, is_leaf=None):
         if t is tuple or t is list:
             if _REGISTERED is not None:
                 for x in tree:
-                    if not _is_leaf_type(type(x)):
+                    u = type(x)  # (_is_leaf_type inline: a frame per leaf)
+                    if not (u in _LEAF_TYPES and u not in _REGISTERED
+                            and (NAMESPACE, u) not in _REGISTERED):
                         break
                 else:
                     spec = _SEQ_SPECS.get((t, len(tree)))
