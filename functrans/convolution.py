@@ -607,7 +607,10 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     elif len(slices) == 1:
         out = slices[0]
     else:
-        out = _REDUCE[name](fnp.stack(slices, axis=-1), axis=-1)
+        stacked = fnp.stack(slices, axis=-1)
+        # (prod in the operand's own dtype: NumPy's widens small integers, JAX's does not)
+        out = (fnp.prod(stacked, axis=-1, dtype=dt) if name == "mul" else
+               _REDUCE[name](stacked, axis=-1))
     if not identity:
         out = _COMBINE[name](init, out)
     elif out is x:  # a window of one element: still a new array
