@@ -307,7 +307,8 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     ldil = _ints(lhs_dilation, nsp, what, "lhs_dilation")
     rdil = _ints(rhs_dilation, nsp, what, "rhs_dilation")
     # the input as (N, spatial..., C), the kernel as (O, I, spatial...)
-    x = fnp.permute_dims(lhs, (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],))
+    x_perm = (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],)
+    x = fnp.permute_dims(lhs, x_perm)
     w = fnp.permute_dims(rhs, tuple(dn.rhs_spec)) if tuple(dn.rhs_spec) != tuple(
         range(rhs.ndim)) else rhs
     B = operator.index(batch_group_count)
@@ -346,6 +347,12 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     axes = tuple(range(1, nsp + 1))
     padded = any(lo > 0 or hi > 0 for lo, hi in pads) or any(d != 1 for d in ldil)
     x = _dilate_pad(x, axes, ldil, pads, None, what)
+    if not padded and B == 1 and x_perm != tuple(range(lhs.ndim)) and math.prod(ksize) > 1:
+        # One copy of the input in row-major order: NumPy's stack keeps the memory order of
+        # its inputs, so the slices of a transposed view made patches that the matrix
+        # product's reshape copied again (the kernel's size times the input's; a padded or
+        # dilated input is a new row-major array already).
+        x = fnp.reshape(fnp.reshape(x, (-1,)), tuple(x.shape))
     slices, outs = _window_slices(x, axes, ksize, rdil, strides, what)
     K, P = len(slices), math.prod(outs)
     if K == 0 or N * P * O == 0 or C == 0:
@@ -353,11 +360,13 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
         y = fnp.zeros((N,) + tuple(outs) + (O,), dtype=dt, device=fnp.device(lhs))
     else:
         y = _conv_products(slices, w, G)
-    if padded and K and N * P * O and C:
+    if padded and K and N * P * O and C and not _known_finite(w):
         # The padding and the holes of lhs_dilation take no part in the sum (as in XLA): one
         # zero of theirs times an infinite or NaN kernel entry made the output NaN. Only a
         # kernel with such an entry needs the slower sum that leaves them out; the branch
         # that keeps y costs nothing (and nothing to recompute in reverse mode under jit).
+        # A kernel known to be finite (eager, vmap) needs no cond: reverse mode then has no
+        # cond to transpose, whose zero cotangents for x and w were made and added.
         from .control_flow import cond
         real = _dilate_pad(fnp.ones((1,) + sizes + (1,), dtype=fnp.bool,
                                     device=fnp.device(lhs)), axes, ldil, pads, None, what)
@@ -377,6 +386,20 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     if perm != list(range(y.ndim)):
         y = fnp.permute_dims(y, tuple(perm))
     return y
+
+
+def _known_finite(w):
+    """Whether the values of ``w`` are known (plain arrays, eager transforms, vmap: the array
+    behind the tracers) and all finite; False where staged (jit). No primitive is bound."""
+    from .scipy.special import _backend_of, _concrete_behind
+    v = _concrete_behind(w)
+    if v is None:
+        return False
+    import numpy as _np  # (NumPy's own arrays read by their methods, the cheapest way)
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        return bool(_np.isfinite(v).all())
+    bk = _backend_of(v)
+    return bool(bk.to_numpy(bk.xp.all(bk.xp.isfinite(v))))
 
 
 def _conv_products(slices, w, G, real=None):
