@@ -661,9 +661,11 @@ def conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs
                                  preferred_element_type=None):
     """The patches ``conv_general_dilated`` would see (``jax.lax.conv_general_dilated_patches``):
     for each output position, the input's values in the window of ``filter_shape`` (the
-    kernel's spatial sizes, in the order of the kernel spec of ``dimension_numbers``),
-    flattened into the output's feature axis in the order (input feature, then the
-    window's positions row-major in that spatial order), so that it has ``C *
+    kernel's spatial sizes in the order of the kernel's spatial axes in its layout: the
+    letters of a string kernel spec; for a ``ConvDimensionNumbers``, ``rhs_spec[2:]``
+    sorted, as JAX places them), flattened into the output's feature axis in the order
+    (input feature, then the window's positions row-major in that spatial order), so that
+    it has ``C *
     prod(filter_shape)`` features. Strides, padding, dilations and layouts as for
     :func:`conv_general_dilated`.
 
@@ -690,7 +692,14 @@ def conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs
     if isinstance(padding, str) and any(d != 1 for d in ldil):
         raise ValueError(f"{what}: String padding with lhs_dilation is not supported (as in "
                          f"JAX): give explicit (low, high) pairs.")
-    # (the kernel's spatial sizes in its spec's order are filter_shape itself)
+    # filter_shape holds the kernel's spatial sizes in the order of its axes in the kernel's
+    # layout, as JAX's (which places them on those axes of a one-hot kernel): the spatial
+    # axis i (in the spec's order) is the rank[i]-th of them. The window's positions are
+    # flattened row-major in that order too. (A string or default spec lists them in that
+    # order already; a ConvDimensionNumbers need not.)
+    by_place = sorted(range(nsp), key=lambda i: dn.rhs_spec[2 + i])
+    rank = [by_place.index(i) for i in range(nsp)]
+    fs = tuple(fs[rank[i]] for i in range(nsp))
     xs = fnp.permute_dims(x, (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],))
     N, C = xs.shape[0], xs.shape[-1]
     sizes = tuple(xs.shape[1:-1])
@@ -698,7 +707,13 @@ def conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs
     pads = _padding(padding, sizes, eff, strides, what)
     axes = tuple(range(1, nsp + 1))
     xs = _dilate_pad(xs, axes, ldil, pads, None, what)
-    slices, outs = _window_slices(xs, axes, fs, rdil, strides, what)
+    slices, outs_placed = _window_slices(xs, tuple(axes[i] for i in by_place),
+                                         tuple(fs[i] for i in by_place),
+                                         tuple(rdil[i] for i in by_place),
+                                         tuple(strides[i] for i in by_place), what)
+    outs = [0] * nsp
+    for i, n in zip(by_place, outs_placed):
+        outs[i] = n
     K = len(slices)
     if math.prod(outs) == 0 or N * C == 0:
         y = fnp.zeros((N, C * K) + tuple(outs), dtype=fnp.result_type(xs),

@@ -116,7 +116,6 @@ def conv_case(rng, nsp=None):
         lperm = rperm = operm = list(range(nsp + 2))
         dn = None
     else:
-        lspec = (lperm[0], lperm[1]) + tuple(lperm[2:])
         spec = ConvDN(tuple(int(i) for i in lperm), tuple(int(i) for i in rperm),
                       tuple(int(i) for i in operm))
         if kind == "str":
@@ -125,7 +124,6 @@ def conv_case(rng, nsp=None):
             dn = "tuple", spec
         else:
             dn = "cdn", spec
-        del lspec
     dtype = str(rng.choice(["float64"] * 6 + ["float32", "complex128"]))
     pet = None
     if rng.random() < 0.08 and dtype == "float32":

@@ -256,3 +256,63 @@ def test_reduce_window_random_options_vs_jax(seed):
         gf = ft.grad(lambda v: fnp.sum(fnp.where(fnp.isfinite(rw(lax, v)), rw(lax, v), 0)
                                        * u))(x)
         np.testing.assert_allclose(gf, np.asarray(gj), rtol=1e-13, atol=1e-13)
+
+
+# -- patches: filter_shape in the order of the kernel's spatial axes in its layout ------------
+
+def _one_hot_patches(x, fs, strides, dn):
+    """JAX's construction, written here with conv_general_dilated: a one-hot kernel of shape
+    (C * K, 1, *filter_shape) with its O and I axes moved to rhs_spec's places (the spatial
+    sizes on the remaining axes in their order), grouped by input feature."""
+    C = x.shape[dn.lhs_spec[1]]
+    K = int(np.prod(fs))
+    eye = np.broadcast_to(np.eye(K), (C, K, K)).reshape((C * K, 1) + tuple(fs))
+    rhs = np.moveaxis(eye, (0, 1), (dn.rhs_spec[0], dn.rhs_spec[1]))
+    return lax.conv_general_dilated(x, rhs, strides, "VALID", dimension_numbers=dn,
+                                    feature_group_count=C)
+
+
+@pytest.mark.parametrize("specs, shape, fs", [
+    (((0, 1, 2, 3), (2, 0, 3, 1), (2, 1, 0, 3)), (2, 3, 5, 7), (2, 1)),   # was (4, 6, 2, 5)
+    (((0, 3, 1, 2), (3, 2, 1, 0), (1, 2, 0, 3)), (1, 7, 3, 2), (2, 3)),
+    (((0, 1, 2, 3, 4), (4, 0, 2, 1, 3), (0, 1, 2, 3, 4)), (2, 2, 4, 5, 3), (2, 3, 2)),
+    (((0, 1, 2, 3), (0, 1, 2, 3), (0, 1, 2, 3)), (2, 2, 4, 5), (3, 2)),    # (unchanged)
+])
+def test_patches_filter_shape_in_kernel_layout_order(specs, shape, fs):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    dn = lax.ConvDimensionNumbers(*specs)
+    strides = (1,) * (len(shape) - 2)
+    got = lax.conv_general_dilated_patches(x, fs, strides, "VALID", dimension_numbers=dn)
+    want = _one_hot_patches(x, fs, strides, dn)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+    # the locally connected convolution reads the same patches
+    O = 2
+    out_logical = [got.shape[a] for a in dn.out_spec]
+    w_logical = [O, out_logical[1]] + out_logical[2:]
+    w_shape = [0] * len(shape)
+    for i, a in enumerate(dn.rhs_spec):
+        w_shape[a] = w_logical[i]
+    w = rng.standard_normal(w_shape)
+    y = lax.conv_general_dilated_local(x, w, strides, "VALID", fs, dimension_numbers=dn)
+    p_log = np.transpose(np.asarray(got), dn.out_spec)      # (N, C*K, out...)
+    w_log = np.transpose(w, dn.rhs_spec)                    # (O, C*K, out...)
+    y_log = np.einsum("ni...,oi...->no...", p_log, w_log)
+    np.testing.assert_allclose(np.transpose(np.asarray(y), dn.out_spec), y_log, rtol=1e-13,
+                               atol=1e-13)
+
+
+def test_patches_against_jax_with_conv_dimension_numbers():
+    jax = _jax()
+    jnp, jlax = jax.numpy, jax.lax
+    rng = np.random.default_rng(4)
+    specs = ((2, 3, 1, 0), (1, 3, 2, 0), (3, 0, 2, 1))
+    x = rng.standard_normal((3, 1, 1, 2))
+    args = ((1, 3), (2, 1), [(2, 0), (1, 2)])
+    want = jlax.conv_general_dilated_patches(jnp.asarray(x), *args,
+                                             dimension_numbers=jlax.ConvDimensionNumbers(*specs))
+    got = lax.conv_general_dilated_patches(x, *args,
+                                           dimension_numbers=lax.ConvDimensionNumbers(*specs))
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, np.asarray(want), rtol=1e-14, atol=1e-14)
