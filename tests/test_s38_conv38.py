@@ -202,7 +202,7 @@ def _random_conv(rng):
                 dn=dn, G=G, B=B)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 def test_conv_general_dilated_random_options_vs_jax(seed):
     jax = _jax()
     jnp, jlax = jax.numpy, jax.lax
@@ -234,7 +234,7 @@ def test_reduce_window_random_options_vs_jax(seed):
     jax = _jax()
     jnp, jlax = jax.numpy, jax.lax
     rng = np.random.default_rng([381, seed])
-    for _ in range(4):
+    for _ in range(3):
         nd = int(rng.integers(1, 4))
         shape = [int(rng.integers(1, 6)) for _ in range(nd)]
         win = tuple(int(rng.integers(1, 4)) for _ in range(nd))
