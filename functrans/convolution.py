@@ -307,7 +307,8 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     ldil = _ints(lhs_dilation, nsp, what, "lhs_dilation")
     rdil = _ints(rhs_dilation, nsp, what, "rhs_dilation")
     # the input as (N, spatial..., C), the kernel as (O, I, spatial...)
-    x = fnp.permute_dims(lhs, (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],))
+    x_perm = (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],)
+    x = fnp.permute_dims(lhs, x_perm)
     w = fnp.permute_dims(rhs, tuple(dn.rhs_spec)) if tuple(dn.rhs_spec) != tuple(
         range(rhs.ndim)) else rhs
     B = operator.index(batch_group_count)
@@ -346,6 +347,12 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     axes = tuple(range(1, nsp + 1))
     padded = any(lo > 0 or hi > 0 for lo, hi in pads) or any(d != 1 for d in ldil)
     x = _dilate_pad(x, axes, ldil, pads, None, what)
+    if not padded and B == 1 and x_perm != tuple(range(lhs.ndim)) and math.prod(ksize) > 1:
+        # One copy of the input in row-major order: NumPy's stack keeps the memory order of
+        # its inputs, so the slices of a transposed view made patches that the matrix
+        # product's reshape copied again (the kernel's size times the input's; a padded or
+        # dilated input is a new row-major array already).
+        x = fnp.reshape(fnp.reshape(x, (-1,)), tuple(x.shape))
     slices, outs = _window_slices(x, axes, ksize, rdil, strides, what)
     K, P = len(slices), math.prod(outs)
     if K == 0 or N * P * O == 0 or C == 0:
@@ -353,11 +360,13 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
         y = fnp.zeros((N,) + tuple(outs) + (O,), dtype=dt, device=fnp.device(lhs))
     else:
         y = _conv_products(slices, w, G)
-    if padded and K and N * P * O and C:
+    if padded and K and N * P * O and C and not _known_finite(w):
         # The padding and the holes of lhs_dilation take no part in the sum (as in XLA): one
         # zero of theirs times an infinite or NaN kernel entry made the output NaN. Only a
         # kernel with such an entry needs the slower sum that leaves them out; the branch
         # that keeps y costs nothing (and nothing to recompute in reverse mode under jit).
+        # A kernel known to be finite (eager, vmap) needs no cond: reverse mode then has no
+        # cond to transpose, whose zero cotangents for x and w were made and added.
         from .control_flow import cond
         real = _dilate_pad(fnp.ones((1,) + sizes + (1,), dtype=fnp.bool,
                                     device=fnp.device(lhs)), axes, ldil, pads, None, what)
@@ -377,6 +386,20 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     if perm != list(range(y.ndim)):
         y = fnp.permute_dims(y, tuple(perm))
     return y
+
+
+def _known_finite(w):
+    """Whether the values of ``w`` are known (plain arrays, eager transforms, vmap: the array
+    behind the tracers) and all finite; False where staged (jit). No primitive is bound."""
+    from .scipy.special import _backend_of, _concrete_behind
+    v = _concrete_behind(w)
+    if v is None:
+        return False
+    import numpy as _np  # (NumPy's own arrays read by their methods, the cheapest way)
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        return bool(_np.isfinite(v).all())
+    bk = _backend_of(v)
+    return bool(bk.to_numpy(bk.xp.all(bk.xp.isfinite(v))))
 
 
 def _conv_products(slices, w, G, real=None):
@@ -607,7 +630,10 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     elif len(slices) == 1:
         out = slices[0]
     else:
-        out = _REDUCE[name](fnp.stack(slices, axis=-1), axis=-1)
+        stacked = fnp.stack(slices, axis=-1)
+        # (prod in the operand's own dtype: NumPy's widens small integers, JAX's does not)
+        out = (fnp.prod(stacked, axis=-1, dtype=dt) if name == "mul" else
+               _REDUCE[name](stacked, axis=-1))
     if not identity:
         out = _COMBINE[name](init, out)
     elif out is x:  # a window of one element: still a new array
@@ -635,9 +661,11 @@ def conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs
                                  preferred_element_type=None):
     """The patches ``conv_general_dilated`` would see (``jax.lax.conv_general_dilated_patches``):
     for each output position, the input's values in the window of ``filter_shape`` (the
-    kernel's spatial sizes, in the order of the kernel spec of ``dimension_numbers``),
-    flattened into the output's feature axis in the order (input feature, then the
-    window's positions row-major in that spatial order), so that it has ``C *
+    kernel's spatial sizes in the order of the kernel's spatial axes in its layout: the
+    letters of a string kernel spec; for a ``ConvDimensionNumbers``, ``rhs_spec[2:]``
+    sorted, as JAX places them), flattened into the output's feature axis in the order
+    (input feature, then the window's positions row-major in that spatial order), so that
+    it has ``C *
     prod(filter_shape)`` features. Strides, padding, dilations and layouts as for
     :func:`conv_general_dilated`.
 
@@ -664,7 +692,14 @@ def conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs
     if isinstance(padding, str) and any(d != 1 for d in ldil):
         raise ValueError(f"{what}: String padding with lhs_dilation is not supported (as in "
                          f"JAX): give explicit (low, high) pairs.")
-    # (the kernel's spatial sizes in its spec's order are filter_shape itself)
+    # filter_shape holds the kernel's spatial sizes in the order of its axes in the kernel's
+    # layout, as JAX's (which places them on those axes of a one-hot kernel): the spatial
+    # axis i (in the spec's order) is the rank[i]-th of them. The window's positions are
+    # flattened row-major in that order too. (A string or default spec lists them in that
+    # order already; a ConvDimensionNumbers need not.)
+    by_place = sorted(range(nsp), key=lambda i: dn.rhs_spec[2 + i])
+    rank = [by_place.index(i) for i in range(nsp)]
+    fs = tuple(fs[rank[i]] for i in range(nsp))
     xs = fnp.permute_dims(x, (dn.lhs_spec[0],) + tuple(dn.lhs_spec[2:]) + (dn.lhs_spec[1],))
     N, C = xs.shape[0], xs.shape[-1]
     sizes = tuple(xs.shape[1:-1])
@@ -672,7 +707,13 @@ def conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs
     pads = _padding(padding, sizes, eff, strides, what)
     axes = tuple(range(1, nsp + 1))
     xs = _dilate_pad(xs, axes, ldil, pads, None, what)
-    slices, outs = _window_slices(xs, axes, fs, rdil, strides, what)
+    slices, outs_placed = _window_slices(xs, tuple(axes[i] for i in by_place),
+                                         tuple(fs[i] for i in by_place),
+                                         tuple(rdil[i] for i in by_place),
+                                         tuple(strides[i] for i in by_place), what)
+    outs = [0] * nsp
+    for i, n in zip(by_place, outs_placed):
+        outs[i] = n
     K = len(slices)
     if math.prod(outs) == 0 or N * C == 0:
         y = fnp.zeros((N, C * K) + tuple(outs), dtype=fnp.result_type(xs),

@@ -393,14 +393,22 @@ def _fft_like(name):
         if in1.ndim != in2.ndim:
             raise ValueError(f"{what}: in1 and in2 must have the same number of dimensions; "
                              f"got {in1.ndim} and {in2.ndim}.")
-        if axes is None or in1.ndim == 0:
+        if in1.ndim == 0:
             return convolve(in1, in2, mode=mode)
-        axs = (axes,) if isinstance(axes, int) else tuple(axes)
-        axs = _axis_list(axs, in1.ndim, what, "axes")
-        if len(set(axs)) != len(axs):
-            raise ValueError(f"{what}: axes has a repeated axis: {tuple(axes)}.")
-        if not axs:
-            raise ValueError(f"{what}: axes, when given, must name at least one axis.")
+        if axes is None:
+            axs = list(range(in1.ndim))
+        else:
+            axs = (axes,) if isinstance(axes, int) else tuple(axes)
+            axs = _axis_list(axs, in1.ndim, what, "axes")
+            if len(set(axs)) != len(axs):
+                raise ValueError(f"{what}: axes has a repeated axis: {tuple(axes)}.")
+            if not axs:
+                raise ValueError(f"{what}: axes, when given, must name at least one axis.")
+        if mode == "valid" and in1.ndim == in2.ndim and 0 not in in1.shape + in2.shape:
+            # SciPy broadcasts along an axis where either operand has length 1 (the same
+            # values as convolving there) and leaves such axes out of 'valid' mode's
+            # which-is-larger check: (1, 5) with (2, 3) is (2, 3), not an error
+            axs = [a for a in axs if in1.shape[a] != 1 and in2.shape[a] != 1]
         if sorted(axs) == list(range(in1.ndim)):
             return convolve(in1, in2, mode=mode)
         return _convolve_along(in1, in2, sorted(axs), mode, what)
