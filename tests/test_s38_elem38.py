@@ -15,7 +15,6 @@ import pytest
 
 import functrans as ft
 import functrans.nn as nn
-import functrans.numpy as fnp
 import functrans.scipy.special as fsp
 from functrans.primitives import special as psp
 from functrans.primitives.softmax import softmax_tangent

@@ -127,37 +127,43 @@ def _np_dominated(a, b, kind, axes):
     return near if near.any() else None
 
 
-def _np_dominant(out, t, a, b, near, kind, axes):
-    """``out`` in the slices ``near`` from the forms without 1 - p_m, ``m`` the dominant
-    entry (``t`` unchanged, ``out`` not its memory): kind log, ``t`` shifted by ``t_m``
-    first (the map ignores a constant: its rows sum to 0), so that the sum holds no
-    ``p_m t_m``; kind log_t, the entry ``m`` as ``(t_m r - a_m S') / b`` with ``r`` and ``S'``
-    the sums of ``a`` and ``t`` over the other entries (``b - a_m`` and ``S - t_m``)."""
+def _np_dominant(buf, t, a, b, near, kind, axes):
+    """The map into ``buf`` with the slices ``near`` computed without 1 - p_m, ``m`` their
+    dominant entry: kind log, ``t`` shifted by ``t_m`` first (the map ignores a constant:
+    its rows sum to 0), so that the sum holds no ``p_m t_m``; kind log_t, the entry ``m`` as
+    ``(t_m r - a_m S') / b`` with ``r`` and ``S'`` the sums of ``a`` and ``t`` over the other
+    entries (``b - a_m`` and ``S - t_m``). The other slices as _np_fill's (t_m = 0)."""
     amax = np.max(a, axis=axes, keepdims=True)
     mask = (a == amax) & near
     with np.errstate(all="ignore"):
         tm = np.sum(np.where(mask, t, 0.0), axis=axes, keepdims=True)
         if kind == LOG:
-            d = t - tm
-            new = d - np.sum(a * d, axis=axes, keepdims=True) / b
-            np.copyto(out, new, where=np.broadcast_to(near, out.shape))
-        else:
-            r = np.sum(np.where(mask, 0.0, a), axis=axes, keepdims=True)
-            rest = np.sum(np.where(mask, 0.0, t), axis=axes, keepdims=True)
-            new = (tm * r - amax * rest) / b
-            np.copyto(out, np.broadcast_to(new, out.shape), where=mask)
-    return out
+            d = np.subtract(t, tm)
+            c = _slice_dot(a, d, axes)
+            return np.subtract(d, np.divide(c, b, out=c), out=buf)
+        r = np.sum(np.where(mask, 0.0, a), axis=axes, keepdims=True)
+        rest = np.sum(np.where(mask, 0.0, t), axis=axes, keepdims=True)
+        entry = (tm * r - amax * rest) / b
+        c = np.sum(t, axis=axes, keepdims=True)
+        out = np.multiply(a, np.divide(c, b, out=c))
+        np.subtract(t, out, out=out)
+        np.copyto(out, np.broadcast_to(entry, out.shape), where=mask)
+        np.copyto(buf, out)
+        return buf
 
 
 def _np_into(buf, t, a, b, kind, axes):
     bad = np.isnan(b) if kind == SOFTMAX else ~((b > 0.0) & (b < math.inf))
     near = _np_dominated(a, b, kind, axes)
-    if near is not None:
-        out = _np_into_plain(np.empty(t.shape, dtype=t.dtype), t, a, b, kind, axes, bad)
-        _np_dominant(out, t, a, b, near, kind, axes)
-        np.copyto(buf, out)   # (buf may be t's or a's memory: written last)
-        return buf
-    return _np_into_plain(buf, t, a, b, kind, axes, bad)
+    if near is None:
+        return _np_into_plain(buf, t, a, b, kind, axes, bad)
+    # (buf may be t's or a's memory: written last, after every read)
+    flag = bad & np.any(t != 0, axis=axes, keepdims=True) if bad.any() else None
+    out = _np_dominant(buf, t, a, b, near, kind, axes)
+    if flag is not None:
+        np.copyto(out, np.where(flag, math.nan, 0.0).astype(out.dtype, copy=False),
+                  where=bad)
+    return out
 
 
 def _np_into_plain(buf, t, a, b, kind, axes, bad):

@@ -532,17 +532,18 @@ def beta(a, b, /):
 # -- reductions: logsumexp, softmax --------------------------------------------------------------
 
 
-def _shift_slope(x, axes):
-    """0 with the derivative of ``x``'s maximum over ``axes`` (kept; 0 where that maximum is
-    not finite): added to the shift of softmax and log_softmax where a slice is dominated
-    by one entry. The functions do not depend on the shift, but their tangents then reach
-    the formulas shifted by the dominant entry's (0 there), so that ``1 - p`` of a dominant
-    ``p`` is never formed: its cancellation made d log_softmax(x)_0 / dx_0 at [40, 0] 0
-    (true 4.2e-18) and 1e-3 relative off at [30, 0]. (Only there: the maximum's
-    derivative costs grad of log_softmax over 64 x 10 about 14 %.)"""
-    m = fnp.max(x, axis=axes, keepdims=True)
-    ms = fnp.stop_gradient(m)
-    return _where(fnp.isfinite(ms), fnp.subtract(m, ms), 0.0)
+def _shift_slope(x, axes, s):
+    """0 with the derivative of ``x``'s dominant entry in the slices (over ``axes``) whose sum
+    ``s`` of exp(x - max) is below _DOMINATED (0 in the others): added to the shift of
+    softmax and log_softmax there. The functions do not depend on the shift, but their
+    tangents then reach the formulas shifted by the dominant entry's (0 there), so that
+    ``1 - p`` of a dominant ``p`` is never formed: its cancellation made
+    d log_softmax(x)_0 / dx_0 at [40, 0] 0 (true 4.2e-18) and 1e-3 relative off at [30, 0]."""
+    xs = fnp.stop_gradient(x)
+    top = fnp.logical_and(xs == fnp.max(xs, axis=axes, keepdims=True),
+                          fnp.stop_gradient(s) < _DOMINATED)
+    v = fnp.sum(_where(top, x, 0.0), axis=axes, keepdims=True)
+    return fnp.subtract(v, fnp.stop_gradient(v))
 
 
 # a slice whose sum of exp(x - max) is below this (a share above 0.992) is dominated:
@@ -746,7 +747,7 @@ def _softmax_of_shifted(x, m, axes, kept=None):
         e = fnp.exp(x - m)
         s = fnp.sum(e, axis=axes, keepdims=True)
         if isinstance(x, _Tracer) and _dominated(s):   # (see _shift_slope)
-            e = fnp.exp(x - (m + _shift_slope(x, axes)))
+            e = fnp.exp(x - (m + _shift_slope(x, axes, s)))
             s = fnp.sum(e, axis=axes, keepdims=True)
         return e / (s if kept is None else _where(kept, s, 1.0))
     global _softmax_fn
@@ -886,9 +887,9 @@ def _log_softmax_of_shifted(t, axes):
             if not dominated:
                 return t - fnp.log(s)
             if not isinstance(_concrete_behind(t), _np.ndarray):
-                # (see _shift_slope: t's values, with the maximum's slope; on NumPy the
-                # rule below, whose primitive computes such slices apart, costs less)
-                t = t - _shift_slope(t, axes)
+                # (see _shift_slope: t's values, with the dominant entry's slope; on NumPy
+                # the rule below, whose primitive computes such slices apart)
+                t = t - _shift_slope(t, axes, s)
                 return t - fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
     if _log_softmax_fn is None:
         from ..custom import custom_jvp
