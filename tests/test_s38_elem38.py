@@ -338,3 +338,22 @@ def test_ndtri_and_erfinv_slopes_in_the_tails():
             want = float(mp.sqrt(mp.pi) / 2 * mp.exp(mp.mpf(y) ** 2))
         assert _rel(ft.grad(fsp.erfinv)(p), want) < 4e-16, p
     assert ft.grad(fsp.ndtri)(0.0) == np.inf and ft.grad(fsp.erfinv)(1.0) == np.inf
+
+
+def test_log_ndtr_second_derivative_below_minus_three():
+    # below -3 log(erfcx(-x/sqrt 2) / 2) - x^2/2: from log(ndtr) the second derivative
+    # -r (x + r), r = phi / ndtr, cancelled (2e-11 relative off at -19.9, 250 ulp at -5)
+    mp = _mp()
+    g1 = ft.grad(fsp.log_ndtr)
+    g2 = ft.grad(g1)
+    for x in (-19.9, -15.0, -11.2, -5.0, -3.5, -3.0, -2.5):
+        with mp.workdps(50):
+            xm = mp.mpf(x)
+            r = mp.npdf(xm) / mp.ncdf(xm)
+            want = [float(mp.log(mp.ncdf(xm))), float(r), float(-r * (xm + r))]
+        got = [fsp.log_ndtr(x), g1(x), g2(x)]
+        assert _rel(got[0], want[0]) < 5e-16, x
+        assert _rel(got[1], want[1]) < 2e-15, x
+        assert _rel(got[2], want[2]) < 5e-14, x
+    assert fsp.log_ndtr(-np.inf) == -np.inf and np.isnan(fsp.log_ndtr(np.nan))
+    assert ft.grad(fsp.log_ndtr)(np.float32(-10.0)).dtype == np.float32
