@@ -587,6 +587,12 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     ``-inf``): the one-sided limit from inside the domain, ``b -> 0+`` (JAX: nan; nan with
     ``return_sign``, whose ``log|s|`` has the limits ``-inf`` and ``+inf`` from the two sides).
 
+    A slice with ``+inf`` entries (without ``b`` or ``where``) is ``+inf`` with the one-sided
+    limit as derivative, ``1/k`` for each of its ``k`` entries at ``+inf`` and 0 for the
+    others (as ``logaddexp``'s), forward and reverse alike, on concrete values; staged
+    (``jit``) it is JAX's: nan for the ``+inf`` entries in reverse mode, nan throughout
+    forward (selecting it there cost ``jit(grad)`` of a cross-entropy 22 %).
+
     ``where`` (JAX's keyword; SciPy has none): a boolean mask broadcast with ``a``; only the
     marked entries are summed (the others, whatever they hold, get no derivative); nothing
     marked gives ``-inf``."""
