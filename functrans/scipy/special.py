@@ -752,7 +752,7 @@ def _softmax_of_shifted(x, m, axes, kept=None):
     if plain:
         e = fnp.exp(x - m)
         s = fnp.sum(e, axis=axes, keepdims=True)
-        if isinstance(x, _Tracer) and _dominated(s):   # (see _shift_slope)
+        if isinstance(x, _Tracer) and _differentiated(x) and _dominated(s):  # (_shift_slope)
             e = fnp.exp(x - (m + _shift_slope(x, axes, s)))
             s = fnp.sum(e, axis=axes, keepdims=True)
         return e / (s if kept is None else _where(kept, s, 1.0))
@@ -889,8 +889,7 @@ def _log_softmax_of_shifted(t, axes):
         if not isinstance(t, _Tracer):
             return t - fnp.log(s)
         if not _maybe_nonfinite(fnp.stop_gradient(s)):
-            dominated = _dominated(s)
-            if not dominated:
+            if not (_differentiated(t) and _dominated(s)):
                 return t - fnp.log(s)
             if not isinstance(_concrete_behind(t), _np.ndarray):
                 # (see _shift_slope: t's values, with the dominant entry's slope; on NumPy
