@@ -1,0 +1,359 @@
+"""Session 38 (elem38): the tails of softmax / log_softmax / logsumexp and of elementwise
+special functions' derivatives, against closed forms and mpmath.
+
+- softmax and log_softmax beside a dominant entry (share p near 1): their Jacobians formed
+  1 - p by cancellation (d log_softmax(x)_0 / dx_0 at [40, 0] was 0, true -4.2e-18 off the
+  diagonal's 1 - p = 4.2e-18).
+- logsumexp of a slice with +inf: the one-sided limit (1/k on the k entries at +inf, 0
+  elsewhere) in forward and reverse mode alike (jacfwd was nan throughout).
+- expit'' near 0, erfcx' and erfcx'' for large x, ndtr' in both tails (the density from x
+  itself: exp_sq), ndtri' and erfinv' through exp_sq.
+"""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.nn as nn
+import functrans.scipy.special as fsp
+from functrans.primitives import special as psp
+from functrans.primitives.softmax import softmax_tangent
+
+
+def _mp():
+    return pytest.importorskip("mpmath")
+
+
+def _rel(got, want):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    scale = np.where(want == 0.0, 1.0, np.abs(want))
+    return float(np.max(np.abs(got - want) / scale))
+
+
+def _softmax_jacobians(x):
+    """(J of log_softmax, J of softmax) at x, from mpmath (50 digits), as float64."""
+    mp = _mp()
+    with mp.workdps(50):
+        xs = [mp.mpf(float(v)) for v in x]
+        s = sum(mp.exp(v) for v in xs)
+        p = [mp.exp(v) / s for v in xs]
+        n = len(xs)
+        jl = [[float((1 if i == j else 0) - p[j]) for j in range(n)] for i in range(n)]
+        js = [[float(p[i] * ((1 if i == j else 0) - p[j])) for j in range(n)] for i in range(n)]
+    return np.array(jl), np.array(js)
+
+
+_DOMINATED = [[40.0, 0.0], [30.0, 0.0], [800.0, 0.0, 780.0], [5.0, -30.0, 1.0], [0.0, 0.0, -60.0]]
+_MODES = {
+    "jacrev": ft.jacrev,
+    "jacfwd": ft.jacfwd,
+    "jit(jacrev)": lambda f: ft.jit(ft.jacrev(f)),
+    "jit(jacfwd)": lambda f: ft.jit(ft.jacfwd(f)),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(_MODES))
+@pytest.mark.parametrize("x", _DOMINATED)
+def test_log_softmax_jacobian_beside_a_dominant_entry(x, mode):
+    x = np.array(x)
+    want, _ = _softmax_jacobians(x)
+    for f in (nn.log_softmax, fsp.log_softmax):
+        got = _MODES[mode](f)(x)
+        assert _rel(got, want) < 1e-14, (f, got, want)
+    # the dominant entry's diagonal: 1 - p, not 0
+    if x[0] == 40.0:
+        assert ft.jacrev(nn.log_softmax)(x)[0, 0] == pytest.approx(4.248354255291589e-18,
+                                                                  rel=1e-14)
+
+
+@pytest.mark.parametrize("mode", ["jacrev", "jacfwd"])
+@pytest.mark.parametrize("x", _DOMINATED)
+def test_softmax_jacobian_beside_a_dominant_entry(x, mode):
+    x = np.array(x)
+    _, want = _softmax_jacobians(x)
+    for f in (nn.softmax, fsp.softmax):
+        got = _MODES[mode](f)(x)
+        assert _rel(got, want) < 1e-14, (f, got, want)
+
+
+def test_softmax_and_log_softmax_with_where_beside_a_dominant_entry():
+    x = np.array([40.0, 0.0, 100.0])
+    keep = np.array([True, True, False])
+    jl, js = _softmax_jacobians(x[:2])
+    got_l = ft.jacrev(lambda v: nn.log_softmax(v, where=keep))(x)
+    got_s = ft.jacfwd(lambda v: nn.softmax(v, where=keep))(x)
+    assert _rel(got_l[:2, :2], jl) < 1e-14 and _rel(got_s[:2, :2], js) < 1e-14
+    assert not got_l[:, 2].any() and not got_s[:, 2].any() and not got_s[2].any()
+
+
+def test_log_softmax_hessian_and_batches_beside_a_dominant_entry():
+    mp = _mp()
+    x = np.array([[40.0, 0.0], [0.0, 1.0], [-3.0, 35.0]])
+    got = ft.vmap(ft.jacrev(nn.log_softmax))(x)
+    for row, jac in zip(x, got):
+        assert _rel(jac, _softmax_jacobians(row)[0]) < 1e-14
+    # second derivative of log_softmax(x)_1 = -p_0 p_1 (1, -1; -1, 1) at [40, 0]
+    h = ft.hessian(lambda v: nn.log_softmax(v)[1])(x[0])
+    with mp.workdps(50):
+        p0 = 1 / (1 + mp.exp(-40))
+        c = float(p0 * (1 - p0))
+    np.testing.assert_allclose(h, -c * np.array([[1.0, -1.0], [-1.0, 1.0]]), rtol=1e-14)
+
+
+def test_log_softmax_dominant_entry_backends(backend):
+    x = backend.asarray(np.array([40.0, 0.0]))
+    jac = ft.jacrev(nn.log_softmax)(x)
+    assert backend.is_own(jac)
+    got = backend.to_numpy(jac)
+    want, _ = _softmax_jacobians([40.0, 0.0])
+    assert _rel(got, want) < 1e-14
+    got_s = backend.to_numpy(ft.jacfwd(nn.softmax)(x))
+    assert _rel(got_s, _softmax_jacobians([40.0, 0.0])[1]) < 1e-14
+
+
+def test_softmax_tangent_log_kinds_beside_a_dominant_entry():
+    # the primitive's NumPy path (jit's): t - sum(a t) / b and its transpose t - a sum(t) / b
+    # with a = exp(x - max), b = sum(a), at slices with a dominant entry and without
+    x = np.array([[40.0, 0.0, -3.0], [1.0, 0.5, 0.0], [-2.0, 33.0, 30.0]])
+    a = np.exp(x - x.max(axis=1, keepdims=True))
+    b = a.sum(axis=1, keepdims=True)
+    mp = _mp()
+    t = np.array([[1.0, 0.25, -2.0], [0.5, 1.0, 3.0], [1.0, 1.0, -1.0]])
+    want_log, want_t = [], []
+    with mp.workdps(50):
+        for xi, ti in zip(x, t):
+            e = [mp.exp(mp.mpf(float(v))) for v in xi]
+            s = sum(e)
+            p = [v / s for v in e]
+            c = sum(pi * mp.mpf(float(u)) for pi, u in zip(p, ti))
+            st = sum(mp.mpf(float(u)) for u in ti)
+            want_log.append([float(mp.mpf(float(u)) - c) for u in ti])
+            want_t.append([float(mp.mpf(float(u)) - pi * st) for u, pi in zip(ti, p)])
+    got_log = softmax_tangent(t, a, b, kind="log", axes=(1,))
+    got_t = softmax_tangent(t, a, b, kind="log_t", axes=(1,))
+    assert _rel(got_log, want_log) < 1e-14
+    assert _rel(got_t, want_t) < 1e-14
+
+
+# -- logsumexp at +inf: the one-sided limit in every mode --------------------------------------
+
+_INF_CASES = [
+    ([1.0, np.inf, 2.0, 3.0], [0.0, 1.0, 0.0, 0.0]),
+    ([np.inf, 1.0], [1.0, 0.0]),
+    ([np.inf, np.inf, 0.0], [0.5, 0.5, 0.0]),
+    ([np.inf, -np.inf], [1.0, 0.0]),
+    ([-5.0, np.inf, 700.0], [0.0, 1.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize("x, want", _INF_CASES)
+def test_logsumexp_posinf_slope_is_the_limit(x, want):
+    x = np.array(x)
+    assert fsp.logsumexp(x) == np.inf
+    for tr in (ft.jacfwd, ft.jacrev, ft.grad):
+        np.testing.assert_array_equal(tr(fsp.logsumexp)(x), want)
+        np.testing.assert_array_equal(tr(nn.logsumexp)(x), want)
+    np.testing.assert_array_equal(ft.hessian(fsp.logsumexp)(x), np.zeros((x.size, x.size)))
+
+
+def test_logsumexp_posinf_rows_and_batches():
+    x = np.array([[1.0, np.inf, 2.0], [0.0, 1.0, 2.0], [np.inf, np.inf, -np.inf]])
+    mp = _mp()
+    with mp.workdps(50):
+        e = [mp.exp(v) for v in (0, 1, 2)]
+        soft = [float(v / sum(e)) for v in e]
+    want = np.array([[0.0, 1.0, 0.0], soft, [0.5, 0.5, 0.0]])
+    f = lambda v: fsp.logsumexp(v, axis=1)
+    np.testing.assert_allclose(ft.vmap(ft.grad(fsp.logsumexp))(x), want, rtol=1e-15)
+    for tr in (ft.jacfwd, ft.jacrev):
+        jac = tr(f)(x)
+        for i in range(3):
+            np.testing.assert_allclose(jac[i, i], want[i], rtol=1e-15)
+            assert not np.delete(jac[i], i, axis=0).any()
+    # the slices without +inf keep their values and derivatives to the bit
+    np.testing.assert_array_equal(f(x)[1], fsp.logsumexp(x[1]))
+    np.testing.assert_array_equal(ft.jacrev(f)(x)[1, 1], ft.grad(fsp.logsumexp)(x[1]))
+
+
+def test_logsumexp_posinf_backends(backend):
+    x = backend.asarray(np.array([1.0, np.inf, 2.0]))
+    g = ft.grad(fsp.logsumexp)(x)
+    assert backend.is_own(g)
+    np.testing.assert_array_equal(backend.to_numpy(g), [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(backend.to_numpy(ft.jacfwd(fsp.logsumexp)(x)), [0.0, 1.0, 0.0])
+
+
+def test_logsumexp_nan_and_minus_inf_unchanged():
+    # nan slices stay nan (value and derivative); all -inf: -inf with derivative 0
+    x = np.array([np.nan, 1.0])
+    assert np.isnan(fsp.logsumexp(x)) and np.isnan(ft.grad(fsp.logsumexp)(x)).all()
+    y = np.array([-np.inf, -np.inf])
+    assert fsp.logsumexp(y) == -np.inf
+    np.testing.assert_array_equal(ft.jacfwd(fsp.logsumexp)(y), [0.0, 0.0])
+    np.testing.assert_array_equal(ft.grad(fsp.logsumexp)(y), [0.0, 0.0])
+
+
+# -- expit ---------------------------------------------------------------------------------------
+
+def _expit_derivs(x):
+    """expit' , expit'', expit''' at x (mpmath, closed forms in s = expit' and tanh(x/2))."""
+    mp = _mp()
+    with mp.workdps(50):
+        x = mp.mpf(float(x))
+        y = 1 / (1 + mp.exp(-x))
+        s = y * (1 - y)
+        th = mp.tanh(x / 2)
+        return float(s), float(-s * th), float(s * th * th - s * (1 - th * th) / 2)
+
+
+@pytest.mark.parametrize("x", [1e-8, -1e-8, 1e-300, 1e-3, 0.5, -3.0, 20.0, -40.0, 300.0])
+def test_expit_second_and_third_derivatives(x):
+    d1, d2, d3 = _expit_derivs(x)
+    g1 = ft.grad(fsp.expit)
+    g2 = ft.grad(g1)
+    g3 = ft.grad(g2)
+    assert _rel(g1(x), d1) < 1e-15
+    assert _rel(g2(x), d2) < 2e-15
+    assert _rel(g3(x), d3) < 4e-15
+    assert g2(x) == ft.jit(g2)(x)
+    assert ft.grad(ft.grad(nn.sigmoid))(x) == g2(x)
+
+
+def test_expit_second_derivative_float32_near_zero():
+    for x in (1e-8, -3e-5, 0.01):
+        d2 = _expit_derivs(np.float32(x))[1]
+        got = ft.grad(ft.grad(fsp.expit))(np.float32(x))
+        assert got.dtype == np.float32
+        assert _rel(got, d2) < 3e-7, (x, got, d2)
+
+
+# -- erfcx ---------------------------------------------------------------------------------------
+
+def _erfcx_derivs(x, n):
+    mp = _mp()
+    with mp.workdps(60):
+        x = mp.mpf(float(x))
+        return float(mp.diff(lambda t: mp.exp(t * t) * mp.erfc(t), x, n))
+
+
+@pytest.mark.parametrize("x", [8.0, 9.5, 20.0, 123.4, 700.0, 3000.0])
+def test_erfcx_derivatives_large_x(x):
+    g1 = ft.grad(fsp.erfcx)
+    g2 = ft.grad(g1)
+    g3 = ft.grad(g2)
+    for n, g in ((1, g1), (2, g2), (3, g3)):
+        assert _rel(g(x), _erfcx_derivs(x, n)) < 2e-15, (x, n)
+
+
+def test_erfcx_derivatives_below_the_series_and_at_the_edges():
+    g1 = ft.grad(fsp.erfcx)
+    g2 = ft.grad(g1)
+    for x in (-5.0, 0.0, 1.0, 4.0, 7.9):
+        assert _rel(g1(x), _erfcx_derivs(x, 1)) < 5e-14, x
+        assert _rel(g2(x), _erfcx_derivs(x, 2)) < 5e-12, x
+    # -1/(sqrt(pi) x^2) (1 - 3/(2x^2)) beyond 1e10 (no overflow of x^2), 0 at inf
+    x = 1e200
+    assert g1(x) == pytest.approx(-1.0 / (np.sqrt(np.pi) * x) / x, rel=1e-15)
+    assert g1(np.inf) == 0.0 and g2(np.inf) == 0.0 and np.isnan(g1(np.nan))
+    assert _rel(g1(np.float32(20.0)), _erfcx_derivs(20.0, 1)) < 3e-7
+
+
+# -- ndtr, exp_sq, ndtri, erfinv -----------------------------------------------------------------
+
+@pytest.mark.parametrize("x", [-37.5, -20.3, -8.1, -1.3, 0.7, 8.1, 20.3, 37.5])
+def test_ndtr_slopes_in_the_tails(x):
+    mp = _mp()
+    with mp.workdps(50):
+        xm = mp.mpf(x)
+        d1, d2 = float(mp.npdf(xm)), float(-xm * mp.npdf(xm))
+    g1 = ft.grad(fsp.ndtr)
+    assert _rel(g1(x), d1) < 3e-16
+    assert _rel(ft.grad(g1)(x), d2) < 4e-16
+    assert _rel(ft.jit(g1)(x), d1) < 3e-16
+    # log_ndtr's slope phi / ndtr in its middle and upper branches
+    if x > -20.0:
+        with mp.workdps(50):
+            want = float(mp.npdf(xm) / mp.ncdf(xm))
+        assert _rel(ft.grad(fsp.log_ndtr)(x), want) < 5e-15  # (ndtr(x)'s own error)
+
+
+def test_ndtr_values_unchanged_and_edges():
+    x = np.concatenate([np.linspace(-38.0, 38.0, 761), [np.inf, -np.inf, 0.0, -0.0]])
+    np.testing.assert_array_equal(fsp.ndtr(x), 0.5 * fsp.erfc(x * -np.sqrt(0.5)))
+    g = ft.grad(fsp.ndtr)
+    assert g(np.inf) == 0.0 and g(-np.inf) == 0.0 and g(1e200) == 0.0
+    assert np.isnan(g(np.nan))
+    assert ft.grad(fsp.ndtr)(np.float32(2.0)).dtype == np.float32
+
+
+def test_ndtr_slope_backends(backend):
+    x = backend.asarray(np.array([-20.3, 0.5, 20.3]))
+    g = ft.vmap(ft.grad(fsp.ndtr))(x)
+    assert backend.is_own(g)
+    mp = _mp()
+    with mp.workdps(50):
+        want = [float(mp.npdf(mp.mpf(v))) for v in (-20.3, 0.5, 20.3)]
+    assert _rel(backend.to_numpy(g), want) < 3e-16
+
+
+@pytest.mark.parametrize("c", [-1.0, -0.5, 0.5, 1.0])
+def test_exp_sq_values_and_slope(c):
+    mp = _mp()
+    xs = np.array([0.0, 0.3, -1.0000001, 4.3, -9.1, 20.3, 26.53, 37.9])
+    got = psp.exp_sq(xs, c)
+    g = ft.vmap(ft.grad(lambda v: psp.exp_sq(v, c)))(xs)
+    with mp.workdps(50):
+        want = [float(mp.exp(c * mp.mpf(float(v)) ** 2)) for v in xs]
+        slope = [float(2 * c * mp.mpf(float(v)) * mp.exp(c * mp.mpf(float(v)) ** 2))
+                 for v in xs]
+    finite = np.isfinite(want) & (np.abs(want) > 1e-300)
+    assert _rel(got[finite], np.array(want)[finite]) < 3e-16
+    assert _rel(g[finite], np.array(slope)[finite]) < 5e-16
+    edge = psp.exp_sq(np.array([np.inf, -np.inf, np.nan, 1e200, 70.0]), c)
+    big = np.inf if c > 0 else 0.0
+    np.testing.assert_array_equal(edge[[0, 1, 3, 4]], big)
+    assert np.isnan(edge[2])
+
+
+def test_exp_sq_float32():
+    mp = _mp()
+    xs = np.array([0.5, 3.3, 9.1, 12.7], dtype=np.float32)
+    got = psp.exp_sq(xs, -0.5)
+    assert got.dtype == np.float32
+    with mp.workdps(30):
+        want = [float(mp.exp(-mp.mpf(float(v)) ** 2 / 2)) for v in xs]
+    assert _rel(got, want) < 1.2e-7  # (plain exp(-x*x/2) in float32: 1.8e-6 at 9.1)
+
+
+def test_ndtri_and_erfinv_slopes_in_the_tails():
+    mp = _mp()
+    for p in (1e-300, 1e-100, 1e-10, 0.3):
+        y = float(fsp.ndtri(p))
+        with mp.workdps(50):
+            want = float(1 / mp.npdf(mp.mpf(y)))   # (at the rounded result: the rule's form)
+        assert _rel(ft.grad(fsp.ndtri)(p), want) < 4e-16, p
+    for p in (0.3, 0.999999, 1 - 1e-15):
+        y = float(fsp.erfinv(p))
+        with mp.workdps(50):
+            want = float(mp.sqrt(mp.pi) / 2 * mp.exp(mp.mpf(y) ** 2))
+        assert _rel(ft.grad(fsp.erfinv)(p), want) < 4e-16, p
+    assert ft.grad(fsp.ndtri)(0.0) == np.inf and ft.grad(fsp.erfinv)(1.0) == np.inf
+
+
+def test_log_ndtr_second_derivative_below_minus_three():
+    # below -3 log(erfcx(-x/sqrt 2) / 2) - x^2/2: from log(ndtr) the second derivative
+    # -r (x + r), r = phi / ndtr, cancelled (2e-11 relative off at -19.9, 250 ulp at -5)
+    mp = _mp()
+    g1 = ft.grad(fsp.log_ndtr)
+    g2 = ft.grad(g1)
+    for x in (-19.9, -15.0, -11.2, -5.0, -3.5, -3.0, -2.5):
+        with mp.workdps(50):
+            xm = mp.mpf(x)
+            r = mp.npdf(xm) / mp.ncdf(xm)
+            want = [float(mp.log(mp.ncdf(xm))), float(r), float(-r * (xm + r))]
+        got = [fsp.log_ndtr(x), g1(x), g2(x)]
+        assert _rel(got[0], want[0]) < 5e-16, x
+        assert _rel(got[1], want[1]) < 2e-15, x
+        assert _rel(got[2], want[2]) < 5e-14, x
+    assert fsp.log_ndtr(-np.inf) == -np.inf and np.isnan(fsp.log_ndtr(np.nan))
+    assert ft.grad(fsp.log_ndtr)(np.float32(-10.0)).dtype == np.float32
