@@ -108,65 +108,8 @@ def _np_fill(buf, t, a, b, kind, axes):
     return np.subtract(t, buf, out=buf)
 
 
-# A slice of the log kinds whose share max(a) / b is above 1 / _DOMINATED (0.992) has one
-# dominant entry m, for which t - sum(a t) / b (and t - a sum(t) / b) formed 1 - p_m by
-# cancellation: d log_softmax(x)_0 / dx_0 at [40, 0] was 0 (true 4.2e-18), 1e-3 relative off
-# at [30, 0]. There the maps are computed without it (see _np_dominant); elsewhere 1 - p
-# costs at most 128 eps relative. The check reads b only where some b is below _DOMINATED
-# (b >= 1 at first order, whose a has max 1).
-_DOMINATED = 1.0 + 2.0 ** -7
-
-
-def _np_dominated(a, b, kind, axes):
-    """The slices (kept dims) of the log kinds with a dominant entry, or None."""
-    if kind == SOFTMAX or not (b < _DOMINATED).any():
-        return None
-    amax = np.max(a, axis=axes, keepdims=True)
-    with np.errstate(all="ignore"):
-        near = (b > 0.0) & (b < amax * _DOMINATED)
-    return near if near.any() else None
-
-
-def _np_dominant(buf, t, a, b, near, kind, axes):
-    """The map into ``buf`` with the slices ``near`` computed without 1 - p_m, ``m`` their
-    dominant entry: kind log, ``t`` shifted by ``t_m`` first (the map ignores a constant:
-    its rows sum to 0), so that the sum holds no ``p_m t_m``; kind log_t, the entry ``m`` as
-    ``(t_m r - a_m S') / b`` with ``r`` and ``S'`` the sums of ``a`` and ``t`` over the other
-    entries (``b - a_m`` and ``S - t_m``). The other slices as _np_fill's (t_m = 0)."""
-    amax = np.max(a, axis=axes, keepdims=True)
-    mask = (a == amax) & near
-    with np.errstate(all="ignore"):
-        tm = np.sum(np.where(mask, t, 0.0), axis=axes, keepdims=True)
-        if kind == LOG:
-            d = np.subtract(t, tm)
-            c = _slice_dot(a, d, axes)
-            return np.subtract(d, np.divide(c, b, out=c), out=buf)
-        r = np.sum(np.where(mask, 0.0, a), axis=axes, keepdims=True)
-        rest = np.sum(np.where(mask, 0.0, t), axis=axes, keepdims=True)
-        entry = (tm * r - amax * rest) / b
-        c = np.sum(t, axis=axes, keepdims=True)
-        out = np.multiply(a, np.divide(c, b, out=c))
-        np.subtract(t, out, out=out)
-        np.copyto(out, np.broadcast_to(entry, out.shape), where=mask)
-        np.copyto(buf, out)
-        return buf
-
-
 def _np_into(buf, t, a, b, kind, axes):
     bad = np.isnan(b) if kind == SOFTMAX else ~((b > 0.0) & (b < math.inf))
-    near = _np_dominated(a, b, kind, axes)
-    if near is None:
-        return _np_into_plain(buf, t, a, b, kind, axes, bad)
-    # (buf may be t's or a's memory: written last, after every read)
-    flag = bad & np.any(t != 0, axis=axes, keepdims=True) if bad.any() else None
-    out = _np_dominant(buf, t, a, b, near, kind, axes)
-    if flag is not None:
-        np.copyto(out, np.where(flag, math.nan, 0.0).astype(out.dtype, copy=False),
-                  where=bad)
-    return out
-
-
-def _np_into_plain(buf, t, a, b, kind, axes, bad):
     if not bad.any():
         return _np_fill(buf, t, a, b, kind, axes)
     # (read before buf, which may be t's memory, is written)
