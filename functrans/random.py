@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 
 import numpy as _np
 
@@ -145,8 +146,8 @@ def _threefry2x32(w, k0, k1, x0, x1):
 def _name_shape(shape, name):
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)
-    try:
-        shape = tuple(int(d) for d in shape)
+    try:  # (index(): a float such as 2.5 is refused, as JAX, rather than truncated)
+        shape = tuple(operator.index(d) for d in shape)
     except TypeError:
         raise TypeError(f"functrans.random.{name}: shape must be an int or a sequence of "
                         f"ints; got {shape!r}") from None
@@ -1149,12 +1150,33 @@ def _shuffle(k, x, axis):
     return x
 
 
+def _as_count(x, name, what):
+    """A Python int for an int ``x`` or a 0-d integer array (as JAX takes either: its value
+    must be concrete), else None (an array to draw from)."""
+    if isinstance(x, bool):
+        raise TypeError(f"functrans.random.{name}: {what} must be an int or an array of at "
+                        f"least one dimension; got a bool")
+    if isinstance(x, int):
+        return x
+    if isinstance(x, _np.integer):
+        return int(x)
+    if isinstance(x, KeyArray) or not hasattr(x, "shape") or tuple(x.shape) != ():
+        return None
+    d = _dt.as_dtype(x.dtype, strict=False)
+    if d is None or d.kind not in "iu":
+        raise TypeError(f"functrans.random.{name}: {what} must be an int or an array of at "
+                        f"least one dimension; got a 0-d array of dtype {x.dtype}")
+    return int(x)  # (a traced one raises the concrete-value error, as JAX's)
+
+
 @_takes_key
 def permutation(key, x, axis=0, independent=False):
     """A random permutation of ``range(x)`` for an int ``x``, else of ``x`` along ``axis``
     (each slice shuffled on its own with ``independent=True``)."""
     k0 = _key_words(key, "permutation")[0]
-    if isinstance(x, int) and not isinstance(x, bool):
+    count = _as_count(x, "permutation", "x")
+    if count is not None:
+        x = count
         if x < 0:
             raise ValueError(f"functrans.random.permutation: x must be non-negative; got {x}")
         _axis(axis, 1, "permutation")  # (range(x) is 1-d: axis 0 or -1, as JAX)
@@ -1184,8 +1206,9 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     ``p`` is not checked to sum to 1: it is normalised by its sum."""
     shape = _name_shape(shape, "choice")
     _check_key(key, "choice")
-    if isinstance(a, int) and not isinstance(a, bool):
-        arr, n = None, a
+    count = _as_count(a, "choice", "a")
+    if count is not None:
+        arr, n = None, count
     else:
         arr = fnp.asarray(a)
         if arr.ndim == 0:
@@ -1281,6 +1304,10 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     _check_shape("categorical", shape, batch)
     prefix = shape[:len(shape) - len(batch)]
     if not replace:
+        if tuple(shape[len(prefix):]) != tuple(batch):
+            raise ValueError(f"functrans.random.categorical: with replace=False, shape must "
+                             f"be (k,) + the logits' other axes {tuple(batch)} (k draws per "
+                             f"distribution); got {shape}")
         k, n = math.prod(prefix), logits.shape[axis]
         if k > n:
             raise ValueError(f"functrans.random.categorical: cannot draw {k} samples without "
@@ -1289,7 +1316,10 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
         # the k largest, ties to the lower index (lax.top_k's order)
         top = fnp.argsort(-v, axis=-1, stable=True)[..., :k]
         return fnp.reshape(fnp.moveaxis(top, -1, 0), shape)
-    draw_shape = prefix + logits.shape
+    # the gumbels of every distribution of shape's batch part (logits' axes of length 1
+    # broadcast to it, as JAX's draw), the category axis put back at axis
+    batch_out = shape[len(prefix):]
+    draw_shape = prefix + batch_out[:axis] + (logits.shape[axis],) + batch_out[axis:]
     g = gumbel(key, draw_shape, dtype=logits.dtype, mode=mode)
     return fnp.argmax(_add(g, logits), axis=len(prefix) + axis)
 
