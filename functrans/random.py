@@ -1200,11 +1200,14 @@ def _axis(axis, ndim, name):
 
 
 @_takes_key
-def choice(key, a, shape=(), replace=True, p=None, axis=0):
-    """Random draws from ``a`` (an array, along ``axis``) or from ``range(a)`` (an int), with
-    or without replacement, uniformly or with probabilities ``p``. As JAX (and unlike NumPy),
-    ``p`` is not checked to sum to 1: it is normalised by its sum."""
+def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
+    """Random draws from ``a`` (an array, along ``axis``) or from ``range(a)`` (an int or a
+    0-d integer array), with or without replacement, uniformly or with probabilities ``p``.
+    As JAX (and unlike NumPy), ``p`` is not checked to sum to 1: it is normalised by its sum.
+    ``mode`` is :func:`gumbel`'s, for the draw with ``p`` without replacement (the Gumbel
+    top-k trick), as JAX."""
     shape = _name_shape(shape, "choice")
+    mode = _mode(mode, "choice", ("low", "high", "highest"))
     _check_key(key, "choice")
     count = _as_count(a, "choice", "a")
     if count is not None:
@@ -1242,7 +1245,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
             ind = fnp.searchsorted(c, fnp.reshape(r, (-1,)))
             ind = fnp.reshape(fnp.astype(ind, fnp.int64), shape)
         else:
-            g = _add(gumbel(key, (n,), dtype=p.dtype), fnp.log(p))
+            g = _add(gumbel(key, (n,), dtype=p.dtype, mode=mode), fnp.log(p))
             ind = fnp.reshape(fnp.argsort(-g, stable=True)[:draws], shape)
     if arr is None:
         return ind
@@ -1267,14 +1270,14 @@ def _nmant(d):
 def gumbel(key, shape=(), dtype=None, mode=None):
     """Standard Gumbel samples: ``-log(-log(u))`` of a uniform ``u`` in [tiny, 1) (``mode``
     None or ``"low"``); ``mode="high"`` (``"highest"`` for float64) builds ``u`` from two
-    uniforms for twice the resolution near 0, a larger largest value (as JAX)."""
+    uniforms for twice the resolution near 0, a larger largest value; float32's
+    ``mode="highest"`` takes ``u`` from 64 random bits, to 24 significant bits wherever it
+    is (as JAX, each mode)."""
     shape = _name_shape(shape, "gumbel")
     d = _float_dtype(dtype, "gumbel")
     mode = _mode(mode, "gumbel", ("low", "high", "highest"))
-    if mode == "highest" and d is not _dt.float64:
-        raise NotImplementedError("functrans.random.gumbel: mode='highest' is implemented "
-                                  "for float64 (where it is 'high'); for float32 use "
-                                  "mode='high' or draw float64")
+    if mode == "highest" and d is _dt.float32:
+        return _gumbel_highest32(key, shape)
     tiny = float(fnp.finfo(d).smallest_normal)
     if mode == "low":
         u = _uniform(key, shape, d, tiny, 1.0, "gumbel")
@@ -1283,6 +1286,34 @@ def gumbel(key, shape=(), dtype=None, mode=None):
     high, low = u[0, ...], u[1, ...]
     x = fnp.where(high >= 0.5, high, _add(_add(high, _mul(low, 2.0 ** -_nmant(d))), tiny))
     return -fnp.log(-fnp.log1p(-x))
+
+
+def _gumbel_highest32(k, shape):
+    """float32 Gumbel samples of ``u = 1 - b`` for 64 random bits ``b`` (a fraction in
+    [0, 1)), as JAX's ``mode="highest"``: the smaller of ``b`` and ``1 - b`` (exact in 64-bit
+    fixed point) as a float32 truncated to 24 significant bits, then ``-log(-log1p(-x))``
+    where ``x = b < 1/2``, else ``-log(-log(x))`` for ``x = 1 - b``."""
+    w = fnp.astype(_bits32(k, (2,) + shape, "gumbel"), fnp.int64)  # 32-bit values
+    hi, lo = w[0, ...], w[1, ...]
+    small = fnp.less(hi, 2 ** 31)
+    # 1 - b as 64-bit fixed point: the two's complement of (hi, lo), carry included
+    n_lo = fnp.bitwise_and(_sub(2 ** 32, lo), _M32)
+    n_hi = fnp.bitwise_and(_add(_sub(_M32, hi), fnp.astype(fnp.equal(lo, 0), fnp.int64)), _M32)
+    xh, xl = fnp.where(small, hi, n_hi), fnp.where(small, lo, n_lo)
+    from .lax import clz
+    lz_h, lz_l = _sub(clz(xh), 32), _sub(clz(xl), 32)  # leading zeros of 32-bit words
+    high_zero = fnp.equal(lz_h, 32)
+    # the 32 bits from the leading one on (int64 shifts by 32 give 0, as XLA's)
+    top = fnp.where(high_zero, fnp.bitwise_left_shift(xl, lz_l),
+                    fnp.bitwise_or(fnp.bitwise_left_shift(xh, lz_h),
+                                   fnp.bitwise_right_shift(xl, _sub(32, lz_h))))
+    mant = fnp.bitwise_and(fnp.bitwise_right_shift(fnp.bitwise_and(top, _M32), 8),
+                           2 ** 23 - 1)
+    lz = fnp.where(high_zero, _add(lz_l, 32), lz_h)
+    # 1.mant * 2**(-1 - lz): exact in float64 and float32 (lz <= 64; all-zero bits: 2**-65)
+    x = fnp.astype(fnp.ldexp(fnp.astype(_add(mant, 2 ** 23), fnp.float64),
+                             fnp.astype(_sub(-24, lz), fnp.int32)), fnp.float32)
+    return fnp.where(small, -fnp.log(-fnp.log1p(-x)), -fnp.log(-fnp.log(x)))
 
 
 @_takes_key

@@ -276,8 +276,10 @@ def g_gumbel(r):
     dt = r.choice(FDT + (None,))
     kw = {"dtype": dt}
     if r.random() < 0.5:
-        kw["mode"] = r.choice(["low", "high"] + (["highest"] if dt != "float32" else []))
-    return Case("gumbel", (shape,), kw, ULP, rtol=3e-6 if dt == "float32" else 1e-12)
+        kw["mode"] = r.choice(["low", "high", "highest"])
+    # (absolute: -log(-log u) beside 0 is a difference of logs: XLA's float32 log vs NumPy's)
+    return Case("gumbel", (shape,), kw, ULP, rtol=3e-6 if dt == "float32" else 1e-12,
+                atol=2.5e-7 if dt == "float32" else 1e-15)
 
 
 def g_truncated_normal(r):
